@@ -1,0 +1,66 @@
+import type { AssignmentRole } from '../../src/pipeline/route.js';
+import type { AssignmentRow } from '../schema.js';
+import type { Db } from './db-types.js';
+
+export type AssignmentStatus = 'pending' | 'accepted' | 'replied' | 'returned' | 'released';
+
+export interface Assignment {
+  id: string;
+  caseId: string;
+  unitCode: string;
+  role: AssignmentRole;
+  status: AssignmentStatus;
+  deadlines: { signBy: string | null; replyBy: string | null };
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toAssignment(row: AssignmentRow): Assignment {
+  return {
+    id: row.id,
+    caseId: row.case_id,
+    unitCode: row.unit_code,
+    role: row.role as AssignmentRole,
+    status: row.status as AssignmentStatus,
+    deadlines: { signBy: row.sign_deadline_at, replyBy: row.reply_deadline_at },
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export interface NewAssignment {
+  id: string;
+  caseId: string;
+  unitCode: string;
+  role: AssignmentRole;
+  signBy: string | null;
+  replyBy: string | null;
+  at: string;
+}
+
+export async function insertAssignments(db: Db, list: NewAssignment[]): Promise<void> {
+  if (list.length === 0) return;
+  await db
+    .insertInto('assignments')
+    .values(
+      list.map((a) => ({
+        id: a.id,
+        case_id: a.caseId,
+        unit_code: a.unitCode,
+        role: a.role,
+        status: 'pending',
+        sign_deadline_at: a.signBy,
+        reply_deadline_at: a.replyBy,
+        created_at: a.at,
+        updated_at: a.at,
+      })),
+    )
+    .execute();
+}
+
+const ROLE_ORDER: Record<AssignmentRole, number> = { lead: 0, co: 1, jurisdiction: 2 };
+
+export async function listAssignments(db: Db, caseId: string): Promise<Assignment[]> {
+  const rows = await db.selectFrom('assignments').selectAll().where('case_id', '=', caseId).execute();
+  return rows.map(toAssignment).sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.unitCode.localeCompare(b.unitCode));
+}

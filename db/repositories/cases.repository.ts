@@ -1,0 +1,91 @@
+import type { Case, CaseStatus, Channel } from '../../src/domain/case.js';
+import type { CaseRow, CaseUpdate, NewCase } from '../schema.js';
+import { type Db, parseJson } from './db-types.js';
+
+export function toCase(row: CaseRow): Case {
+  return {
+    id: row.id,
+    trackingCode: row.tracking_code,
+    channel: row.channel as Channel,
+    text: row.text,
+    address: row.address,
+    location: row.lat !== null && row.lng !== null ? { lat: Number(row.lat), lng: Number(row.lng) } : null,
+    occurredAt: row.occurred_at,
+    status: row.status as CaseStatus,
+    typeCode: row.type_code,
+    confidence: row.confidence === null ? null : Number(row.confidence),
+    urgent: Number(row.urgent) === 1,
+    anonymous: Number(row.anonymous) === 1,
+    jurisdictionCode: row.jurisdiction_code,
+    placeSource: row.place_source,
+    flags: parseJson<string[]>(row.flags, []),
+    triageReason: row.triage_reason,
+    receivedAt: row.received_at,
+    dispatchedAt: row.dispatched_at,
+    deadlines: { signBy: row.sign_deadline_at, replyBy: row.reply_deadline_at },
+    updatedAt: row.updated_at,
+    version: Number(row.version),
+  };
+}
+
+export async function insertCase(db: Db, row: NewCase): Promise<void> {
+  await db.insertInto('cases').values(row).execute();
+}
+
+export async function findCase(db: Db, id: string): Promise<Case | null> {
+  const row = await db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toCase(row) : null;
+}
+
+export async function findCaseByTrackingCode(db: Db, trackingCode: string): Promise<Case | null> {
+  const row = await db.selectFrom('cases').selectAll().where('tracking_code', '=', trackingCode).executeTakeFirst();
+  return row ? toCase(row) : null;
+}
+
+/**
+ * Moves a case from one status to another only if nobody else moved it
+ * first: the conditional update is the lock. Returns false when the case
+ * was not in `from` any more (another worker or person got there first).
+ */
+export async function transitionCase(
+  db: Db,
+  id: string,
+  from: CaseStatus | readonly CaseStatus[],
+  changes: CaseUpdate & { status: CaseStatus; updated_at: string },
+): Promise<boolean> {
+  const froms = typeof from === 'string' ? [from] : [...from];
+  const result = await db
+    .updateTable('cases')
+    .set((eb) => ({ ...changes, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .where('status', 'in', froms)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Cases sitting in a status since before `olderThan`, oldest first. */
+export async function listStaleCases(
+  db: Db,
+  status: CaseStatus,
+  olderThan: string,
+  limit: number,
+  afterId?: string,
+): Promise<Array<{ id: string; updatedAt: string }>> {
+  let q = db
+    .selectFrom('cases')
+    .select(['id', 'updated_at'])
+    .where('status', '=', status)
+    .where('updated_at', '<', olderThan);
+  if (afterId) q = q.where('id', '>', afterId);
+  const rows = await q.orderBy('id').limit(limit).execute();
+  return rows.map((r) => ({ id: r.id, updatedAt: r.updated_at }));
+}
+
+export async function countCasesByStatus(db: Db): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('cases')
+    .select((eb) => ['status', eb.fn.countAll<number | string>().as('n')])
+    .groupBy('status')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}

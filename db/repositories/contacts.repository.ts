@@ -1,0 +1,19 @@
+import type { Db } from './db-types.js';
+
+export interface ReporterContact {
+  name: string | null;
+  phone: string | null;
+  shareWithBureau: boolean;
+}
+
+export async function insertContact(db: Db, caseId: string, contact: ReporterContact): Promise<void> {
+  await db
+    .insertInto('case_contacts')
+    .values({ case_id: caseId, name: contact.name, phone: contact.phone, share_with_bureau: contact.shareWithBureau ? 1 : 0 })
+    .execute();
+}
+
+export async function findContact(db: Db, caseId: string): Promise<ReporterContact | null> {
+  const row = await db.selectFrom('case_contacts').selectAll().where('case_id', '=', caseId).executeTakeFirst();
+  return row ? { name: row.name, phone: row.phone, shareWithBureau: Number(row.share_with_bureau) === 1 } : null;
+}

@@ -1,0 +1,111 @@
+import type { DeliveryRow } from '../schema.js';
+import type { Db } from './db-types.js';
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface Delivery {
+  id: string;
+  caseId: string;
+  unitCode: string;
+  channel: 'webhook';
+  status: DeliveryStatus;
+  attempts: number;
+  lastError: string | null;
+  lastAttemptAt: string | null;
+  deliveredAt: string | null;
+  createdAt: string;
+}
+
+export function toDelivery(row: DeliveryRow): Delivery {
+  return {
+    id: row.id,
+    caseId: row.case_id,
+    unitCode: row.unit_code,
+    channel: row.channel as 'webhook',
+    status: row.status as DeliveryStatus,
+    attempts: Number(row.attempts),
+    lastError: row.last_error,
+    lastAttemptAt: row.last_attempt_at,
+    deliveredAt: row.delivered_at,
+    createdAt: row.created_at,
+  };
+}
+
+export async function insertDeliveries(
+  db: Db,
+  list: Array<{ id: string; caseId: string; unitCode: string; channel: 'webhook'; at: string }>,
+): Promise<void> {
+  if (list.length === 0) return;
+  await db
+    .insertInto('deliveries')
+    .values(
+      list.map((d) => ({
+        id: d.id,
+        case_id: d.caseId,
+        unit_code: d.unitCode,
+        channel: d.channel,
+        status: 'pending',
+        attempts: 0,
+        created_at: d.at,
+      })),
+    )
+    .execute();
+}
+
+export async function findDelivery(db: Db, caseId: string, unitCode: string, channel: string): Promise<Delivery | null> {
+  const row = await db
+    .selectFrom('deliveries')
+    .selectAll()
+    .where('case_id', '=', caseId)
+    .where('unit_code', '=', unitCode)
+    .where('channel', '=', channel)
+    .executeTakeFirst();
+  return row ? toDelivery(row) : null;
+}
+
+export async function listDeliveries(db: Db, caseId: string): Promise<Delivery[]> {
+  const rows = await db.selectFrom('deliveries').selectAll().where('case_id', '=', caseId).orderBy('unit_code').execute();
+  return rows.map(toDelivery);
+}
+
+/** Records one attempt's outcome; a delivered or failed delivery stays that way. */
+export async function recordAttempt(
+  db: Db,
+  id: string,
+  outcome: { status: DeliveryStatus; error: string | null; at: string },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('deliveries')
+    .set((eb) => ({
+      status: outcome.status,
+      attempts: eb('attempts', '+', 1),
+      last_error: outcome.error,
+      last_attempt_at: outcome.at,
+      delivered_at: outcome.status === 'delivered' ? outcome.at : null,
+    }))
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function listStalePendingDeliveries(
+  db: Db,
+  olderThan: string,
+  limit: number,
+): Promise<Delivery[]> {
+  const rows = await db
+    .selectFrom('deliveries')
+    .selectAll()
+    .where('status', '=', 'pending')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('last_attempt_at', 'is', null), eb('created_at', '<', olderThan)]),
+        eb('last_attempt_at', '<', olderThan),
+      ]),
+    )
+    .orderBy('created_at')
+    .limit(limit)
+    .execute();
+  return rows.map(toDelivery);
+}

@@ -1,0 +1,71 @@
+import type { CaseEventRow, NewCaseEvent } from '../schema.js';
+import type { Db } from './db-types.js';
+import { parseJson } from './db-types.js';
+
+export type ActorType = 'system' | 'reporter' | 'staff';
+
+export interface CaseEvent {
+  id: number;
+  caseId: string;
+  at: string;
+  actor: { type: ActorType; id: string | null; role: string | null };
+  kind: string;
+  fromStatus: string | null;
+  toStatus: string | null;
+  note: string | null;
+  data: Record<string, unknown> | null;
+  public: boolean;
+}
+
+export function toCaseEvent(row: CaseEventRow): CaseEvent {
+  return {
+    id: Number(row.id),
+    caseId: row.case_id,
+    at: row.at,
+    actor: { type: row.actor_type as ActorType, id: row.actor_id, role: row.actor_role },
+    kind: row.kind,
+    fromStatus: row.from_status,
+    toStatus: row.to_status,
+    note: row.note,
+    data: parseJson<Record<string, unknown> | null>(row.data, null),
+    public: Number(row.public) === 1,
+  };
+}
+
+export interface NewEvent {
+  caseId: string;
+  at: string;
+  actor?: { type: ActorType; id?: string | null; role?: string | null };
+  kind: string;
+  fromStatus?: string | null;
+  toStatus?: string | null;
+  note?: string | null;
+  data?: Record<string, unknown> | null;
+  public?: boolean;
+}
+
+/** Events are append-only: there is no update or delete for them. */
+export async function appendEvents(db: Db, events: NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows: NewCaseEvent[] = events.map((e) => ({
+    case_id: e.caseId,
+    at: e.at,
+    actor_type: e.actor?.type ?? 'system',
+    actor_id: e.actor?.id ?? null,
+    actor_role: e.actor?.role ?? null,
+    kind: e.kind,
+    from_status: e.fromStatus ?? null,
+    to_status: e.toStatus ?? null,
+    note: e.note ?? null,
+    data: e.data ? JSON.stringify(e.data) : null,
+    public: e.public ? 1 : 0,
+  }));
+  await db.insertInto('case_events').values(rows).execute();
+}
+
+export async function listEvents(db: Db, caseId: string, opts: { publicOnly?: boolean } = {}): Promise<CaseEvent[]> {
+  let q = db.selectFrom('case_events').selectAll().where('case_id', '=', caseId);
+  if (opts.publicOnly) q = q.where('public', '=', 1);
+  const rows = await q.orderBy('id').execute();
+  return rows.map(toCaseEvent);
+}

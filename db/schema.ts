@@ -1,0 +1,135 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * Table types. Timestamps are ISO-8601 UTC strings with milliseconds
+ * (sortable as text on every engine); booleans are 0/1 integers; JSON is text.
+ */
+
+export interface CasesTable {
+  id: string;
+  tracking_code: string;
+  channel: string;
+  text: string;
+  address: string | null;
+  lat: number | null;
+  lng: number | null;
+  occurred_at: string | null;
+  status: string;
+  type_code: string | null;
+  confidence: number | null;
+  /** JSON: the classifier's full answer (runner-up, evidence, engine). */
+  classification: string | null;
+  urgent: number;
+  /** JSON array of the phrases or rules that made the case urgent. */
+  urgency_reasons: string | null;
+  anonymous: number;
+  jurisdiction_code: string | null;
+  place_source: string | null;
+  /** JSON array, e.g. ["place_unknown"]. */
+  flags: string;
+  triage_reason: string | null;
+  received_at: string;
+  dispatched_at: string | null;
+  sign_deadline_at: string | null;
+  reply_deadline_at: string | null;
+  updated_at: string;
+  version: number;
+}
+
+/** Reporter identity, kept apart from everything public or bureau-facing. */
+export interface CaseContactsTable {
+  case_id: string;
+  name: string | null;
+  phone: string | null;
+  /** The reporter agreed that the handling bureau may see the contact. */
+  share_with_bureau: number;
+}
+
+export interface CaseAttachmentsTable {
+  id: string;
+  case_id: string;
+  kind: string;
+  storage_key: string;
+  mime: string;
+  size: number;
+  sha256: string;
+  created_at: string;
+}
+
+export interface AssignmentsTable {
+  id: string;
+  case_id: string;
+  unit_code: string;
+  role: string;
+  status: string;
+  sign_deadline_at: string | null;
+  reply_deadline_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CaseEventsTable {
+  id: Generated<number>;
+  case_id: string;
+  at: string;
+  actor_type: string;
+  actor_id: string | null;
+  actor_role: string | null;
+  kind: string;
+  from_status: string | null;
+  to_status: string | null;
+  /** Shown on the public timeline when `public` is 1. */
+  note: string | null;
+  data: string | null;
+  public: number;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  queue: string;
+  job_name: string;
+  job_id: string;
+  payload: string;
+  available_at: string;
+  created_at: string;
+}
+
+export interface IdempotencyKeysTable {
+  key: string;
+  request_hash: string;
+  case_id: string;
+  created_at: string;
+}
+
+export interface DeliveriesTable {
+  id: string;
+  case_id: string;
+  unit_code: string;
+  channel: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  last_attempt_at: string | null;
+  delivered_at: string | null;
+  created_at: string;
+}
+
+export interface Database {
+  cases: CasesTable;
+  case_contacts: CaseContactsTable;
+  case_attachments: CaseAttachmentsTable;
+  assignments: AssignmentsTable;
+  case_events: CaseEventsTable;
+  outbox: OutboxTable;
+  idempotency_keys: IdempotencyKeysTable;
+  deliveries: DeliveriesTable;
+}
+
+export type CaseRow = Selectable<CasesTable>;
+export type NewCase = Insertable<CasesTable>;
+export type CaseUpdate = Updateable<CasesTable>;
+export type AssignmentRow = Selectable<AssignmentsTable>;
+export type CaseEventRow = Selectable<CaseEventsTable>;
+export type NewCaseEvent = Insertable<CaseEventsTable>;
+export type DeliveryRow = Selectable<DeliveriesTable>;
+export type AttachmentRow = Selectable<CaseAttachmentsTable>;

@@ -1,0 +1,30 @@
+import { z } from '@hono/zod-openapi';
+import { ERROR_STATUS } from '../src/errors.js';
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(Object.keys(ERROR_STATUS) as [keyof typeof ERROR_STATUS, ...Array<keyof typeof ERROR_STATUS>]),
+      message: z.string(),
+      requestId: z.string(),
+      fields: z.record(z.string(), z.string()).optional(),
+    }),
+  })
+  .openapi('Error');
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input; `fields` names each bad field',
+  401: 'Missing or invalid credentials',
+  403: 'Not allowed for this role',
+  404: 'Not found',
+  409: 'Conflicts with the current state',
+  413: 'Body too large',
+  415: 'Unsupported content type',
+};
+
+/** OpenAPI response entries for the error statuses a route can answer with. */
+export function errorResponses<S extends number>(...statuses: S[]) {
+  return Object.fromEntries(
+    statuses.map((s) => [s, { description: DESCRIPTIONS[s] ?? 'Error', content: { 'application/json': { schema: errorSchema } } }]),
+  ) as Record<S, { description: string; content: { 'application/json': { schema: typeof errorSchema } } }>;
+}

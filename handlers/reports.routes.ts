@@ -1,0 +1,220 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { fileTypeFromBuffer } from 'file-type';
+import { bodyLimit } from 'hono/body-limit';
+import { publicUrl } from '../src/env.js';
+import { AppError } from '../src/errors.js';
+import { acceptReport, type PhotoInput, type ReportInput } from '../src/intake/accept-report.js';
+import type { AppEnv } from './app-env.js';
+import { errorResponses } from './error-schema.js';
+import { validationHook } from './validation.js';
+
+export const MAX_TEXT_CHARS = 5000;
+export const MAX_PHOTOS = 5;
+export const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
+export const MAX_JSON_BYTES = 1024 * 1024;
+const PHOTO_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/heic', 'image/heif', 'image/avif']);
+
+const requiredString = (what: string) =>
+  z.string({ error: (issue) => (issue.input === undefined ? 'required' : `must be ${what}`) });
+
+const reportText = requiredString('a string')
+  .trim()
+  .min(1, 'must not be empty')
+  .refine((t) => [...t].length <= MAX_TEXT_CHARS, `at most ${MAX_TEXT_CHARS} characters`);
+const optionalText = (max: number) =>
+  z
+    .string({ error: 'must be a string' })
+    .trim()
+    .max(max, `at most ${max} characters`)
+    .transform((v) => (v === '' ? undefined : v))
+    .optional();
+const phone = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .regex(/^\+?[\d\s-]{5,20}$/, 'must be a phone number (digits, spaces, dashes, optional +)')
+  .optional()
+  .or(z.literal('').transform(() => undefined));
+const occurredAt = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-28T21:30:00+08:00' })
+  .optional();
+const lat = z.number({ error: 'must be a number' }).min(-90, 'must be between -90 and 90').max(90, 'must be between -90 and 90');
+const lng = z.number({ error: 'must be a number' }).min(-180, 'must be between -180 and 180').max(180, 'must be between -180 and 180');
+
+export const reportJsonSchema = z
+  .object({
+    text: reportText.openapi({ example: '兴隆办事处那边一个厂子晚上往沟里排黑水，气味很大' }),
+    address: optionalText(300).openapi({ example: '兴隆办事处 盐下村 三组' }),
+    location: z.object({ lat, lng }, { error: 'must be an object { lat, lng }' }).optional(),
+    name: optionalText(50),
+    phone,
+    anonymous: z.boolean({ error: 'must be true or false' }).optional(),
+    shareContact: z.boolean({ error: 'must be true or false' }).optional().openapi({
+      description: 'The reporter agrees that the handling bureau may see their name and phone.',
+    }),
+    occurredAt,
+  })
+  .openapi('ReportInput');
+
+const formBoolean = z
+  .enum(['true', 'false', 'on', 'off', '1', '0', ''], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === 'on' || v === '1')
+  .optional();
+const formNumber = (schema: z.ZodNumber) =>
+  z
+    .string()
+    .trim()
+    .transform((v, ctx) => {
+      if (v === '') return undefined;
+      const n = Number(v);
+      if (!Number.isFinite(n)) {
+        ctx.addIssue({ code: 'custom', message: 'must be a number' });
+        return z.NEVER;
+      }
+      return n;
+    })
+    .pipe(schema.optional())
+    .optional();
+const photoFile = z.instanceof(File, { error: 'must be a file' });
+
+export const reportFormSchema = z
+  .object({
+    text: reportText,
+    address: optionalText(300),
+    lat: formNumber(lat),
+    lng: formNumber(lng),
+    name: optionalText(50),
+    phone,
+    anonymous: formBoolean,
+    shareContact: formBoolean,
+    occurredAt: occurredAt.or(z.literal('').transform(() => undefined)),
+    photos: z
+      .union([photoFile, z.array(photoFile)])
+      .optional()
+      .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]))
+      .pipe(
+        z
+          .array(
+            photoFile
+              .refine((f) => f.size > 0, 'a photo is empty')
+              .refine((f) => f.size <= MAX_PHOTO_BYTES, `each photo at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB`),
+          )
+          .max(MAX_PHOTOS, `at most ${MAX_PHOTOS} photos`),
+      )
+      .openapi({ type: 'array', items: { type: 'string', format: 'binary' } }),
+  })
+  .superRefine((v, ctx) => {
+    if ((v.lat === undefined) !== (v.lng === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [v.lat === undefined ? 'lat' : 'lng'], message: 'give both lat and lng, or neither' });
+    }
+  });
+
+const acceptedSchema = z
+  .object({
+    id: z.string(),
+    trackingCode: z.string().openapi({ example: 'K7M3QXT9AD' }),
+    status: z.literal('received'),
+    trackUrl: z.string().url(),
+  })
+  .openapi('ReportAccepted');
+
+const postReport = createRoute({
+  method: 'post',
+  path: '/api/v1/reports',
+  tags: ['intake'],
+  summary: 'Submit a report (web form or API client)',
+  description:
+    'Validates and persists the report, then hands it to the pipeline; answers at once with the tracking code. ' +
+    'An `Idempotency-Key` header makes a retried submission return the same case.',
+  request: {
+    headers: z.object({
+      'idempotency-key': z
+        .string()
+        .min(1)
+        .max(200, 'at most 200 characters')
+        .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+        .optional(),
+    }),
+    body: {
+      required: false,
+      content: {
+        'application/json': { schema: reportJsonSchema },
+        'multipart/form-data': { schema: reportFormSchema },
+      },
+    },
+  },
+  responses: {
+    202: { description: 'Accepted', content: { 'application/json': { schema: acceptedSchema } } },
+    ...errorResponses(400, 409, 413, 415),
+  },
+});
+
+async function readPhotos(files: File[]): Promise<PhotoInput[]> {
+  const photos: PhotoInput[] = [];
+  for (const [i, file] of files.entries()) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const detected = await fileTypeFromBuffer(bytes);
+    if (!detected || !PHOTO_TYPES.has(detected.mime)) {
+      throw new AppError('validation_failed', 'invalid photos', {
+        [files.length > 1 ? `photos.${i}` : 'photos']: 'must be a JPEG, PNG, WebP, GIF, HEIC or AVIF image',
+      });
+    }
+    photos.push({ bytes, mime: detected.mime, ext: detected.ext });
+  }
+  return photos;
+}
+
+export function reportRoutes() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use('/api/v1/reports', async (c, next) => {
+    const multipart = (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
+    const maxSize = multipart ? MAX_PHOTOS * MAX_PHOTO_BYTES + MAX_JSON_BYTES : MAX_JSON_BYTES;
+    return bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new AppError('payload_too_large', `the request body is larger than ${Math.round(maxSize / 1024 / 1024)} MB`);
+      },
+    })(c, next);
+  });
+
+  app.openapi(postReport, async (c) => {
+    const deps = c.get('deps');
+    const contentType = (c.req.header('content-type') ?? '').toLowerCase();
+    const isForm = contentType.startsWith('multipart/form-data') || contentType.startsWith('application/x-www-form-urlencoded');
+    const isJson = /^application\/([\w.-]+\+)?json/.test(contentType);
+    // Without a body there is nothing to validate: the text is missing.
+    if (!isForm && !isJson) throw new AppError('validation_failed', 'invalid text', { text: 'required' });
+    const body = isForm ? c.req.valid('form') : c.req.valid('json');
+    const common = {
+      channel: 'web' as const,
+      text: body.text,
+      address: body.address ?? null,
+      name: body.name ?? null,
+      phone: body.phone ?? null,
+      anonymous: body.anonymous ?? false,
+      shareContact: body.shareContact ?? false,
+      occurredAt: body.occurredAt ?? null,
+    };
+    const input: ReportInput =
+      'photos' in body
+        ? {
+            ...common,
+            location: body.lat !== undefined && body.lng !== undefined ? { lat: body.lat, lng: body.lng } : null,
+            photos: await readPhotos(body.photos),
+          }
+        : { ...common, location: body.location ?? null };
+
+    const key = c.req.valid('header')['idempotency-key'];
+    const accepted = await acceptReport(
+      { db: deps.db, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox },
+      input,
+      key ? `reports:${key}` : undefined,
+    );
+    const trackUrl = `${publicUrl(deps.env)}/track/${accepted.trackingCode}`;
+    c.header('Location', `/api/v1/track/${accepted.trackingCode}`);
+    if (accepted.replayed) c.header('Idempotent-Replayed', 'true');
+    return c.json({ id: accepted.id, trackingCode: accepted.trackingCode, status: 'received' as const, trackUrl }, 202);
+  });
+
+  return app;
+}

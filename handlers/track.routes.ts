@@ -1,0 +1,88 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { listAssignments } from '../db/repositories/assignments.repository.js';
+import { findCaseByTrackingCode } from '../db/repositories/cases.repository.js';
+import { listEvents } from '../db/repositories/events.repository.js';
+import { CASE_STATUSES } from '../src/domain/case.js';
+import { normalizeTrackingCode } from '../src/domain/tracking-code.js';
+import { AppError } from '../src/errors.js';
+import type { AppEnv } from './app-env.js';
+import { errorResponses } from './error-schema.js';
+import { validationHook } from './validation.js';
+
+const unit = z.object({ code: z.string(), name: z.string() });
+
+export const publicCaseSchema = z
+  .object({
+    trackingCode: z.string(),
+    status: z.enum(CASE_STATUSES),
+    type: unit.nullable(),
+    lead: unit.nullable(),
+    coHandlers: z.array(unit),
+    jurisdiction: unit.nullable(),
+    urgent: z.boolean(),
+    anonymous: z.boolean(),
+    receivedAt: z.string(),
+    dispatchedAt: z.string().nullable(),
+    deadlines: z.object({ signBy: z.string().nullable(), replyBy: z.string().nullable() }),
+    history: z.array(z.object({ status: z.string(), at: z.string(), note: z.string().nullable() })),
+  })
+  .openapi('PublicCase');
+
+const getTrack = createRoute({
+  method: 'get',
+  path: '/api/v1/track/{trackingCode}',
+  tags: ['intake'],
+  summary: 'The public view of a case',
+  description: 'Never shows who reported it. Names are in Chinese unless `lang=en`.',
+  request: {
+    params: z.object({ trackingCode: z.string().min(1).max(40) }),
+    query: z.object({ lang: z.enum(['zh', 'en']).optional() }),
+  },
+  responses: {
+    200: { description: 'The case', content: { 'application/json': { schema: publicCaseSchema } } },
+    ...errorResponses(400, 404),
+  },
+});
+
+export function trackRoutes() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.openapi(getTrack, async (c) => {
+    const deps = c.get('deps');
+    const { district } = deps;
+    const lang = c.req.valid('query').lang ?? 'zh';
+    const code = normalizeTrackingCode(c.req.valid('param').trackingCode);
+    const found = code ? await findCaseByTrackingCode(deps.db, code) : null;
+    if (!found) throw new AppError('not_found', 'no case with this tracking code');
+    const [assignments, events] = await Promise.all([
+      listAssignments(deps.db, found.id),
+      listEvents(deps.db, found.id, { publicOnly: true }),
+    ]);
+    const unitOf = (codeOrNull: string | null | undefined) => {
+      if (!codeOrNull) return null;
+      const u = district.units.get(codeOrNull);
+      return { code: codeOrNull, name: u ? u.name[lang] : codeOrNull };
+    };
+    const type = found.typeCode ? district.types.get(found.typeCode) : undefined;
+    const lead = assignments.find((a) => a.role === 'lead');
+    return c.json(
+      {
+        trackingCode: found.trackingCode,
+        status: found.status,
+        type: found.typeCode ? { code: found.typeCode, name: type ? type.name[lang] : found.typeCode } : null,
+        lead: unitOf(lead?.unitCode),
+        coHandlers: assignments.filter((a) => a.role === 'co').map((a) => unitOf(a.unitCode)!),
+        jurisdiction: unitOf(found.jurisdictionCode),
+        urgent: found.urgent,
+        anonymous: found.anonymous,
+        receivedAt: found.receivedAt,
+        dispatchedAt: found.dispatchedAt,
+        deadlines: found.deadlines,
+        history: events
+          .filter((e) => e.toStatus)
+          .map((e) => ({ status: e.toStatus!, at: e.at, note: e.note })),
+      },
+      200,
+    );
+  });
+  return app;
+}

@@ -1,0 +1,200 @@
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../src/logger.js';
+import { JOB_NAMES, JOB_RETRY, PermanentJobError, type JobContext, type JobName } from './jobs.js';
+import type { Processors } from './processors/index.js';
+import type { EnsureOutcome, JobToEnqueue, JobTransport } from './transport.js';
+
+/**
+ * BullMQ on Redis. Producers fail fast while Redis is away (the outbox keeps
+ * the work); workers wait for it to come back (`maxRetriesPerRequest: null`).
+ */
+
+export interface BullmqOptions {
+  redisUrl: string;
+  prefix: string;
+  logger: Logger;
+}
+
+export type RetryPolicy = { [K in JobName]: { attempts: number; backoffMs: number } };
+
+function redisOptions(extra: RedisOptions): RedisOptions {
+  return {
+    lazyConnect: false,
+    // Reconnect forever, but not faster than every 2 s.
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+    ...extra,
+  };
+}
+
+/** Logs the first failure and the recovery, not every reconnect attempt. */
+function watchConnection(redis: Redis, logger: Logger, url: string, onReady: () => void): void {
+  let down = false;
+  const where = safeUrl(url);
+  redis.on('error', (err: Error) => {
+    if (!down) {
+      down = true;
+      logger.warn({ redis: where, err: err.message }, `redis unreachable at ${where}: reports are still accepted and kept in the database; queue work resumes when it is back`);
+    }
+  });
+  redis.on('ready', () => {
+    if (down) logger.info({ redis: where }, 'redis connection restored');
+    down = false;
+    onReady();
+  });
+}
+
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    u.username = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return 'redis';
+  }
+}
+
+export interface BullmqTransport extends JobTransport {
+  queues: ReadonlyMap<JobName, Queue>;
+  connection: Redis;
+}
+
+export function createBullmqTransport(opts: BullmqOptions & { retry?: RetryPolicy }): BullmqTransport {
+  const retry = opts.retry ?? JOB_RETRY;
+  const listeners: Array<() => void> = [];
+  const connection = new Redis(
+    opts.redisUrl,
+    redisOptions({ enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 }),
+  );
+  watchConnection(connection, opts.logger, opts.redisUrl, () => listeners.forEach((l) => l()));
+  const queues = new Map<JobName, Queue>();
+  for (const name of JOB_NAMES) {
+    const q = new Queue(name, {
+      connection,
+      prefix: opts.prefix,
+      defaultJobOptions: {
+        attempts: retry[name].attempts,
+        backoff: { type: 'exponential', delay: retry[name].backoffMs },
+        removeOnComplete: { age: 24 * 3600, count: 50_000 },
+        removeOnFail: { age: 30 * 24 * 3600 },
+      },
+    });
+    q.on('error', () => {
+      // Connection errors are logged once by watchConnection.
+    });
+    queues.set(name, q);
+  }
+  const queueOf = (name: JobName): Queue => {
+    const q = queues.get(name);
+    if (!q) throw new Error(`no queue for job ${name}`);
+    return q;
+  };
+  const assertConnected = () => {
+    if (connection.status !== 'ready') throw new Error(`redis not connected (${connection.status})`);
+  };
+  const jobOptions = (job: JobToEnqueue) => {
+    const delay = job.runAt ? Math.max(0, job.runAt.getTime() - Date.now()) : 0;
+    return { jobId: job.jobId, ...(delay > 0 ? { delay } : {}) };
+  };
+
+  return {
+    queues,
+    connection,
+    async enqueue(jobs) {
+      assertConnected();
+      const byName = new Map<JobName, JobToEnqueue[]>();
+      for (const j of jobs) byName.set(j.name, [...(byName.get(j.name) ?? []), j]);
+      await Promise.all(
+        [...byName].map(([name, list]) =>
+          queueOf(name).addBulk(list.map((j) => ({ name, data: j.payload, opts: jobOptions(j) }))),
+        ),
+      );
+    },
+    async ensure(job): Promise<EnsureOutcome> {
+      assertConnected();
+      const q = queueOf(job.name);
+      const existing = await q.getJob(job.jobId);
+      if (existing) {
+        const state = await existing.getState();
+        if (state === 'failed') {
+          await existing.retry('failed');
+          return 'retried';
+        }
+        if (state !== 'completed' && state !== 'unknown') return 'present';
+        // Completed but the database says the work is not done: run it again.
+        await existing.remove().catch(() => undefined);
+      }
+      await q.add(job.name, job.payload, jobOptions(job));
+      return 'added';
+    },
+    async ping() {
+      if (connection.status !== 'ready') return false;
+      try {
+        const pong = await Promise.race([
+          connection.ping(),
+          new Promise<null>((resolve) => setTimeout(() => resolve(null), 500).unref()),
+        ]);
+        return pong === 'PONG';
+      } catch {
+        return false;
+      }
+    },
+    onReady(listener) {
+      listeners.push(listener);
+    },
+    async close() {
+      await Promise.allSettled([...queues.values()].map((q) => q.close()));
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+}
+
+export interface BullmqWorkers {
+  close(): Promise<void>;
+}
+
+/** One BullMQ worker per job name, running the transport-agnostic processors. */
+export function startBullmqWorkers(
+  opts: BullmqOptions & { concurrency: number; processors: Processors; only?: readonly JobName[] },
+): BullmqWorkers {
+  const connection = new Redis(opts.redisUrl, redisOptions({ maxRetriesPerRequest: null }));
+  connection.on('error', () => {
+    // Logged once by the producer connection's watcher.
+  });
+  const workers: Worker[] = [];
+  for (const name of opts.only ?? JOB_NAMES) {
+    const processor = opts.processors[name] as (payload: unknown, ctx: JobContext) => Promise<string>;
+    const worker = new Worker(
+      name,
+      async (job: Job) => {
+        const ctx: JobContext = {
+          jobId: job.id ?? '',
+          attempt: job.attemptsMade + 1,
+          maxAttempts: job.opts.attempts ?? 1,
+        };
+        try {
+          return await processor(job.data, ctx);
+        } catch (err) {
+          if (err instanceof PermanentJobError) throw new UnrecoverableError(err.message);
+          throw err;
+        }
+      },
+      { connection, prefix: opts.prefix, concurrency: opts.concurrency },
+    );
+    worker.on('failed', (job, err) => {
+      opts.logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed');
+    });
+    worker.on('error', (err) => {
+      opts.logger.debug({ queue: name, err: err.message }, 'worker error');
+    });
+    workers.push(worker);
+  }
+  return {
+    async close() {
+      // Worker.close() waits for running jobs to finish.
+      await Promise.allSettled(workers.map((w) => w.close()));
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * The job catalogue: every job name with its payload. Payloads carry ids
+ * only — never reporter text, names or phone numbers.
+ */
+
+export interface JobPayloads {
+  /** Classify, extract and route a received case. */
+  intake: { caseId: string };
+  /** Deliver one assignment of a case to one bureau's channel. */
+  dispatch: { caseId: string; unit: string; channel: 'webhook' };
+}
+
+export type JobName = keyof JobPayloads;
+
+export const JOB_NAMES = ['intake', 'dispatch'] as const satisfies readonly JobName[];
+
+/** Job ids come from the business key, so a redelivered job is the same job. */
+export const jobId = {
+  intake: (p: JobPayloads['intake']) => `intake-${p.caseId}`,
+  dispatch: (p: JobPayloads['dispatch']) => `dispatch-${p.caseId}-${p.unit}-${p.channel}`,
+} satisfies { [K in JobName]: (p: JobPayloads[K]) => string };
+
+/** Retry policy per job, applied by every transport. */
+export const JOB_RETRY: { [K in JobName]: { attempts: number; backoffMs: number } } = {
+  intake: { attempts: 10, backoffMs: 1000 },
+  dispatch: { attempts: 8, backoffMs: 5000 },
+};
+
+export interface JobContext {
+  jobId: string;
+  /** 1 on the first run. */
+  attempt: number;
+  maxAttempts: number;
+}
+
+/** Thrown by a processor for a failure that no retry can fix. */
+export class PermanentJobError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentJobError';
+  }
+}
+
+export interface OutboxEntry<K extends JobName = JobName> {
+  name: K;
+  payload: JobPayloads[K];
+  /** Run no earlier than this. */
+  runAt?: Date;
+}
+
+export function outboxEntry<K extends JobName>(name: K, payload: JobPayloads[K], runAt?: Date): OutboxEntry<K> {
+  return { name, payload, ...(runAt ? { runAt } : {}) };
+}

@@ -1,0 +1,105 @@
+import type { Kysely } from 'kysely';
+import { deleteFromOutbox, peekOutbox } from '../db/repositories/outbox.repository.js';
+import type { Database } from '../db/schema.js';
+import type { Logger } from '../src/logger.js';
+import type { JobTransport } from './transport.js';
+
+/**
+ * Moves outbox entries (written in the same transaction as the change that
+ * needs them) into the queue, then deletes them. It runs at once when kicked
+ * after a commit in this process, and polls for entries written by other
+ * processes. If the queue is down, entries stay until it is back; a job id
+ * derived from the business key makes a double move harmless.
+ */
+export interface OutboxRelay {
+  kick(): void;
+  /** Moves everything currently in the outbox; resolves when done (tests, shutdown). */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createOutboxRelay(opts: {
+  db: Kysely<Database>;
+  transport: JobTransport;
+  logger: Logger;
+  batchSize?: number;
+  pollMs?: number;
+}): OutboxRelay {
+  const batchSize = opts.batchSize ?? 500;
+  const pollMs = opts.pollMs ?? 1000;
+  let running: Promise<void> | null = null;
+  let again = false;
+  let stopped = false;
+  let failing = false;
+  let timer: NodeJS.Timeout | null = null;
+  let kickScheduled = false;
+
+  async function moveBatch(): Promise<number> {
+    const rows = await peekOutbox(opts.db, batchSize);
+    if (rows.length === 0) return 0;
+    await opts.transport.enqueue(
+      rows.map((r) => ({ name: r.name, jobId: r.jobId, payload: r.payload, runAt: new Date(r.runAt) })),
+    );
+    await deleteFromOutbox(opts.db, rows.map((r) => r.id));
+    return rows.length;
+  }
+
+  async function loop(): Promise<void> {
+    let delay = pollMs;
+    try {
+      do {
+        again = false;
+        const moved = await moveBatch();
+        if (moved === batchSize) again = true;
+      } while (again && !stopped);
+      if (failing) opts.logger.info('outbox relay: queue reachable again, backlog moved');
+      failing = false;
+    } catch (err) {
+      if (!failing) opts.logger.warn({ err: (err as Error).message }, 'outbox relay: cannot reach the queue, entries kept in the database');
+      failing = true;
+      delay = Math.min(pollMs * 2, 5000);
+    }
+    schedule(delay);
+  }
+
+  function run(): Promise<void> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = loop().finally(() => {
+      running = null;
+    });
+    return running;
+  }
+
+  function schedule(ms: number): void {
+    if (stopped) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => void run(), ms);
+    timer.unref();
+  }
+
+  schedule(0);
+
+  return {
+    kick() {
+      if (stopped || kickScheduled) return;
+      kickScheduled = true;
+      setImmediate(() => {
+        kickScheduled = false;
+        void run();
+      });
+    },
+    async drain() {
+      while (running) await running;
+      await run();
+      while (running) await running;
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      while (running) await running;
+    },
+  };
+}

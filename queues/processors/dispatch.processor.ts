@@ -1,0 +1,153 @@
+import { createHmac } from 'node:crypto';
+import { listAttachments } from '../../db/repositories/attachments.repository.js';
+import { listAssignments } from '../../db/repositories/assignments.repository.js';
+import { findCase } from '../../db/repositories/cases.repository.js';
+import { findContact } from '../../db/repositories/contacts.repository.js';
+import { findDelivery, recordAttempt } from '../../db/repositories/deliveries.repository.js';
+import { appendEvents } from '../../db/repositories/events.repository.js';
+import { unitView } from '../../src/district/district.schema.js';
+import { maskPhonesInText } from '../../src/pipeline/extract.js';
+import { PermanentJobError, type JobContext, type JobPayloads } from '../jobs.js';
+import type { ProcessorDeps } from './processor-deps.js';
+
+/**
+ * dispatch: deliver one assignment to one bureau's webhook, signed with
+ * HMAC-SHA256. Retried with exponential backoff; when the last attempt
+ * fails, or the bureau's server rejects the request for good, the failure is
+ * recorded on the case and in the deliveries table for a person to see.
+ */
+
+export const SIGNATURE_HEADER = 'X-Intake-Signature';
+export const TIMESTAMP_HEADER = 'X-Intake-Timestamp';
+export const DELIVERY_HEADER = 'X-Intake-Delivery';
+
+/** `sha256=<hex>` of HMAC-SHA256(secret, `${timestamp}.${body}`). */
+export function signWebhook(secret: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+class DeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export function createDispatchProcessor(deps: ProcessorDeps) {
+  const { district } = deps;
+
+  return async function processDispatch(
+    { caseId, unit, channel }: JobPayloads['dispatch'],
+    ctx: JobContext,
+  ): Promise<string> {
+    const delivery = await findDelivery(deps.db, caseId, unit, channel);
+    if (!delivery) return 'skipped: no such delivery';
+    if (delivery.status !== 'pending') return `skipped: delivery already ${delivery.status}`;
+    const target = district.units.get(unit)?.webhook;
+    const secret = target?.secret ?? deps.webhookSecret;
+    const c = await findCase(deps.db, caseId);
+    if (!c) return 'skipped: no such case';
+
+    const fail = async (message: string, final: boolean): Promise<never> => {
+      const at = deps.clock.now().toISOString();
+      if (final) {
+        await deps.db.transaction().execute(async (trx) => {
+          const recorded = await recordAttempt(trx, delivery.id, { status: 'failed', error: message, at });
+          if (recorded) {
+            await appendEvents(trx, [
+              { caseId, at, kind: 'delivery_failed', data: { unit, channel, attempts: delivery.attempts + 1, error: message } },
+            ]);
+          }
+        });
+        deps.logger.error({ caseId, unit, jobId: ctx.jobId, err: message }, 'bureau delivery failed for good');
+        throw new PermanentJobError(message);
+      }
+      await deps.db
+        .updateTable('deliveries')
+        .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: message, last_attempt_at: at }))
+        .where('id', '=', delivery.id)
+        .where('status', '=', 'pending')
+        .execute();
+      throw new Error(message);
+    };
+
+    if (!target || !secret) return fail(`bureau ${unit} has no signed webhook configured`, true);
+
+    const assignments = await listAssignments(deps.db, caseId);
+    const mine = assignments.find((a) => a.unitCode === unit);
+    if (!mine) return fail(`case has no assignment for ${unit}`, true);
+    const contact = await findContact(deps.db, caseId);
+    const photos = await listAttachments(deps.db, caseId);
+    const type = c.typeCode ? district.types.get(c.typeCode) : undefined;
+
+    const body = JSON.stringify({
+      event: 'case.assigned',
+      deliveryId: delivery.id,
+      case: {
+        id: c.id,
+        trackingCode: c.trackingCode,
+        type: type ? { code: type.code, name: type.name.zh } : null,
+        confidence: c.confidence,
+        urgent: c.urgent,
+        // The reporter's own words, with any phone number in them masked.
+        text: maskPhonesInText(c.text),
+        address: c.address,
+        location: c.location,
+        jurisdiction: unitView(district, c.jurisdictionCode),
+        occurredAt: c.occurredAt,
+        receivedAt: c.receivedAt,
+        dispatchedAt: c.dispatchedAt,
+        photos: photos.length,
+        reporter:
+          contact?.shareWithBureau && !c.anonymous ? { name: contact.name, phone: contact.phone } : null,
+      },
+      assignment: {
+        unit: unitView(district, unit),
+        role: mine.role,
+        deadlines: mine.deadlines,
+        lead: unitView(district, assignments.find((a) => a.role === 'lead')?.unitCode ?? null),
+        coHandlers: assignments.filter((a) => a.unitCode !== unit).map((a) => ({ ...unitView(district, a.unitCode), role: a.role })),
+      },
+      trackUrl: `${deps.publicUrl}/track/${c.trackingCode}`,
+      sentAt: deps.clock.now().toISOString(),
+    });
+    const timestamp = String(Math.floor(Date.now() / 1000));
+
+    try {
+      let res: Response;
+      try {
+        res = await deps.fetch(target.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body),
+            [TIMESTAMP_HEADER]: timestamp,
+            [DELIVERY_HEADER]: delivery.id,
+          },
+          body,
+          signal: AbortSignal.timeout(10_000),
+        });
+      } catch (err) {
+        throw new DeliveryError(`network: ${(err as Error).message}`, true);
+      }
+      await res.body?.cancel().catch(() => undefined);
+      if (res.status >= 200 && res.status < 300) {
+        const at = deps.clock.now().toISOString();
+        await deps.db.transaction().execute(async (trx) => {
+          const recorded = await recordAttempt(trx, delivery.id, { status: 'delivered', error: null, at });
+          if (recorded) {
+            await appendEvents(trx, [{ caseId, at, kind: 'delivered', data: { unit, channel, attempts: delivery.attempts + 1 } }]);
+          }
+        });
+        return `delivered to ${unit}`;
+      }
+      const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
+      throw new DeliveryError(`HTTP ${res.status}`, retryable);
+    } catch (err) {
+      if (!(err instanceof DeliveryError)) throw err;
+      return fail(err.message, !err.retryable || ctx.attempt >= ctx.maxAttempts);
+    }
+  };
+}

@@ -1,0 +1,16 @@
+import type { JobContext, JobName, JobPayloads } from '../jobs.js';
+import { createDispatchProcessor } from './dispatch.processor.js';
+import { createIntakeProcessor } from './intake.processor.js';
+import type { ProcessorDeps } from './processor-deps.js';
+
+export type Processor<K extends JobName> = (payload: JobPayloads[K], ctx: JobContext) => Promise<string>;
+
+/** Every job name has exactly one processor, or this does not compile. */
+export type Processors = { [K in JobName]: Processor<K> };
+
+export function createProcessors(deps: ProcessorDeps): Processors {
+  return {
+    intake: createIntakeProcessor(deps),
+    dispatch: createDispatchProcessor(deps),
+  };
+}

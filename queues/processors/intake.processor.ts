@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { insertAssignments, type NewAssignment } from '../../db/repositories/assignments.repository.js';
+import { findCase, transitionCase } from '../../db/repositories/cases.repository.js';
+import { bool } from '../../db/repositories/db-types.js';
+import { insertDeliveries } from '../../db/repositories/deliveries.repository.js';
+import { appendEvents } from '../../db/repositories/events.repository.js';
+import { addToOutbox } from '../../db/repositories/outbox.repository.js';
+import { asksAnonymity, decideUrgency, extractJurisdiction } from '../../src/pipeline/extract.js';
+import { dispatchDeadlines } from '../../src/pipeline/deadlines.js';
+import { decideRoute } from '../../src/pipeline/route.js';
+import { outboxEntry, type JobPayloads } from '../jobs.js';
+import type { ProcessorDeps } from './processor-deps.js';
+
+/**
+ * intake: classify → extract place and urgency → route → record. Runs once
+ * per case in effect: the status change from `received` is conditional, so a
+ * redelivered job finds the case already moved and does nothing.
+ */
+export function createIntakeProcessor(deps: ProcessorDeps) {
+  const { district } = deps;
+  return async function processIntake({ caseId }: JobPayloads['intake']): Promise<string> {
+    const c = await findCase(deps.db, caseId);
+    if (!c) return 'skipped: no such case';
+    if (c.status !== 'received') return `skipped: case already ${c.status}`;
+
+    const classification = deps.classifier.classify(c.text);
+    const place = extractJurisdiction(district, `${c.address ?? ''}\n${c.text}`, c.location);
+    const urgency = decideUrgency(district, c.text, classification.type);
+    const anonymityPhrase = asksAnonymity(district, c.text);
+    const anonymous = c.anonymous || anonymityPhrase !== null;
+    const decision = decideRoute(district, classification, place, urgency);
+
+    const now = deps.clock.now();
+    const at = now.toISOString();
+    const unitName = (code: string) => district.units.get(code)?.name.zh ?? code;
+
+    const moved = await deps.db.transaction().execute(async (trx) => {
+      const common = {
+        updated_at: at,
+        type_code: decision.type,
+        confidence: classification.confidence,
+        classification: JSON.stringify(classification),
+        urgent: bool(urgency.urgent),
+        urgency_reasons: JSON.stringify(urgency.reasons),
+        anonymous: bool(anonymous),
+        jurisdiction_code: place?.jurisdiction ?? null,
+        place_source: place?.source ?? null,
+        flags: JSON.stringify(decision.flags),
+      };
+      const classifiedEvent = {
+        caseId,
+        at,
+        kind: 'classified',
+        data: {
+          type: classification.type,
+          confidence: classification.confidence,
+          runnerUp: classification.runnerUp,
+          evidence: classification.evidence.slice(0, 10),
+          engine: classification.engine,
+          jurisdiction: place?.jurisdiction ?? null,
+          placeMatched: place?.matched ?? null,
+          urgent: urgency.urgent,
+          urgencyReasons: urgency.reasons,
+          anonymityRequested: anonymityPhrase !== null,
+          flags: decision.flags,
+        },
+      };
+
+      if (decision.outcome === 'triage') {
+        const ok = await transitionCase(trx, caseId, 'received', { ...common, status: 'triage', triage_reason: decision.reason });
+        if (!ok) return false;
+        await appendEvents(trx, [
+          classifiedEvent,
+          { caseId, at, kind: 'status', fromStatus: 'received', toStatus: 'triage', note: '待人工分派', data: { reason: decision.reason }, public: true },
+        ]);
+        return true;
+      }
+
+      const deadlines = dispatchDeadlines(district, deps.calendar, decision.type, urgency.urgent, now);
+      const status = decision.outcome === 'transfer' ? 'transferred' : 'dispatched';
+      const ok = await transitionCase(trx, caseId, 'received', {
+        ...common,
+        status,
+        dispatched_at: at,
+        sign_deadline_at: decision.outcome === 'transfer' ? null : deadlines.signBy,
+        reply_deadline_at: decision.outcome === 'transfer' ? null : deadlines.replyBy,
+      });
+      if (!ok) return false;
+
+      const assignments: NewAssignment[] = decision.assignments.map((a) => ({
+        id: randomUUID(),
+        caseId,
+        unitCode: a.unit,
+        role: a.role,
+        signBy: decision.outcome === 'transfer' ? null : deadlines.signBy,
+        replyBy: decision.outcome === 'transfer' ? null : deadlines.replyBy,
+        at,
+      }));
+      await insertAssignments(trx, assignments);
+      const lead = decision.assignments[0]!.unit;
+      await appendEvents(trx, [
+        classifiedEvent,
+        {
+          caseId,
+          at,
+          kind: 'status',
+          fromStatus: 'received',
+          toStatus: status,
+          note: status === 'transferred' ? `非环境类诉求，已转${unitName(lead)}` : `已派发至${unitName(lead)}办理`,
+          data: { assignments: decision.assignments, deadlines: status === 'transferred' ? null : deadlines },
+          public: true,
+        },
+      ]);
+
+      const deliveries = decision.assignments
+        .filter((a) => district.units.get(a.unit)?.webhook)
+        .map((a) => ({ id: randomUUID(), caseId, unitCode: a.unit, channel: 'webhook' as const, at }));
+      await insertDeliveries(trx, deliveries);
+      await addToOutbox(
+        trx,
+        deliveries.map((d) => outboxEntry('dispatch', { caseId, unit: d.unitCode, channel: 'webhook' })),
+        now,
+      );
+      return true;
+    });
+
+    if (!moved) return 'skipped: case moved by another worker';
+    deps.kickOutbox();
+    return decision.outcome === 'triage' ? `triage: ${decision.reason}` : `${decision.outcome}: ${decision.type}`;
+  };
+}

@@ -1,0 +1,22 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { District } from '../../src/district/district.schema.js';
+import type { Clock } from '../../src/clock.js';
+import type { Logger } from '../../src/logger.js';
+import type { Classifier } from '../../src/pipeline/classifier.js';
+import type { WorkCalendar } from '../../src/pipeline/deadlines.js';
+
+export interface ProcessorDeps {
+  db: Kysely<Database>;
+  district: District;
+  classifier: Classifier;
+  calendar: WorkCalendar;
+  clock: Clock;
+  logger: Logger;
+  /** Signs bureau webhooks unless the bureau has its own secret. */
+  webhookSecret: string | undefined;
+  fetch: typeof fetch;
+  /** Asks the outbox relay to move newly written entries now. */
+  kickOutbox: () => void;
+  publicUrl: string;
+}

@@ -1,0 +1,84 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import type { AppEnv } from '../handlers/app-env.js';
+import { docsRoutes } from '../handlers/docs.routes.js';
+import { healthRoutes } from '../handlers/health.routes.js';
+import { reportRoutes } from '../handlers/reports.routes.js';
+import { trackRoutes } from '../handlers/track.routes.js';
+import { validationHook } from '../handlers/validation.js';
+import type { Deps } from './deps.js';
+import { AppError, errorBody } from './errors.js';
+
+/** Every router of the service, mounted in one list. */
+const ROUTERS = [healthRoutes, reportRoutes, trackRoutes];
+
+export function createApp(deps: Deps) {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use(requestId({ headerName: 'X-Request-Id' }));
+  app.use(async (c, next) => {
+    c.set('deps', deps);
+    const started = performance.now();
+    await next();
+    deps.logger.info(
+      {
+        reqId: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  for (const router of ROUTERS) app.route('/', router());
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: '环境问题举报受理与派单服务 · Environmental complaint intake and dispatch',
+      version: '1.0.0',
+      description:
+        'Residents report environmental violations; the service classifies each report, routes it to the responsible bureaus and tracks it to closure.',
+    },
+  });
+  app.route('/', docsRoutes());
+
+  app.notFound((c) => c.json(errorBody(new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`), c.get('requestId')), 404));
+
+  app.onError((err, c) => {
+    const reqId = c.get('requestId') ?? '';
+    const appError = toAppError(err);
+    if (appError) return c.json(errorBody(appError, reqId), appError.status);
+    deps.logger.error({ reqId, err: { type: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
+    return c.json(errorBody(new AppError('internal', 'internal error; the request id identifies it in the logs'), reqId), 500);
+  });
+
+  return app;
+}
+
+/** Maps framework errors (bad JSON, bad media type, body too large) onto the closed set of codes. */
+function toAppError(err: Error): AppError | null {
+  if (err instanceof AppError) return err;
+  if (err instanceof HTTPException) {
+    switch (err.status) {
+      case 400:
+        return new AppError('malformed_body', err.message || 'malformed request body', { body: err.message || 'malformed' });
+      case 413:
+        return new AppError('payload_too_large', 'the request body is too large');
+      case 415:
+        return new AppError('unsupported_media_type', 'use application/json or multipart/form-data');
+      case 401:
+        return new AppError('unauthorized', err.message || 'unauthorized');
+      case 403:
+        return new AppError('forbidden', err.message || 'forbidden');
+      case 404:
+        return new AppError('not_found', err.message || 'not found');
+      default:
+        return null;
+    }
+  }
+  return null;
+}

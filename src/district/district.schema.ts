@@ -1,0 +1,260 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/**
+ * The district file: everything that differs between districts (taxonomy,
+ * bureaus, jurisdictions, routing, urgency and anonymity phrases, deadlines)
+ * lives in one validated data file, never in code.
+ */
+
+const code = z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower-case letters, digits and _ only');
+const localized = z.object({ zh: z.string().min(1), en: z.string().min(1) });
+const latLng = z.tuple([z.number().min(-90).max(90), z.number().min(-180).max(180)]);
+
+const duration = z
+  .object({
+    hours: z.number().positive().optional(),
+    days: z.number().positive().optional(),
+    workingDays: z.number().int().positive().optional(),
+  })
+  .strict()
+  .refine((d) => [d.hours, d.days, d.workingDays].filter((x) => x !== undefined).length === 1, {
+    message: 'give exactly one of hours, days, workingDays',
+  });
+
+const stageDeadlines = z
+  .object({ sign: duration.optional(), reply: duration.optional(), rate: duration.optional() })
+  .strict();
+
+const webhookChannel = z
+  .object({
+    url: z.string().url(),
+    /** Per-bureau signing secret; falls back to WEBHOOK_SECRET. */
+    secret: z.string().min(16).optional(),
+  })
+  .strict();
+
+const bureau = z
+  .object({
+    code,
+    name: localized,
+    webhook: webhookChannel.optional(),
+    telegramChatId: z.number().int().optional(),
+  })
+  .strict();
+
+const jurisdiction = z
+  .object({
+    code,
+    kind: z.enum(['town', 'subdistrict', 'forest_farm', 'village', 'other']),
+    name: localized,
+    aliases: z.array(z.string().min(1)).default([]),
+    places: z.array(z.string().min(1)).default([]),
+    /** Polygon of [lat, lng] vertices. */
+    area: z.array(latLng).min(3).optional(),
+    webhook: webhookChannel.optional(),
+    telegramChatId: z.number().int().optional(),
+  })
+  .strict();
+
+const violationType = z
+  .object({
+    code,
+    name: localized,
+    description: z.string().default(''),
+    urgent: z.boolean().default(false),
+    phrases: z
+      .array(z.object({ text: z.string().min(1), weight: z.number().positive() }).strict())
+      .default([]),
+  })
+  .strict();
+
+const route = z
+  .object({
+    lead: code,
+    co: z.array(code).default([]),
+    /** Cases of this type leave the environmental workflow (handed to 12345). */
+    transfer: z.boolean().default(false),
+  })
+  .strict();
+
+export const districtFileSchema = z
+  .object({
+    $comment: z.string().optional(),
+    version: z.literal(1),
+    district: z
+      .object({
+        code,
+        name: localized,
+        aliases: z.array(z.string().min(1)).default([]),
+        timezone: z.string().min(1),
+        bounds: z
+          .object({ south: z.number(), west: z.number(), north: z.number(), east: z.number() })
+          .strict(),
+      })
+      .strict(),
+    bureaus: z.array(bureau).min(1),
+    jurisdictions: z.array(jurisdiction).default([]),
+    types: z.array(violationType).min(1),
+    routing: z.record(z.string(), route),
+    urgency: z
+      .object({ types: z.array(code).default([]), phrases: z.array(z.string().min(1)).default([]) })
+      .strict(),
+    anonymity: z.object({ phrases: z.array(z.string().min(1)).default([]) }).strict(),
+    classifier: z
+      .object({ minConfidence: z.number().min(0).max(1).default(0.5) })
+      .strict()
+      .default({ minConfidence: 0.5 }),
+    deadlines: z
+      .object({
+        normal: stageDeadlines,
+        urgent: stageDeadlines,
+        byType: z.record(z.string(), z.object({ normal: stageDeadlines.optional(), urgent: stageDeadlines.optional() }).strict()).default({}),
+      })
+      .strict(),
+    calendar: z
+      .object({
+        extraDaysOff: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')).default([]),
+        extraWorkdays: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')).default([]),
+      })
+      .strict()
+      .default({ extraDaysOff: [], extraWorkdays: [] }),
+  })
+  .strict();
+
+export type DistrictFile = z.infer<typeof districtFileSchema>;
+export type Localized = z.infer<typeof localized>;
+export type Duration = z.infer<typeof duration>;
+export type StageDeadlines = z.infer<typeof stageDeadlines>;
+export type WebhookChannel = z.infer<typeof webhookChannel>;
+
+export interface Unit {
+  code: string;
+  name: Localized;
+  kind: 'bureau' | 'jurisdiction';
+  webhook?: WebhookChannel;
+  telegramChatId?: number;
+}
+
+export interface District {
+  file: DistrictFile;
+  /** Bureaus and jurisdictions by code: both can hold assignments. */
+  units: ReadonlyMap<string, Unit>;
+  types: ReadonlyMap<string, DistrictFile['types'][number]>;
+  jurisdictions: ReadonlyMap<string, DistrictFile['jurisdictions'][number]>;
+  routing: DistrictFile['routing'];
+}
+
+export class DistrictConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid district file ${source}: ${problems.join('; ')}`);
+    this.name = 'DistrictConfigError';
+  }
+}
+
+/** Validates a parsed district file, naming every bad entry by its path. */
+export function buildDistrict(raw: unknown, source = 'district file'): District {
+  const parsed = districtFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new DistrictConfigError(
+      source,
+      parsed.error.issues.map((i) => `${describePath(raw, i.path)}: ${i.message}`),
+    );
+  }
+  const file = parsed.data;
+  const problems: string[] = [];
+  const units = new Map<string, Unit>();
+  for (const b of file.bureaus) {
+    if (units.has(b.code)) problems.push(`bureaus: duplicate code "${b.code}"`);
+    units.set(b.code, { code: b.code, name: b.name, kind: 'bureau', webhook: b.webhook, telegramChatId: b.telegramChatId });
+  }
+  for (const j of file.jurisdictions) {
+    if (units.has(j.code)) problems.push(`jurisdictions: code "${j.code}" is already used by a bureau or jurisdiction`);
+    units.set(j.code, { code: j.code, name: j.name, kind: 'jurisdiction', webhook: j.webhook, telegramChatId: j.telegramChatId });
+  }
+  const types = new Map<string, DistrictFile['types'][number]>();
+  for (const t of file.types) {
+    if (types.has(t.code)) problems.push(`types: duplicate code "${t.code}"`);
+    types.set(t.code, t);
+    if (!file.routing[t.code]) problems.push(`routing: type "${t.code}" has no route`);
+  }
+  for (const [typeCode, r] of Object.entries(file.routing)) {
+    if (!types.has(typeCode)) problems.push(`routing.${typeCode}: unknown type "${typeCode}"`);
+    if (!units.has(r.lead) || units.get(r.lead)?.kind !== 'bureau') {
+      problems.push(`routing.${typeCode}.lead: unknown bureau "${r.lead}"`);
+    }
+    for (const co of r.co) {
+      if (!units.has(co)) problems.push(`routing.${typeCode}.co: unknown bureau "${co}"`);
+      if (co === r.lead) problems.push(`routing.${typeCode}.co: "${co}" is already the lead`);
+    }
+  }
+  for (const t of file.urgency.types) {
+    if (!types.has(t)) problems.push(`urgency.types: unknown type "${t}"`);
+  }
+  for (const t of Object.keys(file.deadlines.byType)) {
+    if (!types.has(t)) problems.push(`deadlines.byType.${t}: unknown type "${t}"`);
+  }
+  for (const level of ['normal', 'urgent'] as const) {
+    for (const stage of ['sign', 'reply', 'rate'] as const) {
+      if (!file.deadlines[level][stage]) problems.push(`deadlines.${level}.${stage}: missing`);
+    }
+  }
+  const seenNames = new Map<string, string>();
+  for (const j of file.jurisdictions) {
+    for (const n of [j.name.zh, ...j.aliases, ...j.places]) {
+      const other = seenNames.get(n);
+      if (other && other !== j.code) problems.push(`jurisdictions.${j.code}: place name "${n}" also belongs to "${other}"`);
+      seenNames.set(n, j.code);
+    }
+  }
+  if (problems.length > 0) throw new DistrictConfigError(source, problems);
+  const jurisdictions = new Map(file.jurisdictions.map((j) => [j.code, j] as const));
+  return { file, units, types, jurisdictions, routing: file.routing };
+}
+
+/** Turns a zod path into something a person can find in the file, e.g. `types[3] (noise).phrases[0].weight`. */
+function describePath(raw: unknown, path: ReadonlyArray<PropertyKey>): string {
+  let node: unknown = raw;
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') {
+      out += `[${key}]`;
+      node = Array.isArray(node) ? node[key] : undefined;
+      const entryCode = node && typeof node === 'object' && 'code' in node ? (node as { code: unknown }).code : undefined;
+      if (typeof entryCode === 'string') out += ` (${entryCode})`;
+    } else {
+      out += (out ? '.' : '') + String(key);
+      node = node && typeof node === 'object' ? (node as Record<string, unknown>)[String(key)] : undefined;
+    }
+  }
+  return out || '(file)';
+}
+
+export const DEFAULT_DISTRICT_PATH = fileURLToPath(new URL('./default.district.json', import.meta.url));
+
+/** Reads and validates a district file from disk. */
+export function loadDistrictFile(path: string = DEFAULT_DISTRICT_PATH): District {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new DistrictConfigError(path, [`cannot read: ${(err as Error).message}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new DistrictConfigError(path, [`not valid JSON: ${(err as Error).message}`]);
+  }
+  return buildDistrict(raw, path);
+}
+
+export function unitView(district: District, code: string | null): { code: string; name: string } | null {
+  if (!code) return null;
+  const unit = district.units.get(code);
+  return { code, name: unit?.name.zh ?? code };
+}

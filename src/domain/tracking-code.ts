@@ -1,0 +1,23 @@
+import { randomInt } from 'node:crypto';
+
+/**
+ * Tracking codes: 10 characters from an alphabet without look-alikes
+ * (no 0/O, 1/I/L, 2/Z, 5/S, 8/B), random rather than sequential: 25^10 ≈ 9.5e13
+ * codes, so guessing one is hopeless, and reading one aloud on the phone is easy.
+ */
+export const TRACKING_ALPHABET = '34679ACDEFGHJKMNPQRTUVWXY';
+export const TRACKING_CODE_LENGTH = 10;
+
+export function newTrackingCode(): string {
+  let code = '';
+  for (let i = 0; i < TRACKING_CODE_LENGTH; i++) code += TRACKING_ALPHABET[randomInt(TRACKING_ALPHABET.length)];
+  return code;
+}
+
+/** Accepts what people type: lower case, spaces and dashes between groups. */
+export function normalizeTrackingCode(input: string): string | null {
+  const code = input.replace(/[\s-]/g, '').toUpperCase();
+  if (code.length !== TRACKING_CODE_LENGTH) return null;
+  for (const ch of code) if (!TRACKING_ALPHABET.includes(ch)) return null;
+  return code;
+}

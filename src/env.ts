@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/**
+ * The service's whole configuration, read once from the environment.
+ * No other module reads `process.env`.
+ */
+
+const boolish = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .min(1)
+    .default('./data/intake.db')
+    .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^(postgres|postgresql|file):\/\//i.test(v), {
+      message: 'must be a SQLite file path, a file: URL or a postgres:// URL',
+    }),
+  REDIS_URL: z
+    .string()
+    .default('redis://127.0.0.1:6379')
+    .refine((v) => /^rediss?:\/\//.test(v), { message: 'must be a redis:// or rediss:// URL' }),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only')
+    .default('intake'),
+  DISTRICT_CONFIG: z.string().min(1).optional(),
+  PUBLIC_URL: z.string().url().optional(),
+  UPLOAD_DIR: z.string().min(1).default('./data/uploads'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Shared secret used to sign bureau webhook deliveries (HMAC-SHA256). */
+  WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  /** Attempts for one bureau delivery before it is recorded as failed. */
+  DISPATCH_ATTEMPTS: positiveInt(8),
+  /** First retry delay of a failed delivery, doubled on every attempt. */
+  DISPATCH_BACKOFF_MS: positiveInt(5000),
+  WORKER_CONCURRENCY: positiveInt(50),
+  /** How often the reconciler looks for cases whose queue work got lost. */
+  RECONCILE_INTERVAL_MS: positiveInt(30_000),
+  /** A case untouched for this long in an intermediate state is re-enqueued. */
+  RECONCILE_GRACE_MS: positiveInt(60_000),
+  TRUST_PROXY: boolish.default(false),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class EnvError extends Error {
+  constructor(readonly problems: Array<{ variable: string; message: string }>) {
+    super(
+      'invalid configuration: ' +
+        problems.map((p) => `${p.variable}: ${p.message}`).join('; '),
+    );
+    this.name = 'EnvError';
+  }
+}
+
+/** Parses the environment, naming every bad variable at once. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  // Empty strings count as unset, the way shells usually mean them.
+  const cleaned = Object.fromEntries(
+    Object.entries(source).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new EnvError(
+      result.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? '(root)'),
+        message: issue.message,
+      })),
+    );
+  }
+  return result.data;
+}
+
+/** Where the public tracking page of a case lives. */
+export function publicUrl(env: Env): string {
+  return (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, '');
+}

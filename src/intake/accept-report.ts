@@ -1,0 +1,210 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { insertAttachments, type Attachment } from '../../db/repositories/attachments.repository.js';
+import { findCase, insertCase } from '../../db/repositories/cases.repository.js';
+import { insertContact } from '../../db/repositories/contacts.repository.js';
+import { bool, isUniqueViolation } from '../../db/repositories/db-types.js';
+import { appendEvents } from '../../db/repositories/events.repository.js';
+import { findIdempotencyKey, insertIdempotencyKey } from '../../db/repositories/idempotency.repository.js';
+import { addToOutbox } from '../../db/repositories/outbox.repository.js';
+import type { Database } from '../../db/schema.js';
+import { outboxEntry } from '../../queues/jobs.js';
+import type { Clock } from '../clock.js';
+import type { Channel } from '../domain/case.js';
+import { newTrackingCode } from '../domain/tracking-code.js';
+import { AppError } from '../errors.js';
+import type { PhotoStore } from '../storage/photo-store.js';
+
+/**
+ * Accepting a report, whatever the channel: persist the case, the reporter's
+ * contact (apart), the photos and the `received` event, plus the outbox entry
+ * that will start the pipeline — all in one transaction. Nothing here
+ * classifies or notifies; the queue does that.
+ */
+
+export interface PhotoInput {
+  bytes: Uint8Array;
+  mime: string;
+  ext: string;
+}
+
+export interface ReportInput {
+  channel: Channel;
+  text: string;
+  address?: string | null;
+  location?: { lat: number; lng: number } | null;
+  name?: string | null;
+  phone?: string | null;
+  anonymous?: boolean;
+  /** The reporter agreed that the handling bureau may see their contact. */
+  shareContact?: boolean;
+  occurredAt?: string | null;
+  photos?: PhotoInput[];
+}
+
+export interface AcceptDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  photos: PhotoStore;
+  /** Called after commit so the outbox relay moves the new job at once. */
+  onCommitted?: () => void;
+}
+
+export interface AcceptedReport {
+  id: string;
+  trackingCode: string;
+  /** True when an Idempotency-Key matched an earlier submission. */
+  replayed: boolean;
+}
+
+/** A stable fingerprint of a submission, to tell a retry from a different report reusing a key. */
+export function fingerprint(input: ReportInput): string {
+  const h = createHash('sha256');
+  h.update(
+    JSON.stringify([
+      input.channel,
+      input.text,
+      input.address ?? null,
+      input.location ?? null,
+      input.name ?? null,
+      input.phone ?? null,
+      input.anonymous ?? false,
+      input.shareContact ?? false,
+      input.occurredAt ?? null,
+    ]),
+  );
+  for (const p of input.photos ?? []) h.update(createHash('sha256').update(p.bytes).digest());
+  return h.digest('hex');
+}
+
+async function replay(db: Kysely<Database>, key: string, requestHash: string): Promise<AcceptedReport | null> {
+  const existing = await findIdempotencyKey(db, key);
+  if (!existing) return null;
+  if (existing.requestHash !== requestHash) {
+    throw new AppError('idempotency_key_reused', 'this Idempotency-Key was already used for a different report', {
+      'Idempotency-Key': 'already used for a different report',
+    });
+  }
+  const c = await findCase(db, existing.caseId);
+  if (!c) return null;
+  return { id: c.id, trackingCode: c.trackingCode, replayed: true };
+}
+
+export async function acceptReport(
+  deps: AcceptDeps,
+  input: ReportInput,
+  idempotencyKey?: string,
+): Promise<AcceptedReport> {
+  const requestHash = idempotencyKey ? fingerprint(input) : '';
+  if (idempotencyKey) {
+    const earlier = await replay(deps.db, idempotencyKey, requestHash);
+    if (earlier) return earlier;
+  }
+
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  const id = randomUUID();
+  const month = at.slice(0, 7).replace('-', '/');
+  const attachments: Attachment[] = [];
+  const photos = input.photos ?? [];
+  for (const [i, photo] of photos.entries()) {
+    const sha256 = createHash('sha256').update(photo.bytes).digest('hex');
+    attachments.push({
+      id: randomUUID(),
+      caseId: id,
+      kind: 'photo',
+      storageKey: `${month}/${id}/${i + 1}-${sha256.slice(0, 12)}.${photo.ext}`,
+      mime: photo.mime,
+      size: photo.bytes.byteLength,
+      sha256,
+      createdAt: at,
+    });
+  }
+  const written: string[] = [];
+  const discardPhotos = async () => {
+    await Promise.allSettled(written.map((k) => deps.photos.delete(k)));
+  };
+
+  try {
+    for (const [i, a] of attachments.entries()) {
+      await deps.photos.put(a.storageKey, photos[i]!.bytes, a.mime);
+      written.push(a.storageKey);
+    }
+    const hasContact = Boolean(input.name || input.phone);
+    for (let attempt = 1; ; attempt++) {
+      const trackingCode = newTrackingCode();
+      try {
+        await deps.db.transaction().execute(async (trx) => {
+          await insertCase(trx, {
+            id,
+            tracking_code: trackingCode,
+            channel: input.channel,
+            text: input.text,
+            address: input.address ?? null,
+            lat: input.location?.lat ?? null,
+            lng: input.location?.lng ?? null,
+            occurred_at: input.occurredAt ?? null,
+            status: 'received',
+            type_code: null,
+            confidence: null,
+            classification: null,
+            urgent: 0,
+            urgency_reasons: null,
+            anonymous: bool(input.anonymous ?? false),
+            jurisdiction_code: null,
+            place_source: null,
+            flags: '[]',
+            triage_reason: null,
+            received_at: at,
+            dispatched_at: null,
+            sign_deadline_at: null,
+            reply_deadline_at: null,
+            updated_at: at,
+            version: 0,
+          });
+          if (hasContact) {
+            await insertContact(trx, id, {
+              name: input.name ?? null,
+              phone: input.phone ?? null,
+              shareWithBureau: Boolean(input.shareContact) && !input.anonymous,
+            });
+          }
+          await insertAttachments(trx, attachments);
+          await appendEvents(trx, [
+            {
+              caseId: id,
+              at,
+              actor: { type: 'reporter' },
+              kind: 'received',
+              toStatus: 'received',
+              note: '已受理',
+              data: { channel: input.channel, photos: attachments.length },
+              public: true,
+            },
+          ]);
+          await addToOutbox(trx, [outboxEntry('intake', { caseId: id })], now);
+          if (idempotencyKey) {
+            await insertIdempotencyKey(trx, { key: idempotencyKey, requestHash, caseId: id, at });
+          }
+        });
+        deps.onCommitted?.();
+        return { id, trackingCode, replayed: false };
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        // Either a concurrent retry with the same Idempotency-Key won the race,
+        // or (astronomically rarely) the tracking code was taken.
+        if (idempotencyKey) {
+          const earlier = await replay(deps.db, idempotencyKey, requestHash);
+          if (earlier) {
+            await discardPhotos();
+            return earlier;
+          }
+        }
+        if (attempt >= 3) throw err;
+      }
+    }
+  } catch (err) {
+    await discardPhotos();
+    throw err;
+  }
+}

@@ -1,0 +1,46 @@
+import { parseArgs } from 'node:util';
+import { DistrictConfigError } from './district/district.schema.js';
+import { EnvError, parseEnv } from './env.js';
+import { startService, type Role } from './runtime.js';
+
+/**
+ * Node entry: `npm start -- --role api|worker|all` (default all).
+ * The only file that reads process.env and process.argv.
+ */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { role: { type: 'string', default: 'all' } },
+    allowPositionals: false,
+  });
+  const role = values.role;
+  if (role !== 'api' && role !== 'worker' && role !== 'all') {
+    throw new Error(`--role must be api, worker or all (got "${role}")`);
+  }
+  const env = parseEnv(process.env);
+  const service = await startService(env, role as Role);
+
+  let signals = 0;
+  const shutdown = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) process.exit(1);
+    service.deps.logger.info({ signal }, 'shutting down: no new requests; finishing running jobs');
+    service.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        service.deps.logger.error({ err: err.message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof EnvError || err instanceof DistrictConfigError) {
+    process.stderr.write(`${err.message}\n`);
+  } else {
+    process.stderr.write(`failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  process.exit(1);
+});

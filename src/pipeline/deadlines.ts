@@ -1,0 +1,99 @@
+import chineseDays from 'chinese-days';
+import type { District, Duration, StageDeadlines } from '../district/district.schema.js';
+
+/**
+ * Deadlines on the official Chinese working-day calendar (statutory holidays
+ * and weekend make-up workdays come from the `chinese-days` data), with the
+ * district's own extra days off and workdays on top.
+ */
+export class WorkCalendar {
+  private readonly daysOff: ReadonlySet<string>;
+  private readonly workdays: ReadonlySet<string>;
+  private readonly dateFormat: Intl.DateTimeFormat;
+
+  constructor(
+    readonly timezone: string,
+    extra: { extraDaysOff: string[]; extraWorkdays: string[] } = { extraDaysOff: [], extraWorkdays: [] },
+  ) {
+    this.daysOff = new Set(extra.extraDaysOff);
+    this.workdays = new Set(extra.extraWorkdays);
+    this.dateFormat = new Intl.DateTimeFormat('en-CA', {
+      timeZone: timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+  }
+
+  /** The calendar date (YYYY-MM-DD) of an instant in the district's time zone. */
+  localDate(at: Date): string {
+    return this.dateFormat.format(at);
+  }
+
+  isWorkday(date: string): boolean {
+    if (this.workdays.has(date)) return true;
+    if (this.daysOff.has(date)) return false;
+    return chineseDays.isWorkday(date);
+  }
+
+  /**
+   * The instant N working days after `from`, at the same local time of day:
+   * received on Friday 10:00 with one working day to go is due Monday 10:00
+   * (or later when Monday is a holiday). Days are stepped in whole days,
+   * which is exact for time zones without daylight saving such as China's.
+   */
+  addWorkingDays(from: Date, n: number): Date {
+    let at = from;
+    let left = n;
+    while (left > 0) {
+      at = new Date(at.getTime() + DAY_MS);
+      if (this.isWorkday(this.localDate(at))) left -= 1;
+    }
+    return at;
+  }
+
+  add(from: Date, duration: Duration): Date {
+    if (duration.workingDays !== undefined) return this.addWorkingDays(from, duration.workingDays);
+    if (duration.days !== undefined) return new Date(from.getTime() + duration.days * DAY_MS);
+    return new Date(from.getTime() + (duration.hours ?? 0) * HOUR_MS);
+  }
+}
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+export function calendarFor(district: District): WorkCalendar {
+  return new WorkCalendar(district.file.district.timezone, district.file.calendar);
+}
+
+/** The stage durations for a type and priority: type overrides over the priority defaults. */
+export function stageDurations(district: District, typeCode: string | null, urgent: boolean): Required<StageDeadlines> {
+  const level = urgent ? 'urgent' : 'normal';
+  const base = district.file.deadlines[level];
+  const override = typeCode ? district.file.deadlines.byType[typeCode]?.[level] : undefined;
+  const pick = (stage: keyof StageDeadlines): Duration => {
+    const d = override?.[stage] ?? base[stage];
+    if (!d) throw new Error(`district file has no ${level} ${stage} deadline`);
+    return d;
+  };
+  return { sign: pick('sign'), reply: pick('reply'), rate: pick('rate') };
+}
+
+export interface CaseDeadlines {
+  signBy: string;
+  replyBy: string;
+}
+
+export function dispatchDeadlines(
+  district: District,
+  calendar: WorkCalendar,
+  typeCode: string | null,
+  urgent: boolean,
+  dispatchedAt: Date,
+): CaseDeadlines {
+  const d = stageDurations(district, typeCode, urgent);
+  return {
+    signBy: calendar.add(dispatchedAt, d.sign).toISOString(),
+    replyBy: calendar.add(dispatchedAt, d.reply).toISOString(),
+  };
+}

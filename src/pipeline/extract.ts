@@ -1,0 +1,147 @@
+import type { District } from '../district/district.schema.js';
+
+/**
+ * Pure extraction of what the pipeline needs from a report's text and
+ * location: jurisdiction, urgency, anonymity requests and phone numbers.
+ */
+
+export interface PlaceMatch {
+  jurisdiction: string;
+  /** The name found in the text, or "location" when it came from coordinates. */
+  matched: string;
+  source: 'location' | 'text';
+  start?: number;
+  end?: number;
+}
+
+export interface Location {
+  lat: number;
+  lng: number;
+}
+
+/** Ray casting: is the point inside the polygon of [lat, lng] vertices? */
+export function pointInPolygon(point: Location, polygon: ReadonlyArray<readonly [number, number]>): boolean {
+  let inside = false;
+  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
+    const [yi, xi] = polygon[i]!;
+    const [yj, xj] = polygon[j]!;
+    const crosses = yi > point.lat !== yj > point.lat;
+    if (crosses && point.lng < ((xj - xi) * (point.lat - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+export function jurisdictionFromLocation(district: District, location: Location): PlaceMatch | null {
+  for (const j of district.file.jurisdictions) {
+    if (j.area && pointInPolygon(location, j.area)) {
+      return { jurisdiction: j.code, matched: 'location', source: 'location' };
+    }
+  }
+  return null;
+}
+
+interface NameEntry {
+  name: string;
+  /** null for names that mean the whole district and must not pick a jurisdiction. */
+  jurisdiction: string | null;
+}
+
+const nameIndexCache = new WeakMap<District, NameEntry[]>();
+
+function nameIndex(district: District): NameEntry[] {
+  let index = nameIndexCache.get(district);
+  if (!index) {
+    index = [
+      ...district.file.district.aliases.map((name) => ({ name, jurisdiction: null })),
+      ...district.file.jurisdictions.flatMap((j) =>
+        [j.name.zh, ...j.aliases, ...j.places].map((name) => ({ name, jurisdiction: j.code })),
+      ),
+    ].sort((a, b) => b.name.length - a.name.length);
+    nameIndexCache.set(district, index);
+  }
+  return index;
+}
+
+/**
+ * Finds the jurisdiction named in the text. Longer names win over the names
+ * they contain (回峰社区 over 回峰), and names of the whole district are
+ * consumed without picking one. The first mention in the text wins.
+ */
+export function jurisdictionFromText(district: District, text: string): PlaceMatch | null {
+  const taken: Array<[number, number]> = [];
+  const hits: PlaceMatch[] = [];
+  for (const entry of nameIndex(district)) {
+    let from = 0;
+    for (;;) {
+      const start = text.indexOf(entry.name, from);
+      if (start < 0) break;
+      const end = start + entry.name.length;
+      from = end;
+      if (taken.some(([s, e]) => start < e && end > s)) continue;
+      taken.push([start, end]);
+      if (entry.jurisdiction) hits.push({ jurisdiction: entry.jurisdiction, matched: entry.name, source: 'text', start, end });
+    }
+  }
+  hits.sort((a, b) => (a.start ?? 0) - (b.start ?? 0));
+  return hits[0] ?? null;
+}
+
+/** The location wins when it is inside a jurisdiction; otherwise the text. */
+export function extractJurisdiction(
+  district: District,
+  text: string,
+  location: Location | null,
+): PlaceMatch | null {
+  return (location && jurisdictionFromLocation(district, location)) ?? jurisdictionFromText(district, text);
+}
+
+export function insideDistrict(district: District, location: Location): boolean {
+  const b = district.file.district.bounds;
+  return location.lat >= b.south && location.lat <= b.north && location.lng >= b.west && location.lng <= b.east;
+}
+
+export interface Urgency {
+  urgent: boolean;
+  reasons: string[];
+}
+
+export function decideUrgency(district: District, text: string, typeCode: string | null): Urgency {
+  const reasons: string[] = [];
+  if (typeCode && (district.file.urgency.types.includes(typeCode) || district.types.get(typeCode)?.urgent)) {
+    reasons.push(`type:${typeCode}`);
+  }
+  for (const phrase of district.file.urgency.phrases) {
+    if (text.includes(phrase)) reasons.push(phrase);
+  }
+  return { urgent: reasons.length > 0, reasons };
+}
+
+export function asksAnonymity(district: District, text: string): string | null {
+  return district.file.anonymity.phrases.find((p) => text.includes(p)) ?? null;
+}
+
+// Mainland mobile numbers, optionally written with +86 / spaces / dashes, and
+// landlines with an area code. Digits inside longer digit runs are not phones.
+const PHONE_RE = /(?<!\d)(?:(?:\+?86)[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)|(?<!\d)(0\d{2,3})[\s-]?(\d{7,8})(?!\d)/g;
+
+export function findPhones(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(PHONE_RE)) {
+    out.push(m[1] ? `${m[1]}${m[2]}${m[3]}` : `${m[4]}${m[5]}`);
+  }
+  return out;
+}
+
+/** 13812345678 → 138****5678; landlines keep area code and last 4 digits. */
+export function maskPhone(phone: string): string {
+  const digits = phone.replace(/\D/g, '');
+  if (digits.length <= 4) return '*'.repeat(digits.length);
+  if (digits.length === 11 && digits.startsWith('1')) return `${digits.slice(0, 3)}****${digits.slice(7)}`;
+  const head = digits.startsWith('0') ? digits.slice(0, digits.length > 10 ? 4 : 3) : digits.slice(0, 3);
+  return `${head}****${digits.slice(-4)}`;
+}
+
+/** Replaces every phone number in free text by its masked form. */
+export function maskPhonesInText(text: string): string {
+  return text.replace(PHONE_RE, (match) => maskPhone(match));
+}
