@@ -144,8 +144,9 @@ export function createBullmqTransport(opts: BullmqOptions & { retry?: RetryPolic
       listeners.push(listener);
     },
     async close() {
-      await Promise.allSettled([...queues.values()].map((q) => q.close()));
-      await connection.quit().catch(() => connection.disconnect());
+      await withTimeout(Promise.allSettled([...queues.values()].map((q) => q.close())), 5000);
+      if (connection.status === 'ready') await withTimeout(connection.quit(), 1000).catch(() => undefined);
+      connection.disconnect();
     },
   };
 }
@@ -156,7 +157,7 @@ export interface BullmqWorkers {
 
 /** One BullMQ worker per job name, running the transport-agnostic processors. */
 export function startBullmqWorkers(
-  opts: BullmqOptions & { concurrency: number; processors: Processors; only?: readonly JobName[] },
+  opts: BullmqOptions & { concurrency: number; lockMs?: number; processors: Processors; only?: readonly JobName[] },
 ): BullmqWorkers {
   const connection = new Redis(opts.redisUrl, redisOptions({ maxRetriesPerRequest: null }));
   connection.on('error', () => {
@@ -180,7 +181,14 @@ export function startBullmqWorkers(
           throw err;
         }
       },
-      { connection, prefix: opts.prefix, concurrency: opts.concurrency },
+      {
+        connection,
+        prefix: opts.prefix,
+        concurrency: opts.concurrency,
+        // A worker killed mid-job loses its lock; another worker takes the job over.
+        lockDuration: opts.lockMs ?? 30_000,
+        stalledInterval: opts.lockMs ?? 30_000,
+      },
     );
     worker.on('failed', (job, err) => {
       opts.logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed');
@@ -192,9 +200,21 @@ export function startBullmqWorkers(
   }
   return {
     async close() {
-      // Worker.close() waits for running jobs to finish.
-      await Promise.allSettled(workers.map((w) => w.close()));
-      await connection.quit().catch(() => connection.disconnect());
+      // Worker.close() waits for running jobs to finish. It never returns
+      // while Redis is away, and no job can complete then anyway: give up
+      // waiting after a moment in that case.
+      const closing = Promise.allSettled(workers.map((w) => w.close()));
+      await withTimeout(closing, connection.status === 'ready' ? 30_000 : 1000);
+      connection.disconnect();
     },
   };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -51,7 +51,11 @@ export function createApp(deps: Deps) {
   app.onError((err, c) => {
     const reqId = c.get('requestId') ?? '';
     const appError = toAppError(err);
-    if (appError) return c.json(errorBody(appError, reqId), appError.status);
+    if (appError) {
+      // The rest of an oversized body is never read: the connection cannot be reused.
+      if (appError.code === 'payload_too_large') c.header('Connection', 'close');
+      return c.json(errorBody(appError, reqId), appError.status);
+    }
     deps.logger.error({ reqId, err: { type: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
     return c.json(errorBody(new AppError('internal', 'internal error; the request id identifies it in the logs'), reqId), 500);
   });

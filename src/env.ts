@@ -40,6 +40,8 @@ export const envSchema = z.object({
   /** First retry delay of a failed delivery, doubled on every attempt. */
   DISPATCH_BACKOFF_MS: positiveInt(5000),
   WORKER_CONCURRENCY: positiveInt(50),
+  /** A job whose worker died is taken over by another worker after this long. */
+  JOB_LOCK_MS: positiveInt(30_000),
   /** How often the reconciler looks for cases whose queue work got lost. */
   RECONCILE_INTERVAL_MS: positiveInt(30_000),
   /** A case untouched for this long in an intermediate state is re-enqueued. */

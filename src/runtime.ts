@@ -35,6 +35,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
       prefix: env.QUEUE_PREFIX,
       logger: deps.logger,
       concurrency: env.WORKER_CONCURRENCY,
+      lockMs: env.JOB_LOCK_MS,
       processors: createProcessors(processorDeps(deps, overrides.fetch)),
     });
     reconciler = createReconciler({

@@ -1,0 +1,200 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll } from 'vitest';
+import type { DepsOverrides } from '../src/deps.js';
+import { parseEnv, type Env } from '../src/env.js';
+import { createLogger } from '../src/logger.js';
+import { startService, type Role, type Service } from '../src/runtime.js';
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? `postgres://${userInfo().username}@127.0.0.1:5432/test`;
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterAll(async () => {
+  for (const fn of cleanups.reverse()) await fn();
+  cleanups.length = 0;
+});
+
+/** Runs after the test file, in reverse order of registration. */
+export function onCleanup(fn: () => Promise<void> | void): void {
+  cleanups.push(fn);
+}
+
+export function tempDir(prefix = 'intake-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function uniquePrefix(name: string): string {
+  return `test-${name}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Deletes every BullMQ key under a prefix. */
+export async function removeQueueKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } catch {
+    // A Redis that is gone holds no keys to clean.
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** An environment for one test service: its own SQLite file, uploads and queue prefix. */
+export function testEnv(name: string, overrides: Record<string, string> = {}): Env {
+  const dir = tempDir();
+  const prefix = uniquePrefix(name);
+  const env = parseEnv({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: join(dir, 'intake.db'),
+    UPLOAD_DIR: join(dir, 'uploads'),
+    REDIS_URL: REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    PUBLIC_URL: 'http://intake.test',
+    DISPATCH_BACKOFF_MS: '100',
+    DISPATCH_ATTEMPTS: '3',
+    ...overrides,
+  });
+  onCleanup(() => removeQueueKeys(env.REDIS_URL, env.QUEUE_PREFIX));
+  return env;
+}
+
+export async function startTestService(
+  env: Env,
+  role: Role = 'all',
+  overrides: DepsOverrides = {},
+): Promise<Service & { url: string }> {
+  const service = await startService(env, role, { logger: createLogger('silent'), ...overrides });
+  onCleanup(() => service.stop());
+  return service as Service & { url: string };
+}
+
+/** A fresh PostgreSQL database for one test file, dropped afterwards. */
+export async function createPgDatabase(name: string): Promise<string> {
+  const dbName = `intake_${name}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`.toLowerCase();
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`create database "${dbName}"`);
+  await admin.end();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${dbName}`;
+  onCleanup(async () => {
+    const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await c.connect();
+    await c.query(`drop database if exists "${dbName}" with (force)`);
+    await c.end();
+  });
+  return url.toString();
+}
+
+export async function waitFor<T>(
+  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  { timeoutMs = 15_000, intervalMs = 50, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** A private redis-server, so a test can stop, restart and flush it without disturbing other files. */
+export interface PrivateRedis {
+  url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function privateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  let child: ChildProcess | null = null;
+  const redis: PrivateRedis = {
+    url,
+    async start() {
+      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: 'ignore',
+      });
+      await waitFor(
+        async () => {
+          const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+          r.on('error', () => {});
+          try {
+            await r.connect();
+            return (await r.ping()) === 'PONG';
+          } catch {
+            return false;
+          } finally {
+            r.disconnect();
+          }
+        },
+        { what: 'private redis to start' },
+      );
+    },
+    async stop() {
+      const c = child;
+      if (!c || c.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        c.once('exit', () => resolve());
+        c.kill('SIGKILL');
+      });
+      child = null;
+    },
+  };
+  onCleanup(() => redis.stop());
+  return redis;
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+/** Reads the body for an assertion message: a failing status check shows what the server said. */
+export async function bodyOf(res: Response): Promise<unknown> {
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,231 @@
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDistrict, DEFAULT_DISTRICT_PATH, type DistrictFile } from '../src/district/district.schema.js';
+import type { Service } from '../src/runtime.js';
+import { createPgDatabase, postJson, startTestService, testEnv, waitFor } from './harness.js';
+
+const SECRET = 'test-webhook-secret-0123456789';
+
+interface Received {
+  path: string;
+  headers: IncomingMessage['headers'];
+  raw: string;
+  body: {
+    event: string;
+    deliveryId: string;
+    case: Record<string, unknown> & { trackingCode: string; text: string; reporter: unknown };
+    assignment: { unit: { code: string }; role: string; deadlines: { signBy: string; replyBy: string } };
+  };
+}
+
+/** A stand-in for the bureaus' own servers: records what arrives, answers per path. */
+async function bureauServer(): Promise<{ url: string; received: Received[]; server: Server }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (raw += chunk));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', headers: req.headers, raw, body: JSON.parse(raw) as Received['body'] });
+      const status = req.url === '/down' ? 503 : req.url === '/reject' ? 400 : 204;
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, server };
+}
+
+function districtWithWebhooks(base: string) {
+  const file = JSON.parse(readFileSync(DEFAULT_DISTRICT_PATH, 'utf8')) as DistrictFile;
+  const hooks: Record<string, string> = {
+    epb: `${base}/epb`,
+    agri: `${base}/agri`,
+    econ: `${base}/down`,
+    police: `${base}/reject`,
+    xinglong: `${base}/xinglong`,
+  };
+  for (const b of file.bureaus) if (hooks[b.code]) b.webhook = { url: hooks[b.code]! };
+  for (const j of file.jurisdictions) if (hooks[j.code]) j.webhook = { url: hooks[j.code]! };
+  return buildDistrict(file);
+}
+
+function verify(r: Received): boolean {
+  const ts = String(r.headers['x-intake-timestamp']);
+  const expected = `sha256=${createHmac('sha256', SECRET).update(`${ts}.${r.raw}`).digest('hex')}`;
+  return r.headers['x-intake-signature'] === expected;
+}
+
+describe.each([
+  ['SQLite', async () => ({})],
+  ['PostgreSQL', async () => ({ DATABASE_URL: await createPgDatabase('pipeline') })],
+])('the pipeline from POST to dispatched on %s', (_engine, dbEnv) => {
+  let service: Service & { url: string };
+  let bureaus: Awaited<ReturnType<typeof bureauServer>>;
+
+  beforeAll(async () => {
+    bureaus = await bureauServer();
+    const env = testEnv('pipeline', { WEBHOOK_SECRET: SECRET, ...(await dbEnv()) });
+    service = await startTestService(env, 'all', { district: districtWithWebhooks(bureaus.url) });
+  });
+  afterAll(() => new Promise<void>((r) => bureaus.server.close(() => r())));
+
+  async function submit(body: Record<string, unknown>): Promise<{ id: string; trackingCode: string }> {
+    const res = await postJson(`${service.url}/api/v1/reports`, body);
+    expect(res.status).toBe(202);
+    return (await res.json()) as { id: string; trackingCode: string };
+  }
+
+  async function trackUntil(code: string, status: string) {
+    return waitFor(
+      async () => {
+        const v = (await (await fetch(`${service.url}/api/v1/track/${code}`)).json()) as { status: string };
+        return v.status === status ? (v as Record<string, unknown>) : null;
+      },
+      { what: `case ${code} to be ${status}` },
+    );
+  }
+
+  it('classifies, routes to lead + co-handlers + jurisdiction, and delivers signed webhooks', async () => {
+    const { id, trackingCode } = await submit({
+      text: '兴隆办事处盐下路边那个电镀厂晚上偷排废水，沟里全是黑水。我电话13912345678，别说是我举报的',
+      name: '李四',
+      phone: '13912345678',
+      shareContact: true,
+    });
+    const view = await trackUntil(trackingCode, 'dispatched');
+    expect(view.lead).toEqual({ code: 'epb', name: '区环保局' });
+    expect(view.jurisdiction).toEqual({ code: 'xinglong', name: '兴隆办事处' });
+
+    const assignments = await service.deps.db.selectFrom('assignments').select(['unit_code', 'role']).where('case_id', '=', id).orderBy('unit_code').execute();
+    expect(assignments).toEqual([
+      { unit_code: 'econ', role: 'co' },
+      { unit_code: 'epb', role: 'lead' },
+      { unit_code: 'xinglong', role: 'jurisdiction' },
+    ]);
+
+    const deliveries = await waitFor(() => {
+      const mine = bureaus.received.filter((r) => r.body.case.trackingCode === trackingCode && r.path !== '/down');
+      return mine.length === 2 ? mine : null;
+    }, { what: 'webhooks to epb and xinglong' });
+    for (const d of deliveries) {
+      expect(verify(d), `signature of ${d.path}`).toBe(true);
+      expect(d.body.event).toBe('case.assigned');
+      // The reporter asked not to be named: no identity reaches the bureau, even with shareContact.
+      expect(d.body.case.reporter).toBeNull();
+      expect(d.raw).not.toContain('李四');
+      expect(d.raw).not.toContain('13912345678');
+      expect(d.body.case.text).toContain('139****5678');
+    }
+    expect(deliveries.map((d) => d.body.assignment.role).sort()).toEqual(['jurisdiction', 'lead']);
+    const lead = deliveries.find((d) => d.path === '/epb')!;
+    expect(lead.body.assignment.deadlines.signBy).toEqual(expect.any(String));
+
+    await waitFor(async () => {
+      const rows = await service.deps.db.selectFrom('deliveries').select(['unit_code', 'status']).where('case_id', '=', id).execute();
+      return rows.filter((r) => r.status === 'delivered').length === 2 ? rows : null;
+    }, { what: 'deliveries recorded' });
+  });
+
+  it('records a delivery that keeps failing on the case instead of dropping it', async () => {
+    const { id, trackingCode } = await submit({ text: '八仙洞有个小厂偷排废水，重金属超标' });
+    await trackUntil(trackingCode, 'dispatched');
+    const failed = await waitFor(async () => {
+      const row = await service.deps.db
+        .selectFrom('deliveries')
+        .selectAll()
+        .where('case_id', '=', id)
+        .where('unit_code', '=', 'econ')
+        .executeTakeFirst();
+      return row?.status === 'failed' ? row : null;
+    }, { what: 'econ delivery to fail' });
+    expect(Number(failed.attempts)).toBe(3);
+    expect(failed.last_error).toBe('HTTP 503');
+    expect(bureaus.received.filter((r) => r.path === '/down' && r.body.case.trackingCode === trackingCode)).toHaveLength(3);
+    const events = await service.deps.db.selectFrom('case_events').selectAll().where('case_id', '=', id).where('kind', '=', 'delivery_failed').execute();
+    expect(events).toHaveLength(1);
+    expect(JSON.parse(events[0]!.data!)).toMatchObject({ unit: 'econ', attempts: 3, error: 'HTTP 503' });
+  });
+
+  it('does not retry a delivery the bureau rejects as bad (4xx)', async () => {
+    const { id, trackingCode } = await submit({ text: '有人在河边焚烧废机油和医疗废物，危废乱倒' });
+    await trackUntil(trackingCode, 'dispatched');
+    const row = await waitFor(async () => {
+      const r = await service.deps.db.selectFrom('deliveries').selectAll().where('case_id', '=', id).where('unit_code', '=', 'police').executeTakeFirst();
+      return r?.status === 'failed' ? r : null;
+    });
+    expect(Number(row.attempts)).toBe(1);
+    expect(row.last_error).toBe('HTTP 400');
+  });
+
+  it('marks urgent cases and gives them the short deadlines', async () => {
+    const { id, trackingCode } = await submit({ text: '回龙村小学旁边有化工桶在漏，危化品味道很冲，孩子们头晕' });
+    const view = (await trackUntil(trackingCode, 'dispatched')) as { urgent: boolean; dispatchedAt: string; deadlines: { signBy: string } };
+    expect(view.urgent).toBe(true);
+    expect(new Date(view.deadlines.signBy).getTime() - new Date(view.dispatchedAt).getTime()).toBe(2 * 3600_000);
+    const c = await service.deps.db.selectFrom('cases').select(['type_code', 'jurisdiction_code']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(c).toEqual({ type_code: 'hazardous_chemicals', jurisdiction_code: 'huilongxu' });
+  });
+
+  it('takes the jurisdiction from the map pin when there is one', async () => {
+    const { trackingCode } = await submit({ text: '养猪场的猪粪水排到水沟里，臭得很', location: { lat: 25.21, lng: 111.30 } });
+    const view = await trackUntil(trackingCode, 'dispatched');
+    expect(view.jurisdiction).toEqual({ code: 'maludou', name: '马鹿头办事处' });
+    expect(view.lead).toEqual({ code: 'agri', name: '区农业委' });
+  });
+
+  it('sends a report no rule recognises to triage, with nobody assigned', async () => {
+    const { id, trackingCode } = await submit({ text: '你们好，想问一下情况' });
+    const view = await trackUntil(trackingCode, 'triage');
+    expect(view.lead).toBeNull();
+    expect((view.history as Array<{ status: string }>).map((h) => h.status)).toEqual(['received', 'triage']);
+    const c = await service.deps.db.selectFrom('cases').select(['triage_reason']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(c.triage_reason).toBe('no_rule_matched');
+  });
+
+  it('transfers a non-environmental request to the 12345 hotline', async () => {
+    const { trackingCode } = await submit({ text: '老板拖欠工资三个月了，欠薪不给，社保也没交' });
+    const view = await trackUntil(trackingCode, 'transferred');
+    expect(view.lead).toEqual({ code: 'hotline12345', name: '区12345热线' });
+  });
+
+  it('flags a case whose place is unknown but still sends it to the lead bureau', async () => {
+    const { id, trackingCode } = await submit({ text: '附近有个养鸡场，鸡粪堆在路边臭死了' });
+    const view = await trackUntil(trackingCode, 'dispatched');
+    expect(view.jurisdiction).toBeNull();
+    const c = await service.deps.db.selectFrom('cases').select(['flags']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(JSON.parse(c.flags)).toContain('place_unknown');
+  });
+
+  it('processes a redelivered intake job as a no-op', async () => {
+    const { id, trackingCode } = await submit({ text: '马鹿头有个厂子晚上噪音很大，机器声吵得睡不着' });
+    await trackUntil(trackingCode, 'dispatched');
+    const processors = (await import('../queues/processors/index.js')).createProcessors(
+      (await import('../src/deps.js')).processorDeps(service.deps),
+    );
+    const outcome = await processors.intake({ caseId: id }, { jobId: `intake-${id}`, attempt: 1, maxAttempts: 1 });
+    expect(outcome).toBe('skipped: case already dispatched');
+    const events = await service.deps.db
+      .selectFrom('case_events')
+      .select('kind')
+      .where('case_id', '=', id)
+      .where('kind', 'in', ['received', 'classified', 'status'])
+      .orderBy('id')
+      .execute();
+    expect(events.map((e) => e.kind)).toEqual(['received', 'classified', 'status']);
+  });
+
+  it('never puts reporter text or contact into job payloads', async () => {
+    const { id } = await submit({ text: '有人往荒地倾倒有毒废渣，我是赵六 13700001234', name: '赵六', phone: '13700001234' });
+    const jobs = await service.deps.db.selectFrom('outbox').selectAll().execute();
+    for (const j of jobs) expect(j.payload).not.toMatch(/赵六|13700001234/);
+    // What reached Redis: read the job back by its id.
+    const { Queue } = await import('bullmq');
+    const q = new Queue('intake', { connection: { url: service.deps.env.REDIS_URL }, prefix: service.deps.env.QUEUE_PREFIX });
+    const job = await waitFor(() => q.getJob(`intake-${id}`));
+    expect(job.data).toEqual({ caseId: id });
+    await q.close();
+  });
+});

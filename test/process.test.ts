@@ -1,0 +1,193 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import SQLite from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { freePort, onCleanup, postJson, REDIS_URL, removeQueueKeys, tempDir, uniquePrefix, waitFor } from './harness.js';
+
+/**
+ * The service as a real process: started the way `npm start` starts it,
+ * stopped with SIGTERM or killed with SIGKILL in the middle of a load.
+ */
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface Proc {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+async function startProcess(env: Record<string, string>, args: string[] = []): Promise<Proc> {
+  const port = await freePort();
+  let out = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  onCleanup(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return { child, url: `http://127.0.0.1:${port}`, output: () => out, exited };
+}
+
+async function listening(p: Proc): Promise<void> {
+  await waitFor(() => p.output().includes('listening on'), { timeoutMs: 20_000, what: `service to listen; output:\n${p.output()}` });
+}
+
+function serviceEnv(name: string): Record<string, string> {
+  const dir = tempDir();
+  const prefix = uniquePrefix(name);
+  onCleanup(() => removeQueueKeys(REDIS_URL, prefix));
+  return {
+    DATABASE_URL: join(dir, 'intake.db'),
+    UPLOAD_DIR: join(dir, 'uploads'),
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+  };
+}
+
+function openDb(env: Record<string, string>) {
+  const db = new SQLite(env.DATABASE_URL!, { readonly: true });
+  onCleanup(() => {
+    db.close();
+  });
+  return db;
+}
+
+describe('npm start', () => {
+  it('refuses to start with bad configuration, naming every bad variable', async () => {
+    const p = await startProcess({ PORT: 'abc', REDIS_URL: 'http://nope', QUEUE_PREFIX: 'has space' });
+    expect(await p.exited).toBe(1);
+    const out = p.output();
+    expect(out).toContain('PORT');
+    expect(out).toContain('REDIS_URL');
+    expect(out).toContain('QUEUE_PREFIX');
+  });
+
+  it('refuses to start with a broken district file, naming the bad entry', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'district.json');
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const district = JSON.parse(readFileSync(join(ROOT, 'src/district/default.district.json'), 'utf8')) as {
+      routing: Record<string, { lead: string }>;
+    };
+    district.routing.noise!.lead = 'no_such_bureau';
+    writeFileSync(file, JSON.stringify(district));
+    const p = await startProcess({ ...serviceEnv('bad-district'), DISTRICT_CONFIG: file });
+    expect(await p.exited).toBe(1);
+    expect(p.output()).toContain('routing.noise.lead: unknown bureau "no_such_bureau"');
+  });
+
+  it('starts without Redis, says so in one line, accepts reports and is not ready', async () => {
+    const deadPort = await freePort();
+    const p = await startProcess({ ...serviceEnv('no-redis'), REDIS_URL: `redis://127.0.0.1:${deadPort}` });
+    await listening(p);
+    const res = await postJson(`${p.url}/api/v1/reports`, { text: '河里有死鱼' });
+    expect(res.status).toBe(202);
+    expect((await fetch(`${p.url}/readyz`)).status).toBe(503);
+    await new Promise((r) => setTimeout(r, 2500));
+    const lines = p.output().split('\n').filter((l) => l.includes('redis unreachable'));
+    expect(lines).toHaveLength(1);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+  });
+
+  it('shuts down gracefully on SIGTERM: in-flight requests finish, accepted reports are kept', async () => {
+    const env = serviceEnv('sigterm');
+    const p = await startProcess(env);
+    await listening(p);
+    const accepted: string[] = [];
+    let stop = false;
+    const load = Array.from({ length: 8 }, async (_, w) => {
+      for (let i = 0; !stop; i++) {
+        try {
+          const res = await postJson(`${p.url}/api/v1/reports`, { text: `垃圾堆没人清运 ${w}-${i}` });
+          if (res.status === 202) accepted.push(((await res.json()) as { id: string }).id);
+        } catch {
+          return; // connection refused once the server stopped accepting
+        }
+      }
+    });
+    await waitFor(() => accepted.length >= 50, { what: 'some load' });
+    p.child.kill('SIGTERM');
+    const code = await p.exited;
+    stop = true;
+    await Promise.all(load);
+    expect(code).toBe(0);
+    expect(p.output()).toContain('shutdown complete');
+    const db = openDb(env);
+    const ids = new Set((db.prepare('select id from cases').all() as Array<{ id: string }>).map((r) => r.id));
+    for (const id of accepted) expect(ids.has(id), `accepted case ${id} is stored`).toBe(true);
+  });
+
+  it('loses nothing and routes nothing twice when killed with SIGKILL mid-load', async () => {
+    const env = { ...serviceEnv('sigkill'), JOB_LOCK_MS: '1500', RECONCILE_INTERVAL_MS: '500', RECONCILE_GRACE_MS: '500' };
+    const first = await startProcess(env);
+    await listening(first);
+    const accepted: string[] = [];
+    let stop = false;
+    const texts = ['兴隆那边厂子偷排废水', '养猪场粪水乱排', '烧垃圾烟好大', '半夜施工噪音', '河里死鱼水发臭', '想问一下情况'];
+    const load = Array.from({ length: 10 }, async (_, w) => {
+      for (let i = 0; !stop; i++) {
+        try {
+          const res = await postJson(`${first.url}/api/v1/reports`, { text: `${texts[(w + i) % texts.length]} #${w}-${i}` });
+          if (res.status === 202) accepted.push(((await res.json()) as { id: string }).id);
+        } catch {
+          return;
+        }
+      }
+    });
+    await waitFor(() => accepted.length >= 400, { timeoutMs: 30_000, what: 'load' });
+    first.child.kill('SIGKILL');
+    await first.exited;
+    stop = true;
+    await Promise.all(load);
+
+    const second = await startProcess(env);
+    await listening(second);
+    const db = openDb(env);
+    await waitFor(
+      () => {
+        const row = db.prepare(`select count(*) as n from cases where status = 'received'`).get() as { n: number };
+        return row.n === 0;
+      },
+      { timeoutMs: 30_000, what: 'every case routed after restart' },
+    );
+    const stored = new Set((db.prepare('select id from cases').all() as Array<{ id: string }>).map((r) => r.id));
+    for (const id of accepted) expect(stored.has(id), `accepted case ${id} survived`).toBe(true);
+    const twice = db
+      .prepare(
+        `select case_id, count(*) as n from case_events where kind in ('classified', 'status') group by case_id having n <> 2`,
+      )
+      .all();
+    expect(twice).toEqual([]);
+    const statuses = db.prepare('select distinct status from cases').all() as Array<{ status: string }>;
+    expect(statuses.map((s) => s.status).sort()).toEqual(expect.arrayContaining(['dispatched']));
+    expect(statuses.every((s) => ['dispatched', 'triage', 'transferred'].includes(s.status))).toBe(true);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('runs API and worker as separate processes with --role', async () => {
+    const env = serviceEnv('roles');
+    const api = await startProcess(env, ['--role', 'api']);
+    await listening(api);
+    const res = await postJson(`${api.url}/api/v1/reports`, { text: '八字桥社区旁边有人烧垃圾' });
+    const { id } = (await res.json()) as { id: string };
+    const worker = await startProcess({ ...env, PORT: '0' }, ['--role', 'worker']);
+    await waitFor(() => worker.output().includes('worker running'), { what: 'worker' });
+    const db = openDb(env);
+    await waitFor(() => (db.prepare('select status from cases where id = ?').get(id) as { status: string }).status === 'dispatched', {
+      what: 'dispatch by the worker process',
+    });
+    api.child.kill('SIGTERM');
+    worker.child.kill('SIGTERM');
+    expect([await api.exited, await worker.exited]).toEqual([0, 0]);
+  });
+});

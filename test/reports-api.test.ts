@@ -1,0 +1,344 @@
+import { readdirSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Service } from '../src/runtime.js';
+import { bodyOf, postJson, startTestService, testEnv, waitFor } from './harness.js';
+
+// A 1×1 PNG.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+let service: Service & { url: string };
+let api: string;
+
+beforeAll(async () => {
+  const env = testEnv('reports-api');
+  service = await startTestService(env);
+  api = `${service.url}/api/v1`;
+});
+
+async function countRows(table: 'cases' | 'case_events' | 'outbox' | 'case_contacts' | 'case_attachments'): Promise<number> {
+  const row = await service.deps.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+describe('POST /api/v1/reports', () => {
+  it('accepts a JSON report with 202, a tracking code and a track URL', async () => {
+    const res = await postJson(`${api}/reports`, { text: '八字桥社区旁边的厂子晚上偷排废水，沟里的水都是黑的' });
+    const body = (await bodyOf(res)) as Record<string, string>;
+    expect(res.status, JSON.stringify(body)).toBe(202);
+    expect(body).toEqual({
+      id: expect.any(String),
+      trackingCode: expect.stringMatching(/^[34679ACDEFGHJKMNPQRTUVWXY]{10}$/),
+      status: 'received',
+      trackUrl: `http://intake.test/track/${body.trackingCode}`,
+    });
+    expect(res.headers.get('location')).toBe(`/api/v1/track/${body.trackingCode}`);
+  });
+
+  it('has the case in the database before answering', async () => {
+    const res = await postJson(`${api}/reports`, { text: '永济亭那边有人烧垃圾，烟好大' });
+    const { id } = (await res.json()) as { id: string };
+    const row = await service.deps.db.selectFrom('cases').select(['id', 'status']).where('id', '=', id).executeTakeFirst();
+    expect(row?.id).toBe(id);
+  });
+
+  it('gives unrelated reports different, non-sequential tracking codes', async () => {
+    const codes = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const res = await postJson(`${api}/reports`, { text: `第${i}次举报：河里有死鱼` });
+      codes.add(((await res.json()) as { trackingCode: string }).trackingCode);
+    }
+    expect(codes.size).toBe(5);
+  });
+
+  it.each([
+    ['missing text', {}, 'text', 'required'],
+    ['empty text', { text: '   ' }, 'text', 'must not be empty'],
+    ['text that is not a string', { text: 42 }, 'text', 'must be a string'],
+    ['text over 5,000 characters', { text: '污'.repeat(5001) }, 'text', 'at most 5000 characters'],
+    ['latitude out of range', { text: '噪音', location: { lat: 91, lng: 111.3 } }, 'location.lat', 'must be between -90 and 90'],
+    ['longitude out of range', { text: '噪音', location: { lat: 25.1, lng: -181 } }, 'location.lng', 'must be between -180 and 180'],
+    ['a malformed phone', { text: '噪音', phone: 'call me' }, 'phone', expect.stringContaining('phone number')],
+    ['a bad occurredAt', { text: '噪音', occurredAt: 'yesterday' }, 'occurredAt', expect.stringContaining('ISO 8601')],
+  ])('rejects %s with 400 naming the field', async (_what, body, field, reason) => {
+    const before = await countRows('cases');
+    const res = await postJson(`${api}/reports`, body);
+    const json = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string>; requestId: string } };
+    expect(res.status, JSON.stringify(json)).toBe(400);
+    expect(json.error.code).toBe('validation_failed');
+    expect(json.error.fields[field]).toEqual(reason);
+    expect(json.error.requestId).toBe(res.headers.get('x-request-id'));
+    expect(await countRows('cases')).toBe(before);
+  });
+
+  it('accepts exactly 5,000 characters', async () => {
+    const res = await postJson(`${api}/reports`, { text: '臭'.repeat(5000) });
+    expect(res.status, JSON.stringify(await bodyOf(res))).toBe(202);
+  });
+
+  it('rejects malformed JSON with 400', async () => {
+    const res = await postJson(`${api}/reports`, '{"text": "河里');
+    const json = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(json)).toBe(400);
+    expect(json.error.code).toBe('malformed_body');
+    expect(json.error.fields.body).toBeTruthy();
+  });
+
+  it('rejects a JSON body that is not an object with 400', async () => {
+    const res = await postJson(`${api}/reports`, '["河里有死鱼"]');
+    const json = (await bodyOf(res)) as { error: { code: string } };
+    expect(res.status, JSON.stringify(json)).toBe(400);
+    expect(json.error.code).toBe('validation_failed');
+  });
+
+  it('rejects an unknown content type with 415', async () => {
+    const res = await fetch(`${api}/reports`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: '<text>噪音</text>' });
+    const json = (await bodyOf(res)) as { error: { code: string } };
+    expect(res.status, JSON.stringify(json)).toBe(415);
+    expect(json.error.code).toBe('unsupported_media_type');
+  });
+
+  it('rejects a request without body or content type with 400 naming text', async () => {
+    const res = await fetch(`${api}/reports`, { method: 'POST' });
+    const json = (await bodyOf(res)) as { error: { fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(json)).toBe(400);
+    expect(json.error.fields.text).toBe('required');
+  });
+
+  it('rejects a JSON body over 1 MB with 413 and stores nothing', async () => {
+    const before = await countRows('cases');
+    const res = await postJson(`${api}/reports`, { text: '噪音', address: 'x'.repeat(1024 * 1024 + 10) });
+    const json = (await bodyOf(res)) as { error: { code: string } };
+    expect(res.status, JSON.stringify(json)).toBe(413);
+    expect(json.error.code).toBe('payload_too_large');
+    expect(await countRows('cases')).toBe(before);
+  });
+
+  it('accepts multipart with photos and keeps them with the case', async () => {
+    const form = new FormData();
+    form.set('text', '盐下村山坡上有人倒了很多废电池和废机油桶');
+    form.set('lat', '25.16');
+    form.set('lng', '111.34');
+    form.set('anonymous', 'on');
+    form.append('photos', new Blob([PNG], { type: 'image/png' }), 'a.png');
+    form.append('photos', new Blob([PNG], { type: 'image/png' }), 'b.png');
+    const res = await fetch(`${api}/reports`, { method: 'POST', body: form });
+    const body = (await bodyOf(res)) as { id: string };
+    expect(res.status, JSON.stringify(body)).toBe(202);
+    const photos = await service.deps.db.selectFrom('case_attachments').selectAll().where('case_id', '=', body.id).execute();
+    expect(photos).toHaveLength(2);
+    expect(photos.every((p) => p.mime === 'image/png' && Number(p.size) === PNG.length)).toBe(true);
+    const stored = await service.deps.photos.get(photos[0]!.storage_key);
+    expect(Buffer.from(stored!).equals(PNG)).toBe(true);
+    const c = await service.deps.db.selectFrom('cases').select(['lat', 'lng', 'anonymous']).where('id', '=', body.id).executeTakeFirstOrThrow();
+    expect([c.lat, c.lng, c.anonymous]).toEqual([25.16, 111.34, 1]);
+  });
+
+  it('rejects more than 5 photos', async () => {
+    const form = new FormData();
+    form.set('text', '垃圾堆');
+    for (let i = 0; i < 6; i++) form.append('photos', new Blob([PNG], { type: 'image/png' }), `${i}.png`);
+    const res = await fetch(`${api}/reports`, { method: 'POST', body: form });
+    const json = (await bodyOf(res)) as { error: { fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(json)).toBe(400);
+    expect(json.error.fields.photos).toBe('at most 5 photos');
+  });
+
+  it('rejects a photo over 10 MB', async () => {
+    const big = Buffer.alloc(10 * 1024 * 1024 + 1);
+    PNG.copy(big);
+    const form = new FormData();
+    form.set('text', '垃圾堆');
+    form.append('photos', new Blob([big], { type: 'image/png' }), 'big.png');
+    const res = await fetch(`${api}/reports`, { method: 'POST', body: form });
+    const json = (await bodyOf(res)) as { error: { fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(json)).toBe(400);
+    expect(json.error.fields['photos.0']).toBe('each photo at most 10 MB');
+  });
+
+  it('rejects a file that is not an image, whatever it claims, and writes no file', async () => {
+    const before = await countRows('cases');
+    const form = new FormData();
+    form.set('text', '垃圾堆');
+    form.append('photos', new Blob(['#!/bin/sh\necho hi\n'], { type: 'image/jpeg' }), 'x.jpg');
+    const res = await fetch(`${api}/reports`, { method: 'POST', body: form });
+    const json = (await bodyOf(res)) as { error: { fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(json)).toBe(400);
+    expect(json.error.fields.photos).toContain('must be a JPEG');
+    expect(await countRows('cases')).toBe(before);
+  });
+
+  it('rejects lat without lng in a form', async () => {
+    const form = new FormData();
+    form.set('text', '噪音');
+    form.set('lat', '25.1');
+    const res = await fetch(`${api}/reports`, { method: 'POST', body: form });
+    const json = (await bodyOf(res)) as { error: { fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(json)).toBe(400);
+    expect(json.error.fields.lng).toBe('give both lat and lng, or neither');
+  });
+
+  describe('Idempotency-Key', () => {
+    it('returns the same case for a retried submission', async () => {
+      const before = await countRows('cases');
+      const headers = { 'Idempotency-Key': 'retry-abc-123' };
+      const report = { text: '神仙洞那边养猪场的粪水直接排到田里', phone: '13900001111' };
+      const first = await postJson(`${api}/reports`, report, headers);
+      const second = await postJson(`${api}/reports`, report, headers);
+      const a = (await first.json()) as { id: string; trackingCode: string };
+      const b = (await second.json()) as { id: string; trackingCode: string };
+      expect([first.status, second.status]).toEqual([202, 202]);
+      expect(b).toEqual(a);
+      expect(second.headers.get('idempotent-replayed')).toBe('true');
+      expect(await countRows('cases')).toBe(before + 1);
+    });
+
+    it('creates one case when the same key arrives concurrently', async () => {
+      const before = await countRows('cases');
+      const headers = { 'Idempotency-Key': 'concurrent-key-1' };
+      const report = { text: '李家塘的河里有死鱼' };
+      const responses = await Promise.all(Array.from({ length: 8 }, () => postJson(`${api}/reports`, report, headers)));
+      const bodies = (await Promise.all(responses.map((r) => r.json()))) as Array<{ id: string }>;
+      expect(responses.map((r) => r.status)).toEqual(Array(8).fill(202));
+      expect(new Set(bodies.map((b) => b.id)).size).toBe(1);
+      expect(await countRows('cases')).toBe(before + 1);
+    });
+
+    it('refuses the same key for a different report with 409', async () => {
+      const headers = { 'Idempotency-Key': 'reused-key-1' };
+      await postJson(`${api}/reports`, { text: '噪音扰民' }, headers);
+      const res = await postJson(`${api}/reports`, { text: '别的事情：垃圾没人清运' }, headers);
+      const json = (await bodyOf(res)) as { error: { code: string } };
+      expect(res.status, JSON.stringify(json)).toBe(409);
+      expect(json.error.code).toBe('idempotency_key_reused');
+    });
+  });
+});
+
+describe('GET /api/v1/track/:trackingCode', () => {
+  it('shows the public view once the pipeline dispatched the case', async () => {
+    const res = await postJson(`${api}/reports`, {
+      text: '兴隆办事处那边一个厂子晚上往沟里排黑水，偷排废水。我叫王五，电话13812345678，不要透露我的名字',
+      name: '王五',
+      phone: '13812345678',
+    });
+    const { trackingCode } = (await res.json()) as { trackingCode: string };
+    const view = await waitFor(
+      async () => {
+        const r = await fetch(`${api}/track/${trackingCode}`);
+        const v = (await r.json()) as { status: string };
+        return v.status === 'dispatched' ? v : null;
+      },
+      { what: 'dispatch' },
+    );
+    expect(view).toEqual({
+      trackingCode,
+      status: 'dispatched',
+      type: { code: 'illegal_discharge', name: '非法排放有毒有害污染物' },
+      lead: { code: 'epb', name: '区环保局' },
+      coHandlers: [{ code: 'econ', name: '区经信委' }],
+      jurisdiction: { code: 'xinglong', name: '兴隆办事处' },
+      urgent: false,
+      anonymous: true,
+      receivedAt: expect.any(String),
+      dispatchedAt: expect.any(String),
+      deadlines: { signBy: expect.any(String), replyBy: expect.any(String) },
+      history: [
+        { status: 'received', at: expect.any(String), note: '已受理' },
+        { status: 'dispatched', at: expect.any(String), note: '已派发至区环保局办理' },
+      ],
+    });
+    const raw = JSON.stringify(view);
+    expect(raw).not.toContain('王五');
+    expect(raw).not.toContain('13812345678');
+    expect(raw).not.toContain('5678');
+  });
+
+  it('accepts the code typed in lower case with dashes', async () => {
+    const res = await postJson(`${api}/reports`, { text: '河里有死鱼' });
+    const { trackingCode } = (await res.json()) as { trackingCode: string };
+    const typed = `${trackingCode.slice(0, 5)}-${trackingCode.slice(5)}`.toLowerCase();
+    const r = await fetch(`${api}/track/${typed}`);
+    expect(r.status).toBe(200);
+  });
+
+  it('gives English names with lang=en', async () => {
+    const res = await postJson(`${api}/reports`, { text: '回龙村养猪场粪水乱排' });
+    const { trackingCode } = (await res.json()) as { trackingCode: string };
+    const view = await waitFor(async () => {
+      const v = (await (await fetch(`${api}/track/${trackingCode}?lang=en`)).json()) as { status: string; lead: { name: string } | null };
+      return v.status === 'dispatched' ? v : null;
+    });
+    expect(view.lead?.name).toBe('District Agriculture Commission');
+  });
+
+  it('answers 404 for an unknown code', async () => {
+    const res = await fetch(`${api}/track/ACDEFGHJKM`);
+    const json = (await bodyOf(res)) as { error: { code: string } };
+    expect(res.status, JSON.stringify(json)).toBe(404);
+    expect(json.error.code).toBe('not_found');
+  });
+
+  it('answers 404 for something that cannot be a code', async () => {
+    const res = await fetch(`${api}/track/${encodeURIComponent("1' or '1'='1")}`);
+    expect(res.status).toBe(404);
+  });
+});
+
+describe('operations', () => {
+  it('GET /healthz is 200', async () => {
+    const res = await fetch(`${service.url}/healthz`);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('GET /readyz reports the database and Redis up', async () => {
+    const res = await fetch(`${service.url}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok' } });
+  });
+
+  it('serves an OpenAPI document describing the intake routes', async () => {
+    const doc = (await (await fetch(`${service.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/reports', '/api/v1/track/{trackingCode}', '/healthz', '/readyz']),
+    );
+    const post = (doc.paths['/api/v1/reports'] as { post: { requestBody: { content: Record<string, unknown> } } }).post;
+    expect(Object.keys(post.requestBody.content)).toEqual(['application/json', 'multipart/form-data']);
+  });
+
+  it('serves the API page and its assets without any CDN', async () => {
+    const page = await (await fetch(`${service.url}/docs`)).text();
+    expect(page).toContain('/openapi.json');
+    const external = [...page.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(external.length).toBeGreaterThan(0);
+    expect(external.every((u) => u.startsWith('/'))).toBe(true);
+    for (const u of external) expect((await fetch(`${service.url}${u}`)).status).toBe(200);
+  });
+
+  it('answers unknown routes with the error shape', async () => {
+    const res = await fetch(`${service.url}/nope`);
+    const json = (await bodyOf(res)) as { error: { code: string } };
+    expect(res.status).toBe(404);
+    expect(json.error.code).toBe('not_found');
+  });
+
+  it('leaves no orphan upload files behind after rejected photos', () => {
+    // Only accepted reports have photo directories; rejected uploads are never written.
+    const root = service.deps.env.UPLOAD_DIR;
+    let files = 0;
+    const walk = (dir: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(`${dir}/${e.name}`);
+        else files += 1;
+      }
+    };
+    walk(root);
+    expect(files).toBe(2);
+  });
+});
