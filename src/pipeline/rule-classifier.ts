@@ -6,7 +6,7 @@ import type { Classification, Classifier, Evidence } from './classifier.js';
  * of the weights of its phrases found in the text (each phrase counted once,
  * and a phrase contained in a longer matched phrase of the same type does not
  * count again). Confidence grows with the winning score and shrinks with the
- * runner-up's, so a lone weak phrase or a tie lands in triage.
+ * runner-up's, so a lone weak phrase (weight below ~2) or a tie lands in triage.
  */
 export function createRuleClassifier(district: District): Classifier {
   const rules = district.file.types.flatMap((t) =>
@@ -38,8 +38,8 @@ export function createRuleClassifier(district: District): Classifier {
       if (!best) return { type: null, confidence: 0, runnerUp: null, evidence: [], engine: 'rules@1' };
       const s1 = best[1];
       const s2 = second?.[1] ?? 0;
-      const confidence = (1 - Math.exp(-s1 / 2)) * (s1 / (s1 + s2));
-      const runnerUpConfidence = second ? (1 - Math.exp(-s2 / 2)) * (s2 / (s1 + s2)) : 0;
+      const confidence = (1 - Math.exp(-s1 / 3)) * (s1 / (s1 + s2));
+      const runnerUpConfidence = second ? (1 - Math.exp(-s2 / 3)) * (s2 / (s1 + s2)) : 0;
       return {
         type: best[0],
         confidence: round(confidence),

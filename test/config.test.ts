@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { buildDistrict, DEFAULT_DISTRICT_PATH, DistrictConfigError, loadDistrictFile } from '../src/district/district.schema.js';
+import { EnvError, parseEnv } from '../src/env.js';
+
+describe('parseEnv', () => {
+  it('has working defaults for a fresh machine', () => {
+    const env = parseEnv({});
+    expect(env).toMatchObject({
+      PORT: 3000,
+      DATABASE_URL: './data/intake.db',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: 'intake',
+      UPLOAD_DIR: './data/uploads',
+    });
+    expect(env.DISTRICT_CONFIG).toBeUndefined();
+  });
+
+  it('accepts SQLite paths, file: URLs and postgres URLs', () => {
+    for (const url of ['./x.db', '/var/lib/intake.db', 'file:./x.db', 'file:///tmp/x.db', 'postgres://u@h:5432/db', 'postgresql://h/db']) {
+      expect(parseEnv({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
+    }
+  });
+
+  it('names every bad variable at once', () => {
+    let error: unknown;
+    try {
+      parseEnv({ PORT: 'abc', DATABASE_URL: 'mysql://h/db', REDIS_URL: 'http://x', QUEUE_PREFIX: 'a b', PUBLIC_URL: 'not a url' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(EnvError);
+    const vars = (error as EnvError).problems.map((p) => p.variable).sort();
+    expect(vars).toEqual(['DATABASE_URL', 'PORT', 'PUBLIC_URL', 'QUEUE_PREFIX', 'REDIS_URL']);
+    expect((error as Error).message).toContain('PORT');
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(parseEnv({ PORT: '', PUBLIC_URL: '' }).PORT).toBe(3000);
+  });
+});
+
+describe('district file', () => {
+  const raw = () => JSON.parse(readFileSync(DEFAULT_DISTRICT_PATH, 'utf8')) as Record<string, any>;
+
+  it('loads the bundled default with every type routed', () => {
+    const d = loadDistrictFile();
+    expect(d.types.size).toBe(18);
+    expect(d.units.get('epb')?.name.zh).toBe('区环保局');
+    expect(d.jurisdictions.size).toBe(8);
+    for (const code of d.types.keys()) expect(d.routing[code]).toBeDefined();
+  });
+
+  function problemsOf(mutate: (f: Record<string, any>) => void): string[] {
+    const f = raw();
+    mutate(f);
+    try {
+      buildDistrict(f, 'test.json');
+    } catch (err) {
+      expect(err).toBeInstanceOf(DistrictConfigError);
+      return (err as DistrictConfigError).problems;
+    }
+    throw new Error('expected the file to be rejected');
+  }
+
+  it('names a route to an unknown bureau', () => {
+    expect(problemsOf((f) => (f.routing.noise.lead = 'nobody'))).toContain('routing.noise.lead: unknown bureau "nobody"');
+  });
+
+  it('names a type without a route', () => {
+    expect(problemsOf((f) => delete f.routing.air_pollution)).toContain('routing: type "air_pollution" has no route');
+  });
+
+  it('names the bad entry by index and code', () => {
+    const problems = problemsOf((f) => (f.types[16].phrases[0].weight = -1));
+    expect(problems.some((p) => p.startsWith('types[16] (noise).phrases[0].weight'))).toBe(true);
+  });
+
+  it('names duplicate codes across bureaus and jurisdictions', () => {
+    expect(problemsOf((f) => (f.jurisdictions[0].code = 'epb'))).toContain(
+      'jurisdictions: code "epb" is already used by a bureau or jurisdiction',
+    );
+  });
+
+  it('names a place that belongs to two jurisdictions', () => {
+    const problems = problemsOf((f) => f.jurisdictions[1].places.push('回龙村'));
+    expect(problems.some((p) => p.includes('"回龙村" also belongs to'))).toBe(true);
+  });
+
+  it('names unknown keys', () => {
+    const problems = problemsOf((f) => (f.bureaus[0].colour = 'red'));
+    expect(problems.some((p) => p.startsWith('bureaus[0] (epb)') && p.includes('colour'))).toBe(true);
+  });
+
+  it('names a missing deadline', () => {
+    expect(problemsOf((f) => delete f.deadlines.urgent.sign)).toContain('deadlines.urgent.sign: missing');
+  });
+
+  it('reports a file that is not JSON', () => {
+    expect(() => loadDistrictFile('/dev/null')).toThrow(/not valid JSON/);
+  });
+});

@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import { loadDistrictFile } from '../src/district/district.schema.js';
+import { calendarFor, dispatchDeadlines, WorkCalendar } from '../src/pipeline/deadlines.js';
+import {
+  asksAnonymity,
+  decideUrgency,
+  extractJurisdiction,
+  findPhones,
+  jurisdictionFromText,
+  maskPhone,
+  maskPhonesInText,
+} from '../src/pipeline/extract.js';
+import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
+import { decideRoute } from '../src/pipeline/route.js';
+import { newTrackingCode, normalizeTrackingCode, TRACKING_ALPHABET } from '../src/domain/tracking-code.js';
+
+const district = loadDistrictFile();
+
+describe('jurisdiction extraction', () => {
+  it.each([
+    ['兴隆办事处那边一个厂子', 'xinglong'],
+    ['我是马鹿头的', 'maludou'],
+    ['神仙洞办事处辖区', 'shenxiandong'],
+    ['八仙洞村口', 'baxiandong'],
+    ['李家塘那边', 'lijiatang'],
+    ['永济亭附近', 'yongjiting'],
+    ['回峰国有林场里面有人倒垃圾', 'huifeng_forest'],
+    ['朱家观村后山', 'huilongxu'],
+    ['盐下村', 'huilongxu'],
+    ['八字桥社区', 'huilongxu'],
+    ['回峰社区门口', 'huilongxu'],
+  ])('finds %s → %s', (text, code) => {
+    expect(jurisdictionFromText(district, text)?.jurisdiction).toBe(code);
+  });
+
+  it('does not read the district name as a jurisdiction', () => {
+    expect(jurisdictionFromText(district, '回龙圩管理区的环保部门你们好')).toBeNull();
+  });
+
+  it('takes the first place mentioned', () => {
+    expect(jurisdictionFromText(district, '我住李家塘，厂子在兴隆')?.jurisdiction).toBe('lijiatang');
+  });
+
+  it('prefers a location inside a jurisdiction over the text', () => {
+    const m = extractJurisdiction(district, '兴隆那边', { lat: 25.21, lng: 111.3 });
+    expect(m).toMatchObject({ jurisdiction: 'maludou', source: 'location' });
+  });
+
+  it('falls back to the text for a location outside every area', () => {
+    expect(extractJurisdiction(district, '兴隆那边', { lat: 30, lng: 120 })?.jurisdiction).toBe('xinglong');
+  });
+});
+
+describe('urgency, anonymity and phones', () => {
+  it('marks ongoing discharge, schools, illness and hazardous types urgent', () => {
+    expect(decideUrgency(district, '现在还在排，小孩头晕', 'illegal_discharge').reasons).toEqual(
+      expect.arrayContaining(['还在排', '头晕']),
+    );
+    expect(decideUrgency(district, '饮用水源边上', null).urgent).toBe(true);
+    expect(decideUrgency(district, '隔壁是幼儿园', null).urgent).toBe(true);
+    expect(decideUrgency(district, '有个仓库', 'hazardous_chemicals').urgent).toBe(true);
+    expect(decideUrgency(district, '晚上有点吵', 'noise').urgent).toBe(false);
+  });
+
+  it.each(['我要匿名举报', '不要透露我的名字', '别说是我举报的', '请替我保密'])('hears an anonymity request in %s', (t) => {
+    expect(asksAnonymity(district, t)).not.toBeNull();
+  });
+
+  it('finds mobile and landline numbers in free text', () => {
+    expect(findPhones('电话13812345678，或者 0746-5123456，+86 139 1234 5678')).toEqual(['13812345678', '07465123456', '13912345678']);
+    expect(findPhones('订单号 2026112812345678901')).toEqual([]);
+  });
+
+  it('masks phone numbers the way the hotline does', () => {
+    expect(maskPhone('13812345678')).toBe('138****5678');
+    expect(maskPhonesInText('打13812345678找我')).toBe('打138****5678找我');
+  });
+});
+
+describe('rule classifier', () => {
+  const classifier = createRuleClassifier(district);
+
+  it('picks the type whose phrases weigh most, with evidence from the text', () => {
+    const text = '养猪场的猪粪水排到河里';
+    const c = classifier.classify(text);
+    expect(c.type).toBe('livestock_waste');
+    expect(c.confidence).toBeGreaterThan(0.5);
+    expect(c.runnerUp?.type).toBe('water_pollution');
+    for (const e of c.evidence) expect(text.slice(e.start, e.end)).toBe(e.phrase);
+  });
+
+  it('has no type and no confidence when nothing matches', () => {
+    expect(classifier.classify('你好')).toMatchObject({ type: null, confidence: 0, runnerUp: null });
+  });
+
+  it('is unsure when two types tie', () => {
+    const c = classifier.classify('噪音，垃圾');
+    expect(c.confidence).toBeLessThan(district.file.classifier.minConfidence);
+  });
+});
+
+describe('routing', () => {
+  const classifier = createRuleClassifier(district);
+  const route = (text: string) => {
+    const c = classifier.classify(text);
+    const place = extractJurisdiction(district, text, null);
+    return decideRoute(district, c, place, decideUrgency(district, text, c.type));
+  };
+
+  it('sends to the lead, the co-handlers and the jurisdiction', () => {
+    expect(route('兴隆有人往荒地倾倒有毒废渣')).toEqual({
+      outcome: 'dispatch',
+      type: 'wasteland_dumping',
+      assignments: [
+        { unit: 'epb', role: 'lead' },
+        { unit: 'land', role: 'co' },
+        { unit: 'xinglong', role: 'jurisdiction' },
+      ],
+      flags: [],
+    });
+  });
+
+  it('transfers non-environmental requests', () => {
+    expect(route('拖欠工资').outcome).toBe('transfer');
+  });
+
+  it('holds low-confidence cases for triage', () => {
+    expect(route('有点吵')).toMatchObject({ outcome: 'triage', reason: 'low_confidence' });
+  });
+});
+
+describe('working-day deadlines', () => {
+  const cal = new WorkCalendar('Asia/Shanghai');
+
+  it('knows the 2026 National Day holiday and its make-up Saturday', () => {
+    expect(cal.isWorkday('2026-10-01')).toBe(false);
+    expect(cal.isWorkday('2026-10-07')).toBe(false);
+    expect(cal.isWorkday('2026-10-10')).toBe(true); // Saturday, make-up workday (调休)
+    expect(cal.isWorkday('2026-10-11')).toBe(false);
+  });
+
+  it('skips the holiday week when counting working days', () => {
+    // Tuesday 29 Sep 2026, 10:00 Beijing time. Working days after it: 30 Sep,
+    // then (1–7 Oct off) 8 Oct, 9 Oct and Saturday 10 Oct, a make-up workday.
+    const from = new Date('2026-09-29T02:00:00.000Z');
+    expect(cal.addWorkingDays(from, 1).toISOString()).toBe('2026-09-30T02:00:00.000Z');
+    expect(cal.addWorkingDays(from, 2).toISOString()).toBe('2026-10-08T02:00:00.000Z');
+    expect(cal.addWorkingDays(from, 4).toISOString()).toBe('2026-10-10T02:00:00.000Z');
+    expect(cal.addWorkingDays(from, 5).toISOString()).toBe('2026-10-12T02:00:00.000Z');
+  });
+
+  it('counts in Beijing time, not UTC', () => {
+    // Friday 17:30 UTC is already Saturday 01:30 in Beijing: one working day
+    // later is Monday 01:30 Beijing time, which is still Sunday in UTC.
+    expect(cal.addWorkingDays(new Date('2026-11-06T17:30:00.000Z'), 1).toISOString()).toBe('2026-11-08T17:30:00.000Z');
+    // Friday 10:00 Beijing time: Monday 10:00.
+    expect(cal.addWorkingDays(new Date('2026-11-06T02:00:00.000Z'), 1).toISOString()).toBe('2026-11-09T02:00:00.000Z');
+  });
+
+  it('honours the district file’s own days off and workdays', () => {
+    const local = new WorkCalendar('Asia/Shanghai', { extraDaysOff: ['2026-11-09'], extraWorkdays: ['2026-11-08'] });
+    expect(local.addWorkingDays(new Date('2026-11-06T02:00:00.000Z'), 2).toISOString()).toBe('2026-11-10T02:00:00.000Z');
+  });
+
+  it('uses hours for sign-for and working days for the reply', () => {
+    const d = dispatchDeadlines(district, calendarFor(district), 'noise', false, new Date('2026-11-02T02:00:00.000Z'));
+    expect(d.signBy).toBe('2026-11-03T02:00:00.000Z');
+    expect(d.replyBy).toBe('2026-11-23T02:00:00.000Z');
+    const u = dispatchDeadlines(district, calendarFor(district), 'noise', true, new Date('2026-11-02T02:00:00.000Z'));
+    expect(u.signBy).toBe('2026-11-02T04:00:00.000Z');
+    expect(u.replyBy).toBe('2026-11-05T02:00:00.000Z');
+  });
+});
+
+describe('tracking codes', () => {
+  it('are 10 characters without look-alikes', () => {
+    const code = newTrackingCode();
+    expect(code).toHaveLength(10);
+    for (const ch of code) expect(TRACKING_ALPHABET).toContain(ch);
+    expect(TRACKING_ALPHABET).not.toMatch(/[0O1IL2Z5S8B]/);
+  });
+
+  it('are normalised from what people type', () => {
+    expect(normalizeTrackingCode('k7m3q-xt9ad')).toBe('K7M3QXT9AD');
+    expect(normalizeTrackingCode('K7M3QXT9A0')).toBeNull();
+  });
+});

@@ -1,0 +1,220 @@
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDatabase, migrateToLatest } from '../db/connect.js';
+import { insertAssignments, listAssignments } from '../db/repositories/assignments.repository.js';
+import { findCase, findCaseByTrackingCode, insertCase, listStaleCases, transitionCase } from '../db/repositories/cases.repository.js';
+import { findContact, insertContact } from '../db/repositories/contacts.repository.js';
+import { isUniqueViolation } from '../db/repositories/db-types.js';
+import { findDelivery, insertDeliveries, listStalePendingDeliveries, recordAttempt } from '../db/repositories/deliveries.repository.js';
+import { appendEvents, listEvents } from '../db/repositories/events.repository.js';
+import { findIdempotencyKey, insertIdempotencyKey } from '../db/repositories/idempotency.repository.js';
+import { addToOutbox, deleteFromOutbox, outboxSize, peekOutbox } from '../db/repositories/outbox.repository.js';
+import type { Database, NewCase } from '../db/schema.js';
+import { outboxEntry } from '../queues/jobs.js';
+import { createPgDatabase, tempDir } from './harness.js';
+
+function newCase(overrides: Partial<NewCase> = {}): NewCase {
+  const at = '2026-11-02T02:00:00.000Z';
+  return {
+    id: randomUUID(),
+    tracking_code: randomUUID().slice(0, 10).toUpperCase(),
+    channel: 'web',
+    text: '河里有死鱼',
+    address: null,
+    lat: 25.123456789,
+    lng: 111.345678912,
+    occurred_at: null,
+    status: 'received',
+    type_code: null,
+    confidence: null,
+    classification: null,
+    urgent: 0,
+    urgency_reasons: null,
+    anonymous: 0,
+    jurisdiction_code: null,
+    place_source: null,
+    flags: '[]',
+    triage_reason: null,
+    received_at: at,
+    dispatched_at: null,
+    sign_deadline_at: null,
+    reply_deadline_at: null,
+    updated_at: at,
+    version: 0,
+    ...overrides,
+  };
+}
+
+describe.each([
+  ['SQLite', async () => join(tempDir(), 'repo.db')],
+  ['PostgreSQL', async () => createPgDatabase('repo')],
+])('repositories on %s', (engine, url) => {
+  let db: Kysely<Database>;
+
+  beforeAll(async () => {
+    const handle = connectDatabase(await url());
+    db = handle.db;
+    expect(handle.engine).toBe(engine === 'SQLite' ? 'sqlite' : 'postgres');
+    await migrateToLatest(db);
+  });
+  afterAll(async () => db.destroy());
+
+  it('migrates once and is idempotent on a second run', async () => {
+    expect(await migrateToLatest(db)).toEqual([]);
+  });
+
+  if (engine === 'SQLite') {
+    it('runs SQLite in WAL mode with foreign keys on', async () => {
+      const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(db);
+      const fk = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(db);
+      expect(mode.rows[0]?.journal_mode).toBe('wal');
+      expect(fk.rows[0]?.foreign_keys).toBe(1);
+    });
+  }
+
+  it('stores and maps a case, keeping coordinates exact', async () => {
+    const row = newCase({ anonymous: 1, urgent: 1, flags: '["place_unknown"]' });
+    await insertCase(db, row);
+    const c = await findCase(db, row.id);
+    expect(c).toMatchObject({
+      id: row.id,
+      trackingCode: row.tracking_code,
+      status: 'received',
+      anonymous: true,
+      urgent: true,
+      flags: ['place_unknown'],
+      location: { lat: 25.123456789, lng: 111.345678912 },
+    });
+    expect((await findCaseByTrackingCode(db, row.tracking_code))?.id).toBe(row.id);
+    expect(await findCase(db, 'missing')).toBeNull();
+  });
+
+  it('refuses a second case with the same tracking code', async () => {
+    const a = newCase();
+    await insertCase(db, a);
+    const err = await insertCase(db, newCase({ tracking_code: a.tracking_code })).catch((e: unknown) => e);
+    expect(isUniqueViolation(err)).toBe(true);
+  });
+
+  it('keeps the reporter contact apart from the case', async () => {
+    const row = newCase();
+    await insertCase(db, row);
+    await insertContact(db, row.id, { name: '张三', phone: '13800001111', shareWithBureau: false });
+    expect(await findContact(db, row.id)).toEqual({ name: '张三', phone: '13800001111', shareWithBureau: false });
+    const caseRow = await db.selectFrom('cases').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
+    expect(JSON.stringify(caseRow)).not.toContain('13800001111');
+  });
+
+  it('moves a case only from the expected status, once, under concurrency', async () => {
+    const row = newCase();
+    await insertCase(db, row);
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        db.transaction().execute((trx) =>
+          transitionCase(trx, row.id, 'received', { status: 'dispatched', updated_at: '2026-11-02T02:00:01.000Z' }),
+        ),
+      ),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const c = await findCase(db, row.id);
+    expect(c?.status).toBe('dispatched');
+    expect(c?.version).toBe(1);
+  });
+
+  it('appends events in order and filters the public ones', async () => {
+    const row = newCase();
+    await insertCase(db, row);
+    await appendEvents(db, [
+      { caseId: row.id, at: row.received_at, kind: 'received', toStatus: 'received', note: '已受理', public: true, actor: { type: 'reporter' } },
+      { caseId: row.id, at: row.received_at, kind: 'classified', data: { type: 'noise' } },
+      { caseId: row.id, at: row.received_at, kind: 'status', fromStatus: 'received', toStatus: 'dispatched', public: true },
+    ]);
+    const all = await listEvents(db, row.id);
+    expect(all.map((e) => e.kind)).toEqual(['received', 'classified', 'status']);
+    expect(all[1]?.data).toEqual({ type: 'noise' });
+    expect(all[0]?.actor).toEqual({ type: 'reporter', id: null, role: null });
+    const pub = await listEvents(db, row.id, { publicOnly: true });
+    expect(pub.map((e) => e.toStatus)).toEqual(['received', 'dispatched']);
+  });
+
+  it('rejects an event for a case that does not exist', async () => {
+    await expect(appendEvents(db, [{ caseId: 'nope', at: '2026-01-01T00:00:00.000Z', kind: 'x' }])).rejects.toThrow();
+  });
+
+  it('keeps one assignment per case and unit', async () => {
+    const row = newCase();
+    await insertCase(db, row);
+    const base = { caseId: row.id, signBy: null, replyBy: null, at: row.received_at };
+    await insertAssignments(db, [
+      { ...base, id: randomUUID(), unitCode: 'xinglong', role: 'jurisdiction' },
+      { ...base, id: randomUUID(), unitCode: 'econ', role: 'co' },
+      { ...base, id: randomUUID(), unitCode: 'epb', role: 'lead' },
+    ]);
+    expect((await listAssignments(db, row.id)).map((a) => [a.unitCode, a.role, a.status])).toEqual([
+      ['epb', 'lead', 'pending'],
+      ['econ', 'co', 'pending'],
+      ['xinglong', 'jurisdiction', 'pending'],
+    ]);
+    const err = await insertAssignments(db, [{ ...base, id: randomUUID(), unitCode: 'epb', role: 'co' }]).catch((e: unknown) => e);
+    expect(isUniqueViolation(err)).toBe(true);
+  });
+
+  it('moves outbox entries in order and deletes them', async () => {
+    const before = await outboxSize(db);
+    const now = new Date('2026-11-02T03:00:00.000Z');
+    await addToOutbox(db, [outboxEntry('intake', { caseId: 'c1' }), outboxEntry('dispatch', { caseId: 'c1', unit: 'epb', channel: 'webhook' })], now);
+    const rows = (await peekOutbox(db, 1000)).slice(before);
+    expect(rows.map((r) => [r.name, r.jobId])).toEqual([
+      ['intake', 'intake-c1'],
+      ['dispatch', 'dispatch-c1-epb-webhook'],
+    ]);
+    expect(rows[1]?.payload).toEqual({ caseId: 'c1', unit: 'epb', channel: 'webhook' });
+    await deleteFromOutbox(db, rows.map((r) => r.id));
+    expect(await outboxSize(db)).toBe(before);
+  });
+
+  it('stores idempotency keys once', async () => {
+    const row = newCase();
+    await insertCase(db, row);
+    await insertIdempotencyKey(db, { key: 'k-1', requestHash: 'h', caseId: row.id, at: row.received_at });
+    expect(await findIdempotencyKey(db, 'k-1')).toEqual({ requestHash: 'h', caseId: row.id });
+    const err = await insertIdempotencyKey(db, { key: 'k-1', requestHash: 'h2', caseId: row.id, at: row.received_at }).catch((e: unknown) => e);
+    expect(isUniqueViolation(err)).toBe(true);
+  });
+
+  it('records delivery attempts and never reopens a finished delivery', async () => {
+    const row = newCase();
+    await insertCase(db, row);
+    await insertDeliveries(db, [{ id: randomUUID(), caseId: row.id, unitCode: 'epb', channel: 'webhook', at: row.received_at }]);
+    const d = (await findDelivery(db, row.id, 'epb', 'webhook'))!;
+    expect(await recordAttempt(db, d.id, { status: 'delivered', error: null, at: '2026-11-02T02:00:05.000Z' })).toBe(true);
+    expect(await recordAttempt(db, d.id, { status: 'failed', error: 'late', at: '2026-11-02T02:00:06.000Z' })).toBe(false);
+    expect(await findDelivery(db, row.id, 'epb', 'webhook')).toMatchObject({ status: 'delivered', attempts: 1, deliveredAt: '2026-11-02T02:00:05.000Z' });
+  });
+
+  it('finds stale cases and pending deliveries for the reconciler', async () => {
+    const old = newCase({ updated_at: '2020-01-01T00:00:00.000Z' });
+    await insertCase(db, old);
+    await insertDeliveries(db, [{ id: randomUUID(), caseId: old.id, unitCode: 'water', channel: 'webhook', at: '2020-01-01T00:00:00.000Z' }]);
+    const stale = await listStaleCases(db, 'received', '2021-01-01T00:00:00.000Z', 100);
+    expect(stale.map((s) => s.id)).toContain(old.id);
+    const pending = await listStalePendingDeliveries(db, '2021-01-01T00:00:00.000Z', 100);
+    expect(pending.map((p) => p.caseId)).toContain(old.id);
+  });
+
+  it('rolls back everything written in a failed transaction', async () => {
+    const row = newCase();
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await insertCase(trx, row);
+        await appendEvents(trx, [{ caseId: row.id, at: row.received_at, kind: 'received' }]);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await findCase(db, row.id)).toBeNull();
+    expect(await listEvents(db, row.id)).toEqual([]);
+  });
+});
