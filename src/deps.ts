@@ -9,6 +9,7 @@ import type { JobTransport } from '../queues/transport.js';
 import { systemClock, type Clock } from './clock.js';
 import { DistrictConfigError, loadDistrictFile, type District } from './district/district.schema.js';
 import { publicUrl, type Env } from './env.js';
+import { createIntakeWriter, type IntakeWriter } from './intake/intake-writer.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Classifier } from './pipeline/classifier.js';
 import { calendarFor, type WorkCalendar } from './pipeline/deadlines.js';
@@ -30,6 +31,8 @@ export interface Deps {
   transport: JobTransport;
   relay: OutboxRelay;
   kickOutbox: () => void;
+  /** Group-commits accepted reports. */
+  writer: IntakeWriter;
 }
 
 export interface DepsOverrides {
@@ -81,6 +84,7 @@ export async function createDeps(env: Env, overrides: DepsOverrides = {}): Promi
     transport,
     relay,
     kickOutbox: () => relay.kick(),
+    writer: createIntakeWriter(handle.db),
   };
 }
 

@@ -32,6 +32,11 @@ export async function insertCase(db: Db, row: NewCase): Promise<void> {
   await db.insertInto('cases').values(row).execute();
 }
 
+export async function insertCases(db: Db, rows: NewCase[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.insertInto('cases').values(rows).execute();
+}
+
 export async function findCase(db: Db, id: string): Promise<Case | null> {
   const row = await db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
   return row ? toCase(row) : null;

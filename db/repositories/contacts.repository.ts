@@ -17,3 +17,11 @@ export async function findContact(db: Db, caseId: string): Promise<ReporterConta
   const row = await db.selectFrom('case_contacts').selectAll().where('case_id', '=', caseId).executeTakeFirst();
   return row ? { name: row.name, phone: row.phone, shareWithBureau: Number(row.share_with_bureau) === 1 } : null;
 }
+
+export async function insertContacts(db: Db, list: Array<ReporterContact & { caseId: string }>): Promise<void> {
+  if (list.length === 0) return;
+  await db
+    .insertInto('case_contacts')
+    .values(list.map((c) => ({ case_id: c.caseId, name: c.name, phone: c.phone, share_with_bureau: c.shareWithBureau ? 1 : 0 })))
+    .execute();
+}

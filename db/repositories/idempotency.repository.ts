@@ -17,3 +17,14 @@ export async function insertIdempotencyKey(
     .values({ key: entry.key, request_hash: entry.requestHash, case_id: entry.caseId, created_at: entry.at })
     .execute();
 }
+
+export async function insertIdempotencyKeys(
+  db: Db,
+  list: Array<{ key: string; requestHash: string; caseId: string; at: string }>,
+): Promise<void> {
+  if (list.length === 0) return;
+  await db
+    .insertInto('idempotency_keys')
+    .values(list.map((e) => ({ key: e.key, request_hash: e.requestHash, case_id: e.caseId, created_at: e.at })))
+    .execute();
+}

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 /**
  * Tracking codes: 10 characters from an alphabet without look-alikes
@@ -8,9 +8,18 @@ import { randomInt } from 'node:crypto';
 export const TRACKING_ALPHABET = '34679ACDEFGHJKMNPQRTUVWXY';
 export const TRACKING_CODE_LENGTH = 10;
 
+// The largest multiple of the alphabet size below 256: bytes at or above it
+// are skipped so that every character is equally likely.
+const LIMIT = 256 - (256 % TRACKING_ALPHABET.length);
+
 export function newTrackingCode(): string {
   let code = '';
-  for (let i = 0; i < TRACKING_CODE_LENGTH; i++) code += TRACKING_ALPHABET[randomInt(TRACKING_ALPHABET.length)];
+  while (code.length < TRACKING_CODE_LENGTH) {
+    for (const byte of randomBytes(16)) {
+      if (byte < LIMIT) code += TRACKING_ALPHABET[byte % TRACKING_ALPHABET.length];
+      if (code.length === TRACKING_CODE_LENGTH) break;
+    }
+  }
   return code;
 }
 

@@ -1,18 +1,17 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { newId } from '../domain/ids.js';
 import type { Kysely } from 'kysely';
-import { insertAttachments, type Attachment } from '../../db/repositories/attachments.repository.js';
-import { findCase, insertCase } from '../../db/repositories/cases.repository.js';
-import { insertContact } from '../../db/repositories/contacts.repository.js';
+import type { Attachment } from '../../db/repositories/attachments.repository.js';
+import { findCase } from '../../db/repositories/cases.repository.js';
 import { bool, isUniqueViolation } from '../../db/repositories/db-types.js';
-import { appendEvents } from '../../db/repositories/events.repository.js';
-import { findIdempotencyKey, insertIdempotencyKey } from '../../db/repositories/idempotency.repository.js';
-import { addToOutbox } from '../../db/repositories/outbox.repository.js';
+import { findIdempotencyKey } from '../../db/repositories/idempotency.repository.js';
 import type { Database } from '../../db/schema.js';
 import { outboxEntry } from '../../queues/jobs.js';
 import type { Clock } from '../clock.js';
 import type { Channel } from '../domain/case.js';
 import { newTrackingCode } from '../domain/tracking-code.js';
 import { AppError } from '../errors.js';
+import type { IntakeWriter } from './intake-writer.js';
 import type { PhotoStore } from '../storage/photo-store.js';
 
 /**
@@ -44,6 +43,8 @@ export interface ReportInput {
 
 export interface AcceptDeps {
   db: Kysely<Database>;
+  /** Writes the report's rows in one transaction (group-committed with concurrent reports). */
+  writer: IntakeWriter;
   clock: Clock;
   photos: PhotoStore;
   /** Called after commit so the outbox relay moves the new job at once. */
@@ -103,14 +104,14 @@ export async function acceptReport(
 
   const now = deps.clock.now();
   const at = now.toISOString();
-  const id = randomUUID();
+  const id = newId();
   const month = at.slice(0, 7).replace('-', '/');
   const attachments: Attachment[] = [];
   const photos = input.photos ?? [];
   for (const [i, photo] of photos.entries()) {
     const sha256 = createHash('sha256').update(photo.bytes).digest('hex');
     attachments.push({
-      id: randomUUID(),
+      id: newId(),
       caseId: id,
       kind: 'photo',
       storageKey: `${month}/${id}/${i + 1}-${sha256.slice(0, 12)}.${photo.ext}`,
@@ -134,8 +135,9 @@ export async function acceptReport(
     for (let attempt = 1; ; attempt++) {
       const trackingCode = newTrackingCode();
       try {
-        await deps.db.transaction().execute(async (trx) => {
-          await insertCase(trx, {
+        await deps.writer.write({
+          at: now,
+          caseRow: {
             id,
             tracking_code: trackingCode,
             channel: input.channel,
@@ -161,16 +163,16 @@ export async function acceptReport(
             reply_deadline_at: null,
             updated_at: at,
             version: 0,
-          });
-          if (hasContact) {
-            await insertContact(trx, id, {
-              name: input.name ?? null,
-              phone: input.phone ?? null,
-              shareWithBureau: Boolean(input.shareContact) && !input.anonymous,
-            });
-          }
-          await insertAttachments(trx, attachments);
-          await appendEvents(trx, [
+          },
+          contact: hasContact
+            ? {
+                name: input.name ?? null,
+                phone: input.phone ?? null,
+                shareWithBureau: Boolean(input.shareContact) && !input.anonymous,
+              }
+            : null,
+          attachments,
+          events: [
             {
               caseId: id,
               at,
@@ -181,11 +183,9 @@ export async function acceptReport(
               data: { channel: input.channel, photos: attachments.length },
               public: true,
             },
-          ]);
-          await addToOutbox(trx, [outboxEntry('intake', { caseId: id })], now);
-          if (idempotencyKey) {
-            await insertIdempotencyKey(trx, { key: idempotencyKey, requestHash, caseId: id, at });
-          }
+          ],
+          outbox: [outboxEntry('intake', { caseId: id })],
+          idempotency: idempotencyKey ? { key: idempotencyKey, requestHash } : null,
         });
         deps.onCommitted?.();
         return { id, trackingCode, replayed: false };

@@ -1,0 +1,102 @@
+import type { Kysely } from 'kysely';
+import { insertAttachments, type Attachment } from '../../db/repositories/attachments.repository.js';
+import { insertCases } from '../../db/repositories/cases.repository.js';
+import { insertContacts, type ReporterContact } from '../../db/repositories/contacts.repository.js';
+import { appendEvents, type NewEvent } from '../../db/repositories/events.repository.js';
+import { insertIdempotencyKeys } from '../../db/repositories/idempotency.repository.js';
+import { addToOutbox } from '../../db/repositories/outbox.repository.js';
+import type { Database, NewCase } from '../../db/schema.js';
+import type { OutboxEntry } from '../../queues/jobs.js';
+
+/** Everything one accepted report writes, prepared before the transaction. */
+export interface PreparedReport {
+  caseRow: NewCase;
+  contact: ReporterContact | null;
+  attachments: Attachment[];
+  events: NewEvent[];
+  outbox: OutboxEntry[];
+  idempotency: { key: string; requestHash: string } | null;
+  at: Date;
+}
+
+/**
+ * Group commit: reports that arrive while a transaction is running are
+ * written together in the next one, with one multi-row insert per table.
+ * Each caller's promise resolves only after its own rows are committed; a
+ * batch that fails is retried one report at a time, so one bad report (a
+ * duplicate idempotency key, say) fails alone and never takes others with it.
+ */
+export interface IntakeWriter {
+  write(report: PreparedReport): Promise<void>;
+}
+
+interface Pending {
+  report: PreparedReport;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export function createIntakeWriter(db: Kysely<Database>, opts: { maxBatch?: number } = {}): IntakeWriter {
+  const maxBatch = opts.maxBatch ?? 200;
+  let queue: Pending[] = [];
+  let flushing = false;
+
+  async function commit(batch: PreparedReport[]): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      await insertCases(trx, batch.map((r) => r.caseRow));
+      await insertContacts(
+        trx,
+        batch.flatMap((r) => (r.contact ? [{ caseId: r.caseRow.id, ...r.contact }] : [])),
+      );
+      await insertAttachments(trx, batch.flatMap((r) => r.attachments));
+      await appendEvents(trx, batch.flatMap((r) => r.events));
+      // Outbox ids follow insertion order, so jobs are relayed in arrival order.
+      for (const r of batch) await addToOutbox(trx, r.outbox, r.at);
+      await insertIdempotencyKeys(
+        trx,
+        batch.flatMap((r) =>
+          r.idempotency ? [{ ...r.idempotency, caseId: r.caseRow.id, at: r.caseRow.received_at }] : [],
+        ),
+      );
+    });
+  }
+
+  async function flush(): Promise<void> {
+    if (flushing) return;
+    flushing = true;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.slice(0, maxBatch);
+        queue = queue.slice(batch.length);
+        try {
+          await commit(batch.map((p) => p.report));
+          for (const p of batch) p.resolve();
+        } catch (err) {
+          if (batch.length === 1) {
+            batch[0]!.reject(err);
+            continue;
+          }
+          for (const p of batch) {
+            try {
+              await commit([p.report]);
+              p.resolve();
+            } catch (single) {
+              p.reject(single);
+            }
+          }
+        }
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  return {
+    write(report) {
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ report, resolve, reject });
+        if (!flushing) setImmediate(() => void flush());
+      });
+    },
+  };
+}
