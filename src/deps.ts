@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { connectDatabase, migrateToLatest, type DbEngine } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
+import { createTransactionBatcher } from '../db/tx-batcher.js';
 import { createBullmqTransport } from '../queues/bullmq.transport.js';
 import { JOB_RETRY } from '../queues/jobs.js';
 import { createOutboxRelay, type OutboxRelay } from '../queues/outbox-relay.js';
@@ -91,6 +92,7 @@ export async function createDeps(env: Env, overrides: DepsOverrides = {}): Promi
 export function processorDeps(deps: Deps, fetchImpl: typeof fetch = fetch): ProcessorDeps {
   return {
     db: deps.db,
+    transactions: createTransactionBatcher(deps.db),
     district: deps.district,
     classifier: deps.classifier,
     calendar: deps.calendar,

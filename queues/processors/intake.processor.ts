@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../src/domain/ids.js';
 import { insertAssignments, type NewAssignment } from '../../db/repositories/assignments.repository.js';
 import { findCase, transitionCase } from '../../db/repositories/cases.repository.js';
 import { bool } from '../../db/repositories/db-types.js';
@@ -34,7 +34,7 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
     const at = now.toISOString();
     const unitName = (code: string) => district.units.get(code)?.name.zh ?? code;
 
-    const moved = await deps.db.transaction().execute(async (trx) => {
+    const moved = await deps.transactions.run(async (trx) => {
       const common = {
         updated_at: at,
         type_code: decision.type,
@@ -88,7 +88,7 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
       if (!ok) return false;
 
       const assignments: NewAssignment[] = decision.assignments.map((a) => ({
-        id: randomUUID(),
+        id: newId(),
         caseId,
         unitCode: a.unit,
         role: a.role,
@@ -114,7 +114,7 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
 
       const deliveries = decision.assignments
         .filter((a) => district.units.get(a.unit)?.webhook)
-        .map((a) => ({ id: randomUUID(), caseId, unitCode: a.unit, channel: 'webhook' as const, at }));
+        .map((a) => ({ id: newId(), caseId, unitCode: a.unit, channel: 'webhook' as const, at }));
       await insertDeliveries(trx, deliveries);
       await addToOutbox(
         trx,

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import type { TransactionBatcher } from '../../db/tx-batcher.js';
 import type { District } from '../../src/district/district.schema.js';
 import type { Clock } from '../../src/clock.js';
 import type { Logger } from '../../src/logger.js';
@@ -8,6 +9,8 @@ import type { WorkCalendar } from '../../src/pipeline/deadlines.js';
 
 export interface ProcessorDeps {
   db: Kysely<Database>;
+  /** Shares one commit among concurrent jobs. */
+  transactions: TransactionBatcher;
   district: District;
   classifier: Classifier;
   calendar: WorkCalendar;

@@ -1,0 +1,123 @@
+/**
+ * bench:pipeline — submits N reports over HTTP to an API process and measures
+ * the time until every case has left `received` (dispatched, transferred or
+ * in triage) through the outbox, Redis and the intake workers. In the same
+ * run, the throughput of no-op BullMQ jobs on the same Redis is the ceiling.
+ *
+ *   npm run bench:pipeline -- [--reports 10000] [--workers 1] [--concurrency 32]
+ *   DATABASE_URL=postgres://... npm run bench:pipeline
+ */
+import http from 'node:http';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Queue, Worker } from 'bullmq';
+import { sql } from 'kysely';
+import { connectDatabase } from '../../db/connect.js';
+import { benchDataDir, SAMPLE_REPORTS, spawnService, type SpawnedService } from './lib/spawn-service.js';
+
+const { values } = parseArgs({
+  options: {
+    reports: { type: 'string', default: '10000' },
+    workers: { type: 'string', default: '1' },
+    concurrency: { type: 'string', default: '32' },
+    port: { type: 'string', default: '3927' },
+  },
+});
+const N = Number(values.reports);
+const workerCount = Number(values.workers);
+const concurrency = Number(values.concurrency);
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const dir = benchDataDir('pipeline');
+const databaseUrl = process.env.DATABASE_URL ?? join(dir, 'intake.db');
+const prefix = `bench-pipeline-${process.pid}`;
+
+async function ceiling(): Promise<number> {
+  const q = new Queue('noop', { connection: { url: redisUrl }, prefix: `${prefix}-noop` });
+  const jobs = Array.from({ length: N }, (_, i) => ({ name: 'noop', data: { caseId: String(i) }, opts: { jobId: `noop-${i}`, removeOnComplete: true } }));
+  let done = 0;
+  const started = performance.now();
+  let finish!: () => void;
+  const finished = new Promise<void>((r) => (finish = r));
+  const w = new Worker('noop', async () => 'ok', { connection: { url: redisUrl, maxRetriesPerRequest: null }, prefix: `${prefix}-noop`, concurrency: 50 });
+  w.on('completed', () => {
+    if (++done === N) finish();
+  });
+  for (let i = 0; i < jobs.length; i += 500) await q.addBulk(jobs.slice(i, i + 500));
+  await finished;
+  const perSecond = N / ((performance.now() - started) / 1000);
+  await w.close();
+  await q.obliterate({ force: true });
+  await q.close();
+  return perSecond;
+}
+
+// A plain keep-alive HTTP client: lighter than fetch, so the submitting side
+// takes less of the two cores away from the service being measured.
+const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+function post(url: string, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const env = { DATABASE_URL: databaseUrl, UPLOAD_DIR: join(dir, 'uploads'), QUEUE_PREFIX: prefix, REDIS_URL: redisUrl };
+const processes: SpawnedService[] = [];
+const db = connectDatabase(databaseUrl).db;
+try {
+  const ceilingPerSecond = await ceiling();
+
+  // SQLite is one writer: one process serving the API and running a worker
+  // avoids two processes contending for the file lock. Further worker
+  // processes (and, on PostgreSQL, all of them) run separately.
+  const sqlite = !databaseUrl.startsWith('postgres');
+  processes.push(await spawnService({ role: sqlite ? 'all' : 'api', port: Number(values.port), env }));
+  for (let i = sqlite ? 1 : 0; i < workerCount; i++) processes.push(await spawnService({ role: 'worker', port: 0, env }));
+  const api = processes[0]!;
+
+  const before = Number((await sql<{ n: number }>`select count(*) as n from cases`.execute(db)).rows[0]?.n ?? 0);
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < N) {
+        const i = next++;
+        const body = JSON.stringify({ text: `${SAMPLE_REPORTS[i % SAMPLE_REPORTS.length]}（${i}）` });
+        const res = await post(`${api.url}/api/v1/reports`, body);
+        if (res.status !== 202) throw new Error(`report ${i}: HTTP ${res.status} ${res.body}`);
+      }
+    }),
+  );
+  const submitted = performance.now();
+  for (;;) {
+    const row = await sql<{ waiting: number; total: number }>`
+      select sum(case when status = 'received' then 1 else 0 end) as waiting, count(*) as total from cases`.execute(db);
+    const waiting = Number(row.rows[0]?.waiting ?? 0);
+    const total = Number(row.rows[0]?.total ?? 0);
+    if (total - before >= N && waiting === 0) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  const casesPerSecond = N / elapsed;
+  const byStatus = await sql<{ status: string; n: number }>`select status, count(*) as n from cases group by status order by status`.execute(db);
+
+  console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? ''}, node ${process.version}`);
+  console.log(
+    `database: ${sqlite ? 'SQLite' : 'PostgreSQL'}; ${sqlite ? `1 process (API + worker)${workerCount > 1 ? ` + ${workerCount - 1} worker process(es)` : ''}` : `1 API process + ${workerCount} worker process(es)`}; ${N} reports, ${concurrency} concurrent submitters`,
+  );
+  console.log(`submitted in ${((submitted - started) / 1000).toFixed(2)} s; all routed after ${elapsed.toFixed(2)} s`);
+  console.log(`outcome: ${byStatus.rows.map((r) => `${r.status}=${r.n}`).join(' ')}`);
+  console.log(`no-op BullMQ ceiling: ${ceilingPerSecond.toFixed(0)} jobs/s`);
+  console.log(`cases_per_s=${casesPerSecond.toFixed(0)} ceiling_per_s=${ceilingPerSecond.toFixed(0)} ratio=${(casesPerSecond / ceilingPerSecond).toFixed(2)}`);
+} finally {
+  agent.destroy();
+  await Promise.all(processes.map((p) => p.stop()));
+  await db.destroy();
+}
