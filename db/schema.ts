@@ -114,7 +114,20 @@ export interface DeliveriesTable {
   created_at: string;
 }
 
+export interface ClassifierCorrectionsTable {
+  id: string;
+  case_id: string | null;
+  text: string;
+  label: string;
+  predicted: string | null;
+  /** Who taught it: 'dispatcher' (re-route) or 'operator' (hotline review). */
+  source: string;
+  actor_id: string | null;
+  created_at: string;
+}
+
 export interface Database {
+  classifier_corrections: ClassifierCorrectionsTable;
   cases: CasesTable;
   case_contacts: CaseContactsTable;
   case_attachments: CaseAttachmentsTable;

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-11-28T000000-initial.js';
+import * as classifierCorrections from './2026-11-28T120000-classifier-corrections.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -7,6 +8,7 @@ import * as initial from './2026-11-28T000000-initial.js';
  */
 export const migrations: Record<string, Migration> = {
   '2026-11-28T000000-initial': initial,
+  '2026-11-28T120000-classifier-corrections': classifierCorrections,
 };
 
 export const migrationProvider: MigrationProvider = {
