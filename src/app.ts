@@ -3,7 +3,9 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { AppEnv } from '../handlers/app-env.js';
 import { docsRoutes } from '../handlers/docs.routes.js';
+import { BEARER_SCHEME } from '../handlers/auth.middleware.js';
 import { healthRoutes } from '../handlers/health.routes.js';
+import { meRoutes } from '../handlers/me.routes.js';
 import { reportRoutes } from '../handlers/reports.routes.js';
 import { trackRoutes } from '../handlers/track.routes.js';
 import { validationHook } from '../handlers/validation.js';
@@ -11,7 +13,7 @@ import type { Deps } from './deps.js';
 import { AppError, errorBody } from './errors.js';
 
 /** Every router of the service, mounted in one list. */
-const ROUTERS = [healthRoutes, reportRoutes, trackRoutes];
+const ROUTERS = [healthRoutes, reportRoutes, trackRoutes, meRoutes];
 
 export function createApp(deps: Deps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -35,6 +37,11 @@ export function createApp(deps: Deps) {
 
   for (const router of ROUTERS) app.route('/', router());
 
+  app.openAPIRegistry.registerComponent('securitySchemes', BEARER_SCHEME, {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A staff API token (`eci_…`), issued with `npm run admin -- user add` or `token add`.',
+  });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

@@ -7,6 +7,7 @@ import { JOB_RETRY } from '../queues/jobs.js';
 import { createOutboxRelay, type OutboxRelay } from '../queues/outbox-relay.js';
 import type { ProcessorDeps } from '../queues/processors/processor-deps.js';
 import type { JobTransport } from '../queues/transport.js';
+import { examplesPathFor, loadOrTrain } from './classifier/classifier-store.js';
 import { systemClock, type Clock } from './clock.js';
 import { DistrictConfigError, loadDistrictFile, type District } from './district/district.schema.js';
 import { publicUrl, type Env } from './env.js';
@@ -64,6 +65,8 @@ export async function createDeps(env: Env, overrides: DepsOverrides = {}): Promi
   }
   logger.info({ database: handle.where, engine: handle.engine }, 'database ready');
 
+  const classifier = overrides.classifier ?? buildClassifier(env, district, logger);
+
   const transport = createBullmqTransport({
     redisUrl: env.REDIS_URL,
     prefix: env.QUEUE_PREFIX,
@@ -79,7 +82,7 @@ export async function createDeps(env: Env, overrides: DepsOverrides = {}): Promi
     dbEngine: handle.engine,
     clock: overrides.clock ?? systemClock,
     logger,
-    classifier: overrides.classifier ?? createRuleClassifier(district),
+    classifier,
     calendar: calendarFor(district),
     photos: createLocalPhotoStore(env.UPLOAD_DIR),
     transport,
@@ -103,6 +106,29 @@ export function processorDeps(deps: Deps, fetchImpl: typeof fetch = fetch): Proc
     kickOutbox: deps.kickOutbox,
     publicUrl: publicUrl(deps.env),
   };
+}
+
+/**
+ * The district's classifier: the trained model (from the retrained artifact,
+ * the cache, or trained now), or the phrase rules alone when the district
+ * file asks for them.
+ */
+function buildClassifier(env: Env, district: District, logger: Logger): Classifier {
+  if (district.file.classifier.engine === 'rules') {
+    logger.info('classifier: phrase rules of the district file');
+    return createRuleClassifier(district);
+  }
+  const loaded = loadOrTrain({
+    district,
+    examplesPath: examplesPathFor(district, env.DISTRICT_CONFIG),
+    dir: env.CLASSIFIER_DIR,
+    logger,
+  });
+  logger.info(
+    { origin: loaded.origin, examples: loaded.examples, corrections: loaded.corrections, engine: loaded.classifier.engine },
+    'classifier ready',
+  );
+  return loaded.classifier;
 }
 
 /** Closes what createDeps opened, last-opened first. */

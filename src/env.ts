@@ -32,6 +32,8 @@ export const envSchema = z.object({
   DISTRICT_CONFIG: z.string().min(1).optional(),
   PUBLIC_URL: z.string().url().optional(),
   UPLOAD_DIR: z.string().min(1).default('./data/uploads'),
+  /** Trained classifier artifacts (cache and the last retrained model). */
+  CLASSIFIER_DIR: z.string().min(1).default('./data/classifier'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Shared secret used to sign bureau webhook deliveries (HMAC-SHA256). */
   WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),

@@ -67,6 +67,8 @@ export function testEnv(name: string, overrides: Record<string, string> = {}): E
     QUEUE_PREFIX: prefix,
     LOG_LEVEL: 'silent',
     PUBLIC_URL: 'http://intake.test',
+    // Shared by every test service: the model is trained once, then loaded from the cache.
+    CLASSIFIER_DIR: join(tmpdir(), 'intake-test-classifier'),
     DISPATCH_BACKOFF_MS: '100',
     DISPATCH_ATTEMPTS: '3',
     ...overrides,

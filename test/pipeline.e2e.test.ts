@@ -176,13 +176,27 @@ describe.each([
     expect(view.lead).toEqual({ code: 'agri', name: '区农业委' });
   });
 
-  it('sends a report no rule recognises to triage, with nobody assigned', async () => {
-    const { id, trackingCode } = await submit({ text: '你们好，想问一下情况' });
+  it('sends a report the classifier cannot place to triage, with nobody assigned', async () => {
+    const { id, trackingCode } = await submit({ text: 'asdf qwer zxcv 1234' });
     const view = await trackUntil(trackingCode, 'triage');
     expect(view.lead).toBeNull();
     expect((view.history as Array<{ status: string }>).map((h) => h.status)).toEqual(['received', 'triage']);
-    const c = await service.deps.db.selectFrom('cases').select(['triage_reason']).where('id', '=', id).executeTakeFirstOrThrow();
-    expect(c.triage_reason).toBe('no_rule_matched');
+    const c = await service.deps.db.selectFrom('cases').select(['triage_reason', 'confidence']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(c.triage_reason).toBe('low_confidence');
+    expect(Number(c.confidence)).toBeLessThan(service.deps.district.file.classifier.minConfidence);
+  });
+
+  it('keeps the classifier evidence with the case', async () => {
+    const text = '回龙村养猪场的猪粪水直接排到河里';
+    const { id, trackingCode } = await submit({ text });
+    await trackUntil(trackingCode, 'dispatched');
+    const c = await service.deps.db.selectFrom('cases').select(['type_code', 'classification']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(c.type_code).toBe('livestock_waste');
+    const classification = JSON.parse(c.classification!) as { evidence: Array<{ phrase: string; start?: number; end?: number }>; runnerUp: unknown };
+    expect(classification.evidence.length).toBeGreaterThan(0);
+    for (const e of classification.evidence) {
+      if (e.start !== undefined) expect(text.slice(e.start, e.end)).toBe(e.phrase);
+    }
   });
 
   it('transfers a non-environmental request to the 12345 hotline', async () => {

@@ -103,9 +103,15 @@ export const districtFileSchema = z
       .strict(),
     anonymity: z.object({ phrases: z.array(z.string().min(1)).default([]) }).strict(),
     classifier: z
-      .object({ minConfidence: z.number().min(0).max(1).default(0.5) })
+      .object({
+        minConfidence: z.number().min(0).max(1).default(0.5),
+        /** Labelled examples (JSONL) for the trained classifier, relative to this file. */
+        examples: z.string().min(1).optional(),
+        /** `rules` uses the phrase rules alone, without a trained model. */
+        engine: z.enum(['trained', 'rules']).default('trained'),
+      })
       .strict()
-      .default({ minConfidence: 0.5 }),
+      .default({ minConfidence: 0.5, engine: 'trained' }),
     deadlines: z
       .object({
         normal: stageDeadlines,

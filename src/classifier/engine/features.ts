@@ -1,7 +1,8 @@
 /**
  * Feature extraction: character n-grams, words and word bigrams of an
  * analysed text, each identified by a 64-bit hash of its key string
- * ("c" + n-gram, "w" + word, "b" + word + " " + word).
+ * ("c" + n-gram, "w" + word, "b" + word + " " + word; `hashKey` of that
+ * string gives the same pair). Models store the hashes, not the strings.
  *
  * Features fall into two blocks — characters and words — that are weighted
  * and L2-normalised separately (then scaled so the whole vector has unit
@@ -49,9 +50,6 @@ export interface Occurrences {
   readonly start: Int32Array;
   readonly end: Int32Array;
   readonly text: AnalyzedText;
-  /** Position data used by `keyOf` (index into chars or words, n-gram length). */
-  readonly posA: Int32Array;
-  readonly posB: Int32Array;
 }
 
 export class FeatureExtractor {
@@ -62,8 +60,6 @@ export class FeatureExtractor {
   private hashB = new Int32Array(0);
   private start = new Int32Array(0);
   private end = new Int32Array(0);
-  private posA = new Int32Array(0);
-  private posB = new Int32Array(0);
 
   constructor(readonly options: FeatureOptions) {
     this.analyzer = new TextAnalyzer(options);
@@ -79,7 +75,7 @@ export class FeatureExtractor {
       (this.options.words ? wordCount : 0) +
       (this.options.wordBigrams ? wordCount : 0);
     this.ensure(upper);
-    const { kind, hashA, hashB, start, end, posA, posB } = this;
+    const { kind, hashA, hashB, start, end } = this;
     let n = 0;
 
     if (charNgramMax > 0) {
@@ -99,8 +95,6 @@ export class FeatureExtractor {
           hashB[n] = hashFinish(b, len + 1);
           start[n] = origStart[chars[i]!]!;
           end[n] = origEnd[chars[j]!]!;
-          posA[n] = i;
-          posB[n] = len;
           n++;
         }
       }
@@ -123,8 +117,6 @@ export class FeatureExtractor {
           hashB[n] = hashFinish(b, we - ws + 1);
           start[n] = origStart[ws]!;
           end[n] = origEnd[we - 1]!;
-          posA[n] = w;
-          posB[n] = 1;
           n++;
         }
         if (this.options.wordBigrams && w > 0) {
@@ -151,30 +143,12 @@ export class FeatureExtractor {
           hashB[n] = hashFinish(b, len);
           start[n] = origStart[pws]!;
           end[n] = origEnd[we - 1]!;
-          posA[n] = w - 1;
-          posB[n] = 2;
           n++;
         }
       }
     }
 
-    return { count: n, kind, hashA, hashB, start, end, posA, posB, text };
-  }
-
-  /** The key string of occurrence `i` of the last extraction. */
-  keyOf(occ: Occurrences, i: number): string {
-    const { norm, chars, words } = occ.text;
-    const kind = occ.kind[i]! as FeatureKind;
-    const a = occ.posA[i]!;
-    if (kind === FeatureKind.Char) {
-      let s = 'c';
-      const len = occ.posB[i]!;
-      for (let k = 0; k < len; k++) s += norm[chars[a + k]!];
-      return s;
-    }
-    const w1 = norm.slice(words[2 * a]!, words[2 * a + 1]!);
-    if (kind === FeatureKind.Word) return 'w' + w1;
-    return 'b' + w1 + ' ' + norm.slice(words[2 * a + 2]!, words[2 * a + 3]!);
+    return { count: n, kind, hashA, hashB, start, end, text };
   }
 
   private ensure(size: number): void {
@@ -187,15 +161,7 @@ export class FeatureExtractor {
     this.hashB = new Int32Array(c);
     this.start = new Int32Array(c);
     this.end = new Int32Array(c);
-    this.posA = new Int32Array(c);
-    this.posB = new Int32Array(c);
   }
-}
-
-/** Kind of a stored feature key. */
-export function kindOfKey(key: string): FeatureKind {
-  const p = key.charCodeAt(0);
-  return p === PREFIX_CHAR ? FeatureKind.Char : p === PREFIX_WORD ? FeatureKind.Word : FeatureKind.Bigram;
 }
 
 /**

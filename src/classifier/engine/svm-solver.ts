@@ -1,8 +1,14 @@
 /**
- * One-vs-rest linear SVM trained by dual coordinate descent with shrinking
+ * One-vs-rest linear SVMs trained by dual coordinate descent with shrinking
  * (Hsieh et al. 2008, the algorithm behind LIBLINEAR's default solver). Each
- * class gets a binary problem "this class vs the rest"; the bias is an extra
- * constant feature (value 1) that is regularised like the others.
+ * class has its binary problem "this class vs the rest"; the bias is an extra
+ * constant feature (value 1) regularised like the others.
+ *
+ * The classes are solved one after another, each over its own contiguous
+ * weight vector: V8 keeps a plain scalar dot product in registers, which
+ * measured several times faster than sweeping all classes at once over
+ * feature-major weights. The result is returned feature-major (the model's
+ * layout, where one feature's weights for all classes share a cache line).
  */
 import type { SparseRows } from './corpus.js';
 import { createRng, shuffleInPlace } from './rng.js';
@@ -12,18 +18,20 @@ export interface SvmOptions {
   C: number;
   /** 'squared-hinge' (L2-loss, smoother, the usual choice) or 'hinge'. */
   loss: 'squared-hinge' | 'hinge';
-  /** Re-weight C per class inversely to its frequency ('balanced') or not. */
+  /** Re-weight C of each class's positives inversely to its frequency ('balanced') or not. */
   classWeight: 'balanced' | 'none';
-  /** Stop when the projected-gradient spread falls below this. */
+  /** A class stops when its projected-gradient spread falls below this. */
   tolerance: number;
   maxIterations: number;
   seed: number;
 }
 
 export interface OvrWeights {
-  /** One weight vector per class, each of length `dimension`. */
-  readonly weights: Float64Array[];
+  /** Feature-major weights: weights[f * classCount + k]. */
+  readonly weights: Float32Array;
   readonly bias: Float64Array;
+  /** Sweeps over the data, summed over the classes. */
+  readonly iterations: number;
 }
 
 export function trainOneVsRest(
@@ -42,18 +50,20 @@ export function trainOneVsRest(
     for (let p = x.rowPtr[i]!; p < x.rowPtr[i + 1]!; p++) s += x.val[p]! * x.val[p]!;
     sqNorm[i] = s;
   }
-  const weights: Float64Array[] = [];
+  const weights = new Float32Array(dimension * classCount);
   const bias = new Float64Array(classCount);
+  let iterations = 0;
   for (let k = 0; k < classCount; k++) {
     const cPos =
       options.classWeight === 'balanced' && perClass[k]! > 0
         ? (options.C * n) / (classCount * perClass[k]!)
         : options.C;
     const result = trainBinary(x, sqNorm, labels, k, cPos, options.C, dimension, options, options.seed + k);
-    weights.push(result.w);
+    for (let f = 0; f < dimension; f++) weights[f * classCount + k] = result.w[f]!;
     bias[k] = result.b;
+    iterations += result.iterations;
   }
-  return { weights, bias };
+  return { weights, bias, iterations };
 }
 
 function trainBinary(
@@ -66,10 +76,10 @@ function trainBinary(
   dimension: number,
   options: SvmOptions,
   seed: number,
-): { w: Float64Array; b: number } {
+): { w: Float32Array; b: number; iterations: number } {
   const { rowPtr, col, val } = x;
   const n = x.rows;
-  const w = new Float64Array(dimension);
+  const w = new Float32Array(dimension);
   let b = 0;
   const alpha = new Float64Array(n);
   const y = new Int8Array(n);
@@ -91,29 +101,33 @@ function trainBinary(
   let pgMaxOld = Infinity;
   let pgMinOld = -Infinity;
 
-  for (let iter = 0; iter < options.maxIterations; iter++) {
+  let iterations = 0;
+  while (iterations < options.maxIterations) {
+    iterations++;
     let pgMax = -Infinity;
     let pgMin = Infinity;
     shuffleInPlace(index, rng, active);
     for (let s = 0; s < active; s++) {
       const i = index[s]!;
       const yi = y[i]!;
-      let g = b;
       const from = rowPtr[i]!;
       const to = rowPtr[i + 1]!;
-      for (let p = from; p < to; p++) g += w[col[p]!]! * val[p]!;
-      g = g * yi - 1 + alpha[i]! * diag[i]!;
+      let dot = b;
+      for (let p = from; p < to; p++) dot += w[col[p]!]! * val[p]!;
       const a = alpha[i]!;
       const u = upper[i]!;
+      const g = dot * yi - 1 + a * diag[i]!;
       let pg = 0;
       if (a === 0) {
         if (g > pgMaxOld) {
+          // Far on the right side of the margin: leave it out for now.
           active--;
           index[s] = index[active]!;
           index[active] = i;
           s--;
           continue;
-        } else if (g < 0) pg = g;
+        }
+        if (g < 0) pg = g;
       } else if (a === u) {
         if (g < pgMinOld) {
           active--;
@@ -121,11 +135,12 @@ function trainBinary(
           index[active] = i;
           s--;
           continue;
-        } else if (g > 0) pg = g;
+        }
+        if (g > 0) pg = g;
       } else pg = g;
       if (pg > pgMax) pgMax = pg;
       if (pg < pgMin) pgMin = pg;
-      if (Math.abs(pg) > 1e-12) {
+      if (pg > 1e-12 || pg < -1e-12) {
         const next = Math.min(Math.max(a - g / qd[i]!, 0), u);
         const d = (next - a) * yi;
         alpha[i] = next;
@@ -144,5 +159,5 @@ function trainBinary(
     pgMaxOld = pgMax <= 0 ? Infinity : pgMax;
     pgMinOld = pgMin >= 0 ? -Infinity : pgMin;
   }
-  return { w, b };
+  return { w, b, iterations };
 }

@@ -80,6 +80,44 @@ function normalizeUnit(unit: number): string {
   return s;
 }
 
+/**
+ * Text folded for phrase matching: NFKC, lower case, whitespace dropped (so a
+ * phrase matches across the spaces of pre-segmented text), with each folded
+ * unit's input span.
+ */
+export interface FoldedText {
+  readonly text: string;
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+}
+
+export function foldForMatching(input: string): FoldedText {
+  const units: number[] = [];
+  const start: number[] = [];
+  const end: number[] = [];
+  for (let i = 0; i < input.length; i++) {
+    const u = input.charCodeAt(i);
+    const s = u < 0x80 || (u >= 0x4e00 && u <= 0x9fff) || (u >= 0xd800 && u <= 0xdfff) ? null : normalizeUnit(u);
+    if (s === null) {
+      if (classOf(u) === CharClass.Space) continue;
+      units.push(u >= 0x41 && u <= 0x5a ? u + 32 : u);
+      start.push(i);
+      end.push(i + 1);
+      continue;
+    }
+    for (let k = 0; k < s.length; k++) {
+      const v = s.charCodeAt(k);
+      if (classOf(v) === CharClass.Space) continue;
+      units.push(v);
+      start.push(i);
+      end.push(i + 1);
+    }
+  }
+  let text = '';
+  for (let p = 0; p < units.length; p += 8192) text += String.fromCharCode.apply(null, units.slice(p, p + 8192));
+  return { text, start: Int32Array.from(start), end: Int32Array.from(end) };
+}
+
 let segmenter: Intl.Segmenter | undefined;
 function getSegmenter(): Intl.Segmenter {
   segmenter ??= new Intl.Segmenter('zh', { granularity: 'word' });

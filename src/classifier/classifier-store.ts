@@ -1,0 +1,133 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { District } from '../district/district.schema.js';
+import type { Logger } from '../logger.js';
+import {
+  hashExamples,
+  loadModel,
+  parseExamplesJsonl,
+  trainClassifier,
+  type LabelledExample,
+  type LinearClassifier,
+  type LinearModelJson,
+  type PhraseRule,
+} from './engine/index.js';
+
+/**
+ * Where the service's model comes from. At start: the artifact written by
+ * the last `npm run classifier -- train` when it was trained on the current
+ * example file, else a cached artifact for the example file alone, else a
+ * fresh training run (cached for next time). Retraining adds the people's
+ * corrections from the database to the example file.
+ */
+
+export const DEFAULT_EXAMPLES_PATH = fileURLToPath(new URL('./data/examples.default.jsonl', import.meta.url));
+export const DEFAULT_HELDOUT_PATH = fileURLToPath(new URL('./data/heldout.default.jsonl', import.meta.url));
+
+/** The artifact on disk: the model plus what it was trained from. */
+interface Artifact {
+  examplesHash: string;
+  corrections: number;
+  trainedAt: string;
+  model: LinearModelJson;
+}
+
+export interface LoadedClassifier {
+  classifier: LinearClassifier;
+  origin: 'retrained' | 'cache' | 'trained';
+  examples: number;
+  corrections: number;
+}
+
+export function districtRules(district: District): PhraseRule[] {
+  return district.file.types.flatMap((t) => t.phrases.map((p) => ({ type: t.code, text: p.text, weight: p.weight })));
+}
+
+/** The example file for a district: named in its file (relative to it), else the bundled default. */
+export function examplesPathFor(district: District, districtPath: string | undefined): string {
+  const named = district.file.classifier.examples;
+  if (named) return resolve(districtPath ? dirname(districtPath) : process.cwd(), named);
+  return DEFAULT_EXAMPLES_PATH;
+}
+
+export function readExamples(path: string, district: District): LabelledExample[] {
+  let content: string;
+  try {
+    content = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read classifier examples ${path}: ${(err as Error).message}`);
+  }
+  return parseExamplesJsonl(content, { allowedLabels: [...district.types.keys()], source: path });
+}
+
+function writeAtomic(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+function readArtifact(path: string): Artifact | null {
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Artifact;
+  } catch {
+    return null;
+  }
+}
+
+export interface StoreOptions {
+  district: District;
+  examplesPath: string;
+  /** Directory for artifacts (CLASSIFIER_DIR). */
+  dir: string;
+  logger?: Logger;
+}
+
+export function loadOrTrain(opts: StoreOptions): LoadedClassifier {
+  const rules = districtRules(opts.district);
+  const examples = readExamples(opts.examplesPath, opts.district);
+  const examplesHash = hashExamples(examples);
+
+  const current = readArtifact(join(opts.dir, 'current.json'));
+  if (current && current.examplesHash === examplesHash) {
+    const classifier = loadModel(current.model, rules);
+    return { classifier, origin: 'retrained', examples: examples.length, corrections: current.corrections };
+  }
+  const cachePath = join(opts.dir, `examples-${examplesHash.slice(0, 16)}.json`);
+  const cached = readArtifact(cachePath);
+  if (cached && cached.examplesHash === examplesHash) {
+    return { classifier: loadModel(cached.model, rules), origin: 'cache', examples: examples.length, corrections: 0 };
+  }
+  const started = performance.now();
+  const classifier = trainClassifier(examples, { rules });
+  opts.logger?.info(
+    { examples: examples.length, ms: Math.round(performance.now() - started) },
+    'classifier trained from the example file',
+  );
+  const artifact: Artifact = { examplesHash, corrections: 0, trainedAt: new Date().toISOString(), model: classifier.toJSON() };
+  writeAtomic(cachePath, JSON.stringify(artifact));
+  return { classifier, origin: 'trained', examples: examples.length, corrections: 0 };
+}
+
+/** Trains on the example file plus corrections and makes it the model the service loads. */
+export function retrain(
+  opts: StoreOptions & { corrections: LabelledExample[] },
+): { classifier: LinearClassifier; examples: number; corrections: number; ms: number } {
+  const rules = districtRules(opts.district);
+  const examples = readExamples(opts.examplesPath, opts.district);
+  const known = new Set(opts.district.types.keys());
+  const corrections = opts.corrections.filter((c) => known.has(c.label) && c.text.trim() !== '');
+  const started = performance.now();
+  const classifier = trainClassifier([...examples, ...corrections], { rules });
+  const ms = performance.now() - started;
+  const artifact: Artifact = {
+    examplesHash: hashExamples(examples),
+    corrections: corrections.length,
+    trainedAt: new Date().toISOString(),
+    model: classifier.toJSON(),
+  };
+  writeAtomic(join(opts.dir, 'current.json'), JSON.stringify(artifact));
+  return { classifier, examples: examples.length, corrections: corrections.length, ms };
+}

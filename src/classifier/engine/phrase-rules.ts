@@ -1,0 +1,84 @@
+/**
+ * District phrase rules as priors on top of the trained model.
+ *
+ * A rule `{ type, text, weight }` fires when its phrase occurs in the input
+ * (NFKC, case-insensitive, ignoring whitespace so it also matches
+ * pre-segmented text). Each firing rule multiplies the odds of its type by
+ * exp(weight × ruleScale), i.e. adds weight × ruleScale to that type's
+ * log-probability before renormalising — the same arithmetic as a likelihood
+ * ratio in Bayes' rule. A rule counts once however often its phrase occurs,
+ * and a phrase inside a longer firing phrase of the same type does not count
+ * again (as in the rule classifier of the pipeline).
+ */
+import { digest } from './hashing.js';
+import { foldForMatching, type FoldedText } from './text-analyzer.js';
+
+export interface PhraseRule {
+  type: string;
+  text: string;
+  weight: number;
+}
+
+export interface RuleMatch {
+  readonly rule: PhraseRule;
+  /** Input offsets of the first occurrence. */
+  readonly start: number;
+  readonly end: number;
+}
+
+interface CompiledRule {
+  readonly rule: PhraseRule;
+  readonly folded: string;
+}
+
+export class PhraseRuleSet {
+  private readonly compiled: CompiledRule[];
+  /** Stable digest of the rules, part of the engine version string. */
+  readonly digest: string;
+
+  /**
+   * @param knownTypes the model's labels: a rule for any other type is an
+   *   error (it could never win and usually means a typo in the district file).
+   */
+  constructor(rules: readonly PhraseRule[], knownTypes: readonly string[]) {
+    const known = new Set(knownTypes);
+    this.compiled = rules.map((rule, i) => {
+      const where = `phrase rule #${i + 1} (${JSON.stringify(rule.text)})`;
+      if (typeof rule.text !== 'string' || foldForMatching(rule.text).text.length === 0) {
+        throw new Error(`${where}: empty phrase`);
+      }
+      if (typeof rule.weight !== 'number' || !Number.isFinite(rule.weight)) {
+        throw new Error(`${where}: weight must be a finite number`);
+      }
+      if (!known.has(rule.type)) {
+        throw new Error(`${where}: type ${JSON.stringify(rule.type)} is not one of the model's labels (${knownTypes.join(', ')})`);
+      }
+      return { rule, folded: foldForMatching(rule.text).text };
+    });
+    // Longer phrases first, so containment can be checked against them.
+    this.compiled.sort((a, b) => b.folded.length - a.folded.length);
+    this.digest = digest(this.compiled.map((c) => `${c.rule.type}\u0001${c.folded}\u0001${c.rule.weight}`).sort());
+  }
+
+  get size(): number {
+    return this.compiled.length;
+  }
+
+  match(input: string | FoldedText): RuleMatch[] {
+    if (this.compiled.length === 0) return [];
+    const folded = typeof input === 'string' ? foldForMatching(input) : input;
+    const matches: RuleMatch[] = [];
+    const spans = new Map<string, Array<[number, number]>>();
+    for (const { rule, folded: phrase } of this.compiled) {
+      const at = folded.text.indexOf(phrase);
+      if (at < 0) continue;
+      const to = at + phrase.length;
+      const typeSpans = spans.get(rule.type) ?? [];
+      if (typeSpans.some(([s, e]) => at >= s && to <= e)) continue;
+      typeSpans.push([at, to]);
+      spans.set(rule.type, typeSpans);
+      matches.push({ rule, start: folded.start[at]!, end: folded.end[to - 1]! });
+    }
+    return matches;
+  }
+}

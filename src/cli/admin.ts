@@ -1,0 +1,221 @@
+import { parseArgs } from 'node:util';
+import type { Kysely } from 'kysely';
+import { connectDatabase, migrateToLatest } from '../../db/connect.js';
+import { createUser, deactivateUser, findUser, listUsers } from '../../db/repositories/users.repository.js';
+import { issueToken, revokeToken, revokeUserTokens } from '../../db/repositories/tokens.repository.js';
+import type { Database } from '../../db/schema.js';
+import { accountProblems, isRole, ROLES } from '../auth/principal.js';
+import { DistrictConfigError, loadDistrictFile, unitView } from '../district/district.schema.js';
+import { EnvError, parseEnv, type Env } from '../env.js';
+
+/**
+ * Account administration: `npm run admin -- <command>`. Uses the service's own
+ * DATABASE_URL and DISTRICT_CONFIG. A command that issues a token prints it
+ * alone on the last line of stdout and nothing after it, so scripts can take
+ * it with `tail -n 1`.
+ */
+const USAGE = `usage: npm run admin -- <command>
+
+  user add --role ${ROLES.join('|')} [--bureau CODE] --name NAME [--label LABEL]
+      create an account and its first API token (printed alone on the last line);
+      --bureau (a bureau or town / sub-district code of the district file) is
+      required for --role bureau and not allowed for the other roles
+  user list
+      every account: id, name, role, unit, active, live tokens
+  user disable --id USER_ID
+      deactivate an account and revoke its tokens
+  token add --user USER_ID [--label LABEL]
+      issue another token for an account (printed alone on the last line)
+  token revoke --token TOKEN | --id TOKEN_ID
+      revoke one token
+
+Reads DATABASE_URL (default ./data/intake.db) and DISTRICT_CONFIG like the service.`;
+
+/** A mistake in the command line: exit 2 with the message and the usage. */
+class UsageError extends Error {}
+/** The command could not be done (no such user, …): exit 1 with the message. */
+class CommandError extends Error {}
+
+const OPTIONS = {
+  role: { type: 'string' },
+  bureau: { type: 'string' },
+  name: { type: 'string' },
+  label: { type: 'string' },
+  user: { type: 'string' },
+  id: { type: 'string' },
+  token: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+interface Output {
+  lines: string[];
+}
+
+async function main(argv: string[]): Promise<Output> {
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { lines: [USAGE] };
+  if (positionals.length === 0) throw new UsageError('no command given');
+  const command = positionals.join(' ');
+  const known = ['user add', 'user list', 'user disable', 'token add', 'token revoke'];
+  if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
+  checkOptions(command, values);
+
+  const env = parseEnv(process.env);
+  // Validate against the district file before touching the database.
+  const district = command === 'user add' ? loadDistrictFile(env.DISTRICT_CONFIG) : null;
+  if (command === 'user add') {
+    const problems = accountProblems({ role: values.role, unitCode: values.bureau ?? null, name: values.name ?? '' }, district!);
+    if (problems.length > 0) throw new UsageError(problems.join('; '));
+  }
+
+  return withDatabase(env, async (db) => {
+    const at = new Date().toISOString();
+    switch (command) {
+      case 'user add': {
+        const role = values.role;
+        if (!isRole(role)) throw new UsageError(`unknown role "${role}"`);
+        const { user, issued } = await db.transaction().execute(async (trx) => {
+          const user = await createUser(trx, { name: values.name!, role, unitCode: values.bureau ?? null, at });
+          const issued = await issueToken(trx, { userId: user.id, label: values.label ?? null, at });
+          return { user, issued };
+        });
+        const unit = unitView(district!, user.unitCode);
+        return {
+          lines: [
+            `created ${user.role} account ${user.name}${unit ? ` of ${unit.name} (${unit.code})` : ''}, id ${user.id}`,
+            `API token ${issued.id}; shown only now, keep it secret:`,
+            issued.token,
+          ],
+        };
+      }
+      case 'user list': {
+        const users = await listUsers(db);
+        if (users.length === 0) return { lines: ['no accounts yet: create the first with `npm run admin -- user add --role admin --name NAME`'] };
+        return {
+          lines: table(
+            ['id', 'name', 'role', 'unit', 'active', 'tokens'],
+            users.map((u) => [u.id, u.name, u.role, u.unitCode ?? '-', u.active ? 'yes' : 'no', String(u.liveTokens)]),
+          ),
+        };
+      }
+      case 'user disable': {
+        const id = values.id!;
+        const result = await db.transaction().execute(async (trx) => {
+          const user = await findUser(trx, id);
+          if (!user) return null;
+          const deactivated = await deactivateUser(trx, id, at);
+          const revoked = await revokeUserTokens(trx, id, at);
+          return { user, deactivated, revoked };
+        });
+        if (!result) throw new CommandError(`no user with id ${id}`);
+        const state = result.deactivated ? 'disabled' : 'was already disabled:';
+        return { lines: [`${state} ${result.user.name} (${id}); revoked ${result.revoked} token(s)`] };
+      }
+      case 'token add': {
+        const userId = values.user!;
+        const user = await findUser(db, userId);
+        if (!user) throw new CommandError(`no user with id ${userId}`);
+        if (!user.active) throw new CommandError(`the user ${user.name} (${userId}) is disabled`);
+        const issued = await issueToken(db, { userId, label: values.label ?? null, at });
+        return {
+          lines: [`API token ${issued.id} for ${user.name} (${user.role}); shown only now, keep it secret:`, issued.token],
+        };
+      }
+      case 'token revoke': {
+        const which = values.token !== undefined ? { token: values.token } : { id: values.id! };
+        const result = await revokeToken(db, which, at);
+        if (result.status === 'not_found') throw new CommandError('no such token');
+        return {
+          lines: [result.status === 'revoked' ? `revoked token ${result.id}` : `token ${result.id} was already revoked`],
+        };
+      }
+    }
+    throw new UsageError(`unknown command "${command}"`);
+  });
+}
+
+/** Which options each command takes; anything else is a mistake worth naming. */
+function checkOptions(command: string, values: Values): void {
+  const allowed: Record<string, { required: Array<keyof Values>; optional: Array<keyof Values> }> = {
+    'user add': { required: ['name'], optional: ['role', 'bureau', 'label'] },
+    'user list': { required: [], optional: [] },
+    'user disable': { required: ['id'], optional: [] },
+    'token add': { required: ['user'], optional: ['label'] },
+    'token revoke': { required: [], optional: ['token', 'id'] },
+  };
+  const spec = allowed[command]!;
+  const problems: string[] = [];
+  for (const key of Object.keys(values) as Array<keyof Values>) {
+    if (key === 'help') continue;
+    if (!spec.required.includes(key) && !spec.optional.includes(key)) problems.push(`${command} takes no --${key}`);
+  }
+  for (const key of spec.required) {
+    const v = values[key];
+    if (typeof v !== 'string' || v.trim() === '') problems.push(`--${key} is required`);
+  }
+  if (command === 'token revoke' && (values.token === undefined) === (values.id === undefined)) {
+    problems.push('give exactly one of --token TOKEN or --id TOKEN_ID');
+  }
+  // `user add` reports a missing --name together with the other account problems.
+  if (command === 'user add') {
+    const rest = problems.filter((p) => p !== '--name is required');
+    if (rest.length > 0) throw new UsageError(rest.join('; '));
+    return;
+  }
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+}
+
+async function withDatabase<T>(env: Env, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  const handle = connectDatabase(env.DATABASE_URL, { poolSize: 2 });
+  try {
+    await migrateToLatest(handle.db);
+    return await fn(handle.db);
+  } finally {
+    await handle.db.destroy();
+  }
+}
+
+/** Columns padded by display width: a Chinese character takes two cells. */
+function table(header: string[], rows: string[][]): string[] {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => displayWidth(r[i] ?? ''))));
+  return all.map((r) =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - displayWidth(cell))))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+function displayWidth(text: string): number {
+  let width = 0;
+  for (const ch of text) width += /[\p{Script=Han}\u3000-\u303f\uff00-\uffef]/u.test(ch) ? 2 : 1;
+  return width;
+}
+
+main(process.argv.slice(2)).then(
+  (out) => {
+    // One write, then a natural exit: nothing can follow the token line.
+    process.stdout.write(`${out.lines.join('\n')}\n`);
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`admin: ${err.message}\n\n${USAGE}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof CommandError || err instanceof EnvError || err instanceof DistrictConfigError) {
+      process.stderr.write(`admin: ${err.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`admin: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,172 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  loadModel,
+  trainClassifier,
+  trainingFingerprint,
+  type LinearClassifier,
+} from '../../src/classifier/engine/index.js';
+import { NEW_TEXTS, syntheticExamples, UNFAMILIAR_TEXTS } from './synthetic-taxonomy.js';
+
+let model: LinearClassifier;
+beforeAll(() => {
+  model = trainClassifier(syntheticExamples());
+});
+
+describe('trainClassifier', () => {
+  it('learns the labels it was given', () => {
+    expect(model.labels).toEqual(['garbage', 'noise', 'sewage', 'smoke']);
+    expect(model.engine).toMatch(/^linear@[0-9a-f]{8}$/);
+  });
+
+  it('classifies new wordings of each kind of complaint correctly', () => {
+    for (const { text, label } of NEW_TEXTS) {
+      const result = model.classify(text);
+      expect(result.type, text).toBe(label);
+      expect(result.runnerUp?.type).not.toBe(label);
+      expect(result.confidence).toBeGreaterThan(result.runnerUp?.confidence ?? 0);
+    }
+  });
+
+  it('classifies text that is already word-segmented with spaces', () => {
+    expect(model.classify('晚上 工地 施工 噪音 吵 得 睡不着').type).toBe('noise');
+    expect(model.classify('工厂 偷排 废水 河水 发黑').type).toBe('sewage');
+  });
+
+  it('gives clearly lower confidence to text unlike any example', () => {
+    const familiar = NEW_TEXTS.map(({ text }) => model.classify(text).confidence);
+    const unfamiliar = UNFAMILIAR_TEXTS.map((text) => model.classify(text).confidence);
+    expect(Math.max(...unfamiliar)).toBeLessThan(Math.min(...familiar) - 0.3);
+    // Four labels: near the uniform 0.25, far from the 0.5 the pipeline's triage threshold uses.
+    for (const c of unfamiliar) expect(c).toBeLessThan(0.4);
+  });
+
+  it('returns no type when nothing in the text is known', () => {
+    for (const text of ['', '   ', '？！……']) {
+      expect(model.classify(text)).toMatchObject({ type: null, confidence: 0, runnerUp: null, evidence: [] });
+    }
+  });
+
+  it('names real phrases of the input, with their offsets, as evidence', () => {
+    const text = '　ＫＴＶ旁边，有人往荒地倾倒建筑垃圾！';
+    const result = model.classify(text);
+    expect(result.type).toBe('garbage');
+    expect(result.evidence.length).toBeGreaterThan(0);
+    for (const e of result.evidence) {
+      expect(e.source).toBe('model');
+      expect(e.weight).toBeGreaterThan(0);
+      expect(text.slice(e.start, e.end)).toBe(e.phrase);
+    }
+    const phrases = result.evidence.map((e) => e.phrase);
+    expect(phrases.some((p) => p.includes('垃圾'))).toBe(true);
+    // Strongest first, no two overlapping.
+    const weights = result.evidence.map((e) => e.weight);
+    expect(weights).toEqual([...weights].sort((a, b) => b - a));
+    const spans = result.evidence.map((e) => [e.start!, e.end!] as const).sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+  });
+
+  it('maps evidence back through full-width letters and spaces', () => {
+    const text = 'ＫＴＶ 音乐声 太大，吵到凌晨';
+    const result = model.classify(text);
+    expect(result.type).toBe('noise');
+    for (const e of result.evidence) expect(text.slice(e.start, e.end)).toBe(e.phrase);
+  });
+
+  it('is deterministic: the same examples and options give the same model', () => {
+    const again = trainClassifier(syntheticExamples());
+    expect(again.toJSON()).toEqual(model.toJSON());
+  });
+
+  it('rejects broken examples and single-label sets', () => {
+    expect(() => trainClassifier([{ text: '噪音', label: 'noise' }, { text: '', label: 'smoke' }])).toThrow(
+      /example #2: empty text/,
+    );
+    expect(() => trainClassifier(syntheticExamples(), { allowedLabels: ['noise', 'smoke'] })).toThrow(
+      /example #33: label "sewage" is not one of: noise, smoke/,
+    );
+    expect(() => trainClassifier([{ text: '噪音', label: 'noise' }, { text: '吵', label: 'noise' }])).toThrow(
+      /at least two labels/,
+    );
+  });
+});
+
+describe('phrase rules', () => {
+  // A text the model reads as noise, mentioning a phrase a district rule gives to smoke.
+  const text = '工地晚上施工噪音很大，还有一股焦糊味';
+
+  it('shift the decision towards the rule type and show up as rule evidence', () => {
+    expect(model.classify(text).type).toBe('noise');
+    const withRule = model.withRuntime({ rules: [{ type: 'smoke', text: '焦糊味', weight: 30 }] });
+    const result = withRule.classify(text);
+    expect(result.type).toBe('smoke');
+    expect(result.runnerUp?.type).toBe('noise');
+    const rule = result.evidence.find((e) => e.source === 'rule');
+    expect(rule).toEqual({ phrase: '焦糊味', weight: 30, source: 'rule', start: 15, end: 18 });
+    expect(withRule.engine).not.toBe(model.engine);
+  });
+
+  it('add weight × ruleScale to the log-odds of their type', () => {
+    const base = model.distribution(text);
+    const p = (d: typeof base, type: string): number => d.find((s) => s.type === type)!.confidence;
+    const shifted = model.withRuntime({ rules: [{ type: 'smoke', text: '焦糊味', weight: 1 }], ruleScale: 2 });
+    const after = shifted.distribution(text);
+    // Renormalising cancels in ratios: smoke's odds against every other type grow by e^(1 × 2).
+    for (const other of ['noise', 'sewage', 'garbage']) {
+      const before = Math.log(p(base, 'smoke') / p(base, other));
+      const afterRule = Math.log(p(after, 'smoke') / p(after, other));
+      expect(afterRule - before).toBeCloseTo(2, 6);
+    }
+    expect(p(after, 'smoke')).toBeGreaterThan(p(base, 'smoke'));
+  });
+
+  it('match across spaces and case, and count once however often they occur', () => {
+    const withRule = model.withRuntime({ rules: [{ type: 'sewage', text: 'ktv污水', weight: 2 }] });
+    const once = withRule.classify('KTV 污水');
+    expect(once.type).toBe('sewage');
+    expect(once.evidence[0]).toEqual({ phrase: 'KTV 污水', weight: 2, source: 'rule', start: 0, end: 6 });
+    const twice = withRule.classify('KTV 污水，ktv污水');
+    expect(twice.evidence.filter((e) => e.source === 'rule')).toHaveLength(1);
+  });
+
+  it('must name a type the model knows', () => {
+    expect(() => model.withRuntime({ rules: [{ type: 'noize', text: '噪音', weight: 1 }] })).toThrow(
+      /phrase rule #1 \("噪音"\): type "noize" is not one of the model's labels/,
+    );
+  });
+});
+
+describe('toJSON / loadModel', () => {
+  it('round-trips to identical predictions through JSON text', () => {
+    const json = JSON.stringify(model.toJSON());
+    const loaded = loadModel(json);
+    const texts = [...NEW_TEXTS.map((t) => t.text), ...UNFAMILIAR_TEXTS, '晚上 工地 施工 噪音'];
+    for (const text of texts) expect(loaded.classify(text)).toEqual(model.classify(text));
+    expect(loaded.labels).toEqual(model.labels);
+    expect(loaded.fingerprint).toBe(model.fingerprint);
+  });
+
+  it('takes the phrase rules at load time', () => {
+    const rules = [{ type: 'smoke', text: '焦糊味', weight: 30 }];
+    const loaded = loadModel(model.toJSON(), rules);
+    const direct = model.withRuntime({ rules });
+    expect(loaded.classify('工地晚上施工噪音很大，还有一股焦糊味')).toEqual(
+      direct.classify('工地晚上施工噪音很大，还有一股焦糊味'),
+    );
+  });
+
+  it('records a fingerprint of the training data and options to tell a stale cache', () => {
+    const examples = syntheticExamples();
+    const json = model.toJSON();
+    expect(trainingFingerprint(examples).fingerprint).toBe(json.fingerprint);
+    const changed = [...examples, { text: '夜里工厂噪音很大', label: 'noise' }];
+    expect(trainingFingerprint(changed).fingerprint).not.toBe(json.fingerprint);
+    expect(trainingFingerprint(examples, { C: 2 }).fingerprint).not.toBe(json.fingerprint);
+    expect(trainingFingerprint(examples, { C: 2 }).dataHash).toBe(json.dataHash);
+  });
+
+  it('refuses an artifact of another format or a damaged one', () => {
+    const json = model.toJSON();
+    expect(() => loadModel({ ...json, version: 99 as 1 })).toThrow(/version 99 is not supported/);
+    expect(() => loadModel({ ...json, weights: json.weights.slice(0, 100) })).toThrow(/model weights: expected/);
+  });
+});
