@@ -34,6 +34,17 @@ export interface CasesTable {
   reply_deadline_at: string | null;
   updated_at: string;
   version: number;
+  replied_at: string | null;
+  rate_deadline_at: string | null;
+  closed_at: string | null;
+  /** rated | not_rated | merged | transferred | dismissed */
+  close_reason: string | null;
+  merged_into: string | null;
+  /** 1 on the first handling, +1 on each reopening (重办). */
+  round: number | null;
+  overdue: number | null;
+  supervised_at: string | null;
+  extended: number | null;
 }
 
 /** Reporter identity, kept apart from everything public or bureau-facing. */
@@ -66,6 +77,59 @@ export interface AssignmentsTable {
   reply_deadline_at: string | null;
   created_at: string;
   updated_at: string;
+  accepted_at: string | null;
+  accepted_by: string | null;
+  replied_at: string | null;
+  replied_by: string | null;
+  reply_text: string | null;
+  returned_at: string | null;
+  return_reason: string | null;
+  released_at: string | null;
+  sign_overdue_at: string | null;
+  reply_overdue_at: string | null;
+  supervised_at: string | null;
+  round: number | null;
+}
+
+export interface ExtensionRequestsTable {
+  id: string;
+  case_id: string;
+  unit_code: string;
+  working_days: number;
+  reason: string;
+  /** pending | approved | refused */
+  status: string;
+  requested_by: string | null;
+  decided_by: string | null;
+  decision_note: string | null;
+  created_at: string;
+  decided_at: string | null;
+}
+
+export interface RatingsTable {
+  id: string;
+  case_id: string;
+  round: number;
+  /** satisfied | basic | dissatisfied */
+  rating: string;
+  solved: number;
+  comment: string | null;
+  channel: string;
+  created_at: string;
+}
+
+/** Messages owed to a reporter's channel or to the dispatchers, queued through `notify`. */
+export interface NotificationsTable {
+  id: string;
+  case_id: string;
+  /** reporter | dispatchers | unit:<code> */
+  audience: string;
+  kind: string;
+  /** pending | sent | skipped */
+  status: string;
+  data: string | null;
+  created_at: string;
+  sent_at: string | null;
 }
 
 export interface CaseEventsTable {
@@ -127,6 +191,9 @@ export interface ClassifierCorrectionsTable {
 }
 
 export interface Database {
+  extension_requests: ExtensionRequestsTable;
+  ratings: RatingsTable;
+  notifications: NotificationsTable;
   classifier_corrections: ClassifierCorrectionsTable;
   cases: CasesTable;
   case_contacts: CaseContactsTable;
@@ -136,6 +203,8 @@ export interface Database {
   outbox: OutboxTable;
   idempotency_keys: IdempotencyKeysTable;
   deliveries: DeliveriesTable;
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
 }
 
 export type CaseRow = Selectable<CasesTable>;
@@ -146,3 +215,31 @@ export type CaseEventRow = Selectable<CaseEventsTable>;
 export type NewCaseEvent = Insertable<CaseEventsTable>;
 export type DeliveryRow = Selectable<DeliveriesTable>;
 export type AttachmentRow = Selectable<CaseAttachmentsTable>;
+
+/** A staff account: hotline operator, bureau or jurisdiction staff, dispatcher or admin. */
+export interface UsersTable {
+  id: string;
+  name: string;
+  role: string;
+  /** The bureau or jurisdiction a `bureau` account works for; null for the other roles. */
+  unit_code: string | null;
+  /** For the web login of a later release; API access uses tokens. */
+  password_hash: string | null;
+  active: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A bearer token of an account; only its SHA-256 hash is kept. */
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  label: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;

@@ -1,3 +1,4 @@
+import type { Principal } from '../src/auth/principal.js';
 import type { Deps } from '../src/deps.js';
 
 /** Hono's context variables, shared by every router. */
@@ -5,5 +6,7 @@ export interface AppEnv {
   Variables: {
     deps: Deps;
     requestId: string;
+    /** The authenticated account, set by `authenticate()` (handlers/auth.middleware.ts). */
+    principal?: Principal;
   };
 }

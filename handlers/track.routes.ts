@@ -23,7 +23,7 @@ export const publicCaseSchema = z
     anonymous: z.boolean(),
     receivedAt: z.string(),
     dispatchedAt: z.string().nullable(),
-    deadlines: z.object({ signBy: z.string().nullable(), replyBy: z.string().nullable() }),
+    deadlines: z.object({ signBy: z.string().nullable(), replyBy: z.string().nullable(), rateBy: z.string().nullable() }),
     history: z.array(z.object({ status: z.string(), at: z.string(), note: z.string().nullable() })),
   })
   .openapi('PublicCase');

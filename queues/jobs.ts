@@ -8,22 +8,30 @@ export interface JobPayloads {
   intake: { caseId: string };
   /** Deliver one assignment of a case to one bureau's channel. */
   dispatch: { caseId: string; unit: string; channel: 'webhook' };
+  /** Send one queued notification (to the reporter's channel or to the dispatchers). */
+  notify: { notificationId: string };
+  /** Wake up at a deadline of a case: reminders, overdue marks, supervision, closing unrated cases. */
+  deadline: { caseId: string; at: string };
 }
 
 export type JobName = keyof JobPayloads;
 
-export const JOB_NAMES = ['intake', 'dispatch'] as const satisfies readonly JobName[];
+export const JOB_NAMES = ['intake', 'dispatch', 'notify', 'deadline'] as const satisfies readonly JobName[];
 
 /** Job ids come from the business key, so a redelivered job is the same job. */
 export const jobId = {
   intake: (p: JobPayloads['intake']) => `intake-${p.caseId}`,
   dispatch: (p: JobPayloads['dispatch']) => `dispatch-${p.caseId}-${p.unit}-${p.channel}`,
+  notify: (p: JobPayloads['notify']) => `notify-${p.notificationId}`,
+  deadline: (p: JobPayloads['deadline']) => `deadline-${p.caseId}-${Date.parse(p.at)}`,
 } satisfies { [K in JobName]: (p: JobPayloads[K]) => string };
 
 /** Retry policy per job, applied by every transport. */
 export const JOB_RETRY: { [K in JobName]: { attempts: number; backoffMs: number } } = {
   intake: { attempts: 10, backoffMs: 1000 },
   dispatch: { attempts: 8, backoffMs: 5000 },
+  notify: { attempts: 8, backoffMs: 5000 },
+  deadline: { attempts: 10, backoffMs: 2000 },
 };
 
 export interface JobContext {

@@ -1,6 +1,8 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './2026-11-28T000000-initial.js';
 import * as classifierCorrections from './2026-11-28T120000-classifier-corrections.js';
+import * as staffAccounts from './2026-11-28T130000-staff-accounts.js';
+import * as caseWorkflow from './2026-11-28T140000-case-workflow.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -9,6 +11,8 @@ import * as classifierCorrections from './2026-11-28T120000-classifier-correctio
 export const migrations: Record<string, Migration> = {
   '2026-11-28T000000-initial': initial,
   '2026-11-28T120000-classifier-corrections': classifierCorrections,
+  '2026-11-28T130000-staff-accounts': staffAccounts,
+  '2026-11-28T140000-case-workflow': caseWorkflow,
 };
 
 export const migrationProvider: MigrationProvider = {

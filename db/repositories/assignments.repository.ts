@@ -13,6 +13,18 @@ export interface Assignment {
   deadlines: { signBy: string | null; replyBy: string | null };
   createdAt: string;
   updatedAt: string;
+  acceptedAt: string | null;
+  acceptedBy: string | null;
+  repliedAt: string | null;
+  repliedBy: string | null;
+  replyText: string | null;
+  returnedAt: string | null;
+  returnReason: string | null;
+  releasedAt: string | null;
+  signOverdueAt: string | null;
+  replyOverdueAt: string | null;
+  supervisedAt: string | null;
+  round: number;
 }
 
 export function toAssignment(row: AssignmentRow): Assignment {
@@ -25,6 +37,18 @@ export function toAssignment(row: AssignmentRow): Assignment {
     deadlines: { signBy: row.sign_deadline_at, replyBy: row.reply_deadline_at },
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    acceptedAt: row.accepted_at,
+    acceptedBy: row.accepted_by,
+    repliedAt: row.replied_at,
+    repliedBy: row.replied_by,
+    replyText: row.reply_text,
+    returnedAt: row.returned_at,
+    returnReason: row.return_reason,
+    releasedAt: row.released_at,
+    signOverdueAt: row.sign_overdue_at,
+    replyOverdueAt: row.reply_overdue_at,
+    supervisedAt: row.supervised_at,
+    round: Number(row.round ?? 1),
   };
 }
 
@@ -36,6 +60,8 @@ export interface NewAssignment {
   signBy: string | null;
   replyBy: string | null;
   at: string;
+  /** The handling round the assignment belongs to (1, or later after reopening). */
+  round?: number;
 }
 
 export async function insertAssignments(db: Db, list: NewAssignment[]): Promise<void> {
@@ -53,6 +79,7 @@ export async function insertAssignments(db: Db, list: NewAssignment[]): Promise<
         reply_deadline_at: a.replyBy,
         created_at: a.at,
         updated_at: a.at,
+        round: a.round ?? 1,
       })),
     )
     .execute();

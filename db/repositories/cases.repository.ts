@@ -22,9 +22,17 @@ export function toCase(row: CaseRow): Case {
     triageReason: row.triage_reason,
     receivedAt: row.received_at,
     dispatchedAt: row.dispatched_at,
-    deadlines: { signBy: row.sign_deadline_at, replyBy: row.reply_deadline_at },
+    deadlines: { signBy: row.sign_deadline_at, replyBy: row.reply_deadline_at, rateBy: row.rate_deadline_at },
     updatedAt: row.updated_at,
     version: Number(row.version),
+    repliedAt: row.replied_at,
+    closedAt: row.closed_at,
+    closeReason: row.close_reason,
+    mergedInto: row.merged_into,
+    round: Number(row.round ?? 1),
+    overdue: Number(row.overdue ?? 0) === 1,
+    supervisedAt: row.supervised_at,
+    extended: Number(row.extended ?? 0) === 1,
   };
 }
 

@@ -1,6 +1,8 @@
 import type { JobContext, JobName, JobPayloads } from '../jobs.js';
+import { createDeadlineProcessor } from './deadline.processor.js';
 import { createDispatchProcessor } from './dispatch.processor.js';
 import { createIntakeProcessor } from './intake.processor.js';
+import { createNotifyProcessor } from './notify.processor.js';
 import type { ProcessorDeps } from './processor-deps.js';
 
 export type Processor<K extends JobName> = (payload: JobPayloads[K], ctx: JobContext) => Promise<string>;
@@ -12,5 +14,7 @@ export function createProcessors(deps: ProcessorDeps): Processors {
   return {
     intake: createIntakeProcessor(deps),
     dispatch: createDispatchProcessor(deps),
+    notify: createNotifyProcessor(deps),
+    deadline: createDeadlineProcessor(deps),
   };
 }

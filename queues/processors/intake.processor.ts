@@ -8,6 +8,7 @@ import { addToOutbox } from '../../db/repositories/outbox.repository.js';
 import { asksAnonymity, decideUrgency, extractJurisdiction } from '../../src/pipeline/extract.js';
 import { dispatchDeadlines } from '../../src/pipeline/deadlines.js';
 import { decideRoute } from '../../src/pipeline/route.js';
+import { queueNotification, scheduleDeadlineChecks } from '../../src/workflow/notifications.js';
 import { outboxEntry, type JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
 
@@ -111,6 +112,13 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
           public: true,
         },
       ]);
+
+      await queueNotification(
+        trx,
+        { caseId, audience: 'reporter', kind: status === 'transferred' ? 'transferred' : 'dispatched', data: { lead } },
+        now,
+      );
+      if (status === 'dispatched') await scheduleDeadlineChecks(trx, caseId, [deadlines.signBy, deadlines.replyBy], now);
 
       const deliveries = decision.assignments
         .filter((a) => district.units.get(a.unit)?.webhook)

@@ -176,7 +176,11 @@ function checkOptions(command: string, values: Values): void {
 async function withDatabase<T>(env: Env, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
   const handle = connectDatabase(env.DATABASE_URL, { poolSize: 2 });
   try {
-    await migrateToLatest(handle.db);
+    try {
+      await migrateToLatest(handle.db);
+    } catch (err) {
+      throw new CommandError(`database ${handle.where}: ${(err as Error).message}`);
+    }
     return await fn(handle.db);
   } finally {
     await handle.db.destroy();

@@ -44,6 +44,8 @@ export type Channel = 'web' | 'api' | 'telegram' | 'hotline12345' | 'hotline1236
 export interface Deadlines {
   signBy: string | null;
   replyBy: string | null;
+  /** The reporter may rate the reply until then. */
+  rateBy: string | null;
 }
 
 export interface Case {
@@ -68,4 +70,13 @@ export interface Case {
   deadlines: Deadlines;
   updatedAt: string;
   version: number;
+  repliedAt: string | null;
+  closedAt: string | null;
+  closeReason: string | null;
+  mergedInto: string | null;
+  /** 1 on the first handling, +1 on each reopening (重办). */
+  round: number;
+  overdue: boolean;
+  supervisedAt: string | null;
+  extended: boolean;
 }

@@ -163,6 +163,9 @@ export async function acceptReport(
             reply_deadline_at: null,
             updated_at: at,
             version: 0,
+            round: 1,
+            overdue: 0,
+            extended: 0,
           },
           contact: hasContact
             ? {

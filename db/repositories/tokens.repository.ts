@@ -1,0 +1,159 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { isRole, type Principal } from '../../src/auth/principal.js';
+import { newId } from '../../src/domain/ids.js';
+import type { Db } from './db-types.js';
+
+/**
+ * API tokens: `eci_` + 32 random bytes in base64url. The prefix makes a leaked
+ * token recognisable (secret scanners, logs); the plaintext is returned once
+ * by `issueToken` and only its SHA-256 is stored. A fast hash is enough: the
+ * token has 256 bits of entropy, so there is nothing to brute-force.
+ */
+export const TOKEN_PREFIX = 'eci_';
+const TOKEN_PATTERN = /^eci_[A-Za-z0-9_-]{43}$/;
+
+/** last_used_at is written at most this often per token, so reads stay reads. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export function looksLikeToken(value: string): boolean {
+  return TOKEN_PATTERN.test(value);
+}
+
+export interface IssuedToken {
+  id: string;
+  userId: string;
+  /** The plaintext: shown to the person once, never stored. */
+  token: string;
+}
+
+export async function issueToken(db: Db, input: { userId: string; label: string | null; at: string }): Promise<IssuedToken> {
+  const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+  const id = newId();
+  await db
+    .insertInto('api_tokens')
+    .values({
+      id,
+      user_id: input.userId,
+      token_hash: hashToken(token),
+      label: input.label,
+      created_at: input.at,
+      last_used_at: null,
+      revoked_at: null,
+    })
+    .execute();
+  return { id, userId: input.userId, token };
+}
+
+export interface TokenPrincipal {
+  principal: Principal;
+  lastUsedAt: string | null;
+}
+
+/** The account behind a live token of an active user; null for anything else. */
+export async function findPrincipalByToken(db: Db, token: string): Promise<TokenPrincipal | null> {
+  if (!looksLikeToken(token)) return null;
+  const row = await db
+    .selectFrom('api_tokens')
+    .innerJoin('users', 'users.id', 'api_tokens.user_id')
+    .select([
+      'api_tokens.id as token_id',
+      'api_tokens.last_used_at',
+      'users.id as user_id',
+      'users.name',
+      'users.role',
+      'users.unit_code',
+    ])
+    .where('api_tokens.token_hash', '=', hashToken(token))
+    .where('api_tokens.revoked_at', 'is', null)
+    .where('users.active', '=', 1)
+    .executeTakeFirst();
+  // A role this release does not know grants nothing.
+  if (!row || !isRole(row.role)) return null;
+  return {
+    principal: { userId: row.user_id, name: row.name, role: row.role, unitCode: row.unit_code, tokenId: row.token_id },
+    lastUsedAt: row.last_used_at,
+  };
+}
+
+/** Records the use of a token, at most once a minute (a conditional update: concurrent requests write once). */
+export async function touchToken(db: Db, tokenId: string, now: Date): Promise<void> {
+  const cutoff = new Date(now.getTime() - LAST_USED_RESOLUTION_MS).toISOString();
+  await db
+    .updateTable('api_tokens')
+    .set({ last_used_at: now.toISOString() })
+    .where('id', '=', tokenId)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<=', cutoff)]))
+    .execute();
+}
+
+/** Resolves a bearer token to its principal and notes its use; null when it does not grant access. */
+export async function authenticateToken(db: Db, token: string, now: Date): Promise<Principal | null> {
+  const found = await findPrincipalByToken(db, token);
+  if (!found) return null;
+  const cutoff = now.getTime() - LAST_USED_RESOLUTION_MS;
+  if (found.lastUsedAt === null || Date.parse(found.lastUsedAt) <= cutoff) {
+    await touchToken(db, found.principal.tokenId, now);
+  }
+  return found.principal;
+}
+
+export interface TokenInfo {
+  id: string;
+  userId: string;
+  label: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export async function listTokens(db: Db, userId: string): Promise<TokenInfo[]> {
+  const rows = await db
+    .selectFrom('api_tokens')
+    .select(['id', 'user_id', 'label', 'created_at', 'last_used_at', 'revoked_at'])
+    .where('user_id', '=', userId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    userId: r.user_id,
+    label: r.label,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+    revokedAt: r.revoked_at,
+  }));
+}
+
+export type RevokeResult = { status: 'revoked' | 'already_revoked'; id: string; userId: string } | { status: 'not_found' };
+
+/** Revokes one token, named by its id or by its plaintext. Revoking twice is harmless. */
+export async function revokeToken(db: Db, which: { id: string } | { token: string }, at: string): Promise<RevokeResult> {
+  const query = db.selectFrom('api_tokens').select(['id', 'user_id', 'revoked_at']);
+  const row = await ('id' in which
+    ? query.where('id', '=', which.id)
+    : query.where('token_hash', '=', hashToken(which.token))
+  ).executeTakeFirst();
+  if (!row) return { status: 'not_found' };
+  const result = await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: at })
+    .where('id', '=', row.id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return { status: Number(result.numUpdatedRows) > 0 ? 'revoked' : 'already_revoked', id: row.id, userId: row.user_id };
+}
+
+/** Revokes every live token of an account; returns how many. */
+export async function revokeUserTokens(db: Db, userId: string, at: string): Promise<number> {
+  const result = await db
+    .updateTable('api_tokens')
+    .set({ revoked_at: at })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

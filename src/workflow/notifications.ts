@@ -1,0 +1,60 @@
+import type { Trx } from '../../db/repositories/db-types.js';
+import { addToOutbox } from '../../db/repositories/outbox.repository.js';
+import { outboxEntry } from '../../queues/jobs.js';
+import { newId } from '../domain/ids.js';
+
+/**
+ * Reporter-visible changes (dispatched, accepted, replied, extended, merged,
+ * closed, reopened) and escalations to the dispatchers are queued as
+ * notifications, in the same transaction as the change, and sent by the
+ * `notify` job through the audience's channel.
+ */
+export type Audience = 'reporter' | 'dispatchers' | `unit:${string}`;
+
+export type NotificationKind =
+  | 'dispatched'
+  | 'accepted'
+  | 'replied'
+  | 'extended'
+  | 'merged'
+  | 'closed'
+  | 'reopened'
+  | 'transferred'
+  | 'reminder'
+  | 'overdue'
+  | 'supervision'
+  | 'returned'
+  | 'extension_requested';
+
+export async function queueNotification(
+  trx: Trx,
+  n: { caseId: string; audience: Audience; kind: NotificationKind; data?: Record<string, unknown> },
+  now: Date,
+): Promise<string> {
+  const id = newId();
+  await trx
+    .insertInto('notifications')
+    .values({
+      id,
+      case_id: n.caseId,
+      audience: n.audience,
+      kind: n.kind,
+      status: 'pending',
+      data: n.data ? JSON.stringify(n.data) : null,
+      created_at: now.toISOString(),
+      sent_at: null,
+    })
+    .execute();
+  await addToOutbox(trx, [outboxEntry('notify', { notificationId: id })], now);
+  return id;
+}
+
+/** Wake-ups at the given instants; the `deadline` job re-reads the case and acts on whatever is due. */
+export async function scheduleDeadlineChecks(trx: Trx, caseId: string, instants: ReadonlyArray<string | null>, now: Date): Promise<void> {
+  const unique = [...new Set(instants.filter((x): x is string => Boolean(x)))];
+  await addToOutbox(
+    trx,
+    unique.map((at) => outboxEntry('deadline', { caseId, at }, new Date(at))),
+    now,
+  );
+}

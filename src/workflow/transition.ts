@@ -1,0 +1,88 @@
+import type { Trx } from '../../db/repositories/db-types.js';
+import { appendEvents, type ActorType } from '../../db/repositories/events.repository.js';
+import type { CaseUpdate } from '../../db/schema.js';
+import { canTransition, type Case, type CaseStatus } from '../domain/case.js';
+import { AppError } from '../errors.js';
+
+/** Who did something: a person with a role, the reporter, or the system. */
+export interface Actor {
+  type: ActorType;
+  id: string | null;
+  role: string | null;
+}
+
+export const SYSTEM: Actor = { type: 'system', id: null, role: null };
+export const REPORTER: Actor = { type: 'reporter', id: null, role: null };
+
+export interface TransitionOptions {
+  actor: Actor;
+  at: string;
+  /** Why (reason code or free text), kept on the event. */
+  reason?: string | null;
+  /** Shown on the public timeline when `public` is true. */
+  note?: string | null;
+  public?: boolean;
+  data?: Record<string, unknown>;
+  /** Further columns changed together with the status. */
+  changes?: Omit<CaseUpdate, 'status' | 'updated_at' | 'version'>;
+}
+
+/**
+ * The one way a case changes status: checked against the transition table,
+ * applied only if nobody changed the case since it was read (version), and
+ * recorded as one event with who, when, from, to and why. An illegal move
+ * is `illegal_transition`; losing a race is `conflict` — both 409.
+ */
+export async function moveCase(trx: Trx, c: Case, to: CaseStatus, opts: TransitionOptions): Promise<void> {
+  if (!canTransition(c.status, to)) {
+    throw new AppError('illegal_transition', `a case that is ${c.status} cannot become ${to}`);
+  }
+  const moved = await trx
+    .updateTable('cases')
+    .set((eb) => ({ ...opts.changes, status: to, updated_at: opts.at, version: eb('version', '+', 1) }))
+    .where('id', '=', c.id)
+    .where('status', '=', c.status)
+    .where('version', '=', c.version)
+    .executeTakeFirst();
+  if (Number(moved.numUpdatedRows) !== 1) {
+    throw new AppError('conflict', 'the case was changed by someone else meanwhile; reload it and try again');
+  }
+  await appendEvents(trx, [
+    {
+      caseId: c.id,
+      at: opts.at,
+      actor: opts.actor,
+      kind: 'status',
+      fromStatus: c.status,
+      toStatus: to,
+      note: opts.note ?? null,
+      data: { ...(opts.reason ? { reason: opts.reason } : {}), ...opts.data },
+      public: opts.public ?? true,
+    },
+  ]);
+}
+
+/**
+ * Records something that happened to a case without changing its status
+ * (progress note, co-handler's reply, reminder…), bumping the version so
+ * concurrent status changes based on an older read fail cleanly.
+ */
+export async function touchCase(
+  trx: Trx,
+  c: Case,
+  event: { kind: string; actor: Actor; at: string; note?: string | null; public?: boolean; data?: Record<string, unknown> },
+  changes: Omit<CaseUpdate, 'status' | 'updated_at' | 'version'> = {},
+): Promise<void> {
+  const touched = await trx
+    .updateTable('cases')
+    .set((eb) => ({ ...changes, updated_at: event.at, version: eb('version', '+', 1) }))
+    .where('id', '=', c.id)
+    .where('version', '=', c.version)
+    .executeTakeFirst();
+  if (Number(touched.numUpdatedRows) !== 1) {
+    throw new AppError('conflict', 'the case was changed by someone else meanwhile; reload it and try again');
+  }
+  await appendEvents(trx, [
+    { caseId: c.id, at: event.at, actor: event.actor, kind: event.kind, note: event.note ?? null, data: event.data ?? null, public: event.public ?? false },
+  ]);
+}

@@ -1,0 +1,142 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Service } from '../src/runtime.js';
+import { bodyOf, startTestService, tempDir, testEnv } from './harness.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the admin tool as its own process, the way `npm run admin -- …` does. */
+function admin(databaseUrl: string, ...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: databaseUrl, DISTRICT_CONFIG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The last line of stdout, where a token is printed alone. */
+const lastLine = (out: string): string => out.replace(/\n$/, '').split('\n').at(-1) ?? '';
+
+// Every command is a fresh Node process compiling TypeScript: allow for a busy machine.
+describe('npm run admin', { timeout: 60_000 }, () => {
+  const dbPath = join(tempDir(), 'intake.db');
+  let service: Service & { url: string };
+  let epbToken: string;
+  let epbAdd: Run;
+
+  const me = (token: string) => fetch(`${service.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+
+  beforeAll(async () => {
+    // The first command creates and migrates the database; the service then opens the same file.
+    epbAdd = await admin(dbPath, 'user', 'add', '--role', 'bureau', '--bureau', 'epb', '--name', '张三');
+    epbToken = lastLine(epbAdd.stdout);
+    service = await startTestService(testEnv('cli', { DATABASE_URL: dbPath }), 'api');
+  });
+
+  it('creates a bureau account and prints its token alone on the last line', async () => {
+    expect(epbAdd.code, epbAdd.stderr).toBe(0);
+    expect(epbAdd.stdout).toMatch(/\n$/);
+    expect(epbToken).toMatch(/^eci_[A-Za-z0-9_-]{43}$/);
+    expect(epbAdd.stdout).toContain('张三');
+    const res = await me(epbToken);
+    const body = await bodyOf(res);
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({ name: '张三', role: 'bureau', unit: { code: 'epb', name: '区环保局' } });
+  });
+
+  it('takes a sub-district office as the bureau of an account', async () => {
+    const run = await admin(dbPath, 'user', 'add', '--role', 'bureau', '--bureau', 'xinglong', '--name', '李四');
+    expect(run.code, run.stderr).toBe(0);
+    const body = await bodyOf(await me(lastLine(run.stdout)));
+    expect(body).toMatchObject({ name: '李四', role: 'bureau', unit: { code: 'xinglong', name: '兴隆办事处' } });
+  });
+
+  it('creates the first admin, without a unit', async () => {
+    const run = await admin(dbPath, 'user', 'add', '--role', 'admin', '--name', 'Root', '--label', 'setup');
+    expect(run.code, run.stderr).toBe(0);
+    expect(await bodyOf(await me(lastLine(run.stdout)))).toMatchObject({ name: 'Root', role: 'admin', unit: null });
+  });
+
+  // Each refusal is its own process and touches nothing shared: run them side by side.
+  it.concurrent.each([
+    ['an unknown role', ['--role', 'boss', '--name', 'X'], 'unknown role "boss"'],
+    ['a bureau not in the district file', ['--role', 'bureau', '--bureau', 'nowhere', '--name', 'X'], 'unknown bureau "nowhere"'],
+    ['a bureau role without --bureau', ['--role', 'bureau', '--name', 'X'], '--bureau'],
+    ['a district-wide role with --bureau', ['--role', 'dispatcher', '--bureau', 'epb', '--name', 'X'], 'takes no --bureau'],
+    ['no name', ['--role', 'operator'], 'name is required'],
+    ['no role', ['--name', 'X'], 'role is required'],
+    ['an unknown option', ['--role', 'operator', '--name', 'X', '--colour', 'red'], "'--colour'"],
+  ])('refuses %s, naming the problem', async (_what, args, problem) => {
+    const run = await admin(dbPath, 'user', 'add', ...args);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(problem);
+    expect(run.stdout).not.toMatch(/eci_/);
+  });
+
+  it('refuses an unknown command', async () => {
+    const run = await admin(dbPath, 'user', 'promote');
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('unknown command "user promote"');
+  });
+
+  it('lists the accounts with their role, unit and tokens', async () => {
+    const run = await admin(dbPath, 'user', 'list');
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^id\s+name\s+role\s+unit\s+active\s+tokens$/);
+    const zhang = lines.find((l) => l.includes('张三'));
+    expect(zhang).toMatch(/张三\s+bureau\s+epb\s+yes\s+\d+$/);
+  });
+
+  it('issues another token for an account, and revokes a token so that it fails with 401', async () => {
+    const body = (await bodyOf(await me(epbToken))) as { id: string };
+    const added = await admin(dbPath, 'token', 'add', '--user', body.id);
+    expect(added.code, added.stderr).toBe(0);
+    const second = lastLine(added.stdout);
+    expect(second).toMatch(/^eci_/);
+    expect((await me(second)).status).toBe(200);
+
+    const revoked = await admin(dbPath, 'token', 'revoke', '--token', second);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    const res = await me(second);
+    expect(res.status, JSON.stringify(await bodyOf(res))).toBe(401);
+    // The account's other token still works.
+    expect((await me(epbToken)).status).toBe(200);
+
+    const again = await admin(dbPath, 'token', 'revoke', '--token', second);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('already revoked');
+    const unknown = await admin(dbPath, 'token', 'revoke', '--id', 'no-such-token');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('no such token');
+  }, 90_000);
+
+  it('disables an account and revokes its tokens', async () => {
+    const run = await admin(dbPath, 'user', 'add', '--role', 'operator', '--name', '王五');
+    const token = lastLine(run.stdout);
+    const { id } = (await bodyOf(await me(token))) as { id: string };
+    const disabled = await admin(dbPath, 'user', 'disable', '--id', id);
+    expect(disabled.code, disabled.stderr).toBe(0);
+    expect(disabled.stdout).toContain('revoked 1 token');
+    expect((await me(token)).status).toBe(401);
+    const refused = await admin(dbPath, 'token', 'add', '--user', id);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('disabled');
+  }, 90_000);
+});
