@@ -9,6 +9,9 @@ import { newId } from '../domain/ids.js';
  * notifications, in the same transaction as the change, and sent by the
  * `notify` job through the audience's channel.
  */
+/** Channels through which a reporter can be told about changes without asking. */
+export const PUSH_CHANNELS: ReadonlySet<string> = new Set(['telegram']);
+
 export type Audience = 'reporter' | 'dispatchers' | `unit:${string}`;
 
 export type NotificationKind =
@@ -32,6 +35,13 @@ export async function queueNotification(
   now: Date,
 ): Promise<string> {
   const id = newId();
+  // Reporters who came through a channel that cannot push (the web form, the
+  // hotline) follow the tracking page: their notification is recorded, not sent.
+  let push = true;
+  if (n.audience === 'reporter') {
+    const c = await trx.selectFrom('cases').select('channel').where('id', '=', n.caseId).executeTakeFirst();
+    push = c !== undefined && PUSH_CHANNELS.has(c.channel);
+  }
   await trx
     .insertInto('notifications')
     .values({
@@ -39,13 +49,13 @@ export async function queueNotification(
       case_id: n.caseId,
       audience: n.audience,
       kind: n.kind,
-      status: 'pending',
+      status: push ? 'pending' : 'skipped',
       data: n.data ? JSON.stringify(n.data) : null,
       created_at: now.toISOString(),
       sent_at: null,
     })
     .execute();
-  await addToOutbox(trx, [outboxEntry('notify', { notificationId: id })], now);
+  if (push) await addToOutbox(trx, [outboxEntry('notify', { notificationId: id })], now);
   return id;
 }
 
