@@ -8,6 +8,7 @@ import {
   loadModel,
   parseExamplesJsonl,
   trainClassifier,
+  trainingFingerprint,
   type LabelledExample,
   type LinearClassifier,
   type LinearModelJson,
@@ -92,13 +93,17 @@ export function loadOrTrain(opts: StoreOptions): LoadedClassifier {
 
   const current = readArtifact(join(opts.dir, 'current.json'));
   if (current && current.examplesHash === examplesHash) {
-    const classifier = loadModel(current.model, rules);
-    return { classifier, origin: 'retrained', examples: examples.length, corrections: current.corrections };
+    const classifier = tryLoad(current, rules, opts.logger);
+    if (classifier) return { classifier, origin: 'retrained', examples: examples.length, corrections: current.corrections };
   }
-  const cachePath = join(opts.dir, `examples-${examplesHash.slice(0, 16)}.json`);
+  // The cache key covers the examples, the training options and the engine's
+  // model version, so a changed engine never loads an artifact it cannot read.
+  const { fingerprint } = trainingFingerprint(examples);
+  const cachePath = join(opts.dir, `examples-${fingerprint.slice(0, 24)}.json`);
   const cached = readArtifact(cachePath);
   if (cached && cached.examplesHash === examplesHash) {
-    return { classifier: loadModel(cached.model, rules), origin: 'cache', examples: examples.length, corrections: 0 };
+    const classifier = tryLoad(cached, rules, opts.logger);
+    if (classifier) return { classifier, origin: 'cache', examples: examples.length, corrections: 0 };
   }
   const started = performance.now();
   const classifier = trainClassifier(examples, { rules });
@@ -109,6 +114,16 @@ export function loadOrTrain(opts: StoreOptions): LoadedClassifier {
   const artifact: Artifact = { examplesHash, corrections: 0, trainedAt: new Date().toISOString(), model: classifier.toJSON() };
   writeAtomic(cachePath, JSON.stringify(artifact));
   return { classifier, origin: 'trained', examples: examples.length, corrections: 0 };
+}
+
+/** An artifact this engine cannot read (older model version, damaged file) is ignored, not fatal. */
+function tryLoad(artifact: Artifact, rules: PhraseRule[], logger: Logger | undefined): LinearClassifier | null {
+  try {
+    return loadModel(artifact.model, rules);
+  } catch (err) {
+    logger?.warn({ err: (err as Error).message }, 'classifier artifact ignored; training again');
+    return null;
+  }
 }
 
 /** Trains on the example file plus corrections and makes it the model the service loads. */

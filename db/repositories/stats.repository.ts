@@ -1,0 +1,218 @@
+import type { StatsAssignment, StatsCase } from '../../src/stats/stats.js';
+import type { AssignmentRow, CaseRow } from '../schema.js';
+import type { Db } from './db-types.js';
+
+/**
+ * Rows for statistics and exports, read in keyset-paginated batches over
+ * (received_at, id), so neither a long period nor a large export holds every
+ * case in memory, and a batch costs the same on page 1 and page 1,000.
+ * Nothing here reads `case_contacts`: the reporter never enters these rows.
+ */
+
+export const BATCH_SIZE = 1000;
+
+export interface CaseWindow {
+  /** ISO UTC instant, inclusive. */
+  fromInstant: string;
+  /** ISO UTC instant, exclusive. */
+  toInstant: string;
+  status?: string;
+  typeCode?: string;
+}
+
+interface Cursor {
+  receivedAt: string;
+  id: string;
+}
+
+const CASE_COLUMNS = [
+  'id',
+  'tracking_code',
+  'channel',
+  'text',
+  'status',
+  'type_code',
+  'confidence',
+  'urgent',
+  'anonymous',
+  'jurisdiction_code',
+  'received_at',
+  'sign_deadline_at',
+  'reply_deadline_at',
+  'replied_at',
+  'overdue',
+  'closed_at',
+  'close_reason',
+  'round',
+] as const satisfies ReadonlyArray<keyof CaseRow>;
+
+type ExportCaseRowDb = Pick<CaseRow, (typeof CASE_COLUMNS)[number]>;
+
+async function casePage(db: Db, w: CaseWindow, after: Cursor | null, limit: number, withText: boolean) {
+  let q = db
+    .selectFrom('cases')
+    .select(withText ? CASE_COLUMNS : CASE_COLUMNS.filter((c) => c !== 'text'))
+    .where('received_at', '>=', w.fromInstant)
+    .where('received_at', '<', w.toInstant);
+  if (w.status) q = q.where('status', '=', w.status);
+  if (w.typeCode) q = q.where('type_code', '=', w.typeCode);
+  if (after) {
+    const { receivedAt, id } = after;
+    q = q.where((eb) => eb.or([eb('received_at', '>', receivedAt), eb.and([eb('received_at', '=', receivedAt), eb('id', '>', id)])]));
+  }
+  return (await q.orderBy('received_at').orderBy('id').limit(limit).execute()) as Array<ExportCaseRowDb>;
+}
+
+async function assignmentsOf(db: Db, caseIds: string[]): Promise<Map<string, AssignmentRow[]>> {
+  const out = new Map<string, AssignmentRow[]>();
+  if (caseIds.length === 0) return out;
+  const rows = await db.selectFrom('assignments').selectAll().where('case_id', 'in', caseIds).orderBy('case_id').orderBy('unit_code').execute();
+  for (const r of rows) {
+    const list = out.get(r.case_id) ?? [];
+    list.push(r);
+    out.set(r.case_id, list);
+  }
+  return out;
+}
+
+interface RatingRow {
+  case_id: string;
+  round: number;
+  rating: string;
+  solved: number;
+}
+
+async function ratingsOf(db: Db, caseIds: string[]): Promise<Map<string, RatingRow[]>> {
+  const out = new Map<string, RatingRow[]>();
+  if (caseIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('ratings')
+    .select(['case_id', 'round', 'rating', 'solved'])
+    .where('case_id', 'in', caseIds)
+    .orderBy('case_id')
+    .orderBy('round')
+    .execute();
+  for (const r of rows) {
+    const list = out.get(r.case_id) ?? [];
+    list.push({ ...r, round: Number(r.round), solved: Number(r.solved) });
+    out.set(r.case_id, list);
+  }
+  return out;
+}
+
+/** Cases with a `reopened` event: the event log is the record, whatever the round counter says. */
+async function reopenedOf(db: Db, caseIds: string[]): Promise<Set<string>> {
+  if (caseIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('case_events')
+    .select('case_id')
+    .distinct()
+    .where('case_id', 'in', caseIds)
+    .where('to_status', '=', 'reopened')
+    .execute();
+  return new Set(rows.map((r) => r.case_id));
+}
+
+function toStatsAssignment(r: AssignmentRow): StatsAssignment {
+  return {
+    unitCode: r.unit_code,
+    status: r.status,
+    signBy: r.sign_deadline_at,
+    replyBy: r.reply_deadline_at,
+    acceptedAt: r.accepted_at,
+    repliedAt: r.replied_at,
+    returnedAt: r.returned_at,
+  };
+}
+
+/** The cases received in the window, as the statistics see them, `batchSize` at a time. */
+export async function* statsCaseBatches(db: Db, w: CaseWindow, batchSize = BATCH_SIZE): AsyncGenerator<StatsCase[]> {
+  let after: Cursor | null = null;
+  for (;;) {
+    const rows = await casePage(db, w, after, batchSize, false);
+    if (rows.length === 0) return;
+    const ids = rows.map((r) => r.id);
+    const [assignments, ratings, reopened] = await Promise.all([assignmentsOf(db, ids), ratingsOf(db, ids), reopenedOf(db, ids)]);
+    yield rows.map((r) => ({
+      id: r.id,
+      receivedAt: r.received_at,
+      status: r.status,
+      typeCode: r.type_code,
+      jurisdictionCode: r.jurisdiction_code,
+      reopened: reopened.has(r.id) || Number(r.round ?? 1) > 1,
+      assignments: (assignments.get(r.id) ?? []).map(toStatsAssignment),
+      ratings: (ratings.get(r.id) ?? []).map((x) => ({ rating: x.rating, solved: x.solved === 1 })),
+    }));
+    if (rows.length < batchSize) return;
+    const last = rows[rows.length - 1]!;
+    after = { receivedAt: last.received_at, id: last.id };
+  }
+}
+
+/** One case of the CSV export. No reporter name or phone: they live in case_contacts, which is never read here. */
+export interface ExportCase {
+  id: string;
+  trackingCode: string;
+  channel: string;
+  /** The reporter's text as stored: mask phones before it leaves the service. */
+  text: string;
+  status: string;
+  typeCode: string | null;
+  confidence: number | null;
+  urgent: boolean;
+  anonymous: boolean;
+  jurisdictionCode: string | null;
+  receivedAt: string;
+  signBy: string | null;
+  replyBy: string | null;
+  repliedAt: string | null;
+  overdue: boolean;
+  closedAt: string | null;
+  closeReason: string | null;
+  lead: { unitCode: string; acceptedAt: string | null } | null;
+  coHandlers: string[];
+  /** The latest rating (highest round). */
+  rating: { rating: string; solved: boolean } | null;
+}
+
+function toExportCase(r: ExportCaseRowDb, assignments: AssignmentRow[], ratings: RatingRow[]): ExportCase {
+  const lead = assignments.find((a) => a.role === 'lead');
+  const latest = ratings[ratings.length - 1];
+  return {
+    id: r.id,
+    trackingCode: r.tracking_code,
+    channel: r.channel,
+    text: r.text,
+    status: r.status,
+    typeCode: r.type_code,
+    confidence: r.confidence === null ? null : Number(r.confidence),
+    urgent: Number(r.urgent) === 1,
+    anonymous: Number(r.anonymous) === 1,
+    jurisdictionCode: r.jurisdiction_code,
+    receivedAt: r.received_at,
+    signBy: r.sign_deadline_at,
+    replyBy: r.reply_deadline_at,
+    repliedAt: r.replied_at,
+    overdue: Number(r.overdue ?? 0) === 1,
+    closedAt: r.closed_at,
+    closeReason: r.close_reason,
+    lead: lead ? { unitCode: lead.unit_code, acceptedAt: lead.accepted_at } : null,
+    coHandlers: assignments.filter((a) => a.role === 'co').map((a) => a.unit_code),
+    rating: latest ? { rating: latest.rating, solved: latest.solved === 1 } : null,
+  };
+}
+
+/** The cases of the export, oldest first, `batchSize` at a time. */
+export async function* exportCaseBatches(db: Db, w: CaseWindow, batchSize = BATCH_SIZE): AsyncGenerator<ExportCase[]> {
+  let after: Cursor | null = null;
+  for (;;) {
+    const rows = await casePage(db, w, after, batchSize, true);
+    if (rows.length === 0) return;
+    const ids = rows.map((r) => r.id);
+    const [assignments, ratings] = await Promise.all([assignmentsOf(db, ids), ratingsOf(db, ids)]);
+    yield rows.map((r) => toExportCase(r, assignments.get(r.id) ?? [], ratings.get(r.id) ?? []));
+    if (rows.length < batchSize) return;
+    const last = rows[rows.length - 1]!;
+    after = { receivedAt: last.received_at, id: last.id };
+  }
+}

@@ -1,0 +1,301 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { exportCaseBatches, type ExportCase } from '../db/repositories/stats.repository.js';
+import type { District } from '../src/district/district.schema.js';
+import { CASE_STATUSES } from '../src/domain/case.js';
+import type { Logger } from '../src/logger.js';
+import { maskPhonesInText } from '../src/pipeline/extract.js';
+import { COUNT_FIELDS, localDateTime, RATE_FIELDS, type GroupStats, type Lang, type Measures } from '../src/stats/stats.js';
+import type { AppEnv } from './app-env.js';
+import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
+import { errorResponses } from './error-schema.js';
+import { computeStats, periodOf, statsQuerySchema } from './stats.routes.js';
+import { validationHook } from './validation.js';
+
+/**
+ * CSV exports for dispatchers and admins: RFC 4180 quoting, CRLF line ends,
+ * UTF-8 with a byte-order mark (without it Excel reads Chinese as mojibake),
+ * times on the district's wall clock (`YYYY-MM-DD HH:mm:ss`), and never the
+ * reporter's name or phone: phones inside the text are masked.
+ */
+
+export type CsvCell = string | number | boolean | null | undefined;
+
+/**
+ * One CSV line. A cell with a quote, comma, CR or LF is quoted with quotes
+ * doubled. A text cell starting with = + - @ (or a tab / CR) gets a leading
+ * apostrophe, so a spreadsheet shows it instead of running it as a formula
+ * (reporters write the text; CSV injection).
+ */
+export function csvLine(cells: readonly CsvCell[]): string {
+  return `${cells.map(csvCell).join(',')}\r\n`;
+}
+
+function csvCell(value: CsvCell): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  let s = typeof value === 'boolean' ? (value ? '1' : '0') : value;
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+const BOM = '\uFEFF';
+
+const CSV_HEADERS = (filename: string) => ({
+  'content-type': 'text/csv; charset=utf-8',
+  'content-disposition': `attachment; filename="${filename}"`,
+  'cache-control': 'no-store',
+});
+
+/**
+ * A CSV body produced batch by batch as the client reads: the next batch of
+ * rows is fetched only when the previous one has been taken (pull), so an
+ * export of any size holds one batch in memory.
+ */
+function csvStream(header: readonly string[], batches: AsyncGenerator<CsvCell[][]>, logger: Logger): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let started = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!started) {
+        started = true;
+        controller.enqueue(encoder.encode(BOM + csvLine(header)));
+        return;
+      }
+      try {
+        const next = await batches.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value.map(csvLine).join('')));
+      } catch (err) {
+        // Headers are gone already: the client sees a cut-off download, the log says why.
+        logger.error({ err: { type: (err as Error).name, message: (err as Error).message } }, 'csv export failed');
+        controller.error(err);
+      }
+    },
+    async cancel() {
+      await batches.return(undefined);
+    },
+  });
+}
+
+const CASE_COLUMNS: Record<Lang, string[]> = {
+  en: [
+    'tracking_code',
+    'received_at',
+    'channel',
+    'status',
+    'type_code',
+    'type_name',
+    'confidence',
+    'urgent',
+    'anonymous',
+    'jurisdiction_code',
+    'jurisdiction_name',
+    'lead',
+    'co_handlers',
+    'sign_deadline',
+    'reply_deadline',
+    'accepted_at',
+    'replied_at',
+    'overdue',
+    'rating',
+    'solved',
+    'closed_at',
+    'close_reason',
+    'text',
+  ],
+  zh: [
+    '跟踪码',
+    '受理时间',
+    '渠道',
+    '状态',
+    '类型代码',
+    '类型',
+    '置信度',
+    '紧急',
+    '匿名',
+    '属地代码',
+    '属地',
+    '牵头单位',
+    '协办单位',
+    '签收期限',
+    '答复期限',
+    '签收时间',
+    '答复时间',
+    '超期',
+    '评价',
+    '是否解决',
+    '办结时间',
+    '办结原因',
+    '诉求内容',
+  ],
+};
+
+const YES_NO: Record<Lang, [string, string]> = { zh: ['是', '否'], en: ['yes', 'no'] };
+const RATING_NAMES: Record<Lang, Record<string, string>> = {
+  zh: { satisfied: '满意', basic: '基本满意', dissatisfied: '不满意' },
+  en: { satisfied: 'satisfied', basic: 'basically satisfied', dissatisfied: 'dissatisfied' },
+};
+
+function caseCells(c: ExportCase, district: District, lang: Lang): CsvCell[] {
+  const tz = district.file.district.timezone;
+  const at = (iso: string | null) => (iso ? localDateTime(iso, tz) : null);
+  const yn = (b: boolean) => YES_NO[lang][b ? 0 : 1];
+  const unitName = (code: string) => district.units.get(code)?.name[lang] ?? code;
+  return [
+    c.trackingCode,
+    at(c.receivedAt),
+    c.channel,
+    c.status,
+    c.typeCode,
+    c.typeCode ? (district.types.get(c.typeCode)?.name[lang] ?? c.typeCode) : null,
+    c.confidence === null ? null : Math.round(c.confidence * 1000) / 1000,
+    yn(c.urgent),
+    yn(c.anonymous),
+    c.jurisdictionCode,
+    c.jurisdictionCode ? unitName(c.jurisdictionCode) : null,
+    c.lead ? unitName(c.lead.unitCode) : null,
+    c.coHandlers.map(unitName).join(lang === 'zh' ? '、' : '; '),
+    at(c.signBy),
+    at(c.replyBy),
+    at(c.lead?.acceptedAt ?? null),
+    at(c.repliedAt),
+    yn(c.overdue),
+    c.rating ? (RATING_NAMES[lang][c.rating.rating] ?? c.rating.rating) : null,
+    c.rating ? yn(c.rating.solved) : null,
+    at(c.closedAt),
+    c.closeReason,
+    maskPhonesInText(c.text),
+  ];
+}
+
+const STATS_COLUMNS: Record<Lang, string[]> = {
+  en: [
+    'key',
+    'name',
+    'received',
+    'dispatched',
+    'signed_on_time',
+    'due',
+    'replied_on_time',
+    'overdue_now',
+    'rated',
+    'satisfied',
+    'basic',
+    'dissatisfied',
+    'solved',
+    'reopened',
+    'returned',
+    'response_rate',
+    'resolution_rate',
+    'satisfaction_rate',
+  ],
+  zh: [
+    '代码',
+    '名称',
+    '受理',
+    '派单',
+    '按时签收',
+    '应答复',
+    '按时答复',
+    '当前超期',
+    '已评价',
+    '满意',
+    '基本满意',
+    '不满意',
+    '已解决',
+    '重办',
+    '退回',
+    '响应率',
+    '办结率',
+    '满意率',
+  ],
+};
+
+const TOTAL: Record<Lang, string> = { zh: '合计', en: 'Total' };
+
+function measureCells(m: Measures): CsvCell[] {
+  return [...COUNT_FIELDS.map((f) => m[f]), ...RATE_FIELDS.map((f) => m[f])];
+}
+
+const exportCasesQuery = z.object({
+  from: statsQuerySchema.shape.from,
+  to: statsQuerySchema.shape.to,
+  status: z.enum(CASE_STATUSES).optional(),
+  type: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*$/, 'a type code')
+    .optional()
+    .openapi({ description: 'Only cases of this type code.' }),
+  lang: z.enum(['zh', 'en']).optional().openapi({ description: 'Language of the headers and names (default zh).' }),
+});
+
+const csvContent = { 'text/csv': { schema: z.string() } };
+
+const getCasesCsv = createRoute({
+  method: 'get',
+  path: '/api/v1/export/cases.csv',
+  tags: ['statistics'],
+  summary: 'Cases received in a period, one CSV row each',
+  description:
+    'Dispatchers and admins. Oldest first; times on the district wall clock; no reporter name or phone, and phone numbers in the text masked. UTF-8 with BOM.',
+  security: [{ [BEARER_SCHEME]: [] }],
+  middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
+  request: { query: exportCasesQuery },
+  responses: {
+    200: { description: 'The CSV file', content: csvContent },
+    ...errorResponses(400, 401, 403),
+  },
+});
+
+const getStatsCsv = createRoute({
+  method: 'get',
+  path: '/api/v1/export/stats.csv',
+  tags: ['statistics'],
+  summary: 'The statistics as CSV: one row per group and a total',
+  description: 'Dispatchers and admins. The same figures as GET /api/v1/stats; rates as fractions (0–1), empty when there is nothing to divide by.',
+  security: [{ [BEARER_SCHEME]: [] }],
+  middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
+  request: { query: statsQuerySchema },
+  responses: {
+    200: { description: 'The CSV file', content: csvContent },
+    ...errorResponses(400, 401, 403),
+  },
+});
+
+export function exportRoutes() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.openapi(getCasesCsv, async (c) => {
+    const deps = c.get('deps');
+    const q = c.req.valid('query');
+    const lang = q.lang ?? 'zh';
+    const period = periodOf(deps, q);
+    const batches = exportCaseBatches(deps.db, {
+      fromInstant: period.fromInstant,
+      toInstant: period.toInstant,
+      ...(q.status ? { status: q.status } : {}),
+      ...(q.type ? { typeCode: q.type } : {}),
+    });
+    async function* rows(): AsyncGenerator<CsvCell[][]> {
+      for await (const batch of batches) yield batch.map((x) => caseCells(x, deps.district, lang));
+    }
+    const body = csvStream(CASE_COLUMNS[lang], rows(), deps.logger);
+    return c.body(body, 200, CSV_HEADERS(`cases_${period.from}_${period.to}.csv`));
+  });
+
+  app.openapi(getStatsCsv, async (c) => {
+    const deps = c.get('deps');
+    const q = c.req.valid('query');
+    const lang = q.lang ?? 'zh';
+    const period = periodOf(deps, q);
+    const result = await computeStats(deps, period, q.groupBy, lang);
+    const lines = [
+      BOM + csvLine(STATS_COLUMNS[lang]),
+      ...result.groups.map((g: GroupStats) => csvLine([g.key, g.name, ...measureCells(g)])),
+      csvLine([null, TOTAL[lang], ...measureCells(result.totals)]),
+    ];
+    return c.body(lines.join(''), 200, CSV_HEADERS(`stats_${q.groupBy}_${period.from}_${period.to}.csv`));
+  });
+
+  return app;
+}

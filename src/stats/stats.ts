@@ -1,0 +1,408 @@
+import type { District } from '../district/district.schema.js';
+
+/**
+ * Hotline statistics (受理 / 签收 / 答复 / 回访), aggregated in code from the
+ * rows of the cases received in a period. Pure: no I/O. The repository pages
+ * through the rows; one accumulator turns them into counts, so the numbers
+ * are the same on every database engine by construction.
+ *
+ * What is counted, and at which level:
+ * - The period selects CASES by `received_at` (a cohort): every figure is
+ *   about the cases received in the period, whenever the work on them happened.
+ * - Case-level counts: `received`, `reopened`, and the ratings (`rated`,
+ *   `satisfied`, `basic`, `dissatisfied`, `solved`: every rating counts, one
+ *   per round, so a case rated dissatisfied, reopened and then rated
+ *   satisfied counts once in each).
+ * - Assignment-level counts: `dispatched` (every assignment: lead, co-handler
+ *   and jurisdiction), `signedOnTime`, `due`, `repliedOnTime`, `overdueNow`,
+ *   `returned`.
+ * - Grouped by bureau, each assignment counts under its unit, and the
+ *   case-level counts of a case count under every unit assigned to it. A case
+ *   with a lead and two co-handlers therefore appears in three bureau groups,
+ *   and the totals (each case, assignment and rating once) are not the sum of
+ *   the bureau groups. Grouped by type, jurisdiction or month every case
+ *   belongs to exactly one group and the groups add up to the totals.
+ */
+
+export const GROUP_BY = ['bureau', 'type', 'jurisdiction', 'month'] as const;
+export type GroupBy = (typeof GROUP_BY)[number];
+export type Lang = 'zh' | 'en';
+
+export interface StatsAssignment {
+  unitCode: string;
+  status: string;
+  signBy: string | null;
+  replyBy: string | null;
+  acceptedAt: string | null;
+  repliedAt: string | null;
+  returnedAt: string | null;
+}
+
+export interface StatsRating {
+  rating: string;
+  solved: boolean;
+}
+
+/** One case as the statistics see it: no text, no reporter. */
+export interface StatsCase {
+  id: string;
+  receivedAt: string;
+  status: string;
+  typeCode: string | null;
+  jurisdictionCode: string | null;
+  /** Reopened (重办) at least once. */
+  reopened: boolean;
+  assignments: StatsAssignment[];
+  ratings: StatsRating[];
+}
+
+export interface Counts {
+  /** Cases received (by bureau: cases assigned to the unit). */
+  received: number;
+  /** Assignments made. */
+  dispatched: number;
+  /** Assignments signed for by their sign-for deadline (accepted_at <= sign_deadline_at). */
+  signedOnTime: number;
+  /** Assignments replied to, or whose reply deadline has passed while they were still the unit's work. */
+  due: number;
+  /** Assignments replied to by their reply deadline (replied_at <= reply_deadline_at). */
+  repliedOnTime: number;
+  /** Open assignments past their sign-for or reply deadline now. */
+  overdueNow: number;
+  rated: number;
+  satisfied: number;
+  basic: number;
+  dissatisfied: number;
+  /** Ratings where the reporter said the problem was solved. */
+  solved: number;
+  /** Cases reopened at least once. */
+  reopened: number;
+  /** Assignments returned (退回) by their unit. */
+  returned: number;
+}
+
+export interface Measures extends Counts {
+  /** signedOnTime / dispatched; null when nothing was dispatched. */
+  responseRate: number | null;
+  /** repliedOnTime / due; null when nothing is due. */
+  resolutionRate: number | null;
+  /** (satisfied + basic) / rated; null when nothing was rated. */
+  satisfactionRate: number | null;
+}
+
+export type GroupKey = string | null;
+
+export interface GroupStats extends Measures {
+  /** Bureau, type or jurisdiction code, or `YYYY-MM`; null for cases without a type or without a known place. */
+  key: GroupKey;
+  name: string;
+}
+
+export interface StatsResult {
+  groups: GroupStats[];
+  totals: Measures;
+}
+
+export const COUNT_FIELDS = [
+  'received',
+  'dispatched',
+  'signedOnTime',
+  'due',
+  'repliedOnTime',
+  'overdueNow',
+  'rated',
+  'satisfied',
+  'basic',
+  'dissatisfied',
+  'solved',
+  'reopened',
+  'returned',
+] as const satisfies ReadonlyArray<keyof Counts>;
+
+export const RATE_FIELDS = ['responseRate', 'resolutionRate', 'satisfactionRate'] as const satisfies ReadonlyArray<keyof Measures>;
+
+export function emptyCounts(): Counts {
+  return {
+    received: 0,
+    dispatched: 0,
+    signedOnTime: 0,
+    due: 0,
+    repliedOnTime: 0,
+    overdueNow: 0,
+    rated: 0,
+    satisfied: 0,
+    basic: 0,
+    dissatisfied: 0,
+    solved: 0,
+    reopened: 0,
+    returned: 0,
+  };
+}
+
+/** A ratio rounded to 4 decimals, or null when there is nothing to divide by. */
+export function rate(numerator: number, denominator: number): number | null {
+  if (denominator === 0) return null;
+  return Math.round((numerator / denominator) * 10_000) / 10_000;
+}
+
+export function withRates(c: Counts): Measures {
+  return {
+    ...c,
+    responseRate: rate(c.signedOnTime, c.dispatched),
+    resolutionRate: rate(c.repliedOnTime, c.due),
+    satisfactionRate: rate(c.satisfied + c.basic, c.rated),
+  };
+}
+
+/** Cases in these statuses have no work left, whatever their assignments say. */
+const FINISHED_CASE = new Set(['closed', 'merged', 'transferred']);
+/** Assignments in these statuses are no longer the unit's work. */
+const LET_GO = new Set(['returned', 'released']);
+const OPEN_ASSIGNMENT = new Set(['pending', 'accepted']);
+
+const ms = (iso: string) => Date.parse(iso);
+const notAfter = (at: string, deadline: string | null) => deadline === null || ms(at) <= ms(deadline);
+const passed = (deadline: string | null, now: number) => deadline !== null && ms(deadline) < now;
+
+export interface AssignmentFacts {
+  signedOnTime: boolean;
+  due: boolean;
+  repliedOnTime: boolean;
+  overdueNow: boolean;
+  returned: boolean;
+}
+
+/**
+ * The per-assignment definitions. An assignment without a deadline cannot
+ * miss it. A returned or released assignment, or one of a case that is closed,
+ * merged or transferred, is not due unless it was replied to (it stopped being
+ * the unit's work), and is never overdue. `dispatched` counts every
+ * assignment: the response rate is signed on time / all assignments made.
+ */
+export function assignmentFacts(a: StatsAssignment, caseOpen: boolean, now: number): AssignmentFacts {
+  const signedOnTime = a.acceptedAt !== null && notAfter(a.acceptedAt, a.signBy);
+  const repliedOnTime = a.repliedAt !== null && notAfter(a.repliedAt, a.replyBy);
+  const open = caseOpen && OPEN_ASSIGNMENT.has(a.status);
+  const due = a.repliedAt !== null || (caseOpen && !LET_GO.has(a.status) && passed(a.replyBy, now));
+  const overdueNow =
+    open && ((a.acceptedAt === null && passed(a.signBy, now)) || (a.repliedAt === null && passed(a.replyBy, now)));
+  return { signedOnTime, due, repliedOnTime, overdueNow, returned: a.returnedAt !== null || a.status === 'returned' };
+}
+
+function addAssignment(to: Counts, f: AssignmentFacts): void {
+  to.dispatched += 1;
+  if (f.signedOnTime) to.signedOnTime += 1;
+  if (f.due) to.due += 1;
+  if (f.repliedOnTime) to.repliedOnTime += 1;
+  if (f.overdueNow) to.overdueNow += 1;
+  if (f.returned) to.returned += 1;
+}
+
+function addCaseLevel(to: Counts, c: StatsCase): void {
+  to.received += 1;
+  if (c.reopened) to.reopened += 1;
+  for (const r of c.ratings) {
+    to.rated += 1;
+    if (r.rating === 'satisfied') to.satisfied += 1;
+    else if (r.rating === 'basic') to.basic += 1;
+    else if (r.rating === 'dissatisfied') to.dissatisfied += 1;
+    if (r.solved) to.solved += 1;
+  }
+}
+
+/** `YYYY-MM-DD HH:mm:ss` of an instant on the wall clock of a time zone. */
+export function localDateTime(instant: Date | string, timeZone: string): string {
+  const p = wallClock(typeof instant === 'string' ? new Date(instant) : instant, timeZone);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+}
+
+/** `YYYY-MM-DD` of an instant in a time zone. */
+export function localDate(instant: Date | string, timeZone: string): string {
+  return localDateTime(instant, timeZone).slice(0, 10);
+}
+
+/** `YYYY-MM` of an instant in a time zone. */
+export function localMonth(instant: Date | string, timeZone: string): string {
+  return localDateTime(instant, timeZone).slice(0, 7);
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function wallClock(d: Date, timeZone: string): Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', string> {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+    });
+    formatters.set(timeZone, f);
+  }
+  const out = { year: '', month: '', day: '', hour: '', minute: '', second: '' };
+  for (const part of f.formatToParts(d)) {
+    if (part.type in out) out[part.type as keyof typeof out] = part.value;
+  }
+  return out;
+}
+
+/** The instant a local calendar day (`YYYY-MM-DD`) begins in a time zone. */
+export function startOfLocalDay(date: string, timeZone: string): Date {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const guess = Date.UTC(y, m - 1, d);
+  const offsetAt = (t: number) => {
+    const p = wallClock(new Date(t), timeZone);
+    return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - t;
+  };
+  let t = guess - offsetAt(guess);
+  // Across a DST change the offset at the result differs from the guess's: one correction settles it.
+  t = guess - offsetAt(t);
+  return new Date(t);
+}
+
+/** Adds calendar days to a `YYYY-MM-DD` date. */
+export function addDays(date: string, days: number): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
+}
+
+export function isCalendarDate(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  return addDays(value, 0) === value;
+}
+
+export interface StatsPeriod {
+  /** First local day, inclusive. */
+  from: string;
+  /** Last local day, inclusive. */
+  to: string;
+  /** [fromInstant, toInstant) as ISO UTC timestamps, for the query on received_at. */
+  fromInstant: string;
+  toInstant: string;
+}
+
+/** The period of a query: defaults to the last 30 days ending today (local), both ends inclusive. */
+export function resolvePeriod(q: { from?: string; to?: string }, now: Date, timeZone: string): StatsPeriod {
+  const to = q.to ?? localDate(now, timeZone);
+  const from = q.from ?? addDays(to, -29);
+  return {
+    from,
+    to,
+    fromInstant: startOfLocalDay(from, timeZone).toISOString(),
+    toInstant: startOfLocalDay(addDays(to, 1), timeZone).toISOString(),
+  };
+}
+
+export interface AccumulatorOptions {
+  groupBy: GroupBy;
+  now: Date;
+  timeZone: string;
+  /**
+   * Which groups count in the totals (all when absent). The public view
+   * leaves hidden groups out of the totals too, or totals minus the shown
+   * groups would give the hidden ones away.
+   */
+  inTotals?: (key: GroupKey) => boolean;
+}
+
+export interface StatsAccumulator {
+  add(c: StatsCase): void;
+  /** Counts per group key, in no particular order. */
+  counts(): ReadonlyMap<GroupKey, Counts>;
+  totals(): Counts;
+}
+
+export function createStatsAccumulator(opts: AccumulatorOptions): StatsAccumulator {
+  const groups = new Map<GroupKey, Counts>();
+  const totals = emptyCounts();
+  const now = opts.now.getTime();
+  const group = (key: GroupKey) => {
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = emptyCounts()));
+    return g;
+  };
+  const caseKey = (c: StatsCase): GroupKey => {
+    switch (opts.groupBy) {
+      case 'type':
+        return c.typeCode;
+      case 'jurisdiction':
+        return c.jurisdictionCode;
+      case 'month':
+        return localMonth(c.receivedAt, opts.timeZone);
+      case 'bureau':
+        throw new Error('bureau groups come from the assignments');
+    }
+  };
+
+  return {
+    add(c) {
+      const caseOpen = !FINISHED_CASE.has(c.status);
+      const keys: GroupKey[] =
+        opts.groupBy === 'bureau' ? [...new Set(c.assignments.map((a) => a.unitCode))] : [caseKey(c)];
+      for (const key of keys) addCaseLevel(group(key), c);
+      // A case without assignments (triage, transferred) has no bureau but is still received.
+      if (!opts.inTotals || keys.some(opts.inTotals)) addCaseLevel(totals, c);
+      for (const a of c.assignments) {
+        const key = opts.groupBy === 'bureau' ? a.unitCode : keys[0]!;
+        const facts = assignmentFacts(a, caseOpen, now);
+        addAssignment(group(key), facts);
+        if (!opts.inTotals || opts.inTotals(key)) addAssignment(totals, facts);
+      }
+    },
+    counts: () => groups,
+    totals: () => totals,
+  };
+}
+
+const NO_TYPE: Record<Lang, string> = { zh: '未分类', en: 'unclassified' };
+const NO_PLACE: Record<Lang, string> = { zh: '属地不明', en: 'place unknown' };
+
+/** The display name of a group, from the district file. */
+export function groupName(district: District, groupBy: GroupBy, key: GroupKey, lang: Lang): string {
+  switch (groupBy) {
+    case 'bureau':
+      return key === null ? '' : (district.units.get(key)?.name[lang] ?? key);
+    case 'type':
+      return key === null ? NO_TYPE[lang] : (district.types.get(key)?.name[lang] ?? key);
+    case 'jurisdiction':
+      return key === null ? NO_PLACE[lang] : (district.jurisdictions.get(key)?.name[lang] ?? district.units.get(key)?.name[lang] ?? key);
+    case 'month': {
+      if (key === null) return '';
+      const [y, m] = key.split('-');
+      return lang === 'zh' ? `${y}年${Number(m)}月` : key;
+    }
+  }
+}
+
+/** Groups in the district file's order (months in time order); unknown codes by code, null last. */
+function groupOrder(district: District, groupBy: GroupBy): (a: GroupKey, b: GroupKey) => number {
+  const order =
+    groupBy === 'bureau'
+      ? [...district.units.keys()]
+      : groupBy === 'type'
+        ? [...district.types.keys()]
+        : groupBy === 'jurisdiction'
+          ? [...district.jurisdictions.keys()]
+          : [];
+  const rank = new Map(order.map((k, i) => [k, i] as const));
+  return (a, b) => {
+    if (a === b) return 0;
+    if (a === null) return 1;
+    if (b === null) return -1;
+    const ra = rank.get(a) ?? Number.MAX_SAFE_INTEGER;
+    const rb = rank.get(b) ?? Number.MAX_SAFE_INTEGER;
+    return ra - rb || (a < b ? -1 : 1);
+  };
+}
+
+/** Named, ordered groups with their rates. */
+export function finishStats(acc: StatsAccumulator, district: District, groupBy: GroupBy, lang: Lang): StatsResult {
+  const keys = [...acc.counts().keys()].sort(groupOrder(district, groupBy));
+  return {
+    groups: keys.map((key) => ({ key, name: groupName(district, groupBy, key, lang), ...withRates(acc.counts().get(key)!) })),
+    totals: withRates(acc.totals()),
+  };
+}
