@@ -1,10 +1,12 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { listAssignments } from '../db/repositories/assignments.repository.js';
+import { listAssignments, type Assignment } from '../db/repositories/assignments.repository.js';
 import { findCaseByTrackingCode } from '../db/repositories/cases.repository.js';
-import { listEvents } from '../db/repositories/events.repository.js';
+import { listEvents, type CaseEvent } from '../db/repositories/events.repository.js';
 import { CASE_STATUSES } from '../src/domain/case.js';
 import { normalizeTrackingCode } from '../src/domain/tracking-code.js';
 import { AppError } from '../src/errors.js';
+import { maskPhonesInText } from '../src/pipeline/extract.js';
+import { latestRating, RATINGS } from '../src/workflow/feedback.js';
 import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
 import { validationHook } from './validation.js';
@@ -25,6 +27,14 @@ export const publicCaseSchema = z
     dispatchedAt: z.string().nullable(),
     deadlines: z.object({ signBy: z.string().nullable(), replyBy: z.string().nullable(), rateBy: z.string().nullable() }),
     history: z.array(z.object({ status: z.string(), at: z.string(), note: z.string().nullable() })),
+    reply: z
+      .object({ text: z.string(), at: z.string() })
+      .nullable()
+      .openapi({ description: "The lead bureau's public reply (phone numbers masked); null until it replies." }),
+    rating: z
+      .object({ rating: z.enum(RATINGS), solved: z.boolean(), at: z.string() })
+      .nullable()
+      .openapi({ description: "The reporter's latest rating of a reply; null until rated." }),
   })
   .openapi('PublicCase');
 
@@ -53,9 +63,10 @@ export function trackRoutes() {
     const code = normalizeTrackingCode(c.req.valid('param').trackingCode);
     const found = code ? await findCaseByTrackingCode(deps.db, code) : null;
     if (!found) throw new AppError('not_found', 'no case with this tracking code');
-    const [assignments, events] = await Promise.all([
+    const [assignments, events, rating] = await Promise.all([
       listAssignments(deps.db, found.id),
       listEvents(deps.db, found.id, { publicOnly: true }),
+      latestRating(deps.db, found.id),
     ]);
     const unitOf = (codeOrNull: string | null | undefined) => {
       if (!codeOrNull) return null;
@@ -80,9 +91,33 @@ export function trackRoutes() {
         history: events
           .filter((e) => e.toStatus)
           .map((e) => ({ status: e.toStatus!, at: e.at, note: e.note })),
+        reply: publicReply(lead, events),
+        rating: rating ? { rating: rating.rating, solved: rating.solved, at: rating.at } : null,
       },
       200,
     );
   });
   return app;
+}
+
+/**
+ * The lead bureau's answer as the public sees it: the current reply on its
+ * assignment, or else (after reopening cleared it) the last public reply
+ * event of the lead. Phone numbers in it are masked.
+ */
+function publicReply(
+  lead: Assignment | undefined,
+  events: CaseEvent[],
+): { text: string; at: string } | null {
+  if (!lead) return null;
+  if (lead.replyText && lead.repliedAt) return { text: maskPhonesInText(lead.replyText), at: lead.repliedAt };
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const e = events[i]!;
+    if (e.kind !== 'reply') continue;
+    const unit = e.data?.unit;
+    if (unit !== undefined && unit !== lead.unitCode) continue;
+    const text = typeof e.data?.text === 'string' ? e.data.text : e.note;
+    if (text) return { text: maskPhonesInText(text), at: e.at };
+  }
+  return null;
 }

@@ -4,7 +4,16 @@ import { listStalePendingDeliveries } from '../db/repositories/deliveries.reposi
 import { outboxSize } from '../db/repositories/outbox.repository.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../src/clock.js';
+import type { District } from '../src/district/district.schema.js';
 import type { Logger } from '../src/logger.js';
+import type { WorkCalendar } from '../src/pipeline/deadlines.js';
+import {
+  checkDeadlines,
+  dueTimers,
+  futureWakeUps,
+  remindersSent,
+  TIMED_STATUSES,
+} from '../src/workflow/deadline-check.js';
 import { jobId } from './jobs.js';
 import type { JobTransport } from './transport.js';
 
@@ -14,8 +23,17 @@ import type { JobTransport } from './transport.js';
  * are not where they should be. Every case still `received`, and every
  * delivery still pending, past a grace period gets its job back.
  */
+export interface ReconcileResult {
+  intake: number;
+  dispatch: number;
+  /** Cases whose due timers the deadline sweep applied. */
+  deadlines: number;
+  /** Deadline wake-up jobs the sweep had to re-create. */
+  wakeUps: number;
+}
+
 export interface Reconciler {
-  runOnce(): Promise<{ intake: number; dispatch: number }>;
+  runOnce(): Promise<ReconcileResult>;
   stop(): Promise<void>;
 }
 
@@ -27,12 +45,32 @@ export function createReconciler(opts: {
   intervalMs: number;
   graceMs: number;
   batchSize?: number;
+  /** Enables the deadline sweep (timers are computed from the district file and its calendar). */
+  district?: District;
+  calendar?: WorkCalendar;
 }): Reconciler {
   const batchSize = opts.batchSize ?? 1000;
-  let running: Promise<{ intake: number; dispatch: number }> | null = null;
+  let running: Promise<ReconcileResult> | null = null;
   let stopped = false;
 
-  async function reconcile(): Promise<{ intake: number; dispatch: number }> {
+  async function reconcile(): Promise<ReconcileResult> {
+    // Deadlines fall due whether or not Redis answers: the sweep runs even
+    // when re-enqueueing failed (its notifications wait in the outbox).
+    const jobs = await reconcileJobs().then(
+      (value) => ({ value, error: null }),
+      (error: unknown) => ({ value: null, error }),
+    );
+    let swept = { deadlines: 0, wakeUps: 0 };
+    if (opts.district && opts.calendar && !stopped) {
+      const { district, calendar } = opts;
+      const result = await sweepDeadlines({ ...opts, district, calendar }, opts.clock.now(), { batchSize });
+      swept = { deadlines: result.checked.length, wakeUps: result.wakeUpsAdded };
+    }
+    if (!jobs.value) throw jobs.error;
+    return { ...jobs.value, ...swept };
+  }
+
+  async function reconcileJobs(): Promise<{ intake: number; dispatch: number }> {
     // While the outbox still holds entries the relay has not moved, those
     // cases are not lost; their jobs are about to be created.
     if ((await outboxSize(opts.db)) > batchSize) return { intake: 0, dispatch: 0 };
@@ -58,7 +96,7 @@ export function createReconciler(opts: {
     return { intake, dispatch };
   }
 
-  function runOnce(): Promise<{ intake: number; dispatch: number }> {
+  function runOnce(): Promise<ReconcileResult> {
     if (!running) {
       running = reconcile().finally(() => {
         running = null;
@@ -84,4 +122,145 @@ export function createReconciler(opts: {
       if (running) await running.catch(() => undefined);
     },
   };
+}
+
+export interface SweepDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  district: District;
+  calendar: WorkCalendar;
+  /** Without a transport the sweep only applies what is due (e.g. a Workers cron with its own queue). */
+  transport?: JobTransport;
+  logger?: Logger;
+}
+
+export interface SweepResult {
+  /** Cases on which something was due and applied. */
+  checked: string[];
+  /** What was applied, as checkDeadlines reports it. */
+  actions: string[];
+  /** Future wake-up jobs that were missing (or had failed) and were re-created. */
+  wakeUpsAdded: number;
+}
+
+/**
+ * The deadline timers' safety net. BullMQ delays run on real time and die
+ * with Redis, so each pass (1) applies whatever is due at `now` and not done
+ * yet — a reminder, an overdue mark, supervision, or the end of a rating
+ * window — on every open case, and (2) makes sure each open case's next wake-up
+ * job exists, so timers lost with Redis come back (one Redis round trip per
+ * open case and pass). Both are
+ * idempotent: the database says what has been done.
+ */
+export async function sweepDeadlines(deps: SweepDeps, now: Date, opts: { batchSize?: number } = {}): Promise<SweepResult> {
+  const batchSize = opts.batchSize ?? 1000;
+  const at = now.toISOString();
+  const remindBeforeMs = deps.district.file.supervision.remindBeforeHours * 3_600_000;
+  // Nothing can be due on an assignment before its reminder instant.
+  const horizon = new Date(now.getTime() + remindBeforeMs).toISOString();
+
+  const dueCases = new Set<string>();
+  // The next wake-up of each case. Only the next one is ensured: whatever
+  // falls due later is applied by a pass of this sweep at the latest, and the
+  // pass after the next wake-up ensures the one after it.
+  const nextWakeUp = new Map<string, string>();
+  const addWakeUp = (caseId: string, instant: string) => {
+    const current = nextWakeUp.get(caseId);
+    if (!current || instant < current) nextWakeUp.set(caseId, instant);
+  };
+
+  // Replies waiting for a rating: closing when the window is over, or a wake-up at its end.
+  let afterCase: string | undefined;
+  for (;;) {
+    let q = deps.db
+      .selectFrom('cases')
+      .select(['id', 'rate_deadline_at'])
+      .where('status', '=', 'replied')
+      .where('rate_deadline_at', 'is not', null);
+    if (afterCase) q = q.where('id', '>', afterCase);
+    const rows = await q.orderBy('id').limit(batchSize).execute();
+    for (const r of rows) {
+      if (r.rate_deadline_at! <= at) dueCases.add(r.id);
+      else addWakeUp(r.id, r.rate_deadline_at!);
+    }
+    if (rows.length < batchSize) break;
+    afterCase = rows[rows.length - 1]!.id;
+  }
+
+  // Assignments running against a deadline.
+  let afterAssignment: string | undefined;
+  for (;;) {
+    let q = deps.db
+      .selectFrom('assignments as a')
+      .innerJoin('cases as c', 'c.id', 'a.case_id')
+      .select([
+        'a.id',
+        'a.case_id',
+        'a.unit_code',
+        'a.status',
+        'a.sign_deadline_at',
+        'a.reply_deadline_at',
+        'a.sign_overdue_at',
+        'a.reply_overdue_at',
+        'a.supervised_at',
+      ])
+      .where('c.status', 'in', [...TIMED_STATUSES])
+      .where('a.status', 'in', ['pending', 'accepted']);
+    if (afterAssignment) q = q.where('a.id', '>', afterAssignment);
+    const rows = await q.orderBy('a.id').limit(batchSize).execute();
+    const assignments = rows.map((r) => ({
+      caseId: r.case_id,
+      unitCode: r.unit_code,
+      status: r.status as 'pending' | 'accepted',
+      deadlines: { signBy: r.sign_deadline_at, replyBy: r.reply_deadline_at },
+      signOverdueAt: r.sign_overdue_at,
+      replyOverdueAt: r.reply_overdue_at,
+      supervisedAt: r.supervised_at,
+    }));
+    const near = assignments.filter(
+      (a) =>
+        (a.status === 'pending' && a.deadlines.signBy !== null && a.deadlines.signBy <= horizon) ||
+        (a.deadlines.replyBy !== null && a.deadlines.replyBy <= horizon),
+    );
+    const reminded = await remindersSent(deps.db, [...new Set(near.map((a) => a.caseId))]);
+    for (const a of near) {
+      if (dueTimers(deps.district, deps.calendar, a, now, reminded).length > 0) dueCases.add(a.caseId);
+    }
+    for (const a of assignments) {
+      for (const instant of futureWakeUps(deps.district, deps.calendar, a, now)) addWakeUp(a.caseId, instant);
+    }
+    if (rows.length < batchSize) break;
+    afterAssignment = rows[rows.length - 1]!.id;
+  }
+
+  const checked: string[] = [];
+  const actions: string[] = [];
+  for (const caseId of dueCases) {
+    try {
+      const done = await checkDeadlines(deps, caseId, now);
+      if (done.length > 0) {
+        checked.push(caseId);
+        actions.push(...done.map((d) => `${caseId}: ${d}`));
+      }
+    } catch (err) {
+      // A staff action on the same case won the race; the next pass sees the new state.
+      deps.logger?.debug({ caseId, err: (err as Error).message }, 'deadline sweep skipped a case');
+    }
+  }
+
+  let wakeUpsAdded = 0;
+  if (deps.transport) {
+    try {
+      for (const [caseId, instant] of nextWakeUp) {
+        const payload = { caseId, at: instant };
+        const outcome = await deps.transport.ensure({ name: 'deadline', jobId: jobId.deadline(payload), payload, runAt: new Date(instant) });
+        if (outcome !== 'present') wakeUpsAdded += 1;
+      }
+    } catch (err) {
+      // Redis is away: the due timers were applied above; wake-ups are re-created on the next pass.
+      deps.logger?.debug({ err: (err as Error).message }, 'deadline wake-ups not ensured');
+    }
+  }
+  if (checked.length + wakeUpsAdded > 0) deps.logger?.info({ cases: checked.length, wakeUpsAdded }, 'deadline sweep');
+  return { checked, actions, wakeUpsAdded };
 }

@@ -2,18 +2,23 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { AppEnv } from '../handlers/app-env.js';
+import { caseRoutes } from '../handlers/cases.routes.js';
+import { dispatchDeskRoutes } from '../handlers/dispatch-desk.routes.js';
 import { docsRoutes } from '../handlers/docs.routes.js';
 import { BEARER_SCHEME } from '../handlers/auth.middleware.js';
+import { feedbackRoutes } from '../handlers/feedback.routes.js';
+import { exportRoutes } from '../handlers/export.routes.js';
 import { healthRoutes } from '../handlers/health.routes.js';
 import { meRoutes } from '../handlers/me.routes.js';
 import { reportRoutes } from '../handlers/reports.routes.js';
+import { statsRoutes } from '../handlers/stats.routes.js';
 import { trackRoutes } from '../handlers/track.routes.js';
 import { validationHook } from '../handlers/validation.js';
 import type { Deps } from './deps.js';
 import { AppError, errorBody } from './errors.js';
 
 /** Every router of the service, mounted in one list. */
-const ROUTERS = [healthRoutes, reportRoutes, trackRoutes, meRoutes];
+const ROUTERS = [healthRoutes, reportRoutes, trackRoutes, meRoutes, feedbackRoutes, statsRoutes, exportRoutes, caseRoutes, dispatchDeskRoutes];
 
 export function createApp(deps: Deps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

@@ -45,6 +45,8 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
       logger: deps.logger,
       intervalMs: env.RECONCILE_INTERVAL_MS,
       graceMs: env.RECONCILE_GRACE_MS,
+      district: deps.district,
+      calendar: deps.calendar,
     });
   }
 

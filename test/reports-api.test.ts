@@ -248,6 +248,8 @@ describe('GET /api/v1/track/:trackingCode', () => {
       receivedAt: expect.any(String),
       dispatchedAt: expect.any(String),
       deadlines: { signBy: expect.any(String), replyBy: expect.any(String), rateBy: null },
+      reply: null,
+      rating: null,
       history: [
         { status: 'received', at: expect.any(String), note: '已受理' },
         { status: 'dispatched', at: expect.any(String), note: '已派发至区环保局办理' },

@@ -11,6 +11,9 @@ import type { ProcessorDeps } from './processor-deps.js';
 export function createDeadlineProcessor(deps: ProcessorDeps) {
   return async function processDeadline({ caseId }: JobPayloads['deadline']): Promise<string> {
     const done = await checkDeadlines(deps, caseId);
-    return done.length > 0 ? done.join(', ') : 'nothing due';
+    if (done.length === 0) return 'nothing due';
+    // Reminders and escalations wait in the outbox: move them now rather than on the next poll.
+    deps.kickOutbox();
+    return done.join(', ');
   };
 }

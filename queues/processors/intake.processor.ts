@@ -9,6 +9,7 @@ import { asksAnonymity, decideUrgency, extractJurisdiction } from '../../src/pip
 import { dispatchDeadlines } from '../../src/pipeline/deadlines.js';
 import { decideRoute } from '../../src/pipeline/route.js';
 import { queueNotification, scheduleDeadlineChecks } from '../../src/workflow/notifications.js';
+import { wakeUpsFor } from '../../src/workflow/deadline-check.js';
 import { outboxEntry, type JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
 
@@ -118,7 +119,7 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
         { caseId, audience: 'reporter', kind: status === 'transferred' ? 'transferred' : 'dispatched', data: { lead } },
         now,
       );
-      if (status === 'dispatched') await scheduleDeadlineChecks(trx, caseId, [deadlines.signBy, deadlines.replyBy], now);
+      if (status === 'dispatched') await scheduleDeadlineChecks(trx, caseId, wakeUpsFor(district, deps.calendar, deadlines), now);
 
       const deliveries = decision.assignments
         .filter((a) => district.units.get(a.unit)?.webhook)

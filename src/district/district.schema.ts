@@ -117,8 +117,18 @@ export const districtFileSchema = z
         normal: stageDeadlines,
         urgent: stageDeadlines,
         byType: z.record(z.string(), z.object({ normal: stageDeadlines.optional(), urgent: stageDeadlines.optional() }).strict()).default({}),
+        /** The shorter deadlines of a case reopened after a dissatisfied rating (重办); reply defaults to half the normal one. */
+        reopened: stageDeadlines.optional(),
       })
       .strict(),
+    /** Timers around each deadline: a reminder (催办) before it, supervision (督办) some working days after it. */
+    supervision: z
+      .object({
+        remindBeforeHours: z.number().min(0).default(4),
+        superviseAfterWorkingDays: z.number().int().min(0).default(2),
+      })
+      .strict()
+      .default({ remindBeforeHours: 4, superviseAfterWorkingDays: 2 }),
     calendar: z
       .object({
         extraDaysOff: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD')).default([]),
@@ -126,6 +136,11 @@ export const districtFileSchema = z
       })
       .strict()
       .default({ extraDaysOff: [], extraWorkdays: [] }),
+    /** Public statistics hide groups with fewer cases than this, so a small group cannot point at a reporter. */
+    publicStats: z
+      .object({ minGroupSize: z.number().int().min(1).default(5) })
+      .strict()
+      .default({ minGroupSize: 5 }),
   })
   .strict();
 

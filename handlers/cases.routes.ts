@@ -1,0 +1,476 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { fileTypeFromBuffer } from 'file-type';
+import { bodyLimit } from 'hono/body-limit';
+import { listAssignments } from '../db/repositories/assignments.repository.js';
+import { listAttachments } from '../db/repositories/attachments.repository.js';
+import { listAssignmentsFor, listCases } from '../db/repositories/case-queries.repository.js';
+import { findCase } from '../db/repositories/cases.repository.js';
+import { CASE_STATUSES } from '../src/domain/case.js';
+import { AppError } from '../src/errors.js';
+import {
+  acceptAssignment,
+  MAX_EXTENSION_DAYS,
+  recordProgress,
+  replyAssignment,
+  requestExtension,
+  RETURN_REASONS,
+  returnAssignment,
+  type ReplyFile,
+} from '../src/workflow/bureau.js';
+import { MAX_JSON_BYTES, MAX_PHOTO_BYTES, MAX_PHOTOS } from './reports.routes.js';
+import { buildCaseView, caseSummary, requireReadAccess } from '../src/workflow/case-view.js';
+import type { AppEnv } from './app-env.js';
+import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
+import { errorResponses } from './error-schema.js';
+import { validationHook } from './validation.js';
+
+/**
+ * Cases as staff see them (any staff role reads; a bureau only its own
+ * cases), and the bureau's work on its assignment: sign for, return,
+ * progress, reply, ask for more time.
+ */
+
+const unit = z.object({ code: z.string(), name: z.string() });
+const deadlines = z.object({ signBy: z.string().nullable(), replyBy: z.string().nullable(), rateBy: z.string().nullable() });
+const assignmentDeadlines = z.object({ signBy: z.string().nullable(), replyBy: z.string().nullable() });
+const role = z.enum(['lead', 'co', 'jurisdiction']);
+const assignmentStatus = z.enum(['pending', 'accepted', 'replied', 'returned', 'released']);
+
+export const caseSummarySchema = z
+  .object({
+    id: z.string(),
+    trackingCode: z.string(),
+    status: z.enum(CASE_STATUSES),
+    type: unit.nullable(),
+    excerpt: z.string().openapi({ description: 'The first 80 characters; phone numbers masked for bureaus.' }),
+    urgent: z.boolean(),
+    overdue: z.boolean(),
+    supervised: z.boolean(),
+    extended: z.boolean(),
+    receivedAt: z.string(),
+    dispatchedAt: z.string().nullable(),
+    deadlines,
+    lead: unit.nullable(),
+    jurisdiction: unit.nullable(),
+    myAssignment: z
+      .object({ role, status: assignmentStatus, deadlines: assignmentDeadlines })
+      .nullable()
+      .openapi({ description: "A bureau's own assignment on the case; null for other roles." }),
+  })
+  .openapi('CaseSummary');
+
+export const caseViewSchema = z
+  .object({
+    id: z.string(),
+    trackingCode: z.string(),
+    channel: z.string(),
+    status: z.enum(CASE_STATUSES),
+    round: z.number().int(),
+    text: z.string(),
+    address: z.string().nullable(),
+    location: z.object({ lat: z.number(), lng: z.number() }).nullable(),
+    occurredAt: z.string().nullable(),
+    jurisdiction: unit.nullable(),
+    placeSource: z.string().nullable(),
+    flags: z.array(z.string()),
+    triageReason: z.string().nullable(),
+    type: z
+      .object({
+        code: z.string().nullable(),
+        name: z.string().nullable(),
+        confidence: z.number().nullable(),
+        evidence: z.array(z.object({ phrase: z.string(), weight: z.number(), source: z.enum(['rule', 'model']) })),
+        runnerUp: z.object({ type: z.string(), confidence: z.number() }).nullable(),
+        classifiedAs: z.string().nullable().openapi({ description: "The machine's type; differs from `code` after a dispatcher's correction." }),
+      })
+      .nullable(),
+    urgent: z.boolean(),
+    anonymous: z.boolean(),
+    overdue: z.boolean(),
+    supervisedAt: z.string().nullable(),
+    extended: z.boolean(),
+    receivedAt: z.string(),
+    dispatchedAt: z.string().nullable(),
+    repliedAt: z.string().nullable(),
+    closedAt: z.string().nullable(),
+    closeReason: z.string().nullable(),
+    mergedInto: z.object({ id: z.string(), trackingCode: z.string() }).nullable(),
+    deadlines,
+    reporter: z
+      .object({ name: z.string().nullable(), phone: z.string().nullable() })
+      .nullable()
+      .openapi({ description: 'Operators, dispatchers and admins; a bureau only when the reporter agreed and is not anonymous.' }),
+    photos: z.array(z.object({ id: z.string(), mime: z.string(), size: z.number() })),
+    replyAttachments: z
+      .array(z.object({ id: z.string(), mime: z.string(), size: z.number() }))
+      .openapi({ description: 'Files attached to replies; fetched like photos.' }),
+    assignments: z.array(
+      z.object({
+        bureau: unit,
+        role,
+        status: assignmentStatus,
+        round: z.number().int(),
+        deadlines: assignmentDeadlines,
+        acceptedAt: z.string().nullable(),
+        repliedAt: z.string().nullable(),
+        reply: z.string().nullable(),
+        returnedAt: z.string().nullable(),
+        returnReason: z.string().nullable(),
+        releasedAt: z.string().nullable(),
+        overdue: z.object({ sign: z.string().nullable(), reply: z.string().nullable() }),
+        supervisedAt: z.string().nullable(),
+      }),
+    ),
+    deliveries: z.array(
+      z.object({
+        unit,
+        channel: z.string(),
+        status: z.string(),
+        attempts: z.number(),
+        deliveredAt: z.string().nullable(),
+        lastError: z.string().nullable(),
+      }),
+    ),
+    events: z.array(
+      z.object({
+        id: z.number(),
+        at: z.string(),
+        kind: z.string(),
+        actor: z.object({ type: z.string(), id: z.string().nullable(), role: z.string().nullable() }),
+        fromStatus: z.string().nullable(),
+        toStatus: z.string().nullable(),
+        note: z.string().nullable(),
+        data: z.record(z.string(), z.unknown()).nullable(),
+        public: z.boolean(),
+      }),
+    ),
+    extensionRequests: z.array(
+      z.object({ id: z.string(), unit, workingDays: z.number().int(), reason: z.string(), status: z.string(), requestedAt: z.string() }),
+    ),
+  })
+  .openapi('StaffCase');
+
+const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).transform((v) => new Date(v).toISOString());
+const nonEmpty = (max: number) =>
+  z
+    .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `at most ${max} characters`);
+
+const listQuery = z.object({
+  status: z.enum(CASE_STATUSES).optional(),
+  type: z.string().max(60).optional(),
+  overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  receivedFrom: isoDateTime.optional(),
+  receivedTo: isoDateTime.optional(),
+  unit: z.string().max(60).optional().openapi({ description: 'Cases assigned to this unit (not for bureau accounts: they see their own).' }),
+  limit: z.coerce.number({ error: 'must be a number' }).int().min(1).max(100, 'at most 100').optional(),
+  cursor: z.string().max(200).optional(),
+  page: z.coerce.number({ error: 'must be a number' }).int().min(1).max(10_000).optional(),
+});
+
+const idParam = z.object({ id: z.string().min(1).max(64) });
+const security = [{ [BEARER_SCHEME]: [] }];
+const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } }, required: true });
+const caseResponse = { description: 'The case after the action', content: { 'application/json': { schema: caseViewSchema } } };
+
+function encodeCursor(receivedAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([receivedAt, id]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { receivedAt: string; id: string } {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return { receivedAt: v[0], id: v[1] };
+  } catch {
+    // fall through
+  }
+  throw new AppError('validation_failed', 'invalid cursor', { cursor: 'not a cursor this service gave out' });
+}
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/api/v1/cases',
+  tags: ['cases'],
+  summary: 'List cases',
+  description:
+    'A bureau sees the cases assigned to its unit; operators, dispatchers and admins see all. Newest first; ' +
+    'page with `cursor` (from `nextCursor`) or `page`.',
+  security,
+  middleware: [authenticate()] as const,
+  request: { query: listQuery },
+  responses: {
+    200: {
+      description: 'One page',
+      content: { 'application/json': { schema: z.object({ items: z.array(caseSummarySchema), nextCursor: z.string().nullable() }).openapi('CaseList') } },
+    },
+    ...errorResponses(400, 401, 403),
+  },
+});
+
+const getRoute = createRoute({
+  method: 'get',
+  path: '/api/v1/cases/{id}',
+  tags: ['cases'],
+  summary: 'One case as staff see it',
+  description: 'Text, photos, place, type with evidence, assignments, deliveries, every event and the pending extension requests.',
+  security,
+  middleware: [authenticate()] as const,
+  request: { params: idParam },
+  responses: { 200: { description: 'The case', content: { 'application/json': { schema: caseViewSchema } } }, ...errorResponses(401, 403, 404) },
+});
+
+const photoRoute = createRoute({
+  method: 'get',
+  path: '/api/v1/cases/{id}/photos/{photoId}',
+  tags: ['cases'],
+  summary: "A photo of the case (the reporter's upload)",
+  security,
+  middleware: [authenticate()] as const,
+  request: { params: idParam.extend({ photoId: z.string().min(1).max(64) }) },
+  responses: {
+    200: { description: 'The image bytes', content: { 'image/*': { schema: z.string().openapi({ format: 'binary' }) } } },
+    ...errorResponses(401, 403, 404),
+  },
+});
+
+/** What every bureau action shares: bearer auth, bureau role, the case id, the staff view back. */
+const bureauCommon = {
+  method: 'post' as const,
+  tags: ['bureau work'],
+  security,
+  responses: { 200: caseResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+};
+const ownOnly = " Bureau accounts only, on their own assignment; another unit's case is 404.";
+
+const returnBody = z
+  .object({
+    reason: z.enum(RETURN_REASONS, { error: `must be one of ${RETURN_REASONS.join(', ')}` }),
+    note: nonEmpty(2000),
+  })
+  .openapi('ReturnInput');
+const progressBody = z.object({ note: nonEmpty(5000), public: z.boolean({ error: 'must be true or false' }).optional() }).openapi('ProgressInput');
+const replyBody = z
+  .object({
+    text: nonEmpty(10_000),
+    // Files come as multipart; naming the field keeps the JSON and form bodies distinct types.
+    attachments: z
+      .array(z.string())
+      .max(0, 'attach files with multipart/form-data')
+      .optional()
+      .openapi({ description: 'Always empty in JSON: send files as multipart/form-data.' }),
+  })
+  .openapi('ReplyInput');
+const attachmentFile = z.instanceof(File, { error: 'must be a file' });
+const replyForm = z.object({
+  text: nonEmpty(10_000),
+  attachments: z
+    .union([attachmentFile, z.array(attachmentFile)])
+    .optional()
+    .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]))
+    .pipe(
+      z
+        .array(
+          attachmentFile
+            .refine((f) => f.size > 0, 'a file is empty')
+            .refine((f) => f.size <= MAX_PHOTO_BYTES, `each file at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB`),
+        )
+        .max(MAX_PHOTOS, `at most ${MAX_PHOTOS} files`),
+    )
+    .openapi({ type: 'array', items: { type: 'string', format: 'binary' } }),
+});
+/** Images as for reports, and PDF (inspection reports, penalty decisions); checked by content. */
+const ATTACHMENT_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/heic', 'image/heif', 'image/avif', 'application/pdf']);
+
+async function readAttachments(files: File[]): Promise<ReplyFile[]> {
+  const out: ReplyFile[] = [];
+  for (const [i, file] of files.entries()) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const detected = await fileTypeFromBuffer(bytes);
+    if (!detected || !ATTACHMENT_TYPES.has(detected.mime)) {
+      throw new AppError('validation_failed', 'invalid attachments', {
+        [files.length > 1 ? `attachments.${i}` : 'attachments']: 'must be a JPEG, PNG, WebP, GIF, HEIC, AVIF image or a PDF',
+      });
+    }
+    out.push({ bytes, mime: detected.mime, ext: detected.ext });
+  }
+  return out;
+}
+const extendBody = z
+  .object({
+    workingDays: z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'at least 1').max(MAX_EXTENSION_DAYS, `at most ${MAX_EXTENSION_DAYS}`),
+    reason: nonEmpty(2000),
+  })
+  .openapi('ExtensionInput');
+
+const acceptRoute = createRoute({
+  ...bureauCommon,
+  middleware: [authenticate(), requireRoles('bureau')] as const,
+  path: '/api/v1/cases/{id}/accept',
+  summary: 'Sign for the assignment (签收)',
+  description: `The lead signing moves the case to \`accepted\`.${ownOnly}`,
+  request: { params: idParam },
+});
+const returnRoute = createRoute({
+  ...bureauCommon,
+  middleware: [authenticate(), requireRoles('bureau')] as const,
+  path: '/api/v1/cases/{id}/return',
+  summary: 'Return the assignment (退回)',
+  description: `Instead of signing for it, with a reason code and a note. The lead's return sends the case to triage; a co-handler's leaves it where it is.${ownOnly}`,
+  request: { params: idParam, body: json(returnBody) },
+});
+const progressRoute = createRoute({
+  ...bureauCommon,
+  middleware: [authenticate(), requireRoles('bureau')] as const,
+  path: '/api/v1/cases/{id}/progress',
+  summary: 'Record progress',
+  description: `A note; shown on the tracking page only with \`public: true\`.${ownOnly}`,
+  request: { params: idParam, body: json(progressBody) },
+});
+const replyRoute = createRoute({
+  ...bureauCommon,
+  middleware: [authenticate(), requireRoles('bureau')] as const,
+  path: '/api/v1/cases/{id}/reply',
+  summary: 'Reply (答复)',
+  description:
+    "After signing for it. JSON `{ text }`, or multipart with `text` and up to 5 `attachments` (images or PDF, 10 MB each). " +
+    `The case is \`replied\` once the lead and every co-handler still on the case have replied; the lead's text is public.${ownOnly}`,
+  request: {
+    params: idParam,
+    body: { required: false, content: { 'application/json': { schema: replyBody }, 'multipart/form-data': { schema: replyForm } } },
+  },
+});
+const extendRoute = createRoute({
+  method: 'post',
+  path: '/api/v1/cases/{id}/extend',
+  tags: ['bureau work'],
+  summary: 'Ask for more time on the reply deadline',
+  description: 'A dispatcher approves or refuses it. One open request per unit.',
+  security,
+  middleware: [authenticate(), requireRoles('bureau')] as const,
+  request: { params: idParam, body: json(extendBody) },
+  responses: {
+    201: {
+      description: 'The request, waiting for a dispatcher',
+      content: { 'application/json': { schema: z.object({ id: z.string(), status: z.literal('pending') }).openapi('ExtensionRequested') } },
+    },
+    ...errorResponses(400, 401, 403, 404, 409),
+  },
+});
+
+export function caseRoutes() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  // A reply with attachments may be large; anything else is small JSON.
+  app.use('/api/v1/cases/:id/reply', async (c, next) => {
+    const multipart = (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
+    const maxSize = multipart ? MAX_PHOTOS * MAX_PHOTO_BYTES + MAX_JSON_BYTES : MAX_JSON_BYTES;
+    const declared = c.req.header('content-length');
+    const tooLarge = () => new AppError('payload_too_large', `the request body is larger than ${Math.round(maxSize / 1024 / 1024)} MB`);
+    if (declared !== undefined) {
+      if (Number(declared) > maxSize) throw tooLarge();
+      return next();
+    }
+    return bodyLimit({
+      maxSize,
+      onError: () => {
+        throw tooLarge();
+      },
+    })(c, next);
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const deps = c.get('deps');
+    const principal = c.get('principal')!;
+    const q = c.req.valid('query');
+    let assignedTo: string | undefined = q.unit;
+    if (principal.role === 'bureau') {
+      if (q.unit !== undefined && q.unit !== principal.unitCode) throw new AppError('forbidden', 'a bureau account lists only its own cases');
+      assignedTo = principal.unitCode ?? '\u0000';
+    }
+    const limit = q.limit ?? 20;
+    const { rows, more } = await listCases(deps.db, {
+      assignedTo,
+      status: q.status,
+      type: q.type,
+      overdue: q.overdue,
+      receivedFrom: q.receivedFrom,
+      receivedTo: q.receivedTo,
+      limit,
+      after: q.cursor ? decodeCursor(q.cursor) : undefined,
+      page: q.page,
+    });
+    const assignments = await listAssignmentsFor(deps.db, rows.map((r) => r.case.id));
+    const items = rows.map((r) => caseSummary(deps.district, principal, r, assignments.get(r.case.id) ?? []));
+    const last = rows.at(-1);
+    return c.json({ items, nextCursor: more && last ? encodeCursor(last.case.receivedAt, last.case.id) : null }, 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const deps = c.get('deps');
+    return c.json(await buildCaseView(deps, c.get('principal')!, c.req.valid('param').id), 200);
+  });
+
+  app.openapi(photoRoute, async (c) => {
+    const deps = c.get('deps');
+    const { id, photoId } = c.req.valid('param');
+    const found = await findCase(deps.db, id);
+    if (!found) throw new AppError('not_found', 'no such case');
+    requireReadAccess(c.get('principal')!, await listAssignments(deps.db, id));
+    const photo = (await listAttachments(deps.db, id)).find((p) => p.id === photoId);
+    const bytes = photo ? await deps.photos.get(photo.storageKey) : null;
+    if (!photo || !bytes) throw new AppError('not_found', 'no such photo');
+    return c.body(new Uint8Array(bytes), 200, {
+      'Content-Type': photo.mime,
+      'Content-Length': String(bytes.byteLength),
+      'Cache-Control': 'private, max-age=3600',
+      'X-Content-Type-Options': 'nosniff',
+    });
+  });
+
+
+  app.openapi(acceptRoute, async (c) => {
+    const principal = c.get('principal')!;
+    const { id } = c.req.valid('param');
+    await acceptAssignment(c.get('deps'), principal, id);
+    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+  });
+
+  app.openapi(returnRoute, async (c) => {
+    const principal = c.get('principal')!;
+    const { id } = c.req.valid('param');
+    await returnAssignment(c.get('deps'), principal, id, c.req.valid('json'));
+    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+  });
+
+  app.openapi(progressRoute, async (c) => {
+    const principal = c.get('principal')!;
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    await recordProgress(c.get('deps'), principal, id, { note: body.note, public: body.public ?? false });
+    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+  });
+
+  app.openapi(replyRoute, async (c) => {
+    const principal = c.get('principal')!;
+    const { id } = c.req.valid('param');
+    const contentType = (c.req.header('content-type') ?? '').toLowerCase();
+    const isForm = contentType.startsWith('multipart/form-data');
+    // Without a body there is nothing to validate: the text is missing.
+    if (!isForm && !/^application\/([\w.-]+\+)?json/.test(contentType)) throw new AppError('validation_failed', 'invalid text', { text: 'required' });
+    const body = isForm ? c.req.valid('form') : c.req.valid('json');
+    const files = await readAttachments((body.attachments ?? []).filter((f): f is File => f instanceof File));
+    await replyAssignment(c.get('deps'), principal, id, { text: body.text, files });
+    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+  });
+
+  app.openapi(extendRoute, async (c) => {
+    const principal = c.get('principal')!;
+    const { id } = c.req.valid('param');
+    const created = await requestExtension(c.get('deps'), principal, id, c.req.valid('json'));
+    return c.json({ id: created.id, status: 'pending' as const }, 201);
+  });
+
+  return app;
+}

@@ -1,0 +1,230 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { listAssignmentsFor, listTriage } from '../db/repositories/case-queries.repository.js';
+import { buildCaseView, caseSummary } from '../src/workflow/case-view.js';
+import {
+  approveExtension,
+  mergeCase,
+  refuseExtension,
+  releaseUnit,
+  routeCase,
+  superviseCase,
+  transferCase,
+} from '../src/workflow/dispatcher.js';
+import type { AppEnv } from './app-env.js';
+import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
+import { caseSummarySchema, caseViewSchema } from './cases.routes.js';
+import { errorResponses } from './error-schema.js';
+import { validationHook } from './validation.js';
+
+/**
+ * The dispatcher's desk (dispatcher and admin accounts): the triage queue,
+ * re-routing, merging, transfer to 12345, releasing a co-handler, deciding
+ * extension requests and supervision (督办).
+ */
+
+const security = [{ [BEARER_SCHEME]: [] }];
+const idParam = z.object({ id: z.string().min(1).max(64) });
+const code = z.string().trim().min(1, 'must not be empty').max(60);
+const text = (max: number) =>
+  z
+    .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `at most ${max} characters`);
+const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } }, required: true });
+const caseResponse = { description: 'The case after the action', content: { 'application/json': { schema: caseViewSchema } } };
+const deskCommon = {
+  method: 'post' as const,
+  tags: ['dispatcher desk'],
+  security,
+  responses: { 200: caseResponse, ...errorResponses(400, 401, 403, 404, 409) },
+};
+const who = ' Dispatcher and admin accounts.';
+
+const triageItem = caseSummarySchema
+  .extend({
+    reasons: z.array(z.string()).openapi({ description: 'Why it is here: low_confidence, no_rule_matched, unknown_type, returned, reopened, co_returned, place_unknown.' }),
+    suggestions: z
+      .array(z.object({ code: z.string(), name: z.string(), confidence: z.number() }))
+      .openapi({ description: "The classifier's top choices, best first, to offer first." }),
+  })
+  .openapi('TriageItem');
+
+const triageRoute = createRoute({
+  method: 'get',
+  path: '/api/v1/triage',
+  tags: ['dispatcher desk'],
+  summary: 'The triage queue',
+  description: `Cases that need a dispatcher: not classified with confidence, returned, reopened, with a returned co-handler, or with no known place. Urgent first, then oldest.${who}`,
+  security,
+  middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
+  request: { query: z.object({ limit: z.coerce.number({ error: 'must be a number' }).int().min(1).max(200, 'at most 200').optional() }) },
+  responses: {
+    200: { description: 'The queue', content: { 'application/json': { schema: z.object({ items: z.array(triageItem) }).openapi('TriageList') } } },
+    ...errorResponses(400, 401, 403),
+  },
+});
+
+const routeBody = z
+  .object({
+    type: code.optional(),
+    lead: code.optional(),
+    co: z.array(code).max(20).optional(),
+    jurisdiction: code.nullable().optional(),
+    reason: text(2000),
+  })
+  .openapi('RouteInput');
+
+const routeRoute = createRoute({
+  ...deskCommon,
+  middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
+  path: '/api/v1/cases/{id}/route',
+  summary: 'Re-route a case',
+  description:
+    'Change the type, lead, co-handlers or jurisdiction (defaults from the routing table for the type). Released units stop, new ones get fresh deadlines; ' +
+    `a type that differs from the classifier's is kept as a correction for retraining.${who}`,
+  request: { params: idParam, body: json(routeBody) },
+});
+const mergeRoute = createRoute({
+  ...deskCommon,
+  middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
+  path: '/api/v1/cases/{id}/merge',
+  summary: 'Merge a duplicate into an open case',
+  description: `The duplicate's reporter is told the surviving tracking code.${who}`,
+  request: { params: idParam, body: json(z.object({ into: code, reason: text(2000) }).openapi('MergeInput')) },
+});
+const transferRoute = createRoute({
+  ...deskCommon,
+  middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
+  path: '/api/v1/cases/{id}/transfer',
+  summary: 'Transfer to the general 12345 channel',
+  description: `Not environmental: every assignment is released and 12345 takes the lead.${who}`,
+  request: { params: idParam, body: json(z.object({ reason: text(2000) }).openapi('TransferInput')) },
+});
+const releaseRoute = createRoute({
+  ...deskCommon,
+  middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
+  path: '/api/v1/cases/{id}/release',
+  summary: 'Release a co-handler or the jurisdiction',
+  description: `When the lead has already replied and everybody else has replied or been released, the case becomes \`replied\`.${who}`,
+  request: { params: idParam, body: json(z.object({ unit: code, reason: text(2000) }).openapi('ReleaseInput')) },
+});
+const superviseRoute = createRoute({
+  ...deskCommon,
+  middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
+  path: '/api/v1/cases/{id}/supervise',
+  summary: 'Supervise (督办)',
+  description: `Marks the case and its overdue assignments supervised and notifies the lead unit.${who}`,
+  request: { params: idParam, body: json(z.object({ note: text(2000) }).openapi('SuperviseInput')) },
+});
+
+const extensionDecided = z
+  .object({ id: z.string(), status: z.enum(['approved', 'refused']), replyBy: z.string().nullable() })
+  .openapi('ExtensionDecision');
+const extensionCommon = {
+  method: 'post' as const,
+  tags: ['dispatcher desk'],
+  security,
+  responses: {
+    200: { description: 'Decided', content: { 'application/json': { schema: extensionDecided } } },
+    ...errorResponses(400, 401, 403, 404, 409),
+  },
+};
+const approveRoute = createRoute({
+  ...extensionCommon,
+  middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
+  path: '/api/v1/extensions/{id}/approve',
+  summary: 'Approve an extension request',
+  description: `The unit's reply deadline moves by the working days asked for, from where it was; the reporter sees the new deadline when it is the lead's.${who}`,
+  request: { params: idParam, body: { content: { 'application/json': { schema: z.object({ note: text(2000).optional() }).openapi('ApproveInput') } }, required: false } },
+});
+const refuseRoute = createRoute({
+  ...extensionCommon,
+  middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
+  path: '/api/v1/extensions/{id}/refuse',
+  summary: 'Refuse an extension request',
+  description: `With a note for the unit.${who}`,
+  request: { params: idParam, body: json(z.object({ note: text(2000) }).openapi('RefuseInput')) },
+});
+
+export function dispatchDeskRoutes() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.openapi(triageRoute, async (c) => {
+    const deps = c.get('deps');
+    const { district } = deps;
+    const principal = c.get('principal')!;
+    const rows = await listTriage(deps.db, c.req.valid('query').limit ?? 100);
+    const assignments = await listAssignmentsFor(deps.db, rows.map((r) => r.case.id));
+    const items = rows.map((r) => {
+      const list = assignments.get(r.case.id) ?? [];
+      const reasons: string[] = [];
+      if (r.case.status === 'triage' && r.case.triageReason) reasons.push(r.case.triageReason);
+      if (r.case.status === 'reopened' || r.case.status === 'returned') reasons.push(r.case.status);
+      if (list.some((a) => a.round === r.case.round && a.role !== 'lead' && a.status === 'returned')) reasons.push('co_returned');
+      if (r.case.flags.includes('place_unknown')) reasons.push('place_unknown');
+      const choices = [
+        ...(r.classification?.type ? [{ type: r.classification.type, confidence: r.classification.confidence }] : []),
+        ...(r.classification?.runnerUp ? [r.classification.runnerUp] : []),
+      ];
+      return {
+        ...caseSummary(district, principal, r, list),
+        reasons,
+        suggestions: choices.map((s) => ({ code: s.type, name: district.types.get(s.type)?.name.zh ?? s.type, confidence: s.confidence })),
+      };
+    });
+    return c.json({ items }, 200);
+  });
+
+  app.openapi(routeRoute, async (c) => {
+    const principal = c.get('principal')!;
+    const { id } = c.req.valid('param');
+    await routeCase(c.get('deps'), principal, id, c.req.valid('json'));
+    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+  });
+
+  app.openapi(mergeRoute, async (c) => {
+    const principal = c.get('principal')!;
+    const { id } = c.req.valid('param');
+    await mergeCase(c.get('deps'), principal, id, c.req.valid('json'));
+    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+  });
+
+  app.openapi(transferRoute, async (c) => {
+    const principal = c.get('principal')!;
+    const { id } = c.req.valid('param');
+    await transferCase(c.get('deps'), principal, id, c.req.valid('json'));
+    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+  });
+
+  app.openapi(releaseRoute, async (c) => {
+    const principal = c.get('principal')!;
+    const { id } = c.req.valid('param');
+    await releaseUnit(c.get('deps'), principal, id, c.req.valid('json'));
+    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+  });
+
+  app.openapi(superviseRoute, async (c) => {
+    const principal = c.get('principal')!;
+    const { id } = c.req.valid('param');
+    await superviseCase(c.get('deps'), principal, id, c.req.valid('json'));
+    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+  });
+
+  app.openapi(approveRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    // The body is optional: read the note only when JSON was sent.
+    const isJson = /^application\/([\w.-]+\+)?json/.test((c.req.header('content-type') ?? '').toLowerCase());
+    const note = isJson ? c.req.valid('json').note : undefined;
+    const { replyBy } = await approveExtension(c.get('deps'), c.get('principal')!, id, { note });
+    return c.json({ id, status: 'approved' as const, replyBy }, 200);
+  });
+
+  app.openapi(refuseRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    await refuseExtension(c.get('deps'), c.get('principal')!, id, c.req.valid('json'));
+    return c.json({ id, status: 'refused' as const, replyBy: null }, 200);
+  });
+
+  return app;
+}

@@ -1,0 +1,86 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { CASE_STATUSES } from '../src/domain/case.js';
+import { normalizeTrackingCode } from '../src/domain/tracking-code.js';
+import { AppError } from '../src/errors.js';
+import { RATINGS, rateCase } from '../src/workflow/feedback.js';
+import type { AppEnv } from './app-env.js';
+import { errorResponses } from './error-schema.js';
+import { validationHook } from './validation.js';
+
+export const MAX_COMMENT_CHARS = 500;
+
+export const feedbackInputSchema = z
+  .object({
+    rating: z.enum(RATINGS, { error: `must be one of ${RATINGS.join(', ')}` }).openapi({
+      description: 'satisfied (满意), basic (基本满意) or dissatisfied (不满意: the case goes back to the lead bureau, 重办).',
+    }),
+    solved: z.boolean({ error: 'must be true or false' }).openapi({ description: 'Whether the problem itself was solved.' }),
+    comment: z
+      .string({ error: 'must be a string' })
+      .trim()
+      .refine((t) => [...t].length <= MAX_COMMENT_CHARS, `at most ${MAX_COMMENT_CHARS} characters`)
+      .transform((v) => (v === '' ? undefined : v))
+      .optional()
+      .openapi({ description: 'Kept with the rating; never shown publicly.' }),
+  })
+  .openapi('FeedbackInput');
+
+export const feedbackResultSchema = z
+  .object({
+    trackingCode: z.string(),
+    status: z.enum(CASE_STATUSES).openapi({ description: '`closed`, or `reopened` after a dissatisfied rating.' }),
+    round: z.number().int().openapi({ description: 'The handling round now running: +1 after reopening.' }),
+    rating: z.object({ rating: z.enum(RATINGS), solved: z.boolean(), at: z.string() }),
+    deadlines: z
+      .object({ signBy: z.string(), replyBy: z.string() })
+      .nullable()
+      .openapi({ description: "The lead bureau's new deadlines when the case was reopened." }),
+  })
+  .openapi('FeedbackResult');
+
+const postFeedback = createRoute({
+  method: 'post',
+  path: '/api/v1/track/{trackingCode}/feedback',
+  tags: ['intake'],
+  summary: "Rate the bureau's reply (回访)",
+  description:
+    'Public: the tracking code is the credential. Only a `replied` case can be rated, once per reply, within the rating window ' +
+    '(`deadlines.rateBy` of the public view). satisfied or basic closes the case; dissatisfied reopens it for the lead bureau with shorter deadlines.',
+  request: {
+    params: z.object({ trackingCode: z.string().min(1).max(40) }),
+    body: { content: { 'application/json': { schema: feedbackInputSchema } }, required: true },
+  },
+  responses: {
+    201: { description: 'Rated', content: { 'application/json': { schema: feedbackResultSchema } } },
+    ...errorResponses(400, 404, 409),
+  },
+});
+
+export function feedbackRoutes() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.openapi(postFeedback, async (c) => {
+    const deps = c.get('deps');
+    const code = normalizeTrackingCode(c.req.valid('param').trackingCode);
+    if (!code) throw new AppError('not_found', 'no case with this tracking code');
+    const body = c.req.valid('json');
+    const outcome = await rateCase(deps, {
+      trackingCode: code,
+      rating: body.rating,
+      solved: body.solved,
+      comment: body.comment ?? null,
+      channel: 'web',
+    });
+    deps.kickOutbox();
+    return c.json(
+      {
+        trackingCode: outcome.trackingCode,
+        status: outcome.status,
+        round: outcome.round,
+        rating: { rating: outcome.rating.rating, solved: outcome.rating.solved, at: outcome.rating.at },
+        deadlines: outcome.deadlines,
+      },
+      201,
+    );
+  });
+  return app;
+}

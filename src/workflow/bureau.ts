@@ -1,0 +1,307 @@
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
+import { insertExtensionRequest, insertReplyAttachments, listExtensionRequests, updateAssignmentIf } from '../../db/repositories/case-queries.repository.js';
+import { findCase } from '../../db/repositories/cases.repository.js';
+import type { Trx } from '../../db/repositories/db-types.js';
+import type { Database } from '../../db/schema.js';
+import type { Principal } from '../auth/principal.js';
+import type { Clock } from '../clock.js';
+import type { Case, CaseStatus } from '../domain/case.js';
+import { newId } from '../domain/ids.js';
+import type { District } from '../district/district.schema.js';
+import { AppError } from '../errors.js';
+import { stageDurations, type WorkCalendar } from '../pipeline/deadlines.js';
+import type { PhotoStore } from '../storage/photo-store.js';
+import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
+import { moveCase, touchCase, type Actor } from './transition.js';
+
+/**
+ * The bureau's side of a case (签收 → 办理 → 答复, or 退回): each unit acts on
+ * its own assignment only. The lead's signature moves the case to
+ * `accepted`; the bureau phase ends (`replied`) when the lead has replied and
+ * every other live assignment of the round has replied too.
+ */
+
+export interface WorkflowDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  district: District;
+  calendar: WorkCalendar;
+  photos: PhotoStore;
+  kickOutbox: () => void;
+}
+
+/** A file a bureau attaches to its reply (checked by content at the edge). */
+export interface ReplyFile {
+  bytes: Uint8Array;
+  mime: string;
+  ext: string;
+}
+
+export const RETURN_REASONS = ['not_our_remit', 'wrong_jurisdiction', 'unclear_ownership'] as const;
+export type ReturnReason = (typeof RETURN_REASONS)[number];
+
+/** Statuses in which bureaus work on a case. */
+export const WORKING: readonly CaseStatus[] = ['dispatched', 'accepted', 'reopened'];
+
+export function staffActor(principal: Principal): Actor {
+  return { type: 'staff', id: principal.userId, role: principal.role };
+}
+
+/** Assignments of the case's current handling round. */
+export function currentRound(c: Case, assignments: readonly Assignment[]): Assignment[] {
+  return assignments.filter((a) => a.round === c.round);
+}
+
+/** Assignments that still count: not released by a dispatcher, not returned by their unit. */
+export function live(assignments: readonly Assignment[]): Assignment[] {
+  return assignments.filter((a) => a.status !== 'released' && a.status !== 'returned');
+}
+
+interface Loaded {
+  c: Case;
+  assignments: Assignment[];
+  mine: Assignment;
+}
+
+/**
+ * Reads the case and the principal's own live assignment on it. No
+ * assignment of the unit at all → 404 (the case is not theirs to know);
+ * only a returned or released one → 409.
+ */
+async function loadOwn(trx: Trx, principal: Principal, caseId: string): Promise<Loaded> {
+  const c = await findCase(trx, caseId);
+  if (!c) throw new AppError('not_found', 'no such case');
+  const assignments = await listAssignments(trx, caseId);
+  const ofUnit = assignments.filter((a) => a.unitCode === principal.unitCode);
+  if (principal.role !== 'bureau' || ofUnit.length === 0) throw new AppError('not_found', 'no such case');
+  const mine = live(currentRound(c, ofUnit)).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
+  if (!mine) throw new AppError('illegal_transition', 'your unit has no live assignment on this case (returned or released)');
+  if (!WORKING.includes(c.status)) throw new AppError('illegal_transition', `the case is ${c.status}; nothing to do on it now`);
+  return { c, assignments, mine };
+}
+
+async function inTransaction<T>(deps: WorkflowDeps, fn: (trx: Trx, now: Date, at: string) => Promise<T>): Promise<T> {
+  const now = deps.clock.now();
+  const result = await deps.db.transaction().execute((trx) => fn(trx, now, now.toISOString()));
+  deps.kickOutbox();
+  return result;
+}
+
+function lost(): AppError {
+  return new AppError('conflict', 'the assignment was changed by someone else meanwhile; reload the case');
+}
+
+/** 签收: the unit signs for its pending assignment. */
+export async function acceptAssignment(deps: WorkflowDeps, principal: Principal, caseId: string): Promise<void> {
+  await inTransaction(deps, async (trx, now, at) => {
+    const { c, mine } = await loadOwn(trx, principal, caseId);
+    if (mine.status !== 'pending') throw new AppError('illegal_transition', `your assignment is already ${mine.status}`);
+    const ok = await updateAssignmentIf(trx, mine.id, 'pending', {
+      status: 'accepted',
+      accepted_at: at,
+      accepted_by: principal.userId,
+      updated_at: at,
+    });
+    if (!ok) throw lost();
+    const actor = staffActor(principal);
+    const unitName = deps.district.units.get(mine.unitCode)?.name.zh ?? mine.unitCode;
+    if (mine.role === 'lead' && (c.status === 'dispatched' || c.status === 'reopened')) {
+      await moveCase(trx, c, 'accepted', {
+        actor,
+        at,
+        note: `${unitName}已签收`,
+        data: { unit: mine.unitCode, role: mine.role },
+      });
+      await queueNotification(trx, { caseId, audience: 'reporter', kind: 'accepted', data: { unit: mine.unitCode } }, now);
+    } else {
+      await touchCase(trx, c, { kind: 'accepted', actor, at, data: { unit: mine.unitCode, role: mine.role } });
+    }
+  });
+}
+
+/** 退回: the unit hands its assignment back with a reason; the lead's return sends the case to triage. */
+export async function returnAssignment(
+  deps: WorkflowDeps,
+  principal: Principal,
+  caseId: string,
+  input: { reason: ReturnReason; note: string },
+): Promise<void> {
+  await inTransaction(deps, async (trx, now, at) => {
+    const { c, mine } = await loadOwn(trx, principal, caseId);
+    // 签收 and 退回 are the two answers to a dispatch: once signed for, the
+    // unit handles it (or asks the dispatcher), so a signature and a return
+    // racing each other cannot both win.
+    if (mine.status !== 'pending') {
+      throw new AppError('illegal_transition', `your assignment is ${mine.status}; only an assignment not yet signed for can be returned`);
+    }
+    const ok = await updateAssignmentIf(trx, mine.id, 'pending', {
+      status: 'returned',
+      returned_at: at,
+      return_reason: input.reason,
+      updated_at: at,
+    });
+    if (!ok) throw lost();
+    const actor = staffActor(principal);
+    const data = { unit: mine.unitCode, role: mine.role, reason: input.reason, note: input.note };
+    if (mine.role === 'lead') {
+      await moveCase(trx, c, 'triage', {
+        actor,
+        at,
+        reason: input.reason,
+        note: '承办单位退回，待重新分派',
+        data,
+        changes: { triage_reason: 'returned' },
+      });
+    } else {
+      await touchCase(trx, c, { kind: 'returned', actor, at, data });
+    }
+    await queueNotification(trx, { caseId, audience: 'dispatchers', kind: 'returned', data }, now);
+  });
+}
+
+/** A progress note (办理进展); shown on the tracking page only when `public`. */
+export async function recordProgress(
+  deps: WorkflowDeps,
+  principal: Principal,
+  caseId: string,
+  input: { note: string; public: boolean },
+): Promise<void> {
+  await inTransaction(deps, async (trx, _now, at) => {
+    const { c, mine } = await loadOwn(trx, principal, caseId);
+    if (mine.status !== 'accepted') throw new AppError('illegal_transition', `sign for the case first (your assignment is ${mine.status})`);
+    await touchCase(trx, c, {
+      kind: 'progress',
+      actor: staffActor(principal),
+      at,
+      note: input.note,
+      public: input.public,
+      data: { unit: mine.unitCode, role: mine.role },
+    });
+  });
+}
+
+/** 答复: the unit answers its part; the case becomes `replied` once the bureau phase is complete. */
+export async function replyAssignment(
+  deps: WorkflowDeps,
+  principal: Principal,
+  caseId: string,
+  input: { text: string; files?: ReplyFile[] },
+): Promise<{ caseReplied: boolean }> {
+  // Files are stored first and the rows written with the reply; a reply that
+  // fails leaves no file behind.
+  const at0 = deps.clock.now().toISOString();
+  const attachments = (input.files ?? []).map((f) => {
+    const id = newId();
+    const sha256 = createHash('sha256').update(f.bytes).digest('hex');
+    return { id, caseId, storageKey: `replies/${caseId}/${id}.${f.ext}`, mime: f.mime, size: f.bytes.byteLength, sha256, createdAt: at0, bytes: f.bytes };
+  });
+  const written: string[] = [];
+  try {
+    for (const a of attachments) {
+      await deps.photos.put(a.storageKey, a.bytes, a.mime);
+      written.push(a.storageKey);
+    }
+    return await replyInTransaction(deps, principal, caseId, input.text, attachments);
+  } catch (err) {
+    await Promise.allSettled(written.map((k) => deps.photos.delete(k)));
+    throw err;
+  }
+}
+
+async function replyInTransaction(
+  deps: WorkflowDeps,
+  principal: Principal,
+  caseId: string,
+  text: string,
+  attachments: Array<{ id: string; caseId: string; storageKey: string; mime: string; size: number; sha256: string; createdAt: string }>,
+): Promise<{ caseReplied: boolean }> {
+  const input = { text };
+  return inTransaction(deps, async (trx, now, at) => {
+    const { c, mine } = await loadOwn(trx, principal, caseId);
+    if (mine.status === 'pending') throw new AppError('illegal_transition', 'sign for the case (accept) before replying');
+    if (mine.status !== 'accepted') throw new AppError('illegal_transition', `your assignment is already ${mine.status}`);
+    const ok = await updateAssignmentIf(trx, mine.id, 'accepted', {
+      status: 'replied',
+      replied_at: at,
+      replied_by: principal.userId,
+      reply_text: input.text,
+      updated_at: at,
+    });
+    if (!ok) throw lost();
+    const isLead = mine.role === 'lead';
+    // The lead's answer is what the reporter reads on the tracking page.
+    await touchCase(trx, c, {
+      kind: 'reply',
+      actor: staffActor(principal),
+      at,
+      note: isLead ? input.text : null,
+      public: isLead,
+      data: {
+        unit: mine.unitCode,
+        role: mine.role,
+        text: input.text,
+        ...(attachments.length > 0 ? { attachments: attachments.map((a) => ({ id: a.id, mime: a.mime, size: a.size })) } : {}),
+      },
+    });
+    await insertReplyAttachments(trx, attachments);
+    const caseReplied = await completeBureauPhaseIfDone(deps, trx, caseId, staffActor(principal), now);
+    return { caseReplied };
+  });
+}
+
+/**
+ * Ends the bureau phase when the lead has replied and every other live
+ * assignment of the round has replied: the case becomes `replied`, the
+ * rating window opens, the reporter is told and a wake-up is set for the end
+ * of the window. Shared by the reply and the dispatcher's release.
+ */
+export async function completeBureauPhaseIfDone(deps: WorkflowDeps, trx: Trx, caseId: string, actor: Actor, now: Date): Promise<boolean> {
+  const c = await findCase(trx, caseId);
+  if (!c || !WORKING.includes(c.status)) return false;
+  const round = live(currentRound(c, await listAssignments(trx, caseId)));
+  const lead = round.find((a) => a.role === 'lead');
+  if (!lead || lead.status !== 'replied') return false;
+  if (round.some((a) => a.status !== 'replied')) return false;
+  const at = now.toISOString();
+  const rateBy = deps.calendar.add(now, stageDurations(deps.district, c.typeCode, c.urgent).rate).toISOString();
+  await moveCase(trx, c, 'replied', {
+    actor,
+    at,
+    note: '已答复，请评价办理结果',
+    data: { lead: lead.unitCode, rateBy },
+    changes: { replied_at: at, rate_deadline_at: rateBy },
+  });
+  await queueNotification(trx, { caseId, audience: 'reporter', kind: 'replied', data: { lead: lead.unitCode, text: lead.replyText, rateBy } }, now);
+  await scheduleDeadlineChecks(trx, caseId, [rateBy], now);
+  return true;
+}
+
+export const MAX_EXTENSION_DAYS = 30;
+
+/** Asks the dispatcher for more working days on the unit's reply deadline; one open request per unit. */
+export async function requestExtension(
+  deps: WorkflowDeps,
+  principal: Principal,
+  caseId: string,
+  input: { workingDays: number; reason: string },
+): Promise<{ id: string }> {
+  return inTransaction(deps, async (trx, now, at) => {
+    const { c, mine } = await loadOwn(trx, principal, caseId);
+    if (mine.status !== 'pending' && mine.status !== 'accepted') {
+      throw new AppError('illegal_transition', `your assignment is ${mine.status}; there is no deadline left to extend`);
+    }
+    const open = await listExtensionRequests(trx, caseId, 'pending');
+    if (open.some((x) => x.unitCode === mine.unitCode)) {
+      throw new AppError('conflict', 'your unit already has an extension request waiting for the dispatcher');
+    }
+    const id = newId();
+    const data = { requestId: id, unit: mine.unitCode, workingDays: input.workingDays, reason: input.reason };
+    // The version check makes two simultaneous requests of one unit collide here.
+    await touchCase(trx, c, { kind: 'extension_requested', actor: staffActor(principal), at, data });
+    await insertExtensionRequest(trx, { id, caseId, unitCode: mine.unitCode, workingDays: input.workingDays, reason: input.reason, requestedBy: principal.userId, at });
+    await queueNotification(trx, { caseId, audience: 'dispatchers', kind: 'extension_requested', data }, now);
+    return { id };
+  });
+}

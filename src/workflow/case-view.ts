@@ -1,0 +1,192 @@
+import type { Kysely } from 'kysely';
+import { listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
+import { listAttachments } from '../../db/repositories/attachments.repository.js';
+import { findClassification, listExtensionRequests, type CaseListRow } from '../../db/repositories/case-queries.repository.js';
+import { findCase } from '../../db/repositories/cases.repository.js';
+import { findContact } from '../../db/repositories/contacts.repository.js';
+import { listDeliveries } from '../../db/repositories/deliveries.repository.js';
+import { listEvents } from '../../db/repositories/events.repository.js';
+import type { Database } from '../../db/schema.js';
+import type { Principal } from '../auth/principal.js';
+import type { Case } from '../domain/case.js';
+import type { District } from '../district/district.schema.js';
+import { AppError } from '../errors.js';
+import type { Classification } from '../pipeline/classifier.js';
+import { maskPhonesInText } from '../pipeline/extract.js';
+
+/**
+ * What staff see of a case, by role. Bureau staff see only cases assigned to
+ * their unit (anything else is 404, so existence does not leak), never the
+ * reporter's name or phone unless the reporter agreed and is not anonymous,
+ * and phone numbers in free text masked. Operators, dispatchers and admins
+ * see every case and the reporter's contact.
+ */
+
+export type UnitRef = { code: string; name: string };
+
+function unitRef(district: District, code: string): UnitRef {
+  return { code, name: district.units.get(code)?.name.zh ?? code };
+}
+
+/** May the principal read this case at all? Throws 404 for a bureau that has no assignment on it. */
+export function requireReadAccess(principal: Principal, assignments: readonly Assignment[]): void {
+  if (principal.role !== 'bureau') return;
+  if (principal.unitCode !== null && assignments.some((a) => a.unitCode === principal.unitCode)) return;
+  throw new AppError('not_found', 'no such case');
+}
+
+export function isBureau(principal: Principal): boolean {
+  return principal.role === 'bureau';
+}
+
+/** Masks phone numbers for bureau readers; everyone else reads the text as written. */
+export function textFor(principal: Principal, text: string): string {
+  return isBureau(principal) ? maskPhonesInText(text) : text;
+}
+
+function maskDeep<T>(principal: Principal, value: T): T {
+  if (!isBureau(principal) || value === null || value === undefined) return value;
+  return JSON.parse(maskPhonesInText(JSON.stringify(value))) as T;
+}
+
+export function typeView(district: District, c: Case, classification: Classification | null) {
+  if (!c.typeCode && !classification) return null;
+  const machine = classification?.type ?? null;
+  return {
+    code: c.typeCode,
+    name: c.typeCode ? (district.types.get(c.typeCode)?.name.zh ?? c.typeCode) : null,
+    /** The machine's confidence in its own choice (`classifiedAs`). */
+    confidence: classification ? classification.confidence : c.confidence,
+    evidence: (classification?.evidence ?? []).map((e) => ({ phrase: e.phrase, weight: e.weight, source: e.source })),
+    runnerUp: classification?.runnerUp ?? null,
+    classifiedAs: machine,
+  };
+}
+
+function assignmentView(district: District, a: Assignment) {
+  return {
+    bureau: unitRef(district, a.unitCode),
+    role: a.role,
+    status: a.status,
+    round: a.round,
+    deadlines: { signBy: a.deadlines.signBy, replyBy: a.deadlines.replyBy },
+    acceptedAt: a.acceptedAt,
+    repliedAt: a.repliedAt,
+    reply: a.replyText,
+    returnedAt: a.returnedAt,
+    returnReason: a.returnReason,
+    releasedAt: a.releasedAt,
+    overdue: { sign: a.signOverdueAt, reply: a.replyOverdueAt },
+    supervisedAt: a.supervisedAt,
+  };
+}
+
+/** One line of a case list. A bureau also sees its own assignment on the case. */
+export function caseSummary(district: District, principal: Principal, row: CaseListRow, assignments: readonly Assignment[]) {
+  const c = row.case;
+  const lead = assignments.filter((a) => a.role === 'lead' && a.status !== 'released').at(-1);
+  const mine = isBureau(principal) ? assignments.filter((a) => a.unitCode === principal.unitCode).at(-1) : undefined;
+  return {
+    id: c.id,
+    trackingCode: c.trackingCode,
+    status: c.status,
+    type: c.typeCode ? unitLike(district, c.typeCode) : null,
+    excerpt: textFor(principal, [...c.text].slice(0, 80).join('')),
+    urgent: c.urgent,
+    overdue: c.overdue,
+    supervised: c.supervisedAt !== null,
+    extended: c.extended,
+    receivedAt: c.receivedAt,
+    dispatchedAt: c.dispatchedAt,
+    deadlines: c.deadlines,
+    lead: lead ? unitRef(district, lead.unitCode) : null,
+    jurisdiction: c.jurisdictionCode ? unitRef(district, c.jurisdictionCode) : null,
+    myAssignment: mine ? { role: mine.role, status: mine.status, deadlines: mine.deadlines } : null,
+  };
+}
+
+function unitLike(district: District, typeCode: string): UnitRef {
+  return { code: typeCode, name: district.types.get(typeCode)?.name.zh ?? typeCode };
+}
+
+/** The full staff view of one case, or 404 when the principal may not see it. */
+export async function buildCaseView(deps: { db: Kysely<Database>; district: District }, principal: Principal, caseId: string) {
+  const { db, district } = deps;
+  const c = await findCase(db, caseId);
+  if (!c) throw new AppError('not_found', 'no such case');
+  const assignments = await listAssignments(db, caseId);
+  requireReadAccess(principal, assignments);
+  const [classification, contact, photos, deliveries, events, extensions] = await Promise.all([
+    findClassification(db, caseId),
+    findContact(db, caseId),
+    listAttachments(db, caseId),
+    listDeliveries(db, caseId),
+    listEvents(db, caseId),
+    listExtensionRequests(db, caseId, 'pending'),
+  ]);
+  const contactVisible = !isBureau(principal) || (contact !== null && contact.shareWithBureau && !c.anonymous);
+  const mergedInto = c.mergedInto ? await findCase(db, c.mergedInto) : null;
+  return {
+    id: c.id,
+    trackingCode: c.trackingCode,
+    channel: c.channel,
+    status: c.status,
+    round: c.round,
+    text: textFor(principal, c.text),
+    address: c.address === null ? null : textFor(principal, c.address),
+    location: c.location,
+    occurredAt: c.occurredAt,
+    jurisdiction: c.jurisdictionCode ? unitRef(district, c.jurisdictionCode) : null,
+    placeSource: c.placeSource,
+    flags: c.flags,
+    triageReason: c.triageReason,
+    type: typeView(district, c, classification),
+    urgent: c.urgent,
+    anonymous: c.anonymous,
+    overdue: c.overdue,
+    supervisedAt: c.supervisedAt,
+    extended: c.extended,
+    receivedAt: c.receivedAt,
+    dispatchedAt: c.dispatchedAt,
+    repliedAt: c.repliedAt,
+    closedAt: c.closedAt,
+    closeReason: c.closeReason,
+    mergedInto: mergedInto ? { id: mergedInto.id, trackingCode: mergedInto.trackingCode } : null,
+    deadlines: c.deadlines,
+    reporter: contactVisible && contact && (contact.name !== null || contact.phone !== null) ? { name: contact.name, phone: contact.phone } : null,
+    photos: photos.filter((p) => p.kind === 'photo').map((p) => ({ id: p.id, mime: p.mime, size: p.size })),
+    /** Files bureaus attached to their replies (the reply event names them); served like photos. */
+    replyAttachments: photos.filter((p) => p.kind !== 'photo').map((p) => ({ id: p.id, mime: p.mime, size: p.size })),
+    assignments: assignments.map((a) => assignmentView(district, a)),
+    deliveries: deliveries.map((d) => ({
+      unit: unitRef(district, d.unitCode),
+      channel: d.channel,
+      status: d.status,
+      attempts: d.attempts,
+      deliveredAt: d.deliveredAt,
+      lastError: d.lastError,
+    })),
+    events: events.map((e) => ({
+      id: e.id,
+      at: e.at,
+      kind: e.kind,
+      actor: { type: e.actor.type, id: e.actor.id, role: e.actor.role },
+      fromStatus: e.fromStatus,
+      toStatus: e.toStatus,
+      note: e.note === null ? null : textFor(principal, e.note),
+      data: maskDeep(principal, e.data),
+      public: e.public,
+    })),
+    extensionRequests: extensions.map((x) => ({
+      id: x.id,
+      unit: unitRef(district, x.unitCode),
+      workingDays: x.workingDays,
+      reason: x.reason,
+      status: x.status,
+      requestedAt: x.createdAt,
+    })),
+  };
+}
+
+export type CaseView = Awaited<ReturnType<typeof buildCaseView>>;
+export type CaseSummary = ReturnType<typeof caseSummary>;

@@ -1,0 +1,360 @@
+import { insertAssignments, listAssignments, type Assignment, type NewAssignment } from '../../db/repositories/assignments.repository.js';
+import {
+  decideExtensionRequest,
+  findClassification,
+  findExtensionRequest,
+  isClosedStatus,
+  reassign,
+  updateAssignmentIf,
+} from '../../db/repositories/case-queries.repository.js';
+import { findCase } from '../../db/repositories/cases.repository.js';
+import { recordCorrection } from '../../db/repositories/corrections.repository.js';
+import type { Trx } from '../../db/repositories/db-types.js';
+import { insertDeliveries, listDeliveries } from '../../db/repositories/deliveries.repository.js';
+import { addToOutbox } from '../../db/repositories/outbox.repository.js';
+import { outboxEntry } from '../../queues/jobs.js';
+import type { Principal } from '../auth/principal.js';
+import { canTransition, type Case, type CaseStatus } from '../domain/case.js';
+import { newId } from '../domain/ids.js';
+import { AppError } from '../errors.js';
+import { dispatchDeadlines } from '../pipeline/deadlines.js';
+import type { AssignmentRole } from '../pipeline/route.js';
+import { completeBureauPhaseIfDone, currentRound, live, staffActor, WORKING, type WorkflowDeps } from './bureau.js';
+import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
+import { moveCase, touchCase, type Actor } from './transition.js';
+
+/**
+ * The dispatcher's desk (district environment office): re-route, merge,
+ * transfer to 12345, release a co-handler, decide extensions, supervise.
+ */
+
+async function inTransaction<T>(deps: WorkflowDeps, fn: (trx: Trx, now: Date, at: string) => Promise<T>): Promise<T> {
+  const now = deps.clock.now();
+  const result = await deps.db.transaction().execute((trx) => fn(trx, now, now.toISOString()));
+  deps.kickOutbox();
+  return result;
+}
+
+async function loadCase(trx: Trx, caseId: string): Promise<Case> {
+  const c = await findCase(trx, caseId);
+  if (!c) throw new AppError('not_found', 'no such case');
+  return c;
+}
+
+function unitName(deps: WorkflowDeps, code: string): string {
+  return deps.district.units.get(code)?.name.zh ?? code;
+}
+
+/** Assignments that hold work: waiting to be signed for, signed for, or answered. */
+function active(assignments: readonly Assignment[]): Assignment[] {
+  return assignments.filter((a) => a.status === 'pending' || a.status === 'accepted' || a.status === 'replied');
+}
+
+/** New assignments for the units, reusing the row of a unit that held the case before. */
+async function assign(
+  trx: Trx,
+  c: Case,
+  all: readonly Assignment[],
+  units: ReadonlyArray<{ unit: string; role: AssignmentRole }>,
+  d: { signBy: string | null; replyBy: string | null; at: string },
+): Promise<void> {
+  const fresh: NewAssignment[] = [];
+  for (const p of units) {
+    const before = all.find((a) => a.unitCode === p.unit);
+    if (!before) {
+      fresh.push({ id: newId(), caseId: c.id, unitCode: p.unit, role: p.role, signBy: d.signBy, replyBy: d.replyBy, at: d.at, round: c.round });
+      continue;
+    }
+    // Read again: releaseAll may just have released it.
+    const now = (await listAssignments(trx, c.id)).find((a) => a.id === before.id)!;
+    if (!(await reassign(trx, now.id, now.status, { role: p.role, signBy: d.signBy, replyBy: d.replyBy, round: c.round, at: d.at }))) {
+      throw new AppError('conflict', 'an assignment was changed meanwhile; reload the case');
+    }
+  }
+  await insertAssignments(trx, fresh);
+}
+
+async function releaseAll(trx: Trx, list: readonly Assignment[], at: string): Promise<string[]> {
+  const released: string[] = [];
+  for (const a of list) {
+    const ok = await updateAssignmentIf(trx, a.id, a.status, { status: 'released', released_at: at, updated_at: at });
+    if (!ok) throw new AppError('conflict', 'an assignment was changed meanwhile; reload the case');
+    released.push(a.unitCode);
+  }
+  return released;
+}
+
+/** New deliveries (and their jobs) for units with a webhook that never had this case delivered. */
+async function deliverTo(deps: WorkflowDeps, trx: Trx, caseId: string, units: readonly string[], now: Date): Promise<void> {
+  const had = new Set((await listDeliveries(trx, caseId)).map((d) => d.unitCode));
+  const fresh = units
+    .filter((u) => !had.has(u) && deps.district.units.get(u)?.webhook)
+    .map((u) => ({ id: newId(), caseId, unitCode: u, channel: 'webhook' as const, at: now.toISOString() }));
+  await insertDeliveries(trx, fresh);
+  await addToOutbox(trx, fresh.map((d) => outboxEntry('dispatch', { caseId, unit: d.unitCode, channel: 'webhook' })), now);
+}
+
+/**
+ * Records a dispatcher's type as labelled data when it differs from what the
+ * machine said, unless an earlier re-route already recorded the same label.
+ */
+async function correctType(trx: Trx, c: Case, newType: string, principal: Principal, at: string): Promise<boolean> {
+  const machine = (await findClassification(trx, c.id))?.type ?? null;
+  if (newType === machine || (newType === c.typeCode && c.typeCode !== machine)) return false;
+  await recordCorrection(trx, { caseId: c.id, text: c.text, label: newType, predicted: machine, source: 'dispatcher', actorId: principal.userId, at });
+  return true;
+}
+
+export interface RouteInput {
+  type?: string;
+  lead?: string;
+  co?: string[];
+  jurisdiction?: string | null;
+  reason: string;
+}
+
+const ROUTABLE: readonly CaseStatus[] = ['triage', 'dispatched', 'accepted', 'returned', 'reopened'];
+
+/**
+ * Re-route: a new type, lead, co-handlers or jurisdiction (defaults from the
+ * district routing table for the type). Units that keep their role keep
+ * their assignment as it is; the others are released, the new ones get fresh
+ * deadlines. The case is dispatched again.
+ */
+export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: RouteInput): Promise<void> {
+  const { district } = deps;
+  await inTransaction(deps, async (trx, now, at) => {
+    const c = await loadCase(trx, caseId);
+    if (!ROUTABLE.includes(c.status)) throw new AppError('illegal_transition', `a case that is ${c.status} cannot be re-routed`);
+    const type = input.type ?? c.typeCode;
+    if (!type) throw new AppError('validation_failed', 'the case has no type yet: give one', { type: 'required: the case has no type yet' });
+    const route = district.routing[type];
+    if (!district.types.has(type) || !route) throw new AppError('validation_failed', `unknown type "${type}"`, { type: `unknown type "${type}"` });
+    if (route.transfer && input.lead === undefined) {
+      throw new AppError('validation_failed', `"${type}" goes to ${route.lead}: use POST /api/v1/cases/{id}/transfer`, { type: 'a transfer type: use transfer' });
+    }
+    const lead = input.lead ?? route.lead;
+    const co = [...new Set(input.co ?? route.co)].filter((u) => u !== lead);
+    const jurisdiction = input.jurisdiction === undefined ? c.jurisdictionCode : input.jurisdiction;
+    const fields: Record<string, string> = {};
+    if (!district.units.has(lead)) fields.lead = `unknown bureau "${lead}"`;
+    const badCo = co.filter((u) => !district.units.has(u));
+    if (badCo.length > 0) fields.co = `unknown bureau ${badCo.map((u) => `"${u}"`).join(', ')}`;
+    if (jurisdiction !== null && district.units.get(jurisdiction)?.kind !== 'jurisdiction') fields.jurisdiction = `unknown jurisdiction "${jurisdiction}"`;
+    if (Object.keys(fields).length > 0) throw new AppError('validation_failed', `invalid ${Object.keys(fields).join(', ')}`, fields);
+
+    const planned: Array<{ unit: string; role: AssignmentRole }> = [{ unit: lead, role: 'lead' }, ...co.map((u) => ({ unit: u, role: 'co' as const }))];
+    if (jurisdiction && !planned.some((p) => p.unit === jurisdiction)) planned.push({ unit: jurisdiction, role: 'jurisdiction' });
+
+    const all = await listAssignments(trx, caseId);
+    const existing = active(currentRound(c, all));
+    const kept = existing.filter((a) => planned.some((p) => p.unit === a.unitCode && p.role === a.role));
+    const released = await releaseAll(trx, existing.filter((a) => !kept.includes(a)), at);
+    const deadlines = dispatchDeadlines(district, deps.calendar, type, c.urgent, now);
+    const added = planned.filter((p) => !kept.some((a) => a.unitCode === p.unit));
+    await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at });
+
+    const keptLead = kept.find((a) => a.role === 'lead');
+    const caseDeadlines = keptLead ? keptLead.deadlines : deadlines;
+    const flags = jurisdiction !== null || input.jurisdiction === null ? c.flags.filter((f) => f !== 'place_unknown') : c.flags;
+    const corrected = await correctType(trx, c, type, principal, at);
+    const data = {
+      type,
+      previousType: c.typeCode,
+      assignments: planned,
+      kept: kept.map((a) => a.unitCode),
+      released,
+      deadlines: caseDeadlines,
+      corrected,
+    };
+    await moveCase(trx, c, 'dispatched', {
+      actor: staffActor(principal),
+      at,
+      reason: input.reason,
+      note: `已重新派发至${unitName(deps, lead)}办理`,
+      data,
+      changes: {
+        type_code: type,
+        jurisdiction_code: jurisdiction,
+        triage_reason: null,
+        dispatched_at: at,
+        sign_deadline_at: caseDeadlines.signBy,
+        reply_deadline_at: caseDeadlines.replyBy,
+        flags: JSON.stringify(flags),
+        ...(jurisdiction !== c.jurisdictionCode ? { place_source: 'dispatcher' } : {}),
+      },
+    });
+    await queueNotification(trx, { caseId, audience: 'reporter', kind: 'dispatched', data: { lead } }, now);
+    if (added.length > 0) await scheduleDeadlineChecks(trx, caseId, [deadlines.signBy, deadlines.replyBy], now);
+    await deliverTo(deps, trx, caseId, added.map((a) => a.unit), now);
+  });
+}
+
+/** Merge a duplicate into an open case: the duplicate's reporter follows the surviving case. */
+export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { into: string; reason: string }): Promise<void> {
+  await inTransaction(deps, async (trx, now, at) => {
+    if (input.into === caseId) throw new AppError('validation_failed', 'a case cannot be merged into itself', { into: 'must be another case' });
+    const c = await loadCase(trx, caseId);
+    const target = await findCase(trx, input.into);
+    if (!target) throw new AppError('validation_failed', 'no such case to merge into', { into: 'no such case' });
+    if (isClosedStatus(target.status)) throw new AppError('illegal_transition', `the case to merge into is ${target.status}, not open`);
+    const actor = staffActor(principal);
+    const released = await releaseAll(trx, active(await listAssignments(trx, caseId)), at);
+    await moveCase(trx, c, 'merged', {
+      actor,
+      at,
+      reason: input.reason,
+      note: `与案件 ${target.trackingCode} 合并办理，请以该编号查询进展`,
+      data: { into: target.id, intoTrackingCode: target.trackingCode, released },
+      changes: { merged_into: target.id, closed_at: at, close_reason: 'merged' },
+    });
+    await touchCase(trx, target, {
+      kind: 'merged_in',
+      actor,
+      at,
+      data: { from: c.id, fromTrackingCode: c.trackingCode, reason: input.reason },
+    });
+    await queueNotification(trx, { caseId, audience: 'reporter', kind: 'merged', data: { into: target.trackingCode } }, now);
+  });
+}
+
+/** The unit that takes what is not environmental (the route marked `transfer`). */
+function transferUnit(deps: WorkflowDeps): { type: string | null; unit: string } {
+  for (const [type, r] of Object.entries(deps.district.routing)) if (r.transfer) return { type, unit: r.lead };
+  return { type: null, unit: 'hotline12345' };
+}
+
+/** Hand a case to the general 12345 channel: every assignment released, 12345 becomes the lead. */
+export async function transferCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { reason: string }): Promise<void> {
+  await inTransaction(deps, async (trx, now, at) => {
+    const c = await loadCase(trx, caseId);
+    if (!canTransition(c.status, 'transferred')) throw new AppError('illegal_transition', `a case that is ${c.status} cannot be transferred`);
+    const { type, unit } = transferUnit(deps);
+    const released = await releaseAll(trx, active(await listAssignments(trx, caseId)), at);
+    await assign(trx, c, await listAssignments(trx, caseId), [{ unit, role: 'lead' }], { signBy: null, replyBy: null, at });
+    const corrected = type ? await correctType(trx, c, type, principal, at) : false;
+    await moveCase(trx, c, 'transferred', {
+      actor: staffActor(principal),
+      at,
+      reason: input.reason,
+      note: `非环境类诉求，已转${unitName(deps, unit)}`,
+      data: { unit, released, corrected },
+      changes: { ...(type ? { type_code: type } : {}), triage_reason: null, sign_deadline_at: null, reply_deadline_at: null },
+    });
+    await queueNotification(trx, { caseId, audience: 'reporter', kind: 'transferred', data: { lead: unit } }, now);
+    await deliverTo(deps, trx, caseId, [unit], now);
+  });
+}
+
+/** Release a co-handler or the jurisdiction from the case; that may complete the bureau phase. */
+export async function releaseUnit(deps: WorkflowDeps, principal: Principal, caseId: string, input: { unit: string; reason: string }): Promise<{ caseReplied: boolean }> {
+  return inTransaction(deps, async (trx, now, at) => {
+    const c = await loadCase(trx, caseId);
+    if (isClosedStatus(c.status) || c.status === 'replied') throw new AppError('illegal_transition', `the case is ${c.status}`);
+    const mine = currentRound(c, await listAssignments(trx, caseId)).filter(
+      (a) => a.unitCode === input.unit && (a.status === 'pending' || a.status === 'accepted' || a.status === 'returned'),
+    );
+    if (mine.length === 0) throw new AppError('illegal_transition', `${input.unit} has no open assignment on this case to release`);
+    if (mine.some((a) => a.role === 'lead')) throw new AppError('illegal_transition', 'the lead cannot be released: re-route the case to change the lead');
+    const released = await releaseAll(trx, mine, at);
+    const actor: Actor = staffActor(principal);
+    await touchCase(trx, c, { kind: 'released', actor, at, data: { unit: input.unit, reason: input.reason, released } });
+    const caseReplied = await completeBureauPhaseIfDone(deps, trx, caseId, actor, now);
+    return { caseReplied };
+  });
+}
+
+function localDay(deps: WorkflowDeps, iso: string): string {
+  return deps.calendar.localDate(new Date(iso));
+}
+
+/** Approve an extension: the unit's reply deadline moves by the working days from where it was. */
+export async function approveExtension(
+  deps: WorkflowDeps,
+  principal: Principal,
+  requestId: string,
+  input: { note?: string | undefined },
+): Promise<{ replyBy: string }> {
+  return inTransaction(deps, async (trx, now, at) => {
+    const x = await findExtensionRequest(trx, requestId);
+    if (!x) throw new AppError('not_found', 'no such extension request');
+    if (x.status !== 'pending') throw new AppError('illegal_transition', `the request was already ${x.status}`);
+    const c = await loadCase(trx, x.caseId);
+    if (!WORKING.includes(c.status)) throw new AppError('illegal_transition', `the case is ${c.status}; nothing to extend`);
+    const a = live(currentRound(c, await listAssignments(trx, c.id))).find((y) => y.unitCode === x.unitCode && (y.status === 'pending' || y.status === 'accepted'));
+    if (!a) throw new AppError('illegal_transition', `${x.unitCode} has no open assignment on this case any more`);
+    if (!(await decideExtensionRequest(trx, x.id, { status: 'approved', by: principal.userId, note: input.note ?? null, at }))) {
+      throw new AppError('conflict', 'the request was decided by someone else meanwhile');
+    }
+    const from = a.deadlines.replyBy ? new Date(a.deadlines.replyBy) : now;
+    const replyBy = deps.calendar.addWorkingDays(from, x.workingDays).toISOString();
+    // A deadline moved into the future can be missed again: the overdue mark is re-armed (the overdue event stays in the history).
+    const ok = await updateAssignmentIf(trx, a.id, a.status, {
+      reply_deadline_at: replyBy,
+      updated_at: at,
+      ...(replyBy > at ? { reply_overdue_at: null } : {}),
+    });
+    if (!ok) throw new AppError('conflict', 'the assignment was changed meanwhile; reload the case');
+    const isLead = a.role === 'lead';
+    await touchCase(
+      trx,
+      c,
+      {
+        kind: 'extended',
+        actor: staffActor(principal),
+        at,
+        note: isLead ? `办理期限延长至${localDay(deps, replyBy)}` : null,
+        public: isLead,
+        data: { requestId: x.id, unit: x.unitCode, workingDays: x.workingDays, from: a.deadlines.replyBy, replyBy, note: input.note ?? null },
+      },
+      isLead ? { reply_deadline_at: replyBy, extended: 1 } : {},
+    );
+    if (isLead) await queueNotification(trx, { caseId: c.id, audience: 'reporter', kind: 'extended', data: { replyBy } }, now);
+    await scheduleDeadlineChecks(trx, c.id, [replyBy], now);
+    return { replyBy };
+  });
+}
+
+export async function refuseExtension(deps: WorkflowDeps, principal: Principal, requestId: string, input: { note: string }): Promise<void> {
+  await inTransaction(deps, async (trx, _now, at) => {
+    const x = await findExtensionRequest(trx, requestId);
+    if (!x) throw new AppError('not_found', 'no such extension request');
+    if (x.status !== 'pending') throw new AppError('illegal_transition', `the request was already ${x.status}`);
+    const c = await loadCase(trx, x.caseId);
+    if (!(await decideExtensionRequest(trx, x.id, { status: 'refused', by: principal.userId, note: input.note, at }))) {
+      throw new AppError('conflict', 'the request was decided by someone else meanwhile');
+    }
+    await touchCase(trx, c, {
+      kind: 'extension_refused',
+      actor: staffActor(principal),
+      at,
+      data: { requestId: x.id, unit: x.unitCode, workingDays: x.workingDays, note: input.note },
+    });
+  });
+}
+
+/** 督办: marks the case and its overdue assignments supervised and tells the lead unit. */
+export async function superviseCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { note: string }): Promise<{ units: string[] }> {
+  return inTransaction(deps, async (trx, now, at) => {
+    const c = await loadCase(trx, caseId);
+    if (!WORKING.includes(c.status)) throw new AppError('illegal_transition', `a case that is ${c.status} is not under handling`);
+    const open = currentRound(c, await listAssignments(trx, caseId)).filter((a) => a.status === 'pending' || a.status === 'accepted');
+    const overdue = open.filter((a) => a.signOverdueAt !== null || a.replyOverdueAt !== null);
+    const lead = open.find((a) => a.role === 'lead');
+    // Nothing overdue yet (the dispatcher acts on a complaint's weight): the lead is the one supervised.
+    const targets = overdue.length > 0 ? overdue : lead ? [lead] : [];
+    for (const a of targets) {
+      if (!(await updateAssignmentIf(trx, a.id, a.status, { supervised_at: at, updated_at: at }))) {
+        throw new AppError('conflict', 'the assignment was changed meanwhile; reload the case');
+      }
+    }
+    const units = targets.map((a) => a.unitCode);
+    await touchCase(trx, c, { kind: 'supervised', actor: staffActor(principal), at, note: null, data: { units, note: input.note } }, { supervised_at: at });
+    const leadUnit = lead?.unitCode ?? currentRound(c, await listAssignments(trx, caseId)).find((a) => a.role === 'lead')?.unitCode;
+    const notify = new Set([...(leadUnit ? [leadUnit] : []), ...units]);
+    for (const u of notify) {
+      await queueNotification(trx, { caseId, audience: `unit:${u}`, kind: 'supervision', data: { note: input.note, units } }, now);
+    }
+    return { units };
+  });
+}

@@ -1,0 +1,181 @@
+import type { Kysely } from 'kysely';
+import { listAssignments } from '../../db/repositories/assignments.repository.js';
+import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
+import { bool, isUniqueViolation, type Db } from '../../db/repositories/db-types.js';
+import type { Database } from '../../db/schema.js';
+import type { Clock } from '../clock.js';
+import type { CaseStatus } from '../domain/case.js';
+import { newId } from '../domain/ids.js';
+import type { District } from '../district/district.schema.js';
+import { AppError } from '../errors.js';
+import type { WorkCalendar } from '../pipeline/deadlines.js';
+import { reopenDeadlines, wakeUpsFor } from './deadline-check.js';
+import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
+import { moveCase, REPORTER } from './transition.js';
+
+/**
+ * The reporter closes the loop (回访): after the reply they rate it, once per
+ * handling round. Satisfied or basically satisfied closes the case;
+ * dissatisfied hands it back to the lead bureau with shorter deadlines (重办).
+ */
+
+export const RATINGS = ['satisfied', 'basic', 'dissatisfied'] as const;
+export type RatingValue = (typeof RATINGS)[number];
+
+const RATING_ZH: Record<RatingValue, string> = { satisfied: '满意', basic: '基本满意', dissatisfied: '不满意' };
+
+export interface Rating {
+  caseId: string;
+  round: number;
+  rating: RatingValue;
+  solved: boolean;
+  channel: string;
+  at: string;
+}
+
+export interface RateInput {
+  trackingCode: string;
+  rating: RatingValue;
+  solved: boolean;
+  comment?: string | null;
+  /** Where the rating came from: 'web' (tracking page), 'telegram', a hotline call-back… */
+  channel: string;
+}
+
+export interface RateOutcome {
+  caseId: string;
+  trackingCode: string;
+  status: CaseStatus;
+  round: number;
+  rating: Rating;
+  /** The lead bureau's new deadlines when the case was reopened. */
+  deadlines: { signBy: string; replyBy: string } | null;
+}
+
+export async function rateCase(
+  deps: { db: Kysely<Database>; clock: Clock; district: District; calendar: WorkCalendar },
+  input: RateInput,
+): Promise<RateOutcome> {
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  try {
+    return await deps.db.transaction().execute(async (trx) => {
+      const c = await findCaseByTrackingCode(trx, input.trackingCode);
+      if (!c) throw new AppError('not_found', 'no case with this tracking code');
+      const already = await trx
+        .selectFrom('ratings')
+        .select('id')
+        .where('case_id', '=', c.id)
+        .where('round', '=', c.round)
+        .executeTakeFirst();
+      if (already) throw new AppError('illegal_transition', 'this reply has already been rated; a case is rated once per reply');
+      if (c.status !== 'replied') {
+        throw new AppError('illegal_transition', `only a replied case can be rated; this case is ${c.status}`);
+      }
+      if (c.deadlines.rateBy && c.deadlines.rateBy <= at) {
+        throw new AppError('illegal_transition', `the rating window closed at ${c.deadlines.rateBy}`);
+      }
+
+      const rating: Rating = { caseId: c.id, round: c.round, rating: input.rating, solved: input.solved, channel: input.channel, at };
+      await trx
+        .insertInto('ratings')
+        .values({
+          id: newId(),
+          case_id: c.id,
+          round: c.round,
+          rating: input.rating,
+          solved: bool(input.solved),
+          comment: input.comment ?? null,
+          channel: input.channel,
+          created_at: at,
+        })
+        .execute();
+      // The comment stays in the ratings table: free text may identify the reporter.
+      const data = { rating: input.rating, solved: input.solved, round: c.round, channel: input.channel };
+
+      if (input.rating !== 'dissatisfied') {
+        await moveCase(trx, c, 'closed', {
+          actor: REPORTER,
+          at,
+          reason: 'rated',
+          note: `评价：${RATING_ZH[input.rating]}（${input.solved ? '已解决' : '未解决'}），办结`,
+          data,
+          changes: { closed_at: at, close_reason: 'rated' },
+        });
+        await queueNotification(trx, { caseId: c.id, audience: 'reporter', kind: 'closed', data: { reason: 'rated', rating: input.rating } }, now);
+        return { caseId: c.id, trackingCode: c.trackingCode, status: 'closed', round: c.round, rating, deadlines: null };
+      }
+
+      const lead = (await listAssignments(trx, c.id)).find((a) => a.role === 'lead');
+      if (!lead) throw new AppError('illegal_transition', 'the case has no lead bureau to hand it back to');
+      const round = c.round + 1;
+      const deadlines = reopenDeadlines(deps.district, deps.calendar, c.typeCode, c.urgent, now);
+      await moveCase(trx, c, 'reopened', {
+        actor: REPORTER,
+        at,
+        reason: 'dissatisfied',
+        note: `评价：不满意（${input.solved ? '已解决' : '未解决'}），已退回${unitName(deps.district, lead.unitCode)}重新办理`,
+        data: { ...data, lead: lead.unitCode, deadlines },
+        changes: {
+          round,
+          sign_deadline_at: deadlines.signBy,
+          reply_deadline_at: deadlines.replyBy,
+          rate_deadline_at: null,
+          overdue: 0,
+        },
+      });
+      await resetLeadAssignment(trx, lead.id, round, deadlines, at);
+      await queueNotification(trx, { caseId: c.id, audience: 'reporter', kind: 'reopened', data: { round } }, now);
+      await queueNotification(trx, { caseId: c.id, audience: `unit:${lead.unitCode}`, kind: 'reopened', data: { round, deadlines } }, now);
+      await scheduleDeadlineChecks(trx, c.id, wakeUpsFor(deps.district, deps.calendar, deadlines), now);
+      return { caseId: c.id, trackingCode: c.trackingCode, status: 'reopened', round, rating, deadlines };
+    });
+  } catch (err) {
+    // Two ratings racing for the same round: the unique (case_id, round) decides.
+    if (isUniqueViolation(err)) throw new AppError('illegal_transition', 'this reply has already been rated; a case is rated once per reply');
+    throw err;
+  }
+}
+
+/**
+ * The lead's assignment starts the new round: pending again with the new
+ * deadlines, and the marks of the previous round cleared (the events keep
+ * them). Co-handlers keep their state: their part was done.
+ */
+async function resetLeadAssignment(db: Db, id: string, round: number, deadlines: { signBy: string; replyBy: string }, at: string): Promise<void> {
+  await db
+    .updateTable('assignments')
+    .set({
+      status: 'pending',
+      round,
+      sign_deadline_at: deadlines.signBy,
+      reply_deadline_at: deadlines.replyBy,
+      accepted_at: null,
+      accepted_by: null,
+      replied_at: null,
+      replied_by: null,
+      reply_text: null,
+      sign_overdue_at: null,
+      reply_overdue_at: null,
+      supervised_at: null,
+      updated_at: at,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+function unitName(district: District, code: string): string {
+  return district.units.get(code)?.name.zh ?? code;
+}
+
+/** The latest rating of a case, for the public view. */
+export async function latestRating(db: Db, caseId: string): Promise<{ rating: RatingValue; solved: boolean; at: string; round: number } | null> {
+  const row = await db
+    .selectFrom('ratings')
+    .select(['rating', 'solved', 'created_at', 'round'])
+    .where('case_id', '=', caseId)
+    .orderBy('round', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row ? { rating: row.rating as RatingValue, solved: Number(row.solved) === 1, at: row.created_at, round: Number(row.round) } : null;
+}

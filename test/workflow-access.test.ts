@@ -1,0 +1,153 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ManualClock } from '../src/clock.js';
+import { client, json, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
+
+/**
+ * Every endpoint of the bureau and dispatcher work, called by every role:
+ * no token → 401; a role without the right → 403; a bureau on another
+ * unit's case → 404 (existence does not leak); the right role → 2xx.
+ */
+
+type Who = 'none' | 'operator' | 'ownBureau' | 'otherBureau' | 'dispatcher' | 'admin';
+const WHO: Who[] = ['none', 'operator', 'ownBureau', 'otherBureau', 'dispatcher', 'admin'];
+
+const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+
+interface Ctx {
+  id: string;
+  photoId: string | null;
+  extensionId: string | null;
+  intoId: string | null;
+}
+
+interface Endpoint {
+  name: string;
+  /** Puts a fresh case in the state the call needs. */
+  setup?: (h: Harness, caseId: string) => Promise<Partial<Ctx>>;
+  call: (c: ReturnType<typeof client>, ctx: Ctx) => Promise<Response>;
+  expected: Record<Who, number>;
+}
+
+interface Harness {
+  service: TestService;
+  clock: ManualClock;
+  staff: Staff;
+}
+
+const readAll = { none: 401, operator: 200, ownBureau: 200, otherBureau: 404, dispatcher: 200, admin: 200 };
+const bureauAct = (ok: number) => ({ none: 401, operator: 403, ownBureau: ok, otherBureau: 404, dispatcher: 403, admin: 403 });
+const deskAct = (ok: number) => ({ none: 401, operator: 403, ownBureau: 403, otherBureau: 403, dispatcher: ok, admin: ok });
+
+async function accepted(h: Harness, caseId: string): Promise<Partial<Ctx>> {
+  const res = await client(h.service.url, h.staff.epb).post(`/api/v1/cases/${caseId}/accept`);
+  expect(res.status).toBe(200);
+  return {};
+}
+
+async function extensionRequested(h: Harness, caseId: string): Promise<Partial<Ctx>> {
+  const res = await json<{ id: string }>(client(h.service.url, h.staff.epb).post(`/api/v1/cases/${caseId}/extend`, { workingDays: 2, reason: '需检测' }));
+  expect(res.status).toBe(201);
+  return { extensionId: res.body.id };
+}
+
+const ENDPOINTS: Endpoint[] = [
+  { name: 'GET /api/v1/cases', call: (c) => c.get('/api/v1/cases'), expected: { ...readAll, otherBureau: 200 } },
+  { name: 'GET /api/v1/cases/:id', call: (c, x) => c.get(`/api/v1/cases/${x.id}`), expected: readAll },
+  { name: 'GET /api/v1/cases/:id/photos/:photoId', call: (c, x) => c.get(`/api/v1/cases/${x.id}/photos/${x.photoId}`), expected: readAll },
+  { name: 'POST /api/v1/cases/:id/accept', call: (c, x) => c.post(`/api/v1/cases/${x.id}/accept`), expected: bureauAct(200) },
+  {
+    name: 'POST /api/v1/cases/:id/return',
+    call: (c, x) => c.post(`/api/v1/cases/${x.id}/return`, { reason: 'not_our_remit', note: '非本单位职责' }),
+    expected: bureauAct(200),
+  },
+  { name: 'POST /api/v1/cases/:id/progress', setup: accepted, call: (c, x) => c.post(`/api/v1/cases/${x.id}/progress`, { note: '已到现场' }), expected: bureauAct(200) },
+  { name: 'POST /api/v1/cases/:id/reply', setup: accepted, call: (c, x) => c.post(`/api/v1/cases/${x.id}/reply`, { text: '已处理' }), expected: bureauAct(200) },
+  { name: 'POST /api/v1/cases/:id/extend', call: (c, x) => c.post(`/api/v1/cases/${x.id}/extend`, { workingDays: 3, reason: '需检测' }), expected: bureauAct(201) },
+  { name: 'GET /api/v1/triage', call: (c) => c.get('/api/v1/triage'), expected: deskAct(200) },
+  { name: 'POST /api/v1/cases/:id/route', call: (c, x) => c.post(`/api/v1/cases/${x.id}/route`, { type: 'noise', reason: '改派' }), expected: deskAct(200) },
+  {
+    name: 'POST /api/v1/cases/:id/merge',
+    setup: async (h) => ({ intoId: (await seedCase(h.service, h.clock)).id }),
+    call: (c, x) => c.post(`/api/v1/cases/${x.id}/merge`, { into: x.intoId, reason: '重复' }),
+    expected: deskAct(200),
+  },
+  { name: 'POST /api/v1/cases/:id/transfer', call: (c, x) => c.post(`/api/v1/cases/${x.id}/transfer`, { reason: '非环境类' }), expected: deskAct(200) },
+  { name: 'POST /api/v1/cases/:id/release', call: (c, x) => c.post(`/api/v1/cases/${x.id}/release`, { unit: 'econ', reason: '无需参与' }), expected: deskAct(200) },
+  { name: 'POST /api/v1/cases/:id/supervise', call: (c, x) => c.post(`/api/v1/cases/${x.id}/supervise`, { note: '请加快' }), expected: deskAct(200) },
+  {
+    name: 'POST /api/v1/extensions/:id/approve',
+    setup: extensionRequested,
+    call: (c, x) => c.post(`/api/v1/extensions/${x.extensionId}/approve`, { note: '同意' }),
+    expected: deskAct(200),
+  },
+  {
+    name: 'POST /api/v1/extensions/:id/refuse',
+    setup: extensionRequested,
+    call: (c, x) => c.post(`/api/v1/extensions/${x.extensionId}/refuse`, { note: '不同意' }),
+    expected: deskAct(200),
+  },
+];
+
+describe('who may call what', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startWorkflowService('wfaccess', {});
+  });
+
+  const token = (who: Who): string | null =>
+    ({ none: null, operator: h.staff.operator, ownBureau: h.staff.epb, otherBureau: h.staff.agri, dispatcher: h.staff.dispatcher, admin: h.staff.admin })[who];
+
+  for (const ep of ENDPOINTS) {
+    it(`${ep.name}: ${WHO.map((w) => `${w} ${ep.expected[w]}`).join(', ')}`, async () => {
+      const got: Record<string, number> = {};
+      for (const who of WHO) {
+        const seeded = await seedCase(h.service, h.clock, { photo: { bytes: PNG, mime: 'image/png' } });
+        const extra = ep.setup ? await ep.setup(h, seeded.id) : {};
+        const ctx: Ctx = { id: seeded.id, photoId: seeded.photoId, extensionId: null, intoId: null, ...extra };
+        const res = await ep.call(client(h.service.url, token(who)), ctx);
+        got[who] = res.status;
+        if (res.status === 401) expect(res.headers.get('www-authenticate')).toContain('Bearer');
+        await res.body?.cancel();
+      }
+      expect(got).toEqual(ep.expected);
+    });
+  }
+
+  it('documents every endpoint with the bearer scheme in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${h.service.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { security?: unknown[] }>> };
+    for (const ep of ENDPOINTS) {
+      const [method, path] = ep.name.split(' ') as [string, string];
+      const openapiPath = path.replace(/:(\w+)/g, '{$1}');
+      const op = doc.paths[openapiPath]?.[method.toLowerCase()];
+      expect(op, ep.name).toBeDefined();
+      expect(op!.security, ep.name).toEqual([{ bearerAuth: [] }]);
+    }
+  });
+
+  it('lists for another bureau none of the cases that are not its own', async () => {
+    const { id } = await seedCase(h.service, h.clock);
+    const list = await json(client(h.service.url, h.staff.agri).get('/api/v1/cases?limit=100'));
+    expect(list.body.items.map((i: { id: string }) => i.id)).not.toContain(id);
+    const all = await json(client(h.service.url, h.staff.operator).get('/api/v1/cases?limit=100'));
+    expect(all.body.items.map((i: { id: string }) => i.id)).toContain(id);
+  });
+
+  it('answers 404 for a case that does not exist, to every role that may look', async () => {
+    for (const t of [h.staff.operator, h.staff.epb, h.staff.dispatcher, h.staff.admin]) {
+      expect((await client(h.service.url, t).get('/api/v1/cases/no-such-case')).status).toBe(404);
+    }
+    expect((await client(h.service.url, h.staff.epb).post('/api/v1/cases/no-such-case/accept')).status).toBe(404);
+    expect((await client(h.service.url, h.staff.dispatcher).post('/api/v1/cases/no-such-case/route', { type: 'noise', reason: 'x' })).status).toBe(404);
+    expect((await client(h.service.url, h.staff.dispatcher).post('/api/v1/cases/no-such-case/supervise', { note: 'x' })).status).toBe(404);
+  });
+
+  it('gives a co-handler the same rights on its own part, and none on a released part', async () => {
+    const { id } = await seedCase(h.service, h.clock);
+    expect((await client(h.service.url, h.staff.econ).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+    await client(h.service.url, h.staff.dispatcher).post(`/api/v1/cases/${id}/release`, { unit: 'econ', reason: '无需参与' });
+    const r = await json(client(h.service.url, h.staff.econ).post(`/api/v1/cases/${id}/reply`, { text: '已配合' }));
+    expect(r.status).toBe(409);
+    // It still sees the case it worked on.
+    expect((await client(h.service.url, h.staff.econ).get(`/api/v1/cases/${id}`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,299 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ManualClock } from '../src/clock.js';
+import { createPgDatabase } from './harness.js';
+import { client, json, notificationsOf, seedCase, startWorkflowService, submitReport, type Staff, type TestService } from './workflow-helpers.js';
+
+const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+
+describe.each([
+  ['SQLite', async () => ({})],
+  ['PostgreSQL', async () => ({ DATABASE_URL: await createPgDatabase('wfbureau') })],
+])('bureau work on %s', (_engine, dbEnv) => {
+  let service: TestService;
+  let clock: ManualClock;
+  let staff: Staff;
+  const as = (token: string | null) => client(service.url, token);
+
+  beforeAll(async () => {
+    ({ service, clock, staff } = await startWorkflowService('wfbureau', await dbEnv()));
+  });
+
+  describe('a case through the happy path', () => {
+    it('dispatch → lead signs → co-handlers sign and reply → lead replies → replied with a rating window', async () => {
+      const { id, trackingCode } = await submitReport(service, {
+        text: '兴隆办事处盐下路边那个电镀厂晚上偷排废水，沟里全是黑水',
+        name: '李四',
+        phone: '13912345678',
+      });
+      const before = await json(as(staff.epb).get(`/api/v1/cases/${id}`));
+      expect(before.status, JSON.stringify(before.body)).toBe(200);
+      expect(before.body.assignments.map((a: any) => [a.bureau.code, a.role, a.status])).toEqual([
+        ['epb', 'lead', 'pending'],
+        ['econ', 'co', 'pending'],
+        ['xinglong', 'jurisdiction', 'pending'],
+      ]);
+      expect(before.body.type).toMatchObject({ code: 'illegal_discharge', classifiedAs: 'illegal_discharge' });
+      expect(before.body.type.evidence.length).toBeGreaterThan(0);
+
+      clock.advance(3600_000);
+      const signed = await json(as(staff.epb).post(`/api/v1/cases/${id}/accept`));
+      expect(signed.status, JSON.stringify(signed.body)).toBe(200);
+      expect(signed.body.status).toBe('accepted');
+      expect(signed.body.assignments[0]).toMatchObject({ status: 'accepted', acceptedAt: clock.now().toISOString() });
+      expect((await notificationsOf(service, id)).filter((n) => n.audience === 'reporter').map((n) => n.kind)).toEqual(['dispatched', 'accepted']);
+
+      for (const co of [staff.econ, staff.xinglong]) {
+        expect((await as(co).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+        const r = await json(as(co).post(`/api/v1/cases/${id}/reply`, { text: '已配合现场检查' }));
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        expect(r.body.status).toBe('accepted');
+      }
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/progress`, { note: '已派执法人员到现场', public: true })).status).toBe(200);
+
+      clock.advance(24 * 3600_000);
+      const replyAt = clock.now();
+      const replied = await json(as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '经查属实，已责令停产整改并立案处罚。' }));
+      expect(replied.status, JSON.stringify(replied.body)).toBe(200);
+      expect(replied.body.status).toBe('replied');
+      expect(replied.body.repliedAt).toBe(replyAt.toISOString());
+      // The default rating window is 7 calendar days.
+      expect(replied.body.deadlines.rateBy).toBe(new Date(replyAt.getTime() + 7 * 86_400_000).toISOString());
+      expect(replied.body.assignments.map((a: any) => a.status)).toEqual(['replied', 'replied', 'replied']);
+
+      const reporterNotes = (await notificationsOf(service, id)).filter((n) => n.audience === 'reporter');
+      expect(reporterNotes.map((n) => n.kind)).toEqual(['dispatched', 'accepted', 'replied']);
+      expect(reporterNotes[2]!.data).toMatchObject({ text: '经查属实，已责令停产整改并立案处罚。' });
+
+      const events = replied.body.events as Array<{ kind: string; note: string | null; public: boolean; actor: { role: string | null } }>;
+      const reply = events.find((e) => e.kind === 'reply' && e.public);
+      expect(reply).toMatchObject({ note: '经查属实，已责令停产整改并立案处罚。', actor: { role: 'bureau' } });
+      expect(events.filter((e) => e.kind === 'reply' && !e.public)).toHaveLength(2);
+      expect(events.find((e) => e.kind === 'progress')).toMatchObject({ public: true, note: '已派执法人员到现场' });
+
+      const outbox = await service.deps.db.selectFrom('case_events').select('id').where('case_id', '=', id).execute();
+      expect(outbox.length).toBeGreaterThan(8);
+      const track = (await (await fetch(`${service.url}/api/v1/track/${trackingCode}`)).json()) as { status: string; deadlines: { rateBy: string } };
+      expect(track.status).toBe('replied');
+      expect(track.deadlines.rateBy).toBe(replied.body.deadlines.rateBy);
+    });
+
+    it('keeps the case accepted when the lead replies first, until the last co-handler replies', async () => {
+      const { id } = await seedCase(service, clock);
+      for (const t of [staff.epb, staff.econ, staff.xinglong]) expect((await as(t).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      expect((await json(as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '已处理' }))).body.status).toBe('accepted');
+      expect((await json(as(staff.econ).post(`/api/v1/cases/${id}/reply`, { text: '已配合' }))).body.status).toBe('accepted');
+      const last = await json(as(staff.xinglong).post(`/api/v1/cases/${id}/reply`, { text: '属地已核实' }));
+      expect(last.body.status).toBe('replied');
+      expect(last.body.deadlines.rateBy).not.toBeNull();
+      const rateCheck = await service.deps.db
+        .selectFrom('case_events')
+        .select('id')
+        .where('case_id', '=', id)
+        .where('kind', '=', 'status')
+        .where('to_status', '=', 'replied')
+        .execute();
+      expect(rateCheck).toHaveLength(1);
+    });
+
+    it('lets a co-handler signing leave the case status alone', async () => {
+      const { id } = await seedCase(service, clock);
+      const r = await json(as(staff.econ).post(`/api/v1/cases/${id}/accept`));
+      expect(r.body.status).toBe('dispatched');
+      expect(r.body.assignments.find((a: any) => a.bureau.code === 'econ').status).toBe('accepted');
+      expect((await notificationsOf(service, id)).filter((n) => n.kind === 'accepted')).toHaveLength(0);
+    });
+  });
+
+  describe('a reply with attachments', () => {
+    it('takes images and PDFs as multipart, checks them by content, and serves them to the case staff', async () => {
+      const { id } = await seedCase(service, clock);
+      await as(staff.epb).post(`/api/v1/cases/${id}/accept`);
+      const pdf = new TextEncoder().encode('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+      const post = (form: FormData) => fetch(`${service.url}/api/v1/cases/${id}/reply`, { method: 'POST', headers: { authorization: `Bearer ${staff.epb}` }, body: form });
+
+      const bad = new FormData();
+      bad.append('text', '处理结果见附件');
+      bad.append('attachments', new File(['just text'], 'a.png', { type: 'image/png' }));
+      const rejected = await json(post(bad));
+      expect(rejected.status).toBe(400);
+      expect(rejected.body.error.fields).toHaveProperty('attachments');
+      expect((await json(as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: 'x', attachments: ['a'] }))).status).toBe(400);
+
+      const form = new FormData();
+      form.append('text', '处理结果见附件');
+      form.append('attachments', new File([PNG], 'site.png', { type: 'image/png' }));
+      form.append('attachments', new File([pdf], 'decision.pdf', { type: 'application/pdf' }));
+      const r = await json(post(form));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.photos).toEqual([]);
+      expect(r.body.replyAttachments.map((a: any) => a.mime).sort()).toEqual(['application/pdf', 'image/png']);
+      const reply = r.body.events.find((e: any) => e.kind === 'reply');
+      expect(reply.data.attachments).toHaveLength(2);
+      const pdfId = r.body.replyAttachments.find((a: any) => a.mime === 'application/pdf').id;
+      const res = await as(staff.dispatcher).get(`/api/v1/cases/${id}/photos/${pdfId}`);
+      expect(res.status).toBe(200);
+      expect(new Uint8Array(await res.arrayBuffer())).toEqual(pdf);
+      expect((await as(staff.agri).get(`/api/v1/cases/${id}/photos/${pdfId}`)).status).toBe(404);
+    });
+  });
+
+  describe('illegal moves are 409', () => {
+    it('refuses a reply before signing, a second signature, and any action on a closed case', async () => {
+      const { id } = await seedCase(service, clock);
+      const early = await json(as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '已处理' }));
+      expect(early.status).toBe(409);
+      expect(early.body.error.code).toBe('illegal_transition');
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      const twice = await json(as(staff.epb2).post(`/api/v1/cases/${id}/accept`));
+      expect(twice.status).toBe(409);
+      expect(twice.body.error.code).toBe('illegal_transition');
+
+      await service.deps.db.updateTable('cases').set({ status: 'closed', closed_at: clock.now().toISOString(), close_reason: 'rated' }).where('id', '=', id).execute();
+      for (const [path, body] of [
+        ['reply', { text: 'x' }],
+        ['progress', { note: 'x' }],
+        ['return', { reason: 'not_our_remit', note: 'x' }],
+        ['extend', { workingDays: 3, reason: 'x' }],
+      ] as const) {
+        const r = await json(as(staff.epb).post(`/api/v1/cases/${id}/${path}`, body));
+        expect(r.status, path).toBe(409);
+      }
+      expect((await as(staff.econ).post(`/api/v1/cases/${id}/accept`)).status).toBe(409);
+    });
+
+    it('validates the return reason and note, the reply text and the extension days', async () => {
+      const { id } = await seedCase(service, clock);
+      const bad = await json(as(staff.epb).post(`/api/v1/cases/${id}/return`, { reason: 'lazy', note: '' }));
+      expect(bad.status).toBe(400);
+      expect(Object.keys(bad.body.error.fields).sort()).toEqual(['note', 'reason']);
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/return`, { reason: 'not_our_remit' })).status).toBe(400);
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '   ' })).status).toBe(400);
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/extend`, { workingDays: 31, reason: '需要检测' })).status).toBe(400);
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/extend`, { workingDays: 0, reason: '需要检测' })).status).toBe(400);
+    });
+  });
+
+  describe('returns (退回)', () => {
+    it("sends the case to triage when the lead returns it, and tells the dispatchers", async () => {
+      const { id } = await seedCase(service, clock);
+      const r = await json(as(staff.epb).post(`/api/v1/cases/${id}/return`, { reason: 'wrong_jurisdiction', note: '地点不在本辖区' }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body).toMatchObject({ status: 'triage', triageReason: 'returned' });
+      expect(r.body.assignments[0]).toMatchObject({ status: 'returned', returnReason: 'wrong_jurisdiction' });
+      const ev = r.body.events.at(-1);
+      expect(ev).toMatchObject({ kind: 'status', fromStatus: 'dispatched', toStatus: 'triage', actor: { role: 'bureau' } });
+      expect(ev.data).toMatchObject({ reason: 'wrong_jurisdiction', note: '地点不在本辖区' });
+      expect((await notificationsOf(service, id)).find((n) => n.kind === 'returned')).toMatchObject({ audience: 'dispatchers' });
+      // Returned: nothing more to do for the lead.
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(409);
+    });
+
+    it("leaves the case where it is when a co-handler returns its part", async () => {
+      const { id } = await seedCase(service, clock);
+      const r = await json(as(staff.econ).post(`/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '不属于经信委职责' }));
+      expect(r.status).toBe(200);
+      expect(r.body.status).toBe('dispatched');
+      expect(r.body.assignments.find((a: any) => a.bureau.code === 'econ').status).toBe('returned');
+      expect(r.body.events.at(-1)).toMatchObject({ kind: 'returned' });
+      expect((await notificationsOf(service, id)).find((n) => n.kind === 'returned')).toMatchObject({ audience: 'dispatchers' });
+    });
+  });
+
+  describe('what a bureau sees', () => {
+    it('hides the reporter from a bureau unless shared, and masks phones in the text', async () => {
+      const hidden = await seedCase(service, clock, { contact: { name: '王大妈', phone: '13800001111', share: false } });
+      const d = await json(as(staff.dispatcher).get(`/api/v1/cases/${hidden.id}`));
+      expect(d.body.reporter).toEqual({ name: '王大妈', phone: '13800001111' });
+      expect(d.body.text).toContain('13912345678');
+      expect((await json(as(staff.operator).get(`/api/v1/cases/${hidden.id}`))).body.reporter).toEqual({ name: '王大妈', phone: '13800001111' });
+      const b = await json(as(staff.epb).get(`/api/v1/cases/${hidden.id}`));
+      expect(b.body.reporter).toBeNull();
+      expect(b.body.text).toContain('139****5678');
+      expect(JSON.stringify(b.body)).not.toContain('13912345678');
+      expect(JSON.stringify(b.body)).not.toContain('王大妈');
+
+      const shared = await seedCase(service, clock, { contact: { name: '王大妈', phone: '13800001111', share: true } });
+      expect((await json(as(staff.epb).get(`/api/v1/cases/${shared.id}`))).body.reporter).toEqual({ name: '王大妈', phone: '13800001111' });
+      const anon = await seedCase(service, clock, { anonymous: true, contact: { name: '王大妈', phone: '13800001111', share: true } });
+      expect((await json(as(staff.epb).get(`/api/v1/cases/${anon.id}`))).body.reporter).toBeNull();
+      expect((await json(as(staff.dispatcher).get(`/api/v1/cases/${anon.id}`))).body.reporter).toEqual({ name: '王大妈', phone: '13800001111' });
+    });
+
+    it('serves the photos of its cases, and 404 for another unit', async () => {
+      const { id, photoId } = await seedCase(service, clock, { photo: { bytes: PNG, mime: 'image/png' } });
+      const view = await json(as(staff.epb).get(`/api/v1/cases/${id}`));
+      expect(view.body.photos).toEqual([{ id: photoId, mime: 'image/png', size: PNG.byteLength }]);
+      const res = await as(staff.xinglong).get(`/api/v1/cases/${id}/photos/${photoId}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/png');
+      expect(new Uint8Array(await res.arrayBuffer())).toEqual(PNG);
+      expect((await as(staff.agri).get(`/api/v1/cases/${id}/photos/${photoId}`)).status).toBe(404);
+      expect((await as(staff.epb).get(`/api/v1/cases/${id}/photos/nope`)).status).toBe(404);
+    });
+
+    it('lists only its own cases, newest first, with filters and pages', async () => {
+      const mine: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        clock.advance(60_000);
+        mine.push((await seedCase(service, clock, { assignments: [{ unit: 'police', role: 'lead' }], jurisdiction: null, type: 'hazardous_waste' })).id);
+      }
+      clock.advance(60_000);
+      const notMine = (await seedCase(service, clock)).id;
+      const all = await json(as(staff.police).get('/api/v1/cases?limit=100'));
+      expect(all.status).toBe(200);
+      const ids = all.body.items.map((i: any) => i.id);
+      expect(ids.slice(0, 3)).toEqual([...mine].reverse());
+      expect(ids).not.toContain(notMine);
+      expect(all.body.items[0].myAssignment).toMatchObject({ role: 'lead', status: 'pending' });
+
+      const p1 = await json(as(staff.police).get('/api/v1/cases?limit=2'));
+      expect(p1.body.items.map((i: any) => i.id)).toEqual([mine[2], mine[1]]);
+      expect(p1.body.nextCursor).toEqual(expect.any(String));
+      const p2 = await json(as(staff.police).get(`/api/v1/cases?limit=2&cursor=${p1.body.nextCursor}`));
+      expect(p2.body.items[0].id).toBe(mine[0]);
+      const page2 = await json(as(staff.police).get('/api/v1/cases?limit=2&page=2'));
+      expect(page2.body.items[0].id).toBe(mine[0]);
+
+      await as(staff.police).post(`/api/v1/cases/${mine[0]}/accept`);
+      const accepted = await json(as(staff.police).get('/api/v1/cases?status=accepted'));
+      expect(accepted.body.items.map((i: any) => i.id)).toEqual([mine[0]]);
+      const typed = await json(as(staff.dispatcher).get('/api/v1/cases?type=hazardous_waste&unit=police&limit=100'));
+      expect(typed.body.items.map((i: any) => i.id).slice(0, 3)).toEqual([...mine].reverse());
+      expect(typed.body.items[0].myAssignment).toBeNull();
+      const since = encodeURIComponent(new Date(clock.now().getTime() - 150_000).toISOString());
+      const recent = await json(as(staff.police).get(`/api/v1/cases?receivedFrom=${since}`));
+      expect(recent.body.items.map((i: any) => i.id)).toEqual([mine[2], mine[1]]);
+      expect((await json(as(staff.police).get('/api/v1/cases?overdue=true'))).body.items).toEqual([]);
+      expect((await as(staff.police).get('/api/v1/cases?unit=epb')).status).toBe(403);
+      expect((await as(staff.police).get('/api/v1/cases?limit=101')).status).toBe(400);
+      expect((await as(staff.police).get('/api/v1/cases?cursor=garbage')).status).toBe(400);
+    });
+  });
+
+  describe('two staff of one bureau at once', () => {
+    it('lets exactly one of two simultaneous signatures through', async () => {
+      for (let round = 0; round < 3; round++) {
+        const { id } = await seedCase(service, clock);
+        const results = await Promise.all([as(staff.epb).post(`/api/v1/cases/${id}/accept`), as(staff.epb2).post(`/api/v1/cases/${id}/accept`)]);
+        expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+        const events = await service.deps.db.selectFrom('case_events').select('id').where('case_id', '=', id).where('to_status', '=', 'accepted').execute();
+        expect(events).toHaveLength(1);
+      }
+    });
+
+    it('lets exactly one of a simultaneous signature and return through', async () => {
+      for (let round = 0; round < 3; round++) {
+        const { id } = await seedCase(service, clock);
+        const results = await Promise.all([
+          as(staff.epb).post(`/api/v1/cases/${id}/accept`),
+          as(staff.epb2).post(`/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '非本局职责' }),
+        ]);
+        expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+        const row = await service.deps.db.selectFrom('cases').select('status').where('id', '=', id).executeTakeFirstOrThrow();
+        expect(['accepted', 'triage']).toContain(row.status);
+        const lead = await service.deps.db.selectFrom('assignments').select('status').where('case_id', '=', id).where('role', '=', 'lead').executeTakeFirstOrThrow();
+        expect(lead.status).toBe(row.status === 'accepted' ? 'accepted' : 'returned');
+      }
+    });
+  });
+});

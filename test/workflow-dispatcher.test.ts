@@ -1,0 +1,213 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { listCorrections } from '../db/repositories/corrections.repository.js';
+import type { ManualClock } from '../src/clock.js';
+import { createPgDatabase } from './harness.js';
+import { client, json, notificationsOf, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
+
+describe.each([
+  ['SQLite', async () => ({})],
+  ['PostgreSQL', async () => ({ DATABASE_URL: await createPgDatabase('wfdesk') })],
+])('dispatcher work on %s', (_engine, dbEnv) => {
+  let service: TestService;
+  let clock: ManualClock;
+  let staff: Staff;
+  const as = (token: string | null) => client(service.url, token);
+
+  beforeAll(async () => {
+    ({ service, clock, staff } = await startWorkflowService('wfdesk', await dbEnv()));
+  });
+
+  describe('return and re-route', () => {
+    it('puts a returned case in triage with the classifier’s choices, re-routes it and keeps the correction', async () => {
+      const { id, trackingCode } = await seedCase(service, clock, { text: '盐下村养殖场把废水排进沟里，很臭' });
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '是养殖场，归农业委' })).status).toBe(200);
+
+      const triage = await json(as(staff.dispatcher).get('/api/v1/triage'));
+      expect(triage.status).toBe(200);
+      const item = triage.body.items.find((i: any) => i.id === id);
+      expect(item.reasons).toContain('returned');
+      expect(item.suggestions).toEqual([
+        { code: 'illegal_discharge', name: expect.any(String), confidence: 0.91 },
+        { code: 'water_pollution', name: expect.any(String), confidence: 0.05 },
+      ]);
+
+      clock.advance(3600_000);
+      const routed = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'livestock_waste', reason: '养殖污染，改派农业委' }));
+      expect(routed.status, JSON.stringify(routed.body)).toBe(200);
+      expect(routed.body.status).toBe('dispatched');
+      expect(routed.body.type).toMatchObject({ code: 'livestock_waste', classifiedAs: 'illegal_discharge' });
+      const live = routed.body.assignments.filter((a: any) => a.status === 'pending').map((a: any) => [a.bureau.code, a.role]);
+      expect(live).toEqual([
+        ['agri', 'lead'],
+        ['epb', 'co'],
+        ['xinglong', 'jurisdiction'],
+      ]);
+      const byUnit = (u: string) => routed.body.assignments.filter((a: any) => a.bureau.code === u).map((a: any) => a.status);
+      expect(byUnit('econ')).toEqual(['released']);
+      // One row per unit: the bureau that returned the lead is back as a co-handler, with fresh deadlines.
+      expect(byUnit('epb')).toEqual(['pending']);
+      // xinglong kept its place (same role): no second assignment.
+      expect(byUnit('xinglong')).toEqual(['pending']);
+      const agri = routed.body.assignments.find((a: any) => a.bureau.code === 'agri');
+      expect(agri.deadlines.signBy).toBe(new Date(clock.now().getTime() + 24 * 3600_000).toISOString());
+      expect(routed.body.deadlines.signBy).toBe(agri.deadlines.signBy);
+      const ev = routed.body.events.at(-1);
+      expect(ev).toMatchObject({ kind: 'status', fromStatus: 'triage', toStatus: 'dispatched', actor: { role: 'dispatcher' } });
+      expect(ev.data).toMatchObject({ reason: '养殖污染，改派农业委', type: 'livestock_waste', previousType: 'illegal_discharge', released: ['econ'], corrected: true });
+
+      const corrections = (await listCorrections(service.deps.db)).filter((c) => c.text === '盐下村养殖场把废水排进沟里，很臭');
+      expect(corrections).toEqual([{ text: '盐下村养殖场把废水排进沟里，很臭', label: 'livestock_waste', source: 'dispatcher', createdAt: clock.now().toISOString() }]);
+      const row = await service.deps.db.selectFrom('classifier_corrections').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
+      expect(row.predicted).toBe('illegal_discharge');
+      expect((await notificationsOf(service, id)).filter((n) => n.audience === 'reporter').map((n) => n.kind)).toEqual(['dispatched']);
+      expect((await json(as(staff.dispatcher).get('/api/v1/triage'))).body.items.map((i: any) => i.id)).not.toContain(id);
+
+      // The new lead works the case; the released one cannot.
+      expect((await as(staff.agri).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      expect((await as(staff.econ).post(`/api/v1/cases/${id}/accept`)).status).toBe(409);
+      const track = (await (await fetch(`${service.url}/api/v1/track/${trackingCode}`)).json()) as { lead: { code: string }; status: string };
+      expect(track).toMatchObject({ status: 'accepted', lead: { code: 'agri' } });
+
+      // Routing again to the same type records nothing new.
+      await as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'livestock_waste', co: [], reason: '去掉协办' });
+      expect((await listCorrections(service.deps.db)).filter((c) => c.text === '盐下村养殖场把废水排进沟里，很臭')).toHaveLength(1);
+    });
+
+    it('routes a low-confidence case from triage with explicit units, and refuses bad ones', async () => {
+      const { id } = await seedCase(service, clock, { status: 'triage', type: null, confidence: 0.2, jurisdiction: null });
+      const triage = await json(as(staff.dispatcher).get('/api/v1/triage'));
+      expect(triage.body.items.find((i: any) => i.id === id).reasons.sort()).toEqual(['low_confidence', 'place_unknown']);
+      const noType = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { reason: '人工分派' }));
+      expect(noType.status).toBe(400);
+      expect(noType.body.error.fields).toHaveProperty('type');
+      const badUnit = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'noise', lead: 'nobody', jurisdiction: 'epb', reason: 'x' }));
+      expect(badUnit.status).toBe(400);
+      expect(Object.keys(badUnit.body.error.fields).sort()).toEqual(['jurisdiction', 'lead']);
+      const r = await json(
+        as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'noise', lead: 'enforcement', co: ['epb'], jurisdiction: 'maludou', reason: '夜间施工噪声' }),
+      );
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.assignments.map((a: any) => [a.bureau.code, a.role])).toEqual([
+        ['enforcement', 'lead'],
+        ['epb', 'co'],
+        ['maludou', 'jurisdiction'],
+      ]);
+      expect(r.body.flags).not.toContain('place_unknown');
+      expect(r.body.jurisdiction).toEqual({ code: 'maludou', name: '马鹿头办事处' });
+      const row = await service.deps.db.selectFrom('classifier_corrections').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ label: 'noise', predicted: null });
+    });
+  });
+
+  describe('merge', () => {
+    it('merges a duplicate into an open case and tells its reporter the surviving code', async () => {
+      const survivor = await seedCase(service, clock);
+      const dup = await seedCase(service, clock);
+      const self = await json(as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/merge`, { into: dup.id, reason: '重复' }));
+      expect(self.status).toBe(400);
+      const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/merge`, { into: survivor.id, reason: '同一工厂重复举报' }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body).toMatchObject({ status: 'merged', mergedInto: { id: survivor.id, trackingCode: survivor.trackingCode }, closeReason: 'merged' });
+      expect(r.body.assignments.every((a: any) => a.status === 'released')).toBe(true);
+      expect((await notificationsOf(service, dup.id)).find((n) => n.kind === 'merged')).toMatchObject({ audience: 'reporter', data: { into: survivor.trackingCode } });
+      const target = await json(as(staff.dispatcher).get(`/api/v1/cases/${survivor.id}`));
+      expect(target.body.events.at(-1)).toMatchObject({ kind: 'merged_in', data: { from: dup.id, fromTrackingCode: dup.trackingCode } });
+      const track = (await (await fetch(`${service.url}/api/v1/track/${dup.trackingCode}`)).json()) as { status: string; history: Array<{ note: string }> };
+      expect(track.status).toBe('merged');
+      expect(track.history.at(-1)!.note).toContain(survivor.trackingCode);
+
+      // Nothing more happens on the merged case, and nothing merges into it.
+      expect((await as(staff.epb).post(`/api/v1/cases/${dup.id}/accept`)).status).toBe(409);
+      const third = await seedCase(service, clock);
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${third.id}/merge`, { into: dup.id, reason: 'x' })).status).toBe(409);
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${third.id}/merge`, { into: 'no-such-case', reason: 'x' })).status).toBe(400);
+    });
+  });
+
+  describe('transfer', () => {
+    it('hands a case to 12345: assignments released, 12345 the lead', async () => {
+      const { id } = await seedCase(service, clock, { text: '小区门口路灯坏了好几天' });
+      const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/transfer`, { reason: '非环境类诉求' }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.status).toBe('transferred');
+      expect(r.body.assignments.filter((a: any) => a.status !== 'released').map((a: any) => [a.bureau.code, a.role])).toEqual([['hotline12345', 'lead']]);
+      expect(r.body.type.code).toBe('other');
+      expect((await notificationsOf(service, id)).find((n) => n.kind === 'transferred')).toMatchObject({ audience: 'reporter' });
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${id}/transfer`, { reason: 'again' })).status).toBe(409);
+    });
+  });
+
+  describe('extensions', () => {
+    it('approves one: the reply deadline moves by working days and the reporter sees it', async () => {
+      clock.set('2026-11-09T02:00:00.000Z');
+      const { id, trackingCode } = await seedCase(service, clock);
+      await as(staff.epb).post(`/api/v1/cases/${id}/accept`);
+      const asked = await json(as(staff.epb).post(`/api/v1/cases/${id}/extend`, { workingDays: 5, reason: '需等待土壤检测结果' }));
+      expect(asked.status, JSON.stringify(asked.body)).toBe(201);
+      expect((await as(staff.epb2).post(`/api/v1/cases/${id}/extend`, { workingDays: 3, reason: '再要一次' })).status).toBe(409);
+      expect((await notificationsOf(service, id)).find((n) => n.kind === 'extension_requested')).toMatchObject({ audience: 'dispatchers' });
+      const pending = await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`));
+      expect(pending.body.extensionRequests).toEqual([
+        { id: asked.body.id, unit: { code: 'epb', name: '区环保局' }, workingDays: 5, reason: '需等待土壤检测结果', status: 'pending', requestedAt: expect.any(String) },
+      ]);
+
+      // Dispatched Mon 9 Nov 2026 10:00 (+08): 15 working days → Mon 30 Nov; 5 more → Mon 7 Dec.
+      const before = (await (await fetch(`${service.url}/api/v1/track/${trackingCode}`)).json()) as { deadlines: { replyBy: string } };
+      expect(before.deadlines.replyBy).toBe('2026-11-30T02:00:00.000Z');
+      const ok = await json(as(staff.dispatcher).post(`/api/v1/extensions/${asked.body.id}/approve`, { note: '同意' }));
+      expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+      expect(ok.body).toEqual({ id: asked.body.id, status: 'approved', replyBy: '2026-12-07T02:00:00.000Z' });
+      const track = (await (await fetch(`${service.url}/api/v1/track/${trackingCode}`)).json()) as { deadlines: { replyBy: string }; history: Array<{ note: string }> };
+      expect(track.deadlines.replyBy).toBe('2026-12-07T02:00:00.000Z');
+      const view = await json(as(staff.epb).get(`/api/v1/cases/${id}`));
+      expect(view.body.extended).toBe(true);
+      expect(view.body.assignments[0].deadlines.replyBy).toBe('2026-12-07T02:00:00.000Z');
+      expect(view.body.events.find((e: any) => e.kind === 'extended')).toMatchObject({ public: true, note: '办理期限延长至2026-12-07' });
+      expect(view.body.extensionRequests).toEqual([]);
+      expect((await notificationsOf(service, id)).find((n) => n.kind === 'extended')).toMatchObject({ audience: 'reporter' });
+      expect((await as(staff.dispatcher).post(`/api/v1/extensions/${asked.body.id}/approve`)).status).toBe(409);
+      expect((await as(staff.dispatcher).post(`/api/v1/extensions/no-such/approve`)).status).toBe(404);
+    });
+
+    it('refuses one with a note: the deadline stays, and the unit may ask again', async () => {
+      const { id } = await seedCase(service, clock);
+      const asked = await json(as(staff.econ).post(`/api/v1/cases/${id}/extend`, { workingDays: 10, reason: '人手不足' }));
+      expect((await as(staff.dispatcher).post(`/api/v1/extensions/${asked.body.id}/refuse`, {})).status).toBe(400);
+      const r = await json(as(staff.dispatcher).post(`/api/v1/extensions/${asked.body.id}/refuse`, { note: '理由不充分' }));
+      expect(r.status).toBe(200);
+      expect(r.body.status).toBe('refused');
+      const view = await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`));
+      expect(view.body.extended).toBe(false);
+      expect(view.body.assignments.find((a: any) => a.bureau.code === 'econ').deadlines.replyBy).toBe(view.body.deadlines.replyBy);
+      expect(view.body.events.at(-1)).toMatchObject({ kind: 'extension_refused', data: { note: '理由不充分' } });
+      expect((await as(staff.econ).post(`/api/v1/cases/${id}/extend`, { workingDays: 3, reason: '需复测' })).status).toBe(201);
+    });
+  });
+
+  describe('release and supervision', () => {
+    it('releasing the last co-handler that had not replied completes the bureau phase', async () => {
+      const { id } = await seedCase(service, clock);
+      for (const t of [staff.epb, staff.xinglong]) await as(t).post(`/api/v1/cases/${id}/accept`);
+      await as(staff.xinglong).post(`/api/v1/cases/${id}/reply`, { text: '属地已核实' });
+      expect((await json(as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '已处理完毕' }))).body.status).toBe('accepted');
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${id}/release`, { unit: 'epb', reason: 'x' })).status).toBe(409);
+      const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/release`, { unit: 'econ', reason: '经信委无需参与' }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.status).toBe('replied');
+      expect(r.body.deadlines.rateBy).not.toBeNull();
+      expect((await notificationsOf(service, id)).find((n) => n.kind === 'replied')).toMatchObject({ audience: 'reporter', data: { text: '已处理完毕' } });
+    });
+
+    it('supervises a case: supervised marks and a notice to the lead unit', async () => {
+      const { id } = await seedCase(service, clock);
+      await service.deps.db.updateTable('assignments').set({ sign_overdue_at: clock.now().toISOString() }).where('case_id', '=', id).where('unit_code', '=', 'econ').execute();
+      const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/supervise`, { note: '请加快办理' }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.supervisedAt).toBe(clock.now().toISOString());
+      expect(r.body.assignments.filter((a: any) => a.supervisedAt).map((a: any) => a.bureau.code)).toEqual(['econ']);
+      const notes = (await notificationsOf(service, id)).filter((n) => n.kind === 'supervision').map((n) => n.audience).sort();
+      expect(notes).toEqual(['unit:econ', 'unit:epb']);
+      expect(r.body.events.at(-1)).toMatchObject({ kind: 'supervised', actor: { role: 'dispatcher' } });
+    });
+  });
+});
