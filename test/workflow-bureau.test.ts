@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../src/clock.js';
-import { createPgDatabase } from './harness.js';
+import { Queue } from 'bullmq';
+import { createPgDatabase, waitFor } from './harness.js';
 import { client, json, notificationsOf, seedCase, startWorkflowService, submitReport, type Staff, type TestService } from './workflow-helpers.js';
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
@@ -70,8 +71,14 @@ describe.each([
       expect(events.filter((e) => e.kind === 'reply' && !e.public)).toHaveLength(2);
       expect(events.find((e) => e.kind === 'progress')).toMatchObject({ public: true, note: '已派执法人员到现场' });
 
-      const outbox = await service.deps.db.selectFrom('case_events').select('id').where('case_id', '=', id).execute();
-      expect(outbox.length).toBeGreaterThan(8);
+      // A wake-up is set for the end of the rating window (the outbox relays it as a delayed job).
+      const queue = new Queue('deadline', { connection: { url: service.deps.env.REDIS_URL }, prefix: service.deps.env.QUEUE_PREFIX });
+      try {
+        const job = await waitFor(() => queue.getJob(`deadline-${id}-${Date.parse(replied.body.deadlines.rateBy)}`), { what: 'the rating-window wake-up' });
+        expect(job.data).toEqual({ caseId: id, at: replied.body.deadlines.rateBy });
+      } finally {
+        await queue.close();
+      }
       const track = (await (await fetch(`${service.url}/api/v1/track/${trackingCode}`)).json()) as { status: string; deadlines: { rateBy: string } };
       expect(track.status).toBe('replied');
       expect(track.deadlines.rateBy).toBe(replied.body.deadlines.rateBy);

@@ -38,7 +38,7 @@ export async function startWorkflowService(name: string, dbEnv: Record<string, s
   const clock = new ManualClock(T0);
   // The district's phrase rules: these tests are about the workflow, not the trained model.
   const district = loadDistrictFile();
-  const service = await startTestService(testEnv(name, dbEnv), 'all', { clock, district, classifier: createRuleClassifier(district), ...(process.env.WF_DEBUG ? { logger: (await import('../src/logger.js')).createLogger('error') } : {}) });
+  const service = await startTestService(testEnv(name, dbEnv), 'all', { clock, district, classifier: createRuleClassifier(district) });
   const db = service.deps.db;
   const account = async (role: Role, unit: string | null, label: string) => {
     const user = await createUser(db, { name: label, role, unitCode: unit, at: T0 });

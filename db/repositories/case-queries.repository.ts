@@ -1,9 +1,8 @@
-import type { CaseStatus } from '../../src/domain/case.js';
+import type { Case, CaseStatus } from '../../src/domain/case.js';
 import type { Classification } from '../../src/pipeline/classifier.js';
 import type { CaseRow } from '../schema.js';
 import { toAssignment, type Assignment } from './assignments.repository.js';
 import { toCase } from './cases.repository.js';
-import type { Case } from '../../src/domain/case.js';
 import { type Db, parseJson } from './db-types.js';
 
 /**

@@ -10,7 +10,7 @@ import { AppError } from '../errors.js';
  *   (`unitCode`); only cases assigned to that unit, and the reporter's name
  *   and phone only when the reporter agreed.
  * - `dispatcher`: triage, re-route, merge, transfer, supervise; sees everything.
- * - `admin`: accounts and the district file, not the content of cases.
+ * - `admin`: accounts and the district file; reads every case like a dispatcher.
  */
 export const ROLES = ['operator', 'bureau', 'dispatcher', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -43,17 +43,16 @@ export function requireRole(principal: Principal, ...roles: Role[]): void {
 /**
  * May the principal see the reporter's name and phone? `contactShared` means the
  * reporter agreed that the handling bureau may see them and did not ask for
- * anonymity. An admin manages accounts, not cases: no contact for them.
+ * anonymity.
  */
 export function canSeeContact(principal: Principal, contactShared: boolean): boolean {
   switch (principal.role) {
     case 'operator':
     case 'dispatcher':
+    case 'admin':
       return true;
     case 'bureau':
       return contactShared;
-    case 'admin':
-      return false;
   }
 }
 
@@ -62,11 +61,10 @@ export function canSeeCase(principal: Principal, assignedUnits: readonly string[
   switch (principal.role) {
     case 'operator':
     case 'dispatcher':
+    case 'admin':
       return true;
     case 'bureau':
       return principal.unitCode !== null && assignedUnits.includes(principal.unitCode);
-    case 'admin':
-      return false;
   }
 }
 

@@ -7,7 +7,7 @@ import { findContact } from '../../db/repositories/contacts.repository.js';
 import { listDeliveries } from '../../db/repositories/deliveries.repository.js';
 import { listEvents } from '../../db/repositories/events.repository.js';
 import type { Database } from '../../db/schema.js';
-import type { Principal } from '../auth/principal.js';
+import { requireCaseAccess, type Principal } from '../auth/principal.js';
 import type { Case } from '../domain/case.js';
 import type { District } from '../district/district.schema.js';
 import { AppError } from '../errors.js';
@@ -30,9 +30,7 @@ function unitRef(district: District, code: string): UnitRef {
 
 /** May the principal read this case at all? Throws 404 for a bureau that has no assignment on it. */
 export function requireReadAccess(principal: Principal, assignments: readonly Assignment[]): void {
-  if (principal.role !== 'bureau') return;
-  if (principal.unitCode !== null && assignments.some((a) => a.unitCode === principal.unitCode)) return;
-  throw new AppError('not_found', 'no such case');
+  requireCaseAccess(principal, assignments.map((a) => a.unitCode));
 }
 
 export function isBureau(principal: Principal): boolean {
