@@ -20,6 +20,7 @@ import { AppError } from '../errors.js';
 import { dispatchDeadlines } from '../pipeline/deadlines.js';
 import type { AssignmentRole } from '../pipeline/route.js';
 import { completeBureauPhaseIfDone, currentRound, live, staffActor, WORKING, type WorkflowDeps } from './bureau.js';
+import { wakeUpsFor } from './deadline-check.js';
 import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
 import { moveCase, touchCase, type Actor } from './transition.js';
 
@@ -185,7 +186,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
       },
     });
     await queueNotification(trx, { caseId, audience: 'reporter', kind: 'dispatched', data: { lead } }, now);
-    if (added.length > 0) await scheduleDeadlineChecks(trx, caseId, [deadlines.signBy, deadlines.replyBy], now);
+    if (added.length > 0) await scheduleDeadlineChecks(trx, caseId, wakeUpsFor(deps.district, deps.calendar, deadlines), now);
     await deliverTo(deps, trx, caseId, added.map((a) => a.unit), now);
   });
 }
@@ -310,7 +311,7 @@ export async function approveExtension(
       isLead ? { reply_deadline_at: replyBy, extended: 1 } : {},
     );
     if (isLead) await queueNotification(trx, { caseId: c.id, audience: 'reporter', kind: 'extended', data: { replyBy } }, now);
-    await scheduleDeadlineChecks(trx, c.id, [replyBy], now);
+    await scheduleDeadlineChecks(trx, c.id, wakeUpsFor(deps.district, deps.calendar, { signBy: null, replyBy }), now);
     return { replyBy };
   });
 }
