@@ -1,5 +1,6 @@
-import { checkDeadlines } from '../../src/workflow/deadline-check.js';
-import type { JobPayloads } from '../jobs.js';
+import { addToOutbox } from '../../db/repositories/outbox.repository.js';
+import { checkDeadlines, nextWakeUp } from '../../src/workflow/deadline-check.js';
+import { outboxEntry, type JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
 
 /**
@@ -10,10 +11,13 @@ import type { ProcessorDeps } from './processor-deps.js';
  */
 export function createDeadlineProcessor(deps: ProcessorDeps) {
   return async function processDeadline({ caseId }: JobPayloads['deadline']): Promise<string> {
-    const done = await checkDeadlines(deps, caseId);
-    if (done.length === 0) return 'nothing due';
-    // Reminders and escalations wait in the outbox: move them now rather than on the next poll.
-    deps.kickOutbox();
-    return done.join(', ');
+    const now = deps.clock.now();
+    const done = await checkDeadlines(deps, caseId, now);
+    // Chain the next timer of the case (a repeated job id is ignored by the queue).
+    const next = await nextWakeUp(deps, caseId, now);
+    if (next) await addToOutbox(deps.db, [outboxEntry('deadline', { caseId, at: next }, new Date(next))], now);
+    // Reminders, escalations and the next wake-up wait in the outbox: move them now.
+    if (done.length > 0 || next) deps.kickOutbox();
+    return done.length > 0 ? done.join(', ') : 'nothing due';
   };
 }

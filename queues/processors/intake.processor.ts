@@ -5,7 +5,8 @@ import { bool } from '../../db/repositories/db-types.js';
 import { insertDeliveries } from '../../db/repositories/deliveries.repository.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
-import { asksAnonymity, decideUrgency, extractJurisdiction } from '../../src/pipeline/extract.js';
+import { extractDetails } from '../../src/pipeline/extract-details.js';
+import { complaintText } from '../../src/pipeline/transcript.js';
 import { dispatchDeadlines } from '../../src/pipeline/deadlines.js';
 import { decideRoute } from '../../src/pipeline/route.js';
 import { queueNotification, scheduleDeadlineChecks } from '../../src/workflow/notifications.js';
@@ -25,11 +26,21 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
     if (!c) return 'skipped: no such case';
     if (c.status !== 'received') return `skipped: case already ${c.status}`;
 
-    const classification = deps.classifier.classify(c.text);
-    const place = extractJurisdiction(district, `${c.address ?? ''}\n${c.text}`, c.location);
-    const urgency = decideUrgency(district, c.text, classification.type);
-    const anonymityPhrase = asksAnonymity(district, c.text);
+    // A hotline transcript is classified on the caller's lines: the operator's words are context.
+    const classification = deps.classifier.classify(complaintText(c.text));
+    const details = extractDetails(district, c.text, {
+      location: c.location,
+      address: c.address,
+      receivedAt: c.receivedAt,
+      typeCode: classification.type,
+    });
+    const place = details.jurisdiction;
+    const urgency = details.urgency;
+    const anonymityPhrase = details.anonymity.phrase;
     const anonymous = c.anonymous || anonymityPhrase !== null;
+    const incidentTime = details.time
+      ? { phrase: details.time.phrase, at: details.time.at, approximate: details.time.approximate, recurring: details.time.recurring }
+      : null;
     const decision = decideRoute(district, classification, place, urgency);
 
     const now = deps.clock.now();
@@ -48,6 +59,8 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
         jurisdiction_code: place?.jurisdiction ?? null,
         place_source: place?.source ?? null,
         flags: JSON.stringify(decision.flags),
+        // The reporter's stated time fills an empty occurred_at; a time someone entered is never overwritten.
+        ...(c.occurredAt === null && incidentTime?.at ? { occurred_at: incidentTime.at } : {}),
       };
       const classifiedEvent = {
         caseId,
@@ -61,6 +74,8 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
           engine: classification.engine,
           jurisdiction: place?.jurisdiction ?? null,
           placeMatched: place?.matched ?? null,
+          place: details.place,
+          incidentTime,
           urgent: urgency.urgent,
           urgencyReasons: urgency.reasons,
           anonymityRequested: anonymityPhrase !== null,

@@ -247,3 +247,24 @@ export async function checkDeadlines(deps: DeadlineDeps, caseId: string, now: Da
   });
   return done;
 }
+
+/**
+ * The next instant at which something may fall due on a case (a reminder, a
+ * deadline, supervision, the end of the rating window), or null. Wake-ups are
+ * chained one at a time: each `deadline` job schedules the next.
+ */
+export async function nextWakeUp(deps: DeadlineDeps, caseId: string, now: Date): Promise<string | null> {
+  const c = await findCase(deps.db, caseId);
+  if (!c) return null;
+  const candidates: string[] = [];
+  if (c.status === 'replied' && c.deadlines.rateBy && Date.parse(c.deadlines.rateBy) > now.getTime()) {
+    candidates.push(c.deadlines.rateBy);
+  }
+  if ((TIMED_STATUSES as readonly string[]).includes(c.status)) {
+    for (const a of await listAssignments(deps.db, caseId)) {
+      if (a.status === 'pending' || a.status === 'accepted') candidates.push(...futureWakeUps(deps.district, deps.calendar, a, now));
+    }
+  }
+  candidates.sort();
+  return candidates[0] ?? null;
+}

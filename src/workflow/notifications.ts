@@ -59,12 +59,14 @@ export async function queueNotification(
   return id;
 }
 
-/** Wake-ups at the given instants; the `deadline` job re-reads the case and acts on whatever is due. */
+/**
+ * A wake-up at the earliest of the given instants still ahead; the `deadline`
+ * job re-reads the case, applies whatever is due and schedules the next one,
+ * so a case has one pending timer at a time rather than one per deadline.
+ */
 export async function scheduleDeadlineChecks(trx: Trx, caseId: string, instants: ReadonlyArray<string | null>, now: Date): Promise<void> {
-  const unique = [...new Set(instants.filter((x): x is string => Boolean(x)))];
-  await addToOutbox(
-    trx,
-    unique.map((at) => outboxEntry('deadline', { caseId, at }, new Date(at))),
-    now,
-  );
+  const ahead = instants.filter((x): x is string => Boolean(x) && Date.parse(x as string) > now.getTime()).sort();
+  const first = ahead[0];
+  if (!first) return;
+  await addToOutbox(trx, [outboxEntry('deadline', { caseId, at: first }, new Date(first))], now);
 }
