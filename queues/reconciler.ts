@@ -63,7 +63,11 @@ export function createReconciler(opts: {
     let swept = { deadlines: 0, wakeUps: 0 };
     if (opts.district && opts.calendar && !stopped) {
       const { district, calendar } = opts;
-      const result = await sweepDeadlines({ ...opts, district, calendar }, opts.clock.now(), { batchSize });
+      const result = await sweepDeadlines({ ...opts, district, calendar }, opts.clock.now(), {
+        batchSize,
+        // Wake-ups further ahead are re-created by a later pass; whatever falls due is applied by a pass anyway.
+        ensureWithinMs: 4 * opts.intervalMs,
+      });
       swept = { deadlines: result.checked.length, wakeUps: result.wakeUpsAdded };
     }
     if (!jobs.value) throw jobs.error;
@@ -152,7 +156,11 @@ export interface SweepResult {
  * open case and pass). Both are
  * idempotent: the database says what has been done.
  */
-export async function sweepDeadlines(deps: SweepDeps, now: Date, opts: { batchSize?: number } = {}): Promise<SweepResult> {
+export async function sweepDeadlines(
+  deps: SweepDeps,
+  now: Date,
+  opts: { batchSize?: number; ensureWithinMs?: number } = {},
+): Promise<SweepResult> {
   const batchSize = opts.batchSize ?? 1000;
   const at = now.toISOString();
   const remindBeforeMs = deps.district.file.supervision.remindBeforeHours * 3_600_000;
@@ -251,7 +259,9 @@ export async function sweepDeadlines(deps: SweepDeps, now: Date, opts: { batchSi
   let wakeUpsAdded = 0;
   if (deps.transport) {
     try {
+      const limit = opts.ensureWithinMs === undefined ? null : new Date(now.getTime() + opts.ensureWithinMs).toISOString();
       for (const [caseId, instant] of nextWakeUp) {
+        if (limit !== null && instant > limit) continue;
         const payload = { caseId, at: instant };
         const outcome = await deps.transport.ensure({ name: 'deadline', jobId: jobId.deadline(payload), payload, runAt: new Date(instant) });
         if (outcome !== 'present') wakeUpsAdded += 1;
