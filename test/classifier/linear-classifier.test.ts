@@ -72,6 +72,15 @@ describe('trainClassifier', () => {
     for (const e of result.evidence) expect(text.slice(e.start, e.end)).toBe(e.phrase);
   });
 
+  it('chooses the naive-Bayes feature scaling on its calibration folds, or takes it as given', () => {
+    expect([0, 1]).toContain(model.toJSON().nbSmoothingUsed);
+    expect(model.crossValidation?.heldOut).toBe(syntheticExamples().length);
+    const plain = trainClassifier(syntheticExamples(), { nbSmoothing: 0, calibrationFolds: 0 });
+    expect(plain.toJSON().nbSmoothingUsed).toBe(0);
+    expect(plain.crossValidation).toBeNull();
+    for (const { text, label } of NEW_TEXTS) expect(plain.classify(text).type).toBe(label);
+  });
+
   it('is deterministic: the same examples and options give the same model', () => {
     const again = trainClassifier(syntheticExamples());
     expect(again.toJSON()).toEqual(model.toJSON());
@@ -82,7 +91,7 @@ describe('trainClassifier', () => {
       /example #2: empty text/,
     );
     expect(() => trainClassifier(syntheticExamples(), { allowedLabels: ['noise', 'smoke'] })).toThrow(
-      /example #33: label "sewage" is not one of: noise, smoke/,
+      /example #17: label "sewage" is not one of: noise, smoke/,
     );
     expect(() => trainClassifier([{ text: '噪音', label: 'noise' }, { text: '吵', label: 'noise' }])).toThrow(
       /at least two labels/,
@@ -95,13 +104,17 @@ describe('phrase rules', () => {
   const text = '工地晚上施工噪音很大，还有一股焦糊味';
 
   it('shift the decision towards the rule type and show up as rule evidence', () => {
-    expect(model.classify(text).type).toBe('noise');
-    const withRule = model.withRuntime({ rules: [{ type: 'smoke', text: '焦糊味', weight: 30 }] });
+    const before = model.distribution(text);
+    expect(before[0]!.type).toBe('noise');
+    const p = (type: string): number => before.find((s) => s.type === type)!.confidence;
+    // A rule worth a little more than the log-odds of noise over smoke flips the decision.
+    const weight = Math.ceil(Math.log(p('noise') / p('smoke'))) + 2;
+    const withRule = model.withRuntime({ rules: [{ type: 'smoke', text: '焦糊味', weight }] });
     const result = withRule.classify(text);
     expect(result.type).toBe('smoke');
     expect(result.runnerUp?.type).toBe('noise');
     const rule = result.evidence.find((e) => e.source === 'rule');
-    expect(rule).toEqual({ phrase: '焦糊味', weight: 30, source: 'rule', start: 15, end: 18 });
+    expect(rule).toEqual({ phrase: '焦糊味', weight, source: 'rule', start: 15, end: 18 });
     expect(withRule.engine).not.toBe(model.engine);
   });
 
@@ -128,10 +141,19 @@ describe('phrase rules', () => {
     expect(twice.evidence.filter((e) => e.source === 'rule')).toHaveLength(1);
   });
 
-  it('must name a type the model knows', () => {
-    expect(() => model.withRuntime({ rules: [{ type: 'noize', text: '噪音', weight: 1 }] })).toThrow(
-      /phrase rule #1 \("噪音"\): type "noize" is not one of the model's labels/,
+  it('must name a type the model knows, unless told to leave such rules out', () => {
+    const rules = [
+      { type: 'noise', text: '噪音', weight: 1 },
+      { type: 'noize', text: '吵', weight: 1 },
+    ];
+    expect(() => model.withRuntime({ rules })).toThrow(
+      /phrase rule #2 \("吵"\): type "noize" is not one of the model's labels/,
     );
+    const lenient = model.withRuntime({ rules, unknownRuleTypes: 'ignore' });
+    expect(lenient.ignoredRules).toEqual([rules[1]]);
+    expect(lenient.classify('夜里很吵，噪音扰民').evidence.filter((e) => e.source === 'rule')).toEqual([
+      { phrase: '噪音', weight: 1, source: 'rule', start: 5, end: 7 },
+    ]);
   });
 });
 
@@ -143,6 +165,7 @@ describe('toJSON / loadModel', () => {
     for (const text of texts) expect(loaded.classify(text)).toEqual(model.classify(text));
     expect(loaded.labels).toEqual(model.labels);
     expect(loaded.fingerprint).toBe(model.fingerprint);
+    expect(loaded.engine).toBe(model.engine);
   });
 
   it('takes the phrase rules at load time', () => {
@@ -160,13 +183,15 @@ describe('toJSON / loadModel', () => {
     expect(trainingFingerprint(examples).fingerprint).toBe(json.fingerprint);
     const changed = [...examples, { text: '夜里工厂噪音很大', label: 'noise' }];
     expect(trainingFingerprint(changed).fingerprint).not.toBe(json.fingerprint);
-    expect(trainingFingerprint(examples, { C: 2 }).fingerprint).not.toBe(json.fingerprint);
-    expect(trainingFingerprint(examples, { C: 2 }).dataHash).toBe(json.dataHash);
+    expect(trainingFingerprint(examples, { C: 3 }).fingerprint).not.toBe(json.fingerprint);
+    expect(trainingFingerprint(examples, { C: 3 }).dataHash).toBe(json.dataHash);
   });
 
   it('refuses an artifact of another format or a damaged one', () => {
     const json = model.toJSON();
-    expect(() => loadModel({ ...json, version: 99 as 1 })).toThrow(/version 99 is not supported/);
+    expect(() => loadModel({ ...json, version: 99 as typeof json.version })).toThrow(/version 99 is not supported/);
     expect(() => loadModel({ ...json, weights: json.weights.slice(0, 100) })).toThrow(/model weights: expected/);
+    const { C: _dropped, ...withoutC } = json.options;
+    expect(() => loadModel({ ...json, options: withoutC as typeof json.options })).toThrow(/option C missing/);
   });
 });

@@ -50,17 +50,16 @@ const CORES: Record<string, string[]> = {
 const PLACES = ['回龙村', '兴隆办事处', '八字桥社区', '李家塘', '朱家观村', '盐下村'];
 const ENDINGS = ['，请尽快处理。', '，希望有关部门管一管。', '，已经持续一个月了。', '。'];
 
-/** 16 examples per class: every core sentence at two places with two endings. */
+/**
+ * Eight examples per class: every core sentence once, with a place and an
+ * ending (each core only once, so held-out folds see genuinely new texts).
+ */
 export function syntheticExamples(): LabelledExample[] {
   const examples: LabelledExample[] = [];
   let n = 0;
   for (const [label, cores] of Object.entries(CORES)) {
     for (const core of cores) {
-      for (let v = 0; v < 2; v++) {
-        const place = PLACES[(n + v * 3) % PLACES.length]!;
-        const ending = ENDINGS[(n + v) % ENDINGS.length]!;
-        examples.push({ text: `${place}${core}${ending}`, label });
-      }
+      examples.push({ text: `${PLACES[n % PLACES.length]}${core}${ENDINGS[n % ENDINGS.length]}`, label });
       n++;
     }
   }

@@ -13,7 +13,10 @@
  *
  * T is fitted by maximum likelihood on held-out scores from cross-validation
  * folds, with the (1 − u)^γ factor included, so in-domain confidences stay
- * calibrated; γ is an option (default 2).
+ * calibrated. γ is either given or chosen with T from a small grid that
+ * starts at 1 (so unfamiliar text is always flattened at least in proportion
+ * to its unknown mass): short texts, whose unknown share varies a lot while
+ * they are still read right, tend to want a small γ.
  */
 
 export interface CalibrationSample {
@@ -89,4 +92,24 @@ export function fitTemperature(samples: readonly CalibrationSample[], k: number,
     }
   }
   return Math.exp((lo + hi) / 2);
+}
+
+export interface Calibration {
+  temperature: number;
+  oodExponent: number;
+}
+
+/** Temperature for each candidate γ; keeps the pair with the lowest held-out NLL. */
+export function fitCalibration(
+  samples: readonly CalibrationSample[],
+  k: number,
+  exponents: readonly number[],
+): Calibration {
+  let best: Calibration & { nll: number } = { temperature: 1, oodExponent: exponents[0] ?? 1, nll: Infinity };
+  for (const oodExponent of exponents) {
+    const temperature = fitTemperature(samples, k, oodExponent);
+    const value = nll(samples, k, temperature, oodExponent);
+    if (value < best.nll) best = { temperature, oodExponent, nll: value };
+  }
+  return { temperature: best.temperature, oodExponent: best.oodExponent };
 }

@@ -1,6 +1,6 @@
 /**
- * Training-time feature bookkeeping: every text is tokenised once into a
- * table of "raw" features (all features seen anywhere), then a feature space
+ * Training-time feature bookkeeping: every text is tokenised once, and the
+ * features seen anywhere are numbered ("raw" features); then a feature space
  * (vocabulary + idf) can be cut for any subset of the texts — the whole set
  * for the final model, the training part of each fold for calibration — and
  * the texts vectorised in it. A text's features missing from a space count as
@@ -23,8 +23,8 @@ export interface Corpus {
 
 /**
  * Sorts positions 0..n-1 by their unsigned 32-bit key: LSD radix sort, three
- * passes of 11 bits. Sequential memory traffic only, which is what makes it
- * beat a hash table of millions of features by a wide margin.
+ * passes of 11 bits. Its memory traffic is sequential, where a hash table of
+ * millions of features spends most of its time waiting on cache misses.
  */
 function sortByKey(keys: Int32Array, n: number): { order: Int32Array; sorted: Uint32Array } {
   let keyIn: Uint32Array = new Uint32Array(keys.buffer, keys.byteOffset, n);
@@ -56,8 +56,11 @@ function sortByKey(keys: Int32Array, n: number): { order: Int32Array; sorted: Ui
 }
 
 export function buildCorpus(texts: readonly string[], extractor: FeatureExtractor): Corpus {
-  // 1. Each text's distinct features, appended in text order.
-  let capacity = 1 << 16;
+  // 1. Each text's distinct features, appended in text order (about one or
+  //    two per character of text: sized up front to avoid regrowing).
+  let totalLength = 0;
+  for (const t of texts) totalLength += t.length;
+  let capacity = Math.max(1 << 12, Math.ceil(totalLength * 1.6));
   let hashA = new Int32Array(capacity);
   let hashB = new Int32Array(capacity);
   let block = new Uint8Array(capacity);
@@ -214,10 +217,61 @@ export interface SparseRows {
 /** 1 + ln(tf) for small counts (the common case), shared by training and classification. */
 const SUBLINEAR = Float64Array.from({ length: 64 }, (_, tf) => (tf === 0 ? 0 : 1 + Math.log(tf)));
 
+export function sublinearTf(tf: number): number {
+  return tf < 64 ? SUBLINEAR[tf]! : 1 + Math.log(tf);
+}
+
+export interface BlockScales {
+  /** Factor for the character block's weights. */
+  char: number;
+  /** Factor for the word block's weights. */
+  word: number;
+  /** Share (0..1) of the squared mass on unknown features, averaged over the non-empty blocks. */
+  unknown: number;
+}
+
+/**
+ * Factors turning tf-idf weights into the final unit-length vector, from the
+ * blocks' squared norms (unknown features included) and unknown squared mass.
+ * Each block is normalised, then the word block weighs `wordWeight` times the
+ * character block (before the whole is scaled back to unit length).
+ */
+export function blockScales(
+  charSq: number,
+  wordSq: number,
+  charUnknownSq: number,
+  wordUnknownSq: number,
+  wordWeight: number,
+): BlockScales {
+  const hasChar = charSq > 0;
+  const hasWord = wordSq > 0;
+  if (!hasChar && !hasWord) return { char: 0, word: 0, unknown: 1 };
+  const blockChar = hasChar ? 1 : 0;
+  const blockWord = hasWord ? wordWeight : 0;
+  const total = Math.sqrt(blockChar * blockChar + blockWord * blockWord);
+  const unknown =
+    ((hasChar ? charUnknownSq / charSq : 0) + (hasWord ? wordUnknownSq / wordSq : 0)) /
+    ((hasChar ? 1 : 0) + (hasWord ? 1 : 0));
+  return {
+    char: hasChar ? blockChar / total / Math.sqrt(charSq) : 0,
+    word: hasWord ? blockWord / total / Math.sqrt(wordSq) : 0,
+    unknown,
+  };
+}
+
+/**
+ * Weighting shared by training and classification: sublinear tf × idf per
+ * feature, each block (characters, words) L2-normalised, and the non-empty
+ * blocks scaled so the whole vector has unit length. Unknown features carry
+ * the idf of a never-seen feature: they take their share of the norm (so a
+ * text the model knows little about gets small scores) and are reported as
+ * the unknown mass.
+ */
 export class RowWeighter {
-  /** Running squared norms and unknown squared mass of the two blocks. */
-  readonly normSq = new Float64Array(2);
-  readonly unknownSq = new Float64Array(2);
+  private readonly normSq = new Float64Array(2);
+  private readonly unknownSq = new Float64Array(2);
+
+  constructor(private readonly wordWeight: number) {}
 
   reset(): void {
     this.normSq.fill(0);
@@ -226,32 +280,25 @@ export class RowWeighter {
 
   /** Weight of one feature with term count `tf`; accumulates the norms. */
   add(block: number, tf: number, idf: number, known: boolean): number {
-    const v = (tf < 64 ? SUBLINEAR[tf]! : 1 + Math.log(tf)) * idf;
+    const v = sublinearTf(tf) * idf;
     this.normSq[block]! += v * v;
     if (!known) this.unknownSq[block]! += v * v;
     return v;
   }
 
-  /** Factors turning the block weights into the final unit-length vector. */
-  scales(): { char: number; word: number; unknown: number } {
-    const [c, w] = this.normSq as unknown as [number, number];
-    const blocks = (c > 0 ? 1 : 0) + (w > 0 ? 1 : 0);
-    if (blocks === 0) return { char: 0, word: 0, unknown: 1 };
-    const k = 1 / Math.sqrt(blocks);
-    const unknown =
-      ((c > 0 ? this.unknownSq[0]! / c : 0) + (w > 0 ? this.unknownSq[1]! / w : 0)) / blocks;
-    return { char: c > 0 ? k / Math.sqrt(c) : 0, word: w > 0 ? k / Math.sqrt(w) : 0, unknown };
+  scales(): BlockScales {
+    return blockScales(this.normSq[0]!, this.normSq[1]!, this.unknownSq[0]!, this.unknownSq[1]!, this.wordWeight);
   }
 }
 
-export function vectorize(corpus: Corpus, space: FeatureSpace, docs: Int32Array): SparseRows {
+export function vectorize(corpus: Corpus, space: FeatureSpace, docs: Int32Array, wordWeight: number): SparseRows {
   let total = 0;
   for (const d of docs) total += corpus.docPtr[d + 1]! - corpus.docPtr[d]!;
   const rowPtr = new Int32Array(docs.length + 1);
   const col = new Int32Array(total);
   const val = new Float32Array(total);
   const unknown = new Float64Array(docs.length);
-  const weighter = new RowWeighter();
+  const weighter = new RowWeighter(wordWeight);
   let scratch = new Float64Array(4096);
   let nnz = 0;
   for (let r = 0; r < docs.length; r++) {

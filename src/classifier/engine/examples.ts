@@ -38,7 +38,7 @@ export function parseExamplesJsonl(content: string, options: ParseExamplesOption
   const source = options.source ?? 'examples';
   const allowed = options.allowedLabels ? new Set(options.allowedLabels) : null;
   const examples: LabelledExample[] = [];
-  const lines = content.split(/\r?\n/);
+  const lines = content.replace(/^\uFEFF/, '').split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.trim();
     if (raw === '') continue;

@@ -185,6 +185,11 @@ export class DistinctFeatures {
 
   count(occ: Occurrences): number {
     this.ensure(occ.count);
+    if (this.stamp >= 0x3fffffff) {
+      // Stamps are int32: start over long before they could wrap.
+      this.slotStamp.fill(0);
+      this.stamp = 0;
+    }
     const { slotKeyA, slotKeyB, slotStamp, slotValue, hashA, hashB, tf, first, mask } = this;
     const stamp = ++this.stamp;
     let size = 0;

@@ -11,8 +11,8 @@
  */
 import type { Classification, Classifier, Evidence, TypeScore } from '../../pipeline/classifier.js';
 import { decodeFloat32, decodeInt32, encodeBase64 } from './base64.js';
-import { calibratedProbabilities, familiarity, fitTemperature, type CalibrationSample } from './calibration.js';
-import { buildCorpus, buildSpace, RowWeighter, vectorize, type SparseRows } from './corpus.js';
+import { calibratedProbabilities, familiarity, fitCalibration, type CalibrationSample } from './calibration.js';
+import { blockScales, buildCorpus, buildSpace, sublinearTf, vectorize, type BlockScales, type SparseRows } from './corpus.js';
 import { evaluatePredictions } from './evaluate.js';
 import { hashExamples, validateExamples, type LabelledExample } from './examples.js';
 import { blockOf, DistinctFeatures, FeatureExtractor, type FeatureKind, type FeatureOptions } from './features.js';
@@ -22,15 +22,26 @@ import { createRng } from './rng.js';
 import { trainOneVsRest, type SvmOptions } from './svm-solver.js';
 
 /** Everything that shapes the trained weights (stored in the artifact and its fingerprint). */
-export interface LinearModelOptions extends FeatureOptions, Omit<SvmOptions, 'seed'> {
+export interface LinearModelOptions extends FeatureOptions, Omit<SvmOptions, 'seed' | 'nbSmoothing'> {
+  /**
+   * Naive-Bayes feature scaling of the SVM (see svm-solver.ts): its smoothing,
+   * 0 for none, or 'auto' to let the calibration folds choose between
+   * 0 and 1 by held-out macro-F1.
+   */
+  nbSmoothing: number | 'auto';
   /** Features seen in fewer training texts are dropped. */
   minDf: number;
+  /** Weight of the word block relative to the character block. */
+  wordWeight: number;
   /** Stratified folds for calibration. */
   calibrationFolds: number;
   /** Folds are run until this many held-out texts were scored (at most all folds). */
   calibrationHeldOut: number;
-  /** γ in the familiarity factor (1 − u)^γ applied to the scores (see calibration.ts). */
-  oodExponent: number;
+  /**
+   * γ in the familiarity factor (1 − u)^γ applied to the scores (see
+   * calibration.ts), or 'auto': fitted with the temperature from 1, 1.5, 2, 3.
+   */
+  oodExponent: number | 'auto';
   seed: number;
 }
 
@@ -42,10 +53,16 @@ export interface RuntimeOptions {
   ruleScale?: number;
   /** Longest evidence list (default 8). */
   maxEvidence?: number;
+  /**
+   * A rule whose type is not among the model's labels: 'error' (default) or
+   * 'ignore' (left out, listed in `ignoredRules`, e.g. a new type that has
+   * phrases in the district file but no examples yet).
+   */
+  unknownRuleTypes?: 'error' | 'ignore';
 }
 
 export interface TrainOptions extends Partial<Omit<LinearModelOptions, 'minDf'>>, RuntimeOptions {
-  /** Default: 1 below 5,000 examples (every phrase counts), else 2. */
+  /** Default: 2 (a phrase must occur in two texts to count), 1 below 500 examples. */
   minDf?: number;
   /** Labels an example may carry; others are an error. */
   allowedLabels?: readonly string[];
@@ -58,20 +75,32 @@ export const DEFAULT_OPTIONS: Readonly<Omit<LinearModelOptions, 'minDf'>> = {
   wordBigrams: true,
   foldDigits: true,
   maxPresegmentedWord: 4,
-  charNgramsAcrossSpaces: true,
-  C: 1,
+  charNgramsAcrossSpaces: false,
+  wordWeight: 1,
+  C: 2,
   loss: 'squared-hinge',
-  classWeight: 'none',
+  classWeight: 'balanced',
   tolerance: 0.1,
   maxIterations: 200,
   calibrationFolds: 4,
   calibrationHeldOut: 1500,
-  oodExponent: 2,
+  oodExponent: 'auto',
   seed: 1,
+  nbSmoothing: 'auto',
 };
 
+/** What nbSmoothing 'auto' chooses from (plain SVM first: it wins ties). */
+const AUTO_NB_SMOOTHING: readonly number[] = [0, 1];
+/** What oodExponent 'auto' chooses from. */
+const AUTO_OOD_EXPONENTS: readonly number[] = [1, 1.5, 2, 3];
+
 export const MODEL_FORMAT = 'complaint-classifier/linear';
-export const MODEL_VERSION = 1;
+/**
+ * Bumped whenever an artifact would mean something else to this code: its
+ * layout, but also tokenisation, feature hashing or scoring. It is part of
+ * every fingerprint, so a cache keyed on the fingerprint goes stale with it.
+ */
+export const MODEL_VERSION = 3;
 
 export interface CrossValidation {
   /** Held-out texts scored by fold models. */
@@ -92,7 +121,11 @@ export interface LinearModelJson {
   labels: string[];
   exampleCount: number;
   crossValidation: CrossValidation | null;
+  /** The naive-Bayes smoothing the weights were trained with (0 = none). */
+  nbSmoothingUsed: number;
   temperature: number;
+  /** γ of the familiarity factor in use. */
+  oodExponent: number;
   idfUnknown: number;
   featureCount: number;
   /** Two int32 hashes per feature (see features.ts). */
@@ -114,7 +147,8 @@ export function resolveOptions(exampleCount: number, options: TrainOptions = {})
     foldDigits: pick('foldDigits'),
     maxPresegmentedWord: pick('maxPresegmentedWord'),
     charNgramsAcrossSpaces: pick('charNgramsAcrossSpaces'),
-    minDf: options.minDf ?? (exampleCount >= 5000 ? 2 : 1),
+    minDf: options.minDf ?? (exampleCount >= 500 ? 2 : 1),
+    wordWeight: pick('wordWeight'),
     C: pick('C'),
     loss: pick('loss'),
     classWeight: pick('classWeight'),
@@ -124,6 +158,7 @@ export function resolveOptions(exampleCount: number, options: TrainOptions = {})
     calibrationHeldOut: pick('calibrationHeldOut'),
     oodExponent: pick('oodExponent'),
     seed: pick('seed'),
+    nbSmoothing: pick('nbSmoothing'),
   };
   if (resolved.charNgramMax > 0 && (resolved.charNgramMin < 1 || resolved.charNgramMin > resolved.charNgramMax)) {
     throw new Error(`charNgramMin must be between 1 and charNgramMax (${resolved.charNgramMax})`);
@@ -133,6 +168,7 @@ export function resolveOptions(exampleCount: number, options: TrainOptions = {})
   }
   if (!(resolved.C > 0)) throw new Error('C must be positive');
   if (!(resolved.minDf >= 1)) throw new Error('minDf must be at least 1');
+  if (!(resolved.wordWeight > 0)) throw new Error('wordWeight must be positive');
   return resolved;
 }
 
@@ -159,7 +195,10 @@ interface ModelState {
   readonly optionsHash: string;
   readonly exampleCount: number;
   readonly crossValidation: CrossValidation | null;
+  readonly nbSmoothingUsed: number;
   readonly temperature: number;
+  /** γ in use (the option, or what 'auto' chose). */
+  readonly oodExponent: number;
   readonly idfUnknown: number;
   readonly featureHashes: Int32Array;
   readonly idf: Float32Array;
@@ -170,6 +209,7 @@ interface ModelState {
 /**
  * A trained model. Implements the pipeline's `Classifier`. Not safe to share
  * between threads (it keeps scratch buffers), which JavaScript never does.
+ * Made by `trainClassifier` or `loadModel`, not constructed directly.
  */
 export class LinearClassifier implements Classifier {
   readonly labels: readonly string[];
@@ -177,24 +217,28 @@ export class LinearClassifier implements Classifier {
   readonly crossValidation: CrossValidation | null;
   /** "linear@<hash>", the hash covering the model and its rules. */
   readonly engine: string;
+  /** Rules left out by `unknownRuleTypes: 'ignore'`. */
+  readonly ignoredRules: readonly PhraseRule[];
 
   private readonly state: ModelState;
-  private readonly index: HashIndex;
+  private readonly compiled: CompiledModel;
   private readonly extractor: FeatureExtractor;
   private readonly distinct = new DistinctFeatures();
-  private readonly weighter = new RowWeighter();
   private readonly rules: PhraseRuleSet;
   private readonly ruleScale: number;
   private readonly maxEvidence: number;
   private readonly k: number;
   private readonly scores: Float64Array;
   private readonly probs: Float64Array;
+  /** Per-block partial scores: [char k..., word k...]. */
+  private readonly partial: Float64Array;
   private knownFeature = new Int32Array(1024);
   private knownValue = new Float64Array(1024);
   private knownOcc = new Int32Array(1024);
   private knownBlock = new Uint8Array(1024);
 
-  constructor(state: ModelState, runtime: RuntimeOptions = {}, index?: HashIndex) {
+  /** @internal */
+  constructor(state: ModelState, runtime: RuntimeOptions = {}, compiled?: CompiledModel) {
     this.state = state;
     this.labels = state.labels;
     this.fingerprint = state.fingerprint;
@@ -202,21 +246,25 @@ export class LinearClassifier implements Classifier {
     this.k = state.labels.length;
     this.scores = new Float64Array(this.k);
     this.probs = new Float64Array(this.k);
+    this.partial = new Float64Array(2 * this.k);
     this.extractor = new FeatureExtractor(state.options);
-    this.rules = new PhraseRuleSet(runtime.rules ?? [], state.labels);
+    this.rules = new PhraseRuleSet(runtime.rules ?? [], state.labels, runtime.unknownRuleTypes);
+    this.ignoredRules = this.rules.ignored;
     this.ruleScale = runtime.ruleScale ?? 1;
     this.maxEvidence = runtime.maxEvidence ?? 8;
-    this.index = index ?? buildIndex(state.featureHashes);
+    this.compiled = compiled ?? compile(state);
     this.engine = `linear@${digest([state.fingerprint, this.rules.size > 0 ? this.rules.digest : '', String(this.ruleScale)]).slice(0, 8)}`;
   }
 
-  /** The same weights with other rules or output options (cheap: shares the index). */
+  /** The same weights with other rules or output options (cheap: shares the lookup tables). */
   withRuntime(runtime: RuntimeOptions): LinearClassifier {
-    return new LinearClassifier(this.state, runtime, this.index);
+    return new LinearClassifier(this.state, runtime, this.compiled);
   }
 
   classify(text: string): Classification {
-    const { k, state, scores, probs } = this;
+    const { k, state, scores, probs, partial } = this;
+    const { index, filter, filterMask, rows } = this.compiled;
+    const stride = k + 1;
     const occ = this.extractor.extract(text);
     const n = this.distinct.count(occ);
     const { hashA, hashB, tf, first } = this.distinct;
@@ -226,33 +274,55 @@ export class LinearClassifier implements Classifier {
       this.knownOcc = new Int32Array(n);
       this.knownBlock = new Uint8Array(n);
     }
-    const { knownFeature, knownValue, knownOcc, knownBlock, weighter } = this;
+    const { knownFeature, knownValue, knownOcc, knownBlock } = this;
 
-    // TF-IDF of the input; features the model never saw only add to the norm.
-    weighter.reset();
+    // 1. Which features the model knows. Kept to lookups alone so the CPU
+    //    can overlap the cache misses; a bit filter answers most unknowns.
     let known = 0;
+    let charSq = 0;
+    let wordSq = 0;
+    let charUnknownSq = 0;
+    let wordUnknownSq = 0;
     for (let j = 0; j < n; j++) {
-      const f = this.index.get(hashA[j]!, hashB[j]!);
-      const block = blockOf(occ.kind[first[j]!]! as FeatureKind);
-      const v = weighter.add(block, tf[j]!, f >= 0 ? state.idf[f]! : state.idfUnknown, f >= 0);
-      if (f < 0) continue;
-      knownFeature[known] = f;
-      knownValue[known] = v;
-      knownBlock[known] = block;
-      knownOcc[known] = first[j]!;
-      known++;
+      const b = hashB[j]!;
+      const bit = b & filterMask;
+      const f = (filter[bit >>> 5]! & (1 << (bit & 31))) === 0 ? -1 : index.get(hashA[j]!, b);
+      if (f >= 0) {
+        knownFeature[known] = f;
+        knownOcc[known++] = j;
+        continue;
+      }
+      // Unknown: counts towards the norm with the idf of a never-seen feature.
+      const v = sublinearTf(tf[j]!) * state.idfUnknown;
+      if (blockOf(occ.kind[first[j]!]! as FeatureKind) === 0) {
+        charSq += v * v;
+        charUnknownSq += v * v;
+      } else {
+        wordSq += v * v;
+        wordUnknownSq += v * v;
+      }
     }
-    const scale = weighter.scales();
-    for (let i = 0; i < k; i++) scores[i] = state.bias[i]!;
-    const w = state.weights;
+
+    // 2. TF-IDF weights and per-block partial scores in one pass over the
+    //    model rows ([idf, w_1..w_K] per feature: one cache line or two).
+    partial.fill(0);
     for (let q = 0; q < known; q++) {
-      const x = knownValue[q]! * (knownBlock[q] === 0 ? scale.char : scale.word);
-      knownValue[q] = x;
-      const base = knownFeature[q]! * k;
-      for (let i = 0; i < k; i++) scores[i]! += x * w[base + i]!;
+      const j = knownOcc[q]!;
+      const row = knownFeature[q]! * stride;
+      const v = sublinearTf(tf[j]!) * rows[row]!;
+      const block = blockOf(occ.kind[first[j]!]! as FeatureKind);
+      knownValue[q] = v;
+      knownBlock[q] = block;
+      knownOcc[q] = first[j]!;
+      const base = block * k;
+      if (block === 0) charSq += v * v;
+      else wordSq += v * v;
+      for (let i = 0; i < k; i++) partial[base + i]! += v * rows[row + 1 + i]!;
     }
-    calibratedProbabilities(scores, state.temperature, scale.unknown, state.options.oodExponent, probs);
-    const logitScale = familiarity(scale.unknown, state.options.oodExponent) / state.temperature;
+    const scale = blockScales(charSq, wordSq, charUnknownSq, wordUnknownSq, state.options.wordWeight);
+    for (let i = 0; i < k; i++) scores[i] = state.bias[i]! + partial[i]! * scale.char + partial[k + i]! * scale.word;
+    calibratedProbabilities(scores, state.temperature, scale.unknown, state.oodExponent, probs);
+    const logitScale = familiarity(scale.unknown, state.oodExponent) / state.temperature;
 
     // Phrase rules: each firing rule adds weight × scale to its type's log-odds.
     const matches = this.rules.match(text);
@@ -293,7 +363,7 @@ export class LinearClassifier implements Classifier {
       });
       taken.push([m.start, m.end]);
     }
-    this.addModelEvidence(text, occ, known, best, logitScale, evidence, taken);
+    this.addModelEvidence(text, occ, known, best, scale, logitScale, evidence, taken);
 
     return {
       type: this.labels[best]!,
@@ -322,21 +392,24 @@ export class LinearClassifier implements Classifier {
     occ: { start: Int32Array; end: Int32Array },
     known: number,
     type: number,
+    scale: BlockScales,
     logitScale: number,
     evidence: Evidence[],
     taken: Array<[number, number]>,
   ): void {
     const room = this.maxEvidence - evidence.length;
     if (room <= 0) return;
-    const { k, state, knownFeature, knownValue, knownOcc } = this;
+    const { k, knownFeature, knownValue, knownBlock, knownOcc } = this;
+    const rows = this.compiled.rows;
+    const factor = [scale.char * logitScale, scale.word * logitScale];
     // Keep the best few candidates by insertion (no full sort: texts can
     // have thousands of features and this runs on every classification).
     const cap = room * 4;
     const candQ: number[] = [];
     const candC: number[] = [];
     for (let q = 0; q < known; q++) {
-      const c = knownValue[q]! * state.weights[knownFeature[q]! * k + type]! * logitScale;
-      if (c <= 0) continue;
+      const c = knownValue[q]! * rows[knownFeature[q]! * (k + 1) + 1 + type]! * factor[knownBlock[q]!]!;
+      if (c < EVIDENCE_MIN_WEIGHT) continue;
       if (candC.length === cap && c <= candC[cap - 1]!) continue;
       let pos = candC.length < cap ? candC.length : cap - 1;
       if (candC.length < cap) {
@@ -375,7 +448,9 @@ export class LinearClassifier implements Classifier {
       labels: [...s.labels],
       exampleCount: s.exampleCount,
       crossValidation: s.crossValidation,
+      nbSmoothingUsed: s.nbSmoothingUsed,
       temperature: s.temperature,
+      oodExponent: s.oodExponent,
       idfUnknown: s.idfUnknown,
       featureCount: s.idf.length,
       featureHashes: encodeBase64(s.featureHashes),
@@ -386,16 +461,44 @@ export class LinearClassifier implements Classifier {
   }
 }
 
+/** Contributions below this (log-odds) are noise, not evidence; they would print as 0. */
+const EVIDENCE_MIN_WEIGHT = 0.001;
+
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
 
-function buildIndex(featureHashes: Int32Array): HashIndex {
-  const count = featureHashes.length / 2;
+/** Lookup tables built from a model's arrays, shared by its runtime variants. */
+interface CompiledModel {
+  readonly index: HashIndex;
+  /** One bit per hash-B value (masked): 0 means "certainly not a model feature". */
+  readonly filter: Uint32Array;
+  readonly filterMask: number;
+  /** Feature-major rows [idf, w_1..w_K]. */
+  readonly rows: Float32Array;
+}
+
+function compile(state: ModelState): CompiledModel {
+  const count = state.idf.length;
+  const k = state.labels.length;
   const index = new HashIndex(count);
-  for (let f = 0; f < count; f++) index.getOrInsert(featureHashes[2 * f]!, featureHashes[2 * f + 1]!, f);
-  return index;
+  // ~16 bits per feature: about 6 % of unknown features get past the filter.
+  let bits = 1 << 10;
+  while (bits < count * 16) bits *= 2;
+  const filter = new Uint32Array(bits / 32);
+  const filterMask = bits - 1;
+  const rows = new Float32Array(count * (k + 1));
+  for (let f = 0; f < count; f++) {
+    const a = state.featureHashes[2 * f]!;
+    const b = state.featureHashes[2 * f + 1]!;
+    index.getOrInsert(a, b, f);
+    const bit = b & filterMask;
+    filter[bit >>> 5]! |= 1 << (bit & 31);
+    rows[f * (k + 1)] = state.idf[f]!;
+    for (let i = 0; i < k; i++) rows[f * (k + 1) + 1 + i] = state.weights[f * k + i]!;
+  }
+  return { index, filter, filterMask, rows };
 }
 
 /** Stratified fold of each example, seeded. */
@@ -442,7 +545,7 @@ export function trainClassifier(examples: readonly LabelledExample[], options: T
   const k = labels.length;
   const labelOf = new Map(labels.map((l, i) => [l, i]));
   const y = Int32Array.from(examples.map((e) => labelOf.get(e.label)!));
-  const svm: SvmOptions = { ...resolved, seed: resolved.seed };
+  const svm: Omit<SvmOptions, 'nbSmoothing'> = resolved;
 
   const extractor = new FeatureExtractor(resolved);
   const corpus = buildCorpus(
@@ -450,9 +553,11 @@ export function trainClassifier(examples: readonly LabelledExample[], options: T
     extractor,
   );
 
-  // 1. Calibration: fold models score their held-out texts.
-  const samples: CalibrationSample[] = [];
-  const pairs: Array<{ actual: string; predicted: string }> = [];
+  // 1. Calibration folds: fold models score their held-out texts. With
+  //    nbSmoothing 'auto' they are trained with and without the naive-Bayes
+  //    feature scaling, and the better held-out macro-F1 decides.
+  const candidates = resolved.nbSmoothing === 'auto' ? AUTO_NB_SMOOTHING : [resolved.nbSmoothing];
+  const heldOut = candidates.map(() => ({ samples: [] as CalibrationSample[], pairs: [] as Array<{ actual: string; predicted: string }> }));
   const folds = resolved.calibrationFolds;
   if (folds >= 2 && examples.length >= 2 * folds) {
     const fold = assignFolds(y, k, folds, resolved.seed);
@@ -465,32 +570,47 @@ export function trainClassifier(examples: readonly LabelledExample[], options: T
       const trainDocs = Int32Array.from(trainIdx);
       const heldDocs = Int32Array.from(heldIdx);
       const space = buildSpace(corpus, trainDocs, resolved.minDf);
-      const model = trainOneVsRest(
-        vectorize(corpus, space, trainDocs),
-        Int32Array.from(trainIdx.map((i) => y[i]!)),
-        k,
-        space.size,
-        { ...svm, seed: svm.seed + 1000 * (f + 1) },
-      );
-      const held = vectorize(corpus, space, heldDocs);
-      const scores = scoreRows(held, model.weights, model.bias);
-      heldIdx.forEach((doc, r) => {
-        const s = scores[r]!;
-        samples.push({ scores: s, label: y[doc]!, unknown: held.unknown[r]! });
-        let best = 0;
-        for (let c = 1; c < k; c++) if (s[c]! > s[best]!) best = c;
-        pairs.push({ actual: labels[y[doc]!]!, predicted: labels[best]! });
+      const rows = vectorize(corpus, space, trainDocs, resolved.wordWeight);
+      const held = vectorize(corpus, space, heldDocs, resolved.wordWeight);
+      const trainLabels = Int32Array.from(trainIdx.map((i) => y[i]!));
+      candidates.forEach((nbSmoothing, c) => {
+        const model = trainOneVsRest(rows, trainLabels, k, space.size, {
+          ...svm,
+          nbSmoothing,
+          seed: svm.seed + 1000 * (f + 1),
+        });
+        const scores = scoreRows(held, model.weights, model.bias);
+        heldIdx.forEach((doc, r) => {
+          const s = scores[r]!;
+          heldOut[c]!.samples.push({ scores: s, label: y[doc]!, unknown: held.unknown[r]! });
+          let best = 0;
+          for (let i = 1; i < k; i++) if (s[i]! > s[best]!) best = i;
+          heldOut[c]!.pairs.push({ actual: labels[y[doc]!]!, predicted: labels[best]! });
+        });
       });
     }
   }
-  const temperature = samples.length > 0 ? fitTemperature(samples, k, resolved.oodExponent) : 0.3;
-  const cv = samples.length > 0 ? evaluatePredictions(pairs) : null;
+  const reports = heldOut.map((h) => (h.pairs.length > 0 ? evaluatePredictions(h.pairs) : null));
+  let chosen = candidates.length - 1; // without folds to judge by: the last candidate
+  if (reports[0]) {
+    chosen = 0;
+    reports.forEach((r, c) => {
+      if (r && r.macroF1 > reports[chosen]!.macroF1) chosen = c;
+    });
+  }
+  const nbSmoothing = candidates[chosen]!;
+  const samples = heldOut[chosen]!.samples;
+  const exponents = resolved.oodExponent === 'auto' ? AUTO_OOD_EXPONENTS : [resolved.oodExponent];
+  // Without held-out scores: a temperature typical of these SVM scores.
+  const { temperature, oodExponent } =
+    samples.length > 0 ? fitCalibration(samples, k, exponents) : { temperature: 0.1, oodExponent: exponents[exponents.length - 1]! };
+  const cv = reports[chosen] ?? null;
 
   // 2. The model itself, on everything.
   const all = new Int32Array(examples.length);
   for (let i = 0; i < all.length; i++) all[i] = i;
   const space = buildSpace(corpus, all, resolved.minDf);
-  const model = trainOneVsRest(vectorize(corpus, space, all), y, k, space.size, svm);
+  const model = trainOneVsRest(vectorize(corpus, space, all, resolved.wordWeight), y, k, space.size, { ...svm, nbSmoothing });
   const featureHashes = new Int32Array(space.size * 2);
   for (let f = 0; f < space.size; f++) {
     const r = space.featureRaw[f]!;
@@ -505,7 +625,9 @@ export function trainClassifier(examples: readonly LabelledExample[], options: T
       ...print,
       exampleCount: examples.length,
       crossValidation: cv ? { heldOut: cv.total, accuracy: cv.accuracy, macroF1: cv.macroF1 } : null,
+      nbSmoothingUsed: nbSmoothing,
       temperature,
+      oodExponent,
       idfUnknown: space.idfUnknown,
       featureHashes,
       idf: space.idf,
@@ -537,22 +659,33 @@ export function loadModel(
   if (!Array.isArray(labels) || labels.length < 2) throw new Error('model: labels missing');
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new Error('model: featureCount missing');
   if (!Array.isArray(m.bias) || m.bias.length !== labels.length) throw new Error('model: bias does not match labels');
-  if (!m.options || typeof m.temperature !== 'number' || typeof m.idfUnknown !== 'number') {
-    throw new Error('model: options, temperature or idfUnknown missing');
+  if (typeof m.temperature !== 'number' || typeof m.idfUnknown !== 'number' || typeof m.oodExponent !== 'number') {
+    throw new Error('model: temperature, oodExponent or idfUnknown missing');
+  }
+  const options = m.options as unknown as Partial<Record<string, unknown>> | undefined;
+  const expected: Record<string, unknown> = { ...DEFAULT_OPTIONS, minDf: 1 };
+  for (const key of Object.keys(expected)) {
+    const ok =
+      key === 'nbSmoothing' || key === 'oodExponent'
+        ? typeof options?.[key] === 'number' || options?.[key] === 'auto'
+        : typeof options?.[key] === typeof expected[key];
+    if (!ok) throw new Error(`model: option ${key} missing or malformed`);
   }
   if (typeof m.featureHashes !== 'string' || typeof m.idf !== 'string' || typeof m.weights !== 'string') {
     throw new Error('model: featureHashes, idf or weights missing');
   }
   return new LinearClassifier(
     {
-      options: m.options,
+      options: options as unknown as LinearModelOptions,
       labels,
       fingerprint: String(m.fingerprint),
       dataHash: String(m.dataHash),
       optionsHash: String(m.optionsHash),
       exampleCount: Number(m.exampleCount),
       crossValidation: m.crossValidation ?? null,
+      nbSmoothingUsed: Number(m.nbSmoothingUsed ?? 0),
       temperature: m.temperature,
+      oodExponent: m.oodExponent,
       idfUnknown: m.idfUnknown,
       featureHashes: decodeInt32(m.featureHashes, n * 2, 'featureHashes'),
       idf: decodeFloat32(m.idf, n, 'idf'),

@@ -10,7 +10,7 @@ import { DistinctFeatures, FeatureExtractor, type FeatureOptions } from './featu
 import { HashIndex } from './hashing.js';
 
 export interface NaiveBayesOptions {
-  /** Additive smoothing (1 = Laplace). */
+  /** Additive smoothing (default 0.1, chosen by cross-validation; 1 = Laplace). */
   alpha?: number;
   wordBigrams?: boolean;
 }
@@ -91,7 +91,7 @@ export function trainNaiveBayes(
   options: NaiveBayesOptions = {},
 ): NaiveBayesClassifier {
   validateExamples(examples);
-  const alpha = options.alpha ?? 1;
+  const alpha = options.alpha ?? 0.1;
   const labels = [...new Set(examples.map((e) => e.label))].sort();
   if (labels.length < 2) throw new Error(`need examples of at least two labels, got ${labels.length}`);
   const k = labels.length;

@@ -33,16 +33,26 @@ interface CompiledRule {
 
 export class PhraseRuleSet {
   private readonly compiled: CompiledRule[];
+  /** Rules left out because their type is not one of the model's labels. */
+  readonly ignored: readonly PhraseRule[];
   /** Stable digest of the rules, part of the engine version string. */
   readonly digest: string;
 
   /**
-   * @param knownTypes the model's labels: a rule for any other type is an
-   *   error (it could never win and usually means a typo in the district file).
+   * @param knownTypes the model's labels. A rule for another type can never
+   *   win: with `unknownTypes: 'error'` it is an error (a typo in the district
+   *   file?), with 'ignore' it is left out and listed in `ignored` (a type the
+   *   examples do not cover yet).
    */
-  constructor(rules: readonly PhraseRule[], knownTypes: readonly string[]) {
+  constructor(
+    rules: readonly PhraseRule[],
+    knownTypes: readonly string[],
+    unknownTypes: 'error' | 'ignore' = 'error',
+  ) {
     const known = new Set(knownTypes);
-    this.compiled = rules.map((rule, i) => {
+    const ignored: PhraseRule[] = [];
+    this.compiled = [];
+    rules.forEach((rule, i) => {
       const where = `phrase rule #${i + 1} (${JSON.stringify(rule.text)})`;
       if (typeof rule.text !== 'string' || foldForMatching(rule.text).text.length === 0) {
         throw new Error(`${where}: empty phrase`);
@@ -51,10 +61,15 @@ export class PhraseRuleSet {
         throw new Error(`${where}: weight must be a finite number`);
       }
       if (!known.has(rule.type)) {
+        if (unknownTypes === 'ignore') {
+          ignored.push(rule);
+          return;
+        }
         throw new Error(`${where}: type ${JSON.stringify(rule.type)} is not one of the model's labels (${knownTypes.join(', ')})`);
       }
-      return { rule, folded: foldForMatching(rule.text).text };
+      this.compiled.push({ rule, folded: foldForMatching(rule.text).text });
     });
+    this.ignored = ignored;
     // Longer phrases first, so containment can be checked against them.
     this.compiled.sort((a, b) => b.folded.length - a.folded.length);
     this.digest = digest(this.compiled.map((c) => `${c.rule.type}\u0001${c.folded}\u0001${c.rule.weight}`).sort());

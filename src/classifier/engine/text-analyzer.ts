@@ -118,6 +118,8 @@ export function foldForMatching(input: string): FoldedText {
   return { text, start: Int32Array.from(start), end: Int32Array.from(end) };
 }
 
+const SEGMENT_PIECE = 256;
+
 let segmenter: Intl.Segmenter | undefined;
 function getSegmenter(): Intl.Segmenter {
   segmenter ??= new Intl.Segmenter('zh', { granularity: 'word' });
@@ -298,9 +300,24 @@ export class TextAnalyzer {
       this.addWord(from, to);
       return;
     }
-    for (const seg of getSegmenter().segment(norm.slice(from, to))) {
-      if (!seg.isWordLike) continue;
-      this.addWord(from + seg.index, from + seg.index + seg.segment.length);
+    // ICU's segmenter slows down more than linearly on long strings, and no
+    // word spans punctuation: feed it pieces of at most SEGMENT_PIECE units,
+    // cut after a punctuation mark where there is one.
+    for (let start = from; start < to; ) {
+      let end = Math.min(to, start + SEGMENT_PIECE);
+      if (end < to) {
+        for (let p = end - 1; p > start + SEGMENT_PIECE / 2; p--) {
+          if (classOf(this.units[p]!) !== CharClass.Content) {
+            end = p + 1;
+            break;
+          }
+        }
+      }
+      for (const seg of getSegmenter().segment(norm.slice(start, end))) {
+        if (!seg.isWordLike) continue;
+        this.addWord(start + seg.index, start + seg.index + seg.segment.length);
+      }
+      start = end;
     }
   }
 

@@ -1,6 +1,7 @@
 /** Helpers of the classifier benchmark: latency measurement, report text, option flags. */
+import { readFileSync } from 'node:fs';
 import type { Classifier } from '../../../src/pipeline/classifier.js';
-import type { EvaluationReport, TrainOptions } from '../../../src/classifier/engine/index.js';
+import type { EvaluationReport, PhraseRule, TrainOptions } from '../../../src/classifier/engine/index.js';
 
 export interface Latency {
   perSecond: number;
@@ -69,6 +70,8 @@ const NUMERIC = new Set([
   'charNgramMax',
   'maxPresegmentedWord',
   'minDf',
+  'wordWeight',
+  'nbSmoothing',
   'C',
   'tolerance',
   'maxIterations',
@@ -93,7 +96,8 @@ export function parseOptionOverrides(settings: readonly string[]): TrainOptions 
     const key = setting.slice(0, eq);
     const value = setting.slice(eq + 1);
     if (eq < 0) throw new Error(`--set ${setting}: expected option=value`);
-    if (NUMERIC.has(key)) {
+    if ((key === 'nbSmoothing' || key === 'oodExponent') && value === 'auto') options[key] = value;
+    else if (NUMERIC.has(key)) {
       const n = Number(value);
       if (!Number.isFinite(n)) throw new Error(`--set ${setting}: not a number`);
       options[key] = n;
@@ -106,4 +110,12 @@ export function parseOptionOverrides(settings: readonly string[]): TrainOptions 
     } else throw new Error(`--set ${setting}: unknown option ${key}`);
   }
   return options as TrainOptions;
+}
+
+/** Phrase rules of a district file: `types[].phrases[]` of `{ text, weight }`, keyed by `types[].code`. */
+export function districtRules(path: string): PhraseRule[] {
+  const file = JSON.parse(readFileSync(path, 'utf8')) as {
+    types?: Array<{ code: string; phrases?: Array<{ text: string; weight: number }> }>;
+  };
+  return (file.types ?? []).flatMap((t) => (t.phrases ?? []).map((p) => ({ type: t.code, text: p.text, weight: p.weight })));
 }
