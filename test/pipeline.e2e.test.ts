@@ -231,6 +231,16 @@ describe.each([
     expect(events.map((e) => e.kind)).toEqual(['received', 'classified', 'status']);
   });
 
+  it('keeps a phone number written in the text in the protected contact fields', async () => {
+    const { id, trackingCode } = await submit({ text: '李家塘有人烧垃圾，烟好大，有事打我电话13655556666' });
+    await trackUntil(trackingCode, 'dispatched');
+    const contact = await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
+    expect(contact.phone).toBe('13655556666');
+    expect(Number(contact.share_with_bureau)).toBe(0);
+    const view = JSON.stringify(await (await fetch(`${service.url}/api/v1/track/${trackingCode}`)).json());
+    expect(view).not.toContain('13655556666');
+  });
+
   it('never puts reporter text or contact into job payloads', async () => {
     const { id } = await submit({ text: '有人往荒地倾倒有毒废渣，我是赵六 13700001234', name: '赵六', phone: '13700001234' });
     const jobs = await service.deps.db.selectFrom('outbox').selectAll().execute();

@@ -1,7 +1,8 @@
 import { newId } from '../../src/domain/ids.js';
 import { insertAssignments, type NewAssignment } from '../../db/repositories/assignments.repository.js';
 import { findCase, transitionCase } from '../../db/repositories/cases.repository.js';
-import { bool } from '../../db/repositories/db-types.js';
+import { bool, type Trx } from '../../db/repositories/db-types.js';
+import { findContact, insertContact } from '../../db/repositories/contacts.repository.js';
 import { insertDeliveries } from '../../db/repositories/deliveries.repository.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
@@ -86,6 +87,7 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
       if (decision.outcome === 'triage') {
         const ok = await transitionCase(trx, caseId, 'received', { ...common, status: 'triage', triage_reason: decision.reason });
         if (!ok) return false;
+        await keepPhonesProtected(trx, caseId, details.phones, anonymous);
         await appendEvents(trx, [
           classifiedEvent,
           { caseId, at, kind: 'status', fromStatus: 'received', toStatus: 'triage', note: '待人工分派', data: { reason: decision.reason }, public: true },
@@ -103,6 +105,7 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
         reply_deadline_at: decision.outcome === 'transfer' ? null : deadlines.replyBy,
       });
       if (!ok) return false;
+        await keepPhonesProtected(trx, caseId, details.phones, anonymous);
 
       const assignments: NewAssignment[] = decision.assignments.map((a) => ({
         id: newId(),
@@ -152,4 +155,22 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
     deps.kickOutbox();
     return decision.outcome === 'triage' ? `triage: ${decision.reason}` : `${decision.outcome}: ${decision.type}`;
   };
+}
+
+/**
+ * Phone numbers the reporter wrote into the text belong in the protected
+ * contact fields (the text itself is masked wherever a bureau reads it).
+ * A number given in the form stays; an anonymous reporter's written number
+ * is kept for the hotline's call-back but never shared with a bureau.
+ */
+async function keepPhonesProtected(trx: Trx, caseId: string, phones: readonly string[], anonymous: boolean): Promise<void> {
+  const phone = phones[0];
+  if (!phone) return;
+  const existing = await findContact(trx, caseId);
+  if (existing?.phone) return;
+  if (existing) {
+    await trx.updateTable('case_contacts').set({ phone, ...(anonymous ? { share_with_bureau: 0 } : {}) }).where('case_id', '=', caseId).execute();
+  } else {
+    await insertContact(trx, caseId, { name: null, phone, shareWithBureau: false });
+  }
 }

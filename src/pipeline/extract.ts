@@ -116,8 +116,32 @@ export function decideUrgency(district: District, text: string, typeCode: string
   return { urgent: reasons.length > 0, reasons };
 }
 
+// A request is cancelled by a negation right before it: 不需要匿名, 不用匿名, 不想匿名.
+const NEGATED_BEFORE = /(?:不用|不需要|不必|无需|没必要|不要|不想|不怕|不介意|不在乎|不是|没有|不|没)\s*$/;
+// Generic language, not district data: "don't tell / reveal … that it was me / my name / who reported".
+const GENERIC_ANONYMITY =
+  /(?:不要|别|不能|不可以|千万别|请勿|勿|不想让|别让|不要让)[^，。！？!?；;\n]{0,8}?(?:透露|告诉|说|泄露|泄漏|公开|暴露|讲|给|知道)[^，。！？!?；;\n]{0,8}?(?:我的(?:名字|姓名|身份|电话|号码|手机|联系方式|信息)|是我(?!们)|谁(?:举报|打)的|举报人)/;
+
+/**
+ * The district's anonymity phrase (or the generic request) found in the text,
+ * or null. A phrase directly after a negation does not count (我不需要匿名),
+ * and a phrase ending in 我 does not match 我们 (别透露我们厂的事).
+ */
 export function asksAnonymity(district: District, text: string): string | null {
-  return district.file.anonymity.phrases.find((p) => text.includes(p)) ?? null;
+  const phrases = [...district.file.anonymity.phrases].sort((a, b) => b.length - a.length);
+  for (const phrase of phrases) {
+    let from = 0;
+    for (;;) {
+      const start = text.indexOf(phrase, from);
+      if (start < 0) break;
+      from = start + 1;
+      const end = start + phrase.length;
+      if (phrase.endsWith('我') && text[end] === '们') continue;
+      if (!/^(?:不|别|勿)/.test(phrase) && NEGATED_BEFORE.test(text.slice(Math.max(0, start - 4), start))) continue;
+      return phrase;
+    }
+  }
+  return GENERIC_ANONYMITY.exec(text)?.[0] ?? null;
 }
 
 // Mainland mobile numbers, optionally written with +86 / spaces / dashes, and

@@ -1,0 +1,124 @@
+/**
+ * Hotline call transcripts (12345 / 12369): speaker-labelled lines such as
+ *
+ *   [00:00:02] 坐席：您好，12369环保举报热线，请讲。
+ *   [00:00:05] 来电人：我要举报兴隆办事处那边一个厂子……
+ *
+ * What the caller says is the complaint; the operator's lines are context
+ * only. Pure parsing, no I/O: the hotline handler and the intake step share it.
+ */
+
+export type Speaker = 'operator' | 'caller' | 'unknown';
+
+export interface TranscriptLine {
+  speaker: Speaker;
+  text: string;
+  /** hh:mm:ss offset into the call, when the line carried a timestamp. */
+  at?: string;
+}
+
+export interface Transcript {
+  lines: TranscriptLine[];
+}
+
+const OPERATOR_LABELS = ['坐席', '话务员', '客服', '接线员'] as const;
+const CALLER_LABELS = ['来电人', '来电者', '市民', '群众', '客户'] as const;
+
+// Longer labels first so 来电人 is not read as something shorter.
+const LABELS = [...OPERATOR_LABELS, ...CALLER_LABELS].sort((a, b) => b.length - a.length);
+
+// Optional timestamp ([00:00:02], 【00:02】, (0:00:02) or bare 00:00:02), then a
+// label, optionally numbered (坐席1, 客服 A, 坐席(工号1024)), then a full-width or ASCII colon.
+const TIMESTAMP = String.raw`(?:[\[【(（]\s*(\d{1,2}:\d{2}(?::\d{2})?)\s*[\]】)）]|(\d{1,2}:\d{2}:\d{2}))`;
+const LABELLED_LINE = new RegExp(
+  String.raw`^\s*(?:${TIMESTAMP}\s*)?(${LABELS.join('|')})\s*(?:[A-Za-z0-9]{1,8}|[(（][^)）]{0,12}[)）])?\s*[:：]\s*(.*)$`,
+);
+const TIMESTAMP_ONLY = new RegExp(String.raw`^\s*${TIMESTAMP}\s*(.*)$`);
+
+function speakerOf(label: string): Speaker {
+  if ((OPERATOR_LABELS as readonly string[]).includes(label)) return 'operator';
+  if ((CALLER_LABELS as readonly string[]).includes(label)) return 'caller';
+  return 'unknown';
+}
+
+/** 0:02 → 00:00:02, 1:02:03 → 01:02:03. */
+function normalizeTimestamp(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  const parts = raw.split(':').map((p) => p.padStart(2, '0'));
+  while (parts.length < 3) parts.unshift('00');
+  return parts.join(':');
+}
+
+/** Wrapped Chinese text joins without a space; two Latin words or numbers keep one. */
+function joinWrapped(a: string, b: string): string {
+  if (!a) return b;
+  if (!b) return a;
+  return /[A-Za-z0-9]$/.test(a) && /^[A-Za-z0-9]/.test(b) ? `${a} ${b}` : `${a}${b}`;
+}
+
+export function parseTranscript(text: string): Transcript {
+  const lines: TranscriptLine[] = [];
+  for (const raw of text.split(/\r\n|\r|\n/)) {
+    if (raw.trim() === '') continue;
+    const labelled = LABELLED_LINE.exec(raw);
+    if (labelled) {
+      const at = normalizeTimestamp(labelled[1] ?? labelled[2]);
+      const line: TranscriptLine = { speaker: speakerOf(labelled[3]!), text: (labelled[4] ?? '').trim() };
+      if (at) line.at = at;
+      lines.push(line);
+      continue;
+    }
+    const stamped = TIMESTAMP_ONLY.exec(raw);
+    if (stamped) {
+      // A timestamp without a known label starts a new line whose speaker we cannot tell.
+      const at = normalizeTimestamp(stamped[1] ?? stamped[2]);
+      const line: TranscriptLine = { speaker: 'unknown', text: (stamped[3] ?? '').trim() };
+      if (at) line.at = at;
+      lines.push(line);
+      continue;
+    }
+    // An unlabelled line continues the previous speaker's turn (wrapped text).
+    const previous = lines[lines.length - 1];
+    if (previous) previous.text = joinWrapped(previous.text, raw.trim());
+    else lines.push({ speaker: 'unknown', text: raw.trim() });
+  }
+  return { lines };
+}
+
+/** Everything the caller said, one turn a line. */
+export function callerText(parsed: Transcript): string {
+  return parsed.lines
+    .filter((l) => l.speaker === 'caller' && l.text !== '')
+    .map((l) => l.text)
+    .join('\n');
+}
+
+/** Everything the operator said: context, never the complaint. */
+export function operatorText(parsed: Transcript): string {
+  return parsed.lines
+    .filter((l) => l.speaker === 'operator' && l.text !== '')
+    .map((l) => l.text)
+    .join('\n');
+}
+
+/**
+ * A transcript has at least two speaker-labelled lines, at least one of them
+ * the caller's: a web report that merely starts with "市民：" is not one.
+ */
+export function isTranscript(text: string): boolean {
+  let labelled = 0;
+  let caller = false;
+  for (const raw of text.split(/\r\n|\r|\n/)) {
+    const m = LABELLED_LINE.exec(raw);
+    if (!m) continue;
+    labelled++;
+    if (speakerOf(m[3]!) === 'caller') caller = true;
+    if (labelled >= 2 && caller) return true;
+  }
+  return false;
+}
+
+/** The complaint in a report's text: the caller's lines of a transcript, otherwise the text itself. */
+export function complaintText(text: string): string {
+  return isTranscript(text) ? callerText(parseTranscript(text)) : text;
+}

@@ -1,0 +1,357 @@
+import { describe, expect, it } from 'vitest';
+import { loadDistrictFile } from '../src/district/district.schema.js';
+import { extractDetails, extractIncidentTime, extractPlaceDescription } from '../src/pipeline/extract-details.js';
+import { asksAnonymity, extractJurisdiction, jurisdictionFromText } from '../src/pipeline/extract.js';
+import { callerText, complaintText, isTranscript, operatorText, parseTranscript } from '../src/pipeline/transcript.js';
+import { calendarFor } from '../src/pipeline/deadlines.js';
+import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
+import { ManualClock } from '../src/clock.js';
+import { createLogger } from '../src/logger.js';
+import { newId } from '../src/domain/ids.js';
+import { newTrackingCode } from '../src/domain/tracking-code.js';
+import { connectDatabase, migrateToLatest } from '../db/connect.js';
+import { createTransactionBatcher } from '../db/tx-batcher.js';
+import { findCase, insertCase } from '../db/repositories/cases.repository.js';
+import { listEvents } from '../db/repositories/events.repository.js';
+import { createIntakeProcessor } from '../queues/processors/intake.processor.js';
+
+const district = loadDistrictFile();
+const TZ = district.file.district.timezone;
+const receivedAt = new Date('2026-11-28T10:00:00+08:00');
+const local = (iso: string) => new Date(iso).toISOString();
+
+describe('jurisdiction from the text', () => {
+  it('knows all eight jurisdictions of the default district', () => {
+    expect(district.file.jurisdictions.map((j) => j.code).sort()).toEqual(
+      ['baxiandong', 'huifeng_forest', 'huilongxu', 'lijiatang', 'maludou', 'shenxiandong', 'xinglong', 'yongjiting'],
+    );
+  });
+
+  const names = district.file.jurisdictions.flatMap((j) =>
+    [...new Set([j.name.zh, ...j.aliases, ...j.places])].map((name) => [j.code, name] as const),
+  );
+  it.each(names)('finds %s from "%s"', (code, name) => {
+    const m = jurisdictionFromText(district, `你好，我要举报${name}那边有人往沟里倒废渣`);
+    expect(m).toMatchObject({ jurisdiction: code, source: 'text', matched: name });
+  });
+
+  it.each(['朱家观村', '回龙村', '盐下村', '八字桥社区', '回峰社区'])('reads the village or community %s as 回龙圩镇', (place) => {
+    expect(extractDetails(district, `${place}后面有个养猪场粪水直排`, { location: null, receivedAt }).jurisdiction?.jurisdiction).toBe(
+      'huilongxu',
+    );
+  });
+
+  it('reads 回峰社区 as the town, not the forest farm, and 回峰林场 as the farm', () => {
+    expect(jurisdictionFromText(district, '回峰社区门口')?.jurisdiction).toBe('huilongxu');
+    expect(jurisdictionFromText(district, '回峰林场里面')?.jurisdiction).toBe('huifeng_forest');
+  });
+});
+
+describe('jurisdiction from a location', () => {
+  const centre = (area: ReadonlyArray<readonly [number, number]>) => ({
+    lat: area.reduce((s, [lat]) => s + lat, 0) / area.length,
+    lng: area.reduce((s, [, lng]) => s + lng, 0) / area.length,
+  });
+  it.each(district.file.jurisdictions.map((j) => [j.code, j.area!] as const))('places a pin inside %s there', (code, area) => {
+    const m = extractJurisdiction(district, '这里有人倒垃圾', centre(area));
+    expect(m).toEqual({ jurisdiction: code, matched: 'location', source: 'location' });
+  });
+
+  it('lets the pin win over a name in the text', () => {
+    const d = extractDetails(district, '兴隆那边', { location: { lat: 25.12, lng: 111.37 }, receivedAt });
+    expect(d.jurisdiction).toMatchObject({ jurisdiction: 'yongjiting', source: 'location' });
+  });
+});
+
+describe('anonymity requests', () => {
+  it.each([
+    '我要匿名举报',
+    '不要透露我的名字',
+    '请不要透露我的姓名',
+    '不要透露我的身份',
+    '别说是我举报的',
+    '不要说是我打的电话',
+    '麻烦替我保密',
+    '我不想留名',
+    '匿名举报，谢谢',
+    '我就不留名字了',
+    '别把我的电话给他们',
+    '不要告诉他们是谁举报的',
+    '千万别跟厂里说是我',
+    '请不要向他们泄露我的姓名',
+    '别让他们知道是我打的',
+    '我不愿意透露姓名',
+  ])('hears one in "%s"', (text) => {
+    expect(asksAnonymity(district, text)).not.toBeNull();
+  });
+
+  it.each([
+    '他们不告诉我排的是什么',
+    '我不怕透露名字，我叫张三',
+    '我不需要匿名，可以留电话',
+    '厂里说排放数据是保密的',
+    '别透露我们厂的事就行',
+    '我们实名举报',
+    '别告诉他们我家在哪就行',
+  ])('does not hear one in "%s"', (text) => {
+    expect(asksAnonymity(district, text)).toBeNull();
+  });
+});
+
+describe('incident time', () => {
+  const at = (text: string) => extractIncidentTime(text, receivedAt, TZ);
+
+  it.each([
+    ['昨晚又排了', '昨晚', '2026-11-27T21:00:00+08:00', true],
+    ['昨天晚上十点多开始排', '昨天晚上十点多', '2026-11-27T22:00:00+08:00', true],
+    ['今天早上发现的', '今天早上', '2026-11-28T07:00:00+08:00', true],
+    ['前天下午', '前天下午', '2026-11-26T15:00:00+08:00', true],
+    ['前天有人来倒', '前天', '2026-11-26T00:00:00+08:00', true],
+    ['凌晨三点听到响声', '凌晨三点', '2026-11-28T03:00:00+08:00', false],
+    ['晚上十点多排黑水', '晚上十点多', '2026-11-27T22:00:00+08:00', true],
+    ['昨晚两点还在烧', '昨晚两点', '2026-11-28T02:00:00+08:00', false],
+    ['3月5号', '3月5号', '2026-03-05T00:00:00+08:00', true],
+    ['3月5日下午看到的', '3月5日下午', '2026-03-05T15:00:00+08:00', true],
+    ['2026年11月3日', '2026年11月3日', '2026-11-03T00:00:00+08:00', true],
+    ['11-03 那天', '11-03', '2026-11-03T00:00:00+08:00', true],
+    ['12-05', '12-05', '2025-12-05T00:00:00+08:00', true],
+    ['十一月三号上午九点半', '十一月三号上午九点半', '2026-11-03T09:30:00+08:00', false],
+    ['上周三晚上', '上周三晚上', '2026-11-18T21:00:00+08:00', true],
+    ['下午3:30左右', '下午3:30左右', '2026-11-27T15:30:00+08:00', true],
+  ])('resolves "%s"', (text, phrase, iso, approximate) => {
+    expect(at(text)).toMatchObject({ phrase, at: local(iso), approximate, recurring: false });
+  });
+
+  it.each(['上周', '这几天', '最近', '前几天'])('keeps the vague "%s" without an instant', (text) => {
+    expect(at(`${text}一直有臭味`)).toMatchObject({ phrase: text, at: null, approximate: true });
+  });
+
+  it.each([
+    ['天天往河里排', '天天'],
+    ['每天晚上都有噪音', '每天晚上'],
+    ['每天晚上十点开机器', '每天晚上十点'],
+  ])('marks "%s" as recurring', (text, phrase) => {
+    expect(at(text)).toEqual({ phrase, start: 0, end: phrase.length, at: null, approximate: true, recurring: true });
+  });
+
+  it('prefers the specific occurrence of a recurring incident', () => {
+    expect(at('这几天天天排，昨晚十点又排了')).toMatchObject({
+      phrase: '昨晚十点',
+      at: local('2026-11-27T22:00:00+08:00'),
+      recurring: true,
+    });
+  });
+
+  it('gives offsets into the text', () => {
+    const t = at('我要举报，昨天晚上十点多排黑水')!;
+    expect('我要举报，昨天晚上十点多排黑水'.slice(t.start, t.end)).toBe(t.phrase);
+  });
+
+  it.each(['有一点臭', '3号楼后面', '排了1-2天', '请拨12369', '我有三点意见'])('finds no time in "%s"', (text) => {
+    expect(at(text)).toBeNull();
+  });
+
+  it('keeps a part of day alone as a vague time', () => {
+    expect(at('晚上往沟里排黑水')).toMatchObject({ phrase: '晚上', at: null });
+  });
+});
+
+describe('place description', () => {
+  it.each([
+    ['我要举报兴隆办事处盐下路边那个电镀厂后面的水沟里天天晚上排黑水', '兴隆办事处盐下路边那个电镀厂后面的水沟'],
+    ['朱家观村后山有人倒垃圾', '朱家观村后山'],
+    ['八字桥社区门口堆了很多垃圾', '八字桥社区门口'],
+    ['你好，我要反映一下，在我们村后面的山上有人倒垃圾', '我们村后面的山上'],
+    ['在学校旁边的化工厂天天冒黑烟', '学校旁边的化工厂'],
+    ['我要举报，县道路边那个厂排污水', '县道路边那个厂'],
+  ])('finds the place in "%s"', (text, place) => {
+    expect(extractPlaceDescription(text, district)).toBe(place);
+  });
+
+  it('returns null when no place is described', () => {
+    expect(extractPlaceDescription('最近河里的鱼死了很多', district)).toBeNull();
+  });
+
+  it('keeps the description to 60 characters', () => {
+    const long = `朱家观村${'那个很长很长的'.repeat(20)}`;
+    expect(extractPlaceDescription(long, district)!.length).toBeLessThanOrEqual(60);
+  });
+
+  it('falls back to the given address', () => {
+    const d = extractDetails(district, '有人倒垃圾', { location: null, receivedAt, address: '回龙圩镇盐下村5组' });
+    expect(d.place).toBe('回龙圩镇盐下村5组');
+  });
+});
+
+describe('call transcripts', () => {
+  const canonical = [
+    '[00:00:02] 坐席：您好，12369环保举报热线，请讲。',
+    '[00:00:05] 来电人：我要举报兴隆办事处那边一个厂子晚上往沟里排黑水',
+  ].join('\n');
+
+  it('reads timestamped lines with speakers', () => {
+    expect(parseTranscript(canonical)).toEqual({
+      lines: [
+        { speaker: 'operator', text: '您好，12369环保举报热线，请讲。', at: '00:00:02' },
+        { speaker: 'caller', text: '我要举报兴隆办事处那边一个厂子晚上往沟里排黑水', at: '00:00:05' },
+      ],
+    });
+    expect(isTranscript(canonical)).toBe(true);
+  });
+
+  it.each(['坐席', '话务员', '客服', '接线员'])('reads %s as the operator', (label) => {
+    const t = parseTranscript(`${label}：您好\n来电人：我要举报`);
+    expect(t.lines.map((l) => l.speaker)).toEqual(['operator', 'caller']);
+  });
+
+  it.each(['来电人', '市民', '群众', '客户', '来电者'])('reads %s as the caller', (label) => {
+    const text = `话务员：您好\n${label}：朱家观村后山有人倒垃圾`;
+    expect(isTranscript(text)).toBe(true);
+    expect(callerText(parseTranscript(text))).toBe('朱家观村后山有人倒垃圾');
+  });
+
+  it('accepts lines without timestamps, ASCII colons, short timestamps and numbered labels', () => {
+    const text = ['坐席1: 您好', '00:00:07 来电人 : 我在李家塘', '【0:09】客服（工号1024）：请问具体位置？'].join('\n');
+    expect(parseTranscript(text).lines).toEqual([
+      { speaker: 'operator', text: '您好' },
+      { speaker: 'caller', text: '我在李家塘', at: '00:00:07' },
+      { speaker: 'operator', text: '请问具体位置？', at: '00:00:09' },
+    ]);
+  });
+
+  it('skips blank lines and joins wrapped lines to the previous speaker', () => {
+    const text = [
+      '[00:00:02] 坐席：您好，请讲。',
+      '',
+      '[00:00:05] 来电人：我要举报盐下村那个电镀厂，',
+      '天天晚上往河里排',
+      '黑水',
+      '   ',
+      '[00:00:15] 坐席：好的。',
+    ].join('\r\n');
+    const t = parseTranscript(text);
+    expect(t.lines).toHaveLength(3);
+    expect(t.lines[1]).toEqual({ speaker: 'caller', text: '我要举报盐下村那个电镀厂，天天晚上往河里排黑水', at: '00:00:05' });
+    expect(operatorText(t)).toBe('您好，请讲。\n好的。');
+  });
+
+  it('does not take plain text for a transcript', () => {
+    expect(isTranscript('兴隆那边有个厂子排黑水')).toBe(false);
+    expect(isTranscript('市民：兴隆那边有个厂子排黑水')).toBe(false);
+    expect(complaintText('兴隆那边有个厂子排黑水')).toBe('兴隆那边有个厂子排黑水');
+  });
+
+  it("never takes the operator's place names, anonymity words or phone numbers", () => {
+    const text = [
+      '[00:00:01] 坐席：您好，12345热线。我们可以匿名受理，是兴隆办事处吗？我们回电号码是0746-5123456。',
+      '[00:00:06] 来电人：不是，是朱家观村后山，有人昨晚十点多倒了好多化工桶。',
+      '[00:00:12] 坐席：好的，您的电话是13812345678吗？',
+      '[00:00:15] 来电人：对，13912345678。',
+    ].join('\n');
+    const d = extractDetails(district, text, { location: null, receivedAt });
+    expect(d.transcript).toBe(true);
+    expect(d.jurisdiction?.jurisdiction).toBe('huilongxu');
+    expect(d.place).toBe('朱家观村后山');
+    expect(d.anonymity).toEqual({ requested: false, phrase: null });
+    expect(d.phones).toEqual(['13912345678']);
+    expect(d.time?.at).toBe(local('2026-11-27T22:00:00+08:00'));
+    expect(d.urgency.urgent).toBe(true);
+    expect(d.text).not.toContain('坐席');
+  });
+
+  it("hears the caller's own anonymity request and phone", () => {
+    const text = [
+      '接线员：您好，请讲',
+      '群众：李家塘那边有人烧电缆，我电话是 138 1234 5678，别说是我举报的',
+    ].join('\n');
+    const d = extractDetails(district, text, { location: null, receivedAt });
+    expect(d.anonymity).toEqual({ requested: true, phrase: '别说是我举报的' });
+    expect(d.phones).toEqual(['13812345678']);
+    expect(d.jurisdiction?.jurisdiction).toBe('lijiatang');
+  });
+
+  it('masks phone numbers in the place description', () => {
+    const d = extractDetails(district, '回龙村13812345678家后面', { location: null, receivedAt });
+    expect(d.place).not.toContain('13812345678');
+  });
+});
+
+describe('intake processor', () => {
+  async function runIntake(text: string, occurredAt: string | null) {
+    const db = connectDatabase(':memory:').db;
+    await migrateToLatest(db);
+    const id = newId();
+    const at = receivedAt.toISOString();
+    await insertCase(db, {
+      id,
+      tracking_code: newTrackingCode(),
+      channel: 'hotline12369',
+      text,
+      address: null,
+      lat: null,
+      lng: null,
+      occurred_at: occurredAt,
+      status: 'received',
+      type_code: null,
+      confidence: null,
+      classification: null,
+      urgent: 0,
+      urgency_reasons: null,
+      anonymous: 0,
+      jurisdiction_code: null,
+      place_source: null,
+      flags: '[]',
+      triage_reason: null,
+      received_at: at,
+      dispatched_at: null,
+      sign_deadline_at: null,
+      reply_deadline_at: null,
+      updated_at: at,
+      version: 1,
+      round: 1,
+      overdue: 0,
+      extended: 0,
+    });
+    const process = createIntakeProcessor({
+      db,
+      transactions: createTransactionBatcher(db),
+      district,
+      classifier: createRuleClassifier(district),
+      calendar: calendarFor(district),
+      clock: new ManualClock(at),
+      logger: createLogger('silent'),
+      webhookSecret: undefined,
+      fetch,
+      kickOutbox: () => {},
+      publicUrl: 'http://localhost',
+    });
+    const outcome = await process({ caseId: id });
+    const c = (await findCase(db, id))!;
+    const classified = (await listEvents(db, id)).find((e) => e.kind === 'classified')!;
+    await db.destroy();
+    return { outcome, c, classified };
+  }
+
+  const call = [
+    '[00:00:01] 坐席：您好，12369环保举报热线。是兴隆办事处吗？可以匿名。',
+    '[00:00:06] 来电人：朱家观村后山有个养猪场，昨晚十点多粪水直排到河里，别说是我举报的。',
+  ].join('\n');
+
+  it("classifies the caller's lines and records place, incident time and occurred_at", async () => {
+    const { outcome, c, classified } = await runIntake(call, null);
+    expect(outcome).toBe('dispatch: livestock_waste');
+    expect(c).toMatchObject({ typeCode: 'livestock_waste', jurisdictionCode: 'huilongxu', anonymous: true });
+    expect(c.occurredAt).toBe(local('2026-11-27T22:00:00+08:00'));
+    expect(classified.data).toMatchObject({
+      jurisdiction: 'huilongxu',
+      place: '朱家观村后山',
+      incidentTime: { phrase: '昨晚十点多', at: local('2026-11-27T22:00:00+08:00'), approximate: true, recurring: false },
+      anonymityRequested: true,
+    });
+  });
+
+  it('keeps an occurred_at that was already set', async () => {
+    const { c } = await runIntake(call, '2026-11-20T00:00:00.000Z');
+    expect(c.occurredAt).toBe('2026-11-20T00:00:00.000Z');
+  });
+});
