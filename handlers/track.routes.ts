@@ -88,9 +88,7 @@ export function trackRoutes() {
         receivedAt: found.receivedAt,
         dispatchedAt: found.dispatchedAt,
         deadlines: found.deadlines,
-        history: events
-          .filter((e) => e.toStatus)
-          .map((e) => ({ status: e.toStatus!, at: e.at, note: e.note })),
+        history: publicTimeline(events),
         reply: publicReply(lead, events),
         rating: rating ? { rating: rating.rating, solved: rating.solved, at: rating.at } : null,
       },
@@ -120,4 +118,24 @@ function publicReply(
     if (text) return { text: maskPhonesInText(text), at: e.at };
   }
   return null;
+}
+
+/**
+ * The public timeline: every status change, and the public notes between them
+ * (an extension of the deadline, supervision, a progress note the bureau chose
+ * to publish), each with the status the case had then.
+ */
+function publicTimeline(events: ReadonlyArray<{ toStatus: string | null; at: string; note: string | null; kind: string }>) {
+  const out: Array<{ status: string; at: string; note: string | null }> = [];
+  let status = 'received';
+  for (const e of events) {
+    if (e.toStatus) {
+      status = e.toStatus;
+      out.push({ status, at: e.at, note: e.note });
+    } else if (e.note && e.kind !== 'reply') {
+      // The reply itself is shown as `reply`; other public notes join the timeline.
+      out.push({ status, at: e.at, note: e.note });
+    }
+  }
+  return out;
 }

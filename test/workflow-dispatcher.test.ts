@@ -159,6 +159,8 @@ describe.each([
       expect(ok.body).toEqual({ id: asked.body.id, status: 'approved', replyBy: '2026-12-07T02:00:00.000Z' });
       const track = (await (await fetch(`${service.url}/api/v1/track/${trackingCode}`)).json()) as { deadlines: { replyBy: string }; history: Array<{ note: string }> };
       expect(track.deadlines.replyBy).toBe('2026-12-07T02:00:00.000Z');
+      // The reporter sees the extension on the public timeline.
+      expect(track.history.map((h) => h.note)).toContain('办理期限延长至2026-12-07');
       const view = await json(as(staff.epb).get(`/api/v1/cases/${id}`));
       expect(view.body.extended).toBe(true);
       expect(view.body.assignments[0].deadlines.replyBy).toBe('2026-12-07T02:00:00.000Z');
