@@ -1,5 +1,4 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { fileTypeFromBuffer } from 'file-type';
 import { bodyLimit } from 'hono/body-limit';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { listAttachments } from '../db/repositories/attachments.repository.js';
@@ -17,11 +16,12 @@ import {
   returnAssignment,
   type ReplyFile,
 } from '../src/workflow/bureau.js';
-import { MAX_JSON_BYTES, MAX_PHOTO_BYTES, MAX_PHOTOS } from './reports.routes.js';
+import { MAX_JSON_BYTES } from './reports.routes.js';
 import { buildCaseView, caseSummary, requireReadAccess } from '../src/workflow/case-view.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
+import { IMAGE_TYPES, MAX_UPLOAD_BYTES, MAX_UPLOADS, readUploads, uploadsField } from './uploads.js';
 import { validationHook } from './validation.js';
 
 /**
@@ -262,40 +262,15 @@ const replyBody = z
       .openapi({ description: 'Always empty in JSON: send files as multipart/form-data.' }),
   })
   .openapi('ReplyInput');
-const attachmentFile = z.instanceof(File, { error: 'must be a file' });
 const replyForm = z.object({
   text: nonEmpty(10_000),
-  attachments: z
-    .union([attachmentFile, z.array(attachmentFile)])
-    .optional()
-    .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]))
-    .pipe(
-      z
-        .array(
-          attachmentFile
-            .refine((f) => f.size > 0, 'a file is empty')
-            .refine((f) => f.size <= MAX_PHOTO_BYTES, `each file at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB`),
-        )
-        .max(MAX_PHOTOS, `at most ${MAX_PHOTOS} files`),
-    )
-    .openapi({ type: 'array', items: { type: 'string', format: 'binary' } }),
+  attachments: uploadsField('file'),
 });
 /** Images as for reports, and PDF (inspection reports, penalty decisions); checked by content. */
-const ATTACHMENT_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/heic', 'image/heif', 'image/avif', 'application/pdf']);
+const ATTACHMENT_TYPES: ReadonlySet<string> = new Set([...IMAGE_TYPES, 'application/pdf']);
 
-async function readAttachments(files: File[]): Promise<ReplyFile[]> {
-  const out: ReplyFile[] = [];
-  for (const [i, file] of files.entries()) {
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    const detected = await fileTypeFromBuffer(bytes);
-    if (!detected || !ATTACHMENT_TYPES.has(detected.mime)) {
-      throw new AppError('validation_failed', 'invalid attachments', {
-        [files.length > 1 ? `attachments.${i}` : 'attachments']: 'must be a JPEG, PNG, WebP, GIF, HEIC, AVIF image or a PDF',
-      });
-    }
-    out.push({ bytes, mime: detected.mime, ext: detected.ext });
-  }
-  return out;
+function readAttachments(files: File[]): Promise<ReplyFile[]> {
+  return readUploads(files, { field: 'attachments', allowed: ATTACHMENT_TYPES, expected: 'a JPEG, PNG, WebP, GIF, HEIC, AVIF image or a PDF' });
 }
 const extendBody = z
   .object({
@@ -365,7 +340,7 @@ export function caseRoutes() {
   // A reply with attachments may be large; anything else is small JSON.
   app.use('/api/v1/cases/:id/reply', async (c, next) => {
     const multipart = (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
-    const maxSize = multipart ? MAX_PHOTOS * MAX_PHOTO_BYTES + MAX_JSON_BYTES : MAX_JSON_BYTES;
+    const maxSize = multipart ? MAX_UPLOADS * MAX_UPLOAD_BYTES + MAX_JSON_BYTES : MAX_JSON_BYTES;
     const declared = c.req.header('content-length');
     const tooLarge = () => new AppError('payload_too_large', `the request body is larger than ${Math.round(maxSize / 1024 / 1024)} MB`);
     if (declared !== undefined) {

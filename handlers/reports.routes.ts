@@ -1,18 +1,17 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { fileTypeFromBuffer } from 'file-type';
 import { bodyLimit } from 'hono/body-limit';
 import { publicUrl } from '../src/env.js';
 import { AppError } from '../src/errors.js';
 import { acceptReport, type PhotoInput, type ReportInput } from '../src/intake/accept-report.js';
 import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
+import { IMAGE_TYPES, MAX_UPLOAD_BYTES, MAX_UPLOADS, readUploads, uploadsField } from './uploads.js';
 import { validationHook } from './validation.js';
 
 export const MAX_TEXT_CHARS = 5000;
-export const MAX_PHOTOS = 5;
-export const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
+export const MAX_PHOTOS = MAX_UPLOADS;
+export const MAX_PHOTO_BYTES = MAX_UPLOAD_BYTES;
 export const MAX_JSON_BYTES = 1024 * 1024;
-const PHOTO_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/heic', 'image/heif', 'image/avif']);
 
 const requiredString = (what: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? 'required' : `must be ${what}`) });
@@ -74,7 +73,6 @@ const formNumber = (schema: z.ZodNumber) =>
     })
     .pipe(schema.optional())
     .optional();
-const photoFile = z.instanceof(File, { error: 'must be a file' });
 
 export const reportFormSchema = z
   .object({
@@ -87,20 +85,7 @@ export const reportFormSchema = z
     anonymous: formBoolean,
     shareContact: formBoolean,
     occurredAt: occurredAt.or(z.literal('').transform(() => undefined)),
-    photos: z
-      .union([photoFile, z.array(photoFile)])
-      .optional()
-      .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]))
-      .pipe(
-        z
-          .array(
-            photoFile
-              .refine((f) => f.size > 0, 'a photo is empty')
-              .refine((f) => f.size <= MAX_PHOTO_BYTES, `each photo at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB`),
-          )
-          .max(MAX_PHOTOS, `at most ${MAX_PHOTOS} photos`),
-      )
-      .openapi({ type: 'array', items: { type: 'string', format: 'binary' } }),
+    photos: uploadsField('photo'),
   })
   .superRefine((v, ctx) => {
     if ((v.lat === undefined) !== (v.lng === undefined)) {
@@ -148,19 +133,8 @@ const postReport = createRoute({
   },
 });
 
-async function readPhotos(files: File[]): Promise<PhotoInput[]> {
-  const photos: PhotoInput[] = [];
-  for (const [i, file] of files.entries()) {
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    const detected = await fileTypeFromBuffer(bytes);
-    if (!detected || !PHOTO_TYPES.has(detected.mime)) {
-      throw new AppError('validation_failed', 'invalid photos', {
-        [files.length > 1 ? `photos.${i}` : 'photos']: 'must be a JPEG, PNG, WebP, GIF, HEIC or AVIF image',
-      });
-    }
-    photos.push({ bytes, mime: detected.mime, ext: detected.ext });
-  }
-  return photos;
+function readPhotos(files: File[]): Promise<PhotoInput[]> {
+  return readUploads(files, { field: 'photos', allowed: IMAGE_TYPES, expected: 'a JPEG, PNG, WebP, GIF, HEIC or AVIF image' });
 }
 
 export function reportRoutes() {
