@@ -6,6 +6,7 @@ import { findContact, insertContact } from '../../db/repositories/contacts.repos
 import { insertDeliveries } from '../../db/repositories/deliveries.repository.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
+import { PRESET_FLAGS } from '../../src/intake/accept-report.js';
 import { extractDetails } from '../../src/pipeline/extract-details.js';
 import { complaintText } from '../../src/pipeline/transcript.js';
 import { dispatchDeadlines } from '../../src/pipeline/deadlines.js';
@@ -29,20 +30,27 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
 
     // A hotline transcript is classified on the caller's lines: the operator's words are context.
     const classification = deps.classifier.classify(complaintText(c.text));
+    // Decisions a person made at intake (a hotline operator's review) win over the machine's:
+    // a preset type is routed at confidence 1; the machine's answer is still recorded.
+    const presetType = c.flags.includes(PRESET_FLAGS.type) && c.typeCode ? c.typeCode : null;
+    const presetPlace = c.flags.includes(PRESET_FLAGS.jurisdiction) && c.jurisdictionCode ? c.jurisdictionCode : null;
+    const presetUrgency = c.flags.includes(PRESET_FLAGS.urgency);
+    const routed = presetType ? { ...classification, type: presetType, confidence: 1 } : classification;
     const details = extractDetails(district, c.text, {
       location: c.location,
       address: c.address,
       receivedAt: c.receivedAt,
-      typeCode: classification.type,
+      typeCode: routed.type,
     });
-    const place = details.jurisdiction;
-    const urgency = details.urgency;
+    const place = presetPlace ? { jurisdiction: presetPlace, matched: 'operator', source: 'text' as const } : details.jurisdiction;
+    const urgency = presetUrgency ? { urgent: c.urgent, reasons: c.urgent ? ['operator'] : [] } : details.urgency;
     const anonymityPhrase = details.anonymity.phrase;
     const anonymous = c.anonymous || anonymityPhrase !== null;
     const incidentTime = details.time
       ? { phrase: details.time.phrase, at: details.time.at, approximate: details.time.approximate, recurring: details.time.recurring }
       : null;
-    const decision = decideRoute(district, classification, place, urgency);
+    const decision = decideRoute(district, routed, place, urgency);
+    const presetFlags = c.flags.filter((f) => (Object.values(PRESET_FLAGS) as string[]).includes(f));
 
     const now = deps.clock.now();
     const at = now.toISOString();
@@ -52,14 +60,14 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
       const common = {
         updated_at: at,
         type_code: decision.type,
-        confidence: classification.confidence,
+        confidence: routed.confidence,
         classification: JSON.stringify(classification),
         urgent: bool(urgency.urgent),
         urgency_reasons: JSON.stringify(urgency.reasons),
         anonymous: bool(anonymous),
         jurisdiction_code: place?.jurisdiction ?? null,
-        place_source: place?.source ?? null,
-        flags: JSON.stringify(decision.flags),
+        place_source: presetPlace ? 'operator' : (place?.source ?? null),
+        flags: JSON.stringify([...presetFlags, ...decision.flags]),
         // The reporter's stated time fills an empty occurred_at; a time someone entered is never overwritten.
         ...(c.occurredAt === null && incidentTime?.at ? { occurred_at: incidentTime.at } : {}),
       };
@@ -81,6 +89,9 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
           urgencyReasons: urgency.reasons,
           anonymityRequested: anonymityPhrase !== null,
           flags: decision.flags,
+          ...(presetType || presetPlace || presetUrgency
+            ? { operator: { type: presetType, jurisdiction: presetPlace, urgent: presetUrgency ? c.urgent : null } }
+            : {}),
         },
       };
 
@@ -134,7 +145,7 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
 
       await queueNotification(
         trx,
-        { caseId, audience: 'reporter', kind: status === 'transferred' ? 'transferred' : 'dispatched', data: { lead } },
+        { caseId, audience: 'reporter', kind: status === 'transferred' ? 'transferred' : 'dispatched', data: { lead }, channel: c.channel },
         now,
       );
       if (status === 'dispatched') await scheduleDeadlineChecks(trx, caseId, wakeUpsFor(district, deps.calendar, deadlines), now);

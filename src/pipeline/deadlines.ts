@@ -10,6 +10,8 @@ export class WorkCalendar {
   private readonly daysOff: ReadonlySet<string>;
   private readonly workdays: ReadonlySet<string>;
   private readonly dateFormat: Intl.DateTimeFormat;
+  /** Days already looked up: deadlines keep asking about the same few weeks. */
+  private readonly known = new Map<string, boolean>();
 
   constructor(
     readonly timezone: string,
@@ -31,9 +33,12 @@ export class WorkCalendar {
   }
 
   isWorkday(date: string): boolean {
-    if (this.workdays.has(date)) return true;
-    if (this.daysOff.has(date)) return false;
-    return chineseDays.isWorkday(date);
+    let work = this.known.get(date);
+    if (work === undefined) {
+      work = this.workdays.has(date) || (!this.daysOff.has(date) && chineseDays.isWorkday(date));
+      this.known.set(date, work);
+    }
+    return work;
   }
 
   /**

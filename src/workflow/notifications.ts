@@ -31,7 +31,14 @@ export type NotificationKind =
 
 export async function queueNotification(
   trx: Trx,
-  n: { caseId: string; audience: Audience; kind: NotificationKind; data?: Record<string, unknown> },
+  n: {
+    caseId: string;
+    audience: Audience;
+    kind: NotificationKind;
+    data?: Record<string, unknown>;
+    /** The case's channel when the caller has it at hand (saves a read). */
+    channel?: string;
+  },
   now: Date,
 ): Promise<string> {
   const id = newId();
@@ -39,8 +46,9 @@ export async function queueNotification(
   // hotline) follow the tracking page: their notification is recorded, not sent.
   let push = true;
   if (n.audience === 'reporter') {
-    const c = await trx.selectFrom('cases').select('channel').where('id', '=', n.caseId).executeTakeFirst();
-    push = c !== undefined && PUSH_CHANNELS.has(c.channel);
+    const channel =
+      n.channel ?? (await trx.selectFrom('cases').select('channel').where('id', '=', n.caseId).executeTakeFirst())?.channel;
+    push = channel !== undefined && PUSH_CHANNELS.has(channel);
   }
   await trx
     .insertInto('notifications')
