@@ -7,6 +7,7 @@ import { normalizeTrackingCode } from '../src/domain/tracking-code.js';
 import { AppError } from '../src/errors.js';
 import { maskPhonesInText } from '../src/pipeline/extract.js';
 import { latestRating, RATINGS } from '../src/workflow/feedback.js';
+import type { Deps } from '../src/deps.js';
 import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
 import { validationHook } from './validation.js';
@@ -38,6 +39,8 @@ export const publicCaseSchema = z
   })
   .openapi('PublicCase');
 
+export type PublicCase = z.infer<typeof publicCaseSchema>;
+
 const getTrack = createRoute({
   method: 'get',
   path: '/api/v1/track/{trackingCode}',
@@ -54,46 +57,48 @@ const getTrack = createRoute({
   },
 });
 
+/** The public view of a case, or null for an unknown code. Never anything about who reported it. */
+export async function publicCaseView(deps: Deps, trackingCode: string, lang: 'zh' | 'en'): Promise<PublicCase | null> {
+  const { district } = deps;
+  const code = normalizeTrackingCode(trackingCode);
+  const found = code ? await findCaseByTrackingCode(deps.db, code) : null;
+  if (!found) return null;
+  const [assignments, events, rating] = await Promise.all([
+    listAssignments(deps.db, found.id),
+    listEvents(deps.db, found.id, { publicOnly: true }),
+    latestRating(deps.db, found.id),
+  ]);
+  const unitOf = (codeOrNull: string | null | undefined) => {
+    if (!codeOrNull) return null;
+    const u = district.units.get(codeOrNull);
+    return { code: codeOrNull, name: u ? u.name[lang] : codeOrNull };
+  };
+  const type = found.typeCode ? district.types.get(found.typeCode) : undefined;
+  const lead = assignments.find((a) => a.role === 'lead');
+  return {
+    trackingCode: found.trackingCode,
+    status: found.status,
+    type: found.typeCode ? { code: found.typeCode, name: type ? type.name[lang] : found.typeCode } : null,
+    lead: unitOf(lead?.unitCode),
+    coHandlers: assignments.filter((a) => a.role === 'co').map((a) => unitOf(a.unitCode)!),
+    jurisdiction: unitOf(found.jurisdictionCode),
+    urgent: found.urgent,
+    anonymous: found.anonymous,
+    receivedAt: found.receivedAt,
+    dispatchedAt: found.dispatchedAt,
+    deadlines: found.deadlines,
+    history: publicTimeline(events),
+    reply: publicReply(lead, events),
+    rating: rating ? { rating: rating.rating, solved: rating.solved, at: rating.at } : null,
+  };
+}
+
 export function trackRoutes() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.openapi(getTrack, async (c) => {
-    const deps = c.get('deps');
-    const { district } = deps;
-    const lang = c.req.valid('query').lang ?? 'zh';
-    const code = normalizeTrackingCode(c.req.valid('param').trackingCode);
-    const found = code ? await findCaseByTrackingCode(deps.db, code) : null;
-    if (!found) throw new AppError('not_found', 'no case with this tracking code');
-    const [assignments, events, rating] = await Promise.all([
-      listAssignments(deps.db, found.id),
-      listEvents(deps.db, found.id, { publicOnly: true }),
-      latestRating(deps.db, found.id),
-    ]);
-    const unitOf = (codeOrNull: string | null | undefined) => {
-      if (!codeOrNull) return null;
-      const u = district.units.get(codeOrNull);
-      return { code: codeOrNull, name: u ? u.name[lang] : codeOrNull };
-    };
-    const type = found.typeCode ? district.types.get(found.typeCode) : undefined;
-    const lead = assignments.find((a) => a.role === 'lead');
-    return c.json(
-      {
-        trackingCode: found.trackingCode,
-        status: found.status,
-        type: found.typeCode ? { code: found.typeCode, name: type ? type.name[lang] : found.typeCode } : null,
-        lead: unitOf(lead?.unitCode),
-        coHandlers: assignments.filter((a) => a.role === 'co').map((a) => unitOf(a.unitCode)!),
-        jurisdiction: unitOf(found.jurisdictionCode),
-        urgent: found.urgent,
-        anonymous: found.anonymous,
-        receivedAt: found.receivedAt,
-        dispatchedAt: found.dispatchedAt,
-        deadlines: found.deadlines,
-        history: publicTimeline(events),
-        reply: publicReply(lead, events),
-        rating: rating ? { rating: rating.rating, solved: rating.solved, at: rating.at } : null,
-      },
-      200,
-    );
+    const view = await publicCaseView(c.get('deps'), c.req.valid('param').trackingCode, c.req.valid('query').lang ?? 'zh');
+    if (!view) throw new AppError('not_found', 'no case with this tracking code');
+    return c.json(view, 200);
   });
   return app;
 }

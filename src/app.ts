@@ -9,16 +9,18 @@ import { BEARER_SCHEME } from '../handlers/auth.middleware.js';
 import { feedbackRoutes } from '../handlers/feedback.routes.js';
 import { exportRoutes } from '../handlers/export.routes.js';
 import { healthRoutes } from '../handlers/health.routes.js';
+import { hotlineRoutes } from '../handlers/hotline.routes.js';
 import { meRoutes } from '../handlers/me.routes.js';
 import { reportRoutes } from '../handlers/reports.routes.js';
 import { statsRoutes } from '../handlers/stats.routes.js';
+import { trackPageRoutes } from '../handlers/track-page.routes.js';
 import { trackRoutes } from '../handlers/track.routes.js';
 import { validationHook } from '../handlers/validation.js';
 import type { Deps } from './deps.js';
 import { AppError, errorBody } from './errors.js';
 
 /** Every router of the service, mounted in one list. */
-const ROUTERS = [healthRoutes, reportRoutes, trackRoutes, meRoutes, feedbackRoutes, statsRoutes, exportRoutes, caseRoutes, dispatchDeskRoutes];
+const ROUTERS = [healthRoutes, reportRoutes, trackRoutes, meRoutes, feedbackRoutes, statsRoutes, exportRoutes, caseRoutes, dispatchDeskRoutes, hotlineRoutes];
 
 export function createApp(deps: Deps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -57,6 +59,7 @@ export function createApp(deps: Deps) {
     },
   });
   app.route('/', docsRoutes());
+  app.route('/', trackPageRoutes());
 
   app.notFound((c) => c.json(errorBody(new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`), c.get('requestId')), 404));
 

@@ -344,3 +344,33 @@ describe('operations', () => {
     expect(files).toBe(2);
   });
 });
+
+describe('the tracking page (trackUrl)', () => {
+  it('shows the case to the resident in Chinese, and in English on request, without their identity', async () => {
+    const res = await postJson(`${api}/reports`, { text: '朱家观村养猪场粪水直排，我是孙九 13711112222', name: '孙九', phone: '13711112222' });
+    const { trackingCode, trackUrl } = (await res.json()) as { trackingCode: string; trackUrl: string };
+    expect(new URL(trackUrl).pathname).toBe(`/track/${trackingCode}`);
+    await waitFor(async () => ((await (await fetch(`${api}/track/${trackingCode}`)).json()) as { status: string }).status === 'dispatched');
+    const page = await fetch(`${service.url}/track/${trackingCode}`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const body = await page.text();
+    expect(body).toContain(trackingCode);
+    expect(body).toContain('已派单');
+    expect(body).toContain('区农业委');
+    expect(body).not.toContain('孙九');
+    expect(body).not.toContain('13711112222');
+    const en = await (await fetch(`${service.url}/track/${trackingCode}?lang=en`)).text();
+    expect(en).toContain('sent to the bureau');
+    expect(en).toContain('District Agriculture Commission');
+  });
+
+  it('looks a code up from the form and answers 404 for an unknown one', async () => {
+    const lookup = await fetch(`${service.url}/track?code=ACDEFGHJKM`, { redirect: 'manual' });
+    expect(lookup.status).toBe(303);
+    expect(lookup.headers.get('location')).toBe('/track/ACDEFGHJKM');
+    const missing = await fetch(`${service.url}/track/ACDEFGHJKM`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('没有找到');
+  });
+});
