@@ -243,3 +243,72 @@ export interface ApiTokensTable {
 
 export type UserRow = Selectable<UsersTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
+
+/** A 12345 / 12369 hotline call as received; the caller's number is protected like case_contacts. */
+export interface HotlineCallsTable {
+  id: string;
+  /** '12345' | '12369' */
+  hotline: string;
+  /** The hotline system's id of the call; unique per hotline. */
+  call_id: string;
+  started_at: string;
+  caller_number: string | null;
+  operator: string | null;
+  /** The full speaker-labelled transcript: staff (operator, dispatcher, admin) only. */
+  transcript: string;
+  /** SHA-256 of the transcript with line endings normalised: tells a resend from a different call. */
+  transcript_hash: string;
+  summary: string | null;
+  external_ref: string | null;
+  anonymous: number;
+  created_at: string;
+  created_by: string | null;
+}
+
+/** The cases a call became: one, or one per part when the operator split the call. */
+export interface HotlineCallCasesTable {
+  hotline_call_id: string;
+  case_id: string;
+  /** 1, 2, … in the order the operator gave the parts. */
+  part: number;
+}
+
+// Declaration merging adds the hotline tables to Database without editing the list above.
+export interface Database {
+  hotline_calls: HotlineCallsTable;
+  hotline_call_cases: HotlineCallCasesTable;
+}
+
+export type HotlineCallRow = Selectable<HotlineCallsTable>;
+export type NewHotlineCall = Insertable<HotlineCallsTable>;
+
+/** A resident's report in progress in a private Telegram chat. */
+export interface TelegramSessionsTable {
+  chat_id: string;
+  /** JSON: the conversation state (src/telegram/conversation.ts). */
+  state: string;
+  updated_at: string;
+}
+
+/** Telegram updates already handled: a redelivered update is dropped. */
+export interface TelegramUpdatesTable {
+  /** bigint on PostgreSQL (read back as a string there). */
+  update_id: number | string;
+  received_at: string;
+}
+
+/** The private chat a Telegram case was reported from. */
+export interface TelegramReportersTable {
+  case_id: string;
+  chat_id: string;
+  /** 'zh' | 'en': the language the bot speaks to this reporter. */
+  language: string;
+  created_at: string;
+}
+
+// Declaration merging adds the Telegram tables to Database.
+export interface Database {
+  telegram_sessions: TelegramSessionsTable;
+  telegram_updates: TelegramUpdatesTable;
+  telegram_reporters: TelegramReportersTable;
+}

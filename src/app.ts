@@ -14,6 +14,7 @@ import { meRoutes } from '../handlers/me.routes.js';
 import { reportRoutes } from '../handlers/reports.routes.js';
 import { statsRoutes } from '../handlers/stats.routes.js';
 import { trackPageRoutes } from '../handlers/track-page.routes.js';
+import { telegramWebhookRoutes } from '../handlers/telegram.routes.js';
 import { trackRoutes } from '../handlers/track.routes.js';
 import { validationHook } from '../handlers/validation.js';
 import type { Deps } from './deps.js';
@@ -43,6 +44,8 @@ export function createApp(deps: Deps) {
   });
 
   for (const router of ROUTERS) app.route('/', router());
+  const telegram = telegramWebhookRoutes(deps);
+  if (telegram) app.route('/', telegram);
 
   app.openAPIRegistry.registerComponent('securitySchemes', BEARER_SCHEME, {
     type: 'http',

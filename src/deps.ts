@@ -16,6 +16,7 @@ import { createLogger, type Logger } from './logger.js';
 import type { Classifier } from './pipeline/classifier.js';
 import { calendarFor, type WorkCalendar } from './pipeline/deadlines.js';
 import { createRuleClassifier } from './pipeline/rule-classifier.js';
+import { createTelegramPush } from './telegram/push.js';
 import { createLocalPhotoStore } from './storage/local-photo-store.js';
 import type { PhotoStore } from './storage/photo-store.js';
 
@@ -105,6 +106,7 @@ export function processorDeps(deps: Deps, fetchImpl: typeof fetch = fetch): Proc
     fetch: fetchImpl,
     kickOutbox: deps.kickOutbox,
     publicUrl: publicUrl(deps.env),
+    telegram: createTelegramPush(deps.env),
   };
 }
 

@@ -49,6 +49,18 @@ export const envSchema = z.object({
   /** A case untouched for this long in an intermediate state is re-enqueued. */
   RECONCILE_GRACE_MS: positiveInt(60_000),
   TRUST_PROXY: boolish.default(false),
+  /** The Telegram bot's token; without it the bot is switched off. */
+  TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[A-Za-z0-9_-]+$/, 'looks like 123456:ABC-…').optional(),
+  /** The Bot API server: Telegram's own, a self-hosted one, or an emulator in tests. */
+  TELEGRAM_API_ROOT: z.string().url().default('https://api.telegram.org'),
+  /** Telegram sends it in X-Telegram-Bot-Api-Secret-Token; required in webhook mode. */
+  TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, '1–256 of A-Z a-z 0-9 _ -').optional(),
+  /** webhook: Telegram POSTs to /telegram/webhook; polling: the API process asks for updates (development). */
+  TELEGRAM_MODE: z.enum(['webhook', 'polling']).default('webhook'),
+}).superRefine((env, ctx) => {
+  if (env.TELEGRAM_BOT_TOKEN && env.TELEGRAM_MODE === 'webhook' && !env.TELEGRAM_WEBHOOK_SECRET) {
+    ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_SECRET'], message: 'required when the bot runs in webhook mode' });
+  }
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -6,6 +6,7 @@ import { createReconciler, type Reconciler } from '../queues/reconciler.js';
 import { createApp } from './app.js';
 import { closeDeps, createDeps, processorDeps, type Deps, type DepsOverrides } from './deps.js';
 import type { Env } from './env.js';
+import { createBot } from './telegram/bot.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -28,6 +29,8 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
   let url: string | null = null;
   let workers: BullmqWorkers | null = null;
   let reconciler: Reconciler | null = null;
+  let polling: ReturnType<typeof createBot> | null = null;
+  if (!env.TELEGRAM_BOT_TOKEN) deps.logger.info('telegram bot off: TELEGRAM_BOT_TOKEN is not set');
 
   if (role === 'worker' || role === 'all') {
     workers = startBullmqWorkers({
@@ -59,6 +62,14 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
     const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
     url = `http://${host}:${address.port}`;
     deps.logger.info({ url, role }, `listening on ${url} (API docs: ${url}/docs)`);
+    if (env.TELEGRAM_BOT_TOKEN && env.TELEGRAM_MODE === 'polling') {
+      const bot = createBot(deps);
+      bot.catch((err) => deps.logger.error({ err: String(err.error), updateId: err.ctx.update.update_id }, 'telegram update failed'));
+      polling = bot;
+      bot
+        .start({ onStart: (me) => deps.logger.info({ bot: me.username }, 'telegram bot polling for updates') })
+        .catch((err: unknown) => deps.logger.error({ err: String(err) }, 'telegram polling stopped'));
+    }
   } else {
     deps.logger.info({ role }, 'worker running');
   }
@@ -70,6 +81,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
     reconciler,
     stop() {
       stopping ??= (async () => {
+        await polling?.stop();
         if (server) {
           const s = server;
           await new Promise<void>((resolve) => {
@@ -93,3 +105,4 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
     },
   };
 }
+

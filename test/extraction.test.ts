@@ -324,6 +324,7 @@ describe('intake processor', () => {
       fetch,
       kickOutbox: () => {},
       publicUrl: 'http://localhost',
+      telegram: null,
     });
     const outcome = await process({ caseId: id });
     const c = (await findCase(db, id))!;

@@ -3,6 +3,8 @@ import * as initial from './2026-11-28T000000-initial.js';
 import * as classifierCorrections from './2026-11-28T120000-classifier-corrections.js';
 import * as staffAccounts from './2026-11-28T130000-staff-accounts.js';
 import * as caseWorkflow from './2026-11-28T140000-case-workflow.js';
+import * as hotlineCalls from './2026-11-28T160000-hotline-calls.js';
+import * as telegram from './2026-11-28T170000-telegram.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -13,6 +15,8 @@ export const migrations: Record<string, Migration> = {
   '2026-11-28T120000-classifier-corrections': classifierCorrections,
   '2026-11-28T130000-staff-accounts': staffAccounts,
   '2026-11-28T140000-case-workflow': caseWorkflow,
+  '2026-11-28T160000-hotline-calls': hotlineCalls,
+  '2026-11-28T170000-telegram': telegram,
 };
 
 export const migrationProvider: MigrationProvider = {

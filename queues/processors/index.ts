@@ -14,7 +14,7 @@ export function createProcessors(deps: ProcessorDeps): Processors {
   return {
     intake: createIntakeProcessor(deps),
     dispatch: createDispatchProcessor(deps),
-    notify: createNotifyProcessor(deps),
+    notify: createNotifyProcessor(deps, deps.telegram),
     deadline: createDeadlineProcessor(deps),
   };
 }

@@ -1,23 +1,30 @@
-import type { JobPayloads } from '../jobs.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TelegramChatUnreachable, TelegramRateLimited, noticeText, type TelegramPush } from '../../src/telegram/push.js';
+import { langOf } from '../../src/telegram/texts.js';
+import type { JobContext, JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
+
+/** A 429 asking for at most this long is waited out in place; a longer one goes back to the queue. */
+const INLINE_RETRY_AFTER_S = 10;
 
 /**
  * notify: send one queued notification through its audience's channel.
  * Web reporters follow their case on the tracking page, which shows every
  * public event, so nothing is pushed to them; dispatchers read theirs on the
- * desk. Channels that push (the Telegram bot) deliver here.
+ * desk. Reporters who came through the Telegram bot are told in their chat.
  */
-export function createNotifyProcessor(deps: ProcessorDeps) {
-  return async function processNotify({ notificationId }: JobPayloads['notify']): Promise<string> {
+export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPush | null = null) {
+  return async function processNotify({ notificationId }: JobPayloads['notify'], ctx?: JobContext): Promise<string> {
     const n = await deps.db.selectFrom('notifications').selectAll().where('id', '=', notificationId).executeTakeFirst();
     if (!n) return 'skipped: no such notification';
     if (n.status !== 'pending') return `skipped: already ${n.status}`;
-    const c = await deps.db.selectFrom('cases').select(['channel']).where('id', '=', n.case_id).executeTakeFirst();
-    const at = deps.clock.now().toISOString();
+    const c = await deps.db.selectFrom('cases').select(['channel', 'tracking_code']).where('id', '=', n.case_id).executeTakeFirst();
     let status: 'sent' | 'skipped';
     let outcome: string;
-    if (n.audience === 'reporter') {
-      // No pushing channel for this reporter yet: the tracking page is where they follow the case.
+    if (n.audience === 'reporter' && c?.channel === 'telegram' && telegram) {
+      ({ status, outcome } = await toTelegram(deps, telegram, { caseId: n.case_id, kind: n.kind, data: n.data, trackingCode: c.tracking_code }, ctx));
+    } else if (n.audience === 'reporter') {
+      // No pushing channel for this reporter: the tracking page is where they follow the case.
       status = 'skipped';
       outcome = `skipped: ${c?.channel ?? 'unknown'} reporters follow the tracking page`;
     } else {
@@ -27,10 +34,54 @@ export function createNotifyProcessor(deps: ProcessorDeps) {
     }
     await deps.db
       .updateTable('notifications')
-      .set({ status, sent_at: at })
+      .set({ status, sent_at: deps.clock.now().toISOString() })
       .where('id', '=', notificationId)
       .where('status', '=', 'pending')
       .execute();
     return outcome;
   };
+}
+
+async function toTelegram(
+  deps: ProcessorDeps,
+  telegram: TelegramPush,
+  n: { caseId: string; kind: string; data: string | null; trackingCode: string },
+  ctx: JobContext | undefined,
+): Promise<{ status: 'sent' | 'skipped'; outcome: string }> {
+  const link = await deps.db.selectFrom('telegram_reporters').select(['chat_id', 'language']).where('case_id', '=', n.caseId).executeTakeFirst();
+  if (!link) {
+    // The bot links the chat right after the case is committed: give it a moment before giving up.
+    if (ctx && ctx.attempt < ctx.maxAttempts) throw new Error('no telegram chat linked to this case yet');
+    return { status: 'skipped', outcome: 'skipped: no telegram chat for this case' };
+  }
+  let data: Record<string, unknown> = {};
+  try {
+    data = n.data ? (JSON.parse(n.data) as Record<string, unknown>) : {};
+  } catch {
+    data = {};
+  }
+  const text = noticeText({
+    kind: n.kind,
+    data,
+    trackingCode: n.trackingCode,
+    lang: langOf(link.language),
+    district: deps.district,
+    trackUrl: `${deps.publicUrl}/track/${n.trackingCode}`,
+    timeZone: deps.district.file.district.timezone,
+  });
+  if (!text) return { status: 'skipped', outcome: `skipped: residents are not told about ${n.kind}` };
+  try {
+    try {
+      await telegram.send(link.chat_id, text);
+    } catch (err) {
+      if (!(err instanceof TelegramRateLimited) || err.retryAfterS > INLINE_RETRY_AFTER_S) throw err;
+      await sleep(err.retryAfterS * 1000);
+      await telegram.send(link.chat_id, text);
+    }
+  } catch (err) {
+    if (err instanceof TelegramChatUnreachable) return { status: 'skipped', outcome: `skipped: telegram chat unreachable (${err.message})` };
+    // 429 and network failures: thrown, so the queue retries with backoff.
+    throw err;
+  }
+  return { status: 'sent', outcome: `sent to telegram: ${n.kind}` };
 }

@@ -6,6 +6,7 @@ import type { Clock } from '../../src/clock.js';
 import type { Logger } from '../../src/logger.js';
 import type { Classifier } from '../../src/pipeline/classifier.js';
 import type { WorkCalendar } from '../../src/pipeline/deadlines.js';
+import type { TelegramPush } from '../../src/telegram/push.js';
 
 export interface ProcessorDeps {
   db: Kysely<Database>;
@@ -22,4 +23,6 @@ export interface ProcessorDeps {
   /** Asks the outbox relay to move newly written entries now. */
   kickOutbox: () => void;
   publicUrl: string;
+  /** Sends to Telegram chats; null when the bot is not configured. */
+  telegram: TelegramPush | null;
 }

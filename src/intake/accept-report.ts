@@ -11,7 +11,7 @@ import type { Clock } from '../clock.js';
 import type { Channel } from '../domain/case.js';
 import { newTrackingCode } from '../domain/tracking-code.js';
 import { AppError } from '../errors.js';
-import type { IntakeWriter } from './intake-writer.js';
+import type { IntakeWriter, PreparedReport } from './intake-writer.js';
 import type { PhotoStore } from '../storage/photo-store.js';
 
 /**
@@ -39,7 +39,30 @@ export interface ReportInput {
   shareContact?: boolean;
   occurredAt?: string | null;
   photos?: PhotoInput[];
+  /** Decisions a person already made at intake (a hotline operator's review); the pipeline honours them. */
+  preset?: PresetDecisions;
+  /** Who entered the report for the reporter: a staff account (a hotline operator), or a batch import without one. */
+  enteredBy?: { id: string | null; role: string | null } | null;
+  /** More data for the `received` event (never contact details). */
+  receivedData?: Record<string, unknown>;
 }
+
+export interface PresetDecisions {
+  typeCode?: string | null;
+  jurisdictionCode?: string | null;
+  urgent?: boolean | null;
+}
+
+/**
+ * Flags on a received case saying which decisions a person made: the intake
+ * processor routes with them instead of the machine's (a preset type at
+ * confidence 1, a preset jurisdiction, a preset urgency).
+ */
+export const PRESET_FLAGS = {
+  type: 'operator_type',
+  jurisdiction: 'operator_jurisdiction',
+  urgency: 'operator_urgency',
+} as const;
 
 export interface AcceptDeps {
   db: Kysely<Database>;
@@ -131,65 +154,12 @@ export async function acceptReport(
       await deps.photos.put(a.storageKey, photos[i]!.bytes, a.mime);
       written.push(a.storageKey);
     }
-    const hasContact = Boolean(input.name || input.phone);
     for (let attempt = 1; ; attempt++) {
       const trackingCode = newTrackingCode();
       try {
-        await deps.writer.write({
-          at: now,
-          caseRow: {
-            id,
-            tracking_code: trackingCode,
-            channel: input.channel,
-            text: input.text,
-            address: input.address ?? null,
-            lat: input.location?.lat ?? null,
-            lng: input.location?.lng ?? null,
-            occurred_at: input.occurredAt ?? null,
-            status: 'received',
-            type_code: null,
-            confidence: null,
-            classification: null,
-            urgent: 0,
-            urgency_reasons: null,
-            anonymous: bool(input.anonymous ?? false),
-            jurisdiction_code: null,
-            place_source: null,
-            flags: '[]',
-            triage_reason: null,
-            received_at: at,
-            dispatched_at: null,
-            sign_deadline_at: null,
-            reply_deadline_at: null,
-            updated_at: at,
-            version: 0,
-            round: 1,
-            overdue: 0,
-            extended: 0,
-          },
-          contact: hasContact
-            ? {
-                name: input.name ?? null,
-                phone: input.phone ?? null,
-                shareWithBureau: Boolean(input.shareContact) && !input.anonymous,
-              }
-            : null,
-          attachments,
-          events: [
-            {
-              caseId: id,
-              at,
-              actor: { type: 'reporter' },
-              kind: 'received',
-              toStatus: 'received',
-              note: '已受理',
-              data: { channel: input.channel, photos: attachments.length },
-              public: true,
-            },
-          ],
-          outbox: [outboxEntry('intake', { caseId: id })],
-          idempotency: idempotencyKey ? { key: idempotencyKey, requestHash } : null,
-        });
+        await deps.writer.write(
+          prepareReport(input, { id, trackingCode }, now, attachments, idempotencyKey ? { key: idempotencyKey, requestHash } : null),
+        );
         deps.onCommitted?.();
         return { id, trackingCode, replayed: false };
       } catch (err) {
@@ -210,4 +180,82 @@ export async function acceptReport(
     await discardPhotos();
     throw err;
   }
+}
+
+/**
+ * The rows of one accepted report — case, contact, photos, the `received`
+ * event and the outbox entry that starts the pipeline — ready for the writer.
+ */
+export function prepareReport(
+  input: ReportInput,
+  ids: { id: string; trackingCode: string },
+  now: Date,
+  attachments: Attachment[] = [],
+  idempotency: { key: string; requestHash: string } | null = null,
+): PreparedReport {
+  const { id, trackingCode } = ids;
+  const at = now.toISOString();
+  const hasContact = Boolean(input.name || input.phone);
+  const preset = input.preset ?? {};
+  const flags: string[] = [];
+  if (preset.typeCode) flags.push(PRESET_FLAGS.type);
+  if (preset.jurisdictionCode) flags.push(PRESET_FLAGS.jurisdiction);
+  if (typeof preset.urgent === 'boolean') flags.push(PRESET_FLAGS.urgency);
+  return {
+    at: now,
+    caseRow: {
+      id,
+      tracking_code: trackingCode,
+      channel: input.channel,
+      text: input.text,
+      address: input.address ?? null,
+      lat: input.location?.lat ?? null,
+      lng: input.location?.lng ?? null,
+      occurred_at: input.occurredAt ?? null,
+      status: 'received',
+      type_code: preset.typeCode ?? null,
+      confidence: null,
+      classification: null,
+      urgent: bool(preset.urgent === true),
+      urgency_reasons: null,
+      anonymous: bool(input.anonymous ?? false),
+      jurisdiction_code: preset.jurisdictionCode ?? null,
+      place_source: preset.jurisdictionCode ? 'operator' : null,
+      flags: JSON.stringify(flags),
+      triage_reason: null,
+      received_at: at,
+      dispatched_at: null,
+      sign_deadline_at: null,
+      reply_deadline_at: null,
+      updated_at: at,
+      version: 0,
+      round: 1,
+      overdue: 0,
+      extended: 0,
+    },
+    contact: hasContact
+      ? {
+          name: input.name ?? null,
+          phone: input.phone ?? null,
+          shareWithBureau: Boolean(input.shareContact) && !input.anonymous,
+        }
+      : null,
+    attachments,
+    events: [
+      {
+        caseId: id,
+        at,
+        actor: input.enteredBy
+          ? { type: input.enteredBy.id ? 'staff' : 'system', id: input.enteredBy.id, role: input.enteredBy.role }
+          : { type: 'reporter' },
+        kind: 'received',
+        toStatus: 'received',
+        note: '已受理',
+        data: { channel: input.channel, photos: attachments.length, ...input.receivedData },
+        public: true,
+      },
+    ],
+    outbox: [outboxEntry('intake', { caseId: id })],
+    idempotency,
+  };
 }

@@ -5,6 +5,7 @@ import { insertContacts, type ReporterContact } from '../../db/repositories/cont
 import { appendEvents, type NewEvent } from '../../db/repositories/events.repository.js';
 import { insertIdempotencyKeys } from '../../db/repositories/idempotency.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
+import type { Trx } from '../../db/repositories/db-types.js';
 import type { Database, NewCase } from '../../db/schema.js';
 import type { OutboxEntry } from '../../queues/jobs.js';
 
@@ -17,6 +18,8 @@ export interface PreparedReport {
   outbox: OutboxEntry[];
   idempotency: { key: string; requestHash: string } | null;
   at: Date;
+  /** More rows of the same report (a hotline call, a correction), written in the same transaction. */
+  extra?: (trx: Trx) => Promise<void>;
 }
 
 /**
@@ -28,10 +31,12 @@ export interface PreparedReport {
  */
 export interface IntakeWriter {
   write(report: PreparedReport): Promise<void>;
+  /** Reports that commit together or not at all (the cases of one split hotline call). */
+  writeAll(reports: PreparedReport[]): Promise<void>;
 }
 
 interface Pending {
-  report: PreparedReport;
+  reports: PreparedReport[];
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -52,6 +57,7 @@ export function createIntakeWriter(db: Kysely<Database>, opts: { maxBatch?: numb
       await appendEvents(trx, batch.flatMap((r) => r.events));
       // Outbox ids follow insertion order, so jobs are relayed in arrival order.
       for (const r of batch) await addToOutbox(trx, r.outbox, r.at);
+      for (const r of batch) if (r.extra) await r.extra(trx);
       await insertIdempotencyKeys(
         trx,
         batch.flatMap((r) =>
@@ -69,7 +75,7 @@ export function createIntakeWriter(db: Kysely<Database>, opts: { maxBatch?: numb
         const batch = queue.slice(0, maxBatch);
         queue = queue.slice(batch.length);
         try {
-          await commit(batch.map((p) => p.report));
+          await commit(batch.flatMap((p) => p.reports));
           for (const p of batch) p.resolve();
         } catch (err) {
           if (batch.length === 1) {
@@ -78,7 +84,7 @@ export function createIntakeWriter(db: Kysely<Database>, opts: { maxBatch?: numb
           }
           for (const p of batch) {
             try {
-              await commit([p.report]);
+              await commit(p.reports);
               p.resolve();
             } catch (single) {
               p.reject(single);
@@ -91,12 +97,15 @@ export function createIntakeWriter(db: Kysely<Database>, opts: { maxBatch?: numb
     }
   }
 
+  function enqueue(reports: PreparedReport[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      queue.push({ reports, resolve, reject });
+      if (!flushing) setImmediate(() => void flush());
+    });
+  }
+
   return {
-    write(report) {
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ report, resolve, reject });
-        if (!flushing) setImmediate(() => void flush());
-      });
-    },
+    write: (report) => enqueue([report]),
+    writeAll: (reports) => (reports.length === 0 ? Promise.resolve() : enqueue(reports)),
   };
 }

@@ -4,6 +4,7 @@ import { listAttachments } from '../../db/repositories/attachments.repository.js
 import { findClassification, listExtensionRequests, type CaseListRow } from '../../db/repositories/case-queries.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
 import { findContact } from '../../db/repositories/contacts.repository.js';
+import { findCallOfCase, listCallCases } from '../../db/repositories/hotline-calls.repository.js';
 import { listDeliveries } from '../../db/repositories/deliveries.repository.js';
 import { listEvents } from '../../db/repositories/events.repository.js';
 import type { Database } from '../../db/schema.js';
@@ -124,6 +125,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
   ]);
   const contactVisible = !isBureau(principal) || (contact !== null && contact.shareWithBureau && !c.anonymous);
   const mergedInto = c.mergedInto ? await findCase(db, c.mergedInto) : null;
+  const hotline = isBureau(principal) ? null : await hotlineCallView(db, caseId);
   return {
     id: c.id,
     trackingCode: c.trackingCode,
@@ -175,6 +177,8 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
       data: maskDeep(principal, e.data),
       public: e.public,
     })),
+    /** The call the case came from, with its full transcript: operators, dispatchers and admins only (bureaus read the complaint text). */
+    hotline,
     extensionRequests: extensions.map((x) => ({
       id: x.id,
       unit: unitRef(district, x.unitCode),
@@ -183,6 +187,26 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
       status: x.status,
       requestedAt: x.createdAt,
     })),
+  };
+}
+
+async function hotlineCallView(db: Kysely<Database>, caseId: string) {
+  const found = await findCallOfCase(db, caseId);
+  if (!found) return null;
+  const { call, part } = found;
+  const cases = await listCallCases(db, call.id);
+  return {
+    hotline: call.hotline,
+    callId: call.callId,
+    startedAt: call.startedAt,
+    operator: call.operator,
+    callerNumber: call.callerNumber,
+    transcript: call.transcript,
+    summary: call.summary,
+    externalRef: call.externalRef,
+    part,
+    /** Every case of the call (more than one when the operator split it). */
+    cases: cases.map((k) => ({ id: k.id, trackingCode: k.trackingCode, status: k.status, part: k.part })),
   };
 }
 

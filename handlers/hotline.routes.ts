@@ -1,0 +1,333 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { findHotlineCall, listCallCases } from '../db/repositories/hotline-calls.repository.js';
+import { publicUrl } from '../src/env.js';
+import { AppError } from '../src/errors.js';
+import { callSchema, HOTLINES, MAX_PARTS, type CallInput } from '../src/hotline/call-schema.js';
+import { acceptCall, reviewCall, type HotlineDeps } from '../src/hotline/hotline-intake.js';
+import { decodeUtf8, formatOf, importCalls, openImport } from '../src/hotline/import-calls.js';
+import type { AppEnv } from './app-env.js';
+import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
+import { errorResponses } from './error-schema.js';
+import { fieldsOf, validationHook } from './validation.js';
+
+/**
+ * Hotline intake (12345 / 12369): an operator submits a call transcript —
+ * reviewed first or not — and it becomes a case (or several, split); calls
+ * are also imported in bulk. Operators, dispatchers and admins only.
+ */
+
+const security = [{ [BEARER_SCHEME]: [] }];
+const STAFF = ['operator', 'dispatcher', 'admin'] as const;
+/** A call with a 100,000-character transcript is ~300 KB of UTF-8: 1 MB is plenty for one call. */
+const MAX_CALL_BYTES = 1024 * 1024;
+
+const unit = z.object({ code: z.string(), name: z.string() });
+const typeRef = z.object({ code: z.string(), name: z.string(), confidence: z.number() });
+
+const callBody = callSchema.openapi('HotlineCallInput', {
+  description:
+    'One call. `transcript` is speaker-labelled lines (坐席/话务员/客服/接线员 for the operator, 来电人/市民/群众/客户 for the caller, ' +
+    'with or without [hh:mm:ss] timestamps, full-width or ASCII colons); the caller\'s lines are the complaint. ' +
+    '`review: true` answers with the proposal and creates nothing. `type`, `jurisdiction`, `urgent`, `anonymous` and `text` are the ' +
+    `operator's corrections; \`parts\` (2–${MAX_PARTS}) splits the call into one case per part.`,
+  example: {
+    hotline: '12369',
+    callId: 'C20261128-0007',
+    startedAt: '2026-11-28T21:30:05+08:00',
+    callerNumber: '13812345678',
+    operator: '坐席小王',
+    transcript:
+      '[00:00:02] 坐席：您好，12369环保举报热线，请讲。\n[00:00:05] 来电人：我要举报兴隆办事处那边一个厂子晚上往沟里排黑水，气味很大。\n[00:00:20] 来电人：不要透露我的名字。',
+  },
+});
+
+const callCase = z.object({
+  id: z.string(),
+  trackingCode: z.string(),
+  status: z.string(),
+  part: z.number().int().openapi({ description: '1, 2, … when the call was split' }),
+  trackUrl: z.string(),
+});
+
+const callAccepted = z
+  .object({
+    hotline: z.enum(HOTLINES),
+    callId: z.string(),
+    result: z.enum(['created', 'duplicate']),
+    cases: z.array(callCase),
+  })
+  .openapi('HotlineCallAccepted');
+
+const proposal = z.object({
+  text: z.string().openapi({ description: 'The complaint the proposal was made for' }),
+  type: typeRef.nullable(),
+  runnerUp: typeRef.nullable(),
+  evidence: z.array(z.object({ phrase: z.string(), weight: z.number(), source: z.enum(['rule', 'model']) })),
+  lead: unit.nullable(),
+  coHandlers: z.array(unit),
+  transfer: z.boolean(),
+  outcome: z.enum(['dispatch', 'transfer', 'triage']),
+  triageReason: z.string().nullable(),
+  jurisdiction: unit.extend({ matched: z.string() }).nullable(),
+  place: z.string().nullable(),
+  incidentTime: z.object({ phrase: z.string(), at: z.string().nullable(), approximate: z.boolean(), recurring: z.boolean() }).nullable(),
+  urgent: z.boolean(),
+  urgencyReasons: z.array(z.string()),
+  anonymous: z.boolean(),
+  anonymityPhrase: z.string().nullable(),
+  phonesMentioned: z.array(z.string()).openapi({ description: 'Numbers the caller said, masked' }),
+});
+
+const callReview = z
+  .object({
+    review: z.literal(true),
+    hotline: z.enum(HOTLINES),
+    callId: z.string(),
+    existing: z.object({ sameTranscript: z.boolean(), cases: z.array(callCase.omit({ trackUrl: true })) }).nullable(),
+    transcript: z.object({ lines: z.array(z.object({ speaker: z.enum(['operator', 'caller', 'unknown']), at: z.string().nullable(), text: z.string() })) }),
+    callerNumber: z.string().nullable().openapi({ description: 'Masked' }),
+    proposal,
+    parts: z.array(proposal).nullable(),
+  })
+  .openapi('HotlineCallReview');
+
+/** Query parameters of a text/plain submission: the call's fields other than the transcript (the body). */
+const callQuery = z.object(
+  Object.fromEntries(
+    ['hotline', 'callId', 'startedAt', 'callerNumber', 'operator', 'summary', 'anonymous', 'externalRef', 'review', 'type', 'jurisdiction', 'urgent', 'text', 'parts'].map(
+      (k) => [k, z.string().optional()],
+    ),
+  ),
+);
+
+const postCall = createRoute({
+  method: 'post',
+  path: '/api/v1/hotline/calls',
+  tags: ['hotline'],
+  summary: 'Submit a hotline call (or review it first)',
+  description:
+    'JSON, or the transcript as `text/plain` with the other fields as query parameters (`parts` as JSON text). ' +
+    'A new call answers **201** with its case(s), status `received`: the pipeline classifies and routes them next. ' +
+    'The same `callId` (per hotline) with the same transcript answers **200** with the case(s) it already became; ' +
+    'a different transcript under a known `callId` is **409** `conflict`. `review: true` answers **200** with the ' +
+    "extraction and the classifier's proposal and creates nothing. A corrected `type` that differs from the proposal " +
+    'is recorded as labelled data for retraining, and the case is routed with the corrected type.',
+  security,
+  middleware: [authenticate(), requireRoles(...STAFF)] as const,
+  request: {
+    query: callQuery,
+    body: {
+      required: false,
+      content: {
+        'application/json': { schema: callBody },
+        'text/plain': { schema: z.string().openapi({ description: 'The transcript; the other fields in the query' }) },
+      },
+    },
+  },
+  responses: {
+    201: { description: 'Created: the call and its case(s)', content: { 'application/json': { schema: callAccepted } } },
+    200: {
+      description: 'The call was already received (same transcript): its case(s); or, with `review: true`, the proposal',
+      content: { 'application/json': { schema: z.union([callAccepted, callReview]) } },
+    },
+    ...errorResponses(400, 401, 403, 409, 413, 415),
+  },
+});
+
+const getCall = createRoute({
+  method: 'get',
+  path: '/api/v1/hotline/calls/{hotline}/{callId}',
+  tags: ['hotline'],
+  summary: 'A received call: metadata, full transcript, caller number and its cases',
+  security,
+  middleware: [authenticate(), requireRoles(...STAFF)] as const,
+  request: { params: z.object({ hotline: z.enum(HOTLINES, { error: 'must be 12345 or 12369' }), callId: z.string().min(1).max(100) }) },
+  responses: {
+    200: {
+      description: 'The call',
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              hotline: z.enum(HOTLINES),
+              callId: z.string(),
+              startedAt: z.string(),
+              callerNumber: z.string().nullable(),
+              operator: z.string().nullable(),
+              transcript: z.string(),
+              summary: z.string().nullable(),
+              externalRef: z.string().nullable(),
+              anonymous: z.boolean(),
+              receivedAt: z.string(),
+              cases: z.array(callCase),
+            })
+            .openapi('HotlineCall'),
+        },
+      },
+    },
+    ...errorResponses(400, 401, 403, 404),
+  },
+});
+
+const importRoute = createRoute({
+  method: 'post',
+  path: '/api/v1/hotline/calls:import',
+  tags: ['hotline'],
+  summary: 'Import calls in bulk (NDJSON or CSV), streamed',
+  description:
+    '`application/x-ndjson`: one call (the JSON of `POST /api/v1/hotline/calls`) a line. `text/csv`: a header row naming the ' +
+    'fields (`hotline,callId,startedAt,transcript` required; quoted fields may hold commas, quotes and line breaks), then one ' +
+    'call a row. The body is read as a stream and the answer streams back as NDJSON, one line per record in file order — ' +
+    '`{ line, status: "created"|"duplicate"|"rejected", callId?, caseIds?, reason?, fields? }` — then a last line ' +
+    '`{ summary: { records, created, duplicate, rejected, cases } }`. A rejected record never stops the others; calls already ' +
+    'on record are `duplicate`, so a re-run creates nothing. `line` is the line the record starts on (the CSV header is line 1).',
+  security,
+  middleware: [authenticate(), requireRoles(...STAFF)] as const,
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/x-ndjson': { schema: z.string().openapi({ format: 'binary' }) },
+        'text/csv': { schema: z.string().openapi({ format: 'binary' }) },
+      },
+    },
+  },
+  responses: {
+    200: { description: 'Per-record results, then the summary (NDJSON)', content: { 'application/x-ndjson': { schema: z.string() } } },
+    ...errorResponses(400, 401, 403, 415),
+  },
+});
+
+function hotlineDeps(deps: AppEnv['Variables']['deps']): HotlineDeps {
+  return { db: deps.db, writer: deps.writer, clock: deps.clock, district: deps.district, classifier: deps.classifier, onCommitted: deps.kickOutbox };
+}
+
+/** A text/plain submission: the transcript is the body, the rest comes from the query. */
+function plainCall(query: Record<string, string>, transcript: string): CallInput {
+  const result = callSchema.safeParse({ ...query, transcript });
+  if (!result.success) {
+    const fields = fieldsOf(result.error);
+    throw new AppError('validation_failed', `invalid ${Object.keys(fields).join(', ')}`, fields);
+  }
+  return result.data;
+}
+
+export function hotlineRoutes() {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use('/api/v1/hotline/calls', async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    const tooLarge = () => new AppError('payload_too_large', `a call is at most ${MAX_CALL_BYTES / 1024 / 1024} MB; import large batches with POST /api/v1/hotline/calls:import`);
+    const declared = c.req.header('content-length');
+    if (declared !== undefined) {
+      if (Number(declared) > MAX_CALL_BYTES) throw tooLarge();
+      return next();
+    }
+    return bodyLimit({
+      maxSize: MAX_CALL_BYTES,
+      onError: () => {
+        throw tooLarge();
+      },
+    })(c, next);
+  });
+
+  app.openapi(postCall, async (c) => {
+    const deps = c.get('deps');
+    const principal = c.get('principal');
+    const contentType = (c.req.header('content-type') ?? '').toLowerCase();
+    let input: CallInput;
+    if (/^application\/([\w.-]+\+)?json/.test(contentType)) {
+      const body = c.req.valid('json');
+      // The text/plain schema only documents the other form; a JSON body was validated as a call.
+      if (typeof body === 'string') throw new AppError('validation_failed', 'invalid body', { body: 'must be a JSON object' });
+      input = body;
+    }
+    else if (contentType.startsWith('text/plain')) input = plainCall(c.req.query(), await c.req.text());
+    else if (contentType === '') throw new AppError('validation_failed', 'invalid transcript', { transcript: 'required' });
+    else throw new AppError('unsupported_media_type', 'send the call as application/json, or the transcript as text/plain with the other fields in the query');
+
+    const hd = hotlineDeps(deps);
+    if (input.review) return c.json(await reviewCall(hd, input), 200);
+    const outcome = await acceptCall(hd, input, { id: principal.userId, role: principal.role });
+    const base = publicUrl(deps.env);
+    return c.json(
+      {
+        hotline: input.hotline,
+        callId: input.callId,
+        result: outcome.status,
+        cases: outcome.cases.map((k) => ({ ...k, trackUrl: `${base}/track/${k.trackingCode}` })),
+      },
+      outcome.status === 'created' ? 201 : 200,
+    );
+  });
+
+  app.openapi(getCall, async (c) => {
+    const deps = c.get('deps');
+    const { hotline, callId } = c.req.valid('param');
+    const call = await findHotlineCall(deps.db, hotline, callId);
+    if (!call) throw new AppError('not_found', 'no such call');
+    const base = publicUrl(deps.env);
+    const cases = await listCallCases(deps.db, call.id);
+    return c.json(
+      {
+        hotline,
+        callId: call.callId,
+        startedAt: call.startedAt,
+        callerNumber: call.callerNumber,
+        operator: call.operator,
+        transcript: call.transcript,
+        summary: call.summary,
+        externalRef: call.externalRef,
+        anonymous: call.anonymous,
+        receivedAt: call.createdAt,
+        cases: cases.map((k) => ({ ...k, trackUrl: `${base}/track/${k.trackingCode}` })),
+      },
+      200,
+    );
+  });
+
+  // Documented through the registry; served by a plain handler because the answer is a stream.
+  app.openAPIRegistry.registerPath(importRoute);
+  app.post('/api/v1/hotline/calls:import', authenticate(), requireRoles(...STAFF), async (c) => {
+    const deps = c.get('deps');
+    const principal = c.get('principal');
+    const format = formatOf(c.req.header('content-type') ?? '');
+    if (!format) throw new AppError('unsupported_media_type', 'send application/x-ndjson or text/csv');
+    const body = c.req.raw.body;
+    if (!body) throw new AppError('validation_failed', 'invalid body', { body: 'required: one call a line (NDJSON) or a CSV with a header row' });
+    const records = await openImport(decodeUtf8(body), format);
+    const results = importCalls(hotlineDeps(deps), records, { id: principal?.userId ?? null, role: principal?.role ?? null });
+    const encoder = new TextEncoder();
+    // Pull-driven: the next batch is imported only when the client has read the previous results.
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const lines: string[] = [];
+          // Send results a batch at a time rather than one tiny write per line.
+          for (let i = 0; i < 200; i++) {
+            const next = await results.next();
+            if (next.done) {
+              if (lines.length > 0) controller.enqueue(encoder.encode(lines.join('')));
+              controller.close();
+              return;
+            }
+            lines.push(`${JSON.stringify(next.value)}\n`);
+            if ('summary' in next.value) break;
+          }
+          controller.enqueue(encoder.encode(lines.join('')));
+        } catch (err) {
+          deps.logger.error({ reqId: c.get('requestId'), err: { type: (err as Error).name, message: (err as Error).message } }, 'hotline import failed');
+          controller.enqueue(encoder.encode(`${JSON.stringify({ error: { code: 'internal', message: 'the import stopped on an internal error; re-run it: calls already imported are duplicates' } })}\n`));
+          controller.close();
+        }
+      },
+      async cancel() {
+        await results.return(undefined);
+      },
+    });
+    return c.body(stream, 200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+  });
+
+  return app;
+}

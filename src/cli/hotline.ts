@@ -1,0 +1,136 @@
+import { createReadStream, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { closeDeps, createDeps, type Deps } from '../deps.js';
+import { DistrictConfigError } from '../district/district.schema.js';
+import { EnvError, parseEnv } from '../env.js';
+import { AppError } from '../errors.js';
+import { decodeUtf8, formatOf, importCalls, openImport, type ImportFormat } from '../hotline/import-calls.js';
+import { createLogger } from '../logger.js';
+
+/**
+ * Hotline import from the command line: `npm run hotline -- import FILE`.
+ * The same code path as `POST /api/v1/hotline/calls:import`: the file is
+ * streamed, calls already on record are duplicates (a re-run creates nothing),
+ * a bad record is reported with its line number and never stops the others.
+ * Uses DATABASE_URL, DISTRICT_CONFIG, REDIS_URL … like the service; the cases
+ * are committed with their outbox entries, so a running worker picks them up
+ * (through Redis now, or through the service's relay later if Redis is away).
+ */
+const USAGE = `usage: npm run hotline -- import FILE [--format ndjson|csv] [--json]
+
+  import FILE   NDJSON (one call a line) or CSV (header row with the field names:
+                hotline,callId,startedAt,transcript required; callerNumber, operator,
+                summary, anonymous, externalRef, type, jurisdiction, urgent, text, parts)
+  --format      when the file name does not end in .ndjson, .jsonl or .csv
+  --json        print every record's result as NDJSON (as the HTTP import answers);
+                otherwise only rejected records are printed
+
+The last line is the summary: records, created, duplicate, rejected, cases and the
+peak memory of the process (max_rss_kb). Exit status 0 when nothing was rejected,
+1 when some records were rejected (the others are imported) or the import failed,
+2 on a usage error.`;
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  format: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const [command, file, ...extra] = positionals;
+  if (command !== 'import') throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+  if (!file) throw new UsageError('import needs a FILE');
+  if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(' ')}`);
+  let format: ImportFormat | null;
+  if (values.format !== undefined) {
+    if (values.format !== 'ndjson' && values.format !== 'csv') throw new UsageError('--format is ndjson or csv');
+    format = values.format;
+  } else {
+    format = formatOf(file);
+    if (!format) throw new UsageError(`cannot tell the format of ${file}: use --format ndjson|csv`);
+  }
+  try {
+    if (!statSync(file).isFile()) throw new UsageError(`${file} is not a file`);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+
+  const env = parseEnv(process.env);
+  // Logs go to stderr: stdout carries the results.
+  const deps: Deps = await createDeps(env, { logger: createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL, process.stderr) });
+  let rejected = 0;
+  try {
+    const body = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
+    const records = await openImport(decodeUtf8(body), format);
+    const results = importCalls(
+      { db: deps.db, writer: deps.writer, clock: deps.clock, district: deps.district, classifier: deps.classifier, onCommitted: deps.kickOutbox },
+      records,
+      { id: null, role: 'operator' },
+    );
+    let out: string[] = [];
+    const flush = () => {
+      if (out.length > 0) process.stdout.write(out.join(''));
+      out = [];
+    };
+    for await (const r of results) {
+      if ('summary' in r) {
+        flush();
+        const maxRssKb = process.resourceUsage().maxRSS;
+        const s = r.summary;
+        rejected = s.rejected;
+        process.stdout.write(
+          values.json
+            ? `${JSON.stringify({ summary: { ...s, maxRssKb } })}\n`
+            : `records=${s.records} created=${s.created} duplicate=${s.duplicate} rejected=${s.rejected} cases=${s.cases} max_rss_kb=${maxRssKb}\n`,
+        );
+        continue;
+      }
+      if (values.json) out.push(`${JSON.stringify(r)}\n`);
+      else if (r.status === 'rejected') {
+        const fields = r.fields ? ` (${Object.entries(r.fields).map(([k, v]) => `${k}: ${v}`).join('; ')})` : '';
+        out.push(`line ${r.line}: rejected${r.callId ? ` ${r.callId}` : ''}: ${r.reason}${fields}\n`);
+      }
+      if (out.length >= 200) flush();
+    }
+    flush();
+  } finally {
+    // Give the relay a moment to hand the new jobs to Redis when it is there; the outbox keeps them otherwise.
+    await Promise.race([deps.relay.drain().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+    await closeDeps(deps);
+  }
+  return rejected > 0 ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`hotline: ${err.message}\n\n${USAGE}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof AppError || err instanceof EnvError || err instanceof DistrictConfigError) {
+      const fields = err instanceof AppError && err.fields ? ` (${Object.entries(err.fields).map(([k, v]) => `${k}: ${v}`).join('; ')})` : '';
+      process.stderr.write(`hotline: ${err.message}${fields}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`hotline: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

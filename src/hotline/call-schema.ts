@@ -1,0 +1,139 @@
+// zod with the OpenAPI extension, so the HTTP route can document this very schema.
+import { z } from '@hono/zod-openapi';
+
+/**
+ * One hotline call as an operator submits it (JSON body, text/plain body with
+ * query parameters, one NDJSON line or one CSV row of an import). Shared by
+ * the HTTP route and the import so every channel names a bad field the same
+ * way. Values that arrive as text (query parameters, CSV cells) are accepted
+ * for booleans and the hotline number; an empty cell is an absent field.
+ */
+
+export const HOTLINES = ['12345', '12369'] as const;
+export type Hotline = (typeof HOTLINES)[number];
+
+export const MAX_TRANSCRIPT_CHARS = 100_000;
+export const MAX_CASE_TEXT_CHARS = 5000;
+export const MAX_PARTS = 10;
+
+/** '' and null mean "not given" (empty CSV cells, empty query parameters). */
+const blankToUndefined = (v: unknown) => (v === '' || v === null ? undefined : v);
+
+const flexBoolean = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return blankToUndefined(v);
+    const s = v.trim().toLowerCase();
+    if (s === '') return undefined;
+    if (['true', '1', 'yes', 'on', '是'].includes(s)) return true;
+    if (['false', '0', 'no', 'off', '否'].includes(s)) return false;
+    return v;
+  },
+  z.boolean({ error: 'must be true or false' }).optional(),
+);
+
+const text = (max: number) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string({ error: 'must be a string' })
+      .trim()
+      .min(1, 'must not be empty')
+      .refine((t) => [...t].length <= max, `at most ${max} characters`)
+      .optional(),
+  );
+
+const code = z.preprocess(
+  blankToUndefined,
+  z
+    .string({ error: 'must be a string' })
+    .trim()
+    .regex(/^[a-z][a-z0-9_]{0,59}$/, 'must be a code of the district file, e.g. illegal_discharge')
+    .optional(),
+);
+
+const partSchema = z.object(
+  {
+    text: z
+      .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })
+      .trim()
+      .min(1, 'must not be empty')
+      .refine((t) => [...t].length <= MAX_CASE_TEXT_CHARS, `at most ${MAX_CASE_TEXT_CHARS} characters`),
+    type: code,
+    jurisdiction: code,
+    urgent: flexBoolean,
+  },
+  { error: 'must be an object { text, type?, jurisdiction?, urgent? }' },
+);
+
+export const callSchema = z
+  .object({
+    hotline: z.preprocess(
+      (v) => (typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : v),
+      z.enum(HOTLINES, { error: (i) => (i.input === undefined || i.input === '' ? 'required' : 'must be "12345" or "12369"') }),
+    ),
+    callId: z.preprocess(
+      (v) => (typeof v === 'number' ? String(v) : blankToUndefined(v)),
+      z
+        .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })
+        .trim()
+        .min(1, 'must not be empty')
+        .max(100, 'at most 100 characters')
+        .regex(/^[^\s\p{C}]+$/u, 'no spaces or control characters'),
+    ),
+    startedAt: z.preprocess(
+      blankToUndefined,
+      z.iso.datetime({
+        offset: true,
+        error: (i) => (i.input === undefined ? 'required' : 'must be an ISO 8601 date-time, e.g. 2026-11-28T21:30:05+08:00'),
+      }),
+    ),
+    callerNumber: z.preprocess(
+      (v) => (typeof v === 'number' ? String(v) : blankToUndefined(v)),
+      z
+        .string({ error: 'must be a string' })
+        .trim()
+        .regex(/^\+?[\d\s-]{5,20}$/, 'must be a phone number (digits, spaces, dashes, optional +)')
+        .optional(),
+    ),
+    operator: text(100),
+    transcript: z
+      .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })
+      .refine((t) => t.trim() !== '', 'must not be empty')
+      .refine((t) => t.length <= MAX_TRANSCRIPT_CHARS, `at most ${MAX_TRANSCRIPT_CHARS} characters`),
+    summary: text(2000),
+    anonymous: flexBoolean,
+    externalRef: text(200),
+    review: flexBoolean,
+    // The operator's corrections of the machine's proposal.
+    type: code,
+    jurisdiction: code,
+    urgent: flexBoolean,
+    text: text(MAX_CASE_TEXT_CHARS),
+    parts: z.preprocess(
+      (v) => {
+        // A CSV cell or query parameter carries the parts as JSON text.
+        if (typeof v !== 'string') return blankToUndefined(v);
+        if (v.trim() === '') return undefined;
+        try {
+          return JSON.parse(v) as unknown;
+        } catch {
+          return v;
+        }
+      },
+      z
+        .array(partSchema, { error: 'must be an array of parts [{ text, type?, jurisdiction?, urgent? }, …]' })
+        .min(2, 'a split needs at least 2 parts')
+        .max(MAX_PARTS, `at most ${MAX_PARTS} parts`)
+        .optional(),
+    ),
+  })
+  .superRefine((v, ctx) => {
+    if (v.parts && v.text !== undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'give either text or parts, not both' });
+    if (v.parts && v.type !== undefined) ctx.addIssue({ code: 'custom', path: ['type'], message: 'with parts, give the type of each part (parts.N.type)' });
+  });
+
+export type CallInput = z.infer<typeof callSchema>;
+export type CallPart = NonNullable<CallInput['parts']>[number];
+
+/** The fields of a call, for CSV headers and query parameters. */
+export const CALL_FIELDS = Object.keys(callSchema.shape) as Array<keyof CallInput>;

@@ -1,0 +1,332 @@
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { recordCorrection } from '../../db/repositories/corrections.repository.js';
+import { isUniqueViolation } from '../../db/repositories/db-types.js';
+import {
+  findHotlineCall,
+  insertHotlineCall,
+  listCallCases,
+  type CallCase,
+} from '../../db/repositories/hotline-calls.repository.js';
+import type { Database } from '../../db/schema.js';
+import type { Clock } from '../clock.js';
+import type { District } from '../district/district.schema.js';
+import { newId } from '../domain/ids.js';
+import { newTrackingCode } from '../domain/tracking-code.js';
+import { AppError } from '../errors.js';
+import { prepareReport } from '../intake/accept-report.js';
+import type { IntakeWriter } from '../intake/intake-writer.js';
+import type { Classifier, Classification } from '../pipeline/classifier.js';
+import { extractDetails, extractIncidentTime } from '../pipeline/extract-details.js';
+import { asksAnonymity, maskPhone } from '../pipeline/extract.js';
+import { decideRoute } from '../pipeline/route.js';
+import { callerText, parseTranscript, type Speaker } from '../pipeline/transcript.js';
+import type { CallInput, Hotline } from './call-schema.js';
+
+/**
+ * A hotline call (12345 / 12369) becomes one case, or one case per part when
+ * the operator split a call that raised separate problems.
+ *
+ * - The caller's lines are the complaint: the case text is built from them
+ *   (or is the operator's corrected text, or the text of each part). The
+ *   operator's lines and the summary are context: they stay with the call,
+ *   whose full transcript only operators, dispatchers and admins read. A
+ *   transcript without any speaker label is taken as the complaint as typed;
+ *   one whose caller said nothing usable falls back to the summary.
+ * - The caller's number goes to the protected contact fields of each case
+ *   (never shared with a bureau) and to the call record; everywhere else it
+ *   is masked. A caller who asks not to be named is anonymous whatever the
+ *   operator ticked: an operator can make a call anonymous, not undo a request.
+ * - The operator's corrections (type, jurisdiction, urgency) are decisions the
+ *   pipeline honours; a type that differs from the classifier's proposal is
+ *   recorded as labelled data for retraining.
+ * - A call is identified by hotline + callId. The same call sent again answers
+ *   with the cases it already became; a different transcript under the same
+ *   callId is a conflict. The call row, its cases and their outbox entries
+ *   commit in one transaction, so a call is never half-accepted.
+ */
+
+export interface HotlineDeps {
+  db: Kysely<Database>;
+  writer: IntakeWriter;
+  clock: Clock;
+  district: District;
+  classifier: Classifier;
+  /** Called after commit so the outbox relay moves the new jobs at once. */
+  onCommitted?: () => void;
+}
+
+/** Who entered the call: a staff account, or a batch import run without one (id null). */
+export interface Actor {
+  id: string | null;
+  role: string | null;
+}
+
+export interface CallOutcome {
+  status: 'created' | 'duplicate';
+  hotline: Hotline;
+  callId: string;
+  cases: CallCase[];
+}
+
+/** A call already on record, as a batch lookup finds it. */
+export interface KnownCall {
+  id: string;
+  transcriptHash: string;
+}
+
+/** Line endings and surrounding blank space do not make a different transcript. */
+export function transcriptHash(transcript: string): string {
+  return createHash('sha256').update(transcript.replace(/\r\n?/g, '\n').trim()).digest('hex');
+}
+
+/**
+ * The complaint in a transcript: the caller's lines; a text without any
+ * speaker label as it is; otherwise the operator's summary. Null when there
+ * is none of these.
+ */
+export function complaintOf(transcript: string, summary?: string | null): string | null {
+  const parsed = parseTranscript(transcript);
+  const caller = callerText(parsed).trim();
+  if (caller) return caller;
+  if (parsed.lines.every((l) => l.speaker === 'unknown')) return transcript.trim() || null;
+  return summary?.trim() || null;
+}
+
+interface PlannedCase {
+  part: number;
+  text: string;
+  type: string | null;
+  jurisdiction: string | null;
+  urgent: boolean | null;
+}
+
+function invalid(fields: Record<string, string>): AppError {
+  return new AppError('validation_failed', `invalid ${Object.keys(fields).join(', ')}`, fields);
+}
+
+/** The cases the call becomes, checked against the district file; throws 400 naming each bad field. */
+function planCases(district: District, input: CallInput): PlannedCase[] {
+  const fields: Record<string, string> = {};
+  const checkType = (code: string | undefined, field: string) => {
+    if (code !== undefined && !district.types.has(code)) fields[field] = `unknown type "${code}"`;
+  };
+  const checkJurisdiction = (code: string | undefined, field: string) => {
+    if (code !== undefined && !district.jurisdictions.has(code)) fields[field] = `unknown jurisdiction "${code}"`;
+  };
+  checkType(input.type, 'type');
+  checkJurisdiction(input.jurisdiction, 'jurisdiction');
+  let planned: PlannedCase[];
+  if (input.parts) {
+    input.parts.forEach((p, i) => {
+      checkType(p.type, `parts.${i}.type`);
+      checkJurisdiction(p.jurisdiction, `parts.${i}.jurisdiction`);
+    });
+    planned = input.parts.map((p, i) => ({
+      part: i + 1,
+      text: p.text,
+      type: p.type ?? null,
+      jurisdiction: p.jurisdiction ?? input.jurisdiction ?? null,
+      urgent: p.urgent ?? input.urgent ?? null,
+    }));
+  } else {
+    const text = input.text ?? complaintOf(input.transcript, input.summary);
+    if (!text) fields['transcript'] = 'no caller lines (label them 来电人, 市民, 群众 or 客户), and no summary or text to use instead';
+    planned = [{ part: 1, text: text ?? '', type: input.type ?? null, jurisdiction: input.jurisdiction ?? null, urgent: input.urgent ?? null }];
+  }
+  if (Object.keys(fields).length > 0) throw invalid(fields);
+  return planned;
+}
+
+function anonymityRequested(district: District, input: CallInput, planned: readonly PlannedCase[]): boolean {
+  if (input.anonymous === true) return true;
+  const complaint = complaintOf(input.transcript, null);
+  if (complaint && asksAnonymity(district, complaint) !== null) return true;
+  return planned.some((p) => asksAnonymity(district, p.text) !== null);
+}
+
+async function existingOutcome(deps: HotlineDeps, input: CallInput, known: KnownCall, hash: string): Promise<CallOutcome> {
+  if (known.transcriptHash !== hash) {
+    throw new AppError('conflict', `call ${input.callId} of hotline ${input.hotline} was already received with a different transcript`, {
+      callId: 'already received with a different transcript',
+    });
+  }
+  return { status: 'duplicate', hotline: input.hotline, callId: input.callId, cases: await listCallCases(deps.db, known.id) };
+}
+
+/**
+ * Accepts a call: its cases, contacts, events, outbox entries, the call record
+ * and the operator's corrections, in one transaction. `known` is the call on
+ * record when the caller already looked it up (undefined: look it up here).
+ */
+export async function acceptCall(deps: HotlineDeps, input: CallInput, actor: Actor, known?: KnownCall | null): Promise<CallOutcome> {
+  const { district } = deps;
+  const hash = transcriptHash(input.transcript);
+  const onRecord = known === undefined ? await findHotlineCall(deps.db, input.hotline, input.callId) : known;
+  if (onRecord) return existingOutcome(deps, input, onRecord, hash);
+
+  const planned = planCases(district, input);
+  const anonymous = anonymityRequested(district, input, planned);
+  const startedAt = new Date(input.startedAt);
+  const timezone = district.file.district.timezone;
+  const callerNumber = input.callerNumber ? input.callerNumber.replace(/[\s-]/g, '') : null;
+  const channel = input.hotline === '12345' ? 'hotline12345' : 'hotline12369';
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  const callRowId = newId();
+  const caseIds = planned.map(() => newId());
+  // Labelled data: the operator's type where it differs from what the machine proposes for the same text.
+  const corrections = planned.flatMap((p, i) => {
+    if (!p.type) return [];
+    const predicted = deps.classifier.classify(p.text).type;
+    return p.type === predicted ? [] : [{ caseId: caseIds[i]!, text: p.text, label: p.type, predicted }];
+  });
+
+  for (let attempt = 1; ; attempt++) {
+    const reports = planned.map((p, i) =>
+      prepareReport(
+        {
+          channel,
+          text: p.text,
+          name: null,
+          phone: callerNumber,
+          anonymous,
+          shareContact: false,
+          // The caller's "昨晚十点" is read against the time of the call, not of the import.
+          occurredAt: extractIncidentTime(p.text, startedAt, timezone)?.at ?? null,
+          preset: { typeCode: p.type, jurisdictionCode: p.jurisdiction, urgent: p.urgent },
+          enteredBy: actor,
+          receivedData: {
+            hotline: { hotline: input.hotline, callId: input.callId, part: p.part, parts: planned.length },
+            ...(p.type || p.jurisdiction || p.urgent !== null ? { operatorSet: { type: p.type, jurisdiction: p.jurisdiction, urgent: p.urgent } } : {}),
+          },
+        },
+        { id: caseIds[i]!, trackingCode: newTrackingCode() },
+        now,
+      ),
+    );
+    reports[0]!.extra = async (trx) => {
+      await insertHotlineCall(
+        trx,
+        {
+          id: callRowId,
+          hotline: input.hotline,
+          call_id: input.callId,
+          started_at: startedAt.toISOString(),
+          caller_number: callerNumber,
+          operator: input.operator ?? null,
+          transcript: input.transcript,
+          transcript_hash: hash,
+          summary: input.summary ?? null,
+          external_ref: input.externalRef ?? null,
+          anonymous: anonymous ? 1 : 0,
+          created_at: at,
+          created_by: actor.id,
+        },
+        planned.map((p, i) => ({ caseId: caseIds[i]!, part: p.part })),
+      );
+      for (const c of corrections) {
+        await recordCorrection(trx, { ...c, source: 'operator', actorId: actor.id, at });
+      }
+    };
+    try {
+      await deps.writer.writeAll(reports);
+      deps.onCommitted?.();
+      return {
+        status: 'created',
+        hotline: input.hotline,
+        callId: input.callId,
+        cases: reports.map((r, i) => ({ id: r.caseRow.id, trackingCode: r.caseRow.tracking_code, status: 'received', part: planned[i]!.part })),
+      };
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      // The same call arriving twice at once (two operators, a retried import): the first one won.
+      const existing = await findHotlineCall(deps.db, input.hotline, input.callId);
+      if (existing) return existingOutcome(deps, input, existing, hash);
+      // Otherwise a tracking code was taken (astronomically rare): new codes, try again.
+      if (attempt >= 3) throw err;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Review: what the machine makes of the call, without creating anything.
+
+type UnitRef = { code: string; name: string };
+
+function unitRef(district: District, code: string): UnitRef {
+  return { code, name: district.units.get(code)?.name.zh ?? code };
+}
+
+function typeRef(district: District, code: string, confidence: number) {
+  return { code, name: district.types.get(code)?.name.zh ?? code, confidence };
+}
+
+/** The classifier's proposal and the extraction for one complaint text. */
+function propose(deps: Pick<HotlineDeps, 'district' | 'classifier'>, text: string, startedAt: Date, anonymous: boolean) {
+  const { district } = deps;
+  const classification: Classification = deps.classifier.classify(text);
+  const details = extractDetails(district, text, { location: null, receivedAt: startedAt, typeCode: classification.type });
+  const decision = decideRoute(district, classification, details.jurisdiction, details.urgency);
+  const route = classification.type ? district.routing[classification.type] : undefined;
+  return {
+    text,
+    type: classification.type ? typeRef(district, classification.type, classification.confidence) : null,
+    runnerUp: classification.runnerUp ? typeRef(district, classification.runnerUp.type, classification.runnerUp.confidence) : null,
+    evidence: classification.evidence.slice(0, 10).map((e) => ({ phrase: e.phrase, weight: e.weight, source: e.source })),
+    lead: route ? unitRef(district, route.lead) : null,
+    coHandlers: route && !route.transfer ? route.co.map((c) => unitRef(district, c)) : [],
+    transfer: route?.transfer ?? false,
+    outcome: decision.outcome,
+    triageReason: decision.outcome === 'triage' ? decision.reason : null,
+    jurisdiction: details.jurisdiction ? { ...unitRef(district, details.jurisdiction.jurisdiction), matched: details.jurisdiction.matched } : null,
+    place: details.place,
+    incidentTime: details.time
+      ? { phrase: details.time.phrase, at: details.time.at, approximate: details.time.approximate, recurring: details.time.recurring }
+      : null,
+    urgent: details.urgency.urgent,
+    urgencyReasons: details.urgency.reasons,
+    anonymous: anonymous || details.anonymity.requested,
+    anonymityPhrase: details.anonymity.phrase,
+    /** Numbers the caller said, masked: they go to the protected contact fields. */
+    phonesMentioned: details.phones.map(maskPhone),
+  };
+}
+
+export type Proposal = ReturnType<typeof propose>;
+
+export interface CallReview {
+  review: true;
+  hotline: Hotline;
+  callId: string;
+  /** Set when this call is already on record: submitting it again creates nothing. */
+  existing: { sameTranscript: boolean; cases: CallCase[] } | null;
+  transcript: { lines: Array<{ speaker: Speaker; at: string | null; text: string }> };
+  callerNumber: string | null;
+  /** The proposal for the whole call (the caller's lines, or the operator's corrected text). */
+  proposal: Proposal;
+  /** One proposal per part when the operator split the call. */
+  parts: Proposal[] | null;
+}
+
+/** The review of a call: extraction and the classifier's proposal; nothing is written. */
+export async function reviewCall(deps: HotlineDeps, input: CallInput): Promise<CallReview> {
+  const { district } = deps;
+  const planned = planCases(district, input);
+  const startedAt = new Date(input.startedAt);
+  const anonymous = anonymityRequested(district, input, planned);
+  const whole = input.text ?? complaintOf(input.transcript, input.summary) ?? planned.map((p) => p.text).join('\n');
+  const onRecord = await findHotlineCall(deps.db, input.hotline, input.callId);
+  return {
+    review: true,
+    hotline: input.hotline,
+    callId: input.callId,
+    existing: onRecord
+      ? { sameTranscript: onRecord.transcriptHash === transcriptHash(input.transcript), cases: await listCallCases(deps.db, onRecord.id) }
+      : null,
+    transcript: { lines: parseTranscript(input.transcript).lines.map((l) => ({ speaker: l.speaker, at: l.at ?? null, text: l.text })) },
+    callerNumber: input.callerNumber ? maskPhone(input.callerNumber) : null,
+    proposal: propose(deps, whole, startedAt, anonymous),
+    parts: input.parts ? planned.map((p) => propose(deps, p.text, startedAt, anonymous)) : null,
+  };
+}

@@ -1,0 +1,343 @@
+import { findCallKeys } from '../../db/repositories/hotline-calls.repository.js';
+import { AppError } from '../errors.js';
+import { callSchema, type CallInput } from './call-schema.js';
+import { acceptCall, type Actor, type HotlineDeps, type KnownCall } from './hotline-intake.js';
+
+/**
+ * Batch import of hotline calls: NDJSON (one call a line) or CSV (a header
+ * row with the field names of a call, then one call a row). The input is read
+ * as a stream, a batch of records at a time, and the results come out as a
+ * stream in line order, so memory stays bounded whatever the size of the file
+ * and a reader that stops reading stops the import. A bad record is rejected
+ * with its line number and reason and never stops the others; a call already
+ * on record is a duplicate, so a re-run of the same file creates nothing.
+ */
+
+export type ImportFormat = 'ndjson' | 'csv';
+
+export type ImportResult =
+  | { line: number; status: 'created' | 'duplicate'; callId: string; caseIds: string[] }
+  | { line: number; status: 'rejected'; callId?: string; reason: string; fields?: Record<string, string> };
+
+export interface ImportSummary {
+  summary: { records: number; created: number; duplicate: number; rejected: number; cases: number };
+}
+
+/** Longest line (NDJSON) or record (CSV) accepted, in characters: a runaway line is rejected, not buffered. */
+export const MAX_RECORD_CHARS = 1_000_000;
+/** Records handled together: looked up at once and group-committed together. */
+export const IMPORT_BATCH = 200;
+
+export function formatOf(contentTypeOrPath: string): ImportFormat | null {
+  const s = contentTypeOrPath.toLowerCase();
+  if (/^(application\/(x-)?ndjson|application\/(x-)?jsonl(ines)?|application\/json-seq)\b/.test(s) || /\.(ndjson|jsonl)$/.test(s)) return 'ndjson';
+  if (/^(text\/csv|application\/csv)\b/.test(s) || /\.csv$/.test(s)) return 'csv';
+  return null;
+}
+
+// ---------------------------------------------------------------------------
+// Readers
+
+interface RawRecord {
+  /** 1-based number of the line the record starts on. */
+  line: number;
+  /** The record, or why it could not be read. */
+  value: { ok: true; fields: unknown } | { ok: false; reason: string };
+}
+
+async function* chunksOf(stream: ReadableStream<string>): AsyncGenerator<string> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      if (value) yield value;
+    }
+  } finally {
+    // Stops the upload when the import is abandoned (the client went away).
+    await reader.cancel().catch(() => undefined);
+    reader.releaseLock();
+  }
+}
+
+/** Lines of a text stream (LF or CRLF), numbered from 1; a line over the limit is reported, not kept. */
+export async function* splitLines(stream: ReadableStream<string>, maxChars = MAX_RECORD_CHARS): AsyncGenerator<{ line: number; text: string | null }> {
+  let buffer = '';
+  let overflow = false;
+  let line = 0;
+  for await (const chunk of chunksOf(stream)) {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf('\n', start);
+      if (nl < 0) break;
+      const piece = chunk.slice(start, nl);
+      start = nl + 1;
+      line++;
+      if (overflow || buffer.length + piece.length > maxChars) yield { line, text: null };
+      else yield { line, text: (buffer + piece).replace(/\r$/, '') };
+      buffer = '';
+      overflow = false;
+    }
+    if (!overflow) {
+      const rest = chunk.slice(start);
+      if (buffer.length + rest.length > maxChars) {
+        overflow = true;
+        buffer = '';
+      } else buffer += rest;
+    }
+  }
+  if (overflow || buffer !== '') {
+    line++;
+    yield overflow ? { line, text: null } : { line, text: buffer.replace(/\r$/, '') };
+  }
+}
+
+async function* ndjsonRecords(stream: ReadableStream<string>): AsyncGenerator<RawRecord> {
+  for await (const { line, text } of splitLines(stream)) {
+    if (text === null) {
+      yield { line, value: { ok: false, reason: `line longer than ${MAX_RECORD_CHARS} characters` } };
+      continue;
+    }
+    const trimmed = line === 1 ? text.replace(/^\uFEFF/, '').trim() : text.trim();
+    if (trimmed === '') continue;
+    try {
+      const fields: unknown = JSON.parse(trimmed);
+      if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) {
+        yield { line, value: { ok: false, reason: 'not a JSON object' } };
+      } else yield { line, value: { ok: true, fields } };
+    } catch (err) {
+      yield { line, value: { ok: false, reason: `not valid JSON (${(err as Error).message})` } };
+    }
+  }
+}
+
+/**
+ * CSV records (RFC 4180): fields separated by commas, quoted with "…" when
+ * they hold commas, quotes ("" inside quotes) or line breaks. Each record
+ * comes with the line it starts on.
+ */
+export async function* csvRows(stream: ReadableStream<string>, maxChars = MAX_RECORD_CHARS): AsyncGenerator<{ line: number; fields: string[] | null }> {
+  let fields: string[] = [];
+  let field = '';
+  let size = 0;
+  let quoted = false;
+  /** After a closing quote: a second quote means a literal one. */
+  let quoteSeen = false;
+  let fieldStarted = false;
+  let line = 1;
+  let recordLine = 1;
+  let first = true;
+  let overflow = false;
+  let pendingCR = false;
+
+  const endRecord = function* () {
+    fields.push(field);
+    const out = overflow ? null : fields;
+    const empty = !overflow && fields.length === 1 && fields[0] === '';
+    fields = [];
+    field = '';
+    size = 0;
+    fieldStarted = false;
+    overflow = false;
+    if (!empty) yield { line: recordLine, fields: out };
+  };
+
+  for await (let chunk of chunksOf(stream)) {
+    if (first) {
+      chunk = chunk.replace(/^\uFEFF/, '');
+      first = false;
+    }
+    for (let i = 0; i < chunk.length; i++) {
+      const ch = chunk[i]!;
+      if (pendingCR) {
+        pendingCR = false;
+        if (ch === '\n') continue;
+      }
+      if (quoted) {
+        if (quoteSeen) {
+          quoteSeen = false;
+          if (ch === '"') {
+            field += '"';
+            continue;
+          }
+          quoted = false; // the quote closed the field; fall through to read ch unquoted
+        } else if (ch === '"') {
+          quoteSeen = true;
+          continue;
+        } else {
+          if (ch === '\n') line++;
+          if (++size > maxChars) overflow = true;
+          if (!overflow) field += ch;
+          continue;
+        }
+      }
+      if (ch === ',') {
+        fields.push(field);
+        field = '';
+        fieldStarted = false;
+      } else if (ch === '\n' || ch === '\r') {
+        if (ch === '\r') pendingCR = true;
+        yield* endRecord();
+        line++;
+        recordLine = line;
+      } else if (ch === '"' && !fieldStarted) {
+        quoted = true;
+        fieldStarted = true;
+      } else {
+        fieldStarted = true;
+        if (++size > maxChars) overflow = true;
+        if (!overflow) field += ch;
+      }
+    }
+  }
+  if (quoted && !quoteSeen) {
+    // An unterminated quote swallowed the rest of the file.
+    yield { line: recordLine, fields: null };
+    return;
+  }
+  if (field !== '' || fields.length > 0) yield* endRecord();
+}
+
+const REQUIRED_COLUMNS = ['hotline', 'callId', 'startedAt', 'transcript'] as const;
+
+/** The header of a CSV import must name the required columns; the answer is a 400 before anything is read further. */
+export function checkCsvHeader(header: readonly string[]): void {
+  const missing = REQUIRED_COLUMNS.filter((c) => !header.includes(c));
+  if (missing.length > 0) {
+    throw new AppError('validation_failed', `the CSV header lacks ${missing.join(', ')}`, {
+      header: `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (the first row names the fields: hotline,callId,startedAt,transcript,…)`,
+    });
+  }
+}
+
+/** CSV records as objects keyed by the header; the header is checked before the first record is read. */
+async function* csvRecords(rows: AsyncGenerator<{ line: number; fields: string[] | null }>, header: string[]): AsyncGenerator<RawRecord> {
+  for await (const { line, fields } of rows) {
+    if (fields === null) {
+      yield { line, value: { ok: false, reason: `record longer than ${MAX_RECORD_CHARS} characters, or an unterminated quote` } };
+      continue;
+    }
+    if (fields.length !== header.length) {
+      yield { line, value: { ok: false, reason: `${fields.length} fields where the header has ${header.length}` } };
+      continue;
+    }
+    const record: Record<string, string> = {};
+    header.forEach((name, i) => {
+      if (name !== '') record[name] = fields[i]!;
+    });
+    yield { line, value: { ok: true, fields: record } };
+  }
+}
+
+/**
+ * Opens an import: reads the CSV header (throwing a 400 when it lacks a
+ * required column) and returns the records. Nothing is written yet.
+ */
+export async function openImport(stream: ReadableStream<string>, format: ImportFormat): Promise<AsyncGenerator<RawRecord>> {
+  if (format === 'ndjson') return ndjsonRecords(stream);
+  const rows = csvRows(stream);
+  const first = await rows.next();
+  const header = first.done || first.value.fields === null ? [] : first.value.fields.map((h) => h.trim());
+  try {
+    checkCsvHeader(header);
+  } catch (err) {
+    await rows.return(undefined);
+    throw err;
+  }
+  return csvRecords(rows, header);
+}
+
+// ---------------------------------------------------------------------------
+// The import
+
+function fieldsOf(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.length > 0 ? issue.path.map(String).join('.') : 'body';
+    fields[key] ??= issue.message;
+  }
+  return fields;
+}
+
+async function importOne(deps: HotlineDeps, actor: Actor, line: number, input: CallInput, known: KnownCall | null): Promise<ImportResult> {
+  try {
+    const outcome = await acceptCall(deps, input, actor, known);
+    return { line, status: outcome.status, callId: input.callId, caseIds: outcome.cases.map((c) => c.id) };
+  } catch (err) {
+    if (err instanceof AppError && err.status < 500) {
+      return { line, status: 'rejected', callId: input.callId, reason: err.message, ...(err.fields ? { fields: err.fields } : {}) };
+    }
+    throw err;
+  }
+}
+
+type Parsed =
+  | { kind: 'ok'; line: number; input: CallInput }
+  | { kind: 'bad'; line: number; reason: string; fields?: Record<string, string>; callId?: string };
+
+function parseRecord(r: RawRecord): Parsed {
+  if (!r.value.ok) return { kind: 'bad', line: r.line, reason: r.value.reason };
+  const raw = r.value.fields as Record<string, unknown>;
+  const result = callSchema.safeParse(raw);
+  if (!result.success) {
+    const fields = fieldsOf(result.error);
+    const callId = typeof raw['callId'] === 'string' ? raw['callId'] : undefined;
+    return { kind: 'bad', line: r.line, reason: `invalid ${Object.keys(fields).join(', ')}`, fields, ...(callId ? { callId } : {}) };
+  }
+  if (result.data.review) {
+    return { kind: 'bad', line: r.line, reason: 'review is not available in an import', fields: { review: 'not in an import' }, callId: result.data.callId };
+  }
+  return { kind: 'ok', line: r.line, input: result.data };
+}
+
+async function importBatch(deps: HotlineDeps, actor: Actor, batch: RawRecord[]): Promise<ImportResult[]> {
+  const parsed = batch.map(parseRecord);
+  const ids = parsed.flatMap((p) => (p.kind === 'ok' ? [p.input.callId] : []));
+  const known = new Map((await findCallKeys(deps.db, ids)).map((k) => [`${k.hotline}\u0000${k.callId}`, k] as const));
+  // Concurrent within the batch, so the intake writer commits the batch's new calls together.
+  return Promise.all(
+    parsed.map((p): Promise<ImportResult> | ImportResult => {
+      if (p.kind === 'bad') {
+        const { kind: _kind, ...rest } = p;
+        return { ...rest, status: 'rejected' };
+      }
+      return importOne(deps, actor, p.line, p.input, known.get(`${p.input.hotline}\u0000${p.input.callId}`) ?? null);
+    }),
+  );
+}
+
+/** Runs an import and yields one result per record, in line order, then the summary. */
+export async function* importCalls(
+  deps: HotlineDeps,
+  records: AsyncGenerator<RawRecord>,
+  actor: Actor,
+  batchSize = IMPORT_BATCH,
+): AsyncGenerator<ImportResult | ImportSummary> {
+  const summary = { records: 0, created: 0, duplicate: 0, rejected: 0, cases: 0 };
+  let batch: RawRecord[] = [];
+  const flush = async function* () {
+    const results = await importBatch(deps, actor, batch);
+    batch = [];
+    for (const r of results) {
+      summary.records++;
+      summary[r.status]++;
+      if (r.status === 'created') summary.cases += r.caseIds.length;
+      yield r;
+    }
+  };
+  try {
+    for await (const record of records) {
+      batch.push(record);
+      if (batch.length >= batchSize) yield* flush();
+    }
+    if (batch.length > 0) yield* flush();
+  } finally {
+    await records.return(undefined);
+  }
+  yield { summary };
+}
+
+/** A byte stream (HTTP body, file) as text, decoded as UTF-8. */
+export function decodeUtf8(body: ReadableStream<Uint8Array>): ReadableStream<string> {
+  return body.pipeThrough(new TextDecoderStream('utf-8'));
+}

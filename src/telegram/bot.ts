@@ -1,0 +1,360 @@
+import { fileTypeFromBuffer } from 'file-type';
+import { Bot, InlineKeyboard, Keyboard, session, type Context, type SessionFlavor, type StorageAdapter } from 'grammy';
+import type { Kysely } from 'kysely';
+import { listAssignments } from '../../db/repositories/assignments.repository.js';
+import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
+import { isUniqueViolation } from '../../db/repositories/db-types.js';
+import type { Database } from '../../db/schema.js';
+import type { Deps } from '../deps.js';
+import { isCaseStatus } from '../domain/case.js';
+import { normalizeTrackingCode } from '../domain/tracking-code.js';
+import { publicUrl } from '../env.js';
+import { acceptReport, type PhotoInput } from '../intake/accept-report.js';
+import { findPhones, maskPhone } from '../pipeline/extract.js';
+import { extractDetails } from '../pipeline/extract-details.js';
+import {
+  CHOICES,
+  converse,
+  emptySession,
+  inProgress,
+  reportText,
+  reviveSession,
+  type Choice,
+  type ConversationContext,
+  type Draft,
+  type Input,
+  type Prompt,
+  type Session,
+} from './conversation.js';
+import { langOf, TEXTS, type Lang, type Texts } from './texts.js';
+
+/**
+ * The resident's side of the Telegram bot: private chats only. Every update
+ * is handled once (telegram_updates), the report in progress lives in the
+ * database (telegram_sessions), and a confirmed report becomes a case
+ * through the same acceptReport as every channel.
+ */
+
+export type BotDeps = Pick<Deps, 'env' | 'db' | 'writer' | 'clock' | 'photos' | 'district' | 'logger' | 'kickOutbox'>;
+export type BotContext = Context & SessionFlavor<Session>;
+
+/** Like the web form. */
+export const MAX_PHOTOS = 5;
+/** Telegram caps messages at 4096; longer text arriving anyway is refused. */
+export const MAX_TEXT = 4999;
+const PHOTO_TYPES: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/heic', 'image/heif']);
+const CALLBACK_PREFIX = 'c:';
+
+export function createBot(deps: BotDeps): Bot<BotContext> {
+  const token = deps.env.TELEGRAM_BOT_TOKEN;
+  if (!token) throw new Error('createBot: TELEGRAM_BOT_TOKEN is not set');
+  const apiRoot = deps.env.TELEGRAM_API_ROOT.replace(/\/+$/, '');
+  const bot = new Bot<BotContext>(token, { client: { apiRoot } });
+  const conversation: ConversationContext = {
+    placeIn: (text) => {
+      const d = extractDetails(deps.district, text, { location: null, receivedAt: deps.clock.now() });
+      return d.place ?? (d.jurisdiction ? d.jurisdiction.matched : null);
+    },
+    maxPhotos: MAX_PHOTOS,
+  };
+
+  bot.use(oncePerUpdate(deps.db, deps.clock));
+  const pm = bot.chatType('private');
+  pm.use(oneAtATimePerChat());
+  pm.use(
+    session({
+      initial: emptySession,
+      storage: sessionStorage(deps.db, deps.clock),
+      getSessionKey: (ctx) => (ctx.chat ? String(ctx.chat.id) : undefined),
+    }),
+  );
+
+  const textsFor = (ctx: Context): Texts => TEXTS[langOf(ctx.from?.language_code)];
+
+  pm.command('start', (ctx) => ctx.reply(textsFor(ctx).start));
+  pm.command('help', (ctx) => ctx.reply(textsFor(ctx).help));
+  pm.command('cancel', (ctx) => run(ctx, { kind: 'cancel' }));
+  pm.command('status', async (ctx) => {
+    const t = textsFor(ctx);
+    const arg = ctx.match.trim();
+    await ctx.reply(arg ? await oneStatus(deps, t, langOf(ctx.from?.language_code), arg) : await ownStatus(deps, t, String(ctx.chat.id)));
+  });
+  // Any other command: say what the bot understands rather than take it as a description.
+  pm.on('message:entities:bot_command', async (ctx, next) => {
+    const first = ctx.msg.entities[0];
+    if (first?.type === 'bot_command' && first.offset === 0) return void (await ctx.reply(textsFor(ctx).help));
+    return next();
+  });
+
+  pm.on('callback_query:data', async (ctx) => {
+    const data = ctx.callbackQuery.data;
+    const choice = data.startsWith(CALLBACK_PREFIX) ? (data.slice(CALLBACK_PREFIX.length) as Choice) : null;
+    if (!choice || !CHOICES.includes(choice)) {
+      await ctx.answerCallbackQuery({ text: textsFor(ctx).staleButton });
+      return;
+    }
+    await run(ctx, { kind: 'choice', choice });
+  });
+
+  pm.on('message:text', async (ctx) => {
+    const t = textsFor(ctx);
+    const text = ctx.msg.text;
+    if (text.trim() === '') return void (await ctx.reply(t.unusable.empty));
+    if (text.length > MAX_TEXT) return void (await ctx.reply(t.unusable.tooLong));
+    await run(ctx, { kind: 'text', text });
+  });
+  pm.on('message:photo', async (ctx) => {
+    const largest = ctx.msg.photo[ctx.msg.photo.length - 1];
+    if (!largest) return void (await ctx.reply(textsFor(ctx).unusable.other));
+    await run(ctx, { kind: 'photo', fileId: largest.file_id, caption: ctx.msg.caption ?? null });
+  });
+  pm.on('message:document', async (ctx) => {
+    const doc = ctx.msg.document;
+    // A photo sent "as a file" keeps its quality; anything else is not evidence the bot can use.
+    if (!doc.mime_type || !PHOTO_TYPES.has(doc.mime_type)) return void (await ctx.reply(textsFor(ctx).unusable.document));
+    await run(ctx, { kind: 'photo', fileId: doc.file_id, caption: ctx.msg.caption ?? null });
+  });
+  pm.on('message:location', (ctx) => run(ctx, { kind: 'location', lat: ctx.msg.location.latitude, lng: ctx.msg.location.longitude }));
+  pm.on('message:contact', (ctx) => {
+    const c = ctx.msg.contact;
+    const name = [c.first_name, c.last_name].filter(Boolean).join(' ').trim();
+    // Telegram gives 8613812345678 or +86 138…: keep the number people dial.
+    const phone = findPhones(c.phone_number)[0] ?? c.phone_number.replace(/[^\d+]/g, '');
+    return run(ctx, { kind: 'contact', name: name || null, phone });
+  });
+  pm.on('message:sticker', (ctx) => ctx.reply(textsFor(ctx).unusable.sticker));
+  pm.on(['message:voice', 'message:audio', 'message:video_note'], (ctx) => ctx.reply(textsFor(ctx).unusable.voice));
+  pm.on('message', (ctx) => ctx.reply(textsFor(ctx).unusable.other));
+
+  /** Feeds one input to the conversation, saves the new state and says what it says. */
+  async function run(ctx: BotContext, input: Input): Promise<void> {
+    const lang = langOf(ctx.from?.language_code);
+    const t = TEXTS[lang];
+    const result = converse(ctx.session, input, conversation);
+    if (ctx.callbackQuery) {
+      if (result.chose) {
+        await ctx.answerCallbackQuery();
+        const message = ctx.callbackQuery.message;
+        if (message && 'text' in message && message.text) {
+          await ctx.editMessageText(`${message.text}\n\n${t.chosen(choiceLabel(t, result.chose))}`).catch((err: unknown) => {
+            deps.logger.debug({ err: String(err) }, 'telegram: could not mark the chosen button');
+          });
+        }
+      } else {
+        await ctx.answerCallbackQuery({ text: t.staleButton });
+        return;
+      }
+    }
+    if (result.submit) {
+      const draft = result.submit;
+      const chatId = String(ctx.chat!.id);
+      const accepted = await submit(deps, apiRoot, token!, bot, draft, ctx.update.update_id);
+      await deps.db
+        .insertInto('telegram_reporters')
+        .values({ case_id: accepted.id, chat_id: chatId, language: lang, created_at: deps.clock.now().toISOString() })
+        .onConflict((oc) => oc.column('case_id').doNothing())
+        .execute();
+      ctx.session = result.session;
+      await ctx.reply(t.accepted(accepted.trackingCode, `${publicUrl(deps.env)}/track/${accepted.trackingCode}`), {
+        reply_markup: { remove_keyboard: true },
+      });
+      return;
+    }
+    ctx.session = result.session;
+    for (const prompt of result.prompts) await say(ctx, t, prompt);
+  }
+
+  return bot;
+}
+
+function choiceLabel(t: Texts, choice: Choice): string {
+  return { anonymous: t.anonymous, contact: t.leaveContact, confirm: t.confirm, cancel: t.cancel }[choice];
+}
+
+async function say(ctx: BotContext, t: Texts, p: Prompt): Promise<void> {
+  switch (p.say) {
+    case 'ask_text':
+      return void (await ctx.reply(t.askText));
+    case 'ask_place':
+      return void (await ctx.reply(t.askPlace, { reply_markup: new Keyboard().requestLocation(t.shareLocation).resized().oneTime() }));
+    case 'ask_contact':
+      return void (await ctx.reply(t.askContact, {
+        reply_markup: new InlineKeyboard().text(t.anonymous, `${CALLBACK_PREFIX}anonymous`).row().text(t.leaveContact, `${CALLBACK_PREFIX}contact`),
+      }));
+    case 'ask_contact_details':
+      return void (await ctx.reply(t.askContactDetails, { reply_markup: new Keyboard().requestContact(t.shareContact).resized().oneTime() }));
+    case 'contact_invalid':
+      return void (await ctx.reply(t.contactInvalid));
+    case 'summary':
+      return void (await ctx.reply(summaryText(t, p.draft), {
+        reply_markup: new InlineKeyboard().text(t.confirm, `${CALLBACK_PREFIX}confirm`).text(t.cancel, `${CALLBACK_PREFIX}cancel`),
+      }));
+    case 'photo_added':
+      return void (await ctx.reply(t.photoAdded(p.count)));
+    case 'too_many_photos':
+      return void (await ctx.reply(t.tooManyPhotos(p.max)));
+    case 'location_added':
+      return void (await ctx.reply(t.locationAdded));
+    case 'cancelled':
+      return void (await ctx.reply(t.cancelled, { reply_markup: { remove_keyboard: true } }));
+    case 'nothing_to_cancel':
+      return void (await ctx.reply(t.nothingToCancel));
+    case 'stale_button':
+      return void (await ctx.reply(t.staleButton));
+  }
+}
+
+export function summaryText(t: Texts, d: Draft): string {
+  const what = reportText(d);
+  const where = d.address ?? d.namedPlace ?? (d.location ? t.sharedLocation(d.location.lat, d.location.lng) : null);
+  const contact = d.contact ? [d.contact.name, maskPhone(d.contact.phone)].filter(Boolean).join(' ') : null;
+  return t.summary({ what: what.length > 200 ? `${what.slice(0, 200)}…` : what, where, photos: d.photos.length, contact });
+}
+
+/** Creates the case; the idempotency key of the confirming update makes a retry return the same case. */
+async function submit(deps: BotDeps, apiRoot: string, token: string, bot: Bot<BotContext>, draft: Draft, updateId: number) {
+  const photos: PhotoInput[] = [];
+  let missing = 0;
+  for (const fileId of draft.photos) {
+    const photo = await downloadPhoto(bot, apiRoot, token, fileId).catch((err: unknown) => {
+      deps.logger.warn({ err: String(err) }, 'telegram: a photo could not be downloaded');
+      return null;
+    });
+    if (photo) photos.push(photo);
+    else missing++;
+  }
+  const withContact = draft.contact !== null;
+  return acceptReport(
+    { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox },
+    {
+      channel: 'telegram',
+      text: reportText(draft),
+      address: draft.address,
+      location: draft.location,
+      name: withContact ? draft.contact!.name : null,
+      phone: withContact ? draft.contact!.phone : null,
+      anonymous: !withContact,
+      photos,
+      receivedData: missing > 0 ? { photosNotDownloaded: missing } : {},
+    },
+    `tg-${updateId}`,
+  );
+}
+
+/** getFile, then the file endpoint of the same Bot API server. */
+async function downloadPhoto(bot: Bot<BotContext>, apiRoot: string, token: string, fileId: string): Promise<PhotoInput | null> {
+  const file = await bot.api.getFile(fileId);
+  if (!file.file_path) return null;
+  const res = await fetch(`${apiRoot}/file/bot${token}/${file.file_path}`, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`file download: HTTP ${res.status}`);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const type = await fileTypeFromBuffer(bytes);
+  if (!type || !PHOTO_TYPES.has(type.mime)) return null;
+  return { bytes, mime: type.mime, ext: type.ext };
+}
+
+async function ownStatus(deps: BotDeps, t: Texts, chatId: string): Promise<string> {
+  const rows = await deps.db
+    .selectFrom('telegram_reporters as r')
+    .innerJoin('cases as c', 'c.id', 'r.case_id')
+    .select(['c.tracking_code', 'c.status', 'c.received_at'])
+    .where('r.chat_id', '=', chatId)
+    .orderBy('c.received_at', 'desc')
+    .limit(20)
+    .execute();
+  if (rows.length === 0) return t.statusNone;
+  const day = new Intl.DateTimeFormat('sv-SE', { timeZone: deps.district.file.district.timezone, dateStyle: 'short' });
+  return t.statusList(rows.map((r) => t.statusLine(r.tracking_code, statusName(t, r.status), day.format(new Date(r.received_at)))));
+}
+
+async function oneStatus(deps: BotDeps, t: Texts, lang: Lang, arg: string): Promise<string> {
+  const code = normalizeTrackingCode(arg);
+  const found = code ? await findCaseByTrackingCode(deps.db, code) : null;
+  if (!found) return t.statusNotFound;
+  const lead = (await listAssignments(deps.db, found.id)).find((a) => a.role === 'lead' && a.round === found.round) ??
+    (await listAssignments(deps.db, found.id)).find((a) => a.role === 'lead');
+  const leadName = lead ? (deps.district.units.get(lead.unitCode)?.name[lang] ?? lead.unitCode) : null;
+  return t.statusOne(found.trackingCode, statusName(t, found.status), leadName, `${publicUrl(deps.env)}/track/${found.trackingCode}`);
+}
+
+function statusName(t: Texts, status: string): string {
+  return isCaseStatus(status) ? t.status[status] : status;
+}
+
+/**
+ * Telegram redelivers an update it got no 200 for: the first delivery claims
+ * the update id, a repeat is dropped. A failed handling releases the claim so
+ * Telegram's retry is handled.
+ */
+function oncePerUpdate(db: Kysely<Database>, clock: Deps['clock']) {
+  return async (ctx: Context, next: () => Promise<void>) => {
+    const id = ctx.update.update_id;
+    try {
+      await db.insertInto('telegram_updates').values({ update_id: id, received_at: clock.now().toISOString() }).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) return;
+      throw err;
+    }
+    try {
+      await next();
+    } catch (err) {
+      await db.deleteFrom('telegram_updates').where('update_id', '=', id).execute().catch(() => {});
+      throw err;
+    }
+  };
+}
+
+/**
+ * Updates of one chat are handled one after another: an album arrives as
+ * several updates at once, and each must see the photos of the others.
+ * (Within this process; several API processes would need a database lock.)
+ */
+function oneAtATimePerChat() {
+  const tails = new Map<string, Promise<void>>();
+  return async (ctx: Context, next: () => Promise<void>) => {
+    const key = String(ctx.chat?.id ?? '');
+    const before = tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = before.then(() => mine);
+    tails.set(key, tail);
+    await before;
+    try {
+      await next();
+    } finally {
+      release();
+      if (tails.get(key) === tail) tails.delete(key);
+    }
+  };
+}
+
+/** grammY session storage over the telegram_sessions table; a finished or empty report leaves no row. */
+export function sessionStorage(db: Kysely<Database>, clock: Deps['clock']): StorageAdapter<Session> {
+  return {
+    async read(key) {
+      const row = await db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', key).executeTakeFirst();
+      if (!row) return undefined;
+      try {
+        return reviveSession(JSON.parse(row.state));
+      } catch {
+        return undefined;
+      }
+    },
+    async write(key, value) {
+      if (!inProgress(value)) {
+        await db.deleteFrom('telegram_sessions').where('chat_id', '=', key).execute();
+        return;
+      }
+      const state = JSON.stringify(value);
+      const updated_at = clock.now().toISOString();
+      await db
+        .insertInto('telegram_sessions')
+        .values({ chat_id: key, state, updated_at })
+        .onConflict((oc) => oc.column('chat_id').doUpdateSet({ state, updated_at }))
+        .execute();
+    },
+    async delete(key) {
+      await db.deleteFrom('telegram_sessions').where('chat_id', '=', key).execute();
+    },
+  };
+}

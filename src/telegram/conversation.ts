@@ -1,0 +1,209 @@
+import { findPhones } from '../pipeline/extract.js';
+
+/**
+ * A resident's report in a private chat, as a pure state machine: the bot
+ * feeds it what the resident sent and renders what it answers. It asks only
+ * for what is missing — the description, then the place, then contact or
+ * anonymity — and shows a summary to confirm. No I/O here.
+ */
+
+export type Stage = 'idle' | 'ask_text' | 'ask_place' | 'ask_contact' | 'ask_contact_details' | 'confirm';
+
+export interface Draft {
+  /** Every description message, in order; joined on submission. */
+  texts: string[];
+  /** Telegram file ids of the photos (largest size of each). */
+  photos: string[];
+  location: { lat: number; lng: number } | null;
+  /** The place the resident typed when asked. */
+  address: string | null;
+  /** The place a description message already names. */
+  namedPlace: string | null;
+  /** null until the resident chose. */
+  anonymous: boolean | null;
+  contact: { name: string | null; phone: string } | null;
+}
+
+export interface Session {
+  stage: Stage;
+  draft: Draft;
+}
+
+export type Choice = 'anonymous' | 'contact' | 'confirm' | 'cancel';
+export const CHOICES: readonly Choice[] = ['anonymous', 'contact', 'confirm', 'cancel'];
+
+export type Input =
+  | { kind: 'text'; text: string }
+  | { kind: 'photo'; fileId: string; caption: string | null }
+  | { kind: 'location'; lat: number; lng: number }
+  | { kind: 'contact'; name: string | null; phone: string }
+  | { kind: 'choice'; choice: Choice }
+  | { kind: 'cancel' };
+
+/** What the bot should say; bot.ts renders it in the resident's language with its buttons. */
+export type Prompt =
+  | { say: 'ask_text' }
+  | { say: 'ask_place' }
+  | { say: 'ask_contact' }
+  | { say: 'ask_contact_details' }
+  | { say: 'contact_invalid' }
+  | { say: 'summary'; draft: Draft }
+  | { say: 'photo_added'; count: number }
+  | { say: 'too_many_photos'; max: number }
+  | { say: 'location_added' }
+  | { say: 'cancelled' }
+  | { say: 'nothing_to_cancel' }
+  | { say: 'stale_button' };
+
+export interface Step {
+  session: Session;
+  prompts: Prompt[];
+  /** The resident confirmed: create the case from this draft (the session is already reset). */
+  submit: Draft | null;
+  /** A button press that was accepted (the bot marks it on the message). */
+  chose: Choice | null;
+}
+
+export interface ConversationContext {
+  /** The place a description names (a jurisdiction, village or landmark), or null. */
+  placeIn(text: string): string | null;
+  maxPhotos: number;
+}
+
+export function emptySession(): Session {
+  return {
+    stage: 'idle',
+    draft: { texts: [], photos: [], location: null, address: null, namedPlace: null, anonymous: null, contact: null },
+  };
+}
+
+/** A session read back from storage; anything unrecognisable starts over rather than failing. */
+export function reviveSession(value: unknown): Session {
+  if (!value || typeof value !== 'object') return emptySession();
+  const v = value as Partial<Session>;
+  const stages: Stage[] = ['idle', 'ask_text', 'ask_place', 'ask_contact', 'ask_contact_details', 'confirm'];
+  if (!v.stage || !stages.includes(v.stage) || !v.draft || !Array.isArray(v.draft.texts) || !Array.isArray(v.draft.photos)) {
+    return emptySession();
+  }
+  return { stage: v.stage, draft: { ...emptySession().draft, ...v.draft } };
+}
+
+export function inProgress(s: Session): boolean {
+  const d = s.draft;
+  return s.stage !== 'idle' || d.texts.length > 0 || d.photos.length > 0 || d.location !== null;
+}
+
+/** The whole description as it becomes the case text. */
+export function reportText(d: Draft): string {
+  return d.texts.join('\n');
+}
+
+function hasPlace(d: Draft): boolean {
+  return d.location !== null || d.address !== null || d.namedPlace !== null;
+}
+
+function hasIdentityChoice(d: Draft): boolean {
+  return d.anonymous === true || d.contact !== null;
+}
+
+/** The next question for what is still missing, or the summary when nothing is. */
+function advance(draft: Draft, before: Prompt[] = []): { session: Session; prompts: Prompt[] } {
+  if (draft.texts.length === 0) return { session: { stage: 'ask_text', draft }, prompts: [...before, { say: 'ask_text' }] };
+  if (!hasPlace(draft)) return { session: { stage: 'ask_place', draft }, prompts: [...before, { say: 'ask_place' }] };
+  if (!hasIdentityChoice(draft)) return { session: { stage: 'ask_contact', draft }, prompts: [...before, { say: 'ask_contact' }] };
+  return { session: { stage: 'confirm', draft }, prompts: [...before, { say: 'summary', draft }] };
+}
+
+function withDescription(draft: Draft, text: string, ctx: ConversationContext): Draft {
+  const namedPlace = draft.namedPlace ?? ctx.placeIn(text);
+  return { ...draft, texts: [...draft.texts, text], namedPlace };
+}
+
+/** A typed contact: a phone number, and whatever else the message says as the name. */
+export function parseTypedContact(text: string): { name: string | null; phone: string } | null {
+  const phone = findPhones(text)[0];
+  if (!phone) return null;
+  const name = text
+    .replace(/(?:\+?86)?[\s-]*1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}[\s-]?\d{7,8}/, ' ')
+    .replace(/[，,:：;；]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return { name: name.length > 0 && name.length <= 40 ? name : null, phone };
+}
+
+const step = (session: Session, prompts: Prompt[], extra: Partial<Pick<Step, 'submit' | 'chose'>> = {}): Step => ({
+  session,
+  prompts,
+  submit: extra.submit ?? null,
+  chose: extra.chose ?? null,
+});
+
+export function converse(session: Session, input: Input, ctx: ConversationContext): Step {
+  const { stage, draft } = session;
+  switch (input.kind) {
+    case 'cancel':
+      return inProgress(session) ? step(emptySession(), [{ say: 'cancelled' }]) : step(session, [{ say: 'nothing_to_cancel' }]);
+
+    case 'text': {
+      const text = input.text.trim();
+      if (stage === 'ask_place') {
+        return toStep(advance({ ...draft, address: text }));
+      }
+      if (stage === 'ask_contact_details') {
+        const contact = parseTypedContact(text);
+        if (!contact) return step(session, [{ say: 'contact_invalid' }]);
+        return toStep(advance({ ...draft, contact, anonymous: false }));
+      }
+      if (stage === 'ask_contact' && text.length <= 60) {
+        // Typing a number instead of pressing a button is an answer too.
+        const contact = parseTypedContact(text);
+        if (contact) return toStep(advance({ ...draft, contact, anonymous: false }));
+      }
+      return toStep(advance(withDescription(draft, text, ctx)));
+    }
+
+    case 'photo': {
+      if (draft.photos.length >= ctx.maxPhotos) return step(session, [{ say: 'too_many_photos', max: ctx.maxPhotos }]);
+      const next: Draft = { ...draft, photos: [...draft.photos, input.fileId] };
+      const caption = input.caption?.trim();
+      const added: Prompt = { say: 'photo_added', count: next.photos.length };
+      if (caption) return toStep(advance(withDescription(next, caption, ctx), [added]));
+      // An album arrives as one update per photo: acknowledge without asking the same question again.
+      if (stage === 'idle') return toStep(advance(next, [added]));
+      return step({ stage, draft: next }, [added]);
+    }
+
+    case 'location': {
+      const next: Draft = { ...draft, location: { lat: input.lat, lng: input.lng } };
+      return toStep(advance(next, [{ say: 'location_added' }]));
+    }
+
+    case 'contact': {
+      const next: Draft = { ...draft, contact: { name: input.name, phone: input.phone }, anonymous: false };
+      return toStep(advance(next));
+    }
+
+    case 'choice': {
+      const chosen = (s: { session: Session; prompts: Prompt[] }, extra: Partial<Pick<Step, 'submit'>> = {}) =>
+        step(s.session, s.prompts, { ...extra, chose: input.choice });
+      switch (input.choice) {
+        case 'cancel':
+          return inProgress(session) ? chosen({ session: emptySession(), prompts: [{ say: 'cancelled' }] }) : step(session, [{ say: 'stale_button' }]);
+        case 'anonymous':
+          if (stage !== 'ask_contact' && stage !== 'ask_contact_details') break;
+          return chosen(advance({ ...draft, anonymous: true, contact: null }));
+        case 'contact':
+          if (stage !== 'ask_contact') break;
+          return chosen({ session: { stage: 'ask_contact_details', draft }, prompts: [{ say: 'ask_contact_details' }] });
+        case 'confirm':
+          if (stage !== 'confirm') break;
+          return chosen({ session: emptySession(), prompts: [] }, { submit: draft });
+      }
+      return step(session, [{ say: 'stale_button' }]);
+    }
+  }
+}
+
+function toStep(s: { session: Session; prompts: Prompt[] }): Step {
+  return step(s.session, s.prompts);
+}

@@ -1,0 +1,98 @@
+import { Api, GrammyError } from 'grammy';
+import type { District } from '../district/district.schema.js';
+import type { Env } from '../env.js';
+import { maskPhonesInText } from '../pipeline/extract.js';
+import { TEXTS, type Lang } from './texts.js';
+
+/**
+ * Messages the service pushes to a resident's chat (from the notify job),
+ * and the wording of each reporter notification.
+ */
+
+export interface TelegramPush {
+  /** Resolves when Telegram took the message; rejects with TelegramRateLimited on 429. */
+  send(chatId: string, text: string): Promise<void>;
+}
+
+/** Telegram said 429: try again after `retryAfterS` seconds. */
+export class TelegramRateLimited extends Error {
+  constructor(readonly retryAfterS: number) {
+    super(`telegram rate limit: retry after ${retryAfterS} s`);
+    this.name = 'TelegramRateLimited';
+  }
+}
+
+/** The chat is gone for the bot (blocked, deleted, never started): no retry helps. */
+export class TelegramChatUnreachable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TelegramChatUnreachable';
+  }
+}
+
+export function createTelegramPush(env: Env): TelegramPush | null {
+  if (!env.TELEGRAM_BOT_TOKEN) return null;
+  const api = new Api(env.TELEGRAM_BOT_TOKEN, { apiRoot: env.TELEGRAM_API_ROOT.replace(/\/+$/, '') });
+  return {
+    async send(chatId, text) {
+      try {
+        await api.sendMessage(chatId, text, { link_preview_options: { is_disabled: true } });
+      } catch (err) {
+        if (err instanceof GrammyError) {
+          if (err.error_code === 429) throw new TelegramRateLimited(err.parameters.retry_after ?? 5);
+          if (err.error_code === 403 || (err.error_code === 400 && /chat not found/i.test(err.description))) {
+            throw new TelegramChatUnreachable(err.description);
+          }
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+export interface NoticeInput {
+  kind: string;
+  data: Record<string, unknown>;
+  trackingCode: string;
+  lang: Lang;
+  district: District;
+  trackUrl: string;
+  timeZone: string;
+}
+
+/** The message for one reporter notification, or null for a kind residents are not told about. */
+export function noticeText(n: NoticeInput): string | null {
+  const t = TEXTS[n.lang].notify;
+  const str = (key: string) => (typeof n.data[key] === 'string' ? (n.data[key] as string) : null);
+  const unit = (key: string) => {
+    const code = str(key);
+    if (!code) return n.lang === 'en' ? 'the responsible bureau' : '承办单位';
+    return n.district.units.get(code)?.name[n.lang] ?? code;
+  };
+  const code = n.trackingCode;
+  switch (n.kind) {
+    case 'dispatched':
+      return t.dispatched(code, unit('lead'));
+    case 'accepted':
+      return t.accepted(code, unit('unit'));
+    case 'replied':
+      return t.replied(code, unit('lead'), maskPhonesInText(str('text') ?? ''), n.trackUrl);
+    case 'extended': {
+      const replyBy = str('replyBy');
+      const day = replyBy
+        ? new Intl.DateTimeFormat('sv-SE', { timeZone: n.timeZone, dateStyle: 'short' }).format(new Date(replyBy))
+        : '—';
+      return t.extended(code, day);
+    }
+    case 'merged':
+      return t.merged(code, str('into') ?? '—');
+    case 'closed':
+      return t.closed(code);
+    case 'transferred':
+      return t.transferred(code, unit('lead'));
+    case 'reopened':
+      return t.reopened(code);
+    default:
+      return null;
+  }
+}

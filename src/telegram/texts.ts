@@ -1,0 +1,182 @@
+import type { CaseStatus } from '../domain/case.js';
+
+/**
+ * Every word the bot says to a resident, in one place for translation.
+ * Chinese by default; English when the user's Telegram language is English.
+ */
+
+export type Lang = 'zh' | 'en';
+
+export function langOf(languageCode: string | undefined | null): Lang {
+  return languageCode?.toLowerCase().startsWith('en') ? 'en' : 'zh';
+}
+
+export interface SummaryParts {
+  what: string;
+  where: string | null;
+  photos: number;
+  /** null: anonymous. */
+  contact: string | null;
+}
+
+const zh = {
+  start:
+    '您好！这里是区生态环境问题举报机器人。\n' +
+    '直接发文字描述问题（可附照片、位置），我会问清地点和是否匿名，确认后给您一个跟踪码，办理进展会在这里通知您。\n' +
+    '发送 /help 查看命令。',
+  help:
+    '可用命令：\n' +
+    '/start 介绍\n' +
+    '/status 查看我举报的案件\n' +
+    '/status 跟踪码 查看某个案件\n' +
+    '/cancel 放弃正在填写的举报\n' +
+    '/help 本说明\n' +
+    '举报时直接发送文字、照片或位置即可。',
+  askText: '请用文字描述一下发生了什么（什么问题、持续多久、有什么影响）。',
+  askPlace: '问题发生在哪里？请发送位置，或输入地点（乡镇/街道、村、附近标志）。',
+  askContact: '您希望匿名举报，还是留下联系方式方便工作人员回访？联系方式只有受理人员可见。',
+  askContactDetails: '请点击下方按钮分享您的电话，或直接输入姓名和手机号。',
+  contactInvalid: '没有找到手机号码。请点击按钮分享电话，或输入例如：张三 13812345678',
+  photoAdded: (n: number) => `已收到照片（共 ${n} 张）。`,
+  tooManyPhotos: (max: number) => `最多附 ${max} 张照片，这张没有保存。`,
+  locationAdded: '已收到位置。',
+  summary: (s: SummaryParts) =>
+    '请确认您的举报：\n' +
+    `问题：${s.what}\n` +
+    `地点：${s.where ?? '未提供'}\n` +
+    `照片：${s.photos} 张\n` +
+    `身份：${s.contact === null ? '匿名' : `留下联系方式（${s.contact}）`}`,
+  sharedLocation: (lat: number, lng: number) => `已分享的位置（${lat.toFixed(5)}, ${lng.toFixed(5)}）`,
+  anonymous: '匿名举报',
+  leaveContact: '留下联系方式',
+  shareContact: '分享我的电话',
+  shareLocation: '发送当前位置',
+  confirm: '确认提交',
+  cancel: '取消',
+  chosen: (label: string) => `✓ ${label}`,
+  cancelled: '已取消，本次举报没有提交。需要时随时重新开始。',
+  nothingToCancel: '目前没有正在填写的举报。',
+  staleButton: '这个按钮已经失效了。',
+  accepted: (code: string, url: string) =>
+    `举报已受理，跟踪码：${code}\n` +
+    `办理进展会在这里通知您；也可以发送 /status ${code}，或打开 ${url} 查看。`,
+  unusable: {
+    sticker: '谢谢！不过贴纸无法作为举报内容，请用文字描述问题。',
+    voice: '暂时无法处理语音消息，请用文字描述问题。',
+    empty: '消息是空的，请用文字描述问题。',
+    tooLong: '消息太长了（最多 4999 字），请分几条发送或精简一下。',
+    document: '只能接收照片，请直接以照片形式发送。',
+    other: '这种消息暂时无法处理，请发送文字、照片或位置。',
+  },
+  statusNone: '您还没有通过本机器人举报过案件。',
+  statusList: (lines: string[]) => `您举报的案件：\n${lines.join('\n')}\n发送 /status 跟踪码 查看详情。`,
+  statusLine: (code: string, status: string, date: string) => `${code} · ${status} · ${date}`,
+  statusOne: (code: string, status: string, lead: string | null, url: string) =>
+    `案件 ${code}\n状态：${status}` + (lead ? `\n承办单位：${lead}` : '') + `\n详情：${url}`,
+  statusNotFound: '没有找到这个跟踪码对应的案件，请检查后重试。',
+  status: {
+    received: '已受理',
+    triage: '人工分派中',
+    dispatched: '已派单',
+    accepted: '办理中',
+    replied: '已答复',
+    closed: '已办结',
+    returned: '重新分派中',
+    transferred: '已转 12345 办理',
+    merged: '已合并',
+    reopened: '重新办理',
+  } satisfies Record<CaseStatus, string>,
+  notify: {
+    dispatched: (code: string, unit: string) => `您的举报 ${code} 已派给 ${unit} 办理。`,
+    accepted: (code: string, unit: string) => `${unit} 已签收您的举报 ${code}，正在办理。`,
+    replied: (code: string, unit: string, text: string, url: string) =>
+      `${unit} 答复了您的举报 ${code}：\n${text}\n\n请在 ${url} 评价办理结果。`,
+    extended: (code: string, date: string) => `您的举报 ${code} 办理期限已延长至 ${date}。`,
+    merged: (code: string, into: string) => `您的举报 ${code} 与案件 ${into} 反映的是同一问题，已合并办理，请关注 ${into}。`,
+    closed: (code: string) => `您的举报 ${code} 已办结。感谢您对生态环境的关心！`,
+    transferred: (code: string, unit: string) => `您的举报 ${code} 不属于环境问题，已转 ${unit} 办理。`,
+    reopened: (code: string) => `您的举报 ${code} 已重新交办，我们会继续跟进。`,
+  },
+};
+
+export type Texts = typeof zh;
+
+const en: Texts = {
+  start:
+    'Hello! This bot takes reports of environmental problems in the district.\n' +
+    'Just describe the problem (photos and a location help); I will ask where it is and whether you want to stay anonymous, then give you a tracking code and tell you here how the case goes.\n' +
+    'Send /help for the commands.',
+  help:
+    'Commands:\n' +
+    '/start what this bot does\n' +
+    '/status your reports\n' +
+    '/status CODE one report\n' +
+    '/cancel drop the report you are writing\n' +
+    '/help this list\n' +
+    'To report, just send text, photos or a location.',
+  askText: 'Please describe in words what is happening (what, since when, what harm it does).',
+  askPlace: 'Where is it? Send a location, or type the place (town or sub-district, village, a landmark nearby).',
+  askContact: 'Do you want to stay anonymous, or leave a contact so staff can call you back? Only the intake staff see it.',
+  askContactDetails: 'Tap the button below to share your phone number, or type your name and mobile number.',
+  contactInvalid: 'I found no phone number. Tap the button to share yours, or type e.g.: Zhang San 13812345678',
+  photoAdded: (n) => `Photo received (${n} in all).`,
+  tooManyPhotos: (max) => `At most ${max} photos per report; this one was not kept.`,
+  locationAdded: 'Location received.',
+  summary: (s) =>
+    'Please check your report:\n' +
+    `What: ${s.what}\n` +
+    `Where: ${s.where ?? 'not given'}\n` +
+    `Photos: ${s.photos}\n` +
+    `Identity: ${s.contact === null ? 'anonymous' : `contact left (${s.contact})`}`,
+  sharedLocation: (lat, lng) => `shared location (${lat.toFixed(5)}, ${lng.toFixed(5)})`,
+  anonymous: 'Stay anonymous',
+  leaveContact: 'Leave a contact',
+  shareContact: 'Share my phone number',
+  shareLocation: 'Send my location',
+  confirm: 'Submit',
+  cancel: 'Cancel',
+  chosen: (label) => `✓ ${label}`,
+  cancelled: 'Cancelled: nothing was submitted. Start again whenever you like.',
+  nothingToCancel: 'There is no report in progress.',
+  staleButton: 'This button is no longer valid.',
+  accepted: (code, url) =>
+    `Report received. Tracking code: ${code}\n` +
+    `You will be told here how it goes; you can also send /status ${code} or open ${url}.`,
+  unusable: {
+    sticker: 'Thanks! A sticker cannot be a report, though; please describe the problem in words.',
+    voice: 'Voice messages cannot be handled yet; please describe the problem in words.',
+    empty: 'That message is empty; please describe the problem in words.',
+    tooLong: 'That message is too long (at most 4,999 characters); please split or shorten it.',
+    document: 'Only photos can be attached; please send it as a photo.',
+    other: 'This kind of message cannot be handled; please send text, photos or a location.',
+  },
+  statusNone: 'You have not reported anything through this bot yet.',
+  statusList: (lines) => `Your reports:\n${lines.join('\n')}\nSend /status CODE for details.`,
+  statusLine: (code, status, date) => `${code} · ${status} · ${date}`,
+  statusOne: (code, status, lead, url) => `Case ${code}\nStatus: ${status}` + (lead ? `\nHandled by: ${lead}` : '') + `\nDetails: ${url}`,
+  statusNotFound: 'No case has this tracking code; please check it and try again.',
+  status: {
+    received: 'received',
+    triage: 'being assigned by a dispatcher',
+    dispatched: 'assigned to a bureau',
+    accepted: 'being handled',
+    replied: 'answered',
+    closed: 'closed',
+    returned: 'being reassigned',
+    transferred: 'handed over to the 12345 hotline',
+    merged: 'merged',
+    reopened: 'reopened',
+  },
+  notify: {
+    dispatched: (code, unit) => `Your report ${code} has been assigned to ${unit}.`,
+    accepted: (code, unit) => `${unit} has signed for your report ${code} and is handling it.`,
+    replied: (code, unit, text, url) => `${unit} answered your report ${code}:\n${text}\n\nPlease rate the answer at ${url}.`,
+    extended: (code, date) => `The deadline of your report ${code} was extended to ${date}.`,
+    merged: (code, into) => `Your report ${code} is about the same problem as case ${into} and was merged into it; please follow ${into}.`,
+    closed: (code) => `Your report ${code} is closed. Thank you for caring about the environment!`,
+    transferred: (code, unit) => `Your report ${code} is not an environmental matter and was handed over to ${unit}.`,
+    reopened: (code) => `Your report ${code} was sent back to be handled again; we keep following it.`,
+  },
+};
+
+export const TEXTS: Record<Lang, Texts> = { zh, en };

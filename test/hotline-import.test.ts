@@ -1,0 +1,492 @@
+import { spawn } from 'node:child_process';
+import { createReadStream, createWriteStream, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { connectDatabase } from '../db/connect.js';
+import { issueToken } from '../db/repositories/tokens.repository.js';
+import { createUser } from '../db/repositories/users.repository.js';
+import { loadDistrictFile } from '../src/district/district.schema.js';
+import { csvRows, splitLines } from '../src/hotline/import-calls.js';
+import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
+import { startTestService, tempDir, testEnv } from './harness.js';
+import { json, T0, type TestService } from './workflow-helpers.js';
+
+/**
+ * Batch import of hotline calls: 10,000 generated calls as NDJSON and as CSV,
+ * with a few broken records, streamed through the HTTP import; exactly-once
+ * creation (a re-run creates nothing) and bounded memory. Redis is
+ * deliberately unreachable: the import only persists (cases with their
+ * outbox entries), which is all these tests look at, and no worker competes
+ * for the two cores.
+ */
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DEAD_REDIS = 'redis://127.0.0.1:9';
+const N = 10_000;
+
+let service: TestService;
+let token: string;
+let dir: string;
+
+// A forced collection before each memory sample measures what the import keeps, not garbage not yet collected.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+beforeAll(async () => {
+  dir = tempDir('hotline-import-');
+  const district = loadDistrictFile();
+  service = (await startTestService(testEnv('hotline-import', { REDIS_URL: DEAD_REDIS }), 'api', {
+    district,
+    classifier: createRuleClassifier(district),
+  })) as TestService;
+  const user = await createUser(service.deps.db, { name: '坐席小王', role: 'operator', unitCode: null, at: T0 });
+  token = (await issueToken(service.deps.db, { userId: user.id, label: null, at: T0 })).token;
+});
+
+// ---------------------------------------------------------------------------
+// Generated calls: every transcript variant, rambling turns, varied places and problems.
+
+const PLACES = ['兴隆办事处', '李家塘办事处', '永济亭', '八仙洞', '神仙洞办事处', '马鹿头', '朱家观村', '回龙村', '盐下村', '八字桥社区', '回峰林场', '我们村'];
+const PROBLEMS = [
+  '有个电镀厂晚上偷排废水，沟里的水都是黑的',
+  '养猪场的猪粪水直接排到河里，臭得很',
+  '有人在烧垃圾，黑烟很大，呛得人咳嗽',
+  '工地半夜施工，噪音吵得睡不着',
+  '有个小作坊把废机油倒在荒地里',
+  '尾矿库的水一下雨就流到稻田里',
+  '化工厂的烟囱天天冒黄烟，刺鼻得很',
+  '河里好多死鱼，水也发黑发臭',
+  '有人卖禁用的农药，百草枯都有',
+  '建筑垃圾堆在路边好几个月没人清运',
+];
+const TIMES = ['昨晚十点多', '这几天', '前天下午', '每天晚上', '上周三', '最近', ''];
+const OPERATORS = ['坐席', '话务员', '客服', '接线员'];
+const CALLERS = ['来电人', '市民', '群众', '客户'];
+const FILLER = [
+  '喂，喂，听得到吗？信号不太好。',
+  '我跟你讲，这个事情已经好久了，村里的人都有意见，就是没人管。',
+  '之前也打过电话，说是会来看看，后来也没有下文。',
+  '具体的我也说不清楚，反正味道很大，晚上窗户都不敢开。',
+  '你们能不能派人来看一下，拍个照片什么的。',
+];
+
+// What a long call is mostly made of: the caller circling the problem, the operator asking again.
+const SMALL_TALK: Array<[0 | 1, string]> = [
+  [1, '对对对，就是那个地方，你们去了一问就知道，周围的人都晓得这个事情。'],
+  [0, '您说的这个情况我们记下来了，还有没有其他需要补充的？比如具体的时间。'],
+  [1, '时间的话一般是晚上，天黑了以后他们就开始搞，搞到半夜一两点钟才停。'],
+  [0, '好的，那您有没有拍到照片或者视频？如果有的话可以发给我们。'],
+  [1, '照片我拍了几张，但是晚上拍不清楚，白天去他们又不搞了，很狡猾的。'],
+  [0, '明白，那周边有没有其他住户也受到影响？大概有多少户人家？'],
+  [1, '有啊，我们这一片有二三十户，老人小孩都有，大家都很有意见。'],
+  [0, '好的，我们会如实记录您反映的情况，转交给相关部门去核实处理。'],
+  [1, '那你们什么时候来？上次打电话说来看看，结果等了一个多星期都没人来。'],
+  [0, '这个我们会催办的，处理结果会有工作人员回复您，请您保持电话畅通。'],
+];
+
+function stamp(sec: number): string {
+  return `${String(Math.floor(sec / 3600)).padStart(2, '0')}:${String(Math.floor(sec / 60) % 60).padStart(2, '0')}:${String(sec % 60).padStart(2, '0')}`;
+}
+
+/** A realistic call: greeting, the complaint over several turns (some wrapped), questions, filler. */
+function transcriptOf(i: number): string {
+  const op = OPERATORS[i % OPERATORS.length]!;
+  const caller = CALLERS[(i >> 2) % CALLERS.length]!;
+  const colon = i % 3 === 0 ? ': ' : '：';
+  const stamped = i % 5;
+  const place = PLACES[i % PLACES.length]!;
+  const problem = PROBLEMS[(i * 7) % PROBLEMS.length]!;
+  const time = TIMES[i % TIMES.length]!;
+  const turns: Array<[string, string]> = [
+    [op, `您好，${i % 2 ? '12369环保举报热线' : '12345热线'}，请讲。`],
+    [caller, `${FILLER[i % FILLER.length]}我要反映${place}那边${time}${problem}。`],
+    [op, '请问具体位置在哪里？'],
+    [caller, `就在${place}，第${(i % 9) + 1}组旁边，路口进去两百米。${FILLER[(i + 1) % FILLER.length]}`],
+    [op, '这个情况持续多久了？'],
+    [caller, `${FILLER[(i + 2) % FILLER.length]}第${i}号来电，麻烦尽快处理。`],
+    [op, '好的，我们会转给相关部门，请保持电话畅通。'],
+  ];
+  for (let k = 0; k < 12; k++) {
+    const [speaker, text] = SMALL_TALK[(i + k) % SMALL_TALK.length]!;
+    turns.push([speaker ? caller : op, text]);
+  }
+  if (i % 11 === 0) turns.push([caller, '不要透露我的名字。']);
+  const lines: string[] = [];
+  let sec = 2;
+  for (const [who, text] of turns) {
+    const prefix = stamped === 0 ? `[${stamp(sec)}] ` : stamped === 1 ? `【${stamp(sec).slice(3)}】` : stamped === 2 ? `${stamp(sec)} ` : '';
+    if (i % 7 === 0 && text.length > 30) {
+      // A transcript exported with hard-wrapped lines: the continuation has no label.
+      lines.push(`${prefix}${who}${colon}${text.slice(0, 20)}`, text.slice(20));
+    } else lines.push(`${prefix}${who}${colon}${text}`);
+    if (i % 13 === 0) lines.push('');
+    sec += 7 + (i % 5);
+  }
+  return lines.join('\n');
+}
+
+function callOf(i: number, prefix: string): Record<string, unknown> {
+  const day = 1 + (i % 28);
+  return {
+    hotline: i % 2 ? '12369' : '12345',
+    callId: `${prefix}-${String(i).padStart(6, '0')}`,
+    startedAt: `2026-10-${String(day).padStart(2, '0')}T${String(8 + (i % 12)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00+08:00`,
+    ...(i % 4 ? { callerNumber: `139${String(10_000_000 + i).slice(-8)}` } : {}),
+    operator: `坐席${i % 17}`,
+    transcript: transcriptOf(i),
+    ...(i % 10 === 3 ? { summary: `来电反映${PLACES[i % PLACES.length]}环境问题` } : {}),
+    ...(i % 25 === 0 ? { anonymous: true } : {}),
+    ...(i % 50 === 7 ? { type: 'air_pollution' } : {}),
+    ...(i % 200 === 9 ? { parts: [{ text: `${PLACES[i % PLACES.length]}河里死鱼。` }, { text: '工地半夜施工噪音。', type: 'noise' }] } : {}),
+  };
+}
+
+/** Broken records and where they go (0-based index among the generated calls, inserted before it). */
+const NDJSON_BROKEN: Array<[number, string, string]> = [
+  [4, '{"hotline":"12369","callId":"broken-json",', 'not valid JSON'],
+  [999, JSON.stringify({ hotline: '12369', callId: 'no-transcript', startedAt: '2026-10-01T08:00:00+08:00' }), 'invalid transcript'],
+  [2500, JSON.stringify({ ...callOf(1, 'X'), callId: 'bad-hotline', hotline: '110' }), 'invalid hotline'],
+  [7000, JSON.stringify({ ...callOf(2, 'X'), callId: 'bad-time', startedAt: 'yesterday' }), 'invalid startedAt'],
+  [9998, JSON.stringify({ ...callOf(3, 'X'), callId: 'bad-type', type: 'littering' }), 'invalid type'],
+];
+
+interface Expected {
+  valid: number;
+  /** line → reason prefix of each broken record */
+  broken: Map<number, string>;
+  /** lines that repeat an earlier call of the file */
+  repeats: number[];
+  cases: number;
+  transcriptChars: number;
+}
+
+async function writeNdjson(path: string, prefix: string, n = N): Promise<Expected> {
+  const out = createWriteStream(path);
+  const expected: Expected = { valid: 0, broken: new Map(), repeats: [], cases: 0, transcriptChars: 0 };
+  let line = 0;
+  const write = async (s: string) => {
+    line++;
+    if (!out.write(`${s}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
+  };
+  for (let i = 0; i < n; i++) {
+    for (const [at, text, reason] of NDJSON_BROKEN) {
+      if (at === i) {
+        await write(text);
+        expected.broken.set(line, reason);
+      }
+    }
+    if (i === 3000) await write(''); // a blank line: no record, no result
+    const c = callOf(i, prefix);
+    await write(JSON.stringify(c));
+    expected.valid++;
+    expected.cases += Array.isArray(c['parts']) ? (c['parts'] as unknown[]).length : 1;
+    expected.transcriptChars += (c['transcript'] as string).length;
+    if (i === 5000) {
+      // The same call twice in one file: created once.
+      await write(JSON.stringify(callOf(4321, prefix)));
+      expected.repeats.push(line);
+    }
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  return expected;
+}
+
+const CSV_FIELDS = ['hotline', 'callId', 'startedAt', 'callerNumber', 'operator', 'transcript', 'summary', 'anonymous', 'type', 'parts'];
+
+function csvCell(v: unknown): string {
+  if (v === undefined) return '';
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+async function writeCsv(path: string, prefix: string): Promise<Expected & { lastLine: number }> {
+  const out = createWriteStream(path);
+  const expected: Expected = { valid: 0, broken: new Map(), repeats: [], cases: 0, transcriptChars: 0 };
+  let line = 1;
+  const write = async (s: string) => {
+    if (!out.write(s)) await new Promise<void>((r) => out.once('drain', () => r()));
+  };
+  await write(`\uFEFF${CSV_FIELDS.join(',')}\r\n`);
+  const row = async (cells: string[]) => {
+    const text = `${cells.join(',')}\r\n`;
+    const start = line + 1;
+    line += text.split('\n').length - 1;
+    await write(text);
+    return start;
+  };
+  for (let i = 0; i < N; i++) {
+    if (i === 10) expected.broken.set(await row(['12369', 'short-row', '2026-10-01T08:00:00+08:00']), '3 fields where the header has 10');
+    if (i === 4000) {
+      const c: Record<string, unknown> = { ...callOf(5, 'Y'), callId: 'csv-bad-time', startedAt: '2026/10/01 08:00' };
+      expected.broken.set(await row(CSV_FIELDS.map((f) => csvCell(c[f]))), 'invalid startedAt');
+    }
+    const c = callOf(i, prefix);
+    // Quotes and commas inside quoted fields, besides the line breaks of every transcript.
+    if (i % 9 === 0) c['summary'] = `来电人说"不是第一次了"，要求回访, 编号${i}`;
+    await row(CSV_FIELDS.map((f) => csvCell(c[f])));
+    expected.valid++;
+    expected.cases += Array.isArray(c['parts']) ? (c['parts'] as unknown[]).length : 1;
+    expected.transcriptChars += (c['transcript'] as string).length;
+  }
+  // An unterminated quote at the end swallows the rest of the file: rejected, the rest already in.
+  const last = await row(['12369', 'csv-open-quote', '2026-10-01T08:00:00+08:00', '', '', '"坐席：您好\n来电人：没说完']);
+  expected.broken.set(last, 'record longer than');
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  return { ...expected, lastLine: last };
+}
+
+interface ImportRun {
+  status: number;
+  results: number;
+  byStatus: Record<string, number>;
+  rejected: Map<number, string>;
+  duplicates: number[];
+  lines: number[];
+  summary: Record<string, number> | null;
+  /** Peak growth of the live heap (after a forced collection) over the run. */
+  heapGrowth: number;
+  ms: number;
+}
+
+/** Streams a file to the import and reads the streamed answer, keeping only counts. */
+async function runImport(path: string, contentType: string): Promise<ImportRun> {
+  gc();
+  const baseline = process.memoryUsage().heapUsed;
+  let peak = baseline;
+  const sampler = setInterval(() => {
+    gc();
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+  }, 250);
+  const started = Date.now();
+  try {
+    const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+      body: Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>,
+      duplex: 'half',
+    } as RequestInit);
+    const run: ImportRun = { status: res.status, results: 0, byStatus: {}, rejected: new Map(), duplicates: [], lines: [], summary: null, heapGrowth: 0, ms: 0 };
+    if (!res.body) return run;
+    for await (const { text } of splitLines(res.body.pipeThrough(new TextDecoderStream()))) {
+      if (!text) continue;
+      const r = JSON.parse(text) as { line: number; status: string; reason?: string; summary?: Record<string, number> };
+      if (r.summary) {
+        run.summary = r.summary;
+        continue;
+      }
+      run.results++;
+      run.lines.push(r.line);
+      run.byStatus[r.status] = (run.byStatus[r.status] ?? 0) + 1;
+      if (r.status === 'rejected') run.rejected.set(r.line, r.reason ?? '');
+      if (r.status === 'duplicate' && run.duplicates.length < 20_000) run.duplicates.push(r.line);
+    }
+    gc();
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+    return { ...run, heapGrowth: peak - baseline, ms: Date.now() - started };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+async function counts() {
+  const n = async (table: 'cases' | 'hotline_calls' | 'hotline_call_cases' | 'outbox' | 'case_contacts') =>
+    Number((await service.deps.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  return { cases: await n('cases'), calls: await n('hotline_calls'), links: await n('hotline_call_cases'), outbox: await n('outbox'), contacts: await n('case_contacts') };
+}
+
+describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
+  it('imports 10,000 NDJSON calls exactly once, rejecting only the broken lines, in bounded memory', async () => {
+    // Warm up the code paths, so the measurement below is of the import and not of compiling it.
+    const warm = join(dir, 'warm.ndjson');
+    await writeNdjson(warm, 'WARM', 600);
+    const before = await counts();
+    const path = join(dir, 'calls.ndjson');
+    const expected = await writeNdjson(path, 'N');
+    const bytes = statSync(path).size;
+
+    const first = await runImport(path, 'application/x-ndjson');
+    expect(first.status).toBe(200);
+    expect(first.summary).toEqual({ records: expected.valid + expected.broken.size + expected.repeats.length, created: expected.valid, duplicate: 1, rejected: expected.broken.size, cases: expected.cases });
+    // One result per record, in file order; each broken line named with its reason.
+    expect(first.lines).toEqual([...first.lines].sort((a, b) => a - b));
+    expect([...first.rejected.keys()]).toEqual([...expected.broken.keys()]);
+    for (const [line, reason] of expected.broken) expect(first.rejected.get(line), `line ${line}`).toContain(reason);
+    expect(first.duplicates).toEqual(expected.repeats);
+
+    const after = await counts();
+    expect(after.cases - before.cases).toBe(expected.cases);
+    expect(after.calls - before.calls).toBe(expected.valid);
+    expect(after.links - before.links).toBe(expected.cases);
+    // Every case has its intake job waiting in the outbox (Redis is away).
+    expect(after.outbox - before.outbox).toBe(expected.cases);
+
+    // Holding the calls would take at least their transcripts (two bytes a character) — the
+    // import keeps a batch at a time.
+    const holdingAll = expected.transcriptChars * 2;
+    console.log(
+      `ndjson import: ${expected.valid} calls, ${(bytes / 1e6).toFixed(1)} MB, ${first.ms} ms, live heap growth ${(first.heapGrowth / 1e6).toFixed(1)} MB (transcripts alone ${(holdingAll / 1e6).toFixed(1)} MB)`,
+    );
+    expect(first.heapGrowth).toBeLessThan(holdingAll / 4);
+
+    // The same file again creates nothing.
+    const again = await runImport(path, 'application/x-ndjson');
+    expect(again.summary).toMatchObject({ created: 0, duplicate: expected.valid + expected.repeats.length, rejected: expected.broken.size, cases: 0 });
+    expect(await counts()).toEqual(after);
+  });
+
+  it('imports 10,000 CSV calls with quoted fields holding commas, quotes and line breaks, exactly once', async () => {
+    const before = await counts();
+    const path = join(dir, 'calls.csv');
+    const expected = await writeCsv(path, 'V');
+    const first = await runImport(path, 'text/csv; charset=utf-8');
+    expect(first.status).toBe(200);
+    expect(first.summary).toEqual({ records: expected.valid + expected.broken.size, created: expected.valid, duplicate: 0, rejected: expected.broken.size, cases: expected.cases });
+    expect([...first.rejected.keys()]).toEqual([...expected.broken.keys()]);
+    for (const [line, reason] of expected.broken) expect(first.rejected.get(line), `line ${line}`).toContain(reason);
+    const after = await counts();
+    expect(after.cases - before.cases).toBe(expected.cases);
+    expect(after.calls - before.calls).toBe(expected.valid);
+    console.log(`csv import: ${expected.valid} calls, ${first.ms} ms, live heap growth ${(first.heapGrowth / 1e6).toFixed(1)} MB`);
+    expect(first.heapGrowth).toBeLessThan((expected.transcriptChars * 2) / 4);
+
+    // The summary with quotes and a comma survived the round trip.
+    const row = await service.deps.db.selectFrom('hotline_calls').select(['summary', 'transcript']).where('call_id', '=', 'V-000009').executeTakeFirstOrThrow();
+    expect(row.summary).toBe('来电人说"不是第一次了"，要求回访, 编号9');
+    expect(row.transcript).toBe(transcriptOf(9));
+
+    const again = await runImport(path, 'text/csv');
+    expect(again.summary).toMatchObject({ created: 0, duplicate: expected.valid, cases: 0 });
+    expect(await counts()).toEqual(after);
+  });
+
+  it('treats a call imported from NDJSON and again from CSV as the same call', async () => {
+    const ndjson = join(dir, 'small.ndjson');
+    const csv = join(dir, 'small.csv');
+    const calls = [0, 1, 2].map((i) => callOf(i, 'BOTH'));
+    writeFileSync(ndjson, calls.map((c) => JSON.stringify(c)).join('\n'));
+    writeFileSync(csv, `${CSV_FIELDS.join(',')}\n${calls.map((c) => CSV_FIELDS.map((f) => csvCell(c[f])).join(',')).join('\n')}\n`);
+    expect((await runImport(ndjson, 'application/x-ndjson')).summary).toMatchObject({ created: 3 });
+    expect((await runImport(csv, 'text/csv')).summary).toMatchObject({ created: 0, duplicate: 3 });
+  });
+
+  it('refuses a CSV whose header lacks a required column with 400, and other media types with 415', async () => {
+    const res = await json(
+      fetch(`${service.url}/api/v1/hotline/calls:import`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+        body: 'hotline,callId,text\n12369,A1,噪音\n',
+      }),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.error.fields.header).toContain('startedAt, transcript');
+    const other = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '[]' });
+    expect(other.status).toBe(415);
+    const anon = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'a\n' });
+    expect(anon.status).toBe(401);
+  });
+});
+
+describe('the import readers', () => {
+  const streamOf = (chunks: string[]) =>
+    new ReadableStream<string>({
+      start(c) {
+        for (const ch of chunks) c.enqueue(ch);
+        c.close();
+      },
+    });
+  const collect = async <T>(it: AsyncGenerator<T>) => {
+    const out: T[] = [];
+    for await (const x of it) out.push(x);
+    return out;
+  };
+
+  it('parses CSV split anywhere across chunks: quotes, commas, CRLF and line breaks inside quotes', async () => {
+    const text = 'a,b,c\r\n1,"x, ""y""",z\r\n2,"multi\nline\r\ntext",\n3,,"last"';
+    for (const size of [1, 2, 3, 7, text.length]) {
+      const chunks: string[] = [];
+      for (let i = 0; i < text.length; i += size) chunks.push(text.slice(i, i + size));
+      expect(await collect(csvRows(streamOf(chunks)))).toEqual([
+        { line: 1, fields: ['a', 'b', 'c'] },
+        { line: 2, fields: ['1', 'x, "y"', 'z'] },
+        { line: 3, fields: ['2', 'multi\nline\r\ntext', ''] },
+        { line: 6, fields: ['3', '', 'last'] },
+      ]);
+    }
+  });
+
+  it('splits lines across chunks and reports a runaway line without keeping it', async () => {
+    expect(await collect(splitLines(streamOf(['ab', 'c\r\nde', 'f\n\ng'])))).toEqual([
+      { line: 1, text: 'abc' },
+      { line: 2, text: 'def' },
+      { line: 3, text: '' },
+      { line: 4, text: 'g' },
+    ]);
+    expect(await collect(splitLines(streamOf(['x'.repeat(6), 'y'.repeat(6), '\nok\n']), 10))).toEqual([
+      { line: 1, text: null },
+      { line: 2, text: 'ok' },
+    ]);
+  });
+});
+
+describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
+  function cli(databaseUrl: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('npm', ['run', '--silent', 'hotline', '--', ...args], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          DATABASE_URL: databaseUrl,
+          DISTRICT_CONFIG: '',
+          REDIS_URL: DEAD_REDIS,
+          LOG_LEVEL: 'error',
+          CLASSIFIER_DIR: join(tmpdir(), 'intake-test-classifier'),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('imports a small file once, reports the bad line, and creates nothing on a re-run', async () => {
+    const db = join(dir, 'cli.db');
+    const file = join(dir, 'cli-calls.ndjson');
+    const calls = [0, 1, 2, 3].map((i) => JSON.stringify(callOf(i, 'CLI')));
+    calls.splice(2, 0, JSON.stringify({ hotline: '12369', callId: 'cli-bad', startedAt: 'soon', transcript: '来电人：噪音' }));
+    writeFileSync(file, `${calls.join('\n')}\n`);
+
+    const first = await cli(db, 'import', file);
+    expect(first.code, first.stderr).toBe(1);
+    expect(first.stdout).toContain('line 3: rejected cli-bad: invalid startedAt');
+    const summary = first.stdout.trim().split('\n').at(-1)!;
+    expect(summary).toMatch(/^records=5 created=4 duplicate=0 rejected=1 cases=4 max_rss_kb=\d+$/);
+
+    const again = await cli(db, 'import', file, '--json');
+    const lines = again.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.slice(0, -1).map((l) => l['status'])).toEqual(['duplicate', 'duplicate', 'rejected', 'duplicate', 'duplicate']);
+    expect(lines.at(-1)).toMatchObject({ summary: { created: 0, duplicate: 4, rejected: 1, maxRssKb: expect.any(Number) } });
+
+    const handle = connectDatabase(db);
+    try {
+      const cases = await handle.db.selectFrom('cases').select(['channel', 'status']).execute();
+      expect(cases).toHaveLength(4);
+      expect(new Set(cases.map((c) => c.status))).toEqual(new Set(['received']));
+      expect((await handle.db.selectFrom('outbox').selectAll().execute()).length).toBe(4);
+    } finally {
+      await handle.db.destroy();
+    }
+
+    const usage = await cli(db, 'import');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('import needs a FILE');
+  });
+});

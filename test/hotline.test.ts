@@ -1,0 +1,541 @@
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { issueToken } from '../db/repositories/tokens.repository.js';
+import { createUser } from '../db/repositories/users.repository.js';
+import type { Role } from '../src/auth/principal.js';
+import { ManualClock } from '../src/clock.js';
+import { loadDistrictFile } from '../src/district/district.schema.js';
+import { createLogger } from '../src/logger.js';
+import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
+import { startTestService, testEnv, waitFor } from './harness.js';
+import { client, json, T0, type TestService } from './workflow-helpers.js';
+
+/**
+ * Hotline intake: 12345 / 12369 call transcripts become cases. The service
+ * runs API and worker (the phrase-rule classifier, so proposals are
+ * predictable) and every log line is captured to check that no caller number
+ * leaks into it.
+ */
+
+let service: TestService;
+const logLines: string[] = [];
+const tokens = {} as Record<'operator' | 'dispatcher' | 'admin' | 'epb' | 'xinglong', string>;
+let seq = 0;
+const nextCallId = (prefix = 'C') => `${prefix}-${process.pid}-${++seq}`;
+
+beforeAll(async () => {
+  const district = loadDistrictFile();
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
+  service = (await startTestService(testEnv('hotline'), 'all', {
+    clock: new ManualClock(T0),
+    district,
+    classifier: createRuleClassifier(district),
+    logger: createLogger('debug', sink),
+  })) as TestService;
+  const db = service.deps.db;
+  const account = async (role: Role, unit: string | null, name: string) => {
+    const user = await createUser(db, { name, role, unitCode: unit, at: T0 });
+    return (await issueToken(db, { userId: user.id, label: null, at: T0 })).token;
+  };
+  tokens.operator = await account('operator', null, '坐席小王');
+  tokens.dispatcher = await account('dispatcher', null, '调度老李');
+  tokens.admin = await account('admin', null, '管理员');
+  tokens.epb = await account('bureau', 'epb', '环保局张三');
+  tokens.xinglong = await account('bureau', 'xinglong', '兴隆办赵六');
+});
+
+const as = (who: keyof typeof tokens | null) => client(service.url, who ? tokens[who] : null);
+
+function call(transcript: string, extra: Record<string, unknown> = {}) {
+  return { hotline: '12369', callId: nextCallId(), startedAt: '2026-11-02T09:40:00+08:00', callerNumber: '13912340001', operator: '坐席小王', transcript, ...extra };
+}
+
+async function count(table: 'cases' | 'hotline_calls' | 'hotline_call_cases' | 'classifier_corrections'): Promise<number> {
+  const row = await service.deps.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+async function caseRow(id: string) {
+  return service.deps.db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+/** Waits until the pipeline has moved the case out of `received`. */
+async function processed(id: string) {
+  return waitFor(
+    async () => {
+      const row = await caseRow(id);
+      return row.status !== 'received' ? row : null;
+    },
+    { what: `case ${id} to leave received` },
+  );
+}
+
+/** The payload of every BullMQ job of this service in Redis. */
+async function jobPayloads(): Promise<string[]> {
+  const redis = new Redis(service.deps.env.REDIS_URL);
+  try {
+    const out: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${service.deps.env.QUEUE_PREFIX}:*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        if ((await redis.type(key)) !== 'hash') continue;
+        const data = await redis.hget(key, 'data');
+        if (data) out.push(data);
+      }
+    } while (cursor !== '0');
+    return out;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function leadOf(id: string): Promise<string | undefined> {
+  const rows = await service.deps.db.selectFrom('assignments').select(['unit_code', 'role']).where('case_id', '=', id).execute();
+  return rows.find((r) => r.role === 'lead')?.unit_code;
+}
+
+async function unitsOf(id: string): Promise<string[]> {
+  const rows = await service.deps.db.selectFrom('assignments').select('unit_code').where('case_id', '=', id).execute();
+  return rows.map((r) => r.unit_code).sort();
+}
+
+// Every transcript variant an operator pastes: the complaint is what the caller said, in order.
+const VARIANTS: Array<[string, string, string]> = [
+  [
+    'bracketed timestamps, 坐席 / 来电人, full-width colons',
+    [
+      '[00:00:02] 坐席：您好，12369环保举报热线，请讲。',
+      '[00:00:05] 来电人：我要举报兴隆办事处那边一个电镀厂，晚上往沟里偷排废水。',
+      '[00:00:19] 坐席：请问具体位置在哪里？',
+      '[00:00:23] 来电人：就在兴隆办事处工业园后面，沟里的水都是黑的。',
+      '[00:00:40] 坐席：好的，我们会尽快处理。',
+    ].join('\n'),
+    '我要举报兴隆办事处那边一个电镀厂，晚上往沟里偷排废水。\n就在兴隆办事处工业园后面，沟里的水都是黑的。',
+  ],
+  [
+    'no timestamps, 话务员 / 市民, ASCII colons',
+    ['话务员: 你好，这里是12345热线。', '市民: 李家塘那边养猪场的猪粪水直接排到河里，臭得很。', '话务员: 大概从什么时候开始的？', '市民: 这几天天天都有。'].join('\n'),
+    '李家塘那边养猪场的猪粪水直接排到河里，臭得很。\n这几天天天都有。',
+  ],
+  [
+    '【mm:ss】 stamps, 客服 / 群众, blank lines between turns',
+    ['【00:01】客服：您好，请讲。', '', '【00:04】群众：永济亭那边有人在烧垃圾，黑烟很大。', '', '', '【00:15】客服：还有别的情况吗？', '', '【00:18】群众：没有了，谢谢。'].join('\n'),
+    '永济亭那边有人在烧垃圾，黑烟很大。\n没有了，谢谢。',
+  ],
+  [
+    '接线员 / 客户 with numbered labels and wrapped lines',
+    [
+      '00:00:03 接线员1：您好，12369。',
+      '00:00:06 客户：我反映一下八仙洞办事处那个尾矿库，',
+      '下雨以后尾矿水就流到稻田里，',
+      '稻子都黄了。',
+      '00:00:30 接线员1：好的，记下了。',
+    ].join('\r\n'),
+    '我反映一下八仙洞办事处那个尾矿库，下雨以后尾矿水就流到稻田里，稻子都黄了。',
+  ],
+];
+
+describe('POST /api/v1/hotline/calls', () => {
+  it.each(VARIANTS)('turns a transcript with %s into a case built from the caller\'s lines', async (_what, transcript, complaint) => {
+    const before = await count('cases');
+    const body = call(transcript);
+    const res = await json(as('operator').post('/api/v1/hotline/calls', body));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body).toMatchObject({ hotline: '12369', callId: body.callId, result: 'created' });
+    expect(res.body.cases).toHaveLength(1);
+    expect(res.body.cases[0]).toMatchObject({ status: 'received', part: 1, trackingCode: expect.stringMatching(/^[34679ACDEFGHJKMNPQRTUVWXY]{10}$/) });
+    expect(await count('cases')).toBe(before + 1);
+
+    const row = await caseRow(res.body.cases[0].id);
+    expect(row.channel).toBe('hotline12369');
+    expect(row.text).toBe(complaint);
+    expect(row.text).not.toContain('坐席');
+    // The operator sees the full transcript with the case.
+    const view = await json(as('operator').get(`/api/v1/cases/${row.id}`));
+    expect(view.status).toBe(200);
+    expect(view.body.hotline).toMatchObject({ hotline: '12369', callId: body.callId, transcript, part: 1, operator: '坐席小王' });
+    await processed(row.id);
+  });
+
+  it('classifies and routes the case on the caller\'s words, with place and time from the call', async () => {
+    const transcript = VARIANTS[0]![1];
+    const res = await json(as('operator').post('/api/v1/hotline/calls', call(transcript)));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const row = await processed(res.body.cases[0].id);
+    expect(row.status).toBe('dispatched');
+    expect(row.type_code).toBe('illegal_discharge');
+    expect(row.jurisdiction_code).toBe('xinglong');
+    expect(await unitsOf(row.id)).toEqual(['econ', 'epb', 'xinglong']);
+  });
+
+  it('reads the caller\'s "昨晚十点" against the start of the call', async () => {
+    const res = await json(
+      as('operator').post('/api/v1/hotline/calls', {
+        ...call('坐席：请讲。\n来电人：昨晚十点多神仙洞那边有人往河里倒废渣。'),
+        startedAt: '2026-10-20T08:00:00+08:00',
+      }),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const row = await caseRow(res.body.cases[0].id);
+    expect(row.occurred_at).toBe('2026-10-19T14:00:00.000Z');
+  });
+
+  it('keeps a call with speech-recognition errors as said, and takes the operator\'s corrected text and type', async () => {
+    // ASR turned 偷排 into 偷拍, 兴隆 into 星龙 and 废水 into 费水.
+    const transcript = ['[00:00:01] 坐席：您好，请讲。', '[00:00:04] 来电人：星龙办事处那个电度厂天天晚上偷拍费水，沟里都黑了。'].join('\n');
+    const base = call(transcript);
+
+    const review = await json(as('operator').post('/api/v1/hotline/calls', { ...base, review: true }));
+    expect(review.status, JSON.stringify(review.body)).toBe(200);
+    expect(review.body.proposal.text).toBe('星龙办事处那个电度厂天天晚上偷拍费水，沟里都黑了。');
+    expect(review.body.proposal.jurisdiction).toBeNull();
+
+    const text = '兴隆办事处那个电镀厂天天晚上偷排废水，沟里都黑了。';
+    const res = await json(as('operator').post('/api/v1/hotline/calls', { ...base, text, type: 'illegal_discharge', jurisdiction: 'xinglong' }));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const row = await processed(res.body.cases[0].id);
+    expect(row.text).toBe(text);
+    expect(row.status).toBe('dispatched');
+    expect(row.type_code).toBe('illegal_discharge');
+    expect(row.jurisdiction_code).toBe('xinglong');
+    expect(row.place_source).toBe('operator');
+    const view = await json(as('dispatcher').get(`/api/v1/cases/${row.id}`));
+    expect(view.body.hotline.transcript).toBe(transcript);
+  });
+
+  it('splits a call that raises two problems into two cases linked to the call', async () => {
+    const transcript = [
+      '坐席：您好，12345热线。',
+      '市民：我反映两个事。一个是回龙村的养猪场粪水直接排到水渠里。',
+      '坐席：好的，第二个呢？',
+      '市民：还有马鹿头那边工地半夜施工，噪音吵得睡不着。',
+    ].join('\n');
+    const body = {
+      ...call(transcript),
+      hotline: '12345',
+      parts: [
+        { text: '回龙村的养猪场粪水直接排到水渠里。', type: 'livestock_waste' },
+        { text: '马鹿头那边工地半夜施工，噪音吵得睡不着。', type: 'noise', jurisdiction: 'maludou' },
+      ],
+    };
+    const res = await json(as('operator').post('/api/v1/hotline/calls', body));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body.cases.map((c: { part: number }) => c.part)).toEqual([1, 2]);
+    const [first, second] = res.body.cases as Array<{ id: string }>;
+    expect(first!.id).not.toBe(second!.id);
+
+    const links = await service.deps.db.selectFrom('hotline_call_cases').selectAll().where('case_id', 'in', [first!.id, second!.id]).execute();
+    expect(links).toHaveLength(2);
+    expect(new Set(links.map((l) => l.hotline_call_id)).size).toBe(1);
+
+    const a = await processed(first!.id);
+    const b = await processed(second!.id);
+    expect([a.channel, b.channel]).toEqual(['hotline12345', 'hotline12345']);
+    expect([a.type_code, b.type_code]).toEqual(['livestock_waste', 'noise']);
+    expect(await leadOf(a.id)).toBe('agri');
+    expect(await leadOf(b.id)).toBe('epb');
+    expect(await unitsOf(b.id)).toContain('maludou');
+
+    const got = await json(as('operator').get(`/api/v1/hotline/calls/12345/${body.callId}`));
+    expect(got.status, JSON.stringify(got.body)).toBe(200);
+    expect(got.body.transcript).toBe(transcript);
+    expect(got.body.cases.map((c: { id: string }) => c.id)).toEqual([first!.id, second!.id]);
+    const view = await json(as('operator').get(`/api/v1/cases/${second!.id}`));
+    expect(view.body.hotline.part).toBe(2);
+    expect(view.body.hotline.cases).toHaveLength(2);
+  });
+
+  it('protects an anonymous caller: the number only in the protected fields, masked or absent everywhere else', async () => {
+    const number = '13877775678';
+    const transcript = [
+      '[00:00:01] 坐席：您好，12369环保举报热线。',
+      '[00:00:03] 来电人：兴隆办事处盐下村那个电镀厂晚上偷排废水，',
+      '沟里全是黑水。',
+      '[00:00:20] 坐席：请问怎么称呼您？',
+      '[00:00:22] 来电人：不要透露我的名字，他们知道了会找我麻烦。',
+    ].join('\n');
+    const res = await json(as('operator').post('/api/v1/hotline/calls', call(transcript, { callerNumber: number })));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(JSON.stringify(res.body)).not.toContain(number);
+    const { id, trackingCode } = res.body.cases[0] as { id: string; trackingCode: string };
+    const row = await processed(id);
+    expect(row.anonymous).toBe(1);
+    expect(row.status).toBe('dispatched');
+
+    const db = service.deps.db;
+    const contact = await db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
+    expect(contact).toMatchObject({ phone: number, share_with_bureau: 0 });
+    // Nowhere else in the case, its events, its jobs or its notifications.
+    const events = await db.selectFrom('case_events').select('data').where('case_id', '=', id).execute();
+    const notifications = await db.selectFrom('notifications').select('data').where('case_id', '=', id).execute();
+    const outbox = await db.selectFrom('outbox').select('payload').execute();
+    for (const text of [JSON.stringify(row), JSON.stringify(events), JSON.stringify(notifications), JSON.stringify(outbox)]) {
+      expect(text).not.toContain(number);
+      expect(text).not.toContain('7777');
+    }
+    const jobs = await jobPayloads();
+    expect(jobs.length).toBeGreaterThan(0);
+    expect(jobs.join('\n')).toContain(id);
+    expect(jobs.join('\n')).not.toContain('7777');
+
+    // The public view names no one; the bureau sees the complaint, not the caller or the transcript.
+    const track = await json(fetch(`${service.url}/api/v1/track/${trackingCode}`));
+    expect(track.status).toBe(200);
+    expect(track.body.anonymous).toBe(true);
+    expect(JSON.stringify(track.body)).not.toContain('7777');
+    const bureau = await json(as('epb').get(`/api/v1/cases/${id}`));
+    expect(bureau.status, JSON.stringify(bureau.body)).toBe(200);
+    expect(bureau.body.reporter).toBeNull();
+    expect(bureau.body.hotline).toBeNull();
+    expect(bureau.body.text).toBe('兴隆办事处盐下村那个电镀厂晚上偷排废水，沟里全是黑水。\n不要透露我的名字，他们知道了会找我麻烦。');
+    expect(JSON.stringify(bureau.body)).not.toContain('7777');
+    expect(JSON.stringify(bureau.body)).not.toContain('坐席');
+    // Operators and dispatchers see the caller and the transcript.
+    const staff = await json(as('dispatcher').get(`/api/v1/cases/${id}`));
+    expect(staff.body.reporter).toEqual({ name: null, phone: number });
+    expect(staff.body.hotline.transcript).toBe(transcript);
+    // No log line carries the number.
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(logLines.join('')).not.toContain('7777');
+  });
+
+  it('makes a caller anonymous when the operator says so, and masks the number for bureaus', async () => {
+    const number = '13566661234';
+    const res = await json(
+      as('operator').post('/api/v1/hotline/calls', call('坐席：请讲。\n来电人：兴隆办事处那边厂子偷排废水。我电话13566661234', { callerNumber: number, anonymous: true })),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const row = await processed(res.body.cases[0].id);
+    expect(row.anonymous).toBe(1);
+    const bureau = await json(as('xinglong').get(`/api/v1/cases/${row.id}`));
+    expect(bureau.status, JSON.stringify(bureau.body)).toBe(200);
+    expect(bureau.body.text).toContain('135****1234');
+    expect(JSON.stringify(bureau.body)).not.toContain(number);
+  });
+
+  it('answers the same call again with the existing case and never creates a second one', async () => {
+    const body = call(VARIANTS[1]![1], { hotline: '12345' });
+    const first = await json(as('operator').post('/api/v1/hotline/calls', body));
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    const before = await count('cases');
+    // A resend from another system may use CRLF line endings: still the same transcript.
+    const again = await json(as('dispatcher').post('/api/v1/hotline/calls', { ...body, transcript: body.transcript.replace(/\n/g, '\r\n') }));
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body.result).toBe('duplicate');
+    expect(again.body.cases.map((c: { id: string }) => c.id)).toEqual(first.body.cases.map((c: { id: string }) => c.id));
+    expect(await count('cases')).toBe(before);
+
+    // The same call id on the other hotline is another call.
+    const other = await json(as('operator').post('/api/v1/hotline/calls', { ...body, hotline: '12369' }));
+    expect(other.status, JSON.stringify(other.body)).toBe(201);
+  });
+
+  it('refuses a different transcript under a known callId with 409', async () => {
+    const body = call(VARIANTS[2]![1]);
+    expect((await as('operator').post('/api/v1/hotline/calls', body)).status).toBe(201);
+    const before = await count('cases');
+    const res = await json(as('operator').post('/api/v1/hotline/calls', { ...body, transcript: `${body.transcript}\n群众：还有一件事。` }));
+    expect(res.status, JSON.stringify(res.body)).toBe(409);
+    expect(res.body.error).toMatchObject({ code: 'conflict', fields: { callId: expect.any(String) } });
+    expect(await count('cases')).toBe(before);
+  });
+
+  it('creates the call only once when the same call arrives twice at the same moment', async () => {
+    const body = call(VARIANTS[0]![1]);
+    const before = await count('cases');
+    const [a, b] = await Promise.all([json(as('operator').post('/api/v1/hotline/calls', body)), json(as('operator').post('/api/v1/hotline/calls', body))]);
+    expect([a.status, b.status].sort()).toEqual([200, 201]);
+    expect(a.body.cases[0].id).toBe(b.body.cases[0].id);
+    expect(await count('cases')).toBe(before + 1);
+  });
+
+  it('accepts a text/plain transcript with the metadata in query parameters', async () => {
+    const callId = nextCallId('P');
+    const transcript = '坐席：您好。\n来电人：李家塘办事处有个小作坊把废机油倒在荒地里。\n来电人：别说是我打的电话。';
+    const query = new URLSearchParams({ hotline: '12369', callId, startedAt: '2026-11-02T08:15:00+08:00', callerNumber: '13700001111', operator: '坐席小陈', summary: '废机油倾倒' });
+    const res = await json(
+      fetch(`${service.url}/api/v1/hotline/calls?${query}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.operator}`, 'content-type': 'text/plain; charset=utf-8' },
+        body: transcript,
+      }),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const stored = await service.deps.db.selectFrom('hotline_calls').selectAll().where('call_id', '=', callId).executeTakeFirstOrThrow();
+    expect(stored).toMatchObject({ hotline: '12369', operator: '坐席小陈', summary: '废机油倾倒', transcript, caller_number: '13700001111', anonymous: 1 });
+    expect(stored.started_at).toBe('2026-11-02T00:15:00.000Z');
+    const row = await caseRow(res.body.cases[0].id);
+    expect(row.text).toBe('李家塘办事处有个小作坊把废机油倒在荒地里。\n别说是我打的电话。');
+
+    const bad = await json(
+      fetch(`${service.url}/api/v1/hotline/calls?hotline=12369&startedAt=2026-11-02T08:15:00%2B08:00`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.operator}`, 'content-type': 'text/plain' },
+        body: transcript,
+      }),
+    );
+    expect(bad.status, JSON.stringify(bad.body)).toBe(400);
+    expect(bad.body.error.fields).toEqual({ callId: 'required' });
+  });
+});
+
+describe('operator review', () => {
+  it('returns the extraction and the proposal without creating anything', async () => {
+    const transcript = [
+      '[00:00:01] 坐席：您好，12369环保举报热线。',
+      '[00:00:04] 来电人：回龙圩镇朱家观村后山有人偷倒危险废物，好多化工桶，',
+      '现在还在倒，味道刺鼻，小学就在旁边。',
+      '[00:00:30] 来电人：昨晚十点多开始的。请保密，我就是附近村民。',
+    ].join('\n');
+    const before = { cases: await count('cases'), calls: await count('hotline_calls'), corrections: await count('classifier_corrections') };
+    const body = call(transcript, { review: true });
+    const res = await json(as('operator').post('/api/v1/hotline/calls', body));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ review: true, hotline: '12369', callId: body.callId, existing: null, callerNumber: '139****0001' });
+    const p = res.body.proposal;
+    expect(p.type).toMatchObject({ code: 'hazardous_waste', name: '危险废物非法处置', confidence: expect.any(Number) });
+    expect(p.runnerUp).toMatchObject({ code: expect.any(String), confidence: expect.any(Number) });
+    expect(p.lead).toEqual({ code: 'epb', name: '区环保局' });
+    expect(p.coHandlers).toEqual([{ code: 'police', name: '区派出所' }]);
+    expect(p.jurisdiction).toMatchObject({ code: 'huilongxu', name: '回龙圩镇' });
+    expect(p.place).toContain('朱家观村');
+    expect(p.urgent).toBe(true);
+    expect(p.urgencyReasons).toEqual(expect.arrayContaining(['type:hazardous_waste', '小学']));
+    expect(p.anonymous).toBe(true);
+    expect(p.anonymityPhrase).toBe('请保密');
+    expect(p.incidentTime).toMatchObject({ phrase: '昨晚十点多', approximate: true });
+    expect(p.evidence.length).toBeGreaterThan(0);
+    expect(p.text).not.toContain('坐席');
+    expect(res.body.transcript.lines.map((l: { speaker: string }) => l.speaker)).toEqual(['operator', 'caller', 'caller']);
+    expect({ cases: await count('cases'), calls: await count('hotline_calls'), corrections: await count('classifier_corrections') }).toEqual(before);
+  });
+
+  it('records a corrected type as labelled data and routes the case with it', async () => {
+    // The rules read 烧 + 垃圾 as garbage; the operator heard a plant burning waste oil.
+    const transcript = '坐席：请讲。\n来电人：兴隆办事处有个厂子天天在后院烧废机油桶和垃圾，味道很大。';
+    const base = call(transcript);
+    const review = await json(as('operator').post('/api/v1/hotline/calls', { ...base, review: true }));
+    expect(review.status, JSON.stringify(review.body)).toBe(200);
+    const proposed = review.body.proposal.type.code as string;
+    expect(proposed).not.toBe('air_pollution');
+
+    const corrections = await count('classifier_corrections');
+    const res = await json(as('operator').post('/api/v1/hotline/calls', { ...base, type: 'air_pollution', urgent: true }));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const id = res.body.cases[0].id as string;
+    expect(await count('classifier_corrections')).toBe(corrections + 1);
+    const correction = await service.deps.db.selectFrom('classifier_corrections').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
+    expect(correction).toMatchObject({ label: 'air_pollution', predicted: proposed, source: 'operator', text: '兴隆办事处有个厂子天天在后院烧废机油桶和垃圾，味道很大。' });
+    expect(correction.actor_id).toEqual(expect.any(String));
+
+    const row = await processed(id);
+    expect(row.status).toBe('dispatched');
+    expect(row.type_code).toBe('air_pollution');
+    expect(row.confidence).toBe(1);
+    expect(row.urgent).toBe(1);
+    expect(JSON.parse(row.flags)).toEqual(expect.arrayContaining(['operator_type', 'operator_urgency']));
+    expect(await unitsOf(id)).toEqual(['epb', 'xinglong']);
+    // The staff view shows the operator's type next to what the machine said.
+    const view = await json(as('dispatcher').get(`/api/v1/cases/${id}`));
+    expect(view.body.type).toMatchObject({ code: 'air_pollution', classifiedAs: proposed });
+  });
+
+  it('records nothing when the operator confirms the proposed type, and routes it at once', async () => {
+    const transcript = '坐席：请讲。\n市民：马鹿头那边养鸡场鸡粪堆在路边。';
+    const base = call(transcript);
+    const review = await json(as('operator').post('/api/v1/hotline/calls', { ...base, review: true }));
+    const corrections = await count('classifier_corrections');
+    const res = await json(as('operator').post('/api/v1/hotline/calls', { ...base, type: review.body.proposal.type.code }));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(await count('classifier_corrections')).toBe(corrections);
+    const row = await processed(res.body.cases[0].id);
+    expect(row.type_code).toBe('livestock_waste');
+    expect(row.status).toBe('dispatched');
+  });
+
+  it('proposes each part of a split call separately', async () => {
+    const res = await json(
+      as('operator').post('/api/v1/hotline/calls', {
+        ...call('坐席：请讲。\n来电人：两件事，河里死鱼，还有工地噪音。'),
+        review: true,
+        parts: [{ text: '神仙洞那边河里好多死鱼。' }, { text: '八仙洞工地半夜施工噪音扰民。' }],
+      }),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.parts.map((p: { type: { code: string } }) => p.type.code)).toEqual(['water_pollution', 'noise']);
+    expect(res.body.parts.map((p: { jurisdiction: { code: string } }) => p.jurisdiction.code)).toEqual(['shenxiandong', 'baxiandong']);
+  });
+});
+
+describe('hotline access and validation', () => {
+  it('needs a token (401) and a hotline role: a bureau gets 403', async () => {
+    const body = call(VARIANTS[0]![1]);
+    const none = await json(as(null).post('/api/v1/hotline/calls', body));
+    expect(none.status).toBe(401);
+    expect(none.body.error.code).toBe('unauthorized');
+    const bureau = await json(as('epb').post('/api/v1/hotline/calls', body));
+    expect(bureau.status).toBe(403);
+    expect(bureau.body.error.code).toBe('forbidden');
+    expect((await as('epb').get(`/api/v1/hotline/calls/12369/${body.callId}`)).status).toBe(403);
+    const importRes = await fetch(`${service.url}/api/v1/hotline/calls:import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.epb}`, 'content-type': 'application/x-ndjson' },
+      body: `${JSON.stringify(body)}\n`,
+    });
+    expect(importRes.status).toBe(403);
+    const admin = await json(as('admin').post('/api/v1/hotline/calls', body));
+    expect(admin.status, JSON.stringify(admin.body)).toBe(201);
+  });
+
+  it.each([
+    ['a missing transcript', { transcript: undefined }, 'transcript', 'required'],
+    ['an unknown hotline', { hotline: '110' }, 'hotline', 'must be "12345" or "12369"'],
+    ['a missing callId', { callId: undefined }, 'callId', 'required'],
+    ['a bad startedAt', { startedAt: '昨天下午' }, 'startedAt', expect.stringContaining('ISO 8601')],
+    ['a malformed caller number', { callerNumber: 'unknown' }, 'callerNumber', expect.stringContaining('phone number')],
+    ['an unknown type', { type: 'littering' }, 'type', 'unknown type "littering"'],
+    ['an unknown jurisdiction', { jurisdiction: 'atlantis' }, 'jurisdiction', 'unknown jurisdiction "atlantis"'],
+    ['a split into one part', { parts: [{ text: '一件事' }] }, 'parts', 'a split needs at least 2 parts'],
+    ['a part without text', { parts: [{ text: '一件事' }, { type: 'noise' }] }, 'parts.1.text', 'required'],
+    ['an unknown type in a part', { parts: [{ text: '一件事' }, { text: '另一件', type: 'nope' }] }, 'parts.1.type', 'unknown type "nope"'],
+    ['a transcript where the caller says nothing', { transcript: '坐席：您好，请讲。\n坐席：喂？喂？' }, 'transcript', expect.stringContaining('no caller lines')],
+    ['a non-boolean review', { review: 'maybe' }, 'review', 'must be true or false'],
+  ])('rejects %s with 400 naming the field', async (_what, change, field, reason) => {
+    const before = await count('cases');
+    const body: Record<string, unknown> = { ...call(VARIANTS[0]![1]), ...change };
+    for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
+    const res = await json(as('operator').post('/api/v1/hotline/calls', body));
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.error.code).toBe('validation_failed');
+    expect(res.body.error.fields[field]).toEqual(reason);
+    expect(await count('cases')).toBe(before);
+  });
+
+  it('takes the summary as the complaint when the caller said nothing usable', async () => {
+    const res = await json(as('operator').post('/api/v1/hotline/calls', call('坐席：您好，请讲。\n坐席：信号不好，听不清。', { summary: '来电反映兴隆办事处有工厂夜间排放废气' })));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect((await caseRow(res.body.cases[0].id)).text).toBe('来电反映兴隆办事处有工厂夜间排放废气');
+  });
+
+  it('refuses other media types with 415', async () => {
+    const res = await json(
+      fetch(`${service.url}/api/v1/hotline/calls`, { method: 'POST', headers: { authorization: `Bearer ${tokens.operator}`, 'content-type': 'application/xml' }, body: '<call/>' }),
+    );
+    expect(res.status).toBe(415);
+    expect(res.body.error.code).toBe('unsupported_media_type');
+  });
+
+  it('documents the hotline routes in the OpenAPI document', async () => {
+    const doc = await json(fetch(`${service.url}/openapi.json`));
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/v1/hotline/calls', '/api/v1/hotline/calls:import', '/api/v1/hotline/calls/{hotline}/{callId}']));
+    expect(Object.keys(doc.body.paths['/api/v1/hotline/calls'].post.responses)).toEqual(expect.arrayContaining(['200', '201', '400', '401', '403', '409']));
+  });
+});

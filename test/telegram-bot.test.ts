@@ -1,0 +1,295 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runTelegramCli } from '../src/cli/telegram.js';
+import type { Env } from '../src/env.js';
+import { postJson, startTestService, testEnv, waitFor } from './harness.js';
+import { residentChat, startTelegramEmulator, type ApiCall, type TelegramEmulator } from './telegram-emulator.js';
+
+const TOKEN = '123456:TEST-token_x';
+const SECRET = 'tg-secret_123';
+
+let emu: TelegramEmulator;
+let env: Env;
+let service: Awaited<ReturnType<typeof startTestService>>;
+let nextUpdateId = 10_000;
+let nextChat = 7000;
+
+function telegramEnv(name: string) {
+  return testEnv(name, {
+    TELEGRAM_BOT_TOKEN: TOKEN,
+    TELEGRAM_API_ROOT: emu.url,
+    TELEGRAM_WEBHOOK_SECRET: SECRET,
+  });
+}
+
+beforeAll(async () => {
+  emu = await startTelegramEmulator(TOKEN);
+  env = telegramEnv('telegram');
+  service = await startTestService(env);
+});
+
+/** Delivers one update the way Telegram does; returns the response and what the bot sent to the chat meanwhile. */
+async function deliver(
+  chatId: number,
+  update: Record<string, unknown>,
+  opts: { url?: string; updateId?: number; secret?: string | null } = {},
+): Promise<{ status: number; sent: ApiCall[]; all: ApiCall[]; updateId: number }> {
+  const updateId = opts.updateId ?? nextUpdateId++;
+  const before = emu.toChat(chatId).length;
+  const beforeAll = emu.calls.length;
+  const headers: Record<string, string> = {};
+  const secret = opts.secret === undefined ? SECRET : opts.secret;
+  if (secret !== null) headers['X-Telegram-Bot-Api-Secret-Token'] = secret;
+  const res = await postJson(`${opts.url ?? service.url}/telegram/webhook`, { update_id: updateId, ...update }, headers);
+  await res.text();
+  return { status: res.status, sent: emu.toChat(chatId).slice(before), all: emu.calls.slice(beforeAll), updateId };
+}
+
+const texts = (calls: ApiCall[]) => calls.filter((c) => c.method === 'sendMessage').map((c) => String(c.body.text));
+const buttonsOf = (call: ApiCall | undefined): string[] => {
+  const markup = call?.body.reply_markup as { inline_keyboard?: Array<Array<{ callback_data: string }>> } | undefined;
+  return (markup?.inline_keyboard ?? []).flat().map((b) => b.callback_data);
+};
+
+async function casesOfChat(chatId: number) {
+  return service.deps.db
+    .selectFrom('telegram_reporters as r')
+    .innerJoin('cases as c', 'c.id', 'r.case_id')
+    .select(['c.id', 'c.tracking_code', 'c.channel', 'c.text', 'c.address', 'c.lat', 'c.anonymous', 'r.language'])
+    .where('r.chat_id', '=', String(chatId))
+    .execute();
+}
+
+async function countCases(): Promise<number> {
+  const row = await service.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+describe('Telegram bot: commands', () => {
+  it('explains itself on /start and lists the commands on /help, in Chinese by default', async () => {
+    const chat = residentChat(nextChat++);
+    const start = await deliver(chat.chatId, chat.command('/start'));
+    expect(start.status).toBe(200);
+    expect(texts(start.sent)).toEqual([expect.stringContaining('举报')]);
+    expect(texts(start.sent)[0]!.split('\n').length).toBeLessThanOrEqual(3);
+    const help = await deliver(chat.chatId, chat.command('/help'));
+    expect(texts(help.sent)[0]).toMatch(/\/status[\s\S]*\/cancel/);
+  });
+
+  it('speaks English to a user whose Telegram language is English', async () => {
+    const chat = residentChat(nextChat++, 'en-GB');
+    const start = await deliver(chat.chatId, chat.command('/start'));
+    expect(texts(start.sent)[0]).toContain('environmental problems');
+    const help = await deliver(chat.chatId, chat.command('/help'));
+    expect(texts(help.sent)[0]).toContain('Commands');
+  });
+});
+
+describe('Telegram bot: a resident reports', () => {
+  it('takes text, then a location, then anonymity, then confirmation, and answers with the tracking code', async () => {
+    const chat = residentChat(nextChat++);
+    const first = await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水，气味很大'));
+    expect(texts(first.sent)).toEqual([expect.stringContaining('哪里')]);
+
+    const where = await deliver(chat.chatId, chat.location(25.4, 111.6));
+    const whereTexts = texts(where.sent);
+    expect(whereTexts.at(-1)).toContain('匿名');
+    expect(buttonsOf(where.sent.at(-1))).toEqual(['c:anonymous', 'c:contact']);
+
+    const anon = await deliver(chat.chatId, chat.button('c:anonymous', '您希望匿名举报…'));
+    expect(anon.all.map((c) => c.method)).toContain('answerCallbackQuery');
+    const summary = texts(anon.sent).at(-1)!;
+    expect(summary).toContain('排黑水');
+    expect(summary).toContain('匿名');
+    expect(buttonsOf(anon.sent.filter((c) => c.method === 'sendMessage').at(-1))).toEqual(['c:confirm', 'c:cancel']);
+    expect(await casesOfChat(chat.chatId)).toHaveLength(0);
+
+    const confirm = await deliver(chat.chatId, chat.button('c:confirm', summary));
+    const cases = await casesOfChat(chat.chatId);
+    expect(cases).toHaveLength(1);
+    const created = cases[0]!;
+    expect(created).toMatchObject({ channel: 'telegram', anonymous: 1, lat: 25.4, language: 'zh' });
+    expect(texts(confirm.sent).at(-1)).toContain(created.tracking_code);
+    expect(texts(confirm.sent).at(-1)).toContain(`http://intake.test/track/${created.tracking_code}`);
+    const contact = await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', created.id).executeTakeFirst();
+    expect(contact).toBeUndefined();
+    expect(await service.deps.db.selectFrom('telegram_sessions').selectAll().where('chat_id', '=', String(chat.chatId)).execute()).toEqual([]);
+
+    // The pipeline dispatches the case; the notify job tells the chat to whom.
+    const pushed = await waitFor(
+      () => texts(emu.toChat(chat.chatId)).find((t) => t.includes(created.tracking_code) && t.includes('派给')),
+      { what: 'the dispatched notice in the chat' },
+    );
+    expect(pushed).toMatch(/已派给 区\S+ 办理/);
+
+    const status = await deliver(chat.chatId, chat.command('/status'));
+    expect(texts(status.sent)[0]).toContain(created.tracking_code);
+    const one = await deliver(chat.chatId, chat.command(`/status ${created.tracking_code.toLowerCase()}`));
+    expect(texts(one.sent)[0]).toMatch(new RegExp(`${created.tracking_code}[\\s\\S]*状态`));
+  });
+
+  it('does not ask for the place when the text names one, and keeps a shared contact', async () => {
+    const chat = residentChat(nextChat++);
+    const first = await deliver(chat.chatId, chat.text('兴隆办事处朱家观村后山有人倒废机油'));
+    expect(texts(first.sent)).toEqual([expect.stringContaining('匿名')]);
+    await deliver(chat.chatId, chat.button('c:contact'));
+    const shared = await deliver(chat.chatId, chat.contact('+86 138-1234-5678'));
+    const summary = texts(shared.sent).at(-1)!;
+    expect(summary).toContain('138****5678');
+    await deliver(chat.chatId, chat.button('c:confirm', summary));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toMatchObject({ anonymous: 0, address: null });
+    const contact = await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', created!.id).executeTakeFirstOrThrow();
+    expect(contact).toMatchObject({ name: 'Li Ming', phone: '13812345678' });
+  });
+
+  it('accepts a photo first, asks for the description, and keeps the photo with the case', async () => {
+    const chat = residentChat(nextChat++);
+    const photo = await deliver(chat.chatId, chat.photo('photo-1'));
+    expect(texts(photo.sent).join('\n')).toMatch(/照片[\s\S]*描述/);
+    const described = await deliver(chat.chatId, chat.text('河边堆了很多生活垃圾在烧'));
+    expect(texts(described.sent)).toEqual([expect.stringContaining('哪里')]);
+    const typed = await deliver(chat.chatId, chat.text('回龙圩镇大桥下'));
+    expect(texts(typed.sent).at(-1)).toContain('匿名');
+    const anon = await deliver(chat.chatId, chat.button('c:anonymous'));
+    expect(texts(anon.sent).at(-1)).toMatch(/照片：1 张/);
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toMatchObject({ address: '回龙圩镇大桥下', text: '河边堆了很多生活垃圾在烧' });
+    const photos = await service.deps.db.selectFrom('case_attachments').selectAll().where('case_id', '=', created!.id).execute();
+    expect(photos).toHaveLength(1);
+    expect(photos[0]).toMatchObject({ mime: 'image/jpeg' });
+    expect(emu.calls.some((c) => c.method === 'getFile' && c.body.file_id === 'photo-1')).toBe(true);
+  });
+
+  it('joins several description messages into one case text', async () => {
+    const chat = residentChat(nextChat++, 'en-US');
+    await deliver(chat.chatId, chat.text('A pig farm lets manure run into the river.'));
+    await deliver(chat.chatId, chat.location(25.4, 111.6));
+    const more = await deliver(chat.chatId, chat.text('It has been going on for a week.'));
+    expect(texts(more.sent).at(-1)).toContain('anonymous');
+    const summary = await deliver(chat.chatId, chat.button('c:anonymous'));
+    expect(texts(summary.sent).at(-1)).toContain('Please check your report');
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toMatchObject({ text: 'A pig farm lets manure run into the river.\nIt has been going on for a week.', language: 'en' });
+  });
+
+  it('abandons the report on /cancel midway', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('工地晚上施工噪音很大'));
+    const cancel = await deliver(chat.chatId, chat.command('/cancel'));
+    expect(texts(cancel.sent)).toEqual([expect.stringContaining('已取消')]);
+    expect(await service.deps.db.selectFrom('telegram_sessions').selectAll().where('chat_id', '=', String(chat.chatId)).execute()).toEqual([]);
+    const again = await deliver(chat.chatId, chat.command('/cancel'));
+    expect(texts(again.sent)).toEqual([expect.stringContaining('没有正在填写')]);
+    // A stale confirm button after cancelling creates nothing.
+    const stale = await deliver(chat.chatId, chat.button('c:confirm'));
+    expect(stale.all.find((c) => c.method === 'answerCallbackQuery')?.body.text).toContain('失效');
+    expect(await casesOfChat(chat.chatId)).toHaveLength(0);
+  });
+
+  it('creates one case when Telegram delivers the confirming update twice', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('兴隆办事处有人焚烧电线'));
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    const confirm = chat.button('c:confirm');
+    const first = await deliver(chat.chatId, confirm);
+    const again = await deliver(chat.chatId, confirm, { updateId: first.updateId });
+    expect(again.status).toBe(200);
+    expect(again.sent).toEqual([]);
+    expect(await casesOfChat(chat.chatId)).toHaveLength(1);
+  });
+
+  it('answers what it cannot use and changes nothing', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('化工厂旁边的水沟发黑发臭'));
+    const sessionBefore = await service.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chat.chatId)).executeTakeFirstOrThrow();
+    const casesBefore = await countCases();
+    const unusable = [
+      chat.message({ sticker: { file_id: 'st', file_unique_id: 'st', type: 'regular', width: 512, height: 512, is_animated: false, is_video: false } }),
+      chat.message({ voice: { file_id: 'vo', file_unique_id: 'vo', duration: 3 } }),
+      chat.message({ text: '   ' }),
+      chat.message({ text: '排'.repeat(5000) }),
+      chat.message({ document: { file_id: 'doc', file_unique_id: 'doc', file_name: 'report.pdf', mime_type: 'application/pdf' } }),
+    ];
+    for (const message of unusable) {
+      const r = await deliver(chat.chatId, { message });
+      expect(r.status).toBe(200);
+      expect(texts(r.sent)).toHaveLength(1);
+      expect(texts(r.sent)[0]!.length).toBeLessThan(80);
+    }
+    const sessionAfter = await service.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chat.chatId)).executeTakeFirstOrThrow();
+    expect(sessionAfter.state).toBe(sessionBefore.state);
+    expect(await countCases()).toBe(casesBefore);
+  });
+
+  it('says so when the resident has no cases, and when a code is unknown', async () => {
+    const chat = residentChat(nextChat++);
+    expect(texts((await deliver(chat.chatId, chat.command('/status'))).sent)[0]).toContain('还没有');
+    expect(texts((await deliver(chat.chatId, chat.command('/status NOPE'))).sent)[0]).toContain('没有找到');
+  });
+});
+
+describe('POST /telegram/webhook', () => {
+  it('is 401 and does nothing without the secret token, or with a wrong one', async () => {
+    const chat = residentChat(nextChat++);
+    const missing = await deliver(chat.chatId, chat.command('/start'), { secret: null });
+    expect(missing.status).toBe(401);
+    const wrong = await deliver(chat.chatId, chat.command('/start'), { secret: 'nope' });
+    expect(wrong.status).toBe(401);
+    expect(emu.toChat(chat.chatId)).toEqual([]);
+    const seen = await service.deps.db
+      .selectFrom('telegram_updates')
+      .select('update_id')
+      .where('update_id', 'in', [missing.updateId, wrong.updateId])
+      .execute();
+    expect(seen).toEqual([]);
+  });
+});
+
+describe('Telegram bot across a restart', () => {
+  it('continues a half-finished report with a new service on the same database', async () => {
+    const restartEnv = telegramEnv('telegram-restart');
+    const first = await startTestService(restartEnv);
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('养猪场的粪水直接排进灌溉渠'), { url: first.url });
+    await first.stop();
+
+    const second = await startTestService(restartEnv);
+    const where = await deliver(chat.chatId, chat.text('马鹿头村口'), { url: second.url });
+    expect(texts(where.sent).at(-1)).toContain('匿名');
+    await deliver(chat.chatId, chat.button('c:anonymous'), { url: second.url });
+    await deliver(chat.chatId, chat.button('c:confirm'), { url: second.url });
+    const created = await second.deps.db.selectFrom('cases').select(['text', 'address', 'channel']).execute();
+    expect(created).toEqual([{ text: '养猪场的粪水直接排进灌溉渠', address: '马鹿头村口', channel: 'telegram' }]);
+  });
+});
+
+describe('npm run telegram -- set-webhook', () => {
+  it('registers PUBLIC_URL/telegram/webhook with the secret token', async () => {
+    const lines: string[] = [];
+    expect(await runTelegramCli(['set-webhook'], env, (l) => lines.push(l))).toBe(0);
+    const call = emu.calls.filter((c) => c.method === 'setWebhook').at(-1);
+    expect(call?.body).toMatchObject({ url: 'http://intake.test/telegram/webhook', secret_token: SECRET });
+    expect(lines).toEqual(['webhook set: http://intake.test/telegram/webhook']);
+  });
+});
+
+describe('Telegram rate limits', () => {
+  it('fails the webhook on a 429 so Telegram redelivers, and the redelivery answers with the same case', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('兴隆办事处有工厂夜里冒黑烟'));
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    emu.rateLimitNext('sendMessage', 1, 1);
+    // The bot's own answer takes the 429 first; grammY rejects, the webhook fails and Telegram would redeliver.
+    const confirm = chat.button('c:confirm');
+    const failed = await deliver(chat.chatId, confirm);
+    expect(failed.status).toBe(500);
+    const redelivered = await deliver(chat.chatId, confirm, { updateId: failed.updateId });
+    expect(redelivered.status).toBe(200);
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toBeDefined();
+    expect(await casesOfChat(chat.chatId)).toHaveLength(1);
+    expect(texts(redelivered.sent).at(-1)).toContain(created!.tracking_code);
+  });
+});
