@@ -142,51 +142,76 @@ export async function* csvRows(stream: ReadableStream<string>, maxChars = MAX_RE
     if (!empty) yield { line: recordLine, fields: out };
   };
 
+  // Fields are built from slices of the chunk (runs between special characters), not a character at a time:
+  // a string grown one character at a time is a rope many times the size of its text.
+  const append = (piece: string) => {
+    size += piece.length;
+    if (size > maxChars) overflow = true;
+    if (!overflow) field += piece;
+  };
+  const SPECIAL = /[,\r\n]/g;
+
   for await (let chunk of chunksOf(stream)) {
     if (first) {
       chunk = chunk.replace(/^\uFEFF/, '');
       first = false;
     }
-    for (let i = 0; i < chunk.length; i++) {
-      const ch = chunk[i]!;
+    const n = chunk.length;
+    let i = 0;
+    while (i < n) {
       if (pendingCR) {
         pendingCR = false;
-        if (ch === '\n') continue;
+        if (chunk[i] === '\n') {
+          i++;
+          continue;
+        }
       }
       if (quoted) {
         if (quoteSeen) {
           quoteSeen = false;
-          if (ch === '"') {
-            field += '"';
+          if (chunk[i] === '"') {
+            append('"');
+            i++;
             continue;
           }
-          quoted = false; // the quote closed the field; fall through to read ch unquoted
-        } else if (ch === '"') {
-          quoteSeen = true;
-          continue;
-        } else {
-          if (ch === '\n') line++;
-          if (++size > maxChars) overflow = true;
-          if (!overflow) field += ch;
+          quoted = false; // the quote closed the field; read this character unquoted
           continue;
         }
+        const q = chunk.indexOf('"', i);
+        const end = q < 0 ? n : q;
+        const piece = chunk.slice(i, end);
+        for (let nl = piece.indexOf('\n'); nl >= 0; nl = piece.indexOf('\n', nl + 1)) line++;
+        append(piece);
+        if (q < 0) i = n;
+        else {
+          quoteSeen = true;
+          i = q + 1;
+        }
+        continue;
       }
+      const ch = chunk[i]!;
       if (ch === ',') {
         fields.push(field);
         field = '';
         fieldStarted = false;
+        i++;
       } else if (ch === '\n' || ch === '\r') {
         if (ch === '\r') pendingCR = true;
         yield* endRecord();
         line++;
         recordLine = line;
+        i++;
       } else if (ch === '"' && !fieldStarted) {
         quoted = true;
         fieldStarted = true;
+        i++;
       } else {
+        SPECIAL.lastIndex = i;
+        const m = SPECIAL.exec(chunk);
+        const end = m ? m.index : n;
         fieldStarted = true;
-        if (++size > maxChars) overflow = true;
-        if (!overflow) field += ch;
+        append(chunk.slice(i, end));
+        i = end;
       }
     }
   }
