@@ -147,6 +147,21 @@ export const caseViewSchema = z
     extensionRequests: z.array(
       z.object({ id: z.string(), unit, workingDays: z.number().int(), reason: z.string(), status: z.string(), requestedAt: z.string() }),
     ),
+    hotline: z
+      .object({
+        hotline: z.string(),
+        callId: z.string(),
+        startedAt: z.string(),
+        operator: z.string().nullable(),
+        callerNumber: z.string().nullable(),
+        transcript: z.string(),
+        summary: z.string().nullable(),
+        externalRef: z.string().nullable(),
+        part: z.number().int(),
+        cases: z.array(z.object({ id: z.string(), trackingCode: z.string(), status: z.string(), part: z.number().int() })),
+      })
+      .nullable()
+      .openapi({ description: 'The hotline call the case came from, with the full transcript: operators, dispatchers and admins only (null for bureaus).' }),
   })
   .openapi('StaffCase');
 
