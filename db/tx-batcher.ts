@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { createGroupCommit } from './group-commit.js';
 import type { Database } from './schema.js';
 
 /**
@@ -13,60 +14,19 @@ export interface TransactionBatcher {
   run<T>(unit: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
 }
 
-interface Pending {
-  unit: (trx: Transaction<Database>) => Promise<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (err: unknown) => void;
-}
-
 export function createTransactionBatcher(db: Kysely<Database>, opts: { maxBatch?: number } = {}): TransactionBatcher {
-  const maxBatch = opts.maxBatch ?? 100;
-  let queue: Pending[] = [];
-  let flushing = false;
-
-  async function flush(): Promise<void> {
-    if (flushing) return;
-    flushing = true;
-    try {
-      while (queue.length > 0) {
-        const batch = queue.slice(0, maxBatch);
-        queue = queue.slice(batch.length);
-        let results: unknown[] | null = null;
-        try {
-          results = await db.transaction().execute(async (trx) => {
-            const out: unknown[] = [];
-            for (const p of batch) out.push(await p.unit(trx));
-            return out;
-          });
-        } catch (err) {
-          if (batch.length === 1) {
-            batch[0]!.reject(err);
-            continue;
-          }
-        }
-        if (results) {
-          batch.forEach((p, i) => p.resolve(results[i]));
-          continue;
-        }
-        for (const p of batch) {
-          try {
-            p.resolve(await db.transaction().execute((trx) => p.unit(trx)));
-          } catch (err) {
-            p.reject(err);
-          }
-        }
-      }
-    } finally {
-      flushing = false;
-    }
-  }
-
+  type Unit = (trx: Transaction<Database>) => Promise<unknown>;
+  // One transaction per batch; the units run one after another inside it.
+  const run = createGroupCommit<Unit, unknown>(
+    (units) =>
+      db.transaction().execute(async (trx) => {
+        const out: unknown[] = [];
+        for (const unit of units) out.push(await unit(trx));
+        return out;
+      }),
+    opts.maxBatch ?? 100,
+  );
   return {
-    run<T>(unit: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-      return new Promise<T>((resolve, reject) => {
-        queue.push({ unit, resolve: resolve as (v: unknown) => void, reject });
-        if (!flushing) setImmediate(() => void flush());
-      });
-    },
+    run: <T>(unit: (trx: Transaction<Database>) => Promise<T>) => run(unit) as Promise<T>,
   };
 }

@@ -6,6 +6,7 @@ import { appendEvents, type NewEvent } from '../../db/repositories/events.reposi
 import { insertIdempotencyKeys } from '../../db/repositories/idempotency.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
+import { createGroupCommit } from '../../db/group-commit.js';
 import type { Database, NewCase } from '../../db/schema.js';
 import type { OutboxEntry } from '../../queues/jobs.js';
 
@@ -35,16 +36,7 @@ export interface IntakeWriter {
   writeAll(reports: PreparedReport[]): Promise<void>;
 }
 
-interface Pending {
-  reports: PreparedReport[];
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 export function createIntakeWriter(db: Kysely<Database>, opts: { maxBatch?: number } = {}): IntakeWriter {
-  const maxBatch = opts.maxBatch ?? 200;
-  let queue: Pending[] = [];
-  let flushing = false;
 
   async function commit(batch: PreparedReport[]): Promise<void> {
     await db.transaction().execute(async (trx) => {
@@ -67,42 +59,11 @@ export function createIntakeWriter(db: Kysely<Database>, opts: { maxBatch?: numb
     });
   }
 
-  async function flush(): Promise<void> {
-    if (flushing) return;
-    flushing = true;
-    try {
-      while (queue.length > 0) {
-        const batch = queue.slice(0, maxBatch);
-        queue = queue.slice(batch.length);
-        try {
-          await commit(batch.flatMap((p) => p.reports));
-          for (const p of batch) p.resolve();
-        } catch (err) {
-          if (batch.length === 1) {
-            batch[0]!.reject(err);
-            continue;
-          }
-          for (const p of batch) {
-            try {
-              await commit(p.reports);
-              p.resolve();
-            } catch (single) {
-              p.reject(single);
-            }
-          }
-        }
-      }
-    } finally {
-      flushing = false;
-    }
-  }
-
-  function enqueue(reports: PreparedReport[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      queue.push({ reports, resolve, reject });
-      if (!flushing) setImmediate(() => void flush());
-    });
-  }
+  // An entry is one or several reports that commit together (the cases of a split call).
+  const enqueue = createGroupCommit<PreparedReport[], void>(async (entries) => {
+    await commit(entries.flat());
+    return entries.map(() => undefined);
+  }, opts.maxBatch ?? 200);
 
   return {
     write: (report) => enqueue([report]),
