@@ -1,5 +1,4 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { listAttachments } from '../db/repositories/attachments.repository.js';
 import { listAssignmentsFor, listCases } from '../db/repositories/case-queries.repository.js';
@@ -16,12 +15,11 @@ import {
   returnAssignment,
   type ReplyFile,
 } from '../src/workflow/bureau.js';
-import { MAX_JSON_BYTES } from './reports.routes.js';
 import { buildCaseView, caseSummary, requireReadAccess } from '../src/workflow/case-view.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
-import { IMAGE_TYPES, MAX_UPLOAD_BYTES, MAX_UPLOADS, readUploads, uploadsField } from './uploads.js';
+import { IMAGE_TYPES, jsonOrUploadsLimit, limitBody, readUploads, uploadsField } from './uploads.js';
 import { validationHook } from './validation.js';
 
 /**
@@ -353,22 +351,7 @@ export function caseRoutes() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   // A reply with attachments may be large; anything else is small JSON.
-  app.use('/api/v1/cases/:id/reply', async (c, next) => {
-    const multipart = (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
-    const maxSize = multipart ? MAX_UPLOADS * MAX_UPLOAD_BYTES + MAX_JSON_BYTES : MAX_JSON_BYTES;
-    const declared = c.req.header('content-length');
-    const tooLarge = () => new AppError('payload_too_large', `the request body is larger than ${Math.round(maxSize / 1024 / 1024)} MB`);
-    if (declared !== undefined) {
-      if (Number(declared) > maxSize) throw tooLarge();
-      return next();
-    }
-    return bodyLimit({
-      maxSize,
-      onError: () => {
-        throw tooLarge();
-      },
-    })(c, next);
-  });
+  app.use('/api/v1/cases/:id/reply', limitBody(jsonOrUploadsLimit));
 
   app.openapi(listRoute, async (c) => {
     const deps = c.get('deps');

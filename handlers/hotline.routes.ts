@@ -1,5 +1,4 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { findHotlineCall, listCallCases } from '../db/repositories/hotline-calls.repository.js';
 import { publicUrl } from '../src/env.js';
 import { AppError } from '../src/errors.js';
@@ -9,6 +8,7 @@ import { decodeUtf8, formatOf, importCalls, openImport } from '../src/hotline/im
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
+import { limitBody } from './uploads.js';
 import { fieldsOf, validationHook } from './validation.js';
 
 /**
@@ -216,21 +216,11 @@ function plainCall(query: Record<string, string>, transcript: string): CallInput
 export function hotlineRoutes() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.use('/api/v1/hotline/calls', async (c, next) => {
-    if (c.req.method !== 'POST') return next();
-    const tooLarge = () => new AppError('payload_too_large', `a call is at most ${MAX_CALL_BYTES / 1024 / 1024} MB; import large batches with POST /api/v1/hotline/calls:import`);
-    const declared = c.req.header('content-length');
-    if (declared !== undefined) {
-      if (Number(declared) > MAX_CALL_BYTES) throw tooLarge();
-      return next();
-    }
-    return bodyLimit({
-      maxSize: MAX_CALL_BYTES,
-      onError: () => {
-        throw tooLarge();
-      },
-    })(c, next);
-  });
+  const callLimit = limitBody(
+    () => MAX_CALL_BYTES,
+    (max) => `a call is at most ${max / 1024 / 1024} MB; import large batches with POST /api/v1/hotline/calls:import`,
+  );
+  app.use('/api/v1/hotline/calls', async (c, next) => (c.req.method === 'POST' ? callLimit(c, next) : next()));
 
   app.openapi(postCall, async (c) => {
     const deps = c.get('deps');

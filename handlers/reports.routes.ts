@@ -1,17 +1,13 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { publicUrl } from '../src/env.js';
 import { AppError } from '../src/errors.js';
+import { MAX_TEXT_CHARS } from '../src/intake/limits.js';
 import { acceptReport, type PhotoInput, type ReportInput } from '../src/intake/accept-report.js';
 import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
-import { IMAGE_TYPES, MAX_UPLOAD_BYTES, MAX_UPLOADS, readUploads, uploadsField } from './uploads.js';
+import { IMAGE_TYPES, jsonOrUploadsLimit, limitBody, readUploads, uploadsField } from './uploads.js';
 import { validationHook } from './validation.js';
 
-export const MAX_TEXT_CHARS = 5000;
-export const MAX_PHOTOS = MAX_UPLOADS;
-export const MAX_PHOTO_BYTES = MAX_UPLOAD_BYTES;
-export const MAX_JSON_BYTES = 1024 * 1024;
 
 const requiredString = (what: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? 'required' : `must be ${what}`) });
@@ -140,24 +136,7 @@ function readPhotos(files: File[]): Promise<PhotoInput[]> {
 export function reportRoutes() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.use('/api/v1/reports', async (c, next) => {
-    const multipart = (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
-    const maxSize = multipart ? MAX_PHOTOS * MAX_PHOTO_BYTES + MAX_JSON_BYTES : MAX_JSON_BYTES;
-    const tooLarge = () => new AppError('payload_too_large', `the request body is larger than ${Math.round(maxSize / 1024 / 1024)} MB`);
-    // With a Content-Length the size is known up front (and the server never
-    // reads past it): no need to wrap the body stream, which is costly.
-    const declared = c.req.header('content-length');
-    if (declared !== undefined) {
-      if (Number(declared) > maxSize) throw tooLarge();
-      return next();
-    }
-    return bodyLimit({
-      maxSize,
-      onError: () => {
-        throw tooLarge();
-      },
-    })(c, next);
-  });
+  app.use('/api/v1/reports', limitBody(jsonOrUploadsLimit));
 
   app.openapi(postReport, async (c) => {
     const deps = c.get('deps');

@@ -1,11 +1,48 @@
 import { z } from '@hono/zod-openapi';
 import { fileTypeFromBuffer } from 'file-type';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
 import { AppError } from '../src/errors.js';
+import { MAX_PHOTO_BYTES, MAX_PHOTOS } from '../src/intake/limits.js';
 
-/** Uploaded files: one or several under one multipart field, checked by size here and by content below. */
+/** Request bodies: size limits, and uploaded files under one multipart field, checked by size and by content. */
 
-export const MAX_UPLOADS = 5;
-export const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+export const MAX_UPLOADS = MAX_PHOTOS;
+export const MAX_UPLOAD_BYTES = MAX_PHOTO_BYTES;
+export const MAX_JSON_BYTES = 1024 * 1024;
+
+/** JSON (and other non-multipart) bodies up to 1 MB; multipart up to the files it may carry plus 1 MB. */
+export function jsonOrUploadsLimit(c: Context): number {
+  const multipart = (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
+  return multipart ? MAX_UPLOADS * MAX_UPLOAD_BYTES + MAX_JSON_BYTES : MAX_JSON_BYTES;
+}
+
+/**
+ * 413 `payload_too_large` above `maxSize(c)` bytes. With a Content-Length the
+ * size is known up front (and the server never reads past it), so the body
+ * stream — costly to wrap — is only wrapped for chunked uploads.
+ */
+export function limitBody(
+  maxSize: (c: Context) => number,
+  message: (maxBytes: number) => string = (max) => `the request body is larger than ${Math.round(max / 1024 / 1024)} MB`,
+) {
+  return createMiddleware(async (c, next) => {
+    const max = maxSize(c);
+    const tooLarge = () => new AppError('payload_too_large', message(max));
+    const declared = c.req.header('content-length');
+    if (declared !== undefined) {
+      if (Number(declared) > max) throw tooLarge();
+      return next();
+    }
+    return bodyLimit({
+      maxSize: max,
+      onError: () => {
+        throw tooLarge();
+      },
+    })(c, next);
+  });
+}
 
 export const IMAGE_TYPES: ReadonlySet<string> = new Set([
   'image/jpeg',

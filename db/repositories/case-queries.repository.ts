@@ -1,6 +1,7 @@
 import type { Case, CaseStatus } from '../../src/domain/case.js';
 import type { Classification } from '../../src/pipeline/classifier.js';
-import type { CaseRow } from '../schema.js';
+import type { Selectable } from 'kysely';
+import type { CaseRow, ExtensionRequestsTable } from '../schema.js';
 import { toAssignment, type Assignment } from './assignments.repository.js';
 import { toCase } from './cases.repository.js';
 import { type Db, parseJson } from './db-types.js';
@@ -229,19 +230,7 @@ export interface ExtensionRequest {
   decidedAt: string | null;
 }
 
-function toExtension(row: {
-  id: string;
-  case_id: string;
-  unit_code: string;
-  working_days: number;
-  reason: string;
-  status: string;
-  requested_by: string | null;
-  decided_by: string | null;
-  decision_note: string | null;
-  created_at: string;
-  decided_at: string | null;
-}): ExtensionRequest {
+function toExtension(row: Selectable<ExtensionRequestsTable>): ExtensionRequest {
   return {
     id: row.id,
     caseId: row.case_id,

@@ -26,6 +26,7 @@ import {
   type Prompt,
   type Session,
 } from './conversation.js';
+import { MAX_PHOTOS } from '../intake/limits.js';
 import { langOf, TEXTS, type Lang, type Texts } from './texts.js';
 
 /**
@@ -38,8 +39,6 @@ import { langOf, TEXTS, type Lang, type Texts } from './texts.js';
 export type BotDeps = Pick<Deps, 'env' | 'db' | 'writer' | 'clock' | 'photos' | 'district' | 'logger' | 'kickOutbox'>;
 export type BotContext = Context & SessionFlavor<Session>;
 
-/** Like the web form. */
-export const MAX_PHOTOS = 5;
 /** Telegram caps messages at 4096; longer text arriving anyway is refused. */
 export const MAX_TEXT = 4999;
 const PHOTO_TYPES: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/heic', 'image/heif']);
