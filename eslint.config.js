@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', 'coverage/**', '.wrangler/**', '*.config.ts', '*.config.js'] },
   {
-    files: ['src/**/*.ts', 'handlers/**/*.ts', 'queues/**/*.ts', 'db/**/*.ts', 'test/**/*.ts'],
+    files: ['src/**/*.{ts,tsx}', 'handlers/**/*.{ts,tsx}', 'queues/**/*.ts', 'db/**/*.ts', 'test/**/*.ts'],
     languageOptions: {
       parser: tseslint.parser,
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },

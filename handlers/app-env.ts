@@ -8,5 +8,7 @@ export interface AppEnv {
     requestId: string;
     /** The authenticated account, set by `authenticate()` (handlers/auth.middleware.ts). */
     principal?: Principal;
+    /** The CSRF token of a page request, set by `csrfProtection()` (src/web/csrf.ts). */
+    csrfToken?: string;
   };
 }

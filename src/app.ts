@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { AppEnv } from '../handlers/app-env.js';
@@ -19,11 +20,18 @@ import { trackRoutes } from '../handlers/track.routes.js';
 import { validationHook } from '../handlers/validation.js';
 import type { Deps } from './deps.js';
 import { AppError, errorBody } from './errors.js';
+import { renderErrorPage, wantsHtml } from './web/render.js';
 
 /** Every router of the service, mounted in one list. */
 const ROUTERS = [healthRoutes, reportRoutes, trackRoutes, meRoutes, feedbackRoutes, statsRoutes, exportRoutes, caseRoutes, dispatchDeskRoutes, hotlineRoutes];
 
-export function createApp(deps: Deps) {
+/** Parts only some platforms provide, handed in by the entry file. */
+export interface AppExtras {
+  /** The pages' scripts and styles (Node serves them from the packages; Workers from static assets). */
+  assets?: Hono<AppEnv>;
+}
+
+export function createApp(deps: Deps, extras: AppExtras = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use(requestId({ headerName: 'X-Request-Id' }));
@@ -63,13 +71,18 @@ export function createApp(deps: Deps) {
   });
   app.route('/', docsRoutes());
   app.route('/', trackPageRoutes());
+  if (extras.assets) app.route('/', extras.assets);
 
-  app.notFound((c) => c.json(errorBody(new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`), c.get('requestId')), 404));
+  app.notFound((c) => {
+    const err = new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`);
+    return wantsHtml(c) ? renderErrorPage(c, err) : c.json(errorBody(err, c.get('requestId')), 404);
+  });
 
   app.onError((err, c) => {
     const reqId = c.get('requestId') ?? '';
     const appError = toAppError(err);
     if (appError) {
+      if (wantsHtml(c)) return renderErrorPage(c, appError);
       // The rest of an oversized body is never read: the connection cannot be reused.
       if (appError.code === 'payload_too_large') c.header('Connection', 'close');
       return c.json(errorBody(appError, reqId), appError.status);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { startBullmqWorkers, type BullmqWorkers } from '../queues/bullmq.transport.js';
 import { createProcessors } from '../queues/processors/index.js';
 import { createReconciler, type Reconciler } from '../queues/reconciler.js';
+import { assetRoutes } from '../handlers/assets.routes.js';
 import { createApp } from './app.js';
 import { closeDeps, createDeps, processorDeps, type Deps, type DepsOverrides } from './deps.js';
 import type { Env } from './env.js';
@@ -54,7 +55,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
   }
 
   if (role === 'api' || role === 'all') {
-    const app = createApp(deps);
+    const app = createApp(deps, { assets: assetRoutes() });
     server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(s));
     });

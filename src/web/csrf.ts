@@ -1,0 +1,83 @@
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { getCookie, setCookie } from 'hono/cookie';
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from '../../handlers/app-env.js';
+import { AppError } from '../errors.js';
+import { MAX_PHOTO_BYTES, MAX_PHOTOS } from '../intake/limits.js';
+
+/**
+ * CSRF protection for every HTML form (double-submit token): a random token
+ * lives in an http-only cookie and is rendered into each form as `_csrf`;
+ * an unsafe request must send the same value back (form field or
+ * `X-CSRF-Token` header), which a page of another site cannot read. Mounted
+ * on the page routers only — the JSON API authenticates with bearer tokens
+ * and is not reachable through a browser's ambient credentials.
+ */
+export const CSRF_COOKIE = 'csrf';
+export const CSRF_FIELD = '_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+
+/** Form posts carry at most the report form's photos plus a little text. */
+const MAX_FORM_BYTES = MAX_PHOTOS * MAX_PHOTO_BYTES + 1024 * 1024;
+
+/** True when cookies must be `Secure`: the request or the public URL is https. */
+export function secureCookies(c: Context<AppEnv>): boolean {
+  if (new URL(c.req.url).protocol === 'https:') return true;
+  if (c.req.header('x-forwarded-proto') === 'https' && c.get('deps').env.TRUST_PROXY) return true;
+  return c.get('deps').env.PUBLIC_URL?.startsWith('https:') ?? false;
+}
+
+function issue(c: Context<AppEnv>): string {
+  const existing = getCookie(c, CSRF_COOKIE);
+  if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const token = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  setCookie(c, CSRF_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'Lax', secure: secureCookies(c) });
+  return token;
+}
+
+/** Compares in time independent of where the strings differ. */
+function same(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const limit = bodyLimit({
+  maxSize: MAX_FORM_BYTES,
+  onError: () => {
+    throw new AppError('payload_too_large', 'the form is too large');
+  },
+});
+
+/**
+ * Sets `csrfToken` for the page to render; refuses (403) an unsafe request
+ * whose token is missing or does not match the cookie. The form body is
+ * parsed once here (Hono caches it, so handlers read it again for free).
+ */
+export function csrfProtection() {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const token = issue(c);
+    c.set('csrfToken', token);
+    if (!UNSAFE.has(c.req.method)) return next();
+    return limit(c, async () => {
+      let sent = c.req.header(CSRF_HEADER);
+      const type = c.req.header('content-type') ?? '';
+      if (!sent && (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data'))) {
+        const form = await c.req.parseBody({ all: true });
+        const field = form[CSRF_FIELD];
+        sent = typeof field === 'string' ? field : undefined;
+      }
+      const cookie = getCookie(c, CSRF_COOKIE);
+      if (!sent || !cookie || !same(sent, cookie)) {
+        throw new AppError('forbidden', 'the form has expired or did not come from this site; reload the page and try again', {
+          [CSRF_FIELD]: 'missing or does not match',
+        });
+      }
+      await next();
+    });
+  });
+}

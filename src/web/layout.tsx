@@ -1,0 +1,155 @@
+import type { Child } from 'hono/jsx';
+import type { Role } from '../auth/principal.js';
+import { CSRF_FIELD } from './csrf.js';
+import { switchLangHref, type Lang } from './i18n.js';
+
+/**
+ * The frame of every page: header with the service name and the navigation
+ * the visitor's role can use, a language switch, a skip link, the main
+ * content and a footer. Scripts and styles come only from `/assets/` on this
+ * service (never a CDN), so the pages work on a closed network.
+ */
+export interface PageUser {
+  name: string;
+  role: Role;
+  unitCode: string | null;
+}
+
+export interface LayoutProps {
+  lang: Lang;
+  title: string;
+  /** The full request URL, for the language switch. */
+  url: string;
+  csrf: string;
+  user?: PageUser | null | undefined;
+  /** Extra scripts under /assets/, loaded with `defer`. */
+  scripts?: string[];
+  styles?: string[];
+  children?: Child;
+}
+
+const T = {
+  zh: {
+    service: '环境问题举报',
+    skip: '跳到正文',
+    report: '我要举报',
+    track: '进度查询',
+    public: '办理公开',
+    console: '热线受理',
+    inbox: '待办案件',
+    desk: '调度台',
+    dashboard: '统计看板',
+    signIn: '工作人员登录',
+    signOut: '退出',
+    other: 'English',
+    footer: '举报人信息依法保密，不会向被举报单位或公众公开。',
+  },
+  en: {
+    service: 'Environmental complaints',
+    skip: 'Skip to content',
+    report: 'Report a problem',
+    track: 'Follow a report',
+    public: 'Public results',
+    console: 'Hotline intake',
+    inbox: 'Case inbox',
+    desk: 'Dispatch desk',
+    dashboard: 'Dashboard',
+    signIn: 'Staff sign-in',
+    signOut: 'Sign out',
+    other: '中文',
+    footer: "Reporters' identities are kept confidential and never shown to the reported party or the public.",
+  },
+} as const;
+
+function staffLinks(user: PageUser, t: (typeof T)[Lang]) {
+  const links: Array<[string, string]> = [];
+  if (user.role === 'operator' || user.role === 'admin') links.push(['/console', t.console]);
+  if (user.role === 'bureau') links.push(['/inbox', t.inbox]);
+  if (user.role === 'dispatcher' || user.role === 'admin') links.push(['/desk', t.desk], ['/desk/dashboard', t.dashboard]);
+  return links;
+}
+
+export function Layout(props: LayoutProps) {
+  const t = T[props.lang];
+  const other: Lang = props.lang === 'zh' ? 'en' : 'zh';
+  const publicLinks: Array<[string, string]> = [
+    ['/', t.report],
+    ['/track', t.track],
+    ['/public', t.public],
+  ];
+  const links = props.user ? [...publicLinks, ...staffLinks(props.user, t)] : publicLinks;
+  return (
+    <html lang={props.lang === 'zh' ? 'zh-CN' : 'en'}>
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="csrf-token" content={props.csrf} />
+        <title>{`${props.title} · ${t.service}`}</title>
+        <link rel="stylesheet" href="/assets/app.css" />
+        {(props.styles ?? []).map((s) => (
+          <link rel="stylesheet" href={`/assets/${s}`} />
+        ))}
+        <script src="/assets/htmx.min.js" defer></script>
+        <script src="/assets/app.js" defer></script>
+        {(props.scripts ?? []).map((s) => (
+          <script src={`/assets/${s}`} defer></script>
+        ))}
+      </head>
+      <body hx-headers={JSON.stringify({ 'X-CSRF-Token': props.csrf })}>
+        <a class="skip" href="#main">
+          {t.skip}
+        </a>
+        <header class="site">
+          <a class="brand" href="/">
+            {t.service}
+          </a>
+          <nav aria-label={props.lang === 'zh' ? '主导航' : 'Main'}>
+            <ul>
+              {links.map(([href, label]) => (
+                <li>
+                  <a href={href}>{label}</a>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          <div class="account">
+            <a href={switchLangHref(props.url, other)} hreflang={other === 'zh' ? 'zh-CN' : 'en'} lang={other === 'zh' ? 'zh-CN' : 'en'}>
+              {t.other}
+            </a>
+            {props.user ? (
+              <form method="post" action="/signout" class="inline">
+                <CsrfField token={props.csrf} />
+                <span class="who">{props.user.name}</span> <button type="submit">{t.signOut}</button>
+              </form>
+            ) : (
+              <a href="/signin">{t.signIn}</a>
+            )}
+          </div>
+        </header>
+        <main id="main" tabindex={-1}>
+          {props.children}
+        </main>
+        <footer class="site">{t.footer}</footer>
+      </body>
+    </html>
+  );
+}
+
+/** The hidden CSRF field every form carries. */
+export function CsrfField({ token }: { token: string }) {
+  return <input type="hidden" name={CSRF_FIELD} value={token} />;
+}
+
+/** A field's error, tied to its input by `aria-describedby={errorId(name)}`. */
+export function errorId(name: string): string {
+  return `${name}-error`;
+}
+
+export function FieldError({ name, message }: { name: string; message?: string | undefined }) {
+  if (!message) return null;
+  return (
+    <p class="field-error" id={errorId(name)} role="alert">
+      {message}
+    </p>
+  );
+}

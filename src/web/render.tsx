@@ -1,0 +1,71 @@
+import type { Context } from 'hono';
+import type { Child } from 'hono/jsx';
+import type { AppEnv } from '../../handlers/app-env.js';
+import type { AppError } from '../errors.js';
+import { resolveLang, type Lang } from './i18n.js';
+import { Layout, type LayoutProps } from './layout.js';
+
+/** What a page handler needs to render: language, CSRF token, signed-in user, time zone. */
+export interface PageContext {
+  lang: Lang;
+  csrf: string;
+  timeZone: string;
+  user: LayoutProps['user'];
+}
+
+export function pageContext(c: Context<AppEnv>): PageContext {
+  const principal = c.get('principal');
+  return {
+    lang: resolveLang(c),
+    csrf: c.get('csrfToken') ?? '',
+    timeZone: c.get('deps').district.file.district.timezone,
+    user: principal ? { name: principal.name, role: principal.role, unitCode: principal.unitCode } : null,
+  };
+}
+
+export interface RenderOptions {
+  status?: 200 | 201 | 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429;
+  scripts?: string[];
+  styles?: string[];
+}
+
+/** Renders `body` inside the site layout. */
+export function renderPage(c: Context<AppEnv>, title: string, body: Child, options: RenderOptions = {}) {
+  const p = pageContext(c);
+  c.header('Cache-Control', 'no-store');
+  return c.html(
+    <Layout lang={p.lang} title={title} url={c.req.url} csrf={p.csrf} user={p.user} scripts={options.scripts} styles={options.styles}>
+      {body}
+    </Layout>,
+    options.status ?? 200,
+  );
+}
+
+const ERROR_TITLES: Record<Lang, Record<number, string>> = {
+  zh: { 400: '请求有误', 401: '请先登录', 403: '无权访问', 404: '页面不存在', 409: '操作与当前状态冲突', 413: '提交的内容过大', 429: '操作过于频繁' },
+  en: { 400: 'Bad request', 401: 'Please sign in', 403: 'Not allowed', 404: 'Page not found', 409: 'Conflicts with the current state', 413: 'Too large', 429: 'Too many attempts' },
+};
+
+/** True when the request is a page (not the JSON API) from a browser. */
+export function wantsHtml(c: Context<AppEnv>): boolean {
+  if (c.req.path.startsWith('/api/') || c.req.path.startsWith('/telegram/')) return false;
+  return (c.req.header('accept') ?? '').includes('text/html');
+}
+
+/** The HTML answer to an error on a page: the title, the message, a way back. */
+export function renderErrorPage(c: Context<AppEnv>, err: AppError) {
+  const p = pageContext(c);
+  const title = ERROR_TITLES[p.lang][err.status] ?? (p.lang === 'zh' ? '出错了' : 'Something went wrong');
+  return renderPage(
+    c,
+    title,
+    <section class="error">
+      <h1>{title}</h1>
+      <p>{err.message}</p>
+      <p>
+        <a href="javascript:history.back()">{p.lang === 'zh' ? '返回上一页' : 'Go back'}</a> · <a href="/">{p.lang === 'zh' ? '首页' : 'Home'}</a>
+      </p>
+    </section>,
+    { status: err.status as RenderOptions['status'] },
+  );
+}

@@ -1,0 +1,43 @@
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { onCleanup } from './harness.js';
+
+/**
+ * Headless Chromium from the system packages (`apt-get install chromium`),
+ * driven by playwright-core: no browser download, no network.
+ */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let shared: Promise<Browser> | null = null;
+
+/** One browser per test file, closed when the file's tests end. */
+export function browser(): Promise<Browser> {
+  if (!shared) {
+    shared = chromium.launch({ executablePath: CHROMIUM_PATH, args: FLAGS, headless: true });
+    onCleanup(async () => {
+      const b = await shared;
+      shared = null;
+      await b?.close();
+    });
+  }
+  return shared;
+}
+
+/** A fresh context (own cookies) and page; Chinese unless told otherwise. */
+export async function newPage(options: { locale?: string; baseURL?: string } = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const b = await browser();
+  const context = await b.newContext({ locale: options.locale ?? 'zh-CN', baseURL: options.baseURL, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  return { context, page };
+}
