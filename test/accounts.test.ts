@@ -16,7 +16,7 @@ import type { Database } from '../db/schema.js';
 import { authenticate, requireRoles } from '../handlers/auth.middleware.js';
 import { createApp } from '../src/app.js';
 import { accountProblems, canSeeCase, canSeeContact, requireCaseAccess, requireRole, type Principal, type Role } from '../src/auth/principal.js';
-import { loadDistrictFile } from '../src/district/district.schema.js';
+import { loadDistrictFile } from '../src/district/district-file.js';
 import { AppError } from '../src/errors.js';
 import type { Service } from '../src/runtime.js';
 import { bodyOf, createPgDatabase, startTestService, tempDir, testEnv } from './harness.js';

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { connectDatabase, migrateToLatest } from '../db/connect.js';
 import { recordCorrection } from '../db/repositories/corrections.repository.js';
 import { DEFAULT_EXAMPLES_PATH, examplesPathFor, loadOrTrain } from '../src/classifier/classifier-store.js';
-import { buildDistrict, DEFAULT_DISTRICT_PATH, loadDistrictFile } from '../src/district/district.schema.js';
+import { buildDistrict } from '../src/district/district.schema.js';
+import { DEFAULT_DISTRICT_PATH, loadDistrictFile } from '../src/district/district-file.js';
 import { onCleanup, tempDir } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildDistrict, DEFAULT_DISTRICT_PATH, DistrictConfigError, loadDistrictFile } from '../src/district/district.schema.js';
+import { buildDistrict, DistrictConfigError } from '../src/district/district.schema.js';
+import { DEFAULT_DISTRICT_PATH, loadDistrictFile } from '../src/district/district-file.js';
 import { EnvError, parseEnv } from '../src/env.js';
 
 describe('parseEnv', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadDistrictFile } from '../src/district/district.schema.js';
+import { loadDistrictFile } from '../src/district/district-file.js';
 import { extractDetails, extractIncidentTime, extractPlaceDescription } from '../src/pipeline/extract-details.js';
 import { asksAnonymity, extractJurisdiction, jurisdictionFromText } from '../src/pipeline/extract.js';
 import { callerText, complaintText, isTranscript, operatorText, parseTranscript } from '../src/pipeline/transcript.js';

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase } from '../db/connect.js';
 import { issueToken } from '../db/repositories/tokens.repository.js';
 import { createUser } from '../db/repositories/users.repository.js';
-import { loadDistrictFile } from '../src/district/district.schema.js';
+import { loadDistrictFile } from '../src/district/district-file.js';
 import { csvRows, splitLines } from '../src/hotline/import-calls.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import { startTestService, tempDir, testEnv } from './harness.js';

@@ -5,7 +5,7 @@ import { issueToken } from '../db/repositories/tokens.repository.js';
 import { createUser } from '../db/repositories/users.repository.js';
 import type { Role } from '../src/auth/principal.js';
 import { ManualClock } from '../src/clock.js';
-import { loadDistrictFile } from '../src/district/district.schema.js';
+import { loadDistrictFile } from '../src/district/district-file.js';
 import { createLogger } from '../src/logger.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import { startTestService, testEnv, waitFor } from './harness.js';

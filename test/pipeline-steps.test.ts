@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadDistrictFile } from '../src/district/district.schema.js';
+import { loadDistrictFile } from '../src/district/district-file.js';
 import { calendarFor, dispatchDeadlines, WorkCalendar } from '../src/pipeline/deadlines.js';
 import {
   asksAnonymity,

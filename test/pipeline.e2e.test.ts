@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDistrict, DEFAULT_DISTRICT_PATH, type DistrictFile } from '../src/district/district.schema.js';
+import { buildDistrict, type DistrictFile } from '../src/district/district.schema.js';
+import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
 import type { Service } from '../src/runtime.js';
 import { createPgDatabase, postJson, startTestService, testEnv, waitFor } from './harness.js';
 

@@ -10,7 +10,8 @@ import { createProcessors, type Processors } from '../queues/processors/index.js
 import { createReconciler, sweepDeadlines } from '../queues/reconciler.js';
 import { ManualClock } from '../src/clock.js';
 import { processorDeps } from '../src/deps.js';
-import { buildDistrict, DEFAULT_DISTRICT_PATH, type DistrictFile } from '../src/district/district.schema.js';
+import { buildDistrict, type DistrictFile } from '../src/district/district.schema.js';
+import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
 import { createLogger } from '../src/logger.js';
 import { calendarFor, WorkCalendar } from '../src/pipeline/deadlines.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';

@@ -10,7 +10,7 @@ import { jobId } from '../queues/jobs.js';
 import { createProcessors, type Processors } from '../queues/processors/index.js';
 import { ManualClock } from '../src/clock.js';
 import { processorDeps } from '../src/deps.js';
-import { loadDistrictFile } from '../src/district/district.schema.js';
+import { loadDistrictFile } from '../src/district/district-file.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import type { Service } from '../src/runtime.js';
 import { wakeUpsFor } from '../src/workflow/deadline-check.js';

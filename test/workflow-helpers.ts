@@ -9,7 +9,7 @@ import type { Role } from '../src/auth/principal.js';
 import { ManualClock } from '../src/clock.js';
 import { newId } from '../src/domain/ids.js';
 import { newTrackingCode } from '../src/domain/tracking-code.js';
-import { loadDistrictFile } from '../src/district/district.schema.js';
+import { loadDistrictFile } from '../src/district/district-file.js';
 import { dispatchDeadlines } from '../src/pipeline/deadlines.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import type { AssignmentRole } from '../src/pipeline/route.js';

@@ -5,7 +5,8 @@ import { createUser, deactivateUser, findUser, listUsers } from '../../db/reposi
 import { issueToken, revokeToken, revokeUserTokens } from '../../db/repositories/tokens.repository.js';
 import type { Database } from '../../db/schema.js';
 import { accountProblems, isRole, ROLES } from '../auth/principal.js';
-import { DistrictConfigError, loadDistrictFile, unitView } from '../district/district.schema.js';
+import { DistrictConfigError, unitView } from '../district/district.schema.js';
+import { loadDistrictFile } from '../district/district-file.js';
 import { EnvError, parseEnv, type Env } from '../env.js';
 
 /**

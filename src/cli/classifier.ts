@@ -17,7 +17,7 @@ import {
   retrain,
 } from '../classifier/classifier-store.js';
 import { evaluate } from '../classifier/engine/index.js';
-import { loadDistrictFile } from '../district/district.schema.js';
+import { loadDistrictFile } from '../district/district-file.js';
 import { parseEnv } from '../env.js';
 
 async function main(): Promise<void> {

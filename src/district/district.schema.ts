@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /**
@@ -255,23 +253,15 @@ function describePath(raw: unknown, path: ReadonlyArray<PropertyKey>): string {
   return out || '(file)';
 }
 
-export const DEFAULT_DISTRICT_PATH = fileURLToPath(new URL('./default.district.json', import.meta.url));
-
-/** Reads and validates a district file from disk. */
-export function loadDistrictFile(path: string = DEFAULT_DISTRICT_PATH): District {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new DistrictConfigError(path, [`cannot read: ${(err as Error).message}`]);
-  }
+/** Parses and validates the text of a district file. */
+export function parseDistrictJson(text: string, source = 'district file'): District {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new DistrictConfigError(path, [`not valid JSON: ${(err as Error).message}`]);
+    throw new DistrictConfigError(source, [`not valid JSON: ${(err as Error).message}`]);
   }
-  return buildDistrict(raw, path);
+  return buildDistrict(raw, source);
 }
 
 export function unitView(district: District, code: string | null): { code: string; name: string } | null {
