@@ -19,7 +19,7 @@ import { buildCaseView, caseSummary, requireReadAccess } from '../src/workflow/c
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
-import { IMAGE_TYPES, jsonOrUploadsLimit, limitBody, readUploads, uploadsField } from './uploads.js';
+import { IMAGE_TYPES, jsonOrUploadsLimit, limitBody, readUploads, uploadsField, isJsonContentType } from './uploads.js';
 import { validationHook } from './validation.js';
 
 /**
@@ -431,7 +431,7 @@ export function caseRoutes() {
     const contentType = (c.req.header('content-type') ?? '').toLowerCase();
     const isForm = contentType.startsWith('multipart/form-data');
     // Without a body there is nothing to validate: the text is missing.
-    if (!isForm && !/^application\/([\w.-]+\+)?json/.test(contentType)) throw new AppError('validation_failed', 'invalid text', { text: 'required' });
+    if (!isForm && !isJsonContentType(contentType)) throw new AppError('validation_failed', 'invalid text', { text: 'required' });
     const body = isForm ? c.req.valid('form') : c.req.valid('json');
     const files = await readAttachments((body.attachments ?? []).filter((f): f is File => f instanceof File));
     await replyAssignment(c.get('deps'), principal, id, { text: body.text, files });

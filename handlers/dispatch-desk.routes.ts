@@ -15,6 +15,7 @@ import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js'
 import { caseSummarySchema, caseViewSchema } from './cases.routes.js';
 import { errorResponses } from './error-schema.js';
 import { validationHook } from './validation.js';
+import { isJsonContentType } from './uploads.js';
 
 /**
  * The dispatcher's desk (dispatcher and admin accounts): the triage queue,
@@ -214,7 +215,7 @@ export function dispatchDeskRoutes() {
   app.openapi(approveRoute, async (c) => {
     const { id } = c.req.valid('param');
     // The body is optional: read the note only when JSON was sent.
-    const isJson = /^application\/([\w.-]+\+)?json/.test((c.req.header('content-type') ?? '').toLowerCase());
+    const isJson = isJsonContentType(c.req.header('content-type'));
     const note = isJson ? c.req.valid('json').note : undefined;
     const { replyBy } = await approveExtension(c.get('deps'), c.get('principal')!, id, { note });
     return c.json({ id, status: 'approved' as const, replyBy }, 200);

@@ -8,7 +8,7 @@ import { decodeUtf8, formatOf, importCalls, openImport } from '../src/hotline/im
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
-import { limitBody } from './uploads.js';
+import { limitBody, isJsonContentType } from './uploads.js';
 import { fieldsOf, validationHook } from './validation.js';
 
 /**
@@ -227,7 +227,7 @@ export function hotlineRoutes() {
     const principal = c.get('principal');
     const contentType = (c.req.header('content-type') ?? '').toLowerCase();
     let input: CallInput;
-    if (/^application\/([\w.-]+\+)?json/.test(contentType)) {
+    if (isJsonContentType(contentType)) {
       const body = c.req.valid('json');
       // The text/plain schema only documents the other form; a JSON body was validated as a call.
       if (typeof body === 'string') throw new AppError('validation_failed', 'invalid body', { body: 'must be a JSON object' });

@@ -5,7 +5,7 @@ import { MAX_TEXT_CHARS } from '../src/intake/limits.js';
 import { acceptReport, type PhotoInput, type ReportInput } from '../src/intake/accept-report.js';
 import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
-import { IMAGE_TYPES, jsonOrUploadsLimit, limitBody, readUploads, uploadsField } from './uploads.js';
+import { IMAGE_TYPES, jsonOrUploadsLimit, limitBody, readUploads, uploadsField, isJsonContentType } from './uploads.js';
 import { validationHook } from './validation.js';
 
 
@@ -142,7 +142,7 @@ export function reportRoutes() {
     const deps = c.get('deps');
     const contentType = (c.req.header('content-type') ?? '').toLowerCase();
     const isForm = contentType.startsWith('multipart/form-data') || contentType.startsWith('application/x-www-form-urlencoded');
-    const isJson = /^application\/([\w.-]+\+)?json/.test(contentType);
+    const isJson = isJsonContentType(contentType);
     // Without a body there is nothing to validate: the text is missing.
     if (!isForm && !isJson) throw new AppError('validation_failed', 'invalid text', { text: 'required' });
     const body = isForm ? c.req.valid('form') : c.req.valid('json');

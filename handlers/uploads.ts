@@ -98,3 +98,8 @@ export async function readUploads(
   }
   return out;
 }
+
+/** True for `application/json` and `application/<something>+json`, the JSON bodies the API reads. */
+export function isJsonContentType(contentType: string | undefined): boolean {
+  return /^application\/([\w.-]+\+)?json/.test((contentType ?? '').toLowerCase());
+}

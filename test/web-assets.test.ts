@@ -30,7 +30,7 @@ describe('page assets', () => {
     expect(zh?.status()).toBe(404);
     expect(await page.textContent('h1')).toBe('页面不存在');
     // The stylesheet came from the service and applies: the header has the accent colour.
-    expect(await page.$eval('header.site', (el) => getComputedStyle(el).backgroundColor)).toBe('rgb(11, 79, 138)');
+    expect(await page.evaluate("getComputedStyle(document.querySelector('header.site')).backgroundColor")).toBe('rgb(11, 79, 138)');
     await page.click('text=English');
     expect(await page.textContent('h1')).toBe('Page not found');
     await context.close();
