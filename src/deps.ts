@@ -1,63 +1,28 @@
-import type { Kysely } from 'kysely';
-import { connectDatabase, migrateToLatest, type DbEngine } from '../db/connect.js';
-import type { Database } from '../db/schema.js';
-import { createTransactionBatcher } from '../db/tx-batcher.js';
+import { connectDatabase, migrateToLatest } from '../db/connect.js';
 import { createBullmqTransport } from '../queues/bullmq.transport.js';
 import { JOB_RETRY } from '../queues/jobs.js';
-import { createOutboxRelay, type OutboxRelay } from '../queues/outbox-relay.js';
-import type { ProcessorDeps } from '../queues/processors/processor-deps.js';
-import type { JobTransport } from '../queues/transport.js';
+import { createOutboxRelay } from '../queues/outbox-relay.js';
 import { examplesPathFor, loadOrTrain } from './classifier/classifier-store.js';
-import { systemClock, type Clock } from './clock.js';
-import { DistrictConfigError, type District } from './district/district.schema.js';
+import { systemClock } from './clock.js';
+import type { District } from './district/district.schema.js';
 import { loadDistrictFile } from './district/district-file.js';
-import { publicUrl, type Env } from './env.js';
-import { createIntakeWriter, type IntakeWriter } from './intake/intake-writer.js';
+import type { Env } from './env.js';
+import { createIntakeWriter } from './intake/intake-writer.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Classifier } from './pipeline/classifier.js';
-import { calendarFor, type WorkCalendar } from './pipeline/deadlines.js';
+import { calendarFor } from './pipeline/deadlines.js';
 import { createRuleClassifier } from './pipeline/rule-classifier.js';
-import { createTelegramPush } from './telegram/push.js';
 import { createLocalPhotoStore } from './storage/local-photo-store.js';
-import type { PhotoStore } from './storage/photo-store.js';
+import { assertWebhookSecrets, type Deps, type DepsOverrides } from './core-deps.js';
 
-/** Everything long-lived the service needs, built once per process by the entry file. */
-export interface Deps {
-  env: Env;
-  district: District;
-  db: Kysely<Database>;
-  dbEngine: DbEngine;
-  clock: Clock;
-  logger: Logger;
-  classifier: Classifier;
-  calendar: WorkCalendar;
-  photos: PhotoStore;
-  transport: JobTransport;
-  relay: OutboxRelay;
-  kickOutbox: () => void;
-  /** Group-commits accepted reports. */
-  writer: IntakeWriter;
-}
-
-export interface DepsOverrides {
-  clock?: Clock;
-  logger?: Logger;
-  district?: District;
-  classifier?: Classifier;
-  fetch?: typeof fetch;
-}
+/** The Node composition root: better-sqlite3 or pg, BullMQ on Redis, photos on disk, pino. */
+export { assertWebhookSecrets, processorDeps, type Deps, type DepsOverrides } from './core-deps.js';
 
 /** Builds the dependencies; the database is migrated before anything uses it. */
 export async function createDeps(env: Env, overrides: DepsOverrides = {}): Promise<Deps> {
-  const logger = overrides.logger ?? createLogger(env.LOG_LEVEL);
+  const logger: Logger = overrides.logger ?? createLogger(env.LOG_LEVEL);
   const district = overrides.district ?? loadDistrictFile(env.DISTRICT_CONFIG);
-  for (const unit of district.units.values()) {
-    if (unit.webhook && !unit.webhook.secret && !env.WEBHOOK_SECRET) {
-      throw new DistrictConfigError(env.DISTRICT_CONFIG ?? 'default district file', [
-        `${unit.code}.webhook: no secret; set WEBHOOK_SECRET or give the bureau its own secret`,
-      ]);
-    }
-  }
+  assertWebhookSecrets(env, district);
   const handle = connectDatabase(env.DATABASE_URL);
   try {
     await migrateToLatest(handle.db);
@@ -91,23 +56,6 @@ export async function createDeps(env: Env, overrides: DepsOverrides = {}): Promi
     relay,
     kickOutbox: () => relay.kick(),
     writer: createIntakeWriter(handle.db),
-  };
-}
-
-export function processorDeps(deps: Deps, fetchImpl: typeof fetch = fetch): ProcessorDeps {
-  return {
-    db: deps.db,
-    transactions: createTransactionBatcher(deps.db),
-    district: deps.district,
-    classifier: deps.classifier,
-    calendar: deps.calendar,
-    clock: deps.clock,
-    logger: deps.logger,
-    webhookSecret: deps.env.WEBHOOK_SECRET,
-    fetch: fetchImpl,
-    kickOutbox: deps.kickOutbox,
-    publicUrl: publicUrl(deps.env),
-    telegram: createTelegramPush(deps.env),
   };
 }
 
