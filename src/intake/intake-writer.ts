@@ -36,27 +36,34 @@ export interface IntakeWriter {
   writeAll(reports: PreparedReport[]): Promise<void>;
 }
 
+/**
+ * The rows of a batch of accepted reports, in one order: one multi-row insert
+ * per table. Runs inside the caller's transaction (Node) or against a
+ * recorder whose statements go to D1 in one atomic batch (Workers).
+ */
+export async function writeReports(trx: Trx, batch: PreparedReport[]): Promise<void> {
+  await insertCases(trx, batch.map((r) => r.caseRow));
+  await insertContacts(
+    trx,
+    batch.flatMap((r) => (r.contact ? [{ caseId: r.caseRow.id, ...r.contact }] : [])),
+  );
+  await insertAttachments(trx, batch.flatMap((r) => r.attachments));
+  await appendEvents(trx, batch.flatMap((r) => r.events));
+  // Outbox ids follow insertion order, so jobs are relayed in arrival order.
+  for (const r of batch) await addToOutbox(trx, r.outbox, r.at);
+  for (const r of batch) if (r.extra) await r.extra(trx);
+  await insertIdempotencyKeys(
+    trx,
+    batch.flatMap((r) =>
+      r.idempotency ? [{ ...r.idempotency, caseId: r.caseRow.id, at: r.caseRow.received_at }] : [],
+    ),
+  );
+}
+
 export function createIntakeWriter(db: Kysely<Database>, opts: { maxBatch?: number } = {}): IntakeWriter {
 
   async function commit(batch: PreparedReport[]): Promise<void> {
-    await db.transaction().execute(async (trx) => {
-      await insertCases(trx, batch.map((r) => r.caseRow));
-      await insertContacts(
-        trx,
-        batch.flatMap((r) => (r.contact ? [{ caseId: r.caseRow.id, ...r.contact }] : [])),
-      );
-      await insertAttachments(trx, batch.flatMap((r) => r.attachments));
-      await appendEvents(trx, batch.flatMap((r) => r.events));
-      // Outbox ids follow insertion order, so jobs are relayed in arrival order.
-      for (const r of batch) await addToOutbox(trx, r.outbox, r.at);
-      for (const r of batch) if (r.extra) await r.extra(trx);
-      await insertIdempotencyKeys(
-        trx,
-        batch.flatMap((r) =>
-          r.idempotency ? [{ ...r.idempotency, caseId: r.caseRow.id, at: r.caseRow.received_at }] : [],
-        ),
-      );
-    });
+    await db.transaction().execute((trx) => writeReports(trx, batch));
   }
 
   // An entry is one or several reports that commit together (the cases of a split call).
