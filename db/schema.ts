@@ -312,3 +312,38 @@ export interface Database {
   telegram_updates: TelegramUpdatesTable;
   telegram_reporters: TelegramReportersTable;
 }
+
+/** A staff account's web sign-in name (declaration merging adds the column to UsersTable above). */
+export interface UsersTable {
+  /** Lower-case sign-in name; null for accounts that use API tokens only. */
+  username: string | null;
+}
+
+/** A signed-in browser: only the SHA-256 of the session id in its cookie is kept. */
+export interface WebSessionsTable {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  created_at: string;
+  /** Written at most once a minute; the idle timeout counts from here. */
+  last_seen_at: string;
+  /** The absolute end of the session, whatever the activity. */
+  expires_at: string;
+  /** Signed out (or signed in again in the same browser). */
+  revoked_at: string | null;
+}
+
+/** One sign-in attempt, counted by the lock-out per username and per address. */
+export interface SignInAttemptsTable {
+  id: string;
+  username: string;
+  ip: string;
+  ok: number;
+  at: string;
+}
+
+// Declaration merging adds the web sign-in tables to Database.
+export interface Database {
+  web_sessions: WebSessionsTable;
+  sign_in_attempts: SignInAttemptsTable;
+}

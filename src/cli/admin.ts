@@ -3,6 +3,8 @@ import type { Kysely } from 'kysely';
 import { connectDatabase, migrateToLatest } from '../../db/connect.js';
 import { createUser, deactivateUser, findUser, listUsers } from '../../db/repositories/users.repository.js';
 import { issueToken, revokeToken, revokeUserTokens } from '../../db/repositories/tokens.repository.js';
+import { findUserIdByUsername, revokeUserSessions, setCredentials } from '../../db/repositories/web-sessions.repository.js';
+import { hashPassword, isValidUsername, normaliseUsername, passwordProblems } from '../auth/password.js';
 import type { Database } from '../../db/schema.js';
 import { accountProblems, isRole, ROLES } from '../auth/principal.js';
 import { DistrictConfigError, unitView } from '../district/district.schema.js';
@@ -24,7 +26,11 @@ const USAGE = `usage: npm run admin -- <command>
   user list
       every account: id, name, role, unit, active, live tokens
   user disable --id USER_ID
-      deactivate an account and revoke its tokens
+      deactivate an account and revoke its tokens and web sessions
+  user passwd --id USER_ID --username NAME
+      set the account's web sign-in name and password; the password is read
+      from stdin (one line), e.g. printf '%s\n' "$PW" | npm run admin -- user passwd …;
+      the account's open web sessions end
   token add --user USER_ID [--label LABEL]
       issue another token for an account (printed alone on the last line)
   token revoke --token TOKEN | --id TOKEN_ID
@@ -45,6 +51,7 @@ const OPTIONS = {
   user: { type: 'string' },
   id: { type: 'string' },
   token: { type: 'string' },
+  username: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -65,7 +72,7 @@ async function main(argv: string[]): Promise<Output> {
   if (values.help) return { lines: [USAGE] };
   if (positionals.length === 0) throw new UsageError('no command given');
   const command = positionals.join(' ');
-  const known = ['user add', 'user list', 'user disable', 'token add', 'token revoke'];
+  const known = ['user add', 'user list', 'user disable', 'user passwd', 'token add', 'token revoke'];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
   checkOptions(command, values);
 
@@ -114,11 +121,33 @@ async function main(argv: string[]): Promise<Output> {
           if (!user) return null;
           const deactivated = await deactivateUser(trx, id, at);
           const revoked = await revokeUserTokens(trx, id, at);
+          await revokeUserSessions(trx, id, at);
           return { user, deactivated, revoked };
         });
         if (!result) throw new CommandError(`no user with id ${id}`);
         const state = result.deactivated ? 'disabled' : 'was already disabled:';
         return { lines: [`${state} ${result.user.name} (${id}); revoked ${result.revoked} token(s)`] };
+      }
+      case 'user passwd': {
+        const id = values.id!;
+        const username = normaliseUsername(values.username!);
+        if (!isValidUsername(username)) throw new UsageError('--username: 2–64 letters, digits, . _ - (starting with a letter or digit)');
+        const password = await readPasswordFromStdin();
+        const problems = passwordProblems(password);
+        if (problems.length > 0) throw new CommandError(problems.join('; '));
+        const passwordHash = await hashPassword(password);
+        const outcome = await db.transaction().execute(async (trx) => {
+          const user = await findUser(trx, id);
+          if (!user) return 'no_user' as const;
+          const holder = await findUserIdByUsername(trx, username);
+          if (holder !== null && holder !== id) return 'taken' as const;
+          await setCredentials(trx, { userId: id, username, passwordHash, at });
+          await revokeUserSessions(trx, id, at);
+          return user;
+        });
+        if (outcome === 'no_user') throw new CommandError(`no user with id ${id}`);
+        if (outcome === 'taken') throw new CommandError(`the username ${username} belongs to another account`);
+        return { lines: [`${outcome.name} (${id}) signs in on the web as ${username}${outcome.active ? '' : ' (the account is disabled)'}`] };
       }
       case 'token add': {
         const userId = values.user!;
@@ -149,6 +178,7 @@ function checkOptions(command: string, values: Values): void {
     'user add': { required: ['name'], optional: ['role', 'bureau', 'label'] },
     'user list': { required: [], optional: [] },
     'user disable': { required: ['id'], optional: [] },
+    'user passwd': { required: ['id', 'username'], optional: [] },
     'token add': { required: ['user'], optional: ['label'] },
     'token revoke': { required: [], optional: ['token', 'id'] },
   };
@@ -172,6 +202,17 @@ function checkOptions(command: string, values: Values): void {
     return;
   }
   if (problems.length > 0) throw new UsageError(problems.join('; '));
+}
+
+/** The new password: the first line of stdin (never an argument, which other users of the machine could see). */
+async function readPasswordFromStdin(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('password: ');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    if (Buffer.concat(chunks).includes(10)) break;
+  }
+  return (Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '');
 }
 
 async function withDatabase<T>(env: Env, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {

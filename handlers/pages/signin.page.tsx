@@ -1,0 +1,160 @@
+import { Hono, type Context } from 'hono';
+import type { AppEnv } from '../app-env.js';
+import { CsrfField, FieldError, errorId } from '../../src/web/layout.js';
+import { csrfProtection } from '../../src/web/csrf.js';
+import { formatTime, type Texts } from '../../src/web/i18n.js';
+import { pageContext, renderPage } from '../../src/web/render.js';
+import { checkCredentials, endSession, homeOf, loadSession, safeNext, startSession } from '../../src/web/session.js';
+
+/**
+ * Staff sign-in (`GET/POST /signin`) and sign-out (`POST /signout`). The
+ * same message answers an unknown username and a wrong password; repeated
+ * failures lock the username (and the address) for a while.
+ */
+const T: Texts<
+  | 'title'
+  | 'username'
+  | 'password'
+  | 'submit'
+  | 'invalid'
+  | 'locked'
+  | 'required'
+  | 'signedIn'
+  | 'goOn'
+  | 'signedOut'
+  | 'hint'
+> = {
+  zh: {
+    title: '工作人员登录',
+    username: '用户名',
+    password: '密码',
+    submit: '登录',
+    invalid: '用户名或密码不正确。',
+    locked: '登录失败次数过多，账号已暂时锁定。请于 {until} 之后再试，或联系管理员。',
+    required: '请填写此项。',
+    signedIn: '您已登录为 {name}。',
+    goOn: '进入工作台',
+    signedOut: '您已安全退出。',
+    hint: '仅限热线坐席、承办单位和调度人员使用。群众举报请使用首页的举报表单。',
+  },
+  en: {
+    title: 'Staff sign-in',
+    username: 'Username',
+    password: 'Password',
+    submit: 'Sign in',
+    invalid: 'The username or password is not correct.',
+    locked: 'Too many failed sign-ins: the account is locked for now. Try again after {until}, or ask an administrator.',
+    required: 'Please fill this in.',
+    signedIn: 'You are signed in as {name}.',
+    goOn: 'Go to your work page',
+    signedOut: 'You have signed out.',
+    hint: 'For hotline operators, bureau staff and dispatchers. Residents report problems with the form on the home page.',
+  },
+};
+
+interface FormState {
+  username: string;
+  next: string | null;
+  errors: { username?: string; password?: string };
+  notice?: { kind: 'error' | 'ok'; text: string };
+}
+
+function SignInForm({ c, state }: { c: Context<AppEnv>; state: FormState }) {
+  const p = pageContext(c);
+  const t = T[p.lang];
+  return (
+    <section class="narrow">
+      <h1>{t.title}</h1>
+      {p.user ? (
+        <p class="notice ok">
+          {t.signedIn.replace('{name}', p.user.name)} <a href={homeOf(p.user.role)}>{t.goOn}</a>
+        </p>
+      ) : null}
+      {state.notice ? (
+        <p class={`notice ${state.notice.kind}`} role={state.notice.kind === 'error' ? 'alert' : 'status'} id="signin-notice">
+          {state.notice.text}
+        </p>
+      ) : null}
+      <p class="hint">{t.hint}</p>
+      <form method="post" action="/signin" novalidate>
+        <CsrfField token={p.csrf} />
+        {state.next ? <input type="hidden" name="next" value={state.next} /> : null}
+        <label for="username">{t.username}</label>
+        <input
+          id="username"
+          name="username"
+          type="text"
+          autocomplete="username"
+          autocapitalize="none"
+          spellcheck={false}
+          required
+          value={state.username}
+          aria-invalid={state.errors.username ? 'true' : undefined}
+          aria-describedby={state.errors.username ? errorId('username') : undefined}
+        />
+        <FieldError name="username" message={state.errors.username} />
+        <label for="password">{t.password}</label>
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          required
+          aria-invalid={state.errors.password ? 'true' : undefined}
+          aria-describedby={state.errors.password ? errorId('password') : undefined}
+        />
+        <FieldError name="password" message={state.errors.password} />
+        <div class="actions">
+          <button type="submit">{t.submit}</button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+export function signInPages() {
+  const router = new Hono<AppEnv>();
+  // Page middleware on these paths only (see src/app.ts: a router's `use('*')` would cover the API too).
+  router.use('/signin', csrfProtection(), loadSession());
+  router.use('/signout', csrfProtection(), loadSession());
+
+  router.get('/signin', (c) => {
+    const t = T[pageContext(c).lang];
+    const state: FormState = { username: '', next: safeNext(c.req.query('next')), errors: {} };
+    if (c.req.query('out') === '1') state.notice = { kind: 'ok', text: t.signedOut };
+    return renderPage(c, t.title, <SignInForm c={c} state={state} />);
+  });
+
+  router.post('/signin', async (c) => {
+    const p = pageContext(c);
+    const t = T[p.lang];
+    const form = await c.req.parseBody();
+    const username = typeof form.username === 'string' ? form.username.trim().slice(0, 64) : '';
+    const password = typeof form.password === 'string' ? form.password.slice(0, 200) : '';
+    const next = safeNext(typeof form.next === 'string' ? form.next : null);
+    const state: FormState = { username, next, errors: {} };
+    if (username === '') state.errors.username = t.required;
+    if (password === '') state.errors.password = t.required;
+    if (state.errors.username || state.errors.password) {
+      return renderPage(c, t.title, <SignInForm c={c} state={state} />, { status: 400 });
+    }
+    const result = await checkCredentials(c, username, password);
+    if (!result.ok) {
+      if (result.reason === 'locked') {
+        state.notice = { kind: 'error', text: t.locked.replace('{until}', formatTime(result.until, p.lang, p.timeZone)) };
+        return renderPage(c, t.title, <SignInForm c={c} state={state} />, { status: 429 });
+      }
+      state.notice = { kind: 'error', text: t.invalid };
+      return renderPage(c, t.title, <SignInForm c={c} state={state} />, { status: 401 });
+    }
+    await startSession(c, result.userId);
+    return c.redirect(next ?? homeOf(result.role), 303);
+  });
+
+  router.post('/signout', async (c) => {
+    await endSession(c);
+    return c.redirect('/signin?out=1', 303);
+  });
+
+  return router;
+}
