@@ -1,0 +1,175 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { deactivateUser } from '../db/repositories/users.repository.js';
+import { newPage } from './browser.js';
+import { formClient, PASSWORD, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
+
+let web: WebStaff;
+let base: string;
+
+beforeAll(async () => {
+  web = await startStaffWebService('web-signin');
+  base = web.service.url;
+}, 60_000);
+
+/** Each test signs in from its own address, so the per-address lock-out of one test leaves the others alone. */
+let address = 0;
+const fromNewAddress = () => ({ 'x-forwarded-for': `10.0.0.${++address}` });
+
+describe('staff sign-in', () => {
+  it('signs an operator in with a session cookie the page cannot read, and shows who is signed in', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator', PASSWORD, '/signin');
+    expect(new URL(page.url()).pathname).toBe('/signin');
+    expect(await page.textContent('header.site .who')).toBe('坐席小王');
+    expect(await page.textContent('main')).toContain('您已登录为 坐席小王');
+
+    const cookie = (await context.cookies()).find((c) => c.name === 'sid');
+    expect(cookie?.httpOnly).toBe(true);
+    expect(cookie?.sameSite).toBe('Lax');
+    expect(await page.evaluate(() => document.cookie)).not.toContain('sid=');
+    // Only a hash of the session id is stored.
+    const rows = await web.service.deps.db.selectFrom('web_sessions').select(['token_hash', 'user_id']).where('user_id', '=', web.userIds.operator!).execute();
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.map((r) => r.token_hash)).not.toContain(cookie!.value);
+    await context.close();
+  });
+
+  it('sends each role to its own page after sign-in, and back to a same-site page it came from', async () => {
+    const client = formClient(base, fromNewAddress());
+    const res = await client.signIn('epb');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/inbox');
+
+    const again = formClient(base, fromNewAddress());
+    const csrf = await again.token('/signin?next=%2Fdesk%2Fdashboard');
+    const toNext = await again.post('/signin', { _csrf: csrf, username: 'dispatcher', password: PASSWORD, next: '/desk/dashboard' });
+    expect(toNext.headers.get('location')).toBe('/desk/dashboard');
+
+    for (const next of ['//evil.example/', 'https://evil.example/', '/\\evil.example']) {
+      const c = formClient(base, fromNewAddress());
+      const t = await c.token('/signin');
+      const r = await c.post('/signin', { _csrf: t, username: 'dispatcher', password: PASSWORD, next });
+      expect(r.headers.get('location'), next).toBe('/desk');
+    }
+  });
+
+  it('answers an unknown username and a wrong password with the same message, next to nothing that tells them apart', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await page.goto(`${base}/signin`);
+    await page.fill('#username', 'operator');
+    await page.fill('#password', 'wrong password');
+    const wrong = await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+    expect(wrong[0]?.status()).toBe(401);
+    const wrongText = await page.textContent('#signin-notice');
+    // What was typed in the username field is kept; the password is not.
+    expect(await page.inputValue('#username')).toBe('operator');
+    expect(await page.inputValue('#password')).toBe('');
+
+    await page.fill('#username', 'nobody-here');
+    await page.fill('#password', 'wrong password');
+    const unknown = await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+    expect(unknown[0]?.status()).toBe(401);
+    expect(await page.textContent('#signin-notice')).toBe(wrongText);
+    expect(wrongText).toBe('用户名或密码不正确。');
+    expect((await context.cookies()).some((c) => c.name === 'sid')).toBe(false);
+    await context.close();
+  });
+
+  it('asks for both fields next to them without counting an attempt', async () => {
+    const client = formClient(base, fromNewAddress());
+    const csrf = await client.token();
+    const res = await client.post('/signin', { _csrf: csrf, username: '', password: '' });
+    expect(res.status).toBe(400);
+    const html = await res.text();
+    expect(html).toContain('id="username-error"');
+    expect(html).toContain('id="password-error"');
+    expect(html).toContain('aria-describedby="username-error"');
+  });
+
+  it('locks a username after 5 failures in 15 minutes, even for the right password, and unlocks it 15 minutes later', async () => {
+    const db = web.service.deps.db;
+    const client = formClient(base, fromNewAddress());
+    for (let i = 0; i < 4; i++) expect((await client.signIn('econ', 'not the password')).status).toBe(401);
+    const fifth = await client.signIn('econ', 'not the password');
+    expect(fifth.status).toBe(429);
+    expect(await fifth.text()).toContain('登录失败次数过多');
+    // From another address too: the lock is on the account, and it is in the database.
+    const elsewhere = formClient(base, fromNewAddress());
+    const locked = await elsewhere.signIn('econ', PASSWORD);
+    expect(locked.status).toBe(429);
+    expect(locked.headers.get('set-cookie') ?? '').not.toContain('sid=');
+    const failures = await db.selectFrom('sign_in_attempts').select('id').where('username', '=', 'econ').where('ok', '=', 0).execute();
+    expect(failures).toHaveLength(5);
+
+    web.clock.advance(14 * 60_000);
+    expect((await elsewhere.signIn('econ', PASSWORD)).status).toBe(429);
+    web.clock.advance(2 * 60_000);
+    const after = await elsewhere.signIn('econ', PASSWORD);
+    expect(after.status).toBe(303);
+    expect(after.headers.get('location')).toBe('/inbox');
+  });
+
+  it('locks an address that tries many usernames', async () => {
+    const headers = fromNewAddress();
+    const client = formClient(base, headers);
+    for (let i = 0; i < 19; i++) expect((await client.signIn(`guess${i}`, 'x')).status).toBe(401);
+    expect((await client.signIn('guess19', 'x')).status).toBe(429);
+    // The right password of a real account from that address is refused while it is locked.
+    expect((await client.signIn('agri', PASSWORD)).status).toBe(429);
+    // Another address is not affected.
+    expect((await formClient(base, fromNewAddress()).signIn('agri', PASSWORD)).status).toBe(303);
+    web.clock.advance(16 * 60_000);
+  }, 60_000);
+
+  it('refuses a sign-in form posted without the CSRF token, and creates no session', async () => {
+    const client = formClient(base, fromNewAddress());
+    await client.token();
+    const res = await client.post('/signin', { username: 'operator', password: PASSWORD });
+    expect(res.status).toBe(403);
+    expect(client.jar.has('sid')).toBe(false);
+  });
+
+  it('signs out: the session ends on the server, so the old cookie opens nothing', async () => {
+    const client = formClient(base, fromNewAddress());
+    expect((await client.signIn('dispatcher')).status).toBe(303);
+    const sid = client.jar.get('sid')!;
+    expect(sid).toBeTruthy();
+    const signedIn = await (await client.get('/signin')).text();
+    expect(signedIn).toContain('调度老李');
+
+    const csrf = await client.token('/signin');
+    const out = await client.post('/signout', { _csrf: csrf });
+    expect(out.status).toBe(303);
+    expect(out.headers.get('location')).toBe('/signin?out=1');
+    expect(client.jar.has('sid')).toBe(false);
+
+    const replay = await fetch(`${base}/signin`, { headers: { cookie: `sid=${sid}`, accept: 'text/html' } });
+    expect(await replay.text()).not.toContain('调度老李');
+  });
+
+  it('rotates the session id on sign-in: the id the browser had before is revoked', async () => {
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('dispatcher');
+    const first = client.jar.get('sid')!;
+    await client.signIn('admin');
+    const second = client.jar.get('sid')!;
+    expect(second).not.toBe(first);
+    const replay = await fetch(`${base}/signin`, { headers: { cookie: `sid=${first}`, accept: 'text/html' } });
+    expect(await replay.text()).not.toContain('调度老李');
+  });
+
+  it('ends the sessions of a disabled account at once, and after the idle timeout', async () => {
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('police');
+    expect(await (await client.get('/signin')).text()).toContain('派出所孙八');
+    web.clock.advance(2 * 3600_000 + 1000);
+    expect(await (await client.get('/signin')).text()).not.toContain('派出所孙八');
+
+    await client.signIn('police');
+    expect(await (await client.get('/signin')).text()).toContain('派出所孙八');
+    await deactivateUser(web.service.deps.db, web.userIds.police!, web.clock.now().toISOString());
+    expect(await (await client.get('/signin')).text()).not.toContain('派出所孙八');
+  });
+});
