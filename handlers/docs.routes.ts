@@ -1,14 +1,13 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Hono } from 'hono';
-import swaggerUi from 'swagger-ui-dist';
 import type { AppEnv } from './app-env.js';
 
 /**
- * A browsable API page at /docs, served entirely from this service (no CDN):
- * the Swagger UI assets come from the swagger-ui-dist package.
+ * A browsable API page at /docs, served entirely from this service (no CDN).
+ * The Swagger UI files come from the swagger-ui-dist package: read by
+ * `readAsset` on Node (handlers/docs-assets.ts), served as static assets on
+ * Workers.
  */
-const ASSETS: Record<string, string> = {
+export const DOCS_ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
   'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
   'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
@@ -33,21 +32,24 @@ const PAGE = `<!doctype html>
 </body>
 </html>`;
 
-export function docsRoutes() {
+export type DocsAssetReader = (file: string) => Promise<Uint8Array>;
+
+export function docsRoutes(readAsset?: DocsAssetReader) {
   const app = new Hono<AppEnv>();
-  const root = swaggerUi.getAbsoluteFSPath();
   const cache = new Map<string, Uint8Array>();
   app.get('/docs', (c) => c.html(PAGE));
-  app.get('/docs/assets/:file', async (c) => {
-    const file = c.req.param('file');
-    const type = ASSETS[file];
-    if (!type) return c.notFound();
-    let body = cache.get(file);
-    if (!body) {
-      body = new Uint8Array(await readFile(join(root, file)));
-      cache.set(file, body);
-    }
-    return c.body(body as Uint8Array<ArrayBuffer>, 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' });
-  });
+  if (readAsset) {
+    app.get('/docs/assets/:file', async (c) => {
+      const file = c.req.param('file');
+      const type = DOCS_ASSETS[file];
+      if (!type) return c.notFound();
+      let body = cache.get(file);
+      if (!body) {
+        body = await readAsset(file);
+        cache.set(file, body);
+      }
+      return c.body(body as Uint8Array<ArrayBuffer>, 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' });
+    });
+  }
   return app;
 }

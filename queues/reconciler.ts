@@ -74,30 +74,8 @@ export function createReconciler(opts: {
     return { ...jobs.value, ...swept };
   }
 
-  async function reconcileJobs(): Promise<{ intake: number; dispatch: number }> {
-    // While the outbox still holds entries the relay has not moved, those
-    // cases are not lost; their jobs are about to be created.
-    if ((await outboxSize(opts.db)) > batchSize) return { intake: 0, dispatch: 0 };
-    const olderThan = new Date(opts.clock.now().getTime() - opts.graceMs).toISOString();
-    let intake = 0;
-    let afterId: string | undefined;
-    for (;;) {
-      const stale = await listStaleCases(opts.db, 'received', olderThan, batchSize, afterId);
-      for (const c of stale) {
-        const outcome = await opts.transport.ensure({ name: 'intake', jobId: jobId.intake({ caseId: c.id }), payload: { caseId: c.id } });
-        if (outcome !== 'present') intake += 1;
-      }
-      if (stale.length < batchSize || stopped) break;
-      afterId = stale[stale.length - 1]!.id;
-    }
-    let dispatch = 0;
-    for (const d of await listStalePendingDeliveries(opts.db, olderThan, batchSize)) {
-      const payload = { caseId: d.caseId, unit: d.unitCode, channel: d.channel };
-      const outcome = await opts.transport.ensure({ name: 'dispatch', jobId: jobId.dispatch(payload), payload });
-      if (outcome !== 'present') dispatch += 1;
-    }
-    if (intake + dispatch > 0) opts.logger.warn({ intake, dispatch }, 'reconciler re-enqueued lost jobs');
-    return { intake, dispatch };
+  function reconcileJobs(): Promise<{ intake: number; dispatch: number }> {
+    return requeueLostJobs(opts, opts.clock.now(), { graceMs: opts.graceMs, batchSize, stopped: () => stopped });
   }
 
   function runOnce(): Promise<ReconcileResult> {
@@ -126,6 +104,43 @@ export function createReconciler(opts: {
       if (running) await running.catch(() => undefined);
     },
   };
+}
+
+/**
+ * Every case still `received`, and every delivery still pending, past the
+ * grace period gets its job back (`ensure`: added when missing, retried when
+ * it failed for good). Skipped while the outbox holds a backlog: those jobs
+ * are about to be created.
+ */
+export async function requeueLostJobs(
+  deps: { db: Kysely<Database>; transport: JobTransport; logger: Logger },
+  now: Date,
+  opts: { graceMs: number; batchSize?: number; stopped?: () => boolean },
+): Promise<{ intake: number; dispatch: number }> {
+  const batchSize = opts.batchSize ?? 1000;
+  // While the outbox still holds entries the relay has not moved, those
+  // cases are not lost; their jobs are about to be created.
+  if ((await outboxSize(deps.db)) > batchSize) return { intake: 0, dispatch: 0 };
+  const olderThan = new Date(now.getTime() - opts.graceMs).toISOString();
+  let intake = 0;
+  let afterId: string | undefined;
+  for (;;) {
+    const stale = await listStaleCases(deps.db, 'received', olderThan, batchSize, afterId);
+    for (const c of stale) {
+      const outcome = await deps.transport.ensure({ name: 'intake', jobId: jobId.intake({ caseId: c.id }), payload: { caseId: c.id } });
+      if (outcome !== 'present') intake += 1;
+    }
+    if (stale.length < batchSize || opts.stopped?.()) break;
+    afterId = stale[stale.length - 1]!.id;
+  }
+  let dispatch = 0;
+  for (const d of await listStalePendingDeliveries(deps.db, olderThan, batchSize)) {
+    const payload = { caseId: d.caseId, unit: d.unitCode, channel: d.channel };
+    const outcome = await deps.transport.ensure({ name: 'dispatch', jobId: jobId.dispatch(payload), payload });
+    if (outcome !== 'present') dispatch += 1;
+  }
+  if (intake + dispatch > 0) deps.logger.warn({ intake, dispatch }, 'reconciler re-enqueued lost jobs');
+  return { intake, dispatch };
 }
 
 export interface SweepDeps {

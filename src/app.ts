@@ -5,7 +5,7 @@ import { requestId } from 'hono/request-id';
 import type { AppEnv } from '../handlers/app-env.js';
 import { caseRoutes } from '../handlers/cases.routes.js';
 import { dispatchDeskRoutes } from '../handlers/dispatch-desk.routes.js';
-import { docsRoutes } from '../handlers/docs.routes.js';
+import { docsRoutes, type DocsAssetReader } from '../handlers/docs.routes.js';
 import { BEARER_SCHEME } from '../handlers/auth.middleware.js';
 import { feedbackRoutes } from '../handlers/feedback.routes.js';
 import { exportRoutes } from '../handlers/export.routes.js';
@@ -28,6 +28,8 @@ const ROUTERS = [healthRoutes, reportRoutes, trackRoutes, meRoutes, feedbackRout
 
 /** Parts only some platforms provide, handed in by the entry file. */
 export interface AppExtras {
+  /** The Swagger UI files of /docs (Node reads them from the package; Workers serve them as static assets). */
+  docsAssets?: DocsAssetReader;
   /** The pages' scripts and styles (Node serves them from the packages; Workers from static assets). */
   assets?: Hono<AppEnv>;
 }
@@ -70,7 +72,7 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
         'Residents report environmental violations; the service classifies each report, routes it to the responsible bureaus and tracks it to closure.',
     },
   });
-  app.route('/', docsRoutes());
+  app.route('/', docsRoutes(extras.docsAssets));
   app.route('/', trackPageRoutes());
   if (extras.assets) app.route('/', extras.assets);
 

@@ -4,6 +4,7 @@ import { startBullmqWorkers, type BullmqWorkers } from '../queues/bullmq.transpo
 import { createProcessors } from '../queues/processors/index.js';
 import { createReconciler, type Reconciler } from '../queues/reconciler.js';
 import { assetRoutes } from '../handlers/assets.routes.js';
+import { swaggerUiAssets } from '../handlers/docs-assets.js';
 import { createApp } from './app.js';
 import { closeDeps, createDeps, processorDeps, type Deps, type DepsOverrides } from './deps.js';
 import type { Env } from './env.js';
@@ -55,7 +56,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
   }
 
   if (role === 'api' || role === 'all') {
-    const app = createApp(deps, { assets: assetRoutes() });
+    const app = createApp(deps, { assets: assetRoutes(), docsAssets: swaggerUiAssets() });
     server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(s));
     });

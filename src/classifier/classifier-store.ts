@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { District } from '../district/district.schema.js';
 import type { Logger } from '../logger.js';
+import { districtRules } from './district-rules.js';
 import {
   hashExamples,
   loadModel,
@@ -41,9 +42,7 @@ export interface LoadedClassifier {
   corrections: number;
 }
 
-export function districtRules(district: District): PhraseRule[] {
-  return district.file.types.flatMap((t) => t.phrases.map((p) => ({ type: t.code, text: p.text, weight: p.weight })));
-}
+export { districtRules };
 
 /** The example file for a district: named in its file (relative to it), else the bundled default. */
 export function examplesPathFor(district: District, districtPath: string | undefined): string {

@@ -1,0 +1,84 @@
+import type { ExecutionContext, MessageBatch, ScheduledController } from '@cloudflare/workers-types/index.js';
+import { createProcessors, type Processors } from '../queues/processors/index.js';
+import { requeueLostJobs, sweepDeadlines } from '../queues/reconciler.js';
+import { createApp } from './app.js';
+import { processorDeps } from './core-deps.js';
+import { AppError, errorBody } from './errors.js';
+import type { WorkerBindings } from './worker/bindings.js';
+import { consumeJobs } from './worker/consumer.js';
+import { createWorkerDeps, drainAfter, type WorkerDeps } from './worker/deps.js';
+
+/**
+ * Cloudflare Workers entry (wrangler.toml `main`): the same service as the
+ * Node processes, on D1, Cloudflare Queues and R2.
+ *
+ * - `fetch`: the Hono app of src/app.ts (intake, tracking, staff API,
+ *   Telegram webhook when a bot token is set).
+ * - `queue`: the job processors of queues/processors, fed by the JOBS queue.
+ * - `scheduled`: the cron sweep — deadlines due (reminders, overdue marks,
+ *   supervision, closing unrated cases), work the queue lost, the outbox.
+ *
+ * The parts are built once per isolate, on its first event, and the D1
+ * schema is migrated then (the same migrations as SQLite).
+ */
+
+interface Runtime {
+  deps: WorkerDeps;
+  app: ReturnType<typeof createApp>;
+  processors: Processors;
+}
+
+let runtime: Runtime | null = null;
+
+function runtimeFor(bindings: WorkerBindings): Runtime {
+  if (!runtime) {
+    const deps = createWorkerDeps(bindings);
+    // workerd's fetch must be called unbound (the processors call it as a method of their deps).
+    const unboundFetch: typeof fetch = (input, init) => fetch(input, init);
+    runtime = { deps, app: createApp(deps), processors: createProcessors(processorDeps(deps, unboundFetch)) };
+  }
+  return runtime;
+}
+
+export default {
+  async fetch(request: Request, bindings: WorkerBindings, ctx: ExecutionContext): Promise<Response> {
+    const { deps, app } = runtimeFor(bindings);
+    try {
+      await deps.ready();
+    } catch (err) {
+      deps.logger.error({ err: (err as Error).message }, 'D1 schema migration failed');
+      return Response.json(errorBody(new AppError('not_ready', 'the database is not ready'), ''), { status: 503 });
+    }
+    const response = await app.fetch(request, bindings, ctx);
+    drainAfter(deps, ctx);
+    return response;
+  },
+
+  async queue(batch: MessageBatch<unknown>, bindings: WorkerBindings): Promise<void> {
+    const { deps, processors } = runtimeFor(bindings);
+    await deps.ready();
+    await consumeJobs(batch, {
+      processors,
+      retry: deps.retry,
+      transport: deps.transport,
+      clock: deps.clock,
+      logger: deps.logger,
+      deadLetters: bindings.DEAD_JOBS,
+    });
+    // Follow-up jobs the processors wrote (deliveries, notifications, wake-ups).
+    await deps.relay.drain().catch(() => undefined);
+  },
+
+  async scheduled(controller: ScheduledController, bindings: WorkerBindings): Promise<void> {
+    const { deps } = runtimeFor(bindings);
+    await deps.ready();
+    await deps.relay.drain().catch(() => undefined);
+    const now = deps.clock.now();
+    // Queue delays end at 12 hours: on Workers this sweep is what applies deadlines on time (within one cron period).
+    // No transport: wake-up jobs are chained by the deadline processor, not re-created by every run.
+    const swept = await sweepDeadlines({ db: deps.db, clock: deps.clock, district: deps.district, calendar: deps.calendar, logger: deps.logger }, now);
+    const requeued = await requeueLostJobs(deps, now, { graceMs: deps.env.RECONCILE_GRACE_MS });
+    await deps.relay.drain();
+    deps.logger.info({ cron: controller.cron, deadlines: swept.checked.length, actions: swept.actions.length, ...requeued }, 'scheduled sweep');
+  },
+};

@@ -1,0 +1,80 @@
+import type { MessageBatch, Queue } from '@cloudflare/workers-types/index.js';
+import { delaySecondsUntil, isJobMessage, MAX_DELAY_S, type CfQueuesTransport, type JobMessage } from '../../queues/cf-queues.transport.js';
+import { JOB_RETRY, PermanentJobError, type JobContext } from '../../queues/jobs.js';
+import type { Processors } from '../../queues/processors/index.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+
+export type RetryPolicy = typeof JOB_RETRY;
+
+/** A job that will not run again, as it lands on the dead-letter queue. */
+export interface DeadJob extends JobMessage {
+  error: string;
+  attempts: number;
+}
+
+/**
+ * The queue consumer: the same processors as the BullMQ workers, one
+ * message after another. A processor's outcome acks the message; a thrown
+ * error retries it with the job's exponential backoff; a permanent failure,
+ * or a failure on the job's last attempt, goes to the dead-letter queue at
+ * once (Cloudflare moves a message there by itself after the queue's
+ * `max_retries`, the backstop). A job not yet due (delays are capped at 12
+ * hours) is sent on with the rest of its delay.
+ */
+export async function consumeJobs(
+  batch: MessageBatch<unknown>,
+  opts: {
+    processors: Processors;
+    retry: RetryPolicy;
+    transport: CfQueuesTransport;
+    clock: Clock;
+    logger: Logger;
+    deadLetters: Queue<DeadJob> | undefined;
+  },
+): Promise<void> {
+  const dead = async (body: JobMessage, attempts: number, error: string): Promise<void> => {
+    opts.logger.error({ queue: batch.queue, job: body.name, jobId: body.jobId, attempts, err: error }, 'job failed for good');
+    if (opts.deadLetters) await opts.deadLetters.send({ ...body, error, attempts }, { contentType: 'json' });
+  };
+
+  for (const msg of batch.messages) {
+    const body = msg.body;
+    if (!isJobMessage(body)) {
+      opts.logger.error({ queue: batch.queue, messageId: msg.id }, 'not a job message; dropped');
+      msg.ack();
+      continue;
+    }
+    if (delaySecondsUntil(body.runAt, opts.clock.now()) > 0) {
+      // Delivered at the end of a capped delay: wait out the rest.
+      await opts.transport.send([body]);
+      msg.ack();
+      continue;
+    }
+    const policy = opts.retry[body.name];
+    const ctx: JobContext = { jobId: body.jobId, attempt: msg.attempts, maxAttempts: policy.attempts };
+    const log = opts.logger.child({ job: body.name, jobId: body.jobId, ...caseOf(body.payload) });
+    const started = Date.now();
+    try {
+      const processor = opts.processors[body.name] as (payload: unknown, ctx: JobContext) => Promise<string>;
+      const outcome = await processor(body.payload, ctx);
+      log.info({ attempt: ctx.attempt, ms: Date.now() - started, outcome }, 'job done');
+      msg.ack();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof PermanentJobError || ctx.attempt >= ctx.maxAttempts) {
+        await dead(body, ctx.attempt, message);
+        msg.ack();
+        continue;
+      }
+      const delaySeconds = Math.min(MAX_DELAY_S, Math.ceil((policy.backoffMs * 2 ** (ctx.attempt - 1)) / 1000));
+      log.warn({ attempt: ctx.attempt, retryInS: delaySeconds, err: message }, 'job failed; retrying');
+      msg.retry({ delaySeconds });
+    }
+  }
+}
+
+function caseOf(payload: unknown): { caseId?: string } {
+  const id = payload && typeof payload === 'object' ? (payload as { caseId?: unknown }).caseId : undefined;
+  return typeof id === 'string' ? { caseId: id } : {};
+}

@@ -1,0 +1,208 @@
+import type { D1Database } from '@cloudflare/workers-types/index.js';
+import { D1Dialect } from 'kysely-d1';
+import {
+  DEFAULT_MIGRATION_LOCK_TABLE,
+  DEFAULT_MIGRATION_TABLE,
+  Kysely,
+  sql,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type CompiledQuery,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  type DatabaseMetadataOptions,
+  type SchemaMetadata,
+  type TableMetadata,
+  type Dialect,
+  type Driver,
+  type QueryResult,
+} from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { Trx } from '../../db/repositories/db-types.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * D1 through kysely-d1. D1 runs every statement in its own implicit
+ * transaction and has no interactive transactions (no BEGIN over several
+ * round trips; kysely-d1 throws on `db.transaction()`). Two ways around it:
+ *
+ * - `connectD1`: the workflow's `db.transaction().execute(fn)` runs `fn`
+ *   with its statements committed one by one. The workflow is written for
+ *   that order already: every unit of work reads, then makes its guarded
+ *   status change first (a conditional UPDATE that fails when someone else
+ *   moved the case), then appends rows. What D1 cannot give is the rollback
+ *   of the rows written before a later failure; such a failure is logged with
+ *   the number of statements that stayed.
+ * - `runD1Batch`: units that only write (an accepted report: case, contact,
+ *   photos, events, outbox, idempotency key) are recorded as compiled
+ *   statements and sent with `D1Database.batch()`, which D1 commits
+ *   atomically: all or nothing.
+ */
+
+export function connectD1(d1: D1Database, logger: Logger): Kysely<Database> {
+  return new Kysely<Database>({ dialect: new D1AutocommitDialect(d1, logger) });
+}
+
+class D1AutocommitDialect extends D1Dialect {
+  constructor(
+    d1: D1Database,
+    private readonly logger: Logger,
+  ) {
+    super({ database: d1 });
+  }
+
+  override createDriver(): Driver {
+    return new AutocommitDriver(super.createDriver(), this.logger);
+  }
+
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new D1Introspector(db);
+  }
+}
+
+/**
+ * Kysely's SQLite introspector reads the columns of every table, and D1
+ * refuses access to its own `_cf_*` tables (SQLITE_AUTH), which broke the
+ * Migrator's check for its tables. The same metadata, without those.
+ */
+class D1Introspector implements DatabaseIntrospector {
+  constructor(private readonly db: Kysely<any>) {}
+
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    return [];
+  }
+
+  async getTables(options: DatabaseMetadataOptions = { withInternalKyselyTables: false }): Promise<TableMetadata[]> {
+    let q = this.db
+      .selectFrom('sqlite_master')
+      .where('type', 'in', ['table', 'view'])
+      .where('name', 'not like', 'sqlite_%')
+      .where(sql<boolean>`substr(name, 1, 4) != '_cf_'`)
+      .select(['name', 'type']);
+    if (!options.withInternalKyselyTables) {
+      q = q.where('name', '!=', DEFAULT_MIGRATION_TABLE).where('name', '!=', DEFAULT_MIGRATION_LOCK_TABLE);
+    }
+    const tables = (await q.orderBy('name').execute()) as Array<{ name: string; type: string }>;
+    const out: TableMetadata[] = [];
+    for (const t of tables) {
+      const { rows } = await sql<{ name: string; type: string; notnull: number; dflt_value: unknown; pk: number }>`select name, type, "notnull", dflt_value, pk from pragma_table_info(${t.name})`.execute(this.db);
+      out.push({
+        name: t.name,
+        isView: t.type === 'view',
+        columns: rows.map((c) => ({
+          name: c.name,
+          dataType: c.type,
+          isNullable: !c.notnull,
+          isAutoIncrementing: c.pk > 0 && c.type.toLowerCase() === 'integer',
+          hasDefaultValue: c.dflt_value != null,
+        })),
+      });
+    }
+    return out;
+  }
+
+  async getMetadata(options?: DatabaseMetadataOptions): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables(options) };
+  }
+}
+
+class AutocommitDriver implements Driver {
+  constructor(
+    private readonly inner: Driver,
+    private readonly logger: Logger,
+  ) {}
+
+  init(): Promise<void> {
+    return this.inner.init();
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new CountingConnection(await this.inner.acquireConnection());
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    (connection as CountingConnection).writes = 0;
+    (connection as CountingConnection).inTransaction = true;
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    (connection as CountingConnection).inTransaction = false;
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const c = connection as CountingConnection;
+    c.inTransaction = false;
+    if (c.writes > 0) {
+      this.logger.error({ writes: c.writes }, 'D1: a unit of work failed after some of its statements were committed (D1 has no rollback across statements)');
+    }
+  }
+
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    return this.inner.releaseConnection((connection as CountingConnection).inner);
+  }
+
+  destroy(): Promise<void> {
+    return this.inner.destroy();
+  }
+}
+
+class CountingConnection implements DatabaseConnection {
+  writes = 0;
+  inTransaction = false;
+  constructor(readonly inner: DatabaseConnection) {}
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const result = await this.inner.executeQuery<R>(query);
+    if (this.inTransaction && query.query.kind !== 'SelectQueryNode') this.writes += 1;
+    // kysely-d1 also sets the field Kysely renamed (numUpdatedOrDeletedRows), which makes Kysely warn.
+    return { rows: result.rows, numAffectedRows: result.numAffectedRows, insertId: result.insertId };
+  }
+
+  streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    return this.inner.streamQuery<R>(query, chunkSize);
+  }
+}
+
+/**
+ * Runs a write-only unit of work against a recorder and commits what it
+ * wrote in one D1 batch (atomic). Reads inside the unit would see nothing:
+ * only units that write without reading belong here.
+ */
+export async function runD1Batch(d1: D1Database, unit: (trx: Trx) => Promise<void>): Promise<number> {
+  const recorded: CompiledQuery[] = [];
+  const recorder = new Kysely<Database>({ dialect: recordingDialect(recorded) });
+  await recorder.transaction().execute(unit);
+  if (recorded.length === 0) return 0;
+  await d1.batch(recorded.map((q) => d1.prepare(q.sql).bind(...(q.parameters as unknown[]))));
+  return recorded.length;
+}
+
+function recordingDialect(into: CompiledQuery[]): Dialect {
+  const connection: DatabaseConnection = {
+    async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+      if (query.query.kind === 'SelectQueryNode') throw new Error('a batched D1 unit of work cannot read');
+      into.push(query);
+      return { rows: [] };
+    },
+    // eslint-disable-next-line require-yield
+    async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+      throw new Error('not supported');
+    },
+  };
+  return {
+    createAdapter: () => new SqliteAdapter(),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+    createIntrospector: (db) => new SqliteIntrospector(db),
+    createDriver: () => ({
+      init: async () => {},
+      acquireConnection: async () => connection,
+      beginTransaction: async () => {},
+      commitTransaction: async () => {},
+      rollbackTransaction: async () => {},
+      releaseConnection: async () => {},
+      destroy: async () => {},
+    }),
+  };
+}

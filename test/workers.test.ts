@@ -1,0 +1,235 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Miniflare, Response as MfResponse, type Request as MfRequest } from 'miniflare';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser } from '../db/repositories/users.repository.js';
+import { issueToken } from '../db/repositories/tokens.repository.js';
+import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
+import type { DistrictFile } from '../src/district/district.schema.js';
+import { runD1Batch } from '../src/worker/d1.js';
+
+/**
+ * The Workers build, run in workerd through Miniflare: the bundle wrangler
+ * deploys (built with `wrangler deploy --dry-run`), a local D1 database, the
+ * jobs queue with its consumer and dead-letter queue, an R2 bucket and the
+ * cron handler. Bureau webhooks are answered by this test at the fetch
+ * boundary (Miniflare's outbound service); nothing else is faked.
+ */
+
+const ROOT = join(import.meta.dirname, '..');
+const EPB_URL = 'https://epb.example/intake';
+const ECON_URL = 'https://econ.example/intake';
+const PUBLIC_URL = 'https://intake.example';
+
+/** A worker that keeps what lands on the dead-letter queue and answers it on fetch. */
+const DLQ_PROBE = `
+const dead = [];
+export default {
+  async queue(batch) { for (const m of batch.messages) { dead.push(m.body); m.ack(); } },
+  async fetch() { return Response.json(dead); },
+};`;
+
+let outDir: string;
+let mf: Miniflare;
+const webhookCalls: Array<{ url: string; delivery: string | null; signature: string | null; body: string }> = [];
+
+async function build(): Promise<{ metafile: { inputs: Record<string, { imports: Array<{ path: string; external?: boolean }> }> } }> {
+  outDir = mkdtempSync(join(tmpdir(), 'intake-worker-'));
+  await promisify(execFile)(
+    join(ROOT, 'node_modules/.bin/wrangler'),
+    ['deploy', '--dry-run', '--outdir', outDir, '--metafile', join(outDir, 'meta.json')],
+    { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' } },
+  );
+  return { metafile: JSON.parse(readFileSync(join(outDir, 'meta.json'), 'utf8')) };
+}
+
+function districtWithWebhooks(): string {
+  const file = JSON.parse(readFileSync(DEFAULT_DISTRICT_PATH, 'utf8')) as DistrictFile;
+  file.bureaus = file.bureaus.map((b) =>
+    b.code === 'epb' ? { ...b, webhook: { url: EPB_URL } } : b.code === 'econ' ? { ...b, webhook: { url: ECON_URL } } : b,
+  );
+  return JSON.stringify(file);
+}
+
+let metafile: Awaited<ReturnType<typeof build>>['metafile'];
+
+beforeAll(async () => {
+  ({ metafile } = await build());
+  mf = new Miniflare({
+    workers: [
+      {
+        name: 'intake',
+        modules: true,
+        scriptPath: join(outDir, 'worker.js'),
+        modulesRoot: outDir,
+        modulesRules: [{ type: 'Text', include: ['**/*.jsonl'] }],
+        compatibilityDate: '2026-04-26',
+        compatibilityFlags: ['nodejs_compat'],
+        d1Databases: { DB: 'intake-test' },
+        r2Buckets: ['PHOTOS'],
+        queueProducers: { JOBS: 'intake-jobs', DEAD_JOBS: 'intake-jobs-dlq' },
+        queueConsumers: { 'intake-jobs': { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 10, deadLetterQueue: 'intake-jobs-dlq' } },
+        bindings: {
+          PUBLIC_URL,
+          LOG_LEVEL: 'warn',
+          WEBHOOK_SECRET: 'a-test-secret-of-some-length',
+          DISPATCH_ATTEMPTS: '3',
+          DISPATCH_BACKOFF_MS: '1000',
+          DISTRICT_JSON: districtWithWebhooks(),
+        },
+        // The bureaus' servers: the environment bureau takes deliveries, the economy bureau's is broken.
+        outboundService: async (request: MfRequest) => {
+          webhookCalls.push({
+            url: request.url,
+            delivery: request.headers.get('x-intake-delivery'),
+            signature: request.headers.get('x-intake-signature'),
+            body: await request.text(),
+          });
+          return new MfResponse(request.url === EPB_URL ? 'ok' : 'down', { status: request.url === EPB_URL ? 200 : 500 });
+        },
+      },
+      { name: 'dlq-probe', modules: true, script: DLQ_PROBE, compatibilityDate: '2026-04-26', queueConsumers: ['intake-jobs-dlq'] },
+    ],
+  });
+  await mf.ready;
+}, 120_000);
+
+afterAll(async () => {
+  await mf?.dispose();
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+});
+
+async function d1() {
+  return mf.getD1Database('DB', 'intake');
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function call(path: string, init?: RequestInit & { token?: string }) {
+  const headers = new Headers(init?.headers as HeadersInit | undefined);
+  if (init?.token) headers.set('authorization', `Bearer ${init.token}`);
+  const res = await mf.dispatchFetch(`http://localhost${path}`, { ...init, headers } as never);
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body: body as Record<string, any> };
+}
+
+describe('the Workers bundle', () => {
+  it('contains none of the Node-only adapters', () => {
+    const inputs = Object.keys(metafile.inputs);
+    // The bundle does hold the shared code and the Workers adapters.
+    expect(inputs).toContain('src/app.ts');
+    expect(inputs).toContain('queues/processors/intake.processor.ts');
+    expect(inputs.some((i) => i.includes('node_modules/kysely-d1/'))).toBe(true);
+    const nodeOnly = /node_modules\/(better-sqlite3|bullmq|ioredis|pg|pg-pool|pino|pino-pretty|prom-client|@hono\/node-server|swagger-ui-dist)\/|db\/connect\.ts|local-photo-store|classifier-store|district-file\.ts/;
+    expect(inputs.filter((i) => nodeOnly.test(i))).toEqual([]);
+    const external = Object.values(metafile.inputs).flatMap((i) => i.imports.filter((m) => m.external).map((m) => m.path));
+    expect(external.filter((p) => /^(node:)?(fs|fs\/promises|net|child_process|worker_threads|module)$/.test(p))).toEqual([]);
+  });
+});
+
+describe('the Worker on D1, Queues and R2', () => {
+  let caseId: string;
+  let trackingCode: string;
+
+  it('accepts a report, dispatches it through the queue and D1, and a bureau signs for it', async () => {
+    const posted = await call('/api/v1/reports', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: '兴隆办事处那边一个厂子晚上往沟里排黑水，气味很大', anonymous: true }),
+    });
+    expect(posted.status, JSON.stringify(posted.body)).toBe(202);
+    expect(posted.body.status).toBe('received');
+    expect(posted.body.trackUrl).toBe(`${PUBLIC_URL}/track/${posted.body.trackingCode}`);
+    caseId = posted.body.id;
+    trackingCode = posted.body.trackingCode;
+
+    const db = await d1();
+    const dispatched = await waitFor('the case to be dispatched', async () => {
+      const row = await db.prepare('select status, type_code, jurisdiction_code from cases where id = ?').bind(caseId).first<Record<string, string>>();
+      return row && row.status !== 'received' ? row : null;
+    });
+    expect(dispatched).toMatchObject({ status: 'dispatched', type_code: 'illegal_discharge', jurisdiction_code: 'xinglong' });
+    const units = await db.prepare('select unit_code, role from assignments where case_id = ? order by unit_code').bind(caseId).all<{ unit_code: string; role: string }>();
+    expect(units.results.map((u) => `${u.unit_code}:${u.role}`)).toEqual(['econ:co', 'epb:lead', 'xinglong:jurisdiction']);
+
+    // The lead bureau's webhook got the assignment, signed, through the dispatch job.
+    const delivered = await waitFor('the delivery to epb', async () =>
+      db.prepare("select status, attempts from deliveries where case_id = ? and unit_code = 'epb'").bind(caseId).first<{ status: string; attempts: number }>()
+        .then((r) => (r?.status === 'delivered' ? r : null)),
+    );
+    expect(delivered.attempts).toBe(1);
+    const call1 = webhookCalls.find((c) => c.url === EPB_URL);
+    expect(call1?.signature).toMatch(/^sha256=[0-9a-f]{64}$/);
+    expect(JSON.parse(call1!.body)).toMatchObject({ event: 'case.assigned', case: { id: caseId, trackingCode }, assignment: { role: 'lead' } });
+
+    // A bureau account, created with the same code as the admin tool, written to D1 in one batch.
+    let token = '';
+    await runD1Batch(db as never, async (trx) => {
+      const at = new Date().toISOString();
+      const user = await createUser(trx, { name: '张三', role: 'bureau', unitCode: 'epb', at });
+      token = (await issueToken(trx, { userId: user.id, label: 'test', at })).token;
+    });
+
+    const accepted = await call(`/api/v1/cases/${caseId}/accept`, { method: 'POST', token });
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
+    const again = await call(`/api/v1/cases/${caseId}/accept`, { method: 'POST', token });
+    expect(again.status).toBe(409);
+
+    const tracked = await call(`/api/v1/track/${trackingCode}`);
+    expect(tracked.status).toBe(200);
+    expect(tracked.body).toMatchObject({ trackingCode, status: 'accepted', type: { code: 'illegal_discharge' }, lead: { code: 'epb' } });
+    expect(tracked.body.history.map((h: { status: string }) => h.status)).toEqual(expect.arrayContaining(['received', 'dispatched', 'accepted']));
+  }, 60_000);
+
+  it('retries a failing delivery with backoff and puts the job on the dead-letter queue when it fails for good', async () => {
+    const db = await d1();
+    const failed = await waitFor('the delivery to econ to fail for good', async () =>
+      db.prepare("select status, attempts, last_error from deliveries where case_id = ? and unit_code = 'econ'").bind(caseId).first<{ status: string; attempts: number; last_error: string }>()
+        .then((r) => (r?.status === 'failed' ? r : null)),
+    );
+    expect(failed).toMatchObject({ attempts: 3, last_error: 'HTTP 500' });
+    expect(webhookCalls.filter((c) => c.url === ECON_URL)).toHaveLength(3);
+    const event = await db.prepare("select data from case_events where case_id = ? and kind = 'delivery_failed'").bind(caseId).first<{ data: string }>();
+    expect(JSON.parse(event!.data)).toMatchObject({ unit: 'econ', attempts: 3 });
+
+    const probe = await mf.getWorker('dlq-probe');
+    const dead = await waitFor('the dead-letter queue', async () => {
+      const list = (await (await probe.fetch('http://probe/')).json()) as Array<Record<string, unknown>>;
+      return list.length > 0 ? list : null;
+    });
+    expect(dead).toEqual([expect.objectContaining({ name: 'dispatch', jobId: `dispatch-${caseId}-econ-webhook`, error: 'HTTP 500', attempts: 3 })]);
+  }, 60_000);
+
+  it('runs the deadline sweep on the cron trigger', async () => {
+    const db = await d1();
+    // The jurisdiction has not signed for its part, and its deadline has passed.
+    await db.prepare("update assignments set sign_deadline_at = '2026-01-05T02:00:00.000Z' where case_id = ? and unit_code = 'xinglong'").bind(caseId).run();
+    const worker = await mf.getWorker('intake');
+    const outcome = await worker.scheduled({ cron: '*/5 * * * *' });
+    expect(outcome.outcome).toBe('ok');
+    const row = await db.prepare("select sign_overdue_at, supervised_at from assignments where case_id = ? and unit_code = 'xinglong'").bind(caseId).first<Record<string, string | null>>();
+    expect(row?.sign_overdue_at).not.toBeNull();
+    const kinds = await db.prepare('select kind from case_events where case_id = ?').bind(caseId).all<{ kind: string }>();
+    expect(kinds.results.map((k) => k.kind)).toEqual(expect.arrayContaining(['overdue', 'supervised']));
+    // The other assignments were not touched.
+    const epb = await db.prepare("select sign_overdue_at from assignments where case_id = ? and unit_code = 'epb'").bind(caseId).first<Record<string, string | null>>();
+    expect(epb?.sign_overdue_at).toBeNull();
+  }, 60_000);
+});
