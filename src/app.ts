@@ -16,6 +16,7 @@ import { reportRoutes } from '../handlers/reports.routes.js';
 import { statsRoutes } from '../handlers/stats.routes.js';
 import { trackPageRoutes } from '../handlers/track-page.routes.js';
 import { signInPages } from '../handlers/pages/signin.page.js';
+import { inboxPages } from '../handlers/pages/inbox.page.js';
 import { telegramWebhookRoutes } from '../handlers/telegram.routes.js';
 import { trackRoutes } from '../handlers/track.routes.js';
 import { validationHook } from '../handlers/validation.js';
@@ -24,7 +25,7 @@ import { AppError, errorBody } from './errors.js';
 import { renderErrorPage, wantsHtml } from './web/render.js';
 
 /** Every router of the service, mounted in one list. */
-const ROUTERS = [healthRoutes, reportRoutes, trackRoutes, meRoutes, feedbackRoutes, statsRoutes, exportRoutes, caseRoutes, dispatchDeskRoutes, hotlineRoutes, signInPages];
+const ROUTERS = [healthRoutes, reportRoutes, trackRoutes, meRoutes, feedbackRoutes, statsRoutes, exportRoutes, caseRoutes, dispatchDeskRoutes, hotlineRoutes, signInPages, inboxPages];
 
 /** Parts only some platforms provide, handed in by the entry file. */
 export interface AppExtras {

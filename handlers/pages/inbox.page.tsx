@@ -1,0 +1,499 @@
+import { Hono, type Context } from 'hono';
+import { listAssignmentsFor, listCases } from '../../db/repositories/case-queries.repository.js';
+import { CASE_STATUSES, type CaseStatus } from '../../src/domain/case.js';
+import { AppError } from '../../src/errors.js';
+import { formatTime, type Lang } from '../../src/web/i18n.js';
+import { CsrfField } from '../../src/web/layout.js';
+import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
+import {
+  acceptAssignment,
+  MAX_EXTENSION_DAYS,
+  recordProgress,
+  replyAssignment,
+  requestExtension,
+  RETURN_REASONS,
+  returnAssignment,
+  type ReturnReason,
+} from '../../src/workflow/bureau.js';
+import { buildCaseView, caseSummary, type CaseSummary, type CaseView } from '../../src/workflow/case-view.js';
+import type { AppEnv } from '../app-env.js';
+import { IMAGE_TYPES, MAX_UPLOAD_BYTES, MAX_UPLOADS, readUploads } from '../uploads.js';
+import {
+  AssignmentsTable,
+  CaseFacts,
+  CaseFiles,
+  DeadlineBadge,
+  DoneNotice,
+  field,
+  FieldProblem,
+  files,
+  FormNotice,
+  History,
+  invalidAttrs,
+  kept,
+  problemOf,
+  problemStatus,
+  RETURN_REASON_LABEL,
+  ROLE_LABEL,
+  ASSIGNMENT_STATUS,
+  serveCaseFile,
+  staffArea,
+  STATUS_LABEL,
+  typeName,
+  typeOptions,
+  unitName,
+  type FormProblem,
+} from './staff-common.js';
+
+/**
+ * The bureau inbox (`/inbox`): the cases assigned to the clerk's unit,
+ * overdue first, with filters; the case page with its history, photos and
+ * the unit's actions (sign for, return, progress, reply, extension). Every
+ * read goes through the staff case view, so a case of another unit is 404
+ * and the reporter's contact shows only when the reporter agreed.
+ */
+
+const OPEN: readonly CaseStatus[] = ['dispatched', 'accepted', 'reopened', 'triage', 'returned', 'received'];
+/** The inbox reads at most this many of the unit's newest cases (filters then narrow them down). */
+const INBOX_LIMIT = 500;
+
+const DONE: Record<Lang, Record<string, string>> = {
+  zh: { accept: '已签收。', return: '已退回，调度员将重新分派。', progress: '办理进展已记录。', reply: '答复已提交。', extend: '延期申请已提交，等待调度员审批。' },
+  en: { accept: 'Signed for.', return: 'Returned; a dispatcher will reassign it.', progress: 'Progress recorded.', reply: 'Reply sent.', extend: 'Extension requested; a dispatcher will decide.' },
+};
+
+interface Filters {
+  status: string;
+  type: string;
+  overdue: boolean;
+  q: string;
+}
+
+function readFilters(c: Context<AppEnv>): Filters {
+  const status = c.req.query('status') ?? 'open';
+  return {
+    status: status === 'all' || status === 'open' || (CASE_STATUSES as readonly string[]).includes(status) ? status : 'open',
+    type: c.req.query('type') ?? '',
+    overdue: c.req.query('overdue') === '1',
+    q: (c.req.query('q') ?? '').trim().slice(0, 100),
+  };
+}
+
+/** The unit's next deadline on the case: sign-for while pending, reply while signed for. */
+function myDue(s: CaseSummary): string | null {
+  const a = s.myAssignment;
+  if (!a) return null;
+  if (a.status === 'pending') return a.deadlines.signBy;
+  if (a.status === 'accepted') return a.deadlines.replyBy;
+  return null;
+}
+
+/** Overdue first, then the nearest deadline of the unit, then the newest. */
+function inboxOrder(now: number) {
+  return (a: CaseSummary, b: CaseSummary) => {
+    const dueA = myDue(a);
+    const dueB = myDue(b);
+    const lateA = a.overdue || (dueA !== null && Date.parse(dueA) < now) ? 1 : 0;
+    const lateB = b.overdue || (dueB !== null && Date.parse(dueB) < now) ? 1 : 0;
+    if (lateA !== lateB) return lateB - lateA;
+    if (dueA && dueB && dueA !== dueB) return dueA.localeCompare(dueB);
+    if (dueA && !dueB) return -1;
+    if (!dueA && dueB) return 1;
+    return b.receivedAt.localeCompare(a.receivedAt);
+  };
+}
+
+async function inboxPage(c: Context<AppEnv>) {
+  const p = pageContext(c);
+  const zh = p.lang === 'zh';
+  const deps = c.get('deps');
+  const principal = c.get('principal')!;
+  const f = readFilters(c);
+  const { rows } = await listCases(deps.db, {
+    assignedTo: principal.unitCode ?? '\u0000',
+    ...(f.status !== 'open' && f.status !== 'all' ? { status: f.status as CaseStatus } : {}),
+    ...(f.type && deps.district.types.has(f.type) ? { type: f.type } : {}),
+    ...(f.overdue ? { overdue: true } : {}),
+    limit: INBOX_LIMIT,
+  });
+  const assignments = await listAssignmentsFor(deps.db, rows.map((r) => r.case.id));
+  const now = deps.clock.now();
+  const needle = f.q.toLowerCase();
+  const items = rows
+    .filter((r) => f.status !== 'open' || OPEN.includes(r.case.status))
+    .map((r) => caseSummary(deps.district, principal, r, assignments.get(r.case.id) ?? []))
+    // Text search over what the clerk can see: the tracking code and the (masked) text.
+    .filter((s) => needle === '' || s.trackingCode.toLowerCase().includes(needle.replace(/[\s-]/g, '')) || s.excerpt.toLowerCase().includes(needle) || rows.find((r) => r.case.id === s.id)!.case.text.toLowerCase().includes(needle))
+    .sort(inboxOrder(now.getTime()));
+  const title = zh ? '待办案件' : 'Case inbox';
+  const unit = unitName(deps.district, principal.unitCode, p.lang);
+  return renderPage(
+    c,
+    title,
+    <section>
+      <h1>
+        {title} · {unit}
+      </h1>
+      <form method="get" action="/inbox" class="filters" role="search" aria-label={zh ? '筛选案件' : 'Filter cases'}>
+        <div>
+          <label for="f-status">{zh ? '状态' : 'Status'}</label>
+          <select id="f-status" name="status">
+            <option value="open" selected={f.status === 'open'}>
+              {zh ? '未办结' : 'open'}
+            </option>
+            <option value="all" selected={f.status === 'all'}>
+              {zh ? '全部' : 'all'}
+            </option>
+            {CASE_STATUSES.map((s) => (
+              <option value={s} selected={f.status === s}>
+                {STATUS_LABEL[p.lang][s] ?? s}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label for="f-type">{zh ? '问题类型' : 'Type'}</label>
+          <select id="f-type" name="type">
+            <option value="">{zh ? '全部类型' : 'all types'}</option>
+            {typeOptions(deps.district, p.lang).map((t) => (
+              <option value={t.code} selected={f.type === t.code}>
+                {t.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label for="f-q">{zh ? '搜索' : 'Search'}</label>
+          <input id="f-q" name="q" type="search" value={f.q} placeholder={zh ? '查询码或内容' : 'code or text'} />
+        </div>
+        <label class="check" for="f-overdue">
+          <input id="f-overdue" type="checkbox" name="overdue" value="1" checked={f.overdue} /> {zh ? '只看超期' : 'overdue only'}
+        </label>
+        <button type="submit">{zh ? '筛选' : 'Filter'}</button>
+      </form>
+      <p class="hint" role="status">
+        {zh ? `共 ${items.length} 件` : `${items.length} case(s)`}
+      </p>
+      {items.length === 0 ? (
+        <p class="notice">{zh ? '没有符合条件的案件。' : 'No cases match.'}</p>
+      ) : (
+        <div class="table-wrap">
+          <table id="inbox">
+            <thead>
+              <tr>
+                <th scope="col">{zh ? '查询码' : 'Code'}</th>
+                <th scope="col">{zh ? '问题' : 'Problem'}</th>
+                <th scope="col">{zh ? '状态' : 'Status'}</th>
+                <th scope="col">{zh ? '本单位' : 'Your unit'}</th>
+                <th scope="col">{zh ? '期限' : 'Due'}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((s) => {
+                const due = myDue(s);
+                return (
+                  <tr data-case={s.trackingCode}>
+                    <td>
+                      <a href={`/inbox/cases/${s.id}`}>{s.trackingCode}</a>
+                    </td>
+                    <td>
+                      <strong>{typeName(deps.district, s.type?.code, p.lang)}</strong>
+                      {s.urgent ? <span class="badge urgent">{zh ? '紧急' : 'urgent'}</span> : null}
+                      <div class="hint">{s.excerpt}</div>
+                    </td>
+                    <td>
+                      {STATUS_LABEL[p.lang][s.status] ?? s.status}
+                      {s.supervised ? <span class="badge">{zh ? '督办' : 'supervised'}</span> : null}
+                    </td>
+                    <td>
+                      {s.myAssignment
+                        ? `${ROLE_LABEL[p.lang][s.myAssignment.role] ?? s.myAssignment.role} · ${ASSIGNMENT_STATUS[p.lang][s.myAssignment.status] ?? s.myAssignment.status}`
+                        : '—'}
+                    </td>
+                    <td>
+                      {due ? formatTime(due, p.lang, p.timeZone) : '—'} {s.overdue ? <span class="badge overdue">{zh ? '已超期' : 'overdue'}</span> : <DeadlineBadge due={due} now={now} lang={p.lang} />}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>,
+  );
+}
+
+function myAssignment(view: CaseView, unit: string | null) {
+  return view.assignments.filter((a) => a.bureau.code === unit && a.round === view.round && a.status !== 'released').at(-1) ?? null;
+}
+
+async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | null = null, status: RenderOptions['status'] = 200) {
+  const p = pageContext(c);
+  const zh = p.lang === 'zh';
+  const deps = c.get('deps');
+  const principal = c.get('principal')!;
+  const view = await buildCaseView(deps, principal, id);
+  const now = deps.clock.now();
+  const mine = myAssignment(view, principal.unitCode);
+  const working = view.status === 'dispatched' || view.status === 'accepted' || view.status === 'reopened';
+  const done = DONE[p.lang][c.req.query('done') ?? ''];
+  const title = `${zh ? '案件' : 'Case'} ${view.trackingCode}`;
+  const action = (name: string) => `/inbox/cases/${view.id}/${name}`;
+  return renderPage(
+    c,
+    title,
+    <article>
+      <p>
+        <a href="/inbox">← {zh ? '返回待办列表' : 'Back to the inbox'}</a>
+      </p>
+      <h1>{title}</h1>
+      <DoneNotice text={done} />
+      <CaseFacts view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} now={now} />
+      <h2>{zh ? '举报内容' : 'The report'}</h2>
+      <p class="reply" id="case-text">
+        {view.text}
+      </p>
+      <CaseFiles view={view} base={`/inbox/cases/${view.id}`} lang={p.lang} />
+      <AssignmentsTable view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} />
+
+      <h2>{zh ? '办理' : 'Handle it'}</h2>
+      {!mine || !working ? (
+        <p class="notice">{zh ? '本单位在此案件上暂无待办事项。' : 'Nothing for your unit to do on this case now.'}</p>
+      ) : (
+        <div class="grid">
+          {mine.status === 'pending' ? (
+            <section class="card" aria-labelledby="h-accept">
+              <h3 id="h-accept">{zh ? '签收' : 'Sign for it'}</h3>
+              <FormNotice problem={problem} form="accept" />
+              <p class="hint">{zh ? '签收后由本单位办理并在期限内答复。' : 'Your unit then handles it and replies by the deadline.'}</p>
+              <form method="post" action={action('accept')}>
+                <CsrfField token={p.csrf} />
+                <button type="submit" id="accept">
+                  {zh ? '签收' : 'Sign for'}
+                </button>
+              </form>
+            </section>
+          ) : null}
+          {mine.status === 'pending' ? (
+            <section class="card" aria-labelledby="h-return">
+              <h3 id="h-return">{zh ? '退回' : 'Return it'}</h3>
+              <FormNotice problem={problem} form="return" />
+              <form method="post" action={action('return')}>
+                <CsrfField token={p.csrf} />
+                <label for="return-reason">{zh ? '退回理由' : 'Reason'}</label>
+                <select id="return-reason" name="reason" required {...invalidAttrs(problem, 'return', 'reason')}>
+                  <option value="">{zh ? '请选择' : 'choose'}</option>
+                  {RETURN_REASONS.map((r) => (
+                    <option value={r} selected={kept(problem, 'return', 'reason') === r}>
+                      {RETURN_REASON_LABEL[p.lang][r]}
+                    </option>
+                  ))}
+                </select>
+                <FieldProblem problem={problem} form="return" name="reason" />
+                <label for="return-note">{zh ? '说明' : 'Explanation'}</label>
+                <textarea id="return-note" name="note" required maxlength={2000} {...invalidAttrs(problem, 'return', 'note')}>
+                  {kept(problem, 'return', 'note')}
+                </textarea>
+                <FieldProblem problem={problem} form="return" name="note" />
+                <div class="actions">
+                  <button type="submit" class="danger">
+                    {zh ? '退回' : 'Return'}
+                  </button>
+                </div>
+              </form>
+            </section>
+          ) : null}
+          {mine.status === 'accepted' ? (
+            <section class="card" aria-labelledby="h-reply">
+              <h3 id="h-reply">{zh ? '答复' : 'Reply'}</h3>
+              <FormNotice problem={problem} form="reply" />
+              <form method="post" action={action('reply')} enctype="multipart/form-data">
+                <CsrfField token={p.csrf} />
+                <label for="reply-text">{zh ? '答复内容' : 'Your answer'}</label>
+                <p class="hint" id="reply-hint">
+                  {mine.role === 'lead'
+                    ? zh
+                      ? '牵头单位的答复将在查询页面向举报人公开。'
+                      : "The lead bureau's answer is shown to the reporter on the tracking page."
+                    : zh
+                      ? '协办单位的答复供牵头单位和调度员参阅。'
+                      : 'A co-handling answer is read by the lead and the dispatchers.'}
+                </p>
+                <textarea id="reply-text" name="text" required maxlength={10000} {...invalidAttrs(problem, 'reply', 'text')}>
+                  {kept(problem, 'reply', 'text')}
+                </textarea>
+                <FieldProblem problem={problem} form="reply" name="text" />
+                <label for="reply-files">{zh ? '附件（图片或 PDF，可选）' : 'Attachments (images or PDF, optional)'}</label>
+                <p class="hint">{zh ? `最多 ${MAX_UPLOADS} 个，每个不超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MB。` : `Up to ${MAX_UPLOADS}, ${MAX_UPLOAD_BYTES / 1024 / 1024} MB each.`}</p>
+                <input id="reply-files" name="attachments" type="file" multiple accept="image/*,application/pdf" {...invalidAttrs(problem, 'reply', 'attachments')} />
+                <FieldProblem problem={problem} form="reply" name="attachments" />
+                <div class="actions">
+                  <button type="submit" id="reply">
+                    {zh ? '提交答复' : 'Send reply'}
+                  </button>
+                </div>
+              </form>
+            </section>
+          ) : null}
+          {mine.status === 'accepted' ? (
+            <section class="card" aria-labelledby="h-progress">
+              <h3 id="h-progress">{zh ? '办理进展' : 'Progress'}</h3>
+              <FormNotice problem={problem} form="progress" />
+              <form method="post" action={action('progress')}>
+                <CsrfField token={p.csrf} />
+                <label for="progress-note">{zh ? '进展说明' : 'What was done'}</label>
+                <textarea id="progress-note" name="note" required maxlength={5000} {...invalidAttrs(problem, 'progress', 'note')}>
+                  {kept(problem, 'progress', 'note')}
+                </textarea>
+                <FieldProblem problem={problem} form="progress" name="note" />
+                <label class="check" for="progress-public">
+                  <input id="progress-public" type="checkbox" name="public" value="1" checked={kept(problem, 'progress', 'public') === '1'} />{' '}
+                  {zh ? '在查询页面向举报人公开' : 'Show it to the reporter on the tracking page'}
+                </label>
+                <div class="actions">
+                  <button type="submit" class="secondary">
+                    {zh ? '记录进展' : 'Record progress'}
+                  </button>
+                </div>
+              </form>
+            </section>
+          ) : null}
+          {mine.status === 'pending' || mine.status === 'accepted' ? (
+            <section class="card" aria-labelledby="h-extend">
+              <h3 id="h-extend">{zh ? '申请延期' : 'Ask for more time'}</h3>
+              <FormNotice problem={problem} form="extend" />
+              {view.extensionRequests.some((x) => x.unit.code === principal.unitCode) ? (
+                <p class="notice">{zh ? '本单位的延期申请正在等待调度员审批。' : "Your unit's request is waiting for a dispatcher."}</p>
+              ) : (
+                <form method="post" action={action('extend')}>
+                  <CsrfField token={p.csrf} />
+                  <label for="extend-days">{zh ? '延长工作日' : 'Working days'}</label>
+                  <input
+                    id="extend-days"
+                    name="workingDays"
+                    type="number"
+                    min={1}
+                    max={MAX_EXTENSION_DAYS}
+                    required
+                    inputmode="numeric"
+                    value={kept(problem, 'extend', 'workingDays', '5')}
+                    {...invalidAttrs(problem, 'extend', 'workingDays')}
+                  />
+                  <FieldProblem problem={problem} form="extend" name="workingDays" />
+                  <label for="extend-reason">{zh ? '理由' : 'Reason'}</label>
+                  <textarea id="extend-reason" name="reason" required maxlength={2000} {...invalidAttrs(problem, 'extend', 'reason')}>
+                    {kept(problem, 'extend', 'reason')}
+                  </textarea>
+                  <FieldProblem problem={problem} form="extend" name="reason" />
+                  <div class="actions">
+                    <button type="submit" class="secondary">
+                      {zh ? '提交申请' : 'Request'}
+                    </button>
+                  </div>
+                </form>
+              )}
+            </section>
+          ) : null}
+        </div>
+      )}
+
+      <h2>{zh ? '办理过程' : 'History'}</h2>
+      <History view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} />
+    </article>,
+    { status },
+  );
+}
+
+const ATTACHMENT_TYPES: ReadonlySet<string> = new Set([...IMAGE_TYPES, 'application/pdf']);
+
+function required(value: string, lang: Lang, max: number): string | null {
+  if (value.trim() === '') return lang === 'zh' ? '请填写此项。' : 'Please fill this in.';
+  if ([...value].length > max) return lang === 'zh' ? `不能超过 ${max} 个字。` : `At most ${max} characters.`;
+  return null;
+}
+
+function invalid(lang: Lang, fields: Record<string, string>): AppError {
+  return new AppError('validation_failed', lang === 'zh' ? '请按提示修改后再提交。' : 'Please correct the marked fields.', fields);
+}
+
+export function inboxPages() {
+  const router = new Hono<AppEnv>();
+  staffArea(router, '/inbox', 'bureau');
+
+  router.get('/inbox', (c) => inboxPage(c));
+  router.get('/inbox/cases/:id', (c) => casePage(c, c.req.param('id')));
+  router.get('/inbox/cases/:id/files/:fileId', (c) => serveCaseFile(c, c.req.param('id'), c.req.param('fileId')));
+
+  /** Runs one action of the case page: on success back to the page with a notice, on a 4xx the page with the problem next to the form. */
+  const act = (name: string, run: (c: Context<AppEnv>, form: Record<string, unknown>, lang: Lang) => Promise<unknown>, rename: Record<string, string> = {}) =>
+    router.post(`/inbox/cases/:id/${name}`, async (c) => {
+      const id = c.req.param('id');
+      const lang = pageContext(c).lang;
+      const form = await c.req.parseBody({ all: true });
+      try {
+        await run(c, form, lang);
+      } catch (err) {
+        const values: Record<string, string> = {};
+        for (const k of Object.keys(form)) if (k !== '_csrf') values[k] = field(form, k);
+        // A case the clerk may not see is 404 whatever the action: the page says nothing of it.
+        if (err instanceof AppError && err.code === 'not_found') throw err;
+        const problem = problemOf(err, name, values, lang, rename);
+        return casePage(c, id, problem, problemStatus(err));
+      }
+      return c.redirect(`/inbox/cases/${id}?done=${name}`, 303);
+    });
+
+  act('accept', (c) => acceptAssignment(c.get('deps'), c.get('principal')!, c.req.param('id')!));
+
+  act('return', async (c, form, lang) => {
+    const reason = field(form, 'reason');
+    const note = field(form, 'note');
+    const fields: Record<string, string> = {};
+    if (!(RETURN_REASONS as readonly string[]).includes(reason)) fields.reason = lang === 'zh' ? '请选择退回理由。' : 'Choose a reason.';
+    const noteProblem = required(note, lang, 2000);
+    if (noteProblem) fields.note = noteProblem;
+    if (Object.keys(fields).length > 0) throw invalid(lang, fields);
+    await returnAssignment(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason: reason as ReturnReason, note: note.trim() });
+  });
+
+  act('progress', async (c, form, lang) => {
+    const note = field(form, 'note');
+    const problem = required(note, lang, 5000);
+    if (problem) throw invalid(lang, { note: problem });
+    await recordProgress(c.get('deps'), c.get('principal')!, c.req.param('id')!, { note: note.trim(), public: field(form, 'public') === '1' });
+  });
+
+  act('reply', async (c, form, lang) => {
+    const text = field(form, 'text');
+    const fields: Record<string, string> = {};
+    const textProblem = required(text, lang, 10_000);
+    if (textProblem) fields.text = textProblem;
+    const attached = files(form, 'attachments');
+    if (attached.length > MAX_UPLOADS) fields.attachments = lang === 'zh' ? `最多 ${MAX_UPLOADS} 个附件。` : `At most ${MAX_UPLOADS} attachments.`;
+    else if (attached.some((f) => f.size > MAX_UPLOAD_BYTES)) fields.attachments = lang === 'zh' ? `每个附件不超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MB。` : `Each at most ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`;
+    if (Object.keys(fields).length > 0) throw invalid(lang, fields);
+    let uploads;
+    try {
+      uploads = await readUploads(attached, { field: 'attachments', allowed: ATTACHMENT_TYPES, expected: 'an image or a PDF' });
+    } catch {
+      throw invalid(lang, { attachments: lang === 'zh' ? '附件只能是图片（JPEG、PNG 等）或 PDF。' : 'Attachments must be images (JPEG, PNG, …) or PDF.' });
+    }
+    await replyAssignment(c.get('deps'), c.get('principal')!, c.req.param('id')!, { text: text.trim(), files: uploads });
+  });
+
+  act('extend', async (c, form, lang) => {
+    const days = Number(field(form, 'workingDays'));
+    const reason = field(form, 'reason');
+    const fields: Record<string, string> = {};
+    if (!Number.isInteger(days) || days < 1 || days > MAX_EXTENSION_DAYS) {
+      fields.workingDays = lang === 'zh' ? `请填写 1 到 ${MAX_EXTENSION_DAYS} 之间的整数。` : `A whole number from 1 to ${MAX_EXTENSION_DAYS}.`;
+    }
+    const reasonProblem = required(reason, lang, 2000);
+    if (reasonProblem) fields.reason = reasonProblem;
+    if (Object.keys(fields).length > 0) throw invalid(lang, fields);
+    await requestExtension(c.get('deps'), c.get('principal')!, c.req.param('id')!, { workingDays: days, reason: reason.trim() });
+  });
+
+  return router;
+}

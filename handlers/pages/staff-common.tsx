@@ -1,0 +1,425 @@
+import type { Context, Hono } from 'hono';
+import { listAssignments } from '../../db/repositories/assignments.repository.js';
+import { listAttachments } from '../../db/repositories/attachments.repository.js';
+import { findCase } from '../../db/repositories/cases.repository.js';
+import type { Role } from '../../src/auth/principal.js';
+import type { District } from '../../src/district/district.schema.js';
+import { AppError } from '../../src/errors.js';
+import { csrfProtection } from '../../src/web/csrf.js';
+import { formatTime, type Lang } from '../../src/web/i18n.js';
+import { FieldError, errorId } from '../../src/web/layout.js';
+import { loadSession, requireSignedIn } from '../../src/web/session.js';
+import type { CaseView } from '../../src/workflow/case-view.js';
+import { requireReadAccess } from '../../src/workflow/case-view.js';
+import type { AppEnv } from '../app-env.js';
+
+/**
+ * What the staff pages (console, inbox, desk, dashboard) share: the
+ * middleware of a staff area, names in the visitor's language, deadline
+ * badges, the case history, form helpers and the access-checked file route.
+ */
+
+/**
+ * Page middleware for one area (`/inbox` and `/inbox/*`): CSRF tokens,
+ * the session, and the roles that may enter. Registered on the area's own
+ * paths: a router's `use('*')` would cover the whole app, the API included.
+ */
+export function staffArea(router: Hono<AppEnv>, prefix: string, ...roles: Role[]): void {
+  for (const path of [prefix, `${prefix}/*`]) router.use(path, csrfProtection(), loadSession(), requireSignedIn(...roles));
+}
+
+export const STATUS_LABEL: Record<Lang, Record<string, string>> = {
+  zh: {
+    received: '已受理',
+    triage: '待分派',
+    dispatched: '待签收',
+    accepted: '办理中',
+    replied: '已答复',
+    closed: '已办结',
+    returned: '已退回',
+    transferred: '已转办',
+    merged: '已并案',
+    reopened: '重办',
+  },
+  en: {
+    received: 'received',
+    triage: 'triage',
+    dispatched: 'dispatched',
+    accepted: 'in progress',
+    replied: 'replied',
+    closed: 'closed',
+    returned: 'returned',
+    transferred: 'transferred',
+    merged: 'merged',
+    reopened: 'reopened',
+  },
+};
+
+export const ASSIGNMENT_STATUS: Record<Lang, Record<string, string>> = {
+  zh: { pending: '待签收', accepted: '已签收', replied: '已答复', returned: '已退回', released: '已撤回' },
+  en: { pending: 'to sign for', accepted: 'signed for', replied: 'replied', returned: 'returned', released: 'released' },
+};
+
+export const ROLE_LABEL: Record<Lang, Record<string, string>> = {
+  zh: { lead: '牵头', co: '协办', jurisdiction: '属地' },
+  en: { lead: 'lead', co: 'co-handling', jurisdiction: 'local office' },
+};
+
+export const RETURN_REASON_LABEL: Record<Lang, Record<string, string>> = {
+  zh: { not_our_remit: '不属于本单位职责', wrong_jurisdiction: '不属于本属地', unclear_ownership: '职责不清，请调度确定' },
+  en: { not_our_remit: 'not within our remit', wrong_jurisdiction: 'not our area', unclear_ownership: 'unclear who is responsible' },
+};
+
+export const TRIAGE_REASON_LABEL: Record<Lang, Record<string, string>> = {
+  zh: {
+    low_confidence: '分类置信度低',
+    no_rule_matched: '未能分类',
+    unknown_type: '类型无派单规则',
+    returned: '承办单位退回',
+    reopened: '群众不满意，重办',
+    co_returned: '协办单位退回',
+    place_unknown: '地点不明',
+  },
+  en: {
+    low_confidence: 'low classifier confidence',
+    no_rule_matched: 'not classified',
+    unknown_type: 'no routing for the type',
+    returned: 'returned by the lead',
+    reopened: 'reopened by the reporter',
+    co_returned: 'returned by a co-handler',
+    place_unknown: 'place unknown',
+  },
+};
+
+const EVENT_LABEL: Record<Lang, Record<string, string>> = {
+  zh: {
+    status: '状态变更',
+    classified: '自动分类',
+    accepted: '签收',
+    returned: '退回',
+    progress: '办理进展',
+    reply: '答复',
+    extension_requested: '申请延期',
+    extended: '延期已批准',
+    extension_refused: '延期未批准',
+    supervised: '督办',
+    released: '撤回单位',
+    merged_in: '并入重复举报',
+    delivered: '已推送至单位',
+    delivery_failed: '推送失败',
+    overdue: '超期',
+    reminder: '到期提醒',
+    photo: '照片',
+  },
+  en: {
+    status: 'status change',
+    classified: 'classified',
+    accepted: 'signed for',
+    returned: 'returned',
+    progress: 'progress',
+    reply: 'reply',
+    extension_requested: 'extension requested',
+    extended: 'extension approved',
+    extension_refused: 'extension refused',
+    supervised: 'supervision',
+    released: 'unit released',
+    merged_in: 'duplicate merged in',
+    delivered: 'delivered to the unit',
+    delivery_failed: 'delivery failed',
+    overdue: 'overdue',
+    reminder: 'reminder',
+    photo: 'photo',
+  },
+};
+
+export function typeName(district: District, code: string | null | undefined, lang: Lang): string {
+  if (!code) return lang === 'zh' ? '未分类' : 'not classified';
+  return district.types.get(code)?.name[lang] ?? code;
+}
+
+export function unitName(district: District, code: string | null | undefined, lang: Lang): string {
+  if (!code) return lang === 'zh' ? '未知' : 'unknown';
+  return district.units.get(code)?.name[lang] ?? code;
+}
+
+/** Types of the district file, in file order, for selects. */
+export function typeOptions(district: District, lang: Lang): Array<{ code: string; name: string }> {
+  return district.file.types.map((t) => ({ code: t.code, name: t.name[lang] }));
+}
+
+export function bureauOptions(district: District, lang: Lang): Array<{ code: string; name: string }> {
+  return district.file.bureaus.map((b) => ({ code: b.code, name: b.name[lang] }));
+}
+
+export function jurisdictionOptions(district: District, lang: Lang): Array<{ code: string; name: string }> {
+  return district.file.jurisdictions.map((j) => ({ code: j.code, name: j.name[lang] }));
+}
+
+/** A deadline is "due soon" within this long. */
+export const DUE_SOON_MS = 24 * 3600_000;
+
+/** The badge of a deadline: overdue (red), due soon (amber), or none. */
+export function DeadlineBadge({ due, now, lang }: { due: string | null | undefined; now: Date; lang: Lang }) {
+  if (!due) return null;
+  const left = Date.parse(due) - now.getTime();
+  if (left < 0) return <span class="badge overdue">{lang === 'zh' ? '已超期' : 'overdue'}</span>;
+  if (left < DUE_SOON_MS) return <span class="badge due-soon">{lang === 'zh' ? '即将到期' : 'due soon'}</span>;
+  return null;
+}
+
+/** One string field of a parsed form ('' when absent or a file). */
+export function field(form: Record<string, unknown>, name: string): string {
+  const v = form[name];
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
+  return '';
+}
+
+/** Every file of a form field (multiple inputs or `multiple`), empty ones dropped. */
+export function files(form: Record<string, unknown>, name: string): File[] {
+  const v = form[name];
+  const list = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return list.filter((f): f is File => f instanceof File && f.size > 0);
+}
+
+/** The problem of one form, shown above it and next to each named field. */
+export interface FormProblem {
+  /** Which form on the page (so only that form shows it). */
+  form: string;
+  message: string;
+  fields: Record<string, string>;
+  values: Record<string, string>;
+}
+
+/** Turns an expected failure of an action (4xx AppError) into a problem to show; anything else is rethrown. */
+export function problemOf(err: unknown, form: string, values: Record<string, string>, lang: Lang, rename: Record<string, string> = {}): FormProblem {
+  if (!(err instanceof AppError) || err.status >= 500) throw err;
+  const fields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(err.fields ?? {})) fields[rename[k] ?? k] = v;
+  // The workflow explains a refusal in English; say in the page's language what kind of refusal it is.
+  const prefix: Partial<Record<string, Record<Lang, string>>> = {
+    illegal_transition: { zh: '案件当前状态不允许此操作：', en: 'Not possible in the current state: ' },
+    conflict: { zh: '案件已被他人更新，请刷新后重试：', en: 'Changed by someone else meanwhile: ' },
+    forbidden: { zh: '无权执行此操作：', en: 'Not allowed: ' },
+  };
+  const p = prefix[err.code]?.[lang];
+  return { form, message: p ? p + err.message : err.message, fields, values };
+}
+
+export function problemStatus(err: unknown): 400 | 403 | 404 | 409 | 413 | 422 | 429 {
+  const status = err instanceof AppError ? err.status : 400;
+  return ([400, 403, 404, 409, 413, 422, 429] as const).find((s) => s === status) ?? 400;
+}
+
+/** The error of a form, above it. */
+export function FormNotice({ problem, form }: { problem: FormProblem | null | undefined; form: string }) {
+  if (!problem || problem.form !== form) return null;
+  return (
+    <p class="notice error" role="alert" id={`${form}-problem`}>
+      {problem.message}
+    </p>
+  );
+}
+
+/** Attributes tying an input to its error message. */
+export function invalidAttrs(problem: FormProblem | null | undefined, form: string, name: string) {
+  const bad = problem?.form === form && problem.fields[name] !== undefined;
+  return bad ? { 'aria-invalid': 'true' as const, 'aria-describedby': errorId(`${form}-${name}`) } : {};
+}
+
+export function FieldProblem({ problem, form, name }: { problem: FormProblem | null | undefined; form: string; name: string }) {
+  if (!problem || problem.form !== form) return null;
+  return <FieldError name={`${form}-${name}`} message={problem.fields[name]} />;
+}
+
+/** A value typed into a form that failed, so nothing typed is lost. */
+export function kept(problem: FormProblem | null | undefined, form: string, name: string, fallback = ''): string {
+  return problem?.form === form ? (problem.values[name] ?? fallback) : fallback;
+}
+
+/** The case's history, oldest first: who did what, when, and why. */
+export function History({ view, lang, timeZone, district }: { view: CaseView; lang: Lang; timeZone: string; district: District }) {
+  return (
+    <ol class="timeline">
+      {view.events.map((e) => {
+        const data = (e.data ?? {}) as Record<string, unknown>;
+        const unit = typeof data.unit === 'string' ? unitName(district, data.unit, lang) : null;
+        const label =
+          e.kind === 'status' && e.toStatus
+            ? `${STATUS_LABEL[lang][e.toStatus] ?? e.toStatus}`
+            : (EVENT_LABEL[lang][e.kind] ?? e.kind);
+        const reason = typeof data.reason === 'string' ? (RETURN_REASON_LABEL[lang][data.reason] ?? data.reason) : null;
+        const detail = typeof data.note === 'string' && data.note !== e.note ? data.note : typeof data.text === 'string' && data.text !== e.note ? data.text : null;
+        return (
+          <li>
+            <time datetime={e.at}>{formatTime(e.at, lang, timeZone)}</time> · <strong>{label}</strong>
+            {unit ? ` · ${unit}` : ''}
+            {e.actor.role ? <span class="hint"> ({e.actor.type === 'staff' ? e.actor.role : e.actor.type})</span> : null}
+            {reason ? <div>{reason}</div> : null}
+            {e.note ? <div>{e.note}</div> : null}
+            {detail ? <div class="hint">{detail}</div> : null}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+/** The case's facts every staff page shows the same way. */
+export function CaseFacts({ view, lang, timeZone, district, now }: { view: CaseView; lang: Lang; timeZone: string; district: District; now: Date }) {
+  const zh = lang === 'zh';
+  const lead = view.assignments.filter((a) => a.role === 'lead' && a.status !== 'released' && a.round === view.round).at(-1);
+  return (
+    <dl class="facts">
+      <dt>{zh ? '查询码' : 'Tracking code'}</dt>
+      <dd>
+        <code>{view.trackingCode}</code>
+      </dd>
+      <dt>{zh ? '状态' : 'Status'}</dt>
+      <dd>
+        {STATUS_LABEL[lang][view.status] ?? view.status} {view.urgent ? <span class="badge urgent">{zh ? '紧急' : 'urgent'}</span> : null}{' '}
+        {view.overdue ? <span class="badge overdue">{zh ? '超期' : 'overdue'}</span> : null}{' '}
+        {view.supervisedAt ? <span class="badge">{zh ? '督办' : 'supervised'}</span> : null}
+      </dd>
+      <dt>{zh ? '问题类型' : 'Type'}</dt>
+      <dd>{typeName(district, view.type?.code, lang)}</dd>
+      <dt>{zh ? '牵头单位' : 'Lead bureau'}</dt>
+      <dd>{lead ? unitName(district, lead.bureau.code, lang) : '—'}</dd>
+      <dt>{zh ? '属地' : 'Local office'}</dt>
+      <dd>{view.jurisdiction ? unitName(district, view.jurisdiction.code, lang) : zh ? '地点不明' : 'place unknown'}</dd>
+      {view.address ? (
+        <>
+          <dt>{zh ? '地点' : 'Place'}</dt>
+          <dd>{view.address}</dd>
+        </>
+      ) : null}
+      <dt>{zh ? '受理时间' : 'Received'}</dt>
+      <dd>{formatTime(view.receivedAt, lang, timeZone)}</dd>
+      <dt>{zh ? '签收期限' : 'Sign for by'}</dt>
+      <dd>
+        {formatTime(view.deadlines.signBy, lang, timeZone)}{' '}
+        {view.status === 'dispatched' ? <DeadlineBadge due={view.deadlines.signBy} now={now} lang={lang} /> : null}
+      </dd>
+      <dt>{zh ? '答复期限' : 'Reply by'}</dt>
+      <dd>
+        {formatTime(view.deadlines.replyBy, lang, timeZone)}{' '}
+        {view.status === 'dispatched' || view.status === 'accepted' || view.status === 'reopened' ? (
+          <DeadlineBadge due={view.deadlines.replyBy} now={now} lang={lang} />
+        ) : null}
+      </dd>
+      <dt>{zh ? '举报人' : 'Reporter'}</dt>
+      <dd>
+        {view.reporter
+          ? [view.reporter.name, view.reporter.phone].filter(Boolean).join(' · ')
+          : view.anonymous
+            ? zh
+              ? '匿名'
+              : 'anonymous'
+            : zh
+              ? '不公开'
+              : 'not shared'}
+      </dd>
+    </dl>
+  );
+}
+
+export function AssignmentsTable({ view, lang, timeZone, district }: { view: CaseView; lang: Lang; timeZone: string; district: District }) {
+  const zh = lang === 'zh';
+  const rows = view.assignments.filter((a) => a.round === view.round);
+  return (
+    <div class="table-wrap">
+      <table>
+        <caption class="hint" style="text-align:left">
+          {zh ? '承办单位' : 'Units on the case'}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">{zh ? '单位' : 'Unit'}</th>
+            <th scope="col">{zh ? '角色' : 'Role'}</th>
+            <th scope="col">{zh ? '状态' : 'Status'}</th>
+            <th scope="col">{zh ? '答复期限' : 'Reply by'}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((a) => (
+            <tr>
+              <td>{unitName(district, a.bureau.code, lang)}</td>
+              <td>{ROLE_LABEL[lang][a.role] ?? a.role}</td>
+              <td>
+                {ASSIGNMENT_STATUS[lang][a.status] ?? a.status}
+                {a.returnReason ? ` · ${RETURN_REASON_LABEL[lang][a.returnReason] ?? a.returnReason}` : ''}
+              </td>
+              <td>{formatTime(a.deadlines.replyBy, lang, timeZone)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The reporter's photos and the reply attachments, each through the access-checked file route under `base`. */
+export function CaseFiles({ view, base, lang }: { view: CaseView; base: string; lang: Lang }) {
+  const zh = lang === 'zh';
+  if (view.photos.length === 0 && view.replyAttachments.length === 0) return null;
+  return (
+    <>
+      {view.photos.length > 0 ? (
+        <>
+          <h2>{zh ? '现场照片' : 'Photos'}</h2>
+          <div class="photos">
+            {view.photos.map((p, i) => (
+              <a href={`${base}/files/${p.id}`}>
+                <img src={`${base}/files/${p.id}`} alt={zh ? `举报照片 ${i + 1}` : `Photo ${i + 1}`} loading="lazy" />
+              </a>
+            ))}
+          </div>
+        </>
+      ) : null}
+      {view.replyAttachments.length > 0 ? (
+        <>
+          <h2>{zh ? '答复附件' : 'Reply attachments'}</h2>
+          <ul>
+            {view.replyAttachments.map((f, i) => (
+              <li>
+                <a href={`${base}/files/${f.id}`}>{`${zh ? '附件' : 'Attachment'} ${i + 1} (${f.mime}, ${Math.ceil(f.size / 1024)} KB)`}</a>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+    </>
+  );
+}
+
+/**
+ * A photo or attachment of a case, for a principal who may read the case;
+ * a case of another bureau is 404 like a missing one.
+ */
+export async function serveCaseFile(c: Context<AppEnv>, caseId: string, fileId: string) {
+  const deps = c.get('deps');
+  const found = await findCase(deps.db, caseId);
+  if (!found) throw new AppError('not_found', 'no such case');
+  requireReadAccess(c.get('principal')!, await listAssignments(deps.db, caseId));
+  const file = (await listAttachments(deps.db, caseId)).find((p) => p.id === fileId);
+  const bytes = file ? await deps.photos.get(file.storageKey) : null;
+  if (!file || !bytes) throw new AppError('not_found', 'no such file');
+  return c.body(new Uint8Array(bytes), 200, {
+    'Content-Type': file.mime,
+    'Content-Length': String(bytes.byteLength),
+    'Cache-Control': 'private, max-age=3600',
+    'X-Content-Type-Options': 'nosniff',
+    // A PDF opens in the browser; nothing the file holds runs in the site's origin.
+    'Content-Security-Policy': "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+  });
+}
+
+/** "Done" notices after a successful action (POST → redirect → GET ?done=…). */
+export function DoneNotice({ text }: { text: string | null | undefined }) {
+  if (!text) return null;
+  return (
+    <p class="notice ok" role="status" id="done">
+      {text}
+    </p>
+  );
+}

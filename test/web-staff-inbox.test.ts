@@ -1,0 +1,160 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { listAssignments } from '../db/repositories/assignments.repository.js';
+import { findCase } from '../db/repositories/cases.repository.js';
+import { newPage } from './browser.js';
+import { formClient, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
+import { seedCase } from './workflow-helpers.js';
+
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+
+let web: WebStaff;
+let base: string;
+
+beforeAll(async () => {
+  web = await startStaffWebService('web-inbox');
+  base = web.service.url;
+}, 60_000);
+
+let address = 0;
+const fromNewAddress = () => ({ 'x-forwarded-for': `10.1.0.${++address}` });
+
+describe('bureau inbox', () => {
+  it('lets a clerk sign for a case and reply with an attachment; the case is replied', async () => {
+    const seeded = await seedCase(web.service, web.clock, {
+      assignments: [{ unit: 'epb', role: 'lead' }],
+      photo: { bytes: PNG, mime: 'image/png' },
+    });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'epb');
+    expect(new URL(page.url()).pathname).toBe('/inbox');
+    await Promise.all([page.waitForNavigation(), page.click(`tr[data-case="${seeded.trackingCode}"] a`)]);
+    expect(await page.textContent('h1')).toContain(seeded.trackingCode);
+    // The reporter's number in the text is masked and the reporter did not agree to share the contact.
+    const text = await page.textContent('#case-text');
+    expect(text).toContain('139****5678');
+    expect(await page.textContent('main')).not.toContain('李四');
+    // The photo comes through the access-checked route and is drawn.
+    expect(await page.$eval('.photos img', (img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(1);
+
+    await Promise.all([page.waitForNavigation(), page.click('#accept')]);
+    expect(await page.textContent('#done')).toBe('已签收。');
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('accepted');
+
+    await page.fill('#reply-text', '经现场检查，电镀厂已停产整改，排污口已封堵。');
+    await page.setInputFiles('#reply-files', { name: 'inspection.png', mimeType: 'image/png', buffer: PNG });
+    await Promise.all([page.waitForNavigation(), page.click('#reply')]);
+    expect(await page.textContent('#done')).toBe('答复已提交。');
+    const after = await findCase(web.service.deps.db, seeded.id);
+    expect(after?.status).toBe('replied');
+    const files = await web.service.deps.db.selectFrom('case_attachments').select(['kind', 'mime']).where('case_id', '=', seeded.id).execute();
+    expect(files.filter((f) => f.kind !== 'photo')).toHaveLength(1);
+    expect(await page.textContent('main')).toContain('经现场检查');
+    await context.close();
+  });
+
+  it("does not open another bureau's case by URL, its photos or its actions, and shows none of its text", async () => {
+    const other = await seedCase(web.service, web.clock, {
+      text: '八仙洞办事处某养猪场粪水直排稻田，秘密内容ABC',
+      type: 'livestock_waste',
+      assignments: [{ unit: 'agri', role: 'lead' }],
+      photo: { bytes: PNG, mime: 'image/png' },
+    });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'epb');
+    const res = await page.goto(`${base}/inbox/cases/${other.id}`);
+    expect(res?.status()).toBe(404);
+    const body = await page.textContent('body');
+    expect(body).not.toContain('秘密内容ABC');
+    expect(body).not.toContain(other.trackingCode);
+    const photo = await page.goto(`${base}/inbox/cases/${other.id}/files/${other.photoId}`);
+    expect(photo?.status()).toBe(404);
+    // Nor is it in the list, even when searched for.
+    await page.goto(`${base}/inbox?status=all&q=${encodeURIComponent('秘密内容')}`);
+    expect(await page.textContent('main')).not.toContain('秘密内容ABC');
+    await context.close();
+
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('epb');
+    const csrf = await client.token('/inbox');
+    const post = await client.post(`/inbox/cases/${other.id}/accept`, { _csrf: csrf });
+    expect(post.status).toBe(404);
+    expect(await post.text()).not.toContain('秘密内容ABC');
+    expect((await listAssignments(web.service.deps.db, other.id)).map((a) => a.status)).toEqual(['pending']);
+  });
+
+  it('refuses an action posted without the CSRF token and changes nothing', async () => {
+    const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('epb2');
+    const res = await client.post(`/inbox/cases/${seeded.id}/accept`, {});
+    expect(res.status).toBe(403);
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('dispatched');
+    expect((await listAssignments(web.service.deps.db, seeded.id))[0]?.status).toBe('pending');
+    // With the token it goes through.
+    const csrf = await client.token(`/inbox/cases/${seeded.id}`);
+    const ok = await client.post(`/inbox/cases/${seeded.id}/accept`, { _csrf: csrf });
+    expect(ok.status).toBe(303);
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('accepted');
+  });
+
+  it('shows a missing return reason next to its field, keeps what was typed, and changes nothing', async () => {
+    const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('epb');
+    const csrf = await client.token(`/inbox/cases/${seeded.id}`);
+    const res = await client.post(`/inbox/cases/${seeded.id}/return`, { _csrf: csrf, reason: '', note: '这是农业委的事' });
+    expect(res.status).toBe(400);
+    const html = await res.text();
+    expect(html).toContain('id="return-reason-error"');
+    expect(html).toContain('请选择退回理由');
+    expect(html).toContain('这是农业委的事');
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('dispatched');
+
+    const ok = await client.post(`/inbox/cases/${seeded.id}/return`, { _csrf: csrf, reason: 'not_our_remit', note: '这是农业委的事' });
+    expect(ok.status).toBe(303);
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('triage');
+  });
+
+  it('lists overdue cases first with their badge, and filters by type and text', async () => {
+    const urgent = await seedCase(web.service, web.clock, {
+      text: '回龙村化工厂危废桶泄漏，气味刺鼻，紧急',
+      type: 'hazardous_chemicals',
+      urgent: true,
+      assignments: [{ unit: 'epb', role: 'lead' }],
+    });
+    web.clock.advance(3 * 3600_000);
+    const fresh = await seedCase(web.service, web.clock, { text: '盐下村工地夜间施工噪声很大', type: 'noise', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const { page, context } = await newPage({ locale: 'en-GB' });
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'epb');
+    await page.goto(`${base}/inbox?lang=zh`);
+    const order = await page.$$eval('#inbox tbody tr', (rows) => rows.map((r) => r.getAttribute('data-case')));
+    expect(order.indexOf(urgent.trackingCode)).toBeLessThan(order.indexOf(fresh.trackingCode));
+    expect(await page.textContent(`tr[data-case="${urgent.trackingCode}"]`)).toContain('已超期');
+
+    await page.selectOption('#f-type', 'noise');
+    await Promise.all([page.waitForNavigation(), page.click('form.filters button[type=submit]')]);
+    const filtered = await page.$$eval('#inbox tbody tr', (rows) => rows.map((r) => r.getAttribute('data-case')));
+    expect(filtered).toEqual([fresh.trackingCode]);
+
+    await page.goto(`${base}/inbox?q=${encodeURIComponent('危废桶')}`);
+    expect(await page.$$eval('#inbox tbody tr', (rows) => rows.map((r) => r.getAttribute('data-case')))).toEqual([urgent.trackingCode]);
+
+    await page.goto(`${base}/inbox?lang=en`);
+    expect(await page.textContent('h1')).toContain('Case inbox');
+    await context.close();
+  });
+
+  it('sends a visitor without a session to sign in, and refuses other roles', async () => {
+    const anonymous = await fetch(`${base}/inbox?status=all`, { redirect: 'manual', headers: { accept: 'text/html' } });
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get('location')).toBe('/signin?next=%2Finbox%3Fstatus%3Dall');
+    const operator = formClient(base, fromNewAddress());
+    await operator.signIn('operator');
+    const res = await operator.get('/inbox');
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('无权访问');
+  });
+});
