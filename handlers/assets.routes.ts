@@ -17,6 +17,7 @@ const own = (name: string) => fileURLToPath(new URL(`../src/web/assets/${name}`,
 const FILES: Record<string, () => string> = {
   'app.css': () => own('app.css'),
   'app.js': () => own('app.js'),
+  'report.js': () => own('report.js'),
   'htmx.min.js': () => require.resolve('htmx.org/dist/htmx.min.js'),
   'echarts.min.js': () => require.resolve('echarts/dist/echarts.min.js'),
   'leaflet.js': () => require.resolve('leaflet/dist/leaflet.js'),

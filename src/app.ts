@@ -14,7 +14,9 @@ import { hotlineRoutes } from '../handlers/hotline.routes.js';
 import { meRoutes } from '../handlers/me.routes.js';
 import { reportRoutes } from '../handlers/reports.routes.js';
 import { statsRoutes } from '../handlers/stats.routes.js';
-import { trackPageRoutes } from '../handlers/track-page.routes.js';
+import { publicPageRoutes } from '../handlers/pages/public.page.js';
+import { reportPageRoutes } from '../handlers/pages/report.page.js';
+import { trackPageRoutes } from '../handlers/pages/track.page.js';
 import { signInPages } from '../handlers/pages/signin.page.js';
 import { inboxPages } from '../handlers/pages/inbox.page.js';
 import { telegramWebhookRoutes } from '../handlers/telegram.routes.js';
@@ -25,7 +27,7 @@ import { AppError, errorBody } from './errors.js';
 import { renderErrorPage, wantsHtml } from './web/render.js';
 
 /** Every router of the service, mounted in one list. */
-const ROUTERS = [healthRoutes, reportRoutes, trackRoutes, meRoutes, feedbackRoutes, statsRoutes, exportRoutes, caseRoutes, dispatchDeskRoutes, hotlineRoutes, signInPages, inboxPages];
+const ROUTERS = [healthRoutes, reportRoutes, trackRoutes, meRoutes, feedbackRoutes, statsRoutes, exportRoutes, caseRoutes, dispatchDeskRoutes, hotlineRoutes, reportPageRoutes, trackPageRoutes, publicPageRoutes, signInPages, inboxPages];
 
 /** Parts only some platforms provide, handed in by the entry file. */
 export interface AppExtras {
@@ -74,7 +76,6 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
     },
   });
   app.route('/', docsRoutes(extras.docsAssets));
-  app.route('/', trackPageRoutes());
   if (extras.assets) app.route('/', extras.assets);
 
   app.notFound((c) => {

@@ -57,6 +57,33 @@ export const envSchema = z.object({
   TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, '1–256 of A-Z a-z 0-9 _ -').optional(),
   /** webhook: Telegram POSTs to /telegram/webhook; polling: the API process asks for updates (development). */
   TELEGRAM_MODE: z.enum(['webhook', 'polling']).default('webhook'),
+  /** Map tiles for the report form's pin, e.g. `https://tiles.example/{z}/{x}/{y}.png`; without it the form has no map. */
+  MAP_TILE_URL: z
+    .string()
+    .refine((v) => /^(https?:\/\/|\/)/.test(v) && ['{z}', '{x}', '{y}'].every((p) => v.includes(p)), {
+      message: 'must be an http(s) URL or a path with {z}, {x} and {y}',
+    })
+    .optional(),
+  /** Where the map opens: `lat,lng` or `lat,lng,zoom`; default the middle of the district. */
+  MAP_CENTER: z
+    .string()
+    .transform((v, ctx) => {
+      const parts = v.split(',').map((s) => Number(s.trim()));
+      const [lat, lng, zoom] = parts;
+      const ok =
+        (parts.length === 2 || parts.length === 3) &&
+        lat !== undefined && Math.abs(lat) <= 90 &&
+        lng !== undefined && Math.abs(lng) <= 180 &&
+        (zoom === undefined || (Number.isInteger(zoom) && zoom >= 0 && zoom <= 22));
+      if (!ok) {
+        ctx.addIssue({ code: 'custom', message: 'expected lat,lng or lat,lng,zoom, e.g. 25.165,111.34,13' });
+        return z.NEVER;
+      }
+      return { lat: lat!, lng: lng!, zoom: zoom ?? null };
+    })
+    .optional(),
+  /** The attribution the tile provider requires, shown on the map. */
+  MAP_ATTRIBUTION: z.string().max(300).optional(),
 }).superRefine((env, ctx) => {
   if (env.TELEGRAM_BOT_TOKEN && env.TELEGRAM_MODE === 'webhook' && !env.TELEGRAM_WEBHOOK_SECRET) {
     ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_SECRET'], message: 'required when the bot runs in webhook mode' });

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import type { AppEnv } from '../../handlers/app-env.js';
 import type { AppError } from '../errors.js';
@@ -33,10 +34,14 @@ export interface RenderOptions {
 export function renderPage(c: Context<AppEnv>, title: string, body: Child, options: RenderOptions = {}) {
   const p = pageContext(c);
   c.header('Cache-Control', 'no-store');
+  // The doctype keeps browsers out of quirks mode (box sizes, line heights).
   return c.html(
-    <Layout lang={p.lang} title={title} url={c.req.url} csrf={p.csrf} user={p.user} scripts={options.scripts} styles={options.styles}>
-      {body}
-    </Layout>,
+    <>
+      {raw('<!doctype html>')}
+      <Layout lang={p.lang} title={title} url={c.req.url} csrf={p.csrf} user={p.user} scripts={options.scripts} styles={options.styles}>
+        {body}
+      </Layout>
+    </>,
     options.status ?? 200,
   );
 }

@@ -1,0 +1,79 @@
+/**
+ * Complaint text made fit for publication: whatever could point at a person
+ * is masked — the reporter's own name and phone when known, any phone number,
+ * ID card number or e-mail address, house and room numbers, and names given
+ * the usual ways (我叫…, 姓…, …先生, 联系人…). The place stays at village
+ * level, which the public needs to know where the problem is. Pure: no I/O.
+ *
+ * Masking errs on the side of too much: a date written 3号 after 月 is kept,
+ * any other number followed by 号 / 栋 / 室 is not.
+ */
+
+export interface KnownIdentity {
+  /** The reporter's name and phone from the protected contact fields. */
+  names?: ReadonlyArray<string | null | undefined>;
+  phones?: ReadonlyArray<string | null | undefined>;
+}
+
+export const MASK = {
+  name: '×××',
+  phone: '[电话已隐去]',
+  id: '[证件号已隐去]',
+  email: '[邮箱已隐去]',
+  number: '××',
+} as const;
+
+const HAN = '\\p{Script=Han}';
+const NUM = '[0-9０-９一二三四五六七八九十百千零〇两]';
+/** The commonest surnames: a title or 老/小 after one of them is a person. */
+const SURNAME =
+  '[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤欧蒙]';
+const TITLE = '(?:先生|女士|小姐|师傅|老板|大爷|大妈|大哥|大姐|阿姨|老师|书记|村长|组长|主任|经理|某)';
+
+type Replacer = (match: string, ...groups: string[]) => string;
+
+const RULES: Array<[RegExp, string | Replacer]> = [
+  // Resident ID numbers: 18 characters (the last may be X) or the old 15 digits.
+  [/(?<![0-9A-Za-z])\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])/g, MASK.id],
+  [/(?<!\d)\d{15}(?!\d)/g, MASK.id],
+  [/[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g, MASK.email],
+  // Mobile numbers (with +86, spaces, dashes), landlines with area code, and any other long digit run.
+  [/(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)/g, MASK.phone],
+  [/(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)/g, MASK.phone],
+  [/(?<!\d)\d{7,}(?!\d)/g, MASK.phone],
+  // Numbers said in Chinese digits after 电话 / 手机.
+  [/(电话|手机|号码)(是|为|：|:)?\s*[一二三四五六七八九零〇幺两]{7,}/gu, (_m, a = '', b = '') => `${a}${b}${MASK.phone}`],
+  // House, building, unit and room numbers (12号, 3栋2单元501室, 12-3号); not dates (11月3号).
+  [new RegExp(`(?<!月|${NUM})${NUM}+(?:[-－]${NUM}+)?(号楼|号院|号|栋|幢|单元|室|户)`, 'gu'), (_m, unit = '') => `${MASK.number}${unit}`],
+  // Names introduced the usual ways.
+  [new RegExp(`(我叫|我是|名字是|名叫|联系人|举报人|户主)(：|:)?\\s*${HAN}{2,3}`, 'gu'), (_m, lead = '', colon = '') => `${lead}${colon}${MASK.name}`],
+  [new RegExp(`(?<!百)姓${HAN}`, 'gu'), '姓×'],
+  [new RegExp(`${SURNAME}(?=${TITLE})`, 'gu'), '×'],
+  [new RegExp(`(?<=[老小阿])${SURNAME}(?=${HAN})`, 'gu'), '×'],
+];
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Masks what could identify a person in text meant for the public. */
+export function redactForPublic(text: string, known: KnownIdentity = {}): string {
+  let out = text;
+  // The known identity first, exactly and in any spacing of its digits.
+  for (const phone of known.phones ?? []) {
+    const digits = (phone ?? '').replace(/\D/g, '');
+    if (digits.length >= 5) out = out.replace(new RegExp(digits.split('').join('[\\s-]?'), 'g'), MASK.phone);
+  }
+  for (const name of known.names ?? []) {
+    const n = (name ?? '').trim();
+    if (n.length >= 2) {
+      out = out.replace(new RegExp(escapeRegExp(n), 'g'), MASK.name);
+      // The given name alone (张三丰 → 三丰) often comes up too.
+      if ([...n].length >= 3) out = out.replace(new RegExp(escapeRegExp([...n].slice(1).join('')), 'g'), MASK.name);
+    }
+  }
+  for (const [pattern, replacement] of RULES) {
+    out = typeof replacement === 'string' ? out.replace(pattern, replacement) : out.replace(pattern, replacement);
+  }
+  return out;
+}

@@ -1,0 +1,377 @@
+import { Hono, type Context } from 'hono';
+import type { Deps } from '../../src/deps.js';
+import { addDays, localMonth, type GroupStats } from '../../src/stats/stats.js';
+import { csrfProtection } from '../../src/web/csrf.js';
+import type { Lang, Texts } from '../../src/web/i18n.js';
+import { errorId, FieldError } from '../../src/web/layout.js';
+import { pageContext, renderPage } from '../../src/web/render.js';
+import type { RatingValue } from '../../src/workflow/feedback.js';
+import type { AppEnv } from '../app-env.js';
+import { computePublicStats, periodOf } from '../stats.routes.js';
+import { redactForPublic } from './public-redact.js';
+import { formatDate, RATING_LABEL } from './resident-labels.js';
+
+/**
+ * Public disclosure (`/public`, 办理公开): a month's cases counted by type and
+ * by jurisdiction, the three hotline rates by bureau — exactly the public
+ * statistics of GET /api/v1/public/stats, small groups hidden — and recently
+ * closed cases with their text and answer redacted. Tables, not charts: they
+ * read aloud and print. Nothing identifies a reporter.
+ */
+
+const RECENT_CASES = 20;
+const EXCERPT_CHARS = 200;
+
+const T: Texts<
+  | 'title'
+  | 'intro'
+  | 'month'
+  | 'show'
+  | 'badMonth'
+  | 'total'
+  | 'byType'
+  | 'byPlace'
+  | 'byBureau'
+  | 'type'
+  | 'place'
+  | 'bureau'
+  | 'count'
+  | 'assigned'
+  | 'response'
+  | 'resolution'
+  | 'satisfaction'
+  | 'ratesNote'
+  | 'hidden'
+  | 'none'
+  | 'recent'
+  | 'recentIntro'
+  | 'noRecent'
+  | 'received'
+  | 'closed'
+  | 'lead'
+  | 'answer'
+  | 'rating'
+  | 'notRated'
+> = {
+  zh: {
+    title: '办理情况公开',
+    intro: '按月公开环境问题举报的受理和办理情况。统计按受理时间归月；为保护举报人，件数少于 {min} 件的分组不单独列出。',
+    month: '月份',
+    show: '查看',
+    badMonth: '请选择列表中的月份。',
+    total: '本月受理举报 {n} 件（已列出的分组合计）。',
+    byType: '按问题类型',
+    byPlace: '按属地',
+    byBureau: '各单位办理情况',
+    type: '问题类型',
+    place: '属地',
+    bureau: '单位',
+    count: '受理件数',
+    assigned: '派单数',
+    response: '按时签收率',
+    resolution: '按时答复率',
+    satisfaction: '满意率',
+    ratesNote: '按时签收率 = 期限内签收的派单 / 全部派单；按时答复率 = 期限内答复的派单 / 应答复的派单；满意率 =（满意 + 基本满意）/ 全部评价。“—”表示尚无可计算的数据。',
+    hidden: '另有 {n} 个分组件数少于 {min} 件，未单独列出。',
+    none: '本月暂无数据。',
+    recent: '最近办结的案件',
+    recentIntro: '内容中的姓名、电话、证件号码和门牌号等个人信息已隐去。',
+    noRecent: '暂无办结的案件。',
+    received: '受理',
+    closed: '办结',
+    lead: '承办单位',
+    answer: '办理结果',
+    rating: '群众评价',
+    notRated: '未评价',
+  },
+  en: {
+    title: 'Public results',
+    intro:
+      'How the environmental reports of each month were handled. Cases count in the month they were received; to protect reporters, groups with fewer than {min} cases are not listed.',
+    month: 'Month',
+    show: 'Show',
+    badMonth: 'Please choose a month from the list.',
+    total: '{n} reports received this month (in the groups listed).',
+    byType: 'By type of problem',
+    byPlace: 'By local office',
+    byBureau: 'By bureau',
+    type: 'Type',
+    place: 'Local office',
+    bureau: 'Bureau',
+    count: 'Cases',
+    assigned: 'Assigned',
+    response: 'Signed for on time',
+    resolution: 'Answered on time',
+    satisfaction: 'Satisfied',
+    ratesNote:
+      'Signed for on time = assignments signed for by the deadline / all assignments; answered on time = assignments answered by the deadline / assignments due; satisfied = (satisfied + basically satisfied) / all ratings. "—": nothing to compute yet.',
+    hidden: '{n} more groups have fewer than {min} cases and are not listed.',
+    none: 'No cases this month yet.',
+    recent: 'Recently closed cases',
+    recentIntro: 'Names, phone numbers, ID numbers, house numbers and other personal details are masked.',
+    noRecent: 'No closed cases yet.',
+    received: 'Received',
+    closed: 'Closed',
+    lead: 'Handled by',
+    answer: 'Outcome',
+    rating: 'Rating',
+    notRated: 'not rated',
+  },
+};
+
+const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+/** The last twelve months, newest first. */
+function monthChoices(current: string): string[] {
+  const out: string[] = [];
+  let [y, m] = current.split('-').map(Number) as [number, number];
+  for (let i = 0; i < 12; i++) {
+    out.push(`${y}-${String(m).padStart(2, '0')}`);
+    m -= 1;
+    if (m === 0) {
+      m = 12;
+      y -= 1;
+    }
+  }
+  return out;
+}
+
+function monthName(month: string, lang: Lang): string {
+  const [y, m] = month.split('-');
+  return lang === 'zh' ? `${y}年${Number(m)}月` : month;
+}
+
+function lastDayOf(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  const next = m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
+  return addDays(next, -1);
+}
+
+const pct = (r: number | null, lang: Lang) => (r === null ? '—' : `${(r * 100).toFixed(1)}${lang === 'zh' ? '%' : ' %'}`);
+
+interface ClosedCase {
+  receivedAt: string;
+  closedAt: string | null;
+  type: string;
+  jurisdiction: string;
+  lead: string;
+  text: string;
+  reply: string | null;
+  rating: RatingValue | null;
+}
+
+function excerpt(text: string): string {
+  const chars = [...text];
+  return chars.length > EXCERPT_CHARS ? `${chars.slice(0, EXCERPT_CHARS).join('')}…` : text;
+}
+
+/** The latest closed cases, their text and answer redacted with the reporter's own name and phone masked first. */
+async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> {
+  const { db, district } = deps;
+  const rows = await db
+    .selectFrom('cases')
+    .select(['id', 'text', 'type_code', 'jurisdiction_code', 'received_at', 'closed_at'])
+    .where('status', '=', 'closed')
+    .orderBy('closed_at', 'desc')
+    .orderBy('id')
+    .limit(RECENT_CASES)
+    .execute();
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const [contacts, leads, ratings] = await Promise.all([
+    db.selectFrom('case_contacts').select(['case_id', 'name', 'phone']).where('case_id', 'in', ids).execute(),
+    db.selectFrom('assignments').select(['case_id', 'unit_code', 'reply_text']).where('case_id', 'in', ids).where('role', '=', 'lead').execute(),
+    db.selectFrom('ratings').select(['case_id', 'round', 'rating']).where('case_id', 'in', ids).orderBy('round').execute(),
+  ]);
+  const contactOf = new Map(contacts.map((c) => [c.case_id, c]));
+  const leadOf = new Map(leads.map((a) => [a.case_id, a]));
+  const ratingOf = new Map(ratings.map((r) => [r.case_id, r.rating as RatingValue]));
+  const unitName = (code: string | null | undefined) => (code ? (district.units.get(code)?.name[lang] ?? code) : '—');
+  return rows.map((r) => {
+    const contact = contactOf.get(r.id);
+    const known = { names: [contact?.name], phones: [contact?.phone] };
+    const lead = leadOf.get(r.id);
+    return {
+      receivedAt: r.received_at,
+      closedAt: r.closed_at,
+      type: r.type_code ? (district.types.get(r.type_code)?.name[lang] ?? r.type_code) : '—',
+      jurisdiction: unitName(r.jurisdiction_code),
+      lead: unitName(lead?.unit_code),
+      text: excerpt(redactForPublic(r.text, known)),
+      reply: lead?.reply_text ? excerpt(redactForPublic(lead.reply_text, known)) : null,
+      rating: ratingOf.get(r.id) ?? null,
+    };
+  });
+}
+
+function CountTable({ id, caption, column, groups, lang }: { id: string; caption: string; column: string; groups: GroupStats[]; lang: Lang }) {
+  const t = T[lang];
+  return (
+    <div class="table-wrap">
+      <table id={id}>
+        <caption class="sr-only">{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{column}</th>
+            <th scope="col" class="num">
+              {t.count}
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {groups.map((g) => (
+            <tr data-key={g.key ?? ''}>
+              <th scope="row">{g.name}</th>
+              <td class="num">{g.received}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Hidden({ n, min, lang }: { n: number; min: number; lang: Lang }) {
+  if (n === 0) return null;
+  return <p class="hint hidden-groups">{T[lang].hidden.replace('{n}', String(n)).replace('{min}', String(min))}</p>;
+}
+
+async function renderDisclosure(c: Context<AppEnv>, month: string, choices: string[], monthError: string | undefined) {
+  const deps = c.get('deps');
+  const { lang, timeZone } = pageContext(c);
+  const t = T[lang];
+  const period = periodOf(deps, { from: `${month}-01`, to: lastDayOf(month) });
+  const [byType, byPlace, byBureau, recent] = await Promise.all([
+    computePublicStats(deps, period, 'type', lang),
+    computePublicStats(deps, period, 'jurisdiction', lang),
+    computePublicStats(deps, period, 'bureau', lang),
+    recentClosedCases(deps, lang),
+  ]);
+  const min = byType.minGroupSize;
+  const body = (
+    <section>
+      <h1>{t.title}</h1>
+      <p>{t.intro.replace('{min}', String(min))}</p>
+      <form method="get" action="/public" class="filters">
+        <div>
+          <label for="month">{t.month}</label>
+          <FieldError name="month" message={monthError} />
+          <select id="month" name="month" aria-invalid={monthError ? 'true' : undefined} aria-describedby={monthError ? errorId('month') : undefined}>
+            {choices.map((m) => (
+              <option value={m} selected={m === month}>
+                {monthName(m, lang)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="submit">{t.show}</button>
+      </form>
+
+      <h2 id="month-title">{monthName(month, lang)}</h2>
+      <p id="month-total">{t.total.replace('{n}', String(byType.totals.received))}</p>
+
+      <div class="grid">
+        <section aria-labelledby="by-type">
+          <h3 id="by-type">{t.byType}</h3>
+          {byType.groups.length > 0 ? <CountTable id="type-table" caption={t.byType} column={t.type} groups={byType.groups} lang={lang} /> : <p>{t.none}</p>}
+          <Hidden n={byType.hiddenGroups} min={min} lang={lang} />
+        </section>
+        <section aria-labelledby="by-place">
+          <h3 id="by-place">{t.byPlace}</h3>
+          {byPlace.groups.length > 0 ? <CountTable id="place-table" caption={t.byPlace} column={t.place} groups={byPlace.groups} lang={lang} /> : <p>{t.none}</p>}
+          <Hidden n={byPlace.hiddenGroups} min={min} lang={lang} />
+        </section>
+      </div>
+
+      <h2 id="by-bureau">{t.byBureau}</h2>
+      {byBureau.groups.length > 0 ? (
+        <div class="table-wrap">
+          <table id="bureau-table" aria-labelledby="by-bureau">
+            <thead>
+              <tr>
+                <th scope="col">{t.bureau}</th>
+                <th scope="col" class="num">
+                  {t.assigned}
+                </th>
+                <th scope="col" class="num">
+                  {t.response}
+                </th>
+                <th scope="col" class="num">
+                  {t.resolution}
+                </th>
+                <th scope="col" class="num">
+                  {t.satisfaction}
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {byBureau.groups.map((g) => (
+                <tr data-key={g.key ?? ''}>
+                  <th scope="row">{g.name}</th>
+                  <td class="num">{g.dispatched}</td>
+                  <td class="num" data-rate="response">
+                    {pct(g.responseRate, lang)}
+                  </td>
+                  <td class="num" data-rate="resolution">
+                    {pct(g.resolutionRate, lang)}
+                  </td>
+                  <td class="num" data-rate="satisfaction">
+                    {pct(g.satisfactionRate, lang)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : (
+        <p>{t.none}</p>
+      )}
+      <Hidden n={byBureau.hiddenGroups} min={min} lang={lang} />
+      <p class="hint">{t.ratesNote}</p>
+
+      <h2 id="recent">{t.recent}</h2>
+      <p class="hint">{t.recentIntro}</p>
+      {recent.length === 0 ? <p>{t.noRecent}</p> : null}
+      <ol class="cases" id="recent-cases" aria-labelledby="recent">
+        {recent.map((r) => (
+          <li class="card">
+            <p class="meta">
+              <strong>{r.type}</strong> · {r.jurisdiction} · {t.received} {formatDate(r.receivedAt, lang, timeZone)} · {t.closed}{' '}
+              {formatDate(r.closedAt, lang, timeZone)}
+            </p>
+            <p class="case-text">{r.text}</p>
+            <dl class="facts">
+              <dt>{t.lead}</dt>
+              <dd>{r.lead}</dd>
+              {r.reply ? (
+                <>
+                  <dt>{t.answer}</dt>
+                  <dd class="case-reply">{r.reply}</dd>
+                </>
+              ) : null}
+              <dt>{t.rating}</dt>
+              <dd>{r.rating ? RATING_LABEL[lang][r.rating] : t.notRated}</dd>
+            </dl>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+  return renderPage(c, t.title, body, { status: monthError ? 400 : 200 });
+}
+
+export function publicPageRoutes() {
+  const app = new Hono<AppEnv>();
+  app.get('/public', csrfProtection(), async (c) => {
+    const deps = c.get('deps');
+    const { lang } = pageContext(c);
+    const current = localMonth(deps.clock.now(), deps.district.file.district.timezone);
+    const choices = monthChoices(current);
+    const asked = c.req.query('month');
+    if (asked === undefined || asked === '') return renderDisclosure(c, current, choices, undefined);
+    if (!MONTH.test(asked) || asked > current) return renderDisclosure(c, current, choices, T[lang].badMonth);
+    // An older month than the list offers is still answered: the list is only a convenience.
+    return renderDisclosure(c, asked, choices.includes(asked) ? choices : [...choices, asked], undefined);
+  });
+  return app;
+}

@@ -1,0 +1,541 @@
+import { Hono, type Context } from 'hono';
+import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
+import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
+import { AppError } from '../../src/errors.js';
+import { acceptReport, fingerprint, type ReportInput } from '../../src/intake/accept-report.js';
+import { MAX_PHOTO_BYTES, MAX_PHOTOS, MAX_TEXT_CHARS } from '../../src/intake/limits.js';
+import { localDate } from '../../src/stats/stats.js';
+import { CsrfField, errorId, FieldError } from '../../src/web/layout.js';
+import { csrfProtection } from '../../src/web/csrf.js';
+import type { Lang, Texts } from '../../src/web/i18n.js';
+import { pageContext, renderPage } from '../../src/web/render.js';
+import type { AppEnv } from '../app-env.js';
+import { reportFormSchema } from '../reports.routes.js';
+import { IMAGE_TYPES, readUploads } from '../uploads.js';
+
+/**
+ * The resident's report form (`/`): text, photos, a place (address, "use my
+ * location", and a map pin when a tile server is configured), optional name
+ * and phone, the anonymous box. It works without JavaScript; report.js only
+ * adds the character counter, the map and a guard against double clicks.
+ *
+ * The same rules as POST /api/v1/reports (the form schema is shared); the
+ * errors are shown next to their field in the visitor's language, and every
+ * typed value comes back. A double submit (or going back and submitting
+ * again) returns the case already made instead of a second one.
+ */
+
+type Field = 'text' | 'address' | 'location' | 'name' | 'phone' | 'photos' | 'form';
+
+const T: Texts<
+  | 'title'
+  | 'intro'
+  | 'text'
+  | 'textHint'
+  | 'counter'
+  | 'photos'
+  | 'photosHint'
+  | 'photosAgain'
+  | 'camera'
+  | 'place'
+  | 'address'
+  | 'addressHint'
+  | 'locate'
+  | 'locating'
+  | 'located'
+  | 'noLocation'
+  | 'mapHint'
+  | 'haveLocation'
+  | 'contact'
+  | 'contactHint'
+  | 'name'
+  | 'phone'
+  | 'anonymous'
+  | 'anonymousHint'
+  | 'share'
+  | 'submit'
+  | 'sending'
+  | 'fix'
+  | 'errTextEmpty'
+  | 'errTextLong'
+  | 'errAddress'
+  | 'errName'
+  | 'errPhone'
+  | 'errLocation'
+  | 'errPhotoCount'
+  | 'errPhotoSize'
+  | 'errPhotoEmpty'
+  | 'errPhotoType'
+  | 'errKey'
+  | 'doneTitle'
+  | 'doneLead'
+  | 'doneKeep'
+  | 'doneFollow'
+  | 'doneAnother'
+  | 'optional'
+> = {
+  zh: {
+    title: '举报环境问题',
+    intro: '发现排污、倾倒垃圾或危险废物、乱用农药、噪声扰民等环境问题，请在这里举报。提交后会得到一个查询码，用它可以随时查看办理进度。',
+    text: '问题描述',
+    textHint: '请写清楚发生了什么、在哪里、什么时间，是否还在继续。',
+    counter: '已输入 {n} / {max} 字',
+    photos: '现场照片',
+    photosHint: `可选，最多 ${MAX_PHOTOS} 张，每张不超过 ${MAX_PHOTO_BYTES / 1024 / 1024} MB。`,
+    photosAgain: '出于安全原因，浏览器不会保留已选的照片，请重新选择。',
+    camera: '或用手机相机直接拍照',
+    place: '地点',
+    address: '地址或位置描述',
+    addressHint: '例如：兴隆办事处盐下村三组，村口桥下的水沟。',
+    locate: '使用我的位置',
+    locating: '正在获取位置…',
+    located: '已获取位置：',
+    noLocation: '无法获取位置，请填写地址。',
+    mapHint: '也可以在地图上点击，标出问题发生的位置。',
+    haveLocation: '已记录位置：',
+    contact: '联系方式',
+    contactHint: '选填。留下电话便于核实情况；举报人信息依法保密。',
+    name: '姓名',
+    phone: '电话',
+    anonymous: '匿名举报',
+    anonymousHint: '勾选后不保存您的姓名和电话，任何单位都无法知道是谁举报的，也无法回电联系您。',
+    share: '同意承办单位查看我的姓名和电话，以便核实情况',
+    submit: '提交举报',
+    sending: '正在提交…',
+    fix: '提交未成功，请按提示修改后再提交。',
+    errTextEmpty: '请描述您发现的问题。',
+    errTextLong: `问题描述最多 ${MAX_TEXT_CHARS} 字，现在是 {n} 字。`,
+    errAddress: '地址最多 300 字。',
+    errName: '姓名最多 50 字。',
+    errPhone: '请填写正确的电话号码（数字，可含空格、短横线和开头的 +）。',
+    errLocation: '位置坐标无效，请重新获取位置或在地图上重新标注。',
+    errPhotoCount: `最多上传 ${MAX_PHOTOS} 张照片。`,
+    errPhotoSize: `每张照片不能超过 ${MAX_PHOTO_BYTES / 1024 / 1024} MB。`,
+    errPhotoEmpty: '有一张照片是空文件，请重新选择。',
+    errPhotoType: '只能上传 JPEG、PNG、WebP、GIF、HEIC 或 AVIF 格式的图片。',
+    errKey: '提交未成功，请稍后再试。',
+    doneTitle: '举报已受理',
+    doneLead: '您的查询码',
+    doneKeep: '请记下或截图保存这个查询码，凭它查看办理进度和答复，并在答复后进行评价。',
+    doneFollow: '查看办理进度',
+    doneAnother: '再举报一个问题',
+    optional: '（选填）',
+  },
+  en: {
+    title: 'Report an environmental problem',
+    intro:
+      'Seen waste water discharged, rubbish or hazardous waste dumped, pesticides misused, or noise at night? Report it here. You get a tracking code to follow the case.',
+    text: 'What is the problem?',
+    textHint: 'What happened, where, when, and is it still going on?',
+    counter: '{n} / {max} characters',
+    photos: 'Photos',
+    photosHint: `Optional, up to ${MAX_PHOTOS}, each at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB.`,
+    photosAgain: 'For your safety the browser does not keep chosen photos: please choose them again.',
+    camera: 'Or take a photo with the camera',
+    place: 'Place',
+    address: 'Address or description of the place',
+    addressHint: 'For example: Yanxia village, group 3, Xinglong office; the ditch under the bridge.',
+    locate: 'Use my location',
+    locating: 'Finding your location…',
+    located: 'Location found:',
+    noLocation: 'Your location is not available; please give an address.',
+    mapHint: 'You can also click on the map to mark where it happens.',
+    haveLocation: 'Location recorded:',
+    contact: 'Contact',
+    contactHint: "Optional. A phone number helps the bureau check the facts; reporters' details are kept confidential.",
+    name: 'Name',
+    phone: 'Phone',
+    anonymous: 'Report anonymously',
+    anonymousHint: 'Your name and phone are then not kept: nobody can tell who reported it, and nobody can call you back.',
+    share: 'The handling bureau may see my name and phone to check the facts',
+    submit: 'Send the report',
+    sending: 'Sending…',
+    fix: 'The report was not sent. Please correct what is marked and send it again.',
+    errTextEmpty: 'Please describe the problem.',
+    errTextLong: `At most ${MAX_TEXT_CHARS} characters; this is {n}.`,
+    errAddress: 'At most 300 characters.',
+    errName: 'At most 50 characters.',
+    errPhone: 'Please give a phone number (digits, spaces, dashes, an optional leading +).',
+    errLocation: 'The location is not valid; find your location again or mark it on the map again.',
+    errPhotoCount: `At most ${MAX_PHOTOS} photos.`,
+    errPhotoSize: `Each photo at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB.`,
+    errPhotoEmpty: 'One of the photos is an empty file; please choose it again.',
+    errPhotoType: 'Only JPEG, PNG, WebP, GIF, HEIC or AVIF images.',
+    errKey: 'The report could not be sent; please try again in a moment.',
+    doneTitle: 'Report received',
+    doneLead: 'Your tracking code',
+    doneKeep: 'Write it down or take a screenshot: with it you follow the case, read the answer and rate it.',
+    doneFollow: 'Follow the case',
+    doneAnother: 'Report another problem',
+    optional: ' (optional)',
+  },
+};
+
+interface FormValues {
+  text: string;
+  address: string;
+  name: string;
+  phone: string;
+  lat: string;
+  lng: string;
+  anonymous: boolean;
+  shareContact: boolean;
+}
+
+type FieldErrors = Partial<Record<Field, string>>;
+
+function emptyValues(): FormValues {
+  return { text: '', address: '', name: '', phone: '', lat: '', lng: '', anonymous: false, shareContact: false };
+}
+
+interface MapSettings {
+  tiles: string;
+  attribution: string;
+  lat: number;
+  lng: number;
+  zoom: number;
+}
+
+function mapSettings(c: Context<AppEnv>): MapSettings | null {
+  const { env, district } = c.get('deps');
+  if (!env.MAP_TILE_URL) return null;
+  const b = district.file.district.bounds;
+  return {
+    tiles: env.MAP_TILE_URL,
+    attribution: env.MAP_ATTRIBUTION ?? '',
+    lat: env.MAP_CENTER?.lat ?? (b.south + b.north) / 2,
+    lng: env.MAP_CENTER?.lng ?? (b.west + b.east) / 2,
+    zoom: env.MAP_CENTER?.zoom ?? 13,
+  };
+}
+
+/** aria attributes tying an input to its error. */
+function invalid(errors: FieldErrors, field: Field, hint?: string) {
+  const described = [errors[field] ? errorId(field) : null, hint ?? null].filter(Boolean).join(' ');
+  return {
+    'aria-invalid': errors[field] ? ('true' as const) : undefined,
+    'aria-describedby': described || undefined,
+  };
+}
+
+function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors, photosSent: number, status: 200 | 400 | 409 | 413 = 200) {
+  const { lang, csrf } = pageContext(c);
+  const t = T[lang];
+  const map = mapSettings(c);
+  const hasErrors = Object.keys(errors).length > 0;
+  const count = [...values.text].length;
+  const body = (
+    <section class="narrow">
+      <h1>{t.title}</h1>
+      <p>{t.intro}</p>
+      {hasErrors ? (
+        <div class="notice error" role="alert" id="form-error">
+          <p>{t.fix}</p>
+          {errors.form ? <p>{errors.form}</p> : null}
+        </div>
+      ) : null}
+      <form method="post" action="/" enctype="multipart/form-data" id="report-form" novalidate>
+        <CsrfField token={csrf} />
+
+        <label for="text">{t.text}</label>
+        <p class="hint" id="text-hint">
+          {t.textHint}
+        </p>
+        <FieldError name="text" message={errors.text} />
+        <textarea id="text" name="text" rows={7} required maxlength={MAX_TEXT_CHARS} data-max={MAX_TEXT_CHARS} {...invalid(errors, 'text', 'text-hint text-count')}>
+          {values.text}
+        </textarea>
+        <p class="hint" id="text-count" aria-live="polite" data-template={t.counter}>
+          {t.counter.replace('{n}', String(count)).replace('{max}', String(MAX_TEXT_CHARS))}
+        </p>
+
+        <label for="photos">
+          {t.photos}
+          <span class="hint">{t.optional}</span>
+        </label>
+        <p class="hint" id="photos-hint">
+          {t.photosHint}
+        </p>
+        <FieldError name="photos" message={errors.photos} />
+        {photosSent > 0 && hasErrors && !errors.photos ? (
+          <p class="field-error" id="photos-again">
+            {t.photosAgain}
+          </p>
+        ) : errors.photos ? (
+          <p class="hint">{t.photosAgain}</p>
+        ) : null}
+        <input type="file" id="photos" name="photos" accept="image/*" multiple {...invalid(errors, 'photos', 'photos-hint')} />
+        <label for="camera" class="camera">
+          {t.camera}
+        </label>
+        <input type="file" id="camera" name="photos" accept="image/*" capture="environment" aria-describedby="photos-hint" />
+
+        <fieldset class="place">
+          <legend>{t.place}</legend>
+          <label for="address">
+            {t.address}
+            <span class="hint">{t.optional}</span>
+          </label>
+          <p class="hint" id="address-hint">
+            {t.addressHint}
+          </p>
+          <FieldError name="address" message={errors.address} />
+          <input type="text" id="address" name="address" value={values.address} maxlength={300} autocomplete="street-address" {...invalid(errors, 'address', 'address-hint')} />
+
+          <input type="hidden" id="lat" name="lat" value={values.lat} />
+          <input type="hidden" id="lng" name="lng" value={values.lng} />
+          <FieldError name="location" message={errors.location} />
+          <p class="actions">
+            <button
+              type="button"
+              class="secondary"
+              hidden
+              data-geolocate
+              data-lat="#lat"
+              data-lng="#lng"
+              data-status="#geo-status"
+              data-pending={t.locating}
+              data-done={t.located}
+              data-unavailable={t.noLocation}
+            >
+              {t.locate}
+            </button>
+          </p>
+          <p class="hint" id="geo-status" aria-live="polite" data-recorded={t.haveLocation}>
+            {values.lat && values.lng ? `${t.haveLocation} ${values.lat}, ${values.lng}` : ''}
+          </p>
+          {map ? (
+            <>
+              <p class="hint" id="map-hint" hidden>
+                {t.mapHint}
+              </p>
+              <div
+                id="map"
+                class="map"
+                hidden
+                role="application"
+                aria-label={t.mapHint}
+                data-tiles={map.tiles}
+                data-attribution={map.attribution}
+                data-lat={String(map.lat)}
+                data-lng={String(map.lng)}
+                data-zoom={String(map.zoom)}
+              ></div>
+            </>
+          ) : null}
+        </fieldset>
+
+        <fieldset class="contact">
+          <legend>{t.contact}</legend>
+          <p class="hint" id="contact-hint">
+            {t.contactHint}
+          </p>
+          <label for="name">
+            {t.name}
+            <span class="hint">{t.optional}</span>
+          </label>
+          <FieldError name="name" message={errors.name} />
+          <input type="text" id="name" name="name" value={values.name} maxlength={50} autocomplete="name" {...invalid(errors, 'name', 'contact-hint')} />
+          <label for="phone">
+            {t.phone}
+            <span class="hint">{t.optional}</span>
+          </label>
+          <FieldError name="phone" message={errors.phone} />
+          <input type="tel" id="phone" name="phone" value={values.phone} maxlength={20} autocomplete="tel" inputmode="tel" {...invalid(errors, 'phone', 'contact-hint')} />
+          <label class="check" for="shareContact">
+            <input type="checkbox" id="shareContact" name="shareContact" value="on" checked={values.shareContact} />
+            <span>{t.share}</span>
+          </label>
+          <label class="check" for="anonymous">
+            <input type="checkbox" id="anonymous" name="anonymous" value="on" checked={values.anonymous} aria-describedby="anonymous-hint" />
+            <span>{t.anonymous}</span>
+          </label>
+          <p class="hint" id="anonymous-hint">
+            {t.anonymousHint}
+          </p>
+        </fieldset>
+
+        <p class="actions">
+          <button type="submit" data-sending={t.sending}>
+            {t.submit}
+          </button>
+        </p>
+      </form>
+    </section>
+  );
+  return renderPage(c, t.title, body, {
+    status,
+    scripts: map ? ['leaflet.js', 'report.js'] : ['report.js'],
+    styles: map ? ['leaflet.css'] : [],
+  });
+}
+
+function stringField(form: Record<string, unknown>, name: string): string {
+  const v = form[name];
+  const first = Array.isArray(v) ? v[0] : v;
+  return typeof first === 'string' ? first : '';
+}
+
+/** The chosen files; a file input left empty still sends one nameless empty part. */
+function chosenFiles(form: Record<string, unknown>): File[] {
+  const v = form.photos;
+  const all = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  return all.filter((f): f is File => f instanceof File && !(f.size === 0 && f.name === ''));
+}
+
+/** The zod issues of the shared form schema, as messages for a resident. */
+function fieldErrors(lang: Lang, issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>, values: FormValues): FieldErrors {
+  const t = T[lang];
+  const out: FieldErrors = {};
+  for (const issue of issues) {
+    const field = String(issue.path[0] ?? 'form');
+    let key: Field;
+    let message: string;
+    switch (field) {
+      case 'text':
+        key = 'text';
+        message = issue.message.startsWith('at most') ? t.errTextLong.replace('{n}', String([...values.text.trim()].length)) : t.errTextEmpty;
+        break;
+      case 'address':
+        key = 'address';
+        message = t.errAddress;
+        break;
+      case 'name':
+        key = 'name';
+        message = t.errName;
+        break;
+      case 'phone':
+        key = 'phone';
+        message = t.errPhone;
+        break;
+      case 'lat':
+      case 'lng':
+        key = 'location';
+        message = t.errLocation;
+        break;
+      case 'photos':
+        key = 'photos';
+        message = issue.message.includes('MB') ? t.errPhotoSize : issue.message.includes('empty') ? t.errPhotoEmpty : t.errPhotoCount;
+        break;
+      default:
+        key = 'form';
+        message = issue.message;
+    }
+    out[key] ??= message;
+  }
+  return out;
+}
+
+export function reportPageRoutes() {
+  const app = new Hono<AppEnv>();
+
+  app.get('/', csrfProtection(), (c) => renderForm(c, emptyValues(), {}, 0));
+
+  app.post('/', csrfProtection(), async (c) => {
+    const deps = c.get('deps');
+    const { lang } = pageContext(c);
+    const form = await c.req.parseBody({ all: true });
+    const values: FormValues = {
+      text: stringField(form, 'text'),
+      address: stringField(form, 'address'),
+      name: stringField(form, 'name'),
+      phone: stringField(form, 'phone'),
+      lat: stringField(form, 'lat'),
+      lng: stringField(form, 'lng'),
+      anonymous: stringField(form, 'anonymous') !== '',
+      shareContact: stringField(form, 'shareContact') !== '',
+    };
+    const files = chosenFiles(form);
+    const parsed = reportFormSchema.safeParse({
+      text: values.text,
+      address: values.address,
+      lat: values.lat,
+      lng: values.lng,
+      name: values.name,
+      phone: values.phone,
+      anonymous: values.anonymous ? 'on' : undefined,
+      shareContact: values.shareContact ? 'on' : undefined,
+      photos: files,
+    });
+    if (!parsed.success) return renderForm(c, values, fieldErrors(lang, parsed.error.issues, values), files.length, 400);
+    const body = parsed.data;
+
+    let photos;
+    try {
+      photos = await readUploads(body.photos, { field: 'photos', allowed: IMAGE_TYPES, expected: 'an image' });
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'validation_failed') {
+        return renderForm(c, values, { photos: T[lang].errPhotoType }, files.length, 400);
+      }
+      throw err;
+    }
+
+    // Anonymous: the name and phone are not kept at all.
+    const input: ReportInput = {
+      channel: 'web',
+      text: body.text,
+      address: body.address ?? null,
+      location: body.lat !== undefined && body.lng !== undefined ? { lat: body.lat, lng: body.lng } : null,
+      name: body.anonymous ? null : (body.name ?? null),
+      phone: body.anonymous ? null : (body.phone ?? null),
+      anonymous: body.anonymous ?? false,
+      shareContact: !body.anonymous && (body.shareContact ?? false),
+      occurredAt: null,
+      photos,
+    };
+    // One browser (its CSRF cookie) sending the same report on the same day
+    // makes one case: a double click, a resend after a lost answer, or going
+    // back and sending the form again all find the case already made.
+    const csrfToken = c.get('csrfToken') ?? '';
+    const day = localDate(deps.clock.now(), deps.district.file.district.timezone);
+    const idempotencyKey = csrfToken ? `web-form:${csrfToken}:${day}:${fingerprint(input).slice(0, 32)}` : undefined;
+    let accepted;
+    try {
+      accepted = await acceptReport(
+        { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox },
+        input,
+        idempotencyKey,
+      );
+    } catch (err) {
+      // The fingerprint is part of the key, so only an astronomically unlikely collision lands here.
+      if (err instanceof AppError && err.code === 'idempotency_key_reused') {
+        return renderForm(c, values, { form: T[lang].errKey }, files.length, 409);
+      }
+      throw err;
+    }
+    return c.redirect(`/submitted/${accepted.trackingCode}`, 303);
+  });
+
+  app.get('/submitted/:code', csrfProtection(), async (c) => {
+    const deps = c.get('deps');
+    const { lang } = pageContext(c);
+    const t = T[lang];
+    const code = normalizeTrackingCode(c.req.param('code'));
+    const found = code ? await findCaseByTrackingCode(deps.db, code) : null;
+    if (!found) throw new AppError('not_found', lang === 'zh' ? '没有这个查询码。' : 'No such tracking code.');
+    return renderPage(
+      c,
+      t.doneTitle,
+      <section class="narrow">
+        <h1>{t.doneTitle}</h1>
+        <div class="notice ok" role="status">
+          <p>{t.doneLead}</p>
+          <p class="big-code" id="tracking-code">
+            {found.trackingCode}
+          </p>
+          <p>{t.doneKeep}</p>
+        </div>
+        <p class="actions">
+          <a class="button" href={`/track/${found.trackingCode}`}>
+            {t.doneFollow}
+          </a>
+          <a class="button secondary" href="/">
+            {t.doneAnother}
+          </a>
+        </p>
+      </section>,
+    );
+  });
+
+  return app;
+}

@@ -1,0 +1,472 @@
+import { Hono, type Context } from 'hono';
+import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
+import { AppError } from '../../src/errors.js';
+import { RATINGS, rateCase, type RatingValue } from '../../src/workflow/feedback.js';
+import { csrfProtection } from '../../src/web/csrf.js';
+import { formatTime, type Texts } from '../../src/web/i18n.js';
+import { CsrfField, errorId, FieldError } from '../../src/web/layout.js';
+import { pageContext, renderPage } from '../../src/web/render.js';
+import type { AppEnv } from '../app-env.js';
+import { MAX_COMMENT_CHARS } from '../feedback.routes.js';
+import { publicCaseView, type PublicCase } from '../track.routes.js';
+import { RATING_LABEL, statusLabel } from './resident-labels.js';
+
+/**
+ * The page behind the tracking link (`trackUrl` in the API's answers):
+ * `/track/CODE` shows the public view of a case — status, timeline, type,
+ * bureaus, deadlines, the bureau's reply — and, once the case is answered,
+ * the rating form, which rates the case as POST /api/v1/track/:code/feedback
+ * does. `/track` is the lookup box. Nothing here identifies the reporter.
+ */
+
+type RateField = 'rating' | 'solved' | 'comment' | 'form';
+type RateErrors = Partial<Record<RateField, string>>;
+
+interface RateValues {
+  rating: string;
+  solved: string;
+  comment: string;
+}
+
+const T: Texts<
+  | 'lookupTitle'
+  | 'lookupIntro'
+  | 'code'
+  | 'codeHint'
+  | 'go'
+  | 'badCode'
+  | 'notFoundTitle'
+  | 'notFound'
+  | 'title'
+  | 'status'
+  | 'urgent'
+  | 'type'
+  | 'lead'
+  | 'co'
+  | 'place'
+  | 'received'
+  | 'dispatched'
+  | 'signBy'
+  | 'replyBy'
+  | 'rateBy'
+  | 'pending'
+  | 'timeline'
+  | 'reply'
+  | 'noReply'
+  | 'yourRating'
+  | 'solvedYes'
+  | 'solvedNo'
+  | 'rateTitle'
+  | 'rateIntro'
+  | 'ratingLegend'
+  | 'solvedLegend'
+  | 'comment'
+  | 'commentHint'
+  | 'send'
+  | 'fix'
+  | 'errRating'
+  | 'errSolved'
+  | 'errComment'
+  | 'ratedClosed'
+  | 'ratedReopened'
+  | 'anotherCode'
+> = {
+  zh: {
+    lookupTitle: '查询办理进度',
+    lookupIntro: '输入提交举报时得到的查询码，查看办理进度和答复。',
+    code: '查询码',
+    codeHint: '10 位字母和数字，不区分大小写。',
+    go: '查询',
+    badCode: '查询码是 10 位字母和数字，请核对后再输入。',
+    notFoundTitle: '没有找到这个举报',
+    notFound: '没有找到这个查询码对应的举报，请核对后再试。',
+    title: '举报办理进度',
+    status: '当前状态',
+    urgent: '紧急',
+    type: '问题类型',
+    lead: '承办单位',
+    co: '协办单位',
+    place: '属地',
+    received: '受理时间',
+    dispatched: '派单时间',
+    signBy: '签收期限',
+    replyBy: '答复期限',
+    rateBy: '评价期限',
+    pending: '待定',
+    timeline: '办理过程',
+    reply: '承办单位答复',
+    noReply: '承办单位尚未答复。',
+    yourRating: '您的评价',
+    solvedYes: '问题已解决',
+    solvedNo: '问题未解决',
+    rateTitle: '评价办理结果',
+    rateIntro: '请对这次答复进行评价。选择“不满意”后，案件将退回承办单位重新办理。',
+    ratingLegend: '您对办理结果是否满意？',
+    solvedLegend: '您反映的问题解决了吗？',
+    comment: '意见或建议',
+    commentHint: `选填，最多 ${MAX_COMMENT_CHARS} 字，只有工作人员能看到，不会公开。`,
+    send: '提交评价',
+    fix: '评价未提交，请按提示补充后再提交。',
+    errRating: '请选择满意程度。',
+    errSolved: '请选择问题是否已解决。',
+    errComment: `意见最多 ${MAX_COMMENT_CHARS} 字。`,
+    ratedClosed: '感谢您的评价，案件已办结。',
+    ratedReopened: '感谢您的评价。案件已退回承办单位重新办理，请留意新的答复。',
+    anotherCode: '查询其他举报',
+  },
+  en: {
+    lookupTitle: 'Follow a report',
+    lookupIntro: 'Enter the tracking code you were given when you reported, to see the progress and the answer.',
+    code: 'Tracking code',
+    codeHint: '10 letters and digits, upper or lower case.',
+    go: 'Look up',
+    badCode: 'A tracking code has 10 letters and digits; please check it.',
+    notFoundTitle: 'Report not found',
+    notFound: 'No report has this tracking code. Please check it and try again.',
+    title: 'Progress of your report',
+    status: 'Status',
+    urgent: 'urgent',
+    type: 'Type of problem',
+    lead: 'Handled by',
+    co: 'Also involved',
+    place: 'Local office',
+    received: 'Received',
+    dispatched: 'Sent to the bureau',
+    signBy: 'To be signed for by',
+    replyBy: 'Answer due by',
+    rateBy: 'Rate the answer by',
+    pending: 'to be decided',
+    timeline: 'Progress',
+    reply: "The bureau's answer",
+    noReply: 'The bureau has not answered yet.',
+    yourRating: 'Your rating',
+    solvedYes: 'problem solved',
+    solvedNo: 'problem not solved',
+    rateTitle: 'Rate the answer',
+    rateIntro: 'Please rate this answer. If you are dissatisfied, the case goes back to the bureau to be handled again.',
+    ratingLegend: 'Are you satisfied with how it was handled?',
+    solvedLegend: 'Was the problem solved?',
+    comment: 'Comments',
+    commentHint: `Optional, at most ${MAX_COMMENT_CHARS} characters; seen only by staff, never published.`,
+    send: 'Send the rating',
+    fix: 'The rating was not sent. Please complete what is marked.',
+    errRating: 'Please choose how satisfied you are.',
+    errSolved: 'Please say whether the problem was solved.',
+    errComment: `At most ${MAX_COMMENT_CHARS} characters.`,
+    ratedClosed: 'Thank you for your rating. The case is closed.',
+    ratedReopened: 'Thank you for your rating. The case has gone back to the bureau to be handled again; watch for the new answer.',
+    anotherCode: 'Look up another report',
+  },
+};
+
+function LookupForm({ lang, code, error }: { lang: 'zh' | 'en'; code?: string; error?: string | undefined }) {
+  const t = T[lang];
+  return (
+    <form method="get" action="/track" class="lookup">
+      <label for="code">{t.code}</label>
+      <p class="hint" id="code-hint">
+        {t.codeHint}
+      </p>
+      <FieldError name="code" message={error} />
+      <input
+        type="text"
+        id="code"
+        name="code"
+        value={code ?? ''}
+        required
+        autocomplete="off"
+        autocapitalize="characters"
+        spellcheck={false}
+        maxlength={20}
+        aria-invalid={error ? 'true' : undefined}
+        aria-describedby={error ? `${errorId('code')} code-hint` : 'code-hint'}
+      />
+      <p class="actions">
+        <button type="submit">{t.go}</button>
+      </p>
+    </form>
+  );
+}
+
+/** Rating is open while the case waits for it and the window has not closed. */
+function canRate(view: PublicCase, now: Date): boolean {
+  return view.status === 'replied' && (!view.deadlines.rateBy || view.deadlines.rateBy > now.toISOString());
+}
+
+function RateForm({ c, view, values, errors }: { c: Context<AppEnv>; view: PublicCase; values: RateValues; errors: RateErrors }) {
+  const { lang, csrf } = pageContext(c);
+  const t = T[lang];
+  const has = Object.keys(errors).length > 0;
+  return (
+    <section aria-labelledby="rate-title" class="card">
+      <h2 id="rate-title">{t.rateTitle}</h2>
+      <p>{t.rateIntro}</p>
+      {has ? (
+        <div class="notice error" role="alert">
+          <p>{t.fix}</p>
+          {errors.form ? <p>{errors.form}</p> : null}
+        </div>
+      ) : null}
+      <form method="post" action={`/track/${view.trackingCode}`} id="rate-form" novalidate>
+        <CsrfField token={csrf} />
+        <fieldset aria-invalid={errors.rating ? 'true' : undefined} aria-describedby={errors.rating ? errorId('rating') : undefined}>
+          <legend>{t.ratingLegend}</legend>
+          <FieldError name="rating" message={errors.rating} />
+          {RATINGS.map((r) => (
+            <label class="check" for={`rating-${r}`}>
+              <input type="radio" id={`rating-${r}`} name="rating" value={r} checked={values.rating === r} required />
+              <span>{RATING_LABEL[lang][r]}</span>
+            </label>
+          ))}
+        </fieldset>
+        <fieldset aria-invalid={errors.solved ? 'true' : undefined} aria-describedby={errors.solved ? errorId('solved') : undefined}>
+          <legend>{t.solvedLegend}</legend>
+          <FieldError name="solved" message={errors.solved} />
+          <label class="check" for="solved-yes">
+            <input type="radio" id="solved-yes" name="solved" value="yes" checked={values.solved === 'yes'} required />
+            <span>{lang === 'zh' ? '已解决' : 'Yes'}</span>
+          </label>
+          <label class="check" for="solved-no">
+            <input type="radio" id="solved-no" name="solved" value="no" checked={values.solved === 'no'} />
+            <span>{lang === 'zh' ? '未解决' : 'No'}</span>
+          </label>
+        </fieldset>
+        <label for="comment">{t.comment}</label>
+        <p class="hint" id="comment-hint">
+          {t.commentHint}
+        </p>
+        <FieldError name="comment" message={errors.comment} />
+        <textarea
+          id="comment"
+          name="comment"
+          rows={3}
+          maxlength={MAX_COMMENT_CHARS}
+          aria-invalid={errors.comment ? 'true' : undefined}
+          aria-describedby={errors.comment ? `${errorId('comment')} comment-hint` : 'comment-hint'}
+        >
+          {values.comment}
+        </textarea>
+        <p class="actions">
+          <button type="submit">{t.send}</button>
+        </p>
+      </form>
+    </section>
+  );
+}
+
+function renderCase(
+  c: Context<AppEnv>,
+  view: PublicCase,
+  opts: { values?: RateValues; errors?: RateErrors; notice?: string | null; alert?: string; status?: 200 | 400 | 409 } = {},
+) {
+  const { lang, timeZone } = pageContext(c);
+  const t = T[lang];
+  const when = (iso: string | null) => formatTime(iso, lang, timeZone);
+  const deps = c.get('deps');
+  const open = !['closed', 'merged', 'transferred'].includes(view.status);
+  const body = (
+    <section class="narrow">
+      <h1>{t.title}</h1>
+      {opts.notice ? (
+        <div class="notice ok" role="status">
+          <p>{opts.notice}</p>
+        </div>
+      ) : null}
+      {opts.alert ? (
+        <div class="notice error" role="alert">
+          <p>{opts.alert}</p>
+        </div>
+      ) : null}
+      <p>
+        {t.code}: <span class="big-code" id="tracking-code">{view.trackingCode}</span>
+      </p>
+      <p class="status-line">
+        {t.status}: <strong id="case-status" data-status={view.status}>{statusLabel(lang, view.status)}</strong>
+        {view.urgent ? (
+          <>
+            {' '}
+            <span class="badge urgent">{t.urgent}</span>
+          </>
+        ) : null}
+      </p>
+      <dl class="facts">
+        <dt>{t.type}</dt>
+        <dd id="case-type">{view.type?.name ?? t.pending}</dd>
+        <dt>{t.lead}</dt>
+        <dd id="case-lead">{view.lead?.name ?? t.pending}</dd>
+        {view.coHandlers.length > 0 ? (
+          <>
+            <dt>{t.co}</dt>
+            <dd>{view.coHandlers.map((u) => u.name).join(lang === 'zh' ? '、' : ', ')}</dd>
+          </>
+        ) : null}
+        <dt>{t.place}</dt>
+        <dd>{view.jurisdiction?.name ?? t.pending}</dd>
+        <dt>{t.received}</dt>
+        <dd>{when(view.receivedAt)}</dd>
+        {view.dispatchedAt ? (
+          <>
+            <dt>{t.dispatched}</dt>
+            <dd>{when(view.dispatchedAt)}</dd>
+          </>
+        ) : null}
+        {open && view.deadlines.signBy && ['dispatched', 'reopened'].includes(view.status) ? (
+          <>
+            <dt>{t.signBy}</dt>
+            <dd>{when(view.deadlines.signBy)}</dd>
+          </>
+        ) : null}
+        {open && view.deadlines.replyBy && ['dispatched', 'accepted', 'reopened'].includes(view.status) ? (
+          <>
+            <dt>{t.replyBy}</dt>
+            <dd>{when(view.deadlines.replyBy)}</dd>
+          </>
+        ) : null}
+        {view.status === 'replied' && view.deadlines.rateBy ? (
+          <>
+            <dt>{t.rateBy}</dt>
+            <dd>{when(view.deadlines.rateBy)}</dd>
+          </>
+        ) : null}
+      </dl>
+
+      <h2>{t.reply}</h2>
+      {view.reply ? (
+        <>
+          <p class="hint">{when(view.reply.at)}</p>
+          <div class="reply" id="case-reply">
+            {view.reply.text}
+          </div>
+        </>
+      ) : (
+        <p>{t.noReply}</p>
+      )}
+      {view.rating ? (
+        <p id="case-rating">
+          {t.yourRating}: {RATING_LABEL[lang][view.rating.rating]}（{view.rating.solved ? t.solvedYes : t.solvedNo}） · {when(view.rating.at)}
+        </p>
+      ) : null}
+
+      {canRate(view, deps.clock.now()) ? (
+        <RateForm c={c} view={view} values={opts.values ?? { rating: '', solved: '', comment: '' }} errors={opts.errors ?? {}} />
+      ) : null}
+
+      <h2>{t.timeline}</h2>
+      <ol class="timeline" id="timeline">
+        {[...view.history].reverse().map((h) => (
+          <li>
+            <time datetime={h.at}>{when(h.at)}</time> · <strong>{statusLabel(lang, h.status)}</strong>
+            {h.note ? <> · {h.note}</> : null}
+          </li>
+        ))}
+      </ol>
+      <p>
+        <a href="/track">{t.anotherCode}</a>
+      </p>
+    </section>
+  );
+  return renderPage(c, `${t.title} ${view.trackingCode}`, body, { status: opts.status ?? 200 });
+}
+
+function renderNotFound(c: Context<AppEnv>, code: string) {
+  const { lang } = pageContext(c);
+  const t = T[lang];
+  return renderPage(
+    c,
+    t.notFoundTitle,
+    <section class="narrow">
+      <h1>{t.notFoundTitle}</h1>
+      <p role="alert">{t.notFound}</p>
+      <LookupForm lang={lang} code={code} />
+    </section>,
+    { status: 404 },
+  );
+}
+
+function stringField(form: Record<string, unknown>, name: string): string {
+  const v = form[name];
+  const first = Array.isArray(v) ? v[0] : v;
+  return typeof first === 'string' ? first : '';
+}
+
+export function trackPageRoutes() {
+  const app = new Hono<AppEnv>();
+  app.use('/track', csrfProtection());
+  app.use('/track/*', csrfProtection());
+
+  app.get('/track', (c) => {
+    const { lang } = pageContext(c);
+    const t = T[lang];
+    const asked = c.req.query('code');
+    let error: string | undefined;
+    if (asked !== undefined) {
+      const code = normalizeTrackingCode(asked);
+      if (code) return c.redirect(`/track/${code}`, 303);
+      error = t.badCode;
+    }
+    return renderPage(
+      c,
+      t.lookupTitle,
+      <section class="narrow">
+        <h1>{t.lookupTitle}</h1>
+        <p>{t.lookupIntro}</p>
+        <LookupForm lang={lang} code={asked ?? ''} error={error} />
+      </section>,
+      { status: error ? 400 : 200 },
+    );
+  });
+
+  app.get('/track/:code', async (c) => {
+    const { lang } = pageContext(c);
+    const view = await publicCaseView(c.get('deps'), c.req.param('code'), lang);
+    if (!view) return renderNotFound(c, c.req.param('code'));
+    const rated = c.req.query('rated');
+    const notice =
+      rated !== undefined && view.rating
+        ? view.status === 'reopened' || view.status === 'dispatched' || view.status === 'accepted'
+          ? T[lang].ratedReopened
+          : view.status === 'closed'
+            ? T[lang].ratedClosed
+            : null
+        : null;
+    return renderCase(c, view, { notice });
+  });
+
+  app.post('/track/:code', async (c) => {
+    const deps = c.get('deps');
+    const { lang } = pageContext(c);
+    const t = T[lang];
+    const view = await publicCaseView(deps, c.req.param('code'), lang);
+    if (!view) return renderNotFound(c, c.req.param('code'));
+    const form = await c.req.parseBody();
+    const values: RateValues = { rating: stringField(form, 'rating'), solved: stringField(form, 'solved'), comment: stringField(form, 'comment') };
+    const errors: RateErrors = {};
+    if (!(RATINGS as readonly string[]).includes(values.rating)) errors.rating = t.errRating;
+    if (values.solved !== 'yes' && values.solved !== 'no') errors.solved = t.errSolved;
+    const comment = values.comment.trim();
+    if ([...comment].length > MAX_COMMENT_CHARS) errors.comment = t.errComment;
+    if (Object.keys(errors).length > 0) return renderCase(c, view, { values, errors, status: 400 });
+
+    try {
+      await rateCase(deps, {
+        trackingCode: view.trackingCode,
+        rating: values.rating as RatingValue,
+        solved: values.solved === 'yes',
+        comment: comment === '' ? null : comment,
+        channel: 'web',
+      });
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'illegal_transition') {
+        // Already rated (another tab), or the window closed: show the case as it is now.
+        const now = (await publicCaseView(deps, view.trackingCode, lang)) ?? view;
+        const message = lang === 'zh' ? '这次答复已经评价过，或评价期限已过，无法再评价。' : 'This answer has already been rated, or the time to rate it has passed.';
+        return renderCase(c, now, { alert: message, status: 409 });
+      }
+      throw err;
+    }
+    deps.kickOutbox();
+    return c.redirect(`/track/${view.trackingCode}?rated=1`, 303);
+  });
+
+  return app;
+}

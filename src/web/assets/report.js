@@ -1,0 +1,78 @@
+// The report form's conveniences: a character counter, the "use my location"
+// button, a map to drop a pin on (when the page offers tiles), and a guard
+// against sending the form twice by double clicking. The form works without it.
+(function () {
+  'use strict';
+  var form = document.getElementById('report-form');
+  if (!form) return;
+
+  // Character counter: code points, as the server counts them.
+  var text = document.getElementById('text');
+  var counter = document.getElementById('text-count');
+  if (text && counter) {
+    var max = Number(text.getAttribute('data-max')) || 0;
+    var template = counter.getAttribute('data-template') || '{n} / {max}';
+    var update = function () {
+      var n = Array.from(text.value).length;
+      counter.textContent = template.replace('{n}', String(n)).replace('{max}', String(max));
+      counter.classList.toggle('field-error', max > 0 && n > max);
+    };
+    text.addEventListener('input', update);
+    update();
+  }
+
+  // The location button needs the Geolocation API: show it only where it exists.
+  var locate = form.querySelector('[data-geolocate]');
+  if (locate && navigator.geolocation) locate.hidden = false;
+
+  var lat = document.getElementById('lat');
+  var lng = document.getElementById('lng');
+  var status = document.getElementById('geo-status');
+
+  // The map: Leaflet from this service, tiles from the configured server.
+  var mapEl = document.getElementById('map');
+  if (mapEl && window.L) {
+    mapEl.hidden = false;
+    var hint = document.getElementById('map-hint');
+    if (hint) hint.hidden = false;
+    var L = window.L;
+    var center = [Number(mapEl.getAttribute('data-lat')), Number(mapEl.getAttribute('data-lng'))];
+    var map = L.map(mapEl).setView(center, Number(mapEl.getAttribute('data-zoom')) || 13);
+    L.tileLayer(mapEl.getAttribute('data-tiles'), { maxZoom: 19, attribution: mapEl.getAttribute('data-attribution') || '' }).addTo(map);
+    var marker = null;
+    var place = function (latlng, pan) {
+      if (marker) marker.setLatLng(latlng);
+      else marker = L.marker(latlng).addTo(map);
+      if (pan) map.setView(latlng, Math.max(map.getZoom(), 15));
+    };
+    if (lat && lng && lat.value && lng.value) place([Number(lat.value), Number(lng.value)], true);
+    map.on('click', function (event) {
+      place(event.latlng, false);
+      if (lat) lat.value = event.latlng.lat.toFixed(6);
+      if (lng) lng.value = event.latlng.lng.toFixed(6);
+      if (status) status.textContent = (status.getAttribute('data-recorded') || '') + ' ' + lat.value + ', ' + lng.value;
+    });
+    document.addEventListener('located', function (event) {
+      place([event.detail.lat, event.detail.lng], true);
+    });
+  }
+
+  // One click sends once; the server also makes a second send of the same form return the same case.
+  var label = null;
+  form.addEventListener('submit', function () {
+    var button = form.querySelector('button[type=submit]');
+    if (!button) return;
+    label = button.textContent;
+    window.setTimeout(function () {
+      button.disabled = true;
+      button.textContent = button.getAttribute('data-sending') || button.textContent;
+    }, 0);
+  });
+  // Coming back to the page from the history: the button works again.
+  window.addEventListener('pageshow', function () {
+    var button = form.querySelector('button[type=submit]');
+    if (!button) return;
+    button.disabled = false;
+    if (label !== null) button.textContent = label;
+  });
+})();

@@ -1,0 +1,284 @@
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { listAssignments } from '../db/repositories/assignments.repository.js';
+import { findCase, findCaseByTrackingCode } from '../db/repositories/cases.repository.js';
+import { issueToken } from '../db/repositories/tokens.repository.js';
+import { createUser } from '../db/repositories/users.repository.js';
+import type { ManualClock } from '../src/clock.js';
+import { browser, newPage } from './browser.js';
+import { waitFor } from './harness.js';
+import { JPEG_BYTES } from './telegram-emulator.js';
+import { client, json, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
+
+// Names the reporter gives; they must never show on the public tracking page.
+const REPORTER_NAME = '王小明';
+const REPORTER_PHONE = '13987654321';
+const REPORT_TEXT = '兴隆办事处盐下村电镀厂晚上偷排废水，沟里全是黑水，气味很大';
+
+describe('resident pages: report form and tracking page', () => {
+  let service: TestService;
+  let clock: ManualClock;
+  let staff: Staff;
+
+  beforeAll(async () => {
+    ({ service, clock, staff } = await startWorkflowService('web-resident', {}));
+  });
+
+  const countCases = async () =>
+    Number((await service.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+  /** The token of a staff account of the unit, made when the helpers have none. */
+  const tokenOf = async (unit: string): Promise<string> => {
+    const known = (staff as unknown as Record<string, string | undefined>)[unit];
+    if (known) return known;
+    const user = await createUser(service.deps.db, { name: `${unit} clerk`, role: 'bureau', unitCode: unit, at: clock.now().toISOString() });
+    const token = (await issueToken(service.deps.db, { userId: user.id, label: null, at: clock.now().toISOString() })).token;
+    (staff as unknown as Record<string, string>)[unit] = token;
+    return token;
+  };
+
+  /** Every assigned unit signs for the case and answers through the bureau API, the lead last. */
+  async function replyToAll(caseId: string, leadText: string) {
+    const assignments = await listAssignments(service.deps.db, caseId);
+    const ordered = [...assignments.filter((a) => a.role !== 'lead'), ...assignments.filter((a) => a.role === 'lead')];
+    for (const a of ordered) {
+      const bureau = client(service.url, await tokenOf(a.unitCode));
+      const accepted = await json(bureau.post(`/api/v1/cases/${caseId}/accept`));
+      expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
+    }
+    for (const a of ordered) {
+      const bureau = client(service.url, await tokenOf(a.unitCode));
+      const replied = await json(bureau.post(`/api/v1/cases/${caseId}/reply`, { text: a.role === 'lead' ? leadText : `${a.unitCode} 已配合处理` }));
+      expect(replied.status, JSON.stringify(replied.body)).toBe(200);
+    }
+    expect((await findCase(service.deps.db, caseId))!.status).toBe('replied');
+  }
+
+  async function fillReport(page: Page, o: { text?: string; photo?: boolean } = {}) {
+    await page.fill('#text', o.text ?? REPORT_TEXT);
+    await page.fill('#address', '电镀厂后门桥下的水沟');
+    await page.fill('#name', REPORTER_NAME);
+    await page.fill('#phone', REPORTER_PHONE);
+    if (o.photo) await page.setInputFiles('#photos', { name: 'ditch.jpg', mimeType: 'image/jpeg', buffer: JPEG_BYTES });
+  }
+
+  it('files a report with a photo, shows the tracking code, follows the case to dispatch, and closes it on a satisfied rating', async () => {
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto('/');
+    expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
+    expect(await page.textContent('h1')).toBe('举报环境问题');
+    await fillReport(page, { photo: true });
+    // The counter follows the text (code points, as the server counts).
+    expect(await page.textContent('#text-count')).toContain(`${[...REPORT_TEXT].length} / 5000`);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/submitted\/[A-Z0-9]{10}$/);
+    const code = (await page.textContent('#tracking-code'))!.trim();
+    expect(code).toMatch(/^[34679ACDEFGHJKMNPQRTUVWXY]{10}$/);
+
+    const created = (await findCaseByTrackingCode(service.deps.db, code))!;
+    expect(created).toMatchObject({ channel: 'web', text: REPORT_TEXT, anonymous: false });
+    const photos = await service.deps.db.selectFrom('case_attachments').selectAll().where('case_id', '=', created.id).execute();
+    expect(photos).toHaveLength(1);
+    expect(photos[0]).toMatchObject({ kind: 'photo', mime: 'image/jpeg', size: JPEG_BYTES.length });
+    const contact = await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', created.id).executeTakeFirst();
+    expect(contact).toMatchObject({ name: REPORTER_NAME, phone: REPORTER_PHONE });
+
+    await page.getByRole('link', { name: '查看办理进度' }).click();
+    await page.waitForURL(`**/track/${code}`);
+    await waitFor(async () => (await findCase(service.deps.db, created.id))?.status === 'dispatched', { what: 'the pipeline to dispatch the case' });
+    await page.reload();
+    expect(await page.getAttribute('#case-status', 'data-status')).toBe('dispatched');
+    expect(await page.textContent('#case-status')).toBe('已派单');
+    expect(await page.textContent('#case-lead')).toBe('区环保局');
+    expect(await page.textContent('#case-type')).toBe('非法排放有毒有害污染物');
+    const html = await page.content();
+    expect(html).not.toContain(REPORTER_NAME);
+    expect(html).not.toContain(REPORTER_PHONE);
+    expect(await page.$('#rate-form')).toBeNull();
+
+    clock.set('2026-11-03T02:00:00.000Z');
+    await replyToAll(created.id, '经现场检查，已责令电镀厂停产整改，联系电话13912345678');
+    await page.reload();
+    expect(await page.getAttribute('#case-status', 'data-status')).toBe('replied');
+    // The reply is public with phone numbers masked.
+    expect(await page.textContent('#case-reply')).toBe('经现场检查，已责令电镀厂停产整改，联系电话139****5678');
+
+    clock.set('2026-11-04T02:00:00.000Z');
+    await page.check('#rating-satisfied');
+    await page.check('#solved-yes');
+    await page.fill('#comment', '处理及时，谢谢');
+    await page.click('#rate-form button[type=submit]');
+    await page.waitForURL(`**/track/${code}?rated=1`);
+    expect(await page.textContent('[role=status]')).toContain('案件已办结');
+    expect(await page.getAttribute('#case-status', 'data-status')).toBe('closed');
+    expect(await page.textContent('#case-rating')).toContain('满意');
+    expect(await page.$('#rate-form')).toBeNull();
+    // The comment is kept with the rating, never shown.
+    expect(await page.content()).not.toContain('处理及时，谢谢');
+
+    const closed = (await findCase(service.deps.db, created.id))!;
+    expect(closed).toMatchObject({ status: 'closed', closeReason: 'rated' });
+    const ratings = await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', created.id).execute();
+    expect(ratings).toHaveLength(1);
+    expect(ratings[0]).toMatchObject({ rating: 'satisfied', channel: 'web', comment: '处理及时，谢谢' });
+    const api = await json(fetch(`${service.url}/api/v1/track/${code}`));
+    expect(api.body.status).toBe('closed');
+    await context.close();
+  }, 120_000);
+
+  it('reopens the case when the resident is dissatisfied, and asks for a choice that is missing', async () => {
+    clock.set('2026-11-02T02:00:00.000Z');
+    const seeded = await seedCase(service, clock);
+    clock.set('2026-11-03T02:00:00.000Z');
+    await replyToAll(seeded.id, '已到现场查看，未发现排污');
+
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto(`/track/${seeded.trackingCode.toLowerCase()}`);
+    expect(await page.textContent('#case-reply')).toBe('已到现场查看，未发现排污');
+    // Sent without a choice: the errors sit next to the questions, the comment is kept.
+    await page.fill('#comment', '晚上还在排');
+    await page.click('#rate-form button[type=submit]');
+    expect(await page.textContent('#rating-error')).toBe('请选择满意程度。');
+    expect(await page.textContent('#solved-error')).toBe('请选择问题是否已解决。');
+    expect(await page.inputValue('#comment')).toBe('晚上还在排');
+    expect((await findCase(service.deps.db, seeded.id))!.status).toBe('replied');
+
+    await page.check('#rating-dissatisfied');
+    await page.check('#solved-no');
+    await page.click('#rate-form button[type=submit]');
+    await page.waitForURL(/\?rated=1$/);
+    expect(await page.textContent('[role=status]')).toContain('重新办理');
+    expect(await page.getAttribute('#case-status', 'data-status')).toBe('reopened');
+    expect(await page.textContent('#timeline')).toContain('不满意');
+
+    const reopened = (await findCase(service.deps.db, seeded.id))!;
+    expect(reopened).toMatchObject({ status: 'reopened', round: 2 });
+    const ratings = await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', seeded.id).execute();
+    expect(ratings.map((r) => r.rating)).toEqual(['dissatisfied']);
+    await context.close();
+  });
+
+  it('shows field errors next to the field in Chinese, keeps what was typed, and switches to English', async () => {
+    const before = await countCases();
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto('/');
+    await fillReport(page, { text: '   ', photo: true });
+    await page.check('#shareContact');
+    const response = page.waitForResponse((r) => r.request().method() === 'POST');
+    await page.click('button[type=submit]');
+    expect((await response).status()).toBe(400);
+    await page.waitForSelector('#text-error');
+    expect(await page.textContent('#text-error')).toBe('请描述您发现的问题。');
+    expect(await page.getAttribute('#text', 'aria-invalid')).toBe('true');
+    expect(await page.getAttribute('#text', 'aria-describedby')).toContain('text-error');
+    expect(await page.inputValue('#name')).toBe(REPORTER_NAME);
+    expect(await page.inputValue('#phone')).toBe(REPORTER_PHONE);
+    expect(await page.inputValue('#address')).toBe('电镀厂后门桥下的水沟');
+    expect(await page.isChecked('#shareContact')).toBe(true);
+    // Photos cannot be kept by the browser: the form says so.
+    expect(await page.textContent('#photos-again')).toContain('请重新选择');
+    // A bad phone is marked on its own field.
+    await page.fill('#text', REPORT_TEXT);
+    await page.fill('#phone', 'call me');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#phone-error');
+    expect(await page.textContent('#phone-error')).toContain('请填写正确的电话号码');
+    expect(await page.getAttribute('#phone', 'aria-invalid')).toBe('true');
+    expect(await page.$('#text-error')).toBeNull();
+    expect(await page.inputValue('#text')).toBe(REPORT_TEXT);
+
+    await page.click('text=English');
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    expect(await page.textContent('h1')).toBe('Report an environmental problem');
+    await page.fill('#name', 'Wang');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#text-error');
+    expect(await page.textContent('#text-error')).toBe('Please describe the problem.');
+    expect(await page.inputValue('#name')).toBe('Wang');
+    expect(await countCases()).toBe(before);
+    await context.close();
+  });
+
+  it('refuses a form post without the CSRF token and creates nothing', async () => {
+    const before = await countCases();
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto('/');
+    await fillReport(page);
+    await page.evaluate(`document.querySelector('input[name=_csrf]').remove()`);
+    const response = page.waitForResponse((r) => r.request().method() === 'POST');
+    await page.click('button[type=submit]');
+    expect((await response).status()).toBe(403);
+    expect(await page.textContent('h1')).toBe('无权访问');
+
+    // From another site: no cookie, no token.
+    const form = new FormData();
+    form.set('text', REPORT_TEXT);
+    const foreign = await fetch(`${service.url}/`, { method: 'POST', body: form, headers: { accept: 'text/html' } });
+    expect(foreign.status).toBe(403);
+    expect(await countCases()).toBe(before);
+    await context.close();
+  });
+
+  it('makes one case of a double submit and of going back and sending the form again', async () => {
+    const before = await countCases();
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto('/');
+    await fillReport(page, { text: '李家塘办事处有人在河边焚烧垃圾，浓烟很大' });
+    // The same form sent twice at once, as a double click without the script's guard would.
+    const urls = (await page.evaluate(`(() => {
+      const form = document.getElementById('report-form');
+      const send = () => fetch('/', { method: 'POST', body: new FormData(form) }).then((r) => r.url);
+      return Promise.all([send(), send()]);
+    })()`)) as string[];
+    expect(urls[0]).toMatch(/\/submitted\/[A-Z0-9]{10}$/);
+    expect(urls[1]).toBe(urls[0]);
+    expect(await countCases()).toBe(before + 1);
+
+    // Now through the button, then back to the form and send it again.
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/submitted\//);
+    expect(page.url()).toBe(urls[0]);
+    await page.goBack();
+    await page.waitForSelector('#report-form');
+    if ((await page.inputValue('#text')) === '') await fillReport(page, { text: '李家塘办事处有人在河边焚烧垃圾，浓烟很大' });
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/submitted\//);
+    expect(page.url()).toBe(urls[0]);
+    expect(await countCases()).toBe(before + 1);
+    await context.close();
+  });
+
+  it('answers a wrong or unknown tracking code with the lookup box', async () => {
+    const { page, context } = await newPage({ baseURL: service.url });
+    const res = await page.goto('/track/AAAAAAAAAA');
+    expect(res?.status()).toBe(404);
+    expect(await page.textContent('h1')).toBe('没有找到这个举报');
+    expect(await page.inputValue('#code')).toBe('AAAAAAAAAA');
+
+    await page.goto('/track');
+    await page.fill('#code', 'not-a-code');
+    await page.click('form.lookup button[type=submit]');
+    expect(await page.textContent('#code-error')).toContain('10 位');
+
+    const seeded = await seedCase(service, clock);
+    await page.fill('#code', seeded.trackingCode.toLowerCase().replace(/(.{5})/, '$1-'));
+    await page.click('form.lookup button[type=submit]');
+    await page.waitForURL(`**/track/${seeded.trackingCode}`);
+    expect(await page.getAttribute('#case-status', 'data-status')).toBe('dispatched');
+    await context.close();
+  });
+
+  it('fits a 375 px wide phone screen on every resident page', async () => {
+    const seeded = await seedCase(service, clock);
+    await replyToAll(seeded.id, '已处理');
+    const b = await browser();
+    const context = await b.newContext({ viewport: { width: 375, height: 740 }, locale: 'zh-CN', baseURL: service.url, isMobile: true });
+    const page = await context.newPage();
+    for (const path of ['/', '/track', `/track/${seeded.trackingCode}`, `/submitted/${seeded.trackingCode}`, '/track/AAAAAAAAAA', '/?lang=en', `/track/${seeded.trackingCode}?lang=en`]) {
+      await page.goto(path);
+      const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
+      expect(width, path).toBeLessThanOrEqual(375);
+    }
+    await context.close();
+  });
+});
