@@ -1,36 +1,40 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../src/logger.js';
 import { JOB_NAMES, JOB_RETRY, PermanentJobError, type JobContext, type JobName } from './jobs.js';
 import type { Processors } from './processors/index.js';
+import {
+  createRedisConnection,
+  describeRedis,
+  queuePrefix,
+  type RedisConnection,
+  type RedisTarget,
+} from './redis-connection.js';
 import type { EnsureOutcome, JobToEnqueue, JobTransport } from './transport.js';
 
+export { safeUrl } from './redis-connection.js';
+
 /**
- * BullMQ on Redis. Producers fail fast while Redis is away (the outbox keeps
- * the work); workers wait for it to come back (`maxRetriesPerRequest: null`).
+ * BullMQ on Redis (one server, Sentinel or Cluster). Producers fail fast
+ * while Redis is away (the outbox keeps the work); workers wait for it to
+ * come back (`maxRetriesPerRequest: null`).
  */
 
 export interface BullmqOptions {
-  redisUrl: string;
+  /** A Sentinel or Cluster target, or a redis:// URL for one server. */
+  redis: RedisTarget | string;
   prefix: string;
   logger: Logger;
 }
 
 export type RetryPolicy = { [K in JobName]: { attempts: number; backoffMs: number } };
 
-function redisOptions(extra: RedisOptions): RedisOptions {
-  return {
-    lazyConnect: false,
-    // Reconnect forever, but not faster than every 2 s.
-    retryStrategy: (times) => Math.min(times * 200, 2000),
-    ...extra,
-  };
+function targetOf(redis: RedisTarget | string): RedisTarget {
+  return typeof redis === 'string' ? { kind: 'single', url: redis } : redis;
 }
 
 /** Logs the first failure and the recovery, not every reconnect attempt. */
-function watchConnection(redis: Redis, logger: Logger, url: string, onReady: () => void): void {
+function watchConnection(redis: RedisConnection, logger: Logger, where: string, onReady: () => void): void {
   let down = false;
-  const where = safeUrl(url);
   redis.on('error', (err: Error) => {
     if (!down) {
       down = true;
@@ -44,35 +48,23 @@ function watchConnection(redis: Redis, logger: Logger, url: string, onReady: () 
   });
 }
 
-export function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.password = '';
-    u.username = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return 'redis';
-  }
-}
-
 export interface BullmqTransport extends JobTransport {
   queues: ReadonlyMap<JobName, Queue>;
-  connection: Redis;
+  connection: RedisConnection;
 }
 
 export function createBullmqTransport(opts: BullmqOptions & { retry?: RetryPolicy }): BullmqTransport {
   const retry = opts.retry ?? JOB_RETRY;
   const listeners: Array<() => void> = [];
-  const connection = new Redis(
-    opts.redisUrl,
-    redisOptions({ enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 }),
-  );
-  watchConnection(connection, opts.logger, opts.redisUrl, () => listeners.forEach((l) => l()));
+  const target = targetOf(opts.redis);
+  const connection = createRedisConnection(target, 'producer');
+  watchConnection(connection, opts.logger, describeRedis(target), () => listeners.forEach((l) => l()));
+  const prefix = queuePrefix(target, opts.prefix);
   const queues = new Map<JobName, Queue>();
   for (const name of JOB_NAMES) {
     const q = new Queue(name, {
       connection,
-      prefix: opts.prefix,
+      prefix,
       defaultJobOptions: {
         attempts: retry[name].attempts,
         backoff: { type: 'exponential', delay: retry[name].backoffMs },
@@ -155,15 +147,43 @@ export interface BullmqWorkers {
   close(): Promise<void>;
 }
 
+/** How a job run ended, for metrics: `retry` failed and will run again, `failed` will not. */
+export type JobOutcome = 'completed' | 'retry' | 'failed';
+
+export interface JobObserver {
+  /** `seconds` is null for a job that failed outside its processor (stalled too often). */
+  jobEnded(queue: JobName, outcome: JobOutcome, seconds: number | null): void;
+}
+
+/** The ids a job's log lines carry, so one case can be followed across processes. */
+function jobLogFields(queue: JobName, job: Job): Record<string, unknown> {
+  const data = (job.data ?? {}) as Record<string, unknown>;
+  const fields: Record<string, unknown> = { queue, jobId: job.id };
+  for (const key of ['caseId', 'notificationId', 'unit'] as const) {
+    if (typeof data[key] === 'string') fields[key] = data[key];
+  }
+  return fields;
+}
+
 /** One BullMQ worker per job name, running the transport-agnostic processors. */
 export function startBullmqWorkers(
-  opts: BullmqOptions & { concurrency: number; lockMs?: number; processors: Processors; only?: readonly JobName[] },
+  opts: BullmqOptions & {
+    concurrency: number;
+    lockMs?: number;
+    processors: Processors;
+    only?: readonly JobName[];
+    observer?: JobObserver;
+  },
 ): BullmqWorkers {
-  const connection = new Redis(opts.redisUrl, redisOptions({ maxRetriesPerRequest: null }));
+  const target = targetOf(opts.redis);
+  const connection = createRedisConnection(target, 'worker');
   connection.on('error', () => {
     // Logged once by the producer connection's watcher.
   });
+  const prefix = queuePrefix(target, opts.prefix);
   const workers: Worker[] = [];
+  // Errors the processor wrapper has logged and counted already.
+  const thrown = new WeakSet<Error>();
   for (const name of opts.only ?? JOB_NAMES) {
     const processor = opts.processors[name] as (payload: unknown, ctx: JobContext) => Promise<string>;
     const worker = new Worker(
@@ -174,16 +194,32 @@ export function startBullmqWorkers(
           attempt: job.attemptsMade + 1,
           maxAttempts: job.opts.attempts ?? 1,
         };
+        const log = opts.logger.child(jobLogFields(name, job));
+        const started = performance.now();
+        const seconds = () => (performance.now() - started) / 1000;
         try {
-          return await processor(job.data, ctx);
+          const result = await processor(job.data, ctx);
+          const s = seconds();
+          opts.observer?.jobEnded(name, 'completed', s);
+          log.info({ attempt: ctx.attempt, ms: Math.round(s * 10_000) / 10, result }, 'job completed');
+          return result;
         } catch (err) {
-          if (err instanceof PermanentJobError) throw new UnrecoverableError(err.message);
-          throw err;
+          const permanent = err instanceof PermanentJobError || err instanceof UnrecoverableError;
+          const final = permanent || ctx.attempt >= ctx.maxAttempts;
+          const s = seconds();
+          opts.observer?.jobEnded(name, final ? 'failed' : 'retry', s);
+          log.warn(
+            { attempt: ctx.attempt, maxAttempts: ctx.maxAttempts, final, ms: Math.round(s * 10_000) / 10, err: (err as Error).message },
+            final ? 'job failed for good' : 'job failed, will retry',
+          );
+          const rethrown = err instanceof PermanentJobError ? new UnrecoverableError(err.message) : err;
+          if (rethrown instanceof Error) thrown.add(rethrown);
+          throw rethrown;
         }
       },
       {
         connection,
-        prefix: opts.prefix,
+        prefix,
         concurrency: opts.concurrency,
         // A worker killed mid-job loses its lock; another worker takes the job over.
         lockDuration: opts.lockMs ?? 30_000,
@@ -191,7 +227,11 @@ export function startBullmqWorkers(
       },
     );
     worker.on('failed', (job, err) => {
-      opts.logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed');
+      // The processor's own failures were logged above with the job's ids;
+      // this catches the others (a job stalled too often, a lost lock).
+      if (thrown.has(err)) return;
+      opts.observer?.jobEnded(name, 'failed', null);
+      opts.logger.warn({ ...(job ? jobLogFields(name, job) : { queue: name }), attempt: job?.attemptsMade, err: err.message }, 'job failed');
     });
     worker.on('error', (err) => {
       opts.logger.debug({ queue: name, err: err.message }, 'worker error');

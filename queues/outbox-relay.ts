@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import { deleteFromOutbox, peekOutbox } from '../db/repositories/outbox.repository.js';
+import { PostgresAdapter, type Kysely } from 'kysely';
+import { claimOutbox, deleteFromOutbox, peekOutbox } from '../db/repositories/outbox.repository.js';
 import type { Database } from '../db/schema.js';
 import type { Logger } from '../src/logger.js';
 import type { JobTransport } from './transport.js';
@@ -9,7 +9,9 @@ import type { JobTransport } from './transport.js';
  * needs them) into the queue, then deletes them. It runs at once when kicked
  * after a commit in this process, and polls for entries written by other
  * processes. If the queue is down, entries stay until it is back; a job id
- * derived from the business key makes a double move harmless.
+ * derived from the business key makes a double move harmless. On PostgreSQL
+ * each relay claims its batch (`FOR UPDATE SKIP LOCKED`), so relays in
+ * several processes do not publish the same entries at the same time.
  */
 export interface OutboxRelay {
   kick(): void;
@@ -34,7 +36,24 @@ export function createOutboxRelay(opts: {
   let timer: NodeJS.Timeout | null = null;
   let kickScheduled = false;
 
+  // PostgreSQL lets relays in several processes claim disjoint batches; on
+  // SQLite (one writer, normally one process) the rows are simply read.
+  const claims = opts.db.getExecutor().adapter instanceof PostgresAdapter;
+
   async function moveBatch(): Promise<number> {
+    if (claims) {
+      return opts.db.transaction().execute(async (trx) => {
+        const rows = await claimOutbox(trx, batchSize);
+        if (rows.length === 0) return 0;
+        // A crash after the enqueue and before the commit leaves the rows for
+        // the next pass; the job ids make that second enqueue a no-op.
+        await opts.transport.enqueue(
+          rows.map((r) => ({ name: r.name, jobId: r.jobId, payload: r.payload, runAt: new Date(r.runAt) })),
+        );
+        await deleteFromOutbox(trx, rows.map((r) => r.id));
+        return rows.length;
+      });
+    }
     const rows = await peekOutbox(opts.db, batchSize);
     if (rows.length === 0) return 0;
     await opts.transport.enqueue(

@@ -1,5 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Hono } from 'hono';
+import type { Hono, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { AppEnv } from '../handlers/app-env.js';
@@ -35,12 +35,17 @@ export interface AppExtras {
   docsAssets?: DocsAssetReader;
   /** The pages' scripts and styles (Node serves them from the packages; Workers from static assets). */
   assets?: Hono<AppEnv>;
+  /** Middleware run on every request right after the request id is set (Node: metrics, request context). */
+  middleware?: MiddlewareHandler<AppEnv>[];
+  /** More routers (Node: GET /metrics when a metrics token is configured). */
+  routes?: Hono<AppEnv>[];
 }
 
 export function createApp(deps: Deps, extras: AppExtras = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use(requestId({ headerName: 'X-Request-Id' }));
+  for (const m of extras.middleware ?? []) app.use(m);
   app.use(async (c, next) => {
     c.set('deps', deps);
     const started = performance.now();
@@ -77,6 +82,7 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
   });
   app.route('/', docsRoutes(extras.docsAssets));
   if (extras.assets) app.route('/', extras.assets);
+  for (const r of extras.routes ?? []) app.route('/', r);
 
   app.notFound((c) => {
     const err = new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`);

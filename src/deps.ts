@@ -2,6 +2,7 @@ import { connectDatabase, migrateToLatest } from '../db/connect.js';
 import { createBullmqTransport } from '../queues/bullmq.transport.js';
 import { JOB_RETRY } from '../queues/jobs.js';
 import { createOutboxRelay } from '../queues/outbox-relay.js';
+import { redisTargetFromEnv } from '../queues/redis-connection.js';
 import { examplesPathFor, loadOrTrain } from './classifier/classifier-store.js';
 import { systemClock } from './clock.js';
 import type { District } from './district/district.schema.js';
@@ -35,7 +36,7 @@ export async function createDeps(env: Env, overrides: DepsOverrides = {}): Promi
   const classifier = overrides.classifier ?? buildClassifier(env, district, logger);
 
   const transport = createBullmqTransport({
-    redisUrl: env.REDIS_URL,
+    redis: redisTargetFromEnv(env),
     prefix: env.QUEUE_PREFIX,
     logger,
     retry: { ...JOB_RETRY, dispatch: { attempts: env.DISPATCH_ATTEMPTS, backoffMs: env.DISPATCH_BACKOFF_MS } },

@@ -9,6 +9,37 @@ const boolish = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** `host:port,host:port` → addresses; throws naming the bad entry. */
+export function parseHostPorts(value: string): HostPort[] {
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (list.length === 0) throw new Error('give at least one host:port');
+  return list.map((entry) => {
+    // [::1]:26379 for IPv6, host:port otherwise.
+    const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(entry);
+    const port = m ? Number(m[3]) : NaN;
+    if (!m || !(port > 0 && port < 65536)) throw new Error(`"${entry}" is not host:port`);
+    return { host: (m[1] ?? m[2])!, port };
+  });
+}
+
+/** `host:port,host:port` (IPv6 as `[::1]:26379`). */
+const hostPorts = z.string().transform((value, ctx) => {
+  try {
+    return parseHostPorts(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `${(err as Error).message}; expected host:port,host:port` });
+    return z.NEVER;
+  }
+});
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 export const envSchema = z.object({
@@ -25,6 +56,17 @@ export const envSchema = z.object({
     .string()
     .default('redis://127.0.0.1:6379')
     .refine((v) => /^rediss?:\/\//.test(v), { message: 'must be a redis:// or rediss:// URL' }),
+  /** Redis Sentinel: `host:port,host:port` of the sentinels; REDIS_URL is then ignored. */
+  REDIS_SENTINELS: hostPorts.optional(),
+  /** The primary's name the sentinels monitor. */
+  REDIS_SENTINEL_NAME: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits and _ . - only').optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  /** Redis Cluster: `host:port,...` of some cluster nodes (the rest are discovered); REDIS_URL is then ignored. */
+  REDIS_CLUSTER_NODES: hostPorts.optional(),
+  /** Password of the Redis servers behind Sentinel or Cluster (REDIS_URL carries its own). */
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  REDIS_TLS: boolish.optional(),
+  REDIS_DB: z.coerce.number().int().min(0).max(15).optional(),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only')
@@ -49,6 +91,14 @@ export const envSchema = z.object({
   /** A case untouched for this long in an intermediate state is re-enqueued. */
   RECONCILE_GRACE_MS: positiveInt(60_000),
   TRUST_PROXY: boolish.default(false),
+  /** Bearer token for GET /metrics on the API port; without it the API port does not serve metrics. */
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  /** A separate admin port serving GET /metrics (API and worker processes alike). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Bind address of the admin port. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Database-derived gauges (cases by status, overdue by bureau) are re-read at most this often. */
+  METRICS_DB_CACHE_MS: z.coerce.number().int().min(0).default(10_000),
   /** The Telegram bot's token; without it the bot is switched off. */
   TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[A-Za-z0-9_-]+$/, 'looks like 123456:ABC-…').optional(),
   /** The Bot API server: Telegram's own, a self-hosted one, or an emulator in tests. */
@@ -85,6 +135,18 @@ export const envSchema = z.object({
   /** The attribution the tile provider requires, shown on the map. */
   MAP_ATTRIBUTION: z.string().max(300).optional(),
 }).superRefine((env, ctx) => {
+  if (env.REDIS_SENTINELS && env.REDIS_CLUSTER_NODES) {
+    ctx.addIssue({ code: 'custom', path: ['REDIS_CLUSTER_NODES'], message: 'set either REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both' });
+  }
+  if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_NAME) {
+    ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINEL_NAME'], message: 'required with REDIS_SENTINELS (the monitored primary, e.g. mymaster)' });
+  }
+  if (env.REDIS_SENTINEL_NAME && !env.REDIS_SENTINELS) {
+    ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINELS'], message: 'required with REDIS_SENTINEL_NAME (host:port of each sentinel)' });
+  }
+  if (env.REDIS_CLUSTER_NODES && env.REDIS_DB !== undefined && env.REDIS_DB !== 0) {
+    ctx.addIssue({ code: 'custom', path: ['REDIS_DB'], message: 'a Redis Cluster has only database 0' });
+  }
   if (env.TELEGRAM_BOT_TOKEN && env.TELEGRAM_MODE === 'webhook' && !env.TELEGRAM_WEBHOOK_SECRET) {
     ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_SECRET'], message: 'required when the bot runs in webhook mode' });
   }

@@ -1,14 +1,23 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
-import { startBullmqWorkers, type BullmqWorkers } from '../queues/bullmq.transport.js';
+import { Hono } from 'hono';
+import { startBullmqWorkers, type BullmqTransport, type BullmqWorkers } from '../queues/bullmq.transport.js';
 import { createProcessors } from '../queues/processors/index.js';
 import { createReconciler, type Reconciler } from '../queues/reconciler.js';
+import { redisTargetFromEnv } from '../queues/redis-connection.js';
 import { assetRoutes } from '../handlers/assets.routes.js';
 import { swaggerUiAssets } from '../handlers/docs-assets.js';
+import { metricsRoutes } from '../handlers/metrics.routes.js';
 import { createApp } from './app.js';
 import { closeDeps, createDeps, processorDeps, type Deps, type DepsOverrides } from './deps.js';
 import type { Env } from './env.js';
+import type { IntakeWriter, PreparedReport } from './intake/intake-writer.js';
+import type { Logger } from './logger.js';
+import { createRequestContext, httpMetricsMiddleware, type RequestContext } from './metrics/http-metrics.js';
+import { createServiceMetrics, type QueueCounts, type ServiceMetrics } from './metrics/metrics.js';
+import type { Classifier } from './pipeline/classifier.js';
 import { createBot } from './telegram/bot.js';
+import type { AsyncLocalStorage } from 'node:async_hooks';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -22,6 +31,10 @@ export interface Service {
   /** The bound HTTP address, when the API runs. */
   url: string | null;
   reconciler: Reconciler | null;
+  /** This process's metrics registry (served on the API port with METRICS_TOKEN, or on METRICS_PORT). */
+  metrics: ServiceMetrics;
+  /** The admin port's address, when METRICS_PORT is set. */
+  metricsUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -32,16 +45,30 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
   let workers: BullmqWorkers | null = null;
   let reconciler: Reconciler | null = null;
   let polling: ReturnType<typeof createBot> | null = null;
+  let admin: ServerType | null = null;
+  let metricsUrl: string | null = null;
   if (!env.TELEGRAM_BOT_TOKEN) deps.logger.info('telegram bot off: TELEGRAM_BOT_TOKEN is not set');
+
+  const metrics = createServiceMetrics({
+    db: deps.db,
+    queueCounts: queueCountsOf(deps.transport),
+    units: [...deps.district.units.keys()],
+    dbCacheMs: env.METRICS_DB_CACHE_MS,
+  });
+  const requestContext = createRequestContext();
+  // What the channels and jobs use: the same dependencies, with accepted
+  // reports and classifications counted and logged with their ids.
+  const served: Deps = { ...deps, writer: observedWriter(deps.writer, metrics, deps.logger, requestContext) };
 
   if (role === 'worker' || role === 'all') {
     workers = startBullmqWorkers({
-      redisUrl: env.REDIS_URL,
+      redis: redisTargetFromEnv(env),
       prefix: env.QUEUE_PREFIX,
       logger: deps.logger,
       concurrency: env.WORKER_CONCURRENCY,
       lockMs: env.JOB_LOCK_MS,
-      processors: createProcessors(processorDeps(deps, overrides.fetch)),
+      processors: createProcessors(processorDeps({ ...served, classifier: observedClassifier(deps.classifier, metrics) }, overrides.fetch)),
+      observer: metrics.jobs,
     });
     reconciler = createReconciler({
       db: deps.db,
@@ -56,7 +83,13 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
   }
 
   if (role === 'api' || role === 'all') {
-    const app = createApp(deps, { assets: assetRoutes(), docsAssets: swaggerUiAssets() });
+    const app = createApp(served, {
+      assets: assetRoutes(),
+      docsAssets: swaggerUiAssets(),
+      middleware: [httpMetricsMiddleware(metrics, requestContext)],
+      // Without a token the API port serves no metrics (404); METRICS_PORT serves them apart.
+      routes: env.METRICS_TOKEN ? [metricsRoutes({ token: env.METRICS_TOKEN, render: () => metrics.render() })] : [],
+    });
     server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(s));
     });
@@ -65,7 +98,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
     url = `http://${host}:${address.port}`;
     deps.logger.info({ url, role }, `listening on ${url} (API docs: ${url}/docs)`);
     if (env.TELEGRAM_BOT_TOKEN && env.TELEGRAM_MODE === 'polling') {
-      const bot = createBot(deps);
+      const bot = createBot(served);
       bot.catch((err) => deps.logger.error({ err: String(err.error), updateId: err.ctx.update.update_id }, 'telegram update failed'));
       polling = bot;
       bot
@@ -76,11 +109,28 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
     deps.logger.info({ role }, 'worker running');
   }
 
+  if (env.METRICS_PORT !== undefined) {
+    // The admin port: metrics (and liveness) apart from the public API, for API and worker processes alike.
+    const adminApp = new Hono();
+    adminApp.get('/healthz', (c) => c.json({ status: 'ok' }));
+    adminApp.route('/', metricsRoutes({ token: env.METRICS_TOKEN, render: () => metrics.render() }));
+    admin = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: adminApp.fetch, port: env.METRICS_PORT, hostname: env.METRICS_HOST }, () => resolve(s));
+    });
+    const address = admin.address() as AddressInfo;
+    metricsUrl = `http://${env.METRICS_HOST === '0.0.0.0' || env.METRICS_HOST === '::' ? 'localhost' : env.METRICS_HOST}:${address.port}`;
+    deps.logger.info({ metricsUrl, role }, `metrics on ${metricsUrl}/metrics`);
+  } else if (!env.METRICS_TOKEN) {
+    deps.logger.info('metrics off: set METRICS_PORT (admin port) or METRICS_TOKEN (GET /metrics on the API port)');
+  }
+
   let stopping: Promise<void> | null = null;
   return {
     deps,
     url,
     reconciler,
+    metrics,
+    metricsUrl,
     stop() {
       stopping ??= (async () => {
         await polling?.stop();
@@ -100,6 +150,13 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
         }
         await reconciler?.stop();
         await workers?.close();
+        if (admin) {
+          const a = admin;
+          await new Promise<void>((resolve) => {
+            a.close(() => resolve());
+            if ('closeAllConnections' in a) a.closeAllConnections();
+          });
+        }
         await closeDeps(deps);
         deps.logger.info('shutdown complete');
       })();
@@ -108,3 +165,54 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
   };
 }
 
+
+function queueCountsOf(transport: Deps['transport']): (() => Promise<QueueCounts>) | undefined {
+  const queues = (transport as Partial<BullmqTransport>).queues;
+  if (!queues) return undefined;
+  return async () => {
+    const entries = await Promise.all(
+      [...queues].map(async ([name, q]) => [name, await q.getJobCounts('waiting', 'active', 'delayed', 'failed')] as const),
+    );
+    return Object.fromEntries(entries);
+  };
+}
+
+/**
+ * Counts each committed report by channel and logs it with its case id (and
+ * the request's id, when a request wrote it): the first line of a case's
+ * trail, which the job lines (queue, jobId, caseId) continue in the workers.
+ */
+function observedWriter(
+  writer: IntakeWriter,
+  metrics: ServiceMetrics,
+  logger: Logger,
+  context: AsyncLocalStorage<RequestContext>,
+): IntakeWriter {
+  const accepted = (reports: PreparedReport[]) => {
+    const reqId = context.getStore()?.reqId;
+    for (const r of reports) {
+      metrics.reportAccepted(r.caseRow.channel);
+      logger.info({ ...(reqId ? { reqId } : {}), caseId: r.caseRow.id, channel: r.caseRow.channel }, 'report accepted');
+    }
+  };
+  return {
+    async write(report) {
+      await writer.write(report);
+      accepted([report]);
+    },
+    async writeAll(reports) {
+      await writer.writeAll(reports);
+      accepted(reports);
+    },
+  };
+}
+
+function observedClassifier(classifier: Classifier, metrics: ServiceMetrics): Classifier {
+  return {
+    classify(text) {
+      const result = classifier.classify(text);
+      metrics.classified(result.confidence);
+      return result;
+    },
+  };
+}

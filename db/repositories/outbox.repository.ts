@@ -1,5 +1,7 @@
 import type { JobName, OutboxEntry } from '../../queues/jobs.js';
 import { jobId } from '../../queues/jobs.js';
+import type { Selectable } from 'kysely';
+import type { OutboxTable } from '../schema.js';
 import type { Db } from './db-types.js';
 
 export interface OutboxRow {
@@ -32,13 +34,27 @@ export async function addToOutbox(db: Db, entries: OutboxEntry[], now: Date): Pr
 /** The oldest entries; delayed ones are included so they can become delayed jobs. */
 export async function peekOutbox(db: Db, limit: number): Promise<OutboxRow[]> {
   const rows = await db.selectFrom('outbox').selectAll().orderBy('id').limit(limit).execute();
-  return rows.map((r) => ({
+  return rows.map(toOutboxRow);
+}
+
+function toOutboxRow(r: Selectable<OutboxTable>): OutboxRow {
+  return {
     id: Number(r.id),
     name: r.job_name as JobName,
     jobId: r.job_id,
     payload: JSON.parse(r.payload) as unknown,
     runAt: r.available_at,
-  }));
+  };
+}
+
+/**
+ * PostgreSQL: the oldest entries no other relay is moving right now, locked
+ * until the caller's transaction ends. Relays in several processes then move
+ * disjoint batches instead of all publishing the same rows.
+ */
+export async function claimOutbox(trx: Db, limit: number): Promise<OutboxRow[]> {
+  const rows = await trx.selectFrom('outbox').selectAll().orderBy('id').limit(limit).forUpdate().skipLocked().execute();
+  return rows.map(toOutboxRow);
 }
 
 export async function deleteFromOutbox(db: Db, ids: number[]): Promise<void> {
