@@ -313,6 +313,75 @@ export interface Database {
   telegram_reporters: TelegramReportersTable;
 }
 
+/** An assignment posted to its bureau's Telegram group, with the buttons to sign for or return it. */
+export interface TelegramBureauPostsTable {
+  id: string;
+  case_id: string;
+  unit_code: string;
+  /** The case's handling round the assignment belongs to (a reopened case is posted again). */
+  round: number;
+  chat_id: string;
+  /** The message with the buttons; null until Telegram took it. bigint on PostgreSQL. */
+  message_id: number | string | null;
+  /** JSON array: the photo messages sent before it (so a retried job does not send them twice). */
+  photo_message_ids: string | null;
+  /** The posted text, kept to edit the message without the buttons. */
+  text: string | null;
+  /** posting | posted | accepted | returned */
+  status: string;
+  /** The staff account that signed for or returned it through the group. */
+  acted_by: string | null;
+  acted_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A staff account's Telegram user, linked with a one-time token. */
+export interface TelegramLinksTable {
+  telegram_user_id: string;
+  user_id: string;
+  linked_at: string;
+}
+
+/** One-time tokens for /link; only the SHA-256 is kept. */
+export interface TelegramLinkTokensTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  /** The Telegram user id that used it. */
+  used_by: string | null;
+}
+
+/** Photos of a Telegram report, downloaded by the telegram_photos job after the case is created. */
+export interface TelegramPhotoFetchesTable {
+  case_id: string;
+  /** JSON array of Telegram file ids. */
+  file_ids: string;
+  /** pending | done */
+  status: string;
+  created_at: string;
+  done_at: string | null;
+}
+
+/** A lease on one chat: its updates are handled one at a time across processes. */
+export interface TelegramChatLocksTable {
+  chat_id: string;
+  holder: string;
+  expires_at: string;
+}
+
+// Declaration merging adds the bureau-group tables to Database.
+export interface Database {
+  telegram_bureau_posts: TelegramBureauPostsTable;
+  telegram_links: TelegramLinksTable;
+  telegram_link_tokens: TelegramLinkTokensTable;
+  telegram_photo_fetches: TelegramPhotoFetchesTable;
+  telegram_chat_locks: TelegramChatLocksTable;
+}
+
 /** A staff account's web sign-in name (declaration merging adds the column to UsersTable above). */
 export interface UsersTable {
   /** Lower-case sign-in name; null for accounts that use API tokens only. */

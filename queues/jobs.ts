@@ -12,11 +12,15 @@ export interface JobPayloads {
   notify: { notificationId: string };
   /** Wake up at a deadline of a case: reminders, overdue marks, supervision, closing unrated cases. */
   deadline: { caseId: string; at: string };
+  /** Post one assignment of a case to its bureau's Telegram group (round: the case's handling round). */
+  telegram_post: { caseId: string; unit: string; round: number };
+  /** Download the photos of a Telegram report and keep them with the case. */
+  telegram_photos: { caseId: string };
 }
 
 export type JobName = keyof JobPayloads;
 
-export const JOB_NAMES = ['intake', 'dispatch', 'notify', 'deadline'] as const satisfies readonly JobName[];
+export const JOB_NAMES = ['intake', 'dispatch', 'notify', 'deadline', 'telegram_post', 'telegram_photos'] as const satisfies readonly JobName[];
 
 /** Job ids come from the business key, so a redelivered job is the same job. */
 export const jobId = {
@@ -24,6 +28,8 @@ export const jobId = {
   dispatch: (p: JobPayloads['dispatch']) => `dispatch-${p.caseId}-${p.unit}-${p.channel}`,
   notify: (p: JobPayloads['notify']) => `notify-${p.notificationId}`,
   deadline: (p: JobPayloads['deadline']) => `deadline-${p.caseId}-${Date.parse(p.at)}`,
+  telegram_post: (p: JobPayloads['telegram_post']) => `tgpost-${p.caseId}-${p.unit}-${p.round}`,
+  telegram_photos: (p: JobPayloads['telegram_photos']) => `tgphotos-${p.caseId}`,
 } satisfies { [K in JobName]: (p: JobPayloads[K]) => string };
 
 /** Retry policy per job, applied by every transport. */
@@ -32,6 +38,8 @@ export const JOB_RETRY: { [K in JobName]: { attempts: number; backoffMs: number 
   dispatch: { attempts: 8, backoffMs: 5000 },
   notify: { attempts: 8, backoffMs: 5000 },
   deadline: { attempts: 10, backoffMs: 2000 },
+  telegram_post: { attempts: 10, backoffMs: 1000 },
+  telegram_photos: { attempts: 6, backoffMs: 1000 },
 };
 
 export interface JobContext {

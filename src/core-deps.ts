@@ -77,5 +77,6 @@ export function processorDeps(deps: Deps, fetchImpl: typeof fetch = fetch): Proc
     kickOutbox: deps.kickOutbox,
     publicUrl: publicUrl(deps.env),
     telegram: createTelegramPush(deps.env),
+    photos: deps.photos,
   };
 }

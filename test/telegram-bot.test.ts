@@ -155,7 +155,14 @@ describe('Telegram bot: a resident reports', () => {
     await deliver(chat.chatId, chat.button('c:confirm'));
     const [created] = await casesOfChat(chat.chatId);
     expect(created).toMatchObject({ address: '回龙圩镇大桥下', text: '河边堆了很多生活垃圾在烧' });
-    const photos = await service.deps.db.selectFrom('case_attachments').selectAll().where('case_id', '=', created!.id).execute();
+    // The photo is downloaded by the telegram_photos job after the webhook answered.
+    const photos = await waitFor(
+      async () => {
+        const rows = await service.deps.db.selectFrom('case_attachments').selectAll().where('case_id', '=', created!.id).execute();
+        return rows.length > 0 ? rows : null;
+      },
+      { what: 'the photo attached by the job' },
+    );
     expect(photos).toHaveLength(1);
     expect(photos[0]).toMatchObject({ mime: 'image/jpeg' });
     expect(emu.calls.some((c) => c.method === 'getFile' && c.body.file_id === 'photo-1')).toBe(true);
@@ -276,12 +283,29 @@ describe('npm run telegram -- set-webhook', () => {
 });
 
 describe('Telegram rate limits', () => {
-  it('fails the webhook on a 429 so Telegram redelivers, and the redelivery answers with the same case', async () => {
+  it('waits out a short 429 with the given retry_after and answers the update', async () => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('兴隆办事处有工厂夜里冒黑烟'));
     await deliver(chat.chatId, chat.button('c:anonymous'));
-    emu.rateLimitNext('sendMessage', 1, 1);
-    // The bot's own answer takes the 429 first; grammY rejects, the webhook fails and Telegram would redeliver.
+    emu.rateLimitNext('sendMessage', 1, 1, chat.chatId);
+    const confirmed = await deliver(chat.chatId, chat.button('c:confirm'));
+    expect(confirmed.status).toBe(200);
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toBeDefined();
+    const limited = confirmed.all.find((c) => c.method === 'sendMessage:429');
+    const retried = confirmed.all.find((c) => c.method === 'sendMessage' && String(c.body.text).includes(`跟踪码：${created!.tracking_code}`));
+    expect(limited).toBeDefined();
+    expect(retried).toBeDefined();
+    // The retry came only after the second Telegram asked for.
+    expect(retried!.at - limited!.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it('fails the webhook on a 429 longer than it can wait, and the redelivery answers with the same case', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('兴隆办事处有工厂夜里冒黑烟'));
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    emu.rateLimitNext('sendMessage', 1, 60, chat.chatId);
+    // The bot's own answer takes the 429 first; 60 s is beyond the webhook's patience, so Telegram would redeliver.
     const confirm = chat.button('c:confirm');
     const failed = await deliver(chat.chatId, confirm);
     expect(failed.status).toBe(500);

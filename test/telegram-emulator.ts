@@ -11,6 +11,10 @@ import { onCleanup } from './harness.js';
 export interface ApiCall {
   method: string;
   body: Record<string, unknown>;
+  /** Date.now() when the call arrived. */
+  at: number;
+  /** Files uploaded with the call (multipart), by field name. */
+  files?: string[];
 }
 
 /** A tiny JPEG (file-type recognises it by its SOI/APP0 header). */
@@ -25,23 +29,44 @@ export interface TelegramEmulator {
   calls: ApiCall[];
   /** Calls that sent something to one chat. */
   toChat(chatId: number): ApiCall[];
-  /** The next N calls of this method answer 429 with retry_after. */
-  rateLimitNext(method: string, times: number, retryAfterS: number): void;
+  /** The next N calls of this method (to this chat, when given) answer 429 with retry_after. */
+  rateLimitNext(method: string, times: number, retryAfterS: number, chatId?: number): void;
+  /** Queues updates for getUpdates (polling mode); update ids are given by the caller. */
+  queueUpdates(...updates: Array<Record<string, unknown>>): void;
 }
 
-async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+async function readBody(req: IncomingMessage): Promise<{ body: Record<string, unknown>; files: string[] }> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const raw = Buffer.concat(chunks).toString('utf8');
-  if (!raw) return {};
+  const bytes = Buffer.concat(chunks);
+  if (bytes.length === 0) return { body: {}, files: [] };
   const type = req.headers['content-type'] ?? '';
-  if (type.includes('application/json')) return JSON.parse(raw) as Record<string, unknown>;
-  return Object.fromEntries(new URLSearchParams(raw));
+  if (type.includes('multipart/form-data')) {
+    // grammY uploads files as multipart: fields hold JSON-encoded values, files are parts with a filename.
+    const form = await new Request('http://x', { method: 'POST', headers: { 'content-type': type }, body: bytes }).formData();
+    const body: Record<string, unknown> = {};
+    const files: string[] = [];
+    for (const [key, value] of form.entries()) {
+      if (typeof value === 'string') {
+        try {
+          body[key] = JSON.parse(value);
+        } catch {
+          body[key] = value;
+        }
+      } else files.push(key);
+    }
+    return { body, files };
+  }
+  const raw = bytes.toString('utf8');
+  if (type.includes('application/json')) return { body: JSON.parse(raw) as Record<string, unknown>, files: [] };
+  return { body: Object.fromEntries(new URLSearchParams(raw)), files: [] };
 }
 
 export async function startTelegramEmulator(token: string): Promise<TelegramEmulator> {
   const calls: ApiCall[] = [];
-  const limits = new Map<string, { times: number; retryAfterS: number }>();
+  const limits = new Map<string, { times: number; retryAfterS: number; chatId?: number }>();
+  const pending: Array<Record<string, unknown>> = [];
+  const waiters: Array<() => void> = [];
   let messageId = 500;
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -58,16 +83,37 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
       const m = /^\/bot([^/]+)\/(\w+)$/.exec(path);
       if (!m || m[1] !== token) return send(404, { ok: false, error_code: 404, description: 'Not Found' });
       const method = m[2]!;
-      const body = await readBody(req);
+      const { body, files } = await readBody(req);
+      const at = Date.now();
       const limit = limits.get(method);
-      if (limit && limit.times > 0) {
+      if (limit && limit.times > 0 && (limit.chatId === undefined || Number(body.chat_id) === limit.chatId)) {
         limit.times--;
-        calls.push({ method: `${method}:429`, body });
-        return send(429, { ok: false, error_code: 429, description: 'Too Many Requests', parameters: { retry_after: limit.retryAfterS } });
+        calls.push({ method: `${method}:429`, body, at });
+        return send(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${limit.retryAfterS}`, parameters: { retry_after: limit.retryAfterS } });
       }
-      calls.push({ method, body });
+      if (method === 'getUpdates') {
+        // Long polling: answer with what is queued past the offset, or wait a little for it.
+        const offset = Number(body.offset ?? 0);
+        const ready = () => pending.filter((u) => Number(u.update_id) >= offset);
+        if (ready().length === 0 && Number(body.timeout ?? 0) > 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 300);
+            waiters.push(() => {
+              clearTimeout(timer);
+              resolve();
+            });
+          });
+        }
+        // Confirmed updates (below the offset) are forgotten, as Telegram does.
+        for (let i = pending.length - 1; i >= 0; i--) if (Number(pending[i]!.update_id) < offset) pending.splice(i, 1);
+        const result = ready();
+        if (result.length > 0) calls.push({ method, body, at });
+        return send(200, { ok: true, result });
+      }
+      calls.push({ method, body, at, ...(files.length > 0 ? { files } : {}) });
       const date = Math.floor(Date.now() / 1000);
-      const chat = { id: Number(body.chat_id ?? 0), type: 'private' };
+      const chatId = Number(body.chat_id ?? 0);
+      const chat = { id: chatId, type: chatId < 0 ? 'supergroup' : 'private' };
       switch (method) {
         case 'getMe':
           return send(200, { ok: true, result: { id: 1, is_bot: true, first_name: 'Intake', username: 'intake_test_bot' } });
@@ -75,6 +121,17 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
           return send(200, { ok: true, result: { message_id: ++messageId, date, chat, text: body.text } });
         case 'editMessageText':
           return send(200, { ok: true, result: { message_id: Number(body.message_id ?? 1), date, chat, text: body.text } });
+        case 'editMessageReplyMarkup':
+          return send(200, { ok: true, result: { message_id: Number(body.message_id ?? 1), date, chat, text: '…' } });
+        case 'sendPhoto':
+          return send(200, { ok: true, result: { message_id: ++messageId, date, chat, photo: [{ file_id: `sent-${messageId}`, file_unique_id: `s${messageId}`, width: 1, height: 1 }] } });
+        case 'sendMediaGroup': {
+          const media = Array.isArray(body.media) ? body.media : [];
+          return send(200, {
+            ok: true,
+            result: media.map(() => ({ message_id: ++messageId, date, chat, photo: [{ file_id: `sent-${messageId}`, file_unique_id: `s${messageId}`, width: 1, height: 1 }] })),
+          });
+        }
         case 'getFile':
           return send(200, {
             ok: true,
@@ -96,8 +153,12 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
     url: `http://127.0.0.1:${port}`,
     calls,
     toChat: (chatId) => calls.filter((c) => Number(c.body.chat_id) === chatId),
-    rateLimitNext(method, times, retryAfterS) {
-      limits.set(method, { times, retryAfterS });
+    rateLimitNext(method, times, retryAfterS, chatId) {
+      limits.set(method, { times, retryAfterS, ...(chatId === undefined ? {} : { chatId }) });
+    },
+    queueUpdates(...updates) {
+      pending.push(...updates);
+      for (const wake of waiters.splice(0)) wake();
     },
   };
 }
@@ -134,6 +195,35 @@ export function residentChat(chatId: number, languageCode = 'zh-hans') {
     contact: (phone: string) => ({ message: message({ contact: { phone_number: phone, first_name: 'Li', last_name: 'Ming', user_id: chatId } }) }),
     button: (data: string, text = '…') => ({
       callback_query: { id: `cb-${messageId++}`, from, chat_instance: `ci-${chatId}`, data, message: message({ text }) },
+    }),
+  };
+}
+
+/** Builds callback queries pressed by one Telegram user in a bureau group. */
+export function groupMember(groupChatId: number, userId: number, firstName = 'Zhang', languageCode = 'zh-hans') {
+  const from = { id: userId, is_bot: false, first_name: firstName, language_code: languageCode };
+  const chat = { id: groupChatId, type: 'supergroup' as const, title: 'Bureau group' };
+  let n = 1;
+  return {
+    userId,
+    press: (data: string, messageId: number, text = '…') => ({
+      callback_query: {
+        id: `gcb-${userId}-${n++}-${Math.random().toString(36).slice(2, 6)}`,
+        from,
+        chat_instance: `gi-${groupChatId}`,
+        data,
+        message: { message_id: messageId, date: Math.floor(Date.now() / 1000), chat, from: { id: 1, is_bot: true, first_name: 'Intake' }, text },
+      },
+    }),
+    command: (text: string) => ({
+      message: {
+        message_id: 9000 + n++,
+        date: Math.floor(Date.now() / 1000),
+        chat,
+        from,
+        text,
+        entities: [{ type: 'bot_command', offset: 0, length: text.split(' ')[0]!.length }],
+      },
     }),
   };
 }

@@ -5,6 +5,7 @@ import * as staffAccounts from './2026-11-28T130000-staff-accounts.js';
 import * as caseWorkflow from './2026-11-28T140000-case-workflow.js';
 import * as hotlineCalls from './2026-11-28T160000-hotline-calls.js';
 import * as telegram from './2026-11-28T170000-telegram.js';
+import * as telegramBureau from './2026-11-28T180000-telegram-bureau.js';
 import * as webSessions from './2026-11-28T190000-web-sessions.js';
 
 /**
@@ -18,6 +19,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-28T140000-case-workflow': caseWorkflow,
   '2026-11-28T160000-hotline-calls': hotlineCalls,
   '2026-11-28T170000-telegram': telegram,
+  '2026-11-28T180000-telegram-bureau': telegramBureau,
   '2026-11-28T190000-web-sessions': webSessions,
 };
 

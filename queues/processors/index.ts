@@ -4,6 +4,7 @@ import { createDispatchProcessor } from './dispatch.processor.js';
 import { createIntakeProcessor } from './intake.processor.js';
 import { createNotifyProcessor } from './notify.processor.js';
 import type { ProcessorDeps } from './processor-deps.js';
+import { createTelegramPhotosProcessor, createTelegramPostProcessor } from './telegram.processor.js';
 
 export type Processor<K extends JobName> = (payload: JobPayloads[K], ctx: JobContext) => Promise<string>;
 
@@ -16,5 +17,7 @@ export function createProcessors(deps: ProcessorDeps): Processors {
     dispatch: createDispatchProcessor(deps),
     notify: createNotifyProcessor(deps, deps.telegram),
     deadline: createDeadlineProcessor(deps),
+    telegram_post: createTelegramPostProcessor(deps),
+    telegram_photos: createTelegramPhotosProcessor(deps),
   };
 }

@@ -13,6 +13,7 @@ import { dispatchDeadlines } from '../../src/pipeline/deadlines.js';
 import { decideRoute } from '../../src/pipeline/route.js';
 import { queueNotification, scheduleDeadlineChecks } from '../../src/workflow/notifications.js';
 import { wakeUpsFor } from '../../src/workflow/deadline-check.js';
+import { queueBureauPosts } from '../../src/telegram/post-queue.js';
 import { outboxEntry, type JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
 
@@ -159,6 +160,8 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
         deliveries.map((d) => outboxEntry('dispatch', { caseId, unit: d.unitCode, channel: 'webhook' })),
         now,
       );
+      // Units with a Telegram group get the assignment posted there too.
+      if (status === 'dispatched') await queueBureauPosts(trx, district, caseId, decision.assignments.map((a) => a.unit), c.round, now);
       return true;
     });
 

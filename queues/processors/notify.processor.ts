@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TelegramChatUnreachable, TelegramRateLimited, noticeText, type TelegramPush } from '../../src/telegram/push.js';
+import { ratingKeyboard } from '../../src/telegram/rating.js';
 import { langOf } from '../../src/telegram/texts.js';
 import type { JobContext, JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
@@ -18,11 +19,11 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
     const n = await deps.db.selectFrom('notifications').selectAll().where('id', '=', notificationId).executeTakeFirst();
     if (!n) return 'skipped: no such notification';
     if (n.status !== 'pending') return `skipped: already ${n.status}`;
-    const c = await deps.db.selectFrom('cases').select(['channel', 'tracking_code']).where('id', '=', n.case_id).executeTakeFirst();
+    const c = await deps.db.selectFrom('cases').select(['channel', 'tracking_code', 'round']).where('id', '=', n.case_id).executeTakeFirst();
     let status: 'sent' | 'skipped';
     let outcome: string;
     if (n.audience === 'reporter' && c?.channel === 'telegram' && telegram) {
-      ({ status, outcome } = await toTelegram(deps, telegram, { caseId: n.case_id, kind: n.kind, data: n.data, trackingCode: c.tracking_code }, ctx));
+      ({ status, outcome } = await toTelegram(deps, telegram, { caseId: n.case_id, kind: n.kind, data: n.data, trackingCode: c.tracking_code, round: Number(c.round ?? 1) }, ctx));
     } else if (n.audience === 'reporter') {
       // No pushing channel for this reporter: the tracking page is where they follow the case.
       status = 'skipped';
@@ -45,7 +46,7 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
 async function toTelegram(
   deps: ProcessorDeps,
   telegram: TelegramPush,
-  n: { caseId: string; kind: string; data: string | null; trackingCode: string },
+  n: { caseId: string; kind: string; data: string | null; trackingCode: string; round: number },
   ctx: JobContext | undefined,
 ): Promise<{ status: 'sent' | 'skipped'; outcome: string }> {
   const link = await deps.db.selectFrom('telegram_reporters').select(['chat_id', 'language']).where('case_id', '=', n.caseId).executeTakeFirst();
@@ -60,23 +61,26 @@ async function toTelegram(
   } catch {
     data = {};
   }
+  const lang = langOf(link.language);
   const text = noticeText({
     kind: n.kind,
     data,
     trackingCode: n.trackingCode,
-    lang: langOf(link.language),
+    lang,
     district: deps.district,
     trackUrl: `${deps.publicUrl}/track/${n.trackingCode}`,
     timeZone: deps.district.file.district.timezone,
   });
   if (!text) return { status: 'skipped', outcome: `skipped: residents are not told about ${n.kind}` };
+  // The reply comes with the rating buttons (satisfied / basically / dissatisfied).
+  const opts = n.kind === 'replied' ? { buttons: ratingKeyboard(lang, n.trackingCode, n.round) } : {};
   try {
     try {
-      await telegram.send(link.chat_id, text);
+      await telegram.send(link.chat_id, text, opts);
     } catch (err) {
       if (!(err instanceof TelegramRateLimited) || err.retryAfterS > INLINE_RETRY_AFTER_S) throw err;
       await sleep(err.retryAfterS * 1000);
-      await telegram.send(link.chat_id, text);
+      await telegram.send(link.chat_id, text, opts);
     }
   } catch (err) {
     if (err instanceof TelegramChatUnreachable) return { status: 'skipped', outcome: `skipped: telegram chat unreachable (${err.message})` };

@@ -7,6 +7,7 @@ import type { Logger } from '../../src/logger.js';
 import type { Classifier } from '../../src/pipeline/classifier.js';
 import type { WorkCalendar } from '../../src/pipeline/deadlines.js';
 import type { TelegramPush } from '../../src/telegram/push.js';
+import type { PhotoStore } from '../../src/storage/photo-store.js';
 
 export interface ProcessorDeps {
   db: Kysely<Database>;
@@ -25,4 +26,6 @@ export interface ProcessorDeps {
   publicUrl: string;
   /** Sends to Telegram chats; null when the bot is not configured. */
   telegram: TelegramPush | null;
+  /** Where report photos live (Telegram group posts send them; the telegram_photos job stores them). */
+  photos?: PhotoStore;
 }

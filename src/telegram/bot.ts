@@ -1,4 +1,3 @@
-import { fileTypeFromBuffer } from 'file-type';
 import { Bot, InlineKeyboard, Keyboard, session, type Context, type SessionFlavor, type StorageAdapter } from 'grammy';
 import type { Kysely } from 'kysely';
 import { listAssignments } from '../../db/repositories/assignments.repository.js';
@@ -9,7 +8,7 @@ import type { Deps } from '../deps.js';
 import { isCaseStatus } from '../domain/case.js';
 import { normalizeTrackingCode } from '../domain/tracking-code.js';
 import { publicUrl } from '../env.js';
-import { acceptReport, type PhotoInput } from '../intake/accept-report.js';
+import { acceptReport } from '../intake/accept-report.js';
 import { findPhones, maskPhone } from '../pipeline/extract.js';
 import { extractDetails } from '../pipeline/extract-details.js';
 import {
@@ -27,28 +26,38 @@ import {
   type Session,
 } from './conversation.js';
 import { MAX_PHOTOS } from '../intake/limits.js';
+import { apiRootOf, installDelivery, WEBHOOK_DELIVERY } from './api.js';
+import { createPruner, oneAtATimePerChat } from './chat-lock.js';
+import { handleGroupButtons } from './group-posts.js';
+import { linkedUser, redeemLinkToken, unlink } from './links.js';
+import { PHOTO_TYPES, queuePhotoFetch } from './photos.js';
+import { onRatingButton, RATING_DATA } from './rating.js';
 import { langOf, TEXTS, type Lang, type Texts } from './texts.js';
 
 /**
- * The resident's side of the Telegram bot: private chats only. Every update
- * is handled once (telegram_updates), the report in progress lives in the
+ * The Telegram bot. In private chats, the resident's side: every update is
+ * handled once (telegram_updates), one at a time per chat across processes
+ * (a lease in telegram_chat_locks), the report in progress lives in the
  * database (telegram_sessions), and a confirmed report becomes a case
- * through the same acceptReport as every channel.
+ * through the same acceptReport as every channel; its photos are fetched by
+ * a job. Staff link their account with /link; the rating buttons after a
+ * reply call rateCase. In bureau groups, the sign-for and return buttons of
+ * posted assignments (group-posts.ts).
  */
 
-export type BotDeps = Pick<Deps, 'env' | 'db' | 'writer' | 'clock' | 'photos' | 'district' | 'logger' | 'kickOutbox'>;
+export type BotDeps = Pick<Deps, 'env' | 'db' | 'writer' | 'clock' | 'photos' | 'district' | 'logger' | 'kickOutbox' | 'calendar'>;
 export type BotContext = Context & SessionFlavor<Session>;
 
 /** Telegram caps messages at 4096; longer text arriving anyway is refused. */
 export const MAX_TEXT = 4999;
-const PHOTO_TYPES: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/heic', 'image/heif']);
 const CALLBACK_PREFIX = 'c:';
 
 export function createBot(deps: BotDeps): Bot<BotContext> {
   const token = deps.env.TELEGRAM_BOT_TOKEN;
   if (!token) throw new Error('createBot: TELEGRAM_BOT_TOKEN is not set');
-  const apiRoot = deps.env.TELEGRAM_API_ROOT.replace(/\/+$/, '');
-  const bot = new Bot<BotContext>(token, { client: { apiRoot } });
+  const bot = new Bot<BotContext>(token, { client: { apiRoot: apiRootOf(deps.env) } });
+  // Throttled, and a 429 waited out briefly; a longer one fails the update so Telegram redelivers it.
+  installDelivery(bot.api, deps.env, WEBHOOK_DELIVERY);
   const conversation: ConversationContext = {
     placeIn: (text) => {
       const d = extractDetails(deps.district, text, { location: null, receivedAt: deps.clock.now() });
@@ -58,8 +67,9 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   };
 
   bot.use(oncePerUpdate(deps.db, deps.clock));
+  bot.use(oneAtATimePerChat(deps.db, deps.clock));
+  handleGroupButtons(bot as unknown as Bot<Context>, deps);
   const pm = bot.chatType('private');
-  pm.use(oneAtATimePerChat());
   pm.use(
     session({
       initial: emptySession,
@@ -73,6 +83,24 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   pm.command('start', (ctx) => ctx.reply(textsFor(ctx).start));
   pm.command('help', (ctx) => ctx.reply(textsFor(ctx).help));
   pm.command('cancel', (ctx) => run(ctx, { kind: 'cancel' }));
+  pm.command('link', async (ctx) => {
+    const t = textsFor(ctx).link;
+    const token = ctx.match.trim();
+    if (!token) return void (await ctx.reply(t.usage));
+    const outcome = await redeemLinkToken(deps.db, token, String(ctx.from.id), deps.clock.now());
+    if (!outcome.ok) return void (await ctx.reply(t[outcome.reason]));
+    const unit = outcome.user.unitCode ? (deps.district.units.get(outcome.user.unitCode)?.name[langOf(ctx.from.language_code)] ?? outcome.user.unitCode) : outcome.user.role;
+    deps.logger.info({ userId: outcome.user.id }, 'telegram: staff account linked');
+    await ctx.reply(t.linked(outcome.user.name, unit));
+  });
+  pm.command('unlink', async (ctx) => {
+    const t = textsFor(ctx).link;
+    const had = await linkedUser(deps.db, String(ctx.from.id));
+    const removed = await unlink(deps.db, { telegramUserId: String(ctx.from.id) });
+    await ctx.reply(removed || had ? t.unlinked : t.notLinked);
+  });
+  // A token typed in a group is seen by everyone there: refuse it, and say where it belongs.
+  bot.chatType(['group', 'supergroup']).command('link', (ctx) => ctx.reply(TEXTS[langOf(ctx.from?.language_code)].link.privateOnly));
   pm.command('status', async (ctx) => {
     const t = textsFor(ctx);
     const arg = ctx.match.trim();
@@ -85,6 +113,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     return next();
   });
 
+  pm.callbackQuery(RATING_DATA, (ctx) => onRatingButton(ctx, deps, ctx.match as RegExpMatchArray));
   pm.on('callback_query:data', async (ctx) => {
     const data = ctx.callbackQuery.data;
     const choice = data.startsWith(CALLBACK_PREFIX) ? (data.slice(CALLBACK_PREFIX.length) as Choice) : null;
@@ -147,12 +176,18 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     if (result.submit) {
       const draft = result.submit;
       const chatId = String(ctx.chat!.id);
-      const accepted = await submit(deps, apiRoot, token!, bot, draft, ctx.update.update_id);
-      await deps.db
-        .insertInto('telegram_reporters')
-        .values({ case_id: accepted.id, chat_id: chatId, language: lang, created_at: deps.clock.now().toISOString() })
-        .onConflict((oc) => oc.column('case_id').doNothing())
-        .execute();
+      const accepted = await submit(deps, draft, ctx.update.update_id);
+      const now = deps.clock.now();
+      await deps.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('telegram_reporters')
+          .values({ case_id: accepted.id, chat_id: chatId, language: lang, created_at: now.toISOString() })
+          .onConflict((oc) => oc.column('case_id').doNothing())
+          .execute();
+        // The photos are downloaded by a job: the webhook answers without waiting for Telegram's file servers.
+        await queuePhotoFetch(trx, accepted.id, draft.photos, now);
+      });
+      deps.kickOutbox();
       ctx.session = result.session;
       await ctx.reply(t.accepted(accepted.trackingCode, `${publicUrl(deps.env)}/track/${accepted.trackingCode}`), {
         reply_markup: { remove_keyboard: true },
@@ -211,17 +246,7 @@ export function summaryText(t: Texts, d: Draft): string {
 }
 
 /** Creates the case; the idempotency key of the confirming update makes a retry return the same case. */
-async function submit(deps: BotDeps, apiRoot: string, token: string, bot: Bot<BotContext>, draft: Draft, updateId: number) {
-  const photos: PhotoInput[] = [];
-  let missing = 0;
-  for (const fileId of draft.photos) {
-    const photo = await downloadPhoto(bot, apiRoot, token, fileId).catch((err: unknown) => {
-      deps.logger.warn({ err: String(err) }, 'telegram: a photo could not be downloaded');
-      return null;
-    });
-    if (photo) photos.push(photo);
-    else missing++;
-  }
+async function submit(deps: BotDeps, draft: Draft, updateId: number) {
   const withContact = draft.contact !== null;
   return acceptReport(
     { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox },
@@ -233,23 +258,10 @@ async function submit(deps: BotDeps, apiRoot: string, token: string, bot: Bot<Bo
       name: withContact ? draft.contact!.name : null,
       phone: withContact ? draft.contact!.phone : null,
       anonymous: !withContact,
-      photos,
-      receivedData: missing > 0 ? { photosNotDownloaded: missing } : {},
+      receivedData: draft.photos.length > 0 ? { photosToFetch: draft.photos.length } : {},
     },
     `tg-${updateId}`,
   );
-}
-
-/** getFile, then the file endpoint of the same Bot API server. */
-async function downloadPhoto(bot: Bot<BotContext>, apiRoot: string, token: string, fileId: string): Promise<PhotoInput | null> {
-  const file = await bot.api.getFile(fileId);
-  if (!file.file_path) return null;
-  const res = await fetch(`${apiRoot}/file/bot${token}/${file.file_path}`, { signal: AbortSignal.timeout(10_000) });
-  if (!res.ok) throw new Error(`file download: HTTP ${res.status}`);
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  const type = await fileTypeFromBuffer(bytes);
-  if (!type || !PHOTO_TYPES.has(type.mime)) return null;
-  return { bytes, mime: type.mime, ext: type.ext };
 }
 
 async function ownStatus(deps: BotDeps, t: Texts, chatId: string): Promise<string> {
@@ -286,7 +298,10 @@ function statusName(t: Texts, status: string): string {
  * Telegram's retry is handled.
  */
 function oncePerUpdate(db: Kysely<Database>, clock: Deps['clock']) {
+  const pruneIfDue = createPruner(db, clock);
   return async (ctx: Context, next: () => Promise<void>) => {
+    // Forgetting old update ids (and expired leases and tokens) rides on the update path: no timer to own.
+    await pruneIfDue().catch(() => false);
     const id = ctx.update.update_id;
     try {
       await db.insertInto('telegram_updates').values({ update_id: id, received_at: clock.now().toISOString() }).execute();
@@ -299,30 +314,6 @@ function oncePerUpdate(db: Kysely<Database>, clock: Deps['clock']) {
     } catch (err) {
       await db.deleteFrom('telegram_updates').where('update_id', '=', id).execute().catch(() => {});
       throw err;
-    }
-  };
-}
-
-/**
- * Updates of one chat are handled one after another: an album arrives as
- * several updates at once, and each must see the photos of the others.
- * (Within this process; several API processes would need a database lock.)
- */
-function oneAtATimePerChat() {
-  const tails = new Map<string, Promise<void>>();
-  return async (ctx: Context, next: () => Promise<void>) => {
-    const key = String(ctx.chat?.id ?? '');
-    const before = tails.get(key) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    const tail = before.then(() => mine);
-    tails.set(key, tail);
-    await before;
-    try {
-      await next();
-    } finally {
-      release();
-      if (tails.get(key) === tail) tails.delete(key);
     }
   };
 }

@@ -1,7 +1,10 @@
-import { Api, GrammyError } from 'grammy';
+import { GrammyError, type Api, type InlineKeyboard } from 'grammy';
 import type { District } from '../district/district.schema.js';
 import type { Env } from '../env.js';
+import type { PhotoInput } from '../intake/accept-report.js';
 import { maskPhonesInText } from '../pipeline/extract.js';
+import { apiRootOf, createTelegramApi, JOB_DELIVERY } from './api.js';
+import { downloadPhoto } from './photos.js';
 import { TEXTS, type Lang } from './texts.js';
 
 /**
@@ -10,8 +13,12 @@ import { TEXTS, type Lang } from './texts.js';
  */
 
 export interface TelegramPush {
-  /** Resolves when Telegram took the message; rejects with TelegramRateLimited on 429. */
-  send(chatId: string, text: string): Promise<void>;
+  /** Resolves when Telegram took the message; rejects with TelegramRateLimited on a 429 the client did not wait out. */
+  send(chatId: string, text: string, opts?: { buttons?: InlineKeyboard }): Promise<void>;
+  /** The Bot API client (throttled, retrying) for the other jobs: bureau group posts. */
+  api?: Api;
+  /** Downloads a photo a resident sent (null when the file is not a photo). */
+  download?(fileId: string): Promise<PhotoInput | null>;
 }
 
 /** Telegram said 429: try again after `retryAfterS` seconds. */
@@ -32,11 +39,17 @@ export class TelegramChatUnreachable extends Error {
 
 export function createTelegramPush(env: Env): TelegramPush | null {
   if (!env.TELEGRAM_BOT_TOKEN) return null;
-  const api = new Api(env.TELEGRAM_BOT_TOKEN, { apiRoot: env.TELEGRAM_API_ROOT.replace(/\/+$/, '') });
+  const token = env.TELEGRAM_BOT_TOKEN;
+  const api = createTelegramApi(env, JOB_DELIVERY);
   return {
-    async send(chatId, text) {
+    api,
+    download: (fileId) => downloadPhoto(api, apiRootOf(env), token, fileId),
+    async send(chatId, text, opts = {}) {
       try {
-        await api.sendMessage(chatId, text, { link_preview_options: { is_disabled: true } });
+        await api.sendMessage(chatId, text, {
+          link_preview_options: { is_disabled: true },
+          ...(opts.buttons ? { reply_markup: opts.buttons } : {}),
+        });
       } catch (err) {
         if (err instanceof GrammyError) {
           if (err.error_code === 429) throw new TelegramRateLimited(err.parameters.retry_after ?? 5);

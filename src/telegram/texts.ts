@@ -19,6 +19,23 @@ export interface SummaryParts {
   contact: string | null;
 }
 
+/** What a bureau group is told about a new assignment (no reporter identity, phones masked). */
+export interface PostParts {
+  unit: string;
+  role: 'lead' | 'co' | 'jurisdiction';
+  trackingCode: string;
+  type: string | null;
+  place: string | null;
+  urgent: boolean;
+  signBy: string | null;
+  replyBy: string | null;
+  text: string;
+  photos: number;
+  reopened: boolean;
+}
+
+export type ReturnReasonCode = 'not_our_remit' | 'wrong_jurisdiction' | 'unclear_ownership';
+
 const zh = {
   start:
     '您好！这里是区生态环境问题举报机器人。\n' +
@@ -86,11 +103,66 @@ const zh = {
     merged: '已合并',
     reopened: '重新办理',
   } satisfies Record<CaseStatus, string>,
+  group: {
+    post: (p: PostParts) =>
+      `【${p.reopened ? '重办派单' : '新派单'}】${p.unit} · ${{ lead: '牵头承办', co: '协办', jurisdiction: '属地协办' }[p.role]}${p.urgent ? ' · ⚠️紧急' : ''}\n` +
+      `跟踪码：${p.trackingCode}\n` +
+      `类型：${p.type ?? '待确定'}\n` +
+      `地点：${p.place ?? '未知'}\n` +
+      `紧急程度：${p.urgent ? '紧急' : '一般'}\n` +
+      `签收期限：${p.signBy ?? '—'}\n` +
+      `答复期限：${p.replyBy ?? '—'}\n` +
+      (p.photos > 0 ? `照片：${p.photos} 张（见上）\n` : '') +
+      `内容：${p.text}`,
+    signFor: '签收',
+    return: '退回',
+    back: '返回',
+    chooseReason: '请选择退回原因：',
+    reasons: {
+      not_our_remit: '不属于本单位职责',
+      wrong_jurisdiction: '不属于本辖区',
+      unclear_ownership: '职责不清',
+    } satisfies Record<ReturnReasonCode, string>,
+    signed: (name: string, at: string) => `✅ 已签收：${name}，${at}`,
+    returned: (reason: string, name: string, at: string) => `↩️ 已退回（${reason}）：${name}，${at}`,
+    signedAlert: '已签收。请在期限内办理并答复。',
+    returnedAlert: '已退回，调度人员会重新分派。',
+    notLinked: '只有绑定了本单位账号的工作人员才能操作。请先私聊机器人发送 /link 绑定码。',
+    otherUnit: '您绑定的账号不属于这个单位，不能操作这条派单。',
+    tooLate: '这条派单已经签收、退回或被调整，无法再操作。',
+    conflict: '案件刚刚被其他人处理了，请稍后查看。',
+    returnNote: (name: string) => `${name} 通过 Telegram 工作群退回`,
+  },
+  link: {
+    usage: '请发送：/link 绑定码（绑定码由管理员发给您）。',
+    privateOnly: '请私聊机器人发送 /link，不要在群里公开绑定码。',
+    linked: (name: string, unit: string) => `绑定成功：${name}（${unit}）。现在可以在本单位工作群里签收、退回派单。`,
+    unknown: '绑定码不正确，请核对后重试，或请管理员重新生成。',
+    used: '这个绑定码已经用过了，请请管理员重新生成。',
+    expired: '这个绑定码已过期，请请管理员重新生成。',
+    inactive: '对应的账号已停用，无法绑定。',
+    unlinked: '已解除绑定。',
+    notLinked: '您的 Telegram 账号没有绑定工作人员账号。',
+  },
+  rating: {
+    ask: (code: string) => `请评价案件 ${code} 的办理结果：`,
+    satisfied: '满意',
+    basic: '基本满意',
+    dissatisfied: '不满意',
+    askSolved: (code: string, rating: string) => `案件 ${code}：您选择了「${rating}」。问题解决了吗？`,
+    solved: '已解决',
+    notSolved: '未解决',
+    thanks: (code: string, rating: string, solved: boolean) => `感谢评价！案件 ${code}：${rating}，${solved ? '已解决' : '未解决'}。`,
+    reopened: (code: string) => `已收到您的评价，案件 ${code} 将退回承办单位重新办理。`,
+    already: '这个答复已经评价过了，谢谢！',
+    notYours: '只有举报人本人可以评价这个案件。',
+    notNow: '这个案件现在不能评价（可能已办结或评价期已过）。',
+  },
   notify: {
     dispatched: (code: string, unit: string) => `您的举报 ${code} 已派给 ${unit} 办理。`,
     accepted: (code: string, unit: string) => `${unit} 已签收您的举报 ${code}，正在办理。`,
     replied: (code: string, unit: string, text: string, url: string) =>
-      `${unit} 答复了您的举报 ${code}：\n${text}\n\n请在 ${url} 评价办理结果。`,
+      `${unit} 答复了您的举报 ${code}：\n${text}\n\n请用下方按钮评价办理结果（也可以在 ${url} 评价）。`,
     extended: (code: string, date: string) => `您的举报 ${code} 办理期限已延长至 ${date}。`,
     merged: (code: string, into: string) => `您的举报 ${code} 与案件 ${into} 反映的是同一问题，已合并办理，请关注 ${into}。`,
     closed: (code: string) => `您的举报 ${code} 已办结。感谢您对生态环境的关心！`,
@@ -167,10 +239,65 @@ const en: Texts = {
     merged: 'merged',
     reopened: 'reopened',
   },
+  group: {
+    post: (p) =>
+      `[${p.reopened ? 'Reopened' : 'New assignment'}] ${p.unit} · ${{ lead: 'lead', co: 'co-handling', jurisdiction: 'jurisdiction' }[p.role]}${p.urgent ? ' · ⚠️ urgent' : ''}\n` +
+      `Tracking code: ${p.trackingCode}\n` +
+      `Type: ${p.type ?? 'to be determined'}\n` +
+      `Place: ${p.place ?? 'unknown'}\n` +
+      `Urgency: ${p.urgent ? 'urgent' : 'normal'}\n` +
+      `Sign for by: ${p.signBy ?? '—'}\n` +
+      `Reply by: ${p.replyBy ?? '—'}\n` +
+      (p.photos > 0 ? `Photos: ${p.photos} (above)\n` : '') +
+      `Report: ${p.text}`,
+    signFor: 'Sign for',
+    return: 'Return',
+    back: 'Back',
+    chooseReason: 'Why is it returned?',
+    reasons: {
+      not_our_remit: 'not our remit',
+      wrong_jurisdiction: 'not our jurisdiction',
+      unclear_ownership: 'unclear ownership',
+    },
+    signed: (name, at) => `✅ Signed for by ${name}, ${at}`,
+    returned: (reason, name, at) => `↩️ Returned (${reason}) by ${name}, ${at}`,
+    signedAlert: 'Signed for. Please handle and reply before the deadline.',
+    returnedAlert: 'Returned; a dispatcher will reassign it.',
+    notLinked: 'Only staff linked to an account of this bureau can do this. Send /link CODE to the bot in a private chat first.',
+    otherUnit: 'Your linked account does not belong to this bureau.',
+    tooLate: 'This assignment was already signed for, returned or changed.',
+    conflict: 'Someone else just changed this case; please look again in a moment.',
+    returnNote: (name) => `returned by ${name} in the Telegram group`,
+  },
+  link: {
+    usage: 'Send: /link CODE (the code your administrator gave you).',
+    privateOnly: 'Send /link to the bot in a private chat, not in a group.',
+    linked: (name, unit) => `Linked: ${name} (${unit}). You can now sign for and return assignments in your bureau's group.`,
+    unknown: 'That code is not valid; check it, or ask the administrator for a new one.',
+    used: 'That code was already used; ask the administrator for a new one.',
+    expired: 'That code has expired; ask the administrator for a new one.',
+    inactive: 'The account of that code is disabled.',
+    unlinked: 'Unlinked.',
+    notLinked: 'Your Telegram account is not linked to a staff account.',
+  },
+  rating: {
+    ask: (code) => `How was case ${code} handled?`,
+    satisfied: 'Satisfied',
+    basic: 'Basically satisfied',
+    dissatisfied: 'Dissatisfied',
+    askSolved: (code, rating) => `Case ${code}: you chose "${rating}". Was the problem solved?`,
+    solved: 'Solved',
+    notSolved: 'Not solved',
+    thanks: (code, rating, solved) => `Thank you! Case ${code}: ${rating}, ${solved ? 'solved' : 'not solved'}.`,
+    reopened: (code) => `Thank you. Case ${code} goes back to the bureau to be handled again.`,
+    already: 'This answer has already been rated. Thank you!',
+    notYours: 'Only the person who reported this case can rate it.',
+    notNow: 'This case cannot be rated now (closed, or the rating period is over).',
+  },
   notify: {
     dispatched: (code, unit) => `Your report ${code} has been assigned to ${unit}.`,
     accepted: (code, unit) => `${unit} has signed for your report ${code} and is handling it.`,
-    replied: (code, unit, text, url) => `${unit} answered your report ${code}:\n${text}\n\nPlease rate the answer at ${url}.`,
+    replied: (code, unit, text, url) => `${unit} answered your report ${code}:\n${text}\n\nPlease rate the answer with the buttons below (or at ${url}).`,
     extended: (code, date) => `The deadline of your report ${code} was extended to ${date}.`,
     merged: (code, into) => `Your report ${code} is about the same problem as case ${into} and was merged into it; please follow ${into}.`,
     closed: (code) => `Your report ${code} is closed. Thank you for caring about the environment!`,

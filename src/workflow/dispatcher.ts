@@ -21,6 +21,7 @@ import { dispatchDeadlines } from '../pipeline/deadlines.js';
 import type { AssignmentRole } from '../pipeline/route.js';
 import { completeBureauPhaseIfDone, currentRound, live, staffActor, WORKING, type WorkflowDeps } from './bureau.js';
 import { wakeUpsFor } from './deadline-check.js';
+import { queueBureauPosts } from '../telegram/post-queue.js';
 import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
 import { moveCase, touchCase, type Actor } from './transition.js';
 
@@ -188,6 +189,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     await queueNotification(trx, { caseId, audience: 'reporter', kind: 'dispatched', data: { lead } }, now);
     if (added.length > 0) await scheduleDeadlineChecks(trx, caseId, wakeUpsFor(deps.district, deps.calendar, deadlines), now);
     await deliverTo(deps, trx, caseId, added.map((a) => a.unit), now);
+    await queueBureauPosts(trx, deps.district, caseId, added.map((a) => a.unit), c.round, now);
   });
 }
 

@@ -10,6 +10,7 @@ import type { District } from '../district/district.schema.js';
 import { AppError } from '../errors.js';
 import type { WorkCalendar } from '../pipeline/deadlines.js';
 import { reopenDeadlines, wakeUpsFor } from './deadline-check.js';
+import { queueBureauPosts } from '../telegram/post-queue.js';
 import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
 import { moveCase, REPORTER } from './transition.js';
 
@@ -125,6 +126,8 @@ export async function rateCase(
         },
       });
       await resetLeadAssignment(trx, lead.id, round, deadlines, at);
+      // The lead's group sees the case again, for the new round.
+      await queueBureauPosts(trx, deps.district, c.id, [lead.unitCode], round, now);
       await queueNotification(trx, { caseId: c.id, audience: 'reporter', kind: 'reopened', data: { round } }, now);
       await queueNotification(trx, { caseId: c.id, audience: `unit:${lead.unitCode}`, kind: 'reopened', data: { round, deadlines } }, now);
       await scheduleDeadlineChecks(trx, c.id, wakeUpsFor(deps.district, deps.calendar, deadlines), now);

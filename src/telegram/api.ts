@@ -1,0 +1,67 @@
+import { autoRetry } from '@grammyjs/auto-retry';
+import { apiThrottler } from '@grammyjs/transformer-throttler';
+import { Api, type Transformer } from 'grammy';
+import type { Env } from '../env.js';
+
+/**
+ * Every Bot API client the service creates goes through here: outgoing calls
+ * are throttled to Telegram's limits and a 429 is retried after the
+ * `retry_after` Telegram gives.
+ *
+ * - Throttling (one throttler per service, shared by the bot and the push
+ *   client): at most 30 calls a second in all; in a group, 20 messages a
+ *   minute; in a private chat one at a time, about one a second with short
+ *   bursts allowed (a reply of two messages goes out at once).
+ * - Retrying: the auto-retry plugin waits out a 429 (and retries 5xx and
+ *   network errors) up to `maxDelaySeconds`; a longer wait is the caller's
+ *   problem (a webhook fails so Telegram redelivers; a job goes back to the queue).
+ */
+
+export interface DeliveryOptions {
+  /** The longest retry_after to wait out in place. */
+  maxDelaySeconds: number;
+  maxRetryAttempts: number;
+}
+
+/** The webhook must answer within Telegram's patience (and grammY's 10 s timeout). */
+export const WEBHOOK_DELIVERY: DeliveryOptions = { maxDelaySeconds: 5, maxRetryAttempts: 2 };
+/** Jobs can wait longer; beyond this the queue's backoff takes over. */
+export const JOB_DELIVERY: DeliveryOptions = { maxDelaySeconds: 10, maxRetryAttempts: 3 };
+
+export const THROTTLE = {
+  global: { reservoir: 30, reservoirRefreshAmount: 30, reservoirRefreshInterval: 1000 },
+  group: { maxConcurrent: 1, minTime: 100, reservoir: 20, reservoirRefreshAmount: 20, reservoirRefreshInterval: 60_000 },
+  out: { maxConcurrent: 1, reservoir: 10, reservoirRefreshAmount: 10, reservoirRefreshInterval: 10_000 },
+};
+
+// One throttler per service configuration: the bot and the push client of one
+// process share Telegram's limits. Keyed weakly by the env object, so tests
+// with their own services get their own and nothing outlives a service.
+const throttlers = new WeakMap<Env, Transformer>();
+
+function throttlerFor(env: Env): Transformer {
+  let t = throttlers.get(env);
+  if (!t) {
+    t = apiThrottler(THROTTLE) as unknown as Transformer;
+    throttlers.set(env, t);
+  }
+  return t;
+}
+
+export function apiRootOf(env: Env): string {
+  return env.TELEGRAM_API_ROOT.replace(/\/+$/, '');
+}
+
+/** Installs throttling, then retrying (installed last, so it wraps the throttler: a retry waits its turn too). */
+export function installDelivery(api: Api, env: Env, opts: DeliveryOptions): void {
+  api.config.use(throttlerFor(env));
+  api.config.use(autoRetry({ maxDelaySeconds: opts.maxDelaySeconds, maxRetryAttempts: opts.maxRetryAttempts }));
+}
+
+/** A Bot API client for the service's bot token, with delivery installed. */
+export function createTelegramApi(env: Env, opts: DeliveryOptions = JOB_DELIVERY): Api {
+  if (!env.TELEGRAM_BOT_TOKEN) throw new Error('createTelegramApi: TELEGRAM_BOT_TOKEN is not set');
+  const api = new Api(env.TELEGRAM_BOT_TOKEN, { apiRoot: apiRootOf(env) });
+  installDelivery(api, env, opts);
+  return api;
+}

@@ -1,0 +1,109 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kysely } from 'kysely';
+import { isUniqueViolation } from '../../db/repositories/db-types.js';
+import type { Database } from '../../db/schema.js';
+import type { Clock } from '../clock.js';
+import { newId } from '../domain/ids.js';
+
+/**
+ * A lease on one chat in the database: the updates of a chat are handled one
+ * after another even when several API processes receive them at once (an
+ * album arrives as several updates in the same instant, and each must see
+ * the photos of the others). A process that dies holding a lease blocks the
+ * chat only until the lease expires.
+ */
+
+export interface ChatLockOptions {
+  /** How long a lease lasts; longer than any one update takes (the webhook gives up after 10 s). */
+  leaseMs: number;
+  /** How long to wait for a busy chat before failing the update (Telegram then redelivers it). */
+  waitMs: number;
+  pollMs: number;
+}
+
+export const CHAT_LOCK: ChatLockOptions = { leaseMs: 30_000, waitMs: 20_000, pollMs: 20 };
+
+export class ChatBusy extends Error {
+  constructor(chatId: string) {
+    super(`telegram chat ${chatId} is busy: another update of it is still being handled`);
+    this.name = 'ChatBusy';
+  }
+}
+
+/** Takes the chat's lease, waiting while another holder has it; returns the release. */
+export async function lockChat(
+  db: Kysely<Database>,
+  clock: Clock,
+  chatId: string,
+  opts: ChatLockOptions = CHAT_LOCK,
+): Promise<() => Promise<void>> {
+  const holder = newId();
+  const started = Date.now();
+  for (;;) {
+    const now = clock.now();
+    const expires_at = new Date(now.getTime() + opts.leaseMs).toISOString();
+    let got = false;
+    try {
+      await db.insertInto('telegram_chat_locks').values({ chat_id: chatId, holder, expires_at }).execute();
+      got = true;
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      // Someone holds it: take it over only when the lease ran out.
+      const taken = await db
+        .updateTable('telegram_chat_locks')
+        .set({ holder, expires_at })
+        .where('chat_id', '=', chatId)
+        .where('expires_at', '<', now.toISOString())
+        .executeTakeFirst();
+      got = Number(taken.numUpdatedRows) === 1;
+    }
+    if (got) {
+      return async () => {
+        await db.deleteFrom('telegram_chat_locks').where('chat_id', '=', chatId).where('holder', '=', holder).execute();
+      };
+    }
+    if (Date.now() - started > opts.waitMs) throw new ChatBusy(chatId);
+    await sleep(opts.pollMs);
+  }
+}
+
+/** grammY middleware: the rest of the chain runs holding the chat's lease. */
+export function oneAtATimePerChat(db: Kysely<Database>, clock: Clock, opts: ChatLockOptions = CHAT_LOCK) {
+  return async (ctx: { chat?: { id: number } | undefined }, next: () => Promise<void>) => {
+    if (!ctx.chat) return next();
+    const release = await lockChat(db, clock, String(ctx.chat.id), opts);
+    try {
+      await next();
+    } finally {
+      await release().catch(() => {});
+    }
+  };
+}
+
+/** Telegram redelivers an update for about a day; ids older than this are forgotten. */
+export const KEEP_UPDATES_MS = 48 * 3600_000;
+const PRUNE_EVERY_MS = 3600_000;
+
+/**
+ * Deletes what the bot no longer needs: handled update ids older than 48 h,
+ * expired chat leases, link tokens expired a day ago. Cheap (indexed), run
+ * at most once an hour per process from the update path.
+ */
+export function createPruner(db: Kysely<Database>, clock: Clock) {
+  let last = 0;
+  return async function pruneIfDue(): Promise<boolean> {
+    const now = clock.now();
+    if (last !== 0 && now.getTime() - last < PRUNE_EVERY_MS) return false;
+    last = now.getTime();
+    await pruneTelegramState(db, now);
+    return true;
+  };
+}
+
+export async function pruneTelegramState(db: Kysely<Database>, now: Date): Promise<void> {
+  const updatesBefore = new Date(now.getTime() - KEEP_UPDATES_MS).toISOString();
+  await db.deleteFrom('telegram_updates').where('received_at', '<', updatesBefore).execute();
+  await db.deleteFrom('telegram_chat_locks').where('expires_at', '<', now.toISOString()).execute();
+  const tokensBefore = new Date(now.getTime() - 24 * 3600_000).toISOString();
+  await db.deleteFrom('telegram_link_tokens').where('expires_at', '<', tokensBefore).execute();
+}

@@ -1,0 +1,236 @@
+import { InlineKeyboard, InputFile, type Api, type Bot, type Context } from 'grammy';
+import type { InputMediaPhoto } from 'grammy/types';
+import type { Kysely } from 'kysely';
+import { listAssignments } from '../../db/repositories/assignments.repository.js';
+import { listAttachments } from '../../db/repositories/attachments.repository.js';
+import { findCase } from '../../db/repositories/cases.repository.js';
+import { isUniqueViolation, type Db } from '../../db/repositories/db-types.js';
+import type { Database } from '../../db/schema.js';
+import type { JobContext, JobPayloads } from '../../queues/jobs.js';
+import type { Principal } from '../auth/principal.js';
+import type { Clock } from '../clock.js';
+import { newId } from '../domain/ids.js';
+import type { District } from '../district/district.schema.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { maskPhonesInText } from '../pipeline/extract.js';
+import type { PhotoStore } from '../storage/photo-store.js';
+import { acceptAssignment, currentRound, live, RETURN_REASONS, returnAssignment, type ReturnReason, type WorkflowDeps } from '../workflow/bureau.js';
+import { linkedUser } from './links.js';
+import { langOf, TEXTS, type PostParts } from './texts.js';
+
+/**
+ * Bureau group chats: a bureau (or town office) whose district-file entry has
+ * a `telegramChatId` gets each new assignment posted in its group by the
+ * `telegram_post` job — type, place, urgency, deadlines, the report text with
+ * phone numbers masked, the photos, never the reporter's name or phone — with
+ * buttons to sign for (签收) or return (退回, then a reason). A press runs the
+ * same workflow functions as the HTTP API, for the staff account the pressing
+ * Telegram user linked with /link; the message then shows who did it and when.
+ */
+
+const PREFIX = 'g:';
+
+export { queueBureauPosts } from './post-queue.js';
+
+/** `YYYY-MM-DD HH:mm` in the district's time zone. */
+export function localTime(iso: string, timeZone: string): string {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone, dateStyle: 'short', timeStyle: 'short' }).format(new Date(iso));
+}
+
+function zoneLabel(timeZone: string): string {
+  return timeZone === 'Asia/Shanghai' ? '北京时间' : timeZone;
+}
+
+const MAX_POST_TEXT = 2500;
+
+export interface GroupPostDeps {
+  db: Kysely<Database>;
+  district: District;
+  clock: Clock;
+  logger: Logger;
+  photos: PhotoStore | undefined;
+  api: Api;
+}
+
+/**
+ * The telegram_post job. Idempotent: the post row (unique per case, unit and
+ * round) remembers what Telegram already took, so a retry sends only the rest.
+ */
+export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegram_post'], ctx?: JobContext): Promise<string> {
+  const unit = deps.district.units.get(p.unit);
+  if (unit?.telegramChatId === undefined) return `skipped: ${p.unit} has no telegram group`;
+  const c = await findCase(deps.db, p.caseId);
+  if (!c) return 'skipped: no such case';
+  if (c.round !== p.round) return `skipped: the case is in round ${c.round} now`;
+  const mine = live(currentRound(c, await listAssignments(deps.db, c.id)).filter((a) => a.unitCode === p.unit)).at(-1);
+  if (!mine) return `skipped: ${p.unit} has no live assignment`;
+  if (mine.status !== 'pending') return `skipped: the assignment is already ${mine.status}`;
+
+  // A Telegram report's photos arrive a moment after the case (telegram_photos job): wait for them, within reason.
+  const fetch = await deps.db.selectFrom('telegram_photo_fetches').select('status').where('case_id', '=', c.id).executeTakeFirst();
+  if (fetch?.status === 'pending' && ctx && ctx.attempt < Math.min(ctx.maxAttempts, 5)) {
+    throw new Error('waiting for the report photos to be downloaded');
+  }
+
+  const chatId = String(unit.telegramChatId);
+  const at = deps.clock.now().toISOString();
+  let post = await findPost(deps.db, c.id, p.unit, p.round);
+  if (!post) {
+    try {
+      await deps.db
+        .insertInto('telegram_bureau_posts')
+        .values({
+          id: newId(),
+          case_id: c.id,
+          unit_code: p.unit,
+          round: p.round,
+          chat_id: chatId,
+          message_id: null,
+          photo_message_ids: null,
+          text: null,
+          status: 'posting',
+          acted_by: null,
+          acted_at: null,
+          created_at: at,
+          updated_at: at,
+        })
+        .execute();
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+    }
+    post = (await findPost(deps.db, c.id, p.unit, p.round))!;
+  }
+  if (post.message_id !== null) return 'skipped: already posted';
+
+  const tz = deps.district.file.district.timezone;
+  const photos = (await listAttachments(deps.db, c.id)).filter((a) => a.kind === 'photo');
+  if (post.photo_message_ids === null && photos.length > 0 && deps.photos) {
+    const files: InputFile[] = [];
+    for (const photo of photos.slice(0, 10)) {
+      const bytes = await deps.photos.get(photo.storageKey);
+      if (bytes) files.push(new InputFile(bytes, `${photo.id}.${photo.mime.split('/')[1] ?? 'jpg'}`));
+    }
+    let ids: number[] = [];
+    if (files.length === 1) {
+      ids = [(await deps.api.sendPhoto(chatId, files[0]!, { caption: `${c.trackingCode}` })).message_id];
+    } else if (files.length > 1) {
+      const media: InputMediaPhoto[] = files.map((media, i) => ({ type: 'photo', media, ...(i === 0 ? { caption: c.trackingCode } : {}) }));
+      ids = (await deps.api.sendMediaGroup(chatId, media)).map((m) => m.message_id);
+    }
+    await deps.db.updateTable('telegram_bureau_posts').set({ photo_message_ids: JSON.stringify(ids), updated_at: at }).where('id', '=', post.id).execute();
+  }
+
+  const type = c.typeCode ? (deps.district.types.get(c.typeCode)?.name.zh ?? c.typeCode) : null;
+  const jurisdiction = c.jurisdictionCode ? (deps.district.units.get(c.jurisdictionCode)?.name.zh ?? c.jurisdictionCode) : null;
+  const where = [jurisdiction, c.address ? maskPhonesInText(c.address) : null, c.location ? `${c.location.lat.toFixed(5)}, ${c.location.lng.toFixed(5)}` : null]
+    .filter(Boolean)
+    .join(' · ');
+  const body = maskPhonesInText(c.text);
+  const parts: PostParts = {
+    unit: unit.name.zh,
+    role: mine.role,
+    trackingCode: c.trackingCode,
+    type,
+    place: where || null,
+    urgent: c.urgent,
+    signBy: mine.deadlines.signBy ? `${localTime(mine.deadlines.signBy, tz)}（${zoneLabel(tz)}）` : null,
+    replyBy: mine.deadlines.replyBy ? `${localTime(mine.deadlines.replyBy, tz)}（${zoneLabel(tz)}）` : null,
+    text: body.length > MAX_POST_TEXT ? `${body.slice(0, MAX_POST_TEXT)}…` : body,
+    photos: photos.length,
+    reopened: p.round > 1,
+  };
+  const text = TEXTS.zh.group.post(parts);
+  const sent = await deps.api.sendMessage(chatId, text, { reply_markup: actionKeyboard(post.id), link_preview_options: { is_disabled: true } });
+  await deps.db
+    .updateTable('telegram_bureau_posts')
+    .set({ message_id: sent.message_id, text, status: 'posted', updated_at: deps.clock.now().toISOString() })
+    .where('id', '=', post.id)
+    .execute();
+  return `posted to the ${p.unit} group`;
+}
+
+async function findPost(db: Db, caseId: string, unit: string, round: number) {
+  return db
+    .selectFrom('telegram_bureau_posts')
+    .selectAll()
+    .where('case_id', '=', caseId)
+    .where('unit_code', '=', unit)
+    .where('round', '=', round)
+    .executeTakeFirst();
+}
+
+function actionKeyboard(postId: string): InlineKeyboard {
+  const t = TEXTS.zh.group;
+  return new InlineKeyboard().text(t.signFor, `${PREFIX}a:${postId}`).text(t.return, `${PREFIX}r:${postId}`);
+}
+
+function reasonKeyboard(postId: string): InlineKeyboard {
+  const t = TEXTS.zh.group;
+  const kb = new InlineKeyboard();
+  RETURN_REASONS.forEach((reason, i) => kb.text(t.reasons[reason], `${PREFIX}x:${postId}:${i}`).row());
+  return kb.text(t.back, `${PREFIX}b:${postId}`);
+}
+
+export type GroupButtonDeps = WorkflowDeps & { logger: Logger };
+
+/** Button presses in bureau groups. */
+export function handleGroupButtons(bot: Bot<Context & { session?: unknown }>, deps: GroupButtonDeps): void {
+  const groups = bot.chatType(['group', 'supergroup']);
+  groups.callbackQuery(/^g:([arxb]):([0-9a-f-]{36})(?::(\d))?$/, async (ctx) => {
+    const [, action, postId, reasonIndex] = ctx.match as RegExpMatchArray;
+    const t = TEXTS[langOf(ctx.from.language_code)].group;
+    const alert = (text: string) => ctx.answerCallbackQuery({ text, show_alert: true });
+
+    const post = await deps.db.selectFrom('telegram_bureau_posts').selectAll().where('id', '=', postId!).executeTakeFirst();
+    if (!post || post.chat_id !== String(ctx.chat.id)) return void (await alert(t.tooLate));
+    const user = await linkedUser(deps.db, String(ctx.from.id));
+    if (!user) return void (await alert(t.notLinked));
+    if (user.role !== 'bureau' || user.unitCode !== post.unit_code) return void (await alert(t.otherUnit));
+    if (post.status !== 'posted') return void (await alert(t.tooLate));
+
+    if (action === 'r') {
+      await ctx.answerCallbackQuery({ text: t.chooseReason });
+      await ctx.editMessageReplyMarkup({ reply_markup: reasonKeyboard(post.id) });
+      return;
+    }
+    if (action === 'b') {
+      await ctx.answerCallbackQuery();
+      await ctx.editMessageReplyMarkup({ reply_markup: actionKeyboard(post.id) });
+      return;
+    }
+
+    const principal: Principal = { userId: user.id, name: user.name, role: user.role, unitCode: user.unitCode, tokenId: `telegram:${ctx.from.id}` };
+    const reason: ReturnReason | null = action === 'x' ? (RETURN_REASONS[Number(reasonIndex)] ?? null) : null;
+    if (action === 'x' && !reason) return void (await alert(t.tooLate));
+    try {
+      if (action === 'a') await acceptAssignment(deps, principal, post.case_id);
+      else await returnAssignment(deps, principal, post.case_id, { reason: reason!, note: t.returnNote(user.name) });
+    } catch (err) {
+      if (err instanceof AppError && (err.code === 'conflict' || err.code === 'illegal_transition' || err.code === 'not_found')) {
+        return void (await alert(err.code === 'conflict' ? t.conflict : t.tooLate));
+      }
+      throw err;
+    }
+
+    const now = deps.clock.now();
+    const at = now.toISOString();
+    const status = action === 'a' ? 'accepted' : 'returned';
+    await deps.db
+      .updateTable('telegram_bureau_posts')
+      .set({ status, acted_by: user.id, acted_at: at, updated_at: at })
+      .where('id', '=', post.id)
+      .execute();
+    const tz = deps.district.file.district.timezone;
+    const when = `${localTime(at, tz)}（${zoneLabel(tz)}）`;
+    const zhGroup = TEXTS.zh.group;
+    const mark = action === 'a' ? zhGroup.signed(user.name, when) : zhGroup.returned(zhGroup.reasons[reason!], user.name, when);
+    await ctx.answerCallbackQuery({ text: action === 'a' ? t.signedAlert : t.returnedAlert });
+    // The workflow change is done; a message that cannot be edited (too old, deleted) only loses its label.
+    await ctx
+      .editMessageText(`${post.text ?? ''}\n\n${mark}`, { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } })
+      .catch((err: unknown) => deps.logger.warn({ err: String(err), caseId: post.case_id }, 'telegram: could not edit the group post'));
+  });
+  // Anything else pressed in a group (an old or foreign button) gets an answer, so the client stops spinning.
+  groups.on('callback_query:data', (ctx) => ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx.from.language_code)].group.tooLate, show_alert: true }));
+}

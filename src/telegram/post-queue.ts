@@ -1,0 +1,26 @@
+import type { Db } from '../../db/repositories/db-types.js';
+import { addToOutbox } from '../../db/repositories/outbox.repository.js';
+import { outboxEntry } from '../../queues/jobs.js';
+import type { District } from '../district/district.schema.js';
+
+/**
+ * Called by the workflow wherever a unit gets a new assignment (dispatch,
+ * re-route, reopening): units whose district-file entry has a
+ * `telegramChatId` get a `telegram_post` job, in the same transaction.
+ * Kept apart from group-posts.ts so the workflow does not import the bot.
+ */
+export async function queueBureauPosts(
+  trx: Db,
+  district: District,
+  caseId: string,
+  units: readonly string[],
+  round: number,
+  now: Date,
+): Promise<number> {
+  const entries = units
+    .filter((u, i) => units.indexOf(u) === i && district.units.get(u)?.telegramChatId !== undefined)
+    .map((unit) => outboxEntry('telegram_post', { caseId, unit, round }));
+  await addToOutbox(trx, entries, now);
+  return entries.length;
+}
+

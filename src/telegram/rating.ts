@@ -1,0 +1,93 @@
+import { InlineKeyboard, type Context } from 'grammy';
+import type { Kysely } from 'kysely';
+import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
+import type { Database } from '../../db/schema.js';
+import type { Clock } from '../clock.js';
+import type { District } from '../district/district.schema.js';
+import { AppError } from '../errors.js';
+import type { WorkCalendar } from '../pipeline/deadlines.js';
+import { rateCase, type RatingValue } from '../workflow/feedback.js';
+import { langOf, TEXTS, type Lang } from './texts.js';
+
+/**
+ * Rating in the chat (回访): the bureau's reply is pushed with three buttons
+ * (satisfied / basically / dissatisfied), then two (solved / not solved);
+ * the second press calls the same rateCase as the tracking page, with the
+ * channel `telegram`. Only the chat the case was reported from may rate.
+ *
+ * Callback data: `r:<tracking code>:<round>:<s|b|d>[:<y|n>]`.
+ */
+
+const RATING_OF = { s: 'satisfied', b: 'basic', d: 'dissatisfied' } as const satisfies Record<string, RatingValue>;
+type RatingKey = keyof typeof RATING_OF;
+export const RATING_DATA = /^r:([0-9A-Z]{10}):(\d+):([sbd])(?::([yn]))?$/;
+
+export function ratingKeyboard(lang: Lang, trackingCode: string, round: number): InlineKeyboard {
+  const t = TEXTS[lang].rating;
+  const base = `r:${trackingCode}:${round}`;
+  return new InlineKeyboard().text(t.satisfied, `${base}:s`).text(t.basic, `${base}:b`).text(t.dissatisfied, `${base}:d`);
+}
+
+function solvedKeyboard(lang: Lang, trackingCode: string, round: number, key: RatingKey): InlineKeyboard {
+  const t = TEXTS[lang].rating;
+  const base = `r:${trackingCode}:${round}:${key}`;
+  return new InlineKeyboard().text(t.solved, `${base}:y`).text(t.notSolved, `${base}:n`);
+}
+
+export interface RatingDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  district: District;
+  calendar: WorkCalendar;
+  kickOutbox: () => void;
+}
+
+/** Handles one press of a rating button in a private chat. */
+export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegExpMatchArray): Promise<void> {
+  const lang = langOf(ctx.from?.language_code);
+  const t = TEXTS[lang].rating;
+  const [, code, roundText, key, solvedKey] = match as unknown as [string, string, string, RatingKey, 'y' | 'n' | undefined];
+  const round = Number(roundText);
+  const alert = (text: string) => ctx.answerCallbackQuery({ text, show_alert: true });
+  const clearButtons = () => ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch(() => undefined);
+
+  const c = await findCaseByTrackingCode(deps.db, code);
+  const reporter = c ? await deps.db.selectFrom('telegram_reporters').select('chat_id').where('case_id', '=', c.id).executeTakeFirst() : undefined;
+  if (!c || !reporter || reporter.chat_id !== String(ctx.chat?.id)) return void (await alert(t.notYours));
+  const rated = await deps.db.selectFrom('ratings').select('id').where('case_id', '=', c.id).where('round', '=', round).executeTakeFirst();
+  if (rated) {
+    await alert(t.already);
+    return void (await clearButtons());
+  }
+  if (c.round !== round || c.status !== 'replied') {
+    await alert(t.notNow);
+    return void (await clearButtons());
+  }
+  const original = ctx.callbackQuery?.message && 'text' in ctx.callbackQuery.message ? (ctx.callbackQuery.message.text ?? '') : '';
+  const ratingLabel = t[RATING_OF[key]];
+
+  if (!solvedKey) {
+    await ctx.answerCallbackQuery();
+    await ctx.editMessageText(`${original}\n\n${t.askSolved(code, ratingLabel)}`, { reply_markup: solvedKeyboard(lang, code, round, key) });
+    return;
+  }
+
+  const solved = solvedKey === 'y';
+  try {
+    const outcome = await rateCase(deps, { trackingCode: code, rating: RATING_OF[key], solved, channel: 'telegram' });
+    deps.kickOutbox();
+    await ctx.answerCallbackQuery();
+    const done = outcome.status === 'reopened' ? t.reopened(code) : t.thanks(code, ratingLabel, solved);
+    await ctx
+      .editMessageText(`${original.split('\n\n').slice(0, -1).join('\n\n') || original}\n\n${done}`, { reply_markup: { inline_keyboard: [] } })
+      .catch(() => ctx.reply(done));
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'illegal_transition') {
+      const again = await deps.db.selectFrom('ratings').select('id').where('case_id', '=', c.id).where('round', '=', round).executeTakeFirst();
+      await alert(again ? t.already : t.notNow);
+      return void (await clearButtons());
+    }
+    if (err instanceof AppError && err.code === 'conflict') return void (await alert(TEXTS[lang].group.conflict));
+    throw err;
+  }
+}
