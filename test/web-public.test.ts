@@ -1,0 +1,195 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { listAssignments } from '../db/repositories/assignments.repository.js';
+import { issueToken } from '../db/repositories/tokens.repository.js';
+import { createUser } from '../db/repositories/users.repository.js';
+import { MASK, redactForPublic } from '../handlers/pages/public-redact.js';
+import type { ManualClock } from '../src/clock.js';
+import { rateCase } from '../src/workflow/feedback.js';
+import { browser, newPage } from './browser.js';
+import { client, json, seedCase, startWorkflowService, type TestService } from './workflow-helpers.js';
+
+describe('redactForPublic', () => {
+  it('masks phone numbers, ID numbers, e-mail, house numbers and names, and keeps the problem and the village', () => {
+    const text =
+      '我叫张建国，住盐下村12号3栋501室，电话13811112222，座机0746-1234567，身份证430102199001011234，邮箱zjg@example.com。' +
+      '隔壁王老板的电镀厂11月3号晚上又偷排废水，姓李的村长不管。';
+    const out = redactForPublic(text);
+    for (const secret of ['张建国', '12号', '3栋', '501室', '13811112222', '1234567', '430102199001011234', 'zjg@example.com', '王老板', '李的']) {
+      expect(out, secret).not.toContain(secret);
+    }
+    expect(out).toContain(`我叫${MASK.name}`);
+    expect(out).toContain(MASK.phone);
+    expect(out).toContain(MASK.id);
+    expect(out).toContain('×老板');
+    // What the public needs stays: the village, the date, the problem.
+    expect(out).toContain('盐下村');
+    expect(out).toContain('11月3号晚上又偷排废水');
+  });
+
+  it("masks the reporter's own name and phone wherever they appear, however the digits are spaced", () => {
+    const out = redactForPublic('有事找刘德华或者德华，打139 8765 4321', { names: ['刘德华'], phones: ['13987654321'] });
+    expect(out).toBe(`有事找${MASK.name}或者${MASK.name}，打${MASK.phone}`);
+  });
+
+  it('leaves text without personal details alone', () => {
+    const text = '回龙圩镇朱家观村有个养猪场把猪粪直接排到河里，臭得很，老百姓都受不了';
+    expect(redactForPublic(text)).toBe(text);
+  });
+});
+
+const SECRET_NAME = '张建国';
+const SECRET_PHONE = '13811112222';
+const IDENTIFYING_TEXT = `我叫${SECRET_NAME}，电话${SECRET_PHONE}，住兴隆办事处盐下村12号。电镀厂晚上偷排废水，沟里全是黑水`;
+
+interface PublicStats {
+  minGroupSize: number;
+  hiddenGroups: number;
+  groups: Array<{ key: string | null; name: string; received: number; dispatched: number; responseRate: number | null; resolutionRate: number | null; satisfactionRate: number | null }>;
+  totals: { received: number };
+}
+
+describe('public disclosure page', () => {
+  let service: TestService;
+  let clock: ManualClock;
+  const tokens: Record<string, string> = {};
+
+  async function token(unit: string): Promise<string> {
+    if (!tokens[unit]) {
+      const user = await createUser(service.deps.db, { name: `${unit} clerk`, role: 'bureau', unitCode: unit, at: clock.now().toISOString() });
+      tokens[unit] = (await issueToken(service.deps.db, { userId: user.id, label: null, at: clock.now().toISOString() })).token;
+    }
+    return tokens[unit];
+  }
+
+  async function replyAndRate(caseId: string, trackingCode: string, reply: string) {
+    for (const a of await listAssignments(service.deps.db, caseId)) {
+      const bureau = client(service.url, await token(a.unitCode));
+      expect((await json(bureau.post(`/api/v1/cases/${caseId}/accept`))).status).toBe(200);
+    }
+    const all = await listAssignments(service.deps.db, caseId);
+    for (const a of [...all.filter((x) => x.role !== 'lead'), ...all.filter((x) => x.role === 'lead')]) {
+      const bureau = client(service.url, await token(a.unitCode));
+      const res = await json(bureau.post(`/api/v1/cases/${caseId}/reply`, { text: a.role === 'lead' ? reply : '已配合' }));
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    }
+    await rateCase(service.deps, { trackingCode, rating: 'satisfied', solved: true, channel: 'web' });
+  }
+
+  beforeAll(async () => {
+    ({ service, clock } = await startWorkflowService('web-public', {}));
+    // November 2026: five discharge cases in Xinglong (listed), two noise cases in Lijiatang (fewer than five: hidden).
+    const secret = await seedCase(service, clock, { text: IDENTIFYING_TEXT, contact: { name: SECRET_NAME, phone: SECRET_PHONE, share: false } });
+    for (let i = 0; i < 4; i++) await seedCase(service, clock);
+    for (let i = 0; i < 2; i++) {
+      await seedCase(service, clock, {
+        type: 'noise',
+        jurisdiction: 'lijiatang',
+        text: '李家塘办事处工地晚上施工噪声很大',
+        assignments: [
+          { unit: 'epb', role: 'lead' },
+          { unit: 'enforcement', role: 'co' },
+          { unit: 'lijiatang', role: 'jurisdiction' },
+        ],
+      });
+    }
+    clock.set('2026-11-03T02:00:00.000Z');
+    await replyAndRate(secret.id, secret.trackingCode, `已责令电镀厂停产整改，已电话告知举报人${SECRET_NAME}（${SECRET_PHONE}）`);
+  });
+
+  const apiStats = async (groupBy: string): Promise<PublicStats> => {
+    const res = await json<PublicStats>(fetch(`${service.url}/api/v1/public/stats?groupBy=${groupBy}&from=2026-11-01&to=2026-11-30`));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body;
+  };
+
+  it('shows the counts and rates of the public statistics, with small groups hidden', async () => {
+    const { page, context } = await newPage({ baseURL: service.url });
+    const res = await page.goto('/public?month=2026-11');
+    expect(res?.status()).toBe(200);
+    expect(await page.textContent('h1')).toBe('办理情况公开');
+
+    for (const [groupBy, table] of [
+      ['type', '#type-table'],
+      ['jurisdiction', '#place-table'],
+    ] as const) {
+      const stats = await apiStats(groupBy);
+      expect(stats.hiddenGroups, groupBy).toBe(1);
+      const rows = await page.$$eval(`${table} tbody tr`, (trs) =>
+        trs.map((tr) => ({ key: tr.getAttribute('data-key'), count: Number(tr.querySelector('td')?.textContent) })),
+      );
+      expect(rows, groupBy).toEqual(stats.groups.map((g) => ({ key: g.key ?? '', count: g.received })));
+    }
+    expect(await page.$$eval('#type-table tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-key')))).toEqual(['illegal_discharge']);
+    expect(await page.textContent('#type-table')).not.toContain('噪声');
+    expect(await page.textContent('#place-table')).not.toContain('李家塘');
+    expect(await page.textContent('#month-total')).toContain('5 件');
+    expect(await page.$$eval('.hidden-groups', (ps) => ps.map((p) => p.textContent ?? ''))).toContain('另有 1 个分组件数少于 5 件，未单独列出。');
+
+    const bureaus = await apiStats('bureau');
+    const shown = bureaus.groups.map((g) => g.key);
+    expect(shown).toEqual(expect.arrayContaining(['epb', 'econ', 'xinglong']));
+    expect(shown).not.toContain('lijiatang');
+    expect(shown).not.toContain('enforcement');
+    const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`);
+    const bureauRows = await page.$$eval('#bureau-table tbody tr', (trs) =>
+      trs.map((tr) => ({
+        key: tr.getAttribute('data-key'),
+        cells: Array.from(tr.querySelectorAll('td') as ArrayLike<{ textContent: string | null }>).map((td) => td.textContent?.trim()),
+      })),
+    );
+    expect(bureauRows).toEqual(
+      bureaus.groups.map((g) => ({ key: g.key, cells: [String(g.dispatched), pct(g.responseRate), pct(g.resolutionRate), pct(g.satisfactionRate)] })),
+    );
+    // The one rated case makes epb's satisfaction rate 100 %.
+    expect(bureauRows.find((r) => r.key === 'epb')?.cells[3]).toBe('100.0%');
+    await context.close();
+  });
+
+  it('lists recently closed cases with the text redacted, and nothing that identifies the reporter in the HTML', async () => {
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto('/public');
+    const items = await page.$$eval('#recent-cases li', (lis) => lis.map((li) => li.textContent ?? ''));
+    expect(items).toHaveLength(1);
+    expect(items[0]).toContain('电镀厂晚上偷排废水');
+    expect(items[0]).toContain('已责令电镀厂停产整改');
+    expect(items[0]).toContain('满意');
+    const html = await page.content();
+    for (const secret of [SECRET_NAME, '建国', SECRET_PHONE, '1111', '12号']) expect(html, secret).not.toContain(secret);
+    // The same holds for the English page.
+    await page.goto('/public?lang=en');
+    expect(await page.textContent('h1')).toBe('Public results');
+    expect(await page.textContent('#type-table thead')).toContain('Cases');
+    const en = await page.content();
+    for (const secret of [SECRET_NAME, SECRET_PHONE]) expect(en, secret).not.toContain(secret);
+    await context.close();
+  });
+
+  it('switches months with the selector and refuses a month that is not offered', async () => {
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto('/public?lang=zh');
+    expect(await page.inputValue('#month')).toBe('2026-11');
+    await page.selectOption('#month', '2026-10');
+    await page.click('form.filters button[type=submit]');
+    await page.waitForURL(/month=2026-10/);
+    expect(await page.textContent('#month-title')).toBe('2026年10月');
+    expect(await page.textContent('#month-total')).toContain('0 件');
+    expect(await page.$('#type-table')).toBeNull();
+
+    const res = await page.goto('/public?month=2027-13');
+    expect(res?.status()).toBe(400);
+    expect(await page.textContent('#month-error')).toBe('请选择列表中的月份。');
+    expect(await page.getAttribute('#month', 'aria-invalid')).toBe('true');
+    await context.close();
+  });
+
+  it('fits a 375 px wide phone screen', async () => {
+    const b = await browser();
+    const context = await b.newContext({ viewport: { width: 375, height: 740 }, locale: 'zh-CN', baseURL: service.url, isMobile: true });
+    const page = await context.newPage();
+    for (const path of ['/public', '/public?lang=en']) {
+      await page.goto(path);
+      expect((await page.evaluate('document.documentElement.scrollWidth')) as number, path).toBeLessThanOrEqual(375);
+    }
+    await context.close();
+  });
+});
