@@ -71,14 +71,19 @@ export default {
 
   async scheduled(controller: ScheduledController, bindings: WorkerBindings): Promise<void> {
     const { deps } = runtimeFor(bindings);
-    await deps.ready();
-    await deps.relay.drain().catch(() => undefined);
-    const now = deps.clock.now();
-    // Queue delays end at 12 hours: on Workers this sweep is what applies deadlines on time (within one cron period).
-    // No transport: wake-up jobs are chained by the deadline processor, not re-created by every run.
-    const swept = await sweepDeadlines({ db: deps.db, clock: deps.clock, district: deps.district, calendar: deps.calendar, logger: deps.logger }, now);
-    const requeued = await requeueLostJobs(deps, now, { graceMs: deps.env.RECONCILE_GRACE_MS });
-    await deps.relay.drain();
-    deps.logger.info({ cron: controller.cron, deadlines: swept.checked.length, actions: swept.actions.length, ...requeued }, 'scheduled sweep');
+    try {
+      await deps.ready();
+      await deps.relay.drain().catch(() => undefined);
+      const now = deps.clock.now();
+      // Queue delays end at 12 hours: on Workers this sweep is what applies deadlines on time (within one cron period).
+      // No transport: wake-up jobs are chained by the deadline processor, not re-created by every run.
+      const swept = await sweepDeadlines({ db: deps.db, clock: deps.clock, district: deps.district, calendar: deps.calendar, logger: deps.logger }, now);
+      const requeued = await requeueLostJobs(deps, now, { graceMs: deps.env.RECONCILE_GRACE_MS });
+      await deps.relay.drain();
+      deps.logger.info({ cron: controller.cron, deadlines: swept.checked.length, actions: swept.actions.length, ...requeued }, 'scheduled sweep');
+    } catch (err) {
+      deps.logger.error({ cron: controller.cron, err: (err as Error).message, stack: (err as Error).stack }, 'scheduled sweep failed');
+      throw err;
+    }
   },
 };

@@ -66,6 +66,8 @@ beforeAll(async () => {
         scriptPath: join(outDir, 'worker.js'),
         modulesRoot: outDir,
         modulesRules: [{ type: 'Text', include: ['**/*.jsonl'] }],
+        // Written by the build step of wrangler.toml, as for `wrangler deploy`.
+        assets: { directory: join(ROOT, 'dist/cf-assets'), routerConfig: { has_user_worker: true } },
         compatibilityDate: '2026-04-26',
         compatibilityFlags: ['nodejs_compat'],
         d1Databases: { DB: 'intake-test' },
@@ -108,16 +110,22 @@ async function d1() {
 
 async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const until = Date.now() + timeoutMs;
+  let lastError: unknown = null;
   for (;;) {
-    const value = await probe();
+    // A poll through Miniflare's proxy can drop while workerd is busy (the first
+    // classification trains the model); the next poll asks again.
+    const value = await probe().catch((err: unknown) => {
+      lastError = err;
+      return null;
+    });
     if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
 async function call(path: string, init?: RequestInit & { token?: string }) {
-  const headers = new Headers(init?.headers as HeadersInit | undefined);
+  const headers = new Headers(init?.headers as ConstructorParameters<typeof Headers>[0]);
   if (init?.token) headers.set('authorization', `Bearer ${init.token}`);
   const res = await mf.dispatchFetch(`http://localhost${path}`, { ...init, headers } as never);
   const text = await res.text();
@@ -145,6 +153,22 @@ describe('the Workers bundle', () => {
 });
 
 describe('the Worker on D1, Queues and R2', () => {
+  it('serves the pages\' scripts and the API page\'s files as static assets', async () => {
+    for (const [path, type] of [
+      ['/assets/htmx.min.js', 'text/javascript'],
+      ['/assets/app.css', 'text/css'],
+      ['/docs/assets/swagger-ui-bundle.js', 'text/javascript'],
+    ] as const) {
+      const res = await mf.dispatchFetch(`http://localhost${path}`);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type'), path).toContain(type);
+      await res.arrayBuffer();
+    }
+    const docs = await call('/docs');
+    expect(docs.status).toBe(200);
+    expect(String(docs.body)).toContain('/docs/assets/swagger-ui-bundle.js');
+  });
+
   let caseId: string;
   let trackingCode: string;
 

@@ -186,7 +186,6 @@ function recordingDialect(into: CompiledQuery[]): Dialect {
       into.push(query);
       return { rows: [] };
     },
-    // eslint-disable-next-line require-yield
     async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
       throw new Error('not supported');
     },
