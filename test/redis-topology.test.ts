@@ -1,0 +1,230 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Cluster, Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { EnvError, parseEnv } from '../src/env.js';
+import {
+  createRedisConnection,
+  queuePrefix,
+  redisConnectionOptions,
+  redisTargetFromEnv,
+  type RedisTarget,
+} from '../queues/redis-connection.js';
+import { freePort, onCleanup, postJson, startTestService, tempDir, testEnv, waitFor } from './harness.js';
+
+/** Redis as one server, behind Sentinel, or as a Cluster: the settings and the connections built from them. */
+
+function problems(source: Record<string, string>): string[] {
+  try {
+    parseEnv(source);
+    return [];
+  } catch (err) {
+    if (!(err instanceof EnvError)) throw err;
+    return err.problems.map((p) => `${p.variable}: ${p.message}`);
+  }
+}
+
+describe('Redis settings', () => {
+  it('default to one server at REDIS_URL', () => {
+    const target = redisTargetFromEnv(parseEnv({}));
+    expect(target).toEqual({ kind: 'single', url: 'redis://127.0.0.1:6379' });
+    expect(queuePrefix(target, 'intake')).toBe('intake');
+  });
+
+  it('read a Sentinel group from REDIS_SENTINELS and REDIS_SENTINEL_NAME', () => {
+    const env = parseEnv({
+      REDIS_SENTINELS: 'sentinel-a:26379, sentinel-b:26380,[::1]:26381',
+      REDIS_SENTINEL_NAME: 'intake-primary',
+      REDIS_PASSWORD: 'data-secret',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-secret',
+      REDIS_DB: '2',
+    });
+    expect(redisTargetFromEnv(env)).toEqual({
+      kind: 'sentinel',
+      sentinels: [
+        { host: 'sentinel-a', port: 26379 },
+        { host: 'sentinel-b', port: 26380 },
+        { host: '::1', port: 26381 },
+      ],
+      name: 'intake-primary',
+      password: 'data-secret',
+      sentinelPassword: 'sentinel-secret',
+      db: 2,
+      tls: false,
+    });
+  });
+
+  it('read a Cluster from REDIS_CLUSTER_NODES', () => {
+    const target = redisTargetFromEnv(parseEnv({ REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.2:7001', REDIS_TLS: 'true' }));
+    expect(target).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+      ],
+      tls: true,
+    });
+    // BullMQ's keys of one queue must share a hash slot.
+    expect(queuePrefix(target, 'intake')).toBe('{intake}');
+    expect(queuePrefix(target, '{city}-intake')).toBe('{city}-intake');
+  });
+
+  it('name every bad Redis variable', () => {
+    expect(problems({ REDIS_SENTINELS: 'sentinel-a' })).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^REDIS_SENTINELS: "sentinel-a" is not host:port/)]),
+    );
+    expect(problems({ REDIS_SENTINELS: 'a:26379' })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_NAME: required with REDIS_SENTINELS/)]);
+    expect(problems({ REDIS_SENTINEL_NAME: 'mymaster' })).toEqual([expect.stringMatching(/^REDIS_SENTINELS: required with REDIS_SENTINEL_NAME/)]);
+    expect(problems({ REDIS_CLUSTER_NODES: 'a:7000,b:99999' })).toEqual([expect.stringMatching(/^REDIS_CLUSTER_NODES: "b:99999" is not host:port/)]);
+    expect(problems({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_SENTINELS: 'b:26379', REDIS_SENTINEL_NAME: 'm' })).toEqual([
+      expect.stringMatching(/^REDIS_CLUSTER_NODES: set either REDIS_SENTINELS or REDIS_CLUSTER_NODES/),
+    ]);
+    expect(problems({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_DB: '3' })).toEqual([expect.stringMatching(/^REDIS_DB: a Redis Cluster has only database 0/)]);
+    expect(problems({ REDIS_CLUSTER_NODES: ' , ' })).toEqual([expect.stringMatching(/^REDIS_CLUSTER_NODES: give at least one host:port/)]);
+  });
+
+  it('build worker connections that wait for Redis and producer connections that fail fast, in every topology', () => {
+    const targets: RedisTarget[] = [
+      { kind: 'single', url: 'redis://127.0.0.1:6379' },
+      { kind: 'sentinel', sentinels: [{ host: 's', port: 26379 }], name: 'm', db: 0, tls: false, password: 'p' },
+      { kind: 'cluster', nodes: [{ host: 'c', port: 7000 }], tls: false, password: 'p' },
+    ];
+    for (const target of targets) {
+      const worker = redisConnectionOptions(target, 'worker');
+      const producer = redisConnectionOptions(target, 'producer');
+      if (worker.kind === 'cluster' && producer.kind === 'cluster') {
+        // BullMQ requires maxRetriesPerRequest: null on the nodes' connections.
+        expect(worker.options.redisOptions?.maxRetriesPerRequest).toBeNull();
+        expect(worker.options.redisOptions?.password).toBe('p');
+        expect(producer.options.enableOfflineQueue).toBe(false);
+        expect(producer.options.redisOptions?.maxRetriesPerRequest).toBe(1);
+        expect(worker.nodes).toEqual([{ host: 'c', port: 7000 }]);
+      } else if (worker.kind !== 'cluster' && producer.kind !== 'cluster') {
+        expect(worker.options.maxRetriesPerRequest).toBeNull();
+        expect(producer.options.maxRetriesPerRequest).toBe(1);
+        expect(producer.options.enableOfflineQueue).toBe(false);
+        if (worker.kind === 'sentinel') {
+          expect(worker.options).toMatchObject({ sentinels: [{ host: 's', port: 26379 }], name: 'm', password: 'p' });
+        }
+      } else {
+        throw new Error('worker and producer options disagree on the topology');
+      }
+    }
+  });
+});
+
+function startServer(args: string[]): ChildProcess {
+  const child = spawn('redis-server', args, { stdio: 'ignore' });
+  onCleanup(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return child;
+}
+
+async function answers(url: string): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
+describe('a real Redis Sentinel group', () => {
+  it('carries the pipeline: the service finds the primary through the sentinel', async () => {
+    const dir = tempDir();
+    const primaryPort = await freePort();
+    startServer(['--port', String(primaryPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+    await waitFor(() => answers(`redis://127.0.0.1:${primaryPort}`), { what: 'primary' });
+    const sentinelPort = await freePort();
+    const conf = join(dir, 'sentinel.conf');
+    // Sentinel rewrites its own configuration file, so it lives in a writable temporary directory.
+    writeFileSync(
+      conf,
+      [
+        `port ${sentinelPort}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor intake-primary 127.0.0.1 ${primaryPort} 1`,
+        'sentinel down-after-milliseconds intake-primary 2000',
+      ].join('\n') + '\n',
+    );
+    startServer([conf, '--sentinel']);
+    await waitFor(() => answers(`redis://127.0.0.1:${sentinelPort}`), { what: 'sentinel' });
+
+    const env = testEnv('sentinel', {
+      REDIS_URL: 'redis://127.0.0.1:1',
+      REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`,
+      REDIS_SENTINEL_NAME: 'intake-primary',
+    });
+    const direct = createRedisConnection(redisTargetFromEnv(env), 'probe');
+    onCleanup(() => direct.disconnect());
+    await waitFor(() => direct.status === 'ready', { what: 'connection through the sentinel' });
+    expect(await direct.info('server')).toContain(`tcp_port:${primaryPort}`);
+
+    const service = await startTestService(env, 'all');
+    await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200, { what: 'ready behind the sentinel' });
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: '兴隆办事处那边一个厂子晚上往沟里排黑水' });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    await waitFor(async () => {
+      const row = await service.deps.db.selectFrom('cases').select('status').where('id', '=', id).executeTakeFirst();
+      return row?.status === 'dispatched';
+    }, { what: 'the case routed through the queue behind the sentinel' });
+    // The jobs live on the primary the sentinel named.
+    const primary = new Redis(`redis://127.0.0.1:${primaryPort}`);
+    onCleanup(() => primary.disconnect());
+    expect((await primary.keys(`${env.QUEUE_PREFIX}:intake:*`)).length).toBeGreaterThan(0);
+  });
+});
+
+describe('a real Redis Cluster', () => {
+  it('carries the pipeline with a {hashtag} queue prefix', async () => {
+    const dir = tempDir();
+    const ports = await Promise.all([freePort(), freePort(), freePort()]);
+    for (const port of ports) {
+      startServer([
+        '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+        '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir, '--save', '', '--appendonly', 'no',
+      ]);
+    }
+    for (const port of ports) await waitFor(() => answers(`redis://127.0.0.1:${port}`), { what: `cluster node ${port}` });
+    const created = spawnSync(
+      'redis-cli',
+      ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    expect(created.status, created.stdout + created.stderr).toBe(0);
+    await waitFor(
+      () => {
+        const info = spawnSync('redis-cli', ['-p', String(ports[0]), 'cluster', 'info'], { encoding: 'utf8' });
+        return info.stdout.includes('cluster_state:ok');
+      },
+      { what: 'cluster state ok' },
+    );
+
+    const env = testEnv('cluster', {
+      REDIS_URL: 'redis://127.0.0.1:1',
+      REDIS_CLUSTER_NODES: ports.map((p) => `127.0.0.1:${p}`).join(','),
+    });
+    const service = await startTestService(env, 'all');
+    await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200, { what: 'ready on the cluster' });
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: '回龙村养猪场的粪水直接排到田里' });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    await waitFor(async () => {
+      const row = await service.deps.db.selectFrom('cases').select('status').where('id', '=', id).executeTakeFirst();
+      return row?.status === 'dispatched';
+    }, { what: 'the case routed through the queue on the cluster' });
+    const cluster = new Cluster([{ host: '127.0.0.1', port: ports[0]! }]);
+    onCleanup(() => cluster.disconnect());
+    // The queue's keys carry the hashtag, so they live together in one slot.
+    expect(await cluster.exists(`{${env.QUEUE_PREFIX}}:intake:meta`)).toBe(1);
+    expect(await cluster.exists(`${env.QUEUE_PREFIX}:intake:meta`)).toBe(0);
+  });
+});
