@@ -8,7 +8,7 @@ import { COUNT_FIELDS, localDateTime, RATE_FIELDS, type GroupStats, type Lang, t
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
-import { computeStats, periodOf, statsQuerySchema } from './stats.routes.js';
+import { computeStats, periodOf, statsQuerySchema, type StatsQuery } from './stats.routes.js';
 import { validationHook } from './validation.js';
 
 /**
@@ -217,7 +217,7 @@ function measureCells(m: Measures): CsvCell[] {
   return [...COUNT_FIELDS.map((f) => m[f]), ...RATE_FIELDS.map((f) => m[f])];
 }
 
-const exportCasesQuery = z.object({
+export const exportCasesQuery = z.object({
   from: statsQuerySchema.shape.from,
   to: statsQuerySchema.shape.to,
   status: z.enum(CASE_STATUSES).optional(),
@@ -262,39 +262,50 @@ const getStatsCsv = createRoute({
   },
 });
 
+export type ExportCasesQuery = z.infer<typeof exportCasesQuery>;
+type Deps = AppEnv['Variables']['deps'];
+
+/** The cases of a period as a CSV body and its headers (the API route and the dispatcher desk's download link). */
+export function casesCsv(deps: Deps, q: ExportCasesQuery): { body: ReadableStream<Uint8Array>; headers: Record<string, string> } {
+  const lang = q.lang ?? 'zh';
+  const period = periodOf(deps, q);
+  const batches = exportCaseBatches(deps.db, {
+    fromInstant: period.fromInstant,
+    toInstant: period.toInstant,
+    ...(q.status ? { status: q.status } : {}),
+    ...(q.type ? { typeCode: q.type } : {}),
+  });
+  async function* rows(): AsyncGenerator<CsvCell[][]> {
+    for await (const batch of batches) yield batch.map((x) => caseCells(x, deps.district, lang));
+  }
+  const body = csvStream(CASE_COLUMNS[lang], rows(), deps.logger);
+  return { body, headers: CSV_HEADERS(`cases_${period.from}_${period.to}.csv`) };
+}
+
+/** The statistics as a CSV body and its headers. */
+export async function statsCsv(deps: Deps, q: StatsQuery): Promise<{ body: string; headers: Record<string, string> }> {
+  const lang = q.lang ?? 'zh';
+  const period = periodOf(deps, q);
+  const result = await computeStats(deps, period, q.groupBy, lang);
+  const lines = [
+    BOM + csvLine(STATS_COLUMNS[lang]),
+    ...result.groups.map((g: GroupStats) => csvLine([g.key, g.name, ...measureCells(g)])),
+    csvLine([null, TOTAL[lang], ...measureCells(result.totals)]),
+  ];
+  return { body: lines.join(''), headers: CSV_HEADERS(`stats_${q.groupBy}_${period.from}_${period.to}.csv`) };
+}
+
 export function exportRoutes() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.openapi(getCasesCsv, async (c) => {
-    const deps = c.get('deps');
-    const q = c.req.valid('query');
-    const lang = q.lang ?? 'zh';
-    const period = periodOf(deps, q);
-    const batches = exportCaseBatches(deps.db, {
-      fromInstant: period.fromInstant,
-      toInstant: period.toInstant,
-      ...(q.status ? { status: q.status } : {}),
-      ...(q.type ? { typeCode: q.type } : {}),
-    });
-    async function* rows(): AsyncGenerator<CsvCell[][]> {
-      for await (const batch of batches) yield batch.map((x) => caseCells(x, deps.district, lang));
-    }
-    const body = csvStream(CASE_COLUMNS[lang], rows(), deps.logger);
-    return c.body(body, 200, CSV_HEADERS(`cases_${period.from}_${period.to}.csv`));
+  app.openapi(getCasesCsv, (c) => {
+    const csv = casesCsv(c.get('deps'), c.req.valid('query'));
+    return c.body(csv.body, 200, csv.headers);
   });
 
   app.openapi(getStatsCsv, async (c) => {
-    const deps = c.get('deps');
-    const q = c.req.valid('query');
-    const lang = q.lang ?? 'zh';
-    const period = periodOf(deps, q);
-    const result = await computeStats(deps, period, q.groupBy, lang);
-    const lines = [
-      BOM + csvLine(STATS_COLUMNS[lang]),
-      ...result.groups.map((g: GroupStats) => csvLine([g.key, g.name, ...measureCells(g)])),
-      csvLine([null, TOTAL[lang], ...measureCells(result.totals)]),
-    ];
-    return c.body(lines.join(''), 200, CSV_HEADERS(`stats_${q.groupBy}_${period.from}_${period.to}.csv`));
+    const csv = await statsCsv(c.get('deps'), c.req.valid('query'));
+    return c.body(csv.body, 200, csv.headers);
   });
 
   return app;

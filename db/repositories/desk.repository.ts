@@ -1,0 +1,155 @@
+import type { Db } from './db-types.js';
+
+/**
+ * Reads of the dispatcher desk and its dashboard that no API route needs:
+ * extension requests waiting across all cases, overdue open cases, overdue
+ * assignments per unit right now, cases per day and the map points.
+ */
+
+const OPEN_STATUSES = ['dispatched', 'accepted', 'reopened'] as const;
+
+export interface PendingExtension {
+  id: string;
+  caseId: string;
+  trackingCode: string;
+  unitCode: string;
+  workingDays: number;
+  reason: string;
+  createdAt: string;
+}
+
+export async function listPendingExtensions(db: Db, limit = 200): Promise<PendingExtension[]> {
+  const rows = await db
+    .selectFrom('extension_requests')
+    .innerJoin('cases', 'cases.id', 'extension_requests.case_id')
+    .select([
+      'extension_requests.id',
+      'extension_requests.case_id',
+      'cases.tracking_code',
+      'extension_requests.unit_code',
+      'extension_requests.working_days',
+      'extension_requests.reason',
+      'extension_requests.created_at',
+    ])
+    .where('extension_requests.status', '=', 'pending')
+    .orderBy('extension_requests.created_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    caseId: r.case_id,
+    trackingCode: r.tracking_code,
+    unitCode: r.unit_code,
+    workingDays: Number(r.working_days),
+    reason: r.reason,
+    createdAt: r.created_at,
+  }));
+}
+
+export interface OverdueCase {
+  id: string;
+  trackingCode: string;
+  status: string;
+  typeCode: string | null;
+  text: string;
+  urgent: boolean;
+  supervisedAt: string | null;
+  signDeadlineAt: string | null;
+  replyDeadlineAt: string | null;
+}
+
+/** Open cases past a deadline (flagged overdue, or an open assignment past its deadline now), the longest overdue first. */
+export async function listOverdueCases(db: Db, now: string, limit = 200): Promise<OverdueCase[]> {
+  const rows = await db
+    .selectFrom('cases')
+    .select(['id', 'tracking_code', 'status', 'type_code', 'text', 'urgent', 'supervised_at', 'sign_deadline_at', 'reply_deadline_at'])
+    .where('status', 'in', OPEN_STATUSES)
+    .where((eb) =>
+      eb.or([
+        eb('overdue', '=', 1),
+        eb.exists(
+          eb
+            .selectFrom('assignments')
+            .select('assignments.id')
+            .whereRef('assignments.case_id', '=', 'cases.id')
+            .where((e) =>
+              e.or([
+                e.and([e('assignments.status', '=', 'pending'), e('assignments.sign_deadline_at', '<', now)]),
+                e.and([e('assignments.status', 'in', ['pending', 'accepted']), e('assignments.reply_deadline_at', '<', now)]),
+              ]),
+            ),
+        ),
+      ]),
+    )
+    .orderBy('reply_deadline_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    trackingCode: r.tracking_code,
+    status: r.status,
+    typeCode: r.type_code,
+    text: r.text,
+    urgent: Number(r.urgent) === 1,
+    supervisedAt: r.supervised_at,
+    signDeadlineAt: r.sign_deadline_at,
+    replyDeadlineAt: r.reply_deadline_at,
+  }));
+}
+
+/** Open assignments past their sign-for or reply deadline now, counted per unit. */
+export async function overdueByUnit(db: Db, now: string): Promise<Array<{ unitCode: string; sign: number; reply: number }>> {
+  const rows = await db
+    .selectFrom('assignments')
+    .innerJoin('cases', 'cases.id', 'assignments.case_id')
+    .select(['assignments.unit_code', 'assignments.status', 'assignments.sign_deadline_at', 'assignments.reply_deadline_at'])
+    .where('cases.status', 'in', OPEN_STATUSES)
+    .where('assignments.status', 'in', ['pending', 'accepted'])
+    .where((e) =>
+      e.or([
+        e.and([e('assignments.status', '=', 'pending'), e('assignments.sign_deadline_at', '<', now)]),
+        e('assignments.reply_deadline_at', '<', now),
+      ]),
+    )
+    .execute();
+  const byUnit = new Map<string, { unitCode: string; sign: number; reply: number }>();
+  for (const r of rows) {
+    const entry = byUnit.get(r.unit_code) ?? { unitCode: r.unit_code, sign: 0, reply: 0 };
+    if (r.reply_deadline_at !== null && r.reply_deadline_at < now) entry.reply++;
+    else entry.sign++;
+    byUnit.set(r.unit_code, entry);
+  }
+  return [...byUnit.values()].sort((a, b) => b.sign + b.reply - (a.sign + a.reply) || a.unitCode.localeCompare(b.unitCode));
+}
+
+export interface CasePoint {
+  id: string;
+  trackingCode: string;
+  receivedAt: string;
+  typeCode: string | null;
+  status: string;
+  lat: number | null;
+  lng: number | null;
+}
+
+/** The cases received in [from, to): when, what type, where (for the charts and the map). */
+export async function casePoints(db: Db, fromInstant: string, toInstant: string, limit = 20_000): Promise<CasePoint[]> {
+  const rows = await db
+    .selectFrom('cases')
+    .select(['id', 'tracking_code', 'received_at', 'type_code', 'status', 'lat', 'lng'])
+    .where('received_at', '>=', fromInstant)
+    .where('received_at', '<', toInstant)
+    .orderBy('received_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    trackingCode: r.tracking_code,
+    receivedAt: r.received_at,
+    typeCode: r.type_code,
+    status: r.status,
+    lat: r.lat === null ? null : Number(r.lat),
+    lng: r.lng === null ? null : Number(r.lng),
+  }));
+}

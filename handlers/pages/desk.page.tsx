@@ -1,0 +1,661 @@
+import { Hono, type Context } from 'hono';
+import { listAssignmentsFor, listTriage, type CaseListRow } from '../../db/repositories/case-queries.repository.js';
+import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
+import { listOverdueCases, listPendingExtensions } from '../../db/repositories/desk.repository.js';
+import type { Assignment } from '../../db/repositories/assignments.repository.js';
+import type { District } from '../../src/district/district.schema.js';
+import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
+import { AppError } from '../../src/errors.js';
+import { formatTime, type Lang } from '../../src/web/i18n.js';
+import { CsrfField } from '../../src/web/layout.js';
+import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
+import { buildCaseView, textFor, type CaseView } from '../../src/workflow/case-view.js';
+import { approveExtension, mergeCase, refuseExtension, releaseUnit, routeCase, superviseCase, transferCase } from '../../src/workflow/dispatcher.js';
+import type { AppEnv } from '../app-env.js';
+import { casesCsv, exportCasesQuery, statsCsv } from '../export.routes.js';
+import { statsQuerySchema } from '../stats.routes.js';
+import {
+  AssignmentsTable,
+  bureauOptions,
+  CaseFacts,
+  CaseFiles,
+  DeadlineBadge,
+  DoneNotice,
+  field,
+  FieldProblem,
+  FormNotice,
+  History,
+  invalidAttrs,
+  jurisdictionOptions,
+  kept,
+  problemOf,
+  problemStatus,
+  serveCaseFile,
+  staffArea,
+  STATUS_LABEL,
+  TRIAGE_REASON_LABEL,
+  typeName,
+  typeOptions,
+  unitName,
+  type FormProblem,
+} from './staff-common.js';
+
+/**
+ * The dispatcher desk (`/desk`, dispatchers and admins): the triage queue
+ * with one-click re-route to the classifier's top choices, overdue cases to
+ * supervise, extension requests to decide, CSV downloads; and the case page
+ * with the full set of dispatcher actions (re-route to any type or bureau,
+ * merge, transfer, release a unit, supervise).
+ */
+
+const DONE: Record<Lang, Record<string, string>> = {
+  zh: {
+    route: '已重新派发。',
+    merge: '已并案。',
+    transfer: '已转12345热线。',
+    supervise: '已督办，承办单位已收到提醒。',
+    release: '已撤回该单位。',
+    approve: '已批准延期。',
+    refuse: '已驳回延期申请。',
+  },
+  en: {
+    route: 'Routed.',
+    merge: 'Merged.',
+    transfer: 'Handed over to the 12345 hotline.',
+    supervise: 'Supervision sent to the units.',
+    release: 'Unit released.',
+    approve: 'Extension approved.',
+    refuse: 'Extension refused.',
+  },
+};
+
+interface Suggestion {
+  code: string;
+  confidence: number;
+  lead: string | null;
+  transfer: boolean;
+}
+
+interface MachineChoice {
+  type: string | null;
+  confidence: number;
+  runnerUp: { type: string; confidence: number } | null;
+}
+
+/** The classifier's top choices for the case, best first, with where each would go. */
+function suggestionsOf(district: District, k: MachineChoice | null): Suggestion[] {
+  const choices = [...(k?.type ? [{ type: k.type, confidence: k.confidence }] : []), ...(k?.runnerUp ? [k.runnerUp] : [])];
+  return choices
+    .filter((s) => district.types.has(s.type))
+    .map((s) => {
+      const route = district.routing[s.type];
+      return { code: s.type, confidence: s.confidence, lead: route?.lead ?? null, transfer: route?.transfer ?? false };
+    });
+}
+
+function reasonsOf(row: CaseListRow, list: readonly Assignment[]): string[] {
+  const reasons: string[] = [];
+  if (row.case.status === 'triage' && row.case.triageReason) reasons.push(row.case.triageReason);
+  if (row.case.status === 'reopened' || row.case.status === 'returned') reasons.push(row.case.status);
+  if (list.some((a) => a.round === row.case.round && a.role !== 'lead' && a.status === 'returned')) reasons.push('co_returned');
+  if (row.case.flags.includes('place_unknown')) reasons.push('place_unknown');
+  return reasons;
+}
+
+function percent(x: number): string {
+  return `${Math.round(x * 100)}%`;
+}
+
+/** One-click buttons: route to a suggested type (or hand it to 12345 when that is where the type goes). */
+function SuggestionButtons({ caseId, suggestions, lang, csrf, district }: { caseId: string; suggestions: Suggestion[]; lang: Lang; csrf: string; district: District }) {
+  const zh = lang === 'zh';
+  return (
+    <div class="actions">
+      {suggestions.map((s, i) =>
+        s.transfer ? (
+          <form method="post" action={`/desk/cases/${caseId}/transfer`} class="inline">
+            <CsrfField token={csrf} />
+            <input type="hidden" name="reason" value={zh ? `按分类建议（${typeName(district, s.code, 'zh')}）转12345热线` : `Suggested type ${s.code}: handed to 12345`} />
+            <button type="submit" class={i === 0 ? '' : 'secondary'} data-suggestion={s.code}>
+              {zh ? '转12345热线' : 'Hand to 12345'} · {typeName(district, s.code, lang)} ({percent(s.confidence)})
+            </button>
+          </form>
+        ) : (
+          <form method="post" action={`/desk/cases/${caseId}/route`} class="inline">
+            <CsrfField token={csrf} />
+            <input type="hidden" name="type" value={s.code} />
+            <input type="hidden" name="quick" value="1" />
+            <button type="submit" class={i === 0 ? '' : 'secondary'} data-suggestion={s.code}>
+              {typeName(district, s.code, lang)} → {unitName(district, s.lead, lang)} ({percent(s.confidence)})
+            </button>
+          </form>
+        ),
+      )}
+      <a class="button secondary" href={`/desk/cases/${caseId}#route`}>
+        {zh ? '其他类型或单位…' : 'Another type or bureau…'}
+      </a>
+    </div>
+  );
+}
+
+async function deskPage(c: Context<AppEnv>) {
+  const p = pageContext(c);
+  const zh = p.lang === 'zh';
+  const deps = c.get('deps');
+  const { district } = deps;
+  const principal = c.get('principal')!;
+  const now = deps.clock.now();
+  const [triage, overdue, extensions] = await Promise.all([
+    listTriage(deps.db, 100),
+    listOverdueCases(deps.db, now.toISOString(), 100),
+    listPendingExtensions(deps.db, 100),
+  ]);
+  const assignments = await listAssignmentsFor(deps.db, triage.map((r) => r.case.id));
+  const title = zh ? '调度台' : 'Dispatch desk';
+  const done = DONE[p.lang][c.req.query('done') ?? ''];
+  return renderPage(
+    c,
+    title,
+    <section>
+      <h1>{title}</h1>
+      <DoneNotice text={done} />
+      <p class="actions">
+        <a class="button secondary" href="/desk/dashboard">
+          {zh ? '统计看板' : 'Dashboard'}
+        </a>
+        <a class="button secondary" href="/desk/export/cases.csv" download id="export-cases">
+          {zh ? '导出近30天案件（CSV）' : 'Cases of the last 30 days (CSV)'}
+        </a>
+        <a class="button secondary" href="/desk/export/stats.csv?groupBy=bureau" download id="export-stats">
+          {zh ? '导出各单位统计（CSV）' : 'Figures by bureau (CSV)'}
+        </a>
+      </p>
+
+      <h2 id="triage-heading">
+        {zh ? '待分派' : 'Triage'} ({triage.length})
+      </h2>
+      {triage.length === 0 ? (
+        <p class="notice">{zh ? '没有待分派的案件。' : 'Nothing to triage.'}</p>
+      ) : (
+        <ul class="cards" aria-labelledby="triage-heading" style="list-style:none;padding:0">
+          {triage.map((r) => {
+            const reasons = reasonsOf(r, assignments.get(r.case.id) ?? []);
+            return (
+              <li class="card" data-case={r.case.trackingCode} style="margin-bottom:.75rem">
+                <p>
+                  <a href={`/desk/cases/${r.case.id}`}>
+                    <strong>{r.case.trackingCode}</strong>
+                  </a>{' '}
+                  · {STATUS_LABEL[p.lang][r.case.status] ?? r.case.status} · {typeName(district, r.case.typeCode, p.lang)}{' '}
+                  {r.case.urgent ? <span class="badge urgent">{zh ? '紧急' : 'urgent'}</span> : null}{' '}
+                  {reasons.map((x) => (
+                    <span class="badge">{TRIAGE_REASON_LABEL[p.lang][x] ?? x}</span>
+                  ))}
+                </p>
+                <p class="hint">{textFor(principal, [...r.case.text].slice(0, 140).join(''))}</p>
+                <SuggestionButtons caseId={r.case.id} suggestions={suggestionsOf(district, r.classification)} lang={p.lang} csrf={p.csrf} district={district} />
+              </li>
+            );
+          })}
+        </ul>
+      )}
+
+      <h2>
+        {zh ? '超期案件' : 'Overdue'} ({overdue.length})
+      </h2>
+      {overdue.length === 0 ? (
+        <p class="notice">{zh ? '没有超期案件。' : 'Nothing overdue.'}</p>
+      ) : (
+        <div class="table-wrap">
+          <table id="overdue">
+            <thead>
+              <tr>
+                <th scope="col">{zh ? '查询码' : 'Code'}</th>
+                <th scope="col">{zh ? '类型' : 'Type'}</th>
+                <th scope="col">{zh ? '状态' : 'Status'}</th>
+                <th scope="col">{zh ? '答复期限' : 'Reply by'}</th>
+                <th scope="col">{zh ? '督办' : 'Supervision'}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {overdue.map((o) => (
+                <tr data-case={o.trackingCode}>
+                  <td>
+                    <a href={`/desk/cases/${o.id}`}>{o.trackingCode}</a>
+                  </td>
+                  <td>{typeName(district, o.typeCode, p.lang)}</td>
+                  <td>{STATUS_LABEL[p.lang][o.status] ?? o.status}</td>
+                  <td>
+                    {formatTime(o.replyDeadlineAt, p.lang, p.timeZone)} <DeadlineBadge due={o.status === 'dispatched' ? o.signDeadlineAt : o.replyDeadlineAt} now={now} lang={p.lang} />
+                  </td>
+                  <td>
+                    {o.supervisedAt ? <span class="badge">{zh ? `已督办 ${formatTime(o.supervisedAt, p.lang, p.timeZone)}` : `supervised ${formatTime(o.supervisedAt, p.lang, p.timeZone)}`}</span> : null}
+                    <form method="post" action={`/desk/cases/${o.id}/supervise`} class="inline">
+                      <CsrfField token={p.csrf} />
+                      <input type="hidden" name="note" value={zh ? '案件已超期，请尽快办理并答复。' : 'This case is overdue: handle and reply without delay.'} />
+                      <button type="submit" class="secondary">
+                        {zh ? '督办' : 'Supervise'}
+                      </button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      <h2>
+        {zh ? '延期申请' : 'Extension requests'} ({extensions.length})
+      </h2>
+      {extensions.length === 0 ? (
+        <p class="notice">{zh ? '没有待审批的延期申请。' : 'No requests waiting.'}</p>
+      ) : (
+        <ul style="list-style:none;padding:0">
+          {extensions.map((x) => (
+            <li class="card" data-extension={x.id} style="margin-bottom:.75rem">
+              <p>
+                <a href={`/desk/cases/${x.caseId}`}>{x.trackingCode}</a> · {unitName(district, x.unitCode, p.lang)} ·{' '}
+                {zh ? `申请延长 ${x.workingDays} 个工作日` : `asks for ${x.workingDays} working days`} · {formatTime(x.createdAt, p.lang, p.timeZone)}
+              </p>
+              <p class="hint">{x.reason}</p>
+              <ExtensionForms id={x.id} lang={p.lang} csrf={p.csrf} problem={null} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>,
+  );
+}
+
+function ExtensionForms({ id, lang, csrf, problem }: { id: string; lang: Lang; csrf: string; problem: FormProblem | null }) {
+  const zh = lang === 'zh';
+  const form = `refuse-${id}`;
+  return (
+    <div class="actions">
+      <form method="post" action={`/desk/extensions/${id}/approve`} class="inline">
+        <CsrfField token={csrf} />
+        <button type="submit">{zh ? '批准' : 'Approve'}</button>
+      </form>
+      <form method="post" action={`/desk/extensions/${id}/refuse`}>
+        <CsrfField token={csrf} />
+        <FormNotice problem={problem} form={form} />
+        <label for={`${form}-note`}>{zh ? '驳回理由' : 'Why refused'}</label>
+        <input id={`${form}-note`} name="note" type="text" maxlength={2000} required value={kept(problem, form, 'note')} {...invalidAttrs(problem, form, 'note')} />
+        <FieldProblem problem={problem} form={form} name="note" />
+        <button type="submit" class="secondary">
+          {zh ? '驳回' : 'Refuse'}
+        </button>
+      </form>
+    </div>
+  );
+}
+
+function HotlineTranscript({ view, lang }: { view: CaseView; lang: Lang }) {
+  if (!view.hotline) return null;
+  const zh = lang === 'zh';
+  return (
+    <details>
+      <summary>
+        {zh ? `来电记录（${view.hotline.hotline}，${view.hotline.callId}）` : `Call record (${view.hotline.hotline}, ${view.hotline.callId})`}
+      </summary>
+      <pre style="white-space:pre-wrap">{view.hotline.transcript}</pre>
+    </details>
+  );
+}
+
+async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem | null = null, status: RenderOptions['status'] = 200) {
+  const p = pageContext(c);
+  const zh = p.lang === 'zh';
+  const deps = c.get('deps');
+  const { district } = deps;
+  const view = await buildCaseView(deps, c.get('principal')!, id);
+  const now = deps.clock.now();
+  const title = `${zh ? '案件' : 'Case'} ${view.trackingCode}`;
+  const action = (name: string) => `/desk/cases/${view.id}/${name}`;
+  const suggestions = suggestionsOf(district, view.type?.classifiedAs ? { type: view.type.classifiedAs, confidence: view.type.confidence ?? 0, runnerUp: view.type.runnerUp } : null);
+  const suggested = new Set(suggestions.map((s) => s.code));
+  const open = !['closed', 'merged', 'transferred', 'received'].includes(view.status);
+  const openUnits = view.assignments.filter((a) => a.round === view.round && (a.status === 'pending' || a.status === 'accepted' || a.status === 'returned'));
+  const done = DONE[p.lang][c.req.query('done') ?? ''];
+  const currentLead = view.assignments.filter((a) => a.role === 'lead' && a.status !== 'released' && a.round === view.round).at(-1)?.bureau.code ?? '';
+  return renderPage(
+    c,
+    title,
+    <article>
+      <p>
+        <a href="/desk">← {zh ? '返回调度台' : 'Back to the desk'}</a>
+      </p>
+      <h1>{title}</h1>
+      <DoneNotice text={done} />
+      <CaseFacts view={view} lang={p.lang} timeZone={p.timeZone} district={district} now={now} />
+      <h2>{zh ? '举报内容' : 'The report'}</h2>
+      <p class="reply" id="case-text">
+        {view.text}
+      </p>
+      <HotlineTranscript view={view} lang={p.lang} />
+      <CaseFiles view={view} base={`/desk/cases/${view.id}`} lang={p.lang} />
+      <AssignmentsTable view={view} lang={p.lang} timeZone={p.timeZone} district={district} />
+      {view.extensionRequests.length > 0 ? (
+        <>
+          <h2>{zh ? '延期申请' : 'Extension requests'}</h2>
+          {view.extensionRequests.map((x) => (
+            <div class="card">
+              <p>
+                {unitName(district, x.unit.code, p.lang)} · {zh ? `${x.workingDays} 个工作日` : `${x.workingDays} working days`} · {x.reason}
+              </p>
+              <ExtensionForms id={x.id} lang={p.lang} csrf={p.csrf} problem={problem} />
+            </div>
+          ))}
+        </>
+      ) : null}
+
+      {open ? (
+        <>
+          <h2 id="route">{zh ? '重新派发' : 'Route'}</h2>
+          {suggestions.length > 0 ? <SuggestionButtons caseId={view.id} suggestions={suggestions} lang={p.lang} csrf={p.csrf} district={district} /> : null}
+          <FormNotice problem={problem} form="route" />
+          <form method="post" action={action('route')} class="card" id="route-form">
+            <CsrfField token={p.csrf} />
+            <label for="route-type">{zh ? '问题类型' : 'Type'}</label>
+            <select id="route-type" name="type" {...invalidAttrs(problem, 'route', 'type')}>
+              {suggestions.length > 0 ? (
+                <optgroup label={zh ? '分类建议' : 'Suggested'}>
+                  {suggestions.map((s) => (
+                    <option value={s.code} selected={kept(problem, 'route', 'type', view.type?.code ?? '') === s.code}>
+                      {typeName(district, s.code, p.lang)} ({percent(s.confidence)})
+                    </option>
+                  ))}
+                </optgroup>
+              ) : null}
+              <optgroup label={zh ? '全部类型' : 'All types'}>
+                {typeOptions(district, p.lang)
+                  .filter((t) => !suggested.has(t.code))
+                  .map((t) => (
+                    <option value={t.code} selected={kept(problem, 'route', 'type', view.type?.code ?? '') === t.code}>
+                      {t.name}
+                    </option>
+                  ))}
+              </optgroup>
+            </select>
+            <FieldProblem problem={problem} form="route" name="type" />
+            <label for="route-lead">{zh ? '牵头单位' : 'Lead bureau'}</label>
+            <p class="hint">{zh ? '不选则按派单规则确定牵头和协办单位。' : 'Leave it to take the lead and co-handlers from the routing table.'}</p>
+            <select id="route-lead" name="lead" {...invalidAttrs(problem, 'route', 'lead')}>
+              <option value="">{zh ? '按派单规则' : 'from the routing table'}</option>
+              {bureauOptions(district, p.lang).map((b) => (
+                <option value={b.code} selected={kept(problem, 'route', 'lead') === b.code}>
+                  {b.name}
+                  {b.code === currentLead ? (zh ? '（当前）' : ' (current)') : ''}
+                </option>
+              ))}
+            </select>
+            <FieldProblem problem={problem} form="route" name="lead" />
+            <label for="route-jurisdiction">{zh ? '属地' : 'Local office'}</label>
+            <select id="route-jurisdiction" name="jurisdiction" {...invalidAttrs(problem, 'route', 'jurisdiction')}>
+              <option value="">{zh ? '地点不明' : 'place unknown'}</option>
+              {jurisdictionOptions(district, p.lang).map((j) => (
+                <option value={j.code} selected={kept(problem, 'route', 'jurisdiction', view.jurisdiction?.code ?? '') === j.code}>
+                  {j.name}
+                </option>
+              ))}
+            </select>
+            <FieldProblem problem={problem} form="route" name="jurisdiction" />
+            <label for="route-reason">{zh ? '派发说明' : 'Reason'}</label>
+            <textarea id="route-reason" name="reason" required maxlength={2000} {...invalidAttrs(problem, 'route', 'reason')}>
+              {kept(problem, 'route', 'reason')}
+            </textarea>
+            <FieldProblem problem={problem} form="route" name="reason" />
+            <div class="actions">
+              <button type="submit">{zh ? '派发' : 'Route'}</button>
+            </div>
+          </form>
+
+          <div class="grid">
+            <section class="card" aria-labelledby="h-merge">
+              <h3 id="h-merge">{zh ? '并案' : 'Merge'}</h3>
+              <FormNotice problem={problem} form="merge" />
+              <form method="post" action={action('merge')}>
+                <CsrfField token={p.csrf} />
+                <label for="merge-into">{zh ? '并入案件的查询码' : 'Tracking code of the case to merge into'}</label>
+                <input id="merge-into" name="into" type="text" autocapitalize="characters" required value={kept(problem, 'merge', 'into')} {...invalidAttrs(problem, 'merge', 'into')} />
+                <FieldProblem problem={problem} form="merge" name="into" />
+                <label for="merge-reason">{zh ? '说明' : 'Reason'}</label>
+                <input id="merge-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'merge', 'reason', zh ? '重复举报' : 'duplicate')} {...invalidAttrs(problem, 'merge', 'reason')} />
+                <FieldProblem problem={problem} form="merge" name="reason" />
+                <div class="actions">
+                  <button type="submit" class="secondary">
+                    {zh ? '并案' : 'Merge'}
+                  </button>
+                </div>
+              </form>
+            </section>
+            <section class="card" aria-labelledby="h-transfer">
+              <h3 id="h-transfer">{zh ? '转12345热线' : 'Hand to 12345'}</h3>
+              <FormNotice problem={problem} form="transfer" />
+              <form method="post" action={action('transfer')}>
+                <CsrfField token={p.csrf} />
+                <label for="transfer-reason">{zh ? '说明' : 'Reason'}</label>
+                <input id="transfer-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'transfer', 'reason', zh ? '非环境类诉求' : 'not environmental')} {...invalidAttrs(problem, 'transfer', 'reason')} />
+                <FieldProblem problem={problem} form="transfer" name="reason" />
+                <div class="actions">
+                  <button type="submit" class="secondary" data-confirm={zh ? '确定转12345热线？' : 'Hand it over to 12345?'}>
+                    {zh ? '转办' : 'Transfer'}
+                  </button>
+                </div>
+              </form>
+            </section>
+            <section class="card" aria-labelledby="h-supervise">
+              <h3 id="h-supervise">{zh ? '督办' : 'Supervise'}</h3>
+              <FormNotice problem={problem} form="supervise" />
+              <form method="post" action={action('supervise')}>
+                <CsrfField token={p.csrf} />
+                <label for="supervise-note">{zh ? '督办意见' : 'Note to the units'}</label>
+                <input id="supervise-note" name="note" type="text" required maxlength={2000} value={kept(problem, 'supervise', 'note', zh ? '请尽快办理并答复。' : 'Handle and reply without delay.')} {...invalidAttrs(problem, 'supervise', 'note')} />
+                <FieldProblem problem={problem} form="supervise" name="note" />
+                <div class="actions">
+                  <button type="submit" class="secondary">
+                    {zh ? '督办' : 'Supervise'}
+                  </button>
+                </div>
+              </form>
+            </section>
+            {openUnits.length > 0 ? (
+              <section class="card" aria-labelledby="h-release">
+                <h3 id="h-release">{zh ? '撤回单位' : 'Release a unit'}</h3>
+                <FormNotice problem={problem} form="release" />
+                <form method="post" action={action('release')}>
+                  <CsrfField token={p.csrf} />
+                  <label for="release-unit">{zh ? '单位' : 'Unit'}</label>
+                  <select id="release-unit" name="unit" {...invalidAttrs(problem, 'release', 'unit')}>
+                    {openUnits.map((a) => (
+                      <option value={a.bureau.code}>{unitName(district, a.bureau.code, p.lang)}</option>
+                    ))}
+                  </select>
+                  <FieldProblem problem={problem} form="release" name="unit" />
+                  <label for="release-reason">{zh ? '说明' : 'Reason'}</label>
+                  <input id="release-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'release', 'reason')} {...invalidAttrs(problem, 'release', 'reason')} />
+                  <FieldProblem problem={problem} form="release" name="reason" />
+                  <div class="actions">
+                    <button type="submit" class="secondary">
+                      {zh ? '撤回' : 'Release'}
+                    </button>
+                  </div>
+                </form>
+              </section>
+            ) : null}
+          </div>
+        </>
+      ) : null}
+
+      <h2>{zh ? '办理过程' : 'History'}</h2>
+      <History view={view} lang={p.lang} timeZone={p.timeZone} district={district} />
+    </article>,
+    { status },
+  );
+}
+
+function need(value: string, lang: Lang, max = 2000): string | null {
+  if (value.trim() === '') return lang === 'zh' ? '请填写此项。' : 'Please fill this in.';
+  if ([...value].length > max) return lang === 'zh' ? `不能超过 ${max} 个字。` : `At most ${max} characters.`;
+  return null;
+}
+
+function invalid(lang: Lang, fields: Record<string, string>): AppError {
+  return new AppError('validation_failed', lang === 'zh' ? '请按提示修改后再提交。' : 'Please correct the marked fields.', fields);
+}
+
+function check(lang: Lang, checks: Record<string, string | null>): void {
+  const fields = Object.fromEntries(Object.entries(checks).filter((e): e is [string, string] => e[1] !== null));
+  if (Object.keys(fields).length > 0) throw invalid(lang, fields);
+}
+
+export function deskPages() {
+  const router = new Hono<AppEnv>();
+  staffArea(router, '/desk', 'dispatcher', 'admin');
+
+  router.get('/desk', (c) => deskPage(c));
+  router.get('/desk/cases/:id', (c) => deskCasePage(c, c.req.param('id')));
+  router.get('/desk/cases/:id/files/:fileId', (c) => serveCaseFile(c, c.req.param('id'), c.req.param('fileId')));
+
+  router.get('/desk/export/cases.csv', (c) => {
+    const parsed = exportCasesQuery.safeParse(c.req.query());
+    if (!parsed.success) throw new AppError('validation_failed', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const csv = casesCsv(c.get('deps'), parsed.data);
+    return c.body(csv.body, 200, csv.headers);
+  });
+  router.get('/desk/export/stats.csv', async (c) => {
+    const parsed = statsQuerySchema.safeParse(c.req.query());
+    if (!parsed.success) throw new AppError('validation_failed', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const csv = await statsCsv(c.get('deps'), parsed.data);
+    return c.body(csv.body, 200, csv.headers);
+  });
+
+  /**
+   * One action: success goes back (POST → redirect → GET) with a notice; an
+   * expected refusal (4xx) shows the page of the case with the problem next
+   * to the form, what was typed kept. From the desk list, back to the list.
+   */
+  const act = (path: string, name: string, run: (c: Context<AppEnv>, form: Record<string, unknown>, lang: Lang) => Promise<unknown>, caseOf: (c: Context<AppEnv>) => Promise<string>) =>
+    router.post(path, async (c) => {
+      const lang = pageContext(c).lang;
+      const form = await c.req.parseBody({ all: true });
+      try {
+        await run(c, form, lang);
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'not_found' && !err.fields) throw err;
+        const values: Record<string, string> = {};
+        for (const k of Object.keys(form)) if (k !== '_csrf') values[k] = field(form, k);
+        const problem = problemOf(err, name, values, lang);
+        return deskCasePage(c, await caseOf(c), problem, problemStatus(err));
+      }
+      const fromDesk = (c.req.header('referer') ?? '').replace(/[?#].*$/, '').endsWith('/desk');
+      return c.redirect(fromDesk ? `/desk?done=${name.replace(/-.*$/, '')}` : `/desk/cases/${await caseOf(c)}?done=${name.replace(/-.*$/, '')}`, 303);
+    });
+  const caseParam = async (c: Context<AppEnv>) => c.req.param('id')!;
+
+  act(
+    '/desk/cases/:id/route',
+    'route',
+    async (c, form, lang) => {
+      const type = field(form, 'type');
+      const lead = field(form, 'lead');
+      const jurisdiction = field(form, 'jurisdiction');
+      const quick = field(form, 'quick') === '1';
+      let reason = field(form, 'reason');
+      // The one-click buttons carry no reason: the chosen suggestion is the reason.
+      if (quick && reason.trim() === '') reason = lang === 'zh' ? `按分类建议派发（${typeName(c.get('deps').district, type, 'zh')}）` : `Routed to the suggested type ${type}`;
+      check(lang, { type: type === '' ? (lang === 'zh' ? '请选择问题类型。' : 'Choose a type.') : null, reason: need(reason, lang) });
+      await routeCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, {
+        type,
+        ...(lead ? { lead } : {}),
+        // The quick buttons keep the place as it is; the full form says what it should be.
+        ...(quick ? {} : { jurisdiction: jurisdiction === '' ? null : jurisdiction }),
+        reason: reason.trim(),
+      });
+    },
+    caseParam,
+  );
+
+  act(
+    '/desk/cases/:id/merge',
+    'merge',
+    async (c, form, lang) => {
+      const into = field(form, 'into');
+      const reason = field(form, 'reason');
+      check(lang, { into: into.trim() === '' ? (lang === 'zh' ? '请填写查询码。' : 'Give a tracking code.') : null, reason: need(reason, lang) });
+      const deps = c.get('deps');
+      const code = normalizeTrackingCode(into);
+      const target = code ? await findCaseByTrackingCode(deps.db, code) : null;
+      if (!target) throw invalid(lang, { into: lang === 'zh' ? '没有这个查询码的案件。' : 'No case has this tracking code.' });
+      await mergeCase(deps, c.get('principal')!, c.req.param('id')!, { into: target.id, reason: reason.trim() });
+    },
+    caseParam,
+  );
+
+  act(
+    '/desk/cases/:id/transfer',
+    'transfer',
+    async (c, form, lang) => {
+      const reason = field(form, 'reason');
+      check(lang, { reason: need(reason, lang) });
+      await transferCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason: reason.trim() });
+    },
+    caseParam,
+  );
+
+  act(
+    '/desk/cases/:id/supervise',
+    'supervise',
+    async (c, form, lang) => {
+      const note = field(form, 'note');
+      check(lang, { note: need(note, lang) });
+      await superviseCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { note: note.trim() });
+    },
+    caseParam,
+  );
+
+  act(
+    '/desk/cases/:id/release',
+    'release',
+    async (c, form, lang) => {
+      const unit = field(form, 'unit');
+      const reason = field(form, 'reason');
+      check(lang, { unit: unit === '' ? (lang === 'zh' ? '请选择单位。' : 'Choose a unit.') : null, reason: need(reason, lang) });
+      await releaseUnit(c.get('deps'), c.get('principal')!, c.req.param('id')!, { unit, reason: reason.trim() });
+    },
+    caseParam,
+  );
+
+  const caseOfExtension = async (c: Context<AppEnv>) => {
+    const row = await c.get('deps').db.selectFrom('extension_requests').select('case_id').where('id', '=', c.req.param('id')!).executeTakeFirst();
+    if (!row) throw new AppError('not_found', 'no such extension request');
+    return row.case_id;
+  };
+  act(
+    '/desk/extensions/:id/approve',
+    'approve',
+    async (c) => {
+      await approveExtension(c.get('deps'), c.get('principal')!, c.req.param('id')!, {});
+    },
+    caseOfExtension,
+  );
+  router.post('/desk/extensions/:id/refuse', async (c) => {
+    const lang = pageContext(c).lang;
+    const form = await c.req.parseBody({ all: true });
+    const note = field(form, 'note');
+    const id = c.req.param('id');
+    const name = `refuse-${id}`;
+    try {
+      check(lang, { note: need(note, lang) });
+      await refuseExtension(c.get('deps'), c.get('principal')!, id, { note: note.trim() });
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'not_found') throw err;
+      return deskCasePage(c, await caseOfExtension(c), problemOf(err, name, { note }, lang), problemStatus(err));
+    }
+    const fromDesk = (c.req.header('referer') ?? '').replace(/[?#].*$/, '').endsWith('/desk');
+    return c.redirect(fromDesk ? '/desk?done=refuse' : `/desk/cases/${await caseOfExtension(c)}?done=refuse`, 303);
+  });
+
+  return router;
+}

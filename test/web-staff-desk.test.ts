@@ -1,0 +1,164 @@
+import { readFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { listAssignments } from '../db/repositories/assignments.repository.js';
+import { findCase } from '../db/repositories/cases.repository.js';
+import type { Principal } from '../src/auth/principal.js';
+import { requestExtension, returnAssignment } from '../src/workflow/bureau.js';
+import { newPage } from './browser.js';
+import { formClient, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
+import { seedCase } from './workflow-helpers.js';
+
+let web: WebStaff;
+let base: string;
+
+beforeAll(async () => {
+  web = await startStaffWebService('web-desk');
+  base = web.service.url;
+}, 60_000);
+
+let address = 0;
+const fromNewAddress = () => ({ 'x-forwarded-for': `10.2.0.${++address}` });
+
+function epbClerk(): Principal {
+  return { userId: web.userIds.epb!, name: '环保局张三', role: 'bureau', unitCode: 'epb', tokenId: 'test' };
+}
+
+const leadOf = async (caseId: string) =>
+  (await listAssignments(web.service.deps.db, caseId)).filter((a) => a.role === 'lead' && a.status !== 'released' && a.status !== 'returned').map((a) => a.unitCode);
+
+describe('dispatcher desk', () => {
+  it("re-routes a returned case in one click to the classifier's top choice: the lead bureau changes", async () => {
+    // Irrigation water goes to the water bureau, but the case was sent to the EPB, which returned it.
+    const seeded = await seedCase(web.service, web.clock, {
+      text: '回龙村灌溉渠里的水是矿上排出来的黄水，稻田都受影响了',
+      type: 'irrigation_water',
+      assignments: [{ unit: 'epb', role: 'lead' }],
+    });
+    await returnAssignment(web.service.deps, epbClerk(), seeded.id, { reason: 'not_our_remit', note: '灌溉水归水利局' });
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('triage');
+
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher');
+    expect(new URL(page.url()).pathname).toBe('/desk');
+    const card = `li[data-case="${seeded.trackingCode}"]`;
+    expect(await page.textContent(card)).toContain('承办单位退回');
+    // The top suggestion comes first and says where it goes.
+    const first = page.locator(`${card} button[data-suggestion]`).first();
+    expect(await first.getAttribute('data-suggestion')).toBe('irrigation_water');
+    expect(await first.textContent()).toContain('区水利局');
+    await Promise.all([page.waitForNavigation(), first.click()]);
+    expect(new URL(page.url()).pathname).toBe('/desk');
+    expect(await page.textContent('#done')).toBe('已重新派发。');
+    expect(await page.$(card)).toBeNull();
+
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('dispatched');
+    expect(await leadOf(seeded.id)).toEqual(['water']);
+    await context.close();
+  });
+
+  it('routes to any type from the case page and keeps the correction as labelled data', async () => {
+    const seeded = await seedCase(web.service, web.clock, { status: 'triage', type: 'water_pollution', confidence: 0.41, text: '朱家观村路边有人烧垃圾，黑烟很大' });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher', undefined, `/desk/cases/${seeded.id}`);
+    expect(await page.textContent('h1')).toContain(seeded.trackingCode);
+    await page.selectOption('#route-type', 'garbage_sludge');
+    await page.selectOption('#route-jurisdiction', 'huilongxu');
+    // Without a reason the form says so next to the field and routes nothing (the
+    // browser's own check is taken off to see the server's answer).
+    await page.evaluate("document.querySelector('#route-reason').removeAttribute('required')");
+    await Promise.all([page.waitForNavigation(), page.click('#route-form button[type=submit]')]);
+    expect(await page.textContent('#route-reason-error')).toContain('请填写');
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('triage');
+    expect(await page.inputValue('#route-type')).toBe('garbage_sludge');
+
+    await page.fill('#route-reason', '焚烧生活垃圾，归执法大队');
+    await Promise.all([page.waitForNavigation(), page.click('#route-form button[type=submit]')]);
+    expect(await page.textContent('#done')).toBe('已重新派发。');
+    const after = await findCase(web.service.deps.db, seeded.id);
+    expect(after?.typeCode).toBe('garbage_sludge');
+    expect(after?.jurisdictionCode).toBe('huilongxu');
+    expect(await leadOf(seeded.id)).toEqual(['enforcement']);
+    const corrections = await web.service.deps.db.selectFrom('classifier_corrections').select(['label', 'predicted', 'source']).where('case_id', '=', seeded.id).execute();
+    expect(corrections).toEqual([{ label: 'garbage_sludge', predicted: 'water_pollution', source: 'dispatcher' }]);
+    await context.close();
+  });
+
+  it('merges a duplicate into another case by its tracking code, and names a wrong code next to the field', async () => {
+    const original = await seedCase(web.service, web.clock);
+    const duplicate = await seedCase(web.service, web.clock);
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('dispatcher');
+    const csrf = await client.token(`/desk/cases/${duplicate.id}`);
+    const bad = await client.post(`/desk/cases/${duplicate.id}/merge`, { _csrf: csrf, into: 'NOPE-NOPE', reason: '重复' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('id="merge-into-error"');
+    expect((await findCase(web.service.deps.db, duplicate.id))?.status).toBe('dispatched');
+
+    const spaced = `${original.trackingCode.slice(0, 5)}-${original.trackingCode.slice(5)}`.toLowerCase();
+    const ok = await client.post(`/desk/cases/${duplicate.id}/merge`, { _csrf: csrf, into: spaced, reason: '同一工厂重复举报' });
+    expect(ok.status).toBe(303);
+    const merged = await findCase(web.service.deps.db, duplicate.id);
+    expect(merged?.status).toBe('merged');
+    expect(merged?.mergedInto).toBe(original.id);
+  });
+
+  it('lists overdue cases with a supervise button, and decides extension requests', async () => {
+    const late = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂偷排，超期未签收测试' });
+    const asking = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    web.clock.advance(30 * 3600_000);
+    const { id: requestId } = await requestExtension(web.service.deps, epbClerk(), asking.id, { workingDays: 5, reason: '需要委托检测重金属' });
+
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher');
+    const row = `#overdue tr[data-case="${late.trackingCode}"]`;
+    expect(await page.textContent(row)).toContain('已超期');
+    await Promise.all([page.waitForNavigation(), page.click(`${row} button[type=submit]`)]);
+    expect(await page.textContent('#done')).toContain('已督办');
+    expect((await findCase(web.service.deps.db, late.id))?.supervisedAt).not.toBeNull();
+
+    const ext = `li[data-extension="${requestId}"]`;
+    expect(await page.textContent(ext)).toContain('需要委托检测重金属');
+    await Promise.all([page.waitForNavigation(), page.click(`${ext} form[action$="/approve"] button`)]);
+    expect(await page.textContent('#done')).toBe('已批准延期。');
+    const decided = await web.service.deps.db.selectFrom('extension_requests').select(['status', 'decided_by']).where('id', '=', requestId).executeTakeFirst();
+    expect(decided).toEqual({ status: 'approved', decided_by: web.userIds.dispatcher });
+    await context.close();
+  });
+
+  it('downloads the cases as CSV from the desk link', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '导出测试：马鹿头办事处砖厂粉尘很大' , type: 'air_pollution' });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-cases')]);
+    expect(download.suggestedFilename()).toMatch(/^cases_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.csv$/);
+    const path = await download.path();
+    const csv = await readFile(path, 'utf8');
+    expect(csv.startsWith('\uFEFF')).toBe(true);
+    expect(csv).toContain(seeded.trackingCode);
+    expect(csv).toContain('导出测试');
+    // Never the reporter's identity: the seeded contact's name, and the phone only masked.
+    expect(csv).not.toContain('李四');
+    expect(csv).not.toContain('13912345678');
+
+    const stats = await page.request.get(`${base}/desk/export/stats.csv?groupBy=bureau`);
+    expect(stats.status()).toBe(200);
+    expect(stats.headers()['content-type']).toMatch(/^text\/csv/);
+    expect(await stats.text()).toContain('区环保局');
+    await context.close();
+
+    // Without a session the link leads to sign-in, not to the data.
+    const anonymous = await fetch(`${base}/desk/export/cases.csv`, { redirect: 'manual' });
+    expect(anonymous.status).toBe(303);
+  });
+
+  it('refuses the desk to a bureau clerk', async () => {
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('epb');
+    expect((await client.get('/desk')).status).toBe(403);
+    expect((await client.get('/desk/export/cases.csv')).status).toBe(403);
+  });
+});
