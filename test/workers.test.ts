@@ -5,11 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Miniflare, Response as MfResponse, type Request as MfRequest } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser } from '../db/repositories/users.repository.js';
-import { issueToken } from '../db/repositories/tokens.repository.js';
-import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
+import { DEFAULT_DISTRICT_PATH, loadDistrictFile } from '../src/district/district-file.js';
 import type { DistrictFile } from '../src/district/district.schema.js';
-import { runD1Batch } from '../src/worker/d1.js';
+import { userAddSql } from '../src/worker/admin-cli.js';
 
 /**
  * The Workers build, run in workerd through Miniflare: the bundle wrangler
@@ -203,13 +201,10 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(call1?.signature).toMatch(/^sha256=[0-9a-f]{64}$/);
     expect(JSON.parse(call1!.body)).toMatchObject({ event: 'case.assigned', case: { id: caseId, trackingCode }, assignment: { role: 'lead' } });
 
-    // A bureau account, created with the same code as the admin tool, written to D1 in one batch.
-    let token = '';
-    await runD1Batch(db as never, async (trx) => {
-      const at = new Date().toISOString();
-      const user = await createUser(trx, { name: '张三', role: 'bureau', unitCode: 'epb', at });
-      token = (await issueToken(trx, { userId: user.id, label: 'test', at })).token;
-    });
+    // A bureau account, as `npm run admin:cf -- user add` makes it: the admin tool's rows as SQL, run on D1.
+    const account = await userAddSql({ role: 'bureau', unitCode: 'epb', name: '张三' }, loadDistrictFile());
+    for (const statement of account.sql) await db.prepare(statement).run();
+    const token = account.token;
 
     const accepted = await call(`/api/v1/cases/${caseId}/accept`, { method: 'POST', token });
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);

@@ -171,12 +171,18 @@ class CountingConnection implements DatabaseConnection {
  * only units that write without reading belong here.
  */
 export async function runD1Batch(d1: D1Database, unit: (trx: Trx) => Promise<void>): Promise<number> {
-  const recorded: CompiledQuery[] = [];
-  const recorder = new Kysely<Database>({ dialect: recordingDialect(recorded) });
-  await recorder.transaction().execute(unit);
+  const recorded = await recordWrites(unit);
   if (recorded.length === 0) return 0;
   await d1.batch(recorded.map((q) => d1.prepare(q.sql).bind(...(q.parameters as unknown[]))));
   return recorded.length;
+}
+
+/** The statements a write-only unit of work would run, compiled for SQLite/D1, in order. */
+export async function recordWrites(unit: (trx: Trx) => Promise<void>): Promise<CompiledQuery[]> {
+  const recorded: CompiledQuery[] = [];
+  const recorder = new Kysely<Database>({ dialect: recordingDialect(recorded) });
+  await recorder.transaction().execute(unit);
+  return recorded;
 }
 
 function recordingDialect(into: CompiledQuery[]): Dialect {
