@@ -43,17 +43,26 @@ async function readBody(req: IncomingMessage): Promise<{ body: Record<string, un
   const type = req.headers['content-type'] ?? '';
   if (type.includes('multipart/form-data')) {
     // grammY uploads files as multipart: fields hold JSON-encoded values, files are parts with a filename.
-    const form = await new Request('http://x', { method: 'POST', headers: { 'content-type': type }, body: bytes }).formData();
+    const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(type);
     const body: Record<string, unknown> = {};
     const files: string[] = [];
-    for (const [key, value] of form.entries()) {
-      if (typeof value === 'string') {
-        try {
-          body[key] = JSON.parse(value);
-        } catch {
-          body[key] = value;
-        }
-      } else files.push(key);
+    const raw = bytes.toString('latin1');
+    for (const part of raw.split(`--${boundary?.[1] ?? boundary?.[2] ?? ''}`)) {
+      const split = part.indexOf('\r\n\r\n');
+      if (split < 0) continue;
+      const headers = part.slice(0, split);
+      const name = /name="([^"]*)"/.exec(headers)?.[1];
+      if (!name) continue;
+      if (/filename=/.test(headers)) {
+        files.push(name);
+        continue;
+      }
+      const value = Buffer.from(part.slice(split + 4).replace(/\r\n$/, ''), 'latin1').toString('utf8');
+      try {
+        body[name] = JSON.parse(value);
+      } catch {
+        body[name] = value;
+      }
     }
     return { body, files };
   }
@@ -70,6 +79,16 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
   let messageId = 500;
   const server: Server = createServer((req, res) => {
     void (async () => {
+      try {
+        await handle(req, res);
+      } catch (err) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: false, error_code: 500, description: String(err) }));
+      }
+    })();
+  });
+  async function handle(req: IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
+    {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       const send = (status: number, body: unknown) => {
         res.writeHead(status, { 'content-type': 'application/json' });
@@ -144,8 +163,8 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
         default:
           return send(200, { ok: true, result: true });
       }
-    })();
-  });
+    }
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const port = (server.address() as AddressInfo).port;

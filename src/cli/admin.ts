@@ -10,6 +10,7 @@ import { accountProblems, isRole, ROLES } from '../auth/principal.js';
 import { DistrictConfigError, unitView } from '../district/district.schema.js';
 import { loadDistrictFile } from '../district/district-file.js';
 import { EnvError, parseEnv, type Env } from '../env.js';
+import { issueLinkToken, LINK_TOKEN_TTL_HOURS, unlink } from '../telegram/links.js';
 
 /**
  * Account administration: `npm run admin -- <command>`. Uses the service's own
@@ -35,6 +36,12 @@ const USAGE = `usage: npm run admin -- <command>
       issue another token for an account (printed alone on the last line)
   token revoke --token TOKEN | --id TOKEN_ID
       revoke one token
+  telegram-link USER
+      a one-time code (printed alone on the last line, valid ${LINK_TOKEN_TTL_HOURS} h) with which the
+      account's owner links their Telegram user: they send /link CODE to the bot
+      in a private chat. USER is the web username, the account id or its name
+  telegram-unlink USER
+      remove the account's Telegram link (the user can also send /unlink)
 
 Reads DATABASE_URL (default ./data/intake.db) and DISTRICT_CONFIG like the service.`;
 
@@ -71,6 +78,7 @@ async function main(argv: string[]): Promise<Output> {
   const { values, positionals } = parsed;
   if (values.help) return { lines: [USAGE] };
   if (positionals.length === 0) throw new UsageError('no command given');
+  if (positionals[0] === 'telegram-link' || positionals[0] === 'telegram-unlink') return telegramLink(positionals, values);
   const command = positionals.join(' ');
   const known = ['user add', 'user list', 'user disable', 'user passwd', 'token add', 'token revoke'];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
@@ -169,6 +177,38 @@ async function main(argv: string[]): Promise<Output> {
       }
     }
     throw new UsageError(`unknown command "${command}"`);
+  });
+}
+
+/** telegram-link / telegram-unlink USER: the account by web username, id or (unique) name. */
+async function telegramLink(positionals: string[], values: Values): Promise<Output> {
+  const [command, who, ...rest] = positionals;
+  if (!who || rest.length > 0) throw new UsageError(`${command} takes one account: ${command} USER`);
+  const extra = Object.keys(values).filter((k) => k !== 'help');
+  if (extra.length > 0) throw new UsageError(`${command} takes no --${extra[0]}`);
+  const env = parseEnv(process.env);
+  return withDatabase(env, async (db) => {
+    const byUsername = await findUserIdByUsername(db, normaliseUsername(who)).catch(() => null);
+    let user = await findUser(db, byUsername ?? who);
+    if (!user) {
+      const named = (await listUsers(db)).filter((u) => u.name === who.trim());
+      if (named.length > 1) throw new CommandError(`several accounts are named ${who}: give the account id`);
+      user = named[0] ?? null;
+    }
+    if (!user) throw new CommandError(`no account ${who} (give the web username, the account id or the name)`);
+    if (command === 'telegram-unlink') {
+      const removed = await unlink(db, { userId: user.id });
+      return { lines: [removed ? `unlinked the Telegram user of ${user.name} (${user.id})` : `${user.name} (${user.id}) had no Telegram link`] };
+    }
+    if (!user.active) throw new CommandError(`the user ${user.name} (${user.id}) is disabled`);
+    const issued = await issueLinkToken(db, { userId: user.id, now: new Date() });
+    return {
+      lines: [
+        `Telegram link code for ${user.name} (${user.role}${user.unitCode ? `, ${user.unitCode}` : ''}), valid until ${issued.expiresAt}, usable once.`,
+        'Send it to the bot in a private chat as: /link CODE. Shown only now:',
+        issued.token,
+      ],
+    };
   });
 }
 

@@ -1,0 +1,234 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createUser, type User } from '../db/repositories/users.repository.js';
+import { issueLinkToken } from '../src/telegram/links.js';
+import { startTestService, waitFor } from './harness.js';
+import { groupMember, JPEG_BYTES, residentChat, startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
+import { alertOf, buttonsOf, deliver, districtWithGroups, sentTexts, telegramEnv, TOKEN } from './telegram-helpers.js';
+
+const EPB_GROUP = -100_111;
+const ECON_GROUP = -100_222;
+
+let emu: TelegramEmulator;
+let service: Awaited<ReturnType<typeof startTestService>>;
+let zhang: User;
+let li: User;
+let nextUser = 5000;
+
+beforeAll(async () => {
+  emu = await startTelegramEmulator(TOKEN);
+  service = await startTestService(telegramEnv(emu, 'tg-bureau'), 'all', {
+    district: districtWithGroups({ epb: EPB_GROUP, econ: ECON_GROUP }),
+  });
+  const at = new Date().toISOString();
+  zhang = await createUser(service.deps.db, { name: '张三', role: 'bureau', unitCode: 'epb', at });
+  li = await createUser(service.deps.db, { name: '李四', role: 'bureau', unitCode: 'econ', at });
+});
+
+/** Links a fresh Telegram user to the account through /link, as the staff member would. */
+async function linkedTelegramUser(user: User): Promise<number> {
+  const tgUser = nextUser++;
+  const { token } = await issueLinkToken(service.deps.db, { userId: user.id, now: new Date() });
+  const chat = residentChat(tgUser);
+  const r = await deliver(emu, service.url, chat.command(`/link ${token}`));
+  expect(sentTexts(r.calls)[0]).toContain('绑定成功');
+  return tgUser;
+}
+
+/** Files a report over HTTP (with the reporter's name and phone, and two photos) and waits for its post in the group. */
+async function reportAndWaitForPost(group: number, unit: string) {
+  const form = new FormData();
+  form.set('text', '兴隆办事处有个化工厂晚上往沟里排黑水，气味很大，有事打我电话13812345678');
+  form.set('name', '王五');
+  form.set('phone', '13900001111');
+  form.append('photos', new Blob([JPEG_BYTES], { type: 'image/jpeg' }), 'a.jpg');
+  form.append('photos', new Blob([JPEG_BYTES], { type: 'image/jpeg' }), 'b.jpg');
+  const res = await fetch(`${service.url}/api/v1/reports`, { method: 'POST', body: form });
+  const body = (await res.json()) as { id: string; trackingCode: string };
+  expect(res.status, JSON.stringify(body)).toBe(202);
+  const post = await waitFor(
+    () =>
+      service.deps.db
+        .selectFrom('telegram_bureau_posts')
+        .selectAll()
+        .where('case_id', '=', body.id)
+        .where('unit_code', '=', unit)
+        .where('status', '=', 'posted')
+        .executeTakeFirst(),
+    { what: `the ${unit} group post` },
+  );
+  const message = emu.calls.find((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === group && String(c.body.text).includes(body.trackingCode))!;
+  return { caseId: body.id, trackingCode: body.trackingCode, post, message };
+}
+
+async function assignmentOf(caseId: string, unit: string) {
+  return service.deps.db.selectFrom('assignments').selectAll().where('case_id', '=', caseId).where('unit_code', '=', unit).executeTakeFirstOrThrow();
+}
+
+describe('bureau group chats: new assignments', () => {
+  it('posts the assignment with photos and buttons, without the reporter identity, to the lead and the co-handler groups', async () => {
+    const { caseId, trackingCode, post, message } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    const text = String(message.body.text);
+    expect(text).toContain('区环保局');
+    expect(text).toContain('牵头承办');
+    expect(text).toContain('非法排放有毒有害污染物');
+    expect(text).toMatch(/地点：兴隆办事处/);
+    expect(text).toMatch(/签收期限：\d{4}-\d{2}-\d{2} \d{2}:\d{2}（北京时间）/);
+    expect(text).toContain('138****5678');
+    expect(text).not.toContain('13812345678');
+    expect(text).not.toContain('13900001111');
+    expect(text).not.toContain('王五');
+    expect(buttonsOf(message)).toEqual([`g:a:${post.id}`, `g:r:${post.id}`]);
+    expect(Number(post.message_id)).toBeGreaterThan(0);
+    // The two photos went before the message, as one album of uploaded files.
+    const album = emu.calls.find((c) => c.method === 'sendMediaGroup' && Number(c.body.chat_id) === EPB_GROUP && JSON.stringify(c.body).includes(trackingCode));
+    expect(album?.files).toHaveLength(2);
+    // The co-handler's group gets its own post.
+    const econ = await waitFor(() =>
+      service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', caseId).where('unit_code', '=', 'econ').where('status', '=', 'posted').executeTakeFirst(),
+    );
+    const econMessage = emu.calls.find((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === ECON_GROUP && String(c.body.text).includes(trackingCode));
+    expect(String(econMessage?.body.text)).toContain('协办');
+    expect(buttonsOf(econMessage)).toEqual([`g:a:${econ.id}`, `g:r:${econ.id}`]);
+    // Nothing about the reporter in any group.
+    for (const call of emu.calls.filter((c) => Number(c.body.chat_id) < 0)) expect(JSON.stringify(call.body)).not.toMatch(/王五|13900001111|13812345678/);
+  });
+});
+
+describe('bureau group chats: buttons', () => {
+  it('signs for the case when a linked member of the bureau presses 签收, and edits the message to say who and when', async () => {
+    const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');
+    const { caseId, post, message } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    const press = member.press(`g:a:${post.id}`, Number(post.message_id), String(message.body.text));
+    const r = await deliver(emu, service.url, press);
+    expect(r.status).toBe(200);
+    const assignment = await assignmentOf(caseId, 'epb');
+    expect(assignment).toMatchObject({ status: 'accepted', accepted_by: zhang.id });
+    const c = await service.deps.db.selectFrom('cases').select('status').where('id', '=', caseId).executeTakeFirstOrThrow();
+    expect(c.status).toBe('accepted');
+    const edit = r.calls.find((x) => x.method === 'editMessageText');
+    expect(edit?.body).toMatchObject({ chat_id: EPB_GROUP, message_id: Number(post.message_id) });
+    expect(String(edit?.body.text)).toMatch(/✅ 已签收：张三，\d{4}-\d{2}-\d{2} \d{2}:\d{2}（北京时间）/);
+    expect(String(edit?.body.text)).toContain('非法排放有毒有害污染物');
+    expect(buttonsOf(edit)).toEqual([]);
+    const row = await service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('id', '=', post.id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'accepted', acted_by: zhang.id });
+
+    // The same update delivered again acts once; a second press is told it is too late.
+    const again = await deliver(emu, service.url, press, { updateId: r.updateId });
+    expect(again.status).toBe(200);
+    expect(again.calls).toEqual([]);
+    const second = await deliver(emu, service.url, member.press(`g:a:${post.id}`, Number(post.message_id)));
+    expect(alertOf(second.calls)).toMatchObject({ show_alert: true, text: expect.stringContaining('已经签收') });
+    const events = await service.deps.db.selectFrom('case_events').select('kind').where('case_id', '=', caseId).where('to_status', '=', 'accepted').execute();
+    expect(events).toHaveLength(1);
+  });
+
+  it('returns the case with the reason chosen from the buttons', async () => {
+    const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');
+    const { caseId, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    const ask = await deliver(emu, service.url, member.press(`g:r:${post.id}`, Number(post.message_id)));
+    const reasons = ask.calls.find((c) => c.method === 'editMessageReplyMarkup');
+    expect(buttonsOf(reasons)).toEqual([`g:x:${post.id}:0`, `g:x:${post.id}:1`, `g:x:${post.id}:2`, `g:b:${post.id}`]);
+    expect((await assignmentOf(caseId, 'epb')).status).toBe('pending');
+
+    const chosen = await deliver(emu, service.url, member.press(`g:x:${post.id}:1`, Number(post.message_id)));
+    expect(await assignmentOf(caseId, 'epb')).toMatchObject({ status: 'returned', return_reason: 'wrong_jurisdiction' });
+    // The lead's return sends the case to the dispatchers' triage, as over the HTTP API.
+    const c = await service.deps.db.selectFrom('cases').select(['status', 'triage_reason']).where('id', '=', caseId).executeTakeFirstOrThrow();
+    expect(c).toEqual({ status: 'triage', triage_reason: 'returned' });
+    const edit = chosen.calls.find((x) => x.method === 'editMessageText');
+    expect(String(edit?.body.text)).toMatch(/↩️ 已退回（不属于本辖区）：张三/);
+    expect(buttonsOf(edit)).toEqual([]);
+  });
+
+  it('answers a member who is not linked, or linked to another bureau, with an alert and changes nothing', async () => {
+    const { caseId, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    const stranger = groupMember(EPB_GROUP, nextUser++, 'Wang');
+    const r = await deliver(emu, service.url, stranger.press(`g:a:${post.id}`, Number(post.message_id)));
+    expect(alertOf(r.calls)).toMatchObject({ show_alert: true, text: expect.stringContaining('/link') });
+    expect(r.calls.some((c) => c.method.startsWith('edit'))).toBe(false);
+
+    const otherBureau = groupMember(EPB_GROUP, await linkedTelegramUser(li), 'Si');
+    const r2 = await deliver(emu, service.url, otherBureau.press(`g:x:${post.id}:0`, Number(post.message_id)));
+    expect(alertOf(r2.calls)).toMatchObject({ show_alert: true, text: expect.stringContaining('不属于这个单位') });
+
+    expect((await assignmentOf(caseId, 'epb')).status).toBe('pending');
+    const c = await service.deps.db.selectFrom('cases').select('status').where('id', '=', caseId).executeTakeFirstOrThrow();
+    expect(c.status).toBe('dispatched');
+  });
+});
+
+describe('/link and /unlink', () => {
+  it('links with a valid code once; a reused, expired or unknown code changes nothing', async () => {
+    const { token } = await issueLinkToken(service.deps.db, { userId: li.id, now: new Date() });
+    const first = residentChat(nextUser++);
+    const ok = await deliver(emu, service.url, first.command(`/link ${token.toLowerCase()}`));
+    expect(sentTexts(ok.calls)[0]).toContain('绑定成功：李四');
+    const links = async () => service.deps.db.selectFrom('telegram_links').selectAll().orderBy('telegram_user_id').execute();
+    expect((await links()).filter((l) => l.user_id === li.id)).toEqual([expect.objectContaining({ telegram_user_id: String(first.chatId) })]);
+    const before = await links();
+
+    const second = residentChat(nextUser++);
+    const reused = await deliver(emu, service.url, second.command(`/link ${token}`));
+    expect(sentTexts(reused.calls)[0]).toContain('已经用过');
+
+    const expired = await issueLinkToken(service.deps.db, { userId: li.id, now: new Date(Date.now() - 25 * 3600_000) });
+    const late = await deliver(emu, service.url, second.command(`/link ${expired.token}`));
+    expect(sentTexts(late.calls)[0]).toContain('已过期');
+
+    const unknown = await deliver(emu, service.url, second.command('/link NOTAREALCODE2345'));
+    expect(sentTexts(unknown.calls)[0]).toContain('不正确');
+    const empty = await deliver(emu, service.url, second.command('/link'));
+    expect(sentTexts(empty.calls)[0]).toContain('/link');
+    expect(await links()).toEqual(before);
+  });
+
+  it('unlinks with /unlink, after which the buttons answer with an alert', async () => {
+    const tgUser = await linkedTelegramUser(zhang);
+    const chat = residentChat(tgUser);
+    const r = await deliver(emu, service.url, chat.command('/unlink'));
+    expect(sentTexts(r.calls)[0]).toContain('已解除绑定');
+    expect(await service.deps.db.selectFrom('telegram_links').selectAll().where('telegram_user_id', '=', String(tgUser)).execute()).toEqual([]);
+    const { caseId, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    const press = await deliver(emu, service.url, groupMember(EPB_GROUP, tgUser).press(`g:a:${post.id}`, Number(post.message_id)));
+    expect(alertOf(press.calls)?.show_alert).toBe(true);
+    expect((await assignmentOf(caseId, 'epb')).status).toBe('pending');
+  });
+
+  it('refuses a code typed in a group, without using it', async () => {
+    const { token } = await issueLinkToken(service.deps.db, { userId: zhang.id, now: new Date() });
+    const r = await deliver(emu, service.url, groupMember(EPB_GROUP, nextUser++).command(`/link ${token}`));
+    expect(sentTexts(r.calls)[0]).toContain('私聊');
+    const row = await service.deps.db.selectFrom('telegram_link_tokens').select('used_at').where('user_id', '=', zhang.id).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+    expect(row.used_at).toBeNull();
+  });
+});
+
+describe('npm run admin -- telegram-link', { timeout: 60_000 }, () => {
+  it('prints a one-time code that links the account', async () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', 'telegram-link', li.id], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: service.deps.env.DATABASE_URL, DISTRICT_CONFIG: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(out.code, out.stderr).toBe(0);
+    const code = out.stdout.trim().split('\n').at(-1)!;
+    expect(code).toMatch(/^[2-9A-Z]{16}$/);
+    const stored = await service.deps.db.selectFrom('telegram_link_tokens').select('token_hash').execute();
+    expect(stored.some((s) => s.token_hash.includes(code))).toBe(false);
+    const chat = residentChat(nextUser++);
+    const r = await deliver(emu, service.url, chat.command(`/link ${code}`));
+    expect(sentTexts(r.calls)[0]).toContain('绑定成功：李四');
+  });
+});
