@@ -21,7 +21,8 @@ describe('resident pages: report form and tracking page', () => {
   let staff: Staff;
 
   beforeAll(async () => {
-    ({ service, clock, staff } = await startWorkflowService('web-resident', {}));
+    // Map tiles from the service itself (any PNG will do), so the map works without the internet.
+    ({ service, clock, staff } = await startWorkflowService('web-resident', { MAP_TILE_URL: '/assets/images/marker-shadow.png?z={z}&x={x}&y={y}' }));
   });
 
   const countCases = async () =>
@@ -265,6 +266,94 @@ describe('resident pages: report form and tracking page', () => {
     await page.click('form.lookup button[type=submit]');
     await page.waitForURL(`**/track/${seeded.trackingCode}`);
     expect(await page.getAttribute('#case-status', 'data-status')).toBe('dispatched');
+    await context.close();
+  });
+
+  it('fills the place from the device location and from a pin on the map, and keeps it with the case', async () => {
+    const b = await browser();
+    const context = await b.newContext({
+      locale: 'zh-CN',
+      baseURL: service.url,
+      geolocation: { latitude: 25.2, longitude: 111.36 },
+      permissions: ['geolocation'],
+    });
+    const page = await context.newPage();
+    await page.goto('/');
+    await page.waitForSelector('#map .leaflet-container, #map.leaflet-container');
+    expect(await page.isVisible('#map')).toBe(true);
+    await page.getByRole('button', { name: '使用我的位置' }).click();
+    await page.waitForFunction(`document.getElementById('lat').value !== ''`);
+    expect(await page.inputValue('#lat')).toBe('25.200000');
+    expect(await page.inputValue('#lng')).toBe('111.360000');
+    expect(await page.textContent('#geo-status')).toContain('已获取位置');
+    expect(await page.locator('#map .leaflet-marker-icon').count()).toBe(1);
+
+    // A click on the map moves the pin and the coordinates.
+    const box = (await page.locator('#map').boundingBox())!;
+    await page.mouse.click(box.x + box.width / 4, box.y + box.height / 4);
+    await page.waitForFunction(`document.getElementById('lat').value !== '25.200000'`);
+    const lat = Number(await page.inputValue('#lat'));
+    const lng = Number(await page.inputValue('#lng'));
+    expect(lat).toBeGreaterThan(25.2);
+    expect(lng).toBeLessThan(111.36);
+    expect(await page.locator('#map .leaflet-marker-icon').count()).toBe(1);
+
+    await page.fill('#text', '这里有人往河里倒垃圾');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/submitted\//);
+    const code = (await page.textContent('#tracking-code'))!.trim();
+    const c = await service.deps.db.selectFrom('cases').select(['lat', 'lng']).where('tracking_code', '=', code).executeTakeFirstOrThrow();
+    expect(c.lat).toBeCloseTo(lat, 6);
+    expect(c.lng).toBeCloseTo(lng, 6);
+    await context.close();
+  });
+
+  it('works without JavaScript, and an anonymous report keeps no name or phone', async () => {
+    const b = await browser();
+    const context = await b.newContext({ locale: 'zh-CN', baseURL: service.url, javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto('/');
+    // Without the script the map and the location button stay hidden: the address field is the way.
+    expect(await page.isVisible('#map')).toBe(false);
+    expect(await page.isVisible('[data-geolocate]')).toBe(false);
+    await fillReport(page, { text: '神仙洞办事处有养猪场往河里排粪水' });
+    await page.check('#anonymous');
+    await page.check('#shareContact');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/submitted\//);
+    const code = (await page.textContent('#tracking-code'))!.trim();
+    const created = (await findCaseByTrackingCode(service.deps.db, code))!;
+    expect(created.anonymous).toBe(true);
+    expect(await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', created.id).executeTakeFirst()).toBeUndefined();
+    await context.close();
+  });
+
+  it('refuses a file that is not an image, next to the photo field', async () => {
+    const before = await countCases();
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto('/');
+    await fillReport(page);
+    await page.setInputFiles('#photos', { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('this is not a picture at all') });
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#photos-error');
+    expect(await page.textContent('#photos-error')).toContain('JPEG');
+    expect(await page.getAttribute('#photos', 'aria-invalid')).toBe('true');
+    expect(await page.inputValue('#text')).toBe(REPORT_TEXT);
+    expect(await countCases()).toBe(before);
+    await context.close();
+  });
+
+  it('labels every field of the report and rating forms', async () => {
+    const seeded = await seedCase(service, clock);
+    await replyToAll(seeded.id, '已处理');
+    const { page, context } = await newPage({ baseURL: service.url });
+    const unlabelled = `Array.from(document.querySelectorAll('input:not([type=hidden]), textarea, select'))
+      .filter((el) => !el.labels || el.labels.length === 0).map((el) => el.id || el.name)`;
+    for (const path of ['/', '/track', `/track/${seeded.trackingCode}`]) {
+      await page.goto(path);
+      expect(await page.evaluate(unlabelled), path).toEqual([]);
+    }
+    expect(await page.$('#rate-form')).not.toBeNull();
     await context.close();
   });
 

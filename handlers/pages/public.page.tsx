@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { Deps } from '../../src/deps.js';
 import { addDays, localMonth, type GroupStats } from '../../src/stats/stats.js';
 import { csrfProtection } from '../../src/web/csrf.js';
+import { loadSession } from '../../src/web/session.js';
 import type { Lang, Texts } from '../../src/web/i18n.js';
 import { errorId, FieldError } from '../../src/web/layout.js';
 import { pageContext, renderPage } from '../../src/web/render.js';
@@ -362,7 +363,7 @@ async function renderDisclosure(c: Context<AppEnv>, month: string, choices: stri
 
 export function publicPageRoutes() {
   const app = new Hono<AppEnv>();
-  app.get('/public', csrfProtection(), async (c) => {
+  app.get('/public', csrfProtection(), loadSession(), async (c) => {
     const deps = c.get('deps');
     const { lang } = pageContext(c);
     const current = localMonth(deps.clock.now(), deps.district.file.district.timezone);

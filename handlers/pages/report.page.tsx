@@ -7,6 +7,7 @@ import { MAX_PHOTO_BYTES, MAX_PHOTOS, MAX_TEXT_CHARS } from '../../src/intake/li
 import { localDate } from '../../src/stats/stats.js';
 import { CsrfField, errorId, FieldError } from '../../src/web/layout.js';
 import { csrfProtection } from '../../src/web/csrf.js';
+import { loadSession } from '../../src/web/session.js';
 import type { Lang, Texts } from '../../src/web/i18n.js';
 import { pageContext, renderPage } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
@@ -429,9 +430,9 @@ function fieldErrors(lang: Lang, issues: ReadonlyArray<{ path: ReadonlyArray<Pro
 export function reportPageRoutes() {
   const app = new Hono<AppEnv>();
 
-  app.get('/', csrfProtection(), (c) => renderForm(c, emptyValues(), {}, 0));
+  app.get('/', csrfProtection(), loadSession(), (c) => renderForm(c, emptyValues(), {}, 0));
 
-  app.post('/', csrfProtection(), async (c) => {
+  app.post('/', csrfProtection(), loadSession(), async (c) => {
     const deps = c.get('deps');
     const { lang } = pageContext(c);
     const form = await c.req.parseBody({ all: true });
@@ -506,7 +507,7 @@ export function reportPageRoutes() {
     return c.redirect(`/submitted/${accepted.trackingCode}`, 303);
   });
 
-  app.get('/submitted/:code', csrfProtection(), async (c) => {
+  app.get('/submitted/:code', csrfProtection(), loadSession(), async (c) => {
     const deps = c.get('deps');
     const { lang } = pageContext(c);
     const t = T[lang];

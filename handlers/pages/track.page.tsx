@@ -3,6 +3,7 @@ import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
 import { AppError } from '../../src/errors.js';
 import { RATINGS, rateCase, type RatingValue } from '../../src/workflow/feedback.js';
 import { csrfProtection } from '../../src/web/csrf.js';
+import { loadSession } from '../../src/web/session.js';
 import { formatTime, type Texts } from '../../src/web/i18n.js';
 import { CsrfField, errorId, FieldError } from '../../src/web/layout.js';
 import { pageContext, renderPage } from '../../src/web/render.js';
@@ -391,8 +392,8 @@ function stringField(form: Record<string, unknown>, name: string): string {
 
 export function trackPageRoutes() {
   const app = new Hono<AppEnv>();
-  app.use('/track', csrfProtection());
-  app.use('/track/*', csrfProtection());
+  // `/track/*` covers `/track` itself too.
+  app.use('/track/*', csrfProtection(), loadSession());
 
   app.get('/track', (c) => {
     const { lang } = pageContext(c);
