@@ -20,6 +20,7 @@ import { trackPageRoutes } from '../handlers/pages/track.page.js';
 import { signInPages } from '../handlers/pages/signin.page.js';
 import { inboxPages } from '../handlers/pages/inbox.page.js';
 import { deskPages } from '../handlers/pages/desk.page.js';
+import { consolePages } from '../handlers/pages/console.page.js';
 import { telegramWebhookRoutes } from '../handlers/telegram.routes.js';
 import { trackRoutes } from '../handlers/track.routes.js';
 import { validationHook } from '../handlers/validation.js';
@@ -28,7 +29,7 @@ import { AppError, errorBody } from './errors.js';
 import { renderErrorPage, wantsHtml } from './web/render.js';
 
 /** Every router of the service, mounted in one list. */
-const ROUTERS = [healthRoutes, reportRoutes, trackRoutes, meRoutes, feedbackRoutes, statsRoutes, exportRoutes, caseRoutes, dispatchDeskRoutes, hotlineRoutes, reportPageRoutes, trackPageRoutes, publicPageRoutes, signInPages, inboxPages, deskPages];
+const ROUTERS = [healthRoutes, reportRoutes, trackRoutes, meRoutes, feedbackRoutes, statsRoutes, exportRoutes, caseRoutes, dispatchDeskRoutes, hotlineRoutes, reportPageRoutes, trackPageRoutes, publicPageRoutes, signInPages, inboxPages, deskPages, consolePages];
 
 /** Parts only some platforms provide, handed in by the entry file. */
 export interface AppExtras {

@@ -1,0 +1,678 @@
+import { Hono, type Context } from 'hono';
+import type { Child } from 'hono/jsx';
+import { publicUrl } from '../../src/env.js';
+import { AppError } from '../../src/errors.js';
+import { callSchema, HOTLINES, MAX_TRANSCRIPT_CHARS, type CallInput } from '../../src/hotline/call-schema.js';
+import { acceptCall, reviewCall, type CallReview, type HotlineDeps, type Proposal } from '../../src/hotline/hotline-intake.js';
+import { type Lang } from '../../src/web/i18n.js';
+import { CsrfField, FieldError, errorId } from '../../src/web/layout.js';
+import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
+import type { AppEnv } from '../app-env.js';
+import { fieldsOf } from '../validation.js';
+import { field, files, jurisdictionOptions, staffArea, typeName, typeOptions, unitName } from './staff-common.js';
+
+/**
+ * The operator console (`/console`, operators and admins): a hotline call
+ * (pasted or uploaded transcript, or a plain form for a call without one) is
+ * analysed by the same code as `POST /api/v1/hotline/calls` with `review`,
+ * shown with the classifier's evidence marked in the text, corrected field
+ * by field, optionally split into two cases, and submitted. The operator's
+ * changes go in as the API's corrections (kept as labelled data).
+ */
+
+/** An uploaded transcript file may be at most this large (a long call is ~300 KB). */
+const MAX_FILE_BYTES = 1024 * 1024;
+
+type Errors = Record<string, string>;
+
+function hotlineDeps(deps: AppEnv['Variables']['deps']): HotlineDeps {
+  return { db: deps.db, writer: deps.writer, clock: deps.clock, district: deps.district, classifier: deps.classifier, onCommitted: deps.kickOutbox };
+}
+
+/** The offset of a time zone at an instant, in ms (positive east of UTC). */
+function zoneOffset(instant: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(instant));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
+  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(instant / 1000) * 1000;
+}
+
+/** `2026-11-28T21:30` on the district's wall clock → an ISO instant; null when it is not such a value. */
+export function wallClockToIso(value: string, timeZone: string): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value.trim());
+  if (!m) return null;
+  const guess = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0));
+  if (Number.isNaN(guess)) return null;
+  const at = guess - zoneOffset(guess, timeZone);
+  return new Date(at).toISOString();
+}
+
+/** An instant as the value of a datetime-local input on the district's wall clock. */
+function isoToWallClock(iso: string, timeZone: string): string {
+  const t = Date.parse(iso);
+  return new Date(t + zoneOffset(t, timeZone)).toISOString().slice(0, 16);
+}
+
+/** A call id for a call the operator enters by hand: the console's prefix, the time, a random tail. */
+function newCallId(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:T.Z]/g, '').slice(0, 14);
+  const tail = Array.from(crypto.getRandomValues(new Uint8Array(3)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `WEB-${stamp}-${tail}`;
+}
+
+/** The text of an uploaded transcript: UTF-8, or GB 18030 (what Chinese Windows tools save). */
+async function readTranscriptFile(file: File, lang: Lang): Promise<string> {
+  if (file.size > MAX_FILE_BYTES) throw invalid(lang, { transcriptFile: lang === 'zh' ? '文件不能超过 1 MB。' : 'The file may be at most 1 MB.' });
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  if (bytes.includes(0)) throw invalid(lang, { transcriptFile: lang === 'zh' ? '请上传 .txt 文本文件。' : 'Upload a .txt text file.' });
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, '');
+  } catch {
+    try {
+      return new TextDecoder('gb18030', { fatal: true }).decode(bytes);
+    } catch {
+      throw invalid(lang, { transcriptFile: lang === 'zh' ? '无法识别文件编码，请另存为 UTF-8 文本。' : 'Unknown encoding: save the file as UTF-8 text.' });
+    }
+  }
+}
+
+function invalid(lang: Lang, fields: Errors): AppError {
+  return new AppError('validation_failed', lang === 'zh' ? '请按提示修改后再提交。' : 'Please correct the marked fields.', fields);
+}
+
+/** Marks the phrases in a text: the longest first, never overlapping. */
+function Highlighted({ text, phrases }: { text: string; phrases: Array<{ phrase: string; title: string }> }) {
+  const spans: Array<{ start: number; end: number; title: string }> = [];
+  for (const p of [...phrases].filter((x) => x.phrase.trim() !== '').sort((a, b) => b.phrase.length - a.phrase.length)) {
+    let from = 0;
+    for (;;) {
+      const i = text.indexOf(p.phrase, from);
+      if (i < 0) break;
+      const end = i + p.phrase.length;
+      if (!spans.some((s) => i < s.end && end > s.start)) spans.push({ start: i, end, title: p.title });
+      from = end;
+    }
+  }
+  spans.sort((a, b) => a.start - b.start);
+  const out: Child[] = [];
+  let at = 0;
+  for (const s of spans) {
+    if (s.start > at) out.push(text.slice(at, s.start));
+    out.push(
+      <mark class="evidence" title={s.title}>
+        {text.slice(s.start, s.end)}
+      </mark>,
+    );
+    at = s.end;
+  }
+  if (at < text.length) out.push(text.slice(at));
+  return <>{out}</>;
+}
+
+function evidencePhrases(p: Proposal, lang: Lang): Array<{ phrase: string; title: string }> {
+  const zh = lang === 'zh';
+  return [
+    ...p.evidence.filter((e) => e.weight > 0).map((e) => ({ phrase: e.phrase, title: zh ? `分类依据（权重 ${e.weight.toFixed(2)}）` : `type evidence (weight ${e.weight.toFixed(2)})` })),
+    ...(p.jurisdiction ? [{ phrase: p.jurisdiction.matched, title: zh ? '属地依据' : 'place evidence' }] : []),
+    ...(p.anonymityPhrase ? [{ phrase: p.anonymityPhrase, title: zh ? '要求匿名' : 'asks not to be named' }] : []),
+    ...p.urgencyReasons.map((r) => ({ phrase: r, title: zh ? '紧急依据' : 'urgency evidence' })),
+  ];
+}
+
+function Err({ errors, name }: { errors: Errors; name: string }) {
+  return <FieldError name={name} message={errors[name]} />;
+}
+
+function bad(errors: Errors, name: string) {
+  return errors[name] ? { 'aria-invalid': 'true' as const, 'aria-describedby': errorId(name) } : {};
+}
+
+interface CallFields {
+  hotline: string;
+  callId: string;
+  startedAt: string;
+  callerNumber: string;
+  transcript: string;
+}
+
+function StartForms({ c, errors, values, mode }: { c: Context<AppEnv>; errors: Errors; values: Partial<CallFields> & { text?: string }; mode: 'transcript' | 'plain' | null }) {
+  const p = pageContext(c);
+  const zh = p.lang === 'zh';
+  const deps = c.get('deps');
+  const now = deps.clock.now();
+  const startedAt = values.startedAt ? values.startedAt : isoToWallClock(now.toISOString(), p.timeZone);
+  const e = (form: 'transcript' | 'plain') => (mode === form ? errors : {});
+  const CallMeta = ({ form }: { form: 'transcript' | 'plain' }) => (
+    <div class="grid">
+      <div>
+        <label for={`${form}-hotline`}>{zh ? '热线' : 'Hotline'}</label>
+        <select id={`${form}-hotline`} name="hotline">
+          {HOTLINES.map((h) => (
+            <option value={h} selected={(values.hotline ?? '12369') === h}>
+              {h}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div>
+        <label for={`${form}-callId`}>{zh ? '来电编号' : 'Call id'}</label>
+        <input id={`${form}-callId`} name="callId" type="text" value={mode === form && values.callId ? values.callId : newCallId(now)} {...bad(e(form), 'callId')} />
+        <Err errors={e(form)} name="callId" />
+      </div>
+      <div>
+        <label for={`${form}-startedAt`}>{zh ? '来电时间' : 'Call time'}</label>
+        <input id={`${form}-startedAt`} name="startedAt" type="datetime-local" value={startedAt} {...bad(e(form), 'startedAt')} />
+        <Err errors={e(form)} name="startedAt" />
+      </div>
+      <div>
+        <label for={`${form}-callerNumber`}>{zh ? '来电号码（保密）' : 'Caller number (kept confidential)'}</label>
+        <input id={`${form}-callerNumber`} name="callerNumber" type="tel" value={mode === form ? (values.callerNumber ?? '') : ''} {...bad(e(form), 'callerNumber')} />
+        <Err errors={e(form)} name="callerNumber" />
+      </div>
+    </div>
+  );
+  return (
+    <>
+      <section aria-labelledby="h-transcript" class="card">
+        <h2 id="h-transcript">{zh ? '来电录音文本' : 'Call transcript'}</h2>
+        {mode === 'transcript' && errors._form ? (
+          <p class="notice error" role="alert">
+            {errors._form}
+          </p>
+        ) : null}
+        <form method="post" action="/console/review" enctype="multipart/form-data" id="transcript-form">
+          <CsrfField token={p.csrf} />
+          <input type="hidden" name="mode" value="transcript" />
+          <CallMeta form="transcript" />
+          <label for="transcript">{zh ? '粘贴录音转写文本' : 'Paste the transcript'}</label>
+          <p class="hint" id="transcript-hint">
+            {zh ? '每行以“坐席：”或“来电人：”开头；只有来电人的话作为举报内容。' : 'Lines start with 坐席： (operator) or 来电人： (caller); only what the caller says is the complaint.'}
+          </p>
+          <textarea id="transcript" name="transcript" rows={10} maxlength={MAX_TRANSCRIPT_CHARS} aria-describedby={errors.transcript && mode === 'transcript' ? errorId('transcript') : 'transcript-hint'} aria-invalid={mode === 'transcript' && errors.transcript ? 'true' : undefined}>
+            {mode === 'transcript' ? (values.transcript ?? '') : ''}
+          </textarea>
+          <Err errors={e('transcript')} name="transcript" />
+          <label for="transcriptFile">{zh ? '或上传文本文件（.txt）' : 'Or upload a text file (.txt)'}</label>
+          <input id="transcriptFile" name="transcriptFile" type="file" accept=".txt,text/plain" {...bad(e('transcript'), 'transcriptFile')} />
+          <Err errors={e('transcript')} name="transcriptFile" />
+          <div class="actions">
+            <button type="submit" id="analyse">
+              {zh ? '分析' : 'Analyse'}
+            </button>
+          </div>
+        </form>
+      </section>
+
+      <section aria-labelledby="h-plain" class="card">
+        <h2 id="h-plain">{zh ? '无录音来电' : 'Call without a transcript'}</h2>
+        {mode === 'plain' && errors._form ? (
+          <p class="notice error" role="alert">
+            {errors._form}
+          </p>
+        ) : null}
+        <form method="post" action="/console/review" enctype="multipart/form-data" id="plain-form">
+          <CsrfField token={p.csrf} />
+          <input type="hidden" name="mode" value="plain" />
+          <CallMeta form="plain" />
+          <label for="plain-text">{zh ? '来电人反映的问题' : 'What the caller reported'}</label>
+          <textarea id="plain-text" name="text" rows={5} {...bad(e('plain'), 'text')}>
+            {mode === 'plain' ? (values.text ?? '') : ''}
+          </textarea>
+          <Err errors={e('plain')} name="text" />
+          <div class="actions">
+            <button type="submit">{zh ? '分析' : 'Analyse'}</button>
+          </div>
+        </form>
+      </section>
+    </>
+  );
+}
+
+async function startPage(c: Context<AppEnv>, errors: Errors = {}, values: Partial<CallFields> & { text?: string } = {}, mode: 'transcript' | 'plain' | null = null, status: RenderOptions['status'] = 200) {
+  const p = pageContext(c);
+  const title = p.lang === 'zh' ? '热线受理' : 'Hotline intake';
+  return renderPage(
+    c,
+    title,
+    <section>
+      <h1>{title}</h1>
+      <StartForms c={c} errors={errors} values={values} mode={mode} />
+    </section>,
+    { status, scripts: ['staff.js'] },
+  );
+}
+
+/** What the review form carries back: the call, the operator's values and what the machine proposed. */
+interface ReviewState {
+  call: CallFields & { startedAtIso: string; mode: 'transcript' | 'plain' };
+  split: boolean;
+  /** Operator values: the whole call, or parts 1 and 2. */
+  whole: Choice;
+  parts: [Choice, Choice];
+}
+
+interface Choice {
+  text: string;
+  type: string;
+  jurisdiction: string;
+  urgent: boolean;
+  anonymous: boolean;
+  /** What the machine proposed when the page was last shown (to tell corrections from agreement). */
+  proposed: { text: string; type: string; jurisdiction: string; urgent: boolean };
+}
+
+function readChoice(form: Record<string, unknown>, prefix: string): Choice {
+  return {
+    text: field(form, `${prefix}text`),
+    type: field(form, `${prefix}type`),
+    jurisdiction: field(form, `${prefix}jurisdiction`),
+    urgent: field(form, `${prefix}urgent`) === '1',
+    anonymous: field(form, 'anonymous') === '1',
+    proposed: {
+      text: field(form, `${prefix}proposedText`),
+      type: field(form, `${prefix}proposedType`),
+      jurisdiction: field(form, `${prefix}proposedJurisdiction`),
+      urgent: field(form, `${prefix}proposedUrgent`) === '1',
+    },
+  };
+}
+
+/** The operator's value where it differs from the machine's (what the API calls a correction). */
+function corrections(ch: Choice) {
+  return {
+    ...(ch.type !== '' && ch.type !== ch.proposed.type ? { type: ch.type } : {}),
+    ...(ch.jurisdiction !== '' && ch.jurisdiction !== ch.proposed.jurisdiction ? { jurisdiction: ch.jurisdiction } : {}),
+    ...(ch.urgent !== ch.proposed.urgent ? { urgent: ch.urgent } : {}),
+  };
+}
+
+/** The call as the hotline code takes it; throws 400 naming the form's fields. */
+function callInput(state: ReviewState, lang: Lang, review: boolean): CallInput {
+  const { call } = state;
+  const raw: Record<string, unknown> = {
+    hotline: call.hotline,
+    callId: call.callId,
+    startedAt: call.startedAtIso,
+    transcript: call.transcript,
+    review,
+    ...(call.callerNumber.trim() ? { callerNumber: call.callerNumber } : {}),
+    ...(state.whole.anonymous ? { anonymous: true } : {}),
+  };
+  if (state.split) {
+    raw.parts = state.parts.map((p) => ({ text: p.text, ...corrections(p) }));
+  } else {
+    Object.assign(raw, corrections(state.whole));
+    if (state.whole.text.trim() !== '' && state.whole.proposed.text !== '' && state.whole.text.trim() !== state.whole.proposed.text.trim()) raw.text = state.whole.text;
+  }
+  const parsed = callSchema.safeParse(raw);
+  if (!parsed.success) {
+    const fields: Errors = {};
+    for (const [k, v] of Object.entries(fieldsOf(parsed.error))) fields[formName(k)] = v;
+    throw invalid(lang, fields);
+  }
+  return parsed.data;
+}
+
+/** API field names (`parts.1.text`) → the form's (`p2-text`). */
+function formName(apiField: string): string {
+  const m = /^parts\.(\d+)\.(\w+)$/.exec(apiField);
+  if (m) return `p${Number(m[1]) + 1}-${m[2]}`;
+  return apiField;
+}
+
+function readState(form: Record<string, unknown>): ReviewState {
+  return {
+    call: {
+      mode: field(form, 'mode') === 'plain' ? 'plain' : 'transcript',
+      hotline: field(form, 'hotline'),
+      callId: field(form, 'callId').trim(),
+      startedAt: field(form, 'startedAt'),
+      startedAtIso: field(form, 'startedAtIso'),
+      callerNumber: field(form, 'callerNumber'),
+      transcript: field(form, 'transcript'),
+    },
+    split: field(form, 'split') === '1',
+    whole: readChoice(form, ''),
+    parts: [readChoice(form, 'p1-'), readChoice(form, 'p2-')],
+  };
+}
+
+/**
+ * The values to show for a proposal: the operator's where they had changed
+ * the previous proposal, the new proposal's elsewhere.
+ */
+function shown(prev: Choice, p: Proposal): Choice {
+  const changed = (mine: string, before: string) => mine !== '' && mine !== before;
+  return {
+    text: changed(prev.text, prev.proposed.text) ? prev.text : p.text,
+    type: changed(prev.type, prev.proposed.type) ? prev.type : (p.type?.code ?? ''),
+    jurisdiction: changed(prev.jurisdiction, prev.proposed.jurisdiction) ? prev.jurisdiction : (p.jurisdiction?.code ?? ''),
+    urgent: prev.proposed.type !== '' && prev.urgent !== prev.proposed.urgent ? prev.urgent : p.urgent,
+    anonymous: prev.anonymous || p.anonymous,
+    proposed: { text: p.text, type: p.type?.code ?? '', jurisdiction: p.jurisdiction?.code ?? '', urgent: p.urgent },
+  };
+}
+
+function ProposalEditor({ c, prefix, p, choice, errors, heading }: { c: Context<AppEnv>; prefix: string; p: Proposal; choice: Choice; errors: Errors; heading: string }) {
+  const ctx = pageContext(c);
+  const lang = ctx.lang;
+  const zh = lang === 'zh';
+  const { district } = c.get('deps');
+  const id = (name: string) => `${prefix}${name}`;
+  const leads: Record<string, string> = {};
+  for (const t of district.file.types) {
+    const r = district.routing[t.code];
+    if (r) leads[t.code] = r.transfer ? (zh ? '转12345热线' : 'handed to 12345') : [unitName(district, r.lead, lang), ...r.co.map((u) => unitName(district, u, lang))].join('、');
+  }
+  return (
+    <fieldset class="card">
+      <legend>
+        <strong>{heading}</strong>
+      </legend>
+      <p class="hint">
+        {zh ? '系统判断：' : 'Proposed: '}
+        <strong>{typeName(district, p.type?.code, lang)}</strong>
+        {p.type ? ` (${Math.round(p.type.confidence * 100)}%)` : ''}
+        {p.runnerUp ? (zh ? `；其次：${typeName(district, p.runnerUp.code, lang)} (${Math.round(p.runnerUp.confidence * 100)}%)` : `; runner-up: ${typeName(district, p.runnerUp.code, lang)} (${Math.round(p.runnerUp.confidence * 100)}%)`) : ''}
+        {p.outcome === 'triage' ? (zh ? '；置信度不足，将交调度员分派' : '; not confident: a dispatcher will decide') : ''}
+      </p>
+      <input type="hidden" name={id('proposedText')} value={choice.proposed.text} />
+      <input type="hidden" name={id('proposedType')} value={choice.proposed.type} />
+      <input type="hidden" name={id('proposedJurisdiction')} value={choice.proposed.jurisdiction} />
+      <input type="hidden" name={id('proposedUrgent')} value={choice.proposed.urgent ? '1' : '0'} />
+      <label for={id('text')}>{zh ? '举报内容' : 'Complaint text'}</label>
+      <textarea id={id('text')} name={id('text')} rows={4} {...bad(errors, id('text'))}>
+        {choice.text}
+      </textarea>
+      <Err errors={errors} name={id('text')} />
+      <p class="hint">
+        {zh ? '依据（黄色标出）：' : 'Evidence (marked): '}
+        <span class="evidence-text" id={id('evidence')}>
+          <Highlighted text={p.text} phrases={evidencePhrases(p, lang)} />
+        </span>
+      </p>
+      <label for={id('type')}>{zh ? '问题类型' : 'Type'}</label>
+      <select id={id('type')} name={id('type')} data-leads={JSON.stringify(leads)} data-lead-target={`#${id('lead')}`} {...bad(errors, id('type'))}>
+        {p.type ? null : <option value="">{zh ? '未能分类，请选择' : 'not classified: choose'}</option>}
+        {typeOptions(district, lang).map((t) => (
+          <option value={t.code} selected={choice.type === t.code}>
+            {t.name}
+            {t.code === p.type?.code ? (zh ? '（系统判断）' : ' (proposed)') : ''}
+          </option>
+        ))}
+      </select>
+      <Err errors={errors} name={id('type')} />
+      <p>
+        {zh ? '承办单位：' : 'Bureaus: '}
+        <output id={id('lead')} for={id('type')}>
+          {leads[choice.type] ?? '—'}
+        </output>
+      </p>
+      <label for={id('jurisdiction')}>{zh ? '属地' : 'Local office'}</label>
+      <select id={id('jurisdiction')} name={id('jurisdiction')} {...bad(errors, id('jurisdiction'))}>
+        <option value="">{zh ? '地点不明' : 'place unknown'}</option>
+        {jurisdictionOptions(district, lang).map((j) => (
+          <option value={j.code} selected={choice.jurisdiction === j.code}>
+            {j.name}
+            {j.code === p.jurisdiction?.code ? (zh ? '（系统判断）' : ' (proposed)') : ''}
+          </option>
+        ))}
+      </select>
+      <Err errors={errors} name={id('jurisdiction')} />
+      {p.place ? <p class="hint">{zh ? `地点描述：${p.place}` : `Place: ${p.place}`}</p> : null}
+      {p.incidentTime ? <p class="hint">{zh ? `发生时间：${p.incidentTime.phrase}` : `When: ${p.incidentTime.phrase}`}</p> : null}
+      <label class="check" for={id('urgent')}>
+        <input id={id('urgent')} type="checkbox" name={id('urgent')} value="1" checked={choice.urgent} /> {zh ? '紧急' : 'Urgent'}
+        {p.urgencyReasons.length > 0 ? <span class="hint">（{p.urgencyReasons.join('、')}）</span> : null}
+      </label>
+    </fieldset>
+  );
+}
+
+async function reviewPage(c: Context<AppEnv>, state: ReviewState, errors: Errors = {}, status: RenderOptions['status'] = 200) {
+  const p = pageContext(c);
+  const zh = p.lang === 'zh';
+  const deps = c.get('deps');
+  let review: CallReview;
+  try {
+    review = await reviewCall(hotlineDeps(deps), callInput(state, p.lang, true));
+  } catch (err) {
+    if (err instanceof AppError && err.status < 500) {
+      const fields: Errors = { ...(err.fields ?? {}) };
+      if (Object.keys(fields).length === 0) fields._form = err.message;
+      return startPage(c, fields, { ...state.call, text: state.call.mode === 'plain' ? state.call.transcript : '' }, state.call.mode, err.status === 409 ? 409 : 400);
+    }
+    throw err;
+  }
+  const whole = shown(state.whole, review.proposal);
+  const parts = review.parts ? ([shown(state.parts[0], review.parts[0]!), shown(state.parts[1], review.parts[1]!)] as const) : null;
+  const anonymous = whole.anonymous;
+  const title = zh ? '核对来电' : 'Review the call';
+  // A first split starts from the caller's words: the first half of their lines in part 1, the rest in part 2.
+  const callerLines = review.transcript.lines.filter((l) => l.speaker !== 'operator').map((l) => l.text);
+  const half = Math.ceil(callerLines.length / 2);
+  const splitSeed = [callerLines.slice(0, half).join('\n') || whole.text, callerLines.slice(half).join('\n')];
+  return renderPage(
+    c,
+    title,
+    <section>
+      <h1>{title}</h1>
+      {errors._form ? (
+        <p class="notice error" role="alert" id="review-problem">
+          {errors._form}
+        </p>
+      ) : Object.keys(errors).length > 0 ? (
+        <p class="notice error" role="alert" id="review-problem">
+          {zh ? '请按提示修改后再提交。' : 'Please correct the marked fields.'}
+        </p>
+      ) : null}
+      {review.existing ? (
+        <p class="notice error" role="alert">
+          {review.existing.sameTranscript
+            ? zh
+              ? `此来电已受理：${review.existing.cases.map((k) => k.trackingCode).join('、')}。再次提交不会重复立案。`
+              : `This call was already entered: ${review.existing.cases.map((k) => k.trackingCode).join(', ')}. Submitting again creates nothing.`
+            : zh
+              ? '此来电编号已用于另一段录音，请核对来电编号。'
+              : 'This call id was used for another transcript: check the call id.'}
+        </p>
+      ) : null}
+      <h2>{zh ? '通话内容' : 'The call'}</h2>
+      <ol class="transcript" style="list-style:none;padding:0" id="transcript-lines">
+        {review.transcript.lines.map((l) => {
+          const phrases = [review.proposal, ...(review.parts ?? [])].flatMap((x) => evidencePhrases(x, p.lang));
+          return (
+            <li class={l.speaker} style={l.speaker === 'operator' ? 'color:var(--muted)' : ''}>
+              {l.at ? <span class="hint">[{l.at}] </span> : null}
+              <strong>{l.speaker === 'operator' ? (zh ? '坐席' : 'Operator') : l.speaker === 'caller' ? (zh ? '来电人' : 'Caller') : ''}</strong>
+              {l.speaker === 'unknown' ? '' : zh ? '：' : ': '}
+              {l.speaker === 'operator' ? l.text : <Highlighted text={l.text} phrases={phrases} />}
+            </li>
+          );
+        })}
+      </ol>
+      {review.callerNumber ? <p class="hint">{zh ? `来电号码：${review.callerNumber}（仅存入保密联系信息）` : `Caller number: ${review.callerNumber} (kept in the protected contact only)`}</p> : null}
+
+      <form method="post" action="/console/submit" id="review-form">
+        <CsrfField token={p.csrf} />
+        <input type="hidden" name="mode" value={state.call.mode} />
+        <input type="hidden" name="hotline" value={state.call.hotline} />
+        <input type="hidden" name="callId" value={state.call.callId} />
+        <input type="hidden" name="startedAt" value={state.call.startedAt} />
+        <input type="hidden" name="startedAtIso" value={state.call.startedAtIso} />
+        <input type="hidden" name="callerNumber" value={state.call.callerNumber} />
+        <textarea name="transcript" hidden aria-hidden="true" tabindex={-1}>
+          {state.call.transcript}
+        </textarea>
+        <input type="hidden" name="split" value={parts ? '1' : '0'} />
+        {parts ? (
+          <>
+            <ProposalEditor c={c} prefix="p1-" p={review.parts![0]!} choice={parts[0]} errors={errors} heading={zh ? '第一件' : 'Case 1'} />
+            <ProposalEditor c={c} prefix="p2-" p={review.parts![1]!} choice={parts[1]} errors={errors} heading={zh ? '第二件' : 'Case 2'} />
+          </>
+        ) : (
+          <ProposalEditor c={c} prefix="" p={review.proposal} choice={whole} errors={errors} heading={zh ? '案件' : 'The case'} />
+        )}
+        {/* Keeps the whole-call values while split, and the split texts while not. */}
+        {parts ? (
+          <>
+            <input type="hidden" name="text" value={whole.text} />
+            <input type="hidden" name="proposedText" value={whole.proposed.text} />
+          </>
+        ) : null}
+        <label class="check" for="anonymous">
+          <input id="anonymous" type="checkbox" name="anonymous" value="1" checked={anonymous} disabled={review.proposal.anonymityPhrase !== null} />{' '}
+          {zh ? '匿名：不向承办单位提供来电人信息' : 'Anonymous: the caller is not identified to the bureaus'}
+          {review.proposal.anonymityPhrase ? (
+            <span class="hint">{zh ? `（来电人要求：“${review.proposal.anonymityPhrase}”）` : ` (the caller asked: “${review.proposal.anonymityPhrase}”)`}</span>
+          ) : null}
+        </label>
+        {review.proposal.anonymityPhrase ? <input type="hidden" name="anonymous" value="1" /> : null}
+        <div class="actions">
+          <button type="submit" id="submit-call">
+            {parts ? (zh ? '提交两件' : 'Submit both') : zh ? '提交' : 'Submit'}
+          </button>
+          <button type="submit" class="secondary" formaction="/console/review" name="reanalyse" value="1">
+            {zh ? '按修改重新分析' : 'Analyse again'}
+          </button>
+          {parts ? (
+            <button type="submit" class="secondary" formaction="/console/review" name="unsplit" value="1" id="unsplit">
+              {zh ? '不拆分' : 'Do not split'}
+            </button>
+          ) : (
+            <button type="submit" class="secondary" formaction="/console/review" name="splitNow" value="1" id="split">
+              {zh ? '拆分为两件' : 'Split into two cases'}
+            </button>
+          )}
+        </div>
+        {parts ? null : (
+          <>
+            <input type="hidden" name="p1-seed" value={splitSeed[0]} />
+            <input type="hidden" name="p2-seed" value={splitSeed[1]} />
+          </>
+        )}
+      </form>
+    </section>,
+    { status, scripts: ['staff.js'] },
+  );
+}
+
+function ResultPage({ c, cases }: { c: Context<AppEnv>; cases: Array<{ trackingCode: string; part: number }> }) {
+  const p = pageContext(c);
+  const zh = p.lang === 'zh';
+  const base = publicUrl(c.get('deps').env);
+  return (
+    <section>
+      <h1>{zh ? '已受理' : 'Accepted'}</h1>
+      <p>{zh ? '请将查询码告知来电人，凭码可查询办理进度：' : 'Tell the caller the tracking code to follow the case:'}</p>
+      <ul style="list-style:none;padding:0" id="result">
+        {cases.map((k) => (
+          <li>
+            {cases.length > 1 ? <span>{zh ? `第${k.part}件：` : `Case ${k.part}: `}</span> : null}
+            <span class="big-code" data-code={k.trackingCode}>
+              {k.trackingCode}
+            </span>{' '}
+            <a href={`${base}/track/${k.trackingCode}`}>{zh ? '查看进度' : 'Follow it'}</a>
+          </li>
+        ))}
+      </ul>
+      <p class="actions">
+        <a class="button" href="/console">
+          {zh ? '受理下一个来电' : 'Next call'}
+        </a>
+      </p>
+    </section>
+  );
+}
+
+/** Reads the first form (paste, upload or plain text) into the review state; throws 400 naming the bad field. */
+async function startState(c: Context<AppEnv>, form: Record<string, unknown>, lang: Lang): Promise<ReviewState> {
+  const state = readState(form);
+  const zh = lang === 'zh';
+  const errors: Errors = {};
+  if (state.call.mode === 'plain') {
+    const text = field(form, 'text');
+    if (text.trim() === '') errors.text = zh ? '请填写来电人反映的问题。' : 'Write what the caller reported.';
+    // A call without a transcript: the complaint as typed is the transcript (no speaker labels).
+    state.call.transcript = text;
+  } else {
+    const upload = files(form, 'transcriptFile')[0];
+    if (state.call.transcript.trim() === '' && upload) state.call.transcript = await readTranscriptFile(upload, lang);
+    if (state.call.transcript.trim() === '') errors.transcript = zh ? '请粘贴录音文本或上传文本文件。' : 'Paste a transcript or upload a text file.';
+  }
+  const iso = wallClockToIso(state.call.startedAt, c.get('deps').district.file.district.timezone);
+  if (!iso) errors.startedAt = zh ? '请填写来电时间。' : 'Give the time of the call.';
+  else state.call.startedAtIso = iso;
+  if (Object.keys(errors).length > 0) throw invalid(lang, errors);
+  return state;
+}
+
+export function consolePages() {
+  const router = new Hono<AppEnv>();
+  staffArea(router, '/console', 'operator', 'admin');
+
+  router.get('/console', (c) => startPage(c));
+
+  router.post('/console/review', async (c) => {
+    const lang = pageContext(c).lang;
+    const form = await c.req.parseBody({ all: true });
+    // From the start forms: read the call; from the review form: the state it carries.
+    if (field(form, 'startedAtIso') === '') {
+      let state: ReviewState;
+      try {
+        state = await startState(c, form, lang);
+      } catch (err) {
+        if (!(err instanceof AppError) || err.status >= 500) throw err;
+        const values = { ...readState(form).call, text: field(form, 'text') };
+        return startPage(c, err.fields ?? { _form: err.message }, values, field(form, 'mode') === 'plain' ? 'plain' : 'transcript', 400);
+      }
+      return reviewPage(c, state);
+    }
+    const state = readState(form);
+    if (field(form, 'splitNow') === '1') {
+      state.split = true;
+      state.parts = [0, 1].map((i) => ({
+        text: field(form, `p${i + 1}-seed`),
+        type: '',
+        jurisdiction: '',
+        urgent: false,
+        anonymous: state.whole.anonymous,
+        proposed: { text: '', type: '', jurisdiction: '', urgent: false },
+      })) as [Choice, Choice];
+      if (state.parts[1].text.trim() === '') state.parts[1].text = lang === 'zh' ? '（请填写第二个问题）' : '(describe the second problem)';
+    }
+    if (field(form, 'unsplit') === '1') state.split = false;
+    return reviewPage(c, state);
+  });
+
+  router.post('/console/submit', async (c) => {
+    const lang = pageContext(c).lang;
+    const form = await c.req.parseBody({ all: true });
+    const state = readState(form);
+    if (state.call.startedAtIso === '') return c.redirect('/console', 303);
+    const deps = c.get('deps');
+    const principal = c.get('principal')!;
+    try {
+      const input = callInput(state, lang, false);
+      const outcome = await acceptCall(hotlineDeps(deps), input, { id: principal.userId, role: principal.role });
+      const title = lang === 'zh' ? '已受理' : 'Accepted';
+      return renderPage(c, title, <ResultPage c={c} cases={outcome.cases} />, { status: outcome.status === 'created' ? 201 : 200 });
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status >= 500) throw err;
+      const fields: Errors = {};
+      for (const [k, v] of Object.entries(err.fields ?? {})) fields[formName(k)] = v;
+      if (Object.keys(fields).length === 0 || fields.callId) fields._form = fields.callId ?? err.message;
+      return reviewPage(c, state, fields, err.status === 409 ? 409 : 400);
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,153 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { listAssignments } from '../db/repositories/assignments.repository.js';
+import { findCaseByTrackingCode } from '../db/repositories/cases.repository.js';
+import { newPage } from './browser.js';
+import { waitFor } from './harness.js';
+import { formClient, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
+
+let web: WebStaff;
+let base: string;
+
+beforeAll(async () => {
+  web = await startStaffWebService('web-console');
+  base = web.service.url;
+}, 60_000);
+
+let address = 0;
+const fromNewAddress = () => ({ 'x-forwarded-for': `10.3.0.${++address}` });
+
+const TRANSCRIPT = [
+  '[00:00:02] 坐席：您好，12369环保举报热线，请讲。',
+  '[00:00:05] 来电人：我要举报兴隆办事处盐下村那个电镀厂，晚上偷排废水，沟里全是黑水。',
+  '[00:00:19] 坐席：好的，您贵姓？',
+  '[00:00:21] 来电人：不要透露我的名字，我怕被报复。',
+].join('\n');
+
+async function caseOf(code: string) {
+  return waitFor(
+    async () => {
+      const c = await findCaseByTrackingCode(web.service.deps.db, code);
+      return c && c.status !== 'received' ? c : null;
+    },
+    { what: `case ${code} to leave received` },
+  );
+}
+
+describe('operator console', () => {
+  it('shows the proposal with the evidence marked, takes a corrected type, and creates the case with it', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator');
+    expect(new URL(page.url()).pathname).toBe('/console');
+    await page.fill('#transcript-callerNumber', '13812345678');
+    await page.fill('#transcript', TRANSCRIPT);
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+
+    expect(await page.textContent('h1')).toBe('核对来电');
+    // The classifier's evidence is marked in the caller's words; the operator's lines are not the complaint.
+    const marks = await page.$$eval('#transcript-lines li.caller mark.evidence', (els) => els.map((e) => e.textContent));
+    expect(marks.length).toBeGreaterThan(0);
+    expect(marks.join('')).toMatch(/偷排|废水|黑水/);
+    expect(await page.$$eval('#transcript-lines li.operator mark', (els) => els.length)).toBe(0);
+    expect(await page.inputValue('#type')).toBe('illegal_discharge');
+    expect(await page.inputValue('#jurisdiction')).toBe('xinglong');
+    // The caller asked not to be named: anonymous, and the operator cannot undo it.
+    expect(await page.isChecked('#anonymous')).toBe(true);
+    expect(await page.isDisabled('#anonymous')).toBe(true);
+    // The caller's number is shown masked only.
+    expect(await page.textContent('main')).not.toContain('13812345678');
+
+    await page.selectOption('#type', 'hazardous_waste');
+    expect(await page.textContent('#lead')).toContain('区派出所');
+    await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
+    const code = await page.getAttribute('#result .big-code', 'data-code');
+    expect(code).toMatch(/^[34679ACDEFGHJKMNPQRTUVWXY]{10}$/);
+
+    const created = await caseOf(code!);
+    expect(created.typeCode).toBe('hazardous_waste');
+    expect(created.anonymous).toBe(true);
+    expect(created.status).toBe('dispatched');
+    const units = (await listAssignments(web.service.deps.db, created.id)).map((a) => `${a.role}:${a.unitCode}`);
+    expect(units).toEqual(expect.arrayContaining(['lead:epb', 'co:police', 'jurisdiction:xinglong']));
+    const corrections = await web.service.deps.db
+      .selectFrom('classifier_corrections')
+      .select(['label', 'predicted', 'source', 'actor_id'])
+      .where('case_id', '=', created.id)
+      .execute();
+    expect(corrections).toEqual([{ label: 'hazardous_waste', predicted: 'illegal_discharge', source: 'operator', actor_id: web.userIds.operator }]);
+    const contact = await web.service.deps.db.selectFrom('case_contacts').select('phone').where('case_id', '=', created.id).executeTakeFirst();
+    expect(contact?.phone).toBe('13812345678');
+    await context.close();
+  });
+
+  it('reads an uploaded transcript file, and splits a two-problem call into two linked cases', async () => {
+    const twoProblems = [
+      '坐席：您好，12345热线。',
+      '来电人：回龙村养猪场的粪水直接排到稻田里。',
+      '来电人：还有八字桥社区的工地晚上施工，噪声很大睡不着。',
+    ].join('\n');
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator');
+    await page.selectOption('#transcript-hotline', '12345');
+    await page.setInputFiles('#transcriptFile', { name: 'call.txt', mimeType: 'text/plain', buffer: Buffer.from(twoProblems, 'utf8') });
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+    expect(await page.textContent('#transcript-lines')).toContain('养猪场');
+
+    await Promise.all([page.waitForNavigation(), page.click('#split')]);
+    expect(await page.inputValue('#p1-text')).toContain('养猪场');
+    expect(await page.inputValue('#p2-text')).toContain('噪声');
+    expect(await page.inputValue('#p1-type')).toBe('livestock_waste');
+    expect(await page.inputValue('#p2-type')).toBe('noise');
+    await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
+    const codes = await page.$$eval('#result .big-code', (els) => els.map((e) => e.getAttribute('data-code')));
+    expect(codes).toHaveLength(2);
+
+    const [first, second] = [await caseOf(codes[0]!), await caseOf(codes[1]!)];
+    expect(first.typeCode).toBe('livestock_waste');
+    expect(second.typeCode).toBe('noise');
+    const links = await web.service.deps.db.selectFrom('hotline_call_cases').select(['hotline_call_id', 'part']).where('case_id', 'in', [first.id, second.id]).orderBy('part').execute();
+    expect(links.map((l) => l.part)).toEqual([1, 2]);
+    expect(links[0]!.hotline_call_id).toBe(links[1]!.hotline_call_id);
+    await context.close();
+  });
+
+  it('takes a call without a transcript through the plain form', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator');
+    await page.fill('#plain-text', '神仙洞办事处有个小作坊在河边烧废电瓶，烟很呛人');
+    await Promise.all([page.waitForNavigation(), page.click('#plain-form button[type=submit]')]);
+    expect(await page.inputValue('#text')).toContain('废电瓶');
+    await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
+    const code = await page.getAttribute('#result .big-code', 'data-code');
+    const created = await caseOf(code!);
+    expect(created.channel).toBe('hotline12369');
+    expect(created.text).toContain('废电瓶');
+    await context.close();
+  });
+
+  it('asks for a transcript next to its field and creates nothing without one', async () => {
+    const before = await web.service.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('operator');
+    const csrf = await client.token('/console');
+    const res = await client.post('/console/review', { _csrf: csrf, mode: 'transcript', hotline: '12369', callId: 'X-1', startedAt: '2026-11-02T10:00', transcript: '' });
+    expect(res.status).toBe(400);
+    const html = await res.text();
+    expect(html).toContain('id="transcript-error"');
+    expect(html).toContain('请粘贴录音文本或上传文本文件');
+
+    const badTime = await client.post('/console/review', { _csrf: csrf, mode: 'transcript', hotline: '12369', callId: 'X-1', startedAt: 'yesterday', transcript: TRANSCRIPT });
+    expect(badTime.status).toBe(400);
+    expect(await badTime.text()).toContain('id="startedAt-error"');
+    const after = await web.service.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    expect(Number(after?.n)).toBe(Number(before?.n));
+  });
+
+  it('refuses the console to a bureau clerk', async () => {
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('epb');
+    expect((await client.get('/console')).status).toBe(403);
+  });
+});
