@@ -10,8 +10,8 @@ import type { Env } from '../env.js';
  *
  * - Throttling (one throttler per service, shared by the bot and the push
  *   client): at most 30 calls a second in all; in a group, 20 messages a
- *   minute; in a private chat one at a time, about one a second with short
- *   bursts allowed (a reply of two messages goes out at once).
+ *   minute; in a private chat one at a time, one a second with bursts of up
+ *   to ten (a reply of two messages goes out at once).
  * - Retrying: the auto-retry plugin waits out a 429 (and retries 5xx and
  *   network errors) up to `maxDelaySeconds`; a longer wait is the caller's
  *   problem (a webhook fails so Telegram redelivers; a job goes back to the queue).
@@ -28,10 +28,11 @@ export const WEBHOOK_DELIVERY: DeliveryOptions = { maxDelaySeconds: 5, maxRetryA
 /** Jobs can wait longer; beyond this the queue's backoff takes over. */
 export const JOB_DELIVERY: DeliveryOptions = { maxDelaySeconds: 10, maxRetryAttempts: 3 };
 
+/** Token buckets (Bottleneck reservoirs refilled one token at a time): bursts up to the bucket, then the steady rate. */
 export const THROTTLE = {
   global: { reservoir: 30, reservoirRefreshAmount: 30, reservoirRefreshInterval: 1000 },
-  group: { maxConcurrent: 1, minTime: 100, reservoir: 20, reservoirRefreshAmount: 20, reservoirRefreshInterval: 60_000 },
-  out: { maxConcurrent: 1, reservoir: 10, reservoirRefreshAmount: 10, reservoirRefreshInterval: 10_000 },
+  group: { maxConcurrent: 1, reservoir: 20, reservoirIncreaseAmount: 1, reservoirIncreaseInterval: 3000, reservoirIncreaseMaximum: 20 },
+  out: { maxConcurrent: 1, reservoir: 10, reservoirIncreaseAmount: 1, reservoirIncreaseInterval: 1000, reservoirIncreaseMaximum: 10 },
 };
 
 // One throttler per service configuration: the bot and the push client of one

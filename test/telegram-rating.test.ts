@@ -1,0 +1,97 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Principal } from '../src/auth/principal.js';
+import { acceptAssignment, replyAssignment } from '../src/workflow/bureau.js';
+import { startTestService, waitFor } from './harness.js';
+import { residentChat, startTelegramEmulator, type ApiCall, type TelegramEmulator } from './telegram-emulator.js';
+import { alertOf, buttonsOf, deliver, telegramEnv, TOKEN } from './telegram-helpers.js';
+
+let emu: TelegramEmulator;
+let service: Awaited<ReturnType<typeof startTestService>>;
+let nextChat = 8100;
+
+beforeAll(async () => {
+  emu = await startTelegramEmulator(TOKEN);
+  service = await startTestService(telegramEnv(emu, 'tg-rating'));
+});
+
+const bureau = (unit: string): Principal => ({ userId: `staff-${unit}`, name: unit, role: 'bureau', unitCode: unit, tokenId: 'test' });
+
+/** A resident reports through the bot; every unit the case is assigned to signs for it and replies. Returns the reply pushed to the chat. */
+async function reportedAndReplied(chat: ReturnType<typeof residentChat>): Promise<{ caseId: string; code: string; pushed: ApiCall }> {
+  await deliver(emu, service.url, chat.text('兴隆办事处有个化工厂晚上往沟里排黑水，气味很大'));
+  await deliver(emu, service.url, chat.button('c:anonymous'));
+  await deliver(emu, service.url, chat.button('c:confirm'));
+  const link = await service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirstOrThrow();
+  const caseId = link.case_id;
+  const assignments = await waitFor(async () => {
+    const rows = await service.deps.db.selectFrom('assignments').select(['unit_code', 'role']).where('case_id', '=', caseId).execute();
+    return rows.length > 0 ? rows : null;
+  }, { what: 'the case to be dispatched' });
+  const ordered = [...assignments].sort((a, b) => (a.role === 'lead' ? -1 : b.role === 'lead' ? 1 : 0));
+  for (const a of ordered) await acceptAssignment(service.deps, bureau(a.unit_code), caseId);
+  for (const a of ordered) await replyAssignment(service.deps, bureau(a.unit_code), caseId, { text: '已到现场核查，责令企业停产整改，电话13812345678' });
+  const c = await service.deps.db.selectFrom('cases').select(['status', 'tracking_code']).where('id', '=', caseId).executeTakeFirstOrThrow();
+  expect(c.status).toBe('replied');
+  const pushed = await waitFor(
+    () => emu.toChat(chat.chatId).find((x) => x.method === 'sendMessage' && /答复了您的举报|answered your report/.test(String(x.body.text))),
+    { what: 'the reply pushed to the chat' },
+  );
+  return { caseId, code: c.tracking_code, pushed };
+}
+
+async function caseRow(caseId: string) {
+  return service.deps.db.selectFrom('cases').select(['status', 'round']).where('id', '=', caseId).executeTakeFirstOrThrow();
+}
+
+describe('rating in the chat', () => {
+  it('pushes the reply with rating buttons; satisfied and solved closes the case, once', async () => {
+    const chat = residentChat(nextChat++);
+    const { caseId, code, pushed } = await reportedAndReplied(chat);
+    expect(String(pushed.body.text)).toContain('138****5678');
+    expect(buttonsOf(pushed)).toEqual([`r:${code}:1:s`, `r:${code}:1:b`, `r:${code}:1:d`]);
+
+    const first = await deliver(emu, service.url, chat.button(`r:${code}:1:s`, String(pushed.body.text)));
+    const ask = first.calls.find((x) => x.method === 'editMessageText');
+    expect(String(ask?.body.text)).toContain('问题解决了吗');
+    expect(buttonsOf(ask)).toEqual([`r:${code}:1:s:y`, `r:${code}:1:s:n`]);
+    expect((await caseRow(caseId)).status).toBe('replied');
+
+    const rated = await deliver(emu, service.url, chat.button(`r:${code}:1:s:y`, String(ask?.body.text)));
+    expect(rated.status).toBe(200);
+    expect(await caseRow(caseId)).toMatchObject({ status: 'closed' });
+    const ratings = await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).execute();
+    expect(ratings).toEqual([expect.objectContaining({ rating: 'satisfied', solved: 1, channel: 'telegram', round: 1 })]);
+    const thanks = rated.calls.find((x) => x.method === 'editMessageText');
+    expect(String(thanks?.body.text)).toContain('感谢评价');
+    expect(buttonsOf(thanks)).toEqual([]);
+
+    // Pressing again (an old button) is answered kindly and changes nothing.
+    const twice = await deliver(emu, service.url, chat.button(`r:${code}:1:b:n`));
+    expect(alertOf(twice.calls)?.text).toContain('已经评价过');
+    expect(await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).execute()).toHaveLength(1);
+    expect((await caseRow(caseId)).status).toBe('closed');
+  });
+
+  it('reopens the case on a dissatisfied rating, as the workflow defines', async () => {
+    const chat = residentChat(nextChat++, 'en-US');
+    const { caseId, code } = await reportedAndReplied(chat);
+    await deliver(emu, service.url, chat.button(`r:${code}:1:d`));
+    const rated = await deliver(emu, service.url, chat.button(`r:${code}:1:d:n`));
+    expect(await caseRow(caseId)).toMatchObject({ status: 'reopened', round: 2 });
+    const lead = await service.deps.db.selectFrom('assignments').select(['status', 'round']).where('case_id', '=', caseId).where('role', '=', 'lead').executeTakeFirstOrThrow();
+    expect(lead).toMatchObject({ status: 'pending', round: 2 });
+    const rating = await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).executeTakeFirstOrThrow();
+    expect(rating).toMatchObject({ rating: 'dissatisfied', solved: 0, channel: 'telegram' });
+    expect(String(rated.calls.find((x) => x.method === 'editMessageText')?.body.text)).toContain('handled again');
+  });
+
+  it('lets only the chat that reported the case rate it', async () => {
+    const chat = residentChat(nextChat++);
+    const { caseId, code } = await reportedAndReplied(chat);
+    const other = residentChat(nextChat++);
+    const r = await deliver(emu, service.url, other.button(`r:${code}:1:s:y`));
+    expect(alertOf(r.calls)).toMatchObject({ show_alert: true, text: expect.stringContaining('举报人本人') });
+    expect((await caseRow(caseId)).status).toBe('replied');
+    expect(await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).execute()).toEqual([]);
+  });
+});
