@@ -5,6 +5,7 @@ import { findCase, findCaseByTrackingCode } from '../db/repositories/cases.repos
 import { issueToken } from '../db/repositories/tokens.repository.js';
 import { createUser } from '../db/repositories/users.repository.js';
 import type { ManualClock } from '../src/clock.js';
+import { EnvError, parseEnv } from '../src/env.js';
 import { browser, newPage } from './browser.js';
 import { waitFor } from './harness.js';
 import { JPEG_BYTES } from './telegram-emulator.js';
@@ -369,5 +370,22 @@ describe('resident pages: report form and tracking page', () => {
       expect(width, path).toBeLessThanOrEqual(375);
     }
     await context.close();
+  });
+});
+
+describe('map settings', () => {
+  it('reads the tile template and the centre, and names a bad one', () => {
+    const env = parseEnv({ MAP_TILE_URL: 'https://tiles.example/{z}/{x}/{y}.png', MAP_CENTER: '25.17, 111.33, 14' });
+    expect(env.MAP_TILE_URL).toBe('https://tiles.example/{z}/{x}/{y}.png');
+    expect(env.MAP_CENTER).toEqual({ lat: 25.17, lng: 111.33, zoom: 14 });
+    expect(parseEnv({ MAP_CENTER: '25.17,111.33' }).MAP_CENTER).toEqual({ lat: 25.17, lng: 111.33, zoom: null });
+    expect(parseEnv({}).MAP_TILE_URL).toBeUndefined();
+    try {
+      parseEnv({ MAP_TILE_URL: 'https://tiles.example/tile.png', MAP_CENTER: '95,111' });
+      expect.unreachable('a bad map setting must stop the start');
+    } catch (err) {
+      expect(err).toBeInstanceOf(EnvError);
+      expect((err as EnvError).problems.map((p) => p.variable).sort()).toEqual(['MAP_CENTER', 'MAP_TILE_URL']);
+    }
   });
 });

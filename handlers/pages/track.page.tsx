@@ -71,6 +71,7 @@ const T: Texts<
   | 'ratedClosed'
   | 'ratedReopened'
   | 'anotherCode'
+  | 'rateClosed'
 > = {
   zh: {
     lookupTitle: '查询办理进度',
@@ -114,6 +115,7 @@ const T: Texts<
     ratedClosed: '感谢您的评价，案件已办结。',
     ratedReopened: '感谢您的评价。案件已退回承办单位重新办理，请留意新的答复。',
     anotherCode: '查询其他举报',
+    rateClosed: '评价期限已过，案件将按未评价办结。',
   },
   en: {
     lookupTitle: 'Follow a report',
@@ -157,6 +159,7 @@ const T: Texts<
     ratedClosed: 'Thank you for your rating. The case is closed.',
     ratedReopened: 'Thank you for your rating. The case has gone back to the bureau to be handled again; watch for the new answer.',
     anotherCode: 'Look up another report',
+    rateClosed: 'The time to rate this answer has passed; the case will be closed without a rating.',
   },
 };
 
@@ -350,6 +353,10 @@ function renderCase(
 
       {canRate(view, deps.clock.now()) ? (
         <RateForm c={c} view={view} values={opts.values ?? { rating: '', solved: '', comment: '' }} errors={opts.errors ?? {}} />
+      ) : view.status === 'replied' ? (
+        <p class="notice" id="rating-closed">
+          {t.rateClosed}
+        </p>
       ) : null}
 
       <h2>{t.timeline}</h2>
