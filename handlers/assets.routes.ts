@@ -19,6 +19,7 @@ const FILES: Record<string, () => string> = {
   'app.js': () => own('app.js'),
   'report.js': () => own('report.js'),
   'staff.js': () => own('staff.js'),
+  'dashboard.js': () => own('dashboard.js'),
   'htmx.min.js': () => require.resolve('htmx.org/dist/htmx.min.js'),
   'echarts.min.js': () => require.resolve('echarts/dist/echarts.min.js'),
   'leaflet.js': () => require.resolve('leaflet/dist/leaflet.js'),

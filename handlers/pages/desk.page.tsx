@@ -13,6 +13,7 @@ import { buildCaseView, textFor, type CaseView } from '../../src/workflow/case-v
 import { approveExtension, mergeCase, refuseExtension, releaseUnit, routeCase, superviseCase, transferCase } from '../../src/workflow/dispatcher.js';
 import type { AppEnv } from '../app-env.js';
 import { casesCsv, exportCasesQuery, statsCsv } from '../export.routes.js';
+import { dashboardRoutes } from './dashboard.page.js';
 import { statsQuerySchema } from '../stats.routes.js';
 import {
   AssignmentsTable,
@@ -513,6 +514,7 @@ function check(lang: Lang, checks: Record<string, string | null>): void {
 export function deskPages() {
   const router = new Hono<AppEnv>();
   staffArea(router, '/desk', 'dispatcher', 'admin');
+  dashboardRoutes(router);
 
   router.get('/desk', (c) => deskPage(c));
   router.get('/desk/cases/:id', (c) => deskCasePage(c, c.req.param('id')));

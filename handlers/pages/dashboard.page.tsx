@@ -1,0 +1,316 @@
+import type { Context, Hono } from 'hono';
+import { casePoints, overdueByUnit } from '../../db/repositories/desk.repository.js';
+import { AppError } from '../../src/errors.js';
+import { addDays, isCalendarDate, localDate, type GroupStats } from '../../src/stats/stats.js';
+import type { Lang } from '../../src/web/i18n.js';
+import { pageContext, renderPage } from '../../src/web/render.js';
+import type { AppEnv } from '../app-env.js';
+import { computeStats, periodOf } from '../stats.routes.js';
+import { STATUS_LABEL, typeName, unitName } from './staff-common.js';
+
+/**
+ * The dispatchers' dashboard (`/desk/dashboard`): cases per day by type,
+ * the three rates by bureau and by jurisdiction, what is overdue right now
+ * by bureau, and a map of the cases when map tiles are configured. The
+ * figures are computed here (the same statistics code as the API) and
+ * embedded as JSON; src/web/assets/dashboard.js draws them with ECharts
+ * (and Leaflet), both served by the service itself. Each chart has its
+ * figures as a table too, for screen readers and for reading exact values.
+ */
+
+/** The longest period the dashboard draws day by day. */
+const MAX_DAYS = 366;
+
+const T = {
+  zh: {
+    title: '统计看板',
+    from: '起始日期',
+    to: '截止日期',
+    show: '查看',
+    perDay: '每日受理量（按类型）',
+    byBureau: '各单位办理指标',
+    byJurisdiction: '各属地办理指标',
+    overdue: '当前超期（按单位）',
+    map: '案件分布',
+    response: '响应率',
+    resolution: '办结率',
+    satisfaction: '满意率',
+    signOverdue: '超期未签收',
+    replyOverdue: '超期未答复',
+    date: '日期',
+    unit: '单位',
+    total: '合计',
+    noData: '所选期间没有数据。',
+    noMap: '未配置地图底图（MAP_TILE_URL），不显示地图。',
+    located: '有定位的案件',
+    figures: '数据表',
+    back: '返回调度台',
+  },
+  en: {
+    title: 'Dashboard',
+    from: 'From',
+    to: 'To',
+    show: 'Show',
+    perDay: 'Cases received per day, by type',
+    byBureau: 'Rates by bureau',
+    byJurisdiction: 'Rates by local office',
+    overdue: 'Overdue now, by bureau',
+    map: 'Where the cases are',
+    response: 'Response rate',
+    resolution: 'Resolution rate',
+    satisfaction: 'Satisfaction rate',
+    signOverdue: 'not signed for in time',
+    replyOverdue: 'not replied in time',
+    date: 'Date',
+    unit: 'Unit',
+    total: 'Total',
+    noData: 'No data in this period.',
+    noMap: 'No map tiles configured (MAP_TILE_URL): no map.',
+    located: 'Cases with a location',
+    figures: 'Figures',
+    back: 'Back to the desk',
+  },
+} as const;
+
+function rates(groups: readonly GroupStats[]) {
+  return groups
+    .filter((g) => g.key !== null && (g.dispatched > 0 || g.rated > 0))
+    .map((g) => ({
+      key: g.key,
+      name: g.name,
+      response: g.responseRate,
+      resolution: g.resolutionRate,
+      satisfaction: g.satisfactionRate,
+      dispatched: g.dispatched,
+    }));
+}
+
+function pct(x: number | null): string {
+  return x === null ? '—' : `${Math.round(x * 1000) / 10}%`;
+}
+
+export async function dashboardData(c: Context<AppEnv>, lang: Lang, q: { from?: string; to?: string }) {
+  const deps = c.get('deps');
+  const { district } = deps;
+  const tz = district.file.district.timezone;
+  const period = periodOf(deps, q);
+  const days: string[] = [];
+  for (let d = period.from; d <= period.to && days.length < MAX_DAYS; d = addDays(d, 1)) days.push(d);
+  const now = deps.clock.now();
+  const [points, byBureau, byJurisdiction, overdue] = await Promise.all([
+    casePoints(deps.db, period.fromInstant, period.toInstant),
+    computeStats(deps, period, 'bureau', lang),
+    computeStats(deps, period, 'jurisdiction', lang),
+    overdueByUnit(deps.db, now.toISOString()),
+  ]);
+
+  // Cases per day and type: one series per type that occurs, in the district file's order.
+  const counts = new Map<string, number[]>();
+  const dayIndex = new Map(days.map((d, i) => [d, i]));
+  for (const p of points) {
+    const i = dayIndex.get(localDate(p.receivedAt, tz));
+    if (i === undefined) continue;
+    const key = p.typeCode ?? '';
+    const row = counts.get(key) ?? days.map(() => 0);
+    row[i]! += 1;
+    counts.set(key, row);
+  }
+  const order = [...district.file.types.map((t) => t.code), ''];
+  const perDay = {
+    days,
+    series: order.filter((k) => counts.has(k)).map((k) => ({ key: k || null, name: typeName(district, k || null, lang), data: counts.get(k)! })),
+  };
+
+  const env = deps.env;
+  const b = district.file.district.bounds;
+  const map = env.MAP_TILE_URL
+    ? {
+        tiles: env.MAP_TILE_URL,
+        attribution: env.MAP_ATTRIBUTION ?? '',
+        center: [env.MAP_CENTER?.lat ?? (b.south + b.north) / 2, env.MAP_CENTER?.lng ?? (b.west + b.east) / 2],
+        zoom: env.MAP_CENTER?.zoom ?? 12,
+        points: points
+          .filter((p) => p.lat !== null && p.lng !== null)
+          .map((p) => ({
+            lat: p.lat,
+            lng: p.lng,
+            code: p.trackingCode,
+            href: `/desk/cases/${p.id}`,
+            type: typeName(district, p.typeCode, lang),
+            status: STATUS_LABEL[lang][p.status] ?? p.status,
+            open: !['closed', 'merged', 'transferred'].includes(p.status),
+          })),
+      }
+    : null;
+
+  return {
+    period: { from: period.from, to: period.to },
+    labels: {
+      response: T[lang].response,
+      resolution: T[lang].resolution,
+      satisfaction: T[lang].satisfaction,
+      signOverdue: T[lang].signOverdue,
+      replyOverdue: T[lang].replyOverdue,
+      noData: T[lang].noData,
+    },
+    perDay,
+    byBureau: rates(byBureau.groups),
+    byJurisdiction: rates(byJurisdiction.groups),
+    overdue: overdue.map((o) => ({ key: o.unitCode, name: unitName(district, o.unitCode, lang), sign: o.sign, reply: o.reply })),
+    map,
+  };
+}
+
+type DashboardData = Awaited<ReturnType<typeof dashboardData>>;
+
+/** JSON inside a <script> element: `<` escaped so no text can close the element. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+function RateTable({ rows, lang, caption }: { rows: DashboardData['byBureau']; lang: Lang; caption: string }) {
+  const t = T[lang];
+  return (
+    <details>
+      <summary>{t.figures}</summary>
+      <div class="table-wrap">
+        <table>
+          <caption class="hint" style="text-align:left">
+            {caption}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">{t.unit}</th>
+              <th scope="col">{t.response}</th>
+              <th scope="col">{t.resolution}</th>
+              <th scope="col">{t.satisfaction}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr>
+                <th scope="row">{r.name}</th>
+                <td>{pct(r.response)}</td>
+                <td>{pct(r.resolution)}</td>
+                <td>{pct(r.satisfaction)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </details>
+  );
+}
+
+/** Adds the dashboard to the desk's router, behind the desk area's session, CSRF and role checks. */
+export function dashboardRoutes(router: Hono<AppEnv>): void {
+  router.get('/desk/dashboard', async (c) => {
+    const p = pageContext(c);
+    const t = T[p.lang];
+    const q = { from: c.req.query('from') || undefined, to: c.req.query('to') || undefined };
+    for (const [k, v] of Object.entries(q)) {
+      if (v !== undefined && !isCalendarDate(v)) throw new AppError('validation_failed', p.lang === 'zh' ? '日期格式应为 YYYY-MM-DD。' : 'Use dates as YYYY-MM-DD.', { [k]: 'use a date YYYY-MM-DD' });
+    }
+    const data = await dashboardData(c, p.lang, { ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}) });
+    const total = data.perDay.series.reduce((n, s) => n + s.data.reduce((a, b) => a + b, 0), 0);
+    const scripts = ['echarts.min.js', ...(data.map ? ['leaflet.js'] : []), 'dashboard.js'];
+    return renderPage(
+      c,
+      t.title,
+      <section>
+        <p>
+          <a href="/desk">← {t.back}</a>
+        </p>
+        <h1>{t.title}</h1>
+        <form method="get" action="/desk/dashboard" class="filters">
+          <div>
+            <label for="from">{t.from}</label>
+            <input id="from" name="from" type="date" value={data.period.from} />
+          </div>
+          <div>
+            <label for="to">{t.to}</label>
+            <input id="to" name="to" type="date" value={data.period.to} />
+          </div>
+          <button type="submit">{t.show}</button>
+        </form>
+        <p class="hint" role="status">
+          {p.lang === 'zh' ? `${data.period.from} 至 ${data.period.to}，共受理 ${total} 件。` : `${data.period.from} to ${data.period.to}: ${total} cases received.`}
+        </p>
+        <script type="application/json" id="dashboard-data" dangerouslySetInnerHTML={{ __html: scriptJson(data) }} />
+
+        <h2 id="h-per-day">{t.perDay}</h2>
+        <div class="chart" id="chart-per-day" data-chart="perDay" role="img" aria-labelledby="h-per-day"></div>
+        <details>
+          <summary>{t.figures}</summary>
+          <div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">{t.date}</th>
+                  {data.perDay.series.map((s) => (
+                    <th scope="col">{s.name}</th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {data.perDay.days.map((d, i) => (
+                  <tr>
+                    <th scope="row">{d}</th>
+                    {data.perDay.series.map((s) => (
+                      <td>{s.data[i]}</td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </details>
+
+        <h2 id="h-by-bureau">{t.byBureau}</h2>
+        <div class="chart" id="chart-by-bureau" data-chart="byBureau" role="img" aria-labelledby="h-by-bureau"></div>
+        <RateTable rows={data.byBureau} lang={p.lang} caption={t.byBureau} />
+
+        <h2 id="h-by-jurisdiction">{t.byJurisdiction}</h2>
+        <div class="chart" id="chart-by-jurisdiction" data-chart="byJurisdiction" role="img" aria-labelledby="h-by-jurisdiction"></div>
+        <RateTable rows={data.byJurisdiction} lang={p.lang} caption={t.byJurisdiction} />
+
+        <h2 id="h-overdue">{t.overdue}</h2>
+        <div class="chart" id="chart-overdue" data-chart="overdue" role="img" aria-labelledby="h-overdue"></div>
+        <details>
+          <summary>{t.figures}</summary>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t.unit}</th>
+                <th scope="col">{t.signOverdue}</th>
+                <th scope="col">{t.replyOverdue}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.overdue.map((o) => (
+                <tr>
+                  <th scope="row">{o.name}</th>
+                  <td>{o.sign}</td>
+                  <td>{o.reply}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+
+        <h2 id="h-map">{t.map}</h2>
+        {data.map ? (
+          <>
+            <div class="map" id="case-map" role="region" aria-labelledby="h-map"></div>
+            <p class="hint">
+              {t.located}: {data.map.points.length}
+            </p>
+          </>
+        ) : (
+          <p class="notice">{t.noMap}</p>
+        )}
+      </section>,
+      { scripts, styles: data.map ? ['leaflet.css'] : [] },
+    );
+  });
+}

@@ -1,0 +1,101 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Principal } from '../src/auth/principal.js';
+import { acceptAssignment } from '../src/workflow/bureau.js';
+import { newPage } from './browser.js';
+import { tempDir } from './harness.js';
+import { signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
+import { seedCase } from './workflow-helpers.js';
+
+let web: WebStaff;
+let base: string;
+
+beforeAll(async () => {
+  // Tiles from a path on this service: none exist, but the map and its markers are drawn all the same.
+  web = await startStaffWebService('web-dashboard', { MAP_TILE_URL: '/tiles/{z}/{x}/{y}.png', MAP_CENTER: '25.165,111.34,12' });
+  base = web.service.url;
+  const db = web.service.deps.db;
+  const clerk = (unit: string): Principal => ({ userId: web.userIds.epb!, name: 'clerk', role: 'bureau', unitCode: unit, tokenId: 't' });
+  // Two days of cases of several types; some signed for, some left to go overdue; two with a map pin.
+  const seeded = [
+    await seedCase(web.service, web.clock, { type: 'illegal_discharge' }),
+    await seedCase(web.service, web.clock, { type: 'noise', jurisdiction: 'huilongxu' }),
+  ];
+  web.clock.advance(24 * 3600_000);
+  seeded.push(
+    await seedCase(web.service, web.clock, { type: 'illegal_discharge' }),
+    await seedCase(web.service, web.clock, { type: 'garbage_sludge', jurisdiction: 'maludou', assignments: [{ unit: 'enforcement', role: 'lead' }, { unit: 'maludou', role: 'jurisdiction' }] }),
+  );
+  await acceptAssignment(web.service.deps, clerk('epb'), seeded[0]!.id);
+  await acceptAssignment(web.service.deps, clerk('enforcement'), seeded[3]!.id);
+  await db.updateTable('cases').set({ lat: 25.16, lng: 111.33 }).where('id', '=', seeded[0]!.id).execute();
+  await db.updateTable('cases').set({ lat: 25.18, lng: 111.36 }).where('id', '=', seeded[1]!.id).execute();
+  web.clock.advance(26 * 3600_000);
+}, 90_000);
+
+describe('dispatcher dashboard', () => {
+  it('draws every chart with ECharts on a canvas, and the cases on the map', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.4.0.1' });
+    await signIn(page, base, 'dispatcher', undefined, '/desk/dashboard');
+    expect(new URL(page.url()).pathname).toBe('/desk/dashboard');
+    await page.waitForSelector('html[data-dashboard="drawn"]');
+    const shot = join(tempDir('dashboard-'), 'dashboard.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(statSync(shot).size).toBeGreaterThan(20_000);
+
+    for (const id of ['chart-per-day', 'chart-by-bureau', 'chart-by-jurisdiction', 'chart-overdue']) {
+      const drawn = (await page.evaluate(`(() => {
+        const el = document.getElementById('${id}');
+        const chart = window.echarts.getInstanceByDom(el);
+        const canvas = el.querySelector('canvas');
+        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let painted = 0;
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted++;
+        return {
+          width: canvas.width,
+          painted,
+          series: chart.getOption().series.map((s) => s.data.filter((v) => v !== null && v !== 0).length),
+        };
+      })()`)) as { width: number; painted: number; series: number[] };
+      expect(drawn.width, id).toBeGreaterThan(0);
+      expect(drawn.painted, id).toBeGreaterThan(1000);
+      expect(Math.max(...drawn.series), id).toBeGreaterThan(0);
+    }
+
+    // Cases per day, stacked by type: two days with cases, illegal discharge on both.
+    const perDay = (await page.evaluate(`window.echarts.getInstanceByDom(document.getElementById('chart-per-day')).getOption().series.map((s) => ({ name: s.name, stack: s.stack, total: s.data.reduce((a, b) => a + b, 0) }))`)) as Array<{ name: string; stack: string; total: number }>;
+    expect(perDay).toEqual(
+      expect.arrayContaining([
+        { name: '非法排放有毒有害污染物', stack: 'cases', total: 2 },
+        { name: '噪声扰民', stack: 'cases', total: 1 },
+        { name: '生活垃圾与污泥乱倒', stack: 'cases', total: 1 },
+      ]),
+    );
+    // The three rates by bureau: the EPB signed one of its three lead and co assignments in time.
+    const bureaus = (await page.evaluate(`window.echarts.getInstanceByDom(document.getElementById('chart-by-bureau')).getOption().xAxis[0].data`)) as string[];
+    expect(bureaus).toEqual(expect.arrayContaining(['区环保局', '区综合行政执法大队']));
+    // Overdue now: the assignments nobody signed for.
+    const overdue = (await page.evaluate(`window.echarts.getInstanceByDom(document.getElementById('chart-overdue')).getOption().yAxis[0].data`)) as string[];
+    expect(overdue).toContain('区经信委');
+    expect(await page.getAttribute('#case-map', 'data-points')).toBe('2');
+    expect(await page.$$eval('#case-map path.leaflet-interactive', (els) => els.length)).toBe(2);
+    await context.close();
+  });
+
+  it('draws the charts on a phone screen too, in English', async () => {
+    const { page, context } = await newPage({ locale: 'en-GB' });
+    await context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.4.0.2' });
+    await page.setViewportSize({ width: 375, height: 800 });
+    await signIn(page, base, 'admin', undefined, '/desk/dashboard?lang=en');
+    await page.waitForSelector('html[data-dashboard="drawn"]');
+    expect(await page.textContent('h1')).toBe('Dashboard');
+    const width = (await page.evaluate(`document.querySelector('#chart-per-day canvas').getBoundingClientRect().width`)) as number;
+    expect(width).toBeGreaterThan(200);
+    expect(width).toBeLessThanOrEqual(375);
+    // Nothing wider than the screen.
+    expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(375);
+    await context.close();
+  });
+});
