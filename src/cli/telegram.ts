@@ -6,8 +6,8 @@
  * Uses the service's TELEGRAM_BOT_TOKEN, TELEGRAM_API_ROOT, TELEGRAM_WEBHOOK_SECRET and PUBLIC_URL.
  */
 import { pathToFileURL } from 'node:url';
-import { Api } from 'grammy';
 import { EnvError, parseEnv, type Env } from '../env.js';
+import { createTelegramApi } from '../telegram/api.js';
 
 export const WEBHOOK_PATH = '/telegram/webhook';
 
@@ -24,7 +24,8 @@ export async function runTelegramCli(argv: string[], env: Env, out: (line: strin
     out('TELEGRAM_BOT_TOKEN is not set: the bot is off');
     return 2;
   }
-  const api = new Api(env.TELEGRAM_BOT_TOKEN, { apiRoot: env.TELEGRAM_API_ROOT.replace(/\/+$/, '') });
+  // Throttled and retrying on 429, like every Bot API client of the service.
+  const api = createTelegramApi(env);
   if (command === 'set-webhook') {
     if (!env.PUBLIC_URL) {
       out('PUBLIC_URL is not set: Telegram needs the public https address of this service');

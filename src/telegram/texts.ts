@@ -48,6 +48,7 @@ const zh = {
     '/status 跟踪码 查看某个案件\n' +
     '/cancel 放弃正在填写的举报\n' +
     '/help 本说明\n' +
+    '/link 绑定码（工作人员绑定账号）\n' +
     '举报时直接发送文字、照片或位置即可。',
   askText: '请用文字描述一下发生了什么（什么问题、持续多久、有什么影响）。',
   askPlace: '问题发生在哪里？请发送位置，或输入地点（乡镇/街道、村、附近标志）。',
@@ -185,6 +186,7 @@ const en: Texts = {
     '/status CODE one report\n' +
     '/cancel drop the report you are writing\n' +
     '/help this list\n' +
+    '/link CODE (staff: link your account)\n' +
     'To report, just send text, photos or a location.',
   askText: 'Please describe in words what is happening (what, since when, what harm it does).',
   askPlace: 'Where is it? Send a location, or type the place (town or sub-district, village, a landmark nearby).',

@@ -1,0 +1,135 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { connectDatabase, migrateToLatest } from '../db/connect.js';
+import { systemClock } from '../src/clock.js';
+import { CHAT_LOCK, lockChat, pruneTelegramState } from '../src/telegram/chat-lock.js';
+import { createPgDatabase, startTestService, waitFor } from './harness.js';
+import { residentChat, startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
+import { deliver, districtWithGroups, newUpdateId, sentTexts, telegramEnv, TOKEN } from './telegram-helpers.js';
+
+let emu: TelegramEmulator;
+let nextChat = 9100;
+
+beforeAll(async () => {
+  emu = await startTelegramEmulator(TOKEN);
+});
+
+describe('TELEGRAM_MODE=polling', () => {
+  it('takes updates from getUpdates and answers them', async () => {
+    const env = telegramEnv(emu, 'tg-polling', { TELEGRAM_MODE: 'polling' });
+    const service = await startTestService(env);
+    const chat = residentChat(nextChat++);
+    emu.queueUpdates({ update_id: newUpdateId(), ...chat.command('/start') });
+    await waitFor(() => sentTexts(emu.toChat(chat.chatId)).length > 0, { what: 'the answer to /start' });
+    expect(sentTexts(emu.toChat(chat.chatId))[0]).toContain('举报');
+    emu.queueUpdates({ update_id: newUpdateId(), ...chat.text('兴隆办事处有人晚上在河边烧垃圾') });
+    await waitFor(() => sentTexts(emu.toChat(chat.chatId)).length > 1, { what: 'the next question' });
+    expect(sentTexts(emu.toChat(chat.chatId))[1]).toContain('匿名');
+    // The session is written once the update is handled, just after the answer went out.
+    const session = await waitFor(
+      () => service.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chat.chatId)).executeTakeFirst(),
+      { what: 'the session of the chat' },
+    );
+    expect(JSON.parse(session.state)).toMatchObject({ stage: 'ask_contact' });
+    // No webhook route in polling mode.
+    const res = await fetch(`${service.url}/telegram/webhook`, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(404);
+  });
+});
+
+describe('one chat handled by several processes', () => {
+  it('keeps every photo of an album whose updates reach two API processes at once', async () => {
+    const env = telegramEnv(emu, 'tg-two-processes');
+    const first = await startTestService(env);
+    const second = await startTestService(env, 'api');
+    const chat = residentChat(nextChat++);
+    const photos = Array.from({ length: 5 }, (_, i) => chat.photo(`album-${i}`));
+    const results = await Promise.all(photos.map((p, i) => deliver(emu, (i % 2 === 0 ? first : second).url, p)));
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    const row = await first.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chat.chatId)).executeTakeFirstOrThrow();
+    const state = JSON.parse(row.state) as { draft: { photos: string[] } };
+    expect([...state.draft.photos].sort()).toEqual(['album-0', 'album-1', 'album-2', 'album-3', 'album-4']);
+    // Each photo was acknowledged with its own count: the updates saw each other's photos.
+    const counts = sentTexts(emu.toChat(chat.chatId)).map((t) => /共 (\d) 张/.exec(t)?.[1]).filter(Boolean).sort();
+    expect(counts).toEqual(['1', '2', '3', '4', '5']);
+    expect(await first.deps.db.selectFrom('telegram_chat_locks').selectAll().execute()).toEqual([]);
+  });
+
+  it('makes a second holder wait for the lease on PostgreSQL, and takes over an expired one', async () => {
+    const url = await createPgDatabase('tglock');
+    const a = connectDatabase(url, { poolSize: 2 });
+    const b = connectDatabase(url, { poolSize: 2 });
+    try {
+      await migrateToLatest(a.db);
+      const releaseA = await lockChat(a.db, systemClock, '42');
+      let bHolds = false;
+      const bLock = lockChat(b.db, systemClock, '42').then((release) => {
+        bHolds = true;
+        return release;
+      });
+      // B polls the lease many times meanwhile, and never gets it while A holds it.
+      await new Promise((r) => setTimeout(r, CHAT_LOCK.pollMs * 10));
+      expect(bHolds).toBe(false);
+      await releaseA();
+      const releaseB = await bLock;
+      expect(bHolds).toBe(true);
+      await releaseB();
+
+      // A holder that died: its lease runs out and the next one takes over.
+      await lockChat(a.db, systemClock, '43', { ...CHAT_LOCK, leaseMs: 1 });
+      const later = { now: () => new Date(Date.now() + 1000) };
+      const taken = await lockChat(b.db, later, '43', { ...CHAT_LOCK, waitMs: 0 });
+      const row = await b.db.selectFrom('telegram_chat_locks').selectAll().where('chat_id', '=', '43').executeTakeFirstOrThrow();
+      expect(Date.parse(row.expires_at)).toBeGreaterThan(Date.now());
+      await taken();
+    } finally {
+      await a.db.destroy();
+      await b.db.destroy();
+    }
+  });
+});
+
+describe('pruning handled update ids', () => {
+  it('forgets update ids older than 48 hours and keeps the recent ones for duplicate detection', async () => {
+    const service = await startTestService(telegramEnv(emu, 'tg-prune'));
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString();
+    await service.deps.db
+      .insertInto('telegram_updates')
+      .values([
+        { update_id: 1, received_at: hoursAgo(72) },
+        { update_id: 2, received_at: hoursAgo(49) },
+        { update_id: 3, received_at: hoursAgo(47) },
+      ])
+      .execute();
+    const chat = residentChat(nextChat++);
+    const r = await deliver(emu, service.url, chat.command('/help'));
+    expect(r.status).toBe(200);
+    const left = await service.deps.db.selectFrom('telegram_updates').select('update_id').orderBy('update_id').execute();
+    expect(left.map((x) => Number(x.update_id))).toEqual([3, r.updateId]);
+    // A redelivery of a kept update is still dropped.
+    const again = await deliver(emu, service.url, chat.command('/help'), { updateId: r.updateId });
+    expect(again.calls).toEqual([]);
+    await pruneTelegramState(service.deps.db, new Date(Date.now() + 49 * 3600_000));
+    expect(await service.deps.db.selectFrom('telegram_updates').select('update_id').execute()).toEqual([]);
+  });
+});
+
+describe('Telegram rate limits in jobs', () => {
+  it('retries a group post that got a 429 after the retry_after Telegram gave', async () => {
+    const group = -100_999;
+    const service = await startTestService(telegramEnv(emu, 'tg-429-job'), 'all', { district: districtWithGroups({ epb: group }) });
+    emu.rateLimitNext('sendMessage', 1, 1, group);
+    const res = await fetch(`${service.url}/api/v1/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: '兴隆办事处有个化工厂晚上往沟里排黑水，气味很大', anonymous: true }),
+    });
+    const { id } = (await res.json()) as { id: string };
+    await waitFor(
+      () => service.deps.db.selectFrom('telegram_bureau_posts').select('id').where('case_id', '=', id).where('status', '=', 'posted').executeTakeFirst(),
+      { what: 'the group post' },
+    );
+    const toGroup = emu.calls.filter((c) => Number(c.body.chat_id) === group && c.method.startsWith('sendMessage'));
+    expect(toGroup.map((c) => c.method)).toEqual(['sendMessage:429', 'sendMessage']);
+    expect(toGroup[1]!.at - toGroup[0]!.at).toBeGreaterThanOrEqual(950);
+  });
+});
