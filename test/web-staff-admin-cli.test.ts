@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Service } from '../src/runtime.js';
+import { startTestService, tempDir, testEnv } from './harness.js';
+import { formClient } from './web-staff-helpers.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Runs `npm run admin -- …` as its own process, with `input` on stdin. */
+function admin(databaseUrl: string, input: string | null, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: databaseUrl, DISTRICT_CONFIG: '' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+describe('npm run admin -- user passwd', { timeout: 60_000 }, () => {
+  const dbPath = join(tempDir(), 'intake.db');
+  let service: Service & { url: string };
+  let operatorId: string;
+  let dispatcherId: string;
+
+  beforeAll(async () => {
+    const op = await admin(dbPath, null, 'user', 'add', '--role', 'operator', '--name', '坐席小周');
+    operatorId = /id ([0-9a-f-]{36})/.exec(op.stdout)![1]!;
+    const disp = await admin(dbPath, null, 'user', 'add', '--role', 'dispatcher', '--name', '调度小吴');
+    dispatcherId = /id ([0-9a-f-]{36})/.exec(disp.stdout)![1]!;
+    service = await startTestService(testEnv('cli-passwd', { DATABASE_URL: dbPath, TRUST_PROXY: '1' }), 'api');
+  }, 90_000);
+
+  it('sets a username and a password read from stdin, with which the account signs in on the web', async () => {
+    const run = await admin(dbPath, 'a long enough secret\n', 'user', 'passwd', '--id', operatorId, '--username', 'Zhou.Op');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('zhou.op');
+    // The password is stored only as a PBKDF2 hash.
+    const row = await service.deps.db.selectFrom('users').select(['username', 'password_hash']).where('id', '=', operatorId).executeTakeFirst();
+    expect(row?.username).toBe('zhou.op');
+    expect(row?.password_hash).toMatch(/^pbkdf2-sha256\$600000\$/);
+    expect(row?.password_hash).not.toContain('a long enough secret');
+
+    const client = formClient(service.url, { 'x-forwarded-for': '10.5.0.1' });
+    const res = await client.signIn('ZHOU.OP', 'a long enough secret');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/console');
+  });
+
+  it('refuses a short password and a username another account has, changing nothing', async () => {
+    const short = await admin(dbPath, 'short\n', 'user', 'passwd', '--id', dispatcherId, '--username', 'wu');
+    expect(short.code).toBe(1);
+    expect(short.stderr).toContain('at least 10 characters');
+    const taken = await admin(dbPath, 'another long secret\n', 'user', 'passwd', '--id', dispatcherId, '--username', 'zhou.op');
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain('belongs to another account');
+    const row = await service.deps.db.selectFrom('users').select(['username', 'password_hash']).where('id', '=', dispatcherId).executeTakeFirst();
+    expect(row).toEqual({ username: null, password_hash: null });
+  });
+
+  it('ends the web sessions of a disabled account', async () => {
+    const client = formClient(service.url, { 'x-forwarded-for': '10.5.0.2' });
+    expect((await client.signIn('zhou.op', 'a long enough secret')).status).toBe(303);
+    expect((await client.get('/console')).status).toBe(200);
+    const run = await admin(dbPath, null, 'user', 'disable', '--id', operatorId);
+    expect(run.code, run.stderr).toBe(0);
+    const after = await client.get('/console');
+    expect(after.status).toBe(303);
+    expect(after.headers.get('location')).toBe('/signin?next=%2Fconsole');
+    const revoked = await service.deps.db.selectFrom('web_sessions').select('revoked_at').where('user_id', '=', operatorId).execute();
+    expect(revoked.every((s) => s.revoked_at !== null)).toBe(true);
+  });
+});
