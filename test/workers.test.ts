@@ -7,7 +7,10 @@ import { Miniflare, Response as MfResponse, type Request as MfRequest } from 'mi
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DISTRICT_PATH, loadDistrictFile } from '../src/district/district-file.js';
 import type { DistrictFile } from '../src/district/district.schema.js';
+import { transitionCase } from '../db/repositories/cases.repository.js';
+import { appendEvents } from '../db/repositories/events.repository.js';
 import { userAddSql } from '../src/worker/admin-cli.js';
+import { createD1UnitRunner } from '../src/worker/d1.js';
 
 /**
  * The Workers build, run in workerd through Miniflare: the bundle wrangler
@@ -216,6 +219,32 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(tracked.body).toMatchObject({ trackingCode, status: 'accepted', type: { code: 'illegal_discharge' }, lead: { code: 'epb' } });
     expect(tracked.body.history.map((h: { status: string }) => h.status)).toEqual(expect.arrayContaining(['received', 'dispatched', 'accepted']));
   }, 60_000);
+
+  it('writes the intake unit of work as one guarded batch: all of it, or nothing when the case moved meanwhile', async () => {
+    const db = await d1();
+    const runner = createD1UnitRunner(db as never);
+    const at = new Date().toISOString();
+    const kinds = async () =>
+      (await db.prepare('select kind from case_events where case_id = ?').bind(caseId).all<{ kind: string }>()).results.map((r) => r.kind);
+
+    // The case is accepted, not received: the conditional update matches nothing and nothing is written.
+    await expect(
+      runner.run(async (trx) => {
+        await appendEvents(trx, [{ caseId, at, kind: 'probe_lost' }]);
+        return transitionCase(trx, caseId, 'received', { status: 'dispatched', updated_at: at });
+      }),
+    ).rejects.toThrow(/matched no row/);
+    expect(await kinds()).not.toContain('probe_lost');
+
+    // A matching update: the whole unit is written, and the unit's own result comes back.
+    const moved = await runner.run(async (trx) => {
+      const ok = await transitionCase(trx, caseId, 'accepted', { status: 'accepted', updated_at: at });
+      await appendEvents(trx, [{ caseId, at, kind: 'probe_kept' }]);
+      return ok;
+    });
+    expect(moved).toBe(true);
+    expect(await kinds()).toContain('probe_kept');
+  });
 
   it('retries a failing delivery with backoff and puts the job on the dead-letter queue when it fails for good', async () => {
     const db = await d1();

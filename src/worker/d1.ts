@@ -21,24 +21,30 @@ import {
 } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { Trx } from '../../db/repositories/db-types.js';
+import type { TransactionBatcher } from '../../db/tx-batcher.js';
 import type { Logger } from '../logger.js';
 
 /**
  * D1 through kysely-d1. D1 runs every statement in its own implicit
  * transaction and has no interactive transactions (no BEGIN over several
- * round trips; kysely-d1 throws on `db.transaction()`). Two ways around it:
+ * round trips; kysely-d1 throws on `db.transaction()`). What the service
+ * does instead, from the most to the least atomic:
  *
- * - `connectD1`: the workflow's `db.transaction().execute(fn)` runs `fn`
- *   with its statements committed one by one. The workflow is written for
- *   that order already: every unit of work reads, then makes its guarded
- *   status change first (a conditional UPDATE that fails when someone else
- *   moved the case), then appends rows. What D1 cannot give is the rollback
- *   of the rows written before a later failure; such a failure is logged with
- *   the number of statements that stayed.
  * - `runD1Batch`: units that only write (an accepted report: case, contact,
  *   photos, events, outbox, idempotency key) are recorded as compiled
  *   statements and sent with `D1Database.batch()`, which D1 commits
  *   atomically: all or nothing.
+ * - `createD1UnitRunner`: the intake processor's unit (classify → route →
+ *   record), which reads only rows it does not write and decides from one
+ *   conditional UPDATE: one batch too, with a guard after each UPDATE.
+ * - `connectD1`: the workflow's other `db.transaction().execute(fn)` (staff
+ *   actions, deadline marks, delivery results) read what they wrote, so
+ *   they run with their statements committed one by one. Each starts with
+ *   reads and its guarded status change (a conditional UPDATE that fails
+ *   when someone else moved the case or assignment), then appends rows. What
+ *   D1 cannot give them is the rollback of the rows written before a later
+ *   failure; such a failure is logged with the number of statements that
+ *   stayed.
  */
 
 export function connectD1(d1: D1Database, logger: Logger): Kysely<Database> {
@@ -166,6 +172,45 @@ class CountingConnection implements DatabaseConnection {
 }
 
 /**
+ * The intake processor's unit of work on D1, atomic: its reads run at once
+ * (they see committed rows, and the unit reads nothing it wrote), its writes
+ * are recorded and sent as one D1 batch. The unit decides from its first,
+ * conditional UPDATE (received → dispatched) whether to go on, so each
+ * UPDATE is presumed to change its row and is followed in the batch by a
+ * guard that aborts the whole batch when it changed none: a case another
+ * worker moved meanwhile leaves nothing behind, and the job's retry finds it
+ * moved and skips it.
+ */
+export function createD1UnitRunner(d1: D1Database): TransactionBatcher {
+  return {
+    async run<T>(unit: (trx: Trx) => Promise<T>): Promise<T> {
+      const recorded: CompiledQuery[] = [];
+      const live = new D1Dialect({ database: d1 }).createDriver();
+      const db = new Kysely<Database>({ dialect: recordingDialect(recorded, await live.acquireConnection()) });
+      const result = await db.transaction().execute(unit);
+      if (recorded.length > 0) {
+        const statements = recorded.flatMap((q) => {
+          const statement = d1.prepare(q.sql).bind(...(q.parameters as unknown[]));
+          return q.query.kind === 'UpdateQueryNode' ? [statement, d1.prepare(GUARD_SQL)] : [statement];
+        });
+        try {
+          await d1.batch(statements);
+        } catch (err) {
+          if (String((err as Error).message).includes('malformed JSON')) {
+            throw new Error('D1: a conditional update of this unit of work matched no row (changed meanwhile); nothing was written');
+          }
+          throw err;
+        }
+      }
+      return result;
+    },
+  };
+}
+
+/** Fails (and so rolls back the batch) when the statement before it changed no row. */
+const GUARD_SQL = "SELECT CASE WHEN changes() = 0 THEN json('guard: no row changed') END";
+
+/**
  * Runs a write-only unit of work against a recorder and commits what it
  * wrote in one D1 batch (atomic). Reads inside the unit would see nothing:
  * only units that write without reading belong here.
@@ -185,12 +230,19 @@ export async function recordWrites(unit: (trx: Trx) => Promise<void>): Promise<C
   return recorded;
 }
 
-function recordingDialect(into: CompiledQuery[]): Dialect {
+/**
+ * Records every write instead of running it; reads go to `reads` when
+ * given, else fail. A recorded UPDATE or DELETE reports one changed row.
+ */
+function recordingDialect(into: CompiledQuery[], reads?: DatabaseConnection): Dialect {
   const connection: DatabaseConnection = {
     async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-      if (query.query.kind === 'SelectQueryNode') throw new Error('a batched D1 unit of work cannot read');
+      if (query.query.kind === 'SelectQueryNode') {
+        if (!reads) throw new Error('a batched D1 unit of work cannot read');
+        return reads.executeQuery<R>(query);
+      }
       into.push(query);
-      return { rows: [] };
+      return { rows: [], numAffectedRows: BigInt(1) };
     },
     async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
       throw new Error('not supported');

@@ -13,7 +13,7 @@ import type { WorkerBindings } from './bindings.js';
 import { variablesOf } from './bindings.js';
 import { lazyClassifier } from './classifier.js';
 import type { RetryPolicy } from './consumer.js';
-import { connectD1, runD1Batch } from './d1.js';
+import { connectD1, createD1UnitRunner, runD1Batch } from './d1.js';
 import { createConsoleLogger } from './logger.js';
 import { createR2PhotoStore } from './r2-photo-store.js';
 import { createWorkerRelay, type WorkerRelay } from './relay.js';
@@ -68,8 +68,8 @@ export function createWorkerDeps(bindings: WorkerBindings, clock: Clock = system
     relay,
     kickOutbox: () => relay.kick(),
     writer,
-    // No group commit on D1: each unit of work runs on its own (see d1.ts).
-    transactions: { run: (unit) => db.transaction().execute(unit) },
+    // The intake processor's unit of work: one guarded D1 batch, no group commit (see d1.ts).
+    transactions: createD1UnitRunner(bindings.DB),
     retry: { ...JOB_RETRY, dispatch: { attempts: env.DISPATCH_ATTEMPTS, backoffMs: env.DISPATCH_BACKOFF_MS } },
     ready() {
       migrated ??= migrateToLatest(db).then(
