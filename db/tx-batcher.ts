@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { PostgresAdapter, type Kysely, type Transaction } from 'kysely';
 import { createGroupCommit } from './group-commit.js';
 import type { Database } from './schema.js';
 
@@ -14,7 +14,7 @@ export interface TransactionBatcher {
   run<T>(unit: (trx: Transaction<Database>) => Promise<T>): Promise<T>;
 }
 
-export function createTransactionBatcher(db: Kysely<Database>, opts: { maxBatch?: number } = {}): TransactionBatcher {
+export function createTransactionBatcher(db: Kysely<Database>, opts: { maxBatch?: number; lanes?: number } = {}): TransactionBatcher {
   type Unit = (trx: Transaction<Database>) => Promise<unknown>;
   // One transaction per batch; the units run one after another inside it.
   const run = createGroupCommit<Unit, unknown>(
@@ -25,6 +25,8 @@ export function createTransactionBatcher(db: Kysely<Database>, opts: { maxBatch?
         return out;
       }),
     opts.maxBatch ?? 100,
+    // PostgreSQL: a few transactions side by side (SQLite has one writer).
+    opts.lanes ?? (db.getExecutor().adapter instanceof PostgresAdapter ? 4 : 1),
   );
   return {
     run: <T>(unit: (trx: Transaction<Database>) => Promise<T>) => run(unit) as Promise<T>,

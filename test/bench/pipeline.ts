@@ -5,7 +5,11 @@
  * run, the throughput of no-op BullMQ jobs on the same Redis is the ceiling.
  *
  *   npm run bench:pipeline -- [--reports 10000] [--workers 1] [--concurrency 32]
- *   DATABASE_URL=postgres://... npm run bench:pipeline
+ *   DATABASE_URL=postgres://... WORKERS=2 npm run bench:pipeline
+ *
+ * On PostgreSQL every process is separate: one API process and N worker
+ * processes (`--workers N` or WORKERS=N). On SQLite the first worker runs in
+ * the API process and N-1 more are separate.
  */
 import http from 'node:http';
 import { cpus } from 'node:os';
@@ -19,9 +23,11 @@ import { benchDataDir, SAMPLE_REPORTS, spawnService, type SpawnedService } from 
 const { values } = parseArgs({
   options: {
     reports: { type: 'string', default: '10000' },
-    workers: { type: 'string', default: '1' },
+    workers: { type: 'string', default: process.env.WORKERS ?? '1' },
     concurrency: { type: 'string', default: '32' },
     port: { type: 'string', default: '3927' },
+    // Submit everything first with no worker running, then start the workers and time the routing alone.
+    split: { type: 'boolean', default: false },
   },
 });
 const N = Number(values.reports);
@@ -78,8 +84,12 @@ try {
   // avoids two processes contending for the file lock. Further worker
   // processes (and, on PostgreSQL, all of them) run separately.
   const sqlite = !databaseUrl.startsWith('postgres');
-  processes.push(await spawnService({ role: sqlite ? 'all' : 'api', port: Number(values.port), env }));
-  for (let i = sqlite ? 1 : 0; i < workerCount; i++) processes.push(await spawnService({ role: 'worker', port: 0, env }));
+  const split = values.split === true;
+  processes.push(await spawnService({ role: sqlite && !split ? 'all' : 'api', port: Number(values.port), env }));
+  const startWorkers = async () => {
+    for (let i = sqlite && !split ? 1 : 0; i < workerCount; i++) processes.push(await spawnService({ role: 'worker', port: 0, env }));
+  };
+  if (!split) await startWorkers();
   const api = processes[0]!;
 
   const before = Number((await sql<{ n: number }>`select count(*) as n from cases`.execute(db)).rows[0]?.n ?? 0);
@@ -96,6 +106,21 @@ try {
     }),
   );
   const submitted = performance.now();
+  let routingStarted = started;
+  if (split) {
+    // The API's relay has moved everything into the queue once the outbox is empty.
+    while (Number((await sql<{ n: number }>`select count(*) as n from outbox`.execute(db)).rows[0]?.n ?? 0) > 0) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const starting = startWorkers();
+    // Timed from the first case routed, so the workers' start-up is left out.
+    const waitingNow = async () =>
+      Number((await sql<{ n: number }>`select count(*) as n from cases where status = 'received'`.execute(db)).rows[0]?.n ?? 0);
+    const waitingAtStart = await waitingNow();
+    while ((await waitingNow()) === waitingAtStart) await new Promise((r) => setTimeout(r, 10));
+    routingStarted = performance.now();
+    await starting;
+  }
   for (;;) {
     const row = await sql<{ waiting: number; total: number }>`
       select sum(case when status = 'received' then 1 else 0 end) as waiting, count(*) as total from cases`.execute(db);
@@ -104,7 +129,9 @@ try {
     if (total - before >= N && waiting === 0) break;
     await new Promise((r) => setTimeout(r, 20));
   }
-  const elapsed = (performance.now() - started) / 1000;
+  const routed = performance.now();
+  const elapsed = (routed - started) / 1000;
+  const routingSeconds = (routed - routingStarted) / 1000;
   const casesPerSecond = N / elapsed;
   const byStatus = await sql<{ status: string; n: number }>`select status, count(*) as n from cases group by status order by status`.execute(db);
 
@@ -113,6 +140,7 @@ try {
     `database: ${sqlite ? 'SQLite' : 'PostgreSQL'}; ${sqlite ? `1 process (API + worker)${workerCount > 1 ? ` + ${workerCount - 1} worker process(es)` : ''}` : `1 API process + ${workerCount} worker process(es)`}; ${N} reports, ${concurrency} concurrent submitters`,
   );
   console.log(`submitted in ${((submitted - started) / 1000).toFixed(2)} s; all routed after ${elapsed.toFixed(2)} s`);
+  if (split) console.log(`routing alone (workers started after the submission, ${workerCount} worker process(es)): ${routingSeconds.toFixed(2)} s, routing_per_s=${(N / routingSeconds).toFixed(0)}`);
   console.log(`outcome: ${byStatus.rows.map((r) => `${r.status}=${r.n}`).join(' ')}`);
   console.log(`no-op BullMQ ceiling: ${ceilingPerSecond.toFixed(0)} jobs/s`);
   console.log(`cases_per_s=${casesPerSecond.toFixed(0)} ceiling_per_s=${ceilingPerSecond.toFixed(0)} ratio=${(casesPerSecond / ceilingPerSecond).toFixed(2)}`);
