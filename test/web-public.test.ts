@@ -48,7 +48,7 @@ interface PublicStats {
   totals: { received: number };
 }
 
-describe('public disclosure page', () => {
+describe('public disclosure page', { timeout: 90_000 }, () => {
   let service: TestService;
   let clock: ManualClock;
   const tokens: Record<string, string> = {};

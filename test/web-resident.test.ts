@@ -16,7 +16,8 @@ const REPORTER_NAME = '王小明';
 const REPORTER_PHONE = '13987654321';
 const REPORT_TEXT = '兴隆办事处盐下村电镀厂晚上偷排废水，沟里全是黑水，气味很大';
 
-describe('resident pages: report form and tracking page', () => {
+// Browser tests share two cores with other suites: generous limits, no timing assertions.
+describe('resident pages: report form and tracking page', { timeout: 90_000 }, () => {
   let service: TestService;
   let clock: ManualClock;
   let staff: Staff;
@@ -186,6 +187,8 @@ describe('resident pages: report form and tracking page', () => {
     await page.waitForSelector('#phone-error');
     expect(await page.textContent('#phone-error')).toContain('请填写正确的电话号码');
     expect(await page.getAttribute('#phone', 'aria-invalid')).toBe('true');
+    // The summary at the top leads to the field to correct.
+    expect(await page.textContent('#form-error a[href="#phone"]')).toContain('请填写正确的电话号码');
     expect(await page.$('#text-error')).toBeNull();
     expect(await page.inputValue('#text')).toBe(REPORT_TEXT);
 

@@ -274,12 +274,12 @@ async function renderDisclosure(c: Context<AppEnv>, month: string, choices: stri
       <div class="grid">
         <section aria-labelledby="by-type">
           <h3 id="by-type">{t.byType}</h3>
-          {byType.groups.length > 0 ? <CountTable id="type-table" caption={t.byType} column={t.type} groups={byType.groups} lang={lang} /> : <p>{t.none}</p>}
+          {byType.groups.length > 0 ? <CountTable id="type-table" caption={t.byType} column={t.type} groups={byType.groups} lang={lang} /> : byType.hiddenGroups === 0 ? <p>{t.none}</p> : null}
           <Hidden n={byType.hiddenGroups} min={min} lang={lang} />
         </section>
         <section aria-labelledby="by-place">
           <h3 id="by-place">{t.byPlace}</h3>
-          {byPlace.groups.length > 0 ? <CountTable id="place-table" caption={t.byPlace} column={t.place} groups={byPlace.groups} lang={lang} /> : <p>{t.none}</p>}
+          {byPlace.groups.length > 0 ? <CountTable id="place-table" caption={t.byPlace} column={t.place} groups={byPlace.groups} lang={lang} /> : byPlace.hiddenGroups === 0 ? <p>{t.none}</p> : null}
           <Hidden n={byPlace.hiddenGroups} min={min} lang={lang} />
         </section>
       </div>
@@ -324,9 +324,9 @@ async function renderDisclosure(c: Context<AppEnv>, month: string, choices: stri
             </tbody>
           </table>
         </div>
-      ) : (
+      ) : byBureau.hiddenGroups === 0 ? (
         <p>{t.none}</p>
-      )}
+      ) : null}
       <Hidden n={byBureau.hiddenGroups} min={min} lang={lang} />
       <p class="hint">{t.ratesNote}</p>
 

@@ -185,6 +185,16 @@ interface FormValues {
 
 type FieldErrors = Partial<Record<Field, string>>;
 
+/** The input each error summary entry leads to. */
+const FIELD_INPUT: Record<Exclude<Field, 'form'>, string> = {
+  text: 'text',
+  address: 'address',
+  location: 'address',
+  name: 'name',
+  phone: 'phone',
+  photos: 'photos',
+};
+
 function emptyValues(): FormValues {
   return { text: '', address: '', name: '', phone: '', lat: '', lng: '', anonymous: false, shareContact: false };
 }
@@ -230,9 +240,13 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
       <h1>{t.title}</h1>
       <p>{t.intro}</p>
       {hasErrors ? (
-        <div class="notice error" role="alert" id="form-error">
+        <div class="notice error" role="alert" id="form-error" tabindex={-1}>
           <p>{t.fix}</p>
-          {errors.form ? <p>{errors.form}</p> : null}
+          <ul>
+            {(Object.entries(errors) as Array<[Field, string]>).map(([field, message]) =>
+              field === 'form' ? <li>{message}</li> : <li><a href={`#${FIELD_INPUT[field]}`}>{message}</a></li>,
+            )}
+          </ul>
         </div>
       ) : null}
       <form method="post" action="/" enctype="multipart/form-data" id="report-form" novalidate>

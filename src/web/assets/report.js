@@ -6,6 +6,10 @@
   var form = document.getElementById('report-form');
   if (!form) return;
 
+  // After a refused submit, move to the summary of what to correct.
+  var summary = document.getElementById('form-error');
+  if (summary) summary.focus();
+
   // Character counter: code points, as the server counts them.
   var text = document.getElementById('text');
   var counter = document.getElementById('text-count');
