@@ -36,6 +36,22 @@ export default {
 let outDir: string;
 let mf: Miniflare;
 const webhookCalls: Array<{ url: string; delivery: string | null; signature: string | null; body: string }> = [];
+const telegramCalls: Array<{ method: string; body: Record<string, unknown> }> = [];
+const TELEGRAM_TOKEN = '123456:TEST-token_for_the_worker';
+const TELEGRAM_SECRET = 'tg-webhook-secret';
+
+/** The Bot API, as far as the bot needs it here. */
+async function telegramApi(request: MfRequest): Promise<MfResponse> {
+  const method = request.url.slice(request.url.lastIndexOf('/') + 1);
+  const text = await request.text();
+  const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+  telegramCalls.push({ method, body });
+  const result =
+    method === 'getMe'
+      ? { id: 123456, is_bot: true, first_name: 'Intake', username: 'intake_test_bot' }
+      : { message_id: telegramCalls.length, date: Math.floor(Date.now() / 1000), chat: { id: body.chat_id, type: 'private' }, text: body.text };
+  return MfResponse.json({ ok: true, result });
+}
 
 async function build(): Promise<{ metafile: { inputs: Record<string, { imports: Array<{ path: string; external?: boolean }> }> } }> {
   outDir = mkdtempSync(join(tmpdir(), 'intake-worker-'));
@@ -82,9 +98,12 @@ beforeAll(async () => {
           DISPATCH_ATTEMPTS: '3',
           DISPATCH_BACKOFF_MS: '1000',
           DISTRICT_JSON: districtWithWebhooks(),
+          TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN,
+          TELEGRAM_WEBHOOK_SECRET: TELEGRAM_SECRET,
         },
-        // The bureaus' servers: the environment bureau takes deliveries, the economy bureau's is broken.
+        // Telegram's Bot API, and the bureaus' servers: the environment bureau takes deliveries, the economy bureau's is broken.
         outboundService: async (request: MfRequest) => {
+          if (request.url.startsWith(`https://api.telegram.org/bot${TELEGRAM_TOKEN}/`)) return telegramApi(request);
           webhookCalls.push({
             url: request.url,
             delivery: request.headers.get('x-intake-delivery'),
@@ -264,6 +283,38 @@ describe('the Worker on D1, Queues and R2', () => {
     });
     expect(dead).toEqual([expect.objectContaining({ name: 'dispatch', jobId: `dispatch-${caseId}-econ-webhook`, error: 'HTTP 500', attempts: 3 })]);
   }, 60_000);
+
+  it('answers Telegram on the webhook through grammY, and only with the secret token', async () => {
+    const update = {
+      update_id: 90001,
+      message: {
+        message_id: 1,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: 777001, type: 'private' },
+        from: { id: 777001, is_bot: false, first_name: '居民', language_code: 'zh-hans' },
+        text: '/start',
+        entities: [{ type: 'bot_command', offset: 0, length: 6 }],
+      },
+    };
+    const post = (secret: string | null) =>
+      mf.dispatchFetch('http://localhost/telegram/webhook', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(secret ? { 'x-telegram-bot-api-secret-token': secret } : {}) },
+        body: JSON.stringify(update),
+      });
+    const refused = await post('wrong-secret');
+    expect(refused.status).toBe(401);
+    await refused.arrayBuffer();
+    expect(telegramCalls.filter((c) => c.method === 'sendMessage')).toEqual([]);
+
+    const answered = await post(TELEGRAM_SECRET);
+    expect(answered.status).toBe(200);
+    await answered.arrayBuffer();
+    const sent = telegramCalls.filter((c) => c.method === 'sendMessage');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.body).toMatchObject({ chat_id: 777001 });
+    expect(String(sent[0]!.body.text).length).toBeGreaterThan(0);
+  });
 
   it('runs the deadline sweep on the cron trigger', async () => {
     const db = await d1();
