@@ -96,6 +96,29 @@ describe('bureau group chats: new assignments', () => {
   });
 });
 
+describe('bureau group chats: a report from the bot', () => {
+  it('posts the photo the resident sent once the job fetched it', async () => {
+    const chat = residentChat(nextUser++);
+    await deliver(emu, service.url, chat.photo('bot-photo-1', '兴隆办事处有个化工厂晚上往沟里排黑水，气味很大'));
+    await deliver(emu, service.url, chat.button('c:anonymous'));
+    await deliver(emu, service.url, chat.button('c:confirm'));
+    const { case_id: caseId } = await service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirstOrThrow();
+    const post = await waitFor(
+      () => service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', caseId).where('unit_code', '=', 'epb').where('status', '=', 'posted').executeTakeFirst(),
+      { what: 'the group post' },
+    );
+    const { tracking_code: code } = await service.deps.db.selectFrom('cases').select('tracking_code').where('id', '=', caseId).executeTakeFirstOrThrow();
+    // The photo (one uploaded file) went out before the message with the buttons.
+    const photoCall = emu.calls.find((c) => c.method === 'sendPhoto' && Number(c.body.chat_id) === EPB_GROUP && c.body.caption === code);
+    expect(photoCall?.files).toHaveLength(1);
+    expect(JSON.parse(post.photo_message_ids ?? '[]')).toHaveLength(1);
+    const message = emu.calls.find((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(code));
+    expect(String(message?.body.text)).toContain('照片：1 张');
+    expect(message!.at).toBeGreaterThanOrEqual(photoCall!.at);
+    expect(await service.deps.db.selectFrom('case_attachments').select('id').where('case_id', '=', caseId).execute()).toHaveLength(1);
+  });
+});
+
 describe('bureau group chats: buttons', () => {
   it('signs for the case when a linked member of the bureau presses 签收, and edits the message to say who and when', async () => {
     const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');

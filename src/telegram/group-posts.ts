@@ -68,8 +68,7 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
   if (mine.status !== 'pending') return `skipped: the assignment is already ${mine.status}`;
 
   // A Telegram report's photos arrive a moment after the case (telegram_photos job): wait for them, within reason.
-  const fetch = await deps.db.selectFrom('telegram_photo_fetches').select('status').where('case_id', '=', c.id).executeTakeFirst();
-  if (fetch?.status === 'pending' && ctx && ctx.attempt < Math.min(ctx.maxAttempts, 5)) {
+  if (c.channel === 'telegram' && (await photosPending(deps.db, c.id)) && ctx && ctx.attempt < Math.min(ctx.maxAttempts, 5)) {
     throw new Error('waiting for the report photos to be downloaded');
   }
 
@@ -148,6 +147,24 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     .where('id', '=', post.id)
     .execute();
   return `posted to the ${p.unit} group`;
+}
+
+/**
+ * True while photos of a Telegram report are still to be fetched. The count
+ * is on the `received` event, committed with the case, so there is no window
+ * in which a post could go out before the fetch is even recorded.
+ */
+async function photosPending(db: Db, caseId: string): Promise<boolean> {
+  const received = await db.selectFrom('case_events').select('data').where('case_id', '=', caseId).where('kind', '=', 'received').executeTakeFirst();
+  let expected = 0;
+  try {
+    expected = Number((JSON.parse(received?.data ?? '{}') as { photosToFetch?: unknown }).photosToFetch ?? 0);
+  } catch {
+    expected = 0;
+  }
+  if (!(expected > 0)) return false;
+  const fetch = await db.selectFrom('telegram_photo_fetches').select('status').where('case_id', '=', caseId).executeTakeFirst();
+  return fetch?.status !== 'done';
 }
 
 async function findPost(db: Db, caseId: string, unit: string, round: number) {
