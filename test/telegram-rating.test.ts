@@ -3,7 +3,9 @@ import type { Principal } from '../src/auth/principal.js';
 import { acceptAssignment, replyAssignment } from '../src/workflow/bureau.js';
 import { startTestService, waitFor } from './harness.js';
 import { residentChat, startTelegramEmulator, type ApiCall, type TelegramEmulator } from './telegram-emulator.js';
-import { alertOf, buttonsOf, deliver, telegramEnv, TOKEN } from './telegram-helpers.js';
+import { alertOf, buttonsOf, deliver, districtWithGroups, telegramEnv, TOKEN } from './telegram-helpers.js';
+
+const EPB_GROUP = -100_333;
 
 let emu: TelegramEmulator;
 let service: Awaited<ReturnType<typeof startTestService>>;
@@ -11,7 +13,7 @@ let nextChat = 8100;
 
 beforeAll(async () => {
   emu = await startTelegramEmulator(TOKEN);
-  service = await startTestService(telegramEnv(emu, 'tg-rating'));
+  service = await startTestService(telegramEnv(emu, 'tg-rating'), 'all', { district: districtWithGroups({ epb: EPB_GROUP }) });
 });
 
 const bureau = (unit: string): Principal => ({ userId: `staff-${unit}`, name: unit, role: 'bureau', unitCode: unit, tokenId: 'test' });
@@ -83,6 +85,14 @@ describe('rating in the chat', () => {
     const rating = await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).executeTakeFirstOrThrow();
     expect(rating).toMatchObject({ rating: 'dissatisfied', solved: 0, channel: 'telegram' });
     expect(String(rated.calls.find((x) => x.method === 'editMessageText')?.body.text)).toContain('handled again');
+    // The lead bureau's group sees the case again, for the new round.
+    const { tracking_code: trackingCode } = await service.deps.db.selectFrom('cases').select('tracking_code').where('id', '=', caseId).executeTakeFirstOrThrow();
+    await waitFor(
+      () => service.deps.db.selectFrom('telegram_bureau_posts').select('id').where('case_id', '=', caseId).where('round', '=', 2).where('status', '=', 'posted').executeTakeFirst(),
+      { what: 'the round-2 group post' },
+    );
+    const again = emu.calls.filter((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(trackingCode));
+    expect(again.map((c) => String(c.body.text).split('】')[0])).toEqual(['【新派单', '【重办派单']);
   });
 
   it('lets only the chat that reported the case rate it', async () => {

@@ -21,7 +21,8 @@ export interface ChatLockOptions {
   pollMs: number;
 }
 
-export const CHAT_LOCK: ChatLockOptions = { leaseMs: 30_000, waitMs: 20_000, pollMs: 20 };
+// Waiting gives up before grammY's 10 s webhook timeout, so a busy chat fails cleanly and Telegram redelivers.
+export const CHAT_LOCK: ChatLockOptions = { leaseMs: 30_000, waitMs: 8_000, pollMs: 20 };
 
 export class ChatBusy extends Error {
   constructor(chatId: string) {
