@@ -3,8 +3,10 @@ import { connectDatabase, migrateToLatest } from '../db/connect.js';
 import { systemClock } from '../src/clock.js';
 import { CHAT_LOCK, lockChat, pruneTelegramState } from '../src/telegram/chat-lock.js';
 import { createPgDatabase, startTestService, waitFor } from './harness.js';
-import { residentChat, startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
-import { deliver, districtWithGroups, newUpdateId, sentTexts, telegramEnv, TOKEN } from './telegram-helpers.js';
+import { createUser } from '../db/repositories/users.repository.js';
+import { issueLinkToken } from '../src/telegram/links.js';
+import { groupMember, residentChat, startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
+import { alertOf, deliver, districtWithGroups, newUpdateId, sentTexts, telegramEnv, TOKEN } from './telegram-helpers.js';
 
 let emu: TelegramEmulator;
 let nextChat = 9100;
@@ -131,5 +133,38 @@ describe('Telegram rate limits in jobs', () => {
     const toGroup = emu.calls.filter((c) => Number(c.body.chat_id) === group && c.method.startsWith('sendMessage'));
     expect(toGroup.map((c) => c.method)).toEqual(['sendMessage:429', 'sendMessage']);
     expect(toGroup[1]!.at - toGroup[0]!.at).toBeGreaterThanOrEqual(950);
+  });
+});
+
+describe('bureau groups on PostgreSQL', () => {
+  it('posts, links, signs for once and edits the message', async () => {
+    const group = -100_777;
+    const env = telegramEnv(emu, 'tg-pg', { DATABASE_URL: await createPgDatabase('tgbureau') });
+    const service = await startTestService(env, 'all', { district: districtWithGroups({ epb: group }) });
+    const user = await createUser(service.deps.db, { name: '赵六', role: 'bureau', unitCode: 'epb', at: new Date().toISOString() });
+    const { token } = await issueLinkToken(service.deps.db, { userId: user.id, now: new Date() });
+    const tgUser = nextChat++;
+    const linked = await deliver(emu, service.url, residentChat(tgUser).command(`/link ${token}`));
+    expect(sentTexts(linked.calls)[0]).toContain('绑定成功');
+    const res = await fetch(`${service.url}/api/v1/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: '兴隆办事处有个化工厂晚上往沟里排黑水，气味很大', anonymous: true }),
+    });
+    const { id } = (await res.json()) as { id: string };
+    const post = await waitFor(
+      () => service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', id).where('unit_code', '=', 'epb').where('status', '=', 'posted').executeTakeFirst(),
+      { what: 'the group post' },
+    );
+    const member = groupMember(group, tgUser);
+    const press = member.press(`g:a:${post.id}`, Number(post.message_id));
+    const r = await deliver(emu, service.url, press);
+    expect(String(r.calls.find((c) => c.method === 'editMessageText')?.body.text)).toContain('已签收：赵六');
+    const again = await deliver(emu, service.url, press, { updateId: r.updateId });
+    expect(again.calls).toEqual([]);
+    const late = await deliver(emu, service.url, member.press(`g:a:${post.id}`, Number(post.message_id)));
+    expect(alertOf(late.calls)?.show_alert).toBe(true);
+    const a = await service.deps.db.selectFrom('assignments').select(['status', 'accepted_by']).where('case_id', '=', id).where('unit_code', '=', 'epb').executeTakeFirstOrThrow();
+    expect(a).toEqual({ status: 'accepted', accepted_by: user.id });
   });
 });
