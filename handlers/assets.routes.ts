@@ -18,6 +18,7 @@ const FILES: Record<string, () => string> = {
   'app.css': () => own('app.css'),
   'app.js': () => own('app.js'),
   'report.js': () => own('report.js'),
+  'public.js': () => own('public.js'),
   'staff.js': () => own('staff.js'),
   'dashboard.js': () => own('dashboard.js'),
   'htmx.min.js': () => require.resolve('htmx.org/dist/htmx.min.js'),

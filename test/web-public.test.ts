@@ -142,6 +142,19 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     );
     // The one rated case makes epb's satisfaction rate 100 %.
     expect(bureauRows.find((r) => r.key === 'epb')?.cells[3]).toBe('100.0%');
+
+    // The count tables are also drawn as bar charts (ECharts from the service), hidden from screen readers.
+    await page.waitForSelector('#type-table-chart canvas');
+    const painted = (await page.evaluate(`(() => {
+      const canvas = document.querySelector('#type-table-chart canvas');
+      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+      return n;
+    })()`)) as number;
+    expect(painted).toBeGreaterThan(500);
+    expect(await page.getAttribute('#type-table-chart', 'aria-hidden')).toBe('true');
+    expect(await page.$('#place-table-chart canvas')).not.toBeNull();
     await context.close();
   });
 

@@ -16,8 +16,9 @@ import { formatDate, RATING_LABEL } from './resident-labels.js';
  * Public disclosure (`/public`, 办理公开): a month's cases counted by type and
  * by jurisdiction, the three hotline rates by bureau — exactly the public
  * statistics of GET /api/v1/public/stats, small groups hidden — and recently
- * closed cases with their text and answer redacted. Tables, not charts: they
- * read aloud and print. Nothing identifies a reporter.
+ * closed cases with their text and answer redacted. Tables first: they
+ * read aloud and print; public.js draws a bar chart of each count table with
+ * ECharts when scripts run. Nothing identifies a reporter.
  */
 
 const RECENT_CASES = 20;
@@ -209,7 +210,7 @@ function CountTable({ id, caption, column, groups, lang }: { id: string; caption
   const t = T[lang];
   return (
     <div class="table-wrap">
-      <table id={id}>
+      <table id={id} data-chart>
         <caption class="sr-only">{caption}</caption>
         <thead>
           <tr>
@@ -358,7 +359,7 @@ async function renderDisclosure(c: Context<AppEnv>, month: string, choices: stri
       </ol>
     </section>
   );
-  return renderPage(c, t.title, body, { status: monthError ? 400 : 200 });
+  return renderPage(c, t.title, body, { status: monthError ? 400 : 200, scripts: ['echarts.min.js', 'public.js'] });
 }
 
 export function publicPageRoutes() {
