@@ -97,6 +97,10 @@ describe('bureau inbox', () => {
     const ok = await client.post(`/inbox/cases/${seeded.id}/accept`, { _csrf: csrf });
     expect(ok.status).toBe(303);
     expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('accepted');
+    // Signing for it again is refused with the reason at the top of the page.
+    const again = await client.post(`/inbox/cases/${seeded.id}/accept`, { _csrf: csrf });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('id="action-problem"');
   });
 
   it('shows a missing return reason next to its field, keeps what was typed, and changes nothing', async () => {
@@ -141,6 +145,9 @@ describe('bureau inbox', () => {
 
     await page.goto(`${base}/inbox?q=${encodeURIComponent('危废桶')}`);
     expect(await page.$$eval('#inbox tbody tr', (rows) => rows.map((r) => r.getAttribute('data-case')))).toEqual([urgent.trackingCode]);
+    // The search reads the text as the clerk sees it: a masked phone number finds nothing.
+    await page.goto(`${base}/inbox?status=all&q=13912345678`);
+    expect(await page.$$('#inbox tbody tr')).toHaveLength(0);
 
     await page.goto(`${base}/inbox?lang=en`);
     expect(await page.textContent('h1')).toContain('Case inbox');

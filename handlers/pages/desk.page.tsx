@@ -16,6 +16,7 @@ import { casesCsv, exportCasesQuery, statsCsv } from '../export.routes.js';
 import { dashboardRoutes } from './dashboard.page.js';
 import { statsQuerySchema } from '../stats.routes.js';
 import {
+  ActionNotice,
   AssignmentsTable,
   bureauOptions,
   CaseFacts,
@@ -329,6 +330,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
       </p>
       <h1>{title}</h1>
       <DoneNotice text={done} />
+      <ActionNotice problem={problem} />
       <CaseFacts view={view} lang={p.lang} timeZone={p.timeZone} district={district} now={now} />
       <h2>{zh ? '举报内容' : 'The report'}</h2>
       <p class="reply" id="case-text">

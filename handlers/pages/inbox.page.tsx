@@ -15,10 +15,11 @@ import {
   returnAssignment,
   type ReturnReason,
 } from '../../src/workflow/bureau.js';
-import { buildCaseView, caseSummary, type CaseSummary, type CaseView } from '../../src/workflow/case-view.js';
+import { buildCaseView, caseSummary, textFor, type CaseSummary, type CaseView } from '../../src/workflow/case-view.js';
 import type { AppEnv } from '../app-env.js';
 import { IMAGE_TYPES, MAX_UPLOAD_BYTES, MAX_UPLOADS, readUploads } from '../uploads.js';
 import {
+  ActionNotice,
   AssignmentsTable,
   CaseFacts,
   CaseFiles,
@@ -119,11 +120,13 @@ async function inboxPage(c: Context<AppEnv>) {
   const assignments = await listAssignmentsFor(deps.db, rows.map((r) => r.case.id));
   const now = deps.clock.now();
   const needle = f.q.toLowerCase();
+  const code = needle.replace(/[\s-]/g, '');
   const items = rows
     .filter((r) => f.status !== 'open' || OPEN.includes(r.case.status))
+    // Text search over what the clerk can see: the tracking code and the text with phones masked
+    // (searching the raw text would tell which case holds a number the clerk may not read).
+    .filter((r) => needle === '' || r.case.trackingCode.toLowerCase().includes(code) || textFor(principal, r.case.text).toLowerCase().includes(needle))
     .map((r) => caseSummary(deps.district, principal, r, assignments.get(r.case.id) ?? []))
-    // Text search over what the clerk can see: the tracking code and the (masked) text.
-    .filter((s) => needle === '' || s.trackingCode.toLowerCase().includes(needle.replace(/[\s-]/g, '')) || s.excerpt.toLowerCase().includes(needle) || rows.find((r) => r.case.id === s.id)!.case.text.toLowerCase().includes(needle))
     .sort(inboxOrder(now.getTime()));
   const title = zh ? '待办案件' : 'Case inbox';
   const unit = unitName(deps.district, principal.unitCode, p.lang);
@@ -249,6 +252,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
       </p>
       <h1>{title}</h1>
       <DoneNotice text={done} />
+      <ActionNotice problem={problem} />
       <CaseFacts view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} now={now} />
       <h2>{zh ? '举报内容' : 'The report'}</h2>
       <p class="reply" id="case-text">

@@ -211,11 +211,24 @@ export function problemStatus(err: unknown): 400 | 403 | 404 | 409 | 413 | 422 |
   return ([400, 403, 404, 409, 413, 422, 429] as const).find((s) => s === status) ?? 400;
 }
 
-/** The error of a form, above it. */
+/** A problem with marked fields, above its form (the fields say what is wrong). */
 export function FormNotice({ problem, form }: { problem: FormProblem | null | undefined; form: string }) {
-  if (!problem || problem.form !== form) return null;
+  if (!problem || problem.form !== form || Object.keys(problem.fields).length === 0) return null;
   return (
     <p class="notice error" role="alert" id={`${form}-problem`}>
+      {problem.message}
+    </p>
+  );
+}
+
+/**
+ * A refusal that is not about a field (the case moved on, someone else acted
+ * first), at the top of the page: the form it came from may no longer be shown.
+ */
+export function ActionNotice({ problem }: { problem: FormProblem | null | undefined }) {
+  if (!problem || Object.keys(problem.fields).length > 0) return null;
+  return (
+    <p class="notice error" role="alert" id="action-problem">
       {problem.message}
     </p>
   );
