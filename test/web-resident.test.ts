@@ -205,6 +205,7 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
   });
 
   it('refuses a form post without the CSRF token and creates nothing', async () => {
+    const seeded = await seedCase(service, clock);
     const before = await countCases();
     const { page, context } = await newPage({ baseURL: service.url });
     await page.goto('/');
@@ -220,6 +221,19 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     form.set('text', REPORT_TEXT);
     const foreign = await fetch(`${service.url}/`, { method: 'POST', body: form, headers: { accept: 'text/html' } });
     expect(foreign.status).toBe(403);
+
+    // A body that is not a form is a bad request, not a server error, with or without the token header.
+    const token = (await context.cookies()).find((k) => k.name === 'csrf')!.value;
+    for (const path of ['/', `/track/${seeded.trackingCode}`]) {
+      for (const headers of [{ 'x-csrf-token': token }, {}]) {
+        const bad = await fetch(`${service.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'multipart/form-data; boundary=zzz', cookie: `csrf=${token}`, accept: 'text/html', ...headers },
+          body: 'this is not multipart',
+        });
+        expect(bad.status, `${path} ${JSON.stringify(headers)}`).toBe(400);
+      }
+    }
     expect(await countCases()).toBe(before);
     await context.close();
   });

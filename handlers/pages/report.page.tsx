@@ -13,6 +13,7 @@ import { pageContext, renderPage } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
 import { reportFormSchema } from '../reports.routes.js';
 import { IMAGE_TYPES, readUploads } from '../uploads.js';
+import { readForm, stringField } from './resident-form.js';
 
 /**
  * The resident's report form (`/`): text, photos, a place (address, "use my
@@ -385,12 +386,6 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
   });
 }
 
-function stringField(form: Record<string, unknown>, name: string): string {
-  const v = form[name];
-  const first = Array.isArray(v) ? v[0] : v;
-  return typeof first === 'string' ? first : '';
-}
-
 /** The chosen files; a file input left empty still sends one nameless empty part. */
 function chosenFiles(form: Record<string, unknown>): File[] {
   const v = form.photos;
@@ -449,7 +444,7 @@ export function reportPageRoutes() {
   app.post('/', csrfProtection(), loadSession(), async (c) => {
     const deps = c.get('deps');
     const { lang } = pageContext(c);
-    const form = await c.req.parseBody({ all: true });
+    const form = await readForm(c);
     const values: FormValues = {
       text: stringField(form, 'text'),
       address: stringField(form, 'address'),

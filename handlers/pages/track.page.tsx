@@ -11,6 +11,7 @@ import type { AppEnv } from '../app-env.js';
 import { MAX_COMMENT_CHARS } from '../feedback.routes.js';
 import { publicCaseView, type PublicCase } from '../track.routes.js';
 import { RATING_LABEL, statusLabel } from './resident-labels.js';
+import { readForm, stringField } from './resident-form.js';
 
 /**
  * The page behind the tracking link (`trackUrl` in the API's answers):
@@ -391,12 +392,6 @@ function renderNotFound(c: Context<AppEnv>, code: string) {
   );
 }
 
-function stringField(form: Record<string, unknown>, name: string): string {
-  const v = form[name];
-  const first = Array.isArray(v) ? v[0] : v;
-  return typeof first === 'string' ? first : '';
-}
-
 export function trackPageRoutes() {
   const app = new Hono<AppEnv>();
   // `/track/*` covers `/track` itself too.
@@ -446,7 +441,7 @@ export function trackPageRoutes() {
     const t = T[lang];
     const view = await publicCaseView(deps, c.req.param('code'), lang);
     if (!view) return renderNotFound(c, c.req.param('code'));
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
     const values: RateValues = { rating: stringField(form, 'rating'), solved: stringField(form, 'solved'), comment: stringField(form, 'comment') };
     const errors: RateErrors = {};
     if (!(RATINGS as readonly string[]).includes(values.rating)) errors.rating = t.errRating;

@@ -67,7 +67,12 @@ export function csrfProtection() {
       let sent = c.req.header(CSRF_HEADER);
       const type = c.req.header('content-type') ?? '';
       if (!sent && (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data'))) {
-        const form = await c.req.parseBody({ all: true });
+        let form: Record<string, unknown>;
+        try {
+          form = await c.req.parseBody({ all: true });
+        } catch {
+          throw new AppError('malformed_body', 'the form could not be read; reload the page and try again', { body: 'not a well-formed form' });
+        }
         const field = form[CSRF_FIELD];
         sent = typeof field === 'string' ? field : undefined;
       }
