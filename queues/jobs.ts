@@ -12,8 +12,11 @@ export interface JobPayloads {
   notify: { notificationId: string };
   /** Wake up at a deadline of a case: reminders, overdue marks, supervision, closing unrated cases. */
   deadline: { caseId: string; at: string };
-  /** Post one assignment of a case to its bureau's Telegram group (round: the case's handling round). */
-  telegram_post: { caseId: string; unit: string; round: number };
+  /**
+   * Post one assignment of a case to its bureau's Telegram group (round: the case's handling round);
+   * with `settled`, mark the post as signed for or returned when that happened elsewhere (web, API).
+   */
+  telegram_post: { caseId: string; unit: string; round: number; settled?: boolean };
   /** Download the photos of a Telegram report and keep them with the case. */
   telegram_photos: { caseId: string };
 }
@@ -28,7 +31,7 @@ export const jobId = {
   dispatch: (p: JobPayloads['dispatch']) => `dispatch-${p.caseId}-${p.unit}-${p.channel}`,
   notify: (p: JobPayloads['notify']) => `notify-${p.notificationId}`,
   deadline: (p: JobPayloads['deadline']) => `deadline-${p.caseId}-${Date.parse(p.at)}`,
-  telegram_post: (p: JobPayloads['telegram_post']) => `tgpost-${p.caseId}-${p.unit}-${p.round}`,
+  telegram_post: (p: JobPayloads['telegram_post']) => `tgpost-${p.caseId}-${p.unit}-${p.round}${p.settled ? '-settled' : ''}`,
   telegram_photos: (p: JobPayloads['telegram_photos']) => `tgphotos-${p.caseId}`,
 } satisfies { [K in JobName]: (p: JobPayloads[K]) => string };
 

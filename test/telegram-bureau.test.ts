@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createUser, type User } from '../db/repositories/users.repository.js';
+import { issueToken } from '../db/repositories/tokens.repository.js';
 import { issueLinkToken } from '../src/telegram/links.js';
 import { startTestService, waitFor } from './harness.js';
 import { groupMember, JPEG_BYTES, residentChat, startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
@@ -180,6 +181,27 @@ describe('bureau group chats: buttons', () => {
     expect((await assignmentOf(caseId, 'epb')).status).toBe('pending');
     const c = await service.deps.db.selectFrom('cases').select('status').where('id', '=', caseId).executeTakeFirstOrThrow();
     expect(c.status).toBe('dispatched');
+  });
+});
+
+describe('bureau group chats: acting elsewhere', () => {
+  it('marks the group post when the case is signed for through the API, and the buttons then only answer', async () => {
+    const { caseId, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    const { token } = await issueToken(service.deps.db, { userId: zhang.id, label: null, at: new Date().toISOString() });
+    const res = await fetch(`${service.url}/api/v1/cases/${caseId}/accept`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect(res.status, await res.text()).toBe(200);
+    const edit = await waitFor(
+      () => emu.calls.find((c) => c.method === 'editMessageText' && Number(c.body.chat_id) === EPB_GROUP && Number(c.body.message_id) === Number(post.message_id)),
+      { what: 'the group post to be edited' },
+    );
+    expect(String(edit.body.text)).toMatch(/✅ 已签收：张三，\d{4}-\d{2}-\d{2} \d{2}:\d{2}/);
+    expect(buttonsOf(edit)).toEqual([]);
+    const row = await service.deps.db.selectFrom('telegram_bureau_posts').select(['status', 'acted_by']).where('id', '=', post.id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'accepted', acted_by: zhang.id });
+    const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang));
+    const late = await deliver(emu, service.url, member.press(`g:r:${post.id}`, Number(post.message_id)));
+    expect(alertOf(late.calls)?.show_alert).toBe(true);
+    expect((await assignmentOf(caseId, 'epb')).status).toBe('accepted');
   });
 });
 

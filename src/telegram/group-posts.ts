@@ -1,9 +1,10 @@
-import { InlineKeyboard, InputFile, type Api, type Bot, type Context } from 'grammy';
+import { GrammyError, InlineKeyboard, InputFile, type Api, type Bot, type Context } from 'grammy';
 import type { InputMediaPhoto } from 'grammy/types';
 import type { Kysely } from 'kysely';
 import { listAssignments } from '../../db/repositories/assignments.repository.js';
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
+import { findUser } from '../../db/repositories/users.repository.js';
 import { isUniqueViolation, type Db } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
 import type { JobContext, JobPayloads } from '../../queues/jobs.js';
@@ -58,6 +59,7 @@ export interface GroupPostDeps {
  * round) remembers what Telegram already took, so a retry sends only the rest.
  */
 export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegram_post'], ctx?: JobContext): Promise<string> {
+  if (p.settled) return settlePost(deps, p);
   const unit = deps.district.units.get(p.unit);
   if (unit?.telegramChatId === undefined) return `skipped: ${p.unit} has no telegram group`;
   const c = await findCase(deps.db, p.caseId);
@@ -149,6 +151,68 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
   return `posted to the ${p.unit} group`;
 }
 
+/** The line added under a post once its assignment was signed for or returned. */
+function settledMark(district: District, action: 'accepted' | 'returned', reason: string | null, name: string, atIso: string): string {
+  const tz = district.file.district.timezone;
+  const when = `${localTime(atIso, tz)}（${zoneLabel(tz)}）`;
+  const t = TEXTS.zh.group;
+  const label = reason && reason in t.reasons ? t.reasons[reason as ReturnReason] : (reason ?? '');
+  return action === 'accepted' ? t.signed(name, when) : t.returned(label, name, when);
+}
+
+/**
+ * The assignment was signed for or returned somewhere else (the web inbox,
+ * the API): the group post loses its buttons and says who did it and when.
+ * A press in the group itself got there first and finds nothing to do.
+ */
+async function settlePost(deps: GroupPostDeps, p: JobPayloads['telegram_post']): Promise<string> {
+  const post = await findPost(deps.db, p.caseId, p.unit, p.round);
+  if (!post || post.message_id === null) return 'skipped: nothing was posted';
+  if (post.status !== 'posted') return `skipped: the post is already ${post.status}`;
+  const a = (await listAssignments(deps.db, p.caseId)).filter((x) => x.unitCode === p.unit && x.round === p.round).at(-1);
+  if (!a || a.status === 'pending' || a.status === 'released') return `skipped: the assignment is ${a?.status ?? 'gone'}`;
+  const action = a.status === 'returned' ? 'returned' : 'accepted';
+  const atIso = (action === 'accepted' ? a.acceptedAt : a.returnedAt) ?? deps.clock.now().toISOString();
+  const by = action === 'accepted' ? a.acceptedBy : await returnedBy(deps.db, p.caseId, p.unit);
+  const name = (by ? (await findUser(deps.db, by))?.name : null) ?? '—';
+  const text = `${post.text ?? ''}\n\n${settledMark(deps.district, action, action === 'returned' ? a.returnReason : null, name, atIso)}`;
+  try {
+    await deps.api.editMessageText(post.chat_id, Number(post.message_id), text, { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } });
+  } catch (err) {
+    // 400: the message is gone, too old or already says this. Anything else is retried by the queue.
+    if (!(err instanceof GrammyError && err.error_code === 400)) throw err;
+    deps.logger.warn({ caseId: p.caseId, err: err.description }, 'telegram: could not edit the group post');
+  }
+  await deps.db
+    .updateTable('telegram_bureau_posts')
+    .set({ status: action, acted_by: by, acted_at: atIso, updated_at: deps.clock.now().toISOString() })
+    .where('id', '=', post.id)
+    .where('status', '=', 'posted')
+    .execute();
+  return `group post marked ${action}`;
+}
+
+/** Who returned the unit's assignment: the staff actor of the latest return event naming the unit. */
+async function returnedBy(db: Db, caseId: string, unit: string): Promise<string | null> {
+  const events = await db
+    .selectFrom('case_events')
+    .select(['actor_id', 'data'])
+    .where('case_id', '=', caseId)
+    .where('actor_type', '=', 'staff')
+    .orderBy('id', 'desc')
+    .limit(20)
+    .execute();
+  for (const e of events) {
+    try {
+      const data = JSON.parse(e.data ?? '{}') as { unit?: string; reason?: string };
+      if (data.unit === unit && data.reason) return e.actor_id;
+    } catch {
+      // not an event of ours
+    }
+  }
+  return null;
+}
+
 /**
  * True while photos of a Telegram report are still to be fetched. The count
  * is on the `received` event, committed with the case, so there is no window
@@ -230,19 +294,18 @@ export function handleGroupButtons(bot: Bot<Context & { session?: unknown }>, de
       throw err;
     }
 
-    const now = deps.clock.now();
-    const at = now.toISOString();
+    const at = deps.clock.now().toISOString();
     const status = action === 'a' ? 'accepted' : 'returned';
-    await deps.db
+    // The settled-post job queued by the workflow may get there first; whoever marks the post edits the message.
+    const claimed = await deps.db
       .updateTable('telegram_bureau_posts')
       .set({ status, acted_by: user.id, acted_at: at, updated_at: at })
       .where('id', '=', post.id)
-      .execute();
-    const tz = deps.district.file.district.timezone;
-    const when = `${localTime(at, tz)}（${zoneLabel(tz)}）`;
-    const zhGroup = TEXTS.zh.group;
-    const mark = action === 'a' ? zhGroup.signed(user.name, when) : zhGroup.returned(zhGroup.reasons[reason!], user.name, when);
+      .where('status', '=', 'posted')
+      .executeTakeFirst();
     await ctx.answerCallbackQuery({ text: action === 'a' ? t.signedAlert : t.returnedAlert });
+    if (Number(claimed.numUpdatedRows) !== 1) return;
+    const mark = settledMark(deps.district, status, reason, user.name, at);
     // The workflow change is done; a message that cannot be edited (too old, deleted) only loses its label.
     await ctx
       .editMessageText(`${post.text ?? ''}\n\n${mark}`, { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } })

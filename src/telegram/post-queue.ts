@@ -24,3 +24,9 @@ export async function queueBureauPosts(
   return entries.length;
 }
 
+
+/** After a unit signed for or returned its assignment: its group post (if any) loses its buttons and says so. */
+export async function queuePostSettled(trx: Db, district: District, caseId: string, unit: string, round: number, now: Date): Promise<void> {
+  if (district.units.get(unit)?.telegramChatId === undefined) return;
+  await addToOutbox(trx, [outboxEntry('telegram_post', { caseId, unit, round, settled: true })], now);
+}

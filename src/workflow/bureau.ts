@@ -13,6 +13,7 @@ import type { District } from '../district/district.schema.js';
 import { AppError } from '../errors.js';
 import { stageDurations, type WorkCalendar } from '../pipeline/deadlines.js';
 import type { PhotoStore } from '../storage/photo-store.js';
+import { queuePostSettled } from '../telegram/post-queue.js';
 import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
 import { moveCase, touchCase, type Actor } from './transition.js';
 
@@ -105,6 +106,7 @@ export async function acceptAssignment(deps: WorkflowDeps, principal: Principal,
       updated_at: at,
     });
     if (!ok) throw lost();
+    await queuePostSettled(trx, deps.district, caseId, mine.unitCode, c.round, now);
     const actor = staffActor(principal);
     const unitName = deps.district.units.get(mine.unitCode)?.name.zh ?? mine.unitCode;
     if (mine.role === 'lead' && (c.status === 'dispatched' || c.status === 'reopened')) {
@@ -143,6 +145,7 @@ export async function returnAssignment(
       updated_at: at,
     });
     if (!ok) throw lost();
+    await queuePostSettled(trx, deps.district, caseId, mine.unitCode, c.round, now);
     const actor = staffActor(principal);
     const data = { unit: mine.unitCode, role: mine.role, reason: input.reason, note: input.note };
     if (mine.role === 'lead') {
