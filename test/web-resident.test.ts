@@ -225,7 +225,7 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     // A body that is not a form is a bad request, not a server error, with or without the token header.
     const token = (await context.cookies()).find((k) => k.name === 'csrf')!.value;
     for (const path of ['/', `/track/${seeded.trackingCode}`]) {
-      for (const headers of [{ 'x-csrf-token': token }, {}]) {
+      for (const headers of [{ 'x-csrf-token': token }, {}] as Array<Record<string, string>>) {
         const bad = await fetch(`${service.url}${path}`, {
           method: 'POST',
           headers: { 'content-type': 'multipart/form-data; boundary=zzz', cookie: `csrf=${token}`, accept: 'text/html', ...headers },
