@@ -160,6 +160,20 @@ describe('staff sign-in', () => {
     expect(await replay.text()).not.toContain('调度老李');
   });
 
+  it('forgets sessions that ended more than a day before the next sign-in', async () => {
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('dispatcher');
+    const csrf = await client.token('/signin');
+    await client.post('/signout', { _csrf: csrf });
+    const db = web.service.deps.db;
+    const ended = await db.selectFrom('web_sessions').select('id').where('user_id', '=', web.userIds.dispatcher!).where('revoked_at', 'is not', null).execute();
+    expect(ended.length).toBeGreaterThan(0);
+    web.clock.advance(25 * 3600_000);
+    await client.signIn('dispatcher');
+    const left = await db.selectFrom('web_sessions').select('id').where('id', 'in', ended.map((s) => s.id)).execute();
+    expect(left).toEqual([]);
+  });
+
   it('ends the sessions of a disabled account at once, and after the idle timeout', async () => {
     const client = formClient(base, fromNewAddress());
     await client.signIn('police');

@@ -139,3 +139,11 @@ export async function failedAttemptTimes(db: Db, by: { username: string } | { ip
 export async function pruneSignInAttempts(db: Db, before: string): Promise<void> {
   await db.deleteFrom('sign_in_attempts').where('at', '<', before).execute();
 }
+
+/** Forgets sessions that ended (expired or revoked) before `before`. */
+export async function pruneSessions(db: Db, before: string): Promise<void> {
+  await db
+    .deleteFrom('web_sessions')
+    .where((eb) => eb.or([eb('expires_at', '<', before), eb('revoked_at', '<', before)]))
+    .execute();
+}

@@ -31,7 +31,7 @@ function toBase64Url(bytes: Uint8Array): string {
 }
 
 function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
   const s = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
@@ -84,11 +84,17 @@ function parse(stored: string): { iterations: number; salt: Uint8Array<ArrayBuff
  */
 export async function verifyPassword(password: string, stored: string | null): Promise<boolean> {
   const parsed = stored ? parse(stored) : null;
-  if (!parsed) {
-    await derive(password, new Uint8Array(SALT_BYTES), PBKDF2_ITERATIONS);
+  try {
+    if (!parsed) {
+      await derive(password, new Uint8Array(SALT_BYTES), PBKDF2_ITERATIONS);
+      return false;
+    }
+    return sameBytes(await derive(password, parsed.salt, parsed.iterations), parsed.hash);
+  } catch {
+    // A platform that refuses the work factor (Cloudflare Workers allow at most 100,000
+    // PBKDF2 iterations) cannot verify the hash: the sign-in fails instead of erroring.
     return false;
   }
-  return sameBytes(await derive(password, parsed.salt, parsed.iterations), parsed.hash);
 }
 
 /** True when a hash was made with a smaller work factor than today's. */

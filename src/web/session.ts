@@ -7,6 +7,7 @@ import {
   findSessionPrincipal,
   findSignInAccount,
   insertSession,
+  pruneSessions,
   pruneSignInAttempts,
   recordSignInAttempt,
   revokeSessionByHash,
@@ -224,8 +225,10 @@ export async function checkCredentials(c: Context<AppEnv>, rawUsername: string, 
     if (account.passwordHash && needsRehash(account.passwordHash)) {
       await updatePasswordHash(db, account.id, await hashPassword(password), now.toISOString());
     }
-    // Attempts older than a day count for nothing any more.
-    await pruneSignInAttempts(db, new Date(now.getTime() - 24 * 3600_000).toISOString());
+    // Attempts older than a day count for nothing any more, nor do sessions that ended a day ago.
+    const dayAgo = new Date(now.getTime() - 24 * 3600_000).toISOString();
+    await pruneSignInAttempts(db, dayAgo);
+    await pruneSessions(db, dayAgo);
     return { ok: true, userId: account.id, role: account.role };
   }
   const lockedNow = await currentLock(c, username, ip, now);
