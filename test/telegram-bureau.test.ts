@@ -190,14 +190,15 @@ describe('bureau group chats: acting elsewhere', () => {
     const { token } = await issueToken(service.deps.db, { userId: zhang.id, label: null, at: new Date().toISOString() });
     const res = await fetch(`${service.url}/api/v1/cases/${caseId}/accept`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(res.status, await res.text()).toBe(200);
-    const edit = await waitFor(
-      () => emu.calls.find((c) => c.method === 'editMessageText' && Number(c.body.chat_id) === EPB_GROUP && Number(c.body.message_id) === Number(post.message_id)),
-      { what: 'the group post to be edited' },
+    // The job edits the message, then marks the post.
+    const row = await waitFor(
+      () => service.deps.db.selectFrom('telegram_bureau_posts').select(['status', 'acted_by']).where('id', '=', post.id).where('status', '!=', 'posted').executeTakeFirst(),
+      { what: 'the group post to be marked' },
     );
-    expect(String(edit.body.text)).toMatch(/✅ 已签收：张三，\d{4}-\d{2}-\d{2} \d{2}:\d{2}/);
-    expect(buttonsOf(edit)).toEqual([]);
-    const row = await service.deps.db.selectFrom('telegram_bureau_posts').select(['status', 'acted_by']).where('id', '=', post.id).executeTakeFirstOrThrow();
     expect(row).toEqual({ status: 'accepted', acted_by: zhang.id });
+    const edit = emu.calls.find((c) => c.method === 'editMessageText' && Number(c.body.chat_id) === EPB_GROUP && Number(c.body.message_id) === Number(post.message_id));
+    expect(String(edit?.body.text)).toMatch(/✅ 已签收：张三，\d{4}-\d{2}-\d{2} \d{2}:\d{2}/);
+    expect(buttonsOf(edit)).toEqual([]);
     const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang));
     const late = await deliver(emu, service.url, member.press(`g:r:${post.id}`, Number(post.message_id)));
     expect(alertOf(late.calls)?.show_alert).toBe(true);

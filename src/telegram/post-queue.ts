@@ -25,8 +25,15 @@ export async function queueBureauPosts(
 }
 
 
-/** After a unit signed for or returned its assignment: its group post (if any) loses its buttons and says so. */
+/** A press in the group edits its own message at once; the job only has to act for the web and the API. */
+export const SETTLE_DELAY_MS = 5000;
+
+/**
+ * After a unit signed for or returned its assignment: its group post (if any)
+ * loses its buttons and says so. Delayed a little, so a press in the group
+ * (which marks the post itself) is normally done by then and the job finds nothing to do.
+ */
 export async function queuePostSettled(trx: Db, district: District, caseId: string, unit: string, round: number, now: Date): Promise<void> {
   if (district.units.get(unit)?.telegramChatId === undefined) return;
-  await addToOutbox(trx, [outboxEntry('telegram_post', { caseId, unit, round, settled: true })], now);
+  await addToOutbox(trx, [outboxEntry('telegram_post', { caseId, unit, round, settled: true }, new Date(now.getTime() + SETTLE_DELAY_MS))], now);
 }
