@@ -155,6 +155,30 @@ describe('dispatcher desk', () => {
     expect(anonymous.status).toBe(303);
   });
 
+  it('hands a case to 12345 in one click when the suggested type goes there, and asks for a reason to refuse an extension', async () => {
+    const seeded = await seedCase(web.service, web.clock, { status: 'triage', type: 'other', confidence: 0.6, text: '我家楼下路灯坏了很久没人修' });
+    const asking = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    const { id: requestId } = await requestExtension(web.service.deps, epbClerk(), asking.id, { workingDays: 3, reason: '等待检测报告' });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher');
+    const button = page.locator(`li[data-case="${seeded.trackingCode}"] button[data-suggestion="other"]`);
+    expect(await button.textContent()).toContain('转12345热线');
+    await Promise.all([page.waitForNavigation(), button.click()]);
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('transferred');
+
+    const ext = `li[data-extension="${requestId}"]`;
+    await page.evaluate(`document.querySelector('${ext} form[action$="/refuse"] input[name=note]').removeAttribute('required')`);
+    await Promise.all([page.waitForNavigation(), page.click(`${ext} form[action$="/refuse"] button`)]);
+    expect(await page.textContent(`#refuse-${requestId}-note-error`)).toContain('请填写');
+    expect((await web.service.deps.db.selectFrom('extension_requests').select('status').where('id', '=', requestId).executeTakeFirst())?.status).toBe('pending');
+    await page.fill(`#refuse-${requestId}-note`, '期限内可以完成');
+    await Promise.all([page.waitForNavigation(), page.click(`form[action$="/extensions/${requestId}/refuse"] button`)]);
+    expect(await page.textContent('#done')).toBe('已驳回延期申请。');
+    expect((await web.service.deps.db.selectFrom('extension_requests').select('status').where('id', '=', requestId).executeTakeFirst())?.status).toBe('refused');
+    await context.close();
+  });
+
   it('refuses the desk to a bureau clerk', async () => {
     const client = formClient(base, fromNewAddress());
     await client.signIn('epb');
