@@ -77,6 +77,8 @@ describe('operator console', () => {
     expect(corrections).toEqual([{ label: 'hazardous_waste', predicted: 'illegal_discharge', source: 'operator', actor_id: web.userIds.operator }]);
     const contact = await web.service.deps.db.selectFrom('case_contacts').select('phone').where('case_id', '=', created.id).executeTakeFirst();
     expect(contact?.phone).toBe('13812345678');
+    const call = await web.service.deps.db.selectFrom('hotline_calls').select(['operator', 'hotline', 'created_by']).where('caller_number', '=', '13812345678').executeTakeFirst();
+    expect(call).toEqual({ operator: '坐席小王', hotline: '12369', created_by: web.userIds.operator });
     await context.close();
   });
 

@@ -295,9 +295,10 @@ function corrections(ch: Choice) {
 }
 
 /** The call as the hotline code takes it; throws 400 naming the form's fields. */
-function callInput(state: ReviewState, lang: Lang, review: boolean): CallInput {
+function callInput(state: ReviewState, lang: Lang, review: boolean, operator?: string): CallInput {
   const { call } = state;
   const raw: Record<string, unknown> = {
+    ...(operator ? { operator: [...operator].slice(0, 100).join('') } : {}),
     hotline: call.hotline,
     callId: call.callId,
     startedAt: call.startedAtIso,
@@ -661,7 +662,8 @@ export function consolePages() {
     const deps = c.get('deps');
     const principal = c.get('principal')!;
     try {
-      const input = callInput(state, lang, false);
+      // The call record names the operator who took it: the signed-in account.
+      const input = callInput(state, lang, false, principal.name);
       const outcome = await acceptCall(hotlineDeps(deps), input, { id: principal.userId, role: principal.role });
       const title = lang === 'zh' ? '已受理' : 'Accepted';
       return renderPage(c, title, <ResultPage c={c} cases={outcome.cases} />, { status: outcome.status === 'created' ? 201 : 200 });
