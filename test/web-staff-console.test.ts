@@ -114,6 +114,18 @@ describe('operator console', () => {
     await context.close();
   });
 
+  it('reads a transcript file saved as GB 18030, as Chinese Windows tools save text', async () => {
+    // 来电人：排污 in GB 18030 (GBK) bytes: not valid UTF-8.
+    const gbk = Buffer.from([0xc0, 0xb4, 0xb5, 0xe7, 0xc8, 0xcb, 0xa3, 0xba, 0xc5, 0xc5, 0xce, 0xdb]);
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator');
+    await page.setInputFiles('#transcriptFile', { name: 'call-gbk.txt', mimeType: 'text/plain', buffer: gbk });
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+    expect(await page.textContent('#transcript-lines li.caller')).toContain('排污');
+    await context.close();
+  });
+
   it('takes a call without a transcript through the plain form', async () => {
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders(fromNewAddress());
