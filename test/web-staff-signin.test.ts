@@ -35,6 +35,19 @@ describe('staff sign-in', () => {
     await context.close();
   });
 
+  it('uses a Secure __Host- cookie behind an https proxy', async () => {
+    const client = formClient(base, { ...fromNewAddress(), 'x-forwarded-proto': 'https' });
+    const res = await client.signIn('admin');
+    expect(res.status).toBe(303);
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('__Host-sid='));
+    expect(cookie).toBeDefined();
+    expect(cookie).toMatch(/; Secure/);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; SameSite=Lax/);
+    expect(cookie).toMatch(/; Path=\//);
+    expect(await (await client.get('/signin')).text()).toContain('您已登录为 管理员');
+  });
+
   it('sends each role to its own page after sign-in, and back to a same-site page it came from', async () => {
     const client = formClient(base, fromNewAddress());
     const res = await client.signIn('epb');
