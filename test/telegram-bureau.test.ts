@@ -33,7 +33,7 @@ async function linkedTelegramUser(user: User): Promise<number> {
   const { token } = await issueLinkToken(service.deps.db, { userId: user.id, now: new Date() });
   const chat = residentChat(tgUser);
   const r = await deliver(emu, service.url, chat.command(`/link ${token}`));
-  expect(sentTexts(r.calls)[0]).toContain('绑定成功');
+  expect(sentTexts(r.calls, tgUser)[0]).toContain('绑定成功');
   return tgUser;
 }
 
@@ -131,7 +131,7 @@ describe('bureau group chats: buttons', () => {
     expect(assignment).toMatchObject({ status: 'accepted', accepted_by: zhang.id });
     const c = await service.deps.db.selectFrom('cases').select('status').where('id', '=', caseId).executeTakeFirstOrThrow();
     expect(c.status).toBe('accepted');
-    const edit = r.calls.find((x) => x.method === 'editMessageText');
+    const edit = r.calls.find((x) => x.method === 'editMessageText' && Number(x.body.message_id) === Number(post.message_id));
     expect(edit?.body).toMatchObject({ chat_id: EPB_GROUP, message_id: Number(post.message_id) });
     expect(String(edit?.body.text)).toMatch(/✅ 已签收：张三，\d{4}-\d{2}-\d{2} \d{2}:\d{2}（北京时间）/);
     expect(String(edit?.body.text)).toContain('非法排放有毒有害污染物');
@@ -153,7 +153,7 @@ describe('bureau group chats: buttons', () => {
     const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');
     const { caseId, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
     const ask = await deliver(emu, service.url, member.press(`g:r:${post.id}`, Number(post.message_id)));
-    const reasons = ask.calls.find((c) => c.method === 'editMessageReplyMarkup');
+    const reasons = ask.calls.find((c) => c.method === 'editMessageReplyMarkup' && Number(c.body.message_id) === Number(post.message_id));
     expect(buttonsOf(reasons)).toEqual([`g:x:${post.id}:0`, `g:x:${post.id}:1`, `g:x:${post.id}:2`, `g:b:${post.id}`]);
     expect((await assignmentOf(caseId, 'epb')).status).toBe('pending');
 
@@ -162,7 +162,7 @@ describe('bureau group chats: buttons', () => {
     // The lead's return sends the case to the dispatchers' triage, as over the HTTP API.
     const c = await service.deps.db.selectFrom('cases').select(['status', 'triage_reason']).where('id', '=', caseId).executeTakeFirstOrThrow();
     expect(c).toEqual({ status: 'triage', triage_reason: 'returned' });
-    const edit = chosen.calls.find((x) => x.method === 'editMessageText');
+    const edit = chosen.calls.find((x) => x.method === 'editMessageText' && Number(x.body.message_id) === Number(post.message_id));
     expect(String(edit?.body.text)).toMatch(/↩️ 已退回（不属于本辖区）：张三/);
     expect(buttonsOf(edit)).toEqual([]);
   });
@@ -172,7 +172,7 @@ describe('bureau group chats: buttons', () => {
     const stranger = groupMember(EPB_GROUP, nextUser++, 'Wang');
     const r = await deliver(emu, service.url, stranger.press(`g:a:${post.id}`, Number(post.message_id)));
     expect(alertOf(r.calls)).toMatchObject({ show_alert: true, text: expect.stringContaining('/link') });
-    expect(r.calls.some((c) => c.method.startsWith('edit'))).toBe(false);
+    expect(r.calls.some((c) => c.method.startsWith('edit') && Number(c.body.message_id) === Number(post.message_id))).toBe(false);
 
     const otherBureau = groupMember(EPB_GROUP, await linkedTelegramUser(li), 'Si');
     const r2 = await deliver(emu, service.url, otherBureau.press(`g:x:${post.id}:0`, Number(post.message_id)));
@@ -211,23 +211,23 @@ describe('/link and /unlink', () => {
     const { token } = await issueLinkToken(service.deps.db, { userId: li.id, now: new Date() });
     const first = residentChat(nextUser++);
     const ok = await deliver(emu, service.url, first.command(`/link ${token.toLowerCase()}`));
-    expect(sentTexts(ok.calls)[0]).toContain('绑定成功：李四');
+    expect(sentTexts(ok.calls, first.chatId)[0]).toContain('绑定成功：李四');
     const links = async () => service.deps.db.selectFrom('telegram_links').selectAll().orderBy('telegram_user_id').execute();
     expect((await links()).filter((l) => l.user_id === li.id)).toEqual([expect.objectContaining({ telegram_user_id: String(first.chatId) })]);
     const before = await links();
 
     const second = residentChat(nextUser++);
     const reused = await deliver(emu, service.url, second.command(`/link ${token}`));
-    expect(sentTexts(reused.calls)[0]).toContain('已经用过');
+    expect(sentTexts(reused.calls, second.chatId)[0]).toContain('已经用过');
 
     const expired = await issueLinkToken(service.deps.db, { userId: li.id, now: new Date(Date.now() - 25 * 3600_000) });
     const late = await deliver(emu, service.url, second.command(`/link ${expired.token}`));
-    expect(sentTexts(late.calls)[0]).toContain('已过期');
+    expect(sentTexts(late.calls, second.chatId)[0]).toContain('已过期');
 
     const unknown = await deliver(emu, service.url, second.command('/link NOTAREALCODE2345'));
-    expect(sentTexts(unknown.calls)[0]).toContain('不正确');
+    expect(sentTexts(unknown.calls, second.chatId)[0]).toContain('不正确');
     const empty = await deliver(emu, service.url, second.command('/link'));
-    expect(sentTexts(empty.calls)[0]).toContain('/link');
+    expect(sentTexts(empty.calls, second.chatId)[0]).toContain('/link');
     expect(await links()).toEqual(before);
   });
 
@@ -235,7 +235,7 @@ describe('/link and /unlink', () => {
     const tgUser = await linkedTelegramUser(zhang);
     const chat = residentChat(tgUser);
     const r = await deliver(emu, service.url, chat.command('/unlink'));
-    expect(sentTexts(r.calls)[0]).toContain('已解除绑定');
+    expect(sentTexts(r.calls, tgUser)[0]).toContain('已解除绑定');
     expect(await service.deps.db.selectFrom('telegram_links').selectAll().where('telegram_user_id', '=', String(tgUser)).execute()).toEqual([]);
     const { caseId, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
     const press = await deliver(emu, service.url, groupMember(EPB_GROUP, tgUser).press(`g:a:${post.id}`, Number(post.message_id)));
@@ -243,12 +243,16 @@ describe('/link and /unlink', () => {
     expect((await assignmentOf(caseId, 'epb')).status).toBe('pending');
   });
 
-  it('refuses a code typed in a group, without using it', async () => {
+  it('refuses a code typed in a group and voids it, linking nobody', async () => {
     const { token } = await issueLinkToken(service.deps.db, { userId: zhang.id, now: new Date() });
-    const r = await deliver(emu, service.url, groupMember(EPB_GROUP, nextUser++).command(`/link ${token}`));
-    expect(sentTexts(r.calls)[0]).toContain('私聊');
-    const row = await service.deps.db.selectFrom('telegram_link_tokens').select('used_at').where('user_id', '=', zhang.id).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
-    expect(row.used_at).toBeNull();
+    const tgUser = nextUser++;
+    const r = await deliver(emu, service.url, groupMember(EPB_GROUP, tgUser).command(`/link ${token}`));
+    expect(sentTexts(r.calls, EPB_GROUP)[0]).toContain('私聊');
+    expect(await service.deps.db.selectFrom('telegram_links').selectAll().where('telegram_user_id', '=', String(tgUser)).execute()).toEqual([]);
+    // Everyone in the group saw it: it no longer works in a private chat either.
+    const late = await deliver(emu, service.url, residentChat(tgUser).command(`/link ${token}`));
+    expect(sentTexts(late.calls, tgUser)[0]).toContain('已经用过');
+    expect(await service.deps.db.selectFrom('telegram_links').selectAll().where('telegram_user_id', '=', String(tgUser)).execute()).toEqual([]);
   });
 });
 
@@ -275,6 +279,6 @@ describe('npm run admin -- telegram-link', { timeout: 60_000 }, () => {
     expect(stored.some((s) => s.token_hash.includes(code))).toBe(false);
     const chat = residentChat(nextUser++);
     const r = await deliver(emu, service.url, chat.command(`/link ${code}`));
-    expect(sentTexts(r.calls)[0]).toContain('绑定成功：李四');
+    expect(sentTexts(r.calls, chat.chatId)[0]).toContain('绑定成功：李四');
   });
 });

@@ -145,7 +145,7 @@ describe('bureau groups on PostgreSQL', () => {
     const { token } = await issueLinkToken(service.deps.db, { userId: user.id, now: new Date() });
     const tgUser = nextChat++;
     const linked = await deliver(emu, service.url, residentChat(tgUser).command(`/link ${token}`));
-    expect(sentTexts(linked.calls)[0]).toContain('绑定成功');
+    expect(sentTexts(linked.calls, tgUser)[0]).toContain('绑定成功');
     const res = await fetch(`${service.url}/api/v1/reports`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

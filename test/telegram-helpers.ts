@@ -38,7 +38,8 @@ export async function deliver(
   return { status: res.status, calls: emu.calls.slice(before), updateId };
 }
 
-export const sentTexts = (calls: ApiCall[]) => calls.filter((c) => c.method === 'sendMessage').map((c) => String(c.body.text));
+export const sentTexts = (calls: ApiCall[], chatId?: number) =>
+  calls.filter((c) => c.method === 'sendMessage' && (chatId === undefined || Number(c.body.chat_id) === chatId)).map((c) => String(c.body.text));
 
 export const buttonsOf = (call: ApiCall | undefined): string[] => {
   const markup = call?.body.reply_markup as { inline_keyboard?: Array<Array<{ callback_data: string }>> } | undefined;

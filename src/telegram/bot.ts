@@ -29,7 +29,7 @@ import { MAX_PHOTOS } from '../intake/limits.js';
 import { apiRootOf, installDelivery, WEBHOOK_DELIVERY } from './api.js';
 import { createPruner, oneAtATimePerChat } from './chat-lock.js';
 import { handleGroupButtons } from './group-posts.js';
-import { linkedUser, redeemLinkToken, unlink } from './links.js';
+import { linkedUser, redeemLinkToken, unlink, voidLinkToken } from './links.js';
 import { PHOTO_TYPES, queuePhotoFetch } from './photos.js';
 import { onRatingButton, RATING_DATA } from './rating.js';
 import { langOf, TEXTS, type Lang, type Texts } from './texts.js';
@@ -99,8 +99,12 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     const removed = await unlink(deps.db, { telegramUserId: String(ctx.from.id) });
     await ctx.reply(removed || had ? t.unlinked : t.notLinked);
   });
-  // A token typed in a group is seen by everyone there: refuse it, and say where it belongs.
-  bot.chatType(['group', 'supergroup']).command('link', (ctx) => ctx.reply(TEXTS[langOf(ctx.from?.language_code)].link.privateOnly));
+  // A code typed in a group is seen by everyone there: it links nobody and stops working.
+  bot.chatType(['group', 'supergroup']).command('link', async (ctx) => {
+    const code = ctx.match.trim();
+    if (code) await voidLinkToken(deps.db, code, deps.clock.now());
+    await ctx.reply(TEXTS[langOf(ctx.from?.language_code)].link.privateOnly);
+  });
   pm.command('status', async (ctx) => {
     const t = textsFor(ctx);
     const arg = ctx.match.trim();

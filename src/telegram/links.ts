@@ -97,3 +97,14 @@ export async function unlink(db: Db, which: { telegramUserId: string } | { userI
     .executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
+
+/** A code shown where others can read it (typed in a group) stops working. */
+export async function voidLinkToken(db: Db, token: string, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('telegram_link_tokens')
+    .set({ used_at: now.toISOString(), used_by: 'void: shown in a group' })
+    .where('token_hash', '=', hashLinkToken(token))
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

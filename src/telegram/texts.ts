@@ -136,7 +136,7 @@ const zh = {
   },
   link: {
     usage: '请发送：/link 绑定码（绑定码由管理员发给您）。',
-    privateOnly: '请私聊机器人发送 /link，不要在群里公开绑定码。',
+    privateOnly: '绑定码不能在群里发送：这个绑定码已作废，请请管理员重新生成，并私聊机器人发送 /link 绑定码。',
     linked: (name: string, unit: string) => `绑定成功：${name}（${unit}）。现在可以在本单位工作群里签收、退回派单。`,
     unknown: '绑定码不正确，请核对后重试，或请管理员重新生成。',
     used: '这个绑定码已经用过了，请请管理员重新生成。',
@@ -273,7 +273,7 @@ const en: Texts = {
   },
   link: {
     usage: 'Send: /link CODE (the code your administrator gave you).',
-    privateOnly: 'Send /link to the bot in a private chat, not in a group.',
+    privateOnly: 'Codes must not be sent in a group: this one no longer works. Ask the administrator for a new one and send /link CODE to the bot in a private chat.',
     linked: (name, unit) => `Linked: ${name} (${unit}). You can now sign for and return assignments in your bureau's group.`,
     unknown: 'That code is not valid; check it, or ask the administrator for a new one.',
     used: 'That code was already used; ask the administrator for a new one.',
