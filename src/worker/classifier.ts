@@ -21,6 +21,10 @@ import { createRuleClassifier } from '../pipeline/rule-classifier.js';
  */
 export function lazyClassifier(district: District, logger: Logger): Classifier {
   if (district.file.classifier.engine === 'rules') return createRuleClassifier(district);
+  if (district.file.classifier.examples) {
+    // A file path means nothing in a Worker; only the bundled example file is there.
+    logger.warn({ examples: district.file.classifier.examples }, 'classifier: the district names its own example file; Workers train on the bundled default examples');
+  }
   let model: Classifier | null = null;
   const get = (): Classifier => {
     if (!model) {
