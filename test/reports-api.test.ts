@@ -361,7 +361,7 @@ describe('the tracking page (trackUrl)', () => {
     expect(body).not.toContain('孙九');
     expect(body).not.toContain('13711112222');
     const en = await (await fetch(`${service.url}/track/${trackingCode}?lang=en`)).text();
-    expect(en).toContain('sent to the bureau');
+    expect(en).toContain('Sent to the bureau');
     expect(en).toContain('District Agriculture Commission');
   });
 
