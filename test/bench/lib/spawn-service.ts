@@ -30,7 +30,7 @@ export async function spawnService(opts: {
   });
   const url = `http://127.0.0.1:${opts.port}`;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${opts.role} process did not start`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${opts.role} process did not start`)), 120_000);
     child.once('exit', (code) => reject(new Error(`${opts.role} process exited with ${code}`)));
     const poll = async () => {
       if (opts.role === 'worker') {
