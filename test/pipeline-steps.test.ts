@@ -180,6 +180,16 @@ describe('tracking codes', () => {
     expect(TRACKING_ALPHABET).not.toMatch(/[0O1IL2Z5S8B]/);
   });
 
+  it('do not repeat and use every character about equally often', () => {
+    const codes = Array.from({ length: 20_000 }, () => newTrackingCode());
+    expect(new Set(codes).size).toBe(codes.length);
+    const counts = new Map<string, number>();
+    for (const code of codes) for (const ch of code) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+    expect(counts.size).toBe(TRACKING_ALPHABET.length);
+    // 200,000 characters over 25 symbols: 8,000 each; a biased draw would be far off.
+    for (const n of counts.values()) expect(Math.abs(n - 8000)).toBeLessThan(600);
+  });
+
   it('are normalised from what people type', () => {
     expect(normalizeTrackingCode('k7m3q-xt9ad')).toBe('K7M3QXT9AD');
     expect(normalizeTrackingCode('K7M3QXT9A0')).toBeNull();

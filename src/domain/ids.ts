@@ -11,14 +11,19 @@ import { v7 } from 'uuid';
 const pool = Buffer.alloc(4096);
 let offset = pool.length;
 
-function random16(): Uint8Array {
-  if (offset + 16 > pool.length) {
+/** `n` (at most 4096) cryptographically random bytes from the pool; valid until the next call. */
+export function randomFromPool(n: number): Uint8Array {
+  if (offset + n > pool.length) {
     randomFillSync(pool);
     offset = 0;
   }
-  const bytes = pool.subarray(offset, offset + 16);
-  offset += 16;
+  const bytes = pool.subarray(offset, offset + n);
+  offset += n;
   return bytes;
+}
+
+function random16(): Uint8Array {
+  return randomFromPool(16);
 }
 
 export function newId(): string {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFromPool } from './ids.js';
 
 /**
  * Tracking codes: 10 characters from an alphabet without look-alikes
@@ -15,7 +15,7 @@ const LIMIT = 256 - (256 % TRACKING_ALPHABET.length);
 export function newTrackingCode(): string {
   let code = '';
   while (code.length < TRACKING_CODE_LENGTH) {
-    for (const byte of randomBytes(16)) {
+    for (const byte of randomFromPool(16)) {
       if (byte < LIMIT) code += TRACKING_ALPHABET[byte % TRACKING_ALPHABET.length];
       if (code.length === TRACKING_CODE_LENGTH) break;
     }
