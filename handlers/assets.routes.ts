@@ -1,34 +1,32 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
+import { PACKAGE_ASSETS } from '../src/web/asset-files.js';
 import type { AppEnv } from './app-env.js';
 
 /**
  * Scripts, styles and images of the pages, served by the service itself so
  * the pages work without the internet: the site's own files from
  * src/web/assets and the libraries' dist files from their npm packages.
- * Only the names listed here are served; each is read once, on first use.
+ * Only those files are served (no path outside them); each is read once, on first use.
  */
 const require = createRequire(import.meta.url);
-const own = (name: string) => fileURLToPath(new URL(`../src/web/assets/${name}`, import.meta.url));
+const OWN_DIR = fileURLToPath(new URL('../src/web/assets/', import.meta.url));
 
-const FILES: Record<string, () => string> = {
-  'app.css': () => own('app.css'),
-  'app.js': () => own('app.js'),
-  'report.js': () => own('report.js'),
-  'public.js': () => own('public.js'),
-  'staff.js': () => own('staff.js'),
-  'dashboard.js': () => own('dashboard.js'),
-  'htmx.min.js': () => require.resolve('htmx.org/dist/htmx.min.js'),
-  'echarts.min.js': () => require.resolve('echarts/dist/echarts.min.js'),
-  'leaflet.js': () => require.resolve('leaflet/dist/leaflet.js'),
-  'leaflet.css': () => require.resolve('leaflet/dist/leaflet.css'),
-  'images/marker-icon.png': () => require.resolve('leaflet/dist/images/marker-icon.png'),
-  'images/marker-icon-2x.png': () => require.resolve('leaflet/dist/images/marker-icon-2x.png'),
-  'images/marker-shadow.png': () => require.resolve('leaflet/dist/images/marker-shadow.png'),
-};
+/** Every servable name and where its file is: the site's own files, then the libraries'. */
+function listFiles(): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of readdirSync(OWN_DIR, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files.set(relative(OWN_DIR, path).split(sep).join('/'), path);
+  }
+  for (const [name, pkg] of Object.entries(PACKAGE_ASSETS)) files.set(name, require.resolve(pkg));
+  return files;
+}
 
 const TYPES: Record<string, string> = {
   css: 'text/css; charset=utf-8',
@@ -43,13 +41,15 @@ interface Asset {
 }
 
 const cache = new Map<string, Asset>();
+let files: Map<string, string> | null = null;
 
 function load(name: string): Asset | null {
   const cached = cache.get(name);
   if (cached) return cached;
-  const locate = FILES[name];
-  if (!locate) return null;
-  const body = new Uint8Array(readFileSync(locate()));
+  files ??= listFiles();
+  const path = files.get(name);
+  if (!path) return null;
+  const body = new Uint8Array(readFileSync(path));
   const asset = {
     body,
     type: TYPES[name.slice(name.lastIndexOf('.') + 1)] ?? 'application/octet-stream',

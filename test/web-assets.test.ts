@@ -15,7 +15,7 @@ describe('page assets', () => {
     const again = await fetch(`${service.url}/assets/echarts.min.js`, { headers: { 'If-None-Match': etag ?? '' } });
     expect(again.status).toBe(304);
 
-    for (const name of ['htmx.min.js', 'app.js', 'app.css', 'leaflet.js', 'leaflet.css', 'images/marker-icon.png']) {
+    for (const name of ['app.js', 'app.css', 'leaflet.js', 'leaflet.css', 'images/marker-icon.png']) {
       expect((await fetch(`${service.url}/assets/${name}`)).status, name).toBe(200);
     }
     for (const name of ['../package.json', '%2e%2e/package.json', 'echarts.js', 'nothing.css']) {

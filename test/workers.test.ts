@@ -175,7 +175,7 @@ describe('the Workers bundle', () => {
 describe('the Worker on D1, Queues and R2', () => {
   it('serves the pages\' scripts and the API page\'s files as static assets', async () => {
     for (const [path, type] of [
-      ['/assets/htmx.min.js', 'text/javascript'],
+      ['/assets/echarts.min.js', 'text/javascript'],
       ['/assets/app.css', 'text/css'],
       ['/docs/assets/swagger-ui-bundle.js', 'text/javascript'],
     ] as const) {

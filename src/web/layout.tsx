@@ -89,13 +89,12 @@ export function Layout(props: LayoutProps) {
         {(props.styles ?? []).map((s) => (
           <link rel="stylesheet" href={`/assets/${s}`} />
         ))}
-        <script src="/assets/htmx.min.js" defer></script>
         <script src="/assets/app.js" defer></script>
         {(props.scripts ?? []).map((s) => (
           <script src={`/assets/${s}`} defer></script>
         ))}
       </head>
-      <body hx-headers={JSON.stringify({ 'X-CSRF-Token': props.csrf })}>
+      <body>
         <a class="skip" href="#main">
           {t.skip}
         </a>

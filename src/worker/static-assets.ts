@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PACKAGE_ASSETS } from '../web/asset-files.js';
 
 /**
  * Build step of the Workers build (wrangler.toml `[build]`): gathers the
@@ -16,14 +17,8 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-const PACKAGE_FILES: Record<string, string> = {
-  'assets/htmx.min.js': 'htmx.org/dist/htmx.min.js',
-  'assets/echarts.min.js': 'echarts/dist/echarts.min.js',
-  'assets/leaflet.js': 'leaflet/dist/leaflet.js',
-  'assets/leaflet.css': 'leaflet/dist/leaflet.css',
-  'assets/images/marker-icon.png': 'leaflet/dist/images/marker-icon.png',
-  'assets/images/marker-icon-2x.png': 'leaflet/dist/images/marker-icon-2x.png',
-  'assets/images/marker-shadow.png': 'leaflet/dist/images/marker-shadow.png',
+/** The Swagger UI of /docs; the pages' library files come from PACKAGE_ASSETS. */
+const DOCS_FILES: Record<string, string> = {
   'docs/assets/swagger-ui.css': 'swagger-ui-dist/swagger-ui.css',
   'docs/assets/swagger-ui-bundle.js': 'swagger-ui-dist/swagger-ui-bundle.js',
   'docs/assets/swagger-ui-standalone-preset.js': 'swagger-ui-dist/swagger-ui-standalone-preset.js',
@@ -45,7 +40,8 @@ export function buildStaticAssets(outDir: string): string[] {
     const from = join(entry.parentPath, entry.name);
     copy(from, join('assets', from.slice(own.length + 1)));
   }
-  for (const [to, pkg] of Object.entries(PACKAGE_FILES)) copy(require.resolve(pkg), to);
+  for (const [name, pkg] of Object.entries(PACKAGE_ASSETS)) copy(require.resolve(pkg), `assets/${name}`);
+  for (const [to, pkg] of Object.entries(DOCS_FILES)) copy(require.resolve(pkg), to);
   return written;
 }
 
