@@ -1,33 +1,12 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../src/runtime.js';
-import { bodyOf, startTestService, tempDir, testEnv } from './harness.js';
+import { bodyOf, runCli, startTestService, tempDir, testEnv, type CliRun } from './harness.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs the admin tool as its own process, the way `npm run admin -- …` does. */
-function admin(databaseUrl: string, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: databaseUrl, DISTRICT_CONFIG: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function admin(databaseUrl: string, ...args: string[]): Promise<CliRun> {
+  return runCli('admin', args, { env: { DATABASE_URL: databaseUrl, DISTRICT_CONFIG: '' } });
 }
 
 /** The last line of stdout, where a token is printed alone. */
@@ -38,7 +17,7 @@ describe('npm run admin', { timeout: 60_000 }, () => {
   const dbPath = join(tempDir(), 'intake.db');
   let service: Service & { url: string };
   let epbToken: string;
-  let epbAdd: Run;
+  let epbAdd: CliRun;
 
   const me = (token: string) => fetch(`${service.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
 

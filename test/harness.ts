@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll } from 'vitest';
@@ -199,4 +200,34 @@ export async function bodyOf(res: Response): Promise<unknown> {
   } catch {
     return text;
   }
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command of the project as its own process from the repository root
+ * (`tool` is `src/cli/NAME.ts` run through tsx, or an argv such as
+ * `['npm', 'run', …]`), with `env` over the current environment and `input`
+ * on stdin, and collects what it prints.
+ */
+export function runCli(tool: string | string[], args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<CliRun> {
+  const [command, ...first] = typeof tool === 'string' ? [process.execPath, '--import', 'tsx', `src/cli/${tool}.ts`] : tool;
+  return new Promise((resolve, reject) => {
+    const child = spawn(command!, [...first, ...args], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
 }

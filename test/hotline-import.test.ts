@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +11,7 @@ import { createUser } from '../db/repositories/users.repository.js';
 import { loadDistrictFile } from '../src/district/district-file.js';
 import { csvRows, splitLines } from '../src/hotline/import-calls.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
-import { startTestService, tempDir, testEnv } from './harness.js';
+import { runCli, startTestService, tempDir, testEnv, type CliRun } from './harness.js';
 import { json, T0, type TestService } from './workflow-helpers.js';
 
 /**
@@ -25,7 +23,6 @@ import { json, T0, type TestService } from './workflow-helpers.js';
  * for the two cores.
  */
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DEAD_REDIS = 'redis://127.0.0.1:9';
 const N = 10_000;
 
@@ -434,28 +431,18 @@ describe('the import readers', () => {
 });
 
 describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
-  function cli(databaseUrl: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn('npm', ['run', '--silent', 'hotline', '--', ...args], {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          DATABASE_URL: databaseUrl,
-          DISTRICT_CONFIG: '',
-          REDIS_URL: DEAD_REDIS,
-          LOG_LEVEL: 'error',
-          CLASSIFIER_DIR: join(tmpdir(), 'intake-test-classifier'),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
+  function cli(databaseUrl: string, ...args: string[]): Promise<CliRun> {
+    return runCli(['npm', 'run', '--silent', 'hotline', '--'], args, {
+      env: {
+        DATABASE_URL: databaseUrl,
+        DISTRICT_CONFIG: '',
+        REDIS_URL: DEAD_REDIS,
+        LOG_LEVEL: 'error',
+        CLASSIFIER_DIR: join(tmpdir(), 'intake-test-classifier'),
+      },
     });
   }
+
 
   it('imports a small file once, reports the bad line, and creates nothing on a re-run', async () => {
     const db = join(dir, 'cli.db');

@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createUser, type User } from '../db/repositories/users.repository.js';
 import { issueToken } from '../db/repositories/tokens.repository.js';
 import { issueLinkToken } from '../src/telegram/links.js';
-import { startTestService, waitFor } from './harness.js';
+import { runCli, startTestService, waitFor } from './harness.js';
 import { groupMember, JPEG_BYTES, residentChat, startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
 import { alertOf, buttonsOf, deliver, districtWithGroups, sentTexts, telegramEnv, TOKEN } from './telegram-helpers.js';
 
@@ -258,20 +256,7 @@ describe('/link and /unlink', () => {
 
 describe('npm run admin -- telegram-link', { timeout: 60_000 }, () => {
   it('prints a one-time code that links the account', async () => {
-    const root = fileURLToPath(new URL('..', import.meta.url));
-    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', 'telegram-link', li.id], {
-        cwd: root,
-        env: { ...process.env, DATABASE_URL: service.deps.env.DATABASE_URL, DISTRICT_CONFIG: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const out = await runCli('admin', ['telegram-link', li.id], { env: { DATABASE_URL: service.deps.env.DATABASE_URL, DISTRICT_CONFIG: '' } });
     expect(out.code, out.stderr).toBe(0);
     const code = out.stdout.trim().split('\n').at(-1)!;
     expect(code).toMatch(/^[2-9A-Z]{16}$/);

@@ -1,29 +1,13 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../src/runtime.js';
-import { startTestService, tempDir, testEnv } from './harness.js';
+import { runCli, startTestService, tempDir, testEnv, type CliRun } from './harness.js';
 import { formClient } from './web-staff-helpers.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Runs `npm run admin -- …` as its own process, with `input` on stdin. */
-function admin(databaseUrl: string, input: string | null, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: databaseUrl, DISTRICT_CONFIG: '' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
+function admin(databaseUrl: string, input: string | null, ...args: string[]): Promise<CliRun> {
+  return runCli('admin', args, { env: { DATABASE_URL: databaseUrl, DISTRICT_CONFIG: '' }, input: input ?? '' });
 }
 
 describe('npm run admin -- user passwd', { timeout: 60_000 }, () => {
