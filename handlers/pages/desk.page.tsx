@@ -40,6 +40,8 @@ import {
   typeOptions,
   unitName,
   type FormProblem,
+  invalidForm,
+  requiredText,
 } from './staff-common.js';
 
 /**
@@ -498,19 +500,9 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
   );
 }
 
-function need(value: string, lang: Lang, max = 2000): string | null {
-  if (value.trim() === '') return lang === 'zh' ? '请填写此项。' : 'Please fill this in.';
-  if ([...value].length > max) return lang === 'zh' ? `不能超过 ${max} 个字。` : `At most ${max} characters.`;
-  return null;
-}
-
-function invalid(lang: Lang, fields: Record<string, string>): AppError {
-  return new AppError('validation_failed', lang === 'zh' ? '请按提示修改后再提交。' : 'Please correct the marked fields.', fields);
-}
-
 function check(lang: Lang, checks: Record<string, string | null>): void {
   const fields = Object.fromEntries(Object.entries(checks).filter((e): e is [string, string] => e[1] !== null));
-  if (Object.keys(fields).length > 0) throw invalid(lang, fields);
+  if (Object.keys(fields).length > 0) throw invalidForm(lang, fields);
 }
 
 export function deskPages() {
@@ -569,7 +561,7 @@ export function deskPages() {
       let reason = field(form, 'reason');
       // The one-click buttons carry no reason: the chosen suggestion is the reason.
       if (quick && reason.trim() === '') reason = lang === 'zh' ? `按分类建议派发（${typeName(c.get('deps').district, type, 'zh')}）` : `Routed to the suggested type ${type}`;
-      check(lang, { type: type === '' ? (lang === 'zh' ? '请选择问题类型。' : 'Choose a type.') : null, reason: need(reason, lang) });
+      check(lang, { type: type === '' ? (lang === 'zh' ? '请选择问题类型。' : 'Choose a type.') : null, reason: requiredText(reason, lang) });
       await routeCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, {
         type,
         ...(lead ? { lead } : {}),
@@ -587,11 +579,11 @@ export function deskPages() {
     async (c, form, lang) => {
       const into = field(form, 'into');
       const reason = field(form, 'reason');
-      check(lang, { into: into.trim() === '' ? (lang === 'zh' ? '请填写查询码。' : 'Give a tracking code.') : null, reason: need(reason, lang) });
+      check(lang, { into: into.trim() === '' ? (lang === 'zh' ? '请填写查询码。' : 'Give a tracking code.') : null, reason: requiredText(reason, lang) });
       const deps = c.get('deps');
       const code = normalizeTrackingCode(into);
       const target = code ? await findCaseByTrackingCode(deps.db, code) : null;
-      if (!target) throw invalid(lang, { into: lang === 'zh' ? '没有这个查询码的案件。' : 'No case has this tracking code.' });
+      if (!target) throw invalidForm(lang, { into: lang === 'zh' ? '没有这个查询码的案件。' : 'No case has this tracking code.' });
       await mergeCase(deps, c.get('principal')!, c.req.param('id')!, { into: target.id, reason: reason.trim() });
     },
     caseParam,
@@ -602,7 +594,7 @@ export function deskPages() {
     'transfer',
     async (c, form, lang) => {
       const reason = field(form, 'reason');
-      check(lang, { reason: need(reason, lang) });
+      check(lang, { reason: requiredText(reason, lang) });
       await transferCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason: reason.trim() });
     },
     caseParam,
@@ -613,7 +605,7 @@ export function deskPages() {
     'supervise',
     async (c, form, lang) => {
       const note = field(form, 'note');
-      check(lang, { note: need(note, lang) });
+      check(lang, { note: requiredText(note, lang) });
       await superviseCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { note: note.trim() });
     },
     caseParam,
@@ -625,7 +617,7 @@ export function deskPages() {
     async (c, form, lang) => {
       const unit = field(form, 'unit');
       const reason = field(form, 'reason');
-      check(lang, { unit: unit === '' ? (lang === 'zh' ? '请选择单位。' : 'Choose a unit.') : null, reason: need(reason, lang) });
+      check(lang, { unit: unit === '' ? (lang === 'zh' ? '请选择单位。' : 'Choose a unit.') : null, reason: requiredText(reason, lang) });
       await releaseUnit(c.get('deps'), c.get('principal')!, c.req.param('id')!, { unit, reason: reason.trim() });
     },
     caseParam,
@@ -651,7 +643,7 @@ export function deskPages() {
     const id = c.req.param('id');
     const name = `refuse-${id}`;
     try {
-      check(lang, { note: need(note, lang) });
+      check(lang, { note: requiredText(note, lang) });
       await refuseExtension(c.get('deps'), c.get('principal')!, id, { note: note.trim() });
     } catch (err) {
       if (err instanceof AppError && err.code === 'not_found') throw err;

@@ -44,6 +44,8 @@ import {
   typeOptions,
   unitName,
   type FormProblem,
+  invalidForm,
+  requiredText,
 } from './staff-common.js';
 
 /**
@@ -411,16 +413,6 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
 
 const ATTACHMENT_TYPES: ReadonlySet<string> = new Set([...IMAGE_TYPES, 'application/pdf']);
 
-function required(value: string, lang: Lang, max: number): string | null {
-  if (value.trim() === '') return lang === 'zh' ? '请填写此项。' : 'Please fill this in.';
-  if ([...value].length > max) return lang === 'zh' ? `不能超过 ${max} 个字。` : `At most ${max} characters.`;
-  return null;
-}
-
-function invalid(lang: Lang, fields: Record<string, string>): AppError {
-  return new AppError('validation_failed', lang === 'zh' ? '请按提示修改后再提交。' : 'Please correct the marked fields.', fields);
-}
-
 export function inboxPages() {
   const router = new Hono<AppEnv>();
   staffArea(router, '/inbox', 'bureau');
@@ -455,33 +447,33 @@ export function inboxPages() {
     const note = field(form, 'note');
     const fields: Record<string, string> = {};
     if (!(RETURN_REASONS as readonly string[]).includes(reason)) fields.reason = lang === 'zh' ? '请选择退回理由。' : 'Choose a reason.';
-    const noteProblem = required(note, lang, 2000);
+    const noteProblem = requiredText(note, lang, 2000);
     if (noteProblem) fields.note = noteProblem;
-    if (Object.keys(fields).length > 0) throw invalid(lang, fields);
+    if (Object.keys(fields).length > 0) throw invalidForm(lang, fields);
     await returnAssignment(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason: reason as ReturnReason, note: note.trim() });
   });
 
   act('progress', async (c, form, lang) => {
     const note = field(form, 'note');
-    const problem = required(note, lang, 5000);
-    if (problem) throw invalid(lang, { note: problem });
+    const problem = requiredText(note, lang, 5000);
+    if (problem) throw invalidForm(lang, { note: problem });
     await recordProgress(c.get('deps'), c.get('principal')!, c.req.param('id')!, { note: note.trim(), public: field(form, 'public') === '1' });
   });
 
   act('reply', async (c, form, lang) => {
     const text = field(form, 'text');
     const fields: Record<string, string> = {};
-    const textProblem = required(text, lang, 10_000);
+    const textProblem = requiredText(text, lang, 10_000);
     if (textProblem) fields.text = textProblem;
     const attached = files(form, 'attachments');
     if (attached.length > MAX_UPLOADS) fields.attachments = lang === 'zh' ? `最多 ${MAX_UPLOADS} 个附件。` : `At most ${MAX_UPLOADS} attachments.`;
     else if (attached.some((f) => f.size > MAX_UPLOAD_BYTES)) fields.attachments = lang === 'zh' ? `每个附件不超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MB。` : `Each at most ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`;
-    if (Object.keys(fields).length > 0) throw invalid(lang, fields);
+    if (Object.keys(fields).length > 0) throw invalidForm(lang, fields);
     let uploads;
     try {
       uploads = await readUploads(attached, { field: 'attachments', allowed: ATTACHMENT_TYPES, expected: 'an image or a PDF' });
     } catch {
-      throw invalid(lang, { attachments: lang === 'zh' ? '附件只能是图片（JPEG、PNG 等）或 PDF。' : 'Attachments must be images (JPEG, PNG, …) or PDF.' });
+      throw invalidForm(lang, { attachments: lang === 'zh' ? '附件只能是图片（JPEG、PNG 等）或 PDF。' : 'Attachments must be images (JPEG, PNG, …) or PDF.' });
     }
     await replyAssignment(c.get('deps'), c.get('principal')!, c.req.param('id')!, { text: text.trim(), files: uploads });
   });
@@ -493,9 +485,9 @@ export function inboxPages() {
     if (!Number.isInteger(days) || days < 1 || days > MAX_EXTENSION_DAYS) {
       fields.workingDays = lang === 'zh' ? `请填写 1 到 ${MAX_EXTENSION_DAYS} 之间的整数。` : `A whole number from 1 to ${MAX_EXTENSION_DAYS}.`;
     }
-    const reasonProblem = required(reason, lang, 2000);
+    const reasonProblem = requiredText(reason, lang, 2000);
     if (reasonProblem) fields.reason = reasonProblem;
-    if (Object.keys(fields).length > 0) throw invalid(lang, fields);
+    if (Object.keys(fields).length > 0) throw invalidForm(lang, fields);
     await requestExtension(c.get('deps'), c.get('principal')!, c.req.param('id')!, { workingDays: days, reason: reason.trim() });
   });
 

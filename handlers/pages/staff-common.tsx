@@ -168,6 +168,18 @@ export function DeadlineBadge({ due, now, lang }: { due: string | null | undefin
 }
 
 /** One string field of a parsed form ('' when absent or a file). */
+/** The error for a free-text field that must be filled and not be longer than `max` characters, or null. */
+export function requiredText(value: string, lang: Lang, max = 2000): string | null {
+  if (value.trim() === '') return lang === 'zh' ? '请填写此项。' : 'Please fill this in.';
+  if ([...value].length > max) return lang === 'zh' ? `不能超过 ${max} 个字。` : `At most ${max} characters.`;
+  return null;
+}
+
+/** A refused form: 400 naming each field to correct, shown next to it. */
+export function invalidForm(lang: Lang, fields: Record<string, string>): AppError {
+  return new AppError('validation_failed', lang === 'zh' ? '请按提示修改后再提交。' : 'Please correct the marked fields.', fields);
+}
+
 export function field(form: Record<string, unknown>, name: string): string {
   const v = form[name];
   if (typeof v === 'string') return v;
