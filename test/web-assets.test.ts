@@ -41,4 +41,22 @@ describe('page assets', () => {
     const plain = await fetch(`${service.url}/no-such-page`);
     expect(((await plain.json()) as { error: { code: string } }).error.code).toBe('not_found');
   });
+
+  it('answers a form post whose body is not a form with 400 on every page, token in the header or not', async () => {
+    const service = await startTestService(testEnv('assets-forms'), 'api');
+    const first = await fetch(`${service.url}/signin`, { headers: { accept: 'text/html' } });
+    const token = /csrf=([^;]+)/.exec(first.headers.get('set-cookie') ?? '')?.[1];
+    expect(token).toBeTruthy();
+    for (const path of ['/signin', '/console', '/inbox/cases/x/accept', '/desk/cases/x/route', '/']) {
+      for (const headers of [{ 'x-csrf-token': token! }, {}]) {
+        const res = await fetch(`${service.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'multipart/form-data; boundary=zzz', cookie: `csrf=${token}`, ...headers },
+          body: 'this is not multipart',
+        });
+        expect(res.status, `${path} ${JSON.stringify(headers)}`).toBe(400);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('malformed_body');
+      }
+    }
+  });
 });

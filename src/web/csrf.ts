@@ -66,7 +66,9 @@ export function csrfProtection() {
     return limit(c, async () => {
       let sent = c.req.header(CSRF_HEADER);
       const type = c.req.header('content-type') ?? '';
-      if (!sent && (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data'))) {
+      // A form is parsed here even when the token came in the header, so a
+      // malformed body is a 400 before any handler reads it.
+      if (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')) {
         let form: Record<string, unknown>;
         try {
           form = await c.req.parseBody({ all: true });
@@ -74,7 +76,7 @@ export function csrfProtection() {
           throw new AppError('malformed_body', 'the form could not be read; reload the page and try again', { body: 'not a well-formed form' });
         }
         const field = form[CSRF_FIELD];
-        sent = typeof field === 'string' ? field : undefined;
+        sent ??= typeof field === 'string' ? field : undefined;
       }
       const cookie = getCookie(c, CSRF_COOKIE);
       if (!sent || !cookie || !same(sent, cookie)) {
