@@ -48,7 +48,7 @@ describe('page assets', () => {
     const token = /csrf=([^;]+)/.exec(first.headers.get('set-cookie') ?? '')?.[1];
     expect(token).toBeTruthy();
     for (const path of ['/signin', '/console', '/inbox/cases/x/accept', '/desk/cases/x/route', '/']) {
-      for (const headers of [{ 'x-csrf-token': token! }, {}]) {
+      for (const headers of [{ 'x-csrf-token': token! }, {}] as Array<Record<string, string>>) {
         const res = await fetch(`${service.url}${path}`, {
           method: 'POST',
           headers: { 'content-type': 'multipart/form-data; boundary=zzz', cookie: `csrf=${token}`, ...headers },
