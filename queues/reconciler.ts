@@ -160,6 +160,8 @@ export interface SweepResult {
   actions: string[];
   /** Future wake-up jobs that were missing (or had failed) and were re-created. */
   wakeUpsAdded: number;
+  /** Open assignments the pass read: those with a timer due or within the wake-up window. */
+  assignmentsRead: number;
 }
 
 /**
@@ -181,6 +183,13 @@ export async function sweepDeadlines(
   const remindBeforeMs = deps.district.file.supervision.remindBeforeHours * 3_600_000;
   // Nothing can be due on an assignment before its reminder instant.
   const horizon = new Date(now.getTime() + remindBeforeMs).toISOString();
+  // Wake-ups are ensured only up to this instant (all of them without a window), so
+  // rows whose every timer lies beyond it are not read at all: a pass costs what is
+  // near, not the whole open backlog. Every timer of an assignment is at or after its
+  // reminder (deadline minus remindBefore); a rating window's only timer is its end.
+  const ensureMs = deps.transport ? (opts.ensureWithinMs ?? Number.POSITIVE_INFINITY) : 0;
+  const until = Number.isFinite(ensureMs) ? new Date(now.getTime() + ensureMs + remindBeforeMs).toISOString() : null;
+  const rateUntil = Number.isFinite(ensureMs) ? new Date(now.getTime() + ensureMs).toISOString() : null;
 
   const dueCases = new Set<string>();
   // The next wake-up of each case. Only the next one is ensured: whatever
@@ -200,6 +209,7 @@ export async function sweepDeadlines(
       .select(['id', 'rate_deadline_at'])
       .where('status', '=', 'replied')
       .where('rate_deadline_at', 'is not', null);
+    if (rateUntil !== null) q = q.where('rate_deadline_at', '<=', rateUntil);
     if (afterCase) q = q.where('id', '>', afterCase);
     const rows = await q.orderBy('id').limit(batchSize).execute();
     for (const r of rows) {
@@ -212,6 +222,7 @@ export async function sweepDeadlines(
 
   // Assignments running against a deadline.
   let afterAssignment: string | undefined;
+  let assignmentsRead = 0;
   for (;;) {
     let q = deps.db
       .selectFrom('assignments as a')
@@ -229,8 +240,14 @@ export async function sweepDeadlines(
       ])
       .where('c.status', 'in', [...TIMED_STATUSES])
       .where('a.status', 'in', ['pending', 'accepted']);
+    if (until !== null) {
+      q = q.where((eb) =>
+        eb.or([eb.and([eb('a.status', '=', 'pending'), eb('a.sign_deadline_at', '<=', until)]), eb('a.reply_deadline_at', '<=', until)]),
+      );
+    }
     if (afterAssignment) q = q.where('a.id', '>', afterAssignment);
     const rows = await q.orderBy('a.id').limit(batchSize).execute();
+    assignmentsRead += rows.length;
     const assignments = rows.map((r) => ({
       caseId: r.case_id,
       unitCode: r.unit_code,
@@ -287,5 +304,5 @@ export async function sweepDeadlines(
     }
   }
   if (checked.length + wakeUpsAdded > 0) deps.logger?.info({ cases: checked.length, wakeUpsAdded }, 'deadline sweep');
-  return { checked, actions, wakeUpsAdded };
+  return { checked, actions, wakeUpsAdded, assignmentsRead };
 }

@@ -275,6 +275,31 @@ describe.each([
     expect(await wake(id, rateBy)).toBe('nothing due');
   });
 
+  it('reads only the assignments with a timer due or inside the wake-up window, not the whole open backlog', async () => {
+    const near = await dispatchedCase('2026-11-02T02:00:00.000Z');
+    // Dispatched a week later: its first timer (the reminder) is days after the pass below.
+    const far = await dispatchedCase('2026-11-09T02:00:00.000Z');
+    const units = async (id: string) => (await listAssignments(service.deps.db, id)).length;
+    const open = await service.deps.db
+      .selectFrom('assignments as a')
+      .innerJoin('cases as c', 'c.id', 'a.case_id')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('c.status', 'in', ['dispatched', 'accepted', 'reopened'])
+      .where('a.status', 'in', ['pending', 'accepted'])
+      .executeTakeFirstOrThrow();
+
+    // Signing for the first case falls due now; one hour of wake-up window.
+    clock.set('2026-11-03T02:00:00.000Z');
+    const swept = await sweepDeadlines(service.deps, clock.now(), { ensureWithinMs: HOUR });
+    expect(swept.actions).toEqual(expect.arrayContaining([`${near.id}: overdue: epb sign`]));
+    expect(swept.checked).not.toContain(far.id);
+    expect(swept.assignmentsRead).toBeLessThan(Number(open.n));
+    expect(swept.assignmentsRead).toBeGreaterThanOrEqual(await units(near.id));
+
+    // Without a window (every wake-up ensured) the pass reads every open assignment.
+    expect((await sweepDeadlines(service.deps, clock.now())).assignmentsRead).toBe(Number(open.n));
+  });
+
   it('re-creates a wake-up job that Redis lost', async () => {
     const { id } = await dispatchedCase('2026-11-02T02:00:00.000Z');
     // The next timer of the case: the reminder, 4 h before signing is due (Tue 11-03 10:00 Beijing).
