@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { AppError } from '../src/errors.js';
-import { MAX_PHOTO_BYTES, MAX_PHOTOS } from '../src/intake/limits.js';
+import { IMAGE_TYPES, MAX_PHOTO_BYTES, MAX_PHOTOS } from '../src/intake/limits.js';
 
 /** Request bodies: size limits, and uploaded files under one multipart field, checked by size and by content. */
 
@@ -44,15 +44,7 @@ export function limitBody(
   });
 }
 
-export const IMAGE_TYPES: ReadonlySet<string> = new Set([
-  'image/jpeg',
-  'image/png',
-  'image/webp',
-  'image/gif',
-  'image/heic',
-  'image/heif',
-  'image/avif',
-]);
+export { IMAGE_TYPES };
 
 const file = z.instanceof(File, { error: 'must be a file' });
 

@@ -13,6 +13,7 @@ import { newId } from '../domain/ids.js';
 import type { PhotoInput } from '../intake/accept-report.js';
 import type { Logger } from '../logger.js';
 import type { PhotoStore } from '../storage/photo-store.js';
+import { IMAGE_TYPES } from '../intake/limits.js';
 
 /**
  * Photos of a Telegram report are downloaded by the `telegram_photos` job,
@@ -20,7 +21,8 @@ import type { PhotoStore } from '../storage/photo-store.js';
  * files (getFile, then the file endpoint) follow a moment later.
  */
 
-export const PHOTO_TYPES: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/heic', 'image/heif']);
+/** The same photo types as every other channel. */
+export const PHOTO_TYPES = IMAGE_TYPES;
 
 /** Records the photos to fetch and queues the job, next to the case just created. */
 export async function queuePhotoFetch(db: Db, caseId: string, fileIds: readonly string[], now: Date): Promise<void> {
