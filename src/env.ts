@@ -91,6 +91,12 @@ export const envSchema = z.object({
   /** A case untouched for this long in an intermediate state is re-enqueued. */
   RECONCILE_GRACE_MS: positiveInt(60_000),
   TRUST_PROXY: boolish.default(false),
+  /**
+   * PBKDF2 work factor of new staff password hashes (and of hashes renewed at
+   * sign-in). Cloudflare Workers refuse more than 100,000, so the Workers
+   * build sets that; older hashes keep verifying at their own factor.
+   */
+  PASSWORD_ITERATIONS: z.coerce.number().int().min(100_000, 'at least 100000').max(10_000_000).default(600_000),
   /** Bearer token for GET /metrics on the API port; without it the API port does not serve metrics. */
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   /** A separate admin port serving GET /metrics (API and worker processes alike). */

@@ -82,11 +82,11 @@ function parse(stored: string): { iterations: number; salt: Uint8Array<ArrayBuff
  * such account, or no password set) a hash is still computed, so the answer
  * takes as long and does not tell which usernames exist.
  */
-export async function verifyPassword(password: string, stored: string | null): Promise<boolean> {
+export async function verifyPassword(password: string, stored: string | null, iterations = PBKDF2_ITERATIONS): Promise<boolean> {
   const parsed = stored ? parse(stored) : null;
   try {
     if (!parsed) {
-      await derive(password, new Uint8Array(SALT_BYTES), PBKDF2_ITERATIONS);
+      await derive(password, new Uint8Array(SALT_BYTES), iterations);
       return false;
     }
     return sameBytes(await derive(password, parsed.salt, parsed.iterations), parsed.hash);
@@ -97,8 +97,8 @@ export async function verifyPassword(password: string, stored: string | null): P
   }
 }
 
-/** True when a hash was made with a smaller work factor than today's. */
-export function needsRehash(stored: string): boolean {
+/** True when a hash was made with a smaller work factor than the deployment's. */
+export function needsRehash(stored: string, iterations = PBKDF2_ITERATIONS): boolean {
   const parsed = parse(stored);
-  return !parsed || parsed.iterations < PBKDF2_ITERATIONS;
+  return !parsed || parsed.iterations < iterations;
 }

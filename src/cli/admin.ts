@@ -143,7 +143,7 @@ async function main(argv: string[]): Promise<Output> {
         const password = await readPasswordFromStdin();
         const problems = passwordProblems(password);
         if (problems.length > 0) throw new CommandError(problems.join('; '));
-        const passwordHash = await hashPassword(password);
+        const passwordHash = await hashPassword(password, env.PASSWORD_ITERATIONS);
         const outcome = await db.transaction().execute(async (trx) => {
           const user = await findUser(trx, id);
           if (!user) return 'no_user' as const;

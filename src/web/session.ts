@@ -218,12 +218,13 @@ export async function checkCredentials(c: Context<AppEnv>, rawUsername: string, 
   if (locked) return { ok: false, reason: 'locked', until: locked };
 
   const account = await findSignInAccount(db, username);
-  const ok = await verifyPassword(password, account?.passwordHash ?? null);
+  const workFactor = c.get('deps').env.PASSWORD_ITERATIONS;
+  const ok = await verifyPassword(password, account?.passwordHash ?? null, workFactor);
   await recordSignInAttempt(db, { username, ip, ok, at: now.toISOString() });
   // A role this release does not know grants nothing (as for API tokens).
   if (ok && account && isRole(account.role)) {
-    if (account.passwordHash && needsRehash(account.passwordHash)) {
-      await updatePasswordHash(db, account.id, await hashPassword(password), now.toISOString());
+    if (account.passwordHash && needsRehash(account.passwordHash, workFactor)) {
+      await updatePasswordHash(db, account.id, await hashPassword(password, workFactor), now.toISOString());
     }
     // Attempts older than a day count for nothing any more, nor do sessions that ended a day ago.
     const dayAgo = new Date(now.getTime() - 24 * 3600_000).toISOString();

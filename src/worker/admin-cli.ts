@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import type { CompiledQuery } from 'kysely';
 import { issueToken, hashToken } from '../../db/repositories/tokens.repository.js';
 import { createUser } from '../../db/repositories/users.repository.js';
+import { revokeUserSessions, setCredentials } from '../../db/repositories/web-sessions.repository.js';
+import { hashPassword, isValidUsername, normaliseUsername, passwordProblems } from '../auth/password.js';
 import { accountProblems, isRole, type Role } from '../auth/principal.js';
 import { loadDistrictFile } from '../district/district-file.js';
 import type { District } from '../district/district.schema.js';
@@ -20,6 +22,7 @@ import { recordWrites } from './d1.js';
  *
  *   npm run admin:cf -- user add --role admin --name 管理员 [--remote]
  *   npm run admin:cf -- user add --role bureau --bureau epb --name 张三 [--remote]
+ *   printf '%s\n' "$PW" | npm run admin:cf -- user passwd --user USER_ID --username NAME [--remote]
  *   npm run admin:cf -- token add --user USER_ID [--remote]
  *   npm run admin:cf -- token revoke --token TOKEN [--remote]
  *   add --print to print the SQL instead of running it
@@ -56,12 +59,39 @@ export async function userAddSql(
   return { sql: queries.map(inlineSql), userId, token };
 }
 
+/** Workers refuse PBKDF2 above this many iterations; wrangler.toml sets PASSWORD_ITERATIONS to it. */
+export const WORKERS_PASSWORD_ITERATIONS = 100_000;
+
+/** The web sign-in name and password of an account, as SQL; its open web sessions end. */
+export async function userPasswdSql(
+  input: { userId: string; username: string; password: string },
+  iterations = WORKERS_PASSWORD_ITERATIONS,
+  at = new Date().toISOString(),
+): Promise<string[]> {
+  const username = normaliseUsername(input.username);
+  if (!isValidUsername(username)) throw new Error('--username: 2–64 letters, digits, . _ - (starting with a letter or digit)');
+  const problems = passwordProblems(input.password);
+  if (problems.length > 0) throw new Error(problems.join('; '));
+  const passwordHash = await hashPassword(input.password, iterations);
+  const queries = await recordWrites(async (trx) => {
+    await setCredentials(trx, { userId: input.userId, username, passwordHash, at });
+    await revokeUserSessions(trx, input.userId, at);
+  });
+  return queries.map(inlineSql);
+}
+
 export async function tokenAddSql(userId: string, label: string | null, at = new Date().toISOString()): Promise<{ sql: string[]; token: string }> {
   let token = '';
   const queries = await recordWrites(async (trx) => {
     token = (await issueToken(trx, { userId, label, at })).token;
   });
   return { sql: queries.map(inlineSql), token };
+}
+
+async function readStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) text += String(chunk);
+  return text;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -74,6 +104,7 @@ async function main(argv: string[]): Promise<void> {
       name: { type: 'string' },
       label: { type: 'string' },
       user: { type: 'string' },
+      username: { type: 'string' },
       token: { type: 'string' },
       district: { type: 'string' },
       remote: { type: 'boolean', default: false },
@@ -94,6 +125,14 @@ async function main(argv: string[]): Promise<void> {
       after = [`created ${values.role} account ${values.name}, id ${made.userId}`, 'API token; shown only now, keep it secret:', made.token];
       break;
     }
+    case 'user passwd': {
+      if (!values.user) throw new Error('--user USER_ID is required');
+      if (!values.username) throw new Error('--username NAME is required');
+      const password = (await readStdin()).split(/\r?\n/)[0] ?? '';
+      sql = await userPasswdSql({ userId: values.user, username: values.username, password });
+      after = [`account ${values.user} signs in on the web as ${normaliseUsername(values.username)} (if the id exists)`];
+      break;
+    }
     case 'token add': {
       if (!values.user) throw new Error('--user USER_ID is required');
       const made = await tokenAddSql(values.user, values.label ?? null);
@@ -108,7 +147,7 @@ async function main(argv: string[]): Promise<void> {
       break;
     }
     default:
-      throw new Error(`unknown command "${command}" (user add, token add, token revoke)`);
+      throw new Error(`unknown command "${command}" (user add, user passwd, token add, token revoke)`);
   }
   if (values.print) {
     process.stdout.write(sql.map((s) => `${s};\n`).join(''));
