@@ -7,6 +7,7 @@ import * as hotlineCalls from './2026-11-28T160000-hotline-calls.js';
 import * as telegram from './2026-11-28T170000-telegram.js';
 import * as telegramBureau from './2026-11-28T180000-telegram-bureau.js';
 import * as webSessions from './2026-11-28T190000-web-sessions.js';
+import * as deadlineIndexes from './2026-11-28T200000-deadline-indexes.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -21,6 +22,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-28T170000-telegram': telegram,
   '2026-11-28T180000-telegram-bureau': telegramBureau,
   '2026-11-28T190000-web-sessions': webSessions,
+  '2026-11-28T200000-deadline-indexes': deadlineIndexes,
 };
 
 export const migrationProvider: MigrationProvider = {
