@@ -42,6 +42,7 @@ import {
   type FormProblem,
   invalidForm,
   requiredText,
+  ProblemTextArea,
 } from './staff-common.js';
 
 /**
@@ -407,10 +408,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
             </select>
             <FieldProblem problem={problem} form="route" name="jurisdiction" />
             <label for="route-reason">{zh ? '派发说明' : 'Reason'}</label>
-            <textarea id="route-reason" name="reason" required maxlength={2000} {...invalidAttrs(problem, 'route', 'reason')}>
-              {kept(problem, 'route', 'reason')}
-            </textarea>
-            <FieldProblem problem={problem} form="route" name="reason" />
+            <ProblemTextArea problem={problem} form="route" name="reason" id="route-reason" maxlength={2000} />
             <div class="actions">
               <button type="submit">{zh ? '派发' : 'Route'}</button>
             </div>

@@ -46,6 +46,7 @@ import {
   type FormProblem,
   invalidForm,
   requiredText,
+  ProblemTextArea,
 } from './staff-common.js';
 
 /**
@@ -298,10 +299,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
                 </select>
                 <FieldProblem problem={problem} form="return" name="reason" />
                 <label for="return-note">{zh ? '说明' : 'Explanation'}</label>
-                <textarea id="return-note" name="note" required maxlength={2000} {...invalidAttrs(problem, 'return', 'note')}>
-                  {kept(problem, 'return', 'note')}
-                </textarea>
-                <FieldProblem problem={problem} form="return" name="note" />
+                <ProblemTextArea problem={problem} form="return" name="note" id="return-note" maxlength={2000} />
                 <div class="actions">
                   <button type="submit" class="danger">
                     {zh ? '退回' : 'Return'}
@@ -326,10 +324,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
                       ? '协办单位的答复供牵头单位和调度员参阅。'
                       : 'A co-handling answer is read by the lead and the dispatchers.'}
                 </p>
-                <textarea id="reply-text" name="text" required maxlength={10000} {...invalidAttrs(problem, 'reply', 'text')}>
-                  {kept(problem, 'reply', 'text')}
-                </textarea>
-                <FieldProblem problem={problem} form="reply" name="text" />
+                <ProblemTextArea problem={problem} form="reply" name="text" id="reply-text" maxlength={10000} />
                 <label for="reply-files">{zh ? '附件（图片或 PDF，可选）' : 'Attachments (images or PDF, optional)'}</label>
                 <p class="hint">{zh ? `最多 ${MAX_UPLOADS} 个，每个不超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MB。` : `Up to ${MAX_UPLOADS}, ${MAX_UPLOAD_BYTES / 1024 / 1024} MB each.`}</p>
                 <input id="reply-files" name="attachments" type="file" multiple accept="image/*,application/pdf" {...invalidAttrs(problem, 'reply', 'attachments')} />
@@ -349,10 +344,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
               <form method="post" action={action('progress')}>
                 <CsrfField token={p.csrf} />
                 <label for="progress-note">{zh ? '进展说明' : 'What was done'}</label>
-                <textarea id="progress-note" name="note" required maxlength={5000} {...invalidAttrs(problem, 'progress', 'note')}>
-                  {kept(problem, 'progress', 'note')}
-                </textarea>
-                <FieldProblem problem={problem} form="progress" name="note" />
+                <ProblemTextArea problem={problem} form="progress" name="note" id="progress-note" maxlength={5000} />
                 <label class="check" for="progress-public">
                   <input id="progress-public" type="checkbox" name="public" value="1" checked={kept(problem, 'progress', 'public') === '1'} />{' '}
                   {zh ? '在查询页面向举报人公开' : 'Show it to the reporter on the tracking page'}
@@ -388,10 +380,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
                   />
                   <FieldProblem problem={problem} form="extend" name="workingDays" />
                   <label for="extend-reason">{zh ? '理由' : 'Reason'}</label>
-                  <textarea id="extend-reason" name="reason" required maxlength={2000} {...invalidAttrs(problem, 'extend', 'reason')}>
-                    {kept(problem, 'extend', 'reason')}
-                  </textarea>
-                  <FieldProblem problem={problem} form="extend" name="reason" />
+                  <ProblemTextArea problem={problem} form="extend" name="reason" id="extend-reason" maxlength={2000} />
                   <div class="actions">
                     <button type="submit" class="secondary">
                       {zh ? '提交申请' : 'Request'}

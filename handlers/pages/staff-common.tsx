@@ -257,6 +257,22 @@ export function FieldProblem({ problem, form, name }: { problem: FormProblem | n
   return <FieldError name={`${form}-${name}`} message={problem.fields[name]} />;
 }
 
+/**
+ * A required free-text field of a staff form: after a refused submit it keeps
+ * what was typed and shows its problem beneath it. The label stays with the caller.
+ */
+export function ProblemTextArea(props: { problem: FormProblem | null | undefined; form: string; name: string; id: string; maxlength: number }) {
+  const { problem, form, name } = props;
+  return (
+    <>
+      <textarea id={props.id} name={name} required maxlength={props.maxlength} {...invalidAttrs(problem, form, name)}>
+        {kept(problem, form, name)}
+      </textarea>
+      <FieldProblem problem={problem} form={form} name={name} />
+    </>
+  );
+}
+
 /** A value typed into a form that failed, so nothing typed is lost. */
 export function kept(problem: FormProblem | null | undefined, form: string, name: string, fallback = ''): string {
   return problem?.form === form ? (problem.values[name] ?? fallback) : fallback;
