@@ -30,7 +30,8 @@ import { apiRootOf, installDelivery, WEBHOOK_DELIVERY } from './api.js';
 import { createPruner, oneAtATimePerChat } from './chat-lock.js';
 import { handleGroupButtons } from './group-posts.js';
 import { linkedUser, redeemLinkToken, unlink, voidLinkToken } from './links.js';
-import { PHOTO_TYPES, queuePhotoFetch } from './photos.js';
+import { IMAGE_TYPES } from '../intake/limits.js';
+import { queuePhotoFetch } from './photos.js';
 import { onRatingButton, RATING_DATA } from './rating.js';
 import { langOf, TEXTS, type Lang, type Texts } from './texts.js';
 
@@ -143,7 +144,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   pm.on('message:document', async (ctx) => {
     const doc = ctx.msg.document;
     // A photo sent "as a file" keeps its quality; anything else is not evidence the bot can use.
-    if (!doc.mime_type || !PHOTO_TYPES.has(doc.mime_type)) return void (await ctx.reply(textsFor(ctx).unusable.document));
+    if (!doc.mime_type || !IMAGE_TYPES.has(doc.mime_type)) return void (await ctx.reply(textsFor(ctx).unusable.document));
     await run(ctx, { kind: 'photo', fileId: doc.file_id, caption: ctx.msg.caption ?? null });
   });
   pm.on('message:location', (ctx) => run(ctx, { kind: 'location', lat: ctx.msg.location.latitude, lng: ctx.msg.location.longitude }));

@@ -21,8 +21,6 @@ import { IMAGE_TYPES } from '../intake/limits.js';
  * files (getFile, then the file endpoint) follow a moment later.
  */
 
-/** The same photo types as every other channel. */
-export const PHOTO_TYPES = IMAGE_TYPES;
 
 /** Records the photos to fetch and queues the job, next to the case just created. */
 export async function queuePhotoFetch(db: Db, caseId: string, fileIds: readonly string[], now: Date): Promise<void> {
@@ -43,7 +41,7 @@ export async function downloadPhoto(api: Api, apiRoot: string, token: string, fi
   if (!res.ok) throw new Error(`file download: HTTP ${res.status}`);
   const bytes = new Uint8Array(await res.arrayBuffer());
   const type = await fileTypeFromBuffer(bytes);
-  if (!type || !PHOTO_TYPES.has(type.mime)) return null;
+  if (!type || !IMAGE_TYPES.has(type.mime)) return null;
   return { bytes, mime: type.mime, ext: type.ext };
 }
 
