@@ -59,12 +59,18 @@ export function connectDatabase(url: string, options: { poolSize?: number } = {}
  * Kysely prepares every query it runs; on SQLite preparing costs about as much
  * as running a small insert. Prepared statements are reusable, so keep them
  * by SQL text (bounded: the cache is dropped when it fills).
+ *
+ * Transactions begin IMMEDIATE: the write lock is taken (waiting up to the
+ * busy timeout) before the first read, so a transaction that reads and then
+ * writes never fails because another connection — the intake writer thread,
+ * another process — committed in between.
  */
 function withStatementCache(sqlite: SQLite.Database, max = 1000) {
   const cache = new Map<string, SQLite.Statement>();
   return {
     close: () => sqlite.close(),
-    prepare(sql: string) {
+    prepare(source: string) {
+      const sql = source === 'begin' ? 'begin immediate' : source;
       let stmt = cache.get(sql);
       if (!stmt) {
         if (cache.size >= max) cache.clear();

@@ -1,14 +1,15 @@
 import { connectDatabase, migrateToLatest } from '../db/connect.js';
 import { createBullmqTransport } from '../queues/bullmq.transport.js';
 import { JOB_RETRY } from '../queues/jobs.js';
-import { createOutboxRelay } from '../queues/outbox-relay.js';
+import { createOutboxRelay, type OutboxRelay } from '../queues/outbox-relay.js';
 import { redisTargetFromEnv } from '../queues/redis-connection.js';
 import { examplesPathFor, loadOrTrain } from './classifier/classifier-store.js';
 import { systemClock } from './clock.js';
 import type { District } from './district/district.schema.js';
 import { loadDistrictFile } from './district/district-file.js';
 import type { Env } from './env.js';
-import { createIntakeWriter } from './intake/intake-writer.js';
+import { createIntakeWriter, type IntakeWriter } from './intake/intake-writer.js';
+import { startIntakeThread } from './intake/writer-thread.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Classifier } from './pipeline/classifier.js';
 import { calendarFor } from './pipeline/deadlines.js';
@@ -20,7 +21,12 @@ import { assertWebhookSecrets, type Deps, type DepsOverrides } from './core-deps
 export { assertWebhookSecrets, processorDeps, type Deps, type DepsOverrides } from './core-deps.js';
 
 /** Builds the dependencies; the database is migrated before anything uses it. */
-export async function createDeps(env: Env, overrides: DepsOverrides = {}): Promise<Deps> {
+export async function createDeps(
+  env: Env,
+  overrides: DepsOverrides = {},
+  /** `apiOnly`: this process serves the API and runs no queue workers (INTAKE_WRITER=auto then uses the writer thread). */
+  options: { apiOnly?: boolean } = {},
+): Promise<Deps> {
   const logger: Logger = overrides.logger ?? createLogger(env.LOG_LEVEL);
   const district = overrides.district ?? loadDistrictFile(env.DISTRICT_CONFIG);
   assertWebhookSecrets(env, district);
@@ -41,7 +47,20 @@ export async function createDeps(env: Env, overrides: DepsOverrides = {}): Promi
     logger,
     retry: { ...JOB_RETRY, dispatch: { attempts: env.DISPATCH_ATTEMPTS, backoffMs: env.DISPATCH_BACKOFF_MS } },
   });
-  const relay = createOutboxRelay({ db: handle.db, transport, logger });
+  let writer: IntakeWriter;
+  let relay: OutboxRelay;
+  if (env.INTAKE_WRITER === 'thread' || (env.INTAKE_WRITER === 'auto' && options.apiOnly)) {
+    try {
+      ({ writer, relay } = await startIntakeThread(env, logger));
+    } catch (err) {
+      await transport.close();
+      await handle.db.destroy();
+      throw err;
+    }
+  } else {
+    writer = createIntakeWriter(handle.db);
+    relay = createOutboxRelay({ db: handle.db, transport, logger });
+  }
 
   return {
     env,
@@ -56,7 +75,7 @@ export async function createDeps(env: Env, overrides: DepsOverrides = {}): Promi
     transport,
     relay,
     kickOutbox: () => relay.kick(),
-    writer: createIntakeWriter(handle.db),
+    writer,
   };
 }
 

@@ -84,6 +84,14 @@ export const envSchema = z.object({
   /** First retry delay of a failed delivery, doubled on every attempt. */
   DISPATCH_BACKOFF_MS: positiveInt(5000),
   WORKER_CONCURRENCY: positiveInt(50),
+  /**
+   * Where accepted reports are committed and the outbox is relayed: on a
+   * thread of their own (a second core for the database and Redis work of
+   * intake), or inline on the main thread. `auto`: the thread in an API-only
+   * process (`--role api`); inline where the queue workers run too, whose
+   * writes would otherwise contend with the thread's for SQLite's one write lock.
+   */
+  INTAKE_WRITER: z.enum(['auto', 'thread', 'inline']).default('auto'),
   /** A job whose worker died is taken over by another worker after this long. */
   JOB_LOCK_MS: positiveInt(30_000),
   /** How often the reconciler looks for cases whose queue work got lost. */

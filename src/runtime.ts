@@ -39,7 +39,7 @@ export interface Service {
 }
 
 export async function startService(env: Env, role: Role, overrides: DepsOverrides = {}): Promise<Service> {
-  const deps = await createDeps(env, overrides);
+  const deps = await createDeps(env, overrides, { apiOnly: role === 'api' });
   let server: ServerType | null = null;
   let url: string | null = null;
   let workers: BullmqWorkers | null = null;

@@ -62,6 +62,8 @@ function verify(r: Received): boolean {
 describe.each([
   ['SQLite', async () => ({})],
   ['PostgreSQL', async () => ({ DATABASE_URL: await createPgDatabase('pipeline') })],
+  // Reports committed and relayed on the HTTP thread instead of the writer thread.
+  ['SQLite, intake writer inline', async () => ({ INTAKE_WRITER: 'inline' })],
 ])('the pipeline from POST to dispatched on %s', (_engine, dbEnv) => {
   let service: Service & { url: string };
   let bureaus: Awaited<ReturnType<typeof bureauServer>>;

@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { recordCorrection } from '../../db/repositories/corrections.repository.js';
 import { isUniqueViolation } from '../../db/repositories/db-types.js';
 import {
   findHotlineCall,
-  insertHotlineCall,
   listCallCases,
   type CallCase,
 } from '../../db/repositories/hotline-calls.repository.js';
@@ -205,29 +203,24 @@ export async function acceptCall(deps: HotlineDeps, input: CallInput, actor: Act
         now,
       ),
     );
-    reports[0]!.extra = async (trx) => {
-      await insertHotlineCall(
-        trx,
-        {
-          id: callRowId,
-          hotline: input.hotline,
-          call_id: input.callId,
-          started_at: startedAt.toISOString(),
-          caller_number: callerNumber,
-          operator: input.operator ?? null,
-          transcript: input.transcript,
-          transcript_hash: hash,
-          summary: input.summary ?? null,
-          external_ref: input.externalRef ?? null,
-          anonymous: anonymous ? 1 : 0,
-          created_at: at,
-          created_by: actor.id,
-        },
-        planned.map((p, i) => ({ caseId: caseIds[i]!, part: p.part })),
-      );
-      for (const c of corrections) {
-        await recordCorrection(trx, { ...c, source: 'operator', actorId: actor.id, at });
-      }
+    reports[0]!.hotlineCall = {
+      row: {
+        id: callRowId,
+        hotline: input.hotline,
+        call_id: input.callId,
+        started_at: startedAt.toISOString(),
+        caller_number: callerNumber,
+        operator: input.operator ?? null,
+        transcript: input.transcript,
+        transcript_hash: hash,
+        summary: input.summary ?? null,
+        external_ref: input.externalRef ?? null,
+        anonymous: anonymous ? 1 : 0,
+        created_at: at,
+        created_by: actor.id,
+      },
+      cases: planned.map((p, i) => ({ caseId: caseIds[i]!, part: p.part })),
+      corrections: corrections.map((c) => ({ ...c, source: 'operator' as const, actorId: actor.id, at })),
     };
     try {
       await deps.writer.writeAll(reports);

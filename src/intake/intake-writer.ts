@@ -2,12 +2,14 @@ import type { Kysely } from 'kysely';
 import { insertAttachments, type Attachment } from '../../db/repositories/attachments.repository.js';
 import { insertCases } from '../../db/repositories/cases.repository.js';
 import { insertContacts, type ReporterContact } from '../../db/repositories/contacts.repository.js';
+import { recordCorrection, type Correction } from '../../db/repositories/corrections.repository.js';
+import { insertHotlineCall } from '../../db/repositories/hotline-calls.repository.js';
 import { appendEvents, type NewEvent } from '../../db/repositories/events.repository.js';
 import { insertIdempotencyKeys } from '../../db/repositories/idempotency.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
 import { createGroupCommit } from '../../db/group-commit.js';
-import type { Database, NewCase } from '../../db/schema.js';
+import type { Database, NewCase, NewHotlineCall } from '../../db/schema.js';
 import type { OutboxEntry } from '../../queues/jobs.js';
 
 /** Everything one accepted report writes, prepared before the transaction. */
@@ -19,8 +21,18 @@ export interface PreparedReport {
   outbox: OutboxEntry[];
   idempotency: { key: string; requestHash: string } | null;
   at: Date;
-  /** More rows of the same report (a hotline call, a correction), written in the same transaction. */
-  extra?: (trx: Trx) => Promise<void>;
+  /**
+   * The hotline call the report came from, with the operator's corrections:
+   * written in the same transaction. Plain data, so a report can be handed
+   * to the writer thread.
+   */
+  hotlineCall?: HotlineCallRows;
+}
+
+export interface HotlineCallRows {
+  row: NewHotlineCall;
+  cases: Array<{ caseId: string; part: number }>;
+  corrections: Correction[];
 }
 
 /**
@@ -51,7 +63,11 @@ export async function writeReports(trx: Trx, batch: PreparedReport[]): Promise<v
   await appendEvents(trx, batch.flatMap((r) => r.events));
   // Outbox ids follow insertion order, so jobs are relayed in arrival order.
   for (const r of batch) await addToOutbox(trx, r.outbox, r.at);
-  for (const r of batch) if (r.extra) await r.extra(trx);
+  for (const r of batch) {
+    if (!r.hotlineCall) continue;
+    await insertHotlineCall(trx, r.hotlineCall.row, r.hotlineCall.cases);
+    for (const c of r.hotlineCall.corrections) await recordCorrection(trx, c);
+  }
   await insertIdempotencyKeys(
     trx,
     batch.flatMap((r) =>

@@ -1,0 +1,95 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { connectDatabase } from '../../db/connect.js';
+import { createBullmqTransport } from '../../queues/bullmq.transport.js';
+import { JOB_RETRY } from '../../queues/jobs.js';
+import { createOutboxRelay } from '../../queues/outbox-relay.js';
+import { redisTargetFromEnv } from '../../queues/redis-connection.js';
+import type { Logger, LogFn } from '../logger.js';
+import { writeReports } from './intake-writer.js';
+import type { FromThread, LogLevel, ThreadData, ToThread } from './writer-thread.protocol.js';
+
+/**
+ * The intake writer thread: commits the batches of reports the HTTP thread
+ * hands over and relays the outbox to the queue. Its log lines go to the
+ * HTTP thread's logger.
+ */
+
+const port = parentPort!;
+const { env } = workerData as ThreadData;
+const send = (m: FromThread) => port.postMessage(m);
+
+function threadLogger(bindings: object = {}): Logger {
+  const at =
+    (level: LogLevel): LogFn =>
+    (fieldsOrMessage: object | string, message?: string) => {
+      const fields = typeof fieldsOrMessage === 'string' ? {} : fieldsOrMessage;
+      const msg = typeof fieldsOrMessage === 'string' ? fieldsOrMessage : message;
+      send({ t: 'log', level, fields: { ...bindings, ...fields }, message: msg });
+    };
+  return {
+    fatal: at('fatal'),
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    trace: at('trace'),
+    child: (more) => threadLogger({ ...bindings, ...more }),
+  };
+}
+
+const logger = threadLogger({ thread: 'intake-writer' });
+const quiet: Logger = { fatal() {}, error() {}, warn() {}, info() {}, debug() {}, trace() {}, child: () => quiet };
+
+const handle = connectDatabase(env.DATABASE_URL);
+const transport = createBullmqTransport({
+  redis: redisTargetFromEnv(env),
+  prefix: env.QUEUE_PREFIX,
+  // The HTTP thread's producer connection already reports Redis going away and coming back.
+  logger: quiet,
+  retry: { ...JOB_RETRY, dispatch: { attempts: env.DISPATCH_ATTEMPTS, backoffMs: env.DISPATCH_BACKOFF_MS } },
+});
+const relay = createOutboxRelay({ db: handle.db, transport, logger });
+
+async function answer(id: number, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+    send({ t: 'done', id });
+  } catch (err) {
+    const e = err as { message?: unknown; code?: unknown };
+    send({
+      t: 'done',
+      id,
+      error: { message: String(e.message ?? err), code: typeof e.code === 'string' ? e.code : undefined },
+    });
+  }
+}
+
+port.on('message', (m: ToThread) => {
+  switch (m.t) {
+    case 'write':
+      void answer(m.id, async () => {
+        await handle.db.transaction().execute((trx) => writeReports(trx, m.reports));
+        relay.kick();
+      });
+      break;
+    case 'kick':
+      relay.kick();
+      break;
+    case 'drain':
+      void answer(m.id, () => relay.drain());
+      break;
+    case 'stop':
+      void answer(m.id, async () => {
+        await relay.stop();
+        await transport.close();
+        await handle.db.destroy();
+      }).then(() => {
+        port.close();
+        // Whatever else still holds the event loop, the thread's work is done.
+        setImmediate(() => process.exit(0));
+      });
+      break;
+  }
+});
+
+send({ t: 'ready' });

@@ -1,0 +1,136 @@
+import { Writable } from 'node:stream';
+import { Queue } from 'bullmq';
+import { describe, expect, it } from 'vitest';
+import { connectDatabase, migrateToLatest } from '../db/connect.js';
+import { isUniqueViolation } from '../db/repositories/db-types.js';
+import { newId } from '../src/domain/ids.js';
+import { newTrackingCode } from '../src/domain/tracking-code.js';
+import { prepareReport } from '../src/intake/accept-report.js';
+import { startIntakeThread } from '../src/intake/writer-thread.js';
+import { createLogger } from '../src/logger.js';
+import { createPgDatabase, freePort, onCleanup, postJson, REDIS_URL, startTestService, testEnv, waitFor } from './harness.js';
+
+/**
+ * The intake writer thread (INTAKE_WRITER=thread, the default): reports are
+ * committed and relayed on a second thread. Every other test file runs with
+ * it too; these tests look at what is particular to it.
+ */
+
+function report(text: string, trackingCode = newTrackingCode()) {
+  return prepareReport({ channel: 'web', text }, { id: newId(), trackingCode }, new Date());
+}
+
+function captureLogs() {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, logger: createLogger('info', sink) };
+}
+
+describe.each([
+  ['SQLite', async () => ({})],
+  ['PostgreSQL', async () => ({ DATABASE_URL: await createPgDatabase('intake_thread') })],
+])('the intake writer thread on %s', (_engine, dbEnv) => {
+  it('commits a burst of concurrent reports before answering, each once, and relays every one to the queue', async () => {
+    const env = testEnv('intake-thread', await dbEnv());
+    // An API-only process uses the thread by default; its intake jobs stay in the queue, where they can be counted.
+    expect(env.INTAKE_WRITER).toBe('auto');
+    const service = await startTestService(env, 'api');
+    const N = 300;
+    const answers = await Promise.all(
+      Array.from({ length: N }, async (_, i) => {
+        const res = await postJson(`${service.url}/api/v1/reports`, { text: `李家塘路边有人烧垃圾，烟好大（${i}）` });
+        expect(res.status).toBe(202);
+        const body = (await res.json()) as { id: string; trackingCode: string };
+        // Answered 202 means committed: the HTTP thread's own connection already sees the case.
+        const row = await service.deps.db.selectFrom('cases').select(['id', 'text']).where('id', '=', body.id).executeTakeFirst();
+        expect(row?.text).toBe(`李家塘路边有人烧垃圾，烟好大（${i}）`);
+        return body;
+      }),
+    );
+    expect(new Set(answers.map((a) => a.id)).size).toBe(N);
+    expect(new Set(answers.map((a) => a.trackingCode)).size).toBe(N);
+    const cases = await service.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(cases.n)).toBe(N);
+    const events = await service.deps.db.selectFrom('case_events').select((eb) => eb.fn.countAll<number>().as('n')).where('kind', '=', 'received').executeTakeFirstOrThrow();
+    expect(Number(events.n)).toBe(N);
+
+    const queue = new Queue('intake', { connection: { url: env.REDIS_URL }, prefix: env.QUEUE_PREFIX });
+    onCleanup(() => queue.close());
+    await waitFor(async () => (await queue.getJobCountByTypes('waiting', 'prioritized', 'delayed')) === N, { what: `${N} intake jobs` });
+    const jobIds = (await queue.getJobs(['waiting', 'prioritized', 'delayed'], 0, N)).map((j) => j.id);
+    expect(new Set(jobIds)).toEqual(new Set(answers.map((a) => `intake-${a.id}`)));
+    await waitFor(async () => (await service.deps.db.selectFrom('outbox').select('id').execute()).length === 0, { what: 'an empty outbox' });
+  });
+
+  it('answers concurrent retries with one Idempotency-Key with one case (the unique violation crosses the thread)', async () => {
+    // Queue workers too: the thread because it is asked for.
+    const service = await startTestService(testEnv('intake-thread-idem', { INTAKE_WRITER: 'thread', ...(await dbEnv()) }), 'all');
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        postJson(`${service.url}/api/v1/reports`, { text: '盐下村河里好多死鱼，河水发黑发臭' }, { 'Idempotency-Key': 'retry-abc-123' }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(12).fill(202));
+    const ids = new Set(await Promise.all(results.map(async (r) => ((await r.json()) as { id: string }).id)));
+    expect(ids.size).toBe(1);
+    const rows = await service.deps.db.selectFrom('cases').select('id').execute();
+    expect(rows.map((r) => r.id)).toEqual([...ids]);
+  });
+
+  it('fails a report that breaks a constraint alone: the others of its batch commit', async () => {
+    const env = testEnv('intake-thread-batch', await dbEnv());
+    const handle = connectDatabase(env.DATABASE_URL);
+    onCleanup(() => handle.db.destroy());
+    await migrateToLatest(handle.db);
+    const { writer, relay } = await startIntakeThread(env, createLogger('silent'));
+    onCleanup(() => relay.stop());
+
+    const first = report('神仙洞选矿厂的尾矿水流到稻田里');
+    await writer.write(first);
+    // Written in the same turn, so they share a batch; the second reuses the first report's tracking code.
+    const good = report('永济亭农资店在卖百草枯');
+    const clash = report('八仙洞山坡上有人偷倒有毒废渣', first.caseRow.tracking_code);
+    const [okResult, clashResult] = await Promise.allSettled([writer.write(good), writer.write(clash)]);
+    expect(okResult.status).toBe('fulfilled');
+    expect(clashResult.status).toBe('rejected');
+    expect(isUniqueViolation((clashResult as PromiseRejectedResult).reason)).toBe(true);
+
+    const ids = (await handle.db.selectFrom('cases').select('id').execute()).map((r) => r.id).sort();
+    expect(ids).toEqual([first.caseRow.id, good.caseRow.id].sort());
+    const outbox = await handle.db.selectFrom('outbox').select('job_id').execute();
+    expect(outbox.map((r) => r.job_id).filter((j) => j.includes(clash.caseRow.id))).toEqual([]);
+  });
+});
+
+describe('the intake writer thread', () => {
+  it('reports through the service logger when the queue is unreachable, and keeps the entries', async () => {
+    const { lines, logger } = captureLogs();
+    const env = testEnv('intake-thread-down', { REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    const service = await startTestService(env, 'api', { logger });
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: '马鹿头工地半夜施工，噪音扰民' });
+    expect(res.status).toBe(202);
+    const line = await waitFor(() => lines.find((l) => l.msg === 'outbox relay: cannot reach the queue, entries kept in the database'), {
+      what: 'the relay warning',
+    });
+    expect(line.thread).toBe('intake-writer');
+    expect(line.service).toBe('intake');
+    expect((await service.deps.db.selectFrom('outbox').select('id').execute()).length).toBe(1);
+  });
+
+  it('refuses writes once stopped, and its thread ends', async () => {
+    const env = testEnv('intake-thread-stop', { REDIS_URL });
+    const handle = connectDatabase(env.DATABASE_URL);
+    onCleanup(() => handle.db.destroy());
+    await migrateToLatest(handle.db);
+    const { writer, relay } = await startIntakeThread(env, createLogger('silent'));
+    await writer.write(report('回龙村养猪场的粪水直接排到田里'));
+    await relay.stop();
+    await expect(writer.write(report('有人收购废机油和废电池，没有证'))).rejects.toThrow(/stopped|exited/);
+    expect((await handle.db.selectFrom('cases').select('id').execute()).length).toBe(1);
+  });
+});
