@@ -93,6 +93,12 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
     server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(s));
     });
+    if ('keepAliveTimeout' in server) {
+      // Longer than the idle timeout of clients and load balancers (commonly 60 s), so the
+      // server never closes a kept-alive connection just as a client sends on it.
+      server.keepAliveTimeout = 65_000;
+      server.headersTimeout = 66_000;
+    }
     const address = server.address() as AddressInfo;
     const host = env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST;
     url = `http://${host}:${address.port}`;
