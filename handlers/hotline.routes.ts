@@ -237,7 +237,7 @@ export function hotlineRoutes() {
     else if (contentType === '') throw new AppError('validation_failed', 'invalid transcript', { transcript: 'required' });
     else throw new AppError('unsupported_media_type', 'send the call as application/json, or the transcript as text/plain with the other fields in the query');
 
-    const hd = hotlineDeps(deps);
+    const hd = { ...hotlineDeps(deps), requestId: c.get('requestId') };
     if (input.review) return c.json(await reviewCall(hd, input), 200);
     const outcome = await acceptCall(hd, input, { id: principal.userId, role: principal.role });
     const base = publicUrl(deps.env);

@@ -167,7 +167,7 @@ export function reportRoutes() {
 
     const key = c.req.valid('header')['idempotency-key'];
     const accepted = await acceptReport(
-      { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox },
+      { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox, requestId: c.get('requestId') },
       input,
       key ? `reports:${key}` : undefined,
     );

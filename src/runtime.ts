@@ -13,11 +13,10 @@ import { closeDeps, createDeps, processorDeps, type Deps, type DepsOverrides } f
 import type { Env } from './env.js';
 import type { IntakeWriter, PreparedReport } from './intake/intake-writer.js';
 import type { Logger } from './logger.js';
-import { createRequestContext, httpMetricsMiddleware, type RequestContext } from './metrics/http-metrics.js';
+import { httpMetricsMiddleware } from './metrics/http-metrics.js';
 import { createServiceMetrics, type QueueCounts, type ServiceMetrics } from './metrics/metrics.js';
 import type { Classifier } from './pipeline/classifier.js';
 import { createBot } from './telegram/bot.js';
-import type { AsyncLocalStorage } from 'node:async_hooks';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -55,10 +54,9 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
     units: [...deps.district.units.keys()],
     dbCacheMs: env.METRICS_DB_CACHE_MS,
   });
-  const requestContext = createRequestContext();
   // What the channels and jobs use: the same dependencies, with accepted
   // reports and classifications counted and logged with their ids.
-  const served: Deps = { ...deps, writer: observedWriter(deps.writer, metrics, deps.logger, requestContext) };
+  const served: Deps = { ...deps, writer: observedWriter(deps.writer, metrics, deps.logger) };
 
   if (role === 'worker' || role === 'all') {
     workers = startBullmqWorkers({
@@ -86,7 +84,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
     const app = createApp(served, {
       assets: assetRoutes(),
       docsAssets: swaggerUiAssets(),
-      middleware: [httpMetricsMiddleware(metrics, requestContext)],
+      middleware: [httpMetricsMiddleware(metrics)],
       // Without a token the API port serves no metrics (404); METRICS_PORT serves them apart.
       routes: env.METRICS_TOKEN ? [metricsRoutes({ token: env.METRICS_TOKEN, render: () => metrics.render() })] : [],
     });
@@ -192,13 +190,11 @@ function observedWriter(
   writer: IntakeWriter,
   metrics: ServiceMetrics,
   logger: Logger,
-  context: AsyncLocalStorage<RequestContext>,
 ): IntakeWriter {
   const accepted = (reports: PreparedReport[]) => {
-    const reqId = context.getStore()?.reqId;
     for (const r of reports) {
       metrics.reportAccepted(r.caseRow.channel);
-      logger.info({ ...(reqId ? { reqId } : {}), caseId: r.caseRow.id, channel: r.caseRow.channel }, 'report accepted');
+      logger.info({ ...(r.requestId ? { reqId: r.requestId } : {}), caseId: r.caseRow.id, channel: r.caseRow.channel }, 'report accepted');
     }
   };
   return {

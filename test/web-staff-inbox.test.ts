@@ -34,7 +34,9 @@ describe('bureau inbox', () => {
     const text = await page.textContent('#case-text');
     expect(text).toContain('139****5678');
     expect(await page.textContent('main')).not.toContain('李四');
-    // The photo comes through the access-checked route and is drawn.
+    // The photo comes through the access-checked route and is drawn (it loads lazily: bring it into view, wait for it).
+    await page.locator('.photos img').scrollIntoViewIfNeeded();
+    await page.waitForFunction("document.querySelector('.photos img')?.complete === true");
     expect(await page.$eval('.photos img', (img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(1);
 
     await Promise.all([page.waitForNavigation(), page.click('#accept')]);

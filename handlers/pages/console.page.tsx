@@ -664,7 +664,7 @@ export function consolePages() {
     try {
       // The call record names the operator who took it: the signed-in account.
       const input = callInput(state, lang, false, principal.name);
-      const outcome = await acceptCall(hotlineDeps(deps), input, { id: principal.userId, role: principal.role });
+      const outcome = await acceptCall({ ...hotlineDeps(deps), requestId: c.get('requestId') }, input, { id: principal.userId, role: principal.role });
       const title = lang === 'zh' ? '已受理' : 'Accepted';
       return renderPage(c, title, <ResultPage c={c} cases={outcome.cases} />, { status: outcome.status === 'created' ? 201 : 200 });
     } catch (err) {

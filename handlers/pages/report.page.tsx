@@ -502,7 +502,7 @@ export function reportPageRoutes() {
     let accepted;
     try {
       accepted = await acceptReport(
-        { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox },
+        { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox, requestId: c.get('requestId') },
         input,
         idempotencyKey,
       );

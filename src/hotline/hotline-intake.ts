@@ -12,7 +12,7 @@ import type { District } from '../district/district.schema.js';
 import { newId } from '../domain/ids.js';
 import { newTrackingCode } from '../domain/tracking-code.js';
 import { AppError } from '../errors.js';
-import { prepareReport } from '../intake/accept-report.js';
+import { prepareReport, withRequestId } from '../intake/accept-report.js';
 import type { IntakeWriter } from '../intake/intake-writer.js';
 import type { Classifier, Classification } from '../pipeline/classifier.js';
 import { extractDetails, extractIncidentTime } from '../pipeline/extract-details.js';
@@ -50,6 +50,8 @@ export interface HotlineDeps {
   clock: Clock;
   district: District;
   classifier: Classifier;
+  /** The HTTP request that brought the call, named in the `report accepted` log lines. */
+  requestId?: string;
   /** Called after commit so the outbox relay moves the new jobs at once. */
   onCommitted?: () => void;
 }
@@ -182,25 +184,28 @@ export async function acceptCall(deps: HotlineDeps, input: CallInput, actor: Act
 
   for (let attempt = 1; ; attempt++) {
     const reports = planned.map((p, i) =>
-      prepareReport(
-        {
-          channel,
-          text: p.text,
-          name: null,
-          phone: callerNumber,
-          anonymous,
-          shareContact: false,
-          // The caller's "昨晚十点" is read against the time of the call, not of the import.
-          occurredAt: extractIncidentTime(p.text, startedAt, timezone)?.at ?? null,
-          preset: { typeCode: p.type, jurisdictionCode: p.jurisdiction, urgent: p.urgent },
-          enteredBy: actor,
-          receivedData: {
-            hotline: { hotline: input.hotline, callId: input.callId, part: p.part, parts: planned.length },
-            ...(p.type || p.jurisdiction || p.urgent !== null ? { operatorSet: { type: p.type, jurisdiction: p.jurisdiction, urgent: p.urgent } } : {}),
+      withRequestId(
+        prepareReport(
+          {
+            channel,
+            text: p.text,
+            name: null,
+            phone: callerNumber,
+            anonymous,
+            shareContact: false,
+            // The caller's "昨晚十点" is read against the time of the call, not of the import.
+            occurredAt: extractIncidentTime(p.text, startedAt, timezone)?.at ?? null,
+            preset: { typeCode: p.type, jurisdictionCode: p.jurisdiction, urgent: p.urgent },
+            enteredBy: actor,
+            receivedData: {
+              hotline: { hotline: input.hotline, callId: input.callId, part: p.part, parts: planned.length },
+              ...(p.type || p.jurisdiction || p.urgent !== null ? { operatorSet: { type: p.type, jurisdiction: p.jurisdiction, urgent: p.urgent } } : {}),
+            },
           },
-        },
-        { id: caseIds[i]!, trackingCode: newTrackingCode() },
-        now,
+          { id: caseIds[i]!, trackingCode: newTrackingCode() },
+          now,
+        ),
+        deps.requestId,
       ),
     );
     reports[0]!.hotlineCall = {

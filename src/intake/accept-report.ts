@@ -72,6 +72,8 @@ export interface AcceptDeps {
   photos: PhotoStore;
   /** Called after commit so the outbox relay moves the new job at once. */
   onCommitted?: () => void;
+  /** The HTTP request that brought the report, named in the `report accepted` log line. */
+  requestId?: string;
 }
 
 export interface AcceptedReport {
@@ -158,7 +160,10 @@ export async function acceptReport(
       const trackingCode = newTrackingCode();
       try {
         await deps.writer.write(
-          prepareReport(input, { id, trackingCode }, now, attachments, idempotencyKey ? { key: idempotencyKey, requestHash } : null),
+          withRequestId(
+            prepareReport(input, { id, trackingCode }, now, attachments, idempotencyKey ? { key: idempotencyKey, requestHash } : null),
+            deps.requestId,
+          ),
         );
         deps.onCommitted?.();
         return { id, trackingCode, replayed: false };
@@ -180,6 +185,12 @@ export async function acceptReport(
     await discardPhotos();
     throw err;
   }
+}
+
+/** Names the request that brought a report, for its log line (never stored). */
+export function withRequestId(report: PreparedReport, requestId: string | undefined): PreparedReport {
+  if (requestId) report.requestId = requestId;
+  return report;
 }
 
 /**

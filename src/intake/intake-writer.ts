@@ -21,6 +21,8 @@ export interface PreparedReport {
   outbox: OutboxEntry[];
   idempotency: { key: string; requestHash: string } | null;
   at: Date;
+  /** The HTTP request that brought the report, for its log line; not stored. */
+  requestId?: string;
   /**
    * The hotline call the report came from, with the operator's corrections:
    * written in the same transaction. Plain data, so a report can be handed

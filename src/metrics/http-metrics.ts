@@ -1,30 +1,13 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../../handlers/app-env.js';
 import type { ServiceMetrics } from './metrics.js';
 
-/**
- * What the Node runtime knows about the request a piece of code runs for,
- * so a log line written deep inside (a report committed by the group-commit
- * writer) can carry the request id.
- */
-export interface RequestContext {
-  reqId: string;
-}
-
-export function createRequestContext() {
-  return new AsyncLocalStorage<RequestContext>();
-}
-
 /** Times every request and counts it by route pattern (`/api/v1/cases/:id`, not the raw path) and status. */
-export function httpMetricsMiddleware(
-  metrics: ServiceMetrics,
-  context: AsyncLocalStorage<RequestContext>,
-): MiddlewareHandler<AppEnv> {
+export function httpMetricsMiddleware(metrics: ServiceMetrics): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
     try {
-      await context.run({ reqId: c.get('requestId') ?? '' }, next);
+      await next();
     } finally {
       // A path no route matched keeps the catch-all's pattern: one series for all of them.
       const pattern = c.req.routePath;
