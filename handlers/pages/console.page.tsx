@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { publicUrl } from '../../src/env.js';
+import { zoneOffsetMs } from '../../src/domain/time-zone.js';
 import { AppError } from '../../src/errors.js';
 import { callSchema, HOTLINES, MAX_TRANSCRIPT_CHARS, type CallInput } from '../../src/hotline/call-schema.js';
 import { acceptCall, reviewCall, type CallReview, type HotlineDeps, type Proposal } from '../../src/hotline/hotline-intake.js';
@@ -29,36 +30,20 @@ function hotlineDeps(deps: AppEnv['Variables']['deps']): HotlineDeps {
   return { db: deps.db, writer: deps.writer, clock: deps.clock, district: deps.district, classifier: deps.classifier, onCommitted: deps.kickOutbox };
 }
 
-/** The offset of a time zone at an instant, in ms (positive east of UTC). */
-function zoneOffset(instant: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(instant));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(instant / 1000) * 1000;
-}
-
 /** `2026-11-28T21:30` on the district's wall clock → an ISO instant; null when it is not such a value. */
 export function wallClockToIso(value: string, timeZone: string): string | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value.trim());
   if (!m) return null;
   const guess = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0));
   if (Number.isNaN(guess)) return null;
-  const at = guess - zoneOffset(guess, timeZone);
+  const at = guess - zoneOffsetMs(guess, timeZone);
   return new Date(at).toISOString();
 }
 
 /** An instant as the value of a datetime-local input on the district's wall clock. */
 function isoToWallClock(iso: string, timeZone: string): string {
   const t = Date.parse(iso);
-  return new Date(t + zoneOffset(t, timeZone)).toISOString().slice(0, 16);
+  return new Date(t + zoneOffsetMs(t, timeZone)).toISOString().slice(0, 16);
 }
 
 /** A call id for a call the operator enters by hand: the console's prefix, the time, a random tail. */

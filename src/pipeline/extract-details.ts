@@ -1,4 +1,5 @@
 import type { District } from '../district/district.schema.js';
+import { wallClockAt, zoneOffsetMs, type WallClock } from '../domain/time-zone.js';
 import {
   asksAnonymity,
   decideUrgency,
@@ -104,35 +105,6 @@ const RELATIVE: Record<string, number> = { 大前天: -3, 前天: -2, 昨天: -1
 const EVENING = new Set(['晚上', '晚间', '夜晚']);
 const NIGHT = new Set(['夜里', '夜间', '半夜', '深夜', '后半夜']);
 
-interface LocalDateTime {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function localParts(at: Date, timeZone: string): LocalDateTime {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timeZone, f);
-  }
-  const get = (type: string) => Number(f.formatToParts(at).find((p) => p.type === type)?.value ?? NaN);
-  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') };
-}
-
 /** Days since the epoch of a civil date: plain integers make day arithmetic exact. */
 const dayNumber = (y: number, m: number, d: number) => Date.UTC(y, m - 1, d) / 86_400_000;
 function civil(day: number): { year: number; month: number; day: number } {
@@ -143,12 +115,8 @@ function civil(day: number): { year: number; month: number; day: number } {
 /** The instant at which the wall clock in `timeZone` shows the given day and time. */
 function zonedInstant(day: number, hour: number, minute: number, timeZone: string): Date {
   const wall = day * 86_400_000 + (hour * 60 + minute) * 60_000;
-  const offsetAt = (t: number) => {
-    const p = localParts(new Date(t), timeZone);
-    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(t / 1000) * 1000;
-  };
-  const first = offsetAt(wall);
-  const second = offsetAt(wall - first);
+  const first = zoneOffsetMs(wall, timeZone);
+  const second = zoneOffsetMs(wall - first, timeZone);
   return new Date(wall - second);
 }
 
@@ -159,7 +127,7 @@ function validDate(y: number, m: number, d: number): boolean {
 }
 
 /** The day a date expression names, relative to today; null when it names none it can resolve. */
-function resolveDay(raw: string, today: number, ref: LocalDateTime): { day: number; part?: string } | null {
+function resolveDay(raw: string, today: number, ref: WallClock): { day: number; part?: string } | null {
   const s = raw.replace(/\s+/g, '');
   const compound = COMPOUND[s];
   if (compound) return { day: today + compound[0], part: compound[1] };
@@ -244,7 +212,7 @@ function resolveStruct(text: string, start: number, receivedAt: Date, timeZone: 
   const [, dayRaw, partRaw, clockRaw] = m;
   // A clock alone in Chinese numerals must look like a time: 三点多, 三点半, not 有一点臭 / 三点意见.
   if (!dayRaw && !partRaw && clockRaw && !/^\d/.test(clockRaw) && !/[半刻分钟多左右前后许]/.test(clockRaw)) return null;
-  const ref = localParts(receivedAt, timeZone);
+  const ref = wallClockAt(receivedAt, timeZone);
   const today = dayNumber(ref.year, ref.month, ref.day);
   const base: Candidate = { phrase: text, start, end: start + text.length, at: null, approximate: true, recurring: false };
 

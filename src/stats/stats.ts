@@ -1,4 +1,5 @@
 import type { District } from '../district/district.schema.js';
+import { wallClockAt, zoneOffsetMs } from '../domain/time-zone.js';
 
 /**
  * Hotline statistics (受理 / 签收 / 答复 / 回访), aggregated in code from the
@@ -212,8 +213,9 @@ function addCaseLevel(to: Counts, c: StatsCase): void {
 
 /** `YYYY-MM-DD HH:mm:ss` of an instant on the wall clock of a time zone. */
 export function localDateTime(instant: Date | string, timeZone: string): string {
-  const p = wallClock(typeof instant === 'string' ? new Date(instant) : instant, timeZone);
-  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+  const p = wallClockAt(typeof instant === 'string' ? new Date(instant) : instant, timeZone);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${p.year}-${two(p.month)}-${two(p.day)} ${two(p.hour)}:${two(p.minute)}:${two(p.second)}`;
 }
 
 /** `YYYY-MM-DD` of an instant in a time zone. */
@@ -226,40 +228,13 @@ export function localMonth(instant: Date | string, timeZone: string): string {
   return localDateTime(instant, timeZone).slice(0, 7);
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function wallClock(d: Date, timeZone: string): Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', string> {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    });
-    formatters.set(timeZone, f);
-  }
-  const out = { year: '', month: '', day: '', hour: '', minute: '', second: '' };
-  for (const part of f.formatToParts(d)) {
-    if (part.type in out) out[part.type as keyof typeof out] = part.value;
-  }
-  return out;
-}
-
 /** The instant a local calendar day (`YYYY-MM-DD`) begins in a time zone. */
 export function startOfLocalDay(date: string, timeZone: string): Date {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   const guess = Date.UTC(y, m - 1, d);
-  const offsetAt = (t: number) => {
-    const p = wallClock(new Date(t), timeZone);
-    return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - t;
-  };
-  let t = guess - offsetAt(guess);
+  let t = guess - zoneOffsetMs(guess, timeZone);
   // Across a DST change the offset at the result differs from the guess's: one correction settles it.
-  t = guess - offsetAt(t);
+  t = guess - zoneOffsetMs(t, timeZone);
   return new Date(t);
 }
 
