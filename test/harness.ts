@@ -137,6 +137,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Whether a Redis server answers PING at this URL (one attempt, no retries). */
+export async function redisAnswers(url: string): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
 /** A private redis-server, so a test can stop, restart and flush it without disturbing other files. */
 export interface PrivateRedis {
   url: string;
@@ -154,21 +168,7 @@ export async function privateRedis(): Promise<PrivateRedis> {
       child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
         stdio: 'ignore',
       });
-      await waitFor(
-        async () => {
-          const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-          r.on('error', () => {});
-          try {
-            await r.connect();
-            return (await r.ping()) === 'PONG';
-          } catch {
-            return false;
-          } finally {
-            r.disconnect();
-          }
-        },
-        { what: 'private redis to start' },
-      );
+      await waitFor(() => redisAnswers(url), { what: 'private redis to start' });
     },
     async stop() {
       const c = child;

@@ -11,6 +11,7 @@ import { connectDatabase } from '../db/connect.js';
 import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
 import type { DistrictFile } from '../src/district/district.schema.js';
 import { createPgDatabase, freePort, onCleanup, REDIS_URL, removeQueueKeys, tempDir, uniquePrefix, waitFor } from './harness.js';
+import { SAMPLE_REPORTS } from './bench/lib/spawn-service.js';
 
 /**
  * Several processes against one PostgreSQL and one Redis: two API processes
@@ -33,19 +34,6 @@ const SUBMITTERS = 32;
 const CONCURRENCY = 50;
 const SECRET = 'test-webhook-secret-0123456789';
 
-const TEXTS = [
-  '兴隆办事处那边一个厂子晚上往沟里排黑水，气味很大',
-  '回龙村养猪场的粪水直接排到田里，臭得不得了',
-  '李家塘路边有人烧垃圾，烟好大，呛人',
-  '马鹿头工地半夜施工，噪音扰民，睡不着',
-  '盐下村河里好多死鱼，河水发黑发臭',
-  '八仙洞山坡上有人偷倒有毒废渣',
-  '神仙洞选矿厂的尾矿水流到稻田里',
-  '永济亭农资店在卖百草枯',
-  '八字桥社区旁边仓库堆了好多化工桶，有的在漏',
-  '老板拖欠工资三个月了',
-  '想问一下情况',
-];
 
 interface Proc {
   name: string;
@@ -186,7 +174,7 @@ describe('several API and worker processes on one PostgreSQL and one Redis', () 
           const api = apis[i % apis.length]!;
           // Every tenth reporter leaves a name and phone: neither may reach a log line.
           const body = {
-            text: `${TEXTS[i % TEXTS.length]}（${i}）`,
+            text: `${SAMPLE_REPORTS[i % SAMPLE_REPORTS.length]}（${i}）`,
             ...(i % 10 === 0 ? { name: '周八', phone: '13912340000' } : {}),
           };
           const res = await post(`${api.url}/api/v1/reports`, body);

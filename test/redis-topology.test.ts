@@ -11,7 +11,7 @@ import {
   redisTargetFromEnv,
   type RedisTarget,
 } from '../queues/redis-connection.js';
-import { freePort, onCleanup, postJson, startTestService, tempDir, testEnv, waitFor } from './harness.js';
+import { freePort, onCleanup, postJson, redisAnswers, startTestService, tempDir, testEnv, waitFor } from './harness.js';
 
 /** Redis as one server, behind Sentinel, or as a Cluster: the settings and the connections built from them. */
 
@@ -122,25 +122,12 @@ function startServer(args: string[]): ChildProcess {
   return child;
 }
 
-async function answers(url: string): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
-
 describe('a real Redis Sentinel group', () => {
   it('carries the pipeline: the service finds the primary through the sentinel', async () => {
     const dir = tempDir();
     const primaryPort = await freePort();
     startServer(['--port', String(primaryPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-    await waitFor(() => answers(`redis://127.0.0.1:${primaryPort}`), { what: 'primary' });
+    await waitFor(() => redisAnswers(`redis://127.0.0.1:${primaryPort}`), { what: 'primary' });
     const sentinelPort = await freePort();
     const conf = join(dir, 'sentinel.conf');
     // Sentinel rewrites its own configuration file, so it lives in a writable temporary directory.
@@ -155,7 +142,7 @@ describe('a real Redis Sentinel group', () => {
       ].join('\n') + '\n',
     );
     startServer([conf, '--sentinel']);
-    await waitFor(() => answers(`redis://127.0.0.1:${sentinelPort}`), { what: 'sentinel' });
+    await waitFor(() => redisAnswers(`redis://127.0.0.1:${sentinelPort}`), { what: 'sentinel' });
 
     const env = testEnv('sentinel', {
       REDIS_URL: 'redis://127.0.0.1:1',
@@ -193,7 +180,7 @@ describe('a real Redis Cluster', () => {
         '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir, '--save', '', '--appendonly', 'no',
       ]);
     }
-    for (const port of ports) await waitFor(() => answers(`redis://127.0.0.1:${port}`), { what: `cluster node ${port}` });
+    for (const port of ports) await waitFor(() => redisAnswers(`redis://127.0.0.1:${port}`), { what: `cluster node ${port}` });
     const created = spawnSync(
       'redis-cli',
       ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'],

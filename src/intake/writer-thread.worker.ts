@@ -4,7 +4,7 @@ import { createBullmqTransport } from '../../queues/bullmq.transport.js';
 import { JOB_RETRY } from '../../queues/jobs.js';
 import { createOutboxRelay } from '../../queues/outbox-relay.js';
 import { redisTargetFromEnv } from '../../queues/redis-connection.js';
-import type { Logger, LogFn } from '../logger.js';
+import { createLogger, type Logger, type LogFn } from '../logger.js';
 import { writeReports } from './intake-writer.js';
 import type { FromThread, LogLevel, ThreadData, ToThread } from './writer-thread.protocol.js';
 
@@ -38,14 +38,13 @@ function threadLogger(bindings: object = {}): Logger {
 }
 
 const logger = threadLogger({ thread: 'intake-writer' });
-const quiet: Logger = { fatal() {}, error() {}, warn() {}, info() {}, debug() {}, trace() {}, child: () => quiet };
 
 const handle = connectDatabase(env.DATABASE_URL);
 const transport = createBullmqTransport({
   redis: redisTargetFromEnv(env),
   prefix: env.QUEUE_PREFIX,
   // The HTTP thread's producer connection already reports Redis going away and coming back.
-  logger: quiet,
+  logger: createLogger('silent'),
   retry: { ...JOB_RETRY, dispatch: { attempts: env.DISPATCH_ATTEMPTS, backoffMs: env.DISPATCH_BACKOFF_MS } },
 });
 const relay = createOutboxRelay({ db: handle.db, transport, logger });

@@ -67,7 +67,7 @@ export async function spawnService(opts: {
   };
 }
 
-/** Varied report texts written for the benchmark (no real data). */
+/** Varied report texts written for the benchmarks and the load tests (no real data). */
 export const SAMPLE_REPORTS = [
   '兴隆办事处那边一个厂子晚上往沟里排黑水，气味很大',
   '回龙村养猪场的粪水直接排到田里，臭得不得了',
