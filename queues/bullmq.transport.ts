@@ -1,4 +1,5 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Env } from '../src/env.js';
 import type { Logger } from '../src/logger.js';
 import { JOB_NAMES, JOB_RETRY, PermanentJobError, type JobContext, type JobName } from './jobs.js';
 import type { Processors } from './processors/index.js';
@@ -6,6 +7,7 @@ import {
   createRedisConnection,
   describeRedis,
   queuePrefix,
+  redisTargetFromEnv,
   type RedisConnection,
   type RedisTarget,
 } from './redis-connection.js';
@@ -51,6 +53,16 @@ function watchConnection(redis: RedisConnection, logger: Logger, where: string, 
 export interface BullmqTransport extends JobTransport {
   queues: ReadonlyMap<JobName, Queue>;
   connection: RedisConnection;
+}
+
+/** The service's producer transport, as the environment configures it (Redis, prefix, delivery retries). */
+export function bullmqTransportFromEnv(env: Env, logger: Logger): BullmqTransport {
+  return createBullmqTransport({
+    redis: redisTargetFromEnv(env),
+    prefix: env.QUEUE_PREFIX,
+    logger,
+    retry: { ...JOB_RETRY, dispatch: { attempts: env.DISPATCH_ATTEMPTS, backoffMs: env.DISPATCH_BACKOFF_MS } },
+  });
 }
 
 export function createBullmqTransport(opts: BullmqOptions & { retry?: RetryPolicy }): BullmqTransport {

@@ -1,8 +1,6 @@
 import { connectDatabase, migrateToLatest } from '../db/connect.js';
-import { createBullmqTransport } from '../queues/bullmq.transport.js';
-import { JOB_RETRY } from '../queues/jobs.js';
+import { bullmqTransportFromEnv } from '../queues/bullmq.transport.js';
 import { createOutboxRelay, type OutboxRelay } from '../queues/outbox-relay.js';
-import { redisTargetFromEnv } from '../queues/redis-connection.js';
 import { examplesPathFor, loadOrTrain } from './classifier/classifier-store.js';
 import { systemClock } from './clock.js';
 import type { District } from './district/district.schema.js';
@@ -41,12 +39,8 @@ export async function createDeps(
 
   const classifier = overrides.classifier ?? buildClassifier(env, district, logger);
 
-  const transport = createBullmqTransport({
-    redis: redisTargetFromEnv(env),
-    prefix: env.QUEUE_PREFIX,
-    logger,
-    retry: { ...JOB_RETRY, dispatch: { attempts: env.DISPATCH_ATTEMPTS, backoffMs: env.DISPATCH_BACKOFF_MS } },
-  });
+  const transport = bullmqTransportFromEnv(env, logger);
+
   let writer: IntakeWriter;
   let relay: OutboxRelay;
   if (env.INTAKE_WRITER === 'thread' || (env.INTAKE_WRITER === 'auto' && options.apiOnly)) {

@@ -1,9 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { connectDatabase } from '../../db/connect.js';
-import { createBullmqTransport } from '../../queues/bullmq.transport.js';
-import { JOB_RETRY } from '../../queues/jobs.js';
+import { bullmqTransportFromEnv } from '../../queues/bullmq.transport.js';
 import { createOutboxRelay } from '../../queues/outbox-relay.js';
-import { redisTargetFromEnv } from '../../queues/redis-connection.js';
 import { createLogger, type Logger, type LogFn } from '../logger.js';
 import { writeReports } from './intake-writer.js';
 import type { FromThread, LogLevel, ThreadData, ToThread } from './writer-thread.protocol.js';
@@ -40,13 +38,8 @@ function threadLogger(bindings: object = {}): Logger {
 const logger = threadLogger({ thread: 'intake-writer' });
 
 const handle = connectDatabase(env.DATABASE_URL);
-const transport = createBullmqTransport({
-  redis: redisTargetFromEnv(env),
-  prefix: env.QUEUE_PREFIX,
-  // The HTTP thread's producer connection already reports Redis going away and coming back.
-  logger: createLogger('silent'),
-  retry: { ...JOB_RETRY, dispatch: { attempts: env.DISPATCH_ATTEMPTS, backoffMs: env.DISPATCH_BACKOFF_MS } },
-});
+// The HTTP thread's producer connection already reports Redis going away and coming back.
+const transport = bullmqTransportFromEnv(env, createLogger('silent'));
 const relay = createOutboxRelay({ db: handle.db, transport, logger });
 
 async function answer(id: number, work: () => Promise<void>): Promise<void> {
