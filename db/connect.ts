@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { SAFETY_NET_PAGES, startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 
 export { migrateToLatest } from './migrate.js';
 
@@ -26,8 +27,20 @@ export function sqlitePath(url: string): string {
   return url;
 }
 
+export interface ConnectOptions {
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+  /**
+   * SQLite's write-ahead log checkpoints: `inline` (SQLite's own, inside the
+   * commit that grows the log past 1,000 pages), `background` (a thread of
+   * this connection's checkpoints them; see wal-checkpointer.ts), or
+   * `elsewhere` (another connection of this process has that thread).
+   */
+  walCheckpoints?: 'inline' | 'background' | 'elsewhere';
+}
+
 /** Opens the database named by DATABASE_URL on Node (better-sqlite3 or pg). */
-export function connectDatabase(url: string, options: { poolSize?: number } = {}): DatabaseHandle {
+export function connectDatabase(url: string, options: ConnectOptions = {}): DatabaseHandle {
   if (isPostgresUrl(url)) {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
     // An idle client losing its connection must not crash the process.
@@ -48,8 +61,11 @@ export function connectDatabase(url: string, options: { poolSize?: number } = {}
   sqlite.pragma('busy_timeout = 5000');
   // 64 MB of page cache: the hot end of every index stays in memory.
   sqlite.pragma('cache_size = -65536');
+  const checkpoints = options.walCheckpoints ?? 'inline';
+  if (checkpoints !== 'inline') sqlite.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
+  const checkpointer = checkpoints === 'background' && path !== ':memory:' ? startWalCheckpointer(path) : null;
   return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, checkpointer) }) }),
     engine: 'sqlite',
     where: resolve(path),
   };
@@ -65,10 +81,13 @@ export function connectDatabase(url: string, options: { poolSize?: number } = {}
  * writes never fails because another connection — the intake writer thread,
  * another process — committed in between.
  */
-function withStatementCache(sqlite: SQLite.Database, max = 1000) {
+function withStatementCache(sqlite: SQLite.Database, checkpointer: WalCheckpointer | null, max = 1000) {
   const cache = new Map<string, SQLite.Statement>();
   return {
-    close: () => sqlite.close(),
+    close: () => {
+      sqlite.close();
+      void checkpointer?.stop();
+    },
     prepare(source: string) {
       const sql = source === 'begin' ? 'begin immediate' : source;
       let stmt = cache.get(sql);

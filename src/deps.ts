@@ -28,7 +28,8 @@ export async function createDeps(
   const logger: Logger = overrides.logger ?? createLogger(env.LOG_LEVEL);
   const district = overrides.district ?? loadDistrictFile(env.DISTRICT_CONFIG);
   assertWebhookSecrets(env, district);
-  const handle = connectDatabase(env.DATABASE_URL);
+  // The service's SQLite log is checkpointed on a thread of its own, off the commits.
+  const handle = connectDatabase(env.DATABASE_URL, { walCheckpoints: 'background' });
   try {
     await migrateToLatest(handle.db);
   } catch (err) {

@@ -170,6 +170,21 @@ describe('working-day deadlines', () => {
     expect(u.signBy).toBe('2026-11-02T04:00:00.000Z');
     expect(u.replyBy).toBe('2026-11-05T02:00:00.000Z');
   });
+
+  it('gives the local date of any instant, around midnight and in zones with odd offsets or summer time', () => {
+    for (const zone of ['Asia/Shanghai', 'Asia/Kathmandu', 'Australia/Adelaide', 'America/New_York']) {
+      const calendar = new WorkCalendar(zone);
+      const reference = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' });
+      // Every 7 minutes through two days around a summer-time change, twice (the second pass is answered from memory).
+      for (let pass = 0; pass < 2; pass++) {
+        for (let t = Date.parse('2026-03-07T00:00:00Z'); t < Date.parse('2026-03-09T00:00:00Z'); t += 7 * 60_000) {
+          expect(calendar.localDate(new Date(t))).toBe(reference.format(new Date(t)));
+        }
+      }
+    }
+    expect(cal.localDate(new Date('2026-11-01T15:59:59.999Z'))).toBe('2026-11-01');
+    expect(cal.localDate(new Date('2026-11-01T16:00:00.000Z'))).toBe('2026-11-02');
+  });
 });
 
 describe('tracking codes', () => {

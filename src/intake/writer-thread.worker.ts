@@ -37,7 +37,8 @@ function threadLogger(bindings: object = {}): Logger {
 
 const logger = threadLogger({ thread: 'intake-writer' });
 
-const handle = connectDatabase(env.DATABASE_URL);
+// The service's main connection runs the checkpoints (createDeps).
+const handle = connectDatabase(env.DATABASE_URL, { walCheckpoints: 'elsewhere' });
 // The HTTP thread's producer connection already reports Redis going away and coming back.
 const transport = bullmqTransportFromEnv(env, createLogger('silent'));
 const relay = createOutboxRelay({ db: handle.db, transport, logger });

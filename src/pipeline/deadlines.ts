@@ -12,6 +12,12 @@ export class WorkCalendar {
   private readonly dateFormat: Intl.DateTimeFormat;
   /** Days already looked up: deadlines keep asking about the same few weeks. */
   private readonly known = new Map<string, boolean>();
+  /**
+   * Local dates by quarter hour of UTC: every zone's offset changes on a
+   * quarter-hour boundary, so all instants of one quarter share a date.
+   * Formatting a date costs microseconds; most lookups hit the same weeks.
+   */
+  private readonly dates = new Map<number, string>();
 
   constructor(
     readonly timezone: string,
@@ -29,7 +35,14 @@ export class WorkCalendar {
 
   /** The calendar date (YYYY-MM-DD) of an instant in the district's time zone. */
   localDate(at: Date): string {
-    return this.dateFormat.format(at);
+    const quarter = Math.floor(at.getTime() / QUARTER_HOUR_MS);
+    let date = this.dates.get(quarter);
+    if (date === undefined) {
+      if (this.dates.size >= 100_000) this.dates.clear();
+      date = this.dateFormat.format(at);
+      this.dates.set(quarter, date);
+    }
+    return date;
   }
 
   isWorkday(date: string): boolean {
@@ -65,6 +78,7 @@ export class WorkCalendar {
 }
 
 const HOUR_MS = 3_600_000;
+const QUARTER_HOUR_MS = 900_000;
 const DAY_MS = 24 * HOUR_MS;
 
 export function calendarFor(district: District): WorkCalendar {

@@ -23,7 +23,9 @@ export async function spawnService(opts: {
   port: number;
   env: Record<string, string>;
 }): Promise<SpawnedService> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--role', opts.role], {
+  // BENCH_NODE_ARGS passes options to the service's node (e.g. `--cpu-prof --cpu-prof-dir=prof` to profile it).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', '--role', opts.role], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(opts.port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...opts.env },
     stdio: ['ignore', 'pipe', 'inherit'],
