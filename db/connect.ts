@@ -2,10 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { SAFETY_NET_PAGES, startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
+import { takingTurns, type WriteTurn } from './write-turn.js';
 
 export { migrateToLatest } from './migrate.js';
 
@@ -37,6 +38,8 @@ export interface ConnectOptions {
    * `elsewhere` (another connection of this process has that thread).
    */
   walCheckpoints?: 'inline' | 'background' | 'elsewhere';
+  /** SQLite: turns at writing shared with this process's other connections to the file (write-turn.ts). */
+  writeTurn?: WriteTurn;
 }
 
 /** Opens the database named by DATABASE_URL on Node (better-sqlite3 or pg). */
@@ -65,10 +68,19 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
   if (checkpoints !== 'inline') sqlite.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
   const checkpointer = checkpoints === 'background' && path !== ':memory:' ? startWalCheckpointer(path) : null;
   return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite, checkpointer) }) }),
+    db: new Kysely<Database>({ dialect: sqliteDialect(withStatementCache(sqlite, checkpointer), options.writeTurn) }),
     engine: 'sqlite',
     where: resolve(path),
   };
+}
+
+function sqliteDialect(database: SqliteDialectConfig['database'], turn: WriteTurn | undefined): SqliteDialect {
+  if (!turn) return new SqliteDialect({ database });
+  return new (class extends SqliteDialect {
+    override createDriver() {
+      return takingTurns(super.createDriver(), turn);
+    }
+  })({ database });
 }
 
 /**

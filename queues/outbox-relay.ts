@@ -59,7 +59,8 @@ export function createOutboxRelay(opts: {
     await opts.transport.enqueue(
       rows.map((r) => ({ name: r.name, jobId: r.jobId, payload: r.payload, runAt: new Date(r.runAt) })),
     );
-    await deleteFromOutbox(opts.db, rows.map((r) => r.id));
+    // A transaction, so it takes its turn at writing with the process's other connections (db/write-turn.ts).
+    await opts.db.transaction().execute((trx) => deleteFromOutbox(trx, rows.map((r) => r.id)));
     return rows.length;
   }
 

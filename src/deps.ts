@@ -1,4 +1,5 @@
-import { connectDatabase, migrateToLatest } from '../db/connect.js';
+import { connectDatabase, isPostgresUrl, migrateToLatest } from '../db/connect.js';
+import { WriteTurn } from '../db/write-turn.js';
 import { bullmqTransportFromEnv } from '../queues/bullmq.transport.js';
 import { createOutboxRelay, type OutboxRelay } from '../queues/outbox-relay.js';
 import { examplesPathFor, loadOrTrain } from './classifier/classifier-store.js';
@@ -28,8 +29,10 @@ export async function createDeps(
   const logger: Logger = overrides.logger ?? createLogger(env.LOG_LEVEL);
   const district = overrides.district ?? loadDistrictFile(env.DISTRICT_CONFIG);
   assertWebhookSecrets(env, district);
-  // The service's SQLite log is checkpointed on a thread of its own, off the commits.
-  const handle = connectDatabase(env.DATABASE_URL, { walCheckpoints: 'background' });
+  // The service's SQLite log is checkpointed on a thread of its own, off the commits;
+  // the writer thread and this one take turns at writing instead of colliding.
+  const writeTurn = isPostgresUrl(env.DATABASE_URL) ? undefined : new WriteTurn();
+  const handle = connectDatabase(env.DATABASE_URL, { walCheckpoints: 'background', ...(writeTurn ? { writeTurn } : {}) });
   try {
     await migrateToLatest(handle.db);
   } catch (err) {
@@ -46,7 +49,7 @@ export async function createDeps(
   let relay: OutboxRelay;
   if (env.INTAKE_WRITER === 'thread' || (env.INTAKE_WRITER === 'auto' && options.apiOnly)) {
     try {
-      ({ writer, relay } = await startIntakeThread(env, logger));
+      ({ writer, relay } = await startIntakeThread(env, logger, writeTurn ? { writeTurn } : {}));
     } catch (err) {
       await transport.close();
       await handle.db.destroy();

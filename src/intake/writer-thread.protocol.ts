@@ -5,6 +5,8 @@ import type { PreparedReport } from './intake-writer.js';
 
 export interface ThreadData {
   env: Env;
+  /** SQLite: the shared memory of the process's WriteTurn (db/write-turn.ts). */
+  writeTurn?: SharedArrayBuffer;
 }
 
 export type ToThread =

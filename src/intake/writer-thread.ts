@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { createGroupCommit } from '../../db/group-commit.js';
 import type { OutboxRelay } from '../../queues/outbox-relay.js';
+import type { WriteTurn } from '../../db/write-turn.js';
 import type { Env } from '../env.js';
 import type { Logger } from '../logger.js';
 import type { IntakeWriter, PreparedReport } from './intake-writer.js';
@@ -39,9 +40,14 @@ class WriterThreadError extends Error {
   }
 }
 
-export async function startIntakeThread(env: Env, logger: Logger, opts: { maxBatch?: number } = {}): Promise<IntakeThread> {
-  const data: ThreadData = { env };
+export async function startIntakeThread(
+  env: Env,
+  logger: Logger,
+  opts: { maxBatch?: number; writeTurn?: WriteTurn } = {},
+): Promise<IntakeThread> {
+  const data: ThreadData = { env, ...(opts.writeTurn ? { writeTurn: opts.writeTurn.buffer } : {}) };
   const worker = new Worker(boot, { eval: true, workerData: data });
+  const thread = worker.threadId;
   let nextId = 1;
   const pending = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   let exited = false;
@@ -78,6 +84,8 @@ export async function startIntakeThread(env: Env, logger: Logger, opts: { maxBat
     });
     worker.once('exit', (code) => {
       exited = true;
+      // A thread that ended in the middle of a transaction gives its turn back.
+      opts.writeTurn?.freeFrom(thread);
       const err = new Error(`the intake writer thread exited (${code})`);
       for (const p of pending.values()) p.reject(err);
       pending.clear();

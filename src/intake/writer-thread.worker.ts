@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { connectDatabase } from '../../db/connect.js';
+import { WriteTurn } from '../../db/write-turn.js';
 import { bullmqTransportFromEnv } from '../../queues/bullmq.transport.js';
 import { createOutboxRelay } from '../../queues/outbox-relay.js';
 import { createLogger, type Logger, type LogFn } from '../logger.js';
@@ -13,7 +14,8 @@ import type { FromThread, LogLevel, ThreadData, ToThread } from './writer-thread
  */
 
 const port = parentPort!;
-const { env } = workerData as ThreadData;
+const data = workerData as ThreadData;
+const { env } = data;
 const send = (m: FromThread) => port.postMessage(m);
 
 function threadLogger(bindings: object = {}): Logger {
@@ -38,7 +40,10 @@ function threadLogger(bindings: object = {}): Logger {
 const logger = threadLogger({ thread: 'intake-writer' });
 
 // The service's main connection runs the checkpoints (createDeps).
-const handle = connectDatabase(env.DATABASE_URL, { walCheckpoints: 'elsewhere' });
+const handle = connectDatabase(env.DATABASE_URL, {
+  walCheckpoints: 'elsewhere',
+  ...(data.writeTurn ? { writeTurn: new WriteTurn(data.writeTurn) } : {}),
+});
 // The HTTP thread's producer connection already reports Redis going away and coming back.
 const transport = bullmqTransportFromEnv(env, createLogger('silent'));
 const relay = createOutboxRelay({ db: handle.db, transport, logger });
