@@ -30,7 +30,10 @@ describe('hotline calls on PostgreSQL', () => {
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     const again = await json(client(service.url, token).post('/api/v1/hotline/calls', body));
     expect(again.status).toBe(200);
-    expect(again.body.cases).toEqual(first.body.cases.map((c: object) => expect.objectContaining(c)));
+    // The same cases; their status is today's, so the pipeline may have moved them on already.
+    expect(again.body.cases).toEqual(
+      first.body.cases.map(({ status: _status, ...c }: { status: string }) => expect.objectContaining({ ...c, status: expect.stringMatching(/^(received|dispatched)$/) })),
+    );
     const conflict = await client(service.url, token).post('/api/v1/hotline/calls', { ...body, transcript: transcript('烧垃圾') });
     expect(conflict.status).toBe(409);
     expect(await count('cases')).toBe(1);
