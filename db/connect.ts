@@ -38,6 +38,8 @@ export interface ConnectOptions {
    * `elsewhere` (another connection of this process has that thread).
    */
   walCheckpoints?: 'inline' | 'background' | 'elsewhere';
+  /** Told if the background checkpoint thread fails (checkpoints then fall back to the safety net). */
+  onCheckpointError?: (err: Error) => void;
   /** SQLite: turns at writing shared with this process's other connections to the file (write-turn.ts). */
   writeTurn?: WriteTurn;
 }
@@ -66,7 +68,16 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
   sqlite.pragma('cache_size = -65536');
   const checkpoints = options.walCheckpoints ?? 'inline';
   if (checkpoints !== 'inline') sqlite.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
-  const checkpointer = checkpoints === 'background' && path !== ':memory:' ? startWalCheckpointer(path) : null;
+  const checkpointer =
+    checkpoints === 'background' && path !== ':memory:'
+      ? startWalCheckpointer(path, {
+          onError: (err) => {
+            // Without the thread this connection checkpoints as SQLite does by default.
+            sqlite.pragma('wal_autocheckpoint = 1000');
+            options.onCheckpointError?.(err);
+          },
+        })
+      : null;
   return {
     db: new Kysely<Database>({ dialect: sqliteDialect(withStatementCache(sqlite, checkpointer), options.writeTurn) }),
     engine: 'sqlite',

@@ -41,12 +41,13 @@ parentPort.on('message', () => {
 });
 `;
 
-export function startWalCheckpointer(path: string, everyMs = 500): WalCheckpointer {
+export function startWalCheckpointer(path: string, opts: { everyMs?: number; onError?: (err: Error) => void } = {}): WalCheckpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { driver, path, everyMs } });
+  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { driver, path, everyMs: opts.everyMs ?? 500 } });
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  // The safety net keeps the log bounded if the thread is gone.
-  worker.on('error', () => undefined);
+  // The thread is gone (it could not open the database, say): the safety net
+  // keeps the log bounded, slower; the owner hears of it.
+  worker.on('error', (err) => opts.onError?.(err));
   worker.unref();
   return {
     async stop() {

@@ -32,7 +32,11 @@ export async function createDeps(
   // The service's SQLite log is checkpointed on a thread of its own, off the commits;
   // the writer thread and this one take turns at writing instead of colliding.
   const writeTurn = isPostgresUrl(env.DATABASE_URL) ? undefined : new WriteTurn();
-  const handle = connectDatabase(env.DATABASE_URL, { walCheckpoints: 'background', ...(writeTurn ? { writeTurn } : {}) });
+  const handle = connectDatabase(env.DATABASE_URL, {
+    walCheckpoints: 'background',
+    onCheckpointError: (err) => logger.warn({ err: err.message }, 'sqlite checkpoint thread failed: commits checkpoint the log themselves from now on'),
+    ...(writeTurn ? { writeTurn } : {}),
+  });
   try {
     await migrateToLatest(handle.db);
   } catch (err) {

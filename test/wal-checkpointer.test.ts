@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { connectDatabase } from '../db/connect.js';
+import { startWalCheckpointer } from '../db/wal-checkpointer.js';
 import { tempDir, waitFor } from './harness.js';
 
 /**
@@ -32,6 +33,11 @@ describe('WAL checkpoints', () => {
     expect(other.prepare('select count(*) as n from t').get()).toEqual({ n: 400 });
     other.close();
     await db.destroy();
+  });
+
+  it('tells its owner when the thread fails', async () => {
+    const failed = new Promise<Error>((resolve) => startWalCheckpointer(join(tempDir('intake-wal-'), 'missing', 'wal.db'), { onError: resolve }));
+    expect((await failed).message).toMatch(/directory does not exist/);
   });
 
   it('without it, a log below the threshold stays in the log', async () => {
