@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import { sql } from 'kysely';
+import type { Kysely, KyselyPlugin } from 'kysely';
+import { InsertQueryNode, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, migrateToLatest } from '../db/connect.js';
+import { bufferingInserts } from '../db/insert-buffer.js';
+import { createTransactionBatcher } from '../db/tx-batcher.js';
 import { insertAssignments, listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCase, findCaseByTrackingCode, insertCase, listStaleCases, transitionCase } from '../db/repositories/cases.repository.js';
 import { findContact, insertContact } from '../db/repositories/contacts.repository.js';
@@ -216,5 +218,91 @@ describe.each([
     ).rejects.toThrow('boom');
     expect(await findCase(db, row.id)).toBeNull();
     expect(await listEvents(db, row.id)).toEqual([]);
+  });
+
+  describe('rows appended by a batch of units', () => {
+    // Counts the INSERT statements each table receives, through a Kysely plugin on the same database.
+    function countingInserts(): { db: Kysely<Database>; inserts: Map<string, number> } {
+      const inserts = new Map<string, number>();
+      const plugin: KyselyPlugin = {
+        transformQuery(args) {
+          if (InsertQueryNode.is(args.node)) {
+            const table = args.node.into?.table.identifier.name ?? '?';
+            inserts.set(table, (inserts.get(table) ?? 0) + 1);
+          }
+          return args.node;
+        },
+        transformResult: async (args) => args.result,
+      };
+      return { db: db.withPlugin(plugin), inserts };
+    }
+
+    it('go in as one insert per table when the batch ends, all in its transaction', async () => {
+      const { db: counted, inserts } = countingInserts();
+      const batcher = createTransactionBatcher(counted);
+      const rows = [newCase(), newCase(), newCase()];
+      for (const row of rows) await insertCase(db, row);
+      const seen = await Promise.all(
+        rows.map((row) =>
+          batcher.run(async (trx) => {
+            expect(await transitionCase(trx, row.id, 'received', { status: 'dispatched', updated_at: row.received_at })).toBe(true);
+            await appendEvents(trx, [
+              { caseId: row.id, at: row.received_at, kind: 'classified' },
+              { caseId: row.id, at: row.received_at, kind: 'status', fromStatus: 'received', toStatus: 'dispatched', public: true },
+            ]);
+            await addToOutbox(trx, [outboxEntry('dispatch', { caseId: row.id, unit: 'epb', channel: 'webhook' })], new Date());
+            // Held back until the batch's units are done: not yet in the transaction.
+            return (await listEvents(trx, row.id)).length;
+          }),
+        ),
+      );
+      expect(seen).toEqual([0, 0, 0]);
+      expect(Object.fromEntries(inserts)).toEqual({ case_events: 1, outbox: 1 });
+      for (const row of rows) {
+        expect((await findCase(db, row.id))?.status).toBe('dispatched');
+        expect((await listEvents(db, row.id)).map((e) => e.kind)).toEqual(['classified', 'status']);
+      }
+    });
+
+    it('fail the unit that appended a bad row alone; the others of its batch commit', async () => {
+      const batcher = createTransactionBatcher(db);
+      const good = newCase();
+      const bad = newCase();
+      await insertCase(db, good);
+      await insertCase(db, bad);
+      const unit = (row: NewCase, eventFor: string) =>
+        batcher.run(async (trx) => {
+          await transitionCase(trx, row.id, 'received', { status: 'triage', updated_at: row.received_at });
+          // An event for a case that does not exist breaks the foreign key only when the rows are written.
+          await appendEvents(trx, [{ caseId: eventFor, at: row.received_at, kind: 'status', toStatus: 'triage' }]);
+        });
+      const [ok, failed] = await Promise.allSettled([unit(good, good.id), unit(bad, `missing-${bad.id}`)]);
+      expect(ok.status).toBe('fulfilled');
+      expect(failed.status).toBe('rejected');
+      expect((await findCase(db, good.id))?.status).toBe('triage');
+      expect((await listEvents(db, good.id)).map((e) => e.toStatus)).toEqual(['triage']);
+      // The failed unit's status change went with its rows: nothing half-written.
+      expect((await findCase(db, bad.id))?.status).toBe('received');
+    });
+
+    it("are split into statements each within the engine's limit on bound parameters", async () => {
+      const row = newCase();
+      await insertCase(db, row);
+      // 6,000 events × 11 columns: more parameters than SQLite or PostgreSQL take in one statement.
+      const events = Array.from({ length: 6000 }, (_, i) => ({ caseId: row.id, at: row.received_at, kind: 'note', note: String(i) }));
+      await db.transaction().execute((trx) => bufferingInserts(trx, () => appendEvents(trx, events)));
+      const stored = await listEvents(db, row.id);
+      expect(stored).toHaveLength(6000);
+      expect(stored.map((e) => e.note)).toEqual(events.map((e) => e.note));
+    });
+
+    it('are written at once outside a buffering transaction', async () => {
+      const row = newCase();
+      await insertCase(db, row);
+      await db.transaction().execute(async (trx) => {
+        await appendEvents(trx, [{ caseId: row.id, at: row.received_at, kind: 'received' }]);
+        expect(await listEvents(trx, row.id)).toHaveLength(1);
+      });
+    });
   });
 });

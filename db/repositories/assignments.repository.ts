@@ -1,6 +1,7 @@
 import type { AssignmentRole } from '../../src/pipeline/route.js';
 import type { AssignmentRow } from '../schema.js';
 import type { Db } from './db-types.js';
+import { insertRows } from '../insert-buffer.js';
 
 export type AssignmentStatus = 'pending' | 'accepted' | 'replied' | 'returned' | 'released';
 
@@ -66,23 +67,22 @@ export interface NewAssignment {
 
 export async function insertAssignments(db: Db, list: NewAssignment[]): Promise<void> {
   if (list.length === 0) return;
-  await db
-    .insertInto('assignments')
-    .values(
-      list.map((a) => ({
-        id: a.id,
-        case_id: a.caseId,
-        unit_code: a.unitCode,
-        role: a.role,
-        status: 'pending',
-        sign_deadline_at: a.signBy,
-        reply_deadline_at: a.replyBy,
-        created_at: a.at,
-        updated_at: a.at,
-        round: a.round ?? 1,
-      })),
-    )
-    .execute();
+  await insertRows(
+    db,
+    'assignments',
+    list.map((a) => ({
+      id: a.id,
+      case_id: a.caseId,
+      unit_code: a.unitCode,
+      role: a.role,
+      status: 'pending',
+      sign_deadline_at: a.signBy,
+      reply_deadline_at: a.replyBy,
+      created_at: a.at,
+      updated_at: a.at,
+      round: a.round ?? 1,
+    })),
+  );
 }
 
 const ROLE_ORDER: Record<AssignmentRole, number> = { lead: 0, co: 1, jurisdiction: 2 };

@@ -1,5 +1,6 @@
 import type { DeliveryRow } from '../schema.js';
 import type { Db } from './db-types.js';
+import { insertRows } from '../insert-buffer.js';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 
@@ -36,20 +37,19 @@ export async function insertDeliveries(
   list: Array<{ id: string; caseId: string; unitCode: string; channel: 'webhook'; at: string }>,
 ): Promise<void> {
   if (list.length === 0) return;
-  await db
-    .insertInto('deliveries')
-    .values(
-      list.map((d) => ({
-        id: d.id,
-        case_id: d.caseId,
-        unit_code: d.unitCode,
-        channel: d.channel,
-        status: 'pending',
-        attempts: 0,
-        created_at: d.at,
-      })),
-    )
-    .execute();
+  await insertRows(
+    db,
+    'deliveries',
+    list.map((d) => ({
+      id: d.id,
+      case_id: d.caseId,
+      unit_code: d.unitCode,
+      channel: d.channel,
+      status: 'pending',
+      attempts: 0,
+      created_at: d.at,
+    })),
+  );
 }
 
 export async function findDelivery(db: Db, caseId: string, unitCode: string, channel: string): Promise<Delivery | null> {

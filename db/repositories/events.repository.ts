@@ -1,6 +1,7 @@
 import type { CaseEventRow, NewCaseEvent } from '../schema.js';
 import type { Db } from './db-types.js';
 import { parseJson } from './db-types.js';
+import { insertRows } from '../insert-buffer.js';
 
 export type ActorType = 'system' | 'reporter' | 'staff';
 
@@ -60,7 +61,7 @@ export async function appendEvents(db: Db, events: NewEvent[]): Promise<void> {
     data: e.data ? JSON.stringify(e.data) : null,
     public: e.public ? 1 : 0,
   }));
-  await db.insertInto('case_events').values(rows).execute();
+  await insertRows(db, 'case_events', rows);
 }
 
 export async function listEvents(db: Db, caseId: string, opts: { publicOnly?: boolean } = {}): Promise<CaseEvent[]> {

@@ -3,6 +3,7 @@ import { jobId } from '../../queues/jobs.js';
 import type { Selectable } from 'kysely';
 import type { OutboxTable } from '../schema.js';
 import type { Db } from './db-types.js';
+import { insertRows } from '../insert-buffer.js';
 
 export interface OutboxRow {
   id: number;
@@ -16,19 +17,18 @@ export interface OutboxRow {
 export async function addToOutbox(db: Db, entries: OutboxEntry[], now: Date): Promise<void> {
   if (entries.length === 0) return;
   const createdAt = now.toISOString();
-  await db
-    .insertInto('outbox')
-    .values(
-      entries.map((e) => ({
-        queue: e.name,
-        job_name: e.name,
-        job_id: (jobId[e.name] as (p: unknown) => string)(e.payload),
-        payload: JSON.stringify(e.payload),
-        available_at: (e.runAt ?? now).toISOString(),
-        created_at: createdAt,
-      })),
-    )
-    .execute();
+  await insertRows(
+    db,
+    'outbox',
+    entries.map((e) => ({
+      queue: e.name,
+      job_name: e.name,
+      job_id: (jobId[e.name] as (p: unknown) => string)(e.payload),
+      payload: JSON.stringify(e.payload),
+      available_at: (e.runAt ?? now).toISOString(),
+      created_at: createdAt,
+    })),
+  );
 }
 
 /** The oldest entries; delayed ones are included so they can become delayed jobs. */

@@ -9,6 +9,7 @@ import { insertIdempotencyKeys } from '../../db/repositories/idempotency.reposit
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
 import { createGroupCommit } from '../../db/group-commit.js';
+import { bufferingInserts } from '../../db/insert-buffer.js';
 import type { Database, NewCase, NewHotlineCall } from '../../db/schema.js';
 import type { OutboxEntry } from '../../queues/jobs.js';
 
@@ -78,15 +79,16 @@ export async function writeReports(trx: Trx, batch: PreparedReport[]): Promise<v
   );
 }
 
+/** A batch of reports in one transaction of its own (Node: SQLite or PostgreSQL). */
+export async function commitReports(db: Kysely<Database>, batch: PreparedReport[]): Promise<void> {
+  // The outbox rows of the whole batch go in as one insert rather than one per report.
+  await db.transaction().execute((trx) => bufferingInserts(trx, () => writeReports(trx, batch)));
+}
+
 export function createIntakeWriter(db: Kysely<Database>, opts: { maxBatch?: number } = {}): IntakeWriter {
-
-  async function commit(batch: PreparedReport[]): Promise<void> {
-    await db.transaction().execute((trx) => writeReports(trx, batch));
-  }
-
   // An entry is one or several reports that commit together (the cases of a split call).
   const enqueue = createGroupCommit<PreparedReport[], void>(async (entries) => {
-    await commit(entries.flat());
+    await commitReports(db, entries.flat());
     return entries.map(() => undefined);
   }, opts.maxBatch ?? 200);
 

@@ -4,7 +4,7 @@ import { WriteTurn } from '../../db/write-turn.js';
 import { bullmqTransportFromEnv } from '../../queues/bullmq.transport.js';
 import { createOutboxRelay } from '../../queues/outbox-relay.js';
 import { createLogger, type Logger, type LogFn } from '../logger.js';
-import { writeReports } from './intake-writer.js';
+import { commitReports } from './intake-writer.js';
 import type { FromThread, LogLevel, ThreadData, ToThread } from './writer-thread.protocol.js';
 
 /**
@@ -66,7 +66,7 @@ port.on('message', (m: ToThread) => {
   switch (m.t) {
     case 'write':
       void answer(m.id, async () => {
-        await handle.db.transaction().execute((trx) => writeReports(trx, m.reports));
+        await commitReports(handle.db, m.reports);
         relay.kick();
       });
       break;

@@ -2,6 +2,7 @@ import type { Trx } from '../../db/repositories/db-types.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
 import { newId } from '../domain/ids.js';
+import { insertRows } from '../../db/insert-buffer.js';
 
 /**
  * Reporter-visible changes (dispatched, accepted, replied, extended, merged,
@@ -50,9 +51,8 @@ export async function queueNotification(
       n.channel ?? (await trx.selectFrom('cases').select('channel').where('id', '=', n.caseId).executeTakeFirst())?.channel;
     push = channel !== undefined && PUSH_CHANNELS.has(channel);
   }
-  await trx
-    .insertInto('notifications')
-    .values({
+  await insertRows(trx, 'notifications', [
+    {
       id,
       case_id: n.caseId,
       audience: n.audience,
@@ -61,8 +61,8 @@ export async function queueNotification(
       data: n.data ? JSON.stringify(n.data) : null,
       created_at: now.toISOString(),
       sent_at: null,
-    })
-    .execute();
+    },
+  ]);
   if (push) await addToOutbox(trx, [outboxEntry('notify', { notificationId: id })], now);
   return id;
 }

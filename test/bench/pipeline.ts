@@ -92,7 +92,8 @@ try {
   if (!split) await startWorkers();
   const api = processes[0]!;
 
-  const before = Number((await sql<{ n: number }>`select count(*) as n from cases`.execute(db)).rows[0]?.n ?? 0);
+  // A PostgreSQL database may hold earlier runs: the outcome counts this run's cases.
+  const since = new Date().toISOString();
   const started = performance.now();
   let next = 0;
   await Promise.all(
@@ -121,19 +122,16 @@ try {
     routingStarted = performance.now();
     await starting;
   }
-  for (;;) {
-    const row = await sql<{ waiting: number; total: number }>`
-      select sum(case when status = 'received' then 1 else 0 end) as waiting, count(*) as total from cases`.execute(db);
-    const waiting = Number(row.rows[0]?.waiting ?? 0);
-    const total = Number(row.rows[0]?.total ?? 0);
-    if (total - before >= N && waiting === 0) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  // Every report was committed before its 202, so the run is over once no case is left in
+  // `received`. The poll is one probe of the status index, not a count over the table, so the
+  // measuring takes next to no CPU from the service being measured.
+  const anyWaiting = async () => (await sql`select 1 as one from cases where status = 'received' limit 1`.execute(db)).rows.length > 0;
+  while (await anyWaiting()) await new Promise((r) => setTimeout(r, 20));
   const routed = performance.now();
   const elapsed = (routed - started) / 1000;
   const routingSeconds = (routed - routingStarted) / 1000;
   const casesPerSecond = N / elapsed;
-  const byStatus = await sql<{ status: string; n: number }>`select status, count(*) as n from cases group by status order by status`.execute(db);
+  const byStatus = await sql<{ status: string; n: number }>`select status, count(*) as n from cases where received_at >= ${since} group by status order by status`.execute(db);
 
   console.log(`machine: ${cpus().length} cores, ${cpus()[0]?.model ?? ''}, node ${process.version}`);
   console.log(
