@@ -117,7 +117,7 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
         reply_deadline_at: decision.outcome === 'transfer' ? null : deadlines.replyBy,
       });
       if (!ok) return false;
-        await keepPhonesProtected(trx, caseId, details.phones, anonymous);
+      await keepPhonesProtected(trx, caseId, details.phones, anonymous);
 
       const assignments: NewAssignment[] = decision.assignments.map((a) => ({
         id: newId(),
