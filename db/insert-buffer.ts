@@ -55,6 +55,6 @@ async function insertNow<T extends TableName>(db: Db, table: T, rows: Array<Inse
   const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / Math.max(1, Object.keys(rows[0]!).length)));
   for (let i = 0; i < rows.length; i += perStatement) {
     // Kysely's insert typing cannot follow a table name chosen at run time.
-    await (db as Db).insertInto(table).values(rows.slice(i, i + perStatement) as never).execute();
+    await db.insertInto(table).values(rows.slice(i, i + perStatement) as never).execute();
   }
 }
