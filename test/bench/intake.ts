@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { benchDataDir, SAMPLE_REPORTS, spawnService } from './lib/spawn-service.js';
+import { benchDataDir, removeQueueKeys, SAMPLE_REPORTS, spawnService } from './lib/spawn-service.js';
 
 const { values } = parseArgs({
   options: {
@@ -19,6 +19,8 @@ const { values } = parseArgs({
 const duration = Number(values.duration);
 const connections = Number(values.connections);
 const dir = benchDataDir('intake');
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `bench-intake-${process.pid}`;
 
 const service = await spawnService({
   role: 'api',
@@ -26,7 +28,8 @@ const service = await spawnService({
   env: {
     DATABASE_URL: process.env.DATABASE_URL ?? join(dir, 'intake.db'),
     UPLOAD_DIR: join(dir, 'uploads'),
-    QUEUE_PREFIX: `bench-intake-${process.pid}`,
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: prefix,
   },
 });
 
@@ -74,4 +77,5 @@ try {
   if (non2xx > 0) process.exitCode = 1;
 } finally {
   await service.stop();
+  await removeQueueKeys(redisUrl, prefix);
 }

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { Queue, Worker } from 'bullmq';
 import { sql } from 'kysely';
 import { connectDatabase } from '../../db/connect.js';
-import { benchDataDir, SAMPLE_REPORTS, spawnService, type SpawnedService } from './lib/spawn-service.js';
+import { benchDataDir, removeQueueKeys, SAMPLE_REPORTS, spawnService, type SpawnedService } from './lib/spawn-service.js';
 
 const { values } = parseArgs({
   options: {
@@ -154,4 +154,6 @@ try {
   agent.destroy();
   await Promise.all(processes.map((p) => p.stop()));
   await db.destroy();
+  await removeQueueKeys(redisUrl, prefix);
+  await removeQueueKeys(redisUrl, `${prefix}-noop`);
 }
