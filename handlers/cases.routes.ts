@@ -19,7 +19,7 @@ import { buildCaseView, caseSummary, requireReadAccess } from '../src/workflow/c
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
-import { IMAGE_TYPES, jsonOrUploadsLimit, limitBody, readUploads, uploadsField, isJsonContentType } from './uploads.js';
+import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
 import { validationHook } from './validation.js';
 
 /**
@@ -351,7 +351,7 @@ export function caseRoutes() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   // A reply with attachments may be large; anything else is small JSON.
-  app.use('/api/v1/cases/:id/reply', limitBody(jsonOrUploadsLimit));
+  app.use('/api/v1/cases/:id/reply', ...jsonOrUploadsBodyLimit());
 
   app.openapi(listRoute, async (c) => {
     const deps = c.get('deps');

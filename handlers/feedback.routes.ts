@@ -61,7 +61,7 @@ export function feedbackRoutes() {
   app.openapi(postFeedback, async (c) => {
     const deps = c.get('deps');
     const code = normalizeTrackingCode(c.req.valid('param').trackingCode);
-    if (!code) throw new AppError('not_found', 'no case with this tracking code');
+    if (!code) throw new AppError('not_found', 'no case with this tracking code', { trackingCode: 'no case with this code' });
     const body = c.req.valid('json');
     const outcome = await rateCase(deps, {
       trackingCode: code,

@@ -5,7 +5,7 @@ import { MAX_TEXT_CHARS } from '../src/intake/limits.js';
 import { acceptReport, type PhotoInput, type ReportInput } from '../src/intake/accept-report.js';
 import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
-import { IMAGE_TYPES, jsonOrUploadsLimit, limitBody, readUploads, uploadsField, isJsonContentType } from './uploads.js';
+import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
 import { validationHook } from './validation.js';
 
 
@@ -136,7 +136,7 @@ function readPhotos(files: File[]): Promise<PhotoInput[]> {
 export function reportRoutes() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.use('/api/v1/reports', limitBody(jsonOrUploadsLimit));
+  app.use('/api/v1/reports', ...jsonOrUploadsBodyLimit());
 
   app.openapi(postReport, async (c) => {
     const deps = c.get('deps');

@@ -97,7 +97,7 @@ export function trackRoutes() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.openapi(getTrack, async (c) => {
     const view = await publicCaseView(c.get('deps'), c.req.valid('param').trackingCode, c.req.valid('query').lang ?? 'zh');
-    if (!view) throw new AppError('not_found', 'no case with this tracking code');
+    if (!view) throw new AppError('not_found', 'no case with this tracking code', { trackingCode: 'no case with this code' });
     return c.json(view, 200);
   });
   return app;

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { fileTypeFromBuffer } from 'file-type';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { AppError } from '../src/errors.js';
@@ -13,9 +13,43 @@ export const MAX_UPLOAD_BYTES = MAX_PHOTO_BYTES;
 export const MAX_JSON_BYTES = 1024 * 1024;
 
 /** JSON (and other non-multipart) bodies up to 1 MB; multipart up to the files it may carry plus 1 MB. */
-export function jsonOrUploadsLimit(c: Context): number {
-  const multipart = (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
-  return multipart ? MAX_UPLOADS * MAX_UPLOAD_BYTES + MAX_JSON_BYTES : MAX_JSON_BYTES;
+function jsonOrUploadsLimit(c: Context): number {
+  return isMultipart(c) ? MAX_UPLOADS * MAX_UPLOAD_BYTES + MAX_JSON_BYTES : MAX_JSON_BYTES;
+}
+
+/**
+ * The body limit of a route taking JSON or multipart with files: 1 MB, and
+ * for multipart 1 MB besides the files it carries (each checked by
+ * `uploadsField`). A multipart body without files is held to 1 MB like JSON.
+ */
+export function jsonOrUploadsBodyLimit(): readonly [MiddlewareHandler, MiddlewareHandler] {
+  const outer = limitBody(jsonOrUploadsLimit);
+  const rest = createMiddleware(async (c, next) => {
+    if (!isMultipart(c)) return next();
+    // Read once: the form validator parses the cached bytes again, or reuses the parsed form.
+    const total = (await c.req.arrayBuffer()).byteLength;
+    if (total <= MAX_JSON_BYTES) return next();
+    let fileBytes = 0;
+    try {
+      const form = await c.req.formData();
+      for (const value of form.values()) if (typeof value !== 'string') fileBytes += value.size;
+    } catch {
+      // A malformed form: the validator answers it with a 400.
+      delete c.req.bodyCache.formData;
+      return next();
+    }
+    if (total - fileBytes > MAX_JSON_BYTES) {
+      throw new AppError('payload_too_large', 'the request body is larger than 1 MB besides its files', {
+        body: 'at most 1 MB besides the files',
+      });
+    }
+    return next();
+  });
+  return [outer, rest] as const;
+}
+
+function isMultipart(c: Context): boolean {
+  return (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
 }
 
 /**
@@ -29,7 +63,7 @@ export function limitBody(
 ) {
   return createMiddleware(async (c, next) => {
     const max = maxSize(c);
-    const tooLarge = () => new AppError('payload_too_large', message(max));
+    const tooLarge = () => new AppError('payload_too_large', message(max), { body: `at most ${formatBytes(max)}` });
     const declared = c.req.header('content-length');
     if (declared !== undefined) {
       if (Number(declared) > max) throw tooLarge();
@@ -42,6 +76,10 @@ export function limitBody(
       },
     })(c, next);
   });
+}
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${Math.round(n / 1024 / 1024)} MB` : `${Math.round(n / 1024)} KB`;
 }
 
 export { IMAGE_TYPES };

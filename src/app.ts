@@ -93,7 +93,7 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
 
   app.onError((err, c) => {
     const reqId = c.get('requestId') ?? '';
-    const appError = toAppError(err);
+    const appError = toAppError(err, c.req.header('content-type'));
     if (appError) {
       if (wantsHtml(c)) return renderErrorPage(c, appError);
       // The rest of an oversized body is never read: the connection cannot be reused.
@@ -108,16 +108,18 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
 }
 
 /** Maps framework errors (bad JSON, bad media type, body too large) onto the closed set of codes. */
-function toAppError(err: Error): AppError | null {
+function toAppError(err: Error, contentType: string | undefined): AppError | null {
   if (err instanceof AppError) return err;
   if (err instanceof HTTPException) {
     switch (err.status) {
       case 400:
         return new AppError('malformed_body', err.message || 'malformed request body', { body: err.message || 'malformed' });
       case 413:
-        return new AppError('payload_too_large', 'the request body is too large');
+        return new AppError('payload_too_large', 'the request body is too large', { body: 'too large' });
       case 415:
-        return new AppError('unsupported_media_type', 'use application/json or multipart/form-data');
+        return new AppError('unsupported_media_type', 'this content type is not accepted here; see /openapi.json for the route', {
+          'content-type': contentType ? `not accepted: ${contentType.split(';')[0]!.trim()}` : 'required with a body',
+        });
       case 401:
         return new AppError('unauthorized', err.message || 'unauthorized');
       case 403:

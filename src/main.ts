@@ -3,18 +3,24 @@ import { DistrictConfigError } from './district/district.schema.js';
 import { EnvError, parseEnv } from './env.js';
 import { startService, type Role } from './runtime.js';
 
+/** A bad command line: said in one line, without a stack trace. */
+class UsageError extends Error {}
+
 /**
  * Node entry: `npm start -- --role api|worker|all` (default all).
  * The only file that reads process.env and process.argv.
  */
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { role: { type: 'string', default: 'all' } },
-    allowPositionals: false,
-  });
-  const role = values.role;
+  let role: string | undefined;
+  try {
+    ({
+      values: { role },
+    } = parseArgs({ options: { role: { type: 'string', default: 'all' } }, allowPositionals: false }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}; usage: npm start -- [--role api|worker|all]`);
+  }
   if (role !== 'api' && role !== 'worker' && role !== 'all') {
-    throw new Error(`--role must be api, worker or all (got "${role}")`);
+    throw new UsageError(`--role must be api, worker or all (got "${role}")`);
   }
   const env = parseEnv(process.env);
   const service = await startService(env, role as Role);
@@ -37,7 +43,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof EnvError || err instanceof DistrictConfigError) {
+  if (err instanceof UsageError || err instanceof EnvError || err instanceof DistrictConfigError) {
     process.stderr.write(`${err.message}\n`);
   } else {
     process.stderr.write(`failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -70,6 +70,18 @@ describe('npm start', () => {
     expect(out).toContain('QUEUE_PREFIX');
   });
 
+  it.each([
+    [['--role', 'web'], '--role must be api, worker or all (got "web")'],
+    [['--verbose'], "Unknown option '--verbose'"],
+  ])('refuses the command line %j in one line, without a stack trace', async (args, said) => {
+    const p = await startProcess(serviceEnv('bad-args'), args);
+    expect(await p.exited).toBe(1);
+    const lines = p.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(said);
+    expect(lines[0]).not.toMatch(/\bat .*:\d+:\d+/);
+  });
+
   it('refuses to start with a broken district file, naming the bad entry', async () => {
     const dir = tempDir();
     const file = join(dir, 'district.json');

@@ -98,9 +98,10 @@ describe('POST /api/v1/reports', () => {
 
   it('rejects an unknown content type with 415', async () => {
     const res = await fetch(`${api}/reports`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: '<text>噪音</text>' });
-    const json = (await bodyOf(res)) as { error: { code: string } };
+    const json = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
     expect(res.status, JSON.stringify(json)).toBe(415);
     expect(json.error.code).toBe('unsupported_media_type');
+    expect(json.error.fields['content-type']).toBe('not accepted: text/xml');
   });
 
   it('rejects a request without body or content type with 400 naming text', async () => {
@@ -113,9 +114,41 @@ describe('POST /api/v1/reports', () => {
   it('rejects a JSON body over 1 MB with 413 and stores nothing', async () => {
     const before = await countRows('cases');
     const res = await postJson(`${api}/reports`, { text: '噪音', address: 'x'.repeat(1024 * 1024 + 10) });
-    const json = (await bodyOf(res)) as { error: { code: string } };
+    const json = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
     expect(res.status, JSON.stringify(json)).toBe(413);
     expect(json.error.code).toBe('payload_too_large');
+    expect(json.error.fields.body).toBe('at most 1 MB');
+    expect(await countRows('cases')).toBe(before);
+  });
+
+  it('rejects a chunked JSON body over 1 MB (no Content-Length) with 413 and stores nothing', async () => {
+    const before = await countRows('cases');
+    const utf8 = new TextEncoder();
+    const parts = [utf8.encode('{"text":"噪音","address":"'), ...Array.from({ length: 17 }, () => utf8.encode('x'.repeat(64 * 1024))), utf8.encode('"}')];
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = parts.shift();
+        if (next) controller.enqueue(next);
+        else controller.close();
+      },
+    });
+    const res = await fetch(`${api}/reports`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+    const json = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(json)).toBe(413);
+    expect(json.error.fields.body).toBe('at most 1 MB');
+    expect(await countRows('cases')).toBe(before);
+  });
+
+  it('holds a multipart report without photos to 1 MB as well (413)', async () => {
+    const before = await countRows('cases');
+    const form = new FormData();
+    form.set('text', '噪音');
+    form.set('address', 'x'.repeat(1024 * 1024 + 10));
+    const res = await fetch(`${api}/reports`, { method: 'POST', body: form });
+    const json = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(json)).toBe(413);
+    expect(json.error.code).toBe('payload_too_large');
+    expect(json.error.fields.body).toBe('at most 1 MB besides the files');
     expect(await countRows('cases')).toBe(before);
   });
 
@@ -159,6 +192,19 @@ describe('POST /api/v1/reports', () => {
     const json = (await bodyOf(res)) as { error: { fields: Record<string, string> } };
     expect(res.status, JSON.stringify(json)).toBe(400);
     expect(json.error.fields['photos.0']).toBe('each photo at most 10 MB');
+  });
+
+  it('accepts the most a report may carry: 5 photos of exactly 10 MB each', async () => {
+    const photo = Buffer.alloc(10 * 1024 * 1024);
+    PNG.copy(photo);
+    const form = new FormData();
+    form.set('text', '兴隆办事处那边的厂子往沟里排黑水，拍了五张照片');
+    for (let i = 0; i < 5; i++) form.append('photos', new Blob([photo], { type: 'image/png' }), `${i}.png`);
+    const res = await fetch(`${api}/reports`, { method: 'POST', body: form });
+    const body = (await bodyOf(res)) as { id: string };
+    expect(res.status, JSON.stringify(body)).toBe(202);
+    const photos = await service.deps.db.selectFrom('case_attachments').select(['size', 'mime']).where('case_id', '=', body.id).execute();
+    expect(photos.map((p) => [Number(p.size), p.mime])).toEqual(Array(5).fill([10 * 1024 * 1024, 'image/png']));
   });
 
   it('rejects a file that is not an image, whatever it claims, and writes no file', async () => {
@@ -207,6 +253,32 @@ describe('POST /api/v1/reports', () => {
       expect(responses.map((r) => r.status)).toEqual(Array(8).fill(202));
       expect(new Set(bodies.map((b) => b.id)).size).toBe(1);
       expect(await countRows('cases')).toBe(before + 1);
+    });
+
+    it('returns the same case for a retried multipart submission and keeps its photos once', async () => {
+      const before = await countRows('cases');
+      const form = (photo: Buffer) => {
+        const f = new FormData();
+        f.set('text', '回龙村路边堆了好多化工桶，有的在漏');
+        f.append('photos', new Blob([photo], { type: 'image/png' }), 'drums.png');
+        return f;
+      };
+      const send = (photo = PNG) => fetch(`${api}/reports`, { method: 'POST', headers: { 'Idempotency-Key': 'multipart-retry-1' }, body: form(photo) });
+      const first = await send();
+      const retries = await Promise.all([send(), send(), send()]);
+      const bodies = (await Promise.all([first, ...retries].map((r) => r.json()))) as Array<{ id: string }>;
+      expect([first, ...retries].map((r) => r.status)).toEqual([202, 202, 202, 202]);
+      expect(new Set(bodies.map((b) => b.id)).size).toBe(1);
+      expect(await countRows('cases')).toBe(before + 1);
+      const photos = await service.deps.db.selectFrom('case_attachments').select('id').where('case_id', '=', bodies[0]!.id).execute();
+      expect(photos).toHaveLength(1);
+
+      // The same text with another photo is a different report.
+      const other = Buffer.concat([PNG, Buffer.from([0])]);
+      const reused = await send(other);
+      const json = (await bodyOf(reused)) as { error: { code: string; fields: Record<string, string> } };
+      expect(reused.status, JSON.stringify(json)).toBe(409);
+      expect(json.error.fields['Idempotency-Key']).toBe('already used for a different report');
     });
 
     it('refuses the same key for a different report with 409', async () => {
@@ -330,18 +402,21 @@ describe('operations', () => {
     expect(json.error.code).toBe('not_found');
   });
 
-  it('leaves no orphan upload files behind after rejected photos', () => {
-    // Only accepted reports have photo directories; rejected uploads are never written.
+  it('leaves no orphan upload files behind after rejected photos and replayed submissions', async () => {
+    // The files on disk are exactly the photos of accepted cases: rejected uploads are never
+    // written, and a concurrent retry that lost to the first submission removed its copies.
     const root = service.deps.env.UPLOAD_DIR;
-    let files = 0;
+    const files: string[] = [];
     const walk = (dir: string) => {
       for (const e of readdirSync(dir, { withFileTypes: true })) {
         if (e.isDirectory()) walk(`${dir}/${e.name}`);
-        else files += 1;
+        else files.push(`${dir}/${e.name}`.slice(root.length + 1));
       }
     };
     walk(root);
-    expect(files).toBe(2);
+    const stored = await service.deps.db.selectFrom('case_attachments').select('storage_key').execute();
+    expect(stored.length).toBeGreaterThan(0);
+    expect(files.sort()).toEqual(stored.map((r) => r.storage_key).sort());
   });
 });
 

@@ -62,7 +62,7 @@ export async function rateCase(
   try {
     return await deps.db.transaction().execute(async (trx) => {
       const c = await findCaseByTrackingCode(trx, input.trackingCode);
-      if (!c) throw new AppError('not_found', 'no case with this tracking code');
+      if (!c) throw new AppError('not_found', 'no case with this tracking code', { trackingCode: 'no case with this code' });
       const already = await trx
         .selectFrom('ratings')
         .select('id')
