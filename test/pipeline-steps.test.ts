@@ -75,6 +75,14 @@ describe('urgency, anonymity and phones', () => {
     expect(maskPhone('13812345678')).toBe('138****5678');
     expect(maskPhonesInText('打13812345678找我')).toBe('打138****5678找我');
   });
+
+  it('finds and masks numbers typed in full-width digits or with dots', () => {
+    expect(findPhones('电话１３８１２３４５６７８，座机０７４６－５１２３４５６，或138.1234.5678')).toEqual(['13812345678', '07465123456', '13812345678']);
+    expect(maskPhonesInText('电话１３８１２３４５６７８，或138.1234.5678，＋８６ １３９ １２３４ ５６７８。')).toBe(
+      '电话138****5678，或138****5678，139****5678。',
+    );
+    expect(maskPhonesInText('水位下降了1.5米，编号２０２６１１２８１２３４５６７８９０１')).toBe('水位下降了1.5米，编号２０２６１１２８１２３４５６７８９０１');
+  });
 });
 
 describe('rule classifier', () => {

@@ -144,13 +144,23 @@ export function asksAnonymity(district: District, text: string): string | null {
   return GENERIC_ANONYMITY.exec(text)?.[0] ?? null;
 }
 
-// Mainland mobile numbers, optionally written with +86 / spaces / dashes, and
+// Mainland mobile numbers, optionally written with +86 / spaces / dashes / dots, and
 // landlines with an area code. Digits inside longer digit runs are not phones.
-const PHONE_RE = /(?<!\d)(?:(?:\+?86)[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)|(?<!\d)(0\d{2,3})[\s-]?(\d{7,8})(?!\d)/g;
+// Matched on the half-width form of the text (see halfWidthDigits).
+const PHONE_RE = /(?<!\d)(?:(?:\+?86)[\s.-]?)?(1[3-9]\d)[\s.-]?(\d{4})[\s.-]?(\d{4})(?!\d)|(?<!\d)(0\d{2,3})[\s.-]?(\d{7,8})(?!\d)/g;
+
+/**
+ * Full-width digits, plus, dash and dot (what Chinese input methods often
+ * type) as their ASCII forms. Each is one UTF-16 unit either way, so offsets
+ * in the result are offsets in the original.
+ */
+function halfWidthDigits(text: string): string {
+  return text.replace(/[\uFF0B\uFF0D\uFF0E\uFF10-\uFF19]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xfee0));
+}
 
 export function findPhones(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(PHONE_RE)) {
+  for (const m of halfWidthDigits(text).matchAll(PHONE_RE)) {
     out.push(m[1] ? `${m[1]}${m[2]}${m[3]}` : `${m[4]}${m[5]}`);
   }
   return out;
@@ -158,7 +168,9 @@ export function findPhones(text: string): string[] {
 
 /** 13812345678 → 138****5678; landlines keep area code and last 4 digits. */
 export function maskPhone(phone: string): string {
-  const digits = phone.replace(/\D/g, '');
+  let digits = phone.replace(/\D/g, '');
+  // +86 138 1234 5678: the country code is dropped, the mobile number masked as usual.
+  if (digits.length === 13 && /^861[3-9]/.test(digits)) digits = digits.slice(2);
   if (digits.length <= 4) return '*'.repeat(digits.length);
   if (digits.length === 11 && digits.startsWith('1')) return `${digits.slice(0, 3)}****${digits.slice(7)}`;
   const head = digits.startsWith('0') ? digits.slice(0, digits.length > 10 ? 4 : 3) : digits.slice(0, 3);
@@ -167,5 +179,11 @@ export function maskPhone(phone: string): string {
 
 /** Replaces every phone number in free text by its masked form. */
 export function maskPhonesInText(text: string): string {
-  return text.replace(PHONE_RE, (match) => maskPhone(match));
+  let out = '';
+  let last = 0;
+  for (const m of halfWidthDigits(text).matchAll(PHONE_RE)) {
+    out += text.slice(last, m.index) + maskPhone(m[0]);
+    last = m.index + m[0].length;
+  }
+  return last === 0 ? text : out + text.slice(last);
 }
