@@ -11,6 +11,9 @@ import type { DepsOverrides } from '../src/deps.js';
 import { parseEnv, type Env } from '../src/env.js';
 import { createLogger } from '../src/logger.js';
 import { startService, type Role, type Service } from '../src/runtime.js';
+import { removeQueueKeys } from './redis-keys.js';
+
+export { removeQueueKeys };
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? `postgres://${userInfo().username}@127.0.0.1:5432/test`;
@@ -34,25 +37,6 @@ export function tempDir(prefix = 'intake-test-'): string {
 
 export function uniquePrefix(name: string): string {
   return `test-${name}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-}
-
-/** Deletes every BullMQ key under a prefix. */
-export async function removeQueueKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } catch {
-    // A Redis that is gone holds no keys to clean.
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** An environment for one test service: its own SQLite file, uploads and queue prefix. */

@@ -7,7 +7,8 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { benchDataDir, removeQueueKeys, SAMPLE_REPORTS, spawnService } from './lib/spawn-service.js';
+import { removeQueueKeys } from '../redis-keys.js';
+import { benchDataDir, SAMPLE_REPORTS, spawnService } from './lib/spawn-service.js';
 
 const { values } = parseArgs({
   options: {

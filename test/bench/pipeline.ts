@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util';
 import { Queue, Worker } from 'bullmq';
 import { sql } from 'kysely';
 import { connectDatabase } from '../../db/connect.js';
-import { benchDataDir, removeQueueKeys, SAMPLE_REPORTS, spawnService, type SpawnedService } from './lib/spawn-service.js';
+import { removeQueueKeys } from '../redis-keys.js';
+import { benchDataDir, SAMPLE_REPORTS, spawnService, type SpawnedService } from './lib/spawn-service.js';
 
 const { values } = parseArgs({
   options: {

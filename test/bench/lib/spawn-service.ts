@@ -3,7 +3,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 
 /** Starts the service as its own process, the way `npm start` does, for a benchmark. */
 
@@ -68,23 +67,6 @@ export async function spawnService(opts: {
         child.kill('SIGTERM');
       }),
   };
-}
-
-/**
- * Deletes a benchmark run's queue keys (`<prefix>:*`) from Redis once the run is over, so
- * repeated runs leave nothing behind. Returns how many keys went.
- */
-export async function removeQueueKeys(redisUrl: string, prefix: string): Promise<number> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  let removed = 0;
-  try {
-    for await (const keys of redis.scanStream({ match: `${prefix}:*`, count: 1000 }) as AsyncIterable<string[]>) {
-      if (keys.length > 0) removed += await redis.unlink(...keys);
-    }
-  } finally {
-    redis.disconnect();
-  }
-  return removed;
 }
 
 /** Varied report texts written for the benchmarks and the load tests (no real data). */
