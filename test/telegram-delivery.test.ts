@@ -2,11 +2,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, migrateToLatest } from '../db/connect.js';
 import { systemClock } from '../src/clock.js';
 import { CHAT_LOCK, lockChat, pruneTelegramState } from '../src/telegram/chat-lock.js';
-import { createPgDatabase, startTestService, waitFor } from './harness.js';
+import { HttpError } from 'grammy';
+import { createTelegramApi } from '../src/telegram/api.js';
+import { createPgDatabase, freePort, postJson, startTestService, waitFor } from './harness.js';
 import { createUser } from '../db/repositories/users.repository.js';
 import { issueLinkToken } from '../src/telegram/links.js';
 import { groupMember, residentChat, startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
-import { alertOf, deliver, districtWithGroups, newUpdateId, sentTexts, telegramEnv, TOKEN } from './telegram-helpers.js';
+import { alertOf, deliver, districtWithGroups, newUpdateId, SECRET, sentTexts, telegramEnv, TOKEN } from './telegram-helpers.js';
 
 let emu: TelegramEmulator;
 let nextChat = 9100;
@@ -35,6 +37,39 @@ describe('TELEGRAM_MODE=polling', () => {
     // No webhook route in polling mode.
     const res = await fetch(`${service.url}/telegram/webhook`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(404);
+  });
+});
+
+describe('Telegram unreachable', () => {
+  it('answers a webhook call without the secret with 401 at once, though the bot never reached Telegram', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const service = await startTestService(telegramEnv(emu, 'tg-down-secret', { TELEGRAM_API_ROOT: dead }));
+    const res = await postJson(`${service.url}/telegram/webhook`, { update_id: newUpdateId(), ...residentChat(nextChat++).command('/start') });
+    const body = (await res.json()) as { error: { code: string } };
+    expect(res.status).toBe(401);
+    expect(body.error.code).toBe('unauthorized');
+  });
+
+  it('answers 503 to an update it cannot handle for want of Telegram, so Telegram delivers it again', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const service = await startTestService(telegramEnv(emu, 'tg-down-update', { TELEGRAM_API_ROOT: dead }));
+    const updateId = newUpdateId();
+    const res = await postJson(
+      `${service.url}/telegram/webhook`,
+      { update_id: updateId, ...residentChat(nextChat++).command('/start') },
+      { 'X-Telegram-Bot-Api-Secret-Token': SECRET },
+    );
+    const body = (await res.json()) as { error: { code: string } };
+    expect(res.status, JSON.stringify(body)).toBe(503);
+    expect(body.error.code).toBe('not_ready');
+    // Not marked as handled: the redelivery is processed, not dropped as a duplicate.
+    expect(await service.deps.db.selectFrom('telegram_updates').select('update_id').where('update_id', '=', updateId).execute()).toEqual([]);
+  });
+
+  it("fails a job's Bot API call at once, leaving the retries to the queue's backoff", async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const api = createTelegramApi(telegramEnv(emu, 'tg-down-job', { TELEGRAM_API_ROOT: dead }));
+    await expect(api.sendMessage(1, '测试')).rejects.toBeInstanceOf(HttpError);
   });
 });
 

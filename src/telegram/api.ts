@@ -12,21 +12,26 @@ import type { Env } from '../env.js';
  *   client): at most 30 calls a second in all; in a group, 20 messages a
  *   minute; in a private chat one at a time, one a second with bursts of up
  *   to ten (a reply of two messages goes out at once).
- * - Retrying: the auto-retry plugin waits out a 429 (and retries 5xx and
- *   network errors) up to `maxDelaySeconds`; a longer wait is the caller's
- *   problem (a webhook fails so Telegram redelivers; a job goes back to the queue).
+ * - Retrying: the auto-retry plugin waits out a 429 up to `maxDelaySeconds`
+ *   (and, for jobs, retries a 5xx a few times); a longer wait is the
+ *   caller's problem (a webhook fails so Telegram redelivers; a job goes
+ *   back to the queue and its backoff). A network failure (Telegram
+ *   unreachable) is thrown at once: retried in place, it would hold the
+ *   webhook or the job's worker slot for as long as the outage lasts.
  */
 
 export interface DeliveryOptions {
   /** The longest retry_after to wait out in place. */
   maxDelaySeconds: number;
   maxRetryAttempts: number;
+  /** Retry a 5xx in place (3 s, 6 s, 12 s …) instead of throwing it. */
+  retryServerErrors: boolean;
 }
 
 /** The webhook must answer within Telegram's patience (and grammY's 10 s timeout). */
-export const WEBHOOK_DELIVERY: DeliveryOptions = { maxDelaySeconds: 5, maxRetryAttempts: 2 };
+export const WEBHOOK_DELIVERY: DeliveryOptions = { maxDelaySeconds: 5, maxRetryAttempts: 2, retryServerErrors: false };
 /** Jobs can wait longer; beyond this the queue's backoff takes over. */
-export const JOB_DELIVERY: DeliveryOptions = { maxDelaySeconds: 10, maxRetryAttempts: 3 };
+export const JOB_DELIVERY: DeliveryOptions = { maxDelaySeconds: 10, maxRetryAttempts: 3, retryServerErrors: true };
 
 /** Token buckets (Bottleneck reservoirs refilled one token at a time): bursts up to the bucket, then the steady rate. */
 export const THROTTLE = {
@@ -56,7 +61,14 @@ export function apiRootOf(env: Env): string {
 /** Installs throttling, then retrying (installed last, so it wraps the throttler: a retry waits its turn too). */
 export function installDelivery(api: Api, env: Env, opts: DeliveryOptions): void {
   api.config.use(throttlerFor(env));
-  api.config.use(autoRetry({ maxDelaySeconds: opts.maxDelaySeconds, maxRetryAttempts: opts.maxRetryAttempts }));
+  api.config.use(
+    autoRetry({
+      maxDelaySeconds: opts.maxDelaySeconds,
+      maxRetryAttempts: opts.maxRetryAttempts,
+      rethrowInternalServerErrors: !opts.retryServerErrors,
+      rethrowHttpErrors: true,
+    }),
+  );
 }
 
 /** A Bot API client for the service's bot token, with delivery installed. */
