@@ -1,5 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { listAssignments, type Assignment } from '../db/repositories/assignments.repository.js';
+import { currentCoHandlers, currentLead, listAssignments, type Assignment } from '../db/repositories/assignments.repository.js';
 import { findCaseByTrackingCode } from '../db/repositories/cases.repository.js';
 import { listEvents, type CaseEvent } from '../db/repositories/events.repository.js';
 import { CASE_STATUSES } from '../src/domain/case.js';
@@ -74,13 +74,13 @@ export async function publicCaseView(deps: Deps, trackingCode: string, lang: 'zh
     return { code: codeOrNull, name: u ? u.name[lang] : codeOrNull };
   };
   const type = found.typeCode ? district.types.get(found.typeCode) : undefined;
-  const lead = assignments.find((a) => a.role === 'lead');
+  const lead = currentLead(assignments);
   return {
     trackingCode: found.trackingCode,
     status: found.status,
     type: found.typeCode ? { code: found.typeCode, name: type ? type.name[lang] : found.typeCode } : null,
     lead: unitOf(lead?.unitCode),
-    coHandlers: assignments.filter((a) => a.role === 'co').map((a) => unitOf(a.unitCode)!),
+    coHandlers: currentCoHandlers(assignments).map((a) => unitOf(a.unitCode)!),
     jurisdiction: unitOf(found.jurisdictionCode),
     urgent: found.urgent,
     anonymous: found.anonymous,

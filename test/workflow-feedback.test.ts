@@ -52,10 +52,12 @@ describe.each([
       await queue.close();
       connection.disconnect();
     };
-    for (const unit of ['agri', 'epb', 'huilongxu']) {
+    for (const unit of ['agri', 'epb', 'huilongxu', 'water']) {
       const user = await createUser(service.deps.db, { name: `${unit} staff`, role: 'bureau', unitCode: unit, at: START });
       tokens[unit] = (await issueToken(service.deps.db, { userId: user.id, label: null, at: START })).token;
     }
+    const dispatcher = await createUser(service.deps.db, { name: 'dispatcher', role: 'dispatcher', unitCode: null, at: START });
+    tokens.dispatcher = (await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at: START })).token;
     return () => closeQueue();
   });
 
@@ -136,6 +138,42 @@ describe.each([
     expect(again.status, JSON.stringify(againBody)).toBe(409);
     expect(againBody.error.code).toBe('illegal_transition');
     expect(againBody.error.message).toMatch(/already been rated/);
+  });
+
+  it('reopens a re-routed case for the lead it was re-routed to, never the released one', async () => {
+    const created = await dispatchedCase();
+    clock.set('2026-11-02T03:00:00.000Z');
+    // agri (lead) is released; water leads; "agri" sorts before "water", so a first-lead lookup would find the released row.
+    const routed = await postJson(
+      `${api()}/cases/${created.id}/route`,
+      { type: 'livestock_waste', lead: 'water', co: ['epb'], jurisdiction: 'huilongxu', reason: '改由水利局牵头' },
+      { authorization: `Bearer ${tokens.dispatcher}` },
+    );
+    expect(routed.status, JSON.stringify(await bodyOf(routed.clone()))).toBe(200);
+    clock.set('2026-11-03T02:00:00.000Z');
+    for (const unit of ['epb', 'huilongxu', 'water']) await bureau(unit, created.id, 'accept');
+    clock.set('2026-11-05T02:00:00.000Z');
+    await bureau('epb', created.id, 'reply', { text: '已配合现场检查' });
+    await bureau('huilongxu', created.id, 'reply', { text: '已督促整改' });
+    await bureau('water', created.id, 'reply', { text: '已封堵排污口' });
+    expect((await track(created.trackingCode)) as unknown).toMatchObject({ status: 'replied', lead: { code: 'water' } });
+
+    clock.set('2026-11-06T02:00:00.000Z');
+    const res = await rate(created.trackingCode, { rating: 'dissatisfied', solved: false });
+    expect(res.status, JSON.stringify(await bodyOf(res.clone()))).toBe(201);
+    const leads = (await listAssignments(service.deps.db, created.id)).filter((a) => a.role === 'lead');
+    expect(leads.map((a) => [a.unitCode, a.status, a.round]).sort()).toEqual([
+      ['agri', 'released', 1],
+      ['water', 'pending', 2],
+    ]);
+    const view = (await track(created.trackingCode)) as unknown as PublicView & { lead: { code: string }; coHandlers: Array<{ code: string }> };
+    expect(view.lead.code).toBe('water');
+    expect(view.coHandlers.map((u) => u.code)).toEqual(['epb']);
+    expect(view.history.at(-1)!.note).toContain('区水利局');
+    // The new lead can sign for the new round; the released one cannot act on the case.
+    await bureau('water', created.id, 'accept');
+    const released = await postJson(`${api()}/cases/${created.id}/accept`, {}, { authorization: `Bearer ${tokens.agri}` });
+    expect(released.ok).toBe(false);
   });
 
   it('closes on a basically-satisfied rating even when the problem is not solved', async () => {

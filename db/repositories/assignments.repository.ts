@@ -87,6 +87,22 @@ export async function insertAssignments(db: Db, list: NewAssignment[]): Promise<
 
 const ROLE_ORDER: Record<AssignmentRole, number> = { lead: 0, co: 1, jurisdiction: 2 };
 
+/**
+ * The bureau leading a case now. A re-route releases the old lead and adds
+ * the new one; a lead that returned the case stays on it until a dispatcher
+ * routes it again. So: the lead still handling the case, else the one that
+ * returned it (awaiting the dispatcher), never a released one.
+ */
+export function currentLead<A extends { role: string; status: string }>(assignments: readonly A[]): A | undefined {
+  const leads = assignments.filter((a) => a.role === 'lead' && a.status !== 'released');
+  return leads.find((a) => a.status !== 'returned') ?? leads.at(-1);
+}
+
+/** Co-handling units still on the case (not released by a dispatcher). */
+export function currentCoHandlers<A extends { role: string; status: string }>(assignments: readonly A[]): A[] {
+  return assignments.filter((a) => a.role === 'co' && a.status !== 'released');
+}
+
 export async function listAssignments(db: Db, caseId: string): Promise<Assignment[]> {
   const rows = await db.selectFrom('assignments').selectAll().where('case_id', '=', caseId).execute();
   return rows.map(toAssignment).sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role] || a.unitCode.localeCompare(b.unitCode));

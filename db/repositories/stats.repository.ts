@@ -1,6 +1,7 @@
 import type { StatsAssignment, StatsCase } from '../../src/stats/stats.js';
 import type { AssignmentRow, CaseRow } from '../schema.js';
 import type { Db } from './db-types.js';
+import { currentCoHandlers, currentLead } from './assignments.repository.js';
 
 /**
  * Rows for statistics and exports, read in keyset-paginated batches over
@@ -176,7 +177,7 @@ export interface ExportCase {
 }
 
 function toExportCase(r: ExportCaseRowDb, assignments: AssignmentRow[], ratings: RatingRow[]): ExportCase {
-  const lead = assignments.find((a) => a.role === 'lead');
+  const lead = currentLead(assignments);
   const latest = ratings[ratings.length - 1];
   return {
     id: r.id,
@@ -197,7 +198,7 @@ function toExportCase(r: ExportCaseRowDb, assignments: AssignmentRow[], ratings:
     closedAt: r.closed_at,
     closeReason: r.close_reason,
     lead: lead ? { unitCode: lead.unit_code, acceptedAt: lead.accepted_at } : null,
-    coHandlers: assignments.filter((a) => a.role === 'co').map((a) => a.unit_code),
+    coHandlers: currentCoHandlers(assignments).map((a) => a.unit_code),
     rating: latest ? { rating: latest.rating, solved: latest.solved === 1 } : null,
   };
 }

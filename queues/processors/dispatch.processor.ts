@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
-import { listAssignments } from '../../db/repositories/assignments.repository.js';
+import { currentLead, listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
 import { findContact } from '../../db/repositories/contacts.repository.js';
 import { findDelivery, recordAttempt } from '../../db/repositories/deliveries.repository.js';
@@ -109,8 +109,8 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
         unit: unitView(district, unit),
         role: mine.role,
         deadlines: mine.deadlines,
-        lead: unitView(district, assignments.find((a) => a.role === 'lead')?.unitCode ?? null),
-        coHandlers: assignments.filter((a) => a.unitCode !== unit).map((a) => ({ ...unitView(district, a.unitCode), role: a.role })),
+        lead: unitView(district, currentLead(assignments)?.unitCode ?? null),
+        coHandlers: assignments.filter((a) => a.unitCode !== unit && a.status !== 'released').map((a) => ({ ...unitView(district, a.unitCode), role: a.role })),
       },
       trackUrl: `${deps.publicUrl}/track/${c.trackingCode}`,
       sentAt: deps.clock.now().toISOString(),

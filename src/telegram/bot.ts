@@ -1,6 +1,6 @@
 import { Bot, InlineKeyboard, Keyboard, session, type Context, type SessionFlavor, type StorageAdapter } from 'grammy';
 import type { Kysely } from 'kysely';
-import { listAssignments } from '../../db/repositories/assignments.repository.js';
+import { currentLead, listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
 import { isUniqueViolation } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
@@ -287,8 +287,7 @@ async function oneStatus(deps: BotDeps, t: Texts, lang: Lang, arg: string): Prom
   const code = normalizeTrackingCode(arg);
   const found = code ? await findCaseByTrackingCode(deps.db, code) : null;
   if (!found) return t.statusNotFound;
-  const lead = (await listAssignments(deps.db, found.id)).find((a) => a.role === 'lead' && a.round === found.round) ??
-    (await listAssignments(deps.db, found.id)).find((a) => a.role === 'lead');
+  const lead = currentLead(await listAssignments(deps.db, found.id));
   const leadName = lead ? (deps.district.units.get(lead.unitCode)?.name[lang] ?? lead.unitCode) : null;
   return t.statusOne(found.trackingCode, statusName(t, found.status), leadName, `${publicUrl(deps.env)}/track/${found.trackingCode}`);
 }

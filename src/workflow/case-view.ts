@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
+import { currentLead, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
 import { findClassification, listExtensionRequests, type CaseListRow } from '../../db/repositories/case-queries.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
@@ -83,7 +83,7 @@ function assignmentView(district: District, a: Assignment) {
 /** One line of a case list. A bureau also sees its own assignment on the case. */
 export function caseSummary(district: District, principal: Principal, row: CaseListRow, assignments: readonly Assignment[]) {
   const c = row.case;
-  const lead = assignments.filter((a) => a.role === 'lead' && a.status !== 'released').at(-1);
+  const lead = currentLead(assignments);
   const mine = isBureau(principal) ? assignments.filter((a) => a.unitCode === principal.unitCode).at(-1) : undefined;
   return {
     id: c.id,

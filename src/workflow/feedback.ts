@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { listAssignments } from '../../db/repositories/assignments.repository.js';
+import { currentLead, listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
 import { bool, isUniqueViolation, type Db } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
@@ -107,7 +107,7 @@ export async function rateCase(
         return { caseId: c.id, trackingCode: c.trackingCode, status: 'closed', round: c.round, rating, deadlines: null };
       }
 
-      const lead = (await listAssignments(trx, c.id)).find((a) => a.role === 'lead');
+      const lead = currentLead(await listAssignments(trx, c.id));
       if (!lead) throw new AppError('illegal_transition', 'the case has no lead bureau to hand it back to');
       const round = c.round + 1;
       const deadlines = reopenDeadlines(deps.district, deps.calendar, c.typeCode, c.urgent, now);
