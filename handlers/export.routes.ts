@@ -3,7 +3,7 @@ import { exportCaseBatches, type ExportCase } from '../db/repositories/stats.rep
 import type { District } from '../src/district/district.schema.js';
 import { CASE_STATUSES } from '../src/domain/case.js';
 import type { Logger } from '../src/logger.js';
-import { maskPhonesInText } from '../src/pipeline/extract.js';
+import { maskIdentityInText } from '../src/pipeline/extract.js';
 import { COUNT_FIELDS, localDateTime, RATE_FIELDS, type GroupStats, type Lang, type Measures } from '../src/stats/stats.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
@@ -164,7 +164,7 @@ function caseCells(c: ExportCase, district: District, lang: Lang): CsvCell[] {
     c.rating ? yn(c.rating.solved) : null,
     at(c.closedAt),
     c.closeReason,
-    maskPhonesInText(c.text),
+    maskIdentityInText(c.text),
   ];
 }
 

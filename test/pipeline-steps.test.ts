@@ -8,6 +8,7 @@ import {
   findPhones,
   jurisdictionFromText,
   maskPhone,
+  maskIdentityInText,
   maskPhonesInText,
 } from '../src/pipeline/extract.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
@@ -74,6 +75,14 @@ describe('urgency, anonymity and phones', () => {
   it('masks phone numbers the way the hotline does', () => {
     expect(maskPhone('13812345678')).toBe('138****5678');
     expect(maskPhonesInText('打13812345678找我')).toBe('打138****5678找我');
+  });
+
+  it('masks the name a reporter gives for themself, and names known from their contact details', () => {
+    expect(maskIdentityInText('我叫张伟，不要透露我的名字，电话１３８１２３４５６７８')).toBe('我叫张*，不要透露我的名字，电话138****5678');
+    expect(maskIdentityInText('联系人：欧阳娜娜。我的名字是李四')).toBe('联系人：欧***。我的名字是李*');
+    // Telling someone something is not a name.
+    expect(maskIdentityInText('我叫他们别烧了，他们不听')).toBe('我叫他们别烧了，他们不听');
+    expect(maskIdentityInText('王大妈家门口的沟里全是黑水，王大妈说晚上排的', ['王大妈', null, 'x'])).toBe('王**家门口的沟里全是黑水，王**说晚上排的');
   });
 
   it('finds and masks numbers typed in full-width digits or with dots', () => {

@@ -38,7 +38,7 @@ async function linkedTelegramUser(user: User): Promise<number> {
 /** Files a report over HTTP (with the reporter's name and phone, and two photos) and waits for its post in the group. */
 async function reportAndWaitForPost(group: number, unit: string) {
   const form = new FormData();
-  form.set('text', '兴隆办事处有个化工厂晚上往沟里排黑水，气味很大，有事打我电话13812345678');
+  form.set('text', '兴隆办事处有个化工厂晚上往沟里排黑水，王五家门口气味很大，有事打我电话１３８１２３４５６７８');
   form.set('name', '王五');
   form.set('phone', '13900001111');
   form.append('photos', new Blob([JPEG_BYTES], { type: 'image/jpeg' }), 'a.jpg');
@@ -76,6 +76,7 @@ describe('bureau group chats: new assignments', () => {
     expect(text).toMatch(/签收期限：\d{4}-\d{2}-\d{2} \d{2}:\d{2}（北京时间）/);
     expect(text).toContain('138****5678');
     expect(text).not.toContain('13812345678');
+    expect(text).toContain('王*家门口');
     expect(text).not.toContain('13900001111');
     expect(text).not.toContain('王五');
     expect(buttonsOf(message)).toEqual([`g:a:${post.id}`, `g:r:${post.id}`]);
@@ -91,7 +92,7 @@ describe('bureau group chats: new assignments', () => {
     expect(String(econMessage?.body.text)).toContain('协办');
     expect(buttonsOf(econMessage)).toEqual([`g:a:${econ.id}`, `g:r:${econ.id}`]);
     // Nothing about the reporter in any group.
-    for (const call of emu.calls.filter((c) => Number(c.body.chat_id) < 0)) expect(JSON.stringify(call.body)).not.toMatch(/王五|13900001111|13812345678/);
+    for (const call of emu.calls.filter((c) => Number(c.body.chat_id) < 0)) expect(JSON.stringify(call.body)).not.toMatch(/王五|13900001111|13812345678|１３８１２３４５６７８/);
   });
 });
 

@@ -219,6 +219,16 @@ describe.each([
       expect(JSON.stringify(b.body)).not.toContain('13912345678');
       expect(JSON.stringify(b.body)).not.toContain('王大妈');
 
+      // Nor where the reporter's own words name them or give their number in full-width digits.
+      const named = await seedCase(service, clock, {
+        text: '我叫王大妈，电话１３８００００１１１１。兴隆办事处那边的厂子晚上偷排废水，王大妈家门口的沟都黑了',
+        contact: { name: '王大妈', phone: '13800001111', share: false },
+      });
+      const nb = await json(as(staff.epb).get(`/api/v1/cases/${named.id}`));
+      expect(nb.body.text).toBe('我叫王**，电话138****1111。兴隆办事处那边的厂子晚上偷排废水，王**家门口的沟都黑了');
+      expect(JSON.stringify(nb.body)).not.toContain('王大妈');
+      expect((await json(as(staff.dispatcher).get(`/api/v1/cases/${named.id}`))).body.text).toContain('我叫王大妈');
+
       const shared = await seedCase(service, clock, { contact: { name: '王大妈', phone: '13800001111', share: true } });
       expect((await json(as(staff.epb).get(`/api/v1/cases/${shared.id}`))).body.reporter).toEqual({ name: '王大妈', phone: '13800001111' });
       const anon = await seedCase(service, clock, { anonymous: true, contact: { name: '王大妈', phone: '13800001111', share: true } });

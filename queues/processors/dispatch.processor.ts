@@ -6,7 +6,7 @@ import { findContact } from '../../db/repositories/contacts.repository.js';
 import { findDelivery, recordAttempt } from '../../db/repositories/deliveries.repository.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { unitView } from '../../src/district/district.schema.js';
-import { maskPhonesInText } from '../../src/pipeline/extract.js';
+import { maskIdentityInText } from '../../src/pipeline/extract.js';
 import { PermanentJobError, type JobContext, type JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
 
@@ -93,8 +93,8 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
         type: type ? { code: type.code, name: type.name.zh } : null,
         confidence: c.confidence,
         urgent: c.urgent,
-        // The reporter's own words, with any phone number in them masked.
-        text: maskPhonesInText(c.text),
+        // The reporter's own words, with phone numbers and (unless shared) their name masked.
+        text: maskIdentityInText(c.text, contact?.shareWithBureau && !c.anonymous ? [] : [contact?.name]),
         address: c.address,
         location: c.location,
         jurisdiction: unitView(district, c.jurisdictionCode),

@@ -187,3 +187,28 @@ export function maskPhonesInText(text: string): string {
   }
   return last === 0 ? text : out + text.slice(last);
 }
+
+// A reporter naming themself: 我叫张伟, 我的名字是李四, 联系人：王五. Not 我叫他们别烧了
+// (telling someone something). The name is cut short to its first character.
+const SELF_NAMED = /(我叫|我名叫|我的名字叫|我的名字是|本人叫|本人姓名|联系人[:：]?)\s*(?![他她它你您们人了过])([\u4e00-\u9fff·]{2,4})/g;
+
+/** 张伟 → 张*, 欧阳娜娜 → 欧***. */
+function maskName(name: string): string {
+  const chars = [...name];
+  return chars[0] + '*'.repeat(chars.length - 1);
+}
+
+/**
+ * The reporter's words as a bureau may read them: phone numbers masked, and
+ * the reporter's name where they give it (我叫…) or where it is known from
+ * their contact details (`names`), cut to its first character.
+ */
+export function maskIdentityInText(text: string, names: ReadonlyArray<string | null | undefined> = []): string {
+  let out = maskPhonesInText(text).replace(SELF_NAMED, (_m, label: string, name: string) => `${label}${maskName(name)}`);
+  for (const name of names) {
+    const n = name?.trim();
+    if (n && [...n].length >= 2) out = out.split(n).join(maskName(n));
+  }
+  return out;
+}
+

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { listAssignments } from '../../db/repositories/assignments.repository.js';
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
+import { findContact } from '../../db/repositories/contacts.repository.js';
 import { findUser } from '../../db/repositories/users.repository.js';
 import { isUniqueViolation, type Db } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
@@ -14,7 +15,7 @@ import { newId } from '../domain/ids.js';
 import type { District } from '../district/district.schema.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { maskPhonesInText } from '../pipeline/extract.js';
+import { maskIdentityInText, maskPhonesInText } from '../pipeline/extract.js';
 import type { PhotoStore } from '../storage/photo-store.js';
 import { acceptAssignment, currentRound, live, RETURN_REASONS, returnAssignment, type ReturnReason, type WorkflowDeps } from '../workflow/bureau.js';
 import { linkedUser } from './links.js';
@@ -127,7 +128,8 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
   const where = [jurisdiction, c.address ? maskPhonesInText(c.address) : null, c.location ? `${c.location.lat.toFixed(5)}, ${c.location.lng.toFixed(5)}` : null]
     .filter(Boolean)
     .join(' · ');
-  const body = maskPhonesInText(c.text);
+  const contact = await findContact(deps.db, c.id);
+  const body = maskIdentityInText(c.text, contact?.shareWithBureau && !c.anonymous ? [] : [contact?.name]);
   const parts: PostParts = {
     unit: unit.name.zh,
     role: mine.role,

@@ -13,7 +13,7 @@ import type { Case } from '../domain/case.js';
 import type { District } from '../district/district.schema.js';
 import { AppError } from '../errors.js';
 import type { Classification } from '../pipeline/classifier.js';
-import { maskPhonesInText } from '../pipeline/extract.js';
+import { maskIdentityInText } from '../pipeline/extract.js';
 
 /**
  * What staff see of a case, by role. Bureau staff see only cases assigned to
@@ -38,14 +38,14 @@ export function isBureau(principal: Principal): boolean {
   return principal.role === 'bureau';
 }
 
-/** Masks phone numbers for bureau readers; everyone else reads the text as written. */
-export function textFor(principal: Principal, text: string): string {
-  return isBureau(principal) ? maskPhonesInText(text) : text;
+/** Masks phone numbers and self-given names for bureau readers; everyone else reads the text as written. */
+export function textFor(principal: Principal, text: string, names: ReadonlyArray<string | null> = []): string {
+  return isBureau(principal) ? maskIdentityInText(text, names) : text;
 }
 
-function maskDeep<T>(principal: Principal, value: T): T {
+function maskDeep<T>(principal: Principal, value: T, names: ReadonlyArray<string | null> = []): T {
   if (!isBureau(principal) || value === null || value === undefined) return value;
-  return JSON.parse(maskPhonesInText(JSON.stringify(value))) as T;
+  return JSON.parse(maskIdentityInText(JSON.stringify(value), names)) as T;
 }
 
 export function typeView(district: District, c: Case, classification: Classification | null) {
@@ -124,6 +124,8 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
     listExtensionRequests(db, caseId, 'pending'),
   ]);
   const contactVisible = !isBureau(principal) || (contact !== null && contact.shareWithBureau && !c.anonymous);
+  // A name the reporter gave and did not agree to share is masked wherever their words mention it.
+  const hidden = contactVisible ? [] : [contact?.name ?? null];
   const mergedInto = c.mergedInto ? await findCase(db, c.mergedInto) : null;
   const hotline = isBureau(principal) ? null : await hotlineCallView(db, caseId);
   return {
@@ -132,8 +134,8 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
     channel: c.channel,
     status: c.status,
     round: c.round,
-    text: textFor(principal, c.text),
-    address: c.address === null ? null : textFor(principal, c.address),
+    text: textFor(principal, c.text, hidden),
+    address: c.address === null ? null : textFor(principal, c.address, hidden),
     location: c.location,
     occurredAt: c.occurredAt,
     jurisdiction: c.jurisdictionCode ? unitRef(district, c.jurisdictionCode) : null,
@@ -173,8 +175,8 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
       actor: { type: e.actor.type, id: e.actor.id, role: e.actor.role },
       fromStatus: e.fromStatus,
       toStatus: e.toStatus,
-      note: e.note === null ? null : textFor(principal, e.note),
-      data: maskDeep(principal, e.data),
+      note: e.note === null ? null : textFor(principal, e.note, hidden),
+      data: maskDeep(principal, e.data, hidden),
       public: e.public,
     })),
     /** The call the case came from, with its full transcript: operators, dispatchers and admins only (bureaus read the complaint text). */
