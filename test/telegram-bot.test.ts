@@ -181,6 +181,23 @@ describe('Telegram bot: a resident reports', () => {
     expect(created).toMatchObject({ text: 'A pig farm lets manure run into the river.\nIt has been going on for a week.', language: 'en' });
   });
 
+  it('keeps the joined description within the 5,000 characters of a case', async () => {
+    const chat = residentChat(nextChat++);
+    const first = `兴隆办事处的化工厂往沟里排黑水。${'臭'.repeat(3000)}`;
+    await deliver(chat.chatId, chat.text(first));
+    const sessionBefore = await service.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chat.chatId)).executeTakeFirstOrThrow();
+    const tooMuch = await deliver(chat.chatId, chat.text('黑'.repeat(2500)));
+    expect(texts(tooMuch.sent)).toEqual([expect.stringContaining('描述最多 5000 字')]);
+    const sessionAfter = await service.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chat.chatId)).executeTakeFirstOrThrow();
+    expect(sessionAfter.state).toBe(sessionBefore.state);
+    // What still fits is added, and the case takes the joined text.
+    await deliver(chat.chatId, chat.text('已经持续一个星期了，晚上最严重'));
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created?.text).toBe(`${first}\n已经持续一个星期了，晚上最严重`);
+  });
+
   it('abandons the report on /cancel midway', async () => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('工地晚上施工噪音很大'));

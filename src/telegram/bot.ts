@@ -232,6 +232,8 @@ async function say(ctx: BotContext, t: Texts, p: Prompt): Promise<void> {
       return void (await ctx.reply(t.photoAdded(p.count)));
     case 'too_many_photos':
       return void (await ctx.reply(t.tooManyPhotos(p.max)));
+    case 'description_full':
+      return void (await ctx.reply(t.descriptionFull(p.max)));
     case 'location_added':
       return void (await ctx.reply(t.locationAdded));
     case 'cancelled':

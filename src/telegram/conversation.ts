@@ -1,4 +1,5 @@
 import { findPhones } from '../pipeline/extract.js';
+import { MAX_TEXT_CHARS } from '../intake/limits.js';
 
 /**
  * A resident's report in a private chat, as a pure state machine: the bot
@@ -50,6 +51,7 @@ export type Prompt =
   | { say: 'summary'; draft: Draft }
   | { say: 'photo_added'; count: number }
   | { say: 'too_many_photos'; max: number }
+  | { say: 'description_full'; max: number }
   | { say: 'location_added' }
   | { say: 'cancelled' }
   | { say: 'nothing_to_cancel' }
@@ -114,6 +116,11 @@ function advance(draft: Draft, before: Prompt[] = []): { session: Session; promp
   return { session: { stage: 'confirm', draft }, prompts: [...before, { say: 'summary', draft }] };
 }
 
+/** Whether the description still holds `text`: a case's text is at most MAX_TEXT_CHARS, whatever the channel. */
+function roomFor(draft: Draft, text: string): boolean {
+  return [...reportText({ ...draft, texts: [...draft.texts, text] })].length <= MAX_TEXT_CHARS;
+}
+
 function withDescription(draft: Draft, text: string, ctx: ConversationContext): Draft {
   const namedPlace = draft.namedPlace ?? ctx.placeIn(text);
   return { ...draft, texts: [...draft.texts, text], namedPlace };
@@ -159,6 +166,7 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
         const contact = parseTypedContact(text);
         if (contact) return toStep(advance({ ...draft, contact, anonymous: false }));
       }
+      if (!roomFor(draft, text)) return step(session, [{ say: 'description_full', max: MAX_TEXT_CHARS }]);
       return toStep(advance(withDescription(draft, text, ctx)));
     }
 
@@ -167,6 +175,7 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
       const next: Draft = { ...draft, photos: [...draft.photos, input.fileId] };
       const caption = input.caption?.trim();
       const added: Prompt = { say: 'photo_added', count: next.photos.length };
+      if (caption && !roomFor(next, caption)) return step({ stage, draft: next }, [added, { say: 'description_full', max: MAX_TEXT_CHARS }]);
       if (caption) return toStep(advance(withDescription(next, caption, ctx), [added]));
       // An album arrives as one update per photo: acknowledge without asking the same question again.
       if (stage === 'idle') return toStep(advance(next, [added]));

@@ -57,6 +57,7 @@ const zh = {
   contactInvalid: '没有找到手机号码。请点击按钮分享电话，或输入例如：张三 13812345678',
   photoAdded: (n: number) => `已收到照片（共 ${n} 张）。`,
   tooManyPhotos: (max: number) => `最多附 ${max} 张照片，这张没有保存。`,
+  descriptionFull: (max: number) => `描述最多 ${max} 字，这条没有加进去。请确认提交，或发送 /cancel 重新开始。`,
   locationAdded: '已收到位置。',
   summary: (s: SummaryParts) =>
     '请确认您的举报：\n' +
@@ -195,6 +196,7 @@ const en: Texts = {
   contactInvalid: 'I found no phone number. Tap the button to share yours, or type e.g.: Zhang San 13812345678',
   photoAdded: (n) => `Photo received (${n} in all).`,
   tooManyPhotos: (max) => `At most ${max} photos per report; this one was not kept.`,
+  descriptionFull: (max) => `A description holds at most ${max} characters; this message was not added. Confirm the report, or send /cancel to start again.`,
   locationAdded: 'Location received.',
   summary: (s) =>
     'Please check your report:\n' +
