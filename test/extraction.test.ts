@@ -219,6 +219,16 @@ describe('call transcripts', () => {
     ]);
   });
 
+  it('reads bare mm:ss timestamps before a label, named callers and 来电 as a label', () => {
+    const text = ['00:02 坐席：您好，请讲。', '00:05 来电人张先生：盐下村的电镀厂', '12:30左右开始排黑水', '01:10 来电：就在河边'].join('\n');
+    expect(parseTranscript(text).lines).toEqual([
+      { speaker: 'operator', text: '您好，请讲。', at: '00:00:02' },
+      { speaker: 'caller', text: '盐下村的电镀厂12:30左右开始排黑水', at: '00:00:05' },
+      { speaker: 'caller', text: '就在河边', at: '00:01:10' },
+    ]);
+    expect(complaintText(text)).toBe('盐下村的电镀厂12:30左右开始排黑水\n就在河边');
+  });
+
   it('skips blank lines and joins wrapped lines to the previous speaker', () => {
     const text = [
       '[00:00:02] 坐席：您好，请讲。',

@@ -22,16 +22,20 @@ export interface Transcript {
 }
 
 const OPERATOR_LABELS = ['坐席', '话务员', '客服', '接线员'] as const;
-const CALLER_LABELS = ['来电人', '来电者', '市民', '群众', '客户'] as const;
+const CALLER_LABELS = ['来电人', '来电者', '来电', '市民', '群众', '客户'] as const;
 
 // Longer labels first so 来电人 is not read as something shorter.
 const LABELS = [...OPERATOR_LABELS, ...CALLER_LABELS].sort((a, b) => b.length - a.length);
 
-// Optional timestamp ([00:00:02], 【00:02】, (0:00:02) or bare 00:00:02), then a
-// label, optionally numbered (坐席1, 客服 A, 坐席(工号1024)), then a full-width or ASCII colon.
+// Optional timestamp ([00:00:02], 【00:02】, (0:00:02), bare 00:00:02 or, before a label, bare 00:02),
+// then a label, optionally numbered or named (坐席1, 客服 A, 坐席(工号1024), 来电人张先生), then a
+// full-width or ASCII colon. A bare mm:ss counts only before a label: at the start of a wrapped
+// line, 12:30 is more likely a time of day the caller mentions.
 const TIMESTAMP = String.raw`(?:[\[【(（]\s*(\d{1,2}:\d{2}(?::\d{2})?)\s*[\]】)）]|(\d{1,2}:\d{2}:\d{2}))`;
+const LABEL_TIMESTAMP = String.raw`(?:[\[【(（]\s*(\d{1,2}:\d{2}(?::\d{2})?)\s*[\]】)）]|(\d{1,2}:\d{2}(?::\d{2})?))`;
+const LABEL_SUFFIX = String.raw`(?:[A-Za-z0-9]{1,8}|[(（][^)）]{0,12}[)）]|[\u4e00-\u9fff]{1,2}(?:先生|女士|小姐|师傅|阿姨|大爷|大妈))`;
 const LABELLED_LINE = new RegExp(
-  String.raw`^\s*(?:${TIMESTAMP}\s*)?(${LABELS.join('|')})\s*(?:[A-Za-z0-9]{1,8}|[(（][^)）]{0,12}[)）])?\s*[:：]\s*(.*)$`,
+  String.raw`^\s*(?:${LABEL_TIMESTAMP}\s*)?(${LABELS.join('|')})\s*${LABEL_SUFFIX}?\s*[:：]\s*(.*)$`,
 );
 const TIMESTAMP_ONLY = new RegExp(String.raw`^\s*${TIMESTAMP}\s*(.*)$`);
 
