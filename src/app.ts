@@ -47,6 +47,7 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use(requestId({ headerName: 'X-Request-Id' }));
+  app.use(utf8BodiesOnly);
   for (const m of extras.middleware ?? []) app.use(m);
   app.use(async (c, next) => {
     c.set('deps', deps);
@@ -106,6 +107,18 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
 
   return app;
 }
+
+/**
+ * Bodies are read as UTF-8. A request that declares another charset (a GBK
+ * or GB18030 export, say) is refused with 415 rather than stored as garbage.
+ */
+const utf8BodiesOnly: MiddlewareHandler = async (c, next) => {
+  const declared = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(c.req.header('content-type') ?? '')?.[1]?.toLowerCase();
+  if (declared && !['utf-8', 'utf8', 'us-ascii'].includes(declared)) {
+    throw new AppError('unsupported_media_type', `the body must be UTF-8, not ${declared}`, { 'content-type': `charset must be utf-8, not ${declared}` });
+  }
+  await next();
+};
 
 /** Maps framework errors (bad JSON, bad media type, body too large) onto the closed set of codes. */
 function toAppError(err: Error, contentType: string | undefined): AppError | null {

@@ -371,6 +371,32 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
     expect((await runImport(csv, 'text/csv')).summary).toMatchObject({ created: 0, duplicate: 3 });
   });
 
+  it('rejects a line that is not UTF-8 and imports the rest; refuses a body declared in another charset with 415', async () => {
+    const path = join(dir, 'not-utf8.ndjson');
+    const good = JSON.stringify(callOf(1, 'ENC'));
+    // A transcript saved as GBK: bytes that are not UTF-8.
+    const gbk = Buffer.concat([
+      Buffer.from('{"hotline":"12369","callId":"ENC-gbk","startedAt":"2026-10-01T08:00:00+08:00","transcript":"'),
+      Buffer.from([0xc0, 0xb4, 0xb5, 0xe7, 0xc8, 0xcb, 0xa3, 0xba]),
+      Buffer.from('"}'),
+    ]);
+    writeFileSync(path, Buffer.concat([Buffer.from(`${good}\n`), gbk, Buffer.from('\n')]));
+    const run = await runImport(path, 'application/x-ndjson');
+    expect(run.summary).toMatchObject({ created: 1, rejected: 1 });
+    expect(run.rejected.get(2)).toContain('not valid UTF-8');
+    expect(await service.deps.db.selectFrom('hotline_calls').select('call_id').where('call_id', '=', 'ENC-gbk').execute()).toEqual([]);
+
+    const declared = await json(
+      fetch(`${service.url}/api/v1/hotline/calls:import`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv; charset=gb18030' },
+        body: 'hotline,callId\n',
+      }),
+    );
+    expect(declared.status).toBe(415);
+    expect(declared.body.error.fields['content-type']).toBe('charset must be utf-8, not gb18030');
+  });
+
   it('refuses a CSV whose header lacks a required column with 400, and other media types with 415', async () => {
     const res = await json(
       fetch(`${service.url}/api/v1/hotline/calls:import`, {

@@ -104,6 +104,17 @@ describe('POST /api/v1/reports', () => {
     expect(json.error.fields['content-type']).toBe('not accepted: text/xml');
   });
 
+  it('reads JSON declared as UTF-8, and refuses another declared charset with 415 and stores nothing', async () => {
+    const utf8 = await postJson(`${api}/reports`, { text: '李家塘有人烧垃圾' }, { 'content-type': 'application/json; charset="UTF-8"' });
+    expect(utf8.status, JSON.stringify(await bodyOf(utf8))).toBe(202);
+    const before = await countRows('cases');
+    const gbk = await postJson(`${api}/reports`, { text: '李家塘有人烧垃圾' }, { 'content-type': 'application/json; charset=gbk' });
+    const json = (await bodyOf(gbk)) as { error: { code: string; fields: Record<string, string> } };
+    expect(gbk.status, JSON.stringify(json)).toBe(415);
+    expect(json.error.fields['content-type']).toBe('charset must be utf-8, not gbk');
+    expect(await countRows('cases')).toBe(before);
+  });
+
   it('rejects a request without body or content type with 400 naming text', async () => {
     const res = await fetch(`${api}/reports`, { method: 'POST' });
     const json = (await bodyOf(res)) as { error: { fields: Record<string, string> } };

@@ -92,6 +92,10 @@ export async function* splitLines(stream: ReadableStream<string>, maxChars = MAX
   }
 }
 
+/** What the UTF-8 decoder puts in place of bytes that are not UTF-8. */
+const NOT_UTF8 = '\uFFFD';
+const NOT_UTF8_REASON = 'not valid UTF-8 (a GBK or GB18030 file must be converted to UTF-8 first)';
+
 async function* ndjsonRecords(stream: ReadableStream<string>): AsyncGenerator<RawRecord> {
   for await (const { line, text } of splitLines(stream)) {
     if (text === null) {
@@ -100,6 +104,10 @@ async function* ndjsonRecords(stream: ReadableStream<string>): AsyncGenerator<Ra
     }
     const trimmed = line === 1 ? text.replace(/^\uFEFF/, '').trim() : text.trim();
     if (trimmed === '') continue;
+    if (trimmed.includes(NOT_UTF8)) {
+      yield { line, value: { ok: false, reason: NOT_UTF8_REASON } };
+      continue;
+    }
     try {
       const fields: unknown = JSON.parse(trimmed);
       if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) {
@@ -244,6 +252,10 @@ async function* csvRecords(rows: AsyncGenerator<{ line: number; fields: string[]
     }
     if (fields.length !== header.length) {
       yield { line, value: { ok: false, reason: `${fields.length} fields where the header has ${header.length}` } };
+      continue;
+    }
+    if (fields.some((f) => f.includes(NOT_UTF8))) {
+      yield { line, value: { ok: false, reason: NOT_UTF8_REASON } };
       continue;
     }
     const record: Record<string, string> = {};
