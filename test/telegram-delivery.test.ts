@@ -3,7 +3,13 @@ import { connectDatabase, migrateToLatest } from '../db/connect.js';
 import { systemClock } from '../src/clock.js';
 import { CHAT_LOCK, lockChat, pruneTelegramState } from '../src/telegram/chat-lock.js';
 import { HttpError } from 'grammy';
+import { createProcessors } from '../queues/processors/index.js';
+import { createNotifyProcessor } from '../queues/processors/notify.processor.js';
+import { createTelegramPostProcessor } from '../queues/processors/telegram.processor.js';
+import { listEvents } from '../db/repositories/events.repository.js';
+import { processorDeps } from '../src/deps.js';
 import { createTelegramApi } from '../src/telegram/api.js';
+import { createTelegramPush } from '../src/telegram/push.js';
 import { createPgDatabase, freePort, postJson, startTestService, waitFor } from './harness.js';
 import { createUser } from '../db/repositories/users.repository.js';
 import { issueLinkToken } from '../src/telegram/links.js';
@@ -70,6 +76,58 @@ describe('Telegram unreachable', () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
     const api = createTelegramApi(telegramEnv(emu, 'tg-down-job', { TELEGRAM_API_ROOT: dead }));
     await expect(api.sendMessage(1, '测试')).rejects.toBeInstanceOf(HttpError);
+  });
+});
+
+describe('a notice to a Telegram reporter that keeps failing', () => {
+  it('stays pending while attempts remain, then is marked failed and recorded on the case', async () => {
+    const env = telegramEnv(emu, 'tg-notice-fails');
+    const service = await startTestService(env, 'api');
+    const chat = residentChat(nextChat++);
+    await deliver(emu, service.url, chat.text('兴隆办事处有人焚烧电线，烟很大'));
+    await deliver(emu, service.url, chat.button('c:anonymous'));
+    await deliver(emu, service.url, chat.button('c:confirm'));
+    const link = await waitFor(() => service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirst());
+    const id = 'notice-fails-1';
+    await service.deps.db
+      .insertInto('notifications')
+      .values({ id, case_id: link.case_id, audience: 'reporter', kind: 'dispatched', status: 'pending', data: null, created_at: new Date().toISOString() })
+      .execute();
+    // Telegram cannot be reached from the worker's side.
+    const push = createTelegramPush({ ...env, TELEGRAM_API_ROOT: `http://127.0.0.1:${await freePort()}` });
+    const notify = createNotifyProcessor(processorDeps(service.deps), push);
+    const status = async () => (await service.deps.db.selectFrom('notifications').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
+
+    await expect(notify({ notificationId: id }, { jobId: 'n1', attempt: 1, maxAttempts: 8 })).rejects.toThrow();
+    expect(await status()).toBe('pending');
+    await expect(notify({ notificationId: id }, { jobId: 'n1', attempt: 8, maxAttempts: 8 })).rejects.toThrow();
+    expect(await status()).toBe('failed');
+    const failed = (await listEvents(service.deps.db, link.case_id)).filter((e) => e.kind === 'notification_failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.data).toMatchObject({ audience: 'reporter', channel: 'telegram', notice: 'dispatched', attempts: 8 });
+    // A later run of the same job finds it settled and sends nothing.
+    expect(await notify({ notificationId: id }, { jobId: 'n1', attempt: 8, maxAttempts: 8 })).toBe('skipped: already failed');
+  });
+});
+
+describe('a group post that keeps failing', () => {
+  it('is marked failed on the last attempt and recorded on the case as a failed delivery', async () => {
+    const group = -100_555;
+    const service = await startTestService(telegramEnv(emu, 'tg-post-fails'), 'api', { district: districtWithGroups({ epb: group }) });
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: '兴隆办事处有个化工厂晚上往沟里排黑水，气味很大', anonymous: true });
+    const { id } = (await res.json()) as { id: string };
+    const deps = processorDeps(service.deps);
+    expect(await createProcessors(deps).intake({ caseId: id }, { jobId: 'i', attempt: 1, maxAttempts: 1 })).toMatch(/^dispatch/);
+    const post = createTelegramPostProcessor({ ...deps, telegram: createTelegramPush({ ...service.deps.env, TELEGRAM_API_ROOT: `http://127.0.0.1:${await freePort()}` }) });
+    const payload = { caseId: id, unit: 'epb', round: 1 };
+
+    await expect(post(payload, { jobId: 'p', attempt: 1, maxAttempts: 10 })).rejects.toThrow();
+    expect((await listEvents(service.deps.db, id)).filter((e) => e.kind === 'delivery_failed')).toEqual([]);
+    await expect(post(payload, { jobId: 'p', attempt: 10, maxAttempts: 10 })).rejects.toThrow();
+    const row = await service.deps.db.selectFrom('telegram_bureau_posts').select(['status', 'message_id']).where('case_id', '=', id).where('unit_code', '=', 'epb').executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'failed', message_id: null });
+    const failed = (await listEvents(service.deps.db, id)).filter((e) => e.kind === 'delivery_failed');
+    expect(failed.map((e) => e.data)).toEqual([expect.objectContaining({ unit: 'epb', channel: 'telegram', attempts: 10 })]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { appendEvents } from '../../db/repositories/events.repository.js';
 import { TelegramChatUnreachable, TelegramRateLimited, noticeText, type TelegramPush } from '../../src/telegram/push.js';
 import { ratingKeyboard } from '../../src/telegram/rating.js';
 import { langOf } from '../../src/telegram/texts.js';
@@ -23,7 +24,13 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
     let status: 'sent' | 'skipped';
     let outcome: string;
     if (n.audience === 'reporter' && c?.channel === 'telegram' && telegram) {
-      ({ status, outcome } = await toTelegram(deps, telegram, { caseId: n.case_id, kind: n.kind, data: n.data, trackingCode: c.tracking_code, round: Number(c.round ?? 1) }, ctx));
+      try {
+        ({ status, outcome } = await toTelegram(deps, telegram, { caseId: n.case_id, kind: n.kind, data: n.data, trackingCode: c.tracking_code, round: Number(c.round ?? 1) }, ctx));
+      } catch (err) {
+        // The last attempt: the notice is marked failed and the case says so, never left pending unseen.
+        if (ctx && ctx.attempt >= ctx.maxAttempts) await recordFailure(deps, { id: notificationId, caseId: n.case_id, kind: n.kind }, (err as Error).message, ctx.attempt);
+        throw err;
+      }
     } else if (n.audience === 'reporter') {
       // No pushing channel for this reporter: the tracking page is where they follow the case.
       status = 'skipped';
@@ -41,6 +48,16 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
       .execute();
     return outcome;
   };
+}
+
+async function recordFailure(deps: ProcessorDeps, n: { id: string; caseId: string; kind: string }, error: string, attempts: number): Promise<void> {
+  const at = deps.clock.now().toISOString();
+  await deps.transactions.run(async (trx) => {
+    const marked = await trx.updateTable('notifications').set({ status: 'failed', sent_at: at }).where('id', '=', n.id).where('status', '=', 'pending').executeTakeFirst();
+    if (Number(marked.numUpdatedRows) === 0) return;
+    await appendEvents(trx, [{ caseId: n.caseId, at, kind: 'notification_failed', data: { audience: 'reporter', channel: 'telegram', notice: n.kind, attempts, error } }]);
+  });
+  deps.logger.error({ caseId: n.caseId, notice: n.kind, err: error }, 'telegram notice to the reporter failed for good');
 }
 
 async function toTelegram(

@@ -1,3 +1,4 @@
+import { appendEvents } from '../../db/repositories/events.repository.js';
 import { postAssignment } from '../../src/telegram/group-posts.js';
 import { fetchReportPhotos } from '../../src/telegram/photos.js';
 import type { JobContext, JobPayloads } from '../jobs.js';
@@ -12,8 +13,30 @@ export function createTelegramPostProcessor(deps: ProcessorDeps) {
   return async function processTelegramPost(payload: JobPayloads['telegram_post'], ctx?: JobContext): Promise<string> {
     const api = deps.telegram?.api;
     if (!api) return 'skipped: the telegram bot is not configured';
-    return postAssignment({ db: deps.db, district: deps.district, clock: deps.clock, logger: deps.logger, photos: deps.photos, api }, payload, ctx);
+    try {
+      return await postAssignment({ db: deps.db, district: deps.district, clock: deps.clock, logger: deps.logger, photos: deps.photos, api }, payload, ctx);
+    } catch (err) {
+      // The last attempt: the post is marked failed and the case says so, as for a bureau webhook.
+      if (ctx && ctx.attempt >= ctx.maxAttempts && !payload.settled) await recordPostFailure(deps, payload, (err as Error).message, ctx.attempt);
+      throw err;
+    }
   };
+}
+
+async function recordPostFailure(deps: ProcessorDeps, p: JobPayloads['telegram_post'], error: string, attempts: number): Promise<void> {
+  const at = deps.clock.now().toISOString();
+  await deps.transactions.run(async (trx) => {
+    await trx
+      .updateTable('telegram_bureau_posts')
+      .set({ status: 'failed', updated_at: at })
+      .where('case_id', '=', p.caseId)
+      .where('unit_code', '=', p.unit)
+      .where('round', '=', p.round)
+      .where('status', '=', 'posting')
+      .execute();
+    await appendEvents(trx, [{ caseId: p.caseId, at, kind: 'delivery_failed', data: { unit: p.unit, channel: 'telegram', round: p.round, attempts, error } }]);
+  });
+  deps.logger.error({ caseId: p.caseId, unit: p.unit, err: error }, 'telegram group post failed for good');
 }
 
 export function createTelegramPhotosProcessor(deps: ProcessorDeps) {
