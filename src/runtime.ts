@@ -47,6 +47,13 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
   let admin: ServerType | null = null;
   let metricsUrl: string | null = null;
   if (!env.TELEGRAM_BOT_TOKEN) deps.logger.info('telegram bot off: TELEGRAM_BOT_TOKEN is not set');
+  const unknownYears = deps.calendar.yearsWithoutHolidays(deps.clock.now(), 120);
+  if (unknownYears.length > 0) {
+    deps.logger.warn(
+      { years: unknownYears },
+      `working-day calendar: no statutory holidays known for ${unknownYears.join(', ')}; until they are listed (calendar.extraDaysOff and extraWorkdays in the district file, or a newer chinese-days), deadlines there count weekends only`,
+    );
+  }
 
   const metrics = createServiceMetrics({
     db: deps.db,

@@ -179,6 +179,16 @@ describe('working-day deadlines', () => {
     expect(local.addWorkingDays(new Date('2026-11-06T02:00:00.000Z'), 2).toISOString()).toBe('2026-11-10T02:00:00.000Z');
   });
 
+  it('tells which coming years it knows no statutory holidays for', () => {
+    // chinese-days 1.5.7 holds holidays up to 2026; the State Council publishes a year's late in the year before.
+    expect(cal.yearsWithoutHolidays(new Date('2026-06-01T00:00:00Z'), 120)).toEqual([]);
+    expect(cal.yearsWithoutHolidays(new Date('2026-12-04T00:00:00Z'), 120)).toEqual([2027]);
+    // 2027-01-01 in Beijing is still 2026 in UTC: the district's zone decides the year.
+    expect(cal.yearsWithoutHolidays(new Date('2026-12-31T16:30:00Z'), 0)).toEqual([2027]);
+    const listed = new WorkCalendar('Asia/Shanghai', { extraDaysOff: ['2027-01-01'], extraWorkdays: [] });
+    expect(listed.yearsWithoutHolidays(new Date('2026-12-04T00:00:00Z'), 120)).toEqual([]);
+  });
+
   it('uses hours for sign-for and working days for the reply', () => {
     const d = dispatchDeadlines(district, calendarFor(district), 'noise', false, new Date('2026-11-02T02:00:00.000Z'));
     expect(d.signBy).toBe('2026-11-03T02:00:00.000Z');

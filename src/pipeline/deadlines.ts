@@ -70,6 +70,23 @@ export class WorkCalendar {
     return at;
   }
 
+  /**
+   * Years within `days` of `from` for which the calendar knows no statutory
+   * holiday: neither the `chinese-days` data (published once the State
+   * Council announces a year's holidays) nor the district's extraDaysOff.
+   * Working-day deadlines there would count only weekends as days off.
+   */
+  yearsWithoutHolidays(from: Date, days: number): number[] {
+    const first = Number(this.localDate(from).slice(0, 4));
+    const last = Number(this.localDate(new Date(from.getTime() + days * DAY_MS)).slice(0, 4));
+    const missing: number[] = [];
+    for (let year = first; year <= last; year++) {
+      const known = chineseDays.getHolidaysInRange(`${year}-01-01`, `${year}-12-31`, false).length > 0;
+      if (!known && ![...this.daysOff].some((d) => d.startsWith(`${year}-`))) missing.push(year);
+    }
+    return missing;
+  }
+
   add(from: Date, duration: Duration): Date {
     if (duration.workingDays !== undefined) return this.addWorkingDays(from, duration.workingDays);
     if (duration.days !== undefined) return new Date(from.getTime() + duration.days * DAY_MS);
