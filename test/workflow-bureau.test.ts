@@ -203,6 +203,16 @@ describe.each([
       expect(r.body.assignments.find((a: any) => a.bureau.code === 'econ').status).toBe('returned');
       expect(r.body.events.at(-1)).toMatchObject({ kind: 'returned' });
       expect((await notificationsOf(service, id)).find((n) => n.kind === 'returned')).toMatchObject({ audience: 'dispatchers' });
+
+      // The others reply: the case waits for the dispatcher to release the unit that returned its part.
+      for (const unit of [staff.xinglong, staff.epb]) {
+        expect((await as(unit).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+        expect((await as(unit).post(`/api/v1/cases/${id}/reply`, { text: '已到现场核查并处理。' })).status).toBe(200);
+      }
+      expect((await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body.status).toBe('accepted');
+      const released = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/release`, { unit: 'econ', reason: '不属于经信委职责' }));
+      expect(released.status, JSON.stringify(released.body)).toBe(200);
+      expect((await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body.status).toBe('replied');
     });
   });
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
+import { currentLead, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
 import { insertExtensionRequest, insertReplyAttachments, listExtensionRequests, updateAssignmentIf } from '../../db/repositories/case-queries.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
@@ -255,16 +255,18 @@ async function replyInTransaction(
 }
 
 /**
- * Ends the bureau phase when the lead has replied and every other live
- * assignment of the round has replied: the case becomes `replied`, the
- * rating window opens, the reporter is told and a wake-up is set for the end
- * of the window. Shared by the reply and the dispatcher's release.
+ * Ends the bureau phase when the lead has replied and every other unit of
+ * the round has replied or been released by a dispatcher (a unit that
+ * returned its part waits for the dispatcher to release it): the case
+ * becomes `replied`, the rating window opens, the reporter is told and a
+ * wake-up is set for the end of the window. Shared by the reply and the
+ * dispatcher's release.
  */
 export async function completeBureauPhaseIfDone(deps: WorkflowDeps, trx: Trx, caseId: string, actor: Actor, now: Date): Promise<boolean> {
   const c = await findCase(trx, caseId);
   if (!c || !WORKING.includes(c.status)) return false;
-  const round = live(currentRound(c, await listAssignments(trx, caseId)));
-  const lead = round.find((a) => a.role === 'lead');
+  const round = currentRound(c, await listAssignments(trx, caseId)).filter((a) => a.status !== 'released');
+  const lead = currentLead(round);
   if (!lead || lead.status !== 'replied') return false;
   if (round.some((a) => a.status !== 'replied')) return false;
   const at = now.toISOString();
