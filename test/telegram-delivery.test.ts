@@ -206,6 +206,19 @@ describe('pruning handled update ids', () => {
     await pruneTelegramState(service.deps.db, new Date(Date.now() + 49 * 3600_000));
     expect(await service.deps.db.selectFrom('telegram_updates').select('update_id').execute()).toEqual([]);
   });
+
+  it('drops a report left unfinished for 7 days, with the contact it holds', async () => {
+    const service = await startTestService(telegramEnv(emu, 'tg-prune-drafts'));
+    const chat = residentChat(nextChat++);
+    await deliver(emu, service.url, chat.text('兴隆办事处有人焚烧电线'));
+    await deliver(emu, service.url, chat.text('张三 13812345678'));
+    const sessions = () => service.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chat.chatId)).execute();
+    expect(JSON.stringify(await sessions())).toContain('13812345678');
+    await pruneTelegramState(service.deps.db, new Date(Date.now() + 6 * 24 * 3600_000));
+    expect(await sessions()).toHaveLength(1);
+    await pruneTelegramState(service.deps.db, new Date(Date.now() + 7 * 24 * 3600_000 + 60_000));
+    expect(await sessions()).toEqual([]);
+  });
 });
 
 describe('Telegram rate limits in jobs', () => {

@@ -84,11 +84,17 @@ export function oneAtATimePerChat(db: Kysely<Database>, clock: Clock, opts: Chat
 /** Telegram redelivers an update for about a day; ids older than this are forgotten. */
 export const KEEP_UPDATES_MS = 48 * 3600_000;
 const PRUNE_EVERY_MS = 3600_000;
+/**
+ * A report left unfinished this long is dropped, with the name, phone and
+ * location it may hold: the resident starts afresh, and nothing personal is
+ * kept for a report never made.
+ */
+export const KEEP_DRAFTS_MS = 7 * 24 * 3600_000;
 
 /**
  * Deletes what the bot no longer needs: handled update ids older than 48 h,
- * expired chat leases, link tokens expired a day ago. Cheap (indexed), run
- * at most once an hour per process from the update path.
+ * expired chat leases, link tokens expired a day ago, drafts untouched for
+ * 7 days. Cheap, run at most once an hour per process from the update path.
  */
 export function createPruner(db: Kysely<Database>, clock: Clock) {
   let last = 0;
@@ -107,4 +113,5 @@ export async function pruneTelegramState(db: Kysely<Database>, now: Date): Promi
   await db.deleteFrom('telegram_chat_locks').where('expires_at', '<', now.toISOString()).execute();
   const tokensBefore = new Date(now.getTime() - 24 * 3600_000).toISOString();
   await db.deleteFrom('telegram_link_tokens').where('expires_at', '<', tokensBefore).execute();
+  await db.deleteFrom('telegram_sessions').where('updated_at', '<', new Date(now.getTime() - KEEP_DRAFTS_MS).toISOString()).execute();
 }
