@@ -4,6 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCase } from '../db/repositories/cases.repository.js';
 import { listEvents } from '../db/repositories/events.repository.js';
+import { statsCaseBatches } from '../db/repositories/stats.repository.js';
+import { assignmentFacts, type StatsAssignment } from '../src/stats/stats.js';
 import { issueToken } from '../db/repositories/tokens.repository.js';
 import { createUser } from '../db/repositories/users.repository.js';
 import { jobId } from '../queues/jobs.js';
@@ -223,6 +225,17 @@ describe.each([
     for (const a of assignments.filter((x) => x.role !== 'lead')) {
       expect(a).toEqual(firstRound.find((x) => x.id === a.id));
     }
+    // The statistics still see the lead's first round (signed for and replied on time), besides the new one.
+    const firstLead = firstRound.find((a) => a.role === 'lead')!;
+    let seen: StatsAssignment[] = [];
+    for await (const batch of statsCaseBatches(service.deps.db, { fromInstant: START, toInstant: '2026-11-07T00:00:00.000Z' })) {
+      seen = batch.find((x) => x.id === id)?.assignments ?? seen;
+    }
+    expect(seen.filter((a) => a.unitCode === 'agri')).toEqual([
+      { unitCode: 'agri', status: 'replied', signBy: firstLead.deadlines.signBy, replyBy: firstLead.deadlines.replyBy, acceptedAt: firstLead.acceptedAt, repliedAt: firstLead.repliedAt, returnedAt: null },
+      { unitCode: 'agri', status: 'pending', signBy: deadlines.signBy, replyBy: deadlines.replyBy, acceptedAt: null, repliedAt: null, returnedAt: null },
+    ]);
+    expect(assignmentFacts(seen[0]!, true, Date.parse('2026-11-06T02:00:00.000Z'))).toMatchObject({ signedOnTime: true, due: true, repliedOnTime: true });
     const ratings = await service.deps.db.selectFrom('ratings').select(['round', 'rating', 'channel']).where('case_id', '=', id).execute();
     expect(ratings).toEqual([{ round: 1, rating: 'dissatisfied', channel: 'web' }]);
 

@@ -102,16 +102,49 @@ async function ratingsOf(db: Db, caseIds: string[]): Promise<Map<string, RatingR
 }
 
 /** Cases with a `reopened` event: the event log is the record, whatever the round counter says. */
-async function reopenedOf(db: Db, caseIds: string[]): Promise<Set<string>> {
-  if (caseIds.length === 0) return new Set();
+/**
+ * The reopenings of the cases: each ends a round whose lead assignment is
+ * then reset for the next, so the round's work is read back from the event
+ * that recorded it (earlier rounds of a reopened case, as assignments).
+ */
+async function reopeningsOf(db: Db, caseIds: string[]): Promise<Map<string, StatsAssignment[]>> {
+  const out = new Map<string, StatsAssignment[]>();
+  if (caseIds.length === 0) return out;
   const rows = await db
     .selectFrom('case_events')
-    .select('case_id')
-    .distinct()
+    .select(['case_id', 'data'])
     .where('case_id', 'in', caseIds)
     .where('to_status', '=', 'reopened')
+    .orderBy('id')
     .execute();
-  return new Set(rows.map((r) => r.case_id));
+  for (const r of rows) {
+    const earlier = out.get(r.case_id) ?? [];
+    out.set(r.case_id, earlier);
+    const p = previousRoundOf(r.data);
+    if (p) earlier.push(p);
+  }
+  return out;
+}
+
+function previousRoundOf(data: string | null): StatsAssignment | null {
+  let parsed: { previousRound?: Record<string, unknown> } | null = null;
+  try {
+    parsed = data ? (JSON.parse(data) as { previousRound?: Record<string, unknown> }) : null;
+  } catch {
+    return null;
+  }
+  const p = parsed?.previousRound;
+  if (!p || typeof p.unit !== 'string') return null;
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  return {
+    unitCode: p.unit,
+    status: str(p.status) ?? 'replied',
+    signBy: str(p.signBy),
+    replyBy: str(p.replyBy),
+    acceptedAt: str(p.acceptedAt),
+    repliedAt: str(p.repliedAt),
+    returnedAt: str(p.returnedAt),
+  };
 }
 
 function toStatsAssignment(r: AssignmentRow): StatsAssignment {
@@ -133,15 +166,15 @@ export async function* statsCaseBatches(db: Db, w: CaseWindow, batchSize = BATCH
     const rows = await casePage(db, w, after, batchSize, false);
     if (rows.length === 0) return;
     const ids = rows.map((r) => r.id);
-    const [assignments, ratings, reopened] = await Promise.all([assignmentsOf(db, ids), ratingsOf(db, ids), reopenedOf(db, ids)]);
+    const [assignments, ratings, reopenings] = await Promise.all([assignmentsOf(db, ids), ratingsOf(db, ids), reopeningsOf(db, ids)]);
     yield rows.map((r) => ({
       id: r.id,
       receivedAt: r.received_at,
       status: r.status,
       typeCode: r.type_code,
       jurisdictionCode: r.jurisdiction_code,
-      reopened: reopened.has(r.id) || Number(r.round ?? 1) > 1,
-      assignments: (assignments.get(r.id) ?? []).map(toStatsAssignment),
+      reopened: reopenings.has(r.id) || Number(r.round ?? 1) > 1,
+      assignments: [...(reopenings.get(r.id) ?? []), ...(assignments.get(r.id) ?? []).map(toStatsAssignment)],
       ratings: (ratings.get(r.id) ?? []).map((x) => ({ rating: x.rating, solved: x.solved === 1 })),
     }));
     if (rows.length < batchSize) return;

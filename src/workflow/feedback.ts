@@ -116,7 +116,22 @@ export async function rateCase(
         at,
         reason: 'dissatisfied',
         note: `评价：不满意（${input.solved ? '已解决' : '未解决'}），已退回${unitName(deps.district, lead.unitCode)}重新办理`,
-        data: { ...data, lead: lead.unitCode, deadlines },
+        // The round that ends here, as the lead's assignment had it: the statistics still count that work.
+        data: {
+          ...data,
+          lead: lead.unitCode,
+          deadlines,
+          previousRound: {
+            unit: lead.unitCode,
+            round: lead.round,
+            status: lead.status,
+            signBy: lead.deadlines.signBy,
+            replyBy: lead.deadlines.replyBy,
+            acceptedAt: lead.acceptedAt,
+            repliedAt: lead.repliedAt,
+            returnedAt: lead.returnedAt,
+          },
+        },
         changes: {
           round,
           sign_deadline_at: deadlines.signBy,
