@@ -15,8 +15,8 @@ import { wallClockAt, zoneOffsetMs } from '../domain/time-zone.js';
  *   per round, so a case rated dissatisfied, reopened and then rated
  *   satisfied counts once in each).
  * - Assignment-level counts: `dispatched` (every assignment: lead, co-handler
- *   and jurisdiction), `signedOnTime`, `due`, `repliedOnTime`, `overdueNow`,
- *   `returned`.
+ *   and jurisdiction; a reopened case's lead once per round), `signedOnTime`,
+ *   `due`, `repliedOnTime`, `overdueNow`, `returned`.
  * - Grouped by bureau, each assignment counts under its unit, and the
  *   case-level counts of a case count under every unit assigned to it. A case
  *   with a lead and two co-handlers therefore appears in three bureau groups,
