@@ -20,7 +20,7 @@ import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
-import { validationHook } from './validation.js';
+import { queryInt, validationHook } from './validation.js';
 
 /**
  * Cases as staff see them (any staff role reads; a bureau only its own
@@ -178,9 +178,9 @@ const listQuery = z.object({
   receivedFrom: isoDateTime.optional(),
   receivedTo: isoDateTime.optional(),
   unit: z.string().max(60).optional().openapi({ description: 'Cases assigned to this unit (not for bureau accounts: they see their own).' }),
-  limit: z.coerce.number({ error: 'must be a number' }).int().min(1).max(100, 'at most 100').optional(),
+  limit: queryInt(1, 100).optional(),
   cursor: z.string().max(200).optional(),
-  page: z.coerce.number({ error: 'must be a number' }).int().min(1).max(10_000).optional(),
+  page: queryInt(1, 10_000).optional(),
 });
 
 const idParam = z.object({ id: z.string().min(1).max(64) });

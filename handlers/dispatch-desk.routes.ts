@@ -14,7 +14,7 @@ import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { caseSummarySchema, caseViewSchema } from './cases.routes.js';
 import { errorResponses } from './error-schema.js';
-import { validationHook } from './validation.js';
+import { queryInt, validationHook } from './validation.js';
 import { isJsonContentType } from './uploads.js';
 
 /**
@@ -59,7 +59,7 @@ const triageRoute = createRoute({
   description: `Cases that need a dispatcher: not classified with confidence, returned, reopened, with a returned co-handler, or with no known place. Urgent first, then oldest.${who}`,
   security,
   middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
-  request: { query: z.object({ limit: z.coerce.number({ error: 'must be a number' }).int().min(1).max(200, 'at most 200').optional() }) },
+  request: { query: z.object({ limit: queryInt(1, 200).optional() }) },
   responses: {
     200: { description: 'The queue', content: { 'application/json': { schema: z.object({ items: z.array(triageItem) }).openapi('TriageList') } } },
     ...errorResponses(400, 401, 403),

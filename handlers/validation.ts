@@ -1,4 +1,4 @@
-import type { Hook } from '@hono/zod-openapi';
+import { z, type Hook } from '@hono/zod-openapi';
 import type { ZodError } from 'zod';
 import { AppError } from '../src/errors.js';
 
@@ -20,3 +20,12 @@ export const validationHook: Hook<unknown, any, any, unknown> = (result) => {
   }
   return undefined;
 };
+
+/** A whole number from the query string, with its own reason for each way it can be wrong. */
+export function queryInt(min: number, max: number) {
+  return z.coerce
+    .number({ error: (issue) => (issue.code === 'invalid_type' ? 'must be a number' : undefined) })
+    .int('must be a whole number')
+    .min(min, `at least ${min}`)
+    .max(max, `at most ${max}`);
+}

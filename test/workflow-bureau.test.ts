@@ -293,6 +293,16 @@ describe.each([
       expect((await json(as(staff.police).get('/api/v1/cases?overdue=true'))).body.items).toEqual([]);
       expect((await as(staff.police).get('/api/v1/cases?unit=epb')).status).toBe(403);
       expect((await as(staff.police).get('/api/v1/cases?limit=101')).status).toBe(400);
+      // Each way a number can be wrong is named.
+      for (const [query, field, reason] of [
+        ['limit=0', 'limit', 'at least 1'],
+        ['limit=abc', 'limit', 'must be a number'],
+        ['limit=2.5', 'limit', 'must be a whole number'],
+        ['page=10001', 'page', 'at most 10000'],
+      ]) {
+        const bad = await json(as(staff.police).get(`/api/v1/cases?${query}`));
+        expect([bad.status, bad.body.error.fields[field!]]).toEqual([400, reason]);
+      }
       expect((await as(staff.police).get('/api/v1/cases?cursor=garbage')).status).toBe(400);
     });
   });
