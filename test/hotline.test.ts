@@ -448,6 +448,25 @@ describe('operator review', () => {
     expect(view.body.type).toMatchObject({ code: 'air_pollution', classifiedAs: proposed });
   });
 
+  it('routes to the lead bureau the operator chose in place of the routing table\'s', async () => {
+    // air_pollution: the table names epb as lead; the operator heard it is a matter for enforcement.
+    const transcript = '坐席：请讲。\n来电人：兴隆办事处有个烧烤摊天天晚上烧炭，烟很大。';
+    const base = call(transcript);
+    const review = await json(as('operator').post('/api/v1/hotline/calls', { ...base, review: true, type: 'air_pollution' }));
+    expect(review.status, JSON.stringify(review.body)).toBe(200);
+    const res = await json(as('operator').post('/api/v1/hotline/calls', { ...base, type: 'air_pollution', lead: 'enforcement' }));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const id = res.body.cases[0].id as string;
+    const row = await processed(id);
+    expect(row.status).toBe('dispatched');
+    expect(JSON.parse(row.flags)).toEqual(expect.arrayContaining(['operator_type', 'operator_lead']));
+    const roles = await service.deps.db.selectFrom('assignments').select(['unit_code', 'role']).where('case_id', '=', id).orderBy('unit_code').execute();
+    expect(roles).toEqual([
+      { unit_code: 'enforcement', role: 'lead' },
+      { unit_code: 'xinglong', role: 'jurisdiction' },
+    ]);
+  });
+
   it('records nothing when the operator confirms the proposed type, and routes it at once', async () => {
     const transcript = '坐席：请讲。\n市民：马鹿头那边养鸡场鸡粪堆在路边。';
     const base = call(transcript);
@@ -503,6 +522,7 @@ describe('hotline access and validation', () => {
     ['a malformed caller number', { callerNumber: 'unknown' }, 'callerNumber', expect.stringContaining('phone number')],
     ['an unknown type', { type: 'littering' }, 'type', 'unknown type "littering"'],
     ['an unknown jurisdiction', { jurisdiction: 'atlantis' }, 'jurisdiction', 'unknown jurisdiction "atlantis"'],
+    ['a lead that is not a bureau', { lead: 'xinglong' }, 'lead', 'unknown bureau "xinglong"'],
     ['a split into one part', { parts: [{ text: '一件事' }] }, 'parts', 'a split needs at least 2 parts'],
     ['a part without text', { parts: [{ text: '一件事' }, { type: 'noise' }] }, 'parts.1.text', 'required'],
     ['an unknown type in a part', { parts: [{ text: '一件事' }, { text: '另一件', type: 'nope' }] }, 'parts.1.type', 'unknown type "nope"'],

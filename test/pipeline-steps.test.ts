@@ -12,7 +12,7 @@ import {
   maskPhonesInText,
 } from '../src/pipeline/extract.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
-import { decideRoute } from '../src/pipeline/route.js';
+import { decideRoute, withLead } from '../src/pipeline/route.js';
 import { newTrackingCode, normalizeTrackingCode, TRACKING_ALPHABET } from '../src/domain/tracking-code.js';
 
 const district = loadDistrictFile();
@@ -135,6 +135,21 @@ describe('routing', () => {
       ],
       flags: [],
     });
+  });
+
+  it('puts a lead a person chose in place of the table\'s, keeping the co-handlers and the jurisdiction', () => {
+    const decided = route('兴隆有人往荒地倾倒有毒废渣');
+    expect(withLead(decided, 'enforcement')).toMatchObject({
+      assignments: [
+        { unit: 'enforcement', role: 'lead' },
+        { unit: 'land', role: 'co' },
+        { unit: 'xinglong', role: 'jurisdiction' },
+      ],
+    });
+    // A co-handler made lead is not also a co-handler.
+    expect(withLead(decided, 'land')).toMatchObject({ assignments: [{ unit: 'land', role: 'lead' }, { unit: 'xinglong', role: 'jurisdiction' }] });
+    expect(withLead(decided, null)).toBe(decided);
+    expect(withLead(route('有点吵'), 'epb')).toMatchObject({ outcome: 'triage' });
   });
 
   it('transfers non-environmental requests', () => {

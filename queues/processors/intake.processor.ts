@@ -10,7 +10,7 @@ import { PRESET_FLAGS } from '../../src/intake/accept-report.js';
 import { extractDetails } from '../../src/pipeline/extract-details.js';
 import { complaintText } from '../../src/pipeline/transcript.js';
 import { dispatchDeadlines } from '../../src/pipeline/deadlines.js';
-import { decideRoute } from '../../src/pipeline/route.js';
+import { decideRoute, withLead } from '../../src/pipeline/route.js';
 import { queueNotification, scheduleDeadlineChecks } from '../../src/workflow/notifications.js';
 import { wakeUpsFor } from '../../src/workflow/deadline-check.js';
 import { queueBureauPosts } from '../../src/telegram/post-queue.js';
@@ -22,6 +22,18 @@ import type { ProcessorDeps } from './processor-deps.js';
  * per case in effect: the status change from `received` is conditional, so a
  * redelivered job finds the case already moved and does nothing.
  */
+/** The lead bureau a person chose at intake, kept in the case's `received` event; null if it is not a bureau (any more). */
+async function presetLeadOf(deps: ProcessorDeps, caseId: string): Promise<string | null> {
+  const row = await deps.db.selectFrom('case_events').select('data').where('case_id', '=', caseId).where('kind', '=', 'received').executeTakeFirst();
+  let lead: unknown = null;
+  try {
+    lead = row?.data ? (JSON.parse(row.data) as { presetLead?: unknown }).presetLead : null;
+  } catch {
+    return null;
+  }
+  return typeof lead === 'string' && deps.district.units.get(lead)?.kind === 'bureau' ? lead : null;
+}
+
 export function createIntakeProcessor(deps: ProcessorDeps) {
   const { district } = deps;
   return async function processIntake({ caseId }: JobPayloads['intake']): Promise<string> {
@@ -36,6 +48,7 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
     const presetType = c.flags.includes(PRESET_FLAGS.type) && c.typeCode ? c.typeCode : null;
     const presetPlace = c.flags.includes(PRESET_FLAGS.jurisdiction) && c.jurisdictionCode ? c.jurisdictionCode : null;
     const presetUrgency = c.flags.includes(PRESET_FLAGS.urgency);
+    const presetLead = c.flags.includes(PRESET_FLAGS.lead) ? await presetLeadOf(deps, caseId) : null;
     const routed = presetType ? { ...classification, type: presetType, confidence: 1 } : classification;
     const details = extractDetails(district, c.text, {
       location: c.location,
@@ -50,7 +63,7 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
     const incidentTime = details.time
       ? { phrase: details.time.phrase, at: details.time.at, approximate: details.time.approximate, recurring: details.time.recurring }
       : null;
-    const decision = decideRoute(district, routed, place, urgency);
+    const decision = withLead(decideRoute(district, routed, place, urgency), presetLead);
     const presetFlags = c.flags.filter((f) => (Object.values(PRESET_FLAGS) as string[]).includes(f));
 
     const now = deps.clock.now();
@@ -90,8 +103,8 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
           urgencyReasons: urgency.reasons,
           anonymityRequested: anonymityPhrase !== null,
           flags: decision.flags,
-          ...(presetType || presetPlace || presetUrgency
-            ? { operator: { type: presetType, jurisdiction: presetPlace, urgent: presetUrgency ? c.urgent : null } }
+          ...(presetType || presetPlace || presetUrgency || presetLead
+            ? { operator: { type: presetType, lead: presetLead, jurisdiction: presetPlace, urgent: presetUrgency ? c.urgent : null } }
             : {}),
         },
       };

@@ -59,6 +59,7 @@ const partSchema = z.object(
       .min(1, 'must not be empty')
       .refine((t) => [...t].length <= MAX_CASE_TEXT_CHARS, `at most ${MAX_CASE_TEXT_CHARS} characters`),
     type: code,
+    lead: code,
     jurisdiction: code,
     urgent: flexBoolean,
   },
@@ -106,6 +107,7 @@ export const callSchema = z
     review: flexBoolean,
     // The operator's corrections of the machine's proposal.
     type: code,
+    lead: code,
     jurisdiction: code,
     urgent: flexBoolean,
     text: text(MAX_CASE_TEXT_CHARS),

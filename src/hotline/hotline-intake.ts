@@ -97,6 +97,7 @@ interface PlannedCase {
   part: number;
   text: string;
   type: string | null;
+  lead: string | null;
   jurisdiction: string | null;
   urgent: boolean | null;
 }
@@ -114,25 +115,31 @@ function planCases(district: District, input: CallInput): PlannedCase[] {
   const checkJurisdiction = (code: string | undefined, field: string) => {
     if (code !== undefined && !district.jurisdictions.has(code)) fields[field] = `unknown jurisdiction "${code}"`;
   };
+  const checkLead = (code: string | undefined, field: string) => {
+    if (code !== undefined && district.units.get(code)?.kind !== 'bureau') fields[field] = `unknown bureau "${code}"`;
+  };
   checkType(input.type, 'type');
+  checkLead(input.lead, 'lead');
   checkJurisdiction(input.jurisdiction, 'jurisdiction');
   let planned: PlannedCase[];
   if (input.parts) {
     input.parts.forEach((p, i) => {
       checkType(p.type, `parts.${i}.type`);
+      checkLead(p.lead, `parts.${i}.lead`);
       checkJurisdiction(p.jurisdiction, `parts.${i}.jurisdiction`);
     });
     planned = input.parts.map((p, i) => ({
       part: i + 1,
       text: p.text,
       type: p.type ?? null,
+      lead: p.lead ?? null,
       jurisdiction: p.jurisdiction ?? input.jurisdiction ?? null,
       urgent: p.urgent ?? input.urgent ?? null,
     }));
   } else {
     const text = input.text ?? complaintOf(input.transcript, input.summary);
     if (!text) fields['transcript'] = 'no caller lines (label them 来电人, 市民, 群众 or 客户), and no summary or text to use instead';
-    planned = [{ part: 1, text: text ?? '', type: input.type ?? null, jurisdiction: input.jurisdiction ?? null, urgent: input.urgent ?? null }];
+    planned = [{ part: 1, text: text ?? '', type: input.type ?? null, lead: input.lead ?? null, jurisdiction: input.jurisdiction ?? null, urgent: input.urgent ?? null }];
   }
   if (Object.keys(fields).length > 0) throw invalid(fields);
   return planned;
@@ -195,11 +202,13 @@ export async function acceptCall(deps: HotlineDeps, input: CallInput, actor: Act
             shareContact: false,
             // The caller's "昨晚十点" is read against the time of the call, not of the import.
             occurredAt: extractIncidentTime(p.text, startedAt, timezone)?.at ?? null,
-            preset: { typeCode: p.type, jurisdictionCode: p.jurisdiction, urgent: p.urgent },
+            preset: { typeCode: p.type, leadCode: p.lead, jurisdictionCode: p.jurisdiction, urgent: p.urgent },
             enteredBy: actor,
             receivedData: {
               hotline: { hotline: input.hotline, callId: input.callId, part: p.part, parts: planned.length },
-              ...(p.type || p.jurisdiction || p.urgent !== null ? { operatorSet: { type: p.type, jurisdiction: p.jurisdiction, urgent: p.urgent } } : {}),
+              ...(p.type || p.lead || p.jurisdiction || p.urgent !== null
+                ? { operatorSet: { type: p.type, lead: p.lead, jurisdiction: p.jurisdiction, urgent: p.urgent } }
+                : {}),
             },
           },
           { id: caseIds[i]!, trackingCode: newTrackingCode() },

@@ -49,6 +49,8 @@ export interface ReportInput {
 
 export interface PresetDecisions {
   typeCode?: string | null;
+  /** The lead bureau in place of the routing table's (kept in the `received` event as `presetLead`). */
+  leadCode?: string | null;
   jurisdictionCode?: string | null;
   urgent?: boolean | null;
 }
@@ -60,6 +62,7 @@ export interface PresetDecisions {
  */
 export const PRESET_FLAGS = {
   type: 'operator_type',
+  lead: 'operator_lead',
   jurisdiction: 'operator_jurisdiction',
   urgency: 'operator_urgency',
 } as const;
@@ -212,6 +215,7 @@ export function prepareReport(
   if (preset.typeCode) flags.push(PRESET_FLAGS.type);
   if (preset.jurisdictionCode) flags.push(PRESET_FLAGS.jurisdiction);
   if (typeof preset.urgent === 'boolean') flags.push(PRESET_FLAGS.urgency);
+  if (preset.leadCode) flags.push(PRESET_FLAGS.lead);
   return {
     at: now,
     caseRow: {
@@ -262,7 +266,7 @@ export function prepareReport(
         kind: 'received',
         toStatus: 'received',
         note: '已受理',
-        data: { channel: input.channel, photos: attachments.length, ...input.receivedData },
+        data: { channel: input.channel, photos: attachments.length, ...input.receivedData, ...(preset.leadCode ? { presetLead: preset.leadCode } : {}) },
         public: true,
       },
     ],

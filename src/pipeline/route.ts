@@ -26,6 +26,19 @@ export type RoutingDecision =
     }
   | { outcome: 'triage'; type: string | null; reason: TriageReason; flags: string[] };
 
+/**
+ * A person's choice of lead bureau (a hotline operator's correction) in
+ * place of the routing table's: the chosen bureau leads, the table's
+ * co-handlers and the jurisdiction stay, the table's lead is dropped. A
+ * triage or a transfer is left as it is.
+ */
+export function withLead(decision: RoutingDecision, lead: string | null): RoutingDecision {
+  if (!lead || decision.outcome !== 'dispatch') return decision;
+  const tableLead = decision.assignments.find((a) => a.role === 'lead')?.unit;
+  const rest = decision.assignments.filter((a) => a.role !== 'lead' && a.unit !== lead && a.unit !== tableLead);
+  return { ...decision, assignments: [{ unit: lead, role: 'lead' }, ...rest] };
+}
+
 export function decideRoute(
   district: District,
   classification: Classification,
