@@ -1,16 +1,8 @@
 import { z, type Hook } from '@hono/zod-openapi';
 import type { ZodError } from 'zod';
-import { AppError } from '../src/errors.js';
+import { AppError, fieldsOf } from '../src/errors.js';
 
-/** Turns zod issues into `{ <field path>: <reason> }`. The first reason per field wins. */
-export function fieldsOf(error: ZodError): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const issue of error.issues) {
-    const key = issue.path.length > 0 ? issue.path.map(String).join('.') : 'body';
-    fields[key] ??= issue.message;
-  }
-  return fields;
-}
+export { fieldsOf };
 
 /** The one hook every route shares: a validation failure is a 400 naming each field. */
 export const validationHook: Hook<unknown, any, any, unknown> = (result) => {

@@ -37,6 +37,32 @@ export class AppError extends Error {
   }
 }
 
+/** A validation issue as zod reports it (only what `fieldsOf` reads). */
+export interface FieldIssue {
+  code?: string;
+  path: ReadonlyArray<PropertyKey>;
+  message: string;
+  keys?: readonly string[];
+}
+
+/**
+ * Turns validation issues into `{ <field path>: <reason> }`, the first reason
+ * per field winning. Fields a strict schema does not know are named one by
+ * one (`unknown field`), so a misspelt field is never silently dropped.
+ */
+export function fieldsOf(error: { issues: readonly FieldIssue[] }): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys' && issue.keys) {
+      for (const k of issue.keys) fields[[...issue.path.map(String), k].join('.')] ??= 'unknown field';
+      continue;
+    }
+    const key = issue.path.length > 0 ? issue.path.map(String).join('.') : 'body';
+    fields[key] ??= issue.message;
+  }
+  return fields;
+}
+
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; requestId: string; fields?: Record<string, string> };
 }

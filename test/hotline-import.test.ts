@@ -407,6 +407,16 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
     );
     expect(res.status, JSON.stringify(res.body)).toBe(400);
     expect(res.body.error.fields.header).toContain('startedAt, transcript');
+    // A misspelt or repeated column is named, never silently dropped.
+    const misspelt = await json(
+      fetch(`${service.url}/api/v1/hotline/calls:import`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+        body: 'hotline,callId,startedAt,transcript,callerNumbr,type,type\n12369,A1,2026-10-01T08:00:00+08:00,来电人：噪音,13800001111,noise,noise\n',
+      }),
+    );
+    expect(misspelt.status, JSON.stringify(misspelt.body)).toBe(400);
+    expect(misspelt.body.error.fields.header).toMatch(/^unknown column "callerNumbr", column "type" twice/);
     const other = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '[]' });
     expect(other.status).toBe(415);
     const anon = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'a\n' });

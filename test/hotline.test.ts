@@ -523,6 +523,8 @@ describe('hotline access and validation', () => {
     ['an unknown type', { type: 'littering' }, 'type', 'unknown type "littering"'],
     ['an unknown jurisdiction', { jurisdiction: 'atlantis' }, 'jurisdiction', 'unknown jurisdiction "atlantis"'],
     ['a lead that is not a bureau', { lead: 'xinglong' }, 'lead', 'unknown bureau "xinglong"'],
+    ['a misspelt field', { callerNumbr: '13800001111' }, 'callerNumbr', 'unknown field'],
+    ['an unknown field in a part', { parts: [{ text: '一件事' }, { text: '另一件', typ: 'noise' }] }, 'parts.1.typ', 'unknown field'],
     ['a split into one part', { parts: [{ text: '一件事' }] }, 'parts', 'a split needs at least 2 parts'],
     ['a part without text', { parts: [{ text: '一件事' }, { type: 'noise' }] }, 'parts.1.text', 'required'],
     ['an unknown type in a part', { parts: [{ text: '一件事' }, { text: '另一件', type: 'nope' }] }, 'parts.1.type', 'unknown type "nope"'],

@@ -51,7 +51,8 @@ const code = z.preprocess(
     .optional(),
 );
 
-const partSchema = z.object(
+// Strict: a misspelt field is a 400 naming it, never silently dropped.
+const partSchema = z.strictObject(
   {
     text: z
       .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })
@@ -67,7 +68,7 @@ const partSchema = z.object(
 );
 
 export const callSchema = z
-  .object({
+  .strictObject({
     hotline: z.preprocess(
       (v) => (typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : v),
       z.enum(HOTLINES, { error: (i) => (i.input === undefined || i.input === '' ? 'required' : 'must be "12345" or "12369"') }),

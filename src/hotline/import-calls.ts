@@ -1,6 +1,6 @@
 import { findCallKeys } from '../../db/repositories/hotline-calls.repository.js';
-import { AppError } from '../errors.js';
-import { callSchema, type CallInput } from './call-schema.js';
+import { AppError, fieldsOf } from '../errors.js';
+import { CALL_FIELDS, callSchema, type CallInput } from './call-schema.js';
 import { acceptCall, type Actor, type HotlineDeps, type KnownCall } from './hotline-intake.js';
 
 /**
@@ -241,6 +241,14 @@ export function checkCsvHeader(header: readonly string[]): void {
       header: `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (the first row names the fields: hotline,callId,startedAt,transcript,…)`,
     });
   }
+  const unknown = header.filter((c) => c !== '' && !(CALL_FIELDS as readonly string[]).includes(c));
+  const repeated = header.filter((c, i) => c !== '' && header.indexOf(c) !== i);
+  if (unknown.length > 0 || repeated.length > 0) {
+    const problems = [...unknown.map((c) => `unknown column "${c}"`), ...repeated.map((c) => `column "${c}" twice`)];
+    throw new AppError('validation_failed', `the CSV header has ${problems.join(', ')}`, {
+      header: `${problems.join(', ')} (the columns: ${CALL_FIELDS.join(',')})`,
+    });
+  }
 }
 
 /** CSV records as objects keyed by the header; the header is checked before the first record is read. */
@@ -286,15 +294,6 @@ export async function openImport(stream: ReadableStream<string>, format: ImportF
 
 // ---------------------------------------------------------------------------
 // The import
-
-function fieldsOf(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const issue of error.issues) {
-    const key = issue.path.length > 0 ? issue.path.map(String).join('.') : 'body';
-    fields[key] ??= issue.message;
-  }
-  return fields;
-}
 
 async function importOne(deps: HotlineDeps, actor: Actor, line: number, input: CallInput, known: KnownCall | null): Promise<ImportResult> {
   try {
