@@ -8,6 +8,7 @@ import { createNotifyProcessor } from '../queues/processors/notify.processor.js'
 import { createTelegramPostProcessor } from '../queues/processors/telegram.processor.js';
 import { listEvents } from '../db/repositories/events.repository.js';
 import { processorDeps } from '../src/deps.js';
+import { issueToken } from '../db/repositories/tokens.repository.js';
 import { createTelegramApi } from '../src/telegram/api.js';
 import { createTelegramPush } from '../src/telegram/push.js';
 import { createPgDatabase, freePort, postJson, startTestService, waitFor } from './harness.js';
@@ -107,6 +108,46 @@ describe('a notice to a Telegram reporter that keeps failing', () => {
     expect(failed[0]!.data).toMatchObject({ audience: 'reporter', channel: 'telegram', notice: 'dispatched', attempts: 8 });
     // A later run of the same job finds it settled and sends nothing.
     expect(await notify({ notificationId: id }, { jobId: 'n1', attempt: 8, maxAttempts: 8 })).toBe('skipped: already failed');
+  });
+});
+
+describe('a Telegram report merged into another case', () => {
+  it("follows the surviving case: its reporter gets the surviving case's notices, without rating buttons", async () => {
+    const env = telegramEnv(emu, 'tg-merged');
+    const service = await startTestService(env, 'api');
+    const report = async (text: string) => {
+      const chat = residentChat(nextChat++);
+      await deliver(emu, service.url, chat.text(text));
+      await deliver(emu, service.url, chat.button('c:anonymous'));
+      await deliver(emu, service.url, chat.button('c:confirm'));
+      const link = await waitFor(() => service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirst());
+      return { chat, caseId: link.case_id };
+    };
+    const survivor = await report('兴隆办事处化工厂晚上往沟里排黑水');
+    const duplicate = await report('兴隆那个化工厂又在往沟里排黑水了');
+    const deps = processorDeps(service.deps);
+    for (const c of [survivor, duplicate]) await createProcessors(deps).intake({ caseId: c.caseId }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
+    const dispatcher = await createUser(service.deps.db, { name: 'dispatcher', role: 'dispatcher', unitCode: null, at: new Date().toISOString() });
+    const { token } = await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at: new Date().toISOString() });
+    const merged = await postJson(`${service.url}/api/v1/cases/${duplicate.caseId}/merge`, { into: survivor.caseId, reason: '同一工厂重复举报' }, { authorization: `Bearer ${token}` });
+    expect(merged.status, await merged.clone().text()).toBe(200);
+
+    const id = 'merged-notice-1';
+    await service.deps.db
+      .insertInto('notifications')
+      .values({ id, case_id: survivor.caseId, audience: 'reporter', kind: 'replied', status: 'pending', data: JSON.stringify({ text: '已责令停产整改', lead: 'epb' }), created_at: new Date().toISOString() })
+      .execute();
+    const before = emu.calls.length;
+    const outcome = await createNotifyProcessor(deps, createTelegramPush(env))({ notificationId: id }, { jobId: 'n', attempt: 1, maxAttempts: 8 });
+    expect(outcome).toContain('told 1 reporter(s) of merged duplicates');
+    const sent = emu.calls.slice(before).filter((c) => c.method === 'sendMessage');
+    const code = (await service.deps.db.selectFrom('cases').select('tracking_code').where('id', '=', survivor.caseId).executeTakeFirstOrThrow()).tracking_code;
+    const toSurvivor = sent.find((c) => Number(c.body.chat_id) === survivor.chat.chatId)!;
+    const toDuplicate = sent.find((c) => Number(c.body.chat_id) === duplicate.chat.chatId)!;
+    expect(String(toSurvivor.body.text)).toContain(code);
+    expect(toSurvivor.body.reply_markup).toBeDefined();
+    expect(String(toDuplicate.body.text)).toContain(code);
+    expect(toDuplicate.body.reply_markup).toBeUndefined();
   });
 });
 

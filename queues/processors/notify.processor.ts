@@ -40,6 +40,11 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
       outcome = `recorded for ${n.audience}`;
       deps.logger.info({ caseId: n.case_id, audience: n.audience, kind: n.kind }, 'notification for staff');
     }
+    // Reporters whose Telegram report was merged into this case follow it too.
+    if (n.audience === 'reporter' && telegram && c) {
+      const told = await tellMergedReporters(deps, telegram, { caseId: n.case_id, kind: n.kind, data: n.data, trackingCode: c.tracking_code });
+      if (told > 0) outcome += `; told ${told} reporter(s) of merged duplicates`;
+    }
     await deps.db
       .updateTable('notifications')
       .set({ status, sent_at: deps.clock.now().toISOString() })
@@ -60,6 +65,57 @@ async function recordFailure(deps: ProcessorDeps, n: { id: string; caseId: strin
   deps.logger.error({ caseId: n.caseId, notice: n.kind, err: error }, 'telegram notice to the reporter failed for good');
 }
 
+function parseData(data: string | null): Record<string, unknown> {
+  try {
+    return data ? (JSON.parse(data) as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The notice, without rating buttons (only the case's own reporter rates
+ * it), to the Telegram chats of duplicates merged into the case. Best
+ * effort after the case's own reporter was told: a failure is logged, not
+ * retried, so a retry never tells the case's own reporter twice.
+ */
+async function tellMergedReporters(
+  deps: ProcessorDeps,
+  telegram: TelegramPush,
+  n: { caseId: string; kind: string; data: string | null; trackingCode: string },
+): Promise<number> {
+  const own = await deps.db.selectFrom('telegram_reporters').select('chat_id').where('case_id', '=', n.caseId).execute();
+  const followers = await deps.db
+    .selectFrom('telegram_reporters as r')
+    .innerJoin('cases as d', 'd.id', 'r.case_id')
+    .select(['r.chat_id', 'r.language'])
+    .where('d.merged_into', '=', n.caseId)
+    .execute();
+  const done = new Set(own.map((r) => r.chat_id));
+  let told = 0;
+  for (const f of followers) {
+    if (done.has(f.chat_id)) continue;
+    done.add(f.chat_id);
+    const text = noticeText({
+      kind: n.kind,
+      data: parseData(n.data),
+      trackingCode: n.trackingCode,
+      lang: langOf(f.language),
+      district: deps.district,
+      trackUrl: `${deps.publicUrl}/track/${n.trackingCode}`,
+      timeZone: deps.district.file.district.timezone,
+    });
+    if (!text) continue;
+    try {
+      await telegram.send(f.chat_id, text, {});
+      told += 1;
+    } catch (err) {
+      deps.logger.warn({ caseId: n.caseId, notice: n.kind, err: (err as Error).message }, 'telegram notice to the reporter of a merged duplicate failed');
+    }
+  }
+  return told;
+}
+
 async function toTelegram(
   deps: ProcessorDeps,
   telegram: TelegramPush,
@@ -72,12 +128,7 @@ async function toTelegram(
     if (ctx && ctx.attempt < ctx.maxAttempts) throw new Error('no telegram chat linked to this case yet');
     return { status: 'skipped', outcome: 'skipped: no telegram chat for this case' };
   }
-  let data: Record<string, unknown> = {};
-  try {
-    data = n.data ? (JSON.parse(n.data) as Record<string, unknown>) : {};
-  } catch {
-    data = {};
-  }
+  const data = parseData(n.data);
   const lang = langOf(link.language);
   const text = noticeText({
     kind: n.kind,
