@@ -56,6 +56,9 @@ const callAccepted = z
     callId: z.string(),
     result: z.enum(['created', 'duplicate']),
     cases: z.array(callCase),
+    ignored: z.array(z.string()).optional().openapi({
+      description: 'A duplicate only: the corrections this request carried, not applied because the call and its cases exist already (correct the cases on the desk).',
+    }),
   })
   .openapi('HotlineCallAccepted');
 
@@ -247,6 +250,7 @@ export function hotlineRoutes() {
         callId: input.callId,
         result: outcome.status,
         cases: outcome.cases.map((k) => ({ ...k, trackUrl: `${base}/track/${k.trackingCode}` })),
+        ...(outcome.ignored ? { ignored: outcome.ignored } : {}),
       },
       outcome.status === 'created' ? 201 : 200,
     );

@@ -331,6 +331,12 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(again.status, JSON.stringify(again.body)).toBe(200);
     expect(again.body.result).toBe('duplicate');
     expect(again.body.cases.map((c: { id: string }) => c.id)).toEqual(first.body.cases.map((c: { id: string }) => c.id));
+    expect(again.body.ignored).toBeUndefined();
+    expect(await count('cases')).toBe(before);
+    // Corrections sent with a call already on record are not applied, and the answer says so.
+    const corrected = await json(as('operator').post('/api/v1/hotline/calls', { ...body, anonymous: true, type: 'noise' }));
+    expect(corrected.status, JSON.stringify(corrected.body)).toBe(200);
+    expect(corrected.body).toMatchObject({ result: 'duplicate', ignored: ['type', 'anonymous'] });
     expect(await count('cases')).toBe(before);
 
     // The same call id on the other hotline is another call.

@@ -67,7 +67,12 @@ export interface CallOutcome {
   hotline: Hotline;
   callId: string;
   cases: CallCase[];
+  /** For a duplicate: the corrections this request carried, which were not applied (the cases exist already). */
+  ignored?: string[];
 }
+
+/** What an operator changes about a call's cases; on a call already on record, none of it is applied. */
+const CORRECTIONS = ['type', 'lead', 'jurisdiction', 'urgent', 'anonymous', 'text', 'parts'] as const satisfies ReadonlyArray<keyof CallInput>;
 
 /** A call already on record, as a batch lookup finds it. */
 export interface KnownCall {
@@ -158,7 +163,14 @@ async function existingOutcome(deps: HotlineDeps, input: CallInput, known: Known
       callId: 'already received with a different transcript',
     });
   }
-  return { status: 'duplicate', hotline: input.hotline, callId: input.callId, cases: await listCallCases(deps.db, known.id) };
+  const ignored = CORRECTIONS.filter((f) => input[f] !== undefined);
+  return {
+    status: 'duplicate',
+    hotline: input.hotline,
+    callId: input.callId,
+    cases: await listCallCases(deps.db, known.id),
+    ...(ignored.length > 0 ? { ignored } : {}),
+  };
 }
 
 /**
