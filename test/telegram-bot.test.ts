@@ -181,6 +181,20 @@ describe('Telegram bot: a resident reports', () => {
     expect(created).toMatchObject({ text: 'A pig farm lets manure run into the river.\nIt has been going on for a week.', language: 'en' });
   });
 
+  it('takes a long message sent when asked for the place as more description, and a short one as the place', async () => {
+    const chat = residentChat(nextChat++);
+    const first = await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水，气味很大'));
+    expect(texts(first.sent).at(-1)).toContain('在哪里');
+    const more = '已经持续一个多星期了，每天晚上十点以后开始排，气味非常难闻，晚上根本睡不着觉，希望有关部门尽快来查一查，谢谢你们了，真的很着急，拜托拜托';
+    const again = await deliver(chat.chatId, chat.text(more));
+    expect(texts(again.sent).at(-1)).toContain('在哪里');
+    await deliver(chat.chatId, chat.text('盐下村三组后面的水沟'));
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toMatchObject({ text: `有个厂子晚上往沟里排黑水，气味很大\n${more}`, address: '盐下村三组后面的水沟' });
+  });
+
   it('keeps the joined description within the 5,000 characters of a case', async () => {
     const chat = residentChat(nextChat++);
     const first = `兴隆办事处的化工厂往沟里排黑水。${'臭'.repeat(3000)}`;

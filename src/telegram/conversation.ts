@@ -116,6 +116,9 @@ function advance(draft: Draft, before: Prompt[] = []): { session: Session; promp
   return { session: { stage: 'confirm', draft }, prompts: [...before, { say: 'summary', draft }] };
 }
 
+/** The longest text taken as the answer to "where is it?" (the case's address field holds 300). */
+const MAX_PLACE_ANSWER = 60;
+
 /** Whether the description still holds `text`: a case's text is at most MAX_TEXT_CHARS, whatever the channel. */
 function roomFor(draft: Draft, text: string): boolean {
   return [...reportText({ ...draft, texts: [...draft.texts, text] })].length <= MAX_TEXT_CHARS;
@@ -153,7 +156,8 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
 
     case 'text': {
       const text = input.text.trim();
-      if (stage === 'ask_place') {
+      // An answer to "where is it?" is short; a long message is more description (which may name the place).
+      if (stage === 'ask_place' && [...text].length <= MAX_PLACE_ANSWER) {
         return toStep(advance({ ...draft, address: text }));
       }
       if (stage === 'ask_contact_details') {
