@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runTelegramCli } from '../src/cli/telegram.js';
+import { parseTypedContact } from '../src/telegram/conversation.js';
 import type { Env } from '../src/env.js';
 import { postJson, startTestService, testEnv, waitFor } from './harness.js';
 import { residentChat, startTelegramEmulator, type ApiCall, type TelegramEmulator } from './telegram-emulator.js';
@@ -265,6 +266,15 @@ describe('Telegram bot: a resident reports', () => {
     const chat = residentChat(nextChat++);
     expect(texts((await deliver(chat.chatId, chat.command('/status'))).sent)[0]).toContain('还没有');
     expect(texts((await deliver(chat.chatId, chat.command('/status NOPE'))).sent)[0]).toContain('没有找到');
+  });
+});
+
+describe('a contact typed as text', () => {
+  it('takes the phone number, in whatever digits, and the rest as the name', () => {
+    expect(parseTypedContact('张三 13812345678')).toEqual({ name: '张三', phone: '13812345678' });
+    expect(parseTypedContact('张三 １３８１２３４５６７８')).toEqual({ name: '张三', phone: '13812345678' });
+    expect(parseTypedContact('+86 138 1234 5678，李四')).toEqual({ name: '李四', phone: '13812345678' });
+    expect(parseTypedContact('没有号码')).toBeNull();
   });
 });
 

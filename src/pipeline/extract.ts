@@ -177,15 +177,20 @@ export function maskPhone(phone: string): string {
   return `${head}****${digits.slice(-4)}`;
 }
 
-/** Replaces every phone number in free text by its masked form. */
-export function maskPhonesInText(text: string): string {
+/** Replaces every phone number in free text (in whatever digits it is typed) by `by(number)`. */
+export function replacePhones(text: string, by: (phone: string) => string): string {
   let out = '';
   let last = 0;
   for (const m of halfWidthDigits(text).matchAll(PHONE_RE)) {
-    out += text.slice(last, m.index) + maskPhone(m[0]);
+    out += text.slice(last, m.index) + by(m[0]);
     last = m.index + m[0].length;
   }
   return last === 0 ? text : out + text.slice(last);
+}
+
+/** Replaces every phone number in free text by its masked form. */
+export function maskPhonesInText(text: string): string {
+  return replacePhones(text, maskPhone);
 }
 
 // A reporter naming themself: 我叫张伟, 我的名字是李四, 联系人：王五. Not 我叫他们别烧了

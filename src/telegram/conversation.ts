@@ -1,4 +1,4 @@
-import { findPhones } from '../pipeline/extract.js';
+import { findPhones, replacePhones } from '../pipeline/extract.js';
 import { MAX_TEXT_CHARS } from '../intake/limits.js';
 
 /**
@@ -133,8 +133,7 @@ function withDescription(draft: Draft, text: string, ctx: ConversationContext): 
 export function parseTypedContact(text: string): { name: string | null; phone: string } | null {
   const phone = findPhones(text)[0];
   if (!phone) return null;
-  const name = text
-    .replace(/(?:\+?86)?[\s-]*1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}|0\d{2,3}[\s-]?\d{7,8}/, ' ')
+  const name = replacePhones(text, () => ' ')
     .replace(/[，,:：;；]/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
