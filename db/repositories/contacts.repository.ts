@@ -6,6 +6,11 @@ export interface ReporterContact {
   shareWithBureau: boolean;
 }
 
+/** Whether the bureaus may see the reporter's contact: only when the reporter agreed and did not ask to stay anonymous. */
+export function sharedWithBureau(contact: ReporterContact | null, anonymous: boolean): boolean {
+  return contact !== null && contact.shareWithBureau && !anonymous;
+}
+
 export async function insertContact(db: Db, caseId: string, contact: ReporterContact): Promise<void> {
   await db
     .insertInto('case_contacts')

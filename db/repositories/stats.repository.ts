@@ -1,6 +1,6 @@
 import type { StatsAssignment, StatsCase } from '../../src/stats/stats.js';
 import type { AssignmentRow, CaseRow } from '../schema.js';
-import type { Db } from './db-types.js';
+import { parseJson, type Db } from './db-types.js';
 import { currentCoHandlers, currentLead } from './assignments.repository.js';
 
 /**
@@ -101,11 +101,11 @@ async function ratingsOf(db: Db, caseIds: string[]): Promise<Map<string, RatingR
   return out;
 }
 
-/** Cases with a `reopened` event: the event log is the record, whatever the round counter says. */
 /**
- * The reopenings of the cases: each ends a round whose lead assignment is
- * then reset for the next, so the round's work is read back from the event
- * that recorded it (earlier rounds of a reopened case, as assignments).
+ * The reopenings of the cases (the event log is the record, whatever the
+ * round counter says): each ends a round whose lead assignment is then reset
+ * for the next, so the round's work is read back from the event that
+ * recorded it (earlier rounds of a reopened case, as assignments).
  */
 async function reopeningsOf(db: Db, caseIds: string[]): Promise<Map<string, StatsAssignment[]>> {
   const out = new Map<string, StatsAssignment[]>();
@@ -127,13 +127,7 @@ async function reopeningsOf(db: Db, caseIds: string[]): Promise<Map<string, Stat
 }
 
 function previousRoundOf(data: string | null): StatsAssignment | null {
-  let parsed: { previousRound?: Record<string, unknown> } | null = null;
-  try {
-    parsed = data ? (JSON.parse(data) as { previousRound?: Record<string, unknown> }) : null;
-  } catch {
-    return null;
-  }
-  const p = parsed?.previousRound;
+  const p = parseJson<{ previousRound?: Record<string, unknown> } | null>(data, null)?.previousRound;
   if (!p || typeof p.unit !== 'string') return null;
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
   return {

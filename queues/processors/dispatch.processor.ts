@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
 import { currentLead, listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
-import { findContact } from '../../db/repositories/contacts.repository.js';
+import { findContact, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
 import { findDelivery, recordAttempt } from '../../db/repositories/deliveries.repository.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { unitView } from '../../src/district/district.schema.js';
@@ -94,7 +94,7 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
         confidence: c.confidence,
         urgent: c.urgent,
         // The reporter's own words, with phone numbers and (unless shared) their name masked.
-        text: maskIdentityInText(c.text, contact?.shareWithBureau && !c.anonymous ? [] : [contact?.name]),
+        text: maskIdentityInText(c.text, sharedWithBureau(contact, c.anonymous) ? [] : [contact?.name]),
         address: c.address,
         location: c.location,
         jurisdiction: unitView(district, c.jurisdictionCode),
@@ -103,7 +103,7 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
         dispatchedAt: c.dispatchedAt,
         photos: photos.length,
         reporter:
-          contact?.shareWithBureau && !c.anonymous ? { name: contact.name, phone: contact.phone } : null,
+          contact && sharedWithBureau(contact, c.anonymous) ? { name: contact.name, phone: contact.phone } : null,
       },
       assignment: {
         unit: unitView(district, unit),

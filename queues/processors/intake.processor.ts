@@ -1,7 +1,7 @@
 import { newId } from '../../src/domain/ids.js';
 import { insertAssignments, type NewAssignment } from '../../db/repositories/assignments.repository.js';
 import { findCase, transitionCase } from '../../db/repositories/cases.repository.js';
-import { bool, type Trx } from '../../db/repositories/db-types.js';
+import { bool, parseJson, type Trx } from '../../db/repositories/db-types.js';
 import { findContact, insertContact } from '../../db/repositories/contacts.repository.js';
 import { insertDeliveries } from '../../db/repositories/deliveries.repository.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
@@ -17,23 +17,18 @@ import { queueBureauPosts } from '../../src/telegram/post-queue.js';
 import { outboxEntry, type JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
 
+/** The lead bureau a person chose at intake, kept in the case's `received` event; null if it is not a bureau (any more). */
+async function presetLeadOf(deps: ProcessorDeps, caseId: string): Promise<string | null> {
+  const row = await deps.db.selectFrom('case_events').select('data').where('case_id', '=', caseId).where('kind', '=', 'received').executeTakeFirst();
+  const lead = parseJson<{ presetLead?: unknown } | null>(row?.data ?? null, null)?.presetLead;
+  return typeof lead === 'string' && deps.district.units.get(lead)?.kind === 'bureau' ? lead : null;
+}
+
 /**
  * intake: classify → extract place and urgency → route → record. Runs once
  * per case in effect: the status change from `received` is conditional, so a
  * redelivered job finds the case already moved and does nothing.
  */
-/** The lead bureau a person chose at intake, kept in the case's `received` event; null if it is not a bureau (any more). */
-async function presetLeadOf(deps: ProcessorDeps, caseId: string): Promise<string | null> {
-  const row = await deps.db.selectFrom('case_events').select('data').where('case_id', '=', caseId).where('kind', '=', 'received').executeTakeFirst();
-  let lead: unknown = null;
-  try {
-    lead = row?.data ? (JSON.parse(row.data) as { presetLead?: unknown }).presetLead : null;
-  } catch {
-    return null;
-  }
-  return typeof lead === 'string' && deps.district.units.get(lead)?.kind === 'bureau' ? lead : null;
-}
-
 export function createIntakeProcessor(deps: ProcessorDeps) {
   const { district } = deps;
   return async function processIntake({ caseId }: JobPayloads['intake']): Promise<string> {

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { TelegramChatUnreachable, TelegramRateLimited, noticeText, type TelegramPush } from '../../src/telegram/push.js';
 import { ratingKeyboard } from '../../src/telegram/rating.js';
@@ -65,14 +66,6 @@ async function recordFailure(deps: ProcessorDeps, n: { id: string; caseId: strin
   deps.logger.error({ caseId: n.caseId, notice: n.kind, err: error }, 'telegram notice to the reporter failed for good');
 }
 
-function parseData(data: string | null): Record<string, unknown> {
-  try {
-    return data ? (JSON.parse(data) as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
 /**
  * The notice, without rating buttons (only the case's own reporter rates
  * it), to the Telegram chats of duplicates merged into the case. Best
@@ -84,21 +77,23 @@ async function tellMergedReporters(
   telegram: TelegramPush,
   n: { caseId: string; kind: string; data: string | null; trackingCode: string },
 ): Promise<number> {
-  const own = await deps.db.selectFrom('telegram_reporters').select('chat_id').where('case_id', '=', n.caseId).execute();
+  // Chats of the merged duplicates, less the case's own (a resident may have reported both).
   const followers = await deps.db
     .selectFrom('telegram_reporters as r')
     .innerJoin('cases as d', 'd.id', 'r.case_id')
     .select(['r.chat_id', 'r.language'])
     .where('d.merged_into', '=', n.caseId)
+    .where('r.chat_id', 'not in', (eb) => eb.selectFrom('telegram_reporters').select('chat_id').where('case_id', '=', n.caseId))
     .execute();
-  const done = new Set(own.map((r) => r.chat_id));
+  const data = parseJson<Record<string, unknown>>(n.data, {});
+  const done = new Set<string>();
   let told = 0;
   for (const f of followers) {
     if (done.has(f.chat_id)) continue;
     done.add(f.chat_id);
     const text = noticeText({
       kind: n.kind,
-      data: parseData(n.data),
+      data,
       trackingCode: n.trackingCode,
       lang: langOf(f.language),
       district: deps.district,
@@ -128,7 +123,7 @@ async function toTelegram(
     if (ctx && ctx.attempt < ctx.maxAttempts) throw new Error('no telegram chat linked to this case yet');
     return { status: 'skipped', outcome: 'skipped: no telegram chat for this case' };
   }
-  const data = parseData(n.data);
+  const data = parseJson<Record<string, unknown>>(n.data, {});
   const lang = langOf(link.language);
   const text = noticeText({
     kind: n.kind,

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { listAssignments } from '../../db/repositories/assignments.repository.js';
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
-import { findContact } from '../../db/repositories/contacts.repository.js';
+import { findContact, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
 import { findUser } from '../../db/repositories/users.repository.js';
 import { isUniqueViolation, type Db } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
@@ -129,7 +129,7 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     .filter(Boolean)
     .join(' · ');
   const contact = await findContact(deps.db, c.id);
-  const body = maskIdentityInText(c.text, contact?.shareWithBureau && !c.anonymous ? [] : [contact?.name]);
+  const body = maskIdentityInText(c.text, sharedWithBureau(contact, c.anonymous) ? [] : [contact?.name]);
   const parts: PostParts = {
     unit: unit.name.zh,
     role: mine.role,

@@ -3,7 +3,7 @@ import { currentLead, listAssignments, type Assignment } from '../../db/reposito
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
 import { findClassification, listExtensionRequests, type CaseListRow } from '../../db/repositories/case-queries.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
-import { findContact } from '../../db/repositories/contacts.repository.js';
+import { findContact, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
 import { findCallOfCase, listCallCases } from '../../db/repositories/hotline-calls.repository.js';
 import { listDeliveries } from '../../db/repositories/deliveries.repository.js';
 import { listEvents } from '../../db/repositories/events.repository.js';
@@ -123,7 +123,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
     listEvents(db, caseId),
     listExtensionRequests(db, caseId, 'pending'),
   ]);
-  const contactVisible = !isBureau(principal) || (contact !== null && contact.shareWithBureau && !c.anonymous);
+  const contactVisible = !isBureau(principal) || sharedWithBureau(contact, c.anonymous);
   // A name the reporter gave and did not agree to share is masked wherever their words mention it.
   const hidden = contactVisible ? [] : [contact?.name ?? null];
   const mergedInto = c.mergedInto ? await findCase(db, c.mergedInto) : null;
