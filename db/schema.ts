@@ -125,11 +125,13 @@ export interface NotificationsTable {
   /** reporter | dispatchers | unit:<code> */
   audience: string;
   kind: string;
-  /** pending | sent | skipped */
+  /** pending | sent | skipped | failed */
   status: string;
   data: string | null;
   created_at: string;
   sent_at: string | null;
+  /** For a unit's notice: JSON { <channel>: 'delivered' | 'failed' } of the channels already settled. */
+  channels: string | null;
 }
 
 export interface CaseEventsTable {

@@ -8,6 +8,7 @@ import * as telegram from './2026-11-28T170000-telegram.js';
 import * as telegramBureau from './2026-11-28T180000-telegram-bureau.js';
 import * as webSessions from './2026-11-28T190000-web-sessions.js';
 import * as deadlineIndexes from './2026-11-28T200000-deadline-indexes.js';
+import * as unitNotices from './2026-12-04T100000-unit-notices.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -23,6 +24,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-28T180000-telegram-bureau': telegramBureau,
   '2026-11-28T190000-web-sessions': webSessions,
   '2026-11-28T200000-deadline-indexes': deadlineIndexes,
+  '2026-12-04T100000-unit-notices': unitNotices,
 };
 
 export const migrationProvider: MigrationProvider = {

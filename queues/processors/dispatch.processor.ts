@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
 import { currentLead, listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
@@ -9,6 +8,7 @@ import { unitView } from '../../src/district/district.schema.js';
 import { maskIdentityInText } from '../../src/pipeline/extract.js';
 import { PermanentJobError, type JobContext, type JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
+import { postSignedWebhook, WebhookError } from './webhook.js';
 
 /**
  * dispatch: deliver one assignment to one bureau's webhook, signed with
@@ -16,24 +16,6 @@ import type { ProcessorDeps } from './processor-deps.js';
  * fails, or the bureau's server rejects the request for good, the failure is
  * recorded on the case and in the deliveries table for a person to see.
  */
-
-export const SIGNATURE_HEADER = 'X-Intake-Signature';
-export const TIMESTAMP_HEADER = 'X-Intake-Timestamp';
-export const DELIVERY_HEADER = 'X-Intake-Delivery';
-
-/** `sha256=<hex>` of HMAC-SHA256(secret, `${timestamp}.${body}`). */
-export function signWebhook(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
-
-class DeliveryError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-  ) {
-    super(message);
-  }
-}
 
 export function createDispatchProcessor(deps: ProcessorDeps) {
   const { district } = deps;
@@ -115,42 +97,20 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
       trackUrl: `${deps.publicUrl}/track/${c.trackingCode}`,
       sentAt: deps.clock.now().toISOString(),
     });
-    const timestamp = String(Math.floor(Date.now() / 1000));
-
     try {
-      let res: Response;
-      try {
-        res = await deps.fetch(target.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body),
-            [TIMESTAMP_HEADER]: timestamp,
-            [DELIVERY_HEADER]: delivery.id,
-          },
-          body,
-          signal: AbortSignal.timeout(10_000),
-        });
-      } catch (err) {
-        throw new DeliveryError(`network: ${(err as Error).message}`, true);
-      }
-      await res.body?.cancel().catch(() => undefined);
-      if (res.status >= 200 && res.status < 300) {
-        const at = deps.clock.now().toISOString();
-        // Group-committed with other jobs' writes: one commit for many deliveries.
-        await deps.transactions.run(async (trx) => {
-          const recorded = await recordAttempt(trx, delivery.id, { status: 'delivered', error: null, at });
-          if (recorded) {
-            await appendEvents(trx, [{ caseId, at, kind: 'delivered', data: { unit, channel, attempts: delivery.attempts + 1 } }]);
-          }
-        });
-        return `delivered to ${unit}`;
-      }
-      const retryable = res.status >= 500 || res.status === 408 || res.status === 429;
-      throw new DeliveryError(`HTTP ${res.status}`, retryable);
+      await postSignedWebhook(deps.fetch, { url: target.url, secret, deliveryId: delivery.id }, body);
     } catch (err) {
-      if (!(err instanceof DeliveryError)) throw err;
+      if (!(err instanceof WebhookError)) throw err;
       return fail(err.message, !err.retryable || ctx.attempt >= ctx.maxAttempts);
     }
+    const at = deps.clock.now().toISOString();
+    // Group-committed with other jobs' writes: one commit for many deliveries.
+    await deps.transactions.run(async (trx) => {
+      const recorded = await recordAttempt(trx, delivery.id, { status: 'delivered', error: null, at });
+      if (recorded) {
+        await appendEvents(trx, [{ caseId, at, kind: 'delivered', data: { unit, channel, attempts: delivery.attempts + 1 } }]);
+      }
+    });
+    return `delivered to ${unit}`;
   };
 }

@@ -6,6 +6,7 @@ import { ratingKeyboard } from '../../src/telegram/rating.js';
 import { langOf } from '../../src/telegram/texts.js';
 import type { JobContext, JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
+import { deliverUnitNotice } from './unit-notice.js';
 
 /** A 429 asking for at most this long is waited out in place; a longer one goes back to the queue. */
 const INLINE_RETRY_AFTER_S = 10;
@@ -14,7 +15,8 @@ const INLINE_RETRY_AFTER_S = 10;
  * notify: send one queued notification through its audience's channel.
  * Web reporters follow their case on the tracking page, which shows every
  * public event, so nothing is pushed to them; dispatchers read theirs on the
- * desk. Reporters who came through the Telegram bot are told in their chat.
+ * desk. Reporters who came through the Telegram bot are told in their chat;
+ * bureaus and town offices through their webhook and Telegram group.
  */
 export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPush | null = null) {
   return async function processNotify({ notificationId }: JobPayloads['notify'], ctx?: JobContext): Promise<string> {
@@ -22,7 +24,7 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
     if (!n) return 'skipped: no such notification';
     if (n.status !== 'pending') return `skipped: already ${n.status}`;
     const c = await deps.db.selectFrom('cases').select(['channel', 'tracking_code', 'round']).where('id', '=', n.case_id).executeTakeFirst();
-    let status: 'sent' | 'skipped';
+    let status: 'sent' | 'skipped' | 'failed';
     let outcome: string;
     if (n.audience === 'reporter' && c?.channel === 'telegram' && telegram) {
       try {
@@ -36,6 +38,8 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
       // No pushing channel for this reporter: the tracking page is where they follow the case.
       status = 'skipped';
       outcome = `skipped: ${c?.channel ?? 'unknown'} reporters follow the tracking page`;
+    } else if (n.audience.startsWith('unit:')) {
+      ({ status, outcome } = await deliverUnitNotice(deps, telegram, n, ctx));
     } else {
       status = 'sent';
       outcome = `recorded for ${n.audience}`;

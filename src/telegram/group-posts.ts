@@ -44,6 +44,11 @@ function zoneLabel(timeZone: string): string {
   return timeZone === 'Asia/Shanghai' ? '北京时间' : timeZone;
 }
 
+/** A deadline as bureau staff read it: `YYYY-MM-DD HH:mm（北京时间）`. */
+export function deadlineLabel(iso: string, timeZone: string): string {
+  return `${localTime(iso, timeZone)}（${zoneLabel(timeZone)}）`;
+}
+
 const MAX_POST_TEXT = 2500;
 
 export interface GroupPostDeps {
@@ -137,8 +142,8 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     type,
     place: where || null,
     urgent: c.urgent,
-    signBy: mine.deadlines.signBy ? `${localTime(mine.deadlines.signBy, tz)}（${zoneLabel(tz)}）` : null,
-    replyBy: mine.deadlines.replyBy ? `${localTime(mine.deadlines.replyBy, tz)}（${zoneLabel(tz)}）` : null,
+    signBy: mine.deadlines.signBy ? deadlineLabel(mine.deadlines.signBy, tz) : null,
+    replyBy: mine.deadlines.replyBy ? deadlineLabel(mine.deadlines.replyBy, tz) : null,
     text: body.length > MAX_POST_TEXT ? `${body.slice(0, MAX_POST_TEXT)}…` : body,
     photos: photos.length,
     reopened: p.round > 1,
@@ -156,7 +161,7 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
 /** The line added under a post once its assignment was signed for or returned. */
 function settledMark(district: District, action: 'accepted' | 'returned', reason: string | null, name: string, atIso: string): string {
   const tz = district.file.district.timezone;
-  const when = `${localTime(atIso, tz)}（${zoneLabel(tz)}）`;
+  const when = deadlineLabel(atIso, tz);
   const t = TEXTS.zh.group;
   const label = reason && reason in t.reasons ? t.reasons[reason as ReturnReason] : (reason ?? '');
   return action === 'accepted' ? t.signed(name, when) : t.returned(label, name, when);

@@ -14,7 +14,7 @@ import { TEXTS, type Lang } from './texts.js';
 
 export interface TelegramPush {
   /** Resolves when Telegram took the message; rejects with TelegramRateLimited on a 429 the client did not wait out. */
-  send(chatId: string, text: string, opts?: { buttons?: InlineKeyboard }): Promise<void>;
+  send(chatId: string, text: string, opts?: { buttons?: InlineKeyboard; replyTo?: number }): Promise<void>;
   /** The Bot API client (throttled, retrying) for the other jobs: bureau group posts. */
   api?: Api;
   /** Downloads a photo a resident sent (null when the file is not a photo). */
@@ -49,6 +49,7 @@ export function createTelegramPush(env: Env): TelegramPush | null {
         await api.sendMessage(chatId, text, {
           link_preview_options: { is_disabled: true },
           ...(opts.buttons ? { reply_markup: opts.buttons } : {}),
+          ...(opts.replyTo ? { reply_parameters: { message_id: opts.replyTo, allow_sending_without_reply: true } } : {}),
         });
       } catch (err) {
         if (err instanceof GrammyError) {

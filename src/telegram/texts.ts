@@ -134,6 +134,11 @@ const zh = {
     tooLate: '这条派单已经签收、退回或被调整，无法再操作。',
     conflict: '案件刚刚被其他人处理了，请稍后查看。',
     returnNote: (name: string) => `${name} 通过 Telegram 工作群退回`,
+    stage: { sign: '签收', reply: '答复' } satisfies Record<'sign' | 'reply', string>,
+    reminder: (code: string, stage: string, due: string) => `⏰【催办】${code}：${stage}期限 ${due} 即将到期，请尽快${stage}。`,
+    overdueSupervision: (code: string, stage: string, due: string, days: number) =>
+      `⚠️【督办】${code}：${stage}期限 ${due} 已过 ${days} 个工作日仍未${stage}，已列入督办，请立即办理。`,
+    supervision: (code: string, note: string) => `⚠️【督办】${code}：${note || '请加快办理并按期答复。'}`,
   },
   link: {
     usage: '请发送：/link 绑定码（绑定码由管理员发给您）。',
@@ -272,6 +277,11 @@ const en: Texts = {
     tooLate: 'This assignment was already signed for, returned or changed.',
     conflict: 'Someone else just changed this case; please look again in a moment.',
     returnNote: (name) => `returned by ${name} in the Telegram group`,
+    stage: { sign: 'sign for', reply: 'reply' },
+    reminder: (code, stage, due) => `⏰ [Reminder] ${code}: the deadline to ${stage} (${due}) is near; please ${stage} soon.`,
+    overdueSupervision: (code, stage, due, days) =>
+      `⚠️ [Supervision] ${code}: ${days} working days past the deadline to ${stage} (${due}); the case is now supervised, please handle it at once.`,
+    supervision: (code, note) => `⚠️ [Supervision] ${code}: ${note || 'please speed up handling and reply on time.'}`,
   },
   link: {
     usage: 'Send: /link CODE (the code your administrator gave you).',

@@ -6,9 +6,9 @@ import { insertRows } from '../../db/insert-buffer.js';
 
 /**
  * Reporter-visible changes (dispatched, accepted, replied, extended, merged,
- * closed, reopened) and escalations to the dispatchers are queued as
- * notifications, in the same transaction as the change, and sent by the
- * `notify` job through the audience's channel.
+ * closed, reopened), escalations to the dispatchers and notices to units
+ * (催办, 督办, 重办) are queued as notifications, in the same transaction as
+ * the change, and sent by the `notify` job through the audience's channel.
  */
 /** Channels through which a reporter can be told about changes without asking. */
 export const PUSH_CHANNELS: ReadonlySet<string> = new Set(['telegram']);

@@ -1,0 +1,165 @@
+import { listAssignments } from '../../db/repositories/assignments.repository.js';
+import { findCase } from '../../db/repositories/cases.repository.js';
+import { parseJson } from '../../db/repositories/db-types.js';
+import { appendEvents } from '../../db/repositories/events.repository.js';
+import type { NotificationsTable } from '../../db/schema.js';
+import { unitView, type Unit } from '../../src/district/district.schema.js';
+import { deadlineLabel } from '../../src/telegram/group-posts.js';
+import { TelegramChatUnreachable, type TelegramPush } from '../../src/telegram/push.js';
+import { TEXTS } from '../../src/telegram/texts.js';
+import type { JobContext } from '../jobs.js';
+import type { ProcessorDeps } from './processor-deps.js';
+import { postSignedWebhook, WebhookError } from './webhook.js';
+
+/**
+ * Notices to a bureau or town office — 催办 (a deadline is near), 督办
+ * (supervision) and 重办 (the case is handed back after a dissatisfied
+ * rating) — go out through every channel the unit has: its signed webhook
+ * (`case.reminder`, `case.supervision`, `case.reopened`) and its Telegram
+ * group, in reply to the case's post there. The notification row remembers
+ * which channels are settled, so a retry sends only what is still owed; a
+ * channel that fails for good is recorded on the case (`notification_failed`).
+ */
+
+export type UnitChannel = 'webhook' | 'telegram';
+type Settled = Partial<Record<UnitChannel, 'delivered' | 'failed'>>;
+
+interface NoticeData {
+  unit?: string;
+  stage?: 'sign' | 'reply';
+  due?: string;
+  round?: number;
+  workingDaysOverdue?: number;
+  note?: string;
+  units?: string[];
+  deadlines?: { signBy: string | null; replyBy: string | null };
+}
+
+/** A channel failure no retry can fix (the bureau's server refuses the notice, the bot left the group). */
+class FinalChannelError extends Error {}
+
+/** The channels a unit's notice of this kind goes through. A reopened case gets a new group post of its own, so the group is not told twice. */
+export function unitChannels(unit: Unit, kind: string, opts: { webhookSecret: string | undefined; telegram: boolean }): UnitChannel[] {
+  const out: UnitChannel[] = [];
+  if (unit.webhook && (unit.webhook.secret ?? opts.webhookSecret)) out.push('webhook');
+  if (unit.telegramChatId !== undefined && opts.telegram && kind !== 'reopened') out.push('telegram');
+  return out;
+}
+
+export async function deliverUnitNotice(
+  deps: ProcessorDeps,
+  telegram: TelegramPush | null,
+  n: NotificationsTable,
+  ctx: JobContext | undefined,
+): Promise<{ status: 'sent' | 'skipped' | 'failed'; outcome: string }> {
+  const code = n.audience.slice('unit:'.length);
+  const unit = deps.district.units.get(code);
+  const c = await findCase(deps.db, n.case_id);
+  if (!unit || !c) return { status: 'skipped', outcome: `skipped: no such ${unit ? 'case' : 'unit'}` };
+  const data = parseJson<NoticeData>(n.data, {});
+
+  // A reminder or a supervision about a stage the unit has completed since (or whose deadline moved) says nothing true any more.
+  if (data.stage && data.due) {
+    const mine = (await listAssignments(deps.db, c.id)).filter((a) => a.unitCode === code).at(-1);
+    const open = data.stage === 'sign' ? mine?.status === 'pending' : mine?.status === 'pending' || mine?.status === 'accepted';
+    const due = data.stage === 'sign' ? mine?.deadlines.signBy : mine?.deadlines.replyBy;
+    if (!open || due !== data.due) return { status: 'skipped', outcome: `skipped: ${code} no longer owes the ${data.stage} stage by ${data.due}` };
+  }
+
+  const channels = unitChannels(unit, n.kind, { webhookSecret: deps.webhookSecret, telegram: Boolean(telegram) });
+  if (channels.length === 0) return { status: 'skipped', outcome: `skipped: ${code} has no webhook or Telegram group (the case history shows the ${n.kind})` };
+
+  const settled = parseJson<Settled>(n.channels, {});
+  let retry: Error | null = null;
+  for (const channel of channels) {
+    if (settled[channel]) continue;
+    try {
+      if (channel === 'webhook') await toWebhook(deps, unit, c, n, data);
+      else await toGroup(deps, telegram!, unit, c, n, data);
+      settled[channel] = 'delivered';
+      await deps.db.updateTable('notifications').set({ channels: JSON.stringify(settled) }).where('id', '=', n.id).execute();
+    } catch (err) {
+      const final = err instanceof FinalChannelError || !ctx || ctx.attempt >= ctx.maxAttempts;
+      if (!final) {
+        retry ??= err as Error;
+        continue;
+      }
+      settled[channel] = 'failed';
+      const at = deps.clock.now().toISOString();
+      const error = (err as Error).message;
+      await deps.transactions.run(async (trx) => {
+        await trx.updateTable('notifications').set({ channels: JSON.stringify(settled) }).where('id', '=', n.id).execute();
+        await appendEvents(trx, [
+          { caseId: c.id, at, kind: 'notification_failed', data: { audience: n.audience, channel, notice: n.kind, attempts: ctx?.attempt ?? 1, error } },
+        ]);
+      });
+      deps.logger.error({ caseId: c.id, unit: code, channel, notice: n.kind, err: error }, 'notice to the unit failed for good');
+    }
+  }
+  // Some channel may still take it: the queue tries again with backoff, skipping what was delivered.
+  if (retry) throw retry;
+  const delivered = channels.filter((ch) => settled[ch] === 'delivered');
+  const failed = channels.filter((ch) => settled[ch] === 'failed');
+  return {
+    status: delivered.length > 0 ? 'sent' : 'failed',
+    outcome: [delivered.length > 0 ? `${n.kind} sent to ${code} by ${delivered.join(' and ')}` : '', failed.length > 0 ? `failed by ${failed.join(' and ')}` : '']
+      .filter(Boolean)
+      .join('; '),
+  };
+}
+
+type CaseRow = NonNullable<Awaited<ReturnType<typeof findCase>>>;
+
+async function toWebhook(deps: ProcessorDeps, unit: Unit, c: CaseRow, n: NotificationsTable, data: NoticeData): Promise<void> {
+  const type = c.typeCode ? deps.district.types.get(c.typeCode) : undefined;
+  const body = JSON.stringify({
+    event: `case.${n.kind}`,
+    notificationId: n.id,
+    notice: { kind: n.kind, ...data },
+    case: {
+      id: c.id,
+      trackingCode: c.trackingCode,
+      status: c.status,
+      type: type ? { code: type.code, name: type.name.zh } : null,
+      urgent: c.urgent,
+      jurisdiction: unitView(deps.district, c.jurisdictionCode),
+    },
+    unit: unitView(deps.district, unit.code),
+    trackUrl: `${deps.publicUrl}/track/${c.trackingCode}`,
+    sentAt: deps.clock.now().toISOString(),
+  });
+  try {
+    await postSignedWebhook(deps.fetch, { url: unit.webhook!.url, secret: (unit.webhook!.secret ?? deps.webhookSecret)!, deliveryId: n.id }, body);
+  } catch (err) {
+    if (err instanceof WebhookError && !err.retryable) throw new FinalChannelError(err.message);
+    throw err;
+  }
+}
+
+async function toGroup(deps: ProcessorDeps, telegram: TelegramPush, unit: Unit, c: CaseRow, n: NotificationsTable, data: NoticeData): Promise<void> {
+  const t = TEXTS.zh.group;
+  const tz = deps.district.file.district.timezone;
+  const stage = data.stage ? t.stage[data.stage] : '';
+  const due = data.due ? deadlineLabel(data.due, tz) : '';
+  const text =
+    n.kind === 'reminder'
+      ? t.reminder(c.trackingCode, stage, due)
+      : data.stage && data.due
+        ? t.overdueSupervision(c.trackingCode, stage, due, data.workingDaysOverdue ?? 0)
+        : t.supervision(c.trackingCode, data.note ?? '');
+  // In reply to the unit's latest post of the case, so the group sees which assignment it is about.
+  const post = await deps.db
+    .selectFrom('telegram_bureau_posts')
+    .select('message_id')
+    .where('case_id', '=', c.id)
+    .where('unit_code', '=', unit.code)
+    .where('message_id', 'is not', null)
+    .orderBy('round', 'desc')
+    .executeTakeFirst();
+  try {
+    await telegram.send(String(unit.telegramChatId), text, post?.message_id ? { replyTo: Number(post.message_id) } : {});
+  } catch (err) {
+    if (err instanceof TelegramChatUnreachable) throw new FinalChannelError(err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,201 @@
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listAssignments } from '../db/repositories/assignments.repository.js';
+import { listEvents } from '../db/repositories/events.repository.js';
+import { issueToken } from '../db/repositories/tokens.repository.js';
+import { createUser } from '../db/repositories/users.repository.js';
+import { createProcessors, type Processors } from '../queues/processors/index.js';
+import { unitChannels } from '../queues/processors/unit-notice.js';
+import { ManualClock } from '../src/clock.js';
+import { processorDeps } from '../src/deps.js';
+import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
+import { buildDistrict, type DistrictFile } from '../src/district/district.schema.js';
+import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
+import type { Service } from '../src/runtime.js';
+import { wakeUpsFor } from '../src/workflow/deadline-check.js';
+import { createPgDatabase, postJson, startTestService } from './harness.js';
+import { startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
+import { TOKEN, telegramEnv } from './telegram-helpers.js';
+
+const SECRET = 'unit-notice-webhook-secret-0123';
+const AGRI_GROUP = -100_555_001;
+// A pig farm in 回龙圩镇, with the reporter's phone in the text: livestock_waste → lead agri, co epb, jurisdiction huilongxu.
+const REPORT = '回龙圩镇朱家观村有个养猪场把猪粪直接排到河里，臭得很，我电话13912345678';
+
+interface Received {
+  path: string;
+  headers: IncomingMessage['headers'];
+  raw: string;
+  body: { event: string; notificationId: string; notice: Record<string, unknown>; case: { trackingCode: string }; unit: { code: string } };
+}
+
+/** The bureaus' own servers: agri takes everything, epb's refuses (400). */
+async function bureauServer(): Promise<{ url: string; received: Received[]; server: Server }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (raw += chunk));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', headers: req.headers, raw, body: JSON.parse(raw) as Received['body'] });
+      res.writeHead(req.url === '/reject' ? 400 : 204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, server };
+}
+
+function district(base: string) {
+  const file = JSON.parse(readFileSync(DEFAULT_DISTRICT_PATH, 'utf8')) as DistrictFile;
+  for (const b of file.bureaus) {
+    if (b.code === 'agri') Object.assign(b, { webhook: { url: `${base}/agri` }, telegramChatId: AGRI_GROUP });
+    if (b.code === 'epb') b.webhook = { url: `${base}/reject` };
+  }
+  return buildDistrict(file);
+}
+
+const signed = (r: Received) =>
+  r.headers['x-intake-signature'] === `sha256=${createHmac('sha256', SECRET).update(`${String(r.headers['x-intake-timestamp'])}.${r.raw}`).digest('hex')}`;
+
+let emu: TelegramEmulator;
+beforeAll(async () => {
+  emu = await startTelegramEmulator(TOKEN);
+});
+
+describe('which channels a unit notice takes', () => {
+  const d = district('http://127.0.0.1:1');
+  const opts = { webhookSecret: SECRET, telegram: true };
+  it('is every channel the unit has, except the group for a reopened case (which gets a new post of its round)', () => {
+    expect(unitChannels(d.units.get('agri')!, 'reminder', opts)).toEqual(['webhook', 'telegram']);
+    expect(unitChannels(d.units.get('agri')!, 'reopened', opts)).toEqual(['webhook']);
+    expect(unitChannels(d.units.get('agri')!, 'supervision', { ...opts, telegram: false })).toEqual(['webhook']);
+    expect(unitChannels(d.units.get('agri')!, 'supervision', { ...opts, webhookSecret: undefined })).toEqual(['telegram']);
+    expect(unitChannels(d.units.get('huilongxu')!, 'supervision', opts)).toEqual([]);
+  });
+});
+
+describe.each([
+  ['SQLite', async () => ({})],
+  ['PostgreSQL', async () => ({ DATABASE_URL: await createPgDatabase('unit_notices') })],
+])('催办 and 督办 reach the bureaus on %s', (_engine, dbEnv) => {
+  let service: Service & { url: string };
+  let bureaus: Awaited<ReturnType<typeof bureauServer>>;
+  let clock: ManualClock;
+  let processors: Processors;
+
+  beforeAll(async () => {
+    bureaus = await bureauServer();
+    clock = new ManualClock('2026-11-02T02:00:00.000Z');
+    const d = district(bureaus.url);
+    // The API alone: the test runs each job itself, in order.
+    service = await startTestService(telegramEnv(emu, 'unit-notices', { WEBHOOK_SECRET: SECRET, ...(await dbEnv()) }), 'api', {
+      clock,
+      district: d,
+      classifier: createRuleClassifier(d),
+    });
+    processors = createProcessors(processorDeps(service.deps));
+  });
+  afterAll(() => new Promise<void>((r) => bureaus.server.close(() => r())));
+
+  const ctx = (attempt = 1) => ({ jobId: 'test', attempt, maxAttempts: 8 });
+
+  async function unitNotices(caseId: string, kind: string) {
+    const rows = await service.deps.db
+      .selectFrom('notifications')
+      .select(['id', 'audience', 'status', 'channels'])
+      .where('case_id', '=', caseId)
+      .where('kind', '=', kind)
+      .where('audience', 'like', 'unit:%')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.audience.slice(5), r]));
+  }
+  const notify = (id: string, attempt = 1) => processors.notify({ notificationId: id }, ctx(attempt));
+  const groupMessages = () => emu.toChat(AGRI_GROUP).filter((c) => c.method === 'sendMessage');
+
+  it('sends each notice once through every channel of the unit, records what failed, and skips what is no longer due', async () => {
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
+    expect(res.status).toBe(202);
+    const { id, trackingCode } = (await res.json()) as { id: string; trackingCode: string };
+    expect(await processors.intake({ caseId: id }, ctx())).toBe('dispatch: livestock_waste');
+    expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1 }, ctx())).toBe('posted to the agri group');
+    const post = groupMessages().at(-1)!;
+    const postId = emu.calls.indexOf(post);
+    const postMessageId = (await service.deps.db.selectFrom('telegram_bureau_posts').select('message_id').where('case_id', '=', id).executeTakeFirstOrThrow()).message_id;
+    const [remind, due, supervise] = wakeUpsFor(service.deps.district, service.deps.calendar, (await listAssignments(service.deps.db, id))[0]!.deadlines);
+    expect([remind, due, supervise]).toEqual(['2026-11-02T22:00:00.000Z', '2026-11-03T02:00:00.000Z', '2026-11-05T02:00:00.000Z']);
+
+    // 催办, 4 h before the sign-for deadline.
+    clock.set(remind!);
+    await processors.deadline({ caseId: id, at: remind! }, ctx());
+    const reminders = await unitNotices(id, 'reminder');
+    expect(Object.keys(reminders).sort()).toEqual(['agri', 'epb', 'huilongxu']);
+
+    expect(await notify(reminders.agri!.id)).toBe('reminder sent to agri by webhook and telegram');
+    const hook = bureaus.received.filter((r) => r.path === '/agri');
+    expect(hook).toHaveLength(1);
+    expect(signed(hook[0]!)).toBe(true);
+    expect(hook[0]!.headers['x-intake-delivery']).toBe(reminders.agri!.id);
+    expect(hook[0]!.body).toMatchObject({
+      event: 'case.reminder',
+      notificationId: reminders.agri!.id,
+      notice: { kind: 'reminder', unit: 'agri', stage: 'sign', due: '2026-11-03T02:00:00.000Z', round: 1 },
+      case: { id, trackingCode, status: 'dispatched', type: { code: 'livestock_waste' } },
+      unit: { code: 'agri' },
+    });
+    // A notice carries no word of the report, let alone the reporter's phone.
+    expect(hook[0]!.raw).not.toContain('13912345678');
+    expect(hook[0]!.raw).not.toContain('养猪场');
+    const reminderMessage = groupMessages().at(-1)!;
+    expect(emu.calls.indexOf(reminderMessage)).toBeGreaterThan(postId);
+    expect(reminderMessage.body.text).toBe(`⏰【催办】${trackingCode}：签收期限 2026-11-03 10:00（北京时间） 即将到期，请尽快签收。`);
+    // In reply to the group's post of the case.
+    expect(reminderMessage.body.reply_parameters).toMatchObject({ message_id: Number(postMessageId) });
+    expect((await unitNotices(id, 'reminder')).agri).toMatchObject({ status: 'sent', channels: JSON.stringify({ webhook: 'delivered', telegram: 'delivered' }) });
+    // The same job again sends nothing.
+    expect(await notify(reminders.agri!.id)).toBe('skipped: already sent');
+    expect(bureaus.received.filter((r) => r.path === '/agri')).toHaveLength(1);
+
+    // epb's server refuses the notice: no retry helps, the case records it.
+    expect(await notify(reminders.epb!.id)).toBe('failed by webhook');
+    expect((await unitNotices(id, 'reminder')).epb).toMatchObject({ status: 'failed', channels: JSON.stringify({ webhook: 'failed' }) });
+    const failed = (await listEvents(service.deps.db, id)).filter((e) => e.kind === 'notification_failed');
+    expect(failed.map((e) => e.data)).toEqual([{ audience: 'unit:epb', channel: 'webhook', notice: 'reminder', attempts: 1, error: 'HTTP 400' }]);
+    // The town office has neither channel: its reminder stays in the case's history.
+    expect(await notify(reminders.huilongxu!.id)).toBe('skipped: huilongxu has no webhook or Telegram group (the case history shows the reminder)');
+    expect((await unitNotices(id, 'reminder')).huilongxu).toMatchObject({ status: 'skipped' });
+
+    // The deadline passes unsigned; 2 working days later, 督办. epb signs for it just before its notice goes out.
+    clock.set(due!);
+    await processors.deadline({ caseId: id, at: due! }, ctx());
+    clock.set(supervise!);
+    await processors.deadline({ caseId: id, at: supervise! }, ctx());
+    const supervisions = await unitNotices(id, 'supervision');
+    expect(Object.keys(supervisions).sort()).toEqual(['agri', 'epb', 'huilongxu']);
+
+    // Telegram says 429 (longer than the client waits): the webhook is delivered, the group is owed.
+    emu.rateLimitNext('sendMessage', 1, 60, AGRI_GROUP);
+    const groupBefore = groupMessages().length;
+    await expect(notify(supervisions.agri!.id, 1)).rejects.toThrow();
+    expect((await unitNotices(id, 'supervision')).agri).toMatchObject({ status: 'pending', channels: JSON.stringify({ webhook: 'delivered' }) });
+    // The retry sends only to the group.
+    expect(await notify(supervisions.agri!.id, 2)).toBe('supervision sent to agri by webhook and telegram');
+    const supervisionHooks = bureaus.received.filter((r) => r.path === '/agri' && r.body.event === 'case.supervision');
+    expect(supervisionHooks).toHaveLength(1);
+    expect(supervisionHooks[0]!.body.notice).toMatchObject({ stage: 'sign', due: '2026-11-03T02:00:00.000Z', workingDaysOverdue: 2 });
+    const sentToGroup = groupMessages().slice(groupBefore).filter((c) => String(c.body.text).includes('督办'));
+    expect(sentToGroup.map((c) => c.body.text)).toEqual([
+      `⚠️【督办】${trackingCode}：签收期限 2026-11-03 10:00（北京时间） 已过 2 个工作日仍未签收，已列入督办，请立即办理。`,
+    ]);
+
+    const epbStaff = await createUser(service.deps.db, { name: '环保局张三', role: 'bureau', unitCode: 'epb', at: supervise! });
+    const { token } = await issueToken(service.deps.db, { userId: epbStaff.id, label: null, at: supervise! });
+    const signedFor = await postJson(`${service.url}/api/v1/cases/${id}/accept`, {}, { authorization: `Bearer ${token}` });
+    expect(signedFor.status, await signedFor.clone().text()).toBe(200);
+    const epbCalls = bureaus.received.filter((r) => r.path === '/reject').length;
+    expect(await notify(supervisions.epb!.id)).toBe('skipped: epb no longer owes the sign stage by 2026-11-03T02:00:00.000Z');
+    expect(bureaus.received.filter((r) => r.path === '/reject')).toHaveLength(epbCalls);
+  });
+});
