@@ -10,6 +10,10 @@ import {
   superviseCase,
   transferCase,
 } from '../src/workflow/dispatcher.js';
+import { findCase } from '../db/repositories/cases.repository.js';
+import { AppError } from '../src/errors.js';
+import { staffActor } from '../src/workflow/bureau.js';
+import { redeliverFailed } from '../src/workflow/redeliver.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { caseSummarySchema, caseViewSchema } from './cases.routes.js';
@@ -119,6 +123,53 @@ const superviseRoute = createRoute({
   request: { params: idParam, body: json(z.object({ note: text(2000) }).openapi('SuperviseInput')) },
 });
 
+const redeliverResult = z
+  .object({
+    cases: z.number().int(),
+    deliveries: z.number().int().openapi({ description: 'Webhook deliveries of assignments set pending again.' }),
+    posts: z.number().int().openapi({ description: 'Telegram group posts of assignments to be posted again.' }),
+    notifications: z.number().int().openapi({ description: 'Notices set pending again; the channels that took them are not sent to twice.' }),
+    queued: z.number().int().openapi({ description: 'Jobs queued at once; the others follow from the reconciler when Redis is back.' }),
+  })
+  .openapi('RedeliverResult');
+const redeliverCommon = {
+  method: 'post' as const,
+  tags: ['dispatcher desk'],
+  security,
+  responses: {
+    200: { description: 'What is sent again', content: { 'application/json': { schema: redeliverResult } } },
+    ...errorResponses(400, 401, 403, 404),
+  },
+};
+const redeliverCaseRoute = createRoute({
+  ...redeliverCommon,
+  middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
+  path: '/api/v1/cases/{id}/redeliver',
+  summary: 'Send again what failed for good on a case',
+  description: `Assignment deliveries (webhook, Telegram group) and notices that ran out of attempts go out again, with a fresh set of attempts; a \`redelivery\` event names who asked.${who}`,
+  request: { params: idParam },
+});
+const redeliverUnitRoute = createRoute({
+  ...redeliverCommon,
+  middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
+  path: '/api/v1/units/{code}/redeliver',
+  summary: "Send again what failed for good to one unit",
+  description: `After a bureau or town office fixed its server or its Telegram group: every assignment and notice that failed for good to it (since the given time, if any) goes out again.${who}`,
+  request: {
+    params: z.object({ code }),
+    body: {
+      required: false,
+      content: {
+        'application/json': {
+          schema: z
+            .object({ since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00+08:00' }).optional() })
+            .openapi('RedeliverUnitInput'),
+        },
+      },
+    },
+  },
+});
+
 const extensionDecided = z
   .object({ id: z.string(), status: z.enum(['approved', 'refused']), replyBy: z.string().nullable() })
   .openapi('ExtensionDecision');
@@ -210,6 +261,22 @@ export function dispatchDeskRoutes() {
     const { id } = c.req.valid('param');
     await superviseCase(c.get('deps'), principal, id, c.req.valid('json'));
     return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+  });
+
+  app.openapi(redeliverCaseRoute, async (c) => {
+    const deps = c.get('deps');
+    const { id } = c.req.valid('param');
+    if (!(await findCase(deps.db, id))) throw new AppError('not_found', 'no such case');
+    return c.json(await redeliverFailed(deps, staffActor(c.get('principal')!), { caseId: id }), 200);
+  });
+
+  app.openapi(redeliverUnitRoute, async (c) => {
+    const deps = c.get('deps');
+    const { code: unit } = c.req.valid('param');
+    if (!deps.district.units.has(unit)) throw new AppError('not_found', 'no such unit', { code: 'not a bureau or office of the district file' });
+    const since = isJsonContentType(c.req.header('content-type')) ? c.req.valid('json').since : undefined;
+    const result = await redeliverFailed(deps, staffActor(c.get('principal')!), { unit, ...(since ? { since: new Date(since).toISOString() } : {}) });
+    return c.json(result, 200);
   });
 
   app.openapi(approveRoute, async (c) => {

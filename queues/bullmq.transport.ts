@@ -122,7 +122,8 @@ export function createBullmqTransport(opts: BullmqOptions & { retry?: RetryPolic
       if (existing) {
         const state = await existing.getState();
         if (state === 'failed') {
-          await existing.retry('failed');
+          // The database says the work is still owed: a full set of attempts, as for a new job.
+          await existing.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
           return 'retried';
         }
         if (state !== 'completed' && state !== 'unknown') return 'present';

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { listStaleCases } from '../db/repositories/cases.repository.js';
 import { listStalePendingDeliveries } from '../db/repositories/deliveries.repository.js';
+import { listOwedGroupPosts, listStalePendingNotifications } from '../db/repositories/notifications.repository.js';
 import { outboxSize } from '../db/repositories/outbox.repository.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../src/clock.js';
@@ -14,18 +15,17 @@ import {
   remindersSent,
   TIMED_STATUSES,
 } from '../src/workflow/deadline-check.js';
-import { jobId } from './jobs.js';
+import { jobId, type JobName, type JobPayloads } from './jobs.js';
 import type { JobTransport } from './transport.js';
 
 /**
  * The safety net under the outbox: if Redis lost jobs (restarted without
  * persistence, flushed, failed over), the database still says which cases
- * are not where they should be. Every case still `received`, and every
- * delivery still pending, past a grace period gets its job back.
+ * are not where they should be. Every case still `received`, every
+ * delivery and notification still pending and every Telegram group post still
+ * owed, past a grace period, gets its job back.
  */
-export interface ReconcileResult {
-  intake: number;
-  dispatch: number;
+export interface ReconcileResult extends RequeueResult {
   /** Cases whose due timers the deadline sweep applied. */
   deadlines: number;
   /** Deadline wake-up jobs the sweep had to re-create. */
@@ -48,6 +48,8 @@ export function createReconciler(opts: {
   /** Enables the deadline sweep (timers are computed from the district file and its calendar). */
   district?: District;
   calendar?: WorkCalendar;
+  /** Units whose Telegram group gets their assignments (empty when the bot is not configured). */
+  groupUnits?: readonly string[];
 }): Reconciler {
   const batchSize = opts.batchSize ?? 1000;
   let running: Promise<ReconcileResult> | null = null;
@@ -74,8 +76,14 @@ export function createReconciler(opts: {
     return { ...jobs.value, ...swept };
   }
 
-  function reconcileJobs(): Promise<{ intake: number; dispatch: number }> {
-    return requeueLostJobs(opts, opts.clock.now(), { graceMs: opts.graceMs, batchSize, stopped: () => stopped });
+  function reconcileJobs(): Promise<RequeueResult> {
+    return requeueLostJobs(opts, opts.clock.now(), {
+      graceMs: opts.graceMs,
+      batchSize,
+      stopped: () => stopped,
+      notifications: true,
+      groupUnits: opts.groupUnits ?? [],
+    });
   }
 
   function runOnce(): Promise<ReconcileResult> {
@@ -106,41 +114,57 @@ export function createReconciler(opts: {
   };
 }
 
+export interface RequeueResult {
+  intake: number;
+  dispatch: number;
+  notify: number;
+  telegramPost: number;
+}
+
 /**
- * Every case still `received`, and every delivery still pending, past the
- * grace period gets its job back (`ensure`: added when missing, retried when
- * it failed for good). Skipped while the outbox holds a backlog: those jobs
- * are about to be created.
+ * Every case still `received`, every delivery and notification still
+ * pending, and every group post still owed, past the grace period, gets its
+ * job back (`ensure`: added when missing, retried when it failed for good).
+ * Skipped while the outbox holds a backlog: those jobs are about to be
+ * created. Notifications and group posts only where asked (a transport that
+ * cannot tell a queued job from a missing one would send them twice).
  */
 export async function requeueLostJobs(
   deps: { db: Kysely<Database>; transport: JobTransport; logger: Logger },
   now: Date,
-  opts: { graceMs: number; batchSize?: number; stopped?: () => boolean },
-): Promise<{ intake: number; dispatch: number }> {
+  opts: { graceMs: number; batchSize?: number; stopped?: () => boolean; notifications?: boolean; groupUnits?: readonly string[] },
+): Promise<RequeueResult> {
   const batchSize = opts.batchSize ?? 1000;
+  const result: RequeueResult = { intake: 0, dispatch: 0, notify: 0, telegramPost: 0 };
   // While the outbox still holds entries the relay has not moved, those
   // cases are not lost; their jobs are about to be created.
-  if ((await outboxSize(deps.db)) > batchSize) return { intake: 0, dispatch: 0 };
+  if ((await outboxSize(deps.db)) > batchSize) return result;
   const olderThan = new Date(now.getTime() - opts.graceMs).toISOString();
-  let intake = 0;
+  const ensure = async <K extends JobName>(name: K, payload: JobPayloads[K], key: 'intake' | 'dispatch' | 'notify' | 'telegramPost') => {
+    const jobIdOf = jobId[name] as (p: JobPayloads[K]) => string;
+    if ((await deps.transport.ensure({ name, jobId: jobIdOf(payload), payload })) !== 'present') result[key] += 1;
+  };
   let afterId: string | undefined;
   for (;;) {
     const stale = await listStaleCases(deps.db, 'received', olderThan, batchSize, afterId);
-    for (const c of stale) {
-      const outcome = await deps.transport.ensure({ name: 'intake', jobId: jobId.intake({ caseId: c.id }), payload: { caseId: c.id } });
-      if (outcome !== 'present') intake += 1;
-    }
+    for (const c of stale) await ensure('intake', { caseId: c.id }, 'intake');
     if (stale.length < batchSize || opts.stopped?.()) break;
     afterId = stale[stale.length - 1]!.id;
   }
-  let dispatch = 0;
   for (const d of await listStalePendingDeliveries(deps.db, olderThan, batchSize)) {
-    const payload = { caseId: d.caseId, unit: d.unitCode, channel: d.channel };
-    const outcome = await deps.transport.ensure({ name: 'dispatch', jobId: jobId.dispatch(payload), payload });
-    if (outcome !== 'present') dispatch += 1;
+    await ensure('dispatch', { caseId: d.caseId, unit: d.unitCode, channel: d.channel }, 'dispatch');
   }
-  if (intake + dispatch > 0) deps.logger.warn({ intake, dispatch }, 'reconciler re-enqueued lost jobs');
-  return { intake, dispatch };
+  if (opts.notifications) {
+    for (const notificationId of await listStalePendingNotifications(deps.db, olderThan, batchSize)) {
+      await ensure('notify', { notificationId }, 'notify');
+    }
+  }
+  for (const post of await listOwedGroupPosts(deps.db, opts.groupUnits ?? [], olderThan, batchSize)) {
+    await ensure('telegram_post', post, 'telegramPost');
+  }
+  const { intake, dispatch, notify, telegramPost } = result;
+  if (intake + dispatch + notify + telegramPost > 0) deps.logger.warn(result, 'reconciler re-enqueued lost jobs');
+  return result;
 }
 
 export interface SweepDeps {

@@ -18,7 +18,7 @@ export type EnsureOutcome = 'added' | 'retried' | 'present';
 export interface JobTransport {
   /** Adds jobs; a job whose id is already queued is left as it is. Fails fast when the broker is down. */
   enqueue(jobs: JobToEnqueue[]): Promise<void>;
-  /** Makes sure a job that should exist does: adds it when missing, retries it when it failed for good. */
+  /** Makes sure a job that should exist does: adds it when missing, retries it (with a fresh count of attempts) when it failed for good. */
   ensure(job: JobToEnqueue): Promise<EnsureOutcome>;
   /** True when the broker answers right now. */
   ping(): Promise<boolean>;

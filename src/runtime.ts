@@ -84,6 +84,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
       graceMs: env.RECONCILE_GRACE_MS,
       district: deps.district,
       calendar: deps.calendar,
+      groupUnits: env.TELEGRAM_BOT_TOKEN ? [...deps.district.units.values()].filter((u) => u.telegramChatId !== undefined).map((u) => u.code) : [],
     });
   }
 

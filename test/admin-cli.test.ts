@@ -118,4 +118,36 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('disabled');
   }, 90_000);
+
+  it("sets a unit's failed deliveries to go out again, and names a bad unit or time", async () => {
+    const report = await fetch(`${service.url}/api/v1/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: '兴隆办事处电镀厂晚上偷排废水', anonymous: true }),
+    });
+    const { id: caseId } = (await report.json()) as { id: string };
+    const at = new Date().toISOString();
+    await service.deps.db
+      .insertInto('deliveries')
+      .values({ id: `d-${caseId}`, case_id: caseId, unit_code: 'epb', channel: 'webhook', status: 'failed', attempts: 8, last_error: 'HTTP 503', last_attempt_at: at, created_at: at })
+      .execute();
+
+    const badUnit = await admin(dbPath, 'redeliver', '--bureau', 'nowhere');
+    expect(badUnit.code).toBe(2);
+    expect(badUnit.stderr).toContain('--bureau: nowhere');
+    const badTime = await admin(dbPath, 'redeliver', '--bureau', 'epb', '--since', 'last week');
+    expect(badTime.code).toBe(2);
+    expect(badTime.stderr).toContain('--since');
+    const none = await admin(dbPath, 'redeliver', '--bureau', 'econ');
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toContain('nothing failed for good to econ');
+
+    const run = await admin(dbPath, 'redeliver', '--bureau', 'epb', '--since', '2026-01-01T00:00:00+08:00');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('set to go out again to epb: 1 webhook deliveries, 0 Telegram group posts, 0 notices (1 cases)');
+    const row = await service.deps.db.selectFrom('deliveries').select(['status', 'attempts']).where('id', '=', `d-${caseId}`).executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'pending', attempts: 0 });
+    const events = await service.deps.db.selectFrom('case_events').select(['kind', 'actor_type', 'actor_role']).where('case_id', '=', caseId).where('kind', '=', 'redelivery').execute();
+    expect(events).toEqual([{ kind: 'redelivery', actor_type: 'system', actor_role: 'admin' }]);
+  }, 90_000);
 });

@@ -16,6 +16,7 @@ import { buildDistrict, type DistrictFile } from '../src/district/district.schem
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import type { Service } from '../src/runtime.js';
 import { wakeUpsFor } from '../src/workflow/deadline-check.js';
+import { redeliverFailed } from '../src/workflow/redeliver.js';
 import { createPgDatabase, postJson, startTestService } from './harness.js';
 import { startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
 import { TOKEN, telegramEnv } from './telegram-helpers.js';
@@ -163,6 +164,14 @@ describe.each([
     expect((await unitNotices(id, 'reminder')).epb).toMatchObject({ status: 'failed', channels: JSON.stringify({ webhook: 'failed' }) });
     const failed = (await listEvents(service.deps.db, id)).filter((e) => e.kind === 'notification_failed');
     expect(failed.map((e) => e.data)).toEqual([{ audience: 'unit:epb', channel: 'webhook', notice: 'reminder', attempts: 1, error: 'HTTP 400' }]);
+    // Sent again on request: pending once more, and tried through the channel that failed.
+    const again = await redeliverFailed(service.deps, { type: 'staff', id: 'u1', role: 'dispatcher' }, { caseId: id });
+    expect(again).toEqual({ cases: 1, deliveries: 0, posts: 0, notifications: 1, queued: 1 });
+    expect((await unitNotices(id, 'reminder')).epb).toMatchObject({ status: 'pending', channels: null });
+    const rejected = bureaus.received.filter((r) => r.path === '/reject').length;
+    expect(await notify(reminders.epb!.id)).toBe('failed by webhook');
+    expect(bureaus.received.filter((r) => r.path === '/reject')).toHaveLength(rejected + 1);
+    expect((await listEvents(service.deps.db, id)).filter((e) => e.kind === 'notification_failed')).toHaveLength(2);
     // The town office has neither channel: its reminder stays in the case's history.
     expect(await notify(reminders.huilongxu!.id)).toBe('skipped: huilongxu has no webhook or Telegram group (the case history shows the reminder)');
     expect((await unitNotices(id, 'reminder')).huilongxu).toMatchObject({ status: 'skipped' });

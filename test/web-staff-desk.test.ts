@@ -128,6 +128,26 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
+  it('offers to send again what failed for good on a case, and does it', async () => {
+    const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    const at = web.clock.now().toISOString();
+    await web.service.deps.db
+      .insertInto('deliveries')
+      .values({ id: `d-${seeded.id}`, case_id: seeded.id, unit_code: 'epb', channel: 'webhook', status: 'failed', attempts: 8, last_error: 'HTTP 503', last_attempt_at: at, created_at: at })
+      .execute();
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher', undefined, `/desk/cases/${seeded.id}`);
+    expect(await page.textContent('section[aria-labelledby="h-redeliver"]')).toContain('有 1 项派单推送或通知多次发送失败');
+    await Promise.all([page.waitForNavigation(), page.click('section[aria-labelledby="h-redeliver"] button[type=submit]')]);
+    expect(await page.textContent('#done')).toBe('已重新推送。');
+    const events = await web.service.deps.db.selectFrom('case_events').select(['actor_id', 'data']).where('case_id', '=', seeded.id).where('kind', '=', 'redelivery').execute();
+    expect(events).toEqual([{ actor_id: web.userIds.dispatcher, data: JSON.stringify({ deliveries: ['epb'], posts: [], notifications: [] }) }]);
+    // The history names it.
+    expect(await page.textContent('article')).toContain('重新推送');
+    await context.close();
+  });
+
   it('downloads the cases as CSV from the desk link', async () => {
     const seeded = await seedCase(web.service, web.clock, { text: '导出测试：马鹿头办事处砖厂粉尘很大' , type: 'air_pollution' });
     const { page, context } = await newPage();

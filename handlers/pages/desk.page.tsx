@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { listAssignmentsFor, listTriage, type CaseListRow } from '../../db/repositories/case-queries.repository.js';
-import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
+import { findCase, findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
 import { listOverdueCases, listPendingExtensions } from '../../db/repositories/desk.repository.js';
 import type { Assignment } from '../../db/repositories/assignments.repository.js';
 import type { District } from '../../src/district/district.schema.js';
@@ -11,6 +11,8 @@ import { CsrfField } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
 import { buildCaseView, textFor, type CaseView } from '../../src/workflow/case-view.js';
 import { approveExtension, mergeCase, refuseExtension, releaseUnit, routeCase, superviseCase, transferCase } from '../../src/workflow/dispatcher.js';
+import { staffActor } from '../../src/workflow/bureau.js';
+import { countFailedSends, redeliverFailed } from '../../src/workflow/redeliver.js';
 import type { AppEnv } from '../app-env.js';
 import { casesCsv, exportCasesQuery, statsCsv } from '../export.routes.js';
 import { dashboardRoutes } from './dashboard.page.js';
@@ -59,6 +61,7 @@ const DONE: Record<Lang, Record<string, string>> = {
     merge: '已并案。',
     transfer: '已转12345热线。',
     supervise: '已督办，承办单位已收到提醒。',
+    redeliver: '已重新推送。',
     release: '已撤回该单位。',
     approve: '已批准延期。',
     refuse: '已驳回延期申请。',
@@ -68,6 +71,7 @@ const DONE: Record<Lang, Record<string, string>> = {
     merge: 'Merged.',
     transfer: 'Handed over to the 12345 hotline.',
     supervise: 'Supervision sent to the units.',
+    redeliver: 'Sent again.',
     release: 'Unit released.',
     approve: 'Extension approved.',
     refuse: 'Extension refused.',
@@ -321,6 +325,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
   const suggestions = suggestionsOf(district, view.type?.classifiedAs ? { type: view.type.classifiedAs, confidence: view.type.confidence ?? 0, runnerUp: view.type.runnerUp } : null);
   const suggested = new Set(suggestions.map((s) => s.code));
   const open = !['closed', 'merged', 'transferred', 'received'].includes(view.status);
+  const failedSends = await countFailedSends(deps.db, id);
   const openUnits = view.assignments.filter((a) => a.round === view.round && (a.status === 'pending' || a.status === 'accepted' || a.status === 'returned'));
   const done = DONE[p.lang][c.req.query('done') ?? ''];
   const currentLead = view.assignments.filter((a) => a.role === 'lead' && a.status !== 'released' && a.round === view.round).at(-1)?.bureau.code ?? '';
@@ -491,6 +496,26 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
         </>
       ) : null}
 
+      {failedSends > 0 ? (
+        <section class="card" aria-labelledby="h-redeliver">
+          <h3 id="h-redeliver">{zh ? '重新推送' : 'Send again'}</h3>
+          <FormNotice problem={problem} form="redeliver" />
+          <p class="hint">
+            {zh
+              ? `有 ${failedSends} 项派单推送或通知多次发送失败。单位修好接收服务器或 Telegram 恢复后，可重新推送（已送达的不会重复发送）。`
+              : `${failedSends} assignment deliveries or notices failed for good. Once the unit's server or Telegram works again, send them again (whatever arrived is not sent twice).`}
+          </p>
+          <form method="post" action={action('redeliver')}>
+            <CsrfField token={p.csrf} />
+            <div class="actions">
+              <button type="submit" class="secondary">
+                {zh ? '重新推送' : 'Send again'}
+              </button>
+            </div>
+          </form>
+        </section>
+      ) : null}
+
       <h2>{zh ? '办理过程' : 'History'}</h2>
       <History view={view} lang={p.lang} timeZone={p.timeZone} district={district} />
     </article>,
@@ -605,6 +630,18 @@ export function deskPages() {
       const note = field(form, 'note');
       check(lang, { note: requiredText(note, lang) });
       await superviseCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { note: note.trim() });
+    },
+    caseParam,
+  );
+
+  act(
+    '/desk/cases/:id/redeliver',
+    'redeliver',
+    async (c) => {
+      const deps = c.get('deps');
+      const caseId = c.req.param('id')!;
+      if (!(await findCase(deps.db, caseId))) throw new AppError('not_found', 'no such case');
+      await redeliverFailed(deps, staffActor(c.get('principal')!), { caseId });
     },
     caseParam,
   );

@@ -11,6 +11,7 @@ import { DistrictConfigError, unitView } from '../district/district.schema.js';
 import { loadDistrictFile } from '../district/district-file.js';
 import { EnvError, parseEnv, type Env } from '../env.js';
 import { issueLinkToken, LINK_TOKEN_TTL_HOURS, unlink } from '../telegram/links.js';
+import { redeliverFailed } from '../workflow/redeliver.js';
 
 /**
  * Account administration: `npm run admin -- <command>`. Uses the service's own
@@ -42,6 +43,11 @@ const USAGE = `usage: npm run admin -- <command>
       in a private chat. USER is the web username, the account id or its name
   telegram-unlink USER
       remove the account's Telegram link (the user can also send /unlink)
+  redeliver --bureau CODE [--since ISO_TIME]
+      after a bureau or town office fixed its webhook server or Telegram group:
+      every assignment and notice that failed for good to it (since the time,
+      if given) is set to go out again; the running service's reconciler
+      queues them within a couple of minutes
 
 Reads DATABASE_URL (default ./data/intake.db) and DISTRICT_CONFIG like the service.`;
 
@@ -59,6 +65,7 @@ const OPTIONS = {
   id: { type: 'string' },
   token: { type: 'string' },
   username: { type: 'string' },
+  since: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -80,13 +87,22 @@ async function main(argv: string[]): Promise<Output> {
   if (positionals.length === 0) throw new UsageError('no command given');
   if (positionals[0] === 'telegram-link' || positionals[0] === 'telegram-unlink') return telegramLink(positionals, values);
   const command = positionals.join(' ');
-  const known = ['user add', 'user list', 'user disable', 'user passwd', 'token add', 'token revoke'];
+  const known = ['user add', 'user list', 'user disable', 'user passwd', 'token add', 'token revoke', 'redeliver'];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
   checkOptions(command, values);
 
   const env = parseEnv(process.env);
   // Validate against the district file before touching the database.
-  const district = command === 'user add' ? loadDistrictFile(env.DISTRICT_CONFIG) : null;
+  const district = command === 'user add' || command === 'redeliver' ? loadDistrictFile(env.DISTRICT_CONFIG) : null;
+  let since: string | undefined;
+  if (command === 'redeliver') {
+    if (!district!.units.has(values.bureau!)) throw new UsageError(`--bureau: ${values.bureau} is not a bureau or office of the district file`);
+    if (values.since !== undefined) {
+      const t = Date.parse(values.since);
+      if (!/^\d{4}-\d{2}-\d{2}/.test(values.since) || Number.isNaN(t)) throw new UsageError('--since: give an ISO 8601 time, e.g. 2026-12-01T00:00:00+08:00');
+      since = new Date(t).toISOString();
+    }
+  }
   if (command === 'user add') {
     const problems = accountProblems({ role: values.role, unitCode: values.bureau ?? null, name: values.name ?? '' }, district!);
     if (problems.length > 0) throw new UsageError(problems.join('; '));
@@ -167,6 +183,17 @@ async function main(argv: string[]): Promise<Output> {
           lines: [`API token ${issued.id} for ${user.name} (${user.role}); shown only now, keep it secret:`, issued.token],
         };
       }
+      case 'redeliver': {
+        const unit = values.bureau!;
+        const r = await redeliverFailed({ db, clock: { now: () => new Date() } }, { type: 'system', id: null, role: 'admin' }, { unit, ...(since ? { since } : {}) });
+        if (r.deliveries + r.posts + r.notifications === 0) return { lines: [`nothing failed for good to ${unit}${since ? ` since ${since}` : ''}`] };
+        return {
+          lines: [
+            `set to go out again to ${unit}: ${r.deliveries} webhook deliveries, ${r.posts} Telegram group posts, ${r.notifications} notices (${r.cases} cases)`,
+            "the running service's reconciler queues them within a couple of minutes",
+          ],
+        };
+      }
       case 'token revoke': {
         const which = values.token !== undefined ? { token: values.token } : { id: values.id! };
         const result = await revokeToken(db, which, at);
@@ -221,6 +248,7 @@ function checkOptions(command: string, values: Values): void {
     'user passwd': { required: ['id', 'username'], optional: [] },
     'token add': { required: ['user'], optional: ['label'] },
     'token revoke': { required: [], optional: ['token', 'id'] },
+    redeliver: { required: ['bureau'], optional: ['since'] },
   };
   const spec = allowed[command]!;
   const problems: string[] = [];

@@ -1,0 +1,50 @@
+import type { Db } from './db-types.js';
+
+/**
+ * Reads for the reconciler: notifications and Telegram group posts the
+ * database still owes, whose jobs Redis may have lost.
+ */
+
+/** Notifications still pending, queued before `olderThan`: oldest first. */
+export async function listStalePendingNotifications(db: Db, olderThan: string, limit: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('notifications')
+    .select('id')
+    .where('status', '=', 'pending')
+    .where('created_at', '<', olderThan)
+    .orderBy('created_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Assignments a bureau group should have a post for and has none finished:
+ * pending in the case's current round, last changed before `olderThan`,
+ * for a unit with a group, with no post or one still `posting`.
+ */
+export async function listOwedGroupPosts(
+  db: Db,
+  units: readonly string[],
+  olderThan: string,
+  limit: number,
+): Promise<Array<{ caseId: string; unit: string; round: number }>> {
+  if (units.length === 0) return [];
+  const rows = await db
+    .selectFrom('assignments as a')
+    .innerJoin('cases as c', 'c.id', 'a.case_id')
+    .leftJoin('telegram_bureau_posts as p', (join) =>
+      join.onRef('p.case_id', '=', 'a.case_id').onRef('p.unit_code', '=', 'a.unit_code').onRef('p.round', '=', 'c.round'),
+    )
+    .select(['a.case_id as caseId', 'a.unit_code as unit', 'c.round as round'])
+    .where('a.status', '=', 'pending')
+    .where('a.unit_code', 'in', [...units])
+    .where('a.updated_at', '<', olderThan)
+    .where('c.status', 'in', ['dispatched', 'accepted', 'reopened'])
+    .where((eb) => eb(eb.fn.coalesce('a.round', eb.lit(1)), '=', eb.ref('c.round')))
+    .where((eb) => eb.or([eb('p.id', 'is', null), eb('p.status', '=', 'posting')]))
+    .orderBy('a.updated_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ caseId: r.caseId, unit: r.unit, round: Number(r.round) }));
+}

@@ -1,0 +1,193 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listEvents } from '../db/repositories/events.repository.js';
+import { issueToken } from '../db/repositories/tokens.repository.js';
+import { createUser } from '../db/repositories/users.repository.js';
+import { jobId } from '../queues/jobs.js';
+import { createProcessors } from '../queues/processors/index.js';
+import { requeueLostJobs } from '../queues/reconciler.js';
+import { processorDeps } from '../src/deps.js';
+import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
+import { buildDistrict, type DistrictFile } from '../src/district/district.schema.js';
+import type { Service } from '../src/runtime.js';
+import { createPgDatabase, postJson, startTestService, testEnv, waitFor } from './harness.js';
+import { startTelegramEmulator } from './telegram-emulator.js';
+import { TOKEN, telegramEnv } from './telegram-helpers.js';
+
+const SECRET = 'redelivery-webhook-secret-0123';
+// livestock_waste: lead agri, co epb, jurisdiction huilongxu (no webhook).
+const REPORT = '回龙圩镇朱家观村有个养猪场把猪粪直接排到河里，臭得很';
+
+/** The bureaus' servers: agri's answers 503 while `down` is set, and for `failNext` more requests after. */
+async function bureauServer() {
+  const state = { down: true, failNext: 0, hits: [] as Array<{ path: string; delivery: string }> };
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      state.hits.push({ path: req.url ?? '', delivery: String(req.headers['x-intake-delivery']) });
+      const fail = req.url === '/agri' && (state.down || state.failNext > 0);
+      if (fail && !state.down) state.failNext -= 1;
+      res.writeHead(fail ? 503 : 204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, state, server };
+}
+
+function districtFile(): DistrictFile {
+  return JSON.parse(readFileSync(DEFAULT_DISTRICT_PATH, 'utf8')) as DistrictFile;
+}
+
+describe.each([
+  ['SQLite', async () => ({})],
+  ['PostgreSQL', async () => ({ DATABASE_URL: await createPgDatabase('redelivery') })],
+])('sending again what failed for good, on %s', (_engine, dbEnv) => {
+  let service: Service & { url: string };
+  let bureaus: Awaited<ReturnType<typeof bureauServer>>;
+  let dispatcher: { id: string; token: string };
+  let clerk: string;
+
+  beforeAll(async () => {
+    bureaus = await bureauServer();
+    const file = districtFile();
+    for (const b of file.bureaus) if (b.code === 'agri' || b.code === 'epb') b.webhook = { url: `${bureaus.url}/${b.code}` };
+    // Two quick attempts, so a delivery fails for good within the test.
+    const env = testEnv('redelivery', { WEBHOOK_SECRET: SECRET, DISPATCH_ATTEMPTS: '2', DISPATCH_BACKOFF_MS: '20', ...(await dbEnv()) });
+    service = await startTestService(env, 'all', { district: buildDistrict(file) });
+    const at = new Date().toISOString();
+    const user = await createUser(service.deps.db, { name: '调度老李', role: 'dispatcher', unitCode: null, at });
+    dispatcher = { id: user.id, token: (await issueToken(service.deps.db, { userId: user.id, label: null, at })).token };
+    const bureauUser = await createUser(service.deps.db, { name: '农业委钱七', role: 'bureau', unitCode: 'agri', at });
+    clerk = (await issueToken(service.deps.db, { userId: bureauUser.id, label: null, at })).token;
+  });
+  afterAll(() => new Promise<void>((r) => bureaus.server.close(() => r())));
+
+  const delivery = (caseId: string, unit: string) =>
+    service.deps.db.selectFrom('deliveries').select(['id', 'status', 'attempts']).where('case_id', '=', caseId).where('unit_code', '=', unit).executeTakeFirstOrThrow();
+
+  async function caseWithFailedAgri(): Promise<string> {
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    await waitFor(async () => (await delivery(id, 'agri').catch(() => null))?.status === 'failed', { what: "agri's delivery failing for good" });
+    await waitFor(async () => (await delivery(id, 'epb')).status === 'delivered', { what: "epb's delivery" });
+    return id;
+  }
+
+  const post = (path: string, token: string, body?: unknown) =>
+    fetch(`${service.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+
+  it("sends a case's failed delivery again with a fresh set of attempts once the bureau's server is back, and says who asked", async () => {
+    bureaus.state.down = true;
+    const id = await caseWithFailedAgri();
+    const failed = await delivery(id, 'agri');
+    expect(failed.attempts).toBe(2);
+    expect((await listEvents(service.deps.db, id)).filter((e) => e.kind === 'delivery_failed').map((e) => e.data)).toMatchObject([{ unit: 'agri' }]);
+
+    // Back, but still shaky: the first request sent again fails too, and a retry is left for it.
+    bureaus.state.down = false;
+    bureaus.state.failNext = 1;
+    const res = await post(`/api/v1/cases/${id}/redeliver`, dispatcher.token);
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await res.json()).toEqual({ cases: 1, deliveries: 1, posts: 0, notifications: 0, queued: 1 });
+    // The same BullMQ job, failed for good before, runs again with its attempts counted afresh and delivers.
+    await waitFor(async () => (await delivery(id, 'agri')).status === 'delivered', { what: 'the delivery sent again' });
+    expect((await delivery(id, 'agri')).attempts).toBe(2);
+    const hits = bureaus.state.hits.filter((h) => h.delivery === failed.id);
+    expect(hits).toHaveLength(4);
+    const events = await listEvents(service.deps.db, id);
+    const redelivery = events.filter((e) => e.kind === 'redelivery');
+    expect(redelivery).toHaveLength(1);
+    expect(redelivery[0]).toMatchObject({ actor: { type: 'staff', id: dispatcher.id, role: 'dispatcher' }, data: { deliveries: ['agri'], posts: [], notifications: [] } });
+    expect(events.filter((e) => e.kind === 'delivered').map((e) => (e.data as { unit: string }).unit).sort()).toEqual(['agri', 'epb']);
+
+    // Nothing failed any more: nothing is sent, nothing recorded.
+    const again = await post(`/api/v1/cases/${id}/redeliver`, dispatcher.token);
+    expect(await again.json()).toEqual({ cases: 0, deliveries: 0, posts: 0, notifications: 0, queued: 0 });
+    expect((await listEvents(service.deps.db, id)).filter((e) => e.kind === 'redelivery')).toHaveLength(1);
+  });
+
+  it('sends again everything that failed to one unit, since a time if given; a bad unit or time is named, bureaus may not', async () => {
+    bureaus.state.down = true;
+    const first = await caseWithFailedAgri();
+    const second = await caseWithFailedAgri();
+    bureaus.state.down = false;
+
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    const none = await post('/api/v1/units/agri/redeliver', dispatcher.token, { since: later });
+    expect(await none.json()).toMatchObject({ deliveries: 0 });
+    expect((await delivery(first, 'agri')).status).toBe('failed');
+
+    const forbidden = await post('/api/v1/units/agri/redeliver', clerk);
+    expect(forbidden.status).toBe(403);
+    const unknown = await post('/api/v1/units/nowhere/redeliver', dispatcher.token);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { fields: Record<string, string> } }).error.fields).toHaveProperty('code');
+    const badTime = await post('/api/v1/units/agri/redeliver', dispatcher.token, { since: 'yesterday' });
+    expect(badTime.status).toBe(400);
+    expect(((await badTime.json()) as { error: { fields: Record<string, string> } }).error.fields).toHaveProperty('since');
+    expect((await delivery(first, 'agri')).status).toBe('failed');
+
+    const res = await post('/api/v1/units/agri/redeliver', dispatcher.token, {});
+    expect(await res.json()).toMatchObject({ cases: 2, deliveries: 2, queued: 2 });
+    for (const id of [first, second]) {
+      await waitFor(async () => (await delivery(id, 'agri')).status === 'delivered', { what: 'each delivery sent again' });
+    }
+  });
+});
+
+describe('the reconciler, after Redis lost the jobs of notices and group posts', () => {
+  it('re-creates the notify job of a pending notice and the telegram_post job of an assignment its group never got, once', async () => {
+    const emu = await startTelegramEmulator(TOKEN);
+    const file = districtFile();
+    for (const b of file.bureaus) if (b.code === 'agri') b.telegramChatId = -100_777;
+    // The API alone: nothing consumes the jobs, so the queues show what was created.
+    const service = await startTestService(telegramEnv(emu, 'reconcile-notices'), 'api', { district: buildDistrict(file) });
+    const connection = new Redis(service.deps.env.REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = (name: string) => new Queue(name, { connection, prefix: service.deps.env.QUEUE_PREFIX });
+    const [notifyQueue, postQueue] = [queue('notify'), queue('telegram_post')];
+    try {
+      const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
+      const { id } = (await res.json()) as { id: string };
+      await createProcessors(processorDeps(service.deps)).intake({ caseId: id }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
+      const postJob = jobId.telegram_post({ caseId: id, unit: 'agri', round: 1 });
+      await waitFor(() => postQueue.getJob(postJob), { what: 'the group post job relayed from the outbox' });
+      const at = new Date().toISOString();
+      await service.deps.db
+        .insertInto('notifications')
+        .values({ id: `lost-${id}`, case_id: id, audience: 'unit:agri', kind: 'supervision', status: 'pending', data: JSON.stringify({ note: '请加快办理' }), created_at: at })
+        .execute();
+
+      // Redis loses both jobs (the notice's was never there).
+      await (await postQueue.getJob(postJob))!.remove();
+      const deps = { db: service.deps.db, transport: service.deps.transport, logger: service.deps.logger };
+      const opts = { graceMs: 60_000, notifications: true, groupUnits: ['agri'] };
+      // Within the grace period nothing is touched.
+      expect(await requeueLostJobs(deps, new Date(), opts)).toMatchObject({ notify: 0, telegramPost: 0 });
+
+      const later = new Date(Date.now() + 120_000);
+      expect(await requeueLostJobs(deps, later, opts)).toMatchObject({ notify: 1, telegramPost: 1 });
+      expect(await notifyQueue.getJob(jobId.notify({ notificationId: `lost-${id}` }))).toBeDefined();
+      expect((await postQueue.getJob(postJob))?.data).toEqual({ caseId: id, unit: 'agri', round: 1 });
+      // The jobs are there now: the next pass adds nothing.
+      expect(await requeueLostJobs(deps, later, opts)).toMatchObject({ notify: 0, telegramPost: 0 });
+
+      // Once the group has its post, nothing more is owed.
+      await createProcessors(processorDeps(service.deps)).telegram_post({ caseId: id, unit: 'agri', round: 1 }, { jobId: 'p', attempt: 1, maxAttempts: 1 });
+      await (await postQueue.getJob(postJob))!.remove();
+      expect(await requeueLostJobs(deps, later, opts)).toMatchObject({ telegramPost: 0 });
+    } finally {
+      await notifyQueue.close();
+      await postQueue.close();
+      connection.disconnect();
+    }
+  });
+});
