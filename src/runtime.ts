@@ -17,6 +17,7 @@ import { httpMetricsMiddleware } from './metrics/http-metrics.js';
 import { createServiceMetrics, type QueueCounts, type ServiceMetrics } from './metrics/metrics.js';
 import type { Classifier } from './pipeline/classifier.js';
 import { createBot } from './telegram/bot.js';
+import { startPolling, type Poller } from './telegram/polling.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -43,7 +44,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
   let url: string | null = null;
   let workers: BullmqWorkers | null = null;
   let reconciler: Reconciler | null = null;
-  let polling: ReturnType<typeof createBot> | null = null;
+  let polling: Poller | null = null;
   let admin: ServerType | null = null;
   let metricsUrl: string | null = null;
   if (!env.TELEGRAM_BOT_TOKEN) deps.logger.info('telegram bot off: TELEGRAM_BOT_TOKEN is not set');
@@ -110,12 +111,10 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
     url = `http://${host}:${address.port}`;
     deps.logger.info({ url, role }, `listening on ${url} (API docs: ${url}/docs)`);
     if (env.TELEGRAM_BOT_TOKEN && env.TELEGRAM_MODE === 'polling') {
-      const bot = createBot(served);
-      bot.catch((err) => deps.logger.error({ err: String(err.error), updateId: err.ctx.update.update_id }, 'telegram update failed'));
-      polling = bot;
-      bot
-        .start({ onStart: (me) => deps.logger.info({ bot: me.username }, 'telegram bot polling for updates') })
-        .catch((err: unknown) => deps.logger.error({ err: String(err) }, 'telegram polling stopped'));
+      polling = startPolling(createBot(served), {
+        logger: deps.logger,
+        onStart: (username) => deps.logger.info({ bot: username }, 'telegram bot polling for updates'),
+      });
     }
   } else {
     deps.logger.info({ role }, 'worker running');

@@ -10,6 +10,8 @@ import { listEvents } from '../db/repositories/events.repository.js';
 import { processorDeps } from '../src/deps.js';
 import { issueToken } from '../db/repositories/tokens.repository.js';
 import { createTelegramApi } from '../src/telegram/api.js';
+import { createBot } from '../src/telegram/bot.js';
+import { startPolling } from '../src/telegram/polling.js';
 import { createTelegramPush } from '../src/telegram/push.js';
 import { createPgDatabase, freePort, postJson, startTestService, waitFor } from './harness.js';
 import { createUser } from '../db/repositories/users.repository.js';
@@ -44,6 +46,37 @@ describe('TELEGRAM_MODE=polling', () => {
     // No webhook route in polling mode.
     const res = await fetch(`${service.url}/telegram/webhook`, { method: 'POST', body: '{}' });
     expect(res.status).toBe(404);
+  });
+});
+
+describe('TELEGRAM_MODE=polling when handling an update fails', () => {
+  it('handles the update again, as Telegram redelivers to a webhook, instead of losing it', async () => {
+    const own = await startTelegramEmulator(TOKEN);
+    await startTestService(telegramEnv(own, 'tg-polling-retry', { TELEGRAM_MODE: 'polling' }));
+    const chat = residentChat(nextChat++);
+    // The answer to /start meets a 429 longer than the bot waits: the handling fails once.
+    own.rateLimitNext('sendMessage', 1, 60, chat.chatId);
+    own.queueUpdates({ update_id: newUpdateId(), ...chat.command('/start') });
+    await waitFor(() => sentTexts(own.toChat(chat.chatId)).length > 0, { what: 'the answer to /start, on the second try', timeoutMs: 15_000 });
+    expect(own.calls.filter((c) => c.method === 'sendMessage:429' && Number(c.body.chat_id) === chat.chatId)).toHaveLength(1);
+    expect(sentTexts(own.toChat(chat.chatId))).toHaveLength(1);
+  });
+
+  it('gives an update up after its attempts, and goes on with the next', async () => {
+    const own = await startTelegramEmulator(TOKEN);
+    const service = await startTestService(telegramEnv(own, 'tg-polling-give-up'), 'api');
+    const stuck = residentChat(nextChat++);
+    const next = residentChat(nextChat++);
+    own.rateLimitNext('sendMessage', 10, 60, stuck.chatId);
+    own.queueUpdates({ update_id: newUpdateId(), ...stuck.command('/start') }, { update_id: newUpdateId(), ...next.command('/start') });
+    const poller = startPolling(createBot(service.deps), { logger: service.deps.logger, maxAttempts: 3, backoffMs: 10, timeoutS: 1 });
+    try {
+      await waitFor(() => sentTexts(own.toChat(next.chatId)).length > 0, { what: 'the answer to the next update' });
+      expect(own.calls.filter((c) => c.method === 'sendMessage:429' && Number(c.body.chat_id) === stuck.chatId)).toHaveLength(3);
+      expect(sentTexts(own.toChat(stuck.chatId))).toEqual([]);
+    } finally {
+      await poller.stop();
+    }
   });
 });
 

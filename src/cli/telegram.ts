@@ -7,12 +7,9 @@
  */
 import { pathToFileURL } from 'node:url';
 import { EnvError, parseEnv, type Env } from '../env.js';
-import { createTelegramApi } from '../telegram/api.js';
+import { ALLOWED_UPDATES, createTelegramApi } from '../telegram/api.js';
 
 export const WEBHOOK_PATH = '/telegram/webhook';
-
-/** The update kinds the bot handles; others are never sent. */
-export const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
 
 export async function runTelegramCli(argv: string[], env: Env, out: (line: string) => void = console.log): Promise<number> {
   const command = argv[0];

@@ -20,6 +20,9 @@ import type { Env } from '../env.js';
  *   webhook or the job's worker slot for as long as the outage lasts.
  */
 
+/** The update kinds the bot handles; others are never sent. */
+export const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
+
 export interface DeliveryOptions {
   /** The longest retry_after to wait out in place. */
   maxDelaySeconds: number;
