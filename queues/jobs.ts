@@ -14,9 +14,11 @@ export interface JobPayloads {
   deadline: { caseId: string; at: string };
   /**
    * Post one assignment of a case to its bureau's Telegram group (round: the case's handling round);
-   * with `settled`, mark the post as signed for or returned when that happened elsewhere (web, API).
+   * with `settled`, mark the post as signed for or returned when that happened elsewhere (web, API);
+   * with `again`, post anew for a unit given the case again within the round (its earlier post was
+   * settled). `at` (ms) makes each re-assignment or settling a job of its own.
    */
-  telegram_post: { caseId: string; unit: string; round: number; settled?: boolean };
+  telegram_post: { caseId: string; unit: string; round: number; settled?: boolean; again?: boolean; at?: number };
   /** Download the photos of a Telegram report and keep them with the case. */
   telegram_photos: { caseId: string };
 }
@@ -31,7 +33,8 @@ export const jobId = {
   dispatch: (p: JobPayloads['dispatch']) => `dispatch-${p.caseId}-${p.unit}-${p.channel}`,
   notify: (p: JobPayloads['notify']) => `notify-${p.notificationId}`,
   deadline: (p: JobPayloads['deadline']) => `deadline-${p.caseId}-${Date.parse(p.at)}`,
-  telegram_post: (p: JobPayloads['telegram_post']) => `tgpost-${p.caseId}-${p.unit}-${p.round}${p.settled ? '-settled' : ''}`,
+  telegram_post: (p: JobPayloads['telegram_post']) =>
+    `tgpost-${p.caseId}-${p.unit}-${p.round}${p.settled ? '-settled' : ''}${p.again ? '-again' : ''}${p.at ? `-${p.at}` : ''}`,
   telegram_photos: (p: JobPayloads['telegram_photos']) => `tgphotos-${p.caseId}`,
 } satisfies { [K in JobName]: (p: JobPayloads[K]) => string };
 

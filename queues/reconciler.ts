@@ -261,6 +261,7 @@ export async function sweepDeadlines(
         'a.sign_overdue_at',
         'a.reply_overdue_at',
         'a.supervised_at',
+        'a.updated_at',
       ])
       .where('c.status', 'in', [...TIMED_STATUSES])
       .where('a.status', 'in', ['pending', 'accepted']);
@@ -280,6 +281,7 @@ export async function sweepDeadlines(
       signOverdueAt: r.sign_overdue_at,
       replyOverdueAt: r.reply_overdue_at,
       supervisedAt: r.supervised_at,
+      updatedAt: r.updated_at,
     }));
     const near = assignments.filter(
       (a) =>

@@ -166,6 +166,42 @@ describe('bureau group chats: buttons', () => {
     expect(buttonsOf(edit)).toEqual([]);
   });
 
+  it('posts the case anew, with working buttons, when the dispatcher gives a returned case back to the bureau', async () => {
+    const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');
+    const { caseId, trackingCode, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    await deliver(emu, service.url, member.press(`g:r:${post.id}`, Number(post.message_id)));
+    await deliver(emu, service.url, member.press(`g:x:${post.id}:0`, Number(post.message_id)));
+    expect((await assignmentOf(caseId, 'epb')).status).toBe('returned');
+
+    const at = new Date().toISOString();
+    const dispatcher = await createUser(service.deps.db, { name: '调度老李', role: 'dispatcher', unitCode: null, at });
+    const { token } = await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at });
+    const routed = await fetch(`${service.url}/api/v1/cases/${caseId}/route`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'illegal_discharge', lead: 'epb', reason: '排放有毒废水，属环保局职责' }),
+    });
+    expect(routed.status, await routed.text()).toBe(200);
+    const again = await waitFor(
+      () =>
+        service.deps.db
+          .selectFrom('telegram_bureau_posts')
+          .selectAll()
+          .where('id', '=', post.id)
+          .where('status', '=', 'posted')
+          .where('message_id', '!=', post.message_id)
+          .executeTakeFirst(),
+      { what: 'the new post of the returned case' },
+    );
+    const messages = emu.calls.filter((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(trackingCode));
+    expect(messages).toHaveLength(2);
+    expect(buttonsOf(messages[1])).toEqual([`g:a:${post.id}`, `g:r:${post.id}`]);
+
+    const signed = await deliver(emu, service.url, member.press(`g:a:${post.id}`, Number(again.message_id)));
+    expect(String(signed.calls.find((c) => c.method === 'editMessageText' && Number(c.body.message_id) === Number(again.message_id))?.body.text)).toMatch(/✅ 已签收：张三/);
+    expect((await assignmentOf(caseId, 'epb')).status).toBe('accepted');
+  });
+
   it('answers a member who is not linked, or linked to another bureau, with an alert and changes nothing', async () => {
     const { caseId, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
     const stranger = groupMember(EPB_GROUP, nextUser++, 'Wang');

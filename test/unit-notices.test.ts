@@ -207,4 +207,47 @@ describe.each([
     expect(await notify(supervisions.epb!.id)).toBe('skipped: epb no longer owes the sign stage by 2026-11-03T02:00:00.000Z');
     expect(bureaus.received.filter((r) => r.path === '/reject')).toHaveLength(epbCalls);
   });
+
+  it('tells a unit given back a case it returned: a case.reassigned notice to its webhook, a new post with buttons to its group', async () => {
+    const at = clock.now().toISOString();
+    const account = async (role: 'bureau' | 'dispatcher', unitCode: string | null) => {
+      const user = await createUser(service.deps.db, { name: `${role}-${unitCode ?? 'desk'}`, role, unitCode, at });
+      return { authorization: `Bearer ${(await issueToken(service.deps.db, { userId: user.id, label: null, at })).token}` };
+    };
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
+    const { id, trackingCode } = (await res.json()) as { id: string; trackingCode: string };
+    await processors.intake({ caseId: id }, ctx());
+    expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1 }, ctx())).toBe('posted to the agri group');
+    const first = await service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
+
+    const returned = await postJson(`${service.url}/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '不归农业委' }, await account('bureau', 'agri'));
+    expect(returned.status, await returned.clone().text()).toBe(200);
+    // The settling job (queued by the return) marks the post: run it here, as the API-only service has no worker.
+    expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1, settled: true }, ctx())).toBe('group post marked returned');
+    clock.set(new Date(clock.now().getTime() + 3_600_000).toISOString());
+    const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'livestock_waste', reason: '养殖污染归农业委牵头' }, await account('dispatcher', null));
+    expect(routed.status, await routed.clone().text()).toBe(200);
+
+    const notices = await unitNotices(id, 'reassigned');
+    expect(Object.keys(notices)).toEqual(['agri']);
+    const hooksBefore = bureaus.received.length;
+    expect(await notify(notices.agri!.id)).toBe('reassigned sent to agri by webhook');
+    const hook = bureaus.received.slice(hooksBefore).filter((r) => r.path === '/agri');
+    expect(hook.map((r) => r.body.event)).toEqual(['case.reassigned']);
+    const agri = (await listAssignments(service.deps.db, id)).find((a) => a.unitCode === 'agri')!;
+    expect(agri.status).toBe('pending');
+    expect(hook[0]!.body.notice).toEqual({ kind: 'reassigned', role: 'lead', round: 1, deadlines: agri.deadlines });
+    expect(hook[0]!.body.case.trackingCode).toBe(trackingCode);
+
+    // The group: the settled post gets a successor with buttons, once.
+    const again = { caseId: id, unit: 'agri', round: 1, again: true, at: clock.now().getTime() };
+    expect(await processors.telegram_post(again, ctx())).toBe('posted to the agri group');
+    const second = await service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
+    expect(second).toMatchObject({ id: first.id, status: 'posted' });
+    expect(Number(second.message_id)).not.toBe(Number(first.message_id));
+    const message = groupMessages().at(-1)!;
+    expect(String(message.body.text)).toContain(trackingCode);
+    expect(JSON.stringify(message.body.reply_markup)).toContain(`g:a:${first.id}`);
+    expect(await processors.telegram_post(again, ctx())).toBe('skipped: already posted');
+  });
 });

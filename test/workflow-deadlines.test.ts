@@ -17,7 +17,7 @@ import { calendarFor, WorkCalendar } from '../src/pipeline/deadlines.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import type { Service } from '../src/runtime.js';
 import { moveCase, SYSTEM } from '../src/workflow/transition.js';
-import { reopenDeadlines, wakeUpsFor } from '../src/workflow/deadline-check.js';
+import { dueTimers, reopenDeadlines, wakeUpsFor } from '../src/workflow/deadline-check.js';
 import { createPgDatabase, postJson, startTestService, testEnv, waitFor } from './harness.js';
 
 const HOUR = 3_600_000;
@@ -78,6 +78,30 @@ describe('deadline timers on the working-day calendar (no database)', () => {
       signBy: '2026-11-02T04:00:00.000Z',
       replyBy: '2026-11-05T02:00:00.000Z',
     });
+  });
+
+  it('does not remind a unit of a deadline closer than the reminder period when it got the case (an urgent 2 h sign-for)', () => {
+    const dispatched = '2026-11-02T02:00:00.000Z';
+    const a = {
+      unitCode: 'epb',
+      status: 'pending' as const,
+      deadlines: { signBy: '2026-11-02T04:00:00.000Z', replyBy: '2026-11-05T02:00:00.000Z' },
+      signOverdueAt: null,
+      replyOverdueAt: null,
+      supervisedAt: null,
+      updatedAt: dispatched,
+    };
+    const soon = new Date('2026-11-02T02:05:00.000Z');
+    expect(dueTimers(district, calendar, a, soon, new Set())).toEqual([]);
+    // The reply stage, days away, is reminded 4 h before as usual (the missed sign-for is overdue and supervised by then).
+    expect(dueTimers(district, calendar, a, new Date('2026-11-04T22:30:00.000Z'), new Set())).toEqual([
+      { kind: 'overdue', stage: 'sign', due: '2026-11-02T04:00:00.000Z' },
+      { kind: 'reminder', stage: 'reply', due: '2026-11-05T02:00:00.000Z' },
+      { kind: 'supervision', stage: 'sign', due: '2026-11-02T04:00:00.000Z' },
+    ]);
+    // Without knowing when the unit got it, the sign-for reminder would go out at once.
+    const { updatedAt: _unknown, ...bare } = a;
+    expect(dueTimers(district, calendar, bare, soon, new Set())).toEqual([{ kind: 'reminder', stage: 'sign', due: '2026-11-02T04:00:00.000Z' }]);
   });
 
   it('rejects a bad supervision entry in the district file', () => {

@@ -21,14 +21,16 @@ export async function listStalePendingNotifications(db: Db, olderThan: string, l
 /**
  * Assignments a bureau group should have a post for and has none finished:
  * pending in the case's current round, last changed before `olderThan`,
- * for a unit with a group, with no post or one still `posting`.
+ * for a unit with a group, with no post, one still `posting`, or one settled
+ * before the unit was given the case again (then `again`, with the instant
+ * of the re-assignment, as the workflow queued it).
  */
 export async function listOwedGroupPosts(
   db: Db,
   units: readonly string[],
   olderThan: string,
   limit: number,
-): Promise<Array<{ caseId: string; unit: string; round: number }>> {
+): Promise<Array<{ caseId: string; unit: string; round: number; again?: boolean; at?: number }>> {
   if (units.length === 0) return [];
   const rows = await db
     .selectFrom('assignments as a')
@@ -36,15 +38,20 @@ export async function listOwedGroupPosts(
     .leftJoin('telegram_bureau_posts as p', (join) =>
       join.onRef('p.case_id', '=', 'a.case_id').onRef('p.unit_code', '=', 'a.unit_code').onRef('p.round', '=', 'c.round'),
     )
-    .select(['a.case_id as caseId', 'a.unit_code as unit', 'c.round as round'])
+    .select(['a.case_id as caseId', 'a.unit_code as unit', 'c.round as round', 'p.status as postStatus', 'a.updated_at as assignedAt'])
     .where('a.status', '=', 'pending')
     .where('a.unit_code', 'in', [...units])
     .where('a.updated_at', '<', olderThan)
     .where('c.status', 'in', ['dispatched', 'accepted', 'reopened'])
     .where((eb) => eb(eb.fn.coalesce('a.round', eb.lit(1)), '=', eb.ref('c.round')))
-    .where((eb) => eb.or([eb('p.id', 'is', null), eb('p.status', '=', 'posting')]))
+    .where((eb) => eb.or([eb('p.id', 'is', null), eb('p.status', 'in', ['posting', 'accepted', 'returned'])]))
     .orderBy('a.updated_at')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({ caseId: r.caseId, unit: r.unit, round: Number(r.round) }));
+  return rows.map((r) => ({
+    caseId: r.caseId,
+    unit: r.unit,
+    round: Number(r.round),
+    ...(r.postStatus === 'accepted' || r.postStatus === 'returned' ? { again: true, at: Date.parse(r.assignedAt) } : {}),
+  }));
 }

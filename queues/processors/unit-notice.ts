@@ -13,9 +13,10 @@ import { postSignedWebhook, WebhookError } from './webhook.js';
 
 /**
  * Notices to a bureau or town office — 催办 (a deadline is near), 督办
- * (supervision) and 重办 (the case is handed back after a dissatisfied
- * rating) — go out through every channel the unit has: its signed webhook
- * (`case.reminder`, `case.supervision`, `case.reopened`) and its Telegram
+ * (supervision), 重办 (the case is handed back after a dissatisfied rating)
+ * and a case given back to a unit that held it before — go out through every
+ * channel the unit has: its signed webhook (`case.reminder`,
+ * `case.supervision`, `case.reopened`, `case.reassigned`) and its Telegram
  * group, in reply to the case's post there. The notification row remembers
  * which channels are settled, so a retry sends only what is still owed; a
  * channel that fails for good is recorded on the case (`notification_failed`).
@@ -33,16 +34,20 @@ interface NoticeData {
   note?: string;
   units?: string[];
   deadlines?: { signBy: string | null; replyBy: string | null };
+  role?: string;
 }
 
 /** A channel failure no retry can fix (the bureau's server refuses the notice, the bot left the group). */
 class FinalChannelError extends Error {}
 
-/** The channels a unit's notice of this kind goes through. A reopened case gets a new group post of its own, so the group is not told twice. */
+/** Notices whose news the unit's group gets as a new post of the assignment (with its buttons) instead. */
+const POSTED_TO_GROUP: ReadonlySet<string> = new Set(['reopened', 'reassigned']);
+
+/** The channels a unit's notice of this kind goes through. A reopened or re-assigned case gets a new group post of its own, so the group is not told twice. */
 export function unitChannels(unit: Unit, kind: string, opts: { webhookSecret: string | undefined; telegram: boolean }): UnitChannel[] {
   const out: UnitChannel[] = [];
   if (unit.webhook && (unit.webhook.secret ?? opts.webhookSecret)) out.push('webhook');
-  if (unit.telegramChatId !== undefined && opts.telegram && kind !== 'reopened') out.push('telegram');
+  if (unit.telegramChatId !== undefined && opts.telegram && !POSTED_TO_GROUP.has(kind)) out.push('telegram');
   return out;
 }
 

@@ -108,7 +108,18 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     }
     post = (await findPost(deps.db, c.id, p.unit, p.round))!;
   }
-  if (post.message_id !== null) return 'skipped: already posted';
+  if (post.message_id !== null) {
+    if (!p.again || post.status === 'posted' || post.status === 'posting') return 'skipped: already posted';
+    // The unit has the case again within the round (a re-route after it returned it): a new post with buttons.
+    await deps.db
+      .updateTable('telegram_bureau_posts')
+      .set({ message_id: null, text: null, status: 'posting', acted_by: null, acted_at: null, updated_at: at })
+      .where('id', '=', post.id)
+      .where('status', '=', post.status)
+      .execute();
+    post = (await findPost(deps.db, c.id, p.unit, p.round))!;
+    if (post.message_id !== null) return 'skipped: already posted';
+  }
 
   const tz = deps.district.file.district.timezone;
   const photos = (await listAttachments(deps.db, c.id)).filter((a) => a.kind === 'photo');

@@ -6,7 +6,8 @@ import type { District } from '../district/district.schema.js';
 /**
  * Called by the workflow wherever a unit gets a new assignment (dispatch,
  * re-route, reopening): units whose district-file entry has a
- * `telegramChatId` get a `telegram_post` job, in the same transaction.
+ * `telegramChatId` get a `telegram_post` job, in the same transaction;
+ * `again` for units given the case anew within the round they held it in.
  * Kept apart from group-posts.ts so the workflow does not import the bot.
  */
 export async function queueBureauPosts(
@@ -16,10 +17,11 @@ export async function queueBureauPosts(
   units: readonly string[],
   round: number,
   now: Date,
+  opts: { again?: boolean } = {},
 ): Promise<number> {
   const entries = units
     .filter((u, i) => units.indexOf(u) === i && district.units.get(u)?.telegramChatId !== undefined)
-    .map((unit) => outboxEntry('telegram_post', { caseId, unit, round }));
+    .map((unit) => outboxEntry('telegram_post', { caseId, unit, round, ...(opts.again ? { again: true, at: now.getTime() } : {}) }));
   await addToOutbox(trx, entries, now);
   return entries.length;
 }
@@ -35,5 +37,5 @@ export const SETTLE_DELAY_MS = 5000;
  */
 export async function queuePostSettled(trx: Db, district: District, caseId: string, unit: string, round: number, now: Date): Promise<void> {
   if (district.units.get(unit)?.telegramChatId === undefined) return;
-  await addToOutbox(trx, [outboxEntry('telegram_post', { caseId, unit, round, settled: true }, new Date(now.getTime() + SETTLE_DELAY_MS))], now);
+  await addToOutbox(trx, [outboxEntry('telegram_post', { caseId, unit, round, settled: true, at: now.getTime() }, new Date(now.getTime() + SETTLE_DELAY_MS))], now);
 }

@@ -104,7 +104,9 @@ export interface DueTimer {
   due: string;
 }
 
-type TimedAssignment = Pick<Assignment, 'unitCode' | 'status' | 'deadlines' | 'signOverdueAt' | 'replyOverdueAt' | 'supervisedAt'>;
+type TimedAssignment = Pick<Assignment, 'unitCode' | 'status' | 'deadlines' | 'signOverdueAt' | 'replyOverdueAt' | 'supervisedAt'> &
+  /** When the unit last got or acted on the assignment: a reminder falling before it is not sent (an urgent 2 h sign-for would be reminded at dispatch). */
+  Partial<Pick<Assignment, 'updatedAt'>>;
 
 /** The stages an assignment still owes, with their deadlines. */
 function openStages(a: TimedAssignment): Array<{ stage: Stage; due: string }> {
@@ -135,7 +137,8 @@ export function dueTimers(
   for (const s of openStages(a)) {
     const deadline = Date.parse(s.due);
     const reminder = remindAt(district, s.due);
-    if (reminder && Date.parse(reminder) <= at && at < deadline && !reminded.has(reminderKey(a.unitCode, s.stage, s.due))) {
+    const remindable = reminder !== null && (a.updatedAt === undefined || Date.parse(reminder) >= Date.parse(a.updatedAt));
+    if (remindable && Date.parse(reminder) <= at && at < deadline && !reminded.has(reminderKey(a.unitCode, s.stage, s.due))) {
       due.push({ kind: 'reminder', ...s });
     }
     const marked = s.stage === 'sign' ? a.signOverdueAt : a.replyOverdueAt;

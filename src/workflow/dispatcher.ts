@@ -86,14 +86,35 @@ async function releaseAll(trx: Trx, list: readonly Assignment[], at: string): Pr
   return released;
 }
 
-/** New deliveries (and their jobs) for units with a webhook that never had this case delivered. */
-async function deliverTo(deps: WorkflowDeps, trx: Trx, caseId: string, units: readonly string[], now: Date): Promise<void> {
-  const had = new Set((await listDeliveries(trx, caseId)).map((d) => d.unitCode));
+/**
+ * Tells the units just assigned: a unit whose webhook never had the case gets
+ * the assignment delivered (`case.assigned`); one that had it before (it
+ * returned the case, or was released, and now has it again) gets a
+ * `reassigned` notice with its new role and deadlines. Bureau groups get a
+ * post, a new one for a unit that held the case earlier in this round.
+ */
+async function tellAssigned(
+  deps: WorkflowDeps,
+  trx: Trx,
+  c: Case,
+  before: readonly Assignment[],
+  units: ReadonlyArray<{ unit: string; role: AssignmentRole }>,
+  deadlines: { signBy: string | null; replyBy: string | null },
+  now: Date,
+): Promise<void> {
+  const had = new Set((await listDeliveries(trx, c.id)).map((d) => d.unitCode));
   const fresh = units
-    .filter((u) => !had.has(u) && deps.district.units.get(u)?.webhook)
-    .map((u) => ({ id: newId(), caseId, unitCode: u, channel: 'webhook' as const, at: now.toISOString() }));
+    .filter((u) => !had.has(u.unit) && deps.district.units.get(u.unit)?.webhook)
+    .map((u) => ({ id: newId(), caseId: c.id, unitCode: u.unit, channel: 'webhook' as const, at: now.toISOString() }));
   await insertDeliveries(trx, fresh);
-  await addToOutbox(trx, fresh.map((d) => outboxEntry('dispatch', { caseId, unit: d.unitCode, channel: 'webhook' })), now);
+  await addToOutbox(trx, fresh.map((d) => outboxEntry('dispatch', { caseId: c.id, unit: d.unitCode, channel: 'webhook' })), now);
+  for (const u of units.filter((x) => had.has(x.unit))) {
+    await queueNotification(trx, { caseId: c.id, audience: `unit:${u.unit}`, kind: 'reassigned', data: { role: u.role, round: c.round, deadlines } }, now);
+  }
+  const heldThisRound = (unit: string) => before.some((a) => a.unitCode === unit && a.round === c.round);
+  const names = units.map((u) => u.unit);
+  await queueBureauPosts(trx, deps.district, c.id, names.filter((u) => !heldThisRound(u)), c.round, now);
+  await queueBureauPosts(trx, deps.district, c.id, names.filter(heldThisRound), c.round, now, { again: true });
 }
 
 /**
@@ -188,8 +209,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     });
     await queueNotification(trx, { caseId, audience: 'reporter', kind: 'dispatched', data: { lead } }, now);
     if (added.length > 0) await scheduleDeadlineChecks(trx, caseId, wakeUpsFor(deps.district, deps.calendar, deadlines), now);
-    await deliverTo(deps, trx, caseId, added.map((a) => a.unit), now);
-    await queueBureauPosts(trx, deps.district, caseId, added.map((a) => a.unit), c.round, now);
+    await tellAssigned(deps, trx, c, all, added, deadlines, now);
   });
 }
 
@@ -233,7 +253,8 @@ export async function transferCase(deps: WorkflowDeps, principal: Principal, cas
     const c = await loadCase(trx, caseId);
     if (!canTransition(c.status, 'transferred')) throw new AppError('illegal_transition', `a case that is ${c.status} cannot be transferred`);
     const { type, unit } = transferUnit(deps);
-    const released = await releaseAll(trx, active(await listAssignments(trx, caseId)), at);
+    const before = await listAssignments(trx, caseId);
+    const released = await releaseAll(trx, active(before), at);
     await assign(trx, c, await listAssignments(trx, caseId), [{ unit, role: 'lead' }], { signBy: null, replyBy: null, at });
     const corrected = type ? await correctType(trx, c, type, principal, at) : false;
     await moveCase(trx, c, 'transferred', {
@@ -245,7 +266,7 @@ export async function transferCase(deps: WorkflowDeps, principal: Principal, cas
       changes: { ...(type ? { type_code: type } : {}), triage_reason: null, sign_deadline_at: null, reply_deadline_at: null },
     });
     await queueNotification(trx, { caseId, audience: 'reporter', kind: 'transferred', data: { lead: unit } }, now);
-    await deliverTo(deps, trx, caseId, [unit], now);
+    await tellAssigned(deps, trx, c, before, [{ unit, role: 'lead' }], { signBy: null, replyBy: null }, now);
   });
 }
 
