@@ -31,6 +31,15 @@ describe('redactForPublic', () => {
     expect(out).toBe(`有事找${MASK.name}或者${MASK.name}，打${MASK.phone}`);
   });
 
+  it('masks numbers typed in full-width digits, and names given after who the speaker is', () => {
+    const text = '我是回龙村的村民王建国，电话１３８１２３４５６７８，本人张伟也看到了，村民李四说厂子半夜排水。';
+    const out = redactForPublic(text);
+    for (const secret of ['王建国', '张伟', '李四', '13812345678', '１３８１２３４５６７８']) expect(out, secret).not.toContain(secret);
+    expect(out).toBe(`我是回龙村的村民${MASK.name}，电话${MASK.phone}，本人${MASK.name}也看到了，村民${MASK.name}说厂子半夜排水。`);
+    // A reply quoting the number the same way.
+    expect(redactForPublic('已与举报人电话１３８１２３４５６７８联系')).toBe(`已与举报人电话${MASK.phone}联系`);
+  });
+
   it('leaves text without personal details alone', () => {
     const text = '回龙圩镇朱家观村有个养猪场把猪粪直接排到河里，臭得很，老百姓都受不了';
     expect(redactForPublic(text)).toBe(text);

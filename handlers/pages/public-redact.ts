@@ -1,3 +1,5 @@
+import { halfWidthDigits } from '../../src/pipeline/extract.js';
+
 /**
  * Complaint text made fit for publication: whatever could point at a person
  * is masked — the reporter's own name and phone when known, any phone number,
@@ -30,6 +32,11 @@ const SURNAME =
   '[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤欧蒙]';
 const TITLE = '(?:先生|女士|小姐|师傅|老板|大爷|大妈|大哥|大姐|阿姨|老师|书记|村长|组长|主任|经理|某)';
 
+/** A given name after a surname: one or two characters, not taking a word that follows (张伟也… keeps 也). */
+const GIVEN = `${HAN}(?:(?![也说在的了是和就都又还看听讲称把被向跟对])${HAN})?`;
+/** 回龙村的 / 附近的村民: what someone says they are before their name, up to 的. */
+const DESCRIBED = '[^，,。！!？?\\s]{1,12}?的(?:村民|居民|群众|业主|住户)?';
+
 type Replacer = (match: string, ...groups: string[]) => string;
 
 const RULES: Array<[RegExp, string | Replacer]> = [
@@ -46,7 +53,11 @@ const RULES: Array<[RegExp, string | Replacer]> = [
   // House, building, unit and room numbers (12号, 3栋2单元501室, 12-3号); not dates (11月3号).
   [new RegExp(`(?<!月|${NUM})${NUM}+(?:[-－]${NUM}+)?(号楼|号院|号|栋|幢|单元|室|户)`, 'gu'), (_m, unit = '') => `${MASK.number}${unit}`],
   // Names introduced the usual ways.
-  [new RegExp(`(我叫|我是|名字是|名叫|联系人|举报人|户主)(：|:)?\\s*${HAN}{2,3}`, 'gu'), (_m, lead = '', colon = '') => `${lead}${colon}${MASK.name}`],
+  // (我是 followed by a description — 我是回龙村的… — is the next rule's.)
+  [new RegExp(`(我叫|我是(?!${DESCRIBED})|名字是|名叫|联系人|举报人|户主)(：|:)?\\s*(?!电话|手机|号码|联系|反映|表示|称|说|的)${HAN}{2,3}`, 'gu'), (_m, lead = '', colon = '') => `${lead}${colon}${MASK.name}`],
+  // …and after who the speaker is: 我是回龙村的村民王建国, 本人张伟, 村民李四.
+  [new RegExp(`(本人|村民|居民|群众|业主|住户|市民|家长)(叫|是)?${SURNAME}${GIVEN}`, 'gu'), (_m, lead = '', verb = '') => `${lead}${verb}${MASK.name}`],
+  [new RegExp(`(我是${DESCRIBED})${SURNAME}${GIVEN}`, 'gu'), (_m, lead = '') => `${lead}${MASK.name}`],
   [new RegExp(`(?<!百)姓${HAN}`, 'gu'), '姓×'],
   [new RegExp(`${SURNAME}(?=${TITLE})`, 'gu'), '×'],
   [new RegExp(`(?<=[老小阿])${SURNAME}(?=${HAN})`, 'gu'), '×'],
@@ -58,7 +69,8 @@ function escapeRegExp(s: string): string {
 
 /** Masks what could identify a person in text meant for the public. */
 export function redactForPublic(text: string, known: KnownIdentity = {}): string {
-  let out = text;
+  // Digits typed full-width (１３８…, what Chinese input methods often give) are read as digits.
+  let out = halfWidthDigits(text);
   // The known identity first, exactly and in any spacing of its digits.
   for (const phone of known.phones ?? []) {
     const digits = (phone ?? '').replace(/\D/g, '');

@@ -154,7 +154,7 @@ const PHONE_RE = /(?<!\d)(?:(?:\+?86)[\s.-]?)?(1[3-9]\d)[\s.-]?(\d{4})[\s.-]?(\d
  * type) as their ASCII forms. Each is one UTF-16 unit either way, so offsets
  * in the result are offsets in the original.
  */
-function halfWidthDigits(text: string): string {
+export function halfWidthDigits(text: string): string {
   return text.replace(/[\uFF0B\uFF0D\uFF0E\uFF10-\uFF19]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xfee0));
 }
 
