@@ -5,7 +5,7 @@ import { createApp } from './app.js';
 import { processorDeps } from './core-deps.js';
 import { AppError, errorBody } from './errors.js';
 import type { WorkerBindings } from './worker/bindings.js';
-import { consumeJobs } from './worker/consumer.js';
+import { consumeJobs, lostAfterMs } from './worker/consumer.js';
 import { createWorkerDeps, drainAfter, type WorkerDeps } from './worker/deps.js';
 
 /**
@@ -78,7 +78,7 @@ export default {
       // Queue delays end at 12 hours: on Workers this sweep is what applies deadlines on time (within one cron period).
       // No transport: wake-up jobs are chained by the deadline processor, not re-created by every run.
       const swept = await sweepDeadlines({ db: deps.db, clock: deps.clock, district: deps.district, calendar: deps.calendar, logger: deps.logger }, now);
-      const requeued = await requeueLostJobs(deps, now, { graceMs: deps.env.RECONCILE_GRACE_MS });
+      const requeued = await requeueLostJobs(deps, now, { graceMs: lostAfterMs(deps.env.RECONCILE_GRACE_MS, deps.retry) });
       await deps.relay.drain();
       deps.logger.info({ cron: controller.cron, deadlines: swept.checked.length, actions: swept.actions.length, ...requeued }, 'scheduled sweep');
     } catch (err) {
@@ -87,3 +87,4 @@ export default {
     }
   },
 };
+

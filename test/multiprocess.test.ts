@@ -77,7 +77,9 @@ async function receiver(): Promise<{ url: string; received: Delivery[] }> {
     req.setEncoding('utf8');
     req.on('data', (c: string) => (raw += c));
     req.on('end', () => {
-      const body = JSON.parse(raw) as { deliveryId: string; case: { id: string }; assignment: { unit: { code: string } } };
+      const body = JSON.parse(raw) as { event: string; deliveryId: string; case: { id: string }; assignment: { unit: { code: string } } };
+      // Notices to units (催办 and the like) come the same way; this test counts assignments.
+      if (body.event !== 'case.assigned') return res.writeHead(204).end();
       expect(req.headers['x-intake-delivery']).toBe(body.deliveryId);
       received.push({ deliveryId: body.deliveryId, caseId: body.case.id, unit: body.assignment.unit.code });
       res.writeHead(204).end();

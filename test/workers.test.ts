@@ -97,6 +97,8 @@ beforeAll(async () => {
           WEBHOOK_SECRET: 'a-test-secret-of-some-length',
           DISPATCH_ATTEMPTS: '3',
           DISPATCH_BACKOFF_MS: '1000',
+          // Short, so the cron runs below would take a delivery waiting out its retry delay for lost if nothing guarded it.
+          RECONCILE_GRACE_MS: '1000',
           DISTRICT_JSON: districtWithWebhooks(),
           TELEGRAM_BOT_TOKEN: TELEGRAM_TOKEN,
           TELEGRAM_WEBHOOK_SECRET: TELEGRAM_SECRET,
@@ -308,10 +310,13 @@ describe('the Worker on D1, Queues and R2', () => {
 
   it('retries a failing delivery with backoff and puts the job on the dead-letter queue when it fails for good', async () => {
     const db = await d1();
-    const failed = await waitFor('the delivery to econ to fail for good', async () =>
-      db.prepare("select status, attempts, last_error from deliveries where case_id = ? and unit_code = 'econ'").bind(caseId).first<{ status: string; attempts: number; last_error: string }>()
-        .then((r) => (r?.status === 'failed' ? r : null)),
-    );
+    // The cron trigger fires while the delivery waits out its retry delays: it must not start a second chain of attempts.
+    const worker = await mf.getWorker('intake');
+    const failed = await waitFor('the delivery to econ to fail for good', async () => {
+      expect((await worker.scheduled({ cron: '*/5 * * * *' })).outcome).toBe('ok');
+      return db.prepare("select status, attempts, last_error from deliveries where case_id = ? and unit_code = 'econ'").bind(caseId).first<{ status: string; attempts: number; last_error: string }>()
+        .then((r) => (r?.status === 'failed' ? r : null));
+    });
     expect(failed).toMatchObject({ attempts: 3, last_error: 'HTTP 500' });
     expect(webhookCalls.filter((c) => c.url === ECON_URL)).toHaveLength(3);
     const event = await db.prepare("select data from case_events where case_id = ? and kind = 'delivery_failed'").bind(caseId).first<{ data: string }>();

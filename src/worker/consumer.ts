@@ -78,3 +78,15 @@ function caseOf(payload: unknown): { caseId?: string } {
   const id = payload && typeof payload === 'object' ? (payload as { caseId?: unknown }).caseId : undefined;
   return typeof id === 'string' ? { caseId: id } : {};
 }
+
+/**
+ * How long a case or delivery must sit untouched before the cron run takes
+ * its job for lost. Cloudflare Queues cannot be asked whether a message is
+ * waiting out its retry delay, and sending the job again would start a second
+ * chain of attempts: so at least the longest delay between two attempts of an
+ * intake or dispatch job, plus a minute.
+ */
+export function lostAfterMs(graceMs: number, retry: RetryPolicy): number {
+  const longestGap = (p: { attempts: number; backoffMs: number }) => Math.min(MAX_DELAY_S * 1000, p.backoffMs * 2 ** Math.max(0, p.attempts - 2));
+  return Math.max(graceMs, longestGap(retry.intake) + 60_000, longestGap(retry.dispatch) + 60_000);
+}
