@@ -166,4 +166,31 @@ describe('bureau inbox', () => {
     expect(res.status).toBe(403);
     expect(await res.text()).toContain('无权访问');
   });
+
+  it('keeps an open case in the list however many newer closed cases the unit has, and says when the list is cut short', async () => {
+    const open = await seedCase(web.service, web.clock, { text: '盐下村电镀厂半夜排黑水，历史案件很多时也要看到', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const db = web.service.deps.db;
+    const row = await db.selectFrom('cases').selectAll().where('id', '=', open.id).executeTakeFirstOrThrow();
+    const assignment = await db.selectFrom('assignments').selectAll().where('case_id', '=', open.id).executeTakeFirstOrThrow();
+    // 510 closed cases of the bureau, all received after the open one.
+    for (let chunk = 0; chunk < 510; chunk += 85) {
+      const ids = Array.from({ length: 85 }, (_, i) => `closed-${chunk + i}-${open.id}`);
+      const receivedAt = (i: number) => new Date(Date.parse(row.received_at) + (chunk + i + 1) * 1000).toISOString();
+      await db
+        .insertInto('cases')
+        .values(ids.map((id, i) => ({ ...row, id, tracking_code: `C${String(chunk + i).padStart(4, '0')}${open.trackingCode.slice(0, 4)}`, status: 'closed', received_at: receivedAt(i) })))
+        .execute();
+      await db
+        .insertInto('assignments')
+        .values(ids.map((id) => ({ ...assignment, id: `a-${id}`, case_id: id, status: 'replied' })))
+        .execute();
+    }
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('epb');
+    const inbox = await (await client.get('/inbox')).text();
+    expect(inbox).toContain(open.trackingCode);
+    const all = await (await client.get('/inbox?status=all')).text();
+    expect(all).toContain('只显示最新的 500 件');
+    expect(all).not.toContain(open.trackingCode);
+  });
 });

@@ -113,9 +113,10 @@ async function inboxPage(c: Context<AppEnv>) {
   const deps = c.get('deps');
   const principal = c.get('principal')!;
   const f = readFilters(c);
-  const { rows } = await listCases(deps.db, {
+  // The open cases are chosen in the query, so a long history of closed ones never pushes them out.
+  const { rows, more } = await listCases(deps.db, {
     assignedTo: principal.unitCode ?? '\u0000',
-    ...(f.status !== 'open' && f.status !== 'all' ? { status: f.status as CaseStatus } : {}),
+    ...(f.status === 'open' ? { statuses: OPEN } : f.status !== 'all' ? { status: f.status as CaseStatus } : {}),
     ...(f.type && deps.district.types.has(f.type) ? { type: f.type } : {}),
     ...(f.overdue ? { overdue: true } : {}),
     limit: INBOX_LIMIT,
@@ -125,7 +126,6 @@ async function inboxPage(c: Context<AppEnv>) {
   const needle = f.q.toLowerCase();
   const code = needle.replace(/[\s-]/g, '');
   const items = rows
-    .filter((r) => f.status !== 'open' || OPEN.includes(r.case.status))
     // Text search over what the clerk can see: the tracking code and the text with phones masked
     // (searching the raw text would tell which case holds a number the clerk may not read).
     .filter((r) => needle === '' || r.case.trackingCode.toLowerCase().includes(code) || textFor(principal, r.case.text).toLowerCase().includes(needle))
@@ -179,6 +179,7 @@ async function inboxPage(c: Context<AppEnv>) {
       </form>
       <p class="hint" role="status">
         {zh ? `共 ${items.length} 件` : `${items.length} case(s)`}
+        {more ? (zh ? `（只显示最新的 ${INBOX_LIMIT} 件，请用上面的条件缩小范围）` : ` (only the newest ${INBOX_LIMIT}; narrow the list with the filters above)`) : ''}
       </p>
       {items.length === 0 ? (
         <p class="notice">{zh ? '没有符合条件的案件。' : 'No cases match.'}</p>
