@@ -18,6 +18,27 @@ describe.each([
   });
 
   describe('return and re-route', () => {
+    it('teaches the classifier only the latest type a case was routed to, including back to its own guess', async () => {
+      const text = '朱家观村有个厂子往沟里排废水，颜色发黑（多次改派）';
+      const { id } = await seedCase(service, clock, { text });
+      const route = async (type: string) => {
+        clock.advance(60_000);
+        const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type, reason: '改派' }));
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        return r.body.events.at(-1).data.corrected as boolean;
+      };
+      const taught = async () => (await listCorrections(service.deps.db)).filter((c) => c.text === text).map((c) => c.label);
+      // The machine said illegal_discharge.
+      expect(await route('livestock_waste')).toBe(true);
+      expect(await route('water_pollution')).toBe(true);
+      expect(await taught()).toEqual(['water_pollution']);
+      // The same type again teaches nothing new.
+      expect(await route('water_pollution')).toBe(false);
+      // Back to what the machine said: that is the label now, not the earlier corrections.
+      expect(await route('illegal_discharge')).toBe(true);
+      expect(await taught()).toEqual(['illegal_discharge']);
+    });
+
     it('puts a returned case in triage with the classifier’s choices, re-routes it and keeps the correction', async () => {
       const { id, trackingCode } = await seedCase(service, clock, { text: '盐下村养殖场把废水排进沟里，很臭' });
       expect((await as(staff.epb).post(`/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '是养殖场，归农业委' })).status).toBe(200);

@@ -28,7 +28,31 @@ export async function recordCorrection(db: Db, c: Correction): Promise<void> {
     .execute();
 }
 
+/**
+ * The labelled data for training: for a case corrected more than once (re-routed
+ * to one type, then another) only its latest label counts, so the same text is
+ * never taught as two types.
+ */
 export async function listCorrections(db: Db): Promise<Array<{ text: string; label: string; source: string; createdAt: string }>> {
-  const rows = await db.selectFrom('classifier_corrections').select(['text', 'label', 'source', 'created_at']).orderBy('created_at').execute();
-  return rows.map((r) => ({ text: r.text, label: r.label, source: r.source, createdAt: r.created_at }));
+  const rows = await db
+    .selectFrom('classifier_corrections')
+    .select(['case_id', 'text', 'label', 'source', 'created_at'])
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  const latest = new Map<string, (typeof rows)[number]>();
+  rows.forEach((r, i) => latest.set(r.case_id ?? `no-case-${i}`, r));
+  return [...latest.values()].map((r) => ({ text: r.text, label: r.label, source: r.source, createdAt: r.created_at }));
+}
+
+/** The latest label a person gave the case, if any. */
+export async function latestCorrectionLabel(db: Db, caseId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('classifier_corrections')
+    .select('label')
+    .where('case_id', '=', caseId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+  return row?.label ?? null;
 }

@@ -8,7 +8,7 @@ import {
   updateAssignmentIf,
 } from '../../db/repositories/case-queries.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
-import { recordCorrection } from '../../db/repositories/corrections.repository.js';
+import { latestCorrectionLabel, recordCorrection } from '../../db/repositories/corrections.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
 import { insertDeliveries, listDeliveries } from '../../db/repositories/deliveries.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
@@ -118,12 +118,15 @@ async function tellAssigned(
 }
 
 /**
- * Records a dispatcher's type as labelled data when it differs from what the
- * machine said, unless an earlier re-route already recorded the same label.
+ * Records a dispatcher's type as labelled data when it differs from the
+ * latest label the case has (the machine's, or a person's earlier one):
+ * routing a case back to the machine's type after correcting it supersedes
+ * the earlier correction, and training takes the latest label per case.
  */
 async function correctType(trx: Trx, c: Case, newType: string, principal: Principal, at: string): Promise<boolean> {
   const machine = (await findClassification(trx, c.id))?.type ?? null;
-  if (newType === machine || (newType === c.typeCode && c.typeCode !== machine)) return false;
+  const corrected = await latestCorrectionLabel(trx, c.id);
+  if (newType === (corrected ?? machine)) return false;
   await recordCorrection(trx, { caseId: c.id, text: c.text, label: newType, predicted: machine, source: 'dispatcher', actorId: principal.userId, at });
   return true;
 }
