@@ -98,6 +98,15 @@ describe('anonymity requests', () => {
   });
 });
 
+describe('urgency in ordinary wording', () => {
+  it('takes discharge or dumping going on now, and people falling ill, as urgent', () => {
+    for (const text of ['他们正在往河里排废水', '有个厂正往河里排黄水', '现在正在往沟里倒', '正在焚烧垃圾', '好多人呼吸困难', '孩子闻了身体不舒服', '村里好几个人得了癌症']) {
+      expect(extractDetails(district, text, { location: null, receivedAt }).urgency.urgent, text).toBe(true);
+    }
+    expect(extractDetails(district, '上个月有人在河边倒过垃圾，现在没有了', { location: null, receivedAt }).urgency.urgent).toBe(false);
+  });
+});
+
 describe('incident time', () => {
   const at = (text: string) => extractIncidentTime(text, receivedAt, TZ);
 
