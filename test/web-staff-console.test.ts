@@ -58,7 +58,7 @@ describe('operator console', () => {
     expect(await page.textContent('main')).not.toContain('13812345678');
 
     await page.selectOption('#type', 'hazardous_waste');
-    expect(await page.textContent('#lead')).toContain('区派出所');
+    expect(await page.textContent('#bureaus')).toContain('区派出所');
     await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
     const code = await page.getAttribute('#result .big-code', 'data-code');
     expect(code).toMatch(/^[34679ACDEFGHJKMNPQRTUVWXY]{10}$/);
@@ -79,6 +79,24 @@ describe('operator console', () => {
     expect(contact?.phone).toBe('13812345678');
     const call = await web.service.deps.db.selectFrom('hotline_calls').select(['operator', 'hotline', 'created_by']).where('caller_number', '=', '13812345678').executeTakeFirst();
     expect(call).toEqual({ operator: '坐席小王', hotline: '12369', created_by: web.userIds.operator });
+    await context.close();
+  });
+
+  it('takes a lead bureau the operator chose over the routing table', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator');
+    await page.fill('#transcript', TRANSCRIPT.replace('兴隆', '李家塘'));
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+    expect(await page.inputValue('#lead')).toBe('');
+    await page.selectOption('#lead', 'enforcement');
+    await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
+    const code = await page.getAttribute('#result .big-code', 'data-code');
+    const created = await caseOf(code!);
+    const units = (await listAssignments(web.service.deps.db, created.id)).filter((a) => a.role === 'lead').map((a) => a.unitCode);
+    expect(units).toEqual(['enforcement']);
+    const received = await web.service.deps.db.selectFrom('case_events').select('data').where('case_id', '=', created.id).where('kind', '=', 'received').executeTakeFirstOrThrow();
+    expect(JSON.parse(received.data!)).toMatchObject({ presetLead: 'enforcement' });
     await context.close();
   });
 

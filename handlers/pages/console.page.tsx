@@ -10,7 +10,7 @@ import { CsrfField, FieldError, errorId } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
 import { fieldsOf } from '../validation.js';
-import { field, files, jurisdictionOptions, staffArea, typeName, typeOptions, unitName } from './staff-common.js';
+import { bureauOptions, field, files, jurisdictionOptions, staffArea, typeName, typeOptions, unitName } from './staff-common.js';
 
 /**
  * The operator console (`/console`, operators and admins): a hotline call
@@ -247,6 +247,8 @@ interface ReviewState {
 interface Choice {
   text: string;
   type: string;
+  /** A lead bureau the operator chose instead of the routing table's ('' = the table's). */
+  lead: string;
   jurisdiction: string;
   urgent: boolean;
   anonymous: boolean;
@@ -258,6 +260,7 @@ function readChoice(form: Record<string, unknown>, prefix: string): Choice {
   return {
     text: field(form, `${prefix}text`),
     type: field(form, `${prefix}type`),
+    lead: field(form, `${prefix}lead`),
     jurisdiction: field(form, `${prefix}jurisdiction`),
     urgent: field(form, `${prefix}urgent`) === '1',
     anonymous: field(form, 'anonymous') === '1',
@@ -274,6 +277,7 @@ function readChoice(form: Record<string, unknown>, prefix: string): Choice {
 function corrections(ch: Choice) {
   return {
     ...(ch.type !== '' && ch.type !== ch.proposed.type ? { type: ch.type } : {}),
+    ...(ch.lead !== '' ? { lead: ch.lead } : {}),
     ...(ch.jurisdiction !== '' && ch.jurisdiction !== ch.proposed.jurisdiction ? { jurisdiction: ch.jurisdiction } : {}),
     ...(ch.urgent !== ch.proposed.urgent ? { urgent: ch.urgent } : {}),
   };
@@ -340,6 +344,7 @@ function shown(prev: Choice, p: Proposal): Choice {
   return {
     text: changed(prev.text, prev.proposed.text) ? prev.text : p.text,
     type: changed(prev.type, prev.proposed.type) ? prev.type : (p.type?.code ?? ''),
+    lead: prev.lead,
     jurisdiction: changed(prev.jurisdiction, prev.proposed.jurisdiction) ? prev.jurisdiction : (p.jurisdiction?.code ?? ''),
     urgent: prev.proposed.type !== '' && prev.urgent !== prev.proposed.urgent ? prev.urgent : p.urgent,
     anonymous: prev.anonymous || p.anonymous,
@@ -386,7 +391,7 @@ function ProposalEditor({ c, prefix, p, choice, errors, heading }: { c: Context<
         </span>
       </p>
       <label for={id('type')}>{zh ? '问题类型' : 'Type'}</label>
-      <select id={id('type')} name={id('type')} data-leads={JSON.stringify(leads)} data-lead-target={`#${id('lead')}`} {...bad(errors, id('type'))}>
+      <select id={id('type')} name={id('type')} data-leads={JSON.stringify(leads)} data-lead-target={`#${id('bureaus')}`} {...bad(errors, id('type'))}>
         {p.type ? null : <option value="">{zh ? '未能分类，请选择' : 'not classified: choose'}</option>}
         {typeOptions(district, lang).map((t) => (
           <option value={t.code} selected={choice.type === t.code}>
@@ -397,11 +402,21 @@ function ProposalEditor({ c, prefix, p, choice, errors, heading }: { c: Context<
       </select>
       <Err errors={errors} name={id('type')} />
       <p>
-        {zh ? '承办单位：' : 'Bureaus: '}
-        <output id={id('lead')} for={id('type')}>
+        {zh ? '按派单规则承办：' : 'Bureaus by the routing table: '}
+        <output id={id('bureaus')} for={id('type')}>
           {leads[choice.type] ?? '—'}
         </output>
       </p>
+      <label for={id('lead')}>{zh ? '牵头单位' : 'Lead bureau'}</label>
+      <select id={id('lead')} name={id('lead')} {...bad(errors, id('lead'))}>
+        <option value="">{zh ? '按派单规则' : 'from the routing table'}</option>
+        {bureauOptions(district, lang).map((b) => (
+          <option value={b.code} selected={choice.lead === b.code}>
+            {b.name}
+          </option>
+        ))}
+      </select>
+      <Err errors={errors} name={id('lead')} />
       <label for={id('jurisdiction')}>{zh ? '属地' : 'Local office'}</label>
       <select id={id('jurisdiction')} name={id('jurisdiction')} {...bad(errors, id('jurisdiction'))}>
         <option value="">{zh ? '地点不明' : 'place unknown'}</option>
@@ -628,6 +643,7 @@ export function consolePages() {
       state.parts = [0, 1].map((i) => ({
         text: field(form, `p${i + 1}-seed`),
         type: '',
+        lead: '',
         jurisdiction: '',
         urgent: false,
         anonymous: state.whole.anonymous,

@@ -1,5 +1,6 @@
 /**
- * Benchmark of the trained classifier against the naive Bayes baseline.
+ * Benchmark of the trained classifier against two baselines: multinomial
+ * naive Bayes, and fastText (its WASM build from npm) trained on the same split.
  *
  *   tsx test/bench/classify.ts --train FILE [--test FILE | --dev-every N]
  *       [--text-field text] [--label-field label]
@@ -7,9 +8,10 @@
  *       [--cv K]                   # K-fold CV on the training part only (for choosing options)
  *       [--nb-alpha A]             # smoothing of the naive Bayes baseline (default 0.1)
  *       [--district FILE]          # also report the model with this district file's phrase rules
+ *       [--skip-fasttext]          # leave out the fastText baseline (it trains for minutes on large files)
  *
  * Reads the data at run time only. The last line is machine-readable:
- *   accuracy=0.913 macroF1=0.905 train_s=1.2 per_s=52000 p99_ms=0.05 baseline_macroF1=0.88
+ *   accuracy=0.913 macroF1=0.905 train_s=1.2 per_s=52000 p99_ms=0.05 baseline_macroF1=0.88 fasttext_macroF1=0.90
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -24,6 +26,7 @@ import {
   type TrainOptions,
 } from '../../src/classifier/engine/index.js';
 import { districtRules, formatReport, measureLatency, parseOptionOverrides } from './lib/classify-report.js';
+import { FASTTEXT_OPTIONS, fastTextBaseline } from './lib/fasttext-baseline.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +39,7 @@ const { values } = parseArgs({
     cv: { type: 'string' },
     'nb-alpha': { type: 'string' },
     district: { type: 'string' },
+    'skip-fasttext': { type: 'boolean', default: false },
   },
 });
 
@@ -131,6 +135,12 @@ console.log(
 );
 console.log(`\n== baseline: naive Bayes, word 1-2-grams, trained in ${baselineSeconds.toFixed(2)} s ==`);
 console.log(`accuracy ${baselineReport.accuracy.toFixed(3)}  macro-F1 ${baselineReport.macroF1.toFixed(3)}`);
+const fastText = values['skip-fasttext'] ? null : await fastTextBaseline(train, test);
+if (fastText) {
+  console.log(`\n== baseline: fastText (WASM), ${JSON.stringify(FASTTEXT_OPTIONS)}, trained in ${fastText.seconds.toFixed(2)} s ==`);
+  console.log(`accuracy ${fastText.report.accuracy.toFixed(3)}  macro-F1 ${fastText.report.macroF1.toFixed(3)}`);
+}
 console.log(
-  `accuracy=${report.accuracy.toFixed(3)} macroF1=${report.macroF1.toFixed(3)} train_s=${trainSeconds.toFixed(2)} per_s=${Math.round(latency.perSecond)} p99_ms=${latency.p99Ms.toFixed(3)} baseline_macroF1=${baselineReport.macroF1.toFixed(3)}`,
+  `accuracy=${report.accuracy.toFixed(3)} macroF1=${report.macroF1.toFixed(3)} train_s=${trainSeconds.toFixed(2)} per_s=${Math.round(latency.perSecond)} p99_ms=${latency.p99Ms.toFixed(3)} baseline_macroF1=${baselineReport.macroF1.toFixed(3)}` +
+    (fastText ? ` fasttext_macroF1=${fastText.report.macroF1.toFixed(3)}` : ''),
 );
