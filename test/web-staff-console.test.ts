@@ -173,6 +173,13 @@ describe('operator console', () => {
     const badTime = await client.post('/console/review', { _csrf: csrf, mode: 'transcript', hotline: '12369', callId: 'X-1', startedAt: 'yesterday', transcript: TRANSCRIPT });
     expect(badTime.status).toBe(400);
     expect(await badTime.text()).toContain('id="startedAt-error"');
+    // The schema's reasons are said in Chinese on the page.
+    const badFields = await client.post('/console/review', { _csrf: csrf, mode: 'transcript', hotline: '12369', callId: 'X 1', callerNumber: 'abc', startedAt: '2026-11-02T10:00', transcript: TRANSCRIPT });
+    expect(badFields.status).toBe(400);
+    const badHtml = await badFields.text();
+    expect(badHtml).toContain('不能含空格或控制字符');
+    expect(badHtml).toContain('请填写电话号码');
+    expect(badHtml).not.toContain('no spaces or control characters');
     const after = await web.service.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
     expect(Number(after?.n)).toBe(Number(before?.n));
   });

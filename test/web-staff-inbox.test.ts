@@ -92,6 +92,7 @@ describe('bureau inbox', () => {
     await client.signIn('epb2');
     const res = await client.post(`/inbox/cases/${seeded.id}/accept`, {});
     expect(res.status).toBe(403);
+    expect(await res.text()).toContain('表单已过期或不是从本站提交的');
     expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('dispatched');
     expect((await listAssignments(web.service.deps.db, seeded.id))[0]?.status).toBe('pending');
     // With the token it goes through.

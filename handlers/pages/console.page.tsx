@@ -11,6 +11,7 @@ import { pageContext, renderPage, type RenderOptions } from '../../src/web/rende
 import type { AppEnv } from '../app-env.js';
 import { fieldsOf } from '../validation.js';
 import { bureauOptions, field, files, jurisdictionOptions, staffArea, typeName, typeOptions, unitName } from './staff-common.js';
+import { fieldMessage } from '../../src/web/messages.js';
 
 /**
  * The operator console (`/console`, operators and admins): a hotline call
@@ -305,7 +306,7 @@ function callInput(state: ReviewState, lang: Lang, review: boolean, operator?: s
   const parsed = callSchema.safeParse(raw);
   if (!parsed.success) {
     const fields: Errors = {};
-    for (const [k, v] of Object.entries(fieldsOf(parsed.error))) fields[formName(k)] = v;
+    for (const [k, v] of Object.entries(fieldsOf(parsed.error))) fields[formName(k)] = fieldMessage(lang, v);
     throw invalid(lang, fields);
   }
   return parsed.data;

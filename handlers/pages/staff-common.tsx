@@ -12,6 +12,7 @@ import { loadSession, requireSignedIn } from '../../src/web/session.js';
 import type { CaseView } from '../../src/workflow/case-view.js';
 import { requireReadAccess } from '../../src/workflow/case-view.js';
 import type { AppEnv } from '../app-env.js';
+import { fieldMessage } from '../../src/web/messages.js';
 
 /**
  * What the staff pages (console, inbox, desk, dashboard) share: the
@@ -211,7 +212,7 @@ export interface FormProblem {
 export function problemOf(err: unknown, form: string, values: Record<string, string>, lang: Lang, rename: Record<string, string> = {}): FormProblem {
   if (!(err instanceof AppError) || err.status >= 500) throw err;
   const fields: Record<string, string> = {};
-  for (const [k, v] of Object.entries(err.fields ?? {})) fields[rename[k] ?? k] = v;
+  for (const [k, v] of Object.entries(err.fields ?? {})) fields[rename[k] ?? k] = fieldMessage(lang, v);
   // The workflow explains a refusal in English; say in the page's language what kind of refusal it is.
   const prefix: Partial<Record<string, Record<Lang, string>>> = {
     illegal_transition: { zh: '案件当前状态不允许此操作：', en: 'Not possible in the current state: ' },

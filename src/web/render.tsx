@@ -5,6 +5,8 @@ import type { AppEnv } from '../../handlers/app-env.js';
 import type { AppError } from '../errors.js';
 import { resolveLang, type Lang } from './i18n.js';
 import { Layout, type LayoutProps } from './layout.js';
+import { CSRF_FIELD } from './csrf.js';
+import { pageMessage } from './messages.js';
 
 /** What a page handler needs to render: language, CSRF token, signed-in user, time zone. */
 export interface PageContext {
@@ -66,7 +68,7 @@ export function renderErrorPage(c: Context<AppEnv>, err: AppError) {
     title,
     <section class="error">
       <h1>{title}</h1>
-      <p>{err.message}</p>
+      <p>{pageMessage(p.lang, err, CSRF_FIELD)}</p>
       <p>
         <a href="javascript:history.back()">{p.lang === 'zh' ? '返回上一页' : 'Go back'}</a> · <a href="/">{p.lang === 'zh' ? '首页' : 'Home'}</a>
       </p>

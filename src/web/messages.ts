@@ -1,0 +1,54 @@
+import type { AppError } from '../errors.js';
+import type { Lang } from './i18n.js';
+
+/**
+ * The API explains a bad value in English (`must not be empty`); a page says
+ * it in the page's language. Messages without a translation here are shown
+ * as they are.
+ */
+const FIELD_MESSAGES: Array<[RegExp, string | ((m: RegExpExecArray) => string)]> = [
+  [/^required$/, '必填'],
+  [/^must not be empty$/, '不能为空'],
+  [/^at most (\d+) characters$/, (m) => `最多 ${m[1]} 个字`],
+  [/^no spaces or control characters$/, '不能含空格或控制字符'],
+  [/^must be a phone number/, '请填写电话号码（数字，可含空格、短横线和 +）'],
+  [/^must be an ISO 8601 date-time/, '请填写完整的日期和时间'],
+  [/^must be "12345" or "12369"$/, '请选择 12345 或 12369'],
+  [/^must be true or false$/, '请勾选或不勾选'],
+  [/^must be a code of the district file|^unknown (type|bureau|jurisdiction)/, '请从列表中选择'],
+  [/^must be a string$/, '格式不对'],
+  [/^give both lat and lng, or neither$/, '请同时给出经度和纬度，或都不给'],
+];
+
+export function fieldMessage(lang: Lang, message: string): string {
+  if (lang !== 'zh') return message;
+  for (const [pattern, zh] of FIELD_MESSAGES) {
+    const m = pattern.exec(message);
+    if (m) return typeof zh === 'string' ? zh : zh(m);
+  }
+  return message;
+}
+
+export function fieldMessages(lang: Lang, fields: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, fieldMessage(lang, v)]));
+}
+
+/** What an error page says in Chinese, by error code; English pages show the error's own message. */
+const PAGE_MESSAGES: Record<string, string> = {
+  forbidden: '您没有权限进行此操作。',
+  csrf: '表单已过期或不是从本站提交的，请刷新页面后重新填写提交。',
+  payload_too_large: '提交的内容过大（照片等附件合计不能超过上限），请减少附件后返回重试。',
+  malformed_body: '表单无法读取，请刷新页面后重试。',
+  not_found: '找不到该页面或记录。',
+  rate_limited: '操作过于频繁，请稍后再试。',
+  conflict: '内容刚刚被他人更新，请刷新后查看。',
+  illegal_transition: '当前状态不允许此操作，请刷新后查看。',
+};
+
+const HAN = /\p{Script=Han}/u;
+
+export function pageMessage(lang: Lang, err: AppError, csrfField: string): string {
+  if (lang !== 'zh' || HAN.test(err.message)) return err.message;
+  const key = err.code === 'forbidden' && err.fields && csrfField in err.fields ? 'csrf' : err.code;
+  return PAGE_MESSAGES[key] ?? '请求未能完成，请返回上一页检查后重试。';
+}
