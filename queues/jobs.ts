@@ -8,8 +8,8 @@ export interface JobPayloads {
   intake: { caseId: string };
   /** Deliver one assignment of a case to one bureau's channel. */
   dispatch: { caseId: string; unit: string; channel: 'webhook' };
-  /** Send one queued notification (to the reporter's channel or to the dispatchers). */
-  notify: { notificationId: string };
+  /** Send one queued notification (to the reporter's, the dispatchers' or a unit's channels); the case id names it in the logs. */
+  notify: { notificationId: string; caseId?: string };
   /** Wake up at a deadline of a case: reminders, overdue marks, supervision, closing unrated cases. */
   deadline: { caseId: string; at: string };
   /**

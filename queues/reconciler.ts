@@ -155,8 +155,8 @@ export async function requeueLostJobs(
     await ensure('dispatch', { caseId: d.caseId, unit: d.unitCode, channel: d.channel }, 'dispatch');
   }
   if (opts.notifications) {
-    for (const notificationId of await listStalePendingNotifications(deps.db, olderThan, batchSize)) {
-      await ensure('notify', { notificationId }, 'notify');
+    for (const n of await listStalePendingNotifications(deps.db, olderThan, batchSize)) {
+      await ensure('notify', n, 'notify');
     }
   }
   for (const post of await listOwedGroupPosts(deps.db, opts.groupUnits ?? [], olderThan, batchSize)) {

@@ -6,16 +6,16 @@ import type { Db } from './db-types.js';
  */
 
 /** Notifications still pending, queued before `olderThan`: oldest first. */
-export async function listStalePendingNotifications(db: Db, olderThan: string, limit: number): Promise<string[]> {
+export async function listStalePendingNotifications(db: Db, olderThan: string, limit: number): Promise<Array<{ notificationId: string; caseId: string }>> {
   const rows = await db
     .selectFrom('notifications')
-    .select('id')
+    .select(['id', 'case_id'])
     .where('status', '=', 'pending')
     .where('created_at', '<', olderThan)
     .orderBy('created_at')
     .limit(limit)
     .execute();
-  return rows.map((r) => r.id);
+  return rows.map((r) => ({ notificationId: r.id, caseId: r.case_id }));
 }
 
 /**

@@ -64,7 +64,7 @@ export async function queueNotification(
       sent_at: null,
     },
   ]);
-  if (push) await addToOutbox(trx, [outboxEntry('notify', { notificationId: id })], now);
+  if (push) await addToOutbox(trx, [outboxEntry('notify', { notificationId: id, caseId: n.caseId })], now);
   return id;
 }
 

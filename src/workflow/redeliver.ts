@@ -86,7 +86,7 @@ export async function redeliverFailed(
         .where('status', '=', 'failed')
         .execute();
       of(n.case_id).notifications.push(n.kind);
-      job('notify', { notificationId: n.id });
+      job('notify', { notificationId: n.id, caseId: n.case_id });
     }
     await appendEvents(
       trx,
