@@ -57,6 +57,33 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
+  it('gives a place-unknown case its local office from the triage card, keeping its type and bureaus', async () => {
+    const seeded = await seedCase(web.service, web.clock, {
+      text: '有个电镀厂晚上偷排废水，沟里全是黑水（地点没说清）',
+      type: 'illegal_discharge',
+      jurisdiction: null,
+      assignments: [
+        { unit: 'epb', role: 'lead' },
+        { unit: 'police', role: 'co' },
+      ],
+    });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher');
+    const card = `li[data-case="${seeded.trackingCode}"]`;
+    expect(await page.textContent(card)).toContain('地点不明');
+    await page.selectOption(`${card} form[data-place-form] select`, 'lijiatang');
+    await Promise.all([page.waitForNavigation(), page.click(`${card} form[data-place-form] button`)]);
+    expect(await page.textContent('#done')).toBe('已指定属地并派给该属地。');
+    expect(await page.$(card)).toBeNull();
+    const after = await findCase(web.service.deps.db, seeded.id);
+    expect(after).toMatchObject({ typeCode: 'illegal_discharge', jurisdictionCode: 'lijiatang' });
+    expect(after?.flags).not.toContain('place_unknown');
+    const live = (await listAssignments(web.service.deps.db, seeded.id)).filter((a) => a.status === 'pending').map((a) => `${a.role}:${a.unitCode}`);
+    expect(live.sort()).toEqual(['co:police', 'jurisdiction:lijiatang', 'lead:epb']);
+    await context.close();
+  });
+
   it('routes to any type from the case page and keeps the correction as labelled data', async () => {
     const seeded = await seedCase(web.service, web.clock, { status: 'triage', type: 'water_pollution', confidence: 0.41, text: '朱家观村路边有人烧垃圾，黑烟很大' });
     const { page, context } = await newPage();

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { listAssignmentsFor, listTriage, type CaseListRow } from '../../db/repositories/case-queries.repository.js';
 import { findCase, findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
 import { listOverdueCases, listPendingExtensions } from '../../db/repositories/desk.repository.js';
-import type { Assignment } from '../../db/repositories/assignments.repository.js';
+import { currentCoHandlers, currentLead, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
 import type { District } from '../../src/district/district.schema.js';
 import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
 import { AppError } from '../../src/errors.js';
@@ -11,7 +11,7 @@ import { CsrfField } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
 import { buildCaseView, textFor, type CaseView } from '../../src/workflow/case-view.js';
 import { approveExtension, mergeCase, refuseExtension, releaseUnit, routeCase, superviseCase, transferCase } from '../../src/workflow/dispatcher.js';
-import { staffActor } from '../../src/workflow/bureau.js';
+import { currentRound, staffActor } from '../../src/workflow/bureau.js';
 import { countFailedSends, redeliverFailed } from '../../src/workflow/redeliver.js';
 import type { AppEnv } from '../app-env.js';
 import { casesCsv, exportCasesQuery, statsCsv } from '../export.routes.js';
@@ -58,6 +58,7 @@ import {
 const DONE: Record<Lang, Record<string, string>> = {
   zh: {
     route: '已重新派发。',
+    place: '已指定属地并派给该属地。',
     merge: '已并案。',
     transfer: '已转12345热线。',
     supervise: '已督办，承办单位已收到提醒。',
@@ -68,6 +69,7 @@ const DONE: Record<Lang, Record<string, string>> = {
   },
   en: {
     route: 'Routed.',
+    place: 'Place set; the local office has the case.',
     merge: 'Merged.',
     transfer: 'Handed over to the 12345 hotline.',
     supervise: 'Supervision sent to the units.',
@@ -203,6 +205,21 @@ async function deskPage(c: Context<AppEnv>) {
                 </p>
                 <p class="hint">{textFor(principal, [...r.case.text].slice(0, 140).join(''))}</p>
                 <SuggestionButtons caseId={r.case.id} suggestions={suggestionsOf(district, r.classification)} lang={p.lang} csrf={p.csrf} district={district} />
+                {reasons.includes('place_unknown') && r.case.typeCode && ['dispatched', 'accepted'].includes(r.case.status) ? (
+                  <form method="post" action={`/desk/cases/${r.case.id}/place`} class="inline" data-place-form>
+                    <CsrfField token={p.csrf} />
+                    <label for={`place-${r.case.id}`}>{zh ? '属地' : 'Local office'}</label>{' '}
+                    <select id={`place-${r.case.id}`} name="jurisdiction" required>
+                      <option value="">{zh ? '请选择' : 'choose'}</option>
+                      {jurisdictionOptions(district, p.lang).map((j) => (
+                        <option value={j.code}>{j.name}</option>
+                      ))}
+                    </select>{' '}
+                    <button type="submit" class="secondary">
+                      {zh ? '指定属地' : 'Set the place'}
+                    </button>
+                  </form>
+                ) : null}
               </li>
             );
           })}
@@ -591,6 +608,32 @@ export function deskPages() {
         // The quick buttons keep the place as it is; the full form says what it should be.
         ...(quick ? {} : { jurisdiction: jurisdiction === '' ? null : jurisdiction }),
         reason: reason.trim(),
+      });
+    },
+    caseParam,
+  );
+
+  act(
+    '/desk/cases/:id/place',
+    'place',
+    async (c, form, lang) => {
+      const deps = c.get('deps');
+      const jurisdiction = field(form, 'jurisdiction');
+      if (deps.district.units.get(jurisdiction)?.kind !== 'jurisdiction') {
+        throw invalidForm(lang, { jurisdiction: lang === 'zh' ? '请选择属地。' : 'Choose the local office.' });
+      }
+      const c0 = await findCase(deps.db, c.req.param('id')!);
+      if (!c0) throw new AppError('not_found', 'no such case');
+      if (!c0.typeCode) throw invalidForm(lang, { jurisdiction: lang === 'zh' ? '案件还没有类型，请在案件页派发。' : 'The case has no type yet: route it from its page.' });
+      // Only the place changes: the type, the lead and the co-handlers stay as they are.
+      const current = currentRound(c0, await listAssignments(deps.db, c0.id)).filter((a) => a.status !== 'released');
+      const lead = currentLead(current)?.unitCode;
+      await routeCase(deps, c.get('principal')!, c0.id, {
+        type: c0.typeCode,
+        ...(lead ? { lead } : {}),
+        co: currentCoHandlers(current).map((a) => a.unitCode),
+        jurisdiction,
+        reason: lang === 'zh' ? `补充属地：${unitName(deps.district, jurisdiction, 'zh')}` : `Place given: ${jurisdiction}`,
       });
     },
     caseParam,
