@@ -126,11 +126,24 @@ describe('npm run admin', { timeout: 60_000 }, () => {
       body: JSON.stringify({ text: '兴隆办事处电镀厂晚上偷排废水', anonymous: true }),
     });
     const { id: caseId } = (await report.json()) as { id: string };
+    const other = await fetch(`${service.url}/api/v1/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: '兴隆办事处另一个厂也在偷排，后来改派走了', anonymous: true }),
+    });
+    const { id: movedAway } = (await other.json()) as { id: string };
     const at = new Date().toISOString();
-    await service.deps.db
-      .insertInto('deliveries')
-      .values({ id: `d-${caseId}`, case_id: caseId, unit_code: 'epb', channel: 'webhook', status: 'failed', attempts: 8, last_error: 'HTTP 503', last_attempt_at: at, created_at: at })
-      .execute();
+    // epb holds the first case; the second was re-routed away from it meanwhile.
+    for (const [id, status] of [[caseId, 'pending'], [movedAway, 'released']] as const) {
+      await service.deps.db
+        .insertInto('assignments')
+        .values({ id: `a-${id}`, case_id: id, unit_code: 'epb', role: 'lead', status, sign_deadline_at: null, reply_deadline_at: null, created_at: at, updated_at: at, round: 1 })
+        .execute();
+      await service.deps.db
+        .insertInto('deliveries')
+        .values({ id: `d-${id}`, case_id: id, unit_code: 'epb', channel: 'webhook', status: 'failed', attempts: 8, last_error: 'HTTP 503', last_attempt_at: at, created_at: at })
+        .execute();
+    }
 
     const badUnit = await admin(dbPath, 'redeliver', '--bureau', 'nowhere');
     expect(badUnit.code).toBe(2);
@@ -147,6 +160,8 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect(run.stdout).toContain('set to go out again to epb: 1 webhook deliveries, 0 Telegram group posts, 0 notices (1 cases)');
     const row = await service.deps.db.selectFrom('deliveries').select(['status', 'attempts']).where('id', '=', `d-${caseId}`).executeTakeFirstOrThrow();
     expect(row).toEqual({ status: 'pending', attempts: 0 });
+    // Not what epb no longer holds.
+    expect((await service.deps.db.selectFrom('deliveries').select('status').where('id', '=', `d-${movedAway}`).executeTakeFirstOrThrow()).status).toBe('failed');
     const events = await service.deps.db.selectFrom('case_events').select(['kind', 'actor_type', 'actor_role']).where('case_id', '=', caseId).where('kind', '=', 'redelivery').execute();
     expect(events).toEqual([{ kind: 'redelivery', actor_type: 'system', actor_role: 'admin' }]);
   }, 90_000);

@@ -208,6 +208,29 @@ describe.each([
     expect(bureaus.received.filter((r) => r.path === '/reject')).toHaveLength(epbCalls);
   });
 
+  it('marks a notice that one channel took and the other refused for good as failed, and sends it again only there', async () => {
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
+    const { id } = (await res.json()) as { id: string };
+    await processors.intake({ caseId: id }, ctx());
+    const noticeId = `partial-${id}`;
+    await service.deps.db
+      .insertInto('notifications')
+      .values({ id: noticeId, case_id: id, audience: 'unit:agri', kind: 'supervision', status: 'pending', data: JSON.stringify({ note: '请加快办理' }), created_at: clock.now().toISOString() })
+      .execute();
+    // The last attempt: the webhook takes it, the group answers 429 once more.
+    emu.rateLimitNext('sendMessage', 1, 60, AGRI_GROUP);
+    expect(await notify(noticeId, 8)).toBe('supervision sent to agri by webhook; failed by telegram');
+    const row = async () => service.deps.db.selectFrom('notifications').select(['status', 'channels']).where('id', '=', noticeId).executeTakeFirstOrThrow();
+    expect(await row()).toEqual({ status: 'failed', channels: JSON.stringify({ webhook: 'delivered', telegram: 'failed' }) });
+
+    expect(await redeliverFailed(service.deps, { type: 'staff', id: 'u1', role: 'dispatcher' }, { caseId: id })).toMatchObject({ notifications: 1 });
+    expect(await row()).toEqual({ status: 'pending', channels: JSON.stringify({ webhook: 'delivered' }) });
+    const hooks = bureaus.received.filter((r) => r.body.notificationId === noticeId).length;
+    expect(await notify(noticeId)).toBe('supervision sent to agri by webhook and telegram');
+    expect(bureaus.received.filter((r) => r.body.notificationId === noticeId)).toHaveLength(hooks);
+    expect(groupMessages().at(-1)!.body.text).toContain('请加快办理');
+  });
+
   it('tells a unit given back a case it returned: a case.reassigned notice to its webhook, a new post with buttons to its group', async () => {
     const at = clock.now().toISOString();
     const account = async (role: 'bureau' | 'dispatcher', unitCode: string | null) => {

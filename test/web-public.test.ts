@@ -36,6 +36,14 @@ describe('redactForPublic', () => {
     const out = redactForPublic(text);
     for (const secret of ['王建国', '张伟', '李四', '13812345678', '１３８１２３４５６７８']) expect(out, secret).not.toContain(secret);
     expect(out).toBe(`我是回龙村的村民${MASK.name}，电话${MASK.phone}，本人${MASK.name}也看到了，村民${MASK.name}说厂子半夜排水。`);
+    // A name before a description is masked too, and ordinary words after 群众 / 业主 are left alone.
+    for (const [input, expected] of [
+      ['我是王建国的邻居，厂子天天排黑水', `我是${MASK.name}的邻居，厂子天天排黑水`],
+      ['群众向环保局反映多次，业主方面也没回应', '群众向环保局反映多次，业主方面也没回应'],
+    ]) {
+      expect(redactForPublic(input!)).toBe(expected);
+    }
+    expect(redactForPublic('我是刘强住在回龙村的，厂子排黑水')).not.toContain('刘强');
     // A reply quoting the number the same way.
     expect(redactForPublic('已与举报人电话１３８１２３４５６７８联系')).toBe(`已与举报人电话${MASK.phone}联系`);
   });

@@ -81,6 +81,12 @@ describe('dispatcher desk', () => {
     expect(after?.flags).not.toContain('place_unknown');
     const live = (await listAssignments(web.service.deps.db, seeded.id)).filter((a) => a.status === 'pending').map((a) => `${a.role}:${a.unitCode}`);
     expect(live.sort()).toEqual(['co:police', 'jurisdiction:lijiatang', 'lead:epb']);
+    // Only the place changed: still dispatched, one place_set event, no 'dispatched' notice to the reporter.
+    expect(after?.status).toBe('dispatched');
+    const kinds = (await web.service.deps.db.selectFrom('case_events').select('kind').where('case_id', '=', seeded.id).execute()).map((e) => e.kind);
+    expect(kinds.filter((k) => k === 'place_set')).toHaveLength(1);
+    const notices = await web.service.deps.db.selectFrom('notifications').select('kind').where('case_id', '=', seeded.id).where('audience', '=', 'reporter').execute();
+    expect(notices.filter((n) => n.kind === 'dispatched')).toHaveLength(0);
     await context.close();
   });
 

@@ -54,7 +54,8 @@ export async function listCases(db: Db, f: CaseListFilter): Promise<{ rows: Case
     );
   }
   if (f.status) q = q.where('cases.status', '=', f.status);
-  if (f.statuses) q = q.where('cases.status', 'in', f.statuses.length > 0 ? [...f.statuses] : ['\u0000']);
+  if (f.statuses?.length === 0) return { rows: [], more: false };
+  if (f.statuses) q = q.where('cases.status', 'in', [...f.statuses]);
   if (f.type) q = q.where('cases.type_code', '=', f.type);
   if (f.overdue === true) q = q.where('cases.overdue', '=', 1);
   if (f.overdue === false) q = q.where((eb) => eb.or([eb('cases.overdue', 'is', null), eb('cases.overdue', '=', 0)]));

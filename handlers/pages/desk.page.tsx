@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { listAssignmentsFor, listTriage, type CaseListRow } from '../../db/repositories/case-queries.repository.js';
 import { findCase, findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
 import { listOverdueCases, listPendingExtensions } from '../../db/repositories/desk.repository.js';
-import { currentCoHandlers, currentLead, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
+import type { Assignment } from '../../db/repositories/assignments.repository.js';
 import type { District } from '../../src/district/district.schema.js';
 import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
 import { AppError } from '../../src/errors.js';
@@ -10,8 +10,8 @@ import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { CsrfField } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
 import { buildCaseView, textFor, type CaseView } from '../../src/workflow/case-view.js';
-import { approveExtension, mergeCase, refuseExtension, releaseUnit, routeCase, superviseCase, transferCase } from '../../src/workflow/dispatcher.js';
-import { currentRound, staffActor } from '../../src/workflow/bureau.js';
+import { approveExtension, mergeCase, refuseExtension, releaseUnit, routeCase, setCasePlace, superviseCase, transferCase } from '../../src/workflow/dispatcher.js';
+import { staffActor } from '../../src/workflow/bureau.js';
 import { countFailedSends, redeliverFailed } from '../../src/workflow/redeliver.js';
 import type { AppEnv } from '../app-env.js';
 import { casesCsv, exportCasesQuery, statsCsv } from '../export.routes.js';
@@ -622,19 +622,7 @@ export function deskPages() {
       if (deps.district.units.get(jurisdiction)?.kind !== 'jurisdiction') {
         throw invalidForm(lang, { jurisdiction: lang === 'zh' ? '请选择属地。' : 'Choose the local office.' });
       }
-      const c0 = await findCase(deps.db, c.req.param('id')!);
-      if (!c0) throw new AppError('not_found', 'no such case');
-      if (!c0.typeCode) throw invalidForm(lang, { jurisdiction: lang === 'zh' ? '案件还没有类型，请在案件页派发。' : 'The case has no type yet: route it from its page.' });
-      // Only the place changes: the type, the lead and the co-handlers stay as they are.
-      const current = currentRound(c0, await listAssignments(deps.db, c0.id)).filter((a) => a.status !== 'released');
-      const lead = currentLead(current)?.unitCode;
-      await routeCase(deps, c.get('principal')!, c0.id, {
-        type: c0.typeCode,
-        ...(lead ? { lead } : {}),
-        co: currentCoHandlers(current).map((a) => a.unitCode),
-        jurisdiction,
-        reason: lang === 'zh' ? `补充属地：${unitName(deps.district, jurisdiction, 'zh')}` : `Place given: ${jurisdiction}`,
-      });
+      await setCasePlace(deps, c.get('principal')!, c.req.param('id')!, { jurisdiction, reason: lang === 'zh' ? '调度员补充属地' : 'place given by a dispatcher' });
     },
     caseParam,
   );

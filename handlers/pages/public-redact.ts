@@ -52,12 +52,11 @@ const RULES: Array<[RegExp, string | Replacer]> = [
   [/(电话|手机|号码)(是|为|：|:)?\s*[一二三四五六七八九零〇幺两]{7,}/gu, (_m, a = '', b = '') => `${a}${b}${MASK.phone}`],
   // House, building, unit and room numbers (12号, 3栋2单元501室, 12-3号); not dates (11月3号).
   [new RegExp(`(?<!月|${NUM})${NUM}+(?:[-－]${NUM}+)?(号楼|号院|号|栋|幢|单元|室|户)`, 'gu'), (_m, unit = '') => `${MASK.number}${unit}`],
-  // Names introduced the usual ways.
-  // (我是 followed by a description — 我是回龙村的… — is the next rule's.)
-  [new RegExp(`(我叫|我是(?!${DESCRIBED})|名字是|名叫|联系人|举报人|户主)(：|:)?\\s*(?!电话|手机|号码|联系|反映|表示|称|说|的)${HAN}{2,3}`, 'gu'), (_m, lead = '', colon = '') => `${lead}${colon}${MASK.name}`],
-  // …and after who the speaker is: 我是回龙村的村民王建国, 本人张伟, 村民李四.
-  [new RegExp(`(本人|村民|居民|群众|业主|住户|市民|家长)(叫|是)?${SURNAME}${GIVEN}`, 'gu'), (_m, lead = '', verb = '') => `${lead}${verb}${MASK.name}`],
+  // Names after who the speaker says they are: 我是回龙村的村民王建国, 本人张伟, 村民李四.
   [new RegExp(`(我是${DESCRIBED})${SURNAME}${GIVEN}`, 'gu'), (_m, lead = '') => `${lead}${MASK.name}`],
+  [new RegExp(`(本人|村民|居民|群众|业主|住户|市民|家长)(叫|是)?(?!向|方面|高兴|们|代表)${SURNAME}${GIVEN}`, 'gu'), (_m, lead = '', verb = '') => `${lead}${verb}${MASK.name}`],
+  // Names introduced the usual ways (a 我是… whose name the rule above masked keeps its description: 我是回龙村的村民×××).
+  [new RegExp(`(我叫|我是(?!${DESCRIBED}${MASK.name})|名字是|名叫|联系人|举报人|户主)(：|:)?\\s*(?!电话|手机|号码|联系|反映|表示|称|说|的)${HAN}{2,3}`, 'gu'), (_m, lead = '', colon = '') => `${lead}${colon}${MASK.name}`],
   [new RegExp(`(?<!百)姓${HAN}`, 'gu'), '姓×'],
   [new RegExp(`${SURNAME}(?=${TITLE})`, 'gu'), '×'],
   [new RegExp(`(?<=[老小阿])${SURNAME}(?=${HAN})`, 'gu'), '×'],

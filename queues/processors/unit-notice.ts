@@ -106,7 +106,8 @@ export async function deliverUnitNotice(
   const delivered = channels.filter((ch) => settled[ch] === 'delivered');
   const failed = channels.filter((ch) => settled[ch] === 'failed');
   return {
-    status: delivered.length > 0 ? 'sent' : 'failed',
+    // Failed when any channel failed for good, so it can be sent again there (the channels that took it keep it).
+    status: failed.length > 0 ? 'failed' : 'sent',
     outcome: [delivered.length > 0 ? `${n.kind} sent to ${code} by ${delivered.join(' and ')}` : '', failed.length > 0 ? `failed by ${failed.join(' and ')}` : '']
       .filter(Boolean)
       .join('; '),

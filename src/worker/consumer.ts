@@ -83,10 +83,14 @@ function caseOf(payload: unknown): { caseId?: string } {
  * How long a case or delivery must sit untouched before the cron run takes
  * its job for lost. Cloudflare Queues cannot be asked whether a message is
  * waiting out its retry delay, and sending the job again would start a second
- * chain of attempts: so at least the longest delay between two attempts of an
- * intake or dispatch job, plus a minute.
+ * chain of attempts. A delivery records each attempt, so the longest delay
+ * between two of them will do; a case still `received` records none, so the
+ * whole chain of intake retries. Plus a minute either way.
  */
 export function lostAfterMs(graceMs: number, retry: RetryPolicy): number {
-  const longestGap = (p: { attempts: number; backoffMs: number }) => Math.min(MAX_DELAY_S * 1000, p.backoffMs * 2 ** Math.max(0, p.attempts - 2));
-  return Math.max(graceMs, longestGap(retry.intake) + 60_000, longestGap(retry.dispatch) + 60_000);
+  const delay = (p: { backoffMs: number }, attempt: number) => Math.min(MAX_DELAY_S * 1000, p.backoffMs * 2 ** (attempt - 1));
+  const longestGap = delay(retry.dispatch, Math.max(1, retry.dispatch.attempts - 1));
+  let wholeChain = 0;
+  for (let attempt = 1; attempt < retry.intake.attempts; attempt++) wholeChain += delay(retry.intake, attempt);
+  return Math.max(graceMs, longestGap + 60_000, wholeChain + 60_000);
 }

@@ -216,6 +216,39 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
   });
 }
 
+/**
+ * The place of a case routed without one (flagged place_unknown): the local
+ * office joins as the 属地 co-handler, with fresh deadlines, and is told;
+ * a different office that held that role is released. The type, lead and
+ * co-handlers, the status and the reporter's notices stay as they are.
+ */
+export async function setCasePlace(deps: WorkflowDeps, principal: Principal, caseId: string, input: { jurisdiction: string; reason: string }): Promise<void> {
+  const { district } = deps;
+  await inTransaction(deps, async (trx, now, at) => {
+    const c = await loadCase(trx, caseId);
+    if (!WORKING.includes(c.status)) throw new AppError('illegal_transition', `a case that is ${c.status} is not under handling: route it instead`);
+    if (district.units.get(input.jurisdiction)?.kind !== 'jurisdiction') {
+      throw new AppError('validation_failed', `unknown jurisdiction "${input.jurisdiction}"`, { jurisdiction: `unknown jurisdiction "${input.jurisdiction}"` });
+    }
+    const all = await listAssignments(trx, caseId);
+    const live = active(currentRound(c, all));
+    const released = await releaseAll(trx, live.filter((a) => a.role === 'jurisdiction' && a.unitCode !== input.jurisdiction), at);
+    const added = live.some((a) => a.unitCode === input.jurisdiction) ? [] : [{ unit: input.jurisdiction, role: 'jurisdiction' as const }];
+    const deadlines = dispatchDeadlines(district, deps.calendar, c.typeCode, c.urgent, now);
+    await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at });
+    await touchCase(
+      trx,
+      c,
+      { kind: 'place_set', actor: staffActor(principal), at, note: `属地：${unitName(deps, input.jurisdiction)}`, data: { jurisdiction: input.jurisdiction, released, reason: input.reason } },
+      { jurisdiction_code: input.jurisdiction, place_source: 'dispatcher', flags: JSON.stringify(c.flags.filter((f) => f !== 'place_unknown')) },
+    );
+    if (added.length > 0) {
+      await scheduleDeadlineChecks(trx, caseId, wakeUpsFor(district, deps.calendar, deadlines), now);
+      await tellAssigned(deps, trx, c, all, added, deadlines, now);
+    }
+  });
+}
+
 /** Merge a duplicate into an open case: the duplicate's reporter follows the surviving case. */
 export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { into: string; reason: string }): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {

@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { Db } from '../../db/repositories/db-types.js';
 import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import type { Database } from '../../db/schema.js';
@@ -47,24 +48,8 @@ export async function redeliverFailed(
   };
 
   const counts = await deps.db.transaction().execute(async (trx) => {
-    let deliveryQuery = trx.selectFrom('deliveries').select(['id', 'case_id', 'unit_code', 'channel']).where('status', '=', 'failed');
-    let postQuery = trx.selectFrom('telegram_bureau_posts').select(['id', 'case_id', 'unit_code', 'round']).where('status', '=', 'failed');
-    let noticeQuery = trx.selectFrom('notifications').select(['id', 'case_id', 'kind', 'channels']).where('status', '=', 'failed');
-    if ('caseId' in scope) {
-      deliveryQuery = deliveryQuery.where('case_id', '=', scope.caseId);
-      postQuery = postQuery.where('case_id', '=', scope.caseId);
-      noticeQuery = noticeQuery.where('case_id', '=', scope.caseId);
-    } else {
-      deliveryQuery = deliveryQuery.where('unit_code', '=', scope.unit);
-      postQuery = postQuery.where('unit_code', '=', scope.unit);
-      noticeQuery = noticeQuery.where('audience', '=', `unit:${scope.unit}`);
-      if (scope.since) {
-        deliveryQuery = deliveryQuery.where('last_attempt_at', '>=', scope.since);
-        postQuery = postQuery.where('updated_at', '>=', scope.since);
-        noticeQuery = noticeQuery.where('sent_at', '>=', scope.since);
-      }
-    }
-    const [deliveries, posts, notices] = await Promise.all([deliveryQuery.execute(), postQuery.execute(), noticeQuery.execute()]);
+    const q = failedSends(trx, scope);
+    const [deliveries, posts, notices] = await Promise.all([q.deliveries.execute(), q.posts.execute(), q.notices.execute()]);
 
     for (const d of deliveries) {
       await trx.updateTable('deliveries').set({ status: 'pending', attempts: 0 }).where('id', '=', d.id).where('status', '=', 'failed').execute();
@@ -111,17 +96,54 @@ export async function redeliverFailed(
   return { ...counts, queued };
 }
 
-/** How many assignments and notices of a case failed for good (what `redeliverFailed` would send again). */
+/**
+ * What failed for good in the scope and can go out again: deliveries and
+ * group posts of assignments the unit still holds on a case still open (a
+ * case re-routed away or closed meanwhile is not sent again), and notices.
+ */
+function failedSends(db: Db, scope: RedeliverScope) {
+  const held = (table: 'deliveries' | 'telegram_bureau_posts', statuses: readonly string[]) => (eb: ExpressionBuilder<Database, typeof table>) =>
+    eb.exists(
+      eb
+        .selectFrom('assignments as a')
+        .innerJoin('cases as c', 'c.id', 'a.case_id')
+        .select('a.id')
+        .whereRef('a.case_id', '=', `${table}.case_id`)
+        .whereRef('a.unit_code', '=', `${table}.unit_code`)
+        .where('a.status', 'in', [...statuses])
+        .where('c.status', 'not in', ['closed', 'merged']),
+    );
+  let deliveries = db
+    .selectFrom('deliveries')
+    .select(['id', 'case_id', 'unit_code', 'channel'])
+    .where('status', '=', 'failed')
+    .where(held('deliveries', ['pending', 'accepted', 'replied']));
+  let posts = db
+    .selectFrom('telegram_bureau_posts')
+    .select(['id', 'case_id', 'unit_code', 'round'])
+    .where('status', '=', 'failed')
+    .where(held('telegram_bureau_posts', ['pending']));
+  let notices = db.selectFrom('notifications').select(['id', 'case_id', 'kind', 'channels']).where('status', '=', 'failed');
+  if ('caseId' in scope) {
+    deliveries = deliveries.where('case_id', '=', scope.caseId);
+    posts = posts.where('case_id', '=', scope.caseId);
+    notices = notices.where('case_id', '=', scope.caseId);
+  } else {
+    deliveries = deliveries.where('unit_code', '=', scope.unit);
+    posts = posts.where('unit_code', '=', scope.unit);
+    notices = notices.where('audience', '=', `unit:${scope.unit}`);
+    if (scope.since) {
+      deliveries = deliveries.where('last_attempt_at', '>=', scope.since);
+      posts = posts.where('updated_at', '>=', scope.since);
+      notices = notices.where('sent_at', '>=', scope.since);
+    }
+  }
+  return { deliveries, posts, notices };
+}
+
+/** How many assignments and notices of a case failed for good and can go out again (what `redeliverFailed` would send). */
 export async function countFailedSends(db: Kysely<Database>, caseId: string): Promise<number> {
-  const [deliveries, posts, notices] = await Promise.all(
-    (['deliveries', 'telegram_bureau_posts', 'notifications'] as const).map((table) =>
-      db
-        .selectFrom(table)
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('case_id', '=', caseId)
-        .where('status', '=', 'failed')
-        .executeTakeFirstOrThrow(),
-    ),
-  );
-  return Number(deliveries!.n) + Number(posts!.n) + Number(notices!.n);
+  const q = failedSends(db, { caseId });
+  const [deliveries, posts, notices] = await Promise.all([q.deliveries.execute(), q.posts.execute(), q.notices.execute()]);
+  return deliveries.length + posts.length + notices.length;
 }
