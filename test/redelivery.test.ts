@@ -185,6 +185,17 @@ describe('the reconciler, after Redis lost the jobs of notices and group posts',
       await createProcessors(processorDeps(service.deps)).telegram_post({ caseId: id, unit: 'agri', round: 1 }, { jobId: 'p', attempt: 1, maxAttempts: 1 });
       await (await postQueue.getJob(postJob))!.remove();
       expect(await requeueLostJobs(deps, later, opts)).toMatchObject({ telegramPost: 0 });
+
+      // A post being made again for a unit given the case back (its row older than the re-assignment):
+      // the job re-created is the workflow's own `again` job, not a second one beside it.
+      const reassignedAt = new Date(Date.now() + 1000).toISOString();
+      await service.deps.db.updateTable('telegram_bureau_posts').set({ status: 'posting', message_id: null }).where('case_id', '=', id).execute();
+      await service.deps.db.updateTable('assignments').set({ updated_at: reassignedAt }).where('case_id', '=', id).where('unit_code', '=', 'agri').execute();
+      const evenLater = new Date(Date.now() + 240_000);
+      expect(await requeueLostJobs(deps, evenLater, opts)).toMatchObject({ telegramPost: 1 });
+      const again = jobId.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: Date.parse(reassignedAt) });
+      expect((await postQueue.getJob(again))?.data).toEqual({ caseId: id, unit: 'agri', round: 1, again: true, at: Date.parse(reassignedAt) });
+      expect(await requeueLostJobs(deps, evenLater, opts)).toMatchObject({ telegramPost: 0 });
     } finally {
       await notifyQueue.close();
       await postQueue.close();

@@ -23,7 +23,8 @@ export async function listStalePendingNotifications(db: Db, olderThan: string, l
  * pending in the case's current round, last changed before `olderThan`,
  * for a unit with a group, with no post, one still `posting`, or one settled
  * before the unit was given the case again (then `again`, with the instant
- * of the re-assignment, as the workflow queued it).
+ * of the re-assignment, as the workflow queued it, so a job still retrying
+ * is found under its own id rather than joined by a second one).
  */
 export async function listOwedGroupPosts(
   db: Db,
@@ -38,7 +39,7 @@ export async function listOwedGroupPosts(
     .leftJoin('telegram_bureau_posts as p', (join) =>
       join.onRef('p.case_id', '=', 'a.case_id').onRef('p.unit_code', '=', 'a.unit_code').onRef('p.round', '=', 'c.round'),
     )
-    .select(['a.case_id as caseId', 'a.unit_code as unit', 'c.round as round', 'p.status as postStatus', 'a.updated_at as assignedAt'])
+    .select(['a.case_id as caseId', 'a.unit_code as unit', 'c.round as round', 'p.status as postStatus', 'p.created_at as postedFirstAt', 'a.updated_at as assignedAt'])
     .where('a.status', '=', 'pending')
     .where('a.unit_code', 'in', [...units])
     .where('a.updated_at', '<', olderThan)
@@ -48,10 +49,11 @@ export async function listOwedGroupPosts(
     .orderBy('a.updated_at')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({
-    caseId: r.caseId,
-    unit: r.unit,
-    round: Number(r.round),
-    ...(r.postStatus === 'accepted' || r.postStatus === 'returned' ? { again: true, at: Date.parse(r.assignedAt) } : {}),
-  }));
+  return rows.map((r) => {
+    // A post settled before the unit got the case again, or one being re-posted since (its row is older
+    // than the assignment's last change): the workflow's `again` job, whose id holds the re-assignment's instant.
+    const again =
+      r.postStatus === 'accepted' || r.postStatus === 'returned' || (r.postStatus === 'posting' && r.postedFirstAt !== null && r.postedFirstAt < r.assignedAt);
+    return { caseId: r.caseId, unit: r.unit, round: Number(r.round), ...(again ? { again: true, at: Date.parse(r.assignedAt) } : {}) };
+  });
 }
