@@ -18,6 +18,31 @@ describe.each([
   });
 
   describe('return and re-route', () => {
+    it("keeps a unit's earlier stint in the statistics when a re-route gives it the case again", async () => {
+      const { id } = await seedCase(service, clock, { text: '盐下村一个小作坊晚上往沟里排废水（统计测试）', assignments: [{ unit: 'police', role: 'lead' }] });
+      const statsOfPolice = async () => {
+        const day = new Date(clock.now().getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+        const r = await json(as(staff.dispatcher).get(`/api/v1/stats?from=2026-01-01&to=${day}&groupBy=bureau`));
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        return r.body.groups.find((g: any) => g.key === 'police');
+      };
+      const before = await statsOfPolice();
+      // Two days later (past the sign-for deadline) the police station returns it; the dispatcher gives it back.
+      clock.advance(48 * 3600_000);
+      expect((await as(staff.police).post(`/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '不是我们的' })).status).toBe(200);
+      const routed = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', lead: 'police', reason: '涉嫌环境犯罪，仍由派出所牵头' }));
+      expect(routed.status, JSON.stringify(routed.body)).toBe(200);
+      expect((await as(staff.police).post(`/api/v1/cases/${id}/accept`, {})).status).toBe(200);
+      const after = await statsOfPolice();
+      // Two assignments made to it (the first was counted before): the late, returned one and the one signed for on time.
+      expect(after.dispatched - before.dispatched).toBe(1);
+      expect(after.returned - before.returned).toBe(1);
+      expect(after.signedOnTime - before.signedOnTime).toBe(1);
+      const renewed = routed.body.events.filter((e: any) => e.kind === 'assignment_renewed');
+      expect(renewed).toHaveLength(1);
+      expect(renewed[0].data.earlier).toMatchObject({ unit: 'police', status: 'returned' });
+    });
+
     it('teaches the classifier only the latest type a case was routed to, including back to its own guess', async () => {
       const text = '朱家观村有个厂子往沟里排废水，颜色发黑（多次改派）';
       const { id } = await seedCase(service, clock, { text });

@@ -102,32 +102,33 @@ async function ratingsOf(db: Db, caseIds: string[]): Promise<Map<string, RatingR
 }
 
 /**
- * The reopenings of the cases (the event log is the record, whatever the
- * round counter says): each ends a round whose lead assignment is then reset
- * for the next, so the round's work is read back from the event that
- * recorded it (earlier rounds of a reopened case, as assignments).
+ * The earlier stints of assignment rows that were started afresh (the event
+ * log is the record, whatever the row says now): a reopening resets the lead's
+ * row for the next round, and a re-route gives a unit that returned or was
+ * released the case again in its old row; the work of each earlier stint is
+ * read back from the event that recorded it, as an assignment.
  */
 async function reopeningsOf(db: Db, caseIds: string[]): Promise<Map<string, StatsAssignment[]>> {
   const out = new Map<string, StatsAssignment[]>();
   if (caseIds.length === 0) return out;
   const rows = await db
     .selectFrom('case_events')
-    .select(['case_id', 'data'])
+    .select(['case_id', 'kind', 'data'])
     .where('case_id', 'in', caseIds)
-    .where('to_status', '=', 'reopened')
+    .where((eb) => eb.or([eb('to_status', '=', 'reopened'), eb('kind', '=', 'assignment_renewed')]))
     .orderBy('id')
     .execute();
   for (const r of rows) {
     const earlier = out.get(r.case_id) ?? [];
     out.set(r.case_id, earlier);
-    const p = previousRoundOf(r.data);
+    const p = previousRoundOf(r.data, r.kind === 'assignment_renewed' ? 'earlier' : 'previousRound');
     if (p) earlier.push(p);
   }
   return out;
 }
 
-function previousRoundOf(data: string | null): StatsAssignment | null {
-  const p = parseJson<{ previousRound?: Record<string, unknown> } | null>(data, null)?.previousRound;
+function previousRoundOf(data: string | null, key: 'previousRound' | 'earlier'): StatsAssignment | null {
+  const p = parseJson<Record<string, Record<string, unknown> | undefined> | null>(data, null)?.[key];
   if (!p || typeof p.unit !== 'string') return null;
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
   return {

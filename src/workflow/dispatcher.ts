@@ -12,6 +12,7 @@ import { latestCorrectionLabel, recordCorrection } from '../../db/repositories/c
 import type { Trx } from '../../db/repositories/db-types.js';
 import { insertDeliveries, listDeliveries } from '../../db/repositories/deliveries.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
+import { appendEvents } from '../../db/repositories/events.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
 import type { Principal } from '../auth/principal.js';
 import { canTransition, type Case, type CaseStatus } from '../domain/case.js';
@@ -72,6 +73,32 @@ async function assign(
     if (!(await reassign(trx, now.id, now.status, { role: p.role, signBy: d.signBy, replyBy: d.replyBy, round: c.round, at: d.at }))) {
       throw new AppError('conflict', 'an assignment was changed meanwhile; reload the case');
     }
+    // The row starts afresh: what the unit did with its earlier stint stays on record, for the statistics too.
+    await appendEvents(trx, [
+      {
+        caseId: c.id,
+        at: d.at,
+        kind: 'assignment_renewed',
+        data: {
+          unit: p.unit,
+          role: p.role,
+          earlier: {
+            unit: now.unitCode,
+            role: now.role,
+            round: now.round,
+            status: now.status,
+            signBy: now.deadlines.signBy,
+            replyBy: now.deadlines.replyBy,
+            acceptedAt: now.acceptedAt,
+            repliedAt: now.repliedAt,
+            returnedAt: now.returnedAt,
+            signOverdueAt: now.signOverdueAt,
+            replyOverdueAt: now.replyOverdueAt,
+            supervisedAt: now.supervisedAt,
+          },
+        },
+      },
+    ]);
   }
   await insertAssignments(trx, fresh);
 }
