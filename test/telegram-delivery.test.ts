@@ -184,6 +184,36 @@ describe('a Telegram report merged into another case', () => {
   });
 });
 
+describe('a Telegram report merged into a web report', () => {
+  it("tells the Telegram reporter the web case's changes, though the web reporter is not pushed to", async () => {
+    const env = telegramEnv(emu, 'tg-merged-into-web');
+    const service = await startTestService(env, 'api');
+    const deps = processorDeps(service.deps);
+    const web = (await (await postJson(`${service.url}/api/v1/reports`, { text: '兴隆办事处化工厂晚上往沟里排黑水', anonymous: true })).json()) as { id: string; trackingCode: string };
+    const chat = residentChat(nextChat++);
+    await deliver(emu, service.url, chat.text('兴隆那个化工厂又在往沟里排黑水了'));
+    await deliver(emu, service.url, chat.button('c:anonymous'));
+    await deliver(emu, service.url, chat.button('c:confirm'));
+    const link = await waitFor(() => service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirst());
+    for (const id of [web.id, link.case_id]) await createProcessors(deps).intake({ caseId: id }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
+    const at = new Date().toISOString();
+    const dispatcher = await createUser(service.deps.db, { name: 'dispatcher', role: 'dispatcher', unitCode: null, at });
+    const clerk = await createUser(service.deps.db, { name: '环保局张三', role: 'bureau', unitCode: 'epb', at });
+    const bearer = async (userId: string) => ({ authorization: `Bearer ${(await issueToken(service.deps.db, { userId, label: null, at })).token}` });
+    const merged = await postJson(`${service.url}/api/v1/cases/${link.case_id}/merge`, { into: web.id, reason: '同一工厂重复举报' }, await bearer(dispatcher.id));
+    expect(merged.status, await merged.clone().text()).toBe(200);
+    const accepted = await postJson(`${service.url}/api/v1/cases/${web.id}/accept`, {}, await bearer(clerk.id));
+    expect(accepted.status, await accepted.clone().text()).toBe(200);
+
+    const notice = await service.deps.db.selectFrom('notifications').select(['id', 'status']).where('case_id', '=', web.id).where('kind', '=', 'accepted').executeTakeFirstOrThrow();
+    expect(notice.status).toBe('pending');
+    const before = emu.calls.length;
+    const outcome = await createNotifyProcessor(deps, createTelegramPush(env))({ notificationId: notice.id }, { jobId: 'n', attempt: 1, maxAttempts: 8 });
+    expect(outcome).toContain('told 1 reporter(s) of merged duplicates');
+    expect(sentTexts(emu.calls.slice(before), chat.chatId).join('\n')).toContain(web.trackingCode);
+  });
+});
+
 describe('a group post that keeps failing', () => {
   it('is marked failed on the last attempt and recorded on the case as a failed delivery', async () => {
     const group = -100_555;

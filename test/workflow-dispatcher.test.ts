@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listCorrections } from '../db/repositories/corrections.repository.js';
+import { checkDeadlines } from '../src/workflow/deadline-check.js';
 import type { ManualClock } from '../src/clock.js';
 import { createPgDatabase } from './harness.js';
 import { client, json, notificationsOf, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
@@ -18,6 +19,35 @@ describe.each([
   });
 
   describe('return and re-route', () => {
+    it('clears the overdue flag when an extension or a re-route ends what was late, and transfers a signed-for case', async () => {
+      const deadlineDeps = { db: service.deps.db, clock, district: service.deps.district, calendar: service.deps.calendar };
+      const overdueNow = async (id: string) => (await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body.overdue as boolean;
+
+      // The police station never signs: overdue; the dispatcher re-routes to the EPB with fresh deadlines.
+      // (No local office: the lead is the only unit whose deadlines count.)
+      const late = await seedCase(service, clock, { text: '厂子晚上排黑水（超期改派测试）', jurisdiction: null, assignments: [{ unit: 'police', role: 'lead' }] });
+      clock.advance(30 * 3600_000);
+      await checkDeadlines(deadlineDeps, late.id);
+      expect(await overdueNow(late.id)).toBe(true);
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${late.id}/route`, { type: 'illegal_discharge', lead: 'epb', co: [], reason: '改派环保局' })).status).toBe(200);
+      expect(await overdueNow(late.id)).toBe(false);
+
+      // The EPB signs, then misses its reply deadline; an approved extension moves it ahead.
+      expect((await as(staff.epb).post(`/api/v1/cases/${late.id}/accept`, {})).status).toBe(200);
+      clock.advance(30 * 24 * 3600_000);
+      await checkDeadlines(deadlineDeps, late.id);
+      expect(await overdueNow(late.id)).toBe(true);
+      const asked = await json(as(staff.epb).post(`/api/v1/cases/${late.id}/extend`, { workingDays: 10, reason: '等检测报告' }));
+      expect(asked.status, JSON.stringify(asked.body)).toBe(201);
+      expect((await as(staff.dispatcher).post(`/api/v1/extensions/${asked.body.id}/approve`, { note: '同意' })).status).toBe(200);
+      expect(await overdueNow(late.id)).toBe(false);
+
+      // Signed for, and found not environmental after all: handed to 12345.
+      const moved = await json(as(staff.dispatcher).post(`/api/v1/cases/${late.id}/transfer`, { reason: '实为劳资纠纷' }));
+      expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+      expect(moved.body.status).toBe('transferred');
+    });
+
     it("keeps a unit's earlier stint in the statistics when a re-route gives it the case again", async () => {
       const { id } = await seedCase(service, clock, { text: '盐下村一个小作坊晚上往沟里排废水（统计测试）', assignments: [{ unit: 'police', role: 'lead' }] });
       const statsOfPolice = async () => {

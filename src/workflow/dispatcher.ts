@@ -48,6 +48,16 @@ function unitName(deps: WorkflowDeps, code: string): string {
   return deps.district.units.get(code)?.name.zh ?? code;
 }
 
+/**
+ * Whether the case is still overdue: a unit of the current round still owes
+ * a stage whose deadline it missed. Re-routes and extensions can end that.
+ */
+async function stillOverdue(trx: Trx, c: Case): Promise<boolean> {
+  return currentRound(c, await listAssignments(trx, c.id)).some(
+    (a) => (a.status === 'pending' && a.signOverdueAt !== null) || ((a.status === 'pending' || a.status === 'accepted') && a.replyOverdueAt !== null),
+  );
+}
+
 /** Assignments that hold work: waiting to be signed for, signed for, or answered. */
 function active(assignments: readonly Assignment[]): Assignment[] {
   return assignments.filter((a) => a.status === 'pending' || a.status === 'accepted' || a.status === 'replied');
@@ -230,6 +240,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
         type_code: type,
         jurisdiction_code: jurisdiction,
         triage_reason: null,
+        overdue: (await stillOverdue(trx, c)) ? 1 : 0,
         dispatched_at: at,
         sign_deadline_at: caseDeadlines.signBy,
         reply_deadline_at: caseDeadlines.replyBy,
@@ -394,7 +405,7 @@ export async function approveExtension(
         public: isLead,
         data: { requestId: x.id, unit: x.unitCode, workingDays: x.workingDays, from: a.deadlines.replyBy, replyBy, note: input.note ?? null },
       },
-      isLead ? { reply_deadline_at: replyBy, extended: 1 } : {},
+      { ...(isLead ? { reply_deadline_at: replyBy, extended: 1 } : {}), overdue: (await stillOverdue(trx, c)) ? 1 : 0 },
     );
     if (isLead) await queueNotification(trx, { caseId: c.id, audience: 'reporter', kind: 'extended', data: { replyBy } }, now);
     await scheduleDeadlineChecks(trx, c.id, wakeUpsFor(deps.district, deps.calendar, { signBy: null, replyBy }), now);

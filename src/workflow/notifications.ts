@@ -51,6 +51,8 @@ export async function queueNotification(
     const channel =
       n.channel ?? (await trx.selectFrom('cases').select('channel').where('id', '=', n.caseId).executeTakeFirst())?.channel;
     push = channel !== undefined && PUSH_CHANNELS.has(channel);
+    // The reporters of duplicates merged into the case follow it in their own chats, whatever the case's own channel.
+    if (!push) push = (await mergedFollowers(trx, n.caseId)) > 0;
   }
   await insertRows(trx, 'notifications', [
     {
@@ -78,4 +80,15 @@ export async function scheduleDeadlineChecks(trx: Trx, caseId: string, instants:
   const first = ahead[0];
   if (!first) return;
   await addToOutbox(trx, [outboxEntry('deadline', { caseId, at: first }, new Date(first))], now);
+}
+
+/** How many Telegram chats follow the case through duplicates merged into it. */
+async function mergedFollowers(trx: Trx, caseId: string): Promise<number> {
+  const row = await trx
+    .selectFrom('telegram_reporters as r')
+    .innerJoin('cases as d', 'd.id', 'r.case_id')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('d.merged_into', '=', caseId)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
 }
