@@ -341,6 +341,20 @@ describe('Telegram rate limits', () => {
     expect(retried!.at - limited!.at).toBeGreaterThanOrEqual(950);
   });
 
+  it('creates the case and sends its tracking code even when the press of 确认提交 cannot be answered', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('兴隆办事处有工厂夜里往河里排污水'));
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    // Telegram refuses the answer (a 429 longer than the bot waits; a late answer to a redelivered press is refused too).
+    emu.rateLimitNext('answerCallbackQuery', 1, 60);
+    const confirmed = await deliver(chat.chatId, chat.button('c:confirm'));
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.all.some((c) => c.method === 'answerCallbackQuery:429')).toBe(true);
+    const cases = await casesOfChat(chat.chatId);
+    expect(cases).toHaveLength(1);
+    expect(texts(confirmed.sent).at(-1)).toContain(cases[0]!.tracking_code);
+  });
+
   it('fails the webhook on a 429 longer than it can wait, and the redelivery answers with the same case', async () => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('兴隆办事处有工厂夜里冒黑烟'));

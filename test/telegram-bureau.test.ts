@@ -148,6 +148,18 @@ describe('bureau group chats: buttons', () => {
     expect(events).toHaveLength(1);
   });
 
+  it('signs for and edits the post even when Telegram refuses the answer to the press', async () => {
+    const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');
+    const { caseId, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    emu.rateLimitNext('answerCallbackQuery', 1, 60);
+    const r = await deliver(emu, service.url, member.press(`g:a:${post.id}`, Number(post.message_id)));
+    expect(r.status).toBe(200);
+    expect(r.calls.some((c) => c.method === 'answerCallbackQuery:429')).toBe(true);
+    expect((await assignmentOf(caseId, 'epb')).status).toBe('accepted');
+    const edit = r.calls.find((x) => x.method === 'editMessageText' && Number(x.body.message_id) === Number(post.message_id));
+    expect(String(edit?.body.text)).toMatch(/✅ 已签收：张三/);
+  });
+
   it('returns the case with the reason chosen from the buttons', async () => {
     const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');
     const { caseId, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');

@@ -81,3 +81,27 @@ export function createTelegramApi(env: Env, opts: DeliveryOptions = JOB_DELIVERY
   installDelivery(api, env, opts);
   return api;
 }
+
+/**
+ * Answering a button press only stops its spinner: Telegram takes one answer
+ * per press and refuses a late one (a redelivered update, a 429 waited out).
+ * A failed answer must not fail the update — the work behind the button and
+ * the message edits still have to happen — so it is logged and taken as done.
+ */
+export function answersNeverFail(logger: { warn(obj: object, msg: string): void }): Transformer {
+  return async (prev, method, payload, signal) => {
+    if (method !== 'answerCallbackQuery') return prev(method, payload, signal);
+    const done = { ok: true, result: true } as Awaited<ReturnType<typeof prev>>;
+    try {
+      const res = await prev(method, payload, signal);
+      if (res.ok) return res;
+      // Telegram said no (a 429 longer than the client waits, a press too old to answer).
+      logger.warn({ code: res.error_code, err: res.description }, 'telegram: a button press could not be answered');
+      return done;
+    } catch (err) {
+      // Telegram could not be reached.
+      logger.warn({ err: String(err) }, 'telegram: a button press could not be answered');
+      return done;
+    }
+  };
+}

@@ -26,7 +26,7 @@ import {
   type Session,
 } from './conversation.js';
 import { MAX_PHOTOS } from '../intake/limits.js';
-import { apiRootOf, installDelivery, WEBHOOK_DELIVERY } from './api.js';
+import { answersNeverFail, apiRootOf, installDelivery, WEBHOOK_DELIVERY } from './api.js';
 import { createPruner, oneAtATimePerChat } from './chat-lock.js';
 import { handleGroupButtons } from './group-posts.js';
 import { linkedUser, redeemLinkToken, unlink, voidLinkToken } from './links.js';
@@ -59,6 +59,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   const bot = new Bot<BotContext>(token, { client: { apiRoot: apiRootOf(deps.env) } });
   // Throttled, and a 429 waited out briefly; a longer one fails the update so Telegram redelivers it.
   installDelivery(bot.api, deps.env, WEBHOOK_DELIVERY);
+  bot.api.config.use(answersNeverFail(deps.logger));
   const conversation: ConversationContext = {
     placeIn: (text) => {
       const d = extractDetails(deps.district, text, { location: null, receivedAt: deps.clock.now() });
