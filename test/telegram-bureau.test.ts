@@ -96,6 +96,30 @@ describe('bureau group chats: new assignments', () => {
   });
 });
 
+describe('bureau group chats: photos Telegram cannot show', () => {
+  it('posts the JPEG and says a HEIC photo is on the web, instead of failing the post', async () => {
+    const heic = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypheic', 'latin1'), Buffer.from([0, 0, 0, 0]), Buffer.from('mif1heic', 'latin1'), Buffer.alloc(64)]);
+    const form = new FormData();
+    form.set('text', '兴隆办事处有个化工厂晚上往沟里排黑水（照片测试）');
+    form.set('anonymous', 'true');
+    form.append('photos', new Blob([JPEG_BYTES], { type: 'image/jpeg' }), 'a.jpg');
+    form.append('photos', new Blob([heic], { type: 'image/heic' }), 'b.heic');
+    const res = await fetch(`${service.url}/api/v1/reports`, { method: 'POST', body: form });
+    const body = (await res.json()) as { id: string; trackingCode: string };
+    expect(res.status, JSON.stringify(body)).toBe(202);
+    await waitFor(
+      () => service.deps.db.selectFrom('telegram_bureau_posts').select('id').where('case_id', '=', body.id).where('unit_code', '=', 'epb').where('status', '=', 'posted').executeTakeFirst(),
+      { what: 'the group post' },
+    );
+    const photo = emu.calls.find((c) => c.method === 'sendPhoto' && Number(c.body.chat_id) === EPB_GROUP && c.body.caption === body.trackingCode);
+    expect(photo?.files).toHaveLength(1);
+    expect(emu.calls.some((c) => c.method === 'sendMediaGroup' && JSON.stringify(c.body).includes(body.trackingCode))).toBe(false);
+    const message = emu.calls.find((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(body.trackingCode));
+    expect(String(message?.body.text)).toContain('照片：1 张（见上）');
+    expect(String(message?.body.text)).toContain('另有 1 张照片无法在群内显示');
+  });
+});
+
 describe('bureau group chats: a report from the bot', () => {
   it('posts the photo the resident sent once the job fetched it', async () => {
     const chat = residentChat(nextUser++);

@@ -50,6 +50,9 @@ export function deadlineLabel(iso: string, timeZone: string): string {
 }
 
 const MAX_POST_TEXT = 2500;
+/** What Telegram accepts as a photo (sendPhoto / sendMediaGroup). */
+const GROUP_PHOTO_TYPES: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+const MAX_GROUP_PHOTO_BYTES = 10 * 1024 * 1024;
 
 export interface GroupPostDeps {
   db: Kysely<Database>;
@@ -123,20 +126,32 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
 
   const tz = deps.district.file.district.timezone;
   const photos = (await listAttachments(deps.db, c.id)).filter((a) => a.kind === 'photo');
-  if (post.photo_message_ids === null && photos.length > 0 && deps.photos) {
+  // Telegram shows JPEG, PNG, GIF and WebP photos of at most 10 MB; others (an iPhone's HEIC sent as a file) stay on the web.
+  const postable = photos.filter((a) => GROUP_PHOTO_TYPES.has(a.mime) && a.size <= MAX_GROUP_PHOTO_BYTES).slice(0, 10);
+  let shown = postable.length;
+  if (post.photo_message_ids === null && postable.length > 0 && deps.photos) {
     const files: InputFile[] = [];
-    for (const photo of photos.slice(0, 10)) {
+    for (const photo of postable) {
       const bytes = await deps.photos.get(photo.storageKey);
       if (bytes) files.push(new InputFile(bytes, `${photo.id}.${photo.mime.split('/')[1] ?? 'jpg'}`));
     }
     let ids: number[] = [];
-    if (files.length === 1) {
-      ids = [(await deps.api.sendPhoto(chatId, files[0]!, { caption: `${c.trackingCode}` })).message_id];
-    } else if (files.length > 1) {
-      const media: InputMediaPhoto[] = files.map((media, i) => ({ type: 'photo', media, ...(i === 0 ? { caption: c.trackingCode } : {}) }));
-      ids = (await deps.api.sendMediaGroup(chatId, media)).map((m) => m.message_id);
+    try {
+      if (files.length === 1) {
+        ids = [(await deps.api.sendPhoto(chatId, files[0]!, { caption: `${c.trackingCode}` })).message_id];
+      } else if (files.length > 1) {
+        const media: InputMediaPhoto[] = files.map((media, i) => ({ type: 'photo', media, ...(i === 0 ? { caption: c.trackingCode } : {}) }));
+        ids = (await deps.api.sendMediaGroup(chatId, media)).map((m) => m.message_id);
+      }
+    } catch (err) {
+      // Telegram refused the photos themselves (400: dimensions, a file it cannot read): the assignment goes out without them.
+      if (!(err instanceof GrammyError && err.error_code === 400)) throw err;
+      deps.logger.warn({ caseId: c.id, unit: p.unit, err: err.description }, 'telegram: the group did not take the photos; posting without them');
     }
     await deps.db.updateTable('telegram_bureau_posts').set({ photo_message_ids: JSON.stringify(ids), updated_at: at }).where('id', '=', post.id).execute();
+    shown = ids.length;
+  } else if (post.photo_message_ids !== null) {
+    shown = (JSON.parse(post.photo_message_ids) as unknown[]).length;
   }
 
   const type = c.typeCode ? (deps.district.types.get(c.typeCode)?.name.zh ?? c.typeCode) : null;
@@ -156,7 +171,8 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     signBy: mine.deadlines.signBy ? deadlineLabel(mine.deadlines.signBy, tz) : null,
     replyBy: mine.deadlines.replyBy ? deadlineLabel(mine.deadlines.replyBy, tz) : null,
     text: body.length > MAX_POST_TEXT ? `${body.slice(0, MAX_POST_TEXT)}…` : body,
-    photos: photos.length,
+    photos: shown,
+    photosElsewhere: photos.length - shown,
     reopened: p.round > 1,
   };
   const text = TEXTS.zh.group.post(parts);

@@ -30,7 +30,10 @@ export interface PostParts {
   signBy: string | null;
   replyBy: string | null;
   text: string;
+  /** Photos shown above the post. */
   photos: number;
+  /** Photos of the report the group could not be shown (kept with the case on the web). */
+  photosElsewhere: number;
   reopened: boolean;
 }
 
@@ -115,6 +118,7 @@ const zh = {
       `签收期限：${p.signBy ?? '—'}\n` +
       `答复期限：${p.replyBy ?? '—'}\n` +
       (p.photos > 0 ? `照片：${p.photos} 张（见上）\n` : '') +
+      (p.photosElsewhere > 0 ? `另有 ${p.photosElsewhere} 张照片无法在群内显示，请在网页办理系统中查看\n` : '') +
       `内容：${p.text}`,
     signFor: '签收',
     return: '退回',
@@ -258,6 +262,7 @@ const en: Texts = {
       `Sign for by: ${p.signBy ?? '—'}\n` +
       `Reply by: ${p.replyBy ?? '—'}\n` +
       (p.photos > 0 ? `Photos: ${p.photos} (above)\n` : '') +
+      (p.photosElsewhere > 0 ? `${p.photosElsewhere} more photo(s) cannot be shown here: see the case on the web\n` : '') +
       `Report: ${p.text}`,
     signFor: 'Sign for',
     return: 'Return',
