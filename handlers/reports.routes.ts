@@ -12,15 +12,19 @@ import { validationHook } from './validation.js';
 const requiredString = (what: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? 'required' : `must be ${what}`) });
 
+/** A NUL character cannot be stored (PostgreSQL refuses it): bad input like any other. */
+const noNul = (t: string) => !t.includes('\u0000');
 const reportText = requiredString('a string')
   .trim()
   .min(1, 'must not be empty')
-  .refine((t) => [...t].length <= MAX_TEXT_CHARS, `at most ${MAX_TEXT_CHARS} characters`);
+  .refine((t) => [...t].length <= MAX_TEXT_CHARS, `at most ${MAX_TEXT_CHARS} characters`)
+  .refine(noNul, 'must not contain NUL characters');
 const optionalText = (max: number) =>
   z
     .string({ error: 'must be a string' })
     .trim()
     .max(max, `at most ${max} characters`)
+    .refine(noNul, 'must not contain NUL characters')
     .transform((v) => (v === '' ? undefined : v))
     .optional();
 const phone = z

@@ -89,4 +89,40 @@ describe('hotline calls on PostgreSQL', () => {
     expect(await count('cases')).toBe(before + 2);
     expect(await count('hotline_calls')).toBeGreaterThanOrEqual(4);
   });
+
+  it('names a NUL character or bytes that are not UTF-8 as bad text, in one call or one import line, and creates nothing for it', async () => {
+    const before = await count('cases');
+    const nul = await json(
+      client(service.url, token).post('/api/v1/hotline/calls', { hotline: '12369', callId: 'PG-NUL-1', startedAt: '2026-11-02T12:00:00+08:00', transcript: transcript('排\u0000污水') }),
+    );
+    expect(nul.status).toBe(400);
+    expect(nul.body.error.fields).toEqual({ transcript: 'must not contain NUL characters' });
+    // A transcript sent as text/plain in GB 18030 without saying so.
+    const gb = Buffer.from([0xc0, 0xb4, 0xb5, 0xe7, 0xc8, 0xcb, 0xa3, 0xba, 0xc5, 0xc5, 0xce, 0xdb]);
+    const plain = await fetch(`${service.url}/api/v1/hotline/calls?hotline=12369&callId=PG-GB-1&startedAt=2026-11-02T12:01:00%2B08:00`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+      body: gb,
+    });
+    const plainBody = (await plain.json()) as { error: { fields: Record<string, string> } };
+    expect(plain.status, JSON.stringify(plainBody)).toBe(400);
+    expect(plainBody.error.fields.transcript).toContain('UTF-8');
+
+    const lines = [
+      JSON.stringify({ hotline: '12369', callId: 'PG-NUL-2', startedAt: '2026-11-02T12:02:00+08:00', transcript: transcript('往沟里\u0000排废水') }),
+      JSON.stringify({ hotline: '12369', callId: 'PG-NUL-3', startedAt: '2026-11-02T12:03:00+08:00', transcript: transcript('半夜烧电缆') }),
+    ].join('\n');
+    const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+      body: lines,
+    });
+    expect(res.status).toBe(200);
+    const results = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as { line?: number; status?: string });
+    expect(results.filter((r) => r.status).map((r) => [r.line, r.status])).toEqual([
+      [1, 'rejected'],
+      [2, 'created'],
+    ]);
+    expect(await count('cases')).toBe(before + 1);
+  });
 });

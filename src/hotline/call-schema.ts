@@ -131,6 +131,20 @@ export const callSchema = z
     ),
   })
   .superRefine((v, ctx) => {
+    // A NUL byte (which PostgreSQL cannot store) or bytes that were not UTF-8 (decoded as U+FFFD) are bad text, named like any other.
+    const texts: Array<[Array<string | number>, string | undefined]> = [
+      [['callId'], v.callId],
+      [['operator'], v.operator],
+      [['transcript'], v.transcript],
+      [['summary'], v.summary],
+      [['externalRef'], v.externalRef],
+      [['text'], v.text],
+      ...(v.parts ?? []).map((p, i): [Array<string | number>, string] => [['parts', i, 'text'], p.text]),
+    ];
+    for (const [path, value] of texts) {
+      if (value?.includes('\u0000')) ctx.addIssue({ code: 'custom', path, message: 'must not contain NUL characters' });
+      else if (value?.includes('\uFFFD')) ctx.addIssue({ code: 'custom', path, message: 'must be UTF-8 text (found bytes that are not)' });
+    }
     if (v.parts && v.text !== undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'give either text or parts, not both' });
     if (v.parts && v.type !== undefined) ctx.addIssue({ code: 'custom', path: ['type'], message: 'with parts, give the type of each part (parts.N.type)' });
   });
