@@ -228,6 +228,25 @@ describe('call transcripts', () => {
     ]);
   });
 
+  it('reads labels with the speaker\'s name, and timestamps with a date or milliseconds', () => {
+    const text = [
+      '[2026-11-28 21:30:07] 坐席小王：您好，12345热线。',
+      '[2026-11-28 21:30:12] 市民张三：兴隆办事处有个电镀厂偷排废水。',
+      '[00:00:19.350] 客服小张：好的，请问您贵姓？',
+      '00:00:21,100 来电人：姓李。',
+      '来电时间：2026-11-28 21:30',
+    ].join('\n');
+    const t = parseTranscript(text);
+    expect(t.lines.slice(0, 4)).toEqual([
+      { speaker: 'operator', text: '您好，12345热线。', at: '21:30:07' },
+      { speaker: 'caller', text: '兴隆办事处有个电镀厂偷排废水。', at: '21:30:12' },
+      { speaker: 'operator', text: '好的，请问您贵姓？', at: '00:00:19' },
+      { speaker: 'caller', text: expect.stringContaining('姓李。'), at: '00:00:21' },
+    ]);
+    // The operator's questions are not the complaint.
+    expect(callerText(t)).not.toContain('贵姓');
+  });
+
   it('reads bare mm:ss timestamps before a label, named callers and 来电 as a label', () => {
     const text = ['00:02 坐席：您好，请讲。', '00:05 来电人张先生：盐下村的电镀厂', '12:30左右开始排黑水', '01:10 来电：就在河边'].join('\n');
     expect(parseTranscript(text).lines).toEqual([

@@ -28,12 +28,17 @@ const CALLER_LABELS = ['来电人', '来电者', '来电', '市民', '群众', '
 const LABELS = [...OPERATOR_LABELS, ...CALLER_LABELS].sort((a, b) => b.length - a.length);
 
 // Optional timestamp ([00:00:02], 【00:02】, (0:00:02), bare 00:00:02 or, before a label, bare 00:02),
-// then a label, optionally numbered or named (坐席1, 客服 A, 坐席(工号1024), 来电人张先生), then a
+// then a label, optionally numbered or named (坐席1, 客服 A, 坐席(工号1024), 来电人张先生, 坐席小王, 市民张三), then a
 // full-width or ASCII colon. A bare mm:ss counts only before a label: at the start of a wrapped
 // line, 12:30 is more likely a time of day the caller mentions.
-const TIMESTAMP = String.raw`(?:[\[【(（]\s*(\d{1,2}:\d{2}(?::\d{2})?)\s*[\]】)）]|(\d{1,2}:\d{2}:\d{2}))`;
-const LABEL_TIMESTAMP = String.raw`(?:[\[【(（]\s*(\d{1,2}:\d{2}(?::\d{2})?)\s*[\]】)）]|(\d{1,2}:\d{2}(?::\d{2})?))`;
-const LABEL_SUFFIX = String.raw`(?:[A-Za-z0-9]{1,8}|[(（][^)）]{0,12}[)）]|[\u4e00-\u9fff]{1,2}(?:先生|女士|小姐|师傅|阿姨|大爷|大妈))`;
+// A timestamp may carry the date before the time ([2026-11-28 21:30:07]) and milliseconds after it ([00:00:02.350]).
+const DATE = String.raw`(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ T]+)?`;
+const MILLIS = String.raw`(?:[.,]\d{1,3})?`;
+const TIMESTAMP = String.raw`(?:[\[【(（]\s*${DATE}(\d{1,2}:\d{2}(?::\d{2})?)${MILLIS}\s*[\]】)）]|${DATE}(\d{1,2}:\d{2}:\d{2})${MILLIS})`;
+const LABEL_TIMESTAMP = String.raw`(?:[\[【(（]\s*${DATE}(\d{1,2}:\d{2}(?::\d{2})?)${MILLIS}\s*[\]】)）]|${DATE}(\d{1,2}:\d{2}(?::\d{2})?)${MILLIS})`;
+/** Common surnames: a label followed by one and a given name is a named speaker (坐席王丽, 市民张三), not 来电时间. */
+const SURNAME = '[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤]';
+const LABEL_SUFFIX = String.raw`(?:[A-Za-z0-9]{1,8}|[(（][^)）]{0,12}[)）]|[\u4e00-\u9fff]{1,2}(?:先生|女士|小姐|师傅|阿姨|大爷|大妈)|[小老阿][\u4e00-\u9fff]|${SURNAME}[\u4e00-\u9fff]{1,2})`;
 const LABELLED_LINE = new RegExp(
   String.raw`^\s*(?:${LABEL_TIMESTAMP}\s*)?(${LABELS.join('|')})\s*${LABEL_SUFFIX}?\s*[:：]\s*(.*)$`,
 );
