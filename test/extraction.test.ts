@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadDistrictFile } from '../src/district/district-file.js';
 import { extractDetails, extractIncidentTime, extractPlaceDescription } from '../src/pipeline/extract-details.js';
+import { anonymityAgreedInDialogue } from '../src/hotline/hotline-intake.js';
 import { asksAnonymity, extractJurisdiction, jurisdictionFromText } from '../src/pipeline/extract.js';
 import { callerText, complaintText, isTranscript, operatorText, parseTranscript } from '../src/pipeline/transcript.js';
 import { calendarFor } from '../src/pipeline/deadlines.js';
@@ -95,6 +96,20 @@ describe('anonymity requests', () => {
     '别告诉他们我家在哪就行',
   ])('does not hear one in "%s"', (text) => {
     expect(asksAnonymity(district, text)).toBeNull();
+  });
+});
+
+describe('anonymity agreed in the dialogue of a call', () => {
+  it('reads a yes to the offer of confidentiality, a no to the question for a name, and a name kept back', () => {
+    const call = (...lines: string[]) => lines.join('\n');
+    expect(anonymityAgreedInDialogue(call('坐席：需要为您保密吗？', '来电人：要的，要保密。'))).toBe(true);
+    expect(anonymityAgreedInDialogue(call('坐席：需要对您的信息保密吗？', '来电人：需要。'))).toBe(true);
+    expect(anonymityAgreedInDialogue(call('坐席：请问您贵姓？', '来电人：不用了，你们去查就行。'))).toBe(true);
+    expect(anonymityAgreedInDialogue(call('坐席：好的。', '来电人：名字就不说了，你们快来看看。'))).toBe(true);
+    // A no to confidentiality, a name given, or a yes to something else is not a request.
+    expect(anonymityAgreedInDialogue(call('坐席：需要为您保密吗？', '来电人：不用，没关系。'))).toBe(false);
+    expect(anonymityAgreedInDialogue(call('坐席：请问您贵姓？', '来电人：姓李。'))).toBe(false);
+    expect(anonymityAgreedInDialogue(call('坐席：是在兴隆办事处吗？', '来电人：是的。'))).toBe(false);
   });
 });
 

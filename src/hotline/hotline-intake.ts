@@ -154,7 +154,37 @@ function anonymityRequested(district: District, input: CallInput, planned: reado
   if (input.anonymous === true) return true;
   const complaint = complaintOf(input.transcript, null);
   if (complaint && asksAnonymity(district, complaint) !== null) return true;
+  if (anonymityAgreedInDialogue(input.transcript)) return true;
   return planned.some((p) => asksAnonymity(district, p.text) !== null);
+}
+
+/** The operator offers confidentiality (需要为您保密吗？) … */
+const OFFERS_CONFIDENTIALITY = /保密|匿名|不公开|不透露|不对外/;
+/** … or asks for a name (请问您贵姓？可以留个名字吗？) … */
+const ASKS_NAME = /贵姓|怎么称呼|(留|告诉|提供|说).{0,4}(姓名|名字|称呼)/;
+/** … and the caller's next line says yes to the first, or no to the second. */
+const YES = /^(要|需要|是|对|好|嗯|行|可以|麻烦|请|当然)/;
+const NO_NAME = /^(不用|不留|不要|算了|不方便|不想|就不|不说|没必要|别)/;
+/** A caller who keeps their name back in their own words (名字就不说了). */
+const WITHHOLDS_NAME = /(名字|姓名)(就|我)?(不|别)(说|留|讲|告诉|提)/;
+
+/**
+ * A caller who asks not to be named in answer to the operator — the usual
+ * exchange is the operator's question and a short yes — rather than in words
+ * of their own: read from the question and the caller's next line.
+ */
+export function anonymityAgreedInDialogue(transcript: string): boolean {
+  const lines = parseTranscript(transcript).lines;
+  for (const [i, line] of lines.entries()) {
+    if (line.speaker === 'caller' && WITHHOLDS_NAME.test(line.text)) return true;
+    if (line.speaker !== 'operator') continue;
+    const answer = lines[i + 1];
+    if (answer?.speaker !== 'caller') continue;
+    const said = answer.text.trim();
+    if (OFFERS_CONFIDENTIALITY.test(line.text) && YES.test(said)) return true;
+    if (ASKS_NAME.test(line.text) && NO_NAME.test(said)) return true;
+  }
+  return false;
 }
 
 async function existingOutcome(deps: HotlineDeps, input: CallInput, known: KnownCall, hash: string): Promise<CallOutcome> {
