@@ -19,6 +19,18 @@ describe.each([
   });
 
   describe('return and re-route', () => {
+    it('keeps a signed-for case accepted when a re-route only adds a co-handler', async () => {
+      const { id } = await seedCase(service, clock, { text: '电镀厂偷排（加协办测试）', jurisdiction: null, assignments: [{ unit: 'epb', role: 'lead' }] });
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`, {})).status).toBe(200);
+      const noticesBefore = (await notificationsOf(service, id)).filter((n) => n.audience === 'reporter' && n.kind === 'dispatched').length;
+      const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', lead: 'epb', co: ['police'], reason: '涉嫌犯罪，请派出所协办' }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.status).toBe('accepted');
+      expect(r.body.assignments.filter((a: any) => a.status !== 'released').map((a: any) => `${a.role}:${a.bureau.code}:${a.status}`).sort()).toEqual(['co:police:pending', 'lead:epb:accepted']);
+      expect(r.body.events.at(-1)).toMatchObject({ kind: 'rerouted', actor: { role: 'dispatcher' } });
+      expect((await notificationsOf(service, id)).filter((n) => n.audience === 'reporter' && n.kind === 'dispatched')).toHaveLength(noticesBefore);
+    });
+
     it('clears the overdue flag when an extension or a re-route ends what was late, and transfers a signed-for case', async () => {
       const deadlineDeps = { db: service.deps.db, clock, district: service.deps.district, calendar: service.deps.calendar };
       const overdueNow = async (id: string) => (await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body.overdue as boolean;

@@ -230,25 +230,30 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
       deadlines: caseDeadlines,
       corrected,
     };
-    await moveCase(trx, c, 'dispatched', {
-      actor: staffActor(principal),
-      at,
-      reason: input.reason,
-      note: `已重新派发至${unitName(deps, lead)}办理`,
-      data,
-      changes: {
-        type_code: type,
-        jurisdiction_code: jurisdiction,
-        triage_reason: null,
-        overdue: (await stillOverdue(trx, c)) ? 1 : 0,
-        dispatched_at: at,
-        sign_deadline_at: caseDeadlines.signBy,
-        reply_deadline_at: caseDeadlines.replyBy,
-        flags: JSON.stringify(flags),
-        ...(jurisdiction !== c.jurisdictionCode ? { place_source: 'dispatcher' } : {}),
-      },
-    });
-    await queueNotification(trx, { caseId, audience: 'reporter', kind: 'dispatched', data: { lead } }, now);
+    const changes = {
+      type_code: type,
+      jurisdiction_code: jurisdiction,
+      triage_reason: null,
+      overdue: (await stillOverdue(trx, c)) ? 1 : 0,
+      sign_deadline_at: caseDeadlines.signBy,
+      reply_deadline_at: caseDeadlines.replyBy,
+      flags: JSON.stringify(flags),
+      ...(jurisdiction !== c.jurisdictionCode ? { place_source: 'dispatcher' } : {}),
+    };
+    if (c.status === 'accepted' && keptLead?.status === 'accepted') {
+      // The lead keeps the case it signed for: the case stays accepted, only the other units change; the reporter has nothing new to hear.
+      await touchCase(trx, c, { kind: 'rerouted', actor: staffActor(principal), at, note: null, data: { ...data, reason: input.reason } }, changes);
+    } else {
+      await moveCase(trx, c, 'dispatched', {
+        actor: staffActor(principal),
+        at,
+        reason: input.reason,
+        note: `已重新派发至${unitName(deps, lead)}办理`,
+        data,
+        changes: { ...changes, dispatched_at: at },
+      });
+      await queueNotification(trx, { caseId, audience: 'reporter', kind: 'dispatched', data: { lead } }, now);
+    }
     if (added.length > 0) await scheduleDeadlineChecks(trx, caseId, wakeUpsFor(deps.district, deps.calendar, deadlines), now);
     await tellAssigned(deps, trx, c, all, added, deadlines, now);
   });
