@@ -58,6 +58,11 @@ describe.each([
       const moved = await json(as(staff.dispatcher).post(`/api/v1/cases/${late.id}/transfer`, { reason: '实为劳资纠纷' }));
       expect(moved.status, JSON.stringify(moved.body)).toBe(200);
       expect(moved.body.status).toBe('transferred');
+      // 12345 takes it outside this workflow, with no deadlines: not an assignment the response rate counts.
+      const day = new Date(clock.now().getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+      const stats = await json(as(staff.dispatcher).get(`/api/v1/stats?from=2026-01-01&to=${day}&groupBy=bureau`));
+      expect(stats.status).toBe(200);
+      expect(stats.body.groups.map((g: any) => g.key)).not.toContain('hotline12345');
     });
 
     it("keeps a unit's earlier stint in the statistics when a re-route gives it the case again", async () => {

@@ -315,12 +315,15 @@ export function createStatsAccumulator(opts: AccumulatorOptions): StatsAccumulat
   return {
     add(c) {
       const caseOpen = !FINISHED_CASE.has(c.status);
+      // An assignment with no deadline at all (the 12345 hotline taking a transferred case) was never
+      // this workflow's to sign for or reply to: it does not count as dispatched.
+      const assignments = c.assignments.filter((a) => a.signBy !== null || a.replyBy !== null);
       const keys: GroupKey[] =
-        opts.groupBy === 'bureau' ? [...new Set(c.assignments.map((a) => a.unitCode))] : [caseKey(c)];
+        opts.groupBy === 'bureau' ? [...new Set(assignments.map((a) => a.unitCode))] : [caseKey(c)];
       for (const key of keys) addCaseLevel(group(key), c);
       // A case without assignments (triage, transferred) has no bureau but is still received.
       if (!opts.inTotals || keys.some(opts.inTotals)) addCaseLevel(totals, c);
-      for (const a of c.assignments) {
+      for (const a of assignments) {
         const key = opts.groupBy === 'bureau' ? a.unitCode : keys[0]!;
         const facts = assignmentFacts(a, caseOpen, now);
         addAssignment(group(key), facts);
