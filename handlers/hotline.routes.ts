@@ -98,7 +98,7 @@ const callReview = z
 /** Query parameters of a text/plain submission: the call's fields other than the transcript (the body). */
 const callQuery = z.object(
   Object.fromEntries(
-    ['hotline', 'callId', 'startedAt', 'callerNumber', 'operator', 'summary', 'anonymous', 'externalRef', 'review', 'type', 'jurisdiction', 'urgent', 'text', 'parts'].map(
+    ['hotline', 'callId', 'startedAt', 'callerNumber', 'operator', 'summary', 'anonymous', 'externalRef', 'review', 'type', 'lead', 'jurisdiction', 'urgent', 'text', 'parts'].map(
       (k) => [k, z.string().optional()],
     ),
   ),

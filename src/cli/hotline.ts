@@ -21,7 +21,7 @@ const USAGE = `usage: npm run hotline -- import FILE [--format ndjson|csv] [--js
 
   import FILE   NDJSON (one call a line) or CSV (header row with the field names:
                 hotline,callId,startedAt,transcript required; callerNumber, operator,
-                summary, anonymous, externalRef, type, jurisdiction, urgent, text, parts)
+                summary, anonymous, externalRef, type, lead, jurisdiction, urgent, text, parts)
   --format      when the file name does not end in .ndjson, .jsonl or .csv
   --json        print every record's result as NDJSON (as the HTTP import answers);
                 otherwise only rejected records are printed
