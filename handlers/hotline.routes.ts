@@ -2,7 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { findHotlineCall, listCallCases } from '../db/repositories/hotline-calls.repository.js';
 import { publicUrl } from '../src/env.js';
 import { AppError } from '../src/errors.js';
-import { callSchema, HOTLINES, MAX_PARTS, type CallInput } from '../src/hotline/call-schema.js';
+import { CALL_FIELDS, callSchema, HOTLINES, MAX_PARTS, type CallInput } from '../src/hotline/call-schema.js';
 import { acceptCall, reviewCall, type HotlineDeps } from '../src/hotline/hotline-intake.js';
 import { decodeUtf8, formatOf, importCalls, openImport } from '../src/hotline/import-calls.js';
 import type { AppEnv } from './app-env.js';
@@ -98,7 +98,7 @@ const callReview = z
 /** Query parameters of a text/plain submission: the call's fields other than the transcript (the body). */
 const callQuery = z.object(
   Object.fromEntries(
-    ['hotline', 'callId', 'startedAt', 'callerNumber', 'operator', 'summary', 'anonymous', 'externalRef', 'review', 'type', 'lead', 'jurisdiction', 'urgent', 'text', 'parts'].map(
+    CALL_FIELDS.filter((k) => k !== 'transcript').map(
       (k) => [k, z.string().optional()],
     ),
   ),
