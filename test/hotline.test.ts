@@ -186,6 +186,13 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     const row = await caseRow(res.body.cases[0].id);
     expect(row.occurred_at).toBe('2026-10-19T14:00:00.000Z');
+    // The case was received when the call came in (it counts in October), and the pipeline reads the time against it too.
+    expect(row.received_at).toBe('2026-10-20T00:00:00.000Z');
+    const id = res.body.cases[0].id as string;
+    const classified = await waitFor(() =>
+      service.deps.db.selectFrom('case_events').select('data').where('case_id', '=', id).where('kind', '=', 'classified').executeTakeFirst(),
+    );
+    expect(JSON.parse(classified.data!)).toMatchObject({ incidentTime: { at: '2026-10-19T14:00:00.000Z' } });
   });
 
   it('keeps a call with speech-recognition errors as said, and takes the operator\'s corrected text and type', async () => {

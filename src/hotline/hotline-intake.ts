@@ -244,6 +244,7 @@ export async function acceptCall(deps: HotlineDeps, input: CallInput, actor: Act
             shareContact: false,
             // The caller's "昨晚十点" is read against the time of the call, not of the import.
             occurredAt: extractIncidentTime(p.text, startedAt, timezone)?.at ?? null,
+            receivedAt: startedAt.toISOString(),
             preset: { typeCode: p.type, leadCode: p.lead, jurisdictionCode: p.jurisdiction, urgent: p.urgent },
             enteredBy: actor,
             receivedData: {

@@ -38,6 +38,8 @@ export interface ReportInput {
   /** The reporter agreed that the handling bureau may see their contact. */
   shareContact?: boolean;
   occurredAt?: string | null;
+  /** When the district received it, if earlier than its entry here (a hotline call entered or imported later). */
+  receivedAt?: string | null;
   photos?: PhotoInput[];
   /** Decisions a person already made at intake (a hotline operator's review); the pipeline honours them. */
   preset?: PresetDecisions;
@@ -238,7 +240,8 @@ export function prepareReport(
       place_source: preset.jurisdictionCode ? 'operator' : null,
       flags: JSON.stringify(flags),
       triage_reason: null,
-      received_at: at,
+      // A call keeps the time it came in (a batch imported today counts in the month of its calls), never later than now.
+      received_at: input.receivedAt && input.receivedAt < at ? input.receivedAt : at,
       dispatched_at: null,
       sign_deadline_at: null,
       reply_deadline_at: null,
