@@ -99,6 +99,15 @@ describe('anonymity requests', () => {
   });
 });
 
+describe('a place the operator named and the caller confirmed', () => {
+  it('takes the jurisdiction from the operator\'s question when the caller says yes, and only then', () => {
+    const at = (text: string) => extractDetails(district, text, { location: null, receivedAt }).jurisdiction?.jurisdiction ?? null;
+    expect(at('坐席：您好，请讲。\n来电人：有个厂子晚上排黑水。\n坐席：是李家塘办事处吗？\n来电人：对对，就是那里。')).toBe('lijiatang');
+    expect(at('坐席：是李家塘办事处吗？\n来电人：不是，是兴隆办事处那边，有个厂子排黑水。')).toBe('xinglong');
+    expect(at('坐席：是李家塘办事处吗？\n来电人：不是。有个厂子排黑水。')).toBeNull();
+  });
+});
+
 describe('anonymity agreed in the dialogue of a call', () => {
   it('reads a yes to the offer of confidentiality, a no to the question for a name, and a name kept back', () => {
     const call = (...lines: string[]) => lines.join('\n');
