@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadDistrictFile } from '../src/district/district-file.js';
 import { extractDetails, extractIncidentTime, extractPlaceDescription } from '../src/pipeline/extract-details.js';
-import { anonymityAgreedInDialogue } from '../src/hotline/hotline-intake.js';
+import { anonymityAgreedInDialogue, confirmedPlace } from '../src/hotline/hotline-intake.js';
 import { asksAnonymity, extractJurisdiction, jurisdictionFromText } from '../src/pipeline/extract.js';
 import { callerText, complaintText, isTranscript, operatorText, parseTranscript } from '../src/pipeline/transcript.js';
 import { calendarFor } from '../src/pipeline/deadlines.js';
@@ -100,11 +100,10 @@ describe('anonymity requests', () => {
 });
 
 describe('a place the operator named and the caller confirmed', () => {
-  it('takes the jurisdiction from the operator\'s question when the caller says yes, and only then', () => {
-    const at = (text: string) => extractDetails(district, text, { location: null, receivedAt }).jurisdiction?.jurisdiction ?? null;
-    expect(at('坐席：您好，请讲。\n来电人：有个厂子晚上排黑水。\n坐席：是李家塘办事处吗？\n来电人：对对，就是那里。')).toBe('lijiatang');
-    expect(at('坐席：是李家塘办事处吗？\n来电人：不是，是兴隆办事处那边，有个厂子排黑水。')).toBe('xinglong');
-    expect(at('坐席：是李家塘办事处吗？\n来电人：不是。有个厂子排黑水。')).toBeNull();
+  it('takes the place from the operator\'s question when the caller says yes, and only then', () => {
+    expect(confirmedPlace(district, '坐席：您好，请讲。\n来电人：有个厂子晚上排黑水。\n坐席：是李家塘办事处吗？\n来电人：对对，就是那里。')).toBe('李家塘办事处');
+    expect(confirmedPlace(district, '坐席：是李家塘办事处吗？\n来电人：不是，是兴隆办事处那边，有个厂子排黑水。')).toBeNull();
+    expect(confirmedPlace(district, '坐席：李家塘办事处的热线为您服务。\n来电人：是这样的，有个厂子排黑水。')).toBeNull();
   });
 });
 
@@ -119,6 +118,9 @@ describe('anonymity agreed in the dialogue of a call', () => {
     expect(anonymityAgreedInDialogue(call('坐席：需要为您保密吗？', '来电人：不用，没关系。'))).toBe(false);
     expect(anonymityAgreedInDialogue(call('坐席：请问您贵姓？', '来电人：姓李。'))).toBe(false);
     expect(anonymityAgreedInDialogue(call('坐席：是在兴隆办事处吗？', '来电人：是的。'))).toBe(false);
+    expect(anonymityAgreedInDialogue(call('坐席：您好，我们会严格保密，请讲。', '来电人：是这样的，厂子排黑水。'))).toBe(false);
+    expect(anonymityAgreedInDialogue(call('坐席：需要保密吗？', '来电人：嗯，不用了。'))).toBe(false);
+    expect(anonymityAgreedInDialogue(call('坐席：请讲。', '来电人：那个厂的名字不说你也知道。'))).toBe(false);
   });
 });
 
@@ -269,6 +271,8 @@ describe('call transcripts', () => {
     ]);
     // The operator's questions are not the complaint.
     expect(callerText(t)).not.toContain('贵姓');
+    // A heading after a label is not a name: 来电方式 and 客户方面 start no caller line.
+    expect(parseTranscript('坐席：您好\n来电方式：手机\n客户方面：无').lines.map((l) => l.speaker)).toEqual(['operator']);
   });
 
   it('reads bare mm:ss timestamps before a label, named callers and 来电 as a label', () => {

@@ -195,6 +195,20 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(JSON.parse(classified.data!)).toMatchObject({ incidentTime: { at: '2026-10-19T14:00:00.000Z' } });
   });
 
+  it('takes the place the operator named and the caller confirmed when the caller names none', async () => {
+    const res = await json(
+      as('operator').post('/api/v1/hotline/calls', call('坐席：请讲。\n来电人：有个电镀厂晚上往沟里排黑水。\n坐席：是李家塘办事处吗？\n来电人：对对，就是那里。')),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const id = res.body.cases[0].id as string;
+    const routed = await waitFor(async () => {
+      const row = await caseRow(id);
+      return row.status !== 'received' ? row : null;
+    });
+    expect(routed.jurisdiction_code).toBe('lijiatang');
+    expect(routed.text).not.toContain('坐席');
+  });
+
   it('keeps a call with speech-recognition errors as said, and takes the operator\'s corrected text and type', async () => {
     // ASR turned 偷排 into 偷拍, 兴隆 into 星龙 and 废水 into 费水.
     const transcript = ['[00:00:01] 坐席：您好，请讲。', '[00:00:04] 来电人：星龙办事处那个电度厂天天晚上偷拍费水，沟里都黑了。'].join('\n');

@@ -16,9 +16,9 @@ import { prepareReport, withRequestId } from '../intake/accept-report.js';
 import type { IntakeWriter } from '../intake/intake-writer.js';
 import type { Classifier, Classification } from '../pipeline/classifier.js';
 import { extractDetails, extractIncidentTime } from '../pipeline/extract-details.js';
-import { asksAnonymity, maskPhone } from '../pipeline/extract.js';
+import { asksAnonymity, jurisdictionFromText, maskPhone } from '../pipeline/extract.js';
 import { decideRoute } from '../pipeline/route.js';
-import { callerText, parseTranscript, type Speaker } from '../pipeline/transcript.js';
+import { callerText, confirmedByCaller, parseTranscript, type Speaker } from '../pipeline/transcript.js';
 import type { CallInput, Hotline } from './call-schema.js';
 
 /**
@@ -158,15 +158,30 @@ function anonymityRequested(district: District, input: CallInput, planned: reado
   return planned.some((p) => asksAnonymity(district, p.text) !== null);
 }
 
+/**
+ * A place the operator named and the caller confirmed (坐席：是李家塘办事处吗？
+ * 来电人：对对，就是那里): the name, to stand as the case's address when the
+ * caller's own words name no place.
+ */
+export function confirmedPlace(district: District, transcript: string): string | null {
+  for (const line of confirmedByCaller(parseTranscript(transcript))) {
+    const match = jurisdictionFromText(district, line);
+    if (match) return match.matched;
+  }
+  return null;
+}
+
 /** The operator offers confidentiality (需要为您保密吗？) … */
 const OFFERS_CONFIDENTIALITY = /保密|匿名|不公开|不透露|不对外/;
 /** … or asks for a name (请问您贵姓？可以留个名字吗？) … */
 const ASKS_NAME = /贵姓|怎么称呼|(留|告诉|提供|说).{0,4}(姓名|名字|称呼)/;
 /** … and the caller's next line says yes to the first, or no to the second. */
-const YES = /^(要|需要|是|对|好|嗯|行|可以|麻烦|请|当然)/;
+const YES = /^(要|需要|是|对|好|嗯|行|可以|麻烦|请|当然)(?!.{0,4}(不用|不需要|不要|都行))/;
 const NO_NAME = /^(不用|不留|不要|算了|不方便|不想|就不|不说|没必要|别)/;
-/** A caller who keeps their name back in their own words (名字就不说了). */
-const WITHHOLDS_NAME = /(名字|姓名)(就|我)?(不|别)(说|留|讲|告诉|提)/;
+/** An operator's line that asks something. */
+const ASKS = /[吗？?]|是否|要不要/;
+/** A caller who keeps their own name back (名字就不说了, 我的名字不留了), not someone else's (那个厂的名字). */
+const WITHHOLDS_NAME = /(^|[，,。！!\s]|我的?)(名字|姓名)(就|我)?(不|别)(说|留|讲|告诉|提)/;
 
 /**
  * A caller who asks not to be named in answer to the operator — the usual
@@ -181,6 +196,7 @@ export function anonymityAgreedInDialogue(transcript: string): boolean {
     const answer = lines[i + 1];
     if (answer?.speaker !== 'caller') continue;
     const said = answer.text.trim();
+    if (!ASKS.test(line.text)) continue;
     if (OFFERS_CONFIDENTIALITY.test(line.text) && YES.test(said)) return true;
     if (ASKS_NAME.test(line.text) && NO_NAME.test(said)) return true;
   }
@@ -218,6 +234,7 @@ export async function acceptCall(deps: HotlineDeps, input: CallInput, actor: Act
   const anonymous = anonymityRequested(district, input, planned);
   const startedAt = new Date(input.startedAt);
   const timezone = district.file.district.timezone;
+  const place = confirmedPlace(district, input.transcript);
   const callerNumber = input.callerNumber ? input.callerNumber.replace(/[\s-]/g, '') : null;
   const channel = input.hotline === '12345' ? 'hotline12345' : 'hotline12369';
   const now = deps.clock.now();
@@ -245,6 +262,7 @@ export async function acceptCall(deps: HotlineDeps, input: CallInput, actor: Act
             // The caller's "昨晚十点" is read against the time of the call, not of the import.
             occurredAt: extractIncidentTime(p.text, startedAt, timezone)?.at ?? null,
             receivedAt: startedAt.toISOString(),
+            address: place,
             preset: { typeCode: p.type, leadCode: p.lead, jurisdictionCode: p.jurisdiction, urgent: p.urgent },
             enteredBy: actor,
             receivedData: {
@@ -313,10 +331,10 @@ function typeRef(district: District, code: string, confidence: number) {
 }
 
 /** The classifier's proposal and the extraction for one complaint text. */
-function propose(deps: Pick<HotlineDeps, 'district' | 'classifier'>, text: string, startedAt: Date, anonymous: boolean) {
+function propose(deps: Pick<HotlineDeps, 'district' | 'classifier'>, text: string, startedAt: Date, anonymous: boolean, address: string | null = null) {
   const { district } = deps;
   const classification: Classification = deps.classifier.classify(text);
-  const details = extractDetails(district, text, { location: null, receivedAt: startedAt, typeCode: classification.type });
+  const details = extractDetails(district, text, { location: null, receivedAt: startedAt, typeCode: classification.type, address });
   const decision = decideRoute(district, classification, details.jurisdiction, details.urgency);
   const route = classification.type ? district.routing[classification.type] : undefined;
   return {
@@ -376,7 +394,7 @@ export async function reviewCall(deps: HotlineDeps, input: CallInput): Promise<C
       : null,
     transcript: { lines: parseTranscript(input.transcript).lines.map((l) => ({ speaker: l.speaker, at: l.at ?? null, text: l.text })) },
     callerNumber: input.callerNumber ? maskPhone(input.callerNumber) : null,
-    proposal: propose(deps, whole, startedAt, anonymous),
-    parts: input.parts ? planned.map((p) => propose(deps, p.text, startedAt, anonymous)) : null,
+    proposal: propose(deps, whole, startedAt, anonymous, confirmedPlace(district, input.transcript)),
+    parts: input.parts ? planned.map((p) => propose(deps, p.text, startedAt, anonymous, confirmedPlace(district, input.transcript))) : null,
   };
 }

@@ -11,7 +11,7 @@ import {
   type PlaceMatch,
   type Urgency,
 } from './extract.js';
-import { callerText, isTranscript, parseTranscript, type Transcript } from './transcript.js';
+import { callerText, isTranscript, parseTranscript } from './transcript.js';
 
 /**
  * The details of a report beyond its type: where (jurisdiction and a short
@@ -372,8 +372,7 @@ export interface ExtractedDetails {
  */
 export function extractDetails(district: District, text: string, options: ExtractOptions): ExtractedDetails {
   const transcript = isTranscript(text);
-  const parsed = transcript ? parseTranscript(text) : null;
-  const complaint = parsed ? callerText(parsed) : text;
+  const complaint = transcript ? callerText(parseTranscript(text)) : text;
   const address = options.address?.trim() || null;
   const receivedAt = typeof options.receivedAt === 'string' ? new Date(options.receivedAt) : options.receivedAt;
   const anonymityPhrase = asksAnonymity(district, complaint);
@@ -381,10 +380,7 @@ export function extractDetails(district: District, text: string, options: Extrac
   return {
     text: complaint,
     transcript,
-    jurisdiction:
-      extractJurisdiction(district, address ? `${address}\n${complaint}` : complaint, options.location) ??
-      // A place the operator named and the caller confirmed (坐席：是李家塘办事处吗？ 来电人：对对，就是那里).
-      (parsed ? confirmedByCaller(parsed).reduce<PlaceMatch | null>((found, line) => found ?? jurisdictionFromText(district, line), null) : null),
+    jurisdiction: extractJurisdiction(district, address ? `${address}\n${complaint}` : complaint, options.location),
     place: place === null ? null : maskPhonesInText(place),
     time: extractIncidentTime(complaint, receivedAt, district.file.district.timezone),
     urgency: decideUrgency(district, complaint, options.typeCode ?? null),
@@ -393,13 +389,3 @@ export function extractDetails(district: District, text: string, options: Extrac
   };
 }
 
-/** Saying yes at the start of a caller's line: 对, 是, 没错, 嗯, 就是 (not 不是). */
-const CALLER_YES = /^(对|是|没错|嗯|就是)/;
-
-/** The operator's lines the caller's next line says yes to, in order. */
-function confirmedByCaller(t: Transcript): string[] {
-  return t.lines.flatMap((line, i) => {
-    const next = t.lines[i + 1];
-    return line.speaker === 'operator' && next?.speaker === 'caller' && CALLER_YES.test(next.text.trim()) ? [line.text] : [];
-  });
-}

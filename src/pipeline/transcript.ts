@@ -38,7 +38,9 @@ const TIMESTAMP = String.raw`(?:[\[【(（]\s*${DATE}(\d{1,2}:\d{2}(?::\d{2})?)$
 const LABEL_TIMESTAMP = String.raw`(?:[\[【(（]\s*${DATE}(\d{1,2}:\d{2}(?::\d{2})?)${MILLIS}\s*[\]】)）]|${DATE}(\d{1,2}:\d{2}(?::\d{2})?)${MILLIS})`;
 /** Common surnames: a label followed by one and a given name is a named speaker (坐席王丽, 市民张三), not 来电时间. */
 const SURNAME = '[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤]';
-const LABEL_SUFFIX = String.raw`(?:[A-Za-z0-9]{1,8}|[(（][^)）]{0,12}[)）]|[\u4e00-\u9fff]{1,2}(?:先生|女士|小姐|师傅|阿姨|大爷|大妈)|[小老阿][\u4e00-\u9fff]|${SURNAME}[\u4e00-\u9fff]{1,2})`;
+/** Words that follow a label in a heading, not a name (来电方式, 客户方面, 来电小结). */
+const NOT_A_NAME = '(?!方面|方式|小结|高峰|金额|程序|白天|时间|号码|地址|日期|类型|内容|记录|信息|情况|编号|总结|摘要|来源|单位)';
+const LABEL_SUFFIX = String.raw`(?:[A-Za-z0-9]{1,8}|[(（][^)）]{0,12}[)）]|[\u4e00-\u9fff]{1,2}(?:先生|女士|小姐|师傅|阿姨|大爷|大妈)|${NOT_A_NAME}(?:[小老阿]${SURNAME}|${SURNAME}[\u4e00-\u9fff]{1,2}))`;
 const LABELLED_LINE = new RegExp(
   String.raw`^\s*(?:${LABEL_TIMESTAMP}\s*)?(${LABELS.join('|')})\s*${LABEL_SUFFIX}?\s*[:：]\s*(.*)$`,
 );
@@ -130,4 +132,21 @@ export function isTranscript(text: string): boolean {
 /** The complaint in a report's text: the caller's lines of a transcript, otherwise the text itself. */
 export function complaintText(text: string): string {
   return isTranscript(text) ? callerText(parseTranscript(text)) : text;
+}
+
+/** A yes at the start of a caller's line (对, 是, 没错, 嗯, 就是; not 不是, not 嗯，不用). */
+const CALLER_YES = /^(对|是|没错|嗯|就是)(?!.{0,4}(不用|不需要|不要|不是))/;
+/** An operator's line that asks something. */
+const QUESTION = /[吗？?]|是否|要不要/;
+
+/**
+ * The operator's questions the caller's next line says yes to, in order
+ * (坐席：是李家塘办事处吗？ 来电人：对对，就是那里): what the caller
+ * confirmed without saying it in their own words.
+ */
+export function confirmedByCaller(t: Transcript): string[] {
+  return t.lines.flatMap((line, i) => {
+    const next = t.lines[i + 1];
+    return line.speaker === 'operator' && QUESTION.test(line.text) && next?.speaker === 'caller' && CALLER_YES.test(next.text.trim()) ? [line.text] : [];
+  });
 }
