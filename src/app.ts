@@ -143,5 +143,11 @@ function toAppError(err: Error, contentType: string | undefined): AppError | nul
         return null;
     }
   }
+  // PostgreSQL refuses text holding a NUL character (22021) or bytes its encoding cannot take: bad input, not a fault.
+  // The statement failed, so its transaction wrote nothing.
+  const code = (err as { code?: unknown }).code;
+  if (code === '22021' || code === '22P05') {
+    return new AppError('validation_failed', 'a text field holds a character that cannot be stored (NUL)', { body: 'must not contain NUL characters' });
+  }
   return null;
 }

@@ -9,7 +9,7 @@ const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0
 describe.each([
   ['SQLite', async () => ({})],
   ['PostgreSQL', async () => ({ DATABASE_URL: await createPgDatabase('wfbureau') })],
-])('bureau work on %s', (_engine, dbEnv) => {
+])('bureau work on %s', (engine, dbEnv) => {
   let service: TestService;
   let clock: ManualClock;
   let staff: Staff;
@@ -17,6 +17,21 @@ describe.each([
 
   beforeAll(async () => {
     ({ service, clock, staff } = await startWorkflowService('wfbureau', await dbEnv()));
+  });
+
+  it('answers a note holding a NUL character without a 500, and records nothing half-written', async () => {
+    const { id } = await seedCase(service, clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`, {})).status).toBe(200);
+    const before = (await service.deps.db.selectFrom('case_events').select('id').where('case_id', '=', id).execute()).length;
+    const res = await json(as(staff.epb).post(`/api/v1/cases/${id}/progress`, { note: '已到\u0000现场' }));
+    // SQLite stores the character; PostgreSQL cannot, and the request is refused as bad input.
+    if (engine === 'PostgreSQL') {
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.error.code).toBe('validation_failed');
+      expect((await service.deps.db.selectFrom('case_events').select('id').where('case_id', '=', id).execute()).length).toBe(before);
+    } else {
+      expect(res.status).toBe(200);
+    }
   });
 
   describe('a case through the happy path', () => {

@@ -29,6 +29,12 @@ describe.each([
       expect(r.body.assignments.filter((a: any) => a.status !== 'released').map((a: any) => `${a.role}:${a.bureau.code}:${a.status}`).sort()).toEqual(['co:police:pending', 'lead:epb:accepted']);
       expect(r.body.events.at(-1)).toMatchObject({ kind: 'rerouted', actor: { role: 'dispatcher' } });
       expect((await notificationsOf(service, id)).filter((n) => n.audience === 'reporter' && n.kind === 'dispatched')).toHaveLength(noticesBefore);
+
+      // The lead answers while the police station has not: releasing it by a re-route completes the case.
+      expect((await json(as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '已责令整改' }))).body.status).toBe('accepted');
+      const done = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', lead: 'epb', co: [], reason: '不需要派出所了' }));
+      expect(done.status, JSON.stringify(done.body)).toBe(200);
+      expect(done.body.status).toBe('replied');
     });
 
     it('clears the overdue flag when an extension or a re-route ends what was late, and transfers a signed-for case', async () => {

@@ -145,7 +145,8 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
       }
     } catch (err) {
       // Telegram refused the photos themselves (400: dimensions, a file it cannot read): the assignment goes out without them.
-      if (!(err instanceof GrammyError && err.error_code === 400)) throw err;
+      // Only a refusal of the photos themselves; a chat that is gone or was upgraded fails the job as before.
+      if (!(err instanceof GrammyError && err.error_code === 400 && /photo|image|file|dimension|media/i.test(err.description) && !/chat/i.test(err.description))) throw err;
       deps.logger.warn({ caseId: c.id, unit: p.unit, err: err.description }, 'telegram: the group did not take the photos; posting without them');
     }
     await deps.db.updateTable('telegram_bureau_posts').set({ photo_message_ids: JSON.stringify(ids), updated_at: at }).where('id', '=', post.id).execute();

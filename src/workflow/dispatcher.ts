@@ -240,9 +240,11 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
       flags: JSON.stringify(flags),
       ...(jurisdiction !== c.jurisdictionCode ? { place_source: 'dispatcher' } : {}),
     };
-    if (c.status === 'accepted' && keptLead?.status === 'accepted') {
-      // The lead keeps the case it signed for: the case stays accepted, only the other units change; the reporter has nothing new to hear.
+    if (c.status === 'accepted' && (keptLead?.status === 'accepted' || keptLead?.status === 'replied')) {
+      // The lead keeps the case it signed for (or already answered): the case stays accepted, only the other
+      // units change, and the reporter has nothing new to hear; with the units left all answered, it is replied.
       await touchCase(trx, c, { kind: 'rerouted', actor: staffActor(principal), at, note: null, data: { ...data, reason: input.reason } }, changes);
+      await completeBureauPhaseIfDone(deps, trx, caseId, staffActor(principal), now);
     } else {
       await moveCase(trx, c, 'dispatched', {
         actor: staffActor(principal),
