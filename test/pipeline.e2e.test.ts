@@ -1,43 +1,23 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDistrict, type DistrictFile } from '../src/district/district.schema.js';
 import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
 import type { Service } from '../src/runtime.js';
+import { bureauServer as startBureauServer, type ReceivedPost } from './bureau-server.js';
 import { createPgDatabase, postJson, startTestService, testEnv, waitFor } from './harness.js';
 
 const SECRET = 'test-webhook-secret-0123456789';
 
-interface Received {
-  path: string;
-  headers: IncomingMessage['headers'];
-  raw: string;
-  body: {
-    event: string;
-    deliveryId: string;
-    case: Record<string, unknown> & { trackingCode: string; text: string; reporter: unknown };
-    assignment: { unit: { code: string }; role: string; deadlines: { signBy: string; replyBy: string } };
-  };
-}
+type Received = ReceivedPost<{
+  event: string;
+  deliveryId: string;
+  case: Record<string, unknown> & { trackingCode: string; text: string; reporter: unknown };
+  assignment: { unit: { code: string }; role: string; deadlines: { signBy: string; replyBy: string } };
+}>;
 
 /** A stand-in for the bureaus' own servers: records what arrives, answers per path. */
-async function bureauServer(): Promise<{ url: string; received: Received[]; server: Server }> {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (raw += chunk));
-    req.on('end', () => {
-      received.push({ path: req.url ?? '', headers: req.headers, raw, body: JSON.parse(raw) as Received['body'] });
-      const status = req.url === '/down' ? 503 : req.url === '/reject' ? 400 : 204;
-      res.writeHead(status).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, server };
-}
+const bureauServer = () => startBureauServer<Received['body']>((path) => (path === '/down' ? 503 : path === '/reject' ? 400 : 204));
 
 function districtWithWebhooks(base: string) {
   const file = JSON.parse(readFileSync(DEFAULT_DISTRICT_PATH, 'utf8')) as DistrictFile;

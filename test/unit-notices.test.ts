@@ -1,7 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { listEvents } from '../db/repositories/events.repository.js';
@@ -17,6 +15,7 @@ import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import type { Service } from '../src/runtime.js';
 import { wakeUpsFor } from '../src/workflow/deadline-check.js';
 import { redeliverFailed } from '../src/workflow/redeliver.js';
+import { bureauServer as startBureauServer, type ReceivedPost } from './bureau-server.js';
 import { createPgDatabase, postJson, startTestService } from './harness.js';
 import { startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
 import { TOKEN, telegramEnv } from './telegram-helpers.js';
@@ -26,28 +25,10 @@ const AGRI_GROUP = -100_555_001;
 // A pig farm in 回龙圩镇, with the reporter's phone in the text: livestock_waste → lead agri, co epb, jurisdiction huilongxu.
 const REPORT = '回龙圩镇朱家观村有个养猪场把猪粪直接排到河里，臭得很，我电话13912345678';
 
-interface Received {
-  path: string;
-  headers: IncomingMessage['headers'];
-  raw: string;
-  body: { event: string; notificationId: string; notice: Record<string, unknown>; case: { trackingCode: string }; unit: { code: string } };
-}
+type Received = ReceivedPost<{ event: string; notificationId: string; notice: Record<string, unknown>; case: { trackingCode: string }; unit: { code: string } }>;
 
 /** The bureaus' own servers: agri takes everything, epb's refuses (400). */
-async function bureauServer(): Promise<{ url: string; received: Received[]; server: Server }> {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (raw += chunk));
-    req.on('end', () => {
-      received.push({ path: req.url ?? '', headers: req.headers, raw, body: JSON.parse(raw) as Received['body'] });
-      res.writeHead(req.url === '/reject' ? 400 : 204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, server };
-}
+const bureauServer = () => startBureauServer<Received['body']>((path) => (path === '/reject' ? 400 : 204));
 
 function district(base: string) {
   const file = JSON.parse(readFileSync(DEFAULT_DISTRICT_PATH, 'utf8')) as DistrictFile;
