@@ -73,3 +73,8 @@ export interface OutboxEntry<K extends JobName = JobName> {
 export function outboxEntry<K extends JobName>(name: K, payload: JobPayloads[K], runAt?: Date): OutboxEntry<K> {
   return { name, payload, ...(runAt ? { runAt } : {}) };
 }
+
+/** The id of an entry's job, from its business key (`jobId`). */
+export function jobIdOf(e: OutboxEntry): string {
+  return (jobId[e.name] as (p: unknown) => string)(e.payload);
+}

@@ -15,7 +15,7 @@ import {
   remindersSent,
   TIMED_STATUSES,
 } from '../src/workflow/deadline-check.js';
-import { jobId, type JobName, type JobPayloads } from './jobs.js';
+import { jobId, jobIdOf, outboxEntry, type JobName, type JobPayloads } from './jobs.js';
 import type { JobTransport } from './transport.js';
 
 /**
@@ -140,9 +140,9 @@ export async function requeueLostJobs(
   // cases are not lost; their jobs are about to be created.
   if ((await outboxSize(deps.db)) > batchSize) return result;
   const olderThan = new Date(now.getTime() - opts.graceMs).toISOString();
-  const ensure = async <K extends JobName>(name: K, payload: JobPayloads[K], key: 'intake' | 'dispatch' | 'notify' | 'telegramPost') => {
-    const jobIdOf = jobId[name] as (p: JobPayloads[K]) => string;
-    if ((await deps.transport.ensure({ name, jobId: jobIdOf(payload), payload })) !== 'present') result[key] += 1;
+  const ensure = async <K extends JobName>(name: K, payload: JobPayloads[K], key: keyof RequeueResult) => {
+    const entry = outboxEntry(name, payload);
+    if ((await deps.transport.ensure({ ...entry, jobId: jobIdOf(entry) })) !== 'present') result[key] += 1;
   };
   let afterId: string | undefined;
   for (;;) {

@@ -1,5 +1,5 @@
 import type { JobName, OutboxEntry } from '../../queues/jobs.js';
-import { jobId } from '../../queues/jobs.js';
+import { jobIdOf } from '../../queues/jobs.js';
 import type { Selectable } from 'kysely';
 import type { OutboxTable } from '../schema.js';
 import type { Db } from './db-types.js';
@@ -23,7 +23,7 @@ export async function addToOutbox(db: Db, entries: OutboxEntry[], now: Date): Pr
     entries.map((e) => ({
       queue: e.name,
       job_name: e.name,
-      job_id: (jobId[e.name] as (p: unknown) => string)(e.payload),
+      job_id: jobIdOf(e),
       payload: JSON.stringify(e.payload),
       available_at: (e.runAt ?? now).toISOString(),
       created_at: createdAt,

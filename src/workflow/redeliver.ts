@@ -3,7 +3,7 @@ import type { Db } from '../../db/repositories/db-types.js';
 import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import type { Database } from '../../db/schema.js';
-import { jobId, type JobName, type JobPayloads } from '../../queues/jobs.js';
+import { jobIdOf, outboxEntry, type JobName, type JobPayloads } from '../../queues/jobs.js';
 import type { JobToEnqueue, JobTransport } from '../../queues/transport.js';
 import type { Logger } from '../logger.js';
 import type { Actor } from './transition.js';
@@ -39,7 +39,10 @@ export async function redeliverFailed(
 ): Promise<RedeliverResult> {
   const at = deps.clock.now().toISOString();
   const jobs: JobToEnqueue[] = [];
-  const job = <K extends JobName>(name: K, payload: JobPayloads[K]) => jobs.push({ name, jobId: (jobId[name] as (p: JobPayloads[K]) => string)(payload), payload });
+  const job = <K extends JobName>(name: K, payload: JobPayloads[K]) => {
+    const entry = outboxEntry(name, payload);
+    jobs.push({ ...entry, jobId: jobIdOf(entry) });
+  };
   const perCase = new Map<string, { deliveries: string[]; posts: string[]; notifications: string[] }>();
   const of = (caseId: string) => {
     let entry = perCase.get(caseId);
