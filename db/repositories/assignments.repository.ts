@@ -98,6 +98,28 @@ export function currentLead<A extends { role: string; status: string }>(assignme
   return leads.find((a) => a.status !== 'returned') ?? leads.at(-1);
 }
 
+/**
+ * What a unit did with an assignment, as the event log keeps it when the row
+ * starts afresh (a reopening resets the lead's row, a re-route gives a unit
+ * the case again in its old row): the statistics read it back from there.
+ */
+export function stintOf(a: Assignment) {
+  return {
+    unit: a.unitCode,
+    role: a.role,
+    round: a.round,
+    status: a.status,
+    signBy: a.deadlines.signBy,
+    replyBy: a.deadlines.replyBy,
+    acceptedAt: a.acceptedAt,
+    repliedAt: a.repliedAt,
+    returnedAt: a.returnedAt,
+    signOverdueAt: a.signOverdueAt,
+    replyOverdueAt: a.replyOverdueAt,
+    supervisedAt: a.supervisedAt,
+  };
+}
+
 /** Co-handling units still on the case (not released by a dispatcher). */
 export function currentCoHandlers<A extends { role: string; status: string }>(assignments: readonly A[]): A[] {
   return assignments.filter((a) => a.role === 'co' && a.status !== 'released');

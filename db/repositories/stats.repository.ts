@@ -108,7 +108,7 @@ async function ratingsOf(db: Db, caseIds: string[]): Promise<Map<string, RatingR
  * released the case again in its old row; the work of each earlier stint is
  * read back from the event that recorded it, as an assignment.
  */
-async function reopeningsOf(db: Db, caseIds: string[]): Promise<Map<string, StatsAssignment[]>> {
+async function earlierStintsOf(db: Db, caseIds: string[]): Promise<Map<string, StatsAssignment[]>> {
   const out = new Map<string, StatsAssignment[]>();
   if (caseIds.length === 0) return out;
   const rows = await db
@@ -121,13 +121,14 @@ async function reopeningsOf(db: Db, caseIds: string[]): Promise<Map<string, Stat
   for (const r of rows) {
     const earlier = out.get(r.case_id) ?? [];
     out.set(r.case_id, earlier);
-    const p = previousRoundOf(r.data, r.kind === 'assignment_renewed' ? 'earlier' : 'previousRound');
+    const p = stintIn(r.data, r.kind === 'assignment_renewed' ? 'earlier' : 'previousRound');
     if (p) earlier.push(p);
   }
   return out;
 }
 
-function previousRoundOf(data: string | null, key: 'previousRound' | 'earlier'): StatsAssignment | null {
+/** The stint (`stintOf`) an event recorded under `key`, as the statistics count it. */
+function stintIn(data: string | null, key: 'previousRound' | 'earlier'): StatsAssignment | null {
   const p = parseJson<Record<string, Record<string, unknown> | undefined> | null>(data, null)?.[key];
   if (!p || typeof p.unit !== 'string') return null;
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
@@ -161,15 +162,15 @@ export async function* statsCaseBatches(db: Db, w: CaseWindow, batchSize = BATCH
     const rows = await casePage(db, w, after, batchSize, false);
     if (rows.length === 0) return;
     const ids = rows.map((r) => r.id);
-    const [assignments, ratings, reopenings] = await Promise.all([assignmentsOf(db, ids), ratingsOf(db, ids), reopeningsOf(db, ids)]);
+    const [assignments, ratings, earlier] = await Promise.all([assignmentsOf(db, ids), ratingsOf(db, ids), earlierStintsOf(db, ids)]);
     yield rows.map((r) => ({
       id: r.id,
       receivedAt: r.received_at,
       status: r.status,
       typeCode: r.type_code,
       jurisdictionCode: r.jurisdiction_code,
-      reopened: reopenings.has(r.id) || Number(r.round ?? 1) > 1,
-      assignments: [...(reopenings.get(r.id) ?? []), ...(assignments.get(r.id) ?? []).map(toStatsAssignment)],
+      reopened: earlier.has(r.id) || Number(r.round ?? 1) > 1,
+      assignments: [...(earlier.get(r.id) ?? []), ...(assignments.get(r.id) ?? []).map(toStatsAssignment)],
       ratings: (ratings.get(r.id) ?? []).map((x) => ({ rating: x.rating, solved: x.solved === 1 })),
     }));
     if (rows.length < batchSize) return;

@@ -1,4 +1,4 @@
-import { insertAssignments, listAssignments, type Assignment, type NewAssignment } from '../../db/repositories/assignments.repository.js';
+import { insertAssignments, listAssignments, stintOf, type Assignment, type NewAssignment } from '../../db/repositories/assignments.repository.js';
 import {
   decideExtensionRequest,
   findClassification,
@@ -89,24 +89,7 @@ async function assign(
         caseId: c.id,
         at: d.at,
         kind: 'assignment_renewed',
-        data: {
-          unit: p.unit,
-          role: p.role,
-          earlier: {
-            unit: now.unitCode,
-            role: now.role,
-            round: now.round,
-            status: now.status,
-            signBy: now.deadlines.signBy,
-            replyBy: now.deadlines.replyBy,
-            acceptedAt: now.acceptedAt,
-            repliedAt: now.repliedAt,
-            returnedAt: now.returnedAt,
-            signOverdueAt: now.signOverdueAt,
-            replyOverdueAt: now.replyOverdueAt,
-            supervisedAt: now.supervisedAt,
-          },
-        },
+        data: { unit: p.unit, role: p.role, earlier: stintOf(now) },
       },
     ]);
   }

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { currentLead, listAssignments } from '../../db/repositories/assignments.repository.js';
+import { currentLead, listAssignments, stintOf } from '../../db/repositories/assignments.repository.js';
 import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
 import { bool, isUniqueViolation, type Db } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
@@ -121,16 +121,7 @@ export async function rateCase(
           ...data,
           lead: lead.unitCode,
           deadlines,
-          previousRound: {
-            unit: lead.unitCode,
-            round: lead.round,
-            status: lead.status,
-            signBy: lead.deadlines.signBy,
-            replyBy: lead.deadlines.replyBy,
-            acceptedAt: lead.acceptedAt,
-            repliedAt: lead.repliedAt,
-            returnedAt: lead.returnedAt,
-          },
+          previousRound: stintOf(lead),
         },
         changes: {
           round,
