@@ -91,6 +91,8 @@ describe.each([
       expect(after.dispatched - before.dispatched).toBe(1);
       expect(after.returned - before.returned).toBe(1);
       expect(after.signedOnTime - before.signedOnTime).toBe(1);
+      // Given back is not reopened (重办).
+      expect(after.reopened - before.reopened).toBe(0);
       const renewed = routed.body.events.filter((e: any) => e.kind === 'assignment_renewed');
       expect(renewed).toHaveLength(1);
       expect(renewed[0].data.earlier).toMatchObject({ unit: 'police', status: 'returned' });

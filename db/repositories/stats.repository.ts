@@ -108,23 +108,24 @@ async function ratingsOf(db: Db, caseIds: string[]): Promise<Map<string, RatingR
  * released the case again in its old row; the work of each earlier stint is
  * read back from the event that recorded it, as an assignment.
  */
-async function earlierStintsOf(db: Db, caseIds: string[]): Promise<Map<string, StatsAssignment[]>> {
-  const out = new Map<string, StatsAssignment[]>();
-  if (caseIds.length === 0) return out;
+async function earlierStintsOf(db: Db, caseIds: string[]): Promise<{ stints: Map<string, StatsAssignment[]>; reopened: Set<string> }> {
+  const stints = new Map<string, StatsAssignment[]>();
+  const reopened = new Set<string>();
+  if (caseIds.length === 0) return { stints, reopened };
   const rows = await db
     .selectFrom('case_events')
-    .select(['case_id', 'kind', 'data'])
+    .select(['case_id', 'kind', 'to_status', 'data'])
     .where('case_id', 'in', caseIds)
     .where((eb) => eb.or([eb('to_status', '=', 'reopened'), eb('kind', '=', 'assignment_renewed')]))
     .orderBy('id')
     .execute();
   for (const r of rows) {
-    const earlier = out.get(r.case_id) ?? [];
-    out.set(r.case_id, earlier);
+    // Only a reopening (重办) makes the case reopened; a unit given the case back does not.
+    if (r.to_status === 'reopened') reopened.add(r.case_id);
     const p = stintIn(r.data, r.kind === 'assignment_renewed' ? 'earlier' : 'previousRound');
-    if (p) earlier.push(p);
+    if (p) stints.set(r.case_id, [...(stints.get(r.case_id) ?? []), p]);
   }
-  return out;
+  return { stints, reopened };
 }
 
 /** The stint (`stintOf`) an event recorded under `key`, as the statistics count it. */
@@ -169,8 +170,8 @@ export async function* statsCaseBatches(db: Db, w: CaseWindow, batchSize = BATCH
       status: r.status,
       typeCode: r.type_code,
       jurisdictionCode: r.jurisdiction_code,
-      reopened: earlier.has(r.id) || Number(r.round ?? 1) > 1,
-      assignments: [...(earlier.get(r.id) ?? []), ...(assignments.get(r.id) ?? []).map(toStatsAssignment)],
+      reopened: earlier.reopened.has(r.id) || Number(r.round ?? 1) > 1,
+      assignments: [...(earlier.stints.get(r.id) ?? []), ...(assignments.get(r.id) ?? []).map(toStatsAssignment)],
       ratings: (ratings.get(r.id) ?? []).map((x) => ({ rating: x.rating, solved: x.solved === 1 })),
     }));
     if (rows.length < batchSize) return;
