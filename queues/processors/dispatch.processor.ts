@@ -4,7 +4,7 @@ import { findCase } from '../../db/repositories/cases.repository.js';
 import { findContact, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
 import { findDelivery, recordAttempt } from '../../db/repositories/deliveries.repository.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
-import { unitView } from '../../src/district/district.schema.js';
+import { caseTypeView, unitView } from '../../src/district/district.schema.js';
 import { maskIdentityInText } from '../../src/pipeline/extract.js';
 import { PermanentJobError, type JobContext, type JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
@@ -64,7 +64,6 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
     ]);
     const mine = assignments.find((a) => a.unitCode === unit);
     if (!mine) return fail(`case has no assignment for ${unit}`, true);
-    const type = c.typeCode ? district.types.get(c.typeCode) : undefined;
 
     const body = JSON.stringify({
       event: 'case.assigned',
@@ -72,7 +71,7 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
       case: {
         id: c.id,
         trackingCode: c.trackingCode,
-        type: type ? { code: type.code, name: type.name.zh } : null,
+        type: caseTypeView(district, c.typeCode),
         confidence: c.confidence,
         urgent: c.urgent,
         // The reporter's own words, with phone numbers and (unless shared) their name masked.

@@ -3,7 +3,7 @@ import { findCase } from '../../db/repositories/cases.repository.js';
 import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import type { NotificationsTable } from '../../db/schema.js';
-import { unitView, type Unit } from '../../src/district/district.schema.js';
+import { caseTypeView, unitView, type Unit } from '../../src/district/district.schema.js';
 import { deadlineLabel } from '../../src/telegram/group-posts.js';
 import { TelegramChatUnreachable, type TelegramPush } from '../../src/telegram/push.js';
 import { TEXTS } from '../../src/telegram/texts.js';
@@ -117,7 +117,6 @@ export async function deliverUnitNotice(
 type CaseRow = NonNullable<Awaited<ReturnType<typeof findCase>>>;
 
 async function toWebhook(deps: ProcessorDeps, unit: Unit, c: CaseRow, n: NotificationsTable, data: NoticeData): Promise<void> {
-  const type = c.typeCode ? deps.district.types.get(c.typeCode) : undefined;
   const body = JSON.stringify({
     event: `case.${n.kind}`,
     notificationId: n.id,
@@ -126,7 +125,7 @@ async function toWebhook(deps: ProcessorDeps, unit: Unit, c: CaseRow, n: Notific
       id: c.id,
       trackingCode: c.trackingCode,
       status: c.status,
-      type: type ? { code: type.code, name: type.name.zh } : null,
+      type: caseTypeView(deps.district, c.typeCode),
       urgent: c.urgent,
       jurisdiction: unitView(deps.district, c.jurisdictionCode),
     },

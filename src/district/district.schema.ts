@@ -269,3 +269,9 @@ export function unitView(district: District, code: string | null): { code: strin
   const unit = district.units.get(code);
   return { code, name: unit?.name.zh ?? code };
 }
+
+/** A violation type as the bureaus' webhooks name it; null when the case has none the district file knows. */
+export function caseTypeView(district: District, code: string | null): { code: string; name: string } | null {
+  const type = code ? district.types.get(code) : undefined;
+  return type ? { code: type.code, name: type.name.zh } : null;
+}
