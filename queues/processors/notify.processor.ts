@@ -3,7 +3,7 @@ import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { TelegramChatUnreachable, TelegramRateLimited, noticeText, type TelegramPush } from '../../src/telegram/push.js';
 import { ratingKeyboard } from '../../src/telegram/rating.js';
-import { langOf } from '../../src/telegram/texts.js';
+import { langOf, type Lang } from '../../src/telegram/texts.js';
 import type { JobContext, JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
 import { deliverUnitNotice } from './unit-notice.js';
@@ -60,6 +60,19 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
   };
 }
 
+/** A notification's words for a resident's chat, in their language; null for a kind residents are not told about. */
+function reporterNotice(deps: ProcessorDeps, n: { kind: string; data: string | null; trackingCode: string }, lang: Lang): string | null {
+  return noticeText({
+    kind: n.kind,
+    data: parseJson<Record<string, unknown>>(n.data, {}),
+    trackingCode: n.trackingCode,
+    lang,
+    district: deps.district,
+    trackUrl: `${deps.publicUrl}/track/${n.trackingCode}`,
+    timeZone: deps.district.file.district.timezone,
+  });
+}
+
 async function recordFailure(deps: ProcessorDeps, n: { id: string; caseId: string; kind: string }, error: string, attempts: number): Promise<void> {
   const at = deps.clock.now().toISOString();
   await deps.transactions.run(async (trx) => {
@@ -89,21 +102,12 @@ async function tellMergedReporters(
     .where('d.merged_into', '=', n.caseId)
     .where('r.chat_id', 'not in', (eb) => eb.selectFrom('telegram_reporters').select('chat_id').where('case_id', '=', n.caseId))
     .execute();
-  const data = parseJson<Record<string, unknown>>(n.data, {});
   const done = new Set<string>();
   let told = 0;
   for (const f of followers) {
     if (done.has(f.chat_id)) continue;
     done.add(f.chat_id);
-    const text = noticeText({
-      kind: n.kind,
-      data,
-      trackingCode: n.trackingCode,
-      lang: langOf(f.language),
-      district: deps.district,
-      trackUrl: `${deps.publicUrl}/track/${n.trackingCode}`,
-      timeZone: deps.district.file.district.timezone,
-    });
+    const text = reporterNotice(deps, n, langOf(f.language));
     if (!text) continue;
     try {
       await telegram.send(f.chat_id, text, {});
@@ -127,17 +131,8 @@ async function toTelegram(
     if (ctx && ctx.attempt < ctx.maxAttempts) throw new Error('no telegram chat linked to this case yet');
     return { status: 'skipped', outcome: 'skipped: no telegram chat for this case' };
   }
-  const data = parseJson<Record<string, unknown>>(n.data, {});
   const lang = langOf(link.language);
-  const text = noticeText({
-    kind: n.kind,
-    data,
-    trackingCode: n.trackingCode,
-    lang,
-    district: deps.district,
-    trackUrl: `${deps.publicUrl}/track/${n.trackingCode}`,
-    timeZone: deps.district.file.district.timezone,
-  });
+  const text = reporterNotice(deps, n, lang);
   if (!text) return { status: 'skipped', outcome: `skipped: residents are not told about ${n.kind}` };
   // The reply comes with the rating buttons (satisfied / basically / dissatisfied).
   const opts = n.kind === 'replied' ? { buttons: ratingKeyboard(lang, n.trackingCode, n.round) } : {};
