@@ -383,6 +383,7 @@ export async function reviewCall(deps: HotlineDeps, input: CallInput): Promise<C
   const planned = planCases(district, input);
   const startedAt = new Date(input.startedAt);
   const anonymous = anonymityRequested(district, input, planned);
+  const place = confirmedPlace(district, input.transcript);
   const whole = input.text ?? complaintOf(input.transcript, input.summary) ?? planned.map((p) => p.text).join('\n');
   const onRecord = await findHotlineCall(deps.db, input.hotline, input.callId);
   return {
@@ -394,7 +395,7 @@ export async function reviewCall(deps: HotlineDeps, input: CallInput): Promise<C
       : null,
     transcript: { lines: parseTranscript(input.transcript).lines.map((l) => ({ speaker: l.speaker, at: l.at ?? null, text: l.text })) },
     callerNumber: input.callerNumber ? maskPhone(input.callerNumber) : null,
-    proposal: propose(deps, whole, startedAt, anonymous, confirmedPlace(district, input.transcript)),
-    parts: input.parts ? planned.map((p) => propose(deps, p.text, startedAt, anonymous, confirmedPlace(district, input.transcript))) : null,
+    proposal: propose(deps, whole, startedAt, anonymous, place),
+    parts: input.parts ? planned.map((p) => propose(deps, p.text, startedAt, anonymous, place)) : null,
   };
 }
