@@ -107,13 +107,14 @@ async function releaseAll(trx: Trx, list: readonly Assignment[], at: string): Pr
 }
 
 /**
- * Tells the units just assigned: a unit whose webhook never had the case gets
- * the assignment delivered (`case.assigned`); one that had it before (it
+ * Starts the assignments just made: their deadline timers, and telling the
+ * units. A unit whose webhook never had the case gets the assignment
+ * delivered (`case.assigned`); one that had it before (it
  * returned the case, or was released, and now has it again) gets a
  * `reassigned` notice with its new role and deadlines. Bureau groups get a
  * post, a new one for a unit that held the case earlier in this round.
  */
-async function tellAssigned(
+async function startAssignments(
   deps: WorkflowDeps,
   trx: Trx,
   c: Case,
@@ -122,6 +123,9 @@ async function tellAssigned(
   deadlines: { signBy: string | null; replyBy: string | null },
   now: Date,
 ): Promise<void> {
+  if (units.length === 0) return;
+  // Their deadlines run from now: the first wake-up for the reminders, overdue marks and supervision.
+  await scheduleDeadlineChecks(trx, c.id, wakeUpsFor(deps.district, deps.calendar, deadlines), now);
   const had = new Set((await listDeliveries(trx, c.id)).map((d) => d.unitCode));
   const fresh = units
     .filter((u) => !had.has(u.unit) && deps.district.units.get(u.unit)?.webhook)
@@ -239,8 +243,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
       });
       await queueNotification(trx, { caseId, audience: 'reporter', kind: 'dispatched', data: { lead } }, now);
     }
-    if (added.length > 0) await scheduleDeadlineChecks(trx, caseId, wakeUpsFor(deps.district, deps.calendar, deadlines), now);
-    await tellAssigned(deps, trx, c, all, added, deadlines, now);
+    await startAssignments(deps, trx, c, all, added, deadlines, now);
   });
 }
 
@@ -270,10 +273,7 @@ export async function setCasePlace(deps: WorkflowDeps, principal: Principal, cas
       { kind: 'place_set', actor: staffActor(principal), at, note: `属地：${unitName(deps, input.jurisdiction)}`, data: { jurisdiction: input.jurisdiction, released, reason: input.reason } },
       { jurisdiction_code: input.jurisdiction, place_source: 'dispatcher', flags: JSON.stringify(c.flags.filter((f) => f !== 'place_unknown')) },
     );
-    if (added.length > 0) {
-      await scheduleDeadlineChecks(trx, caseId, wakeUpsFor(district, deps.calendar, deadlines), now);
-      await tellAssigned(deps, trx, c, all, added, deadlines, now);
-    }
+    await startAssignments(deps, trx, c, all, added, deadlines, now);
   });
 }
 
@@ -330,7 +330,7 @@ export async function transferCase(deps: WorkflowDeps, principal: Principal, cas
       changes: { ...(type ? { type_code: type } : {}), triage_reason: null, sign_deadline_at: null, reply_deadline_at: null },
     });
     await queueNotification(trx, { caseId, audience: 'reporter', kind: 'transferred', data: { lead: unit } }, now);
-    await tellAssigned(deps, trx, c, before, [{ unit, role: 'lead' }], { signBy: null, replyBy: null }, now);
+    await startAssignments(deps, trx, c, before, [{ unit, role: 'lead' }], { signBy: null, replyBy: null }, now);
   });
 }
 
