@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +12,7 @@ import { processorDeps } from '../src/deps.js';
 import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
 import { buildDistrict, type DistrictFile } from '../src/district/district.schema.js';
 import type { Service } from '../src/runtime.js';
+import { bureauServer as startBureauServer } from './bureau-server.js';
 import { createPgDatabase, postJson, startTestService, testEnv, waitFor } from './harness.js';
 import { startTelegramEmulator } from './telegram-emulator.js';
 import { TOKEN, telegramEnv } from './telegram-helpers.js';
@@ -24,18 +23,13 @@ const REPORT = '回龙圩镇朱家观村有个养猪场把猪粪直接排到河�
 
 /** The bureaus' servers: agri's answers 503 while `down` is set, and for `failNext` more requests after. */
 async function bureauServer() {
-  const state = { down: true, failNext: 0, hits: [] as Array<{ path: string; delivery: string }> };
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      state.hits.push({ path: req.url ?? '', delivery: String(req.headers['x-intake-delivery']) });
-      const fail = req.url === '/agri' && (state.down || state.failNext > 0);
-      if (fail && !state.down) state.failNext -= 1;
-      res.writeHead(fail ? 503 : 204).end();
-    });
+  const state = { down: true, failNext: 0 };
+  const server = await startBureauServer((path) => {
+    const fail = path === '/agri' && (state.down || state.failNext > 0);
+    if (fail && !state.down) state.failNext -= 1;
+    return fail ? 503 : 204;
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, state, server };
+  return { ...server, state };
 }
 
 function districtFile(): DistrictFile {
@@ -101,7 +95,7 @@ describe.each([
     // The same BullMQ job, failed for good before, runs again with its attempts counted afresh and delivers.
     await waitFor(async () => (await delivery(id, 'agri')).status === 'delivered', { what: 'the delivery sent again' });
     expect((await delivery(id, 'agri')).attempts).toBe(2);
-    const hits = bureaus.state.hits.filter((h) => h.delivery === failed.id);
+    const hits = bureaus.received.filter((r) => r.headers['x-intake-delivery'] === failed.id);
     expect(hits).toHaveLength(4);
     const events = await listEvents(service.deps.db, id);
     const redelivery = events.filter((e) => e.kind === 'redelivery');
