@@ -1,9 +1,25 @@
 import type { Db } from './db-types.js';
 
 /**
- * Reads for the reconciler: notifications and Telegram group posts the
+ * Reads for notifications: who follows a case besides its own reporter, and,
+ * for the reconciler, the notifications and Telegram group posts the
  * database still owes, whose jobs Redis may have lost.
  */
+
+/**
+ * The Telegram chats that follow a case through duplicates merged into it,
+ * less the case's own chat (a resident may have reported both).
+ */
+export async function mergedFollowers(db: Db, caseId: string): Promise<Array<{ chatId: string; language: string | null }>> {
+  const rows = await db
+    .selectFrom('telegram_reporters as r')
+    .innerJoin('cases as d', 'd.id', 'r.case_id')
+    .select(['r.chat_id', 'r.language'])
+    .where('d.merged_into', '=', caseId)
+    .where('r.chat_id', 'not in', (eb) => eb.selectFrom('telegram_reporters').select('chat_id').where('case_id', '=', caseId))
+    .execute();
+  return rows.map((r) => ({ chatId: r.chat_id, language: r.language }));
+}
 
 /** Notifications still pending, queued before `olderThan`: oldest first. */
 export async function listStalePendingNotifications(db: Db, olderThan: string, limit: number): Promise<Array<{ notificationId: string; caseId: string }>> {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
+import { mergedFollowers } from '../../db/repositories/notifications.repository.js';
 import { TelegramChatUnreachable, TelegramRateLimited, noticeText, type TelegramPush } from '../../src/telegram/push.js';
 import { ratingKeyboard } from '../../src/telegram/rating.js';
 import { langOf, type Lang } from '../../src/telegram/texts.js';
@@ -94,23 +95,16 @@ async function tellMergedReporters(
   telegram: TelegramPush,
   n: { caseId: string; kind: string; data: string | null; trackingCode: string },
 ): Promise<number> {
-  // Chats of the merged duplicates, less the case's own (a resident may have reported both).
-  const followers = await deps.db
-    .selectFrom('telegram_reporters as r')
-    .innerJoin('cases as d', 'd.id', 'r.case_id')
-    .select(['r.chat_id', 'r.language'])
-    .where('d.merged_into', '=', n.caseId)
-    .where('r.chat_id', 'not in', (eb) => eb.selectFrom('telegram_reporters').select('chat_id').where('case_id', '=', n.caseId))
-    .execute();
+  const followers = await mergedFollowers(deps.db, n.caseId);
   const done = new Set<string>();
   let told = 0;
   for (const f of followers) {
-    if (done.has(f.chat_id)) continue;
-    done.add(f.chat_id);
+    if (done.has(f.chatId)) continue;
+    done.add(f.chatId);
     const text = reporterNotice(deps, n, langOf(f.language));
     if (!text) continue;
     try {
-      await telegram.send(f.chat_id, text, {});
+      await telegram.send(f.chatId, text, {});
       told += 1;
     } catch (err) {
       deps.logger.warn({ caseId: n.caseId, notice: n.kind, err: (err as Error).message }, 'telegram notice to the reporter of a merged duplicate failed');

@@ -1,4 +1,5 @@
 import type { Trx } from '../../db/repositories/db-types.js';
+import { mergedFollowers } from '../../db/repositories/notifications.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
 import { newId } from '../domain/ids.js';
@@ -52,7 +53,7 @@ export async function queueNotification(
       n.channel ?? (await trx.selectFrom('cases').select('channel').where('id', '=', n.caseId).executeTakeFirst())?.channel;
     push = channel !== undefined && PUSH_CHANNELS.has(channel);
     // The reporters of duplicates merged into the case follow it in their own chats, whatever the case's own channel.
-    if (!push) push = (await mergedFollowers(trx, n.caseId)) > 0;
+    if (!push) push = (await mergedFollowers(trx, n.caseId)).length > 0;
   }
   await insertRows(trx, 'notifications', [
     {
@@ -82,13 +83,3 @@ export async function scheduleDeadlineChecks(trx: Trx, caseId: string, instants:
   await addToOutbox(trx, [outboxEntry('deadline', { caseId, at: first }, new Date(first))], now);
 }
 
-/** How many Telegram chats follow the case through duplicates merged into it. */
-async function mergedFollowers(trx: Trx, caseId: string): Promise<number> {
-  const row = await trx
-    .selectFrom('telegram_reporters as r')
-    .innerJoin('cases as d', 'd.id', 'r.case_id')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('d.merged_into', '=', caseId)
-    .executeTakeFirst();
-  return Number(row?.n ?? 0);
-}
