@@ -27,8 +27,8 @@ const service = await spawnService({
   role: 'api',
   port: Number(values.port),
   env: {
-    DATABASE_URL: process.env.DATABASE_URL ?? join(dir, 'intake.db'),
-    UPLOAD_DIR: join(dir, 'uploads'),
+    DATABASE_URL: process.env.DATABASE_URL ?? join(dir.path, 'intake.db'),
+    UPLOAD_DIR: join(dir.path, 'uploads'),
     REDIS_URL: redisUrl,
     QUEUE_PREFIX: prefix,
   },
@@ -79,4 +79,5 @@ try {
 } finally {
   await service.stop();
   await removeQueueKeys(redisUrl, prefix);
+  dir.remove();
 }

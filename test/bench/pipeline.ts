@@ -36,7 +36,7 @@ const workerCount = Number(values.workers);
 const concurrency = Number(values.concurrency);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const dir = benchDataDir('pipeline');
-const databaseUrl = process.env.DATABASE_URL ?? join(dir, 'intake.db');
+const databaseUrl = process.env.DATABASE_URL ?? join(dir.path, 'intake.db');
 const prefix = `bench-pipeline-${process.pid}`;
 
 async function ceiling(): Promise<number> {
@@ -75,7 +75,7 @@ function post(url: string, body: string): Promise<{ status: number; body: string
   });
 }
 
-const env = { DATABASE_URL: databaseUrl, UPLOAD_DIR: join(dir, 'uploads'), QUEUE_PREFIX: prefix, REDIS_URL: redisUrl };
+const env = { DATABASE_URL: databaseUrl, UPLOAD_DIR: join(dir.path, 'uploads'), QUEUE_PREFIX: prefix, REDIS_URL: redisUrl };
 const processes: SpawnedService[] = [];
 const db = connectDatabase(databaseUrl).db;
 try {
@@ -157,4 +157,5 @@ try {
   await db.destroy();
   await removeQueueKeys(redisUrl, prefix);
   await removeQueueKeys(redisUrl, `${prefix}-noop`);
+  dir.remove();
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,8 +14,10 @@ export interface SpawnedService {
   stop(): Promise<void>;
 }
 
-export function benchDataDir(name: string): string {
-  return mkdtempSync(join(tmpdir(), `intake-bench-${name}-`));
+/** A run's own data directory (SQLite file, uploads); `remove()` deletes it when the run ends. */
+export function benchDataDir(name: string): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), `intake-bench-${name}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
 export async function spawnService(opts: {
