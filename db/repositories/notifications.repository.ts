@@ -11,6 +11,10 @@ import type { Db } from './db-types.js';
  * less the case's own chat (a resident may have reported both).
  */
 export async function mergedFollowers(db: Db, caseId: string): Promise<Array<{ chatId: string; language: string | null }>> {
+  // Few cases ever have a duplicate merged into them: one probe of the index answers for the rest
+  // (it runs for every notice of a web or hotline reporter) before the join with its subquery.
+  const anyMerged = await db.selectFrom('cases').select('id').where('merged_into', '=', caseId).limit(1).executeTakeFirst();
+  if (!anyMerged) return [];
   const rows = await db
     .selectFrom('telegram_reporters as r')
     .innerJoin('cases as d', 'd.id', 'r.case_id')
