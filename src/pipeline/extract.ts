@@ -68,8 +68,10 @@ function nameIndex(district: District): NameEntry[] {
  * consumed without picking one. The first mention in the text wins.
  */
 export function jurisdictionFromText(district: District, text: string): PlaceMatch | null {
-  const taken: Array<[number, number]> = [];
-  const hits: PlaceMatch[] = [];
+  // The characters a (longer) name already took, one flag each: the overlap test costs the length
+  // of a name, not the number of mentions found so far (a text repeating a name thousands of times).
+  const taken = new Uint8Array(text.length);
+  let first: PlaceMatch | null = null;
   for (const entry of nameIndex(district)) {
     let from = 0;
     for (;;) {
@@ -77,13 +79,14 @@ export function jurisdictionFromText(district: District, text: string): PlaceMat
       if (start < 0) break;
       const end = start + entry.name.length;
       from = end;
-      if (taken.some(([s, e]) => start < e && end > s)) continue;
-      taken.push([start, end]);
-      if (entry.jurisdiction) hits.push({ jurisdiction: entry.jurisdiction, matched: entry.name, source: 'text', start, end });
+      if (taken.subarray(start, end).includes(1)) continue;
+      taken.fill(1, start, end);
+      if (entry.jurisdiction && (first === null || start < first.start!)) {
+        first = { jurisdiction: entry.jurisdiction, matched: entry.name, source: 'text', start, end };
+      }
     }
   }
-  hits.sort((a, b) => (a.start ?? 0) - (b.start ?? 0));
-  return hits[0] ?? null;
+  return first;
 }
 
 /** The location wins when it is inside a jurisdiction; otherwise the text. */
