@@ -6,6 +6,7 @@ import {
   createStatsAccumulator,
   finishStats,
   GROUP_BY,
+  CALENDAR_DATE_RULE,
   isCalendarDate,
   resolvePeriod,
   type GroupBy,
@@ -21,7 +22,7 @@ import { validationHook } from './validation.js';
 
 const calendarDate = z
   .string()
-  .refine(isCalendarDate, { message: 'use a date YYYY-MM-DD' })
+  .refine(isCalendarDate, { message: CALENDAR_DATE_RULE })
   .openapi({ example: '2026-11-01' });
 
 /** The query of the statistics and of their CSV export. */

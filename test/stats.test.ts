@@ -510,6 +510,9 @@ describe.each([
         ['groupBy=type&from=2026-02-30', 'from'],
         ['groupBy=type&to=yesterday', 'to'],
         ['groupBy=type&from=2026-11-02&to=2026-11-01', 'from'],
+        // The day after 9999-12-31 has no YYYY-MM-DD; years below 100 are not what Date.UTC makes of them.
+        ['groupBy=type&to=9999-12-31', 'to'],
+        ['groupBy=type&from=0050-01-01', 'from'],
       ] as const) {
         const res = await get(`/api/v1/stats?${query}`, 'dispatcher');
         const body = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
@@ -547,6 +550,18 @@ describe.each([
         hiddenGroups: 1,
         totals: novemberMeasures,
       });
+    });
+
+    it('answers a date it cannot count from or to with a 400 naming it', async () => {
+      for (const [query, field] of [
+        ['groupBy=type&to=9999-12-31', 'to'],
+        ['groupBy=month&from=0000-01-01', 'from'],
+      ] as const) {
+        const res = await get(`/api/v1/public/stats?${query}`);
+        const body = (await bodyOf(res)) as { error: { fields: Record<string, string> } };
+        expect(res.status, `${query}: ${JSON.stringify(body)}`).toBe(400);
+        expect(body.error.fields[field]).toMatch(/YYYY-MM-DD/);
+      }
     });
 
     it('lists nothing when every group is small', async () => {

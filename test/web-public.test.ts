@@ -209,6 +209,10 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     expect(res?.status()).toBe(400);
     expect(await page.textContent('#month-error')).toBe('请选择列表中的月份。');
     expect(await page.getAttribute('#month', 'aria-invalid')).toBe('true');
+    // A year no district recorded, which day arithmetic would have read as 1900.
+    const ancient = await page.goto('/public?month=0000-01');
+    expect(ancient?.status()).toBe(400);
+    expect(await page.textContent('#month-error')).toBe('请选择列表中的月份。');
     await context.close();
   });
 

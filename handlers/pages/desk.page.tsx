@@ -5,7 +5,7 @@ import { listOverdueCases, listPendingExtensions } from '../../db/repositories/d
 import type { Assignment } from '../../db/repositories/assignments.repository.js';
 import type { District } from '../../src/district/district.schema.js';
 import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
-import { AppError } from '../../src/errors.js';
+import { AppError, fieldsOf } from '../../src/errors.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { CsrfField } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
@@ -556,13 +556,13 @@ export function deskPages() {
 
   router.get('/desk/export/cases.csv', (c) => {
     const parsed = exportCasesQuery.safeParse(c.req.query());
-    if (!parsed.success) throw new AppError('validation_failed', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success) throw new AppError('validation_failed', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), fieldsOf(parsed.error));
     const csv = casesCsv(c.get('deps'), parsed.data);
     return c.body(csv.body, 200, csv.headers);
   });
   router.get('/desk/export/stats.csv', async (c) => {
     const parsed = statsQuerySchema.safeParse(c.req.query());
-    if (!parsed.success) throw new AppError('validation_failed', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success) throw new AppError('validation_failed', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), fieldsOf(parsed.error));
     const csv = await statsCsv(c.get('deps'), parsed.data);
     return c.body(csv.body, 200, csv.headers);
   });
