@@ -47,7 +47,6 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use(requestId({ headerName: 'X-Request-Id' }));
-  app.use(utf8BodiesOnly);
   for (const m of extras.middleware ?? []) app.use(m);
   app.use(async (c, next) => {
     c.set('deps', deps);
@@ -64,6 +63,8 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
       'request',
     );
   });
+  // After the dependencies are set: a refusal here may be drawn as an error page, which needs them.
+  app.use(utf8BodiesOnly);
 
   for (const router of ROUTERS) app.route('/', router());
   const telegram = telegramWebhookRoutes(deps);

@@ -117,6 +117,18 @@ describe('POST /api/v1/reports', () => {
     expect(await countRows('cases')).toBe(before);
   });
 
+  it('answers a browser that declares another charset with a 415 page, on any page', async () => {
+    for (const [method, path, contentType] of [
+      ['GET', '/track', 'text/plain; charset=gbk'],
+      ['POST', '/', 'application/x-www-form-urlencoded; charset=gbk'],
+    ] as const) {
+      const res = await fetch(`${service.url}${path}`, { method, headers: { accept: 'text/html', 'content-type': contentType }, ...(method === 'POST' ? { body: 'text=x' } : {}) });
+      expect(res.status, `${method} ${path}`).toBe(415);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await res.text()).toContain('<h1>不支持的内容格式</h1>');
+    }
+  });
+
   it('rejects a request without body or content type with 400 naming text', async () => {
     const res = await fetch(`${api}/reports`, { method: 'POST' });
     const json = (await bodyOf(res)) as { error: { fields: Record<string, string> } };

@@ -39,6 +39,7 @@ const PAGE_MESSAGES: Record<string, string> = {
   csrf: '表单已过期或不是从本站提交的，请刷新页面后重新填写提交。',
   payload_too_large: '提交的内容过大（照片等附件合计不能超过上限），请减少附件后返回重试。',
   malformed_body: '表单无法读取，请刷新页面后重试。',
+  unsupported_media_type: '提交的内容格式或字符编码不受支持（请使用 UTF-8），请刷新页面后重试。',
   not_found: '找不到该页面或记录。',
   rate_limited: '操作过于频繁，请稍后再试。',
   conflict: '内容刚刚被他人更新，请刷新后查看。',
