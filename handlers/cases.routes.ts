@@ -21,6 +21,7 @@ import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js'
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
 import { queryInt, validationHook } from './validation.js';
+import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 
 /**
  * Cases as staff see them (any staff role reads; a bureau only its own
@@ -163,7 +164,10 @@ export const caseViewSchema = z
   })
   .openapi('StaffCase');
 
-const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).transform((v) => new Date(v).toISOString());
+const isoDateTime = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
+  .refine(instantInServiceYears, INSTANT_RULE)
+  .transform((v) => new Date(v).toISOString());
 const nonEmpty = (max: number) =>
   z
     .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })

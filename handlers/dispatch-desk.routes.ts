@@ -19,6 +19,7 @@ import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js'
 import { caseSummarySchema, caseViewSchema } from './cases.routes.js';
 import { errorResponses } from './error-schema.js';
 import { queryInt, validationHook } from './validation.js';
+import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { isJsonContentType } from './uploads.js';
 
 /**
@@ -162,7 +163,7 @@ const redeliverUnitRoute = createRoute({
       content: {
         'application/json': {
           schema: z
-            .object({ since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00+08:00' }).optional() })
+            .object({ since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00+08:00' }).refine(instantInServiceYears, INSTANT_RULE).optional() })
             .openapi('RedeliverUnitInput'),
         },
       },

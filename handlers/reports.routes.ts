@@ -7,6 +7,7 @@ import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
 import { validationHook } from './validation.js';
+import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 
 
 const requiredString = (what: string) =>
@@ -35,6 +36,7 @@ const phone = z
   .or(z.literal('').transform(() => undefined));
 const occurredAt = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-28T21:30:00+08:00' })
+  .refine(instantInServiceYears, INSTANT_RULE)
   .optional();
 const lat = z.number({ error: 'must be a number' }).min(-90, 'must be between -90 and 90').max(90, 'must be between -90 and 90');
 const lng = z.number({ error: 'must be a number' }).min(-180, 'must be between -180 and 180').max(180, 'must be between -180 and 180');

@@ -195,6 +195,12 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(JSON.parse(classified.data!)).toMatchObject({ incidentTime: { at: '2026-10-19T14:00:00.000Z' } });
   });
 
+  it('never receives a call later than now, whatever its start says', async () => {
+    const res = await json(as('operator').post('/api/v1/hotline/calls', { ...call('坐席：请讲。\n来电人：李家塘路边有人烧垃圾。'), startedAt: '2999-12-31T23:00:00+08:00' }));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect((await caseRow(res.body.cases[0].id)).received_at).toBe(service.deps.clock.now().toISOString());
+  });
+
   it('takes the place the operator named and the caller confirmed when the caller names none', async () => {
     const res = await json(
       as('operator').post('/api/v1/hotline/calls', call('坐席：请讲。\n来电人：有个电镀厂晚上往沟里排黑水。\n坐席：是李家塘办事处吗？\n来电人：对对，就是那里。')),
@@ -546,6 +552,8 @@ describe('hotline access and validation', () => {
     ['an unknown hotline', { hotline: '110' }, 'hotline', 'must be "12345" or "12369"'],
     ['a missing callId', { callId: undefined }, 'callId', 'required'],
     ['a bad startedAt', { startedAt: '昨天下午' }, 'startedAt', expect.stringContaining('ISO 8601')],
+    ['a startedAt in year 10000 (UTC)', { startedAt: '9999-12-31T23:59:59-23:59' }, 'startedAt', 'must fall in the years 1900–2999 (UTC)'],
+    ['a startedAt before year 1 (UTC)', { startedAt: '0000-01-01T00:00:00+23:59' }, 'startedAt', 'must fall in the years 1900–2999 (UTC)'],
     ['a malformed caller number', { callerNumber: 'unknown' }, 'callerNumber', expect.stringContaining('phone number')],
     ['an unknown type', { type: 'littering' }, 'type', 'unknown type "littering"'],
     ['an unknown jurisdiction', { jurisdiction: 'atlantis' }, 'jurisdiction', 'unknown jurisdiction "atlantis"'],

@@ -65,6 +65,7 @@ describe('POST /api/v1/reports', () => {
     ['longitude out of range', { text: '噪音', location: { lat: 25.1, lng: -181 } }, 'location.lng', 'must be between -180 and 180'],
     ['a malformed phone', { text: '噪音', phone: 'call me' }, 'phone', expect.stringContaining('phone number')],
     ['a bad occurredAt', { text: '噪音', occurredAt: 'yesterday' }, 'occurredAt', expect.stringContaining('ISO 8601')],
+    ['an occurredAt in year 10000 (UTC)', { text: '噪音', occurredAt: '9999-12-31T23:59:59-23:59' }, 'occurredAt', 'must fall in the years 1900–2999 (UTC)'],
     ['text with a NUL character', { text: '噪音\u0000很大' }, 'text', 'must not contain NUL characters'],
     ['an address with a NUL character', { text: '噪音', address: '盐下村\u0000三组' }, 'address', 'must not contain NUL characters'],
   ])('rejects %s with 400 naming the field', async (_what, body, field, reason) => {

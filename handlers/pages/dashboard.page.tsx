@@ -1,7 +1,8 @@
 import type { Context, Hono } from 'hono';
 import { casePoints, overdueByUnit } from '../../db/repositories/desk.repository.js';
 import { AppError } from '../../src/errors.js';
-import { addDays, CALENDAR_DATE_RULE, CALENDAR_YEARS, isCalendarDate, localDate, type GroupStats } from '../../src/stats/stats.js';
+import { SERVICE_YEARS } from '../../src/domain/service-years.js';
+import { addDays, CALENDAR_DATE_RULE, isCalendarDate, localDate, type GroupStats } from '../../src/stats/stats.js';
 import type { Lang } from '../../src/web/i18n.js';
 import { pageContext, renderPage } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
@@ -209,7 +210,7 @@ export function dashboardRoutes(router: Hono<AppEnv>): void {
     const t = T[p.lang];
     const q = { from: c.req.query('from') || undefined, to: c.req.query('to') || undefined };
     for (const [k, v] of Object.entries(q)) {
-      if (v !== undefined && !isCalendarDate(v)) throw new AppError('validation_failed', p.lang === 'zh' ? `日期格式应为 YYYY-MM-DD（${CALENDAR_YEARS.first}–${CALENDAR_YEARS.last} 年）。` : `Use dates as YYYY-MM-DD (years ${CALENDAR_YEARS.first}–${CALENDAR_YEARS.last}).`, { [k]: CALENDAR_DATE_RULE });
+      if (v !== undefined && !isCalendarDate(v)) throw new AppError('validation_failed', p.lang === 'zh' ? `日期格式应为 YYYY-MM-DD（${SERVICE_YEARS.first}–${SERVICE_YEARS.last} 年）。` : `Use dates as YYYY-MM-DD (years ${SERVICE_YEARS.first}–${SERVICE_YEARS.last}).`, { [k]: CALENDAR_DATE_RULE });
     }
     const data = await dashboardData(c, p.lang, { ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}) });
     const total = data.perDay.series.reduce((n, s) => n + s.data.reduce((a, b) => a + b, 0), 0);

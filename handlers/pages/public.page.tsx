@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { Deps } from '../../src/deps.js';
-import { addDays, CALENDAR_YEARS, localMonth, type GroupStats } from '../../src/stats/stats.js';
+import { SERVICE_YEARS } from '../../src/domain/service-years.js';
+import { addDays, localMonth, type GroupStats } from '../../src/stats/stats.js';
 import { csrfProtection } from '../../src/web/csrf.js';
 import { loadSession } from '../../src/web/session.js';
 import type { Lang, Texts } from '../../src/web/i18n.js';
@@ -371,7 +372,7 @@ export function publicPageRoutes() {
     const choices = monthChoices(current);
     const asked = c.req.query('month');
     if (asked === undefined || asked === '') return renderDisclosure(c, current, choices, undefined);
-    if (!MONTH.test(asked) || asked > current || Number(asked.slice(0, 4)) < CALENDAR_YEARS.first) return renderDisclosure(c, current, choices, T[lang].badMonth);
+    if (!MONTH.test(asked) || asked > current || Number(asked.slice(0, 4)) < SERVICE_YEARS.first) return renderDisclosure(c, current, choices, T[lang].badMonth);
     // An older month than the list offers is still answered: the list is only a convenience.
     return renderDisclosure(c, asked, choices.includes(asked) ? choices : [...choices, asked], undefined);
   });

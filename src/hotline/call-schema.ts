@@ -1,5 +1,6 @@
 // zod with the OpenAPI extension, so the HTTP route can document this very schema.
 import { z } from '@hono/zod-openapi';
+import { INSTANT_RULE, instantInServiceYears } from '../domain/service-years.js';
 
 /**
  * One hotline call as an operator submits it (JSON body, text/plain body with
@@ -84,10 +85,12 @@ export const callSchema = z
     ),
     startedAt: z.preprocess(
       blankToUndefined,
-      z.iso.datetime({
-        offset: true,
-        error: (i) => (i.input === undefined ? 'required' : 'must be an ISO 8601 date-time, e.g. 2026-11-28T21:30:05+08:00'),
-      }),
+      z.iso
+        .datetime({
+          offset: true,
+          error: (i) => (i.input === undefined ? 'required' : 'must be an ISO 8601 date-time, e.g. 2026-11-28T21:30:05+08:00'),
+        })
+        .refine(instantInServiceYears, INSTANT_RULE),
     ),
     callerNumber: z.preprocess(
       (v) => (typeof v === 'number' ? String(v) : blankToUndefined(v)),

@@ -241,7 +241,7 @@ export function prepareReport(
       flags: JSON.stringify(flags),
       triage_reason: null,
       // A call keeps the time it came in (a batch imported today counts in the month of its calls), never later than now.
-      received_at: input.receivedAt && input.receivedAt < at ? input.receivedAt : at,
+      received_at: input.receivedAt && Date.parse(input.receivedAt) < now.getTime() ? input.receivedAt : at,
       dispatched_at: null,
       sign_deadline_at: null,
       reply_deadline_at: null,

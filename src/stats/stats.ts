@@ -1,5 +1,6 @@
 import type { District } from '../district/district.schema.js';
 import { wallClockAt, zoneOffsetMs } from '../domain/time-zone.js';
+import { SERVICE_YEARS } from '../domain/service-years.js';
 
 /**
  * Hotline statistics (受理 / 签收 / 答复 / 回访), aggregated in code from the
@@ -244,20 +245,13 @@ export function addDays(date: string, days: number): string {
   return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);
 }
 
-/**
- * The years a period may name: wider than any district's records, and inside
- * what day arithmetic on `YYYY-MM-DD` handles (the day after 9999-12-31 has
- * no such form; `Date.UTC` reads years below 100 as 19xx).
- */
-export const CALENDAR_YEARS = { first: 1900, last: 2999 } as const;
-
 /** What a bad date is told, for the API's field errors and the pages. */
-export const CALENDAR_DATE_RULE = `use a date YYYY-MM-DD from ${CALENDAR_YEARS.first}-01-01 to ${CALENDAR_YEARS.last}-12-31`;
+export const CALENDAR_DATE_RULE = `use a date YYYY-MM-DD from ${SERVICE_YEARS.first}-01-01 to ${SERVICE_YEARS.last}-12-31`;
 
 export function isCalendarDate(value: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
   const year = Number(value.slice(0, 4));
-  if (year < CALENDAR_YEARS.first || year > CALENDAR_YEARS.last) return false;
+  if (year < SERVICE_YEARS.first || year > SERVICE_YEARS.last) return false;
   return addDays(value, 0) === value;
 }
 
