@@ -96,6 +96,10 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
   app.onError((err, c) => {
     const reqId = c.get('requestId') ?? '';
     const appError = toAppError(err, c.req.header('content-type'));
+    if (appError?.cause instanceof Error) {
+      const cause = appError.cause as Error & { code?: unknown };
+      deps.logger.warn({ reqId, code: appError.code, cause: { type: cause.name, code: cause.code, message: cause.message } }, 'request refused: the database reported a conflict');
+    }
     if (appError) {
       if (wantsHtml(c)) return renderErrorPage(c, appError);
       // The rest of an oversized body is never read: the connection cannot be reused.

@@ -1,6 +1,7 @@
+import { PostgresAdapter } from 'kysely';
 import type { Case, CaseStatus, Channel } from '../../src/domain/case.js';
 import type { CaseRow, CaseUpdate, NewCase } from '../schema.js';
-import { type Db, parseJson } from './db-types.js';
+import { type Db, parseJson, type Trx } from './db-types.js';
 
 export function toCase(row: CaseRow): Case {
   return {
@@ -47,6 +48,20 @@ export async function insertCases(db: Db, rows: NewCase[]): Promise<void> {
 
 export async function findCase(db: Db, id: string): Promise<Case | null> {
   const row = await db.selectFrom('cases').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toCase(row) : null;
+}
+
+/**
+ * Reads the case an action is about to change and locks its row until the
+ * transaction ends (FOR UPDATE on PostgreSQL), so a second action on the same
+ * case waits and then reads what the first did, as on SQLite, whose
+ * transactions begin IMMEDIATE and run one at a time (it has no FOR UPDATE).
+ * A transaction that locks several cases locks them in id order.
+ */
+export async function lockCase(trx: Trx, id: string): Promise<Case | null> {
+  let query = trx.selectFrom('cases').selectAll().where('id', '=', id);
+  if (trx.getExecutor().adapter instanceof PostgresAdapter) query = query.forUpdate();
+  const row = await query.executeTakeFirst();
   return row ? toCase(row) : null;
 }
 

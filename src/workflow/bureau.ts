@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { currentLead, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
 import { insertExtensionRequest, insertReplyAttachments, listExtensionRequests, updateAssignmentIf } from '../../db/repositories/case-queries.repository.js';
-import { findCase } from '../../db/repositories/cases.repository.js';
+import { findCase, lockCase } from '../../db/repositories/cases.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
 import type { Principal } from '../auth/principal.js';
@@ -15,7 +15,7 @@ import { stageDurations, type WorkCalendar } from '../pipeline/deadlines.js';
 import type { PhotoStore } from '../storage/photo-store.js';
 import { queuePostSettled } from '../telegram/post-queue.js';
 import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
-import { moveCase, touchCase, type Actor } from './transition.js';
+import { inCaseTransaction, moveCase, touchCase, type Actor } from './transition.js';
 
 /**
  * The bureau's side of a case (签收 → 办理 → 答复, or 退回): each unit acts on
@@ -67,12 +67,12 @@ interface Loaded {
 }
 
 /**
- * Reads the case and the principal's own live assignment on it. No
- * assignment of the unit at all → 404 (the case is not theirs to know);
- * only a returned or released one → 409.
+ * Reads the case, locking it (lockCase), and the principal's own live
+ * assignment on it. No assignment of the unit at all → 404 (the case is not
+ * theirs to know); only a returned or released one → 409.
  */
 async function loadOwn(trx: Trx, principal: Principal, caseId: string): Promise<Loaded> {
-  const c = await findCase(trx, caseId);
+  const c = await lockCase(trx, caseId);
   if (!c) throw new AppError('not_found', 'no such case');
   const assignments = await listAssignments(trx, caseId);
   const ofUnit = assignments.filter((a) => a.unitCode === principal.unitCode);
@@ -85,7 +85,7 @@ async function loadOwn(trx: Trx, principal: Principal, caseId: string): Promise<
 
 async function inTransaction<T>(deps: WorkflowDeps, fn: (trx: Trx, now: Date, at: string) => Promise<T>): Promise<T> {
   const now = deps.clock.now();
-  const result = await deps.db.transaction().execute((trx) => fn(trx, now, now.toISOString()));
+  const result = await inCaseTransaction(deps.db, (trx) => fn(trx, now, now.toISOString()));
   deps.kickOutbox();
   return result;
 }

@@ -7,7 +7,7 @@ import {
   reassign,
   updateAssignmentIf,
 } from '../../db/repositories/case-queries.repository.js';
-import { findCase } from '../../db/repositories/cases.repository.js';
+import { lockCase } from '../../db/repositories/cases.repository.js';
 import { latestCorrectionLabel, recordCorrection } from '../../db/repositories/corrections.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
 import { insertDeliveries, listDeliveries } from '../../db/repositories/deliveries.repository.js';
@@ -24,7 +24,7 @@ import { completeBureauPhaseIfDone, currentRound, live, staffActor, WORKING, typ
 import { wakeUpsFor } from './deadline-check.js';
 import { queueBureauPosts } from '../telegram/post-queue.js';
 import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
-import { moveCase, touchCase, type Actor } from './transition.js';
+import { inCaseTransaction, moveCase, touchCase, type Actor } from './transition.js';
 
 /**
  * The dispatcher's desk (district environment office): re-route, merge,
@@ -33,13 +33,14 @@ import { moveCase, touchCase, type Actor } from './transition.js';
 
 async function inTransaction<T>(deps: WorkflowDeps, fn: (trx: Trx, now: Date, at: string) => Promise<T>): Promise<T> {
   const now = deps.clock.now();
-  const result = await deps.db.transaction().execute((trx) => fn(trx, now, now.toISOString()));
+  const result = await inCaseTransaction(deps.db, (trx) => fn(trx, now, now.toISOString()));
   deps.kickOutbox();
   return result;
 }
 
+/** The case the action is on, locked until the action ends: a second action on it waits and sees what this one did. */
 async function loadCase(trx: Trx, caseId: string): Promise<Case> {
-  const c = await findCase(trx, caseId);
+  const c = await lockCase(trx, caseId);
   if (!c) throw new AppError('not_found', 'no such case');
   return c;
 }
@@ -281,8 +282,13 @@ export async function setCasePlace(deps: WorkflowDeps, principal: Principal, cas
 export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { into: string; reason: string }): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
     if (input.into === caseId) throw new AppError('validation_failed', 'a case cannot be merged into itself', { into: 'must be another case' });
-    const c = await loadCase(trx, caseId);
-    const target = await findCase(trx, input.into);
+    // Both cases are locked in id order, whichever way the merge goes: two crossing merges
+    // wait for each other instead of deadlocking, and the second sees the first's result.
+    const locked = new Map<string, Case | null>();
+    for (const id of [caseId, input.into].sort()) locked.set(id, await lockCase(trx, id));
+    const c = locked.get(caseId);
+    if (!c) throw new AppError('not_found', 'no such case');
+    const target = locked.get(input.into);
     if (!target) throw new AppError('validation_failed', 'no such case to merge into', { into: 'no such case' });
     if (isClosedStatus(target.status)) throw new AppError('illegal_transition', `the case to merge into is ${target.status}, not open`);
     const actor = staffActor(principal);

@@ -1,6 +1,7 @@
+import type { Kysely } from 'kysely';
 import type { Trx } from '../../db/repositories/db-types.js';
 import { appendEvents, type ActorType } from '../../db/repositories/events.repository.js';
-import type { CaseUpdate } from '../../db/schema.js';
+import type { CaseUpdate, Database } from '../../db/schema.js';
 import { canTransition, type Case, type CaseStatus } from '../domain/case.js';
 import { AppError } from '../errors.js';
 
@@ -25,6 +26,31 @@ export interface TransitionOptions {
   data?: Record<string, unknown>;
   /** Further columns changed together with the status. */
   changes?: Omit<CaseUpdate, 'status' | 'updated_at' | 'version'>;
+}
+
+/**
+ * PostgreSQL's ways of telling a transaction it crossed another one:
+ * deadlock_detected, serialization_failure, and unique_violation (two
+ * actions adding the same row). Case actions lock the case row first
+ * (lockCase), so these should not happen; if one does, nothing was written.
+ */
+const LOST_RACE = new Set(['40P01', '40001', '23505']);
+
+/**
+ * Runs one action on a case in a transaction. Losing a race with another
+ * action on the same case is a `conflict` (409) to try again, not a fault.
+ */
+export async function inCaseTransaction<T>(db: Kysely<Database>, fn: (trx: Trx) => Promise<T>): Promise<T> {
+  try {
+    return await db.transaction().execute(fn);
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && LOST_RACE.has(code)) {
+      // The database's own error goes along (and into the log), so a real fault never hides as a mere 409.
+      throw Object.assign(new AppError('conflict', 'the case was changed by someone else meanwhile; reload it and try again'), { cause: err });
+    }
+    throw err;
+  }
 }
 
 /**
