@@ -327,6 +327,7 @@ describe.each([
     ['solved as text', { rating: 'satisfied', solved: 'yes' }, 'solved'],
     ['a comment over 500 characters', { rating: 'satisfied', solved: true, comment: '很'.repeat(501) }, 'comment'],
     ['a comment that is not text', { rating: 'satisfied', solved: true, comment: 5 }, 'comment'],
+    ['a comment with a NUL character', { rating: 'satisfied', solved: true, comment: '还在\u0000排' }, 'comment'],
   ])('answers 400 naming the field for %s', async (_what, body, field) => {
     const { trackingCode } = await dispatchedCase();
     const res = await rate(trackingCode, body);
