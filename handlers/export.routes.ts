@@ -54,6 +54,8 @@ const CSV_HEADERS = (filename: string) => ({
 function csvStream(header: readonly string[], batches: AsyncGenerator<CsvCell[][]>, logger: Logger): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let started = false;
+  // The client stopped reading (closed the download): a batch still being fetched goes nowhere.
+  let cancelled = false;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (!started) {
@@ -63,15 +65,18 @@ function csvStream(header: readonly string[], batches: AsyncGenerator<CsvCell[][
       }
       try {
         const next = await batches.next();
+        if (cancelled) return;
         if (next.done) controller.close();
         else controller.enqueue(encoder.encode(next.value.map(csvLine).join('')));
       } catch (err) {
+        if (cancelled) return;
         // Headers are gone already: the client sees a cut-off download, the log says why.
         logger.error({ err: { type: (err as Error).name, message: (err as Error).message } }, 'csv export failed');
         controller.error(err);
       }
     },
     async cancel() {
+      cancelled = true;
       await batches.return(undefined);
     },
   });

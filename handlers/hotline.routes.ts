@@ -294,6 +294,8 @@ export function hotlineRoutes() {
     const results = importCalls(hotlineDeps(deps), records, { id: principal?.userId ?? null, role: principal?.role ?? null });
     const encoder = new TextEncoder();
     // Pull-driven: the next batch is imported only when the client has read the previous results.
+    // The client stopped reading the results: what is still being imported is answered to no one.
+    let cancelled = false;
     const stream = new ReadableStream<Uint8Array>({
       async pull(controller) {
         try {
@@ -301,6 +303,7 @@ export function hotlineRoutes() {
           // Send results a batch at a time rather than one tiny write per line.
           for (let i = 0; i < 200; i++) {
             const next = await results.next();
+            if (cancelled) return;
             if (next.done) {
               if (lines.length > 0) controller.enqueue(encoder.encode(lines.join('')));
               controller.close();
@@ -311,12 +314,20 @@ export function hotlineRoutes() {
           }
           controller.enqueue(encoder.encode(lines.join('')));
         } catch (err) {
+          if (cancelled) return;
+          if (c.req.raw.signal.aborted || (err as { code?: unknown }).code === 'ECONNRESET') {
+            // The upload stopped midway: the lines read so far are imported, and nobody is left to tell.
+            deps.logger.info({ reqId: c.get('requestId'), reason: (err as Error).message }, 'hotline import stopped: the client closed the connection');
+            controller.error(err);
+            return;
+          }
           deps.logger.error({ reqId: c.get('requestId'), err: { type: (err as Error).name, message: (err as Error).message } }, 'hotline import failed');
           controller.enqueue(encoder.encode(`${JSON.stringify({ error: { code: 'internal', message: 'the import stopped on an internal error; re-run it: calls already imported are duplicates' } })}\n`));
           controller.close();
         }
       },
       async cancel() {
+        cancelled = true;
         await results.return(undefined);
       },
     });

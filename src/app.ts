@@ -1,5 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Hono, MiddlewareHandler } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { AppEnv } from '../handlers/app-env.js';
@@ -106,6 +106,11 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
       if (appError.code === 'payload_too_large') c.header('Connection', 'close');
       return c.json(errorBody(appError, reqId), appError.status);
     }
+    if (clientWentAway(c, err)) {
+      // Nobody reads this answer; the request log shows a 400 rather than a fault of the service.
+      deps.logger.info({ reqId, reason: err.message }, 'client closed the connection before its request was read');
+      return c.json(errorBody(new AppError('malformed_body', 'the request ended before its body was complete', { body: 'incomplete' }), reqId), 400);
+    }
     deps.logger.error({ reqId, err: { type: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
     return c.json(errorBody(new AppError('internal', 'internal error; the request id identifies it in the logs'), reqId), 500);
   });
@@ -124,6 +129,11 @@ const utf8BodiesOnly: MiddlewareHandler = async (c, next) => {
   }
   await next();
 };
+
+/** A body that stopped because the client closed its connection (Node: `aborted`, ECONNRESET). */
+function clientWentAway(c: Context, err: Error): boolean {
+  return c.req.raw.signal.aborted || (err as { code?: unknown }).code === 'ECONNRESET';
+}
 
 /** Maps framework errors (bad JSON, bad media type, body too large) onto the closed set of codes. */
 function toAppError(err: Error, contentType: string | undefined): AppError | null {

@@ -1,7 +1,38 @@
+import http from 'node:http';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { issueToken } from '../db/repositories/tokens.repository.js';
+import { createUser } from '../db/repositories/users.repository.js';
 import { createLogger } from '../src/logger.js';
 import { postJson, startTestService, testEnv, waitFor } from './harness.js';
+
+/** Starts a request, sends `body` (with a declared length it never reaches, or chunked), then closes the connection. */
+function sendAndHangUp(url: string, headers: Record<string, string | number>, body: string | Buffer, afterMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const req = http.request(url, { method: 'POST', headers });
+    req.on('error', () => {});
+    req.write(body);
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, afterMs);
+  });
+}
+
+/** Reads the first bytes of an answer, then closes the connection. */
+function readAndHangUp(url: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<void> {
+  return new Promise((resolve) => {
+    const req = http.request(url, { method: init.method, headers: init.headers });
+    req.on('error', () => resolve());
+    req.on('response', (res) =>
+      res.once('data', () => {
+        res.destroy();
+        resolve();
+      }),
+    );
+    req.end(init.body);
+  });
+}
 
 describe('logs', () => {
   it('carry request ids and never the reporter’s name, phone or words', async () => {
@@ -57,6 +88,44 @@ describe('logs', () => {
     const request = lines.find((l) => l.msg === 'request' && l.reqId === accepted!.reqId);
     expect(request).toMatchObject({ method: 'POST', path: '/api/v1/reports', status: 202 });
     expect(JSON.stringify(lines)).not.toContain('13912340000');
+  });
+
+  it('say a client that closed its connection midway went away, never that the service failed', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+        done();
+      },
+    });
+    const service = await startTestService(testEnv('logging-hangups'), 'all', { logger: createLogger('info', sink) });
+    const user = await createUser(service.deps.db, { name: '坐席小王', role: 'admin', unitCode: null, at: new Date().toISOString() });
+    const auth = { authorization: `Bearer ${(await issueToken(service.deps.db, { userId: user.id, label: null, at: new Date().toISOString() })).token}` };
+    const api = `${service.url}/api/v1`;
+    const casesBefore = await service.deps.db.selectFrom('cases').select('id').execute();
+
+    // A photo upload cut off halfway.
+    const boundary = 'hangup';
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="text"\r\n\r\n噪音很大\r\n--${boundary}\r\nContent-Disposition: form-data; name="photos"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`;
+    await sendAndHangUp(`${api}/reports`, { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': 500_000 }, Buffer.concat([Buffer.from(head), Buffer.alloc(100_000, 1)]), 300);
+    const request = await waitFor(() => lines.find((l) => l.msg === 'request' && l.path === '/api/v1/reports'), { what: 'the request line' });
+    expect(request.status).toBe(400);
+    expect(lines.find((l) => l.reqId === request.reqId && l.msg !== 'request')).toMatchObject({ level: 30, msg: 'client closed the connection before its request was read' });
+    expect(await service.deps.db.selectFrom('cases').select('id').execute()).toHaveLength(casesBefore.length);
+
+    // A call import whose results the client stops reading, and a CSV download closed after its first bytes.
+    const calls = Array.from({ length: 600 }, (_, i) =>
+      JSON.stringify({ hotline: '12345', callId: `hangup-${i}`, startedAt: '2026-11-28T21:30:05+08:00', transcript: '来电人：李家塘路边有人烧垃圾，烟好大。' }),
+    ).join('\n');
+    await readAndHangUp(`${api}/hotline/calls:import`, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-ndjson' }, body: calls });
+    // A call import whose upload stops midway (the lines read so far are imported).
+    await sendAndHangUp(`${api}/hotline/calls:import`, { ...auth, 'content-type': 'application/x-ndjson', 'transfer-encoding': 'chunked' }, calls.replaceAll('hangup-', 'cut-'), 800);
+    await readAndHangUp(`${api}/export/cases.csv`, { method: 'GET', headers: auth });
+    await waitFor(() => lines.filter((l) => l.msg === 'request').length >= 4, { what: 'the four request lines' });
+    // The import goes on with what it read, and the service stays well.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+    expect(lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
   });
 
   it('redact identity fields logged by mistake', () => {
