@@ -294,6 +294,9 @@ describe.each([
       await as(staff.xinglong).post(`/api/v1/cases/${id}/reply`, { text: '属地已核实' });
       expect((await json(as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '已处理完毕' }))).body.status).toBe('accepted');
       expect((await as(staff.dispatcher).post(`/api/v1/cases/${id}/release`, { unit: 'epb', reason: 'x' })).status).toBe(409);
+      const unknown = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/release`, { unit: 'zzz', reason: 'x' }));
+      expect(unknown.status, JSON.stringify(unknown.body)).toBe(400);
+      expect(unknown.body.error.fields).toEqual({ unit: 'unknown unit "zzz"' });
       const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/release`, { unit: 'econ', reason: '经信委无需参与' }));
       expect(r.status, JSON.stringify(r.body)).toBe(200);
       expect(r.body.status).toBe('replied');

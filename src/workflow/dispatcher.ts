@@ -342,6 +342,7 @@ export async function transferCase(deps: WorkflowDeps, principal: Principal, cas
 
 /** Release a co-handler or the jurisdiction from the case; that may complete the bureau phase. */
 export async function releaseUnit(deps: WorkflowDeps, principal: Principal, caseId: string, input: { unit: string; reason: string }): Promise<{ caseReplied: boolean }> {
+  if (!deps.district.units.has(input.unit)) throw new AppError('validation_failed', 'invalid unit', { unit: `unknown unit "${input.unit}"` });
   return inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
     if (isClosedStatus(c.status) || c.status === 'replied') throw new AppError('illegal_transition', `the case is ${c.status}`);
