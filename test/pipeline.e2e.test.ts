@@ -74,6 +74,7 @@ describe.each([
   it('classifies, routes to lead + co-handlers + jurisdiction, and delivers signed webhooks', async () => {
     const { id, trackingCode } = await submit({
       text: '兴隆办事处盐下路边那个电镀厂晚上偷排废水，沟里全是黑水。我电话13912345678，别说是我举报的',
+      address: '电镀厂后门 李四家旁边 13912345678',
       name: '李四',
       phone: '13912345678',
       shareContact: true,
@@ -101,6 +102,7 @@ describe.each([
       expect(d.raw).not.toContain('李四');
       expect(d.raw).not.toContain('13912345678');
       expect(d.body.case.text).toContain('139****5678');
+      expect(d.body.case.address).toBe('电镀厂后门 李*家旁边 139****5678');
     }
     expect(deliveries.map((d) => d.body.assignment.role).sort()).toEqual(['jurisdiction', 'lead']);
     const lead = deliveries.find((d) => d.path === '/epb')!;

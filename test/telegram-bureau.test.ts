@@ -41,6 +41,7 @@ async function reportAndWaitForPost(group: number, unit: string) {
   form.set('text', '兴隆办事处有个化工厂晚上往沟里排黑水，王五家门口气味很大，有事打我电话１３８１２３４５６７８');
   form.set('name', '王五');
   form.set('phone', '13900001111');
+  form.set('address', '王五家后门 13700002222');
   form.append('photos', new Blob([JPEG_BYTES], { type: 'image/jpeg' }), 'a.jpg');
   form.append('photos', new Blob([JPEG_BYTES], { type: 'image/jpeg' }), 'b.jpg');
   const res = await fetch(`${service.url}/api/v1/reports`, { method: 'POST', body: form });
@@ -77,6 +78,9 @@ describe('bureau group chats: new assignments', () => {
     expect(text).toContain('138****5678');
     expect(text).not.toContain('13812345678');
     expect(text).toContain('王*家门口');
+    // The place the reporter gave is masked like their words.
+    expect(text).toContain('地点：兴隆办事处 · 王*家后门 137****2222');
+    expect(text).not.toContain('王五');
     expect(text).not.toContain('13900001111');
     expect(text).not.toContain('王五');
     expect(buttonsOf(message)).toEqual([`g:a:${post.id}`, `g:r:${post.id}`]);

@@ -65,6 +65,8 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
     const mine = assignments.find((a) => a.unitCode === unit);
     if (!mine) return fail(`case has no assignment for ${unit}`, true);
 
+    // The reporter's name (unless shared) and phone numbers are masked wherever their own words go.
+    const hidden = sharedWithBureau(contact, c.anonymous) ? [] : [contact?.name];
     const body = JSON.stringify({
       event: 'case.assigned',
       deliveryId: delivery.id,
@@ -74,9 +76,8 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
         type: caseTypeView(district, c.typeCode),
         confidence: c.confidence,
         urgent: c.urgent,
-        // The reporter's own words, with phone numbers and (unless shared) their name masked.
-        text: maskIdentityInText(c.text, sharedWithBureau(contact, c.anonymous) ? [] : [contact?.name]),
-        address: c.address,
+        text: maskIdentityInText(c.text, hidden),
+        address: c.address === null ? null : maskIdentityInText(c.address, hidden),
         location: c.location,
         jurisdiction: unitView(district, c.jurisdictionCode),
         occurredAt: c.occurredAt,

@@ -15,7 +15,7 @@ import { newId } from '../domain/ids.js';
 import type { District } from '../district/district.schema.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { maskIdentityInText, maskPhonesInText } from '../pipeline/extract.js';
+import { maskIdentityInText } from '../pipeline/extract.js';
 import type { PhotoStore } from '../storage/photo-store.js';
 import { acceptAssignment, currentRound, live, RETURN_REASONS, returnAssignment, type ReturnReason, type WorkflowDeps } from '../workflow/bureau.js';
 import { linkedUser } from './links.js';
@@ -157,11 +157,13 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
 
   const type = c.typeCode ? (deps.district.types.get(c.typeCode)?.name.zh ?? c.typeCode) : null;
   const jurisdiction = c.jurisdictionCode ? (deps.district.units.get(c.jurisdictionCode)?.name.zh ?? c.jurisdictionCode) : null;
-  const where = [jurisdiction, c.address ? maskPhonesInText(c.address) : null, c.location ? `${c.location.lat.toFixed(5)}, ${c.location.lng.toFixed(5)}` : null]
+  const contact = await findContact(deps.db, c.id);
+  // The reporter's name (unless shared) and phone numbers are masked in their words and in the place they gave.
+  const hidden = sharedWithBureau(contact, c.anonymous) ? [] : [contact?.name];
+  const where = [jurisdiction, c.address ? maskIdentityInText(c.address, hidden) : null, c.location ? `${c.location.lat.toFixed(5)}, ${c.location.lng.toFixed(5)}` : null]
     .filter(Boolean)
     .join(' · ');
-  const contact = await findContact(deps.db, c.id);
-  const body = maskIdentityInText(c.text, sharedWithBureau(contact, c.anonymous) ? [] : [contact?.name]);
+  const body = maskIdentityInText(c.text, hidden);
   const parts: PostParts = {
     unit: unit.name.zh,
     role: mine.role,
