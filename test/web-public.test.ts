@@ -26,6 +26,11 @@ describe('redactForPublic', () => {
     expect(out).toContain('11月3号晚上又偷排废水');
   });
 
+  it('masks e-mail addresses wherever they start, also after dots and dashes or in a long run of such characters', () => {
+    const out = redactForPublic(`联系wang.xm+tip@mail.example.cn，或-li_4@qq.com。${'a.'.repeat(20_000)}x@y.cn`);
+    expect(out).toBe(`联系${MASK.email}，或${MASK.email}。${MASK.email}`);
+  });
+
   it("masks the reporter's own name and phone wherever they appear, however the digits are spaced", () => {
     const out = redactForPublic('有事找刘德华或者德华，打139 8765 4321', { names: ['刘德华'], phones: ['13987654321'] });
     expect(out).toBe(`有事找${MASK.name}或者${MASK.name}，打${MASK.phone}`);

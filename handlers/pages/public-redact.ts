@@ -43,7 +43,8 @@ const RULES: Array<[RegExp, string | Replacer]> = [
   // Resident ID numbers: 18 characters (the last may be X) or the old 15 digits.
   [/(?<![0-9A-Za-z])\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])/g, MASK.id],
   [/(?<!\d)\d{15}(?!\d)/g, MASK.id],
-  [/[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g, MASK.email],
+  // Tried only where an address can begin (not inside a run of its characters): linear in the text.
+  [/(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g, MASK.email],
   // Mobile numbers (with +86, spaces, dashes), landlines with area code, and any other long digit run.
   [/(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)/g, MASK.phone],
   [/(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)/g, MASK.phone],
