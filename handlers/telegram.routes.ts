@@ -4,7 +4,12 @@ import { BotError, HttpError, webhookCallback } from 'grammy';
 import type { Deps } from '../src/deps.js';
 import { AppError, errorBody } from '../src/errors.js';
 import { createBot } from '../src/telegram/bot.js';
+import { ChatBusy } from '../src/telegram/chat-lock.js';
 import type { AppEnv } from './app-env.js';
+import { limitBody } from './uploads.js';
+
+/** Far more than any update Telegram sends (a message is at most 4,096 characters and its entities). */
+const MAX_UPDATE_BYTES = 1024 * 1024;
 
 /**
  * POST /telegram/webhook: Telegram delivers the bot's updates here (webhook
@@ -22,11 +27,24 @@ export function telegramWebhookRoutes(deps: Deps) {
   const handle = webhookCallback(bot, 'hono', { secretToken: TELEGRAM_WEBHOOK_SECRET });
   const secret = Buffer.from(TELEGRAM_WEBHOOK_SECRET);
   const app = new Hono<AppEnv>();
-  app.post('/telegram/webhook', async (c) => {
+  const limit = limitBody(() => MAX_UPDATE_BYTES, (max) => `an update is at most ${max / 1024 / 1024} MB`);
+  app.post('/telegram/webhook', async (c, next) => {
     const given = Buffer.from(c.req.header('X-Telegram-Bot-Api-Secret-Token') ?? '');
     if (given.length !== secret.length || !timingSafeEqual(given, secret)) {
       const err = new AppError('unauthorized', 'missing or wrong secret token', { 'X-Telegram-Bot-Api-Secret-Token': 'missing or wrong' });
       return c.json(errorBody(err, c.get('requestId')), 401);
+    }
+    return limit(c, next);
+  });
+  app.post('/telegram/webhook', async (c) => {
+    // What Telegram sends is an object with a whole update_id; anything else is refused before the bot sees it.
+    const update: unknown = await c.req.json().catch(() => null);
+    if (update === null || typeof update !== 'object' || Array.isArray(update)) {
+      throw new AppError('malformed_body', 'an update is a JSON object', { body: 'must be a JSON object (a Telegram update)' });
+    }
+    const id = (update as { update_id?: unknown }).update_id;
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
+      throw new AppError('validation_failed', 'invalid update_id', { update_id: 'must be a whole number' });
     }
     try {
       // grammY would learn about the bot with getMe retried for as long as Telegram is down; asked
@@ -35,6 +53,11 @@ export function telegramWebhookRoutes(deps: Deps) {
       return await handle(c);
     } catch (err) {
       const cause: unknown = err instanceof BotError ? err.error : err;
+      if (cause instanceof ChatBusy) {
+        // Another update of the chat still holds it (a burst, or Telegram's per-chat pace): later, in order.
+        deps.logger.warn({ err: cause.message }, 'telegram chat busy; Telegram will deliver the update again');
+        return c.json(errorBody(new AppError('not_ready', 'the chat is busy with an earlier update; deliver this one again later'), c.get('requestId')), 503);
+      }
       if (!(cause instanceof HttpError)) throw err;
       deps.logger.warn({ err: cause.message }, 'telegram unreachable while handling an update; Telegram will deliver it again');
       return c.json(errorBody(new AppError('not_ready', 'Telegram cannot be reached; deliver the update again later'), c.get('requestId')), 503);

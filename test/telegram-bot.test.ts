@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runTelegramCli } from '../src/cli/telegram.js';
 import { parseTypedContact } from '../src/telegram/conversation.js';
+import { lockChat } from '../src/telegram/chat-lock.js';
 import type { Env } from '../src/env.js';
 import { postJson, startTestService, testEnv, waitFor } from './harness.js';
 import { residentChat, startTelegramEmulator, type ApiCall, type TelegramEmulator } from './telegram-emulator.js';
@@ -143,6 +144,18 @@ describe('Telegram bot: a resident reports', () => {
     expect(contact).toMatchObject({ name: 'Li Ming', phone: '13812345678' });
   });
 
+  it('drops NUL characters from what the resident types (PostgreSQL could not store them)', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('兴隆办事处朱家观村后山\u0000有人倒废机油'));
+    await deliver(chat.chatId, chat.button('c:contact'));
+    const typed = await deliver(chat.chatId, chat.text('李\u0000明 13812345678'));
+    await deliver(chat.chatId, chat.button('c:confirm', texts(typed.sent).at(-1)!));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created!.text).toBe('兴隆办事处朱家观村后山有人倒废机油');
+    const contact = await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', created!.id).executeTakeFirstOrThrow();
+    expect(contact).toMatchObject({ name: '李明', phone: '13812345678' });
+  });
+
   it('accepts a photo first, asks for the description, and keeps the photo with the case', async () => {
     const chat = residentChat(nextChat++);
     const photo = await deliver(chat.chatId, chat.photo('photo-1'));
@@ -250,6 +263,11 @@ describe('Telegram bot: a resident reports', () => {
       chat.message({ text: '   ' }),
       chat.message({ text: '排'.repeat(5000) }),
       chat.message({ document: { file_id: 'doc', file_unique_id: 'doc', file_name: 'report.pdf', mime_type: 'application/pdf' } }),
+      // What no Telegram client sends, but a hand-made update can: no place on Earth, a contact without a number, only NULs.
+      chat.message({ location: { latitude: 1000, longitude: -1000 } }),
+      chat.message({ location: {} }),
+      chat.message({ contact: { first_name: 'Li' } }),
+      chat.message({ text: '\u0000\u0000' }),
     ];
     for (const message of unusable) {
       const r = await deliver(chat.chatId, { message });
@@ -291,6 +309,40 @@ describe('POST /telegram/webhook', () => {
       .select('update_id')
       .where('update_id', 'in', [missing.updateId, wrong.updateId])
       .execute();
+    expect(seen).toEqual([]);
+  });
+
+  it('answers 503 while another update of the chat holds it, and handles the redelivery once it is free', async () => {
+    const chat = residentChat(nextChat++);
+    const release = await lockChat(service.deps.db, service.deps.clock, String(chat.chatId));
+    const update = chat.command('/start');
+    const busy = await deliver(chat.chatId, update);
+    expect(busy.status).toBe(503);
+    expect(busy.sent).toEqual([]);
+    await release();
+    const again = await deliver(chat.chatId, update, { updateId: busy.updateId });
+    expect(again.status).toBe(200);
+    expect(texts(again.sent)).toHaveLength(1);
+  }, 20_000);
+
+  it('refuses with a 4xx what is not a Telegram update, and touches nothing', async () => {
+    const headers = { 'X-Telegram-Bot-Api-Secret-Token': SECRET };
+    for (const [body, field] of [
+      [[1, 2], 'body'],
+      [42, 'body'],
+      [{ message: { text: 'x' } }, 'update_id'],
+      [{ update_id: 'abc' }, 'update_id'],
+      [{ update_id: 1.5 }, 'update_id'],
+      [{ update_id: 1e300 }, 'update_id'],
+    ] as const) {
+      const res = await postJson(`${service.url}/telegram/webhook`, body, headers);
+      const answer = (await res.json()) as { error: { fields: Record<string, string> } };
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(Object.keys(answer.error.fields)).toEqual([field]);
+    }
+    const notJson = await fetch(`${service.url}/telegram/webhook`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"update_id":' });
+    expect(notJson.status).toBe(400);
+    const seen = await service.deps.db.selectFrom('telegram_updates').select('update_id').where('update_id', 'in', [1, 1.5]).execute();
     expect(seen).toEqual([]);
   });
 });

@@ -104,4 +104,14 @@ describe('rating in the chat', () => {
     expect((await caseRow(caseId)).status).toBe('replied');
     expect(await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).execute()).toEqual([]);
   });
+
+  it('takes a button whose round no rating could have (hand-made data) as a stale one', async () => {
+    const chat = residentChat(nextChat++);
+    const { caseId, code } = await reportedAndReplied(chat);
+    const r = await deliver(emu, service.url, chat.button(`r:${code}:99999999999999999999999:s:y`));
+    expect(r.status).toBe(200);
+    expect(r.calls.find((c) => c.method === 'answerCallbackQuery')).toBeDefined();
+    expect((await caseRow(caseId)).status).toBe('replied');
+    expect(await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).execute()).toEqual([]);
+  });
 });

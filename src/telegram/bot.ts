@@ -132,7 +132,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
 
   pm.on('message:text', async (ctx) => {
     const t = textsFor(ctx);
-    const text = ctx.msg.text;
+    const text = ctx.msg.text.replaceAll('\u0000', '');
     if (text.trim() === '') return void (await ctx.reply(t.unusable.empty));
     if (text.length > MAX_TEXT) return void (await ctx.reply(t.unusable.tooLong));
     await run(ctx, { kind: 'text', text });
@@ -148,10 +148,16 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     if (!doc.mime_type || !IMAGE_TYPES.has(doc.mime_type)) return void (await ctx.reply(textsFor(ctx).unusable.document));
     await run(ctx, { kind: 'photo', fileId: doc.file_id, caption: ctx.msg.caption ?? null });
   });
-  pm.on('message:location', (ctx) => run(ctx, { kind: 'location', lat: ctx.msg.location.latitude, lng: ctx.msg.location.longitude }));
-  pm.on('message:contact', (ctx) => {
+  pm.on('message:location', async (ctx) => {
+    const { latitude: lat, longitude: lng } = ctx.msg.location;
+    // Telegram's clients send a point on Earth; anything else is not a place the case can keep.
+    if (!onEarth(lat, lng)) return void (await ctx.reply(textsFor(ctx).unusable.other));
+    await run(ctx, { kind: 'location', lat, lng });
+  });
+  pm.on('message:contact', async (ctx) => {
     const c = ctx.msg.contact;
-    const name = [c.first_name, c.last_name].filter(Boolean).join(' ').trim();
+    if (typeof c.phone_number !== 'string') return void (await ctx.reply(textsFor(ctx).unusable.other));
+    const name = [c.first_name, c.last_name].filter((x) => typeof x === 'string' && x !== '').join(' ').trim();
     // Telegram gives 8613812345678 or +86 138…: keep the number people dial.
     const phone = findPhones(c.phone_number)[0] ?? c.phone_number.replace(/[^\d+]/g, '');
     return run(ctx, { kind: 'contact', name: name || null, phone });
@@ -161,7 +167,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   pm.on('message', (ctx) => ctx.reply(textsFor(ctx).unusable.other));
 
   /** Feeds one input to the conversation, saves the new state and says what it says. */
-  async function run(ctx: BotContext, input: Input): Promise<void> {
+  async function run(ctx: BotContext, given: Input): Promise<void> {
+    const input = withoutNul(given);
     const lang = langOf(ctx.from?.language_code);
     const t = TEXTS[lang];
     const result = converse(ctx.session, input, conversation);
@@ -354,4 +361,17 @@ export function sessionStorage(db: Kysely<Database>, clock: Deps['clock']): Stor
       await db.deleteFrom('telegram_sessions').where('chat_id', '=', key).execute();
     },
   };
+}
+
+function onEarth(lat: unknown, lng: unknown): boolean {
+  return typeof lat === 'number' && typeof lng === 'number' && Math.abs(lat) <= 90 && Math.abs(lng) <= 180;
+}
+
+/**
+ * A NUL character no Telegram client types, and PostgreSQL cannot store:
+ * dropped from whatever text an input carries, so a draft never holds one.
+ */
+function withoutNul(input: Input): Input {
+  const entries = Object.entries(input).map(([k, v]) => [k, typeof v === 'string' ? v.replaceAll('\u0000', '') : v]);
+  return Object.fromEntries(entries) as Input;
 }

@@ -20,7 +20,7 @@ import { langOf, TEXTS, type Lang } from './texts.js';
 
 const RATING_OF = { s: 'satisfied', b: 'basic', d: 'dissatisfied' } as const satisfies Record<string, RatingValue>;
 type RatingKey = keyof typeof RATING_OF;
-export const RATING_DATA = /^r:([0-9A-Z]{10}):(\d+):([sbd])(?::([yn]))?$/;
+export const RATING_DATA = /^r:([0-9A-Z]{10}):(\d{1,4}):([sbd])(?::([yn]))?$/;
 
 export function ratingKeyboard(lang: Lang, trackingCode: string, round: number): InlineKeyboard {
   const t = TEXTS[lang].rating;
