@@ -232,6 +232,19 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
+  it('refuses a NUL character in a form field with the problem next to the form, and changes nothing', async () => {
+    const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
+    const client = formClient(base, fromNewAddress());
+    expect((await client.signIn('dispatcher')).status).toBe(303);
+    const csrf = await client.token(`/desk/cases/${seeded.id}`);
+    const events = async () => (await web.service.deps.db.selectFrom('case_events').select('id').where('case_id', '=', seeded.id).execute()).length;
+    const before = await events();
+    const res = await client.post(`/desk/cases/${seeded.id}/release`, { _csrf: csrf, unit: 'econ', reason: '无需\u0000参与' });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('NUL');
+    expect(await events()).toBe(before);
+  });
+
   it('refuses the desk to a bureau clerk', async () => {
     const client = formClient(base, fromNewAddress());
     await client.signIn('epb');
