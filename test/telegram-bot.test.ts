@@ -4,7 +4,7 @@ import { parseTypedContact } from '../src/telegram/conversation.js';
 import { lockChat } from '../src/telegram/chat-lock.js';
 import type { Env } from '../src/env.js';
 import { postJson, startTestService, testEnv, waitFor } from './harness.js';
-import { residentChat, startTelegramEmulator, type ApiCall, type TelegramEmulator } from './telegram-emulator.js';
+import { JPEG_BYTES, residentChat, startTelegramEmulator, type ApiCall, type TelegramEmulator } from './telegram-emulator.js';
 
 const TOKEN = '123456:TEST-token_x';
 const SECRET = 'tg-secret_123';
@@ -180,6 +180,22 @@ describe('Telegram bot: a resident reports', () => {
     expect(photos).toHaveLength(1);
     expect(photos[0]).toMatchObject({ mime: 'image/jpeg' });
     expect(emu.calls.some((c) => c.method === 'getFile' && c.body.file_id === 'photo-1')).toBe(true);
+  });
+
+  it('leaves out a photo larger than 10 MB, whether or not Telegram said its size', async () => {
+    const chat = residentChat(nextChat++);
+    for (const id of ['photo-small-2', 'oversize-declared-1', 'oversize-hidden-1']) await deliver(chat.chatId, chat.photo(id));
+    await deliver(chat.chatId, chat.text('河边堆了很多生活垃圾在烧'));
+    await deliver(chat.chatId, chat.text('回龙圩镇大桥下'));
+    expect(texts((await deliver(chat.chatId, chat.button('c:anonymous'))).sent).at(-1)).toMatch(/照片：3 张/);
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    await waitFor(
+      async () => (await service.deps.db.selectFrom('telegram_photo_fetches').select('status').where('case_id', '=', created!.id).executeTakeFirst())?.status === 'done',
+      { what: 'the photo job to finish' },
+    );
+    const photos = await service.deps.db.selectFrom('case_attachments').select(['mime', 'size']).where('case_id', '=', created!.id).execute();
+    expect(photos).toEqual([{ mime: 'image/jpeg', size: JPEG_BYTES.length }]);
   });
 
   it('joins several description messages into one case text', async () => {

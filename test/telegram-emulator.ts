@@ -96,7 +96,8 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
       };
       if (path.startsWith(`/file/bot${token}/`)) {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
-        res.end(JPEG_BYTES);
+        // A file id with "oversize" in it is a JPEG of 11 MB, larger than a photo may be.
+        res.end(path.includes('oversize') ? Buffer.concat([JPEG_BYTES, Buffer.alloc(11 * 1024 * 1024)]) : JPEG_BYTES);
         return;
       }
       const m = /^\/bot([^/]+)\/(\w+)$/.exec(path);
@@ -154,7 +155,13 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
         case 'getFile':
           return send(200, {
             ok: true,
-            result: { file_id: body.file_id, file_unique_id: `u-${String(body.file_id)}`, file_size: JPEG_BYTES.length, file_path: `photos/${String(body.file_id)}.jpg` },
+            result: {
+              file_id: body.file_id,
+              file_unique_id: `u-${String(body.file_id)}`,
+              // "oversize-declared" says its size; any other oversize file claims to be small (a server may not know).
+              file_size: String(body.file_id).includes('oversize-declared') ? JPEG_BYTES.length + 11 * 1024 * 1024 : JPEG_BYTES.length,
+              file_path: `photos/${String(body.file_id)}.jpg`,
+            },
           });
         case 'answerCallbackQuery':
         case 'setWebhook':

@@ -13,7 +13,7 @@ import { newId } from '../domain/ids.js';
 import type { PhotoInput } from '../intake/accept-report.js';
 import type { Logger } from '../logger.js';
 import type { PhotoStore } from '../storage/photo-store.js';
-import { IMAGE_TYPES } from '../intake/limits.js';
+import { IMAGE_TYPES, MAX_PHOTO_BYTES } from '../intake/limits.js';
 
 /**
  * Photos of a Telegram report are downloaded by the `telegram_photos` job,
@@ -33,16 +33,38 @@ export async function queuePhotoFetch(db: Db, caseId: string, fileIds: readonly 
   await addToOutbox(db, [outboxEntry('telegram_photos', { caseId })], now);
 }
 
-/** getFile, then the file endpoint of the same Bot API server. Null for a file that is not a photo. */
+/**
+ * getFile, then the file endpoint of the same Bot API server. Null for a file
+ * that is not a photo, or is larger than a photo of the web form may be
+ * (a self-hosted Bot API server hands out files of any size).
+ */
 export async function downloadPhoto(api: Api, apiRoot: string, token: string, fileId: string): Promise<PhotoInput | null> {
   const file = await api.getFile(fileId);
-  if (!file.file_path) return null;
+  if (!file.file_path || (file.file_size ?? 0) > MAX_PHOTO_BYTES) return null;
   const res = await fetch(`${apiRoot}/file/bot${token}/${file.file_path}`, { signal: AbortSignal.timeout(20_000) });
   if (!res.ok) throw new Error(`file download: HTTP ${res.status}`);
-  const bytes = new Uint8Array(await res.arrayBuffer());
+  const bytes = await readAtMost(res, MAX_PHOTO_BYTES);
+  if (!bytes) return null;
   const type = await fileTypeFromBuffer(bytes);
   if (!type || !IMAGE_TYPES.has(type.mime)) return null;
   return { bytes, mime: type.mime, ext: type.ext };
+}
+
+/** The body, or null (and the rest left unread) once it exceeds `max` bytes, whatever the file said its size was. */
+async function readAtMost(res: Response, max: number): Promise<Uint8Array | null> {
+  if (Number(res.headers.get('content-length') ?? 0) > max) {
+    await res.body?.cancel();
+    return null;
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body ?? []) {
+    size += chunk.byteLength;
+    // Leaving the loop cancels the rest of the download.
+    if (size > max) return null;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }
 
 export interface PhotoJobDeps {
