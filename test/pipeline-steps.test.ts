@@ -82,6 +82,9 @@ describe('urgency, anonymity and phones', () => {
     expect(maskIdentityInText('联系人：欧阳娜娜。我的名字是李四')).toBe('联系人：欧***。我的名字是李*');
     // Telling someone something is not a name.
     expect(maskIdentityInText('我叫他们别烧了，他们不听')).toBe('我叫他们别烧了，他们不听');
+    // 我是 followed by a name standing alone; not a place or a description after it.
+    expect(maskIdentityInText('我是张卫国，厂子晚上偷排。本人是李四')).toBe('我是张**，厂子晚上偷排。本人是李*');
+    for (const kept of ['我是李家塘的，厂子偷排', '我是王家村村民', '我是想问一下']) expect(maskIdentityInText(kept)).toBe(kept);
     expect(maskIdentityInText('王大妈家门口的沟里全是黑水，王大妈说晚上排的', ['王大妈', null, 'x'])).toBe('王**家门口的沟里全是黑水，王**说晚上排的');
   });
 

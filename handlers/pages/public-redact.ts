@@ -1,4 +1,4 @@
-import { halfWidthDigits } from '../../src/pipeline/extract.js';
+import { halfWidthDigits, SURNAME } from '../../src/pipeline/extract.js';
 
 /**
  * Complaint text made fit for publication: whatever could point at a person
@@ -27,9 +27,6 @@ export const MASK = {
 
 const HAN = '\\p{Script=Han}';
 const NUM = '[0-9０-９一二三四五六七八九十百千零〇两]';
-/** The commonest surnames: a title or 老/小 after one of them is a person. */
-const SURNAME =
-  '[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤欧蒙]';
 const TITLE = '(?:先生|女士|小姐|师傅|老板|大爷|大妈|大哥|大姐|阿姨|老师|书记|村长|组长|主任|经理|某)';
 
 /** A given name after a surname: one or two characters, not taking a word that follows (张伟也… keeps 也). */

@@ -196,9 +196,14 @@ export function maskPhonesInText(text: string): string {
   return replacePhones(text, maskPhone);
 }
 
+/** The commonest surnames: a title or 老/小 after one of them is a person. */
+export const SURNAME =
+  '[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤欧蒙]';
 // A reporter naming themself: 我叫张伟, 我的名字是李四, 联系人：王五. Not 我叫他们别烧了
 // (telling someone something). The name is cut short to its first character.
 const SELF_NAMED = /(我叫|我名叫|我的名字叫|我的名字是|本人叫|本人姓名|联系人[:：]?)\s*(?![他她它你您们人了过])([\u4e00-\u9fff·]{2,4})/g;
+// 我是张卫国， — a surname and one or two characters standing alone after 我是 (not 我是李家塘的, 我是王家村村民).
+const SELF_IS = new RegExp(`(我是|本人是)(${SURNAME}[\\u4e00-\\u9fff]{1,2})(?=[，,。.！!？?；;、\\s]|$)`, 'gu');
 
 /** 张伟 → 张*, 欧阳娜娜 → 欧***. */
 function maskName(name: string): string {
@@ -212,7 +217,9 @@ function maskName(name: string): string {
  * their contact details (`names`), cut to its first character.
  */
 export function maskIdentityInText(text: string, names: ReadonlyArray<string | null | undefined> = []): string {
-  let out = maskPhonesInText(text).replace(SELF_NAMED, (_m, label: string, name: string) => `${label}${maskName(name)}`);
+  let out = maskPhonesInText(text)
+    .replace(SELF_NAMED, (_m, label: string, name: string) => `${label}${maskName(name)}`)
+    .replace(SELF_IS, (_m, label: string, name: string) => `${label}${maskName(name)}`);
   for (const name of names) {
     const n = name?.trim();
     if (n && [...n].length >= 2) out = out.split(n).join(maskName(n));
