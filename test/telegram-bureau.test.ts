@@ -282,6 +282,17 @@ describe('bureau group chats: acting elsewhere', () => {
 });
 
 describe('/link and /unlink', () => {
+  it('tells a dispatcher who links that the group buttons are for the units', async () => {
+    const dispatcher = await createUser(service.deps.db, { name: '调度老王', role: 'dispatcher', unitCode: null, at: new Date().toISOString() });
+    const { token } = await issueLinkToken(service.deps.db, { userId: dispatcher.id, now: new Date() });
+    const chat = residentChat(nextUser++);
+    const r = await deliver(emu, service.url, chat.command(`/link ${token}`));
+    const [said] = sentTexts(r.calls, chat.chatId);
+    expect(said).toContain('绑定成功：调度老王');
+    expect(said).toContain('仅供承办单位账号使用');
+    expect(said).not.toContain('现在可以在本单位工作群里签收');
+  });
+
   it('links with a valid code once; a reused, expired or unknown code changes nothing', async () => {
     const { token } = await issueLinkToken(service.deps.db, { userId: li.id, now: new Date() });
     const first = residentChat(nextUser++);

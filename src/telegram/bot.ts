@@ -91,9 +91,10 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     if (!token) return void (await ctx.reply(t.usage));
     const outcome = await redeemLinkToken(deps.db, token, String(ctx.from.id), deps.clock.now());
     if (!outcome.ok) return void (await ctx.reply(t[outcome.reason]));
-    const unit = outcome.user.unitCode ? (deps.district.units.get(outcome.user.unitCode)?.name[langOf(ctx.from.language_code)] ?? outcome.user.unitCode) : outcome.user.role;
+    const unitCode = outcome.user.unitCode;
     deps.logger.info({ userId: outcome.user.id }, 'telegram: staff account linked');
-    await ctx.reply(t.linked(outcome.user.name, unit));
+    if (!unitCode) return void (await ctx.reply(t.linkedStaff(outcome.user.name)));
+    await ctx.reply(t.linked(outcome.user.name, deps.district.units.get(unitCode)?.name[langOf(ctx.from.language_code)] ?? unitCode));
   });
   pm.command('unlink', async (ctx) => {
     const t = textsFor(ctx).link;

@@ -148,6 +148,8 @@ const zh = {
     usage: '请发送：/link 绑定码（绑定码由管理员发给您）。',
     privateOnly: '绑定码不能在群里发送：这个绑定码已作废，请请管理员重新生成，并私聊机器人发送 /link 绑定码。',
     linked: (name: string, unit: string) => `绑定成功：${name}（${unit}）。现在可以在本单位工作群里签收、退回派单。`,
+    /** A staff account without a unit (dispatcher, operator, admin): group buttons are a unit's. */
+    linkedStaff: (name: string) => `绑定成功：${name}。工作群里的签收、退回按钮仅供承办单位账号使用。`,
     unknown: '绑定码不正确，请核对后重试，或请管理员重新生成。',
     used: '这个绑定码已经用过了，请请管理员重新生成。',
     expired: '这个绑定码已过期，请请管理员重新生成。',
@@ -292,6 +294,7 @@ const en: Texts = {
     usage: 'Send: /link CODE (the code your administrator gave you).',
     privateOnly: 'Codes must not be sent in a group: this one no longer works. Ask the administrator for a new one and send /link CODE to the bot in a private chat.',
     linked: (name, unit) => `Linked: ${name} (${unit}). You can now sign for and return assignments in your bureau's group.`,
+    linkedStaff: (name) => `Linked: ${name}. The sign-for and return buttons in the groups are for accounts of the handling units.`,
     unknown: 'That code is not valid; check it, or ask the administrator for a new one.',
     used: 'That code was already used; ask the administrator for a new one.',
     expired: 'That code has expired; ask the administrator for a new one.',
