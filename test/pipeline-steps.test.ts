@@ -85,6 +85,7 @@ describe('urgency, anonymity and phones', () => {
     // 我是 followed by a name standing alone; not a place or a description after it.
     expect(maskIdentityInText('我是张卫国，厂子晚上偷排。本人是李四')).toBe('我是张**，厂子晚上偷排。本人是李*');
     for (const kept of ['我是李家塘的，厂子偷排', '我是王家村村民', '我是想问一下']) expect(maskIdentityInText(kept)).toBe(kept);
+    expect(maskIdentityInText('我是回龙村的村民王建国，我是附近的居民李四说的')).toBe('我是回龙村的村民王**，我是附近的居民李*说的');
     expect(maskIdentityInText('王大妈家门口的沟里全是黑水，王大妈说晚上排的', ['王大妈', null, 'x'])).toBe('王**家门口的沟里全是黑水，王**说晚上排的');
   });
 

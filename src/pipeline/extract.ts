@@ -204,6 +204,11 @@ export const SURNAME =
 const SELF_NAMED = /(我叫|我名叫|我的名字叫|我的名字是|本人叫|本人姓名|联系人[:：]?)\s*(?![他她它你您们人了过])([\u4e00-\u9fff·]{2,4})/g;
 // 我是张卫国， — a surname and one or two characters standing alone after 我是 (not 我是李家塘的, 我是王家村村民).
 const SELF_IS = new RegExp(`(我是|本人是)(${SURNAME}[\\u4e00-\\u9fff]{1,2})(?=[，,。.！!？?；;、\\s]|$)`, 'gu');
+// 我是回龙村的村民王建国 — the name after who the speaker says they are; a word after the name (说, 也…) stays.
+const SELF_DESCRIBED = new RegExp(
+  `(我是[^，,。！!？?\\s]{1,12}?的(?:村民|居民|群众|业主|住户))(${SURNAME}[\\u4e00-\\u9fff](?:(?![也说在的了是和就都又还看听讲称把被向跟对])[\\u4e00-\\u9fff])?)`,
+  'gu',
+);
 
 /** 张伟 → 张*, 欧阳娜娜 → 欧***. */
 function maskName(name: string): string {
@@ -219,7 +224,8 @@ function maskName(name: string): string {
 export function maskIdentityInText(text: string, names: ReadonlyArray<string | null | undefined> = []): string {
   let out = maskPhonesInText(text)
     .replace(SELF_NAMED, (_m, label: string, name: string) => `${label}${maskName(name)}`)
-    .replace(SELF_IS, (_m, label: string, name: string) => `${label}${maskName(name)}`);
+    .replace(SELF_IS, (_m, label: string, name: string) => `${label}${maskName(name)}`)
+    .replace(SELF_DESCRIBED, (_m, label: string, name: string) => `${label}${maskName(name)}`);
   for (const name of names) {
     const n = name?.trim();
     if (n && [...n].length >= 2) out = out.split(n).join(maskName(n));
