@@ -1,8 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
+import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { BotError, HttpError, webhookCallback } from 'grammy';
 import type { Deps } from '../src/deps.js';
-import { AppError, errorBody } from '../src/errors.js';
+import { AppError, errorBody, fieldsOf } from '../src/errors.js';
 import { createBot } from '../src/telegram/bot.js';
 import { ChatBusy } from '../src/telegram/chat-lock.js';
 import type { AppEnv } from './app-env.js';
@@ -10,6 +11,27 @@ import { limitBody } from './uploads.js';
 
 /** Far more than any update Telegram sends (a message is at most 4,096 characters and its entities). */
 const MAX_UPDATE_BYTES = 1024 * 1024;
+
+const wholeNumber = z.number({ error: 'must be a whole number' }).int('must be a whole number').safe('must be a whole number');
+const sender = z.looseObject({ id: wholeNumber }, { error: 'must be a user object' });
+const optionalText = z.string({ error: 'must be a string' }).optional();
+
+/** The parts of an update the bot relies on, as the Bot API defines them; the rest passes as sent. */
+const updateSchema = z.looseObject({
+  update_id: wholeNumber.nonnegative('must be a whole number'),
+  message: z
+    .looseObject({
+      chat: z.looseObject({ id: wholeNumber, type: z.string({ error: 'must be a string' }) }, { error: 'must be a chat object' }),
+      from: sender.optional(),
+      text: optionalText,
+      caption: optionalText,
+      contact: z.looseObject({ phone_number: z.string({ error: 'must be a string' }) }).optional(),
+    })
+    // A private chat's messages always come from someone.
+    .refine((m) => m.chat.type !== 'private' || m.from !== undefined, { message: 'required in a private chat', path: ['from'] })
+    .optional(),
+  callback_query: z.looseObject({ from: sender, data: optionalText }).optional(),
+});
 
 /**
  * POST /telegram/webhook: Telegram delivers the bot's updates here (webhook
@@ -42,10 +64,8 @@ export function telegramWebhookRoutes(deps: Deps) {
     if (update === null || typeof update !== 'object' || Array.isArray(update)) {
       throw new AppError('malformed_body', 'an update is a JSON object', { body: 'must be a JSON object (a Telegram update)' });
     }
-    const id = (update as { update_id?: unknown }).update_id;
-    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0) {
-      throw new AppError('validation_failed', 'invalid update_id', { update_id: 'must be a whole number' });
-    }
+    const checked = updateSchema.safeParse(update);
+    if (!checked.success) throw new AppError('validation_failed', 'not a Telegram update', fieldsOf(checked.error));
     try {
       // grammY would learn about the bot with getMe retried for as long as Telegram is down; asked
       // here once, a failure is answered at once and the next delivery asks again.
