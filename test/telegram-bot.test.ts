@@ -282,6 +282,8 @@ describe('Telegram bot: a resident reports', () => {
       // What no Telegram client sends, but a hand-made update can: no place on Earth, only NULs.
       chat.message({ location: { latitude: 1000, longitude: -1000 } }),
       chat.message({ location: {} }),
+      // Someone else's contact card: not the reporter's own details.
+      chat.message({ contact: { phone_number: '13800000000', first_name: 'Zhao', user_id: 424242 } }),
       chat.message({ text: '\u0000\u0000' }),
     ];
     for (const message of unusable) {

@@ -158,6 +158,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   pm.on('message:contact', async (ctx) => {
     const c = ctx.msg.contact;
     if (typeof c.phone_number !== 'string') return void (await ctx.reply(textsFor(ctx).unusable.other));
+    // The share button sends the resident's own contact; a contact card of another Telegram user is not theirs.
+    if (typeof c.user_id === 'number' && c.user_id !== ctx.from?.id) return void (await ctx.reply(textsFor(ctx).unusable.notOwnContact));
     const name = [c.first_name, c.last_name].filter((x) => typeof x === 'string' && x !== '').join(' ').trim();
     // Telegram gives 8613812345678 or +86 138…: keep the number people dial.
     const phone = findPhones(c.phone_number)[0] ?? c.phone_number.replace(/[^\d+]/g, '');
