@@ -8,7 +8,7 @@ import { decodeUtf8, formatOf, importCalls, openImport } from '../src/hotline/im
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
-import { limitBody, isJsonContentType } from './uploads.js';
+import { clientWentAway, limitBody, isJsonContentType } from './uploads.js';
 import { fieldsOf, validationHook } from './validation.js';
 
 /**
@@ -315,7 +315,7 @@ export function hotlineRoutes() {
           controller.enqueue(encoder.encode(lines.join('')));
         } catch (err) {
           if (cancelled) return;
-          if (c.req.raw.signal.aborted || (err as { code?: unknown }).code === 'ECONNRESET') {
+          if (clientWentAway(c, err)) {
             // The upload stopped midway: the lines read so far are imported, and nobody is left to tell.
             deps.logger.info({ reqId: c.get('requestId'), reason: (err as Error).message }, 'hotline import stopped: the client closed the connection');
             controller.error(err);

@@ -130,6 +130,11 @@ export async function readUploads(
 }
 
 /** True for `application/json` and `application/<something>+json`, the JSON bodies the API reads. */
+/** A body that stopped because the client closed its connection (Node: `aborted`, ECONNRESET). */
+export function clientWentAway(c: Context, err: unknown): boolean {
+  return c.req.raw.signal.aborted || (err as { code?: unknown } | null)?.code === 'ECONNRESET';
+}
+
 export function isJsonContentType(contentType: string | undefined): boolean {
   return /^application\/([\w.-]+\+)?json/.test((contentType ?? '').toLowerCase());
 }

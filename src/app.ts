@@ -1,5 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import type { Context, Hono, MiddlewareHandler } from 'hono';
+import type { Hono, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { AppEnv } from '../handlers/app-env.js';
@@ -23,6 +23,7 @@ import { deskPages } from '../handlers/pages/desk.page.js';
 import { consolePages } from '../handlers/pages/console.page.js';
 import { telegramWebhookRoutes } from '../handlers/telegram.routes.js';
 import { trackRoutes } from '../handlers/track.routes.js';
+import { clientWentAway } from '../handlers/uploads.js';
 import { validationHook } from '../handlers/validation.js';
 import type { Deps } from './deps.js';
 import { AppError, errorBody } from './errors.js';
@@ -129,11 +130,6 @@ const utf8BodiesOnly: MiddlewareHandler = async (c, next) => {
   }
   await next();
 };
-
-/** A body that stopped because the client closed its connection (Node: `aborted`, ECONNRESET). */
-function clientWentAway(c: Context, err: Error): boolean {
-  return c.req.raw.signal.aborted || (err as { code?: unknown }).code === 'ECONNRESET';
-}
 
 /** Maps framework errors (bad JSON, bad media type, body too large) onto the closed set of codes. */
 function toAppError(err: Error, contentType: string | undefined): AppError | null {
