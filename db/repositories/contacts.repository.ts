@@ -11,6 +11,11 @@ export function sharedWithBureau(contact: ReporterContact | null, anonymous: boo
   return contact !== null && contact.shareWithBureau && !anonymous;
 }
 
+/** The reporter's name to mask wherever a bureau reads their words: none when they agreed to share it. */
+export function namesHiddenFromBureau(contact: ReporterContact | null, anonymous: boolean): Array<string | null | undefined> {
+  return sharedWithBureau(contact, anonymous) ? [] : [contact?.name];
+}
+
 export async function insertContact(db: Db, caseId: string, contact: ReporterContact): Promise<void> {
   await db
     .insertInto('case_contacts')

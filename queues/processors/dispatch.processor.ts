@@ -1,7 +1,7 @@
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
 import { currentLead, listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
-import { findContact, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
+import { findContact, namesHiddenFromBureau, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
 import { findDelivery, recordAttempt } from '../../db/repositories/deliveries.repository.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { caseTypeView, unitView } from '../../src/district/district.schema.js';
@@ -66,7 +66,7 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
     if (!mine) return fail(`case has no assignment for ${unit}`, true);
 
     // The reporter's name (unless shared) and phone numbers are masked wherever their own words go.
-    const hidden = sharedWithBureau(contact, c.anonymous) ? [] : [contact?.name];
+    const hidden = namesHiddenFromBureau(contact, c.anonymous);
     const body = JSON.stringify({
       event: 'case.assigned',
       deliveryId: delivery.id,

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { listAssignments } from '../../db/repositories/assignments.repository.js';
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
-import { findContact, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
+import { findContact, namesHiddenFromBureau } from '../../db/repositories/contacts.repository.js';
 import { findUser } from '../../db/repositories/users.repository.js';
 import { isUniqueViolation, type Db } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
@@ -159,7 +159,7 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
   const jurisdiction = c.jurisdictionCode ? (deps.district.units.get(c.jurisdictionCode)?.name.zh ?? c.jurisdictionCode) : null;
   const contact = await findContact(deps.db, c.id);
   // The reporter's name (unless shared) and phone numbers are masked in their words and in the place they gave.
-  const hidden = sharedWithBureau(contact, c.anonymous) ? [] : [contact?.name];
+  const hidden = namesHiddenFromBureau(contact, c.anonymous);
   const where = [jurisdiction, c.address ? maskIdentityInText(c.address, hidden) : null, c.location ? `${c.location.lat.toFixed(5)}, ${c.location.lng.toFixed(5)}` : null]
     .filter(Boolean)
     .join(' · ');
