@@ -6,6 +6,18 @@ import { createUser } from '../db/repositories/users.repository.js';
 import { createLogger } from '../src/logger.js';
 import { postJson, startTestService, testEnv, waitFor } from './harness.js';
 
+/** A log sink that keeps each JSON line it is given, parsed. */
+function jsonLines(): { lines: Array<Record<string, unknown>>; sink: Writable } {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, sink };
+}
+
 /** Starts a request, sends `body` (with a declared length it never reaches, or chunked), then closes the connection. */
 function sendAndHangUp(url: string, headers: Record<string, string | number>, body: string | Buffer, afterMs: number): Promise<void> {
   return new Promise((resolve) => {
@@ -67,13 +79,7 @@ describe('logs', () => {
   });
 
   it('let one case be followed by its id: accepted with the request id, then each job with queue and job id', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-        done();
-      },
-    });
+    const { lines, sink } = jsonLines();
     const service = await startTestService(testEnv('logging-trace'), 'all', { logger: createLogger('info', sink) });
     const res = await postJson(`${service.url}/api/v1/reports`, { text: '回龙村养猪场的粪水直接排到田里，我电话13912340000', phone: '13912340000' });
     expect(res.status).toBe(202);
@@ -91,13 +97,7 @@ describe('logs', () => {
   });
 
   it('say a client that closed its connection midway went away, never that the service failed', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-        done();
-      },
-    });
+    const { lines, sink } = jsonLines();
     const service = await startTestService(testEnv('logging-hangups'), 'all', { logger: createLogger('info', sink) });
     const user = await createUser(service.deps.db, { name: '坐席小王', role: 'admin', unitCode: null, at: new Date().toISOString() });
     const auth = { authorization: `Bearer ${(await issueToken(service.deps.db, { userId: user.id, label: null, at: new Date().toISOString() })).token}` };
