@@ -1,37 +1,42 @@
 import { z, type Hook } from '@hono/zod-openapi';
 import type { ZodError } from 'zod';
+import { textFault } from '../src/domain/text.js';
 import { AppError, fieldsOf } from '../src/errors.js';
 
 export { fieldsOf };
 
 /**
  * The one hook every route shares: a validation failure is a 400 naming each
- * field. So is a NUL character in any validated text (body, query or path):
- * PostgreSQL cannot store one, and SQLite would, so both refuse it alike.
+ * field. So is any validated text (body, query or path) the service does not
+ * keep (`textFault`: a NUL character, a lone surrogate, bytes that were not
+ * UTF-8), so both databases refuse it alike.
  */
 export const validationHook: Hook<unknown, any, any, unknown> = (result) => {
   if (!result.success) {
     const fields = fieldsOf(result.error as ZodError);
     throw new AppError('validation_failed', `invalid ${Object.keys(fields).join(', ')}`, fields);
   }
-  const path = pathOfNul(result.data, []);
-  if (path) throw new AppError('validation_failed', `invalid ${path}`, { [path]: 'must not contain NUL characters' });
+  const bad = badText(result.data, []);
+  if (bad) throw new AppError('validation_failed', `invalid ${bad.path}`, { [bad.path]: bad.reason });
   return undefined;
 };
 
-/** The dotted path of the first string holding a NUL character, or null. */
-function pathOfNul(value: unknown, at: Array<string | number>): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? at.join('.') || 'body' : null;
+/** The dotted path of the first string the service does not keep, and why; or null. */
+function badText(value: unknown, at: Array<string | number>): { path: string; reason: string } | null {
+  if (typeof value === 'string') {
+    const reason = textFault(value);
+    return reason ? { path: at.join('.') || 'body', reason } : null;
+  }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = pathOfNul(value[i], [...at, i]);
+      const found = badText(value[i], [...at, i]);
       if (found) return found;
     }
     return null;
   }
   if (value !== null && typeof value === 'object' && !(value instanceof Blob)) {
     for (const [k, v] of Object.entries(value)) {
-      const found = pathOfNul(v, [...at, k]);
+      const found = badText(v, [...at, k]);
       if (found) return found;
     }
   }

@@ -68,6 +68,8 @@ describe('POST /api/v1/reports', () => {
     ['an occurredAt in year 10000 (UTC)', { text: '噪音', occurredAt: '9999-12-31T23:59:59-23:59' }, 'occurredAt', 'must fall in the years 1900–2999 (UTC)'],
     ['text with a NUL character', { text: '噪音\u0000很大' }, 'text', 'must not contain NUL characters'],
     ['an address with a NUL character', { text: '噪音', address: '盐下村\u0000三组' }, 'address', 'must not contain NUL characters'],
+    ['text with a lone surrogate', { text: '噪音\udc00很大' }, 'text', 'must be well-formed Unicode (found a lone surrogate)'],
+    ['a name with U+FFFD', { text: '噪音', name: '王\ufffd' }, 'name', 'must be UTF-8 text (found bytes that are not)'],
   ])('rejects %s with 400 naming the field', async (_what, body, field, reason) => {
     const before = await countRows('cases');
     const res = await postJson(`${api}/reports`, body);

@@ -144,9 +144,9 @@ describe('Telegram bot: a resident reports', () => {
     expect(contact).toMatchObject({ name: 'Li Ming', phone: '13812345678' });
   });
 
-  it('drops NUL characters from what the resident types (PostgreSQL could not store them)', async () => {
+  it('drops NUL characters, lone surrogates and U+FFFD from what the resident types (the service keeps none of them)', async () => {
     const chat = residentChat(nextChat++);
-    await deliver(chat.chatId, chat.text('兴隆办事处朱家观村后山\u0000有人倒废机油'));
+    await deliver(chat.chatId, chat.text('兴隆办事处朱家观村后山\u0000有人倒\ud800废机油\ufffd'));
     await deliver(chat.chatId, chat.button('c:contact'));
     const typed = await deliver(chat.chatId, chat.text('李\u0000明 13812345678'));
     await deliver(chat.chatId, chat.button('c:confirm', texts(typed.sent).at(-1)!));

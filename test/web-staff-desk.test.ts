@@ -242,6 +242,16 @@ describe('dispatcher desk', () => {
     const res = await client.post(`/desk/cases/${seeded.id}/release`, { _csrf: csrf, unit: 'econ', reason: '无需\u0000参与' });
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('NUL');
+    // A reason in GBK bytes, percent-encoded as a form does: refused as not UTF-8, not kept garbled.
+    const cookie = [...client.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const gbk = await fetch(`${base}/desk/cases/${seeded.id}/release`, {
+      method: 'POST',
+      headers: { ...fromNewAddress(), accept: 'text/html', cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `_csrf=${encodeURIComponent(csrf)}&unit=econ&reason=%CE%DE%D0%E8%B2%CE%D3%EB`,
+      redirect: 'manual',
+    });
+    expect(gbk.status).toBe(400);
+    expect(await gbk.text()).toContain('UTF-8');
     expect(await events()).toBe(before);
   });
 

@@ -36,6 +36,30 @@ describe.each([
     expect((await service.deps.db.selectFrom('case_events').select('id').where('case_id', '=', id).execute()).length).toBe(before);
   });
 
+  it('refuses a lone surrogate or bytes that are not UTF-8 alike on both databases, with a 400 naming the field and nothing written', async () => {
+    const { id } = await seedCase(service, clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`, {})).status).toBe(200);
+    const events = async () => (await service.deps.db.selectFrom('case_events').select('id').where('case_id', '=', id).execute()).length;
+    const before = await events();
+    // Each database would keep a lone surrogate as a different number of U+FFFD; neither is asked to.
+    const surrogate = await json(as(staff.epb).post(`/api/v1/cases/${id}/progress`, { note: '已到\ud800现场' }));
+    expect(surrogate.status, JSON.stringify(surrogate.body)).toBe(400);
+    expect(surrogate.body.error.fields).toEqual({ note: 'must be well-formed Unicode (found a lone surrogate)' });
+    // GBK bytes sent as UTF-8: the JSON parses, each bad byte becomes U+FFFD, and the note is refused rather than kept garbled.
+    const gbk = Buffer.concat([Buffer.from('{"note":"'), Buffer.from([0xd2, 0xd1, 0xb5, 0xbd]), Buffer.from('现场"}')]);
+    const bytes = await json(
+      fetch(`${service.url}/api/v1/cases/${id}/progress`, { method: 'POST', headers: { authorization: `Bearer ${staff.epb}`, 'content-type': 'application/json' }, body: gbk }),
+    );
+    expect(bytes.status, JSON.stringify(bytes.body)).toBe(400);
+    expect(bytes.body.error.fields).toEqual({ note: 'must be UTF-8 text (found bytes that are not)' });
+    expect(await events()).toBe(before);
+    // Well-formed text beyond the Basic Multilingual Plane (a surrogate pair) is kept as it was sent.
+    const ok = await json(as(staff.epb).post(`/api/v1/cases/${id}/progress`, { note: '已到现场𠀋，已取样' }));
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    const notes = await service.deps.db.selectFrom('case_events').select('note').where('case_id', '=', id).execute();
+    expect(notes.map((n) => n.note)).toContain('已到现场𠀋，已取样');
+  });
+
   describe('a case through the happy path', () => {
     it('dispatch → lead signs → co-handlers sign and reply → lead replies → replied with a rating window', async () => {
       const { id, trackingCode } = await submitReport(service, {

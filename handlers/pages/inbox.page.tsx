@@ -48,7 +48,7 @@ import {
   requiredText,
   ProblemTextArea,
 } from './staff-common.js';
-import { refuseNul } from './resident-form.js';
+import { refuseBadText } from './resident-form.js';
 
 /**
  * The bureau inbox (`/inbox`): the cases assigned to the clerk's unit,
@@ -419,7 +419,7 @@ export function inboxPages() {
       const lang = pageContext(c).lang;
       const form = await c.req.parseBody({ all: true });
       try {
-        refuseNul(form);
+        refuseBadText(form);
         await run(c, form, lang);
       } catch (err) {
         const values: Record<string, string> = {};

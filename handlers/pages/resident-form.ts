@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { textFault } from '../../src/domain/text.js';
 import { AppError } from '../../src/errors.js';
 import type { AppEnv } from '../app-env.js';
 
@@ -10,20 +11,20 @@ export async function readForm(c: Context<AppEnv>): Promise<Record<string, unkno
   } catch {
     throw new AppError('malformed_body', 'the form could not be read; reload the page and try again', { body: 'not a well-formed form' });
   }
-  refuseNul(form);
+  refuseBadText(form);
   return form;
 }
 
 /**
- * A NUL character in any text field of a form is refused, naming the field,
- * as the API refuses one: PostgreSQL cannot store it, and SQLite would.
+ * Text the service does not keep (`textFault`: a NUL character, bytes that
+ * were not UTF-8) in any field of a form is refused, naming the field, as the
+ * API refuses it.
  */
-export function refuseNul(form: Record<string, unknown>): void {
+export function refuseBadText(form: Record<string, unknown>): void {
   for (const [name, value] of Object.entries(form)) {
     for (const v of Array.isArray(value) ? value : [value]) {
-      if (typeof v === 'string' && v.includes('\u0000')) {
-        throw new AppError('validation_failed', `invalid ${name}`, { [name]: 'must not contain NUL characters' });
-      }
+      const reason = typeof v === 'string' ? textFault(v) : null;
+      if (reason) throw new AppError('validation_failed', `invalid ${name}`, { [name]: reason });
     }
   }
 }

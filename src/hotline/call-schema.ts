@@ -1,6 +1,7 @@
 // zod with the OpenAPI extension, so the HTTP route can document this very schema.
 import { z } from '@hono/zod-openapi';
 import { INSTANT_RULE, instantInServiceYears } from '../domain/service-years.js';
+import { textFault } from '../domain/text.js';
 
 /**
  * One hotline call as an operator submits it (JSON body, text/plain body with
@@ -134,7 +135,7 @@ export const callSchema = z
     ),
   })
   .superRefine((v, ctx) => {
-    // A NUL byte (which PostgreSQL cannot store) or bytes that were not UTF-8 (decoded as U+FFFD) are bad text, named like any other.
+    // Text the service does not keep (a NUL character, a lone surrogate, bytes that were not UTF-8) is named like any other bad field.
     const texts: Array<[Array<string | number>, string | undefined]> = [
       [['callId'], v.callId],
       [['operator'], v.operator],
@@ -145,8 +146,8 @@ export const callSchema = z
       ...(v.parts ?? []).map((p, i): [Array<string | number>, string] => [['parts', i, 'text'], p.text]),
     ];
     for (const [path, value] of texts) {
-      if (value?.includes('\u0000')) ctx.addIssue({ code: 'custom', path, message: 'must not contain NUL characters' });
-      else if (value?.includes('\uFFFD')) ctx.addIssue({ code: 'custom', path, message: 'must be UTF-8 text (found bytes that are not)' });
+      const fault = value === undefined ? null : textFault(value);
+      if (fault) ctx.addIssue({ code: 'custom', path, message: fault });
     }
     if (v.parts && v.text !== undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'give either text or parts, not both' });
     if (v.parts && v.type !== undefined) ctx.addIssue({ code: 'custom', path: ['type'], message: 'with parts, give the type of each part (parts.N.type)' });

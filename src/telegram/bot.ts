@@ -7,6 +7,7 @@ import type { Database } from '../../db/schema.js';
 import type { Deps } from '../deps.js';
 import { isCaseStatus } from '../domain/case.js';
 import { normalizeTrackingCode } from '../domain/tracking-code.js';
+import { keepableText } from '../domain/text.js';
 import { publicUrl } from '../env.js';
 import { acceptReport } from '../intake/accept-report.js';
 import { findPhones, maskPhone } from '../pipeline/extract.js';
@@ -171,7 +172,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
 
   /** Feeds one input to the conversation, saves the new state and says what it says. */
   async function run(ctx: BotContext, given: Input): Promise<void> {
-    const input = withoutNul(given);
+    const input = keepable(given);
     const lang = langOf(ctx.from?.language_code);
     const t = TEXTS[lang];
     const result = converse(ctx.session, input, conversation);
@@ -371,10 +372,11 @@ function onEarth(lat: unknown, lng: unknown): boolean {
 }
 
 /**
- * A NUL character no Telegram client types, and PostgreSQL cannot store:
- * dropped from whatever text an input carries, so a draft never holds one.
+ * What the service does not keep (a NUL character, a lone surrogate, U+FFFD;
+ * no Telegram client types the first two) is dropped from whatever text an
+ * input carries: a chat cannot be answered with a 400, and a draft never holds it.
  */
-function withoutNul(input: Input): Input {
-  const entries = Object.entries(input).map(([k, v]) => [k, typeof v === 'string' ? v.replaceAll('\u0000', '') : v]);
+function keepable(input: Input): Input {
+  const entries = Object.entries(input).map(([k, v]) => [k, typeof v === 'string' ? keepableText(v) : v]);
   return Object.fromEntries(entries) as Input;
 }

@@ -1,0 +1,33 @@
+/**
+ * What text the service keeps. A NUL character cannot be stored by
+ * PostgreSQL (SQLite would keep it); an unpaired UTF-16 surrogate is no
+ * character at all, and each database would store it as a different number of
+ * U+FFFD; U+FFFD itself is what a decoder leaves where bytes were not UTF-8 (a
+ * GBK file read as UTF-8, say). Text holding any of them is refused, naming
+ * the field, on every way in, so both databases keep the same text.
+ */
+
+const NUL = '\u0000';
+const REPLACEMENT = '\uFFFD';
+
+export const TEXT_FAULTS = {
+  nul: 'must not contain NUL characters',
+  surrogate: 'must be well-formed Unicode (found a lone surrogate)',
+  notUtf8: 'must be UTF-8 text (found bytes that are not)',
+} as const;
+
+/** Why a text cannot be kept as it is, or null when it can. */
+export function textFault(text: string): string | null {
+  if (text.includes(NUL)) return TEXT_FAULTS.nul;
+  if (!text.isWellFormed()) return TEXT_FAULTS.surrogate;
+  if (text.includes(REPLACEMENT)) return TEXT_FAULTS.notUtf8;
+  return null;
+}
+
+/**
+ * The text without what `textFault` refuses, for inputs that cannot be
+ * answered with a 400 (what a resident types into a chat).
+ */
+export function keepableText(text: string): string {
+  return text.toWellFormed().replace(/[\u0000\uFFFD]/g, '');
+}
