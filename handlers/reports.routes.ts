@@ -6,26 +6,24 @@ import { acceptReport, type PhotoInput, type ReportInput } from '../src/intake/a
 import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
-import { validationHook } from './validation.js';
+import { keptText, validationHook } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 
 
 const requiredString = (what: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? 'required' : `must be ${what}`) });
 
-/** A NUL character cannot be stored (PostgreSQL refuses it): bad input like any other. */
-const noNul = (t: string) => !t.includes('\u0000');
 const reportText = requiredString('a string')
   .trim()
   .min(1, 'must not be empty')
   .refine((t) => [...t].length <= MAX_TEXT_CHARS, `at most ${MAX_TEXT_CHARS} characters`)
-  .refine(noNul, 'must not contain NUL characters');
+  .superRefine(keptText);
 const optionalText = (max: number) =>
   z
     .string({ error: 'must be a string' })
     .trim()
     .max(max, `at most ${max} characters`)
-    .refine(noNul, 'must not contain NUL characters')
+    .superRefine(keptText)
     .transform((v) => (v === '' ? undefined : v))
     .optional();
 const phone = z
@@ -42,10 +40,10 @@ const lat = z.number({ error: 'must be a number' }).min(-90, 'must be between -9
 const lng = z.number({ error: 'must be a number' }).min(-180, 'must be between -180 and 180').max(180, 'must be between -180 and 180');
 
 export const reportJsonSchema = z
-  .object({
+  .strictObject({
     text: reportText.openapi({ example: '兴隆办事处那边一个厂子晚上往沟里排黑水，气味很大' }),
     address: optionalText(300).openapi({ example: '兴隆办事处 盐下村 三组' }),
-    location: z.object({ lat, lng }, { error: 'must be an object { lat, lng }' }).optional(),
+    location: z.strictObject({ lat, lng }, { error: 'must be an object { lat, lng }' }).optional(),
     name: optionalText(50),
     phone,
     anonymous: z.boolean({ error: 'must be true or false' }).optional(),
@@ -77,7 +75,7 @@ const formNumber = (schema: z.ZodNumber) =>
     .optional();
 
 export const reportFormSchema = z
-  .object({
+  .strictObject({
     text: reportText,
     address: optionalText(300),
     lat: formNumber(lat),

@@ -1,5 +1,5 @@
 import { z, type Hook } from '@hono/zod-openapi';
-import type { ZodError } from 'zod';
+import type { RefinementCtx, ZodError } from 'zod';
 import { textFault } from '../src/domain/text.js';
 import { AppError, fieldsOf } from '../src/errors.js';
 
@@ -41,6 +41,15 @@ function badText(value: unknown, at: Array<string | number>): { path: string; re
     }
   }
   return null;
+}
+
+/**
+ * `textFault` as a zod refinement, for schemas whose page shows the problem
+ * next to the field (the resident's report form) rather than leaving it to the hook.
+ */
+export function keptText(text: string, ctx: RefinementCtx): void {
+  const fault = textFault(text);
+  if (fault) ctx.addIssue({ code: 'custom', message: fault });
 }
 
 /** A whole number from the query string, with its own reason for each way it can be wrong. */

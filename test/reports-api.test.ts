@@ -70,6 +70,9 @@ describe('POST /api/v1/reports', () => {
     ['an address with a NUL character', { text: '噪音', address: '盐下村\u0000三组' }, 'address', 'must not contain NUL characters'],
     ['text with a lone surrogate', { text: '噪音\udc00很大' }, 'text', 'must be well-formed Unicode (found a lone surrogate)'],
     ['a name with U+FFFD', { text: '噪音', name: '王\ufffd' }, 'name', 'must be UTF-8 text (found bytes that are not)'],
+    // A misspelt field is named, never dropped: `anonymus` would otherwise leave the reporter named.
+    ['a misspelt field', { text: '噪音', anonymus: true }, 'anonymus', 'unknown field'],
+    ['a misspelt location field', { text: '噪音', location: { lat: 25.1, lon: 111.3 } }, 'location.lon', 'unknown field'],
   ])('rejects %s with 400 naming the field', async (_what, body, field, reason) => {
     const before = await countRows('cases');
     const res = await postJson(`${api}/reports`, body);
@@ -244,6 +247,18 @@ describe('POST /api/v1/reports', () => {
     const json = (await bodyOf(res)) as { error: { fields: Record<string, string> } };
     expect(res.status, JSON.stringify(json)).toBe(400);
     expect(json.error.fields.photos).toContain('must be a JPEG');
+    expect(await countRows('cases')).toBe(before);
+  });
+
+  it('names a photo sent under a misspelt field instead of dropping it, and creates nothing', async () => {
+    const before = await countRows('cases');
+    const form = new FormData();
+    form.set('text', '垃圾堆');
+    form.append('photo', new Blob([PNG], { type: 'image/png' }), 'p.png');
+    const res = await fetch(`${api}/reports`, { method: 'POST', body: form });
+    const json = (await bodyOf(res)) as { error: { fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(json)).toBe(400);
+    expect(json.error.fields).toEqual({ photo: 'unknown field' });
     expect(await countRows('cases')).toBe(before);
   });
 

@@ -148,6 +148,15 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
 
     await page.check('#rating-dissatisfied');
     await page.check('#solved-no');
+    // A comment pasted with garbled characters: refused next to the comment, nothing rated.
+    await page.fill('#comment', '晚上还在排\ufffd\ufffd');
+    await page.click('#rate-form button[type=submit]');
+    await page.waitForSelector('#comment-error');
+    expect(await page.textContent('#comment-error')).toContain('无法识别的字符');
+    expect((await findCase(service.deps.db, seeded.id))!.status).toBe('replied');
+    await page.check('#rating-dissatisfied');
+    await page.check('#solved-no');
+    await page.fill('#comment', '晚上还在排');
     await page.click('#rate-form button[type=submit]');
     await page.waitForURL(/\?rated=1$/);
     expect(await page.textContent('[role=status]')).toContain('重新办理');
@@ -200,6 +209,24 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await page.waitForSelector('#text-error');
     expect(await page.textContent('#text-error')).toBe('Please describe the problem.');
     expect(await page.inputValue('#name')).toBe('Wang');
+    expect(await countCases()).toBe(before);
+    await context.close();
+  });
+
+  it('marks text that holds characters the service does not keep next to its field, and keeps the rest of what was typed', async () => {
+    const before = await countCases();
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto('/');
+    // Pasted from a page that was decoded with the wrong charset.
+    await fillReport(page, { text: `${REPORT_TEXT}\ufffd\ufffd` });
+    const response = page.waitForResponse((r) => r.request().method() === 'POST');
+    await page.click('button[type=submit]');
+    expect((await response).status()).toBe(400);
+    await page.waitForSelector('#text-error');
+    expect(await page.textContent('#text-error')).toBe('含有无法识别的字符（可能是复制时的乱码），请删除后再提交。');
+    expect(await page.inputValue('#text')).toBe(`${REPORT_TEXT}\ufffd\ufffd`);
+    expect(await page.inputValue('#name')).toBe(REPORTER_NAME);
+    expect(await page.$('#name-error')).toBeNull();
     expect(await countCases()).toBe(before);
     await context.close();
   });

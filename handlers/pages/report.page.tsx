@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
+import { isTextFault } from '../../src/domain/text.js';
 import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
 import { AppError } from '../../src/errors.js';
 import { acceptReport, fingerprint, type ReportInput } from '../../src/intake/accept-report.js';
@@ -60,6 +61,7 @@ const T: Texts<
   | 'fix'
   | 'errTextEmpty'
   | 'errTextLong'
+  | 'errChars'
   | 'errAddress'
   | 'errName'
   | 'errPhone'
@@ -107,6 +109,7 @@ const T: Texts<
     fix: '提交未成功，请按提示修改后再提交。',
     errTextEmpty: '请描述您发现的问题。',
     errTextLong: `问题描述最多 ${MAX_TEXT_CHARS} 字，现在是 {n} 字。`,
+    errChars: '含有无法识别的字符（可能是复制时的乱码），请删除后再提交。',
     errAddress: '地址最多 300 字。',
     errName: '姓名最多 50 字。',
     errPhone: '请填写正确的电话号码（数字，可含空格、短横线和开头的 +）。',
@@ -155,6 +158,7 @@ const T: Texts<
     fix: 'The report was not sent. Please correct what is marked and send it again.',
     errTextEmpty: 'Please describe the problem.',
     errTextLong: `At most ${MAX_TEXT_CHARS} characters; this is {n}.`,
+    errChars: 'Holds characters that cannot be read (garbled when copied?); please remove them and send again.',
     errAddress: 'At most 300 characters.',
     errName: 'At most 50 characters.',
     errPhone: 'Please give a phone number (digits, spaces, dashes, an optional leading +).',
@@ -401,6 +405,10 @@ function fieldErrors(lang: Lang, issues: ReadonlyArray<{ path: ReadonlyArray<Pro
     const field = String(issue.path[0] ?? 'form');
     let key: Field;
     let message: string;
+    if ((field === 'text' || field === 'address' || field === 'name') && isTextFault(issue.message)) {
+      out[field] ??= t.errChars;
+      continue;
+    }
     switch (field) {
       case 'text':
         key = 'text';

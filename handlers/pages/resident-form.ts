@@ -3,16 +3,17 @@ import { textFault } from '../../src/domain/text.js';
 import { AppError } from '../../src/errors.js';
 import type { AppEnv } from '../app-env.js';
 
-/** A posted form (all values of repeated fields); a body that is not a well-formed form is a 400, not a 500. */
+/**
+ * A posted form (all values of repeated fields); a body that is not a
+ * well-formed form is a 400, not a 500. The resident pages check each field
+ * they keep (`textFault` among the rest) and show the problem next to it.
+ */
 export async function readForm(c: Context<AppEnv>): Promise<Record<string, unknown>> {
-  let form: Record<string, unknown>;
   try {
-    form = await c.req.parseBody({ all: true });
+    return await c.req.parseBody({ all: true });
   } catch {
     throw new AppError('malformed_body', 'the form could not be read; reload the page and try again', { body: 'not a well-formed form' });
   }
-  refuseBadText(form);
-  return form;
 }
 
 /**

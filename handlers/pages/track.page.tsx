@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { textFault } from '../../src/domain/text.js';
 import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
 import { AppError } from '../../src/errors.js';
 import { RATINGS, rateCase, type RatingValue } from '../../src/workflow/feedback.js';
@@ -69,6 +70,7 @@ const T: Texts<
   | 'errRating'
   | 'errSolved'
   | 'errComment'
+  | 'errChars'
   | 'ratedClosed'
   | 'ratedReopened'
   | 'anotherCode'
@@ -113,6 +115,7 @@ const T: Texts<
     errRating: '请选择满意程度。',
     errSolved: '请选择问题是否已解决。',
     errComment: `意见最多 ${MAX_COMMENT_CHARS} 字。`,
+    errChars: '含有无法识别的字符（可能是复制时的乱码），请删除后再提交。',
     ratedClosed: '感谢您的评价，案件已办结。',
     ratedReopened: '感谢您的评价。案件已退回承办单位重新办理，请留意新的答复。',
     anotherCode: '查询其他举报',
@@ -157,6 +160,7 @@ const T: Texts<
     errRating: 'Please choose how satisfied you are.',
     errSolved: 'Please say whether the problem was solved.',
     errComment: `At most ${MAX_COMMENT_CHARS} characters.`,
+    errChars: 'Holds characters that cannot be read (garbled when copied?); please remove them and send again.',
     ratedClosed: 'Thank you for your rating. The case is closed.',
     ratedReopened: 'Thank you for your rating. The case has gone back to the bureau to be handled again; watch for the new answer.',
     anotherCode: 'Look up another report',
@@ -448,6 +452,7 @@ export function trackPageRoutes() {
     if (values.solved !== 'yes' && values.solved !== 'no') errors.solved = t.errSolved;
     const comment = values.comment.trim();
     if ([...comment].length > MAX_COMMENT_CHARS) errors.comment = t.errComment;
+    else if (textFault(comment)) errors.comment = t.errChars;
     if (Object.keys(errors).length > 0) return renderCase(c, view, { values, errors, status: 400 });
 
     try {

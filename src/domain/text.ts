@@ -16,6 +16,11 @@ export const TEXT_FAULTS = {
   notUtf8: 'must be UTF-8 text (found bytes that are not)',
 } as const;
 
+/** Whether a reason is one of `textFault`'s. */
+export function isTextFault(reason: string): boolean {
+  return (Object.values(TEXT_FAULTS) as string[]).includes(reason);
+}
+
 /** Why a text cannot be kept as it is, or null when it can. */
 export function textFault(text: string): string | null {
   if (text.includes(NUL)) return TEXT_FAULTS.nul;
