@@ -107,7 +107,7 @@ describe('staff sign-in', () => {
     for (let i = 0; i < 4; i++) expect((await client.signIn('econ', 'not the password')).status).toBe(401);
     const fifth = await client.signIn('econ', 'not the password');
     expect(fifth.status).toBe(429);
-    expect(await fifth.text()).toContain('登录失败次数过多');
+    expect(await fifth.text()).toContain('登录失败次数过多，账号已暂时锁定');
     // From another address too: the lock is on the account, and it is in the database.
     const elsewhere = formClient(base, fromNewAddress());
     const locked = await elsewhere.signIn('econ', PASSWORD);
@@ -129,8 +129,13 @@ describe('staff sign-in', () => {
     const client = formClient(base, headers);
     for (let i = 0; i < 19; i++) expect((await client.signIn(`guess${i}`, 'x')).status).toBe(401);
     expect((await client.signIn('guess19', 'x')).status).toBe(429);
-    // The right password of a real account from that address is refused while it is locked.
-    expect((await client.signIn('agri', PASSWORD)).status).toBe(429);
+    // The right password of a real account from that address is refused while it is locked,
+    // and the page says the address is stopped, not that the account is locked.
+    const refused = await client.signIn('agri', PASSWORD);
+    expect(refused.status).toBe(429);
+    const html = await refused.text();
+    expect(html).toContain('从您所在网络登录失败的次数过多');
+    expect(html).not.toContain('账号已暂时锁定');
     // Another address is not affected.
     expect((await formClient(base, fromNewAddress()).signIn('agri', PASSWORD)).status).toBe(303);
     web.clock.advance(16 * 60_000);

@@ -9,7 +9,7 @@ import { DEFAULT_DISTRICT_PATH, loadDistrictFile } from '../src/district/distric
 import type { DistrictFile } from '../src/district/district.schema.js';
 import { transitionCase } from '../db/repositories/cases.repository.js';
 import { appendEvents } from '../db/repositories/events.repository.js';
-import { userAddSql, userPasswdSql } from '../src/worker/admin-cli.js';
+import { tokenAddSql, tokenRevokeSql, userAddSql, userPasswdSql } from '../src/worker/admin-cli.js';
 import { createD1UnitRunner } from '../src/worker/d1.js';
 
 /**
@@ -280,6 +280,16 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(tracked.status).toBe(200);
     expect(tracked.body).toMatchObject({ trackingCode, status: 'accepted', type: { code: 'illegal_discharge' }, lead: { code: 'epb' } });
     expect(tracked.body.history.map((h: { status: string }) => h.status)).toEqual(expect.arrayContaining(['received', 'dispatched', 'accepted']));
+
+    // `admin:cf -- token revoke --id TOKEN_ID`, as `npm run admin` takes it; and by the token itself.
+    const second = await tokenAddSql(account.userId, 'second');
+    for (const statement of second.sql) await db.prepare(statement).run();
+    const firstId = (await db.prepare('select id from api_tokens where user_id = ? and label is null').bind(account.userId).first<{ id: string }>())!.id;
+    await db.prepare(tokenRevokeSql({ id: firstId })).run();
+    expect((await call('/api/v1/me', { token })).status).toBe(401);
+    expect((await call('/api/v1/me', { token: second.token })).status).toBe(200);
+    await db.prepare(tokenRevokeSql({ token: second.token })).run();
+    expect((await call('/api/v1/me', { token: second.token })).status).toBe(401);
   }, 60_000);
 
   it('writes the intake unit of work as one guarded batch: all of it, or nothing when the case moved meanwhile', async () => {

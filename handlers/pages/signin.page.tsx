@@ -18,6 +18,7 @@ const T: Texts<
   | 'submit'
   | 'invalid'
   | 'locked'
+  | 'lockedAddress'
   | 'required'
   | 'signedIn'
   | 'goOn'
@@ -31,6 +32,7 @@ const T: Texts<
     submit: '登录',
     invalid: '用户名或密码不正确。',
     locked: '登录失败次数过多，账号已暂时锁定。请于 {until} 之后再试，或联系管理员。',
+    lockedAddress: '从您所在网络登录失败的次数过多，已暂时停止从这里登录。请于 {until} 之后再试，或联系管理员。',
     required: '请填写此项。',
     signedIn: '您已登录为 {name}。',
     goOn: '进入工作台',
@@ -44,6 +46,7 @@ const T: Texts<
     submit: 'Sign in',
     invalid: 'The username or password is not correct.',
     locked: 'Too many failed sign-ins: the account is locked for now. Try again after {until}, or ask an administrator.',
+    lockedAddress: 'Too many failed sign-ins from your network: signing in from here is stopped for now. Try again after {until}, or ask an administrator.',
     required: 'Please fill this in.',
     signedIn: 'You are signed in as {name}.',
     goOn: 'Go to your work page',
@@ -141,7 +144,8 @@ export function signInPages() {
     const result = await checkCredentials(c, username, password);
     if (!result.ok) {
       if (result.reason === 'locked') {
-        state.notice = { kind: 'error', text: t.locked.replace('{until}', formatTime(result.until, p.lang, p.timeZone)) };
+        const text = result.by === 'account' ? t.locked : t.lockedAddress;
+        state.notice = { kind: 'error', text: text.replace('{until}', formatTime(result.until, p.lang, p.timeZone)) };
         return renderPage(c, t.title, <SignInForm c={c} state={state} />, { status: 429 });
       }
       state.notice = { kind: 'error', text: t.invalid };

@@ -181,7 +181,10 @@ export function requireSignedIn(...roles: Role[]) {
 export type SignInResult =
   | { ok: true; userId: string; role: Role }
   | { ok: false; reason: 'invalid' }
-  | { ok: false; reason: 'locked'; until: Date };
+  | { ok: false; reason: 'locked'; until: Date; by: LockedBy };
+
+/** What is locked out: the account (too many failures for its name) or the address (too many from it, whatever the names). */
+export type LockedBy = 'account' | 'address';
 
 /** The end of the lock-out these failures cause, or null: `max` failures within the window lock until the last + lockMs. */
 export function lockedUntil(failures: readonly string[], max: number, now: Date): Date | null {
@@ -193,14 +196,13 @@ export function lockedUntil(failures: readonly string[], max: number, now: Date)
   return until > now.getTime() ? new Date(until) : null;
 }
 
-async function currentLock(c: Context<AppEnv>, username: string, ip: string, now: Date): Promise<Date | null> {
+async function currentLock(c: Context<AppEnv>, username: string, ip: string, now: Date): Promise<{ until: Date; by: LockedBy } | null> {
   const { db } = c.get('deps');
   const since = new Date(now.getTime() - LOCKOUT.windowMs - LOCKOUT.lockMs).toISOString();
   const byName = lockedUntil(await failedAttemptTimes(db, { username }, since), LOCKOUT.perUsername, now);
   const byAddress = lockedUntil(await failedAttemptTimes(db, { ip }, since), LOCKOUT.perAddress, now);
-  if (!byName) return byAddress;
-  if (!byAddress) return byName;
-  return byName > byAddress ? byName : byAddress;
+  if (byName && (!byAddress || byName >= byAddress)) return { until: byName, by: 'account' };
+  return byAddress ? { until: byAddress, by: 'address' } : null;
 }
 
 /**
@@ -215,7 +217,7 @@ export async function checkCredentials(c: Context<AppEnv>, rawUsername: string, 
   const ip = clientAddress(c);
   const now = clock.now();
   const locked = await currentLock(c, username, ip, now);
-  if (locked) return { ok: false, reason: 'locked', until: locked };
+  if (locked) return { ok: false, reason: 'locked', ...locked };
 
   const account = await findSignInAccount(db, username);
   const workFactor = c.get('deps').env.PASSWORD_ITERATIONS;
@@ -233,7 +235,7 @@ export async function checkCredentials(c: Context<AppEnv>, rawUsername: string, 
     return { ok: true, userId: account.id, role: account.role };
   }
   const lockedNow = await currentLock(c, username, ip, now);
-  return lockedNow ? { ok: false, reason: 'locked', until: lockedNow } : { ok: false, reason: 'invalid' };
+  return lockedNow ? { ok: false, reason: 'locked', ...lockedNow } : { ok: false, reason: 'invalid' };
 }
 
 /**

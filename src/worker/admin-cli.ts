@@ -22,10 +22,11 @@ import { recordWrites } from './d1.js';
  *
  *   npm run admin:cf -- user add --role admin --name 管理员 [--remote]
  *   npm run admin:cf -- user add --role bureau --bureau epb --name 张三 [--remote]
- *   printf '%s\n' "$PW" | npm run admin:cf -- user passwd --user USER_ID --username NAME [--remote]
+ *   printf '%s\n' "$PW" | npm run admin:cf -- user passwd --id USER_ID --username NAME [--remote]
  *   npm run admin:cf -- token add --user USER_ID [--remote]
- *   npm run admin:cf -- token revoke --token TOKEN [--remote]
+ *   npm run admin:cf -- token revoke --token TOKEN | --id TOKEN_ID [--remote]
  *   add --print to print the SQL instead of running it
+ * The options are those of `npm run admin` (`user passwd --user` is taken too).
  */
 
 /** SQL text with the parameters written in (wrangler d1 execute takes no bound parameters). */
@@ -88,6 +89,12 @@ export async function tokenAddSql(userId: string, label: string | null, at = new
   return { sql: queries.map(inlineSql), token };
 }
 
+/** Revokes one live token, named by the token itself or by its id. */
+export function tokenRevokeSql(which: { token: string } | { id: string }, at = new Date().toISOString()): string {
+  const [column, value] = 'token' in which ? ['token_hash', hashToken(which.token)] : ['id', which.id];
+  return inlineSql({ sql: `UPDATE api_tokens SET revoked_at = ? WHERE ${column} = ? AND revoked_at IS NULL`, parameters: [at, value] } as unknown as CompiledQuery);
+}
+
 async function readStdin(): Promise<string> {
   let text = '';
   for await (const chunk of process.stdin) text += String(chunk);
@@ -104,6 +111,7 @@ async function main(argv: string[]): Promise<void> {
       name: { type: 'string' },
       label: { type: 'string' },
       user: { type: 'string' },
+      id: { type: 'string' },
       username: { type: 'string' },
       token: { type: 'string' },
       district: { type: 'string' },
@@ -126,11 +134,12 @@ async function main(argv: string[]): Promise<void> {
       break;
     }
     case 'user passwd': {
-      if (!values.user) throw new Error('--user USER_ID is required');
+      const userId = values.id ?? values.user;
+      if (!userId) throw new Error('--id USER_ID is required');
       if (!values.username) throw new Error('--username NAME is required');
       const password = (await readStdin()).split(/\r?\n/)[0] ?? '';
-      sql = await userPasswdSql({ userId: values.user, username: values.username, password });
-      after = [`account ${values.user} signs in on the web as ${normaliseUsername(values.username)} (if the id exists)`];
+      sql = await userPasswdSql({ userId, username: values.username, password });
+      after = [`account ${userId} signs in on the web as ${normaliseUsername(values.username)} (if the id exists)`];
       break;
     }
     case 'token add': {
@@ -141,8 +150,8 @@ async function main(argv: string[]): Promise<void> {
       break;
     }
     case 'token revoke': {
-      if (!values.token) throw new Error('--token TOKEN is required');
-      sql = [`UPDATE api_tokens SET revoked_at = '${new Date().toISOString()}' WHERE token_hash = '${hashToken(values.token)}' AND revoked_at IS NULL`];
+      if (!values.token === !values.id) throw new Error('give --token TOKEN or --id TOKEN_ID');
+      sql = [tokenRevokeSql(values.token ? { token: values.token } : { id: values.id! })];
       after = ['token revoked (if it existed and was live)'];
       break;
     }
