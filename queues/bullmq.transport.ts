@@ -1,7 +1,7 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Env } from '../src/env.js';
 import type { Logger } from '../src/logger.js';
-import { JOB_NAMES, JOB_RETRY, PermanentJobError, type JobContext, type JobName } from './jobs.js';
+import { JOB_NAMES, JOB_RETRY, PermanentJobError, retryPolicy, type JobContext, type JobName } from './jobs.js';
 import type { Processors } from './processors/index.js';
 import {
   createRedisConnection,
@@ -61,7 +61,7 @@ export function bullmqTransportFromEnv(env: Env, logger: Logger): BullmqTranspor
     redis: redisTargetFromEnv(env),
     prefix: env.QUEUE_PREFIX,
     logger,
-    retry: { ...JOB_RETRY, dispatch: { attempts: env.DISPATCH_ATTEMPTS, backoffMs: env.DISPATCH_BACKOFF_MS } },
+    retry: retryPolicy(env),
   });
 }
 

@@ -48,6 +48,16 @@ export const JOB_RETRY: { [K in JobName]: { attempts: number; backoffMs: number 
   telegram_photos: { attempts: 6, backoffMs: 1000 },
 };
 
+/**
+ * The retry policy as configured: `DISPATCH_ATTEMPTS` and `DISPATCH_BACKOFF_MS`
+ * cover everything sent to a bureau's or office's own channel — assignments
+ * (`dispatch`) and the notices that follow them (`notify`: 催办, 督办, …).
+ */
+export function retryPolicy(env: { DISPATCH_ATTEMPTS: number; DISPATCH_BACKOFF_MS: number }): typeof JOB_RETRY {
+  const toUnits = { attempts: env.DISPATCH_ATTEMPTS, backoffMs: env.DISPATCH_BACKOFF_MS };
+  return { ...JOB_RETRY, dispatch: toUnits, notify: toUnits };
+}
+
 export interface JobContext {
   jobId: string;
   /** 1 on the first run. */

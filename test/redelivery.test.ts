@@ -170,7 +170,10 @@ describe('the reconciler, after Redis lost the jobs of notices and group posts',
       const later = new Date(Date.now() + 120_000);
       expect(await requeueLostJobs(deps, later, opts)).toMatchObject({ notify: 1, telegramPost: 1 });
       // The case id rides along, so the job's log lines name the case.
-      expect((await notifyQueue.getJob(jobId.notify({ notificationId: `lost-${id}` })))?.data).toEqual({ notificationId: `lost-${id}`, caseId: id });
+      const notice = await notifyQueue.getJob(jobId.notify({ notificationId: `lost-${id}` }));
+      expect(notice?.data).toEqual({ notificationId: `lost-${id}`, caseId: id });
+      // A notice to a unit goes to the channel its assignments went to, retried as DISPATCH_ATTEMPTS / DISPATCH_BACKOFF_MS say.
+      expect(notice?.opts).toMatchObject({ attempts: 3, backoff: { type: 'exponential', delay: 100 } });
       expect((await postQueue.getJob(postJob))?.data).toEqual({ caseId: id, unit: 'agri', round: 1 });
       // The jobs are there now: the next pass adds nothing.
       expect(await requeueLostJobs(deps, later, opts)).toMatchObject({ notify: 0, telegramPost: 0 });

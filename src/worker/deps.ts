@@ -1,7 +1,7 @@
 import type { ExecutionContext } from '@cloudflare/workers-types/index.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { createCfQueuesTransport, type CfQueuesTransport } from '../../queues/cf-queues.transport.js';
-import { JOB_RETRY } from '../../queues/jobs.js';
+import { retryPolicy } from '../../queues/jobs.js';
 import { systemClock, type Clock } from '../clock.js';
 import { assertWebhookSecrets, type Deps } from '../core-deps.js';
 import defaultDistrict from '../district/default.district.json' with { type: 'json' };
@@ -70,7 +70,7 @@ export function createWorkerDeps(bindings: WorkerBindings, clock: Clock = system
     writer,
     // The intake processor's unit of work: one guarded D1 batch, no group commit (see d1.ts).
     transactions: createD1UnitRunner(bindings.DB),
-    retry: { ...JOB_RETRY, dispatch: { attempts: env.DISPATCH_ATTEMPTS, backoffMs: env.DISPATCH_BACKOFF_MS } },
+    retry: retryPolicy(env),
     ready() {
       migrated ??= migrateToLatest(db).then(
         (applied) => {
