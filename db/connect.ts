@@ -8,7 +8,7 @@ import type { Database } from './schema.js';
 import { SAFETY_NET_PAGES, startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 import { takingTurns, type WriteTurn } from './write-turn.js';
 
-export { migrateToLatest } from './migrate.js';
+export { DatabaseUnavailableError, migrateToLatest } from './migrate.js';
 
 export type DbEngine = 'sqlite' | 'postgres';
 

@@ -38,7 +38,7 @@ export async function createDeps(
     ...(writeTurn ? { writeTurn } : {}),
   });
   try {
-    await migrateToLatest(handle.db);
+    await migrateToLatest(handle.db, handle.where);
   } catch (err) {
     await handle.db.destroy();
     throw err;

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DatabaseUnavailableError } from '../db/connect.js';
 import { DistrictConfigError } from './district/district.schema.js';
 import { EnvError, parseEnv } from './env.js';
 import { startService, type Role } from './runtime.js';
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof EnvError || err instanceof DistrictConfigError) {
+  if (err instanceof UsageError || err instanceof EnvError || err instanceof DistrictConfigError || err instanceof DatabaseUnavailableError) {
     process.stderr.write(`${err.message}\n`);
   } else {
     process.stderr.write(`failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

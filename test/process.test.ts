@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { freePort, onCleanup, postJson, REDIS_URL, removeQueueKeys, tempDir, uniquePrefix, waitFor } from './harness.js';
+import { freePort, onCleanup, PG_ADMIN_URL, postJson, REDIS_URL, removeQueueKeys, tempDir, uniquePrefix, waitFor } from './harness.js';
 
 /**
  * The service as a real process: started the way `npm start` starts it,
@@ -94,6 +94,18 @@ describe('npm start', () => {
     const p = await startProcess({ ...serviceEnv('bad-district'), DISTRICT_CONFIG: file });
     expect(await p.exited).toBe(1);
     expect(p.output()).toContain('routing.noise.lead: unknown bureau "no_such_bureau"');
+  });
+
+  it('refuses to start on a PostgreSQL database that does not exist, saying what to do in one line', async () => {
+    const url = new URL(PG_ADMIN_URL);
+    url.pathname = `/${uniquePrefix('no-such-db').replace(/[^a-z0-9]/gi, '_')}`;
+    const p = await startProcess({ ...serviceEnv('no-pg-db'), DATABASE_URL: url.href });
+    expect(await p.exited).toBe(1);
+    const lines = p.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`cannot use postgres://${url.host}${url.pathname}:`);
+    expect(lines[0]).toContain('does not exist (create the database first');
+    expect(lines[0]).not.toMatch(/\bat .*:\d+:\d+/);
   });
 
   it('starts without Redis, says so in one line, accepts reports and is not ready', async () => {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Kysely } from 'kysely';
-import { connectDatabase, migrateToLatest } from '../../db/connect.js';
+import { connectDatabase, DatabaseUnavailableError, migrateToLatest } from '../../db/connect.js';
 import { createUser, deactivateUser, findUser, listUsers } from '../../db/repositories/users.repository.js';
 import { issueToken, revokeToken, revokeUserTokens } from '../../db/repositories/tokens.repository.js';
 import { findUserIdByUsername, revokeUserSessions, setCredentials } from '../../db/repositories/web-sessions.repository.js';
@@ -31,7 +31,7 @@ const USAGE = `usage: npm run admin -- <command>
       deactivate an account and revoke its tokens and web sessions
   user passwd --id USER_ID --username NAME
       set the account's web sign-in name and password; the password is read
-      from stdin (one line), e.g. printf '%s\n' "$PW" | npm run admin -- user passwd …;
+      from stdin (one line), e.g. printf '%s\\n' "$PW" | npm run admin -- user passwd …;
       the account's open web sessions end
   token add --user USER_ID [--label LABEL]
       issue another token for an account (printed alone on the last line)
@@ -287,9 +287,9 @@ async function withDatabase<T>(env: Env, fn: (db: Kysely<Database>) => Promise<T
   const handle = connectDatabase(env.DATABASE_URL, { poolSize: 2 });
   try {
     try {
-      await migrateToLatest(handle.db);
+      await migrateToLatest(handle.db, handle.where);
     } catch (err) {
-      throw new CommandError(`database ${handle.where}: ${(err as Error).message}`);
+      throw new CommandError(err instanceof DatabaseUnavailableError ? err.message : `database ${handle.where}: ${(err as Error).message}`);
     }
     return await fn(handle.db);
   } finally {
