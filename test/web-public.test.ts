@@ -221,6 +221,12 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     await context.close();
   });
 
+  it('remembers the language asked for with one cookie', async () => {
+    const res = await fetch(`${service.url}/public?lang=en`);
+    expect(res.status).toBe(200);
+    expect(res.headers.getSetCookie().filter((c) => c.startsWith('lang='))).toEqual([expect.stringMatching(/^lang=en;/)]);
+  });
+
   it('fits a 375 px wide phone screen', async () => {
     const b = await browser();
     const context = await b.newContext({ viewport: { width: 375, height: 740 }, locale: 'zh-CN', baseURL: service.url, isMobile: true });

@@ -9,7 +9,19 @@ export type Lang = 'zh' | 'en';
 
 export const LANG_COOKIE = 'lang';
 
+/** Resolved once per request, so the cookie is set once however many times a page asks. */
+const resolved = new WeakMap<Context, Lang>();
+
 export function resolveLang(c: Context): Lang {
+  let lang = resolved.get(c);
+  if (!lang) {
+    lang = resolveOnce(c);
+    resolved.set(c, lang);
+  }
+  return lang;
+}
+
+function resolveOnce(c: Context): Lang {
   const asked = c.req.query('lang');
   if (asked === 'zh' || asked === 'en') {
     setCookie(c, LANG_COOKIE, asked, { path: '/', maxAge: 365 * 24 * 3600, sameSite: 'Lax', httpOnly: true });
