@@ -158,13 +158,14 @@ export const envSchema = z.object({
   if (env.REDIS_SENTINEL_NAME && !env.REDIS_SENTINELS) {
     ctx.addIssue({ code: 'custom', path: ['REDIS_SENTINELS'], message: 'required with REDIS_SENTINEL_NAME (host:port of each sentinel)' });
   }
-  if (env.REDIS_CLUSTER_NODES && env.REDIS_DB !== undefined && env.REDIS_DB !== 0) {
+  if (env.REDIS_CLUSTER_NODES && typeof env.REDIS_DB === 'number' && env.REDIS_DB !== 0) {
     ctx.addIssue({ code: 'custom', path: ['REDIS_DB'], message: 'a Redis Cluster has only database 0' });
   }
   if (env.TELEGRAM_BOT_TOKEN && env.TELEGRAM_MODE === 'webhook' && !env.TELEGRAM_WEBHOOK_SECRET) {
     ctx.addIssue({ code: 'custom', path: ['TELEGRAM_WEBHOOK_SECRET'], message: 'required when the bot runs in webhook mode' });
   }
-});
+  // Checked even when a variable on its own is bad, so one start names every problem.
+}, { when: () => true });
 
 export type Env = z.infer<typeof envSchema>;
 

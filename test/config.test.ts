@@ -36,6 +36,17 @@ describe('parseEnv', () => {
     expect((error as Error).message).toContain('PORT');
   });
 
+  it('names a missing companion variable together with a bad one', () => {
+    let error: unknown;
+    try {
+      parseEnv({ PORT: 'abc', TELEGRAM_BOT_TOKEN: '123:abc', REDIS_SENTINEL_NAME: 'mymaster' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(EnvError);
+    expect((error as EnvError).problems.map((p) => p.variable).sort()).toEqual(['PORT', 'REDIS_SENTINELS', 'TELEGRAM_WEBHOOK_SECRET']);
+  });
+
   it('treats empty variables as unset', () => {
     expect(parseEnv({ PORT: '', PUBLIC_URL: '' }).PORT).toBe(3000);
   });
