@@ -147,6 +147,8 @@ function callOf(i: number, prefix: string): Record<string, unknown> {
 const NDJSON_BROKEN: Array<[number, string, string]> = [
   [4, '{"hotline":"12369","callId":"broken-json",', 'not valid JSON'],
   [999, JSON.stringify({ hotline: '12369', callId: 'no-transcript', startedAt: '2026-10-01T08:00:00+08:00' }), 'invalid transcript'],
+  // The parser's message quotes the line; the reason must not, as it can hold the caller's number.
+  [1500, '{"hotline":"12369","callId":"bare-number","callerNumber": +8613912345678}', "not valid JSON (unexpected '+')"],
   [2500, JSON.stringify({ ...callOf(1, 'X'), callId: 'bad-hotline', hotline: '110' }), 'invalid hotline'],
   [7000, JSON.stringify({ ...callOf(2, 'X'), callId: 'bad-time', startedAt: 'yesterday' }), 'invalid startedAt'],
   [9998, JSON.stringify({ ...callOf(3, 'X'), callId: 'bad-type', type: 'littering' }), 'invalid type'],
@@ -313,6 +315,7 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
     expect(first.lines).toEqual([...first.lines].sort((a, b) => a - b));
     expect([...first.rejected.keys()]).toEqual([...expected.broken.keys()]);
     for (const [line, reason] of expected.broken) expect(first.rejected.get(line), `line ${line}`).toContain(reason);
+    for (const reason of first.rejected.values()) expect(reason).not.toMatch(/\d{6}/);
     expect(first.duplicates).toEqual(expected.repeats);
 
     const after = await counts();

@@ -114,9 +114,22 @@ async function* ndjsonRecords(stream: ReadableStream<string>): AsyncGenerator<Ra
         yield { line, value: { ok: false, reason: 'not a JSON object' } };
       } else yield { line, value: { ok: true, fields } };
     } catch (err) {
-      yield { line, value: { ok: false, reason: `not valid JSON (${(err as Error).message})` } };
+      yield { line, value: { ok: false, reason: notJsonReason(err as Error) } };
     }
   }
+}
+
+/**
+ * Where a line stopped being JSON, without the parser's quote of the line:
+ * the quote can hold a caller's number or words, and the reason goes back to
+ * whoever uploaded the file.
+ */
+export function notJsonReason(err: Error): string {
+  const at = /at position (\d+)/.exec(err.message)?.[1];
+  const token = /^Unexpected token '(.)'/.exec(err.message)?.[1];
+  if (at !== undefined) return `not valid JSON (at character ${Number(at) + 1})`;
+  if (token !== undefined && !/[\p{L}\p{N}]/u.test(token)) return `not valid JSON (unexpected '${token}')`;
+  return 'not valid JSON';
 }
 
 /**
