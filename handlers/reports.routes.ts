@@ -46,7 +46,9 @@ export const reportJsonSchema = z
     location: z.strictObject({ lat, lng }, { error: 'must be an object { lat, lng }' }).optional(),
     name: optionalText(50),
     phone,
-    anonymous: z.boolean({ error: 'must be true or false' }).optional(),
+    anonymous: z.boolean({ error: 'must be true or false' }).optional().openapi({
+      description: 'The reporter stays unnamed: a name and phone given with it are not kept, nor a phone number written in the text.',
+    }),
     shareContact: z.boolean({ error: 'must be true or false' }).optional().openapi({
       description: 'The reporter agrees that the handling bureau may see their name and phone.',
     }),
@@ -150,14 +152,16 @@ export function reportRoutes() {
     // Without a body there is nothing to validate: the text is missing.
     if (!isForm && !isJson) throw new AppError('validation_failed', 'invalid text', { text: 'required' });
     const body = isForm ? c.req.valid('form') : c.req.valid('json');
+    // Anonymous, as on the web form: the name and phone are not kept at all.
+    const anonymous = body.anonymous ?? false;
     const common = {
       channel: 'web' as const,
       text: body.text,
       address: body.address ?? null,
-      name: body.name ?? null,
-      phone: body.phone ?? null,
-      anonymous: body.anonymous ?? false,
-      shareContact: body.shareContact ?? false,
+      name: anonymous ? null : (body.name ?? null),
+      phone: anonymous ? null : (body.phone ?? null),
+      anonymous,
+      shareContact: !anonymous && (body.shareContact ?? false),
       occurredAt: body.occurredAt ?? null,
     };
     const input: ReportInput =

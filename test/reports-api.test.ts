@@ -47,6 +47,15 @@ describe('POST /api/v1/reports', () => {
     expect(row?.id).toBe(id);
   });
 
+  it('keeps no name or phone of an anonymous report, as the web form does not', async () => {
+    const res = await postJson(`${api}/reports`, { text: '永济亭那边有人烧垃圾', name: '王五', phone: '13812345678', anonymous: true, shareContact: true });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    expect(await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirst()).toBeUndefined();
+    const row = await service.deps.db.selectFrom('cases').select('anonymous').where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row.anonymous).toBe(1);
+  });
+
   it('gives unrelated reports different, non-sequential tracking codes', async () => {
     const codes = new Set<string>();
     for (let i = 0; i < 5; i++) {
