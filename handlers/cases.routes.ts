@@ -15,7 +15,7 @@ import {
   returnAssignment,
   type ReplyFile,
 } from '../src/workflow/bureau.js';
-import { buildCaseView, caseSummary, requireReadAccess } from '../src/workflow/case-view.js';
+import { buildCaseView, caseSummary, hiddenNamesFor, requireReadAccess } from '../src/workflow/case-view.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
@@ -41,7 +41,7 @@ export const caseSummarySchema = z
     trackingCode: z.string(),
     status: z.enum(CASE_STATUSES),
     type: unit.nullable(),
-    excerpt: z.string().openapi({ description: 'The first 80 characters; phone numbers masked for bureaus.' }),
+    excerpt: z.string().openapi({ description: "The first 80 characters; for bureaus, of the text with phone numbers and the reporter's name masked." }),
     urgent: z.boolean(),
     overdue: z.boolean(),
     supervised: z.boolean(),
@@ -378,8 +378,11 @@ export function caseRoutes() {
       after: q.cursor ? decodeCursor(q.cursor) : undefined,
       page: q.page,
     });
-    const assignments = await listAssignmentsFor(deps.db, rows.map((r) => r.case.id));
-    const items = rows.map((r) => caseSummary(deps.district, principal, r, assignments.get(r.case.id) ?? []));
+    const [assignments, hidden] = await Promise.all([
+      listAssignmentsFor(deps.db, rows.map((r) => r.case.id)),
+      hiddenNamesFor(deps.db, principal, rows.map((r) => r.case)),
+    ]);
+    const items = rows.map((r) => caseSummary(deps.district, principal, r, assignments.get(r.case.id) ?? [], hidden.get(r.case.id)));
     const last = rows.at(-1);
     return c.json({ items, nextCursor: more && last ? encodeCursor(last.case.receivedAt, last.case.id) : null }, 200);
   });

@@ -1,4 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { findContactsFor } from '../db/repositories/contacts.repository.js';
 import { exportCaseBatches, type ExportCase } from '../db/repositories/stats.repository.js';
 import type { District } from '../src/district/district.schema.js';
 import { CASE_STATUSES } from '../src/domain/case.js';
@@ -15,7 +16,9 @@ import { validationHook } from './validation.js';
  * CSV exports for dispatchers and admins: RFC 4180 quoting, CRLF line ends,
  * UTF-8 with a byte-order mark (without it Excel reads Chinese as mojibake),
  * times on the district's wall clock (`YYYY-MM-DD HH:mm:ss`), and never the
- * reporter's name or phone: phones inside the text are masked.
+ * reporter's name or phone: phones inside the text are masked, and so is the
+ * reporter's name wherever the text gives it (我叫…, or the name they left in
+ * the contact fields).
  */
 
 export type CsvCell = string | number | boolean | null | undefined;
@@ -141,7 +144,8 @@ const RATING_NAMES: Record<Lang, Record<string, string>> = {
   en: { satisfied: 'satisfied', basic: 'basically satisfied', dissatisfied: 'dissatisfied' },
 };
 
-function caseCells(c: ExportCase, district: District, lang: Lang): CsvCell[] {
+/** One case's cells; `reporterName` (from the protected contact fields) is only masked in the text, never written. */
+function caseCells(c: ExportCase, district: District, lang: Lang, reporterName: string | null): CsvCell[] {
   const tz = district.file.district.timezone;
   const at = (iso: string | null) => (iso ? localDateTime(iso, tz) : null);
   const yn = (b: boolean) => YES_NO[lang][b ? 0 : 1];
@@ -169,7 +173,7 @@ function caseCells(c: ExportCase, district: District, lang: Lang): CsvCell[] {
     c.rating ? yn(c.rating.solved) : null,
     at(c.closedAt),
     c.closeReason,
-    maskIdentityInText(c.text),
+    maskIdentityInText(c.text, [reporterName]),
   ];
 }
 
@@ -242,7 +246,7 @@ const getCasesCsv = createRoute({
   tags: ['statistics'],
   summary: 'Cases received in a period, one CSV row each',
   description:
-    'Dispatchers and admins. Oldest first; times on the district wall clock; no reporter name or phone, and phone numbers in the text masked. UTF-8 with BOM.',
+    "Dispatchers and admins. Oldest first; times on the district wall clock; no reporter name or phone: phone numbers and the reporter's name in the text masked. UTF-8 with BOM.",
   security: [{ [BEARER_SCHEME]: [] }],
   middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
   request: { query: exportCasesQuery },
@@ -281,7 +285,11 @@ export function casesCsv(deps: Deps, q: ExportCasesQuery): { body: ReadableStrea
     ...(q.type ? { typeCode: q.type } : {}),
   });
   async function* rows(): AsyncGenerator<CsvCell[][]> {
-    for await (const batch of batches) yield batch.map((x) => caseCells(x, deps.district, lang));
+    for await (const batch of batches) {
+      // The reporters' names of the whole batch in one query, to mask them where the text repeats them.
+      const contacts = await findContactsFor(deps.db, batch.map((x) => x.id));
+      yield batch.map((x) => caseCells(x, deps.district, lang, contacts.get(x.id)?.name ?? null));
+    }
   }
   const body = csvStream(CASE_COLUMNS[lang], rows(), deps.logger);
   return { body, headers: CSV_HEADERS(`cases_${period.from}_${period.to}.csv`) };

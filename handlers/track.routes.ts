@@ -1,11 +1,12 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { currentCoHandlers, currentLead, listAssignments, type Assignment } from '../db/repositories/assignments.repository.js';
 import { findCaseByTrackingCode } from '../db/repositories/cases.repository.js';
+import { findContact } from '../db/repositories/contacts.repository.js';
 import { listEvents, type CaseEvent } from '../db/repositories/events.repository.js';
 import { CASE_STATUSES } from '../src/domain/case.js';
 import { normalizeTrackingCode } from '../src/domain/tracking-code.js';
 import { AppError } from '../src/errors.js';
-import { maskPhonesInText } from '../src/pipeline/extract.js';
+import { maskIdentityInText } from '../src/pipeline/extract.js';
 import { latestRating, RATINGS } from '../src/workflow/feedback.js';
 import type { Deps } from '../src/deps.js';
 import type { AppEnv } from './app-env.js';
@@ -31,7 +32,7 @@ export const publicCaseSchema = z
     reply: z
       .object({ text: z.string(), at: z.string() })
       .nullable()
-      .openapi({ description: "The lead bureau's public reply (phone numbers masked); null until it replies." }),
+      .openapi({ description: "The lead bureau's public reply (phone numbers and the reporter's name masked); null until it replies." }),
     rating: z
       .object({ rating: z.enum(RATINGS), solved: z.boolean(), at: z.string() })
       .nullable()
@@ -63,11 +64,15 @@ export async function publicCaseView(deps: Deps, trackingCode: string, lang: 'zh
   const code = normalizeTrackingCode(trackingCode);
   const found = code ? await findCaseByTrackingCode(deps.db, code) : null;
   if (!found) return null;
-  const [assignments, events, rating] = await Promise.all([
+  const [assignments, events, rating, contact] = await Promise.all([
     listAssignments(deps.db, found.id),
     listEvents(deps.db, found.id, { publicOnly: true }),
     latestRating(deps.db, found.id),
+    findContact(deps.db, found.id),
   ]);
+  // Bureaus write the notes and the reply (已电话联系举报人…): whoever holds the code reads them with
+  // the reporter's name and any phone number masked.
+  const mask = (text: string) => maskIdentityInText(text, [contact?.name]);
   const unitOf = (codeOrNull: string | null | undefined) => {
     if (!codeOrNull) return null;
     const u = district.units.get(codeOrNull);
@@ -87,8 +92,8 @@ export async function publicCaseView(deps: Deps, trackingCode: string, lang: 'zh
     receivedAt: found.receivedAt,
     dispatchedAt: found.dispatchedAt,
     deadlines: found.deadlines,
-    history: publicTimeline(events),
-    reply: publicReply(lead, events),
+    history: publicTimeline(events, mask),
+    reply: publicReply(lead, events, mask),
     rating: rating ? { rating: rating.rating, solved: rating.solved, at: rating.at } : null,
   };
 }
@@ -106,21 +111,22 @@ export function trackRoutes() {
 /**
  * The lead bureau's answer as the public sees it: the current reply on its
  * assignment, or else (after reopening cleared it) the last public reply
- * event of the lead. Phone numbers in it are masked.
+ * event of the lead, through `mask` (the reporter's name, phone numbers).
  */
 function publicReply(
   lead: Assignment | undefined,
   events: CaseEvent[],
+  mask: (text: string) => string,
 ): { text: string; at: string } | null {
   if (!lead) return null;
-  if (lead.replyText && lead.repliedAt) return { text: maskPhonesInText(lead.replyText), at: lead.repliedAt };
+  if (lead.replyText && lead.repliedAt) return { text: mask(lead.replyText), at: lead.repliedAt };
   for (let i = events.length - 1; i >= 0; i -= 1) {
     const e = events[i]!;
     if (e.kind !== 'reply') continue;
     const unit = e.data?.unit;
     if (unit !== undefined && unit !== lead.unitCode) continue;
     const text = typeof e.data?.text === 'string' ? e.data.text : e.note;
-    if (text) return { text: maskPhonesInText(text), at: e.at };
+    if (text) return { text: mask(text), at: e.at };
   }
   return null;
 }
@@ -128,18 +134,19 @@ function publicReply(
 /**
  * The public timeline: every status change, and the public notes between them
  * (an extension of the deadline, supervision, a progress note the bureau chose
- * to publish), each with the status the case had then.
+ * to publish), each with the status the case had then and its note through
+ * `mask` (staff write the notes, and may name the reporter).
  */
-function publicTimeline(events: ReadonlyArray<{ toStatus: string | null; at: string; note: string | null; kind: string }>) {
+function publicTimeline(events: ReadonlyArray<{ toStatus: string | null; at: string; note: string | null; kind: string }>, mask: (text: string) => string) {
   const out: Array<{ status: string; at: string; note: string | null }> = [];
   let status = 'received';
   for (const e of events) {
     if (e.toStatus) {
       status = e.toStatus;
-      out.push({ status, at: e.at, note: e.note });
+      out.push({ status, at: e.at, note: e.note === null ? null : mask(e.note) });
     } else if (e.note && e.kind !== 'reply') {
       // The reply itself is shown as `reply`; other public notes join the timeline.
-      out.push({ status, at: e.at, note: e.note });
+      out.push({ status, at: e.at, note: mask(e.note) });
     }
   }
   return out;

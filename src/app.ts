@@ -27,6 +27,7 @@ import { clientWentAway } from '../handlers/uploads.js';
 import { validationHook } from '../handlers/validation.js';
 import type { Deps } from './deps.js';
 import { AppError, errorBody } from './errors.js';
+import { maskPhonesInText } from './pipeline/extract.js';
 import { renderErrorPage, wantsHtml } from './web/render.js';
 
 /** Every router of the service, mounted in one list. */
@@ -57,7 +58,8 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
       {
         reqId: c.get('requestId'),
         method: c.req.method,
-        path: c.req.path,
+        // A phone number typed into a URL (/track/13912349902 instead of a tracking code) is not logged.
+        path: maskPhonesInText(c.req.path),
         status: c.res.status,
         ms: Math.round((performance.now() - started) * 10) / 10,
       },

@@ -226,6 +226,18 @@ describe.each([
     expect(view).not.toContain('13655556666');
   });
 
+  it('keeps no phone number written in the text of an anonymous report, ticked or asked for in words', async () => {
+    const ticked = await submit({ text: '李家塘有人烧垃圾，烟好大，有事打我电话13655557777', anonymous: true });
+    const asked = await submit({ text: '李家塘有人烧垃圾，烟好大，别说是我举报的，我电话13655558888' });
+    for (const { id, trackingCode } of [ticked, asked]) {
+      await trackUntil(trackingCode, 'dispatched');
+      const c = await service.deps.db.selectFrom('cases').select('anonymous').where('id', '=', id).executeTakeFirstOrThrow();
+      expect(Number(c.anonymous)).toBe(1);
+      // 不保存您的姓名和电话: no contact row at all (the text itself is masked wherever a bureau reads it).
+      expect(await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirst()).toBeUndefined();
+    }
+  });
+
   it('never puts reporter text or contact into job payloads', async () => {
     const { id } = await submit({ text: '有人往荒地倾倒有毒废渣，我是赵六 13700001234', name: '赵六', phone: '13700001234' });
     const jobs = await service.deps.db.selectFrom('outbox').selectAll().execute();

@@ -670,6 +670,35 @@ describe.each([
       expect(text).toContain('138****5678');
     });
 
+    it("masks the reporter's name from the contact fields wherever the text repeats it", async () => {
+      // June 2025: far from the dataset above, so the other tests do not see these.
+      const cases = [
+        { name: '孙海涛', text: '盐下村电镀厂偷排废水，孙海涛家门口的沟都黑了' },
+        { name: '欧阳娜娜', text: '欧阳娜娜反映：回龙村有人半夜烧垃圾' },
+        { name: null, text: '朱家观村后山有人倒废渣，孙海涛说的' },
+      ].map((c, i) => ({
+        ...c,
+        row: {
+          ...caseRow({ key: 'N', receivedAt: `2025-06-0${i + 1}T02:00:00.000Z`, status: 'triage', type: 'noise', jurisdiction: null, text: c.text }, newId()),
+          tracking_code: `NAMED${String(i).padStart(5, '0')}`,
+        },
+      }));
+      await insertCases(service.deps.db, cases.map((c) => c.row));
+      await insertContacts(
+        service.deps.db,
+        cases.filter((c) => c.name).map((c) => ({ caseId: c.row.id, name: c.name, phone: null, shareWithBureau: false })),
+      );
+      const { res, text } = await download('from=2025-06-01&to=2025-06-30&lang=en');
+      expect(res.status, text).toBe(200);
+      const data = parseCsv(text.slice(1)).slice(1);
+      expect(data.map((r) => r.at(-1))).toEqual([
+        '盐下村电镀厂偷排废水，孙**家门口的沟都黑了',
+        '欧***反映：回龙村有人半夜烧垃圾',
+        // Another case's reporter is no name to mask here.
+        '朱家观村后山有人倒废渣，孙海涛说的',
+      ]);
+    });
+
     it('uses Chinese headers and names by default', async () => {
       const { text } = await download(`from=${FROM}&to=${TO}`);
       const [header, ...data] = parseCsv(text.slice(1));

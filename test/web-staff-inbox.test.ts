@@ -157,6 +157,30 @@ describe('bureau inbox', () => {
     await context.close();
   });
 
+  it("finds nothing by the reporter's hidden name or phone, and lists the case with both masked", async () => {
+    const seeded = await seedCase(web.service, web.clock, {
+      text: '兴隆办事处盐下村电镀厂偷排废水，周桂兰家门口的沟都黑了，回电13912347702',
+      assignments: [{ unit: 'epb', role: 'lead' }],
+      contact: { name: '周桂兰', phone: '13912347702', share: false },
+    });
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('epb');
+    const rows = async (q: string) => {
+      const html = await (await client.get(`/inbox?q=${encodeURIComponent(q)}`)).text();
+      return [...html.matchAll(/<tr[^>]*data-case="([^"]+)"/g)].map((m) => m[1]);
+    };
+    // What the clerk can read finds the case: the code, the words, the masked number as shown.
+    expect(await rows(seeded.trackingCode)).toEqual([seeded.trackingCode]);
+    expect(await rows('沟都黑了')).toEqual([seeded.trackingCode]);
+    expect(await rows('周**家门口')).toEqual([seeded.trackingCode]);
+    // What the clerk may not read finds nothing: searching it would tell which case the reporter is on.
+    for (const hidden of ['周桂兰', '桂兰家', '13912347702', '1391234']) expect(await rows(hidden), hidden).toEqual([]);
+    const list = await (await client.get('/inbox')).text();
+    expect(list).toContain(seeded.trackingCode);
+    expect(list).not.toContain('周桂兰');
+    expect(list).not.toContain('13912347702');
+  });
+
   it('sends a visitor without a session to sign in, and refuses other roles', async () => {
     const anonymous = await fetch(`${base}/inbox?status=all`, { redirect: 'manual', headers: { accept: 'text/html' } });
     expect(anonymous.status).toBe(303);

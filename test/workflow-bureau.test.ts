@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../src/clock.js';
 import { Queue } from 'bullmq';
+import { appendEvents } from '../db/repositories/events.repository.js';
 import { createPgDatabase, waitFor } from './harness.js';
 import { client, json, notificationsOf, seedCase, startWorkflowService, submitReport, type Staff, type TestService } from './workflow-helpers.js';
 
@@ -287,6 +288,82 @@ describe.each([
       expect((await json(as(staff.dispatcher).get(`/api/v1/cases/${anon.id}`))).body.reporter).toEqual({ name: '王大妈', phone: '13800001111' });
     });
 
+    it('lists its cases with the excerpt masked before it is cut: no phone cut short of its rule, no reporter name', async () => {
+      // A phone number that starts 8 characters before the cut: cut first, its 8 digits escaped the phone rule.
+      const head = `孙海涛反映：${'兴隆办事处盐下村电镀厂晚上偷排废水，'.repeat(3)}沟里全是黑水。联系电话：`;
+      expect([...head]).toHaveLength(72);
+      const { id } = await seedCase(service, clock, {
+        text: `${head}13912345001。`,
+        assignments: [{ unit: 'agri', role: 'lead' }],
+        contact: { name: '孙海涛', phone: '13912345001', share: false },
+      });
+      const list = await json(as(staff.agri).get('/api/v1/cases?limit=100'));
+      expect(list.status, JSON.stringify(list.body)).toBe(200);
+      const excerpt = list.body.items.find((i: any) => i.id === id).excerpt as string;
+      expect(excerpt).toBe(`孙**${head.slice(3)}139****5`);
+      expect(excerpt).not.toContain('13912345');
+      // Staff who may read the reporter's contact see the words as written.
+      const all = await json(as(staff.dispatcher).get('/api/v1/cases?limit=100&unit=agri'));
+      expect(all.body.items.find((i: any) => i.id === id).excerpt).toBe(`${head}13912345`);
+      // A reporter who agreed to share is not masked by name (the phone still is).
+      const shared = await seedCase(service, clock, {
+        text: `${head}13912345001。`,
+        assignments: [{ unit: 'agri', role: 'lead' }],
+        contact: { name: '孙海涛', phone: '13912345001', share: true },
+      });
+      const again = await json(as(staff.agri).get('/api/v1/cases?limit=100'));
+      expect(again.body.items.find((i: any) => i.id === shared.id).excerpt).toBe(`${head}139****5`);
+    });
+
+    it("masks the reporter in the classifier's evidence, the extracted place and the other units' replies", async () => {
+      const { id } = await seedCase(service, clock, { contact: { name: '黄志强', phone: '13912342502', share: false } });
+      const db = service.deps.db;
+      // What the intake worker keeps: the evidence phrases and the place are the reporter's own words.
+      const evidence = [
+        { phrase: '13912342502', weight: 0.4, source: 'model' },
+        { phrase: '黄志强家门口', weight: 0.2, source: 'model' },
+        { phrase: '偷排废水', weight: 2.1, source: 'rule' },
+      ];
+      await db
+        .updateTable('cases')
+        .set({ classification: JSON.stringify({ type: 'illegal_discharge', confidence: 0.91, runnerUp: null, evidence, engine: 'linear@1' }) })
+        .where('id', '=', id)
+        .execute();
+      await appendEvents(db, [
+        { caseId: id, at: clock.now().toISOString(), kind: 'classified', data: { type: 'illegal_discharge', place: '回龙村的村民黄志强', evidence } },
+      ]);
+      // The lead's reply names the reporter; a co-handler reads the case.
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      const replied = await as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '已电话联系举报人黄志强（13912342502）核实，电镀厂已停产整改。' });
+      expect(replied.status).toBe(200);
+
+      for (const token of [staff.econ, staff.epb]) {
+        const b = await json(as(token).get(`/api/v1/cases/${id}`));
+        expect(b.status).toBe(200);
+        expect(b.body.type.evidence.map((e: any) => e.phrase)).toEqual(['139****2502', '黄**家门口', '偷排废水']);
+        expect(b.body.assignments.find((a: any) => a.role === 'lead').reply).toBe('已电话联系举报人黄**（139****2502）核实，电镀厂已停产整改。');
+        const classified = b.body.events.find((e: any) => e.kind === 'classified' && e.data.place);
+        expect(classified.data.place).toBe('回龙村的村民黄**');
+        expect(JSON.stringify(b.body)).not.toContain('黄志强');
+        expect(JSON.stringify(b.body)).not.toContain('13912342502');
+      }
+      const d = await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`));
+      expect(d.body.type.evidence[0].phrase).toBe('13912342502');
+      expect(d.body.assignments.find((a: any) => a.role === 'lead').reply).toContain('黄志强（13912342502）');
+    });
+
+    it('sees no name the reporter gave themself in the place the pipeline extracted', async () => {
+      const { id } = await submitReport(service, { text: '我是回龙村的村民黄志强，村里养猪场的粪水直接排到稻田里，臭得不行', anonymous: true });
+      const d = await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`));
+      expect(d.body.anonymous).toBe(true);
+      expect(d.body.events.find((e: any) => e.kind === 'classified').data.place).toBe('回龙村的村民黄**');
+      const lead = d.body.assignments.find((a: any) => a.role === 'lead').bureau.code as keyof Staff;
+      const b = await json(as(staff[lead]).get(`/api/v1/cases/${id}`));
+      expect(b.status).toBe(200);
+      expect(b.body.text).toContain('我是回龙村的村民黄**');
+      expect(JSON.stringify(b.body)).not.toContain('黄志强');
+    });
+
     it('serves the photos of its cases, and 404 for another unit', async () => {
       const { id, photoId } = await seedCase(service, clock, { photo: { bytes: PNG, mime: 'image/png' } });
       const view = await json(as(staff.epb).get(`/api/v1/cases/${id}`));
@@ -345,6 +422,31 @@ describe.each([
         expect([bad.status, bad.body.error.fields[field!]]).toEqual([400, reason]);
       }
       expect((await as(staff.police).get('/api/v1/cases?cursor=garbage')).status).toBe(400);
+    });
+  });
+
+  describe('what the public sees', () => {
+    it("masks the reporter's name and phone in the bureau's public notes and reply on the tracking page", async () => {
+      const { id, trackingCode } = await seedCase(service, clock, {
+        assignments: [{ unit: 'epb', role: 'lead' }],
+        contact: { name: '孙海涛', phone: '13912340901', share: false },
+      });
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      const progress = await as(staff.epb).post(`/api/v1/cases/${id}/progress`, { note: '已电话联系举报人孙海涛（13912340901）核实', public: true });
+      expect(progress.status).toBe(200);
+      const reply = await as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '经与孙海涛核实，电镀厂已停产整改，排污口已封堵。' });
+      expect(reply.status).toBe(200);
+
+      const track = await json(fetch(`${service.url}/api/v1/track/${trackingCode}`));
+      expect(track.status).toBe(200);
+      expect(track.body.history.map((h: any) => h.note)).toContain('已电话联系举报人孙**（139****0901）核实');
+      expect(track.body.reply.text).toBe('经与孙**核实，电镀厂已停产整改，排污口已封堵。');
+      const page = await (await fetch(`${service.url}/track/${trackingCode}`)).text();
+      expect(page).toContain('已电话联系举报人孙**（139****0901）核实');
+      for (const seen of [JSON.stringify(track.body), page]) {
+        expect(seen).not.toContain('孙海涛');
+        expect(seen).not.toContain('13912340901');
+      }
     });
   });
 

@@ -9,7 +9,7 @@ import { AppError, fieldsOf } from '../../src/errors.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { CsrfField } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
-import { buildCaseView, textFor, type CaseView } from '../../src/workflow/case-view.js';
+import { buildCaseView, excerptFor, type CaseView } from '../../src/workflow/case-view.js';
 import { approveExtension, mergeCase, refuseExtension, releaseUnit, routeCase, setCasePlace, superviseCase, transferCase } from '../../src/workflow/dispatcher.js';
 import { staffActor } from '../../src/workflow/bureau.js';
 import { countFailedSends, redeliverFailed } from '../../src/workflow/redeliver.js';
@@ -204,7 +204,7 @@ async function deskPage(c: Context<AppEnv>) {
                     <span class="badge">{TRIAGE_REASON_LABEL[p.lang][x] ?? x}</span>
                   ))}
                 </p>
-                <p class="hint">{textFor(principal, [...r.case.text].slice(0, 140).join(''))}</p>
+                <p class="hint">{excerptFor(principal, r.case.text, [], 140)}</p>
                 <SuggestionButtons caseId={r.case.id} suggestions={suggestionsOf(district, r.classification)} lang={p.lang} csrf={p.csrf} district={district} />
                 {reasons.includes('place_unknown') && r.case.typeCode && ['dispatched', 'accepted'].includes(r.case.status) ? (
                   <form method="post" action={`/desk/cases/${r.case.id}/place`} class="inline" data-place-form>

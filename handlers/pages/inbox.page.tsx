@@ -15,7 +15,7 @@ import {
   returnAssignment,
   type ReturnReason,
 } from '../../src/workflow/bureau.js';
-import { buildCaseView, caseSummary, textFor, type CaseSummary, type CaseView } from '../../src/workflow/case-view.js';
+import { buildCaseView, caseSummary, hiddenNamesFor, textFor, type CaseSummary, type CaseView } from '../../src/workflow/case-view.js';
 import type { AppEnv } from '../app-env.js';
 import { IMAGE_TYPES, MAX_UPLOAD_BYTES, MAX_UPLOADS, readUploads } from '../uploads.js';
 import {
@@ -122,15 +122,21 @@ async function inboxPage(c: Context<AppEnv>) {
     ...(f.overdue ? { overdue: true } : {}),
     limit: INBOX_LIMIT,
   });
-  const assignments = await listAssignmentsFor(deps.db, rows.map((r) => r.case.id));
+  const [assignments, hidden] = await Promise.all([
+    listAssignmentsFor(deps.db, rows.map((r) => r.case.id)),
+    hiddenNamesFor(deps.db, principal, rows.map((r) => r.case)),
+  ]);
   const now = deps.clock.now();
   const needle = f.q.toLowerCase();
   const code = needle.replace(/[\s-]/g, '');
   const items = rows
-    // Text search over what the clerk can see: the tracking code and the text with phones masked
-    // (searching the raw text would tell which case holds a number the clerk may not read).
-    .filter((r) => needle === '' || r.case.trackingCode.toLowerCase().includes(code) || textFor(principal, r.case.text).toLowerCase().includes(needle))
-    .map((r) => caseSummary(deps.district, principal, r, assignments.get(r.case.id) ?? []))
+    // Text search over exactly what the clerk can read: the tracking code and the text as the case
+    // page shows it, phones and the reporter's name masked. Searching the raw text would tell which
+    // case holds a number or a name the clerk may not read (a match on 13912345678 or 王大妈).
+    .filter(
+      (r) => needle === '' || r.case.trackingCode.toLowerCase().includes(code) || textFor(principal, r.case.text, hidden.get(r.case.id)).toLowerCase().includes(needle),
+    )
+    .map((r) => caseSummary(deps.district, principal, r, assignments.get(r.case.id) ?? [], hidden.get(r.case.id)))
     .sort(inboxOrder(now.getTime()));
   const title = zh ? '待办案件' : 'Case inbox';
   const unit = unitName(deps.district, principal.unitCode, p.lang);

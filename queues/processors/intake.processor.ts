@@ -182,16 +182,18 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
 /**
  * Phone numbers the reporter wrote into the text belong in the protected
  * contact fields (the text itself is masked wherever a bureau reads it).
- * A number given in the form stays; an anonymous reporter's written number
- * is kept for the hotline's call-back but never shared with a bureau.
+ * A number given in the form stays. An anonymous report keeps no number it
+ * did not come with: the anonymous box promises 不保存您的姓名和电话, and a
+ * caller who asked not to be named keeps only the call's own number, which
+ * the hotline intake put in the contact (operators and dispatchers only).
  */
 async function keepPhonesProtected(trx: Trx, caseId: string, phones: readonly string[], anonymous: boolean): Promise<void> {
   const phone = phones[0];
-  if (!phone) return;
+  if (!phone || anonymous) return;
   const existing = await findContact(trx, caseId);
   if (existing?.phone) return;
   if (existing) {
-    await trx.updateTable('case_contacts').set({ phone, ...(anonymous ? { share_with_bureau: 0 } : {}) }).where('case_id', '=', caseId).execute();
+    await trx.updateTable('case_contacts').set({ phone }).where('case_id', '=', caseId).execute();
   } else {
     await insertContact(trx, caseId, { name: null, phone, shareWithBureau: false });
   }

@@ -6,7 +6,7 @@ import {
   extractJurisdiction,
   findPhones,
   jurisdictionFromText,
-  maskPhonesInText,
+  maskIdentityInText,
   type Location,
   type PlaceMatch,
   type Urgency,
@@ -356,7 +356,12 @@ export interface ExtractedDetails {
   text: string;
   transcript: boolean;
   jurisdiction: PlaceMatch | null;
-  /** Short description of where, phone numbers masked. */
+  /**
+   * Short description of where, read from the complaint as a bureau reads it:
+   * phone numbers and the names the reporter gives themself masked
+   * (回龙村的村民黄**, not 回龙村的村民黄志强 — the 我是 that gives the name away
+   * is not part of the place, so masking the place alone would miss it).
+   */
   place: string | null;
   time: IncidentTime | null;
   urgency: Urgency;
@@ -376,12 +381,14 @@ export function extractDetails(district: District, text: string, options: Extrac
   const address = options.address?.trim() || null;
   const receivedAt = typeof options.receivedAt === 'string' ? new Date(options.receivedAt) : options.receivedAt;
   const anonymityPhrase = asksAnonymity(district, complaint);
-  const place = extractPlaceDescription(complaint, district) ?? (address ? address.slice(0, MAX_PLACE) : null);
+  // The place goes into the case's events, which bureaus read: it is cut from the masked complaint, where
+  // each name is masked by the words around it, and a fallback address is masked the same way.
+  const place = extractPlaceDescription(maskIdentityInText(complaint), district) ?? (address ? maskIdentityInText(address).slice(0, MAX_PLACE) : null);
   return {
     text: complaint,
     transcript,
     jurisdiction: extractJurisdiction(district, address ? `${address}\n${complaint}` : complaint, options.location),
-    place: place === null ? null : maskPhonesInText(place),
+    place,
     time: extractIncidentTime(complaint, receivedAt, district.file.district.timezone),
     urgency: decideUrgency(district, complaint, options.typeCode ?? null),
     anonymity: { requested: anonymityPhrase !== null, phrase: anonymityPhrase },

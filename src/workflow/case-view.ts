@@ -3,7 +3,7 @@ import { currentLead, listAssignments, type Assignment } from '../../db/reposito
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
 import { findClassification, listExtensionRequests, type CaseListRow } from '../../db/repositories/case-queries.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
-import { findContact, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
+import { findContact, findContactsFor, namesHiddenFromBureau, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
 import { findCallOfCase, listCallCases } from '../../db/repositories/hotline-calls.repository.js';
 import { listDeliveries } from '../../db/repositories/deliveries.repository.js';
 import { listEvents } from '../../db/repositories/events.repository.js';
@@ -38,17 +38,43 @@ export function isBureau(principal: Principal): boolean {
   return principal.role === 'bureau';
 }
 
-/** Masks phone numbers and self-given names for bureau readers; everyone else reads the text as written. */
-export function textFor(principal: Principal, text: string, names: ReadonlyArray<string | null> = []): string {
+/** Names to mask in a reporter's words: the reporter's own, from the protected contact fields. */
+export type HiddenNames = ReadonlyArray<string | null | undefined>;
+
+/** Masks phone numbers and self-given names (and `names`) for bureau readers; everyone else reads the text as written. */
+export function textFor(principal: Principal, text: string, names: HiddenNames = []): string {
   return isBureau(principal) ? maskIdentityInText(text, names) : text;
 }
 
-function maskDeep<T>(principal: Principal, value: T, names: ReadonlyArray<string | null> = []): T {
+function maskDeep<T>(principal: Principal, value: T, names: HiddenNames = []): T {
   if (!isBureau(principal) || value === null || value === undefined) return value;
   return JSON.parse(maskIdentityInText(JSON.stringify(value), names)) as T;
 }
 
-export function typeView(district: District, c: Case, classification: Classification | null) {
+/**
+ * For a page of cases, the reporter names each case's text must hide from
+ * this principal, by case id: one query for the whole page, and none at all
+ * for staff who may read the reporter's contact anyway.
+ */
+export async function hiddenNamesFor(
+  db: Kysely<Database>,
+  principal: Principal,
+  cases: ReadonlyArray<Pick<Case, 'id' | 'anonymous'>>,
+): Promise<Map<string, HiddenNames>> {
+  const out = new Map<string, HiddenNames>();
+  if (!isBureau(principal) || cases.length === 0) return out;
+  const contacts = await findContactsFor(db, cases.map((c) => c.id));
+  for (const c of cases) out.set(c.id, namesHiddenFromBureau(contacts.get(c.id) ?? null, c.anonymous));
+  return out;
+}
+
+/** The first `max` characters of what the principal may read: masked first, then cut, so no phone number or name is cut past its rule. */
+export function excerptFor(principal: Principal, text: string, names: HiddenNames, max: number): string {
+  return [...textFor(principal, text, names)].slice(0, max).join('');
+}
+
+/** The type as staff see it; the classifier's evidence is the reporter's words, masked for a bureau like the text. */
+export function typeView(district: District, principal: Principal, c: Case, classification: Classification | null, names: HiddenNames = []) {
   if (!c.typeCode && !classification) return null;
   const machine = classification?.type ?? null;
   return {
@@ -56,13 +82,14 @@ export function typeView(district: District, c: Case, classification: Classifica
     name: c.typeCode ? (district.types.get(c.typeCode)?.name.zh ?? c.typeCode) : null,
     /** The machine's confidence in its own choice (`classifiedAs`). */
     confidence: classification ? classification.confidence : c.confidence,
-    evidence: (classification?.evidence ?? []).map((e) => ({ phrase: e.phrase, weight: e.weight, source: e.source })),
+    evidence: (classification?.evidence ?? []).map((e) => ({ phrase: textFor(principal, e.phrase, names), weight: e.weight, source: e.source })),
     runnerUp: classification?.runnerUp ?? null,
     classifiedAs: machine,
   };
 }
 
-function assignmentView(district: District, a: Assignment) {
+/** One unit's assignment. Its reply is a bureau's words about the reporter (已联系举报人…): masked for a bureau like the text. */
+function assignmentView(district: District, principal: Principal, a: Assignment, names: HiddenNames) {
   return {
     bureau: unitRef(district, a.unitCode),
     role: a.role,
@@ -71,7 +98,7 @@ function assignmentView(district: District, a: Assignment) {
     deadlines: { signBy: a.deadlines.signBy, replyBy: a.deadlines.replyBy },
     acceptedAt: a.acceptedAt,
     repliedAt: a.repliedAt,
-    reply: a.replyText,
+    reply: a.replyText === null ? null : textFor(principal, a.replyText, names),
     returnedAt: a.returnedAt,
     returnReason: a.returnReason,
     releasedAt: a.releasedAt,
@@ -80,8 +107,11 @@ function assignmentView(district: District, a: Assignment) {
   };
 }
 
-/** One line of a case list. A bureau also sees its own assignment on the case. */
-export function caseSummary(district: District, principal: Principal, row: CaseListRow, assignments: readonly Assignment[]) {
+/**
+ * One line of a case list. A bureau also sees its own assignment on the case.
+ * `names`: the reporter names to hide from this principal (`hiddenNamesFor`).
+ */
+export function caseSummary(district: District, principal: Principal, row: CaseListRow, assignments: readonly Assignment[], names: HiddenNames = []) {
   const c = row.case;
   const lead = currentLead(assignments);
   const mine = isBureau(principal) ? assignments.filter((a) => a.unitCode === principal.unitCode).at(-1) : undefined;
@@ -90,7 +120,7 @@ export function caseSummary(district: District, principal: Principal, row: CaseL
     trackingCode: c.trackingCode,
     status: c.status,
     type: c.typeCode ? unitLike(district, c.typeCode) : null,
-    excerpt: textFor(principal, [...c.text].slice(0, 80).join('')),
+    excerpt: excerptFor(principal, c.text, names, 80),
     urgent: c.urgent,
     overdue: c.overdue,
     supervised: c.supervisedAt !== null,
@@ -125,7 +155,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
   ]);
   const contactVisible = !isBureau(principal) || sharedWithBureau(contact, c.anonymous);
   // A name the reporter gave and did not agree to share is masked wherever their words mention it.
-  const hidden = contactVisible ? [] : [contact?.name ?? null];
+  const hidden = isBureau(principal) ? namesHiddenFromBureau(contact, c.anonymous) : [];
   const mergedInto = c.mergedInto ? await findCase(db, c.mergedInto) : null;
   const hotline = isBureau(principal) ? null : await hotlineCallView(db, caseId);
   return {
@@ -142,7 +172,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
     placeSource: c.placeSource,
     flags: c.flags,
     triageReason: c.triageReason,
-    type: typeView(district, c, classification),
+    type: typeView(district, principal, c, classification, hidden),
     urgent: c.urgent,
     anonymous: c.anonymous,
     overdue: c.overdue,
@@ -159,7 +189,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
     photos: photos.filter((p) => p.kind === 'photo').map((p) => ({ id: p.id, mime: p.mime, size: p.size })),
     /** Files bureaus attached to their replies (the reply event names them); served like photos. */
     replyAttachments: photos.filter((p) => p.kind !== 'photo').map((p) => ({ id: p.id, mime: p.mime, size: p.size })),
-    assignments: assignments.map((a) => assignmentView(district, a)),
+    assignments: assignments.map((a) => assignmentView(district, principal, a, hidden)),
     deliveries: deliveries.map((d) => ({
       unit: unitRef(district, d.unitCode),
       channel: d.channel,
@@ -185,7 +215,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
       id: x.id,
       unit: unitRef(district, x.unitCode),
       workingDays: x.workingDays,
-      reason: x.reason,
+      reason: textFor(principal, x.reason, hidden),
       status: x.status,
       requestedAt: x.createdAt,
     })),
