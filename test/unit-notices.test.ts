@@ -212,6 +212,33 @@ describe.each([
     expect(groupMessages().at(-1)!.body.text).toContain('请加快办理');
   });
 
+  it("masks the reporter in a dispatcher's note to a unit, unless the reporter agreed to share their contact", async () => {
+    const noticeFor = async (body: Record<string, unknown>, tag: string) => {
+      const res = await postJson(`${service.url}/api/v1/reports`, body);
+      const { id } = (await res.json()) as { id: string };
+      await processors.intake({ caseId: id }, ctx());
+      const noticeId = `${tag}-${id}`;
+      const note = '请尽快联系举报人王五（13812345678）核实';
+      await service.deps.db
+        .insertInto('notifications')
+        .values({ id: noticeId, case_id: id, audience: 'unit:agri', kind: 'supervision', status: 'pending', data: JSON.stringify({ note }), created_at: clock.now().toISOString() })
+        .execute();
+      expect(await notify(noticeId)).toBe('supervision sent to agri by webhook and telegram');
+      const hook = bureaus.received.filter((r) => r.body.notificationId === noticeId);
+      expect(hook).toHaveLength(1);
+      return { webhook: (hook[0]!.body.notice as { note: string }).note, group: groupMessages().at(-1)!.body.text as string };
+    };
+    const hidden = await noticeFor({ text: REPORT, name: '王五', phone: '13812345678' }, 'hidden');
+    for (const text of [hidden.webhook, hidden.group]) {
+      expect(text).toContain('138****5678');
+      expect(text).not.toContain('王五');
+      expect(text).not.toContain('13812345678');
+    }
+    const shared = await noticeFor({ text: REPORT, name: '王五', phone: '13812345678', shareContact: true }, 'shared');
+    expect(shared.webhook).toBe('请尽快联系举报人王五（13812345678）核实');
+    expect(shared.group).toContain('王五（13812345678）');
+  });
+
   it('tells a unit given back a case it returned: a case.reassigned notice to its webhook, a new post with buttons to its group', async () => {
     const at = clock.now().toISOString();
     const account = async (role: 'bureau' | 'dispatcher', unitCode: string | null) => {

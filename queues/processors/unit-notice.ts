@@ -1,9 +1,11 @@
 import { listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
+import { findContact, namesHiddenFromBureau, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
 import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import type { NotificationsTable } from '../../db/schema.js';
 import { caseTypeView, unitView, type Unit } from '../../src/district/district.schema.js';
+import { maskIdentityInText } from '../../src/pipeline/extract.js';
 import { deadlineLabel } from '../../src/telegram/group-posts.js';
 import { TelegramChatUnreachable, type TelegramPush } from '../../src/telegram/push.js';
 import { TEXTS } from '../../src/telegram/texts.js';
@@ -37,6 +39,18 @@ interface NoticeData {
   role?: string;
 }
 
+/**
+ * A dispatcher's note (督办: 请尽快联系举报人王五 138…) reaches the unit as
+ * the unit may read the reporter: names and phone numbers masked unless the
+ * reporter agreed to share them.
+ */
+async function maskedForUnit(deps: ProcessorDeps, caseId: string, anonymous: boolean, data: NoticeData): Promise<NoticeData> {
+  if (!data.note) return data;
+  const contact = await findContact(deps.db, caseId);
+  if (sharedWithBureau(contact, anonymous)) return data;
+  return { ...data, note: maskIdentityInText(data.note, namesHiddenFromBureau(contact, anonymous)) };
+}
+
 /** A channel failure no retry can fix (the bureau's server refuses the notice, the bot left the group). */
 class FinalChannelError extends Error {}
 
@@ -61,7 +75,7 @@ export async function deliverUnitNotice(
   const unit = deps.district.units.get(code);
   const c = await findCase(deps.db, n.case_id);
   if (!unit || !c) return { status: 'skipped', outcome: `skipped: no such ${unit ? 'case' : 'unit'}` };
-  const data = parseJson<NoticeData>(n.data, {});
+  const data = await maskedForUnit(deps, c.id, c.anonymous, parseJson<NoticeData>(n.data, {}));
 
   // A reminder or a supervision about a stage the unit has completed since (or whose deadline moved) says nothing true any more.
   if (data.stage && data.due) {
