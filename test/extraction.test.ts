@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { loadDistrictFile } from '../src/district/district-file.js';
 import { extractDetails, extractIncidentTime, extractPlaceDescription } from '../src/pipeline/extract-details.js';
 import { anonymityAgreedInDialogue, confirmedPlace } from '../src/hotline/hotline-intake.js';
-import { asksAnonymity, extractJurisdiction, jurisdictionFromText } from '../src/pipeline/extract.js';
+import {
+  asksAnonymity,
+  extractJurisdiction,
+  findPhones,
+  jurisdictionFromText,
+  maskIdentityInText,
+  maskPhone,
+  maskPhonesInText,
+} from '../src/pipeline/extract.js';
 import { callerText, complaintText, isTranscript, operatorText, parseTranscript } from '../src/pipeline/transcript.js';
 import { calendarFor } from '../src/pipeline/deadlines.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
@@ -96,6 +104,125 @@ describe('anonymity requests', () => {
     '别告诉他们我家在哪就行',
   ])('does not hear one in "%s"', (text) => {
     expect(asksAnonymity(district, text)).toBeNull();
+  });
+});
+
+describe('phone numbers hidden from bureaus', () => {
+  it.each([
+    // Said in Chinese digits (幺 for 1, 〇 / 零 for 0), alone or mixed with Arabic digits, or typed full-width.
+    ['手机号码是一三九一二三四零四零二', '手机号码是139****0402'],
+    ['一五八七六五四三二一零', '158****3210'],
+    ['幺三九幺二三四幺七零幺', '139****1701'],
+    ['139一二三四五六七八', '139****5678'],
+    ['电话是一三九〇二三四五六七八。', '电话是139****5678。'],
+    ['电话１３９１２３４５６７８', '电话139****5678'],
+    ['电话一三九一二三四零四零二一直打不通', '电话139****0402一直打不通'],
+    // Grouped in any way, with spaces, dashes or dots.
+    ['1391-234-1002', '139****1002'],
+    ['13912 345678', '139****5678'],
+    ['139 123 45678', '139****5678'],
+    ['139.1234-5678', '139****5678'],
+    ['+86 139-1234-5678', '139****5678'],
+    ['微信vx13912345678', '微信vx139****5678'],
+    // Landlines with the area code set off, and local numbers after a phone word.
+    ['0731 8456 1101', '0731****1101'],
+    ['(0731)84560801', '0731****0801'],
+    ['（0731）8456-0801', '0731****0801'],
+    ['家里电话84560501', '家里电话****0501'],
+    ['座机：8456 0501', '座机：****0501'],
+    ['回电八四五六零五零一', '回电****0501'],
+  ])('masks "%s"', (text, masked) => {
+    expect(maskIdentityInText(text)).toBe(masked);
+    expect(maskPhonesInText(text)).toBe(masked);
+  });
+
+  it('reads the digits of every shape', () => {
+    expect(findPhones('一三九一二三四零四零二，1391-234-1002，（0731）8456-0801，家里电话84560501')).toEqual([
+      '13912340402',
+      '13912341002',
+      '073184560801',
+      '84560501',
+    ]);
+    expect(maskPhone('84560501')).toBe('****0501');
+    expect(maskPhone('010-12345678')).toBe('010****5678');
+    expect(maskPhone('幺三九幺二三四幺七零幺')).toBe('139****1701');
+  });
+
+  it.each([
+    '我们三五个人去看，一二百米外都闻得到，二〇二六年就开始排了',
+    '一五一十地说，三四五六七八九个厂',
+    '坐标25.1234567，111.3456789，罚款12345678元',
+    '读数1.3 2.5 3.6 4.8 5.9 6',
+    '{"id":"0193a8f2-1391-7234-8567-123456789abc","by":"0193a8f2-c139-7234-8567-123456789abc"}',
+    '订单号 2026112812345678901',
+  ])('leaves numbers that are no phone alone: "%s"', (text) => {
+    expect(maskIdentityInText(text)).toBe(text);
+    expect(findPhones(text)).toEqual([]);
+  });
+
+  it("keeps a unit's published number, which is nobody's identity, but not an officer's mobile", () => {
+    for (const text of ['区环保局电话0746-1234567', '请拨打举报热线12369或12345', '回龙圩镇政府值班电话：(0746)5123456']) {
+      expect(maskIdentityInText(text)).toBe(text);
+      expect(findPhones(text)).toEqual([]);
+    }
+    expect(maskIdentityInText('环保局电话13912345678')).toBe('环保局电话139****5678');
+    expect(findPhones('打了环保局电话0746-1234567没人接，我的电话0746-5123456')).toEqual(['07465123456']);
+    expect(maskIdentityInText('住所电话0746-5123456')).toBe('住所电话0746****3456');
+  });
+});
+
+describe('reporter names hidden from bureaus', () => {
+  it.each([
+    ['举报人刘德明反映厂子偷排', '举报人刘**反映厂子偷排'],
+    ['举报人：吴桂芳', '举报人：吴**'],
+    ['姓名：周美玲，电话13912345678', '姓名：周**，电话139****5678'],
+    ['名字叫秦大山，住回龙村', '名字叫秦**，住回龙村'],
+    ['我姓张，叫张卫东', '我姓张，叫张**'],
+    ['我姓李，名伟，住在厂子旁边', '我姓李，名*，住在厂子旁边'],
+    ['我姓欧阳，叫欧阳娜娜', '我姓欧阳，叫欧***'],
+    ['我的名字是欧阳娜娜', '我的名字是欧***'],
+    ['我是欧阳娜娜，厂子就在我家后面', '我是欧***，厂子就在我家后面'],
+    ['我是褚英', '我是褚*'],
+    ['我是靳大伟，我是邝小明。', '我是靳**，我是邝**。'],
+    ['我是司马光明，我是诸葛亮，我是上官云。', '我是司***，我是诸**，我是上**。'],
+    ['My name is John Doe, the plant dumps oil.', 'My name is J*** D**, the plant dumps oil.'],
+    ['I am Wang Wei and I live nearby', 'I am W*** W** and I live nearby'],
+    ["I'm Li Ming.", "I'm L* M***."],
+    ['市民张三反映厂子偷排', '市民张*反映厂子偷排'],
+    // Once a rule finds a name, every other mention of it is masked too.
+    ['市民朱立新（电话13912345678）反映厂子偷排，朱立新要求尽快处理', '市民朱**（电话139****5678）反映厂子偷排，朱**要求尽快处理'],
+    ['我叫张伟。张伟家就在厂子旁边', '我叫张*。张*家就在厂子旁边'],
+  ])('masks "%s"', (text, masked) => {
+    expect(maskIdentityInText(text)).toBe(masked);
+  });
+
+  it.each([
+    // A place after 我是 is where someone is from.
+    '我是石门村，厂子就在村口',
+    '我是马家桥',
+    '我是高家坪，',
+    '我是盐下村人',
+    '我是马家桥人，',
+    // Words after 举报人 / 市民 / 姓名 that are not a name.
+    '举报人反映厂子偷排',
+    '举报人称晚上排得最多',
+    '举报人于昨日再次来电',
+    '市民高度关注',
+    '请不要透露我的姓名和电话',
+    '姓名保密',
+    // Someone else's name, or a plant's.
+    '他的名字叫王五',
+    '厂子名字叫宏达化工',
+    'I am Not happy with the smell',
+    // Transcript labels are no names.
+    '来电人：李家塘那边有个厂子排黑水',
+    '来电人：我要举报',
+    // What people are, not who.
+    '我是车主，',
+    '我是常客，',
+    '我是管理员，',
+  ])('leaves "%s" alone', (text) => {
+    expect(maskIdentityInText(text)).toBe(text);
   });
 });
 

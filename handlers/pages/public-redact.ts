@@ -1,14 +1,24 @@
-import { halfWidthDigits, SURNAME } from '../../src/pipeline/extract.js';
+import {
+  COMPOUND_SURNAME,
+  HAN,
+  halfWidthDigits,
+  maskMentions,
+  maskPhonesInText,
+  maskSelfNames,
+  PERSON_NAME,
+  PLACE_WORD,
+  SURNAME,
+} from '../../src/pipeline/extract.js';
 
 /**
  * Complaint text made fit for publication: whatever could point at a person
  * is masked — the reporter's own name and phone when known, any phone number,
  * ID card number or e-mail address, house and room numbers, and names given
- * the usual ways (我叫…, 姓…, …先生, 联系人…). The place stays at village
- * level, which the public needs to know where the problem is. Pure: no I/O.
- *
- * Masking errs on the side of too much: a date written 3号 after 月 is kept,
- * any other number followed by 号 / 栋 / 室 is not.
+ * the usual ways (我叫…, 姓…, …先生, 联系人…, 村民…), wherever else they are
+ * mentioned. The place stays at village level, which the public needs to know
+ * where the problem is, and so do numbers that point at no one: a unit's
+ * published number (区环保局电话…, 举报热线12369), coordinates, amounts,
+ * 1号排污口, 3栋厂房. Pure: no I/O.
  */
 
 export interface KnownIdentity {
@@ -22,46 +32,79 @@ export const MASK = {
   phone: '[电话已隐去]',
   id: '[证件号已隐去]',
   email: '[邮箱已隐去]',
+  account: '[号码已隐去]',
   number: '××',
 } as const;
 
-const HAN = '\\p{Script=Han}';
 const NUM = '[0-9０-９一二三四五六七八九十百千零〇两]';
 const TITLE = '(?:先生|女士|小姐|师傅|老板|大爷|大妈|大哥|大姐|阿姨|老师|书记|村长|组长|主任|经理|某)';
+const ANY_SURNAME = `(?:${COMPOUND_SURNAME}|${SURNAME})`;
+/** What may follow a name: the end of a word, or a particle or verb (老王说, 小李的厂, 德华也…). */
+const AFTER_NAME = `(?:$|(?!${HAN})|[说讲称也在的了是和就都又还看听把被向跟对要让叫家他她们等告反表去来])`;
+/** What may come before a given name said alone: the start of a word, or a particle or verb (找德华, 或者德华). */
+const BEFORE_GIVEN = `(?:^|(?<!${HAN})|[找叫和与跟对给问让把被者是说向同及、或告请])`;
 
-/** A given name after a surname: one or two characters, not taking a word that follows (张伟也… keeps 也). */
-const GIVEN = `${HAN}(?:(?![也说在的了是和就都又还看听讲称把被向跟对])${HAN})?`;
 /** 回龙村的 / 附近的村民: what someone says they are before their name, up to 的. */
 const DESCRIBED = '[^，,。！!？?\\s]{1,12}?的(?:村民|居民|群众|业主|住户)?';
+/**
+ * After 我是, a name of any surname when it stands alone (我是冼志强，), but not what people
+ * say they are (我是村民，我是司机，我是外地人，我是石门村，).
+ */
+const NOT_SELF = `[这那想说要来去在也就都还不没很真的了是我你他她它们本外附当村居业群住市家老小大一二三四五六七八九十个第哪谁啥什好女男农工学医司职干退志环清保受目知过邻亲朋同领]|${HAN}{1,2}(?:[人民员主工头客户者族师生长士部机属居戚友事导官]|${PLACE_WORD})`;
 
-type Replacer = (match: string, ...groups: string[]) => string;
+// One part of an address: 12号, 3栋, 2单元, 501室, 12-3号.
+const ADDRESS_PART = `${NUM}+(?:[-－]${NUM}+)?(?:号楼|号院|号|栋|幢|单元|层|楼|室|户)`;
+const ADDRESS_NUMBER = new RegExp(`${NUM}+(?:[-－]${NUM}+)?`, 'gu');
 
-const RULES: Array<[RegExp, string | Replacer]> = [
+const NUMBER_RULES: Array<[RegExp, string]> = [
   // Resident ID numbers: 18 characters (the last may be X) or the old 15 digits.
   [/(?<![0-9A-Za-z])\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])/g, MASK.id],
   [/(?<!\d)\d{15}(?!\d)/g, MASK.id],
   // Tried only where an address can begin (not inside a run of its characters): linear in the text.
   [/(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g, MASK.email],
-  // Mobile numbers (with +86, spaces, dashes), landlines with area code, and any other long digit run.
-  [/(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)/g, MASK.phone],
-  [/(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)/g, MASK.phone],
-  [/(?<!\d)\d{7,}(?!\d)/g, MASK.phone],
-  // Numbers said in Chinese digits after 电话 / 手机.
-  [/(电话|手机|号码)(是|为|：|:)?\s*[一二三四五六七八九零〇幺两]{7,}/gu, (_m, a = '', b = '') => `${a}${b}${MASK.phone}`],
-  // House, building, unit and room numbers (12号, 3栋2单元501室, 12-3号); not dates (11月3号).
-  [new RegExp(`(?<!月|${NUM})${NUM}+(?:[-－]${NUM}+)?(号楼|号院|号|栋|幢|单元|室|户)`, 'gu'), (_m, unit = '') => `${MASK.number}${unit}`],
-  // Names after who the speaker says they are: 我是回龙村的村民王建国, 本人张伟, 村民李四.
-  [new RegExp(`(我是${DESCRIBED})${SURNAME}${GIVEN}`, 'gu'), (_m, lead = '') => `${lead}${MASK.name}`],
-  [new RegExp(`(本人|村民|居民|群众|业主|住户|市民|家长)(叫|是)?(?!向|方面|高兴|们|代表)${SURNAME}${GIVEN}`, 'gu'), (_m, lead = '', verb = '') => `${lead}${verb}${MASK.name}`],
-  // Names introduced the usual ways (a 我是… whose name the rule above masked keeps its description: 我是回龙村的村民×××).
-  [new RegExp(`(我叫|我是(?!${DESCRIBED}${MASK.name})|名字是|名叫|联系人|举报人|户主)(：|:)?\\s*(?!电话|手机|号码|联系|反映|表示|称|说|的)${HAN}{2,3}`, 'gu'), (_m, lead = '', colon = '') => `${lead}${colon}${MASK.name}`],
-  [new RegExp(`(?<!百)姓${HAN}`, 'gu'), '姓×'],
-  [new RegExp(`${SURNAME}(?=${TITLE})`, 'gu'), '×'],
-  [new RegExp(`(?<=[老小阿])${SURNAME}(?=${HAN})`, 'gu'), '×'],
+  // An account named as one (QQ 12345678, 微信号 wx_li88, 银行卡号 6222…): whatever follows the word.
+  [/(?:QQ|qq|微信号?|[vVwW][xX]|账号|帐号|卡号|银行卡号?|车牌号?)\s*(?:号码?|是|为)?[:：]?\s*[A-Za-z0-9\u4e00-\u9fff_-]{0,2}?[A-Za-z0-9_-]{5,}/g, MASK.account],
+];
+
+// After the phone numbers: a long run of digits that is not part of a decimal or a dashed number (a
+// bank card, a QQ number without its word); a unit's published number after a dash, coordinates and
+// amounts stay.
+const LONG_NUMBER = /(?<![\d.,-])\d{9,}(?![\d.,])/g;
+
+// House, building, unit and room numbers where they are an address: after a road, lane, village or
+// estate (盐下村12号3栋501室, 解放路8号), after 住 / 地址, or a chain of them (3栋2单元501室, 5号楼3单元).
+// Not a number of things (1号排污口, 3户人家, 2号井, 3栋厂房, S1号线) nor a date (11月3号). Never tried
+// inside a run of digits, which would make a long run quadratic.
+const ADDRESS = new RegExp(
+  `(?<=(?:[路街巷弄道村组屯庄寨苑]|社区|小区|花园|大厦|公寓|新村|住|住在|家住|地址|住址)[:：]?\\s?)(?:${ADDRESS_PART})+|(?<!${NUM})(?:${ADDRESS_PART}){2,}`,
+  'gu',
+);
+
+// Names the public page hides beyond the ones a reporter gives for themself: anyone named after who
+// they are (村民李四, 业主：王建国, 家长张伟 — not 村民田地, 市民高度关注, 群众向…, 业主李家湾小区),
+// and after 我是 whatever comes before or after the name (我是附近的王建国, 我是王建国的邻居).
+const NAME_RULES: RegExp[] = [
+  new RegExp(`(?:村民|居民|群众|业主|住户|市民|家长|本人|来电人|联系人|户主)(?:叫|是|[:：])?\\s*(?![向于])(${PERSON_NAME})`, 'gu'),
+  new RegExp(`我是(?:${DESCRIBED})?(${PERSON_NAME})`, 'gu'),
+  new RegExp(`我是(?!${NOT_SELF})(${HAN}{2,3})(?=[，,。！!？?；;、\\s]|$)`, 'gu'),
+];
+
+const SURNAME_RULES: Array<[RegExp, string]> = [
+  // 姓李的村长, 我姓欧阳 (not 姓名, 老百姓).
+  [new RegExp(`(?<!百)姓(?![名氏])(?:${COMPOUND_SURNAME}|${HAN})`, 'gu'), '姓×'],
+  [new RegExp(`${ANY_SURNAME}(?=${TITLE})`, 'gu'), '×'],
+  // 老王说, 小李的厂; not 小龙虾, 老石灰厂.
+  [new RegExp(`(?<=[老小阿])${SURNAME}(?=${AFTER_NAME})`, 'gu'), '×'],
 ];
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** 张三丰 → 三丰, 欧阳娜娜 → 娜娜. */
+function givenName(name: string): string {
+  const compound = new RegExp(`^${COMPOUND_SURNAME}`, 'u').exec(name);
+  return compound ? name.slice(compound[0].length) : [...name].slice(1).join('');
 }
 
 /** Masks what could identify a person in text meant for the public. */
@@ -73,16 +116,25 @@ export function redactForPublic(text: string, known: KnownIdentity = {}): string
     const digits = (phone ?? '').replace(/\D/g, '');
     if (digits.length >= 5) out = out.replace(new RegExp(digits.split('').join('[\\s-]?'), 'g'), MASK.phone);
   }
-  for (const name of known.names ?? []) {
-    const n = (name ?? '').trim();
-    if (n.length >= 2) {
-      out = out.replace(new RegExp(escapeRegExp(n), 'g'), MASK.name);
-      // The given name alone (张三丰 → 三丰) often comes up too.
-      if ([...n].length >= 3) out = out.replace(new RegExp(escapeRegExp([...n].slice(1).join('')), 'g'), MASK.name);
+  const knownNames = (known.names ?? []).map((n) => (n ?? '').trim()).filter((n) => [...n].length >= 2);
+  out = maskMentions(out, knownNames, () => MASK.name);
+  // The given name alone (张三丰 → 三丰) often comes up too, as a word of its own: 或者三丰，
+  // not the 国庆 of 国庆节 for a 张国庆.
+  for (const name of knownNames) {
+    const given = givenName(name);
+    if ([...given].length >= 2) {
+      out = out.replace(new RegExp(`(?<=${BEFORE_GIVEN})${escapeRegExp(given)}(?=${AFTER_NAME})`, 'gu'), MASK.name);
     }
   }
-  for (const [pattern, replacement] of RULES) {
-    out = typeof replacement === 'string' ? out.replace(pattern, replacement) : out.replace(pattern, replacement);
-  }
+  for (const [pattern, replacement] of NUMBER_RULES) out = out.replace(pattern, replacement);
+  out = maskPhonesInText(out, () => MASK.phone);
+  out = out.replace(LONG_NUMBER, MASK.account);
+  out = out.replace(ADDRESS, (m) => m.replace(ADDRESS_NUMBER, MASK.number));
+  const self = maskSelfNames(out, () => MASK.name);
+  out = self.text;
+  const names = new Set(self.names);
+  for (const rule of NAME_RULES) for (const m of out.matchAll(rule)) if (m[1]) names.add(m[1]);
+  out = maskMentions(out, names, () => MASK.name);
+  for (const [pattern, replacement] of SURNAME_RULES) out = out.replace(pattern, replacement);
   return out;
 }

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { MASK, redactForPublic } from '../handlers/pages/public-redact.js';
+
+const { name: N, phone: P, number: H } = MASK;
+
+describe('redactForPublic: phone numbers', () => {
+  it.each([
+    // Said in Chinese digits, alone or mixed with Arabic ones.
+    ['手机号码是一三九一二三四零四零二', `手机号码是${P}`],
+    ['有事打一五八七六五四三二一零', `有事打${P}`],
+    ['幺三九幺二三四幺七零幺', P],
+    ['139一二三四五六七八', P],
+    ['电话一三九〇二三四五六七八，', `电话${P}，`],
+    ['电话１３９１２３４５６７８', `电话${P}`],
+    // Grouped in any way.
+    ['1391-234-1002', P],
+    ['13912 345678', P],
+    ['139 123 45678', P],
+    ['139.1234-5678', P],
+    // Landlines, and local numbers after a phone word.
+    ['0731 8456 1101', P],
+    ['(0731)84560801', P],
+    ['（0731）8456-0801', P],
+    ['家里电话84560501', `家里电话${P}`],
+  ])('hides "%s"', (text, expected) => {
+    expect(redactForPublic(text)).toBe(expected);
+  });
+
+  it.each([
+    '我们三五个人，一二百米外都闻得到，二〇二六年就开始排了',
+    '坐标25.1234567，111.3456789，罚款12345678元',
+    // A unit's published number is for everyone to call.
+    '区环保局电话0746-1234567',
+    '请拨打举报热线12369或12345',
+    '回龙圩镇政府值班电话：(0746)5123456',
+  ])('keeps "%s"', (text) => {
+    expect(redactForPublic(text)).toBe(text);
+  });
+
+  it.each([
+    ['加我QQ 12345678 联系', '加我[号码已隐去] 联系'],
+    ['我的qq是98765432', '我的[号码已隐去]'],
+    ['微信号wx_li88', '[号码已隐去]'],
+    ['银行卡号6222021234567890123', '[号码已隐去]'],
+    // Without its word: a run of 9 or more digits that is no decimal and no dashed unit number.
+    ['转账到6222021234567890123了', '转账到[号码已隐去]了'],
+  ])('hides the account in "%s"', (text, expected) => {
+    expect(redactForPublic(text)).toBe(expected);
+  });
+
+  it("hides an officer's mobile even after a unit's name", () => {
+    expect(redactForPublic('环保局电话13912345678')).toBe(`环保局电话${P}`);
+  });
+});
+
+describe('redactForPublic: names', () => {
+  it.each([
+    ['举报人刘德明反映厂子偷排', `举报人${N}反映厂子偷排`],
+    ['举报人：吴桂芳', `举报人：${N}`],
+    ['姓名：周美玲', `姓名：${N}`],
+    ['名字叫秦大山', `名字叫${N}`],
+    ['我姓张，叫张卫东', `我姓×，叫${N}`],
+    ['我姓欧阳，叫欧阳娜娜', `我姓×，叫${N}`],
+    ['我的名字是欧阳娜娜', `我的名字是${N}`],
+    ['我是褚英', `我是${N}`],
+    ['我是靳大伟，', `我是${N}，`],
+    ['My name is John Doe.', `My name is ${N}.`],
+    ['I am Wang Wei', `I am ${N}`],
+    ["I'm Li Ming", `I'm ${N}`],
+    ['市民张三反映厂子偷排', `市民${N}反映厂子偷排`],
+    // Every other mention of a name a rule found.
+    ['市民朱立新（电话13912345678）反映厂子偷排，朱立新要求尽快处理', `市民${N}（电话${P}）反映厂子偷排，${N}要求尽快处理`],
+  ])('hides "%s"', (text, expected) => {
+    expect(redactForPublic(text)).toBe(expected);
+  });
+
+  it.each([
+    // Places after 我是.
+    '我是石门村，厂子就在村口',
+    '我是马家桥的',
+    '我是高家坪，',
+    '我是盐下村人',
+    // Words after 村民 / 市民 / 家长 / 业主, and what people are.
+    '村民田地被污水淹了',
+    '市民高度关注',
+    '家长陈述孩子头晕',
+    '业主李家湾小区门口堆满垃圾',
+    '我是村民，',
+    '我是司机，',
+    '我是想问一下，',
+    // 老 / 小 before a word, not before a name.
+    '小龙虾养殖场往河里排水',
+    '老石灰厂又开工了',
+  ])('keeps "%s"', (text) => {
+    expect(redactForPublic(text)).toBe(text);
+  });
+
+  it('still hides a surname before a title or after 老 / 小', () => {
+    expect(redactForPublic('老王说小李的厂晚上排，王老板不管')).toBe('老×说小×的厂晚上排，×老板不管');
+  });
+
+  it("hides the reporter's given name alone only as a word of its own", () => {
+    const known = { names: ['张国庆'] };
+    expect(redactForPublic('国庆节期间厂子停了，过了国庆又开始排', known)).toBe('国庆节期间厂子停了，过了国庆又开始排');
+    expect(redactForPublic('张国庆说厂子又排了，国庆，你快来看', known)).toBe(`${N}说厂子又排了，${N}，你快来看`);
+    expect(redactForPublic('我是欧阳娜娜，娜娜说过这事', { names: ['欧阳娜娜'] })).toBe(`我是${N}，${N}说过这事`);
+  });
+});
+
+describe('redactForPublic: house numbers', () => {
+  it.each([
+    ['住盐下村12号3栋501室', `住盐下村${H}号${H}栋${H}室`],
+    ['解放路8号', `解放路${H}号`],
+    ['他家在5号楼3单元', `他家在${H}号楼${H}单元`],
+    ['家住3栋', `家住${H}栋`],
+  ])('hides "%s"', (text, expected) => {
+    expect(redactForPublic(text)).toBe(expected);
+  });
+
+  it.each(['1号排污口一直在排', '附近有3户人家', '2号井的水变黑了', '3栋厂房都在冒烟', '坐S1号线到站', '11月3号晚上'])('keeps "%s"', (text) => {
+    expect(redactForPublic(text)).toBe(text);
+  });
+});
