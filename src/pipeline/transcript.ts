@@ -8,6 +8,8 @@
  * only. Pure parsing, no I/O: the hotline handler and the intake step share it.
  */
 
+import { SURNAME } from './extract.js';
+
 export type Speaker = 'operator' | 'caller' | 'unknown';
 
 export interface TranscriptLine {
@@ -36,10 +38,9 @@ const DATE = String.raw`(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ T]+)?`;
 const MILLIS = String.raw`(?:[.,]\d{1,3})?`;
 const TIMESTAMP = String.raw`(?:[\[【(（]\s*${DATE}(\d{1,2}:\d{2}(?::\d{2})?)${MILLIS}\s*[\]】)）]|${DATE}(\d{1,2}:\d{2}:\d{2})${MILLIS})`;
 const LABEL_TIMESTAMP = String.raw`(?:[\[【(（]\s*${DATE}(\d{1,2}:\d{2}(?::\d{2})?)${MILLIS}\s*[\]】)）]|${DATE}(\d{1,2}:\d{2}(?::\d{2})?)${MILLIS})`;
-/** Common surnames: a label followed by one and a given name is a named speaker (坐席王丽, 市民张三), not 来电时间. */
-const SURNAME = '[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤]';
 /** Words that follow a label in a heading, not a name (来电方式, 客户方面, 来电小结). */
 const NOT_A_NAME = '(?!方面|方式|小结|高峰|金额|程序|白天|时间|号码|地址|日期|类型|内容|记录|信息|情况|编号|总结|摘要|来源|单位)';
+/** After a label: a number, a note in brackets, 王先生, or a surname and a given name — a named speaker (坐席王丽, 市民张三), not 来电时间. */
 const LABEL_SUFFIX = String.raw`(?:[A-Za-z0-9]{1,8}|[(（][^)）]{0,12}[)）]|[\u4e00-\u9fff]{1,2}(?:先生|女士|小姐|师傅|阿姨|大爷|大妈)|${NOT_A_NAME}(?:[小老阿]${SURNAME}|${SURNAME}[\u4e00-\u9fff]{1,2}))`;
 const LABELLED_LINE = new RegExp(
   String.raw`^\s*(?:${LABEL_TIMESTAMP}\s*)?(${LABELS.join('|')})\s*${LABEL_SUFFIX}?\s*[:：]\s*(.*)$`,
