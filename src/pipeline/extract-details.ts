@@ -288,13 +288,21 @@ const LEADING_FILLER =
   /^(?:(?:你好|您好|喂)[，,\s]*)?(?:我(?:要|想)?(?:举报|反映|投诉)(?:一下)?|(?:举报|反映|投诉)(?:一下)?|就是|那个|我们这(?:里|边)?)?/;
 const TRAILING = /(?:的|了|呢|啊|呀|吧|嘛|就|也|都|还|那里|这里|那儿|这儿|那边|这边|里)$/;
 
+/**
+ * The clause around `at`, reaching at most `CLAUSE_REACH` characters either
+ * way: a place is a short phrase near its cue, and a text without punctuation
+ * (a long transcript line) must not make every cue scan all of it.
+ */
 function clauseBounds(text: string, at: number): [number, number] {
   let start = at;
-  while (start > 0 && !CLAUSE_END.test(text[start - 1]!)) start--;
+  const first = Math.max(0, at - CLAUSE_REACH);
+  while (start > first && !CLAUSE_END.test(text[start - 1]!)) start--;
   let end = at;
-  while (end < text.length && !CLAUSE_END.test(text[end]!)) end++;
+  const last = Math.min(text.length, at + CLAUSE_REACH);
+  while (end < last && !CLAUSE_END.test(text[end]!)) end++;
   return [start, end];
 }
+const CLAUSE_REACH = 2 * MAX_PLACE;
 
 /** Cuts a candidate at the first word of action after `keep` characters and trims particles. */
 function finishPlace(span: string, keep: number): string | null {
