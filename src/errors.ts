@@ -51,16 +51,19 @@ export interface FieldIssue {
  * one (`unknown field`), so a misspelt field is never silently dropped.
  */
 export function fieldsOf(error: { issues: readonly FieldIssue[] }): Record<string, string> {
-  const fields: Record<string, string> = {};
+  // A Map, not an object: a field named `constructor` or `__proto__` is named like any other.
+  const fields = new Map<string, string>();
+  const add = (key: string, reason: string) => {
+    if (!fields.has(key)) fields.set(key, reason);
+  };
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys' && issue.keys) {
-      for (const k of issue.keys) fields[[...issue.path.map(String), k].join('.')] ??= 'unknown field';
+      for (const k of issue.keys) add([...issue.path.map(String), k].join('.'), 'unknown field');
       continue;
     }
-    const key = issue.path.length > 0 ? issue.path.map(String).join('.') : 'body';
-    fields[key] ??= issue.message;
+    add(issue.path.length > 0 ? issue.path.map(String).join('.') : 'body', issue.message);
   }
-  return fields;
+  return Object.fromEntries(fields);
 }
 
 export interface ErrorBody {

@@ -82,6 +82,8 @@ describe('POST /api/v1/reports', () => {
     // A misspelt field is named, never dropped: `anonymus` would otherwise leave the reporter named.
     ['a misspelt field', { text: '噪音', anonymus: true }, 'anonymus', 'unknown field'],
     ['a misspelt location field', { text: '噪音', location: { lat: 25.1, lon: 111.3 } }, 'location.lon', 'unknown field'],
+    ['a field named like a built-in of objects', JSON.parse('{"text":"噪音","constructor":1}'), 'constructor', 'unknown field'],
+    ['a field named __proto__', JSON.parse('{"text":"噪音","__proto__":{"x":1}}'), '__proto__', 'unknown field'],
   ])('rejects %s with 400 naming the field', async (_what, body, field, reason) => {
     const before = await countRows('cases');
     const res = await postJson(`${api}/reports`, body);
