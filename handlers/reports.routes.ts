@@ -3,6 +3,7 @@ import { publicUrl } from '../src/env.js';
 import { AppError } from '../src/errors.js';
 import { MAX_TEXT_CHARS } from '../src/intake/limits.js';
 import { acceptReport, type PhotoInput, type ReportInput } from '../src/intake/accept-report.js';
+import { reporterFields } from '../src/intake/anonymity.js';
 import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
@@ -153,17 +154,7 @@ export function reportRoutes() {
     if (!isForm && !isJson) throw new AppError('validation_failed', 'invalid text', { text: 'required' });
     const body = isForm ? c.req.valid('form') : c.req.valid('json');
     // Anonymous, as on the web form: the name and phone are not kept at all.
-    const anonymous = body.anonymous ?? false;
-    const common = {
-      channel: 'web' as const,
-      text: body.text,
-      address: body.address ?? null,
-      name: anonymous ? null : (body.name ?? null),
-      phone: anonymous ? null : (body.phone ?? null),
-      anonymous,
-      shareContact: !anonymous && (body.shareContact ?? false),
-      occurredAt: body.occurredAt ?? null,
-    };
+    const common = { channel: 'web' as const, ...reporterFields(body), occurredAt: body.occurredAt ?? null };
     const input: ReportInput =
       'photos' in body
         ? {

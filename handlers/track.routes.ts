@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { currentCoHandlers, currentLead, listAssignments, type Assignment } from '../db/repositories/assignments.repository.js';
 import { findCaseByTrackingCode } from '../db/repositories/cases.repository.js';
-import { findContact } from '../db/repositories/contacts.repository.js';
+import { findContact, reporterNames } from '../db/repositories/contacts.repository.js';
 import { listEvents, type CaseEvent } from '../db/repositories/events.repository.js';
 import { CASE_STATUSES } from '../src/domain/case.js';
 import { normalizeTrackingCode } from '../src/domain/tracking-code.js';
@@ -72,7 +72,8 @@ export async function publicCaseView(deps: Deps, trackingCode: string, lang: 'zh
   ]);
   // Bureaus write the notes and the reply (已电话联系举报人…): whoever holds the code reads them with
   // the reporter's name and any phone number masked.
-  const mask = (text: string) => maskIdentityInText(text, [contact?.name]);
+  const names = reporterNames(contact, found);
+  const mask = (text: string) => maskIdentityInText(text, names);
   const unitOf = (codeOrNull: string | null | undefined) => {
     if (!codeOrNull) return null;
     const u = district.units.get(codeOrNull);

@@ -48,12 +48,22 @@ describe('POST /api/v1/reports', () => {
   });
 
   it('keeps no name or phone of an anonymous report, as the web form does not', async () => {
-    const res = await postJson(`${api}/reports`, { text: '永济亭那边有人烧垃圾', name: '王五', phone: '13812345678', anonymous: true, shareContact: true });
+    const res = await postJson(`${api}/reports`, {
+      text: '永济亭那边的鱼塘是我王五承包的，有人往塘里倒垃圾',
+      address: '永济亭王五家鱼塘',
+      name: '王五',
+      phone: '13812345678',
+      anonymous: true,
+      shareContact: true,
+    });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
     expect(await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirst()).toBeUndefined();
-    const row = await service.deps.db.selectFrom('cases').select('anonymous').where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await service.deps.db.selectFrom('cases').select(['anonymous', 'text', 'address']).where('id', '=', id).executeTakeFirstOrThrow();
     expect(row.anonymous).toBe(1);
+    // Nothing kept could match the name later: it is masked where the reporter's words repeat it.
+    expect(row.text).toBe('永济亭那边的鱼塘是我王*承包的，有人往塘里倒垃圾');
+    expect(row.address).toBe('永济亭王*家鱼塘');
   });
 
   it('gives unrelated reports different, non-sequential tracking codes', async () => {

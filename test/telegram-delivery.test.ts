@@ -156,7 +156,7 @@ describe('a Telegram report merged into another case', () => {
       const link = await waitFor(() => service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirst());
       return { chat, caseId: link.case_id };
     };
-    const survivor = await report('兴隆办事处化工厂晚上往沟里排黑水');
+    const survivor = await report('我叫石磊，兴隆办事处化工厂晚上往沟里排黑水');
     const duplicate = await report('兴隆那个化工厂又在往沟里排黑水了');
     const deps = processorDeps(service.deps);
     for (const c of [survivor, duplicate]) await createProcessors(deps).intake({ caseId: c.caseId }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
@@ -168,7 +168,7 @@ describe('a Telegram report merged into another case', () => {
     const id = 'merged-notice-1';
     await service.deps.db
       .insertInto('notifications')
-      .values({ id, case_id: survivor.caseId, audience: 'reporter', kind: 'replied', status: 'pending', data: JSON.stringify({ text: '已责令停产整改', lead: 'epb' }), created_at: new Date().toISOString() })
+      .values({ id, case_id: survivor.caseId, audience: 'reporter', kind: 'replied', status: 'pending', data: JSON.stringify({ text: '石磊先生您好，已责令停产整改', lead: 'epb' }), created_at: new Date().toISOString() })
       .execute();
     const before = emu.calls.length;
     const outcome = await createNotifyProcessor(deps, createTelegramPush(env))({ notificationId: id }, { jobId: 'n', attempt: 1, maxAttempts: 8 });
@@ -181,6 +181,10 @@ describe('a Telegram report merged into another case', () => {
     expect(toSurvivor.body.reply_markup).toBeDefined();
     expect(String(toDuplicate.body.text)).toContain(code);
     expect(toDuplicate.body.reply_markup).toBeUndefined();
+    // The reply names the case's own reporter: they read it as written, the duplicate's reporter does not.
+    expect(String(toSurvivor.body.text)).toContain('石磊先生您好');
+    expect(String(toDuplicate.body.text)).toContain('石*先生您好');
+    expect(String(toDuplicate.body.text)).not.toContain('石磊');
   });
 });
 

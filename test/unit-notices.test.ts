@@ -234,6 +234,9 @@ describe.each([
       expect(text).not.toContain('王五');
       expect(text).not.toContain('13812345678');
     }
+    // Anonymous, the name given only in the text: the note that repeats it alone is masked all the same.
+    const anonymous = await noticeFor({ text: `${REPORT}。我叫王五`, anonymous: true }, 'anonymous');
+    for (const text of [anonymous.webhook, anonymous.group]) expect(text).not.toContain('王五');
     const shared = await noticeFor({ text: REPORT, name: '王五', phone: '13812345678', shareContact: true }, 'shared');
     expect(shared.webhook).toBe('请尽快联系举报人王五（13812345678）核实');
     expect(shared.group).toContain('王五（13812345678）');

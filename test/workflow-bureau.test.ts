@@ -426,6 +426,23 @@ describe.each([
   });
 
   describe('what the public sees', () => {
+    it('masks a name the reporter gave only in their words wherever a bureau note repeats it alone', async () => {
+      const { id, trackingCode } = await seedCase(service, clock, {
+        assignments: [{ unit: 'epb', role: 'lead' }],
+        text: '本人：邝振华，兴隆办事处盐下村电镀厂晚上偷排废水',
+      });
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/progress`, { note: '已联系邝振华核实', public: true })).status).toBe(200);
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '邝振华反映的电镀厂已停产整改。' })).status).toBe(200);
+      const track = await json(fetch(`${service.url}/api/v1/track/${trackingCode}`));
+      expect(track.body.history.map((h: any) => h.note)).toContain('已联系邝**核实');
+      expect(track.body.reply.text).toBe('邝**反映的电镀厂已停产整改。');
+      expect(JSON.stringify(track.body)).not.toContain('邝振华');
+      // A bureau reading the case sees the note of its own timeline masked too.
+      const view = await json(as(staff.epb).get(`/api/v1/cases/${id}`));
+      expect(JSON.stringify(view.body)).not.toContain('邝振华');
+    });
+
     it("masks the reporter's name and phone in the bureau's public notes and reply on the tracking page", async () => {
       const { id, trackingCode } = await seedCase(service, clock, {
         assignments: [{ unit: 'epb', role: 'lead' }],

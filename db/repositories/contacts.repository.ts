@@ -1,3 +1,4 @@
+import { maskSelfNames } from '../../src/pipeline/extract.js';
 import type { Db } from './db-types.js';
 
 export interface ReporterContact {
@@ -11,9 +12,39 @@ export function sharedWithBureau(contact: ReporterContact | null, anonymous: boo
   return contact !== null && contact.shareWithBureau && !anonymous;
 }
 
-/** The reporter's name to mask wherever a bureau reads their words: none when they agreed to share it. */
-export function namesHiddenFromBureau(contact: ReporterContact | null, anonymous: boolean): Array<string | null | undefined> {
-  return sharedWithBureau(contact, anonymous) ? [] : [contact?.name];
+/** The words of a case in which a reporter may have named themself. */
+export interface ReporterWords {
+  anonymous: boolean;
+  text: string;
+  address?: string | null;
+}
+
+/**
+ * The reporter's names to mask in whatever a reader who may not know them
+ * reads (the address, notes, replies, the extracted place): the name of the
+ * contact fields — also written the other way round or without the space a
+ * Telegram contact card puts between 阮 and 志明 — and the names the reporter
+ * gave for themself in their words (我叫…, 姓名：…), which the masking rules
+ * find there but not in a note that mentions the name alone.
+ */
+export function reporterNames(contact: ReporterContact | null, words: ReporterWords): string[] {
+  const out = new Set<string>();
+  const name = contact?.name?.trim();
+  if (name) {
+    out.add(name);
+    const parts = name.split(/\s+/);
+    if (parts.length === 2 && parts.every((p) => /^\p{Script=Han}+$/u.test(p))) {
+      out.add(parts.join(''));
+      out.add(`${parts[1]}${parts[0]}`);
+    }
+  }
+  for (const w of [words.text, words.address]) if (w) for (const n of maskSelfNames(w).names) out.add(n);
+  return [...out];
+}
+
+/** The reporter's names to mask wherever a bureau reads their words (`reporterNames`): none when they agreed to share them. */
+export function namesHiddenFromBureau(contact: ReporterContact | null, words: ReporterWords): string[] {
+  return sharedWithBureau(contact, words.anonymous) ? [] : reporterNames(contact, words);
 }
 
 export async function insertContact(db: Db, caseId: string, contact: ReporterContact): Promise<void> {

@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { reporterNames } from '../../db/repositories/contacts.repository.js';
 import type { Deps } from '../../src/deps.js';
 import { SERVICE_YEARS } from '../../src/domain/service-years.js';
 import { addDays, localMonth, type GroupStats } from '../../src/stats/stats.js';
@@ -192,7 +193,9 @@ async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> 
   const unitName = (code: string | null | undefined) => (code ? (district.units.get(code)?.name[lang] ?? code) : '—');
   return rows.map((r) => {
     const contact = contactOf.get(r.id);
-    const known = { names: [contact?.name], phones: [contact?.phone] };
+    // The names the reporter gave in their text too: a bureau's reply may name them alone (已联系张卫国).
+    const names = reporterNames(contact ? { name: contact.name, phone: contact.phone, shareWithBureau: false } : null, { anonymous: true, text: r.text });
+    const known = { names, phones: [contact?.phone] };
     const lead = leadOf.get(r.id);
     return {
       receivedAt: r.received_at,

@@ -4,6 +4,7 @@ import { isTextFault } from '../../src/domain/text.js';
 import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
 import { AppError } from '../../src/errors.js';
 import { acceptReport, fingerprint, type ReportInput } from '../../src/intake/accept-report.js';
+import { reporterFields } from '../../src/intake/anonymity.js';
 import { MAX_PHOTO_BYTES, MAX_PHOTOS, MAX_TEXT_CHARS } from '../../src/intake/limits.js';
 import { localDate } from '../../src/stats/stats.js';
 import { CsrfField, errorId, FieldError } from '../../src/web/layout.js';
@@ -491,13 +492,8 @@ export function reportPageRoutes() {
     // Anonymous: the name and phone are not kept at all.
     const input: ReportInput = {
       channel: 'web',
-      text: body.text,
-      address: body.address ?? null,
+      ...reporterFields(body),
       location: body.lat !== undefined && body.lng !== undefined ? { lat: body.lat, lng: body.lng } : null,
-      name: body.anonymous ? null : (body.name ?? null),
-      phone: body.anonymous ? null : (body.phone ?? null),
-      anonymous: body.anonymous ?? false,
-      shareContact: !body.anonymous && (body.shareContact ?? false),
       occurredAt: null,
       photos,
     };

@@ -66,7 +66,7 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
     if (!mine) return fail(`case has no assignment for ${unit}`, true);
 
     // The reporter's name (unless shared) and phone numbers are masked wherever their own words go.
-    const hidden = namesHiddenFromBureau(contact, c.anonymous);
+    const hidden = namesHiddenFromBureau(contact, c);
     const body = JSON.stringify({
       event: 'case.assigned',
       deliveryId: delivery.id,

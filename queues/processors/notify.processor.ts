@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { findCase } from '../../db/repositories/cases.repository.js';
+import { findContact, reporterNames } from '../../db/repositories/contacts.repository.js';
 import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { mergedFollowers } from '../../db/repositories/notifications.repository.js';
@@ -62,8 +64,14 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
 }
 
 /** A notification's words for a resident's chat, in their language; null for a kind residents are not told about. */
-function reporterNotice(deps: ProcessorDeps, n: { kind: string; data: string | null; trackingCode: string }, lang: Lang): string | null {
+function reporterNotice(
+  deps: ProcessorDeps,
+  n: { kind: string; data: string | null; trackingCode: string },
+  lang: Lang,
+  hiddenNames?: ReadonlyArray<string>,
+): string | null {
   return noticeText({
+    ...(hiddenNames ? { hiddenNames } : {}),
     kind: n.kind,
     data: parseJson<Record<string, unknown>>(n.data, {}),
     trackingCode: n.trackingCode,
@@ -96,12 +104,16 @@ async function tellMergedReporters(
   n: { caseId: string; kind: string; data: string | null; trackingCode: string },
 ): Promise<number> {
   const followers = await mergedFollowers(deps.db, n.caseId);
+  if (followers.length === 0) return 0;
+  // They are not the case's reporter: the reply reaches them with the reporter's names masked.
+  const [c, contact] = await Promise.all([findCase(deps.db, n.caseId), findContact(deps.db, n.caseId)]);
+  const hidden = c ? reporterNames(contact, c) : [];
   const done = new Set<string>();
   let told = 0;
   for (const f of followers) {
     if (done.has(f.chatId)) continue;
     done.add(f.chatId);
-    const text = reporterNotice(deps, n, langOf(f.language));
+    const text = reporterNotice(deps, n, langOf(f.language), hidden);
     if (!text) continue;
     try {
       await telegram.send(f.chatId, text, {});

@@ -44,11 +44,11 @@ interface NoticeData {
  * the unit may read the reporter: names and phone numbers masked unless the
  * reporter agreed to share them.
  */
-async function maskedForUnit(deps: ProcessorDeps, caseId: string, anonymous: boolean, data: NoticeData): Promise<NoticeData> {
+async function maskedForUnit(deps: ProcessorDeps, c: { id: string; anonymous: boolean; text: string; address: string | null }, data: NoticeData): Promise<NoticeData> {
   if (!data.note) return data;
-  const contact = await findContact(deps.db, caseId);
-  if (sharedWithBureau(contact, anonymous)) return data;
-  return { ...data, note: maskIdentityInText(data.note, namesHiddenFromBureau(contact, anonymous)) };
+  const contact = await findContact(deps.db, c.id);
+  if (sharedWithBureau(contact, c.anonymous)) return data;
+  return { ...data, note: maskIdentityInText(data.note, namesHiddenFromBureau(contact, c)) };
 }
 
 /** A channel failure no retry can fix (the bureau's server refuses the notice, the bot left the group). */
@@ -75,7 +75,7 @@ export async function deliverUnitNotice(
   const unit = deps.district.units.get(code);
   const c = await findCase(deps.db, n.case_id);
   if (!unit || !c) return { status: 'skipped', outcome: `skipped: no such ${unit ? 'case' : 'unit'}` };
-  const data = await maskedForUnit(deps, c.id, c.anonymous, parseJson<NoticeData>(n.data, {}));
+  const data = await maskedForUnit(deps, c, parseJson<NoticeData>(n.data, {}));
 
   // A reminder or a supervision about a stage the unit has completed since (or whose deadline moved) says nothing true any more.
   if (data.stage && data.due) {

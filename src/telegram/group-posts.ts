@@ -159,7 +159,7 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
   const jurisdiction = c.jurisdictionCode ? (deps.district.units.get(c.jurisdictionCode)?.name.zh ?? c.jurisdictionCode) : null;
   const contact = await findContact(deps.db, c.id);
   // The reporter's name (unless shared) and phone numbers are masked in their words and in the place they gave.
-  const hidden = namesHiddenFromBureau(contact, c.anonymous);
+  const hidden = namesHiddenFromBureau(contact, c);
   const where = [jurisdiction, c.address ? maskIdentityInText(c.address, hidden) : null, c.location ? `${c.location.lat.toFixed(5)}, ${c.location.lng.toFixed(5)}` : null]
     .filter(Boolean)
     .join(' · ');

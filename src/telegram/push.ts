@@ -2,7 +2,7 @@ import { GrammyError, type Api, type InlineKeyboard } from 'grammy';
 import type { District } from '../district/district.schema.js';
 import type { Env } from '../env.js';
 import type { PhotoInput } from '../intake/accept-report.js';
-import { maskPhonesInText } from '../pipeline/extract.js';
+import { maskIdentityInText, maskPhonesInText } from '../pipeline/extract.js';
 import { apiRootOf, createTelegramApi, JOB_DELIVERY } from './api.js';
 import { downloadPhoto } from './photos.js';
 import { TEXTS, type Lang } from './texts.js';
@@ -72,6 +72,11 @@ export interface NoticeInput {
   district: District;
   trackUrl: string;
   timeZone: string;
+  /**
+   * For a reader who is not the case's reporter (the reporter of a duplicate
+   * merged into it): the reporter's names, masked in the reply with any phone.
+   */
+  hiddenNames?: ReadonlyArray<string>;
 }
 
 /** The message for one reporter notification, or null for a kind residents are not told about. */
@@ -90,7 +95,7 @@ export function noticeText(n: NoticeInput): string | null {
     case 'accepted':
       return t.accepted(code, unit('unit'));
     case 'replied':
-      return t.replied(code, unit('lead'), maskPhonesInText(str('text') ?? ''), n.trackUrl);
+      return t.replied(code, unit('lead'), n.hiddenNames ? maskIdentityInText(str('text') ?? '', n.hiddenNames) : maskPhonesInText(str('text') ?? ''), n.trackUrl);
     case 'extended': {
       const replyBy = str('replyBy');
       const day = replyBy

@@ -59,12 +59,12 @@ function maskDeep<T>(principal: Principal, value: T, names: HiddenNames = []): T
 export async function hiddenNamesFor(
   db: Kysely<Database>,
   principal: Principal,
-  cases: ReadonlyArray<Pick<Case, 'id' | 'anonymous'>>,
+  cases: ReadonlyArray<Pick<Case, 'id' | 'anonymous' | 'text' | 'address'>>,
 ): Promise<Map<string, HiddenNames>> {
   const out = new Map<string, HiddenNames>();
   if (!isBureau(principal) || cases.length === 0) return out;
   const contacts = await findContactsFor(db, cases.map((c) => c.id));
-  for (const c of cases) out.set(c.id, namesHiddenFromBureau(contacts.get(c.id) ?? null, c.anonymous));
+  for (const c of cases) out.set(c.id, namesHiddenFromBureau(contacts.get(c.id) ?? null, c));
   return out;
 }
 
@@ -155,7 +155,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
   ]);
   const contactVisible = !isBureau(principal) || sharedWithBureau(contact, c.anonymous);
   // A name the reporter gave and did not agree to share is masked wherever their words mention it.
-  const hidden = isBureau(principal) ? namesHiddenFromBureau(contact, c.anonymous) : [];
+  const hidden = isBureau(principal) ? namesHiddenFromBureau(contact, c) : [];
   const mergedInto = c.mergedInto ? await findCase(db, c.mergedInto) : null;
   const hotline = isBureau(principal) ? null : await hotlineCallView(db, caseId);
   return {
