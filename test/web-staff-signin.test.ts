@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deactivateUser } from '../db/repositories/users.repository.js';
 import { newPage } from './browser.js';
+import { createPgDatabase } from './harness.js';
 import { formClient, PASSWORD, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 
 let web: WebStaff;
@@ -204,4 +205,20 @@ describe('staff sign-in', () => {
     await deactivateUser(web.service.deps.db, web.userIds.police!, web.clock.now().toISOString());
     expect(await (await client.get('/signin')).text()).not.toContain('派出所孙八');
   });
+});
+
+describe('staff sign-in on PostgreSQL', () => {
+  it('answers a username holding a NUL or half a surrogate pair as a wrong name, as on SQLite, and never cuts a character in two', async () => {
+    const pg = await startStaffWebService('web-signin-pg', { DATABASE_URL: await createPgDatabase('web_signin') });
+    for (const username of ['ad\u0000min', `${'a'.repeat(63)}😀😀`, 'admin\ud800']) {
+      const client = formClient(pg.service.url, fromNewAddress());
+      const csrf = await client.token();
+      const res = await client.post('/signin', { _csrf: csrf, username, password: PASSWORD });
+      expect(res.status, username).toBe(401);
+      expect(await res.text()).toContain('id="username"');
+    }
+    // The one well-formed name was tried (and cut whole: 63 letters and the emoji make 64 characters).
+    const stored = await pg.service.deps.db.selectFrom('sign_in_attempts').select('username').execute();
+    expect(stored.map((r) => r.username)).toEqual([`${'a'.repeat(63)}😀`]);
+  }, 60_000);
 });

@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { keepableText, textFault } from '../../src/domain/text.js';
 import type { AppEnv } from '../app-env.js';
 import { CsrfField, FieldError, errorId } from '../../src/web/layout.js';
 import { csrfProtection } from '../../src/web/csrf.js';
@@ -132,8 +133,12 @@ export function signInPages() {
     const p = pageContext(c);
     const t = T[p.lang];
     const form = await c.req.parseBody();
-    const username = typeof form.username === 'string' ? form.username.trim().slice(0, 64) : '';
-    const password = typeof form.password === 'string' ? form.password.slice(0, 200) : '';
+    // Cut by characters, not inside a surrogate pair. A name holding what no username holds and PostgreSQL
+    // could not store with the attempt (NUL, half a surrogate pair) is a wrong name on both databases.
+    const typed = typeof form.username === 'string' ? form.username : '';
+    const unusable = textFault(typed) !== null;
+    const username = [...keepableText(typed).trim()].slice(0, 64).join('');
+    const password = typeof form.password === 'string' ? [...form.password].slice(0, 200).join('') : '';
     const next = safeNext(typeof form.next === 'string' ? form.next : null);
     const state: FormState = { username, next, errors: {} };
     if (username === '') state.errors.username = t.required;
@@ -141,7 +146,7 @@ export function signInPages() {
     if (state.errors.username || state.errors.password) {
       return renderPage(c, t.title, <SignInForm c={c} state={state} />, { status: 400 });
     }
-    const result = await checkCredentials(c, username, password);
+    const result = unusable ? ({ ok: false, reason: 'invalid' } as const) : await checkCredentials(c, username, password);
     if (!result.ok) {
       if (result.reason === 'locked') {
         const text = result.by === 'account' ? t.locked : t.lockedAddress;

@@ -15,7 +15,8 @@ const USERNAME_MAX = 64;
 
 /** Usernames are compared trimmed and in lower case. */
 export function normaliseUsername(value: string): string {
-  return value.trim().toLowerCase().slice(0, USERNAME_MAX);
+  // Cut by characters: half a surrogate pair would be stored differently by each database.
+  return [...value.trim().toLowerCase()].slice(0, USERNAME_MAX).join('');
 }
 
 /** 2–64 letters, digits, `.`, `_` or `-`, starting with a letter or digit. */
