@@ -8,6 +8,7 @@ import type { Database } from './schema.js';
 import { SAFETY_NET_PAGES, startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 import { takingTurns, type WriteTurn } from './write-turn.js';
 
+import { DatabaseUnavailableError } from './migrate.js';
 export { DatabaseUnavailableError, migrateToLatest } from './migrate.js';
 
 export type DbEngine = 'sqlite' | 'postgres';
@@ -26,6 +27,24 @@ export function isPostgresUrl(url: string): boolean {
 export function sqlitePath(url: string): string {
   if (url.startsWith('file:')) return url.startsWith('file://') ? fileURLToPath(url) : url.slice('file:'.length);
   return url;
+}
+
+/**
+ * The SQLite file in WAL mode. A path that is no database (a directory, a
+ * file of something else, a place that cannot be written) is a
+ * `DatabaseUnavailableError` naming it, said in one line at start.
+ */
+function openSqlite(path: string): SQLite.Database {
+  let sqlite: SQLite.Database | undefined;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    sqlite = new SQLite(path);
+    sqlite.pragma('journal_mode = WAL');
+    return sqlite;
+  } catch (err) {
+    sqlite?.close();
+    throw new DatabaseUnavailableError(`cannot use the SQLite database ${path}: ${(err as Error).message}`);
+  }
 }
 
 export interface ConnectOptions {
@@ -58,9 +77,7 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
     };
   }
   const path = sqlitePath(url);
-  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
-  const sqlite = new SQLite(path);
-  sqlite.pragma('journal_mode = WAL');
+  const sqlite = openSqlite(path);
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');

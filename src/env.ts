@@ -51,6 +51,10 @@ export const envSchema = z.object({
     .default('./data/intake.db')
     .refine((v) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^(postgres|postgresql|file):\/\//i.test(v), {
       message: 'must be a SQLite file path, a file: URL or a postgres:// URL',
+    })
+    .superRefine((v, ctx) => {
+      const problem = /^(postgres|postgresql|file):\/\//i.test(v) ? databaseUrlProblem(v) : null;
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
     }),
   REDIS_URL: z
     .string()
@@ -166,6 +170,18 @@ export const envSchema = z.object({
   }
   // Checked even when a variable on its own is bad, so one start names every problem.
 }, { when: () => true });
+
+/** Why a postgres:// or file:// URL cannot be used, or null. */
+function databaseUrlProblem(v: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return 'not a valid URL';
+  }
+  if (u.protocol === 'file:' && u.host !== '' && u.host !== 'localhost') return 'a file: URL names a file on this machine (file:///path or file:path)';
+  return null;
+}
 
 export type Env = z.infer<typeof envSchema>;
 

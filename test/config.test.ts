@@ -47,6 +47,21 @@ describe('parseEnv', () => {
     expect((error as EnvError).problems.map((p) => p.variable).sort()).toEqual(['PORT', 'REDIS_SENTINELS', 'TELEGRAM_WEBHOOK_SECRET']);
   });
 
+  it.each([
+    ['postgres://[bad', 'not a valid URL'],
+    ['postgres://host:99999/db', 'not a valid URL'],
+    ['file://remotehost/x.db', 'a file: URL names a file on this machine (file:///path or file:path)'],
+  ])('names a DATABASE_URL that cannot be used (%s) before anything starts', (url, reason) => {
+    let error: unknown;
+    try {
+      parseEnv({ DATABASE_URL: url });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(EnvError);
+    expect((error as EnvError).problems).toEqual([{ variable: 'DATABASE_URL', message: reason }]);
+  });
+
   it('treats empty variables as unset', () => {
     expect(parseEnv({ PORT: '', PUBLIC_URL: '' }).PORT).toBe(3000);
   });

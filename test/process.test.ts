@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
@@ -106,6 +107,23 @@ describe('npm start', () => {
     expect(lines[0]).toContain(`cannot use postgres://${url.host}${url.pathname}:`);
     expect(lines[0]).toContain('does not exist (create the database first');
     expect(lines[0]).not.toMatch(/\bat .*:\d+:\d+/);
+  });
+
+  it.each([
+    ['a directory', (dir: string) => dir, 'unable to open database file'],
+    ['a file that is not SQLite', (dir: string) => {
+      const file = join(dir, 'notes.txt');
+      writeFileSync(file, 'this is not a database, just some notes that are long enough to fill a page header…'.repeat(20));
+      return file;
+    }, 'file is not a database'],
+  ])('refuses to start on %s as the SQLite database, in one line naming it', async (_what, pathIn, said) => {
+    const env = serviceEnv('bad-sqlite');
+    const path = pathIn(tempDir());
+    const p = await startProcess({ ...env, DATABASE_URL: path });
+    expect(await p.exited).toBe(1);
+    const lines = p.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`cannot use the SQLite database ${path}: ${said}`);
   });
 
   it('starts without Redis, says so in one line, accepts reports and is not ready', async () => {
