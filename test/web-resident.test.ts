@@ -231,6 +231,20 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it('counts a line break as one character, as the browser does, and keeps it as a line feed', async () => {
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto('/');
+    // 5,000 characters as the browser counts them (its maxlength lets this through), 50 of them line breaks.
+    const text = `${REPORT_TEXT}\n`.repeat(50).padEnd(5000, '臭');
+    await fillReport(page, { text });
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/submitted\//);
+    const code = (await page.textContent('#tracking-code'))!.trim();
+    const created = (await findCaseByTrackingCode(service.deps.db, code))!;
+    expect(created.text).toBe(text);
+    await context.close();
+  });
+
   it('refuses a form post without the CSRF token and creates nothing', async () => {
     const seeded = await seedCase(service, clock);
     const before = await countCases();

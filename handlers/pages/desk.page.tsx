@@ -16,7 +16,7 @@ import { countFailedSends, redeliverFailed } from '../../src/workflow/redeliver.
 import type { AppEnv } from '../app-env.js';
 import { casesCsv, exportCasesQuery, statsCsv } from '../export.routes.js';
 import { dashboardRoutes } from './dashboard.page.js';
-import { refuseBadText } from './resident-form.js';
+import { refuseBadText, withLineFeeds } from './resident-form.js';
 import { statsQuerySchema } from '../stats.routes.js';
 import {
   ActionNotice,
@@ -578,7 +578,7 @@ export function deskPages() {
       const lang = pageContext(c).lang;
       const form = await c.req.parseBody({ all: true });
       try {
-        refuseBadText(form);
+        refuseBadText(withLineFeeds(form));
         await run(c, form, lang);
       } catch (err) {
         if (err instanceof AppError && err.code === 'not_found' && !err.fields) throw err;
@@ -711,7 +711,7 @@ export function deskPages() {
     const id = c.req.param('id');
     const name = `refuse-${id}`;
     try {
-      refuseBadText(form);
+      refuseBadText(withLineFeeds(form));
       check(lang, { note: requiredText(note, lang) });
       await refuseExtension(c.get('deps'), c.get('principal')!, id, { note: note.trim() });
     } catch (err) {

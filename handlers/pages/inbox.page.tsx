@@ -48,7 +48,7 @@ import {
   requiredText,
   ProblemTextArea,
 } from './staff-common.js';
-import { refuseBadText } from './resident-form.js';
+import { refuseBadText, withLineFeeds } from './resident-form.js';
 
 /**
  * The bureau inbox (`/inbox`): the cases assigned to the clerk's unit,
@@ -425,7 +425,7 @@ export function inboxPages() {
       const lang = pageContext(c).lang;
       const form = await c.req.parseBody({ all: true });
       try {
-        refuseBadText(form);
+        refuseBadText(withLineFeeds(form));
         await run(c, form, lang);
       } catch (err) {
         const values: Record<string, string> = {};

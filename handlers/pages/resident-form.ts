@@ -10,10 +10,21 @@ import type { AppEnv } from '../app-env.js';
  */
 export async function readForm(c: Context<AppEnv>): Promise<Record<string, unknown>> {
   try {
-    return await c.req.parseBody({ all: true });
+    return withLineFeeds(await c.req.parseBody({ all: true }));
   } catch {
     throw new AppError('malformed_body', 'the form could not be read; reload the page and try again', { body: 'not a well-formed form' });
   }
+}
+
+/**
+ * A form's line breaks as the API's: browsers send a textarea's breaks as
+ * CRLF but count each as one character for `maxlength`, so a text the
+ * browser let through must not count longer here. Changes the form in place.
+ */
+export function withLineFeeds(form: Record<string, unknown>): Record<string, unknown> {
+  const lf = (v: unknown) => (typeof v === 'string' ? v.replace(/\r\n?/g, '\n') : v);
+  for (const [name, value] of Object.entries(form)) form[name] = Array.isArray(value) ? value.map(lf) : lf(value);
+  return form;
 }
 
 /**
