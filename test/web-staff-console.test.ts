@@ -170,9 +170,21 @@ describe('operator console', () => {
     expect(html).toContain('id="transcript-error"');
     expect(html).toContain('请粘贴录音文本或上传文本文件');
 
-    const badTime = await client.post('/console/review', { _csrf: csrf, mode: 'transcript', hotline: '12369', callId: 'X-1', startedAt: 'yesterday', transcript: TRANSCRIPT });
-    expect(badTime.status).toBe(400);
-    expect(await badTime.text()).toContain('id="startedAt-error"');
+    // Not a time, and a date the calendar does not have (it is not rolled over into March).
+    for (const startedAt of ['yesterday', '2026-02-30T10:00', '2026-11-02T25:00']) {
+      const badTime = await client.post('/console/review', { _csrf: csrf, mode: 'transcript', hotline: '12369', callId: 'X-1', startedAt, transcript: TRANSCRIPT });
+      expect(badTime.status, startedAt).toBe(400);
+      expect(await badTime.text()).toContain('id="startedAt-error"');
+    }
+    // Garbled text is named next to the field of the mode in use; an unknown hotline at the top.
+    const garbled = await client.post('/console/review', { _csrf: csrf, mode: 'plain', hotline: '12369', callId: 'X-1', startedAt: '2026-11-02T10:00', text: '河里有\ufffd死鱼' });
+    expect(garbled.status).toBe(400);
+    const garbledHtml = await garbled.text();
+    expect(garbledHtml).toContain('id="text-error"');
+    expect(garbledHtml).toContain('无法识别的字符');
+    const hotline = await client.post('/console/review', { _csrf: csrf, mode: 'transcript', hotline: '110', callId: 'X-1', startedAt: '2026-11-02T10:00', transcript: TRANSCRIPT });
+    expect(hotline.status).toBe(400);
+    expect(await hotline.text()).toContain('请选择热线：12345 或 12369。');
     // The schema's reasons are said in Chinese on the page.
     const badFields = await client.post('/console/review', { _csrf: csrf, mode: 'transcript', hotline: '12369', callId: 'X 1', callerNumber: 'abc', startedAt: '2026-11-02T10:00', transcript: TRANSCRIPT });
     expect(badFields.status).toBe(400);

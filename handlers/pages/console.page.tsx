@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { publicUrl } from '../../src/env.js';
 import { zoneOffsetMs } from '../../src/domain/time-zone.js';
+import { textFault } from '../../src/domain/text.js';
 import { AppError } from '../../src/errors.js';
 import { callSchema, HOTLINES, MAX_TRANSCRIPT_CHARS, type CallInput } from '../../src/hotline/call-schema.js';
 import { acceptCall, reviewCall, type CallReview, type HotlineDeps, type Proposal } from '../../src/hotline/hotline-intake.js';
@@ -35,8 +36,14 @@ function hotlineDeps(deps: AppEnv['Variables']['deps']): HotlineDeps {
 export function wallClockToIso(value: string, timeZone: string): string | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value.trim());
   if (!m) return null;
-  const guess = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0));
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  const guess = Date.UTC(year, month - 1, day, hour, minute, second);
   if (Number.isNaN(guess)) return null;
+  // 2026-02-30 or 25:00 is no time: Date.UTC would roll it over into the next month or day.
+  const back = new Date(guess);
+  if (back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day || back.getUTCHours() !== hour || back.getUTCMinutes() !== minute || back.getUTCSeconds() !== second) {
+    return null;
+  }
   const at = guess - zoneOffsetMs(guess, timeZone);
   return new Date(at).toISOString();
 }
@@ -600,18 +607,22 @@ async function startState(c: Context<AppEnv>, form: Record<string, unknown>, lan
   const state = readState(form);
   const zh = lang === 'zh';
   const errors: Errors = {};
+  const garbled = zh ? '含有无法识别的字符（可能是复制时的乱码），请删除后再提交。' : 'Holds characters that cannot be read (garbled when copied?); remove them and try again.';
+  if (state.call.hotline !== '12345' && state.call.hotline !== '12369') errors._form = zh ? '请选择热线：12345 或 12369。' : 'Choose the hotline: 12345 or 12369.';
   if (state.call.mode === 'plain') {
     const text = field(form, 'text');
     if (text.trim() === '') errors.text = zh ? '请填写来电人反映的问题。' : 'Write what the caller reported.';
+    else if (textFault(text)) errors.text = garbled;
     // A call without a transcript: the complaint as typed is the transcript (no speaker labels).
     state.call.transcript = text;
   } else {
     const upload = files(form, 'transcriptFile')[0];
     if (state.call.transcript.trim() === '' && upload) state.call.transcript = await readTranscriptFile(upload, lang);
     if (state.call.transcript.trim() === '') errors.transcript = zh ? '请粘贴录音文本或上传文本文件。' : 'Paste a transcript or upload a text file.';
+    else if (textFault(state.call.transcript)) errors.transcript = garbled;
   }
   const iso = wallClockToIso(state.call.startedAt, c.get('deps').district.file.district.timezone);
-  if (!iso) errors.startedAt = zh ? '请填写来电时间。' : 'Give the time of the call.';
+  if (!iso) errors.startedAt = zh ? '请填写正确的来电时间。' : 'Give the time of the call (a real date and time).';
   else state.call.startedAtIso = iso;
   if (Object.keys(errors).length > 0) throw invalid(lang, errors);
   return state;
