@@ -4,6 +4,7 @@ import { listAttachments } from '../db/repositories/attachments.repository.js';
 import { listAssignmentsFor, listCases } from '../db/repositories/case-queries.repository.js';
 import { findCase } from '../db/repositories/cases.repository.js';
 import { CASE_STATUSES } from '../src/domain/case.js';
+import { textFault } from '../src/domain/text.js';
 import { AppError } from '../src/errors.js';
 import {
   acceptAssignment,
@@ -199,7 +200,10 @@ function encodeCursor(receivedAt: string, id: string): string {
 function decodeCursor(cursor: string): { receivedAt: string; id: string } {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return { receivedAt: v[0], id: v[1] };
+    // Only what encodeCursor writes: a time and an id, no character a database would refuse.
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string' && !textFault(v[0]) && !textFault(v[1])) {
+      return { receivedAt: v[0], id: v[1] };
+    }
   } catch {
     // fall through
   }

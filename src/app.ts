@@ -26,6 +26,7 @@ import { trackRoutes } from '../handlers/track.routes.js';
 import { clientWentAway } from '../handlers/uploads.js';
 import { validationHook } from '../handlers/validation.js';
 import type { Deps } from './deps.js';
+import { textFault } from './domain/text.js';
 import { AppError, errorBody } from './errors.js';
 import { maskPhonesInText } from './pipeline/extract.js';
 import { renderErrorPage, wantsHtml } from './web/render.js';
@@ -68,6 +69,7 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
   });
   // After the dependencies are set: a refusal here may be drawn as an error page, which needs them.
   app.use(utf8BodiesOnly);
+  app.use(pagePathsWellFormed);
 
   for (const router of ROUTERS) app.route('/', router());
   const telegram = telegramWebhookRoutes(deps);
@@ -129,6 +131,24 @@ const utf8BodiesOnly: MiddlewareHandler = async (c, next) => {
   const declared = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(c.req.header('content-type') ?? '')?.[1]?.toLowerCase();
   if (declared && !['utf-8', 'utf8', 'us-ascii'].includes(declared)) {
     throw new AppError('unsupported_media_type', `the body must be UTF-8, not ${declared}`, { 'content-type': `charset must be utf-8, not ${declared}` });
+  }
+  await next();
+};
+
+/**
+ * A page path holding what no id or code holds (a NUL, half a surrogate pair)
+ * names nothing: 404 on both databases (PostgreSQL would refuse the lookup).
+ * API paths are validated by their route schemas, which name the field.
+ */
+const pagePathsWellFormed: MiddlewareHandler = async (c, next) => {
+  if (!c.req.path.startsWith('/api/')) {
+    let path = c.req.path;
+    try {
+      path = decodeURIComponent(path);
+    } catch {
+      // Not percent-encoding: look at it as it is.
+    }
+    if (textFault(path)) throw new AppError('not_found', 'not found');
   }
   await next();
 };

@@ -220,5 +220,14 @@ describe('staff sign-in on PostgreSQL', () => {
     // The one well-formed name was tried (and cut whole: 63 letters and the emoji make 64 characters).
     const stored = await pg.service.deps.db.selectFrom('sign_in_attempts').select('username').execute();
     expect(stored.map((r) => r.username)).toEqual([`${'a'.repeat(63)}😀`]);
+
+    // A page path or a list cursor holding a NUL names nothing, as on SQLite: 404 and a 400 naming the cursor.
+    const desk = formClient(pg.service.url, fromNewAddress());
+    expect((await desk.signIn('dispatcher')).status).toBe(303);
+    for (const path of ['/desk/cases/%00', '/inbox/cases/ab%00cd', '/track/%00']) expect((await desk.get(path)).status, path).toBe(404);
+    const cursor = Buffer.from(JSON.stringify(['\u0000', 'x'])).toString('base64url');
+    const listed = await fetch(`${pg.service.url}/api/v1/cases?cursor=${cursor}`, { headers: { authorization: `Bearer ${pg.staff.dispatcher}` } });
+    expect(listed.status).toBe(400);
+    expect(((await listed.json()) as { error: { fields: Record<string, string> } }).error.fields).toHaveProperty('cursor');
   }, 60_000);
 });
