@@ -131,6 +131,11 @@ describe('phone numbers hidden from bureaus', () => {
     ['家里电话84560501', '家里电话****0501'],
     ['座机：8456 0501', '座机：****0501'],
     ['回电八四五六零五零一', '回电****0501'],
+    // Formal digits (壹叁陆…), one digit at a time with the same separator, and groups read out after a phone word.
+    ['壹叁陆柒柒捌捌壹玖零壹', '136****1901'],
+    ['1 3 6 7 7 8 8 2 0 0 1', '136****2001'],
+    ['一 三 六 七 七 八 八 二 零 零 一', '136****2001'],
+    ['电话一三六，七七八八，二五零一，白天打', '电话136****2501，白天打'],
   ])('masks "%s"', (text, masked) => {
     expect(maskIdentityInText(text)).toBe(masked);
     expect(maskPhonesInText(text)).toBe(masked);
@@ -155,6 +160,9 @@ describe('phone numbers hidden from bureaus', () => {
     '读数1.3 2.5 3.6 4.8 5.9 6',
     '{"id":"0193a8f2-1391-7234-8567-123456789abc","by":"0193a8f2-c139-7234-8567-123456789abc"}',
     '订单号 2026112812345678901',
+    // Twelve single digits are no mobile, nor eleven with another digit before them.
+    '1 3 6 7 7 8 8 2 0 0 1 2',
+    '9 1 3 6 7 7 8 8 2 0 0 1',
   ])('leaves numbers that are no phone alone: "%s"', (text) => {
     expect(maskIdentityInText(text)).toBe(text);
     expect(findPhones(text)).toEqual([]);
@@ -168,6 +176,41 @@ describe('phone numbers hidden from bureaus', () => {
     expect(maskIdentityInText('环保局电话13912345678')).toBe('环保局电话139****5678');
     expect(findPhones('打了环保局电话0746-1234567没人接，我的电话0746-5123456')).toEqual(['07465123456']);
     expect(maskIdentityInText('住所电话0746-5123456')).toBe('住所电话0746****3456');
+  });
+
+  it.each([
+    '区环保局执法大队办公室电话0746-3822369',
+    '镇政府值班室电话0746-3881234',
+    '林场办公室0746-3889001',
+    '派出所报警电话0746-3881110',
+    '区环保局王科长电话0746-3881111',
+    '卫生院电话0746-3881112',
+  ])("keeps the published landline of an office, a duty room, a police station, a clinic or an officer: \"%s\"", (text) => {
+    expect(maskIdentityInText(text)).toBe(text);
+    expect(findPhones(text)).toEqual([]);
+  });
+
+  it("still masks an officer's mobile and the landline of someone's own room", () => {
+    expect(maskIdentityInText('区环保局王科长电话13912345678')).toBe('区环保局王科长电话139****5678');
+    expect(maskIdentityInText('寝室电话0746-3881112')).toBe('寝室电话0746****1112');
+  });
+});
+
+describe('ID card numbers and accounts hidden from bureaus', () => {
+  it.each([
+    // The birth date of an 18-character number (the last may be X) or of the old 15-digit one.
+    ['身份证号430621198001011234', '身份证号430621********1234'],
+    ['身份证43062119800101123X，电话13912345678', '身份证430621********123X，电话139****5678'],
+    ['身份证430621800101123', '身份证430621******123'],
+    // The account after QQ or 微信.
+    ['加我QQ 375620188', '加我QQ *********'],
+    ['微信号：wx_li88', '微信号：*******'],
+  ])('masks "%s"', (text, masked) => {
+    expect(maskIdentityInText(text)).toBe(masked);
+  });
+
+  it.each(['编号430621991399011234', '订单号 2026112812345678901', '邮箱375620188@qq.com的回复'])('leaves "%s" alone', (text) => {
+    expect(maskIdentityInText(text)).toBe(text);
   });
 });
 
@@ -192,6 +235,32 @@ describe('reporter names hidden from bureaus', () => {
     // Once a rule finds a name, every other mention of it is masked too.
     ['市民朱立新（电话13912345678）反映厂子偷排，朱立新要求尽快处理', '市民朱**（电话139****5678）反映厂子偷排，朱**要求尽快处理'],
     ['我叫张伟。张伟家就在厂子旁边', '我叫张*。张*家就在厂子旁边'],
+    // A name set off by commas after 我, and the ways a letter is signed.
+    ['我，黎秀英，住在厂子旁边', '我，黎**，住在厂子旁边'],
+    ['厂子天天排黑水。我，黎秀英，住在旁边', '厂子天天排黑水。我，黎**，住在旁边'],
+    ['签名：何春花', '签名：何**'],
+    ['落款人：曾庆丰', '落款人：曾**'],
+    ['落款：曾庆丰', '落款：曾**'],
+    ['实名举报：龚德胜', '实名举报：龚**'],
+    ['实名举报人龚德胜', '实名举报人龚**'],
+    ['举报群众：文建新', '举报群众：文**'],
+    // 俺 and 鄙人 say 我 too; 姓X名Y, 免贵姓X and a surname spelled out.
+    ['俺是盐下村的，叫唐德旺', '俺是盐下村的，叫唐**'],
+    ['俺叫唐德旺', '俺叫唐**'],
+    ['鄙人姓蒋名卫平', '鄙人姓蒋名**'],
+    ['免贵姓魏，魏东', '免贵姓魏，魏*'],
+    ['免贵姓魏，叫魏东', '免贵姓魏，叫魏*'],
+    ['我姓侯，侯宝林的侯，叫侯志刚', '我姓侯，侯宝林的侯，叫侯**'],
+    // English introductions, and the Chinese name in brackets after one.
+    ['This is Lucy Chen', 'This is L*** C***'],
+    ['Name: Zhou Min', 'Name: Z*** M**'],
+    ['Hi, I am Wang Wei (王伟)', 'Hi, I am W*** W** (王*)'],
+    // The reporter's family.
+    ['我老公叫罗大勇', '我老公叫罗**'],
+    ['我儿子叫莫小军，莫小军也闻到了', '我儿子叫莫**，莫**也闻到了'],
+    ['我的爱人名叫何春花', '我的爱人名叫何**'],
+    // 再 does not end a name: 魏东, then 再次.
+    ['来电人魏东再次来电', '来电人魏*再次来电'],
   ])('masks "%s"', (text, masked) => {
     expect(maskIdentityInText(text)).toBe(masked);
   });
@@ -229,6 +298,43 @@ describe('reporter names hidden from bureaus', () => {
     '序号姓名年龄职业',
     '提供市民付费使用',
     '告知市民何种平台',
+    // The one reported, after 被…人, and the contact of a plant.
+    '被举报人：刘长贵',
+    '被投诉人刘长贵',
+    '被反映人：刘长贵',
+    '我是被举报人黄金山的邻居',
+    '该厂联系人：黄金山',
+    '厂里的联系人是黄金山',
+    '公司联系人：黄金山',
+    // 名字叫 after a comma or a word names someone or something else.
+    '那个老板，名字叫黄德贵',
+    '厂子，名字叫宏达化工',
+    '名字叫金渝国际的楼盘',
+    // Places after a label, or used as places elsewhere in the text.
+    '举报人：石门村村民',
+    '举报人：回龙村群众',
+    '反映人：盐下村村民',
+    '联系人：回龙村委会王主任',
+    '本人龙王庙村民',
+    '我是石门，家在石门组',
+    '我是朱家观，朱家观村口有个厂',
+    // Ordinary words after who is speaking.
+    '举报人方才说过',
+    '举报人龙年出生',
+    '本人苗圃',
+    '本人万亩果园',
+    '本人金银花基地',
+    '本人蓝莓园',
+    // Names already anonymised.
+    '姓名：王某某',
+    '举报人张XX',
+    '举报人李**',
+    // What someone or their family is.
+    '我是程序员，',
+    '我父亲是高中老师',
+    '我妈妈是程序员，',
+    'This is Huilong Village',
+    'Company Name: Hongda Chemical',
   ])('leaves "%s" alone', (text) => {
     expect(maskIdentityInText(text)).toBe(text);
   });

@@ -22,6 +22,10 @@ describe('redactForPublic: phone numbers', () => {
     ['(0731)84560801', P],
     ['（0731）8456-0801', P],
     ['家里电话84560501', `家里电话${P}`],
+    // Formal digits, one digit at a time, groups read out after a phone word.
+    ['壹叁陆柒柒捌捌壹玖零壹', P],
+    ['1 3 6 7 7 8 8 2 0 0 1', P],
+    ['电话一三六，七七八八，二五零一', `电话${P}`],
   ])('hides "%s"', (text, expected) => {
     expect(redactForPublic(text)).toBe(expected);
   });
@@ -33,6 +37,12 @@ describe('redactForPublic: phone numbers', () => {
     '区环保局电话0746-1234567',
     '请拨打举报热线12369或12345',
     '回龙圩镇政府值班电话：(0746)5123456',
+    '区环保局执法大队办公室电话0746-3822369',
+    '镇政府值班室电话0746-3881234',
+    '林场办公室0746-3889001',
+    '派出所报警电话0746-3881110',
+    '区环保局王科长电话0746-3881111',
+    '卫生院电话0746-3881112',
   ])('keeps "%s"', (text) => {
     expect(redactForPublic(text)).toBe(text);
   });
@@ -70,6 +80,27 @@ describe('redactForPublic: names', () => {
     ['市民张三反映厂子偷排', `市民${N}反映厂子偷排`],
     // Every other mention of a name a rule found.
     ['市民朱立新（电话13912345678）反映厂子偷排，朱立新要求尽快处理', `市民${N}（电话${P}）反映厂子偷排，${N}要求尽快处理`],
+    // Self-identification in more shapes.
+    ['我，黎秀英，住在厂边', `我，${N}，住在厂边`],
+    ['签名：何春花', `签名：${N}`],
+    ['落款人：曾庆丰', `落款人：${N}`],
+    ['实名举报：龚德胜', `实名举报：${N}`],
+    ['举报群众：文建新', `举报群众：${N}`],
+    ['俺叫唐德旺', `俺叫${N}`],
+    ['俺是盐下村的，叫唐德旺', `俺是盐下村的，叫${N}`],
+    ['鄙人姓蒋名卫平', `鄙人姓×名${N}`],
+    ['免贵姓魏，魏东', `免贵姓×，${N}`],
+    ['我姓侯，侯宝林的侯，叫侯志刚', `我姓×，${N}，叫${N}`],
+    ['This is Lucy Chen', `This is ${N}`],
+    ['Hi, I am Wang Wei (王伟)', `Hi, I am ${N} (${N})`],
+    ['我老公叫罗大勇', `我老公叫${N}`],
+    // Whoever is named on the public page, the one reported too.
+    ['被举报人：刘长贵', `被举报人：${N}`],
+    ['该厂联系人：黄金山', `该厂联系人：${N}`],
+    ['那个老板，名字叫黄德贵', `那个老板，名字叫${N}`],
+    // Only the name, not what follows it.
+    ['我是王德贵的邻居', `我是${N}的邻居`],
+    ['户主刘某私建', '户主×某私建'],
   ])('hides "%s"', (text, expected) => {
     expect(redactForPublic(text)).toBe(expected);
   });
@@ -91,6 +122,18 @@ describe('redactForPublic: names', () => {
     // 老 / 小 before a word, not before a name.
     '小龙虾养殖场往河里排水',
     '老石灰厂又开工了',
+    // What someone does, places and ordinary words after a label, a business after 名字叫.
+    '我是养鱼的',
+    '我是开车的，',
+    '我是程序员，',
+    '举报人：石门村村民',
+    '本人龙王庙村民',
+    '我是石门，家在石门组',
+    '我是朱家观，朱家观村口有个厂',
+    '举报人方才说过',
+    '本人万亩果园',
+    '名字叫金渝国际的楼盘',
+    '表演者姓名、村名',
   ])('keeps "%s"', (text) => {
     expect(redactForPublic(text)).toBe(text);
   });
@@ -113,11 +156,23 @@ describe('redactForPublic: house numbers', () => {
     ['解放路8号', `解放路${H}号`],
     ['他家在5号楼3单元', `他家在${H}号楼${H}单元`],
     ['家住3栋', `家住${H}栋`],
+    // A 大厦 is as often a home as an office.
+    ['住在万达大厦3栋1502室', `住在万达大厦${H}栋${H}室`],
   ])('hides "%s"', (text, expected) => {
     expect(redactForPublic(text)).toBe(expected);
   });
 
-  it.each(['1号排污口一直在排', '附近有3户人家', '2号井的水变黑了', '3栋厂房都在冒烟', '坐S1号线到站', '11月3号晚上'])('keeps "%s"', (text) => {
+  it.each([
+    '1号排污口一直在排',
+    '附近有3户人家',
+    '2号井的水变黑了',
+    '3栋厂房都在冒烟',
+    '坐S1号线到站',
+    '11月3号晚上',
+    // The floor and room of a public building.
+    '回龙圩镇人民政府2楼201室',
+    '区环保局3楼302室',
+  ])('keeps "%s"', (text) => {
     expect(redactForPublic(text)).toBe(text);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  BUSINESS,
   COMPOUND_SURNAME,
   HAN,
   halfWidthDigits,
@@ -8,6 +9,7 @@ import {
   PERSON_NAME,
   PLACE_WORD,
   SURNAME,
+  wordsUsedAsPlaces,
 } from '../../src/pipeline/extract.js';
 
 /**
@@ -46,11 +48,13 @@ const BEFORE_GIVEN = `(?:^|(?<!${HAN})|[找叫和与跟对给问让把被者是�
 
 /** 回龙村的 / 附近的村民: what someone says they are before their name, up to 的. */
 const DESCRIBED = '[^，,。！!？?\\s]{1,12}?的(?:村民|居民|群众|业主|住户)?';
+/** What someone is (程序员, 记者, 石匠), not who. */
+const NOT_A_ROLE = `(?!${HAN}{1,2}[员者匠官](?!${HAN}))`;
 /**
  * After 我是, a name of any surname when it stands alone (我是冼志强，), but not what people
  * say they are (我是村民，我是司机，我是外地人，我是石门村，).
  */
-const NOT_SELF = `[这那想说要来去在也就都还不没很真的了是我你他她它们本外附当村居业群住市家老小大一二三四五六七八九十个第哪谁啥什好女男农工学医司职干退志环清保受目知过邻亲朋同领]|${HAN}{1,2}(?:[人民员主工头客户者族师生长士部机属居戚友事导官]|${PLACE_WORD})`;
+const NOT_SELF = `[这那想说要来去在也就都还不没很真的了是我你他她它们本外附当村居业群住市家老小大一二三四五六七八九十个第哪谁啥什好女男农工学医司职干退志环清保受目知过邻亲朋同领俺被]|${HAN}{1,2}(?:[人民员主工头客户者族师生长士部机属居戚友事导官]|${PLACE_WORD})|${HAN}某`;
 
 // One part of an address: 12号, 3栋, 2单元, 501室, 12-3号.
 const ADDRESS_PART = `${NUM}+(?:[-－]${NUM}+)?(?:号楼|号院|号|栋|幢|单元|层|楼|室|户)`;
@@ -73,23 +77,32 @@ const LONG_NUMBER = /(?<![\d.,-])\d{9,}(?![\d.,])/g;
 
 // House, building, unit and room numbers where they are an address: after a road, lane, village or
 // estate (盐下村12号3栋501室, 解放路8号), after 住 / 地址, or a chain of them (3栋2单元501室, 5号楼3单元).
-// Not a number of things (1号排污口, 3户人家, 2号井, 3栋厂房, S1号线) nor a date (11月3号). Never tried
-// inside a run of digits, which would make a long run quadratic.
+// Not a number of things (1号排污口, 3户人家, 2号井, 3栋厂房, S1号线) nor a date (11月3号), nor the floor
+// and room of a public building (回龙圩镇人民政府2楼201室, 区环保局3楼). Never tried inside a run of digits,
+// which would make a long run quadratic.
+const PUBLIC_BUILDING = '(?:政府|局|中心|(?:卫生|[医法]|检察)院|学校|[小中大]学|办事处|派出所|委员?会|公司)';
 const ADDRESS = new RegExp(
-  `(?<=(?:[路街巷弄道村组屯庄寨苑]|社区|小区|花园|大厦|公寓|新村|住|住在|家住|地址|住址)[:：]?\\s?)(?:${ADDRESS_PART})+|(?<!${NUM})(?:${ADDRESS_PART}){2,}`,
+  `(?<=(?:[路街巷弄道村组屯庄寨苑]|社区|小区|花园|大厦|公寓|新村|住|住在|家住|地址|住址)[:：]?\\s?)(?:${ADDRESS_PART})+|(?<!${NUM}|${PUBLIC_BUILDING}[:：]?\\s?)(?:${ADDRESS_PART}){2,}`,
   'gu',
 );
 
 // Names the public page hides beyond the ones a reporter gives for themself: anyone named after who
-// they are (村民李四, 业主：王建国, 家长张伟 — not 村民田地, 市民高度关注, 群众向…, 业主李家湾小区),
-// and after 我是 whatever comes before or after the name (我是附近的王建国, 我是王建国的邻居).
+// they are (村民李四, 业主：王建国, 家长张伟, 被举报人刘长贵, 那个老板，名字叫黄德贵 — not 村民田地, 市民高度关注,
+// 群众向…, 业主李家湾小区), and after 我是 whatever comes before or after the name (我是附近的王建国, 我是王建国的邻居),
+// but not what someone does (我是养鱼的, 我是程序员).
 const NAME_RULES: RegExp[] = [
-  new RegExp(`(?:村民|居民|群众|业主|住户|市民|家长|本人|来电人|联系人|户主)(?:叫|是|[:：])?\\s*(?![向于])(${PERSON_NAME})`, 'gu'),
-  new RegExp(`我是(?:${DESCRIBED})?(${PERSON_NAME})`, 'gu'),
-  new RegExp(`我是(?!${NOT_SELF})(${HAN}{2,3})(?=[，,。！!？?；;、\\s]|$)`, 'gu'),
+  new RegExp(
+    `(?:村民|居民|群众|业主|住户|市民|家长|本人|鄙人|来电人|联系人|户主|被(?:举报|投诉|反映)人)(?:叫|是|[:：])?\\s*(?![向于])(${PERSON_NAME})`,
+    'gu',
+  ),
+  new RegExp(`(?:名字(?:叫|是)|名叫)\\s*(?!${HAN}{1,3}?${BUSINESS})(${PERSON_NAME})`, 'gu'),
+  new RegExp(`[我俺]是(?:${DESCRIBED})?${NOT_A_ROLE}(${PERSON_NAME})`, 'gu'),
+  new RegExp(`[我俺]是(?!${NOT_SELF})(${HAN}{2,3})(?<!的)(?=[，,。！!？?；;、\\s]|$)`, 'gu'),
 ];
 
 const SURNAME_RULES: Array<[RegExp, string]> = [
+  // 我姓侯，侯宝林的侯，…: the characters that spell the surname give it away too.
+  [new RegExp(`(?<!百)姓(?![名氏])(${COMPOUND_SURNAME}|${HAN})([，,、\\s]{1,2})[^，,。！!？?；;\\s]{1,6}?\\1(?=[，,、\\s]|$)`, 'gu'), `姓×$2${MASK.name}`],
   // 姓李的村长, 我姓欧阳 (not 姓名, 老百姓).
   [new RegExp(`(?<!百)姓(?![名氏])(?:${COMPOUND_SURNAME}|${HAN})`, 'gu'), '姓×'],
   [new RegExp(`${ANY_SURNAME}(?=${TITLE})`, 'gu'), '×'],
@@ -133,7 +146,9 @@ export function redactForPublic(text: string, known: KnownIdentity = {}): string
   const self = maskSelfNames(out, () => MASK.name);
   out = self.text;
   const names = new Set(self.names);
-  for (const rule of NAME_RULES) for (const m of out.matchAll(rule)) if (m[1]) names.add(m[1]);
+  // Not a word the text also uses as a place (我是石门，…石门组).
+  const places = wordsUsedAsPlaces(out);
+  for (const rule of NAME_RULES) for (const m of out.matchAll(rule)) if (m[1] && !places.has(m[1])) names.add(m[1]);
   out = maskMentions(out, names, () => MASK.name);
   for (const [pattern, replacement] of SURNAME_RULES) out = out.replace(pattern, replacement);
   return out;

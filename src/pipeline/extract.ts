@@ -149,12 +149,18 @@ export function asksAnonymity(district: District, text: string): string | null {
 
 // ---- Phone numbers ----------------------------------------------------------------------------
 
-/** Digits as people say them (speech-to-text writes 一三九…): 幺 is a spoken 1, 两 a spoken 2. */
+/**
+ * Digits as people say them (speech-to-text writes 一三九…): 幺 is a spoken 1, 两 a spoken 2; and the
+ * formal digits of cheques and contracts (壹叁陆…), which some type to keep a number from being found.
+ */
 const SPOKEN_DIGIT: Readonly<Record<string, string>> = {
   〇: '0', 零: '0', 一: '1', 幺: '1', 二: '2', 两: '2', 三: '3', 四: '4', 五: '5', 六: '6', 七: '7', 八: '8', 九: '9',
+  壹: '1', 贰: '2', 貳: '2', 叁: '3', 叄: '3', 肆: '4', 伍: '5', 陆: '6', 陸: '6', 柒: '7', 捌: '8', 玖: '9',
 };
-const SPOKEN = '[〇零一幺二两三四五六七八九]';
-const ANY_DIGIT = '[0-9〇零一幺二两三四五六七八九]';
+const SPOKEN = '[〇零一幺二两三四五六七八九壹贰貳叁叄肆伍陆陸柒捌玖]';
+const ANY_DIGIT = '[0-9〇零一幺二两三四五六七八九壹贰貳叁叄肆伍陆陸柒捌玖]';
+const SPOKEN_ONE = '[1一幺壹]';
+const SPOKEN_SECOND = '[3-9三四五六七八九叁叄肆伍陆陸柒捌玖]';
 // One space, dot or dash between two digits (139 1234 5678, 1391-234-1002, 139.1234.5678, 139—1234—5678).
 const SEP = '[\\s.\\-\\u2010-\\u2015]';
 // A number glued to digits, or to letters after it, is part of something else: an order number, an id.
@@ -170,27 +176,38 @@ const PHONE_WORD = '(?:电话|手机|座机|号码|联系方式|致电|回电|�
 // Matched on the half-width form of the text (see halfWidthDigits).
 const PHONE_RE = new RegExp(
   [
-    // Mobile numbers with +86 and one separator between any two digits: 139 1234 5678, 1391-234-1002, 13912 345678.
-    `(?<mobile>${NOT_BEFORE}(?:\\+?86${SEP}?)?1[3-9](?:${SEP}?[0-9]){9}${NOT_AFTER})`,
+    // Mobile numbers with +86 and one separator between any two digits: 139 1234 5678, 1391-234-1002, 13912 345678,
+    // 1 3 9 1 2 3 4 5 6 7 8 (see phoneSpans).
+    `(?<mobile>${NOT_BEFORE}(?:\\+?86${SEP}?)?1${SEP}?[3-9](?:${SEP}?[0-9]){9}${NOT_AFTER})`,
     // Mobile numbers said in Chinese digits, alone or mixed with Arabic ones: 一三九一二三四零四零二, 139一二三四五六七八.
     // Eleven digits only, so 三五个人, 一二百米 and 二〇二六年 are prose; a single digit after the number
     // may start the next word (…零二一直打不通).
-    `(?<spoken>${NOT_BEFORE}(?<!${SPOKEN})[1一幺][3-9三四五六七八九](?:${SEP}?${ANY_DIGIT}){9}(?![0-9A-Za-z]|${SPOKEN}${ANY_DIGIT}))`,
+    `(?<spoken>${NOT_BEFORE}(?<!${SPOKEN})${SPOKEN_ONE}${SEP}?${SPOKEN_SECOND}(?:${SEP}?${ANY_DIGIT}){9}(?![0-9A-Za-z]|${SPOKEN}${ANY_DIGIT}))`,
     // Landlines with their area code: 0746-5123456, 0731 8456 1101, (0731)84560801, （0731）8456-0801.
     `(?<landline>${NOT_BEFORE}(?:0[0-9]{2,3}|[(（]0[0-9]{2,3}[)）])${SEP}?[0-9]{3,4}${SEP}?[0-9]{4}${NOT_AFTER})`,
     // A local number right after a phone word, in any digits.
     `(?<local>(?<=${PHONE_WORD})(?:[0-9]{3,4}${SEP}?[0-9]{4}|[0-9]{9,12})${NOT_AFTER}|(?<=${PHONE_WORD})${ANY_DIGIT}{7,12}${NOT_AFTER})`,
+    // A mobile read out in groups set off by commas, right after a phone word: 电话一三六，七七八八，二五零一.
+    `(?<grouped>(?<=${PHONE_WORD})${SPOKEN_ONE}${SPOKEN_SECOND}(?:[，,、]?${ANY_DIGIT}){9}(?![0-9A-Za-z]|${SPOKEN}))`,
   ].join('|'),
   'g',
 );
-const SEPARATORS = new RegExp(SEP, 'g');
+const SEPARATORS = new RegExp(`${SEP}|[，,、]`, 'g');
 const COUNTRY_CODE = new RegExp(`^\\+?86${SEP}?`);
 const SPOKEN_DIGITS = new RegExp(SPOKEN, 'g');
+// 1 3 6 7 7 8 8 2 0 0 1: a mobile typed one digit at a time, always with the same separator.
+const ONE_DIGIT_GROUPS = new RegExp(`^${ANY_DIGIT}(${SEP})${ANY_DIGIT}(?:\\1${ANY_DIGIT}){9}$`);
+const DIGIT_THEN_SEP = new RegExp(`${ANY_DIGIT}${SEP}$`);
+const SEP_THEN_DIGIT = new RegExp(`^${SEP}${ANY_DIGIT}`);
 
-// A unit's published number (区环保局电话0746-1234567, 举报热线12369) is no one's identity.
-// Mobiles are never a unit's: the officer carrying one is a person.
-const UNIT_BEFORE =
-  /(?:[局办委队站]|委员?会|中心|(?<![住场厕处诊])所|政府|热线|办事处)(?:值班|联系|办公|举报|投诉|服务|监督|咨询|热线)?(?:电话|热线|号码|座机)?(?:是|为|[:：])?\s*$/;
+// A unit's published number (区环保局电话0746-1234567, 举报热线12369, 镇政府值班室电话…, 派出所报警电话…,
+// 区环保局王科长电话…) is no one's identity. Mobiles are never a unit's: the officer carrying one is a person.
+// Not a room of someone's home (寝室, 卧室), nor 住所, 现场.
+const UNIT =
+  '(?:[局办委队站]|(?<![寝卧宿教浴居])室|委员?会|中心|(?<![住场厕处诊])所|政府|热线|办事处|(?<!现)场|(?:卫生|[医法学]|检察)院|学校|[小中大]学|幼儿园)';
+const UNIT_BEFORE = new RegExp(
+  `${UNIT}(?:[\\u4e00-\\u9fff]?(?:科长|队长|站长|所长|主任|局长|院长|校长|场长))?(?:值班|联系|办公|举报|投诉|服务|监督|咨询|热线|报警)?(?:电话|热线|号码|座机)?(?:是|为|[:：])?\\s*$`,
+);
 
 interface PhoneSpan {
   start: number;
@@ -214,14 +231,23 @@ function phoneSpans(text: string): PhoneSpan[] {
   PHONE_RE.lastIndex = 0;
   for (let m = PHONE_RE.exec(half); m !== null; m = PHONE_RE.exec(half)) {
     const raw = m[0];
-    const mobile = m.groups?.mobile !== undefined || m.groups?.spoken !== undefined;
-    // 1.3 2.5 3.6 4.8 5.9 6 is a list of readings: a mobile is written in at most four groups.
-    if (mobile && (raw.replace(COUNTRY_CODE, '').match(SEPARATORS)?.length ?? 0) > 3) {
-      PHONE_RE.lastIndex = m.index + 1;
-      continue;
+    const end = m.index + raw.length;
+    const mobile = m.groups?.mobile !== undefined || m.groups?.spoken !== undefined || m.groups?.grouped !== undefined;
+    // 1.3 2.5 3.6 4.8 5.9 6 is a list of readings: a mobile is written in at most four groups, or one
+    // digit at a time with the same separator, eleven digits and no more on either side.
+    const body = raw.replace(COUNTRY_CODE, '');
+    if (mobile && (body.match(SEPARATORS)?.length ?? 0) > 3) {
+      const oneByOne =
+        ONE_DIGIT_GROUPS.test(body) &&
+        !DIGIT_THEN_SEP.test(half.slice(Math.max(0, m.index - 2), m.index)) &&
+        !SEP_THEN_DIGIT.test(half.slice(end, end + 2));
+      if (!oneByOne) {
+        PHONE_RE.lastIndex = m.index + 1;
+        continue;
+      }
     }
     const unit = !mobile && UNIT_BEFORE.test(half.slice(Math.max(0, m.index - 16), m.index));
-    spans.push({ start: m.index, end: m.index + raw.length, raw, digits: phoneDigits(raw), unit });
+    spans.push({ start: m.index, end, raw, digits: phoneDigits(raw), unit });
   }
   return spans;
 }
@@ -286,6 +312,42 @@ export function maskPhonesInText(text: string, by: (phone: string) => string = m
   );
 }
 
+// ---- ID card numbers and accounts ------------------------------------------------------------
+
+const BIRTH_DATE = '(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])';
+/**
+ * Resident ID numbers with a birth date that could be one: 18 characters (430621 19800101 123 4, the
+ * last may be X) or the old 15 digits (430621 800101 123). Matched on the half-width text.
+ */
+const ID_NUMBER_RE = new RegExp(
+  `(?<![0-9A-Za-z])(?:([0-9]{6})((?:19|20)[0-9]{2}${BIRTH_DATE})[0-9]{3}[0-9Xx]|([0-9]{6})([0-9]{2}${BIRTH_DATE})[0-9]{3})(?![0-9A-Za-z])`,
+  'g',
+);
+// An account named as one, the account right after the word: QQ 375620188, 微信号：wx_li88. Not a
+// number that is a mobile (微信13912345678, masked as a phone), nor what a phone mask left (微信vx139****5678).
+const ACCOUNT_RE =
+  /((?<![A-Za-z0-9])(?:QQ|qq|Qq|ＱＱ|微信|威信|[Ww]e[Cc]hat)(?:号码?|账号|帐号|ID|id)?\s*(?:是|为)?\s*[:：]?\s*)([A-Za-z][A-Za-z0-9_-]{4,19}|[0-9]{5,12})(?![A-Za-z0-9_*-])/g;
+
+/** 430621198001011234 → 430621********1234: the birth date hidden, the number still recognisable as an ID. */
+function maskIdNumbers(text: string): string {
+  const half = halfWidthDigits(text);
+  let out = '';
+  let last = 0;
+  ID_NUMBER_RE.lastIndex = 0;
+  for (let m = ID_NUMBER_RE.exec(half); m !== null; m = ID_NUMBER_RE.exec(half)) {
+    const start = m.index + (m[1] ?? m[3]!).length;
+    const birth = (m[2] ?? m[4]!).length;
+    out += text.slice(last, start) + '*'.repeat(birth);
+    last = start + birth;
+  }
+  return last === 0 ? text : out + text.slice(last);
+}
+
+/** QQ 375620188 → QQ *********: an account says who someone is as well as a phone number does. */
+function maskAccounts(text: string): string {
+  return text.replace(ACCOUNT_RE, (_m, label: string, account: string) => label + '*'.repeat(account.length));
+}
+
 // ---- Names ------------------------------------------------------------------------------------
 
 export const HAN = '\\p{Script=Han}';
@@ -321,62 +383,115 @@ const NOT_A_NAME = `(?:${[
   '阳光', '阳台', '燕子', '艾草', '饶了', '荆棘', '雍塞',
   // 举报人曾多次反映, 本人郑重声明: adverbs after who is speaking.
   '曾多', '曾在', '曾向', '曾于', '曾打', '曾被', '曾来', '曾去', '曾给', '曾到', '曾说', '曾反', '甘愿', '郑重', '严正',
+  // 举报人方才…, 举报人龙年出生, 本人苗圃 / 万亩果园 / 金银花基地 / 蓝莓园: what someone does or grows, not who.
+  '方才', '龙年', '苗圃', '万亩', '金银', '蓝莓', '高血',
 ].join('|')})`;
 
 // What cannot start a given name: particles, pronouns, titles, and the verbs a report uses after
 // a name (市民张三反映 is 张三, not 张三反). 家 only before the words that make it a household (张三家的).
+// 某 is a name already anonymised (刘某, 王某某), not one to mask again.
 const NOT_FIRST =
-  '(?:[的了是和与及或就都又还也把被向跟对给让们他她它说讲称在等着过到从于不没很]|反映|反应|表示|要求|来电|来了|来到|来说|投诉|举报|联系|电话|手机|' +
+  '(?:[的了是和与及或就都又还也把被向跟对给让们他她它说讲称在等着过到从于不没很某]|反映|反应|表示|要求|来电|来了|来到|来说|投诉|举报|联系|电话|手机|' +
   '发现|告诉|认为|希望|担心|先生|女士|小姐|师傅|老板|老师|大爷|大妈|大哥|大姐|阿姨|家[的里门旁后前边那这附])';
-/** What cannot be the second character of a given name either. */
-const NOT_NEXT = `(?:${NOT_FIRST}|[去今昨前已曾多一两几这那要叫住家所看听带拍闻打]|发生|介绍|指出|提供|证实|确认|描述|回忆|透露|怀疑)`;
+/** What cannot be the second character of a given name either (来电人魏东再次 is 魏东). */
+const NOT_NEXT = `(?:${NOT_FIRST}|[去今昨前已曾多一两几这那要叫住家所看听带拍闻打再]|发生|介绍|指出|提供|证实|确认|描述|回忆|透露|怀疑)`;
 
-// Where a place name ends: 石门村, 马家桥, 高家坪, 李家湾小区, 盐下村人, 蓝山县. 我是石门村 is where someone is from.
+// Where a place name ends: 石门村, 马家桥, 高家坪, 李家湾小区, 盐下村人, 龙王庙村民, 回龙村委会, 蓝山县.
+// 我是石门村 is where someone is from.
 const PLACE_END = '[村镇乡屯组桥坪湾庄寨街巷塘冲垅铺圩坝洞嘴坳岗坡厂场店县市区州]';
-export const PLACE_WORD = `(?:(?:${PLACE_END}|社区|小区)(?:(?!${HAN})|[的人里边旁那这后前口头上下附小社村组一])|[家人](?!${HAN}))`;
+export const PLACE_WORD = `(?:(?:${PLACE_END}|社区|小区)(?:(?!${HAN})|[的人里边旁那这后前口头上下附小社村组一民群委居])|[家人](?!${HAN}))`;
 
 /**
  * A person's name in running text, surname first: one or two characters after the surname,
  * stopping before the word that follows (张三反映, 李四说); not an everyday word that starts
- * with a surname (田地, 高度) and not a place (石门村, 李家湾小区).
+ * with a surname (田地, 高度), not a place (石门村, 李家湾小区) and not a name already anonymised (刘某).
  */
 export const PERSON_NAME = `(?!${ANY_SURNAME}${HAN}{0,2}?${PLACE_WORD})(?!${NOT_A_NAME})${ANY_SURNAME}(?!${NOT_FIRST})${HAN}(?:(?!${NOT_NEXT})${HAN})?`;
+/** After 我是 / 我爸爸是: what someone is (程序员, 管理员, 记者, 石匠), not who. */
+const NOT_A_ROLE = `(?!${HAN}{1,2}[员者匠官](?!${HAN}))`;
 
 // After words that can only be followed by a name (我叫, 姓名：), any two to four characters, the
-// way people write them (阿依·买买提 too), stopping before a particle; not 我叫他们别烧了, 姓名保密.
+// way people write them (阿依·买买提 too), stopping before a particle; not 我叫他们别烧了, 姓名保密,
+// nor a name already anonymised (王某某), nor who someone is (举报人：石门村村民, 联系人：回龙村委会王主任).
 const NOT_A_VALUE = '(?:匿名|保密|不详|未知|未留|不便|不愿|不想|暂无|待定|电话|手机|号码|联系|方式|信息|身份|什么|是谁)';
-const GIVEN_NAME = `(?![他她它你您们人了过我这那什啥谁和与及或跟给以等的是在也都就不没很被把向对为无略])(?!${NOT_A_VALUE})`;
+const STATED_PLACE = `${HAN}{1,4}?(?:${PLACE_END}|社区|小区)(?:村民|居民|群众|[村居]?委|人|的|组|社区)`;
+const GIVEN_NAME = `(?![他她它你您们人了过我这那什啥谁和与及或跟给以等的是在也都就不没很被把向对为无略])(?!${NOT_A_VALUE})(?!${ANY_SURNAME}某)(?!${STATED_PLACE})`;
 const STATED_NAME = `${GIVEN_NAME}[${HAN}·]{2}(?:(?![的了说是在也就都和])[${HAN}·]){0,2}`;
 
-/** 我姓张，叫张卫东 / 我姓李，名伟: the name after the surname, or only its given part. */
+/** Who the reporter is speaking as: 我, 俺 (dialect), 本人 and 鄙人. */
+const I = '(?:我|俺)';
+const MYSELF = '(?:我|俺|本人|鄙人)';
+/** Where a sentence starts: the text's start, or after 。！？ or a line break (and one space). */
+const SENTENCE_START = '(?:^|(?<=[。！？!?\\n])[ \\t\u3000]?|^[ \\t\u3000])';
+/** What may follow a name that stands alone. */
+const NAME_END = '(?=[，,。.！!？?；;、\\s（(]|$)';
+
+/**
+ * 我姓张，叫张卫东 / 我姓李，名伟 / 鄙人姓蒋名卫平 / 免贵姓魏，叫魏东 / 我姓侯，侯宝林的侯，叫侯志刚: the name
+ * after the surname (and after the characters that spell it), or only its given part.
+ */
 const SELF_SURNAMED = new RegExp(
-  `(我姓(${COMPOUND_SURNAME}|${HAN})[，,、\\s]{0,2}(?:叫|名叫|名字叫|单名|名))${GIVEN_NAME}(?!字)([${HAN}·](?:(?![的了说是在也就都和])[${HAN}·]){0,3})`,
+  `((?:${MYSELF}|免贵)姓(${COMPOUND_SURNAME}|${HAN})[，,、\\s]{0,2}(?:[^，,。！!？?；;\\s]{1,6}?\\2[，,、\\s]{1,2})?(?:叫|名叫|名字叫|单名|名))` +
+    `${GIVEN_NAME}(?!字)((?:\\2)?(?!${NOT_FIRST})${HAN}(?:(?!${NOT_NEXT})${HAN})?)`,
   'gu',
 );
+/** 免贵姓魏，魏东: the whole name right after the surname alone. */
+const SELF_SURNAMED_BARE = new RegExp(`((?:${MYSELF}|免贵)姓(${COMPOUND_SURNAME}|${SURNAME})[，,、\\s]{1,2})(?=\\2)(${PERSON_NAME})${NAME_END}`, 'gu');
 /**
- * 我叫张伟, 我的名字是欧阳娜娜, 名字叫秦大山 (at the start of a sentence: not 他的名字叫…, 厂子名字叫…),
- * 姓名：周美玲 (not the 姓名 of a table header), 联系人：王五, 举报人：吴桂芳.
+ * 我叫张伟, 我的名字是欧阳娜娜, 俺叫…, 姓名：周美玲 (not the 姓名 of a table header), 联系人：王五 (not the plant's: 该厂联系人,
+ * 厂里的联系人是…), 举报人：吴桂芳 (not 被举报人：…, the one reported), 签名：…, 落款：…, 实名举报：…, 举报群众：….
  */
 const SELF_NAMED = new RegExp(
-  `((?:我叫|我名叫|我的?名字(?:叫|是)|本人(?:叫|名叫|名字是)|(?:我的|本人的?)姓名|(?<![他她它的])姓名(?=\\s*[:：是为])|(?<!${HAN})(?:名字(?:叫|是)|名叫)|联系人|(?:举报|投诉|反映|报料)人(?=[:：]))(?:是|为)?[:：]?\\s*)(${STATED_NAME})`,
+  `((?:${I}(?:叫|名叫|的?名字(?:叫|是)|的姓名)|(?:本人|鄙人)(?:叫|名叫|的?名字(?:叫|是)|的?姓名)|(?<![他她它的])姓名(?=\\s*[:：是为])|` +
+    `(?<![厂店场方的其]|公司)联系人|(?<!被)(?:举报|投诉|反映|报料)人(?=[:：])|` +
+    `(?:签名|落款人?|实名举报|(?:举报|投诉|反映)(?:群众|者))(?=\\s*[:：]))(?:是|为)?[:：]?\\s*)(${STATED_NAME})`,
   'gu',
 );
 /**
- * 举报人刘德明, 市民朱立新（…）反映, 本人张伟也看到了: who reported, then their name. Not 户主 or
- * 村民 + a name, which as often name the one reported (户主刘某私建, 村民周某办猪场), whom the
- * bureau must know.
+ * What ends the name of a business or a building (名字叫金渝国际, 名叫华东食品店), which is no one's: 名字叫 may
+ * follow what the reporter saw as well as who they are.
+ */
+export const BUSINESS =
+  '(?:国际|食品|营养|公司|集团|酒店|宾馆|超市|商行|商店|饭店|餐馆|酒楼|茶楼|山庄|农庄|小区|花园|花苑|广场|大厦|科技|实业|置业|地产|物业|化工|' +
+  '建材|家具|汽车|驾校|教育|培训|实验|学校|中学|小学|幼儿园|医院|诊所|药房|药店|网吧)';
+/** 名字叫秦大山 / 名叫… at the start of a sentence (not 那个老板，名字叫…, 厂子名字叫…, 名字叫金渝国际). */
+const SELF_NAMED_AT_START = new RegExp(`(${SENTENCE_START}(?:名字(?:叫|是)|名叫)\\s*)(?!${HAN}{1,3}?${BUSINESS})(${STATED_NAME})`, 'gu');
+/**
+ * 举报人刘德明, 市民朱立新（…）反映, 本人张伟也看到了, 落款人曾庆丰: who reported, then their name. Not
+ * 被举报人 (the one reported), and not 户主 or 村民 + a name, which as often name the one reported (户主刘某私建,
+ * 村民周某办猪场), whom the bureau must know.
  */
 const SELF_LABELLED = new RegExp(
-  `((?:来电市民|来电人|来电者|市民|本人|(?:举报|投诉|反映|报料)人)[:：]?\\s*)(?![向于])(${PERSON_NAME})`,
+  `((?:来电市民|来电人|来电者|市民|本人|鄙人|落款人|(?<!被)(?:举报|投诉|反映|报料)(?:人|群众|者))[:：]?\\s*)(?![向于])(${PERSON_NAME})`,
   'gu',
 );
-/** 我是张卫国， — a name standing alone after 我是 (not 我是李家塘的, 我是王家村村民, 我是石门村，). */
-const SELF_IS = new RegExp(`((?:我是|我就是|本人是))(${PERSON_NAME})(?=[，,。.！!？?；;、\\s]|$)`, 'gu');
+/** 我是张卫国， — a name standing alone after 我是 (not 我是李家塘的, 我是王家村村民, 我是石门村，, 我是程序员，). */
+const SELF_IS = new RegExp(`((?:${I}就?是|(?:本人|鄙人)是))${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
+/** 我，黎秀英，住… — a name set off by commas right after 我 at the start of a sentence. */
+const SELF_SET_OFF = new RegExp(`(${SENTENCE_START}${I}[，,]\\s?)(${PERSON_NAME})(?=[，,])`, 'gu');
 /** 我是回龙村的村民王建国 — the name after who the speaker says they are; a word after the name (说, 也…) stays. */
-const SELF_DESCRIBED = new RegExp(`(我是[^，,。！!？?\\s]{1,12}?的(?:村民|居民|群众|业主|住户))(${PERSON_NAME})`, 'gu');
-/** My name is John Doe, I am Wang Wei, I'm Li Ming: only a capitalised name after it. */
-const SELF_NAMED_EN =
-  /(\b(?:[Mm]y name is|I am|I'm|I’m)\s+)(?!(?:Not|In|At|From|The|A|An|So|Very|Really|Here|Writing|Calling|Reporting|Living)\b)([A-Z][a-z]+(?:[ -][A-Z][a-z]+){0,2})/g;
+const SELF_DESCRIBED = new RegExp(`(${I}是[^，,。！!？?\\s]{1,12}?的(?:村民|居民|群众|业主|住户))(${PERSON_NAME})`, 'gu');
+/** 俺是盐下村的，叫唐德旺 — who the speaker is, then their name after 叫. */
+const SELF_DESCRIBED_CALLED = new RegExp(`(${I}是[^，,。！!？?\\s]{1,12}?(?:的[，,]?|[，,])\\s?(?:叫|名叫))(${PERSON_NAME})`, 'gu');
+/**
+ * 我老公叫罗大勇, 我儿子叫莫小军, 我爱人是何春花，: the reporter's family, whose name says who the reporter is.
+ * After 是 or nothing, only a name standing alone (not 我父亲是高中老师, 我妈妈是程序员).
+ */
+const FAMILY = '(?:老公|老婆|爱人|丈夫|妻子|媳妇|儿子|女儿|父亲|母亲|爸爸|妈妈|老伴)';
+const SELF_FAMILY_CALLED = new RegExp(`(${I}的?${FAMILY}(?:叫|名叫|的?名字(?:叫|是)))(${STATED_NAME})`, 'gu');
+const SELF_FAMILY = new RegExp(`(${I}的?${FAMILY}(?:就?是)?)${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
+/**
+ * My name is John Doe, I am Wang Wei, I'm Li Ming, This is Lucy Chen, Name: Zhou Min: only a capitalised name
+ * after it, not a place or a plant (This is Huilong Village); and the Chinese name in brackets right after it
+ * (I am Wang Wei (王伟)).
+ */
+const EN_NOT_NAME = '(?:Not|In|At|From|The|A|An|So|Very|Really|Here|Writing|Calling|Reporting|Living|It|What|Why|How|Urgent|Serious)';
+const EN_PLACE = '(?:Village|Town|Township|Road|Street|Lane|River|Lake|Hill|Mountain|Bridge|Factory|Plant|Farm|Company|Co|Ltd|District|County|City|Park|Community)';
+const SELF_NAMED_EN = new RegExp(
+  `(\\b(?:[Mm]y name is|I am|I'm|I’m|[Tt]his is)\\s+|(?<![A-Za-z]\\s?)(?:[Ff]ull\\s)?[Nn]ame\\s*[:：]\\s*)(?!${EN_NOT_NAME}\\b)` +
+    `([A-Z][a-z]+(?:[ -](?!${EN_PLACE}\\b)[A-Z][a-z]+){0,2})(?![a-z])(?![ -]?${EN_PLACE}\\b)(?:(\\s*[(（]\\s*)([${HAN}·]{2,5})(\\s*[)）]))?`,
+  'gu',
+);
 
 /** At most this many names per text are masked wherever else they occur: a text is not a register. */
 const MAX_NAMES = 32;
@@ -388,31 +503,59 @@ function maskName(name: string): string {
   return chars[0] + '*'.repeat(chars.length - 1);
 }
 
+// A word the text also uses as a place — 石门组, 朱家观村口 — is a place where it stands alone too
+// (我是石门，…石门组). 组 not as in 组织, 乡 not as in 乡下, 村 not as in 村领导 / 村干部 / 村长.
+const PLACE_EVIDENCE = /(?:[镇屯寨湾坪垅圩坳]|村(?![领干长支主两])|乡(?![下亲])|组(?![织成建合装团长])|社区|小区)/gu;
+
 /**
- * Masks the names a reporter gives for themself (我叫…, 我是…, 姓名：…, 举报人…, My name is…),
- * by `maskOf(name, givenOnly)`, where givenOnly is a name said without its surname (我姓李，名伟).
- * Returns the names found (whole names of two characters or more), so that their other mentions
- * can be masked too (see maskMentions).
+ * The words of two to four characters that come right before a place ending in the text, in one pass:
+ * a candidate name among them is a place.
+ */
+export function wordsUsedAsPlaces(text: string): Set<string> {
+  const places = new Set<string>();
+  for (const m of text.matchAll(PLACE_EVIDENCE)) {
+    for (let length = 2; length <= 4 && length <= m.index; length++) places.add(text.slice(m.index - length, m.index));
+  }
+  return places;
+}
+
+/**
+ * Masks the names a reporter gives for themself (我叫…, 我是…, 姓名：…, 举报人…, My name is…) or of their
+ * family (我老公叫…), by `maskOf(name, givenOnly)`, where givenOnly is a name said without its surname
+ * (我姓李，名伟). Returns the names found (whole names of two characters or more), so that their other
+ * mentions can be masked too (see maskMentions).
  */
 export function maskSelfNames(
   text: string,
   maskOf: (name: string, givenOnly: boolean) => string = (name, givenOnly) => (givenOnly ? '*'.repeat([...name].length) : maskName(name)),
 ): { text: string; names: string[] } {
   const names = new Set<string>();
+  const places = wordsUsedAsPlaces(text);
   const found = (name: string) => {
     if (names.size < MAX_NAMES && [...name].length >= 2) names.add(name);
   };
-  let out = text.replace(SELF_SURNAMED, (_m, label: string, surname: string, name: string) => {
-    const givenOnly = !name.startsWith(surname);
-    if (!givenOnly) found(name);
-    return label + maskOf(name, givenOnly);
-  });
-  for (const rule of [SELF_NAMED, SELF_LABELLED, SELF_IS, SELF_DESCRIBED, SELF_NAMED_EN]) {
-    out = out.replace(rule, (_m, label: string, name: string) => {
+  let out = text;
+  for (const rule of [SELF_SURNAMED, SELF_SURNAMED_BARE]) {
+    out = out.replace(rule, (m: string, label: string, surname: string, name: string) => {
+      if (places.has(name)) return m;
+      const givenOnly = !name.startsWith(surname);
+      if (!givenOnly) found(name);
+      return label + maskOf(name, givenOnly);
+    });
+  }
+  for (const rule of [SELF_NAMED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_SET_OFF, SELF_DESCRIBED, SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY]) {
+    out = out.replace(rule, (m: string, label: string, name: string) => {
+      if (places.has(name)) return m;
       found(name);
       return label + maskOf(name, false);
     });
   }
+  out = out.replace(SELF_NAMED_EN, (_m, label: string, name: string, open?: string, chinese?: string, close?: string) => {
+    found(name);
+    if (chinese === undefined) return label + maskOf(name, false);
+    found(chinese);
+    return label + maskOf(name, false) + open + maskOf(chinese, false) + close;
+  });
   return { text: out, names: [...names] };
 }
 
@@ -436,11 +579,11 @@ export function maskMentions(
 }
 
 /**
- * The reporter's words as a bureau may read them: phone numbers masked, and
- * the reporter's name where they give it (我叫…, 举报人…) or where it is known from
- * their contact details (`names`), cut to its first character, in every mention.
+ * The reporter's words as a bureau may read them: phone numbers, ID card numbers (the birth date) and
+ * accounts (QQ, 微信) masked, and the reporter's name where they give it (我叫…, 举报人…) or where it is
+ * known from their contact details (`names`), cut to its first character, in every mention.
  */
 export function maskIdentityInText(text: string, names: ReadonlyArray<string | null | undefined> = []): string {
-  const self = maskSelfNames(maskPhonesInText(text));
+  const self = maskSelfNames(maskAccounts(maskPhonesInText(maskIdNumbers(text))));
   return maskMentions(self.text, [...names, ...self.names]);
 }
