@@ -17,6 +17,8 @@ const requiredString = (what: string) =>
 const reportText = requiredString('a string')
   .trim()
   .min(1, 'must not be empty')
+  // Only zero-width spaces or joiners is as empty as only spaces.
+  .refine((t) => /[^\s\u200b-\u200d\u2060\ufeff]/u.test(t), 'must not be empty')
   .refine((t) => [...t].length <= MAX_TEXT_CHARS, `at most ${MAX_TEXT_CHARS} characters`)
   .superRefine(keptText);
 const optionalText = (max: number) =>

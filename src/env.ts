@@ -41,9 +41,16 @@ const hostPorts = z.string().transform((value, ctx) => {
 });
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+/** A port as people write one: decimal digits (z.coerce alone would take 0x10 as 16). */
+const port = () =>
+  z
+    .string()
+    .regex(/^\d{1,5}$/, 'must be a port number, 0–65535')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(65535, 'must be a port number, 0–65535'));
 
 export const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: port().default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: z
     .string()
@@ -76,7 +83,8 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only')
     .default('intake'),
   DISTRICT_CONFIG: z.string().min(1).optional(),
-  PUBLIC_URL: z.string().url().optional(),
+  /** Put into every tracking link residents get: an http(s) address. */
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// address' }).optional(),
   UPLOAD_DIR: z.string().min(1).default('./data/uploads'),
   /** Trained classifier artifacts (cache and the last retrained model). */
   CLASSIFIER_DIR: z.string().min(1).default('./data/classifier'),
@@ -112,7 +120,7 @@ export const envSchema = z.object({
   /** Bearer token for GET /metrics on the API port; without it the API port does not serve metrics. */
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   /** A separate admin port serving GET /metrics (API and worker processes alike). */
-  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_PORT: port().optional(),
   /** Bind address of the admin port. */
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Database-derived gauges (cases by status, overdue by bureau) are re-read at most this often. */

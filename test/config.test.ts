@@ -62,6 +62,21 @@ describe('parseEnv', () => {
     expect((error as EnvError).problems).toEqual([{ variable: 'DATABASE_URL', message: reason }]);
   });
 
+  it.each([
+    ['PORT', '0x10', 'must be a port number, 0–65535'],
+    ['PORT', '70000', 'must be a port number, 0–65535'],
+    ['METRICS_PORT', '1e3', 'must be a port number, 0–65535'],
+    ['PUBLIC_URL', 'javascript:alert(1)', 'must be an http:// or https:// address'],
+  ])('names %s=%s', (variable, value, reason) => {
+    let error: unknown;
+    try {
+      parseEnv({ [variable]: value });
+    } catch (err) {
+      error = err;
+    }
+    expect((error as EnvError).problems).toEqual([{ variable, message: reason }]);
+  });
+
   it('treats empty variables as unset', () => {
     expect(parseEnv({ PORT: '', PUBLIC_URL: '' }).PORT).toBe(3000);
   });

@@ -78,6 +78,7 @@ describe('POST /api/v1/reports', () => {
   it.each([
     ['missing text', {}, 'text', 'required'],
     ['empty text', { text: '   ' }, 'text', 'must not be empty'],
+    ['text of zero-width spaces only', { text: '\u200b\u200b\u2060' }, 'text', 'must not be empty'],
     ['text that is not a string', { text: 42 }, 'text', 'must be a string'],
     ['text over 5,000 characters', { text: '污'.repeat(5001) }, 'text', 'at most 5000 characters'],
     ['latitude out of range', { text: '噪音', location: { lat: 91, lng: 111.3 } }, 'location.lat', 'must be between -90 and 90'],
