@@ -251,7 +251,8 @@ describe('dispatcher desk', () => {
       redirect: 'manual',
     });
     expect(gbk.status).toBe(400);
-    expect(await gbk.text()).toContain('UTF-8');
+    // Said in the page's language, next to the field.
+    expect(await gbk.text()).toContain('含有无法识别的字符（可能是复制时的乱码），请删除后再提交');
     expect(await events()).toBe(before);
   });
 

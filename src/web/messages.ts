@@ -18,6 +18,10 @@ const FIELD_MESSAGES: Array<[RegExp, string | ((m: RegExpExecArray) => string)]>
   [/^must be a code of the district file|^unknown (type|bureau|jurisdiction)/, '请从列表中选择'],
   [/^must be a string$/, '格式不对'],
   [/^give both lat and lng, or neither$/, '请同时给出经度和纬度，或都不给'],
+  // The text rules (src/domain/text.ts).
+  [/^must not contain NUL characters$/, '含有无法保存的空字符（NUL），请删除后再提交'],
+  [/^must be well-formed Unicode/, '含有无法识别的字符，请删除后再提交'],
+  [/^must be UTF-8 text/, '含有无法识别的字符（可能是复制时的乱码），请删除后再提交'],
 ];
 
 export function fieldMessage(lang: Lang, message: string): string {
