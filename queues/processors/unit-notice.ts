@@ -1,6 +1,6 @@
 import { listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
-import { findContact, namesHiddenFromBureau, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
+import { findContact, namesHiddenFromBureau } from '../../db/repositories/contacts.repository.js';
 import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import type { NotificationsTable } from '../../db/schema.js';
@@ -41,13 +41,13 @@ interface NoticeData {
 
 /**
  * A dispatcher's note (督办: 请尽快联系举报人王五 138…) reaches the unit as
- * the unit may read the reporter: names and phone numbers masked unless the
- * reporter agreed to share them.
+ * the unit's own view of the case shows it (phone numbers and names given as
+ * 我叫… masked; the contact's name too unless the reporter agreed to share it).
  */
 async function maskedForUnit(deps: ProcessorDeps, c: { id: string; anonymous: boolean; text: string; address: string | null }, data: NoticeData): Promise<NoticeData> {
   if (!data.note) return data;
   const contact = await findContact(deps.db, c.id);
-  if (sharedWithBureau(contact, c.anonymous)) return data;
+  // As in the unit's view of the case: phone numbers and self-given names masked; the contact-field name only when not shared.
   return { ...data, note: maskIdentityInText(data.note, namesHiddenFromBureau(contact, c)) };
 }
 
