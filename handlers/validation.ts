@@ -13,13 +13,20 @@ export { fieldsOf };
  */
 export const validationHook: Hook<unknown, any, any, unknown> = (result) => {
   if (!result.success) {
-    const fields = fieldsOf(result.error as ZodError);
+    let fields = fieldsOf(result.error as ZodError);
+    // Headers arrive lower-cased; name them as they are written (Idempotency-Key), as a 409 about one does.
+    if (result.target === 'header') fields = Object.fromEntries(Object.entries(fields).map(([k, v]) => [headerName(k), v]));
     throw new AppError('validation_failed', `invalid ${Object.keys(fields).join(', ')}`, fields);
   }
   const bad = badText(result.data, []);
   if (bad) throw new AppError('validation_failed', `invalid ${bad.path}`, { [bad.path]: bad.reason });
   return undefined;
 };
+
+/** idempotency-key → Idempotency-Key. */
+function headerName(key: string): string {
+  return key.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+}
 
 /** The dotted path of the first string the service does not keep, and why; or null. */
 function badText(value: unknown, at: Array<string | number>): { path: string; reason: string } | null {

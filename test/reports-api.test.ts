@@ -354,6 +354,15 @@ describe('POST /api/v1/reports', () => {
       expect(res.status, JSON.stringify(json)).toBe(409);
       expect(json.error.code).toBe('idempotency_key_reused');
     });
+
+    it('names a key with a space in it as the header is written, and creates nothing', async () => {
+      const before = await countRows('cases');
+      const res = await postJson(`${api}/reports`, { text: '噪音扰民' }, { 'Idempotency-Key': 'has space' });
+      const json = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
+      expect(res.status, JSON.stringify(json)).toBe(400);
+      expect(json.error.fields).toEqual({ 'Idempotency-Key': 'printable ASCII without spaces' });
+      expect(await countRows('cases')).toBe(before);
+    });
   });
 });
 
