@@ -69,7 +69,8 @@ const formNumber = (schema: z.ZodNumber) =>
     .trim()
     .transform((v, ctx) => {
       if (v === '') return undefined;
-      const n = Number(v);
+      // Decimal degrees as a form field holds them: Number() alone would read 0x19 as 25.
+      const n = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/.test(v) ? Number(v) : NaN;
       if (!Number.isFinite(n)) {
         ctx.addIssue({ code: 'custom', message: 'must be a number' });
         return z.NEVER;

@@ -284,6 +284,17 @@ describe('POST /api/v1/reports', () => {
     expect(await countRows('cases')).toBe(before);
   });
 
+  it.each(['0x19', '1e1', 'Infinity', '25,1'])('rejects the latitude %s in a form as no number', async (lat) => {
+    const form = new FormData();
+    form.set('text', '噪音');
+    form.set('lat', lat);
+    form.set('lng', '111.3');
+    const res = await fetch(`${api}/reports`, { method: 'POST', body: form });
+    const json = (await bodyOf(res)) as { error: { fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(json)).toBe(400);
+    expect(json.error.fields.lat).toBe('must be a number');
+  });
+
   it('rejects lat without lng in a form', async () => {
     const form = new FormData();
     form.set('text', '噪音');
