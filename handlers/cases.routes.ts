@@ -441,8 +441,13 @@ export function caseRoutes() {
     const { id } = c.req.valid('param');
     const contentType = (c.req.header('content-type') ?? '').toLowerCase();
     const isForm = contentType.startsWith('multipart/form-data');
-    // Without a body there is nothing to validate: the text is missing.
-    if (!isForm && !isJsonContentType(contentType)) throw new AppError('validation_failed', 'invalid text', { text: 'required' });
+    if (!isForm && !isJsonContentType(contentType)) {
+      // Without a body there is nothing to validate: the text is missing. A body of another type is not read.
+      if (contentType === '') throw new AppError('validation_failed', 'invalid text', { text: 'required' });
+      throw new AppError('unsupported_media_type', 'a reply is JSON, or multipart/form-data with attachments', {
+        'content-type': `not accepted: ${contentType.split(';')[0]!.trim()}`,
+      });
+    }
     const body = isForm ? c.req.valid('form') : c.req.valid('json');
     const files = await readAttachments((body.attachments ?? []).filter((f): f is File => f instanceof File));
     await replyAssignment(c.get('deps'), principal, id, { text: body.text, files });

@@ -167,6 +167,16 @@ describe.each([
       expect(rejected.status).toBe(400);
       expect(rejected.body.error.fields).toHaveProperty('attachments');
       expect((await json(as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: 'x', attachments: ['a'] }))).status).toBe(400);
+      // A body of another type is not read as an empty reply.
+      const urlencoded = await json(
+        fetch(`${service.url}/api/v1/cases/${id}/reply`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${staff.epb}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'text=%E5%B7%B2%E5%A4%84%E7%90%86',
+        }),
+      );
+      expect(urlencoded.status).toBe(415);
+      expect(urlencoded.body.error.fields).toEqual({ 'content-type': 'not accepted: application/x-www-form-urlencoded' });
 
       const form = new FormData();
       form.append('text', '处理结果见附件');
