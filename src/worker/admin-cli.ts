@@ -134,6 +134,7 @@ async function main(argv: string[]): Promise<void> {
       break;
     }
     case 'user passwd': {
+      if (values.id && values.user && values.id !== values.user) throw new Error('give the account once: --id USER_ID (or --user USER_ID)');
       const userId = values.id ?? values.user;
       if (!userId) throw new Error('--id USER_ID is required');
       if (!values.username) throw new Error('--username NAME is required');
