@@ -388,3 +388,21 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(epb?.sign_overdue_at).toBeNull();
   }, 60_000);
 });
+
+describe('npm run admin:cf', () => {
+  const adminCf = (...args: string[]) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/worker/admin-cli.ts', ...args], { cwd: join(import.meta.dirname, '..') }).then(
+      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+      (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
+    );
+
+  it("takes npm run admin's options, and refuses two different accounts for one", async () => {
+    const revoke = await adminCf('token', 'revoke', '--id', 'tok-1', '--print');
+    expect(revoke.code, revoke.stderr).toBe(0);
+    expect(revoke.stdout).toMatch(/^UPDATE "?api_tokens"? SET revoked_at = '.+' WHERE id = 'tok-1' AND revoked_at IS NULL;\n$/);
+    const both = await adminCf('user', 'passwd', '--id', 'u1', '--user', 'u2', '--username', 'wu', '--print');
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain('give the account once');
+    expect(both.stdout).toBe('');
+  });
+});
