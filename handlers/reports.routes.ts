@@ -29,12 +29,20 @@ const optionalText = (max: number) =>
     .superRefine(keptText)
     .transform((v) => (v === '' ? undefined : v))
     .optional();
+const PHONE_RULE = 'must be a phone number (digits, spaces, dashes, optional +)';
 const phone = z
-  .string({ error: 'must be a string' })
-  .trim()
-  .regex(/^\+?[\d\s-]{5,20}$/, 'must be a phone number (digits, spaces, dashes, optional +)')
-  .optional()
-  .or(z.literal('').transform(() => undefined));
+  .union(
+    [
+      z
+        .string()
+        .trim()
+        .regex(/^\+?[\d\s-]{5,20}$/, PHONE_RULE),
+      z.literal('').transform(() => undefined),
+    ],
+    // A number (13812345678 without quotes) is not a phone as JSON carries one: said like any bad phone.
+    { error: `${PHONE_RULE}, as a string` },
+  )
+  .optional();
 const occurredAt = z.iso
   .datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-28T21:30:00+08:00' })
   .refine(instantInServiceYears, INSTANT_RULE)

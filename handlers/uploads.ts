@@ -89,7 +89,7 @@ const file = z.instanceof(File, { error: 'must be a file' });
 /** A multipart field holding up to MAX_UPLOADS files of at most MAX_UPLOAD_BYTES each. */
 export function uploadsField(noun: 'photo' | 'file') {
   return z
-    .union([file, z.array(file)])
+    .union([file, z.array(file)], { error: `must be ${noun === 'photo' ? 'a photo' : 'a file'} (a file field of the form)` })
     .optional()
     .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]))
     .pipe(

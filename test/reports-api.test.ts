@@ -84,6 +84,7 @@ describe('POST /api/v1/reports', () => {
     ['latitude out of range', { text: '噪音', location: { lat: 91, lng: 111.3 } }, 'location.lat', 'must be between -90 and 90'],
     ['longitude out of range', { text: '噪音', location: { lat: 25.1, lng: -181 } }, 'location.lng', 'must be between -180 and 180'],
     ['a malformed phone', { text: '噪音', phone: 'call me' }, 'phone', expect.stringContaining('phone number')],
+    ['a phone sent as a number', { text: '噪音', phone: 13812345678 }, 'phone', 'must be a phone number (digits, spaces, dashes, optional +), as a string'],
     ['a bad occurredAt', { text: '噪音', occurredAt: 'yesterday' }, 'occurredAt', expect.stringContaining('ISO 8601')],
     ['an occurredAt in year 10000 (UTC)', { text: '噪音', occurredAt: '9999-12-31T23:59:59-23:59' }, 'occurredAt', 'must fall in the years 1900–2999 (UTC)'],
     ['text with a NUL character', { text: '噪音\u0000很大' }, 'text', 'must not contain NUL characters'],
@@ -270,6 +271,16 @@ describe('POST /api/v1/reports', () => {
     expect(res.status, JSON.stringify(json)).toBe(400);
     expect(json.error.fields.photos).toContain('must be a JPEG');
     expect(await countRows('cases')).toBe(before);
+  });
+
+  it('names photos sent as text rather than files', async () => {
+    const form = new FormData();
+    form.set('text', '垃圾堆');
+    form.set('photos', 'photo.jpg');
+    const res = await fetch(`${api}/reports`, { method: 'POST', body: form });
+    const json = (await bodyOf(res)) as { error: { fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(json)).toBe(400);
+    expect(json.error.fields).toEqual({ photos: 'must be a photo (a file field of the form)' });
   });
 
   it('names a photo sent under a misspelt field instead of dropping it, and creates nothing', async () => {
