@@ -61,9 +61,13 @@ export function keptText(text: string, ctx: RefinementCtx): void {
 
 /** A whole number from the query string, with its own reason for each way it can be wrong. */
 export function queryInt(min: number, max: number) {
-  return z.coerce
-    .number({ error: (issue) => (issue.code === 'invalid_type' ? 'must be a number' : undefined) })
-    .int('must be a whole number')
-    .min(min, `at least ${min}`)
-    .max(max, `at most ${max}`);
+  return z
+    .string()
+    .trim()
+    // Decimal digits only: coercion alone reads an empty value as 0 and 0x10 as 16.
+    .regex(/^[+-]?\d+(?:\.\d+)?$/, 'must be a number')
+    .regex(/^[+-]?\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `at least ${min}`).max(max, `at most ${max}`))
+    .openapi({ type: 'integer', minimum: min, maximum: max });
 }

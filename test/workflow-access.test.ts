@@ -132,6 +132,22 @@ describe('who may call what', () => {
     expect(all.body.items.map((i: { id: string }) => i.id)).toContain(id);
   });
 
+  it('names a page size that is no whole number, empty or in hex alike, and documents it as an integer', async () => {
+    for (const [query, reason] of [
+      ['limit=', 'must be a number'],
+      ['limit=0x10', 'must be a number'],
+      ['limit=2.5', 'must be a whole number'],
+      ['limit=0', 'at least 1'],
+    ] as const) {
+      const res = await json(client(h.service.url, h.staff.operator).get(`/api/v1/cases?${query}`));
+      expect(res.status, query).toBe(400);
+      expect(res.body.error.fields, query).toEqual({ limit: reason });
+    }
+    const doc = (await (await fetch(`${h.service.url}/openapi.json`)).json()) as any;
+    const limit = doc.paths['/api/v1/cases'].get.parameters.find((p: { name: string }) => p.name === 'limit');
+    expect(limit.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 });
+  });
+
   it('answers 404 for a case that does not exist, to every role that may look', async () => {
     for (const t of [h.staff.operator, h.staff.epb, h.staff.dispatcher, h.staff.admin]) {
       expect((await client(h.service.url, t).get('/api/v1/cases/no-such-case')).status).toBe(404);
