@@ -144,7 +144,8 @@ export const envSchema = z.object({
   MAP_CENTER: z
     .string()
     .transform((v, ctx) => {
-      const parts = v.split(',').map((s) => Number(s.trim()));
+      // Each part a decimal number: Number('') would be 0, so ',' would open the map at 0,0.
+      const parts = v.split(',').map((s) => (/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/.test(s.trim()) ? Number(s.trim()) : NaN));
       const [lat, lng, zoom] = parts;
       const ok =
         (parts.length === 2 || parts.length === 3) &&

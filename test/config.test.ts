@@ -67,6 +67,8 @@ describe('parseEnv', () => {
     ['PORT', '70000', 'must be a port number, 0–65535'],
     ['METRICS_PORT', '1e3', 'must be a port number, 0–65535'],
     ['PUBLIC_URL', 'javascript:alert(1)', 'must be an http:// or https:// address'],
+    ['MAP_CENTER', ',', 'expected lat,lng or lat,lng,zoom, e.g. 25.165,111.34,13'],
+    ['MAP_CENTER', '25.1,111.3,', 'expected lat,lng or lat,lng,zoom, e.g. 25.165,111.34,13'],
   ])('names %s=%s', (variable, value, reason) => {
     let error: unknown;
     try {
