@@ -238,7 +238,11 @@ export function hotlineRoutes() {
     }
     else if (contentType.startsWith('text/plain')) input = plainCall(c.req.query(), await c.req.text());
     else if (contentType === '') throw new AppError('validation_failed', 'invalid transcript', { transcript: 'required' });
-    else throw new AppError('unsupported_media_type', 'send the call as application/json, or the transcript as text/plain with the other fields in the query');
+    else {
+      throw new AppError('unsupported_media_type', 'send the call as application/json, or the transcript as text/plain with the other fields in the query', {
+        'content-type': `not accepted: ${contentType.split(';')[0]!.trim()}`,
+      });
+    }
 
     const hd = { ...hotlineDeps(deps), requestId: c.get('requestId') };
     if (input.review) return c.json(await reviewCall(hd, input), 200);
@@ -287,7 +291,12 @@ export function hotlineRoutes() {
     const deps = c.get('deps');
     const principal = c.get('principal');
     const format = formatOf(c.req.header('content-type') ?? '');
-    if (!format) throw new AppError('unsupported_media_type', 'send application/x-ndjson or text/csv');
+    if (!format) {
+      const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
+      throw new AppError('unsupported_media_type', 'send application/x-ndjson or text/csv', {
+        'content-type': type ? `not accepted: ${type}` : 'required: application/x-ndjson or text/csv',
+      });
+    }
     const body = c.req.raw.body;
     if (!body) throw new AppError('validation_failed', 'invalid body', { body: 'required: one call a line (NDJSON) or a CSV with a header row' });
     const records = await openImport(decodeUtf8(body), format);

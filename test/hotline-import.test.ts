@@ -422,6 +422,7 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
     expect(misspelt.body.error.fields.header).toMatch(/^unknown column "callerNumbr", column "type" twice/);
     const other = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '[]' });
     expect(other.status).toBe(415);
+    expect(((await other.json()) as { error: { fields: Record<string, string> } }).error.fields).toEqual({ 'content-type': 'not accepted: application/json' });
     const anon = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'a\n' });
     expect(anon.status).toBe(401);
   });

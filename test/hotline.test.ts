@@ -588,6 +588,7 @@ describe('hotline access and validation', () => {
     );
     expect(res.status).toBe(415);
     expect(res.body.error.code).toBe('unsupported_media_type');
+    expect(res.body.error.fields).toEqual({ 'content-type': 'not accepted: application/xml' });
   });
 
   it('documents the hotline routes in the OpenAPI document', async () => {
