@@ -141,15 +141,8 @@ const utf8BodiesOnly: MiddlewareHandler = async (c, next) => {
  * API paths are validated by their route schemas, which name the field.
  */
 const pagePathsWellFormed: MiddlewareHandler = async (c, next) => {
-  if (!c.req.path.startsWith('/api/')) {
-    let path = c.req.path;
-    try {
-      path = decodeURIComponent(path);
-    } catch {
-      // Not percent-encoding: look at it as it is.
-    }
-    if (textFault(path)) throw new AppError('not_found', 'not found');
-  }
+  // c.req.path is decoded already (Hono decodes the escapes of each segment it can): no second decoding.
+  if (!c.req.path.startsWith('/api/') && textFault(c.req.path)) throw new AppError('not_found', 'not found');
   await next();
 };
 
