@@ -9,6 +9,7 @@ import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
 import { keptText, validationHook } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
+import { decimalOf } from '../src/domain/text.js';
 
 
 const requiredString = (what: string) =>
@@ -78,7 +79,7 @@ const formNumber = (schema: z.ZodNumber) =>
     .transform((v, ctx) => {
       if (v === '') return undefined;
       // Decimal degrees as a form field holds them: Number() alone would read 0x19 as 25.
-      const n = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/.test(v) ? Number(v) : NaN;
+      const n = decimalOf(v);
       if (!Number.isFinite(n)) {
         ctx.addIssue({ code: 'custom', message: 'must be a number' });
         return z.NEVER;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decimalOf } from './domain/text.js';
 
 /**
  * The service's whole configuration, read once from the environment.
@@ -145,7 +146,7 @@ export const envSchema = z.object({
     .string()
     .transform((v, ctx) => {
       // Each part a decimal number: Number('') would be 0, so ',' would open the map at 0,0.
-      const parts = v.split(',').map((s) => (/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/.test(s.trim()) ? Number(s.trim()) : NaN));
+      const parts = v.split(',').map(decimalOf);
       const [lat, lng, zoom] = parts;
       const ok =
         (parts.length === 2 || parts.length === 3) &&

@@ -36,3 +36,12 @@ export function textFault(text: string): string | null {
 export function keepableText(text: string): string {
   return text.toWellFormed().replace(/[\u0000\uFFFD]/g, '');
 }
+
+/**
+ * A number written in decimal digits (25, -0.5, .5): NaN for anything else,
+ * where Number() alone reads '' as 0 and 0x19 as 25.
+ */
+export function decimalOf(text: string): number {
+  const t = text.trim();
+  return /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/.test(t) ? Number(t) : NaN;
+}
