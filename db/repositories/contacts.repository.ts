@@ -14,7 +14,6 @@ export function sharedWithBureau(contact: ReporterContact | null, anonymous: boo
 
 /** The words of a case in which a reporter may have named themself. */
 export interface ReporterWords {
-  anonymous: boolean;
   text: string;
   address?: string | null;
 }
@@ -27,7 +26,7 @@ export interface ReporterWords {
  * gave for themself in their words (我叫…, 姓名：…), which the masking rules
  * find there but not in a note that mentions the name alone.
  */
-export function reporterNames(contact: ReporterContact | null, words: ReporterWords): string[] {
+export function reporterNames(contact: Pick<ReporterContact, 'name'> | null | undefined, words: ReporterWords): string[] {
   const out = new Set<string>();
   const name = contact?.name?.trim();
   if (name) {
@@ -43,8 +42,8 @@ export function reporterNames(contact: ReporterContact | null, words: ReporterWo
 }
 
 /** The reporter's names to mask wherever a bureau reads their words (`reporterNames`): none when they agreed to share them. */
-export function namesHiddenFromBureau(contact: ReporterContact | null, words: ReporterWords): string[] {
-  return sharedWithBureau(contact, words.anonymous) ? [] : reporterNames(contact, words);
+export function namesHiddenFromBureau(contact: ReporterContact | null, c: ReporterWords & { anonymous: boolean }): string[] {
+  return sharedWithBureau(contact, c.anonymous) ? [] : reporterNames(contact, c);
 }
 
 export async function insertContact(db: Db, caseId: string, contact: ReporterContact): Promise<void> {

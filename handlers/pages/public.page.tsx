@@ -194,7 +194,7 @@ async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> 
   return rows.map((r) => {
     const contact = contactOf.get(r.id);
     // The names the reporter gave in their text too: a bureau's reply may name them alone (已联系张卫国).
-    const names = reporterNames(contact ? { name: contact.name, phone: contact.phone, shareWithBureau: false } : null, { anonymous: true, text: r.text });
+    const names = reporterNames(contact, r);
     const known = { names, phones: [contact?.phone] };
     const lead = leadOf.get(r.id);
     return {

@@ -38,7 +38,7 @@ export function isBureau(principal: Principal): boolean {
   return principal.role === 'bureau';
 }
 
-/** Names to mask in a reporter's words: the reporter's own, from the protected contact fields. */
+/** Names to mask in a reporter's words: the reporter's own (`reporterNames`: the contact fields' and those they gave in their words). */
 export type HiddenNames = ReadonlyArray<string | null | undefined>;
 
 /** Masks phone numbers and self-given names (and `names`) for bureau readers; everyone else reads the text as written. */
