@@ -608,7 +608,7 @@ async function startState(c: Context<AppEnv>, form: Record<string, unknown>, lan
   const zh = lang === 'zh';
   const errors: Errors = {};
   const garbled = zh ? '含有无法识别的字符（可能是复制时的乱码），请删除后再提交。' : 'Holds characters that cannot be read (garbled when copied?); remove them and try again.';
-  if (state.call.hotline !== '12345' && state.call.hotline !== '12369') errors._form = zh ? '请选择热线：12345 或 12369。' : 'Choose the hotline: 12345 or 12369.';
+  if (!(HOTLINES as readonly string[]).includes(state.call.hotline)) errors._form = zh ? '请选择热线：12345 或 12369。' : 'Choose the hotline: 12345 or 12369.';
   if (state.call.mode === 'plain') {
     const text = field(form, 'text');
     if (text.trim() === '') errors.text = zh ? '请填写来电人反映的问题。' : 'Write what the caller reported.';
