@@ -3,6 +3,7 @@ import {
   COMPOUND_SURNAME,
   HAN,
   halfWidthDigits,
+  ID_NUMBER_RE,
   maskMentions,
   maskPhonesInText,
   maskSelfNames,
@@ -61,8 +62,8 @@ const ADDRESS_PART = `${NUM}+(?:[-－]${NUM}+)?(?:号楼|号院|号|栋|幢|单�
 const ADDRESS_NUMBER = new RegExp(`${NUM}+(?:[-－]${NUM}+)?`, 'gu');
 
 const NUMBER_RULES: Array<[RegExp, string]> = [
-  // Resident ID numbers: 18 characters (the last may be X) or the old 15 digits.
-  [/(?<![0-9A-Za-z])\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])/g, MASK.id],
+  // Resident ID numbers as bureaus read them masked (ID_NUMBER_RE), and besides any 15 digits (the old numbers).
+  [ID_NUMBER_RE, MASK.id],
   [/(?<!\d)\d{15}(?!\d)/g, MASK.id],
   // Tried only where an address can begin (not inside a run of its characters): linear in the text.
   [/(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g, MASK.email],

@@ -319,7 +319,7 @@ const BIRTH_DATE = '(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])';
  * Resident ID numbers with a birth date that could be one: 18 characters (430621 19800101 123 4, the
  * last may be X) or the old 15 digits (430621 800101 123). Matched on the half-width text.
  */
-const ID_NUMBER_RE = new RegExp(
+export const ID_NUMBER_RE = new RegExp(
   `(?<![0-9A-Za-z])(?:([0-9]{6})((?:19|20)[0-9]{2}${BIRTH_DATE})[0-9]{3}[0-9Xx]|([0-9]{6})([0-9]{2}${BIRTH_DATE})[0-9]{3})(?![0-9A-Za-z])`,
   'g',
 );
