@@ -109,6 +109,7 @@ describe('district file', () => {
 
   it('names a route to an unknown bureau', () => {
     expect(problemsOf((f) => (f.routing.noise.lead = 'nobody'))).toContain('routing.noise.lead: unknown bureau "nobody"');
+    expect(problemsOf((f) => (f.routing.noise.lead = f.jurisdictions[0]!.code))).toContainEqual(expect.stringMatching(/^routing\.noise\.lead: ".+" is a local office, not a bureau/));
   });
 
   it('names a type without a route', () => {

@@ -184,6 +184,11 @@ describe.each([
       const badUnit = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'noise', lead: 'nobody', jurisdiction: 'epb', reason: 'x' }));
       expect(badUnit.status).toBe(400);
       expect(Object.keys(badUnit.body.error.fields).sort()).toEqual(['jurisdiction', 'lead']);
+      // A town office is the 属地 co-handler, never the lead: the same rule as the routing table and the hotline.
+      const officeLead = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'noise', lead: 'xinglong', reason: 'x' }));
+      expect(officeLead.status).toBe(400);
+      expect(officeLead.body.error.fields).toEqual({ lead: expect.stringContaining('"xinglong" is a local office, not a bureau') });
+      expect((await service.deps.db.selectFrom('assignments').select('id').where('case_id', '=', id).execute()).length).toBe(0);
       const r = await json(
         as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'noise', lead: 'enforcement', co: ['epb'], jurisdiction: 'maludou', reason: '夜间施工噪声' }),
       );

@@ -165,6 +165,18 @@ export interface District {
   routing: DistrictFile['routing'];
 }
 
+/**
+ * Why a unit cannot lead a case, or null when it can: the lead is always a
+ * bureau; a town or sub-district office takes part as the jurisdiction (属地).
+ * One rule for the routing table, the dispatcher's re-route and the hotline.
+ */
+export function leadProblem(units: ReadonlyMap<string, Unit>, code: string): string | null {
+  const unit = units.get(code);
+  if (!unit) return `unknown bureau "${code}"`;
+  if (unit.kind !== 'bureau') return `"${code}" is a local office, not a bureau: it takes part as the jurisdiction, not as the lead`;
+  return null;
+}
+
 export class DistrictConfigError extends Error {
   constructor(
     readonly source: string,
@@ -203,9 +215,8 @@ export function buildDistrict(raw: unknown, source = 'district file'): District 
   }
   for (const [typeCode, r] of Object.entries(file.routing)) {
     if (!types.has(typeCode)) problems.push(`routing.${typeCode}: unknown type "${typeCode}"`);
-    if (!units.has(r.lead) || units.get(r.lead)?.kind !== 'bureau') {
-      problems.push(`routing.${typeCode}.lead: unknown bureau "${r.lead}"`);
-    }
+    const badLead = leadProblem(units, r.lead);
+    if (badLead) problems.push(`routing.${typeCode}.lead: ${badLead}`);
     for (const co of r.co) {
       if (!units.has(co)) problems.push(`routing.${typeCode}.co: unknown bureau "${co}"`);
       if (co === r.lead) problems.push(`routing.${typeCode}.co: "${co}" is already the lead`);

@@ -8,7 +8,7 @@ import {
 } from '../../db/repositories/hotline-calls.repository.js';
 import type { Database } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
-import type { District } from '../district/district.schema.js';
+import { leadProblem, type District } from '../district/district.schema.js';
 import { newId } from '../domain/ids.js';
 import { newTrackingCode } from '../domain/tracking-code.js';
 import { AppError } from '../errors.js';
@@ -121,7 +121,8 @@ function planCases(district: District, input: CallInput): PlannedCase[] {
     if (code !== undefined && !district.jurisdictions.has(code)) fields[field] = `unknown jurisdiction "${code}"`;
   };
   const checkLead = (code: string | undefined, field: string) => {
-    if (code !== undefined && district.units.get(code)?.kind !== 'bureau') fields[field] = `unknown bureau "${code}"`;
+    const problem = code === undefined ? null : leadProblem(district.units, code);
+    if (problem) fields[field] = problem;
   };
   checkType(input.type, 'type');
   checkLead(input.lead, 'lead');

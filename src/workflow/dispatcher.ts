@@ -15,6 +15,7 @@ import { addToOutbox } from '../../db/repositories/outbox.repository.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
 import type { Principal } from '../auth/principal.js';
+import { leadProblem } from '../district/district.schema.js';
 import { canTransition, type Case, type CaseStatus } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
 import { AppError } from '../errors.js';
@@ -188,7 +189,8 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     const co = [...new Set(input.co ?? route.co)].filter((u) => u !== lead);
     const jurisdiction = input.jurisdiction === undefined ? c.jurisdictionCode : input.jurisdiction;
     const fields: Record<string, string> = {};
-    if (!district.units.has(lead)) fields.lead = `unknown bureau "${lead}"`;
+    const badLead = leadProblem(district.units, lead);
+    if (badLead) fields.lead = badLead;
     const badCo = co.filter((u) => !district.units.has(u));
     if (badCo.length > 0) fields.co = `unknown bureau ${badCo.map((u) => `"${u}"`).join(', ')}`;
     if (jurisdiction !== null && district.units.get(jurisdiction)?.kind !== 'jurisdiction') fields.jurisdiction = `unknown jurisdiction "${jurisdiction}"`;
