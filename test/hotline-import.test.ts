@@ -224,6 +224,12 @@ async function writeCsv(path: string, prefix: string): Promise<Expected & { last
       const c: Record<string, unknown> = { ...callOf(5, 'Y'), callId: 'csv-bad-time', startedAt: '2026/10/01 08:00' };
       expected.broken.set(await row(CSV_FIELDS.map((f) => csvCell(c[f]))), 'invalid startedAt');
     }
+    if (i === 2000) {
+      // Text after a field's closing quote breaks the format: rejected, not read as "csv-junk" + "tail".
+      const cells = CSV_FIELDS.map((f) => csvCell({ ...callOf(6, 'Z'), callId: 'csv-junk' }[f]));
+      cells[CSV_FIELDS.indexOf('callId')] = '"csv-junk"tail';
+      expected.broken.set(await row(cells), `text after the closing quote of field ${CSV_FIELDS.indexOf('callId') + 1}`);
+    }
     const c = callOf(i, prefix);
     // Quotes and commas inside quoted fields, besides the line breaks of every transcript.
     if (i % 9 === 0) c['summary'] = `来电人说"不是第一次了"，要求回访, 编号${i}`;
@@ -234,7 +240,7 @@ async function writeCsv(path: string, prefix: string): Promise<Expected & { last
   }
   // An unterminated quote at the end swallows the rest of the file: rejected, the rest already in.
   const last = await row(['12369', 'csv-open-quote', '2026-10-01T08:00:00+08:00', '', '', '"坐席：您好\n来电人：没说完']);
-  expected.broken.set(last, 'record longer than');
+  expected.broken.set(last, 'a quote opened here is never closed');
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   return { ...expected, lastLine: last };
 }
@@ -452,6 +458,23 @@ describe('the import readers', () => {
         { line: 2, fields: ['1', 'x, "y"', 'z'] },
         { line: 3, fields: ['2', 'multi\nline\r\ntext', ''] },
         { line: 6, fields: ['3', '', 'last'] },
+      ]);
+    }
+  });
+
+  it('rejects a CSV record that breaks the format with its reason and reads the records after it', async () => {
+    const text = 'a,b\n"x"junk,1\n2,"y" \n3,"ok"\n' + `"${'z'.repeat(30)}",4\n5,6\n7,"open\n8,9`;
+    for (const size of [1, 4, text.length]) {
+      const chunks: string[] = [];
+      for (let i = 0; i < text.length; i += size) chunks.push(text.slice(i, i + size));
+      expect(await collect(csvRows(streamOf(chunks), 20))).toEqual([
+        { line: 1, fields: ['a', 'b'] },
+        { line: 2, fields: null, reason: expect.stringContaining('text after the closing quote of field 1') },
+        { line: 3, fields: null, reason: expect.stringContaining('text after the closing quote of field 2') },
+        { line: 4, fields: ['3', 'ok'] },
+        { line: 5, fields: null, reason: 'record longer than 20 characters' },
+        { line: 6, fields: ['5', '6'] },
+        { line: 7, fields: null, reason: expect.stringContaining('a quote opened here is never closed') },
       ]);
     }
   });

@@ -132,12 +132,18 @@ export function notJsonReason(err: Error): string {
   return 'not valid JSON';
 }
 
+/** A CSV record with the line it starts on: its fields, or why it cannot be read (and no fields). */
+export type CsvRow = { line: number; fields: string[] } | { line: number; fields: null; reason: string };
+
 /**
  * CSV records (RFC 4180): fields separated by commas, quoted with "…" when
- * they hold commas, quotes ("" inside quotes) or line breaks. Each record
- * comes with the line it starts on.
+ * they hold commas, quotes ("" inside quotes) or line breaks. A record that
+ * breaks the format (text after a closing quote, a quote left open, more than
+ * `maxChars` characters, which are not kept) comes with its reason, and the
+ * records after it are read as usual. (csv-parse's skip_records_with_error
+ * was tried for this: after such a record it loses the ones that follow.)
  */
-export async function* csvRows(stream: ReadableStream<string>, maxChars = MAX_RECORD_CHARS): AsyncGenerator<{ line: number; fields: string[] | null }> {
+export async function* csvRows(stream: ReadableStream<string>, maxChars = MAX_RECORD_CHARS): AsyncGenerator<CsvRow> {
   let fields: string[] = [];
   let field = '';
   let size = 0;
@@ -149,18 +155,23 @@ export async function* csvRows(stream: ReadableStream<string>, maxChars = MAX_RE
   let recordLine = 1;
   let first = true;
   let overflow = false;
+  /** Why the record being read cannot be used (its first fault), if it cannot. */
+  let fault: string | null = null;
   let pendingCR = false;
 
-  const endRecord = function* () {
+  const endRecord = function* (): Generator<CsvRow> {
     fields.push(field);
-    const out = overflow ? null : fields;
-    const empty = !overflow && fields.length === 1 && fields[0] === '';
+    const reason = overflow ? `record longer than ${maxChars} characters` : fault;
+    const empty = reason === null && fields.length === 1 && fields[0] === '';
+    const out = fields;
     fields = [];
     field = '';
     size = 0;
     fieldStarted = false;
     overflow = false;
-    if (!empty) yield { line: recordLine, fields: out };
+    fault = null;
+    if (reason !== null) yield { line: recordLine, fields: null, reason };
+    else if (!empty) yield { line: recordLine, fields: out };
   };
 
   // Fields are built from slices of the chunk (runs between special characters), not a character at a time:
@@ -195,7 +206,11 @@ export async function* csvRows(stream: ReadableStream<string>, maxChars = MAX_RE
             i++;
             continue;
           }
-          quoted = false; // the quote closed the field; read this character unquoted
+          quoted = false; // the quote closed the field: only a comma or the end of the record may follow
+          const next = chunk[i];
+          if (next !== ',' && next !== '\r' && next !== '\n') {
+            fault ??= `text after the closing quote of field ${fields.length + 1} (quote the whole field, with "" for a quote inside it)`;
+          }
           continue;
         }
         const q = chunk.indexOf('"', i);
@@ -238,7 +253,7 @@ export async function* csvRows(stream: ReadableStream<string>, maxChars = MAX_RE
   }
   if (quoted && !quoteSeen) {
     // An unterminated quote swallowed the rest of the file.
-    yield { line: recordLine, fields: null };
+    yield { line: recordLine, fields: null, reason: 'a quote opened here is never closed: the rest of the file is inside it' };
     return;
   }
   if (field !== '' || fields.length > 0) yield* endRecord();
@@ -265,10 +280,11 @@ export function checkCsvHeader(header: readonly string[]): void {
 }
 
 /** CSV records as objects keyed by the header; the header is checked before the first record is read. */
-async function* csvRecords(rows: AsyncGenerator<{ line: number; fields: string[] | null }>, header: string[]): AsyncGenerator<RawRecord> {
-  for await (const { line, fields } of rows) {
+async function* csvRecords(rows: AsyncGenerator<CsvRow>, header: string[]): AsyncGenerator<RawRecord> {
+  for await (const row of rows) {
+    const { line, fields } = row;
     if (fields === null) {
-      yield { line, value: { ok: false, reason: `record longer than ${MAX_RECORD_CHARS} characters, or an unterminated quote` } };
+      yield { line, value: { ok: false, reason: row.reason } };
       continue;
     }
     if (fields.length !== header.length) {
