@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../src/runtime.js';
 import { bodyOf, runCli, startTestService, tempDir, testEnv, type CliRun } from './harness.js';
@@ -165,4 +167,70 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     const events = await service.deps.db.selectFrom('case_events').select(['kind', 'actor_type', 'actor_role']).where('case_id', '=', caseId).where('kind', '=', 'redelivery').execute();
     expect(events).toEqual([{ kind: 'redelivery', actor_type: 'system', actor_role: 'admin' }]);
   }, 90_000);
+
+  it('backs up the live database while reports keep coming in, and refuses what it cannot do', async () => {
+    const submit = async (i: number) => {
+      const res = await fetch(`${service.url}/api/v1/reports`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: `兴隆办事处化工厂第${i}次夜间偷排废水`, anonymous: true }),
+      });
+      expect(res.status).toBe(202);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const before = await Promise.all(Array.from({ length: 20 }, (_, i) => submit(i)));
+    // Reports go on arriving while the copy is taken.
+    let stop = false;
+    let during = 0;
+    const load = (async () => {
+      while (!stop) {
+        await submit(1000 + during);
+        during++;
+      }
+    })();
+    const file = join(tempDir(), 'backup.db');
+    const run = await admin(dbPath, 'backup', file);
+    stop = true;
+    await load;
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^backed up .*intake\.db to .*backup\.db: \d+ cases, [\d.]+ MB, check ok\n$/);
+    expect(during).toBeGreaterThan(0);
+    expect(existsSync(`${file}.partial`)).toBe(false);
+    expect(existsSync(`${file}-wal`)).toBe(false);
+
+    const copy = new SQLite(file, { readonly: true, fileMustExist: true });
+    try {
+      expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(copy.pragma('journal_mode', { simple: true })).toBe('delete');
+      const ids = new Set(copy.prepare('select id from cases').pluck().all() as string[]);
+      // Everything answered before the backup began is in it; the copy is one moment of the database.
+      for (const id of before) expect(ids.has(id)).toBe(true);
+      const total = (await service.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+      expect(ids.size).toBeLessThanOrEqual(Number(total));
+      expect(run.stdout).toContain(`: ${ids.size} cases`);
+      // Each case in the copy has its events: no half-written report.
+      const orphans = copy.prepare("select count(*) from cases c where not exists (select 1 from case_events e where e.case_id = c.id)").pluck().get();
+      expect(orphans).toBe(0);
+    } finally {
+      copy.close();
+    }
+
+    // A service started on the copy has the accounts and the cases.
+    const restored = await admin(file, 'user', 'list');
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stdout).toContain('张三');
+
+    const again = await admin(dbPath, 'backup', file);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('exists: a backup never overwrites a file');
+    const missing = await admin(join(tempDir(), 'none.db'), 'backup', join(tempDir(), 'x.db'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no SQLite database at');
+    const postgres = await admin('postgres://postgres@127.0.0.1:5432/test', 'backup', join(tempDir(), 'y.db'));
+    expect(postgres.code).toBe(1);
+    expect(postgres.stderr).toContain('pg_dump');
+    const noFile = await admin(dbPath, 'backup');
+    expect(noFile.code).toBe(2);
+    expect(noFile.stderr).toContain('backup takes one file');
+  }, 120_000);
 });

@@ -1,6 +1,9 @@
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
-import { connectDatabase, DatabaseUnavailableError, migrateToLatest } from '../../db/connect.js';
+import { connectDatabase, DatabaseUnavailableError, isPostgresUrl, migrateToLatest, sqlitePath } from '../../db/connect.js';
 import { createUser, deactivateUser, findUser, listUsers } from '../../db/repositories/users.repository.js';
 import { issueToken, revokeToken, revokeUserTokens } from '../../db/repositories/tokens.repository.js';
 import { findUserIdByUsername, revokeUserSessions, setCredentials } from '../../db/repositories/web-sessions.repository.js';
@@ -43,6 +46,10 @@ const USAGE = `usage: npm run admin -- <command>
       in a private chat. USER is the web username, the account id or its name
   telegram-unlink USER
       remove the account's Telegram link (the user can also send /unlink)
+  backup FILE
+      a consistent copy of the SQLite database, taken while the service runs
+      (one read transaction; writers are not held up), checked and written to
+      FILE, which must not exist yet; on PostgreSQL use pg_dump instead
   redeliver --bureau CODE [--since ISO_TIME]
       after a bureau or town office fixed its webhook server or Telegram group:
       every assignment and notice that failed for good to it (since the time,
@@ -86,6 +93,7 @@ async function main(argv: string[]): Promise<Output> {
   if (values.help) return { lines: [USAGE] };
   if (positionals.length === 0) throw new UsageError('no command given');
   if (positionals[0] === 'telegram-link' || positionals[0] === 'telegram-unlink') return telegramLink(positionals, values);
+  if (positionals[0] === 'backup') return backup(positionals, values);
   const command = positionals.join(' ');
   const known = ['user add', 'user list', 'user disable', 'user passwd', 'token add', 'token revoke', 'redeliver'];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
@@ -237,6 +245,69 @@ async function telegramLink(positionals: string[], values: Values): Promise<Outp
       ],
     };
   });
+}
+
+/**
+ * backup FILE: `VACUUM INTO` copies the live SQLite database as of one read
+ * transaction (in WAL mode writers go on meanwhile), into FILE.partial; the
+ * copy is checked (quick_check, the cases it holds) and only then renamed to
+ * FILE, so a failed backup leaves no file that looks like one.
+ */
+async function backup(positionals: string[], values: Values): Promise<Output> {
+  const [, target, ...rest] = positionals;
+  if (!target || rest.length > 0) throw new UsageError('backup takes one file: backup FILE');
+  const extra = Object.keys(values).filter((k) => k !== 'help');
+  if (extra.length > 0) throw new UsageError(`backup takes no --${extra[0]}`);
+  const env = parseEnv(process.env);
+  if (isPostgresUrl(env.DATABASE_URL)) {
+    throw new CommandError('DATABASE_URL is a PostgreSQL database: back it up with pg_dump, e.g. pg_dump -Fc "$DATABASE_URL" > intake.dump');
+  }
+  const source = resolve(sqlitePath(env.DATABASE_URL));
+  const file = resolve(target);
+  if (file === source) throw new CommandError('the backup cannot be the database itself');
+  if (existsSync(file)) throw new CommandError(`${target} exists: a backup never overwrites a file`);
+  if (!existsSync(source)) throw new CommandError(`no SQLite database at ${source} (DATABASE_URL)`);
+  if (!existsSync(dirname(file))) throw new CommandError(`no directory ${dirname(target)} for ${target}`);
+  const partial = `${file}.partial`;
+  let db: SQLite.Database;
+  try {
+    db = new SQLite(source, { fileMustExist: true });
+  } catch (err) {
+    throw new CommandError(`cannot open the SQLite database ${source}: ${(err as Error).message}`);
+  }
+  try {
+    db.pragma('busy_timeout = 5000');
+    try {
+      db.prepare('select count(*) from cases').pluck().get();
+    } catch {
+      throw new CommandError(`${source} is not a database of this service (it has no cases table)`);
+    }
+    rmSync(partial, { force: true });
+    db.prepare('VACUUM INTO ?').run(partial);
+  } catch (err) {
+    rmSync(partial, { force: true });
+    if (err instanceof CommandError) throw err;
+    throw new CommandError(`backup of ${source} failed: ${(err as Error).message}`);
+  } finally {
+    db.close();
+  }
+  let cases: number;
+  const copy = new SQLite(partial, { fileMustExist: true });
+  try {
+    const check = copy.pragma('quick_check', { simple: true });
+    if (check !== 'ok') throw new CommandError(`the copy of ${source} failed its check (${String(check)}); nothing was written to ${target}`);
+    // A backup is one file: no write-ahead log beside it.
+    copy.pragma('journal_mode = DELETE');
+    cases = copy.prepare('select count(*) from cases').pluck().get() as number;
+  } catch (err) {
+    copy.close();
+    for (const f of [partial, `${partial}-wal`, `${partial}-shm`]) rmSync(f, { force: true });
+    throw err instanceof CommandError ? err : new CommandError(`the copy of ${source} cannot be read: ${(err as Error).message}`);
+  }
+  copy.close();
+  renameSync(partial, file);
+  const mb = (statSync(file).size / 1_048_576).toFixed(1);
+  return { lines: [`backed up ${source} to ${file}: ${cases} cases, ${mb} MB, check ok`] };
 }
 
 /** Which options each command takes; anything else is a mistake worth naming. */
