@@ -41,6 +41,9 @@ const hostPorts = z.string().transform((value, ctx) => {
   }
 });
 
+/** How REDIS_URL reads, for its error messages. */
+const REDIS_URL_SHAPE = 'redis://[user:password@]host[:port][/db]';
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 /** A port as people write one: decimal digits (z.coerce alone would take 0x10 as 16). */
 const port = () =>
@@ -67,7 +70,11 @@ export const envSchema = z.object({
   REDIS_URL: z
     .string()
     .default('redis://127.0.0.1:6379')
-    .refine((v) => /^rediss?:\/\//.test(v), { message: 'must be a redis:// or rediss:// URL' }),
+    .refine((v) => {
+      if (!/^rediss?:\/\//.test(v) || !URL.canParse(v)) return false;
+      const u = new URL(v);
+      return u.hostname !== '' && /^(\/\d*)?$/.test(u.pathname);
+    }, `must be a redis:// or rediss:// URL: ${REDIS_URL_SHAPE}`),
   /** Redis Sentinel: `host:port,host:port` of the sentinels; REDIS_URL is then ignored. */
   REDIS_SENTINELS: hostPorts.optional(),
   /** The primary's name the sentinels monitor. */

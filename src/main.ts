@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { DatabaseUnavailableError } from '../db/connect.js';
 import { DistrictConfigError } from './district/district.schema.js';
 import { EnvError, parseEnv } from './env.js';
-import { startService, type Role } from './runtime.js';
+import { startService, StartupError, type Role } from './runtime.js';
 
 /** A bad command line: said in one line, without a stack trace. */
 class UsageError extends Error {}
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof EnvError || err instanceof DistrictConfigError || err instanceof DatabaseUnavailableError) {
+  if (err instanceof UsageError || err instanceof EnvError || err instanceof DistrictConfigError || err instanceof DatabaseUnavailableError || err instanceof StartupError) {
     process.stderr.write(`${err.message}\n`);
   } else {
     process.stderr.write(`failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

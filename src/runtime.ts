@@ -1,5 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
 import { Hono } from 'hono';
 import { startBullmqWorkers, type BullmqTransport, type BullmqWorkers } from '../queues/bullmq.transport.js';
 import { createProcessors } from '../queues/processors/index.js';
@@ -21,6 +23,55 @@ import { startPolling, type Poller } from './telegram/polling.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
+/** A resource the service needs at start cannot be had (a port, a directory): said in one line naming the setting. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/**
+ * The photo directory exists (it is created) and takes files, checked once at
+ * start: otherwise every report with a photo would fail while /readyz says ready.
+ */
+async function checkUploadDir(dir: string): Promise<void> {
+  const probe = join(resolve(dir), `.write-check-${process.pid}`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(probe, '');
+    await rm(probe, { force: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? 'it is not a directory'
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'no permission to write there'
+          : (code ?? (err as Error).message);
+    throw new StartupError(`UPLOAD_DIR: cannot store photos in ${resolve(dir)}: ${why}`);
+  }
+}
+
+/** Listens on host:port, or says in one line which setting names a port or host it cannot have. */
+function listen(app: { fetch: Parameters<typeof serve>[0]['fetch'] }, port: number, hostname: string, vars: { port: string; host: string }): Promise<ServerType> {
+  return new Promise<ServerType>((resolvePromise, reject) => {
+    const s = serve({ fetch: app.fetch, port, hostname }, () => {
+      s.off('error', failed);
+      resolvePromise(s);
+    });
+    function failed(err: NodeJS.ErrnoException): void {
+      const why =
+        err.code === 'EADDRINUSE'
+          ? `the port is already in use (${vars.port}=${port})`
+          : err.code === 'EACCES'
+            ? `no permission to use port ${port} (${vars.port}; ports below 1024 need privileges)`
+            : err.code === 'ENOTFOUND' || err.code === 'EADDRNOTAVAIL' || err.code === 'EAI_AGAIN'
+              ? `${vars.host}=${hostname} is not an address of this machine`
+              : (err.code ?? err.message);
+      reject(new StartupError(`cannot listen on ${hostname}:${port}: ${why}`));
+    }
+    s.once('error', failed);
+  });
+}
+
 /**
  * One running service process: the HTTP API, the queue workers and the
  * reconciler, or a subset of them by role. Owns everything it starts and
@@ -39,6 +90,7 @@ export interface Service {
 }
 
 export async function startService(env: Env, role: Role, overrides: DepsOverrides = {}): Promise<Service> {
+  if (role !== 'worker') await checkUploadDir(env.UPLOAD_DIR);
   const deps = await createDeps(env, overrides, { apiOnly: role === 'api' });
   let server: ServerType | null = null;
   let url: string | null = null;
@@ -47,6 +99,39 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
   let polling: Poller | null = null;
   let admin: ServerType | null = null;
   let metricsUrl: string | null = null;
+  /** Closes what has been started, in reverse order; once, however often it is called. */
+  let stopping: Promise<void> | null = null;
+  const stopStarted = (): Promise<void> => {
+    stopping ??= (async () => {
+      await polling?.stop();
+      if (server) {
+        const s = server;
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            if ('closeAllConnections' in s) s.closeAllConnections();
+          }, 10_000);
+          force.unref();
+          s.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
+          if ('closeIdleConnections' in s) s.closeIdleConnections();
+        });
+      }
+      await reconciler?.stop();
+      await workers?.close();
+      if (admin) {
+        const a = admin;
+        await new Promise<void>((resolve) => {
+          a.close(() => resolve());
+          if ('closeAllConnections' in a) a.closeAllConnections();
+        });
+      }
+      await closeDeps(deps);
+      deps.logger.info('shutdown complete');
+    })();
+    return stopping;
+  };
   if (!env.TELEGRAM_BOT_TOKEN) deps.logger.info('telegram bot off: TELEGRAM_BOT_TOKEN is not set');
   const unknownYears = deps.calendar.yearsWithoutHolidays(deps.clock.now(), 120);
   if (unknownYears.length > 0) {
@@ -97,8 +182,9 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
       // Without a token the API port serves no metrics (404); METRICS_PORT serves them apart.
       routes: env.METRICS_TOKEN ? [metricsRoutes({ token: env.METRICS_TOKEN, render: () => metrics.render() })] : [],
     });
-    server = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, () => resolve(s));
+    server = await listen(app, env.PORT, env.HOST, { port: 'PORT', host: 'HOST' }).catch(async (err: unknown) => {
+      await stopStarted();
+      throw err;
     });
     if ('keepAliveTimeout' in server) {
       // Longer than the idle timeout of clients and load balancers (commonly 60 s), so the
@@ -125,8 +211,9 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
     const adminApp = new Hono();
     adminApp.get('/healthz', (c) => c.json({ status: 'ok' }));
     adminApp.route('/', metricsRoutes({ token: env.METRICS_TOKEN, render: () => metrics.render() }));
-    admin = await new Promise<ServerType>((resolve) => {
-      const s = serve({ fetch: adminApp.fetch, port: env.METRICS_PORT, hostname: env.METRICS_HOST }, () => resolve(s));
+    admin = await listen(adminApp, env.METRICS_PORT, env.METRICS_HOST, { port: 'METRICS_PORT', host: 'METRICS_HOST' }).catch(async (err: unknown) => {
+      await stopStarted();
+      throw err;
     });
     const address = admin.address() as AddressInfo;
     metricsUrl = `http://${env.METRICS_HOST === '0.0.0.0' || env.METRICS_HOST === '::' ? 'localhost' : env.METRICS_HOST}:${address.port}`;
@@ -135,44 +222,13 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
     deps.logger.info('metrics off: set METRICS_PORT (admin port) or METRICS_TOKEN (GET /metrics on the API port)');
   }
 
-  let stopping: Promise<void> | null = null;
   return {
     deps,
     url,
     reconciler,
     metrics,
     metricsUrl,
-    stop() {
-      stopping ??= (async () => {
-        await polling?.stop();
-        if (server) {
-          const s = server;
-          await new Promise<void>((resolve) => {
-            const force = setTimeout(() => {
-              if ('closeAllConnections' in s) s.closeAllConnections();
-            }, 10_000);
-            force.unref();
-            s.close(() => {
-              clearTimeout(force);
-              resolve();
-            });
-            if ('closeIdleConnections' in s) s.closeIdleConnections();
-          });
-        }
-        await reconciler?.stop();
-        await workers?.close();
-        if (admin) {
-          const a = admin;
-          await new Promise<void>((resolve) => {
-            a.close(() => resolve());
-            if ('closeAllConnections' in a) a.closeAllConnections();
-          });
-        }
-        await closeDeps(deps);
-        deps.logger.info('shutdown complete');
-      })();
-      return stopping;
-    },
+    stop: stopStarted,
   };
 }
 

@@ -63,12 +63,35 @@ function openDb(env: Record<string, string>) {
 
 describe('npm start', () => {
   it('refuses to start with bad configuration, naming every bad variable', async () => {
-    const p = await startProcess({ PORT: 'abc', REDIS_URL: 'http://nope', QUEUE_PREFIX: 'has space' });
-    expect(await p.exited).toBe(1);
-    const out = p.output();
-    expect(out).toContain('PORT');
-    expect(out).toContain('REDIS_URL');
-    expect(out).toContain('QUEUE_PREFIX');
+    for (const redisUrl of ['http://nope', 'redis://127.0.0.1:abc']) {
+      const p = await startProcess({ PORT: 'abc', REDIS_URL: redisUrl, QUEUE_PREFIX: 'has space' });
+      expect(await p.exited).toBe(1);
+      const out = p.output();
+      expect(out).toContain('PORT');
+      expect(out).toContain('REDIS_URL: must be a redis:// or rediss:// URL');
+      expect(out).toContain('QUEUE_PREFIX');
+    }
+  });
+
+  it('refuses a port in use, a host that is not here and an upload directory that is a file, in one line naming the setting', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    const port = await new Promise<number>((resolve) => taken.listen(0, '127.0.0.1', () => resolve((taken.address() as { port: number }).port)));
+    onCleanup(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const notADir = join(tempDir(), 'uploads');
+    writeFileSync(notADir, 'a file');
+    for (const [env, said] of [
+      [{ PORT: String(port) }, `cannot listen on 127.0.0.1:${port}: the port is already in use (PORT=${port})`],
+      [{ HOST: 'not a host' }, 'cannot listen on not a host:'],
+      [{ UPLOAD_DIR: notADir }, `UPLOAD_DIR: cannot store photos in ${notADir}: it is not a directory`],
+    ] as const) {
+      const p = await startProcess({ ...serviceEnv('bad-start'), LOG_LEVEL: 'error', ...env });
+      expect(await p.exited).toBe(1);
+      const lines = p.output().trim().split('\n');
+      expect(lines.at(-1), p.output()).toContain(said);
+      expect(p.output()).not.toMatch(/\bat .*:\d+:\d+/);
+      expect(p.output()).not.toContain('Unhandled');
+    }
   });
 
   it.each([
