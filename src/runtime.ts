@@ -2,7 +2,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { startBullmqWorkers, type BullmqTransport, type BullmqWorkers } from '../queues/bullmq.transport.js';
 import { createProcessors } from '../queues/processors/index.js';
 import { createReconciler, type Reconciler } from '../queues/reconciler.js';
@@ -11,6 +11,8 @@ import { assetRoutes } from '../handlers/assets.routes.js';
 import { swaggerUiAssets } from '../handlers/docs-assets.js';
 import { metricsRoutes } from '../handlers/metrics.routes.js';
 import { createApp } from './app.js';
+import type { AppEnv } from '../handlers/app-env.js';
+import { AppError, errorBody } from './errors.js';
 import { closeDeps, createDeps, processorDeps, type Deps, type DepsOverrides } from './deps.js';
 import type { Env } from './env.js';
 import type { IntakeWriter, PreparedReport } from './intake/intake-writer.js';
@@ -48,6 +50,30 @@ async function checkUploadDir(dir: string): Promise<void> {
           : (code ?? (err as Error).message);
     throw new StartupError(`UPLOAD_DIR: cannot store photos in ${resolve(dir)}: ${why}`);
   }
+}
+
+/**
+ * Once the service is stopping, no request is taken on a kept-alive
+ * connection (a 503 the client may send again elsewhere) and every answer
+ * still being made closes its connection after it, so that the server's close
+ * waits for answers, not for idle clients, and never cuts an answer off.
+ */
+function closeConnectionsWhenStopping(isStopping: () => boolean): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (isStopping()) {
+      c.header('Connection', 'close');
+      c.header('Retry-After', '5');
+      return c.json(errorBody(new AppError('not_ready', 'the service is shutting down: send the request again'), c.get('requestId')), 503);
+    }
+    await next();
+    if (isStopping()) {
+      try {
+        c.res.headers.set('Connection', 'close');
+      } catch {
+        // An answer with immutable headers (a passed-through response): its connection closes when the server's close forces it.
+      }
+    }
+  };
 }
 
 /** Listens on host:port, or says in one line which setting names a port or host it cannot have. */
@@ -108,6 +134,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
         const s = server;
         await new Promise<void>((resolve) => {
           const force = setTimeout(() => {
+            deps.logger.warn('connections still open 10 s after the stop began are closed now');
             if ('closeAllConnections' in s) s.closeAllConnections();
           }, 10_000);
           force.unref();
@@ -178,7 +205,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
     const app = createApp(served, {
       assets: assetRoutes(),
       docsAssets: swaggerUiAssets(),
-      middleware: [httpMetricsMiddleware(metrics)],
+      middleware: [closeConnectionsWhenStopping(() => stopping !== null), httpMetricsMiddleware(metrics)],
       // Without a token the API port serves no metrics (404); METRICS_PORT serves them apart.
       routes: env.METRICS_TOKEN ? [metricsRoutes({ token: env.METRICS_TOKEN, render: () => metrics.render() })] : [],
     });

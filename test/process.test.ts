@@ -168,14 +168,21 @@ describe('npm start', () => {
     const p = await startProcess(env);
     await listening(p);
     const accepted: string[] = [];
+    /** Texts of requests that got no answer (the connection went away): none of them may have been stored. */
+    const unanswered: string[] = [];
+    const refusedWhileStopping: Array<{ status: number; connection: string | null; code: string }> = [];
     let stop = false;
+    // Kept-alive connections busy right up to the signal: each answer must come whole.
     const load = Array.from({ length: 8 }, async (_, w) => {
       for (let i = 0; !stop; i++) {
+        const text = `垃圾堆没人清运 ${w}-${i}`;
         try {
-          const res = await postJson(`${p.url}/api/v1/reports`, { text: `垃圾堆没人清运 ${w}-${i}` });
+          const res = await postJson(`${p.url}/api/v1/reports`, { text });
           if (res.status === 202) accepted.push(((await res.json()) as { id: string }).id);
+          else refusedWhileStopping.push({ status: res.status, connection: res.headers.get('connection'), code: ((await res.json()) as { error: { code: string } }).error.code });
         } catch {
-          return; // connection refused once the server stopped accepting
+          unanswered.push(text);
+          return; // the server no longer takes connections
         }
       }
     });
@@ -189,6 +196,50 @@ describe('npm start', () => {
     const db = openDb(env);
     const ids = new Set((db.prepare('select id from cases').all() as Array<{ id: string }>).map((r) => r.id));
     for (const id of accepted) expect(ids.has(id), `accepted case ${id} is stored`).toBe(true);
+    // Nothing was stored without its 202 reaching the client (a retry without an Idempotency-Key would make it twice).
+    const stored = db.prepare('select count(*) from cases where text = ?').pluck();
+    for (const text of unanswered) expect(stored.get(text), `"${text}" got no answer and is not stored`).toBe(0);
+    expect(ids.size).toBe(accepted.length);
+    // A request that came in on a kept-alive connection after the signal is turned away whole, closing it.
+    for (const r of refusedWhileStopping) expect(r).toEqual({ status: 503, connection: 'close', code: 'not_ready' });
+    // From the signal on, only the requests already being handled (one per connection) were taken.
+    const signalled = (JSON.parse(p.output().split('\n').find((l) => l.includes('"signal":"SIGTERM"'))!) as { time: string }).time;
+    const after = db.prepare('select count(*) from cases where received_at > ?').pluck().get(signalled) as number;
+    expect(after).toBeLessThanOrEqual(8);
+    // No connection was left for the server's close to cut after its 10 s.
+    expect(p.output()).not.toContain('connections still open');
+  });
+
+  it('shuts down gracefully when `npm start` is sent SIGTERM, as a process supervisor does', async () => {
+    const env = serviceEnv('npm-sigterm');
+    const port = await freePort();
+    let out = '';
+    const npm = spawn('npm', ['start', '--silent'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    npm.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    npm.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    onCleanup(() => {
+      if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL');
+    });
+    await waitFor(() => out.includes('listening on'), { timeoutMs: 30_000, what: `npm start to listen; output:\n${out}` });
+    npm.kill('SIGTERM');
+    // The service itself got the signal: it says so, finishes and frees the port.
+    await waitFor(() => out.includes('shutdown complete'), { timeoutMs: 20_000, what: `the service to shut down; output:\n${out}` });
+    expect(out).toContain('"signal":"SIGTERM"');
+    await waitFor(
+      async () => {
+        try {
+          await fetch(`http://127.0.0.1:${port}/healthz`);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      { what: 'the port to be free' },
+    );
   });
 
   it('loses nothing and routes nothing twice when killed with SIGKILL mid-load', async () => {
