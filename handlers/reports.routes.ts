@@ -53,7 +53,8 @@ const lng = z.number({ error: 'must be a number' }).min(-180, 'must be between -
 
 export const reportJsonSchema = z
   .strictObject({
-    text: reportText.openapi({ example: '兴隆办事处那边一个厂子晚上往沟里排黑水，气味很大' }),
+    // The limits are checked in characters (code points) by refinements, which the document cannot read: said here.
+    text: reportText.openapi({ example: '兴隆办事处那边一个厂子晚上往沟里排黑水，气味很大', minLength: 1, maxLength: MAX_TEXT_CHARS }),
     address: optionalText(300).openapi({ example: '兴隆办事处 盐下村 三组' }),
     location: z.strictObject({ lat, lng }, { error: 'must be an object { lat, lng }' }).optional(),
     name: optionalText(50),

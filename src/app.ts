@@ -46,10 +46,28 @@ export interface AppExtras {
   routes?: Hono<AppEnv>[];
 }
 
+/**
+ * The request id: the client's X-Request-Id when it gives a usable one (as
+ * Hono's requestId takes it), a new one otherwise — and a new one when the
+ * client's holds a phone number, which would otherwise be logged with every line.
+ */
+function clientRequestIdUnlessPhone(): MiddlewareHandler<AppEnv> {
+  const clients = requestId({ headerName: 'X-Request-Id' });
+  const ours = requestId({ headerName: '' });
+  return (c, next) => {
+    const given = c.req.header('X-Request-Id');
+    if (given === undefined || maskPhonesInText(given) === given) return clients(c, next);
+    return ours(c, async () => {
+      c.header('X-Request-Id', c.get('requestId'));
+      await next();
+    });
+  };
+}
+
 export function createApp(deps: Deps, extras: AppExtras = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.use(requestId({ headerName: 'X-Request-Id' }));
+  app.use(clientRequestIdUnlessPhone());
   for (const m of extras.middleware ?? []) app.use(m);
   app.use(async (c, next) => {
     c.set('deps', deps);

@@ -147,6 +147,20 @@ describe('logs', () => {
     for (const secret of ['13912349902', '139 1234 9902', '１３９１２３４９９０２', '12349902']) expect(all).not.toContain(secret);
   });
 
+  it('take the client’s X-Request-Id, but not one holding a phone number', async () => {
+    const { lines, sink } = jsonLines();
+    const service = await startTestService(testEnv('logging-reqid'), 'api', { logger: createLogger('info', sink) });
+    const ok = await fetch(`${service.url}/healthz`, { headers: { 'x-request-id': 'lb-7f3a9c' } });
+    expect(ok.headers.get('x-request-id')).toBe('lb-7f3a9c');
+    const phone = await fetch(`${service.url}/healthz`, { headers: { 'x-request-id': '13912349902' } });
+    const given = phone.headers.get('x-request-id');
+    expect(given).toBeTruthy();
+    expect(given).not.toContain('13912349902');
+    await waitFor(() => lines.filter((l) => l.msg === 'request').length >= 2, { what: 'two request lines' });
+    expect(lines.filter((l) => l.msg === 'request').map((l) => l.reqId)).toEqual(expect.arrayContaining(['lb-7f3a9c', given]));
+    expect(JSON.stringify(lines)).not.toContain('13912349902');
+  });
+
   it('redact identity fields logged by mistake', () => {
     const lines: string[] = [];
     const sink = new Writable({

@@ -480,6 +480,8 @@ describe('operations', () => {
     );
     const post = (doc.paths['/api/v1/reports'] as { post: { requestBody: { content: Record<string, unknown> } } }).post;
     expect(Object.keys(post.requestBody.content)).toEqual(['application/json', 'multipart/form-data']);
+    const input = (doc as unknown as { components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>> }> } }).components.schemas.ReportInput!;
+    expect(input.properties.text).toMatchObject({ type: 'string', minLength: 1, maxLength: 5000 });
   });
 
   it('serves the API page and its assets without any CDN', async () => {
