@@ -107,6 +107,14 @@ describe('district file', () => {
     throw new Error('expected the file to be rejected');
   }
 
+  it('names a webhook that is not an http(s) address', () => {
+    for (const url of ['ftp://files.example.cn/in', 'not a url', 'javascript:alert(1)']) {
+      expect(problemsOf((f) => (f.bureaus[0].webhook = { url }))).toEqual([
+        expect.stringMatching(/^bureaus\[0\] \(\w+\)\.webhook\.url: must be an https:\/\/ \(or http:\/\/\) address$/),
+      ]);
+    }
+  });
+
   it('names a route to an unknown bureau', () => {
     expect(problemsOf((f) => (f.routing.noise.lead = 'nobody'))).toContain('routing.noise.lead: unknown bureau "nobody"');
     expect(problemsOf((f) => (f.routing.noise.lead = f.jurisdictions[0]!.code))).toContainEqual(expect.stringMatching(/^routing\.noise\.lead: ".+" is a local office, not a bureau/));

@@ -27,7 +27,8 @@ const stageDeadlines = z
 
 const webhookChannel = z
   .object({
-    url: z.string().url(),
+    /** Where assignments are POSTed: https, or http inside the district's own network (the HMAC signature still holds). */
+    url: z.url({ protocol: /^https?$/, error: 'must be an https:// (or http://) address' }),
     /** Per-bureau signing secret; falls back to WEBHOOK_SECRET. */
     secret: z.string().min(16).optional(),
   })
