@@ -10,6 +10,8 @@ import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonC
 import { keptText, validationHook } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { decimalOf } from '../src/domain/text.js';
+import { withZoneOffset } from '../src/domain/time-zone.js';
+import type { Deps } from '../src/core-deps.js';
 
 
 const requiredString = (what: string) =>
@@ -29,7 +31,8 @@ const optionalText = (max: number) =>
     .max(max, `at most ${max} characters`)
     .superRefine(keptText)
     .transform((v) => (v === '' ? undefined : v))
-    .optional();
+    // null is absent: many JSON clients send every field, null where there is nothing.
+    .nullish();
 const PHONE_RULE = 'must be a phone number (digits, spaces, dashes, optional +)';
 const phone = z
   .union(
@@ -43,11 +46,11 @@ const phone = z
     // A number (13812345678 without quotes) is not a phone as JSON carries one: said like any bad phone.
     { error: `${PHONE_RULE}, as a string` },
   )
-  .optional();
+  .nullish();
 const occurredAt = z.iso
-  .datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-11-28T21:30:00+08:00' })
+  .datetime({ offset: true, local: true, error: "must be an ISO 8601 date-time, e.g. 2026-11-28T21:30:00+08:00 (without an offset, the district's time)" })
   .refine(instantInServiceYears, INSTANT_RULE)
-  .optional();
+  .nullish();
 const lat = z.number({ error: 'must be a number' }).min(-90, 'must be between -90 and 90').max(90, 'must be between -90 and 90');
 const lng = z.number({ error: 'must be a number' }).min(-180, 'must be between -180 and 180').max(180, 'must be between -180 and 180');
 
@@ -56,13 +59,13 @@ export const reportJsonSchema = z
     // The limits are checked in characters (code points) by refinements, which the document cannot read: said here.
     text: reportText.openapi({ example: '兴隆办事处那边一个厂子晚上往沟里排黑水，气味很大', minLength: 1, maxLength: MAX_TEXT_CHARS }),
     address: optionalText(300).openapi({ example: '兴隆办事处 盐下村 三组' }),
-    location: z.strictObject({ lat, lng }, { error: 'must be an object { lat, lng }' }).optional(),
+    location: z.strictObject({ lat, lng }, { error: 'must be an object { lat, lng }' }).nullish(),
     name: optionalText(50),
     phone,
-    anonymous: z.boolean({ error: 'must be true or false' }).optional().openapi({
+    anonymous: z.boolean({ error: 'must be true or false' }).nullish().openapi({
       description: 'The reporter stays unnamed: a name and phone given with it are not kept, nor a phone number written in the text.',
     }),
-    shareContact: z.boolean({ error: 'must be true or false' }).optional().openapi({
+    shareContact: z.boolean({ error: 'must be true or false' }).nullish().openapi({
       description: 'The reporter agrees that the handling bureau may see their name and phone.',
     }),
     occurredAt,
@@ -149,6 +152,18 @@ const postReport = createRoute({
   },
 });
 
+/** A device clock a little ahead is no reason to refuse a report; hours ahead is a wrong time (or zone). */
+const FUTURE_SLACK_MS = 15 * 60_000;
+
+/** When it happened, with the district's offset where the client gave none; not in the future. */
+function occurredAtOf(value: string, deps: Deps): string {
+  const { text, instant } = withZoneOffset(value, deps.district.file.district.timezone);
+  if (instant > deps.clock.now().getTime() + FUTURE_SLACK_MS) {
+    throw new AppError('validation_failed', 'invalid occurredAt', { occurredAt: 'must not be in the future' });
+  }
+  return text;
+}
+
 function readPhotos(files: File[]): Promise<PhotoInput[]> {
   return readUploads(files, { field: 'photos', allowed: IMAGE_TYPES, expected: 'a JPEG, PNG, WebP, GIF, HEIC or AVIF image' });
 }
@@ -167,7 +182,7 @@ export function reportRoutes() {
     if (!isForm && !isJson) throw new AppError('validation_failed', 'invalid text', { text: 'required' });
     const body = isForm ? c.req.valid('form') : c.req.valid('json');
     // Anonymous, as on the web form: the name and phone are not kept at all.
-    const common = { channel: 'web' as const, ...reporterFields(body), occurredAt: body.occurredAt ?? null };
+    const common = { channel: 'web' as const, ...reporterFields(body), occurredAt: body.occurredAt ? occurredAtOf(body.occurredAt, deps) : null };
     const input: ReportInput =
       'photos' in body
         ? {

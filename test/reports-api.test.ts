@@ -87,6 +87,8 @@ describe('POST /api/v1/reports', () => {
     ['a phone sent as a number', { text: '噪音', phone: 13812345678 }, 'phone', 'must be a phone number (digits, spaces, dashes, optional +), as a string'],
     ['a bad occurredAt', { text: '噪音', occurredAt: 'yesterday' }, 'occurredAt', expect.stringContaining('ISO 8601')],
     ['an occurredAt in year 10000 (UTC)', { text: '噪音', occurredAt: '9999-12-31T23:59:59-23:59' }, 'occurredAt', 'must fall in the years 1900–2999 (UTC)'],
+    ['an occurredAt hours ahead', { text: '噪音', occurredAt: new Date(Date.now() + 3 * 3_600_000).toISOString() }, 'occurredAt', 'must not be in the future'],
+    ['an occurredAt with only a date', { text: '噪音', occurredAt: '2026-12-03' }, 'occurredAt', expect.stringContaining('ISO 8601 date-time')],
     ['text with a NUL character', { text: '噪音\u0000很大' }, 'text', 'must not contain NUL characters'],
     ['an address with a NUL character', { text: '噪音', address: '盐下村\u0000三组' }, 'address', 'must not contain NUL characters'],
     ['text with a lone surrogate', { text: '噪音\udc00很大' }, 'text', 'must be well-formed Unicode (found a lone surrogate)'],
@@ -105,6 +107,30 @@ describe('POST /api/v1/reports', () => {
     expect(json.error.fields[field]).toEqual(reason);
     expect(json.error.requestId).toBe(res.headers.get('x-request-id'));
     expect(await countRows('cases')).toBe(before);
+  });
+
+  it('takes null as an absent field, as JSON clients that send every field write it', async () => {
+    const res = await postJson(`${api}/reports`, { text: '盐下村有人半夜烧塑料', address: null, location: null, name: null, phone: null, anonymous: null, shareContact: null, occurredAt: null });
+    const { id } = (await bodyOf(res)) as { id: string };
+    expect(res.status, JSON.stringify(id)).toBe(202);
+    const row = await service.deps.db.selectFrom('cases').select(['address', 'lat', 'occurred_at', 'anonymous']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ address: null, lat: null, occurred_at: null, anonymous: 0 });
+    expect(await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirst()).toBeUndefined();
+  });
+
+  it("reads an occurredAt without an offset on the district's clock, and keeps one with an offset as sent", async () => {
+    for (const [sent, kept] of [
+      ['2026-12-03T22:00', '2026-12-03T22:00+08:00'],
+      ['2026-12-03T22:00:30.5', '2026-12-03T22:00:30.5+08:00'],
+      ['2026-12-03T14:00:00Z', '2026-12-03T14:00:00Z'],
+      ['2026-12-03T22:00:00+08:00', '2026-12-03T22:00:00+08:00'],
+    ]) {
+      const res = await postJson(`${api}/reports`, { text: '晚上十点河边有人倒垃圾', occurredAt: sent });
+      const body = (await bodyOf(res)) as { id: string };
+      expect(res.status, JSON.stringify(body)).toBe(202);
+      const { id } = body;
+      expect((await service.deps.db.selectFrom('cases').select('occurred_at').where('id', '=', id).executeTakeFirstOrThrow()).occurred_at).toBe(kept);
+    }
   });
 
   it('accepts exactly 5,000 characters', async () => {

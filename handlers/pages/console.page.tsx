@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { publicUrl } from '../../src/env.js';
-import { zoneOffsetMs } from '../../src/domain/time-zone.js';
+import { instantOfWallTime, zoneOffsetMs } from '../../src/domain/time-zone.js';
 import { textFault } from '../../src/domain/text.js';
 import { AppError } from '../../src/errors.js';
 import { callSchema, HOTLINES, MAX_TRANSCRIPT_CHARS, type CallInput } from '../../src/hotline/call-schema.js';
@@ -44,8 +44,7 @@ export function wallClockToIso(value: string, timeZone: string): string | null {
   if (back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day || back.getUTCHours() !== hour || back.getUTCMinutes() !== minute || back.getUTCSeconds() !== second) {
     return null;
   }
-  const at = guess - zoneOffsetMs(guess, timeZone);
-  return new Date(at).toISOString();
+  return new Date(instantOfWallTime(guess, timeZone)).toISOString();
 }
 
 /** An instant as the value of a datetime-local input on the district's wall clock. */

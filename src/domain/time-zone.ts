@@ -42,3 +42,37 @@ export function zoneOffsetMs(instant: number, timeZone: string): number {
   const p = wallClockAt(instant, timeZone);
   return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(instant / 1000) * 1000;
 }
+
+/**
+ * The instant (ms) at which the zone's wall clock shows `wallMs` (a wall time
+ * written as if it were UTC, e.g. `Date.UTC(y, m - 1, d, h, mi)`). Across a
+ * daylight-saving change the offset at the answer can differ from the one at
+ * the guess: one correction settles it.
+ */
+export function instantOfWallTime(wallMs: number, timeZone: string): number {
+  const first = zoneOffsetMs(wallMs, timeZone);
+  return wallMs - zoneOffsetMs(wallMs - first, timeZone);
+}
+
+/** `+08:00`: how a zone's offset at an instant is written after an ISO 8601 local time. */
+export function offsetSuffix(instant: number, timeZone: string): string {
+  const minutes = Math.round(zoneOffsetMs(instant, timeZone) / 60_000);
+  const abs = Math.abs(minutes);
+  return `${minutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?$/;
+
+/**
+ * An ISO 8601 date-time as an instant: one with an offset (or Z) as written,
+ * one without (`2026-12-03T22:00`) read on the zone's wall clock, and written
+ * back with that offset (`2026-12-03T22:00+08:00`). Expects a valid date-time.
+ */
+export function withZoneOffset(value: string, timeZone: string): { text: string; instant: number } {
+  const m = LOCAL_DATE_TIME.exec(value);
+  if (!m) return { text: value, instant: Date.parse(value) };
+  const [y, mo, d, h, mi, sec] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  const ms = m[7] ? Number(`0.${m[7]}`) * 1000 : 0;
+  const instant = instantOfWallTime(Date.UTC(y, mo - 1, d, h, mi, sec, ms), timeZone);
+  return { text: `${value}${offsetSuffix(instant, timeZone)}`, instant };
+}

@@ -6,8 +6,8 @@ export interface GivenReporter {
   address?: string | null | undefined;
   name?: string | null | undefined;
   phone?: string | null | undefined;
-  anonymous?: boolean | undefined;
-  shareContact?: boolean | undefined;
+  anonymous?: boolean | null | undefined;
+  shareContact?: boolean | null | undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { District } from '../district/district.schema.js';
-import { wallClockAt, zoneOffsetMs, type WallClock } from '../domain/time-zone.js';
+import { instantOfWallTime, wallClockAt, type WallClock } from '../domain/time-zone.js';
 import {
   asksAnonymity,
   decideUrgency,
@@ -114,10 +114,7 @@ function civil(day: number): { year: number; month: number; day: number } {
 
 /** The instant at which the wall clock in `timeZone` shows the given day and time. */
 function zonedInstant(day: number, hour: number, minute: number, timeZone: string): Date {
-  const wall = day * 86_400_000 + (hour * 60 + minute) * 60_000;
-  const first = zoneOffsetMs(wall, timeZone);
-  const second = zoneOffsetMs(wall - first, timeZone);
-  return new Date(wall - second);
+  return new Date(instantOfWallTime(day * 86_400_000 + (hour * 60 + minute) * 60_000, timeZone));
 }
 
 function validDate(y: number, m: number, d: number): boolean {

@@ -1,5 +1,5 @@
 import type { District } from '../district/district.schema.js';
-import { wallClockAt, zoneOffsetMs } from '../domain/time-zone.js';
+import { instantOfWallTime, wallClockAt } from '../domain/time-zone.js';
 import { SERVICE_YEARS } from '../domain/service-years.js';
 
 /**
@@ -232,11 +232,7 @@ export function localMonth(instant: Date | string, timeZone: string): string {
 /** The instant a local calendar day (`YYYY-MM-DD`) begins in a time zone. */
 export function startOfLocalDay(date: string, timeZone: string): Date {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  const guess = Date.UTC(y, m - 1, d);
-  let t = guess - zoneOffsetMs(guess, timeZone);
-  // Across a DST change the offset at the result differs from the guess's: one correction settles it.
-  t = guess - zoneOffsetMs(t, timeZone);
-  return new Date(t);
+  return new Date(instantOfWallTime(Date.UTC(y, m - 1, d), timeZone));
 }
 
 /** Adds calendar days to a `YYYY-MM-DD` date. */
