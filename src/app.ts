@@ -150,6 +150,11 @@ const utf8BodiesOnly: MiddlewareHandler = async (c, next) => {
   if (declared && !['utf-8', 'utf8', 'us-ascii'].includes(declared)) {
     throw new AppError('unsupported_media_type', `the body must be UTF-8, not ${declared}`, { 'content-type': `charset must be utf-8, not ${declared}` });
   }
+  // Bodies are read as sent: a compressed one would be read as its compressed bytes (RFC 7694: 415).
+  const encoding = c.req.header('content-encoding')?.trim().toLowerCase();
+  if (encoding && encoding !== 'identity') {
+    throw new AppError('unsupported_media_type', `the body must not be compressed (Content-Encoding: ${encoding})`, { 'content-encoding': `not accepted: ${encoding}` });
+  }
   await next();
 };
 

@@ -161,6 +161,22 @@ describe('POST /api/v1/reports', () => {
     expect(json.error.fields['content-type']).toBe('not accepted: text/xml');
   });
 
+  it('refuses a compressed body with 415 naming Content-Encoding, and stores nothing', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const before = await countRows('cases');
+    const res = await fetch(`${api}/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(JSON.stringify({ text: '河里有死鱼' })),
+    });
+    const json = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(json)).toBe(415);
+    expect(json.error.fields).toEqual({ 'content-encoding': 'not accepted: gzip' });
+    expect(await countRows('cases')).toBe(before);
+    const plain = await postJson(`${api}/reports`, { text: '河里有死鱼' }, { 'content-encoding': 'identity' });
+    expect(plain.status).toBe(202);
+  });
+
   it('reads JSON declared as UTF-8, and refuses another declared charset with 415 and stores nothing', async () => {
     const utf8 = await postJson(`${api}/reports`, { text: '李家塘有人烧垃圾' }, { 'content-type': 'application/json; charset="UTF-8"' });
     expect(utf8.status, JSON.stringify(await bodyOf(utf8))).toBe(202);
