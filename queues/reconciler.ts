@@ -144,24 +144,38 @@ export async function requeueLostJobs(
     const entry = outboxEntry(name, payload);
     if ((await deps.transport.ensure({ ...entry, jobId: jobIdOf(entry) })) !== 'present') result[key] += 1;
   };
-  let afterId: string | undefined;
-  for (;;) {
-    const stale = await listStaleCases(deps.db, 'received', olderThan, batchSize, afterId);
-    for (const c of stale) await ensure('intake', { caseId: c.id }, 'intake');
-    if (stale.length < batchSize || opts.stopped?.()) break;
-    afterId = stale[stale.length - 1]!.id;
-  }
-  for (const d of await listStalePendingDeliveries(deps.db, olderThan, batchSize)) {
-    await ensure('dispatch', { caseId: d.caseId, unit: d.unitCode, channel: d.channel }, 'dispatch');
-  }
-  if (opts.notifications) {
-    for (const n of await listStalePendingNotifications(deps.db, olderThan, batchSize)) {
-      await ensure('notify', n, 'notify');
+  // Every page of each kind in one pass (a Redis that lost 100,000 jobs gets them all back at once), until stopped.
+  const eachPage = async <T>(list: (afterId?: string) => Promise<T[]>, idOf: (row: T) => string, each: (row: T) => Promise<void>) => {
+    let afterId: string | undefined;
+    for (;;) {
+      const rows = await list(afterId);
+      for (const row of rows) await each(row);
+      if (rows.length < batchSize || opts.stopped?.()) return;
+      afterId = idOf(rows[rows.length - 1]!);
     }
+  };
+  await eachPage(
+    (after) => listStaleCases(deps.db, 'received', olderThan, batchSize, after),
+    (c) => c.id,
+    (c) => ensure('intake', { caseId: c.id }, 'intake'),
+  );
+  await eachPage(
+    (after) => listStalePendingDeliveries(deps.db, olderThan, batchSize, after),
+    (d) => d.id,
+    (d) => ensure('dispatch', { caseId: d.caseId, unit: d.unitCode, channel: d.channel }, 'dispatch'),
+  );
+  if (opts.notifications) {
+    await eachPage(
+      (after) => listStalePendingNotifications(deps.db, olderThan, batchSize, after),
+      (n) => n.notificationId,
+      (n) => ensure('notify', n, 'notify'),
+    );
   }
-  for (const post of await listOwedGroupPosts(deps.db, opts.groupUnits ?? [], olderThan, batchSize)) {
-    await ensure('telegram_post', post, 'telegramPost');
-  }
+  await eachPage(
+    (after) => listOwedGroupPosts(deps.db, opts.groupUnits ?? [], olderThan, batchSize, after),
+    (p) => p.assignmentId,
+    (p) => ensure('telegram_post', p.post, 'telegramPost'),
+  );
   const { intake, dispatch, notify, telegramPost } = result;
   if (intake + dispatch + notify + telegramPost > 0) deps.logger.warn(result, 'reconciler re-enqueued lost jobs');
   return result;

@@ -78,7 +78,9 @@ export default {
       // Queue delays end at 12 hours: on Workers this sweep is what applies deadlines on time (within one cron period).
       // No transport: wake-up jobs are chained by the deadline processor, not re-created by every run.
       const swept = await sweepDeadlines({ db: deps.db, clock: deps.clock, district: deps.district, calendar: deps.calendar, logger: deps.logger }, now);
-      const requeued = await requeueLostJobs(deps, now, { graceMs: lostAfterMs(deps.env.RECONCILE_GRACE_MS, deps.retry) });
+      // Within a cron run's CPU time: what is left after 10 s of paging waits for the next run.
+      const pagingUntil = Date.now() + 10_000;
+      const requeued = await requeueLostJobs(deps, now, { graceMs: lostAfterMs(deps.env.RECONCILE_GRACE_MS, deps.retry), stopped: () => Date.now() > pagingUntil });
       await deps.relay.drain();
       deps.logger.info({ cron: controller.cron, deadlines: swept.checked.length, actions: swept.actions.length, ...requeued }, 'scheduled sweep');
     } catch (err) {

@@ -139,6 +139,41 @@ describe.each([
 });
 
 describe('the reconciler, after Redis lost the jobs of notices and group posts', () => {
+  it('re-creates every lost delivery and notice in one pass, a page at a time', async () => {
+    const service = await startTestService(testEnv('reconcile-pages'), 'api');
+    const connection = new Redis(service.deps.env.REDIS_URL, { maxRetriesPerRequest: null });
+    const dispatchQueue = new Queue('dispatch', { connection, prefix: service.deps.env.QUEUE_PREFIX });
+    const notifyQueue = new Queue('notify', { connection, prefix: service.deps.env.QUEUE_PREFIX });
+    try {
+      const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
+      const { id } = (await res.json()) as { id: string };
+      const at = new Date().toISOString();
+      // Seven units' deliveries and seven notices whose jobs Redis never had (or lost).
+      const units = [...service.deps.district.units.keys()].slice(0, 7);
+      for (const [i, unit] of units.entries()) {
+        await service.deps.db
+          .insertInto('deliveries')
+          .values({ id: `d-${i}-${id}`, case_id: id, unit_code: unit, channel: 'webhook', status: 'pending', attempts: 0, last_error: null, last_attempt_at: null, created_at: at })
+          .execute();
+        await service.deps.db
+          .insertInto('notifications')
+          .values({ id: `n-${i}-${id}`, case_id: id, audience: `unit:${unit}`, kind: 'supervision', status: 'pending', data: '{}', created_at: at })
+          .execute();
+      }
+      const deps = { db: service.deps.db, transport: service.deps.transport, logger: service.deps.logger };
+      const later = new Date(Date.now() + 120_000);
+      const opts = { graceMs: 60_000, notifications: true, batchSize: 3 };
+      expect(await requeueLostJobs(deps, later, opts)).toMatchObject({ dispatch: 7, notify: 7 });
+      for (const unit of units) expect(await dispatchQueue.getJob(jobId.dispatch({ caseId: id, unit, channel: 'webhook' }))).toBeDefined();
+      for (const i of units.keys()) expect(await notifyQueue.getJob(jobId.notify({ notificationId: `n-${i}-${id}` }))).toBeDefined();
+      expect(await requeueLostJobs(deps, later, opts)).toMatchObject({ dispatch: 0, notify: 0 });
+    } finally {
+      await dispatchQueue.close();
+      await notifyQueue.close();
+      connection.disconnect();
+    }
+  });
+
   it('re-creates the notify job of a pending notice and the telegram_post job of an assignment its group never got, once', async () => {
     const emu = await startTelegramEmulator(TOKEN);
     const file = districtFile();

@@ -93,8 +93,9 @@ export async function listStalePendingDeliveries(
   db: Db,
   olderThan: string,
   limit: number,
+  afterId?: string,
 ): Promise<Delivery[]> {
-  const rows = await db
+  let q = db
     .selectFrom('deliveries')
     .selectAll()
     .where('status', '=', 'pending')
@@ -103,9 +104,9 @@ export async function listStalePendingDeliveries(
         eb.and([eb('last_attempt_at', 'is', null), eb('created_at', '<', olderThan)]),
         eb('last_attempt_at', '<', olderThan),
       ]),
-    )
-    .orderBy('created_at')
-    .limit(limit)
-    .execute();
+    );
+  // A page at a time, by id: the caller goes on after the last one it got.
+  if (afterId !== undefined) q = q.where('id', '>', afterId);
+  const rows = await q.orderBy('id').limit(limit).execute();
   return rows.map(toDelivery);
 }

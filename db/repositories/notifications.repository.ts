@@ -26,15 +26,15 @@ export async function mergedFollowers(db: Db, caseId: string): Promise<Array<{ c
 }
 
 /** Notifications still pending, queued before `olderThan`: oldest first. */
-export async function listStalePendingNotifications(db: Db, olderThan: string, limit: number): Promise<Array<{ notificationId: string; caseId: string }>> {
-  const rows = await db
-    .selectFrom('notifications')
-    .select(['id', 'case_id'])
-    .where('status', '=', 'pending')
-    .where('created_at', '<', olderThan)
-    .orderBy('created_at')
-    .limit(limit)
-    .execute();
+export async function listStalePendingNotifications(
+  db: Db,
+  olderThan: string,
+  limit: number,
+  afterId?: string,
+): Promise<Array<{ notificationId: string; caseId: string }>> {
+  let q = db.selectFrom('notifications').select(['id', 'case_id']).where('status', '=', 'pending').where('created_at', '<', olderThan);
+  if (afterId !== undefined) q = q.where('id', '>', afterId);
+  const rows = await q.orderBy('id').limit(limit).execute();
   return rows.map((r) => ({ notificationId: r.id, caseId: r.case_id }));
 }
 
@@ -51,29 +51,29 @@ export async function listOwedGroupPosts(
   units: readonly string[],
   olderThan: string,
   limit: number,
-): Promise<Array<{ caseId: string; unit: string; round: number; again?: boolean; at?: number }>> {
+  afterId?: string,
+): Promise<Array<{ assignmentId: string; post: { caseId: string; unit: string; round: number; again?: boolean; at?: number } }>> {
   if (units.length === 0) return [];
-  const rows = await db
+  let q = db
     .selectFrom('assignments as a')
     .innerJoin('cases as c', 'c.id', 'a.case_id')
     .leftJoin('telegram_bureau_posts as p', (join) =>
       join.onRef('p.case_id', '=', 'a.case_id').onRef('p.unit_code', '=', 'a.unit_code').onRef('p.round', '=', 'c.round'),
     )
-    .select(['a.case_id as caseId', 'a.unit_code as unit', 'c.round as round', 'p.status as postStatus', 'p.created_at as postedFirstAt', 'a.updated_at as assignedAt'])
+    .select(['a.id as assignmentId', 'a.case_id as caseId', 'a.unit_code as unit', 'c.round as round', 'p.status as postStatus', 'p.created_at as postedFirstAt', 'a.updated_at as assignedAt'])
     .where('a.status', '=', 'pending')
     .where('a.unit_code', 'in', [...units])
     .where('a.updated_at', '<', olderThan)
     .where('c.status', 'in', ['dispatched', 'accepted', 'reopened'])
     .where((eb) => eb(eb.fn.coalesce('a.round', eb.lit(1)), '=', eb.ref('c.round')))
-    .where((eb) => eb.or([eb('p.id', 'is', null), eb('p.status', 'in', ['posting', 'accepted', 'returned'])]))
-    .orderBy('a.updated_at')
-    .limit(limit)
-    .execute();
+    .where((eb) => eb.or([eb('p.id', 'is', null), eb('p.status', 'in', ['posting', 'accepted', 'returned'])]));
+  if (afterId !== undefined) q = q.where('a.id', '>', afterId);
+  const rows = await q.orderBy('a.id').limit(limit).execute();
   return rows.map((r) => {
     // A post settled before the unit got the case again, or one being re-posted since (its row is older
     // than the assignment's last change): the workflow's `again` job, whose id holds the re-assignment's instant.
     const again =
       r.postStatus === 'accepted' || r.postStatus === 'returned' || (r.postStatus === 'posting' && r.postedFirstAt !== null && r.postedFirstAt < r.assignedAt);
-    return { caseId: r.caseId, unit: r.unit, round: Number(r.round), ...(again ? { again: true, at: Date.parse(r.assignedAt) } : {}) };
+    return { assignmentId: r.assignmentId, post: { caseId: r.caseId, unit: r.unit, round: Number(r.round), ...(again ? { again: true, at: Date.parse(r.assignedAt) } : {}) } };
   });
 }
