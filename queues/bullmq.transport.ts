@@ -94,7 +94,21 @@ export function createBullmqTransport(opts: BullmqOptions & { retry?: RetryPolic
     if (!q) throw new Error(`no queue for job ${name}`);
     return q;
   };
-  const assertConnected = () => {
+  // The first connection is still being made when the service starts: the first work waits a moment for it
+  // rather than reporting Redis unreachable. Later, a connection that is down fails at once (the work is kept).
+  let firstConnection: Promise<void> | null = new Promise<void>((resolve) => {
+    const settle = () => {
+      clearTimeout(timer);
+      connection.off('ready', settle);
+      firstConnection = null;
+      resolve();
+    };
+    const timer = setTimeout(settle, 3000);
+    timer.unref();
+    connection.on('ready', settle);
+  });
+  const assertConnected = async () => {
+    if (connection.status !== 'ready' && firstConnection) await firstConnection;
     if (connection.status !== 'ready') throw new Error(`redis not connected (${connection.status})`);
   };
   const jobOptions = (job: JobToEnqueue) => {
@@ -106,7 +120,7 @@ export function createBullmqTransport(opts: BullmqOptions & { retry?: RetryPolic
     queues,
     connection,
     async enqueue(jobs) {
-      assertConnected();
+      await assertConnected();
       const byName = new Map<JobName, JobToEnqueue[]>();
       for (const j of jobs) byName.set(j.name, [...(byName.get(j.name) ?? []), j]);
       await Promise.all(
@@ -116,7 +130,7 @@ export function createBullmqTransport(opts: BullmqOptions & { retry?: RetryPolic
       );
     },
     async ensure(job): Promise<EnsureOutcome> {
-      assertConnected();
+      await assertConnected();
       const q = queueOf(job.name);
       const existing = await q.getJob(job.jobId);
       if (existing) {

@@ -193,6 +193,8 @@ describe('npm start', () => {
     await Promise.all(load);
     expect(code).toBe(0);
     expect(p.output()).toContain('shutdown complete');
+    // A normal start says nothing of Redis: the first relay pass waited for the connection being made.
+    expect(p.output()).not.toMatch(/cannot reach the queue|redis unreachable/);
     const db = openDb(env);
     const ids = new Set((db.prepare('select id from cases').all() as Array<{ id: string }>).map((r) => r.id));
     for (const id of accepted) expect(ids.has(id), `accepted case ${id} is stored`).toBe(true);

@@ -11,7 +11,9 @@ import {
   redisTargetFromEnv,
   type RedisTarget,
 } from '../queues/redis-connection.js';
-import { freePort, onCleanup, postJson, redisAnswers, startTestService, tempDir, testEnv, waitFor } from './harness.js';
+import { createBullmqTransport } from '../queues/bullmq.transport.js';
+import { createLogger } from '../src/logger.js';
+import { freePort, onCleanup, postJson, REDIS_URL, redisAnswers, removeQueueKeys, startTestService, tempDir, testEnv, uniquePrefix, waitFor } from './harness.js';
 
 /** Redis as one server, behind Sentinel, or as a Cluster: the settings and the connections built from them. */
 
@@ -82,6 +84,22 @@ describe('Redis settings', () => {
     ]);
     expect(problems({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_DB: '3' })).toEqual([expect.stringMatching(/^REDIS_DB: a Redis Cluster has only database 0/)]);
     expect(problems({ REDIS_CLUSTER_NODES: ' , ' })).toEqual([expect.stringMatching(/^REDIS_CLUSTER_NODES: give at least one host:port/)]);
+  });
+
+  it('let the first work wait for the connection being made at start, and fail fast once Redis is known down', async () => {
+    const prefix = uniquePrefix('first-connection');
+    onCleanup(() => removeQueueKeys(REDIS_URL, prefix));
+    const up = createBullmqTransport({ redis: { kind: 'single', url: REDIS_URL }, prefix, logger: createLogger('silent') });
+    onCleanup(() => up.close());
+    // Straight after creation the connection is still being made: the job waits for it instead of failing.
+    expect(up.connection.status).not.toBe('ready');
+    await up.enqueue([{ name: 'intake', jobId: `intake-${prefix}`, payload: { caseId: prefix } }]);
+    expect(await up.queues.get('intake')!.getJob(`intake-${prefix}`)).toBeDefined();
+
+    const deadPort = await freePort();
+    const down = createBullmqTransport({ redis: { kind: 'single', url: `redis://127.0.0.1:${deadPort}` }, prefix, logger: createLogger('silent') });
+    onCleanup(() => down.close());
+    await expect(down.enqueue([{ name: 'intake', jobId: 'x', payload: { caseId: 'x' } }])).rejects.toThrow(/redis not connected/);
   });
 
   it('build worker connections that wait for Redis and producer connections that fail fast, in every topology', () => {
