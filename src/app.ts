@@ -65,7 +65,8 @@ function clientRequestIdUnlessPhone(): MiddlewareHandler<AppEnv> {
 }
 
 export function createApp(deps: Deps, extras: AppExtras = {}) {
-  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  // Not strict: /healthz/ and POST /api/v1/reports/ are the routes without the slash, as clients that add one expect.
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook, strict: false });
 
   app.use(clientRequestIdUnlessPhone());
   for (const m of extras.middleware ?? []) app.use(m);

@@ -161,6 +161,17 @@ describe('POST /api/v1/reports', () => {
     expect(json.error.fields['content-type']).toBe('not accepted: text/xml');
   });
 
+  it('takes a path with a trailing slash as the path without it', async () => {
+    const res = await postJson(`${api}/reports/`, { text: '河边有人倒建筑垃圾' });
+    const { trackingCode } = (await bodyOf(res)) as { trackingCode: string };
+    expect(res.status).toBe(202);
+    expect((await fetch(`${api}/track/${trackingCode}/`)).status).toBe(200);
+    expect((await fetch(`${service.url}/healthz/`)).status).toBe(200);
+    // The same limits too.
+    const big = await postJson(`${api}/reports/`, { text: '臭', address: 'x'.repeat(1_100_000) });
+    expect(big.status).toBe(413);
+  });
+
   it('refuses a compressed body with 415 naming Content-Encoding, and stores nothing', async () => {
     const { gzipSync } = await import('node:zlib');
     const before = await countRows('cases');
