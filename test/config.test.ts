@@ -115,6 +115,27 @@ describe('district file', () => {
     }
   });
 
+  it('names the cross-reference problems together with the structure problems, in one round', () => {
+    const problems = problemsOf((f) => {
+      f.types[0].phrases[0].weight = -1; // structure
+      f.bureaus.push({ ...f.bureaus[0] }); // a duplicate code
+      f.routing.noise.lead = 'nobody'; // a route to no bureau
+      f.routing.noise_unrouted = { lead: 42 }; // structure (and no such type)
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^types\[0\] \(\w+\)\.phrases\[0\]\.weight: /),
+        expect.stringMatching(/^bureaus: duplicate code "\w+"$/),
+        'routing.noise.lead: unknown bureau "nobody"',
+        expect.stringMatching(/^routing\.noise_unrouted\.lead: /),
+        'routing.noise_unrouted: unknown type "noise_unrouted"',
+      ]),
+    );
+    // What cannot be read is not second-guessed: the unreadable lead is named once, by the structure check.
+    expect(problems.filter((p) => p.startsWith('routing.noise_unrouted.lead'))).toHaveLength(1);
+    expect(problems.some((p) => p.includes('has no route'))).toBe(false);
+  });
+
   it('names a route to an unknown bureau', () => {
     expect(problemsOf((f) => (f.routing.noise.lead = 'nobody'))).toContain('routing.noise.lead: unknown bureau "nobody"');
     expect(problemsOf((f) => (f.routing.noise.lead = f.jurisdictions[0]!.code))).toContainEqual(expect.stringMatching(/^routing\.noise\.lead: ".+" is a local office, not a bureau/));

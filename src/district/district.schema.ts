@@ -171,7 +171,7 @@ export interface District {
  * bureau; a town or sub-district office takes part as the jurisdiction (属地).
  * One rule for the routing table, the dispatcher's re-route and the hotline.
  */
-export function leadProblem(units: ReadonlyMap<string, Unit>, code: string): string | null {
+export function leadProblem(units: ReadonlyMap<string, Pick<Unit, 'kind'>>, code: string): string | null {
   const unit = units.get(code);
   if (!unit) return `unknown bureau "${code}"`;
   if (unit.kind !== 'bureau') return `"${code}" is a local office, not a bureau: it takes part as the jurisdiction, not as the lead`;
@@ -188,63 +188,122 @@ export class DistrictConfigError extends Error {
   }
 }
 
+/** What the cross-references between the parts of a district file are checked on. */
+interface CrossReferences {
+  bureaus: string[];
+  jurisdictions: Array<{ code: string; names: string[] }>;
+  types: string[];
+  /** A route whose lead cannot be read (the structure check names it) has a null lead. */
+  routing: Array<[type: string, route: { lead: string | null; co: string[] }]>;
+  urgencyTypes: string[];
+  byTypes: string[];
+  deadlines: Record<'normal' | 'urgent', Record<string, unknown> | null>;
+}
+
 /** Validates a parsed district file, naming every bad entry by its path. */
 export function buildDistrict(raw: unknown, source = 'district file'): District {
   const parsed = districtFileSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new DistrictConfigError(
-      source,
-      parsed.error.issues.map((i) => `${describePath(raw, i.path)}: ${i.message}`),
-    );
+    // The cross-references are checked too, on what can be read, so one round of fixes meets every problem.
+    const problems = parsed.error.issues.map((i) => `${describePath(raw, i.path)}: ${i.message}`);
+    for (const p of crossReferenceProblems(salvagedReferences(raw))) if (!problems.includes(p)) problems.push(p);
+    throw new DistrictConfigError(source, problems);
   }
   const file = parsed.data;
-  const problems: string[] = [];
+  const problems = crossReferenceProblems({
+    bureaus: file.bureaus.map((b) => b.code),
+    jurisdictions: file.jurisdictions.map((j) => ({ code: j.code, names: [j.name.zh, ...j.aliases, ...j.places] })),
+    types: file.types.map((t) => t.code),
+    routing: Object.entries(file.routing),
+    urgencyTypes: file.urgency.types,
+    byTypes: Object.keys(file.deadlines.byType),
+    deadlines: file.deadlines,
+  });
+  if (problems.length > 0) throw new DistrictConfigError(source, problems);
   const units = new Map<string, Unit>();
-  for (const b of file.bureaus) {
-    if (units.has(b.code)) problems.push(`bureaus: duplicate code "${b.code}"`);
-    units.set(b.code, { code: b.code, name: b.name, kind: 'bureau', webhook: b.webhook, telegramChatId: b.telegramChatId });
+  for (const b of file.bureaus) units.set(b.code, { code: b.code, name: b.name, kind: 'bureau', webhook: b.webhook, telegramChatId: b.telegramChatId });
+  for (const j of file.jurisdictions) units.set(j.code, { code: j.code, name: j.name, kind: 'jurisdiction', webhook: j.webhook, telegramChatId: j.telegramChatId });
+  const types = new Map(file.types.map((t) => [t.code, t] as const));
+  const jurisdictions = new Map(file.jurisdictions.map((j) => [j.code, j] as const));
+  return { file, units, types, jurisdictions, routing: file.routing };
+}
+
+/** Codes, routes and names as they stand in a file that failed its structure check: what has the right shape. */
+function salvagedReferences(raw: unknown): CrossReferences {
+  const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+  const strings = (v: unknown): string[] => list(v).filter((x): x is string => typeof x === 'string');
+  const codes = (v: unknown): string[] => list(v).flatMap((e) => (typeof obj(e).code === 'string' ? [obj(e).code as string] : []));
+  const file = obj(raw);
+  const deadlines = obj(file.deadlines);
+  return {
+    bureaus: codes(file.bureaus),
+    jurisdictions: list(file.jurisdictions).flatMap((e) => {
+      const j = obj(e);
+      const zh = obj(j.name).zh;
+      return typeof j.code === 'string' ? [{ code: j.code, names: [...(typeof zh === 'string' ? [zh] : []), ...strings(j.aliases), ...strings(j.places)] }] : [];
+    }),
+    types: codes(file.types),
+    routing: Object.entries(obj(file.routing)).map(([type, r]) => {
+      const lead = obj(r).lead;
+      return [type, { lead: typeof lead === 'string' ? lead : null, co: strings(obj(r).co) }];
+    }),
+    urgencyTypes: strings(obj(file.urgency).types),
+    byTypes: Object.keys(obj(deadlines.byType)),
+    deadlines: { normal: deadlines.normal === undefined ? null : obj(deadlines.normal), urgent: deadlines.urgent === undefined ? null : obj(deadlines.urgent) },
+  };
+}
+
+/** Duplicate codes, and references to types, bureaus and jurisdictions the file does not have. */
+function crossReferenceProblems(refs: CrossReferences): string[] {
+  const problems: string[] = [];
+  const units = new Map<string, Pick<Unit, 'kind'>>();
+  for (const code of refs.bureaus) {
+    if (units.has(code)) problems.push(`bureaus: duplicate code "${code}"`);
+    units.set(code, { kind: 'bureau' });
   }
-  for (const j of file.jurisdictions) {
-    if (units.has(j.code)) problems.push(`jurisdictions: code "${j.code}" is already used by a bureau or jurisdiction`);
-    units.set(j.code, { code: j.code, name: j.name, kind: 'jurisdiction', webhook: j.webhook, telegramChatId: j.telegramChatId });
+  for (const { code } of refs.jurisdictions) {
+    if (units.has(code)) problems.push(`jurisdictions: code "${code}" is already used by a bureau or jurisdiction`);
+    units.set(code, { kind: 'jurisdiction' });
   }
-  const types = new Map<string, DistrictFile['types'][number]>();
-  for (const t of file.types) {
-    if (types.has(t.code)) problems.push(`types: duplicate code "${t.code}"`);
-    types.set(t.code, t);
-    if (!file.routing[t.code]) problems.push(`routing: type "${t.code}" has no route`);
+  const types = new Set<string>();
+  const routed = new Set(refs.routing.map(([type]) => type));
+  for (const code of refs.types) {
+    if (types.has(code)) problems.push(`types: duplicate code "${code}"`);
+    types.add(code);
+    if (!routed.has(code)) problems.push(`routing: type "${code}" has no route`);
   }
-  for (const [typeCode, r] of Object.entries(file.routing)) {
+  for (const [typeCode, r] of refs.routing) {
     if (!types.has(typeCode)) problems.push(`routing.${typeCode}: unknown type "${typeCode}"`);
-    const badLead = leadProblem(units, r.lead);
+    const badLead = r.lead === null ? null : leadProblem(units, r.lead);
     if (badLead) problems.push(`routing.${typeCode}.lead: ${badLead}`);
     for (const co of r.co) {
       if (!units.has(co)) problems.push(`routing.${typeCode}.co: unknown bureau "${co}"`);
       if (co === r.lead) problems.push(`routing.${typeCode}.co: "${co}" is already the lead`);
     }
   }
-  for (const t of file.urgency.types) {
+  for (const t of refs.urgencyTypes) {
     if (!types.has(t)) problems.push(`urgency.types: unknown type "${t}"`);
   }
-  for (const t of Object.keys(file.deadlines.byType)) {
+  for (const t of refs.byTypes) {
     if (!types.has(t)) problems.push(`deadlines.byType.${t}: unknown type "${t}"`);
   }
   for (const level of ['normal', 'urgent'] as const) {
+    const stages = refs.deadlines[level];
+    if (!stages) continue;
     for (const stage of ['sign', 'reply', 'rate'] as const) {
-      if (!file.deadlines[level][stage]) problems.push(`deadlines.${level}.${stage}: missing`);
+      if (!stages[stage]) problems.push(`deadlines.${level}.${stage}: missing`);
     }
   }
   const seenNames = new Map<string, string>();
-  for (const j of file.jurisdictions) {
-    for (const n of [j.name.zh, ...j.aliases, ...j.places]) {
+  for (const j of refs.jurisdictions) {
+    for (const n of j.names) {
       const other = seenNames.get(n);
       if (other && other !== j.code) problems.push(`jurisdictions.${j.code}: place name "${n}" also belongs to "${other}"`);
       seenNames.set(n, j.code);
     }
   }
-  if (problems.length > 0) throw new DistrictConfigError(source, problems);
-  const jurisdictions = new Map(file.jurisdictions.map((j) => [j.code, j] as const));
-  return { file, units, types, jurisdictions, routing: file.routing };
+  return problems;
 }
 
 /** Turns a zod path into something a person can find in the file, e.g. `types[3] (noise).phrases[0].weight`. */
