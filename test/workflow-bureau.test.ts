@@ -362,6 +362,32 @@ describe.each([
       expect(d.body.assignments.find((a: any) => a.role === 'lead').reply).toContain('黄志强（13912342502）');
     });
 
+    it("sees no character of the reporter's masked name as the classifier's evidence", async () => {
+      const { id } = await seedCase(service, clock, {
+        text: '我叫陈建国，永济亭办事处有人在河边焚烧垃圾，烟很大。建筑工地也在烧',
+        contact: { name: '陈建国', phone: '13312345678', share: false },
+        assignments: [{ unit: 'epb', role: 'lead' }],
+      });
+      // The trained model may weigh single characters: 建 of the name, and 国 found nowhere else in the words.
+      const evidence = [
+        { phrase: '国', weight: 0.3, source: 'model', start: 4, end: 5 },
+        { phrase: '建', weight: 0.2, source: 'model', start: 3, end: 4 },
+        { phrase: '焚烧垃圾', weight: 2.0, source: 'rule' },
+      ];
+      const db = service.deps.db;
+      await db.updateTable('cases').set({ classification: JSON.stringify({ type: 'waste_burning', confidence: 0.9, runnerUp: null, evidence, engine: 'linear@1' }) }).where('id', '=', id).execute();
+      await appendEvents(db, [{ caseId: id, at: clock.now().toISOString(), kind: 'classified', data: { type: 'waste_burning', evidence } }]);
+      const b = await json(as(staff.epb).get(`/api/v1/cases/${id}`));
+      expect(b.status).toBe(200);
+      expect(b.body.text).toContain('我叫陈**');
+      // 国 shows nowhere in the masked words: masked; 建 still shows in 建筑: nothing to hide.
+      expect(b.body.type.evidence.map((e: any) => e.phrase)).toEqual(['*', '建', '焚烧垃圾']);
+      const classified = b.body.events.find((e: any) => e.kind === 'classified' && e.data.evidence?.length === 3);
+      expect(classified.data.evidence.map((e: any) => e.phrase)).toEqual(['*', '建', '焚烧垃圾']);
+      const d = await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`));
+      expect(d.body.type.evidence.map((e: any) => e.phrase)).toEqual(['国', '建', '焚烧垃圾']);
+    });
+
     it('sees no name the reporter gave themself in the place the pipeline extracted', async () => {
       const { id } = await submitReport(service, { text: '我是回龙村的村民黄志强，村里养猪场的粪水直接排到稻田里，臭得不行', anonymous: true });
       const d = await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`));

@@ -73,16 +73,31 @@ export function excerptFor(principal: Principal, text: string, names: HiddenName
   return [...textFor(principal, text, names)].slice(0, max).join('');
 }
 
+/**
+ * The classifier's evidence as a bureau may read it, masked like the text. A
+ * phrase can be a character or two of a name the text masks (the trained model
+ * reads character n-grams: 建 of 陈建国): a phrase the reporter's words hold
+ * but their masked text nowhere shows is masked whole.
+ */
+function evidenceFor<E extends { phrase: string }>(principal: Principal, evidence: readonly E[], text: string, maskedText: string, names: HiddenNames): E[] {
+  if (!isBureau(principal)) return [...evidence];
+  return evidence.map((e) => {
+    const maskedAway = text.includes(e.phrase) && !maskedText.includes(e.phrase);
+    return { ...e, phrase: maskedAway ? '*'.repeat([...e.phrase].length) : textFor(principal, e.phrase, names) };
+  });
+}
+
 /** The type as staff see it; the classifier's evidence is the reporter's words, masked for a bureau like the text. */
 export function typeView(district: District, principal: Principal, c: Case, classification: Classification | null, names: HiddenNames = []) {
   if (!c.typeCode && !classification) return null;
   const machine = classification?.type ?? null;
+  const maskedText = textFor(principal, c.text, names);
   return {
     code: c.typeCode,
     name: c.typeCode ? (district.types.get(c.typeCode)?.name.zh ?? c.typeCode) : null,
     /** The machine's confidence in its own choice (`classifiedAs`). */
     confidence: classification ? classification.confidence : c.confidence,
-    evidence: (classification?.evidence ?? []).map((e) => ({ phrase: textFor(principal, e.phrase, names), weight: e.weight, source: e.source })),
+    evidence: evidenceFor(principal, classification?.evidence ?? [], c.text, maskedText, names).map((e) => ({ phrase: e.phrase, weight: e.weight, source: e.source })),
     runnerUp: classification?.runnerUp ?? null,
     classifiedAs: machine,
   };
@@ -136,6 +151,13 @@ export function caseSummary(district: District, principal: Principal, row: CaseL
 
 function unitLike(district: District, typeCode: string): UnitRef {
   return { code: typeCode, name: district.types.get(typeCode)?.name.zh ?? typeCode };
+}
+
+/** An event's data with its classifier evidence (the `classified` event's) as the principal may read it. */
+function withEvidenceFor<T>(principal: Principal, data: T, text: string, names: HiddenNames): T {
+  if (!isBureau(principal) || !data || typeof data !== 'object' || !Array.isArray((data as { evidence?: unknown }).evidence)) return data;
+  const evidence = (data as unknown as { evidence: Array<{ phrase: string }> }).evidence;
+  return { ...data, evidence: evidenceFor(principal, evidence, text, textFor(principal, text, names), names) };
 }
 
 /** The full staff view of one case, or 404 when the principal may not see it. */
@@ -206,7 +228,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
       fromStatus: e.fromStatus,
       toStatus: e.toStatus,
       note: e.note === null ? null : textFor(principal, e.note, hidden),
-      data: maskDeep(principal, e.data, hidden),
+      data: maskDeep(principal, withEvidenceFor(principal, e.data, c.text, hidden), hidden),
       public: e.public,
     })),
     /** The call the case came from, with its full transcript: operators, dispatchers and admins only (bureaus read the complaint text). */
