@@ -277,6 +277,39 @@ describe.each([
       expect((await as(staff.dispatcher).post(`/api/v1/extensions/no-such/approve`)).status).toBe(404);
     });
 
+    it('ends a request undecided when the unit replies, so it never stretches a later round', async () => {
+      const { id } = await seedCase(service, clock);
+      await as(staff.epb).post(`/api/v1/cases/${id}/accept`);
+      const asked = await json(as(staff.epb).post(`/api/v1/cases/${id}/extend`, { workingDays: 10, reason: '需等待检测结果' }));
+      expect(asked.status).toBe(201);
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '已查处' })).status).toBe(200);
+      const view = await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`));
+      expect(view.body.extensionRequests).toEqual([]);
+      const row = await service.deps.db.selectFrom('extension_requests').select(['status', 'decision_note']).where('id', '=', asked.body.id).executeTakeFirstOrThrow();
+      expect(row).toEqual({ status: 'lapsed', decision_note: 'replied' });
+      expect((await as(staff.dispatcher).post(`/api/v1/extensions/${asked.body.id}/approve`, { note: '同意' })).status).toBe(409);
+    });
+
+    it('ends a request undecided when the unit is given the case again, with new deadlines', async () => {
+      const { id } = await seedCase(service, clock);
+      const asked = await json(as(staff.econ).post(`/api/v1/cases/${id}/extend`, { workingDays: 10, reason: '人手不足' }));
+      expect(asked.status).toBe(201);
+      // The dispatcher re-routes without econ, then brings it back: a new assignment with its own deadlines.
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', lead: 'epb', co: [], reason: '不需要经信委' })).status).toBe(200);
+      clock.advance(60_000);
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', lead: 'epb', co: ['econ'], reason: '还是需要经信委' })).status).toBe(200);
+      const before = await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`));
+      const replyBy = before.body.assignments.find((a: any) => a.bureau.code === 'econ' && a.status === 'pending').deadlines.replyBy;
+      expect(before.body.extensionRequests).toEqual([]);
+      const r = await json(as(staff.dispatcher).post(`/api/v1/extensions/${asked.body.id}/approve`, { note: '同意' }));
+      expect(r.status).toBe(409);
+      expect(r.body.error.message).toContain('already lapsed');
+      const after = await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`));
+      expect(after.body.assignments.find((a: any) => a.bureau.code === 'econ' && a.status === 'pending').deadlines.replyBy).toBe(replyBy);
+      // The renewal names the dispatcher who made it.
+      expect(after.body.events.find((e: any) => e.kind === 'assignment_renewed').actor).toMatchObject({ type: 'staff', role: 'dispatcher' });
+    });
+
     it('refuses one with a note: the deadline stays, and the unit may ask again', async () => {
       const { id } = await seedCase(service, clock);
       const asked = await json(as(staff.econ).post(`/api/v1/cases/${id}/extend`, { workingDays: 10, reason: '人手不足' }));

@@ -218,7 +218,8 @@ export async function insertReplyAttachments(
 
 // ---- extension requests ------------------------------------------------
 
-export type ExtensionStatus = 'pending' | 'approved' | 'refused';
+/** `lapsed`: the unit replied before anyone decided; the request no longer asks for anything. */
+export type ExtensionStatus = 'pending' | 'approved' | 'refused' | 'lapsed';
 
 export interface ExtensionRequest {
   id: string;
@@ -282,6 +283,18 @@ export async function listExtensionRequests(db: Db, caseId: string, status?: Ext
   if (status) q = q.where('status', '=', status);
   const rows = await q.orderBy('created_at').orderBy('id').execute();
   return rows.map(toExtension);
+}
+
+/** A unit's pending requests end without a decision (it replied: there is no deadline left to move). */
+export async function lapseExtensionRequests(db: Db, caseId: string, unitCode: string, d: { note: string; at: string }): Promise<number> {
+  const result = await db
+    .updateTable('extension_requests')
+    .set({ status: 'lapsed', decision_note: d.note, decided_at: d.at })
+    .where('case_id', '=', caseId)
+    .where('unit_code', '=', unitCode)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 /** Decides a pending request; false when someone decided it first. */

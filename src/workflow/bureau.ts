@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { currentLead, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
-import { insertExtensionRequest, insertReplyAttachments, listExtensionRequests, updateAssignmentIf } from '../../db/repositories/case-queries.repository.js';
+import { insertExtensionRequest, insertReplyAttachments, lapseExtensionRequests, listExtensionRequests, updateAssignmentIf } from '../../db/repositories/case-queries.repository.js';
 import { findCase, lockCase } from '../../db/repositories/cases.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
@@ -233,6 +233,8 @@ async function replyInTransaction(
       updated_at: at,
     });
     if (!ok) throw lost();
+    // A request for more time the dispatcher has not decided ends with the reply: nothing is left to extend.
+    await lapseExtensionRequests(trx, caseId, mine.unitCode, { note: 'replied', at });
     const isLead = mine.role === 'lead';
     // The lead's answer is what the reporter reads on the tracking page.
     await touchCase(trx, c, {

@@ -4,6 +4,7 @@ import {
   findClassification,
   findExtensionRequest,
   isClosedStatus,
+  lapseExtensionRequests,
   reassign,
   updateAssignmentIf,
 } from '../../db/repositories/case-queries.repository.js';
@@ -71,7 +72,7 @@ async function assign(
   c: Case,
   all: readonly Assignment[],
   units: ReadonlyArray<{ unit: string; role: AssignmentRole }>,
-  d: { signBy: string | null; replyBy: string | null; at: string },
+  d: { signBy: string | null; replyBy: string | null; at: string; actor: Actor },
 ): Promise<void> {
   const fresh: NewAssignment[] = [];
   for (const p of units) {
@@ -90,10 +91,13 @@ async function assign(
       {
         caseId: c.id,
         at: d.at,
+        actor: d.actor,
         kind: 'assignment_renewed',
         data: { unit: p.unit, role: p.role, earlier: stintOf(now) },
       },
     ]);
+    // What it asked for its earlier deadlines does not carry over to the new ones.
+    await lapseExtensionRequests(trx, c.id, p.unit, { note: 'given the case again', at: d.at });
   }
   await insertAssignments(trx, fresh);
 }
@@ -205,7 +209,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     const released = await releaseAll(trx, existing.filter((a) => !kept.includes(a)), at);
     const deadlines = dispatchDeadlines(district, deps.calendar, type, c.urgent, now);
     const added = planned.filter((p) => !kept.some((a) => a.unitCode === p.unit));
-    await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at });
+    await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at, actor: staffActor(principal) });
 
     const keptLead = kept.find((a) => a.role === 'lead');
     const caseDeadlines = keptLead ? keptLead.deadlines : deadlines;
@@ -269,7 +273,7 @@ export async function setCasePlace(deps: WorkflowDeps, principal: Principal, cas
     const released = await releaseAll(trx, live.filter((a) => a.role === 'jurisdiction' && a.unitCode !== input.jurisdiction), at);
     const added = live.some((a) => a.unitCode === input.jurisdiction) ? [] : [{ unit: input.jurisdiction, role: 'jurisdiction' as const }];
     const deadlines = dispatchDeadlines(district, deps.calendar, c.typeCode, c.urgent, now);
-    await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at });
+    await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at, actor: staffActor(principal) });
     await touchCase(
       trx,
       c,
@@ -327,7 +331,7 @@ export async function transferCase(deps: WorkflowDeps, principal: Principal, cas
     const { type, unit } = transferUnit(deps);
     const before = await listAssignments(trx, caseId);
     const released = await releaseAll(trx, active(before), at);
-    await assign(trx, c, await listAssignments(trx, caseId), [{ unit, role: 'lead' }], { signBy: null, replyBy: null, at });
+    await assign(trx, c, await listAssignments(trx, caseId), [{ unit, role: 'lead' }], { signBy: null, replyBy: null, at, actor: staffActor(principal) });
     const corrected = type ? await correctType(trx, c, type, principal, at) : false;
     await moveCase(trx, c, 'transferred', {
       actor: staffActor(principal),
