@@ -71,6 +71,25 @@ describe.each([
       expect(stats.body.groups.map((g: any) => g.key)).not.toContain('hotline12345');
     });
 
+    it('clears the overdue flag when the late unit signs for the case, and again when it replies late', async () => {
+      const deadlineDeps = { db: service.deps.db, clock, district: service.deps.district, calendar: service.deps.calendar };
+      const overdueNow = async (id: string) => (await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body.overdue as boolean;
+      const late = await seedCase(service, clock, { text: '厂子晚上排黑水（迟签收测试）', jurisdiction: null, assignments: [{ unit: 'epb', role: 'lead' }] });
+      clock.advance(30 * 3600_000);
+      await checkDeadlines(deadlineDeps, late.id);
+      expect(await overdueNow(late.id)).toBe(true);
+      expect((await as(staff.epb).post(`/api/v1/cases/${late.id}/accept`, {})).status).toBe(200);
+      expect(await overdueNow(late.id)).toBe(false);
+      const overdueList = await json(as(staff.dispatcher).get('/api/v1/cases?overdue=true&limit=100'));
+      expect(overdueList.body.items.map((i: any) => i.id)).not.toContain(late.id);
+      // The reply deadline passes too; the late reply ends it.
+      clock.advance(30 * 24 * 3600_000);
+      await checkDeadlines(deadlineDeps, late.id);
+      expect(await overdueNow(late.id)).toBe(true);
+      expect((await as(staff.epb).post(`/api/v1/cases/${late.id}/reply`, { text: '已查处（逾期答复）' })).status).toBe(200);
+      expect(await overdueNow(late.id)).toBe(false);
+    });
+
     it("keeps a unit's earlier stint in the statistics when a re-route gives it the case again", async () => {
       const { id } = await seedCase(service, clock, { text: '盐下村一个小作坊晚上往沟里排废水（统计测试）', assignments: [{ unit: 'police', role: 'lead' }] });
       const statsOfPolice = async () => {

@@ -94,6 +94,17 @@ function lost(): AppError {
   return new AppError('conflict', 'the assignment was changed by someone else meanwhile; reload the case');
 }
 
+/**
+ * Whether the case is still overdue: a unit of the current round still owes
+ * a stage whose deadline it missed. A late signature or reply, a re-route or
+ * an extension can end that.
+ */
+export async function stillOverdue(trx: Trx, c: Case): Promise<boolean> {
+  return currentRound(c, await listAssignments(trx, c.id)).some(
+    (a) => (a.status === 'pending' && a.signOverdueAt !== null) || ((a.status === 'pending' || a.status === 'accepted') && a.replyOverdueAt !== null),
+  );
+}
+
 /** 签收: the unit signs for its pending assignment. */
 export async function acceptAssignment(deps: WorkflowDeps, principal: Principal, caseId: string): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
@@ -115,10 +126,12 @@ export async function acceptAssignment(deps: WorkflowDeps, principal: Principal,
         at,
         note: `${unitName}已签收`,
         data: { unit: mine.unitCode, role: mine.role },
+        // A late signature ends what was late about signing: the case stays overdue only for what still is.
+        changes: { overdue: (await stillOverdue(trx, c)) ? 1 : 0 },
       });
       await queueNotification(trx, { caseId, audience: 'reporter', kind: 'accepted', data: { unit: mine.unitCode } }, now);
     } else {
-      await touchCase(trx, c, { kind: 'accepted', actor, at, data: { unit: mine.unitCode, role: mine.role } });
+      await touchCase(trx, c, { kind: 'accepted', actor, at, data: { unit: mine.unitCode, role: mine.role } }, { overdue: (await stillOverdue(trx, c)) ? 1 : 0 });
     }
   });
 }
@@ -158,7 +171,7 @@ export async function returnAssignment(
         changes: { triage_reason: 'returned' },
       });
     } else {
-      await touchCase(trx, c, { kind: 'returned', actor, at, data });
+      await touchCase(trx, c, { kind: 'returned', actor, at, data }, { overdue: (await stillOverdue(trx, c)) ? 1 : 0 });
     }
     await queueNotification(trx, { caseId, audience: 'dispatchers', kind: 'returned', data }, now);
   });
@@ -249,7 +262,7 @@ async function replyInTransaction(
         text: input.text,
         ...(attachments.length > 0 ? { attachments: attachments.map((a) => ({ id: a.id, mime: a.mime, size: a.size })) } : {}),
       },
-    });
+    }, { overdue: (await stillOverdue(trx, c)) ? 1 : 0 });
     await insertReplyAttachments(trx, attachments);
     const caseReplied = await completeBureauPhaseIfDone(deps, trx, caseId, staffActor(principal), now);
     return { caseReplied };

@@ -22,7 +22,7 @@ import { newId } from '../domain/ids.js';
 import { AppError } from '../errors.js';
 import { dispatchDeadlines } from '../pipeline/deadlines.js';
 import type { AssignmentRole } from '../pipeline/route.js';
-import { completeBureauPhaseIfDone, currentRound, live, staffActor, WORKING, type WorkflowDeps } from './bureau.js';
+import { completeBureauPhaseIfDone, currentRound, live, staffActor, stillOverdue, WORKING, type WorkflowDeps } from './bureau.js';
 import { wakeUpsFor } from './deadline-check.js';
 import { queueBureauPosts } from '../telegram/post-queue.js';
 import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
@@ -51,15 +51,6 @@ function unitName(deps: WorkflowDeps, code: string): string {
   return deps.district.units.get(code)?.name.zh ?? code;
 }
 
-/**
- * Whether the case is still overdue: a unit of the current round still owes
- * a stage whose deadline it missed. Re-routes and extensions can end that.
- */
-async function stillOverdue(trx: Trx, c: Case): Promise<boolean> {
-  return currentRound(c, await listAssignments(trx, c.id)).some(
-    (a) => (a.status === 'pending' && a.signOverdueAt !== null) || ((a.status === 'pending' || a.status === 'accepted') && a.replyOverdueAt !== null),
-  );
-}
 
 /** Assignments that hold work: waiting to be signed for, signed for, or answered. */
 function active(assignments: readonly Assignment[]): Assignment[] {
