@@ -272,8 +272,9 @@ const returnBody = z
   })
   .openapi('ReturnInput');
 const progressBody = z.object({ note: nonEmpty(5000), public: z.boolean({ error: 'must be true or false' }).optional() }).openapi('ProgressInput');
+// Strict, as the report API: a misnamed field (`photos` for `attachments`) is named, never silently dropped.
 const replyBody = z
-  .object({
+  .strictObject({
     text: nonEmpty(10_000),
     // Files come as multipart; naming the field keeps the JSON and form bodies distinct types.
     attachments: z
@@ -283,7 +284,7 @@ const replyBody = z
       .openapi({ description: 'Always empty in JSON: send files as multipart/form-data.' }),
   })
   .openapi('ReplyInput');
-const replyForm = z.object({
+const replyForm = z.strictObject({
   text: nonEmpty(10_000),
   attachments: uploadsField('file'),
 });

@@ -57,6 +57,31 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
+  it('wraps a long unbroken address or link inside the page on a phone, and asks for no favicon', async () => {
+    const url = `http://example.com/${'a'.repeat(400)}`;
+    const seeded = await seedCase(web.service, web.clock, {
+      text: `河边有人倒垃圾，照片在这里 ${url}`,
+      status: 'triage',
+      assignments: [],
+    });
+    await web.service.deps.db.updateTable('cases').set({ address: `回龙村${'九'.repeat(300)}号` }).where('id', '=', seeded.id).execute();
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await page.setViewportSize({ width: 375, height: 667 });
+    const icons: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/favicon.ico') icons.push(r.url());
+    });
+    await signIn(page, base, 'dispatcher');
+    for (const path of ['/desk', `/desk/cases/${seeded.id}`]) {
+      await page.goto(`${base}${path}`);
+      const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, view: window.innerWidth }));
+      expect(widths.page, path).toBeLessThanOrEqual(widths.view);
+    }
+    expect(icons).toEqual([]);
+    await context.close();
+  });
+
   it('gives a place-unknown case its local office from the triage card, keeping its type and bureaus', async () => {
     const seeded = await seedCase(web.service, web.clock, {
       text: '有个电镀厂晚上偷排废水，沟里全是黑水（地点没说清）',

@@ -167,6 +167,14 @@ describe.each([
       expect(rejected.status).toBe(400);
       expect(rejected.body.error.fields).toHaveProperty('attachments');
       expect((await json(as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: 'x', attachments: ['a'] }))).status).toBe(400);
+      // Files under the report API's field name are named, not dropped while the reply goes through without them.
+      const misnamed = new FormData();
+      misnamed.append('text', '处理结果见照片');
+      misnamed.append('photos', new File([PNG], 'site.png', { type: 'image/png' }));
+      const refused = await json(post(misnamed));
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.fields).toEqual({ photos: 'unknown field' });
+      expect((await json(as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: 'x', note: 'y' }))).body.error.fields).toEqual({ note: 'unknown field' });
       // A body of another type is not read as an empty reply.
       const urlencoded = await json(
         fetch(`${service.url}/api/v1/cases/${id}/reply`, {

@@ -85,6 +85,8 @@ export function Layout(props: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="csrf-token" content={props.csrf} />
         <title>{`${props.title} · ${t.service}`}</title>
+        {/* The icon inline: no /favicon.ico request (a 404 in every page's console). */}
+        <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='7' fill='%232e7d32'/%3E%3C/svg%3E" />
         <link rel="stylesheet" href="/assets/app.css" />
         {(props.styles ?? []).map((s) => (
           <link rel="stylesheet" href={`/assets/${s}`} />
