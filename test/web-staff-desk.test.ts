@@ -75,7 +75,7 @@ describe('dispatcher desk', () => {
     await signIn(page, base, 'dispatcher');
     for (const path of ['/desk', `/desk/cases/${seeded.id}`]) {
       await page.goto(`${base}${path}`);
-      const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, view: window.innerWidth }));
+      const widths = (await page.evaluate('({ page: document.documentElement.scrollWidth, view: window.innerWidth })')) as { page: number; view: number };
       expect(widths.page, path).toBeLessThanOrEqual(widths.view);
     }
     expect(icons).toEqual([]);
