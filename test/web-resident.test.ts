@@ -6,6 +6,8 @@ import { issueToken } from '../db/repositories/tokens.repository.js';
 import { createUser } from '../db/repositories/users.repository.js';
 import type { ManualClock } from '../src/clock.js';
 import { EnvError, parseEnv } from '../src/env.js';
+import { loadDistrictFile } from '../src/district/district-file.js';
+import { timelineNote } from '../handlers/pages/resident-labels.js';
 import { browser, newPage } from './browser.js';
 import { waitFor } from './harness.js';
 import { JPEG_BYTES } from './telegram-emulator.js';
@@ -416,6 +418,18 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it("says the timeline in English on the English page, with the units' English names", async () => {
+    const seeded = await seedCase(service, clock);
+    await replyToAll(seeded.id, '已处理');
+    const zh = await (await fetch(`${service.url}/track/${seeded.trackingCode}`)).text();
+    expect(zh).toContain('已签收');
+    const en = await (await fetch(`${service.url}/track/${seeded.trackingCode}?lang=en`)).text();
+    const timeline = /<ol class="timeline" id="timeline">([\s\S]*?)<\/ol>/.exec(en)![1]!;
+    expect(timeline).toContain('signed for it');
+    expect(timeline).toContain('Answered: please rate the handling');
+    expect(timeline.match(/[^<>]*\p{Script=Han}[^<>]*/gu) ?? []).toEqual([]);
+  });
+
   it('fits a 375 px wide phone screen on every resident page', async () => {
     const seeded = await seedCase(service, clock);
     await replyToAll(seeded.id, '已处理');
@@ -428,6 +442,31 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
       expect(width, path).toBeLessThanOrEqual(375);
     }
     await context.close();
+  });
+});
+
+describe('timeline notes in English', () => {
+  it.each([
+    ['已受理', 'Received'],
+    ['待人工分派', 'Waiting for a dispatcher to assign it'],
+    ['已派发至区环保局办理', 'Sent to District Environmental Protection Bureau'],
+    ['已重新派发至区环保局办理', 'Sent again, to District Environmental Protection Bureau'],
+    ['区环保局已签收', 'District Environmental Protection Bureau signed for it'],
+    ['承办单位退回，待重新分派', 'Returned by the bureau; waiting to be assigned again'],
+    ['办理期限延长至2026-12-07', 'Deadline extended to 2026-12-07'],
+    ['已督办', 'Supervised: the bureau was pressed to act'],
+    ['已答复，请评价办理结果', 'Answered: please rate the handling'],
+    ['评价：基本满意（已解决），办结', 'Rated basically satisfied (solved); closed'],
+    ['评价：不满意（未解决），已退回区环保局重新办理', 'Rated dissatisfied (not solved): handed back to District Environmental Protection Bureau'],
+    ['回访期满未评价，办结', 'Closed: not rated within the rating period'],
+    ['与案件 K7M3QXT9AD 合并办理，请以该编号查询进展', 'Handled together with case K7M3QXT9AD: follow that code'],
+    ['非环境类诉求，已转区12345热线', 'Not an environmental matter: passed to District 12345 Citizen Hotline'],
+    ['已到现场核查，正在整改', '已到现场核查，正在整改'],
+  ])('%s', (zh, en) => {
+    const district = loadDistrictFile(undefined);
+    expect(district.units.get('epb')?.name.en).toBe('District Environmental Protection Bureau');
+    expect(timelineNote('en', zh, district)).toEqual(en);
+    expect(timelineNote('zh', zh, district)).toBe(zh);
   });
 });
 

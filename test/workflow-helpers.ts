@@ -147,7 +147,16 @@ export async function seedCase(service: TestService, clock: ManualClock, o: Seed
     await appendEvents(trx, [
       { caseId: id, at, kind: 'status', toStatus: 'received', note: '已受理', public: true },
       { caseId: id, at, kind: 'classified', data: { type, confidence: classification.confidence } },
-      { caseId: id, at, kind: 'status', fromStatus: 'received', toStatus: status, note: status === 'triage' ? '待人工分派' : '已派发', public: true },
+      // The notes the intake worker writes.
+      {
+        caseId: id,
+        at,
+        kind: 'status',
+        fromStatus: 'received',
+        toStatus: status,
+        note: status === 'triage' ? '待人工分派' : `已派发至${district.units.get(assignments.find((a) => a.role === 'lead')?.unit ?? '')?.name.zh ?? ''}办理`,
+        public: true,
+      },
     ]);
   });
   let photoId: string | null = null;

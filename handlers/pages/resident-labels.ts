@@ -1,3 +1,4 @@
+import type { District } from '../../src/district/district.schema.js';
 import type { Lang } from '../../src/web/i18n.js';
 import type { RatingValue } from '../../src/workflow/feedback.js';
 
@@ -43,4 +44,39 @@ export const RATING_LABEL: Record<Lang, Record<RatingValue, string>> = {
 export function formatDate(iso: string | null | undefined, lang: Lang, timeZone: string): string {
   if (!iso) return '—';
   return new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', { timeZone, dateStyle: 'medium' }).format(new Date(iso));
+}
+
+/**
+ * A timeline note in English. The notes the service writes itself (已受理,
+ * 已派发至…办理, 办理期限延长至…) are stored in Chinese, the public record; on
+ * the English page they are said in English, with the units' English names.
+ * A bureau's own words (a progress note) stay as written.
+ */
+export function timelineNote(lang: Lang, note: string, district: District): string {
+  if (lang === 'zh') return note;
+  const units = new Map([...district.units.values()].map((u) => [u.name.zh, u.name.en] as const));
+  const unit = (zh: string) => units.get(zh) ?? zh;
+  const rating = (zh: string) => RATING_LABEL.en[(Object.entries(RATING_LABEL.zh).find(([, v]) => v === zh)?.[0] ?? '') as RatingValue] ?? zh;
+  const solved = (zh: string) => (zh === '已解决' ? 'solved' : 'not solved');
+  const rules: Array<[RegExp, (m: RegExpExecArray) => string]> = [
+    [/^已受理$/, () => 'Received'],
+    [/^待人工分派$/, () => 'Waiting for a dispatcher to assign it'],
+    [/^已重新派发至(.+)办理$/, (m) => `Sent again, to ${unit(m[1]!)}`],
+    [/^已派发至(.+)办理$/, (m) => `Sent to ${unit(m[1]!)}`],
+    [/^承办单位退回，待重新分派$/, () => 'Returned by the bureau; waiting to be assigned again'],
+    [/^办理期限延长至(\d{4}-\d{2}-\d{2})$/, (m) => `Deadline extended to ${m[1]!}`],
+    [/^已督办$/, () => 'Supervised: the bureau was pressed to act'],
+    [/^已答复，请评价办理结果$/, () => 'Answered: please rate the handling'],
+    [/^评价：不满意（(已解决|未解决)），已退回(.+)重新办理$/, (m) => `Rated dissatisfied (${solved(m[1]!)}): handed back to ${unit(m[2]!)}`],
+    [/^评价：(.+)（(已解决|未解决)），办结$/, (m) => `Rated ${rating(m[1]!).toLowerCase()} (${solved(m[2]!)}); closed`],
+    [/^回访期满未评价，办结$/, () => 'Closed: not rated within the rating period'],
+    [/^与案件 (\S+) 合并办理，请以该编号查询进展$/, (m) => `Handled together with case ${m[1]!}: follow that code`],
+    [/^非环境类诉求，已转(.+)$/, (m) => `Not an environmental matter: passed to ${unit(m[1]!)}`],
+    [/^(.+)已签收$/, (m) => `${unit(m[1]!)} signed for it`],
+  ];
+  for (const [re, say] of rules) {
+    const m = re.exec(note);
+    if (m) return say(m);
+  }
+  return note;
 }

@@ -11,7 +11,7 @@ import { pageContext, renderPage } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
 import { MAX_COMMENT_CHARS } from '../feedback.routes.js';
 import { publicCaseView, type PublicCase } from '../track.routes.js';
-import { RATING_LABEL, statusLabel } from './resident-labels.js';
+import { RATING_LABEL, statusLabel, timelineNote } from './resident-labels.js';
 import { readForm, stringField } from './resident-form.js';
 
 /**
@@ -369,7 +369,7 @@ function renderCase(
         {[...view.history].reverse().map((h) => (
           <li>
             <time datetime={h.at}>{when(h.at)}</time> · <strong>{statusLabel(lang, h.status)}</strong>
-            {h.note ? <> · {h.note}</> : null}
+            {h.note ? <> · {timelineNote(lang, h.note, deps.district)}</> : null}
           </li>
         ))}
       </ol>
