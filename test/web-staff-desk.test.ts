@@ -153,6 +153,13 @@ describe('dispatcher desk', () => {
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('id="merge-into-error"');
     expect((await findCase(web.service.deps.db, duplicate.id))?.status).toBe('dispatched');
+    // Into itself: said in Chinese, above the form and next to the field.
+    const itself = await client.post(`/desk/cases/${duplicate.id}/merge`, { _csrf: csrf, into: duplicate.trackingCode, reason: '重复' });
+    expect(itself.status).toBe(400);
+    const page = await itself.text();
+    expect(page).toContain('不能合并到本案件自身');
+    expect(page).toContain('请按提示修改后再提交。');
+    expect(page).not.toContain('merged into itself');
 
     const spaced = `${original.trackingCode.slice(0, 5)}-${original.trackingCode.slice(5)}`.toLowerCase();
     const ok = await client.post(`/desk/cases/${duplicate.id}/merge`, { _csrf: csrf, into: spaced, reason: '同一工厂重复举报' });

@@ -682,7 +682,7 @@ export function consolePages() {
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
       const fields: Errors = {};
-      for (const [k, v] of Object.entries(err.fields ?? {})) fields[formName(k)] = v;
+      for (const [k, v] of Object.entries(err.fields ?? {})) fields[formName(k)] = fieldMessage(lang, v);
       if (Object.keys(fields).length === 0 || fields.callId) fields._form = fields.callId ?? err.message;
       return reviewPage(c, state, fields, err.status === 409 ? 409 : 400);
     }

@@ -226,7 +226,9 @@ export function problemOf(err: unknown, form: string, values: Record<string, str
     forbidden: { zh: '无权执行此操作：', en: 'Not allowed: ' },
   };
   const p = prefix[err.code]?.[lang];
-  return { form, message: p ? p + err.message : err.message, fields, values };
+  // A refusal that names fields says the rest next to them: above the form, a sentence in the page's language.
+  const marked = Object.keys(fields).length > 0 && lang === 'zh' && !/\p{Script=Han}/u.test(err.message);
+  return { form, message: marked ? '请按提示修改后再提交。' : p ? p + err.message : err.message, fields, values };
 }
 
 export function problemStatus(err: unknown): 400 | 403 | 404 | 409 | 413 | 422 | 429 {
