@@ -5,7 +5,7 @@ import type { Principal } from '../src/auth/principal.js';
 import { acceptAssignment } from '../src/workflow/bureau.js';
 import { newPage } from './browser.js';
 import { tempDir } from './harness.js';
-import { signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
+import { formClient, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 import { seedCase } from './workflow-helpers.js';
 
 let web: WebStaff;
@@ -35,6 +35,14 @@ beforeAll(async () => {
 }, 90_000);
 
 describe('dispatcher dashboard', () => {
+  it('says a period that ends before it starts is wrong, in the page language', async () => {
+    const client = formClient(base, { 'x-forwarded-for': '10.3.0.1' });
+    await client.signIn('dispatcher');
+    const res = await client.get('/desk/dashboard?from=2026-11-30&to=2026-11-01');
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('起始日期（2026-11-30）不能晚于截止日期（2026-11-01）');
+  });
+
   it('draws every chart with ECharts on a canvas, and the cases on the map', async () => {
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.4.0.1' });

@@ -212,6 +212,9 @@ export function dashboardRoutes(router: Hono<AppEnv>): void {
     for (const [k, v] of Object.entries(q)) {
       if (v !== undefined && !isCalendarDate(v)) throw new AppError('validation_failed', p.lang === 'zh' ? `日期格式应为 YYYY-MM-DD（${SERVICE_YEARS.first}–${SERVICE_YEARS.last} 年）。` : `Use dates as YYYY-MM-DD (years ${SERVICE_YEARS.first}–${SERVICE_YEARS.last}).`, { [k]: CALENDAR_DATE_RULE });
     }
+    if (q.from && q.to && q.from > q.to) {
+      throw new AppError('validation_failed', p.lang === 'zh' ? `起始日期（${q.from}）不能晚于截止日期（${q.to}）。` : `The start date (${q.from}) is after the end date (${q.to}).`, { from: `must not be after to (${q.to})` });
+    }
     const data = await dashboardData(c, p.lang, { ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}) });
     const total = data.perDay.series.reduce((n, s) => n + s.data.reduce((a, b) => a + b, 0), 0);
     const scripts = ['echarts.min.js', ...(data.map ? ['leaflet.js'] : []), 'dashboard.js'];
