@@ -92,6 +92,10 @@ describe.each([
         expect(r.body.status).toBe('accepted');
       }
       expect((await as(staff.epb).post(`/api/v1/cases/${id}/progress`, { note: '已派执法人员到现场', public: true })).status).toBe(200);
+      // A co-handler that has replied has nothing under way: refused for that, not for a missing signature.
+      const late = await json(as(staff.econ).post(`/api/v1/cases/${id}/progress`, { note: '补充说明' }));
+      expect(late.status).toBe(409);
+      expect(late.body.error.message).toBe('your assignment is replied: progress notes are for work under way');
 
       clock.advance(24 * 3600_000);
       const replyAt = clock.now();

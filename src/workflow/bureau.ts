@@ -186,7 +186,8 @@ export async function recordProgress(
 ): Promise<void> {
   await inTransaction(deps, async (trx, _now, at) => {
     const { c, mine } = await loadOwn(trx, principal, caseId);
-    if (mine.status !== 'accepted') throw new AppError('illegal_transition', `sign for the case first (your assignment is ${mine.status})`);
+    if (mine.status === 'pending') throw new AppError('illegal_transition', 'sign for the case first (your assignment is pending)');
+    if (mine.status !== 'accepted') throw new AppError('illegal_transition', `your assignment is ${mine.status}: progress notes are for work under way`);
     await touchCase(trx, c, {
       kind: 'progress',
       actor: staffActor(principal),
