@@ -37,15 +37,17 @@ describe.each([
       expect(done.body.status).toBe('replied');
     });
 
+    /** Applies what is due on the case at the test clock's time, as the deadline job does. */
+    const checkDeadlinesOf = (id: string) => checkDeadlines({ db: service.deps.db, clock, district: service.deps.district, calendar: service.deps.calendar }, id);
+    const overdueNow = async (id: string) => (await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body.overdue as boolean;
+
     it('clears the overdue flag when an extension or a re-route ends what was late, and transfers a signed-for case', async () => {
-      const deadlineDeps = { db: service.deps.db, clock, district: service.deps.district, calendar: service.deps.calendar };
-      const overdueNow = async (id: string) => (await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body.overdue as boolean;
 
       // The police station never signs: overdue; the dispatcher re-routes to the EPB with fresh deadlines.
       // (No local office: the lead is the only unit whose deadlines count.)
       const late = await seedCase(service, clock, { text: '厂子晚上排黑水（超期改派测试）', jurisdiction: null, assignments: [{ unit: 'police', role: 'lead' }] });
       clock.advance(30 * 3600_000);
-      await checkDeadlines(deadlineDeps, late.id);
+      await checkDeadlinesOf(late.id);
       expect(await overdueNow(late.id)).toBe(true);
       expect((await as(staff.dispatcher).post(`/api/v1/cases/${late.id}/route`, { type: 'illegal_discharge', lead: 'epb', co: [], reason: '改派环保局' })).status).toBe(200);
       expect(await overdueNow(late.id)).toBe(false);
@@ -53,7 +55,7 @@ describe.each([
       // The EPB signs, then misses its reply deadline; an approved extension moves it ahead.
       expect((await as(staff.epb).post(`/api/v1/cases/${late.id}/accept`, {})).status).toBe(200);
       clock.advance(30 * 24 * 3600_000);
-      await checkDeadlines(deadlineDeps, late.id);
+      await checkDeadlinesOf(late.id);
       expect(await overdueNow(late.id)).toBe(true);
       const asked = await json(as(staff.epb).post(`/api/v1/cases/${late.id}/extend`, { workingDays: 10, reason: '等检测报告' }));
       expect(asked.status, JSON.stringify(asked.body)).toBe(201);
@@ -72,11 +74,9 @@ describe.each([
     });
 
     it('clears the overdue flag when the late unit signs for the case, and again when it replies late', async () => {
-      const deadlineDeps = { db: service.deps.db, clock, district: service.deps.district, calendar: service.deps.calendar };
-      const overdueNow = async (id: string) => (await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body.overdue as boolean;
       const late = await seedCase(service, clock, { text: '厂子晚上排黑水（迟签收测试）', jurisdiction: null, assignments: [{ unit: 'epb', role: 'lead' }] });
       clock.advance(30 * 3600_000);
-      await checkDeadlines(deadlineDeps, late.id);
+      await checkDeadlinesOf(late.id);
       expect(await overdueNow(late.id)).toBe(true);
       expect((await as(staff.epb).post(`/api/v1/cases/${late.id}/accept`, {})).status).toBe(200);
       expect(await overdueNow(late.id)).toBe(false);
@@ -84,7 +84,7 @@ describe.each([
       expect(overdueList.body.items.map((i: any) => i.id)).not.toContain(late.id);
       // The reply deadline passes too; the late reply ends it.
       clock.advance(30 * 24 * 3600_000);
-      await checkDeadlines(deadlineDeps, late.id);
+      await checkDeadlinesOf(late.id);
       expect(await overdueNow(late.id)).toBe(true);
       expect((await as(staff.epb).post(`/api/v1/cases/${late.id}/reply`, { text: '已查处（逾期答复）' })).status).toBe(200);
       expect(await overdueNow(late.id)).toBe(false);
