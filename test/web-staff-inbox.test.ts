@@ -19,6 +19,28 @@ let address = 0;
 const fromNewAddress = () => ({ 'x-forwarded-for': `10.1.0.${++address}` });
 
 describe('bureau inbox', () => {
+  it("marks a deadline due soon only within the district's reminder window, not for a whole sign-for day", async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂排污（期限提示测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'epb');
+    const row = async () => {
+      await page.goto(`${base}/inbox`);
+      return page.locator(`tr[data-case="${seeded.trackingCode}"]`).innerHTML();
+    };
+    const signBy = Date.parse((await listAssignments(web.service.deps.db, seeded.id))[0]!.deadlines.signBy!);
+    const started = web.clock.now().toISOString();
+    // 20 h before the sign-for deadline: inside a day, outside the district's 4 h reminder window.
+    web.clock.set(new Date(signBy - 20 * 3600_000).toISOString());
+    await signIn(page, base, 'epb');
+    expect(await row()).not.toContain('due-soon');
+    web.clock.set(new Date(signBy - 3 * 3600_000).toISOString());
+    await signIn(page, base, 'epb');
+    expect(await row()).toContain('badge due-soon');
+    web.clock.set(started);
+    await context.close();
+  });
+
   it('lets a clerk sign for a case and reply with an attachment; the case is replied', async () => {
     const seeded = await seedCase(web.service, web.clock, {
       assignments: [{ unit: 'epb', role: 'lead' }],

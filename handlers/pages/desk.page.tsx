@@ -253,7 +253,7 @@ async function deskPage(c: Context<AppEnv>) {
                   <td>{typeName(district, o.typeCode, p.lang)}</td>
                   <td>{STATUS_LABEL[p.lang][o.status] ?? o.status}</td>
                   <td>
-                    {formatTime(o.replyDeadlineAt, p.lang, p.timeZone)} <DeadlineBadge due={o.status === 'dispatched' ? o.signDeadlineAt : o.replyDeadlineAt} now={now} lang={p.lang} />
+                    {formatTime(o.replyDeadlineAt, p.lang, p.timeZone)} <DeadlineBadge due={o.status === 'dispatched' ? o.signDeadlineAt : o.replyDeadlineAt} now={now} lang={p.lang} district={deps.district} />
                   </td>
                   <td>
                     {o.supervisedAt ? <span class="badge">{zh ? `已督办 ${formatTime(o.supervisedAt, p.lang, p.timeZone)}` : `supervised ${formatTime(o.supervisedAt, p.lang, p.timeZone)}`}</span> : null}

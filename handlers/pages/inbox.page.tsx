@@ -225,7 +225,7 @@ async function inboxPage(c: Context<AppEnv>) {
                         : '—'}
                     </td>
                     <td>
-                      {due ? formatTime(due, p.lang, p.timeZone) : '—'} {s.overdue ? <span class="badge overdue">{zh ? '已超期' : 'overdue'}</span> : <DeadlineBadge due={due} now={now} lang={p.lang} />}
+                      {due ? formatTime(due, p.lang, p.timeZone) : '—'} {s.overdue ? <span class="badge overdue">{zh ? '已超期' : 'overdue'}</span> : <DeadlineBadge due={due} now={now} lang={p.lang} district={deps.district} />}
                     </td>
                   </tr>
                 );

@@ -166,15 +166,16 @@ export function jurisdictionOptions(district: District, lang: Lang): Array<{ cod
   return district.file.jurisdictions.map((j) => ({ code: j.code, name: j.name[lang] }));
 }
 
-/** A deadline is "due soon" within this long. */
-export const DUE_SOON_MS = 24 * 3600_000;
-
-/** The badge of a deadline: overdue (red), due soon (amber), or none. */
-export function DeadlineBadge({ due, now, lang }: { due: string | null | undefined; now: Date; lang: Lang }) {
+/**
+ * The badge of a deadline: overdue (red), due soon (amber), or none. "Due
+ * soon" is the district's reminder window (催办, `supervision.remindBeforeHours`):
+ * a fixed day would mark every case whose sign-for window is a day long.
+ */
+export function DeadlineBadge({ due, now, lang, district }: { due: string | null | undefined; now: Date; lang: Lang; district: District }) {
   if (!due) return null;
   const left = Date.parse(due) - now.getTime();
   if (left < 0) return <span class="badge overdue">{lang === 'zh' ? '已超期' : 'overdue'}</span>;
-  if (left < DUE_SOON_MS) return <span class="badge due-soon">{lang === 'zh' ? '即将到期' : 'due soon'}</span>;
+  if (left < district.file.supervision.remindBeforeHours * 3600_000) return <span class="badge due-soon">{lang === 'zh' ? '即将到期' : 'due soon'}</span>;
   return null;
 }
 
@@ -352,13 +353,13 @@ export function CaseFacts({ view, lang, timeZone, district, now }: { view: CaseV
       <dt>{zh ? '签收期限' : 'Sign for by'}</dt>
       <dd>
         {formatTime(view.deadlines.signBy, lang, timeZone)}{' '}
-        {view.status === 'dispatched' ? <DeadlineBadge due={view.deadlines.signBy} now={now} lang={lang} /> : null}
+        {view.status === 'dispatched' ? <DeadlineBadge due={view.deadlines.signBy} now={now} lang={lang} district={district} /> : null}
       </dd>
       <dt>{zh ? '答复期限' : 'Reply by'}</dt>
       <dd>
         {formatTime(view.deadlines.replyBy, lang, timeZone)}{' '}
         {view.status === 'dispatched' || view.status === 'accepted' || view.status === 'reopened' ? (
-          <DeadlineBadge due={view.deadlines.replyBy} now={now} lang={lang} />
+          <DeadlineBadge due={view.deadlines.replyBy} now={now} lang={lang} district={district} />
         ) : null}
       </dd>
       <dt>{zh ? '举报人' : 'Reporter'}</dt>
