@@ -87,17 +87,20 @@ function evidenceFor<E extends { phrase: string }>(principal: Principal, evidenc
   });
 }
 
-/** The type as staff see it; the classifier's evidence is the reporter's words, masked for a bureau like the text. */
-export function typeView(district: District, principal: Principal, c: Case, classification: Classification | null, names: HiddenNames = []) {
+/**
+ * The type as staff see it; the classifier's evidence is the reporter's words,
+ * masked for a bureau like the text (`shownText`: the case text as the
+ * principal reads it, `textFor`).
+ */
+export function typeView(district: District, principal: Principal, c: Case, classification: Classification | null, shownText: string, names: HiddenNames = []) {
   if (!c.typeCode && !classification) return null;
   const machine = classification?.type ?? null;
-  const maskedText = textFor(principal, c.text, names);
   return {
     code: c.typeCode,
     name: c.typeCode ? (district.types.get(c.typeCode)?.name.zh ?? c.typeCode) : null,
     /** The machine's confidence in its own choice (`classifiedAs`). */
     confidence: classification ? classification.confidence : c.confidence,
-    evidence: evidenceFor(principal, classification?.evidence ?? [], c.text, maskedText, names).map((e) => ({ phrase: e.phrase, weight: e.weight, source: e.source })),
+    evidence: evidenceFor(principal, classification?.evidence ?? [], c.text, shownText, names).map((e) => ({ phrase: e.phrase, weight: e.weight, source: e.source })),
     runnerUp: classification?.runnerUp ?? null,
     classifiedAs: machine,
   };
@@ -154,10 +157,10 @@ function unitLike(district: District, typeCode: string): UnitRef {
 }
 
 /** An event's data with its classifier evidence (the `classified` event's) as the principal may read it. */
-function withEvidenceFor<T>(principal: Principal, data: T, text: string, names: HiddenNames): T {
+function withEvidenceFor<T>(principal: Principal, data: T, text: string, shownText: string, names: HiddenNames): T {
   if (!isBureau(principal) || !data || typeof data !== 'object' || !Array.isArray((data as { evidence?: unknown }).evidence)) return data;
   const evidence = (data as unknown as { evidence: Array<{ phrase: string }> }).evidence;
-  return { ...data, evidence: evidenceFor(principal, evidence, text, textFor(principal, text, names), names) };
+  return { ...data, evidence: evidenceFor(principal, evidence, text, shownText, names) };
 }
 
 /** The full staff view of one case, or 404 when the principal may not see it. */
@@ -180,13 +183,15 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
   const hidden = isBureau(principal) ? namesHiddenFromBureau(contact, c) : [];
   const mergedInto = c.mergedInto ? await findCase(db, c.mergedInto) : null;
   const hotline = isBureau(principal) ? null : await hotlineCallView(db, caseId);
+  // Masked once: the text, the type's evidence and the classified event's evidence all read it.
+  const shownText = textFor(principal, c.text, hidden);
   return {
     id: c.id,
     trackingCode: c.trackingCode,
     channel: c.channel,
     status: c.status,
     round: c.round,
-    text: textFor(principal, c.text, hidden),
+    text: shownText,
     address: c.address === null ? null : textFor(principal, c.address, hidden),
     location: c.location,
     occurredAt: c.occurredAt,
@@ -194,7 +199,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
     placeSource: c.placeSource,
     flags: c.flags,
     triageReason: c.triageReason,
-    type: typeView(district, principal, c, classification, hidden),
+    type: typeView(district, principal, c, classification, shownText, hidden),
     urgent: c.urgent,
     anonymous: c.anonymous,
     overdue: c.overdue,
@@ -228,7 +233,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
       fromStatus: e.fromStatus,
       toStatus: e.toStatus,
       note: e.note === null ? null : textFor(principal, e.note, hidden),
-      data: maskDeep(principal, withEvidenceFor(principal, e.data, c.text, hidden), hidden),
+      data: maskDeep(principal, withEvidenceFor(principal, e.data, c.text, shownText, hidden), hidden),
       public: e.public,
     })),
     /** The call the case came from, with its full transcript: operators, dispatchers and admins only (bureaus read the complaint text). */
