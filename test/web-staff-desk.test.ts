@@ -4,6 +4,7 @@ import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCase } from '../db/repositories/cases.repository.js';
 import type { Principal } from '../src/auth/principal.js';
 import { requestExtension, returnAssignment } from '../src/workflow/bureau.js';
+import { timelineNote } from '../handlers/pages/resident-labels.js';
 import { newPage } from './browser.js';
 import { formClient, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 import { seedCase } from './workflow-helpers.js';
@@ -286,6 +287,39 @@ describe('dispatcher desk', () => {
     // Said in the page's language, next to the field.
     expect(await gbk.text()).toContain('含有无法识别的字符（可能是复制时的乱码），请删除后再提交');
     expect(await events()).toBe(before);
+  });
+
+  it("says a case's history in the page's language: who acted, why, and the service's own notes", async () => {
+    const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    await returnAssignment(web.service.deps, epbClerk(), seeded.id, { reason: 'not_our_remit', note: '灌溉水归水利局' });
+    const client = formClient(base, fromNewAddress());
+    expect((await client.signIn('dispatcher')).status).toBe(303);
+    const timeline = async (lang: string) => {
+      const html = await (await client.get(`/desk/cases/${seeded.id}?lang=${lang}`)).text();
+      return /<ol class="timeline">([\s\S]*?)<\/ol>/.exec(html)?.[1] ?? '';
+    };
+    const en = await timeline('en');
+    expect(en).toContain('Returned by the bureau; waiting to be assigned again');
+    expect(en).toContain('not within our remit');
+    expect(en).toContain('(bureau clerk)');
+    // The bureau's own words stay as written.
+    expect(en).toContain('灌溉水归水利局');
+    expect(en).not.toContain('承办单位退回');
+    expect(en).not.toContain('(bureau)');
+    const zh = await timeline('zh');
+    expect(zh).toContain('承办单位退回，待重新分派');
+    expect(zh).toContain('不属于本单位职责');
+    expect(zh).toContain('(承办单位)');
+    expect(zh).not.toContain('(bureau');
+  });
+
+  it("says the service's notes in English only where they name a unit, never a bureau's own words that end the same way", () => {
+    const { district } = web.service.deps;
+    expect(timelineNote('en', '区环保局已签收', district)).toBe(`${district.units.get('epb')!.name.en} signed for it`);
+    expect(timelineNote('en', '属地：兴隆办事处', district)).toBe(`Place: ${district.units.get('xinglong')!.name.en}`);
+    expect(timelineNote('en', '答复即将到期，已催办', district)).toBe('The reply deadline is near: the unit was reminded');
+    expect(timelineNote('en', '检测报告已签收', district)).toBe('检测报告已签收');
+    expect(timelineNote('zh', '区环保局已签收', district)).toBe('区环保局已签收');
   });
 
   it('refuses the desk to a bureau clerk', async () => {

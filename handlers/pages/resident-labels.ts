@@ -50,7 +50,8 @@ export function formatDate(iso: string | null | undefined, lang: Lang, timeZone:
  * A timeline note in English. The notes the service writes itself (已受理,
  * 已派发至…办理, 办理期限延长至…) are stored in Chinese, the public record; on
  * the English page they are said in English, with the units' English names.
- * A bureau's own words (a progress note) stay as written.
+ * A bureau's own words (a progress note) stay as written. The staff pages'
+ * history says the same notes, and a few only staff see, the same way.
  */
 export function timelineNote(lang: Lang, note: string, district: District): string {
   if (lang === 'zh') return note;
@@ -58,7 +59,9 @@ export function timelineNote(lang: Lang, note: string, district: District): stri
   const unit = (zh: string) => units.get(zh) ?? zh;
   const rating = (zh: string) => RATING_LABEL.en[(Object.entries(RATING_LABEL.zh).find(([, v]) => v === zh)?.[0] ?? '') as RatingValue] ?? zh;
   const solved = (zh: string) => (zh === '已解决' ? 'solved' : 'not solved');
-  const rules: Array<[RegExp, (m: RegExpExecArray) => string]> = [
+  // Rules that take any words before or after must name a unit, or a bureau's own note could match.
+  const known = (zh: string, say: (en: string) => string) => (units.has(zh) ? say(units.get(zh)!) : null);
+  const rules: Array<[RegExp, (m: RegExpExecArray) => string | null]> = [
     [/^已受理$/, () => 'Received'],
     [/^待人工分派$/, () => 'Waiting for a dispatcher to assign it'],
     [/^已重新派发至(.+)办理$/, (m) => `Sent again, to ${unit(m[1]!)}`],
@@ -72,11 +75,15 @@ export function timelineNote(lang: Lang, note: string, district: District): stri
     [/^回访期满未评价，办结$/, () => 'Closed: not rated within the rating period'],
     [/^与案件 (\S+) 合并办理，请以该编号查询进展$/, (m) => `Handled together with case ${m[1]!}: follow that code`],
     [/^非环境类诉求，已转(.+)$/, (m) => `Not an environmental matter: passed to ${unit(m[1]!)}`],
-    [/^(.+)已签收$/, (m) => `${unit(m[1]!)} signed for it`],
+    [/^(.+)已签收$/, (m) => known(m[1]!, (en) => `${en} signed for it`)],
+    // Notes only staff pages show.
+    [/^属地：(.+)$/, (m) => known(m[1]!, (en) => `Place: ${en}`)],
+    [/^(签收|答复)即将到期，已催办$/, (m) => `The ${m[1] === '签收' ? 'sign-for' : 'reply'} deadline is near: the unit was reminded`],
   ];
   for (const [re, say] of rules) {
     const m = re.exec(note);
-    if (m) return say(m);
+    const said = m ? say(m) : null;
+    if (said !== null) return said;
   }
   return note;
 }

@@ -13,6 +13,7 @@ import type { CaseView } from '../../src/workflow/case-view.js';
 import { requireReadAccess } from '../../src/workflow/case-view.js';
 import type { AppEnv } from '../app-env.js';
 import { fieldMessage } from '../../src/web/messages.js';
+import { timelineNote } from './resident-labels.js';
 
 /**
  * What the staff pages (console, inbox, desk, dashboard) share: the
@@ -116,6 +117,7 @@ const EVENT_LABEL: Record<Lang, Record<string, string>> = {
     overdue: '超期',
     reminder: '到期提醒',
     photo: '照片',
+    photos_attached: '补充照片',
   },
   en: {
     status: 'status change',
@@ -140,6 +142,7 @@ const EVENT_LABEL: Record<Lang, Record<string, string>> = {
     overdue: 'overdue',
     reminder: 'reminder',
     photo: 'photo',
+    photos_attached: 'photos added',
   },
 };
 
@@ -292,6 +295,22 @@ export function kept(problem: FormProblem | null | undefined, form: string, name
   return problem?.form === form ? (problem.values[name] ?? fallback) : fallback;
 }
 
+/** Who acted, as the history says it: staff by their role, otherwise the system or the reporter. */
+const ACTOR_LABEL: Record<Lang, Record<string, string>> = {
+  zh: { operator: '话务员', dispatcher: '调度员', bureau: '承办单位', admin: '管理员', system: '系统', reporter: '举报人' },
+  en: { operator: 'operator', dispatcher: 'dispatcher', bureau: 'bureau clerk', admin: 'administrator', system: 'system', reporter: 'reporter' },
+};
+
+const STAGE_LABEL: Record<Lang, Record<string, string>> = {
+  zh: { sign: '签收', reply: '答复' },
+  en: { sign: 'sign-for', reply: 'reply' },
+};
+
+/** A reason kept on an event: a return or triage reason code in words, or the dispatcher's own text. */
+function reasonLabel(lang: Lang, reason: string): string {
+  return RETURN_REASON_LABEL[lang][reason] ?? TRIAGE_REASON_LABEL[lang][reason] ?? reason;
+}
+
 /** The case's history, oldest first: who did what, when, and why. */
 export function History({ view, lang, timeZone, district }: { view: CaseView; lang: Lang; timeZone: string; district: District }) {
   return (
@@ -303,15 +322,18 @@ export function History({ view, lang, timeZone, district }: { view: CaseView; la
           e.kind === 'status' && e.toStatus
             ? `${STATUS_LABEL[lang][e.toStatus] ?? e.toStatus}`
             : (EVENT_LABEL[lang][e.kind] ?? e.kind);
-        const reason = typeof data.reason === 'string' ? (RETURN_REASON_LABEL[lang][data.reason] ?? data.reason) : null;
+        const stage = typeof data.stage === 'string' ? (STAGE_LABEL[lang][data.stage] ?? null) : null;
+        const reason = typeof data.reason === 'string' ? reasonLabel(lang, data.reason) : null;
         const detail = typeof data.note === 'string' && data.note !== e.note ? data.note : typeof data.text === 'string' && data.text !== e.note ? data.text : null;
+        const actor = e.actor.type === 'staff' ? e.actor.role : null;
         return (
           <li>
             <time datetime={e.at}>{formatTime(e.at, lang, timeZone)}</time> · <strong>{label}</strong>
+            {stage ? ` · ${stage}` : ''}
             {unit ? ` · ${unit}` : ''}
-            {e.actor.role ? <span class="hint"> ({e.actor.type === 'staff' ? e.actor.role : e.actor.type})</span> : null}
+            {actor ? <span class="hint"> ({ACTOR_LABEL[lang][actor] ?? actor})</span> : null}
             {reason ? <div>{reason}</div> : null}
-            {e.note ? <div>{e.note}</div> : null}
+            {e.note ? <div>{timelineNote(lang, e.note, district)}</div> : null}
             {detail ? <div class="hint">{detail}</div> : null}
           </li>
         );
