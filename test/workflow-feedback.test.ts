@@ -291,6 +291,24 @@ describe.each([
     expect((await track(trackingCode)).rating).toMatchObject({ rating: 'satisfied', solved: true });
   });
 
+  it('gives a unit the dispatcher adds to a reopened case the shorter deadlines of the reopened round', async () => {
+    const { id, trackingCode } = await repliedCase();
+    clock.set('2026-11-06T02:00:00.000Z'); // Friday 10:00
+    expect((await rate(trackingCode, { rating: 'dissatisfied', solved: false })).status).toBe(201);
+    clock.set('2026-11-06T03:00:00.000Z');
+    const routed = await postJson(
+      `${api()}/cases/${id}/route`,
+      { type: 'livestock_waste', lead: 'water', co: ['epb'], jurisdiction: 'huilongxu', reason: '重办改由水利局牵头' },
+      { authorization: `Bearer ${tokens.dispatcher}` },
+    );
+    expect(routed.status, JSON.stringify(await bodyOf(routed.clone()))).toBe(200);
+    // Sign for within 24 h and reply within 5 working days (Mon 11-09 … Fri 11-13), as the reopened lead had: not 15.
+    const shorter = { signBy: '2026-11-07T03:00:00.000Z', replyBy: '2026-11-13T03:00:00.000Z' };
+    const water = (await listAssignments(service.deps.db, id)).find((a) => a.unitCode === 'water')!;
+    expect(water).toMatchObject({ role: 'lead', status: 'pending', round: 2, deadlines: shorter });
+    expect((await findCase(service.deps.db, id))!).toMatchObject({ status: 'dispatched', deadlines: { ...shorter, rateBy: null } });
+  });
+
   it('refuses to rate a case that has not been replied to', async () => {
     const { id, trackingCode } = await dispatchedCase();
     const res = await rate(trackingCode, { rating: 'satisfied', solved: true });

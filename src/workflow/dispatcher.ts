@@ -23,7 +23,7 @@ import { AppError } from '../errors.js';
 import { dispatchDeadlines } from '../pipeline/deadlines.js';
 import type { AssignmentRole } from '../pipeline/route.js';
 import { completeBureauPhaseIfDone, currentRound, live, staffActor, stillOverdue, WORKING, type WorkflowDeps } from './bureau.js';
-import { wakeUpsFor } from './deadline-check.js';
+import { reopenDeadlines, wakeUpsFor } from './deadline-check.js';
 import { queueBureauPosts } from '../telegram/post-queue.js';
 import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
 import { inCaseTransaction, moveCase, touchCase, type Actor } from './transition.js';
@@ -55,6 +55,17 @@ function unitName(deps: WorkflowDeps, code: string): string {
 /** Assignments that hold work: waiting to be signed for, signed for, or answered. */
 function active(assignments: readonly Assignment[]): Assignment[] {
   return assignments.filter((a) => a.status === 'pending' || a.status === 'accepted' || a.status === 'replied');
+}
+
+/**
+ * Deadlines for units given the case now: a reopened case (重办, any round
+ * after the first) keeps the shorter deadlines of a reopened round for every
+ * unit the dispatcher adds, as its lead got when it was reopened.
+ */
+function deadlinesForRound(deps: WorkflowDeps, c: Case, typeCode: string | null, now: Date) {
+  return c.round > 1
+    ? reopenDeadlines(deps.district, deps.calendar, typeCode, c.urgent, now)
+    : dispatchDeadlines(deps.district, deps.calendar, typeCode, c.urgent, now);
 }
 
 /** New assignments for the units, reusing the row of a unit that held the case before. */
@@ -166,7 +177,7 @@ const ROUTABLE: readonly CaseStatus[] = ['triage', 'dispatched', 'accepted', 're
  * Re-route: a new type, lead, co-handlers or jurisdiction (defaults from the
  * district routing table for the type). Units that keep their role keep
  * their assignment as it is; the others are released, the new ones get fresh
- * deadlines. The case is dispatched again.
+ * deadlines (a reopened round's shorter ones). The case is dispatched again.
  */
 export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: RouteInput): Promise<void> {
   const { district } = deps;
@@ -198,7 +209,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     const existing = active(currentRound(c, all));
     const kept = existing.filter((a) => planned.some((p) => p.unit === a.unitCode && p.role === a.role));
     const released = await releaseAll(trx, existing.filter((a) => !kept.includes(a)), at);
-    const deadlines = dispatchDeadlines(district, deps.calendar, type, c.urgent, now);
+    const deadlines = deadlinesForRound(deps, c, type, now);
     const added = planned.filter((p) => !kept.some((a) => a.unitCode === p.unit));
     await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at, actor: staffActor(principal) });
 
@@ -263,7 +274,7 @@ export async function setCasePlace(deps: WorkflowDeps, principal: Principal, cas
     const live = active(currentRound(c, all));
     const released = await releaseAll(trx, live.filter((a) => a.role === 'jurisdiction' && a.unitCode !== input.jurisdiction), at);
     const added = live.some((a) => a.unitCode === input.jurisdiction) ? [] : [{ unit: input.jurisdiction, role: 'jurisdiction' as const }];
-    const deadlines = dispatchDeadlines(district, deps.calendar, c.typeCode, c.urgent, now);
+    const deadlines = deadlinesForRound(deps, c, c.typeCode, now);
     await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at, actor: staffActor(principal) });
     await touchCase(
       trx,
