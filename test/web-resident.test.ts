@@ -257,7 +257,22 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     const response = page.waitForResponse((r) => r.request().method() === 'POST');
     await page.click('button[type=submit]');
     expect((await response).status()).toBe(403);
-    expect(await page.textContent('h1')).toBe('无权访问');
+    // The report form comes back as typed, saying it was not sent.
+    expect(await page.textContent('#form-error')).toContain('页面已过期，举报尚未提交');
+    expect(await page.inputValue('#text')).toBe(REPORT_TEXT);
+    expect(await page.inputValue('#address')).toBe('电镀厂后门桥下的水沟');
+    expect(await countCases()).toBe(before);
+
+    // Its token lapsed (the browser was closed, the cookie is gone): sent again from the page that comes back, it goes through.
+    await context.clearCookies();
+    const lapsed = page.waitForResponse((r) => r.request().method() === 'POST');
+    await page.click('button[type=submit]');
+    expect((await lapsed).status()).toBe(403);
+    expect(await page.inputValue('#text')).toBe(REPORT_TEXT);
+    expect(await countCases()).toBe(before);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/submitted\//);
+    expect(await countCases()).toBe(before + 1);
 
     // From another site: no cookie, no token.
     const form = new FormData();
@@ -277,7 +292,7 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
         expect(bad.status, `${path} ${JSON.stringify(headers)}`).toBe(400);
       }
     }
-    expect(await countCases()).toBe(before);
+    expect(await countCases()).toBe(before + 1);
     await context.close();
   });
 

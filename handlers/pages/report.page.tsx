@@ -72,6 +72,7 @@ const T: Texts<
   | 'errPhotoEmpty'
   | 'errPhotoType'
   | 'errKey'
+  | 'errExpired'
   | 'doneTitle'
   | 'doneLead'
   | 'doneKeep'
@@ -120,6 +121,7 @@ const T: Texts<
     errPhotoEmpty: '有一张照片是空文件，请重新选择。',
     errPhotoType: '只能上传 JPEG、PNG、WebP、GIF、HEIC 或 AVIF 格式的图片。',
     errKey: '提交未成功，请稍后再试。',
+    errExpired: '页面已过期，举报尚未提交。您填写的内容已保留，请检查后再次提交。',
     doneTitle: '举报已受理',
     doneLead: '您的查询码',
     doneKeep: '请记下或截图保存这个查询码，凭它查看办理进度和答复，并在答复后进行评价。',
@@ -169,6 +171,7 @@ const T: Texts<
     errPhotoEmpty: 'One of the photos is an empty file; please choose it again.',
     errPhotoType: 'Only JPEG, PNG, WebP, GIF, HEIC or AVIF images.',
     errKey: 'The report could not be sent; please try again in a moment.',
+    errExpired: 'This page had expired and the report was not sent. What you typed is kept: check it and send it again.',
     doneTitle: 'Report received',
     doneLead: 'Your tracking code',
     doneKeep: 'Write it down or take a screenshot: with it you follow the case, read the answer and rate it.',
@@ -235,7 +238,7 @@ function invalid(errors: FieldErrors, field: Field, hint?: string) {
   };
 }
 
-function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors, photosSent: number, status: 200 | 400 | 409 | 413 = 200) {
+function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors, photosSent: number, status: 200 | 400 | 403 | 409 | 413 = 200) {
   const { lang, csrf } = pageContext(c);
   const t = T[lang];
   const map = mapSettings(c);
@@ -391,6 +394,20 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
   });
 }
 
+/** What the resident typed into the form, as the form shows it again. */
+function typedValues(form: Record<string, unknown>): FormValues {
+  return {
+    text: stringField(form, 'text'),
+    address: stringField(form, 'address'),
+    name: stringField(form, 'name'),
+    phone: stringField(form, 'phone'),
+    lat: stringField(form, 'lat'),
+    lng: stringField(form, 'lng'),
+    anonymous: stringField(form, 'anonymous') !== '',
+    shareContact: stringField(form, 'shareContact') !== '',
+  };
+}
+
 /** The chosen files; a file input left empty still sends one nameless empty part. */
 function chosenFiles(form: Record<string, unknown>): File[] {
   const v = form.photos;
@@ -450,20 +467,16 @@ export function reportPageRoutes() {
 
   app.get('/', csrfProtection(), loadSession(), (c) => renderForm(c, emptyValues(), {}, 0));
 
-  app.post('/', csrfProtection(), loadSession(), async (c) => {
+  // A form sent after its token lapsed (the browser was closed, cookies cleared) comes back as typed, to send again.
+  const expired = csrfProtection({
+    refused: (c, form) => renderForm(c, typedValues(form), { form: T[pageContext(c).lang].errExpired }, chosenFiles(form).length, 403),
+  });
+
+  app.post('/', expired, loadSession(), async (c) => {
     const deps = c.get('deps');
     const { lang } = pageContext(c);
     const form = await readForm(c);
-    const values: FormValues = {
-      text: stringField(form, 'text'),
-      address: stringField(form, 'address'),
-      name: stringField(form, 'name'),
-      phone: stringField(form, 'phone'),
-      lat: stringField(form, 'lat'),
-      lng: stringField(form, 'lng'),
-      anonymous: stringField(form, 'anonymous') !== '',
-      shareContact: stringField(form, 'shareContact') !== '',
-    };
+    const values = typedValues(form);
     const files = chosenFiles(form);
     const parsed = reportFormSchema.safeParse({
       text: values.text,

@@ -53,23 +53,33 @@ const limit = bodyLimit({
   },
 });
 
+export interface CsrfOptions {
+  /**
+   * Answers a form whose token is missing or does not match, instead of the
+   * plain 403: a page may show the form again with what was typed in it and
+   * a fresh token (nothing is done with it). Only forms reach it.
+   */
+  refused?: (c: Context<AppEnv>, form: Record<string, unknown>) => Response | Promise<Response>;
+}
+
 /**
  * Sets `csrfToken` for the page to render; refuses (403) an unsafe request
  * whose token is missing or does not match the cookie. The form body is
  * parsed once here (Hono caches it, so handlers read it again for free).
  */
-export function csrfProtection() {
+export function csrfProtection(options: CsrfOptions = {}) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const token = issue(c);
     c.set('csrfToken', token);
     if (!UNSAFE.has(c.req.method)) return next();
-    return limit(c, async () => {
+    let refusal: Response | undefined;
+    const limited = await limit(c, async () => {
       let sent = c.req.header(CSRF_HEADER);
+      let form: Record<string, unknown> | null = null;
       const type = c.req.header('content-type') ?? '';
       // A form is parsed here even when the token came in the header, so a
       // malformed body is a 400 before any handler reads it.
       if (type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data')) {
-        let form: Record<string, unknown>;
         try {
           form = await c.req.parseBody({ all: true });
         } catch {
@@ -80,11 +90,16 @@ export function csrfProtection() {
       }
       const cookie = getCookie(c, CSRF_COOKIE);
       if (!sent || !cookie || !same(sent, cookie)) {
+        if (form && options.refused) {
+          refusal = await options.refused(c, form);
+          return;
+        }
         throw new AppError('forbidden', 'the form has expired or did not come from this site; reload the page and try again', {
           [CSRF_FIELD]: 'missing or does not match',
         });
       }
       await next();
     });
+    return refusal ?? limited;
   });
 }
