@@ -141,6 +141,22 @@ describe('bureau inbox', () => {
     expect(html).toContain('这是农业委的事');
     expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('dispatched');
 
+    // In a browser the page comes back open on the problem, however far down the form is.
+    const { page, context } = await newPage();
+    await page.setViewportSize({ width: 375, height: 640 });
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'epb', undefined, `/inbox/cases/${seeded.id}`);
+    const form = `form[action="/inbox/cases/${seeded.id}/return"]`;
+    await page.fill(`${form} textarea[name=note]`, '这是农业委的事');
+    await page.evaluate(`document.querySelector('${form}').noValidate = true`);
+    await Promise.all([page.waitForNavigation(), page.click(`${form} button[type=submit]`)]);
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('return-problem');
+    const box = await page.evaluate(`(() => { const r = document.activeElement.getBoundingClientRect(); return [r.top, r.bottom, window.innerHeight, window.scrollY]; })()`) as number[];
+    expect(box[3]).toBeGreaterThan(0);
+    expect(box[0]).toBeGreaterThanOrEqual(0);
+    expect(box[1]).toBeLessThanOrEqual(box[2]!);
+    await context.close();
+
     const ok = await client.post(`/inbox/cases/${seeded.id}/return`, { _csrf: csrf, reason: 'not_our_remit', note: '这是农业委的事' });
     expect(ok.status).toBe(303);
     expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('triage');

@@ -240,11 +240,11 @@ export function problemStatus(err: unknown): 400 | 403 | 404 | 409 | 413 | 422 |
   return ([400, 403, 404, 409, 413, 422, 429] as const).find((s) => s === status) ?? 400;
 }
 
-/** A problem with marked fields, above its form (the fields say what is wrong). */
+/** A problem with marked fields, above its form (the fields say what is wrong); the page opens on it. */
 export function FormNotice({ problem, form }: { problem: FormProblem | null | undefined; form: string }) {
   if (!problem || problem.form !== form || Object.keys(problem.fields).length === 0) return null;
   return (
-    <p class="notice error" role="alert" id={`${form}-problem`}>
+    <p class="notice error" role="alert" id={`${form}-problem`} tabindex={-1} data-focus-on-load>
       {problem.message}
     </p>
   );
@@ -257,7 +257,7 @@ export function FormNotice({ problem, form }: { problem: FormProblem | null | un
 export function ActionNotice({ problem }: { problem: FormProblem | null | undefined }) {
   if (!problem || Object.keys(problem.fields).length > 0) return null;
   return (
-    <p class="notice error" role="alert" id="action-problem">
+    <p class="notice error" role="alert" id="action-problem" tabindex={-1} data-focus-on-load>
       {problem.message}
     </p>
   );

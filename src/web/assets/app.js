@@ -3,6 +3,11 @@
 (function () {
   'use strict';
 
+  // <p data-focus-on-load tabindex="-1">: a page sent back with a refused
+  // action opens on its message, wherever the form is on the page.
+  var problem = document.querySelector('[data-focus-on-load]');
+  if (problem) problem.focus();
+
   // <button data-confirm="…">: ask before an action that cannot be undone.
   document.addEventListener('click', function (event) {
     var target = event.target instanceof Element ? event.target.closest('[data-confirm]') : null;
