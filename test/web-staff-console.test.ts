@@ -82,6 +82,35 @@ describe('operator console', () => {
     await context.close();
   });
 
+  it('lets the operator give a new call id on the review page when the one typed is taken by another call', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator');
+    await page.fill('#transcript-callId', 'C-TAKEN-1');
+    await page.fill('#transcript', TRANSCRIPT);
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+    await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
+    expect(await page.getAttribute('#result .big-code', 'data-code')).toMatch(/^[34679ACDEFGHJKMNPQRTUVWXY]{10}$/);
+
+    // Another call typed under the same id: the review says so and offers the id to change.
+    await page.goto(`${base}/console`);
+    await page.fill('#transcript-callId', 'C-TAKEN-1');
+    await page.fill('#transcript', TRANSCRIPT.replace('电镀厂', '化工厂'));
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+    expect(await page.textContent('main')).toContain('此来电编号已用于另一段录音');
+    expect(await page.isVisible('#review-form #callId')).toBe(true);
+    expect(await page.textContent('#callId-error')).toContain('请改用本次来电的编号');
+    await page.fill('#review-form #callId', 'C-TAKEN-2');
+    await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
+    const code = await page.getAttribute('#result .big-code', 'data-code');
+    expect(code).toMatch(/^[34679ACDEFGHJKMNPQRTUVWXY]{10}$/);
+    const created = await caseOf(code!);
+    expect(created.text).toContain('化工厂');
+    const calls = await web.service.deps.db.selectFrom('hotline_calls').select('call_id').where('call_id', 'like', 'C-TAKEN-%').orderBy('call_id').execute();
+    expect(calls.map((c) => c.call_id)).toEqual(['C-TAKEN-1', 'C-TAKEN-2']);
+    await context.close();
+  });
+
   it('takes a lead bureau the operator chose over the routing table', async () => {
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders(fromNewAddress());

@@ -464,6 +464,10 @@ async function reviewPage(c: Context<AppEnv>, state: ReviewState, errors: Errors
   const parts = review.parts ? ([shown(state.parts[0], review.parts[0]!), shown(state.parts[1], review.parts[1]!)] as const) : null;
   const anonymous = whole.anonymous;
   const title = zh ? '核对来电' : 'Review the call';
+  const callIdTaken = (review.existing !== null && !review.existing.sameTranscript) || errors.callId !== undefined;
+  const callIdErrors: Errors = callIdTaken
+    ? { callId: errors.callId ?? (zh ? '此来电编号已用于另一段录音，请改用本次来电的编号。' : 'Used for another transcript: give this call its own id.') }
+    : {};
   // A first split starts from the caller's words: the first half of their lines in part 1, the rest in part 2.
   const callerLines = review.transcript.lines.filter((l) => l.speaker !== 'operator').map((l) => l.text);
   const half = Math.ceil(callerLines.length / 2);
@@ -513,7 +517,16 @@ async function reviewPage(c: Context<AppEnv>, state: ReviewState, errors: Errors
         <CsrfField token={p.csrf} />
         <input type="hidden" name="mode" value={state.call.mode} />
         <input type="hidden" name="hotline" value={state.call.hotline} />
-        <input type="hidden" name="callId" value={state.call.callId} />
+        {callIdTaken ? (
+          // The call id is taken by another transcript: it is fixed here, not by starting the call over.
+          <p>
+            <label for="callId">{zh ? '来电编号' : 'Call id'}</label>
+            <input id="callId" name="callId" type="text" value={state.call.callId} {...bad(callIdErrors, 'callId')} />
+            <Err errors={callIdErrors} name="callId" />
+          </p>
+        ) : (
+          <input type="hidden" name="callId" value={state.call.callId} />
+        )}
         <input type="hidden" name="startedAt" value={state.call.startedAt} />
         <input type="hidden" name="startedAtIso" value={state.call.startedAtIso} />
         <input type="hidden" name="callerNumber" value={state.call.callerNumber} />
