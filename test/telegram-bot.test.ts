@@ -242,6 +242,69 @@ describe('Telegram bot: a resident reports', () => {
     expect(created?.text).toBe(`${first}\n已经持续一个星期了，晚上最严重`);
   });
 
+  it('shortens a long description in the summary on whole characters: an emoji at the cut is not halved', async () => {
+    const chat = residentChat(nextChat++);
+    const start = '兴隆办事处朱家观村后山有人倒废机油';
+    // The emoji takes the 199th and 200th UTF-16 units, where a summary of 200 is cut.
+    const text = `${start}${'臭'.repeat(198 - start.length)}😷很难受，已经好几天了`;
+    await deliver(chat.chatId, chat.text(text));
+    const anon = await deliver(chat.chatId, chat.button('c:anonymous'));
+    expect(anon.status).toBe(200);
+    const summary = texts(anon.sent).at(-1)!;
+    expect(summary.isWellFormed()).toBe(true);
+    expect(summary).toContain(`${'臭'.repeat(5)}…`);
+    expect(buttonsOf(anon.sent.filter((c) => c.method === 'sendMessage').at(-1))).toEqual(['c:confirm', 'c:cancel']);
+    await deliver(chat.chatId, chat.button('c:confirm', summary));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created?.text).toBe(text);
+  });
+
+  it("takes a typed 匿名 as the anonymous button, and a number given with someone else's words as description, not the reporter's contact", async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('兴隆办事处朱家观村后山有人倒废机油'));
+    const detail = await deliver(chat.chatId, chat.text('老板姓陈，电话13700001234'));
+    // Still asked: anonymous or a contact of their own.
+    expect(texts(detail.sent).at(-1)).toContain('匿名');
+    const anon = await deliver(chat.chatId, chat.text('匿名'));
+    const summary = texts(anon.sent).at(-1)!;
+    expect(summary).toContain('匿名');
+    await deliver(chat.chatId, chat.button('c:confirm', summary));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toMatchObject({ anonymous: 1, text: '兴隆办事处朱家观村后山有人倒废机油\n老板姓陈，电话13700001234' });
+    expect(await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', created!.id).executeTakeFirst()).toBeUndefined();
+
+    // Their own name and number, typed instead of pressing a button, is their contact.
+    const own = residentChat(nextChat++);
+    await deliver(own.chatId, own.text('兴隆办事处朱家观村后山有人倒废机油'));
+    const typed = await deliver(own.chatId, own.text('我叫李明，电话13812345678'));
+    expect(texts(typed.sent).at(-1)).toContain('138****5678');
+    await deliver(own.chatId, own.button('c:confirm'));
+    const [mine] = await casesOfChat(own.chatId);
+    expect(mine).toMatchObject({ anonymous: 0 });
+    const contact = await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', mine!.id).executeTakeFirstOrThrow();
+    expect(contact).toMatchObject({ name: '李明', phone: '13812345678' });
+  });
+
+  it('makes the case of a confirmation whose update number an earlier report of another chat had', async () => {
+    const first = residentChat(nextChat++);
+    await deliver(first.chatId, first.text('兴隆办事处有人焚烧电线'));
+    await deliver(first.chatId, first.button('c:anonymous'));
+    const confirmed = await deliver(first.chatId, first.button('c:confirm'));
+    expect(await casesOfChat(first.chatId)).toHaveLength(1);
+    // Telegram numbers updates afresh after a quiet week: another chat's confirmation comes with the same number,
+    // after the service forgot the handled numbers (it keeps them 48 h).
+    const second = residentChat(nextChat++);
+    await deliver(second.chatId, second.text('李家塘办事处河边有人倒建筑垃圾'));
+    await deliver(second.chatId, second.button('c:anonymous'));
+    await service.deps.db.deleteFrom('telegram_updates').execute();
+    const reused = await deliver(second.chatId, second.button('c:confirm'), { updateId: confirmed.updateId });
+    expect(reused.status).toBe(200);
+    const cases = await casesOfChat(second.chatId);
+    expect(cases).toHaveLength(1);
+    expect(texts(reused.sent).at(-1)).toContain(cases[0]!.tracking_code);
+    expect(cases[0]!.text).toBe('李家塘办事处河边有人倒建筑垃圾');
+  });
+
   it('abandons the report on /cancel midway', async () => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('工地晚上施工噪音很大'));
@@ -284,6 +347,11 @@ describe('Telegram bot: a resident reports', () => {
       chat.message({ location: {} }),
       // Someone else's contact card: not the reporter's own details.
       chat.message({ contact: { phone_number: '13800000000', first_name: 'Zhao', user_id: 424242 } }),
+      // A card from the phone book (no Telegram user behind it), and one of the resident's own without a number.
+      chat.message({ contact: { phone_number: '13900000000', first_name: 'Qian' } }),
+      chat.message({ contact: { phone_number: '', first_name: 'Li', user_id: chat.chatId } }),
+      // Nothing visible: a zero-width space.
+      chat.message({ text: '\u200b\u200b ' }),
       chat.message({ text: '\u0000\u0000' }),
     ];
     for (const message of unusable) {

@@ -36,9 +36,9 @@ async function linkedTelegramUser(user: User): Promise<number> {
 }
 
 /** Files a report over HTTP (with the reporter's name and phone, and two photos) and waits for its post in the group. */
-async function reportAndWaitForPost(group: number, unit: string) {
+async function reportAndWaitForPost(group: number, unit: string, text = '兴隆办事处有个化工厂晚上往沟里排黑水，王五家门口气味很大，有事打我电话１３８１２３４５６７８') {
   const form = new FormData();
-  form.set('text', '兴隆办事处有个化工厂晚上往沟里排黑水，王五家门口气味很大，有事打我电话１３８１２３４５６７８');
+  form.set('text', text);
   form.set('name', '王五');
   form.set('phone', '13900001111');
   form.set('address', '王五家后门 13700002222');
@@ -97,6 +97,19 @@ describe('bureau group chats: new assignments', () => {
     expect(buttonsOf(econMessage)).toEqual([`g:a:${econ.id}`, `g:r:${econ.id}`]);
     // Nothing about the reporter in any group.
     for (const call of emu.calls.filter((c) => Number(c.body.chat_id) < 0)) expect(JSON.stringify(call.body)).not.toMatch(/王五|13900001111|13812345678|１３８１２３４５６７８/);
+  });
+});
+
+describe('bureau group chats: long reports', () => {
+  it('cuts a long text on whole characters: an emoji at the cut is left out, not halved', async () => {
+    const start = '兴隆办事处有个化工厂晚上往沟里排黑水';
+    // The emoji takes the 2,500th and 2,501st UTF-16 units; a post shows 2,500.
+    const text = `${start}${'臭'.repeat(2499 - start.length)}😷${'黑'.repeat(100)}`;
+    const { message } = await reportAndWaitForPost(EPB_GROUP, 'epb', text);
+    const posted = String(message.body.text);
+    expect(posted.isWellFormed()).toBe(true);
+    expect(posted).toContain(`${'臭'.repeat(10)}…`);
+    expect(posted).not.toContain('黑黑');
   });
 });
 

@@ -111,6 +111,21 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
         calls.push({ method: `${method}:429`, body, at });
         return send(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${limit.retryAfterS}`, parameters: { retry_after: limit.retryAfterS } });
       }
+      // Telegram refuses a text that is no UTF-8 (half an emoji) or longer than a message may be.
+      const text = method === 'sendMessage' || method === 'editMessageText' ? body.text : undefined;
+      if (typeof text === 'string') {
+        const refused = !text.isWellFormed()
+          ? 'Bad Request: text must be encoded in UTF-8'
+          : text.length > 4096
+            ? 'Bad Request: message is too long'
+            : text.trim() === ''
+              ? 'Bad Request: message text is empty'
+              : null;
+        if (refused) {
+          calls.push({ method: `${method}:400`, body, at });
+          return send(400, { ok: false, error_code: 400, description: refused });
+        }
+      }
       if (method === 'getUpdates') {
         // Long polling: answer with what is queued past the offset, or wait a little for it.
         const offset = Number(body.offset ?? 0);

@@ -19,7 +19,10 @@ beforeAll(async () => {
 const bureau = (unit: string): Principal => ({ userId: `staff-${unit}`, name: unit, role: 'bureau', unitCode: unit, tokenId: 'test' });
 
 /** A resident reports through the bot; every unit the case is assigned to signs for it and replies. Returns the reply pushed to the chat. */
-async function reportedAndReplied(chat: ReturnType<typeof residentChat>): Promise<{ caseId: string; code: string; pushed: ApiCall }> {
+async function reportedAndReplied(
+  chat: ReturnType<typeof residentChat>,
+  replyText = '已到现场核查，责令企业停产整改，电话13812345678',
+): Promise<{ caseId: string; code: string; pushed: ApiCall }> {
   await deliver(emu, service.url, chat.text('兴隆办事处有个化工厂晚上往沟里排黑水，气味很大'));
   await deliver(emu, service.url, chat.button('c:anonymous'));
   await deliver(emu, service.url, chat.button('c:confirm'));
@@ -31,7 +34,7 @@ async function reportedAndReplied(chat: ReturnType<typeof residentChat>): Promis
   }, { what: 'the case to be dispatched' });
   const ordered = [...assignments].sort((a, b) => (a.role === 'lead' ? -1 : b.role === 'lead' ? 1 : 0));
   for (const a of ordered) await acceptAssignment(service.deps, bureau(a.unit_code), caseId);
-  for (const a of ordered) await replyAssignment(service.deps, bureau(a.unit_code), caseId, { text: '已到现场核查，责令企业停产整改，电话13812345678' });
+  for (const a of ordered) await replyAssignment(service.deps, bureau(a.unit_code), caseId, { text: replyText });
   const c = await service.deps.db.selectFrom('cases').select(['status', 'tracking_code']).where('id', '=', caseId).executeTakeFirstOrThrow();
   expect(c.status).toBe('replied');
   const pushed = await waitFor(
@@ -93,6 +96,25 @@ describe('rating in the chat', () => {
     );
     const again = emu.calls.filter((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(trackingCode));
     expect(again.map((c) => String(c.body.text).split('】')[0])).toEqual(['【新派单', '【重办派单']);
+  });
+
+  it('pushes a long reply cut to fit a message, whole characters only, and the rating still works on it', async () => {
+    const chat = residentChat(nextChat++);
+    // 7,500 UTF-16 units, an emoji (two units) in every three: longer than a Telegram message may be.
+    const long = 'x😷'.repeat(2500);
+    const { caseId, code, pushed } = await reportedAndReplied(chat, long);
+    const text = String(pushed.body.text);
+    expect(text.length).toBeLessThanOrEqual(4096);
+    expect(text.isWellFormed()).toBe(true);
+    expect(text).toContain('x😷x😷');
+    expect(text).toContain('…');
+    expect(text).toContain(`/track/${code}`);
+    const ask = (await deliver(emu, service.url, chat.button(`r:${code}:1:d`, text))).calls.find((x) => x.method === 'editMessageText');
+    expect(String(ask?.body.text)).toContain('问题解决了吗');
+    const rated = await deliver(emu, service.url, chat.button(`r:${code}:1:d:n`, String(ask?.body.text)));
+    expect(rated.status).toBe(200);
+    expect(rated.calls.map((c) => c.method)).not.toContain('editMessageText:400');
+    expect(await caseRow(caseId)).toMatchObject({ status: 'reopened', round: 2 });
   });
 
   it('lets only the chat that reported the case rate it', async () => {

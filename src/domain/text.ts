@@ -45,3 +45,17 @@ export function decimalOf(text: string): number {
   const t = text.trim();
   return /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/.test(t) ? Number(t) : NaN;
 }
+
+/**
+ * The text cut to at most `max` UTF-16 code units, ending in … when cut, and
+ * never between the two halves of a character outside the BMP (an emoji):
+ * half a character is no text (Telegram refuses it). Code units, as limits
+ * such as Telegram's 4,096 are counted.
+ */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}

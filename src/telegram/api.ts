@@ -21,6 +21,9 @@ import type { Env } from '../env.js';
  */
 
 /** The update kinds the bot handles; others are never sent. */
+/** Telegram's limit on a message's text, in UTF-16 code units after entities are parsed. */
+export const MAX_MESSAGE_TEXT = 4096;
+
 export const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
 
 export interface DeliveryOptions {

@@ -7,7 +7,7 @@ import type { Database } from '../../db/schema.js';
 import type { Deps } from '../deps.js';
 import { isCaseStatus } from '../domain/case.js';
 import { normalizeTrackingCode } from '../domain/tracking-code.js';
-import { keepableText } from '../domain/text.js';
+import { clip, keepableText } from '../domain/text.js';
 import { publicUrl } from '../env.js';
 import { acceptReport } from '../intake/accept-report.js';
 import { findPhones, maskPhone } from '../pipeline/extract.js';
@@ -135,7 +135,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   pm.on('message:text', async (ctx) => {
     const t = textsFor(ctx);
     const text = ctx.msg.text.replaceAll('\u0000', '');
-    if (text.trim() === '') return void (await ctx.reply(t.unusable.empty));
+    // Only spaces and invisible characters (a zero-width space) say nothing.
+    if (text.replace(/[\p{Cf}\s]/gu, '') === '') return void (await ctx.reply(t.unusable.empty));
     if (text.length > MAX_TEXT) return void (await ctx.reply(t.unusable.tooLong));
     await run(ctx, { kind: 'text', text });
   });
@@ -159,11 +160,13 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   pm.on('message:contact', async (ctx) => {
     const c = ctx.msg.contact;
     if (typeof c.phone_number !== 'string') return void (await ctx.reply(textsFor(ctx).unusable.other));
-    // The share button sends the resident's own contact; a contact card of another Telegram user is not theirs.
-    if (typeof c.user_id === 'number' && c.user_id !== ctx.from?.id) return void (await ctx.reply(textsFor(ctx).unusable.notOwnContact));
+    // The share button sends the resident's own contact, with their user id; a card from the phone book
+    // (no user id) or of another Telegram user is someone else's.
+    if (c.user_id !== ctx.from?.id) return void (await ctx.reply(textsFor(ctx).unusable.notOwnContact));
     const name = [c.first_name, c.last_name].filter((x) => typeof x === 'string' && x !== '').join(' ').trim();
     // Telegram gives 8613812345678 or +86 138…: keep the number people dial.
     const phone = findPhones(c.phone_number)[0] ?? c.phone_number.replace(/[^\d+]/g, '');
+    if (phone.replace(/\D/g, '').length < 5) return void (await ctx.reply(textsFor(ctx).unusable.other));
     return run(ctx, { kind: 'contact', name: name || null, phone });
   });
   pm.on('message:sticker', (ctx) => ctx.reply(textsFor(ctx).unusable.sticker));
@@ -176,39 +179,43 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     const lang = langOf(ctx.from?.language_code);
     const t = TEXTS[lang];
     const result = converse(ctx.session, input, conversation);
-    if (ctx.callbackQuery) {
-      if (result.chose) {
-        await ctx.answerCallbackQuery();
-        const message = ctx.callbackQuery.message;
-        if (message && 'text' in message && message.text) {
-          await ctx.editMessageText(`${message.text}\n\n${t.chosen(choiceLabel(t, result.chose))}`).catch((err: unknown) => {
-            deps.logger.debug({ err: String(err) }, 'telegram: could not mark the chosen button');
-          });
-        }
-      } else {
-        await ctx.answerCallbackQuery({ text: t.staleButton });
-        return;
-      }
+    if (ctx.callbackQuery && !result.chose) {
+      await ctx.answerCallbackQuery({ text: t.staleButton });
+      return;
     }
+    // The case is made before the button shows as pressed: if making it fails, the resident can press again.
+    let accepted: Awaited<ReturnType<typeof submit>> | null = null;
     if (result.submit) {
       const draft = result.submit;
       const chatId = String(ctx.chat!.id);
-      const accepted = await submit(deps, draft, ctx.update.update_id);
+      accepted = await submit(deps, draft, chatId, ctx.update.update_id);
       const now = deps.clock.now();
       await deps.db.transaction().execute(async (trx) => {
         await trx
           .insertInto('telegram_reporters')
-          .values({ case_id: accepted.id, chat_id: chatId, language: lang, created_at: now.toISOString() })
+          .values({ case_id: accepted!.id, chat_id: chatId, language: lang, created_at: now.toISOString() })
           .onConflict((oc) => oc.column('case_id').doNothing())
           .execute();
         // The photos are downloaded by a job: the webhook answers without waiting for Telegram's file servers.
-        await queuePhotoFetch(trx, accepted.id, draft.photos, now);
+        await queuePhotoFetch(trx, accepted!.id, draft.photos, now);
       });
-      deps.kickOutbox();
+    }
+    if (ctx.callbackQuery && result.chose) {
+      await ctx.answerCallbackQuery();
+      const message = ctx.callbackQuery.message;
+      if (message && 'text' in message && message.text) {
+        await ctx.editMessageText(`${message.text}\n\n${t.chosen(choiceLabel(t, result.chose))}`).catch((err: unknown) => {
+          deps.logger.debug({ err: String(err) }, 'telegram: could not mark the chosen button');
+        });
+      }
+    }
+    if (accepted) {
       ctx.session = result.session;
       await ctx.reply(t.accepted(accepted.trackingCode, `${publicUrl(deps.env)}/track/${accepted.trackingCode}`), {
         reply_markup: { remove_keyboard: true },
       });
+      // The pipeline starts once the resident has the tracking code, so its first notice comes after it.
+      deps.kickOutbox();
       return;
     }
     ctx.session = result.session;
@@ -261,14 +268,20 @@ export function summaryText(t: Texts, d: Draft): string {
   const what = reportText(d);
   const where = d.address ?? d.namedPlace ?? (d.location ? t.sharedLocation(d.location.lat, d.location.lng) : null);
   const contact = d.contact ? [d.contact.name, maskPhone(d.contact.phone)].filter(Boolean).join(' ') : null;
-  return t.summary({ what: what.length > 200 ? `${what.slice(0, 200)}…` : what, where, photos: d.photos.length, contact });
+  return t.summary({ what: clip(what, 200), where, photos: d.photos.length, contact });
 }
 
-/** Creates the case; the idempotency key of the confirming update makes a retry return the same case. */
-async function submit(deps: BotDeps, draft: Draft, updateId: number) {
+/**
+ * Creates the case; the idempotency key of the confirming update makes a retry
+ * return the same case. The chat is part of the key: Telegram numbers updates
+ * afresh (at random) after a quiet week, and an old confirmation's number must
+ * not stand for a new report.
+ */
+async function submit(deps: BotDeps, draft: Draft, chatId: string, updateId: number) {
   const withContact = draft.contact !== null;
   return acceptReport(
-    { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox },
+    // No kick of the outbox on commit: the bot kicks it once the resident has the tracking code (the relay's own round finds it otherwise).
+    { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos },
     {
       channel: 'telegram',
       text: reportText(draft),
@@ -279,7 +292,7 @@ async function submit(deps: BotDeps, draft: Draft, updateId: number) {
       anonymous: !withContact,
       receivedData: draft.photos.length > 0 ? { photosToFetch: draft.photos.length } : {},
     },
-    `tg-${updateId}`,
+    `tg-${chatId}-${updateId}`,
   );
 }
 

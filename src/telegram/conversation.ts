@@ -140,6 +140,29 @@ export function parseTypedContact(text: string): { name: string | null; phone: s
   return { name: name.length > 0 && name.length <= 40 ? name : null, phone };
 }
 
+/** Words that name someone other than the reporter: a number given with them is that person's, not a contact. */
+const SOMEONE_ELSE = /老板|厂长|经理|负责人|老板娘|村长|书记|对方|他们|他的|她的|他|她|厂|公司|单位|工地|司机|车主|店主|物业/;
+/** What may stand next to one's own number: a label, a self-introduction. */
+const CONTACT_WORDS = /电话|手机|号码|联系方式|联系电话|姓名|名字|我叫|我是|本人|我姓|叫我|\b(?:tel|phone|name|my|i am|i'm|is)\b/gi;
+
+/**
+ * A contact typed in answer to "anonymous or leave a contact?" without
+ * pressing either button: only a message that is nothing but a name and a
+ * number (我叫李明 13812345678). A number given with more words about someone
+ * else (老板姓陈，电话137…) is a detail of the report, not the reporter's contact.
+ */
+function ownContactTyped(text: string): { name: string | null; phone: string } | null {
+  const contact = parseTypedContact(text);
+  if (!contact || contact.name === null) return contact;
+  if (SOMEONE_ELSE.test(contact.name)) return null;
+  const name = contact.name.replace(CONTACT_WORDS, ' ').replace(/[，,。.:：;；!！]/g, ' ').replace(/\s+/g, ' ').trim();
+  if (name === '') return { name: null, phone: contact.phone };
+  return /^(?:[\p{Script=Han}·]{1,5}|[A-Za-z][A-Za-z' -]{0,40})$/u.test(name) ? { name, phone: contact.phone } : null;
+}
+
+/** A typed answer that means "anonymous", as the button does. */
+const ANONYMOUS_TYPED = /^(?:我?要?匿名(?:举报)?|不留(?:名|了|联系方式)?|保密|anonymous(?:ly)?|anon)[。.!！]*$/i;
+
 const step = (session: Session, prompts: Prompt[], extra: Partial<Pick<Step, 'submit' | 'chose'>> = {}): Step => ({
   session,
   prompts,
@@ -159,14 +182,17 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
       if (stage === 'ask_place' && [...text].length <= MAX_PLACE_ANSWER) {
         return toStep(advance({ ...draft, address: text }));
       }
+      if ((stage === 'ask_contact' || stage === 'ask_contact_details') && ANONYMOUS_TYPED.test(text)) {
+        return toStep(advance({ ...draft, anonymous: true, contact: null }));
+      }
       if (stage === 'ask_contact_details') {
         const contact = parseTypedContact(text);
         if (!contact) return step(session, [{ say: 'contact_invalid' }]);
         return toStep(advance({ ...draft, contact, anonymous: false }));
       }
       if (stage === 'ask_contact' && text.length <= 60) {
-        // Typing a number instead of pressing a button is an answer too.
-        const contact = parseTypedContact(text);
+        // Typing one's name and number instead of pressing a button is an answer too.
+        const contact = ownContactTyped(text);
         if (contact) return toStep(advance({ ...draft, contact, anonymous: false }));
       }
       if (!roomFor(draft, text)) return step(session, [{ say: 'description_full', max: MAX_TEXT_CHARS }]);

@@ -12,6 +12,7 @@ import type { JobContext, JobPayloads } from '../../queues/jobs.js';
 import type { Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../domain/ids.js';
+import { clip } from '../domain/text.js';
 import type { District } from '../district/district.schema.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -173,7 +174,7 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     urgent: c.urgent,
     signBy: mine.deadlines.signBy ? deadlineLabel(mine.deadlines.signBy, tz) : null,
     replyBy: mine.deadlines.replyBy ? deadlineLabel(mine.deadlines.replyBy, tz) : null,
-    text: body.length > MAX_POST_TEXT ? `${body.slice(0, MAX_POST_TEXT)}…` : body,
+    text: clip(body, MAX_POST_TEXT),
     photos: shown,
     photosElsewhere: photos.length - shown,
     reopened: p.round > 1,

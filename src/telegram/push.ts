@@ -3,6 +3,7 @@ import type { District } from '../district/district.schema.js';
 import type { Env } from '../env.js';
 import type { PhotoInput } from '../intake/accept-report.js';
 import { maskIdentityInText, maskPhonesInText } from '../pipeline/extract.js';
+import { clip } from '../domain/text.js';
 import { apiRootOf, createTelegramApi, JOB_DELIVERY } from './api.js';
 import { downloadPhoto } from './photos.js';
 import { TEXTS, type Lang } from './texts.js';
@@ -80,6 +81,12 @@ export interface NoticeInput {
 }
 
 /** The message for one reporter notification, or null for a kind residents are not told about. */
+/**
+ * How much of a bureau's reply the chat shows: with the notice around it and
+ * the rating question added when a button is pressed, well within a message.
+ */
+export const MAX_REPLY_IN_CHAT = 3000;
+
 export function noticeText(n: NoticeInput): string | null {
   const t = TEXTS[n.lang].notify;
   const str = (key: string) => (typeof n.data[key] === 'string' ? (n.data[key] as string) : null);
@@ -94,8 +101,11 @@ export function noticeText(n: NoticeInput): string | null {
       return t.dispatched(code, unit('lead'));
     case 'accepted':
       return t.accepted(code, unit('unit'));
-    case 'replied':
-      return t.replied(code, unit('lead'), n.hiddenNames ? maskIdentityInText(str('text') ?? '', n.hiddenNames) : maskPhonesInText(str('text') ?? ''), n.trackUrl);
+    case 'replied': {
+      const text = n.hiddenNames ? maskIdentityInText(str('text') ?? '', n.hiddenNames) : maskPhonesInText(str('text') ?? '');
+      // A reply may run to 10,000 characters: the chat gets the start, the tracking page (linked) the whole of it.
+      return t.replied(code, unit('lead'), clip(text, MAX_REPLY_IN_CHAT), n.trackUrl);
+    }
     case 'extended': {
       const replyBy = str('replyBy');
       const day = replyBy

@@ -7,6 +7,8 @@ import type { District } from '../district/district.schema.js';
 import { AppError } from '../errors.js';
 import type { WorkCalendar } from '../pipeline/deadlines.js';
 import { rateCase, type RatingValue } from '../workflow/feedback.js';
+import { clip } from '../domain/text.js';
+import { MAX_MESSAGE_TEXT } from './api.js';
 import { langOf, TEXTS, type Lang } from './texts.js';
 
 /**
@@ -68,7 +70,7 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
 
   if (!solvedKey) {
     await ctx.answerCallbackQuery();
-    await ctx.editMessageText(`${original}\n\n${t.askSolved(code, ratingLabel)}`, { reply_markup: solvedKeyboard(lang, code, round, key) });
+    await ctx.editMessageText(followedBy(original, t.askSolved(code, ratingLabel)), { reply_markup: solvedKeyboard(lang, code, round, key) });
     return;
   }
 
@@ -79,7 +81,7 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
     await ctx.answerCallbackQuery();
     const done = outcome.status === 'reopened' ? t.reopened(code) : t.thanks(code, ratingLabel, solved);
     await ctx
-      .editMessageText(`${original.split('\n\n').slice(0, -1).join('\n\n') || original}\n\n${done}`, { reply_markup: { inline_keyboard: [] } })
+      .editMessageText(followedBy(original.split('\n\n').slice(0, -1).join('\n\n') || original, done), { reply_markup: { inline_keyboard: [] } })
       .catch(() => ctx.reply(done));
   } catch (err) {
     if (err instanceof AppError && err.code === 'illegal_transition') {
@@ -90,4 +92,9 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
     if (err instanceof AppError && err.code === 'conflict') return void (await alert(TEXTS[lang].group.conflict));
     throw err;
   }
+}
+
+/** A message with a paragraph added, its earlier text shortened when both would not fit in one message. */
+function followedBy(text: string, paragraph: string): string {
+  return `${clip(text, MAX_MESSAGE_TEXT - paragraph.length - 2)}\n\n${paragraph}`;
 }

@@ -147,13 +147,13 @@ const zh = {
   },
   link: {
     usage: '请发送：/link 绑定码（绑定码由管理员发给您）。',
-    privateOnly: '绑定码不能在群里发送：这个绑定码已作废，请请管理员重新生成，并私聊机器人发送 /link 绑定码。',
+    privateOnly: '绑定码不能在群里发送：这个绑定码已作废，请管理员重新生成，并私聊机器人发送 /link 绑定码。',
     linked: (name: string, unit: string) => `绑定成功：${name}（${unit}）。现在可以在本单位工作群里签收、退回派单。`,
     /** A staff account without a unit (dispatcher, operator, admin): group buttons are a unit's. */
     linkedStaff: (name: string) => `绑定成功：${name}。工作群里的签收、退回按钮仅供承办单位账号使用。`,
     unknown: '绑定码不正确，请核对后重试，或请管理员重新生成。',
-    used: '这个绑定码已经用过了，请请管理员重新生成。',
-    expired: '这个绑定码已过期，请请管理员重新生成。',
+    used: '这个绑定码已经用过了，请管理员重新生成。',
+    expired: '这个绑定码已过期，请管理员重新生成。',
     inactive: '对应的账号已停用，无法绑定。',
     unlinked: '已解除绑定。',
     notLinked: '您的 Telegram 账号没有绑定工作人员账号。',
