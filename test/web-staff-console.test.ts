@@ -161,6 +161,70 @@ describe('operator console', () => {
     await context.close();
   });
 
+  it('keeps the split and every edit on the review page when an edit is refused, with the problem next to it', async () => {
+    const before = await web.service.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator');
+    // One caller line with two problems: the split cuts it at the sentence nearest its middle.
+    await page.fill('#transcript', '坐席：您好，12345热线。\n来电人：回龙村养猪场的粪水直接排到稻田里。还有八字桥社区的工地晚上施工，噪声很大睡不着。');
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+    await Promise.all([page.waitForNavigation(), page.click('#split')]);
+    expect(await page.inputValue('#p1-text')).toBe('回龙村养猪场的粪水直接排到稻田里。');
+    expect(await page.inputValue('#p2-text')).toBe('还有八字桥社区的工地晚上施工，噪声很大睡不着。');
+
+    // The second part emptied and the first edited: both stay as typed, the empty one is named.
+    await page.fill('#p1-text', '回龙村养猪场的粪水直接排到稻田里，已经一个月了。');
+    await page.fill('#p2-text', '   ');
+    await page.evaluate(`document.getElementById('review-form').noValidate = true`);
+    const refused = page.waitForResponse((r) => r.request().method() === 'POST');
+    await page.click('#submit-call');
+    expect((await refused).status()).toBe(400);
+    await page.waitForSelector('#p2-text-error');
+    expect(await page.textContent('h1')).toBe('核对来电');
+    expect(await page.inputValue('#p1-text')).toBe('回龙村养猪场的粪水直接排到稻田里，已经一个月了。');
+    expect(await page.getAttribute('#p2-text', 'aria-invalid')).toBe('true');
+
+    // Written again, the two cases are made, with the texts typed.
+    await page.fill('#p2-text', '八字桥社区的工地晚上施工，噪声很大睡不着。');
+    await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
+    const codes = await page.$$eval('#result .big-code', (els) => els.map((e) => e.getAttribute('data-code')));
+    expect(codes).toHaveLength(2);
+    expect((await caseOf(codes[0]!)).text).toBe('回龙村养猪场的粪水直接排到稻田里，已经一个月了。');
+    const after = await web.service.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    expect(Number(after?.n)).toBe(Number(before?.n) + 2);
+    await context.close();
+  });
+
+  it('asks for the second problem on a split of a call that raised one, instead of filling in a prompt as its text', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator');
+    await page.fill('#transcript', '坐席：您好。\n来电人：回龙村养猪场的粪水直接排到稻田里');
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+    await Promise.all([page.waitForNavigation(), page.click('#split')]);
+    expect(await page.inputValue('#p1-text')).toBe('回龙村养猪场的粪水直接排到稻田里');
+    expect(await page.inputValue('#p2-text')).toBe('');
+    expect(await page.isVisible('#p2-text-error')).toBe(true);
+    await context.close();
+  });
+
+  it('keeps an edited complaint over 5,000 characters on the review page, saying so next to it', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator');
+    await page.fill('#transcript', TRANSCRIPT);
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+    const long = `兴隆办事处盐下村电镀厂偷排废水${'黑'.repeat(5000)}`;
+    await page.fill('#text', long);
+    await page.evaluate(`document.getElementById('review-form').noValidate = true`);
+    await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
+    expect(await page.textContent('h1')).toBe('核对来电');
+    expect(await page.isVisible('#text-error')).toBe(true);
+    expect(await page.inputValue('#text')).toBe(long);
+    await context.close();
+  });
+
   it('reads a transcript file saved as GB 18030, as Chinese Windows tools save text', async () => {
     // 来电人：排污 in GB 18030 (GBK) bytes: not valid UTF-8.
     const gbk = Buffer.from([0xc0, 0xb4, 0xb5, 0xe7, 0xc8, 0xcb, 0xa3, 0xba, 0xc5, 0xc5, 0xce, 0xdb]);

@@ -343,6 +343,28 @@ function readState(form: Record<string, unknown>): ReviewState {
 }
 
 /**
+ * The caller's words in two: sentences up to about half of the characters in
+ * the first part, the rest in the second (empty when there is one sentence).
+ */
+function halves(callerLines: readonly string[], fallback: string): [string, string] {
+  const sentences = callerLines.join('\n').split(/(?<=[。！？!?；;\n])/).filter((x) => x.trim() !== '');
+  if (sentences.length === 0) return [fallback, ''];
+  const total = sentences.reduce((n, x) => n + x.length, 0);
+  let cut = 1;
+  for (let sum = sentences[0]!.length; cut < sentences.length && sum + sentences[cut]!.length / 2 <= total / 2; cut++) sum += sentences[cut]!.length;
+  const part = (xs: string[]) => xs.join('').replace(/\n+$/, '').trim();
+  return [part(sentences.slice(0, cut)), part(sentences.slice(cut))];
+}
+
+/** Fields of the review form (the operator's edits), as the hotline code names them or as the form does. */
+const REVIEW_FIELD = /^(?:text|type|lead|jurisdiction|urgent|parts(?:\.\d+(?:\.\w+)?)?|p\d-\w+)$/;
+
+/** A choice with no edits: the call reviewed as the machine sees it. */
+function untouched(anonymous: boolean): Choice {
+  return { text: '', type: '', lead: '', jurisdiction: '', urgent: false, anonymous, proposed: { text: '', type: '', jurisdiction: '', urgent: false } };
+}
+
+/**
  * The values to show for a proposal: the operator's where they had changed
  * the previous proposal, the new proposal's elsewhere.
  */
@@ -449,29 +471,49 @@ async function reviewPage(c: Context<AppEnv>, state: ReviewState, errors: Errors
   const p = pageContext(c);
   const zh = p.lang === 'zh';
   const deps = c.get('deps');
+  const backToStart = (err: AppError) => {
+    const fields: Errors = {};
+    for (const [k, v] of Object.entries(err.fields ?? {})) fields[k] = fieldMessage(p.lang, v);
+    if (Object.keys(fields).length === 0) fields._form = err.message;
+    return startPage(c, fields, { ...state.call, text: state.call.mode === 'plain' ? state.call.transcript : '' }, state.call.mode, err.status === 409 ? 409 : 400);
+  };
   let review: CallReview;
+  // True when the operator's edits were refused: the page shows them as typed, next to their problems.
+  let asTyped = false;
   try {
     review = await reviewCall(hotlineDeps(deps), callInput(state, p.lang, true));
   } catch (err) {
-    if (err instanceof AppError && err.status < 500) {
-      const fields: Errors = { ...(err.fields ?? {}) };
-      if (Object.keys(fields).length === 0) fields._form = err.message;
-      return startPage(c, fields, { ...state.call, text: state.call.mode === 'plain' ? state.call.transcript : '' }, state.call.mode, err.status === 409 ? 409 : 400);
+    if (!(err instanceof AppError) || err.status >= 500) throw err;
+    const fields = err.fields ?? {};
+    if (!Object.keys(fields).some((k) => REVIEW_FIELD.test(k))) return backToStart(err);
+    // The call itself is fine: review it without the edits, and keep the edits on the page.
+    try {
+      review = await reviewCall(hotlineDeps(deps), callInput({ ...state, split: false, whole: untouched(state.whole.anonymous) }, p.lang, true));
+    } catch (again) {
+      if (again instanceof AppError && again.status < 500) return backToStart(again);
+      throw again;
     }
-    throw err;
+    errors = { ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [formName(k), fieldMessage(p.lang, v)])), ...errors };
+    asTyped = true;
+    status = status === 200 ? 400 : status;
   }
-  const whole = shown(state.whole, review.proposal);
-  const parts = review.parts ? ([shown(state.parts[0], review.parts[0]!), shown(state.parts[1], review.parts[1]!)] as const) : null;
+  const whole = asTyped ? state.whole : shown(state.whole, review.proposal);
+  const parts = asTyped
+    ? state.split
+      ? ([state.parts[0], state.parts[1]] as const)
+      : null
+    : review.parts
+      ? ([shown(state.parts[0], review.parts[0]!), shown(state.parts[1], review.parts[1]!)] as const)
+      : null;
+  const partProposals = review.parts ?? [review.proposal, review.proposal];
   const anonymous = whole.anonymous;
   const title = zh ? '核对来电' : 'Review the call';
   const callIdTaken = (review.existing !== null && !review.existing.sameTranscript) || errors.callId !== undefined;
   const callIdErrors: Errors = callIdTaken
     ? { callId: errors.callId ?? (zh ? '此来电编号已用于另一段录音，请改用本次来电的编号。' : 'Used for another transcript: give this call its own id.') }
     : {};
-  // A first split starts from the caller's words: the first half of their lines in part 1, the rest in part 2.
-  const callerLines = review.transcript.lines.filter((l) => l.speaker !== 'operator').map((l) => l.text);
-  const half = Math.ceil(callerLines.length / 2);
-  const splitSeed = [callerLines.slice(0, half).join('\n') || whole.text, callerLines.slice(half).join('\n')];
+  // A first split starts from the caller's words, cut at the sentence nearest their middle.
+  const splitSeed = halves(review.transcript.lines.filter((l) => l.speaker !== 'operator').map((l) => l.text), whole.text);
   return renderPage(
     c,
     title,
@@ -536,8 +578,8 @@ async function reviewPage(c: Context<AppEnv>, state: ReviewState, errors: Errors
         <input type="hidden" name="split" value={parts ? '1' : '0'} />
         {parts ? (
           <>
-            <ProposalEditor c={c} prefix="p1-" p={review.parts![0]!} choice={parts[0]} errors={errors} heading={zh ? '第一件' : 'Case 1'} />
-            <ProposalEditor c={c} prefix="p2-" p={review.parts![1]!} choice={parts[1]} errors={errors} heading={zh ? '第二件' : 'Case 2'} />
+            <ProposalEditor c={c} prefix="p1-" p={partProposals[0]!} choice={parts[0]} errors={errors} heading={zh ? '第一件' : 'Case 1'} />
+            <ProposalEditor c={c} prefix="p2-" p={partProposals[1]!} choice={parts[1]} errors={errors} heading={zh ? '第二件' : 'Case 2'} />
           </>
         ) : (
           <ProposalEditor c={c} prefix="" p={review.proposal} choice={whole} errors={errors} heading={zh ? '案件' : 'The case'} />
@@ -673,7 +715,7 @@ export function consolePages() {
         anonymous: state.whole.anonymous,
         proposed: { text: '', type: '', jurisdiction: '', urgent: false },
       })) as [Choice, Choice];
-      if (state.parts[1].text.trim() === '') state.parts[1].text = lang === 'zh' ? '（请填写第二个问题）' : '(describe the second problem)';
+      // Nothing left for the second part: its field is empty and asks for it (a prompt as its text would become a case).
     }
     if (field(form, 'unsplit') === '1') state.split = false;
     return reviewPage(c, state);
