@@ -131,6 +131,11 @@ describe('phone numbers hidden from bureaus', () => {
     ['家里电话84560501', '家里电话****0501'],
     ['座机：8456 0501', '座机：****0501'],
     ['回电八四五六零五零一', '回电****0501'],
+    // Read out in groups of three, four and four wherever it stands, and a landline said with its area code.
+    ['你记一下，一三八，一二三四，五六七八。', '你记一下，138****5678。'],
+    ['号码是138, 1234, 5678', '号码是138****5678'],
+    ['座机零七四六 八二三四五六七', '座机0746****4567'],
+    ['零七四六八二三四五六七', '0746****4567'],
     // Formal digits (壹叁陆…), one digit at a time with the same separator, and groups read out after a phone word.
     ['壹叁陆柒柒捌捌壹玖零壹', '136****1901'],
     ['1 3 6 7 7 8 8 2 0 0 1', '136****2001'],
@@ -163,6 +168,9 @@ describe('phone numbers hidden from bureaus', () => {
     // Twelve single digits are no mobile, nor eleven with another digit before them.
     '1 3 6 7 7 8 8 2 0 0 1 2',
     '9 1 3 6 7 7 8 8 2 0 0 1',
+    // Groups that are no 3-4-4 reading of a mobile.
+    '编号一三五，二四六八，一三五七九',
+    '一三八，一二三四',
   ])('leaves numbers that are no phone alone: "%s"', (text) => {
     expect(maskIdentityInText(text)).toBe(text);
     expect(findPhones(text)).toEqual([]);
@@ -226,6 +234,7 @@ describe('reporter names hidden from bureaus', () => {
     ['我的名字是欧阳娜娜', '我的名字是欧***'],
     ['我是欧阳娜娜，厂子就在我家后面', '我是欧***，厂子就在我家后面'],
     ['我是褚英', '我是褚*'],
+    ['我是回龙村的刘建国，厂子就在村口', '我是回龙村的刘**，厂子就在村口'],
     ['我是靳大伟，我是邝小明。', '我是靳**，我是邝**。'],
     ['我是司马光明，我是诸葛亮，我是上官云。', '我是司***，我是诸**，我是上**。'],
     ['My name is John Doe, the plant dumps oil.', 'My name is J*** D**, the plant dumps oil.'],

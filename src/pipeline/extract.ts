@@ -172,6 +172,9 @@ const NOT_AFTER = '(?![0-9A-Za-z])';
 // (9 to 12 is a mobile or landline mistyped by a digit, still the reporter's).
 const PHONE_WORD = '(?:电话|手机|座机|号码|联系方式|致电|回电|拨打|打|拨)(?:号码?)?(?:是|为|[:：])?[ \\t]?';
 
+// Between the groups of a number read out: a comma (and a space), or a space.
+const GROUP_SEP = '(?:[，,、][ \\t]?|[ \\t])';
+
 // Every alternative has a fixed or small bounded length, so a scan is linear in the text.
 // Matched on the half-width form of the text (see halfWidthDigits).
 const PHONE_RE = new RegExp(
@@ -189,10 +192,14 @@ const PHONE_RE = new RegExp(
     `(?<local>(?<=${PHONE_WORD})(?:[0-9]{3,4}${SEP}?[0-9]{4}|[0-9]{9,12})${NOT_AFTER}|(?<=${PHONE_WORD})${ANY_DIGIT}{7,12}${NOT_AFTER})`,
     // A mobile read out in groups set off by commas, right after a phone word: 电话一三六，七七八八，二五零一.
     `(?<grouped>(?<=${PHONE_WORD})${SPOKEN_ONE}${SPOKEN_SECOND}(?:[，,、]?${ANY_DIGIT}){9}(?![0-9A-Za-z]|${SPOKEN}))`,
+    // A mobile read out as callers do, three, four and four digits, wherever it stands: 你记一下，一三八，一二三四，五六七八.
+    `(?<readout>${NOT_BEFORE}(?<!${SPOKEN})${SPOKEN_ONE}${SPOKEN_SECOND}${ANY_DIGIT}${GROUP_SEP}${ANY_DIGIT}{4}${GROUP_SEP}${ANY_DIGIT}{4}(?![0-9A-Za-z]|${ANY_DIGIT}))`,
+    // A landline said in Chinese digits with its area code: 零七四六 八二三四五六七.
+    `(?<spokenLandline>${NOT_BEFORE}(?<!${SPOKEN})[〇零]${SPOKEN}{2,3}${GROUP_SEP}?${SPOKEN}{7,8}(?![0-9A-Za-z]|${ANY_DIGIT}))`,
   ].join('|'),
   'g',
 );
-const SEPARATORS = new RegExp(`${SEP}|[，,、]`, 'g');
+const SEPARATORS = new RegExp(`(?:${SEP}|[，,、])+`, 'g');
 const COUNTRY_CODE = new RegExp(`^\\+?86${SEP}?`);
 const SPOKEN_DIGITS = new RegExp(SPOKEN, 'g');
 // 1 3 6 7 7 8 8 2 0 0 1: a mobile typed one digit at a time, always with the same separator.
@@ -232,7 +239,7 @@ function phoneSpans(text: string): PhoneSpan[] {
   for (let m = PHONE_RE.exec(half); m !== null; m = PHONE_RE.exec(half)) {
     const raw = m[0];
     const end = m.index + raw.length;
-    const mobile = m.groups?.mobile !== undefined || m.groups?.spoken !== undefined || m.groups?.grouped !== undefined;
+    const mobile = m.groups?.mobile !== undefined || m.groups?.spoken !== undefined || m.groups?.grouped !== undefined || m.groups?.readout !== undefined;
     // 1.3 2.5 3.6 4.8 5.9 6 is a list of readings: a mobile is written in at most four groups, or one
     // digit at a time with the same separator, eleven digits and no more on either side.
     const body = raw.replace(COUNTRY_CODE, '');
@@ -472,6 +479,8 @@ const SELF_SET_OFF = new RegExp(`(${SENTENCE_START}${I}[，,]\\s?)(${PERSON_NAME
 /** 我是回龙村的村民王建国 — the name after who the speaker says they are; a word after the name (说, 也…) stays. */
 const SELF_DESCRIBED = new RegExp(`(${I}是[^，,。！!？?\\s]{1,12}?的(?:村民|居民|群众|业主|住户))(${PERSON_NAME})`, 'gu');
 /** 俺是盐下村的，叫唐德旺 — who the speaker is, then their name after 叫. */
+/** 我是回龙村的刘建国 — the name right after the place the speaker says they are from. */
+const SELF_OF_PLACE = new RegExp(`(${I}是[^，,。！!？?\\s]{1,12}?(?:村|镇|乡|社区|小区|组|街道?|路|屯|寨|圩)的)${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
 const SELF_DESCRIBED_CALLED = new RegExp(`(${I}是[^，,。！!？?\\s]{1,12}?(?:的[，,]?|[，,])\\s?(?:叫|名叫))(${PERSON_NAME})`, 'gu');
 /**
  * 我老公叫罗大勇, 我儿子叫莫小军, 我爱人是何春花，: the reporter's family, whose name says who the reporter is.
@@ -543,7 +552,7 @@ export function maskSelfNames(
       return label + maskOf(name, givenOnly);
     });
   }
-  for (const rule of [SELF_NAMED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_SET_OFF, SELF_DESCRIBED, SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY]) {
+  for (const rule of [SELF_NAMED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_SET_OFF, SELF_DESCRIBED, SELF_OF_PLACE, SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY]) {
     out = out.replace(rule, (m: string, label: string, name: string) => {
       if (places.has(name)) return m;
       found(name);
