@@ -255,6 +255,48 @@ describe('bureau group chats: buttons', () => {
     expect((await assignmentOf(caseId, 'epb')).status).toBe('accepted');
   });
 
+  it("takes the buttons from a post whose unit a re-route released, and posts anew for a unit whose role it changed", async () => {
+    const { caseId, trackingCode, post: epbPost } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    const econPost = await waitFor(() =>
+      service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', caseId).where('unit_code', '=', 'econ').where('status', '=', 'posted').executeTakeFirst(),
+    );
+    const at = new Date().toISOString();
+    const dispatcher = await createUser(service.deps.db, { name: '调度老周', role: 'dispatcher', unitCode: null, at });
+    const { token } = await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at });
+    // The water bureau leads now; the EPB helps; the economic bureau is out.
+    const routed = await fetch(`${service.url}/api/v1/cases/${caseId}/route`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'illegal_discharge', lead: 'water', co: ['epb'], reason: '改由水利局牵头' }),
+    });
+    expect(routed.status, await routed.text()).toBe(200);
+    expect((await assignmentOf(caseId, 'econ')).status).toBe('released');
+
+    const edited = (group: number, messageId: unknown) =>
+      emu.calls.filter((c) => c.method === 'editMessageText' && Number(c.body.chat_id) === group && Number(c.body.message_id) === Number(messageId));
+    const withdrawn = await waitFor(() => edited(ECON_GROUP, econPost.message_id).find((c) => String(c.body.text).includes('无需再办理')), {
+      what: "the economic bureau's post withdrawn",
+    });
+    expect(buttonsOf(withdrawn)).toEqual([]);
+    const superseded = await waitFor(() => edited(EPB_GROUP, epbPost.message_id).find((c) => String(c.body.text).includes('请以新派单消息为准')), {
+      what: "the EPB's old post superseded",
+    });
+    expect(buttonsOf(superseded)).toEqual([]);
+    const renewed = await waitFor(
+      () =>
+        emu.calls.filter((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(trackingCode))[1],
+      { what: "the EPB's new post" },
+    );
+    expect(String(renewed.body.text)).toContain('协办');
+    expect(buttonsOf(renewed)).toEqual([`g:a:${epbPost.id}`, `g:r:${epbPost.id}`]);
+    const rows = async () => service.deps.db.selectFrom('telegram_bureau_posts').select(['unit_code', 'status']).where('case_id', '=', caseId).orderBy('unit_code').execute();
+    await waitFor(async () => ((await rows()).some((r) => r.unit_code === 'econ' && r.status === 'released') ? true : null), { what: 'the released post marked' });
+    expect(await rows()).toEqual([
+      { unit_code: 'econ', status: 'released' },
+      { unit_code: 'epb', status: 'posted' },
+    ]);
+  });
+
   it('answers a member who is not linked, or linked to another bureau, with an alert and changes nothing', async () => {
     const { caseId, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
     const stranger = groupMember(EPB_GROUP, nextUser++, 'Wang');

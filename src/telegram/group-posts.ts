@@ -20,6 +20,7 @@ import { maskIdentityInText } from '../pipeline/extract.js';
 import type { PhotoStore } from '../storage/photo-store.js';
 import { acceptAssignment, currentRound, live, RETURN_REASONS, returnAssignment, type ReturnReason, type WorkflowDeps } from '../workflow/bureau.js';
 import { linkedUser } from './links.js';
+import { MAX_MESSAGE_TEXT } from './api.js';
 import { langOf, TEXTS, type PostParts } from './texts.js';
 
 /**
@@ -113,7 +114,10 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     post = (await findPost(deps.db, c.id, p.unit, p.round))!;
   }
   if (post.message_id !== null) {
-    if (!p.again || post.status === 'posted' || post.status === 'posting') return 'skipped: already posted';
+    if (!p.again || post.status === 'posting') return 'skipped: already posted';
+    // The unit has the case anew while its earlier post still offers the buttons (a re-route changed its role or
+    // deadlines): that post says so and loses them, and a new one is made.
+    if (post.status === 'posted') await markPost(deps, post, TEXTS.zh.group.superseded(deadlineLabel(at, deps.district.file.district.timezone)));
     // The unit has the case again within the round (a re-route after it returned it): a new post with buttons.
     await deps.db
       .updateTable('telegram_bureau_posts')
@@ -208,19 +212,24 @@ async function settlePost(deps: GroupPostDeps, p: JobPayloads['telegram_post']):
   if (!post || post.message_id === null) return 'skipped: nothing was posted';
   if (post.status !== 'posted') return `skipped: the post is already ${post.status}`;
   const a = (await listAssignments(deps.db, p.caseId)).filter((x) => x.unitCode === p.unit && x.round === p.round).at(-1);
-  if (!a || a.status === 'pending' || a.status === 'released') return `skipped: the assignment is ${a?.status ?? 'gone'}`;
+  if (!a || a.status === 'pending') return `skipped: the assignment is ${a?.status ?? 'gone'}`;
+  if (a.status === 'released') {
+    // Taken from the unit by the dispatcher (a re-route, a merge, a transfer, a release): the buttons go.
+    const when = deadlineLabel(a.releasedAt ?? deps.clock.now().toISOString(), deps.district.file.district.timezone);
+    await markPost(deps, post, TEXTS.zh.group.withdrawn(when));
+    await deps.db
+      .updateTable('telegram_bureau_posts')
+      .set({ status: 'released', acted_at: a.releasedAt, updated_at: deps.clock.now().toISOString() })
+      .where('id', '=', post.id)
+      .where('status', '=', 'posted')
+      .execute();
+    return 'group post marked released';
+  }
   const action = a.status === 'returned' ? 'returned' : 'accepted';
   const atIso = (action === 'accepted' ? a.acceptedAt : a.returnedAt) ?? deps.clock.now().toISOString();
   const by = action === 'accepted' ? a.acceptedBy : await returnedBy(deps.db, p.caseId, p.unit);
   const name = (by ? (await findUser(deps.db, by))?.name : null) ?? '—';
-  const text = `${post.text ?? ''}\n\n${settledMark(deps.district, action, action === 'returned' ? a.returnReason : null, name, atIso)}`;
-  try {
-    await deps.api.editMessageText(post.chat_id, Number(post.message_id), text, { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } });
-  } catch (err) {
-    // 400: the message is gone, too old or already says this. Anything else is retried by the queue.
-    if (!(err instanceof GrammyError && err.error_code === 400)) throw err;
-    deps.logger.warn({ caseId: p.caseId, err: err.description }, 'telegram: could not edit the group post');
-  }
+  await markPost(deps, post, settledMark(deps.district, action, action === 'returned' ? a.returnReason : null, name, atIso));
   await deps.db
     .updateTable('telegram_bureau_posts')
     .set({ status: action, acted_by: by, acted_at: atIso, updated_at: deps.clock.now().toISOString() })
@@ -228,6 +237,19 @@ async function settlePost(deps: GroupPostDeps, p: JobPayloads['telegram_post']):
     .where('status', '=', 'posted')
     .execute();
   return `group post marked ${action}`;
+}
+
+/** Adds a line under a group post and takes its buttons away. */
+async function markPost(deps: GroupPostDeps, post: { case_id: string; chat_id: string; message_id: string | number | null; text: string | null }, line: string): Promise<void> {
+  if (post.message_id === null) return;
+  const text = `${clip(post.text ?? '', MAX_MESSAGE_TEXT - line.length - 2)}\n\n${line}`;
+  try {
+    await deps.api.editMessageText(post.chat_id, Number(post.message_id), text, { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } });
+  } catch (err) {
+    // 400: the message is gone, too old or already says this. Anything else is retried by the queue.
+    if (!(err instanceof GrammyError && err.error_code === 400)) throw err;
+    deps.logger.warn({ caseId: post.case_id, err: err.description }, 'telegram: could not edit the group post');
+  }
 }
 
 /** Who returned the unit's assignment: the staff actor of the latest return event naming the unit. */

@@ -24,7 +24,7 @@ import { dispatchDeadlines } from '../pipeline/deadlines.js';
 import type { AssignmentRole } from '../pipeline/route.js';
 import { completeBureauPhaseIfDone, currentRound, live, staffActor, stillOverdue, WORKING, type WorkflowDeps } from './bureau.js';
 import { reopenDeadlines, wakeUpsFor } from './deadline-check.js';
-import { queueBureauPosts } from '../telegram/post-queue.js';
+import { queueBureauPosts, queuePostSettled } from '../telegram/post-queue.js';
 import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
 import { inCaseTransaction, moveCase, touchCase, type Actor } from './transition.js';
 
@@ -104,12 +104,15 @@ async function assign(
   await insertAssignments(trx, fresh);
 }
 
-async function releaseAll(trx: Trx, list: readonly Assignment[], at: string): Promise<string[]> {
+/** Releases the assignments; a unit's group post, if it has one, loses its buttons and says so. */
+async function releaseAll(deps: WorkflowDeps, trx: Trx, list: readonly Assignment[], now: Date): Promise<string[]> {
+  const at = now.toISOString();
   const released: string[] = [];
   for (const a of list) {
     const ok = await updateAssignmentIf(trx, a.id, a.status, { status: 'released', released_at: at, updated_at: at });
     if (!ok) throw new AppError('conflict', 'an assignment was changed meanwhile; reload the case');
     released.push(a.unitCode);
+    await queuePostSettled(trx, deps.district, a.caseId, a.unitCode, a.round, now);
   }
   return released;
 }
@@ -208,7 +211,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     const all = await listAssignments(trx, caseId);
     const existing = active(currentRound(c, all));
     const kept = existing.filter((a) => planned.some((p) => p.unit === a.unitCode && p.role === a.role));
-    const released = await releaseAll(trx, existing.filter((a) => !kept.includes(a)), at);
+    const released = await releaseAll(deps, trx, existing.filter((a) => !kept.includes(a)), now);
     const deadlines = deadlinesForRound(deps, c, type, now);
     const added = planned.filter((p) => !kept.some((a) => a.unitCode === p.unit));
     await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at, actor: staffActor(principal) });
@@ -272,7 +275,7 @@ export async function setCasePlace(deps: WorkflowDeps, principal: Principal, cas
     }
     const all = await listAssignments(trx, caseId);
     const live = active(currentRound(c, all));
-    const released = await releaseAll(trx, live.filter((a) => a.role === 'jurisdiction' && a.unitCode !== input.jurisdiction), at);
+    const released = await releaseAll(deps, trx, live.filter((a) => a.role === 'jurisdiction' && a.unitCode !== input.jurisdiction), now);
     const added = live.some((a) => a.unitCode === input.jurisdiction) ? [] : [{ unit: input.jurisdiction, role: 'jurisdiction' as const }];
     const deadlines = deadlinesForRound(deps, c, c.typeCode, now);
     await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at, actor: staffActor(principal) });
@@ -300,7 +303,7 @@ export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId
     if (!target) throw new AppError('validation_failed', 'no such case to merge into', { into: 'no such case' });
     if (isClosedStatus(target.status)) throw new AppError('illegal_transition', `the case to merge into is ${target.status}, not open`);
     const actor = staffActor(principal);
-    const released = await releaseAll(trx, active(await listAssignments(trx, caseId)), at);
+    const released = await releaseAll(deps, trx, active(await listAssignments(trx, caseId)), now);
     await moveCase(trx, c, 'merged', {
       actor,
       at,
@@ -332,7 +335,7 @@ export async function transferCase(deps: WorkflowDeps, principal: Principal, cas
     if (!canTransition(c.status, 'transferred')) throw new AppError('illegal_transition', `a case that is ${c.status} cannot be transferred`);
     const { type, unit } = transferUnit(deps);
     const before = await listAssignments(trx, caseId);
-    const released = await releaseAll(trx, active(before), at);
+    const released = await releaseAll(deps, trx, active(before), now);
     await assign(trx, c, await listAssignments(trx, caseId), [{ unit, role: 'lead' }], { signBy: null, replyBy: null, at, actor: staffActor(principal) });
     const corrected = type ? await correctType(trx, c, type, principal, at) : false;
     await moveCase(trx, c, 'transferred', {
@@ -359,7 +362,7 @@ export async function releaseUnit(deps: WorkflowDeps, principal: Principal, case
     );
     if (mine.length === 0) throw new AppError('illegal_transition', `${input.unit} has no open assignment on this case to release`);
     if (mine.some((a) => a.role === 'lead')) throw new AppError('illegal_transition', 'the lead cannot be released: re-route the case to change the lead');
-    const released = await releaseAll(trx, mine, at);
+    const released = await releaseAll(deps, trx, mine, now);
     const actor: Actor = staffActor(principal);
     await touchCase(trx, c, { kind: 'released', actor, at, data: { unit: input.unit, reason: input.reason, released } });
     const caseReplied = await completeBureauPhaseIfDone(deps, trx, caseId, actor, now);
