@@ -535,6 +535,38 @@ describe('call transcripts', () => {
     expect(complaintText(text)).toBe('盐下村的电镀厂12:30左右开始排黑水\n就在河边');
   });
 
+  it.each([
+    ['start–end timestamps', '[00:00:01-00:00:04] 坐席：您好，请讲。\n[00:00:05 - 00:00:12] 来电人：回龙村后山有人倒废渣。\n00:00:13 --> 00:00:15 坐席：好的。'],
+    ['the timestamp after the label', '坐席 [00:00:01]：您好，请讲。\n来电人（00:00:05）：回龙村后山有人倒废渣。\n坐席1 00:00:13: 好的。'],
+    ['tab-separated columns', '00:00:01\t坐席\t您好，请讲。\n00:00:05\t来电人\t回龙村后山有人倒废渣。\n00:00:13\t坐席\t好的。'],
+  ])('reads lines with %s', (_what, text) => {
+    const t = parseTranscript(text);
+    expect(t.lines).toEqual([
+      { speaker: 'operator', text: '您好，请讲。', at: '00:00:01' },
+      { speaker: 'caller', text: '回龙村后山有人倒废渣。', at: '00:00:05' },
+      { speaker: 'operator', text: '好的。', at: '00:00:13' },
+    ]);
+    expect(isTranscript(text)).toBe(true);
+    expect(complaintText(text)).toBe('回龙村后山有人倒废渣。');
+  });
+
+  it('reads a label and timestamp on a line of their own as the header of the words below it', () => {
+    const text = ['坐席 00:00:01', '您好，请讲。', '来电人 00:05', '回龙村后山有人倒废渣，', '昨晚倒的。', '坐席 [00:00:31]', '好的。'].join('\n');
+    expect(parseTranscript(text).lines).toEqual([
+      { speaker: 'operator', text: '您好，请讲。', at: '00:00:01' },
+      { speaker: 'caller', text: '回龙村后山有人倒废渣，昨晚倒的。', at: '00:00:05' },
+      { speaker: 'operator', text: '好的。', at: '00:00:31' },
+    ]);
+    expect(complaintText(text)).toBe('回龙村后山有人倒废渣，昨晚倒的。');
+    // The hour of a timestamp is not a speaker's number, and a time of day in the words stays in them.
+    expect(parseTranscript('坐席 00:00:01：您好\n来电人 00:00:05：下午3:30开始排的').lines).toEqual([
+      { speaker: 'operator', text: '您好', at: '00:00:01' },
+      { speaker: 'caller', text: '下午3:30开始排的', at: '00:00:05' },
+    ]);
+    // No incident time is read from a header's timestamp.
+    expect(extractDetails(district, text, { location: null, receivedAt }).time?.phrase).toBe('昨晚');
+  });
+
   it('skips blank lines and joins wrapped lines to the previous speaker', () => {
     const text = [
       '[00:00:02] 坐席：您好，请讲。',

@@ -29,23 +29,67 @@ const CALLER_LABELS = ['来电人', '来电者', '来电', '市民', '群众', '
 // Longer labels first so 来电人 is not read as something shorter.
 const LABELS = [...OPERATOR_LABELS, ...CALLER_LABELS].sort((a, b) => b.length - a.length);
 
-// Optional timestamp ([00:00:02], 【00:02】, (0:00:02), bare 00:00:02 or, before a label, bare 00:02),
-// then a label, optionally numbered or named (坐席1, 客服 A, 坐席(工号1024), 来电人张先生, 坐席小王, 市民张三), then a
-// full-width or ASCII colon. A bare mm:ss counts only before a label: at the start of a wrapped
-// line, 12:30 is more likely a time of day the caller mentions.
-// A timestamp may carry the date before the time ([2026-11-28 21:30:07]) and milliseconds after it ([00:00:02.350]).
+// A line opens with an optional timestamp ([00:00:02], 【00:02】, (0:00:02), bare 00:00:02 or, before a label, bare 00:02),
+// then a label, optionally numbered or named (坐席1, 客服 A, 坐席(工号1024), 来电人张先生, 坐席小王, 市民张三), then
+// optionally the timestamp after the label instead (坐席 [00:00:01]：), then a full-width or ASCII colon or a tab
+// (00:00:01<TAB>坐席<TAB>您好, as exported from a spreadsheet). A bare mm:ss counts only next to a label: at the start
+// of a wrapped line, 12:30 is more likely a time of day the caller mentions.
+// A timestamp may carry the date before the time ([2026-11-28 21:30:07]), milliseconds after it ([00:00:02.350]),
+// and the end of the speech after its start ([00:00:01-00:00:04], 00:00:01 --> 00:00:04): the start is kept.
+// A bare timestamp is read whole (00:00:01 is never 00:00 followed by a colon and "01").
 const DATE = String.raw`(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}[ T]+)?`;
 const MILLIS = String.raw`(?:[.,]\d{1,3})?`;
-const TIMESTAMP = String.raw`(?:[\[【(（]\s*${DATE}(\d{1,2}:\d{2}(?::\d{2})?)${MILLIS}\s*[\]】)）]|${DATE}(\d{1,2}:\d{2}:\d{2})${MILLIS})`;
-const LABEL_TIMESTAMP = String.raw`(?:[\[【(（]\s*${DATE}(\d{1,2}:\d{2}(?::\d{2})?)${MILLIS}\s*[\]】)）]|${DATE}(\d{1,2}:\d{2}(?::\d{2})?)${MILLIS})`;
+const RANGE_END = String.raw`(?:\s*(?:-->|->|[-–—~～至])\s*${DATE}\d{1,2}:\d{2}(?::\d{2})?${MILLIS})?`;
+/** A timestamp with its start time in one of two capture groups (bracketed, bare); a bare one must be hh:mm:ss unless `shortBare`. */
+const timestamp = (shortBare: boolean) =>
+  String.raw`(?:[\[【(（]\s*${DATE}(\d{1,2}:\d{2}(?::\d{2})?)${MILLIS}${RANGE_END}\s*[\]】)）]|${DATE}(\d{1,2}:\d{2}${shortBare ? '(?::\\d{2})?' : ':\\d{2}'})${MILLIS}${RANGE_END}(?!\d|[:.,]\d))`;
+const TIMESTAMP = timestamp(false);
+const LABEL_TIMESTAMP = timestamp(true);
 /** Words that follow a label in a heading, not a name (来电方式, 客户方面, 来电小结). */
 const NOT_A_NAME = '(?!方面|方式|小结|高峰|金额|程序|白天|时间|号码|地址|日期|类型|内容|记录|信息|情况|编号|总结|摘要|来源|单位)';
-/** After a label: a number, a note in brackets, 王先生, or a surname and a given name — a named speaker (坐席王丽, 市民张三), not 来电时间. */
-const LABEL_SUFFIX = String.raw`(?:[A-Za-z0-9]{1,8}|[(（][^)）]{0,12}[)）]|[\u4e00-\u9fff]{1,2}(?:先生|女士|小姐|师傅|阿姨|大爷|大妈)|${NOT_A_NAME}(?:[小老阿]${SURNAME}|${SURNAME}[\u4e00-\u9fff]{1,2}))`;
-const LABELLED_LINE = new RegExp(
-  String.raw`^\s*(?:${LABEL_TIMESTAMP}\s*)?(${LABELS.join('|')})\s*${LABEL_SUFFIX}?\s*[:：]\s*(.*)$`,
-);
+/**
+ * After a label: a number, a note in brackets, 王先生, or a surname and a given name — a named speaker (坐席王丽, 市民张三),
+ * not 来电时间. A number is not the hour of a timestamp that follows the label (坐席 00:00:01 is the operator at 00:00:01, not operator "00").
+ */
+const LABEL_SUFFIX = String.raw`(?:[A-Za-z0-9]{1,8}(?![A-Za-z0-9]|:\d{2}(?::\d{2})?${MILLIS}(?:\s|[:：\]】)）]|$))|[(（][^)）]{0,12}[)）]|[\u4e00-\u9fff]{1,2}(?:先生|女士|小姐|师傅|阿姨|大爷|大妈)|${NOT_A_NAME}(?:[小老阿]${SURNAME}|${SURNAME}[\u4e00-\u9fff]{1,2}))`;
+/** The label, its suffix and a timestamp after them; a timestamp is tried before a bracketed note so (00:00:01) is read as one. */
+const LABEL_PART = String.raw`(${LABELS.join('|')})\s*(?:${LABEL_TIMESTAMP}|${LABEL_SUFFIX}(?:\s*${LABEL_TIMESTAMP})?)?`;
+const LABELLED_LINE = new RegExp(String.raw`^\s*(?:${LABEL_TIMESTAMP}\s*)?${LABEL_PART}(?:\s*[:：]|\t)\s*(.*)$`);
+/**
+ * A header line naming the speaker and the time, whose words follow on the next lines
+ * (坐席 00:00:01 / 您好，请讲。): a timestamp is required, so a line that is only a label is not taken for one.
+ */
+const HEADER_LINE = new RegExp(String.raw`^\s*${LABEL_PART}\s*[:：]?\s*$`);
 const TIMESTAMP_ONLY = new RegExp(String.raw`^\s*${TIMESTAMP}\s*(.*)$`);
+
+interface Labelled {
+  speaker: Speaker;
+  text: string;
+  at?: string;
+}
+
+/** The first capture among `groups` that matched. */
+function firstOf(m: RegExpExecArray, groups: number[]): string | undefined {
+  for (const g of groups) if (m[g] !== undefined) return m[g];
+  return undefined;
+}
+
+/** A line that starts a speaker's turn, in any of the layouts above; null for a wrapped or unlabelled line. */
+function labelledLine(raw: string): Labelled | null {
+  // LABELLED_LINE groups: 1–2 leading timestamp, 3 label, 4–5 timestamp after the label, 6–7 after the suffix, 8 text.
+  const m = LABELLED_LINE.exec(raw);
+  if (m) {
+    const at = normalizeTimestamp(firstOf(m, [1, 2, 4, 5, 6, 7]));
+    return { speaker: speakerOf(m[3]!), text: (m[8] ?? '').trim(), ...(at ? { at } : {}) };
+  }
+  // HEADER_LINE groups: 1 label, 2–3 timestamp after the label, 4–5 after the suffix.
+  const h = HEADER_LINE.exec(raw);
+  if (h) {
+    const at = normalizeTimestamp(firstOf(h, [2, 3, 4, 5]));
+    if (at) return { speaker: speakerOf(h[1]!), text: '', at };
+  }
+  return null;
+}
 
 function speakerOf(label: string): Speaker {
   if ((OPERATOR_LABELS as readonly string[]).includes(label)) return 'operator';
@@ -72,12 +116,9 @@ export function parseTranscript(text: string): Transcript {
   const lines: TranscriptLine[] = [];
   for (const raw of text.split(/\r\n|\r|\n/)) {
     if (raw.trim() === '') continue;
-    const labelled = LABELLED_LINE.exec(raw);
+    const labelled = labelledLine(raw);
     if (labelled) {
-      const at = normalizeTimestamp(labelled[1] ?? labelled[2]);
-      const line: TranscriptLine = { speaker: speakerOf(labelled[3]!), text: (labelled[4] ?? '').trim() };
-      if (at) line.at = at;
-      lines.push(line);
+      lines.push(labelled);
       continue;
     }
     const stamped = TIMESTAMP_ONLY.exec(raw);
@@ -121,10 +162,10 @@ export function isTranscript(text: string): boolean {
   let labelled = 0;
   let caller = false;
   for (const raw of text.split(/\r\n|\r|\n/)) {
-    const m = LABELLED_LINE.exec(raw);
+    const m = labelledLine(raw);
     if (!m) continue;
     labelled++;
-    if (speakerOf(m[3]!) === 'caller') caller = true;
+    if (m.speaker === 'caller') caller = true;
     if (labelled >= 2 && caller) return true;
   }
   return false;
