@@ -372,6 +372,38 @@ describe('anonymity agreed in the dialogue of a call', () => {
     expect(anonymityAgreedInDialogue(call('坐席：需要保密吗？', '来电人：嗯，不用了。'))).toBe(false);
     expect(anonymityAgreedInDialogue(call('坐席：请讲。', '来电人：那个厂的名字不说你也知道。'))).toBe(false);
   });
+
+  const offers = ['需要为您保密吗？', '要不要匿名？', '您的信息需要我们保密处理吗？'];
+  const asksName = ['请问您怎么称呼？', '可以留个姓名吗？', '您叫什么名字？'];
+  const call = (question: string, answer: string) => `[00:01:02] 坐席：${question}\n[00:01:05] 来电人：${answer}`;
+
+  it.each(['保密', '保密吧', '必须的', '肯定要保密啊', '我当然要保密', '嗯，那当然', '那肯定要', '麻烦保密一下', '匿名吧', '嗯', '一定要啊，不然我不敢说'])(
+    'takes "%s" to an offer of confidentiality as a yes',
+    (answer) => {
+      for (const question of offers) expect(anonymityAgreedInDialogue(call(question, answer)), question).toBe(true);
+    },
+  );
+
+  it.each(['不用保密', '不需要匿名', '不用了，没什么', '我无所谓', '都行', '不要', '是这样的，那个厂子天天排黑水', '对了，还有一个事'])(
+    'takes "%s" to an offer of confidentiality as no request',
+    (answer) => {
+      for (const question of offers) expect(anonymityAgreedInDialogue(call(question, answer)), question).toBe(false);
+    },
+  );
+
+  it.each(['我就不说了', '这个就不用了吧', '你就别问了', '不太方便说', '保密', '姓名就算了吧', '名字就不留了', '不是很方便', '匿名吧'])(
+    'takes "%s" to a question for the name as a refusal',
+    (answer) => {
+      for (const question of asksName) expect(anonymityAgreedInDialogue(call(question, answer)), question).toBe(true);
+    },
+  );
+
+  it.each(['没关系，我叫王五', '免贵姓张', '不用客气，我姓李', '算了，叫我老王就行', '王五', '好的，我是回龙村的'])(
+    'takes "%s" to a question for the name as no refusal',
+    (answer) => {
+      for (const question of asksName) expect(anonymityAgreedInDialogue(call(question, answer)), question).toBe(false);
+    },
+  );
 });
 
 describe('urgency in ordinary wording', () => {

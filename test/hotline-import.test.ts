@@ -380,6 +380,38 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
     expect((await runImport(csv, 'text/csv')).summary).toMatchObject({ created: 0, duplicate: 3 });
   });
 
+  it('marks an imported call anonymous when the caller says yes to confidentiality or declines a name, and only then', async () => {
+    const path = join(dir, 'anonymity.ndjson');
+    const dialogues: Array<[string, string, boolean]> = [
+      ['要不要匿名？', '保密吧', true],
+      ['需要为您保密吗？', '我当然要保密', true],
+      ['需要为您保密吗？', '必须的', true],
+      ['请问您怎么称呼？', '这个就不用了吧', true],
+      ['可以留个姓名吗？', '姓名就算了吧', true],
+      ['需要为您保密吗？', '不用保密', false],
+      ['要不要匿名？', '不需要匿名', false],
+      ['请问您怎么称呼？', '没关系，我叫王五', false],
+    ];
+    const calls = dialogues.map(([question, answer], i) => ({
+      hotline: '12345',
+      callId: `ANON-${process.pid}-${i}`,
+      startedAt: '2026-10-01T08:00:00+08:00',
+      transcript: `坐席：您好，请讲。\n来电人：回龙村后面有人烧垃圾，烟很大。\n坐席：${question}\n来电人：${answer}`,
+    }));
+    writeFileSync(path, calls.map((c) => JSON.stringify(c)).join('\n'));
+    expect((await runImport(path, 'application/x-ndjson')).summary).toMatchObject({ created: dialogues.length });
+    for (const [i, [question, answer, anonymous]] of dialogues.entries()) {
+      const call = await service.deps.db.selectFrom('hotline_calls').select(['id', 'anonymous']).where('call_id', '=', calls[i]!.callId).executeTakeFirstOrThrow();
+      const row = await service.deps.db
+        .selectFrom('cases')
+        .innerJoin('hotline_call_cases', 'hotline_call_cases.case_id', 'cases.id')
+        .select('cases.anonymous')
+        .where('hotline_call_cases.hotline_call_id', '=', call.id)
+        .executeTakeFirstOrThrow();
+      expect([question, answer, row.anonymous, call.anonymous]).toEqual([question, answer, anonymous ? 1 : 0, anonymous ? 1 : 0]);
+    }
+  });
+
   it('rejects a line that is not UTF-8 and imports the rest; refuses a body declared in another charset with 415', async () => {
     const path = join(dir, 'not-utf8.ndjson');
     const good = JSON.stringify(callOf(1, 'ENC'));

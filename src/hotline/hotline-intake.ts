@@ -172,22 +172,68 @@ export function confirmedPlace(district: District, transcript: string): string |
   return null;
 }
 
-/** The operator offers confidentiality (需要为您保密吗？) … */
+/** The operator offers confidentiality (需要为您保密吗？要不要匿名？) … */
 const OFFERS_CONFIDENTIALITY = /保密|匿名|不公开|不透露|不对外/;
-/** … or asks for a name (请问您贵姓？可以留个名字吗？) … */
-const ASKS_NAME = /贵姓|怎么称呼|(留|告诉|提供|说).{0,4}(姓名|名字|称呼)/;
-/** … and the caller's next line says yes to the first, or no to the second. */
-const YES = /^(要|需要|是|对|好|嗯|行|可以|麻烦|请|当然)(?!.{0,4}(不用|不需要|不要|都行))/;
-const NO_NAME = /^(不用|不留|不要|算了|不方便|不想|就不|不说|没必要|别)/;
+/** … or asks for a name (请问您贵姓？可以留个名字吗？您叫什么名字？) … */
+const ASKS_NAME = /贵姓|怎么称呼|尊姓|姓什么|叫什么|什么名字|(留|告诉|提供|说).{0,4}(姓名|名字|称呼)/;
 /** An operator's line that asks something. */
 const ASKS = /[吗？?]|是否|要不要/;
+
+/**
+ * What opens an answer without saying yes or no: hesitation sounds, 那个/这个,
+ * and the pronouns and adverbs people put before the answer itself
+ * (我当然要保密 → 当然要保密, 你就别问了 → 别问了, 这个就不用了吧 → 不用了吧).
+ */
+const OPENING = /^(?:[嗯啊哦噢呃唉哎额诶喔呀]+|那个|这个|那|这|我|你|您|就|也|[，,。.！!？?…~～、\s])+/;
+/** The name the question was about, said first (姓名就算了吧 → 算了吧). */
+const NAME_TOPIC = /^(?:我的)?(?:名字|姓名|称呼|名)(?:的话|嘛|呢|啊|吧|就|[，,\s])*/;
+/** The first clause of an answer, after its opening. */
+function firstClause(answer: string, topic?: RegExp): string {
+  let s = answer.trim().replace(OPENING, '');
+  if (topic) s = s.replace(topic, '').replace(OPENING, '');
+  return s.split(/[，,。.！!？?；;…]/)[0] ?? '';
+}
+
+/** A no to confidentiality (不用, 不需要匿名, 无所谓, 都行), but not 不要透露 or 不用说 (needless to say). */
+const DECLINES_CONFIDENTIALITY =
+  /不用(?!说)|不需要|不必|没必要|用不着|无所谓|没关系|没事|都行|都可以|随便|不怕|不要(?!透露|公开|告诉|讲|说|让|泄露|暴露|提)|不保密|不匿名|公开/;
+/** A yes to confidentiality: an agreeing word first (要的, 必须的, 当然, 肯定要; not 是这样的 or 对了, which start a story), or the request itself (保密吧, 匿名). */
+const WANTS_CONFIDENTIALITY =
+  /^(?:要|需要|是(?!这样|那样|这么|那么)|对(?!了)|好(?!像)|行|可以|麻烦|请|当然|肯定|必须|一定|务必|最好|那是|废话|不要(?:透露|公开|告诉|讲|说|让|泄露|暴露|提))|保密|匿名/;
+
+/** The caller's answer to an offer of confidentiality says yes. A bare 嗯 is a yes; 嗯，不用了 is not. */
+export function acceptsConfidentiality(answer: string): boolean {
+  if (answer.trim() === '') return false;
+  const clause = firstClause(answer);
+  if (clause === '') return true;
+  return !DECLINES_CONFIDENTIALITY.test(clause) && WANTS_CONFIDENTIALITY.test(clause);
+}
+
+/** A caller who gives a name after all (不用客气，我姓李 / 算了，叫我老王吧). */
+const GIVES_NAME = /姓(?!名|什么)[\u4e00-\u9fff]|我叫|叫我/;
+/** A no to the question for a name, at the start of the answer (不用了, 算了吧, 别问了, 不太方便说, 保密, 免了) … */
+const REFUSES_NAME = /^(?:不用(?!客气|谢)|不留|不要|算了|不.{0,2}方便|不想|不说|不讲|不告诉|不提|没必要|不必|别(?!客气)|保密|匿名|免了|无可奉告|不重要)/;
+/** … or anywhere in its first clause (那就不说了, 这个不太方便). */
+const REFUSES_NAME_WITHIN = /不.{0,2}方便|保密|匿名|别问|就不(?:说|留|讲|告诉|提)|不(?:说|留|讲)了|不想(?:说|留|讲)/;
+
+/** The caller's answer to a question for their name is a refusal, not a name. */
+export function refusesName(answer: string): boolean {
+  if (GIVES_NAME.test(answer)) return false;
+  const clause = firstClause(answer, NAME_TOPIC);
+  return REFUSES_NAME.test(clause) || REFUSES_NAME_WITHIN.test(clause);
+}
+
 /** A caller who keeps their own name back (名字就不说了, 我的名字不留了), not someone else's (那个厂的名字). */
 const WITHHOLDS_NAME = /(^|[，,。！!\s]|我的?)(名字|姓名)(就|我)?(不|别)(说|留|讲|告诉|提)/;
 
 /**
  * A caller who asks not to be named in answer to the operator — the usual
- * exchange is the operator's question and a short yes — rather than in words
- * of their own: read from the question and the caller's next line.
+ * exchange is the operator's question and a short answer — rather than in
+ * words of their own: read from the question and the caller's next line.
+ * A question that offers confidentiality takes a yes (要的, 保密吧, 必须的,
+ * 肯定要保密啊) and not a no (不用保密, 不需要匿名, 无所谓); a question for the
+ * name takes a refusal (不用了, 我就不说了, 你就别问了, 不太方便说, 姓名就算了吧)
+ * unless the caller gives a name after all (没关系，我叫王五).
  */
 export function anonymityAgreedInDialogue(transcript: string): boolean {
   const lines = parseTranscript(transcript).lines;
@@ -196,10 +242,11 @@ export function anonymityAgreedInDialogue(transcript: string): boolean {
     if (line.speaker !== 'operator') continue;
     const answer = lines[i + 1];
     if (answer?.speaker !== 'caller') continue;
-    const said = answer.text.trim();
     if (!ASKS.test(line.text)) continue;
-    if (OFFERS_CONFIDENTIALITY.test(line.text) && YES.test(said)) return true;
-    if (ASKS_NAME.test(line.text) && NO_NAME.test(said)) return true;
+    // When one question does both (需要保密吗？留个名字吗？), a no is read as a no to confidentiality.
+    if (OFFERS_CONFIDENTIALITY.test(line.text)) {
+      if (acceptsConfidentiality(answer.text)) return true;
+    } else if (ASKS_NAME.test(line.text) && refusesName(answer.text)) return true;
   }
   return false;
 }
