@@ -595,6 +595,27 @@ describe('hotline access and validation', () => {
     expect((await caseRow(res.body.cases[0].id)).text).toBe('来电反映兴隆办事处有工厂夜间排放废气');
   });
 
+  it('takes the summary as the complaint when the caller\'s lines are only filler, and keeps what a caller did say', async () => {
+    const summary = '来电反映回龙村村委会旁有人焚烧垃圾，黑烟较大';
+    const silent = call('[00:00:01] 坐席：您好，12345热线，请讲。\n[00:00:04] 来电人：喂？喂？\n[00:00:09] 来电人：嗯……那个……\n[00:00:15] 坐席：您好？\n[00:00:18] 来电人：算了', { summary });
+    const review = await json(as('operator').post('/api/v1/hotline/calls', { ...silent, review: true }));
+    expect(review.status, JSON.stringify(review.body)).toBe(200);
+    expect(review.body.proposal.text).toBe(summary);
+    const res = await json(as('operator').post('/api/v1/hotline/calls', silent));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const row = await processed(res.body.cases[0].id);
+    expect(row.text).toBe(summary);
+    expect(row.jurisdiction_code).toBe('huilongxu');
+    // The full transcript stays with the call for operators.
+    expect((await json(as('operator').get(`/api/v1/cases/${row.id}`))).body.hotline.transcript).toBe(silent.transcript);
+
+    // A caller who said something keeps their own words, however short.
+    const spoken = call('坐席：请讲。\n来电人：喂？盐下村有人烧垃圾。', { summary });
+    const kept = await json(as('operator').post('/api/v1/hotline/calls', spoken));
+    expect(kept.status, JSON.stringify(kept.body)).toBe(201);
+    expect((await caseRow(kept.body.cases[0].id)).text).toBe('喂？盐下村有人烧垃圾。');
+  });
+
   it('refuses other media types with 415', async () => {
     const res = await json(
       fetch(`${service.url}/api/v1/hotline/calls`, { method: 'POST', headers: { authorization: `Bearer ${tokens.operator}`, 'content-type': 'application/xml' }, body: '<call/>' }),

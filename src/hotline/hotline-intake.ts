@@ -86,16 +86,36 @@ export function transcriptHash(transcript: string): string {
 }
 
 /**
+ * What a caller says without saying anything: hesitation and filler sounds, greetings, checks on the line,
+ * thanks and giving up (喂？喂？ 嗯……那个…… 听得到吗 算了), with the pronouns and particles around them.
+ */
+const NOTHING_SAID =
+  /听得[到见清]吗?|听不[到见清]|信号不好|有人吗|在吗|你好|您好|喂|再见|拜拜|谢谢|算了|没有了|没了|不说了|好的|那个|这个|就是|然后|等一下|稍等|[嗯啊哦噢呃唉哎额诶喔呀吧呢嘛哈了的我你您那这是对好行]/g;
+/** Fewer characters of substance than this, once NOTHING_SAID is taken out, and the caller's lines say nothing usable. */
+const MIN_SUBSTANCE = 3;
+
+/** True when the caller's lines carry no complaint: only filler and fewer than MIN_SUBSTANCE letters or digits besides. */
+export function saysNothing(text: string): boolean {
+  const rest = text.replace(NOTHING_SAID, '').replace(/[^\p{L}\p{N}]/gu, '');
+  return [...rest].length < MIN_SUBSTANCE;
+}
+
+/**
  * The complaint in a transcript: the caller's lines; a text without any
- * speaker label as it is; otherwise the operator's summary. Null when there
- * is none of these.
+ * speaker label as it is; otherwise the operator's summary. The summary also
+ * stands in for caller lines that say nothing usable (喂？喂？ 嗯……那个…… 算了:
+ * a dropped or broken call the operator summarised from what they heard), so
+ * the case is classified and placed on what was reported rather than on
+ * filler; without a summary, such lines are still the case text. Null when
+ * there is none of these.
  */
 export function complaintOf(transcript: string, summary?: string | null): string | null {
   const parsed = parseTranscript(transcript);
   const caller = callerText(parsed).trim();
-  if (caller) return caller;
+  const summarised = summary?.trim() || null;
+  if (caller) return summarised && saysNothing(caller) ? summarised : caller;
   if (parsed.lines.every((l) => l.speaker === 'unknown')) return transcript.trim() || null;
-  return summary?.trim() || null;
+  return summarised;
 }
 
 interface PlannedCase {
