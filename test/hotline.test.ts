@@ -6,6 +6,7 @@ import { createUser } from '../db/repositories/users.repository.js';
 import type { Role } from '../src/auth/principal.js';
 import { ManualClock } from '../src/clock.js';
 import { loadDistrictFile } from '../src/district/district-file.js';
+import { MAX_CASE_TEXT_CHARS } from '../src/hotline/call-schema.js';
 import { createLogger } from '../src/logger.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import { startTestService, testEnv, waitFor } from './harness.js';
@@ -246,6 +247,32 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(row.place_source).toBe('operator');
     const view = await json(as('dispatcher').get(`/api/v1/cases/${row.id}`));
     expect(view.body.hotline.transcript).toBe(transcript);
+  });
+
+  it('holds the case text of a long call to the case text limit, with a note, and keeps the whole transcript with the call', async () => {
+    const turns = ['[00:00:01] 坐席：您好，12369，请讲。', '[00:00:04] 来电人：我要举报兴隆办事处那个电镀厂晚上往沟里偷排废水。'];
+    for (let i = 0; turns.join('\n').length < 95_000; i++) {
+      turns.push(`[00:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}] 来电人：${'那个沟里的水一直是黑的，味道很大，附近的人都受不了。'.repeat(3)}第${i}句。`);
+    }
+    const transcript = turns.join('\n');
+    const body = call(transcript);
+    const review = await json(as('operator').post('/api/v1/hotline/calls', { ...body, review: true }));
+    expect(review.status, JSON.stringify(review.body).slice(0, 500)).toBe(200);
+    expect([...review.body.proposal.text].length).toBeLessThanOrEqual(MAX_CASE_TEXT_CHARS);
+
+    const res = await json(as('operator').post('/api/v1/hotline/calls', body));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const row = await caseRow(res.body.cases[0].id);
+    expect([...row.text].length).toBeLessThanOrEqual(MAX_CASE_TEXT_CHARS);
+    expect([...row.text].length).toBeGreaterThan(MAX_CASE_TEXT_CHARS - 200);
+    expect(row.text.startsWith('我要举报兴隆办事处那个电镀厂晚上往沟里偷排废水。\n')).toBe(true);
+    expect(row.text).toMatch(/……（来电内容过长，以下 \d+ 字从略，完整内容见通话记录）$/);
+    expect(row.text).not.toContain('坐席');
+    const view = await json(as('operator').get(`/api/v1/cases/${row.id}`));
+    expect(view.body.hotline.transcript).toBe(transcript);
+    const received = await service.deps.db.selectFrom('case_events').select('data').where('case_id', '=', row.id).where('kind', '=', 'received').executeTakeFirstOrThrow();
+    expect(JSON.parse(received.data!)).toMatchObject({ hotline: { textCutFrom: expect.any(Number) } });
+    await processed(row.id);
   });
 
   it('splits a call that raises two problems into two cases linked to the call', async () => {

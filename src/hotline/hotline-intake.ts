@@ -19,7 +19,7 @@ import { extractDetails, extractIncidentTime } from '../pipeline/extract-details
 import { asksAnonymity, jurisdictionFromText, maskPhone } from '../pipeline/extract.js';
 import { decideRoute } from '../pipeline/route.js';
 import { callerText, confirmedByCaller, parseTranscript, type Speaker } from '../pipeline/transcript.js';
-import type { CallInput, Hotline } from './call-schema.js';
+import { MAX_CASE_TEXT_CHARS, type CallInput, type Hotline } from './call-schema.js';
 
 /**
  * A hotline call (12345 / 12369) becomes one case, or one case per part when
@@ -30,7 +30,9 @@ import type { CallInput, Hotline } from './call-schema.js';
  *   operator's lines and the summary are context: they stay with the call,
  *   whose full transcript only operators, dispatchers and admins read. A
  *   transcript without any speaker label is taken as the complaint as typed;
- *   one whose caller said nothing usable falls back to the summary.
+ *   one whose caller said nothing usable falls back to the summary. A case
+ *   text taken from a long call is cut at MAX_CASE_TEXT_CHARS with a note;
+ *   the full transcript stays with the call.
  * - The caller's number goes to the protected contact fields of each case
  *   (never shared with a bureau) and to the call record; everywhere else it
  *   is masked. A caller who asks not to be named is anonymous whatever the
@@ -118,6 +120,26 @@ export function complaintOf(transcript: string, summary?: string | null): string
   return summarised;
 }
 
+/**
+ * The case text taken from a transcript, held to MAX_CASE_TEXT_CHARS like any
+ * case text: a long call's complaint is cut at the limit (at a line break near
+ * it when there is one) and ends with a note saying how much was left out and
+ * that the full transcript is with the call, where operators and dispatchers
+ * read it. A long call is still accepted: refusing it would lose the call, or
+ * fail an import line the operator cannot shorten.
+ */
+export function caseTextFrom(complaint: string): { text: string; cutFrom: number | null } {
+  const chars = [...complaint];
+  if (chars.length <= MAX_CASE_TEXT_CHARS) return { text: complaint, cutFrom: null };
+  const note = (left: number) => `\n……（来电内容过长，以下 ${left} 字从略，完整内容见通话记录）`;
+  // The note's own length depends on the count it states: reserve room for the longest count.
+  let keep = MAX_CASE_TEXT_CHARS - [...note(chars.length)].length;
+  const lineBreak = chars.lastIndexOf('\n', keep);
+  if (lineBreak > keep * 0.9) keep = lineBreak;
+  const kept = chars.slice(0, keep).join('').trimEnd();
+  return { text: kept + note(chars.length - [...kept].length), cutFrom: chars.length };
+}
+
 interface PlannedCase {
   part: number;
   text: string;
@@ -125,6 +147,8 @@ interface PlannedCase {
   lead: string | null;
   jurisdiction: string | null;
   urgent: boolean | null;
+  /** The length of the complaint this text was cut from, when it was over the limit. */
+  cutFrom: number | null;
 }
 
 function invalid(fields: Record<string, string>): AppError {
@@ -161,11 +185,13 @@ function planCases(district: District, input: CallInput): PlannedCase[] {
       lead: p.lead ?? null,
       jurisdiction: p.jurisdiction ?? input.jurisdiction ?? null,
       urgent: p.urgent ?? input.urgent ?? null,
+      cutFrom: null,
     }));
   } else {
-    const text = input.text ?? complaintOf(input.transcript, input.summary);
-    if (!text) fields['transcript'] = 'no caller lines (label them 来电人, 市民, 群众 or 客户), and no summary or text to use instead';
-    planned = [{ part: 1, text: text ?? '', type: input.type ?? null, lead: input.lead ?? null, jurisdiction: input.jurisdiction ?? null, urgent: input.urgent ?? null }];
+    const complaint = input.text ?? complaintOf(input.transcript, input.summary);
+    if (!complaint) fields['transcript'] = 'no caller lines (label them 来电人, 市民, 群众 or 客户), and no summary or text to use instead';
+    const { text, cutFrom } = caseTextFrom(complaint ?? '');
+    planned = [{ part: 1, text, type: input.type ?? null, lead: input.lead ?? null, jurisdiction: input.jurisdiction ?? null, urgent: input.urgent ?? null, cutFrom }];
   }
   if (Object.keys(fields).length > 0) throw invalid(fields);
   return planned;
@@ -334,7 +360,13 @@ export async function acceptCall(deps: HotlineDeps, input: CallInput, actor: Act
             preset: { typeCode: p.type, leadCode: p.lead, jurisdictionCode: p.jurisdiction, urgent: p.urgent },
             enteredBy: actor,
             receivedData: {
-              hotline: { hotline: input.hotline, callId: input.callId, part: p.part, parts: planned.length },
+              hotline: {
+                hotline: input.hotline,
+                callId: input.callId,
+                part: p.part,
+                parts: planned.length,
+                ...(p.cutFrom !== null ? { textCutFrom: p.cutFrom } : {}),
+              },
               ...(p.type || p.lead || p.jurisdiction || p.urgent !== null
                 ? { operatorSet: { type: p.type, lead: p.lead, jurisdiction: p.jurisdiction, urgent: p.urgent } }
                 : {}),
@@ -452,7 +484,8 @@ export async function reviewCall(deps: HotlineDeps, input: CallInput): Promise<C
   const startedAt = new Date(input.startedAt);
   const anonymous = anonymityRequested(district, input, planned);
   const place = confirmedPlace(district, input.transcript);
-  const whole = input.text ?? complaintOf(input.transcript, input.summary) ?? planned.map((p) => p.text).join('\n');
+  const complaint = input.text ?? complaintOf(input.transcript, input.summary);
+  const whole = complaint ? caseTextFrom(complaint).text : planned.map((p) => p.text).join('\n');
   const onRecord = await findHotlineCall(deps.db, input.hotline, input.callId);
   return {
     review: true,
