@@ -412,6 +412,34 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
     }
   });
 
+  it('rejects a call with an impossible start or caller number by name, and takes a number written the usual ways', async () => {
+    const path = join(dir, 'metadata.ndjson');
+    const base = { hotline: '12369', startedAt: '2026-10-01T08:00:00+08:00', transcript: '坐席：您好，请讲。\n来电人：回龙村后面有人烧垃圾，烟很大。' };
+    const id = (what: string) => `META-${process.pid}-${what}`;
+    const lines = [
+      { ...base, callId: id('future'), startedAt: '2999-01-01T00:00:00+08:00' },
+      { ...base, callId: id('old'), startedAt: '1901-01-01T00:00:00+08:00' },
+      { ...base, callId: id('dashes'), callerNumber: '-----' },
+      { ...base, callId: id('zeros'), callerNumber: '00000' },
+      { ...base, callId: id('area'), callerNumber: '(0746)1234567' },
+      { ...base, callId: id('fullwidth'), callerNumber: '１３８１２３４５６７８' },
+    ];
+    writeFileSync(path, lines.map((c) => JSON.stringify(c)).join('\n'));
+    const run = await runImport(path, 'application/x-ndjson');
+    expect(run.summary).toMatchObject({ created: 2, rejected: 4 });
+    expect([...run.rejected.entries()]).toEqual([
+      [1, 'invalid startedAt'],
+      [2, 'invalid startedAt'],
+      [3, 'invalid callerNumber'],
+      [4, 'invalid callerNumber'],
+    ]);
+    const stored = await service.deps.db.selectFrom('hotline_calls').select(['call_id', 'caller_number']).where('call_id', 'in', [id('area'), id('fullwidth')]).orderBy('call_id').execute();
+    expect(stored).toEqual([
+      { call_id: id('area'), caller_number: '07461234567' },
+      { call_id: id('fullwidth'), caller_number: '13812345678' },
+    ]);
+  });
+
   it('rejects a line that is not UTF-8 and imports the rest; refuses a body declared in another charset with 415', async () => {
     const path = join(dir, 'not-utf8.ndjson');
     const good = JSON.stringify(callOf(1, 'ENC'));

@@ -206,10 +206,24 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(JSON.parse(classified.data!)).toMatchObject({ incidentTime: { at: '2026-10-19T14:00:00.000Z' } });
   });
 
-  it('never receives a call later than now, whatever its start says', async () => {
-    const res = await json(as('operator').post('/api/v1/hotline/calls', { ...call('坐席：请讲。\n来电人：李家塘路边有人烧垃圾。'), startedAt: '2999-12-31T23:00:00+08:00' }));
+  it('receives a call whose start is minutes ahead of the clock at now, never later', async () => {
+    const ahead = new Date(service.deps.clock.now().getTime() + 10 * 60_000).toISOString();
+    const res = await json(as('operator').post('/api/v1/hotline/calls', { ...call('坐席：请讲。\n来电人：李家塘路边有人烧垃圾。'), startedAt: ahead }));
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect((await caseRow(res.body.cases[0].id)).received_at).toBe(service.deps.clock.now().toISOString());
+  });
+
+  it.each([
+    ['full-width digits', '１３８１２３４５６７８', '13812345678'],
+    ['an area code in brackets', '(0746)1234567', '07461234567'],
+    ['full-width brackets, spaces and dashes', '（0746） 123-4567', '07461234567'],
+    ['a leading +', '+86 138 1234 5678', '+8613812345678'],
+  ])('accepts a caller number with %s and keeps its digits', async (_what, given, kept) => {
+    const body = call('坐席：请讲。\n来电人：李家塘路边有人烧垃圾。', { callerNumber: given });
+    const res = await json(as('operator').post('/api/v1/hotline/calls', body));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const row = await service.deps.db.selectFrom('hotline_calls').select('caller_number').where('call_id', '=', body.callId).executeTakeFirstOrThrow();
+    expect(row.caller_number).toBe(kept);
   });
 
   it('takes the place the operator named and the caller confirmed when the caller names none', async () => {
@@ -594,6 +608,12 @@ describe('hotline access and validation', () => {
     ['a startedAt in year 10000 (UTC)', { startedAt: '9999-12-31T23:59:59-23:59' }, 'startedAt', 'must fall in the years 1900–2999 (UTC)'],
     ['a startedAt before year 1 (UTC)', { startedAt: '0000-01-01T00:00:00+23:59' }, 'startedAt', 'must fall in the years 1900–2999 (UTC)'],
     ['a malformed caller number', { callerNumber: 'unknown' }, 'callerNumber', expect.stringContaining('phone number')],
+    ['a caller number of dashes only', { callerNumber: '-----' }, 'callerNumber', expect.stringContaining('phone number')],
+    ['a caller number of zeros', { callerNumber: '00000' }, 'callerNumber', expect.stringContaining('phone number')],
+    ['a caller number too short once spaces are gone', { callerNumber: '1 2 3 4' }, 'callerNumber', expect.stringContaining('phone number')],
+    ['a startedAt far in the future', { startedAt: '2999-01-01T00:00:00+08:00' }, 'startedAt', 'must not be in the future'],
+    ['a startedAt an hour ahead', { startedAt: '2026-11-02T11:00:00+08:00' }, 'startedAt', 'must not be in the future'],
+    ['a startedAt before any hotline record', { startedAt: '1901-01-01T00:00:00+08:00' }, 'startedAt', 'must not be before 2000'],
     ['an unknown type', { type: 'littering' }, 'type', 'unknown type "littering"'],
     ['an unknown jurisdiction', { jurisdiction: 'atlantis' }, 'jurisdiction', 'unknown jurisdiction "atlantis"'],
     ['a lead that is not a bureau', { lead: 'xinglong' }, 'lead', expect.stringContaining('"xinglong" is a local office, not a bureau')],

@@ -18,6 +18,20 @@ export const MAX_TRANSCRIPT_CHARS = 100_000;
 export const MAX_CASE_TEXT_CHARS = 5000;
 export const MAX_PARTS = 10;
 
+/**
+ * A caller number as hotline systems and operators write it — full-width
+ * digits (１３８１２３４５６７８), an area code in brackets ((0746)1234567),
+ * spaces, dashes or dots between groups — as the digits alone, with a leading
+ * + kept. What is left must still look like a number (see callSchema).
+ */
+export function normalizeCallerNumber(raw: string): string {
+  return raw
+    .replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+    .replace(/[\s()[\]{}.\-\u2010-\u2015]/g, '');
+}
+
+const CALLER_NUMBER_RULE = 'must be a phone number: 5–20 digits, optionally with a leading +, brackets, spaces or dashes, not all zeros';
+
 /** '' and null mean "not given" (empty CSV cells, empty query parameters). */
 const blankToUndefined = (v: unknown) => (v === '' || v === null ? undefined : v);
 
@@ -94,11 +108,11 @@ export const callSchema = z
         .refine(instantInServiceYears, INSTANT_RULE),
     ),
     callerNumber: z.preprocess(
-      (v) => (typeof v === 'number' ? String(v) : blankToUndefined(v)),
+      (v) => (typeof v === 'number' ? String(v) : typeof v === 'string' && v.trim() !== '' ? normalizeCallerNumber(v) : blankToUndefined(v)),
       z
         .string({ error: 'must be a string' })
-        .trim()
-        .regex(/^\+?[\d\s-]{5,20}$/, 'must be a phone number (digits, spaces, dashes, optional +)')
+        .regex(/^\+?\d{5,20}$/, CALLER_NUMBER_RULE)
+        .refine((n) => !/^\+?0+$/.test(n), CALLER_NUMBER_RULE)
         .optional(),
     ),
     operator: text(100),

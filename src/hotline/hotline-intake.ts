@@ -155,9 +155,33 @@ function invalid(fields: Record<string, string>): AppError {
   return new AppError('validation_failed', `invalid ${Object.keys(fields).join(', ')}`, fields);
 }
 
-/** The cases the call becomes, checked against the district file; throws 400 naming each bad field. */
-function planCases(district: District, input: CallInput): PlannedCase[] {
+/**
+ * A call's start a little ahead of the service's clock is a switch's clock
+ * running fast (as for a report's occurredAt); hours ahead is a wrong date or
+ * zone, and a call is never received before it started.
+ */
+const CALL_FUTURE_SLACK_MS = 15 * 60_000;
+/**
+ * No hotline transcript a district keeps is older than this; an earlier start
+ * (1901-01-01, 1900-01-01) is a typo or an empty date field read as a date.
+ */
+export const CALLS_FROM_YEAR = 2000;
+/** The first moment of CALLS_FROM_YEAR anywhere: its 1 January 00:00 in the easternmost zone (UTC+14). */
+const EARLIEST_CALL = Date.UTC(CALLS_FROM_YEAR, 0, 1) - 14 * 3600_000;
+
+/** What is wrong with a call's start, or null. */
+function startedAtFault(startedAt: string, now: Date): string | null {
+  const t = Date.parse(startedAt);
+  if (t > now.getTime() + CALL_FUTURE_SLACK_MS) return 'must not be in the future';
+  if (t < EARLIEST_CALL) return `must not be before ${CALLS_FROM_YEAR}`;
+  return null;
+}
+
+/** The cases the call becomes, checked against the district file and the clock; throws 400 naming each bad field. */
+function planCases(district: District, input: CallInput, now: Date): PlannedCase[] {
   const fields: Record<string, string> = {};
+  const startFault = startedAtFault(input.startedAt, now);
+  if (startFault) fields['startedAt'] = startFault;
   const checkType = (code: string | undefined, field: string) => {
     if (code !== undefined && !district.types.has(code)) fields[field] = `unknown type "${code}"`;
   };
@@ -324,12 +348,12 @@ export async function acceptCall(deps: HotlineDeps, input: CallInput, actor: Act
   const onRecord = known === undefined ? await findHotlineCall(deps.db, input.hotline, input.callId) : known;
   if (onRecord) return existingOutcome(deps, input, onRecord, hash);
 
-  const planned = planCases(district, input);
+  const planned = planCases(district, input, deps.clock.now());
   const anonymous = anonymityRequested(district, input, planned);
   const startedAt = new Date(input.startedAt);
   const timezone = district.file.district.timezone;
   const place = confirmedPlace(district, input.transcript);
-  const callerNumber = input.callerNumber ? input.callerNumber.replace(/[\s-]/g, '') : null;
+  const callerNumber = input.callerNumber ?? null;
   const channel = input.hotline === '12345' ? 'hotline12345' : 'hotline12369';
   const now = deps.clock.now();
   const at = now.toISOString();
@@ -480,7 +504,7 @@ export interface CallReview {
 /** The review of a call: extraction and the classifier's proposal; nothing is written. */
 export async function reviewCall(deps: HotlineDeps, input: CallInput): Promise<CallReview> {
   const { district } = deps;
-  const planned = planCases(district, input);
+  const planned = planCases(district, input, deps.clock.now());
   const startedAt = new Date(input.startedAt);
   const anonymous = anonymityRequested(district, input, planned);
   const place = confirmedPlace(district, input.transcript);
