@@ -115,6 +115,8 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
   }
   if (post.message_id !== null) {
     if (!p.again || post.status === 'posting') return 'skipped: already posted';
+    // Posted since the unit was given the case anew: this job ran before (a retry, a second delivery).
+    if (post.status === 'posted' && p.at !== undefined && Date.parse(post.updated_at) >= p.at) return 'skipped: already posted';
     // The unit has the case anew while its earlier post still offers the buttons (a re-route changed its role or
     // deadlines): that post says so and loses them, and a new one is made.
     if (post.status === 'posted') await markPost(deps, post, TEXTS.zh.group.superseded(deadlineLabel(at, deps.district.file.district.timezone)));
