@@ -92,7 +92,8 @@ describe('npm start', () => {
       expect(p.output()).not.toMatch(/\bat .*:\d+:\d+/);
       expect(p.output()).not.toContain('Unhandled');
     }
-  });
+    // Three processes started one after the other, each loading the service.
+  }, 90_000);
 
   it.each([
     [['--role', 'web'], '--role must be api, worker or all (got "web")'],
