@@ -247,6 +247,9 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
     deps.logger.info({ metricsUrl, role }, `metrics on ${metricsUrl}/metrics`);
   } else if (!env.METRICS_TOKEN) {
     deps.logger.info('metrics off: set METRICS_PORT (admin port) or METRICS_TOKEN (GET /metrics on the API port)');
+  } else if (role === 'worker') {
+    // METRICS_TOKEN serves /metrics on the API port, and a worker process has none.
+    deps.logger.warn({ role }, 'metrics off in this worker process: METRICS_TOKEN serves /metrics on the API port only; set METRICS_PORT to scrape a worker');
   }
 
   return {
