@@ -24,8 +24,8 @@ describe('npm run admin', { timeout: 60_000 }, () => {
   const me = (token: string) => fetch(`${service.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
 
   beforeAll(async () => {
-    // The first command creates and migrates the database; the service then opens the same file.
-    epbAdd = await admin(dbPath, 'user', 'add', '--role', 'bureau', '--bureau', 'epb', '--name', '张三');
+    // The first account, before the service's first start: --create makes and migrates the database; the service then opens the same file.
+    epbAdd = await admin(dbPath, 'user', 'add', '--role', 'bureau', '--bureau', 'epb', '--name', '张三', '--create');
     epbToken = lastLine(epbAdd.stdout);
     service = await startTestService(testEnv('cli', { DATABASE_URL: dbPath }), 'api');
   });
@@ -68,6 +68,34 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain(problem);
     expect(run.stdout).not.toMatch(/eci_/);
+  });
+
+  it('refuses a DATABASE_URL whose SQLite file does not exist, and creates nothing', async () => {
+    const dir = join(tempDir(), 'typo');
+    const missing = join(dir, 'intake.db');
+    const commands = [['user', 'list'], ['user', 'add', '--role', 'operator', '--name', 'X'], ['token', 'revoke', '--id', 'x'], ['telegram-link', 'x']];
+    const [list, add, revoke, link] = await Promise.all(commands.map((args) => admin(missing, ...args)));
+    for (const run of [list!, add!, revoke!, link!]) {
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain(`no SQLite database at ${missing} (DATABASE_URL=${missing})`);
+      expect(run.stdout).toBe('');
+    }
+    // Only user add offers --create.
+    expect(add!.stderr).toContain('add --create');
+    expect(list!.stderr).not.toContain('--create');
+    expect(existsSync(dir)).toBe(false);
+    const [relative, listCreate] = await Promise.all([
+      // Relative to the working directory, which the message resolves.
+      admin('./no-such-dir/intake.db', 'user', 'list'),
+      admin(missing, 'user', 'list', '--create'),
+    ]);
+    expect(relative!.stderr).toContain(`no SQLite database at ${join(process.cwd(), 'no-such-dir/intake.db')}`);
+    expect(existsSync(join(process.cwd(), 'no-such-dir'))).toBe(false);
+    expect(listCreate!.code).toBe(2);
+    expect(listCreate!.stderr).toContain('user list takes no --create');
+    const created = await admin(missing, 'user', 'add', '--role', 'operator', '--name', '首个坐席', '--create');
+    expect(created.code, created.stderr).toBe(0);
+    expect((await admin(missing, 'user', 'list')).stdout).toContain('首个坐席');
   });
 
   it('refuses an unknown command', async () => {

@@ -17,7 +17,7 @@ describe('npm run admin -- user passwd', { timeout: 60_000 }, () => {
   let dispatcherId: string;
 
   beforeAll(async () => {
-    const op = await admin(dbPath, null, 'user', 'add', '--role', 'operator', '--name', '坐席小周');
+    const op = await admin(dbPath, null, 'user', 'add', '--role', 'operator', '--name', '坐席小周', '--create');
     operatorId = /id ([0-9a-f-]{36})/.exec(op.stdout)![1]!;
     const disp = await admin(dbPath, null, 'user', 'add', '--role', 'dispatcher', '--name', '调度小吴');
     dispatcherId = /id ([0-9a-f-]{36})/.exec(disp.stdout)![1]!;

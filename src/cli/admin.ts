@@ -24,10 +24,12 @@ import { redeliverFailed } from '../workflow/redeliver.js';
  */
 const USAGE = `usage: npm run admin -- <command>
 
-  user add --role ${ROLES.join('|')} [--bureau CODE] --name NAME [--label LABEL]
+  user add --role ${ROLES.join('|')} [--bureau CODE] --name NAME [--label LABEL] [--create]
       create an account and its first API token (printed alone on the last line);
       --bureau (a bureau or town / sub-district code of the district file) is
-      required for --role bureau and not allowed for the other roles
+      required for --role bureau and not allowed for the other roles; --create
+      creates the SQLite database of DATABASE_URL if it does not exist yet (the
+      first account, before the service's first start)
   user list
       every account: id, name, role, unit, active, live tokens
   user disable --id USER_ID
@@ -56,7 +58,9 @@ const USAGE = `usage: npm run admin -- <command>
       if given) is set to go out again; the running service's reconciler
       queues them within a couple of minutes
 
-Reads DATABASE_URL (default ./data/intake.db) and DISTRICT_CONFIG like the service.`;
+Reads DATABASE_URL (default ./data/intake.db) and DISTRICT_CONFIG like the service.
+A SQLite database must exist (the service creates it on its first start); only
+user add --create makes a new one.`;
 
 /** A mistake in the command line: exit 2 with the message and the usage. */
 class UsageError extends Error {}
@@ -73,6 +77,7 @@ const OPTIONS = {
   token: { type: 'string' },
   username: { type: 'string' },
   since: { type: 'string' },
+  create: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -116,7 +121,8 @@ async function main(argv: string[]): Promise<Output> {
     if (problems.length > 0) throw new UsageError(problems.join('; '));
   }
 
-  return withDatabase(env, async (db) => {
+  const create = command === 'user add' && values.create === true;
+  return withDatabase(env, { create, hint: command === 'user add' ? 'or add --create to create it now' : undefined }, async (db) => {
     const at = new Date().toISOString();
     switch (command) {
       case 'user add': {
@@ -222,7 +228,7 @@ async function telegramLink(positionals: string[], values: Values): Promise<Outp
   const extra = Object.keys(values).filter((k) => k !== 'help');
   if (extra.length > 0) throw new UsageError(`${command} takes no --${extra[0]}`);
   const env = parseEnv(process.env);
-  return withDatabase(env, async (db) => {
+  return withDatabase(env, {}, async (db) => {
     const byUsername = await findUserIdByUsername(db, normaliseUsername(who)).catch(() => null);
     let user = await findUser(db, byUsername ?? who);
     if (!user) {
@@ -313,7 +319,7 @@ async function backup(positionals: string[], values: Values): Promise<Output> {
 /** Which options each command takes; anything else is a mistake worth naming. */
 function checkOptions(command: string, values: Values): void {
   const allowed: Record<string, { required: Array<keyof Values>; optional: Array<keyof Values> }> = {
-    'user add': { required: ['name'], optional: ['role', 'bureau', 'label'] },
+    'user add': { required: ['name'], optional: ['role', 'bureau', 'label', 'create'] },
     'user list': { required: [], optional: [] },
     'user disable': { required: ['id'], optional: [] },
     'user passwd': { required: ['id', 'username'], optional: [] },
@@ -354,7 +360,21 @@ async function readPasswordFromStdin(): Promise<string> {
   return (Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '');
 }
 
-async function withDatabase<T>(env: Env, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+/**
+ * Opens (and migrates) the database of DATABASE_URL. A SQLite file that does
+ * not exist is refused unless `create`: a mistyped DATABASE_URL must not
+ * become a fresh, empty database (and directories) that the service never reads.
+ */
+async function withDatabase<T>(env: Env, opts: { create?: boolean; hint?: string | undefined }, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  if (!isPostgresUrl(env.DATABASE_URL) && !opts.create) {
+    const path = sqlitePath(env.DATABASE_URL);
+    if (path === ':memory:' || !existsSync(resolve(path))) {
+      throw new CommandError(
+        `no SQLite database at ${path === ':memory:' ? path : resolve(path)} (DATABASE_URL=${env.DATABASE_URL}): check DATABASE_URL; ` +
+          `the service creates its database on its first start (npm start)${opts.hint ? `, ${opts.hint}` : ''}`,
+      );
+    }
+  }
   const handle = connectDatabase(env.DATABASE_URL, { poolSize: 2 });
   try {
     try {
