@@ -51,6 +51,16 @@ describe('npm run admin -- user passwd', { timeout: 60_000 }, () => {
     expect(row).toEqual({ username: null, password_hash: null });
   });
 
+  it('names an unknown account or a taken username before reading any password', async () => {
+    // Nothing on stdin: a password read first would be refused as too short.
+    const unknown = await admin(dbPath, '', 'user', 'passwd', '--id', 'nope', '--username', 'zs');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('admin: no user with id nope\n');
+    const taken = await admin(dbPath, '', 'user', 'passwd', '--id', dispatcherId, '--username', 'zhou.op');
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toBe('admin: the username zhou.op belongs to another account\n');
+  });
+
   it('ends the web sessions of a disabled account', async () => {
     const client = formClient(service.url, { 'x-forwarded-for': '10.5.0.2' });
     expect((await client.signIn('zhou.op', 'a long enough secret')).status).toBe(303);

@@ -120,6 +120,9 @@ async function main(argv: string[]): Promise<Output> {
     const problems = accountProblems({ role: values.role, unitCode: values.bureau ?? null, name: values.name ?? '' }, district!);
     if (problems.length > 0) throw new UsageError(problems.join('; '));
   }
+  if (command === 'user passwd' && !isValidUsername(normaliseUsername(values.username!))) {
+    throw new UsageError('--username: 2–64 letters, digits, . _ - (starting with a letter or digit)');
+  }
 
   const create = command === 'user add' && values.create === true;
   return withDatabase(env, { create, hint: command === 'user add' ? 'or add --create to create it now' : undefined }, async (db) => {
@@ -169,7 +172,10 @@ async function main(argv: string[]): Promise<Output> {
       case 'user passwd': {
         const id = values.id!;
         const username = normaliseUsername(values.username!);
-        if (!isValidUsername(username)) throw new UsageError('--username: 2–64 letters, digits, . _ - (starting with a letter or digit)');
+        // Before asking for the password: a mistyped id or a taken name is said at once.
+        if (!(await findUser(db, id))) throw new CommandError(`no user with id ${id}`);
+        const owner = await findUserIdByUsername(db, username);
+        if (owner !== null && owner !== id) throw new CommandError(`the username ${username} belongs to another account`);
         const password = await readPasswordFromStdin();
         const problems = passwordProblems(password);
         if (problems.length > 0) throw new CommandError(problems.join('; '));
