@@ -98,6 +98,15 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect((await admin(missing, 'user', 'list')).stdout).toContain('首个坐席');
   });
 
+  it('refuses an option given twice, creating no account', async () => {
+    const run = await admin(dbPath, 'user', 'add', '--role', 'operator', '--name', '赵六', '--name', '钱七');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--name is given more than once');
+    expect(run.stdout).toBe('');
+    const list = await admin(dbPath, 'user', 'list');
+    expect(list.stdout).not.toMatch(/赵六|钱七/);
+  });
+
   it('refuses an unknown command', async () => {
     const run = await admin(dbPath, 'user', 'promote');
     expect(run.code).not.toBe(0);

@@ -88,13 +88,20 @@ interface Output {
 }
 
 async function main(argv: string[]): Promise<Output> {
-  let parsed: { values: Values; positionals: string[] };
+  let parsed: { values: Values; positionals: string[]; tokens: Array<{ kind: string; name?: string }> };
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
+  // parseArgs keeps the last of a repeated option: `--name 张三 --name 李四` would quietly drop one.
+  const seen = new Set<string>();
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option' || t.name === undefined) continue;
+    if (seen.has(t.name)) throw new UsageError(`--${t.name} is given more than once`);
+    seen.add(t.name);
+  }
   if (values.help) return { lines: [USAGE] };
   if (positionals.length === 0) throw new UsageError('no command given');
   if (positionals[0] === 'telegram-link' || positionals[0] === 'telegram-unlink') return telegramLink(positionals, values);
