@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -260,6 +260,14 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     const again = await admin(dbPath, 'backup', file);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('exists: a backup never overwrites a file');
+    // What another backup to the same file is writing (or an interrupted one left) is not removed.
+    const other = join(tempDir(), 'other.db');
+    writeFileSync(`${other}.partial`, 'another backup, still being written');
+    const busy = await admin(dbPath, 'backup', other);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain(`${other}.partial exists`);
+    expect(readFileSync(`${other}.partial`, 'utf8')).toBe('another backup, still being written');
+    expect(existsSync(other)).toBe(false);
     const missing = await admin(join(tempDir(), 'none.db'), 'backup', join(tempDir(), 'x.db'));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no SQLite database at');

@@ -1,4 +1,4 @@
-import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import SQLite from 'better-sqlite3';
@@ -268,7 +268,8 @@ async function telegramLink(positionals: string[], values: Values): Promise<Outp
 
 /**
  * backup FILE: `VACUUM INTO` copies the live SQLite database as of one read
- * transaction (in WAL mode writers go on meanwhile), into FILE.partial; the
+ * transaction (in WAL mode writers go on meanwhile), into FILE.partial (which
+ * must not exist either); the
  * copy is checked (quick_check, the cases it holds) and only then renamed to
  * FILE, so a failed backup leaves no file that looks like one.
  */
@@ -294,6 +295,17 @@ async function backup(positionals: string[], values: Values): Promise<Output> {
   } catch (err) {
     throw new CommandError(`cannot open the SQLite database ${source}: ${(err as Error).message}`);
   }
+  // Claimed as an empty file (which VACUUM INTO accepts), never removed when it was there before:
+  // it may be another backup to the same FILE still running, or what an interrupted one left.
+  try {
+    closeSync(openSync(partial, 'wx'));
+  } catch (err) {
+    db.close();
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new CommandError(`${partial} exists: another backup to ${target} is running, or one was interrupted (remove it if none is running)`);
+    }
+    throw new CommandError(`cannot write ${partial}: ${(err as Error).message}`);
+  }
   try {
     db.pragma('busy_timeout = 5000');
     try {
@@ -301,7 +313,6 @@ async function backup(positionals: string[], values: Values): Promise<Output> {
     } catch {
       throw new CommandError(`${source} is not a database of this service (it has no cases table)`);
     }
-    rmSync(partial, { force: true });
     db.prepare('VACUUM INTO ?').run(partial);
   } catch (err) {
     rmSync(partial, { force: true });
