@@ -15,6 +15,7 @@ import { loadDistrictFile } from '../district/district-file.js';
 import { EnvError, parseEnv, type Env } from '../env.js';
 import { issueLinkToken, LINK_TOKEN_TTL_HOURS, unlink } from '../telegram/links.js';
 import { redeliverFailed } from '../workflow/redeliver.js';
+import { table } from './table.js';
 
 /**
  * Account administration: `npm run admin -- <command>`. Uses the service's own
@@ -410,24 +411,6 @@ async function withDatabase<T>(env: Env, opts: { create?: boolean; hint?: string
   } finally {
     await handle.db.destroy();
   }
-}
-
-/** Columns padded by display width: a Chinese character takes two cells. */
-function table(header: string[], rows: string[][]): string[] {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => displayWidth(r[i] ?? ''))));
-  return all.map((r) =>
-    r
-      .map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - displayWidth(cell))))
-      .join('  ')
-      .trimEnd(),
-  );
-}
-
-function displayWidth(text: string): number {
-  let width = 0;
-  for (const ch of text) width += /[\p{Script=Han}\u3000-\u303f\uff00-\uffef]/u.test(ch) ? 2 : 1;
-  return width;
 }
 
 main(process.argv.slice(2)).then(
