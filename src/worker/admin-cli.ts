@@ -1,63 +1,58 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CompiledQuery } from 'kysely';
-import { issueToken, hashToken } from '../../db/repositories/tokens.repository.js';
-import { createUser } from '../../db/repositories/users.repository.js';
-import { revokeUserSessions, setCredentials } from '../../db/repositories/web-sessions.repository.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import { issueToken, hashToken, listTokens, revokeUserTokens } from '../../db/repositories/tokens.repository.js';
+import { createUser, deactivateUser, findUser, listUsers } from '../../db/repositories/users.repository.js';
+import { findUserIdByUsername, revokeUserSessions, setCredentials } from '../../db/repositories/web-sessions.repository.js';
 import { hashPassword, isValidUsername, normaliseUsername, passwordProblems } from '../auth/password.js';
-import { accountProblems, isRole, type Role } from '../auth/principal.js';
+import { accountProblems, isRole, ROLES, type Role } from '../auth/principal.js';
 import { loadDistrictFile } from '../district/district-file.js';
-import type { District } from '../district/district.schema.js';
+import { unitView, type District } from '../district/district.schema.js';
 import { recordWrites } from './d1.js';
+import { table } from '../cli/table.js';
+import { describeTarget, executeD1, inlineSql, wranglerD1Reader, type D1Target } from './wrangler-d1.js';
+
+export { inlineSql };
 
 /**
  * Staff accounts of the Workers deployment. D1 is reached through wrangler,
  * not a connection string, so this tool builds the same rows as
  * `npm run admin` (same repositories, same token hashing), as SQL, and runs
  * them with `wrangler d1 execute` on the local (default) or the remote
- * database. The token is printed once; only its SHA-256 goes to D1.
- *
- *   npm run admin:cf -- user add --role admin --name 管理员 [--remote]
- *   npm run admin:cf -- user add --role bureau --bureau epb --name 张三 [--remote]
- *   printf '%s\n' "$PW" | npm run admin:cf -- user passwd --id USER_ID --username NAME [--remote]
- *   npm run admin:cf -- token add --user USER_ID [--remote]
- *   npm run admin:cf -- token revoke --token TOKEN | --id TOKEN_ID [--remote]
- *   add --print to print the SQL instead of running it
- * The options are those of `npm run admin` (`user passwd --user` is taken too).
+ * database. The token is printed once; only its SHA-256 goes to D1. What a
+ * command needs to find first (the account, the token) is looked up through
+ * wrangler too, with the same repositories, so a wrong id is said and
+ * nothing is written.
  */
+const USAGE = `usage: npm run admin:cf -- <command> [--remote] [--persist-to DIR] [--print]
 
-/** SQL text with the parameters written in (wrangler d1 execute takes no bound parameters). */
-export function inlineSql(query: CompiledQuery): string {
-  let i = 0;
-  return query.sql.replace(/\?/g, () => literal(query.parameters[i++]));
-}
+  user add --role ${ROLES.join('|')} [--bureau CODE] --name NAME [--label LABEL] [--district FILE]
+  user list
+  user disable --id USER_ID
+  user passwd --id USER_ID --username NAME      (the password: one line on stdin)
+  token add --user USER_ID [--label LABEL]
+  token revoke --token TOKEN | --id TOKEN_ID
 
-function literal(value: unknown): string {
-  if (value === null || value === undefined) return 'NULL';
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  if (typeof value === 'boolean') return value ? '1' : '0';
-  if (typeof value === 'string') return `'${value.replace(/'/g, "''")}'`;
-  throw new Error(`cannot write ${typeof value} into SQL`);
-}
+The local D1 database (.wrangler/, or --persist-to DIR as wrangler dev takes it)
+unless --remote. --print prints the SQL of a change instead of running it,
+without looking anything up.`;
 
 export async function userAddSql(
   input: { role: Role; unitCode: string | null; name: string; label?: string | null },
   district: District,
   at = new Date().toISOString(),
-): Promise<{ sql: string[]; userId: string; token: string }> {
+): Promise<{ sql: string[]; userId: string; tokenId: string; token: string }> {
   const problems = accountProblems({ role: input.role, unitCode: input.unitCode, name: input.name }, district);
   if (problems.length > 0) throw new Error(problems.join('; '));
   let userId = '';
+  let tokenId = '';
   let token = '';
   const queries = await recordWrites(async (trx) => {
     const user = await createUser(trx, { name: input.name, role: input.role, unitCode: input.unitCode, at });
     userId = user.id;
-    token = (await issueToken(trx, { userId: user.id, label: input.label ?? null, at })).token;
+    ({ id: tokenId, token } = await issueToken(trx, { userId: user.id, label: input.label ?? null, at }));
   });
-  return { sql: queries.map(inlineSql), userId, token };
+  return { sql: queries.map(inlineSql), userId, tokenId, token };
 }
 
 /** Workers refuse PBKDF2 above this many iterations; wrangler.toml sets PASSWORD_ITERATIONS to it. */
@@ -81,30 +76,47 @@ export async function userPasswdSql(
   return queries.map(inlineSql);
 }
 
-export async function tokenAddSql(userId: string, label: string | null, at = new Date().toISOString()): Promise<{ sql: string[]; token: string }> {
+export async function tokenAddSql(userId: string, label: string | null, at = new Date().toISOString()): Promise<{ sql: string[]; tokenId: string; token: string }> {
+  let tokenId = '';
   let token = '';
   const queries = await recordWrites(async (trx) => {
-    token = (await issueToken(trx, { userId, label, at })).token;
+    ({ id: tokenId, token } = await issueToken(trx, { userId, label, at }));
   });
-  return { sql: queries.map(inlineSql), token };
+  return { sql: queries.map(inlineSql), tokenId, token };
 }
 
 /** Revokes one live token, named by the token itself or by its id. */
 export function tokenRevokeSql(which: { token: string } | { id: string }, at = new Date().toISOString()): string {
   const [column, value] = 'token' in which ? ['token_hash', hashToken(which.token)] : ['id', which.id];
-  return inlineSql({ sql: `UPDATE api_tokens SET revoked_at = ? WHERE ${column} = ? AND revoked_at IS NULL`, parameters: [at, value] } as unknown as CompiledQuery);
+  return inlineSql({ sql: `UPDATE api_tokens SET revoked_at = ? WHERE ${column} = ? AND revoked_at IS NULL`, parameters: [at, value] });
 }
 
-async function readStdin(): Promise<string> {
-  let text = '';
-  for await (const chunk of process.stdin) text += String(chunk);
-  return text;
+/** Disables an account, revokes its tokens and ends its web sessions, as `npm run admin -- user disable` does. */
+export async function userDisableSql(userId: string, at = new Date().toISOString()): Promise<string[]> {
+  const queries = await recordWrites(async (trx) => {
+    await deactivateUser(trx, userId, at);
+    await revokeUserTokens(trx, userId, at);
+    await revokeUserSessions(trx, userId, at);
+  });
+  return queries.map(inlineSql);
+}
+
+/** The first line of stdin: the password (never an argument, which other users of the machine could see). */
+async function readFirstLine(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('password: ');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    if (Buffer.concat(chunks).includes(10)) break;
+  }
+  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals, tokens } = parseArgs({
     args: argv,
     allowPositionals: true,
+    tokens: true,
     options: {
       role: { type: 'string' },
       bureau: { type: 'string' },
@@ -116,21 +128,71 @@ async function main(argv: string[]): Promise<void> {
       token: { type: 'string' },
       district: { type: 'string' },
       remote: { type: 'boolean', default: false },
+      'persist-to': { type: 'string' },
       print: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  // parseArgs keeps the last of a repeated option: `--name 张三 --name 李四` would quietly drop one.
+  const seen = new Set<string>();
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    if (seen.has(t.name)) throw new Error(`--${t.name} is given more than once`);
+    seen.add(t.name);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (values.remote && values['persist-to'] !== undefined) throw new Error('--persist-to names a local database: not with --remote');
+  const target: D1Target = { remote: values.remote, persistTo: values['persist-to'] };
+  const where = describeTarget(target);
+  // Lookups go through wrangler; --print looks nothing up (it may have no database at hand).
+  const reader = (): Kysely<Database> | null => (values.print ? null : wranglerD1Reader(target));
   const command = positionals.join(' ');
   let sql: string[];
-  let after: string[] = [];
+  let after: string[];
   switch (command) {
     case 'user add': {
-      if (!isRole(values.role)) throw new Error(`--role must be one of operator, bureau, dispatcher, admin`);
-      const made = await userAddSql(
-        { role: values.role, unitCode: values.bureau ?? null, name: values.name ?? '', label: values.label ?? null },
-        loadDistrictFile(values.district),
-      );
+      if (!isRole(values.role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
+      const district = loadDistrictFile(values.district);
+      const made = await userAddSql({ role: values.role, unitCode: values.bureau ?? null, name: values.name ?? '', label: values.label ?? null }, district);
+      const unit = unitView(district, values.bureau ?? null);
       sql = made.sql;
-      after = [`created ${values.role} account ${values.name}, id ${made.userId}`, 'API token; shown only now, keep it secret:', made.token];
+      after = [
+        `created ${values.role} account ${values.name!.trim()}${unit ? ` of ${unit.name} (${unit.code})` : ''}, id ${made.userId}`,
+        `API token ${made.tokenId}; shown only now, keep it secret:`,
+        made.token,
+      ];
+      break;
+    }
+    case 'user list': {
+      const db = reader();
+      if (!db) throw new Error('user list only reads: run it without --print');
+      const users = await listUsers(db);
+      const lines =
+        users.length === 0
+          ? [`no accounts yet in ${where}: create the first with \`npm run admin:cf -- user add --role admin --name NAME\``]
+          : table(
+              ['id', 'name', 'role', 'unit', 'active', 'tokens'],
+              users.map((u) => [u.id, u.name, u.role, u.unitCode ?? '-', u.active ? 'yes' : 'no', String(u.liveTokens)]),
+            );
+      process.stdout.write(`${lines.join('\n')}\n`);
+      return;
+    }
+    case 'user disable': {
+      const id = values.id;
+      if (!id) throw new Error('--id USER_ID is required');
+      sql = await userDisableSql(id);
+      const db = reader();
+      if (!db) {
+        after = [`the SQL disables account ${id} and revokes its tokens and web sessions (--print: nothing was looked up)`];
+        break;
+      }
+      const user = await findUser(db, id);
+      if (!user) throw new Error(`no user with id ${id} in ${where}`);
+      const live = (await listTokens(db, id)).filter((t) => t.revokedAt === null).length;
+      after = [`${user.active ? 'disabled' : 'was already disabled:'} ${user.name} (${id}); revoked ${live} token(s)`];
       break;
     }
     case 'user passwd': {
@@ -138,46 +200,66 @@ async function main(argv: string[]): Promise<void> {
       const userId = values.id ?? values.user;
       if (!userId) throw new Error('--id USER_ID is required');
       if (!values.username) throw new Error('--username NAME is required');
-      const password = (await readStdin()).split(/\r?\n/)[0] ?? '';
-      sql = await userPasswdSql({ userId, username: values.username, password });
-      after = [`account ${userId} signs in on the web as ${normaliseUsername(values.username)} (if the id exists)`];
+      const username = normaliseUsername(values.username);
+      if (!isValidUsername(username)) throw new Error('--username: 2–64 letters, digits, . _ - (starting with a letter or digit)');
+      // The account and the name are checked before the password is asked for.
+      const db = reader();
+      const user = db ? await findUser(db, userId) : null;
+      if (db && !user) throw new Error(`no user with id ${userId} in ${where}`);
+      const holder = db ? await findUserIdByUsername(db, username) : null;
+      if (holder !== null && holder !== userId) throw new Error(`the username ${username} belongs to another account`);
+      sql = await userPasswdSql({ userId, username, password: await readFirstLine() });
+      after = user
+        ? [`${user.name} (${userId}) signs in on the web as ${username}${user.active ? '' : ' (the account is disabled)'}`]
+        : [`the SQL lets account ${userId} sign in on the web as ${username} (--print: nothing was looked up)`];
       break;
     }
     case 'token add': {
       if (!values.user) throw new Error('--user USER_ID is required');
+      const db = reader();
+      const user = db ? await findUser(db, values.user) : null;
+      if (db && !user) throw new Error(`no user with id ${values.user} in ${where}`);
+      if (user && !user.active) throw new Error(`the user ${user.name} (${user.id}) is disabled`);
       const made = await tokenAddSql(values.user, values.label ?? null);
       sql = made.sql;
-      after = ['API token; shown only now, keep it secret:', made.token];
+      after = [`API token ${made.tokenId}${user ? ` for ${user.name} (${user.role})` : ''}; shown only now, keep it secret:`, made.token];
       break;
     }
     case 'token revoke': {
       if (!values.token === !values.id) throw new Error('give --token TOKEN or --id TOKEN_ID');
-      sql = [tokenRevokeSql(values.token ? { token: values.token } : { id: values.id! })];
-      after = ['token revoked (if it existed and was live)'];
+      const which: { token: string } | { id: string } = values.token ? { token: values.token } : { id: values.id! };
+      const db = reader();
+      if (!db) {
+        sql = [tokenRevokeSql(which)];
+        after = ['the SQL revokes the token if it exists and is live (--print: nothing was looked up)'];
+        break;
+      }
+      const query = db.selectFrom('api_tokens').select(['id', 'revoked_at']);
+      const row = await ('id' in which ? query.where('id', '=', which.id) : query.where('token_hash', '=', hashToken(which.token))).executeTakeFirst();
+      if (!row) throw new Error(`no such token in ${where}`);
+      if (row.revoked_at !== null) {
+        process.stdout.write(`token ${row.id} was already revoked\n`);
+        return;
+      }
+      sql = [tokenRevokeSql({ id: row.id })];
+      after = [`revoked token ${row.id}`];
       break;
     }
     default:
-      throw new Error(`unknown command "${command}" (user add, user passwd, token add, token revoke)`);
+      throw new Error(`unknown command "${command}" (user add, user list, user disable, user passwd, token add, token revoke; --help)`);
   }
   if (values.print) {
     process.stdout.write(sql.map((s) => `${s};\n`).join(''));
     process.stderr.write(after.map((l) => `${l}\n`).join(''));
     return;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'intake-admin-'));
-  try {
-    const file = join(dir, 'account.sql');
-    writeFileSync(file, sql.map((s) => `${s};\n`).join(''));
-    execFileSync('npx', ['wrangler', 'd1', 'execute', 'DB', '--file', file, values.remote ? '--remote' : '--local'], { stdio: ['ignore', 'inherit', 'inherit'] });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await executeD1(sql, target);
   process.stdout.write(after.map((l) => `${l}\n`).join(''));
 }
 
 if (process.argv[1]?.endsWith('admin-cli.ts')) {
   main(process.argv.slice(2)).catch((err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`admin:cf: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   });
 }
