@@ -29,7 +29,7 @@ const callBody = callSchema.openapi('HotlineCallInput', {
   description:
     'One call. `transcript` is speaker-labelled lines (坐席/话务员/客服/接线员 for the operator, 来电人/市民/群众/客户 for the caller, ' +
     'with or without [hh:mm:ss] or [start-end] timestamps before or after the label, full-width or ASCII colons or tabs, or a "label timestamp" line above the words); the caller\'s lines are the complaint. ' +
-    '`review: true` answers with the proposal and creates nothing. `type`, `jurisdiction`, `urgent`, `anonymous` and `text` are the ' +
+    '`review: true` answers with the proposal and creates nothing. `type`, `lead`, `jurisdiction`, `placeUnknown` (the proposed place is wrong and none is known), `urgent`, `anonymous` and `text` are the ' +
     `operator's corrections; \`parts\` (2–${MAX_PARTS}) splits the call into one case per part.`,
   example: {
     hotline: '12369',

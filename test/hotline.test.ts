@@ -616,6 +616,7 @@ describe('hotline access and validation', () => {
     ['a startedAt before any hotline record', { startedAt: '1901-01-01T00:00:00+08:00' }, 'startedAt', 'must not be before 2000'],
     ['an unknown type', { type: 'littering' }, 'type', 'unknown type "littering"'],
     ['an unknown jurisdiction', { jurisdiction: 'atlantis' }, 'jurisdiction', 'unknown jurisdiction "atlantis"'],
+    ['a jurisdiction and placeUnknown', { jurisdiction: 'xinglong', placeUnknown: true }, 'placeUnknown', 'a jurisdiction and placeUnknown: give one of them'],
     ['a lead that is not a bureau', { lead: 'xinglong' }, 'lead', expect.stringContaining('"xinglong" is a local office, not a bureau')],
     ['an unknown lead', { lead: 'nobody' }, 'lead', 'unknown bureau "nobody"'],
     ['a misspelt field', { callerNumbr: '13800001111' }, 'callerNumbr', 'unknown field'],

@@ -111,6 +111,25 @@ describe('operator console', () => {
     await context.close();
   });
 
+  it('takes 地点不明 over a proposed place: the case goes to the lead without a local office, flagged for the dispatcher', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator');
+    await page.fill('#transcript', TRANSCRIPT.replace('电镀厂', '电池厂'));
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+    expect(await page.inputValue('#jurisdiction')).toBe('xinglong');
+    await page.selectOption('#jurisdiction', '');
+    await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
+    const code = await page.getAttribute('#result .big-code', 'data-code');
+    const created = await caseOf(code!);
+    expect(created.jurisdictionCode).toBeNull();
+    expect(created.flags).toContain('place_unknown');
+    const units = (await listAssignments(web.service.deps.db, created.id)).map((a) => `${a.role}:${a.unitCode}`);
+    expect(units).toContain('lead:epb');
+    expect(units.some((u) => u.startsWith('jurisdiction:'))).toBe(false);
+    await context.close();
+  });
+
   it('takes a lead bureau the operator chose over the routing table', async () => {
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders(fromNewAddress());

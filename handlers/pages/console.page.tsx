@@ -286,6 +286,8 @@ function corrections(ch: Choice) {
     ...(ch.type !== '' && ch.type !== ch.proposed.type ? { type: ch.type } : {}),
     ...(ch.lead !== '' ? { lead: ch.lead } : {}),
     ...(ch.jurisdiction !== '' && ch.jurisdiction !== ch.proposed.jurisdiction ? { jurisdiction: ch.jurisdiction } : {}),
+    // 地点不明 chosen over a proposed place: the operator says the machine's place is wrong.
+    ...(ch.jurisdiction === '' && ch.proposed.jurisdiction !== '' ? { placeUnknown: true } : {}),
     ...(ch.urgent !== ch.proposed.urgent ? { urgent: ch.urgent } : {}),
   };
 }
@@ -357,7 +359,7 @@ function halves(callerLines: readonly string[], fallback: string): [string, stri
 }
 
 /** Fields of the review form (the operator's edits), as the hotline code names them or as the form does. */
-const REVIEW_FIELD = /^(?:text|type|lead|jurisdiction|urgent|parts(?:\.\d+(?:\.\w+)?)?|p\d-\w+)$/;
+const REVIEW_FIELD = /^(?:text|type|lead|jurisdiction|placeUnknown|urgent|parts(?:\.\d+(?:\.\w+)?)?|p\d-\w+)$/;
 
 /** A choice with no edits: the call reviewed as the machine sees it. */
 function untouched(anonymous: boolean): Choice {

@@ -41,7 +41,9 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
     // Decisions a person made at intake (a hotline operator's review) win over the machine's:
     // a preset type is routed at confidence 1; the machine's answer is still recorded.
     const presetType = c.flags.includes(PRESET_FLAGS.type) && c.typeCode ? c.typeCode : null;
-    const presetPlace = c.flags.includes(PRESET_FLAGS.jurisdiction) && c.jurisdictionCode ? c.jurisdictionCode : null;
+    // A person set the place: a jurisdiction, or none (they said the place is not known).
+    const placeSet = c.flags.includes(PRESET_FLAGS.jurisdiction);
+    const presetPlace = placeSet && c.jurisdictionCode ? c.jurisdictionCode : null;
     const presetUrgency = c.flags.includes(PRESET_FLAGS.urgency);
     const presetLead = c.flags.includes(PRESET_FLAGS.lead) ? await presetLeadOf(deps, caseId) : null;
     const routed = presetType ? { ...classification, type: presetType, confidence: 1 } : classification;
@@ -51,7 +53,7 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
       receivedAt: c.receivedAt,
       typeCode: routed.type,
     });
-    const place = presetPlace ? { jurisdiction: presetPlace, matched: 'operator', source: 'text' as const } : details.jurisdiction;
+    const place = presetPlace ? { jurisdiction: presetPlace, matched: 'operator', source: 'text' as const } : placeSet ? null : details.jurisdiction;
     const urgency = presetUrgency ? { urgent: c.urgent, reasons: c.urgent ? ['operator'] : [] } : details.urgency;
     const anonymityPhrase = details.anonymity.phrase;
     const anonymous = c.anonymous || anonymityPhrase !== null;

@@ -78,9 +78,10 @@ const partSchema = z.strictObject(
     type: code,
     lead: code,
     jurisdiction: code,
+    placeUnknown: flexBoolean,
     urgent: flexBoolean,
   },
-  { error: 'must be an object { text, type?, jurisdiction?, urgent? }' },
+  { error: 'must be an object { text, type?, jurisdiction?, placeUnknown?, urgent? }' },
 );
 
 export const callSchema = z
@@ -128,6 +129,8 @@ export const callSchema = z
     type: code,
     lead: code,
     jurisdiction: code,
+    /** The operator says the place is not known (the proposed jurisdiction is wrong and no other is right). */
+    placeUnknown: flexBoolean,
     urgent: flexBoolean,
     text: text(MAX_CASE_TEXT_CHARS),
     parts: z.preprocess(

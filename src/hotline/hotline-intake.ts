@@ -74,7 +74,7 @@ export interface CallOutcome {
 }
 
 /** What an operator changes about a call's cases; on a call already on record, none of it is applied. */
-const CORRECTIONS = ['type', 'lead', 'jurisdiction', 'urgent', 'anonymous', 'text', 'parts'] as const satisfies ReadonlyArray<keyof CallInput>;
+const CORRECTIONS = ['type', 'lead', 'jurisdiction', 'placeUnknown', 'urgent', 'anonymous', 'text', 'parts'] as const satisfies ReadonlyArray<keyof CallInput>;
 
 /** A call already on record, as a batch lookup finds it. */
 export interface KnownCall {
@@ -146,6 +146,8 @@ interface PlannedCase {
   type: string | null;
   lead: string | null;
   jurisdiction: string | null;
+  /** The operator said the place is not known. */
+  placeUnknown: boolean;
   urgent: boolean | null;
   /** The length of the complaint this text was cut from, when it was over the limit. */
   cutFrom: number | null;
@@ -195,19 +197,25 @@ function planCases(district: District, input: CallInput, now: Date): PlannedCase
   checkType(input.type, 'type');
   checkLead(input.lead, 'lead');
   checkJurisdiction(input.jurisdiction, 'jurisdiction');
+  const bothPlaces = (jurisdiction: string | undefined, unknown: boolean | undefined, field: string) => {
+    if (jurisdiction !== undefined && unknown === true) fields[field] = 'a jurisdiction and placeUnknown: give one of them';
+  };
+  bothPlaces(input.jurisdiction, input.placeUnknown, 'placeUnknown');
   let planned: PlannedCase[];
   if (input.parts) {
     input.parts.forEach((p, i) => {
       checkType(p.type, `parts.${i}.type`);
       checkLead(p.lead, `parts.${i}.lead`);
       checkJurisdiction(p.jurisdiction, `parts.${i}.jurisdiction`);
+      bothPlaces(p.jurisdiction, p.placeUnknown, `parts.${i}.placeUnknown`);
     });
     planned = input.parts.map((p, i) => ({
       part: i + 1,
       text: p.text,
       type: p.type ?? null,
       lead: p.lead ?? null,
-      jurisdiction: p.jurisdiction ?? input.jurisdiction ?? null,
+      jurisdiction: p.jurisdiction ?? (p.placeUnknown ? null : (input.jurisdiction ?? null)),
+      placeUnknown: p.placeUnknown ?? (p.jurisdiction === undefined && input.placeUnknown === true),
       urgent: p.urgent ?? input.urgent ?? null,
       cutFrom: null,
     }));
@@ -215,7 +223,7 @@ function planCases(district: District, input: CallInput, now: Date): PlannedCase
     const complaint = input.text ?? complaintOf(input.transcript, input.summary);
     if (!complaint) fields['transcript'] = 'no caller lines (label them 来电人, 市民, 群众 or 客户), and no summary or text to use instead';
     const { text, cutFrom } = caseTextFrom(complaint ?? '');
-    planned = [{ part: 1, text, type: input.type ?? null, lead: input.lead ?? null, jurisdiction: input.jurisdiction ?? null, urgent: input.urgent ?? null, cutFrom }];
+    planned = [{ part: 1, text, type: input.type ?? null, lead: input.lead ?? null, jurisdiction: input.jurisdiction ?? null, placeUnknown: input.placeUnknown === true, urgent: input.urgent ?? null, cutFrom }];
   }
   if (Object.keys(fields).length > 0) throw invalid(fields);
   return planned;
@@ -381,7 +389,7 @@ export async function acceptCall(deps: HotlineDeps, input: CallInput, actor: Act
             occurredAt: extractIncidentTime(p.text, startedAt, timezone)?.at ?? null,
             receivedAt: startedAt.toISOString(),
             address: place,
-            preset: { typeCode: p.type, leadCode: p.lead, jurisdictionCode: p.jurisdiction, urgent: p.urgent },
+            preset: { typeCode: p.type, leadCode: p.lead, jurisdictionCode: p.jurisdiction, placeUnknown: p.placeUnknown, urgent: p.urgent },
             enteredBy: actor,
             receivedData: {
               hotline: {
@@ -391,8 +399,8 @@ export async function acceptCall(deps: HotlineDeps, input: CallInput, actor: Act
                 parts: planned.length,
                 ...(p.cutFrom !== null ? { textCutFrom: p.cutFrom } : {}),
               },
-              ...(p.type || p.lead || p.jurisdiction || p.urgent !== null
-                ? { operatorSet: { type: p.type, lead: p.lead, jurisdiction: p.jurisdiction, urgent: p.urgent } }
+              ...(p.type || p.lead || p.jurisdiction || p.placeUnknown || p.urgent !== null
+                ? { operatorSet: { type: p.type, lead: p.lead, jurisdiction: p.jurisdiction, ...(p.placeUnknown ? { placeUnknown: true } : {}), urgent: p.urgent } }
                 : {}),
             },
           },

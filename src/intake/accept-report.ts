@@ -54,6 +54,8 @@ export interface PresetDecisions {
   /** The lead bureau in place of the routing table's (kept in the `received` event as `presetLead`). */
   leadCode?: string | null;
   jurisdictionCode?: string | null;
+  /** A person said the place is not known (a proposed jurisdiction was wrong): routed without one, flagged for the dispatcher. */
+  placeUnknown?: boolean;
   urgent?: boolean | null;
 }
 
@@ -215,7 +217,7 @@ export function prepareReport(
   const preset = input.preset ?? {};
   const flags: string[] = [];
   if (preset.typeCode) flags.push(PRESET_FLAGS.type);
-  if (preset.jurisdictionCode) flags.push(PRESET_FLAGS.jurisdiction);
+  if (preset.jurisdictionCode || preset.placeUnknown) flags.push(PRESET_FLAGS.jurisdiction);
   if (typeof preset.urgent === 'boolean') flags.push(PRESET_FLAGS.urgency);
   if (preset.leadCode) flags.push(PRESET_FLAGS.lead);
   return {
@@ -236,8 +238,8 @@ export function prepareReport(
       urgent: bool(preset.urgent === true),
       urgency_reasons: null,
       anonymous: bool(input.anonymous ?? false),
-      jurisdiction_code: preset.jurisdictionCode ?? null,
-      place_source: preset.jurisdictionCode ? 'operator' : null,
+      jurisdiction_code: preset.placeUnknown ? null : (preset.jurisdictionCode ?? null),
+      place_source: preset.jurisdictionCode || preset.placeUnknown ? 'operator' : null,
       flags: JSON.stringify(flags),
       triage_reason: null,
       // A call keeps the time it came in (a batch imported today counts in the month of its calls), never later than now.
