@@ -15,8 +15,7 @@ import type { AppEnv } from '../handlers/app-env.js';
 import { AppError, errorBody } from './errors.js';
 import { closeDeps, createDeps, processorDeps, type Deps, type DepsOverrides } from './deps.js';
 import type { Env } from './env.js';
-import type { IntakeWriter, PreparedReport } from './intake/intake-writer.js';
-import type { Logger } from './logger.js';
+import { loggedWriter } from './intake/logged-writer.js';
 import { httpMetricsMiddleware } from './metrics/http-metrics.js';
 import { createServiceMetrics, type QueueCounts, type ServiceMetrics } from './metrics/metrics.js';
 import type { Classifier } from './pipeline/classifier.js';
@@ -176,7 +175,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
   });
   // What the channels and jobs use: the same dependencies, with accepted
   // reports and classifications counted and logged with their ids.
-  const served: Deps = { ...deps, writer: observedWriter(deps.writer, metrics, deps.logger) };
+  const served: Deps = { ...deps, writer: loggedWriter(deps.writer, deps.logger, (r) => metrics.reportAccepted(r.caseRow.channel)) };
 
   if (role === 'worker' || role === 'all') {
     workers = startBullmqWorkers({
@@ -271,34 +270,6 @@ function queueCountsOf(transport: Deps['transport']): (() => Promise<QueueCounts
       [...queues].map(async ([name, q]) => [name, await q.getJobCounts('waiting', 'active', 'delayed', 'failed')] as const),
     );
     return Object.fromEntries(entries);
-  };
-}
-
-/**
- * Counts each committed report by channel and logs it with its case id (and
- * the request's id, when a request wrote it): the first line of a case's
- * trail, which the job lines (queue, jobId, caseId) continue in the workers.
- */
-function observedWriter(
-  writer: IntakeWriter,
-  metrics: ServiceMetrics,
-  logger: Logger,
-): IntakeWriter {
-  const accepted = (reports: PreparedReport[]) => {
-    for (const r of reports) {
-      metrics.reportAccepted(r.caseRow.channel);
-      logger.info({ ...(r.requestId ? { reqId: r.requestId } : {}), caseId: r.caseRow.id, channel: r.caseRow.channel }, 'report accepted');
-    }
-  };
-  return {
-    async write(report) {
-      await writer.write(report);
-      accepted([report]);
-    },
-    async writeAll(reports) {
-      await writer.writeAll(reports);
-      accepted(reports);
-    },
   };
 }
 

@@ -35,6 +35,8 @@ export default {
 
 let outDir: string;
 let mf: Miniflare;
+/** The Worker's log lines (JSON, one object per console line), in order. */
+const logLines: Array<Record<string, unknown>> = [];
 const webhookCalls: Array<{ url: string; delivery: string | null; signature: string | null; body: string }> = [];
 const telegramCalls: Array<{ method: string; body: Record<string, unknown> }> = [];
 const TELEGRAM_TOKEN = '123456:TEST-token_for_the_worker';
@@ -76,6 +78,20 @@ let metafile: Awaited<ReturnType<typeof build>>['metafile'];
 beforeAll(async () => {
   ({ metafile } = await build());
   mf = new Miniflare({
+    // The Worker's console, kept line by line; warnings and errors are shown as well, as workerd would print them.
+    handleStructuredLogs: ({ message }: { message: string }) => {
+      for (const line of message.split('\n').filter(Boolean)) {
+        let parsed: Record<string, unknown>;
+        try {
+          parsed = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          console.log(line);
+          continue;
+        }
+        logLines.push(parsed);
+        if ((parsed.level as number) >= 40) console.warn(line);
+      }
+    },
     workers: [
       {
         name: 'intake',
@@ -93,7 +109,7 @@ beforeAll(async () => {
         queueConsumers: { 'intake-jobs': { maxBatchSize: 10, maxBatchTimeout: 1, maxRetries: 10, deadLetterQueue: 'intake-jobs-dlq' } },
         bindings: {
           PUBLIC_URL,
-          LOG_LEVEL: 'warn',
+          LOG_LEVEL: 'info',
           WEBHOOK_SECRET: 'a-test-secret-of-some-length',
           DISPATCH_ATTEMPTS: '3',
           DISPATCH_BACKOFF_MS: '1000',
@@ -291,6 +307,14 @@ describe('the Worker on D1, Queues and R2', () => {
     await db.prepare(tokenRevokeSql({ token: second.token })).run();
     expect((await call('/api/v1/me', { token: second.token })).status).toBe(401);
   }, 60_000);
+
+  it('logs the accepted report with its case id, channel and request id, as the Node API does', async () => {
+    const accepted = await waitFor('the report accepted line', async () => logLines.find((l) => l.msg === 'report accepted' && l.caseId === caseId), 10_000);
+    expect(accepted).toMatchObject({ channel: 'web', reqId: expect.any(String) });
+    const request = logLines.find((l) => l.msg === 'request' && l.reqId === accepted.reqId);
+    expect(request).toMatchObject({ method: 'POST', path: '/api/v1/reports', status: 202 });
+    expect(JSON.stringify(logLines)).not.toContain('排黑水');
+  });
 
   it('writes the intake unit of work as one guarded batch: all of it, or nothing when the case moved meanwhile', async () => {
     const db = await d1();

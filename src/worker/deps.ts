@@ -8,6 +8,7 @@ import defaultDistrict from '../district/default.district.json' with { type: 'js
 import { buildDistrict, parseDistrictJson } from '../district/district.schema.js';
 import { parseEnv } from '../env.js';
 import { writeReports, type IntakeWriter } from '../intake/intake-writer.js';
+import { loggedWriter } from '../intake/logged-writer.js';
 import { calendarFor } from '../pipeline/deadlines.js';
 import type { WorkerBindings } from './bindings.js';
 import { variablesOf } from './bindings.js';
@@ -43,15 +44,19 @@ export function createWorkerDeps(bindings: WorkerBindings, clock: Clock = system
   const relay = createWorkerRelay({ db, transport, logger });
 
   // An accepted report is one D1 batch: case, contact, photos, events,
-  // outbox entries and idempotency key commit together or not at all.
-  const writer: IntakeWriter = {
-    async write(report) {
-      await runD1Batch(bindings.DB, (trx) => writeReports(trx, [report]));
+  // outbox entries and idempotency key commit together or not at all; then
+  // it is logged as on Node (`report accepted`, with case id and request id).
+  const writer: IntakeWriter = loggedWriter(
+    {
+      async write(report) {
+        await runD1Batch(bindings.DB, (trx) => writeReports(trx, [report]));
+      },
+      async writeAll(reports) {
+        if (reports.length > 0) await runD1Batch(bindings.DB, (trx) => writeReports(trx, reports));
+      },
     },
-    async writeAll(reports) {
-      if (reports.length > 0) await runD1Batch(bindings.DB, (trx) => writeReports(trx, reports));
-    },
-  };
+    logger,
+  );
 
   let migrated: Promise<void> | null = null;
   return {
