@@ -308,11 +308,14 @@ describe('the Worker on D1, Queues and R2', () => {
     expect((await call('/api/v1/me', { token: second.token })).status).toBe(401);
   }, 60_000);
 
-  it('logs the accepted report with its case id, channel and request id, as the Node API does', async () => {
+  it('logs one case so it can be followed by its id, with the lines and fields of the Node processes', async () => {
     const accepted = await waitFor('the report accepted line', async () => logLines.find((l) => l.msg === 'report accepted' && l.caseId === caseId), 10_000);
     expect(accepted).toMatchObject({ channel: 'web', reqId: expect.any(String) });
     const request = logLines.find((l) => l.msg === 'request' && l.reqId === accepted.reqId);
     expect(request).toMatchObject({ method: 'POST', path: '/api/v1/reports', status: 202 });
+    const routed = await waitFor('the intake job line', async () => logLines.find((l) => l.msg === 'job completed' && l.caseId === caseId && l.queue === 'intake'), 10_000);
+    expect(routed).toMatchObject({ jobId: `intake-${caseId}`, result: expect.stringMatching(/^(dispatch|transfer|triage)/) });
+    expect(logLines.find((l) => l.msg === 'job completed' && l.jobId === `dispatch-${caseId}-epb-webhook`)).toMatchObject({ queue: 'dispatch', caseId, unit: 'epb' });
     expect(JSON.stringify(logLines)).not.toContain('排黑水');
   });
 
@@ -362,6 +365,13 @@ describe('the Worker on D1, Queues and R2', () => {
       return list.length > 0 ? list : null;
     });
     expect(dead).toEqual([expect.objectContaining({ name: 'dispatch', jobId: `dispatch-${caseId}-econ-webhook`, error: 'HTTP 500', attempts: 3 })]);
+    // Each failure is logged as the Node workers log it, with the case's id.
+    const failures = await waitFor('the three failure lines', async () => {
+      const found = logLines.filter((l) => l.jobId === `dispatch-${caseId}-econ-webhook` && String(l.msg).startsWith('job failed'));
+      return found.length >= 3 ? found : null;
+    }, 10_000);
+    expect(failures.map((l) => l.msg)).toEqual(['job failed, will retry', 'job failed, will retry', 'job failed for good']);
+    expect(failures[2]).toMatchObject({ queue: 'dispatch', caseId, unit: 'econ', attempt: 3, maxAttempts: 3, final: true, err: 'HTTP 500' });
   }, 60_000);
 
   it('answers Telegram on the webhook through grammY, and only with the secret token', async () => {

@@ -34,7 +34,6 @@ export async function consumeJobs(
   },
 ): Promise<void> {
   const dead = async (body: JobMessage, attempts: number, error: string): Promise<void> => {
-    opts.logger.error({ queue: batch.queue, job: body.name, jobId: body.jobId, attempts, err: error }, 'job failed for good');
     if (opts.deadLetters) await opts.deadLetters.send({ ...body, error, attempts }, { contentType: 'json' });
   };
 
@@ -53,30 +52,41 @@ export async function consumeJobs(
     }
     const policy = opts.retry[body.name];
     const ctx: JobContext = { jobId: body.jobId, attempt: msg.attempts, maxAttempts: policy.attempts };
-    const log = opts.logger.child({ job: body.name, jobId: body.jobId, ...caseOf(body.payload) });
+    const log = opts.logger.child(jobLogFields(body));
     const started = Date.now();
     try {
       const processor = opts.processors[body.name] as (payload: unknown, ctx: JobContext) => Promise<string>;
-      const outcome = await processor(body.payload, ctx);
-      log.info({ attempt: ctx.attempt, ms: Date.now() - started, outcome }, 'job done');
+      const result = await processor(body.payload, ctx);
+      log.info({ attempt: ctx.attempt, ms: Date.now() - started, result }, 'job completed');
       msg.ack();
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
+      const ended = { attempt: ctx.attempt, maxAttempts: ctx.maxAttempts, ms: Date.now() - started, err: message };
       if (err instanceof PermanentJobError || ctx.attempt >= ctx.maxAttempts) {
+        log.error({ ...ended, final: true }, 'job failed for good');
         await dead(body, ctx.attempt, message);
         msg.ack();
         continue;
       }
       const delaySeconds = Math.min(MAX_DELAY_S, Math.ceil((policy.backoffMs * 2 ** (ctx.attempt - 1)) / 1000));
-      log.warn({ attempt: ctx.attempt, retryInS: delaySeconds, err: message }, 'job failed; retrying');
+      log.warn({ ...ended, final: false, retryInS: delaySeconds }, 'job failed, will retry');
       msg.retry({ delaySeconds });
     }
   }
 }
 
-function caseOf(payload: unknown): { caseId?: string } {
-  const id = payload && typeof payload === 'object' ? (payload as { caseId?: unknown }).caseId : undefined;
-  return typeof id === 'string' ? { caseId: id } : {};
+/**
+ * The ids a job's log lines carry, with the field names of the BullMQ
+ * workers' lines on Node (`queue` is the job's name there, one queue per
+ * job), so that one log query finds a case's jobs on either platform.
+ */
+function jobLogFields(body: JobMessage): Record<string, unknown> {
+  const data = (body.payload ?? {}) as Record<string, unknown>;
+  const fields: Record<string, unknown> = { queue: body.name, jobId: body.jobId };
+  for (const key of ['caseId', 'notificationId', 'unit'] as const) {
+    if (typeof data[key] === 'string') fields[key] = data[key];
+  }
+  return fields;
 }
 
 /**
