@@ -7,6 +7,7 @@ import { AppError, errorBody } from './errors.js';
 import type { WorkerBindings } from './worker/bindings.js';
 import { consumeJobs, lostAfterMs } from './worker/consumer.js';
 import { createWorkerDeps, drainAfter, type WorkerDeps } from './worker/deps.js';
+import { requestLogScope } from './worker/log-scope.js';
 
 /**
  * Cloudflare Workers entry (wrangler.toml `main`): the same service as the
@@ -35,7 +36,9 @@ function runtimeFor(bindings: WorkerBindings): Runtime {
     const deps = createWorkerDeps(bindings);
     // workerd's fetch must be called unbound (the processors call it as a method of their deps).
     const unboundFetch: typeof fetch = (input, init) => fetch(input, init);
-    runtime = { deps, app: createApp(deps), processors: createProcessors(processorDeps(deps, unboundFetch)) };
+    // Each request runs with a logger naming its request id, for the lines of code not handed one (D1's unit-of-work log).
+    const app = createApp(deps, { middleware: [requestLogScope(deps.logScope, deps.logger)] });
+    runtime = { deps, app, processors: createProcessors(processorDeps(deps, unboundFetch)) };
   }
   return runtime;
 }
@@ -63,6 +66,7 @@ export default {
       transport: deps.transport,
       clock: deps.clock,
       logger: deps.logger,
+      scope: deps.logScope,
       deadLetters: bindings.DEAD_JOBS,
     });
     // Follow-up jobs the processors wrote (deliveries, notifications, wake-ups).
@@ -71,22 +75,28 @@ export default {
 
   async scheduled(controller: ScheduledController, bindings: WorkerBindings): Promise<void> {
     const { deps } = runtimeFor(bindings);
-    try {
-      await deps.ready();
-      await deps.relay.drain().catch(() => undefined);
-      const now = deps.clock.now();
-      // Queue delays end at 12 hours: on Workers this sweep is what applies deadlines on time (within one cron period).
-      // No transport: wake-up jobs are chained by the deadline processor, not re-created by every run.
-      const swept = await sweepDeadlines({ db: deps.db, clock: deps.clock, district: deps.district, calendar: deps.calendar, logger: deps.logger }, now);
-      // Within a cron run's CPU time: what is left after 10 s of paging waits for the next run.
-      const pagingUntil = Date.now() + 10_000;
-      const requeued = await requeueLostJobs(deps, now, { graceMs: lostAfterMs(deps.env.RECONCILE_GRACE_MS, deps.retry), stopped: () => Date.now() > pagingUntil });
-      await deps.relay.drain();
-      deps.logger.info({ cron: controller.cron, deadlines: swept.checked.length, actions: swept.actions.length, ...requeued }, 'scheduled sweep');
-    } catch (err) {
-      deps.logger.error({ cron: controller.cron, err: (err as Error).message, stack: (err as Error).stack }, 'scheduled sweep failed');
-      throw err;
-    }
+    // The sweep's lines that are not handed a logger (D1's unit-of-work log) name the cron run.
+    await deps.logScope.run(deps.logger.child({ cron: controller.cron }), () => sweep(deps, controller));
   },
 };
+
+/** The cron run: outbox, deadlines due, lost jobs. */
+async function sweep(deps: WorkerDeps, controller: ScheduledController): Promise<void> {
+  try {
+    await deps.ready();
+    await deps.relay.drain().catch(() => undefined);
+    const now = deps.clock.now();
+    // Queue delays end at 12 hours: on Workers this sweep is what applies deadlines on time (within one cron period).
+    // No transport: wake-up jobs are chained by the deadline processor, not re-created by every run.
+    const swept = await sweepDeadlines({ db: deps.db, clock: deps.clock, district: deps.district, calendar: deps.calendar, logger: deps.logger }, now);
+    // Within a cron run's CPU time: what is left after 10 s of paging waits for the next run.
+    const pagingUntil = Date.now() + 10_000;
+    const requeued = await requeueLostJobs(deps, now, { graceMs: lostAfterMs(deps.env.RECONCILE_GRACE_MS, deps.retry), stopped: () => Date.now() > pagingUntil });
+    await deps.relay.drain();
+    deps.logger.info({ cron: controller.cron, deadlines: swept.checked.length, actions: swept.actions.length, ...requeued }, 'scheduled sweep');
+  } catch (err) {
+    deps.logger.error({ cron: controller.cron, err: (err as Error).message, stack: (err as Error).stack }, 'scheduled sweep failed');
+    throw err;
+  }
+}
 

@@ -421,6 +421,26 @@ describe('the Worker on D1, Queues and R2', () => {
     const epb = await db.prepare("select sign_overdue_at from assignments where case_id = ? and unit_code = 'epb'").bind(caseId).first<Record<string, string | null>>();
     expect(epb?.sign_overdue_at).toBeNull();
   }, 60_000);
+
+  it('logs a unit of work that failed after some of its statements were committed with its error and request id', async () => {
+    const db = await d1();
+    // A replied case whose next event D1 refuses: the rating and the status change are committed before it.
+    await db.prepare("update cases set status = 'replied', rate_deadline_at = null where id = ?").bind(caseId).run();
+    await db.prepare(`create trigger refuse_events before insert on case_events when new.case_id = '${caseId}' begin select raise(abort, 'this case takes no more events'); end`).run();
+    try {
+      const rated = await call(`/api/v1/track/${trackingCode}/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ rating: 'satisfied', solved: true }),
+      });
+      expect(rated.status, JSON.stringify(rated.body)).toBe(500);
+    } finally {
+      await db.prepare('drop trigger refuse_events').run();
+    }
+    const half = await waitFor('the unit of work line', async () => logLines.find((l) => String(l.msg).startsWith('D1: a unit of work failed')), 10_000);
+    expect(half).toMatchObject({ level: 50, writes: 2, err: expect.stringContaining('this case takes no more events'), reqId: expect.any(String) });
+    expect(logLines.find((l) => l.msg === 'request' && l.reqId === half.reqId)).toMatchObject({ method: 'POST', path: `/api/v1/track/${trackingCode}/feedback`, status: 500 });
+  });
 });
 
 describe('npm run admin:cf', () => {

@@ -4,6 +4,7 @@ import { JOB_RETRY, PermanentJobError, type JobContext } from '../../queues/jobs
 import type { Processors } from '../../queues/processors/index.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import type { LogScope } from './log-scope.js';
 
 export type RetryPolicy = typeof JOB_RETRY;
 
@@ -30,6 +31,8 @@ export async function consumeJobs(
     transport: CfQueuesTransport;
     clock: Clock;
     logger: Logger;
+    /** Each job runs with its logger (queue, jobId, caseId) as the current one. */
+    scope: LogScope;
     deadLetters: Queue<DeadJob> | undefined;
   },
 ): Promise<void> {
@@ -56,7 +59,7 @@ export async function consumeJobs(
     const started = Date.now();
     try {
       const processor = opts.processors[body.name] as (payload: unknown, ctx: JobContext) => Promise<string>;
-      const result = await processor(body.payload, ctx);
+      const result = await opts.scope.run(log, () => processor(body.payload, ctx));
       log.info({ attempt: ctx.attempt, ms: Date.now() - started, result }, 'job completed');
       msg.ack();
     } catch (err) {

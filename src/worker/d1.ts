@@ -17,12 +17,21 @@ import {
   type TableMetadata,
   type Dialect,
   type Driver,
+  type KyselyConfig,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryId,
   type QueryResult,
+  type RootOperationNode,
+  type Transaction,
+  type TransactionBuilder,
+  type UnknownRow,
 } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { Trx } from '../../db/repositories/db-types.js';
 import type { TransactionBatcher } from '../../db/tx-batcher.js';
-import type { Logger } from '../logger.js';
+import type { LogScope } from './log-scope.js';
 
 /**
  * D1 through kysely-d1. D1 runs every statement in its own implicit
@@ -44,23 +53,74 @@ import type { Logger } from '../logger.js';
  *   when someone else moved the case or assignment), then appends rows. What
  *   D1 cannot give them is the rollback of the rows written before a later
  *   failure; such a failure is logged with the number of statements that
- *   stayed.
+ *   stayed, the error, and the request or job it happened in.
  */
 
-export function connectD1(d1: D1Database, logger: Logger): Kysely<Database> {
-  return new Kysely<Database>({ dialect: new D1AutocommitDialect(d1, logger) });
+export function connectD1(d1: D1Database, scope: LogScope): Kysely<Database> {
+  return new D1Kysely({ dialect: new D1AutocommitDialect(d1) }, scope);
+}
+
+/**
+ * Kysely on D1, whose units of work (`db.transaction().execute(fn)`) log a
+ * failure that came after some of their statements were committed: with the
+ * error's message and the current request's or job's logger (reqId; queue,
+ * jobId, caseId), so that an operator can find the half-changed case.
+ */
+class D1Kysely extends Kysely<Database> {
+  readonly #scope: LogScope;
+
+  constructor(config: KyselyConfig, scope: LogScope) {
+    super(config);
+    this.#scope = scope;
+  }
+
+  // Only the builder's execute is watched: the service sets no isolation level or access mode (D1 has neither).
+  override transaction(): TransactionBuilder<Database> {
+    const builder = super.transaction();
+    const execute = builder.execute.bind(builder);
+    const scope = this.#scope;
+    builder.execute = <T>(unit: (trx: Transaction<Database>) => Promise<T>): Promise<T> =>
+      execute(async (trx) => {
+        const counter = new WriteCounter();
+        try {
+          return await unit(trx.withPlugin(counter));
+        } catch (err) {
+          if (counter.writes > 0) {
+            scope.logger().error(
+              { writes: counter.writes, err: err instanceof Error ? err.message : String(err) },
+              'D1: a unit of work failed after some of its statements were committed (D1 has no rollback across statements)',
+            );
+          }
+          throw err;
+        }
+      });
+    return builder;
+  }
+}
+
+/** Counts the statements other than SELECTs that ran to completion: on D1 each is committed at once. */
+class WriteCounter implements KyselyPlugin {
+  writes = 0;
+  readonly #isWrite = new WeakMap<QueryId, boolean>();
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    this.#isWrite.set(args.queryId, args.node.kind !== 'SelectQueryNode');
+    return args.node;
+  }
+
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    if (this.#isWrite.get(args.queryId)) this.writes += 1;
+    return args.result;
+  }
 }
 
 class D1AutocommitDialect extends D1Dialect {
-  constructor(
-    d1: D1Database,
-    private readonly logger: Logger,
-  ) {
+  constructor(d1: D1Database) {
     super({ database: d1 });
   }
 
   override createDriver(): Driver {
-    return new AutocommitDriver(super.createDriver(), this.logger);
+    return new AutocommitDriver(super.createDriver());
   }
 
   override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
@@ -114,39 +174,26 @@ class D1Introspector implements DatabaseIntrospector {
   }
 }
 
+/** Transactions are accepted and run statement by statement, each committed by D1 (see D1Kysely for failures). */
 class AutocommitDriver implements Driver {
-  constructor(
-    private readonly inner: Driver,
-    private readonly logger: Logger,
-  ) {}
+  constructor(private readonly inner: Driver) {}
 
   init(): Promise<void> {
     return this.inner.init();
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    return new CountingConnection(await this.inner.acquireConnection());
+    return new AutocommitConnection(await this.inner.acquireConnection());
   }
 
-  async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    (connection as CountingConnection).writes = 0;
-    (connection as CountingConnection).inTransaction = true;
-  }
+  async beginTransaction(): Promise<void> {}
 
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    (connection as CountingConnection).inTransaction = false;
-  }
+  async commitTransaction(): Promise<void> {}
 
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    const c = connection as CountingConnection;
-    c.inTransaction = false;
-    if (c.writes > 0) {
-      this.logger.error({ writes: c.writes }, 'D1: a unit of work failed after some of its statements were committed (D1 has no rollback across statements)');
-    }
-  }
+  async rollbackTransaction(): Promise<void> {}
 
   releaseConnection(connection: DatabaseConnection): Promise<void> {
-    return this.inner.releaseConnection((connection as CountingConnection).inner);
+    return this.inner.releaseConnection((connection as AutocommitConnection).inner);
   }
 
   destroy(): Promise<void> {
@@ -154,14 +201,11 @@ class AutocommitDriver implements Driver {
   }
 }
 
-class CountingConnection implements DatabaseConnection {
-  writes = 0;
-  inTransaction = false;
+class AutocommitConnection implements DatabaseConnection {
   constructor(readonly inner: DatabaseConnection) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     const result = await this.inner.executeQuery<R>(query);
-    if (this.inTransaction && query.query.kind !== 'SelectQueryNode') this.writes += 1;
     // kysely-d1 also sets the field Kysely renamed (numUpdatedOrDeletedRows), which makes Kysely warn.
     return { rows: result.rows, numAffectedRows: result.numAffectedRows, insertId: result.insertId };
   }

@@ -15,6 +15,7 @@ import { variablesOf } from './bindings.js';
 import { lazyClassifier } from './classifier.js';
 import type { RetryPolicy } from './consumer.js';
 import { connectD1, createD1UnitRunner, runD1Batch } from './d1.js';
+import { createLogScope, type LogScope } from './log-scope.js';
 import { createConsoleLogger } from './logger.js';
 import { createR2PhotoStore } from './r2-photo-store.js';
 import { createWorkerRelay, type WorkerRelay } from './relay.js';
@@ -28,6 +29,8 @@ export interface WorkerDeps extends Deps {
   transport: CfQueuesTransport;
   relay: WorkerRelay;
   retry: RetryPolicy;
+  /** The logger of the request or job being handled (see log-scope.ts). */
+  logScope: LogScope;
   /** Resolves once the D1 schema is up to date (migrated on the first event of an isolate). */
   ready(): Promise<void>;
 }
@@ -39,7 +42,8 @@ export function createWorkerDeps(bindings: WorkerBindings, clock: Clock = system
     ? parseDistrictJson(bindings.DISTRICT_JSON, 'DISTRICT_JSON')
     : buildDistrict(defaultDistrict, 'default district file');
   assertWebhookSecrets(env, district);
-  const db = connectD1(bindings.DB, logger);
+  const logScope = createLogScope(logger);
+  const db = connectD1(bindings.DB, logScope);
   const transport = createCfQueuesTransport(bindings.JOBS, clock);
   const relay = createWorkerRelay({ db, transport, logger });
 
@@ -76,6 +80,7 @@ export function createWorkerDeps(bindings: WorkerBindings, clock: Clock = system
     // The intake processor's unit of work: one guarded D1 batch, no group commit (see d1.ts).
     transactions: createD1UnitRunner(bindings.DB),
     retry: retryPolicy(env),
+    logScope,
     ready() {
       migrated ??= migrateToLatest(db).then(
         (applied) => {
