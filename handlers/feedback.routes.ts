@@ -70,6 +70,8 @@ export function feedbackRoutes() {
       comment: body.comment ?? null,
       channel: 'web',
     });
+    // The request line names only the tracking code: this line ties the request to its case.
+    deps.logger.info({ reqId: c.get('requestId'), caseId: outcome.caseId, rating: outcome.rating.rating, status: outcome.status, round: outcome.round }, 'case rated');
     deps.kickOutbox();
     return c.json(
       {

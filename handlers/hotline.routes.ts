@@ -300,7 +300,7 @@ export function hotlineRoutes() {
     const body = c.req.raw.body;
     if (!body) throw new AppError('validation_failed', 'invalid body', { body: 'required: one call a line (NDJSON) or a CSV with a header row' });
     const records = await openImport(decodeUtf8(body), format);
-    const results = importCalls(hotlineDeps(deps), records, { id: principal?.userId ?? null, role: principal?.role ?? null });
+    const results = importCalls({ ...hotlineDeps(deps), requestId: c.get('requestId') }, records, { id: principal?.userId ?? null, role: principal?.role ?? null });
     const encoder = new TextEncoder();
     // Pull-driven: the next batch is imported only when the client has read the previous results.
     // The client stopped reading the results: what is still being imported is answered to no one.

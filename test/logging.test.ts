@@ -3,8 +3,10 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { issueToken } from '../db/repositories/tokens.repository.js';
 import { createUser } from '../db/repositories/users.repository.js';
+import { ManualClock } from '../src/clock.js';
 import { createLogger } from '../src/logger.js';
-import { postJson, startTestService, testEnv, waitFor } from './harness.js';
+import { bodyOf, postJson, startTestService, testEnv, waitFor } from './harness.js';
+import { seedCase } from './workflow-helpers.js';
 
 /** A log sink that keeps each JSON line it is given, parsed. */
 function jsonLines(): { lines: Array<Record<string, unknown>>; sink: Writable } {
@@ -93,6 +95,42 @@ describe('logs', () => {
     expect(accepted).toMatchObject({ channel: 'web', reqId: expect.any(String) });
     const request = lines.find((l) => l.msg === 'request' && l.reqId === accepted!.reqId);
     expect(request).toMatchObject({ method: 'POST', path: '/api/v1/reports', status: 202 });
+    expect(JSON.stringify(lines)).not.toContain('13912340000');
+  });
+
+  it('tie a rating to its case: the case id with the request id, as the request line names only the tracking code', async () => {
+    const { lines, sink } = jsonLines();
+    const service = await startTestService(testEnv('logging-rating'), 'api', { logger: createLogger('info', sink) });
+    const { id, trackingCode } = await seedCase(service, new ManualClock(new Date().toISOString()));
+    await service.deps.db.updateTable('cases').set({ status: 'replied' }).where('id', '=', id).execute();
+    const res = await postJson(`${service.url}/api/v1/track/${trackingCode}/feedback`, { rating: 'dissatisfied', solved: false, comment: '还是有黑水，电话13912340000' });
+    expect(res.status, JSON.stringify(await bodyOf(res))).toBe(201);
+    const request = await waitFor(() => lines.find((l) => l.msg === 'request' && l.path === `/api/v1/track/${trackingCode}/feedback`), { what: 'the request line' });
+    expect(lines.find((l) => l.reqId === request.reqId && l.caseId === id)).toMatchObject({ msg: 'case rated', rating: 'dissatisfied', status: 'reopened', round: 2 });
+    // Nor the seeded reporter's name and phone, nor the comment's.
+    for (const secret of ['13912340000', '13912345678', '李四']) expect(JSON.stringify(lines)).not.toContain(secret);
+  });
+
+  it('give each case of a call import the import request’s id, as for a single call', async () => {
+    const { lines, sink } = jsonLines();
+    const service = await startTestService(testEnv('logging-import'), 'api', { logger: createLogger('info', sink) });
+    const user = await createUser(service.deps.db, { name: '坐席小王', role: 'operator', unitCode: null, at: new Date().toISOString() });
+    const token = (await issueToken(service.deps.db, { userId: user.id, label: null, at: new Date().toISOString() })).token;
+    const calls = ['李家塘路边有人烧垃圾，烟好大。', '盐下村电镀厂晚上偷排废水，沟里全是黑水。']
+      .map((words, i) => JSON.stringify({ hotline: '12345', callId: `log-${i}`, startedAt: '2026-11-28T21:30:05+08:00', callerNumber: '13912340000', transcript: `来电人：${words}` }))
+      .join('\n');
+    const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+      body: calls,
+    });
+    const results = (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { status?: string; caseIds?: string[] });
+    const caseIds = results.flatMap((r) => (r.status === 'created' ? (r.caseIds ?? []) : []));
+    expect(caseIds, JSON.stringify(results)).toHaveLength(2);
+    const request = await waitFor(() => lines.find((l) => l.msg === 'request' && l.path === '/api/v1/hotline/calls:import'), { what: 'the request line' });
+    const accepted = lines.filter((l) => l.msg === 'report accepted');
+    expect(accepted.map((l) => l.caseId).sort()).toEqual([...caseIds].sort());
+    expect(accepted.map((l) => l.reqId)).toEqual([request.reqId, request.reqId]);
     expect(JSON.stringify(lines)).not.toContain('13912340000');
   });
 

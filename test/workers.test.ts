@@ -441,6 +441,22 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(half).toMatchObject({ level: 50, writes: 2, err: expect.stringContaining('this case takes no more events'), reqId: expect.any(String) });
     expect(logLines.find((l) => l.msg === 'request' && l.reqId === half.reqId)).toMatchObject({ method: 'POST', path: `/api/v1/track/${trackingCode}/feedback`, status: 500 });
   });
+
+  it('logs a rating with the case id and the request id, as the request line names only the tracking code', async () => {
+    const db = await d1();
+    // A replied case, not rated yet.
+    await db.prepare('delete from ratings where case_id = ?').bind(caseId).run();
+    await db.prepare("update cases set status = 'replied', rate_deadline_at = null where id = ?").bind(caseId).run();
+    const rated = await call(`/api/v1/track/${trackingCode}/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rating: 'satisfied', solved: true }),
+    });
+    expect(rated.status, JSON.stringify(rated.body)).toBe(201);
+    const line = await waitFor('the case rated line', async () => logLines.find((l) => l.msg === 'case rated' && l.caseId === caseId), 10_000);
+    expect(line).toMatchObject({ rating: 'satisfied', status: 'closed' });
+    expect(logLines.find((l) => l.msg === 'request' && l.reqId === line.reqId)).toMatchObject({ method: 'POST', path: `/api/v1/track/${trackingCode}/feedback`, status: 201 });
+  });
 });
 
 describe('npm run admin:cf', () => {
