@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest } from '../db/migrate.js';
 import { createLogger } from '../src/logger.js';
 import { connectD1 } from '../src/worker/d1.js';
+import { createLogScope } from '../src/worker/log-scope.js';
 import { runCli, tempDir, type CliRun } from './harness.js';
 
 /**
@@ -52,7 +53,7 @@ describe('npm run admin:cf on a local D1 database', { timeout: 120_000 }, () => 
       d1Persist: join(persistTo, 'v3/d1'),
     });
     try {
-      await migrateToLatest(connectD1((await mf.getD1Database('DB')) as never, createLogger('silent')));
+      await migrateToLatest(connectD1((await mf.getD1Database('DB')) as never, createLogScope(createLogger('silent'))));
     } finally {
       await mf.dispose();
     }
