@@ -103,13 +103,12 @@ describe('npm run admin:cf on a local D1 database', { timeout: 120_000 }, () => 
 
   it('refuses an unknown account or token, saying what is wrong, and changes nothing', async () => {
     const before = snapshot();
-    const [tokenAdd, passwd, revoke, disable] = await Promise.all([
-      adminCf(['token', 'add', '--user', 'no-such']),
-      // Nothing on stdin: a password read first would be refused as too short.
-      adminCf(['user', 'passwd', '--id', 'no-such', '--username', 'ghost']),
-      adminCf(['token', 'revoke', '--id', 'nope']),
-      adminCf(['user', 'disable', '--id', 'no-such']),
-    ]);
+    // One after the other: several wrangler runs on one local D1 file at once may find it locked.
+    const tokenAdd = await adminCf(['token', 'add', '--user', 'no-such']);
+    // Nothing on stdin: a password read first would be refused as too short.
+    const passwd = await adminCf(['user', 'passwd', '--id', 'no-such', '--username', 'ghost']);
+    const revoke = await adminCf(['token', 'revoke', '--id', 'nope']);
+    const disable = await adminCf(['user', 'disable', '--id', 'no-such']);
     for (const [run, message] of [
       [tokenAdd, 'no user with id no-such in the local D1 database DB'],
       [passwd, 'no user with id no-such in the local D1 database DB'],

@@ -292,6 +292,11 @@ function recordingDialect(into: CompiledQuery[], reads?: DatabaseConnection): Di
       throw new Error('not supported');
     },
   };
+  return singleConnectionDialect(connection);
+}
+
+/** A SQLite-flavoured dialect over one connection that has no transactions of its own (they are batches elsewhere). */
+export function singleConnectionDialect(connection: DatabaseConnection): Dialect {
   return {
     createAdapter: () => new SqliteAdapter(),
     createQueryCompiler: () => new SqliteQueryCompiler(),

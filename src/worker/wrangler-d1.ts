@@ -2,16 +2,9 @@ import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  Kysely,
-  SqliteAdapter,
-  SqliteIntrospector,
-  SqliteQueryCompiler,
-  type CompiledQuery,
-  type DatabaseConnection,
-  type QueryResult,
-} from 'kysely';
+import { Kysely, type CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { singleConnectionDialect } from './d1.js';
 
 /**
  * The D1 database `DB` of wrangler.toml, reached from a command-line tool
@@ -115,20 +108,5 @@ export function wranglerD1Reader(target: D1Target): Kysely<Database> {
       throw new Error('not supported');
     },
   };
-  return new Kysely<Database>({
-    dialect: {
-      createAdapter: () => new SqliteAdapter(),
-      createQueryCompiler: () => new SqliteQueryCompiler(),
-      createIntrospector: (db) => new SqliteIntrospector(db),
-      createDriver: () => ({
-        init: async () => {},
-        acquireConnection: async () => connection,
-        beginTransaction: async () => {},
-        commitTransaction: async () => {},
-        rollbackTransaction: async () => {},
-        releaseConnection: async () => {},
-        destroy: async () => {},
-      }),
-    },
-  });
+  return new Kysely<Database>({ dialect: singleConnectionDialect(connection) });
 }
