@@ -244,7 +244,7 @@ describe('operator console', () => {
     await context.close();
   });
 
-  it('reads a transcript file saved as GB 18030, as Chinese Windows tools save text', async () => {
+  it('reads a transcript file saved as GB 18030 or as UTF-16, as Chinese Windows tools save text', async () => {
     // 来电人：排污 in GB 18030 (GBK) bytes: not valid UTF-8.
     const gbk = Buffer.from([0xc0, 0xb4, 0xb5, 0xe7, 0xc8, 0xcb, 0xa3, 0xba, 0xc5, 0xc5, 0xce, 0xdb]);
     const { page, context } = await newPage();
@@ -253,6 +253,18 @@ describe('operator console', () => {
     await page.setInputFiles('#transcriptFile', { name: 'call-gbk.txt', mimeType: 'text/plain', buffer: gbk });
     await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
     expect(await page.textContent('#transcript-lines li.caller')).toContain('排污');
+
+    // Notepad's "Unicode": UTF-16 with its byte-order mark, little- or big-endian.
+    const text = '坐席：您好。\n来电人：兴隆办事处有人往河里倒废机油';
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const be = Buffer.from(le);
+    be.swap16();
+    for (const [name, buffer] of [['call-utf16le.txt', le], ['call-utf16be.txt', be]] as const) {
+      await page.goto(`${base}/console`);
+      await page.setInputFiles('#transcriptFile', { name, mimeType: 'text/plain', buffer });
+      await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+      expect(await page.textContent('#transcript-lines li.caller'), name).toContain('废机油');
+    }
     await context.close();
   });
 

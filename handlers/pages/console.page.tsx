@@ -64,6 +64,15 @@ function newCallId(now: Date): string {
 async function readTranscriptFile(file: File, lang: Lang): Promise<string> {
   if (file.size > MAX_FILE_BYTES) throw invalid(lang, { transcriptFile: lang === 'zh' ? '文件不能超过 1 MB。' : 'The file may be at most 1 MB.' });
   const bytes = new Uint8Array(await file.arrayBuffer());
+  // Notepad's "Unicode" is UTF-16 with a byte-order mark: its NUL bytes are half characters, not a binary file.
+  const utf16 = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : null;
+  if (utf16) {
+    try {
+      return new TextDecoder(utf16, { fatal: true }).decode(bytes).replace(/^\uFEFF/, '');
+    } catch {
+      throw invalid(lang, { transcriptFile: lang === 'zh' ? '无法识别文件编码，请另存为 UTF-8 文本。' : 'Unknown encoding: save the file as UTF-8 text.' });
+    }
+  }
   if (bytes.includes(0)) throw invalid(lang, { transcriptFile: lang === 'zh' ? '请上传 .txt 文本文件。' : 'Upload a .txt text file.' });
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, '');
