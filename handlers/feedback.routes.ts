@@ -2,7 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { CASE_STATUSES } from '../src/domain/case.js';
 import { normalizeTrackingCode } from '../src/domain/tracking-code.js';
 import { AppError } from '../src/errors.js';
-import { RATINGS, rateCase } from '../src/workflow/feedback.js';
+import { logRated, RATINGS, rateCase } from '../src/workflow/feedback.js';
 import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
 import { validationHook } from './validation.js';
@@ -71,7 +71,7 @@ export function feedbackRoutes() {
       channel: 'web',
     });
     // The request line names only the tracking code: this line ties the request to its case.
-    deps.logger.info({ reqId: c.get('requestId'), caseId: outcome.caseId, rating: outcome.rating.rating, status: outcome.status, round: outcome.round }, 'case rated');
+    logRated(deps.logger, outcome, { reqId: c.get('requestId'), channel: 'web' });
     deps.kickOutbox();
     return c.json(
       {

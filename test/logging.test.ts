@@ -6,6 +6,7 @@ import { createUser } from '../db/repositories/users.repository.js';
 import { ManualClock } from '../src/clock.js';
 import { createLogger } from '../src/logger.js';
 import { bodyOf, postJson, startTestService, testEnv, waitFor } from './harness.js';
+import { formClient } from './web-staff-helpers.js';
 import { seedCase } from './workflow-helpers.js';
 
 /** A log sink that keeps each JSON line it is given, parsed. */
@@ -107,6 +108,14 @@ describe('logs', () => {
     expect(res.status, JSON.stringify(await bodyOf(res))).toBe(201);
     const request = await waitFor(() => lines.find((l) => l.msg === 'request' && l.path === `/api/v1/track/${trackingCode}/feedback`), { what: 'the request line' });
     expect(lines.find((l) => l.reqId === request.reqId && l.caseId === id)).toMatchObject({ msg: 'case rated', rating: 'dissatisfied', status: 'reopened', round: 2 });
+    // The tracking page's rating form says the same.
+    const other = await seedCase(service, new ManualClock(new Date().toISOString()));
+    await service.deps.db.updateTable('cases').set({ status: 'replied' }).where('id', '=', other.id).execute();
+    const page = formClient(service.url);
+    const form = await page.post(`/track/${other.trackingCode}`, { _csrf: await page.token(`/track/${other.trackingCode}`), rating: 'satisfied', solved: 'yes', comment: '电话13912340000' });
+    expect(form.status).toBeLessThan(400);
+    const pageRequest = await waitFor(() => lines.find((l) => l.msg === 'request' && l.method === 'POST' && l.path === `/track/${other.trackingCode}`), { what: 'the form request line' });
+    expect(lines.find((l) => l.reqId === pageRequest.reqId && l.caseId === other.id)).toMatchObject({ msg: 'case rated', channel: 'web', rating: 'satisfied', status: 'closed' });
     // Nor the seeded reporter's name and phone, nor the comment's.
     for (const secret of ['13912340000', '13912345678', '李四']) expect(JSON.stringify(lines)).not.toContain(secret);
   });

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { textFault } from '../../src/domain/text.js';
 import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
 import { AppError } from '../../src/errors.js';
-import { RATINGS, rateCase, type RatingValue } from '../../src/workflow/feedback.js';
+import { logRated, RATINGS, rateCase, type RatingValue } from '../../src/workflow/feedback.js';
 import { csrfProtection } from '../../src/web/csrf.js';
 import { loadSession } from '../../src/web/session.js';
 import { formatTime, type Texts } from '../../src/web/i18n.js';
@@ -456,13 +456,14 @@ export function trackPageRoutes() {
     if (Object.keys(errors).length > 0) return renderCase(c, view, { values, errors, status: 400 });
 
     try {
-      await rateCase(deps, {
+      const outcome = await rateCase(deps, {
         trackingCode: view.trackingCode,
         rating: values.rating as RatingValue,
         solved: values.solved === 'yes',
         comment: comment === '' ? null : comment,
         channel: 'web',
       });
+      logRated(deps.logger, outcome, { reqId: c.get('requestId'), channel: 'web' });
     } catch (err) {
       if (err instanceof AppError && err.code === 'illegal_transition') {
         // Already rated (another tab), or the window closed: show the case as it is now.

@@ -6,7 +6,8 @@ import type { Clock } from '../clock.js';
 import type { District } from '../district/district.schema.js';
 import { AppError } from '../errors.js';
 import type { WorkCalendar } from '../pipeline/deadlines.js';
-import { rateCase, type RatingValue } from '../workflow/feedback.js';
+import type { Logger } from '../logger.js';
+import { logRated, rateCase, type RatingValue } from '../workflow/feedback.js';
 import { clip } from '../domain/text.js';
 import { MAX_MESSAGE_TEXT } from './api.js';
 import { langOf, TEXTS, type Lang } from './texts.js';
@@ -42,6 +43,7 @@ export interface RatingDeps {
   district: District;
   calendar: WorkCalendar;
   kickOutbox: () => void;
+  logger: Pick<Logger, 'info'>;
 }
 
 /** Handles one press of a rating button in a private chat. */
@@ -77,6 +79,7 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
   const solved = solvedKey === 'y';
   try {
     const outcome = await rateCase(deps, { trackingCode: code, rating: RATING_OF[key], solved, channel: 'telegram' });
+    logRated(deps.logger, outcome, { channel: 'telegram' });
     deps.kickOutbox();
     await ctx.answerCallbackQuery();
     const done = outcome.status === 'reopened' ? t.reopened(code) : t.thanks(code, ratingLabel, solved);

@@ -4,6 +4,7 @@ import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.j
 import { bool, isUniqueViolation, type Db } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
 import type { CaseStatus } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
 import type { District } from '../district/district.schema.js';
@@ -51,6 +52,17 @@ export interface RateOutcome {
   rating: Rating;
   /** The lead bureau's new deadlines when the case was reopened. */
   deadlines: { signBy: string; replyBy: string } | null;
+}
+
+/**
+ * The log line of a rating, on every channel: the request line names only the
+ * tracking code, this one the case that was closed or reopened (no comment, no reporter).
+ */
+export function logRated(logger: Pick<Logger, 'info'>, outcome: RateOutcome, context: { reqId?: string | undefined; channel: string }): void {
+  logger.info(
+    { ...(context.reqId ? { reqId: context.reqId } : {}), channel: context.channel, caseId: outcome.caseId, rating: outcome.rating.rating, status: outcome.status, round: outcome.round },
+    'case rated',
+  );
 }
 
 export async function rateCase(
