@@ -142,4 +142,12 @@ describe('npm run admin:cf on a local D1 database', { timeout: 120_000 }, () => 
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('admin:cf: --name is given more than once\n');
   });
+
+  it("refuses an option of another command, before looking anything up", async () => {
+    const before = snapshot();
+    const run = await adminCf(['token', 'add', '--user', 'someone', '--name', '张三']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('admin:cf: token add takes no --name\n');
+    expect(snapshot()).toEqual(before);
+  });
 });

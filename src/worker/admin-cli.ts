@@ -37,6 +37,17 @@ The local D1 database (.wrangler/, or --persist-to DIR as wrangler dev takes it)
 unless --remote. --print prints the SQL of a change instead of running it,
 without looking anything up.`;
 
+/** Which options each command takes besides where the database is (an option of another command is a mistake worth naming). */
+const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  'user add': ['role', 'bureau', 'name', 'label', 'district'],
+  'user list': [],
+  'user disable': ['id'],
+  'user passwd': ['id', 'user', 'username'],
+  'token add': ['user', 'label'],
+  'token revoke': ['token', 'id'],
+};
+const TARGET_OPTIONS: readonly string[] = ['remote', 'persist-to', 'print', 'help'];
+
 export async function userAddSql(
   input: { role: Role; unitCode: string | null; name: string; label?: string | null },
   district: District,
@@ -144,12 +155,17 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  const command = positionals.join(' ');
+  const takes = COMMAND_OPTIONS[command];
+  if (takes) {
+    const foreign = [...seen].filter((name) => !takes.includes(name) && !TARGET_OPTIONS.includes(name));
+    if (foreign.length > 0) throw new Error(foreign.map((name) => `${command} takes no --${name}`).join('; '));
+  }
   if (values.remote && values['persist-to'] !== undefined) throw new Error('--persist-to names a local database: not with --remote');
   const target: D1Target = { remote: values.remote, persistTo: values['persist-to'] };
   const where = describeTarget(target);
   // Lookups go through wrangler; --print looks nothing up (it may have no database at hand).
   const reader = (): Kysely<Database> | null => (values.print ? null : wranglerD1Reader(target));
-  const command = positionals.join(' ');
   let sql: string[];
   let after: string[];
   switch (command) {
