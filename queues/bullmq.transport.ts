@@ -1,7 +1,7 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Env } from '../src/env.js';
 import type { Logger } from '../src/logger.js';
-import { JOB_NAMES, JOB_RETRY, PermanentJobError, retryPolicy, type JobContext, type JobName } from './jobs.js';
+import { JOB_NAMES, JOB_RETRY, jobLogFields, PermanentJobError, retryPolicy, type JobContext, type JobName } from './jobs.js';
 import type { Processors } from './processors/index.js';
 import {
   createRedisConnection,
@@ -182,16 +182,6 @@ export interface JobObserver {
   jobEnded(queue: JobName, outcome: JobOutcome, seconds: number | null): void;
 }
 
-/** The ids a job's log lines carry, so one case can be followed across processes. */
-function jobLogFields(queue: JobName, job: Job): Record<string, unknown> {
-  const data = (job.data ?? {}) as Record<string, unknown>;
-  const fields: Record<string, unknown> = { queue, jobId: job.id };
-  for (const key of ['caseId', 'notificationId', 'unit'] as const) {
-    if (typeof data[key] === 'string') fields[key] = data[key];
-  }
-  return fields;
-}
-
 /** One BullMQ worker per job name, running the transport-agnostic processors. */
 export function startBullmqWorkers(
   opts: BullmqOptions & {
@@ -221,7 +211,7 @@ export function startBullmqWorkers(
           attempt: job.attemptsMade + 1,
           maxAttempts: job.opts.attempts ?? 1,
         };
-        const log = opts.logger.child(jobLogFields(name, job));
+        const log = opts.logger.child(jobLogFields(name, job.id, job.data));
         const started = performance.now();
         const seconds = () => (performance.now() - started) / 1000;
         try {
@@ -258,7 +248,7 @@ export function startBullmqWorkers(
       // this catches the others (a job stalled too often, a lost lock).
       if (thrown.has(err)) return;
       opts.observer?.jobEnded(name, 'failed', null);
-      opts.logger.warn({ ...(job ? jobLogFields(name, job) : { queue: name }), attempt: job?.attemptsMade, err: err.message }, 'job failed');
+      opts.logger.warn({ ...(job ? jobLogFields(name, job.id, job.data) : { queue: name }), attempt: job?.attemptsMade, err: err.message }, 'job failed');
     });
     worker.on('error', (err) => {
       opts.logger.debug({ queue: name, err: err.message }, 'worker error');

@@ -88,3 +88,19 @@ export function outboxEntry<K extends JobName>(name: K, payload: JobPayloads[K],
 export function jobIdOf(e: OutboxEntry): string {
   return (jobId[e.name] as (p: unknown) => string)(e.payload);
 }
+
+/**
+ * The ids a job's log lines carry, so one case can be followed across
+ * processes: `queue` (the job's name: one queue per job), `jobId`, and the
+ * case, notification and unit the payload names. The BullMQ workers on Node
+ * and the Queues consumer on Workers log the same fields, so one log query
+ * finds a case's jobs on either platform.
+ */
+export function jobLogFields(queue: JobName, jobId: string | undefined, payload: unknown): Record<string, unknown> {
+  const data = (payload ?? {}) as Record<string, unknown>;
+  const fields: Record<string, unknown> = { queue, jobId };
+  for (const key of ['caseId', 'notificationId', 'unit'] as const) {
+    if (typeof data[key] === 'string') fields[key] = data[key];
+  }
+  return fields;
+}

@@ -322,9 +322,7 @@ function callInput(state: ReviewState, lang: Lang, review: boolean, operator?: s
   }
   const parsed = callSchema.safeParse(raw);
   if (!parsed.success) {
-    const fields: Errors = {};
-    for (const [k, v] of Object.entries(fieldsOf(parsed.error))) fields[formName(k)] = fieldMessage(lang, v);
-    throw invalid(lang, fields);
+    throw invalid(lang, formFields(lang, fieldsOf(parsed.error)));
   }
   return parsed.data;
 }
@@ -334,6 +332,11 @@ function formName(apiField: string): string {
   const m = /^parts\.(\d+)\.(\w+)$/.exec(apiField);
   if (m) return `p${Number(m[1]) + 1}-${m[2]}`;
   return apiField;
+}
+
+/** The hotline code's field problems as the form shows them: the form's names, in the page's language. */
+function formFields(lang: Lang, fields: Record<string, string>): Errors {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [formName(k), fieldMessage(lang, v)]));
 }
 
 function readState(form: Record<string, unknown>): ReviewState {
@@ -483,8 +486,7 @@ async function reviewPage(c: Context<AppEnv>, state: ReviewState, errors: Errors
   const zh = p.lang === 'zh';
   const deps = c.get('deps');
   const backToStart = (err: AppError) => {
-    const fields: Errors = {};
-    for (const [k, v] of Object.entries(err.fields ?? {})) fields[k] = fieldMessage(p.lang, v);
+    const fields = formFields(p.lang, err.fields ?? {});
     if (Object.keys(fields).length === 0) fields._form = err.message;
     return startPage(c, fields, { ...state.call, text: state.call.mode === 'plain' ? state.call.transcript : '' }, state.call.mode, err.status === 409 ? 409 : 400);
   };
@@ -504,7 +506,7 @@ async function reviewPage(c: Context<AppEnv>, state: ReviewState, errors: Errors
       if (again instanceof AppError && again.status < 500) return backToStart(again);
       throw again;
     }
-    errors = { ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [formName(k), fieldMessage(p.lang, v)])), ...errors };
+    errors = { ...formFields(p.lang, fields), ...errors };
     asTyped = true;
     status = status === 200 ? 400 : status;
   }
@@ -747,8 +749,7 @@ export function consolePages() {
       return renderPage(c, title, <ResultPage c={c} cases={outcome.cases} />, { status: outcome.status === 'created' ? 201 : 200 });
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
-      const fields: Errors = {};
-      for (const [k, v] of Object.entries(err.fields ?? {})) fields[formName(k)] = fieldMessage(lang, v);
+      const fields = formFields(lang, err.fields ?? {});
       if (Object.keys(fields).length === 0 || fields.callId) fields._form = fields.callId ?? err.message;
       return reviewPage(c, state, fields, err.status === 409 ? 409 : 400);
     }

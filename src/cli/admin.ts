@@ -15,6 +15,7 @@ import { loadDistrictFile } from '../district/district-file.js';
 import { EnvError, parseEnv, type Env } from '../env.js';
 import { issueLinkToken, LINK_TOKEN_TTL_HOURS, unlink } from '../telegram/links.js';
 import { redeliverFailed } from '../workflow/redeliver.js';
+import { optionsGiven, readPasswordFromStdin } from './cli-input.js';
 import { table } from './table.js';
 
 /**
@@ -96,13 +97,8 @@ async function main(argv: string[]): Promise<Output> {
     throw new UsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
-  // parseArgs keeps the last of a repeated option: `--name 张三 --name 李四` would quietly drop one.
-  const seen = new Set<string>();
-  for (const t of parsed.tokens) {
-    if (t.kind !== 'option' || t.name === undefined) continue;
-    if (seen.has(t.name)) throw new UsageError(`--${t.name} is given more than once`);
-    seen.add(t.name);
-  }
+  const { repeated } = optionsGiven(parsed.tokens);
+  if (repeated) throw new UsageError(repeated);
   if (values.help) return { lines: [USAGE] };
   if (positionals.length === 0) throw new UsageError('no command given');
   if (positionals[0] === 'telegram-link' || positionals[0] === 'telegram-unlink') return telegramLink(positionals, values);
@@ -372,17 +368,6 @@ function checkOptions(command: string, values: Values): void {
     return;
   }
   if (problems.length > 0) throw new UsageError(problems.join('; '));
-}
-
-/** The new password: the first line of stdin (never an argument, which other users of the machine could see). */
-async function readPasswordFromStdin(): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write('password: ');
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk as Buffer);
-    if (Buffer.concat(chunks).includes(10)) break;
-  }
-  return (Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '');
 }
 
 /**

@@ -516,8 +516,9 @@ export async function reviewCall(deps: HotlineDeps, input: CallInput): Promise<C
   const startedAt = new Date(input.startedAt);
   const anonymous = anonymityRequested(district, input, planned);
   const place = confirmedPlace(district, input.transcript);
-  const complaint = input.text ?? complaintOf(input.transcript, input.summary);
-  const whole = complaint ? caseTextFrom(complaint).text : planned.map((p) => p.text).join('\n');
+  // The whole call's complaint: the one planned case's text, or, for a split call, the complaint its parts came from.
+  const wholeComplaint = input.parts ? (input.text ?? complaintOf(input.transcript, input.summary)) : null;
+  const whole = !input.parts ? planned[0]!.text : wholeComplaint ? caseTextFrom(wholeComplaint).text : planned.map((p) => p.text).join('\n');
   const onRecord = await findHotlineCall(deps.db, input.hotline, input.callId);
   return {
     review: true,

@@ -478,9 +478,9 @@ const SELF_IS = new RegExp(`((?:${I}就?是|(?:本人|鄙人)是))${NOT_A_ROLE}(
 const SELF_SET_OFF = new RegExp(`(${SENTENCE_START}${I}[，,]\\s?)(${PERSON_NAME})(?=[，,])`, 'gu');
 /** 我是回龙村的村民王建国 — the name after who the speaker says they are; a word after the name (说, 也…) stays. */
 const SELF_DESCRIBED = new RegExp(`(${I}是[^，,。！!？?\\s]{1,12}?的(?:村民|居民|群众|业主|住户))(${PERSON_NAME})`, 'gu');
-/** 俺是盐下村的，叫唐德旺 — who the speaker is, then their name after 叫. */
 /** 我是回龙村的刘建国 — the name right after the place the speaker says they are from. */
 const SELF_OF_PLACE = new RegExp(`(${I}是[^，,。！!？?\\s]{1,12}?(?:村|镇|乡|社区|小区|组|街道?|路|屯|寨|圩)的)${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
+/** 俺是盐下村的，叫唐德旺 — who the speaker is, then their name after 叫. */
 const SELF_DESCRIBED_CALLED = new RegExp(`(${I}是[^，,。！!？?\\s]{1,12}?(?:的[，,]?|[，,])\\s?(?:叫|名叫))(${PERSON_NAME})`, 'gu');
 /**
  * 我老公叫罗大勇, 我儿子叫莫小军, 我爱人是何春花，: the reporter's family, whose name says who the reporter is.

@@ -1,6 +1,7 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { apiThrottler } from '@grammyjs/transformer-throttler';
 import { Api, type Transformer } from 'grammy';
+import { clip } from '../domain/text.js';
 import type { Env } from '../env.js';
 
 /**
@@ -20,10 +21,15 @@ import type { Env } from '../env.js';
  *   webhook or the job's worker slot for as long as the outage lasts.
  */
 
-/** The update kinds the bot handles; others are never sent. */
 /** Telegram's limit on a message's text, in UTF-16 code units after entities are parsed. */
 export const MAX_MESSAGE_TEXT = 4096;
 
+/** A message with a paragraph added, its earlier text shortened when both would not fit in one message. */
+export function followedBy(text: string, paragraph: string): string {
+  return `${clip(text, MAX_MESSAGE_TEXT - paragraph.length - 2)}\n\n${paragraph}`;
+}
+
+/** The update kinds the bot handles; others are never sent. */
 export const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
 
 export interface DeliveryOptions {

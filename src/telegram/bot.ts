@@ -27,7 +27,7 @@ import {
   type Session,
 } from './conversation.js';
 import { MAX_PHOTOS } from '../intake/limits.js';
-import { answersNeverFail, apiRootOf, installDelivery, WEBHOOK_DELIVERY } from './api.js';
+import { answersNeverFail, apiRootOf, followedBy, installDelivery, WEBHOOK_DELIVERY } from './api.js';
 import { createPruner, oneAtATimePerChat } from './chat-lock.js';
 import { handleGroupButtons } from './group-posts.js';
 import { linkedUser, redeemLinkToken, unlink, voidLinkToken } from './links.js';
@@ -204,7 +204,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       await ctx.answerCallbackQuery();
       const message = ctx.callbackQuery.message;
       if (message && 'text' in message && message.text) {
-        await ctx.editMessageText(`${message.text}\n\n${t.chosen(choiceLabel(t, result.chose))}`).catch((err: unknown) => {
+        await ctx.editMessageText(followedBy(message.text, t.chosen(choiceLabel(t, result.chose)))).catch((err: unknown) => {
           deps.logger.debug({ err: String(err) }, 'telegram: could not mark the chosen button');
         });
       }

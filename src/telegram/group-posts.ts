@@ -20,7 +20,7 @@ import { maskIdentityInText } from '../pipeline/extract.js';
 import type { PhotoStore } from '../storage/photo-store.js';
 import { acceptAssignment, currentRound, live, RETURN_REASONS, returnAssignment, type ReturnReason, type WorkflowDeps } from '../workflow/bureau.js';
 import { linkedUser } from './links.js';
-import { MAX_MESSAGE_TEXT } from './api.js';
+import { followedBy } from './api.js';
 import { langOf, TEXTS, type PostParts } from './texts.js';
 
 /**
@@ -244,7 +244,7 @@ async function settlePost(deps: GroupPostDeps, p: JobPayloads['telegram_post']):
 /** Adds a line under a group post and takes its buttons away. */
 async function markPost(deps: GroupPostDeps, post: { case_id: string; chat_id: string; message_id: string | number | null; text: string | null }, line: string): Promise<void> {
   if (post.message_id === null) return;
-  const text = `${clip(post.text ?? '', MAX_MESSAGE_TEXT - line.length - 2)}\n\n${line}`;
+  const text = followedBy(post.text ?? '', line);
   try {
     await deps.api.editMessageText(post.chat_id, Number(post.message_id), text, { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } });
   } catch (err) {
@@ -370,7 +370,7 @@ export function handleGroupButtons(bot: Bot<Context & { session?: unknown }>, de
     const mark = settledMark(deps.district, status, reason, user.name, at);
     // The workflow change is done; a message that cannot be edited (too old, deleted) only loses its label.
     await ctx
-      .editMessageText(`${post.text ?? ''}\n\n${mark}`, { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } })
+      .editMessageText(followedBy(post.text ?? '', mark), { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } })
       .catch((err: unknown) => deps.logger.warn({ err: String(err), caseId: post.case_id }, 'telegram: could not edit the group post'));
   });
   // Anything else pressed in a group (an old or foreign button) gets an answer, so the client stops spinning.

@@ -80,13 +80,13 @@ export interface NoticeInput {
   hiddenNames?: ReadonlyArray<string>;
 }
 
-/** The message for one reporter notification, or null for a kind residents are not told about. */
 /**
  * How much of a bureau's reply the chat shows: with the notice around it and
  * the rating question added when a button is pressed, well within a message.
  */
 export const MAX_REPLY_IN_CHAT = 3000;
 
+/** The message for one reporter notification, or null for a kind residents are not told about. */
 export function noticeText(n: NoticeInput): string | null {
   const t = TEXTS[n.lang].notify;
   const str = (key: string) => (typeof n.data[key] === 'string' ? (n.data[key] as string) : null);

@@ -8,8 +8,7 @@ import { AppError } from '../errors.js';
 import type { WorkCalendar } from '../pipeline/deadlines.js';
 import type { Logger } from '../logger.js';
 import { logRated, rateCase, type RatingValue } from '../workflow/feedback.js';
-import { clip } from '../domain/text.js';
-import { MAX_MESSAGE_TEXT } from './api.js';
+import { followedBy } from './api.js';
 import { langOf, TEXTS, type Lang } from './texts.js';
 
 /**
@@ -95,9 +94,4 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
     if (err instanceof AppError && err.code === 'conflict') return void (await alert(TEXTS[lang].group.conflict));
     throw err;
   }
-}
-
-/** A message with a paragraph added, its earlier text shortened when both would not fit in one message. */
-function followedBy(text: string, paragraph: string): string {
-  return `${clip(text, MAX_MESSAGE_TEXT - paragraph.length - 2)}\n\n${paragraph}`;
 }

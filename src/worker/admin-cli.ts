@@ -9,6 +9,7 @@ import { accountProblems, isRole, ROLES, type Role } from '../auth/principal.js'
 import { loadDistrictFile } from '../district/district-file.js';
 import { unitView, type District } from '../district/district.schema.js';
 import { recordWrites } from './d1.js';
+import { optionsGiven, readPasswordFromStdin } from '../cli/cli-input.js';
 import { table } from '../cli/table.js';
 import { describeTarget, executeD1, inlineSql, wranglerD1Reader, type D1Target } from './wrangler-d1.js';
 
@@ -112,17 +113,6 @@ export async function userDisableSql(userId: string, at = new Date().toISOString
   return queries.map(inlineSql);
 }
 
-/** The first line of stdin: the password (never an argument, which other users of the machine could see). */
-async function readFirstLine(): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write('password: ');
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk as Buffer);
-    if (Buffer.concat(chunks).includes(10)) break;
-  }
-  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
-}
-
 async function main(argv: string[]): Promise<void> {
   const { values, positionals, tokens } = parseArgs({
     args: argv,
@@ -144,13 +134,8 @@ async function main(argv: string[]): Promise<void> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  // parseArgs keeps the last of a repeated option: `--name 张三 --name 李四` would quietly drop one.
-  const seen = new Set<string>();
-  for (const t of tokens) {
-    if (t.kind !== 'option') continue;
-    if (seen.has(t.name)) throw new Error(`--${t.name} is given more than once`);
-    seen.add(t.name);
-  }
+  const { names: seen, repeated } = optionsGiven(tokens);
+  if (repeated) throw new Error(repeated);
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
@@ -224,7 +209,7 @@ async function main(argv: string[]): Promise<void> {
       if (db && !user) throw new Error(`no user with id ${userId} in ${where}`);
       const holder = db ? await findUserIdByUsername(db, username) : null;
       if (holder !== null && holder !== userId) throw new Error(`the username ${username} belongs to another account`);
-      sql = await userPasswdSql({ userId, username, password: await readFirstLine() });
+      sql = await userPasswdSql({ userId, username, password: await readPasswordFromStdin() });
       after = user
         ? [`${user.name} (${userId}) signs in on the web as ${username}${user.active ? '' : ' (the account is disabled)'}`]
         : [`the SQL lets account ${userId} sign in on the web as ${username} (--print: nothing was looked up)`];

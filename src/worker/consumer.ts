@@ -1,6 +1,6 @@
 import type { MessageBatch, Queue } from '@cloudflare/workers-types/index.js';
 import { delaySecondsUntil, isJobMessage, MAX_DELAY_S, type CfQueuesTransport, type JobMessage } from '../../queues/cf-queues.transport.js';
-import { JOB_RETRY, PermanentJobError, type JobContext } from '../../queues/jobs.js';
+import { JOB_RETRY, jobLogFields, PermanentJobError, type JobContext } from '../../queues/jobs.js';
 import type { Processors } from '../../queues/processors/index.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
@@ -55,7 +55,7 @@ export async function consumeJobs(
     }
     const policy = opts.retry[body.name];
     const ctx: JobContext = { jobId: body.jobId, attempt: msg.attempts, maxAttempts: policy.attempts };
-    const log = opts.logger.child(jobLogFields(body));
+    const log = opts.logger.child(jobLogFields(body.name, body.jobId, body.payload));
     const started = Date.now();
     try {
       const processor = opts.processors[body.name] as (payload: unknown, ctx: JobContext) => Promise<string>;
@@ -76,20 +76,6 @@ export async function consumeJobs(
       msg.retry({ delaySeconds });
     }
   }
-}
-
-/**
- * The ids a job's log lines carry, with the field names of the BullMQ
- * workers' lines on Node (`queue` is the job's name there, one queue per
- * job), so that one log query finds a case's jobs on either platform.
- */
-function jobLogFields(body: JobMessage): Record<string, unknown> {
-  const data = (body.payload ?? {}) as Record<string, unknown>;
-  const fields: Record<string, unknown> = { queue: body.name, jobId: body.jobId };
-  for (const key of ['caseId', 'notificationId', 'unit'] as const) {
-    if (typeof data[key] === 'string') fields[key] = data[key];
-  }
-  return fields;
 }
 
 /**

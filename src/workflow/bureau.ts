@@ -95,14 +95,15 @@ function lost(): AppError {
 }
 
 /**
- * Whether the case is still overdue: a unit of the current round still owes
- * a stage whose deadline it missed. A late signature or reply, a re-route or
- * an extension can end that.
+ * The case's overdue flag as it stands now: 1 while a unit of the current
+ * round still owes a stage whose deadline it missed. A late signature or
+ * reply, a re-route or an extension can end that.
  */
-export async function stillOverdue(trx: Trx, c: Case): Promise<boolean> {
-  return currentRound(c, await listAssignments(trx, c.id)).some(
+export async function overdueFlag(trx: Trx, c: Case): Promise<0 | 1> {
+  const owing = currentRound(c, await listAssignments(trx, c.id)).some(
     (a) => (a.status === 'pending' && a.signOverdueAt !== null) || ((a.status === 'pending' || a.status === 'accepted') && a.replyOverdueAt !== null),
   );
+  return owing ? 1 : 0;
 }
 
 /** 签收: the unit signs for its pending assignment. */
@@ -127,11 +128,11 @@ export async function acceptAssignment(deps: WorkflowDeps, principal: Principal,
         note: `${unitName}已签收`,
         data: { unit: mine.unitCode, role: mine.role },
         // A late signature ends what was late about signing: the case stays overdue only for what still is.
-        changes: { overdue: (await stillOverdue(trx, c)) ? 1 : 0 },
+        changes: { overdue: await overdueFlag(trx, c) },
       });
       await queueNotification(trx, { caseId, audience: 'reporter', kind: 'accepted', data: { unit: mine.unitCode } }, now);
     } else {
-      await touchCase(trx, c, { kind: 'accepted', actor, at, data: { unit: mine.unitCode, role: mine.role } }, { overdue: (await stillOverdue(trx, c)) ? 1 : 0 });
+      await touchCase(trx, c, { kind: 'accepted', actor, at, data: { unit: mine.unitCode, role: mine.role } }, { overdue: await overdueFlag(trx, c) });
     }
   });
 }
@@ -171,7 +172,7 @@ export async function returnAssignment(
         changes: { triage_reason: 'returned' },
       });
     } else {
-      await touchCase(trx, c, { kind: 'returned', actor, at, data }, { overdue: (await stillOverdue(trx, c)) ? 1 : 0 });
+      await touchCase(trx, c, { kind: 'returned', actor, at, data }, { overdue: await overdueFlag(trx, c) });
     }
     await queueNotification(trx, { caseId, audience: 'dispatchers', kind: 'returned', data }, now);
   });
@@ -263,7 +264,7 @@ async function replyInTransaction(
         text: input.text,
         ...(attachments.length > 0 ? { attachments: attachments.map((a) => ({ id: a.id, mime: a.mime, size: a.size })) } : {}),
       },
-    }, { overdue: (await stillOverdue(trx, c)) ? 1 : 0 });
+    }, { overdue: await overdueFlag(trx, c) });
     await insertReplyAttachments(trx, attachments);
     const caseReplied = await completeBureauPhaseIfDone(deps, trx, caseId, staffActor(principal), now);
     return { caseReplied };

@@ -22,7 +22,7 @@ import { newId } from '../domain/ids.js';
 import { AppError } from '../errors.js';
 import { dispatchDeadlines } from '../pipeline/deadlines.js';
 import type { AssignmentRole } from '../pipeline/route.js';
-import { completeBureauPhaseIfDone, currentRound, live, staffActor, stillOverdue, WORKING, type WorkflowDeps } from './bureau.js';
+import { completeBureauPhaseIfDone, currentRound, live, staffActor, overdueFlag, WORKING, type WorkflowDeps } from './bureau.js';
 import { reopenDeadlines, wakeUpsFor } from './deadline-check.js';
 import { queueBureauPosts, queuePostSettled } from '../telegram/post-queue.js';
 import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
@@ -50,7 +50,6 @@ async function loadCase(trx: Trx, caseId: string): Promise<Case> {
 function unitName(deps: WorkflowDeps, code: string): string {
   return deps.district.units.get(code)?.name.zh ?? code;
 }
-
 
 /** Assignments that hold work: waiting to be signed for, signed for, or answered. */
 function active(assignments: readonly Assignment[]): Assignment[] {
@@ -233,7 +232,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
       type_code: type,
       jurisdiction_code: jurisdiction,
       triage_reason: null,
-      overdue: (await stillOverdue(trx, c)) ? 1 : 0,
+      overdue: await overdueFlag(trx, c),
       sign_deadline_at: caseDeadlines.signBy,
       reply_deadline_at: caseDeadlines.replyBy,
       flags: JSON.stringify(flags),
@@ -413,7 +412,7 @@ export async function approveExtension(
         public: isLead,
         data: { requestId: x.id, unit: x.unitCode, workingDays: x.workingDays, from: a.deadlines.replyBy, replyBy, note: input.note ?? null },
       },
-      { ...(isLead ? { reply_deadline_at: replyBy, extended: 1 } : {}), overdue: (await stillOverdue(trx, c)) ? 1 : 0 },
+      { ...(isLead ? { reply_deadline_at: replyBy, extended: 1 } : {}), overdue: await overdueFlag(trx, c) },
     );
     if (isLead) await queueNotification(trx, { caseId: c.id, audience: 'reporter', kind: 'extended', data: { replyBy } }, now);
     await scheduleDeadlineChecks(trx, c.id, wakeUpsFor(deps.district, deps.calendar, { signBy: null, replyBy }), now);
