@@ -290,7 +290,12 @@ describe('bureau group chats: buttons', () => {
     expect(String(renewed.body.text)).toContain('协办');
     expect(buttonsOf(renewed)).toEqual([`g:a:${epbPost.id}`, `g:r:${epbPost.id}`]);
     const rows = async () => service.deps.db.selectFrom('telegram_bureau_posts').select(['unit_code', 'status']).where('case_id', '=', caseId).orderBy('unit_code').execute();
-    await waitFor(async () => ((await rows()).some((r) => r.unit_code === 'econ' && r.status === 'released') ? true : null), { what: 'the released post marked' });
+    // Each job writes its post's row just after Telegram took the message: wait until neither is still at it.
+    const settled = async () => {
+      const r = await rows();
+      return r.some((x) => x.unit_code === 'econ' && x.status === 'released') && !r.some((x) => x.status === 'posting') ? true : null;
+    };
+    await waitFor(settled, { what: 'the posts marked' });
     expect(await rows()).toEqual([
       { unit_code: 'econ', status: 'released' },
       { unit_code: 'epb', status: 'posted' },
