@@ -225,7 +225,8 @@ export function startBullmqWorkers(
           const final = permanent || ctx.attempt >= ctx.maxAttempts;
           const s = seconds();
           opts.observer?.jobEnded(name, final ? 'failed' : 'retry', s);
-          log.warn(
+          // A job that will not run again wants someone's attention (error); a retry may still succeed (warn).
+          log[final ? 'error' : 'warn'](
             { attempt: ctx.attempt, maxAttempts: ctx.maxAttempts, final, ms: Math.round(s * 10_000) / 10, err: (err as Error).message },
             final ? 'job failed for good' : 'job failed, will retry',
           );

@@ -1,10 +1,14 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { issueToken } from '../db/repositories/tokens.repository.js';
 import { createUser } from '../db/repositories/users.repository.js';
 import { ManualClock } from '../src/clock.js';
+import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
+import { buildDistrict, type DistrictFile } from '../src/district/district.schema.js';
 import { createLogger } from '../src/logger.js';
+import { bureauServer } from './bureau-server.js';
 import { bodyOf, postJson, startTestService, testEnv, waitFor } from './harness.js';
 import { formClient } from './web-staff-helpers.js';
 import { seedCase } from './workflow-helpers.js';
@@ -118,6 +122,32 @@ describe('logs', () => {
     expect(lines.find((l) => l.reqId === pageRequest.reqId && l.caseId === other.id)).toMatchObject({ msg: 'case rated', channel: 'web', rating: 'satisfied', status: 'closed' });
     // Nor the seeded reporter's name and phone, nor the comment's.
     for (const secret of ['13912340000', '13912345678', '李四']) expect(JSON.stringify(lines)).not.toContain(secret);
+  });
+
+  it('warn of a job that will be retried, and log one that failed for good as an error', async () => {
+    const { lines, sink } = jsonLines();
+    const bureaus = await bureauServer((path) => (path === '/agri' ? 503 : 204));
+    try {
+      const file = JSON.parse(readFileSync(DEFAULT_DISTRICT_PATH, 'utf8')) as DistrictFile;
+      for (const b of file.bureaus) if (b.code === 'agri') b.webhook = { url: `${bureaus.url}/agri` };
+      const env = testEnv('logging-failed', { WEBHOOK_SECRET: 'logging-webhook-secret-0123', DISPATCH_ATTEMPTS: '2', DISPATCH_BACKOFF_MS: '20' });
+      const service = await startTestService(env, 'all', { logger: createLogger('info', sink), district: buildDistrict(file) });
+      // livestock_waste: agri leads.
+      const res = await postJson(`${service.url}/api/v1/reports`, { text: '回龙圩镇朱家观村有个养猪场把猪粪直接排到河里，臭得很', anonymous: true });
+      expect(res.status).toBe(202);
+      const { id } = (await res.json()) as { id: string };
+      const failures = await waitFor(() => {
+        const found = lines.filter((l) => l.caseId === id && l.unit === 'agri' && String(l.msg).startsWith('job failed'));
+        return found.length >= 2 ? found : null;
+      }, { what: "agri's two failed attempts" });
+      expect(failures.map((l) => [l.msg, l.level])).toEqual([
+        ['job failed, will retry', 40],
+        ['job failed for good', 50],
+      ]);
+      expect(failures[1]).toMatchObject({ queue: 'dispatch', attempt: 2, maxAttempts: 2, final: true, err: 'HTTP 503' });
+    } finally {
+      await new Promise<void>((r) => bureaus.server.close(() => r()));
+    }
   });
 
   it('give each case of a call import the import request’s id, as for a single call', async () => {
