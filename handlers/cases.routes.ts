@@ -1,8 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { listAttachments } from '../db/repositories/attachments.repository.js';
 import { listAssignmentsFor, listCases } from '../db/repositories/case-queries.repository.js';
-import { findCase } from '../db/repositories/cases.repository.js';
 import { CASE_STATUSES } from '../src/domain/case.js';
 import { textFault } from '../src/domain/text.js';
 import { AppError } from '../src/errors.js';
@@ -16,7 +14,7 @@ import {
   returnAssignment,
   type ReplyFile,
 } from '../src/workflow/bureau.js';
-import { buildCaseView, caseSummary, hiddenNamesFor, requireReadAccess } from '../src/workflow/case-view.js';
+import { buildCaseView, caseSummary, hiddenNamesFor, readableFileIds } from '../src/workflow/case-view.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
@@ -63,10 +61,16 @@ export const caseViewSchema = z
   .object({
     id: z.string(),
     trackingCode: z.string(),
+    access: z.enum(['full', 'withdrawn']).openapi({
+      description:
+        '`withdrawn`: a bureau whose unit no longer holds the case (it returned it, or a dispatcher released it or re-routed the case ' +
+        "away from it) reads only its own part — its assignment, deliveries and requests, the events of its own work and the notice " +
+        "that ended it: `text`, place, photos, type, deadlines, other units and later history are empty.",
+    }),
     channel: z.string(),
     status: z.enum(CASE_STATUSES),
     round: z.number().int(),
-    text: z.string(),
+    text: z.string().nullable().openapi({ description: "null for a unit the case was withdrawn from (`access: withdrawn`)." }),
     address: z.string().nullable(),
     location: z.object({ lat: z.number(), lng: z.number() }).nullable(),
     occurredAt: z.string().nullable(),
@@ -216,7 +220,7 @@ const listRoute = createRoute({
   tags: ['cases'],
   summary: 'List cases',
   description:
-    'A bureau sees the cases assigned to its unit; operators, dispatchers and admins see all. Newest first; ' +
+    'A bureau sees the cases its unit holds (not those it returned or was released from); operators, dispatchers and admins see all. Newest first; ' +
     'page with `cursor` (from `nextCursor`) or `page`.',
   security,
   middleware: [authenticate()] as const,
@@ -366,14 +370,13 @@ export function caseRoutes() {
     const deps = c.get('deps');
     const principal = c.get('principal')!;
     const q = c.req.valid('query');
-    let assignedTo: string | undefined = q.unit;
-    if (principal.role === 'bureau') {
-      if (q.unit !== undefined && q.unit !== principal.unitCode) throw new AppError('forbidden', 'a bureau account lists only its own cases');
-      assignedTo = principal.unitCode ?? '\u0000';
+    if (principal.role === 'bureau' && q.unit !== undefined && q.unit !== principal.unitCode) {
+      throw new AppError('forbidden', 'a bureau account lists only its own cases');
     }
     const limit = q.limit ?? 20;
     const { rows, more } = await listCases(deps.db, {
-      assignedTo,
+      // A bureau lists the cases its unit holds; one it returned or was released from is read only by its id.
+      ...(principal.role === 'bureau' ? { heldBy: principal.unitCode ?? '\u0000' } : { assignedTo: q.unit }),
       status: q.status,
       type: q.type,
       overdue: q.overdue,
@@ -400,10 +403,8 @@ export function caseRoutes() {
   app.openapi(photoRoute, async (c) => {
     const deps = c.get('deps');
     const { id, photoId } = c.req.valid('param');
-    const found = await findCase(deps.db, id);
-    if (!found) throw new AppError('not_found', 'no such case');
-    requireReadAccess(c.get('principal')!, await listAssignments(deps.db, id));
-    const photo = (await listAttachments(deps.db, id)).find((p) => p.id === photoId);
+    const readable = await readableFileIds(deps, c.get('principal')!, id);
+    const photo = (await listAttachments(deps.db, id)).find((p) => p.id === photoId && (readable === 'all' || readable.has(p.id)));
     const bytes = photo ? await deps.photos.get(photo.storageKey) : null;
     if (!photo || !bytes) throw new AppError('not_found', 'no such photo');
     return c.body(new Uint8Array(bytes), 200, {

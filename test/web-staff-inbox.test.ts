@@ -108,6 +108,40 @@ describe('bureau inbox', () => {
     expect((await listAssignments(web.service.deps.db, other.id)).map((a) => a.status)).toEqual(['pending']);
   });
 
+  it('shows a unit released from a case only its own record: not in its list, no text, photo or later history', async () => {
+    const seeded = await seedCase(web.service, web.clock, {
+      text: '盐下村电镀厂偷排废水，撤回测试秘密内容XYZ',
+      photo: { bytes: PNG, mime: 'image/png' },
+    });
+    const clerk = formClient(base, fromNewAddress());
+    await clerk.signIn('econ');
+    const csrf = await clerk.token(`/inbox/cases/${seeded.id}`);
+    expect((await clerk.post(`/inbox/cases/${seeded.id}/accept`, { _csrf: csrf })).status).toBe(303);
+    expect((await clerk.post(`/inbox/cases/${seeded.id}/progress`, { _csrf: csrf, note: '经信委已到现场' })).status).toBe(303);
+    const dispatcher = formClient(base, fromNewAddress());
+    await dispatcher.signIn('dispatcher');
+    const dcsrf = await dispatcher.token(`/desk/cases/${seeded.id}`);
+    expect((await dispatcher.post(`/desk/cases/${seeded.id}/release`, { _csrf: dcsrf, unit: 'econ', reason: '无需经信委参与' })).status).toBe(303);
+
+    const page = await clerk.get(`/inbox/cases/${seeded.id}`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('本单位已不再承办此案件');
+    expect(html).toContain('经信委已到现场');
+    expect(html).toContain('无需经信委参与');
+    expect(html).not.toContain('撤回测试秘密内容XYZ');
+    expect(html).not.toContain(`/files/${seeded.photoId}`);
+    expect(html).not.toContain('id="accept"');
+    expect((await clerk.get(`/inbox/cases/${seeded.id}/files/${seeded.photoId}`)).status).toBe(404);
+    for (const q of ['status=all', 'status=all&q=' + encodeURIComponent('撤回测试'), '']) {
+      expect(await (await clerk.get(`/inbox?${q}`)).text(), q).not.toContain(seeded.trackingCode);
+    }
+    // The lead still reads it all.
+    const lead = formClient(base, fromNewAddress());
+    await lead.signIn('epb');
+    expect(await (await lead.get(`/inbox/cases/${seeded.id}`)).text()).toContain('撤回测试秘密内容XYZ');
+  });
+
   it('refuses an action posted without the CSRF token and changes nothing', async () => {
     const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
     const client = formClient(base, fromNewAddress());

@@ -163,7 +163,97 @@ describe('who may call what', () => {
     await client(h.service.url, h.staff.dispatcher).post(`/api/v1/cases/${id}/release`, { unit: 'econ', reason: '无需参与' });
     const r = await json(client(h.service.url, h.staff.econ).post(`/api/v1/cases/${id}/reply`, { text: '已配合' }));
     expect(r.status).toBe(409);
-    // It still sees the case it worked on.
-    expect((await client(h.service.url, h.staff.econ).get(`/api/v1/cases/${id}`)).status).toBe(200);
+    // It still reads the record of what it did on the case (and nothing more: see below).
+    const view = await json(client(h.service.url, h.staff.econ).get(`/api/v1/cases/${id}`));
+    expect(view.status).toBe(200);
+    expect(view.body.access).toBe('withdrawn');
+  });
+});
+
+describe('a unit the case was withdrawn from', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startWorkflowService('wfaccessw', {});
+  });
+  const as = (t: string) => client(h.service.url, t);
+  const TEXT = '兴隆办事处盐下村电镀厂晚上偷排废水，沟里全是黑水，就在学校后面';
+
+  /** Everything a unit the case left must no longer read: the words, the place, the photo, the others on it. */
+  function expectNothingOfTheReport(body: any) {
+    const all = JSON.stringify(body);
+    for (const words of ['电镀厂', '偷排废水', '学校后面', '13912345678', '李四']) expect(all, words).not.toContain(words);
+    expect(body).toMatchObject({ access: 'withdrawn', text: null, address: null, location: null, type: null, reporter: null, photos: [], hotline: null });
+  }
+
+  it('keeps a released co-handler to its own record: no text, photos, other units or later history; not in its list', async () => {
+    const { id, photoId } = await seedCase(h.service, h.clock, { text: TEXT, photo: { bytes: PNG, mime: 'image/png' } });
+    expect((await as(h.staff.econ).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+    expect((await as(h.staff.econ).post(`/api/v1/cases/${id}/progress`, { note: '已派人到现场核查' })).status).toBe(200);
+    expect((await as(h.staff.dispatcher).post(`/api/v1/cases/${id}/release`, { unit: 'econ', reason: '无需参与' })).status).toBe(200);
+    // What happens on the case afterwards is no longer the unit's business.
+    expect((await as(h.staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+    expect((await as(h.staff.epb).post(`/api/v1/cases/${id}/progress`, { note: '环保局已立案调查' })).status).toBe(200);
+
+    const view = await json(as(h.staff.econ).get(`/api/v1/cases/${id}`));
+    expect(view.status).toBe(200);
+    expectNothingOfTheReport(view.body);
+    expect(view.body.assignments.map((a: any) => [a.bureau.code, a.status])).toEqual([['econ', 'released']]);
+    const kinds = view.body.events.map((e: any) => e.kind);
+    expect(kinds).toEqual(['accepted', 'progress', 'released']);
+    expect(view.body.events[1].note).toBe('已派人到现场核查');
+    expect(JSON.stringify(view.body)).not.toContain('环保局已立案调查');
+    expect(view.body.events[2].data).toEqual({ unit: 'econ', reason: '无需参与', released: ['econ'] });
+
+    expect((await as(h.staff.econ).get(`/api/v1/cases/${id}/photos/${photoId}`)).status).toBe(404);
+    const list = await json(as(h.staff.econ).get('/api/v1/cases?limit=100'));
+    expect(list.body.items.map((i: any) => i.id)).not.toContain(id);
+    // The units still on it read it all.
+    const lead = await json(as(h.staff.epb).get(`/api/v1/cases/${id}`));
+    expect(lead.body).toMatchObject({ access: 'full', text: expect.stringContaining('电镀厂') });
+    expect((await as(h.staff.epb).get(`/api/v1/cases/${id}/photos/${photoId}`)).status).toBe(200);
+  });
+
+  it('keeps a lead the case was re-routed away from, and a unit that returned it, to their record; given the case again, they read it all', async () => {
+    const { id, photoId } = await seedCase(h.service, h.clock, { text: TEXT, photo: { bytes: PNG, mime: 'image/png' } });
+    expect((await as(h.staff.epb).post(`/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '属于农业面源' })).status).toBe(200);
+    const returned = await json(as(h.staff.epb).get(`/api/v1/cases/${id}`));
+    expectNothingOfTheReport(returned.body);
+    // Its own return stays on its record (the lead's return is the case's move to triage).
+    expect(returned.body.events.map((e: any) => e.data?.reason)).toContain('not_our_remit');
+
+    // Re-routed to agriculture: the old co-handler econ is released by it.
+    const routed = await as(h.staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'livestock_waste', lead: 'agri', co: [], reason: '改派农业委' });
+    expect(routed.status).toBe(200);
+    const econ = await json(as(h.staff.econ).get(`/api/v1/cases/${id}`));
+    expectNothingOfTheReport(econ.body);
+    const notice = econ.body.events.at(-1);
+    // The notice says the unit was released, and why; not where the case went.
+    expect(notice).toMatchObject({ kind: 'released', fromStatus: null, toStatus: null, note: null, data: { unit: 'econ', reason: '改派农业委' } });
+    expect(JSON.stringify(econ.body)).not.toContain('agri');
+    expect((await as(h.staff.econ).get(`/api/v1/cases/${id}/photos/${photoId}`)).status).toBe(404);
+    expect((await json(as(h.staff.agri).get(`/api/v1/cases/${id}`))).body.access).toBe('full');
+
+    // Given back to epb as a co-handler: it holds the case again.
+    expect((await as(h.staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'livestock_waste', lead: 'agri', co: ['epb'], reason: '需环保配合' })).status).toBe(200);
+    const back = await json(as(h.staff.epb).get(`/api/v1/cases/${id}`));
+    expect(back.body).toMatchObject({ access: 'full', text: TEXT.replace('13912345678', '139****5678') });
+    expect((await as(h.staff.epb).get(`/api/v1/cases/${id}/photos/${photoId}`)).status).toBe(200);
+    expect((await json(as(h.staff.epb).get('/api/v1/cases?limit=100'))).body.items.map((i: any) => i.id)).toContain(id);
+  });
+
+  it('lets a unit fetch the files it attached to its own reply after it left the case, and no others', async () => {
+    const { id } = await seedCase(h.service, h.clock, { text: TEXT });
+    expect((await as(h.staff.econ).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+    const form = new FormData();
+    form.set('text', '经信委已配合核查');
+    form.append('attachments', new File([new Uint8Array([...PNG, 0x49, 0x48, 0x44, 0x52])], 'site.png', { type: 'image/png' }));
+    const replied = await fetch(`${h.service.url}/api/v1/cases/${id}/reply`, { method: 'POST', headers: { authorization: `Bearer ${h.staff.econ}` }, body: form });
+    expect(replied.status).toBe(200);
+    const fileId = ((await replied.json()) as any).replyAttachments[0].id as string;
+    expect((await as(h.staff.dispatcher).post(`/api/v1/cases/${id}/transfer`, { reason: '非环境类' })).status).toBe(200);
+    const view = await json(as(h.staff.econ).get(`/api/v1/cases/${id}`));
+    expectNothingOfTheReport(view.body);
+    expect(view.body.replyAttachments.map((f: any) => f.id)).toEqual([fileId]);
+    expect((await as(h.staff.econ).get(`/api/v1/cases/${id}/photos/${fileId}`)).status).toBe(200);
   });
 });

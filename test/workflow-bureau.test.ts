@@ -249,7 +249,9 @@ describe.each([
       const { id } = await seedCase(service, clock);
       const r = await json(as(staff.epb).post(`/api/v1/cases/${id}/return`, { reason: 'wrong_jurisdiction', note: '地点不在本辖区' }));
       expect(r.status, JSON.stringify(r.body)).toBe(200);
-      expect(r.body).toMatchObject({ status: 'triage', triageReason: 'returned' });
+      // The unit that returned it keeps its own record only: the case is no longer its to read.
+      expect(r.body).toMatchObject({ status: 'triage', access: 'withdrawn', text: null });
+      expect((await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body).toMatchObject({ status: 'triage', triageReason: 'returned' });
       expect(r.body.assignments[0]).toMatchObject({ status: 'returned', returnReason: 'wrong_jurisdiction' });
       const ev = r.body.events.at(-1);
       expect(ev).toMatchObject({ kind: 'status', fromStatus: 'dispatched', toStatus: 'triage', actor: { role: 'bureau' } });

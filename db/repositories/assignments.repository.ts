@@ -5,6 +5,19 @@ import { insertRows } from '../insert-buffer.js';
 
 export type AssignmentStatus = 'pending' | 'accepted' | 'replied' | 'returned' | 'released';
 
+/**
+ * The statuses in which a unit holds the case it was given: it may read the
+ * case in full. A unit that returned it (退回) or that a dispatcher released
+ * from it (a release, a re-route, a merge, a transfer) no longer needs the
+ * reporter's words: it keeps only the record of its own part.
+ */
+export const HOLDING_STATUSES: readonly AssignmentStatus[] = ['pending', 'accepted', 'replied'];
+
+/** Does the unit hold the case (an assignment in a holding status)? */
+export function holdsCase(assignments: readonly Assignment[], unitCode: string | null): boolean {
+  return unitCode !== null && assignments.some((a) => a.unitCode === unitCode && HOLDING_STATUSES.includes(a.status));
+}
+
 export interface Assignment {
   id: string;
   caseId: string;

@@ -2,7 +2,7 @@ import type { Case, CaseStatus } from '../../src/domain/case.js';
 import type { Classification } from '../../src/pipeline/classifier.js';
 import type { Selectable } from 'kysely';
 import type { CaseRow, ExtensionRequestsTable } from '../schema.js';
-import { toAssignment, type Assignment } from './assignments.repository.js';
+import { HOLDING_STATUSES, toAssignment, type Assignment } from './assignments.repository.js';
 import { toCase } from './cases.repository.js';
 import { type Db, parseJson } from './db-types.js';
 
@@ -15,6 +15,8 @@ import { type Db, parseJson } from './db-types.js';
 export interface CaseListFilter {
   /** Only cases with an assignment (of any status) for this unit. */
   assignedTo?: string;
+  /** Only cases this unit holds (an assignment it has not returned nor been released from: `HOLDING_STATUSES`). */
+  heldBy?: string;
   status?: CaseStatus;
   /** Any of these statuses (with `status`, both apply). */
   statuses?: readonly CaseStatus[];
@@ -50,6 +52,19 @@ export async function listCases(db: Db, f: CaseListFilter): Promise<{ rows: Case
           .select('assignments.id')
           .whereRef('assignments.case_id', '=', 'cases.id')
           .where('assignments.unit_code', '=', unit),
+      ),
+    );
+  }
+  if (f.heldBy !== undefined) {
+    const unit = f.heldBy;
+    q = q.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('assignments')
+          .select('assignments.id')
+          .whereRef('assignments.case_id', '=', 'cases.id')
+          .where('assignments.unit_code', '=', unit)
+          .where('assignments.status', 'in', [...HOLDING_STATUSES]),
       ),
     );
   }

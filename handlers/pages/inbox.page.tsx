@@ -115,8 +115,9 @@ async function inboxPage(c: Context<AppEnv>) {
   const principal = c.get('principal')!;
   const f = readFilters(c);
   // The open cases are chosen in the query, so a long history of closed ones never pushes them out.
+  // The cases the unit holds: one it returned or was released from no longer shows here (its page keeps the unit's own record).
   const { rows, more } = await listCases(deps.db, {
-    assignedTo: principal.unitCode ?? '\u0000',
+    heldBy: principal.unitCode ?? '\u0000',
     ...(f.status === 'open' ? { statuses: OPEN } : f.status !== 'all' ? { status: f.status as CaseStatus } : {}),
     ...(f.type && deps.district.types.has(f.type) ? { type: f.type } : {}),
     ...(f.overdue ? { overdue: true } : {}),
@@ -248,6 +249,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
   const deps = c.get('deps');
   const principal = c.get('principal')!;
   const view = await buildCaseView(deps, principal, id);
+  if (view.access === 'withdrawn') return withdrawnPage(c, view, problem, status);
   const now = deps.clock.now();
   const mine = myAssignment(view, principal.unitCode);
   const working = view.status === 'dispatched' || view.status === 'accepted' || view.status === 'reopened';
@@ -402,6 +404,49 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
       )}
 
       <h2>{zh ? '办理过程' : 'History'}</h2>
+      <History view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} />
+    </article>,
+    { status },
+  );
+}
+
+/**
+ * The page of a case the unit no longer holds (it returned it, or a dispatcher
+ * released it or re-routed the case away): the unit's own record and the
+ * notice that ended it, nothing of the reporter's words, place or photos.
+ */
+function withdrawnPage(c: Context<AppEnv>, view: CaseView, problem: FormProblem | null, status: RenderOptions['status']) {
+  const p = pageContext(c);
+  const zh = p.lang === 'zh';
+  const deps = c.get('deps');
+  const done = DONE[p.lang][c.req.query('done') ?? ''];
+  const title = `${zh ? '案件' : 'Case'} ${view.trackingCode}`;
+  return renderPage(
+    c,
+    title,
+    <article>
+      <p>
+        <a href="/inbox">← {zh ? '返回待办列表' : 'Back to the inbox'}</a>
+      </p>
+      <h1>{title}</h1>
+      <DoneNotice text={done} />
+      <ActionNotice problem={problem} />
+      <p class="notice" id="withdrawn">
+        {zh
+          ? '本单位已不再承办此案件（本单位已退回，或调度员已将其改派或撤回）。为保护举报人，举报内容、地点和照片不再显示，以下仅为本单位的办理记录。'
+          : 'Your unit no longer handles this case (it returned it, or a dispatcher re-routed it or released your unit). To protect the reporter, the report, its place and photos are no longer shown; below is your unit’s own record only.'}
+      </p>
+      <dl class="facts">
+        <dt>{zh ? '查询码' : 'Tracking code'}</dt>
+        <dd>
+          <code>{view.trackingCode}</code>
+        </dd>
+        <dt>{zh ? '受理时间' : 'Received'}</dt>
+        <dd>{formatTime(view.receivedAt, p.lang, p.timeZone)}</dd>
+      </dl>
+      <AssignmentsTable view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} />
+      <CaseFiles view={view} base={`/inbox/cases/${view.id}`} lang={p.lang} />
+      <h2>{zh ? '本单位办理记录' : 'Your unit’s record'}</h2>
       <History view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} />
     </article>,
     { status },

@@ -1,7 +1,5 @@
 import type { Context, Hono } from 'hono';
-import { listAssignments } from '../../db/repositories/assignments.repository.js';
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
-import { findCase } from '../../db/repositories/cases.repository.js';
 import type { Role } from '../../src/auth/principal.js';
 import type { District } from '../../src/district/district.schema.js';
 import { AppError } from '../../src/errors.js';
@@ -10,7 +8,7 @@ import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { FieldError, errorId } from '../../src/web/layout.js';
 import { loadSession, requireSignedIn } from '../../src/web/session.js';
 import type { CaseView } from '../../src/workflow/case-view.js';
-import { requireReadAccess } from '../../src/workflow/case-view.js';
+import { readableFileIds } from '../../src/workflow/case-view.js';
 import type { AppEnv } from '../app-env.js';
 import { fieldMessage } from '../../src/web/messages.js';
 import { timelineNote } from './resident-labels.js';
@@ -402,7 +400,8 @@ export function CaseFacts({ view, lang, timeZone, district, now }: { view: CaseV
 
 export function AssignmentsTable({ view, lang, timeZone, district }: { view: CaseView; lang: Lang; timeZone: string; district: District }) {
   const zh = lang === 'zh';
-  const rows = view.assignments.filter((a) => a.round === view.round);
+  // A unit the case was withdrawn from reads its own assignment, whatever round it was of.
+  const rows = view.access === 'withdrawn' ? view.assignments : view.assignments.filter((a) => a.round === view.round);
   return (
     <div class="table-wrap">
       <table>
@@ -475,10 +474,8 @@ export function CaseFiles({ view, base, lang }: { view: CaseView; base: string; 
  */
 export async function serveCaseFile(c: Context<AppEnv>, caseId: string, fileId: string) {
   const deps = c.get('deps');
-  const found = await findCase(deps.db, caseId);
-  if (!found) throw new AppError('not_found', 'no such case');
-  requireReadAccess(c.get('principal')!, await listAssignments(deps.db, caseId));
-  const file = (await listAttachments(deps.db, caseId)).find((p) => p.id === fileId);
+  const readable = await readableFileIds(deps, c.get('principal')!, caseId);
+  const file = (await listAttachments(deps.db, caseId)).find((p) => p.id === fileId && (readable === 'all' || readable.has(p.id)));
   const bytes = file ? await deps.photos.get(file.storageKey) : null;
   if (!file || !bytes) throw new AppError('not_found', 'no such file');
   return c.body(new Uint8Array(bytes), 200, {

@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
-import { currentLead, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
+import { currentLead, holdsCase, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
 import { findClassification, listExtensionRequests, type CaseListRow } from '../../db/repositories/case-queries.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
 import { findContact, findContactsFor, namesHiddenFromBureau, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
 import { findCallOfCase, listCallCases } from '../../db/repositories/hotline-calls.repository.js';
 import { listDeliveries } from '../../db/repositories/deliveries.repository.js';
-import { listEvents } from '../../db/repositories/events.repository.js';
+import { listEvents, type CaseEvent } from '../../db/repositories/events.repository.js';
 import type { Database } from '../../db/schema.js';
 import { requireCaseAccess, type Principal } from '../auth/principal.js';
 import type { Case } from '../domain/case.js';
@@ -29,9 +29,25 @@ function unitRef(district: District, code: string): UnitRef {
   return { code, name: district.units.get(code)?.name.zh ?? code };
 }
 
-/** May the principal read this case at all? Throws 404 for a bureau that has no assignment on it. */
-export function requireReadAccess(principal: Principal, assignments: readonly Assignment[]): void {
+/**
+ * How much of a case the principal reads: `full`, or — for a bureau whose unit
+ * no longer holds the case (it returned it, or a dispatcher released it from
+ * the case or re-routed the case away from it) — `withdrawn`: only the record
+ * of its own part and the notice that ended it; not the reporter's words,
+ * place, photos, nor what happened on the case afterwards. Throws 404 for a
+ * bureau that never had the case (and 403 for a role that sees no cases).
+ */
+export type CaseAccess = 'full' | 'withdrawn';
+
+export function caseAccess(principal: Principal, assignments: readonly Assignment[]): CaseAccess {
   requireCaseAccess(principal, assignments.map((a) => a.unitCode));
+  if (!isBureau(principal)) return 'full';
+  return holdsCase(assignments, principal.unitCode) ? 'full' : 'withdrawn';
+}
+
+/** May the principal read this case in full (its text, photos, place)? Throws 404 unless so. */
+export function requireReadAccess(principal: Principal, assignments: readonly Assignment[]): void {
+  if (caseAccess(principal, assignments) !== 'full') throw new AppError('not_found', 'no such case');
 }
 
 export function isBureau(principal: Principal): boolean {
@@ -169,7 +185,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
   const c = await findCase(db, caseId);
   if (!c) throw new AppError('not_found', 'no such case');
   const assignments = await listAssignments(db, caseId);
-  requireReadAccess(principal, assignments);
+  if (caseAccess(principal, assignments) === 'withdrawn') return withdrawnCaseView(deps, principal, c, assignments);
   const [classification, contact, photos, deliveries, events, extensions] = await Promise.all([
     findClassification(db, caseId),
     findContact(db, caseId),
@@ -188,10 +204,11 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
   return {
     id: c.id,
     trackingCode: c.trackingCode,
+    access: 'full' as CaseAccess,
     channel: c.channel,
     status: c.status,
     round: c.round,
-    text: shownText,
+    text: shownText as string | null,
     address: c.address === null ? null : textFor(principal, c.address, hidden),
     location: c.location,
     occurredAt: c.occurredAt,
@@ -247,6 +264,117 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
       requestedAt: x.createdAt,
     })),
   };
+}
+
+/** The events of a case that are the unit's own record: what it did, what was asked of it or decided about it. */
+function isOwnEvent(e: CaseEvent, unit: string): boolean {
+  const data = (e.data ?? {}) as { unit?: unknown; units?: unknown };
+  return data.unit === unit || (Array.isArray(data.units) && data.units.includes(unit));
+}
+
+/** An event that took the case from the unit (a re-route, a merge, a transfer, a new local office): its notice. */
+function releasedUnitBy(e: CaseEvent, unit: string): boolean {
+  const released = (e.data as { released?: unknown } | null)?.released;
+  return Array.isArray(released) && released.includes(unit);
+}
+
+/**
+ * What a unit that no longer holds the case reads of it (`CaseAccess`
+ * `withdrawn`): the case's id, code, status and when it came in, its own
+ * assignment, deliveries, requests and the events of its own part — with the
+ * files it attached itself — and a short notice of when and why the case was
+ * taken from it. Nothing of the reporter's words, place or photos, the other
+ * units, or what was done on the case after it left.
+ */
+async function withdrawnCaseView(deps: { db: Kysely<Database>; district: District }, principal: Principal, c: Case, assignments: readonly Assignment[]) {
+  const { db, district } = deps;
+  const unit = principal.unitCode!;
+  const [contact, deliveries, events, extensions] = await Promise.all([
+    findContact(db, c.id),
+    listDeliveries(db, c.id),
+    listEvents(db, c.id),
+    listExtensionRequests(db, c.id),
+  ]);
+  const hidden = namesHiddenFromBureau(contact, c);
+  const own = events.filter((e) => isOwnEvent(e, unit) || releasedUnitBy(e, unit));
+  const ownFiles = new Map<string, { id: string; mime: string; size: number }>();
+  for (const e of own) {
+    const attached = e.kind === 'reply' && isOwnEvent(e, unit) ? (e.data as { attachments?: Array<{ id: string; mime: string; size: number }> }).attachments : undefined;
+    for (const f of attached ?? []) ownFiles.set(f.id, { id: f.id, mime: f.mime, size: f.size });
+  }
+  return {
+    id: c.id,
+    trackingCode: c.trackingCode,
+    access: 'withdrawn' as CaseAccess,
+    channel: c.channel,
+    status: c.status,
+    round: c.round,
+    text: null as string | null,
+    address: null as string | null,
+    location: null as Case['location'],
+    occurredAt: null as string | null,
+    jurisdiction: null as UnitRef | null,
+    placeSource: null as string | null,
+    flags: [] as string[],
+    triageReason: null as string | null,
+    type: null as ReturnType<typeof typeView>,
+    urgent: c.urgent,
+    anonymous: c.anonymous,
+    overdue: false,
+    supervisedAt: null as string | null,
+    extended: false,
+    receivedAt: c.receivedAt,
+    dispatchedAt: c.dispatchedAt,
+    repliedAt: null as string | null,
+    closedAt: null as string | null,
+    closeReason: null as string | null,
+    mergedInto: null as { id: string; trackingCode: string } | null,
+    deadlines: { signBy: null, replyBy: null, rateBy: null } as Case['deadlines'],
+    reporter: null as { name: string | null; phone: string | null } | null,
+    photos: [] as Array<{ id: string; mime: string; size: number }>,
+    replyAttachments: [...ownFiles.values()],
+    assignments: assignments.filter((a) => a.unitCode === unit).map((a) => assignmentView(district, principal, a, hidden)),
+    deliveries: deliveries
+      .filter((d) => d.unitCode === unit)
+      .map((d) => ({ unit: unitRef(district, d.unitCode), channel: d.channel, status: d.status, attempts: d.attempts, deliveredAt: d.deliveredAt, lastError: d.lastError })),
+    events: own.map((e) => {
+      const mine = isOwnEvent(e, unit);
+      const data = mine ? e.data : { unit, ...(typeof (e.data as { reason?: unknown }).reason === 'string' ? { reason: (e.data as { reason: string }).reason } : {}) };
+      return {
+        id: e.id,
+        at: e.at,
+        // A re-route, merge or transfer shows to the unit as what it was for it: its release from the case.
+        kind: mine ? e.kind : 'released',
+        actor: { type: e.actor.type, id: e.actor.id, role: e.actor.role },
+        fromStatus: mine ? e.fromStatus : null,
+        toStatus: mine ? e.toStatus : null,
+        note: mine && e.note !== null ? textFor(principal, e.note, hidden) : null,
+        data: maskDeep(principal, data, hidden),
+        public: false,
+      };
+    }),
+    hotline: null as Awaited<ReturnType<typeof hotlineCallView>>,
+    extensionRequests: extensions
+      .filter((x) => x.unitCode === unit && x.status === 'pending')
+      .map((x) => ({
+        id: x.id,
+        unit: unitRef(district, x.unitCode),
+        workingDays: x.workingDays,
+        reason: textFor(principal, x.reason, hidden),
+        status: x.status,
+        requestedAt: x.createdAt,
+      })),
+  };
+}
+
+/** The ids of the files the principal may fetch of a case: all of them with full access, a withdrawn unit only those it attached itself. */
+export async function readableFileIds(deps: { db: Kysely<Database>; district: District }, principal: Principal, caseId: string): Promise<Set<string> | 'all'> {
+  const c = await findCase(deps.db, caseId);
+  if (!c) throw new AppError('not_found', 'no such case');
+  const assignments = await listAssignments(deps.db, caseId);
+  if (caseAccess(principal, assignments) === 'full') return 'all';
+  const view = await withdrawnCaseView(deps, principal, c, assignments);
+  return new Set(view.replyAttachments.map((f) => f.id));
 }
 
 async function hotlineCallView(db: Kysely<Database>, caseId: string) {
