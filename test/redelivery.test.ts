@@ -109,6 +109,34 @@ describe.each([
     expect((await listEvents(service.deps.db, id)).filter((e) => e.kind === 'redelivery')).toHaveLength(1);
   });
 
+  it('does not send a case to a unit released from it before its server took it, and sends it once the unit has it again', async () => {
+    bureaus.state.down = true;
+    const id = await caseWithFailedAgri();
+    // A retry still owed when the dispatcher re-routes the case away from agri (its server was down until then).
+    await service.deps.db.updateTable('deliveries').set({ status: 'pending' }).where('case_id', '=', id).where('unit_code', '=', 'agri').execute();
+    const routed = await post(`/api/v1/cases/${id}/route`, dispatcher.token, { type: 'illegal_discharge', lead: 'epb', co: [], reason: '改派环保局' });
+    expect(routed.status, await routed.clone().text()).toBe(200);
+    bureaus.state.down = false;
+    const before = bureaus.received.length;
+    const dispatch = createProcessors(processorDeps(service.deps)).dispatch;
+    const ctx = { jobId: 'd', attempt: 1, maxAttempts: 2 };
+    expect(await dispatch({ caseId: id, unit: 'agri', channel: 'webhook' }, ctx)).toMatch(/no longer holds the case/);
+    expect(bureaus.received.slice(before).filter((r) => r.path === '/agri')).toEqual([]);
+    expect((await delivery(id, 'agri')).status).toBe('withdrawn');
+    // Neither the reconciler nor a redelivery sends it while agri does not hold the case.
+    expect(await (await post(`/api/v1/cases/${id}/redeliver`, dispatcher.token)).json()).toMatchObject({ deliveries: 0 });
+
+    // Given back: the case goes to agri's server after all, as an assignment.
+    const back = await post(`/api/v1/cases/${id}/route`, dispatcher.token, { type: 'livestock_waste', lead: 'agri', co: [], reason: '还是农业委' });
+    expect(back.status, await back.clone().text()).toBe(200);
+    expect((await delivery(id, 'agri')).status).toBe('pending');
+    const renewed = await dispatch({ caseId: id, unit: 'agri', channel: 'webhook' }, ctx);
+    expect(renewed === 'delivered to agri' || renewed.startsWith('skipped: delivery already delivered')).toBe(true);
+    await waitFor(async () => (await delivery(id, 'agri')).status === 'delivered', { what: "agri's renewed delivery" });
+    const got = bureaus.received.filter((r) => r.path === '/agri' && (r.body as { case?: { id: string } }).case?.id === id);
+    expect(got.map((r) => (r.body as { event: string }).event)).toContain('case.assigned');
+  });
+
   it('sends again everything that failed to one unit, since a time if given; a bad unit or time is named, bureaus may not', async () => {
     bureaus.state.down = true;
     const first = await caseWithFailedAgri();

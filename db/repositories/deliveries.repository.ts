@@ -2,7 +2,8 @@ import type { DeliveryRow } from '../schema.js';
 import type { Db } from './db-types.js';
 import { insertRows } from '../insert-buffer.js';
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+/** `withdrawn`: not sent, as the unit no longer held the case when its turn came (released, re-routed away, returned). */
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'withdrawn';
 
 export interface Delivery {
   id: string;
@@ -87,6 +88,23 @@ export async function recordAttempt(
     .where('status', '=', 'pending')
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+/** A pending delivery that is not to be sent (the unit no longer holds the case); false when it was settled meanwhile. */
+export async function withdrawDelivery(db: Db, id: string, at: string): Promise<boolean> {
+  const result = await db
+    .updateTable('deliveries')
+    .set({ status: 'withdrawn', last_error: null, last_attempt_at: at })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** A withdrawn delivery goes out after all: the unit was given the case again. */
+export async function renewWithdrawnDeliveries(db: Db, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.updateTable('deliveries').set({ status: 'pending', attempts: 0, last_error: null }).where('id', 'in', [...ids]).where('status', '=', 'withdrawn').execute();
 }
 
 export async function listStalePendingDeliveries(

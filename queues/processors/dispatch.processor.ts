@@ -1,8 +1,8 @@
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
-import { currentLead, listAssignments } from '../../db/repositories/assignments.repository.js';
+import { currentLead, HOLDING_STATUSES, listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
 import { findContact, namesHiddenFromBureau, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
-import { findDelivery, recordAttempt } from '../../db/repositories/deliveries.repository.js';
+import { findDelivery, recordAttempt, withdrawDelivery } from '../../db/repositories/deliveries.repository.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { caseTypeView, unitView } from '../../src/district/district.schema.js';
 import { maskIdentityInText } from '../../src/pipeline/extract.js';
@@ -64,6 +64,12 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
     ]);
     const mine = assignments.find((a) => a.unitCode === unit);
     if (!mine) return fail(`case has no assignment for ${unit}`, true);
+    // Taken from the unit (or returned by it) before its server took the case — a retry after its server was down,
+    // a job that waited in the queue: the reporter's words no longer go to it. Given back, the delivery is renewed.
+    if (!HOLDING_STATUSES.includes(mine.status)) {
+      await withdrawDelivery(deps.db, delivery.id, deps.clock.now().toISOString());
+      return `skipped: ${unit} no longer holds the case (${mine.status})`;
+    }
 
     // The reporter's name (unless shared) and phone numbers are masked wherever their own words go.
     const hidden = namesHiddenFromBureau(contact, c);

@@ -11,7 +11,7 @@ import {
 import { lockCase } from '../../db/repositories/cases.repository.js';
 import { latestCorrectionLabel, recordCorrection } from '../../db/repositories/corrections.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
-import { insertDeliveries, listDeliveries } from '../../db/repositories/deliveries.repository.js';
+import { insertDeliveries, listDeliveries, renewWithdrawnDeliveries } from '../../db/repositories/deliveries.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
@@ -136,12 +136,16 @@ async function startAssignments(
   if (units.length === 0) return;
   // Their deadlines run from now: the first wake-up for the reminders, overdue marks and supervision.
   await scheduleDeadlineChecks(trx, c.id, wakeUpsFor(deps.district, deps.calendar, deadlines), now);
-  const had = new Set((await listDeliveries(trx, c.id)).map((d) => d.unitCode));
+  const deliveries = await listDeliveries(trx, c.id);
+  const had = new Set(deliveries.filter((d) => d.status !== 'withdrawn').map((d) => d.unitCode));
+  // A unit whose delivery was withdrawn before it went out (released meanwhile) never had the case: it gets it now.
+  const renewed = deliveries.filter((d) => d.status === 'withdrawn' && units.some((u) => u.unit === d.unitCode) && deps.district.units.get(d.unitCode)?.webhook);
+  await renewWithdrawnDeliveries(trx, renewed.map((d) => d.id));
   const fresh = units
-    .filter((u) => !had.has(u.unit) && deps.district.units.get(u.unit)?.webhook)
+    .filter((u) => !deliveries.some((d) => d.unitCode === u.unit) && deps.district.units.get(u.unit)?.webhook)
     .map((u) => ({ id: newId(), caseId: c.id, unitCode: u.unit, channel: 'webhook' as const, at: now.toISOString() }));
   await insertDeliveries(trx, fresh);
-  await addToOutbox(trx, fresh.map((d) => outboxEntry('dispatch', { caseId: c.id, unit: d.unitCode, channel: 'webhook' })), now);
+  await addToOutbox(trx, [...renewed, ...fresh].map((d) => outboxEntry('dispatch', { caseId: c.id, unit: d.unitCode, channel: 'webhook' })), now);
   for (const u of units.filter((x) => had.has(x.unit))) {
     await queueNotification(trx, { caseId: c.id, audience: `unit:${u.unit}`, kind: 'reassigned', data: { role: u.role, round: c.round, deadlines } }, now);
   }
