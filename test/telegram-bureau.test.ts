@@ -203,7 +203,7 @@ describe('bureau group chats: buttons', () => {
 
   it('returns the case with the reason chosen from the buttons', async () => {
     const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');
-    const { caseId, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    const { caseId, trackingCode, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
     const ask = await deliver(emu, service.url, member.press(`g:r:${post.id}`, Number(post.message_id)));
     const reasons = ask.calls.find((c) => c.method === 'editMessageReplyMarkup' && Number(c.body.message_id) === Number(post.message_id));
     expect(buttonsOf(reasons)).toEqual([`g:x:${post.id}:0`, `g:x:${post.id}:1`, `g:x:${post.id}:2`, `g:b:${post.id}`]);
@@ -217,6 +217,11 @@ describe('bureau group chats: buttons', () => {
     const edit = chosen.calls.find((x) => x.method === 'editMessageText' && Number(x.body.message_id) === Number(post.message_id));
     expect(String(edit?.body.text)).toMatch(/↩️ 已退回（不属于本辖区）：张三/);
     expect(buttonsOf(edit)).toEqual([]);
+    // Returned, the report is no longer the unit's to read: the post keeps the unit and the tracking code, and its photos go.
+    expect(String(edit?.body.text)).toContain(`跟踪码：${trackingCode}`);
+    expect(String(edit?.body.text)).not.toMatch(/化工厂|黑水|王五家后门|内容：/);
+    const deleted = chosen.calls.find((x) => x.method === 'deleteMessages' && Number(x.body.chat_id) === EPB_GROUP);
+    expect(deleted?.body.message_ids).toEqual(JSON.parse(String(post.photo_message_ids)));
   });
 
   it('posts the case anew, with working buttons, when the dispatcher gives a returned case back to the bureau', async () => {
@@ -278,6 +283,11 @@ describe('bureau group chats: buttons', () => {
       what: "the economic bureau's post withdrawn",
     });
     expect(buttonsOf(withdrawn)).toEqual([]);
+    // Taken from the unit: the report's words, place and photos leave its group too.
+    expect(String(withdrawn.body.text)).toContain(trackingCode);
+    expect(String(withdrawn.body.text)).not.toMatch(/化工厂|黑水|王五家后门|内容：/);
+    const deleted = await waitFor(() => emu.calls.find((c) => c.method === 'deleteMessages' && Number(c.body.chat_id) === ECON_GROUP), { what: "the economic bureau's photos deleted" });
+    expect(deleted.body.message_ids).toEqual(JSON.parse(String(econPost.photo_message_ids)));
     const superseded = await waitFor(() => edited(EPB_GROUP, epbPost.message_id).find((c) => String(c.body.text).includes('请以新派单消息为准')), {
       what: "the EPB's old post superseded",
     });

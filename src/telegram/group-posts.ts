@@ -218,7 +218,7 @@ async function settlePost(deps: GroupPostDeps, p: JobPayloads['telegram_post']):
   if (a.status === 'released') {
     // Taken from the unit by the dispatcher (a re-route, a merge, a transfer, a release): the buttons go.
     const when = deadlineLabel(a.releasedAt ?? deps.clock.now().toISOString(), deps.district.file.district.timezone);
-    await markPost(deps, post, TEXTS.zh.group.withdrawn(when));
+    await markPost(deps, post, TEXTS.zh.group.withdrawn(when), { withdrawn: true });
     await deps.db
       .updateTable('telegram_bureau_posts')
       .set({ status: 'released', acted_at: a.releasedAt, updated_at: deps.clock.now().toISOString() })
@@ -231,7 +231,7 @@ async function settlePost(deps: GroupPostDeps, p: JobPayloads['telegram_post']):
   const atIso = (action === 'accepted' ? a.acceptedAt : a.returnedAt) ?? deps.clock.now().toISOString();
   const by = action === 'accepted' ? a.acceptedBy : await returnedBy(deps.db, p.caseId, p.unit);
   const name = (by ? (await findUser(deps.db, by))?.name : null) ?? '—';
-  await markPost(deps, post, settledMark(deps.district, action, action === 'returned' ? a.returnReason : null, name, atIso));
+  await markPost(deps, post, settledMark(deps.district, action, action === 'returned' ? a.returnReason : null, name, atIso), { withdrawn: action === 'returned' });
   await deps.db
     .updateTable('telegram_bureau_posts')
     .set({ status: action, acted_by: by, acted_at: atIso, updated_at: deps.clock.now().toISOString() })
@@ -241,10 +241,40 @@ async function settlePost(deps: GroupPostDeps, p: JobPayloads['telegram_post']):
   return `group post marked ${action}`;
 }
 
-/** Adds a line under a group post and takes its buttons away. */
-async function markPost(deps: GroupPostDeps, post: { case_id: string; chat_id: string; message_id: string | number | null; text: string | null }, line: string): Promise<void> {
+type PostRow = { case_id: string; chat_id: string; message_id: string | number | null; text: string | null; photo_message_ids?: string | null };
+
+/**
+ * A post of a case the unit no longer holds (it returned it, or a dispatcher
+ * took it from the unit): only its first lines — the unit, its role and the
+ * tracking code — stay, then the line saying why; the reporter's words, the
+ * place and the deadlines go, as on the web the unit keeps only its own record.
+ */
+function withdrawnPostText(text: string, line: string): string {
+  return followedBy(text.split('\n').slice(0, 2).join('\n'), line);
+}
+
+/** Deletes the photos posted above a withdrawn post; Telegram refuses for messages older than 48 h, which stay. */
+async function deletePostPhotos(api: Api, logger: Logger, post: PostRow): Promise<void> {
+  let ids: number[] = [];
+  try {
+    ids = (JSON.parse(post.photo_message_ids ?? '[]') as unknown[]).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+  } catch {
+    ids = [];
+  }
+  if (ids.length === 0) return;
+  try {
+    await api.deleteMessages(post.chat_id, ids);
+  } catch (err) {
+    if (!(err instanceof GrammyError && err.error_code === 400)) throw err;
+    logger.warn({ caseId: post.case_id, err: err.description }, 'telegram: could not delete the photos of a withdrawn group post');
+  }
+}
+
+/** Adds a line under a group post and takes its buttons away; a withdrawn post also loses the report (`withdrawnPostText`) and its photos. */
+async function markPost(deps: GroupPostDeps, post: PostRow, line: string, opts: { withdrawn?: boolean } = {}): Promise<void> {
   if (post.message_id === null) return;
-  const text = followedBy(post.text ?? '', line);
+  const text = opts.withdrawn ? withdrawnPostText(post.text ?? '', line) : followedBy(post.text ?? '', line);
+  if (opts.withdrawn) await deletePostPhotos(deps.api, deps.logger, post);
   try {
     await deps.api.editMessageText(post.chat_id, Number(post.message_id), text, { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } });
   } catch (err) {
@@ -368,9 +398,13 @@ export function handleGroupButtons(bot: Bot<Context & { session?: unknown }>, de
     await ctx.answerCallbackQuery({ text: action === 'a' ? t.signedAlert : t.returnedAlert });
     if (Number(claimed.numUpdatedRows) !== 1) return;
     const mark = settledMark(deps.district, status, reason, user.name, at);
+    // Returned: the report is no longer the unit's to read, in the group as on the web.
+    if (status === 'returned') {
+      await deletePostPhotos(ctx.api, deps.logger, post).catch((err: unknown) => deps.logger.warn({ err: String(err), caseId: post.case_id }, 'telegram: could not delete the group post photos'));
+    }
     // The workflow change is done; a message that cannot be edited (too old, deleted) only loses its label.
     await ctx
-      .editMessageText(followedBy(post.text ?? '', mark), { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } })
+      .editMessageText(status === 'returned' ? withdrawnPostText(post.text ?? '', mark) : followedBy(post.text ?? '', mark), { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } })
       .catch((err: unknown) => deps.logger.warn({ err: String(err), caseId: post.case_id }, 'telegram: could not edit the group post'));
   });
   // Anything else pressed in a group (an old or foreign button) gets an answer, so the client stops spinning.
