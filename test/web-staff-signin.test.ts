@@ -1,8 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deactivateUser } from '../db/repositories/users.repository.js';
+import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { newPage } from './browser.js';
 import { createPgDatabase } from './harness.js';
 import { formClient, PASSWORD, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
+import { seedCase } from './workflow-helpers.js';
 
 let web: WebStaff;
 let base: string;
@@ -47,6 +49,26 @@ describe('staff sign-in', () => {
     expect(cookie).toMatch(/; SameSite=Lax/);
     expect(cookie).toMatch(/; Path=\//);
     expect(await (await client.get('/signin')).text()).toContain('您已登录为 管理员');
+  });
+
+  it('keeps the CSRF token in a __Host- cookie over https, so a token planted by a sibling site does not pass', async () => {
+    const https = { ...fromNewAddress(), 'x-forwarded-proto': 'https' };
+    const client = formClient(base, https);
+    const page = await client.get('/signin');
+    const set = page.headers.getSetCookie().find((c) => c.startsWith('__Host-csrf='));
+    expect(set).toMatch(/; Secure/);
+    expect(set).toMatch(/; HttpOnly/);
+    expect(set).toMatch(/; Path=\//);
+    expect(page.headers.getSetCookie().some((c) => c.startsWith('csrf='))).toBe(false);
+    // A session of its own, and a token cookie set for the parent domain by another site under it.
+    expect((await client.signIn('epb')).status).toBe(303);
+    const { id } = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    const planted = 'P'.repeat(43);
+    client.jar.set('csrf', planted);
+    for (const [k] of client.jar) if (k === '__Host-csrf') client.jar.delete(k);
+    const post = await client.post(`/inbox/cases/${id}/accept`, { _csrf: planted });
+    expect(post.status).toBe(403);
+    expect((await listAssignments(web.service.deps.db, id)).map((a) => a.status)).toEqual(['pending']);
   });
 
   it('sends each role to its own page after sign-in, and back to a same-site page it came from', async () => {

@@ -28,12 +28,29 @@ export function secureCookies(c: Context<AppEnv>): boolean {
   return c.get('deps').env.PUBLIC_URL?.startsWith('https:') ?? false;
 }
 
+/**
+ * Over https the token cookie is `__Host-` prefixed, like the session's: a
+ * browser accepts such a cookie only from this host itself, Secure and for
+ * path `/`, so a sibling site of the same domain (another office's service on
+ * *.example.gov.cn) cannot plant a token of its choosing and then post a form
+ * carrying it.
+ */
+export function csrfCookieOptions(c: Context<AppEnv>) {
+  const secure = secureCookies(c);
+  return { secure, prefix: secure ? ('host' as const) : undefined };
+}
+
+function readCsrfCookie(c: Context<AppEnv>): string | undefined {
+  const { prefix } = csrfCookieOptions(c);
+  return prefix ? getCookie(c, CSRF_COOKIE, prefix) : getCookie(c, CSRF_COOKIE);
+}
+
 function issue(c: Context<AppEnv>): string {
-  const existing = getCookie(c, CSRF_COOKIE);
+  const existing = readCsrfCookie(c);
   if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   const token = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  setCookie(c, CSRF_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'Lax', secure: secureCookies(c) });
+  setCookie(c, CSRF_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'Lax', ...csrfCookieOptions(c) });
   return token;
 }
 
@@ -88,7 +105,7 @@ export function csrfProtection(options: CsrfOptions = {}) {
         const field = form[CSRF_FIELD];
         sent ??= typeof field === 'string' ? field : undefined;
       }
-      const cookie = getCookie(c, CSRF_COOKIE);
+      const cookie = readCsrfCookie(c);
       if (!sent || !cookie || !same(sent, cookie)) {
         if (form && options.refused) {
           refusal = await options.refused(c, form);

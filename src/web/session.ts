@@ -17,7 +17,7 @@ import {
 import { hasRole, isRole, type Principal, type Role } from '../auth/principal.js';
 import { hashPassword, needsRehash, normaliseUsername, verifyPassword } from '../auth/password.js';
 import { AppError } from '../errors.js';
-import { CSRF_COOKIE, secureCookies } from './csrf.js';
+import { CSRF_COOKIE, csrfCookieOptions, secureCookies } from './csrf.js';
 import { resolveLang } from './i18n.js';
 
 /**
@@ -257,7 +257,7 @@ export async function startSession(c: Context<AppEnv>, userId: string): Promise<
   });
   const { secure, prefix } = cookieOptions(c);
   setCookie(c, SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'Lax', secure, prefix, maxAge: SESSION_TTL_MS / 1000 });
-  deleteCookie(c, CSRF_COOKIE, { path: '/', secure });
+  deleteCookie(c, CSRF_COOKIE, { path: '/', ...csrfCookieOptions(c) });
 }
 
 /** Ends the browser's session (server side first, then the cookie) and renews the CSRF token. */
@@ -267,5 +267,5 @@ export async function endSession(c: Context<AppEnv>): Promise<void> {
   if (token) await revokeSessionByHash(db, await sha256Hex(token), clock.now().toISOString());
   const { secure, prefix } = cookieOptions(c);
   deleteCookie(c, SESSION_COOKIE, { path: '/', secure, prefix });
-  deleteCookie(c, CSRF_COOKIE, { path: '/', secure });
+  deleteCookie(c, CSRF_COOKIE, { path: '/', ...csrfCookieOptions(c) });
 }
