@@ -186,11 +186,30 @@ describe('working-day deadlines', () => {
   });
 
   it('counts in Beijing time, not UTC', () => {
-    // Friday 17:30 UTC is already Saturday 01:30 in Beijing: one working day
-    // later is Monday 01:30 Beijing time, which is still Sunday in UTC.
-    expect(cal.addWorkingDays(new Date('2026-11-06T17:30:00.000Z'), 1).toISOString()).toBe('2026-11-08T17:30:00.000Z');
+    // Friday 15:30 UTC is Friday 23:30 in Beijing, a working day: Monday 23:30 Beijing time.
+    expect(cal.addWorkingDays(new Date('2026-11-06T15:30:00.000Z'), 1).toISOString()).toBe('2026-11-09T15:30:00.000Z');
+    // Friday 17:30 UTC is already Saturday 01:30 in Beijing, a day off: the day counted is
+    // Monday, whole (due by its end in Beijing), not Monday 17:30 UTC as a UTC calendar would say.
+    expect(cal.addWorkingDays(new Date('2026-11-06T17:30:00.000Z'), 1).toISOString()).toBe('2026-11-09T15:59:59.999Z');
     // Friday 10:00 Beijing time: Monday 10:00.
     expect(cal.addWorkingDays(new Date('2026-11-06T02:00:00.000Z'), 1).toISOString()).toBe('2026-11-09T02:00:00.000Z');
+  });
+
+  it('starts counting on the next working day when received on a weekend or a holiday, whatever the hour', () => {
+    // Saturday 2026-11-07 at 00:30, 10:00 or 23:30 Beijing time: one working day is the whole
+    // Monday (due at its end), never Monday 00:30, which would leave the unit no working time.
+    for (const at of ['2026-11-06T16:30:00.000Z', '2026-11-07T02:00:00.000Z', '2026-11-07T15:30:00.000Z']) {
+      expect(cal.addWorkingDays(new Date(at), 1).toISOString()).toBe('2026-11-09T15:59:59.999Z');
+    }
+    // Received on National Day 2026 (Thu 10-01, 02:00 Beijing): 10-08 and 10-09 are the first two
+    // working days, so two working days end with Friday 10-09; three with the make-up Saturday 10-10.
+    expect(cal.addWorkingDays(new Date('2026-09-30T18:00:00.000Z'), 2).toISOString()).toBe('2026-10-09T15:59:59.999Z');
+    expect(cal.addWorkingDays(new Date('2026-09-30T18:00:00.000Z'), 3).toISOString()).toBe('2026-10-10T15:59:59.999Z');
+    // An urgent report on Sunday 01:00 Beijing: its 3 working days are Mon, Tue and Wed, whole.
+    const d = dispatchDeadlines(district, calendarFor(district), 'noise', true, new Date('2026-11-07T17:00:00.000Z'));
+    expect(d.replyBy).toBe('2026-11-11T15:59:59.999Z');
+    // Hours are hours, on any day: the urgent sign-for is 2 h after, also on a Sunday.
+    expect(d.signBy).toBe('2026-11-07T19:00:00.000Z');
   });
 
   it('honours the district file’s own days off and workdays', () => {

@@ -1,5 +1,6 @@
 import chineseDays from 'chinese-days';
 import type { District, Duration, StageDeadlines } from '../district/district.schema.js';
+import { instantOfWallTime } from '../domain/time-zone.js';
 
 /**
  * Deadlines on the official Chinese working-day calendar (statutory holidays
@@ -57,10 +58,24 @@ export class WorkCalendar {
   /**
    * The instant N working days after `from`, at the same local time of day:
    * received on Friday 10:00 with one working day to go is due Monday 10:00
-   * (or later when Monday is a holiday). Days are stepped in whole days,
-   * which is exact for time zones without daylight saving such as China's.
+   * (or later when Monday is a holiday). Time received on a weekend or a
+   * holiday does not count: the N days are the next N working days, whole,
+   * and the deadline is the end of the last (Saturday 01:30 or 20:00 with one
+   * working day → Monday 23:59:59.999), not the same hour of it, which would
+   * leave the unit less of that day the earlier in the night the report came.
+   * Days are stepped in whole days, which is exact for time zones without
+   * daylight saving such as China's.
    */
   addWorkingDays(from: Date, n: number): Date {
+    if (n > 0 && !this.isWorkday(this.localDate(from))) {
+      let date = this.localDate(from);
+      for (let left = n; left > 0; ) {
+        date = nextDate(date);
+        if (this.isWorkday(date)) left -= 1;
+      }
+      const [y, m, d] = nextDate(date).split('-').map(Number) as [number, number, number];
+      return new Date(instantOfWallTime(Date.UTC(y, m - 1, d), this.timezone) - 1);
+    }
     let at = from;
     let left = n;
     while (left > 0) {
@@ -97,6 +112,12 @@ export class WorkCalendar {
 const HOUR_MS = 3_600_000;
 const QUARTER_HOUR_MS = 900_000;
 const DAY_MS = 24 * HOUR_MS;
+
+/** The calendar day after a `YYYY-MM-DD` date. */
+function nextDate(date: string): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
+}
 
 export function calendarFor(district: District): WorkCalendar {
   return new WorkCalendar(district.file.district.timezone, district.file.calendar);
