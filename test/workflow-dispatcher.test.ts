@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listCorrections } from '../db/repositories/corrections.repository.js';
 import { checkDeadlines } from '../src/workflow/deadline-check.js';
+import { setCasePlace } from '../src/workflow/dispatcher.js';
 import type { ManualClock } from '../src/clock.js';
 import { createPgDatabase } from './harness.js';
 import { client, json, notificationsOf, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
@@ -35,6 +36,50 @@ describe.each([
       const done = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', lead: 'epb', co: [], reason: '不需要派出所了' }));
       expect(done.status, JSON.stringify(done.body)).toBe(200);
       expect(done.body.status).toBe('replied');
+    });
+
+    it('lets a case re-routed after its lead returned it be answered and closed without the unit that returned it', async () => {
+      const { id, trackingCode } = await seedCase(service, clock, { text: '电镀厂偷排（退回后改派测试）', jurisdiction: null, assignments: [{ unit: 'agri', role: 'lead' }] });
+      expect((await as(staff.agri).post(`/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '是工厂排污，不是农业' })).status).toBe(200);
+      const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', co: [], reason: '改派环保局' }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      // The unit that returned it is let go by the re-route: its return stays in the history.
+      expect(r.body.assignments.map((a: any) => `${a.role}:${a.bureau.code}:${a.status}`).sort()).toEqual(['lead:agri:released', 'lead:epb:pending']);
+      expect(r.body.events.some((e: any) => e.kind === 'status' && e.toStatus === 'triage' && e.data?.unit === 'agri')).toBe(true);
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      const replied = await json(as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '已查处' }));
+      expect(replied.status, JSON.stringify(replied.body)).toBe(200);
+      expect(replied.body.status).toBe('replied');
+      const rated = await json(client(service.url, null).post(`/api/v1/track/${trackingCode}/feedback`, { rating: 'satisfied', solved: true }));
+      expect(rated.status, JSON.stringify(rated.body)).toBe(201);
+      expect(rated.body.status).toBe('closed');
+      // Counted once as returned by agri, whose assignment was made and let go.
+      const stats = await json(as(staff.dispatcher).get('/api/v1/stats?groupBy=bureau&from=2026-10-01&to=2026-12-31'));
+      expect(stats.body.groups.find((g: any) => g.key === 'agri')?.returned).toBeGreaterThanOrEqual(1);
+    });
+
+    it('lets a case answered by everyone else close when the local office that returned it as not theirs is replaced by a re-route', async () => {
+      const { id } = await seedCase(service, clock, { text: '电镀厂偷排（属地退回测试）' });
+      expect((await as(staff.xinglong).post(`/api/v1/cases/${id}/return`, { reason: 'wrong_jurisdiction', note: '不在我办辖区' })).status).toBe(200);
+      const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { jurisdiction: 'lijiatang', reason: '属地改为李家塘' }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.assignments.filter((a: any) => a.bureau.code === 'xinglong').map((a: any) => a.status)).toEqual(['released']);
+      for (const token of [staff.epb, staff.econ]) expect((await as(token).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      expect((await json(as(staff.econ).post(`/api/v1/cases/${id}/reply`, { text: '已配合' }))).status).toBe(200);
+      // The new local office is released by the dispatcher (it has no staff here): the lead's answer completes the case.
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${id}/release`, { unit: 'lijiatang', reason: '无需属地配合' })).status).toBe(200);
+      const replied = await json(as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '已查处' }));
+      expect(replied.status, JSON.stringify(replied.body)).toBe(200);
+      expect(replied.body.status).toBe('replied');
+    });
+
+    it('lets the place given on the desk replace a local office that returned the case as not in its area', async () => {
+      const { id } = await seedCase(service, clock, { text: '电镀厂偷排（补充属地测试）', assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'xinglong', role: 'jurisdiction' }] });
+      expect((await as(staff.xinglong).post(`/api/v1/cases/${id}/return`, { reason: 'wrong_jurisdiction', note: '不在我办辖区' })).status).toBe(200);
+      const dispatcher = { userId: 'desk', name: '调度老李', role: 'dispatcher' as const, unitCode: null, tokenId: 'desk' };
+      await setCasePlace(service.deps, dispatcher, id, { jurisdiction: 'lijiatang', reason: '调度员补充属地' });
+      const view = await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`));
+      expect(view.body.assignments.map((a: any) => `${a.bureau.code}:${a.status}`).sort()).toEqual(['epb:pending', 'lijiatang:pending', 'xinglong:released']);
     });
 
     /** Applies what is due on the case at the test clock's time, as the deadline job does. */

@@ -111,7 +111,8 @@ async function releaseAll(deps: WorkflowDeps, trx: Trx, list: readonly Assignmen
     const ok = await updateAssignmentIf(trx, a.id, a.status, { status: 'released', released_at: at, updated_at: at });
     if (!ok) throw new AppError('conflict', 'an assignment was changed meanwhile; reload the case');
     released.push(a.unitCode);
-    await queuePostSettled(trx, deps.district, a.caseId, a.unitCode, a.round, now);
+    // A returned assignment's group post already says who returned it, and keeps saying so.
+    if (a.status !== 'returned') await queuePostSettled(trx, deps.district, a.caseId, a.unitCode, a.round, now);
   }
   return released;
 }
@@ -214,7 +215,10 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     const all = await listAssignments(trx, caseId);
     const existing = active(currentRound(c, all));
     const kept = existing.filter((a) => planned.some((p) => p.unit === a.unitCode && p.role === a.role));
-    const released = await releaseAll(deps, trx, existing.filter((a) => !kept.includes(a)), now);
+    // A unit that returned its part and is left out of the new plan is let go: the re-route is the
+    // dispatcher's answer to its return. Left `returned`, it would hold the bureau phase open for good.
+    const answered = currentRound(c, all).filter((a) => a.status === 'returned' && !planned.some((p) => p.unit === a.unitCode));
+    const released = await releaseAll(deps, trx, [...existing.filter((a) => !kept.includes(a)), ...answered], now);
     const deadlines = deadlinesForRound(deps, c, type, now);
     const added = planned.filter((p) => !kept.some((a) => a.unitCode === p.unit));
     await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at, actor: staffActor(principal) });
@@ -278,7 +282,11 @@ export async function setCasePlace(deps: WorkflowDeps, principal: Principal, cas
     }
     const all = await listAssignments(trx, caseId);
     const live = active(currentRound(c, all));
-    const released = await releaseAll(deps, trx, live.filter((a) => a.role === 'jurisdiction' && a.unitCode !== input.jurisdiction), now);
+    // The office replaced, also one that returned the case as not in its area (wrong_jurisdiction).
+    const replaced = currentRound(c, all).filter(
+      (a) => a.role === 'jurisdiction' && a.unitCode !== input.jurisdiction && (live.includes(a) || a.status === 'returned'),
+    );
+    const released = await releaseAll(deps, trx, replaced, now);
     const added = live.some((a) => a.unitCode === input.jurisdiction) ? [] : [{ unit: input.jurisdiction, role: 'jurisdiction' as const }];
     const deadlines = deadlinesForRound(deps, c, c.typeCode, now);
     await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at, actor: staffActor(principal) });
