@@ -238,3 +238,30 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     await context.close();
   });
 });
+
+describe('public disclosure page: the unit that handled a closed case', () => {
+  it('names the lead that answered, not the one that returned the case before it was re-routed', async () => {
+    const { service, clock, staff } = await startWorkflowService('web-public-lead', {});
+    const land = (await issueToken(service.deps.db, {
+      userId: (await createUser(service.deps.db, { name: '国土局周九', role: 'bureau', unitCode: 'land', at: clock.now().toISOString() })).id,
+      label: null,
+      at: clock.now().toISOString(),
+    })).token;
+    const c = await seedCase(service, clock, { type: 'contaminated_land_use', jurisdiction: null, assignments: [{ unit: 'land', role: 'lead' }] });
+    const returned = await json(client(service.url, land).post(`/api/v1/cases/${c.id}/return`, { reason: 'not_our_remit', note: '是排污问题，不是用地问题' }));
+    expect(returned.status, JSON.stringify(returned.body)).toBe(200);
+    const routed = await json(client(service.url, staff.dispatcher).post(`/api/v1/cases/${c.id}/route`, { type: 'illegal_discharge', co: [], reason: '退回后改派环保局' }));
+    expect(routed.status, JSON.stringify(routed.body)).toBe(200);
+    const epb = client(service.url, staff.epb);
+    expect((await json(epb.post(`/api/v1/cases/${c.id}/accept`))).status).toBe(200);
+    const replied = await json(epb.post(`/api/v1/cases/${c.id}/reply`, { text: '已查处，责令停产整改' }));
+    expect(replied.status, JSON.stringify(replied.body)).toBe(200);
+    await rateCase(service.deps, { trackingCode: c.trackingCode, rating: 'satisfied', solved: true, channel: 'web' });
+
+    const html = await (await fetch(`${service.url}/public`)).text();
+    const item = /<ol class="cases" id="recent-cases"[^>]*>([\s\S]*?)<\/ol>/.exec(html)?.[1] ?? '';
+    expect(item).toContain('区环保局');
+    expect(item).not.toContain('区国土资源局');
+    expect(item).toContain('已查处，责令停产整改');
+  });
+});

@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { currentLead } from '../../db/repositories/assignments.repository.js';
 import { reporterNames } from '../../db/repositories/contacts.repository.js';
 import type { Deps } from '../../src/deps.js';
 import { SERVICE_YEARS } from '../../src/domain/service-years.js';
@@ -184,11 +185,21 @@ async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> 
   const ids = rows.map((r) => r.id);
   const [contacts, leads, ratings] = await Promise.all([
     db.selectFrom('case_contacts').select(['case_id', 'name', 'phone']).where('case_id', 'in', ids).execute(),
-    db.selectFrom('assignments').select(['case_id', 'unit_code', 'reply_text']).where('case_id', 'in', ids).where('role', '=', 'lead').execute(),
+    db
+      .selectFrom('assignments')
+      .select(['case_id', 'unit_code', 'role', 'status', 'reply_text'])
+      .where('case_id', 'in', ids)
+      .where('role', '=', 'lead')
+      .orderBy('case_id')
+      .orderBy('created_at')
+      .execute(),
     db.selectFrom('ratings').select(['case_id', 'round', 'rating']).where('case_id', 'in', ids).orderBy('round').execute(),
   ]);
   const contactOf = new Map(contacts.map((c) => [c.case_id, c]));
-  const leadOf = new Map(leads.map((a) => [a.case_id, a]));
+  // A case re-routed after its lead returned it has had several leads: the one that handled it is shown.
+  const leadsOf = new Map<string, typeof leads>();
+  for (const a of leads) leadsOf.set(a.case_id, [...(leadsOf.get(a.case_id) ?? []), a]);
+  const leadOf = new Map([...leadsOf].map(([id, list]) => [id, currentLead(list)]));
   const ratingOf = new Map(ratings.map((r) => [r.case_id, r.rating as RatingValue]));
   const unitName = (code: string | null | undefined) => (code ? (district.units.get(code)?.name[lang] ?? code) : '—');
   return rows.map((r) => {
