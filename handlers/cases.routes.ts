@@ -34,10 +34,18 @@ const assignmentDeadlines = z.object({ signBy: z.string().nullable(), replyBy: z
 const role = z.enum(['lead', 'co', 'jurisdiction']);
 const assignmentStatus = z.enum(['pending', 'accepted', 'replied', 'returned', 'released']);
 
+/** How staff name a case: the tracking code (not for bureaus) and the reference. */
+const caseLinkFields = {
+  trackingCode: z.string().nullable().openapi({
+    description: "The reporter's tracking code; null for bureau staff, since with it anyone can rate the case (bureaus name a case by its `reference`).",
+  }),
+  reference: z.string().openapi({ description: 'The case reference (工单号) staff and bureaus use, e.g. `3F9A-1C2B-7E4D`.', example: '3F9A-1C2B-7E4D' }),
+};
+
 export const caseSummarySchema = z
   .object({
     id: z.string(),
-    trackingCode: z.string(),
+    ...caseLinkFields,
     status: z.enum(CASE_STATUSES),
     type: unit.nullable(),
     excerpt: z.string().openapi({ description: "The first 80 characters; for bureaus, of the text with phone numbers and the reporter's name masked." }),
@@ -60,7 +68,7 @@ export const caseSummarySchema = z
 export const caseViewSchema = z
   .object({
     id: z.string(),
-    trackingCode: z.string(),
+    ...caseLinkFields,
     access: z.enum(['full', 'withdrawn']).openapi({
       description:
         '`withdrawn`: a bureau whose unit no longer holds the case (it returned it, or a dispatcher released it or re-routed the case ' +
@@ -98,7 +106,7 @@ export const caseViewSchema = z
     repliedAt: z.string().nullable(),
     closedAt: z.string().nullable(),
     closeReason: z.string().nullable(),
-    mergedInto: z.object({ id: z.string(), trackingCode: z.string() }).nullable(),
+    mergedInto: z.object({ id: z.string(), ...caseLinkFields }).nullable(),
     deadlines,
     reporter: z
       .object({ name: z.string().nullable(), phone: z.string().nullable() })

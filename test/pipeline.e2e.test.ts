@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { caseReference } from '../src/domain/case.js';
 import { buildDistrict, type DistrictFile } from '../src/district/district.schema.js';
 import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
 import type { Service } from '../src/runtime.js';
@@ -12,8 +13,9 @@ const SECRET = 'test-webhook-secret-0123456789';
 type Received = ReceivedPost<{
   event: string;
   deliveryId: string;
-  case: Record<string, unknown> & { trackingCode: string; text: string; reporter: unknown };
+  case: Record<string, unknown> & { id: string; reference: string; text: string; reporter: unknown };
   assignment: { unit: { code: string }; role: string; deadlines: { signBy: string; replyBy: string } };
+  caseUrl: string;
 }>;
 
 /** A stand-in for the bureaus' own servers: records what arrives, answers per path. */
@@ -91,7 +93,7 @@ describe.each([
     ]);
 
     const deliveries = await waitFor(() => {
-      const mine = bureaus.received.filter((r) => r.body.case.trackingCode === trackingCode && r.path !== '/down');
+      const mine = bureaus.received.filter((r) => r.body.case.id === id && r.path !== '/down');
       return mine.length === 2 ? mine : null;
     }, { what: 'webhooks to epb and xinglong' });
     for (const d of deliveries) {
@@ -101,6 +103,10 @@ describe.each([
       expect(d.body.case.reporter).toBeNull();
       expect(d.raw).not.toContain('李四');
       expect(d.raw).not.toContain('13912345678');
+      // The case is named by its reference and the staff page; the tracking code would let the bureau rate its own answer.
+      expect(d.body.case.reference).toBe(caseReference(id));
+      expect(d.body.caseUrl).toBe(`http://intake.test/inbox/cases/${id}`);
+      expect(d.raw).not.toContain(trackingCode);
       expect(d.body.case.text).toContain('139****5678');
       expect(d.body.case.address).toBe('电镀厂后门 李*家旁边 139****5678');
     }
@@ -128,7 +134,7 @@ describe.each([
     }, { what: 'econ delivery to fail' });
     expect(Number(failed.attempts)).toBe(3);
     expect(failed.last_error).toBe('HTTP 503');
-    expect(bureaus.received.filter((r) => r.path === '/down' && r.body.case.trackingCode === trackingCode)).toHaveLength(3);
+    expect(bureaus.received.filter((r) => r.path === '/down' && r.body.case.id === id)).toHaveLength(3);
     const events = await service.deps.db.selectFrom('case_events').selectAll().where('case_id', '=', id).where('kind', '=', 'delivery_failed').execute();
     expect(events).toHaveLength(1);
     expect(JSON.parse(events[0]!.data!)).toMatchObject({ unit: 'econ', attempts: 3, error: 'HTTP 503' });

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createUser, type User } from '../db/repositories/users.repository.js';
 import { issueToken } from '../db/repositories/tokens.repository.js';
 import { issueLinkToken } from '../src/telegram/links.js';
+import { caseReference } from '../src/domain/case.js';
 import { runCli, startTestService, waitFor } from './harness.js';
 import { groupMember, JPEG_BYTES, residentChat, startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
 import { alertOf, buttonsOf, deliver, districtWithGroups, sentTexts, telegramEnv, TOKEN } from './telegram-helpers.js';
@@ -58,8 +59,10 @@ async function reportAndWaitForPost(group: number, unit: string, text = '兴隆�
         .executeTakeFirst(),
     { what: `the ${unit} group post` },
   );
-  const message = emu.calls.find((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === group && String(c.body.text).includes(body.trackingCode))!;
-  return { caseId: body.id, trackingCode: body.trackingCode, post, message };
+  // Groups name the case by its reference, never by the reporter's tracking code.
+  const reference = caseReference(body.id);
+  const message = emu.calls.find((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === group && String(c.body.text).includes(reference))!;
+  return { caseId: body.id, trackingCode: body.trackingCode, reference, post, message };
 }
 
 async function assignmentOf(caseId: string, unit: string) {
@@ -68,8 +71,9 @@ async function assignmentOf(caseId: string, unit: string) {
 
 describe('bureau group chats: new assignments', () => {
   it('posts the assignment with photos and buttons, without the reporter identity, to the lead and the co-handler groups', async () => {
-    const { caseId, trackingCode, post, message } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    const { caseId, trackingCode, reference, post, message } = await reportAndWaitForPost(EPB_GROUP, 'epb');
     const text = String(message.body.text);
+    expect(text).toContain(`工单号：${reference}`);
     expect(text).toContain('区环保局');
     expect(text).toContain('牵头承办');
     expect(text).toContain('非法排放有毒有害污染物');
@@ -86,17 +90,18 @@ describe('bureau group chats: new assignments', () => {
     expect(buttonsOf(message)).toEqual([`g:a:${post.id}`, `g:r:${post.id}`]);
     expect(Number(post.message_id)).toBeGreaterThan(0);
     // The two photos went before the message, as one album of uploaded files.
-    const album = emu.calls.find((c) => c.method === 'sendMediaGroup' && Number(c.body.chat_id) === EPB_GROUP && JSON.stringify(c.body).includes(trackingCode));
+    const album = emu.calls.find((c) => c.method === 'sendMediaGroup' && Number(c.body.chat_id) === EPB_GROUP && JSON.stringify(c.body).includes(reference));
     expect(album?.files).toHaveLength(2);
     // The co-handler's group gets its own post.
     const econ = await waitFor(() =>
       service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', caseId).where('unit_code', '=', 'econ').where('status', '=', 'posted').executeTakeFirst(),
     );
-    const econMessage = emu.calls.find((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === ECON_GROUP && String(c.body.text).includes(trackingCode));
+    const econMessage = emu.calls.find((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === ECON_GROUP && String(c.body.text).includes(reference));
     expect(String(econMessage?.body.text)).toContain('协办');
     expect(buttonsOf(econMessage)).toEqual([`g:a:${econ.id}`, `g:r:${econ.id}`]);
-    // Nothing about the reporter in any group.
+    // Nothing about the reporter in any group, nor the tracking code (with it a clerk could rate the bureau's own answer).
     for (const call of emu.calls.filter((c) => Number(c.body.chat_id) < 0)) expect(JSON.stringify(call.body)).not.toMatch(/王五|13900001111|13812345678|１３８１２３４５６７８/);
+    for (const call of emu.calls.filter((c) => Number(c.body.chat_id) < 0)) expect(JSON.stringify(call.body)).not.toContain(trackingCode);
   });
 });
 
@@ -128,10 +133,10 @@ describe('bureau group chats: photos Telegram cannot show', () => {
       () => service.deps.db.selectFrom('telegram_bureau_posts').select('id').where('case_id', '=', body.id).where('unit_code', '=', 'epb').where('status', '=', 'posted').executeTakeFirst(),
       { what: 'the group post' },
     );
-    const photo = emu.calls.find((c) => c.method === 'sendPhoto' && Number(c.body.chat_id) === EPB_GROUP && c.body.caption === body.trackingCode);
+    const photo = emu.calls.find((c) => c.method === 'sendPhoto' && Number(c.body.chat_id) === EPB_GROUP && c.body.caption === caseReference(body.id));
     expect(photo?.files).toHaveLength(1);
-    expect(emu.calls.some((c) => c.method === 'sendMediaGroup' && JSON.stringify(c.body).includes(body.trackingCode))).toBe(false);
-    const message = emu.calls.find((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(body.trackingCode));
+    expect(emu.calls.some((c) => c.method === 'sendMediaGroup' && JSON.stringify(c.body).includes(caseReference(body.id)))).toBe(false);
+    const message = emu.calls.find((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(caseReference(body.id)));
     expect(String(message?.body.text)).toContain('照片：1 张（见上）');
     expect(String(message?.body.text)).toContain('另有 1 张照片无法在群内显示');
   });
@@ -148,7 +153,7 @@ describe('bureau group chats: a report from the bot', () => {
       () => service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', caseId).where('unit_code', '=', 'epb').where('status', '=', 'posted').executeTakeFirst(),
       { what: 'the group post' },
     );
-    const { tracking_code: code } = await service.deps.db.selectFrom('cases').select('tracking_code').where('id', '=', caseId).executeTakeFirstOrThrow();
+    const code = caseReference(caseId);
     // The photo (one uploaded file) went out before the message with the buttons.
     const photoCall = emu.calls.find((c) => c.method === 'sendPhoto' && Number(c.body.chat_id) === EPB_GROUP && c.body.caption === code);
     expect(photoCall?.files).toHaveLength(1);
@@ -203,7 +208,7 @@ describe('bureau group chats: buttons', () => {
 
   it('returns the case with the reason chosen from the buttons', async () => {
     const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');
-    const { caseId, trackingCode, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    const { caseId, reference, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
     const ask = await deliver(emu, service.url, member.press(`g:r:${post.id}`, Number(post.message_id)));
     const reasons = ask.calls.find((c) => c.method === 'editMessageReplyMarkup' && Number(c.body.message_id) === Number(post.message_id));
     expect(buttonsOf(reasons)).toEqual([`g:x:${post.id}:0`, `g:x:${post.id}:1`, `g:x:${post.id}:2`, `g:b:${post.id}`]);
@@ -218,7 +223,7 @@ describe('bureau group chats: buttons', () => {
     expect(String(edit?.body.text)).toMatch(/↩️ 已退回（不属于本辖区）：张三/);
     expect(buttonsOf(edit)).toEqual([]);
     // Returned, the report is no longer the unit's to read: the post keeps the unit and the tracking code, and its photos go.
-    expect(String(edit?.body.text)).toContain(`跟踪码：${trackingCode}`);
+    expect(String(edit?.body.text)).toContain(`工单号：${reference}`);
     expect(String(edit?.body.text)).not.toMatch(/化工厂|黑水|王五家后门|内容：/);
     const deleted = chosen.calls.find((x) => x.method === 'deleteMessages' && Number(x.body.chat_id) === EPB_GROUP);
     expect(deleted?.body.message_ids).toEqual(JSON.parse(String(post.photo_message_ids)));
@@ -226,7 +231,7 @@ describe('bureau group chats: buttons', () => {
 
   it('posts the case anew, with working buttons, when the dispatcher gives a returned case back to the bureau', async () => {
     const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');
-    const { caseId, trackingCode, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    const { caseId, reference, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
     await deliver(emu, service.url, member.press(`g:r:${post.id}`, Number(post.message_id)));
     await deliver(emu, service.url, member.press(`g:x:${post.id}:0`, Number(post.message_id)));
     expect((await assignmentOf(caseId, 'epb')).status).toBe('returned');
@@ -251,7 +256,7 @@ describe('bureau group chats: buttons', () => {
           .executeTakeFirst(),
       { what: 'the new post of the returned case' },
     );
-    const messages = emu.calls.filter((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(trackingCode));
+    const messages = emu.calls.filter((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(reference));
     expect(messages).toHaveLength(2);
     expect(buttonsOf(messages[1])).toEqual([`g:a:${post.id}`, `g:r:${post.id}`]);
 
@@ -261,7 +266,7 @@ describe('bureau group chats: buttons', () => {
   });
 
   it("takes the buttons from a post whose unit a re-route released, and posts anew for a unit whose role it changed", async () => {
-    const { caseId, trackingCode, post: epbPost } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    const { caseId, reference, post: epbPost } = await reportAndWaitForPost(EPB_GROUP, 'epb');
     const econPost = await waitFor(() =>
       service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', caseId).where('unit_code', '=', 'econ').where('status', '=', 'posted').executeTakeFirst(),
     );
@@ -284,7 +289,7 @@ describe('bureau group chats: buttons', () => {
     });
     expect(buttonsOf(withdrawn)).toEqual([]);
     // Taken from the unit: the report's words, place and photos leave its group too.
-    expect(String(withdrawn.body.text)).toContain(trackingCode);
+    expect(String(withdrawn.body.text)).toContain(reference);
     expect(String(withdrawn.body.text)).not.toMatch(/化工厂|黑水|王五家后门|内容：/);
     const deleted = await waitFor(() => emu.calls.find((c) => c.method === 'deleteMessages' && Number(c.body.chat_id) === ECON_GROUP), { what: "the economic bureau's photos deleted" });
     expect(deleted.body.message_ids).toEqual(JSON.parse(String(econPost.photo_message_ids)));
@@ -294,7 +299,7 @@ describe('bureau group chats: buttons', () => {
     expect(buttonsOf(superseded)).toEqual([]);
     const renewed = await waitFor(
       () =>
-        emu.calls.filter((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(trackingCode))[1],
+        emu.calls.filter((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(reference))[1],
       { what: "the EPB's new post" },
     );
     expect(String(renewed.body.text)).toContain('协办');

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
+import { caseReference } from '../src/domain/case.js';
 import { listEvents } from '../db/repositories/events.repository.js';
 import { issueToken } from '../db/repositories/tokens.repository.js';
 import { createUser } from '../db/repositories/users.repository.js';
@@ -25,7 +26,7 @@ const AGRI_GROUP = -100_555_001;
 // A pig farm in 回龙圩镇, with the reporter's phone in the text: livestock_waste → lead agri, co epb, jurisdiction huilongxu.
 const REPORT = '回龙圩镇朱家观村有个养猪场把猪粪直接排到河里，臭得很，我电话13912345678';
 
-type Received = ReceivedPost<{ event: string; notificationId: string; notice: Record<string, unknown>; case: { trackingCode: string }; unit: { code: string } }>;
+type Received = ReceivedPost<{ event: string; notificationId: string; notice: Record<string, unknown>; case: { reference: string; trackingCode?: string }; caseUrl: string; unit: { code: string } }>;
 
 /** The bureaus' own servers: agri takes everything, epb's refuses (400). */
 const bureauServer = () => startBureauServer<Received['body']>((path) => (path === '/reject' ? 400 : 204));
@@ -101,6 +102,7 @@ describe.each([
     const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
     expect(res.status).toBe(202);
     const { id, trackingCode } = (await res.json()) as { id: string; trackingCode: string };
+    const reference = caseReference(id);
     expect(await processors.intake({ caseId: id }, ctx())).toBe('dispatch: livestock_waste');
     expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1 }, ctx())).toBe('posted to the agri group');
     const post = groupMessages().at(-1)!;
@@ -124,15 +126,17 @@ describe.each([
       event: 'case.reminder',
       notificationId: reminders.agri!.id,
       notice: { kind: 'reminder', unit: 'agri', stage: 'sign', due: '2026-11-03T02:00:00.000Z', round: 1 },
-      case: { id, trackingCode, status: 'dispatched', type: { code: 'livestock_waste' } },
+      case: { id, reference, status: 'dispatched', type: { code: 'livestock_waste' } },
       unit: { code: 'agri' },
+      caseUrl: `http://intake.test/inbox/cases/${id}`,
     });
-    // A notice carries no word of the report, let alone the reporter's phone.
+    // A notice carries no word of the report, let alone the reporter's phone; nor the tracking code, with which the unit could rate its own answer.
+    expect(hook[0]!.raw).not.toContain(trackingCode);
     expect(hook[0]!.raw).not.toContain('13912345678');
     expect(hook[0]!.raw).not.toContain('养猪场');
     const reminderMessage = groupMessages().at(-1)!;
     expect(emu.calls.indexOf(reminderMessage)).toBeGreaterThan(postId);
-    expect(reminderMessage.body.text).toBe(`⏰【催办】${trackingCode}：签收期限 2026-11-03 10:00（北京时间） 即将到期，请尽快签收。`);
+    expect(reminderMessage.body.text).toBe(`⏰【催办】${reference}：签收期限 2026-11-03 10:00（北京时间） 即将到期，请尽快签收。`);
     // In reply to the group's post of the case.
     expect(reminderMessage.body.reply_parameters).toMatchObject({ message_id: Number(postMessageId) });
     expect((await unitNotices(id, 'reminder')).agri).toMatchObject({ status: 'sent', channels: JSON.stringify({ webhook: 'delivered', telegram: 'delivered' }) });
@@ -177,7 +181,7 @@ describe.each([
     expect(supervisionHooks[0]!.body.notice).toMatchObject({ stage: 'sign', due: '2026-11-03T02:00:00.000Z', workingDaysOverdue: 2 });
     const sentToGroup = groupMessages().slice(groupBefore).filter((c) => String(c.body.text).includes('督办'));
     expect(sentToGroup.map((c) => c.body.text)).toEqual([
-      `⚠️【督办】${trackingCode}：签收期限 2026-11-03 10:00（北京时间） 已过 2 个工作日仍未签收，已列入督办，请立即办理。`,
+      `⚠️【督办】${reference}：签收期限 2026-11-03 10:00（北京时间） 已过 2 个工作日仍未签收，已列入督办，请立即办理。`,
     ]);
 
     const epbStaff = await createUser(service.deps.db, { name: '环保局张三', role: 'bureau', unitCode: 'epb', at: supervise! });
@@ -273,7 +277,8 @@ describe.each([
     const agri = (await listAssignments(service.deps.db, id)).find((a) => a.unitCode === 'agri')!;
     expect(agri.status).toBe('pending');
     expect(hook[0]!.body.notice).toEqual({ kind: 'reassigned', role: 'lead', round: 1, deadlines: agri.deadlines });
-    expect(hook[0]!.body.case.trackingCode).toBe(trackingCode);
+    expect(hook[0]!.body.case.reference).toBe(caseReference(id));
+    expect(hook[0]!.raw).not.toContain(trackingCode);
 
     // The group: the settled post gets a successor with buttons, once.
     const again = { caseId: id, unit: 'agri', round: 1, again: true, at: clock.now().getTime() };
@@ -282,7 +287,8 @@ describe.each([
     expect(second).toMatchObject({ id: first.id, status: 'posted' });
     expect(Number(second.message_id)).not.toBe(Number(first.message_id));
     const message = groupMessages().at(-1)!;
-    expect(String(message.body.text)).toContain(trackingCode);
+    expect(String(message.body.text)).toContain(caseReference(id));
+    expect(String(message.body.text)).not.toContain(trackingCode);
     expect(JSON.stringify(message.body.reply_markup)).toContain(`g:a:${first.id}`);
     expect(await processors.telegram_post(again, ctx())).toBe('skipped: already posted');
   });

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCase } from '../db/repositories/cases.repository.js';
 import type { Principal } from '../src/auth/principal.js';
+import { caseReference } from '../src/domain/case.js';
 import { requestExtension, returnAssignment } from '../src/workflow/bureau.js';
 import { timelineNote } from '../handlers/pages/resident-labels.js';
 import { newPage } from './browser.js';
@@ -28,6 +29,32 @@ const leadOf = async (caseId: string) =>
   (await listAssignments(web.service.deps.db, caseId)).filter((a) => a.role === 'lead' && a.status !== 'released' && a.status !== 'returned').map((a) => a.unitCode);
 
 describe('dispatcher desk', () => {
+  it('finds a case by the tracking code a resident reads out or the reference a bureau gives, typed any way', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂排污（查找测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const reference = caseReference(seeded.id);
+    for (const typed of [seeded.trackingCode, seeded.trackingCode.toLowerCase(), reference, ` ${reference.replaceAll('-', '').toLowerCase()} `]) {
+      const res = await desk.get(`/desk/find?q=${encodeURIComponent(typed)}`);
+      expect(res.status, typed).toBe(303);
+      expect(res.headers.get('location'), typed).toBe(`/desk/cases/${seeded.id}`);
+    }
+    const page = await (await desk.get(`/desk/cases/${seeded.id}`)).text();
+    expect(page).toContain(reference);
+    expect(page).toContain(seeded.trackingCode);
+    // Nothing found, or nothing typed: the desk again, with the problem next to the box and what was typed kept.
+    const missing = await desk.get('/desk/find?q=0000-0000-0000');
+    expect(missing.status).toBe(404);
+    const html = await missing.text();
+    expect(html).toContain('没有这个查询码或工单号的案件。');
+    expect(html).toContain('value="0000-0000-0000"');
+    expect((await desk.get('/desk/find?q=')).status).toBe(400);
+    // Bureaus have no desk to look in.
+    const clerk = formClient(base, fromNewAddress());
+    await clerk.signIn('epb');
+    expect((await clerk.get(`/desk/find?q=${reference}`)).status).toBe(403);
+  });
+
   it("re-routes a returned case in one click to the classifier's top choice: the lead bureau changes", async () => {
     // Irrigation water goes to the water bureau, but the case was sent to the EPB, which returned it.
     const seeded = await seedCase(web.service, web.clock, {

@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCase } from '../db/repositories/cases.repository.js';
+import { caseReference } from '../src/domain/case.js';
+import { newId } from '../src/domain/ids.js';
 import { newPage } from './browser.js';
 import { formClient, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 import { seedCase } from './workflow-helpers.js';
@@ -26,7 +28,7 @@ describe('bureau inbox', () => {
     await signIn(page, base, 'epb');
     const row = async () => {
       await page.goto(`${base}/inbox`);
-      return page.locator(`tr[data-case="${seeded.trackingCode}"]`).innerHTML();
+      return page.locator(`tr[data-case="${caseReference(seeded.id)}"]`).innerHTML();
     };
     const signBy = Date.parse((await listAssignments(web.service.deps.db, seeded.id))[0]!.deadlines.signBy!);
     const started = web.clock.now().toISOString();
@@ -50,8 +52,8 @@ describe('bureau inbox', () => {
     await context.setExtraHTTPHeaders(fromNewAddress());
     await signIn(page, base, 'epb');
     expect(new URL(page.url()).pathname).toBe('/inbox');
-    await Promise.all([page.waitForNavigation(), page.click(`tr[data-case="${seeded.trackingCode}"] a`)]);
-    expect(await page.textContent('h1')).toContain(seeded.trackingCode);
+    await Promise.all([page.waitForNavigation(), page.click(`tr[data-case="${caseReference(seeded.id)}"] a`)]);
+    expect(await page.textContent('h1')).toContain(caseReference(seeded.id));
     // The reporter's number in the text is masked and the reporter did not agree to share the contact.
     const text = await page.textContent('#case-text');
     expect(text).toContain('139****5678');
@@ -134,7 +136,7 @@ describe('bureau inbox', () => {
     expect(html).not.toContain('id="accept"');
     expect((await clerk.get(`/inbox/cases/${seeded.id}/files/${seeded.photoId}`)).status).toBe(404);
     for (const q of ['status=all', 'status=all&q=' + encodeURIComponent('撤回测试'), '']) {
-      expect(await (await clerk.get(`/inbox?${q}`)).text(), q).not.toContain(seeded.trackingCode);
+      expect(await (await clerk.get(`/inbox?${q}`)).text(), q).not.toContain(caseReference(seeded.id));
     }
     // The lead still reads it all.
     const lead = formClient(base, fromNewAddress());
@@ -210,16 +212,16 @@ describe('bureau inbox', () => {
     await signIn(page, base, 'epb');
     await page.goto(`${base}/inbox?lang=zh`);
     const order = await page.$$eval('#inbox tbody tr', (rows) => rows.map((r) => r.getAttribute('data-case')));
-    expect(order.indexOf(urgent.trackingCode)).toBeLessThan(order.indexOf(fresh.trackingCode));
-    expect(await page.textContent(`tr[data-case="${urgent.trackingCode}"]`)).toContain('已超期');
+    expect(order.indexOf(caseReference(urgent.id))).toBeLessThan(order.indexOf(caseReference(fresh.id)));
+    expect(await page.textContent(`tr[data-case="${caseReference(urgent.id)}"]`)).toContain('已超期');
 
     await page.selectOption('#f-type', 'noise');
     await Promise.all([page.waitForNavigation(), page.click('form.filters button[type=submit]')]);
     const filtered = await page.$$eval('#inbox tbody tr', (rows) => rows.map((r) => r.getAttribute('data-case')));
-    expect(filtered).toEqual([fresh.trackingCode]);
+    expect(filtered).toEqual([caseReference(fresh.id)]);
 
     await page.goto(`${base}/inbox?q=${encodeURIComponent('危废桶')}`);
-    expect(await page.$$eval('#inbox tbody tr', (rows) => rows.map((r) => r.getAttribute('data-case')))).toEqual([urgent.trackingCode]);
+    expect(await page.$$eval('#inbox tbody tr', (rows) => rows.map((r) => r.getAttribute('data-case')))).toEqual([caseReference(urgent.id)]);
     // The search reads the text as the clerk sees it: a masked phone number finds nothing.
     await page.goto(`${base}/inbox?status=all&q=13912345678`);
     expect(await page.$$('#inbox tbody tr')).toHaveLength(0);
@@ -241,14 +243,18 @@ describe('bureau inbox', () => {
       const html = await (await client.get(`/inbox?q=${encodeURIComponent(q)}`)).text();
       return [...html.matchAll(/<tr[^>]*data-case="([^"]+)"/g)].map((m) => m[1]);
     };
-    // What the clerk can read finds the case: the code, the words, the masked number as shown.
-    expect(await rows(seeded.trackingCode)).toEqual([seeded.trackingCode]);
-    expect(await rows('沟都黑了')).toEqual([seeded.trackingCode]);
-    expect(await rows('周**家门口')).toEqual([seeded.trackingCode]);
+    // What the clerk can read finds the case: the reference (typed any way), the words, the masked number as shown.
+    expect(await rows(caseReference(seeded.id))).toEqual([caseReference(seeded.id)]);
+    expect(await rows(caseReference(seeded.id).replaceAll('-', '').toLowerCase())).toEqual([caseReference(seeded.id)]);
+    // Not the tracking code, which a bureau never reads (with it the clerk could rate the bureau's own answer).
+    expect(await rows(seeded.trackingCode)).toEqual([]);
+    expect(await rows('沟都黑了')).toEqual([caseReference(seeded.id)]);
+    expect(await rows('周**家门口')).toEqual([caseReference(seeded.id)]);
     // What the clerk may not read finds nothing: searching it would tell which case the reporter is on.
     for (const hidden of ['周桂兰', '桂兰家', '13912347702', '1391234']) expect(await rows(hidden), hidden).toEqual([]);
     const list = await (await client.get('/inbox')).text();
-    expect(list).toContain(seeded.trackingCode);
+    expect(list).toContain(caseReference(seeded.id));
+    expect(list).not.toContain(seeded.trackingCode);
     expect(list).not.toContain('周桂兰');
     expect(list).not.toContain('13912347702');
   });
@@ -271,7 +277,7 @@ describe('bureau inbox', () => {
     const assignment = await db.selectFrom('assignments').selectAll().where('case_id', '=', open.id).executeTakeFirstOrThrow();
     // 510 closed cases of the bureau, all received after the open one.
     for (let chunk = 0; chunk < 510; chunk += 85) {
-      const ids = Array.from({ length: 85 }, (_, i) => `closed-${chunk + i}-${open.id}`);
+      const ids = Array.from({ length: 85 }, () => newId());
       const receivedAt = (i: number) => new Date(Date.parse(row.received_at) + (chunk + i + 1) * 1000).toISOString();
       await db
         .insertInto('cases')
@@ -285,9 +291,9 @@ describe('bureau inbox', () => {
     const client = formClient(base, fromNewAddress());
     await client.signIn('epb');
     const inbox = await (await client.get('/inbox')).text();
-    expect(inbox).toContain(open.trackingCode);
+    expect(inbox).toContain(caseReference(open.id));
     const all = await (await client.get('/inbox?status=all')).text();
     expect(all).toContain('只显示最新的 500 件');
-    expect(all).not.toContain(open.trackingCode);
+    expect(all).not.toContain(caseReference(open.id));
   });
 });

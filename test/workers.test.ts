@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Miniflare, Response as MfResponse, type Request as MfRequest } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { caseReference } from '../src/domain/case.js';
 import { DEFAULT_DISTRICT_PATH, loadDistrictFile } from '../src/district/district-file.js';
 import type { DistrictFile } from '../src/district/district.schema.js';
 import { transitionCase } from '../db/repositories/cases.repository.js';
@@ -196,7 +197,8 @@ describe('the Worker on D1, Queues and R2', () => {
   it('lets a staff member whose password was set with npm run admin:cf sign in to the web pages', async () => {
     // The first request migrates D1; the sign-in form also sets the CSRF cookie.
     const form = await mf.dispatchFetch('http://localhost/signin', { headers: { accept: 'text/html' } });
-    const csrf = /csrf=([^;]+)/.exec(form.headers.get('set-cookie') ?? '')?.[1];
+    // PUBLIC_URL is https: the token cookie is __Host- prefixed, as only this host may set it.
+    const csrf = /__Host-csrf=([^;]+)/.exec(form.headers.get('set-cookie') ?? '')?.[1];
     await form.text();
     expect(csrf).toBeTruthy();
     const db = await d1();
@@ -212,7 +214,7 @@ describe('the Worker on D1, Queues and R2', () => {
       mf.dispatchFetch('http://localhost/signin', {
         method: 'POST',
         redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `csrf=${csrf}`, accept: 'text/html' },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `__Host-csrf=${csrf}`, accept: 'text/html' },
         body: new URLSearchParams({ _csrf: csrf!, username: 'wu', password, next: '/desk' }).toString(),
       });
     const wrong = await signIn('not the password at all');
@@ -280,7 +282,9 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(delivered.attempts).toBe(1);
     const call1 = webhookCalls.find((c) => c.url === EPB_URL);
     expect(call1?.signature).toMatch(/^sha256=[0-9a-f]{64}$/);
-    expect(JSON.parse(call1!.body)).toMatchObject({ event: 'case.assigned', case: { id: caseId, trackingCode }, assignment: { role: 'lead' } });
+    expect(JSON.parse(call1!.body)).toMatchObject({ event: 'case.assigned', case: { id: caseId, reference: caseReference(caseId) }, assignment: { role: 'lead' } });
+    // Not the tracking code: with it the bureau could rate its own answer.
+    expect(call1!.body).not.toContain(trackingCode);
 
     // A bureau account, as `npm run admin:cf -- user add` makes it: the admin tool's rows as SQL, run on D1.
     const account = await userAddSql({ role: 'bureau', unitCode: 'epb', name: '张三' }, loadDistrictFile());

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../src/clock.js';
+import { caseReference } from '../src/domain/case.js';
 import { client, json, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
 
 /**
@@ -255,5 +256,42 @@ describe('a unit the case was withdrawn from', () => {
     expectNothingOfTheReport(view.body);
     expect(view.body.replyAttachments.map((f: any) => f.id)).toEqual([fileId]);
     expect((await as(h.staff.econ).get(`/api/v1/cases/${id}/photos/${fileId}`)).status).toBe(200);
+  });
+});
+
+describe('the tracking code, the reporter’s key to rating', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startWorkflowService('wfaccessc', {});
+  });
+  const as = (t: string) => client(h.service.url, t);
+
+  it('never reaches a bureau, in its list, the case or a merge’s history: bureaus name a case by its reference', async () => {
+    const survivor = await seedCase(h.service, h.clock);
+    const duplicate = await seedCase(h.service, h.clock);
+    // A merge writes each case's code into the other's history.
+    expect((await as(h.staff.dispatcher).post(`/api/v1/cases/${duplicate.id}/merge`, { into: survivor.id, reason: '重复举报' })).status).toBe(200);
+
+    for (const c of [survivor, duplicate]) {
+      const view = await json(as(h.staff.epb).get(`/api/v1/cases/${c.id}`));
+      expect(view.status).toBe(200);
+      expect(view.body).toMatchObject({ id: c.id, trackingCode: null, reference: caseReference(c.id) });
+      const all = JSON.stringify(view.body);
+      expect(all).not.toContain(survivor.trackingCode);
+      expect(all).not.toContain(duplicate.trackingCode);
+    }
+    // The survivor's history names the duplicate merged into it by its reference.
+    const kept = await json(as(h.staff.epb).get(`/api/v1/cases/${survivor.id}`));
+    const mergedIn = kept.body.events.find((e: any) => e.kind === 'merged_in');
+    expect(mergedIn.data).toEqual({ from: duplicate.id, fromReference: caseReference(duplicate.id), reason: '重复举报' });
+    const list = await json(as(h.staff.epb).get('/api/v1/cases?limit=100'));
+    expect(list.body.items.find((i: any) => i.id === survivor.id)).toMatchObject({ trackingCode: null, reference: caseReference(survivor.id) });
+    expect(JSON.stringify(list.body)).not.toContain(survivor.trackingCode);
+
+    // Staff who answer residents read both.
+    for (const who of [h.staff.dispatcher, h.staff.operator]) {
+      const view = await json(as(who).get(`/api/v1/cases/${duplicate.id}`));
+      expect(view.body).toMatchObject({ trackingCode: duplicate.trackingCode, reference: caseReference(duplicate.id), mergedInto: { trackingCode: survivor.trackingCode } });
+    }
   });
 });

@@ -70,6 +70,12 @@ export async function findCaseByTrackingCode(db: Db, trackingCode: string): Prom
   return row ? toCase(row) : null;
 }
 
+/** The cases a typed reference names (`referenceTail`: the last group of the id), newest first; normally one. */
+export async function findCasesByReference(db: Db, tail: string): Promise<Case[]> {
+  const rows = await db.selectFrom('cases').selectAll().where('id', 'like', `%-${tail}`).orderBy('id', 'desc').limit(10).execute();
+  return rows.map(toCase);
+}
+
 /**
  * Moves a case from one status to another only if nobody else moved it
  * first: the conditional update is the lock. Returns false when the case

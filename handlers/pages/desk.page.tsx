@@ -1,9 +1,10 @@
 import { Hono, type Context } from 'hono';
 import { listAssignmentsFor, listTriage, type CaseListRow } from '../../db/repositories/case-queries.repository.js';
-import { findCase, findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
+import { findCase, findCaseByTrackingCode, findCasesByReference } from '../../db/repositories/cases.repository.js';
 import { listOverdueCases, listPendingExtensions } from '../../db/repositories/desk.repository.js';
 import type { Assignment } from '../../db/repositories/assignments.repository.js';
 import type { District } from '../../src/district/district.schema.js';
+import { referenceTail } from '../../src/domain/case.js';
 import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
 import { AppError, fieldsOf } from '../../src/errors.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
@@ -150,7 +151,19 @@ function SuggestionButtons({ caseId, suggestions, lang, csrf, district }: { case
   );
 }
 
-async function deskPage(c: Context<AppEnv>) {
+/** The case a dispatcher typed the tracking code or reference of (a resident or a bureau on the phone), if exactly one. */
+async function findTyped(deps: AppEnv['Variables']['deps'], typed: string): Promise<string | null> {
+  const code = normalizeTrackingCode(typed);
+  if (code) {
+    const found = await findCaseByTrackingCode(deps.db, code);
+    if (found) return found.id;
+  }
+  const tail = referenceTail(typed);
+  const byRef = tail ? await findCasesByReference(deps.db, tail) : [];
+  return byRef.length === 1 ? byRef[0]!.id : null;
+}
+
+async function deskPage(c: Context<AppEnv>, find: FormProblem | null = null, status: RenderOptions['status'] = 200) {
   const p = pageContext(c);
   const zh = p.lang === 'zh';
   const deps = c.get('deps');
@@ -171,6 +184,13 @@ async function deskPage(c: Context<AppEnv>) {
     <section>
       <h1>{title}</h1>
       <DoneNotice text={done} />
+      <form method="get" action="/desk/find" class="find" role="search">
+        <FormNotice problem={find} form="find" />
+        <label for="find-q">{zh ? '查找案件（查询码或工单号）' : 'Find a case (tracking code or case reference)'}</label>
+        <input id="find-q" name="q" type="search" required maxlength={40} value={kept(find, 'find', 'q')} {...invalidAttrs(find, 'find', 'q')} />
+        <FieldProblem problem={find} form="find" name="q" />
+        <button type="submit">{zh ? '查找' : 'Find'}</button>
+      </form>
       <p class="actions">
         <a class="button secondary" href="/desk/dashboard">
           {zh ? '统计看板' : 'Dashboard'}
@@ -292,6 +312,7 @@ async function deskPage(c: Context<AppEnv>) {
         </ul>
       )}
     </section>,
+    { status },
   );
 }
 
@@ -552,6 +573,14 @@ export function deskPages() {
   dashboardRoutes(router);
 
   router.get('/desk', (c) => deskPage(c));
+  router.get('/desk/find', async (c) => {
+    const lang = pageContext(c).lang;
+    const q = (c.req.query('q') ?? '').trim();
+    const id = q === '' ? null : await findTyped(c.get('deps'), q);
+    if (id) return c.redirect(`/desk/cases/${id}`, 303);
+    const problem = q === '' ? (lang === 'zh' ? '请填写查询码或工单号。' : 'Give a tracking code or a case reference.') : lang === 'zh' ? '没有这个查询码或工单号的案件。' : 'No case has this tracking code or reference.';
+    return deskPage(c, { form: 'find', message: lang === 'zh' ? '请按提示修改后再提交。' : problem, fields: { q: problem }, values: { q } }, q === '' ? 400 : 404);
+  });
   router.get('/desk/cases/:id', (c) => deskCasePage(c, c.req.param('id')));
   router.get('/desk/cases/:id/files/:fileId', (c) => serveCaseFile(c, c.req.param('id'), c.req.param('fileId')));
 

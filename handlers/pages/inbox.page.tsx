@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { listAssignmentsFor, listCases } from '../../db/repositories/case-queries.repository.js';
-import { CASE_STATUSES, type CaseStatus } from '../../src/domain/case.js';
+import { CASE_STATUSES, caseReference, type CaseStatus } from '../../src/domain/case.js';
 import { AppError } from '../../src/errors.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { CsrfField } from '../../src/web/layout.js';
@@ -131,11 +131,15 @@ async function inboxPage(c: Context<AppEnv>) {
   const needle = f.q.toLowerCase();
   const code = needle.replace(/[\s-]/g, '');
   const items = rows
-    // Text search over exactly what the clerk can read: the tracking code and the text as the case
+    // Text search over exactly what the clerk can read: the case reference and the text as the case
     // page shows it, phones and the reporter's name masked. Searching the raw text would tell which
-    // case holds a number or a name the clerk may not read (a match on 13912345678 or 王大妈).
+    // case holds a number or a name the clerk may not read (a match on 13912345678 or 王大妈); nor is
+    // the tracking code searched, which bureaus never read.
     .filter(
-      (r) => needle === '' || r.case.trackingCode.toLowerCase().includes(code) || textFor(principal, r.case.text, hidden.get(r.case.id)).toLowerCase().includes(needle),
+      (r) =>
+        needle === '' ||
+        (code !== '' && caseReference(r.case.id).replaceAll('-', '').toLowerCase().includes(code)) ||
+        textFor(principal, r.case.text, hidden.get(r.case.id)).toLowerCase().includes(needle),
     )
     .map((r) => caseSummary(deps.district, principal, r, assignments.get(r.case.id) ?? [], hidden.get(r.case.id)))
     .sort(inboxOrder(now.getTime()));
@@ -178,7 +182,7 @@ async function inboxPage(c: Context<AppEnv>) {
         </div>
         <div>
           <label for="f-q">{zh ? '搜索' : 'Search'}</label>
-          <input id="f-q" name="q" type="search" value={f.q} placeholder={zh ? '查询码或内容' : 'code or text'} />
+          <input id="f-q" name="q" type="search" value={f.q} placeholder={zh ? '工单号或内容' : 'reference or text'} />
         </div>
         <label class="check" for="f-overdue">
           <input id="f-overdue" type="checkbox" name="overdue" value="1" checked={f.overdue} /> {zh ? '只看超期' : 'overdue only'}
@@ -196,7 +200,7 @@ async function inboxPage(c: Context<AppEnv>) {
           <table id="inbox">
             <thead>
               <tr>
-                <th scope="col">{zh ? '查询码' : 'Code'}</th>
+                <th scope="col">{zh ? '工单号' : 'Reference'}</th>
                 <th scope="col">{zh ? '问题' : 'Problem'}</th>
                 <th scope="col">{zh ? '状态' : 'Status'}</th>
                 <th scope="col">{zh ? '本单位' : 'Your unit'}</th>
@@ -207,9 +211,9 @@ async function inboxPage(c: Context<AppEnv>) {
               {items.map((s) => {
                 const due = myDue(s);
                 return (
-                  <tr data-case={s.trackingCode}>
+                  <tr data-case={s.reference}>
                     <td>
-                      <a href={`/inbox/cases/${s.id}`}>{s.trackingCode}</a>
+                      <a href={`/inbox/cases/${s.id}`}>{s.reference}</a>
                     </td>
                     <td>
                       <strong>{typeName(deps.district, s.type?.code, p.lang)}</strong>
@@ -254,7 +258,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
   const mine = myAssignment(view, principal.unitCode);
   const working = view.status === 'dispatched' || view.status === 'accepted' || view.status === 'reopened';
   const done = DONE[p.lang][c.req.query('done') ?? ''];
-  const title = `${zh ? '案件' : 'Case'} ${view.trackingCode}`;
+  const title = `${zh ? '案件' : 'Case'} ${view.reference}`;
   const action = (name: string) => `/inbox/cases/${view.id}/${name}`;
   return renderPage(
     c,
@@ -420,7 +424,7 @@ function withdrawnPage(c: Context<AppEnv>, view: CaseView, problem: FormProblem 
   const zh = p.lang === 'zh';
   const deps = c.get('deps');
   const done = DONE[p.lang][c.req.query('done') ?? ''];
-  const title = `${zh ? '案件' : 'Case'} ${view.trackingCode}`;
+  const title = `${zh ? '案件' : 'Case'} ${view.reference}`;
   return renderPage(
     c,
     title,
@@ -437,9 +441,9 @@ function withdrawnPage(c: Context<AppEnv>, view: CaseView, problem: FormProblem 
           : 'Your unit no longer handles this case (it returned it, or a dispatcher re-routed it or released your unit). To protect the reporter, the report, its place and photos are no longer shown; below is your unit’s own record only.'}
       </p>
       <dl class="facts">
-        <dt>{zh ? '查询码' : 'Tracking code'}</dt>
+        <dt>{zh ? '工单号' : 'Case reference'}</dt>
         <dd>
-          <code>{view.trackingCode}</code>
+          <code>{view.reference}</code>
         </dd>
         <dt>{zh ? '受理时间' : 'Received'}</dt>
         <dd>{formatTime(view.receivedAt, p.lang, p.timeZone)}</dd>

@@ -346,10 +346,18 @@ export function CaseFacts({ view, lang, timeZone, district, now }: { view: CaseV
   const lead = view.assignments.filter((a) => a.role === 'lead' && a.status !== 'released' && a.round === view.round).at(-1);
   return (
     <dl class="facts">
-      <dt>{zh ? '查询码' : 'Tracking code'}</dt>
+      <dt>{zh ? '工单号' : 'Case reference'}</dt>
       <dd>
-        <code>{view.trackingCode}</code>
+        <code>{view.reference}</code>
       </dd>
+      {view.trackingCode === null ? null : (
+        <>
+          <dt>{zh ? '查询码' : 'Tracking code'}</dt>
+          <dd>
+            <code>{view.trackingCode}</code>
+          </dd>
+        </>
+      )}
       <dt>{zh ? '状态' : 'Status'}</dt>
       <dd>
         {STATUS_LABEL[lang][view.status] ?? view.status} {view.urgent ? <span class="badge urgent">{zh ? '紧急' : 'urgent'}</span> : null}{' '}

@@ -1,6 +1,7 @@
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
 import { currentLead, HOLDING_STATUSES, listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
+import { caseReference } from '../../src/domain/case.js';
 import { findContact, namesHiddenFromBureau, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
 import { findDelivery, recordAttempt, withdrawDelivery } from '../../db/repositories/deliveries.repository.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
@@ -78,7 +79,8 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
       deliveryId: delivery.id,
       case: {
         id: c.id,
-        trackingCode: c.trackingCode,
+        // Not the tracking code: with it anyone can rate the case, the bureau its own answer too.
+        reference: caseReference(c.id),
         type: caseTypeView(district, c.typeCode),
         confidence: c.confidence,
         urgent: c.urgent,
@@ -100,7 +102,7 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
         lead: unitView(district, currentLead(assignments)?.unitCode ?? null),
         coHandlers: assignments.filter((a) => a.unitCode !== unit && a.status !== 'released').map((a) => ({ ...unitView(district, a.unitCode), role: a.role })),
       },
-      trackUrl: `${deps.publicUrl}/track/${c.trackingCode}`,
+      caseUrl: `${deps.publicUrl}/inbox/cases/${c.id}`,
       sentAt: deps.clock.now().toISOString(),
     });
     try {

@@ -1,6 +1,7 @@
 import { listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
 import { findContact, namesHiddenFromBureau } from '../../db/repositories/contacts.repository.js';
+import { caseReference } from '../../src/domain/case.js';
 import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import type { NotificationsTable } from '../../db/schema.js';
@@ -137,14 +138,15 @@ async function toWebhook(deps: ProcessorDeps, unit: Unit, c: CaseRow, n: Notific
     notice: { kind: n.kind, ...data },
     case: {
       id: c.id,
-      trackingCode: c.trackingCode,
+      // Not the tracking code: with it anyone can rate the case, the bureau its own answer too.
+      reference: caseReference(c.id),
       status: c.status,
       type: caseTypeView(deps.district, c.typeCode),
       urgent: c.urgent,
       jurisdiction: unitView(deps.district, c.jurisdictionCode),
     },
     unit: unitView(deps.district, unit.code),
-    trackUrl: `${deps.publicUrl}/track/${c.trackingCode}`,
+    caseUrl: `${deps.publicUrl}/inbox/cases/${c.id}`,
     sentAt: deps.clock.now().toISOString(),
   });
   try {
@@ -162,10 +164,10 @@ async function toGroup(deps: ProcessorDeps, telegram: TelegramPush, unit: Unit, 
   const due = data.due ? deadlineLabel(data.due, tz) : '';
   const text =
     n.kind === 'reminder'
-      ? t.reminder(c.trackingCode, stage, due)
+      ? t.reminder(caseReference(c.id), stage, due)
       : data.stage && data.due
-        ? t.overdueSupervision(c.trackingCode, stage, due, data.workingDaysOverdue ?? 0)
-        : t.supervision(c.trackingCode, data.note ?? '');
+        ? t.overdueSupervision(caseReference(c.id), stage, due, data.workingDaysOverdue ?? 0)
+        : t.supervision(caseReference(c.id), data.note ?? '');
   // In reply to the unit's latest post of the case, so the group sees which assignment it is about.
   const post = await deps.db
     .selectFrom('telegram_bureau_posts')

@@ -39,6 +39,23 @@ export function isCaseStatus(value: string): value is CaseStatus {
   return (CASE_STATUSES as readonly string[]).includes(value);
 }
 
+/**
+ * The reference staff and bureaus give a case (工单号): the random last group
+ * of its UUIDv7 id, in three groups of four (`3F9A-1C2B-7E4D`). Bureaus read
+ * this and never the tracking code, which is the reporter's key to the
+ * tracking page — and to rating the bureau's own answer.
+ */
+export function caseReference(id: string): string {
+  const tail = id.slice(id.lastIndexOf('-') + 1).toUpperCase();
+  return (tail.match(/.{1,4}/g) ?? [tail]).join('-');
+}
+
+/** The case id a typed reference (any case, with or without dashes or spaces) can stand for: the tail of the id, lower case. */
+export function referenceTail(input: string): string | null {
+  const tail = input.replace(/[\s-]/g, '').toLowerCase();
+  return /^[0-9a-f]{12}$/.test(tail) ? tail : null;
+}
+
 export type Channel = 'web' | 'api' | 'telegram' | 'hotline12345' | 'hotline12369';
 
 export interface Deadlines {

@@ -11,6 +11,7 @@ import type { Database } from '../../db/schema.js';
 import type { JobContext, JobPayloads } from '../../queues/jobs.js';
 import type { Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
+import { caseReference } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
 import { clip } from '../domain/text.js';
 import type { District } from '../district/district.schema.js';
@@ -145,9 +146,9 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     let ids: number[] = [];
     try {
       if (files.length === 1) {
-        ids = [(await deps.api.sendPhoto(chatId, files[0]!, { caption: `${c.trackingCode}` })).message_id];
+        ids = [(await deps.api.sendPhoto(chatId, files[0]!, { caption: caseReference(c.id) })).message_id];
       } else if (files.length > 1) {
-        const media: InputMediaPhoto[] = files.map((media, i) => ({ type: 'photo', media, ...(i === 0 ? { caption: c.trackingCode } : {}) }));
+        const media: InputMediaPhoto[] = files.map((media, i) => ({ type: 'photo', media, ...(i === 0 ? { caption: caseReference(c.id) } : {}) }));
         ids = (await deps.api.sendMediaGroup(chatId, media)).map((m) => m.message_id);
       }
     } catch (err) {
@@ -174,7 +175,7 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
   const parts: PostParts = {
     unit: unit.name.zh,
     role: mine.role,
-    trackingCode: c.trackingCode,
+    reference: caseReference(c.id),
     type,
     place: where || null,
     urgent: c.urgent,

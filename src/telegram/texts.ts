@@ -23,7 +23,8 @@ export interface SummaryParts {
 export interface PostParts {
   unit: string;
   role: 'lead' | 'co' | 'jurisdiction';
-  trackingCode: string;
+  /** The case reference (never the tracking code: with it anyone can rate the case). */
+  reference: string;
   type: string | null;
   place: string | null;
   urgent: boolean;
@@ -112,7 +113,7 @@ const zh = {
   group: {
     post: (p: PostParts) =>
       `【${p.reopened ? '重办派单' : '新派单'}】${p.unit} · ${{ lead: '牵头承办', co: '协办', jurisdiction: '属地协办' }[p.role]}${p.urgent ? ' · ⚠️紧急' : ''}\n` +
-      `跟踪码：${p.trackingCode}\n` +
+      `工单号：${p.reference}\n` +
       `类型：${p.type ?? '待确定'}\n` +
       `地点：${p.place ?? '未知'}\n` +
       `紧急程度：${p.urgent ? '紧急' : '一般'}\n` +
@@ -261,7 +262,7 @@ const en: Texts = {
   group: {
     post: (p) =>
       `[${p.reopened ? 'Reopened' : 'New assignment'}] ${p.unit} · ${{ lead: 'lead', co: 'co-handling', jurisdiction: 'jurisdiction' }[p.role]}${p.urgent ? ' · ⚠️ urgent' : ''}\n` +
-      `Tracking code: ${p.trackingCode}\n` +
+      `Case ref: ${p.reference}\n` +
       `Type: ${p.type ?? 'to be determined'}\n` +
       `Place: ${p.place ?? 'unknown'}\n` +
       `Urgency: ${p.urgent ? 'urgent' : 'normal'}\n` +

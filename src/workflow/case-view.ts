@@ -9,7 +9,7 @@ import { listDeliveries } from '../../db/repositories/deliveries.repository.js';
 import { listEvents, type CaseEvent } from '../../db/repositories/events.repository.js';
 import type { Database } from '../../db/schema.js';
 import { requireCaseAccess, type Principal } from '../auth/principal.js';
-import type { Case } from '../domain/case.js';
+import { caseReference, type Case } from '../domain/case.js';
 import type { District } from '../district/district.schema.js';
 import { AppError } from '../errors.js';
 import type { Classification } from '../pipeline/classifier.js';
@@ -52,6 +52,35 @@ export function requireReadAccess(principal: Principal, assignments: readonly As
 
 export function isBureau(principal: Principal): boolean {
   return principal.role === 'bureau';
+}
+
+/**
+ * The tracking code as the principal may read it: never for bureau staff.
+ * With the code anyone can rate the case, so a bureau that read it could rate
+ * its own answer; bureaus name a case by its reference (`caseReference`).
+ */
+export function trackingCodeFor(principal: Principal, code: string): string | null {
+  return isBureau(principal) ? null : code;
+}
+
+/** A case as a link target of staff views: id, reference, and the tracking code where the principal may read it. */
+function caseLink(principal: Principal, c: Pick<Case, 'id' | 'trackingCode'>) {
+  return { id: c.id, trackingCode: trackingCodeFor(principal, c.trackingCode), reference: caseReference(c.id) };
+}
+
+/**
+ * An event's data as the principal may read it: for bureau staff, a merge's
+ * tracking codes (`merged_in` names the duplicate's) become the cases' references.
+ */
+function codesAsReferences<T>(principal: Principal, value: T): T {
+  if (!isBureau(principal) || !value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const { intoTrackingCode, fromTrackingCode, ...rest } = value as Record<string, unknown>;
+  const d = value as { into?: unknown; from?: unknown };
+  return {
+    ...rest,
+    ...(intoTrackingCode !== undefined && typeof d.into === 'string' ? { intoReference: caseReference(d.into) } : {}),
+    ...(fromTrackingCode !== undefined && typeof d.from === 'string' ? { fromReference: caseReference(d.from) } : {}),
+  } as T;
 }
 
 /** Names to mask in a reporter's words: the reporter's own (`reporterNames`: the contact fields' and those they gave in their words). */
@@ -150,8 +179,7 @@ export function caseSummary(district: District, principal: Principal, row: CaseL
   const lead = currentLead(assignments);
   const mine = isBureau(principal) ? assignments.filter((a) => a.unitCode === principal.unitCode).at(-1) : undefined;
   return {
-    id: c.id,
-    trackingCode: c.trackingCode,
+    ...caseLink(principal, c),
     status: c.status,
     type: c.typeCode ? unitLike(district, c.typeCode) : null,
     excerpt: excerptFor(principal, c.text, names, 80),
@@ -202,8 +230,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
   // Masked once: the text, the type's evidence and the classified event's evidence all read it.
   const shownText = textFor(principal, c.text, hidden);
   return {
-    id: c.id,
-    trackingCode: c.trackingCode,
+    ...caseLink(principal, c),
     access: 'full' as CaseAccess,
     channel: c.channel,
     status: c.status,
@@ -227,7 +254,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
     repliedAt: c.repliedAt,
     closedAt: c.closedAt,
     closeReason: c.closeReason,
-    mergedInto: mergedInto ? { id: mergedInto.id, trackingCode: mergedInto.trackingCode } : null,
+    mergedInto: mergedInto ? caseLink(principal, mergedInto) : null,
     deadlines: c.deadlines,
     reporter: contactVisible && contact && (contact.name !== null || contact.phone !== null) ? { name: contact.name, phone: contact.phone } : null,
     photos: photos.filter((p) => p.kind === 'photo').map((p) => ({ id: p.id, mime: p.mime, size: p.size })),
@@ -250,7 +277,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
       fromStatus: e.fromStatus,
       toStatus: e.toStatus,
       note: e.note === null ? null : textFor(principal, e.note, hidden),
-      data: maskDeep(principal, withEvidenceFor(principal, e.data, c.text, shownText, hidden), hidden),
+      data: maskDeep(principal, codesAsReferences(principal, withEvidenceFor(principal, e.data, c.text, shownText, hidden)), hidden),
       public: e.public,
     })),
     /** The call the case came from, with its full transcript: operators, dispatchers and admins only (bureaus read the complaint text). */
@@ -303,8 +330,7 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
     for (const f of attached ?? []) ownFiles.set(f.id, { id: f.id, mime: f.mime, size: f.size });
   }
   return {
-    id: c.id,
-    trackingCode: c.trackingCode,
+    ...caseLink(principal, c),
     access: 'withdrawn' as CaseAccess,
     channel: c.channel,
     status: c.status,
@@ -328,7 +354,7 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
     repliedAt: null as string | null,
     closedAt: null as string | null,
     closeReason: null as string | null,
-    mergedInto: null as { id: string; trackingCode: string } | null,
+    mergedInto: null as ReturnType<typeof caseLink> | null,
     deadlines: { signBy: null, replyBy: null, rateBy: null } as Case['deadlines'],
     reporter: null as { name: string | null; phone: string | null } | null,
     photos: [] as Array<{ id: string; mime: string; size: number }>,
