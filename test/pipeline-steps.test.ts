@@ -273,5 +273,10 @@ describe('tracking codes', () => {
   it('are normalised from what people type', () => {
     expect(normalizeTrackingCode('k7m3q-xt9ad')).toBe('K7M3QXT9AD');
     expect(normalizeTrackingCode('K7M3QXT9A0')).toBeNull();
+    // A Chinese input method in full-width mode, and the dashes other keyboards and phones give.
+    expect(normalizeTrackingCode('ｋ７ｍ３ｑ－ＸＴ９ＡＤ')).toBe('K7M3QXT9AD');
+    expect(normalizeTrackingCode('Ｋ７Ｍ３Ｑ\u3000ＸＴ９ＡＤ')).toBe('K7M3QXT9AD');
+    for (const dash of ['\u2010', '\u2013', '\u2014', '\u2212', '\ufe63']) expect(normalizeTrackingCode(`K7M3Q${dash}XT9AD`), dash).toBe('K7M3QXT9AD');
+    expect(normalizeTrackingCode('Ｋ７Ｍ３ＱＸＴ９Ａ０')).toBeNull();
   });
 });

@@ -342,6 +342,17 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await page.click('form.lookup button[type=submit]');
     await page.waitForURL(`**/track/${seeded.trackingCode}`);
     expect(await page.getAttribute('#case-status', 'data-status')).toBe('dispatched');
+
+    // Typed with a Chinese input method in full-width mode, with a full-width dash: the same code.
+    const fullWidth = [...seeded.trackingCode.toLowerCase()].map((ch) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0)).join('');
+    await page.goto('/track');
+    await page.fill('#code', `${fullWidth.slice(0, 5)}－${fullWidth.slice(5)}`);
+    await page.click('form.lookup button[type=submit]');
+    await page.waitForURL(`**/track/${seeded.trackingCode}`);
+    expect(await page.textContent('#tracking-code')).toBe(seeded.trackingCode);
+    const direct = await page.goto(`/track/${encodeURIComponent(fullWidth)}`);
+    expect(direct?.status()).toBe(200);
+    expect(await page.getAttribute('#case-status', 'data-status')).toBe('dispatched');
     await context.close();
   });
 

@@ -23,9 +23,14 @@ export function newTrackingCode(): string {
   return code;
 }
 
-/** Accepts what people type: lower case, spaces and dashes between groups. */
+/**
+ * Accepts what people type: lower case, spaces and dashes between groups, and
+ * the full-width letters, digits, spaces and dashes a Chinese input method
+ * gives (ＫＭ７３…, －, —): NFKC makes them ASCII, and any dash punctuation
+ * between groups is dropped like a hyphen.
+ */
 export function normalizeTrackingCode(input: string): string | null {
-  const code = input.replace(/[\s-]/g, '').toUpperCase();
+  const code = input.normalize('NFKC').replace(/[\s\p{Pd}\u2212]/gu, '').toUpperCase();
   if (code.length !== TRACKING_CODE_LENGTH) return null;
   for (const ch of code) if (!TRACKING_ALPHABET.includes(ch)) return null;
   return code;
