@@ -10,6 +10,7 @@ import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonC
 import { keptText, validationHook } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { decimalOf } from '../src/domain/text.js';
+import { halfWidthDigits } from '../src/pipeline/extract.js';
 import { withZoneOffset } from '../src/domain/time-zone.js';
 import type { Deps } from '../src/core-deps.js';
 
@@ -34,13 +35,26 @@ const optionalText = (max: number) =>
     // null is absent: many JSON clients send every field, null where there is nothing.
     .nullish();
 const PHONE_RULE = 'must be a phone number (digits, spaces, dashes, optional +)';
+/**
+ * A phone as people type it: full-width digits, plus, dash, brackets and
+ * spaces (a Chinese input method: １３８１２３４５６７８, （０７４６）１２３４５６７)
+ * are taken as their ASCII forms, and an area code may stand in brackets.
+ * At least five digits: a run of dashes is no number.
+ */
+const halfWidthPhone = (v: string) => halfWidthDigits(v).replace(/[\uFF08\uFF09]/g, (ch) => (ch === '\uFF08' ? '(' : ')')).replace(/\u3000/g, ' ');
 const phone = z
   .union(
     [
       z
         .string()
-        .trim()
-        .regex(/^\+?[\d\s-]{5,20}$/, PHONE_RULE),
+        .transform(halfWidthPhone)
+        .pipe(
+          z
+            .string()
+            .trim()
+            .regex(/^\+?[\d\s()-]{5,20}$/, PHONE_RULE)
+            .refine((v) => (v.match(/\d/g)?.length ?? 0) >= 5, PHONE_RULE),
+        ),
       z.literal('').transform(() => undefined),
     ],
     // A number (13812345678 without quotes) is not a phone as JSON carries one: said like any bad phone.

@@ -215,6 +215,25 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it('takes a phone number typed in full-width characters or with the area code in brackets, and refuses one without digits', async () => {
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto('/');
+    await fillReport(page, { text: '回龙村有人半夜往河里倒废油' });
+    await page.fill('#phone', '-----');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#phone-error');
+    expect(await page.textContent('#phone-error')).toContain('请填写正确的电话号码');
+    // A Chinese input method in full-width mode.
+    await page.fill('#phone', '（０７４６）１２３４　５６７');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/submitted\//);
+    const code = (await page.textContent('#tracking-code'))!.trim();
+    const created = (await findCaseByTrackingCode(service.deps.db, code))!;
+    const contact = await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', created.id).executeTakeFirst();
+    expect(contact).toMatchObject({ name: REPORTER_NAME, phone: '(0746)1234 567' });
+    await context.close();
+  });
+
   it('marks text that holds characters the service does not keep next to its field, and keeps the rest of what was typed', async () => {
     const before = await countCases();
     const { page, context } = await newPage({ baseURL: service.url });
