@@ -136,7 +136,10 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
       return c.json(errorBody(new AppError('malformed_body', 'the request ended before its body was complete', { body: 'incomplete' }), reqId), 400);
     }
     deps.logger.error({ reqId, err: { type: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
-    return c.json(errorBody(new AppError('internal', 'internal error; the request id identifies it in the logs'), reqId), 500);
+    const internal = new AppError('internal', 'internal error; the request id identifies it in the logs');
+    // A resident or clerk in a browser gets a page in their language, not the API's JSON.
+    if (wantsHtml(c)) return renderErrorPage(c, internal);
+    return c.json(errorBody(internal, reqId), 500);
   });
 
   return app;

@@ -7,7 +7,9 @@ import { createUser } from '../db/repositories/users.repository.js';
 import type { ManualClock } from '../src/clock.js';
 import { EnvError, parseEnv } from '../src/env.js';
 import { loadDistrictFile } from '../src/district/district-file.js';
+import { sql } from 'kysely';
 import { timelineNote } from '../handlers/pages/resident-labels.js';
+import { rateCase } from '../src/workflow/feedback.js';
 import { browser, newPage } from './browser.js';
 import { waitFor } from './harness.js';
 import { JPEG_BYTES } from './telegram-emulator.js';
@@ -473,6 +475,51 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     expect(timeline).toContain('signed for it');
     expect(timeline).toContain('Answered: please rate the handling');
     expect(timeline.match(/[^<>]*\p{Script=Han}[^<>]*/gu) ?? []).toEqual([]);
+  });
+
+  it('says the rating and the error pages in the English of the English page', async () => {
+    const seeded = await seedCase(service, clock);
+    await replyToAll(seeded.id, '已处理');
+    await rateCase(service.deps, { trackingCode: seeded.trackingCode, rating: 'basic', solved: false, channel: 'web' });
+    const han = (html: string) => html.replace(/<[^>]+>/g, '\n').split('\n').filter((l) => /[\p{Script=Han}\uff08\uff09\uff1a]/u.test(l) && l.trim() !== '中文');
+    const tracked = await (await fetch(`${service.url}/track/${seeded.trackingCode}?lang=en`)).text();
+    expect(/<p id="case-rating">([\s\S]*?)<\/p>/.exec(tracked)![1]!.replace(/<!-- -->/g, '')).toMatch(/^Your rating: Basically satisfied \(problem not solved\) · /);
+    // The bureau's own words stay as written; everything the page says itself is English.
+    expect(han(tracked.replace(/<div class="reply" id="case-reply">[\s\S]*?<\/div>/, ''))).toEqual([]);
+    const zh = await (await fetch(`${service.url}/track/${seeded.trackingCode}?lang=zh`)).text();
+    expect(/<p id="case-rating">([\s\S]*?)<\/p>/.exec(zh)![1]!.replace(/<!-- -->/g, '')).toMatch(/^您的评价：基本满意（问题未解决） · /);
+
+    // A mistyped address: a sentence for people, not the API's words.
+    const missing = await fetch(`${service.url}/no-such-page?lang=en`, { headers: { accept: 'text/html' } });
+    expect(missing.status).toBe(404);
+    const missingHtml = await missing.text();
+    expect(missingHtml).toContain('The page or record was not found.');
+    expect(missingHtml).not.toContain('no route');
+  });
+
+  it('answers a fault of the service on a page with an error page in the page’s language, not the API’s JSON', async () => {
+    // A service of its own: its database loses a table the tracking page reads.
+    const broken = await startWorkflowService('web-resident-fault', {});
+    const seeded = await seedCase(broken.service, broken.clock);
+    await sql`DROP TABLE ratings`.execute(broken.service.deps.db);
+    for (const [lang, title, message] of [
+      ['zh', '服务暂时出错', '服务暂时出现问题'],
+      ['en', 'Something went wrong', 'The service ran into a problem'],
+    ] as const) {
+      const { page, context } = await newPage({ baseURL: broken.service.url });
+      const res = await page.goto(`/track/${seeded.trackingCode}?lang=${lang}`);
+      expect(res?.status()).toBe(500);
+      expect(res?.headers()['content-type']).toContain('text/html');
+      expect(res?.headers()['cache-control']).toBe('no-store');
+      expect(await page.textContent('h1')).toBe(title);
+      expect(await page.textContent('#error-message')).toContain(message);
+      expect(await page.textContent('#request-id')).toBe(res?.headers()['x-request-id']);
+      await context.close();
+    }
+    // The API still answers its clients in JSON.
+    const api = await fetch(`${broken.service.url}/api/v1/track/${seeded.trackingCode}`);
+    expect(api.status).toBe(500);
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('internal');
   });
 
   it('fits a 375 px wide phone screen on every resident page', async () => {

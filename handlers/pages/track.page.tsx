@@ -75,6 +75,7 @@ const T: Texts<
   | 'ratedReopened'
   | 'anotherCode'
   | 'rateClosed'
+  | 'colon'
 > = {
   zh: {
     lookupTitle: '查询办理进度',
@@ -120,6 +121,7 @@ const T: Texts<
     ratedReopened: '感谢您的评价。案件已退回承办单位重新办理，请留意新的答复。',
     anotherCode: '查询其他举报',
     rateClosed: '评价期限已过，案件将按未评价办结。',
+    colon: '：',
   },
   en: {
     lookupTitle: 'Follow a report',
@@ -165,6 +167,7 @@ const T: Texts<
     ratedReopened: 'Thank you for your rating. The case has gone back to the bureau to be handled again; watch for the new answer.',
     anotherCode: 'Look up another report',
     rateClosed: 'The time to rate this answer has passed; the case will be closed without a rating.',
+    colon: ': ',
   },
 };
 
@@ -287,10 +290,14 @@ function renderCase(
         </div>
       ) : null}
       <p>
-        {t.code}: <span class="big-code" id="tracking-code">{view.trackingCode}</span>
+        {t.code}
+        {t.colon}
+        <span class="big-code" id="tracking-code">{view.trackingCode}</span>
       </p>
       <p class="status-line">
-        {t.status}: <strong id="case-status" data-status={view.status}>{statusLabel(lang, view.status)}</strong>
+        {t.status}
+        {t.colon}
+        <strong id="case-status" data-status={view.status}>{statusLabel(lang, view.status)}</strong>
         {view.urgent ? (
           <>
             {' '}
@@ -352,7 +359,10 @@ function renderCase(
       )}
       {view.rating ? (
         <p id="case-rating">
-          {t.yourRating}: {RATING_LABEL[lang][view.rating.rating]}（{view.rating.solved ? t.solvedYes : t.solvedNo}） · {when(view.rating.at)}
+          {t.yourRating}
+          {t.colon}
+          {RATING_LABEL[lang][view.rating.rating]}
+          {lang === 'zh' ? `（${view.rating.solved ? t.solvedYes : t.solvedNo}）` : ` (${view.rating.solved ? t.solvedYes : t.solvedNo})`} · {when(view.rating.at)}
         </p>
       ) : null}
 

@@ -42,8 +42,14 @@ export function fieldMessages(lang: Lang, fields: Record<string, string>): Recor
   return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, fieldMessage(lang, v)]));
 }
 
-/** What an error page says in Chinese, by error code; English pages show the error's own message. */
+/**
+ * What an error page says in Chinese, by error code. English pages show the
+ * error's own message when it was written for people (a sentence: `No such
+ * tracking code.`); the API's terse ones (`no route for GET /x`) become the
+ * sentence of PAGE_MESSAGES_EN where it has one.
+ */
 const PAGE_MESSAGES: Record<string, string> = {
+  internal: '服务暂时出现问题，您的操作可能没有完成。请稍后刷新页面重试。',
   forbidden: '您没有权限进行此操作。',
   csrf: '表单已过期或不是从本站提交的，请刷新页面后重新填写提交。',
   payload_too_large: '提交的内容过大（照片等附件合计不能超过上限），请减少附件后返回重试。',
@@ -55,10 +61,20 @@ const PAGE_MESSAGES: Record<string, string> = {
   illegal_transition: '当前状态不允许此操作，请刷新后查看。',
 };
 
+const PAGE_MESSAGES_EN: Record<string, string> = {
+  internal: 'The service ran into a problem and what you did may not have been done. Please reload the page in a moment and try again.',
+  csrf: 'The form has expired or did not come from this site. Please reload the page and fill it in again.',
+  payload_too_large: 'What was sent is too large (the photos or files together exceed the limit). Please go back and send fewer or smaller files.',
+  malformed_body: 'The form could not be read. Please reload the page and try again.',
+  unsupported_media_type: 'The content or its character encoding is not supported (use UTF-8). Please reload the page and try again.',
+  not_found: 'The page or record was not found.',
+};
+
 const HAN = /\p{Script=Han}/u;
 
 export function pageMessage(lang: Lang, err: AppError, csrfField: string): string {
-  if (lang !== 'zh' || HAN.test(err.message)) return err.message;
   const key = err.code === 'forbidden' && err.fields && csrfField in err.fields ? 'csrf' : err.code;
+  if (lang === 'en') return /^[A-Z]/.test(err.message) ? err.message : (PAGE_MESSAGES_EN[key] ?? err.message);
+  if (HAN.test(err.message)) return err.message;
   return PAGE_MESSAGES[key] ?? '请求未能完成，请返回上一页检查后重试。';
 }

@@ -27,7 +27,7 @@ export function pageContext(c: Context<AppEnv>): PageContext {
 }
 
 export interface RenderOptions {
-  status?: 200 | 201 | 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429;
+  status?: 200 | 201 | 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500;
   scripts?: string[];
   styles?: string[];
 }
@@ -49,8 +49,8 @@ export function renderPage(c: Context<AppEnv>, title: string, body: Child, optio
 }
 
 const ERROR_TITLES: Record<Lang, Record<number, string>> = {
-  zh: { 400: '请求有误', 401: '请先登录', 403: '无权访问', 404: '页面不存在', 409: '操作与当前状态冲突', 413: '提交的内容过大', 415: '不支持的内容格式', 429: '操作过于频繁' },
-  en: { 400: 'Bad request', 401: 'Please sign in', 403: 'Not allowed', 404: 'Page not found', 409: 'Conflicts with the current state', 413: 'Too large', 415: 'Unsupported content', 429: 'Too many attempts' },
+  zh: { 400: '请求有误', 401: '请先登录', 403: '无权访问', 404: '页面不存在', 409: '操作与当前状态冲突', 413: '提交的内容过大', 415: '不支持的内容格式', 429: '操作过于频繁', 500: '服务暂时出错' },
+  en: { 400: 'Bad request', 401: 'Please sign in', 403: 'Not allowed', 404: 'Page not found', 409: 'Conflicts with the current state', 413: 'Too large', 415: 'Unsupported content', 429: 'Too many attempts', 500: 'Something went wrong' },
 };
 
 /** True when the request is a page (not the JSON API) from a browser. */
@@ -68,7 +68,13 @@ export function renderErrorPage(c: Context<AppEnv>, err: AppError) {
     title,
     <section class="error">
       <h1>{title}</h1>
-      <p>{pageMessage(p.lang, err, CSRF_FIELD)}</p>
+      <p id="error-message">{pageMessage(p.lang, err, CSRF_FIELD)}</p>
+      {err.code === 'internal' ? (
+        <p class="hint">
+          {p.lang === 'zh' ? '请求编号：' : 'Request id: '}
+          <code id="request-id">{c.get('requestId') ?? ''}</code>
+        </p>
+      ) : null}
       <p>
         <a href="javascript:history.back()">{p.lang === 'zh' ? '返回上一页' : 'Go back'}</a> · <a href="/">{p.lang === 'zh' ? '首页' : 'Home'}</a>
       </p>
