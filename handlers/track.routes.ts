@@ -104,6 +104,8 @@ export function trackRoutes() {
   app.openapi(getTrack, async (c) => {
     const view = await publicCaseView(c.get('deps'), c.req.valid('param').trackingCode, c.req.valid('query').lang ?? 'zh');
     if (!view) throw new AppError('not_found', 'no case with this tracking code', { trackingCode: 'no case with this code' });
+    // A case changes as it is handled, and only its code's holder should read it: no cache keeps it, shared or not.
+    c.header('Cache-Control', 'no-store');
     return c.json(view, 200);
   });
   return app;

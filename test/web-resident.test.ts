@@ -522,6 +522,15 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     expect(((await api.json()) as { error: { code: string } }).error.code).toBe('internal');
   });
 
+  it('keeps every page with a form token or a case, and the case in JSON, out of caches', async () => {
+    const seeded = await seedCase(service, clock);
+    for (const path of ['/', '/track', `/track/${seeded.trackingCode}`, `/submitted/${seeded.trackingCode}`, '/track/AAAAAAAAAA', `/api/v1/track/${seeded.trackingCode}`]) {
+      const res = await fetch(`${service.url}${path}`, { headers: { accept: 'text/html' } });
+      await res.body?.cancel();
+      expect(res.headers.get('cache-control'), path).toBe('no-store');
+    }
+  });
+
   it('fits a 375 px wide phone screen on every resident page', async () => {
     const seeded = await seedCase(service, clock);
     await replyToAll(seeded.id, '已处理');
