@@ -208,10 +208,19 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await page.click('text=English');
     expect(await page.getAttribute('html', 'lang')).toBe('en');
     expect(await page.textContent('h1')).toBe('Report an environmental problem');
+    // What was typed comes along to the English page.
+    expect(await page.inputValue('#text')).toBe(REPORT_TEXT);
+    expect(await page.inputValue('#address')).toBe('电镀厂后门桥下的水沟');
+    expect(await page.inputValue('#phone')).toBe('call me');
+    expect(await page.isChecked('#shareContact')).toBe(true);
+    expect(await page.textContent('#text-count')).toContain(`${[...REPORT_TEXT].length} / 5000`);
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    await page.fill('#text', '');
     await page.fill('#name', 'Wang');
     await page.click('button[type=submit]');
     await page.waitForSelector('#text-error');
     expect(await page.textContent('#text-error')).toBe('Please describe the problem.');
+    expect(await page.textContent('#phone-error')).toContain('Please give a phone number');
     expect(await page.inputValue('#name')).toBe('Wang');
     expect(await countCases()).toBe(before);
     await context.close();
@@ -233,6 +242,48 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     const created = (await findCaseByTrackingCode(service.deps.db, code))!;
     const contact = await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', created.id).executeTakeFirst();
     expect(contact).toMatchObject({ name: REPORTER_NAME, phone: '(0746)1234 567' });
+    await context.close();
+  });
+
+  it('keeps what was typed into the report and rating forms across the language switch, the pin too', async () => {
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto('/');
+    await fillReport(page);
+    await page.check('#anonymous');
+    await page.evaluate(`(() => { document.getElementById('lat').value = '25.180000'; document.getElementById('lng').value = '111.330000'; })()`);
+    await page.click('text=English');
+    await page.waitForURL(/lang=en/);
+    expect(await page.textContent('h1')).toBe('Report an environmental problem');
+    expect(await page.inputValue('#text')).toBe(REPORT_TEXT);
+    expect(await page.inputValue('#name')).toBe(REPORTER_NAME);
+    expect(await page.inputValue('#phone')).toBe(REPORTER_PHONE);
+    expect(await page.isChecked('#anonymous')).toBe(true);
+    expect(await page.isChecked('#shareContact')).toBe(false);
+    expect(await page.inputValue('#lat')).toBe('25.180000');
+    expect(await page.textContent('#geo-status')).toBe('Location recorded: 25.180000, 111.330000');
+    // Back to Chinese and sent: one case, with everything that was typed.
+    await page.click('text=中文');
+    expect(await page.inputValue('#text')).toBe(REPORT_TEXT);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/submitted\//);
+    expect(await page.textContent('h1')).toBe('举报已受理');
+    const created = (await findCaseByTrackingCode(service.deps.db, (await page.textContent('#tracking-code'))!.trim()))!;
+    expect(created).toMatchObject({ text: REPORT_TEXT, anonymous: true, address: '电镀厂后门桥下的水沟' });
+    // Nothing stays behind in the tab once the page has it back.
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+
+    const seeded = await seedCase(service, clock);
+    await replyToAll(seeded.id, '已处理');
+    await page.goto(`/track/${seeded.trackingCode}`);
+    await page.check('#rating-basic');
+    await page.check('#solved-no');
+    await page.fill('#comment', '晚上还有气味');
+    await page.click('text=English');
+    await page.waitForURL(/lang=en/);
+    expect(await page.textContent('#rate-title')).toBe('Rate the answer');
+    expect(await page.isChecked('#rating-basic')).toBe(true);
+    expect(await page.isChecked('#solved-no')).toBe(true);
+    expect(await page.inputValue('#comment')).toBe('晚上还有气味');
     await context.close();
   });
 

@@ -258,7 +258,7 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
           </ul>
         </div>
       ) : null}
-      <form method="post" action="/" enctype="multipart/form-data" id="report-form" novalidate>
+      <form method="post" action="/" enctype="multipart/form-data" id="report-form" novalidate data-keep-on-switch>
         <CsrfField token={csrf} />
 
         <label for="text">{t.text}</label>

@@ -219,7 +219,7 @@ function RateForm({ c, view, values, errors }: { c: Context<AppEnv>; view: Publi
           {errors.form ? <p>{errors.form}</p> : null}
         </div>
       ) : null}
-      <form method="post" action={`/track/${view.trackingCode}`} id="rate-form" novalidate>
+      <form method="post" action={`/track/${view.trackingCode}`} id="rate-form" novalidate data-keep-on-switch>
         <CsrfField token={csrf} />
         <fieldset aria-invalid={errors.rating ? 'true' : undefined} aria-describedby={errors.rating ? errorId('rating') : undefined}>
           <legend>{t.ratingLegend}</legend>

@@ -8,6 +8,55 @@
   var problem = document.querySelector('[data-focus-on-load]');
   if (problem) problem.focus();
 
+  // <form data-keep-on-switch id="…">: what was typed into the form survives
+  // the language switch (a plain link, which would load the page empty).
+  // Kept in this tab's sessionStorage only from the click until the page in
+  // the other language has put it back. Chosen files cannot be kept.
+  var keepKey = function (form) {
+    return 'keep:' + location.pathname + '#' + form.id;
+  };
+  var keptFields = function (form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.name && el.name !== '_csrf' && el.type !== 'file' && el.type !== 'submit' && el.type !== 'button';
+    });
+  };
+  var keepForms = document.querySelectorAll('form[data-keep-on-switch][id]');
+  try {
+    Array.prototype.forEach.call(keepForms, function (form) {
+      var saved = window.sessionStorage.getItem(keepKey(form));
+      if (saved === null) return;
+      window.sessionStorage.removeItem(keepKey(form));
+      var values = JSON.parse(saved);
+      keptFields(form).forEach(function (el) {
+        var key = el.type === 'radio' ? el.name + '=' + el.value : el.name;
+        if (!(key in values)) return;
+        if (el.type === 'checkbox' || el.type === 'radio') el.checked = values[key] === true;
+        else if (el.value === '') el.value = values[key];
+      });
+    });
+    var switcher = document.querySelector('header.site a[hreflang]');
+    if (switcher && keepForms.length > 0) {
+      switcher.addEventListener('click', function () {
+        Array.prototype.forEach.call(keepForms, function (form) {
+          var values = {};
+          var typed = false;
+          keptFields(form).forEach(function (el) {
+            if (el.type === 'checkbox' || el.type === 'radio') {
+              values[el.type === 'radio' ? el.name + '=' + el.value : el.name] = el.checked;
+              typed = typed || el.checked;
+            } else {
+              values[el.name] = el.value;
+              typed = typed || el.value !== '';
+            }
+          });
+          if (typed) window.sessionStorage.setItem(keepKey(form), JSON.stringify(values));
+        });
+      });
+    }
+  } catch (e) {
+    // Storage switched off (private mode in some browsers): the switch loads the page empty, as without scripts.
+  }
+
   // <button data-confirm="…">: ask before an action that cannot be undone.
   document.addEventListener('click', function (event) {
     var target = event.target instanceof Element ? event.target.closest('[data-confirm]') : null;

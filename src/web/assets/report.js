@@ -32,6 +32,10 @@
   var lat = document.getElementById('lat');
   var lng = document.getElementById('lng');
   var status = document.getElementById('geo-status');
+  // Coordinates put back after the language switch: say so, as the server does for a form sent back.
+  if (status && lat && lng && lat.value && lng.value && status.textContent === '') {
+    status.textContent = (status.getAttribute('data-recorded') || '') + ' ' + lat.value + ', ' + lng.value;
+  }
 
   // The map: Leaflet from this service, tiles from the configured server.
   var mapEl = document.getElementById('map');
