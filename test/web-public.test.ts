@@ -227,6 +227,31 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     expect(res.headers.getSetCookie().filter((c) => c.startsWith('lang='))).toEqual([expect.stringMatching(/^lang=en;/)]);
   });
 
+  it('keeps each figure and word of the tables whole on a 360 px phone, the table scrolling sideways instead', async () => {
+    const b = await browser();
+    const context = await b.newContext({ viewport: { width: 360, height: 740 }, locale: 'zh-CN', baseURL: service.url, isMobile: true });
+    const page = await context.newPage();
+    for (const lang of ['zh', 'en']) {
+      await page.goto(`/public?month=2026-11&lang=${lang}`);
+      expect((await page.evaluate('document.documentElement.scrollWidth')) as number, lang).toBeLessThanOrEqual(360);
+      // The lines each cell's text takes: a figure (100.0%) on one, an English word never cut in two.
+      const cells = (await page.evaluate(`Array.from(document.querySelectorAll('#bureau-table th, #bureau-table td')).map((cell) => {
+        const range = document.createRange();
+        range.selectNodeContents(cell);
+        const lines = new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top))).size;
+        return { text: cell.textContent.trim(), num: cell.classList.contains('num'), lines, words: cell.textContent.trim().split(' ').filter(Boolean).length };
+      })`)) as Array<{ text: string; num: boolean; lines: number; words: number }>;
+      expect(cells.length, lang).toBeGreaterThan(5);
+      for (const cell of cells) {
+        if (cell.num) expect(cell.lines, `${lang} ${cell.text}`).toBe(1);
+        else if (lang === 'en') expect(cell.lines, `${lang} ${cell.text}`).toBeLessThanOrEqual(cell.words);
+      }
+      // The wrapper scrolls with the keyboard too.
+      expect(await page.getAttribute('#bureau-table >> xpath=..', 'tabindex')).toBe('0');
+    }
+    await context.close();
+  });
+
   it('fits a 375 px wide phone screen', async () => {
     const b = await browser();
     const context = await b.newContext({ viewport: { width: 375, height: 740 }, locale: 'zh-CN', baseURL: service.url, isMobile: true });

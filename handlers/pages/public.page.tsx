@@ -224,7 +224,8 @@ async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> 
 function CountTable({ id, caption, column, groups, lang }: { id: string; caption: string; column: string; groups: GroupStats[]; lang: Lang }) {
   const t = T[lang];
   return (
-    <div class="table-wrap">
+    // Focusable, so a keyboard can scroll it sideways on a narrow screen.
+    <div class="table-wrap" role="region" aria-label={caption} tabindex={0}>
       <table id={id} data-chart>
         <caption class="sr-only">{caption}</caption>
         <thead>
@@ -302,7 +303,7 @@ async function renderDisclosure(c: Context<AppEnv>, month: string, choices: stri
 
       <h2 id="by-bureau">{t.byBureau}</h2>
       {byBureau.groups.length > 0 ? (
-        <div class="table-wrap">
+        <div class="table-wrap" role="region" aria-labelledby="by-bureau" tabindex={0}>
           <table id="bureau-table" aria-labelledby="by-bureau">
             <thead>
               <tr>
