@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../src/auth/principal.js';
+import { caseReference } from '../src/domain/case.js';
 import { acceptAssignment, replyAssignment } from '../src/workflow/bureau.js';
 import { startTestService, waitFor } from './harness.js';
 import { residentChat, startTelegramEmulator, type ApiCall, type TelegramEmulator } from './telegram-emulator.js';
@@ -89,12 +90,12 @@ describe('rating in the chat', () => {
     expect(rating).toMatchObject({ rating: 'dissatisfied', solved: 0, channel: 'telegram' });
     expect(String(rated.calls.find((x) => x.method === 'editMessageText')?.body.text)).toContain('handled again');
     // The lead bureau's group sees the case again, for the new round.
-    const { tracking_code: trackingCode } = await service.deps.db.selectFrom('cases').select('tracking_code').where('id', '=', caseId).executeTakeFirstOrThrow();
     await waitFor(
       () => service.deps.db.selectFrom('telegram_bureau_posts').select('id').where('case_id', '=', caseId).where('round', '=', 2).where('status', '=', 'posted').executeTakeFirst(),
       { what: 'the round-2 group post' },
     );
-    const again = emu.calls.filter((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(trackingCode));
+    // The group names the case by its reference.
+    const again = emu.calls.filter((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(caseReference(caseId)));
     expect(again.map((c) => String(c.body.text).split('】')[0])).toEqual(['【新派单', '【重办派单']);
   });
 
