@@ -54,6 +54,8 @@ describe('which channels a unit notice takes', () => {
   it('is every channel the unit has, except the group for a reopened case (which gets a new post of its round)', () => {
     expect(unitChannels(d.units.get('agri')!, 'reminder', opts)).toEqual(['webhook', 'telegram']);
     expect(unitChannels(d.units.get('agri')!, 'reopened', opts)).toEqual(['webhook']);
+    // A released unit's group reads it in the post of the case.
+    expect(unitChannels(d.units.get('agri')!, 'released', opts)).toEqual(['webhook']);
     expect(unitChannels(d.units.get('agri')!, 'supervision', { ...opts, telegram: false })).toEqual(['webhook']);
     expect(unitChannels(d.units.get('agri')!, 'supervision', { ...opts, webhookSecret: undefined })).toEqual(['telegram']);
     expect(unitChannels(d.units.get('huilongxu')!, 'supervision', opts)).toEqual([]);
@@ -291,5 +293,50 @@ describe.each([
     expect(String(message.body.text)).not.toContain(trackingCode);
     expect(JSON.stringify(message.body.reply_markup)).toContain(`g:a:${first.id}`);
     expect(await processors.telegram_post(again, ctx())).toBe('skipped: already posted');
+  });
+
+  it('tells a unit whose webhook had the case that it was taken from it, and why; not where it went, nor once it has the case again', async () => {
+    const at = clock.now().toISOString();
+    const user = await createUser(service.deps.db, { name: 'dispatcher-released', role: 'dispatcher', unitCode: null, at });
+    const desk = { authorization: `Bearer ${(await issueToken(service.deps.db, { userId: user.id, label: null, at })).token}` };
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
+    const { id, trackingCode } = (await res.json()) as { id: string; trackingCode: string };
+    await processors.intake({ caseId: id }, ctx());
+    // agri's server takes the assignment; epb's refuses it, so epb never had the case.
+    expect(await processors.dispatch({ caseId: id, unit: 'agri', channel: 'webhook' }, ctx())).toMatch(/^delivered/);
+    await processors.dispatch({ caseId: id, unit: 'epb', channel: 'webhook' }, ctx()).catch(() => undefined);
+    const route = (type: string, reason: string) => postJson(`${service.url}/api/v1/cases/${id}/route`, { type, reason }, desk);
+
+    expect((await route('illegal_discharge', '经核实为电镀厂排污，请联系举报人13912345678')).status).toBe(200);
+    const released = await unitNotices(id, 'released');
+    expect(Object.keys(released)).toEqual(['agri']);
+    const groupBefore = groupMessages().length;
+    const hooksBefore = bureaus.received.length;
+    expect(await notify(released.agri!.id)).toBe('released sent to agri by webhook');
+    const hook = bureaus.received.slice(hooksBefore).filter((r) => r.path === '/agri');
+    expect(hook).toHaveLength(1);
+    expect(signed(hook[0]!)).toBe(true);
+    expect(hook[0]!.body).toEqual({
+      event: 'case.released',
+      notificationId: released.agri!.id,
+      notice: { kind: 'released', unit: 'agri', round: 1, note: '经核实为电镀厂排污，请联系举报人139****5678' },
+      case: { id, reference: caseReference(id) },
+      unit: { code: 'agri', name: '区农业委' },
+      caseUrl: `http://intake.test/inbox/cases/${id}`,
+      sentAt: expect.any(String),
+    });
+    // Not where the case went, nor the tracking code.
+    for (const word of ['illegal_discharge', 'epb', trackingCode]) expect(hook[0]!.raw, word).not.toContain(word);
+    // The group reads it in the post of the case (its withdrawn line), not in a message of its own.
+    expect(groupMessages().length).toBe(groupBefore);
+
+    // Given back, taken again, and given back before the notice went out: it says nothing any more.
+    expect((await route('livestock_waste', '仍归农业委')).status).toBe(200);
+    expect((await route('illegal_discharge', '再次改派')).status).toBe(200);
+    expect((await route('livestock_waste', '最终归农业委')).status).toBe(200);
+    const all = await service.deps.db.selectFrom('notifications').select(['id', 'status']).where('case_id', '=', id).where('kind', '=', 'released').where('audience', '=', 'unit:agri').execute();
+    const later = all.filter((n) => n.id !== released.agri!.id);
+    expect(later).toHaveLength(1);
+    expect(await notify(later[0]!.id)).toBe('skipped: agri holds the case again');
   });
 });

@@ -1,4 +1,4 @@
-import { listAssignments } from '../../db/repositories/assignments.repository.js';
+import { HOLDING_STATUSES, listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
 import { findContact, namesHiddenFromBureau } from '../../db/repositories/contacts.repository.js';
 import { caseReference } from '../../src/domain/case.js';
@@ -17,9 +17,10 @@ import { postSignedWebhook, WebhookError } from './webhook.js';
 /**
  * Notices to a bureau or town office — 催办 (a deadline is near), 督办
  * (supervision), 重办 (the case is handed back after a dissatisfied rating)
- * and a case given back to a unit that held it before — go out through every
- * channel the unit has: its signed webhook (`case.reminder`,
- * `case.supervision`, `case.reopened`, `case.reassigned`) and its Telegram
+ * a case given back to a unit that held it before, and a case taken from a
+ * unit whose webhook had it (the dispatcher's reason in `note`) — go out
+ * through every channel the unit has: its signed webhook (`case.reminder`,
+ * `case.supervision`, `case.reopened`, `case.reassigned`, `case.released`) and its Telegram
  * group, in reply to the case's post there. The notification row remembers
  * which channels are settled, so a retry sends only what is still owed; a
  * channel that fails for good is recorded on the case (`notification_failed`).
@@ -55,14 +56,18 @@ async function maskedForUnit(deps: ProcessorDeps, c: { id: string; anonymous: bo
 /** A channel failure no retry can fix (the bureau's server refuses the notice, the bot left the group). */
 class FinalChannelError extends Error {}
 
-/** Notices whose news the unit's group gets as a new post of the assignment (with its buttons) instead. */
-const POSTED_TO_GROUP: ReadonlySet<string> = new Set(['reopened', 'reassigned']);
+/**
+ * Notices whose news the unit's group reads in the case's posts instead: a new
+ * post of the assignment (with its buttons) for a reopened or re-assigned
+ * case, the post's own "withdrawn" line for a released unit.
+ */
+const TOLD_BY_GROUP_POST: ReadonlySet<string> = new Set(['reopened', 'reassigned', 'released']);
 
-/** The channels a unit's notice of this kind goes through. A reopened or re-assigned case gets a new group post of its own, so the group is not told twice. */
+/** The channels a unit's notice of this kind goes through; the group is not told twice. */
 export function unitChannels(unit: Unit, kind: string, opts: { webhookSecret: string | undefined; telegram: boolean }): UnitChannel[] {
   const out: UnitChannel[] = [];
   if (unit.webhook && (unit.webhook.secret ?? opts.webhookSecret)) out.push('webhook');
-  if (unit.telegramChatId !== undefined && opts.telegram && !POSTED_TO_GROUP.has(kind)) out.push('telegram');
+  if (unit.telegramChatId !== undefined && opts.telegram && !TOLD_BY_GROUP_POST.has(kind)) out.push('telegram');
   return out;
 }
 
@@ -84,6 +89,12 @@ export async function deliverUnitNotice(
     const open = data.stage === 'sign' ? mine?.status === 'pending' : mine?.status === 'pending' || mine?.status === 'accepted';
     const due = data.stage === 'sign' ? mine?.deadlines.signBy : mine?.deadlines.replyBy;
     if (!open || due !== data.due) return { status: 'skipped', outcome: `skipped: ${code} no longer owes the ${data.stage} stage by ${data.due}` };
+  }
+
+  // Given the case back since it was taken: the `reassigned` notice says so, this one would say the opposite.
+  if (n.kind === 'released') {
+    const mine = (await listAssignments(deps.db, c.id)).filter((a) => a.unitCode === code).at(-1);
+    if (mine && HOLDING_STATUSES.includes(mine.status)) return { status: 'skipped', outcome: `skipped: ${code} holds the case again` };
   }
 
   const channels = unitChannels(unit, n.kind, { webhookSecret: deps.webhookSecret, telegram: Boolean(telegram) });
@@ -136,15 +147,19 @@ async function toWebhook(deps: ProcessorDeps, unit: Unit, c: CaseRow, n: Notific
     event: `case.${n.kind}`,
     notificationId: n.id,
     notice: { kind: n.kind, ...data },
-    case: {
-      id: c.id,
-      // Not the tracking code: with it anyone can rate the case, the bureau its own answer too.
-      reference: caseReference(c.id),
-      status: c.status,
-      type: caseTypeView(deps.district, c.typeCode),
-      urgent: c.urgent,
-      jurisdiction: unitView(deps.district, c.jurisdictionCode),
-    },
+    // Not the tracking code: with it anyone can rate the case, the bureau its own answer too. A unit
+    // the case was taken from reads only which case it was, not where it went (as in its view of the case).
+    case:
+      n.kind === 'released'
+        ? { id: c.id, reference: caseReference(c.id) }
+        : {
+            id: c.id,
+            reference: caseReference(c.id),
+            status: c.status,
+            type: caseTypeView(deps.district, c.typeCode),
+            urgent: c.urgent,
+            jurisdiction: unitView(deps.district, c.jurisdictionCode),
+          },
     unit: unitView(deps.district, unit.code),
     caseUrl: `${deps.publicUrl}/inbox/cases/${c.id}`,
     sentAt: deps.clock.now().toISOString(),

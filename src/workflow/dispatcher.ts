@@ -103,16 +103,26 @@ async function assign(
   await insertAssignments(trx, fresh);
 }
 
-/** Releases the assignments; a unit's group post, if it has one, loses its buttons and says so. */
-async function releaseAll(deps: WorkflowDeps, trx: Trx, list: readonly Assignment[], now: Date): Promise<string[]> {
+/**
+ * Releases the assignments, and tells each unit still working on its part to
+ * stop: its group post, if it has one, loses its buttons and says so, and a
+ * webhook that took the case gets a `released` notice with the dispatcher's
+ * reason (`reason`). A unit that returned its part knows already.
+ */
+async function releaseAll(deps: WorkflowDeps, trx: Trx, list: readonly Assignment[], now: Date, reason: string): Promise<string[]> {
   const at = now.toISOString();
   const released: string[] = [];
+  const delivered = list.length === 0 ? [] : (await listDeliveries(trx, list[0]!.caseId)).filter((d) => d.status === 'delivered').map((d) => d.unitCode);
   for (const a of list) {
     const ok = await updateAssignmentIf(trx, a.id, a.status, { status: 'released', released_at: at, updated_at: at });
     if (!ok) throw new AppError('conflict', 'an assignment was changed meanwhile; reload the case');
     released.push(a.unitCode);
-    // A returned assignment's group post already says who returned it, and keeps saying so.
-    if (a.status !== 'returned') await queuePostSettled(trx, deps.district, a.caseId, a.unitCode, a.round, now);
+    if (a.status === 'returned') continue;
+    await queuePostSettled(trx, deps.district, a.caseId, a.unitCode, a.round, now);
+    // A delivery still being tried is withdrawn instead (the dispatch job finds the unit released): it never had the case.
+    if (delivered.includes(a.unitCode)) {
+      await queueNotification(trx, { caseId: a.caseId, audience: `unit:${a.unitCode}`, kind: 'released', data: { unit: a.unitCode, round: a.round, note: reason } }, now);
+    }
   }
   return released;
 }
@@ -218,7 +228,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     // A unit that returned its part and is left out of the new plan is let go: the re-route is the
     // dispatcher's answer to its return. Left `returned`, it would hold the bureau phase open for good.
     const answered = currentRound(c, all).filter((a) => a.status === 'returned' && !planned.some((p) => p.unit === a.unitCode));
-    const released = await releaseAll(deps, trx, [...existing.filter((a) => !kept.includes(a)), ...answered], now);
+    const released = await releaseAll(deps, trx, [...existing.filter((a) => !kept.includes(a)), ...answered], now, input.reason);
     const deadlines = deadlinesForRound(deps, c, type, now);
     const added = planned.filter((p) => !kept.some((a) => a.unitCode === p.unit));
     await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at, actor: staffActor(principal) });
@@ -286,7 +296,7 @@ export async function setCasePlace(deps: WorkflowDeps, principal: Principal, cas
     const replaced = currentRound(c, all).filter(
       (a) => a.role === 'jurisdiction' && a.unitCode !== input.jurisdiction && (live.includes(a) || a.status === 'returned'),
     );
-    const released = await releaseAll(deps, trx, replaced, now);
+    const released = await releaseAll(deps, trx, replaced, now, input.reason);
     const added = live.some((a) => a.unitCode === input.jurisdiction) ? [] : [{ unit: input.jurisdiction, role: 'jurisdiction' as const }];
     const deadlines = deadlinesForRound(deps, c, c.typeCode, now);
     await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at, actor: staffActor(principal) });
@@ -314,7 +324,7 @@ export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId
     if (!target) throw new AppError('validation_failed', 'no such case to merge into', { into: 'no such case' });
     if (isClosedStatus(target.status)) throw new AppError('illegal_transition', `the case to merge into is ${target.status}, not open`);
     const actor = staffActor(principal);
-    const released = await releaseAll(deps, trx, active(await listAssignments(trx, caseId)), now);
+    const released = await releaseAll(deps, trx, active(await listAssignments(trx, caseId)), now, input.reason);
     await moveCase(trx, c, 'merged', {
       actor,
       at,
@@ -346,7 +356,7 @@ export async function transferCase(deps: WorkflowDeps, principal: Principal, cas
     if (!canTransition(c.status, 'transferred')) throw new AppError('illegal_transition', `a case that is ${c.status} cannot be transferred`);
     const { type, unit } = transferUnit(deps);
     const before = await listAssignments(trx, caseId);
-    const released = await releaseAll(deps, trx, active(before), now);
+    const released = await releaseAll(deps, trx, active(before), now, input.reason);
     await assign(trx, c, await listAssignments(trx, caseId), [{ unit, role: 'lead' }], { signBy: null, replyBy: null, at, actor: staffActor(principal) });
     const corrected = type ? await correctType(trx, c, type, principal, at) : false;
     await moveCase(trx, c, 'transferred', {
@@ -373,7 +383,7 @@ export async function releaseUnit(deps: WorkflowDeps, principal: Principal, case
     );
     if (mine.length === 0) throw new AppError('illegal_transition', `${input.unit} has no open assignment on this case to release`);
     if (mine.some((a) => a.role === 'lead')) throw new AppError('illegal_transition', 'the lead cannot be released: re-route the case to change the lead');
-    const released = await releaseAll(deps, trx, mine, now);
+    const released = await releaseAll(deps, trx, mine, now, input.reason);
     const actor: Actor = staffActor(principal);
     await touchCase(trx, c, { kind: 'released', actor, at, data: { unit: input.unit, reason: input.reason, released } });
     const caseReplied = await completeBureauPhaseIfDone(deps, trx, caseId, actor, now);

@@ -8,7 +8,7 @@ import { insertRows } from '../../db/insert-buffer.js';
 /**
  * Reporter-visible changes (dispatched, accepted, replied, extended, merged,
  * closed, reopened), escalations to the dispatchers and notices to units
- * (催办, 督办, 重办, a case given back to them) are queued as notifications, in the same transaction as
+ * (催办, 督办, 重办, a case given back to them or taken from them) are queued as notifications, in the same transaction as
  * the change, and sent by the `notify` job through the audience's channel.
  */
 /** Channels through which a reporter can be told about changes without asking. */
@@ -30,7 +30,8 @@ export type NotificationKind =
   | 'supervision'
   | 'returned'
   | 'extension_requested'
-  | 'reassigned';
+  | 'reassigned'
+  | 'released';
 
 export async function queueNotification(
   trx: Trx,
