@@ -13,7 +13,7 @@ import {
 } from '../src/pipeline/extract.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import { decideRoute, withLead } from '../src/pipeline/route.js';
-import { newTrackingCode, normalizeTrackingCode, TRACKING_ALPHABET } from '../src/domain/tracking-code.js';
+import { newTrackingCode, normalizeTrackingCode, TRACKING_ALPHABET, trackingCodeIn } from '../src/domain/tracking-code.js';
 
 const district = loadDistrictFile();
 
@@ -278,5 +278,19 @@ describe('tracking codes', () => {
     expect(normalizeTrackingCode('Ｋ７Ｍ３Ｑ\u3000ＸＴ９ＡＤ')).toBe('K7M3QXT9AD');
     for (const dash of ['\u2010', '\u2013', '\u2014', '\u2212', '\ufe63']) expect(normalizeTrackingCode(`K7M3Q${dash}XT9AD`), dash).toBe('K7M3QXT9AD');
     expect(normalizeTrackingCode('Ｋ７Ｍ３ＱＸＴ９Ａ０')).toBeNull();
+  });
+
+  it('are found in what people paste into a lookup box: a tracking link or a copied message line', () => {
+    expect(trackingCodeIn('k7m3q xt9ad')).toBe('K7M3QXT9AD');
+    expect(trackingCodeIn('https://hb.example.gov.cn/track/K7M3QXT9AD?lang=en')).toBe('K7M3QXT9AD');
+    expect(trackingCodeIn(' http://localhost:3000/track/k7m3q-xt9ad ')).toBe('K7M3QXT9AD');
+    expect(trackingCodeIn('查询码：K7M3Q-XT9AD')).toBe('K7M3QXT9AD');
+    expect(trackingCodeIn('跟踪码: ｋ７ｍ３ｑｘｔ９ａｄ')).toBe('K7M3QXT9AD');
+    expect(trackingCodeIn('Tracking code: K7M3QXT9AD')).toBe('K7M3QXT9AD');
+    // Still only a code: a link to something else, a wrong code behind a label, words around it.
+    expect(trackingCodeIn('https://hb.example.gov.cn/public')).toBeNull();
+    expect(trackingCodeIn('https://hb.example.gov.cn/track/K7M3QXT9A0')).toBeNull();
+    expect(trackingCodeIn('查询码：K7M3Q')).toBeNull();
+    expect(trackingCodeIn('我的查询码是K7M3QXT9AD谢谢')).toBeNull();
   });
 });

@@ -422,6 +422,11 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await page.click('form.lookup button[type=submit]');
     await page.waitForURL(`**/track/${seeded.trackingCode}`);
     expect(await page.textContent('#tracking-code')).toBe(seeded.trackingCode);
+    // The tracking link pasted whole, as from the success page or a chat message.
+    await page.goto('/track');
+    await page.fill('#code', `${service.url}/track/${seeded.trackingCode}`);
+    await page.click('form.lookup button[type=submit]');
+    await page.waitForURL(`**/track/${seeded.trackingCode}`);
     const direct = await page.goto(`/track/${encodeURIComponent(fullWidth)}`);
     expect(direct?.status()).toBe(200);
     expect(await page.getAttribute('#case-status', 'data-status')).toBe('dispatched');
@@ -546,6 +551,13 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     const missingHtml = await missing.text();
     expect(missingHtml).toContain('The page or record was not found.');
     expect(missingHtml).not.toContain('no route');
+    // The way back is a plain link to the page of this site the visitor came from (it works without scripts); none from elsewhere.
+    expect(missingHtml).not.toContain('javascript:');
+    expect(missingHtml).not.toContain('id="error-back"');
+    const fromForm = await (await fetch(`${service.url}/no-such-page?lang=en`, { headers: { accept: 'text/html', referer: `${service.url}/track?lang=en` } })).text();
+    expect(fromForm).toContain('<a href="/track?lang=en" id="error-back">Go back</a>');
+    const fromAfar = await (await fetch(`${service.url}/no-such-page?lang=en`, { headers: { accept: 'text/html', referer: 'https://elsewhere.example/track' } })).text();
+    expect(fromAfar).not.toContain('id="error-back"');
   });
 
   it('answers a fault of the service on a page with an error page in the page’s language, not the API’s JSON', async () => {

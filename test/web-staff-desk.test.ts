@@ -34,7 +34,8 @@ describe('dispatcher desk', () => {
     const desk = formClient(base, fromNewAddress());
     await desk.signIn('dispatcher');
     const reference = caseReference(seeded.id);
-    for (const typed of [seeded.trackingCode, seeded.trackingCode.toLowerCase(), reference, ` ${reference.replaceAll('-', '').toLowerCase()} `]) {
+    const typedWays = [seeded.trackingCode, seeded.trackingCode.toLowerCase(), `查询码：${seeded.trackingCode}`, `${base}/track/${seeded.trackingCode}`, reference, ` ${reference.replaceAll('-', '').toLowerCase()} `];
+    for (const typed of typedWays) {
       const res = await desk.get(`/desk/find?q=${encodeURIComponent(typed)}`);
       expect(res.status, typed).toBe(303);
       expect(res.headers.get('location'), typed).toBe(`/desk/cases/${seeded.id}`);

@@ -5,7 +5,7 @@ import { listOverdueCases, listPendingExtensions } from '../../db/repositories/d
 import type { Assignment } from '../../db/repositories/assignments.repository.js';
 import type { District } from '../../src/district/district.schema.js';
 import { referenceTail } from '../../src/domain/case.js';
-import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
+import { normalizeTrackingCode, trackingCodeIn } from '../../src/domain/tracking-code.js';
 import { AppError, fieldsOf } from '../../src/errors.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { CsrfField } from '../../src/web/layout.js';
@@ -153,7 +153,7 @@ function SuggestionButtons({ caseId, suggestions, lang, csrf, district }: { case
 
 /** The case a dispatcher typed the tracking code or reference of (a resident or a bureau on the phone), if exactly one. */
 async function findTyped(deps: AppEnv['Variables']['deps'], typed: string): Promise<string | null> {
-  const code = normalizeTrackingCode(typed);
+  const code = trackingCodeIn(typed);
   if (code) {
     const found = await findCaseByTrackingCode(deps.db, code);
     if (found) return found.id;

@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { textFault } from '../../src/domain/text.js';
-import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
+import { trackingCodeIn } from '../../src/domain/tracking-code.js';
 import { AppError } from '../../src/errors.js';
 import { logRated, RATINGS, rateCase, type RatingValue } from '../../src/workflow/feedback.js';
 import { csrfProtection } from '../../src/web/csrf.js';
@@ -81,7 +81,7 @@ const T: Texts<
     lookupTitle: '查询办理进度',
     lookupIntro: '输入提交举报时得到的查询码，查看办理进度和答复。',
     code: '查询码',
-    codeHint: '10 位字母和数字，不区分大小写。',
+    codeHint: '10 位字母和数字，不区分大小写；也可粘贴查询链接。',
     go: '查询',
     badCode: '查询码是 10 位字母和数字，请核对后再输入。',
     notFoundTitle: '没有找到这个举报',
@@ -127,7 +127,7 @@ const T: Texts<
     lookupTitle: 'Follow a report',
     lookupIntro: 'Enter the tracking code you were given when you reported, to see the progress and the answer.',
     code: 'Tracking code',
-    codeHint: '10 letters and digits, upper or lower case.',
+    codeHint: '10 letters and digits, upper or lower case; or paste the tracking link.',
     go: 'Look up',
     badCode: 'A tracking code has 10 letters and digits; please check it.',
     notFoundTitle: 'Report not found',
@@ -189,7 +189,7 @@ function LookupForm({ lang, code, error }: { lang: 'zh' | 'en'; code?: string; e
         autocomplete="off"
         autocapitalize="characters"
         spellcheck={false}
-        maxlength={20}
+        maxlength={200}
         aria-invalid={error ? 'true' : undefined}
         aria-describedby={error ? `${errorId('code')} code-hint` : 'code-hint'}
       />
@@ -417,7 +417,7 @@ export function trackPageRoutes() {
     const asked = c.req.query('code');
     let error: string | undefined;
     if (asked !== undefined) {
-      const code = normalizeTrackingCode(asked);
+      const code = trackingCodeIn(asked);
       if (code) return c.redirect(`/track/${code}`, 303);
       error = t.badCode;
     }

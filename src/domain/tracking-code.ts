@@ -35,3 +35,18 @@ export function normalizeTrackingCode(input: string): string | null {
   for (const ch of code) if (!TRACKING_ALPHABET.includes(ch)) return null;
   return code;
 }
+
+/**
+ * The tracking code in what someone pasted into a lookup box: the code as
+ * `normalizeTrackingCode` reads it, or the code of a pasted tracking link
+ * (`https://…/track/K7M3QXT9AD`) or of a copied message line (`查询码：K7M3Q-XT9AD`).
+ */
+export function trackingCodeIn(input: string): string | null {
+  const direct = normalizeTrackingCode(input);
+  if (direct) return direct;
+  const text = input.normalize('NFKC').trim();
+  const link = /\/track\/([^/?#\s]+)/.exec(text);
+  if (link) return normalizeTrackingCode(decodeURIComponent(link[1]!));
+  const labelled = /^(?:查询码|跟踪码|tracking code)\s*[:：]?\s*(.+)$/iu.exec(text);
+  return labelled ? normalizeTrackingCode(labelled[1]!) : null;
+}

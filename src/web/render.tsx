@@ -59,9 +59,31 @@ export function wantsHtml(c: Context<AppEnv>): boolean {
   return (c.req.header('accept') ?? '').includes('text/html');
 }
 
+/**
+ * The page of this site the visitor came from (its path and query, from the
+ * Referer header), as a link back that works without scripts; none when they
+ * came from elsewhere or the browser does not say.
+ */
+function pageCameFrom(c: Context<AppEnv>): string | null {
+  const referer = c.req.header('Referer');
+  if (!referer) return null;
+  try {
+    const from = new URL(referer);
+    const here = new URL(c.req.url);
+    // Behind a proxy the request's own address is not the one the browser used: PUBLIC_URL is.
+    const published = c.get('deps').env.PUBLIC_URL;
+    const ours = [here.origin, ...(published ? [new URL(published).origin] : [])];
+    if (!ours.includes(from.origin) || (from.pathname === here.pathname && from.search === here.search)) return null;
+    return from.pathname + from.search;
+  } catch {
+    return null;
+  }
+}
+
 /** The HTML answer to an error on a page: the title, the message, a way back. */
 export function renderErrorPage(c: Context<AppEnv>, err: AppError) {
   const p = pageContext(c);
+  const back = pageCameFrom(c);
   const title = ERROR_TITLES[p.lang][err.status] ?? (p.lang === 'zh' ? '出错了' : 'Something went wrong');
   return renderPage(
     c,
@@ -76,7 +98,15 @@ export function renderErrorPage(c: Context<AppEnv>, err: AppError) {
         </p>
       ) : null}
       <p>
-        <a href="javascript:history.back()">{p.lang === 'zh' ? '返回上一页' : 'Go back'}</a> · <a href="/">{p.lang === 'zh' ? '首页' : 'Home'}</a>
+        {back ? (
+          <>
+            <a href={back} id="error-back">
+              {p.lang === 'zh' ? '返回上一页' : 'Go back'}
+            </a>
+            {' · '}
+          </>
+        ) : null}
+        <a href="/">{p.lang === 'zh' ? '首页' : 'Home'}</a>
       </p>
     </section>,
     { status: err.status as RenderOptions['status'] },
