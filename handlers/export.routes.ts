@@ -112,7 +112,7 @@ const CASE_COLUMNS: Record<Lang, string[]> = {
     'text',
   ],
   zh: [
-    '跟踪码',
+    '查询码',
     '受理时间',
     '渠道',
     '状态',

@@ -702,7 +702,7 @@ describe.each([
     it('uses Chinese headers and names by default', async () => {
       const { text } = await download(`from=${FROM}&to=${TO}`);
       const [header, ...data] = parseCsv(text.slice(1));
-      expect(header!.slice(0, 3)).toEqual(['跟踪码', '受理时间', '渠道']);
+      expect(header!.slice(0, 3)).toEqual(['查询码', '受理时间', '渠道']);
       expect(data.find((r) => r[0] === TRACKING.A)!.slice(11, 13)).toEqual(['区环保局', '区经信委']);
       expect(data.find((r) => r[0] === TRACKING.D)![18]).toBe('基本满意');
     });

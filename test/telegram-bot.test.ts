@@ -477,7 +477,7 @@ describe('Telegram rate limits', () => {
     const [created] = await casesOfChat(chat.chatId);
     expect(created).toBeDefined();
     const limited = confirmed.all.find((c) => c.method === 'sendMessage:429');
-    const retried = confirmed.all.find((c) => c.method === 'sendMessage' && String(c.body.text).includes(`跟踪码：${created!.tracking_code}`));
+    const retried = confirmed.all.find((c) => c.method === 'sendMessage' && String(c.body.text).includes(`查询码：${created!.tracking_code}`));
     expect(limited).toBeDefined();
     expect(retried).toBeDefined();
     // The retry came only after the second Telegram asked for.

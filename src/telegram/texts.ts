@@ -43,13 +43,13 @@ export type ReturnReasonCode = 'not_our_remit' | 'wrong_jurisdiction' | 'unclear
 const zh = {
   start:
     '您好！这里是区生态环境问题举报机器人。\n' +
-    '直接发文字描述问题（可附照片、位置），我会问清地点和是否匿名，确认后给您一个跟踪码，办理进展会在这里通知您。\n' +
+    '直接发文字描述问题（可附照片、位置），我会问清地点和是否匿名，确认后给您一个查询码，办理进展会在这里通知您。\n' +
     '发送 /help 查看命令。',
   help:
     '可用命令：\n' +
     '/start 介绍\n' +
     '/status 查看我举报的案件\n' +
-    '/status 跟踪码 查看某个案件\n' +
+    '/status 查询码 查看某个案件\n' +
     '/cancel 放弃正在填写的举报\n' +
     '/help 本说明\n' +
     '/link 绑定码（工作人员绑定账号）\n' +
@@ -81,7 +81,7 @@ const zh = {
   nothingToCancel: '目前没有正在填写的举报。',
   staleButton: '这个按钮已经失效了。',
   accepted: (code: string, url: string) =>
-    `举报已受理，跟踪码：${code}\n` +
+    `举报已受理，查询码：${code}\n` +
     `办理进展会在这里通知您；也可以发送 /status ${code}，或打开 ${url} 查看。`,
   unusable: {
     sticker: '谢谢！不过贴纸无法作为举报内容，请用文字描述问题。',
@@ -93,11 +93,11 @@ const zh = {
     other: '这种消息暂时无法处理，请发送文字、照片或位置。',
   },
   statusNone: '您还没有通过本机器人举报过案件。',
-  statusList: (lines: string[]) => `您举报的案件：\n${lines.join('\n')}\n发送 /status 跟踪码 查看详情。`,
+  statusList: (lines: string[]) => `您举报的案件：\n${lines.join('\n')}\n发送 /status 查询码 查看详情。`,
   statusLine: (code: string, status: string, date: string) => `${code} · ${status} · ${date}`,
   statusOne: (code: string, status: string, lead: string | null, url: string) =>
     `案件 ${code}\n状态：${status}` + (lead ? `\n承办单位：${lead}` : '') + `\n详情：${url}`,
-  statusNotFound: '没有找到这个跟踪码对应的案件，请检查后重试。',
+  statusNotFound: '没有找到这个查询码对应的案件，请检查后重试。',
   status: {
     received: '已受理',
     triage: '人工分派中',

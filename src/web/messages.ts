@@ -21,7 +21,7 @@ const FIELD_MESSAGES: Array<[RegExp, string | ((m: RegExpExecArray) => string)]>
   [/^must be a code of the district file|^unknown (type|bureau|jurisdiction)/, '请从列表中选择'],
   [/^must be a string$/, '格式不对'],
   [/^give both lat and lng, or neither$/, '请同时给出经度和纬度，或都不给'],
-  [/^must be another case$/, '不能合并到本案件自身，请填写另一个案件的跟踪码'],
+  [/^must be another case$/, '不能合并到本案件自身，请填写另一个案件的查询码'],
   [/^already received with a different transcript$/, '该来电编号已用于另一份通话记录，请核对来电编号'],
   // The text rules (src/domain/text.ts).
   [/^must not contain NUL characters$/, '含有无法保存的空字符（NUL），请删除后再提交'],
