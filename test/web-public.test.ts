@@ -209,6 +209,9 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     expect(await page.textContent('#month-title')).toBe('2026年10月');
     expect(await page.textContent('#month-total')).toContain('0 件');
     expect(await page.$('#type-table')).toBeNull();
+    // A month that is over says it had nothing, not that nothing came in "yet".
+    expect(await page.textContent('main')).toContain('该月没有数据。');
+    expect(await page.textContent('main')).not.toContain('本月暂无数据');
 
     const res = await page.goto('/public?month=2027-13');
     expect(res?.status()).toBe(400);

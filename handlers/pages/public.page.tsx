@@ -48,6 +48,7 @@ const T: Texts<
   | 'ratesNote'
   | 'hidden'
   | 'none'
+  | 'noneThen'
   | 'recent'
   | 'recentIntro'
   | 'noRecent'
@@ -79,6 +80,7 @@ const T: Texts<
     ratesNote: '按时签收率 = 期限内签收的派单 / 全部派单；按时答复率 = 期限内答复的派单 / 应答复的派单；满意率 =（满意 + 基本满意）/ 全部评价。“—”表示尚无可计算的数据。',
     hidden: '另有 {n} 个分组件数少于 {min} 件，未单独列出。',
     none: '本月暂无数据。',
+    noneThen: '该月没有数据。',
     recent: '最近办结的案件',
     recentIntro: '内容中的姓名、电话、证件号码和门牌号等个人信息已隐去。',
     noRecent: '暂无办结的案件。',
@@ -112,6 +114,7 @@ const T: Texts<
       'Signed for on time = assignments signed for by the deadline / all assignments; answered on time = assignments answered by the deadline / assignments due; satisfied = (satisfied + basically satisfied) / all ratings. "—": nothing to compute yet.',
     hidden: '{n} more groups have fewer than {min} cases and are not listed.',
     none: 'No cases this month yet.',
+    noneThen: 'No cases that month.',
     recent: 'Recently closed cases',
     recentIntro: 'Names, phone numbers, ID numbers, house numbers and other personal details are masked.',
     noRecent: 'No closed cases yet.',
@@ -258,6 +261,8 @@ async function renderDisclosure(c: Context<AppEnv>, month: string, choices: stri
   const deps = c.get('deps');
   const { lang, timeZone } = pageContext(c);
   const t = T[lang];
+  // `choices` starts with the current month: an earlier one is over, not "yet" to come.
+  const none = month === choices[0] ? t.none : t.noneThen;
   const period = periodOf(deps, { from: `${month}-01`, to: lastDayOf(month) });
   const [byType, byPlace, byBureau, recent] = await Promise.all([
     computePublicStats(deps, period, 'type', lang),
@@ -291,12 +296,12 @@ async function renderDisclosure(c: Context<AppEnv>, month: string, choices: stri
       <div class="grid">
         <section aria-labelledby="by-type">
           <h3 id="by-type">{t.byType}</h3>
-          {byType.groups.length > 0 ? <CountTable id="type-table" caption={t.byType} column={t.type} groups={byType.groups} lang={lang} /> : byType.hiddenGroups === 0 ? <p>{t.none}</p> : null}
+          {byType.groups.length > 0 ? <CountTable id="type-table" caption={t.byType} column={t.type} groups={byType.groups} lang={lang} /> : byType.hiddenGroups === 0 ? <p>{none}</p> : null}
           <Hidden n={byType.hiddenGroups} min={min} lang={lang} />
         </section>
         <section aria-labelledby="by-place">
           <h3 id="by-place">{t.byPlace}</h3>
-          {byPlace.groups.length > 0 ? <CountTable id="place-table" caption={t.byPlace} column={t.place} groups={byPlace.groups} lang={lang} /> : byPlace.hiddenGroups === 0 ? <p>{t.none}</p> : null}
+          {byPlace.groups.length > 0 ? <CountTable id="place-table" caption={t.byPlace} column={t.place} groups={byPlace.groups} lang={lang} /> : byPlace.hiddenGroups === 0 ? <p>{none}</p> : null}
           <Hidden n={byPlace.hiddenGroups} min={min} lang={lang} />
         </section>
       </div>
@@ -342,7 +347,7 @@ async function renderDisclosure(c: Context<AppEnv>, month: string, choices: stri
           </table>
         </div>
       ) : byBureau.hiddenGroups === 0 ? (
-        <p>{t.none}</p>
+        <p>{none}</p>
       ) : null}
       <Hidden n={byBureau.hiddenGroups} min={min} lang={lang} />
       <p class="hint">{t.ratesNote}</p>
