@@ -43,30 +43,17 @@ function toListRow(row: CaseRow): CaseListRow {
 /** Cases newest first (received_at, then id), one page plus whether another follows. */
 export async function listCases(db: Db, f: CaseListFilter): Promise<{ rows: CaseListRow[]; more: boolean }> {
   let q = db.selectFrom('cases').selectAll('cases');
-  if (f.assignedTo !== undefined) {
-    const unit = f.assignedTo;
-    q = q.where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('assignments')
-          .select('assignments.id')
-          .whereRef('assignments.case_id', '=', 'cases.id')
-          .where('assignments.unit_code', '=', unit),
-      ),
-    );
-  }
-  if (f.heldBy !== undefined) {
-    const unit = f.heldBy;
-    q = q.where((eb) =>
-      eb.exists(
-        eb
-          .selectFrom('assignments')
-          .select('assignments.id')
-          .whereRef('assignments.case_id', '=', 'cases.id')
-          .where('assignments.unit_code', '=', unit)
-          .where('assignments.status', 'in', [...HOLDING_STATUSES]),
-      ),
-    );
+  // A unit's cases: those it was ever assigned (`assignedTo`), or those it holds now (`heldBy`).
+  for (const [unit, holding] of [
+    [f.assignedTo, false],
+    [f.heldBy, true],
+  ] as const) {
+    if (unit === undefined) continue;
+    q = q.where((eb) => {
+      let mine = eb.selectFrom('assignments').select('assignments.id').whereRef('assignments.case_id', '=', 'cases.id').where('assignments.unit_code', '=', unit);
+      if (holding) mine = mine.where('assignments.status', 'in', [...HOLDING_STATUSES]);
+      return eb.exists(mine);
+    });
   }
   if (f.status) q = q.where('cases.status', '=', f.status);
   if (f.statuses?.length === 0) return { rows: [], more: false };

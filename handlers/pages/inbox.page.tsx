@@ -264,12 +264,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
     c,
     title,
     <article>
-      <p>
-        <a href="/inbox">← {zh ? '返回待办列表' : 'Back to the inbox'}</a>
-      </p>
-      <h1>{title}</h1>
-      <DoneNotice text={done} />
-      <ActionNotice problem={problem} />
+      <CaseHead title={title} zh={zh} done={done} problem={problem} />
       <CaseFacts view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} now={now} />
       <h2>{zh ? '举报内容' : 'The report'}</h2>
       <p class="reply" id="case-text">
@@ -419,6 +414,20 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
  * released it or re-routed the case away): the unit's own record and the
  * notice that ended it, nothing of the reporter's words, place or photos.
  */
+/** The top of a case page: the way back to the inbox, the title, and what was just done or refused. */
+function CaseHead({ title, zh, done, problem }: { title: string; zh: boolean; done: string | undefined; problem: FormProblem | null }) {
+  return (
+    <>
+      <p>
+        <a href="/inbox">← {zh ? '返回待办列表' : 'Back to the inbox'}</a>
+      </p>
+      <h1>{title}</h1>
+      <DoneNotice text={done} />
+      <ActionNotice problem={problem} />
+    </>
+  );
+}
+
 function withdrawnPage(c: Context<AppEnv>, view: CaseView, problem: FormProblem | null, status: RenderOptions['status']) {
   const p = pageContext(c);
   const zh = p.lang === 'zh';
@@ -429,12 +438,7 @@ function withdrawnPage(c: Context<AppEnv>, view: CaseView, problem: FormProblem 
     c,
     title,
     <article>
-      <p>
-        <a href="/inbox">← {zh ? '返回待办列表' : 'Back to the inbox'}</a>
-      </p>
-      <h1>{title}</h1>
-      <DoneNotice text={done} />
-      <ActionNotice problem={problem} />
+      <CaseHead title={title} zh={zh} done={done} problem={problem} />
       <p class="notice" id="withdrawn">
         {zh
           ? '本单位已不再承办此案件（本单位已退回，或调度员已将其改派或撤回）。为保护举报人，举报内容、地点和照片不再显示，以下仅为本单位的办理记录。'
