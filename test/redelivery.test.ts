@@ -263,3 +263,38 @@ describe('the reconciler, after Redis lost the jobs of notices and group posts',
     }
   });
 });
+
+describe('a unit given back a case whose delivery was withdrawn', () => {
+  it('gets the case from its queue at once, not only when the reconciler finds the delivery owed', async () => {
+    const bureaus = await bureauServer();
+    try {
+      const file = districtFile();
+      for (const b of file.bureaus) if (b.code === 'agri' || b.code === 'epb') b.webhook = { url: `${bureaus.url}/${b.code}` };
+      // Retries far enough apart for the dispatcher to act between them; a reconciler that would not come round within the test.
+      const env = testEnv('renewed-delivery', { WEBHOOK_SECRET: SECRET, DISPATCH_ATTEMPTS: '8', DISPATCH_BACKOFF_MS: '300', RECONCILE_INTERVAL_MS: '600000' });
+      const service = await startTestService(env, 'all', { district: buildDistrict(file) });
+      const at = new Date().toISOString();
+      const user = await createUser(service.deps.db, { name: '调度老李', role: 'dispatcher', unitCode: null, at });
+      const token = (await issueToken(service.deps.db, { userId: user.id, label: null, at })).token;
+      const route = (id: string, body: unknown) =>
+        fetch(`${service.url}/api/v1/cases/${id}/route`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const delivery = (caseId: string) =>
+        service.deps.db.selectFrom('deliveries').select(['status', 'attempts']).where('case_id', '=', caseId).where('unit_code', '=', 'agri').executeTakeFirst();
+
+      const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
+      const { id } = (await res.json()) as { id: string };
+      await waitFor(async () => ((await delivery(id))?.attempts ?? 0) >= 1, { what: "agri's first failed attempt" });
+      // Re-routed away while agri's server is down: its next attempt finds it no longer holds the case.
+      expect((await route(id, { type: 'illegal_discharge', lead: 'epb', co: [], reason: '改派环保局' })).status).toBe(200);
+      await waitFor(async () => (await delivery(id))?.status === 'withdrawn', { what: "agri's delivery withdrawn" });
+
+      bureaus.state.down = false;
+      expect((await route(id, { type: 'livestock_waste', lead: 'agri', co: [], reason: '还是农业委' })).status).toBe(200);
+      await waitFor(async () => (await delivery(id))?.status === 'delivered', { what: "agri's renewed delivery", timeoutMs: 8000 });
+      const got = bureaus.received.filter((r) => r.path === '/agri' && (r.body as { case?: { id: string } }).case?.id === id);
+      expect(got.map((r) => (r.body as { event: string }).event)).toContain('case.assigned');
+    } finally {
+      await new Promise<void>((r) => bureaus.server.close(() => r()));
+    }
+  });
+});
