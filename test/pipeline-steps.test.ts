@@ -292,5 +292,8 @@ describe('tracking codes', () => {
     expect(trackingCodeIn('https://hb.example.gov.cn/track/K7M3QXT9A0')).toBeNull();
     expect(trackingCodeIn('查询码：K7M3Q')).toBeNull();
     expect(trackingCodeIn('我的查询码是K7M3QXT9AD谢谢')).toBeNull();
+    // A link cut short inside an escape is no code, not an error.
+    expect(trackingCodeIn('https://hb.example.gov.cn/track/%E0%A4%A')).toBeNull();
+    expect(trackingCodeIn('https://hb.example.gov.cn/track/K7M3QXT9AD%')).toBeNull();
   });
 });

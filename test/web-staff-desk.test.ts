@@ -34,7 +34,20 @@ describe('dispatcher desk', () => {
     const desk = formClient(base, fromNewAddress());
     await desk.signIn('dispatcher');
     const reference = caseReference(seeded.id);
-    const typedWays = [seeded.trackingCode, seeded.trackingCode.toLowerCase(), `查询码：${seeded.trackingCode}`, `${base}/track/${seeded.trackingCode}`, reference, ` ${reference.replaceAll('-', '').toLowerCase()} `];
+    const fullWidth = (s: string) => [...s].map((ch) => (ch === '-' ? '－' : String.fromCharCode(ch.charCodeAt(0) + 0xfee0))).join('');
+    const typedWays = [
+      seeded.trackingCode,
+      seeded.trackingCode.toLowerCase(),
+      `查询码：${seeded.trackingCode}`,
+      `${base}/track/${seeded.trackingCode}`,
+      reference,
+      ` ${reference.replaceAll('-', '').toLowerCase()} `,
+      // As a bureau copies it from its group post or inbox, types it with a Chinese input method, or a phone's dash.
+      `工单号：${reference}`,
+      `Case ref: ${reference}`,
+      fullWidth(reference),
+      reference.replaceAll('-', '\u2013'),
+    ];
     for (const typed of typedWays) {
       const res = await desk.get(`/desk/find?q=${encodeURIComponent(typed)}`);
       expect(res.status, typed).toBe(303);
@@ -50,6 +63,10 @@ describe('dispatcher desk', () => {
     expect(html).toContain('没有这个查询码或工单号的案件。');
     expect(html).toContain('value="0000-0000-0000"');
     expect((await desk.get('/desk/find?q=')).status).toBe(400);
+    // A tracking link cut short inside an escape: nothing found, not a fault of the service; on the resident's box too.
+    const cut = `${base}/track/%E0%A4%A`;
+    expect((await desk.get(`/desk/find?q=${encodeURIComponent(cut)}`)).status).toBe(404);
+    expect((await fetch(`${base}/track?code=${encodeURIComponent(cut)}`, { headers: { accept: 'text/html' } })).status).toBe(400);
     // Bureaus have no desk to look in.
     const clerk = formClient(base, fromNewAddress());
     await clerk.signIn('epb');

@@ -50,9 +50,17 @@ export function caseReference(id: string): string {
   return (tail.match(/.{1,4}/g) ?? [tail]).join('-');
 }
 
-/** The case id a typed reference (any case, with or without dashes or spaces) can stand for: the tail of the id, lower case. */
+/**
+ * The case id a typed reference can stand for: the tail of the id, lower case.
+ * Taken as people type or copy it, like a tracking code: any case, with or
+ * without spaces or dashes (any dash punctuation), in full-width characters
+ * (a Chinese input method), or as the line a bureau copies from its group post
+ * or inbox (`工单号：3F9A-1C2B-7E4D`, `Case ref: …`).
+ */
 export function referenceTail(input: string): string | null {
-  const tail = input.replace(/[\s-]/g, '').toLowerCase();
+  const text = input.normalize('NFKC').trim();
+  const bare = /^(?:工单号|工单编号|case\s*ref(?:erence)?)\s*[:：]?\s*(.+)$/iu.exec(text)?.[1] ?? text;
+  const tail = bare.replace(/[\s\p{Pd}\u2212]/gu, '').toLowerCase();
   return /^[0-9a-f]{12}$/.test(tail) ? tail : null;
 }
 

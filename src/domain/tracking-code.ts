@@ -46,7 +46,16 @@ export function trackingCodeIn(input: string): string | null {
   if (direct) return direct;
   const text = input.normalize('NFKC').trim();
   const link = /\/track\/([^/?#\s]+)/.exec(text);
-  if (link) return normalizeTrackingCode(decodeURIComponent(link[1]!));
+  if (link) return normalizeTrackingCode(decodedOrAsIs(link[1]!));
   const labelled = /^(?:查询码|跟踪码|tracking code)\s*[:：]?\s*(.+)$/iu.exec(text);
   return labelled ? normalizeTrackingCode(labelled[1]!) : null;
+}
+
+/** A link's path segment decoded; a broken escape (`%E0%A4%A`, a link cut short) is read as it stands, not an error. */
+function decodedOrAsIs(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
