@@ -558,6 +558,13 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     expect(fromForm).toContain('<a href="/track?lang=en" id="error-back">Go back</a>');
     const fromAfar = await (await fetch(`${service.url}/no-such-page?lang=en`, { headers: { accept: 'text/html', referer: 'https://elsewhere.example/track' } })).text();
     expect(fromAfar).not.toContain('id="error-back"');
+    // A page of this site whose path starts with two slashes: the way back stays on this site, never `//elsewhere.example/…`,
+    // which a browser reads as another site.
+    for (const path of ['//elsewhere.example/track', '/\\elsewhere.example/track']) {
+      const odd = await (await fetch(`${service.url}/no-such-page?lang=en`, { headers: { accept: 'text/html', referer: `${service.url}${path}` } })).text();
+      const back = /<a href="([^"]*)" id="error-back">/.exec(odd)?.[1];
+      if (back !== undefined) expect(back, path).toMatch(/^\/(?![/\\])/);
+    }
   });
 
   it('answers a fault of the service on a page with an error page in the page’s language, not the API’s JSON', async () => {

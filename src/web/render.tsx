@@ -74,6 +74,8 @@ function pageCameFrom(c: Context<AppEnv>): string | null {
     const published = c.get('deps').env.PUBLIC_URL;
     const ours = [here.origin, ...(published ? [new URL(published).origin] : [])];
     if (!ours.includes(from.origin) || (from.pathname === here.pathname && from.search === here.search)) return null;
+    // `//elsewhere.example/…` as a link is another site (a browser reads it scheme-relative): no way back then.
+    if (/^\/[/\\]/.test(from.pathname)) return null;
     return from.pathname + from.search;
   } catch {
     return null;
