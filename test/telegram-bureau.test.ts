@@ -259,6 +259,11 @@ describe('bureau group chats: buttons', () => {
     const messages = emu.calls.filter((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(reference));
     expect(messages).toHaveLength(2);
     expect(buttonsOf(messages[1])).toEqual([`g:a:${post.id}`, `g:r:${post.id}`]);
+    // The photos deleted when the unit returned the case are posted again above the new post, which says they are there.
+    expect(String(messages[1]!.body.text)).toContain('照片：2 张（见上）');
+    const albums = emu.calls.filter((c) => c.method === 'sendMediaGroup' && Number(c.body.chat_id) === EPB_GROUP && JSON.stringify(c.body.media).includes(reference));
+    expect(albums).toHaveLength(2);
+    expect(again.photo_message_ids).not.toBe(post.photo_message_ids);
 
     const signed = await deliver(emu, service.url, member.press(`g:a:${post.id}`, Number(again.message_id)));
     expect(String(signed.calls.find((c) => c.method === 'editMessageText' && Number(c.body.message_id) === Number(again.message_id))?.body.text)).toMatch(/✅ 已签收：张三/);

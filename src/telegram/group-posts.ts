@@ -122,9 +122,11 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     // deadlines): that post says so and loses them, and a new one is made.
     if (post.status === 'posted') await markPost(deps, post, TEXTS.zh.group.superseded(deadlineLabel(at, deps.district.file.district.timezone)));
     // The unit has the case again within the round (a re-route after it returned it): a new post with buttons.
+    // A post withdrawn from the unit (returned, released) lost its photos then: they are posted again above the new one.
+    const photosDeleted = post.status === 'returned' || post.status === 'released';
     await deps.db
       .updateTable('telegram_bureau_posts')
-      .set({ message_id: null, text: null, status: 'posting', acted_by: null, acted_at: null, updated_at: at })
+      .set({ message_id: null, text: null, status: 'posting', acted_by: null, acted_at: null, updated_at: at, ...(photosDeleted ? { photo_message_ids: null } : {}) })
       .where('id', '=', post.id)
       .where('status', '=', post.status)
       .execute();
