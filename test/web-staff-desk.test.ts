@@ -53,6 +53,10 @@ describe('dispatcher desk', () => {
       expect(res.status, typed).toBe(303);
       expect(res.headers.get('location'), typed).toBe(`/desk/cases/${seeded.id}`);
     }
+    // The box holds a whole tracking link as a browser pastes it (a longer value would be cut at maxlength, and the code with it).
+    const boxHtml = await (await desk.get('/desk')).text();
+    const maxlength = Number(/<input id="find-q"[^>]*maxlength="(\d+)"/.exec(boxHtml)?.[1]);
+    expect(maxlength).toBeGreaterThanOrEqual('https://huilongxu.yongzhou.example.gov.cn/track/K7M3QXT9AD?lang=en'.length);
     const page = await (await desk.get(`/desk/cases/${seeded.id}`)).text();
     expect(page).toContain(reference);
     expect(page).toContain(seeded.trackingCode);

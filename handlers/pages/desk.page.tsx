@@ -187,7 +187,7 @@ async function deskPage(c: Context<AppEnv>, find: FormProblem | null = null, sta
       <form method="get" action="/desk/find" class="find" role="search">
         <FormNotice problem={find} form="find" />
         <label for="find-q">{zh ? '查找案件（查询码或工单号）' : 'Find a case (tracking code or case reference)'}</label>
-        <input id="find-q" name="q" type="search" required maxlength={40} value={kept(find, 'find', 'q')} {...invalidAttrs(find, 'find', 'q')} />
+        <input id="find-q" name="q" type="search" required maxlength={200} value={kept(find, 'find', 'q')} {...invalidAttrs(find, 'find', 'q')} />
         <FieldProblem problem={find} form="find" name="q" />
         <button type="submit">{zh ? '查找' : 'Find'}</button>
       </form>
