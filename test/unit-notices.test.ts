@@ -339,4 +339,25 @@ describe.each([
     expect(later).toHaveLength(1);
     expect(await notify(later[0]!.id)).toBe('skipped: agri holds the case again');
   });
+
+  it('does not send a notice to a unit the case was taken from before the notice went out', async () => {
+    const at = clock.now().toISOString();
+    const user = await createUser(service.deps.db, { name: 'dispatcher-stale', role: 'dispatcher', unitCode: null, at });
+    const desk = { authorization: `Bearer ${(await issueToken(service.deps.db, { userId: user.id, label: null, at })).token}` };
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
+    const { id } = (await res.json()) as { id: string };
+    await processors.intake({ caseId: id }, ctx());
+    expect(await processors.dispatch({ caseId: id, unit: 'agri', channel: 'webhook' }, ctx())).toMatch(/^delivered/);
+    // 督办 of the lead, then — before its server or group took the notice — the case goes to another lead.
+    expect((await postJson(`${service.url}/api/v1/cases/${id}/supervise`, { note: '村民反映猪场仍在排污，请立即核查' }, desk)).status).toBe(200);
+    const supervision = await unitNotices(id, 'supervision');
+    expect(Object.keys(supervision)).toContain('agri');
+    expect((await postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'illegal_discharge', reason: '改由环保局牵头' }, desk)).status).toBe(200);
+    const groupBefore = groupMessages().length;
+    const hooksBefore = bureaus.received.length;
+    expect(await notify(supervision.agri!.id)).toMatch(/^skipped: agri no longer holds the case/);
+    // Neither the case's type and place nor the note reach a unit that no longer holds the case.
+    expect(bureaus.received.slice(hooksBefore).filter((r) => r.path === '/agri')).toEqual([]);
+    expect(groupMessages().length).toBe(groupBefore);
+  });
 });

@@ -91,11 +91,13 @@ export async function deliverUnitNotice(
     if (!open || due !== data.due) return { status: 'skipped', outcome: `skipped: ${code} no longer owes the ${data.stage} stage by ${data.due}` };
   }
 
+  const mine = (await listAssignments(deps.db, c.id)).filter((a) => a.unitCode === code).at(-1);
+  const holds = mine !== undefined && HOLDING_STATUSES.includes(mine.status);
   // Given the case back since it was taken: the `reassigned` notice says so, this one would say the opposite.
-  if (n.kind === 'released') {
-    const mine = (await listAssignments(deps.db, c.id)).filter((a) => a.unitCode === code).at(-1);
-    if (mine && HOLDING_STATUSES.includes(mine.status)) return { status: 'skipped', outcome: `skipped: ${code} holds the case again` };
-  }
+  if (n.kind === 'released' && holds) return { status: 'skipped', outcome: `skipped: ${code} holds the case again` };
+  // Taken from the unit (or returned by it) since the notice was queued: a 督办 or a case given back says nothing true
+  // any more, and would name the case's type and place, and the dispatcher's note, to a unit that no longer reads them.
+  if (n.kind !== 'released' && !holds) return { status: 'skipped', outcome: `skipped: ${code} no longer holds the case` };
 
   const channels = unitChannels(unit, n.kind, { webhookSecret: deps.webhookSecret, telegram: Boolean(telegram) });
   if (channels.length === 0) return { status: 'skipped', outcome: `skipped: ${code} has no webhook or Telegram group (the case history shows the ${n.kind})` };
