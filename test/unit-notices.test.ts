@@ -340,6 +340,30 @@ describe.each([
     expect(await notify(later[0]!.id)).toBe('skipped: agri holds the case again');
   });
 
+  it('tells a unit it was released when the dispatcher took the case from it while its server was taking the assignment', async () => {
+    const at = clock.now().toISOString();
+    const user = await createUser(service.deps.db, { name: 'dispatcher-race', role: 'dispatcher', unitCode: null, at });
+    const desk = { authorization: `Bearer ${(await issueToken(service.deps.db, { userId: user.id, label: null, at })).token}` };
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
+    const { id } = (await res.json()) as { id: string };
+    await processors.intake({ caseId: id }, ctx());
+    // The re-route commits while agri's server is answering the delivery: the dispatcher saw no delivery made yet.
+    const racing: typeof fetch = async (input, init) => {
+      const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'illegal_discharge', reason: '改由环保局牵头' }, desk);
+      expect(routed.status).toBe(200);
+      return fetch(input, init);
+    };
+    const dispatch = createProcessors(processorDeps(service.deps, racing)).dispatch;
+    expect(await dispatch({ caseId: id, unit: 'agri', channel: 'webhook' }, ctx())).toMatch(/^delivered/);
+    // agri's server has the report: it is told the case was taken from it, with the dispatcher's reason.
+    const released = await unitNotices(id, 'released');
+    expect(Object.keys(released)).toEqual(['agri']);
+    const hooksBefore = bureaus.received.length;
+    expect(await notify(released.agri!.id)).toBe('released sent to agri by webhook');
+    const hook = bureaus.received.slice(hooksBefore).filter((r) => r.path === '/agri');
+    expect(hook.map((r) => [r.body.event, r.body.notice.note])).toEqual([['case.released', '改由环保局牵头']]);
+  });
+
   it('does not send a notice to a unit the case was taken from before the notice went out', async () => {
     const at = clock.now().toISOString();
     const user = await createUser(service.deps.db, { name: 'dispatcher-stale', role: 'dispatcher', unitCode: null, at });

@@ -4,7 +4,10 @@ import { findCase } from '../../db/repositories/cases.repository.js';
 import { caseReference } from '../../src/domain/case.js';
 import { findContact, namesHiddenFromBureau, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
 import { findDelivery, recordAttempt, withdrawDelivery } from '../../db/repositories/deliveries.repository.js';
-import { appendEvents } from '../../db/repositories/events.repository.js';
+import { PostgresAdapter } from 'kysely';
+import type { Trx } from '../../db/repositories/db-types.js';
+import { appendEvents, listEvents } from '../../db/repositories/events.repository.js';
+import { queueNotification } from '../../src/workflow/notifications.js';
 import { caseTypeView, unitView } from '../../src/district/district.schema.js';
 import { maskIdentityInText } from '../../src/pipeline/extract.js';
 import { PermanentJobError, type JobContext, type JobPayloads } from '../jobs.js';
@@ -115,10 +118,34 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
     // Group-committed with other jobs' writes: one commit for many deliveries.
     await deps.transactions.run(async (trx) => {
       const recorded = await recordAttempt(trx, delivery.id, { status: 'delivered', error: null, at });
-      if (recorded) {
-        await appendEvents(trx, [{ caseId, at, kind: 'delivered', data: { unit, channel, attempts: delivery.attempts + 1 } }]);
-      }
+      if (!recorded) return;
+      await appendEvents(trx, [{ caseId, at, kind: 'delivered', data: { unit, channel, attempts: delivery.attempts + 1 } }]);
+      await tellIfReleasedMeanwhile(trx, caseId, unit, deps.clock.now());
     });
     return `delivered to ${unit}`;
   };
+}
+
+/**
+ * The dispatcher took the case from the unit while its server was taking the
+ * assignment: the release saw no delivery made and told nobody, so the unit
+ * gets its \`released\` notice now, with the dispatcher's reason. The unit's
+ * assignment is read locked (PostgreSQL), and the release reads the
+ * deliveries after changing the assignments: whichever commits second sees
+ * the other, so the unit is told once.
+ */
+async function tellIfReleasedMeanwhile(trx: Trx, caseId: string, unit: string, now: Date): Promise<void> {
+  let q = trx.selectFrom('assignments').select(['status', 'round']).where('case_id', '=', caseId).where('unit_code', '=', unit);
+  if (trx.getExecutor().adapter instanceof PostgresAdapter) q = q.forUpdate();
+  const mine = await q.executeTakeFirst();
+  if (mine?.status !== 'released') return;
+  const reason = (await listEvents(trx, caseId))
+    .map((e) => (e.data ?? {}) as { released?: unknown; reason?: unknown })
+    .filter((d) => Array.isArray(d.released) && d.released.includes(unit))
+    .at(-1)?.reason;
+  await queueNotification(
+    trx,
+    { caseId, audience: `unit:${unit}`, kind: 'released', data: { unit, round: Number(mine.round ?? 1), ...(typeof reason === 'string' ? { note: reason } : {}) } },
+    now,
+  );
 }

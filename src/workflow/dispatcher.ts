@@ -112,11 +112,15 @@ async function assign(
 async function releaseAll(deps: WorkflowDeps, trx: Trx, list: readonly Assignment[], now: Date, reason: string): Promise<string[]> {
   const at = now.toISOString();
   const released: string[] = [];
-  const delivered = list.length === 0 ? [] : (await listDeliveries(trx, list[0]!.caseId)).filter((d) => d.status === 'delivered').map((d) => d.unitCode);
   for (const a of list) {
     const ok = await updateAssignmentIf(trx, a.id, a.status, { status: 'released', released_at: at, updated_at: at });
     if (!ok) throw new AppError('conflict', 'an assignment was changed meanwhile; reload the case');
     released.push(a.unitCode);
+  }
+  // Read after the assignments changed: a delivery recorded meanwhile either shows here or its job sees the release
+  // (queues/processors/dispatch.processor.ts), so a unit whose server took the case is told once.
+  const delivered = list.length === 0 ? [] : (await listDeliveries(trx, list[0]!.caseId)).filter((d) => d.status === 'delivered').map((d) => d.unitCode);
+  for (const a of list) {
     if (a.status === 'returned') continue;
     await queuePostSettled(trx, deps.district, a.caseId, a.unitCode, a.round, now);
     // A delivery still being tried is withdrawn instead (the dispatch job finds the unit released): it never had the case.
