@@ -246,6 +246,8 @@ describe('bureau inbox', () => {
     // What the clerk can read finds the case: the reference (typed any way), the words, the masked number as shown.
     expect(await rows(caseReference(seeded.id))).toEqual([caseReference(seeded.id)]);
     expect(await rows(caseReference(seeded.id).replaceAll('-', '').toLowerCase())).toEqual([caseReference(seeded.id)]);
+    const fullWidth = [...caseReference(seeded.id)].map((ch) => (ch === '-' ? '－' : String.fromCharCode(ch.charCodeAt(0) + 0xfee0))).join('');
+    expect(await rows(fullWidth)).toEqual([caseReference(seeded.id)]);
     // Not the tracking code, which a bureau never reads (with it the clerk could rate the bureau's own answer).
     expect(await rows(seeded.trackingCode)).toEqual([]);
     expect(await rows('沟都黑了')).toEqual([caseReference(seeded.id)]);

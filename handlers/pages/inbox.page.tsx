@@ -129,7 +129,8 @@ async function inboxPage(c: Context<AppEnv>) {
   ]);
   const now = deps.clock.now();
   const needle = f.q.toLowerCase();
-  const code = needle.replace(/[\s-]/g, '');
+  // A reference as bureaus type or copy it: full-width characters, any dash.
+  const code = needle.normalize('NFKC').replace(/[\s\p{Pd}\u2212]/gu, '');
   const items = rows
     // Text search over exactly what the clerk can read: the case reference and the text as the case
     // page shows it, phones and the reporter's name masked. Searching the raw text would tell which
