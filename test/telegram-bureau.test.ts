@@ -340,6 +340,23 @@ describe('bureau group chats: buttons', () => {
 });
 
 describe('bureau group chats: acting elsewhere', () => {
+  it('names the case by its reference, not its tracking code, when it edits a post made by an earlier version', async () => {
+    const { caseId, trackingCode, reference, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    // As an earlier version posted it: the second line held the tracking code.
+    const old = String(post.text).replace(`工单号：${reference}`, `跟踪码：${trackingCode}`);
+    expect(old).toContain(trackingCode);
+    await service.deps.db.updateTable('telegram_bureau_posts').set({ text: old }).where('id', '=', post.id).execute();
+    const { token } = await issueToken(service.deps.db, { userId: zhang.id, label: null, at: new Date().toISOString() });
+    const res = await fetch(`${service.url}/api/v1/cases/${caseId}/accept`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect(res.status, await res.text()).toBe(200);
+    const edit = await waitFor(
+      () => emu.calls.find((c) => c.method === 'editMessageText' && Number(c.body.chat_id) === EPB_GROUP && Number(c.body.message_id) === Number(post.message_id)),
+      { what: 'the edit of the post' },
+    );
+    expect(String(edit.body.text)).toContain(`工单号：${reference}`);
+    expect(String(edit.body.text)).not.toContain(trackingCode);
+  });
+
   it('marks the group post when the case is signed for through the API, and the buttons then only answer', async () => {
     const { caseId, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
     const { token } = await issueToken(service.deps.db, { userId: zhang.id, label: null, at: new Date().toISOString() });

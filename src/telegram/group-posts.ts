@@ -249,7 +249,7 @@ type PostRow = { case_id: string; chat_id: string; message_id: string | number |
 /**
  * A post of a case the unit no longer holds (it returned it, or a dispatcher
  * took it from the unit): only its first lines — the unit, its role and the
- * tracking code — stay, then the line saying why; the reporter's words, the
+ * case reference — stay, then the line saying why; the reporter's words, the
  * place and the deadlines go, as on the web the unit keeps only its own record.
  */
 function withdrawnPostText(text: string, line: string): string {
@@ -273,10 +273,19 @@ async function deletePostPhotos(api: Api, logger: Logger, post: PostRow): Promis
   }
 }
 
+/**
+ * Posts made before bureaus were kept from tracking codes (the reporter's key
+ * to rating) named the case by its code: an edit names it by its reference.
+ */
+function withReference(text: string, caseId: string): string {
+  return text.replace(/^跟踪码：.*$/m, `工单号：${caseReference(caseId)}`);
+}
+
 /** Adds a line under a group post and takes its buttons away; a withdrawn post also loses the report (`withdrawnPostText`) and its photos. */
 async function markPost(deps: GroupPostDeps, post: PostRow, line: string, opts: { withdrawn?: boolean } = {}): Promise<void> {
   if (post.message_id === null) return;
-  const text = opts.withdrawn ? withdrawnPostText(post.text ?? '', line) : followedBy(post.text ?? '', line);
+  const posted = withReference(post.text ?? '', post.case_id);
+  const text = opts.withdrawn ? withdrawnPostText(posted, line) : followedBy(posted, line);
   if (opts.withdrawn) await deletePostPhotos(deps.api, deps.logger, post);
   try {
     await deps.api.editMessageText(post.chat_id, Number(post.message_id), text, { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } });
