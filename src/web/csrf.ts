@@ -29,28 +29,29 @@ export function secureCookies(c: Context<AppEnv>): boolean {
 }
 
 /**
- * Over https the token cookie is `__Host-` prefixed, like the session's: a
- * browser accepts such a cookie only from this host itself, Secure and for
- * path `/`, so a sibling site of the same domain (another office's service on
- * *.example.gov.cn) cannot plant a token of its choosing and then post a form
- * carrying it.
+ * The session and CSRF cookies' options: over https both are `__Host-`
+ * prefixed, which a browser accepts only from this host itself, Secure and for
+ * path `/` — so a sibling site of the same domain (another office's service on
+ * *.example.gov.cn) cannot plant a CSRF token of its choosing and then post a
+ * form carrying it, nor fix a session.
  */
-export function csrfCookieOptions(c: Context<AppEnv>) {
+export function hostCookieOptions(c: Context<AppEnv>) {
   const secure = secureCookies(c);
   return { secure, prefix: secure ? ('host' as const) : undefined };
 }
 
-function readCsrfCookie(c: Context<AppEnv>): string | undefined {
-  const { prefix } = csrfCookieOptions(c);
-  return prefix ? getCookie(c, CSRF_COOKIE, prefix) : getCookie(c, CSRF_COOKIE);
+/** A cookie set with `hostCookieOptions`, read under the name it was set with. */
+export function readHostCookie(c: Context<AppEnv>, name: string): string | undefined {
+  const { prefix } = hostCookieOptions(c);
+  return prefix ? getCookie(c, name, prefix) : getCookie(c, name);
 }
 
 function issue(c: Context<AppEnv>): string {
-  const existing = readCsrfCookie(c);
+  const existing = readHostCookie(c, CSRF_COOKIE);
   if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   const token = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  setCookie(c, CSRF_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'Lax', ...csrfCookieOptions(c) });
+  setCookie(c, CSRF_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'Lax', ...hostCookieOptions(c) });
   return token;
 }
 
@@ -105,7 +106,7 @@ export function csrfProtection(options: CsrfOptions = {}) {
         const field = form[CSRF_FIELD];
         sent ??= typeof field === 'string' ? field : undefined;
       }
-      const cookie = readCsrfCookie(c);
+      const cookie = readHostCookie(c, CSRF_COOKIE);
       if (!sent || !cookie || !same(sent, cookie)) {
         if (form && options.refused) {
           refusal = await options.refused(c, form);

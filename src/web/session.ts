@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { deleteCookie, setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../../handlers/app-env.js';
 import {
@@ -17,7 +17,7 @@ import {
 import { hasRole, isRole, type Principal, type Role } from '../auth/principal.js';
 import { hashPassword, needsRehash, normaliseUsername, verifyPassword } from '../auth/password.js';
 import { AppError } from '../errors.js';
-import { CSRF_COOKIE, csrfCookieOptions, secureCookies } from './csrf.js';
+import { CSRF_COOKIE, hostCookieOptions, readHostCookie } from './csrf.js';
 import { resolveLang } from './i18n.js';
 
 /**
@@ -59,14 +59,8 @@ async function sha256Hex(text: string): Promise<string> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function cookieOptions(c: Context<AppEnv>) {
-  const secure = secureCookies(c);
-  return { secure, prefix: secure ? ('host' as const) : undefined };
-}
-
 function readSessionCookie(c: Context<AppEnv>): string | undefined {
-  const { prefix } = cookieOptions(c);
-  const value = prefix ? getCookie(c, SESSION_COOKIE, prefix) : getCookie(c, SESSION_COOKIE);
+  const value = readHostCookie(c, SESSION_COOKIE);
   return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
 }
 
@@ -255,9 +249,9 @@ export async function startSession(c: Context<AppEnv>, userId: string): Promise<
     at: now.toISOString(),
     expiresAt: new Date(now.getTime() + SESSION_TTL_MS).toISOString(),
   });
-  const { secure, prefix } = cookieOptions(c);
-  setCookie(c, SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'Lax', secure, prefix, maxAge: SESSION_TTL_MS / 1000 });
-  deleteCookie(c, CSRF_COOKIE, { path: '/', ...csrfCookieOptions(c) });
+  const host = hostCookieOptions(c);
+  setCookie(c, SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'Lax', ...host, maxAge: SESSION_TTL_MS / 1000 });
+  deleteCookie(c, CSRF_COOKIE, { path: '/', ...host });
 }
 
 /** Ends the browser's session (server side first, then the cookie) and renews the CSRF token. */
@@ -265,7 +259,7 @@ export async function endSession(c: Context<AppEnv>): Promise<void> {
   const { db, clock } = c.get('deps');
   const token = readSessionCookie(c);
   if (token) await revokeSessionByHash(db, await sha256Hex(token), clock.now().toISOString());
-  const { secure, prefix } = cookieOptions(c);
-  deleteCookie(c, SESSION_COOKIE, { path: '/', secure, prefix });
-  deleteCookie(c, CSRF_COOKIE, { path: '/', ...csrfCookieOptions(c) });
+  const host = hostCookieOptions(c);
+  deleteCookie(c, SESSION_COOKIE, { path: '/', ...host });
+  deleteCookie(c, CSRF_COOKIE, { path: '/', ...host });
 }
