@@ -281,11 +281,16 @@ function withReference(text: string, caseId: string): string {
   return text.replace(/^跟踪码：.*$/m, `工单号：${caseReference(caseId)}`);
 }
 
+/** A post's text with `line` added under it: all of it, or for a post withdrawn from the unit only its head (`withdrawnPostText`). */
+function editedPostText(post: PostRow, line: string, withdrawn: boolean): string {
+  const posted = withReference(post.text ?? '', post.case_id);
+  return withdrawn ? withdrawnPostText(posted, line) : followedBy(posted, line);
+}
+
 /** Adds a line under a group post and takes its buttons away; a withdrawn post also loses the report (`withdrawnPostText`) and its photos. */
 async function markPost(deps: GroupPostDeps, post: PostRow, line: string, opts: { withdrawn?: boolean } = {}): Promise<void> {
   if (post.message_id === null) return;
-  const posted = withReference(post.text ?? '', post.case_id);
-  const text = opts.withdrawn ? withdrawnPostText(posted, line) : followedBy(posted, line);
+  const text = editedPostText(post, line, opts.withdrawn === true);
   if (opts.withdrawn) await deletePostPhotos(deps.api, deps.logger, post);
   try {
     await deps.api.editMessageText(post.chat_id, Number(post.message_id), text, { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } });
@@ -416,7 +421,7 @@ export function handleGroupButtons(bot: Bot<Context & { session?: unknown }>, de
     }
     // The workflow change is done; a message that cannot be edited (too old, deleted) only loses its label.
     await ctx
-      .editMessageText(status === 'returned' ? withdrawnPostText(post.text ?? '', mark) : followedBy(post.text ?? '', mark), { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } })
+      .editMessageText(editedPostText(post, mark, status === 'returned'), { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } })
       .catch((err: unknown) => deps.logger.warn({ err: String(err), caseId: post.case_id }, 'telegram: could not edit the group post'));
   });
   // Anything else pressed in a group (an old or foreign button) gets an answer, so the client stops spinning.
