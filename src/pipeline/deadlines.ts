@@ -67,22 +67,16 @@ export class WorkCalendar {
    * daylight saving such as China's.
    */
   addWorkingDays(from: Date, n: number): Date {
-    if (n > 0 && !this.isWorkday(this.localDate(from))) {
-      let date = this.localDate(from);
-      for (let left = n; left > 0; ) {
-        date = nextDate(date);
-        if (this.isWorkday(date)) left -= 1;
-      }
-      const [y, m, d] = nextDate(date).split('-').map(Number) as [number, number, number];
-      return new Date(instantOfWallTime(Date.UTC(y, m - 1, d), this.timezone) - 1);
-    }
     let at = from;
     let left = n;
     while (left > 0) {
       at = new Date(at.getTime() + DAY_MS);
       if (this.isWorkday(this.localDate(at))) left -= 1;
     }
-    return at;
+    if (n <= 0 || this.isWorkday(this.localDate(from))) return at;
+    // Received on a day off: the end of the last working day (the instant before the next local midnight).
+    const [y, m, d] = this.localDate(at).split('-').map(Number) as [number, number, number];
+    return new Date(instantOfWallTime(Date.UTC(y, m - 1, d + 1), this.timezone) - 1);
   }
 
   /**
@@ -112,12 +106,6 @@ export class WorkCalendar {
 const HOUR_MS = 3_600_000;
 const QUARTER_HOUR_MS = 900_000;
 const DAY_MS = 24 * HOUR_MS;
-
-/** The calendar day after a `YYYY-MM-DD` date. */
-function nextDate(date: string): string {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
-}
 
 export function calendarFor(district: District): WorkCalendar {
   return new WorkCalendar(district.file.district.timezone, district.file.calendar);
