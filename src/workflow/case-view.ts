@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
 import { currentLead, holdsCase, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
-import { findClassification, listExtensionRequests, type CaseListRow } from '../../db/repositories/case-queries.repository.js';
+import { findClassification, listExtensionRequests, type CaseListRow, type ExtensionRequest } from '../../db/repositories/case-queries.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
 import { findContact, findContactsFor, namesHiddenFromBureau, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
 import { findCallOfCase, listCallCases } from '../../db/repositories/hotline-calls.repository.js';
-import { listDeliveries } from '../../db/repositories/deliveries.repository.js';
+import { listDeliveries, type Delivery } from '../../db/repositories/deliveries.repository.js';
 import { listEvents, type CaseEvent } from '../../db/repositories/events.repository.js';
 import type { Database } from '../../db/schema.js';
 import { requireCaseAccess, type Principal } from '../auth/principal.js';
@@ -152,6 +152,15 @@ export function typeView(district: District, principal: Principal, c: Case, clas
 }
 
 /** One unit's assignment. Its reply is a bureau's words about the reporter (已联系举报人…): masked for a bureau like the text. */
+function deliveryView(district: District, d: Delivery) {
+  return { unit: unitRef(district, d.unitCode), channel: d.channel, status: d.status, attempts: d.attempts, deliveredAt: d.deliveredAt, lastError: d.lastError };
+}
+
+/** A pending extension request, its reason masked for bureau readers like the reporter's words. */
+function extensionView(district: District, principal: Principal, x: ExtensionRequest, names: HiddenNames) {
+  return { id: x.id, unit: unitRef(district, x.unitCode), workingDays: x.workingDays, reason: textFor(principal, x.reason, names), status: x.status, requestedAt: x.createdAt };
+}
+
 function assignmentView(district: District, principal: Principal, a: Assignment, names: HiddenNames) {
   return {
     bureau: unitRef(district, a.unitCode),
@@ -261,14 +270,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
     /** Files bureaus attached to their replies (the reply event names them); served like photos. */
     replyAttachments: photos.filter((p) => p.kind !== 'photo').map((p) => ({ id: p.id, mime: p.mime, size: p.size })),
     assignments: assignments.map((a) => assignmentView(district, principal, a, hidden)),
-    deliveries: deliveries.map((d) => ({
-      unit: unitRef(district, d.unitCode),
-      channel: d.channel,
-      status: d.status,
-      attempts: d.attempts,
-      deliveredAt: d.deliveredAt,
-      lastError: d.lastError,
-    })),
+    deliveries: deliveries.map((d) => deliveryView(district, d)),
     events: events.map((e) => ({
       id: e.id,
       at: e.at,
@@ -282,14 +284,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
     })),
     /** The call the case came from, with its full transcript: operators, dispatchers and admins only (bureaus read the complaint text). */
     hotline,
-    extensionRequests: extensions.map((x) => ({
-      id: x.id,
-      unit: unitRef(district, x.unitCode),
-      workingDays: x.workingDays,
-      reason: textFor(principal, x.reason, hidden),
-      status: x.status,
-      requestedAt: x.createdAt,
-    })),
+    extensionRequests: extensions.map((x) => extensionView(district, principal, x, hidden)),
   };
 }
 
@@ -320,7 +315,7 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
     findContact(db, c.id),
     listDeliveries(db, c.id),
     listEvents(db, c.id),
-    listExtensionRequests(db, c.id),
+    listExtensionRequests(db, c.id, 'pending'),
   ]);
   const hidden = namesHiddenFromBureau(contact, c);
   const own = events.filter((e) => isOwnEvent(e, unit) || releasedUnitBy(e, unit));
@@ -360,9 +355,7 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
     photos: [] as Array<{ id: string; mime: string; size: number }>,
     replyAttachments: [...ownFiles.values()],
     assignments: assignments.filter((a) => a.unitCode === unit).map((a) => assignmentView(district, principal, a, hidden)),
-    deliveries: deliveries
-      .filter((d) => d.unitCode === unit)
-      .map((d) => ({ unit: unitRef(district, d.unitCode), channel: d.channel, status: d.status, attempts: d.attempts, deliveredAt: d.deliveredAt, lastError: d.lastError })),
+    deliveries: deliveries.filter((d) => d.unitCode === unit).map((d) => deliveryView(district, d)),
     events: own.map((e) => {
       const mine = isOwnEvent(e, unit);
       const data = mine ? e.data : { unit, ...(typeof (e.data as { reason?: unknown }).reason === 'string' ? { reason: (e.data as { reason: string }).reason } : {}) };
@@ -380,16 +373,7 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
       };
     }),
     hotline: null as Awaited<ReturnType<typeof hotlineCallView>>,
-    extensionRequests: extensions
-      .filter((x) => x.unitCode === unit && x.status === 'pending')
-      .map((x) => ({
-        id: x.id,
-        unit: unitRef(district, x.unitCode),
-        workingDays: x.workingDays,
-        reason: textFor(principal, x.reason, hidden),
-        status: x.status,
-        requestedAt: x.createdAt,
-      })),
+    extensionRequests: extensions.filter((x) => x.unitCode === unit).map((x) => extensionView(district, principal, x, hidden)),
   };
 }
 
