@@ -83,15 +83,14 @@ export async function deliverUnitNotice(
   if (!unit || !c) return { status: 'skipped', outcome: `skipped: no such ${unit ? 'case' : 'unit'}` };
   const data = await maskedForUnit(deps, c, parseJson<NoticeData>(n.data, {}));
 
+  const mine = (await listAssignments(deps.db, c.id)).filter((a) => a.unitCode === code).at(-1);
   // A reminder or a supervision about a stage the unit has completed since (or whose deadline moved) says nothing true any more.
   if (data.stage && data.due) {
-    const mine = (await listAssignments(deps.db, c.id)).filter((a) => a.unitCode === code).at(-1);
     const open = data.stage === 'sign' ? mine?.status === 'pending' : mine?.status === 'pending' || mine?.status === 'accepted';
     const due = data.stage === 'sign' ? mine?.deadlines.signBy : mine?.deadlines.replyBy;
     if (!open || due !== data.due) return { status: 'skipped', outcome: `skipped: ${code} no longer owes the ${data.stage} stage by ${data.due}` };
   }
 
-  const mine = (await listAssignments(deps.db, c.id)).filter((a) => a.unitCode === code).at(-1);
   const holds = mine !== undefined && HOLDING_STATUSES.includes(mine.status);
   // Given the case back since it was taken: the `reassigned` notice says so, this one would say the opposite.
   if (n.kind === 'released' && holds) return { status: 'skipped', outcome: `skipped: ${code} holds the case again` };

@@ -1,4 +1,4 @@
-import { insertAssignments, listAssignments, stintOf, type Assignment, type NewAssignment } from '../../db/repositories/assignments.repository.js';
+import { HOLDING_STATUSES, insertAssignments, listAssignments, stintOf, type Assignment, type NewAssignment } from '../../db/repositories/assignments.repository.js';
 import {
   decideExtensionRequest,
   findClassification,
@@ -51,9 +51,9 @@ function unitName(deps: WorkflowDeps, code: string): string {
   return deps.district.units.get(code)?.name.zh ?? code;
 }
 
-/** Assignments that hold work: waiting to be signed for, signed for, or answered. */
+/** Assignments that hold work: waiting to be signed for, signed for, or answered (`HOLDING_STATUSES`). */
 function active(assignments: readonly Assignment[]): Assignment[] {
-  return assignments.filter((a) => a.status === 'pending' || a.status === 'accepted' || a.status === 'replied');
+  return assignments.filter((a) => HOLDING_STATUSES.includes(a.status));
 }
 
 /**
