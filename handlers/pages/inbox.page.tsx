@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { listAssignmentsFor, listCases } from '../../db/repositories/case-queries.repository.js';
 import { CASE_STATUSES, caseReference, type CaseStatus } from '../../src/domain/case.js';
+import { compactCode } from '../../src/domain/text.js';
 import { AppError } from '../../src/errors.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { CsrfField } from '../../src/web/layout.js';
@@ -130,7 +131,7 @@ async function inboxPage(c: Context<AppEnv>) {
   const now = deps.clock.now();
   const needle = f.q.toLowerCase();
   // A reference as bureaus type or copy it: full-width characters, any dash.
-  const code = needle.normalize('NFKC').replace(/[\s\p{Pd}\u2212]/gu, '');
+  const code = compactCode(needle);
   const items = rows
     // Text search over exactly what the clerk can read: the case reference and the text as the case
     // page shows it, phones and the reporter's name masked. Searching the raw text would tell which
@@ -410,11 +411,6 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
   );
 }
 
-/**
- * The page of a case the unit no longer holds (it returned it, or a dispatcher
- * released it or re-routed the case away): the unit's own record and the
- * notice that ended it, nothing of the reporter's words, place or photos.
- */
 /** The top of a case page: the way back to the inbox, the title, and what was just done or refused. */
 function CaseHead({ title, zh, done, problem }: { title: string; zh: boolean; done: string | undefined; problem: FormProblem | null }) {
   return (
@@ -429,6 +425,11 @@ function CaseHead({ title, zh, done, problem }: { title: string; zh: boolean; do
   );
 }
 
+/**
+ * The page of a case the unit no longer holds (it returned it, or a dispatcher
+ * released it or re-routed the case away): the unit's own record and the
+ * notice that ended it, nothing of the reporter's words, place or photos.
+ */
 function withdrawnPage(c: Context<AppEnv>, view: CaseView, problem: FormProblem | null, status: RenderOptions['status']) {
   const p = pageContext(c);
   const zh = p.lang === 'zh';

@@ -1,3 +1,5 @@
+import { compactCode } from './text.js';
+
 /**
  * The case lifecycle (12345 practice: 受理 → 派单 → 签收 → 办理 → 答复 → 回访 → 办结)
  * and the one table of allowed status transitions.
@@ -60,7 +62,7 @@ export function caseReference(id: string): string {
 export function referenceTail(input: string): string | null {
   const text = input.normalize('NFKC').trim();
   const bare = /^(?:工单号|工单编号|case\s*ref(?:erence)?)\s*[:：]?\s*(.+)$/iu.exec(text)?.[1] ?? text;
-  const tail = bare.replace(/[\s\p{Pd}\u2212]/gu, '').toLowerCase();
+  const tail = compactCode(bare).toLowerCase();
   return /^[0-9a-f]{12}$/.test(tail) ? tail : null;
 }
 

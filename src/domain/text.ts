@@ -59,3 +59,12 @@ export function clip(text: string, max: number): string {
   if (last >= 0xd800 && last <= 0xdbff) end -= 1;
   return `${text.slice(0, end)}…`;
 }
+
+/**
+ * A code (a tracking code, a case reference) as people type or paste it,
+ * compacted: the full-width letters, digits, spaces and dashes of a Chinese
+ * input method as ASCII (NFKC), and no spaces or dash punctuation of any kind.
+ */
+export function compactCode(input: string): string {
+  return input.normalize('NFKC').replace(/[\s\p{Pd}\u2212]/gu, '');
+}

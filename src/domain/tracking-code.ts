@@ -1,4 +1,5 @@
 import { randomFromPool } from './ids.js';
+import { compactCode } from './text.js';
 
 /**
  * Tracking codes: 10 characters from an alphabet without look-alikes
@@ -30,7 +31,7 @@ export function newTrackingCode(): string {
  * between groups is dropped like a hyphen.
  */
 export function normalizeTrackingCode(input: string): string | null {
-  const code = input.normalize('NFKC').replace(/[\s\p{Pd}\u2212]/gu, '').toUpperCase();
+  const code = compactCode(input).toUpperCase();
   if (code.length !== TRACKING_CODE_LENGTH) return null;
   for (const ch of code) if (!TRACKING_ALPHABET.includes(ch)) return null;
   return code;
