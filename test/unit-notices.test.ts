@@ -98,6 +98,21 @@ describe.each([
     return Object.fromEntries(rows.map((r) => [r.audience.slice(5), r]));
   }
   const notify = (id: string, attempt = 1) => processors.notify({ notificationId: id }, ctx(attempt));
+
+  /** A new staff account's bearer header. */
+  async function account(role: 'bureau' | 'dispatcher', unitCode: string | null, name = `${role}-${unitCode ?? 'desk'}`) {
+    const at = clock.now().toISOString();
+    const user = await createUser(service.deps.db, { name, role, unitCode, at });
+    return { authorization: `Bearer ${(await issueToken(service.deps.db, { userId: user.id, label: null, at })).token}` };
+  }
+
+  /** An anonymous report of manure in a river (livestock_waste: agri leads), through its intake job. */
+  async function routedReport(): Promise<{ id: string; trackingCode: string }> {
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
+    const created = (await res.json()) as { id: string; trackingCode: string };
+    await processors.intake({ caseId: created.id }, ctx());
+    return created;
+  }
   const groupMessages = () => emu.toChat(AGRI_GROUP).filter((c) => c.method === 'sendMessage');
 
   it('sends each notice once through every channel of the unit, records what failed, and skips what is no longer due', async () => {
@@ -196,9 +211,7 @@ describe.each([
   });
 
   it('marks a notice that one channel took and the other refused for good as failed, and sends it again only there', async () => {
-    const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
-    const { id } = (await res.json()) as { id: string };
-    await processors.intake({ caseId: id }, ctx());
+    const { id } = await routedReport();
     const noticeId = `partial-${id}`;
     await service.deps.db
       .insertInto('notifications')
@@ -251,14 +264,7 @@ describe.each([
   });
 
   it('tells a unit given back a case it returned: a case.reassigned notice to its webhook, a new post with buttons to its group', async () => {
-    const at = clock.now().toISOString();
-    const account = async (role: 'bureau' | 'dispatcher', unitCode: string | null) => {
-      const user = await createUser(service.deps.db, { name: `${role}-${unitCode ?? 'desk'}`, role, unitCode, at });
-      return { authorization: `Bearer ${(await issueToken(service.deps.db, { userId: user.id, label: null, at })).token}` };
-    };
-    const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
-    const { id, trackingCode } = (await res.json()) as { id: string; trackingCode: string };
-    await processors.intake({ caseId: id }, ctx());
+    const { id, trackingCode } = await routedReport();
     expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1 }, ctx())).toBe('posted to the agri group');
     const first = await service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
 
@@ -296,12 +302,8 @@ describe.each([
   });
 
   it('tells a unit whose webhook had the case that it was taken from it, and why; not where it went, nor once it has the case again', async () => {
-    const at = clock.now().toISOString();
-    const user = await createUser(service.deps.db, { name: 'dispatcher-released', role: 'dispatcher', unitCode: null, at });
-    const desk = { authorization: `Bearer ${(await issueToken(service.deps.db, { userId: user.id, label: null, at })).token}` };
-    const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
-    const { id, trackingCode } = (await res.json()) as { id: string; trackingCode: string };
-    await processors.intake({ caseId: id }, ctx());
+    const desk = await account('dispatcher', null, 'dispatcher-released');
+    const { id, trackingCode } = await routedReport();
     // agri's server takes the assignment; epb's refuses it, so epb never had the case.
     expect(await processors.dispatch({ caseId: id, unit: 'agri', channel: 'webhook' }, ctx())).toMatch(/^delivered/);
     await processors.dispatch({ caseId: id, unit: 'epb', channel: 'webhook' }, ctx()).catch(() => undefined);
@@ -341,12 +343,8 @@ describe.each([
   });
 
   it('tells a unit it was released when the dispatcher took the case from it while its server was taking the assignment', async () => {
-    const at = clock.now().toISOString();
-    const user = await createUser(service.deps.db, { name: 'dispatcher-race', role: 'dispatcher', unitCode: null, at });
-    const desk = { authorization: `Bearer ${(await issueToken(service.deps.db, { userId: user.id, label: null, at })).token}` };
-    const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
-    const { id } = (await res.json()) as { id: string };
-    await processors.intake({ caseId: id }, ctx());
+    const desk = await account('dispatcher', null, 'dispatcher-race');
+    const { id } = await routedReport();
     // The re-route commits while agri's server is answering the delivery: the dispatcher saw no delivery made yet.
     const racing: typeof fetch = async (input, init) => {
       const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'illegal_discharge', reason: '改由环保局牵头' }, desk);
@@ -365,12 +363,8 @@ describe.each([
   });
 
   it('does not send a notice to a unit the case was taken from before the notice went out', async () => {
-    const at = clock.now().toISOString();
-    const user = await createUser(service.deps.db, { name: 'dispatcher-stale', role: 'dispatcher', unitCode: null, at });
-    const desk = { authorization: `Bearer ${(await issueToken(service.deps.db, { userId: user.id, label: null, at })).token}` };
-    const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
-    const { id } = (await res.json()) as { id: string };
-    await processors.intake({ caseId: id }, ctx());
+    const desk = await account('dispatcher', null, 'dispatcher-stale');
+    const { id } = await routedReport();
     expect(await processors.dispatch({ caseId: id, unit: 'agri', channel: 'webhook' }, ctx())).toMatch(/^delivered/);
     // 督办 of the lead, then — before its server or group took the notice — the case goes to another lead.
     expect((await postJson(`${service.url}/api/v1/cases/${id}/supervise`, { note: '村民反映猪场仍在排污，请立即核查' }, desk)).status).toBe(200);
