@@ -20,7 +20,7 @@ import { dashboardRoutes } from './dashboard.page.js';
 import { refuseBadText, withLineFeeds } from './resident-form.js';
 import { statsQuerySchema } from '../stats.routes.js';
 import {
-  ActionNotice,
+  CasePageHead,
   AssignmentsTable,
   bureauOptions,
   CaseFacts,
@@ -372,12 +372,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
     c,
     title,
     <article>
-      <p>
-        <a href="/desk">← {zh ? '返回调度台' : 'Back to the desk'}</a>
-      </p>
-      <h1>{title}</h1>
-      <DoneNotice text={done} />
-      <ActionNotice problem={problem} />
+      <CasePageHead back={{ href: '/desk', label: zh ? '返回调度台' : 'Back to the desk' }} title={title} done={done} problem={problem} />
       <CaseFacts view={view} lang={p.lang} timeZone={p.timeZone} district={district} now={now} />
       <h2>{zh ? '举报内容' : 'The report'}</h2>
       <p class="reply" id="case-text">

@@ -20,12 +20,11 @@ import { buildCaseView, caseSummary, hiddenNamesFor, textFor, type CaseSummary, 
 import type { AppEnv } from '../app-env.js';
 import { IMAGE_TYPES, MAX_UPLOAD_BYTES, MAX_UPLOADS, readUploads } from '../uploads.js';
 import {
-  ActionNotice,
+  CasePageHead,
   AssignmentsTable,
   CaseFacts,
   CaseFiles,
   DeadlineBadge,
-  DoneNotice,
   field,
   FieldProblem,
   files,
@@ -266,7 +265,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
     c,
     title,
     <article>
-      <CaseHead title={title} zh={zh} done={done} problem={problem} />
+      <CasePageHead back={toInbox(zh)} title={title} done={done} problem={problem} />
       <CaseFacts view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} now={now} />
       <h2>{zh ? '举报内容' : 'The report'}</h2>
       <p class="reply" id="case-text">
@@ -411,19 +410,8 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
   );
 }
 
-/** The top of a case page: the way back to the inbox, the title, and what was just done or refused. */
-function CaseHead({ title, zh, done, problem }: { title: string; zh: boolean; done: string | undefined; problem: FormProblem | null }) {
-  return (
-    <>
-      <p>
-        <a href="/inbox">← {zh ? '返回待办列表' : 'Back to the inbox'}</a>
-      </p>
-      <h1>{title}</h1>
-      <DoneNotice text={done} />
-      <ActionNotice problem={problem} />
-    </>
-  );
-}
+/** The way back from a case page to the inbox. */
+const toInbox = (zh: boolean) => ({ href: '/inbox', label: zh ? '返回待办列表' : 'Back to the inbox' });
 
 /**
  * The page of a case the unit no longer holds (it returned it, or a dispatcher
@@ -440,7 +428,7 @@ function withdrawnPage(c: Context<AppEnv>, view: CaseView, problem: FormProblem 
     c,
     title,
     <article>
-      <CaseHead title={title} zh={zh} done={done} problem={problem} />
+      <CasePageHead back={toInbox(zh)} title={title} done={done} problem={problem} />
       <p class="notice" id="withdrawn">
         {zh
           ? '本单位已不再承办此案件（本单位已退回，或调度员已将其改派或撤回）。为保护举报人，举报内容、地点和照片不再显示，以下仅为本单位的办理记录。'

@@ -496,6 +496,20 @@ export async function serveCaseFile(c: Context<AppEnv>, caseId: string, fileId: 
   });
 }
 
+/** The top of a staff case page: the way back to its list, the title, and what was just done or refused. */
+export function CasePageHead(props: { back: { href: string; label: string }; title: string; done: string | undefined; problem: FormProblem | null }) {
+  return (
+    <>
+      <p>
+        <a href={props.back.href}>← {props.back.label}</a>
+      </p>
+      <h1>{props.title}</h1>
+      <DoneNotice text={props.done} />
+      <ActionNotice problem={props.problem} />
+    </>
+  );
+}
+
 /** "Done" notices after a successful action (POST → redirect → GET ?done=…). */
 export function DoneNotice({ text }: { text: string | null | undefined }) {
   if (!text) return null;
