@@ -193,7 +193,7 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
-  it('merges a duplicate into another case by its tracking code, and names a wrong code next to the field', async () => {
+  it('merges a duplicate into another case by its tracking code or reference, and names a wrong code next to the field', async () => {
     const original = await seedCase(web.service, web.clock);
     const duplicate = await seedCase(web.service, web.clock);
     const client = formClient(base, fromNewAddress());
@@ -217,6 +217,12 @@ describe('dispatcher desk', () => {
     const merged = await findCase(web.service.deps.db, duplicate.id);
     expect(merged?.status).toBe('merged');
     expect(merged?.mergedInto).toBe(original.id);
+
+    // A case named by its reference (工单号), as a bureau's group post gives it, is found too.
+    const third = await seedCase(web.service, web.clock);
+    const byReference = await client.post(`/desk/cases/${third.id}/merge`, { _csrf: csrf, into: `工单号：${caseReference(original.id)}`, reason: '同一工厂第三次举报' });
+    expect(byReference.status).toBe(303);
+    expect((await findCase(web.service.deps.db, third.id))?.mergedInto).toBe(original.id);
   });
 
   it('lists overdue cases with a supervise button, and decides extension requests', async () => {

@@ -162,6 +162,27 @@ describe.each([
       expect(renewed[0].data.earlier).toMatchObject({ unit: 'police', status: 'returned' });
     });
 
+    it('lets go a co-handler that answered the first round when the reopened case is re-routed without it', async () => {
+      const { id, trackingCode } = await seedCase(service, clock, { text: '电镀厂偷排（重办改派测试）', jurisdiction: null, assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
+      for (const token of [staff.epb, staff.econ]) expect((await as(token).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      expect((await as(staff.econ).post(`/api/v1/cases/${id}/reply`, { text: '已配合检查' })).status).toBe(200);
+      expect((await json(as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '已责令整改' }))).body.status).toBe('replied');
+      const rated = await json(client(service.url, null).post(`/api/v1/track/${trackingCode}/feedback`, { rating: 'dissatisfied', solved: false }));
+      expect(rated.body.status).toBe('reopened');
+      // Reopened, the lead works the case again; the co-handler's first-round answer still lets it read the case.
+      expect((await json(as(staff.econ).get(`/api/v1/cases/${id}`))).body.access).toBe('full');
+
+      const routed = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', lead: 'epb', co: ['police'], reason: '重办改由派出所协办' }));
+      expect(routed.status, JSON.stringify(routed.body)).toBe(200);
+      expect(routed.body.events.at(-1).data.released).toEqual(['econ']);
+      const econ = await json(as(staff.econ).get(`/api/v1/cases/${id}`));
+      expect(econ.body).toMatchObject({ access: 'withdrawn', text: null });
+      // Its answer stays on its record.
+      expect(econ.body.assignments.map((a: any) => `${a.bureau.code}:${a.status}:${a.repliedAt !== null}`)).toEqual(['econ:released:true']);
+      // The lead kept in the plan holds the case.
+      expect((await json(as(staff.epb).get(`/api/v1/cases/${id}`))).body.access).toBe('full');
+    });
+
     it('teaches the classifier only the latest type a case was routed to, including back to its own guess', async () => {
       const text = '朱家观村有个厂子往沟里排废水，颜色发黑（多次改派）';
       const { id } = await seedCase(service, clock, { text });

@@ -5,7 +5,7 @@ import { listOverdueCases, listPendingExtensions } from '../../db/repositories/d
 import type { Assignment } from '../../db/repositories/assignments.repository.js';
 import type { District } from '../../src/district/district.schema.js';
 import { referenceTail } from '../../src/domain/case.js';
-import { normalizeTrackingCode, trackingCodeIn } from '../../src/domain/tracking-code.js';
+import { trackingCodeIn } from '../../src/domain/tracking-code.js';
 import { AppError, fieldsOf } from '../../src/errors.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { CsrfField } from '../../src/web/layout.js';
@@ -459,7 +459,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
               <FormNotice problem={problem} form="merge" />
               <form method="post" action={action('merge')}>
                 <CsrfField token={p.csrf} />
-                <label for="merge-into">{zh ? '并入案件的查询码' : 'Tracking code of the case to merge into'}</label>
+                <label for="merge-into">{zh ? '并入案件的查询码或工单号' : 'Tracking code or reference of the case to merge into'}</label>
                 <input id="merge-into" name="into" type="text" autocapitalize="characters" required value={kept(problem, 'merge', 'into')} {...invalidAttrs(problem, 'merge', 'into')} />
                 <FieldProblem problem={problem} form="merge" name="into" />
                 <label for="merge-reason">{zh ? '说明' : 'Reason'}</label>
@@ -659,12 +659,11 @@ export function deskPages() {
     async (c, form, lang) => {
       const into = field(form, 'into');
       const reason = field(form, 'reason');
-      check(lang, { into: into.trim() === '' ? (lang === 'zh' ? '请填写查询码。' : 'Give a tracking code.') : null, reason: requiredText(reason, lang) });
+      check(lang, { into: into.trim() === '' ? (lang === 'zh' ? '请填写查询码或工单号。' : 'Give a tracking code or a case reference.') : null, reason: requiredText(reason, lang) });
       const deps = c.get('deps');
-      const code = normalizeTrackingCode(into);
-      const target = code ? await findCaseByTrackingCode(deps.db, code) : null;
-      if (!target) throw invalidForm(lang, { into: lang === 'zh' ? '没有这个查询码的案件。' : 'No case has this tracking code.' });
-      await mergeCase(deps, c.get('principal')!, c.req.param('id')!, { into: target.id, reason: reason.trim() });
+      const target = await findTyped(deps, into);
+      if (!target) throw invalidForm(lang, { into: lang === 'zh' ? '没有这个查询码或工单号的案件。' : 'No case has this tracking code or reference.' });
+      await mergeCase(deps, c.get('principal')!, c.req.param('id')!, { into: target, reason: reason.trim() });
     },
     caseParam,
   );

@@ -232,7 +232,10 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     // A unit that returned its part and is left out of the new plan is let go: the re-route is the
     // dispatcher's answer to its return. Left `returned`, it would hold the bureau phase open for good.
     const answered = currentRound(c, all).filter((a) => a.status === 'returned' && !planned.some((p) => p.unit === a.unitCode));
-    const released = await releaseAll(deps, trx, [...existing.filter((a) => !kept.includes(a)), ...answered], now, input.reason);
+    // A unit that answered an earlier round of a reopened case still holds it (replied); left out of the new plan it is let go
+    // too, so it stops reading the case. Its reply keeps counting in the statistics (replied_at stays).
+    const earlier = active(all.filter((a) => a.round < c.round && !planned.some((p) => p.unit === a.unitCode)));
+    const released = await releaseAll(deps, trx, [...existing.filter((a) => !kept.includes(a)), ...answered, ...earlier], now, input.reason);
     const deadlines = deadlinesForRound(deps, c, type, now);
     const added = planned.filter((p) => !kept.some((a) => a.unitCode === p.unit));
     await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at, actor: staffActor(principal) });
