@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { afterAll } from 'vitest';
 import type { DepsOverrides } from '../src/deps.js';
 import { parseEnv, type Env } from '../src/env.js';
 import { createLogger } from '../src/logger.js';
@@ -19,10 +18,12 @@ export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? `postgres://${userInfo().username}@127.0.0.1:5432/test`;
 
 const cleanups: Array<() => Promise<void> | void> = [];
-afterAll(async () => {
-  for (const fn of cleanups.reverse()) await fn();
-  cleanups.length = 0;
-});
+
+/** What onCleanup registered, newest first; run after each test file (test/setup.ts). */
+export async function runCleanups(): Promise<void> {
+  const due = cleanups.splice(0).reverse();
+  for (const fn of due) await fn();
+}
 
 /** Runs after the test file, in reverse order of registration. */
 export function onCleanup(fn: () => Promise<void> | void): void {
