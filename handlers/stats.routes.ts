@@ -3,15 +3,20 @@ import { statsCaseBatches } from '../db/repositories/stats.repository.js';
 import type { Deps } from '../src/deps.js';
 import { AppError } from '../src/errors.js';
 import {
+  caseGroupsOf,
   createStatsAccumulator,
   finishStats,
   GROUP_BY,
   CALENDAR_DATE_RULE,
+  groupKeysOf,
   isCalendarDate,
+  publicCases,
   resolvePeriod,
+  type CaseGroups,
   type GroupBy,
-  type GroupKey,
   type Lang,
+  type PublicCases,
+  type StatsCase,
   type StatsPeriod,
   type StatsResult,
 } from '../src/stats/stats.js';
@@ -78,8 +83,8 @@ export const publicStatsSchema = z
     ...periodFields,
     minGroupSize: z.number().int(),
     groups: z.array(groupSchema),
-    hiddenGroups: z.number().int().openapi({ description: 'Groups with fewer cases than minGroupSize: not listed, and left out of the totals.' }),
-    totals: measuresSchema,
+    hiddenGroups: z.number().int().openapi({ description: 'Groups of the period not listed: smaller than minGroupSize, or left with fewer cases once the cases of small groups of any grouping were left out.' }),
+    totals: measuresSchema.openapi({ description: 'Of the cases counted: the same cases in every grouping of the period.' }),
   })
   .openapi('PublicStats');
 
@@ -110,7 +115,7 @@ const getPublicStats = createRoute({
   path: '/api/v1/public/stats',
   tags: ['statistics'],
   summary: 'The public statistics',
-  description: `No authentication. The same counts and rates, nothing about single cases, and groups with fewer cases than the district's \`publicStats.minGroupSize\` hidden (counted in \`hiddenGroups\`, left out of the totals). ${STATS_DESCRIPTION}`,
+  description: `No authentication. The same counts and rates, nothing about single cases, of the cases that every grouping (type, jurisdiction, bureau, month) puts in a group of at least the district's \`publicStats.minGroupSize\` cases of the period (recomputed until stable). Every grouping of a period counts the same cases, so no table nor a difference of two gives a small group away; groups left out are counted in \`hiddenGroups\`. ${STATS_DESCRIPTION}`,
   request: { query: statsQuerySchema },
   responses: {
     200: { description: 'The statistics', content: { 'application/json': { schema: publicStatsSchema } } },
@@ -133,19 +138,19 @@ export function periodOf(deps: Deps, q: { from?: string | undefined; to?: string
   return period;
 }
 
-/** Reads the cases of the period batch by batch and aggregates them. */
+/** Reads the cases of the period batch by batch and aggregates them (those `include` takes, if given). */
 export async function computeStats(
   deps: Deps,
   period: StatsPeriod,
   groupBy: GroupBy,
   lang: Lang,
-  inTotals?: (key: GroupKey) => boolean,
+  include?: (c: StatsCase) => boolean,
 ): Promise<StatsResult> {
   const acc = createStatsAccumulator({
     groupBy,
     now: deps.clock.now(),
     timeZone: deps.district.file.district.timezone,
-    ...(inTotals ? { inTotals } : {}),
+    ...(include ? { include } : {}),
   });
   for await (const batch of statsCaseBatches(deps.db, { fromInstant: period.fromInstant, toInstant: period.toInstant })) {
     for (const c of batch) acc.add(c);
@@ -153,22 +158,31 @@ export async function computeStats(
   return finishStats(acc, deps.district, groupBy, lang);
 }
 
+/** The cases of the period the public statistics count (`publicCases`), and every grouping's groups before. */
+export async function selectPublicCases(deps: Deps, period: StatsPeriod): Promise<PublicCases> {
+  const timeZone = deps.district.file.district.timezone;
+  const cases: CaseGroups[] = [];
+  for await (const batch of statsCaseBatches(deps.db, { fromInstant: period.fromInstant, toInstant: period.toInstant })) {
+    for (const c of batch) cases.push(caseGroupsOf(c, timeZone));
+  }
+  return publicCases(cases, deps.district.file.publicStats.minGroupSize);
+}
+
 /**
- * The public view: small groups hidden. Hidden groups are left out of the
- * totals too (a second pass over the rows), or totals minus the listed groups
- * would give a single hidden group's figures away.
+ * The public view: only the cases every grouping puts in a group of at least
+ * `publicStats.minGroupSize` (`publicCases`), so that every public table —
+ * and its totals — counts the same cases and no table, nor a difference of
+ * two, gives a small group's figures away. `selection` lets a page showing
+ * several tables of one period choose the cases once.
  */
-export async function computePublicStats(deps: Deps, period: StatsPeriod, groupBy: GroupBy, lang: Lang) {
+export async function computePublicStats(deps: Deps, period: StatsPeriod, groupBy: GroupBy, lang: Lang, selection?: PublicCases) {
   const minGroupSize = deps.district.file.publicStats.minGroupSize;
-  const all = await computeStats(deps, period, groupBy, lang);
-  const shown = all.groups.filter((g) => g.received >= minGroupSize);
-  const hiddenGroups = all.groups.length - shown.length;
-  if (hiddenGroups === 0) return { minGroupSize, groups: shown, hiddenGroups, totals: all.totals };
-  const visible = new Set(shown.map((g) => g.key));
-  const restricted = await computeStats(deps, period, groupBy, lang, (key) => visible.has(key));
-  // Rows received between the passes would change the groups: take the groups from the second pass as well.
-  const groups = restricted.groups.filter((g) => visible.has(g.key) && g.received >= minGroupSize);
-  return { minGroupSize, groups, hiddenGroups: restricted.groups.length - groups.length, totals: restricted.totals };
+  const { ids, groupsBefore, groupsKept } = selection ?? (await selectPublicCases(deps, period));
+  const timeZone = deps.district.file.district.timezone;
+  // A case changed between the two reads (re-routed to another type, say) is left out if it moved out of the groups kept.
+  const chosen = await computeStats(deps, period, groupBy, lang, (c) => ids.has(c.id) && groupKeysOf(c, groupBy, timeZone).every((k) => groupsKept[groupBy].has(k)));
+  const groups = chosen.groups.filter((g) => g.received >= minGroupSize);
+  return { minGroupSize, groups, hiddenGroups: groupsBefore[groupBy].size - groups.length, totals: chosen.totals };
 }
 
 export function statsRoutes() {

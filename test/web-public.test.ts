@@ -99,7 +99,7 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
 
   beforeAll(async () => {
     ({ service, clock } = await startWorkflowService('web-public', {}));
-    // November 2026: five discharge cases in Xinglong (listed), two noise cases in Lijiatang (fewer than five: hidden).
+    // November 2026: five discharge cases in Xinglong (listed), two noise cases and one discharge case in Lijiatang (fewer than five: hidden).
     const secret = await seedCase(service, clock, { text: IDENTIFYING_TEXT, contact: { name: SECRET_NAME, phone: SECRET_PHONE, share: false } });
     for (let i = 0; i < 4; i++) await seedCase(service, clock);
     for (let i = 0; i < 2; i++) {
@@ -114,6 +114,9 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
         ],
       });
     }
+    // One discharge case in Lijiatang: its place group is small, so no table counts it — listed by type, the
+    // discharge count minus Xinglong's would give Lijiatang's away.
+    await seedCase(service, clock, { jurisdiction: 'lijiatang', text: '李家塘办事处有人往河里倒废液' });
     clock.set('2026-11-03T02:00:00.000Z');
     await replyAndRate(secret.id, secret.trackingCode, `已责令电镀厂停产整改，已电话告知举报人${SECRET_NAME}（${SECRET_PHONE}）`);
   });
@@ -146,6 +149,14 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     expect(await page.textContent('#place-table')).not.toContain('李家塘');
     expect(await page.textContent('#month-total')).toContain('5 件');
     expect(await page.$$eval('.hidden-groups', (ps) => ps.map((p) => p.textContent ?? ''))).toContain('另有 1 个分组件数少于 5 件，未单独列出。');
+
+    // Every table counts the same five cases; the private figures have the sixth discharge case.
+    for (const groupBy of ['type', 'jurisdiction', 'bureau', 'month']) expect((await apiStats(groupBy)).totals.received, groupBy).toBe(5);
+    expect((await apiStats('type')).groups.map((g) => [g.key, g.received])).toEqual([['illegal_discharge', 5]]);
+    const dispatcher = await createUser(service.deps.db, { name: '调度员', role: 'dispatcher', unitCode: null, at: clock.now().toISOString() });
+    const { token: deskToken } = await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at: clock.now().toISOString() });
+    const full = await json<PublicStats>(client(service.url, deskToken).get('/api/v1/stats?groupBy=type&from=2026-11-01&to=2026-11-30'));
+    expect(full.body.groups.find((g) => g.key === 'illegal_discharge')?.received).toBe(6);
 
     const bureaus = await apiStats('bureau');
     const shown = bureaus.groups.map((g) => g.key);

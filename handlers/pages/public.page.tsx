@@ -11,7 +11,7 @@ import { errorId, FieldError } from '../../src/web/layout.js';
 import { pageContext, renderPage } from '../../src/web/render.js';
 import type { RatingValue } from '../../src/workflow/feedback.js';
 import type { AppEnv } from '../app-env.js';
-import { computePublicStats, periodOf } from '../stats.routes.js';
+import { computePublicStats, periodOf, selectPublicCases } from '../stats.routes.js';
 import { redactForPublic } from './public-redact.js';
 import { formatDate, RATING_LABEL } from './resident-labels.js';
 
@@ -65,7 +65,7 @@ const T: Texts<
     month: '月份',
     show: '查看',
     badMonth: '请选择列表中的月份。',
-    total: '已列出的分组本月共受理举报 {n} 件（未单独列出的小分组不计入此数，以免推算出其件数）。',
+    total: '本月共统计举报 {n} 件。属于任一小分组（类型、属地、单位少于 {min} 件）的举报不计入任何一张表，以免推算出小分组的件数。',
     byType: '按问题类型',
     byPlace: '按属地',
     byBureau: '各单位办理情况',
@@ -98,7 +98,7 @@ const T: Texts<
     month: 'Month',
     show: 'Show',
     badMonth: 'Please choose a month from the list.',
-    total: '{n} reports received this month in the groups listed (the small groups not listed are left out of this figure too, so their counts cannot be worked out).',
+    total: '{n} reports received this month are counted. A report in any small group (a type, place or unit with fewer than {min}) is left out of every table, so that no small group can be worked out.',
     byType: 'By type of problem',
     byPlace: 'By local office',
     byBureau: 'By bureau',
@@ -264,10 +264,12 @@ async function renderDisclosure(c: Context<AppEnv>, month: string, choices: stri
   // `choices` starts with the current month: an earlier one is over, not "yet" to come.
   const none = month === choices[0] ? t.none : t.noneThen;
   const period = periodOf(deps, { from: `${month}-01`, to: lastDayOf(month) });
+  // The three tables count the same cases, chosen once.
+  const selection = await selectPublicCases(deps, period);
   const [byType, byPlace, byBureau, recent] = await Promise.all([
-    computePublicStats(deps, period, 'type', lang),
-    computePublicStats(deps, period, 'jurisdiction', lang),
-    computePublicStats(deps, period, 'bureau', lang),
+    computePublicStats(deps, period, 'type', lang, selection),
+    computePublicStats(deps, period, 'jurisdiction', lang, selection),
+    computePublicStats(deps, period, 'bureau', lang, selection),
     recentClosedCases(deps, lang),
   ]);
   const min = byType.minGroupSize;
@@ -291,7 +293,7 @@ async function renderDisclosure(c: Context<AppEnv>, month: string, choices: stri
       </form>
 
       <h2 id="month-title">{monthName(month, lang)}</h2>
-      <p id="month-total">{t.total.replace('{n}', String(byType.totals.received))}</p>
+      <p id="month-total">{t.total.replace('{n}', String(byType.totals.received)).replace('{min}', String(min))}</p>
 
       <div class="grid">
         <section aria-labelledby="by-type">

@@ -277,12 +277,8 @@ export interface AccumulatorOptions {
   groupBy: GroupBy;
   now: Date;
   timeZone: string;
-  /**
-   * Which groups count in the totals (all when absent). The public view
-   * leaves hidden groups out of the totals too, or totals minus the shown
-   * groups would give the hidden ones away.
-   */
-  inTotals?: (key: GroupKey) => boolean;
+  /** Which cases are counted (all when absent): the public view counts only `publicCases`. */
+  include?: (c: StatsCase) => boolean;
 }
 
 export interface StatsAccumulator {
@@ -290,6 +286,31 @@ export interface StatsAccumulator {
   /** Counts per group key, in no particular order. */
   counts(): ReadonlyMap<GroupKey, Counts>;
   totals(): Counts;
+}
+
+/**
+ * The assignments a case is counted with. One with no deadline at all (the 12345 hotline taking a
+ * transferred case) was never this workflow's to sign for or reply to: it does not count as dispatched.
+ */
+function countedAssignments(c: StatsCase): StatsAssignment[] {
+  return c.assignments.filter((a) => a.signBy !== null || a.replyBy !== null);
+}
+
+/**
+ * The groups a case is counted in: one for type, place and month; for bureau,
+ * each unit it was assigned to (none for a case without assignments).
+ */
+export function groupKeysOf(c: StatsCase, groupBy: GroupBy, timeZone: string): GroupKey[] {
+  switch (groupBy) {
+    case 'type':
+      return [c.typeCode];
+    case 'jurisdiction':
+      return [c.jurisdictionCode];
+    case 'month':
+      return [localMonth(c.receivedAt, timeZone)];
+    case 'bureau':
+      return [...new Set(countedAssignments(c).map((a) => a.unitCode))];
+  }
 }
 
 export function createStatsAccumulator(opts: AccumulatorOptions): StatsAccumulator {
@@ -301,40 +322,67 @@ export function createStatsAccumulator(opts: AccumulatorOptions): StatsAccumulat
     if (!g) groups.set(key, (g = emptyCounts()));
     return g;
   };
-  const caseKey = (c: StatsCase): GroupKey => {
-    switch (opts.groupBy) {
-      case 'type':
-        return c.typeCode;
-      case 'jurisdiction':
-        return c.jurisdictionCode;
-      case 'month':
-        return localMonth(c.receivedAt, opts.timeZone);
-      case 'bureau':
-        throw new Error('bureau groups come from the assignments');
-    }
-  };
 
   return {
     add(c) {
+      if (opts.include && !opts.include(c)) return;
       const caseOpen = !FINISHED_CASE.has(c.status);
-      // An assignment with no deadline at all (the 12345 hotline taking a transferred case) was never
-      // this workflow's to sign for or reply to: it does not count as dispatched.
-      const assignments = c.assignments.filter((a) => a.signBy !== null || a.replyBy !== null);
-      const keys: GroupKey[] =
-        opts.groupBy === 'bureau' ? [...new Set(assignments.map((a) => a.unitCode))] : [caseKey(c)];
+      const keys = groupKeysOf(c, opts.groupBy, opts.timeZone);
       for (const key of keys) addCaseLevel(group(key), c);
       // A case without assignments (triage, transferred) has no bureau but is still received.
-      if (!opts.inTotals || keys.some(opts.inTotals)) addCaseLevel(totals, c);
-      for (const a of assignments) {
-        const key = opts.groupBy === 'bureau' ? a.unitCode : keys[0]!;
+      addCaseLevel(totals, c);
+      for (const a of countedAssignments(c)) {
         const facts = assignmentFacts(a, caseOpen, now);
-        addAssignment(group(key), facts);
-        if (!opts.inTotals || opts.inTotals(key)) addAssignment(totals, facts);
+        addAssignment(group(opts.groupBy === 'bureau' ? a.unitCode : keys[0]!), facts);
+        addAssignment(totals, facts);
       }
     },
     counts: () => groups,
     totals: () => totals,
   };
+}
+
+/** A case's groups in every grouping. */
+export type CaseGroups = { id: string } & Record<GroupBy, GroupKey[]>;
+
+export function caseGroupsOf(c: StatsCase, timeZone: string): CaseGroups {
+  return {
+    id: c.id,
+    type: groupKeysOf(c, 'type', timeZone),
+    jurisdiction: groupKeysOf(c, 'jurisdiction', timeZone),
+    month: groupKeysOf(c, 'month', timeZone),
+    bureau: groupKeysOf(c, 'bureau', timeZone),
+  };
+}
+
+/**
+ * The cases public statistics may count: those that every grouping puts in
+ * groups of at least `minGroupSize` of these cases. Leaving out the cases of
+ * small groups can make other groups small, so it repeats until nothing
+ * changes. Every public table then counts the same cases: the totals of two
+ * tables agree, and no difference of tables (cases by type minus cases by
+ * place) gives the figures of a small group away. Also returns, per grouping,
+ * the groups before anything was left out (to say how many are not listed)
+ * and the groups of the cases kept.
+ */
+export interface PublicCases {
+  ids: Set<string>;
+  groupsBefore: Record<GroupBy, Set<GroupKey>>;
+  groupsKept: Record<GroupBy, Set<GroupKey>>;
+}
+
+export function publicCases(cases: readonly CaseGroups[], minGroupSize: number): PublicCases {
+  const groupsOf = (list: readonly CaseGroups[]) => Object.fromEntries(GROUP_BY.map((g) => [g, new Set(list.flatMap((c) => c[g]))])) as Record<GroupBy, Set<GroupKey>>;
+  const groupsBefore = groupsOf(cases);
+  let alive = cases;
+  for (;;) {
+    const sizes = new Map<GroupBy, Map<GroupKey, number>>(GROUP_BY.map((g) => [g, new Map()]));
+    for (const c of alive) for (const g of GROUP_BY) for (const k of c[g]) sizes.get(g)!.set(k, (sizes.get(g)!.get(k) ?? 0) + 1);
+    const kept = alive.filter((c) => GROUP_BY.every((g) => c[g].every((k) => sizes.get(g)!.get(k)! >= minGroupSize)));
+    if (kept.length === alive.length) break;
+    alive = kept;
+  }
+  return { ids: new Set(alive.map((c) => c.id)), groupsBefore, groupsKept: groupsOf(alive) };
 }
 
 const NO_TYPE: Record<Lang, string> = { zh: '未分类', en: 'unclassified' };
