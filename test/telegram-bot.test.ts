@@ -305,6 +305,26 @@ describe('Telegram bot: a resident reports', () => {
     expect(cases[0]!.text).toBe('李家塘办事处河边有人倒建筑垃圾');
   });
 
+  it('keeps a report in progress on /start and asks its question again, so the next message is not taken for a new report', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水，气味很大'));
+    const sessionBefore = await service.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chat.chatId)).executeTakeFirstOrThrow();
+    const start = await deliver(chat.chatId, chat.command('/start'));
+    expect(texts(start.sent)).toEqual([expect.stringContaining('还没有提交'), expect.stringContaining('哪里')]);
+    expect(texts(start.sent)[0]).toContain('/cancel');
+    const sessionAfter = await service.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chat.chatId)).executeTakeFirstOrThrow();
+    expect(sessionAfter.state).toBe(sessionBefore.state);
+    // At the contact question, /start asks that again, with its buttons.
+    await deliver(chat.chatId, chat.text('盐下村三组后面的水沟'));
+    const again = await deliver(chat.chatId, chat.command('/start'));
+    expect(texts(again.sent)).toEqual([expect.stringContaining('还没有提交'), expect.stringContaining('匿名')]);
+    expect(buttonsOf(again.sent.at(-1))).toEqual(['c:anonymous', 'c:contact']);
+    // In English too.
+    const en = residentChat(nextChat++, 'en-US');
+    await deliver(en.chatId, en.photo('start-midway-1'));
+    expect(texts((await deliver(en.chatId, en.command('/start'))).sent)).toEqual([expect.stringContaining('not submitted yet'), expect.stringContaining('describe')]);
+  });
+
   it('abandons the report on /cancel midway', async () => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('工地晚上施工噪音很大'));

@@ -17,6 +17,7 @@ import {
   converse,
   emptySession,
   inProgress,
+  pendingQuestion,
   reportText,
   reviveSession,
   type Choice,
@@ -83,7 +84,14 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
 
   const textsFor = (ctx: Context): Texts => TEXTS[langOf(ctx.from?.language_code)];
 
-  pm.command('start', (ctx) => ctx.reply(textsFor(ctx).start));
+  pm.command('start', async (ctx) => {
+    const t = textsFor(ctx);
+    // A report in progress is not dropped by /start, and the next message still answers its question: say so.
+    const waiting = pendingQuestion(ctx.session);
+    if (waiting.length === 0) return void (await ctx.reply(t.start));
+    await ctx.reply(t.reportInProgress);
+    for (const prompt of waiting) await say(ctx, t, prompt);
+  });
   pm.command('help', (ctx) => ctx.reply(textsFor(ctx).help));
   pm.command('cancel', (ctx) => run(ctx, { kind: 'cancel' }));
   pm.command('link', async (ctx) => {

@@ -116,6 +116,17 @@ function advance(draft: Draft, before: Prompt[] = []): { session: Session; promp
   return { session: { stage: 'confirm', draft }, prompts: [...before, { say: 'summary', draft }] };
 }
 
+/**
+ * What the report in progress is waiting for, asked again when the resident
+ * seems to start over (/start): their next message answers that question.
+ * Empty when no report is in progress.
+ */
+export function pendingQuestion(session: Session): Prompt[] {
+  if (!inProgress(session)) return [];
+  if (session.stage === 'ask_contact_details') return [{ say: 'ask_contact_details' }];
+  return advance(session.draft).prompts;
+}
+
 /** The longest text taken as the answer to "where is it?" (the case's address field holds 300). */
 const MAX_PLACE_ANSWER = 60;
 

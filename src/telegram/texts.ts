@@ -54,6 +54,7 @@ const zh = {
     '/help 本说明\n' +
     '/link 绑定码（工作人员绑定账号）\n' +
     '举报时直接发送文字、照片或位置即可。',
+  reportInProgress: '您有一份举报还没有提交，请接着回答下面的问题；想重新开始，请先发送 /cancel 放弃这份举报。',
   askText: '请用文字描述一下发生了什么（什么问题、持续多久、有什么影响）。',
   askPlace: '问题发生在哪里？请发送位置，或输入地点（乡镇/街道、村、附近标志）。',
   askContact: '您希望匿名举报，还是留下联系方式方便工作人员回访？联系方式只有受理人员可见。',
@@ -204,6 +205,7 @@ const en: Texts = {
     '/help this list\n' +
     '/link CODE (staff: link your account)\n' +
     'To report, just send text, photos or a location.',
+  reportInProgress: 'You have a report that is not submitted yet: please answer the question below, or send /cancel first to drop it and start again.',
   askText: 'Please describe in words what is happening (what, since when, what harm it does).',
   askPlace: 'Where is it? Send a location, or type the place (town or sub-district, village, a landmark nearby).',
   askContact: 'Do you want to stay anonymous, or leave a contact so staff can call you back? Only the intake staff see it.',
