@@ -198,6 +198,23 @@ describe('Telegram bot: a resident reports', () => {
     expect(photos).toEqual([{ mime: 'image/jpeg', size: JPEG_BYTES.length }]);
   });
 
+  it('refuses a photo sent as a file that is larger than a photo may be, and keeps the rest of the report', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('河边堆了很多生活垃圾在烧'));
+    const sessionBefore = await service.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chat.chatId)).executeTakeFirstOrThrow();
+    const big = await deliver(chat.chatId, {
+      message: chat.message({ document: { file_id: 'big-file-1', file_unique_id: 'big-file-1', file_name: 'IMG_0001.JPG', mime_type: 'image/jpeg', file_size: 15 * 1024 * 1024 } }),
+    });
+    expect(texts(big.sent)).toEqual([expect.stringMatching(/太大[\s\S]*10 MB[\s\S]*没有保存/)]);
+    const sessionAfter = await service.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chat.chatId)).executeTakeFirstOrThrow();
+    expect(sessionAfter.state).toBe(sessionBefore.state);
+    // One within the limit is taken as a photo.
+    const small = await deliver(chat.chatId, {
+      message: chat.message({ document: { file_id: 'small-file-1', file_unique_id: 'small-file-1', file_name: 'IMG_0002.JPG', mime_type: 'image/jpeg', file_size: 3 * 1024 * 1024 } }),
+    });
+    expect(texts(small.sent)).toEqual([expect.stringContaining('共 1 张')]);
+  });
+
   it('joins several description messages into one case text', async () => {
     const chat = residentChat(nextChat++, 'en-US');
     await deliver(chat.chatId, chat.text('A pig farm lets manure run into the river.'));

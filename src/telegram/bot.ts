@@ -27,12 +27,11 @@ import {
   type Prompt,
   type Session,
 } from './conversation.js';
-import { MAX_PHOTOS } from '../intake/limits.js';
 import { answersNeverFail, apiRootOf, followedBy, installDelivery, WEBHOOK_DELIVERY } from './api.js';
 import { createPruner, oneAtATimePerChat } from './chat-lock.js';
 import { handleGroupButtons } from './group-posts.js';
 import { linkedUser, redeemLinkToken, unlink, voidLinkToken } from './links.js';
-import { IMAGE_TYPES } from '../intake/limits.js';
+import { IMAGE_TYPES, MAX_PHOTO_BYTES, MAX_PHOTOS } from '../intake/limits.js';
 import { queuePhotoFetch } from './photos.js';
 import { onRatingButton, RATING_DATA } from './rating.js';
 import { langOf, TEXTS, type Lang, type Texts } from './texts.js';
@@ -151,12 +150,15 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   pm.on('message:photo', async (ctx) => {
     const largest = ctx.msg.photo[ctx.msg.photo.length - 1];
     if (!largest) return void (await ctx.reply(textsFor(ctx).unusable.other));
+    if (tooLarge(largest.file_size)) return void (await ctx.reply(textsFor(ctx).unusable.photoTooLarge(MAX_PHOTO_BYTES / 1024 / 1024)));
     await run(ctx, { kind: 'photo', fileId: largest.file_id, caption: ctx.msg.caption ?? null });
   });
   pm.on('message:document', async (ctx) => {
     const doc = ctx.msg.document;
     // A photo sent "as a file" keeps its quality; anything else is not evidence the bot can use.
     if (!doc.mime_type || !IMAGE_TYPES.has(doc.mime_type)) return void (await ctx.reply(textsFor(ctx).unusable.document));
+    // The photo job would leave it out after the resident was told it was received: refused now, with the reason.
+    if (tooLarge(doc.file_size)) return void (await ctx.reply(textsFor(ctx).unusable.photoTooLarge(MAX_PHOTO_BYTES / 1024 / 1024)));
     await run(ctx, { kind: 'photo', fileId: doc.file_id, caption: ctx.msg.caption ?? null });
   });
   pm.on('message:location', async (ctx) => {
@@ -386,6 +388,11 @@ export function sessionStorage(db: Kysely<Database>, clock: Deps['clock']): Stor
       await db.deleteFrom('telegram_sessions').where('chat_id', '=', key).execute();
     },
   };
+}
+
+/** A file Telegram says is larger than a report's photo may be (a file whose size it does not give is checked on download). */
+function tooLarge(fileSize: number | undefined): boolean {
+  return typeof fileSize === 'number' && fileSize > MAX_PHOTO_BYTES;
 }
 
 function onEarth(lat: unknown, lng: unknown): boolean {
