@@ -182,6 +182,14 @@ describe('Telegram bot: a resident reports', () => {
     expect(emu.calls.some((c) => c.method === 'getFile' && c.body.file_id === 'photo-1')).toBe(true);
   });
 
+  it('takes a photo whose caption says nothing (spaces, a zero-width space) as a photo without description', async () => {
+    const chat = residentChat(nextChat++);
+    const photo = await deliver(chat.chatId, chat.photo('blank-caption-1', '\u200b \u200b'));
+    expect(texts(photo.sent)).toEqual([expect.stringContaining('共 1 张'), expect.stringContaining('描述')]);
+    const session = await service.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chat.chatId)).executeTakeFirstOrThrow();
+    expect(JSON.parse(session.state)).toMatchObject({ stage: 'ask_text', draft: { texts: [], photos: ['blank-caption-1'] } });
+  });
+
   it('leaves out a photo larger than 10 MB, whether or not Telegram said its size', async () => {
     const chat = residentChat(nextChat++);
     for (const id of ['photo-small-2', 'oversize-declared-1', 'oversize-hidden-1']) await deliver(chat.chatId, chat.photo(id));

@@ -20,6 +20,7 @@ import {
   pendingQuestion,
   reportText,
   reviveSession,
+  saysNothing,
   type Choice,
   type ConversationContext,
   type Draft,
@@ -142,8 +143,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   pm.on('message:text', async (ctx) => {
     const t = textsFor(ctx);
     const text = ctx.msg.text.replaceAll('\u0000', '');
-    // Only spaces and invisible characters (a zero-width space) say nothing.
-    if (text.replace(/[\p{Cf}\s]/gu, '') === '') return void (await ctx.reply(t.unusable.empty));
+    if (saysNothing(text)) return void (await ctx.reply(t.unusable.empty));
     if (text.length > MAX_TEXT) return void (await ctx.reply(t.unusable.tooLong));
     await run(ctx, { kind: 'text', text });
   });

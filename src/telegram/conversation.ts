@@ -135,6 +135,11 @@ function roomFor(draft: Draft, text: string): boolean {
   return [...reportText({ ...draft, texts: [...draft.texts, text] })].length <= MAX_TEXT_CHARS;
 }
 
+/** Only spaces and invisible characters (a zero-width space): a message or caption that says nothing. */
+export function saysNothing(text: string): boolean {
+  return text.replace(/[\p{Cf}\s]/gu, '') === '';
+}
+
 function withDescription(draft: Draft, text: string, ctx: ConversationContext): Draft {
   const namedPlace = draft.namedPlace ?? ctx.placeIn(text);
   return { ...draft, texts: [...draft.texts, text], namedPlace };
@@ -213,7 +218,8 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
     case 'photo': {
       if (draft.photos.length >= ctx.maxPhotos) return step(session, [{ say: 'too_many_photos', max: ctx.maxPhotos }]);
       const next: Draft = { ...draft, photos: [...draft.photos, input.fileId] };
-      const caption = input.caption?.trim();
+      // A caption that says nothing is no description: the report still asks for one.
+      const caption = input.caption && !saysNothing(input.caption) ? input.caption.trim() : null;
       const added: Prompt = { say: 'photo_added', count: next.photos.length };
       if (caption && !roomFor(next, caption)) return step({ stage, draft: next }, [added, { say: 'description_full', max: MAX_TEXT_CHARS }]);
       if (caption) return toStep(advance(withDescription(next, caption, ctx), [added]));
