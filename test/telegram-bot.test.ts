@@ -190,6 +190,22 @@ describe('Telegram bot: a resident reports', () => {
     expect(JSON.parse(session.state)).toMatchObject({ stage: 'ask_text', draft: { texts: [], photos: ['blank-caption-1'] } });
   });
 
+  it('keeps the caption of a photo over the limit of 5 as description, though not the photo', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('兴隆办事处有人往河边倒垃圾'));
+    for (let i = 1; i <= 5; i++) await deliver(chat.chatId, chat.photo(`limit-${i}`));
+    const sixth = await deliver(chat.chatId, chat.photo('limit-6', '下游的鱼塘也被污染了'));
+    expect(texts(sixth.sent)[0]).toMatch(/最多附 5 张照片，这张没有保存；照片附带的文字已加入描述/);
+    const plain = await deliver(chat.chatId, chat.photo('limit-7'));
+    expect(texts(plain.sent)).toEqual(['最多附 5 张照片，这张没有保存。']);
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created?.text).toBe('兴隆办事处有人往河边倒垃圾\n下游的鱼塘也被污染了');
+    const fetch = await service.deps.db.selectFrom('telegram_photo_fetches').select('file_ids').where('case_id', '=', created!.id).executeTakeFirstOrThrow();
+    expect(JSON.parse(fetch.file_ids)).toEqual(['limit-1', 'limit-2', 'limit-3', 'limit-4', 'limit-5']);
+  });
+
   it('leaves out a photo larger than 10 MB, whether or not Telegram said its size', async () => {
     const chat = residentChat(nextChat++);
     for (const id of ['photo-small-2', 'oversize-declared-1', 'oversize-hidden-1']) await deliver(chat.chatId, chat.photo(id));

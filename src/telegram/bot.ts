@@ -260,7 +260,7 @@ async function say(ctx: BotContext, t: Texts, p: Prompt): Promise<void> {
     case 'photo_added':
       return void (await ctx.reply(t.photoAdded(p.count)));
     case 'too_many_photos':
-      return void (await ctx.reply(t.tooManyPhotos(p.max)));
+      return void (await ctx.reply(t.tooManyPhotos(p.max, p.captionKept)));
     case 'description_full':
       return void (await ctx.reply(t.descriptionFull(p.max)));
     case 'location_added':

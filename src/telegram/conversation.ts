@@ -50,7 +50,7 @@ export type Prompt =
   | { say: 'contact_invalid' }
   | { say: 'summary'; draft: Draft }
   | { say: 'photo_added'; count: number }
-  | { say: 'too_many_photos'; max: number }
+  | { say: 'too_many_photos'; max: number; captionKept: boolean }
   | { say: 'description_full'; max: number }
   | { say: 'location_added' }
   | { say: 'cancelled' }
@@ -216,16 +216,19 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
     }
 
     case 'photo': {
-      if (draft.photos.length >= ctx.maxPhotos) return step(session, [{ say: 'too_many_photos', max: ctx.maxPhotos }]);
-      const next: Draft = { ...draft, photos: [...draft.photos, input.fileId] };
+      const full = draft.photos.length >= ctx.maxPhotos;
       // A caption that says nothing is no description: the report still asks for one.
       const caption = input.caption && !saysNothing(input.caption) ? input.caption.trim() : null;
-      const added: Prompt = { say: 'photo_added', count: next.photos.length };
-      if (caption && !roomFor(next, caption)) return step({ stage, draft: next }, [added, { say: 'description_full', max: MAX_TEXT_CHARS }]);
-      if (caption) return toStep(advance(withDescription(next, caption, ctx), [added]));
+      // A photo over the limit is not kept, but its caption is the resident's words: it still joins the description.
+      const next: Draft = full ? draft : { ...draft, photos: [...draft.photos, input.fileId] };
+      const fits = caption !== null && roomFor(next, caption);
+      const ack: Prompt = full ? { say: 'too_many_photos', max: ctx.maxPhotos, captionKept: fits } : { say: 'photo_added', count: next.photos.length };
+      if (caption && !fits) return step({ stage, draft: next }, [ack, { say: 'description_full', max: MAX_TEXT_CHARS }]);
+      if (caption) return toStep(advance(withDescription(next, caption, ctx), [ack]));
+      if (full) return step(session, [ack]);
       // An album arrives as one update per photo: acknowledge without asking the same question again.
-      if (stage === 'idle') return toStep(advance(next, [added]));
-      return step({ stage, draft: next }, [added]);
+      if (stage === 'idle') return toStep(advance(next, [ack]));
+      return step({ stage, draft: next }, [ack]);
     }
 
     case 'location': {

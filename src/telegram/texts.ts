@@ -61,7 +61,7 @@ const zh = {
   askContactDetails: '请点击下方按钮分享您的电话，或直接输入姓名和手机号。',
   contactInvalid: '没有找到手机号码。请点击按钮分享电话，或输入例如：张三 13812345678',
   photoAdded: (n: number) => `已收到照片（共 ${n} 张）。`,
-  tooManyPhotos: (max: number) => `最多附 ${max} 张照片，这张没有保存。`,
+  tooManyPhotos: (max: number, captionKept: boolean) => `最多附 ${max} 张照片，这张没有保存${captionKept ? '；照片附带的文字已加入描述' : ''}。`,
   descriptionFull: (max: number) => `描述最多 ${max} 字，这条没有加进去。请确认提交，或发送 /cancel 重新开始。`,
   locationAdded: '已收到位置。',
   summary: (s: SummaryParts) =>
@@ -213,7 +213,7 @@ const en: Texts = {
   askContactDetails: 'Tap the button below to share your phone number, or type your name and mobile number.',
   contactInvalid: 'I found no phone number. Tap the button to share yours, or type e.g.: Zhang San 13812345678',
   photoAdded: (n) => `Photo received (${n} in all).`,
-  tooManyPhotos: (max) => `At most ${max} photos per report; this one was not kept.`,
+  tooManyPhotos: (max, captionKept) => `At most ${max} photos per report; this one was not kept${captionKept ? ', but its caption was added to the description' : ''}.`,
   descriptionFull: (max) => `A description holds at most ${max} characters; this message was not added. Confirm the report, or send /cancel to start again.`,
   locationAdded: 'Location received.',
   summary: (s) =>
