@@ -326,6 +326,34 @@ describe('Telegram bot: a resident reports', () => {
     expect(contact).toMatchObject({ name: '李明', phone: '13812345678' });
   });
 
+  it('takes 匿名 typed before the question, or at the summary, as the choice, never as the description or the place', async () => {
+    const chat = residentChat(nextChat++);
+    const first = await deliver(chat.chatId, chat.text('我要匿名举报'));
+    expect(texts(first.sent)).toEqual([expect.stringContaining('匿名提交'), expect.stringContaining('描述')]);
+    await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水'));
+    // Asked for the place, 匿名 again is not one.
+    const place = await deliver(chat.chatId, chat.text('匿名'));
+    expect(texts(place.sent).at(-1)).toContain('哪里');
+    const summary = await deliver(chat.chatId, chat.text('盐下村三组后面的水沟'));
+    // Not asked again whether to stay anonymous: straight to the summary.
+    expect(texts(summary.sent)).toEqual([expect.stringMatching(/请确认[\s\S]*身份：匿名/)]);
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toMatchObject({ anonymous: 1, text: '有个厂子晚上往沟里排黑水', address: '盐下村三组后面的水沟' });
+
+    // A contact left, then 匿名 typed at the summary: the contact is dropped.
+    const changed = residentChat(nextChat++);
+    await deliver(changed.chatId, changed.text('兴隆办事处朱家观村后山有人倒废机油'));
+    await deliver(changed.chatId, changed.text('我叫李明，电话13812345678'));
+    const anon = await deliver(changed.chatId, changed.text('匿名'));
+    expect(texts(anon.sent).at(-1)).toMatch(/身份：匿名/);
+    expect(texts(anon.sent).at(-1)).not.toContain('5678');
+    await deliver(changed.chatId, changed.button('c:confirm'));
+    const [mine] = await casesOfChat(changed.chatId);
+    expect(mine).toMatchObject({ anonymous: 1, text: '兴隆办事处朱家观村后山有人倒废机油' });
+    expect(await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', mine!.id).executeTakeFirst()).toBeUndefined();
+  });
+
   it('makes the case of a confirmation whose update number an earlier report of another chat had', async () => {
     const first = residentChat(nextChat++);
     await deliver(first.chatId, first.text('兴隆办事处有人焚烧电线'));

@@ -53,6 +53,7 @@ export type Prompt =
   | { say: 'too_many_photos'; max: number; captionKept: boolean }
   | { say: 'description_full'; max: number }
   | { say: 'location_added' }
+  | { say: 'anonymous_noted' }
   | { say: 'cancelled' }
   | { say: 'nothing_to_cancel' }
   | { say: 'stale_button' };
@@ -177,7 +178,7 @@ function ownContactTyped(text: string): { name: string | null; phone: string } |
 }
 
 /** A typed answer that means "anonymous", as the button does. */
-const ANONYMOUS_TYPED = /^(?:我?要?匿名(?:举报)?|不留(?:名|了|联系方式)?|保密|anonymous(?:ly)?|anon)[。.!！]*$/i;
+const ANONYMOUS_TYPED = /^(?:我?(?:要|想)?匿名(?:举报)?|不留(?:名|了|联系方式)?|保密|anonymous(?:ly)?|anon)[。.!！]*$/i;
 
 const step = (session: Session, prompts: Prompt[], extra: Partial<Pick<Step, 'submit' | 'chose'>> = {}): Step => ({
   session,
@@ -195,11 +196,14 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
     case 'text': {
       const text = input.text.trim();
       // An answer to "where is it?" is short; a long message is more description (which may name the place).
-      if (stage === 'ask_place' && [...text].length <= MAX_PLACE_ANSWER) {
+      if (stage === 'ask_place' && [...text].length <= MAX_PLACE_ANSWER && !ANONYMOUS_TYPED.test(text)) {
         return toStep(advance({ ...draft, address: text }));
       }
-      if ((stage === 'ask_contact' || stage === 'ask_contact_details') && ANONYMOUS_TYPED.test(text)) {
-        return toStep(advance({ ...draft, anonymous: true, contact: null }));
+      // 匿名 is never a description nor a place: before the question (我要匿名举报 as the first message) or after
+      // it (a change of mind at the summary), it is the choice the button makes.
+      if (ANONYMOUS_TYPED.test(text)) {
+        const asked = stage === 'ask_contact' || stage === 'ask_contact_details';
+        return toStep(advance({ ...draft, anonymous: true, contact: null }, asked ? [] : [{ say: 'anonymous_noted' }]));
       }
       if (stage === 'ask_contact_details') {
         const contact = parseTypedContact(text);

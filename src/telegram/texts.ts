@@ -64,6 +64,7 @@ const zh = {
   tooManyPhotos: (max: number, captionKept: boolean) => `最多附 ${max} 张照片，这张没有保存${captionKept ? '；照片附带的文字已加入描述' : ''}。`,
   descriptionFull: (max: number) => `描述最多 ${max} 字，这条没有加进去。请确认提交，或发送 /cancel 重新开始。`,
   locationAdded: '已收到位置。',
+  anonymousNoted: '好的，这份举报将匿名提交。',
   summary: (s: SummaryParts) =>
     '请确认您的举报：\n' +
     `问题：${s.what}\n` +
@@ -216,6 +217,7 @@ const en: Texts = {
   tooManyPhotos: (max, captionKept) => `At most ${max} photos per report; this one was not kept${captionKept ? ', but its caption was added to the description' : ''}.`,
   descriptionFull: (max) => `A description holds at most ${max} characters; this message was not added. Confirm the report, or send /cancel to start again.`,
   locationAdded: 'Location received.',
+  anonymousNoted: 'All right: this report will be anonymous.',
   summary: (s) =>
     'Please check your report:\n' +
     `What: ${s.what}\n` +
