@@ -127,6 +127,11 @@ describe('Telegram bot: a resident reports', () => {
     expect(texts(status.sent)[0]).toContain(created.tracking_code);
     const one = await deliver(chat.chatId, chat.command(`/status ${created.tracking_code.toLowerCase()}`));
     expect(texts(one.sent)[0]).toMatch(new RegExp(`${created.tracking_code}[\\s\\S]*状态`));
+    // The tracking link or the 查询码 line of the bot's answer, pasted after /status, finds the case too.
+    for (const pasted of [`http://intake.test/track/${created.tracking_code}`, `查询码：${created.tracking_code}`]) {
+      const found = await deliver(chat.chatId, chat.command(`/status ${pasted}`));
+      expect(texts(found.sent)[0], pasted).toMatch(new RegExp(`${created.tracking_code}[\\s\\S]*状态`));
+    }
   });
 
   it('does not ask for the place when the text names one, and keeps a shared contact', async () => {

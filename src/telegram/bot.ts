@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
 import type { Deps } from '../deps.js';
 import { isCaseStatus } from '../domain/case.js';
-import { normalizeTrackingCode } from '../domain/tracking-code.js';
+import { trackingCodeIn } from '../domain/tracking-code.js';
 import { clip, keepableText } from '../domain/text.js';
 import { publicUrl } from '../env.js';
 import { acceptReport } from '../intake/accept-report.js';
@@ -323,7 +323,8 @@ async function ownStatus(deps: BotDeps, t: Texts, chatId: string): Promise<strin
 }
 
 async function oneStatus(deps: BotDeps, t: Texts, lang: Lang, arg: string): Promise<string> {
-  const code = normalizeTrackingCode(arg);
+  // The code as typed, or the tracking link or 查询码 line of the bot's own message, pasted.
+  const code = trackingCodeIn(arg);
   const found = code ? await findCaseByTrackingCode(deps.db, code) : null;
   if (!found) return t.statusNotFound;
   const lead = currentLead(await listAssignments(deps.db, found.id));
