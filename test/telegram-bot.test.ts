@@ -244,6 +244,19 @@ describe('Telegram bot: a resident reports', () => {
     expect(texts(small.sent)).toEqual([expect.stringContaining('共 1 张')]);
   });
 
+  it("keeps a shared venue's name and address as the case's address, with its point", async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水，气味很大'));
+    const location = { latitude: 25.171, longitude: 111.335 };
+    const venue = await deliver(chat.chatId, { message: chat.message({ location, venue: { location, title: '回龙圩镇八字桥', address: '回龙圩镇八字桥社区' } }) });
+    expect(texts(venue.sent)).toEqual([expect.stringContaining('已收到位置'), expect.stringContaining('匿名')]);
+    const anon = await deliver(chat.chatId, chat.button('c:anonymous'));
+    expect(texts(anon.sent).at(-1)).toContain('地点：回龙圩镇八字桥 回龙圩镇八字桥社区');
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toMatchObject({ address: '回龙圩镇八字桥 回龙圩镇八字桥社区', lat: 25.171 });
+  });
+
   it('joins several description messages into one case text', async () => {
     const chat = residentChat(nextChat++, 'en-US');
     await deliver(chat.chatId, chat.text('A pig farm lets manure run into the river.'));

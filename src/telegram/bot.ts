@@ -54,6 +54,8 @@ export type BotContext = Context & SessionFlavor<Session>;
 /** Telegram caps messages at 4096; longer text arriving anyway is refused. */
 export const MAX_TEXT = 4999;
 const CALLBACK_PREFIX = 'c:';
+/** A venue's name and address as the case's address (which holds 300 characters). */
+const MAX_VENUE = 200;
 
 export function createBot(deps: BotDeps): Bot<BotContext> {
   const token = deps.env.TELEGRAM_BOT_TOKEN;
@@ -165,7 +167,10 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     const { latitude: lat, longitude: lng } = ctx.msg.location;
     // Telegram's clients send a point on Earth; anything else is not a place the case can keep.
     if (!onEarth(lat, lng)) return void (await ctx.reply(textsFor(ctx).unusable.other));
-    await run(ctx, { kind: 'location', lat, lng });
+    // A venue (a place picked in Telegram's search) comes with its name and address: the case keeps them as its address.
+    const v = ctx.msg.venue;
+    const venue = v ? [v.title, v.address].filter((x) => typeof x === 'string' && x.trim() !== '').join(' ').trim() : '';
+    await run(ctx, { kind: 'location', lat, lng, venue: venue ? clip(venue, MAX_VENUE) : null });
   });
   pm.on('message:contact', async (ctx) => {
     const c = ctx.msg.contact;
@@ -278,7 +283,7 @@ async function say(ctx: BotContext, t: Texts, p: Prompt): Promise<void> {
 
 export function summaryText(t: Texts, d: Draft): string {
   const what = reportText(d);
-  const where = d.address ?? d.namedPlace ?? (d.location ? t.sharedLocation(d.location.lat, d.location.lng) : null);
+  const where = d.address ?? d.namedPlace ?? d.venue ?? (d.location ? t.sharedLocation(d.location.lat, d.location.lng) : null);
   const contact = d.contact ? [d.contact.name, maskPhone(d.contact.phone)].filter(Boolean).join(' ') : null;
   return t.summary({ what: clip(what, 200), where, photos: d.photos.length, contact });
 }
@@ -297,7 +302,7 @@ async function submit(deps: BotDeps, draft: Draft, chatId: string, updateId: num
     {
       channel: 'telegram',
       text: reportText(draft),
-      address: draft.address,
+      address: draft.address ?? draft.venue ?? null,
       location: draft.location,
       name: withContact ? draft.contact!.name : null,
       phone: withContact ? draft.contact!.phone : null,

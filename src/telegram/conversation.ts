@@ -20,6 +20,8 @@ export interface Draft {
   address: string | null;
   /** The place a description message already names. */
   namedPlace: string | null;
+  /** The name and address of the venue the resident shared (Telegram's place search): the place of `location`. */
+  venue: string | null;
   /** null until the resident chose. */
   anonymous: boolean | null;
   contact: { name: string | null; phone: string } | null;
@@ -36,7 +38,7 @@ export const CHOICES: readonly Choice[] = ['anonymous', 'contact', 'confirm', 'c
 export type Input =
   | { kind: 'text'; text: string }
   | { kind: 'photo'; fileId: string; caption: string | null }
-  | { kind: 'location'; lat: number; lng: number }
+  | { kind: 'location'; lat: number; lng: number; venue?: string | null }
   | { kind: 'contact'; name: string | null; phone: string }
   | { kind: 'choice'; choice: Choice }
   | { kind: 'cancel' };
@@ -76,7 +78,7 @@ export interface ConversationContext {
 export function emptySession(): Session {
   return {
     stage: 'idle',
-    draft: { texts: [], photos: [], location: null, address: null, namedPlace: null, anonymous: null, contact: null },
+    draft: { texts: [], photos: [], location: null, address: null, namedPlace: null, venue: null, anonymous: null, contact: null },
   };
 }
 
@@ -236,7 +238,8 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
     }
 
     case 'location': {
-      const next: Draft = { ...draft, location: { lat: input.lat, lng: input.lng } };
+      // A plain location after a venue is another point: the venue's name no longer describes it.
+      const next: Draft = { ...draft, location: { lat: input.lat, lng: input.lng }, venue: input.venue ?? null };
       return toStep(advance(next, [{ say: 'location_added' }]));
     }
 
