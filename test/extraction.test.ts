@@ -516,12 +516,12 @@ describe('call transcripts', () => {
     expect(isTranscript(canonical)).toBe(true);
   });
 
-  it.each(['坐席', '话务员', '客服', '接线员'])('reads %s as the operator', (label) => {
+  it.each(['坐席', '话务员', '客服', '接线员', '工作人员'])('reads %s as the operator', (label) => {
     const t = parseTranscript(`${label}：您好\n来电人：我要举报`);
     expect(t.lines.map((l) => l.speaker)).toEqual(['operator', 'caller']);
   });
 
-  it.each(['来电人', '市民', '群众', '客户', '来电者'])('reads %s as the caller', (label) => {
+  it.each(['来电人', '市民', '群众', '客户', '来电者', '举报人', '投诉人', '反映人'])('reads %s as the caller', (label) => {
     const text = `话务员：您好\n${label}：朱家观村后山有人倒垃圾`;
     expect(isTranscript(text)).toBe(true);
     expect(callerText(parseTranscript(text))).toBe('朱家观村后山有人倒垃圾');
@@ -580,6 +580,17 @@ describe('call transcripts', () => {
     ]);
     expect(isTranscript(text)).toBe(true);
     expect(complaintText(text)).toBe('回龙村后山有人倒废渣。');
+  });
+
+  it('reads labels in brackets, with or without a colon after them', () => {
+    const text = ['[00:00:01]【坐席】您好，请问是兴隆办事处吗？', '【来电人】不是，回龙村后山有人倒废渣。', '[坐席]：好的。', '[00:00:20][举报人] 昨晚倒的。'].join('\n');
+    expect(parseTranscript(text).lines).toEqual([
+      { speaker: 'operator', text: '您好，请问是兴隆办事处吗？', at: '00:00:01' },
+      { speaker: 'caller', text: '不是，回龙村后山有人倒废渣。' },
+      { speaker: 'operator', text: '好的。' },
+      { speaker: 'caller', text: '昨晚倒的。', at: '00:00:20' },
+    ]);
+    expect(complaintText(text)).toBe('不是，回龙村后山有人倒废渣。\n昨晚倒的。');
   });
 
   it('reads a label and timestamp on a line of their own as the header of the words below it', () => {

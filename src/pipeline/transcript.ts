@@ -23,16 +23,17 @@ export interface Transcript {
   lines: TranscriptLine[];
 }
 
-const OPERATOR_LABELS = ['坐席', '话务员', '客服', '接线员'] as const;
-const CALLER_LABELS = ['来电人', '来电者', '来电', '市民', '群众', '客户'] as const;
+const OPERATOR_LABELS = ['坐席', '话务员', '客服', '接线员', '工作人员'] as const;
+// 举报人 / 投诉人 / 反映人: how a 12369 reporting line's exports name the caller.
+const CALLER_LABELS = ['来电人', '来电者', '来电', '市民', '群众', '客户', '举报人', '投诉人', '反映人'] as const;
 
 // Longer labels first so 来电人 is not read as something shorter.
 const LABELS = [...OPERATOR_LABELS, ...CALLER_LABELS].sort((a, b) => b.length - a.length);
 
 // A line opens with an optional timestamp ([00:00:02], 【00:02】, (0:00:02), bare 00:00:02 or, before a label, bare 00:02),
-// then a label, optionally numbered or named (坐席1, 客服 A, 坐席(工号1024), 来电人张先生, 坐席小王, 市民张三), then
+// then a label, optionally in brackets (【坐席】您好, [来电人] …), optionally numbered or named (坐席1, 客服 A, 坐席(工号1024), 来电人张先生, 坐席小王, 市民张三), then
 // optionally the timestamp after the label instead (坐席 [00:00:01]：), then a full-width or ASCII colon or a tab
-// (00:00:01<TAB>坐席<TAB>您好, as exported from a spreadsheet). A bare mm:ss counts only next to a label: at the start
+// (00:00:01<TAB>坐席<TAB>您好, as exported from a spreadsheet), or the closing bracket of a bracketed label. A bare mm:ss counts only next to a label: at the start
 // of a wrapped line, 12:30 is more likely a time of day the caller mentions.
 // A timestamp may carry the date before the time ([2026-11-28 21:30:07]), milliseconds after it ([00:00:02.350]),
 // and the end of the speech after its start ([00:00:01-00:00:04], 00:00:01 --> 00:00:04): the start is kept.
@@ -54,7 +55,7 @@ const NOT_A_NAME = '(?!方面|方式|小结|高峰|金额|程序|白天|时间|�
 const LABEL_SUFFIX = String.raw`(?:[A-Za-z0-9]{1,8}(?![A-Za-z0-9]|:\d{2}(?::\d{2})?${MILLIS}(?:\s|[:：\]】)）]|$))|[(（][^)）]{0,12}[)）]|[\u4e00-\u9fff]{1,2}(?:先生|女士|小姐|师傅|阿姨|大爷|大妈)|${NOT_A_NAME}(?:[小老阿]${SURNAME}|${SURNAME}[\u4e00-\u9fff]{1,2}))`;
 /** The label, its suffix and a timestamp after them; a timestamp is tried before a bracketed note so (00:00:01) is read as one. */
 const LABEL_PART = String.raw`(${LABELS.join('|')})\s*(?:${LABEL_TIMESTAMP}|${LABEL_SUFFIX}(?:\s*${LABEL_TIMESTAMP})?)?`;
-const LABELLED_LINE = new RegExp(String.raw`^\s*(?:${LABEL_TIMESTAMP}\s*)?${LABEL_PART}(?:\s*[:：]|\t)\s*(.*)$`);
+const LABELLED_LINE = new RegExp(String.raw`^\s*(?:${LABEL_TIMESTAMP}\s*)?(?:[【\[]\s*)?${LABEL_PART}(?:\s*[:：]|\t|\s*[】\]]\s*[:：]?)\s*(.*)$`);
 /**
  * A header line naming the speaker and the time, whose words follow on the next lines
  * (坐席 00:00:01 / 您好，请讲。): a timestamp is required, so a line that is only a label is not taken for one.
