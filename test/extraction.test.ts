@@ -90,6 +90,14 @@ describe('anonymity requests', () => {
     '请不要向他们泄露我的姓名',
     '别让他们知道是我打的',
     '我不愿意透露姓名',
+    '我不想透露我的名字',
+    '你们别把我名字说出去',
+    '别写我名字',
+    '不要登记我的姓名',
+    '这个事你们要保密啊',
+    '麻烦保密',
+    '能不能保密？',
+    '我的信息要保密',
   ])('hears one in "%s"', (text) => {
     expect(asksAnonymity(district, text)).not.toBeNull();
   });
@@ -102,6 +110,10 @@ describe('anonymity requests', () => {
     '别透露我们厂的事就行',
     '我们实名举报',
     '别告诉他们我家在哪就行',
+    '不需要你们保密',
+    '你们不用保密，我叫张三',
+    '你们保密工作做得不好',
+    '他们说要保密',
   ])('does not hear one in "%s"', (text) => {
     expect(asksAnonymity(district, text)).toBeNull();
   });
@@ -364,6 +376,9 @@ describe('anonymity agreed in the dialogue of a call', () => {
     expect(anonymityAgreedInDialogue(call('坐席：需要对您的信息保密吗？', '来电人：需要。'))).toBe(true);
     expect(anonymityAgreedInDialogue(call('坐席：请问您贵姓？', '来电人：不用了，你们去查就行。'))).toBe(true);
     expect(anonymityAgreedInDialogue(call('坐席：好的。', '来电人：名字就不说了，你们快来看看。'))).toBe(true);
+    // A name given, then taken back.
+    expect(anonymityAgreedInDialogue(call('坐席：请问您贵姓？', '来电人：我叫张三……算了，名字还是别写了。'))).toBe(true);
+    expect(anonymityAgreedInDialogue(call('坐席：请问您贵姓？', '来电人：姓李。', '坐席：好的。', '来电人：刚才说的名字你们别记了。'))).toBe(true);
     // A no to confidentiality, a name given, or a yes to something else is not a request.
     expect(anonymityAgreedInDialogue(call('坐席：需要为您保密吗？', '来电人：不用，没关系。'))).toBe(false);
     expect(anonymityAgreedInDialogue(call('坐席：请问您贵姓？', '来电人：姓李。'))).toBe(false);
@@ -371,6 +386,7 @@ describe('anonymity agreed in the dialogue of a call', () => {
     expect(anonymityAgreedInDialogue(call('坐席：您好，我们会严格保密，请讲。', '来电人：是这样的，厂子排黑水。'))).toBe(false);
     expect(anonymityAgreedInDialogue(call('坐席：需要保密吗？', '来电人：嗯，不用了。'))).toBe(false);
     expect(anonymityAgreedInDialogue(call('坐席：请讲。', '来电人：那个厂的名字不说你也知道。'))).toBe(false);
+    expect(anonymityAgreedInDialogue(call('坐席：请问您贵姓？', '来电人：姓张，名字别写错了。'))).toBe(false);
   });
 
   const offers = ['需要为您保密吗？', '要不要匿名？', '您的信息需要我们保密处理吗？'];

@@ -392,6 +392,23 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(withoutIds(logLines.join(''))).not.toContain('7777');
   });
 
+  it('makes a caller anonymous who gives a name and takes it back, or asks for confidentiality in other words', async () => {
+    const transcripts = [
+      ['坐席：您好，请讲。', '来电人：兴隆办事处那边厂子偷排废水。', '坐席：请问您贵姓？', '来电人：我叫王建国……算了，名字还是别写了。'],
+      ['坐席：您好，请讲。', '来电人：兴隆办事处那边厂子偷排废水，这个事你们要保密啊。'],
+      ['坐席：您好，请讲。', '来电人：兴隆办事处那边厂子偷排废水，我不想透露我的名字。'],
+    ];
+    for (const lines of transcripts) {
+      const res = await json(as('operator').post('/api/v1/hotline/calls', call(lines.join('\n'))));
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      const row = await caseRow(res.body.cases[0].id);
+      expect(row.anonymous, lines.at(-1)).toBe(1);
+      const record = await json(as('operator').get(`/api/v1/hotline/calls/12369/${res.body.callId}`));
+      expect(record.body.anonymous, lines.at(-1)).toBe(true);
+      await processed(row.id);
+    }
+  });
+
   it('makes a caller anonymous when the operator says so, and masks the number for bureaus', async () => {
     const number = '13566661234';
     const res = await json(

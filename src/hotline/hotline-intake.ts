@@ -301,8 +301,11 @@ export function refusesName(answer: string): boolean {
   return REFUSES_NAME.test(clause) || REFUSES_NAME_WITHIN.test(clause);
 }
 
-/** A caller who keeps their own name back (名字就不说了, 我的名字不留了), not someone else's (那个厂的名字). */
-const WITHHOLDS_NAME = /(^|[，,。！!\s]|我的?)(名字|姓名)(就|我)?(不|别)(说|留|讲|告诉|提)/;
+/**
+ * A caller who keeps their own name back (名字就不说了, 我的名字不留了) or takes back one already given
+ * (我叫张三……算了，名字还是别写了; 名字你们别记了), not someone else's (那个厂的名字).
+ */
+const WITHHOLDS_NAME = /(^|[，,。！!\s…]|我的?|(?:刚才|刚刚|前面|上面)[说讲报留给]的)(名字|姓名)(?:就|我|你|你们|还是|也|都)*(?:不|别|不要|不用)(说|留|讲|告诉|提|写|记|登记)(?![错对])/;
 
 /**
  * A caller who asks not to be named in answer to the operator — the usual

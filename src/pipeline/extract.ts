@@ -121,9 +121,26 @@ export function decideUrgency(district: District, text: string, typeCode: string
 
 // A request is cancelled by a negation right before it: 不需要匿名, 不用匿名, 不想匿名.
 const NEGATED_BEFORE = /(?:不用|不需要|不必|无需|没必要|不要|不想|不怕|不介意|不在乎|不是|没有|不|没)\s*$/;
-// Generic language, not district data: "don't tell / reveal … that it was me / my name / who reported".
-const GENERIC_ANONYMITY =
-  /(?:不要|别|不能|不可以|千万别|请勿|勿|不想让|别让|不要让)[^，。！？!?；;\n]{0,8}?(?:透露|告诉|说|泄露|泄漏|公开|暴露|讲|给|知道)[^，。！？!?；;\n]{0,8}?(?:我的(?:名字|姓名|身份|电话|号码|手机|联系方式|信息)|是我(?!们)|谁(?:举报|打)的|举报人)/;
+// Generic language, not district data: "don't tell / reveal … that it was me / my name / who reported",
+// "I'd rather not give my name" (我不想透露我的名字), "don't let my name out" (别把我名字说出去),
+// "don't write my name down" (别写我名字, 不要登记我的名字) and "keep it confidential" said to the
+// listener or about the reporter (你们要保密啊, 麻烦保密, 能不能保密, 我的信息要保密) — not a plant's
+// data that are 保密 (厂里说排放数据是保密的).
+const SELF = '(?:我的?|本人)(?:名字|姓名|身份|电话|号码|手机号?|联系方式|信息)';
+/** 保密 as a request, not a noun (你们保密工作做得…). */
+const KEEP_SECRET = '保密(?!工作|措施|制度|协议|规定|级别|期)';
+const GENERIC_ANONYMITY = new RegExp(
+  [
+    `(?:不要|别|不能|不可以|千万别|请勿|勿|不想让|别让|不要让)[^，。！？!?；;\\n]{0,8}?(?:透露|告诉|说|泄露|泄漏|公开|暴露|讲|给|知道)[^，。！？!?；;\\n]{0,8}?(?:我的(?:名字|姓名|身份|电话|号码|手机|联系方式|信息)|是我(?!们)|谁(?:举报|打)的|举报人)`,
+    `(?:不想|不愿意?|不方便|不太方便)(?:透露|告诉|说|讲|留|公开)${SELF}`,
+    `(?:不要|别|千万别|千万不要)把${SELF}(?![^，。！？!?；;\\n]{0,4}?(?:写错|搞错|记错|弄错))`,
+    `(?:不要|别|不用|千万别)(?:写|记|登记|留|记录)(?:下|上)?${SELF}`,
+    `(?:你们|您|你)(?:一定|务必|千万|可|最好)?(?:要|得|能|能不能|能否|可不可以|可以)?(?:帮我|给我|替我|帮忙)?${KEEP_SECRET}`,
+    `(?:麻烦|请|能不能|能否|可不可以|希望)(?:你们|您)?(?:帮我|给我|替我|帮忙)?${KEEP_SECRET}`,
+    `${SELF}(?:一定|务必|千万)?(?:要|请|得|需要)?${KEEP_SECRET}`,
+  ].join('|'),
+  'g',
+);
 
 /**
  * The district's anonymity phrase (or the generic request) found in the text,
@@ -144,7 +161,11 @@ export function asksAnonymity(district: District, text: string): string | null {
       return phrase;
     }
   }
-  return GENERIC_ANONYMITY.exec(text)?.[0] ?? null;
+  // A generic request right after a negation is none either (不需要你们保密, 不用帮我保密).
+  for (const m of text.matchAll(GENERIC_ANONYMITY)) {
+    if (!NEGATED_BEFORE.test(text.slice(Math.max(0, m.index - 4), m.index))) return m[0];
+  }
+  return null;
 }
 
 // ---- Phone numbers ----------------------------------------------------------------------------
