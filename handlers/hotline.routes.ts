@@ -87,7 +87,15 @@ const callReview = z
     review: z.literal(true),
     hotline: z.enum(HOTLINES),
     callId: z.string(),
-    existing: z.object({ sameTranscript: z.boolean(), cases: z.array(callCase.omit({ trackUrl: true })) }).nullable(),
+    existing: z
+      .object({
+        sameTranscript: z.boolean(),
+        differs: z.array(z.enum(['transcript', 'startedAt', 'callerNumber'])).openapi({
+          description: 'How this call differs from the one on record under its callId; submitting it is a 409 unless empty',
+        }),
+        cases: z.array(callCase.omit({ trackUrl: true })),
+      })
+      .nullable(),
     transcript: z.object({ lines: z.array(z.object({ speaker: z.enum(['operator', 'caller', 'unknown']), at: z.string().nullable(), text: z.string() })) }),
     callerNumber: z.string().nullable().openapi({ description: 'Masked' }),
     proposal,
@@ -112,8 +120,8 @@ const postCall = createRoute({
   description:
     'JSON, or the transcript as `text/plain` with the other fields as query parameters (`parts` as JSON text). ' +
     'A new call answers **201** with its case(s), status `received`: the pipeline classifies and routes them next. ' +
-    'The same `callId` (per hotline) with the same transcript answers **200** with the case(s) it already became; ' +
-    'a different transcript under a known `callId` is **409** `conflict`. `review: true` answers **200** with the ' +
+    'The same `callId` (per hotline) with the same transcript, start and caller number answers **200** with the case(s) it already became; ' +
+    'a different transcript, `startedAt` or `callerNumber` under a known `callId` is **409** `conflict` naming it. `review: true` answers **200** with the ' +
     "extraction and the classifier's proposal and creates nothing. A corrected `type` that differs from the proposal " +
     'is recorded as labelled data for retraining, and the case is routed with the corrected type.',
   security,

@@ -380,6 +380,24 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
     expect((await runImport(csv, 'text/csv')).summary).toMatchObject({ created: 0, duplicate: 3 });
   });
 
+  it('rejects a line whose call id is on record for another call, naming what differs, and imports the rest', async () => {
+    const path = join(dir, 'reused-ids.ndjson');
+    const calls = [0, 1, 2].map((i) => callOf(i, 'REUSE'));
+    writeFileSync(path, calls.map((c) => JSON.stringify(c)).join('\n'));
+    expect((await runImport(path, 'application/x-ndjson')).summary).toMatchObject({ created: 3 });
+    const before = await counts();
+    // The next day's export numbers its calls from 1 again: same ids, other calls.
+    const nextDay = [{ ...calls[0]!, startedAt: '2026-10-02T08:00:00+08:00' }, { ...calls[1]!, callerNumber: '13700001111' }, calls[2]!];
+    writeFileSync(path, nextDay.map((c) => JSON.stringify(c)).join('\n'));
+    const run = await runImport(path, 'application/x-ndjson');
+    expect(run.summary).toMatchObject({ created: 0, duplicate: 1, rejected: 2 });
+    expect([...run.rejected.entries()]).toEqual([
+      [1, expect.stringContaining('different startedAt')],
+      [2, expect.stringContaining('different callerNumber')],
+    ]);
+    expect(await counts()).toEqual(before);
+  });
+
   it('marks an imported call anonymous when the caller says yes to confidentiality or declines a name, and only then', async () => {
     const path = join(dir, 'anonymity.ndjson');
     const dialogues: Array<[string, string, boolean]> = [

@@ -456,6 +456,29 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(await count('cases')).toBe(before);
   });
 
+  it('refuses another call under a known callId with 409 naming what differs, even with the same transcript', async () => {
+    // Two hang-up calls read the same; a switch that numbers calls per day sends the second under the first one's id.
+    const body = call('坐席：您好，请讲。\n来电人：喂？兴隆办事处那边厂子又在排黑水。', { callId: nextCallId('DAY') });
+    expect((await as('operator').post('/api/v1/hotline/calls', body)).status).toBe(201);
+    const before = await count('cases');
+    const later = await json(as('operator').post('/api/v1/hotline/calls', { ...body, startedAt: '2026-11-03T09:40:00+08:00' }));
+    expect(later.status, JSON.stringify(later.body)).toBe(409);
+    expect(later.body.error).toMatchObject({ code: 'conflict', fields: { callId: 'already received with a different startedAt', startedAt: expect.any(String) } });
+    const other = await json(as('operator').post('/api/v1/hotline/calls', { ...body, callerNumber: '13912340002' }));
+    expect(other.status, JSON.stringify(other.body)).toBe(409);
+    expect(other.body.error.fields).toMatchObject({ callId: 'already received with a different callerNumber', callerNumber: expect.any(String) });
+    expect(JSON.stringify(other.body)).not.toContain('13912340002');
+    // The review says so before the operator submits.
+    const review = await json(as('operator').post('/api/v1/hotline/calls', { ...body, callerNumber: '13912340002', review: true }));
+    expect(review.body.existing).toMatchObject({ sameTranscript: true, differs: ['callerNumber'] });
+    expect(await count('cases')).toBe(before);
+    // The same instant written in another zone, and the number written another way, are the same call.
+    const same = await json(as('operator').post('/api/v1/hotline/calls', { ...body, startedAt: '2026-11-02T01:40:00Z', callerNumber: '139 1234 0001' }));
+    expect(same.status, JSON.stringify(same.body)).toBe(200);
+    expect(same.body.result).toBe('duplicate');
+    expect(await count('cases')).toBe(before);
+  });
+
   it('creates the call only once when the same call arrives twice at the same moment', async () => {
     const body = call(VARIANTS[0]![1]);
     const before = await count('cases');

@@ -59,18 +59,25 @@ export async function findHotlineCall(db: Db, hotline: string, callId: string): 
   return row ? toHotlineCall(row) : null;
 }
 
-/** Identity and transcript hash of the calls among `callIds` (any hotline): an import looks up a batch at once. */
+/** Identity, transcript hash, start and caller of the calls among `callIds` (any hotline): an import looks up a batch at once. */
 export async function findCallKeys(
   db: Db,
   callIds: readonly string[],
-): Promise<Array<{ id: string; hotline: string; callId: string; transcriptHash: string }>> {
+): Promise<Array<{ id: string; hotline: string; callId: string; transcriptHash: string; startedAt: string; callerNumber: string | null }>> {
   if (callIds.length === 0) return [];
   const rows = await db
     .selectFrom('hotline_calls')
-    .select(['id', 'hotline', 'call_id', 'transcript_hash'])
+    .select(['id', 'hotline', 'call_id', 'transcript_hash', 'started_at', 'caller_number'])
     .where('call_id', 'in', [...new Set(callIds)])
     .execute();
-  return rows.map((r) => ({ id: r.id, hotline: r.hotline, callId: r.call_id, transcriptHash: r.transcript_hash }));
+  return rows.map((r) => ({
+    id: r.id,
+    hotline: r.hotline,
+    callId: r.call_id,
+    transcriptHash: r.transcript_hash,
+    startedAt: r.started_at,
+    callerNumber: r.caller_number,
+  }));
 }
 
 export async function listCallCases(db: Db, hotlineCallId: string): Promise<CallCase[]> {

@@ -521,9 +521,10 @@ async function reviewPage(c: Context<AppEnv>, state: ReviewState, errors: Errors
   const partProposals = review.parts ?? [review.proposal, review.proposal];
   const anonymous = whole.anonymous;
   const title = zh ? '核对来电' : 'Review the call';
-  const callIdTaken = (review.existing !== null && !review.existing.sameTranscript) || errors.callId !== undefined;
+  const otherCall = review.existing !== null && review.existing.differs.length > 0;
+  const callIdTaken = otherCall || errors.callId !== undefined;
   const callIdErrors: Errors = callIdTaken
-    ? { callId: errors.callId ?? (zh ? '此来电编号已用于另一段录音，请改用本次来电的编号。' : 'Used for another transcript: give this call its own id.') }
+    ? { callId: errors.callId ?? (zh ? '此来电编号已用于另一个来电，请改用本次来电的编号。' : 'Used for another call: give this call its own id.') }
     : {};
   // A first split starts from the caller's words, cut at the sentence nearest their middle.
   const splitSeed = halves(review.transcript.lines.filter((l) => l.speaker !== 'operator').map((l) => l.text), whole.text);
@@ -543,13 +544,17 @@ async function reviewPage(c: Context<AppEnv>, state: ReviewState, errors: Errors
       ) : null}
       {review.existing ? (
         <p class="notice error" role="alert">
-          {review.existing.sameTranscript
+          {!otherCall
             ? zh
               ? `此来电已受理：${review.existing.cases.map((k) => k.trackingCode).join('、')}。再次提交不会重复立案。`
               : `This call was already entered: ${review.existing.cases.map((k) => k.trackingCode).join(', ')}. Submitting again creates nothing.`
-            : zh
-              ? '此来电编号已用于另一段录音，请核对来电编号。'
-              : 'This call id was used for another transcript: check the call id.'}
+            : review.existing.sameTranscript
+              ? zh
+                ? '此来电编号已用于另一个来电（来电时间或来电号码不同），请核对来电编号。'
+                : 'This call id was used for another call (another time or caller number): check the call id.'
+              : zh
+                ? '此来电编号已用于另一段录音，请核对来电编号。'
+                : 'This call id was used for another transcript: check the call id.'}
         </p>
       ) : null}
       <h2>{zh ? '通话内容' : 'The call'}</h2>

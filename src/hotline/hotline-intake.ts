@@ -80,6 +80,25 @@ const CORRECTIONS = ['type', 'lead', 'jurisdiction', 'placeUnknown', 'urgent', '
 export interface KnownCall {
   id: string;
   transcriptHash: string;
+  startedAt: string;
+  callerNumber: string | null;
+}
+
+/** What makes a call with a known id another call: its transcript, its start or its caller. */
+export type CallDifference = 'transcript' | 'startedAt' | 'callerNumber';
+
+/**
+ * How a call sent under a known id differs from the one on record: hotline
+ * systems that number calls per day, or an operator who typed another call's
+ * id, send a different call under it (two short hang-up calls can have the
+ * same transcript). The start is compared as an instant, the number as stored.
+ */
+export function differencesFrom(known: KnownCall, input: CallInput, hash: string = transcriptHash(input.transcript)): CallDifference[] {
+  const out: CallDifference[] = [];
+  if (known.transcriptHash !== hash) out.push('transcript');
+  if (Date.parse(known.startedAt) !== Date.parse(input.startedAt)) out.push('startedAt');
+  if ((known.callerNumber ?? null) !== (input.callerNumber ?? null)) out.push('callerNumber');
+  return out;
 }
 
 /** Line endings and surrounding blank space do not make a different transcript. */
@@ -333,9 +352,12 @@ export function anonymityAgreedInDialogue(transcript: string): boolean {
 }
 
 async function existingOutcome(deps: HotlineDeps, input: CallInput, known: KnownCall, hash: string): Promise<CallOutcome> {
-  if (known.transcriptHash !== hash) {
-    throw new AppError('conflict', `call ${input.callId} of hotline ${input.hotline} was already received with a different transcript`, {
-      callId: 'already received with a different transcript',
+  const differs = differencesFrom(known, input, hash);
+  if (differs.length > 0) {
+    const what = differs.join(', ');
+    throw new AppError('conflict', `call ${input.callId} of hotline ${input.hotline} was already received with a different ${what}`, {
+      callId: `already received with a different ${what}`,
+      ...Object.fromEntries(differs.filter((d) => d !== 'transcript').map((d) => [d, `differs from the call already received under this callId`])),
     });
   }
   const ignored = CORRECTIONS.filter((f) => input[f] !== undefined);
@@ -503,7 +525,7 @@ export interface CallReview {
   hotline: Hotline;
   callId: string;
   /** Set when this call is already on record: submitting it again creates nothing. */
-  existing: { sameTranscript: boolean; cases: CallCase[] } | null;
+  existing: { sameTranscript: boolean; differs: CallDifference[]; cases: CallCase[] } | null;
   transcript: { lines: Array<{ speaker: Speaker; at: string | null; text: string }> };
   callerNumber: string | null;
   /** The proposal for the whole call (the caller's lines, or the operator's corrected text). */
@@ -528,7 +550,11 @@ export async function reviewCall(deps: HotlineDeps, input: CallInput): Promise<C
     hotline: input.hotline,
     callId: input.callId,
     existing: onRecord
-      ? { sameTranscript: onRecord.transcriptHash === transcriptHash(input.transcript), cases: await listCallCases(deps.db, onRecord.id) }
+      ? {
+          sameTranscript: onRecord.transcriptHash === transcriptHash(input.transcript),
+          differs: differencesFrom(onRecord, input),
+          cases: await listCallCases(deps.db, onRecord.id),
+        }
       : null,
     transcript: { lines: parseTranscript(input.transcript).lines.map((l) => ({ speaker: l.speaker, at: l.at ?? null, text: l.text })) },
     callerNumber: input.callerNumber ? maskPhone(input.callerNumber) : null,

@@ -23,6 +23,8 @@ const FIELD_MESSAGES: Array<[RegExp, string | ((m: RegExpExecArray) => string)]>
   [/^give both lat and lng, or neither$/, '请同时给出经度和纬度，或都不给'],
   [/^must be another case$/, '不能合并到本案件自身，请填写另一个案件的查询码'],
   [/^already received with a different transcript$/, '该来电编号已用于另一份通话记录，请核对来电编号'],
+  [/^already received with a different /, '该来电编号已用于另一个来电（通话记录、来电时间或来电号码不同），请核对来电编号'],
+  [/^differs from the call already received under this callId$/, '与该来电编号已受理的来电不一致'],
   // The text rules (src/domain/text.ts).
   [/^must not contain NUL characters$/, '含有无法保存的空字符（NUL），请删除后再提交'],
   [/^must be well-formed Unicode/, '含有无法识别的字符，请删除后再提交'],
