@@ -437,6 +437,8 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
     const lines = [
       { ...base, callId: id('future'), startedAt: '2999-01-01T00:00:00+08:00' },
       { ...base, callId: id('old'), startedAt: '1901-01-01T00:00:00+08:00' },
+      { ...base, callId: id('zone-east'), startedAt: '2026-10-01T08:00:00+15:00' },
+      { ...base, callId: id('zone-west'), startedAt: '2026-10-01T08:00:00-13:30' },
       { ...base, callId: id('dashes'), callerNumber: '-----' },
       { ...base, callId: id('zeros'), callerNumber: '00000' },
       { ...base, callId: id('area'), callerNumber: '(0746)1234567' },
@@ -444,12 +446,14 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
     ];
     writeFileSync(path, lines.map((c) => JSON.stringify(c)).join('\n'));
     const run = await runImport(path, 'application/x-ndjson');
-    expect(run.summary).toMatchObject({ created: 2, rejected: 4 });
+    expect(run.summary).toMatchObject({ created: 2, rejected: 6 });
     expect([...run.rejected.entries()]).toEqual([
       [1, 'invalid startedAt'],
       [2, 'invalid startedAt'],
-      [3, 'invalid callerNumber'],
-      [4, 'invalid callerNumber'],
+      [3, 'invalid startedAt'],
+      [4, 'invalid startedAt'],
+      [5, 'invalid callerNumber'],
+      [6, 'invalid callerNumber'],
     ]);
     const stored = await service.deps.db.selectFrom('hotline_calls').select(['call_id', 'caller_number']).where('call_id', 'in', [id('area'), id('fullwidth')]).orderBy('call_id').execute();
     expect(stored).toEqual([

@@ -479,6 +479,22 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(await count('cases')).toBe(before);
   });
 
+  it('refuses a start time in a time zone that does not exist with 400 naming startedAt, creating nothing', async () => {
+    const before = await count('hotline_calls');
+    for (const startedAt of ['2026-11-02T09:40:00+15:00', '2026-11-02T09:40:00-13:00']) {
+      const res = await json(as('operator').post('/api/v1/hotline/calls', call('坐席：请讲。\n来电人：兴隆办事处那边厂子偷排废水。', { startedAt })));
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.error.fields).toEqual({ startedAt: 'must have a UTC offset between -12:00 and +14:00' });
+    }
+    // The extremes that exist (Kiribati, Baker Island) are taken.
+    for (const startedAt of ['2026-11-02T15:40:00+14:00', '2026-11-01T13:40:00-12:00']) {
+      const res = await json(as('operator').post('/api/v1/hotline/calls', call('坐席：请讲。\n来电人：兴隆办事处那边厂子偷排废水。', { startedAt })));
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      await processed(res.body.cases[0].id);
+    }
+    expect(await count('hotline_calls')).toBe(before + 2);
+  });
+
   it('creates the call only once when the same call arrives twice at the same moment', async () => {
     const body = call(VARIANTS[0]![1]);
     const before = await count('cases');

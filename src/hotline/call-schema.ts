@@ -32,6 +32,20 @@ export function normalizeCallerNumber(raw: string): string {
 
 const CALLER_NUMBER_RULE = 'must be a phone number: 5–20 digits, optionally with a leading +, brackets, spaces or dashes, not all zeros';
 
+const OFFSET_RULE = 'must have a UTC offset between -12:00 and +14:00';
+
+/**
+ * No time zone is more than 12 hours behind or 14 ahead of UTC: a start at
+ * +15:00 or -13:00 is a wrong export setting, and read as it is it would put
+ * the call hours away from when it happened.
+ */
+function offsetExists(iso: string): boolean {
+  const m = /([+-])(\d{2}):?(\d{2})$/.exec(iso);
+  if (!m) return true; // Z
+  const minutes = (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+  return minutes >= -12 * 60 && minutes <= 14 * 60;
+}
+
 /** '' and null mean "not given" (empty CSV cells, empty query parameters). */
 const blankToUndefined = (v: unknown) => (v === '' || v === null ? undefined : v);
 
@@ -106,7 +120,8 @@ export const callSchema = z
           offset: true,
           error: (i) => (i.input === undefined ? 'required' : 'must be an ISO 8601 date-time, e.g. 2026-11-28T21:30:05+08:00'),
         })
-        .refine(instantInServiceYears, INSTANT_RULE),
+        .refine(instantInServiceYears, INSTANT_RULE)
+        .refine(offsetExists, OFFSET_RULE),
     ),
     callerNumber: z.preprocess(
       (v) => (typeof v === 'number' ? String(v) : typeof v === 'string' && v.trim() !== '' ? normalizeCallerNumber(v) : blankToUndefined(v)),

@@ -16,6 +16,7 @@ const FIELD_MESSAGES: Array<[RegExp, string | ((m: RegExpExecArray) => string)]>
   [/^must not be in the future$/, '时间不能晚于现在'],
   [/^must not be before (\d{4})$/, (m) => `时间不能早于 ${m[1]} 年`],
   [/^must be an ISO 8601 date-time/, '请填写完整的日期和时间'],
+  [/^must have a UTC offset between/, '时区不正确：UTC 偏移应在 -12:00 到 +14:00 之间'],
   [/^must be "12345" or "12369"$/, '请选择 12345 或 12369'],
   [/^must be true or false$/, '请勾选或不勾选'],
   [/^must be a code of the district file|^unknown (type|bureau|jurisdiction)/, '请从列表中选择'],
