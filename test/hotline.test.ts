@@ -409,6 +409,32 @@ describe('POST /api/v1/hotline/calls', () => {
     }
   });
 
+  it('takes a caller number the hotline system already masked, and keeps it as it came', async () => {
+    for (const [given, kept] of [
+      ['138****5678', '138****5678'],
+      ['+86 138 **** 5678', '+86138****5678'],
+      ['0731-xxxx-1234', '0731****1234'],
+    ] as const) {
+      const review = await json(as('operator').post('/api/v1/hotline/calls', call('坐席：请讲。\n来电人：兴隆办事处那边厂子偷排废水。', { callerNumber: given, review: true })));
+      expect(review.status, JSON.stringify(review.body)).toBe(200);
+      expect(review.body.callerNumber).toBe(kept);
+      const res = await json(as('operator').post('/api/v1/hotline/calls', call('坐席：请讲。\n来电人：兴隆办事处那边厂子偷排废水。', { callerNumber: given })));
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      const id = res.body.cases[0].id as string;
+      const contact = await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
+      expect(contact).toMatchObject({ phone: kept, share_with_bureau: 0 });
+      const record = await json(as('dispatcher').get(`/api/v1/hotline/calls/12369/${res.body.callId}`));
+      expect(record.body.callerNumber).toBe(kept);
+      await processed(id);
+    }
+    // A mask that leaves the number readable, or no digits at all, is still refused.
+    for (const callerNumber of ['1381234****5678', '*******']) {
+      const res = await json(as('operator').post('/api/v1/hotline/calls', call('坐席：请讲。\n来电人：兴隆办事处那边厂子偷排废水。', { callerNumber })));
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(Object.keys(res.body.error.fields)).toEqual(['callerNumber']);
+    }
+  });
+
   it('makes a caller anonymous when the operator says so, and masks the number for bureaus', async () => {
     const number = '13566661234';
     const res = await json(

@@ -27,10 +27,19 @@ export const MAX_PARTS = 10;
 export function normalizeCallerNumber(raw: string): string {
   return raw
     .replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
-    .replace(/[\s()[\]{}.\-\u2010-\u2015]/g, '');
+    .replace(/[\s()[\]{}.\-\u2010-\u2015]/g, '')
+    .replace(/[xX×]/g, '*');
 }
 
-const CALLER_NUMBER_RULE = 'must be a phone number: 5–20 digits, optionally with a leading +, brackets, spaces or dashes, not all zeros';
+const CALLER_NUMBER_RULE =
+  'must be a phone number: 5–20 digits, optionally with a leading +, brackets, spaces or dashes, not all zeros; or one the hotline system already masked (138****5678)';
+
+/**
+ * A number the hotline system already masked before exporting it (138****5678,
+ * 0731****1234, +86 138****5678): kept as it came, since the digits behind the
+ * stars are gone. It shows no more than the service's own mask does.
+ */
+export const MASKED_CALLER_NUMBER = /^(?:\+?86)?\d{0,4}\*{3,12}\d{0,4}$/;
 
 const OFFSET_RULE = 'must have a UTC offset between -12:00 and +14:00';
 
@@ -127,7 +136,7 @@ export const callSchema = z
       (v) => (typeof v === 'number' ? String(v) : typeof v === 'string' && v.trim() !== '' ? normalizeCallerNumber(v) : blankToUndefined(v)),
       z
         .string({ error: 'must be a string' })
-        .regex(/^\+?\d{5,20}$/, CALLER_NUMBER_RULE)
+        .refine((n) => /^\+?\d{5,20}$/.test(n) || (MASKED_CALLER_NUMBER.test(n) && n.replace(/\D/g, '').length >= 4), CALLER_NUMBER_RULE)
         .refine((n) => !/^\+?0+$/.test(n), CALLER_NUMBER_RULE)
         .optional(),
     ),

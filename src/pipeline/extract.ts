@@ -298,6 +298,8 @@ export function findPhones(text: string): string[] {
 
 /** 13812345678 → 138****5678; landlines keep area code and last 4 digits, other numbers only the last 4. */
 export function maskPhone(phone: string): string {
+  // A number that came masked (138****5678, from a hotline system's export) shows no more than this mask would.
+  if (/^(?:\+?86)?\d{0,4}\*{3,}\d{0,4}$/.test(phone.trim())) return phone.trim();
   const written = halfWidthDigits(phone).replace(SPOKEN_DIGITS, (d) => SPOKEN_DIGIT[d] ?? d);
   let digits = written.replace(/\D/g, '');
   // +86 138 1234 5678: the country code is dropped, the mobile number masked as usual.
