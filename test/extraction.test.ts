@@ -98,6 +98,8 @@ describe('anonymity requests', () => {
     '麻烦保密',
     '能不能保密？',
     '我的信息要保密',
+    '不要把我的名字告诉厂里',
+    '千万别把我的电话给老板',
   ])('hears one in "%s"', (text) => {
     expect(asksAnonymity(district, text)).not.toBeNull();
   });
@@ -114,6 +116,8 @@ describe('anonymity requests', () => {
     '你们不用保密，我叫张三',
     '你们保密工作做得不好',
     '他们说要保密',
+    '我叫张建国，不要把我的名字写错了',
+    '别把我的电话号码记错了，是13812345678',
   ])('does not hear one in "%s"', (text) => {
     expect(asksAnonymity(district, text)).toBeNull();
   });
