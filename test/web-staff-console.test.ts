@@ -268,6 +268,23 @@ describe('operator console', () => {
     await context.close();
   });
 
+  it('keeps the text of an uploaded transcript file when the form comes back with a problem', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator');
+    const text = '坐席：您好。\n来电人：兴隆办事处有人往河里倒废机油';
+    await page.setInputFiles('#transcriptFile', { name: 'call.txt', mimeType: 'text/plain', buffer: Buffer.from(text, 'utf8') });
+    // No time of the call: the form comes back naming it, with the file's text in the box, not to be uploaded again.
+    await page.evaluate(`document.getElementById('transcript-startedAt').value = ''`);
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+    expect(await page.isVisible('#startedAt-error')).toBe(true);
+    expect(await page.inputValue('#transcript')).toBe(text);
+    await page.fill('#transcript-startedAt', '2026-11-02T10:00');
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+    expect(await page.textContent('#transcript-lines li.caller')).toContain('废机油');
+    await context.close();
+  });
+
   it('takes a call without a transcript through the plain form', async () => {
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders(fromNewAddress());

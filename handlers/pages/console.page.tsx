@@ -674,8 +674,12 @@ function ResultPage({ c, cases }: { c: Context<AppEnv>; cases: Array<{ trackingC
   );
 }
 
-/** Reads the first form (paste, upload or plain text) into the review state; throws 400 naming the bad field. */
-async function startState(c: Context<AppEnv>, form: Record<string, unknown>, lang: Lang): Promise<ReviewState> {
+/**
+ * Reads the first form (paste, upload or plain text) into the review state, with the problems
+ * naming their fields (a file that cannot be read throws a 400 naming it). The state holds an
+ * uploaded file's text, so that the form shown again with the problems keeps it.
+ */
+async function startState(c: Context<AppEnv>, form: Record<string, unknown>, lang: Lang): Promise<{ state: ReviewState; errors: Errors | null }> {
   const state = readState(form);
   const zh = lang === 'zh';
   const errors: Errors = {};
@@ -696,8 +700,7 @@ async function startState(c: Context<AppEnv>, form: Record<string, unknown>, lan
   const iso = wallClockToIso(state.call.startedAt, c.get('deps').district.file.district.timezone);
   if (!iso) errors.startedAt = zh ? '请填写正确的来电时间。' : 'Give the time of the call (a real date and time).';
   else state.call.startedAtIso = iso;
-  if (Object.keys(errors).length > 0) throw invalid(lang, errors);
-  return state;
+  return { state, errors: Object.keys(errors).length > 0 ? errors : null };
 }
 
 export function consolePages() {
@@ -711,15 +714,16 @@ export function consolePages() {
     const form = await c.req.parseBody({ all: true });
     // From the start forms: read the call; from the review form: the state it carries.
     if (field(form, 'startedAtIso') === '') {
-      let state: ReviewState;
+      const mode = field(form, 'mode') === 'plain' ? 'plain' : 'transcript';
+      let read: Awaited<ReturnType<typeof startState>>;
       try {
-        state = await startState(c, form, lang);
+        read = await startState(c, form, lang);
       } catch (err) {
         if (!(err instanceof AppError) || err.status >= 500) throw err;
-        const values = { ...readState(form).call, text: field(form, 'text') };
-        return startPage(c, err.fields ?? { _form: err.message }, values, field(form, 'mode') === 'plain' ? 'plain' : 'transcript', 400);
+        return startPage(c, err.fields ?? { _form: err.message }, { ...readState(form).call, text: field(form, 'text') }, mode, 400);
       }
-      return reviewPage(c, state);
+      if (read.errors) return startPage(c, read.errors, { ...read.state.call, text: field(form, 'text') }, mode, 400);
+      return reviewPage(c, read.state);
     }
     const state = readState(form);
     if (field(form, 'splitNow') === '1') {
