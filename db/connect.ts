@@ -90,7 +90,7 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
       ? startWalCheckpointer(path, {
           onError: (err) => {
             // Without the thread this connection checkpoints as SQLite does by default.
-            sqlite.pragma('wal_autocheckpoint = 1000');
+            if (sqlite.open) sqlite.pragma('wal_autocheckpoint = 1000');
             options.onCheckpointError?.(err);
           },
         })

@@ -45,12 +45,17 @@ export function startWalCheckpointer(path: string, opts: { everyMs?: number; onE
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { driver, path, everyMs: opts.everyMs ?? 500 } });
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  let stopping = false;
   // The thread is gone (it could not open the database, say): the safety net
-  // keeps the log bounded, slower; the owner hears of it.
-  worker.on('error', (err) => opts.onError?.(err));
+  // keeps the log bounded, slower; the owner hears of it — unless the owner
+  // stopped it already (its connection may be closed, its file removed).
+  worker.on('error', (err) => {
+    if (!stopping) opts.onError?.(err);
+  });
   worker.unref();
   return {
     async stop() {
+      stopping = true;
       worker.postMessage('stop');
       await exited;
     },

@@ -40,6 +40,14 @@ describe('WAL checkpoints', () => {
     expect((await failed).message).toMatch(/directory does not exist/);
   });
 
+  it('says nothing once stopped, even when the thread then fails (the database closed and its directory removed)', async () => {
+    const errors: Error[] = [];
+    const checkpointer = startWalCheckpointer(join(tempDir('intake-wal-'), 'missing', 'wal.db'), { onError: (err) => errors.push(err) });
+    // Stopped before the thread got to open the file it cannot open.
+    await checkpointer.stop();
+    expect(errors).toEqual([]);
+  });
+
   it('without it, a log below the threshold stays in the log', async () => {
     const { db, fileSize } = await writeLog('inline');
     await new Promise((r) => setTimeout(r, 1500));
