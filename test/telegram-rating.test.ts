@@ -128,6 +128,18 @@ describe('rating in the chat', () => {
     expect(await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).execute()).toEqual([]);
   });
 
+  it('says at the first press that the rating period is over, before the case is closed for it', async () => {
+    const chat = residentChat(nextChat++);
+    const { caseId, code, pushed } = await reportedAndReplied(chat);
+    // The 7 days ended a minute ago; the deadline job that closes the case has not run yet.
+    await service.deps.db.updateTable('cases').set({ rate_deadline_at: new Date(Date.now() - 60_000).toISOString() }).where('id', '=', caseId).execute();
+    const r = await deliver(emu, service.url, chat.button(`r:${code}:1:s`, String(pushed.body.text)));
+    expect(alertOf(r.calls)).toMatchObject({ show_alert: true, text: expect.stringContaining('评价期已过') });
+    expect(r.calls.some((x) => x.method === 'editMessageText' && String(x.body.text).includes('问题解决了吗'))).toBe(false);
+    expect((await caseRow(caseId)).status).toBe('replied');
+    expect(await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).execute()).toEqual([]);
+  });
+
   it('takes a button whose round no rating could have (hand-made data) as a stale one', async () => {
     const chat = residentChat(nextChat++);
     const { caseId, code } = await reportedAndReplied(chat);

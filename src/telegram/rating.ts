@@ -62,7 +62,9 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
     await alert(t.already);
     return void (await clearButtons());
   }
-  if (c.round !== round || c.status !== 'replied') {
+  // Past the rating window (the case not closed yet by its deadline job): no question, the second press would be refused.
+  const windowOver = c.deadlines.rateBy !== null && c.deadlines.rateBy <= deps.clock.now().toISOString();
+  if (c.round !== round || c.status !== 'replied' || windowOver) {
     await alert(t.notNow);
     return void (await clearButtons());
   }
