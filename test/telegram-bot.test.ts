@@ -161,6 +161,21 @@ describe('Telegram bot: a resident reports', () => {
     expect(contact).toMatchObject({ name: '李明', phone: '13812345678' });
   });
 
+  it('answers a hello with the introduction instead of taking it as the report', async () => {
+    const chat = residentChat(nextChat++);
+    const hello = await deliver(chat.chatId, chat.text('你好，在吗？'));
+    expect(texts(hello.sent)).toEqual([expect.stringContaining('直接发文字描述问题')]);
+    // After a photo the bot is waiting for words: a hello gets the question again.
+    await deliver(chat.chatId, chat.photo('photo-hello'));
+    const again = await deliver(chat.chatId, chat.text('您好'));
+    expect(texts(again.sent)).toEqual([expect.stringContaining('描述一下发生了什么')]);
+    await deliver(chat.chatId, chat.text('你好，回龙圩镇有个养猪场往河里排粪水'));
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created?.text).toBe('你好，回龙圩镇有个养猪场往河里排粪水');
+  });
+
   it('accepts a photo first, asks for the description, and keeps the photo with the case', async () => {
     const chat = residentChat(nextChat++);
     const photo = await deliver(chat.chatId, chat.photo('photo-1'));

@@ -248,6 +248,8 @@ async function say(ctx: BotContext, t: Texts, p: Prompt): Promise<void> {
   switch (p.say) {
     case 'ask_text':
       return void (await ctx.reply(t.askText));
+    case 'greeting':
+      return void (await ctx.reply(t.start));
     case 'ask_place':
       return void (await ctx.reply(t.askPlace, { reply_markup: new Keyboard().requestLocation(t.shareLocation).resized().oneTime() }));
     case 'ask_contact':

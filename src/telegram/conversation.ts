@@ -56,6 +56,7 @@ export type Prompt =
   | { say: 'description_full'; max: number }
   | { say: 'location_added' }
   | { say: 'anonymous_noted' }
+  | { say: 'greeting' }
   | { say: 'cancelled' }
   | { say: 'nothing_to_cancel' }
   | { say: 'stale_button' };
@@ -179,6 +180,9 @@ function ownContactTyped(text: string): { name: string | null; phone: string } |
   return /^(?:[\p{Script=Han}·]{1,5}|[A-Za-z][A-Za-z' -]{0,40})$/u.test(name) ? { name, phone: contact.phone } : null;
 }
 
+/** A message that only says hello (你好, 在吗, hi): not a description of anything. */
+const GREETING = /^(?:(?:你好|您好|你们好|hello|hi|hey|喂|哈喽|嗨|在吗|在不在|有人吗|请问)[\s,，!！.。?？~～]*)+$/i;
+
 /** A typed answer that means "anonymous", as the button does. */
 const ANONYMOUS_TYPED = /^(?:我?(?:要|想)?匿名(?:举报)?|不留(?:名|了|联系方式)?|保密|anonymous(?:ly)?|anon)[。.!！]*$/i;
 
@@ -217,6 +221,8 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
         const contact = ownContactTyped(text);
         if (contact) return toStep(advance({ ...draft, contact, anonymous: false }));
       }
+      // A hello before any description is answered, not taken as the report: the introduction, or again the question.
+      if (draft.texts.length === 0 && GREETING.test(text)) return step(session, [{ say: stage === 'idle' ? 'greeting' : 'ask_text' }]);
       if (!roomFor(draft, text)) return step(session, [{ say: 'description_full', max: MAX_TEXT_CHARS }]);
       return toStep(advance(withDescription(draft, text, ctx)));
     }
