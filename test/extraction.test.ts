@@ -541,7 +541,7 @@ describe('call transcripts', () => {
     expect(t.lines.map((l) => l.speaker)).toEqual(['operator', 'caller']);
   });
 
-  it.each(['来电人', '市民', '群众', '客户', '来电者', '举报人', '投诉人', '反映人'])('reads %s as the caller', (label) => {
+  it.each(['来电人', '市民', '群众', '客户', '来电者', '举报人', '投诉人', '反映人', '用户', '来电方'])('reads %s as the caller', (label) => {
     const text = `话务员：您好\n${label}：朱家观村后山有人倒垃圾`;
     expect(isTranscript(text)).toBe(true);
     expect(callerText(parseTranscript(text))).toBe('朱家观村后山有人倒垃圾');
@@ -600,6 +600,17 @@ describe('call transcripts', () => {
     ]);
     expect(isTranscript(text)).toBe(true);
     expect(complaintText(text)).toBe('回龙村后山有人倒废渣。');
+  });
+
+  it('reads lines numbered before the label, and keeps a number inside the words', () => {
+    const text = ['1 坐席：您好，请讲。', '2. 来电人：回龙村后山有人倒废渣，', '3、坐席：大概多少？', '4) 来电人 [00:00:20]：3 车，昨晚倒的。'].join('\n');
+    expect(parseTranscript(text).lines).toEqual([
+      { speaker: 'operator', text: '您好，请讲。' },
+      { speaker: 'caller', text: '回龙村后山有人倒废渣，' },
+      { speaker: 'operator', text: '大概多少？' },
+      { speaker: 'caller', text: '3 车，昨晚倒的。', at: '00:00:20' },
+    ]);
+    expect(complaintText(text)).toBe('回龙村后山有人倒废渣，\n3 车，昨晚倒的。');
   });
 
   it('reads labels in brackets, with or without a colon after them', () => {

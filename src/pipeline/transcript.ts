@@ -24,8 +24,8 @@ export interface Transcript {
 }
 
 const OPERATOR_LABELS = ['坐席', '话务员', '客服', '接线员', '工作人员'] as const;
-// 举报人 / 投诉人 / 反映人: how a 12369 reporting line's exports name the caller.
-const CALLER_LABELS = ['来电人', '来电者', '来电', '市民', '群众', '客户', '举报人', '投诉人', '反映人'] as const;
+// 举报人 / 投诉人 / 反映人: how a 12369 reporting line's exports name the caller; 用户 / 来电方 other systems'.
+const CALLER_LABELS = ['来电人', '来电者', '来电方', '来电', '市民', '群众', '客户', '用户', '举报人', '投诉人', '反映人'] as const;
 
 // Longer labels first so 来电人 is not read as something shorter.
 const LABELS = [...OPERATOR_LABELS, ...CALLER_LABELS].sort((a, b) => b.length - a.length);
@@ -55,7 +55,9 @@ const NOT_A_NAME = '(?!方面|方式|小结|高峰|金额|程序|白天|时间|�
 const LABEL_SUFFIX = String.raw`(?:[A-Za-z0-9]{1,8}(?![A-Za-z0-9]|:\d{2}(?::\d{2})?${MILLIS}(?:\s|[:：\]】)）]|$))|[(（][^)）]{0,12}[)）]|[\u4e00-\u9fff]{1,2}(?:先生|女士|小姐|师傅|阿姨|大爷|大妈)|${NOT_A_NAME}(?:[小老阿]${SURNAME}|${SURNAME}[\u4e00-\u9fff]{1,2}))`;
 /** The label, its suffix and a timestamp after them; a timestamp is tried before a bracketed note so (00:00:01) is read as one. */
 const LABEL_PART = String.raw`(${LABELS.join('|')})\s*(?:${LABEL_TIMESTAMP}|${LABEL_SUFFIX}(?:\s*${LABEL_TIMESTAMP})?)?`;
-const LABELLED_LINE = new RegExp(String.raw`^\s*(?:${LABEL_TIMESTAMP}\s*)?(?:[【\[]\s*)?${LABEL_PART}(?:\s*[:：]|\t|\s*[】\]]\s*[:：]?)\s*(.*)$`);
+/** A line number before a turn, as some exports number their lines (1 坐席：…, 2. 来电人：…, 3、…, 4) …). */
+const LINE_NUMBER = String.raw`(?:\d{1,4}(?:\s*[.、)）]|\s)\s*)?`;
+const LABELLED_LINE = new RegExp(String.raw`^\s*${LINE_NUMBER}(?:${LABEL_TIMESTAMP}\s*)?(?:[【\[]\s*)?${LABEL_PART}(?:\s*[:：]|\t|\s*[】\]]\s*[:：]?)\s*(.*)$`);
 /**
  * A header line naming the speaker and the time, whose words follow on the next lines
  * (坐席 00:00:01 / 您好，请讲。): a timestamp is required, so a line that is only a label is not taken for one.
