@@ -11,7 +11,7 @@ import type { Role } from '../src/auth/principal.js';
 import { ManualClock } from '../src/clock.js';
 import { newId } from '../src/domain/ids.js';
 import type { Service } from '../src/runtime.js';
-import { localMonth, publicCases, resolvePeriod, startOfLocalDay, type Measures } from '../src/stats/stats.js';
+import { createStatsAccumulator, localMonth, publicCases, resolvePeriod, startOfLocalDay, type Measures } from '../src/stats/stats.js';
 import { bodyOf, createPgDatabase, startTestService, testEnv } from './harness.js';
 
 /**
@@ -458,6 +458,20 @@ describe('stats helpers', () => {
     // A unit with few cases takes its cases out of every table.
     const police = make(1, 'illegal_discharge', 'xinglong', ['epb', 'police']);
     expect(publicCases([...make(5, 'illegal_discharge', 'xinglong'), ...police], 5).ids.has(police[0]!.id)).toBe(false);
+  });
+
+  it('counts no unit overdue on a case waiting in triage, where nobody can act and the deadlines wait', () => {
+    const late = (status: string) => {
+      const acc = createStatsAccumulator({ groupBy: 'bureau', now: new Date(NOW), timeZone: 'Asia/Shanghai' });
+      const co = { unitCode: 'water', status: 'pending', signBy: '2026-11-18T04:00:00.000Z', replyBy: '2026-12-01T04:00:00.000Z', acceptedAt: null, repliedAt: null, returnedAt: null };
+      const lead = { ...co, unitCode: 'epb', status: 'returned', returnedAt: '2026-11-17T04:00:00.000Z' };
+      acc.add({ id: newId(), receivedAt: '2026-11-17T02:00:00.000Z', status, typeCode: 'water_pollution', jurisdictionCode: null, reopened: false, assignments: [lead, co], ratings: [] });
+      return acc.counts().get('water')!.overdueNow;
+    };
+    // The water bureau missed its sign-for deadline two days ago.
+    expect(late('dispatched')).toBe(1);
+    // The lead returned the case: it waits in triage for a dispatcher.
+    expect(late('triage')).toBe(0);
   });
 
   it('defaults the period to the last 30 days ending today (local)', () => {

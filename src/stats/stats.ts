@@ -161,6 +161,11 @@ const FINISHED_CASE = new Set(['closed', 'merged', 'transferred']);
 /** Assignments in these statuses are no longer the unit's work. */
 const LET_GO = new Set(['returned', 'released']);
 const OPEN_ASSIGNMENT = new Set(['pending', 'accepted']);
+/**
+ * Cases whose units can act, and whose deadlines run (reminders, overdue marks, 督办): a case in
+ * triage waits for a dispatcher, and no unit of it is overdue meanwhile (nor on the desk, nor in the inbox).
+ */
+const TIMED_CASE = new Set(['dispatched', 'accepted', 'reopened']);
 
 const ms = (iso: string) => Date.parse(iso);
 const notAfter = (at: string, deadline: string | null) => deadline === null || ms(at) <= ms(deadline);
@@ -178,13 +183,14 @@ export interface AssignmentFacts {
  * The per-assignment definitions. An assignment without a deadline cannot
  * miss it. A returned or released assignment, or one of a case that is closed,
  * merged or transferred, is not due unless it was replied to (it stopped being
- * the unit's work), and is never overdue. `dispatched` counts every
+ * the unit's work), and is never overdue; nor is one of a case waiting in
+ * triage (`caseTimed` false: its deadlines wait too). `dispatched` counts every
  * assignment: the response rate is signed on time / all assignments made.
  */
-export function assignmentFacts(a: StatsAssignment, caseOpen: boolean, now: number): AssignmentFacts {
+export function assignmentFacts(a: StatsAssignment, caseOpen: boolean, now: number, caseTimed = caseOpen): AssignmentFacts {
   const signedOnTime = a.acceptedAt !== null && notAfter(a.acceptedAt, a.signBy);
   const repliedOnTime = a.repliedAt !== null && notAfter(a.repliedAt, a.replyBy);
-  const open = caseOpen && OPEN_ASSIGNMENT.has(a.status);
+  const open = caseTimed && OPEN_ASSIGNMENT.has(a.status);
   const due = a.repliedAt !== null || (caseOpen && !LET_GO.has(a.status) && passed(a.replyBy, now));
   const overdueNow =
     open && ((a.acceptedAt === null && passed(a.signBy, now)) || (a.repliedAt === null && passed(a.replyBy, now)));
@@ -332,7 +338,7 @@ export function createStatsAccumulator(opts: AccumulatorOptions): StatsAccumulat
       // A case without assignments (triage, transferred) has no bureau but is still received.
       addCaseLevel(totals, c);
       for (const a of countedAssignments(c)) {
-        const facts = assignmentFacts(a, caseOpen, now);
+        const facts = assignmentFacts(a, caseOpen, now, TIMED_CASE.has(c.status));
         addAssignment(group(opts.groupBy === 'bureau' ? a.unitCode : keys[0]!), facts);
         addAssignment(totals, facts);
       }
