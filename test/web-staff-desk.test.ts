@@ -8,7 +8,7 @@ import { requestExtension, returnAssignment } from '../src/workflow/bureau.js';
 import { timelineNote } from '../handlers/pages/resident-labels.js';
 import { newPage } from './browser.js';
 import { formClient, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
-import { seedCase } from './workflow-helpers.js';
+import { notificationsOf, seedCase } from './workflow-helpers.js';
 
 let web: WebStaff;
 let base: string;
@@ -105,6 +105,40 @@ describe('dispatcher desk', () => {
     expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('dispatched');
     expect(await leadOf(seeded.id)).toEqual(['water']);
     await context.close();
+  });
+
+  it('refuses a one-click choice on a triage card that someone else answered meanwhile, instead of routing the case again', async () => {
+    const seeded = await seedCase(web.service, web.clock, {
+      text: '回龙村灌溉渠里的水是矿上排出来的黄水（两位调度员同时处理）',
+      type: 'irrigation_water',
+      assignments: [{ unit: 'epb', role: 'lead' }],
+    });
+    await returnAssignment(web.service.deps, epbClerk(), seeded.id, { reason: 'not_our_remit', note: '灌溉水归水利局' });
+    const one = await newPage();
+    const two = await newPage();
+    await one.context.setExtraHTTPHeaders(fromNewAddress());
+    await two.context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(one.page, base, 'dispatcher');
+    await signIn(two.page, base, 'dispatcher');
+    const card = `li[data-case="${seeded.trackingCode}"]`;
+    // Both have the card open; the first routes it to the top choice.
+    await Promise.all([one.page.waitForNavigation(), one.page.click(`${card} button[data-suggestion="irrigation_water"]`)]);
+    expect(await leadOf(seeded.id)).toEqual(['water']);
+    // The second, still looking at the card, picks the runner-up: refused with a notice, nothing changes.
+    const [res] = await Promise.all([two.page.waitForNavigation(), two.page.click(`${card} button[data-suggestion="water_pollution"]`)]);
+    expect(res?.status()).toBe(409);
+    expect(await two.page.textContent('#action-problem')).toContain('案件已被他人更新');
+    expect(await leadOf(seeded.id)).toEqual(['water']);
+    expect((await findCase(web.service.deps.db, seeded.id))?.typeCode).toBe('irrigation_water');
+    // The reporter heard once that the case was sent on.
+    expect((await notificationsOf(web.service, seeded.id)).filter((n) => n.audience === 'reporter' && n.kind === 'dispatched')).toHaveLength(1);
+    // The page it got is the case as it is now: the next decision there acts on it.
+    await two.page.fill('#transfer-reason', '非环境类诉求');
+    two.page.once('dialog', (d) => void d.accept());
+    await Promise.all([two.page.waitForNavigation(), two.page.click('section[aria-labelledby="h-transfer"] button[type=submit]')]);
+    expect(await two.page.textContent('#done')).toBe('已转12345热线。');
+    await one.context.close();
+    await two.context.close();
   });
 
   it('wraps a long unbroken address or link inside the page on a phone, and asks for no favicon', async () => {

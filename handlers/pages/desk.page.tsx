@@ -120,7 +120,7 @@ function percent(x: number): string {
 }
 
 /** One-click buttons: route to a suggested type (or hand it to 12345 when that is where the type goes). */
-function SuggestionButtons({ caseId, suggestions, lang, csrf, district }: { caseId: string; suggestions: Suggestion[]; lang: Lang; csrf: string; district: District }) {
+function SuggestionButtons({ caseId, version, suggestions, lang, csrf, district }: { caseId: string; version: number; suggestions: Suggestion[]; lang: Lang; csrf: string; district: District }) {
   const zh = lang === 'zh';
   return (
     <div class="actions">
@@ -128,6 +128,7 @@ function SuggestionButtons({ caseId, suggestions, lang, csrf, district }: { case
         s.transfer ? (
           <form method="post" action={`/desk/cases/${caseId}/transfer`} class="inline">
             <CsrfField token={csrf} />
+            <VersionField version={version} />
             <input type="hidden" name="reason" value={zh ? `按分类建议（${typeName(district, s.code, 'zh')}）转12345热线` : `Suggested type ${s.code}: handed to 12345`} />
             <button type="submit" class={i === 0 ? '' : 'secondary'} data-suggestion={s.code}>
               {zh ? '转12345热线' : 'Hand to 12345'} · {typeName(district, s.code, lang)} ({percent(s.confidence)})
@@ -136,6 +137,7 @@ function SuggestionButtons({ caseId, suggestions, lang, csrf, district }: { case
         ) : (
           <form method="post" action={`/desk/cases/${caseId}/route`} class="inline">
             <CsrfField token={csrf} />
+            <VersionField version={version} />
             <input type="hidden" name="type" value={s.code} />
             <input type="hidden" name="quick" value="1" />
             <button type="submit" class={i === 0 ? '' : 'secondary'} data-suggestion={s.code}>
@@ -149,6 +151,21 @@ function SuggestionButtons({ caseId, suggestions, lang, csrf, district }: { case
       </a>
     </div>
   );
+}
+
+/**
+ * The version of the case the form was drawn from: a click on a card or a
+ * form left open while someone else routed the case (or a double click) is
+ * refused with a notice instead of routing the case a second time.
+ */
+function VersionField({ version }: { version: number }) {
+  return <input type="hidden" name="version" value={String(version)} />;
+}
+
+/** The version a form was drawn from, when it says one. */
+function versionOf(form: Record<string, unknown>): { ifVersion?: number } {
+  const v = field(form, 'version');
+  return /^\d{1,15}$/.test(v) ? { ifVersion: Number(v) } : {};
 }
 
 /** The case a dispatcher typed the tracking code or reference of (a resident or a bureau on the phone), if exactly one. */
@@ -225,7 +242,7 @@ async function deskPage(c: Context<AppEnv>, find: FormProblem | null = null, sta
                   ))}
                 </p>
                 <p class="hint">{excerptFor(principal, r.case.text, [], 140)}</p>
-                <SuggestionButtons caseId={r.case.id} suggestions={suggestionsOf(district, r.classification)} lang={p.lang} csrf={p.csrf} district={district} />
+                <SuggestionButtons caseId={r.case.id} version={r.case.version} suggestions={suggestionsOf(district, r.classification)} lang={p.lang} csrf={p.csrf} district={district} />
                 {reasons.includes('place_unknown') && r.case.typeCode && ['dispatched', 'accepted'].includes(r.case.status) ? (
                   <form method="post" action={`/desk/cases/${r.case.id}/place`} class="inline" data-place-form>
                     <CsrfField token={p.csrf} />
@@ -357,6 +374,8 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
   const zh = p.lang === 'zh';
   const deps = c.get('deps');
   const { district } = deps;
+  // Read before the view: a change in between makes the forms' version older than what they show, never newer.
+  const version = (await findCase(deps.db, id))?.version ?? 0;
   const view = await buildCaseView(deps, c.get('principal')!, id);
   const now = deps.clock.now();
   const title = `${zh ? '案件' : 'Case'} ${view.trackingCode}`;
@@ -398,10 +417,11 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
       {open ? (
         <>
           <h2 id="route">{zh ? '重新派发' : 'Route'}</h2>
-          {suggestions.length > 0 ? <SuggestionButtons caseId={view.id} suggestions={suggestions} lang={p.lang} csrf={p.csrf} district={district} /> : null}
+          {suggestions.length > 0 ? <SuggestionButtons caseId={view.id} version={version} suggestions={suggestions} lang={p.lang} csrf={p.csrf} district={district} /> : null}
           <FormNotice problem={problem} form="route" />
           <form method="post" action={action('route')} class="card" id="route-form">
             <CsrfField token={p.csrf} />
+            <VersionField version={version} />
             <label for="route-type">{zh ? '问题类型' : 'Type'}</label>
             <select id="route-type" name="type" {...invalidAttrs(problem, 'route', 'type')}>
               {suggestions.length > 0 ? (
@@ -477,6 +497,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
               <FormNotice problem={problem} form="transfer" />
               <form method="post" action={action('transfer')}>
                 <CsrfField token={p.csrf} />
+                <VersionField version={version} />
                 <label for="transfer-reason">{zh ? '说明' : 'Reason'}</label>
                 <input id="transfer-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'transfer', 'reason', zh ? '非环境类诉求' : 'not environmental')} {...invalidAttrs(problem, 'transfer', 'reason')} />
                 <FieldProblem problem={problem} form="transfer" name="reason" />
@@ -634,6 +655,7 @@ export function deskPages() {
         // The quick buttons keep the place as it is; the full form says what it should be.
         ...(quick ? {} : { jurisdiction: jurisdiction === '' ? null : jurisdiction }),
         reason: reason.trim(),
+        ...versionOf(form),
       });
     },
     caseParam,
@@ -674,7 +696,7 @@ export function deskPages() {
     async (c, form, lang) => {
       const reason = field(form, 'reason');
       check(lang, { reason: requiredText(reason, lang) });
-      await transferCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason: reason.trim() });
+      await transferCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason: reason.trim(), ...versionOf(form) });
     },
     caseParam,
   );

@@ -190,6 +190,15 @@ export interface RouteInput {
   co?: string[];
   jurisdiction?: string | null;
   reason: string;
+  /** The case's version the dispatcher decided on (a page's form): a case changed since is refused, not routed again. */
+  ifVersion?: number;
+}
+
+/** Refuses an action decided on an earlier state of the case (another dispatcher routed it meanwhile, a unit acted). */
+function unchangedSince(c: Case, ifVersion: number | undefined): void {
+  if (ifVersion !== undefined && c.version !== ifVersion) {
+    throw new AppError('conflict', 'the case was changed after this page was loaded (someone else routed or handled it): look at it again and decide');
+  }
 }
 
 const ROUTABLE: readonly CaseStatus[] = ['triage', 'dispatched', 'accepted', 'returned', 'reopened'];
@@ -204,6 +213,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
   const { district } = deps;
   await inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
+    unchangedSince(c, input.ifVersion);
     if (!ROUTABLE.includes(c.status)) throw new AppError('illegal_transition', `a case that is ${c.status} cannot be re-routed`);
     const type = input.type ?? c.typeCode;
     if (!type) throw new AppError('validation_failed', 'the case has no type yet: give one', { type: 'required: the case has no type yet' });
@@ -357,9 +367,10 @@ function transferUnit(deps: WorkflowDeps): { type: string | null; unit: string }
 }
 
 /** Hand a case to the general 12345 channel: every assignment released, 12345 becomes the lead. */
-export async function transferCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { reason: string }): Promise<void> {
+export async function transferCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { reason: string; ifVersion?: number }): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
+    unchangedSince(c, input.ifVersion);
     if (!canTransition(c.status, 'transferred')) throw new AppError('illegal_transition', `a case that is ${c.status} cannot be transferred`);
     const { type, unit } = transferUnit(deps);
     const before = await listAssignments(trx, caseId);
