@@ -13,6 +13,7 @@ import { isUniqueViolation } from '../db/repositories/db-types.js';
 import { findDelivery, insertDeliveries, listStalePendingDeliveries, recordAttempt } from '../db/repositories/deliveries.repository.js';
 import { appendEvents, listEvents } from '../db/repositories/events.repository.js';
 import { findIdempotencyKey, insertIdempotencyKey } from '../db/repositories/idempotency.repository.js';
+import { listOverdueCases } from '../db/repositories/desk.repository.js';
 import { addToOutbox, deleteFromOutbox, outboxSize, peekOutbox } from '../db/repositories/outbox.repository.js';
 import type { Database, NewCase } from '../db/schema.js';
 import { outboxEntry } from '../queues/jobs.js';
@@ -304,5 +305,22 @@ describe.each([
         expect(await listEvents(trx, row.id)).toHaveLength(1);
       });
     });
+  });
+
+  it('lists overdue cases the longest overdue first, by the earliest deadline an open assignment missed', async () => {
+    const at = '2026-11-02T02:00:00.000Z';
+    const now = '2026-11-04T02:00:00.000Z';
+    // Not signed for since 11-03 02:00 (its reply deadline weeks away) …
+    const unsigned = newCase({ status: 'dispatched', sign_deadline_at: '2026-11-03T02:00:00.000Z', reply_deadline_at: '2026-11-23T02:00:00.000Z' });
+    // … and signed for, its reply due 11-03 08:00: overdue six hours less.
+    const lateReply = newCase({ status: 'accepted', sign_deadline_at: '2026-11-03T02:00:00.000Z', reply_deadline_at: '2026-11-03T08:00:00.000Z' });
+    for (const c of [lateReply, unsigned]) await insertCase(db, c);
+    await insertAssignments(db, [
+      { id: randomUUID(), caseId: unsigned.id, unitCode: 'epb', role: 'lead', signBy: unsigned.sign_deadline_at!, replyBy: unsigned.reply_deadline_at!, at },
+      { id: randomUUID(), caseId: lateReply.id, unitCode: 'epb', role: 'lead', signBy: lateReply.sign_deadline_at!, replyBy: lateReply.reply_deadline_at!, at },
+    ]);
+    await db.updateTable('assignments').set({ status: 'accepted', accepted_at: at }).where('case_id', '=', lateReply.id).execute();
+    const listed = (await listOverdueCases(db, now)).map((c) => c.id).filter((id) => id === unsigned.id || id === lateReply.id);
+    expect(listed).toEqual([unsigned.id, lateReply.id]);
   });
 });

@@ -283,6 +283,31 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
+  it('lists the longest overdue first: a case nobody signed for before one whose reply deadline passed later', async () => {
+    const unsigned = await seedCase(web.service, web.clock, { text: '超期排序测试：一直没有签收', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const db = web.service.deps.db;
+    const t0 = web.clock.now().getTime();
+    web.clock.advance(3600_000);
+    // Signed for at once, but its (shortened) reply deadline passed 6 hours after the other's sign-for deadline.
+    const lateReply = await seedCase(web.service, web.clock, { text: '超期排序测试：答复超期', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const replyBy = new Date(t0 + 30 * 3600_000).toISOString();
+    const at = web.clock.now().toISOString();
+    await db.updateTable('assignments').set({ status: 'accepted', accepted_at: at, reply_deadline_at: replyBy }).where('case_id', '=', lateReply.id).execute();
+    await db.updateTable('cases').set({ status: 'accepted', reply_deadline_at: replyBy }).where('id', '=', lateReply.id).execute();
+    web.clock.set(new Date(t0 + 48 * 3600_000));
+
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const html = await (await desk.get('/desk')).text();
+    const table = html.slice(html.indexOf('id="overdue"'));
+    const first = table.indexOf(`data-case="${unsigned.trackingCode}"`);
+    const second = table.indexOf(`data-case="${lateReply.trackingCode}"`);
+    expect(first).toBeGreaterThan(0);
+    expect(second).toBeGreaterThan(0);
+    // Overdue for 24 hours (not signed for) comes before overdue for 18 hours (not replied).
+    expect(first).toBeLessThan(second);
+  });
+
   it('offers to send again what failed for good on a case, and does it', async () => {
     const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
     const at = web.clock.now().toISOString();

@@ -58,11 +58,41 @@ export interface OverdueCase {
   replyDeadlineAt: string | null;
 }
 
-/** Open cases past a deadline (flagged overdue, or an open assignment past its deadline now), the longest overdue first. */
+/**
+ * Open cases past a deadline (flagged overdue, or an open assignment past its deadline now), the longest overdue
+ * first: by the earliest deadline an open assignment has missed — a lead that never signed for the case is overdue
+ * since its sign-for deadline, however far its reply deadline lies — else (flagged only) by the case's own deadlines.
+ */
 export async function listOverdueCases(db: Db, now: string, limit = 200): Promise<OverdueCase[]> {
   const rows = await db
     .selectFrom('cases')
     .select(['id', 'tracking_code', 'status', 'type_code', 'text', 'urgent', 'supervised_at', 'sign_deadline_at', 'reply_deadline_at'])
+    .select((eb) =>
+      eb.fn
+        .coalesce(
+          eb
+            .selectFrom('assignments')
+            .whereRef('assignments.case_id', '=', 'cases.id')
+            .where('assignments.status', 'in', ['pending', 'accepted'])
+            .select((e) =>
+              e.fn
+                .min(
+                  e
+                    .case()
+                    .when(e.and([e('assignments.status', '=', 'pending'), e('assignments.sign_deadline_at', '<', now)]))
+                    .then(e.ref('assignments.sign_deadline_at'))
+                    .when('assignments.reply_deadline_at', '<', now)
+                    .then(e.ref('assignments.reply_deadline_at'))
+                    .end(),
+                )
+                .as('missed'),
+            ),
+          'reply_deadline_at',
+          'sign_deadline_at',
+          'received_at',
+        )
+        .as('overdue_since'),
+    )
     .where('status', 'in', OPEN_STATUSES)
     .where((eb) =>
       eb.or([
@@ -81,7 +111,7 @@ export async function listOverdueCases(db: Db, now: string, limit = 200): Promis
         ),
       ]),
     )
-    .orderBy('reply_deadline_at')
+    .orderBy('overdue_since')
     .orderBy('id')
     .limit(limit)
     .execute();
