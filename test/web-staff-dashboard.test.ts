@@ -43,6 +43,22 @@ describe('dispatcher dashboard', () => {
     expect(await res.text()).toContain('起始日期（2026-11-30）不能晚于截止日期（2026-11-01）');
   });
 
+  it('refuses a period longer than it draws instead of leaving the later days out of the charts and the total', async () => {
+    const client = formClient(base, { 'x-forwarded-for': '10.3.0.2' });
+    await client.signIn('dispatcher');
+    // The seeded cases fall in the last days of such a period: drawn from its first 366 days, none was counted.
+    const res = await client.get('/desk/dashboard?from=2025-06-01&to=2026-12-31');
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('统计看板最多显示 366 天');
+    // A whole year is drawn, and counts what the statistics count.
+    const year = await client.get('/desk/dashboard?from=2026-01-01&to=2026-12-31');
+    expect(year.status).toBe(200);
+    const received = Number(/共受理 (\d+) 件/.exec(await year.text())?.[1]);
+    const csv = await (await client.get('/desk/export/stats.csv?groupBy=type&from=2026-01-01&to=2026-12-31')).text();
+    expect(received).toBeGreaterThan(0);
+    expect(received).toBe(Number(csv.trimEnd().split('\r\n').at(-1)!.split(',')[2]));
+  });
+
   it('draws every chart with ECharts on a canvas, and the cases on the map', async () => {
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.4.0.1' });

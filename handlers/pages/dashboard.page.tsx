@@ -95,8 +95,16 @@ export async function dashboardData(c: Context<AppEnv>, lang: Lang, q: { from?: 
   const { district } = deps;
   const tz = district.file.district.timezone;
   const period = periodOf(deps, q);
+  // Drawn day by day: a longer period would leave its later days, and their cases, out of the chart and the total.
+  if (addDays(period.from, MAX_DAYS - 1) < period.to) {
+    throw new AppError(
+      'validation_failed',
+      lang === 'zh' ? `统计看板最多显示 ${MAX_DAYS} 天（${period.from} 至 ${period.to} 超出），请缩短期间或按月导出统计。` : `The dashboard shows at most ${MAX_DAYS} days (${period.from} to ${period.to} is longer): choose a shorter period, or export the figures by month.`,
+      { to: `at most ${MAX_DAYS} days after from` },
+    );
+  }
   const days: string[] = [];
-  for (let d = period.from; d <= period.to && days.length < MAX_DAYS; d = addDays(d, 1)) days.push(d);
+  for (let d = period.from; d <= period.to; d = addDays(d, 1)) days.push(d);
   const now = deps.clock.now();
   const [points, byBureau, byJurisdiction, overdue] = await Promise.all([
     casePoints(deps.db, period.fromInstant, period.toInstant),
