@@ -355,6 +355,32 @@ describe('dispatcher desk', () => {
     expect(anonymous.status).toBe(303);
   });
 
+  it('downloads the CSV files in the language of the desk page: English headers and names from the English desk', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '导出语言测试：砖厂粉尘', type: 'air_pollution' });
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const links = async (path: string) => {
+      const html = await (await desk.get(path)).text();
+      return {
+        cases: /<a[^>]*href="([^"]+)"[^>]*id="export-cases"/.exec(html)?.[1]?.replaceAll('&amp;', '&'),
+        stats: /<a[^>]*href="([^"]+)"[^>]*id="export-stats"/.exec(html)?.[1]?.replaceAll('&amp;', '&'),
+      };
+    };
+    // As a spreadsheet reads the file: the byte-order mark kept.
+    const download = async (path: string) => new TextDecoder('utf-8', { ignoreBOM: true }).decode(await (await desk.get(path)).arrayBuffer());
+    const en = await links('/desk?lang=en');
+    const cases = await download(en.cases!);
+    expect(cases.split('\r\n')[0]).toBe('\uFEFFtracking_code,received_at,channel,status,type_code,type_name,confidence,urgent,anonymous,jurisdiction_code,jurisdiction_name,lead,co_handlers,sign_deadline,reply_deadline,accepted_at,replied_at,overdue,rating,solved,closed_at,close_reason,text');
+    expect(cases.split('\r\n').find((l) => l.startsWith(seeded.trackingCode))).toContain('Air pollution');
+    const stats = await download(en.stats!);
+    expect(stats.split('\r\n')[0]!.startsWith('\uFEFFkey,name,received')).toBe(true);
+    expect(stats).toContain('Total');
+    // The Chinese desk keeps the Chinese files.
+    const zh = await links('/desk?lang=zh');
+    expect((await download(zh.cases!)).startsWith('\uFEFF查询码,受理时间')).toBe(true);
+    expect((await download(zh.stats!)).startsWith('\uFEFF代码,名称')).toBe(true);
+  });
+
   it('hands a case to 12345 in one click when the suggested type goes there, and asks for a reason to refuse an extension', async () => {
     const seeded = await seedCase(web.service, web.clock, { status: 'triage', type: 'other', confidence: 0.6, text: '我家楼下路灯坏了很久没人修' });
     const asking = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });

@@ -212,10 +212,10 @@ async function deskPage(c: Context<AppEnv>, find: FormProblem | null = null, sta
         <a class="button secondary" href="/desk/dashboard">
           {zh ? '统计看板' : 'Dashboard'}
         </a>
-        <a class="button secondary" href="/desk/export/cases.csv" download id="export-cases">
+        <a class="button secondary" href={`/desk/export/cases.csv${zh ? '' : '?lang=en'}`} download id="export-cases">
           {zh ? '导出近30天案件（CSV）' : 'Cases of the last 30 days (CSV)'}
         </a>
-        <a class="button secondary" href="/desk/export/stats.csv?groupBy=bureau" download id="export-stats">
+        <a class="button secondary" href={`/desk/export/stats.csv?groupBy=bureau${zh ? '' : '&lang=en'}`} download id="export-stats">
           {zh ? '导出各单位统计（CSV）' : 'Figures by bureau (CSV)'}
         </a>
       </p>
