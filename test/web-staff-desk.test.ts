@@ -405,6 +405,19 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
+  it('says in Chinese, next to the type, that a type handed to 12345 is transferred rather than routed, keeping the reason typed', async () => {
+    const seeded = await seedCase(web.service, web.clock, { status: 'triage', type: 'other', confidence: 0.55, text: '小区门口路灯坏了（转办提示测试）' });
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const csrf = await desk.token(`/desk/cases/${seeded.id}`);
+    const res = await desk.post(`/desk/cases/${seeded.id}/route`, { _csrf: csrf, type: 'other', lead: '', jurisdiction: '', reason: '不是环境问题' });
+    expect(res.status).toBe(400);
+    const html = await res.text();
+    expect(/id="route-type-error"[^>]*>([^<]*)</.exec(html)?.[1]).toBe('该类型为非环境类诉求，应转12345热线：请使用“转12345热线”');
+    expect(html).toContain('不是环境问题');
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('triage');
+  });
+
   it('refuses a NUL character in a form field with the problem next to the form, and changes nothing', async () => {
     const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
     const client = formClient(base, fromNewAddress());

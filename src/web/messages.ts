@@ -23,6 +23,8 @@ const FIELD_MESSAGES: Array<[RegExp, string | ((m: RegExpExecArray) => string)]>
   [/^must be a string$/, '格式不对'],
   [/^give both lat and lng, or neither$/, '请同时给出经度和纬度，或都不给'],
   [/^must be another case$/, '不能合并到本案件自身，请填写另一个案件的查询码'],
+  [/^a transfer type: use transfer$/, '该类型为非环境类诉求，应转12345热线：请使用“转12345热线”'],
+  [/^required: the case has no type yet/, '案件尚无问题类型，请选择'],
   [/^already received with a different transcript$/, '该来电编号已用于另一份通话记录，请核对来电编号'],
   [/^already received with a different /, '该来电编号已用于另一个来电（通话记录、来电时间或来电号码不同），请核对来电编号'],
   [/^differs from the call already received under this callId$/, '与该来电编号已受理的来电不一致'],
