@@ -308,6 +308,27 @@ describe('dispatcher desk', () => {
     expect(first).toBeLessThan(second);
   });
 
+  it('supervises an overdue case once when the button is pressed twice: the units get one 督办', async () => {
+    const late = await seedCase(web.service, web.clock, { text: '督办两次测试：超期未签收', assignments: [{ unit: 'epb', role: 'lead' }] });
+    web.clock.advance(30 * 3600_000);
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const html = await (await desk.get('/desk')).text();
+    const row = html.slice(html.indexOf(`<tr data-case="${late.trackingCode}"`));
+    const form = row.slice(0, row.indexOf('</form>'));
+    const fields = Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replaceAll('&amp;', '&')]));
+    const first = await desk.post(`/desk/cases/${(/action="\/desk\/cases\/([^/]+)\/supervise"/.exec(form) ?? [])[1]}/supervise`, fields);
+    expect(first.status).toBe(303);
+    // The same form again (a double click, or a second dispatcher on the same list): a notice, no second 督办.
+    const second = await desk.post(`/desk/cases/${late.id}/supervise`, fields);
+    expect(second.status).toBe(409);
+    expect(await second.text()).toContain('案件已被他人更新');
+    const sent = (await notificationsOf(web.service, late.id)).filter((n) => n.kind === 'supervision');
+    expect(sent).toHaveLength(1);
+    const events = await web.service.deps.db.selectFrom('case_events').select('id').where('case_id', '=', late.id).where('kind', '=', 'supervised').execute();
+    expect(events).toHaveLength(1);
+  });
+
   it('offers to send again what failed for good on a case, and does it', async () => {
     const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
     const at = web.clock.now().toISOString();

@@ -56,6 +56,7 @@ export interface OverdueCase {
   supervisedAt: string | null;
   signDeadlineAt: string | null;
   replyDeadlineAt: string | null;
+  version: number;
 }
 
 /**
@@ -66,7 +67,7 @@ export interface OverdueCase {
 export async function listOverdueCases(db: Db, now: string, limit = 200): Promise<OverdueCase[]> {
   const rows = await db
     .selectFrom('cases')
-    .select(['id', 'tracking_code', 'status', 'type_code', 'text', 'urgent', 'supervised_at', 'sign_deadline_at', 'reply_deadline_at'])
+    .select(['id', 'tracking_code', 'status', 'type_code', 'text', 'urgent', 'supervised_at', 'sign_deadline_at', 'reply_deadline_at', 'version'])
     .select((eb) =>
       eb.fn
         .coalesce(
@@ -125,6 +126,7 @@ export async function listOverdueCases(db: Db, now: string, limit = 200): Promis
     supervisedAt: r.supervised_at,
     signDeadlineAt: r.sign_deadline_at,
     replyDeadlineAt: r.reply_deadline_at,
+    version: Number(r.version),
   }));
 }
 

@@ -296,6 +296,7 @@ async function deskPage(c: Context<AppEnv>, find: FormProblem | null = null, sta
                     {o.supervisedAt ? <span class="badge">{zh ? `已督办 ${formatTime(o.supervisedAt, p.lang, p.timeZone)}` : `supervised ${formatTime(o.supervisedAt, p.lang, p.timeZone)}`}</span> : null}
                     <form method="post" action={`/desk/cases/${o.id}/supervise`} class="inline">
                       <CsrfField token={p.csrf} />
+                      <VersionField version={o.version} />
                       <input type="hidden" name="note" value={zh ? '案件已超期，请尽快办理并答复。' : 'This case is overdue: handle and reply without delay.'} />
                       <button type="submit" class="secondary">
                         {zh ? '督办' : 'Supervise'}
@@ -513,6 +514,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
               <FormNotice problem={problem} form="supervise" />
               <form method="post" action={action('supervise')}>
                 <CsrfField token={p.csrf} />
+                <VersionField version={version} />
                 <label for="supervise-note">{zh ? '督办意见' : 'Note to the units'}</label>
                 <input id="supervise-note" name="note" type="text" required maxlength={2000} value={kept(problem, 'supervise', 'note', zh ? '请尽快办理并答复。' : 'Handle and reply without delay.')} {...invalidAttrs(problem, 'supervise', 'note')} />
                 <FieldProblem problem={problem} form="supervise" name="note" />
@@ -707,7 +709,7 @@ export function deskPages() {
     async (c, form, lang) => {
       const note = field(form, 'note');
       check(lang, { note: requiredText(note, lang) });
-      await superviseCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { note: note.trim() });
+      await superviseCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { note: note.trim(), ...versionOf(form) });
     },
     caseParam,
   );

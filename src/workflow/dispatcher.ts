@@ -479,9 +479,10 @@ export async function refuseExtension(deps: WorkflowDeps, principal: Principal, 
 }
 
 /** 督办: marks the case and its overdue assignments supervised and tells the lead unit. */
-export async function superviseCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { note: string }): Promise<{ units: string[] }> {
+export async function superviseCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { note: string; ifVersion?: number }): Promise<{ units: string[] }> {
   return inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
+    unchangedSince(c, input.ifVersion);
     if (!WORKING.includes(c.status)) throw new AppError('illegal_transition', `a case that is ${c.status} is not under handling`);
     const open = currentRound(c, await listAssignments(trx, caseId)).filter((a) => a.status === 'pending' || a.status === 'accepted');
     const overdue = open.filter((a) => a.signOverdueAt !== null || a.replyOverdueAt !== null);
