@@ -141,6 +141,24 @@ describe('dispatcher desk', () => {
     await two.context.close();
   });
 
+  it('says the triage queue goes on past the 100 cards it lists, instead of counting only those', async () => {
+    const db = web.service.deps.db;
+    const waiting = await db.selectFrom('cases').select('id').where('status', '=', 'triage').execute();
+    const seeded: string[] = [];
+    for (let i = waiting.length; i <= 100; i++) seeded.push((await seedCase(web.service, web.clock, { status: 'triage', text: `排队测试 ${i}`, contact: null })).id);
+    try {
+      const desk = formClient(base, fromNewAddress());
+      await desk.signIn('dispatcher');
+      const html = await (await desk.get('/desk')).text();
+      expect(/<h2 id="triage-heading">([^<]*)<\/h2>/.exec(html)?.[1]?.replace(/\s+/g, ' ').trim()).toBe('待分派 (100+)');
+      expect(html).toContain('只列出前 100 件（紧急的在前，其次受理最早的）');
+      expect(html.match(/<li class="card" data-case=/g)).toHaveLength(100);
+    } finally {
+      // Out of the queue again, for the cards the other tests look for.
+      await db.updateTable('cases').set({ status: 'closed' }).where('id', 'in', seeded).execute();
+    }
+  });
+
   it('wraps a long unbroken address or link inside the page on a phone, and asks for no favicon', async () => {
     const url = `http://example.com/${'a'.repeat(400)}`;
     const seeded = await seedCase(web.service, web.clock, {

@@ -180,6 +180,9 @@ async function findTyped(deps: AppEnv['Variables']['deps'], typed: string): Prom
   return byRef.length === 1 ? byRef[0]!.id : null;
 }
 
+/** How many cards or rows each list of the desk shows. */
+const LIST_LENGTH = 100;
+
 async function deskPage(c: Context<AppEnv>, find: FormProblem | null = null, status: RenderOptions['status'] = 200) {
   const p = pageContext(c);
   const zh = p.lang === 'zh';
@@ -187,11 +190,16 @@ async function deskPage(c: Context<AppEnv>, find: FormProblem | null = null, sta
   const { district } = deps;
   const principal = c.get('principal')!;
   const now = deps.clock.now();
-  const [triage, overdue, extensions] = await Promise.all([
-    listTriage(deps.db, 100),
-    listOverdueCases(deps.db, now.toISOString(), 100),
-    listPendingExtensions(deps.db, 100),
+  // One more than shown: a list that goes on says so, instead of a count that stops at the page's length.
+  const [triageRead, overdueRead, extensionsRead] = await Promise.all([
+    listTriage(deps.db, LIST_LENGTH + 1),
+    listOverdueCases(deps.db, now.toISOString(), LIST_LENGTH + 1),
+    listPendingExtensions(deps.db, LIST_LENGTH + 1),
   ]);
+  const [triage, overdue, extensions] = [triageRead, overdueRead, extensionsRead].map((l) => l.slice(0, LIST_LENGTH)) as [typeof triageRead, typeof overdueRead, typeof extensionsRead];
+  const count = (read: readonly unknown[]) => (read.length > LIST_LENGTH ? `${LIST_LENGTH}+` : String(read.length));
+  const more = (read: readonly unknown[], order: string) =>
+    read.length > LIST_LENGTH ? <p class="hint">{zh ? `只列出前 ${LIST_LENGTH} 件（${order}），其余的处理后依次显示。` : `The first ${LIST_LENGTH} are listed (${order}); the others follow as these are dealt with.`}</p> : null;
   const assignments = await listAssignmentsFor(deps.db, triage.map((r) => r.case.id));
   const title = zh ? '调度台' : 'Dispatch desk';
   const done = DONE[p.lang][c.req.query('done') ?? ''];
@@ -221,8 +229,9 @@ async function deskPage(c: Context<AppEnv>, find: FormProblem | null = null, sta
       </p>
 
       <h2 id="triage-heading">
-        {zh ? '待分派' : 'Triage'} ({triage.length})
+        {zh ? '待分派' : 'Triage'} ({count(triageRead)})
       </h2>
+      {more(triageRead, zh ? '紧急的在前，其次受理最早的' : 'urgent first, then the oldest')}
       {triage.length === 0 ? (
         <p class="notice">{zh ? '没有待分派的案件。' : 'Nothing to triage.'}</p>
       ) : (
@@ -265,8 +274,9 @@ async function deskPage(c: Context<AppEnv>, find: FormProblem | null = null, sta
       )}
 
       <h2>
-        {zh ? '超期案件' : 'Overdue'} ({overdue.length})
+        {zh ? '超期案件' : 'Overdue'} ({count(overdueRead)})
       </h2>
+      {more(overdueRead, zh ? '超期最久的在前' : 'the longest overdue first')}
       {overdue.length === 0 ? (
         <p class="notice">{zh ? '没有超期案件。' : 'Nothing overdue.'}</p>
       ) : (
@@ -311,8 +321,9 @@ async function deskPage(c: Context<AppEnv>, find: FormProblem | null = null, sta
       )}
 
       <h2>
-        {zh ? '延期申请' : 'Extension requests'} ({extensions.length})
+        {zh ? '延期申请' : 'Extension requests'} ({count(extensionsRead)})
       </h2>
+      {more(extensionsRead, zh ? '申请最早的在前' : 'the oldest first')}
       {extensions.length === 0 ? (
         <p class="notice">{zh ? '没有待审批的延期申请。' : 'No requests waiting.'}</p>
       ) : (
