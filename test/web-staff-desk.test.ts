@@ -457,6 +457,18 @@ describe('dispatcher desk', () => {
     expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('triage');
   });
 
+  it('offers to release the co-handlers and the local office, never the lead, which only a re-route changes', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '撤回单位选项测试' });
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const html = await (await desk.get(`/desk/cases/${seeded.id}`)).text();
+    const select = /<select id="release-unit"[^>]*>([\s\S]*?)<\/select>/.exec(html)?.[1] ?? '';
+    expect([...select.matchAll(/<option value="([^"]+)"/g)].map((m) => m[1])).toEqual(['econ', 'xinglong']);
+    // A case with only its lead left has nothing to release: no form that can only be refused.
+    const alone = await seedCase(web.service, web.clock, { text: '只有牵头单位', assignments: [{ unit: 'epb', role: 'lead' }] });
+    expect(await (await desk.get(`/desk/cases/${alone.id}`)).text()).not.toContain('id="release-unit"');
+  });
+
   it('refuses a NUL character in a form field with the problem next to the form, and changes nothing', async () => {
     const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
     const client = formClient(base, fromNewAddress());

@@ -396,7 +396,8 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
   const suggested = new Set(suggestions.map((s) => s.code));
   const open = !['closed', 'merged', 'transferred', 'received'].includes(view.status);
   const failedSends = await countFailedSends(deps.db, id);
-  const openUnits = view.assignments.filter((a) => a.round === view.round && (a.status === 'pending' || a.status === 'accepted' || a.status === 'returned'));
+  // The units that can be released: co-handlers and the local office (the lead changes by re-routing, never by release).
+  const openUnits = view.assignments.filter((a) => a.round === view.round && a.role !== 'lead' && (a.status === 'pending' || a.status === 'accepted' || a.status === 'returned'));
   const done = DONE[p.lang][c.req.query('done') ?? ''];
   const currentLead = view.assignments.filter((a) => a.role === 'lead' && a.status !== 'released' && a.round === view.round).at(-1)?.bureau.code ?? '';
   return renderPage(
