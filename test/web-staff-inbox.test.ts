@@ -261,6 +261,38 @@ describe('bureau inbox', () => {
     expect(list).not.toContain('13912347702');
   });
 
+  it("shows a co-handler and the local office their own deadlines: a sign-for still owed after the lead signed, nothing owed after their reply", async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（本单位期限测试）' });
+    const api = (token: string, action: string, body?: unknown) =>
+      fetch(`${base}/api/v1/cases/${seeded.id}/${action}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    expect((await api(web.staff.epb, 'accept')).status).toBe(200);
+    expect((await api(web.staff.econ, 'accept')).status).toBe(200);
+    expect((await api(web.staff.econ, 'reply', { text: '经信委已核查该厂用电情况' })).status).toBe(200);
+    const started = web.clock.now().toISOString();
+    // A month on: the local office never signed for its part; the reply deadline has passed too.
+    web.clock.advance(30 * 24 * 3600_000);
+    try {
+      const office = formClient(base, fromNewAddress());
+      await office.signIn('xinglong');
+      const officePage = await (await office.get(`/inbox/cases/${seeded.id}`)).text();
+      const signBy = /<dd id="sign-by">([\s\S]*?)<\/dd>/.exec(officePage)?.[1] ?? '';
+      expect(officePage).toContain('本单位签收期限');
+      expect(signBy).toContain('已超期');
+      const co = formClient(base, fromNewAddress());
+      await co.signIn('econ');
+      const coPage = await (await co.get(`/inbox/cases/${seeded.id}`)).text();
+      // The co-handler replied in time: nothing of its own is overdue.
+      expect(/<dd id="reply-by">([\s\S]*?)<\/dd>/.exec(coPage)?.[1] ?? '').not.toContain('已超期');
+      expect(/<dd id="sign-by">([\s\S]*?)<\/dd>/.exec(coPage)?.[1] ?? '').not.toContain('已超期');
+    } finally {
+      web.clock.set(started);
+    }
+  });
+
   it('sends a visitor without a session to sign in, and refuses other roles', async () => {
     const anonymous = await fetch(`${base}/inbox?status=all`, { redirect: 'manual', headers: { accept: 'text/html' } });
     expect(anonymous.status).toBe(303);

@@ -266,7 +266,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
     title,
     <article>
       <CasePageHead back={toInbox(zh)} title={title} done={done} problem={problem} />
-      <CaseFacts view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} now={now} />
+      <CaseFacts view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} now={now} own={mine} />
       <h2>{zh ? '举报内容' : 'The report'}</h2>
       <p class="reply" id="case-text">
         {view.text}

@@ -340,10 +340,34 @@ export function History({ view, lang, timeZone, district }: { view: CaseView; la
   );
 }
 
-/** The case's facts every staff page shows the same way. */
-export function CaseFacts({ view, lang, timeZone, district, now }: { view: CaseView; lang: Lang; timeZone: string; district: District; now: Date }) {
+/**
+ * The case's facts every staff page shows the same way. With `own` (a unit's
+ * clerk reading its assignment), the deadlines are the unit's own and their
+ * badges follow what the unit still owes: a co-handler or local office may
+ * still have to sign for the case after the lead did, may have an extension
+ * of its own, or may have replied already while the lead has not.
+ */
+export function CaseFacts({
+  view,
+  lang,
+  timeZone,
+  district,
+  now,
+  own,
+}: {
+  view: CaseView;
+  lang: Lang;
+  timeZone: string;
+  district: District;
+  now: Date;
+  own?: CaseView['assignments'][number] | null;
+}) {
   const zh = lang === 'zh';
   const lead = view.assignments.filter((a) => a.role === 'lead' && a.status !== 'released' && a.round === view.round).at(-1);
+  const working = view.status === 'dispatched' || view.status === 'accepted' || view.status === 'reopened';
+  const deadlines = own ? own.deadlines : view.deadlines;
+  const signOwed = own ? working && own.status === 'pending' : view.status === 'dispatched';
+  const replyOwed = own ? working && (own.status === 'pending' || own.status === 'accepted') : working;
   return (
     <dl class="facts">
       <dt>{zh ? '工单号' : 'Case reference'}</dt>
@@ -378,17 +402,15 @@ export function CaseFacts({ view, lang, timeZone, district, now }: { view: CaseV
       ) : null}
       <dt>{zh ? '受理时间' : 'Received'}</dt>
       <dd>{formatTime(view.receivedAt, lang, timeZone)}</dd>
-      <dt>{zh ? '签收期限' : 'Sign for by'}</dt>
-      <dd>
-        {formatTime(view.deadlines.signBy, lang, timeZone)}{' '}
-        {view.status === 'dispatched' ? <DeadlineBadge due={view.deadlines.signBy} now={now} lang={lang} district={district} /> : null}
+      <dt>{own ? (zh ? '本单位签收期限' : 'Your unit signs for it by') : zh ? '签收期限' : 'Sign for by'}</dt>
+      <dd id="sign-by">
+        {formatTime(deadlines.signBy, lang, timeZone)}{' '}
+        {signOwed ? <DeadlineBadge due={deadlines.signBy} now={now} lang={lang} district={district} /> : null}
       </dd>
-      <dt>{zh ? '答复期限' : 'Reply by'}</dt>
-      <dd>
-        {formatTime(view.deadlines.replyBy, lang, timeZone)}{' '}
-        {view.status === 'dispatched' || view.status === 'accepted' || view.status === 'reopened' ? (
-          <DeadlineBadge due={view.deadlines.replyBy} now={now} lang={lang} district={district} />
-        ) : null}
+      <dt>{own ? (zh ? '本单位答复期限' : 'Your unit replies by') : zh ? '答复期限' : 'Reply by'}</dt>
+      <dd id="reply-by">
+        {formatTime(deadlines.replyBy, lang, timeZone)}{' '}
+        {replyOwed ? <DeadlineBadge due={deadlines.replyBy} now={now} lang={lang} district={district} /> : null}
       </dd>
       <dt>{zh ? '举报人' : 'Reporter'}</dt>
       <dd>
