@@ -293,6 +293,41 @@ describe('bureau inbox', () => {
     }
   });
 
+  it('answers a double-submitted reply once, and tells the second submit why in the page\'s language', async () => {
+    const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('epb');
+    const csrf = await client.token(`/inbox/cases/${seeded.id}`);
+    expect((await client.post(`/inbox/cases/${seeded.id}/accept`, { _csrf: csrf })).status).toBe(303);
+    const twice = await Promise.all([
+      client.post(`/inbox/cases/${seeded.id}/reply`, { _csrf: csrf, text: '已责令电镀厂停产整改。' }),
+      client.post(`/inbox/cases/${seeded.id}/reply`, { _csrf: csrf, text: '已责令电镀厂停产整改。' }),
+    ]);
+    expect(twice.map((r) => r.status).sort()).toEqual([303, 409]);
+    const refused = await twice.find((r) => r.status === 409)!.text();
+    const notice = /<p[^>]*id="action-problem"[^>]*>([^<]*)<\/p>/.exec(refused)?.[1] ?? '';
+    expect(notice).toMatch(/\p{Script=Han}/u);
+    // No English sentence of the API on a Chinese page.
+    expect(notice).not.toMatch(/[A-Za-z]{3,}/);
+    expect((await listAssignments(web.service.deps.db, seeded.id))[0]?.replyText).toBe('已责令电镀厂停产整改。');
+    // Signing for it again, and the English page, alike.
+    const again = await client.post(`/inbox/cases/${seeded.id}/accept`, { _csrf: csrf });
+    expect(again.status).toBe(409);
+    expect(/<p[^>]*id="action-problem"[^>]*>([^<]*)<\/p>/.exec(await again.text())?.[1] ?? '').not.toMatch(/[A-Za-z]{3,}/);
+    // Two clerks of one unit: one signs for a case while the other, on the page as it was, returns it.
+    const other = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    const colleague = formClient(base, fromNewAddress());
+    await colleague.signIn('epb2');
+    const stale = await colleague.token(`/inbox/cases/${other.id}`);
+    expect((await client.post(`/inbox/cases/${other.id}/accept`, { _csrf: csrf })).status).toBe(303);
+    const late = await colleague.post(`/inbox/cases/${other.id}/return`, { _csrf: stale, reason: 'not_our_remit', note: '不归我局' });
+    expect(late.status).toBe(409);
+    expect(/<p[^>]*id="action-problem"[^>]*>([^<]*)<\/p>/.exec(await late.text())?.[1]).toBe('本单位已签收，只有尚未签收的案件才能退回；如确需调整，请联系调度员。');
+    expect((await findCase(web.service.deps.db, other.id))?.status).toBe('accepted');
+    const english = await client.post(`/inbox/cases/${seeded.id}/accept?lang=en`, { _csrf: csrf });
+    expect(/<p[^>]*id="action-problem"[^>]*>([^<]*)<\/p>/.exec(await english.text())?.[1] ?? '').toMatch(/^Not possible in the current state/);
+  });
+
   it('sends a visitor without a session to sign in, and refuses other roles', async () => {
     const anonymous = await fetch(`${base}/inbox?status=all`, { redirect: 'manual', headers: { accept: 'text/html' } });
     expect(anonymous.status).toBe(303);

@@ -216,6 +216,36 @@ export interface FormProblem {
   values: Record<string, string>;
 }
 
+/**
+ * The workflow's refusals of a unit's action, as a Chinese page says them:
+ * a double-submitted form or a colleague who acted first lands here, and the
+ * clerk reads why in the page's language rather than the API's English.
+ */
+/** What the unit has done with its assignment, as a sentence says it (本单位已签收). */
+const unitDid = (status: string) => ({ pending: '尚未签收', accepted: '已签收', replied: '已答复', returned: '已退回', released: '已被撤回' })[status] ?? status;
+
+const REFUSALS_ZH: Array<[RegExp, (m: RegExpExecArray) => string]> = [
+  [/^your unit has no live assignment on this case/, () => '本单位在此案件当前的办理中已无待办（已退回、已被调度员撤回，或重办时未再派给本单位）。'],
+  [/^the case is (\w+); nothing to do on it now$/, (m) => `案件已是「${STATUS_LABEL.zh[m[1]!] ?? m[1]}」状态，无需再办理。`],
+  [/^your assignment is already (\w+)$/, (m) => `本单位${unitDid(m[1]!)}，无需重复提交。`],
+  [/^your assignment is (\w+); only an assignment not yet signed for can be returned$/, (m) => `本单位${unitDid(m[1]!)}，只有尚未签收的案件才能退回；如确需调整，请联系调度员。`],
+  [/^sign for the case first|^sign for the case \(accept\) before replying/, () => '请先签收案件。'],
+  [/^your assignment is (\w+): progress notes are for work under way$/, (m) => `本单位${unitDid(m[1]!)}，不能再记录办理进展。`],
+  [/^your assignment is (\w+); there is no deadline left to extend$/, (m) => `本单位${unitDid(m[1]!)}，没有可延长的期限。`],
+  [/^your unit already has an extension request waiting/, () => '本单位已有一份延期申请在等待调度员审批。'],
+  [/^the assignment was changed by someone else meanwhile|^the case was changed by someone else meanwhile/, () => '案件刚刚被他人更新，请查看下方最新情况后再操作。'],
+  [/^a case that is (\w+) cannot become (\w+)$/, (m) => `案件当前为「${STATUS_LABEL.zh[m[1]!] ?? m[1]}」状态，不能改为「${STATUS_LABEL.zh[m[2]!] ?? m[2]}」。`],
+];
+
+function refusalMessage(lang: Lang, message: string): string | null {
+  if (lang !== 'zh') return null;
+  for (const [pattern, zh] of REFUSALS_ZH) {
+    const m = pattern.exec(message);
+    if (m) return zh(m);
+  }
+  return null;
+}
+
 /** Turns an expected failure of an action (4xx AppError) into a problem to show; anything else is rethrown. */
 export function problemOf(err: unknown, form: string, values: Record<string, string>, lang: Lang, rename: Record<string, string> = {}): FormProblem {
   if (!(err instanceof AppError) || err.status >= 500) throw err;
@@ -227,6 +257,8 @@ export function problemOf(err: unknown, form: string, values: Record<string, str
     conflict: { zh: '案件已被他人更新，请刷新后重试：', en: 'Changed by someone else meanwhile: ' },
     forbidden: { zh: '无权执行此操作：', en: 'Not allowed: ' },
   };
+  const translated = refusalMessage(lang, err.message);
+  if (translated) return { form, message: translated, fields, values };
   const p = prefix[err.code]?.[lang];
   // A refusal that names fields says the rest next to them: above the form, a sentence in the page's language.
   const marked = Object.keys(fields).length > 0 && lang === 'zh' && !/\p{Script=Han}/u.test(err.message);
