@@ -328,6 +328,36 @@ describe('bureau inbox', () => {
     expect(/<p[^>]*id="action-problem"[^>]*>([^<]*)<\/p>/.exec(await english.text())?.[1] ?? '').toMatch(/^Not possible in the current state/);
   });
 
+  it('refuses a reply without text next to its field, and says the attachments chosen must be chosen again', async () => {
+    const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'epb', undefined, `/inbox/cases/${seeded.id}`);
+    await Promise.all([page.waitForNavigation(), page.click('#accept')]);
+    await page.evaluate(`document.querySelector('#reply').form.noValidate = true`);
+    await page.setInputFiles('#reply-files', [
+      { name: '现场检查照片.png', mimeType: 'image/png', buffer: PNG },
+      { name: '整改通知书.png', mimeType: 'image/png', buffer: PNG },
+    ]);
+    const [res] = await Promise.all([page.waitForNavigation(), page.click('#reply')]);
+    expect(res?.status()).toBe(400);
+    expect(await page.textContent('#reply-text-error')).toContain('请填写此项');
+    expect(await page.textContent('#reply-files-again')).toContain('2 个附件未提交，请重新选择');
+    expect((await listAssignments(web.service.deps.db, seeded.id))[0]?.status).toBe('accepted');
+    const files = await web.service.deps.db.selectFrom('case_attachments').select('kind').where('case_id', '=', seeded.id).execute();
+    expect(files).toHaveLength(0);
+    // Chosen again with the text, the reply goes through with both files.
+    await page.fill('#reply-text', '已现场检查并下达整改通知。');
+    await page.setInputFiles('#reply-files', [
+      { name: '现场检查照片.png', mimeType: 'image/png', buffer: PNG },
+      { name: '整改通知书.png', mimeType: 'image/png', buffer: PNG },
+    ]);
+    await Promise.all([page.waitForNavigation(), page.click('#reply')]);
+    expect(await page.textContent('#done')).toBe('答复已提交。');
+    expect(await page.$('#reply-files-again')).toBeNull();
+    await context.close();
+  });
+
   it('sends a visitor without a session to sign in, and refuses other roles', async () => {
     const anonymous = await fetch(`${base}/inbox?status=all`, { redirect: 'manual', headers: { accept: 'text/html' } });
     expect(anonymous.status).toBe(303);

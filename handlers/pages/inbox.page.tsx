@@ -61,6 +61,8 @@ import { refuseBadText, withLineFeeds } from './resident-form.js';
 const OPEN: readonly CaseStatus[] = ['dispatched', 'accepted', 'reopened', 'triage', 'returned', 'received'];
 /** The inbox reads at most this many of the unit's newest cases (filters then narrow them down). */
 const INBOX_LIMIT = 500;
+/** The kept value of a refused reply that counts the files it carried (a value no form field has). */
+const FILES_CHOSEN = '#attachments';
 
 const DONE: Record<Lang, Record<string, string>> = {
   zh: { accept: '已签收。', return: '已退回，调度员将重新分派。', progress: '办理进展已记录。', reply: '答复已提交。', extend: '延期申请已提交，等待调度员审批。' },
@@ -339,6 +341,13 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
                 <p class="hint">{zh ? `最多 ${MAX_UPLOADS} 个，每个不超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MB。` : `Up to ${MAX_UPLOADS}, ${MAX_UPLOAD_BYTES / 1024 / 1024} MB each.`}</p>
                 <input id="reply-files" name="attachments" type="file" multiple accept="image/*,application/pdf" {...invalidAttrs(problem, 'reply', 'attachments')} />
                 <FieldProblem problem={problem} form="reply" name="attachments" />
+                {kept(problem, 'reply', FILES_CHOSEN) ? (
+                  <p class="notice" id="reply-files-again">
+                    {zh
+                      ? `刚才选择的 ${kept(problem, 'reply', FILES_CHOSEN)} 个附件未提交，请重新选择。`
+                      : `The ${kept(problem, 'reply', FILES_CHOSEN)} file(s) you chose were not sent: please choose them again.`}
+                  </p>
+                ) : null}
                 <div class="actions">
                   <button type="submit" id="reply">
                     {zh ? '提交答复' : 'Send reply'}
@@ -473,6 +482,9 @@ export function inboxPages() {
       } catch (err) {
         const values: Record<string, string> = {};
         for (const k of Object.keys(form)) if (k !== '_csrf') values[k] = field(form, k);
+        // A browser never sends chosen files again with the form that comes back: say so, or the reply would go without them.
+        const chosen = files(form, 'attachments').length;
+        if (chosen > 0) values[FILES_CHOSEN] = String(chosen);
         // A case the clerk may not see is 404 whatever the action: the page says nothing of it.
         if (err instanceof AppError && err.code === 'not_found') throw err;
         const problem = problemOf(err, name, values, lang, rename);
