@@ -3,6 +3,7 @@ import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCase } from '../db/repositories/cases.repository.js';
 import { caseReference } from '../src/domain/case.js';
 import { newId } from '../src/domain/ids.js';
+import { checkDeadlines } from '../src/workflow/deadline-check.js';
 import { newPage } from './browser.js';
 import { formClient, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 import { seedCase } from './workflow-helpers.js';
@@ -356,6 +357,46 @@ describe('bureau inbox', () => {
     expect(await page.textContent('#done')).toBe('答复已提交。');
     expect(await page.$('#reply-files-again')).toBeNull();
     await context.close();
+  });
+
+  it("marks and sorts a case overdue for a unit only when the unit itself is late, not because the lead is", async () => {
+    const late = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（牵头单位超期测试）' });
+    web.clock.advance(3600_000);
+    const mine = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（协办待答复测试）', assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
+    const api = (token: string, id: string, action: string, body?: unknown) =>
+      fetch(`${base}/api/v1/cases/${id}/${action}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    // The co-handler signs for both and replies in time on the first; the lead signs for the first and never replies.
+    for (const id of [late.id, mine.id]) expect((await api(web.staff.econ, id, 'accept')).status).toBe(200);
+    expect((await api(web.staff.econ, late.id, 'reply', { text: '经信委已核查该厂用电情况' })).status).toBe(200);
+    expect((await api(web.staff.epb, late.id, 'accept')).status).toBe(200);
+    expect((await api(web.staff.epb, mine.id, 'accept')).status).toBe(200);
+    const started = web.clock.now().toISOString();
+    const replyBy = (await listAssignments(web.service.deps.db, late.id)).find((a) => a.role === 'lead')!.deadlines.replyBy!;
+    // Past the first case's reply deadline, not yet past the second's (an hour later).
+    web.clock.set(new Date(Date.parse(replyBy) + 60_000).toISOString());
+    try {
+      await checkDeadlines(web.service.deps, late.id);
+      expect((await findCase(web.service.deps.db, late.id))?.overdue).toBe(true);
+      const co = formClient(base, fromNewAddress());
+      await co.signIn('econ');
+      const html = await (await co.get('/inbox')).text();
+      const row = (id: string) => /<tr data-case="[^"]*"[\s\S]*?<\/tr>/.exec(html.slice(html.indexOf(`data-case="${caseReference(id)}"`) - 10))?.[0] ?? '';
+      expect(row(late.id)).not.toContain('已超期');
+      const order = [...html.matchAll(/<tr data-case="([^"]+)"/g)].map((m) => m[1]);
+      // The case the co-handler still owes a reply on comes before the one it answered.
+      expect(order.indexOf(caseReference(mine.id))).toBeLessThan(order.indexOf(caseReference(late.id)));
+      // The lead is late, and sees so.
+      const lead = formClient(base, fromNewAddress());
+      await lead.signIn('epb');
+      const leadHtml = await (await lead.get('/inbox')).text();
+      expect(/<tr data-case="[^"]*"[\s\S]*?<\/tr>/.exec(leadHtml.slice(leadHtml.indexOf(`data-case="${caseReference(late.id)}"`) - 10))?.[0]).toContain('已超期');
+    } finally {
+      web.clock.set(started);
+    }
   });
 
   it('sends a visitor without a session to sign in, and refuses other roles', async () => {

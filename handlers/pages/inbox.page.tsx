@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import type { Assignment } from '../../db/repositories/assignments.repository.js';
 import { listAssignmentsFor, listCases } from '../../db/repositories/case-queries.repository.js';
 import { CASE_STATUSES, caseReference, type CaseStatus } from '../../src/domain/case.js';
 import { compactCode } from '../../src/domain/text.js';
@@ -87,21 +88,37 @@ function readFilters(c: Context<AppEnv>): Filters {
 }
 
 /** The unit's next deadline on the case: sign-for while pending, reply while signed for. */
-function myDue(s: CaseSummary): string | null {
-  const a = s.myAssignment;
+function myDue(s: InboxItem): string | null {
+  const a = s.own;
   if (!a) return null;
   if (a.status === 'pending') return a.deadlines.signBy;
   if (a.status === 'accepted') return a.deadlines.replyBy;
   return null;
 }
 
-/** Overdue first, then the nearest deadline of the unit, then the newest. */
+/**
+ * Is the unit late on the case: does it still owe a stage whose deadline it
+ * missed (marked by the deadline check, or past now)? The case's own overdue
+ * mark is not the unit's: a co-handler that replied in time, or whose reply
+ * deadline was extended, is not late because the lead is.
+ */
+function unitLate(s: InboxItem, now: number): boolean {
+  const a = s.own;
+  if (!a) return false;
+  const due = myDue(s);
+  if (due !== null && Date.parse(due) < now) return true;
+  return (a.status === 'pending' && a.signOverdueAt !== null) || ((a.status === 'pending' || a.status === 'accepted') && a.replyOverdueAt !== null);
+}
+
+type InboxItem = CaseSummary & { own: Assignment | undefined };
+
+/** The unit's late cases first, then its nearest deadline, then the newest. */
 function inboxOrder(now: number) {
-  return (a: CaseSummary, b: CaseSummary) => {
+  return (a: InboxItem, b: InboxItem) => {
     const dueA = myDue(a);
     const dueB = myDue(b);
-    const lateA = a.overdue || (dueA !== null && Date.parse(dueA) < now) ? 1 : 0;
-    const lateB = b.overdue || (dueB !== null && Date.parse(dueB) < now) ? 1 : 0;
+    const lateA = unitLate(a, now) ? 1 : 0;
+    const lateB = unitLate(b, now) ? 1 : 0;
     if (lateA !== lateB) return lateB - lateA;
     if (dueA && dueB && dueA !== dueB) return dueA.localeCompare(dueB);
     if (dueA && !dueB) return -1;
@@ -144,7 +161,12 @@ async function inboxPage(c: Context<AppEnv>) {
         (code !== '' && caseReference(r.case.id).replaceAll('-', '').toLowerCase().includes(code)) ||
         textFor(principal, r.case.text, hidden.get(r.case.id)).toLowerCase().includes(needle),
     )
-    .map((r) => caseSummary(deps.district, principal, r, assignments.get(r.case.id) ?? [], hidden.get(r.case.id)))
+    .map((r): InboxItem => {
+      const all = assignments.get(r.case.id) ?? [];
+      // The unit's assignment of the current round (a reopened case gives it a new one).
+      const own = all.filter((a) => a.unitCode === principal.unitCode && a.round === r.case.round && a.status !== 'released').at(-1);
+      return { ...caseSummary(deps.district, principal, r, all, hidden.get(r.case.id)), own };
+    })
     .sort(inboxOrder(now.getTime()));
   const title = zh ? '待办案件' : 'Case inbox';
   const unit = unitName(deps.district, principal.unitCode, p.lang);
@@ -233,7 +255,8 @@ async function inboxPage(c: Context<AppEnv>) {
                         : '—'}
                     </td>
                     <td>
-                      {due ? formatTime(due, p.lang, p.timeZone) : '—'} {s.overdue ? <span class="badge overdue">{zh ? '已超期' : 'overdue'}</span> : <DeadlineBadge due={due} now={now} lang={p.lang} district={deps.district} />}
+                      {due ? formatTime(due, p.lang, p.timeZone) : '—'}{' '}
+                      {unitLate(s, now.getTime()) ? <span class="badge overdue">{zh ? '已超期' : 'overdue'}</span> : <DeadlineBadge due={due} now={now} lang={p.lang} district={deps.district} />}
                     </td>
                   </tr>
                 );
