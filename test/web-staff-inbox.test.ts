@@ -399,6 +399,31 @@ describe('bureau inbox', () => {
     }
   });
 
+  it('shows no deadline or overdue mark on a case waiting in triage after the lead returned it: no unit can act on it', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（退回后待分派测试）' });
+    const res = await fetch(`${base}/api/v1/cases/${seeded.id}/return`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${web.staff.epb}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'not_our_remit', note: '应由经信委牵头' }),
+    });
+    expect(res.status).toBe(200);
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('triage');
+    const started = web.clock.now().toISOString();
+    // Two days on: the co-handler's sign-for time has passed while the case waits for a dispatcher.
+    web.clock.advance(2 * 24 * 3600_000);
+    try {
+      const co = formClient(base, fromNewAddress());
+      await co.signIn('econ');
+      const html = await (await co.get('/inbox')).text();
+      const row = /<tr data-case="[^"]*"[\s\S]*?<\/tr>/.exec(html.slice(html.indexOf(`data-case="${caseReference(seeded.id)}"`) - 10))?.[0] ?? '';
+      expect(row).toContain('待分派');
+      expect(row).not.toContain('已超期');
+      expect(row).not.toContain('due-soon');
+    } finally {
+      web.clock.set(started);
+    }
+  });
+
   it('sends a visitor without a session to sign in, and refuses other roles', async () => {
     const anonymous = await fetch(`${base}/inbox?status=all`, { redirect: 'manual', headers: { accept: 'text/html' } });
     expect(anonymous.status).toBe(303);

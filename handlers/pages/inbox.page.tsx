@@ -16,6 +16,7 @@ import {
   RETURN_REASONS,
   returnAssignment,
   type ReturnReason,
+  WORKING,
 } from '../../src/workflow/bureau.js';
 import { buildCaseView, caseSummary, hiddenNamesFor, textFor, type CaseSummary, type CaseView } from '../../src/workflow/case-view.js';
 import type { AppEnv } from '../app-env.js';
@@ -87,10 +88,14 @@ function readFilters(c: Context<AppEnv>): Filters {
   };
 }
 
-/** The unit's next deadline on the case: sign-for while pending, reply while signed for. */
+/**
+ * The unit's next deadline on the case: sign-for while pending, reply while
+ * signed for; none while the case is not being handled (a lead's return puts
+ * it in triage: no unit can act until a dispatcher decides, and no clock runs).
+ */
 function myDue(s: InboxItem): string | null {
   const a = s.own;
-  if (!a) return null;
+  if (!a || !WORKING.includes(s.status)) return null;
   if (a.status === 'pending') return a.deadlines.signBy;
   if (a.status === 'accepted') return a.deadlines.replyBy;
   return null;
@@ -104,7 +109,7 @@ function myDue(s: InboxItem): string | null {
  */
 function unitLate(s: InboxItem, now: number): boolean {
   const a = s.own;
-  if (!a) return false;
+  if (!a || !WORKING.includes(s.status)) return false;
   const due = myDue(s);
   if (due !== null && Date.parse(due) < now) return true;
   return (a.status === 'pending' && a.signOverdueAt !== null) || ((a.status === 'pending' || a.status === 'accepted') && a.replyOverdueAt !== null);
