@@ -277,13 +277,14 @@ const bureauCommon = {
 };
 const ownOnly = " Bureau accounts only, on their own assignment; another unit's case is 404.";
 
+// Strict, as the reply: a misnamed field (`publc`, `days`) is a 400 naming it, not an action done without it.
 const returnBody = z
-  .object({
+  .strictObject({
     reason: z.enum(RETURN_REASONS, { error: `must be one of ${RETURN_REASONS.join(', ')}` }),
     note: nonEmpty(2000),
   })
   .openapi('ReturnInput');
-const progressBody = z.object({ note: nonEmpty(5000), public: z.boolean({ error: 'must be true or false' }).optional() }).openapi('ProgressInput');
+const progressBody = z.strictObject({ note: nonEmpty(5000), public: z.boolean({ error: 'must be true or false' }).optional() }).openapi('ProgressInput');
 // Strict, as the report API: a misnamed field (`photos` for `attachments`) is named, never silently dropped.
 const replyBody = z
   .strictObject({
@@ -307,7 +308,7 @@ function readAttachments(files: File[]): Promise<ReplyFile[]> {
   return readUploads(files, { field: 'attachments', allowed: ATTACHMENT_TYPES, expected: 'a JPEG, PNG, WebP, GIF, HEIC, AVIF image or a PDF' });
 }
 const extendBody = z
-  .object({
+  .strictObject({
     workingDays: z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'at least 1').max(MAX_EXTENSION_DAYS, `at most ${MAX_EXTENSION_DAYS}`),
     reason: nonEmpty(2000),
   })

@@ -242,6 +242,26 @@ describe.each([
       expect((await as(staff.epb).post(`/api/v1/cases/${id}/extend`, { workingDays: 31, reason: '需要检测' })).status).toBe(400);
       expect((await as(staff.epb).post(`/api/v1/cases/${id}/extend`, { workingDays: 0, reason: '需要检测' })).status).toBe(400);
     });
+
+    it('names a field it does not know instead of acting without it: a misspelt public flag, a misnamed day count', async () => {
+      const { id } = await seedCase(service, clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+      const before = (await json(as(staff.epb).get(`/api/v1/cases/${id}`))).body.events.length;
+      const returned = await json(as(staff.epb).post(`/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '不归我局', notes: '应由农业委办理' }));
+      expect(returned.status).toBe(400);
+      expect(Object.keys(returned.body.error.fields)).toEqual(['notes']);
+      const extend = await json(as(staff.epb).post(`/api/v1/cases/${id}/extend`, { workingDays: 3, days: 10, reason: '需要检测' }));
+      expect(extend.status).toBe(400);
+      expect(Object.keys(extend.body.error.fields)).toEqual(['days']);
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      const progress = await json(as(staff.epb).post(`/api/v1/cases/${id}/progress`, { note: '已派执法人员到现场', publc: true }));
+      expect(progress.status).toBe(400);
+      expect(Object.keys(progress.body.error.fields)).toEqual(['publc']);
+      const events = (await json(as(staff.epb).get(`/api/v1/cases/${id}`))).body.events as Array<{ kind: string }>;
+      // Only the signature went through.
+      expect(events.length).toBe(before + 1);
+      expect(events.map((e) => e.kind)).not.toContain('progress');
+      expect(events.map((e) => e.kind)).not.toContain('extension_requested');
+    });
   });
 
   describe('returns (退回)', () => {
