@@ -394,6 +394,13 @@ describe('bureau inbox', () => {
       await lead.signIn('epb');
       const leadHtml = await (await lead.get('/inbox')).text();
       expect(/<tr data-case="[^"]*"[\s\S]*?<\/tr>/.exec(leadHtml.slice(leadHtml.indexOf(`data-case="${caseReference(late.id)}"`) - 10))?.[0]).toContain('已超期');
+      // "Overdue only" lists what the unit itself is late on, as the badge says.
+      const listed = async (who: ReturnType<typeof formClient>, q: string) =>
+        [...(await (await who.get(`/inbox?${q}`)).text()).matchAll(/<tr data-case="([^"]+)"/g)].map((m) => m[1]);
+      for (const q of ['overdue=1', 'overdue=1&status=all', 'overdue=1&status=accepted']) {
+        expect(await listed(co, q), q).not.toContain(caseReference(late.id));
+        expect(await listed(lead, q), q).toContain(caseReference(late.id));
+      }
     } finally {
       web.clock.set(started);
     }

@@ -142,9 +142,9 @@ async function inboxPage(c: Context<AppEnv>) {
   // The cases the unit holds: one it returned or was released from no longer shows here (its page keeps the unit's own record).
   const { rows, more } = await listCases(deps.db, {
     heldBy: principal.unitCode ?? '\u0000',
-    ...(f.status === 'open' ? { statuses: OPEN } : f.status !== 'all' ? { status: f.status as CaseStatus } : {}),
+    // "Overdue only" means the unit's own lateness (unitLate, below), which only a case under handling can have.
+    ...(f.status === 'open' || (f.status === 'all' && f.overdue) ? { statuses: f.overdue ? WORKING : OPEN } : f.status !== 'all' ? { status: f.status as CaseStatus } : {}),
     ...(f.type && deps.district.types.has(f.type) ? { type: f.type } : {}),
-    ...(f.overdue ? { overdue: true } : {}),
     limit: INBOX_LIMIT,
   });
   const [assignments, hidden] = await Promise.all([
@@ -172,6 +172,7 @@ async function inboxPage(c: Context<AppEnv>) {
       const own = all.filter((a) => a.unitCode === principal.unitCode && a.round === r.case.round && a.status !== 'released').at(-1);
       return { ...caseSummary(deps.district, principal, r, all, hidden.get(r.case.id)), own };
     })
+    .filter((s) => !f.overdue || unitLate(s, now.getTime()))
     .sort(inboxOrder(now.getTime()));
   const title = zh ? '待办案件' : 'Case inbox';
   const unit = unitName(deps.district, principal.unitCode, p.lang);
