@@ -431,6 +431,38 @@ describe('bureau inbox', () => {
     }
   });
 
+  it('shows a co-handler that answered before the case was reopened to the lead alone nothing overdue of the new round', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（重办测试）', assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
+    const post = (token: string | null, path: string, body?: unknown) =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    for (const token of [web.staff.econ, web.staff.epb]) {
+      expect((await post(token, `/api/v1/cases/${seeded.id}/accept`)).status).toBe(200);
+      expect((await post(token, `/api/v1/cases/${seeded.id}/reply`, { text: '已核查处理' })).status).toBe(200);
+    }
+    expect((await post(null, `/api/v1/track/${seeded.trackingCode}/feedback`, { rating: 'dissatisfied', solved: false })).status).toBe(201);
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('reopened');
+    const started = web.clock.now().toISOString();
+    web.clock.advance(30 * 24 * 3600_000);
+    try {
+      const co = formClient(base, fromNewAddress());
+      await co.signIn('econ');
+      const html = await (await co.get(`/inbox/cases/${seeded.id}`)).text();
+      expect(html).toContain('本单位在此案件上暂无待办事项');
+      expect(/<dd id="sign-by">([\s\S]*?)<\/dd>/.exec(html)?.[1] ?? '').not.toContain('已超期');
+      expect(/<dd id="reply-by">([\s\S]*?)<\/dd>/.exec(html)?.[1] ?? '').not.toContain('已超期');
+      // The lead, on the new round, is late.
+      const lead = formClient(base, fromNewAddress());
+      await lead.signIn('epb');
+      expect(/<dd id="sign-by">([\s\S]*?)<\/dd>/.exec(await (await lead.get(`/inbox/cases/${seeded.id}`)).text())?.[1] ?? '').toContain('已超期');
+    } finally {
+      web.clock.set(started);
+    }
+  });
+
   it('sends a visitor without a session to sign in, and refuses other roles', async () => {
     const anonymous = await fetch(`${base}/inbox?status=all`, { redirect: 'manual', headers: { accept: 'text/html' } });
     expect(anonymous.status).toBe(303);

@@ -279,6 +279,15 @@ function myAssignment(view: CaseView, unit: string | null) {
   return view.assignments.filter((a) => a.bureau.code === unit && a.round === view.round && a.status !== 'released').at(-1) ?? null;
 }
 
+/**
+ * The unit's assignment of an earlier round, for a unit that holds a case it
+ * has nothing to do on now (it answered before the case was reopened to the
+ * lead alone): its own deadlines, none of them owed.
+ */
+function ownEarlier(view: CaseView, unit: string | null) {
+  return view.assignments.filter((a) => a.bureau.code === unit && a.status !== 'released').at(-1) ?? null;
+}
+
 async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | null = null, status: RenderOptions['status'] = 200) {
   const p = pageContext(c);
   const zh = p.lang === 'zh';
@@ -297,7 +306,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
     title,
     <article>
       <CasePageHead back={toInbox(zh)} title={title} done={done} problem={problem} />
-      <CaseFacts view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} now={now} own={mine} />
+      <CaseFacts view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} now={now} own={mine ?? ownEarlier(view, principal.unitCode)} />
       <h2>{zh ? '举报内容' : 'The report'}</h2>
       <p class="reply" id="case-text">
         {view.text}

@@ -398,8 +398,9 @@ export function CaseFacts({
   const lead = view.assignments.filter((a) => a.role === 'lead' && a.status !== 'released' && a.round === view.round).at(-1);
   const working = view.status === 'dispatched' || view.status === 'accepted' || view.status === 'reopened';
   const deadlines = own ? own.deadlines : view.deadlines;
-  const signOwed = own ? working && own.status === 'pending' : view.status === 'dispatched';
-  const replyOwed = own ? working && (own.status === 'pending' || own.status === 'accepted') : working;
+  const current = own ? working && own.round === view.round : false;
+  const signOwed = own ? current && own.status === 'pending' : view.status === 'dispatched';
+  const replyOwed = own ? current && (own.status === 'pending' || own.status === 'accepted') : working;
   return (
     <dl class="facts">
       <dt>{zh ? '工单号' : 'Case reference'}</dt>
