@@ -463,6 +463,25 @@ describe('bureau inbox', () => {
     }
   });
 
+  it('says which deadline of the unit the list shows: to sign for it, or to reply', async () => {
+    const pending = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（签收期限列测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const signed = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（答复期限列测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    expect(
+      (await fetch(`${base}/api/v1/cases/${signed.id}/accept`, { method: 'POST', headers: { authorization: `Bearer ${web.staff.epb}` } })).status,
+    ).toBe(200);
+    const clerk = formClient(base, fromNewAddress());
+    await clerk.signIn('epb');
+    const cell = async (id: string, lang: string) => {
+      const html = await (await clerk.get(`/inbox?lang=${lang}`)).text();
+      const row = /<tr data-case="[^"]*"[\s\S]*?<\/tr>/.exec(html.slice(html.indexOf(`data-case="${caseReference(id)}"`) - 10))?.[0] ?? '';
+      return [...row.matchAll(/<td>([\s\S]*?)<\/td>/g)].at(-1)?.[1] ?? '';
+    };
+    expect(await cell(pending.id, 'zh')).toMatch(/^签收 2026年/);
+    expect(await cell(signed.id, 'zh')).toMatch(/^答复 2026年/);
+    expect(await cell(pending.id, 'en')).toMatch(/^sign for by /);
+    expect(await cell(signed.id, 'en')).toMatch(/^reply by /);
+  });
+
   it('sends a visitor without a session to sign in, and refuses other roles', async () => {
     const anonymous = await fetch(`${base}/inbox?status=all`, { redirect: 'manual', headers: { accept: 'text/html' } });
     expect(anonymous.status).toBe(303);

@@ -261,7 +261,8 @@ async function inboxPage(c: Context<AppEnv>) {
                         : '—'}
                     </td>
                     <td>
-                      {due ? formatTime(due, p.lang, p.timeZone) : '—'}{' '}
+                      {/* Which of the unit's deadlines it is: to sign for it, or to reply. */}
+                      {due ? `${s.own?.status === 'pending' ? (zh ? '签收' : 'sign for by') : zh ? '答复' : 'reply by'} ${formatTime(due, p.lang, p.timeZone)}` : '—'}{' '}
                       {unitLate(s, now.getTime()) ? <span class="badge overdue">{zh ? '已超期' : 'overdue'}</span> : <DeadlineBadge due={due} now={now} lang={p.lang} district={deps.district} />}
                     </td>
                   </tr>
