@@ -593,7 +593,8 @@ describe('Telegram rate limits', () => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('兴隆办事处有工厂夜里冒黑烟'));
     await deliver(chat.chatId, chat.button('c:anonymous'));
-    emu.rateLimitNext('sendMessage', 1, 1, chat.chatId);
+    // The bot's answer with the tracking code, not a progress notice the pipeline may push to the chat meanwhile.
+    emu.rateLimitNext('sendMessage', 1, 1, chat.chatId, '举报已受理');
     const confirmed = await deliver(chat.chatId, chat.button('c:confirm'));
     expect(confirmed.status).toBe(200);
     const [created] = await casesOfChat(chat.chatId);
@@ -624,7 +625,7 @@ describe('Telegram rate limits', () => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('兴隆办事处有工厂夜里冒黑烟'));
     await deliver(chat.chatId, chat.button('c:anonymous'));
-    emu.rateLimitNext('sendMessage', 1, 60, chat.chatId);
+    emu.rateLimitNext('sendMessage', 1, 60, chat.chatId, '举报已受理');
     // The bot's own answer takes the 429 first; 60 s is beyond the webhook's patience, so Telegram would redeliver.
     const confirm = chat.button('c:confirm');
     const failed = await deliver(chat.chatId, confirm);

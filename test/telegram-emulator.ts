@@ -29,8 +29,8 @@ export interface TelegramEmulator {
   calls: ApiCall[];
   /** Calls that sent something to one chat. */
   toChat(chatId: number): ApiCall[];
-  /** The next N calls of this method (to this chat, when given) answer 429 with retry_after. */
-  rateLimitNext(method: string, times: number, retryAfterS: number, chatId?: number): void;
+  /** The next N calls of this method (to this chat, and with a text holding `textIncludes`, when given) answer 429 with retry_after. */
+  rateLimitNext(method: string, times: number, retryAfterS: number, chatId?: number, textIncludes?: string): void;
   /** Queues updates for getUpdates (polling mode); update ids are given by the caller. */
   queueUpdates(...updates: Array<Record<string, unknown>>): void;
 }
@@ -73,7 +73,7 @@ async function readBody(req: IncomingMessage): Promise<{ body: Record<string, un
 
 export async function startTelegramEmulator(token: string): Promise<TelegramEmulator> {
   const calls: ApiCall[] = [];
-  const limits = new Map<string, { times: number; retryAfterS: number; chatId?: number }>();
+  const limits = new Map<string, { times: number; retryAfterS: number; chatId?: number; textIncludes?: string }>();
   const pending: Array<Record<string, unknown>> = [];
   const waiters: Array<() => void> = [];
   let messageId = 500;
@@ -106,7 +106,12 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
       const { body, files } = await readBody(req);
       const at = Date.now();
       const limit = limits.get(method);
-      if (limit && limit.times > 0 && (limit.chatId === undefined || Number(body.chat_id) === limit.chatId)) {
+      const limited =
+        limit &&
+        limit.times > 0 &&
+        (limit.chatId === undefined || Number(body.chat_id) === limit.chatId) &&
+        (limit.textIncludes === undefined || String(body.text ?? '').includes(limit.textIncludes));
+      if (limit && limited) {
         limit.times--;
         calls.push({ method: `${method}:429`, body, at });
         return send(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${limit.retryAfterS}`, parameters: { retry_after: limit.retryAfterS } });
@@ -194,8 +199,8 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
     url: `http://127.0.0.1:${port}`,
     calls,
     toChat: (chatId) => calls.filter((c) => Number(c.body.chat_id) === chatId),
-    rateLimitNext(method, times, retryAfterS, chatId) {
-      limits.set(method, { times, retryAfterS, ...(chatId === undefined ? {} : { chatId }) });
+    rateLimitNext(method, times, retryAfterS, chatId, textIncludes) {
+      limits.set(method, { times, retryAfterS, ...(chatId === undefined ? {} : { chatId }), ...(textIncludes === undefined ? {} : { textIncludes }) });
     },
     queueUpdates(...updates) {
       pending.push(...updates);
