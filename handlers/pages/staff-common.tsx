@@ -9,6 +9,7 @@ import { FieldError, errorId } from '../../src/web/layout.js';
 import { loadSession, requireSignedIn } from '../../src/web/session.js';
 import type { CaseView } from '../../src/workflow/case-view.js';
 import { readableFileIds } from '../../src/workflow/case-view.js';
+import { WORKING } from '../../src/workflow/bureau.js';
 import type { AppEnv } from '../app-env.js';
 import { fieldMessage } from '../../src/web/messages.js';
 import { timelineNote } from './resident-labels.js';
@@ -216,14 +217,14 @@ export interface FormProblem {
   values: Record<string, string>;
 }
 
+/** What the unit has done with its assignment, as a sentence says it (本单位已签收). */
+const unitDid = (status: string) => ({ pending: '尚未签收', accepted: '已签收', replied: '已答复', returned: '已退回', released: '已被撤回' })[status] ?? status;
+
 /**
  * The workflow's refusals of a unit's action, as a Chinese page says them:
  * a double-submitted form or a colleague who acted first lands here, and the
  * clerk reads why in the page's language rather than the API's English.
  */
-/** What the unit has done with its assignment, as a sentence says it (本单位已签收). */
-const unitDid = (status: string) => ({ pending: '尚未签收', accepted: '已签收', replied: '已答复', returned: '已退回', released: '已被撤回' })[status] ?? status;
-
 const REFUSALS_ZH: Array<[RegExp, (m: RegExpExecArray) => string]> = [
   [/^your unit has no live assignment on this case/, () => '本单位在此案件当前的办理中已无待办（已退回、已被调度员撤回，或重办时未再派给本单位）。'],
   [/^the case is (\w+); nothing to do on it now$/, (m) => `案件已是「${STATUS_LABEL.zh[m[1]!] ?? m[1]}」状态，无需再办理。`],
@@ -396,7 +397,7 @@ export function CaseFacts({
 }) {
   const zh = lang === 'zh';
   const lead = view.assignments.filter((a) => a.role === 'lead' && a.status !== 'released' && a.round === view.round).at(-1);
-  const working = view.status === 'dispatched' || view.status === 'accepted' || view.status === 'reopened';
+  const working = WORKING.includes(view.status);
   const deadlines = own ? own.deadlines : view.deadlines;
   const current = own ? working && own.round === view.round : false;
   const signOwed = own ? current && own.status === 'pending' : view.status === 'dispatched';
