@@ -545,14 +545,15 @@ export async function reviewCall(deps: HotlineDeps, input: CallInput): Promise<C
   const wholeComplaint = input.parts ? (input.text ?? complaintOf(input.transcript, input.summary)) : null;
   const whole = !input.parts ? planned[0]!.text : wholeComplaint ? caseTextFrom(wholeComplaint).text : planned.map((p) => p.text).join('\n');
   const onRecord = await findHotlineCall(deps.db, input.hotline, input.callId);
+  const differs = onRecord ? differencesFrom(onRecord, input) : [];
   return {
     review: true,
     hotline: input.hotline,
     callId: input.callId,
     existing: onRecord
       ? {
-          sameTranscript: onRecord.transcriptHash === transcriptHash(input.transcript),
-          differs: differencesFrom(onRecord, input),
+          sameTranscript: !differs.includes('transcript'),
+          differs,
           cases: await listCallCases(deps.db, onRecord.id),
         }
       : null,
