@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type Driver, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { SAFETY_NET_PAGES, startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
@@ -96,17 +96,30 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
         })
       : null;
   return {
-    db: new Kysely<Database>({ dialect: sqliteDialect(withStatementCache(sqlite, checkpointer), options.writeTurn) }),
+    db: new Kysely<Database>({ dialect: sqliteDialect(withStatementCache(sqlite), options.writeTurn, checkpointer) }),
     engine: 'sqlite',
     where: resolve(path),
   };
 }
 
-function sqliteDialect(database: SqliteDialectConfig['database'], turn: WriteTurn | undefined): SqliteDialect {
-  if (!turn) return new SqliteDialect({ database });
+/**
+ * Kysely's SQLite driver closes the connection without waiting for anything;
+ * `destroy()` here also waits until the checkpoint thread has closed its own
+ * connection, so that nothing touches the database's files once it resolves
+ * (a thread still starting would open, and so create, the file again).
+ */
+function sqliteDialect(database: SqliteDialectConfig['database'], turn: WriteTurn | undefined, checkpointer: WalCheckpointer | null): SqliteDialect {
+  if (!turn && !checkpointer) return new SqliteDialect({ database });
   return new (class extends SqliteDialect {
-    override createDriver() {
-      return takingTurns(super.createDriver(), turn);
+    override createDriver(): Driver {
+      const driver = turn ? takingTurns(super.createDriver(), turn) : super.createDriver();
+      if (!checkpointer) return driver;
+      const destroy = driver.destroy.bind(driver);
+      driver.destroy = async () => {
+        await destroy();
+        await checkpointer.stop();
+      };
+      return driver;
     }
   })({ database });
 }
@@ -121,13 +134,10 @@ function sqliteDialect(database: SqliteDialectConfig['database'], turn: WriteTur
  * writes never fails because another connection — the intake writer thread,
  * another process — committed in between.
  */
-function withStatementCache(sqlite: SQLite.Database, checkpointer: WalCheckpointer | null, max = 1000) {
+function withStatementCache(sqlite: SQLite.Database, max = 1000) {
   const cache = new Map<string, SQLite.Statement>();
   return {
-    close: () => {
-      sqlite.close();
-      void checkpointer?.stop();
-    },
+    close: () => sqlite.close(),
     prepare(source: string) {
       const sql = source === 'begin' ? 'begin immediate' : source;
       let stmt = cache.get(sql);

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
@@ -33,6 +33,18 @@ describe('WAL checkpoints', () => {
     expect(other.prepare('select count(*) as n from t').get()).toEqual({ n: 400 });
     other.close();
     await db.destroy();
+  });
+
+  it('closing the database ends the thread first: nothing touches the files afterwards', async () => {
+    const { db, path, fileSize } = await writeLog('background');
+    // The thread has its connection open once it has checkpointed.
+    await waitFor(() => (fileSize() > 1_500_000 ? true : undefined), { timeoutMs: 10_000 });
+    await db.destroy();
+    // The last connection gone, SQLite has folded the log in and removed it: the directory can go.
+    expect(readdirSync(join(path, '..'))).toEqual(['wal.db']);
+    const other = new SQLite(path, { readonly: true });
+    expect(other.prepare('select count(*) as n from t').get()).toEqual({ n: 400 });
+    other.close();
   });
 
   it('tells its owner when the thread fails', async () => {
