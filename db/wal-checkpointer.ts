@@ -56,6 +56,8 @@ export function startWalCheckpointer(path: string, opts: { everyMs?: number; onE
   return {
     async stop() {
       stopping = true;
+      // Held by nothing while it runs; waiting for its end must keep the process alive until it comes.
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     },
