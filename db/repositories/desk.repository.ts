@@ -1,3 +1,5 @@
+import type { ExpressionBuilder } from 'kysely';
+import type { Database } from '../schema.js';
 import type { Db } from './db-types.js';
 
 /**
@@ -46,6 +48,30 @@ export async function listPendingExtensions(db: Db, limit = 200): Promise<Pendin
   }));
 }
 
+/**
+ * The earliest deadline an open assignment of the case has missed by `now`, or null: a sign-for deadline while the
+ * assignment waits to be signed for, else its reply deadline.
+ */
+function earliestMissedDeadline(eb: ExpressionBuilder<Database, 'cases'>, now: string) {
+  return eb
+    .selectFrom('assignments')
+    .whereRef('assignments.case_id', '=', 'cases.id')
+    .where('assignments.status', 'in', ['pending', 'accepted'])
+    .select((e) =>
+      e.fn
+        .min(
+          e
+            .case()
+            .when(e.and([e('assignments.status', '=', 'pending'), e('assignments.sign_deadline_at', '<', now)]))
+            .then(e.ref('assignments.sign_deadline_at'))
+            .when('assignments.reply_deadline_at', '<', now)
+            .then(e.ref('assignments.reply_deadline_at'))
+            .end(),
+        )
+        .as('missed'),
+    );
+}
+
 export interface OverdueCase {
   id: string;
   trackingCode: string;
@@ -68,50 +94,9 @@ export async function listOverdueCases(db: Db, now: string, limit = 200): Promis
   const rows = await db
     .selectFrom('cases')
     .select(['id', 'tracking_code', 'status', 'type_code', 'text', 'urgent', 'supervised_at', 'sign_deadline_at', 'reply_deadline_at', 'version'])
-    .select((eb) =>
-      eb.fn
-        .coalesce(
-          eb
-            .selectFrom('assignments')
-            .whereRef('assignments.case_id', '=', 'cases.id')
-            .where('assignments.status', 'in', ['pending', 'accepted'])
-            .select((e) =>
-              e.fn
-                .min(
-                  e
-                    .case()
-                    .when(e.and([e('assignments.status', '=', 'pending'), e('assignments.sign_deadline_at', '<', now)]))
-                    .then(e.ref('assignments.sign_deadline_at'))
-                    .when('assignments.reply_deadline_at', '<', now)
-                    .then(e.ref('assignments.reply_deadline_at'))
-                    .end(),
-                )
-                .as('missed'),
-            ),
-          'reply_deadline_at',
-          'sign_deadline_at',
-          'received_at',
-        )
-        .as('overdue_since'),
-    )
+    .select((eb) => eb.fn.coalesce(earliestMissedDeadline(eb, now), 'reply_deadline_at', 'sign_deadline_at', 'received_at').as('overdue_since'))
     .where('status', 'in', OPEN_STATUSES)
-    .where((eb) =>
-      eb.or([
-        eb('overdue', '=', 1),
-        eb.exists(
-          eb
-            .selectFrom('assignments')
-            .select('assignments.id')
-            .whereRef('assignments.case_id', '=', 'cases.id')
-            .where((e) =>
-              e.or([
-                e.and([e('assignments.status', '=', 'pending'), e('assignments.sign_deadline_at', '<', now)]),
-                e.and([e('assignments.status', 'in', ['pending', 'accepted']), e('assignments.reply_deadline_at', '<', now)]),
-              ]),
-            ),
-        ),
-      ]),
-    )
+    .where((eb) => eb.or([eb('overdue', '=', 1), eb(earliestMissedDeadline(eb, now), 'is not', null)]))
     .orderBy('overdue_since')
     .orderBy('id')
     .limit(limit)

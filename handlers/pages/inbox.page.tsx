@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import type { Assignment } from '../../db/repositories/assignments.repository.js';
+import { currentAssignmentOf, type Assignment } from '../../db/repositories/assignments.repository.js';
 import { listAssignmentsFor, listCases } from '../../db/repositories/case-queries.repository.js';
 import { CASE_STATUSES, caseReference, type CaseStatus } from '../../src/domain/case.js';
 import { compactCode } from '../../src/domain/text.js';
@@ -168,8 +168,7 @@ async function inboxPage(c: Context<AppEnv>) {
     )
     .map((r): InboxItem => {
       const all = assignments.get(r.case.id) ?? [];
-      // The unit's assignment of the current round (a reopened case gives it a new one).
-      const own = all.filter((a) => a.unitCode === principal.unitCode && a.round === r.case.round && a.status !== 'released').at(-1);
+      const own = currentAssignmentOf(all, (a) => a.unitCode === principal.unitCode, r.case.round);
       return { ...caseSummary(deps.district, principal, r, all, hidden.get(r.case.id)), own };
     })
     .filter((s) => !f.overdue || unitLate(s, now.getTime()))
@@ -277,7 +276,7 @@ async function inboxPage(c: Context<AppEnv>) {
 }
 
 function myAssignment(view: CaseView, unit: string | null) {
-  return view.assignments.filter((a) => a.bureau.code === unit && a.round === view.round && a.status !== 'released').at(-1) ?? null;
+  return currentAssignmentOf(view.assignments, (a) => a.bureau.code === unit, view.round) ?? null;
 }
 
 /**

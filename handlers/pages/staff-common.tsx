@@ -1,5 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
+import { currentAssignmentOf } from '../../db/repositories/assignments.repository.js';
 import type { Role } from '../../src/auth/principal.js';
 import type { District } from '../../src/district/district.schema.js';
 import { AppError } from '../../src/errors.js';
@@ -396,7 +397,7 @@ export function CaseFacts({
   own?: CaseView['assignments'][number] | null;
 }) {
   const zh = lang === 'zh';
-  const lead = view.assignments.filter((a) => a.role === 'lead' && a.status !== 'released' && a.round === view.round).at(-1);
+  const lead = currentAssignmentOf(view.assignments, (a) => a.role === 'lead', view.round);
   const working = WORKING.includes(view.status);
   const deadlines = own ? own.deadlines : view.deadlines;
   const current = own ? working && own.round === view.round : false;
