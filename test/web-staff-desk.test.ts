@@ -245,6 +245,126 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
+  it("keeps a lead a dispatcher picked when only the place is corrected, and gives the routing table's lead in one choice after a type change", async () => {
+    // Illegal discharge goes to the EPB by the routing table; a dispatcher gave this one to the land bureau.
+    const seeded = await seedCase(web.service, web.clock, {
+      text: '兴隆办事处有厂子往沟里排废水（指定牵头测试）',
+      type: 'illegal_discharge',
+      assignments: [
+        { unit: 'land', role: 'lead' },
+        { unit: 'econ', role: 'co' },
+        { unit: 'xinglong', role: 'jurisdiction' },
+      ],
+    });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher', undefined, `/desk/cases/${seeded.id}`);
+    expect(await page.inputValue('#route-lead')).toBe('land');
+    expect(await page.textContent('#route-lead-hint')).toContain('调度员指定');
+    await page.selectOption('#route-jurisdiction', 'lijiatang');
+    await page.fill('#route-reason', '地点应为李家塘办事处');
+    await Promise.all([page.waitForNavigation(), page.click('#route-form button[type=submit]')]);
+    expect(await page.textContent('#done')).toBe('已重新派发。');
+    expect(await leadOf(seeded.id)).toEqual(['land']);
+    expect((await findCase(web.service.deps.db, seeded.id))?.jurisdictionCode).toBe('lijiatang');
+
+    // A new type by the routing table is one choice of the lead: noise goes to the EPB.
+    expect(await page.inputValue('#route-lead')).toBe('land');
+    await page.selectOption('#route-type', 'noise');
+    await page.selectOption('#route-lead', '');
+    await page.fill('#route-reason', '实为噪声扰民');
+    await Promise.all([page.waitForNavigation(), page.click('#route-form button[type=submit]')]);
+    expect(await leadOf(seeded.id)).toEqual(['epb']);
+    // The routing table's own lead: the form starts on the routing table again, which follows a changed type.
+    expect(await page.inputValue('#route-lead')).toBe('');
+    await context.close();
+  });
+
+  it('refuses a type handed to 12345 with the lead left on the one a dispatcher picked, as without a lead', async () => {
+    const seeded = await seedCase(web.service, web.clock, {
+      text: '路灯坏了（指定牵头转办测试）',
+      type: 'illegal_discharge',
+      assignments: [
+        { unit: 'land', role: 'lead' },
+        { unit: 'xinglong', role: 'jurisdiction' },
+      ],
+    });
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const html = await (await desk.get(`/desk/cases/${seeded.id}`)).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
+    expect(html).toContain('name="leadWas" value="land"');
+    const res = await desk.post(`/desk/cases/${seeded.id}/route`, { _csrf: csrf, type: 'other', lead: 'land', leadWas: 'land', coFrom: 'rule', jurisdiction: 'xinglong', reason: '不是环境问题' });
+    expect(res.status).toBe(400);
+    expect(/id="route-type-error"[^>]*>([^<]*)</.exec(await res.text())?.[1]).toBe('该类型为非环境类诉求，应转12345热线：请使用“转12345热线”');
+    expect((await findCase(web.service.deps.db, seeded.id))?.typeCode).toBe('illegal_discharge');
+    expect(await leadOf(seeded.id)).toEqual(['land']);
+  });
+
+  it("routes with the co-handlers ticked on the case page, starting from the routing table's and keeping ones a dispatcher picked", async () => {
+    // Illegal discharge: the EPB leads, the economy commission co-handles, Xinglong is the local office.
+    const seeded = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂偷排（协办单位测试）', type: 'illegal_discharge' });
+    const live = async (id: string) =>
+      (await listAssignments(web.service.deps.db, id))
+        .filter((a) => a.status === 'pending')
+        .map((a) => `${a.role}:${a.unitCode}`)
+        .sort();
+    const submit = () => Promise.all([page.waitForNavigation(), page.click('#route-form button[type=submit]')]);
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher', undefined, `/desk/cases/${seeded.id}`);
+    expect(await page.isChecked('#route-co-rule')).toBe(true);
+    expect(await page.isChecked('#route-co-econ')).toBe(true);
+    expect(await page.isChecked('#route-co-police')).toBe(false);
+    // Ticking a bureau takes the ticked ones instead of the routing table's.
+    await page.check('#route-co-police');
+    await page.uncheck('#route-co-econ');
+    expect(await page.isChecked('#route-co-chosen')).toBe(true);
+    // A refused submit keeps what was ticked.
+    await page.evaluate("document.querySelector('#route-reason').removeAttribute('required')");
+    await submit();
+    expect(await page.textContent('#route-reason-error')).toContain('请填写');
+    expect([await page.isChecked('#route-co-chosen'), await page.isChecked('#route-co-police'), await page.isChecked('#route-co-econ')]).toEqual([true, true, false]);
+    await page.fill('#route-reason', '涉嫌犯罪，公安协办');
+    await submit();
+    expect(await page.textContent('#done')).toBe('已重新派发。');
+    expect(await live(seeded.id)).toEqual(['co:police', 'jurisdiction:xinglong', 'lead:epb']);
+
+    // The page starts on the co-handlers picked; correcting only the place keeps them.
+    expect([await page.isChecked('#route-co-chosen'), await page.isChecked('#route-co-police'), await page.isChecked('#route-co-econ')]).toEqual([true, true, false]);
+    expect(await page.textContent('label[for="route-co-police"]')).toContain('（当前）');
+    await page.selectOption('#route-jurisdiction', 'lijiatang');
+    await page.fill('#route-reason', '地点更正');
+    await submit();
+    expect(await live(seeded.id)).toEqual(['co:police', 'jurisdiction:lijiatang', 'lead:epb']);
+
+    // Nothing ticked: no co-handler; the local office stays.
+    await page.uncheck('#route-co-police');
+    await page.fill('#route-reason', '无需协办');
+    await submit();
+    expect(await live(seeded.id)).toEqual(['jurisdiction:lijiatang', 'lead:epb']);
+    await context.close();
+  });
+
+  it("shows the routing table's co-handlers of the type chosen in the form, and routes with them", async () => {
+    const seeded = await seedCase(web.service, web.clock, { status: 'triage', type: 'water_pollution', confidence: 0.4, text: '回龙村后山矿上的尾矿库渗水（协办规则测试）' });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher', undefined, `/desk/cases/${seeded.id}`);
+    const ticked = async () => (await page.$$eval('#route-co input[data-co-choice]:checked', (boxes) => boxes.map((b) => b.getAttribute('value')))).sort();
+    expect(await page.isChecked('#route-co-rule')).toBe(true);
+    expect(await ticked()).toEqual(['water']);
+    // Mining tailings: the work-safety and land bureaus co-handle.
+    await page.selectOption('#route-type', 'mining_tailings');
+    expect(await ticked()).toEqual(['land', 'safety']);
+    await page.selectOption('#route-jurisdiction', 'huilongxu');
+    await page.fill('#route-reason', '尾矿污染');
+    await Promise.all([page.waitForNavigation(), page.click('#route-form button[type=submit]')]);
+    const live = (await listAssignments(web.service.deps.db, seeded.id)).filter((a) => a.status === 'pending').map((a) => `${a.role}:${a.unitCode}`);
+    expect(live.sort()).toEqual(['co:land', 'co:safety', 'jurisdiction:huilongxu', 'lead:epb']);
+    await context.close();
+  });
+
   it('merges a duplicate into another case by its tracking code or reference, and names a wrong code next to the field', async () => {
     const original = await seedCase(web.service, web.clock);
     const duplicate = await seedCase(web.service, web.clock);

@@ -180,6 +180,12 @@ async function findTyped(deps: AppEnv['Variables']['deps'], typed: string): Prom
   return byRef.length === 1 ? byRef[0]!.id : null;
 }
 
+/** Every value of a form field sent more than once (checkboxes of one name), as sent. */
+function fieldValues(form: Record<string, unknown>, name: string): string[] {
+  const v = form[name];
+  return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string');
+}
+
 /** How many cards or rows each list of the desk shows. */
 const LIST_LENGTH = 100;
 
@@ -381,6 +387,32 @@ function HotlineTranscript({ view, lang }: { view: CaseView; lang: Lang }) {
   );
 }
 
+/** The statuses of an assignment whose unit still holds its part of the case. */
+const HOLDING: readonly string[] = ['pending', 'accepted', 'replied'];
+
+/**
+ * What the route form starts on. A lead or co-handlers a dispatcher picked by
+ * hand (not what the routing table gives the case's type) are what the form
+ * starts on, so correcting only the place keeps them; otherwise the form
+ * starts on the routing table, which follows a changed type. A unit that
+ * returned its part is not kept: the re-route is the answer to its return.
+ */
+function routeFormPlan(district: District, view: CaseView): { lead: string; coFrom: 'rule' | 'chosen'; co: string[]; currentCo: string[] } {
+  const route = view.type?.code ? district.routing[view.type.code] : undefined;
+  const holding = view.assignments.filter((a) => a.round === view.round && HOLDING.includes(a.status));
+  const lead = holding.find((a) => a.role === 'lead')?.bureau.code ?? null;
+  const currentCo = holding.filter((a) => a.role === 'co').map((a) => a.bureau.code);
+  const ruleCo = [...new Set(route?.co ?? [])].filter((u) => u !== lead);
+  const sameAsRule = currentCo.length === ruleCo.length && ruleCo.every((u) => currentCo.includes(u));
+  const handPicked = lead !== null && !sameAsRule;
+  return {
+    lead: lead !== null && lead !== route?.lead ? lead : '',
+    coFrom: handPicked ? 'chosen' : 'rule',
+    co: handPicked ? currentCo : (route?.co ?? []),
+    currentCo,
+  };
+}
+
 async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem | null = null, status: RenderOptions['status'] = 200) {
   const p = pageContext(c);
   const zh = p.lang === 'zh';
@@ -400,6 +432,14 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
   const openUnits = view.assignments.filter((a) => a.round === view.round && a.role !== 'lead' && (a.status === 'pending' || a.status === 'accepted' || a.status === 'returned'));
   const done = DONE[p.lang][c.req.query('done') ?? ''];
   const currentLead = view.assignments.filter((a) => a.role === 'lead' && a.status !== 'released' && a.round === view.round).at(-1)?.bureau.code ?? '';
+  const plan = routeFormPlan(district, view);
+  const currentCo = plan.currentCo;
+  // After a refused submit, the form shows what was sent (a co-handler list with nothing ticked sends no `co` at all).
+  const sent = problem?.form === 'route' ? problem.values : null;
+  const keptLead = sent ? (sent.lead ?? '') : plan.lead;
+  const keptCoFrom = sent ? (sent.coFrom ?? 'rule') : plan.coFrom;
+  const keptCo = sent ? (sent.co ?? '').split(',').filter((x) => x !== '') : plan.co;
+  const coOptions = [...bureauOptions(district, p.lang), ...currentCo.filter((u) => !district.file.bureaus.some((b) => b.code === u)).map((u) => ({ code: u, name: unitName(district, u, p.lang) }))];
   return renderPage(
     c,
     title,
@@ -458,17 +498,56 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
             </select>
             <FieldProblem problem={problem} form="route" name="type" />
             <label for="route-lead">{zh ? '牵头单位' : 'Lead bureau'}</label>
-            <p class="hint">{zh ? '不选则按派单规则确定牵头和协办单位。' : 'Leave it to take the lead and co-handlers from the routing table.'}</p>
-            <select id="route-lead" name="lead" {...invalidAttrs(problem, 'route', 'lead')}>
-              <option value="">{zh ? '按派单规则' : 'from the routing table'}</option>
+            <p class="hint" id="route-lead-hint">
+              {plan.lead
+                ? zh
+                  ? '当前牵头单位是调度员指定的（不同于派单规则），默认保留，只改属地不会改变它；改了问题类型、要派给该类型规则的牵头单位时，请选“按派单规则”。'
+                  : 'The current lead was picked by a dispatcher (not the routing table): it stays unless you choose otherwise, so correcting the place keeps it; after changing the type, choose "from the routing table" to give the case to that type\'s lead.'
+                : zh
+                  ? '不选则按派单规则确定所选类型的牵头单位。'
+                  : "Leave it to take the chosen type's lead from the routing table."}
+            </p>
+            <select id="route-lead" name="lead" aria-describedby="route-lead-hint" {...invalidAttrs(problem, 'route', 'lead')}>
+              <option value="" selected={keptLead === ''}>
+                {zh ? '按派单规则（所选类型的牵头单位）' : "from the routing table (the chosen type's lead)"}
+              </option>
               {bureauOptions(district, p.lang).map((b) => (
-                <option value={b.code} selected={kept(problem, 'route', 'lead') === b.code}>
+                <option value={b.code} selected={keptLead === b.code}>
                   {b.name}
                   {b.code === currentLead ? (zh ? '（当前）' : ' (current)') : ''}
                 </option>
               ))}
             </select>
+            <input type="hidden" name="leadWas" value={plan.lead} />
             <FieldProblem problem={problem} form="route" name="lead" />
+            <fieldset id="route-co" data-rule-co={JSON.stringify(Object.fromEntries(Object.entries(district.routing).map(([t, r]) => [t, r.co])))} {...invalidAttrs(problem, 'route', 'co')}>
+              <legend>{zh ? '协办单位' : 'Co-handling bureaus'}</legend>
+              <label class="check" for="route-co-rule">
+                <input type="radio" id="route-co-rule" name="coFrom" value="rule" checked={keptCoFrom !== 'chosen'} />{' '}
+                <span>{zh ? '按派单规则（所选类型的协办单位）' : "from the routing table (the chosen type's co-handlers)"}</span>
+              </label>
+              <label class="check" for="route-co-chosen">
+                <input type="radio" id="route-co-chosen" name="coFrom" value="chosen" checked={keptCoFrom === 'chosen'} />{' '}
+                <span>{zh ? '按下面勾选的单位（可以一个都不选）' : 'the bureaus ticked below (none is fine)'}</span>
+              </label>
+              <p class="hint">
+                {zh
+                  ? `属地（镇、办事处）按所选属地自动加入。${plan.coFrom === 'chosen' ? '当前协办单位是调度员指定的，默认保留。' : ''}`
+                  : `The local office follows the place chosen below.${plan.coFrom === 'chosen' ? ' The current co-handlers were picked by a dispatcher: they stay unless you change them.' : ''}`}
+              </p>
+              <div class="co-choices">
+                {coOptions.map((b) => (
+                  <label class="check" for={`route-co-${b.code}`}>
+                    <input type="checkbox" id={`route-co-${b.code}`} name="co" value={b.code} checked={keptCo.includes(b.code)} data-co-choice />{' '}
+                    <span>
+                      {b.name}
+                      {currentCo.includes(b.code) ? (zh ? '（当前）' : ' (current)') : ''}
+                    </span>
+                  </label>
+                ))}
+              </div>
+              <FieldProblem problem={problem} form="route" name="co" />
+            </fieldset>
             <label for="route-jurisdiction">{zh ? '属地' : 'Local office'}</label>
             <select id="route-jurisdiction" name="jurisdiction" {...invalidAttrs(problem, 'route', 'jurisdiction')}>
               <option value="">{zh ? '地点不明' : 'place unknown'}</option>
@@ -588,7 +667,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
       <h2>{zh ? '办理过程' : 'History'}</h2>
       <History view={view} lang={p.lang} timeZone={p.timeZone} district={district} />
     </article>,
-    { status },
+    { status, scripts: ['staff.js'] },
   );
 }
 
@@ -642,7 +721,8 @@ export function deskPages() {
       } catch (err) {
         if (err instanceof AppError && err.code === 'not_found' && !err.fields) throw err;
         const values: Record<string, string> = {};
-        for (const k of Object.keys(form)) if (k !== '_csrf') values[k] = field(form, k);
+        // A field sent more than once (the route form's co-handler boxes) is kept whole, its values joined by commas.
+        for (const k of Object.keys(form)) if (k !== '_csrf') values[k] = fieldValues(form, k).join(',');
         const problem = problemOf(err, name, values, lang);
         return deskCasePage(c, await caseOf(c), problem, problemStatus(err));
       }
@@ -656,16 +736,24 @@ export function deskPages() {
     'route',
     async (c, form, lang) => {
       const type = field(form, 'type');
-      const lead = field(form, 'lead');
+      const { district } = c.get('deps');
+      // The lead the form started on (one a dispatcher picked earlier), left as it was: with a type that goes to
+      // 12345 it is not a choice to keep the case away from 12345, so the type is refused as without a lead.
+      const leadWas = field(form, 'leadWas');
+      const picked = field(form, 'lead');
+      const lead = picked !== '' && picked === leadWas && district.routing[type]?.transfer ? '' : picked;
       const jurisdiction = field(form, 'jurisdiction');
       const quick = field(form, 'quick') === '1';
+      // The co-handlers ticked, when the form says to take them instead of the routing table's (none ticked: none).
+      const co = field(form, 'coFrom') === 'chosen' ? [...new Set(fieldValues(form, 'co'))] : undefined;
       let reason = field(form, 'reason');
       // The one-click buttons carry no reason: the chosen suggestion is the reason.
-      if (quick && reason.trim() === '') reason = lang === 'zh' ? `按分类建议派发（${typeName(c.get('deps').district, type, 'zh')}）` : `Routed to the suggested type ${type}`;
+      if (quick && reason.trim() === '') reason = lang === 'zh' ? `按分类建议派发（${typeName(district, type, 'zh')}）` : `Routed to the suggested type ${type}`;
       check(lang, { type: type === '' ? (lang === 'zh' ? '请选择问题类型。' : 'Choose a type.') : null, reason: requiredText(reason, lang) });
       await routeCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, {
         type,
         ...(lead ? { lead } : {}),
+        ...(co ? { co } : {}),
         // The quick buttons keep the place as it is; the full form says what it should be.
         ...(quick ? {} : { jurisdiction: jurisdiction === '' ? null : jurisdiction }),
         reason: reason.trim(),
