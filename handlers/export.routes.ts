@@ -144,8 +144,20 @@ const RATING_NAMES: Record<Lang, Record<string, string>> = {
   en: { satisfied: 'satisfied', basic: 'basically satisfied', dissatisfied: 'dissatisfied' },
 };
 
+/**
+ * Names for the status, channel and close reason of a case, in the file's
+ * language: the desk's download is read by people. Without them (the API's
+ * export) the cells hold the codes a script can rely on.
+ */
+export interface CaseCodeNames {
+  status: Readonly<Record<string, string>>;
+  channel: Readonly<Record<string, string>>;
+  closeReason: Readonly<Record<string, string>>;
+}
+
 /** One case's cells; `reporterName` (from the protected contact fields) is only masked in the text, never written. */
-function caseCells(c: ExportCase, district: District, lang: Lang, reporterName: string | null): CsvCell[] {
+function caseCells(c: ExportCase, district: District, lang: Lang, reporterName: string | null, names: CaseCodeNames | null): CsvCell[] {
+  const named = (code: string | null, of: keyof CaseCodeNames) => (code !== null && names ? (names[of][code] ?? code) : code);
   const tz = district.file.district.timezone;
   const at = (iso: string | null) => (iso ? localDateTime(iso, tz) : null);
   const yn = (b: boolean) => YES_NO[lang][b ? 0 : 1];
@@ -153,8 +165,8 @@ function caseCells(c: ExportCase, district: District, lang: Lang, reporterName: 
   return [
     c.trackingCode,
     at(c.receivedAt),
-    c.channel,
-    c.status,
+    named(c.channel, 'channel'),
+    named(c.status, 'status'),
     c.typeCode,
     c.typeCode ? (district.types.get(c.typeCode)?.name[lang] ?? c.typeCode) : null,
     c.confidence === null ? null : Math.round(c.confidence * 1000) / 1000,
@@ -172,7 +184,7 @@ function caseCells(c: ExportCase, district: District, lang: Lang, reporterName: 
     c.rating ? (RATING_NAMES[lang][c.rating.rating] ?? c.rating.rating) : null,
     c.rating ? yn(c.rating.solved) : null,
     at(c.closedAt),
-    c.closeReason,
+    named(c.closeReason, 'closeReason'),
     maskIdentityInText(c.text, [reporterName]),
   ];
 }
@@ -246,7 +258,8 @@ const getCasesCsv = createRoute({
   tags: ['statistics'],
   summary: 'Cases received in a period, one CSV row each',
   description:
-    "Dispatchers and admins. Oldest first; times on the district wall clock; no reporter name or phone: phone numbers and the reporter's name in the text masked. UTF-8 with BOM.",
+    "Dispatchers and admins. Oldest first; times on the district wall clock; no reporter name or phone: phone numbers and the reporter's name in the text masked. UTF-8 with BOM. " +
+    'Status, channel and close reason are codes (the dispatcher desk\'s download gives their names); `lang` names the types, units, ratings and headers.',
   security: [{ [BEARER_SCHEME]: [] }],
   middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
   request: { query: exportCasesQuery },
@@ -274,8 +287,11 @@ const getStatsCsv = createRoute({
 export type ExportCasesQuery = z.infer<typeof exportCasesQuery>;
 type Deps = AppEnv['Variables']['deps'];
 
-/** The cases of a period as a CSV body and its headers (the API route and the dispatcher desk's download link). */
-export function casesCsv(deps: Deps, q: ExportCasesQuery): { body: ReadableStream<Uint8Array>; headers: Record<string, string> } {
+/**
+ * The cases of a period as a CSV body and its headers (the API route and the
+ * dispatcher desk's download link, which gives `names` for the codes).
+ */
+export function casesCsv(deps: Deps, q: ExportCasesQuery, names: CaseCodeNames | null = null): { body: ReadableStream<Uint8Array>; headers: Record<string, string> } {
   const lang = q.lang ?? 'zh';
   const period = periodOf(deps, q);
   const batches = exportCaseBatches(deps.db, {
@@ -288,7 +304,7 @@ export function casesCsv(deps: Deps, q: ExportCasesQuery): { body: ReadableStrea
     for await (const batch of batches) {
       // The reporters' names of the whole batch in one query, to mask them where the text repeats them.
       const contacts = await findContactsFor(deps.db, batch.map((x) => x.id));
-      yield batch.map((x) => caseCells(x, deps.district, lang, contacts.get(x.id)?.name ?? null));
+      yield batch.map((x) => caseCells(x, deps.district, lang, contacts.get(x.id)?.name ?? null, names));
     }
   }
   const body = csvStream(CASE_COLUMNS[lang], rows(), deps.logger);

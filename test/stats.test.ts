@@ -732,6 +732,9 @@ describe.each([
       expect(header!.slice(0, 3)).toEqual(['查询码', '受理时间', '渠道']);
       expect(data.find((r) => r[0] === TRACKING.A)!.slice(11, 13)).toEqual(['区环保局', '区经信委']);
       expect(data.find((r) => r[0] === TRACKING.D)![18]).toBe('基本满意');
+      // The API's file keeps the codes of the status, channel and close reason for scripts (the desk's download names them).
+      const a = data.find((r) => r[0] === TRACKING.A)!;
+      expect([a[2], a[3], a[21]]).toEqual(['web', 'closed', 'rated']);
     });
 
     it('filters by status and by type', async () => {

@@ -540,6 +540,28 @@ describe('dispatcher desk', () => {
     expect((await download(zh.stats!)).startsWith('\uFEFF代码,名称')).toBe(true);
   });
 
+  it("names the status, channel and close reason in the desk's CSV, in the desk's language, instead of their codes", async () => {
+    const open = await seedCase(web.service, web.clock, { text: '导出名称测试：待签收', type: 'air_pollution', channel: 'hotline12369' });
+    const closed = await seedCase(web.service, web.clock, { text: '导出名称测试：已办结', type: 'air_pollution', channel: 'telegram' });
+    await web.service.deps.db
+      .updateTable('cases')
+      .set({ status: 'closed', closed_at: web.clock.now().toISOString(), close_reason: 'not_rated' })
+      .where('id', '=', closed.id)
+      .execute();
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    // Channel, status and close reason of a case's line (no cell of these lines holds a comma).
+    const cells = async (path: string, code: string) => {
+      const line = (await (await desk.get(path)).text()).split('\r\n').find((l) => l.startsWith(code))!;
+      const row = line.split(',');
+      return [row[2], row[3], row[21]];
+    };
+    expect(await cells('/desk/export/cases.csv', open.trackingCode)).toEqual(['12369热线', '待签收', '']);
+    expect(await cells('/desk/export/cases.csv', closed.trackingCode)).toEqual(['Telegram', '已办结', '回访期满未评价']);
+    expect(await cells('/desk/export/cases.csv?lang=en', open.trackingCode)).toEqual(['12369 hotline', 'dispatched', '']);
+    expect(await cells('/desk/export/cases.csv?lang=en', closed.trackingCode)).toEqual(['Telegram', 'closed', 'not rated within the rating period']);
+  });
+
   it('hands a case to 12345 in one click when the suggested type goes there, and asks for a reason to refuse an extension', async () => {
     const seeded = await seedCase(web.service, web.clock, { status: 'triage', type: 'other', confidence: 0.6, text: '我家楼下路灯坏了很久没人修' });
     const asking = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });

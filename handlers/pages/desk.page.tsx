@@ -39,6 +39,8 @@ import {
   serveCaseFile,
   staffArea,
   STATUS_LABEL,
+  CHANNEL_LABEL,
+  CLOSE_REASON_LABEL,
   TRIAGE_REASON_LABEL,
   typeName,
   typeOptions,
@@ -696,7 +698,9 @@ export function deskPages() {
   router.get('/desk/export/cases.csv', (c) => {
     const parsed = exportCasesQuery.safeParse(c.req.query());
     if (!parsed.success) throw new AppError('validation_failed', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), fieldsOf(parsed.error));
-    const csv = casesCsv(c.get('deps'), parsed.data);
+    // People read this file: the status, channel and close reason by the names the pages use, not their codes.
+    const lang = parsed.data.lang ?? 'zh';
+    const csv = casesCsv(c.get('deps'), parsed.data, { status: STATUS_LABEL[lang], channel: CHANNEL_LABEL[lang], closeReason: CLOSE_REASON_LABEL[lang] });
     return c.body(csv.body, 200, csv.headers);
   });
   router.get('/desk/export/stats.csv', async (c) => {

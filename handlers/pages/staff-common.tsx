@@ -57,6 +57,18 @@ export const STATUS_LABEL: Record<Lang, Record<string, string>> = {
   },
 };
 
+/** Where a case came from. */
+export const CHANNEL_LABEL: Record<Lang, Record<string, string>> = {
+  zh: { web: '网页', api: '接口', telegram: 'Telegram', hotline12345: '12345热线', hotline12369: '12369热线' },
+  en: { web: 'web form', api: 'API', telegram: 'Telegram', hotline12345: '12345 hotline', hotline12369: '12369 hotline' },
+};
+
+/** Why a case was closed. */
+export const CLOSE_REASON_LABEL: Record<Lang, Record<string, string>> = {
+  zh: { rated: '举报人已评价', not_rated: '回访期满未评价', merged: '已并案' },
+  en: { rated: 'rated by the reporter', not_rated: 'not rated within the rating period', merged: 'merged into another case' },
+};
+
 export const ASSIGNMENT_STATUS: Record<Lang, Record<string, string>> = {
   zh: { pending: '待签收', accepted: '已签收', replied: '已答复', returned: '已退回', released: '已撤回' },
   en: { pending: 'to sign for', accepted: 'signed for', replied: 'replied', returned: 'returned', released: 'released' },
