@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { listAssignmentsFor, listTriage, type CaseListRow } from '../../db/repositories/case-queries.repository.js';
 import { findCase, findCaseByTrackingCode, findCasesByReference } from '../../db/repositories/cases.repository.js';
 import { listOverdueCases, listPendingExtensions } from '../../db/repositories/desk.repository.js';
-import type { Assignment } from '../../db/repositories/assignments.repository.js';
+import { currentAssignmentOf, type Assignment } from '../../db/repositories/assignments.repository.js';
 import type { District } from '../../src/district/district.schema.js';
 import { referenceTail } from '../../src/domain/case.js';
 import { trackingCodeIn } from '../../src/domain/tracking-code.js';
@@ -433,7 +433,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
   // The units that can be released: co-handlers and the local office (the lead changes by re-routing, never by release).
   const openUnits = view.assignments.filter((a) => a.round === view.round && a.role !== 'lead' && (a.status === 'pending' || a.status === 'accepted' || a.status === 'returned'));
   const done = DONE[p.lang][c.req.query('done') ?? ''];
-  const currentLead = view.assignments.filter((a) => a.role === 'lead' && a.status !== 'released' && a.round === view.round).at(-1)?.bureau.code ?? '';
+  const currentLead = currentAssignmentOf(view.assignments, (a) => a.role === 'lead', view.round)?.bureau.code ?? '';
   const plan = routeFormPlan(district, view);
   const currentCo = plan.currentCo;
   // After a refused submit, the form shows what was sent (a co-handler list with nothing ticked sends no `co` at all).
