@@ -1,4 +1,5 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { CaseStatus } from './domain/case.js';
 
 /**
  * The closed set of error codes the API answers with, and their HTTP status.
@@ -22,11 +23,59 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** What a unit's assignment, or an extension request, is at (as the assignments and extension_requests tables say). */
+type AssignmentState = 'pending' | 'accepted' | 'replied' | 'returned' | 'released';
+type ExtensionState = 'pending' | 'approved' | 'refused' | 'lapsed';
+
+/**
+ * Why the workflow refused an action (an `illegal_transition` or `conflict`),
+ * with what the reason names. The API answers with the English message; a
+ * page says the reason in its own language from this, so rewording the
+ * message never changes what a page shows. Unit codes and statuses only:
+ * nothing here names a person.
+ */
+export type Refusal =
+  // A unit acting on its own assignment (the bureau inbox, the API, the group post).
+  | { reason: 'no_live_assignment' }
+  | { reason: 'case_not_under_handling'; status: CaseStatus }
+  | { reason: 'assignment_already'; status: AssignmentState }
+  | { reason: 'return_after_signing'; status: AssignmentState }
+  | { reason: 'sign_first' }
+  | { reason: 'progress_not_under_way'; status: AssignmentState }
+  | { reason: 'no_deadline_to_extend'; status: AssignmentState }
+  | { reason: 'extension_waiting' }
+  // Any action on a case.
+  | { reason: 'transition'; from: CaseStatus; to: CaseStatus }
+  | { reason: 'changed_meanwhile' }
+  // The dispatcher's desk.
+  | { reason: 'page_outdated' }
+  | { reason: 'not_routable'; status: CaseStatus }
+  | { reason: 'place_not_under_handling'; status: CaseStatus }
+  | { reason: 'merge_target_closed'; status: CaseStatus }
+  | { reason: 'not_transferable'; status: CaseStatus }
+  | { reason: 'release_case_done'; status: CaseStatus }
+  | { reason: 'release_nothing_open'; unit: string }
+  | { reason: 'release_lead' }
+  | { reason: 'extension_decided'; status: ExtensionState }
+  | { reason: 'extension_case_not_under_handling'; status: CaseStatus }
+  | { reason: 'extension_unit_gone'; unit: string }
+  | { reason: 'extension_decided_meanwhile' }
+  | { reason: 'supervise_not_under_handling'; status: CaseStatus }
+  // The reporter's rating.
+  | { reason: 'already_rated' }
+  | { reason: 'rate_not_replied'; status: CaseStatus }
+  | { reason: 'rating_closed'; rateBy: string }
+  | { reason: 'no_lead_to_reopen' };
+
+export type RefusalReason = Refusal['reason'];
+
 export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly fields?: Record<string, string>,
+    /** Why the workflow refused (internal: the error body does not carry it). */
+    readonly refusal?: Refusal,
   ) {
     super(message);
     this.name = 'AppError';
@@ -35,6 +84,11 @@ export class AppError extends Error {
   get status(): ContentfulStatusCode {
     return ERROR_STATUS[this.code];
   }
+}
+
+/** A refusal of the workflow: the API's English message, and the reason a page translates. */
+export function refused(code: 'illegal_transition' | 'conflict', message: string, refusal: Refusal): AppError {
+  return new AppError(code, message, undefined, refusal);
 }
 
 /** A validation issue as zod reports it (only what `fieldsOf` reads). */

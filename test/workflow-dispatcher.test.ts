@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listCorrections } from '../db/repositories/corrections.repository.js';
 import { checkDeadlines } from '../src/workflow/deadline-check.js';
-import { setCasePlace } from '../src/workflow/dispatcher.js';
+import { mergeCase, releaseUnit, routeCase, setCasePlace, superviseCase, transferCase } from '../src/workflow/dispatcher.js';
 import type { ManualClock } from '../src/clock.js';
 import { createPgDatabase } from './harness.js';
 import { client, json, notificationsOf, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
@@ -425,6 +425,34 @@ describe.each([
       expect(r.body.status).toBe('replied');
       expect(r.body.deadlines.rateBy).not.toBeNull();
       expect((await notificationsOf(service, id)).find((n) => n.kind === 'replied')).toMatchObject({ audience: 'reporter', data: { text: '已处理完毕' } });
+    });
+
+    it("gives each refusal of the desk its reason for the pages, while the API answers with the same body as before", async () => {
+      const dispatcher = { userId: 'desk', name: '调度老李', role: 'dispatcher' as const, unitCode: null, tokenId: 'desk' };
+      const { deps } = service;
+      const { id } = await seedCase(service, clock, { text: '电镀厂偷排（拒绝原因测试）' });
+      await expect(releaseUnit(deps, dispatcher, id, { unit: 'epb', reason: 'x' })).rejects.toMatchObject({ code: 'illegal_transition', refusal: { reason: 'release_lead' } });
+      await expect(releaseUnit(deps, dispatcher, id, { unit: 'agri', reason: 'x' })).rejects.toMatchObject({
+        code: 'illegal_transition',
+        refusal: { reason: 'release_nothing_open', unit: 'agri' },
+      });
+      await expect(superviseCase(deps, dispatcher, id, { note: 'x', ifVersion: -1 })).rejects.toMatchObject({ code: 'conflict', refusal: { reason: 'page_outdated' } });
+
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${id}/transfer`, { reason: '非环境类诉求' })).status).toBe(200);
+      const route = { type: 'illegal_discharge', reason: 'x' };
+      await expect(routeCase(deps, dispatcher, id, route)).rejects.toMatchObject({ refusal: { reason: 'not_routable', status: 'transferred' } });
+      await expect(transferCase(deps, dispatcher, id, { reason: 'x' })).rejects.toMatchObject({ refusal: { reason: 'not_transferable', status: 'transferred' } });
+      await expect(superviseCase(deps, dispatcher, id, { note: 'x' })).rejects.toMatchObject({ refusal: { reason: 'supervise_not_under_handling', status: 'transferred' } });
+      await expect(setCasePlace(deps, dispatcher, id, { jurisdiction: 'xinglong', reason: 'x' })).rejects.toMatchObject({
+        refusal: { reason: 'place_not_under_handling', status: 'transferred' },
+      });
+      const other = await seedCase(service, clock, { text: '另一件（拒绝原因测试）' });
+      await expect(mergeCase(deps, dispatcher, other.id, { into: id, reason: 'x' })).rejects.toMatchObject({ refusal: { reason: 'merge_target_closed', status: 'transferred' } });
+
+      // The reason stays inside the service: the API's error body is what it was.
+      const again = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/transfer`, { reason: 'again' }));
+      expect(again.status).toBe(409);
+      expect(again.body).toEqual({ error: { code: 'illegal_transition', message: 'a case that is transferred cannot be transferred', requestId: expect.any(String) } });
     });
 
     it('supervises a case: supervised marks and a notice to the lead unit', async () => {

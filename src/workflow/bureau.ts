@@ -10,7 +10,7 @@ import type { Clock } from '../clock.js';
 import type { Case, CaseStatus } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
 import type { District } from '../district/district.schema.js';
-import { AppError } from '../errors.js';
+import { AppError, refused } from '../errors.js';
 import { stageDurations, type WorkCalendar } from '../pipeline/deadlines.js';
 import type { PhotoStore } from '../storage/photo-store.js';
 import { queuePostSettled } from '../telegram/post-queue.js';
@@ -78,8 +78,8 @@ async function loadOwn(trx: Trx, principal: Principal, caseId: string): Promise<
   const ofUnit = assignments.filter((a) => a.unitCode === principal.unitCode);
   if (principal.role !== 'bureau' || ofUnit.length === 0) throw new AppError('not_found', 'no such case');
   const mine = live(currentRound(c, ofUnit)).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
-  if (!mine) throw new AppError('illegal_transition', 'your unit has no live assignment on this case (returned or released)');
-  if (!WORKING.includes(c.status)) throw new AppError('illegal_transition', `the case is ${c.status}; nothing to do on it now`);
+  if (!mine) throw refused('illegal_transition', 'your unit has no live assignment on this case (returned or released)', { reason: 'no_live_assignment' });
+  if (!WORKING.includes(c.status)) throw refused('illegal_transition', `the case is ${c.status}; nothing to do on it now`, { reason: 'case_not_under_handling', status: c.status });
   return { c, assignments, mine };
 }
 
@@ -91,7 +91,7 @@ async function inTransaction<T>(deps: WorkflowDeps, fn: (trx: Trx, now: Date, at
 }
 
 function lost(): AppError {
-  return new AppError('conflict', 'the assignment was changed by someone else meanwhile; reload the case');
+  return refused('conflict', 'the assignment was changed by someone else meanwhile; reload the case', { reason: 'changed_meanwhile' });
 }
 
 /**
@@ -110,7 +110,7 @@ export async function overdueFlag(trx: Trx, c: Case): Promise<0 | 1> {
 export async function acceptAssignment(deps: WorkflowDeps, principal: Principal, caseId: string): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
     const { c, mine } = await loadOwn(trx, principal, caseId);
-    if (mine.status !== 'pending') throw new AppError('illegal_transition', `your assignment is already ${mine.status}`);
+    if (mine.status !== 'pending') throw refused('illegal_transition', `your assignment is already ${mine.status}`, { reason: 'assignment_already', status: mine.status });
     const ok = await updateAssignmentIf(trx, mine.id, 'pending', {
       status: 'accepted',
       accepted_at: at,
@@ -150,7 +150,7 @@ export async function returnAssignment(
     // unit handles it (or asks the dispatcher), so a signature and a return
     // racing each other cannot both win.
     if (mine.status !== 'pending') {
-      throw new AppError('illegal_transition', `your assignment is ${mine.status}; only an assignment not yet signed for can be returned`);
+      throw refused('illegal_transition', `your assignment is ${mine.status}; only an assignment not yet signed for can be returned`, { reason: 'return_after_signing', status: mine.status });
     }
     const ok = await updateAssignmentIf(trx, mine.id, 'pending', {
       status: 'returned',
@@ -187,8 +187,8 @@ export async function recordProgress(
 ): Promise<void> {
   await inTransaction(deps, async (trx, _now, at) => {
     const { c, mine } = await loadOwn(trx, principal, caseId);
-    if (mine.status === 'pending') throw new AppError('illegal_transition', 'sign for the case first (your assignment is pending)');
-    if (mine.status !== 'accepted') throw new AppError('illegal_transition', `your assignment is ${mine.status}: progress notes are for work under way`);
+    if (mine.status === 'pending') throw refused('illegal_transition', 'sign for the case first (your assignment is pending)', { reason: 'sign_first' });
+    if (mine.status !== 'accepted') throw refused('illegal_transition', `your assignment is ${mine.status}: progress notes are for work under way`, { reason: 'progress_not_under_way', status: mine.status });
     await touchCase(trx, c, {
       kind: 'progress',
       actor: staffActor(principal),
@@ -238,8 +238,8 @@ async function replyInTransaction(
   const input = { text };
   return inTransaction(deps, async (trx, now, at) => {
     const { c, mine } = await loadOwn(trx, principal, caseId);
-    if (mine.status === 'pending') throw new AppError('illegal_transition', 'sign for the case (accept) before replying');
-    if (mine.status !== 'accepted') throw new AppError('illegal_transition', `your assignment is already ${mine.status}`);
+    if (mine.status === 'pending') throw refused('illegal_transition', 'sign for the case (accept) before replying', { reason: 'sign_first' });
+    if (mine.status !== 'accepted') throw refused('illegal_transition', `your assignment is already ${mine.status}`, { reason: 'assignment_already', status: mine.status });
     const ok = await updateAssignmentIf(trx, mine.id, 'accepted', {
       status: 'replied',
       replied_at: at,
@@ -312,11 +312,11 @@ export async function requestExtension(
   return inTransaction(deps, async (trx, now, at) => {
     const { c, mine } = await loadOwn(trx, principal, caseId);
     if (mine.status !== 'pending' && mine.status !== 'accepted') {
-      throw new AppError('illegal_transition', `your assignment is ${mine.status}; there is no deadline left to extend`);
+      throw refused('illegal_transition', `your assignment is ${mine.status}; there is no deadline left to extend`, { reason: 'no_deadline_to_extend', status: mine.status });
     }
     const open = await listExtensionRequests(trx, caseId, 'pending');
     if (open.some((x) => x.unitCode === mine.unitCode)) {
-      throw new AppError('conflict', 'your unit already has an extension request waiting for the dispatcher');
+      throw refused('conflict', 'your unit already has an extension request waiting for the dispatcher', { reason: 'extension_waiting' });
     }
     const id = newId();
     const data = { requestId: id, unit: mine.unitCode, workingDays: input.workingDays, reason: input.reason };

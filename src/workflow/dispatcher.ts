@@ -19,7 +19,7 @@ import type { Principal } from '../auth/principal.js';
 import { leadProblem } from '../district/district.schema.js';
 import { canTransition, type Case, type CaseStatus } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
-import { AppError } from '../errors.js';
+import { AppError, refused } from '../errors.js';
 import { dispatchDeadlines } from '../pipeline/deadlines.js';
 import type { AssignmentRole } from '../pipeline/route.js';
 import { completeBureauPhaseIfDone, currentRound, live, staffActor, overdueFlag, WORKING, type WorkflowDeps } from './bureau.js';
@@ -85,7 +85,7 @@ async function assign(
     // Read again: releaseAll may just have released it.
     const now = (await listAssignments(trx, c.id)).find((a) => a.id === before.id)!;
     if (!(await reassign(trx, now.id, now.status, { role: p.role, signBy: d.signBy, replyBy: d.replyBy, round: c.round, at: d.at }))) {
-      throw new AppError('conflict', 'an assignment was changed meanwhile; reload the case');
+      throw refused('conflict', 'an assignment was changed meanwhile; reload the case', { reason: 'changed_meanwhile' });
     }
     // The row starts afresh: what the unit did with its earlier stint stays on record, for the statistics too.
     await appendEvents(trx, [
@@ -114,7 +114,7 @@ async function releaseAll(deps: WorkflowDeps, trx: Trx, list: readonly Assignmen
   const released: string[] = [];
   for (const a of list) {
     const ok = await updateAssignmentIf(trx, a.id, a.status, { status: 'released', released_at: at, updated_at: at });
-    if (!ok) throw new AppError('conflict', 'an assignment was changed meanwhile; reload the case');
+    if (!ok) throw refused('conflict', 'an assignment was changed meanwhile; reload the case', { reason: 'changed_meanwhile' });
     released.push(a.unitCode);
   }
   // Read after the assignments changed: a delivery recorded meanwhile either shows here or its job sees the release
@@ -197,7 +197,7 @@ export interface RouteInput {
 /** Refuses an action decided on an earlier state of the case (another dispatcher routed it meanwhile, a unit acted). */
 function unchangedSince(c: Case, ifVersion: number | undefined): void {
   if (ifVersion !== undefined && c.version !== ifVersion) {
-    throw new AppError('conflict', 'the case was changed after this page was loaded (someone else routed or handled it): look at it again and decide');
+    throw refused('conflict', 'the case was changed after this page was loaded (someone else routed or handled it): look at it again and decide', { reason: 'page_outdated' });
   }
 }
 
@@ -214,7 +214,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
   await inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
     unchangedSince(c, input.ifVersion);
-    if (!ROUTABLE.includes(c.status)) throw new AppError('illegal_transition', `a case that is ${c.status} cannot be re-routed`);
+    if (!ROUTABLE.includes(c.status)) throw refused('illegal_transition', `a case that is ${c.status} cannot be re-routed`, { reason: 'not_routable', status: c.status });
     const type = input.type ?? c.typeCode;
     if (!type) throw new AppError('validation_failed', 'the case has no type yet: give one', { type: 'required: the case has no type yet' });
     const route = district.routing[type];
@@ -303,7 +303,7 @@ export async function setCasePlace(deps: WorkflowDeps, principal: Principal, cas
   const { district } = deps;
   await inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
-    if (!WORKING.includes(c.status)) throw new AppError('illegal_transition', `a case that is ${c.status} is not under handling: route it instead`);
+    if (!WORKING.includes(c.status)) throw refused('illegal_transition', `a case that is ${c.status} is not under handling: route it instead`, { reason: 'place_not_under_handling', status: c.status });
     if (district.units.get(input.jurisdiction)?.kind !== 'jurisdiction') {
       throw new AppError('validation_failed', `unknown jurisdiction "${input.jurisdiction}"`, { jurisdiction: `unknown jurisdiction "${input.jurisdiction}"` });
     }
@@ -339,7 +339,7 @@ export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId
     if (!c) throw new AppError('not_found', 'no such case');
     const target = locked.get(input.into);
     if (!target) throw new AppError('validation_failed', 'no such case to merge into', { into: 'no such case' });
-    if (isClosedStatus(target.status)) throw new AppError('illegal_transition', `the case to merge into is ${target.status}, not open`);
+    if (isClosedStatus(target.status)) throw refused('illegal_transition', `the case to merge into is ${target.status}, not open`, { reason: 'merge_target_closed', status: target.status });
     const actor = staffActor(principal);
     const released = await releaseAll(deps, trx, active(await listAssignments(trx, caseId)), now, input.reason);
     await moveCase(trx, c, 'merged', {
@@ -371,7 +371,7 @@ export async function transferCase(deps: WorkflowDeps, principal: Principal, cas
   await inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
     unchangedSince(c, input.ifVersion);
-    if (!canTransition(c.status, 'transferred')) throw new AppError('illegal_transition', `a case that is ${c.status} cannot be transferred`);
+    if (!canTransition(c.status, 'transferred')) throw refused('illegal_transition', `a case that is ${c.status} cannot be transferred`, { reason: 'not_transferable', status: c.status });
     const { type, unit } = transferUnit(deps);
     const before = await listAssignments(trx, caseId);
     const released = await releaseAll(deps, trx, active(before), now, input.reason);
@@ -395,12 +395,12 @@ export async function releaseUnit(deps: WorkflowDeps, principal: Principal, case
   if (!deps.district.units.has(input.unit)) throw new AppError('validation_failed', 'invalid unit', { unit: `unknown unit "${input.unit}"` });
   return inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
-    if (isClosedStatus(c.status) || c.status === 'replied') throw new AppError('illegal_transition', `the case is ${c.status}`);
+    if (isClosedStatus(c.status) || c.status === 'replied') throw refused('illegal_transition', `the case is ${c.status}`, { reason: 'release_case_done', status: c.status });
     const mine = currentRound(c, await listAssignments(trx, caseId)).filter(
       (a) => a.unitCode === input.unit && (a.status === 'pending' || a.status === 'accepted' || a.status === 'returned'),
     );
-    if (mine.length === 0) throw new AppError('illegal_transition', `${input.unit} has no open assignment on this case to release`);
-    if (mine.some((a) => a.role === 'lead')) throw new AppError('illegal_transition', 'the lead cannot be released: re-route the case to change the lead');
+    if (mine.length === 0) throw refused('illegal_transition', `${input.unit} has no open assignment on this case to release`, { reason: 'release_nothing_open', unit: input.unit });
+    if (mine.some((a) => a.role === 'lead')) throw refused('illegal_transition', 'the lead cannot be released: re-route the case to change the lead', { reason: 'release_lead' });
     const released = await releaseAll(deps, trx, mine, now, input.reason);
     const actor: Actor = staffActor(principal);
     await touchCase(trx, c, { kind: 'released', actor, at, data: { unit: input.unit, reason: input.reason, released } });
@@ -423,13 +423,13 @@ export async function approveExtension(
   return inTransaction(deps, async (trx, now, at) => {
     const x = await findExtensionRequest(trx, requestId);
     if (!x) throw new AppError('not_found', 'no such extension request');
-    if (x.status !== 'pending') throw new AppError('illegal_transition', `the request was already ${x.status}`);
+    if (x.status !== 'pending') throw refused('illegal_transition', `the request was already ${x.status}`, { reason: 'extension_decided', status: x.status });
     const c = await loadCase(trx, x.caseId);
-    if (!WORKING.includes(c.status)) throw new AppError('illegal_transition', `the case is ${c.status}; nothing to extend`);
+    if (!WORKING.includes(c.status)) throw refused('illegal_transition', `the case is ${c.status}; nothing to extend`, { reason: 'extension_case_not_under_handling', status: c.status });
     const a = live(currentRound(c, await listAssignments(trx, c.id))).find((y) => y.unitCode === x.unitCode && (y.status === 'pending' || y.status === 'accepted'));
-    if (!a) throw new AppError('illegal_transition', `${x.unitCode} has no open assignment on this case any more`);
+    if (!a) throw refused('illegal_transition', `${x.unitCode} has no open assignment on this case any more`, { reason: 'extension_unit_gone', unit: x.unitCode });
     if (!(await decideExtensionRequest(trx, x.id, { status: 'approved', by: principal.userId, note: input.note ?? null, at }))) {
-      throw new AppError('conflict', 'the request was decided by someone else meanwhile');
+      throw refused('conflict', 'the request was decided by someone else meanwhile', { reason: 'extension_decided_meanwhile' });
     }
     const from = a.deadlines.replyBy ? new Date(a.deadlines.replyBy) : now;
     const replyBy = deps.calendar.addWorkingDays(from, x.workingDays).toISOString();
@@ -439,7 +439,7 @@ export async function approveExtension(
       updated_at: at,
       ...(replyBy > at ? { reply_overdue_at: null } : {}),
     });
-    if (!ok) throw new AppError('conflict', 'the assignment was changed meanwhile; reload the case');
+    if (!ok) throw refused('conflict', 'the assignment was changed meanwhile; reload the case', { reason: 'changed_meanwhile' });
     const isLead = a.role === 'lead';
     await touchCase(
       trx,
@@ -464,10 +464,10 @@ export async function refuseExtension(deps: WorkflowDeps, principal: Principal, 
   await inTransaction(deps, async (trx, _now, at) => {
     const x = await findExtensionRequest(trx, requestId);
     if (!x) throw new AppError('not_found', 'no such extension request');
-    if (x.status !== 'pending') throw new AppError('illegal_transition', `the request was already ${x.status}`);
+    if (x.status !== 'pending') throw refused('illegal_transition', `the request was already ${x.status}`, { reason: 'extension_decided', status: x.status });
     const c = await loadCase(trx, x.caseId);
     if (!(await decideExtensionRequest(trx, x.id, { status: 'refused', by: principal.userId, note: input.note, at }))) {
-      throw new AppError('conflict', 'the request was decided by someone else meanwhile');
+      throw refused('conflict', 'the request was decided by someone else meanwhile', { reason: 'extension_decided_meanwhile' });
     }
     await touchCase(trx, c, {
       kind: 'extension_refused',
@@ -483,7 +483,7 @@ export async function superviseCase(deps: WorkflowDeps, principal: Principal, ca
   return inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
     unchangedSince(c, input.ifVersion);
-    if (!WORKING.includes(c.status)) throw new AppError('illegal_transition', `a case that is ${c.status} is not under handling`);
+    if (!WORKING.includes(c.status)) throw refused('illegal_transition', `a case that is ${c.status} is not under handling`, { reason: 'supervise_not_under_handling', status: c.status });
     const open = currentRound(c, await listAssignments(trx, caseId)).filter((a) => a.status === 'pending' || a.status === 'accepted');
     const overdue = open.filter((a) => a.signOverdueAt !== null || a.replyOverdueAt !== null);
     const lead = open.find((a) => a.role === 'lead');
@@ -491,7 +491,7 @@ export async function superviseCase(deps: WorkflowDeps, principal: Principal, ca
     const targets = overdue.length > 0 ? overdue : lead ? [lead] : [];
     for (const a of targets) {
       if (!(await updateAssignmentIf(trx, a.id, a.status, { supervised_at: at, updated_at: at }))) {
-        throw new AppError('conflict', 'the assignment was changed meanwhile; reload the case');
+        throw refused('conflict', 'the assignment was changed meanwhile; reload the case', { reason: 'changed_meanwhile' });
       }
     }
     const units = targets.map((a) => a.unitCode);

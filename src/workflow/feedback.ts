@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { CaseStatus } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
 import type { District } from '../district/district.schema.js';
-import { AppError } from '../errors.js';
+import { AppError, refused } from '../errors.js';
 import type { WorkCalendar } from '../pipeline/deadlines.js';
 import { reopenDeadlines, wakeUpsFor } from './deadline-check.js';
 import { queueBureauPosts } from '../telegram/post-queue.js';
@@ -81,12 +81,12 @@ export async function rateCase(
         .where('case_id', '=', c.id)
         .where('round', '=', c.round)
         .executeTakeFirst();
-      if (already) throw new AppError('illegal_transition', 'this reply has already been rated; a case is rated once per reply');
+      if (already) throw refused('illegal_transition', 'this reply has already been rated; a case is rated once per reply', { reason: 'already_rated' });
       if (c.status !== 'replied') {
-        throw new AppError('illegal_transition', `only a replied case can be rated; this case is ${c.status}`);
+        throw refused('illegal_transition', `only a replied case can be rated; this case is ${c.status}`, { reason: 'rate_not_replied', status: c.status });
       }
       if (c.deadlines.rateBy && c.deadlines.rateBy <= at) {
-        throw new AppError('illegal_transition', `the rating window closed at ${c.deadlines.rateBy}`);
+        throw refused('illegal_transition', `the rating window closed at ${c.deadlines.rateBy}`, { reason: 'rating_closed', rateBy: c.deadlines.rateBy });
       }
 
       const rating: Rating = { caseId: c.id, round: c.round, rating: input.rating, solved: input.solved, channel: input.channel, at };
@@ -120,7 +120,7 @@ export async function rateCase(
       }
 
       const lead = currentLead(await listAssignments(trx, c.id));
-      if (!lead) throw new AppError('illegal_transition', 'the case has no lead bureau to hand it back to');
+      if (!lead) throw refused('illegal_transition', 'the case has no lead bureau to hand it back to', { reason: 'no_lead_to_reopen' });
       const round = c.round + 1;
       const deadlines = reopenDeadlines(deps.district, deps.calendar, c.typeCode, c.urgent, now);
       await moveCase(trx, c, 'reopened', {
@@ -153,7 +153,7 @@ export async function rateCase(
     });
   } catch (err) {
     // Two ratings racing for the same round: the unique (case_id, round) decides.
-    if (isUniqueViolation(err)) throw new AppError('illegal_transition', 'this reply has already been rated; a case is rated once per reply');
+    if (isUniqueViolation(err)) throw refused('illegal_transition', 'this reply has already been rated; a case is rated once per reply', { reason: 'already_rated' });
     throw err;
   }
 }

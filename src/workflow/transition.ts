@@ -3,7 +3,7 @@ import type { Trx } from '../../db/repositories/db-types.js';
 import { appendEvents, type ActorType } from '../../db/repositories/events.repository.js';
 import type { CaseUpdate, Database } from '../../db/schema.js';
 import { canTransition, type Case, type CaseStatus } from '../domain/case.js';
-import { AppError } from '../errors.js';
+import { refused } from '../errors.js';
 
 /** Who did something: a person with a role, the reporter, or the system. */
 export interface Actor {
@@ -47,7 +47,7 @@ export async function inCaseTransaction<T>(db: Kysely<Database>, fn: (trx: Trx) 
     const code = (err as { code?: unknown } | null)?.code;
     if (typeof code === 'string' && LOST_RACE.has(code)) {
       // The database's own error goes along (and into the log), so a real fault never hides as a mere 409.
-      throw Object.assign(new AppError('conflict', 'the case was changed by someone else meanwhile; reload it and try again'), { cause: err });
+      throw Object.assign(refused('conflict', 'the case was changed by someone else meanwhile; reload it and try again', { reason: 'changed_meanwhile' }), { cause: err });
     }
     throw err;
   }
@@ -61,7 +61,7 @@ export async function inCaseTransaction<T>(db: Kysely<Database>, fn: (trx: Trx) 
  */
 export async function moveCase(trx: Trx, c: Case, to: CaseStatus, opts: TransitionOptions): Promise<void> {
   if (!canTransition(c.status, to)) {
-    throw new AppError('illegal_transition', `a case that is ${c.status} cannot become ${to}`);
+    throw refused('illegal_transition', `a case that is ${c.status} cannot become ${to}`, { reason: 'transition', from: c.status, to });
   }
   const moved = await trx
     .updateTable('cases')
@@ -71,7 +71,7 @@ export async function moveCase(trx: Trx, c: Case, to: CaseStatus, opts: Transiti
     .where('version', '=', c.version)
     .executeTakeFirst();
   if (Number(moved.numUpdatedRows) !== 1) {
-    throw new AppError('conflict', 'the case was changed by someone else meanwhile; reload it and try again');
+    throw refused('conflict', 'the case was changed by someone else meanwhile; reload it and try again', { reason: 'changed_meanwhile' });
   }
   await appendEvents(trx, [
     {
@@ -106,7 +106,7 @@ export async function touchCase(
     .where('version', '=', c.version)
     .executeTakeFirst();
   if (Number(touched.numUpdatedRows) !== 1) {
-    throw new AppError('conflict', 'the case was changed by someone else meanwhile; reload it and try again');
+    throw refused('conflict', 'the case was changed by someone else meanwhile; reload it and try again', { reason: 'changed_meanwhile' });
   }
   await appendEvents(trx, [
     { caseId: c.id, at: event.at, actor: event.actor, kind: event.kind, note: event.note ?? null, data: event.data ?? null, public: event.public ?? false },
