@@ -4,7 +4,7 @@ import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCase } from '../db/repositories/cases.repository.js';
 import type { Principal } from '../src/auth/principal.js';
 import { caseReference } from '../src/domain/case.js';
-import { requestExtension, returnAssignment } from '../src/workflow/bureau.js';
+import { acceptAssignment, replyAssignment, requestExtension, returnAssignment } from '../src/workflow/bureau.js';
 import { timelineNote } from '../handlers/pages/resident-labels.js';
 import { newPage } from './browser.js';
 import { formClient, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
@@ -24,6 +24,13 @@ const fromNewAddress = () => ({ 'x-forwarded-for': `10.2.0.${++address}` });
 function epbClerk(): Principal {
   return { userId: web.userIds.epb!, name: '环保局张三', role: 'bureau', unitCode: 'epb', tokenId: 'test' };
 }
+
+function econClerk(): Principal {
+  return { userId: web.userIds.econ!, name: '经信委王五', role: 'bureau', unitCode: 'econ', tokenId: 'test' };
+}
+
+/** The refusal a case page shows at its top. */
+const actionProblem = (html: string) => /<p[^>]*id="action-problem"[^>]*>([^<]*)<\/p>/.exec(html)?.[1] ?? '';
 
 const leadOf = async (caseId: string) =>
   (await listAssignments(web.service.deps.db, caseId)).filter((a) => a.role === 'lead' && a.status !== 'released' && a.status !== 'returned').map((a) => a.unitCode);
@@ -465,6 +472,50 @@ describe('dispatcher desk', () => {
     expect(sent).toHaveLength(1);
     const events = await web.service.deps.db.selectFrom('case_events').select('id').where('case_id', '=', late.id).where('kind', '=', 'supervised').execute();
     expect(events).toHaveLength(1);
+  });
+
+  it('says in Chinese why a co-handler cannot be released once it has replied since the page was loaded', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '撤回已答复的协办单位', assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const csrf = await desk.token(`/desk/cases/${seeded.id}`);
+    // While the dispatcher reads the case, the co-handler answers its part.
+    await acceptAssignment(web.service.deps, econClerk(), seeded.id);
+    await replyAssignment(web.service.deps, econClerk(), seeded.id, { text: '已配合环保局核查，企业用电正常。' });
+    const res = await desk.post(`/desk/cases/${seeded.id}/release`, { _csrf: csrf, unit: 'econ', reason: '无需协办' });
+    expect(res.status).toBe(409);
+    const econ = web.service.deps.district.units.get('econ')!.name;
+    expect(actionProblem(await res.text())).toBe(`${econ.zh}在此案件当前的办理中已无可撤回的任务（已答复、已被撤回，或未派给该单位），无需撤回。`);
+    expect((await listAssignments(web.service.deps.db, seeded.id)).find((a) => a.unitCode === 'econ')?.status).toBe('replied');
+    // The English desk says it in English, naming the unit, not by its code.
+    const en = await desk.post(`/desk/cases/${seeded.id}/release?lang=en`, { _csrf: csrf, unit: 'econ', reason: 'not needed' });
+    expect(en.status).toBe(409);
+    expect(actionProblem(await en.text())).toBe(
+      `Not possible in the current state: ${econ.en} has nothing open on this case to release (it replied, was released already, or was not given the case).`,
+    );
+  });
+
+  it('says in Chinese that an extension request approved in another tab is already decided', async () => {
+    const asking = await seedCase(web.service, web.clock, { text: '两个标签页审批同一延期申请', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const { id: requestId } = await requestExtension(web.service.deps, epbClerk(), asking.id, { workingDays: 3, reason: '等待第三方检测' });
+    const one = await newPage();
+    const two = await newPage();
+    const headers = fromNewAddress();
+    await one.context.setExtraHTTPHeaders(headers);
+    await two.context.setExtraHTTPHeaders(headers);
+    await signIn(one.page, base, 'dispatcher');
+    await signIn(two.page, base, 'dispatcher');
+    const approve = `li[data-extension="${requestId}"] form[action$="/approve"] button`;
+    await Promise.all([one.page.waitForNavigation(), one.page.click(approve)]);
+    expect(await one.page.textContent('#done')).toBe('已批准延期。');
+    // The second tab still shows the request: approving it again is refused, in Chinese, and nothing moves twice.
+    const [res] = await Promise.all([two.page.waitForNavigation(), two.page.click(approve)]);
+    expect(res?.status()).toBe(409);
+    expect(await two.page.textContent('#action-problem')).toBe('该延期申请已批准，无需再次审批。');
+    const extended = await web.service.deps.db.selectFrom('case_events').select('id').where('case_id', '=', asking.id).where('kind', '=', 'extended').execute();
+    expect(extended).toHaveLength(1);
+    await one.context.close();
+    await two.context.close();
   });
 
   it('offers to send again what failed for good on a case, and does it', async () => {

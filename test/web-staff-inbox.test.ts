@@ -329,6 +329,26 @@ describe('bureau inbox', () => {
     expect(/<p[^>]*id="action-problem"[^>]*>([^<]*)<\/p>/.exec(await english.text())?.[1] ?? '').toMatch(/^Not possible in the current state/);
   });
 
+  it('says a refusal on the English page in its own words, not the API sentence, and in Chinese without any English', async () => {
+    const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('epb');
+    const csrf = await client.token(`/inbox/cases/${seeded.id}`);
+    expect((await client.post(`/inbox/cases/${seeded.id}/accept`, { _csrf: csrf })).status).toBe(303);
+    const notice = async (res: Response) => /<p[^>]*id="action-problem"[^>]*>([^<]*)<\/p>/.exec(await res.text())?.[1] ?? '';
+    const english = await client.post(`/inbox/cases/${seeded.id}/accept?lang=en`, { _csrf: csrf });
+    expect(english.status).toBe(409);
+    expect(await notice(english)).toBe('Not possible in the current state: your unit has already signed for the case; there is nothing to submit again.');
+    // Asking again for more time while the first request waits (the language chosen stays until changed).
+    const ask = { _csrf: csrf, workingDays: '3', reason: '等待检测报告' };
+    expect((await client.post(`/inbox/cases/${seeded.id}/extend`, ask)).status).toBe(303);
+    const again = await client.post(`/inbox/cases/${seeded.id}/extend?lang=zh`, ask);
+    expect(again.status).toBe(409);
+    expect(await notice(again)).toBe('本单位已有一份延期申请在等待调度员审批。');
+    const againEn = await client.post(`/inbox/cases/${seeded.id}/extend?lang=en`, ask);
+    expect(await notice(againEn)).toBe('Changed by someone else meanwhile: your unit already has an extension request waiting for the dispatcher.');
+  });
+
   it('refuses a reply without text next to its field, and says the attachments chosen must be chosen again', async () => {
     const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
     const { page, context } = await newPage();

@@ -727,7 +727,7 @@ export function deskPages() {
         const values: Record<string, string> = {};
         // A field sent more than once (the route form's co-handler boxes) is kept whole, its values joined by commas.
         for (const k of Object.keys(form)) if (k !== '_csrf') values[k] = fieldValues(form, k).join(',');
-        const problem = problemOf(err, name, values, lang);
+        const problem = problemOf(err, name, values, lang, c.get('deps').district);
         return deskCasePage(c, await caseOf(c), problem, problemStatus(err));
       }
       const fromDesk = (c.req.header('referer') ?? '').replace(/[?#].*$/, '').endsWith('/desk');
@@ -867,7 +867,7 @@ export function deskPages() {
       await refuseExtension(c.get('deps'), c.get('principal')!, id, { note: note.trim() });
     } catch (err) {
       if (err instanceof AppError && err.code === 'not_found') throw err;
-      return deskCasePage(c, await caseOfExtension(c), problemOf(err, name, { note }, lang), problemStatus(err));
+      return deskCasePage(c, await caseOfExtension(c), problemOf(err, name, { note }, lang, c.get('deps').district), problemStatus(err));
     }
     const fromDesk = (c.req.header('referer') ?? '').replace(/[?#].*$/, '').endsWith('/desk');
     return c.redirect(fromDesk ? '/desk?done=refuse' : `/desk/cases/${await caseOfExtension(c)}?done=refuse`, 303);

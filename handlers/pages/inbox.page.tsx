@@ -525,7 +525,7 @@ export function inboxPages() {
         if (chosen > 0) values[FILES_CHOSEN] = String(chosen);
         // A case the clerk may not see is 404 whatever the action: the page says nothing of it.
         if (err instanceof AppError && err.code === 'not_found') throw err;
-        const problem = problemOf(err, name, values, lang, rename);
+        const problem = problemOf(err, name, values, lang, c.get('deps').district, rename);
         return casePage(c, id, problem, problemStatus(err));
       }
       return c.redirect(`/inbox/cases/${id}?done=${name}`, 303);

@@ -3,7 +3,10 @@ import { listAttachments } from '../../db/repositories/attachments.repository.js
 import { currentAssignmentOf } from '../../db/repositories/assignments.repository.js';
 import type { Role } from '../../src/auth/principal.js';
 import type { District } from '../../src/district/district.schema.js';
-import { AppError } from '../../src/errors.js';
+import type { AssignmentStatus } from '../../db/repositories/assignments.repository.js';
+import type { ExtensionStatus } from '../../db/repositories/case-queries.repository.js';
+import type { CaseStatus } from '../../src/domain/case.js';
+import { AppError, type Refusal } from '../../src/errors.js';
 import { csrfProtection } from '../../src/web/csrf.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { FieldError, errorId } from '../../src/web/layout.js';
@@ -11,6 +14,7 @@ import { loadSession, requireSignedIn } from '../../src/web/session.js';
 import type { CaseView } from '../../src/workflow/case-view.js';
 import { readableFileIds } from '../../src/workflow/case-view.js';
 import { WORKING } from '../../src/workflow/bureau.js';
+import { ROUTABLE } from '../../src/workflow/dispatcher.js';
 import type { AppEnv } from '../app-env.js';
 import { fieldMessage } from '../../src/web/messages.js';
 import { timelineNote } from './resident-labels.js';
@@ -230,38 +234,129 @@ export interface FormProblem {
   values: Record<string, string>;
 }
 
-/** What the unit has done with its assignment, as a sentence says it (本单位已签收). */
-const unitDid = (status: string) => ({ pending: '尚未签收', accepted: '已签收', replied: '已答复', returned: '已退回', released: '已被撤回' })[status] ?? status;
+/** What the unit has done with its assignment, as a sentence says it (本单位已签收 / your unit has already signed for the case). */
+const UNIT_DID: Record<Lang, Record<AssignmentStatus, string>> = {
+  zh: { pending: '尚未签收', accepted: '已签收', replied: '已答复', returned: '已退回', released: '已被撤回' },
+  en: {
+    pending: 'has not signed for the case yet',
+    accepted: 'has already signed for the case',
+    replied: 'has already replied',
+    returned: 'has returned the case',
+    released: 'was released from the case',
+  },
+};
+
+/** What became of an extension request, as a sentence says it (该延期申请已批准 / the request was already approved). */
+const REQUEST_WAS: Record<Lang, Record<ExtensionStatus, string>> = {
+  zh: { pending: '尚待审批', approved: '已批准', refused: '已驳回', lapsed: '已失效（该单位已答复，或已重新接到此案件）' },
+  en: { pending: 'still waiting', approved: 'already approved', refused: 'already refused', lapsed: 'no longer valid (the unit replied, or was given the case again)' },
+};
 
 /**
- * The workflow's refusals of a unit's action, as a Chinese page says them:
- * a double-submitted form or a colleague who acted first lands here, and the
- * clerk reads why in the page's language rather than the API's English.
+ * A refusal of the workflow (`AppError.refusal`) as a page says it: a
+ * double-submitted form, a second tab or a colleague who acted first lands
+ * here, and the clerk or dispatcher reads why in the page's language, with
+ * what to do next, rather than the API's English. The Chinese is a whole
+ * sentence; the English follows the page's lead-in for the kind of refusal
+ * (problemOf), so it starts in lower case. Every reason has both: a reason
+ * added to `Refusal` without its sentences does not compile.
  */
-const REFUSALS_ZH: Array<[RegExp, (m: RegExpExecArray) => string]> = [
-  [/^your unit has no live assignment on this case/, () => '本单位在此案件当前的办理中已无待办（已退回、已被调度员撤回，或重办时未再派给本单位）。'],
-  [/^the case is (\w+); nothing to do on it now$/, (m) => `案件已是「${STATUS_LABEL.zh[m[1]!] ?? m[1]}」状态，无需再办理。`],
-  [/^your assignment is already (\w+)$/, (m) => `本单位${unitDid(m[1]!)}，无需重复提交。`],
-  [/^your assignment is (\w+); only an assignment not yet signed for can be returned$/, (m) => `本单位${unitDid(m[1]!)}，只有尚未签收的案件才能退回；如确需调整，请联系调度员。`],
-  [/^sign for the case first|^sign for the case \(accept\) before replying/, () => '请先签收案件。'],
-  [/^your assignment is (\w+): progress notes are for work under way$/, (m) => `本单位${unitDid(m[1]!)}，不能再记录办理进展。`],
-  [/^your assignment is (\w+); there is no deadline left to extend$/, (m) => `本单位${unitDid(m[1]!)}，没有可延长的期限。`],
-  [/^your unit already has an extension request waiting/, () => '本单位已有一份延期申请在等待调度员审批。'],
-  [/^the assignment was changed by someone else meanwhile|^the case was changed by someone else meanwhile/, () => '案件刚刚被他人更新，请查看下方最新情况后再操作。'],
-  [/^a case that is (\w+) cannot become (\w+)$/, (m) => `案件当前为「${STATUS_LABEL.zh[m[1]!] ?? m[1]}」状态，不能改为「${STATUS_LABEL.zh[m[2]!] ?? m[2]}」。`],
-];
-
-function refusalMessage(lang: Lang, message: string): string | null {
-  if (lang !== 'zh') return null;
-  for (const [pattern, zh] of REFUSALS_ZH) {
-    const m = pattern.exec(message);
-    if (m) return zh(m);
+export function refusalText(refusal: Refusal, lang: Lang, district: District): string {
+  const zh = lang === 'zh';
+  const status = (s: CaseStatus) => STATUS_LABEL[lang][s] ?? s;
+  const unit = (code: string) => unitName(district, code, lang);
+  switch (refusal.reason) {
+    case 'no_live_assignment':
+      return zh
+        ? '本单位在此案件当前的办理中已无待办（已退回、已被调度员撤回，或重办时未再派给本单位）。'
+        : 'your unit has nothing left to do on this case (it returned the case, a dispatcher released it, or it was not given the case again when the case was reopened).';
+    case 'case_not_under_handling':
+      return zh ? `案件已是「${status(refusal.status)}」状态，无需再办理。` : `the case is ${status(refusal.status)}; there is nothing left to do on it.`;
+    case 'assignment_already':
+      return zh ? `本单位${UNIT_DID.zh[refusal.status]}，无需重复提交。` : `your unit ${UNIT_DID.en[refusal.status]}; there is nothing to submit again.`;
+    case 'return_after_signing':
+      return zh
+        ? `本单位${UNIT_DID.zh[refusal.status]}，只有尚未签收的案件才能退回；如确需调整，请联系调度员。`
+        : `your unit ${UNIT_DID.en[refusal.status]}; only a case not yet signed for can be returned. To change who handles it, ask the dispatcher.`;
+    case 'sign_first':
+      return zh ? '请先签收案件。' : 'sign for the case first.';
+    case 'progress_not_under_way':
+      return zh ? `本单位${UNIT_DID.zh[refusal.status]}，不能再记录办理进展。` : `your unit ${UNIT_DID.en[refusal.status]}; progress notes are for work under way.`;
+    case 'no_deadline_to_extend':
+      return zh ? `本单位${UNIT_DID.zh[refusal.status]}，没有可延长的期限。` : `your unit ${UNIT_DID.en[refusal.status]}; there is no deadline left to extend.`;
+    case 'extension_waiting':
+      return zh ? '本单位已有一份延期申请在等待调度员审批。' : 'your unit already has an extension request waiting for the dispatcher.';
+    case 'transition':
+      return zh
+        ? `案件当前为「${status(refusal.from)}」状态，不能改为「${status(refusal.to)}」。`
+        : `the case is ${status(refusal.from)} and cannot become ${status(refusal.to)}.`;
+    case 'changed_meanwhile':
+      return zh ? '案件刚刚被他人更新，请查看下方最新情况后再操作。' : 'look at the case as it is now, below, before acting again.';
+    case 'page_outdated':
+      return zh
+        ? '案件已被他人更新（打开此页后已有人派发或办理），请查看下方最新情况后再作决定。'
+        : 'the case changed after this page was loaded (someone routed or handled it); look at it as it is now, below, and decide again.';
+    case 'not_routable':
+      return zh ? `案件已是「${status(refusal.status)}」状态，不能重新派发。` : `the case is ${status(refusal.status)}; it can no longer be routed.`;
+    case 'place_not_under_handling': {
+      // Waiting in triage or returned, the case gets its place with its route; otherwise it is past routing.
+      const routable = ROUTABLE.includes(refusal.status);
+      return zh
+        ? `案件当前为「${status(refusal.status)}」状态，不在办理中，不能补充属地${routable ? '；请在“重新派发”中指定属地。' : '。'}`
+        : `the case is ${status(refusal.status)}, not under handling, so no local office can join it${routable ? '; route it instead, with its local office.' : '.'}`;
+    }
+    case 'merge_target_closed':
+      return zh
+        ? `要并入的案件已是「${status(refusal.status)}」状态，不能再并入；请改填一件仍在办理的案件。`
+        : `the case to merge into is ${status(refusal.status)}; give a case that is still open.`;
+    case 'not_transferable':
+      return zh ? `案件已是「${status(refusal.status)}」状态，不能转12345热线。` : `the case is ${status(refusal.status)}; it can no longer be handed to 12345.`;
+    case 'release_case_done':
+      return zh ? `案件已是「${status(refusal.status)}」状态，不能再撤回承办单位。` : `the case is ${status(refusal.status)}; its units can no longer be released.`;
+    case 'release_nothing_open':
+      return zh
+        ? `${unit(refusal.unit)}在此案件当前的办理中已无可撤回的任务（已答复、已被撤回，或未派给该单位），无需撤回。`
+        : `${unit(refusal.unit)} has nothing open on this case to release (it replied, was released already, or was not given the case).`;
+    case 'release_lead':
+      return zh ? '牵头单位不能撤回；如需更换牵头单位，请重新派发。' : 'the lead cannot be released; route the case again to change the lead.';
+    case 'extension_decided':
+      return zh ? `该延期申请${REQUEST_WAS.zh[refusal.status]}，无需再次审批。` : `the extension request was ${REQUEST_WAS.en[refusal.status]}.`;
+    case 'extension_case_not_under_handling':
+      return zh ? `案件已是「${status(refusal.status)}」状态，不在办理中，无需延期。` : `the case is ${status(refusal.status)}; there is no deadline to extend.`;
+    case 'extension_unit_gone':
+      return zh
+        ? `${unit(refusal.unit)}在此案件当前的办理中已无待办（已答复、已退回或已被撤回），无需延期。`
+        : `${unit(refusal.unit)} has nothing open on this case any more (it replied, returned the case or was released); there is no deadline to extend.`;
+    case 'extension_decided_meanwhile':
+      return zh ? '该延期申请刚刚已由他人审批，请查看下方最新情况。' : 'someone else decided the extension request; see it below.';
+    case 'supervise_not_under_handling':
+      return zh ? `案件已是「${status(refusal.status)}」状态，不在办理中，无需督办。` : `the case is ${status(refusal.status)}, not under handling; there is nothing to supervise.`;
+    case 'already_rated':
+      return zh ? '这次答复已经评价过，每次答复只能评价一次。' : 'this answer has already been rated; an answer is rated once.';
+    case 'rate_not_replied':
+      return zh ? `案件当前为「${status(refusal.status)}」状态，只有已答复的案件才能评价。` : `the case is ${status(refusal.status)}; only a replied case can be rated.`;
+    case 'rating_closed': {
+      const when = formatTime(refusal.rateBy, lang, district.file.district.timezone);
+      return zh ? `评价期限已于${when}截止，无法再评价。` : `the time to rate this answer ended on ${when}.`;
+    }
+    case 'no_lead_to_reopen':
+      return zh ? '案件没有牵头单位，无法退回重新办理，请联系调度员。' : 'the case has no lead bureau to hand it back to; ask the dispatcher.';
+    default: {
+      const unknown: never = refusal;
+      return unknown;
+    }
   }
-  return null;
 }
 
 /** Turns an expected failure of an action (4xx AppError) into a problem to show; anything else is rethrown. */
-export function problemOf(err: unknown, form: string, values: Record<string, string>, lang: Lang, rename: Record<string, string> = {}): FormProblem {
+export function problemOf(
+  err: unknown,
+  form: string,
+  values: Record<string, string>,
+  lang: Lang,
+  district: District,
+  rename: Record<string, string> = {},
+): FormProblem {
   if (!(err instanceof AppError) || err.status >= 500) throw err;
   const fields: Record<string, string> = {};
   for (const [k, v] of Object.entries(err.fields ?? {})) fields[rename[k] ?? k] = fieldMessage(lang, v);
@@ -271,9 +366,12 @@ export function problemOf(err: unknown, form: string, values: Record<string, str
     conflict: { zh: '案件已被他人更新，请刷新后重试：', en: 'Changed by someone else meanwhile: ' },
     forbidden: { zh: '无权执行此操作：', en: 'Not allowed: ' },
   };
-  const translated = refusalMessage(lang, err.message);
-  if (translated) return { form, message: translated, fields, values };
   const p = prefix[err.code]?.[lang];
+  if (err.refusal) {
+    // Said from the reason, not the message: a Chinese sentence on its own, the English after its lead-in.
+    const said = refusalText(err.refusal, lang, district);
+    return { form, message: lang === 'zh' ? said : (p ?? '') + said, fields, values };
+  }
   // A refusal that names fields says the rest next to them: above the form, a sentence in the page's language.
   const marked = Object.keys(fields).length > 0 && lang === 'zh' && !/\p{Script=Han}/u.test(err.message);
   return { form, message: marked ? '请按提示修改后再提交。' : p ? p + err.message : err.message, fields, values };

@@ -201,7 +201,8 @@ function unchangedSince(c: Case, ifVersion: number | undefined): void {
   }
 }
 
-const ROUTABLE: readonly CaseStatus[] = ['triage', 'dispatched', 'accepted', 'returned', 'reopened'];
+/** Statuses in which a dispatcher can (re-)route a case. */
+export const ROUTABLE: readonly CaseStatus[] = ['triage', 'dispatched', 'accepted', 'returned', 'reopened'];
 
 /**
  * Re-route: a new type, lead, co-handlers or jurisdiction (defaults from the
