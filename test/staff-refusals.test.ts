@@ -93,9 +93,9 @@ describe('problemOf', () => {
   it('says a refusal from its reason, whatever the English message says', () => {
     const err = refused('illegal_transition', 'a sentence the API may reword at any time', { reason: 'release_lead' });
     expect(problemOf(err, 'release', {}, 'zh', district).message).toBe('牵头单位不能撤回；如需更换牵头单位，请重新派发。');
-    expect(problemOf(err, 'release', {}, 'en', district).message).toBe('Not possible in the current state: the lead cannot be released; route the case again to change the lead.');
+    expect(problemOf(err, 'release', {}, 'en', district).message).toBe('The lead cannot be released; route the case again to change the lead.');
     const conflict = refused('conflict', 'whatever', { reason: 'extension_decided_meanwhile' });
-    expect(problemOf(conflict, 'approve', {}, 'en', district).message).toBe('Changed by someone else meanwhile: someone else decided the extension request; see it below.');
+    expect(problemOf(conflict, 'approve', {}, 'en', district).message).toBe('Someone else decided the extension request; see it below.');
   });
 
   it('keeps the lead-in by error code, then the message, for an error without a reason', () => {

@@ -491,7 +491,7 @@ describe('dispatcher desk', () => {
     const en = await desk.post(`/desk/cases/${seeded.id}/release?lang=en`, { _csrf: csrf, unit: 'econ', reason: 'not needed' });
     expect(en.status).toBe(409);
     expect(actionProblem(await en.text())).toBe(
-      `Not possible in the current state: ${econ.en} has nothing open on this case to release (it replied, was released already, or was not given the case).`,
+      `${econ.en} has nothing open on this case to release (it replied, was released already, or was not given the case).`,
     );
   });
 

@@ -326,7 +326,7 @@ describe('bureau inbox', () => {
     expect(/<p[^>]*id="action-problem"[^>]*>([^<]*)<\/p>/.exec(await late.text())?.[1]).toBe('本单位已签收，只有尚未签收的案件才能退回；如确需调整，请联系调度员。');
     expect((await findCase(web.service.deps.db, other.id))?.status).toBe('accepted');
     const english = await client.post(`/inbox/cases/${seeded.id}/accept?lang=en`, { _csrf: csrf });
-    expect(/<p[^>]*id="action-problem"[^>]*>([^<]*)<\/p>/.exec(await english.text())?.[1] ?? '').toMatch(/^Not possible in the current state/);
+    expect(/<p[^>]*id="action-problem"[^>]*>([^<]*)<\/p>/.exec(await english.text())?.[1] ?? '').toMatch(/^The case is replied; there is nothing left to do on it/);
   });
 
   it('says a refusal on the English page in its own words, not the API sentence, and in Chinese without any English', async () => {
@@ -338,7 +338,7 @@ describe('bureau inbox', () => {
     const notice = async (res: Response) => /<p[^>]*id="action-problem"[^>]*>([^<]*)<\/p>/.exec(await res.text())?.[1] ?? '';
     const english = await client.post(`/inbox/cases/${seeded.id}/accept?lang=en`, { _csrf: csrf });
     expect(english.status).toBe(409);
-    expect(await notice(english)).toBe('Not possible in the current state: your unit has already signed for the case; there is nothing to submit again.');
+    expect(await notice(english)).toBe('Your unit has already signed for the case; there is nothing to submit again.');
     // Asking again for more time while the first request waits (the language chosen stays until changed).
     const ask = { _csrf: csrf, workingDays: '3', reason: '等待检测报告' };
     expect((await client.post(`/inbox/cases/${seeded.id}/extend`, ask)).status).toBe(303);
@@ -346,7 +346,7 @@ describe('bureau inbox', () => {
     expect(again.status).toBe(409);
     expect(await notice(again)).toBe('本单位已有一份延期申请在等待调度员审批。');
     const againEn = await client.post(`/inbox/cases/${seeded.id}/extend?lang=en`, ask);
-    expect(await notice(againEn)).toBe('Changed by someone else meanwhile: your unit already has an extension request waiting for the dispatcher.');
+    expect(await notice(againEn)).toBe('Your unit already has an extension request waiting for the dispatcher.');
   });
 
   it('refuses a reply without text next to its field, and says the attachments chosen must be chosen again', async () => {

@@ -368,9 +368,9 @@ export function problemOf(
   };
   const p = prefix[err.code]?.[lang];
   if (err.refusal) {
-    // Said from the reason, not the message: a Chinese sentence on its own, the English after its lead-in.
+    // Said from the reason, not the message: a sentence of its own in the page's language.
     const said = refusalText(err.refusal, lang, district);
-    return { form, message: lang === 'zh' ? said : (p ?? '') + said, fields, values };
+    return { form, message: said.charAt(0).toUpperCase() + said.slice(1), fields, values };
   }
   // A refusal that names fields says the rest next to them: above the form, a sentence in the page's language.
   const marked = Object.keys(fields).length > 0 && lang === 'zh' && !/\p{Script=Han}/u.test(err.message);
