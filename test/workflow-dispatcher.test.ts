@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { findCase } from '../db/repositories/cases.repository.js';
 import { listCorrections } from '../db/repositories/corrections.repository.js';
+import { lastEventId } from '../db/repositories/events.repository.js';
 import { checkDeadlines } from '../src/workflow/deadline-check.js';
 import { mergeCase, releaseUnit, routeCase, setCasePlace, superviseCase, transferCase } from '../src/workflow/dispatcher.js';
 import type { ManualClock } from '../src/clock.js';
@@ -453,6 +455,28 @@ describe.each([
       const again = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/transfer`, { reason: 'again' }));
       expect(again.status).toBe(409);
       expect(again.body).toEqual({ error: { code: 'illegal_transition', message: 'a case that is transferred cannot be transferred', requestId: expect.any(String) } });
+    });
+
+    it('acts on a case only the deadline timers touched since the page showed it, and refuses one somebody changed', async () => {
+      const dispatcher = { userId: 'desk', name: '调度老李', role: 'dispatcher' as const, unitCode: null, tokenId: 'desk' };
+      const { deps } = service;
+      const { id } = await seedCase(service, clock, { text: '电镀厂偷排（超期标记后督办测试）' });
+      const stamp = async () => ({ seenEvent: await lastEventId(deps.db, id), ifVersion: (await findCase(deps.db, id))!.version });
+      // The page is drawn; then the sign-for deadline passes and the timers mark it before the dispatcher clicks 督办.
+      const shown = await stamp();
+      clock.advance(25 * 3600_000);
+      expect(await checkDeadlines(deps, id)).toContain('overdue: epb sign');
+      expect((await findCase(deps.db, id))!.version).not.toBe(shown.ifVersion);
+      const { units } = await superviseCase(deps, dispatcher, id, { note: '请尽快签收', ...shown });
+      expect(units).toContain('epb');
+      // Without the events it showed, a form cannot tell: the changed version is refused as before.
+      const before = await stamp();
+      await expect(superviseCase(deps, dispatcher, id, { note: 'x', ifVersion: shown.ifVersion })).rejects.toMatchObject({ refusal: { reason: 'page_outdated' } });
+      // A unit signing for the case meanwhile is a change the dispatcher has not seen: refused.
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`, {})).status).toBe(200);
+      await expect(superviseCase(deps, dispatcher, id, { note: 'x', ...before })).rejects.toMatchObject({ code: 'conflict', refusal: { reason: 'page_outdated' } });
+      await expect(routeCase(deps, dispatcher, id, { type: 'illegal_discharge', reason: 'x', ...before })).rejects.toMatchObject({ refusal: { reason: 'page_outdated' } });
+      await expect(transferCase(deps, dispatcher, id, { reason: 'x', ...before })).rejects.toMatchObject({ refusal: { reason: 'page_outdated' } });
     });
 
     it('supervises a case: supervised marks and a notice to the lead unit', async () => {

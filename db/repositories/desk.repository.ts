@@ -83,6 +83,8 @@ export interface OverdueCase {
   signDeadlineAt: string | null;
   replyDeadlineAt: string | null;
   version: number;
+  /** The case's latest event as of `version` (desk forms send both: see dispatcher.ts unchangedSince). */
+  lastEventId: number;
 }
 
 /**
@@ -95,6 +97,8 @@ export async function listOverdueCases(db: Db, now: string, limit = 200): Promis
     .selectFrom('cases')
     .select(['id', 'tracking_code', 'status', 'type_code', 'text', 'urgent', 'supervised_at', 'sign_deadline_at', 'reply_deadline_at', 'version'])
     .select((eb) => eb.fn.coalesce(earliestMissedDeadline(eb, now), 'reply_deadline_at', 'sign_deadline_at', 'received_at').as('overdue_since'))
+    // Read in the same statement as the version: the latest event the list shows the case with.
+    .select((eb) => eb.selectFrom('case_events').whereRef('case_events.case_id', '=', 'cases.id').select((e) => e.fn.max('case_events.id').as('last')).as('last_event_id'))
     .where('status', 'in', OPEN_STATUSES)
     .where((eb) => eb.or([eb('overdue', '=', 1), eb(earliestMissedDeadline(eb, now), 'is not', null)]))
     .orderBy('overdue_since')
@@ -112,6 +116,7 @@ export async function listOverdueCases(db: Db, now: string, limit = 200): Promis
     signDeadlineAt: r.sign_deadline_at,
     replyDeadlineAt: r.reply_deadline_at,
     version: Number(r.version),
+    lastEventId: Number(r.last_event_id ?? 0),
   }));
 }
 

@@ -70,3 +70,15 @@ export async function listEvents(db: Db, caseId: string, opts: { publicOnly?: bo
   const rows = await q.orderBy('id').execute();
   return rows.map(toCaseEvent);
 }
+
+/** The id of the case's latest event (0 before any): where a page that shows the case stands in its history. */
+export async function lastEventId(db: Db, caseId: string): Promise<number> {
+  const row = await db.selectFrom('case_events').select((eb) => eb.fn.max('id').as('last')).where('case_id', '=', caseId).executeTakeFirst();
+  return Number(row?.last ?? 0);
+}
+
+/** The kinds of the case's events after `afterId`, oldest first. */
+export async function eventKindsAfter(db: Db, caseId: string, afterId: number): Promise<string[]> {
+  const rows = await db.selectFrom('case_events').select('kind').where('case_id', '=', caseId).where('id', '>', afterId).orderBy('id').execute();
+  return rows.map((r) => r.kind);
+}

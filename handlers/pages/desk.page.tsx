@@ -3,6 +3,7 @@ import { listAssignmentsFor, listTriage, type CaseListRow } from '../../db/repos
 import { findCase, findCaseByTrackingCode, findCasesByReference } from '../../db/repositories/cases.repository.js';
 import { listOverdueCases, listPendingExtensions } from '../../db/repositories/desk.repository.js';
 import { currentAssignmentOf, type Assignment } from '../../db/repositories/assignments.repository.js';
+import { lastEventId } from '../../db/repositories/events.repository.js';
 import type { District } from '../../src/district/district.schema.js';
 import { referenceTail } from '../../src/domain/case.js';
 import { trackingCodeIn } from '../../src/domain/tracking-code.js';
@@ -11,7 +12,7 @@ import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { CsrfField } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
 import { buildCaseView, excerptFor, type CaseView } from '../../src/workflow/case-view.js';
-import { approveExtension, mergeCase, refuseExtension, releaseUnit, routeCase, setCasePlace, superviseCase, transferCase } from '../../src/workflow/dispatcher.js';
+import { approveExtension, mergeCase, refuseExtension, releaseUnit, routeCase, setCasePlace, superviseCase, transferCase, type SeenCase } from '../../src/workflow/dispatcher.js';
 import { staffActor } from '../../src/workflow/bureau.js';
 import { countFailedSends, redeliverFailed } from '../../src/workflow/redeliver.js';
 import type { AppEnv } from '../app-env.js';
@@ -122,7 +123,7 @@ function percent(x: number): string {
 }
 
 /** One-click buttons: route to a suggested type (or hand it to 12345 when that is where the type goes). */
-function SuggestionButtons({ caseId, version, suggestions, lang, csrf, district }: { caseId: string; version: number; suggestions: Suggestion[]; lang: Lang; csrf: string; district: District }) {
+function SuggestionButtons({ caseId, version, seen, suggestions, lang, csrf, district }: { caseId: string; version: number; seen?: number; suggestions: Suggestion[]; lang: Lang; csrf: string; district: District }) {
   const zh = lang === 'zh';
   return (
     <div class="actions">
@@ -130,7 +131,7 @@ function SuggestionButtons({ caseId, version, suggestions, lang, csrf, district 
         s.transfer ? (
           <form method="post" action={`/desk/cases/${caseId}/transfer`} class="inline">
             <CsrfField token={csrf} />
-            <VersionField version={version} />
+            <VersionField version={version} seen={seen} />
             <input type="hidden" name="reason" value={zh ? `按分类建议（${typeName(district, s.code, 'zh')}）转12345热线` : `Suggested type ${s.code}: handed to 12345`} />
             <button type="submit" class={i === 0 ? '' : 'secondary'} data-suggestion={s.code}>
               {zh ? '转12345热线' : 'Hand to 12345'} · {typeName(district, s.code, lang)} ({percent(s.confidence)})
@@ -139,7 +140,7 @@ function SuggestionButtons({ caseId, version, suggestions, lang, csrf, district 
         ) : (
           <form method="post" action={`/desk/cases/${caseId}/route`} class="inline">
             <CsrfField token={csrf} />
-            <VersionField version={version} />
+            <VersionField version={version} seen={seen} />
             <input type="hidden" name="type" value={s.code} />
             <input type="hidden" name="quick" value="1" />
             <button type="submit" class={i === 0 ? '' : 'secondary'} data-suggestion={s.code}>
@@ -158,16 +159,25 @@ function SuggestionButtons({ caseId, version, suggestions, lang, csrf, district 
 /**
  * The version of the case the form was drawn from: a click on a card or a
  * form left open while someone else routed the case (or a double click) is
- * refused with a notice instead of routing the case a second time.
+ * refused with a notice instead of routing the case a second time. With it,
+ * the latest event the page showed (read before the version): a case only
+ * the deadline timers touched since is still the case the page showed.
  */
-function VersionField({ version }: { version: number }) {
-  return <input type="hidden" name="version" value={String(version)} />;
+function VersionField({ version, seen }: { version: number; seen?: number }) {
+  return (
+    <>
+      <input type="hidden" name="version" value={String(version)} />
+      {seen !== undefined ? <input type="hidden" name="seen" value={String(seen)} /> : null}
+    </>
+  );
 }
 
-/** The version a form was drawn from, when it says one. */
-function versionOf(form: Record<string, unknown>): { ifVersion?: number } {
+/** The version a form was drawn from, and the latest event it showed, when it says them. */
+function versionOf(form: Record<string, unknown>): SeenCase {
   const v = field(form, 'version');
-  return /^\d{1,15}$/.test(v) ? { ifVersion: Number(v) } : {};
+  const seen = field(form, 'seen');
+  if (!/^\d{1,15}$/.test(v)) return {};
+  return { ifVersion: Number(v), ...(/^\d{1,15}$/.test(seen) ? { seenEvent: Number(seen) } : {}) };
 }
 
 /** The case a dispatcher typed the tracking code or reference of (a resident or a bureau on the phone), if exactly one. */
@@ -314,7 +324,7 @@ async function deskPage(c: Context<AppEnv>, find: FormProblem | null = null, sta
                     {o.supervisedAt ? <span class="badge">{zh ? `已督办 ${formatTime(o.supervisedAt, p.lang, p.timeZone)}` : `supervised ${formatTime(o.supervisedAt, p.lang, p.timeZone)}`}</span> : null}
                     <form method="post" action={`/desk/cases/${o.id}/supervise`} class="inline">
                       <CsrfField token={p.csrf} />
-                      <VersionField version={o.version} />
+                      <VersionField version={o.version} seen={o.lastEventId} />
                       <input type="hidden" name="note" value={zh ? '案件已超期，请尽快办理并答复。' : 'This case is overdue: handle and reply without delay.'} />
                       <button type="submit" class="secondary">
                         {zh ? '督办' : 'Supervise'}
@@ -420,7 +430,9 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
   const zh = p.lang === 'zh';
   const deps = c.get('deps');
   const { district } = deps;
-  // Read before the view: a change in between makes the forms' version older than what they show, never newer.
+  // Read before the view, the latest event before the version: a change in between makes what the forms say older
+  // than what the page shows, never newer.
+  const seen = await lastEventId(deps.db, id);
   const version = (await findCase(deps.db, id))?.version ?? 0;
   const view = await buildCaseView(deps, c.get('principal')!, id);
   const now = deps.clock.now();
@@ -472,11 +484,11 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
       {open ? (
         <>
           <h2 id="route">{zh ? '重新派发' : 'Route'}</h2>
-          {suggestions.length > 0 ? <SuggestionButtons caseId={view.id} version={version} suggestions={suggestions} lang={p.lang} csrf={p.csrf} district={district} /> : null}
+          {suggestions.length > 0 ? <SuggestionButtons caseId={view.id} version={version} seen={seen} suggestions={suggestions} lang={p.lang} csrf={p.csrf} district={district} /> : null}
           <FormNotice problem={problem} form="route" />
           <form method="post" action={action('route')} class="card" id="route-form">
             <CsrfField token={p.csrf} />
-            <VersionField version={version} />
+            <VersionField version={version} seen={seen} />
             <label for="route-type">{zh ? '问题类型' : 'Type'}</label>
             <select id="route-type" name="type" {...invalidAttrs(problem, 'route', 'type')}>
               {suggestions.length > 0 ? (
@@ -591,7 +603,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
               <FormNotice problem={problem} form="transfer" />
               <form method="post" action={action('transfer')}>
                 <CsrfField token={p.csrf} />
-                <VersionField version={version} />
+                <VersionField version={version} seen={seen} />
                 <label for="transfer-reason">{zh ? '说明' : 'Reason'}</label>
                 <input id="transfer-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'transfer', 'reason', zh ? '非环境类诉求' : 'not environmental')} {...invalidAttrs(problem, 'transfer', 'reason')} />
                 <FieldProblem problem={problem} form="transfer" name="reason" />
@@ -607,7 +619,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
               <FormNotice problem={problem} form="supervise" />
               <form method="post" action={action('supervise')}>
                 <CsrfField token={p.csrf} />
-                <VersionField version={version} />
+                <VersionField version={version} seen={seen} />
                 <label for="supervise-note">{zh ? '督办意见' : 'Note to the units'}</label>
                 <input id="supervise-note" name="note" type="text" required maxlength={2000} value={kept(problem, 'supervise', 'note', zh ? '请尽快办理并答复。' : 'Handle and reply without delay.')} {...invalidAttrs(problem, 'supervise', 'note')} />
                 <FieldProblem problem={problem} form="supervise" name="note" />

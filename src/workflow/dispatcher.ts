@@ -13,7 +13,7 @@ import { latestCorrectionLabel, recordCorrection } from '../../db/repositories/c
 import type { Trx } from '../../db/repositories/db-types.js';
 import { insertDeliveries, listDeliveries, renewWithdrawnDeliveries } from '../../db/repositories/deliveries.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
-import { appendEvents } from '../../db/repositories/events.repository.js';
+import { appendEvents, eventKindsAfter } from '../../db/repositories/events.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
 import type { Principal } from '../auth/principal.js';
 import { leadProblem } from '../district/district.schema.js';
@@ -192,13 +192,31 @@ export interface RouteInput {
   reason: string;
   /** The case's version the dispatcher decided on (a page's form): a case changed since is refused, not routed again. */
   ifVersion?: number;
+  /** The case's latest event the page showed with that version (`lastEventId`, read before it). */
+  seenEvent?: number;
 }
 
-/** Refuses an action decided on an earlier state of the case (another dispatcher routed it meanwhile, a unit acted). */
-function unchangedSince(c: Case, ifVersion: number | undefined): void {
-  if (ifVersion !== undefined && c.version !== ifVersion) {
-    throw refused('conflict', 'the case was changed after this page was loaded (someone else routed or handled it): look at it again and decide', { reason: 'page_outdated' });
+/** A page's form: the case as the dispatcher saw it when deciding (see RouteInput). */
+export interface SeenCase {
+  ifVersion?: number;
+  seenEvent?: number;
+}
+
+/** What the deadline timers record on their own — a reminder sent, a deadline marked missed: nobody decided anything. */
+const TIMER_EVENTS: readonly string[] = ['reminder', 'overdue'];
+
+/**
+ * Refuses an action decided on an earlier state of the case (another dispatcher routed it meanwhile, a unit acted).
+ * A case the deadline timers alone touched since is the case the dispatcher decided on: the overdue list's 督办 is
+ * clicked just as a case becomes overdue, and its mark must not turn the click away.
+ */
+async function unchangedSince(db: Trx, c: Case, seen: SeenCase): Promise<void> {
+  if (seen.ifVersion === undefined || c.version === seen.ifVersion) return;
+  if (seen.seenEvent !== undefined) {
+    const since = await eventKindsAfter(db, c.id, seen.seenEvent);
+    if (since.length > 0 && since.every((kind) => TIMER_EVENTS.includes(kind))) return;
   }
+  throw refused('conflict', 'the case was changed after this page was loaded (someone else routed or handled it): look at it again and decide', { reason: 'page_outdated' });
 }
 
 /** Statuses in which a dispatcher can (re-)route a case. */
@@ -214,7 +232,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
   const { district } = deps;
   await inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
-    unchangedSince(c, input.ifVersion);
+    await unchangedSince(trx, c, input);
     if (!ROUTABLE.includes(c.status)) throw refused('illegal_transition', `a case that is ${c.status} cannot be re-routed`, { reason: 'not_routable', status: c.status });
     const type = input.type ?? c.typeCode;
     if (!type) throw new AppError('validation_failed', 'the case has no type yet: give one', { type: 'required: the case has no type yet' });
@@ -368,10 +386,10 @@ function transferUnit(deps: WorkflowDeps): { type: string | null; unit: string }
 }
 
 /** Hand a case to the general 12345 channel: every assignment released, 12345 becomes the lead. */
-export async function transferCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { reason: string; ifVersion?: number }): Promise<void> {
+export async function transferCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { reason: string } & SeenCase): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
-    unchangedSince(c, input.ifVersion);
+    await unchangedSince(trx, c, input);
     if (!canTransition(c.status, 'transferred')) throw refused('illegal_transition', `a case that is ${c.status} cannot be transferred`, { reason: 'not_transferable', status: c.status });
     const { type, unit } = transferUnit(deps);
     const before = await listAssignments(trx, caseId);
@@ -480,10 +498,10 @@ export async function refuseExtension(deps: WorkflowDeps, principal: Principal, 
 }
 
 /** 督办: marks the case and its overdue assignments supervised and tells the lead unit. */
-export async function superviseCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { note: string; ifVersion?: number }): Promise<{ units: string[] }> {
+export async function superviseCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { note: string } & SeenCase): Promise<{ units: string[] }> {
   return inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
-    unchangedSince(c, input.ifVersion);
+    await unchangedSince(trx, c, input);
     if (!WORKING.includes(c.status)) throw refused('illegal_transition', `a case that is ${c.status} is not under handling`, { reason: 'supervise_not_under_handling', status: c.status });
     const open = currentRound(c, await listAssignments(trx, caseId)).filter((a) => a.status === 'pending' || a.status === 'accepted');
     const overdue = open.filter((a) => a.signOverdueAt !== null || a.replyOverdueAt !== null);
