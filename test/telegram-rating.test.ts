@@ -81,6 +81,11 @@ describe('rating in the chat', () => {
   it('reopens the case on a dissatisfied rating, as the workflow defines', async () => {
     const chat = residentChat(nextChat++, 'en-US');
     const { caseId, code } = await reportedAndReplied(chat);
+    // The first round's group post is in (on a busy machine it can lag: once the case is reopened, it is skipped as stale).
+    await waitFor(
+      () => service.deps.db.selectFrom('telegram_bureau_posts').select('id').where('case_id', '=', caseId).where('round', '=', 1).where('status', '=', 'posted').executeTakeFirst(),
+      { what: 'the round-1 group post' },
+    );
     await deliver(emu, service.url, chat.button(`r:${code}:1:d`));
     const rated = await deliver(emu, service.url, chat.button(`r:${code}:1:d:n`));
     expect(await caseRow(caseId)).toMatchObject({ status: 'reopened', round: 2 });
