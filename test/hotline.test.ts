@@ -157,6 +157,30 @@ const VARIANTS: Array<[string, string, string]> = [
     ['【工作人员】您好，12369，请问是兴隆办事处吗？', '【举报人】不是，是马鹿头那边的砖厂，', '把废机油倒在后山上。', '【工作人员】好的。'].join('\n'),
     '不是，是马鹿头那边的砖厂，把废机油倒在后山上。',
   ],
+  [
+    'English labels Operator / Agent and Caller / Citizen / Resident, in any case, bracketed, numbered or named',
+    [
+      '[00:00:02] Operator: 您好，12369环保举报热线，请讲。',
+      '[00:00:05] CALLER: 我要举报李家塘办事处那边一个养猪场，',
+      '猪粪水直接排到河里。',
+      'agent 2: 请问具体位置在哪里？',
+      '[Citizen] 就在李家塘办事处后面的小河边。',
+      'Agent (ID 1024)：好的，我们会尽快处理。',
+      'Resident Wang: 谢谢。',
+    ].join('\n'),
+    '我要举报李家塘办事处那边一个养猪场，猪粪水直接排到河里。\n就在李家塘办事处后面的小河边。\n谢谢。',
+  ],
+  [
+    'English labels on numbered lines, under headings that name the caller (Caller ID, Caller Name) without being their words',
+    [
+      'Caller ID: 139****0001',
+      'Caller Name: withheld',
+      '1. Agent Li: Hello, 12369 hotline.',
+      '2. resident: A brick kiln near Yongjiting burns rubbish every night.',
+      '3. agent Li: Noted, thank you.',
+    ].join('\n'),
+    'A brick kiln near Yongjiting burns rubbish every night.',
+  ],
 ];
 
 describe('POST /api/v1/hotline/calls', () => {

@@ -195,7 +195,7 @@ function StartForms({ c, errors, values, mode }: { c: Context<AppEnv>; errors: E
           <CallMeta form="transcript" />
           <label for="transcript">{zh ? '粘贴录音转写文本' : 'Paste the transcript'}</label>
           <p class="hint" id="transcript-hint">
-            {zh ? '每行以“坐席：”或“来电人：”开头；只有来电人的话作为举报内容。' : 'Lines start with 坐席： (operator) or 来电人： (caller); only what the caller says is the complaint.'}
+            {zh ? '每行以“坐席：”或“来电人：”开头；只有来电人的话作为举报内容。' : 'Lines start with 坐席： or Operator: (operator), 来电人： or Caller: (caller); only what the caller says is the complaint.'}
           </p>
           <textarea id="transcript" name="transcript" rows={10} maxlength={MAX_TRANSCRIPT_CHARS} aria-describedby={errors.transcript && mode === 'transcript' ? errorId('transcript') : 'transcript-hint'} aria-invalid={mode === 'transcript' && errors.transcript ? 'true' : undefined}>
             {mode === 'transcript' ? (values.transcript ?? '') : ''}

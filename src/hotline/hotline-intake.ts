@@ -240,7 +240,7 @@ function planCases(district: District, input: CallInput, now: Date): PlannedCase
     }));
   } else {
     const complaint = input.text ?? complaintOf(input.transcript, input.summary);
-    if (!complaint) fields['transcript'] = 'no caller lines (label them 来电人, 市民, 群众, 客户 or 举报人), and no summary or text to use instead';
+    if (!complaint) fields['transcript'] = 'no caller lines (label them 来电人, 市民, 群众, 客户, 举报人 or Caller), and no summary or text to use instead';
     const { text, cutFrom } = caseTextFrom(complaint ?? '');
     planned = [{ part: 1, text, type: input.type ?? null, lead: input.lead ?? null, jurisdiction: input.jurisdiction ?? null, placeUnknown: input.placeUnknown === true, urgent: input.urgent ?? null, cutFrom }];
   }

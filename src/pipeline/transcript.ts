@@ -27,8 +27,15 @@ const OPERATOR_LABELS = ['坐席', '话务员', '客服', '接线员', '工作�
 // 举报人 / 投诉人 / 反映人: how a 12369 reporting line's exports name the caller; 用户 / 来电方 other systems'.
 const CALLER_LABELS = ['来电人', '来电者', '来电方', '来电', '市民', '群众', '客户', '用户', '举报人', '投诉人', '反映人'] as const;
 
+// English exports (and operators who type English labels) name the two sides Operator / Agent and Caller / Citizen / Resident, in any case.
+const EN_OPERATOR_LABELS = ['operator', 'agent'] as const;
+const EN_CALLER_LABELS = ['caller', 'citizen', 'resident'] as const;
+
+/** An English label in any case (Caller, CALLER, caller), and not the start of a longer word (Callers, Agentur). */
+const anyCase = (word: string) => `${[...word].map((ch) => `[${ch.toUpperCase()}${ch}]`).join('')}(?![A-Za-z])`;
+
 // Longer labels first so 来电人 is not read as something shorter.
-const LABELS = [...OPERATOR_LABELS, ...CALLER_LABELS].sort((a, b) => b.length - a.length);
+const LABELS = [...[...OPERATOR_LABELS, ...CALLER_LABELS].sort((a, b) => b.length - a.length), ...[...EN_OPERATOR_LABELS, ...EN_CALLER_LABELS].map(anyCase)];
 
 // A line opens with an optional timestamp ([00:00:02], 【00:02】, (0:00:02), bare 00:00:02 or, before a label, bare 00:02),
 // then a label, optionally in brackets (【坐席】您好, [来电人] …), optionally numbered or named (坐席1, 客服 A, 坐席(工号1024), 来电人张先生, 坐席小王, 市民张三), then
@@ -52,7 +59,19 @@ const NOT_A_NAME = '(?!方面|方式|小结|高峰|金额|程序|白天|时间|�
  * After a label: a number, a note in brackets, 王先生, or a surname and a given name — a named speaker (坐席王丽, 市民张三),
  * not 来电时间. A number is not the hour of a timestamp that follows the label (坐席 00:00:01 is the operator at 00:00:01, not operator "00").
  */
-const LABEL_SUFFIX = String.raw`(?:[A-Za-z0-9]{1,8}(?![A-Za-z0-9]|:\d{2}(?::\d{2})?${MILLIS}(?:\s|[:：\]】)）]|$))|[(（][^)）]{0,12}[)）]|[\u4e00-\u9fff]{1,2}(?:先生|女士|小姐|师傅|阿姨|大爷|大妈)|${NOT_A_NAME}(?:[小老阿]${SURNAME}|${SURNAME}[\u4e00-\u9fff]{1,2}))`;
+const NOT_AN_HOUR = String.raw`(?![A-Za-z0-9]|:\d{2}(?::\d{2})?${MILLIS}(?:\s|[:：\]】)）]|$))`;
+const CHINESE_NAME = String.raw`[\u4e00-\u9fff]{1,2}(?:先生|女士|小姐|师傅|阿姨|大爷|大妈)|${NOT_A_NAME}(?:[小老阿]${SURNAME}|${SURNAME}[\u4e00-\u9fff]{1,2})`;
+const ZH_LABEL_SUFFIX = String.raw`[A-Za-z0-9]{1,8}${NOT_AN_HOUR}|[(（][^)）]{0,12}[)）]|${CHINESE_NAME}`;
+/** Words that follow an English label in a heading, not a name (Caller Name:, Agent Number:). */
+const NOT_AN_ENGLISH_NAME = String.raw`(?!(?:Name|Number|Phone|Tel|Mobile|Address|Time|Date|Type|Info|Information|Notes?|Summary|Record|Location|Details?|Id|No|Code|Count|Says|Said|Asked)(?![A-Za-z]))`;
+/**
+ * After an English label: a number or a letter (Agent 2, Agent #2, Agent A, Agent B2), a note in brackets (Agent (ID 1024)),
+ * a Chinese name as above, or a capitalised name (Operator Wang, Caller Mr. Zhang, Citizen Li Ming) — not a heading's word
+ * (Caller ID, Caller number, Caller Name).
+ */
+const EN_LABEL_SUFFIX = String.raw`(?:#?\d{1,4}|[A-Z]\d{0,3})${NOT_AN_HOUR}|[(（][^)）]{0,20}[)）]|${CHINESE_NAME}|(?:(?:Mr|Mrs|Ms|Miss|Dr)\.?\s*)?${NOT_AN_ENGLISH_NAME}[A-Z][a-z]{1,11}(?: [A-Z][a-z]{1,11})?(?![A-Za-z])`;
+/** The suffixes a label may have: a Chinese label's, or an English label's (told apart by the label's last letter before it). */
+const LABEL_SUFFIX = String.raw`(?:(?<=[\u4e00-\u9fff]\s*)(?:${ZH_LABEL_SUFFIX})|(?<=[A-Za-z]\s*)(?:${EN_LABEL_SUFFIX}))`;
 /** The label, its suffix and a timestamp after them; a timestamp is tried before a bracketed note so (00:00:01) is read as one. */
 const LABEL_PART = String.raw`(${LABELS.join('|')})\s*(?:${LABEL_TIMESTAMP}|${LABEL_SUFFIX}(?:\s*${LABEL_TIMESTAMP})?)?`;
 /** A line number before a turn, as some exports number their lines (1 坐席：…, 2. 来电人：…, 3、…, 4) …). */
@@ -95,8 +114,9 @@ function labelledLine(raw: string): Labelled | null {
 }
 
 function speakerOf(label: string): Speaker {
-  if ((OPERATOR_LABELS as readonly string[]).includes(label)) return 'operator';
-  if ((CALLER_LABELS as readonly string[]).includes(label)) return 'caller';
+  const word = label.toLowerCase();
+  if ((OPERATOR_LABELS as readonly string[]).includes(label) || (EN_OPERATOR_LABELS as readonly string[]).includes(word)) return 'operator';
+  if ((CALLER_LABELS as readonly string[]).includes(label) || (EN_CALLER_LABELS as readonly string[]).includes(word)) return 'caller';
   return 'unknown';
 }
 
