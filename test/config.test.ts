@@ -166,6 +166,13 @@ describe('district file', () => {
     expect(problems.some((p) => p.startsWith('bureaus[0] (epb)') && p.includes('colour'))).toBe(true);
   });
 
+  it('names a time zone the runtime does not know', () => {
+    for (const timezone of ['Asia/Shangai', 'CST', 'PRC']) {
+      expect(problemsOf((f) => (f.district.timezone = timezone))).toEqual([expect.stringMatching(/^district\.timezone: /)]);
+    }
+    expect(problemsOf((f) => (f.district.timezone = 'Asia/Shangai'))).toEqual(['district.timezone: must be an IANA time zone name, e.g. Asia/Shanghai (not an abbreviation: CST is read as America/Chicago)']);
+  });
+
   it('names a missing deadline', () => {
     expect(problemsOf((f) => delete f.deadlines.urgent.sign)).toContain('deadlines.urgent.sign: missing');
   });

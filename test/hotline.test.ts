@@ -7,6 +7,7 @@ import type { Role } from '../src/auth/principal.js';
 import { ManualClock } from '../src/clock.js';
 import { loadDistrictFile } from '../src/district/district-file.js';
 import { MAX_CASE_TEXT_CHARS } from '../src/hotline/call-schema.js';
+import { withDistrictTime } from '../src/hotline/hotline-intake.js';
 import { createLogger } from '../src/logger.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import { startTestService, testEnv, waitFor } from './harness.js';
@@ -531,7 +532,7 @@ describe('POST /api/v1/hotline/calls', () => {
 
   it('refuses a start time in a time zone that does not exist with 400 naming startedAt, creating nothing', async () => {
     const before = await count('hotline_calls');
-    for (const startedAt of ['2026-11-02T09:40:00+15:00', '2026-11-02T09:40:00-13:00']) {
+    for (const startedAt of ['2026-11-02T09:40:00+15:00', '2026-11-02T09:40:00-13:00', '2026-11-02 09:40:00+15:00']) {
       const res = await json(as('operator').post('/api/v1/hotline/calls', call('坐席：请讲。\n来电人：兴隆办事处那边厂子偷排废水。', { startedAt })));
       expect(res.status, JSON.stringify(res.body)).toBe(400);
       expect(res.body.error.fields).toEqual({ startedAt: 'must have a UTC offset between -12:00 and +14:00' });
@@ -543,6 +544,36 @@ describe('POST /api/v1/hotline/calls', () => {
       await processed(res.body.cases[0].id);
     }
     expect(await count('hotline_calls')).toBe(before + 2);
+  });
+
+  it('reads a start without a UTC offset on the district\'s clock (the district file\'s time zone), as hotline systems in China export it', async () => {
+    const transcript = '坐席：请讲。\n来电人：兴隆办事处那边厂子偷排废水。';
+    for (const startedAt of ['2026-11-02 09:40:00', '2026-11-02T09:40:00', '2026-11-02T09:40']) {
+      const body = call(transcript, { startedAt });
+      const review = await json(as('operator').post('/api/v1/hotline/calls', { ...body, review: true }));
+      expect(review.status, JSON.stringify(review.body)).toBe(200);
+      const res = await json(as('operator').post('/api/v1/hotline/calls', body));
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      const record = await json(as('operator').get(`/api/v1/hotline/calls/12369/${body.callId}`));
+      expect(record.body.startedAt).toBe('2026-11-02T01:40:00.000Z');
+      expect((await caseRow(res.body.cases[0].id)).received_at).toBe('2026-11-02T01:40:00.000Z');
+      // The same call sent again with the offset written out is the same call.
+      const again = await json(as('operator').post('/api/v1/hotline/calls', { ...body, startedAt: '2026-11-02T09:40:00+08:00' }));
+      expect(again.status, JSON.stringify(again.body)).toBe(200);
+      expect(again.body.result).toBe('duplicate');
+      await processed(res.body.cases[0].id);
+    }
+    // The zone is the district file's, not a fixed +08:00.
+    const district = loadDistrictFile();
+    const tokyo = { ...district, file: { ...district.file, district: { ...district.file.district, timezone: 'Asia/Tokyo' } } };
+    const input = { hotline: '12369', callId: 'X', startedAt: '2026-11-02T09:40:00', transcript } as const;
+    expect(withDistrictTime(tokyo, input).startedAt).toBe('2026-11-02T09:40:00+09:00');
+    expect(withDistrictTime(district, input).startedAt).toBe('2026-11-02T09:40:00+08:00');
+    expect(withDistrictTime(tokyo, { ...input, startedAt: '2026-11-02T09:40:00Z' }).startedAt).toBe('2026-11-02T09:40:00Z');
+    // A local start an hour ahead of the clock is in the future, as with an offset.
+    const ahead = await json(as('operator').post('/api/v1/hotline/calls', call(transcript, { startedAt: '2026-11-02 11:00:00' })));
+    expect(ahead.status, JSON.stringify(ahead.body)).toBe(400);
+    expect(ahead.body.error.fields).toEqual({ startedAt: 'must not be in the future' });
   });
 
   it('creates the call only once when the same call arrives twice at the same moment', async () => {
@@ -716,6 +747,10 @@ describe('hotline access and validation', () => {
     ['an unknown hotline', { hotline: '110' }, 'hotline', 'must be "12345" or "12369"'],
     ['a missing callId', { callId: undefined }, 'callId', 'required'],
     ['a bad startedAt', { startedAt: '昨天下午' }, 'startedAt', expect.stringContaining('ISO 8601')],
+    ['an impossible date without an offset', { startedAt: '2026-02-30 09:15:00' }, 'startedAt', expect.stringContaining('ISO 8601')],
+    ['an impossible date with an offset', { startedAt: '2026-02-30T09:15:00+08:00' }, 'startedAt', expect.stringContaining('ISO 8601')],
+    ['an impossible time without an offset', { startedAt: '2026-11-02T24:30:00' }, 'startedAt', expect.stringContaining('ISO 8601')],
+    ['an impossible offset', { startedAt: '2026-11-02T09:40:00+08:75' }, 'startedAt', expect.stringContaining('ISO 8601')],
     ['a startedAt in year 10000 (UTC)', { startedAt: '9999-12-31T23:59:59-23:59' }, 'startedAt', 'must fall in the years 1900–2999 (UTC)'],
     ['a startedAt before year 1 (UTC)', { startedAt: '0000-01-01T00:00:00+23:59' }, 'startedAt', 'must fall in the years 1900–2999 (UTC)'],
     ['a malformed caller number', { callerNumber: 'unknown' }, 'callerNumber', expect.stringContaining('phone number')],
@@ -788,5 +823,7 @@ describe('hotline access and validation', () => {
     const doc = await json(fetch(`${service.url}/openapi.json`));
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/v1/hotline/calls', '/api/v1/hotline/calls:import', '/api/v1/hotline/calls/{hotline}/{callId}']));
     expect(Object.keys(doc.body.paths['/api/v1/hotline/calls'].post.responses)).toEqual(expect.arrayContaining(['200', '201', '400', '401', '403', '409']));
+    // A start without an offset is documented as the district's time.
+    expect(doc.body.components.schemas.HotlineCallInput.properties.startedAt.description).toContain("without one (2026-11-28T21:30:05, 2026-11-28 21:30:05), read as the district's time");
   });
 });

@@ -8,6 +8,23 @@ import { z } from 'zod';
 
 const code = z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower-case letters, digits and _ only');
 const localized = z.object({ zh: z.string().min(1), en: z.string().min(1) });
+/**
+ * An IANA time zone the runtime knows, by its Area/Location name (Asia/Shanghai) or UTC: the district's
+ * wall clock for deadlines, statistics by day and month, and the hotline calls and report times that come
+ * without a UTC offset. A misspelt zone stops the start here rather than failing the first request that
+ * reads a time; an abbreviation is refused because the runtime reads some as another place's (CST is
+ * America/Chicago, not China Standard Time).
+ */
+function isTimeZone(name: string): boolean {
+  if (name !== 'UTC' && !name.includes('/')) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const latLng = z.tuple([z.number().min(-90).max(90), z.number().min(-180).max(180)]);
 
 const duration = z
@@ -87,7 +104,7 @@ export const districtFileSchema = z
         code,
         name: localized,
         aliases: z.array(z.string().min(1)).default([]),
-        timezone: z.string().min(1),
+        timezone: z.string().min(1).refine(isTimeZone, 'must be an IANA time zone name, e.g. Asia/Shanghai (not an abbreviation: CST is read as America/Chicago)'),
         bounds: z
           .object({ south: z.number(), west: z.number(), north: z.number(), east: z.number() })
           .strict(),

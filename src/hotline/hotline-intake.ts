@@ -10,6 +10,7 @@ import type { Database } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
 import { leadProblem, type District } from '../district/district.schema.js';
 import { newId } from '../domain/ids.js';
+import { withZoneOffset } from '../domain/time-zone.js';
 import { newTrackingCode } from '../domain/tracking-code.js';
 import { AppError } from '../errors.js';
 import { prepareReport, withRequestId } from '../intake/accept-report.js';
@@ -99,6 +100,16 @@ export function differencesFrom(known: KnownCall, input: CallInput, hash: string
   if (Date.parse(known.startedAt) !== Date.parse(input.startedAt)) out.push('startedAt');
   if ((known.callerNumber ?? null) !== (input.callerNumber ?? null)) out.push('callerNumber');
   return out;
+}
+
+/**
+ * The call with a start that came without a UTC offset (2026-11-03T09:15:00, as
+ * hotline systems in China export local time) read on the district's wall
+ * clock, in the district file's time zone, and written with that offset.
+ */
+export function withDistrictTime(district: District, input: CallInput): CallInput {
+  const { text } = withZoneOffset(input.startedAt, district.file.district.timezone);
+  return text === input.startedAt ? input : { ...input, startedAt: text };
 }
 
 /** Line endings and surrounding blank space do not make a different transcript. */
@@ -375,8 +386,9 @@ async function existingOutcome(deps: HotlineDeps, input: CallInput, known: Known
  * and the operator's corrections, in one transaction. `known` is the call on
  * record when the caller already looked it up (undefined: look it up here).
  */
-export async function acceptCall(deps: HotlineDeps, input: CallInput, actor: Actor, known?: KnownCall | null): Promise<CallOutcome> {
+export async function acceptCall(deps: HotlineDeps, given: CallInput, actor: Actor, known?: KnownCall | null): Promise<CallOutcome> {
   const { district } = deps;
+  const input = withDistrictTime(district, given);
   const hash = transcriptHash(input.transcript);
   const onRecord = known === undefined ? await findHotlineCall(deps.db, input.hotline, input.callId) : known;
   if (onRecord) return existingOutcome(deps, input, onRecord, hash);
@@ -535,8 +547,9 @@ export interface CallReview {
 }
 
 /** The review of a call: extraction and the classifier's proposal; nothing is written. */
-export async function reviewCall(deps: HotlineDeps, input: CallInput): Promise<CallReview> {
+export async function reviewCall(deps: HotlineDeps, given: CallInput): Promise<CallReview> {
   const { district } = deps;
+  const input = withDistrictTime(district, given);
   const planned = planCases(district, input, deps.clock.now());
   const startedAt = new Date(input.startedAt);
   const anonymous = anonymityRequested(district, input, planned);
