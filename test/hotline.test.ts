@@ -460,6 +460,51 @@ describe('POST /api/v1/hotline/calls', () => {
     }
   });
 
+  it('takes a caller number with an extension: kept with it for a callback, masked as the main number everywhere else, never logged', async () => {
+    const transcript = '坐席：请讲。\n来电人：兴隆办事处那边厂子偷排废水。';
+    for (const [given, kept, masked] of [
+      ['0731-84446666转123', '073184446666转123', '0731****6666'],
+      ['84446667-123', '84446667转123', '****6667'],
+      ['0731-84446668 ext. 123', '073184446668转123', '0731****6668'],
+      ['(0731)84446669 分机 8023', '073184446669转8023', '0731****6669'],
+    ] as const) {
+      const body = call(transcript, { callerNumber: given });
+      const review = await json(as('operator').post('/api/v1/hotline/calls', { ...body, review: true }));
+      expect(review.status, JSON.stringify(review.body)).toBe(200);
+      expect(review.body.callerNumber).toBe(masked);
+      const res = await json(as('operator').post('/api/v1/hotline/calls', body));
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      const { id, trackingCode } = res.body.cases[0] as { id: string; trackingCode: string };
+      // Operators and dispatchers read the number with its extension, to call back.
+      const contact = await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
+      expect(contact).toMatchObject({ phone: kept, share_with_bureau: 0 });
+      expect((await json(as('dispatcher').get(`/api/v1/hotline/calls/12369/${body.callId}`))).body.callerNumber).toBe(kept);
+      expect((await json(as('operator').get(`/api/v1/cases/${id}`))).body.reporter).toEqual({ name: null, phone: kept });
+      // The same call sent again without the extension, or with it written another way, is the same call.
+      const plain = await json(as('operator').post('/api/v1/hotline/calls', { ...body, callerNumber: given.replace(/\s*(?:转|-|ext\.|分机)\s*\d+$/, '') }));
+      expect(plain.status, JSON.stringify(plain.body)).toBe(200);
+      expect(plain.body.result).toBe('duplicate');
+      const row = await processed(id);
+      // Nowhere else: the bureau, the public view, the jobs and the logs carry neither the number nor its middle digits.
+      const withoutIds = (text: string) => text.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, 'ID').replaceAll(trackingCode, 'CODE');
+      const bureau = await json(as('xinglong').get(`/api/v1/cases/${row.id}`));
+      expect(bureau.status, JSON.stringify(bureau.body)).toBe(200);
+      expect(bureau.body.reporter).toBeNull();
+      const track = await json(fetch(`${service.url}/api/v1/track/${trackingCode}`));
+      for (const text of [JSON.stringify(bureau.body), JSON.stringify(track.body), (await jobPayloads()).join('\n'), logLines.join('')]) {
+        expect(withoutIds(text)).not.toContain('8444');
+      }
+    }
+    // An extension that is not digits is refused like any bad number.
+    for (const callerNumber of ['0731-84446666转abc', '0731-84446666转1234567', '转123']) {
+      const res = await json(as('operator').post('/api/v1/hotline/calls', call(transcript, { callerNumber })));
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(Object.keys(res.body.error.fields)).toEqual(['callerNumber']);
+      expect(JSON.stringify(res.body)).not.toContain('84446666');
+    }
+    expect(logLines.join('')).not.toContain('84446666');
+  });
+
   it('makes a caller anonymous when the operator says so, and masks the number for bureaus', async () => {
     const number = '13566661234';
     const res = await json(
@@ -825,5 +870,6 @@ describe('hotline access and validation', () => {
     expect(Object.keys(doc.body.paths['/api/v1/hotline/calls'].post.responses)).toEqual(expect.arrayContaining(['200', '201', '400', '401', '403', '409']));
     // A start without an offset is documented as the district's time.
     expect(doc.body.components.schemas.HotlineCallInput.properties.startedAt.description).toContain("without one (2026-11-28T21:30:05, 2026-11-28 21:30:05), read as the district's time");
+    expect(doc.body.components.schemas.HotlineCallInput.properties.callerNumber.description).toContain('kept as 073188886666转123');
   });
 });

@@ -148,6 +148,12 @@ describe('redactForPublic: names', () => {
     expect(redactForPublic('张国庆说厂子又排了，国庆，你快来看', known)).toBe(`${N}说厂子又排了，${N}，你快来看`);
     expect(redactForPublic('我是欧阳娜娜，娜娜说过这事', { names: ['欧阳娜娜'] })).toBe(`我是${N}，${N}说过这事`);
   });
+
+  it("hides a hotline caller's number kept with its extension however the text groups the number", () => {
+    // The rule for numbers in text does not read 84 44 66 66 as one; the caller's own number is known.
+    expect(redactForPublic('有事打84 44 66 66找我')).toBe('有事打84 44 66 66找我');
+    expect(redactForPublic('有事打84 44 66 66找我', { phones: ['84446666转123'] })).toBe(`有事打${P}找我`);
+  });
 });
 
 describe('redactForPublic: house numbers', () => {

@@ -10,6 +10,7 @@ import {
   PERSON_NAME,
   PLACE_WORD,
   SURNAME,
+  withoutExtension,
   wordsUsedAsPlaces,
 } from '../../src/pipeline/extract.js';
 
@@ -127,7 +128,8 @@ export function redactForPublic(text: string, known: KnownIdentity = {}): string
   let out = halfWidthDigits(text);
   // The known identity first, exactly and in any spacing of its digits.
   for (const phone of known.phones ?? []) {
-    const digits = (phone ?? '').replace(/\D/g, '');
+    // A hotline caller's extension (073188886666转123) is not part of the number the text would repeat.
+    const digits = withoutExtension(phone ?? '').replace(/\D/g, '');
     if (digits.length >= 5) out = out.replace(new RegExp(digits.split('').join('[\\s-]?'), 'g'), MASK.phone);
   }
   const knownNames = (known.names ?? []).map((n) => (n ?? '').trim()).filter((n) => [...n].length >= 2);

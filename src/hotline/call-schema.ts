@@ -18,21 +18,55 @@ export const MAX_TRANSCRIPT_CHARS = 100_000;
 export const MAX_CASE_TEXT_CHARS = 5000;
 export const MAX_PARTS = 10;
 
+/** How a caller number keeps its extension: 073188886666转123, as operators write one (总机转分机). */
+export const EXTENSION_MARK = '转';
+
+/** An extension set off by a word or sign (转123, 轉123, 分机123, ext. 123, extension 123, #123), at the end. */
+const MARKED_EXTENSION = /\s*(?:转|轉|分机|分機|ext(?:ension)?\.?|#)\s*[:：]?\s*(\d{1,6})\s*$/i;
+/** The last group after a dash (88886666-123), an extension only when the digits before it are a whole number. */
+const DASHED_EXTENSION = /^(.*\d)\s*[-\u2010-\u2015]\s*(\d{2,5})\s*$/;
+
+/**
+ * Digits that already make a whole Chinese number, so a dashed group after them is an extension
+ * (88886666-123, 0731-88886666-123, 13812345678-01) rather than its last group (138-1234-5678,
+ * 0731-8888-6666, 400-123-4567): a mobile number, a landline with its area code, a local landline
+ * (which never starts with 0 or 1), or a landline after +86 (its area code without the 0).
+ */
+function wholeNumber(written: string): boolean {
+  const digits = written.replace(/\D/g, '');
+  if (/^1[3-9]\d{9}$/.test(digits) || /^0\d{9,11}$/.test(digits) || /^[2-9]\d{6,7}$/.test(digits)) return true;
+  return /^\s*\+/.test(written) && /^86(?:1[3-9]\d{9}|[2-9]\d{8,10})$/.test(digits);
+}
+
 /**
  * A caller number as hotline systems and operators write it — full-width
  * digits (１３８１２３４５６７８), an area code in brackets ((0746)1234567),
  * spaces, dashes or dots between groups — as the digits alone, with a leading
- * + kept. What is left must still look like a number (see callSchema).
+ * + kept. An extension (0731-88886666转123, 88886666-123, 88886666 ext. 123)
+ * is kept after EXTENSION_MARK (073188886666转123): a callback to a caller
+ * behind a switchboard needs it. What is left must still look like a number
+ * (see callSchema).
  */
 export function normalizeCallerNumber(raw: string): string {
-  return raw
-    .replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
-    .replace(/[\s()[\]{}.\-\u2010-\u2015]/g, '')
-    .replace(/[xX×]/g, '*');
+  const written = raw.replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+  let main = written;
+  let extension: string | null = null;
+  const marked = MARKED_EXTENSION.exec(written);
+  const dashed = marked ? null : DASHED_EXTENSION.exec(written);
+  if (marked) [main, extension] = [written.slice(0, marked.index), marked[1]!];
+  else if (dashed && wholeNumber(dashed[1]!)) [main, extension] = [dashed[1]!, dashed[2]!];
+  const number = main.replace(/[\s()[\]{}.\-\u2010-\u2015]/g, '').replace(/[xX×]/g, '*');
+  return extension === null ? number : `${number}${EXTENSION_MARK}${extension}`;
+}
+
+/** The number a caller number's extension belongs to (073188886666转123 → 073188886666). */
+export function mainCallerNumber(n: string): string {
+  const at = n.indexOf(EXTENSION_MARK);
+  return at < 0 ? n : n.slice(0, at);
 }
 
 const CALLER_NUMBER_RULE =
-  'must be a phone number: 5–20 digits, optionally with a leading +, brackets, spaces or dashes, not all zeros; or one the hotline system already masked (138****5678)';
+  'must be a phone number: 5–20 digits, optionally with a leading +, brackets, spaces or dashes and an extension (转123, -123, ext. 123), not all zeros; or one the hotline system already masked (138****5678)';
 
 /**
  * A number the hotline system already masked before exporting it (138****5678,
@@ -162,10 +196,15 @@ export const callSchema = z
       (v) => (typeof v === 'number' ? String(v) : typeof v === 'string' && v.trim() !== '' ? normalizeCallerNumber(v) : blankToUndefined(v)),
       z
         .string({ error: 'must be a string' })
-        .refine((n) => /^\+?\d{5,20}$/.test(n) || (MASKED_CALLER_NUMBER.test(n) && n.replace(/\D/g, '').length >= 4), CALLER_NUMBER_RULE)
-        .refine((n) => !/^\+?0+$/.test(n), CALLER_NUMBER_RULE)
+        .refine((n) => /^\+?\d{5,20}$/.test(mainCallerNumber(n)) || (MASKED_CALLER_NUMBER.test(mainCallerNumber(n)) && mainCallerNumber(n).replace(/\D/g, '').length >= 4), CALLER_NUMBER_RULE)
+        .refine((n) => !/^\+?0+$/.test(mainCallerNumber(n)), CALLER_NUMBER_RULE)
+        .refine((n) => mainCallerNumber(n) === n || /^\d{1,6}$/.test(n.slice(mainCallerNumber(n).length + EXTENSION_MARK.length)), CALLER_NUMBER_RULE)
         .optional(),
-    ),
+    ).openapi({
+      description:
+        'The caller\'s number as the hotline system writes it (spaces, dashes, brackets, full-width digits), or already masked (138****5678). ' +
+        'An extension (0731-88886666转123, 88886666-123, ext. 123) is kept as 073188886666转123 for a callback; masked, the number shows without it.',
+    }),
     operator: text(100),
     transcript: z
       .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })

@@ -20,7 +20,7 @@ import { extractDetails, extractIncidentTime } from '../pipeline/extract-details
 import { asksAnonymity, jurisdictionFromText, maskPhone } from '../pipeline/extract.js';
 import { decideRoute } from '../pipeline/route.js';
 import { callerText, confirmedByCaller, parseTranscript, type Speaker } from '../pipeline/transcript.js';
-import { MAX_CASE_TEXT_CHARS, type CallInput, type Hotline } from './call-schema.js';
+import { mainCallerNumber, MAX_CASE_TEXT_CHARS, type CallInput, type Hotline } from './call-schema.js';
 
 /**
  * A hotline call (12345 / 12369) becomes one case, or one case per part when
@@ -92,13 +92,16 @@ export type CallDifference = 'transcript' | 'startedAt' | 'callerNumber';
  * How a call sent under a known id differs from the one on record: hotline
  * systems that number calls per day, or an operator who typed another call's
  * id, send a different call under it (two short hang-up calls can have the
- * same transcript). The start is compared as an instant, the number as stored.
+ * same transcript). The start is compared as an instant, the number as stored
+ * without its extension.
  */
 export function differencesFrom(known: KnownCall, input: CallInput, hash: string = transcriptHash(input.transcript)): CallDifference[] {
   const out: CallDifference[] = [];
   if (known.transcriptHash !== hash) out.push('transcript');
   if (Date.parse(known.startedAt) !== Date.parse(input.startedAt)) out.push('startedAt');
-  if ((known.callerNumber ?? null) !== (input.callerNumber ?? null)) out.push('callerNumber');
+  // An extension alone (given on one export, left out on another) does not make another caller.
+  const main = (n: string | null | undefined) => (n == null ? null : mainCallerNumber(n));
+  if (main(known.callerNumber) !== main(input.callerNumber)) out.push('callerNumber');
   return out;
 }
 

@@ -296,8 +296,23 @@ export function findPhones(text: string): string[] {
     .map((s) => s.digits);
 }
 
-/** 13812345678 → 138****5678; landlines keep area code and last 4 digits, other numbers only the last 4. */
-export function maskPhone(phone: string): string {
+/**
+ * The extension after a number (0731-88886666转123, 88886666 ext. 123, 073188886666#123): the digits a
+ * switchboard puts the call through to, with the word that sets them off. See withoutExtension.
+ */
+const EXTENSION = /\s*(?:转|轉|分机|分機|ext(?:ension)?\.?|#)\s*[:：]?\s*\d{1,6}\s*$/i;
+
+/** The number without its extension (0731-88886666转123 → 0731-88886666): the part that says who called. */
+export function withoutExtension(phone: string): string {
+  return phone.replace(EXTENSION, '');
+}
+
+/**
+ * 13812345678 → 138****5678; landlines keep area code and last 4 digits, other numbers only the last 4.
+ * An extension is left out (073188886666转123 → 0731****6666): the masked number shows nothing more of anyone's.
+ */
+export function maskPhone(given: string): string {
+  const phone = withoutExtension(given);
   // A number that came masked (138****5678, from a hotline system's export) shows no more than this mask would.
   if (/^(?:\+?86)?\d{0,4}\*{3,}\d{0,4}$/.test(phone.trim())) return phone.trim();
   const written = halfWidthDigits(phone).replace(SPOKEN_DIGITS, (d) => SPOKEN_DIGIT[d] ?? d);
