@@ -125,4 +125,24 @@ describe('hotline calls on PostgreSQL', () => {
     ]);
     expect(await count('cases')).toBe(before + 1);
   });
+
+  it('keeps a call with English labels, a local start and a caller number with an extension, and knows it again by its main number', async () => {
+    const body = {
+      hotline: '12369',
+      callId: 'PG-EN-1',
+      startedAt: '2026-11-02 09:45:00',
+      callerNumber: '0731-84446666转123',
+      transcript: 'Operator: 您好，12369环保举报热线。\nCALLER: 兴隆办事处那边一个厂子晚上往沟里偷排黑水。\nAgent 2: 好的。',
+    };
+    const first = await json(client(service.url, token).post('/api/v1/hotline/calls', body));
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    const record = await json(client(service.url, token).get('/api/v1/hotline/calls/12369/PG-EN-1'));
+    expect(record.body).toMatchObject({ startedAt: '2026-11-02T01:45:00.000Z', callerNumber: '073184446666转123' });
+    const id = first.body.cases[0].id as string;
+    const c = await service.deps.db.selectFrom('cases').select(['text', 'received_at']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(c).toEqual({ text: '兴隆办事处那边一个厂子晚上往沟里偷排黑水。', received_at: '2026-11-02T01:45:00.000Z' });
+    const again = await json(client(service.url, token).post('/api/v1/hotline/calls', { ...body, startedAt: '2026-11-02T09:45:00+08:00', callerNumber: '0731-84446666' }));
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body.result).toBe('duplicate');
+  });
 });
