@@ -443,10 +443,13 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
       { ...base, callId: id('zeros'), callerNumber: '00000' },
       { ...base, callId: id('area'), callerNumber: '(0746)1234567' },
       { ...base, callId: id('fullwidth'), callerNumber: '１３８１２３４５６７８' },
+      { ...base, callId: id('no-such-day'), startedAt: '2026-02-30 08:00:00' },
+      { ...base, callId: id('local'), startedAt: '2026-10-01 08:00:00' },
+      { ...base, callId: id('extension'), callerNumber: '0731-84446666转123' },
     ];
     writeFileSync(path, lines.map((c) => JSON.stringify(c)).join('\n'));
     const run = await runImport(path, 'application/x-ndjson');
-    expect(run.summary).toMatchObject({ created: 2, rejected: 6 });
+    expect(run.summary).toMatchObject({ created: 4, rejected: 7 });
     expect([...run.rejected.entries()]).toEqual([
       [1, 'invalid startedAt'],
       [2, 'invalid startedAt'],
@@ -454,11 +457,20 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
       [4, 'invalid startedAt'],
       [5, 'invalid callerNumber'],
       [6, 'invalid callerNumber'],
+      [9, 'invalid startedAt'],
     ]);
-    const stored = await service.deps.db.selectFrom('hotline_calls').select(['call_id', 'caller_number']).where('call_id', 'in', [id('area'), id('fullwidth')]).orderBy('call_id').execute();
+    const stored = await service.deps.db
+      .selectFrom('hotline_calls')
+      .select(['call_id', 'caller_number', 'started_at'])
+      .where('call_id', 'in', [id('area'), id('fullwidth'), id('local'), id('extension')])
+      .orderBy('call_id')
+      .execute();
+    // A start without an offset is the district's time (Asia/Shanghai).
     expect(stored).toEqual([
-      { call_id: id('area'), caller_number: '07461234567' },
-      { call_id: id('fullwidth'), caller_number: '13812345678' },
+      { call_id: id('area'), caller_number: '07461234567', started_at: '2026-10-01T00:00:00.000Z' },
+      { call_id: id('extension'), caller_number: '073184446666转123', started_at: '2026-10-01T00:00:00.000Z' },
+      { call_id: id('fullwidth'), caller_number: '13812345678', started_at: '2026-10-01T00:00:00.000Z' },
+      { call_id: id('local'), caller_number: null, started_at: '2026-10-01T00:00:00.000Z' },
     ]);
   });
 
