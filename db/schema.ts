@@ -65,6 +65,8 @@ export interface CaseAttachmentsTable {
   size: number;
   sha256: string;
   created_at: string;
+  /** A bureau's reply attachment: the file's name as the clerk chose it (trimmed); null for reporters' photos. */
+  original_name: string | null;
 }
 
 export interface AssignmentsTable {

@@ -114,7 +114,17 @@ export const caseViewSchema = z
       .openapi({ description: 'Operators, dispatchers and admins; a bureau only when the reporter agreed and is not anonymous.' }),
     photos: z.array(z.object({ id: z.string(), mime: z.string(), size: z.number() })),
     replyAttachments: z
-      .array(z.object({ id: z.string(), mime: z.string(), size: z.number() }))
+      .array(
+        z.object({
+          id: z.string(),
+          mime: z.string(),
+          size: z.number(),
+          name: z
+            .string()
+            .nullable()
+            .openapi({ description: "The file's name as the bureau uploaded it (path, control characters removed; at most 120 characters); null when none was kept. Staff views only." }),
+        }),
+      )
       .openapi({ description: 'Files attached to replies; fetched like photos.' }),
     assignments: z.array(
       z.object({
@@ -304,8 +314,9 @@ const replyForm = z.strictObject({
 /** Images as for reports, and PDF (inspection reports, penalty decisions); checked by content. */
 const ATTACHMENT_TYPES: ReadonlySet<string> = new Set([...IMAGE_TYPES, 'application/pdf']);
 
-function readAttachments(files: File[]): Promise<ReplyFile[]> {
-  return readUploads(files, { field: 'attachments', allowed: ATTACHMENT_TYPES, expected: 'a JPEG, PNG, WebP, GIF, HEIC, AVIF image or a PDF' });
+async function readAttachments(files: File[]): Promise<ReplyFile[]> {
+  const uploads = await readUploads(files, { field: 'attachments', allowed: ATTACHMENT_TYPES, expected: 'a JPEG, PNG, WebP, GIF, HEIC, AVIF image or a PDF' });
+  return uploads.map((u, i) => ({ ...u, name: files[i]!.name }));
 }
 const extendBody = z
   .strictObject({

@@ -77,7 +77,15 @@ describe('bureau inbox', () => {
     const files = await web.service.deps.db.selectFrom('case_attachments').select(['kind', 'mime']).where('case_id', '=', seeded.id).execute();
     expect(files.filter((f) => f.kind !== 'photo')).toHaveLength(1);
     expect(await page.textContent('main')).toContain('经现场检查');
+    // The attachment is linked by the name the clerk's file had, on the inbox and on the dispatcher's desk.
+    expect(await page.locator('a.file-name').allTextContents()).toEqual(['inspection.png']);
     await context.close();
+    const desk = await newPage();
+    await desk.context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(desk.page, base, 'dispatcher');
+    await desk.page.goto(`${base}/desk/cases/${seeded.id}`);
+    expect(await desk.page.locator('a.file-name').allTextContents()).toEqual(['inspection.png']);
+    await desk.context.close();
   });
 
   it("does not open another bureau's case by URL, its photos or its actions, and shows none of its text", async () => {

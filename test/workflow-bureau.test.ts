@@ -208,6 +208,50 @@ describe.each([
     });
   });
 
+  describe('the names of reply attachments', () => {
+    it('keeps the name a bureau gave each file, without its path or control characters and cut to length, for the case staff only', async () => {
+      const { id, trackingCode } = await seedCase(service, clock, {
+        assignments: [{ unit: 'epb', role: 'lead' }],
+        photo: { bytes: PNG, mime: 'image/png' },
+      });
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      const pdf = new TextEncoder().encode('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+      const long = `${'现场检查记录'.repeat(30)}.pdf`;
+      const form = new FormData();
+      form.append('text', '处理结果见附件');
+      // A client may send a whole path; a name may hold a direction mark that makes it read backwards.
+      form.append('attachments', new File([pdf], 'D:\\扫描件\\整改通知书（幸福路12号王大妈家）.pdf', { type: 'application/pdf' }));
+      form.append('attachments', new File([PNG], '现场\u202egnp.exe', { type: 'image/png' }));
+      form.append('attachments', new File([pdf], long, { type: 'application/pdf' }));
+      const r = await json(fetch(`${service.url}/api/v1/cases/${id}/reply`, { method: 'POST', headers: { authorization: `Bearer ${staff.epb}` }, body: form }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+
+      const rows = await service.deps.db.selectFrom('case_attachments').select(['kind', 'original_name']).where('case_id', '=', id).orderBy('original_name').execute();
+      const kept = rows.filter((f) => f.kind === 'reply').map((f) => f.original_name);
+      const cut = kept.find((n) => n!.startsWith('现场检查记录'))!;
+      expect([...cut]).toHaveLength(120);
+      expect(cut.endsWith('….pdf')).toBe(true);
+      expect(kept.filter((n) => n !== cut).sort()).toEqual(['整改通知书（幸福路12号王大妈家）.pdf', '现场 gnp.exe'].sort());
+      // The reporter's photo keeps no name.
+      expect(rows.filter((f) => f.kind === 'photo').map((f) => f.original_name)).toEqual([null]);
+
+      // The case staff read the names: the bureau that attached them and the dispatcher.
+      for (const token of [staff.epb, staff.dispatcher]) {
+        const view = await json(as(token).get(`/api/v1/cases/${id}`));
+        expect(view.body.replyAttachments.map((f: any) => f.name).sort()).toEqual([...kept].sort());
+      }
+      // The public never does: a bureau's file name may hold the reporter's name or address.
+      const track = await json(fetch(`${service.url}/api/v1/track/${trackingCode}`));
+      expect(track.status).toBe(200);
+      expect(track.body.reply.text).toBe('处理结果见附件');
+      const page = await (await fetch(`${service.url}/track/${trackingCode}`)).text();
+      expect(page).toContain('处理结果见附件');
+      for (const seen of [JSON.stringify(track.body), page]) {
+        for (const part of ['整改通知书', '王大妈', 'gnp', '现场检查记录']) expect(seen).not.toContain(part);
+      }
+    });
+  });
+
   describe('illegal moves are 409', () => {
     it('refuses a reply before signing, a second signature, and any action on a closed case', async () => {
       const { id } = await seedCase(service, clock);

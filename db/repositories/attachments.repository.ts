@@ -12,7 +12,10 @@ export interface Attachment {
   createdAt: string;
 }
 
-export function toAttachment(row: AttachmentRow): Attachment {
+/** An attachment as stored: a bureau's reply file keeps the name the clerk gave it (null for reporters' photos). */
+export type StoredAttachment = Attachment & { originalName: string | null };
+
+export function toAttachment(row: AttachmentRow): StoredAttachment {
   return {
     id: row.id,
     caseId: row.case_id,
@@ -22,6 +25,7 @@ export function toAttachment(row: AttachmentRow): Attachment {
     size: Number(row.size),
     sha256: row.sha256,
     createdAt: row.created_at,
+    originalName: row.original_name ?? null,
   };
 }
 
@@ -44,7 +48,7 @@ export async function insertAttachments(db: Db, list: Attachment[]): Promise<voi
     .execute();
 }
 
-export async function listAttachments(db: Db, caseId: string): Promise<Attachment[]> {
+export async function listAttachments(db: Db, caseId: string): Promise<StoredAttachment[]> {
   const rows = await db.selectFrom('case_attachments').selectAll().where('case_id', '=', caseId).orderBy('created_at').execute();
   return rows.map(toAttachment);
 }

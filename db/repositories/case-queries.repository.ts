@@ -206,15 +206,36 @@ export async function reassign(
 
 // ---- reply attachments -------------------------------------------------
 
+export interface ReplyAttachmentRow {
+  id: string;
+  caseId: string;
+  storageKey: string;
+  mime: string;
+  size: number;
+  sha256: string;
+  createdAt: string;
+  /** The file's name as the clerk chose it, already trimmed; null when it had none worth keeping. */
+  originalName: string | null;
+}
+
 /** Files a bureau attached to its reply: kept with the case's attachments as kind `reply`. */
-export async function insertReplyAttachments(
-  db: Db,
-  list: ReadonlyArray<{ id: string; caseId: string; storageKey: string; mime: string; size: number; sha256: string; createdAt: string }>,
-): Promise<void> {
+export async function insertReplyAttachments(db: Db, list: readonly ReplyAttachmentRow[]): Promise<void> {
   if (list.length === 0) return;
   await db
     .insertInto('case_attachments')
-    .values(list.map((a) => ({ id: a.id, case_id: a.caseId, kind: 'reply', storage_key: a.storageKey, mime: a.mime, size: a.size, sha256: a.sha256, created_at: a.createdAt })))
+    .values(
+      list.map((a) => ({
+        id: a.id,
+        case_id: a.caseId,
+        kind: 'reply',
+        storage_key: a.storageKey,
+        mime: a.mime,
+        size: a.size,
+        sha256: a.sha256,
+        created_at: a.createdAt,
+        original_name: a.originalName,
+      })),
+    )
     .execute();
 }
 

@@ -566,7 +566,8 @@ export function inboxPages() {
     } catch {
       throw invalidForm(lang, { attachments: lang === 'zh' ? '附件只能是图片（JPEG、PNG 等）或 PDF。' : 'Attachments must be images (JPEG, PNG, …) or PDF.' });
     }
-    await replyAssignment(c.get('deps'), c.get('principal')!, c.req.param('id')!, { text: text.trim(), files: uploads });
+    const named = uploads.map((u, i) => ({ ...u, name: attached[i]!.name }));
+    await replyAssignment(c.get('deps'), c.get('principal')!, c.req.param('id')!, { text: text.trim(), files: named });
   });
 
   act('extend', async (c, form, lang) => {

@@ -633,7 +633,11 @@ export function CaseFiles({ view, base, lang }: { view: CaseView; base: string; 
           <ul>
             {view.replyAttachments.map((f, i) => (
               <li>
-                <a href={`${base}/files/${f.id}`}>{`${zh ? '附件' : 'Attachment'} ${i + 1} (${f.mime}, ${Math.ceil(f.size / 1024)} KB)`}</a>
+                {/* By the name the clerk gave the file; one stored before names were kept is numbered. */}
+                <a href={`${base}/files/${f.id}`} class="file-name">
+                  {f.name ?? `${zh ? '附件' : 'Attachment'} ${i + 1}`}
+                </a>{' '}
+                <span class="hint">{`(${f.mime}, ${Math.ceil(f.size / 1024)} KB)`}</span>
               </li>
             ))}
           </ul>

@@ -68,3 +68,29 @@ export function clip(text: string, max: number): string {
 export function compactCode(input: string): string {
   return input.normalize('NFKC').replace(/[\s\p{Pd}\u2212]/gu, '');
 }
+
+/** The longest file name kept, in characters (the extension survives a cut). */
+export const MAX_FILE_NAME = 120;
+
+/**
+ * The name of an uploaded file as a page may show it, or null when nothing
+ * is left: the last part of a path (a client may send C:\Users\…\a.pdf),
+ * without control characters, line breaks or the direction marks that make
+ * "gnp.exe" read as "exe.png", spaces collapsed, in NFC (macOS sends
+ * decomposed names), cut to MAX_FILE_NAME characters keeping the extension.
+ */
+export function keptFileName(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  const base = keepableText(raw).split(/[/\\]/).at(-1) ?? '';
+  const clean = base
+    .normalize('NFC')
+    .replace(/[\p{Cc}\p{Zl}\p{Zp}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (clean === '' || clean === '.' || clean === '..') return null;
+  const chars = [...clean];
+  if (chars.length <= MAX_FILE_NAME) return clean;
+  const dot = clean.lastIndexOf('.');
+  const ext = dot > 0 && clean.length - dot <= 10 ? [...clean.slice(dot)] : [];
+  return `${chars.slice(0, MAX_FILE_NAME - ext.length - 1).join('').trimEnd()}…${ext.join('')}`;
+}

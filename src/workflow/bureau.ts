@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { currentLead, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
-import { insertExtensionRequest, insertReplyAttachments, lapseExtensionRequests, listExtensionRequests, updateAssignmentIf } from '../../db/repositories/case-queries.repository.js';
+import {
+  insertExtensionRequest,
+  insertReplyAttachments,
+  lapseExtensionRequests,
+  listExtensionRequests,
+  updateAssignmentIf,
+  type ReplyAttachmentRow,
+} from '../../db/repositories/case-queries.repository.js';
 import { findCase, lockCase } from '../../db/repositories/cases.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
@@ -9,6 +16,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import type { Case, CaseStatus } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
+import { keptFileName } from '../domain/text.js';
 import type { District } from '../district/district.schema.js';
 import { AppError, refused } from '../errors.js';
 import { stageDurations, type WorkCalendar } from '../pipeline/deadlines.js';
@@ -38,6 +46,8 @@ export interface ReplyFile {
   bytes: Uint8Array;
   mime: string;
   ext: string;
+  /** The file's name as the clerk's browser or client sent it; kept trimmed (`keptFileName`), shown on staff pages only. */
+  name?: string | null;
 }
 
 export const RETURN_REASONS = ['not_our_remit', 'wrong_jurisdiction', 'unclear_ownership'] as const;
@@ -213,7 +223,17 @@ export async function replyAssignment(
   const attachments = (input.files ?? []).map((f) => {
     const id = newId();
     const sha256 = createHash('sha256').update(f.bytes).digest('hex');
-    return { id, caseId, storageKey: `replies/${caseId}/${id}.${f.ext}`, mime: f.mime, size: f.bytes.byteLength, sha256, createdAt: at0, bytes: f.bytes };
+    return {
+      id,
+      caseId,
+      storageKey: `replies/${caseId}/${id}.${f.ext}`,
+      mime: f.mime,
+      size: f.bytes.byteLength,
+      sha256,
+      createdAt: at0,
+      originalName: keptFileName(f.name),
+      bytes: f.bytes,
+    };
   });
   const written: string[] = [];
   try {
@@ -233,7 +253,7 @@ async function replyInTransaction(
   principal: Principal,
   caseId: string,
   text: string,
-  attachments: Array<{ id: string; caseId: string; storageKey: string; mime: string; size: number; sha256: string; createdAt: string }>,
+  attachments: ReplyAttachmentRow[],
 ): Promise<{ caseReplied: boolean }> {
   const input = { text };
   return inTransaction(deps, async (trx, now, at) => {

@@ -268,7 +268,10 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
     reporter: contactVisible && contact && (contact.name !== null || contact.phone !== null) ? { name: contact.name, phone: contact.phone } : null,
     photos: photos.filter((p) => p.kind === 'photo').map((p) => ({ id: p.id, mime: p.mime, size: p.size })),
     /** Files bureaus attached to their replies (the reply event names them); served like photos. */
-    replyAttachments: photos.filter((p) => p.kind !== 'photo').map((p) => ({ id: p.id, mime: p.mime, size: p.size })),
+    // The name a clerk gave a file may name the reporter: masked for a bureau as their words are.
+    replyAttachments: photos
+      .filter((p) => p.kind !== 'photo')
+      .map((p) => ({ id: p.id, mime: p.mime, size: p.size, name: p.originalName === null ? null : textFor(principal, p.originalName, hidden) })),
     assignments: assignments.map((a) => assignmentView(district, principal, a, hidden)),
     deliveries: deliveries.map((d) => deliveryView(district, d)),
     events: events.map((e) => ({
@@ -311,18 +314,23 @@ function releasedUnitBy(e: CaseEvent, unit: string): boolean {
 async function withdrawnCaseView(deps: { db: Kysely<Database>; district: District }, principal: Principal, c: Case, assignments: readonly Assignment[]) {
   const { db, district } = deps;
   const unit = principal.unitCode!;
-  const [contact, deliveries, events, extensions] = await Promise.all([
+  const [contact, deliveries, events, extensions, files] = await Promise.all([
     findContact(db, c.id),
     listDeliveries(db, c.id),
     listEvents(db, c.id),
     listExtensionRequests(db, c.id, 'pending'),
+    listAttachments(db, c.id),
   ]);
   const hidden = namesHiddenFromBureau(contact, c);
   const own = events.filter((e) => isOwnEvent(e, unit) || releasedUnitBy(e, unit));
-  const ownFiles = new Map<string, { id: string; mime: string; size: number }>();
+  const names = new Map(files.map((f) => [f.id, f.originalName]));
+  const ownFiles = new Map<string, { id: string; mime: string; size: number; name: string | null }>();
   for (const e of own) {
     const attached = e.kind === 'reply' && isOwnEvent(e, unit) ? (e.data as { attachments?: Array<{ id: string; mime: string; size: number }> }).attachments : undefined;
-    for (const f of attached ?? []) ownFiles.set(f.id, { id: f.id, mime: f.mime, size: f.size });
+    for (const f of attached ?? []) {
+      const name = names.get(f.id) ?? null;
+      ownFiles.set(f.id, { id: f.id, mime: f.mime, size: f.size, name: name === null ? null : textFor(principal, name, hidden) });
+    }
   }
   return {
     ...caseLink(principal, c),
