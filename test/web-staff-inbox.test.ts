@@ -1,11 +1,13 @@
+import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCase } from '../db/repositories/cases.repository.js';
 import { caseReference } from '../src/domain/case.js';
 import { newId } from '../src/domain/ids.js';
+import { SESSION_IDLE_MS } from '../src/web/session.js';
 import { checkDeadlines } from '../src/workflow/deadline-check.js';
 import { newPage } from './browser.js';
-import { formClient, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
+import { formClient, PASSWORD, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 import { seedCase } from './workflow-helpers.js';
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
@@ -151,6 +153,93 @@ describe('bureau inbox', () => {
     const lead = formClient(base, fromNewAddress());
     await lead.signIn('epb');
     expect(await (await lead.get(`/inbox/cases/${seeded.id}`)).text()).toContain('撤回测试秘密内容XYZ');
+  });
+
+  describe('drafts of the case page', () => {
+    /** The drafts this browser keeps (the script's storage), by key. */
+    const drafts = (page: Page) =>
+      page.evaluate(
+        "Object.fromEntries(Object.keys(localStorage).filter((k) => k.startsWith('draft:')).map((k) => [k, JSON.parse(localStorage.getItem(k))]))",
+      ) as Promise<Record<string, { fields: Record<string, string>; files: number }>>;
+
+    it('puts back a reply and a note typed past the end of the session once the clerk has signed in again, says the files must be chosen again, and forgets the reply once it is sent', async () => {
+      const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+      const { page, context } = await newPage();
+      await context.setExtraHTTPHeaders(fromNewAddress());
+      await signIn(page, base, 'epb', undefined, `/inbox/cases/${seeded.id}`);
+      await Promise.all([page.waitForNavigation(), page.click('#accept')]);
+      // A note sent while the session lives: its draft is dropped, and ?done= leaves the address so a reload keeps the next one.
+      await page.fill('#progress-note', '已到现场取样。');
+      await Promise.all([page.waitForNavigation(), page.click('form[action$="/progress"] button[type=submit]')]);
+      expect(await page.textContent('#done')).toBe('办理进展已记录。');
+      await page.waitForFunction("!location.search.includes('done')");
+      expect(Object.keys(await drafts(page))).toEqual([]);
+
+      const reply = `经现场检查，盐下村电镀厂已停产整改，排污口已封堵。${'执法人员将持续跟踪复查。'.repeat(40)}`;
+      await page.fill('#reply-text', reply);
+      await page.setInputFiles('#reply-files', { name: 'inspection.png', mimeType: 'image/png', buffer: PNG });
+      await page.fill('#progress-note', '第二次复查：已封堵。');
+      const started = web.clock.now().toISOString();
+      try {
+        // The clerk types longer than the session's idle timeout, then sends: the post lands on the sign-in page.
+        web.clock.set(new Date(Date.parse(started) + SESSION_IDLE_MS + 60_000).toISOString());
+        await Promise.all([page.waitForNavigation(), page.click('#reply')]);
+        expect(new URL(page.url()).pathname).toBe('/signin');
+        expect(decodeURIComponent(page.url())).not.toContain('电镀厂');
+        expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('accepted');
+
+        await page.fill('#username', 'epb');
+        await page.fill('#password', PASSWORD);
+        await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+        expect(new URL(page.url()).pathname).toBe(`/inbox/cases/${seeded.id}`);
+        expect(await page.inputValue('#reply-text')).toBe(reply);
+        expect(await page.inputValue('#progress-note')).toBe('第二次复查：已封堵。');
+        const replyCard = page.locator('section[aria-labelledby="h-reply"]');
+        expect(await replyCard.locator('[data-draft-restored]').isVisible()).toBe(true);
+        expect((await replyCard.locator('[data-draft-files]').textContent())?.replace(/\s+/g, '')).toBe('上次选择的1个附件无法随草稿保留，请重新选择。');
+
+        await page.setInputFiles('#reply-files', { name: 'inspection.png', mimeType: 'image/png', buffer: PNG });
+        await Promise.all([page.waitForNavigation(), page.click('#reply')]);
+        expect(await page.textContent('#done')).toBe('答复已提交。');
+        expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('replied');
+        const assignment = (await listAssignments(web.service.deps.db, seeded.id))[0]!;
+        expect(assignment.replyText).toBe(reply);
+        // The reply's draft is gone; the note, never sent, is still kept.
+        expect(Object.keys(await drafts(page)).filter((k) => k.endsWith(`/inbox/cases/${seeded.id}/reply`))).toEqual([]);
+        expect(Object.values(await drafts(page)).map((d) => d.fields.note)).toEqual(['第二次复查：已封堵。']);
+      } finally {
+        web.clock.set(started);
+      }
+      await context.close();
+    });
+
+    it('keeps no draft past signing out, and shows none of one account to another signing in on the same browser', async () => {
+      const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+      const client = formClient(base, fromNewAddress());
+      await client.signIn('epb');
+      expect((await client.post(`/inbox/cases/${seeded.id}/accept`, { _csrf: await client.token(`/inbox/cases/${seeded.id}`) })).status).toBe(303);
+      const { page, context } = await newPage();
+      await context.setExtraHTTPHeaders(fromNewAddress());
+      const typeNote = async (note: string) => {
+        await signIn(page, base, 'epb', undefined, `/inbox/cases/${seeded.id}`);
+        await page.fill('#progress-note', note);
+        expect(Object.values(await drafts(page)).map((d) => d.fields.note)).toEqual([note]);
+      };
+
+      await typeNote('已约谈企业负责人王某，地址幸福路12号。');
+      await Promise.all([page.waitForNavigation(), page.click('header.site form[action="/signout"] button')]);
+      expect(await page.textContent('#signin-notice')).toBe('您已安全退出。');
+      expect(await drafts(page)).toEqual({});
+
+      // A colleague of the same bureau signs in on this browser while the first clerk's draft is kept.
+      await typeNote('已约谈企业负责人王某，第二稿。');
+      await signIn(page, base, 'epb2', undefined, `/inbox/cases/${seeded.id}`);
+      expect(new URL(page.url()).pathname).toBe(`/inbox/cases/${seeded.id}`);
+      expect(await page.inputValue('#progress-note')).toBe('');
+      expect(await page.locator('[data-draft-restored]').first().isVisible()).toBe(false);
+      expect(await drafts(page)).toEqual({});
+      await context.close();
+    });
   });
 
   it('refuses an action posted without the CSRF token and changes nothing', async () => {

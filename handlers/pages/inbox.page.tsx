@@ -71,6 +71,45 @@ const DONE: Record<Lang, Record<string, string>> = {
   en: { accept: 'Signed for.', return: 'Returned; a dispatcher will reassign it.', progress: 'Progress recorded.', reply: 'Reply sent.', extend: 'Extension requested; a dispatcher will decide.' },
 };
 
+/**
+ * What the page's script (staff.js) reads to keep drafts: a draft of each
+ * free-text field of a `data-draft` form is kept in the browser's storage
+ * under the account and the form's action (its case and its form), put back
+ * when the page is shown again (a session that ended while the clerk typed
+ * sends the post to the sign-in page, and the text would be gone), and
+ * dropped once the server has accepted that form (`data-draft-done`, the
+ * action of the form just done). Another account's drafts are dropped when
+ * a page of this one is shown; signing out drops them all (signin.page.tsx).
+ * The text never goes into a URL or a log, only into this browser's storage.
+ */
+function draftScope(principal: { userId: string }, done: string | null): Record<string, string> {
+  return { 'data-drafts-of': principal.userId, ...(done ? { 'data-draft-done': done } : {}) };
+}
+
+/** Shown by the script when it has put a draft back into the form (and, for the reply, how many files were chosen then). */
+function DraftNotices({ zh, files = false }: { zh: boolean; files?: boolean }) {
+  return (
+    <>
+      <p class="notice" data-draft-restored hidden role="status">
+        {zh ? '已恢复您上次在本浏览器中填写但未提交成功的内容，请核对后提交。' : 'What you typed here last time and was not sent has been put back: check it and send it.'}
+      </p>
+      {files ? (
+        <p class="notice" data-draft-files hidden>
+          {zh ? (
+            <>
+              上次选择的 <span data-draft-files-count></span> 个附件无法随草稿保留，请重新选择。
+            </>
+          ) : (
+            <>
+              The <span data-draft-files-count></span> file(s) chosen last time cannot be kept with the draft: please choose them again.
+            </>
+          )}
+        </p>
+      ) : null}
+    </>
+  );
+}
+
 interface Filters {
   status: string;
   type: string;
@@ -178,7 +217,7 @@ async function inboxPage(c: Context<AppEnv>) {
   return renderPage(
     c,
     title,
-    <section>
+    <section {...draftScope(principal, null)}>
       <h1>
         {title} · {unit}
       </h1>
@@ -272,6 +311,7 @@ async function inboxPage(c: Context<AppEnv>) {
         </div>
       )}
     </section>,
+    { scripts: ['staff.js'] },
   );
 }
 
@@ -298,13 +338,14 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
   const now = deps.clock.now();
   const mine = myAssignment(view, principal.unitCode);
   const working = view.status === 'dispatched' || view.status === 'accepted' || view.status === 'reopened';
-  const done = DONE[p.lang][c.req.query('done') ?? ''];
+  const doneName = c.req.query('done') ?? '';
+  const done = DONE[p.lang][doneName];
   const title = `${zh ? '案件' : 'Case'} ${view.reference}`;
   const action = (name: string) => `/inbox/cases/${view.id}/${name}`;
   return renderPage(
     c,
     title,
-    <article>
+    <article {...draftScope(principal, done ? action(doneName) : null)}>
       <CasePageHead back={toInbox(zh)} title={title} done={done} problem={problem} />
       <CaseFacts view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} now={now} own={mine ?? ownEarlier(view, principal.unitCode)} />
       <h2>{zh ? '举报内容' : 'The report'}</h2>
@@ -336,7 +377,8 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
             <section class="card" aria-labelledby="h-return">
               <h3 id="h-return">{zh ? '退回' : 'Return it'}</h3>
               <FormNotice problem={problem} form="return" />
-              <form method="post" action={action('return')}>
+              <DraftNotices zh={zh} />
+              <form method="post" action={action('return')} data-draft>
                 <CsrfField token={p.csrf} />
                 <label for="return-reason">{zh ? '退回理由' : 'Reason'}</label>
                 <select id="return-reason" name="reason" required {...invalidAttrs(problem, 'return', 'reason')}>
@@ -362,7 +404,8 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
             <section class="card" aria-labelledby="h-reply">
               <h3 id="h-reply">{zh ? '答复' : 'Reply'}</h3>
               <FormNotice problem={problem} form="reply" />
-              <form method="post" action={action('reply')} enctype="multipart/form-data">
+              <DraftNotices zh={zh} files />
+              <form method="post" action={action('reply')} enctype="multipart/form-data" data-draft>
                 <CsrfField token={p.csrf} />
                 <label for="reply-text">{zh ? '答复内容' : 'Your answer'}</label>
                 <p class="hint" id="reply-hint">
@@ -398,7 +441,8 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
             <section class="card" aria-labelledby="h-progress">
               <h3 id="h-progress">{zh ? '办理进展' : 'Progress'}</h3>
               <FormNotice problem={problem} form="progress" />
-              <form method="post" action={action('progress')}>
+              <DraftNotices zh={zh} />
+              <form method="post" action={action('progress')} data-draft>
                 <CsrfField token={p.csrf} />
                 <label for="progress-note">{zh ? '进展说明' : 'What was done'}</label>
                 <ProblemTextArea problem={problem} form="progress" name="note" id="progress-note" maxlength={5000} />
@@ -418,10 +462,11 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
             <section class="card" aria-labelledby="h-extend">
               <h3 id="h-extend">{zh ? '申请延期' : 'Ask for more time'}</h3>
               <FormNotice problem={problem} form="extend" />
+              <DraftNotices zh={zh} />
               {view.extensionRequests.some((x) => x.unit.code === principal.unitCode) ? (
                 <p class="notice">{zh ? '本单位的延期申请正在等待调度员审批。' : "Your unit's request is waiting for a dispatcher."}</p>
               ) : (
-                <form method="post" action={action('extend')}>
+                <form method="post" action={action('extend')} data-draft>
                   <CsrfField token={p.csrf} />
                   <label for="extend-days">{zh ? '延长工作日' : 'Working days'}</label>
                   <input
@@ -453,7 +498,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
       <h2>{zh ? '办理过程' : 'History'}</h2>
       <History view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} />
     </article>,
-    { status },
+    { status, scripts: ['staff.js'] },
   );
 }
 
@@ -469,12 +514,13 @@ function withdrawnPage(c: Context<AppEnv>, view: CaseView, problem: FormProblem 
   const p = pageContext(c);
   const zh = p.lang === 'zh';
   const deps = c.get('deps');
-  const done = DONE[p.lang][c.req.query('done') ?? ''];
+  const doneName = c.req.query('done') ?? '';
+  const done = DONE[p.lang][doneName];
   const title = `${zh ? '案件' : 'Case'} ${view.reference}`;
   return renderPage(
     c,
     title,
-    <article>
+    <article {...draftScope(c.get('principal')!, done ? `/inbox/cases/${view.id}/${doneName}` : null)}>
       <CasePageHead back={toInbox(zh)} title={title} done={done} problem={problem} />
       <p class="notice" id="withdrawn">
         {zh
@@ -494,7 +540,7 @@ function withdrawnPage(c: Context<AppEnv>, view: CaseView, problem: FormProblem 
       <h2>{zh ? '本单位办理记录' : 'Your unit’s record'}</h2>
       <History view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} />
     </article>,
-    { status },
+    { status, scripts: ['staff.js'] },
   );
 }
 

@@ -61,13 +61,15 @@ interface FormState {
   next: string | null;
   errors: { username?: string; password?: string };
   notice?: { kind: 'error' | 'ok'; text: string };
+  /** Just signed out: the page's script drops every draft the case pages kept in this browser (see inbox.page.tsx). */
+  signedOut?: boolean;
 }
 
 function SignInForm({ c, state }: { c: Context<AppEnv>; state: FormState }) {
   const p = pageContext(c);
   const t = T[p.lang];
   return (
-    <section class="narrow">
+    <section class="narrow" {...(state.signedOut ? { 'data-drafts-clear': '' } : {})}>
       <h1>{t.title}</h1>
       {p.user ? (
         <p class="notice ok">
@@ -125,8 +127,11 @@ export function signInPages() {
   router.get('/signin', (c) => {
     const t = T[pageContext(c).lang];
     const state: FormState = { username: '', next: safeNext(c.req.query('next')), errors: {} };
-    if (c.req.query('out') === '1') state.notice = { kind: 'ok', text: t.signedOut };
-    return renderPage(c, t.title, <SignInForm c={c} state={state} />);
+    if (c.req.query('out') === '1') {
+      state.notice = { kind: 'ok', text: t.signedOut };
+      state.signedOut = true;
+    }
+    return renderPage(c, t.title, <SignInForm c={c} state={state} />, { scripts: ['staff.js'] });
   });
 
   router.post('/signin', async (c) => {

@@ -43,3 +43,123 @@
     }
   });
 })();
+
+// Drafts of the case page's forms (<form data-draft>, inside the element
+// with data-drafts-of="<account>"): what the clerk types into a free-text
+// field is kept in this browser's localStorage, under the account and the
+// form's action (one draft per case and form), so a session that ended
+// while they typed (the post goes to the sign-in page) loses nothing: the
+// page shown again puts the draft back. The server says which form it has
+// accepted (data-draft-done): that draft is dropped. On a shared office
+// computer, a page of one account drops every other account's drafts, the
+// page after signing out (data-drafts-clear) drops them all, and a draft
+// left untouched for a week is dropped. Chosen files cannot be kept: the
+// page then says how many must be chosen again.
+(function () {
+  'use strict';
+
+  var PREFIX = 'draft:';
+  var MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+  var storage;
+  try {
+    storage = window.localStorage;
+    if (!storage) return;
+  } catch (e) {
+    // Storage switched off: the forms work as without this script.
+    return;
+  }
+
+  var read = function (key) {
+    try {
+      var draft = JSON.parse(storage.getItem(key));
+      return draft && typeof draft.at === 'number' && draft.fields && typeof draft.fields === 'object' ? draft : null;
+    } catch (e) {
+      return null;
+    }
+  };
+
+  var scope = document.querySelector('[data-drafts-of]');
+  var mine = scope ? PREFIX + scope.getAttribute('data-drafts-of') + ':' : null;
+  var clearAll = document.querySelector('[data-drafts-clear]') !== null;
+  try {
+    var keys = [];
+    for (var i = 0; i < storage.length; i++) {
+      var key = storage.key(i);
+      if (key !== null && key.indexOf(PREFIX) === 0) keys.push(key);
+    }
+    keys.forEach(function (key) {
+      var draft = read(key);
+      if (clearAll || (mine !== null && key.indexOf(mine) !== 0) || !draft || Date.now() - draft.at > MAX_AGE_MS) storage.removeItem(key);
+    });
+  } catch (e) {
+    return;
+  }
+  if (mine === null) return;
+
+  var done = scope.getAttribute('data-draft-done');
+  if (done) {
+    storage.removeItem(mine + done);
+    // A reload of this page, or a post from it that comes back through the
+    // sign-in page, must not drop the next draft of the same form.
+    try {
+      var url = new URL(location.href);
+      url.searchParams.delete('done');
+      history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+    } catch (e) {
+      // An old browser keeps ?done= in the address: nothing else changes.
+    }
+  }
+
+  Array.prototype.forEach.call(scope.querySelectorAll('form[data-draft][action]'), function (form) {
+    var key = mine + form.getAttribute('action');
+    var fields = Array.prototype.filter.call(form.querySelectorAll('textarea[name], input[type="text"][name]'), function (el) {
+      return el.name !== '_csrf';
+    });
+    var fileInput = form.querySelector('input[type="file"]');
+
+    var saved = read(key);
+    if (saved) {
+      var restored = false;
+      fields.forEach(function (el) {
+        var value = saved.fields[el.name];
+        // A form the server sent back refused already holds what was posted: that wins.
+        if (typeof value === 'string' && value.trim() !== '' && el.value === '') {
+          el.value = value;
+          restored = true;
+        }
+      });
+      if (restored) {
+        var notice = form.parentNode.querySelector('[data-draft-restored]');
+        if (notice) notice.hidden = false;
+        var chosen = Number(saved.files) || 0;
+        var filesNotice = form.parentNode.querySelector('[data-draft-files]');
+        if (filesNotice && chosen > 0) {
+          var count = filesNotice.querySelector('[data-draft-files-count]');
+          if (count) count.textContent = String(chosen);
+          filesNotice.hidden = false;
+        }
+      }
+    }
+
+    var save = function () {
+      var values = {};
+      var typed = false;
+      fields.forEach(function (el) {
+        values[el.name] = el.value;
+        typed = typed || el.value.trim() !== '';
+      });
+      try {
+        if (typed) {
+          var files = fileInput && fileInput.files ? fileInput.files.length : 0;
+          storage.setItem(key, JSON.stringify({ at: Date.now(), fields: values, files: files }));
+        } else {
+          storage.removeItem(key);
+        }
+      } catch (e) {
+        // Storage full: the draft is not kept, the form still posts.
+      }
+    };
+    form.addEventListener('input', save);
+    form.addEventListener('change', save);
+  });
+})();
