@@ -250,6 +250,21 @@ describe.each([
         for (const part of ['整改通知书', '王大妈', 'gnp', '现场检查记录']) expect(seen).not.toContain(part);
       }
     });
+
+    it("masks in a file's name the reporter's name a bureau may not read, as in their words", async () => {
+      const { id } = await seedCase(service, clock, {
+        assignments: [{ unit: 'epb', role: 'lead' }],
+        contact: { name: '孙海涛', phone: '13912340901', share: false },
+      });
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      const form = new FormData();
+      form.append('text', '处理结果见附件');
+      form.append('attachments', new File([PNG], '孙海涛家门口排污口.png', { type: 'image/png' }));
+      const r = await json(fetch(`${service.url}/api/v1/cases/${id}/reply`, { method: 'POST', headers: { authorization: `Bearer ${staff.epb}` }, body: form }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.replyAttachments.map((f: any) => f.name)).toEqual(['孙**家门口排污口.png']);
+      expect((await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body.replyAttachments.map((f: any) => f.name)).toEqual(['孙海涛家门口排污口.png']);
+    });
   });
 
   describe('illegal moves are 409', () => {
