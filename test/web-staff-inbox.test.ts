@@ -186,6 +186,8 @@ describe('bureau inbox', () => {
         await Promise.all([page.waitForNavigation(), page.click('#reply')]);
         expect(new URL(page.url()).pathname).toBe('/signin');
         expect(decodeURIComponent(page.url())).not.toContain('电镀厂');
+        expect(await page.locator('[data-drafts-kept]').textContent()).toBe('您填写但尚未提交的内容已保存在本浏览器中，重新登录后回到原页面即可继续。');
+        expect(await page.locator('[data-drafts-kept]').isVisible()).toBe(true);
         expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('accepted');
 
         await page.fill('#username', 'epb');
@@ -230,6 +232,8 @@ describe('bureau inbox', () => {
       await Promise.all([page.waitForNavigation(), page.click('header.site form[action="/signout"] button')]);
       expect(await page.textContent('#signin-notice')).toBe('您已安全退出。');
       expect(await drafts(page)).toEqual({});
+      await signIn(page, base, 'epb', undefined, `/inbox/cases/${seeded.id}`);
+      expect(await page.inputValue('#progress-note')).toBe('');
 
       // A colleague of the same bureau signs in on this browser while the first clerk's draft is kept.
       await typeNote('已约谈企业负责人王某，第二稿。');

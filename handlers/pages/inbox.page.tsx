@@ -91,7 +91,7 @@ function DraftNotices({ zh, files = false }: { zh: boolean; files?: boolean }) {
   return (
     <>
       <p class="notice" data-draft-restored hidden role="status">
-        {zh ? '已恢复您上次在本浏览器中填写但未提交成功的内容，请核对后提交。' : 'What you typed here last time and was not sent has been put back: check it and send it.'}
+        {zh ? '已恢复您在本浏览器中填写但尚未提交的内容，请核对后提交。' : 'What you typed here and have not sent yet has been put back: check it, then send it.'}
       </p>
       {files ? (
         <p class="notice" data-draft-files hidden>

@@ -24,6 +24,7 @@ const T: Texts<
   | 'signedIn'
   | 'goOn'
   | 'signedOut'
+  | 'draftsKept'
   | 'hint'
 > = {
   zh: {
@@ -38,6 +39,7 @@ const T: Texts<
     signedIn: '您已登录为 {name}。',
     goOn: '进入工作台',
     signedOut: '您已安全退出。',
+    draftsKept: '您填写但尚未提交的内容已保存在本浏览器中，重新登录后回到原页面即可继续。',
     hint: '仅限热线坐席、承办单位和调度人员使用。群众举报请使用首页的举报表单。',
   },
   en: {
@@ -52,6 +54,7 @@ const T: Texts<
     signedIn: 'You are signed in as {name}.',
     goOn: 'Go to your work page',
     signedOut: 'You have signed out.',
+    draftsKept: 'What you typed and had not sent yet is kept in this browser: sign in again to go on where you were.',
     hint: 'For hotline operators, bureau staff and dispatchers. Residents report problems with the form on the home page.',
   },
 };
@@ -79,6 +82,12 @@ function SignInForm({ c, state }: { c: Context<AppEnv>; state: FormState }) {
       {state.notice ? (
         <p class={`notice ${state.notice.kind}`} role={state.notice.kind === 'error' ? 'alert' : 'status'} id="signin-notice">
           {state.notice.text}
+        </p>
+      ) : null}
+      {/* Back from a page whose session ended: its script says so when it kept what was typed there. */}
+      {state.next ? (
+        <p class="notice" data-drafts-kept hidden role="status">
+          {t.draftsKept}
         </p>
       ) : null}
       <p class="hint">{t.hint}</p>

@@ -87,14 +87,21 @@
       var key = storage.key(i);
       if (key !== null && key.indexOf(PREFIX) === 0) keys.push(key);
     }
+    var kept = 0;
     keys.forEach(function (key) {
       var draft = read(key);
       if (clearAll || (mine !== null && key.indexOf(mine) !== 0) || !draft || Date.now() - draft.at > MAX_AGE_MS) storage.removeItem(key);
+      else kept += 1;
     });
   } catch (e) {
     return;
   }
-  if (mine === null) return;
+  if (mine === null) {
+    // The sign-in page a post came to after its session ended: say that what was typed is not lost.
+    var keptNotice = document.querySelector('[data-drafts-kept]');
+    if (keptNotice && kept > 0) keptNotice.hidden = false;
+    return;
+  }
 
   var done = scope.getAttribute('data-draft-done');
   if (done) {
