@@ -215,6 +215,20 @@ describe('bureau inbox', () => {
       await context.close();
     });
 
+    it('forgets the draft of a return once the case is returned, on the page of the case the unit no longer holds', async () => {
+      const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+      const { page, context } = await newPage();
+      await context.setExtraHTTPHeaders(fromNewAddress());
+      await signIn(page, base, 'epb', undefined, `/inbox/cases/${seeded.id}`);
+      await page.selectOption('#return-reason', 'not_our_remit');
+      await page.fill('#return-note', '此为农业委职责范围。');
+      expect(Object.keys(await drafts(page))).toHaveLength(1);
+      await Promise.all([page.waitForNavigation(), page.click('form[action$="/return"] button[type=submit]')]);
+      expect(await page.textContent('#withdrawn')).toContain('本单位已不再承办此案件');
+      expect(await drafts(page)).toEqual({});
+      await context.close();
+    });
+
     it('keeps no draft past signing out, and shows none of one account to another signing in on the same browser', async () => {
       const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
       const client = formClient(base, fromNewAddress());
