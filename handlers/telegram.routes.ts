@@ -17,18 +17,25 @@ const sender = z.looseObject({ id: wholeNumber }, { error: 'must be a user objec
 const optionalText = z.string({ error: 'must be a string' }).optional();
 
 /** The parts of an update the bot relies on, as the Bot API defines them; the rest passes as sent. */
+const messageFields = {
+  chat: z.looseObject({ id: wholeNumber, type: z.string({ error: 'must be a string' }) }, { error: 'must be a chat object' }),
+  from: sender.optional(),
+  text: optionalText,
+  caption: optionalText,
+  contact: z.looseObject({ phone_number: z.string({ error: 'must be a string' }) }).optional(),
+};
+// A private chat's messages always come from someone.
+const fromInPrivate = { message: 'required in a private chat', path: ['from'] };
 const updateSchema = z.looseObject({
   update_id: wholeNumber.nonnegative('must be a whole number'),
   message: z
-    .looseObject({
-      chat: z.looseObject({ id: wholeNumber, type: z.string({ error: 'must be a string' }) }, { error: 'must be a chat object' }),
-      from: sender.optional(),
-      text: optionalText,
-      caption: optionalText,
-      contact: z.looseObject({ phone_number: z.string({ error: 'must be a string' }) }).optional(),
-    })
-    // A private chat's messages always come from someone.
-    .refine((m) => m.chat.type !== 'private' || m.from !== undefined, { message: 'required in a private chat', path: ['from'] })
+    .looseObject(messageFields)
+    .refine((m) => m.chat.type !== 'private' || m.from !== undefined, fromInPrivate)
+    .optional(),
+  // An edit is known by the message's id, and its send time tells which report it may belong to.
+  edited_message: z
+    .looseObject({ ...messageFields, message_id: wholeNumber, date: wholeNumber.nonnegative('must be a whole number') })
+    .refine((m) => m.chat.type !== 'private' || m.from !== undefined, fromInPrivate)
     .optional(),
   callback_query: z.looseObject({ from: sender, data: optionalText }).optional(),
 });

@@ -560,6 +560,150 @@ describe('POST /telegram/webhook', () => {
   });
 });
 
+describe('Telegram bot: edited messages', () => {
+  const sessionOf = async (chatId: number) => {
+    const row = await service.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chatId)).executeTakeFirst();
+    return row ? (JSON.parse(row.state) as { stage: string; draft: { texts: string[]; address: string | null } }) : null;
+  };
+
+  it('takes a corrected description into the report in progress, says so and asks what is still missing', async () => {
+    const chat = residentChat(nextChat++);
+    const first = chat.text('有个厂子晚上往沟里排黑水，气味很大');
+    expect(texts((await deliver(chat.chatId, first)).sent)).toEqual([expect.stringContaining('哪里')]);
+    // The correction names the place: the bot no longer needs to ask for it.
+    const fixed = await deliver(chat.chatId, chat.edited(first, { text: '兴隆办事处朱家观村有个厂子晚上往沟里排黑水，气味很大' }));
+    expect(fixed.status).toBe(200);
+    expect(texts(fixed.sent)).toEqual(['已按您修改后的内容更新这份举报。', expect.stringContaining('匿名')]);
+    expect(buttonsOf(fixed.sent.at(-1))).toEqual(['c:anonymous', 'c:contact']);
+    const summary = texts((await deliver(chat.chatId, chat.button('c:anonymous'))).sent).at(-1)!;
+    expect(summary).toContain('朱家观村有个厂子');
+    // Corrected again at the summary: the summary comes again, with the new words.
+    const again = await deliver(chat.chatId, chat.edited(first, { text: '兴隆办事处朱家观村有个厂子半夜往沟里排黑水' }));
+    expect(texts(again.sent)).toEqual(['已按您修改后的内容更新这份举报。', expect.stringContaining('半夜往沟里排黑水')]);
+    expect(buttonsOf(again.sent.at(-1))).toEqual(['c:confirm', 'c:cancel']);
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created?.text).toBe('兴隆办事处朱家观村有个厂子半夜往沟里排黑水');
+  });
+
+  it('takes a corrected place and a corrected photo caption, and repeats the pending question in English', async () => {
+    const chat = residentChat(nextChat++, 'en-US');
+    const photo = chat.photo('edit-photo-1', 'black water in the ditch at night');
+    await deliver(chat.chatId, photo);
+    const place = chat.text('Maludou village gate');
+    expect(texts((await deliver(chat.chatId, place)).sent).at(-1)).toContain('anonymous');
+    const fixedPlace = await deliver(chat.chatId, chat.edited(place, { text: 'Maludou village, north gate' }));
+    expect(texts(fixedPlace.sent)).toEqual(['Got it: the report now reads as you corrected it.', expect.stringContaining('anonymous')]);
+    const fixedCaption = await deliver(chat.chatId, chat.edited(photo, { caption: 'black water and foam in the ditch at night' }));
+    expect(texts(fixedCaption.sent)[0]).toBe('Got it: the report now reads as you corrected it.');
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toMatchObject({ text: 'black water and foam in the ditch at night', address: 'Maludou village, north gate' });
+  });
+
+  it('never changes a submitted report from an edit, and says once how to add to it', async () => {
+    const chat = residentChat(nextChat++);
+    const first = chat.text('兴隆办事处有工厂夜里冒黑烟');
+    await deliver(chat.chatId, first);
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    const edit = await deliver(chat.chatId, chat.edited(first, { text: '兴隆办事处有工厂白天也冒黑烟' }));
+    expect(texts(edit.sent)).toEqual([expect.stringMatching(new RegExp(`${created!.tracking_code}.*不会改动[\\s\\S]*新消息[\\s\\S]*/status ${created!.tracking_code}`))]);
+    const [after] = await casesOfChat(chat.chatId);
+    expect(after?.text).toBe('兴隆办事处有工厂夜里冒黑烟');
+    expect(await sessionOf(chat.chatId)).toBeNull();
+    // A new report under way does not take the words of a message of the submitted one either.
+    await deliver(chat.chatId, chat.text('回龙圩镇的河里有死鱼'));
+    const later = await deliver(chat.chatId, chat.edited(first, { text: '兴隆办事处有工厂一直冒黑烟' }));
+    expect(texts(later.sent)).toEqual([expect.stringContaining(created!.tracking_code)]);
+    expect((await sessionOf(chat.chatId))?.draft.texts).toEqual(['回龙圩镇的河里有死鱼']);
+  });
+
+  it('says an edit of a message the report did not use changes nothing', async () => {
+    const chat = residentChat(nextChat++);
+    const hello = chat.text('你好');
+    await deliver(chat.chatId, hello);
+    await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水'));
+    const before = await sessionOf(chat.chatId);
+    const edit = await deliver(chat.chatId, chat.edited(hello, { text: '你好，我要举报' }));
+    expect(texts(edit.sent)).toEqual(['修改已发送的消息不会改动举报。需要补充或更正，请直接发送一条新消息。']);
+    expect(await sessionOf(chat.chatId)).toEqual(before);
+  });
+
+  it('ignores the movements of a live location without a word, before and after the report is submitted', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水'));
+    const live = { message: chat.message({ location: { latitude: 25.4, longitude: 111.6, live_period: 900 } }) };
+    expect(texts((await deliver(chat.chatId, live)).sent).at(-1)).toContain('匿名');
+    const before = await sessionOf(chat.chatId);
+    const moved = await deliver(chat.chatId, chat.edited(live, { location: { latitude: 25.41, longitude: 111.61, live_period: 900 } }));
+    expect(moved.status).toBe(200);
+    expect(moved.sent).toEqual([]);
+    expect(await sessionOf(chat.chatId)).toEqual(before);
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const after = await deliver(chat.chatId, chat.edited(live, { location: { latitude: 25.42, longitude: 111.62, live_period: 900 } }));
+    expect(after.sent).toEqual([]);
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created?.lat).toBe(25.4);
+  });
+
+  it('refuses an edit that is empty or too long as it refuses such a message, and drops NUL characters', async () => {
+    const chat = residentChat(nextChat++);
+    const first = chat.text('有个厂子晚上往沟里排黑水');
+    await deliver(chat.chatId, first);
+    const before = await sessionOf(chat.chatId);
+    const empty = await deliver(chat.chatId, chat.edited(first, { text: ' \u200b ' }));
+    expect(texts(empty.sent)).toEqual(['消息是空的，请用文字描述问题。']);
+    const long = await deliver(chat.chatId, chat.edited(first, { text: '排'.repeat(5000) }));
+    expect(texts(long.sent)).toEqual([expect.stringContaining('太长')]);
+    expect(await sessionOf(chat.chatId)).toEqual(before);
+    const nul = await deliver(chat.chatId, chat.edited(first, { text: '有个厂子\u0000半夜往沟里排黑水' }));
+    expect(texts(nul.sent)[0]).toBe('已按您修改后的内容更新这份举报。');
+    expect((await sessionOf(chat.chatId))?.draft.texts).toEqual(['有个厂子半夜往沟里排黑水']);
+  });
+
+  it('keeps working with a report stored before the messages of its parts were remembered', async () => {
+    const chat = residentChat(nextChat++);
+    const old = chat.text('养猪场的粪水直接排进灌溉渠');
+    // As a draft was stored before: no message ids.
+    const state = {
+      stage: 'ask_place',
+      draft: { texts: ['养猪场的粪水直接排进灌溉渠'], photos: [], location: null, address: null, namedPlace: null, venue: null, anonymous: null, contact: null },
+    };
+    await service.deps.db
+      .insertInto('telegram_sessions')
+      .values({ chat_id: String(chat.chatId), state: JSON.stringify(state), updated_at: new Date().toISOString() })
+      .execute();
+    const edit = await deliver(chat.chatId, chat.edited(old, { text: '养猪场的粪水排进灌溉渠' }));
+    expect(texts(edit.sent)).toEqual(['修改已发送的消息不会改动举报。需要补充或更正，请直接发送一条新消息。']);
+    const place = chat.text('马鹿头村口');
+    expect(texts((await deliver(chat.chatId, place)).sent).at(-1)).toContain('匿名');
+    // What came after is remembered: its correction is taken.
+    expect(texts((await deliver(chat.chatId, chat.edited(place, { text: '马鹿头村北口' }))).sent)[0]).toBe('已按您修改后的内容更新这份举报。');
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toMatchObject({ text: '养猪场的粪水直接排进灌溉渠', address: '马鹿头村北口' });
+  });
+
+  it('refuses an edit without a sender in a private chat, or without the message id, naming the field', async () => {
+    const headers = { 'X-Telegram-Bot-Api-Secret-Token': SECRET };
+    for (const [body, field] of [
+      [{ update_id: 21, edited_message: { message_id: 1, date: 1, chat: { id: 5, type: 'private' }, text: 'x' } }, 'edited_message.from'],
+      [{ update_id: 22, edited_message: { date: 1, chat: { id: 5, type: 'private' }, from: { id: 5 }, text: 'x' } }, 'edited_message.message_id'],
+      [{ update_id: 23, edited_message: { message_id: 1, date: 1, chat: { id: 5, type: 'private' }, from: { id: 5 }, text: 42 } }, 'edited_message.text'],
+    ] as const) {
+      const res = await postJson(`${service.url}/telegram/webhook`, body, headers);
+      const answer = (await res.json()) as { error: { fields: Record<string, string> } };
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(Object.keys(answer.error.fields), JSON.stringify(body)).toContain(field);
+    }
+  });
+});
+
 describe('Telegram bot across a restart', () => {
   it('continues a half-finished report with a new service on the same database', async () => {
     const restartEnv = telegramEnv('telegram-restart');
@@ -584,6 +728,8 @@ describe('npm run telegram -- set-webhook', () => {
     expect(await runTelegramCli(['set-webhook'], env, (l) => lines.push(l))).toBe(0);
     const call = emu.calls.filter((c) => c.method === 'setWebhook').at(-1);
     expect(call?.body).toMatchObject({ url: 'http://intake.test/telegram/webhook', secret_token: SECRET });
+    // Edits are sent only to a webhook registered for them.
+    expect(call?.body.allowed_updates).toEqual(['message', 'edited_message', 'callback_query']);
     expect(lines).toEqual(['webhook set: http://intake.test/telegram/webhook']);
   });
 });

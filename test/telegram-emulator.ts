@@ -225,6 +225,10 @@ export function residentChat(chatId: number, languageCode = 'zh-hans') {
     chatId,
     message,
     text: (text: string) => ({ message: message({ text }) }),
+    /** The resident edits a message they sent (its text, caption or live location): Telegram sends the whole message again. */
+    edited: (sent: { message: { message_id: number; date: number } }, fields: Record<string, unknown>) => ({
+      edited_message: { ...sent.message, text: undefined, caption: undefined, ...fields, edit_date: Math.floor(Date.now() / 1000) },
+    }),
     command: (text: string) => ({
       message: message({ text, entities: [{ type: 'bot_command', offset: 0, length: text.split(' ')[0]!.length }] }),
     }),

@@ -29,8 +29,11 @@ export function followedBy(text: string, paragraph: string): string {
   return `${clip(text, MAX_MESSAGE_TEXT - paragraph.length - 2)}\n\n${paragraph}`;
 }
 
-/** The update kinds the bot handles; others are never sent. */
-export const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
+/**
+ * The update kinds the bot handles; others are never sent. A webhook keeps
+ * the list it was registered with: after a change, `set-webhook` again.
+ */
+export const ALLOWED_UPDATES = ['message', 'edited_message', 'callback_query'] as const;
 
 export interface DeliveryOptions {
   /** The longest retry_after to wait out in place. */

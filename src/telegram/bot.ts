@@ -147,13 +147,13 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     const text = ctx.msg.text.replaceAll('\u0000', '');
     if (saysNothing(text)) return void (await ctx.reply(t.unusable.empty));
     if (text.length > MAX_TEXT) return void (await ctx.reply(t.unusable.tooLong));
-    await run(ctx, { kind: 'text', text });
+    await run(ctx, { kind: 'text', text, messageId: ctx.msg.message_id });
   });
   pm.on('message:photo', async (ctx) => {
     const largest = ctx.msg.photo[ctx.msg.photo.length - 1];
     if (!largest) return void (await ctx.reply(textsFor(ctx).unusable.other));
     if (tooLarge(largest.file_size)) return void (await ctx.reply(textsFor(ctx).unusable.photoTooLarge(MAX_PHOTO_BYTES / 1024 / 1024)));
-    await run(ctx, { kind: 'photo', fileId: largest.file_id, caption: ctx.msg.caption ?? null });
+    await run(ctx, { kind: 'photo', fileId: largest.file_id, caption: ctx.msg.caption ?? null, messageId: ctx.msg.message_id });
   });
   pm.on('message:document', async (ctx) => {
     const doc = ctx.msg.document;
@@ -161,7 +161,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     if (!doc.mime_type || !IMAGE_TYPES.has(doc.mime_type)) return void (await ctx.reply(textsFor(ctx).unusable.document));
     // The photo job would leave it out after the resident was told it was received: refused now, with the reason.
     if (tooLarge(doc.file_size)) return void (await ctx.reply(textsFor(ctx).unusable.photoTooLarge(MAX_PHOTO_BYTES / 1024 / 1024)));
-    await run(ctx, { kind: 'photo', fileId: doc.file_id, caption: ctx.msg.caption ?? null });
+    await run(ctx, { kind: 'photo', fileId: doc.file_id, caption: ctx.msg.caption ?? null, messageId: ctx.msg.message_id });
   });
   pm.on('message:location', async (ctx) => {
     const { latitude: lat, longitude: lng } = ctx.msg.location;
@@ -187,6 +187,34 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   pm.on('message:sticker', (ctx) => ctx.reply(textsFor(ctx).unusable.sticker));
   pm.on(['message:voice', 'message:audio', 'message:video_note'], (ctx) => ctx.reply(textsFor(ctx).unusable.voice));
   pm.on('message', (ctx) => ctx.reply(textsFor(ctx).unusable.other));
+
+  /*
+   * A message the resident edited. A live location sends one for every
+   * movement: ignored without a word, it changes nothing. An edit of the
+   * words a report in progress took (a description, a caption, the typed
+   * place) corrects the draft; any other edit, above all of a report already
+   * submitted, changes nothing and the resident is told how to add to it.
+   */
+  pm.on('edited_message', async (ctx) => {
+    const msg = ctx.editedMessage;
+    if (msg.location) return;
+    const t = textsFor(ctx);
+    const words = msg.text ?? msg.caption;
+    if (typeof words === 'string') {
+      const text = words.replaceAll('\u0000', '');
+      if (saysNothing(text)) return void (await ctx.reply(t.unusable.empty));
+      if (text.length > MAX_TEXT) return void (await ctx.reply(t.unusable.tooLong));
+      const input = keepable({ kind: 'edit', messageId: msg.message_id, text });
+      const result = converse(ctx.session, input, conversation);
+      if (!result.editIgnored) {
+        ctx.session = result.session;
+        for (const prompt of result.prompts) await say(ctx, t, prompt);
+        return;
+      }
+    }
+    const submitted = await caseSubmittedAfter(deps, String(ctx.chat.id), msg.date);
+    await ctx.reply(submitted ? t.editOnRecord(submitted) : t.editNotTaken);
+  });
 
   /** Feeds one input to the conversation, saves the new state and says what it says. */
   async function run(ctx: BotContext, given: Input): Promise<void> {
@@ -280,6 +308,8 @@ async function say(ctx: BotContext, t: Texts, p: Prompt): Promise<void> {
       return void (await ctx.reply(t.nothingToCancel));
     case 'stale_button':
       return void (await ctx.reply(t.staleButton));
+    case 'correction_taken':
+      return void (await ctx.reply(t.correctionTaken));
   }
 }
 
@@ -313,6 +343,25 @@ async function submit(deps: BotDeps, draft: Draft, chatId: string, updateId: num
     },
     `tg-${chatId}-${updateId}`,
   );
+}
+
+/**
+ * The tracking code of the first report the chat submitted after a message
+ * was sent (`date`, Telegram's Unix seconds): the report that message may have
+ * been part of. Null when nothing was submitted since.
+ */
+async function caseSubmittedAfter(deps: BotDeps, chatId: string, date: number): Promise<string | null> {
+  const sentAt = new Date(date * 1000).toISOString();
+  const row = await deps.db
+    .selectFrom('telegram_reporters as r')
+    .innerJoin('cases as c', 'c.id', 'r.case_id')
+    .select('c.tracking_code')
+    .where('r.chat_id', '=', chatId)
+    .where('r.created_at', '>=', sentAt)
+    .orderBy('r.created_at', 'asc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.tracking_code ?? null;
 }
 
 async function ownStatus(deps: BotDeps, t: Texts, chatId: string): Promise<string> {

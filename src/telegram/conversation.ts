@@ -25,6 +25,14 @@ export interface Draft {
   /** null until the resident chose. */
   anonymous: boolean | null;
   contact: { name: string | null; phone: string } | null;
+  /**
+   * The Telegram message each entry of `texts` came from (null: not known, as
+   * in a draft stored before the ids were kept), so an edit of that message
+   * corrects it. Optional: a stored draft without it still works.
+   */
+  textIds?: Array<number | null>;
+  /** The message `address` was typed in, when known. */
+  addressId?: number | null;
 }
 
 export interface Session {
@@ -36,8 +44,10 @@ export type Choice = 'anonymous' | 'contact' | 'confirm' | 'cancel';
 export const CHOICES: readonly Choice[] = ['anonymous', 'contact', 'confirm', 'cancel'];
 
 export type Input =
-  | { kind: 'text'; text: string }
-  | { kind: 'photo'; fileId: string; caption: string | null }
+  | { kind: 'text'; text: string; messageId?: number }
+  | { kind: 'photo'; fileId: string; caption: string | null; messageId?: number }
+  /** The resident edited a message they had sent: its new text (or caption). */
+  | { kind: 'edit'; messageId: number; text: string }
   | { kind: 'location'; lat: number; lng: number; venue?: string | null }
   | { kind: 'contact'; name: string | null; phone: string }
   | { kind: 'choice'; choice: Choice }
@@ -59,11 +69,15 @@ export type Prompt =
   | { say: 'greeting' }
   | { say: 'cancelled' }
   | { say: 'nothing_to_cancel' }
-  | { say: 'stale_button' };
+  | { say: 'stale_button' }
+  /** An edit corrected the draft's description or typed place. */
+  | { say: 'correction_taken' };
 
 export interface Step {
   session: Session;
   prompts: Prompt[];
+  /** An edit of a message the draft did not take its words from: the bot says how to add information instead. */
+  editIgnored?: boolean;
   /** The resident confirmed: create the case from this draft (the session is already reset). */
   submit: Draft | null;
   /** A button press that was accepted (the bot marks it on the message). */
@@ -79,7 +93,18 @@ export interface ConversationContext {
 export function emptySession(): Session {
   return {
     stage: 'idle',
-    draft: { texts: [], photos: [], location: null, address: null, namedPlace: null, venue: null, anonymous: null, contact: null },
+    draft: {
+      texts: [],
+      photos: [],
+      location: null,
+      address: null,
+      namedPlace: null,
+      venue: null,
+      anonymous: null,
+      contact: null,
+      textIds: [],
+      addressId: null,
+    },
   };
 }
 
@@ -91,7 +116,13 @@ export function reviveSession(value: unknown): Session {
   if (!v.stage || !stages.includes(v.stage) || !v.draft || !Array.isArray(v.draft.texts) || !Array.isArray(v.draft.photos)) {
     return emptySession();
   }
-  return { stage: v.stage, draft: { ...emptySession().draft, ...v.draft } };
+  const draft: Draft = { ...emptySession().draft, ...v.draft };
+  // A draft stored before message ids were kept (or with ids that do not match its texts): its parts have no known message.
+  const ids = draft.textIds;
+  const idsFit = Array.isArray(ids) && ids.length === draft.texts.length && ids.every((id) => id === null || Number.isSafeInteger(id));
+  draft.textIds = idsFit ? ids : draft.texts.map(() => null);
+  if (!Number.isSafeInteger(draft.addressId)) draft.addressId = null;
+  return { stage: v.stage, draft };
 }
 
 export function inProgress(s: Session): boolean {
@@ -144,9 +175,43 @@ export function saysNothing(text: string): boolean {
   return text.replace(/[\p{Cf}\s]/gu, '') === '';
 }
 
-function withDescription(draft: Draft, text: string, ctx: ConversationContext): Draft {
+function withDescription(draft: Draft, text: string, ctx: ConversationContext, messageId: number | null = null): Draft {
   const namedPlace = draft.namedPlace ?? ctx.placeIn(text);
-  return { ...draft, texts: [...draft.texts, text], namedPlace };
+  return { ...draft, texts: [...draft.texts, text], textIds: [...idsOf(draft), messageId], namedPlace };
+}
+
+/** The message ids of the draft's texts, null where not known. */
+function idsOf(draft: Draft): Array<number | null> {
+  const ids = draft.textIds ?? [];
+  return draft.texts.map((_, i) => ids[i] ?? null);
+}
+
+/**
+ * An edit of a message the draft took words from: the description part or
+ * the typed place takes the new text, and the report asks again what it
+ * still waits for (the summary again, at the confirmation). Any other edit
+ * changes nothing.
+ */
+function corrected(session: Session, messageId: number, text: string, ctx: ConversationContext): Step {
+  const { stage, draft } = session;
+  const ignored: Step = { ...step(session, []), editIgnored: true };
+  if (!inProgress(session)) return ignored;
+  let next: Draft;
+  if (draft.address !== null && draft.addressId === messageId) {
+    if ([...text].length > MAX_PLACE_ANSWER) return ignored;
+    next = { ...draft, address: text };
+  } else {
+    const at = idsOf(draft).indexOf(messageId);
+    if (at < 0) return ignored;
+    const texts = draft.texts.map((t, i) => (i === at ? text : t));
+    if ([...reportText({ ...draft, texts })].length > MAX_TEXT_CHARS) return step(session, [{ say: 'description_full', max: MAX_TEXT_CHARS }]);
+    // The place the description names is read again: the correction may be the place's name.
+    const namedPlace = texts.map((t) => ctx.placeIn(t)).find((p) => p !== null) ?? null;
+    next = { ...draft, texts, textIds: idsOf(draft), namedPlace };
+  }
+  const taken: Prompt = { say: 'correction_taken' };
+  if (stage === 'ask_contact_details') return step({ stage, draft: next }, [taken, { say: 'ask_contact_details' }]);
+  return toStep(advance(next, [taken]));
 }
 
 /** A typed contact: a phone number, and whatever else the message says as the name. */
@@ -203,7 +268,7 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
       const text = input.text.trim();
       // An answer to "where is it?" is short; a long message is more description (which may name the place).
       if (stage === 'ask_place' && [...text].length <= MAX_PLACE_ANSWER && !ANONYMOUS_TYPED.test(text)) {
-        return toStep(advance({ ...draft, address: text }));
+        return toStep(advance({ ...draft, address: text, addressId: input.messageId ?? null }));
       }
       // 匿名 is never a description nor a place: before the question (我要匿名举报 as the first message) or after
       // it (a change of mind at the summary), it is the choice the button makes.
@@ -224,8 +289,11 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
       // A hello before any description is answered, not taken as the report: the introduction, or again the question.
       if (draft.texts.length === 0 && GREETING.test(text)) return step(session, [{ say: stage === 'idle' ? 'greeting' : 'ask_text' }]);
       if (!roomFor(draft, text)) return step(session, [{ say: 'description_full', max: MAX_TEXT_CHARS }]);
-      return toStep(advance(withDescription(draft, text, ctx)));
+      return toStep(advance(withDescription(draft, text, ctx, input.messageId ?? null)));
     }
+
+    case 'edit':
+      return corrected(session, input.messageId, input.text.trim(), ctx);
 
     case 'photo': {
       const full = draft.photos.length >= ctx.maxPhotos;
@@ -236,7 +304,7 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
       const fits = caption !== null && roomFor(next, caption);
       const ack: Prompt = full ? { say: 'too_many_photos', max: ctx.maxPhotos, captionKept: fits } : { say: 'photo_added', count: next.photos.length };
       if (caption && !fits) return step({ stage, draft: next }, [ack, { say: 'description_full', max: MAX_TEXT_CHARS }]);
-      if (caption) return toStep(advance(withDescription(next, caption, ctx), [ack]));
+      if (caption) return toStep(advance(withDescription(next, caption, ctx, input.messageId ?? null), [ack]));
       if (full) return step(session, [ack]);
       // An album arrives as one update per photo: acknowledge without asking the same question again.
       if (stage === 'idle') return toStep(advance(next, [ack]));

@@ -82,6 +82,11 @@ const zh = {
   cancelled: '已取消，本次举报没有提交。需要时随时重新开始。',
   nothingToCancel: '目前没有正在填写的举报。',
   staleButton: '这个按钮已经失效了。',
+  correctionTaken: '已按您修改后的内容更新这份举报。',
+  editOnRecord: (code: string) =>
+    `举报 ${code} 已按提交时的内容受理，修改已发送的消息不会改动它。` +
+    `需要补充或更正，请发送新消息作为新的举报，并在描述中写明查询码 ${code}；发送 /status ${code} 可查看进展。`,
+  editNotTaken: '修改已发送的消息不会改动举报。需要补充或更正，请直接发送一条新消息。',
   accepted: (code: string, url: string) =>
     `举报已受理，查询码：${code}\n` +
     `办理进展会在这里通知您；也可以发送 /status ${code}，或打开 ${url} 查看。`,
@@ -235,6 +240,11 @@ const en: Texts = {
   cancelled: 'Cancelled: nothing was submitted. Start again whenever you like.',
   nothingToCancel: 'There is no report in progress.',
   staleButton: 'This button is no longer valid.',
+  correctionTaken: 'Got it: the report now reads as you corrected it.',
+  editOnRecord: (code) =>
+    `Report ${code} was received as it was submitted; editing a message you sent does not change it. ` +
+    `To add or correct something, send a new message as a new report and mention the tracking code ${code} in it; send /status ${code} to see how it goes.`,
+  editNotTaken: 'Editing a message you sent does not change a report. To add or correct something, just send a new message.',
   accepted: (code, url) =>
     `Report received. Tracking code: ${code}\n` +
     `You will be told here how it goes; you can also send /status ${code} or open ${url}.`,
