@@ -226,6 +226,53 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it('says why a rating is refused: rated already in another tab, the time to rate ended (when, on the district clock), no new answer yet', async () => {
+    clock.set('2026-11-02T02:00:00.000Z');
+    const { page, context } = await newPage({ baseURL: service.url });
+    const other = await context.newPage();
+    /** The rating form open in both tabs; the other tab rates first with `first` (none: nobody does). */
+    const race = async (lang: 'zh' | 'en', first: 'satisfied' | 'dissatisfied' | null) => {
+      const seeded = await seedCase(service, clock);
+      await replyToAll(seeded.id, '已处理');
+      for (const p of [page, other]) await p.goto(`/track/${seeded.trackingCode}?lang=${lang}`);
+      if (first) {
+        await other.check(`#rating-${first}`);
+        await other.check('#solved-yes');
+        await Promise.all([other.waitForURL(/\?rated=1$/), other.click('#rate-form button[type=submit]')]);
+      }
+      await page.check('#rating-basic');
+      await page.check('#solved-no');
+      const [res] = await Promise.all([page.waitForNavigation(), page.click('#rate-form button[type=submit]')]);
+      expect(res?.status()).toBe(409);
+      return { seeded, alert: (await page.textContent('[role=alert]'))!.trim() };
+    };
+
+    expect((await race('zh', 'satisfied')).alert).toBe('这次答复已经评价过了，每次答复只能评价一次。');
+    expect((await race('en', 'satisfied')).alert).toBe('This answer has already been rated; an answer is rated once.');
+    const reopened = await race('zh', 'dissatisfied');
+    expect(reopened.alert).toBe('案件已退回承办单位重新办理，新的答复还没有作出，暂时没有可评价的答复。');
+    expect((await findCase(service.deps.db, reopened.seeded.id))!).toMatchObject({ status: 'reopened', round: 2 });
+
+    // The window ends while the page is open: the time it ended, on the district's clock.
+    const seeded = await seedCase(service, clock);
+    await replyToAll(seeded.id, '已处理');
+    const rateBy = (await findCase(service.deps.db, seeded.id))!.deadlines.rateBy!;
+    for (const lang of ['zh', 'en'] as const) {
+      clock.set('2026-11-03T02:00:00.000Z');
+      await page.goto(`/track/${seeded.trackingCode}?lang=${lang}`);
+      await page.check('#rating-satisfied');
+      await page.check('#solved-yes');
+      clock.set(new Date(Date.parse(rateBy) + 60_000).toISOString());
+      const [res] = await Promise.all([page.waitForNavigation(), page.click('#rate-form button[type=submit]')]);
+      expect(res?.status()).toBe(409);
+      const shown = new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', { timeZone: service.deps.district.file.district.timezone, dateStyle: 'medium', timeStyle: 'short' }).format(new Date(rateBy));
+      expect((await page.textContent('[role=alert]'))!.trim()).toBe(lang === 'zh' ? `评价期限已于${shown}截止，无法再评价。` : `The time to rate this answer ended on ${shown}.`);
+    }
+    expect(await service.deps.db.selectFrom('ratings').select('id').where('case_id', '=', seeded.id).execute()).toEqual([]);
+    clock.set('2026-11-03T02:00:00.000Z');
+    await context.close();
+  });
+
   it('takes a phone number typed in full-width characters or with the area code in brackets, and refuses one without digits', async () => {
     const { page, context } = await newPage({ baseURL: service.url });
     await page.goto('/');

@@ -1,11 +1,11 @@
 import { Hono, type Context } from 'hono';
 import { textFault } from '../../src/domain/text.js';
 import { trackingCodeIn } from '../../src/domain/tracking-code.js';
-import { AppError } from '../../src/errors.js';
+import { AppError, type Refusal } from '../../src/errors.js';
 import { logRated, RATINGS, rateCase, type RatingValue } from '../../src/workflow/feedback.js';
 import { csrfProtection } from '../../src/web/csrf.js';
 import { loadSession } from '../../src/web/session.js';
-import { formatTime, type Texts } from '../../src/web/i18n.js';
+import { formatTime, type Lang, type Texts } from '../../src/web/i18n.js';
 import { CsrfField, errorId, FieldError } from '../../src/web/layout.js';
 import { pageContext, renderPage } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
@@ -198,6 +198,36 @@ function LookupForm({ lang, code, error }: { lang: 'zh' | 'en'; code?: string; e
       </p>
     </form>
   );
+}
+
+/**
+ * Why a rating was refused (`AppError.refusal` of rateCase), as the resident
+ * reads it: the answer was rated already (another tab, the chat), the time to
+ * rate it ended (when, on the district's clock), or there is no answer to rate
+ * (the case went back to the bureau, or was closed meanwhile).
+ */
+function ratingRefusal(lang: Lang, refusal: Refusal | undefined, timeZone: string): string {
+  const zh = lang === 'zh';
+  switch (refusal?.reason) {
+    case 'already_rated':
+      return zh ? '这次答复已经评价过了，每次答复只能评价一次。' : 'This answer has already been rated; an answer is rated once.';
+    case 'rating_closed': {
+      const when = formatTime(refusal.rateBy, lang, timeZone);
+      return zh ? `评价期限已于${when}截止，无法再评价。` : `The time to rate this answer ended on ${when}.`;
+    }
+    case 'rate_not_replied':
+      if (refusal.status === 'reopened') {
+        return zh
+          ? '案件已退回承办单位重新办理，新的答复还没有作出，暂时没有可评价的答复。'
+          : 'The case has gone back to the bureau to be handled again; there is no new answer to rate yet.';
+      }
+      if (['closed', 'merged', 'transferred'].includes(refusal.status)) {
+        return zh ? `案件当前为「${statusLabel(lang, refusal.status)}」，不能再评价。` : `The case is now ${statusLabel(lang, refusal.status).toLowerCase()}; it can no longer be rated.`;
+      }
+      return zh ? '承办单位尚未答复，暂时没有可评价的答复。' : 'The bureau has not answered yet, so there is nothing to rate.';
+    default:
+      return zh ? '这次答复已经评价过，或评价期限已过，无法再评价。' : 'This answer has already been rated, or the time to rate it has passed.';
+  }
 }
 
 /** Rating is open while the case waits for it and the window has not closed. */
@@ -476,10 +506,9 @@ export function trackPageRoutes() {
       logRated(deps.logger, outcome, { reqId: c.get('requestId'), channel: 'web' });
     } catch (err) {
       if (err instanceof AppError && err.code === 'illegal_transition') {
-        // Already rated (another tab), or the window closed: show the case as it is now.
+        // Already rated (another tab), the window closed, or no answer to rate any more: say which, and show the case as it is now.
         const now = (await publicCaseView(deps, view.trackingCode, lang)) ?? view;
-        const message = lang === 'zh' ? '这次答复已经评价过，或评价期限已过，无法再评价。' : 'This answer has already been rated, or the time to rate it has passed.';
-        return renderCase(c, now, { alert: message, status: 409 });
+        return renderCase(c, now, { alert: ratingRefusal(lang, err.refusal, pageContext(c).timeZone), status: 409 });
       }
       throw err;
     }
