@@ -11,7 +11,7 @@ import { keptText, validationHook } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { decimalOf } from '../src/domain/text.js';
 import { halfWidthDigits } from '../src/pipeline/extract.js';
-import { withZoneOffset } from '../src/domain/time-zone.js';
+import { extendedOffset, OFFSET_RULE, offsetExists, withZoneOffset } from '../src/domain/time-zone.js';
 import type { Deps } from '../src/core-deps.js';
 
 
@@ -61,9 +61,15 @@ const phone = z
     { error: `${PHONE_RULE}, as a string` },
   )
   .nullish();
-const occurredAt = z.iso
-  .datetime({ offset: true, local: true, error: "must be an ISO 8601 date-time, e.g. 2026-11-28T21:30:00+08:00 (without an offset, the district's time)" })
-  .refine(instantInServiceYears, INSTANT_RULE)
+// An offset may come without its colon (+0800, as `%z` writes it): read as +08:00, and checked as one.
+const occurredAt = z
+  .preprocess(
+    extendedOffset,
+    z.iso
+      .datetime({ offset: true, local: true, error: "must be an ISO 8601 date-time, e.g. 2026-11-28T21:30:00+08:00 (without an offset, the district's time)" })
+      .refine(instantInServiceYears, INSTANT_RULE)
+      .refine(offsetExists, OFFSET_RULE),
+  )
   .nullish();
 const lat = z.number({ error: 'must be a number' }).min(-90, 'must be between -90 and 90').max(90, 'must be between -90 and 90');
 const lng = z.number({ error: 'must be a number' }).min(-180, 'must be between -180 and 180').max(180, 'must be between -180 and 180');

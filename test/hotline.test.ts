@@ -577,7 +577,7 @@ describe('POST /api/v1/hotline/calls', () => {
 
   it('refuses a start time in a time zone that does not exist with 400 naming startedAt, creating nothing', async () => {
     const before = await count('hotline_calls');
-    for (const startedAt of ['2026-11-02T09:40:00+15:00', '2026-11-02T09:40:00-13:00', '2026-11-02 09:40:00+15:00']) {
+    for (const startedAt of ['2026-11-02T09:40:00+15:00', '2026-11-02T09:40:00-13:00', '2026-11-02 09:40:00+15:00', '2026-11-02T09:40:00+1500', '2026-11-02T09:40:00-1300']) {
       const res = await json(as('operator').post('/api/v1/hotline/calls', call('坐席：请讲。\n来电人：兴隆办事处那边厂子偷排废水。', { startedAt })));
       expect(res.status, JSON.stringify(res.body)).toBe(400);
       expect(res.body.error.fields).toEqual({ startedAt: 'must have a UTC offset between -12:00 and +14:00' });
@@ -619,6 +619,26 @@ describe('POST /api/v1/hotline/calls', () => {
     const ahead = await json(as('operator').post('/api/v1/hotline/calls', call(transcript, { startedAt: '2026-11-02 11:00:00' })));
     expect(ahead.status, JSON.stringify(ahead.body)).toBe(400);
     expect(ahead.body.error.fields).toEqual({ startedAt: 'must not be in the future' });
+  });
+
+  it('takes a start whose offset is written without its colon (+0800, -0530), as the same instant with it', async () => {
+    const transcript = '坐席：请讲。\n来电人：兴隆办事处那边厂子偷排废水。';
+    for (const [startedAt, instant] of [
+      ['2026-11-02T09:40:00+0800', '2026-11-02T01:40:00.000Z'],
+      ['2026-11-02 09:40:00+0800', '2026-11-02T01:40:00.000Z'],
+      ['2026-11-01T20:10:00.5-0530', '2026-11-02T01:40:00.500Z'],
+    ] as const) {
+      const body = call(transcript, { startedAt });
+      const res = await json(as('operator').post('/api/v1/hotline/calls', body));
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      const record = await json(as('operator').get(`/api/v1/hotline/calls/12369/${body.callId}`));
+      expect(record.body.startedAt).toBe(instant);
+      // The same call with the colon written is the same call.
+      const again = await json(as('operator').post('/api/v1/hotline/calls', { ...body, startedAt: startedAt.replace(/(\d{2})(\d{2})$/, '$1:$2') }));
+      expect(again.status, JSON.stringify(again.body)).toBe(200);
+      expect(again.body.result).toBe('duplicate');
+      await processed(res.body.cases[0].id);
+    }
   });
 
   it('creates the call only once when the same call arrives twice at the same moment', async () => {
@@ -796,6 +816,8 @@ describe('hotline access and validation', () => {
     ['an impossible date with an offset', { startedAt: '2026-02-30T09:15:00+08:00' }, 'startedAt', expect.stringContaining('ISO 8601')],
     ['an impossible time without an offset', { startedAt: '2026-11-02T24:30:00' }, 'startedAt', expect.stringContaining('ISO 8601')],
     ['an impossible offset', { startedAt: '2026-11-02T09:40:00+08:75' }, 'startedAt', expect.stringContaining('ISO 8601')],
+    ['an impossible offset without its colon', { startedAt: '2026-11-02T09:40:00+0875' }, 'startedAt', expect.stringContaining('ISO 8601')],
+    ['an offset of three digits', { startedAt: '2026-11-02T09:40:00+080' }, 'startedAt', expect.stringContaining('ISO 8601')],
     ['a startedAt in year 10000 (UTC)', { startedAt: '9999-12-31T23:59:59-23:59' }, 'startedAt', 'must fall in the years 1900–2999 (UTC)'],
     ['a startedAt before year 1 (UTC)', { startedAt: '0000-01-01T00:00:00+23:59' }, 'startedAt', 'must fall in the years 1900–2999 (UTC)'],
     ['a malformed caller number', { callerNumber: 'unknown' }, 'callerNumber', expect.stringContaining('phone number')],

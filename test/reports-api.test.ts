@@ -89,6 +89,9 @@ describe('POST /api/v1/reports', () => {
     ['an occurredAt in year 10000 (UTC)', { text: '噪音', occurredAt: '9999-12-31T23:59:59-23:59' }, 'occurredAt', 'must fall in the years 1900–2999 (UTC)'],
     ['an occurredAt hours ahead', { text: '噪音', occurredAt: new Date(Date.now() + 3 * 3_600_000).toISOString() }, 'occurredAt', 'must not be in the future'],
     ['an occurredAt with only a date', { text: '噪音', occurredAt: '2026-12-03' }, 'occurredAt', expect.stringContaining('ISO 8601 date-time')],
+    ['an occurredAt with an impossible offset without its colon', { text: '噪音', occurredAt: '2026-12-03T22:00:00+0875' }, 'occurredAt', expect.stringContaining('ISO 8601')],
+    ['an occurredAt at an offset no zone has, without its colon', { text: '噪音', occurredAt: '2026-12-03T22:00:00+1500' }, 'occurredAt', 'must have a UTC offset between -12:00 and +14:00'],
+    ['an occurredAt at an offset no zone has', { text: '噪音', occurredAt: '2026-12-03T22:00:00-13:00' }, 'occurredAt', 'must have a UTC offset between -12:00 and +14:00'],
     ['text with a NUL character', { text: '噪音\u0000很大' }, 'text', 'must not contain NUL characters'],
     ['an address with a NUL character', { text: '噪音', address: '盐下村\u0000三组' }, 'address', 'must not contain NUL characters'],
     ['text with a lone surrogate', { text: '噪音\udc00很大' }, 'text', 'must be well-formed Unicode (found a lone surrogate)'],
@@ -118,12 +121,15 @@ describe('POST /api/v1/reports', () => {
     expect(await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirst()).toBeUndefined();
   });
 
-  it("reads an occurredAt without an offset on the district's clock, and keeps one with an offset as sent", async () => {
+  it("reads an occurredAt without an offset on the district's clock, and keeps one with an offset as sent, its colon added", async () => {
     for (const [sent, kept] of [
       ['2026-12-03T22:00', '2026-12-03T22:00+08:00'],
       ['2026-12-03T22:00:30.5', '2026-12-03T22:00:30.5+08:00'],
       ['2026-12-03T14:00:00Z', '2026-12-03T14:00:00Z'],
       ['2026-12-03T22:00:00+08:00', '2026-12-03T22:00:00+08:00'],
+      // The offset without its colon (+0800, as `%z` writes it), kept with it.
+      ['2026-12-03T22:00:00+0800', '2026-12-03T22:00:00+08:00'],
+      ['2026-12-03T08:30:00.25-0530', '2026-12-03T08:30:00.25-05:30'],
     ]) {
       const res = await postJson(`${api}/reports`, { text: '晚上十点河边有人倒垃圾', occurredAt: sent });
       const body = (await bodyOf(res)) as { id: string };

@@ -76,3 +76,30 @@ export function withZoneOffset(value: string, timeZone: string): { text: string;
   const instant = instantOfWallTime(Date.UTC(y, mo - 1, d, h, mi, sec, ms), timeZone);
   return { text: `${value}${offsetSuffix(instant, timeZone)}`, instant };
 }
+
+/** A date-time whose offset is written in the ISO 8601 basic form (`+0800`, `-0530`). */
+const BASIC_OFFSET = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)([+-])(\d{2})(\d{2})$/;
+
+/**
+ * `2026-11-03T09:15:00+0800` → `2026-11-03T09:15:00+08:00`: the basic form of
+ * an offset, which systems exporting with `%z` write, in the extended form the
+ * checks read. Only the colon is added: an impossible offset (+0875) stays one.
+ * Anything else is returned as it came.
+ */
+export function extendedOffset(value: unknown): unknown {
+  return typeof value === 'string' ? value.replace(BASIC_OFFSET, '$1$2$3:$4') : value;
+}
+
+export const OFFSET_RULE = 'must have a UTC offset between -12:00 and +14:00';
+
+/**
+ * No time zone is more than 12 hours behind or 14 ahead of UTC: a time at
+ * +15:00 or -13:00 is a wrong export setting, and read as it is it would put
+ * it hours away from when it happened. Z, or no offset, passes.
+ */
+export function offsetExists(iso: string): boolean {
+  const m = /T[^+-]*([+-])(\d{2}):?(\d{2})$/.exec(iso);
+  if (!m) return true;
+  const minutes = (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+  return minutes >= -12 * 60 && minutes <= 14 * 60;
+}

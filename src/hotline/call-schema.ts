@@ -2,6 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import { INSTANT_RULE, instantInServiceYears } from '../domain/service-years.js';
 import { textFault } from '../domain/text.js';
+import { extendedOffset, OFFSET_RULE, offsetExists } from '../domain/time-zone.js';
 
 /**
  * One hotline call as an operator submits it (JSON body, text/plain body with
@@ -75,8 +76,6 @@ const CALLER_NUMBER_RULE =
  */
 export const MASKED_CALLER_NUMBER = /^(?:\+?86)?\d{0,4}\*{3,12}\d{0,4}$/;
 
-const OFFSET_RULE = 'must have a UTC offset between -12:00 and +14:00';
-
 /**
  * A start without a UTC offset (2026-11-03T09:15:00, or 2026-11-03 09:15:00 as
  * hotline systems in China export it) is a time on the district's wall clock:
@@ -84,11 +83,14 @@ const OFFSET_RULE = 'must have a UTC offset between -12:00 and +14:00';
  */
 const LOCAL_START = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/;
 
-/** `2026-11-03 09:15:00` → `2026-11-03T09:15:00`: the space many exports put between date and time. */
+/**
+ * `2026-11-03 09:15:00` → `2026-11-03T09:15:00`: the space many exports put between date and time;
+ * and an offset without its colon (+0800) with it (see extendedOffset).
+ */
 function isoSeparator(v: unknown): unknown {
   if (typeof v !== 'string') return blankToUndefined(v);
   const s = v.trim();
-  return s === '' ? undefined : s.replace(/^(\d{4}-\d{2}-\d{2})[ \t]+(?=\d{2}:\d{2})/, '$1T');
+  return s === '' ? undefined : extendedOffset(s.replace(/^(\d{4}-\d{2}-\d{2})[ \t]+(?=\d{2}:\d{2})/, '$1T'));
 }
 
 /** The years check of an instant; a local start is checked as if at UTC (the intake checks it again once its zone is known). */
@@ -96,20 +98,8 @@ const inServiceYears = (v: string) => instantInServiceYears(LOCAL_START.test(v) 
 
 const STARTED_AT_DESCRIPTION =
   'When the call started, ISO 8601: with a UTC offset (2026-11-28T21:30:05+08:00, or Z), or without one (2026-11-28T21:30:05, ' +
-  "2026-11-28 21:30:05), read as the district's time (the district file's time zone, Asia/Shanghai by default). " +
+  "2026-11-28 21:30:05), read as the district's time (the district file's time zone, Asia/Shanghai by default). The offset may be written without its colon (+0800). " +
   'An impossible date or an offset beyond -12:00…+14:00 is a 400 naming startedAt.';
-
-/**
- * No time zone is more than 12 hours behind or 14 ahead of UTC: a start at
- * +15:00 or -13:00 is a wrong export setting, and read as it is it would put
- * the call hours away from when it happened.
- */
-function offsetExists(iso: string): boolean {
-  const m = /([+-])(\d{2}):?(\d{2})$/.exec(iso);
-  if (!m || LOCAL_START.test(iso)) return true; // Z, or no offset (the district's)
-  const minutes = (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
-  return minutes >= -12 * 60 && minutes <= 14 * 60;
-}
 
 /** '' and null mean "not given" (empty CSV cells, empty query parameters). */
 const blankToUndefined = (v: unknown) => (v === '' || v === null ? undefined : v);
