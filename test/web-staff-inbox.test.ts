@@ -90,6 +90,46 @@ describe('bureau inbox', () => {
     await desk.context.close();
   });
 
+  it('sends a reply attachment under the name the page links it by, masked for a bureau as there, and a photo under none', async () => {
+    const seeded = await seedCase(web.service, web.clock, {
+      assignments: [{ unit: 'epb', role: 'lead' }],
+      contact: { name: '孙海涛', phone: '13912340902', share: false },
+      photo: { bytes: PNG, mime: 'image/png' },
+    });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'epb');
+    await page.goto(`${base}/inbox/cases/${seeded.id}`);
+    await Promise.all([page.waitForNavigation(), page.click('#accept')]);
+    await page.fill('#reply-text', '处理结果见附件。');
+    await page.setInputFiles('#reply-files', { name: '孙海涛家门口排污口 (1).png', mimeType: 'image/png', buffer: PNG });
+    await Promise.all([page.waitForNavigation(), page.click('#reply')]);
+    expect(await page.textContent('#done')).toBe('答复已提交。');
+    expect(await page.locator('a.file-name').allTextContents()).toEqual(['孙**家门口排污口 (1).png']);
+    const href = (await page.getAttribute('a.file-name', 'href'))!;
+    await context.close();
+    const fileId = href.split('/').at(-1)!;
+
+    /** The Content-Disposition of the file as `who` downloads it from their page. */
+    const disposition = async (who: 'epb' | 'dispatcher', path: string) => {
+      const client = formClient(base, fromNewAddress());
+      await client.signIn(who);
+      const res = await client.get(path);
+      expect(res.status).toBe(200);
+      return res.headers.get('content-disposition');
+    };
+    // The bureau's name for it is the page's, masked; the header holds ASCII only, the name percent-encoded as UTF-8.
+    expect(await disposition('epb', `/inbox/cases/${seeded.id}/files/${fileId}`)).toBe(
+      `inline; filename="_**_ (1).png"; filename*=UTF-8''${encodeURIComponent('孙')}%2A%2A${encodeURIComponent('家门口排污口 ')}%281%29.png`,
+    );
+    // The dispatcher reads the name whole, as on the desk.
+    const whole = await disposition('dispatcher', `/desk/cases/${seeded.id}/files/${fileId}`);
+    expect(decodeURIComponent(/filename\*=UTF-8''(\S+)$/.exec(whole!)![1]!)).toBe('孙海涛家门口排污口 (1).png');
+    expect(whole).not.toMatch(/[^\x20-\x7e]/);
+    // The reporter's photo keeps no name, and none is made up.
+    expect(await disposition('epb', `/inbox/cases/${seeded.id}/files/${seeded.photoId}`)).toBeNull();
+  });
+
   it("does not open another bureau's case by URL, its photos or its actions, and shows none of its text", async () => {
     const other = await seedCase(web.service, web.clock, {
       text: '八仙洞办事处某养猪场粪水直排稻田，秘密内容ABC',

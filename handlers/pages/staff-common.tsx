@@ -12,7 +12,7 @@ import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { FieldError, errorId } from '../../src/web/layout.js';
 import { loadSession, requireSignedIn } from '../../src/web/session.js';
 import type { CaseView } from '../../src/workflow/case-view.js';
-import { readableFileIds } from '../../src/workflow/case-view.js';
+import { readableFileIds, shownFileName } from '../../src/workflow/case-view.js';
 import { WORKING } from '../../src/workflow/bureau.js';
 import { ROUTABLE } from '../../src/workflow/dispatcher.js';
 import type { AppEnv } from '../app-env.js';
@@ -648,6 +648,22 @@ export function CaseFiles({ view, base, lang }: { view: CaseView; base: string; 
 }
 
 /**
+ * `inline; filename="…"; filename*=UTF-8''…` (RFC 6266, RFC 5987): the name
+ * percent-encoded as UTF-8 for browsers, which all read `filename*`, and an
+ * ASCII stand-in (every other character, quote, backslash or percent sign as
+ * `_`) for any that does not. Kept names hold no control characters, but
+ * nothing of the name reaches the header unencoded either way.
+ */
+export function inlineDisposition(name: string): string {
+  const ascii = [...name]
+    .map((ch) => (/^[\x20-\x7e]$/.test(ch) && !'"\\%'.includes(ch) ? ch : '_'))
+    .join('')
+    .replace(/_+/g, '_');
+  const encoded = encodeURIComponent(name).replace(/['()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `inline; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
+/**
  * A photo or attachment of a case, for a principal who may read the case;
  * a case of another bureau is 404 like a missing one.
  */
@@ -657,8 +673,11 @@ export async function serveCaseFile(c: Context<AppEnv>, caseId: string, fileId: 
   const file = (await listAttachments(deps.db, caseId)).find((p) => p.id === fileId && (readable === 'all' || readable.has(p.id)));
   const bytes = file ? await deps.photos.get(file.storageKey) : null;
   if (!file || !bytes) throw new AppError('not_found', 'no such file');
+  const name = await shownFileName(deps, c.get('principal')!, caseId, file);
   return c.body(new Uint8Array(bytes), 200, {
     'Content-Type': file.mime,
+    // Saved under the name the page links it by (a bureau's masked as there); a photo has none to keep.
+    ...(name === null ? {} : { 'Content-Disposition': inlineDisposition(name) }),
     'Content-Length': String(bytes.byteLength),
     'Cache-Control': 'private, max-age=3600',
     'X-Content-Type-Options': 'nosniff',

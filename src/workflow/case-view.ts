@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { currentLead, holdsCase, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
-import { listAttachments } from '../../db/repositories/attachments.repository.js';
+import { listAttachments, type StoredAttachment } from '../../db/repositories/attachments.repository.js';
 import { findClassification, listExtensionRequests, type CaseListRow, type ExtensionRequest } from '../../db/repositories/case-queries.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
 import { findContact, findContactsFor, namesHiddenFromBureau, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
@@ -393,6 +393,20 @@ export async function readableFileIds(deps: { db: Kysely<Database>; district: Di
   if (caseAccess(principal, assignments) === 'full') return 'all';
   const view = await withdrawnCaseView(deps, principal, c, assignments);
   return new Set(view.replyAttachments.map((f) => f.id));
+}
+
+/**
+ * The name a staff download of a case file is saved under: the name the
+ * clerk's file had, as the case page shows it to this principal (for a bureau,
+ * the reporter's unshared name masked as in their words). A reporter's photo
+ * keeps no name, nor does a file stored before names were kept: null.
+ */
+export async function shownFileName(deps: { db: Kysely<Database> }, principal: Principal, caseId: string, file: StoredAttachment): Promise<string | null> {
+  if (file.kind === 'photo' || file.originalName === null) return null;
+  if (!isBureau(principal)) return file.originalName;
+  const c = await findCase(deps.db, caseId);
+  if (!c) throw new AppError('not_found', 'no such case');
+  return textFor(principal, file.originalName, namesHiddenFromBureau(await findContact(deps.db, caseId), c));
 }
 
 async function hotlineCallView(db: Kysely<Database>, caseId: string) {
