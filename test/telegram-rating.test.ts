@@ -133,16 +133,23 @@ describe('rating in the chat', () => {
     expect(await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).execute()).toEqual([]);
   });
 
-  it('says at the first press that the rating period is over, before the case is closed for it', async () => {
-    const chat = residentChat(nextChat++);
-    const { caseId, code, pushed } = await reportedAndReplied(chat);
-    // The 7 days ended a minute ago; the deadline job that closes the case has not run yet.
-    await service.deps.db.updateTable('cases').set({ rate_deadline_at: new Date(Date.now() - 60_000).toISOString() }).where('id', '=', caseId).execute();
-    const r = await deliver(emu, service.url, chat.button(`r:${code}:1:s`, String(pushed.body.text)));
-    expect(alertOf(r.calls)).toMatchObject({ show_alert: true, text: expect.stringContaining('评价期已过') });
-    expect(r.calls.some((x) => x.method === 'editMessageText' && String(x.body.text).includes('问题解决了吗'))).toBe(false);
-    expect((await caseRow(caseId)).status).toBe('replied');
-    expect(await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).execute()).toEqual([]);
+  it('says at the first press that the rating period ended, and when on the district clock, before the case is closed for it', async () => {
+    for (const [language, said] of [
+      ['zh-hans', (when: string) => `这个答复的评价期限已于 ${when} 截止，无法再评价。`],
+      ['en', (when: string) => `The time to rate this answer ended on ${when}.`],
+    ] as const) {
+      const chat = residentChat(nextChat++, language);
+      const { caseId, code, pushed } = await reportedAndReplied(chat);
+      // The 7 days ended a minute ago; the deadline job that closes the case has not run yet.
+      const rateBy = new Date(Math.floor((Date.now() - 60_000) / 60_000) * 60_000);
+      await service.deps.db.updateTable('cases').set({ rate_deadline_at: rateBy.toISOString() }).where('id', '=', caseId).execute();
+      const r = await deliver(emu, service.url, chat.button(`r:${code}:1:s`, String(pushed.body.text)));
+      const when = new Intl.DateTimeFormat('sv-SE', { timeZone: service.deps.district.file.district.timezone, dateStyle: 'short', timeStyle: 'short' }).format(rateBy);
+      expect(alertOf(r.calls)).toMatchObject({ show_alert: true, text: said(when) });
+      expect(r.calls.some((x) => x.method === 'editMessageText' && String(x.body.text).includes('问题解决了吗'))).toBe(false);
+      expect((await caseRow(caseId)).status).toBe('replied');
+      expect(await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).execute()).toEqual([]);
+    }
   });
 
   it('takes a button whose round no rating could have (hand-made data) as a stale one', async () => {

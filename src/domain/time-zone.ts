@@ -103,3 +103,8 @@ export function offsetExists(iso: string): boolean {
   const minutes = (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
   return minutes >= -12 * 60 && minutes <= 14 * 60;
 }
+
+/** `YYYY-MM-DD HH:mm` in the zone: how the bot writes a time (a deadline, when a rating period ended). */
+export function localTime(iso: string, timeZone: string): string {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone, dateStyle: 'short', timeStyle: 'short' }).format(new Date(iso));
+}

@@ -14,6 +14,7 @@ import type { Clock } from '../clock.js';
 import { caseReference } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
 import { clip } from '../domain/text.js';
+import { localTime } from '../domain/time-zone.js';
 import type { District } from '../district/district.schema.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -38,10 +39,6 @@ const PREFIX = 'g:';
 
 export { queueBureauPosts } from './post-queue.js';
 
-/** `YYYY-MM-DD HH:mm` in the district's time zone. */
-export function localTime(iso: string, timeZone: string): string {
-  return new Intl.DateTimeFormat('sv-SE', { timeZone, dateStyle: 'short', timeStyle: 'short' }).format(new Date(iso));
-}
 
 function zoneLabel(timeZone: string): string {
   return timeZone === 'Asia/Shanghai' ? '北京时间' : timeZone;

@@ -4,6 +4,7 @@ import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.j
 import type { Database } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
 import type { District } from '../district/district.schema.js';
+import { localTime } from '../domain/time-zone.js';
 import { AppError } from '../errors.js';
 import type { WorkCalendar } from '../pipeline/deadlines.js';
 import type { Logger } from '../logger.js';
@@ -62,10 +63,15 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
     await alert(t.already);
     return void (await clearButtons());
   }
-  // Past the rating window (the case not closed yet by its deadline job): no question, the second press would be refused.
-  const windowOver = c.deadlines.rateBy !== null && c.deadlines.rateBy <= deps.clock.now().toISOString();
-  if (c.round !== round || c.status !== 'replied' || windowOver) {
+  if (c.round !== round || c.status !== 'replied') {
     await alert(t.notNow);
+    return void (await clearButtons());
+  }
+  // Past the rating window (the case not closed yet by its deadline job): no question, the second press would be refused.
+  // Said with the time it ended, on the district's clock.
+  const rateBy = c.deadlines.rateBy;
+  if (rateBy !== null && rateBy <= deps.clock.now().toISOString()) {
+    await alert(t.windowClosed(localTime(rateBy, deps.district.file.district.timezone)));
     return void (await clearButtons());
   }
   const original = ctx.callbackQuery?.message && 'text' in ctx.callbackQuery.message ? (ctx.callbackQuery.message.text ?? '') : '';
@@ -89,8 +95,16 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
       .catch(() => ctx.reply(done));
   } catch (err) {
     if (err instanceof AppError && err.code === 'illegal_transition') {
-      const again = await deps.db.selectFrom('ratings').select('id').where('case_id', '=', c.id).where('round', '=', round).executeTakeFirst();
-      await alert(again ? t.already : t.notNow);
+      // The window closed between the checks above and the rating: when it did. Otherwise rated meanwhile
+      // (the refusal says so, or this round has a rating: the web page reopened the case) or not rateable now.
+      const refusal = err.refusal;
+      if (refusal?.reason === 'rating_closed') await alert(t.windowClosed(localTime(refusal.rateBy, deps.district.file.district.timezone)));
+      else {
+        const again =
+          refusal?.reason === 'already_rated' ||
+          (await deps.db.selectFrom('ratings').select('id').where('case_id', '=', c.id).where('round', '=', round).executeTakeFirst()) !== undefined;
+        await alert(again ? t.already : t.notNow);
+      }
       return void (await clearButtons());
     }
     if (err instanceof AppError && err.code === 'conflict') return void (await alert(TEXTS[lang].group.conflict));

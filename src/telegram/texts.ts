@@ -182,6 +182,7 @@ const zh = {
     already: '这个答复已经评价过了，谢谢！',
     notYours: '只有举报人本人可以评价这个案件。',
     notNow: '这个案件现在不能评价（可能已办结或评价期已过）。',
+    windowClosed: (when: string) => `这个答复的评价期限已于 ${when} 截止，无法再评价。`,
   },
   notify: {
     dispatched: (code: string, unit: string) => `您的举报 ${code} 已派给 ${unit} 办理。`,
@@ -338,6 +339,7 @@ const en: Texts = {
     already: 'This answer has already been rated. Thank you!',
     notYours: 'Only the person who reported this case can rate it.',
     notNow: 'This case cannot be rated now (closed, or the rating period is over).',
+    windowClosed: (when) => `The time to rate this answer ended on ${when}.`,
   },
   notify: {
     dispatched: (code, unit) => `Your report ${code} has been assigned to ${unit}.`,
