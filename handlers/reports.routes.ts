@@ -11,6 +11,7 @@ import { keptText, validationHook } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { decimalOf } from '../src/domain/text.js';
 import { halfWidthDigits } from '../src/pipeline/extract.js';
+import { EXTENSION_MARK, MARKED_EXTENSION } from '../src/hotline/call-schema.js';
 import { extendedOffset, OFFSET_RULE, offsetExists, withZoneOffset } from '../src/domain/time-zone.js';
 import type { Deps } from '../src/core-deps.js';
 
@@ -42,6 +43,17 @@ const PHONE_RULE = 'must be a phone number (digits, spaces, dashes, optional +)'
  * At least five digits: a run of dashes is no number.
  */
 const halfWidthPhone = (v: string) => halfWidthDigits(v).replace(/[\uFF08\uFF09]/g, (ch) => (ch === '\uFF08' ? '(' : ')')).replace(/\u3000/g, ' ');
+/**
+ * The number and its extension, when one is set off by a word or sign at the
+ * end (0731-88886666转123, 分机123, ext. 123, #123), as a hotline caller's is:
+ * the number is checked as any phone, and kept as typed with the extension
+ * after 转 (0731-88886666转123), which every masked view leaves out. A dashed
+ * last group (0731-8888-6666) stays part of the number, as it always was.
+ */
+function phoneParts(v: string): { main: string; extension: string | null } {
+  const m = MARKED_EXTENSION.exec(v);
+  return m ? { main: v.slice(0, m.index).trimEnd(), extension: m[1]! } : { main: v, extension: null };
+}
 const phone = z
   .union(
     [
@@ -52,8 +64,12 @@ const phone = z
           z
             .string()
             .trim()
-            .regex(/^\+?[\d\s()-]{5,20}$/, PHONE_RULE)
-            .refine((v) => (v.match(/\d/g)?.length ?? 0) >= 5, PHONE_RULE),
+            .refine((v) => /^\+?[\d\s()-]{5,20}$/.test(phoneParts(v).main), PHONE_RULE)
+            .refine((v) => (phoneParts(v).main.match(/\d/g)?.length ?? 0) >= 5, PHONE_RULE)
+            .transform((v) => {
+              const { main, extension } = phoneParts(v);
+              return extension === null ? main : `${main}${EXTENSION_MARK}${extension}`;
+            }),
         ),
       z.literal('').transform(() => undefined),
     ],
@@ -81,7 +97,9 @@ export const reportJsonSchema = z
     address: optionalText(300).openapi({ example: '兴隆办事处 盐下村 三组' }),
     location: z.strictObject({ lat, lng }, { error: 'must be an object { lat, lng }' }).nullish(),
     name: optionalText(50),
-    phone,
+    phone: phone.openapi({
+      description: 'The reporter\'s phone: digits, spaces, dashes, brackets, a leading +; an extension after 转, 分机, ext. or # (0731-88886666转123) is kept after 转, and left out wherever the number is shown masked.',
+    }),
     anonymous: z.boolean({ error: 'must be true or false' }).nullish().openapi({
       description: 'The reporter stays unnamed: a name and phone given with it are not kept, nor a phone number written in the text.',
     }),

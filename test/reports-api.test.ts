@@ -66,6 +66,37 @@ describe('POST /api/v1/reports', () => {
     expect(row.address).toBe('永济亭王*家鱼塘');
   });
 
+  it('takes a phone with an extension after 转, 分机, ext. or #, kept with it after 转, and never shown on the public page', async () => {
+    for (const [sent, kept] of [
+      ['0731-88886666转123', '0731-88886666转123'],
+      ['0731-8888 6666 ext. 45', '0731-8888 6666转45'],
+      ['（０７３１）８８８８６６６６分机１２３', '(0731)88886666转123'],
+      ['88886666#9', '88886666转9'],
+    ] as const) {
+      const res = await postJson(`${api}/reports`, { text: '盐下村电镀厂排污，回电请拨0731-88886666转123', name: '赵六', phone: sent });
+      const body = (await bodyOf(res)) as { id: string; trackingCode: string };
+      expect(res.status, JSON.stringify(body)).toBe(202);
+      expect((await service.deps.db.selectFrom('case_contacts').select('phone').where('case_id', '=', body.id).executeTakeFirstOrThrow()).phone).toBe(kept);
+      const page = await (await fetch(`${service.url}/track/${body.trackingCode}`)).text();
+      expect(page).not.toContain('88886666');
+    }
+    // The web form's post reads the phone the same way.
+    const form = new FormData();
+    form.append('text', '盐下村电镀厂排污');
+    form.append('phone', '0731-88886666 转 123');
+    const res = await fetch(`${api}/reports`, { method: 'POST', body: form });
+    const body = (await bodyOf(res)) as { id: string };
+    expect(res.status, JSON.stringify(body)).toBe(202);
+    expect((await service.deps.db.selectFrom('case_contacts').select('phone').where('case_id', '=', body.id).executeTakeFirstOrThrow()).phone).toBe('0731-88886666转123');
+    // An extension is no number of its own, nor does it make a short one long enough.
+    for (const phone of ['转123', '1234转5678', '0731-88886666转1234567']) {
+      const bad = await postJson(`${api}/reports`, { text: '噪音', phone });
+      const json = (await bodyOf(bad)) as { error: { fields: Record<string, string> } };
+      expect(bad.status, phone).toBe(400);
+      expect(json.error.fields).toEqual({ phone: expect.stringContaining('phone number') });
+    }
+  });
+
   it('gives unrelated reports different, non-sequential tracking codes', async () => {
     const codes = new Set<string>();
     for (let i = 0; i < 5; i++) {

@@ -114,7 +114,7 @@ const T: Texts<
     errChars: '含有无法识别的字符（可能是复制时的乱码），请删除后再提交。',
     errAddress: '地址最多 300 字。',
     errName: '姓名最多 50 字。',
-    errPhone: '请填写正确的电话号码（至少 5 位数字，可含空格、短横线、括号和开头的 +）。',
+    errPhone: '请填写正确的电话号码（至少 5 位数字，可含空格、短横线、括号和开头的 +；分机号写在“转”之后，如 0731-88886666转123）。',
     errLocation: '位置坐标无效，请重新获取位置或在地图上重新标注。',
     errPhotoCount: `最多上传 ${MAX_PHOTOS} 张照片。`,
     errPhotoSize: `每张照片不能超过 ${MAX_PHOTO_BYTES / 1024 / 1024} MB。`,
@@ -164,7 +164,7 @@ const T: Texts<
     errChars: 'Holds characters that cannot be read (garbled when copied?); please remove them and send again.',
     errAddress: 'At most 300 characters.',
     errName: 'At most 50 characters.',
-    errPhone: 'Please give a phone number (at least 5 digits; spaces, dashes, brackets and a leading + are fine).',
+    errPhone: 'Please give a phone number (at least 5 digits; spaces, dashes, brackets and a leading + are fine; an extension goes after "ext.", e.g. 0731-88886666 ext. 123).',
     errLocation: 'The location is not valid; find your location again or mark it on the map again.',
     errPhotoCount: `At most ${MAX_PHOTOS} photos.`,
     errPhotoSize: `Each photo at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB.`,
@@ -365,7 +365,7 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
             <span class="hint">{t.optional}</span>
           </label>
           <FieldError name="phone" message={errors.phone} />
-          <input type="tel" id="phone" name="phone" value={values.phone} maxlength={20} autocomplete="tel" inputmode="tel" {...invalid(errors, 'phone', 'contact-hint')} />
+          <input type="tel" id="phone" name="phone" value={values.phone} maxlength={32} autocomplete="tel" inputmode="tel" {...invalid(errors, 'phone', 'contact-hint')} />
           <label class="check" for="shareContact">
             <input type="checkbox" id="shareContact" name="shareContact" value="on" checked={values.shareContact} />
             <span>{t.share}</span>

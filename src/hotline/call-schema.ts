@@ -23,7 +23,7 @@ export const MAX_PARTS = 10;
 export const EXTENSION_MARK = '转';
 
 /** An extension set off by a word or sign (转123, 轉123, 分机123, ext. 123, extension 123, #123), at the end. */
-const MARKED_EXTENSION = /\s*(?:转|轉|分机|分機|ext(?:ension)?\.?|#)\s*[:：]?\s*(\d{1,6})\s*$/i;
+export const MARKED_EXTENSION = /\s*(?:转|轉|分机|分機|ext(?:ension)?\.?|#)\s*[:：]?\s*(\d{1,6})\s*$/i;
 /** The last group after a dash (88886666-123), an extension only when the digits before it are a whole number. */
 const DASHED_EXTENSION = /^(.*\d)\s*[-\u2010-\u2015]\s*(\d{2,5})\s*$/;
 
