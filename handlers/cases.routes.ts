@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { listAttachments } from '../db/repositories/attachments.repository.js';
-import { listAssignmentsFor, listCases } from '../db/repositories/case-queries.repository.js';
+import { listAssignmentsFor, listCases, listCasesKept } from '../db/repositories/case-queries.repository.js';
 import { CASE_STATUSES } from '../src/domain/case.js';
 import { textFault } from '../src/domain/text.js';
 import { AppError } from '../src/errors.js';
@@ -13,8 +13,10 @@ import {
   RETURN_REASONS,
   returnAssignment,
   type ReplyFile,
+  unitLate,
+  WORKING,
 } from '../src/workflow/bureau.js';
-import { buildCaseView, caseSummary, hiddenNamesFor, readableFileIds } from '../src/workflow/case-view.js';
+import { buildCaseView, caseSummary, hiddenNamesFor, ownCurrentAssignment, readableFileIds } from '../src/workflow/case-view.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
@@ -59,9 +61,25 @@ export const caseSummarySchema = z
     lead: unit.nullable(),
     jurisdiction: unit.nullable(),
     myAssignment: z
-      .object({ role, status: assignmentStatus, deadlines: assignmentDeadlines })
+      .object({
+        role,
+        status: assignmentStatus,
+        deadlines: assignmentDeadlines,
+        overdue: z.boolean().openapi({
+          description:
+            'The unit itself is late: it still owes a stage (sign for, reply) whose deadline passed, or that the deadline check marked overdue. ' +
+            "Unlike the case's `overdue`, never because another unit (the lead) is late; false while the case is not under handling (in triage, replied, closed).",
+        }),
+        due: z.string().nullable().openapi({
+          description: "The unit's next deadline: `signBy` while it has not signed for the case, `replyBy` once it has; null when it owes nothing now.",
+        }),
+      })
       .nullable()
-      .openapi({ description: "A bureau's own assignment on the case; null for other roles." }),
+      .openapi({
+        description:
+          "A bureau's own assignment on the case: the current round's (a reopened case starts a new round), else the latest the unit was not released from " +
+          '(it answered before the case was reopened to the lead alone). null for other roles.',
+      }),
   })
   .openapi('CaseSummary');
 
@@ -201,7 +219,19 @@ const nonEmpty = (max: number) =>
 const listQuery = z.object({
   status: z.enum(CASE_STATUSES).optional(),
   type: z.string().max(60).optional(),
-  overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  overdue: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .openapi({ description: "The case's overdue mark (any unit late, the lead included). For a bureau's own lateness, `myOverdue`." }),
+  myOverdue: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .openapi({
+      description:
+        "Bureau accounts only: `true`, the cases the unit itself is late on (`myAssignment.overdue`), as the inbox's 'overdue only'; `false`, the others.",
+    }),
   receivedFrom: isoDateTime.optional(),
   receivedTo: isoDateTime.optional(),
   unit: z.string().max(60).optional().openapi({ description: 'Cases assigned to this unit (not for bureau accounts: they see their own).' }),
@@ -239,7 +269,8 @@ const listRoute = createRoute({
   summary: 'List cases',
   description:
     'A bureau sees the cases its unit holds (not those it returned or was released from); operators, dispatchers and admins see all. Newest first; ' +
-    'page with `cursor` (from `nextCursor`) or `page`.',
+    'page with `cursor` (from `nextCursor`) or `page`. A bureau reads on each case what it owes itself (`myAssignment.overdue`, `.due`) ' +
+    'and lists the cases it is late on with `myOverdue=true`; `overdue` is the case\'s mark, set when any unit is late.',
   security,
   middleware: [authenticate()] as const,
   request: { query: listQuery },
@@ -393,11 +424,17 @@ export function caseRoutes() {
     if (principal.role === 'bureau' && q.unit !== undefined && q.unit !== principal.unitCode) {
       throw new AppError('forbidden', 'a bureau account lists only its own cases');
     }
+    if (principal.role !== 'bureau' && q.myOverdue !== undefined) {
+      throw new AppError('validation_failed', 'invalid myOverdue', { myOverdue: "only for bureau accounts (a unit's own lateness)" });
+    }
     const limit = q.limit ?? 20;
-    const { rows, more } = await listCases(deps.db, {
+    const now = deps.clock.now();
+    const filter = {
       // A bureau lists the cases its unit holds; one it returned or was released from is read only by its id.
       ...(principal.role === 'bureau' ? { heldBy: principal.unitCode ?? '\u0000' } : { assignedTo: q.unit }),
       status: q.status,
+      // A unit can be late only on a case under handling.
+      ...(q.myOverdue === true ? { statuses: WORKING } : {}),
       type: q.type,
       overdue: q.overdue,
       receivedFrom: q.receivedFrom,
@@ -405,12 +442,20 @@ export function caseRoutes() {
       limit,
       after: q.cursor ? decodeCursor(q.cursor) : undefined,
       page: q.page,
-    });
+    };
+    // The unit's own lateness is the inbox's rule over its assignments (`unitLate`), not a column: the pages are made of the cases it keeps.
+    const { rows, more } =
+      q.myOverdue === undefined
+        ? await listCases(deps.db, filter)
+        : await listCasesKept(deps.db, filter, async (batch) => {
+            const of = await listAssignmentsFor(deps.db, batch.map((r) => r.case.id));
+            return batch.filter((r) => unitLate(r.case.status, ownCurrentAssignment(principal, r.case, of.get(r.case.id) ?? []), now.getTime()) === q.myOverdue);
+          });
     const [assignments, hidden] = await Promise.all([
       listAssignmentsFor(deps.db, rows.map((r) => r.case.id)),
       hiddenNamesFor(deps.db, principal, rows.map((r) => r.case)),
     ]);
-    const items = rows.map((r) => caseSummary(deps.district, principal, r, assignments.get(r.case.id) ?? [], hidden.get(r.case.id)));
+    const items = rows.map((r) => caseSummary(deps.district, principal, r, assignments.get(r.case.id) ?? [], now, hidden.get(r.case.id)));
     const last = rows.at(-1);
     return c.json({ items, nextCursor: more && last ? encodeCursor(last.case.receivedAt, last.case.id) : null }, 200);
   });

@@ -221,7 +221,7 @@ export function dispatchDeskRoutes() {
         ...(r.classification?.runnerUp ? [r.classification.runnerUp] : []),
       ];
       return {
-        ...caseSummary(district, principal, r, list),
+        ...caseSummary(district, principal, r, list, deps.clock.now()),
         reasons,
         suggestions: choices.map((s) => ({ code: s.type, name: district.types.get(s.type)?.name.zh ?? s.type, confidence: s.confidence })),
       };

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../src/clock.js';
 import { Queue } from 'bullmq';
 import { appendEvents } from '../db/repositories/events.repository.js';
+import { checkDeadlines } from '../src/workflow/deadline-check.js';
 import { createPgDatabase, waitFor } from './harness.js';
 import { client, json, notificationsOf, seedCase, startWorkflowService, submitReport, type Staff, type TestService } from './workflow-helpers.js';
 
@@ -551,6 +552,75 @@ describe.each([
         expect([bad.status, bad.body.error.fields[field!]]).toEqual([400, reason]);
       }
       expect((await as(staff.police).get('/api/v1/cases?cursor=garbage')).status).toBe(400);
+    });
+
+    it('says on each case what the unit itself owes and whether it is late, and lists only the cases it is late on with myOverdue', async () => {
+      clock.advance(60_000);
+      const since = encodeURIComponent(clock.now().toISOString());
+      const seed = (co: boolean) =>
+        seedCase(service, clock, { jurisdiction: null, assignments: [{ unit: 'agri', role: 'lead' }, ...(co ? [{ unit: 'xinglong', role: 'co' as const }] : [])] });
+      const lateAlone = (await seed(false)).id;
+      clock.advance(60_000);
+      const late = (await seed(true)).id;
+      clock.advance(60_000);
+      const waiting = (await seed(true)).id;
+      clock.advance(3600_000);
+      const onTime = (await seed(true)).id;
+      // The co-handler signs for the cases and answers the first in time; the lead signs for them and answers none.
+      for (const id of [late, onTime]) expect((await as(staff.xinglong).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      expect((await as(staff.xinglong).post(`/api/v1/cases/${late}/reply`, { text: '兴隆办已到现场核查' })).status).toBe(200);
+      for (const id of [lateAlone, late, onTime]) expect((await as(staff.agri).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      // The lead returns the third: it waits in triage for a dispatcher, and no unit's clock runs.
+      expect((await as(staff.agri).post(`/api/v1/cases/${waiting}/return`, { reason: 'not_our_remit', note: '应由其他单位牵头' })).status).toBe(200);
+      const replyBy = async (unit: string, id: string) => {
+        const view = await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`));
+        return view.body.assignments.find((a: any) => a.bureau.code === unit).deadlines.replyBy as string;
+      };
+      const started = clock.now().toISOString();
+      // Past the reply deadline of the first two cases, not yet past the last one's (an hour later).
+      clock.set(new Date(Date.parse(await replyBy('agri', late)) + 60_000).toISOString());
+      try {
+        await checkDeadlines(service.deps, late);
+        const list = async (token: string, query = '') => {
+          const res = await json(as(token).get(`/api/v1/cases?receivedFrom=${since}${query.includes('limit=') ? '' : '&limit=100'}${query}`));
+          expect(res.status, JSON.stringify(res.body)).toBe(200);
+          return res.body as { items: any[]; nextCursor: string | null };
+        };
+        const mine = (items: any[], id: string) => items.find((i) => i.id === id)?.myAssignment;
+
+        const lead = (await list(staff.agri)).items;
+        expect(mine(lead, late)).toMatchObject({ role: 'lead', status: 'accepted', overdue: true, due: await replyBy('agri', late) });
+        expect(mine(lead, onTime)).toMatchObject({ status: 'accepted', overdue: false, due: await replyBy('agri', onTime) });
+        expect((await list(staff.agri, '&myOverdue=true')).items.map((i) => i.id)).toEqual([late, lateAlone]);
+        expect((await list(staff.agri, '&myOverdue=false')).items.map((i) => i.id)).toEqual([onTime]);
+        // Pages count only the cases the unit is late on, by cursor and by number.
+        const p1 = await list(staff.agri, '&myOverdue=true&limit=1');
+        expect([p1.items.map((i) => i.id), typeof p1.nextCursor]).toEqual([[late], 'string']);
+        const p2 = await list(staff.agri, `&myOverdue=true&limit=1&cursor=${p1.nextCursor}`);
+        expect([p2.items.map((i) => i.id), p2.nextCursor]).toEqual([[lateAlone], null]);
+        expect((await list(staff.agri, '&myOverdue=true&limit=1&page=2')).items.map((i) => i.id)).toEqual([lateAlone]);
+
+        // The co-handler answered in time: the case is overdue because of the lead, the co-handler is not late on it.
+        const co = (await list(staff.xinglong)).items;
+        expect(co.find((i) => i.id === late)?.overdue).toBe(true);
+        expect(mine(co, late)).toMatchObject({ role: 'co', status: 'replied', overdue: false, due: null });
+        expect(mine(co, onTime)).toMatchObject({ status: 'accepted', overdue: false, due: await replyBy('xinglong', onTime) });
+        // Its sign-for deadline passed while the case waits for a dispatcher: nothing is owed, nothing late.
+        expect(co.find((i) => i.id === waiting)?.status).toBe('triage');
+        expect(mine(co, waiting)).toMatchObject({ status: 'pending', overdue: false, due: null });
+        expect((await list(staff.xinglong, '&myOverdue=true')).items.map((i) => i.id)).toEqual([]);
+        // `overdue` keeps its meaning: the case's mark, whoever is late.
+        expect((await list(staff.xinglong, '&overdue=true')).items.map((i) => i.id)).toEqual([late]);
+
+        // Only a bureau has a lateness of its own; a query parameter the list does not know is ignored, as before.
+        const refused = await json(as(staff.dispatcher).get('/api/v1/cases?myOverdue=true'));
+        expect([refused.status, Object.keys(refused.body.error?.fields ?? {})]).toEqual([400, ['myOverdue']]);
+        const bad = await json(as(staff.agri).get('/api/v1/cases?myOverdue=yes'));
+        expect([bad.status, Object.keys(bad.body.error?.fields ?? {})]).toEqual([400, ['myOverdue']]);
+        expect((await list(staff.agri, '&mineOverdue=true')).items.map((i) => i.id)).toEqual([onTime, late, lateAlone]);
+      } finally {
+        clock.set(started);
+      }
     });
   });
 

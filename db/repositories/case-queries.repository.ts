@@ -75,6 +75,33 @@ export async function listCases(db: Db, f: CaseListFilter): Promise<{ rows: Case
   return { rows: rows.slice(0, f.limit).map(toListRow), more: rows.length > f.limit };
 }
 
+/** How many rows `listCasesKept` reads at a time. */
+const KEEP_BATCH = 200;
+
+/**
+ * `listCases` narrowed further by `keep`, a rule the query does not say (one
+ * over each case's assignments, say): the cases are read newest first in
+ * batches until the page is full, so a cursor and page numbers count only
+ * the cases kept, as they would if the query had said it.
+ */
+export async function listCasesKept(
+  db: Db,
+  f: CaseListFilter,
+  keep: (rows: CaseListRow[]) => Promise<CaseListRow[]>,
+): Promise<{ rows: CaseListRow[]; more: boolean }> {
+  const skip = f.after ? 0 : ((f.page ?? 1) - 1) * f.limit;
+  const kept: CaseListRow[] = [];
+  let after = f.after;
+  for (;;) {
+    const { rows, more } = await listCases(db, { ...f, after, page: undefined, limit: KEEP_BATCH });
+    kept.push(...(await keep(rows)));
+    const last = rows.at(-1);
+    if (kept.length > skip + f.limit || !more || !last) break;
+    after = { receivedAt: last.case.receivedAt, id: last.case.id };
+  }
+  return { rows: kept.slice(skip, skip + f.limit), more: kept.length > skip + f.limit };
+}
+
 /** The classifier's full answer kept with the case (type, confidence, runner-up, evidence). */
 export async function findClassification(db: Db, caseId: string): Promise<Classification | null> {
   const row = await db.selectFrom('cases').select('classification').where('id', '=', caseId).executeTakeFirst();

@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import { currentAssignmentOf, type Assignment } from '../../db/repositories/assignments.repository.js';
+import { currentAssignmentOf } from '../../db/repositories/assignments.repository.js';
 import { listAssignmentsFor, listCases } from '../../db/repositories/case-queries.repository.js';
 import { CASE_STATUSES, caseReference, type CaseStatus } from '../../src/domain/case.js';
 import { compactCode } from '../../src/domain/text.js';
@@ -127,42 +127,13 @@ function readFilters(c: Context<AppEnv>): Filters {
   };
 }
 
-/**
- * The unit's next deadline on the case: sign-for while pending, reply while
- * signed for; none while the case is not being handled (a lead's return puts
- * it in triage: no unit can act until a dispatcher decides, and no clock runs).
- */
-function myDue(s: InboxItem): string | null {
-  const a = s.own;
-  if (!a || !WORKING.includes(s.status)) return null;
-  if (a.status === 'pending') return a.deadlines.signBy;
-  if (a.status === 'accepted') return a.deadlines.replyBy;
-  return null;
-}
-
-/**
- * Is the unit late on the case: does it still owe a stage whose deadline it
- * missed (marked by the deadline check, or past now)? The case's own overdue
- * mark is not the unit's: a co-handler that replied in time, or whose reply
- * deadline was extended, is not late because the lead is.
- */
-function unitLate(s: InboxItem, now: number): boolean {
-  const a = s.own;
-  if (!a || !WORKING.includes(s.status)) return false;
-  const due = myDue(s);
-  if (due !== null && Date.parse(due) < now) return true;
-  return (a.status === 'pending' && a.signOverdueAt !== null) || ((a.status === 'pending' || a.status === 'accepted') && a.replyOverdueAt !== null);
-}
-
-type InboxItem = CaseSummary & { own: Assignment | undefined };
-
 /** The unit's late cases first, then its nearest deadline, then the newest. */
-function inboxOrder(now: number) {
-  return (a: InboxItem, b: InboxItem) => {
-    const dueA = myDue(a);
-    const dueB = myDue(b);
-    const lateA = unitLate(a, now) ? 1 : 0;
-    const lateB = unitLate(b, now) ? 1 : 0;
+function inboxOrder() {
+  return (a: CaseSummary, b: CaseSummary) => {
+    const dueA = a.myAssignment?.due ?? null;
+    const dueB = b.myAssignment?.due ?? null;
+    const lateA = a.myAssignment?.overdue ? 1 : 0;
+    const lateB = b.myAssignment?.overdue ? 1 : 0;
     if (lateA !== lateB) return lateB - lateA;
     if (dueA && dueB && dueA !== dueB) return dueA.localeCompare(dueB);
     if (dueA && !dueB) return -1;
@@ -181,7 +152,7 @@ async function inboxPage(c: Context<AppEnv>) {
   // The cases the unit holds: one it returned or was released from no longer shows here (its page keeps the unit's own record).
   const { rows, more } = await listCases(deps.db, {
     heldBy: principal.unitCode ?? '\u0000',
-    // "Overdue only" means the unit's own lateness (unitLate, below), which only a case under handling can have.
+    // "Overdue only" means the unit's own lateness (`myAssignment.overdue`, `unitLate`), which only a case under handling can have.
     ...(f.status === 'open' || (f.status === 'all' && f.overdue) ? { statuses: f.overdue ? WORKING : OPEN } : f.status !== 'all' ? { status: f.status as CaseStatus } : {}),
     ...(f.type && deps.district.types.has(f.type) ? { type: f.type } : {}),
     limit: INBOX_LIMIT,
@@ -205,13 +176,9 @@ async function inboxPage(c: Context<AppEnv>) {
         (code !== '' && caseReference(r.case.id).replaceAll('-', '').toLowerCase().includes(code)) ||
         textFor(principal, r.case.text, hidden.get(r.case.id)).toLowerCase().includes(needle),
     )
-    .map((r): InboxItem => {
-      const all = assignments.get(r.case.id) ?? [];
-      const own = currentAssignmentOf(all, (a) => a.unitCode === principal.unitCode, r.case.round);
-      return { ...caseSummary(deps.district, principal, r, all, hidden.get(r.case.id)), own };
-    })
-    .filter((s) => !f.overdue || unitLate(s, now.getTime()))
-    .sort(inboxOrder(now.getTime()));
+    .map((r) => caseSummary(deps.district, principal, r, assignments.get(r.case.id) ?? [], now, hidden.get(r.case.id)))
+    .filter((s) => !f.overdue || s.myAssignment?.overdue === true)
+    .sort(inboxOrder());
   const title = zh ? '待办案件' : 'Case inbox';
   const unit = unitName(deps.district, principal.unitCode, p.lang);
   return renderPage(
@@ -278,7 +245,7 @@ async function inboxPage(c: Context<AppEnv>) {
             </thead>
             <tbody>
               {items.map((s) => {
-                const due = myDue(s);
+                const due = s.myAssignment?.due ?? null;
                 return (
                   <tr data-case={s.reference}>
                     <td>
@@ -300,8 +267,8 @@ async function inboxPage(c: Context<AppEnv>) {
                     </td>
                     <td>
                       {/* Which of the unit's deadlines it is: to sign for it, or to reply. */}
-                      {due ? `${s.own?.status === 'pending' ? (zh ? '签收' : 'sign for by') : zh ? '答复' : 'reply by'} ${formatTime(due, p.lang, p.timeZone)}` : '—'}{' '}
-                      {unitLate(s, now.getTime()) ? <span class="badge overdue">{zh ? '已超期' : 'overdue'}</span> : <DeadlineBadge due={due} now={now} lang={p.lang} district={deps.district} />}
+                      {due ? `${s.myAssignment?.status === 'pending' ? (zh ? '签收' : 'sign for by') : zh ? '答复' : 'reply by'} ${formatTime(due, p.lang, p.timeZone)}` : '—'}{' '}
+                      {s.myAssignment?.overdue ? <span class="badge overdue">{zh ? '已超期' : 'overdue'}</span> : <DeadlineBadge due={due} now={now} lang={p.lang} district={deps.district} />}
                     </td>
                   </tr>
                 );

@@ -56,6 +56,33 @@ export type ReturnReason = (typeof RETURN_REASONS)[number];
 /** Statuses in which bureaus work on a case. */
 export const WORKING: readonly CaseStatus[] = ['dispatched', 'accepted', 'reopened'];
 
+/**
+ * The unit's next deadline on a case (`own`: its assignment of the current
+ * round, `currentAssignmentOf`): sign-for while pending, reply while signed
+ * for; none while the case is not being handled (a lead's return puts it in
+ * triage: no unit can act until a dispatcher decides, and no clock runs).
+ */
+export function unitDue(caseStatus: CaseStatus, own: Assignment | null | undefined): string | null {
+  if (!own || !WORKING.includes(caseStatus)) return null;
+  if (own.status === 'pending') return own.deadlines.signBy;
+  if (own.status === 'accepted') return own.deadlines.replyBy;
+  return null;
+}
+
+/**
+ * Is the unit late on a case: does it still owe a stage whose deadline it
+ * missed (marked by the deadline check, or past `now`)? The case's own
+ * overdue mark is not the unit's: a co-handler that replied in time, or whose
+ * reply deadline was extended, is not late because the lead is. The inbox
+ * page and the API's case list both say it from here.
+ */
+export function unitLate(caseStatus: CaseStatus, own: Assignment | null | undefined, now: number): boolean {
+  if (!own || !WORKING.includes(caseStatus)) return false;
+  const due = unitDue(caseStatus, own);
+  if (due !== null && Date.parse(due) < now) return true;
+  return (own.status === 'pending' && own.signOverdueAt !== null) || ((own.status === 'pending' || own.status === 'accepted') && own.replyOverdueAt !== null);
+}
+
 export function staffActor(principal: Principal): Actor {
   return { type: 'staff', id: principal.userId, role: principal.role };
 }

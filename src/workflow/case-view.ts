@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { currentLead, holdsCase, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
+import { currentAssignmentOf, currentLead, holdsCase, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
 import { listAttachments, type StoredAttachment } from '../../db/repositories/attachments.repository.js';
 import { findClassification, listExtensionRequests, type CaseListRow, type ExtensionRequest } from '../../db/repositories/case-queries.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
@@ -14,6 +14,7 @@ import type { District } from '../district/district.schema.js';
 import { AppError } from '../errors.js';
 import type { Classification } from '../pipeline/classifier.js';
 import { maskIdentityInText } from '../pipeline/extract.js';
+import { unitDue, unitLate } from './bureau.js';
 
 /**
  * What staff see of a case, by role. Bureau staff see only cases assigned to
@@ -179,14 +180,25 @@ function assignmentView(district: District, principal: Principal, a: Assignment,
   };
 }
 
+/** A bureau's assignment of the case's current round (`currentAssignmentOf`); none for other roles. */
+export function ownCurrentAssignment(principal: Principal, c: Pick<Case, 'round'>, assignments: readonly Assignment[]): Assignment | undefined {
+  return isBureau(principal) ? currentAssignmentOf(assignments, (a) => a.unitCode === principal.unitCode, c.round) : undefined;
+}
+
 /**
- * One line of a case list. A bureau also sees its own assignment on the case.
+ * One line of a case list. A bureau also sees its own assignment on the case:
+ * the one of the current round (a reopened case gives the units it goes back
+ * to a new one), else — for a unit that answered before the case was reopened
+ * to the lead alone — its latest it was not released from, as the case page
+ * shows it; with what the unit itself owes (`unitDue`, `unitLate`, as of
+ * `now`), never the lead's lateness.
  * `names`: the reporter names to hide from this principal (`hiddenNamesFor`).
  */
-export function caseSummary(district: District, principal: Principal, row: CaseListRow, assignments: readonly Assignment[], names: HiddenNames = []) {
+export function caseSummary(district: District, principal: Principal, row: CaseListRow, assignments: readonly Assignment[], now: Date, names: HiddenNames = []) {
   const c = row.case;
   const lead = currentLead(assignments);
-  const mine = isBureau(principal) ? assignments.filter((a) => a.unitCode === principal.unitCode).at(-1) : undefined;
+  const current = ownCurrentAssignment(principal, c, assignments);
+  const mine = isBureau(principal) ? (current ?? assignments.filter((a) => a.unitCode === principal.unitCode && a.status !== 'released').at(-1)) : undefined;
   return {
     ...caseLink(principal, c),
     status: c.status,
@@ -201,7 +213,15 @@ export function caseSummary(district: District, principal: Principal, row: CaseL
     deadlines: c.deadlines,
     lead: lead ? unitRef(district, lead.unitCode) : null,
     jurisdiction: c.jurisdictionCode ? unitRef(district, c.jurisdictionCode) : null,
-    myAssignment: mine ? { role: mine.role, status: mine.status, deadlines: mine.deadlines } : null,
+    myAssignment: mine
+      ? {
+          role: mine.role,
+          status: mine.status,
+          deadlines: mine.deadlines,
+          overdue: unitLate(c.status, current, now.getTime()),
+          due: unitDue(c.status, current),
+        }
+      : null,
   };
 }
 
