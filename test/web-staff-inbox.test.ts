@@ -387,6 +387,22 @@ describe('bureau inbox', () => {
     await context.close();
   });
 
+  it('finds a case by four or more characters of its reference, and reads a shorter search as words of the text', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（工单号搜索测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const reference = caseReference(seeded.id);
+    const clerk = formClient(base, fromNewAddress());
+    await clerk.signIn('epb');
+    const listed = async (q: string) => [...(await (await clerk.get(`/inbox?status=all&q=${encodeURIComponent(q)}`)).text()).matchAll(/<tr data-case="([^"]+)"/g)].map((m) => m[1]);
+    // The text holds no Latin letter nor digit: one or two characters of the reference are not taken for it.
+    for (const q of [reference.slice(0, 1), reference.slice(0, 2), reference.slice(5, 7).toLowerCase()]) expect(await listed(q), q).not.toContain(reference);
+    // Four characters are, as typed or copied: any case, across a dash, in full-width characters.
+    const across = `${reference.slice(2, 4)}-${reference.slice(5, 7)}`;
+    const fullWidth = [...reference.slice(-4)].map((ch) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0)).join('');
+    for (const q of [reference.slice(0, 4), across.toLowerCase(), fullWidth, reference]) expect(await listed(q), q).toContain(reference);
+    // Words of the text are found at any length.
+    for (const q of ['搜索测试', '镀']) expect(await listed(q), q).toContain(reference);
+  });
+
   it("finds nothing by the reporter's hidden name or phone, and lists the case with both masked", async () => {
     const seeded = await seedCase(web.service, web.clock, {
       text: '兴隆办事处盐下村电镀厂偷排废水，周桂兰家门口的沟都黑了，回电13912347702',

@@ -63,6 +63,8 @@ import { refuseBadText, withLineFeeds } from './resident-form.js';
 const OPEN: readonly CaseStatus[] = ['dispatched', 'accepted', 'reopened', 'triage', 'returned', 'received'];
 /** The inbox reads at most this many of the unit's newest cases (filters then narrow them down). */
 const INBOX_LIMIT = 500;
+/** The fewest characters of a reference (dashes aside) a search reads as one; shorter, it searches the text alone. */
+const MIN_REFERENCE_NEEDLE = 4;
 /** The kept value of a refused reply that counts the files it carried (a value no form field has). */
 const FILES_CHOSEN = '#attachments';
 
@@ -163,8 +165,10 @@ async function inboxPage(c: Context<AppEnv>) {
   ]);
   const now = deps.clock.now();
   const needle = f.q.toLowerCase();
-  // A reference as bureaus type or copy it: full-width characters, any dash.
+  // A reference as bureaus type or copy it: full-width characters, any dash; and long enough to
+  // say which case (one or two characters are somewhere in most references).
   const code = compactCode(needle);
+  const byReference = [...code].length >= MIN_REFERENCE_NEEDLE;
   const items = rows
     // Text search over exactly what the clerk can read: the case reference and the text as the case
     // page shows it, phones and the reporter's name masked. Searching the raw text would tell which
@@ -173,7 +177,7 @@ async function inboxPage(c: Context<AppEnv>) {
     .filter(
       (r) =>
         needle === '' ||
-        (code !== '' && caseReference(r.case.id).replaceAll('-', '').toLowerCase().includes(code)) ||
+        (byReference && caseReference(r.case.id).replaceAll('-', '').toLowerCase().includes(code)) ||
         textFor(principal, r.case.text, hidden.get(r.case.id)).toLowerCase().includes(needle),
     )
     .map((r) => caseSummary(deps.district, principal, r, assignments.get(r.case.id) ?? [], now, hidden.get(r.case.id)))
