@@ -23,6 +23,7 @@ import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
 import { queryInt, validationHook } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
+import { extendedOffset } from '../src/domain/time-zone.js';
 
 /**
  * Cases as staff see them (any staff role reads; a bureau only its own
@@ -205,10 +206,14 @@ export const caseViewSchema = z
   })
   .openapi('StaffCase');
 
-const isoDateTime = z.iso
-  .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
-  .refine(instantInServiceYears, INSTANT_RULE)
-  .transform((v) => new Date(v).toISOString());
+// An offset may come without its colon (+0800), as the intake's times may.
+const isoDateTime = z.preprocess(
+  extendedOffset,
+  z.iso
+    .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
+    .refine(instantInServiceYears, INSTANT_RULE)
+    .transform((v) => new Date(v).toISOString()),
+);
 const nonEmpty = (max: number) =>
   z
     .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })

@@ -20,6 +20,7 @@ import { caseSummarySchema, caseViewSchema } from './cases.routes.js';
 import { errorResponses } from './error-schema.js';
 import { queryInt, validationHook } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
+import { extendedOffset } from '../src/domain/time-zone.js';
 import { isJsonContentType } from './uploads.js';
 
 /**
@@ -163,7 +164,12 @@ const redeliverUnitRoute = createRoute({
       content: {
         'application/json': {
           schema: z
-            .object({ since: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00+08:00' }).refine(instantInServiceYears, INSTANT_RULE).optional() })
+            .object({ since: z
+                .preprocess(
+                  extendedOffset,
+                  z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00+08:00' }).refine(instantInServiceYears, INSTANT_RULE),
+                )
+                .optional() })
             .openapi('RedeliverUnitInput'),
         },
       },

@@ -146,6 +146,10 @@ describe.each([
     const later = new Date(Date.now() + 3_600_000).toISOString();
     const none = await post('/api/v1/units/agri/redeliver', dispatcher.token, { since: later });
     expect(await none.json()).toMatchObject({ deliveries: 0 });
+    // The same time with its offset written without a colon (+0800).
+    const basic = await post('/api/v1/units/agri/redeliver', dispatcher.token, { since: new Date(Date.now() + 3_600_000 + 8 * 3_600_000).toISOString().replace('Z', '+0800') });
+    expect(basic.status).toBe(200);
+    expect(await basic.json()).toMatchObject({ deliveries: 0 });
     expect((await delivery(first, 'agri')).status).toBe('failed');
 
     const forbidden = await post('/api/v1/units/agri/redeliver', clerk);

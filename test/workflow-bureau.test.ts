@@ -538,6 +538,9 @@ describe.each([
       const since = encodeURIComponent(new Date(clock.now().getTime() - 150_000).toISOString());
       const recent = await json(as(staff.police).get(`/api/v1/cases?receivedFrom=${since}`));
       expect(recent.body.items.map((i: any) => i.id)).toEqual([mine[2], mine[1]]);
+      // The same instant with its offset written without a colon (+0800, as %z writes it).
+      const basic = encodeURIComponent(new Date(clock.now().getTime() - 150_000 + 8 * 3600_000).toISOString().replace('Z', '+0800'));
+      expect((await json(as(staff.police).get(`/api/v1/cases?receivedFrom=${basic}`))).body.items.map((i: any) => i.id)).toEqual([mine[2], mine[1]]);
       expect((await json(as(staff.police).get('/api/v1/cases?overdue=true'))).body.items).toEqual([]);
       expect((await as(staff.police).get('/api/v1/cases?unit=epb')).status).toBe(403);
       expect((await as(staff.police).get('/api/v1/cases?limit=101')).status).toBe(400);
