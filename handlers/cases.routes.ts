@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { listAttachments } from '../db/repositories/attachments.repository.js';
 import { listAssignmentsFor, listCases, listCasesKept } from '../db/repositories/case-queries.repository.js';
-import { CASE_STATUSES } from '../src/domain/case.js';
+import { CASE_STATUSES, WORKING } from '../src/domain/case.js';
 import { textFault } from '../src/domain/text.js';
 import { AppError } from '../src/errors.js';
 import {
@@ -14,7 +14,6 @@ import {
   returnAssignment,
   type ReplyFile,
   unitLate,
-  WORKING,
 } from '../src/workflow/bureau.js';
 import { buildCaseView, caseSummary, hiddenNamesFor, ownCurrentAssignment, readableFileIds } from '../src/workflow/case-view.js';
 import type { AppEnv } from './app-env.js';

@@ -6,6 +6,7 @@ import { outboxSize } from '../db/repositories/outbox.repository.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../src/clock.js';
 import type { District } from '../src/district/district.schema.js';
+import { WORKING } from '../src/domain/case.js';
 import type { Logger } from '../src/logger.js';
 import type { WorkCalendar } from '../src/pipeline/deadlines.js';
 import {
@@ -13,7 +14,6 @@ import {
   dueTimers,
   futureWakeUps,
   remindersSent,
-  TIMED_STATUSES,
 } from '../src/workflow/deadline-check.js';
 import { jobId, jobIdOf, outboxEntry, type JobName, type JobPayloads } from './jobs.js';
 import type { JobTransport } from './transport.js';
@@ -277,7 +277,7 @@ export async function sweepDeadlines(
         'a.supervised_at',
         'a.updated_at',
       ])
-      .where('c.status', 'in', [...TIMED_STATUSES])
+      .where('c.status', 'in', WORKING)
       .where('a.status', 'in', ['pending', 'accepted']);
     if (until !== null) {
       q = q.where((eb) =>

@@ -1,4 +1,5 @@
 import type { ExpressionBuilder } from 'kysely';
+import { WORKING } from '../../src/domain/case.js';
 import type { Database } from '../schema.js';
 import type { Db } from './db-types.js';
 
@@ -8,7 +9,6 @@ import type { Db } from './db-types.js';
  * assignments per unit right now, cases per day and the map points.
  */
 
-const OPEN_STATUSES = ['dispatched', 'accepted', 'reopened'] as const;
 
 export interface PendingExtension {
   id: string;
@@ -99,7 +99,7 @@ export async function listOverdueCases(db: Db, now: string, limit = 200): Promis
     .select((eb) => eb.fn.coalesce(earliestMissedDeadline(eb, now), 'reply_deadline_at', 'sign_deadline_at', 'received_at').as('overdue_since'))
     // Read in the same statement as the version: the latest event the list shows the case with.
     .select((eb) => eb.selectFrom('case_events').whereRef('case_events.case_id', '=', 'cases.id').select((e) => e.fn.max('case_events.id').as('last')).as('last_event_id'))
-    .where('status', 'in', OPEN_STATUSES)
+    .where('status', 'in', WORKING)
     .where((eb) => eb.or([eb('overdue', '=', 1), eb(earliestMissedDeadline(eb, now), 'is not', null)]))
     .orderBy('overdue_since')
     .orderBy('id')
@@ -126,7 +126,7 @@ export async function overdueByUnit(db: Db, now: string): Promise<Array<{ unitCo
     .selectFrom('assignments')
     .innerJoin('cases', 'cases.id', 'assignments.case_id')
     .select(['assignments.unit_code', 'assignments.status', 'assignments.sign_deadline_at', 'assignments.reply_deadline_at'])
-    .where('cases.status', 'in', OPEN_STATUSES)
+    .where('cases.status', 'in', WORKING)
     .where('assignments.status', 'in', ['pending', 'accepted'])
     .where((e) =>
       e.or([

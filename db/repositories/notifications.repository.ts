@@ -1,3 +1,4 @@
+import { WORKING } from '../../src/domain/case.js';
 import type { Db } from './db-types.js';
 
 /**
@@ -64,7 +65,7 @@ export async function listOwedGroupPosts(
     .where('a.status', '=', 'pending')
     .where('a.unit_code', 'in', [...units])
     .where('a.updated_at', '<', olderThan)
-    .where('c.status', 'in', ['dispatched', 'accepted', 'reopened'])
+    .where('c.status', 'in', WORKING)
     .where((eb) => eb(eb.fn.coalesce('a.round', eb.lit(1)), '=', eb.ref('c.round')))
     .where((eb) => eb.or([eb('p.id', 'is', null), eb('p.status', 'in', ['posting', 'accepted', 'returned'])]));
   if (afterId !== undefined) q = q.where('a.id', '>', afterId);

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { currentAssignmentOf } from '../../db/repositories/assignments.repository.js';
 import { listAssignmentsFor, listCases } from '../../db/repositories/case-queries.repository.js';
-import { CASE_STATUSES, caseReference, type CaseStatus } from '../../src/domain/case.js';
+import { CASE_STATUSES, caseReference, WORKING, type CaseStatus } from '../../src/domain/case.js';
 import { compactCode } from '../../src/domain/text.js';
 import { AppError } from '../../src/errors.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
@@ -16,7 +16,6 @@ import {
   RETURN_REASONS,
   returnAssignment,
   type ReturnReason,
-  WORKING,
 } from '../../src/workflow/bureau.js';
 import { buildCaseView, caseSummary, hiddenNamesFor, textFor, type CaseSummary, type CaseView } from '../../src/workflow/case-view.js';
 import type { AppEnv } from '../app-env.js';
@@ -308,7 +307,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
   if (view.access === 'withdrawn') return withdrawnPage(c, view, problem, status);
   const now = deps.clock.now();
   const mine = myAssignment(view, principal.unitCode);
-  const working = view.status === 'dispatched' || view.status === 'accepted' || view.status === 'reopened';
+  const working = WORKING.includes(view.status);
   const doneName = c.req.query('done') ?? '';
   const done = DONE[p.lang][doneName];
   const title = `${zh ? '案件' : 'Case'} ${view.reference}`;

@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { WORKING } from '../../src/domain/case.js';
 import { textFault } from '../../src/domain/text.js';
 import { trackingCodeIn } from '../../src/domain/tracking-code.js';
 import { AppError, type Refusal } from '../../src/errors.js';
@@ -362,7 +363,7 @@ function renderCase(
             <dd>{when(view.deadlines.signBy)}</dd>
           </>
         ) : null}
-        {open && view.deadlines.replyBy && ['dispatched', 'accepted', 'reopened'].includes(view.status) ? (
+        {open && view.deadlines.replyBy && (WORKING as readonly string[]).includes(view.status) ? (
           <>
             <dt>{t.replyBy}</dt>
             <dd>{when(view.deadlines.replyBy)}</dd>

@@ -33,6 +33,13 @@ export const TRANSITIONS: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = 
   closed: [],
 };
 
+/**
+ * Cases under handling: their units can act on them and their deadlines run
+ * (reminders, overdue marks, 督办). A case in triage waits for a dispatcher:
+ * no unit can act on it, and nothing of it falls due meanwhile.
+ */
+export const WORKING: readonly CaseStatus[] = ['dispatched', 'accepted', 'reopened'];
+
 export function canTransition(from: CaseStatus, to: CaseStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }

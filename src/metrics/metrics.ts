@@ -3,8 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Database } from '../../db/schema.js';
 import type { JobObserver, JobOutcome } from '../../queues/bullmq.transport.js';
 import type { JobName } from '../../queues/jobs.js';
-import { CASE_STATUSES } from '../domain/case.js';
-import { TIMED_STATUSES } from '../workflow/deadline-check.js';
+import { CASE_STATUSES, WORKING } from '../domain/case.js';
 
 /**
  * The process's Prometheus metrics (prom-client). One registry per running
@@ -219,7 +218,7 @@ async function readDbFigures(db: Kysely<Database>): Promise<DbFigures> {
       .selectFrom('assignments as a')
       .innerJoin('cases as c', 'c.id', 'a.case_id')
       .select(['a.unit_code', (eb) => eb.fn.count<number | string>('a.case_id').distinct().as('n')])
-      .where('c.status', 'in', [...TIMED_STATUSES])
+      .where('c.status', 'in', WORKING)
       .where((eb) =>
         eb.or([
           eb.and([eb('a.status', '=', 'pending'), eb('a.sign_overdue_at', 'is not', null)]),

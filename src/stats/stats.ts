@@ -1,6 +1,7 @@
 import type { District } from '../district/district.schema.js';
 import { instantOfWallTime, wallClockAt } from '../domain/time-zone.js';
 import { SERVICE_YEARS } from '../domain/service-years.js';
+import { WORKING } from '../domain/case.js';
 
 /**
  * Hotline statistics (受理 / 签收 / 答复 / 回访), aggregated in code from the
@@ -161,11 +162,6 @@ const FINISHED_CASE = new Set(['closed', 'merged', 'transferred']);
 /** Assignments in these statuses are no longer the unit's work. */
 const LET_GO = new Set(['returned', 'released']);
 const OPEN_ASSIGNMENT = new Set(['pending', 'accepted']);
-/**
- * Cases whose units can act, and whose deadlines run (reminders, overdue marks, 督办): a case in
- * triage waits for a dispatcher, and no unit of it is overdue meanwhile (nor on the desk, nor in the inbox).
- */
-const TIMED_CASE = new Set(['dispatched', 'accepted', 'reopened']);
 
 const ms = (iso: string) => Date.parse(iso);
 const notAfter = (at: string, deadline: string | null) => deadline === null || ms(at) <= ms(deadline);
@@ -338,7 +334,7 @@ export function createStatsAccumulator(opts: AccumulatorOptions): StatsAccumulat
       // A case without assignments (triage, transferred) has no bureau but is still received.
       addCaseLevel(totals, c);
       for (const a of countedAssignments(c)) {
-        const facts = assignmentFacts(a, caseOpen, now, TIMED_CASE.has(c.status));
+        const facts = assignmentFacts(a, caseOpen, now, (WORKING as readonly string[]).includes(c.status));
         addAssignment(group(opts.groupBy === 'bureau' ? a.unitCode : keys[0]!), facts);
         addAssignment(totals, facts);
       }

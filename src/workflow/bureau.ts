@@ -14,7 +14,7 @@ import type { Trx } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
 import type { Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
-import type { Case, CaseStatus } from '../domain/case.js';
+import { WORKING, type Case, type CaseStatus } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
 import { keptFileName } from '../domain/text.js';
 import type { District } from '../district/district.schema.js';
@@ -53,8 +53,6 @@ export interface ReplyFile {
 export const RETURN_REASONS = ['not_our_remit', 'wrong_jurisdiction', 'unclear_ownership'] as const;
 export type ReturnReason = (typeof RETURN_REASONS)[number];
 
-/** Statuses in which bureaus work on a case. */
-export const WORKING: readonly CaseStatus[] = ['dispatched', 'accepted', 'reopened'];
 
 /**
  * The unit's next deadline on a case (`own`: its assignment of the current

@@ -6,6 +6,7 @@ import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import type { CaseUpdate, Database } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
+import { WORKING } from '../domain/case.js';
 import type { District, Duration } from '../district/district.schema.js';
 import { stageDurations, type CaseDeadlines, type WorkCalendar } from '../pipeline/deadlines.js';
 import { queueNotification } from './notifications.js';
@@ -162,8 +163,6 @@ export function futureWakeUps(district: District, calendar: WorkCalendar, a: Tim
   return wakeUpsFor(district, calendar, deadlines).filter((x) => Date.parse(x) > now.getTime());
 }
 
-/** Statuses in which assignments run against their deadlines. */
-export const TIMED_STATUSES = ['dispatched', 'accepted', 'reopened'] as const;
 
 /** The reminders already sent on a case, as reminderKey values. */
 export async function remindersSent(db: Kysely<Database> | Trx, caseIds: readonly string[]): Promise<Set<string>> {
@@ -212,7 +211,7 @@ export async function checkDeadlines(deps: DeadlineDeps, caseId: string, now: Da
       done.push('closed: not rated');
       return;
     }
-    if (!(TIMED_STATUSES as readonly string[]).includes(c.status)) return;
+    if (!WORKING.includes(c.status)) return;
 
     const reminded = await remindersSent(trx, [caseId]);
     const caseChanges: Omit<CaseUpdate, 'status' | 'updated_at' | 'version'> = {};
@@ -263,7 +262,7 @@ export async function nextWakeUp(deps: DeadlineDeps, caseId: string, now: Date):
   if (c.status === 'replied' && c.deadlines.rateBy && Date.parse(c.deadlines.rateBy) > now.getTime()) {
     candidates.push(c.deadlines.rateBy);
   }
-  if ((TIMED_STATUSES as readonly string[]).includes(c.status)) {
+  if (WORKING.includes(c.status)) {
     for (const a of await listAssignments(deps.db, caseId)) {
       if (a.status === 'pending' || a.status === 'accepted') candidates.push(...futureWakeUps(deps.district, deps.calendar, a, now));
     }

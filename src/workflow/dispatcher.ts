@@ -17,12 +17,12 @@ import { appendEvents, eventKindsAfter } from '../../db/repositories/events.repo
 import { outboxEntry } from '../../queues/jobs.js';
 import type { Principal } from '../auth/principal.js';
 import { leadProblem } from '../district/district.schema.js';
-import { canTransition, type Case, type CaseStatus } from '../domain/case.js';
+import { canTransition, WORKING, type Case, type CaseStatus } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
 import { AppError, refused } from '../errors.js';
 import { dispatchDeadlines } from '../pipeline/deadlines.js';
 import type { AssignmentRole } from '../pipeline/route.js';
-import { completeBureauPhaseIfDone, currentRound, live, staffActor, overdueFlag, WORKING, type WorkflowDeps } from './bureau.js';
+import { completeBureauPhaseIfDone, currentRound, live, staffActor, overdueFlag, type WorkflowDeps } from './bureau.js';
 import { reopenDeadlines, wakeUpsFor } from './deadline-check.js';
 import { queueBureauPosts, queuePostSettled } from '../telegram/post-queue.js';
 import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
