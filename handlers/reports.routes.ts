@@ -10,8 +10,8 @@ import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonC
 import { keptText, validationHook } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { decimalOf } from '../src/domain/text.js';
-import { halfWidthDigits } from '../src/pipeline/extract.js';
-import { EXTENSION_MARK, MARKED_EXTENSION } from '../src/hotline/call-schema.js';
+import { halfWidthDigits, MARKED_EXTENSION } from '../src/pipeline/extract.js';
+import { EXTENSION_MARK } from '../src/hotline/call-schema.js';
 import { extendedOffset, OFFSET_RULE, offsetExists, withZoneOffset } from '../src/domain/time-zone.js';
 import type { Deps } from '../src/core-deps.js';
 

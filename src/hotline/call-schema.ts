@@ -3,6 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { INSTANT_RULE, instantInServiceYears } from '../domain/service-years.js';
 import { textFault } from '../domain/text.js';
 import { extendedOffset, OFFSET_RULE, offsetExists } from '../domain/time-zone.js';
+import { MARKED_EXTENSION } from '../pipeline/extract.js';
 
 /**
  * One hotline call as an operator submits it (JSON body, text/plain body with
@@ -22,8 +23,6 @@ export const MAX_PARTS = 10;
 /** How a caller number keeps its extension: 073188886666转123, as operators write one (总机转分机). */
 export const EXTENSION_MARK = '转';
 
-/** An extension set off by a word or sign (转123, 轉123, 分机123, ext. 123, extension 123, #123), at the end. */
-export const MARKED_EXTENSION = /\s*(?:转|轉|分机|分機|ext(?:ension)?\.?|#)\s*[:：]?\s*(\d{1,6})\s*$/i;
 /** The last group after a dash (88886666-123), an extension only when the digits before it are a whole number. */
 const DASHED_EXTENSION = /^(.*\d)\s*[-\u2010-\u2015]\s*(\d{2,5})\s*$/;
 

@@ -297,14 +297,14 @@ export function findPhones(text: string): string[] {
 }
 
 /**
- * The extension after a number (0731-88886666转123, 88886666 ext. 123, 073188886666#123): the digits a
- * switchboard puts the call through to, with the word that sets them off. See withoutExtension.
+ * The extension after a number (0731-88886666转123, 88886666 ext. 123, 073188886666#123), set off by
+ * a word or sign at the end: the digits (captured) a switchboard puts the call through to.
  */
-const EXTENSION = /\s*(?:转|轉|分机|分機|ext(?:ension)?\.?|#)\s*[:：]?\s*\d{1,6}\s*$/i;
+export const MARKED_EXTENSION = /\s*(?:转|轉|分机|分機|ext(?:ension)?\.?|#)\s*[:：]?\s*(\d{1,6})\s*$/i;
 
 /** The number without its extension (0731-88886666转123 → 0731-88886666): the part that says who called. */
 export function withoutExtension(phone: string): string {
-  return phone.replace(EXTENSION, '');
+  return phone.replace(MARKED_EXTENSION, '');
 }
 
 /**
