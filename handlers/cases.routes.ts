@@ -1,5 +1,4 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { listAttachments } from '../db/repositories/attachments.repository.js';
 import { listAssignmentsFor, listCases, listCasesKept } from '../db/repositories/case-queries.repository.js';
 import { CASE_STATUSES, WORKING } from '../src/domain/case.js';
 import { textFault } from '../src/domain/text.js';
@@ -15,7 +14,7 @@ import {
   type ReplyFile,
   unitLate,
 } from '../src/workflow/bureau.js';
-import { buildCaseView, caseSummary, hiddenNamesFor, ownCurrentAssignment, readableFileIds } from '../src/workflow/case-view.js';
+import { buildCaseView, caseSummary, hiddenNamesFor, ownCurrentAssignment, readableFile } from '../src/workflow/case-view.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
@@ -472,8 +471,7 @@ export function caseRoutes() {
   app.openapi(photoRoute, async (c) => {
     const deps = c.get('deps');
     const { id, photoId } = c.req.valid('param');
-    const readable = await readableFileIds(deps, c.get('principal')!, id);
-    const photo = (await listAttachments(deps.db, id)).find((p) => p.id === photoId && (readable === 'all' || readable.has(p.id)));
+    const photo = (await readableFile(deps, c.get('principal')!, id, photoId))?.file;
     const bytes = photo ? await deps.photos.get(photo.storageKey) : null;
     if (!photo || !bytes) throw new AppError('not_found', 'no such photo');
     return c.body(new Uint8Array(bytes), 200, {

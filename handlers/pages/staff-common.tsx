@@ -1,5 +1,4 @@
 import type { Context, Hono } from 'hono';
-import { listAttachments } from '../../db/repositories/attachments.repository.js';
 import { currentAssignmentOf } from '../../db/repositories/assignments.repository.js';
 import type { Role } from '../../src/auth/principal.js';
 import type { District } from '../../src/district/district.schema.js';
@@ -12,7 +11,7 @@ import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { FieldError, errorId } from '../../src/web/layout.js';
 import { loadSession, requireSignedIn } from '../../src/web/session.js';
 import type { CaseView } from '../../src/workflow/case-view.js';
-import { readableFileIds, shownFileName } from '../../src/workflow/case-view.js';
+import { readableFile } from '../../src/workflow/case-view.js';
 import { ROUTABLE } from '../../src/workflow/dispatcher.js';
 import type { AppEnv } from '../app-env.js';
 import { fieldMessage } from '../../src/web/messages.js';
@@ -668,11 +667,10 @@ export function inlineDisposition(name: string): string {
  */
 export async function serveCaseFile(c: Context<AppEnv>, caseId: string, fileId: string) {
   const deps = c.get('deps');
-  const readable = await readableFileIds(deps, c.get('principal')!, caseId);
-  const file = (await listAttachments(deps.db, caseId)).find((p) => p.id === fileId && (readable === 'all' || readable.has(p.id)));
-  const bytes = file ? await deps.photos.get(file.storageKey) : null;
-  if (!file || !bytes) throw new AppError('not_found', 'no such file');
-  const name = await shownFileName(deps, c.get('principal')!, caseId, file);
+  const found = await readableFile(deps, c.get('principal')!, caseId, fileId);
+  const bytes = found ? await deps.photos.get(found.file.storageKey) : null;
+  if (!found || !bytes) throw new AppError('not_found', 'no such file');
+  const { file, name } = found;
   return c.body(new Uint8Array(bytes), 200, {
     'Content-Type': file.mime,
     // Saved under the name the page links it by (a bureau's masked as there); a photo has none to keep.

@@ -405,28 +405,32 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
   };
 }
 
-/** The ids of the files the principal may fetch of a case: all of them with full access, a withdrawn unit only those it attached itself. */
-export async function readableFileIds(deps: { db: Kysely<Database>; district: District }, principal: Principal, caseId: string): Promise<Set<string> | 'all'> {
+/**
+ * A file of a case the principal may fetch, or null: with full access any of
+ * them, a withdrawn unit only those it attached itself. With it, the name a
+ * download of it is saved under: the name the clerk's file had, as the case
+ * page shows it to this principal (for a bureau, the reporter's unshared name
+ * masked as in their words); a reporter's photo keeps no name, nor does a
+ * file stored before names were kept.
+ */
+export async function readableFile(
+  deps: { db: Kysely<Database>; district: District },
+  principal: Principal,
+  caseId: string,
+  fileId: string,
+): Promise<{ file: StoredAttachment; name: string | null } | null> {
   const c = await findCase(deps.db, caseId);
   if (!c) throw new AppError('not_found', 'no such case');
   const assignments = await listAssignments(deps.db, caseId);
-  if (caseAccess(principal, assignments) === 'full') return 'all';
-  const view = await withdrawnCaseView(deps, principal, c, assignments);
-  return new Set(view.replyAttachments.map((f) => f.id));
-}
-
-/**
- * The name a staff download of a case file is saved under: the name the
- * clerk's file had, as the case page shows it to this principal (for a bureau,
- * the reporter's unshared name masked as in their words). A reporter's photo
- * keeps no name, nor does a file stored before names were kept: null.
- */
-export async function shownFileName(deps: { db: Kysely<Database> }, principal: Principal, caseId: string, file: StoredAttachment): Promise<string | null> {
-  if (file.kind === 'photo' || file.originalName === null) return null;
-  if (!isBureau(principal)) return file.originalName;
-  const c = await findCase(deps.db, caseId);
-  if (!c) throw new AppError('not_found', 'no such case');
-  return textFor(principal, file.originalName, namesHiddenFromBureau(await findContact(deps.db, caseId), c));
+  if (caseAccess(principal, assignments) !== 'full') {
+    const view = await withdrawnCaseView(deps, principal, c, assignments);
+    if (!view.replyAttachments.some((f) => f.id === fileId)) return null;
+  }
+  const file = (await listAttachments(deps.db, caseId)).find((f) => f.id === fileId);
+  if (!file) return null;
+  if (file.kind === 'photo' || file.originalName === null) return { file, name: null };
+  if (!isBureau(principal)) return { file, name: file.originalName };
+  return { file, name: textFor(principal, file.originalName, namesHiddenFromBureau(await findContact(deps.db, caseId), c)) };
 }
 
 async function hotlineCallView(db: Kysely<Database>, caseId: string) {
