@@ -100,20 +100,25 @@ export async function insertAssignments(db: Db, list: NewAssignment[]): Promise<
 
 const ROLE_ORDER: Record<AssignmentRole, number> = { lead: 0, co: 1, jurisdiction: 2 };
 
+/** The latest assignment `which` picks (a unit's, the lead's; in the caller's shape) whose unit was not released from it. */
+export function heldAssignmentOf<A extends { status: string }>(assignments: readonly A[], which: (a: A) => boolean): A | undefined {
+  return assignments.filter((a) => which(a) && a.status !== 'released').at(-1);
+}
+
+/**
+ * The assignment `which` picks of the case's current round — a reopened case gives the units it goes back to a new
+ * one — unless its unit was released from it.
+ */
+export function currentAssignmentOf<A extends { round: number; status: string }>(assignments: readonly A[], which: (a: A) => boolean, round: number): A | undefined {
+  return heldAssignmentOf(assignments, (a) => which(a) && a.round === round);
+}
+
 /**
  * The bureau leading a case now. A re-route releases the old lead and adds
  * the new one; a lead that returned the case stays on it until a dispatcher
  * routes it again. So: the lead still handling the case, else the one that
  * returned it (awaiting the dispatcher), never a released one.
  */
-/**
- * The assignment `which` picks (a unit's, the lead's; in the caller's shape) of the case's current round — a
- * reopened case gives the units it goes back to a new one — unless its unit was released from it.
- */
-export function currentAssignmentOf<A extends { round: number; status: string }>(assignments: readonly A[], which: (a: A) => boolean, round: number): A | undefined {
-  return assignments.filter((a) => which(a) && a.round === round && a.status !== 'released').at(-1);
-}
-
 export function currentLead<A extends { role: string; status: string }>(assignments: readonly A[]): A | undefined {
   const leads = assignments.filter((a) => a.role === 'lead' && a.status !== 'released');
   return leads.find((a) => a.status !== 'returned') ?? leads.at(-1);

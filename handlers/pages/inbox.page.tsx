@@ -1,5 +1,5 @@
 import { Hono, type Context } from 'hono';
-import { currentAssignmentOf } from '../../db/repositories/assignments.repository.js';
+import { currentAssignmentOf, heldAssignmentOf } from '../../db/repositories/assignments.repository.js';
 import { listAssignmentsFor, listCases } from '../../db/repositories/case-queries.repository.js';
 import { CASE_STATUSES, caseReference, WORKING, type CaseStatus } from '../../src/domain/case.js';
 import { compactCode } from '../../src/domain/text.js';
@@ -295,7 +295,7 @@ function myAssignment(view: CaseView, unit: string | null) {
  * lead alone): its own deadlines, none of them owed.
  */
 function ownEarlier(view: CaseView, unit: string | null) {
-  return view.assignments.filter((a) => a.bureau.code === unit && a.status !== 'released').at(-1) ?? null;
+  return heldAssignmentOf(view.assignments, (a) => a.bureau.code === unit) ?? null;
 }
 
 async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | null = null, status: RenderOptions['status'] = 200) {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { currentAssignmentOf, currentLead, holdsCase, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
+import { currentAssignmentOf, currentLead, heldAssignmentOf, holdsCase, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
 import { listAttachments, type StoredAttachment } from '../../db/repositories/attachments.repository.js';
 import { findClassification, listExtensionRequests, type CaseListRow, type ExtensionRequest } from '../../db/repositories/case-queries.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
@@ -198,7 +198,7 @@ export function caseSummary(district: District, principal: Principal, row: CaseL
   const c = row.case;
   const lead = currentLead(assignments);
   const current = ownCurrentAssignment(principal, c, assignments);
-  const mine = isBureau(principal) ? (current ?? assignments.filter((a) => a.unitCode === principal.unitCode && a.status !== 'released').at(-1)) : undefined;
+  const mine = isBureau(principal) ? (current ?? heldAssignmentOf(assignments, (a) => a.unitCode === principal.unitCode)) : undefined;
   return {
     ...caseLink(principal, c),
     status: c.status,
