@@ -254,10 +254,9 @@ const REQUEST_WAS: Record<Lang, Record<ExtensionStatus, string>> = {
  * A refusal of the workflow (`AppError.refusal`) as a page says it: a
  * double-submitted form, a second tab or a colleague who acted first lands
  * here, and the clerk or dispatcher reads why in the page's language, with
- * what to do next, rather than the API's English. The Chinese is a whole
- * sentence; the English follows the page's lead-in for the kind of refusal
- * (problemOf), so it starts in lower case. Every reason has both: a reason
- * added to `Refusal` without its sentences does not compile.
+ * what to do next, rather than the API's English. The English is written in
+ * lower case, as a clause; problemOf makes a sentence of it. Every reason has
+ * both languages: a reason added to `Refusal` without them does not compile.
  */
 export function refusalText(refusal: Refusal, lang: Lang, district: District): string {
   const zh = lang === 'zh';
