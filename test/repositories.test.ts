@@ -7,7 +7,7 @@ import { connectDatabase, migrateToLatest } from '../db/connect.js';
 import { bufferingInserts } from '../db/insert-buffer.js';
 import { createTransactionBatcher } from '../db/tx-batcher.js';
 import { insertAssignments, listAssignments } from '../db/repositories/assignments.repository.js';
-import { findCase, findCaseByTrackingCode, insertCase, listStaleCases, transitionCase } from '../db/repositories/cases.repository.js';
+import { findCase, findCaseByTrackingCode, findCasesByReference, insertCase, listStaleCases, transitionCase } from '../db/repositories/cases.repository.js';
 import { findContact, insertContact } from '../db/repositories/contacts.repository.js';
 import { isUniqueViolation } from '../db/repositories/db-types.js';
 import { findDelivery, insertDeliveries, listStalePendingDeliveries, recordAttempt } from '../db/repositories/deliveries.repository.js';
@@ -100,6 +100,24 @@ describe.each([
     await insertCase(db, a);
     const err = await insertCase(db, newCase({ tracking_code: a.tracking_code })).catch((e: unknown) => e);
     expect(isUniqueViolation(err)).toBe(true);
+  });
+
+  it('finds a case by its reference, the last group of its id, through the index on it', async () => {
+    const a = newCase();
+    await insertCase(db, a);
+    await insertCase(db, newCase());
+    const tail = a.id.slice(a.id.lastIndexOf('-') + 1);
+    expect((await findCasesByReference(db, tail)).map((c) => c.id)).toEqual([a.id]);
+    expect(await findCasesByReference(db, 'ffffffffffff')).toEqual([]);
+    if (engine === 'SQLite') {
+      const plan = await sql<{ detail: string }>`explain query plan select * from cases where substr(id, 25) = ${tail}`.execute(db);
+      expect(plan.rows.map((r) => r.detail).join(' ')).toContain('USING INDEX cases_reference');
+    } else {
+      await sql`set enable_seqscan = off`.execute(db);
+      const plan = await sql<{ 'QUERY PLAN': string }>`explain select * from cases where substr(id, 25) = ${tail}`.execute(db);
+      await sql`set enable_seqscan = on`.execute(db);
+      expect(plan.rows.map((r) => r['QUERY PLAN']).join(' ')).toContain('cases_reference');
+    }
   });
 
   it('keeps the reporter contact apart from the case', async () => {

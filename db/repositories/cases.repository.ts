@@ -1,4 +1,4 @@
-import { PostgresAdapter } from 'kysely';
+import { PostgresAdapter, sql } from 'kysely';
 import type { Case, CaseStatus, Channel } from '../../src/domain/case.js';
 import type { CaseRow, CaseUpdate, NewCase } from '../schema.js';
 import { type Db, parseJson, type Trx } from './db-types.js';
@@ -70,9 +70,13 @@ export async function findCaseByTrackingCode(db: Db, trackingCode: string): Prom
   return row ? toCase(row) : null;
 }
 
-/** The cases a typed reference names (`referenceTail`: the last group of the id), newest first; normally one. */
+/**
+ * The cases a typed reference names (`referenceTail`: the last group of the
+ * id, from its 25th character), newest first; normally one. The expression is
+ * the one the `cases_reference` index is built on, so the lookup uses it.
+ */
 export async function findCasesByReference(db: Db, tail: string): Promise<Case[]> {
-  const rows = await db.selectFrom('cases').selectAll().where('id', 'like', `%-${tail}`).orderBy('id', 'desc').limit(10).execute();
+  const rows = await db.selectFrom('cases').selectAll().where(sql<string>`substr(id, 25)`, '=', tail).orderBy('id', 'desc').limit(10).execute();
   return rows.map(toCase);
 }
 
