@@ -3,7 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { INSTANT_RULE, instantInServiceYears } from '../domain/service-years.js';
 import { textFault } from '../domain/text.js';
 import { extendedOffset, OFFSET_RULE, offsetExists } from '../domain/time-zone.js';
-import { MARKED_EXTENSION } from '../pipeline/extract.js';
+import { MARKED_EXTENSION, MASKED_NUMBER } from '../pipeline/extract.js';
 
 /**
  * One hotline call as an operator submits it (JSON body, text/plain body with
@@ -67,13 +67,6 @@ export function mainCallerNumber(n: string): string {
 
 const CALLER_NUMBER_RULE =
   'must be a phone number: 5–20 digits, optionally with a leading +, brackets, spaces or dashes and an extension (转123, -123, ext. 123), not all zeros; or one the hotline system already masked (138****5678)';
-
-/**
- * A number the hotline system already masked before exporting it (138****5678,
- * 0731****1234, +86 138****5678): kept as it came, since the digits behind the
- * stars are gone. It shows no more than the service's own mask does.
- */
-export const MASKED_CALLER_NUMBER = /^(?:\+?86)?\d{0,4}\*{3,12}\d{0,4}$/;
 
 /**
  * A start without a UTC offset (2026-11-03T09:15:00, or 2026-11-03 09:15:00 as
@@ -185,7 +178,7 @@ export const callSchema = z
       (v) => (typeof v === 'number' ? String(v) : typeof v === 'string' && v.trim() !== '' ? normalizeCallerNumber(v) : blankToUndefined(v)),
       z
         .string({ error: 'must be a string' })
-        .refine((n) => /^\+?\d{5,20}$/.test(mainCallerNumber(n)) || (MASKED_CALLER_NUMBER.test(mainCallerNumber(n)) && mainCallerNumber(n).replace(/\D/g, '').length >= 4), CALLER_NUMBER_RULE)
+        .refine((n) => /^\+?\d{5,20}$/.test(mainCallerNumber(n)) || (MASKED_NUMBER.test(mainCallerNumber(n)) && mainCallerNumber(n).replace(/\D/g, '').length >= 4), CALLER_NUMBER_RULE)
         .refine((n) => !/^\+?0+$/.test(mainCallerNumber(n)), CALLER_NUMBER_RULE)
         .refine((n) => mainCallerNumber(n) === n || /^\d{1,6}$/.test(n.slice(mainCallerNumber(n).length + EXTENSION_MARK.length)), CALLER_NUMBER_RULE)
         .optional(),

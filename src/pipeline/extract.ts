@@ -308,13 +308,19 @@ export function withoutExtension(phone: string): string {
 }
 
 /**
+ * A number that came masked (138****5678, 0731****1234, +86 138****5678, from a
+ * hotline system's export): the digits behind the stars are gone, and it shows
+ * no more than maskPhone's own mask does.
+ */
+export const MASKED_NUMBER = /^(?:\+?86)?\d{0,4}\*{3,12}\d{0,4}$/;
+
+/**
  * 13812345678 → 138****5678; landlines keep area code and last 4 digits, other numbers only the last 4.
  * An extension is left out (073188886666转123 → 0731****6666): the masked number shows nothing more of anyone's.
  */
 export function maskPhone(given: string): string {
   const phone = withoutExtension(given);
-  // A number that came masked (138****5678, from a hotline system's export) shows no more than this mask would.
-  if (/^(?:\+?86)?\d{0,4}\*{3,}\d{0,4}$/.test(phone.trim())) return phone.trim();
+  if (MASKED_NUMBER.test(phone.trim())) return phone.trim();
   const written = halfWidthDigits(phone).replace(SPOKEN_DIGITS, (d) => SPOKEN_DIGIT[d] ?? d);
   let digits = written.replace(/\D/g, '');
   // +86 138 1234 5678: the country code is dropped, the mobile number masked as usual.
