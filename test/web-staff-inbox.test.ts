@@ -296,6 +296,12 @@ describe('bureau inbox', () => {
       expect(await page.inputValue('#progress-note')).toBe('');
       expect(await page.locator('[data-draft-restored]').first().isVisible()).toBe(false);
       expect(await drafts(page)).toEqual({});
+
+      // A dispatcher signs in on this browser and only opens the desk: the clerk's draft is not left behind for it.
+      await typeNote('已约谈企业负责人王某，第三稿。');
+      await signIn(page, base, 'dispatcher', undefined, '/desk');
+      expect(new URL(page.url()).pathname).toBe('/desk');
+      expect(await drafts(page)).toEqual({});
       await context.close();
     });
   });

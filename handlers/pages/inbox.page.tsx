@@ -75,16 +75,17 @@ const DONE: Record<Lang, Record<string, string>> = {
 /**
  * What the page's script (staff.js) reads to keep drafts: a draft of each
  * free-text field of a `data-draft` form is kept in the browser's storage
- * under the account and the form's action (its case and its form), put back
- * when the page is shown again (a session that ended while the clerk typed
- * sends the post to the sign-in page, and the text would be gone), and
- * dropped once the server has accepted that form (`data-draft-done`, the
- * action of the form just done). Another account's drafts are dropped when
- * a page of this one is shown; signing out drops them all (signin.page.tsx).
- * The text never goes into a URL or a log, only into this browser's storage.
+ * under the account (the layout's `data-drafts-of`) and the form's action
+ * (its case and its form), put back when the page is shown again (a session
+ * that ended while the clerk typed sends the post to the sign-in page, and
+ * the text would be gone), and dropped once the server has accepted that form
+ * (`data-draft-done`, the action of the form just done). Another account's
+ * drafts are dropped when any staff page of this one is shown; signing out
+ * drops them all (signin.page.tsx). The text never goes into a URL or a log,
+ * only into this browser's storage.
  */
-function draftScope(principal: { userId: string }, done: string | null): Record<string, string> {
-  return { 'data-drafts-of': principal.userId, ...(done ? { 'data-draft-done': done } : {}) };
+function draftDone(done: string | null): Record<string, string> {
+  return done ? { 'data-draft-done': done } : {};
 }
 
 /** Shown by the script when it has put a draft back into the form (and, for the reply, how many files were chosen then). */
@@ -187,7 +188,7 @@ async function inboxPage(c: Context<AppEnv>) {
   return renderPage(
     c,
     title,
-    <section {...draftScope(principal, null)}>
+    <section>
       <h1>
         {title} · {unit}
       </h1>
@@ -315,7 +316,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
   return renderPage(
     c,
     title,
-    <article {...draftScope(principal, done ? action(doneName) : null)}>
+    <article {...draftDone(done ? action(doneName) : null)}>
       <CasePageHead back={toInbox(zh)} title={title} done={done} problem={problem} />
       <CaseFacts view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} now={now} own={mine ?? ownEarlier(view, principal.unitCode)} />
       <h2>{zh ? '举报内容' : 'The report'}</h2>
@@ -490,7 +491,7 @@ function withdrawnPage(c: Context<AppEnv>, view: CaseView, problem: FormProblem 
   return renderPage(
     c,
     title,
-    <article {...draftScope(c.get('principal')!, done ? `/inbox/cases/${view.id}/${doneName}` : null)}>
+    <article {...draftDone(done ? `/inbox/cases/${view.id}/${doneName}` : null)}>
       <CasePageHead back={toInbox(zh)} title={title} done={done} problem={problem} />
       <p class="notice" id="withdrawn">
         {zh

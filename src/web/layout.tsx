@@ -10,6 +10,8 @@ import { switchLangHref, type Lang } from './i18n.js';
  * service (never a CDN), so the pages work on a closed network.
  */
 export interface PageUser {
+  /** The account, whose browser drafts a staff page keeps (staff.js). */
+  id: string;
   name: string;
   role: Role;
   unitCode: string | null;
@@ -61,6 +63,16 @@ const T = {
   },
 } as const;
 
+/**
+ * The page's scripts; a signed-in account's pages all run staff.js, which
+ * keeps that account's inbox drafts (main's `data-drafts-of`) and drops any
+ * other account's left in this browser, whichever staff page is shown first.
+ */
+function scriptsOf(props: LayoutProps): string[] {
+  const scripts = props.scripts ?? [];
+  return props.user && !scripts.includes('staff.js') ? [...scripts, 'staff.js'] : scripts;
+}
+
 function staffLinks(user: PageUser, t: (typeof T)[Lang]) {
   const links: Array<[string, string]> = [];
   if (user.role === 'operator' || user.role === 'admin') links.push(['/console', t.console]);
@@ -92,7 +104,7 @@ export function Layout(props: LayoutProps) {
           <link rel="stylesheet" href={`/assets/${s}`} />
         ))}
         <script src="/assets/app.js" defer></script>
-        {(props.scripts ?? []).map((s) => (
+        {scriptsOf(props).map((s) => (
           <script src={`/assets/${s}`} defer></script>
         ))}
       </head>
@@ -127,7 +139,7 @@ export function Layout(props: LayoutProps) {
             )}
           </div>
         </header>
-        <main id="main" tabindex={-1}>
+        <main id="main" tabindex={-1} {...(props.user ? { 'data-drafts-of': props.user.id } : {})}>
           {props.children}
         </main>
         <footer class="site">{t.footer}</footer>

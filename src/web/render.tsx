@@ -22,7 +22,7 @@ export function pageContext(c: Context<AppEnv>): PageContext {
     lang: resolveLang(c),
     csrf: c.get('csrfToken') ?? '',
     timeZone: c.get('deps').district.file.district.timezone,
-    user: principal ? { name: principal.name, role: principal.role, unitCode: principal.unitCode } : null,
+    user: principal ? { id: principal.userId, name: principal.name, role: principal.role, unitCode: principal.unitCode } : null,
   };
 }
 

@@ -44,14 +44,14 @@
   });
 })();
 
-// Drafts of the case page's forms (<form data-draft>, inside the element
-// with data-drafts-of="<account>"): what the clerk types into a free-text
+// Drafts of the case page's forms (<form data-draft>, inside the layout's
+// <main data-drafts-of="<account>"> of every signed-in page): what the clerk types into a free-text
 // field is kept in this browser's localStorage, under the account and the
 // form's action (one draft per case and form), so a session that ended
 // while they typed (the post goes to the sign-in page) loses nothing: the
 // page shown again puts the draft back. The server says which form it has
 // accepted (data-draft-done): that draft is dropped. On a shared office
-// computer, a page of one account drops every other account's drafts, the
+// computer, any staff page of one account drops every other account's drafts, the
 // page after signing out (data-drafts-clear) drops them all, and a draft
 // left untouched for a week is dropped. Chosen files cannot be kept: the
 // page then says how many must be chosen again.
@@ -103,7 +103,8 @@
     return;
   }
 
-  var done = scope.getAttribute('data-draft-done');
+  var doneIn = document.querySelector('[data-draft-done]');
+  var done = doneIn && doneIn.getAttribute('data-draft-done');
   if (done) {
     storage.removeItem(mine + done);
     // A reload of this page, or a post from it that comes back through the
