@@ -386,6 +386,19 @@ export interface Database {
   telegram_chat_locks: TelegramChatLocksTable;
 }
 
+/** A message of a private chat whose edit the bot answered: a later edit of it is not answered again. */
+export interface TelegramEditNoticesTable {
+  chat_id: string;
+  /** bigint on PostgreSQL (read back as a string there). */
+  message_id: number | string;
+  noticed_at: string;
+}
+
+// Declaration merging adds the edit notices to Database.
+export interface Database {
+  telegram_edit_notices: TelegramEditNoticesTable;
+}
+
 /** A staff account's web sign-in name (declaration merging adds the column to UsersTable above). */
 export interface UsersTable {
   /** Lower-case sign-in name; null for accounts that use API tokens only. */

@@ -602,22 +602,34 @@ describe('Telegram bot: edited messages', () => {
     expect(created).toMatchObject({ text: 'black water and foam in the ditch at night', address: 'Maludou village, north gate' });
   });
 
-  it('never changes a submitted report from an edit, and says once how to add to it', async () => {
+  it('never changes a submitted report from an edit, and says once per edited message how to add to it', async () => {
     const chat = residentChat(nextChat++);
     const first = chat.text('兴隆办事处有工厂夜里冒黑烟');
     await deliver(chat.chatId, first);
+    const second = chat.text('烟是从东边那根烟囱冒出来的');
+    await deliver(chat.chatId, second);
     await deliver(chat.chatId, chat.button('c:anonymous'));
     await deliver(chat.chatId, chat.button('c:confirm'));
     const [created] = await casesOfChat(chat.chatId);
+    const notice = new RegExp(`${created!.tracking_code}.*不会改动[\\s\\S]*新消息[\\s\\S]*/status ${created!.tracking_code}`);
+    // The case's own notices (dispatched to a bureau) may come meanwhile: only the answers to edits are counted.
+    const editNotices = (calls: ApiCall[]) => texts(calls).filter((t) => t.includes('修改已发送的消息'));
     const edit = await deliver(chat.chatId, chat.edited(first, { text: '兴隆办事处有工厂白天也冒黑烟' }));
-    expect(texts(edit.sent)).toEqual([expect.stringMatching(new RegExp(`${created!.tracking_code}.*不会改动[\\s\\S]*新消息[\\s\\S]*/status ${created!.tracking_code}`))]);
+    expect(editNotices(edit.sent)).toEqual([expect.stringMatching(notice)]);
+    // The same message fixed again: the resident was told already.
+    const again = await deliver(chat.chatId, chat.edited(first, { text: '兴隆办事处有工厂白天也在冒黑烟' }));
+    expect(again.status).toBe(200);
+    expect(editNotices(again.sent)).toEqual([]);
     const [after] = await casesOfChat(chat.chatId);
-    expect(after?.text).toBe('兴隆办事处有工厂夜里冒黑烟');
+    expect(after?.text).toBe('兴隆办事处有工厂夜里冒黑烟\n烟是从东边那根烟囱冒出来的');
     expect(await sessionOf(chat.chatId)).toBeNull();
+    // Another message of the report gets its own notice.
+    const other = await deliver(chat.chatId, chat.edited(second, { text: '烟是从东边那根高烟囱冒出来的' }));
+    expect(editNotices(other.sent)).toEqual([expect.stringMatching(notice)]);
     // A new report under way does not take the words of a message of the submitted one either.
     await deliver(chat.chatId, chat.text('回龙圩镇的河里有死鱼'));
     const later = await deliver(chat.chatId, chat.edited(first, { text: '兴隆办事处有工厂一直冒黑烟' }));
-    expect(texts(later.sent)).toEqual([expect.stringContaining(created!.tracking_code)]);
+    expect(editNotices(later.sent)).toEqual([]);
     expect((await sessionOf(chat.chatId))?.draft.texts).toEqual(['回龙圩镇的河里有死鱼']);
   });
 
@@ -630,6 +642,7 @@ describe('Telegram bot: edited messages', () => {
     const edit = await deliver(chat.chatId, chat.edited(hello, { text: '你好，我要举报' }));
     expect(texts(edit.sent)).toEqual(['修改已发送的消息不会改动举报。需要补充或更正，请直接发送一条新消息。']);
     expect(await sessionOf(chat.chatId)).toEqual(before);
+    expect((await deliver(chat.chatId, chat.edited(hello, { text: '你好，我要举报排污' }))).sent).toEqual([]);
   });
 
   it('ignores the movements of a live location without a word, before and after the report is submitted', async () => {
@@ -782,5 +795,20 @@ describe('Telegram rate limits', () => {
     expect(created).toBeDefined();
     expect(await casesOfChat(chat.chatId)).toHaveLength(1);
     expect(texts(redelivered.sent).at(-1)).toContain(created!.tracking_code);
+  });
+
+  it('answers the redelivered edit of a submitted message when the first answer could not be sent', async () => {
+    const chat = residentChat(nextChat++);
+    const first = chat.text('兴隆办事处有工厂夜里冒黑烟');
+    await deliver(chat.chatId, first);
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    emu.rateLimitNext('sendMessage', 1, 60, chat.chatId, '修改已发送的消息');
+    const edit = chat.edited(first, { text: '兴隆办事处有工厂白天也冒黑烟' });
+    const failed = await deliver(chat.chatId, edit);
+    expect(failed.status).toBe(500);
+    const redelivered = await deliver(chat.chatId, edit, { updateId: failed.updateId });
+    expect(redelivered.status).toBe(200);
+    expect(texts(redelivered.sent).filter((t) => t.includes('修改已发送的消息'))).toHaveLength(1);
   });
 });

@@ -335,6 +335,24 @@ describe('pruning handled update ids', () => {
   });
 });
 
+describe('pruning answered edits', () => {
+  it('answers the edit of a message once, and again only after 48 hours, when Telegram no longer lets it be edited', async () => {
+    const service = await startTestService(telegramEnv(emu, 'tg-prune-edits'));
+    const chat = residentChat(nextChat++);
+    const hello = chat.text('你好');
+    await deliver(emu, service.url, hello);
+    const edit = () => deliver(emu, service.url, chat.edited(hello, { text: '你好，我要举报' }));
+    expect(sentTexts((await edit()).calls, chat.chatId)).toEqual([expect.stringContaining('不会改动')]);
+    expect(sentTexts((await edit()).calls, chat.chatId)).toEqual([]);
+    const notices = () => service.deps.db.selectFrom('telegram_edit_notices').select('message_id').where('chat_id', '=', String(chat.chatId)).execute();
+    await pruneTelegramState(service.deps.db, new Date(Date.now() + 47 * 3600_000));
+    expect((await notices()).map((n) => Number(n.message_id))).toEqual([hello.message.message_id]);
+    await pruneTelegramState(service.deps.db, new Date(Date.now() + 49 * 3600_000));
+    expect(await notices()).toEqual([]);
+    expect(sentTexts((await edit()).calls, chat.chatId)).toEqual([expect.stringContaining('不会改动')]);
+  });
+});
+
 describe('Telegram rate limits in jobs', () => {
   it('retries a group post that got a 429 after the retry_after Telegram gave', async () => {
     const group = -100_999;

@@ -11,6 +11,7 @@ import * as deadlineIndexes from './2026-11-28T200000-deadline-indexes.js';
 import * as unitNotices from './2026-12-04T100000-unit-notices.js';
 import * as attachmentNames from './2026-12-05T100000-attachment-names.js';
 import * as caseReferenceIndex from './2026-12-05T140000-case-reference-index.js';
+import * as telegramEditNotices from './2026-12-05T150000-telegram-edit-notices.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -29,6 +30,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04T100000-unit-notices': unitNotices,
   '2026-12-05T100000-attachment-names': attachmentNames,
   '2026-12-05T140000-case-reference-index': caseReferenceIndex,
+  '2026-12-05T150000-telegram-edit-notices': telegramEditNotices,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -193,7 +193,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
    * movement: ignored without a word, it changes nothing. An edit of the
    * words a report in progress took (a description, a caption, the typed
    * place) corrects the draft; any other edit, above all of a report already
-   * submitted, changes nothing and the resident is told how to add to it.
+   * submitted, changes nothing and the resident is told how to add to it,
+   * once per message (fixing a typo three times is answered once).
    */
   pm.on('edited_message', async (ctx) => {
     const msg = ctx.editedMessage;
@@ -212,8 +213,16 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
         return;
       }
     }
-    const submitted = await caseSubmittedAfter(deps, String(ctx.chat.id), msg.date);
-    await ctx.reply(submitted ? t.editOnRecord(submitted) : t.editNotTaken);
+    const chatId = String(ctx.chat.id);
+    if (!(await claimEditNotice(deps, chatId, msg.message_id))) return;
+    try {
+      const submitted = await caseSubmittedAfter(deps, chatId, msg.date);
+      await ctx.reply(submitted ? t.editOnRecord(submitted) : t.editNotTaken);
+    } catch (err) {
+      // Not answered after all: Telegram's redelivery of the update answers it.
+      await deps.db.deleteFrom('telegram_edit_notices').where('chat_id', '=', chatId).where('message_id', '=', msg.message_id).execute().catch(() => {});
+      throw err;
+    }
   });
 
   /** Feeds one input to the conversation, saves the new state and says what it says. */
@@ -343,6 +352,24 @@ async function submit(deps: BotDeps, draft: Draft, chatId: string, updateId: num
     },
     `tg-${chatId}-${updateId}`,
   );
+}
+
+/**
+ * Whether the edit of this message is to be answered: only the first is
+ * (claimed in telegram_edit_notices, forgotten once the message can no longer
+ * be edited).
+ */
+async function claimEditNotice(deps: BotDeps, chatId: string, messageId: number): Promise<boolean> {
+  try {
+    await deps.db
+      .insertInto('telegram_edit_notices')
+      .values({ chat_id: chatId, message_id: messageId, noticed_at: deps.clock.now().toISOString() })
+      .execute();
+    return true;
+  } catch (err) {
+    if (isUniqueViolation(err)) return false;
+    throw err;
+  }
 }
 
 /**

@@ -90,11 +90,14 @@ const PRUNE_EVERY_MS = 3600_000;
  * kept for a report never made.
  */
 export const KEEP_DRAFTS_MS = 7 * 24 * 3600_000;
+/** Telegram lets a message be edited for two days after it was sent: an answered edit is remembered that long. */
+export const KEEP_EDIT_NOTICES_MS = 48 * 3600_000;
 
 /**
  * Deletes what the bot no longer needs: handled update ids older than 48 h,
  * expired chat leases, link tokens expired a day ago, drafts untouched for
- * 7 days. Cheap, run at most once an hour per process from the update path.
+ * 7 days, answered edits older than 48 h. Cheap, run at most once an hour
+ * per process from the update path.
  */
 export function createPruner(db: Kysely<Database>, clock: Clock) {
   let last = 0;
@@ -114,4 +117,5 @@ export async function pruneTelegramState(db: Kysely<Database>, now: Date): Promi
   const tokensBefore = new Date(now.getTime() - 24 * 3600_000).toISOString();
   await db.deleteFrom('telegram_link_tokens').where('expires_at', '<', tokensBefore).execute();
   await db.deleteFrom('telegram_sessions').where('updated_at', '<', new Date(now.getTime() - KEEP_DRAFTS_MS).toISOString()).execute();
+  await db.deleteFrom('telegram_edit_notices').where('noticed_at', '<', new Date(now.getTime() - KEEP_EDIT_NOTICES_MS).toISOString()).execute();
 }
