@@ -308,6 +308,12 @@ export interface TelegramReportersTable {
   /** 'zh' | 'en': the language the bot speaks to this reporter. */
   language: string;
   created_at: string;
+  /**
+   * The chat's last message before the report was submitted: a message with
+   * an id up to this one was sent before. Null for reports submitted before it
+   * was kept. bigint on PostgreSQL (read back as a string there).
+   */
+  last_message_id: number | string | null;
 }
 
 // Declaration merging adds the Telegram tables to Database.

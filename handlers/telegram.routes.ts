@@ -32,7 +32,7 @@ const updateSchema = z.looseObject({
     .looseObject(messageFields)
     .refine((m) => m.chat.type !== 'private' || m.from !== undefined, fromInPrivate)
     .optional(),
-  // An edit is known by the message's id, and its send time tells which report it may belong to.
+  // An edit is known by the message's id, which also tells which report it may belong to (the send time, for an older report).
   edited_message: z
     .looseObject({ ...messageFields, message_id: wholeNumber, date: wholeNumber.nonnegative('must be a whole number') })
     .refine((m) => m.chat.type !== 'private' || m.from !== undefined, fromInPrivate)

@@ -633,6 +633,41 @@ describe('Telegram bot: edited messages', () => {
     expect((await sessionOf(chat.chatId))?.draft.texts).toEqual(['回龙圩镇的河里有死鱼']);
   });
 
+  it('tells the report an edited message belongs to by its message id, not by its send time to the second', async () => {
+    const chat = residentChat(nextChat++);
+    const editNotices = (calls: ApiCall[]) => texts(calls).filter((t) => t.includes('修改已发送的消息'));
+    const report = async (text: string, date?: number) => {
+      const sent = { message: chat.message({ text, ...(date === undefined ? {} : { date }) }) };
+      await deliver(chat.chatId, sent);
+      await deliver(chat.chatId, chat.button('c:anonymous'));
+      await deliver(chat.chatId, chat.button('c:confirm'));
+      const row = await service.deps.db
+        .selectFrom('telegram_reporters as r')
+        .innerJoin('cases as c', 'c.id', 'r.case_id')
+        .select(['c.tracking_code', 'r.created_at'])
+        .where('r.chat_id', '=', String(chat.chatId))
+        .orderBy('r.created_at', 'desc')
+        .executeTakeFirstOrThrow();
+      return { sent, code: row.tracking_code, second: Math.floor(Date.parse(row.created_at) / 1000) };
+    };
+    const earlier = await report('兴隆办事处有工厂夜里冒黑烟');
+    // Sent in the very second the earlier report was submitted, after it: no part of it.
+    const hello = { message: chat.message({ text: '你好', date: earlier.second }) };
+    await deliver(chat.chatId, hello);
+    expect(editNotices((await deliver(chat.chatId, chat.edited(hello, { text: '你好，我还要举报' }))).sent)).toEqual([
+      '修改已发送的消息不会改动举报。需要补充或更正，请直接发送一条新消息。',
+    ]);
+    // The next report's description, sent in that second too, is the next report's.
+    const later = await report('回龙圩镇的河里有死鱼', earlier.second);
+    const edit = await deliver(chat.chatId, chat.edited(later.sent, { text: '回龙圩镇的河里有很多死鱼' }));
+    expect(editNotices(edit.sent)).toEqual([expect.stringContaining(later.code)]);
+    expect(editNotices(edit.sent)[0]).not.toContain(earlier.code);
+    // A report submitted before the message ids were kept is still found by the send time.
+    await service.deps.db.updateTable('telegram_reporters').set({ last_message_id: null }).where('chat_id', '=', String(chat.chatId)).execute();
+    const old = await deliver(chat.chatId, chat.edited(earlier.sent, { text: '兴隆办事处有工厂白天也冒黑烟' }));
+    expect(editNotices(old.sent)).toEqual([expect.stringContaining(earlier.code)]);
+  });
+
   it('says an edit of a message the report did not use changes nothing', async () => {
     const chat = residentChat(nextChat++);
     const hello = chat.text('你好');

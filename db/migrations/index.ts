@@ -12,6 +12,7 @@ import * as unitNotices from './2026-12-04T100000-unit-notices.js';
 import * as attachmentNames from './2026-12-05T100000-attachment-names.js';
 import * as caseReferenceIndex from './2026-12-05T140000-case-reference-index.js';
 import * as telegramEditNotices from './2026-12-05T150000-telegram-edit-notices.js';
+import * as telegramReporterMessages from './2026-12-05T160000-telegram-reporter-messages.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -31,6 +32,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-05T100000-attachment-names': attachmentNames,
   '2026-12-05T140000-case-reference-index': caseReferenceIndex,
   '2026-12-05T150000-telegram-edit-notices': telegramEditNotices,
+  '2026-12-05T160000-telegram-reporter-messages': telegramReporterMessages,
 };
 
 export const migrationProvider: MigrationProvider = {

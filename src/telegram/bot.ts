@@ -17,6 +17,7 @@ import {
   converse,
   emptySession,
   inProgress,
+  lastMessageOf,
   pendingQuestion,
   reportText,
   reviveSession,
@@ -216,7 +217,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     const chatId = String(ctx.chat.id);
     if (!(await claimEditNotice(deps, chatId, msg.message_id))) return;
     try {
-      const submitted = await caseSubmittedAfter(deps, chatId, msg.date);
+      const submitted = await caseSubmittedAfter(deps, chatId, msg.message_id, msg.date);
       await ctx.reply(submitted ? t.editOnRecord(submitted) : t.editNotTaken);
     } catch (err) {
       // Not answered after all: Telegram's redelivery of the update answers it.
@@ -245,7 +246,13 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       await deps.db.transaction().execute(async (trx) => {
         await trx
           .insertInto('telegram_reporters')
-          .values({ case_id: accepted!.id, chat_id: chatId, language: lang, created_at: now.toISOString() })
+          .values({
+            case_id: accepted!.id,
+            chat_id: chatId,
+            language: lang,
+            created_at: now.toISOString(),
+            last_message_id: lastBeforeSubmission(draft, ctx.callbackQuery?.message?.message_id),
+          })
           .onConflict((oc) => oc.column('case_id').doNothing())
           .execute();
         // The photos are downloaded by a job: the webhook answers without waiting for Telegram's file servers.
@@ -373,18 +380,36 @@ async function claimEditNotice(deps: BotDeps, chatId: string, messageId: number)
 }
 
 /**
- * The tracking code of the first report the chat submitted after a message
- * was sent (`date`, Telegram's Unix seconds): the report that message may have
- * been part of. Null when nothing was submitted since.
+ * The chat's last message before the report was submitted: the summary the
+ * resident confirmed, or a part of the report sent after it (a photo added at
+ * the summary, or a summary confirmed after a newer one came). A private chat
+ * numbers its messages in order, the resident's and the bot's alike.
  */
-async function caseSubmittedAfter(deps: BotDeps, chatId: string, date: number): Promise<string | null> {
+function lastBeforeSubmission(draft: Draft, summaryId: number | undefined): number | null {
+  const ids = [summaryId ?? null, lastMessageOf(draft)].filter((id): id is number => id !== null);
+  return ids.length > 0 ? Math.max(...ids) : null;
+}
+
+/**
+ * The tracking code of the first report the chat submitted after a message
+ * was sent: the report that message may have been part of. Matched by the
+ * message's id; a report submitted before the ids were kept, by the send time
+ * (`date`, Telegram's Unix seconds), which a message sent in the second of a
+ * submission would get wrong. Null when nothing was submitted since.
+ */
+async function caseSubmittedAfter(deps: BotDeps, chatId: string, messageId: number, date: number): Promise<string | null> {
   const sentAt = new Date(date * 1000).toISOString();
   const row = await deps.db
     .selectFrom('telegram_reporters as r')
     .innerJoin('cases as c', 'c.id', 'r.case_id')
     .select('c.tracking_code')
     .where('r.chat_id', '=', chatId)
-    .where('r.created_at', '>=', sentAt)
+    .where((eb) =>
+      eb.or([
+        eb('r.last_message_id', '>=', messageId),
+        eb.and([eb('r.last_message_id', 'is', null), eb('r.created_at', '>=', sentAt)]),
+      ]),
+    )
     .orderBy('r.created_at', 'asc')
     .limit(1)
     .executeTakeFirst();

@@ -180,6 +180,12 @@ function withDescription(draft: Draft, text: string, ctx: ConversationContext, m
   return { ...draft, texts: [...draft.texts, text], textIds: [...idsOf(draft), messageId], namedPlace };
 }
 
+/** The latest message the draft took a part from (a description, a caption, the typed place), when known. */
+export function lastMessageOf(draft: Draft): number | null {
+  const ids = [...idsOf(draft), draft.addressId ?? null].filter((id): id is number => id !== null);
+  return ids.length > 0 ? Math.max(...ids) : null;
+}
+
 /** The message ids of the draft's texts, null where not known. */
 function idsOf(draft: Draft): Array<number | null> {
   const ids = draft.textIds ?? [];
