@@ -4,7 +4,7 @@ import { parseTypedContact } from '../src/telegram/conversation.js';
 import { lockChat } from '../src/telegram/chat-lock.js';
 import type { Env } from '../src/env.js';
 import { postJson, startTestService, testEnv, waitFor } from './harness.js';
-import { JPEG_BYTES, residentChat, startTelegramEmulator, type ApiCall, type TelegramEmulator } from './telegram-emulator.js';
+import { JPEG_BYTES, photoSizes, residentChat, startTelegramEmulator, type ApiCall, type TelegramEmulator } from './telegram-emulator.js';
 
 const TOKEN = '123456:TEST-token_x';
 const SECRET = 'tg-secret_123';
@@ -563,7 +563,7 @@ describe('POST /telegram/webhook', () => {
 describe('Telegram bot: edited messages', () => {
   const sessionOf = async (chatId: number) => {
     const row = await service.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chatId)).executeTakeFirst();
-    return row ? (JSON.parse(row.state) as { stage: string; draft: { texts: string[]; address: string | null } }) : null;
+    return row ? (JSON.parse(row.state) as { stage: string; draft: { texts: string[]; address: string | null; photos: string[] } }) : null;
   };
 
   it('takes a corrected description into the report in progress, says so and asks what is still missing', async () => {
@@ -666,6 +666,52 @@ describe('Telegram bot: edited messages', () => {
     await service.deps.db.updateTable('telegram_reporters').set({ last_message_id: null }).where('chat_id', '=', String(chat.chatId)).execute();
     const old = await deliver(chat.chatId, chat.edited(earlier.sent, { text: '兴隆办事处有工厂白天也冒黑烟' }));
     expect(editNotices(old.sent)).toEqual([expect.stringContaining(earlier.code)]);
+  });
+
+  it('takes a photo replaced in its message into the report in progress instead of the old one, with the corrected caption', async () => {
+    const chat = residentChat(nextChat++);
+    const photo = chat.photo('swap-old-1', '回龙圩镇大桥下有人往河里倒垃圾');
+    await deliver(chat.chatId, photo);
+    const plain = chat.photo('swap-plain-old-1');
+    await deliver(chat.chatId, plain);
+    // Telegram sends the message again with the new photo's sizes, and its caption.
+    const replaced = await deliver(chat.chatId, chat.edited(photo, { photo: photoSizes('swap-new-1'), caption: '回龙圩镇大桥下有人往河里倒建筑垃圾' }));
+    expect(texts(replaced.sent)).toEqual(['已按您修改后的内容更新这份举报。', expect.stringContaining('匿名')]);
+    const swapped = await deliver(chat.chatId, chat.edited(plain, { photo: photoSizes('swap-plain-new-1') }));
+    expect(texts(swapped.sent)[0]).toBe('已按您修改后的内容更新这份举报。');
+    expect((await sessionOf(chat.chatId))?.draft).toMatchObject({ photos: ['swap-new-1', 'swap-plain-new-1'], texts: ['回龙圩镇大桥下有人往河里倒建筑垃圾'] });
+    expect(texts((await deliver(chat.chatId, chat.button('c:anonymous'))).sent).at(-1)).toMatch(/照片：2 张/);
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created?.text).toBe('回龙圩镇大桥下有人往河里倒建筑垃圾');
+    const fetch = await service.deps.db.selectFrom('telegram_photo_fetches').select('file_ids').where('case_id', '=', created!.id).executeTakeFirstOrThrow();
+    expect(JSON.parse(fetch.file_ids)).toEqual(['swap-new-1', 'swap-plain-new-1']);
+    await waitFor(
+      async () => (await service.deps.db.selectFrom('case_attachments').select('id').where('case_id', '=', created!.id).execute()).length === 2,
+      { what: 'the replaced photos attached by the job' },
+    );
+    const fetched = emu.calls.filter((c) => c.method === 'getFile').map((c) => String(c.body.file_id));
+    expect(fetched).toEqual(expect.arrayContaining(['swap-new-1', 'swap-plain-new-1']));
+    expect(fetched.filter((id) => id.startsWith('swap-') && id.includes('old'))).toEqual([]);
+    // Replaced once the report is submitted: the case keeps what was sent, and the resident is told so.
+    const late = await deliver(chat.chatId, chat.edited(plain, { photo: photoSizes('swap-plain-late-1') }));
+    expect(texts(late.sent).filter((t) => t.includes('修改已发送的消息'))).toEqual([expect.stringContaining(created!.tracking_code)]);
+  });
+
+  it('keeps the limits of a photo when one is replaced: not over 10 MB, and not one left out for being past the fifth', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('兴隆办事处有人往河边倒垃圾'));
+    const photos = Array.from({ length: 6 }, (_, i) => chat.photo(`swap-limit-${i + 1}`));
+    for (const p of photos) await deliver(chat.chatId, p);
+    const before = await sessionOf(chat.chatId);
+    const big = [{ file_id: 'swap-limit-big', file_unique_id: 'swap-limit-big', width: 4000, height: 3000, file_size: 11 * 1024 * 1024 }];
+    const tooLarge = await deliver(chat.chatId, chat.edited(photos[0]!, { photo: big }));
+    expect(texts(tooLarge.sent)).toEqual([expect.stringMatching(/太大[\s\S]*10 MB/)]);
+    // The sixth photo was not kept: replacing it adds nothing.
+    const sixth = await deliver(chat.chatId, chat.edited(photos[5]!, { photo: photoSizes('swap-limit-6b') }));
+    expect(texts(sixth.sent)).toEqual(['修改已发送的消息不会改动举报。需要补充或更正，请直接发送一条新消息。']);
+    expect(await sessionOf(chat.chatId)).toEqual(before);
+    expect(before?.draft.photos).toEqual(['swap-limit-1', 'swap-limit-2', 'swap-limit-3', 'swap-limit-4', 'swap-limit-5']);
   });
 
   it('says an edit of a message the report did not use changes nothing', async () => {

@@ -209,6 +209,14 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
   };
 }
 
+/** The sizes Telegram gives of a photo, the largest (`fileId`) last. */
+export function photoSizes(fileId: string) {
+  return [
+    { file_id: `${fileId}-small`, file_unique_id: `${fileId}-s`, width: 90, height: 90 },
+    { file_id: fileId, file_unique_id: fileId, width: 1280, height: 960 },
+  ];
+}
+
 /** Builds Telegram updates for one resident's private chat. */
 export function residentChat(chatId: number, languageCode = 'zh-hans') {
   let messageId = 1;
@@ -234,13 +242,7 @@ export function residentChat(chatId: number, languageCode = 'zh-hans') {
     }),
     location: (latitude: number, longitude: number) => ({ message: message({ location: { latitude, longitude } }) }),
     photo: (fileId: string, caption?: string) => ({
-      message: message({
-        photo: [
-          { file_id: `${fileId}-small`, file_unique_id: `${fileId}-s`, width: 90, height: 90 },
-          { file_id: fileId, file_unique_id: fileId, width: 1280, height: 960 },
-        ],
-        ...(caption ? { caption } : {}),
-      }),
+      message: message({ photo: photoSizes(fileId), ...(caption ? { caption } : {}) }),
     }),
     contact: (phone: string) => ({ message: message({ contact: { phone_number: phone, first_name: 'Li', last_name: 'Ming', user_id: chatId } }) }),
     button: (data: string, text = '…') => ({

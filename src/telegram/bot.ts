@@ -1,4 +1,5 @@
 import { Bot, InlineKeyboard, Keyboard, session, type Context, type SessionFlavor, type StorageAdapter } from 'grammy';
+import type { Message } from 'grammy/types';
 import type { Kysely } from 'kysely';
 import { currentLead, listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
@@ -16,6 +17,7 @@ import {
   CHOICES,
   converse,
   emptySession,
+  holdsPhotoOf,
   inProgress,
   lastMessageOf,
   pendingQuestion,
@@ -150,19 +152,10 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     if (text.length > MAX_TEXT) return void (await ctx.reply(t.unusable.tooLong));
     await run(ctx, { kind: 'text', text, messageId: ctx.msg.message_id });
   });
-  pm.on('message:photo', async (ctx) => {
-    const largest = ctx.msg.photo[ctx.msg.photo.length - 1];
-    if (!largest) return void (await ctx.reply(textsFor(ctx).unusable.other));
-    if (tooLarge(largest.file_size)) return void (await ctx.reply(textsFor(ctx).unusable.photoTooLarge(MAX_PHOTO_BYTES / 1024 / 1024)));
-    await run(ctx, { kind: 'photo', fileId: largest.file_id, caption: ctx.msg.caption ?? null, messageId: ctx.msg.message_id });
-  });
-  pm.on('message:document', async (ctx) => {
-    const doc = ctx.msg.document;
-    // A photo sent "as a file" keeps its quality; anything else is not evidence the bot can use.
-    if (!doc.mime_type || !IMAGE_TYPES.has(doc.mime_type)) return void (await ctx.reply(textsFor(ctx).unusable.document));
-    // The photo job would leave it out after the resident was told it was received: refused now, with the reason.
-    if (tooLarge(doc.file_size)) return void (await ctx.reply(textsFor(ctx).unusable.photoTooLarge(MAX_PHOTO_BYTES / 1024 / 1024)));
-    await run(ctx, { kind: 'photo', fileId: doc.file_id, caption: ctx.msg.caption ?? null, messageId: ctx.msg.message_id });
+  pm.on(['message:photo', 'message:document'], async (ctx) => {
+    const photo = photoOf(ctx.msg, textsFor(ctx));
+    if (!photo || 'refusal' in photo) return void (await ctx.reply(photo?.refusal ?? textsFor(ctx).unusable.other));
+    await run(ctx, { kind: 'photo', fileId: photo.fileId, caption: ctx.msg.caption ?? null, messageId: ctx.msg.message_id });
   });
   pm.on('message:location', async (ctx) => {
     const { latitude: lat, longitude: lng } = ctx.msg.location;
@@ -193,20 +186,27 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
    * A message the resident edited. A live location sends one for every
    * movement: ignored without a word, it changes nothing. An edit of the
    * words a report in progress took (a description, a caption, the typed
-   * place) corrects the draft; any other edit, above all of a report already
-   * submitted, changes nothing and the resident is told how to add to it,
-   * once per message (fixing a typo three times is answered once).
+   * place) corrects the draft, and a photo of the draft replaced in its
+   * message replaces the draft's (checked as a new photo is); any other
+   * edit, above all of a report already submitted, changes nothing and the
+   * resident is told how to add to it, once per message (fixing a typo three
+   * times is answered once).
    */
   pm.on('edited_message', async (ctx) => {
     const msg = ctx.editedMessage;
     if (msg.location) return;
     const t = textsFor(ctx);
-    const words = msg.text ?? msg.caption;
-    if (typeof words === 'string') {
-      const text = words.replaceAll('\u0000', '');
-      if (saysNothing(text)) return void (await ctx.reply(t.unusable.empty));
-      if (text.length > MAX_TEXT) return void (await ctx.reply(t.unusable.tooLong));
-      const input = keepable({ kind: 'edit', messageId: msg.message_id, text });
+    const photo = photoOf(msg, t);
+    let text = (msg.text ?? msg.caption)?.replaceAll('\u0000', '') ?? null;
+    // A caption that says nothing is no caption, as on a new photo.
+    if (photo && text !== null && saysNothing(text)) text = null;
+    if (text !== null && saysNothing(text)) return void (await ctx.reply(t.unusable.empty));
+    if (text !== null && text.length > MAX_TEXT) return void (await ctx.reply(t.unusable.tooLong));
+    // A replacement the report could not take as a photo changes nothing: the draft keeps the photo it had.
+    if (photo && 'refusal' in photo && holdsPhotoOf(ctx.session, msg.message_id)) return void (await ctx.reply(photo.refusal));
+    const fileId = photo && 'fileId' in photo ? photo.fileId : null;
+    if (text !== null || fileId !== null) {
+      const input = keepable({ kind: 'edit', messageId: msg.message_id, text, fileId });
       const result = converse(ctx.session, input, conversation);
       if (!result.editIgnored) {
         ctx.session = result.session;
@@ -499,6 +499,26 @@ export function sessionStorage(db: Kysely<Database>, clock: Deps['clock']): Stor
       await db.deleteFrom('telegram_sessions').where('chat_id', '=', key).execute();
     },
   };
+}
+
+/**
+ * The photo a message carries (its largest size, or an image sent "as a
+ * file", which keeps its quality), or why a report cannot take it; null for
+ * a message without one.
+ */
+function photoOf(msg: Message, t: Texts): { fileId: string } | { refusal: string } | null {
+  const tooLargeRefusal = { refusal: t.unusable.photoTooLarge(MAX_PHOTO_BYTES / 1024 / 1024) };
+  if (msg.photo) {
+    const largest = msg.photo[msg.photo.length - 1];
+    if (!largest) return { refusal: t.unusable.other };
+    return tooLarge(largest.file_size) ? tooLargeRefusal : { fileId: largest.file_id };
+  }
+  const doc = msg.document;
+  if (!doc) return null;
+  // Any other file is not evidence the bot can use.
+  if (!doc.mime_type || !IMAGE_TYPES.has(doc.mime_type)) return { refusal: t.unusable.document };
+  // The photo job would leave it out after the resident was told it was received: refused now, with the reason.
+  return tooLarge(doc.file_size) ? tooLargeRefusal : { fileId: doc.file_id };
 }
 
 /** A file Telegram says is larger than a report's photo may be (a file whose size it does not give is checked on download). */

@@ -15,6 +15,8 @@ export interface Draft {
   texts: string[];
   /** Telegram file ids of the photos (largest size of each). */
   photos: string[];
+  /** The Telegram message each of `photos` came from (null: not known), so a photo replaced in it replaces the draft's. */
+  photoIds: Array<number | null>;
   location: { lat: number; lng: number } | null;
   /** The place the resident typed when asked. */
   address: string | null;
@@ -46,8 +48,8 @@ export const CHOICES: readonly Choice[] = ['anonymous', 'contact', 'confirm', 'c
 export type Input =
   | { kind: 'text'; text: string; messageId?: number }
   | { kind: 'photo'; fileId: string; caption: string | null; messageId?: number }
-  /** The resident edited a message they had sent: its new text (or caption). */
-  | { kind: 'edit'; messageId: number; text: string }
+  /** The resident edited a message they had sent: its new text or caption, and its photo (replaced, or the same). */
+  | { kind: 'edit'; messageId: number; text: string | null; fileId: string | null }
   | { kind: 'location'; lat: number; lng: number; venue?: string | null }
   | { kind: 'contact'; name: string | null; phone: string }
   | { kind: 'choice'; choice: Choice }
@@ -70,7 +72,7 @@ export type Prompt =
   | { say: 'cancelled' }
   | { say: 'nothing_to_cancel' }
   | { say: 'stale_button' }
-  /** An edit corrected the draft's description or typed place. */
+  /** An edit corrected the draft's description or typed place, or replaced a photo. */
   | { say: 'correction_taken' };
 
 export interface Step {
@@ -96,6 +98,7 @@ export function emptySession(): Session {
     draft: {
       texts: [],
       photos: [],
+      photoIds: [],
       location: null,
       address: null,
       namedPlace: null,
@@ -117,12 +120,19 @@ export function reviveSession(value: unknown): Session {
     return emptySession();
   }
   const draft: Draft = { ...emptySession().draft, ...v.draft };
-  // A draft stored before message ids were kept (or with ids that do not match its texts): its parts have no known message.
-  const ids = draft.textIds;
-  const idsFit = Array.isArray(ids) && ids.length === draft.texts.length && ids.every((id) => id === null || Number.isSafeInteger(id));
-  draft.textIds = idsFit ? ids : draft.texts.map(() => null);
+  draft.textIds = idsFitting(draft.textIds, draft.texts);
+  draft.photoIds = idsFitting(draft.photoIds, draft.photos);
   if (!Number.isSafeInteger(draft.addressId)) draft.addressId = null;
   return { stage: v.stage, draft };
+}
+
+/**
+ * The stored message ids of a draft's parts; for a draft stored before they
+ * were kept (or with ids that do not match its parts), no known message.
+ */
+function idsFitting(ids: unknown, parts: readonly unknown[]): Array<number | null> {
+  const fit = Array.isArray(ids) && ids.length === parts.length && ids.every((id) => id === null || Number.isSafeInteger(id));
+  return fit ? (ids as Array<number | null>) : parts.map(() => null);
 }
 
 export function inProgress(s: Session): boolean {
@@ -180,9 +190,9 @@ function withDescription(draft: Draft, text: string, ctx: ConversationContext, m
   return { ...draft, texts: [...draft.texts, text], textIds: [...idsOf(draft), messageId], namedPlace };
 }
 
-/** The latest message the draft took a part from (a description, a caption, the typed place), when known. */
+/** The latest message the draft took a part from (a description, a caption, the typed place, a photo), when known. */
 export function lastMessageOf(draft: Draft): number | null {
-  const ids = [...idsOf(draft), draft.addressId ?? null].filter((id): id is number => id !== null);
+  const ids = [...idsOf(draft), ...draft.photoIds, draft.addressId ?? null].filter((id): id is number => id !== null);
   return ids.length > 0 ? Math.max(...ids) : null;
 }
 
@@ -192,29 +202,39 @@ function idsOf(draft: Draft): Array<number | null> {
   return draft.texts.map((_, i) => ids[i] ?? null);
 }
 
+/** Whether the draft holds the photo of this message (a replacement of it is checked as a new photo is). */
+export function holdsPhotoOf(session: Session, messageId: number): boolean {
+  return session.draft.photoIds.includes(messageId);
+}
+
 /**
- * An edit of a message the draft took words from: the description part or
- * the typed place takes the new text, and the report asks again what it
- * still waits for (the summary again, at the confirmation). Any other edit
- * changes nothing.
+ * An edit of a message the draft took words or a photo from: the description
+ * part or the typed place takes the new text, a photo replaced in the message
+ * takes the old one's place (the old file is no longer used), and the report
+ * asks again what it still waits for (the summary again, at the
+ * confirmation). Any other edit changes nothing.
  */
-function corrected(session: Session, messageId: number, text: string, ctx: ConversationContext): Step {
+function corrected(session: Session, messageId: number, text: string | null, fileId: string | null, ctx: ConversationContext): Step {
   const { stage, draft } = session;
   const ignored: Step = { ...step(session, []), editIgnored: true };
   if (!inProgress(session)) return ignored;
-  let next: Draft;
-  if (draft.address !== null && draft.addressId === messageId) {
+  let next = draft;
+  const photoAt = draft.photoIds.indexOf(messageId);
+  if (fileId !== null && photoAt >= 0 && draft.photos[photoAt] !== fileId) {
+    next = { ...next, photos: draft.photos.map((p, i) => (i === photoAt ? fileId : p)) };
+  }
+  const at = text === null ? -1 : idsOf(draft).indexOf(messageId);
+  if (text !== null && draft.address !== null && draft.addressId === messageId) {
     if ([...text].length > MAX_PLACE_ANSWER) return ignored;
-    next = { ...draft, address: text };
-  } else {
-    const at = idsOf(draft).indexOf(messageId);
-    if (at < 0) return ignored;
+    next = { ...next, address: text };
+  } else if (text !== null && at >= 0) {
     const texts = draft.texts.map((t, i) => (i === at ? text : t));
     if ([...reportText({ ...draft, texts })].length > MAX_TEXT_CHARS) return step(session, [{ say: 'description_full', max: MAX_TEXT_CHARS }]);
     // The place the description names is read again: the correction may be the place's name.
     const namedPlace = texts.map((t) => ctx.placeIn(t)).find((p) => p !== null) ?? null;
-    next = { ...draft, texts, textIds: idsOf(draft), namedPlace };
+    next = { ...next, texts, textIds: idsOf(draft), namedPlace };
   }
+  if (next === draft) return ignored;
   const taken: Prompt = { say: 'correction_taken' };
   if (stage === 'ask_contact_details') return step({ stage, draft: next }, [taken, { say: 'ask_contact_details' }]);
   return toStep(advance(next, [taken]));
@@ -299,14 +319,14 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
     }
 
     case 'edit':
-      return corrected(session, input.messageId, input.text.trim(), ctx);
+      return corrected(session, input.messageId, input.text?.trim() ?? null, input.fileId, ctx);
 
     case 'photo': {
       const full = draft.photos.length >= ctx.maxPhotos;
       // A caption that says nothing is no description: the report still asks for one.
       const caption = input.caption && !saysNothing(input.caption) ? input.caption.trim() : null;
       // A photo over the limit is not kept, but its caption is the resident's words: it still joins the description.
-      const next: Draft = full ? draft : { ...draft, photos: [...draft.photos, input.fileId] };
+      const next: Draft = full ? draft : { ...draft, photos: [...draft.photos, input.fileId], photoIds: [...draft.photoIds, input.messageId ?? null] };
       const fits = caption !== null && roomFor(next, caption);
       const ack: Prompt = full ? { say: 'too_many_photos', max: ctx.maxPhotos, captionKept: fits } : { say: 'photo_added', count: next.photos.length };
       if (caption && !fits) return step({ stage, draft: next }, [ack, { say: 'description_full', max: MAX_TEXT_CHARS }]);
