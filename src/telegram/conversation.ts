@@ -30,9 +30,10 @@ export interface Draft {
   /**
    * The Telegram message each entry of `texts` came from (null: not known, as
    * in a draft stored before the ids were kept), so an edit of that message
-   * corrects it. Optional: a stored draft without it still works.
+   * corrects it. A stored draft without it (or with ids that do not match
+   * its texts) is read back with none known: reviveSession.
    */
-  textIds?: Array<number | null>;
+  textIds: Array<number | null>;
   /** The message `address` was typed in, when known. */
   addressId?: number | null;
 }
@@ -187,19 +188,13 @@ export function saysNothing(text: string): boolean {
 
 function withDescription(draft: Draft, text: string, ctx: ConversationContext, messageId: number | null = null): Draft {
   const namedPlace = draft.namedPlace ?? ctx.placeIn(text);
-  return { ...draft, texts: [...draft.texts, text], textIds: [...idsOf(draft), messageId], namedPlace };
+  return { ...draft, texts: [...draft.texts, text], textIds: [...draft.textIds, messageId], namedPlace };
 }
 
 /** The latest message the draft took a part from (a description, a caption, the typed place, a photo), when known. */
 export function lastMessageOf(draft: Draft): number | null {
-  const ids = [...idsOf(draft), ...draft.photoIds, draft.addressId ?? null].filter((id): id is number => id !== null);
+  const ids = [...draft.textIds, ...draft.photoIds, draft.addressId ?? null].filter((id): id is number => id !== null);
   return ids.length > 0 ? Math.max(...ids) : null;
-}
-
-/** The message ids of the draft's texts, null where not known. */
-function idsOf(draft: Draft): Array<number | null> {
-  const ids = draft.textIds ?? [];
-  return draft.texts.map((_, i) => ids[i] ?? null);
 }
 
 /** Whether the draft holds the photo of this message (a replacement of it is checked as a new photo is). */
@@ -223,7 +218,7 @@ function corrected(session: Session, messageId: number, text: string | null, fil
   if (fileId !== null && photoAt >= 0 && draft.photos[photoAt] !== fileId) {
     next = { ...next, photos: draft.photos.map((p, i) => (i === photoAt ? fileId : p)) };
   }
-  const at = text === null ? -1 : idsOf(draft).indexOf(messageId);
+  const at = text === null ? -1 : draft.textIds.indexOf(messageId);
   if (text !== null && draft.address !== null && draft.addressId === messageId) {
     if ([...text].length > MAX_PLACE_ANSWER) return ignored;
     next = { ...next, address: text };
@@ -232,7 +227,7 @@ function corrected(session: Session, messageId: number, text: string | null, fil
     if ([...reportText({ ...draft, texts })].length > MAX_TEXT_CHARS) return step(session, [{ say: 'description_full', max: MAX_TEXT_CHARS }]);
     // The place the description names is read again: the correction may be the place's name.
     const namedPlace = texts.map((t) => ctx.placeIn(t)).find((p) => p !== null) ?? null;
-    next = { ...next, texts, textIds: idsOf(draft), namedPlace };
+    next = { ...next, texts, namedPlace };
   }
   if (next === draft) return ignored;
   const taken: Prompt = { say: 'correction_taken' };
