@@ -6,7 +6,7 @@ import type { Principal } from '../src/auth/principal.js';
 import { caseReference } from '../src/domain/case.js';
 import { acceptAssignment, replyAssignment, requestExtension, returnAssignment } from '../src/workflow/bureau.js';
 import { timelineNote } from '../handlers/pages/resident-labels.js';
-import { newPage } from './browser.js';
+import { browser, newPage } from './browser.js';
 import { formClient, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 import { notificationsOf, seedCase } from './workflow-helpers.js';
 
@@ -351,6 +351,62 @@ describe('dispatcher desk', () => {
     await submit();
     expect(await live(seeded.id)).toEqual(['jurisdiction:lijiatang', 'lead:epb']);
     await context.close();
+  });
+
+  it('does not offer the bureau that will lead as a co-handler, following the lead and type chosen in the form', async () => {
+    // Illegal discharge: the EPB leads, the economy commission co-handles, Xinglong is the local office.
+    const seeded = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂偷排（牵头不作协办测试）', type: 'illegal_discharge' });
+    const live = async () =>
+      (await listAssignments(web.service.deps.db, seeded.id))
+        .filter((a) => a.status === 'pending')
+        .map((a) => `${a.role}:${a.unitCode}`)
+        .sort();
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher', undefined, `/desk/cases/${seeded.id}`);
+    const box = async (code: string) => [await page.isChecked(`#route-co-${code}`), await page.isDisabled(`#route-co-${code}`), await page.isVisible(`label[for="route-co-${code}"] [data-lead-mark]`)];
+    // From the routing table: the EPB leads, so its box is no choice.
+    expect(await box('epb')).toEqual([false, true, true]);
+    expect(await box('econ')).toEqual([true, false, false]);
+    // Picking the economy commission as lead takes it out of the co-handlers; the EPB can co-handle again.
+    await page.selectOption('#route-lead', 'econ');
+    expect(await box('econ')).toEqual([false, true, true]);
+    expect(await box('epb')).toEqual([false, false, false]);
+    // Back to the routing table's lead: the economy commission is ticked again, as it was.
+    await page.selectOption('#route-lead', '');
+    expect(await box('econ')).toEqual([true, false, false]);
+    // A type whose lead is another bureau follows the chosen type: irrigation water goes to the water bureau.
+    await page.selectOption('#route-type', 'irrigation_water');
+    expect(await box('water')).toEqual([false, true, true]);
+    expect(await box('epb')).toEqual([false, false, false]);
+    expect(await box('agri')).toEqual([true, false, false]);
+    await page.selectOption('#route-type', 'illegal_discharge');
+
+    // The police station, ticked, then picked to lead: it leads, and is no co-handler.
+    await page.check('#route-co-police');
+    await page.selectOption('#route-lead', 'police');
+    expect(await box('police')).toEqual([false, true, true]);
+    await page.fill('#route-reason', '涉嫌犯罪，公安牵头');
+    await Promise.all([page.waitForNavigation(), page.click('#route-form button[type=submit]')]);
+    expect(await page.textContent('#done')).toBe('已重新派发。');
+    expect(await live()).toEqual(['co:econ', 'jurisdiction:xinglong', 'lead:police']);
+    // The page drawn again starts consistent: the lead a dispatcher picked is not offered as a co-handler.
+    expect(await page.inputValue('#route-lead')).toBe('police');
+    expect(await box('police')).toEqual([false, true, true]);
+    expect(await box('econ')).toEqual([true, false, false]);
+    await context.close();
+
+    // Without scripts the box stays a choice; ticked, the server drops it, as the API does.
+    const bare = await (await browser()).newContext({ locale: 'zh-CN', javaScriptEnabled: false, extraHTTPHeaders: fromNewAddress() });
+    const noScript = await bare.newPage();
+    await signIn(noScript, base, 'dispatcher', undefined, `/desk/cases/${seeded.id}`);
+    await noScript.selectOption('#route-lead', 'econ');
+    await noScript.check('#route-co-chosen');
+    await noScript.check('#route-co-econ');
+    await noScript.fill('#route-reason', '经信委牵头');
+    await Promise.all([noScript.waitForNavigation(), noScript.click('#route-form button[type=submit]')]);
+    expect(await live()).toEqual(['jurisdiction:xinglong', 'lead:econ']);
+    await bare.close();
   });
 
   it("shows the routing table's co-handlers of the type chosen in the form, and routes with them", async () => {

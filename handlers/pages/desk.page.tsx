@@ -454,6 +454,10 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
   const keptCoFrom = sent ? (sent.coFrom ?? 'rule') : plan.coFrom;
   const keptCo = sent ? (sent.co ?? '').split(',').filter((x) => x !== '') : plan.co;
   const coOptions = [...bureauOptions(district, p.lang), ...currentCo.filter((u) => !district.file.bureaus.some((b) => b.code === u)).map((u) => ({ code: u, name: unitName(district, u, p.lang) }))];
+  // The type the form starts on (a select with none selected shows its first option) and the bureau that would lead:
+  // that bureau is not offered as a co-handler (the server drops it from the co-handlers, as the API does).
+  const formType = kept(problem, 'route', 'type', view.type?.code ?? '') || (suggestions[0]?.code ?? district.file.types[0]?.code ?? '');
+  const formLead = keptLead || (district.routing[formType]?.lead ?? '');
   return renderPage(
     c,
     title,
@@ -534,7 +538,12 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
             </select>
             <input type="hidden" name="leadWas" value={plan.lead} />
             <FieldProblem problem={problem} form="route" name="lead" />
-            <fieldset id="route-co" data-rule-co={JSON.stringify(Object.fromEntries(Object.entries(district.routing).map(([t, r]) => [t, r.co])))} {...invalidAttrs(problem, 'route', 'co')}>
+            <fieldset
+              id="route-co"
+              data-rule-co={JSON.stringify(Object.fromEntries(Object.entries(district.routing).map(([t, r]) => [t, r.co])))}
+              data-rule-lead={JSON.stringify(Object.fromEntries(Object.entries(district.routing).map(([t, r]) => [t, r.lead])))}
+              {...invalidAttrs(problem, 'route', 'co')}
+            >
               <legend>{zh ? '协办单位' : 'Co-handling bureaus'}</legend>
               <label class="check" for="route-co-rule">
                 <input type="radio" id="route-co-rule" name="coFrom" value="rule" checked={keptCoFrom !== 'chosen'} />{' '}
@@ -552,10 +561,17 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
               <div class="co-choices">
                 {coOptions.map((b) => (
                   <label class="check" for={`route-co-${b.code}`}>
-                    <input type="checkbox" id={`route-co-${b.code}`} name="co" value={b.code} checked={keptCo.includes(b.code)} data-co-choice />{' '}
+                    {b.code === formLead ? (
+                      <input type="checkbox" id={`route-co-${b.code}`} name="co" value={b.code} disabled data-co-choice data-was-checked={keptCo.includes(b.code) ? '1' : ''} />
+                    ) : (
+                      <input type="checkbox" id={`route-co-${b.code}`} name="co" value={b.code} checked={keptCo.includes(b.code)} data-co-choice />
+                    )}{' '}
                     <span>
                       {b.name}
                       {currentCo.includes(b.code) ? (zh ? '（当前）' : ' (current)') : ''}
+                      <span class="hint" data-lead-mark hidden={b.code !== formLead}>
+                        {zh ? '（牵头单位）' : ' (the lead)'}
+                      </span>
                     </span>
                   </label>
                 ))}

@@ -17,10 +17,36 @@
     }
   });
 
-  // <fieldset data-rule-co='{"type":["bureau"]}'> with radios coFrom=rule|chosen
-  // and boxes [data-co-choice]: ticking a box means the ticked bureaus, and
-  // while the routing table decides, the boxes show what it gives the type
-  // just chosen in the form's type select.
+  // <fieldset data-rule-co='{"type":["bureau"]}' data-rule-lead='{"type":"bureau"}'>
+  // with radios coFrom=rule|chosen and boxes [data-co-choice]: ticking a box
+  // means the ticked bureaus, and while the routing table decides, the boxes
+  // show what it gives the type just chosen in the form's type select. The
+  // bureau that will lead (the form's lead select, or the routing table's
+  // lead of the chosen type) cannot co-handle too: its box is disabled and
+  // marked [data-lead-mark], and gets its tick back once another bureau
+  // leads (data-was-checked keeps it meanwhile).
+  var tick = function (box, checked) {
+    if (box.disabled) box.setAttribute('data-was-checked', checked ? '1' : '');
+    else box.checked = checked;
+  };
+  var markLead = function (form, set) {
+    var leadSelect = form.querySelector('select[name=lead]');
+    var typeSelect = form.querySelector('select[name=type]');
+    var lead = leadSelect ? leadSelect.value : '';
+    if (lead === '' && typeSelect) lead = JSON.parse(set.getAttribute('data-rule-lead') || '{}')[typeSelect.value] || '';
+    Array.prototype.forEach.call(set.querySelectorAll('input[data-co-choice]'), function (box) {
+      var isLead = box.value === lead;
+      if (isLead && !box.disabled) {
+        box.setAttribute('data-was-checked', box.checked ? '1' : '');
+        box.checked = false;
+      } else if (!isLead && box.disabled) {
+        box.checked = box.getAttribute('data-was-checked') === '1';
+      }
+      box.disabled = isLead;
+      var mark = box.labels && box.labels[0] ? box.labels[0].querySelector('[data-lead-mark]') : null;
+      if (mark) mark.hidden = !isLead;
+    });
+  };
   document.addEventListener('change', function (event) {
     var input = event.target;
     var form = input && input.form;
@@ -31,13 +57,16 @@
       if (chosen) chosen.checked = true;
       return;
     }
-    var rule = set.querySelector('input[name=coFrom][value=rule]');
-    if (input.name !== 'type' || !rule || !rule.checked) return;
+    if (input.name !== 'type' && input.name !== 'lead') return;
     try {
-      var co = JSON.parse(set.getAttribute('data-rule-co'))[input.value] || [];
-      Array.prototype.forEach.call(set.querySelectorAll('input[data-co-choice]'), function (box) {
-        box.checked = co.indexOf(box.value) >= 0;
-      });
+      var rule = set.querySelector('input[name=coFrom][value=rule]');
+      if (input.name === 'type' && rule && rule.checked) {
+        var co = JSON.parse(set.getAttribute('data-rule-co'))[input.value] || [];
+        Array.prototype.forEach.call(set.querySelectorAll('input[data-co-choice]'), function (box) {
+          tick(box, co.indexOf(box.value) >= 0);
+        });
+      }
+      markLead(form, set);
     } catch (e) {
       // Leave the boxes as the server rendered them.
     }
