@@ -8,7 +8,7 @@ import { acceptAssignment, replyAssignment, requestExtension, returnAssignment }
 import { timelineNote } from '../handlers/pages/resident-labels.js';
 import { browser, newPage } from './browser.js';
 import { formClient, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
-import { notificationsOf, seedCase } from './workflow-helpers.js';
+import { notificationsOf, seedCase, submitReport } from './workflow-helpers.js';
 
 let web: WebStaff;
 let base: string;
@@ -764,6 +764,27 @@ describe('dispatcher desk', () => {
     expect(zh).toContain('不属于本单位职责');
     expect(zh).toContain('(承办单位)');
     expect(zh).not.toContain('(bureau');
+  });
+
+  it("names a submitted report's first step in the page's language, and a case routed out of triage as sent, not sent again", async () => {
+    // Too vague for the classifier: the pipeline leaves it to a dispatcher.
+    const report = await submitReport(web.service, { text: '这边好像有点问题，你们来看看吧（历史记录测试）', anonymous: true }, 'triage');
+    const client = formClient(base, fromNewAddress());
+    expect((await client.signIn('dispatcher')).status).toBe(303);
+    const timeline = async (lang: string) => {
+      const html = await (await client.get(`/desk/cases/${report.id}?lang=${lang}`)).text();
+      return /<ol class="timeline">([\s\S]*?)<\/ol>/.exec(html)?.[1] ?? '';
+    };
+    const received = (html: string) => /<strong>([^<]*)<\/strong>/.exec(html)?.[1];
+    expect(received(await timeline('zh'))).toBe('已受理');
+    expect(received(await timeline('en'))).toBe('received');
+
+    // No unit had it before: routed by hand, it is sent, as the tracking page tells the resident.
+    const csrf = await client.token(`/desk/cases/${report.id}`);
+    const res = await client.post(`/desk/cases/${report.id}/route`, { _csrf: csrf, type: 'water_pollution', lead: 'water', leadWas: '', coFrom: 'rule', jurisdiction: 'yongjiting', reason: '水体污染' });
+    expect(res.status).toBe(303);
+    const track = (await (await fetch(`${base}/api/v1/track/${report.trackingCode}`)).json()) as { history: Array<{ status: string; note: string | null }> };
+    expect(track.history.filter((e) => e.status === 'dispatched').map((e) => e.note)).toEqual(['已派发至区水利局办理']);
   });
 
   it("says the service's notes in English only where they name a unit, never a bureau's own words that end the same way", () => {

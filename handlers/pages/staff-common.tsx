@@ -109,6 +109,7 @@ export const TRIAGE_REASON_LABEL: Record<Lang, Record<string, string>> = {
 
 const EVENT_LABEL: Record<Lang, Record<string, string>> = {
   zh: {
+    received: '已受理',
     status: '状态变更',
     classified: '自动分类',
     accepted: '签收',
@@ -134,6 +135,7 @@ const EVENT_LABEL: Record<Lang, Record<string, string>> = {
     photos_attached: '补充照片',
   },
   en: {
+    received: 'received',
     status: 'status change',
     classified: 'classified',
     accepted: 'signed for',

@@ -302,7 +302,8 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
         actor: staffActor(principal),
         at,
         reason: input.reason,
-        note: `已重新派发至${unitName(deps, lead)}办理`,
+        // A case a dispatcher routes out of triage before any unit had it is sent for the first time, not again.
+        note: c.dispatchedAt ? `已重新派发至${unitName(deps, lead)}办理` : `已派发至${unitName(deps, lead)}办理`,
         data,
         changes: { ...changes, dispatched_at: at },
       });
