@@ -460,6 +460,30 @@ describe('dispatcher desk', () => {
     expect((await findCase(web.service.deps.db, third.id))?.mergedInto).toBe(original.id);
   });
 
+  it('asks before merging a case from its page, and merges nothing when the dispatcher thinks again', async () => {
+    const original = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂排黑水（并案确认测试）' });
+    const duplicate = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂又排黑水了（并案确认测试）' });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher', undefined, `/desk/cases/${duplicate.id}`);
+    await page.fill('#merge-into', original.trackingCode);
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.dismiss();
+    });
+    await page.click('section[aria-labelledby="h-merge"] button[type=submit]');
+    expect(asked).toEqual(['确定并案？本案将关闭，此后按并入的案件办理。']);
+    expect((await findCase(web.service.deps.db, duplicate.id))?.status).toBe('dispatched');
+    // What was typed is still there; confirmed, the case is merged.
+    expect(await page.inputValue('#merge-into')).toBe(original.trackingCode);
+    page.once('dialog', (d) => void d.accept());
+    await Promise.all([page.waitForNavigation(), page.click('section[aria-labelledby="h-merge"] button[type=submit]')]);
+    expect(await page.textContent('#done')).toBe('已并案。');
+    expect((await findCase(web.service.deps.db, duplicate.id))?.mergedInto).toBe(original.id);
+    await context.close();
+  });
+
   it('lists overdue cases with a supervise button, and decides extension requests', async () => {
     const late = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂偷排，超期未签收测试' });
     const asking = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });

@@ -608,7 +608,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
                 <input id="merge-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'merge', 'reason', zh ? '重复举报' : 'duplicate')} {...invalidAttrs(problem, 'merge', 'reason')} />
                 <FieldProblem problem={problem} form="merge" name="reason" />
                 <div class="actions">
-                  <button type="submit" class="secondary">
+                  <button type="submit" class="secondary" data-confirm={zh ? '确定并案？本案将关闭，此后按并入的案件办理。' : 'Merge? This case closes and is handled as part of the other one from then on.'}>
                     {zh ? '并案' : 'Merge'}
                   </button>
                 </div>
