@@ -660,6 +660,29 @@ describe('bureau inbox', () => {
     }
   });
 
+  it('keeps Chinese words of the list whole on a phone, the table scrolling sideways instead of one character a line', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂排污（手机列表测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await page.setViewportSize({ width: 375, height: 667 });
+    await signIn(page, base, 'epb');
+    const row = `tr[data-case="${caseReference(seeded.id)}"]`;
+    // How many lines the text of a cell takes on the screen.
+    const lines = async (cell: string) =>
+      (await page.evaluate(`(() => {
+        const range = document.createRange();
+        range.selectNodeContents(document.querySelector('${row} td:nth-child(${cell})').firstChild);
+        return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+      })()`)) as number;
+    expect(await page.textContent(`${row} td:nth-child(3)`)).toBe('待签收');
+    expect(await lines('3')).toBe(1);
+    expect(await page.textContent(`${row} td:nth-child(4)`)).toBe('牵头 · 待签收');
+    expect(await lines('4')).toBeLessThanOrEqual(2);
+    // The page itself stays within the screen: the table scrolls in its own box.
+    expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(375);
+    await context.close();
+  });
+
   it('says which deadline of the unit the list shows: to sign for it, or to reply', async () => {
     const pending = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（签收期限列测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
     const signed = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（答复期限列测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
