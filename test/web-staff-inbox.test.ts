@@ -263,6 +263,7 @@ describe('bureau inbox', () => {
       await page.selectOption('#return-reason', 'not_our_remit');
       await page.fill('#return-note', '此为农业委职责范围。');
       expect(Object.keys(await drafts(page))).toHaveLength(1);
+      page.once('dialog', (d) => void d.accept());
       await Promise.all([page.waitForNavigation(), page.click('form[action$="/return"] button[type=submit]')]);
       expect(await page.textContent('#withdrawn')).toContain('本单位已不再承办此案件');
       expect(await drafts(page)).toEqual({});
@@ -347,6 +348,7 @@ describe('bureau inbox', () => {
     const form = `form[action="/inbox/cases/${seeded.id}/return"]`;
     await page.fill(`${form} textarea[name=note]`, '这是农业委的事');
     await page.evaluate(`document.querySelector('${form}').noValidate = true`);
+    page.once('dialog', (d) => void d.accept());
     await Promise.all([page.waitForNavigation(), page.click(`${form} button[type=submit]`)]);
     expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('return-problem');
     const box = await page.evaluate(`(() => { const r = document.activeElement.getBoundingClientRect(); return [r.top, r.bottom, window.innerHeight, window.scrollY]; })()`) as number[];
@@ -658,6 +660,45 @@ describe('bureau inbox', () => {
     } finally {
       web.clock.set(started);
     }
+  });
+
+  it('asks before returning a case, which the unit then no longer sees, and returns nothing when the clerk thinks again', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂排污（退回确认测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'epb', undefined, `/inbox/cases/${seeded.id}`);
+    await page.selectOption('#return-reason', 'not_our_remit');
+    await page.fill('#return-note', '此为农业委职责范围。');
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.dismiss();
+    });
+    await page.click('form[action$="/return"] button[type=submit]');
+    expect(asked).toEqual(['确定退回？退回后本单位将不能再查看此案件。']);
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('dispatched');
+    expect(await page.inputValue('#return-note')).toBe('此为农业委职责范围。');
+    page.once('dialog', (d) => void d.accept());
+    await Promise.all([page.waitForNavigation(), page.click('form[action$="/return"] button[type=submit]')]);
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('triage');
+    await context.close();
+  });
+
+  it('says a unit that replied while the others still work on the case has nothing left to do, instead of an empty section', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂排污（已答复测试）', assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('epb');
+    expect((await client.post(`/inbox/cases/${seeded.id}/accept`, { _csrf: await client.token(`/inbox/cases/${seeded.id}`) })).status).toBe(303);
+    const form = new FormData();
+    form.set('_csrf', await client.token(`/inbox/cases/${seeded.id}`));
+    form.set('text', '经现场核查，已责令停产整改。');
+    expect((await fetch(`${base}/inbox/cases/${seeded.id}/reply`, { method: 'POST', body: form, headers: { ...fromNewAddress(), cookie: [...client.jar].map(([k, v]) => `${k}=${v}`).join('; ') }, redirect: 'manual' })).status).toBe(303);
+    // The co-handler has not replied: the case is still being handled, the lead has nothing left to do.
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('accepted');
+    const html = await (await client.get(`/inbox/cases/${seeded.id}`)).text();
+    expect(/<p class="notice" id="nothing-to-do">([^<]*)<\/p>/.exec(html)?.[1]).toBe('本单位已答复，在此案件上暂无待办事项。');
+    const en = await (await client.get(`/inbox/cases/${seeded.id}?lang=en`)).text();
+    expect(/<p class="notice" id="nothing-to-do">([^<]*)<\/p>/.exec(en)?.[1]).toBe('Your unit has replied: nothing more for it to do on this case now.');
   });
 
   it('keeps Chinese words of the list whole on a phone, the table scrolling sideways instead of one character a line', async () => {

@@ -327,8 +327,17 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
       <AssignmentsTable view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} />
 
       <h2>{zh ? '办理' : 'Handle it'}</h2>
-      {!mine || !working ? (
-        <p class="notice">{zh ? '本单位在此案件上暂无待办事项。' : 'Nothing for your unit to do on this case now.'}</p>
+      {/* A unit that replied while others still work on the case has nothing left to do either. */}
+      {!mine || !working || (mine.status !== 'pending' && mine.status !== 'accepted') ? (
+        <p class="notice" id="nothing-to-do">
+          {mine?.status === 'replied' && working
+            ? zh
+              ? '本单位已答复，在此案件上暂无待办事项。'
+              : 'Your unit has replied: nothing more for it to do on this case now.'
+            : zh
+              ? '本单位在此案件上暂无待办事项。'
+              : 'Nothing for your unit to do on this case now.'}
+        </p>
       ) : (
         <div class="grid">
           {mine.status === 'pending' ? (
@@ -364,7 +373,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
                 <label for="return-note">{zh ? '说明' : 'Explanation'}</label>
                 <ProblemTextArea problem={problem} form="return" name="note" id="return-note" maxlength={2000} />
                 <div class="actions">
-                  <button type="submit" class="danger">
+                  <button type="submit" class="danger" data-confirm={zh ? '确定退回？退回后本单位将不能再查看此案件。' : 'Return it? Your unit will no longer see this case.'}>
                     {zh ? '退回' : 'Return'}
                   </button>
                 </div>
