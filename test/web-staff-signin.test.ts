@@ -124,6 +124,31 @@ describe('staff sign-in', () => {
     expect(html).toContain('aria-describedby="username-error"');
   });
 
+  it('opens a refused sign-in on the field to type again: the password after a wrong one, or the field left empty', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await page.goto(`${base}/signin`);
+    const send = () => Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+    const focused = () => page.evaluate('document.activeElement && document.activeElement.id');
+    await page.fill('#username', 'dispatcher');
+    await page.fill('#password', 'not the password');
+    await send();
+    expect(await page.textContent('#signin-notice')).toBe('用户名或密码不正确。');
+    expect(await page.inputValue('#username')).toBe('dispatcher');
+    expect(await focused()).toBe('password');
+    await page.fill('#username', '');
+    await send();
+    expect(await focused()).toBe('username');
+    // Typed straight away, the password goes where it belongs.
+    await page.fill('#username', 'dispatcher');
+    await send();
+    expect(await focused()).toBe('password');
+    await page.keyboard.type(PASSWORD);
+    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+    expect(new URL(page.url()).pathname).toBe('/desk');
+    await context.close();
+  });
+
   it('locks a username after 5 failures in 15 minutes, even for the right password, and unlocks it 15 minutes later', async () => {
     const db = web.service.deps.db;
     const client = formClient(base, fromNewAddress());

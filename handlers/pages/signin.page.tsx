@@ -66,6 +66,11 @@ interface FormState {
   notice?: { kind: 'error' | 'ok'; text: string };
   /** Just signed out: the page's script drops every draft the case pages kept in this browser (see inbox.page.tsx). */
   signedOut?: boolean;
+  /**
+   * Sent back refused, the field the page opens on to type again: the one left empty, or the password after a
+   * wrong one (the username stays as typed); a locked sign-in has nothing to type again.
+   */
+  again?: 'username' | 'password';
 }
 
 function SignInForm({ c, state }: { c: Context<AppEnv>; state: FormState }) {
@@ -103,6 +108,7 @@ function SignInForm({ c, state }: { c: Context<AppEnv>; state: FormState }) {
           autocapitalize="none"
           spellcheck={false}
           required
+          autofocus={state.again === 'username'}
           value={state.username}
           aria-invalid={state.errors.username ? 'true' : undefined}
           aria-describedby={state.errors.username ? errorId('username') : undefined}
@@ -115,6 +121,7 @@ function SignInForm({ c, state }: { c: Context<AppEnv>; state: FormState }) {
           type="password"
           autocomplete="current-password"
           required
+          autofocus={state.again === 'password'}
           aria-invalid={state.errors.password ? 'true' : undefined}
           aria-describedby={state.errors.password ? errorId('password') : undefined}
         />
@@ -158,6 +165,7 @@ export function signInPages() {
     if (username === '') state.errors.username = t.required;
     if (password === '') state.errors.password = t.required;
     if (state.errors.username || state.errors.password) {
+      state.again = state.errors.username ? 'username' : 'password';
       return renderPage(c, t.title, <SignInForm c={c} state={state} />, { status: 400 });
     }
     const result = unusable ? ({ ok: false, reason: 'invalid' } as const) : await checkCredentials(c, username, password);
@@ -168,6 +176,7 @@ export function signInPages() {
         return renderPage(c, t.title, <SignInForm c={c} state={state} />, { status: 429 });
       }
       state.notice = { kind: 'error', text: t.invalid };
+      state.again = 'password';
       return renderPage(c, t.title, <SignInForm c={c} state={state} />, { status: 401 });
     }
     await startSession(c, result.userId);
