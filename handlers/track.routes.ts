@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { currentCoHandlers, currentLead, listAssignments, type Assignment } from '../db/repositories/assignments.repository.js';
-import { findCaseByTrackingCode } from '../db/repositories/cases.repository.js';
+import { findCase, findCaseByTrackingCode } from '../db/repositories/cases.repository.js';
 import { findContact, reporterNames } from '../db/repositories/contacts.repository.js';
 import { listEvents, type CaseEvent } from '../db/repositories/events.repository.js';
 import { CASE_STATUSES } from '../src/domain/case.js';
@@ -97,6 +97,19 @@ export async function publicCaseView(deps: Deps, trackingCode: string, lang: 'zh
     reply: publicReply(lead, events, mask),
     rating: rating ? { rating: rating.rating, solved: rating.solved, at: rating.at } : null,
   };
+}
+
+/**
+ * The tracking code of the case a merged case was merged into, for the
+ * tracking page to point to: the public record already names it (the merge
+ * note, the reporter's notice, 请以该编号查询进展). Nothing else of that case,
+ * which another reporter may have sent.
+ */
+export async function mergedIntoCode(deps: Deps, trackingCode: string): Promise<string | null> {
+  const code = normalizeTrackingCode(trackingCode);
+  const found = code ? await findCaseByTrackingCode(deps.db, code) : null;
+  if (!found?.mergedInto) return null;
+  return (await findCase(deps.db, found.mergedInto))?.trackingCode ?? null;
 }
 
 export function trackRoutes() {

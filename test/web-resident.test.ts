@@ -444,6 +444,75 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it('says a case its lead bureau returned waits for a new bureau, instead of naming the bureau that gave it back', async () => {
+    const seeded = await seedCase(service, clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    const returned = await json(client(service.url, staff.epb).post(`/api/v1/cases/${seeded.id}/return`, { reason: 'not_our_remit', note: '不属于本单位职责' }));
+    expect(returned.status, JSON.stringify(returned.body)).toBe(200);
+    // The API keeps its answer as it was: the lead that returned it until a dispatcher routes the case again.
+    const api = await json(fetch(`${service.url}/api/v1/track/${seeded.trackingCode}`));
+    expect(api.body).toMatchObject({ status: 'triage', lead: { code: 'epb' } });
+    const { page, context } = await newPage({ baseURL: service.url });
+    for (const [lang, lead] of [
+      ['zh', '待重新分派'],
+      ['en', 'to be assigned again'],
+    ] as const) {
+      await page.goto(`/track/${seeded.trackingCode}?lang=${lang}`);
+      expect(await page.getAttribute('#case-status', 'data-status')).toBe('triage');
+      expect(await page.textContent('#case-lead')).toBe(lead);
+    }
+    await context.close();
+  });
+
+  it("says a merged case is handled as part of the case it was merged into, and links to that case's page, nothing of its reporter", async () => {
+    const original = await seedCase(service, clock, { text: '兴隆办事处电镀厂偷排废水（先举报的）', contact: { name: '赵大妈', phone: '13700001111', share: false } });
+    const duplicate = await seedCase(service, clock, { text: '兴隆办事处电镀厂偷排废水（重复举报）' });
+    const merged = await json(client(service.url, staff.dispatcher).post(`/api/v1/cases/${duplicate.id}/merge`, { into: original.id, reason: '重复举报' }));
+    expect(merged.status, JSON.stringify(merged.body)).toBe(200);
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto(`/track/${duplicate.trackingCode}`);
+    expect(await page.getAttribute('#case-status', 'data-status')).toBe('merged');
+    expect(await page.textContent('#case-lead')).toBe(`并入案件 ${original.trackingCode} 办理`);
+    expect(await page.textContent('#case-outcome')).toBe(`本举报与案件 ${original.trackingCode} 反映的是同一问题，已并入该案件一并办理，答复和进展请在该案件中查看。`);
+    expect(await page.content()).not.toContain('承办单位尚未答复');
+    await page.goto(`/track/${duplicate.trackingCode}?lang=en`);
+    expect(await page.textContent('#case-lead')).toBe(`Handled as part of case ${original.trackingCode}`);
+    expect(await page.textContent('#case-outcome')).toBe(`This report is about the same problem as case ${original.trackingCode}: it is handled as part of that case, where you can follow the progress and read the answer.`);
+    // The public record names the other case by its tracking code, and that is all the page shows of it.
+    const html = await page.content();
+    for (const secret of ['赵大妈', '13700001111', '先举报的', original.id]) expect(html).not.toContain(secret);
+    await Promise.all([page.waitForURL(`**/track/${original.trackingCode}`), page.click(`#case-outcome a[href="/track/${original.trackingCode}"]`)]);
+    expect(await page.getAttribute('#case-status', 'data-status')).toBe('dispatched');
+    expect(await page.textContent('h1')).toBe('Progress of your report');
+    await context.close();
+  });
+
+  it('says a case handed to the 12345 hotline is answered there, instead of waiting for a reply', async () => {
+    const seeded = await seedCase(service, clock, { status: 'triage', type: 'other', text: '小区门口路灯坏了很久没人修' });
+    const transferred = await json(client(service.url, staff.dispatcher).post(`/api/v1/cases/${seeded.id}/transfer`, { reason: '非环境类诉求' }));
+    expect(transferred.status, JSON.stringify(transferred.body)).toBe(200);
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto(`/track/${seeded.trackingCode}`);
+    expect(await page.getAttribute('#case-status', 'data-status')).toBe('transferred');
+    expect(await page.textContent('#case-outcome')).toBe('本举报不属于环境问题，已转交区12345热线办理，由区12345热线答复，本页不再显示答复。');
+    expect(await page.content()).not.toContain('承办单位尚未答复');
+    await page.goto(`/track/${seeded.trackingCode}?lang=en`);
+    expect(await page.textContent('#case-outcome')).toBe('This report is not about the environment: it was handed to District 12345 Citizen Hotline, which answers it; no answer will show on this page.');
+    expect(await page.content()).not.toContain('has not answered yet');
+    await context.close();
+  });
+
+  it('names the first step of the timeline once, not the status and then the same words as its note', async () => {
+    const seeded = await seedCase(service, clock);
+    for (const [lang, label] of [
+      ['zh', '已受理'],
+      ['en', 'Received'],
+    ] as const) {
+      const html = await (await fetch(`${service.url}/track/${seeded.trackingCode}?lang=${lang}`)).text();
+      const first = [...html.matchAll(/<li><time[^>]*>[^<]*<\/time>([\s\S]*?)<\/li>/g)].at(-1)![1]!.replace(/<!-- -->/g, '');
+      expect(first).toBe(` · <strong>${label}</strong>`);
+    }
+  });
+
   it('answers a wrong or unknown tracking code with the lookup box', async () => {
     const { page, context } = await newPage({ baseURL: service.url });
     const res = await page.goto('/track/AAAAAAAAAA');

@@ -11,7 +11,7 @@ import { CsrfField, errorId, FieldError } from '../../src/web/layout.js';
 import { pageContext, renderPage } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
 import { MAX_COMMENT_CHARS } from '../feedback.routes.js';
-import { publicCaseView, type PublicCase } from '../track.routes.js';
+import { mergedIntoCode, publicCaseView, type PublicCase } from '../track.routes.js';
 import { RATING_LABEL, statusLabel, timelineNote } from './resident-labels.js';
 import { readForm, stringField } from './resident-form.js';
 
@@ -54,6 +54,7 @@ const T: Texts<
   | 'replyBy'
   | 'rateBy'
   | 'pending'
+  | 'leadAgain'
   | 'timeline'
   | 'reply'
   | 'noReply'
@@ -100,6 +101,7 @@ const T: Texts<
     replyBy: '答复期限',
     rateBy: '评价期限',
     pending: '待定',
+    leadAgain: '待重新分派',
     timeline: '办理过程',
     reply: '承办单位答复',
     noReply: '承办单位尚未答复。',
@@ -146,6 +148,7 @@ const T: Texts<
     replyBy: 'Answer due by',
     rateBy: 'Rate the answer by',
     pending: 'to be decided',
+    leadAgain: 'to be assigned again',
     timeline: 'Progress',
     reply: "The bureau's answer",
     noReply: 'The bureau has not answered yet.',
@@ -231,6 +234,49 @@ function ratingRefusal(lang: Lang, refusal: Refusal | undefined, timeZone: strin
   }
 }
 
+/**
+ * Who handles the case, as the resident reads it: the lead bureau; none yet
+ * while a dispatcher decides again after the lead returned it (the API still
+ * names that lead until the case is routed again); for a merged case, the
+ * case it is handled as part of.
+ */
+function leadText(lang: Lang, view: PublicCase, mergedInto: string | null): string {
+  const t = T[lang];
+  if (view.status === 'merged') {
+    if (lang === 'zh') return mergedInto ? `并入案件 ${mergedInto} 办理` : '并入其他案件办理';
+    return mergedInto ? `Handled as part of case ${mergedInto}` : 'Handled as part of another case';
+  }
+  if (view.status === 'triage' || view.status === 'returned') return view.lead ? t.leadAgain : t.pending;
+  return view.lead?.name ?? t.pending;
+}
+
+/**
+ * Where the answer to a merged or transferred case comes from, in place of
+ * "not answered yet": no reply will come on this page. A merged case points
+ * to the case it was merged into (its tracking code only: the public record
+ * names it, and that case's page shows nothing of its reporter either).
+ */
+function Outcome({ lang, view, mergedInto }: { lang: Lang; view: PublicCase; mergedInto: string | null }) {
+  const zh = lang === 'zh';
+  if (view.status === 'merged') {
+    if (!mergedInto) {
+      return <p id="case-outcome">{zh ? '本举报已与反映同一问题的另一案件合并办理。' : 'This report is handled as part of another case about the same problem.'}</p>;
+    }
+    const link = <a href={`/track/${mergedInto}`}>{mergedInto}</a>;
+    return zh ? (
+      <p id="case-outcome">本举报与案件 {link} 反映的是同一问题，已并入该案件一并办理，答复和进展请在该案件中查看。</p>
+    ) : (
+      <p id="case-outcome">This report is about the same problem as case {link}: it is handled as part of that case, where you can follow the progress and read the answer.</p>
+    );
+  }
+  const unit = view.lead?.name ?? (zh ? '12345热线' : 'the 12345 hotline');
+  return (
+    <p id="case-outcome">
+      {zh ? `本举报不属于环境问题，已转交${unit}办理，由${unit}答复，本页不再显示答复。` : `This report is not about the environment: it was handed to ${unit}, which answers it; no answer will show on this page.`}
+    </p>
+  );
+}
+
 /** Rating is open while the case waits for it and the window has not closed. */
 function canRate(view: PublicCase, now: Date): boolean {
   return view.status === 'replied' && (!view.deadlines.rateBy || view.deadlines.rateBy > now.toISOString());
@@ -297,16 +343,17 @@ function RateForm({ c, view, values, errors }: { c: Context<AppEnv>; view: Publi
   );
 }
 
-function renderCase(
+async function renderCase(
   c: Context<AppEnv>,
   view: PublicCase,
   opts: { values?: RateValues; errors?: RateErrors; notice?: string | null; alert?: string; status?: 200 | 400 | 409 } = {},
-) {
+): Promise<Response> {
   const { lang, timeZone } = pageContext(c);
   const t = T[lang];
   const when = (iso: string | null) => formatTime(iso, lang, timeZone);
   const deps = c.get('deps');
   const open = !['closed', 'merged', 'transferred'].includes(view.status);
+  const mergedInto = view.status === 'merged' ? await mergedIntoCode(deps, view.trackingCode) : null;
   const body = (
     <section class="narrow">
       <h1>{t.title}</h1>
@@ -340,7 +387,7 @@ function renderCase(
         <dt>{t.type}</dt>
         <dd id="case-type">{view.type?.name ?? t.pending}</dd>
         <dt>{t.lead}</dt>
-        <dd id="case-lead">{view.lead?.name ?? t.pending}</dd>
+        <dd id="case-lead">{leadText(lang, view, mergedInto)}</dd>
         {view.coHandlers.length > 0 ? (
           <>
             <dt>{t.co}</dt>
@@ -385,6 +432,8 @@ function renderCase(
             {view.reply.text}
           </div>
         </>
+      ) : view.status === 'merged' || view.status === 'transferred' ? (
+        <Outcome lang={lang} view={view} mergedInto={mergedInto} />
       ) : (
         <p>{t.noReply}</p>
       )}
@@ -407,12 +456,17 @@ function renderCase(
 
       <h2>{t.timeline}</h2>
       <ol class="timeline" id="timeline">
-        {[...view.history].reverse().map((h) => (
-          <li>
-            <time datetime={h.at}>{when(h.at)}</time> · <strong>{statusLabel(lang, h.status)}</strong>
-            {h.note ? <> · {timelineNote(lang, h.note, deps.district)}</> : null}
-          </li>
-        ))}
+        {[...view.history].reverse().map((h) => {
+          const label = statusLabel(lang, h.status);
+          const note = h.note ? timelineNote(lang, h.note, deps.district) : null;
+          return (
+            <li>
+              <time datetime={h.at}>{when(h.at)}</time> · <strong>{label}</strong>
+              {/* A note that only says the status again (已受理 · 已受理) is left out. */}
+              {note && note.toLowerCase() !== label.toLowerCase() ? <> · {note}</> : null}
+            </li>
+          );
+        })}
       </ol>
       <p>
         <a href="/track">{t.anotherCode}</a>
