@@ -108,9 +108,38 @@ describe('dispatcher desk', () => {
     expect(new URL(page.url()).pathname).toBe('/desk');
     expect(await page.textContent('#done')).toBe('已重新派发。');
     expect(await page.$(card)).toBeNull();
+    // On the case page it is routed again.
+    await page.goto(`${base}/desk/cases/${seeded.id}`);
+    expect(await page.textContent('#route')).toBe('重新派发');
 
     expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('dispatched');
     expect(await leadOf(seeded.id)).toEqual(['water']);
+    await context.close();
+  });
+
+  it('says a case no unit had before is routed, not routed again, on the desk and on the case page', async () => {
+    const seeded = await seedCase(web.service, web.clock, { status: 'triage', type: 'water_pollution', confidence: 0.5, text: '永济亭办事处池塘里的水发黑发臭（首次派发测试）' });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher');
+    await page.goto(`${base}/desk/cases/${seeded.id}`);
+    expect(await page.textContent('#route')).toBe('派发');
+    await page.goto(`${base}/desk/cases/${seeded.id}?lang=en`);
+    expect(await page.textContent('#route')).toBe('Route');
+    await page.goto(`${base}/desk?lang=zh`);
+    await Promise.all([page.waitForNavigation(), page.click(`li[data-case="${seeded.trackingCode}"] button[data-suggestion="water_pollution"]`)]);
+    expect(new URL(page.url()).pathname).toBe('/desk');
+    expect(await page.textContent('#done')).toBe('已派发。');
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('dispatched');
+    // Now a unit has it: the case page offers to route it again, and doing so says so.
+    await page.goto(`${base}/desk/cases/${seeded.id}`);
+    expect(await page.textContent('#route')).toBe('重新派发');
+    await page.fill('#route-reason', '改派水利局');
+    await page.selectOption('#route-lead', 'water');
+    await Promise.all([page.waitForNavigation(), page.click('#route-form button[type=submit]')]);
+    expect(await page.textContent('#done')).toBe('已重新派发。');
+    await page.goto(`${base}/desk/cases/${seeded.id}?lang=en`);
+    expect(await page.textContent('#route')).toBe('Re-route');
     await context.close();
   });
 
@@ -242,7 +271,8 @@ describe('dispatcher desk', () => {
 
     await page.fill('#route-reason', '焚烧生活垃圾，归执法大队');
     await Promise.all([page.waitForNavigation(), page.click('#route-form button[type=submit]')]);
-    expect(await page.textContent('#done')).toBe('已重新派发。');
+    // No unit had it: sent, not sent again.
+    expect(await page.textContent('#done')).toBe('已派发。');
     const after = await findCase(web.service.deps.db, seeded.id);
     expect(after?.typeCode).toBe('garbage_sludge');
     expect(after?.jurisdictionCode).toBe('huilongxu');
@@ -707,11 +737,17 @@ describe('dispatcher desk', () => {
 
     const ext = `li[data-extension="${requestId}"]`;
     await page.evaluate(`document.querySelector('${ext} form[action$="/refuse"] input[name=note]').removeAttribute('required')`);
-    await Promise.all([page.waitForNavigation(), page.click(`${ext} form[action$="/refuse"] button`)]);
-    expect(await page.textContent(`#refuse-${requestId}-note-error`)).toContain('请填写');
+    const [refused] = await Promise.all([page.waitForNavigation(), page.click(`${ext} form[action$="/refuse"] button`)]);
+    expect(refused?.status()).toBe(400);
+    // Refused from the desk's list: the desk again, the note named next to that request's form.
+    expect(await page.textContent('h1')).toBe('调度台');
+    expect(await page.textContent(`${ext} #refuse-${requestId}-note-error`)).toContain('请填写');
+    expect(await page.getAttribute(`#refuse-${requestId}-note`, 'aria-invalid')).toBe('true');
     expect((await web.service.deps.db.selectFrom('extension_requests').select('status').where('id', '=', requestId).executeTakeFirst())?.status).toBe('pending');
     await page.fill(`#refuse-${requestId}-note`, '期限内可以完成');
     await Promise.all([page.waitForNavigation(), page.click(`form[action$="/extensions/${requestId}/refuse"] button`)]);
+    // And the refusal sent from there goes back to the desk too.
+    expect(new URL(page.url()).pathname).toBe('/desk');
     expect(await page.textContent('#done')).toBe('已驳回延期申请。');
     expect((await web.service.deps.db.selectFrom('extension_requests').select('status').where('id', '=', requestId).executeTakeFirst())?.status).toBe('refused');
     await context.close();
@@ -809,6 +845,23 @@ describe('dispatcher desk', () => {
     expect(res.status).toBe(303);
     const track = (await (await fetch(`${base}/api/v1/track/${report.trackingCode}`)).json()) as { history: Array<{ status: string; note: string | null }> };
     expect(track.history.filter((e) => e.status === 'dispatched').map((e) => e.note)).toEqual(['已派发至区水利局办理']);
+  });
+
+  it("names a case's first step once in its history, not the status and then the same words as its note", async () => {
+    const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher');
+    for (const [lang, label] of [
+      ['zh', '已受理'],
+      ['en', 'received'],
+    ] as const) {
+      await page.goto(`${base}/desk/cases/${seeded.id}?lang=${lang}`);
+      const first = page.locator('ol.timeline > li').first();
+      expect(await first.locator('strong').textContent()).toBe(label);
+      expect((await first.innerText()).toLowerCase().split(label.toLowerCase())).toHaveLength(2);
+    }
+    await context.close();
   });
 
   it("says the service's notes in English only where they name a unit, never a bureau's own words that end the same way", () => {

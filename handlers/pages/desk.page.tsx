@@ -62,7 +62,8 @@ import {
 
 const DONE: Record<Lang, Record<string, string>> = {
   zh: {
-    route: '已重新派发。',
+    route: '已派发。',
+    reroute: '已重新派发。',
     place: '已指定属地并派给该属地。',
     merge: '已并案。',
     transfer: '已转12345热线。',
@@ -74,6 +75,7 @@ const DONE: Record<Lang, Record<string, string>> = {
   },
   en: {
     route: 'Routed.',
+    reroute: 'Re-routed.',
     place: 'Place set; the local office has the case.',
     merge: 'Merged.',
     transfer: 'Handed over to the 12345 hotline.',
@@ -201,7 +203,8 @@ function fieldValues(form: Record<string, unknown>, name: string): string[] {
 /** How many cards or rows each list of the desk shows. */
 const LIST_LENGTH = 100;
 
-async function deskPage(c: Context<AppEnv>, find: FormProblem | null = null, status: RenderOptions['status'] = 200) {
+/** The desk; after a refused form of its own (the find box, an extension request's refusal), with the problem next to that form. */
+async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, status: RenderOptions['status'] = 200) {
   const p = pageContext(c);
   const zh = p.lang === 'zh';
   const deps = c.get('deps');
@@ -228,10 +231,10 @@ async function deskPage(c: Context<AppEnv>, find: FormProblem | null = null, sta
       <h1>{title}</h1>
       <DoneNotice text={done} />
       <form method="get" action="/desk/find" class="find" role="search">
-        <FormNotice problem={find} form="find" />
+        <FormNotice problem={problem} form="find" />
         <label for="find-q">{zh ? '查找案件（查询码或工单号）' : 'Find a case (tracking code or case reference)'}</label>
-        <input id="find-q" name="q" type="search" required maxlength={200} value={kept(find, 'find', 'q')} {...invalidAttrs(find, 'find', 'q')} />
-        <FieldProblem problem={find} form="find" name="q" />
+        <input id="find-q" name="q" type="search" required maxlength={200} value={kept(problem, 'find', 'q')} {...invalidAttrs(problem, 'find', 'q')} />
+        <FieldProblem problem={problem} form="find" name="q" />
         <button type="submit">{zh ? '查找' : 'Find'}</button>
       </form>
       <p class="actions">
@@ -353,7 +356,7 @@ async function deskPage(c: Context<AppEnv>, find: FormProblem | null = null, sta
                 {zh ? `申请延长 ${x.workingDays} 个工作日` : `asks for ${x.workingDays} working days`} · {formatTime(x.createdAt, p.lang, p.timeZone)}
               </p>
               <p class="hint">{x.reason}</p>
-              <ExtensionForms id={x.id} lang={p.lang} csrf={p.csrf} problem={null} />
+              <ExtensionForms id={x.id} lang={p.lang} csrf={p.csrf} problem={problem} fromDesk />
             </li>
           ))}
         </ul>
@@ -363,17 +366,21 @@ async function deskPage(c: Context<AppEnv>, find: FormProblem | null = null, sta
   );
 }
 
-function ExtensionForms({ id, lang, csrf, problem }: { id: string; lang: Lang; csrf: string; problem: FormProblem | null }) {
+/** Approve or refuse an extension request; `fromDesk` on the desk's list, where what follows the decision leads back. */
+function ExtensionForms({ id, lang, csrf, problem, fromDesk = false }: { id: string; lang: Lang; csrf: string; problem: FormProblem | null; fromDesk?: boolean }) {
   const zh = lang === 'zh';
   const form = `refuse-${id}`;
+  const back = fromDesk ? <input type="hidden" name="back" value="desk" /> : null;
   return (
     <div class="actions">
       <form method="post" action={`/desk/extensions/${id}/approve`} class="inline">
         <CsrfField token={csrf} />
+        {back}
         <button type="submit">{zh ? '批准' : 'Approve'}</button>
       </form>
       <form method="post" action={`/desk/extensions/${id}/refuse`}>
         <CsrfField token={csrf} />
+        {back}
         <FormNotice problem={problem} form={form} />
         <label for={`${form}-note`}>{zh ? '驳回理由' : 'Why refused'}</label>
         <input id={`${form}-note`} name="note" type="text" maxlength={2000} required value={kept(problem, form, 'note')} {...invalidAttrs(problem, form, 'note')} />
@@ -487,7 +494,8 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
 
       {open ? (
         <>
-          <h2 id="route">{zh ? '重新派发' : 'Route'}</h2>
+          {/* A case no unit had yet (out of triage) is routed for the first time, not again. */}
+          <h2 id="route">{view.dispatchedAt ? (zh ? '重新派发' : 'Re-route') : zh ? '派发' : 'Route'}</h2>
           {suggestions.length > 0 ? <SuggestionButtons caseId={view.id} version={version} seen={seen} suggestions={suggestions} lang={p.lang} csrf={p.csrf} district={district} /> : null}
           <FormNotice problem={problem} form="route" />
           <form method="post" action={action('route')} class="card" id="route-form">
@@ -701,6 +709,21 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
   );
 }
 
+/**
+ * Was the form posted from the desk's list? Its forms say so (`back=desk`):
+ * the desk shown again after a refused form sits at that form's address, so
+ * the browser's referer no longer says /desk. Older pages: the referer.
+ */
+function postedFromDesk(c: Context<AppEnv>, form: Record<string, unknown>): boolean {
+  return field(form, 'back') === 'desk' || (c.req.header('referer') ?? '').replace(/[?#].*$/, '').endsWith('/desk');
+}
+
+/** Is the extension request still waiting for a decision (listed on the desk)? */
+async function extensionPending(c: Context<AppEnv>, id: string): Promise<boolean> {
+  const row = await c.get('deps').db.selectFrom('extension_requests').select('status').where('id', '=', id).executeTakeFirst();
+  return row?.status === 'pending';
+}
+
 function check(lang: Lang, checks: Record<string, string | null>): void {
   const fields = Object.fromEntries(Object.entries(checks).filter((e): e is [string, string] => e[1] !== null));
   if (Object.keys(fields).length > 0) throw invalidForm(lang, fields);
@@ -739,17 +762,24 @@ export function deskPages() {
   });
 
   /**
-   * One action: success goes back (POST → redirect → GET) with a notice; an
-   * expected refusal (4xx) shows the page of the case with the problem next
-   * to the form, what was typed kept. From the desk list, back to the list.
+   * One action: success goes back (POST → redirect → GET) with a notice (the
+   * action's name, or the one `run` gives); an expected refusal (4xx) shows
+   * the page of the case with the problem next to the form, what was typed
+   * kept. From the desk list, back to the list.
    */
-  const act = (path: string, name: string, run: (c: Context<AppEnv>, form: Record<string, unknown>, lang: Lang) => Promise<unknown>, caseOf: (c: Context<AppEnv>) => Promise<string>) =>
+  const act = (
+    path: string,
+    name: string,
+    run: (c: Context<AppEnv>, form: Record<string, unknown>, lang: Lang) => Promise<string | void>,
+    caseOf: (c: Context<AppEnv>) => Promise<string>,
+  ) =>
     router.post(path, async (c) => {
       const lang = pageContext(c).lang;
       const form = await c.req.parseBody({ all: true });
+      let done = name.replace(/-.*$/, '');
       try {
         refuseBadText(withLineFeeds(form));
-        await run(c, form, lang);
+        done = (await run(c, form, lang)) ?? done;
       } catch (err) {
         if (err instanceof AppError && err.code === 'not_found' && !err.fields) throw err;
         const values: Record<string, string> = {};
@@ -758,8 +788,7 @@ export function deskPages() {
         const problem = problemOf(err, name, values, lang, c.get('deps').district);
         return deskCasePage(c, await caseOf(c), problem, problemStatus(err));
       }
-      const fromDesk = (c.req.header('referer') ?? '').replace(/[?#].*$/, '').endsWith('/desk');
-      return c.redirect(fromDesk ? `/desk?done=${name.replace(/-.*$/, '')}` : `/desk/cases/${await caseOf(c)}?done=${name.replace(/-.*$/, '')}`, 303);
+      return c.redirect(postedFromDesk(c, form) ? `/desk?done=${done}` : `/desk/cases/${await caseOf(c)}?done=${done}`, 303);
     });
   const caseParam = async (c: Context<AppEnv>) => c.req.param('id')!;
 
@@ -782,7 +811,7 @@ export function deskPages() {
       // The one-click buttons carry no reason: the chosen suggestion is the reason.
       if (quick && reason.trim() === '') reason = lang === 'zh' ? `按分类建议派发（${typeName(district, type, 'zh')}）` : `Routed to the suggested type ${type}`;
       check(lang, { type: type === '' ? (lang === 'zh' ? '请选择问题类型。' : 'Choose a type.') : null, reason: requiredText(reason, lang) });
-      await routeCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, {
+      const { rerouted } = await routeCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, {
         type,
         ...(lead ? { lead } : {}),
         ...(co ? { co } : {}),
@@ -791,6 +820,8 @@ export function deskPages() {
         reason: reason.trim(),
         ...versionOf(form),
       });
+      // Sent for the first time (out of triage, no unit had it) or sent again.
+      return rerouted ? 'reroute' : 'route';
     },
     caseParam,
   );
@@ -895,10 +926,13 @@ export function deskPages() {
       await refuseExtension(c.get('deps'), c.get('principal')!, id, { note: note.trim() });
     } catch (err) {
       if (err instanceof AppError && err.code === 'not_found') throw err;
-      return deskCasePage(c, await caseOfExtension(c), problemOf(err, name, { note }, lang, c.get('deps').district), problemStatus(err));
+      const problem = problemOf(err, name, { note }, lang, c.get('deps').district);
+      // Refused from the desk's list, the list again with the field named next to the request's form, as long
+      // as the request is still listed there; otherwise (decided meanwhile) the case page says why.
+      if (postedFromDesk(c, form) && Object.keys(problem.fields).length > 0 && (await extensionPending(c, id))) return deskPage(c, problem, problemStatus(err));
+      return deskCasePage(c, await caseOfExtension(c), problem, problemStatus(err));
     }
-    const fromDesk = (c.req.header('referer') ?? '').replace(/[?#].*$/, '').endsWith('/desk');
-    return c.redirect(fromDesk ? '/desk?done=refuse' : `/desk/cases/${await caseOfExtension(c)}?done=refuse`, 303);
+    return c.redirect(postedFromDesk(c, form) ? '/desk?done=refuse' : `/desk/cases/${await caseOfExtension(c)}?done=refuse`, 303);
   });
 
   return router;

@@ -467,6 +467,8 @@ export function History({ view, lang, timeZone, district }: { view: CaseView; la
         const reason = typeof data.reason === 'string' ? reasonLabel(lang, data.reason) : null;
         const detail = typeof data.note === 'string' && data.note !== e.note ? data.note : typeof data.text === 'string' && data.text !== e.note ? data.text : null;
         const actor = e.actor.type === 'staff' ? e.actor.role : null;
+        // A note that only says the status again (已受理 · 已受理) is left out.
+        const note = e.note ? timelineNote(lang, e.note, district) : null;
         return (
           <li>
             <time datetime={e.at}>{formatTime(e.at, lang, timeZone)}</time> · <strong>{label}</strong>
@@ -474,7 +476,7 @@ export function History({ view, lang, timeZone, district }: { view: CaseView; la
             {unit ? ` · ${unit}` : ''}
             {actor ? <span class="hint"> ({ACTOR_LABEL[lang][actor] ?? actor})</span> : null}
             {reason ? <div>{reason}</div> : null}
-            {e.note ? <div>{timelineNote(lang, e.note, district)}</div> : null}
+            {note && note.toLowerCase() !== label.toLowerCase() ? <div>{note}</div> : null}
             {detail ? <div class="hint">{detail}</div> : null}
           </li>
         );

@@ -227,10 +227,12 @@ export const ROUTABLE: readonly CaseStatus[] = ['triage', 'dispatched', 'accepte
  * district routing table for the type). Units that keep their role keep
  * their assignment as it is; the others are released, the new ones get fresh
  * deadlines (a reopened round's shorter ones). The case is dispatched again.
+ * Says whether it was a re-route (some unit had the case before) or the
+ * case's first dispatch (out of triage before any unit had it).
  */
-export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: RouteInput): Promise<void> {
+export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: RouteInput): Promise<{ rerouted: boolean }> {
   const { district } = deps;
-  await inTransaction(deps, async (trx, now, at) => {
+  return inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
     await unchangedSince(trx, c, input);
     if (!ROUTABLE.includes(c.status)) throw refused('illegal_transition', `a case that is ${c.status} cannot be re-routed`, { reason: 'not_routable', status: c.status });
@@ -310,6 +312,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
       await queueNotification(trx, { caseId, audience: 'reporter', kind: 'dispatched', data: { lead } }, now);
     }
     await startAssignments(deps, trx, c, all, added, deadlines, now);
+    return { rerouted: c.dispatchedAt !== null };
   });
 }
 
