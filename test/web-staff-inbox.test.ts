@@ -4,6 +4,9 @@ import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCase } from '../db/repositories/cases.repository.js';
 import { caseReference } from '../src/domain/case.js';
 import { newId } from '../src/domain/ids.js';
+import { setCredentials } from '../db/repositories/web-sessions.repository.js';
+import { createUser } from '../db/repositories/users.repository.js';
+import { hashPassword } from '../src/auth/password.js';
 import { SESSION_IDLE_MS } from '../src/web/session.js';
 import { checkDeadlines } from '../src/workflow/deadline-check.js';
 import { newPage } from './browser.js';
@@ -628,6 +631,42 @@ describe('bureau inbox', () => {
     } finally {
       web.clock.set(started);
     }
+  });
+
+  it("offers in the status filter only what the unit's cases can be: never received or merged, in triage for a co-handler after the lead returned it, transferred only to the 12345 hotline", async () => {
+    const offered = async (page: Page) => page.$$eval('#f-status option', (els) => els.map((el) => el.getAttribute('value')));
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    // A co-handler keeps its part of a case whose lead returned it: the case waits in triage in its inbox.
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（状态筛选测试）' });
+    const returned = await fetch(`${base}/api/v1/cases/${seeded.id}/return`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${web.staff.epb}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'not_our_remit', note: '应由经信委牵头' }),
+    });
+    expect(returned.status).toBe(200);
+    await signIn(page, base, 'econ');
+    expect(await offered(page)).toEqual(['open', 'all', 'triage', 'dispatched', 'accepted', 'replied', 'closed', 'reopened']);
+    await page.selectOption('#f-status', 'triage');
+    await Promise.all([page.waitForNavigation(), page.click('form.filters button[type=submit]')]);
+    expect(await page.$(`tr[data-case="${caseReference(seeded.id)}"]`)).not.toBeNull();
+
+    // The 12345 hotline's clerks hold what the desk hands to 12345.
+    const user = await createUser(web.service.deps.db, { name: '12345热线小周', role: 'bureau', unitCode: 'hotline12345', at: web.clock.now().toISOString() });
+    await setCredentials(web.service.deps.db, { userId: user.id, username: 'hotline', passwordHash: await hashPassword(PASSWORD, 1000), at: web.clock.now().toISOString() });
+    const other = await seedCase(web.service, web.clock, { status: 'triage', type: 'other', text: '小区门口路灯坏了（状态筛选测试）' });
+    const transferred = await fetch(`${base}/api/v1/cases/${other.id}/transfer`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${web.staff.dispatcher}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: '非环境类诉求' }),
+    });
+    expect(transferred.status).toBe(200);
+    await signIn(page, base, 'hotline');
+    expect(await offered(page)).toEqual(['open', 'all', 'triage', 'dispatched', 'accepted', 'replied', 'closed', 'transferred', 'reopened']);
+    await page.selectOption('#f-status', 'transferred');
+    await Promise.all([page.waitForNavigation(), page.click('form.filters button[type=submit]')]);
+    expect(await page.textContent(`tr[data-case="${caseReference(other.id)}"]`)).toContain('已转办');
+    await context.close();
   });
 
   it('shows a co-handler that answered before the case was reopened to the lead alone nothing overdue of the new round', async () => {

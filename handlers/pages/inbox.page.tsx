@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { currentAssignmentOf, heldAssignmentOf } from '../../db/repositories/assignments.repository.js';
 import { listAssignmentsFor, listCases } from '../../db/repositories/case-queries.repository.js';
 import { CASE_STATUSES, caseReference, WORKING, type CaseStatus } from '../../src/domain/case.js';
+import type { District } from '../../src/district/district.schema.js';
 import { compactCode } from '../../src/domain/text.js';
 import { AppError } from '../../src/errors.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
@@ -60,6 +61,19 @@ import { refuseBadText, withLineFeeds } from './resident-form.js';
  */
 
 const OPEN: readonly CaseStatus[] = ['dispatched', 'accepted', 'reopened', 'triage', 'returned', 'received'];
+/**
+ * The statuses the status filter offers: those a unit's cases can be in. A
+ * unit holds a case once it is dispatched, never while it is only received,
+ * and no longer once it is merged (every unit is released). A lead's return
+ * (退回) sends the case to triage, where the co-handlers still hold it; the
+ * case status `returned` is never set. A transferred case is held only by
+ * the unit that takes what is not environmental (12345).
+ */
+function filterStatuses(district: District, unitCode: string | null): CaseStatus[] {
+  const takesTransfers = Object.values(district.routing).some((r) => r.transfer && r.lead === unitCode);
+  return CASE_STATUSES.filter((s) => !['received', 'merged', 'returned'].includes(s) && (s !== 'transferred' || takesTransfers));
+}
+
 /** The inbox reads at most this many of the unit's newest cases (filters then narrow them down). */
 const INBOX_LIMIT = 500;
 /** The fewest characters of a reference (dashes aside) a search reads as one; shorter, it searches the text alone. */
@@ -202,7 +216,7 @@ async function inboxPage(c: Context<AppEnv>) {
             <option value="all" selected={f.status === 'all'}>
               {zh ? '全部' : 'all'}
             </option>
-            {CASE_STATUSES.map((s) => (
+            {filterStatuses(deps.district, principal.unitCode).map((s) => (
               <option value={s} selected={f.status === s}>
                 {STATUS_LABEL[p.lang][s] ?? s}
               </option>
