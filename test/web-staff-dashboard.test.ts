@@ -123,3 +123,32 @@ describe('dispatcher dashboard', () => {
     await context.close();
   });
 });
+
+describe('dispatcher dashboard without map tiles', () => {
+  let bare: WebStaff;
+  beforeAll(async () => {
+    bare = await startStaffWebService('web-dashboard-nomap');
+  }, 60_000);
+
+  it('tells a dispatcher the map is not set up and to ask the administrator, and names the setting to the administrator only', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.4.0.3' });
+    const said: Record<string, string> = {};
+    for (const [who, lang] of [
+      ['dispatcher', 'zh'],
+      ['dispatcher', 'en'],
+      ['admin', 'zh'],
+      ['admin', 'en'],
+    ] as const) {
+      await signIn(page, bare.service.url, who, undefined, `/desk/dashboard?lang=${lang}`);
+      await page.waitForSelector('html[data-dashboard="drawn"]');
+      expect(await page.$('#case-map')).toBeNull();
+      said[`${who} ${lang}`] = (await page.textContent('#h-map + p.notice'))!.trim();
+    }
+    expect(said['dispatcher zh']).toBe('地图尚未配置，暂时无法显示案件分布图。如需使用，请联系系统管理员。');
+    expect(said['dispatcher en']).toBe('The map is not set up, so the cases cannot be shown on a map. Ask the system administrator if you need it.');
+    expect(said['admin zh']).toContain('MAP_TILE_URL');
+    expect(said['admin en']).toContain('MAP_TILE_URL');
+    await context.close();
+  });
+});

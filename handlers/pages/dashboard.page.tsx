@@ -42,7 +42,8 @@ const T = {
     unit: '单位',
     total: '合计',
     noData: '所选期间没有数据。',
-    noMap: '未配置地图底图（MAP_TILE_URL），不显示地图。',
+    noMap: '地图尚未配置，暂时无法显示案件分布图。如需使用，请联系系统管理员。',
+    noMapAdmin: '地图尚未配置，暂时无法显示案件分布图：请在服务的配置中设置地图底图地址 MAP_TILE_URL。',
     located: '有定位的案件',
     figures: '数据表',
     back: '返回调度台',
@@ -66,7 +67,8 @@ const T = {
     unit: 'Unit',
     total: 'Total',
     noData: 'No data in this period.',
-    noMap: 'No map tiles configured (MAP_TILE_URL): no map.',
+    noMap: 'The map is not set up, so the cases cannot be shown on a map. Ask the system administrator if you need it.',
+    noMapAdmin: "The map is not set up, so the cases cannot be shown on a map: set the map tile address, MAP_TILE_URL, in the service's configuration.",
     located: 'Cases with a location',
     figures: 'Figures',
     back: 'Back to the desk',
@@ -319,7 +321,10 @@ export function dashboardRoutes(router: Hono<AppEnv>): void {
             </p>
           </>
         ) : (
-          <p class="notice">{t.noMap}</p>
+          // Only an administrator can set the map up: a dispatcher is told whom to ask, not the setting's name.
+          <p class="notice" id="no-map">
+            {c.get('principal')?.role === 'admin' ? t.noMapAdmin : t.noMap}
+          </p>
         )}
       </section>,
       { scripts, styles: data.map ? ['leaflet.css'] : [] },
