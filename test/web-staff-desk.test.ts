@@ -235,6 +235,14 @@ describe('dispatcher desk', () => {
     await signIn(page, base, 'dispatcher');
     const card = `li[data-case="${seeded.trackingCode}"]`;
     expect(await page.textContent(card)).toContain('地点不明');
+    // Sent without a choice (the browser's own check bypassed): the desk again, the field named on this card.
+    await page.evaluate(`document.querySelector('${card} form[data-place-form] select').removeAttribute('required')`);
+    const [refused] = await Promise.all([page.waitForNavigation(), page.click(`${card} form[data-place-form] button`)]);
+    expect(refused?.status()).toBe(400);
+    expect(await page.textContent('h1')).toBe('调度台');
+    expect(await page.textContent(`${card} #place-${seeded.id}-jurisdiction-error`)).toContain('请选择属地');
+    expect(await page.getAttribute(`#place-${seeded.id}`, 'aria-invalid')).toBe('true');
+    expect((await findCase(web.service.deps.db, seeded.id))?.jurisdictionCode).toBeNull();
     await page.selectOption(`${card} form[data-place-form] select`, 'lijiatang');
     await Promise.all([page.waitForNavigation(), page.click(`${card} form[data-place-form] button`)]);
     expect(await page.textContent('#done')).toBe('已指定属地并派给该属地。');

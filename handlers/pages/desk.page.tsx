@@ -276,8 +276,10 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                 {reasons.includes('place_unknown') && r.case.typeCode && ['dispatched', 'accepted'].includes(r.case.status) ? (
                   <form method="post" action={`/desk/cases/${r.case.id}/place`} class="inline" data-place-form>
                     <CsrfField token={p.csrf} />
+                    <input type="hidden" name="back" value="desk" />
+                    <FormNotice problem={problem} form={`place-${r.case.id}`} />
                     <label for={`place-${r.case.id}`}>{zh ? '属地' : 'Local office'}</label>{' '}
-                    <select id={`place-${r.case.id}`} name="jurisdiction" required>
+                    <select id={`place-${r.case.id}`} name="jurisdiction" required {...invalidAttrs(problem, `place-${r.case.id}`, 'jurisdiction')}>
                       <option value="">{zh ? '请选择' : 'choose'}</option>
                       {jurisdictionOptions(district, p.lang).map((j) => (
                         <option value={j.code}>{j.name}</option>
@@ -286,6 +288,7 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                     <button type="submit" class="secondary">
                       {zh ? '指定属地' : 'Set the place'}
                     </button>
+                    <FieldProblem problem={problem} form={`place-${r.case.id}`} name="jurisdiction" />
                   </form>
                 ) : null}
               </li>
@@ -765,13 +768,16 @@ export function deskPages() {
    * One action: success goes back (POST → redirect → GET) with a notice (the
    * action's name, or the one `run` gives); an expected refusal (4xx) shows
    * the page of the case with the problem next to the form, what was typed
-   * kept. From the desk list, back to the list.
+   * kept. From the desk list, back to the list; a form of the list itself
+   * (`listForm`: its name there) refused for a field comes back on the list,
+   * the field named next to it.
    */
   const act = (
     path: string,
     name: string,
     run: (c: Context<AppEnv>, form: Record<string, unknown>, lang: Lang) => Promise<string | void>,
     caseOf: (c: Context<AppEnv>) => Promise<string>,
+    listForm?: (c: Context<AppEnv>) => string,
   ) =>
     router.post(path, async (c) => {
       const lang = pageContext(c).lang;
@@ -786,6 +792,7 @@ export function deskPages() {
         // A field sent more than once (the route form's co-handler boxes) is kept whole, its values joined by commas.
         for (const k of Object.keys(form)) if (k !== '_csrf') values[k] = fieldValues(form, k).join(',');
         const problem = problemOf(err, name, values, lang, c.get('deps').district);
+        if (listForm && postedFromDesk(c, form) && Object.keys(problem.fields).length > 0) return deskPage(c, { ...problem, form: listForm(c) }, problemStatus(err));
         return deskCasePage(c, await caseOf(c), problem, problemStatus(err));
       }
       return c.redirect(postedFromDesk(c, form) ? `/desk?done=${done}` : `/desk/cases/${await caseOf(c)}?done=${done}`, 303);
@@ -838,6 +845,7 @@ export function deskPages() {
       await setCasePlace(deps, c.get('principal')!, c.req.param('id')!, { jurisdiction, reason: lang === 'zh' ? '调度员补充属地' : 'place given by a dispatcher' });
     },
     caseParam,
+    (c) => `place-${c.req.param('id')!}`,
   );
 
   act(
