@@ -706,15 +706,20 @@ describe('bureau inbox', () => {
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders(fromNewAddress());
     await signIn(page, base, 'epb', undefined, `/inbox/cases/${seeded.id}`);
-    await page.selectOption('#return-reason', 'not_our_remit');
-    await page.fill('#return-note', '此为农业委职责范围。');
     const asked: string[] = [];
-    page.once('dialog', (d) => {
+    page.on('dialog', (d) => {
       asked.push(d.message());
       void d.dismiss();
     });
+    // No reason chosen yet: the browser says what is missing, and nothing is asked before that.
+    await page.click('form[action$="/return"] button[type=submit]');
+    expect(await page.evaluate("document.querySelector('#return-reason').matches(':invalid')")).toBe(true);
+    expect(asked).toEqual([]);
+    await page.selectOption('#return-reason', 'not_our_remit');
+    await page.fill('#return-note', '此为农业委职责范围。');
     await page.click('form[action$="/return"] button[type=submit]');
     expect(asked).toEqual(['确定退回？退回后本单位将不能再查看此案件。']);
+    page.removeAllListeners('dialog');
     expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('dispatched');
     expect(await page.inputValue('#return-note')).toBe('此为农业委职责范围。');
     page.once('dialog', (d) => void d.accept());

@@ -58,9 +58,15 @@
   }
 
   // <button data-confirm="…">: ask before an action that cannot be undone.
+  // A form the browser will refuse to send (a required field left empty)
+  // is not asked about: the browser says what is missing first.
   document.addEventListener('click', function (event) {
     var target = event.target instanceof Element ? event.target.closest('[data-confirm]') : null;
-    if (target && !window.confirm(target.getAttribute('data-confirm'))) event.preventDefault();
+    if (!target) return;
+    var form = target.form;
+    var checked = form && !form.noValidate && !target.formNoValidate && typeof form.checkValidity === 'function';
+    if (checked && !form.checkValidity()) return;
+    if (!window.confirm(target.getAttribute('data-confirm'))) event.preventDefault();
   });
 
   // <button data-geolocate data-lat="#lat" data-lng="#lng" data-status="#geo-status">:
