@@ -66,7 +66,15 @@ const proposal = z.object({
   text: z.string().openapi({ description: 'The complaint the proposal was made for' }),
   type: typeRef.nullable(),
   runnerUp: typeRef.nullable(),
-  evidence: z.array(z.object({ phrase: z.string(), weight: z.number(), source: z.enum(['rule', 'model']) })),
+  evidence: z.array(
+    z.object({
+      phrase: z.string(),
+      weight: z.number(),
+      source: z.enum(['rule', 'model']),
+      start: z.number().int().optional().openapi({ description: 'Where the classifier found the phrase in `text` (UTF-16 offset), when it occurs there literally' }),
+      end: z.number().int().optional(),
+    }),
+  ),
   lead: unit.nullable(),
   coHandlers: z.array(unit),
   transfer: z.boolean(),

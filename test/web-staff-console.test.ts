@@ -2,7 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCaseByTrackingCode } from '../db/repositories/cases.repository.js';
 import { newPage } from './browser.js';
-import { waitFor } from './harness.js';
+import { DEFAULT_EXAMPLES_PATH, loadOrTrain } from '../src/classifier/classifier-store.js';
+import type { District } from '../src/district/district.schema.js';
+import { tempDir, waitFor } from './harness.js';
 import { formClient, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 
 let web: WebStaff;
@@ -341,5 +343,34 @@ describe('operator console', () => {
     const client = formClient(base, fromNewAddress());
     await client.signIn('epb');
     expect((await client.get('/console')).status).toBe(403);
+  });
+});
+
+describe('operator console with the trained classifier', () => {
+  let model: WebStaff;
+
+  beforeAll(async () => {
+    // The model's evidence: single characters and digits among the phrases, found at an offset of the complaint.
+    const classifier = (district: District) => loadOrTrain({ district, examplesPath: DEFAULT_EXAMPLES_PATH, dir: tempDir() }).classifier;
+    model = await startStaffWebService('web-console-model', {}, { classifier });
+  }, 120_000);
+
+  it("marks the classifier's evidence where it was found, once, and never a digit of a number the caller gave", async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, model.service.url, 'operator');
+    const words = '有个厂晚上偷排废水，沟里全是黑水，那个厂就在沟边上。我电话13911111111';
+    const evidence = model.service.deps.classifier.classify(words).evidence.filter((e) => e.weight > 0);
+    // What the test is about: the model weighs a digit of the number, and characters the words hold twice.
+    expect(evidence.some((e) => /^\d+$/.test(e.phrase))).toBe(true);
+    const twice = evidence.filter((e) => e.phrase.length === 1 && /\p{L}/u.test(e.phrase) && words.split(e.phrase).length > 2).map((e) => e.phrase);
+    expect(twice.length).toBeGreaterThan(0);
+    await page.fill('#transcript', `坐席：您好，请讲。\n来电人：${words}`);
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+    const marks = await page.$$eval('#transcript-lines li.caller mark.evidence', (els) => els.map((e) => e.textContent ?? ''));
+    expect(marks.filter((m) => !/\p{L}/u.test(m))).toEqual([]);
+    // Each is marked where the classifier found it, not wherever else it occurs.
+    for (const ch of twice) expect(marks.filter((m) => m === ch)).toEqual([ch]);
+    await context.close();
   });
 });

@@ -30,8 +30,8 @@ export interface WebStaff {
   userIds: Record<string, string>;
 }
 
-export async function startStaffWebService(name: string, env: Record<string, string> = {}): Promise<WebStaff> {
-  const { service, clock, staff } = await startWorkflowService(name, { TRUST_PROXY: '1', ...env });
+export async function startStaffWebService(name: string, env: Record<string, string> = {}, opts: Parameters<typeof startWorkflowService>[2] = {}): Promise<WebStaff> {
+  const { service, clock, staff } = await startWorkflowService(name, { TRUST_PROXY: '1', ...env }, opts);
   const db = service.deps.db;
   // A cheaper work factor than production: the tests sign in many times. The
   // first sign-in of each account upgrades its hash (needsRehash), as in production.

@@ -10,6 +10,8 @@ import { ManualClock } from '../src/clock.js';
 import { newId } from '../src/domain/ids.js';
 import { newTrackingCode } from '../src/domain/tracking-code.js';
 import { loadDistrictFile } from '../src/district/district-file.js';
+import type { District } from '../src/district/district.schema.js';
+import type { Classifier } from '../src/pipeline/classifier.js';
 import { dispatchDeadlines } from '../src/pipeline/deadlines.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import type { AssignmentRole } from '../src/pipeline/route.js';
@@ -34,11 +36,15 @@ export interface Staff {
   police: string;
 }
 
-export async function startWorkflowService(name: string, dbEnv: Record<string, string>): Promise<{ service: TestService; clock: ManualClock; staff: Staff }> {
+export async function startWorkflowService(
+  name: string,
+  dbEnv: Record<string, string>,
+  opts: { classifier?: (district: District) => Classifier } = {},
+): Promise<{ service: TestService; clock: ManualClock; staff: Staff }> {
   const clock = new ManualClock(T0);
-  // The district's phrase rules: these tests are about the workflow, not the trained model.
+  // The district's phrase rules unless a test asks for another: these tests are about the workflow, not the trained model.
   const district = loadDistrictFile();
-  const service = await startTestService(testEnv(name, dbEnv), 'all', { clock, district, classifier: createRuleClassifier(district) });
+  const service = await startTestService(testEnv(name, dbEnv), 'all', { clock, district, classifier: (opts.classifier ?? createRuleClassifier)(district) });
   const db = service.deps.db;
   const account = async (role: Role, unit: string | null, label: string) => {
     const user = await createUser(db, { name: label, role, unitCode: unit, at: T0 });

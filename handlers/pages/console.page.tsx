@@ -89,16 +89,33 @@ function invalid(lang: Lang, fields: Errors): AppError {
   return new AppError('validation_failed', lang === 'zh' ? '请按提示修改后再提交。' : 'Please correct the marked fields.', fields);
 }
 
-/** Marks the phrases in a text: the longest first, never overlapping. */
-function Highlighted({ text, phrases }: { text: string; phrases: Array<{ phrase: string; title: string }> }) {
+/** A phrase to mark, with what it is evidence of, and where it was found when that is known. */
+interface Phrase {
+  phrase: string;
+  title: string;
+  at?: { start: number; end: number };
+}
+
+/**
+ * Marks the phrases in a text: the longest first, never overlapping. A phrase
+ * given where it was found (`at`, the classifier's offsets) is marked there
+ * only: a character or two the model weighed is not marked wherever else it
+ * occurs (every 1 of a phone number).
+ */
+function Highlighted({ text, phrases }: { text: string; phrases: Phrase[] }) {
   const spans: Array<{ start: number; end: number; title: string }> = [];
+  const free = (start: number, end: number) => !spans.some((s) => start < s.end && end > s.start);
   for (const p of [...phrases].filter((x) => x.phrase.trim() !== '').sort((a, b) => b.phrase.length - a.phrase.length)) {
+    if (p.at && text.slice(p.at.start, p.at.end) === p.phrase) {
+      if (free(p.at.start, p.at.end)) spans.push({ ...p.at, title: p.title });
+      continue;
+    }
     let from = 0;
     for (;;) {
       const i = text.indexOf(p.phrase, from);
       if (i < 0) break;
       const end = i + p.phrase.length;
-      if (!spans.some((s) => i < s.end && end > s.start)) spans.push({ start: i, end, title: p.title });
+      if (free(i, end)) spans.push({ start: i, end, title: p.title });
       from = end;
     }
   }
@@ -118,10 +135,43 @@ function Highlighted({ text, phrases }: { text: string; phrases: Array<{ phrase:
   return <>{out}</>;
 }
 
-function evidencePhrases(p: Proposal, lang: Lang): Array<{ phrase: string; title: string }> {
+/**
+ * The evidence to mark on each line of the call (operator lines: none). A
+ * proposal's text is made of the caller's lines in order, so a phrase the
+ * classifier found at an offset of it is marked on the line holding that
+ * offset, there only; a phrase without one is looked for on every line.
+ */
+function evidenceByLine(lines: ReadonlyArray<{ speaker: string; text: string }>, proposals: readonly Proposal[], lang: Lang): Phrase[][] {
+  const out: Phrase[][] = lines.map(() => []);
+  for (const proposal of proposals) {
+    const starts: Array<number | null> = [];
+    let cursor = 0;
+    for (const l of lines) {
+      const at = l.speaker === 'operator' || l.text === '' ? -1 : proposal.text.indexOf(l.text, cursor);
+      starts.push(at < 0 ? null : at);
+      if (at >= 0) cursor = at + l.text.length;
+    }
+    for (const phrase of evidencePhrases(proposal, lang)) {
+      const { at, ...rest } = phrase;
+      const line = at ? starts.findIndex((s, i) => s !== null && s <= at.start && at.end <= s + lines[i]!.text.length) : -1;
+      if (at && line >= 0) out[line]!.push({ ...rest, at: { start: at.start - starts[line]!, end: at.end - starts[line]! } });
+      else lines.forEach((l, i) => l.speaker !== 'operator' && out[i]!.push(rest));
+    }
+  }
+  return out;
+}
+
+function evidencePhrases(p: Proposal, lang: Lang): Phrase[] {
   const zh = lang === 'zh';
   return [
-    ...p.evidence.filter((e) => e.weight > 0).map((e) => ({ phrase: e.phrase, title: zh ? `分类依据（权重 ${e.weight.toFixed(2)}）` : `type evidence (weight ${e.weight.toFixed(2)})` })),
+    ...p.evidence
+      // A digit or a sign the model weighed (the 1 of a phone number) says nothing to an operator: not marked.
+      .filter((e) => e.weight > 0 && /\p{L}/u.test(e.phrase))
+      .map((e) => ({
+        phrase: e.phrase,
+        title: zh ? `分类依据（权重 ${e.weight.toFixed(2)}）` : `type evidence (weight ${e.weight.toFixed(2)})`,
+        ...(e.start !== undefined && e.end !== undefined ? { at: { start: e.start, end: e.end } } : {}),
+      })),
     ...(p.jurisdiction ? [{ phrase: p.jurisdiction.matched, title: zh ? '属地依据' : 'place evidence' }] : []),
     ...(p.anonymityPhrase ? [{ phrase: p.anonymityPhrase, title: zh ? '要求匿名' : 'asks not to be named' }] : []),
     ...p.urgencyReasons.map((r) => ({ phrase: r, title: zh ? '紧急依据' : 'urgency evidence' })),
@@ -528,6 +578,11 @@ async function reviewPage(c: Context<AppEnv>, state: ReviewState, errors: Errors
     : {};
   // A first split starts from the caller's words, cut at the sentence nearest their middle.
   const splitSeed = halves(review.transcript.lines.filter((l) => l.speaker !== 'operator').map((l) => l.text), whole.text);
+  const lineEvidence = evidenceByLine(
+    review.transcript.lines,
+    [review.proposal, ...(review.parts ?? [])],
+    p.lang,
+  );
   return renderPage(
     c,
     title,
@@ -559,8 +614,8 @@ async function reviewPage(c: Context<AppEnv>, state: ReviewState, errors: Errors
       ) : null}
       <h2>{zh ? '通话内容' : 'The call'}</h2>
       <ol class="transcript" style="list-style:none;padding:0" id="transcript-lines">
-        {review.transcript.lines.map((l) => {
-          const phrases = [review.proposal, ...(review.parts ?? [])].flatMap((x) => evidencePhrases(x, p.lang));
+        {review.transcript.lines.map((l, i) => {
+          const phrases = lineEvidence[i] ?? [];
           return (
             <li class={l.speaker} style={l.speaker === 'operator' ? 'color:var(--muted)' : ''}>
               {l.at ? <span class="hint">[{l.at}] </span> : null}

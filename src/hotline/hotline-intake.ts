@@ -513,7 +513,12 @@ function propose(deps: Pick<HotlineDeps, 'district' | 'classifier'>, text: strin
     text,
     type: classification.type ? typeRef(district, classification.type, classification.confidence) : null,
     runnerUp: classification.runnerUp ? typeRef(district, classification.runnerUp.type, classification.runnerUp.confidence) : null,
-    evidence: classification.evidence.slice(0, 10).map((e) => ({ phrase: e.phrase, weight: e.weight, source: e.source })),
+    evidence: classification.evidence.slice(0, 10).map((e) => ({
+      phrase: e.phrase,
+      weight: e.weight,
+      source: e.source,
+      ...(e.start !== undefined && e.end !== undefined ? { start: e.start, end: e.end } : {}),
+    })),
     lead: route ? unitRef(district, route.lead) : null,
     coHandlers: route && !route.transfer ? route.co.map((c) => unitRef(district, c)) : [],
     transfer: route?.transfer ?? false,
