@@ -3,6 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { BotError, HttpError, webhookCallback } from 'grammy';
 import type { Deps } from '../src/deps.js';
+import { INSTANT_RULE, LAST_UNIX_SECOND } from '../src/domain/service-years.js';
 import { AppError, errorBody, fieldsOf } from '../src/errors.js';
 import { createBot } from '../src/telegram/bot.js';
 import { ChatBusy } from '../src/telegram/chat-lock.js';
@@ -13,8 +14,11 @@ import { limitBody } from './uploads.js';
 const MAX_UPDATE_BYTES = 1024 * 1024;
 
 const wholeNumber = z.number({ error: 'must be a whole number' }).int('must be a whole number').safe('must be a whole number');
-const sender = z.looseObject({ id: wholeNumber }, { error: 'must be a user object' });
 const optionalText = z.string({ error: 'must be a string' }).optional();
+// The language picks the bot's words (Chinese, or English for an English-language user).
+const sender = z.looseObject({ id: wholeNumber, language_code: optionalText }, { error: 'must be a user object' });
+// A message's send time, in Unix seconds, is read as a date: one the service's years hold.
+const sentAt = wholeNumber.nonnegative('must be a whole number').max(LAST_UNIX_SECOND, INSTANT_RULE);
 
 /** The parts of an update the bot relies on, as the Bot API defines them; the rest passes as sent. */
 const messageFields = {
@@ -34,10 +38,13 @@ const updateSchema = z.looseObject({
     .optional(),
   // An edit is known by the message's id, which also tells which report it may belong to (the send time, for an older report).
   edited_message: z
-    .looseObject({ ...messageFields, message_id: wholeNumber, date: wholeNumber.nonnegative('must be a whole number') })
+    .looseObject({ ...messageFields, message_id: wholeNumber, date: sentAt })
     .refine((m) => m.chat.type !== 'private' || m.from !== undefined, fromInPrivate)
     .optional(),
-  callback_query: z.looseObject({ from: sender, data: optionalText }).optional(),
+  // The message whose button was pressed: its text is repeated with the choice marked.
+  callback_query: z
+    .looseObject({ from: sender, data: optionalText, message: z.looseObject({ text: optionalText }, { error: 'must be a message object' }).optional() })
+    .optional(),
 });
 
 /**

@@ -547,6 +547,9 @@ describe('POST /telegram/webhook', () => {
       [{ update_id: 9, message: { message_id: 1, date: 1, chat: { id: null, type: 'private' }, from: { id: 5 } } }, 'message.chat.id'],
       [{ update_id: 10, message: { message_id: 1, date: 1, chat: { id: 5, type: 'private' }, from: { id: 5 }, contact: { first_name: 'Li' } } }, 'message.contact.phone_number'],
       [{ update_id: 11, callback_query: { id: 'q', data: 'c:confirm' } }, 'callback_query.from'],
+      // The language picks the bot's words; an edit's send time is read as a date.
+      [{ update_id: 12, message: { message_id: 1, date: 1, chat: { id: 5, type: 'private' }, from: { id: 5, language_code: 7 }, text: 'hi' } }, 'message.from.language_code'],
+      [{ update_id: 13, edited_message: { message_id: 1, date: 1e15, chat: { id: 5, type: 'private' }, from: { id: 5 }, text: 'hi' } }, 'edited_message.date'],
     ] as const) {
       const res = await postJson(`${service.url}/telegram/webhook`, body, headers);
       const answer = (await res.json()) as { error: { fields: Record<string, string> } };
@@ -555,8 +558,24 @@ describe('POST /telegram/webhook', () => {
     }
     const notJson = await fetch(`${service.url}/telegram/webhook`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"update_id":' });
     expect(notJson.status).toBe(400);
-    const seen = await service.deps.db.selectFrom('telegram_updates').select('update_id').where('update_id', 'in', [1, 1.5, 7, 8, 9, 10, 11]).execute();
+    const seen = await service.deps.db.selectFrom('telegram_updates').select('update_id').where('update_id', 'in', [1, 1.5, 7, 8, 9, 10, 11, 12, 13]).execute();
     expect(seen).toEqual([]);
+  });
+
+  it('refuses a button press whose message text is not text, and the report in progress goes on as before', async () => {
+    const chat = residentChat(nextChat++);
+    const asked = await deliver(chat.chatId, chat.text('兴隆办事处朱家观村有个厂子晚上往沟里排黑水，气味很大'));
+    expect(buttonsOf(asked.sent.at(-1))).toEqual(['c:anonymous', 'c:contact']);
+    // The bot repeats the pressed message's text with the choice marked: a text that is an object is no update of Telegram's.
+    const odd = chat.button('c:anonymous');
+    (odd.callback_query.message as Record<string, unknown>).text = { text: '…' };
+    const refused = await deliver(chat.chatId, odd);
+    expect(refused.status).toBe(400);
+    expect(refused.sent).toEqual([]);
+    const again = await deliver(chat.chatId, chat.button('c:anonymous'));
+    expect(again.status).toBe(200);
+    expect(buttonsOf(again.sent.at(-1))).toEqual(['c:confirm', 'c:cancel']);
+    expect(await casesOfChat(chat.chatId)).toEqual([]);
   });
 });
 

@@ -10,6 +10,9 @@ export const SERVICE_YEARS = { first: 1900, last: 2999 } as const;
 const EARLIEST = Date.UTC(SERVICE_YEARS.first, 0, 1);
 const AFTER_LAST = Date.UTC(SERVICE_YEARS.last + 1, 0, 1);
 
+/** The last Unix second (as Telegram dates its messages) in SERVICE_YEARS. */
+export const LAST_UNIX_SECOND = AFTER_LAST / 1000 - 1;
+
 /** What a date-time out of range is told. */
 export const INSTANT_RULE = `must fall in the years ${SERVICE_YEARS.first}–${SERVICE_YEARS.last} (UTC)`;
 
