@@ -20,6 +20,9 @@ const sender = z.looseObject({ id: wholeNumber, language_code: optionalText }, {
 // A message's send time, in Unix seconds, is read as a date: one the service's years hold.
 const sentAt = wholeNumber.nonnegative('must be a whole number').max(LAST_UNIX_SECOND, INSTANT_RULE);
 
+// A photo is fetched from Telegram later by its file id; a declared size over the limit is refused at once.
+const file = z.looseObject({ file_id: z.string({ error: 'must be a string' }), file_size: wholeNumber.optional() }, { error: 'must be a file object' });
+
 /** The parts of an update the bot relies on, as the Bot API defines them; the rest passes as sent. */
 const messageFields = {
   chat: z.looseObject({ id: wholeNumber, type: z.string({ error: 'must be a string' }) }, { error: 'must be a chat object' }),
@@ -27,6 +30,8 @@ const messageFields = {
   text: optionalText,
   caption: optionalText,
   contact: z.looseObject({ phone_number: z.string({ error: 'must be a string' }) }).optional(),
+  photo: z.array(file, { error: 'must be a list of photo sizes' }).optional(),
+  document: file.optional(),
 };
 // A private chat's messages always come from someone.
 const fromInPrivate = { message: 'required in a private chat', path: ['from'] };

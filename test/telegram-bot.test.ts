@@ -550,6 +550,10 @@ describe('POST /telegram/webhook', () => {
       // The language picks the bot's words; an edit's send time is read as a date.
       [{ update_id: 12, message: { message_id: 1, date: 1, chat: { id: 5, type: 'private' }, from: { id: 5, language_code: 7 }, text: 'hi' } }, 'message.from.language_code'],
       [{ update_id: 13, edited_message: { message_id: 1, date: 1e15, chat: { id: 5, type: 'private' }, from: { id: 5 }, text: 'hi' } }, 'edited_message.date'],
+      // A photo is fetched later by its file id: one that is no string would make a case whose photo never comes.
+      [{ update_id: 14, message: { message_id: 1, date: 1, chat: { id: 5, type: 'private' }, from: { id: 5 }, photo: [{ file_id: 42 }] } }, 'message.photo.0.file_id'],
+      [{ update_id: 15, message: { message_id: 1, date: 1, chat: { id: 5, type: 'private' }, from: { id: 5 }, photo: 'x' } }, 'message.photo'],
+      [{ update_id: 16, message: { message_id: 1, date: 1, chat: { id: 5, type: 'private' }, from: { id: 5 }, document: { mime_type: 'image/jpeg' } } }, 'message.document.file_id'],
     ] as const) {
       const res = await postJson(`${service.url}/telegram/webhook`, body, headers);
       const answer = (await res.json()) as { error: { fields: Record<string, string> } };
@@ -558,7 +562,7 @@ describe('POST /telegram/webhook', () => {
     }
     const notJson = await fetch(`${service.url}/telegram/webhook`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"update_id":' });
     expect(notJson.status).toBe(400);
-    const seen = await service.deps.db.selectFrom('telegram_updates').select('update_id').where('update_id', 'in', [1, 1.5, 7, 8, 9, 10, 11, 12, 13]).execute();
+    const seen = await service.deps.db.selectFrom('telegram_updates').select('update_id').where('update_id', 'in', [1, 1.5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]).execute();
     expect(seen).toEqual([]);
   });
 
