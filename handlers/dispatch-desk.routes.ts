@@ -73,7 +73,7 @@ const triageRoute = createRoute({
 });
 
 const routeBody = z
-  .object({
+  .strictObject({
     type: code.optional(),
     lead: code.optional(),
     co: z.array(code).max(20).optional(),
@@ -98,7 +98,7 @@ const mergeRoute = createRoute({
   path: '/api/v1/cases/{id}/merge',
   summary: 'Merge a duplicate into an open case',
   description: `The duplicate's reporter is told the surviving tracking code.${who}`,
-  request: { params: idParam, body: json(z.object({ into: code, reason: text(2000) }).openapi('MergeInput')) },
+  request: { params: idParam, body: json(z.strictObject({ into: code, reason: text(2000) }).openapi('MergeInput')) },
 });
 const transferRoute = createRoute({
   ...deskCommon,
@@ -106,7 +106,7 @@ const transferRoute = createRoute({
   path: '/api/v1/cases/{id}/transfer',
   summary: 'Transfer to the general 12345 channel',
   description: `Not environmental: every assignment is released and 12345 takes the lead.${who}`,
-  request: { params: idParam, body: json(z.object({ reason: text(2000) }).openapi('TransferInput')) },
+  request: { params: idParam, body: json(z.strictObject({ reason: text(2000) }).openapi('TransferInput')) },
 });
 const releaseRoute = createRoute({
   ...deskCommon,
@@ -114,7 +114,7 @@ const releaseRoute = createRoute({
   path: '/api/v1/cases/{id}/release',
   summary: 'Release a co-handler or the jurisdiction',
   description: `When the lead has already replied and everybody else has replied or been released, the case becomes \`replied\`.${who}`,
-  request: { params: idParam, body: json(z.object({ unit: code, reason: text(2000) }).openapi('ReleaseInput')) },
+  request: { params: idParam, body: json(z.strictObject({ unit: code, reason: text(2000) }).openapi('ReleaseInput')) },
 });
 const superviseRoute = createRoute({
   ...deskCommon,
@@ -122,7 +122,7 @@ const superviseRoute = createRoute({
   path: '/api/v1/cases/{id}/supervise',
   summary: 'Supervise (督办)',
   description: `Marks the case and its overdue assignments supervised and notifies the lead unit.${who}`,
-  request: { params: idParam, body: json(z.object({ note: text(2000) }).openapi('SuperviseInput')) },
+  request: { params: idParam, body: json(z.strictObject({ note: text(2000) }).openapi('SuperviseInput')) },
 });
 
 const redeliverResult = z
@@ -164,7 +164,7 @@ const redeliverUnitRoute = createRoute({
       content: {
         'application/json': {
           schema: z
-            .object({ since: z
+            .strictObject({ since: z
                 .preprocess(
                   extendedOffset,
                   z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00+08:00' }).refine(instantInServiceYears, INSTANT_RULE),
@@ -195,7 +195,7 @@ const approveRoute = createRoute({
   path: '/api/v1/extensions/{id}/approve',
   summary: 'Approve an extension request',
   description: `The unit's reply deadline moves by the working days asked for, from where it was; the reporter sees the new deadline when it is the lead's.${who}`,
-  request: { params: idParam, body: { content: { 'application/json': { schema: z.object({ note: text(2000).optional() }).openapi('ApproveInput') } }, required: false } },
+  request: { params: idParam, body: { content: { 'application/json': { schema: z.strictObject({ note: text(2000).optional() }).openapi('ApproveInput') } }, required: false } },
 });
 const refuseRoute = createRoute({
   ...extensionCommon,
@@ -203,7 +203,7 @@ const refuseRoute = createRoute({
   path: '/api/v1/extensions/{id}/refuse',
   summary: 'Refuse an extension request',
   description: `With a note for the unit.${who}`,
-  request: { params: idParam, body: json(z.object({ note: text(2000) }).openapi('RefuseInput')) },
+  request: { params: idParam, body: json(z.strictObject({ note: text(2000) }).openapi('RefuseInput')) },
 });
 
 export function dispatchDeskRoutes() {

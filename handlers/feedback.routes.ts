@@ -10,7 +10,7 @@ import { validationHook } from './validation.js';
 export const MAX_COMMENT_CHARS = 500;
 
 export const feedbackInputSchema = z
-  .object({
+  .strictObject({
     rating: z.enum(RATINGS, { error: `must be one of ${RATINGS.join(', ')}` }).openapi({
       description: 'satisfied (满意), basic (基本满意) or dissatisfied (不满意: the case goes back to the lead bureau, 重办).',
     }),

@@ -290,6 +290,33 @@ describe.each([
       const row = await service.deps.db.selectFrom('classifier_corrections').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
       expect(row).toMatchObject({ label: 'noise', predicted: null });
     });
+
+    it('names a field it does not know instead of acting without it: misnamed co-handlers, a note under another name', async () => {
+      const { id } = await seedCase(service, clock, { text: '电镀厂偷排（字段名拼错测试）', jurisdiction: null, assignments: [{ unit: 'epb', role: 'lead' }] });
+      const other = await seedCase(service, clock, { text: '电镀厂偷排（合并目标）' });
+      const before = (await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body;
+      for (const [path, body, field] of [
+        // Without the co-handlers it names, the routing table's would be given the case.
+        [`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', lead: 'epb', coHandlers: ['police'], reason: '涉嫌犯罪，请派出所协办' }, 'coHandlers'],
+        [`/api/v1/cases/${id}/merge`, { into: other.id, reason: '重复举报', note: '同一家电镀厂' }, 'note'],
+        [`/api/v1/cases/${id}/transfer`, { reason: '应由12345办理', to: '12369' }, 'to'],
+        [`/api/v1/cases/${id}/release`, { unit: 'epb', reason: '无需配合', units: ['police'] }, 'units'],
+        [`/api/v1/cases/${id}/supervise`, { note: '请尽快办理', notes: '已超期' }, 'notes'],
+        // Without its time, everything that ever failed to the unit would go out again.
+        ['/api/v1/units/epb/redeliver', { from: '2026-12-01T00:00:00+08:00' }, 'from'],
+        ['/api/v1/extensions/no-such/approve', { comment: '同意' }, 'comment'],
+        ['/api/v1/extensions/no-such/refuse', { note: '不同意', reason: '材料不足' }, 'reason'],
+      ] as const) {
+        const res = await json(as(staff.dispatcher).post(path, body));
+        expect(res.status, `${path} ${JSON.stringify(res.body)}`).toBe(400);
+        expect(res.body.error.fields, path).toEqual({ [field]: 'unknown field' });
+      }
+      const after = (await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body;
+      expect(after.status).toBe(before.status);
+      expect(after.events).toHaveLength(before.events.length);
+      expect(after.assignments).toEqual(before.assignments);
+      expect((await json(as(staff.dispatcher).get(`/api/v1/cases/${other.id}`))).body.status).toBe('dispatched');
+    });
   });
 
   describe('merge', () => {

@@ -355,6 +355,17 @@ describe.each([
     expect(Object.keys(answer.error.fields)).toContain(field);
   });
 
+  it('names a field it does not know instead of rating without it: a misspelt comment', async () => {
+    const { id, trackingCode } = await repliedCase();
+    const res = await rate(trackingCode, { rating: 'satisfied', solved: true, coment: '处理得很及时' });
+    const answer = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(answer)).toBe(400);
+    expect(answer.error.fields).toEqual({ coment: 'unknown field' });
+    // Nothing rated: the case waits for the reporter's rating as before.
+    expect(await service.deps.db.selectFrom('ratings').select('id').where('case_id', '=', id).execute()).toEqual([]);
+    expect((await findCase(service.deps.db, id))!.status).toBe('replied');
+  });
+
   it('answers 400 for a body that is not JSON', async () => {
     const { trackingCode } = await dispatchedCase();
     const res = await postJson(`${api()}/track/${trackingCode}/feedback`, '{"rating":');
