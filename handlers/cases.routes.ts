@@ -19,7 +19,7 @@ import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
-import { queryInt, validationHook } from './validation.js';
+import { documentBodyRequired, instant, queryInt, validationHook } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { extendedOffset } from '../src/domain/time-zone.js';
 
@@ -30,8 +30,8 @@ import { extendedOffset } from '../src/domain/time-zone.js';
  */
 
 const unit = z.object({ code: z.string(), name: z.string() });
-const deadlines = z.object({ signBy: z.string().nullable(), replyBy: z.string().nullable(), rateBy: z.string().nullable() });
-const assignmentDeadlines = z.object({ signBy: z.string().nullable(), replyBy: z.string().nullable() });
+const deadlines = z.object({ signBy: instant.nullable(), replyBy: instant.nullable(), rateBy: instant.nullable() });
+const assignmentDeadlines = z.object({ signBy: instant.nullable(), replyBy: instant.nullable() });
 const role = z.enum(['lead', 'co', 'jurisdiction']);
 const assignmentStatus = z.enum(['pending', 'accepted', 'replied', 'returned', 'released']);
 
@@ -54,8 +54,8 @@ export const caseSummarySchema = z
     overdue: z.boolean(),
     supervised: z.boolean(),
     extended: z.boolean(),
-    receivedAt: z.string(),
-    dispatchedAt: z.string().nullable(),
+    receivedAt: instant,
+    dispatchedAt: instant.nullable(),
     deadlines,
     lead: unit.nullable(),
     jurisdiction: unit.nullable(),
@@ -69,7 +69,7 @@ export const caseSummarySchema = z
             'The unit itself is late: it still owes a stage (sign for, reply) whose deadline passed, or that the deadline check marked overdue. ' +
             "Unlike the case's `overdue`, never because another unit (the lead) is late; false while the case is not under handling (in triage, replied, closed).",
         }),
-        due: z.string().nullable().openapi({
+        due: instant.nullable().openapi({
           description: "The unit's next deadline: `signBy` while it has not signed for the case, `replyBy` once it has; null when it owes nothing now.",
         }),
       })
@@ -116,12 +116,12 @@ export const caseViewSchema = z
     urgent: z.boolean(),
     anonymous: z.boolean(),
     overdue: z.boolean(),
-    supervisedAt: z.string().nullable(),
+    supervisedAt: instant.nullable(),
     extended: z.boolean(),
-    receivedAt: z.string(),
-    dispatchedAt: z.string().nullable(),
-    repliedAt: z.string().nullable(),
-    closedAt: z.string().nullable(),
+    receivedAt: instant,
+    dispatchedAt: instant.nullable(),
+    repliedAt: instant.nullable(),
+    closedAt: instant.nullable(),
     closeReason: z.string().nullable(),
     mergedInto: z.object({ id: z.string(), ...caseLinkFields }).nullable(),
     deadlines,
@@ -150,14 +150,14 @@ export const caseViewSchema = z
         status: assignmentStatus,
         round: z.number().int(),
         deadlines: assignmentDeadlines,
-        acceptedAt: z.string().nullable(),
-        repliedAt: z.string().nullable(),
+        acceptedAt: instant.nullable(),
+        repliedAt: instant.nullable(),
         reply: z.string().nullable(),
-        returnedAt: z.string().nullable(),
+        returnedAt: instant.nullable(),
         returnReason: z.string().nullable(),
-        releasedAt: z.string().nullable(),
-        overdue: z.object({ sign: z.string().nullable(), reply: z.string().nullable() }),
-        supervisedAt: z.string().nullable(),
+        releasedAt: instant.nullable(),
+        overdue: z.object({ sign: instant.nullable(), reply: instant.nullable() }),
+        supervisedAt: instant.nullable(),
       }),
     ),
     deliveries: z.array(
@@ -166,14 +166,14 @@ export const caseViewSchema = z
         channel: z.string(),
         status: z.string(),
         attempts: z.number(),
-        deliveredAt: z.string().nullable(),
+        deliveredAt: instant.nullable(),
         lastError: z.string().nullable(),
       }),
     ),
     events: z.array(
       z.object({
         id: z.number(),
-        at: z.string(),
+        at: instant,
         kind: z.string(),
         actor: z.object({ type: z.string(), id: z.string().nullable(), role: z.string().nullable() }),
         fromStatus: z.string().nullable(),
@@ -184,13 +184,13 @@ export const caseViewSchema = z
       }),
     ),
     extensionRequests: z.array(
-      z.object({ id: z.string(), unit, workingDays: z.number().int(), reason: z.string(), status: z.string(), requestedAt: z.string() }),
+      z.object({ id: z.string(), unit, workingDays: z.number().int(), reason: z.string(), status: z.string(), requestedAt: instant }),
     ),
     hotline: z
       .object({
         hotline: z.string(),
         callId: z.string(),
-        startedAt: z.string(),
+        startedAt: instant,
         operator: z.string().nullable(),
         callerNumber: z.string().nullable(),
         transcript: z.string(),
@@ -522,6 +522,7 @@ export function caseRoutes() {
     await replyAssignment(c.get('deps'), principal, id, { text: body.text, files });
     return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
   });
+  documentBodyRequired(app, replyRoute);
 
   app.openapi(extendRoute, async (c) => {
     const principal = c.get('principal')!;

@@ -18,7 +18,7 @@ import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { caseSummarySchema, caseViewSchema } from './cases.routes.js';
 import { errorResponses } from './error-schema.js';
-import { queryInt, validationHook } from './validation.js';
+import { instant, queryInt, validationHook } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { extendedOffset } from '../src/domain/time-zone.js';
 import { isJsonContentType } from './uploads.js';
@@ -178,7 +178,7 @@ const redeliverUnitRoute = createRoute({
 });
 
 const extensionDecided = z
-  .object({ id: z.string(), status: z.enum(['approved', 'refused']), replyBy: z.string().nullable() })
+  .object({ id: z.string(), status: z.enum(['approved', 'refused']), replyBy: instant.nullable() })
   .openapi('ExtensionDecision');
 const extensionCommon = {
   method: 'post' as const,

@@ -5,7 +5,7 @@ import { AppError } from '../src/errors.js';
 import { logRated, RATINGS, rateCase } from '../src/workflow/feedback.js';
 import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
-import { validationHook } from './validation.js';
+import { instant, validationHook } from './validation.js';
 
 export const MAX_COMMENT_CHARS = 500;
 
@@ -30,9 +30,9 @@ export const feedbackResultSchema = z
     trackingCode: z.string(),
     status: z.enum(CASE_STATUSES).openapi({ description: '`closed`, or `reopened` after a dissatisfied rating.' }),
     round: z.number().int().openapi({ description: 'The handling round now running: +1 after reopening.' }),
-    rating: z.object({ rating: z.enum(RATINGS), solved: z.boolean(), at: z.string() }),
+    rating: z.object({ rating: z.enum(RATINGS), solved: z.boolean(), at: instant }),
     deadlines: z
-      .object({ signBy: z.string(), replyBy: z.string() })
+      .object({ signBy: instant, replyBy: instant })
       .nullable()
       .openapi({ description: "The lead bureau's new deadlines when the case was reopened." }),
   })

@@ -9,7 +9,7 @@ import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
 import { clientWentAway, limitBody, isJsonContentType } from './uploads.js';
-import { fieldsOf, validationHook } from './validation.js';
+import { documentBodyRequired, fieldsOf, instant, validationHook } from './validation.js';
 
 /**
  * Hotline intake (12345 / 12369): an operator submits a call transcript —
@@ -82,7 +82,7 @@ const proposal = z.object({
   triageReason: z.string().nullable(),
   jurisdiction: unit.extend({ matched: z.string() }).nullable(),
   place: z.string().nullable(),
-  incidentTime: z.object({ phrase: z.string(), at: z.string().nullable(), approximate: z.boolean(), recurring: z.boolean() }).nullable(),
+  incidentTime: z.object({ phrase: z.string(), at: instant.nullable(), approximate: z.boolean(), recurring: z.boolean() }).nullable(),
   urgent: z.boolean(),
   urgencyReasons: z.array(z.string()),
   anonymous: z.boolean(),
@@ -171,14 +171,14 @@ const getCall = createRoute({
             .object({
               hotline: z.enum(HOTLINES),
               callId: z.string(),
-              startedAt: z.string(),
+              startedAt: instant,
               callerNumber: z.string().nullable(),
               operator: z.string().nullable(),
               transcript: z.string(),
               summary: z.string().nullable(),
               externalRef: z.string().nullable(),
               anonymous: z.boolean(),
-              receivedAt: z.string(),
+              receivedAt: instant,
               cases: z.array(callCase),
             })
             .openapi('HotlineCall'),
@@ -202,7 +202,6 @@ const importRoute = createRoute({
     '`{ summary: { records, created, duplicate, rejected, cases } }`. A rejected record never stops the others; calls already ' +
     'on record are `duplicate`, so a re-run creates nothing. `line` is the line the record starts on (the CSV header is line 1).',
   security,
-  middleware: [authenticate(), requireRoles(...STAFF)] as const,
   request: {
     body: {
       required: true,
@@ -275,6 +274,7 @@ export function hotlineRoutes() {
       outcome.status === 'created' ? 201 : 200,
     );
   });
+  documentBodyRequired(app, postCall);
 
   app.openapi(getCall, async (c) => {
     const deps = c.get('deps');

@@ -7,7 +7,7 @@ import { reporterFields } from '../src/intake/anonymity.js';
 import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
-import { keptText, validationHook } from './validation.js';
+import { documentBodyRequired, keptText, validationHook } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { decimalOf } from '../src/domain/text.js';
 import { halfWidthDigits, MARKED_EXTENSION } from '../src/pipeline/extract.js';
@@ -241,6 +241,7 @@ export function reportRoutes() {
     if (accepted.replayed) c.header('Idempotent-Replayed', 'true');
     return c.json({ id: accepted.id, trackingCode: accepted.trackingCode, status: 'received' as const, trackUrl }, 202);
   });
+  documentBodyRequired(app, postReport);
 
   return app;
 }

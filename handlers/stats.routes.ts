@@ -28,7 +28,7 @@ import { validationHook } from './validation.js';
 const calendarDate = z
   .string()
   .refine(isCalendarDate, { message: CALENDAR_DATE_RULE })
-  .openapi({ example: '2026-11-01' });
+  .openapi({ format: 'date', example: '2026-11-01' });
 
 /** The query of the statistics and of their CSV export. */
 export const statsQuerySchema = z.object({

@@ -11,7 +11,7 @@ import { latestRating, RATINGS } from '../src/workflow/feedback.js';
 import type { Deps } from '../src/deps.js';
 import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
-import { validationHook } from './validation.js';
+import { instant, validationHook } from './validation.js';
 
 const unit = z.object({ code: z.string(), name: z.string() });
 
@@ -25,16 +25,16 @@ export const publicCaseSchema = z
     jurisdiction: unit.nullable(),
     urgent: z.boolean(),
     anonymous: z.boolean(),
-    receivedAt: z.string(),
-    dispatchedAt: z.string().nullable(),
-    deadlines: z.object({ signBy: z.string().nullable(), replyBy: z.string().nullable(), rateBy: z.string().nullable() }),
-    history: z.array(z.object({ status: z.string(), at: z.string(), note: z.string().nullable() })),
+    receivedAt: instant,
+    dispatchedAt: instant.nullable(),
+    deadlines: z.object({ signBy: instant.nullable(), replyBy: instant.nullable(), rateBy: instant.nullable() }),
+    history: z.array(z.object({ status: z.string(), at: instant, note: z.string().nullable() })),
     reply: z
-      .object({ text: z.string(), at: z.string() })
+      .object({ text: z.string(), at: instant })
       .nullable()
       .openapi({ description: "The lead bureau's public reply (phone numbers and the reporter's name masked); null until it replies." }),
     rating: z
-      .object({ rating: z.enum(RATINGS), solved: z.boolean(), at: z.string() })
+      .object({ rating: z.enum(RATINGS), solved: z.boolean(), at: instant })
       .nullable()
       .openapi({ description: "The reporter's latest rating of a reply; null until rated." }),
   })

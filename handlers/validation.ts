@@ -1,4 +1,4 @@
-import { z, type Hook } from '@hono/zod-openapi';
+import { z, type Hook, type OpenAPIHono } from '@hono/zod-openapi';
 import type { RefinementCtx, ZodError } from 'zod';
 import { textFault } from '../src/domain/text.js';
 import { AppError, fieldsOf } from '../src/errors.js';
@@ -70,4 +70,22 @@ export function queryInt(min: number, max: number) {
     .transform(Number)
     .pipe(z.number().min(min, `at least ${min}`).max(max, `at most ${max}`))
     .openapi({ type: 'integer', minimum: min, maximum: max });
+}
+
+/** A moment the service recorded, as it answers one: an ISO 8601 UTC date-time (`2026-11-02T02:00:00.000Z`). */
+export const instant = z.string().openapi({ format: 'date-time', example: '2026-11-02T02:00:00.000Z' });
+
+/**
+ * For a route whose body comes in several media types (JSON or multipart, JSON or text/plain). It is
+ * declared optional so that only the media type sent is validated — zod-openapi validates every
+ * declared one when the body is required — and the handler answers a missing body with a 400
+ * naming the missing field. Called once the route is registered on `app`, it makes the document
+ * say what clients must do: send a body. (The route itself is left as it is: every app built
+ * from it must still validate the media types one at a time.)
+ */
+export function documentBodyRequired(app: OpenAPIHono<any>, route: { method: string; path: string }): void {
+  for (const def of app.openAPIRegistry.definitions) {
+    if (def.type !== 'route' || def.route.method !== route.method || def.route.path !== route.path || !def.route.request?.body) continue;
+    def.route = { ...def.route, request: { ...def.route.request, body: { ...def.route.request.body, required: true } } };
+  }
 }

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../src/clock.js';
 import { caseReference } from '../src/domain/case.js';
+import { documentProblems, openApiChecker, type OpenApiChecker } from './openapi-check.js';
 import { client, json, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
 
 /**
@@ -91,8 +92,10 @@ const ENDPOINTS: Endpoint[] = [
 
 describe('who may call what', () => {
   let h: Harness;
+  let openapi: OpenApiChecker;
   beforeAll(async () => {
     h = await startWorkflowService('wfaccess', {});
+    openapi = await openApiChecker(h.service.url);
   });
 
   const token = (who: Who): string | null =>
@@ -101,6 +104,7 @@ describe('who may call what', () => {
   for (const ep of ENDPOINTS) {
     it(`${ep.name}: ${WHO.map((w) => `${w} ${ep.expected[w]}`).join(', ')}`, async () => {
       const got: Record<string, number> = {};
+      const undocumented: string[] = [];
       for (const who of WHO) {
         const seeded = await seedCase(h.service, h.clock, { photo: { bytes: PNG, mime: 'image/png' } });
         const extra = ep.setup ? await ep.setup(h, seeded.id) : {};
@@ -108,9 +112,12 @@ describe('who may call what', () => {
         const res = await ep.call(client(h.service.url, token(who)), ctx);
         got[who] = res.status;
         if (res.status === 401) expect(res.headers.get('www-authenticate')).toContain('Bearer');
+        // Every answer, to every role, is one the OpenAPI document describes (status, content type, body).
+        undocumented.push(...(await openapi.check(ep.name.split(' ')[0]!, res.url, res)).map((p) => `${who}: ${p}`));
         await res.body?.cancel();
       }
       expect(got).toEqual(ep.expected);
+      expect(undocumented).toEqual([]);
     });
   }
 
@@ -168,6 +175,62 @@ describe('who may call what', () => {
     const view = await json(client(h.service.url, h.staff.econ).get(`/api/v1/cases/${id}`));
     expect(view.status).toBe(200);
     expect(view.body.access).toBe('withdrawn');
+  });
+
+  it('serves an OpenAPI document that is well-formed: OpenAPI fields only, portable patterns, examples its schemas accept', () => {
+    expect(documentProblems(openapi.doc)).toEqual([]);
+    // Bodies that come in several media types are still required of the client.
+    for (const path of ['/api/v1/reports', '/api/v1/cases/{id}/reply', '/api/v1/hotline/calls']) {
+      expect((openapi.doc.paths[path]!.post as { requestBody?: { required?: boolean } }).requestBody?.required, path).toBe(true);
+    }
+  });
+
+  it('answers the intake, tracking, hotline and statistics operations as its OpenAPI document says', async () => {
+    const problems: string[] = [];
+    const call = async (who: string | null, method: string, path: string, body?: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${h.service.url}${path}`, { method, body, headers: { ...(who ? { authorization: `Bearer ${who}` } : {}), ...headers } });
+      problems.push(...(await openapi.check(method, path, res)));
+      return res.status === 204 ? null : ((await res.json().catch(() => null)) as any);
+    };
+    const asJson = { 'content-type': 'application/json' };
+    const report = { text: '兴隆办事处盐下村电镀厂晚上偷排废水', name: '李四', phone: '13912345678', shareContact: true, location: { lat: 26.0, lng: 111.9 } };
+    const accepted = await call(null, 'POST', '/api/v1/reports', JSON.stringify(report), { ...asJson, 'idempotency-key': 'oa-1' });
+    await call(null, 'POST', '/api/v1/reports', JSON.stringify(report), { ...asJson, 'idempotency-key': 'oa-1' });
+    await call(null, 'POST', '/api/v1/reports', JSON.stringify({ text: '别的' }), { ...asJson, 'idempotency-key': 'oa-1' });
+    await call(null, 'POST', '/api/v1/reports', JSON.stringify({ text: 'x', anonymus: true }), asJson);
+    await call(null, 'POST', '/api/v1/reports', '{bad', asJson);
+    await call(null, 'POST', '/api/v1/reports', 'x', { 'content-type': 'text/plain' });
+    await call(null, 'POST', '/api/v1/reports', JSON.stringify({ text: 'x'.repeat(1_100_000) }), asJson);
+    const { trackingCode } = await seedCase(h.service, h.clock);
+    for (const path of [`/api/v1/track/${accepted.trackingCode}`, `/api/v1/track/${trackingCode}?lang=en`, '/api/v1/track/ACDEFGHJKM', '/api/v1/track/x?lang=fr']) await call(null, 'GET', path);
+    await call(null, 'POST', `/api/v1/track/${trackingCode}/feedback`, JSON.stringify({ rating: 'satisfied', solved: true }), asJson);
+    await call(null, 'POST', `/api/v1/track/${trackingCode}/feedback`, JSON.stringify({ rating: 'satisfied', solved: true, coment: 'x' }), asJson);
+    for (const who of [null, 'eci_unknown', h.staff.operator, h.staff.epb, h.staff.dispatcher, h.staff.admin]) await call(who, 'GET', '/api/v1/me');
+    for (const path of ['/api/v1/stats?groupBy=bureau', '/api/v1/stats?groupBy=month&from=2026-10-01', '/api/v1/stats', '/api/v1/export/cases.csv', '/api/v1/export/stats.csv?groupBy=type']) {
+      for (const who of [null, h.staff.epb, h.staff.dispatcher]) await call(who, 'GET', path);
+    }
+    for (const path of ['/api/v1/public/stats?groupBy=type', '/api/v1/public/stats?groupBy=type&from=2026-13-01']) await call(null, 'GET', path);
+    for (const path of ['/api/v1/cases?limit=1', '/api/v1/cases?limit=abc', '/api/v1/triage']) for (const who of [h.staff.epb, h.staff.operator]) await call(who, 'GET', path);
+
+    const hotlineCall = {
+      hotline: '12369',
+      callId: 'OA-20261102-0001',
+      startedAt: '2026-11-02T09:00:00+08:00',
+      callerNumber: '0731-88886666转123',
+      transcript: '坐席：您好，请讲。\n来电人：兴隆办事处盐下村有个厂子往河里排黑水。',
+    };
+    await call(h.staff.operator, 'POST', '/api/v1/hotline/calls', JSON.stringify({ ...hotlineCall, review: true }), asJson);
+    await call(h.staff.operator, 'POST', '/api/v1/hotline/calls', JSON.stringify(hotlineCall), asJson);
+    await call(h.staff.operator, 'POST', '/api/v1/hotline/calls', JSON.stringify(hotlineCall), asJson);
+    await call(h.staff.operator, 'POST', '/api/v1/hotline/calls', JSON.stringify({ ...hotlineCall, transcript: `${hotlineCall.transcript}\n来电人：还有` }), asJson);
+    await call(h.staff.epb, 'POST', '/api/v1/hotline/calls', JSON.stringify(hotlineCall), asJson);
+    await call(h.staff.operator, 'POST', '/api/v1/hotline/calls', 'x', { 'content-type': 'application/xml' });
+    await call(h.staff.operator, 'GET', `/api/v1/hotline/calls/12369/${hotlineCall.callId}`);
+    await call(h.staff.operator, 'GET', '/api/v1/hotline/calls/12369/none');
+    const line = JSON.stringify({ ...hotlineCall, callId: 'OA-20261102-0002' });
+    await call(h.staff.operator, 'POST', '/api/v1/hotline/calls:import', `${line}\n`, { 'content-type': 'application/x-ndjson' });
+    await call(h.staff.operator, 'POST', '/api/v1/hotline/calls:import', 'x', { 'content-type': 'text/plain' });
+    expect(problems).toEqual([]);
   });
 });
 

@@ -145,6 +145,9 @@ const partSchema = z.strictObject(
   { error: 'must be an object { text, type?, jurisdiction?, placeUnknown?, urgent? }' },
 );
 
+/** A call id: no spaces or control characters. */
+const CALL_ID = /^[^\s\p{C}]+$/u;
+
 export const callSchema = z
   .strictObject({
     hotline: z.preprocess(
@@ -158,7 +161,10 @@ export const callSchema = z
         .trim()
         .min(1, 'must not be empty')
         .max(100, 'at most 100 characters')
-        .regex(/^[^\s\p{C}]+$/u, 'no spaces or control characters'),
+        .regex(CALL_ID, 'no spaces or control characters')
+        // Documented without Unicode property escapes, which validators that read patterns without the
+        // `u` flag misread (a pattern with the regex's flags, as generated, matched no call id at all).
+        .openapi({ pattern: '^[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$' }),
     ),
     startedAt: z
       .preprocess(
