@@ -287,6 +287,12 @@ describe('tracking codes', () => {
     expect(trackingCodeIn('查询码：K7M3Q-XT9AD')).toBe('K7M3QXT9AD');
     expect(trackingCodeIn('跟踪码: ｋ７ｍ３ｑｘｔ９ａｄ')).toBe('K7M3QXT9AD');
     expect(trackingCodeIn('Tracking code: K7M3QXT9AD')).toBe('K7M3QXT9AD');
+    // With the punctuation a copy takes along: quotes, brackets, a full stop.
+    expect(trackingCodeIn('“K7M3QXT9AD”。')).toBe('K7M3QXT9AD');
+    expect(trackingCodeIn('【k7m3q-xt9ad】')).toBe('K7M3QXT9AD');
+    expect(trackingCodeIn('查询码：K7M3QXT9AD。')).toBe('K7M3QXT9AD');
+    expect(trackingCodeIn('https://hb.example.gov.cn/track/K7M3QXT9AD.')).toBe('K7M3QXT9AD');
+    expect(trackingCodeIn('K7M3Q.XT9AD')).toBeNull();
     // Still only a code: a link to something else, a wrong code behind a label, words around it.
     expect(trackingCodeIn('https://hb.example.gov.cn/public')).toBeNull();
     expect(trackingCodeIn('https://hb.example.gov.cn/track/K7M3QXT9A0')).toBeNull();

@@ -538,6 +538,14 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await page.click('form.lookup button[type=submit]');
     await page.waitForURL(`**/track/${seeded.trackingCode}`);
     expect(await page.textContent('#tracking-code')).toBe(seeded.trackingCode);
+    // Copied from a message with the quotes and the full stop around it.
+    for (const pasted of [`“${seeded.trackingCode}”。`, `【${seeded.trackingCode.toLowerCase()}】`, `查询码：${seeded.trackingCode}。`]) {
+      await page.goto('/track');
+      await page.fill('#code', pasted);
+      await page.click('form.lookup button[type=submit]');
+      await page.waitForURL(`**/track/${seeded.trackingCode}`);
+      expect(await page.textContent('#tracking-code'), pasted).toBe(seeded.trackingCode);
+    }
     // The tracking link pasted whole, as from the success page or a chat message.
     await page.goto('/track');
     await page.fill('#code', `${service.url}/track/${seeded.trackingCode}`);

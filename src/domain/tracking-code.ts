@@ -40,16 +40,26 @@ export function normalizeTrackingCode(input: string): string | null {
 /**
  * The tracking code in what someone pasted into a lookup box: the code as
  * `normalizeTrackingCode` reads it, or the code of a pasted tracking link
- * (`https://…/track/K7M3QXT9AD`) or of a copied message line (`查询码：K7M3Q-XT9AD`).
+ * (`https://…/track/K7M3QXT9AD`) or of a copied message line (`查询码：K7M3Q-XT9AD`),
+ * each also with the punctuation a copy takes along around it: quotes,
+ * brackets, a full stop (“K7M3QXT9AD”。, 【K7M3QXT9AD】).
  */
 export function trackingCodeIn(input: string): string | null {
   const direct = normalizeTrackingCode(input);
   if (direct) return direct;
   const text = input.normalize('NFKC').trim();
   const link = /\/track\/([^/?#\s]+)/.exec(text);
-  if (link) return normalizeTrackingCode(decodedOrAsIs(link[1]!));
+  if (link) return normalizeTrackingCode(withoutEnclosing(decodedOrAsIs(link[1]!)));
   const labelled = /^(?:查询码|跟踪码|tracking code)\s*[:：]?\s*(.+)$/iu.exec(text);
-  return labelled ? normalizeTrackingCode(labelled[1]!) : null;
+  return normalizeTrackingCode(withoutEnclosing(labelled ? labelled[1]! : text));
+}
+
+/**
+ * Without the punctuation and symbols before and after (a code has neither);
+ * a % stays, the rest of an escape in a link cut short, which is no code.
+ */
+function withoutEnclosing(text: string): string {
+  return text.replace(/^(?:(?!%)[\p{P}\p{S}\s])+|(?:(?!%)[\p{P}\p{S}\s])+$/gu, '');
 }
 
 /** A link's path segment decoded; a broken escape (`%E0%A4%A`, a link cut short) is read as it stands, not an error. */
