@@ -207,6 +207,14 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     expect(await page.textContent('#type-table thead')).toContain('Cases');
     const en = await page.content();
     for (const secret of [SECRET_NAME, SECRET_PHONE]) expect(en, secret).not.toContain(secret);
+    // Months by name, one hidden group in the singular, the Chinese words marked as Chinese for a screen reader.
+    expect(await page.textContent('#month-title')).toBe('November 2026');
+    expect(await page.textContent('#month option[value="2026-10"]')).toBe('October 2026');
+    expect(await page.$$eval('.hidden-groups', (ps) => ps.map((p) => p.textContent ?? ''))).toContain('One more group has fewer than 5 cases and is not listed.');
+    expect(await page.getAttribute('#recent-cases .case-text', 'lang')).toBe('zh-CN');
+    expect(await page.getAttribute('#recent-cases .case-reply', 'lang')).toBe('zh-CN');
+    await page.goto('/public?lang=zh');
+    expect(await page.getAttribute('#recent-cases .case-text', 'lang')).toBeNull();
     await context.close();
   });
 

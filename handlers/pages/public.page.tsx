@@ -13,7 +13,7 @@ import type { RatingValue } from '../../src/workflow/feedback.js';
 import type { AppEnv } from '../app-env.js';
 import { computePublicStats, periodOf, selectPublicCases } from '../stats.routes.js';
 import { redactForPublic } from './public-redact.js';
-import { formatDate, RATING_LABEL } from './resident-labels.js';
+import { formatDate, RATING_LABEL, wordsLang } from './resident-labels.js';
 
 /**
  * Public disclosure (`/public`, 办理公开): a month's cases counted by type and
@@ -47,6 +47,7 @@ const T: Texts<
   | 'satisfaction'
   | 'ratesNote'
   | 'hidden'
+  | 'hiddenOne'
   | 'none'
   | 'noneThen'
   | 'recent'
@@ -79,6 +80,7 @@ const T: Texts<
     satisfaction: '满意率',
     ratesNote: '按时签收率 = 期限内签收的派单 / 全部派单；按时答复率 = 期限内答复的派单 / 应答复的派单；满意率 =（满意 + 基本满意）/ 全部评价。“—”表示尚无可计算的数据。',
     hidden: '另有 {n} 个分组件数少于 {min} 件，未单独列出。',
+    hiddenOne: '另有 1 个分组件数少于 {min} 件，未单独列出。',
     none: '本月暂无数据。',
     noneThen: '该月没有数据。',
     recent: '最近办结的案件',
@@ -113,6 +115,7 @@ const T: Texts<
     ratesNote:
       'Signed for on time = assignments signed for by the deadline / all assignments; answered on time = assignments answered by the deadline / assignments due; satisfied = (satisfied + basically satisfied) / all ratings. "—": nothing to compute yet.',
     hidden: '{n} more groups have fewer than {min} cases and are not listed.',
+    hiddenOne: 'One more group has fewer than {min} cases and is not listed.',
     none: 'No cases this month yet.',
     noneThen: 'No cases that month.',
     recent: 'Recently closed cases',
@@ -144,9 +147,12 @@ function monthChoices(current: string): string[] {
   return out;
 }
 
+const EN_MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** 2026年11月, November 2026: a month as residents name it, not a code. */
 function monthName(month: string, lang: Lang): string {
   const [y, m] = month.split('-');
-  return lang === 'zh' ? `${y}年${Number(m)}月` : month;
+  return lang === 'zh' ? `${y}年${Number(m)}月` : `${EN_MONTHS[Number(m) - 1]} ${y}`;
 }
 
 function lastDayOf(month: string): string {
@@ -254,7 +260,8 @@ function CountTable({ id, caption, column, groups, lang }: { id: string; caption
 
 function Hidden({ n, min, lang }: { n: number; min: number; lang: Lang }) {
   if (n === 0) return null;
-  return <p class="hint hidden-groups">{T[lang].hidden.replace('{n}', String(n)).replace('{min}', String(min))}</p>;
+  const said = n === 1 ? T[lang].hiddenOne : T[lang].hidden;
+  return <p class="hint hidden-groups">{said.replace('{n}', String(n)).replace('{min}', String(min))}</p>;
 }
 
 async function renderDisclosure(c: Context<AppEnv>, month: string, choices: string[], monthError: string | undefined) {
@@ -364,14 +371,18 @@ async function renderDisclosure(c: Context<AppEnv>, month: string, choices: stri
               <strong>{r.type}</strong> · {r.jurisdiction} · {t.received} {formatDate(r.receivedAt, lang, timeZone)} · {t.closed}{' '}
               {formatDate(r.closedAt, lang, timeZone)}
             </p>
-            <p class="case-text">{r.text}</p>
+            <p class="case-text" lang={wordsLang(lang, r.text)}>
+              {r.text}
+            </p>
             <dl class="facts">
               <dt>{t.lead}</dt>
               <dd>{r.lead}</dd>
               {r.reply ? (
                 <>
                   <dt>{t.answer}</dt>
-                  <dd class="case-reply">{r.reply}</dd>
+                  <dd class="case-reply" lang={wordsLang(lang, r.reply)}>
+                    {r.reply}
+                  </dd>
                 </>
               ) : null}
               <dt>{t.rating}</dt>

@@ -266,10 +266,12 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
           {t.textHint}
         </p>
         <FieldError name="text" message={errors.text} />
-        <textarea id="text" name="text" rows={7} required maxlength={MAX_TEXT_CHARS} data-max={MAX_TEXT_CHARS} {...invalid(errors, 'text', 'text-hint text-count')}>
+        {/* No maxlength: a browser cuts a longer paste short without a word (and counts an emoji as two).
+            The counter turns red past the limit, and the server refuses it with the text kept whole. */}
+        <textarea id="text" name="text" rows={7} required data-max={MAX_TEXT_CHARS} {...invalid(errors, 'text', 'text-hint text-count')}>
           {values.text}
         </textarea>
-        <p class="hint" id="text-count" aria-live="polite" data-template={t.counter}>
+        <p class={count > MAX_TEXT_CHARS ? 'hint field-error' : 'hint'} id="text-count" aria-live="polite" data-template={t.counter}>
           {t.counter.replace('{n}', String(count)).replace('{max}', String(MAX_TEXT_CHARS))}
         </p>
 

@@ -40,6 +40,18 @@ export const RATING_LABEL: Record<Lang, Record<RatingValue, string>> = {
   en: { satisfied: 'Satisfied', basic: 'Basically satisfied', dissatisfied: 'Dissatisfied' },
 };
 
+/**
+ * The `lang` of words people wrote (a report, a bureau's reply or note) when
+ * they are not in the page's language: Chinese words on the English page,
+ * English ones on the Chinese page, so that a screen reader reads them with
+ * the right voice. Nothing when they are in the page's language.
+ */
+export function wordsLang(page: Lang, words: string): 'zh-CN' | 'en' | undefined {
+  const han = /\p{Script=Han}/u.test(words);
+  if (page === 'en') return han ? 'zh-CN' : undefined;
+  return !han && /[A-Za-z]/.test(words) ? 'en' : undefined;
+}
+
 /** A local date (no time of day) in the district's time zone. */
 export function formatDate(iso: string | null | undefined, lang: Lang, timeZone: string): string {
   if (!iso) return '—';

@@ -12,7 +12,7 @@ import { pageContext, renderPage } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
 import { MAX_COMMENT_CHARS } from '../feedback.routes.js';
 import { mergedIntoCode, publicCaseView, type PublicCase } from '../track.routes.js';
-import { RATING_LABEL, statusLabel, timelineNote } from './resident-labels.js';
+import { RATING_LABEL, statusLabel, timelineNote, wordsLang } from './resident-labels.js';
 import { readForm, stringField } from './resident-form.js';
 
 /**
@@ -290,8 +290,9 @@ function RateForm({ c, view, values, errors }: { c: Context<AppEnv>; view: Publi
     <section aria-labelledby="rate-title" class="card">
       <h2 id="rate-title">{t.rateTitle}</h2>
       <p>{t.rateIntro}</p>
+      {/* Focused when the page opens (app.js): on a phone the form is far below the top of the page. */}
       {has ? (
-        <div class="notice error" role="alert">
+        <div class="notice error" role="alert" id="rate-error" tabindex={-1} data-focus-on-load>
           <p>{t.fix}</p>
           {errors.form ? <p>{errors.form}</p> : null}
         </div>
@@ -325,11 +326,11 @@ function RateForm({ c, view, values, errors }: { c: Context<AppEnv>; view: Publi
           {t.commentHint}
         </p>
         <FieldError name="comment" message={errors.comment} />
+        {/* No maxlength, as the report's text: a longer paste is refused with the comment kept, not cut short unseen. */}
         <textarea
           id="comment"
           name="comment"
           rows={3}
-          maxlength={MAX_COMMENT_CHARS}
           aria-invalid={errors.comment ? 'true' : undefined}
           aria-describedby={errors.comment ? `${errorId('comment')} comment-hint` : 'comment-hint'}
         >
@@ -363,7 +364,7 @@ async function renderCase(
         </div>
       ) : null}
       {opts.alert ? (
-        <div class="notice error" role="alert">
+        <div class="notice error" role="alert" id="case-alert" tabindex={-1} data-focus-on-load>
           <p>{opts.alert}</p>
         </div>
       ) : null}
@@ -428,7 +429,7 @@ async function renderCase(
       {view.reply ? (
         <>
           <p class="hint">{when(view.reply.at)}</p>
-          <div class="reply" id="case-reply">
+          <div class="reply" id="case-reply" lang={wordsLang(lang, view.reply.text)}>
             {view.reply.text}
           </div>
         </>
@@ -463,7 +464,12 @@ async function renderCase(
             <li>
               <time datetime={h.at}>{when(h.at)}</time> · <strong>{label}</strong>
               {/* A note that only says the status again (已受理 · 已受理) is left out. */}
-              {note && note.toLowerCase() !== label.toLowerCase() ? <> · {note}</> : null}
+              {note && note.toLowerCase() !== label.toLowerCase() ? (
+                <>
+                  {' · '}
+                  <span lang={wordsLang(lang, note)}>{note}</span>
+                </>
+              ) : null}
             </li>
           );
         })}
