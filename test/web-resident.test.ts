@@ -575,6 +575,10 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     expect(await page.inputValue('#lng')).toBe('111.360000');
     expect(await page.textContent('#geo-status')).toContain('已获取位置');
     expect(await page.locator('#map .leaflet-marker-icon').count()).toBe(1);
+    // The map's own words are the page's: the zoom buttons and the pin in Chinese, not Leaflet's English.
+    expect(await page.getAttribute('#map .leaflet-control-zoom-in', 'aria-label')).toBe('放大地图');
+    expect(await page.getAttribute('#map .leaflet-control-zoom-out', 'title')).toBe('缩小地图');
+    expect(await page.getAttribute('#map .leaflet-marker-icon', 'alt')).toBe('标出的问题位置');
 
     // A click on the map moves the pin and the coordinates.
     const box = (await page.locator('#map').boundingBox())!;

@@ -50,6 +50,9 @@ const T: Texts<
   | 'noLocation'
   | 'mapHint'
   | 'haveLocation'
+  | 'zoomIn'
+  | 'zoomOut'
+  | 'pin'
   | 'contact'
   | 'contactHint'
   | 'name'
@@ -99,6 +102,9 @@ const T: Texts<
     noLocation: '无法获取位置，请填写地址。',
     mapHint: '也可以在地图上点击，标出问题发生的位置。',
     haveLocation: '已记录位置：',
+    zoomIn: '放大地图',
+    zoomOut: '缩小地图',
+    pin: '标出的问题位置',
     contact: '联系方式',
     contactHint: '选填。留下电话便于核实情况；举报人信息依法保密。',
     name: '姓名',
@@ -149,6 +155,9 @@ const T: Texts<
     noLocation: 'Your location is not available; please give an address.',
     mapHint: 'You can also click on the map to mark where it happens.',
     haveLocation: 'Location recorded:',
+    zoomIn: 'Zoom in',
+    zoomOut: 'Zoom out',
+    pin: 'The place marked',
     contact: 'Contact',
     contactHint: "Optional. A phone number helps the bureau check the facts; reporters' details are kept confidential.",
     name: 'Name',
@@ -346,6 +355,9 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
                 data-lat={String(map.lat)}
                 data-lng={String(map.lng)}
                 data-zoom={String(map.zoom)}
+                data-zoom-in={t.zoomIn}
+                data-zoom-out={t.zoomOut}
+                data-pin={t.pin}
               ></div>
             </>
           ) : null}

@@ -45,12 +45,14 @@
     if (hint) hint.hidden = false;
     var L = window.L;
     var center = [Number(mapEl.getAttribute('data-lat')), Number(mapEl.getAttribute('data-lng'))];
-    var map = L.map(mapEl).setView(center, Number(mapEl.getAttribute('data-zoom')) || 13);
+    // Leaflet's own words (the zoom buttons' titles, the pin's alt text) in the page's language, not English.
+    var map = L.map(mapEl, { zoomControl: false }).setView(center, Number(mapEl.getAttribute('data-zoom')) || 13);
+    L.control.zoom({ zoomInTitle: mapEl.getAttribute('data-zoom-in') || 'Zoom in', zoomOutTitle: mapEl.getAttribute('data-zoom-out') || 'Zoom out' }).addTo(map);
     L.tileLayer(mapEl.getAttribute('data-tiles'), { maxZoom: 19, attribution: mapEl.getAttribute('data-attribution') || '' }).addTo(map);
     var marker = null;
     var place = function (latlng, pan) {
       if (marker) marker.setLatLng(latlng);
-      else marker = L.marker(latlng).addTo(map);
+      else marker = L.marker(latlng, { alt: mapEl.getAttribute('data-pin') || '' }).addTo(map);
       if (pan) map.setView(latlng, Math.max(map.getZoom(), 15));
     };
     if (lat && lng && lat.value && lng.value) place([Number(lat.value), Number(lng.value)], true);
