@@ -751,6 +751,22 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it("says the type is to be decided while a dispatcher decides it, not the classifier's unsure guess", async () => {
+    const unsure = await seedCase(service, clock, { status: 'triage', type: 'noise', confidence: 0.31, text: '养猪场每天晚上把猪粪冲进河里' });
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto(`/track/${unsure.trackingCode}`);
+    expect(await page.getAttribute('#case-status', 'data-status')).toBe('triage');
+    expect(await page.textContent('#case-type')).toBe('待定');
+    await page.goto(`/track/${unsure.trackingCode}?lang=en`);
+    expect(await page.textContent('#case-type')).toBe('to be decided');
+    // Once a dispatcher routed it, the type is the one decided.
+    const routed = await json(client(service.url, staff.dispatcher).post(`/api/v1/cases/${unsure.id}/route`, { type: 'livestock_waste', reason: '养殖污染' }));
+    expect(routed.status, JSON.stringify(routed.body)).toBe(200);
+    await page.goto(`/track/${unsure.trackingCode}?lang=zh`);
+    expect(await page.textContent('#case-type')).toBe('畜禽养殖污染');
+    await context.close();
+  });
+
   it("says the timeline in English on the English page, with the units' English names", async () => {
     const seeded = await seedCase(service, clock);
     await replyToAll(seeded.id, '已处理');

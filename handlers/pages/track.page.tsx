@@ -386,7 +386,9 @@ async function renderCase(
       </p>
       <dl class="facts">
         <dt>{t.type}</dt>
-        <dd id="case-type">{view.type?.name ?? t.pending}</dd>
+        {/* In triage before any dispatch the type is the machine's guess that was too unsure to route on
+            (a manure report read as noise): a dispatcher decides it, so it is not shown as settled. */}
+        <dd id="case-type">{view.status === 'triage' && !view.dispatchedAt ? t.pending : (view.type?.name ?? t.pending)}</dd>
         <dt>{t.lead}</dt>
         <dd id="case-lead">{leadText(lang, view, mergedInto)}</dd>
         {view.coHandlers.length > 0 ? (
