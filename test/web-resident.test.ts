@@ -185,6 +185,8 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     expect((await response).status()).toBe(400);
     await page.waitForSelector('#text-error');
     expect(await page.textContent('#text-error')).toBe('请描述您发现的问题。');
+    // The title says it first, for a screen reader opening the page.
+    expect(await page.title()).toBe('错误：举报环境问题 · 环境问题举报');
     expect(await page.getAttribute('#text', 'aria-invalid')).toBe('true');
     expect(await page.getAttribute('#text', 'aria-describedby')).toContain('text-error');
     expect(await page.inputValue('#name')).toBe(REPORTER_NAME);
@@ -220,6 +222,7 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await page.click('button[type=submit]');
     await page.waitForSelector('#text-error');
     expect(await page.textContent('#text-error')).toBe('Please describe the problem.');
+    expect(await page.title()).toBe('Error: Report an environmental problem · Environmental complaints');
     expect(await page.textContent('#phone-error')).toContain('Please give a phone number');
     expect(await page.inputValue('#name')).toBe('Wang');
     expect(await countCases()).toBe(before);
@@ -524,6 +527,7 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await page.fill('#code', 'not-a-code');
     await page.click('form.lookup button[type=submit]');
     expect(await page.textContent('#code-error')).toContain('10 位');
+    expect(await page.title()).toBe('错误：查询办理进度 · 环境问题举报');
 
     const seeded = await seedCase(service, clock);
     await page.fill('#code', seeded.trackingCode.toLowerCase().replace(/(.{5})/, '$1-'));
@@ -671,6 +675,7 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await page.waitForLoadState('load');
     // The page opens on the message, not at its top screens away from it.
     expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('rate-error');
+    expect(await page.title()).toBe(`错误：举报办理进度 ${seeded.trackingCode} · 环境问题举报`);
     const box = (await page.locator('#rate-error').boundingBox())!;
     expect(box.y).toBeGreaterThanOrEqual(0);
     expect(box.y + box.height).toBeLessThanOrEqual(740);

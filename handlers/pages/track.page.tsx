@@ -69,6 +69,7 @@ const T: Texts<
   | 'commentHint'
   | 'send'
   | 'fix'
+  | 'errorTitle'
   | 'errRating'
   | 'errSolved'
   | 'errComment'
@@ -116,6 +117,7 @@ const T: Texts<
     commentHint: `选填，最多 ${MAX_COMMENT_CHARS} 字，只有工作人员能看到，不会公开。`,
     send: '提交评价',
     fix: '评价未提交，请按提示补充后再提交。',
+    errorTitle: '错误：{title}',
     errRating: '请选择满意程度。',
     errSolved: '请选择问题是否已解决。',
     errComment: `意见最多 ${MAX_COMMENT_CHARS} 字。`,
@@ -163,6 +165,7 @@ const T: Texts<
     commentHint: `Optional, at most ${MAX_COMMENT_CHARS} characters; seen only by staff, never published.`,
     send: 'Send the rating',
     fix: 'The rating was not sent. Please complete what is marked.',
+    errorTitle: 'Error: {title}',
     errRating: 'Please choose how satisfied you are.',
     errSolved: 'Please say whether the problem was solved.',
     errComment: `At most ${MAX_COMMENT_CHARS} characters.`,
@@ -481,7 +484,10 @@ async function renderCase(
       </p>
     </section>
   );
-  return renderPage(c, `${t.title} ${view.trackingCode}`, body, { status: opts.status ?? 200 });
+  // A refused rating says so in the title too, as the report form does.
+  const title = `${t.title} ${view.trackingCode}`;
+  const refused = Object.keys(opts.errors ?? {}).length > 0 || opts.alert !== undefined;
+  return renderPage(c, refused ? t.errorTitle.replace('{title}', title) : title, body, { status: opts.status ?? 200 });
 }
 
 function renderNotFound(c: Context<AppEnv>, code: string) {
@@ -516,7 +522,7 @@ export function trackPageRoutes() {
     }
     return renderPage(
       c,
-      t.lookupTitle,
+      error ? t.errorTitle.replace('{title}', t.lookupTitle) : t.lookupTitle,
       <section class="narrow">
         <h1>{t.lookupTitle}</h1>
         <p>{t.lookupIntro}</p>
