@@ -695,6 +695,34 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it('keeps an address, a name and a phone pasted longer than their limits whole, and refuses them naming each field', async () => {
+    const before = await countCases();
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto('/');
+    await fillReport(page);
+    const address = `${'兴隆办事处盐下村三组'.repeat(30)}桥下`;
+    const name = '王'.repeat(51);
+    const phone = '0731-88886666转123（工作日上午九点到下午五点）';
+    for (const [id, value] of [['#address', address], ['#name', name], ['#phone', phone]] as const) {
+      await page.fill(id, '');
+      await page.focus(id);
+      await page.keyboard.insertText(value);
+      expect(await page.inputValue(id)).toBe(value);
+    }
+    const refused = page.waitForResponse((r) => r.request().method() === 'POST');
+    await page.click('button[type=submit]');
+    expect((await refused).status()).toBe(400);
+    await page.waitForSelector('#address-error');
+    expect(await page.textContent('#address-error')).toBe('地址最多 300 字。');
+    expect(await page.textContent('#name-error')).toBe('姓名最多 50 字。');
+    expect(await page.textContent('#phone-error')).toContain('请填写正确的电话号码');
+    expect(await page.inputValue('#address')).toBe(address);
+    expect(await page.inputValue('#name')).toBe(name);
+    expect(await page.inputValue('#phone')).toBe(phone);
+    expect(await countCases()).toBe(before);
+    await context.close();
+  });
+
   it('keeps a text pasted longer than the limit whole, counts it red, and refuses it saying how long it is; an emoji counts once', async () => {
     const before = await countCases();
     const { page, context } = await newPage({ baseURL: service.url });

@@ -318,7 +318,8 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
             {t.addressHint}
           </p>
           <FieldError name="address" message={errors.address} />
-          <input type="text" id="address" name="address" value={values.address} maxlength={300} autocomplete="street-address" {...invalid(errors, 'address', 'address-hint')} />
+          {/* No maxlength here either (nor on the name and phone): a longer paste is refused with what was pasted kept, not cut short unseen. */}
+          <input type="text" id="address" name="address" value={values.address} autocomplete="street-address" {...invalid(errors, 'address', 'address-hint')} />
 
           <input type="hidden" id="lat" name="lat" value={values.lat} />
           <input type="hidden" id="lng" name="lng" value={values.lng} />
@@ -376,13 +377,13 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
             <span class="hint">{t.optional}</span>
           </label>
           <FieldError name="name" message={errors.name} />
-          <input type="text" id="name" name="name" value={values.name} maxlength={50} autocomplete="name" {...invalid(errors, 'name', 'contact-hint')} />
+          <input type="text" id="name" name="name" value={values.name} autocomplete="name" {...invalid(errors, 'name', 'contact-hint')} />
           <label for="phone">
             {t.phone}
             <span class="hint">{t.optional}</span>
           </label>
           <FieldError name="phone" message={errors.phone} />
-          <input type="tel" id="phone" name="phone" value={values.phone} maxlength={32} autocomplete="tel" inputmode="tel" {...invalid(errors, 'phone', 'contact-hint')} />
+          <input type="tel" id="phone" name="phone" value={values.phone} autocomplete="tel" inputmode="tel" {...invalid(errors, 'phone', 'contact-hint')} />
           <label class="check" for="shareContact">
             <input type="checkbox" id="shareContact" name="shareContact" value="on" checked={values.shareContact} />
             <span>{t.share}</span>
