@@ -531,6 +531,24 @@ describe('bureau inbox', () => {
     expect(await notice(againEn)).toBe('Your unit already has an extension request waiting for the dispatcher.');
   });
 
+  it('keeps a reply pasted longer than its limit whole and refuses it naming the limit, instead of the browser cutting it short', async () => {
+    const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'epb', undefined, `/inbox/cases/${seeded.id}`);
+    await Promise.all([page.waitForNavigation(), page.click('#accept')]);
+    const reply = `${'经现场检查，电镀厂已停产整改。'.repeat(667)}整改报告完`;
+    await page.focus('#reply-text');
+    await page.keyboard.insertText(reply);
+    expect(await page.inputValue('#reply-text')).toBe(reply);
+    const [res] = await Promise.all([page.waitForNavigation(), page.click('#reply')]);
+    expect(res?.status()).toBe(400);
+    expect(await page.textContent('#reply-text-error')).toBe('不能超过 10000 个字。');
+    expect(await page.inputValue('#reply-text')).toBe(reply);
+    expect((await listAssignments(web.service.deps.db, seeded.id))[0]?.status).toBe('accepted');
+    await context.close();
+  });
+
   it('refuses a reply without text next to its field, and says the attachments chosen must be chosen again', async () => {
     const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
     const { page, context } = await newPage();

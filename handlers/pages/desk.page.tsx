@@ -600,7 +600,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
             </select>
             <FieldProblem problem={problem} form="route" name="jurisdiction" />
             <label for="route-reason">{zh ? '派发说明' : 'Reason'}</label>
-            <ProblemTextArea problem={problem} form="route" name="reason" id="route-reason" maxlength={2000} />
+            <ProblemTextArea problem={problem} form="route" name="reason" id="route-reason" />
             <div class="actions">
               <button type="submit">{zh ? '派发' : 'Route'}</button>
             </div>

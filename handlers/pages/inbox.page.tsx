@@ -385,7 +385,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
                 </select>
                 <FieldProblem problem={problem} form="return" name="reason" />
                 <label for="return-note">{zh ? '说明' : 'Explanation'}</label>
-                <ProblemTextArea problem={problem} form="return" name="note" id="return-note" maxlength={2000} />
+                <ProblemTextArea problem={problem} form="return" name="note" id="return-note" />
                 <div class="actions">
                   <button type="submit" class="danger" data-confirm={zh ? '确定退回？退回后本单位将不能再查看此案件。' : 'Return it? Your unit will no longer see this case.'}>
                     {zh ? '退回' : 'Return'}
@@ -411,7 +411,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
                       ? '协办单位的答复供牵头单位和调度员参阅。'
                       : 'A co-handling answer is read by the lead and the dispatchers.'}
                 </p>
-                <ProblemTextArea problem={problem} form="reply" name="text" id="reply-text" maxlength={10000} />
+                <ProblemTextArea problem={problem} form="reply" name="text" id="reply-text" />
                 <label for="reply-files">{zh ? '附件（图片或 PDF，可选）' : 'Attachments (images or PDF, optional)'}</label>
                 <p class="hint">{zh ? `最多 ${MAX_UPLOADS} 个，每个不超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MB。` : `Up to ${MAX_UPLOADS}, ${MAX_UPLOAD_BYTES / 1024 / 1024} MB each.`}</p>
                 <input id="reply-files" name="attachments" type="file" multiple accept="image/*,application/pdf" {...invalidAttrs(problem, 'reply', 'attachments')} />
@@ -439,7 +439,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
               <form method="post" action={action('progress')} data-draft>
                 <CsrfField token={p.csrf} />
                 <label for="progress-note">{zh ? '进展说明' : 'What was done'}</label>
-                <ProblemTextArea problem={problem} form="progress" name="note" id="progress-note" maxlength={5000} />
+                <ProblemTextArea problem={problem} form="progress" name="note" id="progress-note" />
                 <label class="check" for="progress-public">
                   <input id="progress-public" type="checkbox" name="public" value="1" checked={kept(problem, 'progress', 'public') === '1'} />{' '}
                   {zh ? '在查询页面向举报人公开' : 'Show it to the reporter on the tracking page'}
@@ -476,7 +476,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
                   />
                   <FieldProblem problem={problem} form="extend" name="workingDays" />
                   <label for="extend-reason">{zh ? '理由' : 'Reason'}</label>
-                  <ProblemTextArea problem={problem} form="extend" name="reason" id="extend-reason" maxlength={2000} />
+                  <ProblemTextArea problem={problem} form="extend" name="reason" id="extend-reason" />
                   <div class="actions">
                     <button type="submit" class="secondary">
                       {zh ? '提交申请' : 'Request'}

@@ -418,12 +418,14 @@ export function FieldProblem({ problem, form, name }: { problem: FormProblem | n
 /**
  * A required free-text field of a staff form: after a refused submit it keeps
  * what was typed and shows its problem beneath it. The label stays with the caller.
+ * No maxlength: a browser cuts a longer paste (a long 整改报告) short without a
+ * word; the service refuses it instead, naming its limit, with the text kept.
  */
-export function ProblemTextArea(props: { problem: FormProblem | null | undefined; form: string; name: string; id: string; maxlength: number }) {
+export function ProblemTextArea(props: { problem: FormProblem | null | undefined; form: string; name: string; id: string }) {
   const { problem, form, name } = props;
   return (
     <>
-      <textarea id={props.id} name={name} required maxlength={props.maxlength} {...invalidAttrs(problem, form, name)}>
+      <textarea id={props.id} name={name} required {...invalidAttrs(problem, form, name)}>
         {kept(problem, form, name)}
       </textarea>
       <FieldProblem problem={problem} form={form} name={name} />
