@@ -4,7 +4,7 @@ import { caseReference } from '../src/domain/case.js';
 import { acceptAssignment, replyAssignment } from '../src/workflow/bureau.js';
 import { startTestService, waitFor } from './harness.js';
 import { residentChat, startTelegramEmulator, type ApiCall, type TelegramEmulator } from './telegram-emulator.js';
-import { alertOf, buttonsOf, deliver, districtWithGroups, telegramEnv, TOKEN } from './telegram-helpers.js';
+import { alertOf, buttonsOf, deliver, districtWithGroups, sentTexts, telegramEnv, TOKEN } from './telegram-helpers.js';
 
 const EPB_GROUP = -100_333;
 
@@ -160,5 +160,33 @@ describe('rating in the chat', () => {
     expect(r.calls.find((c) => c.method === 'answerCallbackQuery')).toBeDefined();
     expect((await caseRow(caseId)).status).toBe('replied');
     expect(await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).execute()).toEqual([]);
+  });
+});
+
+describe('/status in the chat', () => {
+  it('names the status as the tracking page does, in the chat language, as the case moves on', async () => {
+    for (const language of ['zh-hans', 'en']) {
+      const chat = residentChat(nextChat++, language);
+      const lang = language === 'en' ? 'en' : 'zh';
+      const { caseId, code } = await reportedAndReplied(chat);
+      await deliver(emu, service.url, chat.button(`r:${code}:1:d`));
+      await deliver(emu, service.url, chat.button(`r:${code}:1:d:n`));
+      expect((await caseRow(caseId)).status).toBe('reopened');
+      const lead = await service.deps.db.selectFrom('assignments').select('unit_code').where('case_id', '=', caseId).where('round', '=', 2).where('role', '=', 'lead').executeTakeFirstOrThrow();
+      // Reopened (重办中), then signed for again (已签收，办理中): words the bot had its own versions of.
+      for (const step of ['reopened', 'accepted'] as const) {
+        if (step === 'accepted') await acceptAssignment(service.deps, bureau(lead.unit_code), caseId);
+        const html = await (await fetch(`${service.url}/track/${code}?lang=${lang}`)).text();
+        const onPage = /<strong id="case-status"[^>]*>([^<]+)<\/strong>/.exec(html)?.[1];
+        expect(onPage, `${language} ${step}`).toBeTruthy();
+        const list = await deliver(emu, service.url, chat.command('/status'));
+        // (A notice of the case may reach the chat meanwhile: the answer is the message listing the case.)
+        const listed = sentTexts(list.calls, chat.chatId).find((t) => t.includes(`${code} · `));
+        expect(listed, `${language} ${step}`).toContain(`${code} · ${onPage} · `);
+        const one = await deliver(emu, service.url, chat.command(`/status ${code}`));
+        const shown = sentTexts(one.calls, chat.chatId).find((t) => /^(案件|Case) /.test(t));
+        expect(shown, `${language} ${step}`).toContain(lang === 'zh' ? `状态：${onPage}\n` : `Status: ${onPage}\n`);
+      }
+    }
   });
 });

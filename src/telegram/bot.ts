@@ -1,12 +1,12 @@
 import { Bot, InlineKeyboard, Keyboard, session, type Context, type SessionFlavor, type StorageAdapter } from 'grammy';
 import type { Message } from 'grammy/types';
 import type { Kysely } from 'kysely';
+import { statusLabel } from '../../handlers/pages/resident-labels.js';
 import { currentLead, listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
 import { isUniqueViolation } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
 import type { Deps } from '../deps.js';
-import { isCaseStatus } from '../domain/case.js';
 import { trackingCodeIn } from '../domain/tracking-code.js';
 import { clip, keepableText } from '../domain/text.js';
 import { publicUrl } from '../env.js';
@@ -125,7 +125,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   pm.command('status', async (ctx) => {
     const t = textsFor(ctx);
     const arg = ctx.match.trim();
-    await ctx.reply(arg ? await oneStatus(deps, t, langOf(ctx.from?.language_code), arg) : await ownStatus(deps, t, String(ctx.chat.id)));
+    const lang = langOf(ctx.from?.language_code);
+    await ctx.reply(arg ? await oneStatus(deps, t, lang, arg) : await ownStatus(deps, t, lang, String(ctx.chat.id)));
   });
   // Any other command: say what the bot understands rather than take it as a description.
   pm.on('message:entities:bot_command', async (ctx, next) => {
@@ -416,7 +417,7 @@ async function caseSubmittedAfter(deps: BotDeps, chatId: string, messageId: numb
   return row?.tracking_code ?? null;
 }
 
-async function ownStatus(deps: BotDeps, t: Texts, chatId: string): Promise<string> {
+async function ownStatus(deps: BotDeps, t: Texts, lang: Lang, chatId: string): Promise<string> {
   const rows = await deps.db
     .selectFrom('telegram_reporters as r')
     .innerJoin('cases as c', 'c.id', 'r.case_id')
@@ -427,7 +428,7 @@ async function ownStatus(deps: BotDeps, t: Texts, chatId: string): Promise<strin
     .execute();
   if (rows.length === 0) return t.statusNone;
   const day = new Intl.DateTimeFormat('sv-SE', { timeZone: deps.district.file.district.timezone, dateStyle: 'short' });
-  return t.statusList(rows.map((r) => t.statusLine(r.tracking_code, statusName(t, r.status), day.format(new Date(r.received_at)))));
+  return t.statusList(rows.map((r) => t.statusLine(r.tracking_code, statusLabel(lang, r.status), day.format(new Date(r.received_at)))));
 }
 
 async function oneStatus(deps: BotDeps, t: Texts, lang: Lang, arg: string): Promise<string> {
@@ -437,11 +438,7 @@ async function oneStatus(deps: BotDeps, t: Texts, lang: Lang, arg: string): Prom
   if (!found) return t.statusNotFound;
   const lead = currentLead(await listAssignments(deps.db, found.id));
   const leadName = lead ? (deps.district.units.get(lead.unitCode)?.name[lang] ?? lead.unitCode) : null;
-  return t.statusOne(found.trackingCode, statusName(t, found.status), leadName, `${publicUrl(deps.env)}/track/${found.trackingCode}`);
-}
-
-function statusName(t: Texts, status: string): string {
-  return isCaseStatus(status) ? t.status[status] : status;
+  return t.statusOne(found.trackingCode, statusLabel(lang, found.status), leadName, `${publicUrl(deps.env)}/track/${found.trackingCode}`);
 }
 
 /**

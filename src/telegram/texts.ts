@@ -1,8 +1,7 @@
-import type { CaseStatus } from '../domain/case.js';
-
 /**
  * Every word the bot says to a resident, in one place for translation.
  * Chinese by default; English when the user's Telegram language is English.
+ * A case's status is named as the tracking page names it (resident-labels.ts).
  */
 
 export type Lang = 'zh' | 'en';
@@ -106,18 +105,6 @@ const zh = {
   statusOne: (code: string, status: string, lead: string | null, url: string) =>
     `案件 ${code}\n状态：${status}` + (lead ? `\n承办单位：${lead}` : '') + `\n详情：${url}`,
   statusNotFound: '没有找到这个查询码对应的案件，请检查后重试。',
-  status: {
-    received: '已受理',
-    triage: '人工分派中',
-    dispatched: '已派单',
-    accepted: '办理中',
-    replied: '已答复',
-    closed: '已办结',
-    returned: '重新分派中',
-    transferred: '已转 12345 办理',
-    merged: '已合并',
-    reopened: '重新办理',
-  } satisfies Record<CaseStatus, string>,
   group: {
     post: (p: PostParts) =>
       `【${p.reopened ? '重办派单' : '新派单'}】${p.unit} · ${{ lead: '牵头承办', co: '协办', jurisdiction: '属地协办' }[p.role]}${p.urgent ? ' · ⚠️紧急' : ''}\n` +
@@ -264,18 +251,6 @@ const en: Texts = {
   statusLine: (code, status, date) => `${code} · ${status} · ${date}`,
   statusOne: (code, status, lead, url) => `Case ${code}\nStatus: ${status}` + (lead ? `\nHandled by: ${lead}` : '') + `\nDetails: ${url}`,
   statusNotFound: 'No case has this tracking code; please check it and try again.',
-  status: {
-    received: 'received',
-    triage: 'being assigned by a dispatcher',
-    dispatched: 'assigned to a bureau',
-    accepted: 'being handled',
-    replied: 'answered',
-    closed: 'closed',
-    returned: 'being reassigned',
-    transferred: 'handed over to the 12345 hotline',
-    merged: 'merged',
-    reopened: 'reopened',
-  },
   group: {
     post: (p) =>
       `[${p.reopened ? 'Reopened' : 'New assignment'}] ${p.unit} · ${{ lead: 'lead', co: 'co-handling', jurisdiction: 'jurisdiction' }[p.role]}${p.urgent ? ' · ⚠️ urgent' : ''}\n` +
