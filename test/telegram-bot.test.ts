@@ -5,6 +5,7 @@ import { lockChat } from '../src/telegram/chat-lock.js';
 import type { Env } from '../src/env.js';
 import { postJson, startTestService, testEnv, waitFor } from './harness.js';
 import { JPEG_BYTES, photoSizes, residentChat, startTelegramEmulator, type ApiCall, type TelegramEmulator } from './telegram-emulator.js';
+import { alertOf } from './telegram-helpers.js';
 
 const TOKEN = '123456:TEST-token_x';
 const SECRET = 'tg-secret_123';
@@ -385,6 +386,31 @@ describe('Telegram bot: a resident reports', () => {
     const [mine] = await casesOfChat(changed.chatId);
     expect(mine).toMatchObject({ anonymous: 1, text: '兴隆办事处朱家观村后山有人倒废机油' });
     expect(await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', mine!.id).executeTakeFirst()).toBeUndefined();
+  });
+
+  it('lets the resident change their answer at the summary with the earlier buttons, or by typing their name and number', async () => {
+    // Anonymous, then at the summary the earlier 留下联系方式 button: asked for the contact, which the report then keeps.
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('兴隆办事处朱家观村后山有人倒废机油'));
+    const question = await deliver(chat.chatId, chat.button('c:anonymous', '您希望匿名举报…'));
+    expect(texts(question.sent).at(-1)).toMatch(/身份：匿名/);
+    const contact = await deliver(chat.chatId, chat.button('c:contact', '您希望匿名举报…'));
+    expect(alertOf(contact.all)?.text).toBeUndefined();
+    expect(texts(contact.sent).at(-1)).toContain('输入姓名和手机号');
+    const shared = await deliver(chat.chatId, chat.contact('+86 138 1234 5678'));
+    expect(texts(shared.sent).at(-1)).toMatch(/身份：留下联系方式（Li Ming 138\*\*\*\*5678）/);
+    // And back: the earlier 匿名举报 button at the summary drops the contact.
+    const anon = await deliver(chat.chatId, chat.button('c:anonymous', '您希望匿名举报…'));
+    expect(alertOf(anon.all)?.text).toBeUndefined();
+    expect(texts(anon.sent).at(-1)).toMatch(/身份：匿名/);
+    // Their name and number typed at the summary is their contact, not more description a bureau would read.
+    const typed = await deliver(chat.chatId, chat.text('我叫李明 13812345678'));
+    expect(texts(typed.sent).at(-1)).toMatch(/问题：兴隆办事处朱家观村后山有人倒废机油\n地点[\s\S]*身份：留下联系方式（李明 138\*\*\*\*5678）/);
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toMatchObject({ anonymous: 0, text: '兴隆办事处朱家观村后山有人倒废机油' });
+    const kept = await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', created!.id).executeTakeFirstOrThrow();
+    expect(kept).toMatchObject({ name: '李明', phone: '13812345678' });
   });
 
   it('makes the case of a confirmation whose update number an earlier report of another chat had', async () => {

@@ -253,7 +253,7 @@ const CONTACT_WORDS = /电话|手机|号码|联系方式|联系电话|姓名|名
 
 /**
  * A contact typed in answer to "anonymous or leave a contact?" without
- * pressing either button: only a message that is nothing but a name and a
+ * pressing either button (or at the summary, changing the answer): only a message that is nothing but a name and a
  * number (我叫李明 13812345678). A number given with more words about someone
  * else (老板姓陈，电话137…) is a detail of the report, not the reporter's contact.
  */
@@ -302,8 +302,9 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
         if (!contact) return step(session, [{ say: 'contact_invalid' }]);
         return toStep(advance({ ...draft, contact, anonymous: false }));
       }
-      if (stage === 'ask_contact' && text.length <= 60) {
-        // Typing one's name and number instead of pressing a button is an answer too.
+      if ((stage === 'ask_contact' || stage === 'confirm') && text.length <= 60) {
+        // Typing one's name and number instead of pressing a button is an answer too; at the summary, a change of
+        // mind (as 匿名 is), never more description: a bureau would read the name in it.
         const contact = ownContactTyped(text);
         if (contact) return toStep(advance({ ...draft, contact, anonymous: false }));
       }
@@ -349,11 +350,12 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
       switch (input.choice) {
         case 'cancel':
           return inProgress(session) ? chosen({ session: emptySession(), prompts: [{ say: 'cancelled' }] }) : step(session, [{ say: 'stale_button' }]);
+        // The question's buttons still answer it at the summary: the resident changes their mind, as typing 匿名 does.
         case 'anonymous':
-          if (stage !== 'ask_contact' && stage !== 'ask_contact_details') break;
+          if (stage !== 'ask_contact' && stage !== 'ask_contact_details' && stage !== 'confirm') break;
           return chosen(advance({ ...draft, anonymous: true, contact: null }));
         case 'contact':
-          if (stage !== 'ask_contact') break;
+          if (stage !== 'ask_contact' && stage !== 'confirm') break;
           return chosen({ session: { stage: 'ask_contact_details', draft }, prompts: [{ say: 'ask_contact_details' }] });
         case 'confirm':
           if (stage !== 'confirm') break;
