@@ -314,6 +314,8 @@ export interface TelegramReportersTable {
    * was kept. bigint on PostgreSQL (read back as a string there).
    */
   last_message_id: number | string | null;
+  /** When the bot gave the resident the tracking code; the case's notices to the chat wait for it. */
+  code_sent_at: string | null;
 }
 
 // Declaration merging adds the Telegram tables to Database.

@@ -896,6 +896,23 @@ describe('Telegram rate limits', () => {
     expect(retried!.at - limited!.at).toBeGreaterThanOrEqual(950);
   });
 
+  it('gives the resident the tracking code before any notice of the case, though the answer waits out a 429', async () => {
+    // The notices' retries as in production (8, the delay doubling), from 1 s rather than 5 s.
+    const own = await startTestService(testEnv('telegram-order', { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: emu.url, TELEGRAM_WEBHOOK_SECRET: SECRET, DISPATCH_ATTEMPTS: '8', DISPATCH_BACKOFF_MS: '1000' }));
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('兴隆办事处有工厂夜里往沟里排黑水'), { url: own.url });
+    await deliver(chat.chatId, chat.button('c:anonymous'), { url: own.url });
+    // Long enough for the pipeline to dispatch the case meanwhile.
+    emu.rateLimitNext('sendMessage', 1, 4, chat.chatId, '举报已受理');
+    const confirmed = await deliver(chat.chatId, chat.button('c:confirm'), { url: own.url });
+    expect(confirmed.status).toBe(200);
+    const created = await own.deps.db.selectFrom('cases').select('tracking_code').where('channel', '=', 'telegram').executeTakeFirstOrThrow();
+    const code = created.tracking_code;
+    await waitFor(() => texts(emu.toChat(chat.chatId)).find((t) => t.includes(code) && t.includes('派给')), { what: 'the dispatched notice' });
+    const told = texts(emu.toChat(chat.chatId)).filter((t) => t.includes(code));
+    expect(told).toEqual([expect.stringContaining(`查询码：${code}`), expect.stringMatching(new RegExp(`您的举报 ${code} 已派给`))]);
+  });
+
   it('creates the case and sends its tracking code even when the press of 确认提交 cannot be answered', async () => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('兴隆办事处有工厂夜里往河里排污水'));

@@ -131,12 +131,15 @@ async function toTelegram(
   n: { caseId: string; kind: string; data: string | null; trackingCode: string; round: number },
   ctx: JobContext | undefined,
 ): Promise<{ status: 'sent' | 'skipped'; outcome: string }> {
-  const link = await deps.db.selectFrom('telegram_reporters').select(['chat_id', 'language']).where('case_id', '=', n.caseId).executeTakeFirst();
+  const link = await deps.db.selectFrom('telegram_reporters').select(['chat_id', 'language', 'code_sent_at']).where('case_id', '=', n.caseId).executeTakeFirst();
   if (!link) {
     // The bot links the chat right after the case is committed: give it a moment before giving up.
     if (ctx && ctx.attempt < ctx.maxAttempts) throw new Error('no telegram chat linked to this case yet');
     return { status: 'skipped', outcome: 'skipped: no telegram chat for this case' };
   }
+  // A notice never comes before the tracking code (the bot's answer may be waiting out a 429, or be redelivered);
+  // on the last attempt it goes anyway.
+  if (link.code_sent_at === null && ctx && ctx.attempt < ctx.maxAttempts) throw new Error('the chat has not been given the tracking code yet');
   const lang = langOf(link.language);
   const text = reporterNotice(deps, n, lang);
   if (!text) return { status: 'skipped', outcome: `skipped: residents are not told about ${n.kind}` };

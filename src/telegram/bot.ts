@@ -253,6 +253,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
             language: lang,
             created_at: now.toISOString(),
             last_message_id: lastBeforeSubmission(draft, ctx.callbackQuery?.message?.message_id),
+            code_sent_at: null,
           })
           .onConflict((oc) => oc.column('case_id').doNothing())
           .execute();
@@ -274,7 +275,14 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       await ctx.reply(t.accepted(accepted.trackingCode, `${publicUrl(deps.env)}/track/${accepted.trackingCode}`), {
         reply_markup: { remove_keyboard: true },
       });
-      // The pipeline starts once the resident has the tracking code, so its first notice comes after it.
+      // The case's notices to the chat wait for this (the pipeline may have dispatched it while the answer waited
+      // out a 429), so the first thing the resident hears of the case is its code.
+      await deps.db
+        .updateTable('telegram_reporters')
+        .set({ code_sent_at: deps.clock.now().toISOString() })
+        .where('case_id', '=', accepted.id)
+        .where('code_sent_at', 'is', null)
+        .execute();
       deps.kickOutbox();
       return;
     }
