@@ -300,6 +300,23 @@ describe('Telegram bot: a resident reports', () => {
     expect(created).toMatchObject({ text: `有个厂子晚上往沟里排黑水，气味很大\n${more}`, address: '盐下村三组后面的水沟' });
   });
 
+  it('takes a short message written before "where is it?" came as more description, and asks again; the answer after it is the place', async () => {
+    const chat = residentChat(nextChat++);
+    // Two messages in a row: the second is written before the bot's question arrives.
+    const first = chat.text('有个化工厂晚上往沟里排黑水，气味很大');
+    const second = chat.text('已经持续一个月了');
+    const asked = await deliver(chat.chatId, first);
+    expect(texts(asked.sent)).toEqual([expect.stringContaining('哪里')]);
+    const more = await deliver(chat.chatId, second);
+    expect(texts(more.sent)).toEqual([expect.stringContaining('哪里')]);
+    const place = await deliver(chat.chatId, chat.text('盐下村三组后面的水沟'));
+    expect(texts(place.sent).at(-1)).toContain('匿名');
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toMatchObject({ text: '有个化工厂晚上往沟里排黑水，气味很大\n已经持续一个月了', address: '盐下村三组后面的水沟' });
+  });
+
   it('keeps the joined description within the 5,000 characters of a case', async () => {
     const chat = residentChat(nextChat++);
     const first = `兴隆办事处的化工厂往沟里排黑水。${'臭'.repeat(3000)}`;
@@ -441,7 +458,15 @@ describe('Telegram bot: a resident reports', () => {
     expect(texts(start.sent)).toEqual([expect.stringContaining('还没有提交'), expect.stringContaining('哪里')]);
     expect(texts(start.sent)[0]).toContain('/cancel');
     const sessionAfter = await service.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chat.chatId)).executeTakeFirstOrThrow();
-    expect(sessionAfter.state).toBe(sessionBefore.state);
+    // The report is as it was; only the question asked again is remembered (what is sent before it is no answer).
+    const withoutQuestion = (state: string) => {
+      const session = JSON.parse(state) as { stage: string; draft: { placeAskedId: number } };
+      const { placeAskedId, ...draft } = session.draft;
+      return { report: { ...session, draft }, placeAskedId };
+    };
+    const [before, after] = [withoutQuestion(sessionBefore.state), withoutQuestion(sessionAfter.state)];
+    expect(after.report).toEqual(before.report);
+    expect(after.placeAskedId).toBeGreaterThan(before.placeAskedId);
     // At the contact question, /start asks that again, with its buttons.
     await deliver(chat.chatId, chat.text('盐下村三组后面的水沟'));
     const again = await deliver(chat.chatId, chat.command('/start'));

@@ -24,6 +24,14 @@ export const JPEG_BYTES = Buffer.concat([
   Buffer.from([0xff, 0xd9]),
 ]);
 
+/**
+ * Message ids in the order messages are sent, the residents' and the bot's
+ * alike, as Telegram numbers a private chat's: a resident's message written
+ * before the bot's answer came has the lower id.
+ */
+let lastMessageId = 500;
+const nextMessageId = () => ++lastMessageId;
+
 export interface TelegramEmulator {
   url: string;
   calls: ApiCall[];
@@ -76,7 +84,6 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
   const limits = new Map<string, { times: number; retryAfterS: number; chatId?: number; textIncludes?: string }>();
   const pending: Array<Record<string, unknown>> = [];
   const waiters: Array<() => void> = [];
-  let messageId = 500;
   const server: Server = createServer((req, res) => {
     void (async () => {
       try {
@@ -158,18 +165,23 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
         case 'getMe':
           return send(200, { ok: true, result: { id: 1, is_bot: true, first_name: 'Intake', username: 'intake_test_bot' } });
         case 'sendMessage':
-          return send(200, { ok: true, result: { message_id: ++messageId, date, chat, text: body.text } });
+          return send(200, { ok: true, result: { message_id: nextMessageId(), date, chat, text: body.text } });
         case 'editMessageText':
           return send(200, { ok: true, result: { message_id: Number(body.message_id ?? 1), date, chat, text: body.text } });
         case 'editMessageReplyMarkup':
           return send(200, { ok: true, result: { message_id: Number(body.message_id ?? 1), date, chat, text: '…' } });
-        case 'sendPhoto':
-          return send(200, { ok: true, result: { message_id: ++messageId, date, chat, photo: [{ file_id: `sent-${messageId}`, file_unique_id: `s${messageId}`, width: 1, height: 1 }] } });
+        case 'sendPhoto': {
+          const id = nextMessageId();
+          return send(200, { ok: true, result: { message_id: id, date, chat, photo: [{ file_id: `sent-${id}`, file_unique_id: `s${id}`, width: 1, height: 1 }] } });
+        }
         case 'sendMediaGroup': {
           const media = Array.isArray(body.media) ? body.media : [];
           return send(200, {
             ok: true,
-            result: media.map(() => ({ message_id: ++messageId, date, chat, photo: [{ file_id: `sent-${messageId}`, file_unique_id: `s${messageId}`, width: 1, height: 1 }] })),
+            result: media.map(() => {
+              const id = nextMessageId();
+              return { message_id: id, date, chat, photo: [{ file_id: `sent-${id}`, file_unique_id: `s${id}`, width: 1, height: 1 }] };
+            }),
           });
         }
         case 'getFile':
@@ -219,11 +231,10 @@ export function photoSizes(fileId: string) {
 
 /** Builds Telegram updates for one resident's private chat. */
 export function residentChat(chatId: number, languageCode = 'zh-hans') {
-  let messageId = 1;
   const from = { id: chatId, is_bot: false, first_name: 'Li', language_code: languageCode };
   const chat = { id: chatId, type: 'private' as const, first_name: 'Li' };
   const message = (fields: Record<string, unknown>) => ({
-    message_id: messageId++,
+    message_id: nextMessageId(),
     date: Math.floor(Date.now() / 1000),
     chat,
     from,
@@ -246,7 +257,7 @@ export function residentChat(chatId: number, languageCode = 'zh-hans') {
     }),
     contact: (phone: string) => ({ message: message({ contact: { phone_number: phone, first_name: 'Li', last_name: 'Ming', user_id: chatId } }) }),
     button: (data: string, text = '…') => ({
-      callback_query: { id: `cb-${messageId++}`, from, chat_instance: `ci-${chatId}`, data, message: message({ text }) },
+      callback_query: { id: `cb-${nextMessageId()}`, from, chat_instance: `ci-${chatId}`, data, message: message({ text }) },
     }),
   };
 }

@@ -303,8 +303,12 @@ async function say(ctx: BotContext, t: Texts, p: Prompt): Promise<void> {
       return void (await ctx.reply(t.askText));
     case 'greeting':
       return void (await ctx.reply(t.start));
-    case 'ask_place':
-      return void (await ctx.reply(t.askPlace, { reply_markup: new Keyboard().requestLocation(t.shareLocation).resized().oneTime() }));
+    case 'ask_place': {
+      const asked = await ctx.reply(t.askPlace, { reply_markup: new Keyboard().requestLocation(t.shareLocation).resized().oneTime() });
+      // A text sent before this question is not its answer (conversation.ts): the report remembers when it was asked.
+      ctx.session.draft.placeAskedId = asked.message_id;
+      return;
+    }
     case 'ask_contact':
       return void (await ctx.reply(t.askContact, {
         reply_markup: new InlineKeyboard().text(t.anonymous, `${CALLBACK_PREFIX}anonymous`).row().text(t.leaveContact, `${CALLBACK_PREFIX}contact`),

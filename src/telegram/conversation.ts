@@ -36,6 +36,13 @@ export interface Draft {
   textIds: Array<number | null>;
   /** The message `address` was typed in, when known. */
   addressId?: number | null;
+  /**
+   * The bot's last "where is it?" message, when known. A private chat numbers
+   * its messages in order, the resident's and the bot's alike: a message with
+   * a lower id was sent before the question (several sent in a row) and is
+   * more description, not the answer.
+   */
+  placeAskedId?: number | null;
 }
 
 export interface Session {
@@ -108,6 +115,7 @@ export function emptySession(): Session {
       contact: null,
       textIds: [],
       addressId: null,
+      placeAskedId: null,
     },
   };
 }
@@ -124,6 +132,7 @@ export function reviveSession(value: unknown): Session {
   draft.textIds = idsFitting(draft.textIds, draft.texts);
   draft.photoIds = idsFitting(draft.photoIds, draft.photos);
   if (!Number.isSafeInteger(draft.addressId)) draft.addressId = null;
+  if (!Number.isSafeInteger(draft.placeAskedId)) draft.placeAskedId = null;
   return { stage: v.stage, draft };
 }
 
@@ -235,6 +244,11 @@ function corrected(session: Session, messageId: number, text: string | null, fil
   return toStep(advance(next, [taken]));
 }
 
+/** Whether a message was sent before the bot's message `askedId` (unknown either way: not before). */
+function sentBefore(messageId: number | undefined, askedId: number | null | undefined): boolean {
+  return typeof messageId === 'number' && typeof askedId === 'number' && messageId < askedId;
+}
+
 /** A typed contact: a phone number, and whatever else the message says as the name. */
 export function parseTypedContact(text: string): { name: string | null; phone: string } | null {
   const phone = findPhones(text)[0];
@@ -287,8 +301,9 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
 
     case 'text': {
       const text = input.text.trim();
-      // An answer to "where is it?" is short; a long message is more description (which may name the place).
-      if (stage === 'ask_place' && [...text].length <= MAX_PLACE_ANSWER && !ANONYMOUS_TYPED.test(text)) {
+      // An answer to "where is it?" is short, and sent after the question; a long message, or one sent before the
+      // question came (the resident writing on), is more description (which may name the place).
+      if (stage === 'ask_place' && [...text].length <= MAX_PLACE_ANSWER && !ANONYMOUS_TYPED.test(text) && !sentBefore(input.messageId, draft.placeAskedId)) {
         return toStep(advance({ ...draft, address: text, addressId: input.messageId ?? null }));
       }
       // 匿名 is never a description nor a place: before the question (我要匿名举报 as the first message) or after
