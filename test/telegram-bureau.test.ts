@@ -242,6 +242,22 @@ describe('bureau group chats: buttons', () => {
     expect(deleted?.body.message_ids).toEqual(JSON.parse(String(post.photo_message_ids)));
   });
 
+  it('takes a double tap on 退回 or 返回 as one press, without failing the update', async () => {
+    const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');
+    const { caseId, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    for (const data of [`g:r:${post.id}`, `g:b:${post.id}`]) {
+      const first = await deliver(emu, service.url, member.press(data, Number(post.message_id)));
+      expect(first.status, data).toBe(200);
+      const again = await deliver(emu, service.url, member.press(data, Number(post.message_id)));
+      expect(again.status, data).toBe(200);
+      expect(again.calls.map((c) => c.method), data).toContain('answerCallbackQuery');
+    }
+    // Back at 签收 / 退回, the buttons work.
+    const signed = await deliver(emu, service.url, member.press(`g:a:${post.id}`, Number(post.message_id)));
+    expect(signed.status).toBe(200);
+    expect((await assignmentOf(caseId, 'epb')).status).toBe('accepted');
+  });
+
   it('posts the case anew, with working buttons, when the dispatcher gives a returned case back to the bureau', async () => {
     const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');
     const { caseId, reference, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');

@@ -83,6 +83,12 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
   const calls: ApiCall[] = [];
   const limits = new Map<string, { times: number; retryAfterS: number; chatId?: number; textIncludes?: string }>();
   const pending: Array<Record<string, unknown>> = [];
+  // What each message shows (its text and inline buttons): Telegram refuses an edit that changes neither.
+  const shown = new Map<string, { text: unknown; buttons: string }>();
+  const buttonsJson = (markup: unknown) => {
+    const rows = (markup as { inline_keyboard?: unknown[] } | undefined)?.inline_keyboard;
+    return Array.isArray(rows) && rows.length > 0 ? JSON.stringify(rows) : '';
+  };
   const waiters: Array<() => void> = [];
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -138,6 +144,17 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
           return send(400, { ok: false, error_code: 400, description: refused });
         }
       }
+      if (method === 'editMessageText' || method === 'editMessageReplyMarkup') {
+        const key = `${Number(body.chat_id)}:${Number(body.message_id)}`;
+        const before = shown.get(key);
+        const after = { text: method === 'editMessageText' ? body.text : before?.text, buttons: buttonsJson(body.reply_markup) };
+        if (before && before.text === after.text && before.buttons === after.buttons) {
+          calls.push({ method: `${method}:400`, body, at });
+          const refused = 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message';
+          return send(400, { ok: false, error_code: 400, description: refused });
+        }
+        shown.set(key, after);
+      }
       if (method === 'getUpdates') {
         // Long polling: answer with what is queued past the offset, or wait a little for it.
         const offset = Number(body.offset ?? 0);
@@ -164,8 +181,11 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
       switch (method) {
         case 'getMe':
           return send(200, { ok: true, result: { id: 1, is_bot: true, first_name: 'Intake', username: 'intake_test_bot' } });
-        case 'sendMessage':
-          return send(200, { ok: true, result: { message_id: nextMessageId(), date, chat, text: body.text } });
+        case 'sendMessage': {
+          const id = nextMessageId();
+          shown.set(`${chatId}:${id}`, { text: body.text, buttons: buttonsJson(body.reply_markup) });
+          return send(200, { ok: true, result: { message_id: id, date, chat, text: body.text } });
+        }
         case 'editMessageText':
           return send(200, { ok: true, result: { message_id: Number(body.message_id ?? 1), date, chat, text: body.text } });
         case 'editMessageReplyMarkup':

@@ -123,6 +123,23 @@ describe('rating in the chat', () => {
     expect(await caseRow(caseId)).toMatchObject({ status: 'reopened', round: 2 });
   });
 
+  it('takes a double tap on a rating button as one press, without failing the update', async () => {
+    const chat = residentChat(nextChat++);
+    const { caseId, code, pushed } = await reportedAndReplied(chat);
+    // Two presses of the same button of the same message, the second before the first's answer arrived.
+    const press = chat.button(`r:${code}:1:b`, String(pushed.body.text));
+    const first = await deliver(emu, service.url, press);
+    expect(first.status).toBe(200);
+    const second = await deliver(emu, service.url, { callback_query: { ...press.callback_query, id: `${press.callback_query.id}-again` } });
+    expect(second.status).toBe(200);
+    expect(second.calls.map((c) => c.method)).toContain('answerCallbackQuery');
+    // The question asked at the first press still stands: answering it rates the case.
+    const ask = first.calls.find((x) => x.method === 'editMessageText');
+    const rated = await deliver(emu, service.url, { callback_query: { ...press.callback_query, id: `${press.callback_query.id}-y`, data: `r:${code}:1:b:y`, message: { ...press.callback_query.message, text: String(ask?.body.text) } } });
+    expect(rated.status).toBe(200);
+    expect(await caseRow(caseId)).toMatchObject({ status: 'closed' });
+  });
+
   it('lets only the chat that reported the case rate it', async () => {
     const chat = residentChat(nextChat++);
     const { caseId, code } = await reportedAndReplied(chat);

@@ -117,3 +117,19 @@ export function answersNeverFail(logger: { warn(obj: object, msg: string): void 
     }
   };
 }
+
+/**
+ * An edit that would change nothing (a button tapped twice before its
+ * message was edited: the second press edits it to what it already shows) is
+ * refused by Telegram with a 400 "message is not modified". The message
+ * already says what it should, so the edit is taken as done rather than
+ * failing the update (which Telegram, or the polling loop, would try again
+ * and again).
+ */
+export function unchangedEditsAreDone(): Transformer {
+  return async (prev, method, payload, signal) => {
+    const res = await prev(method, payload, signal);
+    if (res.ok || !method.startsWith('editMessage') || res.error_code !== 400 || !/message is not modified/i.test(res.description)) return res;
+    return { ok: true, result: true } as Awaited<ReturnType<typeof prev>>;
+  };
+}

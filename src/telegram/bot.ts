@@ -31,7 +31,7 @@ import {
   type Prompt,
   type Session,
 } from './conversation.js';
-import { answersNeverFail, apiRootOf, followedBy, installDelivery, WEBHOOK_DELIVERY } from './api.js';
+import { answersNeverFail, apiRootOf, followedBy, installDelivery, unchangedEditsAreDone, WEBHOOK_DELIVERY } from './api.js';
 import { createPruner, oneAtATimePerChat } from './chat-lock.js';
 import { handleGroupButtons } from './group-posts.js';
 import { linkedUser, redeemLinkToken, unlink, voidLinkToken } from './links.js';
@@ -67,6 +67,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   // Throttled, and a 429 waited out briefly; a longer one fails the update so Telegram redelivers it.
   installDelivery(bot.api, deps.env, WEBHOOK_DELIVERY);
   bot.api.config.use(answersNeverFail(deps.logger));
+  bot.api.config.use(unchangedEditsAreDone());
   const conversation: ConversationContext = {
     placeIn: (text) => {
       const d = extractDetails(deps.district, text, { location: null, receivedAt: deps.clock.now() });
