@@ -538,6 +538,26 @@ describe('Telegram bot: a resident reports', () => {
     expect(await countCases()).toBe(casesBefore);
   });
 
+  it('tells a resident in the middle of a report that a sticker or a voice message is not taken and the question stands, not to describe the problem again', async () => {
+    const sticker = { sticker: { file_id: 'st', file_unique_id: 'st', type: 'regular', width: 512, height: 512, is_animated: false, is_video: false } };
+    const voice = { voice: { file_id: 'vo', file_unique_id: 'vo', duration: 3 } };
+    const chat = residentChat(nextChat++);
+    // No report under way: a report is what the resident is asked for.
+    expect(texts((await deliver(chat.chatId, { message: chat.message(sticker) })).sent)).toEqual([expect.stringContaining('请用文字描述问题')]);
+    await deliver(chat.chatId, chat.text('化工厂旁边的水沟发黑发臭'));
+    await deliver(chat.chatId, chat.text('盐下村三组后面的水沟'));
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    // At the summary (a thumbs-up sticker for "yes"), the report waits for its confirmation.
+    for (const message of [sticker, voice, { video_note: { file_id: 'vn', file_unique_id: 'vn', length: 240, duration: 2 } }, { dice: { emoji: '🎲', value: 3 } }]) {
+      const r = await deliver(chat.chatId, { message: chat.message(message) });
+      expect(texts(r.sent), Object.keys(message)[0]).toEqual([expect.stringContaining('请接着')]);
+      expect(texts(r.sent)[0]).not.toContain('描述问题');
+    }
+    const en = residentChat(nextChat++, 'en');
+    await deliver(en.chatId, en.text('A factory dumps black water into the ditch at night'));
+    expect(texts((await deliver(en.chatId, { message: en.message(sticker) })).sent)).toEqual([expect.stringContaining('the question above')]);
+  });
+
   it('says so when the resident has no cases, and when a code is unknown', async () => {
     const chat = residentChat(nextChat++);
     expect(texts((await deliver(chat.chatId, chat.command('/status'))).sent)[0]).toContain('还没有');

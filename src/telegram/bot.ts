@@ -162,7 +162,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   pm.on('message:location', async (ctx) => {
     const { latitude: lat, longitude: lng } = ctx.msg.location;
     // Telegram's clients send a point on Earth; anything else is not a place the case can keep.
-    if (!onEarth(lat, lng)) return void (await ctx.reply(textsFor(ctx).unusable.other));
+    if (!onEarth(lat, lng)) return notTaken(ctx, 'other');
     // A venue (a place picked in Telegram's search) comes with its name and address: the case keeps them as its address.
     const v = ctx.msg.venue;
     const venue = v ? [v.title, v.address].filter((x) => typeof x === 'string' && x.trim() !== '').join(' ').trim() : '';
@@ -170,19 +170,25 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   });
   pm.on('message:contact', async (ctx) => {
     const c = ctx.msg.contact;
-    if (typeof c.phone_number !== 'string') return void (await ctx.reply(textsFor(ctx).unusable.other));
+    if (typeof c.phone_number !== 'string') return notTaken(ctx, 'other');
     // The share button sends the resident's own contact, with their user id; a card from the phone book
     // (no user id) or of another Telegram user is someone else's.
     if (c.user_id !== ctx.from?.id) return void (await ctx.reply(textsFor(ctx).unusable.notOwnContact));
     const name = [c.first_name, c.last_name].filter((x) => typeof x === 'string' && x !== '').join(' ').trim();
     // Telegram gives 8613812345678 or +86 138…: keep the number people dial.
     const phone = findPhones(c.phone_number)[0] ?? c.phone_number.replace(/[^\d+]/g, '');
-    if (phone.replace(/\D/g, '').length < 5) return void (await ctx.reply(textsFor(ctx).unusable.other));
+    if (phone.replace(/\D/g, '').length < 5) return notTaken(ctx, 'other');
     return run(ctx, { kind: 'contact', name: name || null, phone });
   });
-  pm.on('message:sticker', (ctx) => ctx.reply(textsFor(ctx).unusable.sticker));
-  pm.on(['message:voice', 'message:audio', 'message:video_note'], (ctx) => ctx.reply(textsFor(ctx).unusable.voice));
-  pm.on('message', (ctx) => ctx.reply(textsFor(ctx).unusable.other));
+  pm.on('message:sticker', (ctx) => notTaken(ctx, 'sticker'));
+  pm.on(['message:voice', 'message:audio', 'message:video_note'], (ctx) => notTaken(ctx, 'voice'));
+  pm.on('message', (ctx) => notTaken(ctx, 'other'));
+
+  /** A message the bot cannot use: said so, and in the middle of a report, that its question still stands (not "describe the problem"). */
+  async function notTaken(ctx: BotContext, kind: 'sticker' | 'voice' | 'other'): Promise<void> {
+    const t = textsFor(ctx).unusable;
+    await ctx.reply(inProgress(ctx.session) ? t.inReport[kind] : t[kind]);
+  }
 
   /*
    * A message the resident edited. A live location sends one for every

@@ -98,6 +98,12 @@ const zh = {
     photoTooLarge: (mb: number) => `照片太大了（最多 ${mb} MB），这条消息没有保存。请以普通照片形式发送（不要选“文件”）。`,
     notOwnContact: '这是别人的联系方式。请点按钮分享您本人的，或直接输入姓名和电话。',
     other: '这种消息暂时无法处理，请发送文字、照片或位置。',
+    /** The same, to a resident in the middle of a report: the question they were asked still stands. */
+    inReport: {
+      sticker: '贴纸无法加入举报，请接着回答上面的问题。',
+      voice: '暂时无法处理语音消息，请接着用文字回答上面的问题。',
+      other: '这种消息无法加入举报，请接着回答上面的问题。',
+    },
   },
   statusNone: '您还没有通过本机器人举报过案件。',
   statusList: (lines: string[]) => `您举报的案件：\n${lines.join('\n')}\n发送 /status 查询码 查看详情。`,
@@ -245,6 +251,11 @@ const en: Texts = {
     photoTooLarge: (mb) => `That photo is too large (at most ${mb} MB); this message was not kept. Please send it as a photo, not as a file.`,
     notOwnContact: "That is someone else's contact. Share your own with the button, or type your name and number.",
     other: 'This kind of message cannot be handled; please send text, photos or a location.',
+    inReport: {
+      sticker: 'A sticker cannot be added to the report; please go on with the question above.',
+      voice: 'Voice messages cannot be handled yet; please answer the question above in words.',
+      other: 'This cannot be added to the report; please go on with the question above.',
+    },
   },
   statusNone: 'You have not reported anything through this bot yet.',
   statusList: (lines) => `Your reports:\n${lines.join('\n')}\nSend /status CODE for details.`,
