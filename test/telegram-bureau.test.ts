@@ -427,6 +427,10 @@ describe('/link and /unlink', () => {
     const links = async () => service.deps.db.selectFrom('telegram_links').selectAll().orderBy('telegram_user_id').execute();
     expect((await links()).filter((l) => l.user_id === li.id)).toEqual([expect.objectContaining({ telegram_user_id: String(first.chatId) })]);
     const before = await links();
+    // Sent again by the one it linked (a second tap), it says they are linked, not that the code is spent.
+    const twice = await deliver(emu, service.url, first.command(`/link ${token}`));
+    expect(sentTexts(twice.calls, first.chatId)[0]).toContain('绑定成功：李四');
+    expect(await links()).toEqual(before);
 
     const second = residentChat(nextUser++);
     const reused = await deliver(emu, service.url, second.command(`/link ${token}`));
@@ -441,6 +445,11 @@ describe('/link and /unlink', () => {
     const empty = await deliver(emu, service.url, second.command('/link'));
     expect(sentTexts(empty.calls, second.chatId)[0]).toContain('/link');
     expect(await links()).toEqual(before);
+    // Unlinked, the one it linked cannot use it again either.
+    await deliver(emu, service.url, first.command('/unlink'));
+    const relink = await deliver(emu, service.url, first.command(`/link ${token}`));
+    expect(sentTexts(relink.calls, first.chatId)[0]).toContain('已经用过');
+    expect((await links()).filter((l) => l.user_id === li.id)).toEqual([]);
   });
 
   it('unlinks with /unlink, after which the buttons answer with an alert', async () => {

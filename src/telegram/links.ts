@@ -56,7 +56,8 @@ export type LinkOutcome =
 /**
  * Links the Telegram user to the token's account, in one transaction: the
  * token is marked used only if it was unused and unexpired, so two uses
- * racing each other cannot both win. A Telegram user has one account; an
+ * racing each other cannot both win. The user it linked sending it again
+ * while still linked is told they are linked. A Telegram user has one account; an
  * account one Telegram user (a new link replaces the old one).
  */
 export async function redeemLinkToken(db: Kysely<Database>, token: string, telegramUserId: string, now: Date): Promise<LinkOutcome> {
@@ -64,7 +65,11 @@ export async function redeemLinkToken(db: Kysely<Database>, token: string, teleg
   return db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('telegram_link_tokens').selectAll().where('token_hash', '=', hashLinkToken(token)).executeTakeFirst();
     if (!row) return { ok: false, reason: 'unknown' } as const;
-    if (row.used_at !== null) return { ok: false, reason: 'used' } as const;
+    if (row.used_at !== null) {
+      // Sent again by whoever it linked, still linked (a second tap on the message): linked, not "ask for a new code".
+      const again = row.used_by === telegramUserId ? await linkedUser(trx, telegramUserId) : null;
+      return again?.id === row.user_id ? ({ ok: true, user: again } as const) : ({ ok: false, reason: 'used' } as const);
+    }
     if (row.expires_at <= at) return { ok: false, reason: 'expired' } as const;
     const user = await findUser(trx, row.user_id);
     if (!user || !user.active) return { ok: false, reason: 'inactive' } as const;
