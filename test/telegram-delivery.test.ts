@@ -309,14 +309,15 @@ describe('pruning handled update ids', () => {
         { update_id: 3, received_at: hoursAgo(47) },
       ])
       .execute();
-    const chat = residentChat(nextChat++);
+    const chatId = nextChat++;
+    const chat = residentChat(chatId);
     const r = await deliver(emu, service.url, chat.command('/help'));
     expect(r.status).toBe(200);
     const left = await service.deps.db.selectFrom('telegram_updates').select('update_id').orderBy('update_id').execute();
     expect(left.map((x) => Number(x.update_id))).toEqual([3, r.updateId]);
-    // A redelivery of a kept update is still dropped.
+    // A redelivery of a kept update is still dropped: nothing is said to the chat (another job's calls may come meanwhile).
     const again = await deliver(emu, service.url, chat.command('/help'), { updateId: r.updateId });
-    expect(again.calls).toEqual([]);
+    expect(again.calls.filter((c) => Number(c.body.chat_id) === chatId)).toEqual([]);
     await pruneTelegramState(service.deps.db, new Date(Date.now() + 49 * 3600_000));
     expect(await service.deps.db.selectFrom('telegram_updates').select('update_id').execute()).toEqual([]);
   });
@@ -399,7 +400,8 @@ describe('bureau groups on PostgreSQL', () => {
     const r = await deliver(emu, service.url, press);
     expect(String(r.calls.find((c) => c.method === 'editMessageText')?.body.text)).toContain('已签收：赵六');
     const again = await deliver(emu, service.url, press, { updateId: r.updateId });
-    expect(again.calls).toEqual([]);
+    // Nothing answers the press or touches its post again (another job's calls may come meanwhile).
+    expect(again.calls.filter((c) => c.method === 'answerCallbackQuery' || Number(c.body.message_id) === Number(post.message_id))).toEqual([]);
     const late = await deliver(emu, service.url, member.press(`g:a:${post.id}`, Number(post.message_id)));
     expect(alertOf(late.calls)?.show_alert).toBe(true);
     const a = await service.deps.db.selectFrom('assignments').select(['status', 'accepted_by']).where('case_id', '=', id).where('unit_code', '=', 'epb').executeTakeFirstOrThrow();
