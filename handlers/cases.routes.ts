@@ -268,6 +268,7 @@ function decodeCursor(cursor: string): { receivedAt: string; id: string } {
 const listRoute = createRoute({
   method: 'get',
   path: '/api/v1/cases',
+  operationId: 'listCases',
   tags: ['cases'],
   summary: 'List cases',
   description:
@@ -289,6 +290,7 @@ const listRoute = createRoute({
 const getRoute = createRoute({
   method: 'get',
   path: '/api/v1/cases/{id}',
+  operationId: 'getCase',
   tags: ['cases'],
   summary: 'One case as staff see it',
   description: 'Text, photos, place, type with evidence, assignments, deliveries, every event and the pending extension requests.',
@@ -301,6 +303,7 @@ const getRoute = createRoute({
 const photoRoute = createRoute({
   method: 'get',
   path: '/api/v1/cases/{id}/photos/{photoId}',
+  operationId: 'getCasePhoto',
   tags: ['cases'],
   summary: "A photo of the case (the reporter's upload)",
   security,
@@ -363,6 +366,7 @@ const acceptRoute = createRoute({
   ...bureauCommon,
   middleware: [authenticate(), requireRoles('bureau')] as const,
   path: '/api/v1/cases/{id}/accept',
+  operationId: 'acceptAssignment',
   summary: 'Sign for the assignment (签收)',
   description: `The lead signing moves the case to \`accepted\`.${ownOnly}`,
   request: { params: idParam },
@@ -371,6 +375,7 @@ const returnRoute = createRoute({
   ...bureauCommon,
   middleware: [authenticate(), requireRoles('bureau')] as const,
   path: '/api/v1/cases/{id}/return',
+  operationId: 'returnAssignment',
   summary: 'Return the assignment (退回)',
   description: `Instead of signing for it, with a reason code and a note. The lead's return sends the case to triage; a co-handler's leaves it where it is.${ownOnly}`,
   request: { params: idParam, body: json(returnBody) },
@@ -379,6 +384,7 @@ const progressRoute = createRoute({
   ...bureauCommon,
   middleware: [authenticate(), requireRoles('bureau')] as const,
   path: '/api/v1/cases/{id}/progress',
+  operationId: 'recordProgress',
   summary: 'Record progress',
   description: `A note; shown on the tracking page only with \`public: true\`.${ownOnly}`,
   request: { params: idParam, body: json(progressBody) },
@@ -387,6 +393,7 @@ const replyRoute = createRoute({
   ...bureauCommon,
   middleware: [authenticate(), requireRoles('bureau')] as const,
   path: '/api/v1/cases/{id}/reply',
+  operationId: 'replyToCase',
   summary: 'Reply (答复)',
   description:
     "After signing for it. JSON `{ text }`, or multipart with `text` and up to 5 `attachments` (images or PDF, 10 MB each). " +
@@ -399,6 +406,7 @@ const replyRoute = createRoute({
 const extendRoute = createRoute({
   method: 'post',
   path: '/api/v1/cases/{id}/extend',
+  operationId: 'requestExtension',
   tags: ['bureau work'],
   summary: 'Ask for more time on the reply deadline',
   description: 'A dispatcher approves or refuses it. One open request per unit.',

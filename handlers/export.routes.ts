@@ -255,6 +255,7 @@ const csvContent = { 'text/csv': { schema: z.string() } };
 const getCasesCsv = createRoute({
   method: 'get',
   path: '/api/v1/export/cases.csv',
+  operationId: 'exportCasesCsv',
   tags: ['statistics'],
   summary: 'Cases received in a period, one CSV row each',
   description:
@@ -272,6 +273,7 @@ const getCasesCsv = createRoute({
 const getStatsCsv = createRoute({
   method: 'get',
   path: '/api/v1/export/stats.csv',
+  operationId: 'exportStatsCsv',
   tags: ['statistics'],
   summary: 'The statistics as CSV: one row per group and a total',
   description: 'Dispatchers and admins. The same figures as GET /api/v1/stats; rates as fractions (0–1), empty when there is nothing to divide by.',

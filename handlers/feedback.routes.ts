@@ -41,6 +41,7 @@ export const feedbackResultSchema = z
 const postFeedback = createRoute({
   method: 'post',
   path: '/api/v1/track/{trackingCode}/feedback',
+  operationId: 'rateCase',
   tags: ['intake'],
   summary: "Rate the bureau's reply (回访)",
   description:

@@ -6,6 +6,7 @@ import { validationHook } from './validation.js';
 const healthz = createRoute({
   method: 'get',
   path: '/healthz',
+  operationId: 'health',
   tags: ['operations'],
   summary: 'The process is up',
   responses: { 200: { description: 'Up', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } } } },
@@ -19,6 +20,7 @@ const readinessSchema = z.object({
 const readyz = createRoute({
   method: 'get',
   path: '/readyz',
+  operationId: 'readiness',
   tags: ['operations'],
   summary: 'The database and Redis are reachable',
   responses: {

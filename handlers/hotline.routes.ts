@@ -123,6 +123,7 @@ const callQuery = z.object(
 const postCall = createRoute({
   method: 'post',
   path: '/api/v1/hotline/calls',
+  operationId: 'createHotlineCall',
   tags: ['hotline'],
   summary: 'Submit a hotline call (or review it first)',
   description:
@@ -157,6 +158,7 @@ const postCall = createRoute({
 const getCall = createRoute({
   method: 'get',
   path: '/api/v1/hotline/calls/{hotline}/{callId}',
+  operationId: 'getHotlineCall',
   tags: ['hotline'],
   summary: 'A received call: metadata, full transcript, caller number and its cases',
   security,
@@ -192,6 +194,7 @@ const getCall = createRoute({
 const importRoute = createRoute({
   method: 'post',
   path: '/api/v1/hotline/calls:import',
+  operationId: 'importHotlineCalls',
   tags: ['hotline'],
   summary: 'Import calls in bulk (NDJSON or CSV), streamed',
   description:

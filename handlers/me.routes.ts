@@ -21,6 +21,7 @@ export const meSchema = z
 const getMe = createRoute({
   method: 'get',
   path: '/api/v1/me',
+  operationId: 'getMe',
   tags: ['accounts'],
   summary: 'The account behind the bearer token',
   description: 'Any role. A client checks its token and learns its role and unit here.',

@@ -162,6 +162,7 @@ const acceptedSchema = z
 const postReport = createRoute({
   method: 'post',
   path: '/api/v1/reports',
+  operationId: 'createReport',
   tags: ['intake'],
   summary: 'Submit a report (web form or API client)',
   description:

@@ -98,6 +98,7 @@ const STATS_DESCRIPTION = [
 const getStats = createRoute({
   method: 'get',
   path: '/api/v1/stats',
+  operationId: 'getStats',
   tags: ['statistics'],
   summary: 'Response, resolution and satisfaction rates by bureau, type, jurisdiction or month',
   description: `Dispatchers and admins. ${STATS_DESCRIPTION}`,
@@ -113,6 +114,7 @@ const getStats = createRoute({
 const getPublicStats = createRoute({
   method: 'get',
   path: '/api/v1/public/stats',
+  operationId: 'getPublicStats',
   tags: ['statistics'],
   summary: 'The public statistics',
   description: `No authentication. The same counts and rates, nothing about single cases, of the cases that every grouping (type, jurisdiction, bureau, month) puts in a group of at least the district's \`publicStats.minGroupSize\` cases of the period (recomputed until stable). Every grouping of a period counts the same cases, so no table nor a difference of two gives a small group away; groups left out are counted in \`hiddenGroups\`. ${STATS_DESCRIPTION}`,

@@ -45,6 +45,7 @@ export type PublicCase = z.infer<typeof publicCaseSchema>;
 const getTrack = createRoute({
   method: 'get',
   path: '/api/v1/track/{trackingCode}',
+  operationId: 'trackCase',
   tags: ['intake'],
   summary: 'The public view of a case',
   description: 'Never shows who reported it. Names are in Chinese unless `lang=en`.',

@@ -179,6 +179,11 @@ describe('who may call what', () => {
 
   it('serves an OpenAPI document that is well-formed: OpenAPI fields only, portable patterns, examples its schemas accept', () => {
     expect(documentProblems(openapi.doc)).toEqual([]);
+    // Every operation has a name of its own, so a generated client's methods keep their names when a path changes.
+    const operations = Object.values(openapi.doc.paths).flatMap((item) => Object.values(item as Record<string, { operationId?: string }>));
+    const names = operations.map((op) => op.operationId);
+    expect(names.filter((n) => typeof n !== 'string' || !/^[a-z][A-Za-z]+$/.test(n))).toEqual([]);
+    expect(new Set(names).size).toBe(names.length);
     // Bodies that come in several media types are still required of the client.
     for (const path of ['/api/v1/reports', '/api/v1/cases/{id}/reply', '/api/v1/hotline/calls']) {
       expect((openapi.doc.paths[path]!.post as { requestBody?: { required?: boolean } }).requestBody?.required, path).toBe(true);
