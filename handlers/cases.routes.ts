@@ -1,5 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { listAssignmentsFor, listCases, listCasesKept } from '../db/repositories/case-queries.repository.js';
+import { EXTENSION_STATUSES, listAssignmentsFor, listCases, listCasesKept } from '../db/repositories/case-queries.repository.js';
+import { DELIVERY_STATUSES } from '../db/repositories/deliveries.repository.js';
 import { CASE_STATUSES, WORKING } from '../src/domain/case.js';
 import { textFault } from '../src/domain/text.js';
 import { AppError } from '../src/errors.js';
@@ -164,7 +165,7 @@ export const caseViewSchema = z
       z.object({
         unit,
         channel: z.string(),
-        status: z.string(),
+        status: z.enum(DELIVERY_STATUSES),
         attempts: z.number(),
         deliveredAt: instant.nullable(),
         lastError: z.string().nullable(),
@@ -184,7 +185,7 @@ export const caseViewSchema = z
       }),
     ),
     extensionRequests: z.array(
-      z.object({ id: z.string(), unit, workingDays: z.number().int(), reason: z.string(), status: z.string(), requestedAt: instant }),
+      z.object({ id: z.string(), unit, workingDays: z.number().int(), reason: z.string(), status: z.enum(EXTENSION_STATUSES), requestedAt: instant }),
     ),
     hotline: z
       .object({

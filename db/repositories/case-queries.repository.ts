@@ -269,7 +269,8 @@ export async function insertReplyAttachments(db: Db, list: readonly ReplyAttachm
 // ---- extension requests ------------------------------------------------
 
 /** `lapsed`: the unit replied before anyone decided; the request no longer asks for anything. */
-export type ExtensionStatus = 'pending' | 'approved' | 'refused' | 'lapsed';
+export const EXTENSION_STATUSES = ['pending', 'approved', 'refused', 'lapsed'] as const;
+export type ExtensionStatus = (typeof EXTENSION_STATUSES)[number];
 
 export interface ExtensionRequest {
   id: string;

@@ -3,7 +3,8 @@ import type { Db } from './db-types.js';
 import { insertRows } from '../insert-buffer.js';
 
 /** `withdrawn`: not sent, as the unit no longer held the case when its turn came (released, re-routed away, returned). */
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'withdrawn';
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed', 'withdrawn'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export interface Delivery {
   id: string;
