@@ -504,6 +504,25 @@ describe('Telegram bot: a resident reports', () => {
     expect(await casesOfChat(chat.chatId)).toHaveLength(1);
   });
 
+  it('answers a second tap on 确认提交 with the tracking code of the report it made, in the chat language, and makes no second case', async () => {
+    for (const [lang, said] of [['zh-hans', '已经提交'], ['en-US', 'already submitted']] as const) {
+      const chat = residentChat(nextChat++, lang);
+      await deliver(chat.chatId, chat.text('兴隆办事处有人焚烧电线'));
+      await deliver(chat.chatId, chat.button('c:anonymous'));
+      const confirm = chat.button('c:confirm');
+      await deliver(chat.chatId, confirm);
+      const [created] = await casesOfChat(chat.chatId);
+      // The same button of the same summary, pressed again (a new press, not Telegram's redelivery).
+      const again = await deliver(chat.chatId, { callback_query: { ...confirm.callback_query, id: `${confirm.callback_query.id}-again` } });
+      expect(again.status).toBe(200);
+      const alert = alertOf(again.all);
+      expect(alert?.text, lang).toContain(said);
+      expect(alert?.text, lang).toContain(created!.tracking_code);
+      expect(alert?.text, lang).not.toContain('失效');
+      expect(await casesOfChat(chat.chatId)).toHaveLength(1);
+    }
+  });
+
   it('answers what it cannot use and changes nothing', async () => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('化工厂旁边的水沟发黑发臭'));

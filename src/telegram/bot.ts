@@ -241,7 +241,13 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     const t = TEXTS[lang];
     const result = converse(ctx.session, input, conversation);
     if (ctx.callbackQuery && !result.chose) {
-      await ctx.answerCallbackQuery({ text: t.staleButton });
+      // 确认提交 pressed again on a summary already submitted (a second tap): the report it made, not "no longer valid".
+      const summary = ctx.callbackQuery.message;
+      const submitted =
+        input.kind === 'choice' && input.choice === 'confirm' && summary
+          ? await caseSubmittedAfter(deps, String(ctx.chat!.id), summary.message_id, summary.date)
+          : null;
+      await ctx.answerCallbackQuery(submitted ? { text: t.alreadySubmitted(submitted), show_alert: true } : { text: t.staleButton });
       return;
     }
     // The case is made before the button shows as pressed: if making it fails, the resident can press again.

@@ -81,6 +81,8 @@ const zh = {
   cancelled: '已取消，本次举报没有提交。需要时随时重新开始。',
   nothingToCancel: '目前没有正在填写的举报。',
   staleButton: '这个按钮已经失效了。',
+  /** 确认提交 pressed again on a summary whose report is already a case. */
+  alreadySubmitted: (code: string) => `这份举报已经提交，查询码：${code}。发送 /status ${code} 可查看进展。`,
   correctionTaken: '已按您修改后的内容更新这份举报。',
   editOnRecord: (code: string) =>
     `举报 ${code} 已按提交时的内容受理，修改已发送的消息不会改动它。` +
@@ -234,6 +236,7 @@ const en: Texts = {
   cancelled: 'Cancelled: nothing was submitted. Start again whenever you like.',
   nothingToCancel: 'There is no report in progress.',
   staleButton: 'This button is no longer valid.',
+  alreadySubmitted: (code) => `This report was already submitted. Tracking code: ${code}. Send /status ${code} to see how it goes.`,
   correctionTaken: 'Got it: the report now reads as you corrected it.',
   editOnRecord: (code) =>
     `Report ${code} was received as it was submitted; editing a message you sent does not change it. ` +
