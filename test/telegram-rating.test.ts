@@ -70,6 +70,10 @@ describe('rating in the chat', () => {
     const thanks = rated.calls.find((x) => x.method === 'editMessageText');
     expect(String(thanks?.body.text)).toContain('感谢评价');
     expect(buttonsOf(thanks)).toEqual([]);
+    // The reply stays; the prompt to rate with the buttons goes with them (a short reply needs no link to the whole).
+    expect(String(thanks?.body.text)).toContain('责令企业停产整改');
+    expect(String(thanks?.body.text)).not.toContain('请用下方按钮评价');
+    expect(String(thanks?.body.text)).not.toContain('/track/');
 
     // Pressing again (an old button) is answered kindly and changes nothing.
     const twice = await deliver(emu, service.url, chat.button(`r:${code}:1:b:n`));
@@ -120,6 +124,11 @@ describe('rating in the chat', () => {
     const rated = await deliver(emu, service.url, chat.button(`r:${code}:1:d:n`, String(ask?.body.text)));
     expect(rated.status).toBe(200);
     expect(rated.calls.map((c) => c.method)).not.toContain('editMessageText:400');
+    // Rated, the message no longer asks for the buttons, but still links the whole reply it shows cut.
+    const after = String(rated.calls.find((x) => x.method === 'editMessageText')?.body.text);
+    expect(after).toContain('重新办理');
+    expect(after).not.toContain('请用下方按钮评价');
+    expect(after).toContain(`答复全文：http://intake.test/track/${code}`);
     expect(await caseRow(caseId)).toMatchObject({ status: 'reopened', round: 2 });
   });
 

@@ -4,6 +4,7 @@ import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.j
 import type { Database } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
 import type { District } from '../district/district.schema.js';
+import { publicUrl, type Env } from '../env.js';
 import { localTime } from '../domain/time-zone.js';
 import { AppError } from '../errors.js';
 import type { WorkCalendar } from '../pipeline/deadlines.js';
@@ -38,6 +39,7 @@ function solvedKeyboard(lang: Lang, trackingCode: string, round: number, key: Ra
 }
 
 export interface RatingDeps {
+  env: Env;
   db: Kysely<Database>;
   clock: Clock;
   district: District;
@@ -91,7 +93,7 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
     await ctx.answerCallbackQuery();
     const done = outcome.status === 'reopened' ? t.reopened(code) : t.thanks(code, ratingLabel, solved);
     await ctx
-      .editMessageText(followedBy(original.split('\n\n').slice(0, -1).join('\n\n') || original, done), { reply_markup: { inline_keyboard: [] } })
+      .editMessageText(followedBy(ratedReply(original, `${publicUrl(deps.env)}/track/${code}`), done), { reply_markup: { inline_keyboard: [] } })
       .catch(() => ctx.reply(done));
   } catch (err) {
     if (err instanceof AppError && err.code === 'illegal_transition') {
@@ -110,4 +112,21 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
     if (err instanceof AppError && err.code === 'conflict') return void (await alert(TEXTS[lang].group.conflict));
     throw err;
   }
+}
+
+/**
+ * The reply's message once rated: without the question just answered nor the
+ * prompt to rate with the buttons (they are gone); a reply the chat shows cut
+ * (clip ends it with …) keeps the link to the whole of it on the tracking page.
+ */
+function ratedReply(message: string, url: string): string {
+  const paragraphs = message.split('\n\n');
+  if (paragraphs.length < 2) return message;
+  paragraphs.pop();
+  const promptLang = (Object.keys(TEXTS) as Lang[]).find((l) => TEXTS[l].notify.ratePrompt(url) === paragraphs.at(-1));
+  if (promptLang && paragraphs.length > 1) {
+    paragraphs.pop();
+    if (paragraphs.at(-1)!.endsWith('…')) paragraphs.push(TEXTS[promptLang].rating.fullReply(url));
+  }
+  return paragraphs.join('\n\n');
 }

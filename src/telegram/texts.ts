@@ -39,6 +39,9 @@ export interface PostParts {
 
 export type ReturnReasonCode = 'not_our_remit' | 'wrong_jurisdiction' | 'unclear_ownership';
 
+const zhRatePrompt = (url: string) => `请用下方按钮评价办理结果（也可以在 ${url} 评价）。`;
+const enRatePrompt = (url: string) => `Please rate the answer with the buttons below (or at ${url}).`;
+
 const zh = {
   start:
     '您好！这里是区生态环境问题举报机器人。\n' +
@@ -178,12 +181,15 @@ const zh = {
     notYours: '只有举报人本人可以评价这个案件。',
     notNow: '这个案件现在不能评价（可能已办结或评价期已过）。',
     windowClosed: (when: string) => `这个答复的评价期限已于 ${when} 截止，无法再评价。`,
+    /** In place of the rating prompt once rated, when the chat shows only the start of a long reply. */
+    fullReply: (url: string) => `答复全文：${url}`,
   },
   notify: {
     dispatched: (code: string, unit: string) => `您的举报 ${code} 已派给 ${unit} 办理。`,
     accepted: (code: string, unit: string) => `${unit} 已签收您的举报 ${code}，正在办理。`,
-    replied: (code: string, unit: string, text: string, url: string) =>
-      `${unit} 答复了您的举报 ${code}：\n${text}\n\n请用下方按钮评价办理结果（也可以在 ${url} 评价）。`,
+    replied: (code: string, unit: string, text: string, url: string) => `${unit} 答复了您的举报 ${code}：\n${text}\n\n${zhRatePrompt(url)}`,
+    /** The last paragraph of a reply's message until it is rated. */
+    ratePrompt: (url: string) => zhRatePrompt(url),
     extended: (code: string, date: string) => `您的举报 ${code} 办理期限已延长至 ${date}。`,
     merged: (code: string, into: string) => `您的举报 ${code} 与案件 ${into} 反映的是同一问题，已合并办理，请关注 ${into}。`,
     closed: (code: string) => `您的举报 ${code} 已办结。感谢您对生态环境的关心！`,
@@ -329,11 +335,13 @@ const en: Texts = {
     notYours: 'Only the person who reported this case can rate it.',
     notNow: 'This case cannot be rated now (closed, or the rating period is over).',
     windowClosed: (when) => `The time to rate this answer ended on ${when}.`,
+    fullReply: (url) => `The whole answer: ${url}`,
   },
   notify: {
     dispatched: (code, unit) => `Your report ${code} has been assigned to ${unit}.`,
     accepted: (code, unit) => `${unit} has signed for your report ${code} and is handling it.`,
-    replied: (code, unit, text, url) => `${unit} answered your report ${code}:\n${text}\n\nPlease rate the answer with the buttons below (or at ${url}).`,
+    replied: (code, unit, text, url) => `${unit} answered your report ${code}:\n${text}\n\n${enRatePrompt(url)}`,
+    ratePrompt: (url) => enRatePrompt(url),
     extended: (code, date) => `The deadline of your report ${code} was extended to ${date}.`,
     merged: (code, into) => `Your report ${code} is about the same problem as case ${into} and was merged into it; please follow ${into}.`,
     closed: (code) => `Your report ${code} is closed. Thank you for caring about the environment!`,
