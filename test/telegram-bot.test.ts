@@ -150,6 +150,21 @@ describe('Telegram bot: a resident reports', () => {
     expect(contact).toMatchObject({ name: 'Li Ming', phone: '13812345678' });
   });
 
+  it('shows a location shared after a description that names a place as the place, as the case gets it', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('兴隆办事处朱家观村后山有人倒废机油'));
+    const named = await deliver(chat.chatId, chat.button('c:anonymous'));
+    expect(texts(named.sent).at(-1)).toMatch(/地点：\S*朱家观/);
+    // At the summary the resident shares where it is exactly: the case gets that point and no address.
+    const shared = await deliver(chat.chatId, chat.location(25.4, 111.6));
+    const summary = texts(shared.sent).at(-1)!;
+    const place = summary.split('\n').find((line) => line.startsWith('地点：'));
+    expect(place).toBe('地点：已分享的位置（25.40000, 111.60000）');
+    await deliver(chat.chatId, chat.button('c:confirm', summary));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toMatchObject({ address: null, lat: 25.4 });
+  });
+
   it('drops NUL characters, lone surrogates and U+FFFD from what the resident types (the service keeps none of them)', async () => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('兴隆办事处朱家观村后山\u0000有人倒\ud800废机油\ufffd'));
