@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runTelegramCli } from '../src/cli/telegram.js';
 import { parseTypedContact } from '../src/telegram/conversation.js';
+import { issueLinkToken } from '../src/telegram/links.js';
+import { createUser } from '../db/repositories/users.repository.js';
 import { lockChat } from '../src/telegram/chat-lock.js';
 import type { Env } from '../src/env.js';
 import { postJson, startTestService, testEnv, waitFor } from './harness.js';
@@ -536,6 +538,30 @@ describe('Telegram bot: a resident reports', () => {
       expect(alert?.text, lang).not.toContain('失效');
       expect(await casesOfChat(chat.chatId)).toHaveLength(1);
     }
+  });
+
+  it('tells a staff member who sends a link code without /link how to send it, instead of starting a report with it', async () => {
+    const user = await createUser(service.deps.db, { name: '赵六', role: 'bureau', unitCode: 'epb', at: new Date().toISOString() });
+    const { token } = await issueLinkToken(service.deps.db, { userId: user.id, now: new Date() });
+    // As issued, and as /link would take it too: lower case, in groups of four.
+    for (const typed of [token, token.toLowerCase().replace(/(.{4})(?!$)/g, '$1 ')]) {
+      const chat = residentChat(nextChat++);
+      const r = await deliver(chat.chatId, chat.text(typed));
+      expect(texts(r.sent), typed).toEqual([expect.stringContaining('/link')]);
+      expect(texts(r.sent)[0]).toContain('绑定码');
+      expect(await service.deps.db.selectFrom('telegram_sessions').selectAll().where('chat_id', '=', String(chat.chatId)).execute()).toEqual([]);
+    }
+    // It linked nobody and still works with /link.
+    expect(await service.deps.db.selectFrom('telegram_links').selectAll().where('user_id', '=', user.id).execute()).toEqual([]);
+    const chat = residentChat(nextChat++, 'en-US');
+    expect(texts((await deliver(chat.chatId, chat.text(token))).sent)).toEqual([expect.stringContaining('/link CODE')]);
+    const linked = await deliver(chat.chatId, chat.command(`/link ${token}`));
+    expect(texts(linked.sent)[0]).toContain('Linked: 赵六');
+    // In the middle of a report, the same message is the report's (here, the answer to "where is it?").
+    const reporting = residentChat(nextChat++);
+    await deliver(reporting.chatId, reporting.text('有个厂子晚上往沟里排黑水，气味很大'));
+    const answer = await deliver(reporting.chatId, reporting.text(token));
+    expect(texts(answer.sent).at(-1)).toContain('匿名');
   });
 
   it('answers what it cannot use and changes nothing', async () => {

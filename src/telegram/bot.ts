@@ -34,7 +34,7 @@ import {
 import { answersNeverFail, apiRootOf, followedBy, installDelivery, unchangedEditsAreDone, WEBHOOK_DELIVERY } from './api.js';
 import { createPruner, oneAtATimePerChat } from './chat-lock.js';
 import { handleGroupButtons } from './group-posts.js';
-import { linkedUser, redeemLinkToken, unlink, voidLinkToken } from './links.js';
+import { linkedUser, looksLikeLinkToken, redeemLinkToken, unlink, voidLinkToken } from './links.js';
 import { IMAGE_TYPES, MAX_PHOTO_BYTES, MAX_PHOTOS } from '../intake/limits.js';
 import { queuePhotoFetch } from './photos.js';
 import { onRatingButton, RATING_DATA } from './rating.js';
@@ -152,6 +152,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     const text = ctx.msg.text.replaceAll('\u0000', '');
     if (saysNothing(text)) return void (await ctx.reply(t.unusable.empty));
     if (text.length > MAX_TEXT) return void (await ctx.reply(t.unusable.tooLong));
+    // A staff member's link code sent without /link is no report: say how to send it (it links nothing as it is).
+    if (!inProgress(ctx.session) && looksLikeLinkToken(text)) return void (await ctx.reply(t.link.withoutCommand));
     await run(ctx, { kind: 'text', text, messageId: ctx.msg.message_id });
   });
   pm.on(['message:photo', 'message:document'], async (ctx) => {

@@ -17,8 +17,20 @@ const ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 const TOKEN_LENGTH = 16;
 export const LINK_TOKEN_TTL_HOURS = 24;
 
+/** A code as /link takes it: any case, with spaces or dashes between its characters. */
+function normalLinkToken(token: string): string {
+  return token.trim().toUpperCase().replace(/[\s-]/g, '');
+}
+
 export function hashLinkToken(token: string): string {
-  return createHash('sha256').update(token.trim().toUpperCase().replace(/[\s-]/g, ''), 'utf8').digest('hex');
+  return createHash('sha256').update(normalLinkToken(token), 'utf8').digest('hex');
+}
+
+const TOKEN_SHAPE = new RegExp(`^[${ALPHABET}]{${TOKEN_LENGTH}}$`);
+
+/** Whether a message is nothing but something shaped as a code issued here (a staff member who left out /link). */
+export function looksLikeLinkToken(text: string): boolean {
+  return TOKEN_SHAPE.test(normalLinkToken(text));
 }
 
 function newLinkToken(): string {
