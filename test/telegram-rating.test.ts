@@ -82,6 +82,41 @@ describe('rating in the chat', () => {
     expect((await caseRow(caseId)).status).toBe('closed');
   });
 
+  it('does not push to the chat that rated the status change its rating made (the reply was edited to say so); a later change is pushed', async () => {
+    /** The reporter's notice of a kind, once the notify job has settled it. */
+    const settledNotice = (caseId: string, kind: string) =>
+      waitFor(
+        async () => {
+          const n = await service.deps.db.selectFrom('notifications').select('status').where('case_id', '=', caseId).where('audience', '=', 'reporter').where('kind', '=', kind).executeTakeFirst();
+          return n && n.status !== 'pending' ? n : null;
+        },
+        { what: `the ${kind} notice to be settled` },
+      );
+
+    const chat = residentChat(nextChat++);
+    const closed = await reportedAndReplied(chat);
+    await deliver(emu, service.url, chat.button(`r:${closed.code}:1:s`));
+    const thanked = await deliver(emu, service.url, chat.button(`r:${closed.code}:1:s:y`));
+    expect(String(thanked.calls.find((x) => x.method === 'editMessageText')?.body.text)).toContain('感谢评价');
+    expect(await caseRow(closed.caseId)).toMatchObject({ status: 'closed' });
+    expect(await settledNotice(closed.caseId, 'closed')).toEqual({ status: 'skipped' });
+    expect(sentTexts(emu.toChat(chat.chatId)).filter((t) => t.includes('已办结'))).toEqual([]);
+
+    const other = residentChat(nextChat++);
+    const reopened = await reportedAndReplied(other);
+    await deliver(emu, service.url, other.button(`r:${reopened.code}:1:d`));
+    const handedBack = await deliver(emu, service.url, other.button(`r:${reopened.code}:1:d:n`));
+    expect(String(handedBack.calls.find((x) => x.method === 'editMessageText')?.body.text)).toContain('将退回承办单位重新办理');
+    expect(await settledNotice(reopened.caseId, 'reopened')).toEqual({ status: 'skipped' });
+    expect(sentTexts(emu.toChat(other.chatId)).filter((t) => t.includes('已重新交办'))).toEqual([]);
+    // The lead bureau still hears of it; the change after it (signed for again) reaches the chat.
+    const lead = await service.deps.db.selectFrom('assignments').select('unit_code').where('case_id', '=', reopened.caseId).where('role', '=', 'lead').executeTakeFirstOrThrow();
+    const toLead = await service.deps.db.selectFrom('notifications').select('kind').where('case_id', '=', reopened.caseId).where('audience', '=', `unit:${lead.unit_code}`).where('kind', '=', 'reopened').execute();
+    expect(toLead).toHaveLength(1);
+    await acceptAssignment(service.deps, bureau(lead.unit_code), reopened.caseId);
+    await waitFor(() => sentTexts(emu.toChat(other.chatId)).find((t) => t.includes(`已签收您的举报 ${reopened.code}`)), { what: 'the signing for the new round told to the chat' });
+  });
+
   it('reopens the case on a dissatisfied rating, as the workflow defines', async () => {
     const chat = residentChat(nextChat++, 'en-US');
     const { caseId, code } = await reportedAndReplied(chat);

@@ -11,6 +11,9 @@ import type { JobContext, JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
 import { deliverUnitNotice } from './unit-notice.js';
 
+/** The notices of a rating (办结, 重办): not pushed to the chat the rating was made in. */
+const RATED_IN_CHAT: ReadonlySet<string> = new Set(['closed', 'reopened']);
+
 /** A 429 asking for at most this long is waited out in place; a longer one goes back to the queue. */
 const INLINE_RETRY_AFTER_S = 10;
 
@@ -131,6 +134,11 @@ async function toTelegram(
   n: { caseId: string; kind: string; data: string | null; trackingCode: string; round: number },
   ctx: JobContext | undefined,
 ): Promise<{ status: 'sent' | 'skipped'; outcome: string }> {
+  // A status change the resident's own rating in the chat made: the bot answered the press by editing the
+  // reply's message to say so (thanks, or handed back), so the chat is not told it a second time.
+  if (RATED_IN_CHAT.has(n.kind) && parseJson<{ ratedVia?: unknown }>(n.data, {}).ratedVia === 'telegram') {
+    return { status: 'skipped', outcome: `skipped: the chat that rated was told the case is ${n.kind} when it rated` };
+  }
   const link = await deps.db.selectFrom('telegram_reporters').select(['chat_id', 'language', 'code_sent_at']).where('case_id', '=', n.caseId).executeTakeFirst();
   if (!link) {
     // The bot links the chat right after the case is committed: give it a moment before giving up.

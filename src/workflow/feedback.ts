@@ -115,7 +115,8 @@ export async function rateCase(
           data,
           changes: { closed_at: at, close_reason: 'rated' },
         });
-        await queueNotification(trx, { caseId: c.id, audience: 'reporter', kind: 'closed', data: { reason: 'rated', rating: input.rating } }, now);
+        // The reporter's notice names the channel rated through: a chat that rated was answered as it rated.
+        await queueNotification(trx, { caseId: c.id, audience: 'reporter', kind: 'closed', data: { reason: 'rated', rating: input.rating, ratedVia: input.channel } }, now);
         return { caseId: c.id, trackingCode: c.trackingCode, status: 'closed', round: c.round, rating, deadlines: null };
       }
 
@@ -146,7 +147,7 @@ export async function rateCase(
       await resetLeadAssignment(trx, lead.id, round, deadlines, at);
       // The lead's group sees the case again, for the new round.
       await queueBureauPosts(trx, deps.district, c.id, [lead.unitCode], round, now);
-      await queueNotification(trx, { caseId: c.id, audience: 'reporter', kind: 'reopened', data: { round } }, now);
+      await queueNotification(trx, { caseId: c.id, audience: 'reporter', kind: 'reopened', data: { round, ratedVia: input.channel } }, now);
       await queueNotification(trx, { caseId: c.id, audience: `unit:${lead.unitCode}`, kind: 'reopened', data: { round, deadlines } }, now);
       await scheduleDeadlineChecks(trx, c.id, wakeUpsFor(deps.district, deps.calendar, deadlines), now);
       return { caseId: c.id, trackingCode: c.trackingCode, status: 'reopened', round, rating, deadlines };
