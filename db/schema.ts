@@ -372,7 +372,7 @@ export interface TelegramPhotoFetchesTable {
   case_id: string;
   /** JSON array of Telegram file ids. */
   file_ids: string;
-  /** pending | done */
+  /** pending | done | failed (the job gave up before attaching any: none kept) */
   status: string;
   created_at: string;
   done_at: string | null;

@@ -1,3 +1,4 @@
+import { mkdir, writeFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, migrateToLatest } from '../db/connect.js';
 import { systemClock } from '../src/clock.js';
@@ -5,7 +6,7 @@ import { CHAT_LOCK, lockChat, pruneTelegramState } from '../src/telegram/chat-lo
 import { HttpError } from 'grammy';
 import { createProcessors } from '../queues/processors/index.js';
 import { createNotifyProcessor } from '../queues/processors/notify.processor.js';
-import { createTelegramPostProcessor } from '../queues/processors/telegram.processor.js';
+import { createTelegramPhotosProcessor, createTelegramPostProcessor } from '../queues/processors/telegram.processor.js';
 import { listEvents } from '../db/repositories/events.repository.js';
 import { processorDeps } from '../src/deps.js';
 import { issueToken } from '../db/repositories/tokens.repository.js';
@@ -13,6 +14,7 @@ import { createTelegramApi } from '../src/telegram/api.js';
 import { createBot } from '../src/telegram/bot.js';
 import { startPolling } from '../src/telegram/polling.js';
 import { createTelegramPush } from '../src/telegram/push.js';
+import { createLocalPhotoStore } from '../src/storage/local-photo-store.js';
 import { createPgDatabase, freePort, postJson, startTestService, waitFor } from './harness.js';
 import { createUser } from '../db/repositories/users.repository.js';
 import { issueLinkToken } from '../src/telegram/links.js';
@@ -215,6 +217,77 @@ describe('a Telegram report merged into a web report', () => {
     const outcome = await createNotifyProcessor(deps, createTelegramPush(env))({ notificationId: notice.id }, { jobId: 'n', attempt: 1, maxAttempts: 8 });
     expect(outcome).toContain('told 1 reporter(s) of merged duplicates');
     expect(sentTexts(emu.calls.slice(before), chat.chatId).join('\n')).toContain(web.trackingCode);
+  });
+});
+
+describe('photos of a Telegram report that cannot be saved', () => {
+  /** A report of two photos sent from a chat, submitted; the photos job and the notices left to the test. */
+  async function reportWithPhotos(service: Awaited<ReturnType<typeof startTestService>>, fileIds: string[], language = 'zh-hans') {
+    const chat = residentChat(nextChat++, language);
+    for (const id of fileIds) await deliver(emu, service.url, chat.photo(id));
+    await deliver(emu, service.url, chat.text('兴隆办事处有个化工厂晚上往沟里排黑水，气味很大'));
+    await deliver(emu, service.url, chat.button('c:anonymous'));
+    await deliver(emu, service.url, chat.button('c:confirm'));
+    const link = await waitFor(() => service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirst());
+    const c = await service.deps.db.selectFrom('cases').select('tracking_code').where('id', '=', link.case_id).executeTakeFirstOrThrow();
+    return { chat, caseId: link.case_id, code: c.tracking_code };
+  }
+  const photoNotices = (service: Awaited<ReturnType<typeof startTestService>>, caseId: string) =>
+    service.deps.db.selectFrom('notifications').select(['id', 'audience', 'status', 'data']).where('case_id', '=', caseId).where('kind', '=', 'photos_not_saved').execute();
+
+  it('tells the chat once, in its language, how many photos were not saved and how to send them again, when the job gives up', async () => {
+    const env = telegramEnv(emu, 'tg-photos-lost');
+    const service = await startTestService(env, 'api');
+    const deps = processorDeps(service.deps);
+    const { chat, caseId, code } = await reportWithPhotos(service, ['kept-1', 'unfetchable-1'], 'en');
+    const photos = createTelegramPhotosProcessor(deps);
+    const notify = createNotifyProcessor(deps, createTelegramPush(env));
+
+    // Attempts remain: the queue retries, the chat hears nothing yet.
+    await expect(photos({ caseId }, { jobId: 'p', attempt: 1, maxAttempts: 6 })).rejects.toThrow();
+    expect(await photoNotices(service, caseId)).toEqual([]);
+    // The last attempt keeps what it could fetch, and queues the notice for the rest.
+    expect(await photos({ caseId }, { jobId: 'p', attempt: 6, maxAttempts: 6 })).toBe('attached 1 photo(s), 1 not downloaded');
+    // Redelivered, the job finds the photos settled: no second notice.
+    expect(await photos({ caseId }, { jobId: 'p', attempt: 6, maxAttempts: 6 })).toBe('skipped: photos already done');
+    const notices = await photoNotices(service, caseId);
+    expect(notices).toEqual([expect.objectContaining({ audience: 'reporter', status: 'pending', data: JSON.stringify({ photos: 1 }) })]);
+
+    const before = emu.calls.length;
+    expect(await notify({ notificationId: notices[0]!.id }, { jobId: 'n', attempt: 1, maxAttempts: 8 })).toBe('sent to telegram: photos_not_saved');
+    expect(await notify({ notificationId: notices[0]!.id }, { jobId: 'n', attempt: 1, maxAttempts: 8 })).toBe('skipped: already sent');
+    expect(sentTexts(emu.calls.slice(before), chat.chatId)).toEqual([
+      `1 photo of your report ${code} could not be saved. To add it, send it again in a new message as a new report and mention the tracking code ${code} in it.`,
+    ]);
+    expect(await service.deps.db.selectFrom('case_attachments').select('id').where('case_id', '=', caseId).execute()).toHaveLength(1);
+
+    // A report whose photos a retry fetches, after Telegram could not be reached: nothing to tell.
+    const retried = await reportWithPhotos(service, ['retry-1', 'retry-2']);
+    const down = createTelegramPush({ ...env, TELEGRAM_API_ROOT: `http://127.0.0.1:${await freePort()}` });
+    await expect(createTelegramPhotosProcessor({ ...deps, telegram: down })({ caseId: retried.caseId }, { jobId: 'p2', attempt: 1, maxAttempts: 6 })).rejects.toThrow();
+    expect(await photos({ caseId: retried.caseId }, { jobId: 'p2', attempt: 2, maxAttempts: 6 })).toBe('attached 2 photo(s)');
+    expect(await photoNotices(service, retried.caseId)).toEqual([]);
+  });
+
+  it('tells the chat of every photo when the last attempt fails before any is kept, and in Chinese', async () => {
+    const env = telegramEnv(emu, 'tg-photos-store-fails');
+    const service = await startTestService(env, 'api');
+    const { chat, caseId, code } = await reportWithPhotos(service, ['store-fails-1', 'store-fails-2']);
+    // The photo store cannot be written to (its directory is a file).
+    const blocked = `${service.deps.env.UPLOAD_DIR}/blocked`;
+    await mkdir(service.deps.env.UPLOAD_DIR, { recursive: true });
+    await writeFile(blocked, '');
+    const deps = { ...processorDeps(service.deps), photos: createLocalPhotoStore(blocked) };
+    const photos = createTelegramPhotosProcessor(deps);
+    await expect(photos({ caseId }, { jobId: 'p', attempt: 6, maxAttempts: 6 })).rejects.toThrow();
+    await expect(photos({ caseId }, { jobId: 'p', attempt: 6, maxAttempts: 6 })).resolves.toBe('skipped: photos already failed');
+    const notices = await photoNotices(service, caseId);
+    expect(notices).toEqual([expect.objectContaining({ audience: 'reporter', data: JSON.stringify({ photos: 2 }) })]);
+    const before = emu.calls.length;
+    await createNotifyProcessor(deps, createTelegramPush(env))({ notificationId: notices[0]!.id }, { jobId: 'n', attempt: 1, maxAttempts: 8 });
+    expect(sentTexts(emu.calls.slice(before), chat.chatId)).toEqual([
+      `您的举报 ${code} 有 2 张照片未能保存。需要补充照片，请发送新消息作为新的举报，附上照片并写明查询码 ${code}。`,
+    ]);
   });
 });
 

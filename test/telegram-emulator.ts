@@ -108,6 +108,8 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
         res.end(JSON.stringify(body));
       };
       if (path.startsWith(`/file/bot${token}/`)) {
+        // A file id with "unfetchable" in it is never served (the file server keeps failing).
+        if (path.includes('unfetchable')) return send(502, { ok: false, error_code: 502, description: 'Bad Gateway' });
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         // A file id with "oversize" in it is a JPEG of 11 MB, larger than a photo may be.
         res.end(path.includes('oversize') ? Buffer.concat([JPEG_BYTES, Buffer.alloc(11 * 1024 * 1024)]) : JPEG_BYTES);

@@ -14,6 +14,9 @@ import { deliverUnitNotice } from './unit-notice.js';
 /** The notices of a rating (办结, 重办): not pushed to the chat the rating was made in. */
 const RATED_IN_CHAT: ReadonlySet<string> = new Set(['closed', 'reopened']);
 
+/** Notices about the reporter's own report (its photos), not about the case that duplicates' reporters follow. */
+const OWN_REPORT_ONLY: ReadonlySet<string> = new Set(['photos_not_saved']);
+
 /** A 429 asking for at most this long is waited out in place; a longer one goes back to the queue. */
 const INLINE_RETRY_AFTER_S = 10;
 
@@ -51,8 +54,8 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
       outcome = `recorded for ${n.audience}`;
       deps.logger.info({ caseId: n.case_id, audience: n.audience, kind: n.kind }, 'notification for staff');
     }
-    // Reporters whose Telegram report was merged into this case follow it too.
-    if (n.audience === 'reporter' && telegram && c) {
+    // Reporters whose Telegram report was merged into this case follow it too (not what is about the report itself).
+    if (n.audience === 'reporter' && telegram && c && !OWN_REPORT_ONLY.has(n.kind)) {
       const told = await tellMergedReporters(deps, telegram, { caseId: n.case_id, kind: n.kind, data: n.data, trackingCode: c.tracking_code });
       if (told > 0) outcome += `; told ${told} reporter(s) of merged duplicates`;
     }

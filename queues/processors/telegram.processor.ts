@@ -1,6 +1,6 @@
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { postAssignment } from '../../src/telegram/group-posts.js';
-import { fetchReportPhotos } from '../../src/telegram/photos.js';
+import { fetchReportPhotos, photoFetchFailed } from '../../src/telegram/photos.js';
 import type { JobContext, JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
 
@@ -42,6 +42,13 @@ async function recordPostFailure(deps: ProcessorDeps, p: JobPayloads['telegram_p
 export function createTelegramPhotosProcessor(deps: ProcessorDeps) {
   return async function processTelegramPhotos(payload: JobPayloads['telegram_photos'], ctx?: JobContext): Promise<string> {
     const download = deps.telegram?.download?.bind(deps.telegram);
-    return fetchReportPhotos({ db: deps.db, clock: deps.clock, logger: deps.logger, photos: deps.photos, download }, payload, ctx);
+    const jobDeps = { db: deps.db, clock: deps.clock, logger: deps.logger, photos: deps.photos, download };
+    try {
+      return await fetchReportPhotos(jobDeps, payload, ctx);
+    } catch (err) {
+      // The last attempt: the fetch is marked failed and the chat told, never left pending unseen.
+      if (!ctx || ctx.attempt >= ctx.maxAttempts) await photoFetchFailed(jobDeps, payload.caseId, (err as Error).message);
+      throw err;
+    }
   };
 }

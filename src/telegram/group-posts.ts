@@ -334,7 +334,7 @@ async function photosPending(db: Db, caseId: string): Promise<boolean> {
   }
   if (!(expected > 0)) return false;
   const fetch = await db.selectFrom('telegram_photo_fetches').select('status').where('case_id', '=', caseId).executeTakeFirst();
-  return fetch?.status !== 'done';
+  return fetch?.status !== 'done' && fetch?.status !== 'failed';
 }
 
 async function findPost(db: Db, caseId: string, unit: string, round: number) {

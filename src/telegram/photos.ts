@@ -6,6 +6,7 @@ import { insertAttachments, type Attachment } from '../../db/repositories/attach
 import type { Db } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
+import { queueNotification } from '../workflow/notifications.js';
 import type { Database } from '../../db/schema.js';
 import { outboxEntry, type JobContext, type JobPayloads } from '../../queues/jobs.js';
 import type { Clock } from '../clock.js';
@@ -77,8 +78,9 @@ export interface PhotoJobDeps {
 
 /**
  * The telegram_photos job: downloads every photo (a failure is retried by
- * the queue; after the last attempt the case keeps what could be fetched),
- * stores them and attaches them to the case once.
+ * the queue; after the last attempt the case keeps what could be fetched,
+ * and the chat is told how many photos could not be saved and how to send
+ * them again), stores them and attaches them to the case once.
  */
 export async function fetchReportPhotos(deps: PhotoJobDeps, { caseId }: JobPayloads['telegram_photos'], ctx?: JobContext): Promise<string> {
   const row = await deps.db.selectFrom('telegram_photo_fetches').selectAll().where('case_id', '=', caseId).executeTakeFirst();
@@ -119,10 +121,36 @@ export async function fetchReportPhotos(deps: PhotoJobDeps, { caseId }: JobPaylo
     };
   });
   for (const [i, a] of attachments.entries()) await deps.photos.put(a.storageKey, got[i]!.photo.bytes, a.mime);
-  const attached = await deps.db.transaction().execute(async (trx) => {
+  const attached = await settleFetch(deps.db, caseId, 'done', attachments, missing, now);
+  if (!attached) return 'skipped: photos attached by another run';
+  return `attached ${attachments.length} photo(s)${missing > 0 ? `, ${missing} not downloaded` : ''}`;
+}
+
+/**
+ * The job failed on its last attempt (the photo store, the database): none of
+ * the photos is kept, the fetch is marked failed and the chat told, once.
+ */
+export async function photoFetchFailed(deps: Pick<PhotoJobDeps, 'db' | 'clock' | 'logger'>, caseId: string, error: string): Promise<void> {
+  const row = await deps.db.selectFrom('telegram_photo_fetches').select(['file_ids', 'status']).where('case_id', '=', caseId).executeTakeFirst();
+  if (!row || row.status !== 'pending') return;
+  const photos = (JSON.parse(row.file_ids) as string[]).length;
+  if (await settleFetch(deps.db, caseId, 'failed', [], photos, deps.clock.now())) {
+    deps.logger.error({ caseId, photos, err: error }, 'telegram: the photos of a report could not be fetched');
+  }
+}
+
+/**
+ * Settles the fetch, once: the first run to claim the pending row attaches
+ * what it got and, when some photos the bot took could not be saved, queues
+ * the notice telling the chat (a redelivered job finds the row settled and
+ * does neither again).
+ */
+async function settleFetch(db: Kysely<Database>, caseId: string, status: 'done' | 'failed', attachments: Attachment[], missing: number, now: Date): Promise<boolean> {
+  const at = now.toISOString();
+  return db.transaction().execute(async (trx) => {
     const claimed = await trx
       .updateTable('telegram_photo_fetches')
-      .set({ status: 'done', done_at: at })
+      .set({ status, done_at: at })
       .where('case_id', '=', caseId)
       .where('status', '=', 'pending')
       .executeTakeFirst();
@@ -131,8 +159,9 @@ export async function fetchReportPhotos(deps: PhotoJobDeps, { caseId }: JobPaylo
     await appendEvents(trx, [
       { caseId, at, kind: 'photos_attached', data: { channel: 'telegram', photos: attachments.length, ...(missing > 0 ? { photosNotDownloaded: missing } : {}) } },
     ]);
+    if (missing > 0) {
+      await queueNotification(trx, { caseId, audience: 'reporter', kind: 'photos_not_saved', data: { photos: missing }, channel: 'telegram' }, now);
+    }
     return true;
   });
-  if (!attached) return 'skipped: photos attached by another run';
-  return `attached ${attachments.length} photo(s)${missing > 0 ? `, ${missing} not downloaded` : ''}`;
 }

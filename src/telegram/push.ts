@@ -121,6 +121,10 @@ export function noticeText(n: NoticeInput): string | null {
       return t.transferred(code, unit('lead'));
     case 'reopened':
       return t.reopened(code);
+    case 'photos_not_saved': {
+      const photos = typeof n.data.photos === 'number' ? n.data.photos : 0;
+      return photos > 0 ? t.photosNotSaved(code, photos) : null;
+    }
     default:
       return null;
   }

@@ -197,6 +197,9 @@ const zh = {
     closed: (code: string) => `您的举报 ${code} 已办结。感谢您对生态环境的关心！`,
     transferred: (code: string, unit: string) => `您的举报 ${code} 不属于环境问题，已转 ${unit} 办理。`,
     reopened: (code: string) => `您的举报 ${code} 已重新交办，我们会继续跟进。`,
+    /** Photos the bot took into the report whose download failed for good. */
+    photosNotSaved: (code: string, n: number) =>
+      `您的举报 ${code} 有 ${n} 张照片未能保存。需要补充照片，请发送新消息作为新的举报，附上照片并写明查询码 ${code}。`,
   },
 };
 
@@ -350,6 +353,9 @@ const en: Texts = {
     closed: (code) => `Your report ${code} is closed. Thank you for caring about the environment!`,
     transferred: (code, unit) => `Your report ${code} is not an environmental matter and was handed over to ${unit}.`,
     reopened: (code) => `Your report ${code} was sent back to be handled again; we keep following it.`,
+    photosNotSaved: (code, n) =>
+      `${n === 1 ? '1 photo' : `${n} photos`} of your report ${code} could not be saved. ` +
+      `To add ${n === 1 ? 'it' : 'them'}, send ${n === 1 ? 'it' : 'them'} again in a new message as a new report and mention the tracking code ${code} in it.`,
   },
 };
 

@@ -7,7 +7,7 @@ import { insertRows } from '../../db/insert-buffer.js';
 
 /**
  * Reporter-visible changes (dispatched, accepted, replied, extended, merged,
- * closed, reopened), escalations to the dispatchers and notices to units
+ * closed, reopened; photos of a Telegram report that could not be saved), escalations to the dispatchers and notices to units
  * (催办, 督办, 重办, a case given back to them or taken from them) are queued as notifications, in the same transaction as
  * the change, and sent by the `notify` job through the audience's channel.
  */
@@ -24,6 +24,7 @@ export type NotificationKind =
   | 'merged'
   | 'closed'
   | 'reopened'
+  | 'photos_not_saved'
   | 'transferred'
   | 'reminder'
   | 'overdue'
