@@ -1,11 +1,11 @@
-import { createReadStream, createWriteStream, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { connectDatabase } from '../db/connect.js';
+import { connectDatabase, migrateToLatest } from '../db/connect.js';
 import { issueToken } from '../db/repositories/tokens.repository.js';
 import { createUser } from '../db/repositories/users.repository.js';
 import { loadDistrictFile } from '../src/district/district-file.js';
@@ -601,8 +601,19 @@ describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
   }
 
 
+  /** The service's database, as its first start leaves it. */
+  async function serviceDatabase(path: string): Promise<void> {
+    const handle = connectDatabase(path);
+    try {
+      await migrateToLatest(handle.db);
+    } finally {
+      await handle.db.destroy();
+    }
+  }
+
   it('imports a small file once, reports the bad line, and creates nothing on a re-run', async () => {
     const db = join(dir, 'cli.db');
+    await serviceDatabase(db);
     const file = join(dir, 'cli-calls.ndjson');
     const calls = [0, 1, 2, 3].map((i) => JSON.stringify(callOf(i, 'CLI')));
     calls.splice(2, 0, JSON.stringify({ hotline: '12369', callId: 'cli-bad', startedAt: 'soon', transcript: '来电人：噪音' }));
@@ -632,5 +643,17 @@ describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
     const usage = await cli(db, 'import');
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('import needs a FILE');
+  });
+
+  it('refuses a DATABASE_URL whose SQLite file does not exist, and creates nothing', async () => {
+    const file = join(dir, 'cli-typo.ndjson');
+    writeFileSync(file, `${JSON.stringify(callOf(0, 'TYPO'))}\n`);
+    const missing = join(dir, 'typo', 'intake.db');
+    const run = await cli(missing, 'import', file);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`hotline: no SQLite database at ${missing} (DATABASE_URL=${missing})`);
+    expect(run.stderr).not.toContain('    at ');
+    expect(run.stdout).toBe('');
+    expect(existsSync(join(dir, 'typo'))).toBe(false);
   });
 });

@@ -15,7 +15,7 @@ import { loadDistrictFile } from '../district/district-file.js';
 import { EnvError, parseEnv, type Env } from '../env.js';
 import { issueLinkToken, LINK_TOKEN_TTL_HOURS, unlink } from '../telegram/links.js';
 import { redeliverFailed } from '../workflow/redeliver.js';
-import { optionsGiven, readPasswordFromStdin } from './cli-input.js';
+import { missingSqliteDatabase, optionsGiven, readPasswordFromStdin } from './cli-input.js';
 import { table } from './table.js';
 
 /**
@@ -376,14 +376,9 @@ function checkOptions(command: string, values: Values): void {
  * become a fresh, empty database (and directories) that the service never reads.
  */
 async function withDatabase<T>(env: Env, opts: { create?: boolean; hint?: string | undefined }, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-  if (!isPostgresUrl(env.DATABASE_URL) && !opts.create) {
-    const path = sqlitePath(env.DATABASE_URL);
-    if (path === ':memory:' || !existsSync(resolve(path))) {
-      throw new CommandError(
-        `no SQLite database at ${path === ':memory:' ? path : resolve(path)} (DATABASE_URL=${env.DATABASE_URL}): check DATABASE_URL; ` +
-          `the service creates its database on its first start (npm start)${opts.hint ? `, ${opts.hint}` : ''}`,
-      );
-    }
+  if (!opts.create) {
+    const missing = missingSqliteDatabase(env.DATABASE_URL, opts.hint);
+    if (missing) throw new CommandError(missing);
   }
   const handle = connectDatabase(env.DATABASE_URL, { poolSize: 2 });
   try {

@@ -1,4 +1,24 @@
-/** What the command-line tools (`npm run admin`, `npm run admin:cf`) read from their user. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { isPostgresUrl, sqlitePath } from '../../db/connect.js';
+
+/** What the command-line tools (`npm run admin`, `npm run admin:cf`, …) read from their user and check before they start. */
+
+/**
+ * Why DATABASE_URL cannot be used by a command-line tool, or null: a SQLite
+ * file that does not exist is refused, since opening it would create a
+ * fresh, empty database (and directories) that the service never reads — a
+ * mistyped DATABASE_URL, or a service that never started. `hint` ends the line.
+ */
+export function missingSqliteDatabase(url: string, hint?: string): string | null {
+  if (isPostgresUrl(url)) return null;
+  const path = sqlitePath(url);
+  if (path !== ':memory:' && existsSync(resolve(path))) return null;
+  return (
+    `no SQLite database at ${path === ':memory:' ? path : resolve(path)} (DATABASE_URL=${url}): check DATABASE_URL; ` +
+    `the service creates its database on its first start (npm start)${hint ? `, ${hint}` : ''}`
+  );
+}
 
 /** The new password: the first line of stdin (never an argument, which other users of the machine could see). */
 export async function readPasswordFromStdin(): Promise<string> {

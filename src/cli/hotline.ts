@@ -7,6 +7,7 @@ import { EnvError, parseEnv } from '../env.js';
 import { AppError } from '../errors.js';
 import { decodeUtf8, formatOf, importCalls, openImport, type ImportFormat } from '../hotline/import-calls.js';
 import { createLogger } from '../logger.js';
+import { missingSqliteDatabase } from './cli-input.js';
 
 /**
  * Hotline import from the command line: `npm run hotline -- import FILE`.
@@ -32,6 +33,8 @@ peak memory of the process (max_rss_kb). Exit status 0 when nothing was rejected
 2 on a usage error.`;
 
 class UsageError extends Error {}
+/** The import cannot start (no database, …): exit 1 with the message. */
+class CommandError extends Error {}
 
 const OPTIONS = {
   format: { type: 'string' },
@@ -71,6 +74,9 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const env = parseEnv(process.env);
+  // Calls imported into a database the service never reads would be lost to it.
+  const missing = missingSqliteDatabase(env.DATABASE_URL);
+  if (missing) throw new CommandError(missing);
   // Logs go to stderr: stdout carries the results.
   const deps: Deps = await createDeps(env, { logger: createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL, process.stderr) });
   let rejected = 0;
@@ -124,7 +130,7 @@ main(process.argv.slice(2)).then(
     if (err instanceof UsageError) {
       process.stderr.write(`hotline: ${err.message}\n\n${USAGE}\n`);
       process.exitCode = 2;
-    } else if (err instanceof AppError || err instanceof EnvError || err instanceof DistrictConfigError) {
+    } else if (err instanceof AppError || err instanceof CommandError || err instanceof EnvError || err instanceof DistrictConfigError) {
       const fields = err instanceof AppError && err.fields ? ` (${Object.entries(err.fields).map(([k, v]) => `${k}: ${v}`).join('; ')})` : '';
       process.stderr.write(`hotline: ${err.message}${fields}\n`);
       process.exitCode = 1;
