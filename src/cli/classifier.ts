@@ -19,18 +19,55 @@ import {
 import { evaluate } from '../classifier/engine/index.js';
 import { loadDistrictFile } from '../district/district-file.js';
 import { parseEnv } from '../env.js';
+import { missingSqliteDatabase, optionsGiven } from './cli-input.js';
 
-async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: { file: { type: 'string' } },
-  });
-  const command = positionals[0];
+const USAGE = `usage: npm run classifier -- <command>
+
+  train
+      retrain on the district's example file plus the dispatchers' and operators'
+      corrections from the database; the model is saved in CLASSIFIER_DIR and a
+      running service uses it after its next start
+  evaluate [--file FILE]
+      score the service's current model on a labelled file (one {"text", "label"}
+      a line); --file is required when the district has its own example file
+
+Reads DATABASE_URL, DISTRICT_CONFIG and CLASSIFIER_DIR like the service. train
+needs the service's database (the service creates it on its first start).`;
+
+/** A mistake in the command line: exit 2 with the message and the usage. */
+class UsageError extends Error {}
+
+const OPTIONS = {
+  file: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+async function main(argv: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { positionals, values } = parsed;
+  const { repeated } = optionsGiven(parsed.tokens);
+  if (repeated) throw new UsageError(repeated);
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const [command, ...extra] = positionals;
+  if (command !== 'train' && command !== 'evaluate') throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
+  if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(' ')}`);
+  if (command === 'train' && values.file !== undefined) throw new UsageError('train takes no --file');
   const env = parseEnv(process.env);
   const district = loadDistrictFile(env.DISTRICT_CONFIG);
   const examplesPath = examplesPathFor(district, env.DISTRICT_CONFIG);
 
   if (command === 'train') {
+    // Corrections come from the service's database: a mistyped DATABASE_URL must not become a new, empty one.
+    const missing = missingSqliteDatabase(env.DATABASE_URL);
+    if (missing) throw new Error(missing);
     const { db } = connectDatabase(env.DATABASE_URL);
     try {
       await migrateToLatest(db);
@@ -52,7 +89,7 @@ async function main(): Promise<void> {
 
   if (command === 'evaluate') {
     const file = values.file ?? (examplesPath === DEFAULT_EXAMPLES_PATH ? DEFAULT_HELDOUT_PATH : undefined);
-    if (!file) throw new Error('evaluate needs --file FILE for this district');
+    if (!file) throw new UsageError('evaluate needs --file FILE for this district (it has its own example file)');
     const { classifier, origin } = loadOrTrain({ district, examplesPath, dir: env.CLASSIFIER_DIR });
     const report = evaluate(classifier, readExamples(file, district));
     console.log(`model ${classifier.engine} (${origin}) on ${file}`);
@@ -60,13 +97,14 @@ async function main(): Promise<void> {
       console.log(`  ${m.label.padEnd(24)} P ${m.precision.toFixed(3)}  R ${m.recall.toFixed(3)}  F1 ${m.f1.toFixed(3)}  n ${m.support}`);
     }
     console.log(`accuracy=${report.accuracy.toFixed(3)} macroF1=${report.macroF1.toFixed(3)}`);
-    return;
   }
-
-  throw new Error('usage: npm run classifier -- train | evaluate [--file FILE]');
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    process.stderr.write(`classifier: ${err.message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`classifier: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
