@@ -6,30 +6,67 @@
  * Uses the service's TELEGRAM_BOT_TOKEN, TELEGRAM_API_ROOT, TELEGRAM_WEBHOOK_SECRET and PUBLIC_URL.
  */
 import { pathToFileURL } from 'node:url';
-import { EnvError, parseEnv, type Env } from '../env.js';
+import { parseEnv, type Env } from '../env.js';
 import { ALLOWED_UPDATES, createTelegramApi } from '../telegram/api.js';
 
 export const WEBHOOK_PATH = '/telegram/webhook';
 
-export async function runTelegramCli(argv: string[], env: Env, out: (line: string) => void = console.log): Promise<number> {
-  const command = argv[0];
-  if (!command || !['set-webhook', 'delete-webhook', 'webhook-info'].includes(command)) {
-    out('usage: npm run telegram -- set-webhook | delete-webhook | webhook-info');
+const COMMANDS = ['set-webhook', 'delete-webhook', 'webhook-info'];
+
+export const USAGE = `usage: npm run telegram -- <command>
+
+  set-webhook      register PUBLIC_URL${WEBHOOK_PATH} with Telegram, with
+                   TELEGRAM_WEBHOOK_SECRET and the update kinds the bot takes; run it
+                   again after an upgrade that takes new kinds (edited messages)
+  delete-webhook   stop webhook delivery (before switching to TELEGRAM_MODE=polling)
+  webhook-info     what Telegram has registered, and the last delivery error
+
+Reads TELEGRAM_BOT_TOKEN, TELEGRAM_API_ROOT, TELEGRAM_WEBHOOK_SECRET and PUBLIC_URL like the service.`;
+
+/**
+ * The command of the command line, or what is wrong with it (named, then the
+ * usage): checked before the environment, so --help works without it.
+ */
+export function telegramCommand(argv: string[]): { command: string } | { help: true } | { problem: string } {
+  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) return { help: true };
+  const [command, ...extra] = argv;
+  if (!command) return { problem: 'no command given' };
+  if (command.startsWith('-')) return { problem: `unknown option ${command}` };
+  if (!COMMANDS.includes(command)) return { problem: `unknown command "${command}"` };
+  if (extra.length > 0) return { problem: `unexpected ${extra.join(' ')}` };
+  return { command };
+}
+
+/** Runs one command; messages about a problem go to `err`, with exit status 2 for a usage mistake. */
+export async function runTelegramCli(
+  argv: string[],
+  env: Env,
+  out: (line: string) => void = console.log,
+  err: (line: string) => void = console.error,
+): Promise<number> {
+  const parsed = telegramCommand(argv);
+  if ('help' in parsed) {
+    out(USAGE);
+    return 0;
+  }
+  if ('problem' in parsed) {
+    err(`telegram: ${parsed.problem}\n\n${USAGE}`);
     return 2;
   }
+  const { command } = parsed;
   if (!env.TELEGRAM_BOT_TOKEN) {
-    out('TELEGRAM_BOT_TOKEN is not set: the bot is off');
+    err('telegram: TELEGRAM_BOT_TOKEN is not set: the bot is off');
     return 2;
   }
   // Throttled and retrying on 429, like every Bot API client of the service.
   const api = createTelegramApi(env);
   if (command === 'set-webhook') {
     if (!env.PUBLIC_URL) {
-      out('PUBLIC_URL is not set: Telegram needs the public https address of this service');
+      err('telegram: PUBLIC_URL is not set: Telegram needs the public https address of this service');
       return 2;
     }
     if (!env.TELEGRAM_WEBHOOK_SECRET) {
-      out('TELEGRAM_WEBHOOK_SECRET is not set: the webhook would accept anyone');
+      err('telegram: TELEGRAM_WEBHOOK_SECRET is not set: the webhook would accept anyone');
       return 2;
     }
     const url = env.PUBLIC_URL.replace(/\/+$/, '') + WEBHOOK_PATH;
@@ -49,10 +86,13 @@ export async function runTelegramCli(argv: string[], env: Env, out: (line: strin
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   (async () => {
+    const argv = process.argv.slice(2);
     try {
-      process.exitCode = await runTelegramCli(process.argv.slice(2), parseEnv(process.env));
+      // --help and a mistyped command are answered without the environment (runTelegramCli reads none for them).
+      const env = 'command' in telegramCommand(argv) ? parseEnv(process.env) : ({} as Env);
+      process.exitCode = await runTelegramCli(argv, env);
     } catch (err) {
-      console.error(err instanceof EnvError ? err.message : `telegram: ${(err as Error).message}`);
+      console.error(`telegram: ${(err as Error).message}`);
       process.exitCode = 1;
     }
   })().catch(() => {
