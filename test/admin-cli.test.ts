@@ -98,6 +98,20 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect((await admin(missing, 'user', 'list')).stdout).toContain('首个坐席');
   });
 
+  it('says in one line that DATABASE_URL names a file that is no database, or a server that does not answer', async () => {
+    const notDb = join(tempDir(), 'notes.db');
+    writeFileSync(notDb, 'not a database\n');
+    const [file, server] = await Promise.all([
+      admin(notDb, 'user', 'list'),
+      admin('postgres://admin:pw-not-shown@127.0.0.1:1/intake', 'user', 'list'),
+    ]);
+    expect(file.code).toBe(1);
+    expect(file.stderr).toBe(`admin: cannot use the SQLite database ${notDb}: file is not a database\n`);
+    expect(server.code).toBe(1);
+    expect(server.stderr).toMatch(/^admin: cannot use postgres:\/\/127\.0\.0\.1:1\/intake: .*ECONNREFUSED.*\n$/);
+    expect(server.stderr).not.toContain('pw-not-shown');
+  });
+
   it('refuses an option given twice, creating no account', async () => {
     const run = await admin(dbPath, 'user', 'add', '--role', 'operator', '--name', '赵六', '--name', '钱七');
     expect(run.code).toBe(2);

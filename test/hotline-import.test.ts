@@ -656,4 +656,15 @@ describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
     expect(run.stdout).toBe('');
     expect(existsSync(join(dir, 'typo'))).toBe(false);
   });
+
+  it('says in one line that DATABASE_URL names a file that is no database', async () => {
+    const file = join(dir, 'cli-notdb.ndjson');
+    writeFileSync(file, `${JSON.stringify(callOf(0, 'NOTDB'))}\n`);
+    const notDb = join(dir, 'notes.db');
+    writeFileSync(notDb, 'not a database\n');
+    const run = await cli(notDb, 'import', file);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`hotline: cannot use the SQLite database ${notDb}: file is not a database\n`);
+    expect(run.stdout).toBe('');
+  });
 });

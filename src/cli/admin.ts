@@ -402,7 +402,7 @@ main(process.argv.slice(2)).then(
     if (err instanceof UsageError) {
       process.stderr.write(`admin: ${err.message}\n\n${USAGE}\n`);
       process.exitCode = 2;
-    } else if (err instanceof CommandError || err instanceof EnvError || err instanceof DistrictConfigError) {
+    } else if (err instanceof CommandError || err instanceof DatabaseUnavailableError || err instanceof EnvError || err instanceof DistrictConfigError) {
       process.stderr.write(`admin: ${err.message}\n`);
       process.exitCode = 1;
     } else {

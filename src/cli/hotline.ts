@@ -1,6 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { DatabaseUnavailableError } from '../../db/connect.js';
 import { closeDeps, createDeps, type Deps } from '../deps.js';
 import { DistrictConfigError } from '../district/district.schema.js';
 import { EnvError, parseEnv } from '../env.js';
@@ -130,7 +131,7 @@ main(process.argv.slice(2)).then(
     if (err instanceof UsageError) {
       process.stderr.write(`hotline: ${err.message}\n\n${USAGE}\n`);
       process.exitCode = 2;
-    } else if (err instanceof AppError || err instanceof CommandError || err instanceof EnvError || err instanceof DistrictConfigError) {
+    } else if (err instanceof AppError || err instanceof CommandError || err instanceof DatabaseUnavailableError || err instanceof EnvError || err instanceof DistrictConfigError) {
       const fields = err instanceof AppError && err.fields ? ` (${Object.entries(err.fields).map(([k, v]) => `${k}: ${v}`).join('; ')})` : '';
       process.stderr.write(`hotline: ${err.message}${fields}\n`);
       process.exitCode = 1;
