@@ -98,6 +98,18 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect((await admin(missing, 'user', 'list')).stdout).toContain('首个坐席');
   });
 
+  it.concurrent.each([
+    ['a day the month does not have', '2026-02-30T00:00:00+08:00', 'give an ISO 8601 date-time with its offset'],
+    ['a bare date (read as midnight UTC)', '2026-12-01', 'give an ISO 8601 date-time with its offset'],
+    ['a time without its offset', '2026-12-01T00:00:00', 'give an ISO 8601 date-time with its offset'],
+    ['a year out of service', '9999-01-01T00:00:00Z', 'must fall in the years'],
+  ])('refuses redeliver --since with %s, as the API does', async (_what, since, problem) => {
+    const run = await admin(dbPath, 'redeliver', '--bureau', 'epb', '--since', since);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`admin: --since: ${problem}`);
+    expect(run.stdout).toBe('');
+  });
+
   it('says in one line that DATABASE_URL names a file that is no database, or a server that does not answer', async () => {
     const notDb = join(tempDir(), 'notes.db');
     writeFileSync(notDb, 'not a database\n');

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
+import { z } from 'zod';
 import { connectDatabase, DatabaseUnavailableError, isPostgresUrl, migrateToLatest, sqlitePath } from '../../db/connect.js';
 import { createUser, deactivateUser, findUser, listUsers } from '../../db/repositories/users.repository.js';
 import { issueToken, revokeToken, revokeUserTokens } from '../../db/repositories/tokens.repository.js';
@@ -11,6 +12,8 @@ import { hashPassword, isValidUsername, normaliseUsername, passwordProblems } fr
 import type { Database } from '../../db/schema.js';
 import { accountProblems, isRole, ROLES } from '../auth/principal.js';
 import { DistrictConfigError, unitView } from '../district/district.schema.js';
+import { INSTANT_RULE, instantInServiceYears } from '../domain/service-years.js';
+import { extendedOffset } from '../domain/time-zone.js';
 import { loadDistrictFile } from '../district/district-file.js';
 import { EnvError, parseEnv, type Env } from '../env.js';
 import { issueLinkToken, LINK_TOKEN_TTL_HOURS, unlink } from '../telegram/links.js';
@@ -64,6 +67,12 @@ Reads DATABASE_URL (default ./data/intake.db) and DISTRICT_CONFIG like the servi
 A SQLite database must exist (the service creates it on its first start); only
 user add --create makes a new one.`;
 
+/**
+ * `redeliver --since`: the time as the API's redeliver takes it — a real date and
+ * time with its offset (no 2026-02-30, no bare date read as midnight UTC).
+ */
+const SINCE = z.preprocess(extendedOffset, z.iso.datetime({ offset: true }).refine(instantInServiceYears, INSTANT_RULE));
+
 /** A mistake in the command line: exit 2 with the message and the usage. */
 class UsageError extends Error {}
 /** The command could not be done (no such user, …): exit 1 with the message. */
@@ -115,9 +124,12 @@ async function main(argv: string[]): Promise<Output> {
   if (command === 'redeliver') {
     if (!district!.units.has(values.bureau!)) throw new UsageError(`--bureau: ${values.bureau} is not a bureau or office of the district file`);
     if (values.since !== undefined) {
-      const t = Date.parse(values.since);
-      if (!/^\d{4}-\d{2}-\d{2}/.test(values.since) || Number.isNaN(t)) throw new UsageError('--since: give an ISO 8601 time, e.g. 2026-12-01T00:00:00+08:00');
-      since = new Date(t).toISOString();
+      const checked = SINCE.safeParse(values.since);
+      if (!checked.success) {
+        const outOfYears = checked.error.issues.some((i) => i.message === INSTANT_RULE);
+        throw new UsageError(`--since: ${outOfYears ? INSTANT_RULE : 'give an ISO 8601 date-time with its offset, e.g. 2026-12-01T00:00:00+08:00'}`);
+      }
+      since = new Date(checked.data).toISOString();
     }
   }
   if (command === 'user add') {
