@@ -44,4 +44,11 @@ describe('npm run telegram', { timeout: 60_000 }, () => {
     expect(run.stderr).toContain('telegram: TELEGRAM_BOT_TOKEN is not set');
     expect(run.stdout).toBe('');
   });
+
+  it('says why Telegram could not be reached and where it looked, without the bot token', async () => {
+    const run = await telegram(['webhook-info'], { TELEGRAM_API_ROOT: 'http://bot:pw-not-shown@127.0.0.1:9/' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe("telegram: Network request for 'getWebhookInfo' failed! (ECONNREFUSED, TELEGRAM_API_ROOT=http://127.0.0.1:9)\n");
+    expect(run.stdout).toBe('');
+  });
 });

@@ -6,8 +6,9 @@
  * Uses the service's TELEGRAM_BOT_TOKEN, TELEGRAM_API_ROOT, TELEGRAM_WEBHOOK_SECRET and PUBLIC_URL.
  */
 import { pathToFileURL } from 'node:url';
+import { HttpError } from 'grammy';
 import { parseEnv, type Env } from '../env.js';
-import { ALLOWED_UPDATES, createTelegramApi } from '../telegram/api.js';
+import { ALLOWED_UPDATES, apiRootOf, createTelegramApi } from '../telegram/api.js';
 
 export const WEBHOOK_PATH = '/telegram/webhook';
 
@@ -84,15 +85,30 @@ export async function runTelegramCli(
   return 0;
 }
 
+/**
+ * Why Telegram could not be reached (ECONNREFUSED, ENOTFOUND…) and where it was
+ * looked for (without any credentials of the address). Only the error's code:
+ * its message holds the request's URL, and with it the bot token.
+ */
+function unreachable(err: unknown, env: Env | null): string {
+  if (!(err instanceof HttpError) || !env) return '';
+  const code = (err.error as { code?: unknown } | undefined)?.code;
+  const root = new URL(apiRootOf(env));
+  root.username = '';
+  root.password = '';
+  return ` (${typeof code === 'string' ? `${code}, ` : ''}TELEGRAM_API_ROOT=${root.href.replace(/\/+$/, '')})`;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   (async () => {
     const argv = process.argv.slice(2);
+    let env: Env | null = null;
     try {
       // --help and a mistyped command are answered without the environment (runTelegramCli reads none for them).
-      const env = 'command' in telegramCommand(argv) ? parseEnv(process.env) : ({} as Env);
-      process.exitCode = await runTelegramCli(argv, env);
+      if ('command' in telegramCommand(argv)) env = parseEnv(process.env);
+      process.exitCode = await runTelegramCli(argv, env ?? ({} as Env));
     } catch (err) {
-      console.error(`telegram: ${(err as Error).message}`);
+      console.error(`telegram: ${(err as Error).message}${unreachable(err, env)}`);
       process.exitCode = 1;
     }
   })().catch(() => {
