@@ -29,6 +29,7 @@ describe('npm run classifier', { timeout: 60_000 }, () => {
     ['an unknown option', ['evaluate', '--flie', 'x.jsonl'], "'--flie'"],
     ['an option given twice', ['evaluate', '--file', 'a', '--file', 'b'], '--file is given more than once'],
     ['--file with train', ['train', '--file', 'a'], 'train takes no --file'],
+    ['an empty --file', ['evaluate', '--file', ''], '--file is empty'],
   ])('refuses %s with exit status 2, naming it, and the usage', async (_what, args, problem) => {
     const run = await classifier(db, ...args);
     expect(run.code).toBe(2);

@@ -60,6 +60,7 @@ async function main(argv: string[]): Promise<void> {
   if (command !== 'train' && command !== 'evaluate') throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(' ')}`);
   if (command === 'train' && values.file !== undefined) throw new UsageError('train takes no --file');
+  if (values.file !== undefined && values.file.trim() === '') throw new UsageError('--file is empty: give the labelled file');
   const env = parseEnv(process.env);
   const district = loadDistrictFile(env.DISTRICT_CONFIG);
   const examplesPath = examplesPathFor(district, env.DISTRICT_CONFIG);
