@@ -83,6 +83,9 @@ export function createOutboxRelay(opts: {
   }
 
   function run(): Promise<void> {
+    // Stopped, nothing more moves: a pass asked for just before the stop (a kick's setImmediate) would
+    // otherwise run after the queue connection was closed, and fail or move entries mid-shutdown.
+    if (stopped) return Promise.resolve();
     if (running) {
       again = true;
       return running;

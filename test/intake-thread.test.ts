@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
@@ -6,9 +7,13 @@ import { isUniqueViolation } from '../db/repositories/db-types.js';
 import { newId } from '../src/domain/ids.js';
 import { newTrackingCode } from '../src/domain/tracking-code.js';
 import { prepareReport } from '../src/intake/accept-report.js';
+import { addToOutbox, outboxSize } from '../db/repositories/outbox.repository.js';
+import { createBullmqTransport } from '../queues/bullmq.transport.js';
+import { outboxEntry } from '../queues/jobs.js';
+import { createOutboxRelay } from '../queues/outbox-relay.js';
 import { startIntakeThread } from '../src/intake/writer-thread.js';
 import { createLogger } from '../src/logger.js';
-import { createPgDatabase, freePort, onCleanup, postJson, REDIS_URL, startTestService, testEnv, waitFor } from './harness.js';
+import { createPgDatabase, freePort, onCleanup, postJson, REDIS_URL, startTestService, tempDir, testEnv, uniquePrefix, waitFor } from './harness.js';
 
 /**
  * The intake writer thread (INTAKE_WRITER=thread, the default): reports are
@@ -132,5 +137,26 @@ describe('the intake writer thread', () => {
     await relay.stop();
     await expect(writer.write(report('有人收购废机油和废电池，没有证'))).rejects.toThrow(/stopped|exited/);
     expect((await handle.db.selectFrom('cases').select('id').execute()).length).toBe(1);
+  });
+});
+
+describe('the outbox relay', () => {
+  it('moves nothing once stopped, not even a pass asked for just before the stop, and says nothing of the closed queue', async () => {
+    const { lines, logger } = captureLogs();
+    const handle = connectDatabase(join(tempDir(), 'relay.db'));
+    onCleanup(() => handle.db.destroy());
+    await migrateToLatest(handle.db);
+    await addToOutbox(handle.db, [outboxEntry('intake', { caseId: newId() })], new Date());
+    const transport = createBullmqTransport({ redis: REDIS_URL, prefix: uniquePrefix('relay-stop'), logger });
+    await waitFor(() => transport.ping(), { what: 'the queue connection' });
+    const relay = createOutboxRelay({ db: handle.db, transport, logger, pollMs: 60_000 });
+    // New work committed, then the shutdown at once (SIGTERM under load): the queue connection closes right after.
+    relay.kick();
+    await relay.stop();
+    await transport.close();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(lines.filter((l) => String(l.msg).startsWith('outbox relay'))).toEqual([]);
+    // Kept for the next start's relay.
+    expect(await outboxSize(handle.db)).toBe(1);
   });
 });
