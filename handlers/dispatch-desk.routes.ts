@@ -13,14 +13,12 @@ import {
 import { findCase } from '../db/repositories/cases.repository.js';
 import { AppError } from '../src/errors.js';
 import { staffActor } from '../src/workflow/bureau.js';
-import { redeliverFailed } from '../src/workflow/redeliver.js';
+import { REDELIVER_SINCE, redeliverFailed } from '../src/workflow/redeliver.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { caseSummarySchema, caseViewSchema } from './cases.routes.js';
 import { errorResponses } from './error-schema.js';
 import { instant, queryInt, validationHook } from './validation.js';
-import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
-import { extendedOffset } from '../src/domain/time-zone.js';
 import { isJsonContentType } from './uploads.js';
 
 /**
@@ -172,12 +170,7 @@ const redeliverUnitRoute = createRoute({
       content: {
         'application/json': {
           schema: z
-            .strictObject({ since: z
-                .preprocess(
-                  extendedOffset,
-                  z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00+08:00' }).refine(instantInServiceYears, INSTANT_RULE),
-                )
-                .optional() })
+            .strictObject({ since: REDELIVER_SINCE.optional() })
             .openapi('RedeliverUnitInput'),
         },
       },

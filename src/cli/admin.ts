@@ -3,7 +3,6 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
-import { z } from 'zod';
 import { connectDatabase, DatabaseUnavailableError, isPostgresUrl, migrateToLatest, sqlitePath } from '../../db/connect.js';
 import { createUser, deactivateUser, findUser, listUsers } from '../../db/repositories/users.repository.js';
 import { issueToken, revokeToken, revokeUserTokens } from '../../db/repositories/tokens.repository.js';
@@ -12,12 +11,11 @@ import { hashPassword, isValidUsername, normaliseUsername, passwordProblems } fr
 import type { Database } from '../../db/schema.js';
 import { accountProblems, isRole, ROLES } from '../auth/principal.js';
 import { DistrictConfigError, unitView } from '../district/district.schema.js';
-import { INSTANT_RULE, instantInServiceYears } from '../domain/service-years.js';
-import { extendedOffset } from '../domain/time-zone.js';
+import { INSTANT_RULE } from '../domain/service-years.js';
 import { loadDistrictFile } from '../district/district-file.js';
 import { EnvError, parseEnv, type Env } from '../env.js';
 import { issueLinkToken, LINK_TOKEN_TTL_HOURS, unlink } from '../telegram/links.js';
-import { redeliverFailed } from '../workflow/redeliver.js';
+import { REDELIVER_SINCE, redeliverFailed } from '../workflow/redeliver.js';
 import { missingSqliteDatabase, optionsGiven, readPasswordFromStdin } from './cli-input.js';
 import { table } from './table.js';
 
@@ -66,12 +64,6 @@ const USAGE = `usage: npm run admin -- <command>
 Reads DATABASE_URL (default ./data/intake.db) and DISTRICT_CONFIG like the service.
 A SQLite database must exist (the service creates it on its first start); only
 user add --create makes a new one.`;
-
-/**
- * `redeliver --since`: the time as the API's redeliver takes it — a real date and
- * time with its offset (no 2026-02-30, no bare date read as midnight UTC).
- */
-const SINCE = z.preprocess(extendedOffset, z.iso.datetime({ offset: true }).refine(instantInServiceYears, INSTANT_RULE));
 
 /** A mistake in the command line: exit 2 with the message and the usage. */
 class UsageError extends Error {}
@@ -124,7 +116,8 @@ async function main(argv: string[]): Promise<Output> {
   if (command === 'redeliver') {
     if (!district!.units.has(values.bureau!)) throw new UsageError(`--bureau: ${values.bureau} is not a bureau or office of the district file`);
     if (values.since !== undefined) {
-      const checked = SINCE.safeParse(values.since);
+      // The time as the API's redeliver takes it.
+      const checked = REDELIVER_SINCE.safeParse(values.since);
       if (!checked.success) {
         const outOfYears = checked.error.issues.some((i) => i.message === INSTANT_RULE);
         throw new UsageError(`--since: ${outOfYears ? INSTANT_RULE : 'give an ISO 8601 date-time with its offset, e.g. 2026-12-01T00:00:00+08:00'}`);

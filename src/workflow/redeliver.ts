@@ -1,3 +1,4 @@
+import { z } from '@hono/zod-openapi';
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Db } from '../../db/repositories/db-types.js';
 import { parseJson } from '../../db/repositories/db-types.js';
@@ -5,6 +6,8 @@ import { appendEvents } from '../../db/repositories/events.repository.js';
 import type { Database } from '../../db/schema.js';
 import { jobIdOf, outboxEntry, type JobName, type JobPayloads } from '../../queues/jobs.js';
 import type { JobToEnqueue, JobTransport } from '../../queues/transport.js';
+import { INSTANT_RULE, instantInServiceYears } from '../domain/service-years.js';
+import { extendedOffset } from '../domain/time-zone.js';
 import type { Logger } from '../logger.js';
 import type { Actor } from './transition.js';
 
@@ -17,6 +20,16 @@ import type { Actor } from './transition.js';
  * once when a transport is at hand, and otherwise by the reconciler, which
  * re-creates the job of whatever is pending past its grace period.
  */
+
+/**
+ * A unit's redelivery `since`, as the API and `npm run admin -- redeliver` take
+ * it: a real date and time with its offset (`+08:00` or `+0800`; no 2026-02-30,
+ * no bare date read as midnight UTC), in the service's years.
+ */
+export const REDELIVER_SINCE = z.preprocess(
+  extendedOffset,
+  z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00+08:00' }).refine(instantInServiceYears, INSTANT_RULE),
+);
 
 export type RedeliverScope = { caseId: string } | { unit: string; since?: string };
 
