@@ -63,7 +63,6 @@ const T: Texts<
   | 'submit'
   | 'sending'
   | 'fix'
-  | 'errorTitle'
   | 'errTextEmpty'
   | 'errTextLong'
   | 'errChars'
@@ -116,7 +115,6 @@ const T: Texts<
     submit: '提交举报',
     sending: '正在提交…',
     fix: '提交未成功，请按提示修改后再提交。',
-    errorTitle: '错误：{title}',
     errTextEmpty: '请描述您发现的问题。',
     errTextLong: `问题描述最多 ${MAX_TEXT_CHARS} 字，现在是 {n} 字。`,
     errChars: '含有无法识别的字符（可能是复制时的乱码），请删除后再提交。',
@@ -170,7 +168,6 @@ const T: Texts<
     submit: 'Send the report',
     sending: 'Sending…',
     fix: 'The report was not sent. Please correct what is marked and send it again.',
-    errorTitle: 'Error: {title}',
     errTextEmpty: 'Please describe the problem.',
     errTextLong: `At most ${MAX_TEXT_CHARS} characters; this is {n}.`,
     errChars: 'Holds characters that cannot be read (garbled when copied?); please remove them and send again.',
@@ -405,9 +402,9 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
       </form>
     </section>
   );
-  // A refused form says so in its title too: the first thing a screen reader reads of the page.
-  return renderPage(c, hasErrors ? t.errorTitle.replace('{title}', t.title) : t.title, body, {
+  return renderPage(c, t.title, body, {
     status,
+    refused: hasErrors,
     scripts: map ? ['leaflet.js', 'report.js'] : ['report.js'],
     styles: map ? ['leaflet.css'] : [],
   });

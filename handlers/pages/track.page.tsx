@@ -69,7 +69,6 @@ const T: Texts<
   | 'commentHint'
   | 'send'
   | 'fix'
-  | 'errorTitle'
   | 'errRating'
   | 'errSolved'
   | 'errComment'
@@ -117,7 +116,6 @@ const T: Texts<
     commentHint: `选填，最多 ${MAX_COMMENT_CHARS} 字，只有工作人员能看到，不会公开。`,
     send: '提交评价',
     fix: '评价未提交，请按提示补充后再提交。',
-    errorTitle: '错误：{title}',
     errRating: '请选择满意程度。',
     errSolved: '请选择问题是否已解决。',
     errComment: `意见最多 ${MAX_COMMENT_CHARS} 字。`,
@@ -165,7 +163,6 @@ const T: Texts<
     commentHint: `Optional, at most ${MAX_COMMENT_CHARS} characters; seen only by staff, never published.`,
     send: 'Send the rating',
     fix: 'The rating was not sent. Please complete what is marked.',
-    errorTitle: 'Error: {title}',
     errRating: 'Please choose how satisfied you are.',
     errSolved: 'Please say whether the problem was solved.',
     errComment: `At most ${MAX_COMMENT_CHARS} characters.`,
@@ -485,9 +482,8 @@ async function renderCase(
     </section>
   );
   // A refused rating says so in the title too, as the report form does.
-  const title = `${t.title} ${view.trackingCode}`;
   const refused = Object.keys(opts.errors ?? {}).length > 0 || opts.alert !== undefined;
-  return renderPage(c, refused ? t.errorTitle.replace('{title}', title) : title, body, { status: opts.status ?? 200 });
+  return renderPage(c, `${t.title} ${view.trackingCode}`, body, { status: opts.status ?? 200, refused });
 }
 
 function renderNotFound(c: Context<AppEnv>, code: string) {
@@ -522,13 +518,13 @@ export function trackPageRoutes() {
     }
     return renderPage(
       c,
-      error ? t.errorTitle.replace('{title}', t.lookupTitle) : t.lookupTitle,
+      t.lookupTitle,
       <section class="narrow">
         <h1>{t.lookupTitle}</h1>
         <p>{t.lookupIntro}</p>
         <LookupForm lang={lang} code={asked ?? ''} error={error} />
       </section>,
-      { status: error ? 400 : 200 },
+      { status: error ? 400 : 200, refused: error !== undefined },
     );
   });
 

@@ -28,13 +28,21 @@ export function pageContext(c: Context<AppEnv>): PageContext {
 
 export interface RenderOptions {
   status?: 200 | 201 | 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500;
+  /** A form on the page was refused: the title says so first (错误：… / Error: …), the first thing a screen reader reads. */
+  refused?: boolean;
   scripts?: string[];
   styles?: string[];
 }
 
+const REFUSED_TITLE: Record<Lang, (title: string) => string> = {
+  zh: (title) => `错误：${title}`,
+  en: (title) => `Error: ${title}`,
+};
+
 /** Renders `body` inside the site layout. */
-export function renderPage(c: Context<AppEnv>, title: string, body: Child, options: RenderOptions = {}) {
+export function renderPage(c: Context<AppEnv>, pageTitle: string, body: Child, options: RenderOptions = {}) {
   const p = pageContext(c);
+  const title = options.refused ? REFUSED_TITLE[p.lang](pageTitle) : pageTitle;
   c.header('Cache-Control', 'no-store');
   // The doctype keeps browsers out of quirks mode (box sizes, line heights).
   return c.html(
