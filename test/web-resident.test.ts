@@ -524,6 +524,7 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     expect(await page.inputValue('#code')).toBe('AAAAAAAAAA');
 
     await page.goto('/track');
+    expect(await page.title()).toBe('查询办理进度 · 环境问题举报');
     await page.fill('#code', 'not-a-code');
     await page.click('form.lookup button[type=submit]');
     expect(await page.textContent('#code-error')).toContain('10 位');
