@@ -297,7 +297,7 @@ async function startPage(c: Context<AppEnv>, errors: Errors = {}, values: Partia
       <h1>{title}</h1>
       <StartForms c={c} errors={errors} values={values} mode={mode} />
     </section>,
-    { status, scripts: ['staff.js'] },
+    { status },
   );
 }
 
@@ -697,7 +697,7 @@ async function reviewPage(c: Context<AppEnv>, state: ReviewState, errors: Errors
         )}
       </form>
     </section>,
-    { status, scripts: ['staff.js'] },
+    { status },
   );
 }
 

@@ -708,7 +708,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
       <h2>{zh ? '办理过程' : 'History'}</h2>
       <History view={view} lang={p.lang} timeZone={p.timeZone} district={district} />
     </article>,
-    { status, scripts: ['staff.js'] },
+    { status },
   );
 }
 

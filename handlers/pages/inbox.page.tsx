@@ -296,7 +296,6 @@ async function inboxPage(c: Context<AppEnv>) {
         </div>
       )}
     </section>,
-    { scripts: ['staff.js'] },
   );
 }
 
@@ -492,7 +491,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
       <h2>{zh ? '办理过程' : 'History'}</h2>
       <History view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} />
     </article>,
-    { status, scripts: ['staff.js'] },
+    { status },
   );
 }
 
@@ -534,7 +533,7 @@ function withdrawnPage(c: Context<AppEnv>, view: CaseView, problem: FormProblem 
       <h2>{zh ? '本单位办理记录' : 'Your unit’s record'}</h2>
       <History view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} />
     </article>,
-    { status, scripts: ['staff.js'] },
+    { status },
   );
 }
 

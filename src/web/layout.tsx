@@ -64,9 +64,10 @@ const T = {
 } as const;
 
 /**
- * The page's scripts; a signed-in account's pages all run staff.js, which
- * keeps that account's inbox drafts (main's `data-drafts-of`) and drops any
- * other account's left in this browser, whichever staff page is shown first.
+ * The page's scripts; a signed-in account's pages all run staff.js (the staff
+ * pages name no script of their own for it), which keeps that account's inbox
+ * drafts (main's `data-drafts-of`) and drops any other account's left in this
+ * browser, whichever staff page is shown first.
  */
 function scriptsOf(props: LayoutProps): string[] {
   const scripts = props.scripts ?? [];
