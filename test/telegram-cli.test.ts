@@ -45,6 +45,21 @@ describe('npm run telegram', { timeout: 60_000 }, () => {
     expect(run.stdout).toBe('');
   });
 
+  it('deletes the webhook and shows what is registered without the webhook secret, which only set-webhook needs', async () => {
+    const before = emu.calls.length;
+    const deleted = await telegram(['delete-webhook'], { TELEGRAM_WEBHOOK_SECRET: '' });
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stdout).toBe('webhook deleted\n');
+    const info = await telegram(['webhook-info'], { TELEGRAM_WEBHOOK_SECRET: '' });
+    expect(info.code, info.stderr).toBe(0);
+    expect(emu.calls.slice(before).map((c) => c.method).filter((m) => /webhook/i.test(m))).toEqual(['deleteWebhook', 'getWebhookInfo']);
+    // Setting it still needs the secret: Telegram would deliver updates nobody can tell from forgeries.
+    const set = await telegram(['set-webhook'], { TELEGRAM_WEBHOOK_SECRET: '' });
+    expect(set.code).not.toBe(0);
+    expect(set.stderr).toContain('TELEGRAM_WEBHOOK_SECRET');
+    expect(emu.calls.slice(before).some((c) => c.method === 'setWebhook')).toBe(false);
+  });
+
   it('says why Telegram could not be reached and where it looked, without the bot token', async () => {
     const run = await telegram(['webhook-info'], { TELEGRAM_API_ROOT: 'http://bot:pw-not-shown@127.0.0.1:9/' });
     expect(run.code).toBe(1);

@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../src/runtime.js';
 import { runCli, startTestService, tempDir, testEnv, type CliRun } from './harness.js';
@@ -59,6 +62,31 @@ describe('npm run admin -- user passwd', { timeout: 60_000 }, () => {
     const taken = await admin(dbPath, '', 'user', 'passwd', '--id', dispatcherId, '--username', 'zhou.op');
     expect(taken.code).toBe(1);
     expect(taken.stderr).toBe('admin: the username zhou.op belongs to another account\n');
+  });
+
+  it('asks for the password at a terminal without echoing it', async () => {
+    const made = await admin(dbPath, null, 'user', 'add', '--role', 'dispatcher', '--name', '调度小郑');
+    const id = /id ([0-9a-f-]{36})/.exec(made.stdout)![1]!;
+    // `script` runs the tool on a pseudo-terminal; its output is everything the terminal showed.
+    const child = spawn('script', ['-qfec', `"${process.execPath}" --import tsx src/cli/admin.ts user passwd --id ${id} --username zheng`, '/dev/null'], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, DATABASE_URL: dbPath, DISTRICT_CONFIG: '' },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let screen = '';
+    let typed = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      screen += d;
+      // Typed once the prompt is up: what a terminal receives before that, it echoes whatever the tool does.
+      if (screen.includes('password: ') && !typed) typed = child.stdin.write('a terminal secret\r') || true;
+    });
+    const [code] = (await once(child, 'close')) as [number | null];
+    child.stdin.destroy();
+    expect(code, screen).toBe(0);
+    expect(screen).toContain(`调度小郑 (${id}) signs in on the web as zheng`);
+    expect(screen).not.toContain('a terminal secret');
+    const res = await formClient(service.url, { 'x-forwarded-for': '10.5.0.3' }).signIn('zheng', 'a terminal secret');
+    expect(res.headers.get('location')).toBe('/desk');
   });
 
   it('ends the web sessions of a disabled account', async () => {

@@ -137,17 +137,25 @@ describe('npm run admin:cf on a local D1 database', { timeout: 120_000 }, () => 
     expect(snapshot()).toEqual(after);
   });
 
-  it('refuses an option given twice', async () => {
-    const run = await adminCf(['user', 'add', '--role', 'operator', '--name', '赵六', '--name', '钱七']);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toBe('admin:cf: --name is given more than once\n');
+  it('refuses an option given twice, or an unknown command, as a usage mistake (exit status 2, with the usage)', async () => {
+    const twice = await adminCf(['user', 'add', '--role', 'operator', '--name', '赵六', '--name', '钱七']);
+    const unknown = await adminCf(['user', 'rename', '--id', 'someone']);
+    for (const [run, message] of [
+      [twice, '--name is given more than once'],
+      [unknown, 'unknown command "user rename"'],
+    ] as const) {
+      expect(run.code).toBe(2);
+      expect(run.stderr.split('\n\n')[0]).toBe(`admin:cf: ${message}`);
+      expect(run.stderr).toContain('\n\nusage: npm run admin:cf -- <command>');
+      expect(run.stdout).toBe('');
+    }
   });
 
   it("refuses an option of another command, before looking anything up", async () => {
     const before = snapshot();
     const run = await adminCf(['token', 'add', '--user', 'someone', '--name', '张三']);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toBe('admin:cf: token add takes no --name\n');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^admin:cf: token add takes no --name\n\nusage: /);
     expect(snapshot()).toEqual(before);
   });
 });

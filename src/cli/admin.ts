@@ -1,6 +1,5 @@
 import { closeSync, existsSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { connectDatabase, DatabaseUnavailableError, isPostgresUrl, migrateToLatest, sqlitePath } from '../../db/connect.js';
@@ -10,13 +9,14 @@ import { findUserIdByUsername, revokeUserSessions, setCredentials } from '../../
 import { hashPassword, isValidUsername, normaliseUsername, passwordProblems } from '../auth/password.js';
 import type { Database } from '../../db/schema.js';
 import { accountProblems, isRole, ROLES } from '../auth/principal.js';
-import { DistrictConfigError, unitView } from '../district/district.schema.js';
+import { unitView } from '../district/district.schema.js';
 import { INSTANT_RULE } from '../domain/service-years.js';
 import { loadDistrictFile } from '../district/district-file.js';
-import { EnvError, parseEnv, type Env } from '../env.js';
+import { parseEnv, type Env } from '../env.js';
 import { issueLinkToken, LINK_TOKEN_TTL_HOURS, unlink } from '../telegram/links.js';
 import { REDELIVER_SINCE, redeliverFailed } from '../workflow/redeliver.js';
-import { missingSqliteDatabase, optionsGiven, readPasswordFromStdin } from './cli-input.js';
+import { missingSqliteDatabase, readPasswordFromStdin } from './cli-input.js';
+import { CommandError, parseCommandLine, runTool, UsageError } from './command-line.js';
 import { table } from './table.js';
 
 /**
@@ -65,11 +65,6 @@ Reads DATABASE_URL (default ./data/intake.db) and DISTRICT_CONFIG like the servi
 A SQLite database must exist (the service creates it on its first start); only
 user add --create makes a new one.`;
 
-/** A mistake in the command line: exit 2 with the message and the usage. */
-class UsageError extends Error {}
-/** The command could not be done (no such user, …): exit 1 with the message. */
-class CommandError extends Error {}
-
 const OPTIONS = {
   role: { type: 'string' },
   bureau: { type: 'string' },
@@ -84,22 +79,14 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+type Values = ReturnType<typeof parseCommandLine<typeof OPTIONS>>['values'];
 
 interface Output {
   lines: string[];
 }
 
 async function main(argv: string[]): Promise<Output> {
-  let parsed: { values: Values; positionals: string[]; tokens: Array<{ kind: string; name?: string }> };
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
-  const { repeated } = optionsGiven(parsed.tokens);
-  if (repeated) throw new UsageError(repeated);
+  const { values, positionals } = parseCommandLine(argv, OPTIONS);
   if (values.help) return { lines: [USAGE] };
   if (positionals.length === 0) throw new UsageError('no command given');
   if (positionals[0] === 'telegram-link' || positionals[0] === 'telegram-unlink') return telegramLink(positionals, values);
@@ -398,21 +385,8 @@ async function withDatabase<T>(env: Env, opts: { create?: boolean; hint?: string
   }
 }
 
-main(process.argv.slice(2)).then(
-  (out) => {
-    // One write, then a natural exit: nothing can follow the token line.
-    process.stdout.write(`${out.lines.join('\n')}\n`);
-  },
-  (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`admin: ${err.message}\n\n${USAGE}\n`);
-      process.exitCode = 2;
-    } else if (err instanceof CommandError || err instanceof DatabaseUnavailableError || err instanceof EnvError || err instanceof DistrictConfigError) {
-      process.stderr.write(`admin: ${err.message}\n`);
-      process.exitCode = 1;
-    } else {
-      process.stderr.write(`admin: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 1;
-    }
-  },
-);
+runTool('admin', USAGE, async () => {
+  const out = await main(process.argv.slice(2));
+  // One write, then a natural exit: nothing can follow the token line.
+  process.stdout.write(`${out.lines.join('\n')}\n`);
+});

@@ -5,7 +5,6 @@
  * Uses the same DATABASE_URL, DISTRICT_CONFIG and CLASSIFIER_DIR as the service;
  * a running service picks up the retrained model at its next start.
  */
-import { parseArgs } from 'node:util';
 import { connectDatabase, migrateToLatest } from '../../db/connect.js';
 import { listCorrections } from '../../db/repositories/corrections.repository.js';
 import {
@@ -19,7 +18,8 @@ import {
 import { evaluate } from '../classifier/engine/index.js';
 import { loadDistrictFile } from '../district/district-file.js';
 import { parseEnv } from '../env.js';
-import { missingSqliteDatabase, optionsGiven } from './cli-input.js';
+import { missingSqliteDatabase } from './cli-input.js';
+import { CommandError, parseCommandLine, runTool, UsageError } from './command-line.js';
 
 const USAGE = `usage: npm run classifier -- <command>
 
@@ -34,24 +34,13 @@ const USAGE = `usage: npm run classifier -- <command>
 Reads DATABASE_URL, DISTRICT_CONFIG and CLASSIFIER_DIR like the service. train
 needs the service's database (the service creates it on its first start).`;
 
-/** A mistake in the command line: exit 2 with the message and the usage. */
-class UsageError extends Error {}
-
 const OPTIONS = {
   file: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 async function main(argv: string[]): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { positionals, values } = parsed;
-  const { repeated } = optionsGiven(parsed.tokens);
-  if (repeated) throw new UsageError(repeated);
+  const { positionals, values } = parseCommandLine(argv, OPTIONS);
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
@@ -68,7 +57,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'train') {
     // Corrections come from the service's database: a mistyped DATABASE_URL must not become a new, empty one.
     const missing = missingSqliteDatabase(env.DATABASE_URL);
-    if (missing) throw new Error(missing);
+    if (missing) throw new CommandError(missing);
     const { db } = connectDatabase(env.DATABASE_URL);
     try {
       await migrateToLatest(db);
@@ -101,11 +90,5 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    process.stderr.write(`classifier: ${err.message}\n\n${USAGE}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`classifier: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+// A labelled file the tool cannot read or parse is told in one line, like every other failure.
+runTool('classifier', USAGE, () => main(process.argv.slice(2)), { oneLine: true });

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { read } from 'read';
 import { isPostgresUrl, sqlitePath } from '../../db/connect.js';
 
 /** What the command-line tools (`npm run admin`, `npm run admin:cf`, …) read from their user and check before they start. */
@@ -20,9 +21,13 @@ export function missingSqliteDatabase(url: string, hint?: string): string | null
   );
 }
 
-/** The new password: the first line of stdin (never an argument, which other users of the machine could see). */
+/**
+ * The new password: the first line of stdin (never an argument, which other
+ * users of the machine could see). Typed at a terminal, it is asked for on
+ * stderr and not echoed.
+ */
 export async function readPasswordFromStdin(): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write('password: ');
+  if (process.stdin.isTTY) return read({ prompt: 'password: ', silent: true, replace: '', input: process.stdin, output: process.stderr });
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) {
     chunks.push(chunk as Buffer);

@@ -1,14 +1,11 @@
 import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { parseArgs } from 'node:util';
-import { DatabaseUnavailableError } from '../../db/connect.js';
 import { closeDeps, createDeps, type Deps } from '../deps.js';
-import { DistrictConfigError } from '../district/district.schema.js';
-import { EnvError, parseEnv } from '../env.js';
-import { AppError } from '../errors.js';
+import { parseEnv } from '../env.js';
 import { decodeUtf8, formatOf, importCalls, openImport, type ImportFormat } from '../hotline/import-calls.js';
 import { createLogger } from '../logger.js';
 import { missingSqliteDatabase } from './cli-input.js';
+import { CommandError, parseCommandLine, runTool, UsageError } from './command-line.js';
 
 /**
  * Hotline import from the command line: `npm run hotline -- import FILE`.
@@ -33,10 +30,6 @@ peak memory of the process (max_rss_kb). Exit status 0 when nothing was rejected
 1 when some records were rejected (the others are imported) or the import failed,
 2 on a usage error.`;
 
-class UsageError extends Error {}
-/** The import cannot start (no database, …): exit 1 with the message. */
-class CommandError extends Error {}
-
 const OPTIONS = {
   format: { type: 'string' },
   json: { type: 'boolean' },
@@ -44,13 +37,7 @@ const OPTIONS = {
 } as const;
 
 async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(argv, OPTIONS);
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -123,21 +110,4 @@ async function main(argv: string[]): Promise<number> {
   return rejected > 0 ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`hotline: ${err.message}\n\n${USAGE}\n`);
-      process.exitCode = 2;
-    } else if (err instanceof AppError || err instanceof CommandError || err instanceof DatabaseUnavailableError || err instanceof EnvError || err instanceof DistrictConfigError) {
-      const fields = err instanceof AppError && err.fields ? ` (${Object.entries(err.fields).map(([k, v]) => `${k}: ${v}`).join('; ')})` : '';
-      process.stderr.write(`hotline: ${err.message}${fields}\n`);
-      process.exitCode = 1;
-    } else {
-      process.stderr.write(`hotline: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 1;
-    }
-  },
-);
+runTool('hotline', USAGE, () => main(process.argv.slice(2)));

@@ -105,7 +105,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     let env: Env | null = null;
     try {
       // --help and a mistyped command are answered without the environment (runTelegramCli reads none for them).
-      if ('command' in telegramCommand(argv)) env = parseEnv(process.env);
+      const parsed = telegramCommand(argv);
+      // Only set-webhook uses the webhook secret: the other commands read the environment as polling mode does, which needs none.
+      if ('command' in parsed) env = parseEnv(parsed.command === 'set-webhook' ? process.env : { ...process.env, TELEGRAM_MODE: 'polling' });
       process.exitCode = await runTelegramCli(argv, env ?? ({} as Env));
     } catch (err) {
       console.error(`telegram: ${(err as Error).message}${unreachable(err, env)}`);

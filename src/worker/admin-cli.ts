@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { issueToken, hashToken, listTokens, revokeUserTokens } from '../../db/repositories/tokens.repository.js';
@@ -9,7 +8,8 @@ import { accountProblems, isRole, ROLES, type Role } from '../auth/principal.js'
 import { loadDistrictFile } from '../district/district-file.js';
 import { unitView, type District } from '../district/district.schema.js';
 import { recordWrites } from './d1.js';
-import { optionsGiven, readPasswordFromStdin } from '../cli/cli-input.js';
+import { readPasswordFromStdin } from '../cli/cli-input.js';
+import { CommandError, parseCommandLine, runTool, UsageError } from '../cli/command-line.js';
 import { table } from '../cli/table.js';
 import { describeTarget, executeD1, inlineSql, wranglerD1Reader, type D1Target } from './wrangler-d1.js';
 
@@ -55,7 +55,7 @@ export async function userAddSql(
   at = new Date().toISOString(),
 ): Promise<{ sql: string[]; userId: string; tokenId: string; token: string }> {
   const problems = accountProblems({ role: input.role, unitCode: input.unitCode, name: input.name }, district);
-  if (problems.length > 0) throw new Error(problems.join('; '));
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
   let userId = '';
   let tokenId = '';
   let token = '';
@@ -77,9 +77,9 @@ export async function userPasswdSql(
   at = new Date().toISOString(),
 ): Promise<string[]> {
   const username = normaliseUsername(input.username);
-  if (!isValidUsername(username)) throw new Error('--username: 2–64 letters, digits, . _ - (starting with a letter or digit)');
+  if (!isValidUsername(username)) throw new UsageError('--username: 2–64 letters, digits, . _ - (starting with a letter or digit)');
   const problems = passwordProblems(input.password);
-  if (problems.length > 0) throw new Error(problems.join('; '));
+  if (problems.length > 0) throw new CommandError(problems.join('; '));
   const passwordHash = await hashPassword(input.password, iterations);
   const queries = await recordWrites(async (trx) => {
     await setCredentials(trx, { userId: input.userId, username, passwordHash, at });
@@ -114,28 +114,21 @@ export async function userDisableSql(userId: string, at = new Date().toISOString
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals, tokens } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    tokens: true,
-    options: {
-      role: { type: 'string' },
-      bureau: { type: 'string' },
-      name: { type: 'string' },
-      label: { type: 'string' },
-      user: { type: 'string' },
-      id: { type: 'string' },
-      username: { type: 'string' },
-      token: { type: 'string' },
-      district: { type: 'string' },
-      remote: { type: 'boolean', default: false },
-      'persist-to': { type: 'string' },
-      print: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const { values, positionals, given: seen } = parseCommandLine(argv, {
+    role: { type: 'string' },
+    bureau: { type: 'string' },
+    name: { type: 'string' },
+    label: { type: 'string' },
+    user: { type: 'string' },
+    id: { type: 'string' },
+    username: { type: 'string' },
+    token: { type: 'string' },
+    district: { type: 'string' },
+    remote: { type: 'boolean', default: false },
+    'persist-to': { type: 'string' },
+    print: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
   });
-  const { names: seen, repeated } = optionsGiven(tokens);
-  if (repeated) throw new Error(repeated);
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
@@ -144,9 +137,9 @@ async function main(argv: string[]): Promise<void> {
   const takes = COMMAND_OPTIONS[command];
   if (takes) {
     const foreign = [...seen].filter((name) => !takes.includes(name) && !TARGET_OPTIONS.includes(name));
-    if (foreign.length > 0) throw new Error(foreign.map((name) => `${command} takes no --${name}`).join('; '));
+    if (foreign.length > 0) throw new UsageError(foreign.map((name) => `${command} takes no --${name}`).join('; '));
   }
-  if (values.remote && values['persist-to'] !== undefined) throw new Error('--persist-to names a local database: not with --remote');
+  if (values.remote && values['persist-to'] !== undefined) throw new UsageError('--persist-to names a local database: not with --remote');
   const target: D1Target = { remote: values.remote, persistTo: values['persist-to'] };
   const where = describeTarget(target);
   // Lookups go through wrangler; --print looks nothing up (it may have no database at hand).
@@ -155,7 +148,7 @@ async function main(argv: string[]): Promise<void> {
   let after: string[];
   switch (command) {
     case 'user add': {
-      if (!isRole(values.role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
+      if (!isRole(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
       const district = loadDistrictFile(values.district);
       const made = await userAddSql({ role: values.role, unitCode: values.bureau ?? null, name: values.name ?? '', label: values.label ?? null }, district);
       const unit = unitView(district, values.bureau ?? null);
@@ -169,7 +162,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'user list': {
       const db = reader();
-      if (!db) throw new Error('user list only reads: run it without --print');
+      if (!db) throw new UsageError('user list only reads: run it without --print');
       const users = await listUsers(db);
       const lines =
         users.length === 0
@@ -183,7 +176,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'user disable': {
       const id = values.id;
-      if (!id) throw new Error('--id USER_ID is required');
+      if (!id) throw new UsageError('--id USER_ID is required');
       sql = await userDisableSql(id);
       const db = reader();
       if (!db) {
@@ -191,24 +184,24 @@ async function main(argv: string[]): Promise<void> {
         break;
       }
       const user = await findUser(db, id);
-      if (!user) throw new Error(`no user with id ${id} in ${where}`);
+      if (!user) throw new CommandError(`no user with id ${id} in ${where}`);
       const live = (await listTokens(db, id)).filter((t) => t.revokedAt === null).length;
       after = [`${user.active ? 'disabled' : 'was already disabled:'} ${user.name} (${id}); revoked ${live} token(s)`];
       break;
     }
     case 'user passwd': {
-      if (values.id && values.user && values.id !== values.user) throw new Error('give the account once: --id USER_ID (or --user USER_ID)');
+      if (values.id && values.user && values.id !== values.user) throw new UsageError('give the account once: --id USER_ID (or --user USER_ID)');
       const userId = values.id ?? values.user;
-      if (!userId) throw new Error('--id USER_ID is required');
-      if (!values.username) throw new Error('--username NAME is required');
+      if (!userId) throw new UsageError('--id USER_ID is required');
+      if (!values.username) throw new UsageError('--username NAME is required');
       const username = normaliseUsername(values.username);
-      if (!isValidUsername(username)) throw new Error('--username: 2–64 letters, digits, . _ - (starting with a letter or digit)');
+      if (!isValidUsername(username)) throw new UsageError('--username: 2–64 letters, digits, . _ - (starting with a letter or digit)');
       // The account and the name are checked before the password is asked for.
       const db = reader();
       const user = db ? await findUser(db, userId) : null;
-      if (db && !user) throw new Error(`no user with id ${userId} in ${where}`);
+      if (db && !user) throw new CommandError(`no user with id ${userId} in ${where}`);
       const holder = db ? await findUserIdByUsername(db, username) : null;
-      if (holder !== null && holder !== userId) throw new Error(`the username ${username} belongs to another account`);
+      if (holder !== null && holder !== userId) throw new CommandError(`the username ${username} belongs to another account`);
       sql = await userPasswdSql({ userId, username, password: await readPasswordFromStdin() });
       after = user
         ? [`${user.name} (${userId}) signs in on the web as ${username}${user.active ? '' : ' (the account is disabled)'}`]
@@ -216,18 +209,18 @@ async function main(argv: string[]): Promise<void> {
       break;
     }
     case 'token add': {
-      if (!values.user) throw new Error('--user USER_ID is required');
+      if (!values.user) throw new UsageError('--user USER_ID is required');
       const db = reader();
       const user = db ? await findUser(db, values.user) : null;
-      if (db && !user) throw new Error(`no user with id ${values.user} in ${where}`);
-      if (user && !user.active) throw new Error(`the user ${user.name} (${user.id}) is disabled`);
+      if (db && !user) throw new CommandError(`no user with id ${values.user} in ${where}`);
+      if (user && !user.active) throw new CommandError(`the user ${user.name} (${user.id}) is disabled`);
       const made = await tokenAddSql(values.user, values.label ?? null);
       sql = made.sql;
       after = [`API token ${made.tokenId}${user ? ` for ${user.name} (${user.role})` : ''}; shown only now, keep it secret:`, made.token];
       break;
     }
     case 'token revoke': {
-      if (!values.token === !values.id) throw new Error('give --token TOKEN or --id TOKEN_ID');
+      if (!values.token === !values.id) throw new UsageError('give --token TOKEN or --id TOKEN_ID');
       const which: { token: string } | { id: string } = values.token ? { token: values.token } : { id: values.id! };
       const db = reader();
       if (!db) {
@@ -237,7 +230,7 @@ async function main(argv: string[]): Promise<void> {
       }
       const query = db.selectFrom('api_tokens').select(['id', 'revoked_at']);
       const row = await ('id' in which ? query.where('id', '=', which.id) : query.where('token_hash', '=', hashToken(which.token))).executeTakeFirst();
-      if (!row) throw new Error(`no such token in ${where}`);
+      if (!row) throw new CommandError(`no such token in ${where}`);
       if (row.revoked_at !== null) {
         process.stdout.write(`token ${row.id} was already revoked\n`);
         return;
@@ -247,7 +240,7 @@ async function main(argv: string[]): Promise<void> {
       break;
     }
     default:
-      throw new Error(`unknown command "${command}" (user add, user list, user disable, user passwd, token add, token revoke; --help)`);
+      throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
   }
   if (values.print) {
     process.stdout.write(sql.map((s) => `${s};\n`).join(''));
@@ -259,8 +252,6 @@ async function main(argv: string[]): Promise<void> {
 }
 
 if (process.argv[1]?.endsWith('admin-cli.ts')) {
-  main(process.argv.slice(2)).catch((err: unknown) => {
-    process.stderr.write(`admin:cf: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+  // wrangler's failures are told in one line too: its own output above says the rest.
+  runTool('admin:cf', USAGE, () => main(process.argv.slice(2)), { oneLine: true });
 }

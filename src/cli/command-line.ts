@@ -1,0 +1,71 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DatabaseUnavailableError } from '../../db/migrate.js';
+import { DistrictConfigError } from '../district/district.schema.js';
+import { EnvError } from '../env.js';
+import { AppError } from '../errors.js';
+import { optionsGiven } from './cli-input.js';
+
+/** How the command-line tools (`npm run admin`, `hotline`, `classifier`, `admin:cf`) read their arguments and end. */
+
+/** A mistake in the command line: exit status 2, the message, then the tool's usage. */
+export class UsageError extends Error {}
+
+/** The command could not be done (no such user, no database, …): exit status 1 with the message alone. */
+export class CommandError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * The options and positionals of `argv`, strictly: an unknown option, a
+ * missing value or an option given twice (parseArgs would keep only the
+ * last) is a UsageError naming it. `given` holds the options typed.
+ */
+export function parseCommandLine<const O extends Options>(argv: string[], options: O) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { names, repeated } = optionsGiven(parsed.tokens);
+  if (repeated) throw new UsageError(repeated);
+  return { values: parsed.values, positionals: parsed.positionals, given: names };
+}
+
+/** Errors whose message is the whole story for the person at the terminal: said in one line, without a stack trace. */
+function expected(err: unknown): err is Error {
+  return (
+    err instanceof CommandError ||
+    err instanceof AppError ||
+    err instanceof DatabaseUnavailableError ||
+    err instanceof EnvError ||
+    err instanceof DistrictConfigError
+  );
+}
+
+/**
+ * Runs a tool's `main` and sets the exit status: what `main` returns (0 when
+ * nothing), 2 with the usage for a UsageError, 1 with one line for an
+ * expected failure (an AppError's fields named), 1 with the stack for
+ * anything else — unless `oneLine` says every failure is told in one line.
+ */
+export function runTool(tool: string, usage: string, main: () => Promise<number | void>, opts: { oneLine?: boolean } = {}): void {
+  main().then(
+    (code) => {
+      process.exitCode = code ?? 0;
+    },
+    (err: unknown) => {
+      if (err instanceof UsageError) {
+        process.stderr.write(`${tool}: ${err.message}\n\n${usage}\n`);
+        process.exitCode = 2;
+      } else if (expected(err) || (opts.oneLine && err instanceof Error)) {
+        const fields = err instanceof AppError && err.fields ? ` (${Object.entries(err.fields).map(([k, v]) => `${k}: ${v}`).join('; ')})` : '';
+        process.stderr.write(`${tool}: ${err.message}${fields}\n`);
+        process.exitCode = 1;
+      } else {
+        process.stderr.write(`${tool}: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        process.exitCode = 1;
+      }
+    },
+  );
+}
