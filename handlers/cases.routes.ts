@@ -198,7 +198,7 @@ export const caseViewSchema = z
         summary: z.string().nullable(),
         externalRef: z.string().nullable(),
         part: z.number().int(),
-        cases: z.array(z.object({ id: z.string(), trackingCode: z.string(), status: z.string(), part: z.number().int() })),
+        cases: z.array(z.object({ id: z.string(), trackingCode: z.string(), status: z.enum(CASE_STATUSES), part: z.number().int() })),
       })
       .nullable()
       .openapi({ description: 'The hotline call the case came from, with the full transcript: operators, dispatchers and admins only (null for bureaus).' }),

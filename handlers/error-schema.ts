@@ -28,3 +28,25 @@ export function errorResponses<S extends number>(...statuses: S[]) {
     statuses.map((s) => [s, { description: DESCRIPTIONS[s] ?? 'Error', content: { 'application/json': { schema: errorSchema } } }]),
   ) as Record<S, { description: string; content: { 'application/json': { schema: typeof errorSchema } } }>;
 }
+
+/**
+ * The document with the answer any operation may get while the service is
+ * stopping or not ready (`503 not_ready`, with `Retry-After`), on every
+ * operation that does not describe its own 503: it comes from the server's
+ * middleware, before any route, so no route declares it.
+ */
+export function withNotReadyAnswers<D extends { paths?: Record<string, unknown> }>(doc: D): D {
+  const notReady = {
+    description: 'Not ready (`not_ready`): the service is stopping or cannot serve this now; send the request again, after `Retry-After` seconds when given',
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  };
+  for (const item of Object.values(doc.paths ?? {})) {
+    for (const [method, op] of Object.entries(item as Record<string, { responses?: Record<string, unknown> }>)) {
+      if (!HTTP_METHODS.has(method) || !op.responses) continue;
+      op.responses['503'] ??= notReady;
+    }
+  }
+  return doc;
+}
+
+const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);

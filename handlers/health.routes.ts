@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { sql } from 'kysely';
 import type { AppEnv } from './app-env.js';
+import { errorSchema } from './error-schema.js';
 import { validationHook } from './validation.js';
 
 const healthz = createRoute({
@@ -25,7 +26,10 @@ const readyz = createRoute({
   summary: 'The database and Redis are reachable',
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: readinessSchema } } },
-    503: { description: 'Not ready', content: { 'application/json': { schema: readinessSchema } } },
+    503: {
+      description: 'Not ready: a check is down, or the service is stopping (then the error shape, `not_ready`)',
+      content: { 'application/json': { schema: z.union([readinessSchema, errorSchema]) } },
+    },
   },
 });
 

@@ -1,5 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { findHotlineCall, listCallCases } from '../db/repositories/hotline-calls.repository.js';
+import { CASE_STATUSES } from '../src/domain/case.js';
 import { publicUrl } from '../src/env.js';
 import { AppError } from '../src/errors.js';
 import { CALL_FIELDS, callSchema, HOTLINES, MAX_PARTS, type CallInput } from '../src/hotline/call-schema.js';
@@ -45,7 +46,7 @@ const callBody = callSchema.openapi('HotlineCallInput', {
 const callCase = z.object({
   id: z.string(),
   trackingCode: z.string(),
-  status: z.string(),
+  status: z.enum(CASE_STATUSES),
   part: z.number().int().openapi({ description: '1, 2, … when the call was split' }),
   trackUrl: z.string(),
 });

@@ -3,7 +3,7 @@ import { currentCoHandlers, currentLead, listAssignments, type Assignment } from
 import { findCase, findCaseByTrackingCode } from '../db/repositories/cases.repository.js';
 import { findContact, reporterNames } from '../db/repositories/contacts.repository.js';
 import { listEvents, type CaseEvent } from '../db/repositories/events.repository.js';
-import { CASE_STATUSES } from '../src/domain/case.js';
+import { CASE_STATUSES, type CaseStatus } from '../src/domain/case.js';
 import { normalizeTrackingCode } from '../src/domain/tracking-code.js';
 import { AppError } from '../src/errors.js';
 import { maskIdentityInText } from '../src/pipeline/extract.js';
@@ -28,7 +28,7 @@ export const publicCaseSchema = z
     receivedAt: instant,
     dispatchedAt: instant.nullable(),
     deadlines: z.object({ signBy: instant.nullable(), replyBy: instant.nullable(), rateBy: instant.nullable() }),
-    history: z.array(z.object({ status: z.string(), at: instant, note: z.string().nullable() })),
+    history: z.array(z.object({ status: z.enum(CASE_STATUSES), at: instant, note: z.string().nullable() })),
     reply: z
       .object({ text: z.string(), at: instant })
       .nullable()
@@ -155,11 +155,11 @@ function publicReply(
  * `mask` (staff write the notes, and may name the reporter).
  */
 function publicTimeline(events: ReadonlyArray<{ toStatus: string | null; at: string; note: string | null; kind: string }>, mask: (text: string) => string) {
-  const out: Array<{ status: string; at: string; note: string | null }> = [];
-  let status = 'received';
+  const out: Array<{ status: CaseStatus; at: string; note: string | null }> = [];
+  let status: CaseStatus = 'received';
   for (const e of events) {
     if (e.toStatus) {
-      status = e.toStatus;
+      status = e.toStatus as CaseStatus;
       out.push({ status, at: e.at, note: e.note === null ? null : mask(e.note) });
     } else if (e.note && e.kind !== 'reply') {
       // The reply itself is shown as `reply`; other public notes join the timeline.

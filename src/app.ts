@@ -24,6 +24,7 @@ import { consolePages } from '../handlers/pages/console.page.js';
 import { telegramWebhookRoutes } from '../handlers/telegram.routes.js';
 import { trackRoutes } from '../handlers/track.routes.js';
 import { clientWentAway } from '../handlers/uploads.js';
+import { withNotReadyAnswers } from '../handlers/error-schema.js';
 import { validationHook } from '../handlers/validation.js';
 import type { Deps } from './deps.js';
 import { textFault } from './domain/text.js';
@@ -99,7 +100,7 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
     scheme: 'bearer',
     description: 'A staff API token (`eci_…`), issued with `npm run admin -- user add` or `token add`.',
   });
-  app.doc31('/openapi.json', {
+  const config = {
     openapi: '3.1.0',
     info: {
       title: '环境问题举报受理与派单服务 · Environmental complaint intake and dispatch',
@@ -107,7 +108,10 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
       description:
         'Residents report environmental violations; the service classifies each report, routes it to the responsible bureaus and tracks it to closure.',
     },
-  });
+  };
+  // Made once, at the first request: every route is registered by then.
+  let document: ReturnType<typeof app.getOpenAPI31Document> | null = null;
+  app.get('/openapi.json', (c) => c.json((document ??= withNotReadyAnswers(app.getOpenAPI31Document(config)))));
   app.route('/', docsRoutes(extras.docsAssets));
   if (extras.assets) app.route('/', extras.assets);
   for (const r of extras.routes ?? []) app.route('/', r);

@@ -574,6 +574,19 @@ describe('operations', () => {
     expect(input.properties.text).toMatchObject({ type: 'string', minLength: 1, maxLength: 5000 });
   });
 
+  it("documents on every operation the 503 not_ready a stopping service answers before any route", async () => {
+    const doc = (await (await fetch(`${service.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
+    };
+    const operations = Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ at: `${method} ${path}`, op })));
+    expect(operations.length).toBeGreaterThan(30);
+    for (const { at, op } of operations) {
+      // /readyz also answers 503 with its checks when one is down: the error shape is one of its two.
+      const schema = op.responses['503']?.content?.['application/json']?.schema as { anyOf?: unknown[] } | undefined;
+      expect(schema?.anyOf ?? [schema], at).toContainEqual({ $ref: '#/components/schemas/Error' });
+    }
+  });
+
   it('serves the API page and its assets without any CDN', async () => {
     const page = await (await fetch(`${service.url}/docs`)).text();
     expect(page).toContain('/openapi.json');

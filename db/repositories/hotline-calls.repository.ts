@@ -1,3 +1,4 @@
+import type { CaseStatus } from '../../src/domain/case.js';
 import type { HotlineCallRow, NewHotlineCall } from '../schema.js';
 import type { Db } from './db-types.js';
 
@@ -22,7 +23,7 @@ export interface HotlineCall {
 export interface CallCase {
   id: string;
   trackingCode: string;
-  status: string;
+  status: CaseStatus;
   part: number;
 }
 
@@ -88,7 +89,7 @@ export async function listCallCases(db: Db, hotlineCallId: string): Promise<Call
     .where('hotline_call_cases.hotline_call_id', '=', hotlineCallId)
     .orderBy('hotline_call_cases.part')
     .execute();
-  return rows.map((r) => ({ id: r.id, trackingCode: r.tracking_code, status: r.status, part: Number(r.part) }));
+  return rows.map((r) => ({ id: r.id, trackingCode: r.tracking_code, status: r.status as CaseStatus, part: Number(r.part) }));
 }
 
 /** The call a case came from, with its part number, or null for a case from another channel. */
