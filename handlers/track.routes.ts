@@ -74,7 +74,7 @@ export async function publicCaseView(deps: Deps, trackingCode: string, lang: 'zh
   // Bureaus write the notes and the reply (已电话联系举报人…): whoever holds the code reads them with
   // the reporter's name and any phone number masked.
   const names = reporterNames(contact, found);
-  const mask = (text: string) => maskIdentityInText(text, names);
+  const mask = (text: string) => maskIdentityInText(text, names, { officials: true });
   const unitOf = (codeOrNull: string | null | undefined) => {
     if (!codeOrNull) return null;
     const u = district.units.get(codeOrNull);

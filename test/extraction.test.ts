@@ -218,6 +218,20 @@ describe('phone numbers hidden from bureaus', () => {
     expect(maskIdentityInText('区环保局王科长电话13912345678')).toBe('区环保局王科长电话139****5678');
     expect(maskIdentityInText('寝室电话0746-3881112')).toBe('寝室电话0746****1112');
   });
+
+  it.each([
+    ['我是李科长，已派人核查。', '我是李**，已派人核查。'],
+    ['联系人：王主任', '联系人：王**'],
+    ['本人欧阳副局长已到现场', '本人欧***长已到现场'],
+  ])("keeps an official named by surname and title in what staff write, not in a reporter's words: \"%s\"", (text, reporterSays) => {
+    expect(maskIdentityInText(text, [], { officials: true })).toBe(text);
+    expect(maskIdentityInText(text)).toBe(reporterSays);
+  });
+
+  it("still masks the reporter's name in what staff write", () => {
+    expect(maskIdentityInText('举报人张三反映的问题已核实，我是王队长。联系人：赵敏', [], { officials: true })).toBe('举报人张*反映的问题已核实，我是王队长。联系人：赵*');
+    expect(maskIdentityInText('已回访李科长本人', ['李科长'], { officials: true })).toBe('已回访李**本人');
+  });
 });
 
 describe('ID card numbers and accounts hidden from bureaus', () => {

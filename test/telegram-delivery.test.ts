@@ -170,7 +170,7 @@ describe('a Telegram report merged into another case', () => {
     const id = 'merged-notice-1';
     await service.deps.db
       .insertInto('notifications')
-      .values({ id, case_id: survivor.caseId, audience: 'reporter', kind: 'replied', status: 'pending', data: JSON.stringify({ text: '石磊先生您好，已责令停产整改', lead: 'epb' }), created_at: new Date().toISOString() })
+      .values({ id, case_id: survivor.caseId, audience: 'reporter', kind: 'replied', status: 'pending', data: JSON.stringify({ text: '石磊先生您好，已责令停产整改。联系人：李科长', lead: 'epb' }), created_at: new Date().toISOString() })
       .execute();
     const before = emu.calls.length;
     const outcome = await createNotifyProcessor(deps, createTelegramPush(env))({ notificationId: id }, { jobId: 'n', attempt: 1, maxAttempts: 8 });
@@ -187,6 +187,8 @@ describe('a Telegram report merged into another case', () => {
     expect(String(toSurvivor.body.text)).toContain('石磊先生您好');
     expect(String(toDuplicate.body.text)).toContain('石*先生您好');
     expect(String(toDuplicate.body.text)).not.toContain('石磊');
+    // The official who answers is no name of the reporter's.
+    expect(String(toDuplicate.body.text)).toContain('联系人：李科长');
   });
 });
 

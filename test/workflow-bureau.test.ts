@@ -653,13 +653,14 @@ describe.each([
       expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
       const progress = await as(staff.epb).post(`/api/v1/cases/${id}/progress`, { note: '已电话联系举报人孙海涛（13912340901）核实', public: true });
       expect(progress.status).toBe(200);
-      const reply = await as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '经与孙海涛核实，电镀厂已停产整改，排污口已封堵。' });
+      // The official who answers, named by surname and title, stays: that is no name of the reporter's.
+      const reply = await as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '经与孙海涛核实，电镀厂已停产整改，排污口已封堵。我是区生态环境局的执法人员，联系人：李科长。本人王副主任已到现场。' });
       expect(reply.status).toBe(200);
 
       const track = await json(fetch(`${service.url}/api/v1/track/${trackingCode}`));
       expect(track.status).toBe(200);
       expect(track.body.history.map((h: any) => h.note)).toContain('已电话联系举报人孙**（139****0901）核实');
-      expect(track.body.reply.text).toBe('经与孙**核实，电镀厂已停产整改，排污口已封堵。');
+      expect(track.body.reply.text).toBe('经与孙**核实，电镀厂已停产整改，排污口已封堵。我是区生态环境局的执法人员，联系人：李科长。本人王副主任已到现场。');
       const page = await (await fetch(`${service.url}/track/${trackingCode}`)).text();
       expect(page).toContain('已电话联系举报人孙**（139****0901）核实');
       for (const seen of [JSON.stringify(track.body), page]) {

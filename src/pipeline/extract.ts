@@ -546,6 +546,15 @@ const SELF_NAMED_EN = new RegExp(
   'gu',
 );
 
+/**
+ * An official addressed by surname and title (李科长, 王副主任, 欧阳局长, 网格员 too): in what staff write
+ * to a reporter, the one who answers, not a name of the reporter's to mask.
+ */
+const OFFICIAL = new RegExp(
+  `^${ANY_SURNAME}副?(?:科长|局长|主任|所长|队长|站长|书记|处长|股长|组长|部长|镇长|乡长|村长|区长|主席|经理|干事|专员|警官|科员|同志|支书|网格员|调解员)`,
+  'u',
+);
+
 /** At most this many names per text are masked wherever else they occur: a text is not a register. */
 const MAX_NAMES = 32;
 
@@ -581,9 +590,16 @@ export function wordsUsedAsPlaces(text: string): Set<string> {
 export function maskSelfNames(
   text: string,
   maskOf: (name: string, givenOnly: boolean) => string = (name, givenOnly) => (givenOnly ? '*'.repeat([...name].length) : maskName(name)),
+  opts: { officials?: boolean } = {},
 ): { text: string; names: string[] } {
   const names = new Set<string>();
   const places = wordsUsedAsPlaces(text);
+  // What follows the label, from a replacement's last two arguments: the match's offset and the text (the rules have no named groups).
+  const isOfficial = (label: string, rest: unknown[]) => {
+    if (!opts.officials) return false;
+    const offset = rest[rest.length - 2] as number;
+    return OFFICIAL.test((rest[rest.length - 1] as string).slice(offset + label.length));
+  };
   const found = (name: string) => {
     if (names.size < MAX_NAMES && [...name].length >= 2) names.add(name);
   };
@@ -597,8 +613,8 @@ export function maskSelfNames(
     });
   }
   for (const rule of [SELF_NAMED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_SET_OFF, SELF_DESCRIBED, SELF_OF_PLACE, SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY]) {
-    out = out.replace(rule, (m: string, label: string, name: string) => {
-      if (places.has(name)) return m;
+    out = out.replace(rule, (m: string, label: string, name: string, ...rest: unknown[]) => {
+      if (places.has(name) || isOfficial(label, rest)) return m;
       found(name);
       return label + maskOf(name, false);
     });
@@ -634,9 +650,11 @@ export function maskMentions(
 /**
  * The reporter's words as a bureau may read them: phone numbers, ID card numbers (the birth date) and
  * accounts (QQ, 微信) masked, and the reporter's name where they give it (我叫…, 举报人…) or where it is
- * known from their contact details (`names`), cut to its first character, in every mention.
+ * known from their contact details (`names`), cut to its first character, in every mention. With
+ * `officials`, for what staff write (a reply, a public note), an official named by surname and title who
+ * says who they are (我是李科长, 联系人：王主任) is kept: that is the one who answers, not the reporter.
  */
-export function maskIdentityInText(text: string, names: ReadonlyArray<string | null | undefined> = []): string {
-  const self = maskSelfNames(maskAccounts(maskPhonesInText(maskIdNumbers(text))));
+export function maskIdentityInText(text: string, names: ReadonlyArray<string | null | undefined> = [], opts: { officials?: boolean } = {}): string {
+  const self = maskSelfNames(maskAccounts(maskPhonesInText(maskIdNumbers(text))), undefined, opts);
   return maskMentions(self.text, [...names, ...self.names]);
 }

@@ -102,7 +102,7 @@ export function noticeText(n: NoticeInput): string | null {
     case 'accepted':
       return t.accepted(code, unit('unit'));
     case 'replied': {
-      const text = n.hiddenNames ? maskIdentityInText(str('text') ?? '', n.hiddenNames) : maskPhonesInText(str('text') ?? '');
+      const text = n.hiddenNames ? maskIdentityInText(str('text') ?? '', n.hiddenNames, { officials: true }) : maskPhonesInText(str('text') ?? '');
       // A reply may run to 10,000 characters: the chat gets the start, the tracking page (linked) the whole of it.
       return t.replied(code, unit('lead'), clip(text, MAX_REPLY_IN_CHAT), n.trackUrl);
     }
