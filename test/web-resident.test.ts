@@ -147,6 +147,13 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await page.click('#rate-form button[type=submit]');
     expect(await page.textContent('#rating-error')).toBe('请选择满意程度。');
     expect(await page.textContent('#solved-error')).toBe('请选择问题是否已解决。');
+    // Each question is a radio group a screen reader announces as invalid, with its error.
+    for (const [name, error] of [['您对办理结果是否满意？', 'rating-error'], ['您反映的问题解决了吗？', 'solved-error']] as const) {
+      const group = page.getByRole('radiogroup', { name });
+      expect(await group.count(), name).toBe(1);
+      expect(await group.getAttribute('aria-invalid')).toBe('true');
+      expect(await group.getAttribute('aria-describedby')).toBe(error);
+    }
     expect(await page.inputValue('#comment')).toBe('晚上还在排');
     expect((await findCase(service.deps.db, seeded.id))!.status).toBe('replied');
 
@@ -638,6 +645,34 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     expect(await page.inputValue('#text')).toBe(REPORT_TEXT);
     expect(await countCases()).toBe(before);
     await context.close();
+  });
+
+  it("draws the photo pickers in the page's language, not the browser's, and says what was chosen", async () => {
+    // A browser set to English on the Chinese page, and the other way round.
+    for (const [locale, path, choose, none, two] of [
+      ['en-US', '/?lang=zh', '选择照片', '未选择照片', '已选择 2 张照片'],
+      ['zh-CN', '/?lang=en', 'Choose photos', 'No photo chosen', '2 photos chosen'],
+    ] as const) {
+      const { page, context } = await newPage({ baseURL: service.url, locale });
+      await page.goto(path);
+      const face = page.locator('label.button[for=photos]');
+      expect(await face.textContent()).toBe(choose);
+      expect(await page.textContent('#photos-chosen')).toBe(none);
+      // The browser's own control, which would speak its own language, is out of sight.
+      expect(await page.locator('#photos').boundingBox()).toMatchObject({ width: 1, height: 1 });
+      // The face opens the file chooser, as the control does.
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser'), face.click()]);
+      await chooser.setFiles({ name: 'ditch.jpg', mimeType: 'image/jpeg', buffer: JPEG_BYTES });
+      expect(await page.textContent('#photos-chosen')).toBe('ditch.jpg');
+      await page.setInputFiles('#photos', [
+        { name: 'a.jpg', mimeType: 'image/jpeg', buffer: JPEG_BYTES },
+        { name: 'b.jpg', mimeType: 'image/jpeg', buffer: JPEG_BYTES },
+      ]);
+      expect(await page.textContent('#photos-chosen')).toBe(two);
+      expect(await page.getAttribute('#photos', 'aria-describedby')).toContain('photos-chosen');
+      expect(await page.textContent('label.button[for=camera]')).toBe(locale === 'en-US' ? '拍照' : 'Take a photo');
+      await context.close();
+    }
   });
 
   it('labels every field of the report and rating forms', async () => {

@@ -6,7 +6,7 @@ import { textFault } from '../../src/domain/text.js';
 import { AppError } from '../../src/errors.js';
 import { callSchema, HOTLINES, MAX_TRANSCRIPT_CHARS, type CallInput } from '../../src/hotline/call-schema.js';
 import { acceptCall, reviewCall, type CallReview, type HotlineDeps, type Proposal } from '../../src/hotline/hotline-intake.js';
-import { type Lang } from '../../src/web/i18n.js';
+import { filePickerAttrs, type Lang } from '../../src/web/i18n.js';
 import { CsrfField, FieldError, errorId } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
@@ -252,7 +252,7 @@ function StartForms({ c, errors, values, mode }: { c: Context<AppEnv>; errors: E
           </textarea>
           <Err errors={e('transcript')} name="transcript" />
           <label for="transcriptFile">{zh ? '或上传文本文件（.txt）' : 'Or upload a text file (.txt)'}</label>
-          <input id="transcriptFile" name="transcriptFile" type="file" accept=".txt,text/plain" {...bad(e('transcript'), 'transcriptFile')} />
+          <input id="transcriptFile" name="transcriptFile" type="file" accept=".txt,text/plain" {...bad(e('transcript'), 'transcriptFile')} {...filePickerAttrs(p.lang, 'textFile')} />
           <Err errors={e('transcript')} name="transcriptFile" />
           <div class="actions">
             <button type="submit" id="analyse">

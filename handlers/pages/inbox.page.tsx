@@ -5,7 +5,7 @@ import { CASE_STATUSES, caseReference, WORKING, type CaseStatus } from '../../sr
 import type { District } from '../../src/district/district.schema.js';
 import { compactCode } from '../../src/domain/text.js';
 import { AppError } from '../../src/errors.js';
-import { formatTime, type Lang } from '../../src/web/i18n.js';
+import { filePickerAttrs, formatTime, type Lang } from '../../src/web/i18n.js';
 import { CsrfField } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
 import {
@@ -413,7 +413,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
                 <ProblemTextArea problem={problem} form="reply" name="text" id="reply-text" />
                 <label for="reply-files">{zh ? '附件（图片或 PDF，可选）' : 'Attachments (images or PDF, optional)'}</label>
                 <p class="hint">{zh ? `最多 ${MAX_UPLOADS} 个，每个不超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MB。` : `Up to ${MAX_UPLOADS}, ${MAX_UPLOAD_BYTES / 1024 / 1024} MB each.`}</p>
-                <input id="reply-files" name="attachments" type="file" multiple accept="image/*,application/pdf" {...invalidAttrs(problem, 'reply', 'attachments')} />
+                <input id="reply-files" name="attachments" type="file" multiple accept="image/*,application/pdf" {...invalidAttrs(problem, 'reply', 'attachments')} {...filePickerAttrs(p.lang, 'files')} />
                 <FieldProblem problem={problem} form="reply" name="attachments" />
                 {kept(problem, 'reply', FILES_CHOSEN) ? (
                   <p class="notice" id="reply-files-again">

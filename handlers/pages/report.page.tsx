@@ -10,7 +10,7 @@ import { localDate } from '../../src/stats/stats.js';
 import { CsrfField, errorId, FieldError } from '../../src/web/layout.js';
 import { csrfProtection } from '../../src/web/csrf.js';
 import { loadSession } from '../../src/web/session.js';
-import type { Lang, Texts } from '../../src/web/i18n.js';
+import { filePickerAttrs, type Lang, type Texts } from '../../src/web/i18n.js';
 import { pageContext, renderPage } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
 import { reportFormSchema } from '../reports.routes.js';
@@ -299,11 +299,11 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
         ) : errors.photos ? (
           <p class="hint">{t.photosAgain}</p>
         ) : null}
-        <input type="file" id="photos" name="photos" accept="image/*" multiple {...invalid(errors, 'photos', 'photos-hint')} />
+        <input type="file" id="photos" name="photos" accept="image/*" multiple {...invalid(errors, 'photos', 'photos-hint')} {...filePickerAttrs(lang, 'photos')} />
         <label for="camera" class="camera">
           {t.camera}
         </label>
-        <input type="file" id="camera" name="photos" accept="image/*" capture="environment" aria-describedby="photos-hint" />
+        <input type="file" id="camera" name="photos" accept="image/*" capture="environment" aria-describedby="photos-hint" {...filePickerAttrs(lang, 'camera')} />
 
         <fieldset class="place">
           <legend>{t.place}</legend>

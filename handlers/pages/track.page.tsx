@@ -299,7 +299,8 @@ function RateForm({ c, view, values, errors }: { c: Context<AppEnv>; view: Publi
       ) : null}
       <form method="post" action={`/track/${view.trackingCode}`} id="rate-form" novalidate data-keep-on-switch>
         <CsrfField token={csrf} />
-        <fieldset aria-invalid={errors.rating ? 'true' : undefined} aria-describedby={errors.rating ? errorId('rating') : undefined}>
+        {/* Radio groups: a fieldset's own role (group) takes no aria-invalid, a radiogroup does. */}
+        <fieldset role="radiogroup" aria-required="true" aria-invalid={errors.rating ? 'true' : undefined} aria-describedby={errors.rating ? errorId('rating') : undefined}>
           <legend>{t.ratingLegend}</legend>
           <FieldError name="rating" message={errors.rating} />
           {RATINGS.map((r) => (
@@ -309,7 +310,7 @@ function RateForm({ c, view, values, errors }: { c: Context<AppEnv>; view: Publi
             </label>
           ))}
         </fieldset>
-        <fieldset aria-invalid={errors.solved ? 'true' : undefined} aria-describedby={errors.solved ? errorId('solved') : undefined}>
+        <fieldset role="radiogroup" aria-required="true" aria-invalid={errors.solved ? 'true' : undefined} aria-describedby={errors.solved ? errorId('solved') : undefined}>
           <legend>{t.solvedLegend}</legend>
           <FieldError name="solved" message={errors.solved} />
           <label class="check" for="solved-yes">

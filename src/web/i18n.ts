@@ -51,3 +51,32 @@ export function switchLangHref(url: string, to: Lang): string {
   u.searchParams.set('lang', to);
   return `${u.pathname}${u.search}`;
 }
+
+/** What a file input is for: its button and the line saying what was chosen differ by it. */
+export type FilePickerKind = 'photos' | 'camera' | 'files' | 'textFile';
+
+const FILE_PICKER: Record<Lang, Record<FilePickerKind, { choose: string; none: string; many: string }>> = {
+  zh: {
+    photos: { choose: '选择照片', none: '未选择照片', many: '已选择 {n} 张照片' },
+    camera: { choose: '拍照', none: '未拍照', many: '已拍 {n} 张照片' },
+    files: { choose: '选择文件', none: '未选择文件', many: '已选择 {n} 个文件' },
+    textFile: { choose: '选择文件', none: '未选择文件', many: '已选择 {n} 个文件' },
+  },
+  en: {
+    photos: { choose: 'Choose photos', none: 'No photo chosen', many: '{n} photos chosen' },
+    camera: { choose: 'Take a photo', none: 'No photo taken', many: '{n} photos taken' },
+    files: { choose: 'Choose files', none: 'No file chosen', many: '{n} files chosen' },
+    textFile: { choose: 'Choose a file', none: 'No file chosen', many: '{n} files chosen' },
+  },
+};
+
+/**
+ * The attributes with which app.js draws a file input as a button and a line
+ * in the page's language: the browser's own control speaks the browser's
+ * language (Choose Files / No file chosen on a Chinese page), and cannot be
+ * told otherwise. Without scripts the browser's control stays.
+ */
+export function filePickerAttrs(lang: Lang, kind: FilePickerKind) {
+  const t = FILE_PICKER[lang][kind];
+  return { 'data-file-picker': '', 'data-choose': t.choose, 'data-none': t.none, 'data-many': t.many };
+}

@@ -57,6 +57,37 @@
     // Storage switched off (private mode in some browsers): the switch loads the page empty, as without scripts.
   }
 
+  // <input type="file" data-file-picker data-choose data-none data-many>: the
+  // browser's control speaks the browser's language whatever the page's; it
+  // is kept (focusable, under a button-like label saying data-choose) and a
+  // line next to it says what was chosen: the file's name, or data-many.
+  Array.prototype.forEach.call(document.querySelectorAll('input[type=file][data-file-picker]'), function (input) {
+    if (!input.id) return;
+    var wrap = document.createElement('span');
+    wrap.className = 'file-picker';
+    var face = document.createElement('label');
+    face.className = 'button secondary';
+    face.htmlFor = input.id;
+    face.textContent = input.getAttribute('data-choose');
+    var chosen = document.createElement('span');
+    chosen.className = 'file-chosen hint';
+    chosen.id = input.id + '-chosen';
+    chosen.setAttribute('aria-live', 'polite');
+    input.parentNode.insertBefore(wrap, input);
+    wrap.appendChild(input);
+    wrap.appendChild(face);
+    wrap.appendChild(chosen);
+    var described = input.getAttribute('aria-describedby');
+    input.setAttribute('aria-describedby', (described ? described + ' ' : '') + chosen.id);
+    var show = function () {
+      var files = input.files || [];
+      chosen.textContent =
+        files.length === 0 ? input.getAttribute('data-none') : files.length === 1 ? files[0].name : input.getAttribute('data-many').replace('{n}', String(files.length));
+    };
+    input.addEventListener('change', show);
+    show();
+  });
+
   // <button data-confirm="…">: ask before an action that cannot be undone.
   // A form the browser will refuse to send (a required field left empty)
   // is not asked about: the browser says what is missing first.
