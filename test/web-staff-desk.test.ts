@@ -740,6 +740,16 @@ describe('dispatcher desk', () => {
     await signIn(page, base, 'dispatcher');
     const button = page.locator(`li[data-case="${seeded.trackingCode}"] button[data-suggestion="other"]`);
     expect(await button.textContent()).toContain('转12345热线');
+    // One click that closes the case here asks first; thought better of, nothing is done.
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.dismiss();
+    });
+    await button.click();
+    expect(asked).toEqual(['确定转12345热线？本案将在此关闭，由12345热线办理。']);
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('triage');
+    page.once('dialog', (d) => void d.accept());
     await Promise.all([page.waitForNavigation(), button.click()]);
     expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('transferred');
 
@@ -784,6 +794,29 @@ describe('dispatcher desk', () => {
     // A case with only its lead left has nothing to release: no form that can only be refused.
     const alone = await seedCase(web.service, web.clock, { text: '只有牵头单位', assignments: [{ unit: 'epb', role: 'lead' }] });
     expect(await (await desk.get(`/desk/cases/${alone.id}`)).text()).not.toContain('id="release-unit"');
+  });
+
+  it('asks before releasing a unit, and releases nothing when the dispatcher thinks again', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '撤回单位确认测试', assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
+    const released = async () => (await listAssignments(web.service.deps.db, seeded.id)).filter((a) => a.status === 'released').map((a) => a.unitCode);
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher', undefined, `/desk/cases/${seeded.id}`);
+    await page.selectOption('#release-unit', 'econ');
+    await page.fill('#release-reason', '无需协办');
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.dismiss();
+    });
+    await page.click('section[aria-labelledby="h-release"] button[type=submit]');
+    expect(asked).toEqual(['确定撤回该单位？它将不再办理本案；如需恢复，请重新派发。']);
+    expect(await released()).toEqual([]);
+    page.once('dialog', (d) => void d.accept());
+    await Promise.all([page.waitForNavigation(), page.click('section[aria-labelledby="h-release"] button[type=submit]')]);
+    expect(await page.textContent('#done')).toBe('已撤回该单位。');
+    expect(await released()).toEqual(['econ']);
+    await context.close();
   });
 
   it('refuses a NUL character in a form field with the problem next to the form, and changes nothing', async () => {

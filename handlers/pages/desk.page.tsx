@@ -124,6 +124,9 @@ function percent(x: number): string {
   return `${Math.round(x * 100)}%`;
 }
 
+/** Asked before a case leaves the district's handling for the 12345 hotline: it closes here. */
+const CONFIRM_TRANSFER: Record<Lang, string> = { zh: '确定转12345热线？本案将在此关闭，由12345热线办理。', en: 'Hand it over to 12345? The case closes here and 12345 handles it.' };
+
 /** One-click buttons: route to a suggested type (or hand it to 12345 when that is where the type goes). */
 function SuggestionButtons({ caseId, version, seen, suggestions, lang, csrf, district }: { caseId: string; version: number; seen?: number; suggestions: Suggestion[]; lang: Lang; csrf: string; district: District }) {
   const zh = lang === 'zh';
@@ -135,7 +138,7 @@ function SuggestionButtons({ caseId, version, seen, suggestions, lang, csrf, dis
             <CsrfField token={csrf} />
             <VersionField version={version} seen={seen} />
             <input type="hidden" name="reason" value={zh ? `按分类建议（${typeName(district, s.code, 'zh')}）转12345热线` : `Suggested type ${s.code}: handed to 12345`} />
-            <button type="submit" class={i === 0 ? '' : 'secondary'} data-suggestion={s.code}>
+            <button type="submit" class={i === 0 ? '' : 'secondary'} data-suggestion={s.code} data-confirm={CONFIRM_TRANSFER[lang]}>
               {zh ? '转12345热线' : 'Hand to 12345'} · {typeName(district, s.code, lang)} ({percent(s.confidence)})
             </button>
           </form>
@@ -635,7 +638,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
                 <input id="transfer-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'transfer', 'reason', zh ? '非环境类诉求' : 'not environmental')} {...invalidAttrs(problem, 'transfer', 'reason')} />
                 <FieldProblem problem={problem} form="transfer" name="reason" />
                 <div class="actions">
-                  <button type="submit" class="secondary" data-confirm={zh ? '确定转12345热线？' : 'Hand it over to 12345?'}>
+                  <button type="submit" class="secondary" data-confirm={CONFIRM_TRANSFER[p.lang]}>
                     {zh ? '转办' : 'Transfer'}
                   </button>
                 </div>
@@ -674,7 +677,11 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
                   <input id="release-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'release', 'reason')} {...invalidAttrs(problem, 'release', 'reason')} />
                   <FieldProblem problem={problem} form="release" name="reason" />
                   <div class="actions">
-                    <button type="submit" class="secondary">
+                    <button
+                      type="submit"
+                      class="secondary"
+                      data-confirm={zh ? '确定撤回该单位？它将不再办理本案；如需恢复，请重新派发。' : 'Release this unit? It no longer works on the case; route the case again to bring it back.'}
+                    >
                       {zh ? '撤回' : 'Release'}
                     </button>
                   </div>
