@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../src/auth/principal.js';
 import { caseReference } from '../src/domain/case.js';
 import { acceptAssignment, replyAssignment } from '../src/workflow/bureau.js';
+import { rateCase } from '../src/workflow/feedback.js';
 import { startTestService, waitFor } from './harness.js';
 import { residentChat, startTelegramEmulator, type ApiCall, type TelegramEmulator } from './telegram-emulator.js';
 import { alertOf, buttonsOf, deliver, districtWithGroups, sentTexts, telegramEnv, TOKEN } from './telegram-helpers.js';
@@ -208,9 +209,32 @@ describe('rating in the chat', () => {
       const when = new Intl.DateTimeFormat('sv-SE', { timeZone: service.deps.district.file.district.timezone, dateStyle: 'short', timeStyle: 'short' }).format(rateBy);
       expect(alertOf(r.calls)).toMatchObject({ show_alert: true, text: said(when) });
       expect(r.calls.some((x) => x.method === 'editMessageText' && String(x.body.text).includes('问题解决了吗'))).toBe(false);
+      // The buttons go, and so do the words asking to press them; the reply stays.
+      const cleared = r.calls.find((x) => x.method === 'editMessageText');
+      expect(buttonsOf(cleared)).toEqual([]);
+      expect(String(cleared?.body.text)).toContain('138****5678');
+      expect(String(cleared?.body.text)).not.toMatch(/请用下方按钮评价|Please rate the answer with the buttons/);
       expect((await caseRow(caseId)).status).toBe('replied');
       expect(await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).execute()).toEqual([]);
     }
+  });
+
+  it('drops the question and the prompt to rate, with the buttons, when the answer was rated on the web meanwhile', async () => {
+    const chat = residentChat(nextChat++);
+    const { caseId, code, pushed } = await reportedAndReplied(chat);
+    const first = await deliver(emu, service.url, chat.button(`r:${code}:1:b`, String(pushed.body.text)));
+    const ask = first.calls.find((x) => x.method === 'editMessageText');
+    expect(String(ask?.body.text)).toContain('问题解决了吗');
+    // Rated on the tracking page before the second press.
+    await rateCase(service.deps, { trackingCode: code, rating: 'satisfied', solved: true, channel: 'web' });
+    const second = await deliver(emu, service.url, chat.button(`r:${code}:1:b:y`, String(ask?.body.text)));
+    expect(alertOf(second.calls)?.text).toContain('已经评价过');
+    const cleared = second.calls.find((x) => x.method === 'editMessageText');
+    expect(buttonsOf(cleared)).toEqual([]);
+    expect(String(cleared?.body.text)).toContain('责令企业停产整改');
+    expect(String(cleared?.body.text)).not.toContain('问题解决了吗');
+    expect(String(cleared?.body.text)).not.toContain('请用下方按钮评价');
+    expect(await service.deps.db.selectFrom('ratings').select('channel').where('case_id', '=', caseId).execute()).toEqual([{ channel: 'web' }]);
   });
 
   it('takes a button whose round no rating could have (hand-made data) as a stale one', async () => {

@@ -55,7 +55,14 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
   const [, code, roundText, key, solvedKey] = match as unknown as [string, string, string, RatingKey, 'y' | 'n' | undefined];
   const round = Number(roundText);
   const alert = (text: string) => ctx.answerCallbackQuery({ text, show_alert: true });
-  const clearButtons = () => ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } }).catch(() => undefined);
+  const original = ctx.callbackQuery?.message && 'text' in ctx.callbackQuery.message ? (ctx.callbackQuery.message.text ?? '') : '';
+  const trackUrl = `${publicUrl(deps.env)}/track/${code}`;
+  // The buttons go, and the words asking to press them (a message the button came without text keeps its text).
+  const clearButtons = () =>
+    (original
+      ? ctx.editMessageText(withoutRatingPrompt(original, trackUrl, solvedKey !== undefined), { reply_markup: { inline_keyboard: [] } })
+      : ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } })
+    ).catch(() => undefined);
 
   const c = await findCaseByTrackingCode(deps.db, code);
   const reporter = c ? await deps.db.selectFrom('telegram_reporters').select('chat_id').where('case_id', '=', c.id).executeTakeFirst() : undefined;
@@ -76,7 +83,6 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
     await alert(t.windowClosed(localTime(rateBy, deps.district.file.district.timezone)));
     return void (await clearButtons());
   }
-  const original = ctx.callbackQuery?.message && 'text' in ctx.callbackQuery.message ? (ctx.callbackQuery.message.text ?? '') : '';
   const ratingLabel = t[RATING_OF[key]];
 
   if (!solvedKey) {
@@ -93,7 +99,7 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
     await ctx.answerCallbackQuery();
     const done = outcome.status === 'reopened' ? t.reopened(code) : t.thanks(code, ratingLabel, solved);
     await ctx
-      .editMessageText(followedBy(ratedReply(original, `${publicUrl(deps.env)}/track/${code}`), done), { reply_markup: { inline_keyboard: [] } })
+      .editMessageText(followedBy(withoutRatingPrompt(original, trackUrl, true), done), { reply_markup: { inline_keyboard: [] } })
       .catch(() => ctx.reply(done));
   } catch (err) {
     if (err instanceof AppError && err.code === 'illegal_transition') {
@@ -115,14 +121,15 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
 }
 
 /**
- * The reply's message once rated: without the question just answered nor the
- * prompt to rate with the buttons (they are gone); a reply the chat shows cut
+ * The reply's message once its buttons go (rated, or no longer to be rated):
+ * without the question of the second step (`asked`: the message is at that
+ * step) nor the prompt to rate with the buttons; a reply the chat shows cut
  * (clip ends it with …) keeps the link to the whole of it on the tracking page.
  */
-function ratedReply(message: string, url: string): string {
+function withoutRatingPrompt(message: string, url: string, asked: boolean): string {
   const paragraphs = message.split('\n\n');
   if (paragraphs.length < 2) return message;
-  paragraphs.pop();
+  if (asked) paragraphs.pop();
   const promptLang = (Object.keys(TEXTS) as Lang[]).find((l) => TEXTS[l].notify.ratePrompt(url) === paragraphs.at(-1));
   if (promptLang && paragraphs.length > 1) {
     paragraphs.pop();
