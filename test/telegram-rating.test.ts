@@ -58,7 +58,7 @@ describe('rating in the chat', () => {
     expect(buttonsOf(pushed)).toEqual([`r:${code}:1:s`, `r:${code}:1:b`, `r:${code}:1:d`]);
 
     const first = await deliver(emu, service.url, chat.button(`r:${code}:1:s`, String(pushed.body.text)));
-    const ask = first.calls.find((x) => x.method === 'editMessageText');
+    const ask = first.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId);
     expect(String(ask?.body.text)).toContain('问题解决了吗');
     expect(buttonsOf(ask)).toEqual([`r:${code}:1:s:y`, `r:${code}:1:s:n`]);
     expect((await caseRow(caseId)).status).toBe('replied');
@@ -68,7 +68,7 @@ describe('rating in the chat', () => {
     expect(await caseRow(caseId)).toMatchObject({ status: 'closed' });
     const ratings = await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).execute();
     expect(ratings).toEqual([expect.objectContaining({ rating: 'satisfied', solved: 1, channel: 'telegram', round: 1 })]);
-    const thanks = rated.calls.find((x) => x.method === 'editMessageText');
+    const thanks = rated.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId);
     expect(String(thanks?.body.text)).toContain('感谢评价');
     expect(buttonsOf(thanks)).toEqual([]);
     // The reply stays; the prompt to rate with the buttons goes with them (a short reply needs no link to the whole).
@@ -98,7 +98,7 @@ describe('rating in the chat', () => {
     const closed = await reportedAndReplied(chat);
     await deliver(emu, service.url, chat.button(`r:${closed.code}:1:s`));
     const thanked = await deliver(emu, service.url, chat.button(`r:${closed.code}:1:s:y`));
-    expect(String(thanked.calls.find((x) => x.method === 'editMessageText')?.body.text)).toContain('感谢评价');
+    expect(String(thanked.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId)?.body.text)).toContain('感谢评价');
     expect(await caseRow(closed.caseId)).toMatchObject({ status: 'closed' });
     expect(await settledNotice(closed.caseId, 'closed')).toEqual({ status: 'skipped' });
     expect(sentTexts(emu.toChat(chat.chatId)).filter((t) => t.includes('已办结'))).toEqual([]);
@@ -107,7 +107,7 @@ describe('rating in the chat', () => {
     const reopened = await reportedAndReplied(other);
     await deliver(emu, service.url, other.button(`r:${reopened.code}:1:d`));
     const handedBack = await deliver(emu, service.url, other.button(`r:${reopened.code}:1:d:n`));
-    expect(String(handedBack.calls.find((x) => x.method === 'editMessageText')?.body.text)).toContain('将退回承办单位重新办理');
+    expect(String(handedBack.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === other.chatId)?.body.text)).toContain('将退回承办单位重新办理');
     expect(await settledNotice(reopened.caseId, 'reopened')).toEqual({ status: 'skipped' });
     expect(sentTexts(emu.toChat(other.chatId)).filter((t) => t.includes('已重新交办'))).toEqual([]);
     // The lead bureau still hears of it; the change after it (signed for again) reaches the chat.
@@ -133,7 +133,7 @@ describe('rating in the chat', () => {
     expect(lead).toMatchObject({ status: 'pending', round: 2 });
     const rating = await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).executeTakeFirstOrThrow();
     expect(rating).toMatchObject({ rating: 'dissatisfied', solved: 0, channel: 'telegram' });
-    expect(String(rated.calls.find((x) => x.method === 'editMessageText')?.body.text)).toContain('handled again');
+    expect(String(rated.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId)?.body.text)).toContain('handled again');
     // The lead bureau's group sees the case again, for the new round.
     await waitFor(
       () => service.deps.db.selectFrom('telegram_bureau_posts').select('id').where('case_id', '=', caseId).where('round', '=', 2).where('status', '=', 'posted').executeTakeFirst(),
@@ -155,13 +155,13 @@ describe('rating in the chat', () => {
     expect(text).toContain('x😷x😷');
     expect(text).toContain('…');
     expect(text).toContain(`/track/${code}`);
-    const ask = (await deliver(emu, service.url, chat.button(`r:${code}:1:d`, text))).calls.find((x) => x.method === 'editMessageText');
+    const ask = (await deliver(emu, service.url, chat.button(`r:${code}:1:d`, text))).calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId);
     expect(String(ask?.body.text)).toContain('问题解决了吗');
     const rated = await deliver(emu, service.url, chat.button(`r:${code}:1:d:n`, String(ask?.body.text)));
     expect(rated.status).toBe(200);
     expect(rated.calls.map((c) => c.method)).not.toContain('editMessageText:400');
     // Rated, the message no longer asks for the buttons, but still links the whole reply it shows cut.
-    const after = String(rated.calls.find((x) => x.method === 'editMessageText')?.body.text);
+    const after = String(rated.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId)?.body.text);
     expect(after).toContain('重新办理');
     expect(after).not.toContain('请用下方按钮评价');
     expect(after).toContain(`答复全文：http://intake.test/track/${code}`);
@@ -179,7 +179,7 @@ describe('rating in the chat', () => {
     expect(second.status).toBe(200);
     expect(second.calls.map((c) => c.method)).toContain('answerCallbackQuery');
     // The question asked at the first press still stands: answering it rates the case.
-    const ask = first.calls.find((x) => x.method === 'editMessageText');
+    const ask = first.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId);
     const rated = await deliver(emu, service.url, { callback_query: { ...press.callback_query, id: `${press.callback_query.id}-y`, data: `r:${code}:1:b:y`, message: { ...press.callback_query.message, text: String(ask?.body.text) } } });
     expect(rated.status).toBe(200);
     expect(await caseRow(caseId)).toMatchObject({ status: 'closed' });
@@ -210,7 +210,7 @@ describe('rating in the chat', () => {
       expect(alertOf(r.calls)).toMatchObject({ show_alert: true, text: said(when) });
       expect(r.calls.some((x) => x.method === 'editMessageText' && String(x.body.text).includes('问题解决了吗'))).toBe(false);
       // The buttons go, and so do the words asking to press them; the reply stays.
-      const cleared = r.calls.find((x) => x.method === 'editMessageText');
+      const cleared = r.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId);
       expect(buttonsOf(cleared)).toEqual([]);
       expect(String(cleared?.body.text)).toContain('138****5678');
       expect(String(cleared?.body.text)).not.toMatch(/请用下方按钮评价|Please rate the answer with the buttons/);
@@ -223,18 +223,41 @@ describe('rating in the chat', () => {
     const chat = residentChat(nextChat++);
     const { caseId, code, pushed } = await reportedAndReplied(chat);
     const first = await deliver(emu, service.url, chat.button(`r:${code}:1:b`, String(pushed.body.text)));
-    const ask = first.calls.find((x) => x.method === 'editMessageText');
+    const ask = first.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId);
     expect(String(ask?.body.text)).toContain('问题解决了吗');
     // Rated on the tracking page before the second press.
     await rateCase(service.deps, { trackingCode: code, rating: 'satisfied', solved: true, channel: 'web' });
     const second = await deliver(emu, service.url, chat.button(`r:${code}:1:b:y`, String(ask?.body.text)));
     expect(alertOf(second.calls)?.text).toContain('已经评价过');
-    const cleared = second.calls.find((x) => x.method === 'editMessageText');
+    const cleared = second.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId);
     expect(buttonsOf(cleared)).toEqual([]);
     expect(String(cleared?.body.text)).toContain('责令企业停产整改');
     expect(String(cleared?.body.text)).not.toContain('问题解决了吗');
     expect(String(cleared?.body.text)).not.toContain('请用下方按钮评价');
     expect(await service.deps.db.selectFrom('ratings').select('channel').where('case_id', '=', caseId).execute()).toEqual([{ channel: 'web' }]);
+  });
+
+  it('tells the chat what its rating did when Telegram took no answer to the press, once the press is delivered again', async () => {
+    const chat = residentChat(nextChat++);
+    const { caseId, code, pushed } = await reportedAndReplied(chat);
+    const first = await deliver(emu, service.url, chat.button(`r:${code}:1:s`, String(pushed.body.text)));
+    const ask = first.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId);
+    // Telegram takes neither the edit of the message nor the message sent instead.
+    emu.rateLimitNext('editMessageText', 1, 3600, chat.chatId);
+    emu.rateLimitNext('sendMessage', 1, 3600, chat.chatId);
+    const press = chat.button(`r:${code}:1:s:y`, String(ask?.body.text));
+    const failed = await deliver(emu, service.url, press);
+    expect(failed.status).not.toBe(200);
+    expect((await caseRow(caseId)).status).toBe('closed');
+    // The 办结 notice its rating made is not pushed to this chat: the answer to the press says it.
+    const again = await deliver(emu, service.url, press);
+    expect(again.status).toBe(200);
+    const edited = again.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId);
+    expect(String(edited?.body.text)).toContain(`感谢评价！案件 ${code}：满意，已解决。`);
+    expect(String(edited?.body.text)).toContain('责令企业停产整改');
+    expect(String(edited?.body.text)).not.toMatch(/问题解决了吗|请用下方按钮评价/);
+    expect(buttonsOf(edited)).toEqual([]);
+    expect(await service.deps.db.selectFrom('ratings').select('rating').where('case_id', '=', caseId).execute()).toEqual([{ rating: 'satisfied' }]);
   });
 
   it('takes a button whose round no rating could have (hand-made data) as a stale one', async () => {

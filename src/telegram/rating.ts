@@ -67,9 +67,17 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
   const c = await findCaseByTrackingCode(deps.db, code);
   const reporter = c ? await deps.db.selectFrom('telegram_reporters').select('chat_id').where('case_id', '=', c.id).executeTakeFirst() : undefined;
   if (!c || !reporter || reporter.chat_id !== String(ctx.chat?.id)) return void (await alert(t.notYours));
-  const rated = await deps.db.selectFrom('ratings').select('id').where('case_id', '=', c.id).where('round', '=', round).executeTakeFirst();
+  const rated = await deps.db.selectFrom('ratings').select(['rating', 'solved', 'channel']).where('case_id', '=', c.id).where('round', '=', round).executeTakeFirst();
   if (rated) {
     await alert(t.already);
+    // Rated in this chat, the only one that can: maybe this very press, delivered again because its answer could not be
+    // sent. The message says what the rating did, as it would have: the chat is not pushed the 办结 / 重办 its rating made.
+    if (rated.channel === 'telegram' && original) {
+      const done = ratedText(t, code, rated.rating as RatingValue, Number(rated.solved) === 1);
+      return void (await ctx
+        .editMessageText(followedBy(withoutRatingPrompt(original, trackUrl, solvedKey !== undefined), done), { reply_markup: { inline_keyboard: [] } })
+        .catch(() => undefined));
+    }
     return void (await clearButtons());
   }
   if (c.round !== round || c.status !== 'replied') {
@@ -97,7 +105,7 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
     logRated(deps.logger, outcome, { channel: 'telegram' });
     deps.kickOutbox();
     await ctx.answerCallbackQuery();
-    const done = outcome.status === 'reopened' ? t.reopened(code) : t.thanks(code, ratingLabel, solved);
+    const done = ratedText(t, code, outcome.rating.rating, solved);
     await ctx
       .editMessageText(followedBy(withoutRatingPrompt(original, trackUrl, true), done), { reply_markup: { inline_keyboard: [] } })
       .catch(() => ctx.reply(done));
@@ -118,6 +126,11 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
     if (err instanceof AppError && err.code === 'conflict') return void (await alert(TEXTS[lang].group.conflict));
     throw err;
   }
+}
+
+/** What the chat is told of its rating: thanks, or (dissatisfied) that the case goes back to the bureau. */
+function ratedText(t: (typeof TEXTS)[Lang]['rating'], code: string, rating: RatingValue, solved: boolean): string {
+  return rating === 'dissatisfied' ? t.reopened(code) : t.thanks(code, t[rating], solved);
 }
 
 /**
