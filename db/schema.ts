@@ -314,6 +314,12 @@ export interface TelegramReportersTable {
    * was kept. bigint on PostgreSQL (read back as a string there).
    */
   last_message_id: number | string | null;
+  /**
+   * The chat's first message that went into the report: with last_message_id,
+   * the range of messages it was made of. Null for reports submitted before
+   * it was kept. bigint on PostgreSQL (read back as a string there).
+   */
+  first_message_id: number | string | null;
   /** When the bot gave the resident the tracking code; the case's notices to the chat wait for it. */
   code_sent_at: string | null;
 }

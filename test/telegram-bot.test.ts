@@ -540,6 +540,27 @@ describe('Telegram bot: a resident reports', () => {
     }
   });
 
+  it('takes the 确认提交 of a report dropped with /cancel, and an edit of its words, as part of no report, not of the one sent after it', async () => {
+    const chat = residentChat(nextChat++);
+    const dropped = chat.text('兴隆办事处有人焚烧电线');
+    await deliver(chat.chatId, dropped);
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    // The summary of the dropped report, its button pressed only later.
+    const droppedConfirm = chat.button('c:confirm');
+    await deliver(chat.chatId, chat.command('/cancel'));
+    await deliver(chat.chatId, chat.text('回龙圩镇的河里有死鱼'));
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [sent] = await casesOfChat(chat.chatId);
+    const pressed = await deliver(chat.chatId, droppedConfirm);
+    expect(pressed.status).toBe(200);
+    expect(alertOf(pressed.all)?.text).toBe('这个按钮已经失效了。');
+    const edited = await deliver(chat.chatId, chat.edited(dropped, { text: '兴隆办事处有人在焚烧电线' }));
+    expect(texts(edited.sent).filter((t) => t.includes('修改已发送的消息'))).toEqual(['修改已发送的消息不会改动举报。需要补充或更正，请直接发送一条新消息。']);
+    for (const said of [alertOf(pressed.all)?.text ?? '', ...texts(edited.sent)]) expect(said).not.toContain(sent!.tracking_code);
+    expect(await casesOfChat(chat.chatId)).toHaveLength(1);
+  });
+
   it('tells a staff member who sends a link code without /link how to send it, instead of starting a report with it', async () => {
     const user = await createUser(service.deps.db, { name: '赵六', role: 'bureau', unitCode: 'epb', at: new Date().toISOString() });
     const { token } = await issueLinkToken(service.deps.db, { userId: user.id, now: new Date() });
@@ -817,7 +838,7 @@ describe('Telegram bot: edited messages', () => {
     expect(editNotices(edit.sent)).toEqual([expect.stringContaining(later.code)]);
     expect(editNotices(edit.sent)[0]).not.toContain(earlier.code);
     // A report submitted before the message ids were kept is still found by the send time.
-    await service.deps.db.updateTable('telegram_reporters').set({ last_message_id: null }).where('chat_id', '=', String(chat.chatId)).execute();
+    await service.deps.db.updateTable('telegram_reporters').set({ last_message_id: null, first_message_id: null }).where('chat_id', '=', String(chat.chatId)).execute();
     const old = await deliver(chat.chatId, chat.edited(earlier.sent, { text: '兴隆办事处有工厂白天也冒黑烟' }));
     expect(editNotices(old.sent)).toEqual([expect.stringContaining(earlier.code)]);
   });

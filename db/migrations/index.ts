@@ -14,6 +14,7 @@ import * as caseReferenceIndex from './2026-12-05T140000-case-reference-index.js
 import * as telegramEditNotices from './2026-12-05T150000-telegram-edit-notices.js';
 import * as telegramReporterMessages from './2026-12-05T160000-telegram-reporter-messages.js';
 import * as telegramReporterTold from './2026-12-05T170000-telegram-reporter-told.js';
+import * as telegramReporterFirstMessage from './2026-12-05T180000-telegram-reporter-first-message.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -35,6 +36,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-05T150000-telegram-edit-notices': telegramEditNotices,
   '2026-12-05T160000-telegram-reporter-messages': telegramReporterMessages,
   '2026-12-05T170000-telegram-reporter-told': telegramReporterTold,
+  '2026-12-05T180000-telegram-reporter-first-message': telegramReporterFirstMessage,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -19,6 +19,7 @@ import {
   emptySession,
   holdsPhotoOf,
   inProgress,
+  firstMessageOf,
   lastMessageOf,
   pendingQuestion,
   reportText,
@@ -268,6 +269,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
             language: lang,
             created_at: now.toISOString(),
             last_message_id: lastBeforeSubmission(draft, ctx.callbackQuery?.message?.message_id),
+            first_message_id: firstMessageOf(draft),
             code_sent_at: null,
           })
           .onConflict((oc) => oc.column('case_id').doNothing())
@@ -422,11 +424,13 @@ function lastBeforeSubmission(draft: Draft, summaryId: number | undefined): numb
 }
 
 /**
- * The tracking code of the first report the chat submitted after a message
- * was sent: the report that message may have been part of. Matched by the
- * message's id; a report submitted before the ids were kept, by the send time
- * (`date`, Telegram's Unix seconds), which a message sent in the second of a
- * submission would get wrong. Null when nothing was submitted since.
+ * The tracking code of the report a message of the chat was part of (a part
+ * of it, its summary): the first submitted after the message, unless the
+ * report began after it — the message then belonged to a report dropped with
+ * /cancel, or to none. Matched by the message's id; a report submitted
+ * before the ids were kept, by the send time (`date`, Telegram's Unix
+ * seconds), which a message sent in the second of a submission would get
+ * wrong. Null when the message is part of no submitted report.
  */
 async function caseSubmittedAfter(deps: BotDeps, chatId: string, messageId: number, date: number): Promise<string | null> {
   const sentAt = new Date(date * 1000).toISOString();
@@ -435,6 +439,7 @@ async function caseSubmittedAfter(deps: BotDeps, chatId: string, messageId: numb
     .innerJoin('cases as c', 'c.id', 'r.case_id')
     .select('c.tracking_code')
     .where('r.chat_id', '=', chatId)
+    .select('r.first_message_id')
     .where((eb) =>
       eb.or([
         eb('r.last_message_id', '>=', messageId),
@@ -444,7 +449,8 @@ async function caseSubmittedAfter(deps: BotDeps, chatId: string, messageId: numb
     .orderBy('r.created_at', 'asc')
     .limit(1)
     .executeTakeFirst();
-  return row?.tracking_code ?? null;
+  if (!row) return null;
+  return row.first_message_id !== null && Number(row.first_message_id) > messageId ? null : row.tracking_code;
 }
 
 async function ownStatus(deps: BotDeps, t: Texts, lang: Lang, chatId: string): Promise<string> {

@@ -202,8 +202,18 @@ function withDescription(draft: Draft, text: string, ctx: ConversationContext, m
 
 /** The latest message the draft took a part from (a description, a caption, the typed place, a photo), when known. */
 export function lastMessageOf(draft: Draft): number | null {
-  const ids = [...draft.textIds, ...draft.photoIds, draft.addressId ?? null].filter((id): id is number => id !== null);
+  const ids = messagesOf(draft);
   return ids.length > 0 ? Math.max(...ids) : null;
+}
+
+/** The draft's first message known: a message before it was no part of the report. */
+export function firstMessageOf(draft: Draft): number | null {
+  const ids = messagesOf(draft);
+  return ids.length > 0 ? Math.min(...ids) : null;
+}
+
+function messagesOf(draft: Draft): number[] {
+  return [...draft.textIds, ...draft.photoIds, draft.addressId ?? null].filter((id): id is number => id !== null);
 }
 
 /** Whether the draft holds the photo of this message (a replacement of it is checked as a new photo is). */
