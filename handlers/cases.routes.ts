@@ -220,7 +220,7 @@ const nonEmpty = (max: number) =>
     .min(1, 'must not be empty')
     .max(max, `at most ${max} characters`);
 
-const listQuery = z.object({
+const listQuery = z.strictObject({
   status: z.enum(CASE_STATUSES).optional(),
   type: z.string().max(60).optional(),
   overdue: z

@@ -64,7 +64,7 @@ const triageRoute = createRoute({
   description: `Cases that need a dispatcher: not classified with confidence, returned, reopened, with a returned co-handler, or with no known place. Urgent first, then oldest.${who}`,
   security,
   middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
-  request: { query: z.object({ limit: queryInt(1, 200).optional() }) },
+  request: { query: z.strictObject({ limit: queryInt(1, 200).optional() }) },
   responses: {
     200: { description: 'The queue', content: { 'application/json': { schema: z.object({ items: z.array(triageItem) }).openapi('TriageList') } } },
     ...errorResponses(400, 401, 403),

@@ -238,7 +238,7 @@ function measureCells(m: Measures): CsvCell[] {
   return [...COUNT_FIELDS.map((f) => m[f]), ...RATE_FIELDS.map((f) => m[f])];
 }
 
-export const exportCasesQuery = z.object({
+export const exportCasesQuery = z.strictObject({
   from: statsQuerySchema.shape.from,
   to: statsQuerySchema.shape.to,
   status: z.enum(CASE_STATUSES).optional(),

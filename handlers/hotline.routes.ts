@@ -113,7 +113,7 @@ const callReview = z
   .openapi('HotlineCallReview');
 
 /** Query parameters of a text/plain submission: the call's fields other than the transcript (the body). */
-const callQuery = z.object(
+const callQuery = z.strictObject(
   Object.fromEntries(
     CALL_FIELDS.filter((k) => k !== 'transcript').map(
       (k) => [k, z.string().optional()],

@@ -31,7 +31,7 @@ const calendarDate = z
   .openapi({ format: 'date', example: '2026-11-01' });
 
 /** The query of the statistics and of their CSV export. */
-export const statsQuerySchema = z.object({
+export const statsQuerySchema = z.strictObject({
   from: calendarDate.optional().openapi({ description: 'First day (local to the district), inclusive. Default: 29 days before `to`.' }),
   to: calendarDate.optional().openapi({ description: 'Last day (local to the district), inclusive. Default: today.' }),
   groupBy: z.enum(GROUP_BY, { error: `use one of ${GROUP_BY.join(', ')}` }),

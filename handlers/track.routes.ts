@@ -51,7 +51,7 @@ const getTrack = createRoute({
   description: 'Never shows who reported it. Names are in Chinese unless `lang=en`.',
   request: {
     params: z.object({ trackingCode: z.string().min(1).max(40) }),
-    query: z.object({ lang: z.enum(['zh', 'en']).optional() }),
+    query: z.strictObject({ lang: z.enum(['zh', 'en']).optional() }),
   },
   responses: {
     200: { description: 'The case', content: { 'application/json': { schema: publicCaseSchema } } },

@@ -16,6 +16,8 @@ export const validationHook: Hook<unknown, any, any, unknown> = (result) => {
     let fields = fieldsOf(result.error as ZodError);
     // Headers arrive lower-cased; name them as they are written (Idempotency-Key), as a 409 about one does.
     if (result.target === 'header') fields = Object.fromEntries(Object.entries(fields).map(([k, v]) => [headerName(k), v]));
+    // A misspelt filter (?stauts=open) would otherwise be ignored and answer with everything.
+    if (result.target === 'query') fields = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v === 'unknown field' ? 'unknown query parameter' : v]));
     throw new AppError('validation_failed', `invalid ${Object.keys(fields).join(', ')}`, fields);
   }
   const bad = badText(result.data, []);

@@ -21,6 +21,7 @@ import { createServiceMetrics, type QueueCounts, type ServiceMetrics } from './m
 import type { Classifier } from './pipeline/classifier.js';
 import { createBot } from './telegram/bot.js';
 import { startPolling, type Poller } from './telegram/polling.js';
+import { telegramGroupUnits } from './telegram/post-queue.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -196,7 +197,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
       graceMs: env.RECONCILE_GRACE_MS,
       district: deps.district,
       calendar: deps.calendar,
-      groupUnits: env.TELEGRAM_BOT_TOKEN ? [...deps.district.units.values()].filter((u) => u.telegramChatId !== undefined).map((u) => u.code) : [],
+      groupUnits: telegramGroupUnits(env, deps.district),
     });
   }
 

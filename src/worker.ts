@@ -3,6 +3,7 @@ import { createProcessors, type Processors } from '../queues/processors/index.js
 import { requeueLostJobs, sweepDeadlines } from '../queues/reconciler.js';
 import { createApp } from './app.js';
 import { processorDeps } from './core-deps.js';
+import { telegramGroupUnits } from './telegram/post-queue.js';
 import { AppError, errorBody } from './errors.js';
 import type { WorkerBindings } from './worker/bindings.js';
 import { consumeJobs, lostAfterMs } from './worker/consumer.js';
@@ -80,7 +81,7 @@ export default {
   },
 };
 
-/** The cron run: outbox, deadlines due, lost jobs. */
+/** The cron run: outbox, deadlines due, lost jobs (cases, deliveries, notices, group posts). */
 async function sweep(deps: WorkerDeps, controller: ScheduledController): Promise<void> {
   try {
     await deps.ready();
@@ -91,7 +92,13 @@ async function sweep(deps: WorkerDeps, controller: ScheduledController): Promise
     const swept = await sweepDeadlines({ db: deps.db, clock: deps.clock, district: deps.district, calendar: deps.calendar, logger: deps.logger }, now);
     // Within a cron run's CPU time: what is left after 10 s of paging waits for the next run.
     const pagingUntil = Date.now() + 10_000;
-    const requeued = await requeueLostJobs(deps, now, { graceMs: lostAfterMs(deps.env.RECONCILE_GRACE_MS, deps.retry), stopped: () => Date.now() > pagingUntil });
+    // Lost jobs of every kind the reconciler of the Node service re-creates: cases, deliveries, notices and group posts.
+    const requeued = await requeueLostJobs(deps, now, {
+      graceMs: lostAfterMs(deps.env.RECONCILE_GRACE_MS, deps.retry),
+      stopped: () => Date.now() > pagingUntil,
+      notifications: true,
+      groupUnits: telegramGroupUnits(deps.env, deps.district),
+    });
     await deps.relay.drain();
     deps.logger.info({ cron: controller.cron, deadlines: swept.checked.length, actions: swept.actions.length, ...requeued }, 'scheduled sweep');
   } catch (err) {

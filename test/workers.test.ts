@@ -426,6 +426,22 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(epb?.sign_overdue_at).toBeNull();
   }, 60_000);
 
+  it('re-creates on the cron trigger the job of a notice its lost job left pending, as the Node reconciler does', async () => {
+    const db = await d1();
+    // Made long ago and still pending: its job is gone (a queue message lost, a send that failed after the commit).
+    await db
+      .prepare("insert into notifications (id, case_id, audience, kind, status, data, created_at) values ('lost-notice-1', ?, 'dispatchers', 'supervised', 'pending', '{}', '2026-01-01T00:00:00.000Z')")
+      .bind(caseId)
+      .run();
+    const worker = await mf.getWorker('intake');
+    expect((await worker.scheduled({ cron: '*/5 * * * *' })).outcome).toBe('ok');
+    const settled = await waitFor('the lost notice to be handled', async () =>
+      db.prepare("select status, sent_at from notifications where id = 'lost-notice-1'").first<{ status: string; sent_at: string | null }>().then((r) => (r?.status === 'pending' ? null : r)),
+    );
+    expect(settled).toMatchObject({ status: 'sent', sent_at: expect.any(String) });
+    expect(logLines.find((l) => l.msg === 'scheduled sweep' && Number(l.notify) >= 1)).toBeDefined();
+  }, 60_000);
+
   it('logs a unit of work that failed after some of its statements were committed with its error and request id', async () => {
     const db = await d1();
     // A replied case whose next event D1 refuses: the rating and the status change are committed before it.
@@ -475,8 +491,10 @@ describe('npm run admin:cf', () => {
     expect(revoke.code, revoke.stderr).toBe(0);
     expect(revoke.stdout).toMatch(/^UPDATE "?api_tokens"? SET revoked_at = '.+' WHERE id = 'tok-1' AND revoked_at IS NULL;\n$/);
     const both = await adminCf('user', 'passwd', '--id', 'u1', '--user', 'u2', '--username', 'wu', '--print');
-    expect(both.code).toBe(1);
+    // A usage mistake, as every tool of the service says one: exit status 2, with the usage.
+    expect(both.code).toBe(2);
     expect(both.stderr).toContain('give the account once');
+    expect(both.stderr).toContain('usage: npm run admin:cf');
     expect(both.stdout).toBe('');
   });
 });

@@ -27,6 +27,15 @@ export async function queueBureauPosts(
 }
 
 
+/**
+ * The units whose Telegram group gets their assignments: those with a
+ * `telegramChatId`, when the bot is on. The reconciler re-creates the posts
+ * owed to them that a lost job never made.
+ */
+export function telegramGroupUnits(env: { TELEGRAM_BOT_TOKEN?: string | undefined }, district: District): string[] {
+  return env.TELEGRAM_BOT_TOKEN ? [...district.units.values()].filter((u) => u.telegramChatId !== undefined).map((u) => u.code) : [];
+}
+
 /** A press in the group edits its own message at once; the job only has to act for the web and the API. */
 export const SETTLE_DELAY_MS = 5000;
 

@@ -79,17 +79,23 @@ export async function consumeJobs(
 }
 
 /**
- * How long a case or delivery must sit untouched before the cron run takes
- * its job for lost. Cloudflare Queues cannot be asked whether a message is
- * waiting out its retry delay, and sending the job again would start a second
- * chain of attempts. A delivery records each attempt, so the longest delay
- * between two of them will do; a case still `received` records none, so the
- * whole chain of intake retries. Plus a minute either way.
+ * How long a case, delivery, notice or owed group post must sit untouched
+ * before the cron run takes its job for lost. Cloudflare Queues cannot be
+ * asked whether a message is waiting out its retry delay, and sending the job
+ * again would start a second chain of attempts. A delivery records each
+ * attempt, so the longest delay between two of them will do; a case still
+ * `received`, a pending notice (by when it was made) and a group post (by
+ * when its assignment changed) record none, so the whole chain of their
+ * job's retries. Plus a minute either way.
  */
 export function lostAfterMs(graceMs: number, retry: RetryPolicy): number {
   const delay = (p: { backoffMs: number }, attempt: number) => Math.min(MAX_DELAY_S * 1000, p.backoffMs * 2 ** (attempt - 1));
+  const wholeChain = (p: { attempts: number; backoffMs: number }) => {
+    let total = 0;
+    for (let attempt = 1; attempt < p.attempts; attempt++) total += delay(p, attempt);
+    return total;
+  };
   const longestGap = delay(retry.dispatch, Math.max(1, retry.dispatch.attempts - 1));
-  let wholeChain = 0;
-  for (let attempt = 1; attempt < retry.intake.attempts; attempt++) wholeChain += delay(retry.intake, attempt);
-  return Math.max(graceMs, longestGap + 60_000, wholeChain + 60_000);
+  const chains = [retry.intake, retry.notify, retry.telegram_post].map(wholeChain);
+  return Math.max(graceMs, longestGap + 60_000, ...chains.map((ms) => ms + 60_000));
 }
