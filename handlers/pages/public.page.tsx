@@ -13,7 +13,8 @@ import type { RatingValue } from '../../src/workflow/feedback.js';
 import type { AppEnv } from '../app-env.js';
 import { computePublicStats, periodOf, selectPublicCases } from '../stats.routes.js';
 import { redactForPublic } from './public-redact.js';
-import { formatDate, RATING_LABEL, wordsLang } from './resident-labels.js';
+import { RATING_LABEL } from '../../src/web/status-words.js';
+import { formatDate, wordsLang } from './resident-labels.js';
 
 /**
  * Public disclosure (`/public`, 办理公开): a month's cases counted by type and

@@ -12,7 +12,8 @@ import { pageContext, renderPage } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
 import { MAX_COMMENT_CHARS } from '../feedback.routes.js';
 import { mergedIntoCode, publicCaseView, type PublicCase } from '../track.routes.js';
-import { RATING_LABEL, statusLabel, timelineNote, wordsLang } from './resident-labels.js';
+import { RATING_LABEL, statusLabel } from '../../src/web/status-words.js';
+import { timelineNote, wordsLang } from './resident-labels.js';
 import { readForm, stringField } from './resident-form.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Bot, InlineKeyboard, Keyboard, session, type Context, type SessionFlavor, type StorageAdapter } from 'grammy';
 import type { Message } from 'grammy/types';
 import type { Kysely } from 'kysely';
-import { statusLabel } from '../../handlers/pages/resident-labels.js';
+import { statusLabel } from '../web/status-words.js';
 import { currentLead, listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
 import { isUniqueViolation } from '../../db/repositories/db-types.js';

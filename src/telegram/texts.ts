@@ -1,7 +1,7 @@
 /**
  * Every word the bot says to a resident, in one place for translation.
  * Chinese by default; English when the user's Telegram language is English.
- * A case's status is named as the tracking page names it (resident-labels.ts).
+ * A case's status is named as the tracking page names it (src/web/status-words.ts).
  */
 
 export type Lang = 'zh' | 'en';
