@@ -344,6 +344,12 @@ describe('dispatcher desk', () => {
     expect(/id="route-type-error"[^>]*>([^<]*)</.exec(await res.text())?.[1]).toBe('该类型为非环境类诉求，应转12345热线：请使用“转12345热线”');
     expect((await findCase(web.service.deps.db, seeded.id))?.typeCode).toBe('illegal_discharge');
     expect(await leadOf(seeded.id)).toEqual(['land']);
+    // Ticked to keep it, that lead keeps the case under the new type: a dispatcher's call, as the API allows.
+    expect(html).toContain('name="keepLead"');
+    const kept = await desk.post(`/desk/cases/${seeded.id}/route`, { _csrf: csrf, type: 'other', lead: 'land', leadWas: 'land', keepLead: '1', coFrom: 'rule', jurisdiction: 'xinglong', reason: '由国土部门一并处理' });
+    expect(kept.status).toBe(303);
+    expect(await findCase(web.service.deps.db, seeded.id)).toMatchObject({ typeCode: 'other', status: 'dispatched' });
+    expect(await leadOf(seeded.id)).toEqual(['land']);
   });
 
   it("routes with the co-handlers ticked on the case page, starting from the routing table's and keeping ones a dispatcher picked", async () => {

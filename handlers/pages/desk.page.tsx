@@ -551,6 +551,14 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
               ))}
             </select>
             <input type="hidden" name="leadWas" value={plan.lead} />
+            {plan.lead !== '' && Object.values(district.routing).some((r) => r.transfer) ? (
+              // Left on the lead a dispatcher picked, a type that goes to 12345 is refused (the lead was not a choice
+              // made for it); ticked, that lead keeps the case whatever the type.
+              <label class="check" for="route-keep-lead">
+                <input type="checkbox" id="route-keep-lead" name="keepLead" value="1" checked={sent ? sent.keepLead === '1' : false} />{' '}
+                <span>{zh ? '所选类型通常转12345热线时，仍交上面所选的牵头单位办理' : 'Keep the lead chosen above even for a type that goes to the 12345 hotline'}</span>
+              </label>
+            ) : null}
             <FieldProblem problem={problem} form="route" name="lead" />
             <fieldset
               id="route-co"
@@ -813,10 +821,12 @@ export function deskPages() {
       const type = field(form, 'type');
       const { district } = c.get('deps');
       // The lead the form started on (one a dispatcher picked earlier), left as it was: with a type that goes to
-      // 12345 it is not a choice to keep the case away from 12345, so the type is refused as without a lead.
+      // 12345 it is not a choice to keep the case away from 12345, so the type is refused as without a lead,
+      // unless the dispatcher ticked to keep it.
       const leadWas = field(form, 'leadWas');
       const picked = field(form, 'lead');
-      const lead = picked !== '' && picked === leadWas && district.routing[type]?.transfer ? '' : picked;
+      const keepLead = field(form, 'keepLead') === '1';
+      const lead = picked !== '' && picked === leadWas && district.routing[type]?.transfer && !keepLead ? '' : picked;
       const jurisdiction = field(form, 'jurisdiction');
       const quick = field(form, 'quick') === '1';
       // The co-handlers ticked, when the form says to take them instead of the routing table's (none ticked: none).
