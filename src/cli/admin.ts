@@ -16,7 +16,7 @@ import { parseEnv, type Env } from '../env.js';
 import { issueLinkToken, LINK_TOKEN_TTL_HOURS, unlink } from '../telegram/links.js';
 import { REDELIVER_SINCE, redeliverFailed } from '../workflow/redeliver.js';
 import { missingSqliteDatabase, readPasswordFromStdin } from './cli-input.js';
-import { CommandError, parseCommandLine, runTool, UsageError } from './command-line.js';
+import { ACCOUNT_OPTIONS, CommandError, parseCommandLine, runTool, UsageError } from './command-line.js';
 import { table } from './table.js';
 
 /**
@@ -66,17 +66,9 @@ A SQLite database must exist (the service creates it on its first start); only
 user add --create makes a new one.`;
 
 const OPTIONS = {
-  role: { type: 'string' },
-  bureau: { type: 'string' },
-  name: { type: 'string' },
-  label: { type: 'string' },
-  user: { type: 'string' },
-  id: { type: 'string' },
-  token: { type: 'string' },
-  username: { type: 'string' },
+  ...ACCOUNT_OPTIONS,
   since: { type: 'string' },
   create: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 type Values = ReturnType<typeof parseCommandLine<typeof OPTIONS>>['values'];

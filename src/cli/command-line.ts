@@ -15,6 +15,19 @@ export class CommandError extends Error {}
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** The options of the account and token commands, which `npm run admin` and `npm run admin:cf` both take. */
+export const ACCOUNT_OPTIONS = {
+  role: { type: 'string' },
+  bureau: { type: 'string' },
+  name: { type: 'string' },
+  label: { type: 'string' },
+  user: { type: 'string' },
+  id: { type: 'string' },
+  token: { type: 'string' },
+  username: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /**
  * The options and positionals of `argv`, strictly: an unknown option, a
  * missing value or an option given twice (parseArgs would keep only the

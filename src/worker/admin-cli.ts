@@ -9,7 +9,7 @@ import { loadDistrictFile } from '../district/district-file.js';
 import { unitView, type District } from '../district/district.schema.js';
 import { recordWrites } from './d1.js';
 import { readPasswordFromStdin } from '../cli/cli-input.js';
-import { CommandError, parseCommandLine, runTool, UsageError } from '../cli/command-line.js';
+import { ACCOUNT_OPTIONS, CommandError, parseCommandLine, runTool, UsageError } from '../cli/command-line.js';
 import { table } from '../cli/table.js';
 import { describeTarget, executeD1, inlineSql, wranglerD1Reader, type D1Target } from './wrangler-d1.js';
 
@@ -115,19 +115,11 @@ export async function userDisableSql(userId: string, at = new Date().toISOString
 
 async function main(argv: string[]): Promise<void> {
   const { values, positionals, given: seen } = parseCommandLine(argv, {
-    role: { type: 'string' },
-    bureau: { type: 'string' },
-    name: { type: 'string' },
-    label: { type: 'string' },
-    user: { type: 'string' },
-    id: { type: 'string' },
-    username: { type: 'string' },
-    token: { type: 'string' },
+    ...ACCOUNT_OPTIONS,
     district: { type: 'string' },
     remote: { type: 'boolean', default: false },
     'persist-to': { type: 'string' },
     print: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
