@@ -440,16 +440,20 @@ describe('dispatcher desk', () => {
     expect(await box('econ')).toEqual([true, false, false]);
     await context.close();
 
-    // Without scripts the box stays a choice; ticked, the server drops it, as the API does.
+    // Without scripts every box is a choice: the new lead ticked as a co-handler is dropped by the server, as the API
+    // does; the old lead, ticked in the same submit, co-handles.
     const bare = await (await browser()).newContext({ locale: 'zh-CN', javaScriptEnabled: false, extraHTTPHeaders: fromNewAddress() });
     const noScript = await bare.newPage();
     await signIn(noScript, base, 'dispatcher', undefined, `/desk/cases/${seeded.id}`);
+    expect(await noScript.isDisabled('#route-co-police')).toBe(false);
+    expect(await noScript.isVisible('label[for="route-co-police"] [data-lead-mark]')).toBe(true);
     await noScript.selectOption('#route-lead', 'econ');
     await noScript.check('#route-co-chosen');
     await noScript.check('#route-co-econ');
+    await noScript.check('#route-co-police');
     await noScript.fill('#route-reason', '经信委牵头');
     await Promise.all([noScript.waitForNavigation(), noScript.click('#route-form button[type=submit]')]);
-    expect(await live()).toEqual(['jurisdiction:xinglong', 'lead:econ']);
+    expect(await live()).toEqual(['co:police', 'jurisdiction:xinglong', 'lead:econ']);
     await bare.close();
   });
 

@@ -583,11 +583,9 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
               <div class="co-choices">
                 {coOptions.map((b) => (
                   <label class="check" for={`route-co-${b.code}`}>
-                    {b.code === formLead ? (
-                      <input type="checkbox" id={`route-co-${b.code}`} name="co" value={b.code} disabled data-co-choice data-was-checked={keptCo.includes(b.code) ? '1' : ''} />
-                    ) : (
-                      <input type="checkbox" id={`route-co-${b.code}`} name="co" value={b.code} checked={keptCo.includes(b.code)} data-co-choice />
-                    )}{' '}
+                    {/* The lead's box too is drawn as a choice (marked 牵头单位): staff.js disables it as the page opens, and without
+                        scripts a dispatcher who picks another lead can still tick this one to co-handle (kept as lead, the server drops it). */}
+                    <input type="checkbox" id={`route-co-${b.code}`} name="co" value={b.code} checked={keptCo.includes(b.code)} data-co-choice />{' '}
                     <span>
                       {b.name}
                       {currentCo.includes(b.code) ? (zh ? '（当前）' : ' (current)') : ''}

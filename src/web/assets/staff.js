@@ -47,6 +47,14 @@
       if (mark) mark.hidden = !isLead;
     });
   };
+  // As the page opens: the server draws every box as a choice (without scripts one may tick the old lead while picking another).
+  Array.prototype.forEach.call(document.querySelectorAll('fieldset[data-rule-co]'), function (set) {
+    try {
+      if (set.form) markLead(set.form, set);
+    } catch (e) {
+      // Leave the boxes as the server rendered them.
+    }
+  });
   document.addEventListener('change', function (event) {
     var input = event.target;
     var form = input && input.form;
