@@ -24,23 +24,38 @@ async function main(): Promise<void> {
     throw new UsageError(`--role must be api, worker or all (got "${role}")`);
   }
   const env = parseEnv(process.env);
-  const service = await startService(env, role as Role);
 
+  // Listened for before the start, so a supervisor's SIGTERM while the service
+  // is still starting stops it gracefully once started, rather than killing it
+  // mid-start; a second signal exits at once, as it does later.
+  let service: Awaited<ReturnType<typeof startService>> | null = null;
+  let pending: NodeJS.Signals | null = null;
   let signals = 0;
   const shutdown = (signal: NodeJS.Signals) => {
     signals += 1;
     if (signals > 1) process.exit(1);
-    service.deps.logger.info({ signal }, 'shutting down: no new requests; finishing running jobs');
-    service.stop().then(
+    if (!service) {
+      pending = signal;
+      return;
+    }
+    const started = service;
+    started.deps.logger.info({ signal }, 'shutting down: no new requests; finishing running jobs');
+    started.stop().then(
       () => process.exit(0),
       (err: Error) => {
-        service.deps.logger.error({ err: err.message }, 'shutdown failed');
+        started.deps.logger.error({ err: err.message }, 'shutdown failed');
         process.exit(1);
       },
     );
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+
+  service = await startService(env, role as Role);
+  if (pending) {
+    signals = 0;
+    shutdown(pending);
+  }
 }
 
 main().catch((err: unknown) => {

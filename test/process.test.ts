@@ -213,6 +213,17 @@ describe('npm start', () => {
     expect(p.output()).not.toContain('connections still open');
   });
 
+  it('stops gracefully on a SIGTERM that arrives while it is still starting', async () => {
+    // A classifier directory of its own: the start trains a model (seconds), so the signal lands mid-start.
+    const p = await startProcess({ ...serviceEnv('sigterm-starting'), CLASSIFIER_DIR: join(tempDir(), 'classifier') });
+    await waitFor(() => p.output().includes('database ready'), { timeoutMs: 20_000, what: `database to open; output:\n${p.output()}` });
+    expect(p.output()).not.toContain('listening on');
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    expect(p.output()).toContain('"signal":"SIGTERM"');
+    expect(p.output()).toContain('shutdown complete');
+  });
+
   it('shuts down gracefully when `npm start` is sent SIGTERM, as a process supervisor does', async () => {
     const env = serviceEnv('npm-sigterm');
     const port = await freePort();
