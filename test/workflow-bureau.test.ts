@@ -615,12 +615,13 @@ describe.each([
         // `overdue` keeps its meaning: the case's mark, whoever is late.
         expect((await list(staff.xinglong, '&overdue=true')).items.map((i) => i.id)).toEqual([late]);
 
-        // Only a bureau has a lateness of its own; a query parameter the list does not know is ignored, as before.
+        // Only a bureau has a lateness of its own; a query parameter the list does not know is refused, naming it.
         const refused = await json(as(staff.dispatcher).get('/api/v1/cases?myOverdue=true'));
         expect([refused.status, Object.keys(refused.body.error?.fields ?? {})]).toEqual([400, ['myOverdue']]);
         const bad = await json(as(staff.agri).get('/api/v1/cases?myOverdue=yes'));
         expect([bad.status, Object.keys(bad.body.error?.fields ?? {})]).toEqual([400, ['myOverdue']]);
-        expect((await list(staff.agri, '&mineOverdue=true')).items.map((i) => i.id)).toEqual([onTime, late, lateAlone]);
+        const misspelt = await json(as(staff.agri).get('/api/v1/cases?mineOverdue=true'));
+        expect([misspelt.status, misspelt.body.error?.fields]).toEqual([400, { mineOverdue: 'unknown query parameter' }]);
       } finally {
         clock.set(started);
       }
