@@ -42,9 +42,12 @@ const T = {
     unit: '单位',
     total: '合计',
     noData: '所选期间没有数据。',
+    noOverdue: '目前没有超期的案件。',
     noMap: '地图尚未配置，暂时无法显示案件分布图。如需使用，请联系系统管理员。',
     noMapAdmin: '地图尚未配置，暂时无法显示案件分布图：请在服务的配置中设置地图底图地址 MAP_TILE_URL。',
-    located: '有定位的案件',
+    located: '有定位的案件：',
+    zoomIn: '放大地图',
+    zoomOut: '缩小地图',
     figures: '数据表',
     back: '返回调度台',
   },
@@ -67,9 +70,12 @@ const T = {
     unit: 'Unit',
     total: 'Total',
     noData: 'No data in this period.',
+    noOverdue: 'Nothing is overdue now.',
     noMap: 'The map is not set up, so the cases cannot be shown on a map. Ask the system administrator if you need it.',
     noMapAdmin: "The map is not set up, so the cases cannot be shown on a map: set the map tile address, MAP_TILE_URL, in the service's configuration.",
-    located: 'Cases with a location',
+    located: 'Cases with a location: ',
+    zoomIn: 'Zoom in',
+    zoomOut: 'Zoom out',
     figures: 'Figures',
     back: 'Back to the desk',
   },
@@ -281,43 +287,66 @@ export function dashboardRoutes(router: Hono<AppEnv>): void {
         </details>
 
         <h2 id="h-by-bureau">{t.byBureau}</h2>
-        <div class="chart" id="chart-by-bureau" data-chart="byBureau" role="img" aria-labelledby="h-by-bureau"></div>
-        <RateTable rows={data.byBureau} lang={p.lang} caption={t.byBureau} />
+        {/* Nothing to draw: a sentence, not empty axes and a table of headings without rows. */}
+        {data.byBureau.length ? (
+          <>
+            <div class="chart" id="chart-by-bureau" data-chart="byBureau" role="img" aria-labelledby="h-by-bureau"></div>
+            <RateTable rows={data.byBureau} lang={p.lang} caption={t.byBureau} />
+          </>
+        ) : (
+          <p class="hint">{t.noData}</p>
+        )}
 
         <h2 id="h-by-jurisdiction">{t.byJurisdiction}</h2>
-        <div class="chart" id="chart-by-jurisdiction" data-chart="byJurisdiction" role="img" aria-labelledby="h-by-jurisdiction"></div>
-        <RateTable rows={data.byJurisdiction} lang={p.lang} caption={t.byJurisdiction} />
+        {data.byJurisdiction.length ? (
+          <>
+            <div class="chart" id="chart-by-jurisdiction" data-chart="byJurisdiction" role="img" aria-labelledby="h-by-jurisdiction"></div>
+            <RateTable rows={data.byJurisdiction} lang={p.lang} caption={t.byJurisdiction} />
+          </>
+        ) : (
+          <p class="hint">{t.noData}</p>
+        )}
 
         <h2 id="h-overdue">{t.overdue}</h2>
-        <div class="chart" id="chart-overdue" data-chart="overdue" role="img" aria-labelledby="h-overdue"></div>
-        <details>
-          <summary>{t.figures}</summary>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t.unit}</th>
-                <th scope="col">{t.signOverdue}</th>
-                <th scope="col">{t.replyOverdue}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.overdue.map((o) => (
-                <tr>
-                  <th scope="row">{o.name}</th>
-                  <td>{o.sign}</td>
-                  <td>{o.reply}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </details>
+        {data.overdue.length ? (
+          <>
+            <div class="chart" id="chart-overdue" data-chart="overdue" role="img" aria-labelledby="h-overdue"></div>
+            <details>
+              <summary>{t.figures}</summary>
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">{t.unit}</th>
+                    <th scope="col">{t.signOverdue}</th>
+                    <th scope="col">{t.replyOverdue}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.overdue.map((o) => (
+                    <tr>
+                      <th scope="row">{o.name}</th>
+                      <td>{o.sign}</td>
+                      <td>{o.reply}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </details>
+          </>
+        ) : (
+          <p class="hint" id="overdue-none">
+            {t.noOverdue}
+          </p>
+        )}
 
         <h2 id="h-map">{t.map}</h2>
         {data.map ? (
           <>
-            <div class="map" id="case-map" role="region" aria-labelledby="h-map"></div>
+            {/* Leaflet's zoom buttons are named in the page's language (dashboard.js), not Leaflet's English. */}
+            <div class="map" id="case-map" role="region" aria-labelledby="h-map" data-zoom-in={t.zoomIn} data-zoom-out={t.zoomOut}></div>
             <p class="hint">
-              {t.located}: {data.map.points.length}
+              {t.located}
+              {data.map.points.length}
             </p>
           </>
         ) : (

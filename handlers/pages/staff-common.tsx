@@ -580,6 +580,14 @@ export function AssignmentsTable({ view, lang, timeZone, district }: { view: Cas
   const zh = lang === 'zh';
   // A unit the case was withdrawn from reads its own assignment, whatever round it was of.
   const rows = view.access === 'withdrawn' ? view.assignments : view.assignments.filter((a) => a.round === view.round);
+  // No unit yet (a case waiting to be routed): a sentence, not a table of headings with no rows.
+  if (rows.length === 0) {
+    return (
+      <p class="hint" id="no-assignments">
+        {zh ? '承办单位：尚未分派。' : 'Units on the case: none yet.'}
+      </p>
+    );
+  }
   return (
     <div class="table-wrap">
       <table>

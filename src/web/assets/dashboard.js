@@ -75,7 +75,11 @@
   // The map: one circle per located case, red while open, grey once closed; a popup links to the case.
   var mapEl = document.getElementById('case-map');
   if (mapEl && data.map && typeof window.L !== 'undefined') {
-    var map = window.L.map(mapEl).setView(data.map.center, data.map.zoom);
+    // The zoom buttons' names in the page's language, not Leaflet's English.
+    var map = window.L.map(mapEl, { zoomControl: false }).setView(data.map.center, data.map.zoom);
+    window.L.control
+      .zoom({ zoomInTitle: mapEl.getAttribute('data-zoom-in') || 'Zoom in', zoomOutTitle: mapEl.getAttribute('data-zoom-out') || 'Zoom out' })
+      .addTo(map);
     window.L.tileLayer(data.map.tiles, { attribution: data.map.attribution, maxZoom: 19 }).addTo(map);
     var bounds = [];
     data.map.points.forEach(function (p) {
