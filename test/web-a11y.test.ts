@@ -129,14 +129,14 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', { timeout: 120_000 }, ()
     const found: string[] = [];
     const visits: Array<[string, string[]]> = [
       ['epb', ['/inbox', `/inbox/cases/${open.id}`]],
-      ['dispatcher', ['/desk', `/desk/cases/${open.id}`, `/desk/cases/${triage.id}`, '/desk/dashboard']],
+      ['dispatcher', ['/desk', `/desk/cases/${open.id}`, `/desk/cases/${triage.id}`, '/desk/dashboard', '/desk/dashboard?from=2026-01-01&to=2026-01-31']],
       ['operator', ['/console']],
     ];
     for (const [username, paths] of visits) {
       const { context, page } = await staffPage(username);
       for (const lang of LANGS) {
         for (const path of paths) {
-          await visit(page, `${path}?lang=${lang}`);
+          await visit(page, `${path}${path.includes('?') ? '&' : '?'}lang=${lang}`);
           found.push(...(await check(page, `${path.replace(open.id, 'OPEN').replace(triage.id, 'TRIAGE')} as ${username} (${lang})`)));
           // The count under the map, with the page language's colon.
           if (path === '/desk/dashboard') expect(await page.textContent('#case-map + p.hint')).toBe(lang === 'zh' ? '有定位的案件：1' : 'Cases with a location: 1');

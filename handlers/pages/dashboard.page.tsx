@@ -259,35 +259,41 @@ export function dashboardRoutes(router: Hono<AppEnv>): void {
         <script type="application/json" id="dashboard-data" dangerouslySetInnerHTML={{ __html: scriptJson(data) }} />
 
         <h2 id="h-per-day">{t.perDay}</h2>
-        <div class="chart" id="chart-per-day" data-chart="perDay" role="img" aria-labelledby="h-per-day"></div>
-        <details>
-          <summary>{t.figures}</summary>
-          <div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t.date}</th>
-                  {data.perDay.series.map((s) => (
-                    <th scope="col">{s.name}</th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody>
-                {data.perDay.days.map((d, i) => (
-                  <tr>
-                    <th scope="row">{d}</th>
-                    {data.perDay.series.map((s) => (
-                      <td>{s.data[i]}</td>
+        {/* Nothing to draw: a sentence, not empty axes and a table of headings without rows. */}
+        {data.perDay.series.length ? (
+          <>
+            <div class="chart" id="chart-per-day" data-chart="perDay" role="img" aria-labelledby="h-per-day"></div>
+            <details>
+              <summary>{t.figures}</summary>
+              <div class="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">{t.date}</th>
+                      {data.perDay.series.map((s) => (
+                        <th scope="col">{s.name}</th>
+                      ))}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {data.perDay.days.map((d, i) => (
+                      <tr>
+                        <th scope="row">{d}</th>
+                        {data.perDay.series.map((s) => (
+                          <td>{s.data[i]}</td>
+                        ))}
+                      </tr>
                     ))}
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </details>
+                  </tbody>
+                </table>
+              </div>
+            </details>
+          </>
+        ) : (
+          <p class="hint">{t.noData}</p>
+        )}
 
         <h2 id="h-by-bureau">{t.byBureau}</h2>
-        {/* Nothing to draw: a sentence, not empty axes and a table of headings without rows. */}
         {data.byBureau.length ? (
           <>
             <div class="chart" id="chart-by-bureau" data-chart="byBureau" role="img" aria-labelledby="h-by-bureau"></div>
