@@ -23,6 +23,7 @@ let base: string;
 let replied: { id: string; trackingCode: string };
 let open: { id: string; trackingCode: string };
 let triage: { id: string; trackingCode: string };
+let accepted: { id: string; trackingCode: string };
 
 const TRANSCRIPT = [
   '[00:00:02] 坐席：您好，12369环保举报热线，请讲。',
@@ -47,6 +48,9 @@ beforeAll(async () => {
   await replyAssignment(web.service.deps, epb, replied.id, { text: '经现场检查，已责令电镀厂停产整改' });
   // ... and one waiting for the bureaus to sign (the staff case pages show their action forms).
   open = await seedCase(web.service, web.clock, { text: '回龙圩镇养猪场粪水直排河道，臭味很大', urgent: true });
+  // ... and one the bureau has signed for (its reply, progress and extension forms).
+  accepted = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+  await acceptAssignment(web.service.deps, epb, accepted.id);
   // ... and one for a dispatcher to route (the desk's triage list and its dispatch form).
   triage = await seedCase(web.service, web.clock, { status: 'triage', type: null, confidence: 0.3, jurisdiction: null });
   // Enough cases of one type and place for the public page to show its tables and charts.
@@ -128,7 +132,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', { timeout: 120_000 }, ()
   it('finds nothing serious on the staff pages in Chinese and English', async () => {
     const found: string[] = [];
     const visits: Array<[string, string[]]> = [
-      ['epb', ['/inbox', `/inbox/cases/${open.id}`]],
+      ['epb', ['/inbox', `/inbox/cases/${open.id}`, `/inbox/cases/${accepted.id}`]],
       ['dispatcher', ['/desk', `/desk/cases/${open.id}`, `/desk/cases/${triage.id}`, '/desk/dashboard', '/desk/dashboard?from=2026-01-01&to=2026-01-31']],
       ['operator', ['/console']],
     ];
@@ -137,9 +141,16 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', { timeout: 120_000 }, ()
       for (const lang of LANGS) {
         for (const path of paths) {
           await visit(page, `${path}${path.includes('?') ? '&' : '?'}lang=${lang}`);
-          found.push(...(await check(page, `${path.replace(open.id, 'OPEN').replace(triage.id, 'TRIAGE')} as ${username} (${lang})`)));
+          found.push(...(await check(page, `${path.replace(open.id, 'OPEN').replace(triage.id, 'TRIAGE').replace(accepted.id, 'ACCEPTED')} as ${username} (${lang})`)));
           // The count under the map, with the page language's colon.
           if (path === '/desk/dashboard') expect(await page.textContent('#case-map + p.hint')).toBe(lang === 'zh' ? '有定位的案件：1' : 'Cases with a location: 1');
+        }
+        if (username === 'epb') {
+          // A reply sent empty (past the browser's own check): refused, next to the answer box.
+          await page.$eval('#reply-text', (el) => el.closest('form')!.setAttribute('novalidate', ''));
+          await submit(page, '#reply');
+          expect(await page.$('[role=alert]')).not.toBeNull();
+          found.push(...(await check(page, `/inbox/cases/ACCEPTED refused reply as epb (${lang})`)));
         }
         if (username === 'operator') {
           // The call as the classifier reads it, for the operator to check before the case is created.
