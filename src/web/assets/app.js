@@ -59,16 +59,22 @@
 
   // <input type="file" data-file-picker data-choose data-none data-many>: the
   // browser's control speaks the browser's language whatever the page's; it
-  // is kept (focusable, under a button-like label saying data-choose) and a
-  // line next to it says what was chosen: the file's name, or data-many.
+  // is kept (focusable, out of sight, named by its field's label) behind a
+  // button-like face saying data-choose, hidden from screen readers (the
+  // input is what they use), and a line next to it says what was chosen:
+  // the file's name, or data-many.
   Array.prototype.forEach.call(document.querySelectorAll('input[type=file][data-file-picker]'), function (input) {
     if (!input.id) return;
     var wrap = document.createElement('span');
     wrap.className = 'file-picker';
-    var face = document.createElement('label');
+    var face = document.createElement('span');
     face.className = 'button secondary';
-    face.htmlFor = input.id;
+    face.setAttribute('data-file-face', '');
+    face.setAttribute('aria-hidden', 'true');
     face.textContent = input.getAttribute('data-choose');
+    face.addEventListener('click', function () {
+      input.click();
+    });
     var chosen = document.createElement('span');
     chosen.className = 'file-chosen hint';
     chosen.id = input.id + '-chosen';
