@@ -237,7 +237,7 @@ describe.each([
       const { id } = (await res.json()) as { id: string };
       await processors.intake({ caseId: id }, ctx());
       const noticeId = `${tag}-${id}`;
-      const note = '请尽快联系举报人王五（13812345678）核实';
+      const note = '请尽快联系举报人王五（13812345678）核实。联系人：李科长';
       await service.deps.db
         .insertInto('notifications')
         .values({ id: noticeId, case_id: id, audience: 'unit:agri', kind: 'supervision', status: 'pending', data: JSON.stringify({ note }), created_at: clock.now().toISOString() })
@@ -259,7 +259,8 @@ describe.each([
     const shared = await noticeFor({ text: REPORT, name: '王五', phone: '13812345678', shareContact: true }, 'shared');
     // Shared: the unit has the contact in its own fields; the note reads as in its view of the case, where the
     // masking rules still apply to the words (举报人王五 is a reporter naming themself to them).
-    expect(shared.webhook).toBe('请尽快联系举报人王*（138****5678）核实');
+    // The official the dispatcher names by surname and title stays.
+    expect(shared.webhook).toBe('请尽快联系举报人王*（138****5678）核实。联系人：李科长');
     expect(shared.group).toContain('王*（138****5678）');
   });
 

@@ -438,14 +438,15 @@ describe.each([
       ]);
       // The lead's reply names the reporter; a co-handler reads the case.
       expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
-      const replied = await as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '已电话联系举报人黄志强（13912342502）核实，电镀厂已停产整改。' });
+      const replied = await as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '已电话联系举报人黄志强（13912342502）核实，电镀厂已停产整改。联系人：李科长' });
       expect(replied.status).toBe(200);
 
       for (const token of [staff.econ, staff.epb]) {
         const b = await json(as(token).get(`/api/v1/cases/${id}`));
         expect(b.status).toBe(200);
         expect(b.body.type.evidence.map((e: any) => e.phrase)).toEqual(['139****2502', '黄**家门口', '偷排废水']);
-        expect(b.body.assignments.find((a: any) => a.role === 'lead').reply).toBe('已电话联系举报人黄**（139****2502）核实，电镀厂已停产整改。');
+        // The official the reply names by surname and title is no name of the reporter's.
+        expect(b.body.assignments.find((a: any) => a.role === 'lead').reply).toBe('已电话联系举报人黄**（139****2502）核实，电镀厂已停产整改。联系人：李科长');
         const classified = b.body.events.find((e: any) => e.kind === 'classified' && e.data.place);
         expect(classified.data.place).toBe('回龙村的村民黄**');
         expect(JSON.stringify(b.body)).not.toContain('黄志强');

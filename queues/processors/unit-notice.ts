@@ -49,8 +49,9 @@ interface NoticeData {
 async function maskedForUnit(deps: ProcessorDeps, c: { id: string; anonymous: boolean; text: string; address: string | null }, data: NoticeData): Promise<NoticeData> {
   if (!data.note) return data;
   const contact = await findContact(deps.db, c.id);
-  // As in the unit's view of the case: phone numbers and self-given names masked; the contact-field name only when not shared.
-  return { ...data, note: maskIdentityInText(data.note, namesHiddenFromBureau(contact, c)) };
+  // As in the unit's view of the case: phone numbers and self-given names masked; the contact-field name only when not
+  // shared; an official the dispatcher names by surname and title (联系李科长) stays, as in staff-written words there.
+  return { ...data, note: maskIdentityInText(data.note, namesHiddenFromBureau(contact, c), { officials: true }) };
 }
 
 /** A channel failure no retry can fix (the bureau's server refuses the notice, the bot left the group). */

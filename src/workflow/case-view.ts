@@ -87,9 +87,14 @@ function codesAsReferences<T>(principal: Principal, value: T): T {
 /** Names to mask in a reporter's words: the reporter's own (`reporterNames`: the contact fields' and those they gave in their words). */
 export type HiddenNames = ReadonlyArray<string | null | undefined>;
 
-/** Masks phone numbers and self-given names (and `names`) for bureau readers; everyone else reads the text as written. */
-export function textFor(principal: Principal, text: string, names: HiddenNames = []): string {
-  return isBureau(principal) ? maskIdentityInText(text, names) : text;
+/**
+ * Masks phone numbers and self-given names (and `names`) for bureau readers;
+ * everyone else reads the text as written. `byStaff`: words staff wrote (a
+ * reply, a note, a reason), where an official named by surname and title
+ * (联系人：李科长) is the one who answers, not the reporter.
+ */
+export function textFor(principal: Principal, text: string, names: HiddenNames = [], byStaff = false): string {
+  return isBureau(principal) ? maskIdentityInText(text, names, { officials: byStaff }) : text;
 }
 
 function maskDeep<T>(principal: Principal, value: T, names: HiddenNames = []): T {
@@ -159,7 +164,7 @@ function deliveryView(district: District, d: Delivery) {
 
 /** A pending extension request, its reason masked for bureau readers like the reporter's words. */
 function extensionView(district: District, principal: Principal, x: ExtensionRequest, names: HiddenNames) {
-  return { id: x.id, unit: unitRef(district, x.unitCode), workingDays: x.workingDays, reason: textFor(principal, x.reason, names), status: x.status, requestedAt: x.createdAt };
+  return { id: x.id, unit: unitRef(district, x.unitCode), workingDays: x.workingDays, reason: textFor(principal, x.reason, names, true), status: x.status, requestedAt: x.createdAt };
 }
 
 function assignmentView(district: District, principal: Principal, a: Assignment, names: HiddenNames) {
@@ -171,7 +176,7 @@ function assignmentView(district: District, principal: Principal, a: Assignment,
     deadlines: { signBy: a.deadlines.signBy, replyBy: a.deadlines.replyBy },
     acceptedAt: a.acceptedAt,
     repliedAt: a.repliedAt,
-    reply: a.replyText === null ? null : textFor(principal, a.replyText, names),
+    reply: a.replyText === null ? null : textFor(principal, a.replyText, names, true),
     returnedAt: a.returnedAt,
     returnReason: a.returnReason,
     releasedAt: a.releasedAt,
@@ -301,7 +306,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
       actor: { type: e.actor.type, id: e.actor.id, role: e.actor.role },
       fromStatus: e.fromStatus,
       toStatus: e.toStatus,
-      note: e.note === null ? null : textFor(principal, e.note, hidden),
+      note: e.note === null ? null : textFor(principal, e.note, hidden, true),
       data: maskDeep(principal, codesAsReferences(principal, withEvidenceFor(principal, e.data, c.text, shownText, hidden)), hidden),
       public: e.public,
     })),
@@ -395,7 +400,7 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
         actor: { type: e.actor.type, id: e.actor.id, role: e.actor.role },
         fromStatus: mine ? e.fromStatus : null,
         toStatus: mine ? e.toStatus : null,
-        note: mine && e.note !== null ? textFor(principal, e.note, hidden) : null,
+        note: mine && e.note !== null ? textFor(principal, e.note, hidden, true) : null,
         data: maskDeep(principal, data, hidden),
         public: false,
       };
