@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../src/auth/principal.js';
 import { acceptAssignment, replyAssignment } from '../src/workflow/bureau.js';
 import { newPage } from './browser.js';
-import { signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
+import { signIn, startStaffWebService, TRANSCRIPT, type WebStaff } from './web-staff-helpers.js';
 import { seedCase } from './workflow-helpers.js';
 
 /**
@@ -28,13 +28,6 @@ let replied: { id: string; trackingCode: string };
 let open: { id: string; trackingCode: string };
 let triage: { id: string; trackingCode: string };
 let accepted: { id: string; trackingCode: string };
-
-const TRANSCRIPT = [
-  '[00:00:02] 坐席：您好，12369环保举报热线，请讲。',
-  '[00:00:05] 来电人：我要举报兴隆办事处盐下村那个电镀厂，晚上偷排废水，沟里全是黑水。',
-  '[00:00:19] 坐席：好的，您贵姓？',
-  '[00:00:21] 来电人：不要透露我的名字，我怕被报复。',
-].join('\n');
 
 let address = 0;
 const fromNewAddress = () => ({ 'x-forwarded-for': `10.9.0.${++address}` });

@@ -5,7 +5,7 @@ import { newPage } from './browser.js';
 import { DEFAULT_EXAMPLES_PATH, loadOrTrain } from '../src/classifier/classifier-store.js';
 import type { District } from '../src/district/district.schema.js';
 import { tempDir, waitFor } from './harness.js';
-import { formClient, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
+import { formClient, signIn, startStaffWebService, TRANSCRIPT, type WebStaff } from './web-staff-helpers.js';
 
 let web: WebStaff;
 let base: string;
@@ -17,13 +17,6 @@ beforeAll(async () => {
 
 let address = 0;
 const fromNewAddress = () => ({ 'x-forwarded-for': `10.3.0.${++address}` });
-
-const TRANSCRIPT = [
-  '[00:00:02] 坐席：您好，12369环保举报热线，请讲。',
-  '[00:00:05] 来电人：我要举报兴隆办事处盐下村那个电镀厂，晚上偷排废水，沟里全是黑水。',
-  '[00:00:19] 坐席：好的，您贵姓？',
-  '[00:00:21] 来电人：不要透露我的名字，我怕被报复。',
-].join('\n');
 
 async function caseOf(code: string) {
   return waitFor(

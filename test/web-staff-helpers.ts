@@ -99,3 +99,11 @@ export function formClient(base: string, headers: Record<string, string> = {}) {
   };
   return client;
 }
+
+/** A 12369 call as an operator pastes it on the console: the caller reports a plating works and asks not to be named. */
+export const TRANSCRIPT = [
+  '[00:00:02] 坐席：您好，12369环保举报热线，请讲。',
+  '[00:00:05] 来电人：我要举报兴隆办事处盐下村那个电镀厂，晚上偷排废水，沟里全是黑水。',
+  '[00:00:19] 坐席：好的，您贵姓？',
+  '[00:00:21] 来电人：不要透露我的名字，我怕被报复。',
+].join('\n');
