@@ -13,7 +13,7 @@ import { outboxEntry } from '../queues/jobs.js';
 import { createOutboxRelay } from '../queues/outbox-relay.js';
 import { startIntakeThread } from '../src/intake/writer-thread.js';
 import { createLogger } from '../src/logger.js';
-import { createPgDatabase, freePort, onCleanup, postJson, REDIS_URL, startTestService, tempDir, testEnv, uniquePrefix, waitFor } from './harness.js';
+import { createPgDatabase, freePort, onCleanup, postJson, REDIS_URL, removeQueueKeys, startTestService, tempDir, testEnv, uniquePrefix, waitFor } from './harness.js';
 
 /**
  * The intake writer thread (INTAKE_WRITER=thread, the default): reports are
@@ -147,7 +147,9 @@ describe('the outbox relay', () => {
     onCleanup(() => handle.db.destroy());
     await migrateToLatest(handle.db);
     await addToOutbox(handle.db, [outboxEntry('intake', { caseId: newId() })], new Date());
-    const transport = createBullmqTransport({ redis: REDIS_URL, prefix: uniquePrefix('relay-stop'), logger });
+    const prefix = uniquePrefix('relay-stop');
+    onCleanup(() => removeQueueKeys(REDIS_URL, prefix));
+    const transport = createBullmqTransport({ redis: REDIS_URL, prefix, logger });
     await waitFor(() => transport.ping(), { what: 'the queue connection' });
     const relay = createOutboxRelay({ db: handle.db, transport, logger, pollMs: 60_000 });
     // New work committed, then the shutdown at once (SIGTERM under load): the queue connection closes right after.
