@@ -35,18 +35,3 @@ export async function readPasswordFromStdin(): Promise<string> {
   }
   return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
 }
-
-/**
- * The options given, by name (parseArgs's tokens); a problem naming an option
- * given twice: parseArgs keeps the last of a repeated option, so
- * `--name 张三 --name 李四` would quietly drop one.
- */
-export function optionsGiven(tokens: ReadonlyArray<{ kind: string; name?: string }>): { names: Set<string>; repeated: string | null } {
-  const names = new Set<string>();
-  for (const t of tokens) {
-    if (t.kind !== 'option' || t.name === undefined) continue;
-    if (names.has(t.name)) return { names, repeated: `--${t.name} is given more than once` };
-    names.add(t.name);
-  }
-  return { names, repeated: null };
-}

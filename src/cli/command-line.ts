@@ -3,7 +3,6 @@ import { DatabaseUnavailableError } from '../../db/migrate.js';
 import { DistrictConfigError } from '../district/district.schema.js';
 import { EnvError } from '../env.js';
 import { AppError } from '../errors.js';
-import { optionsGiven } from './cli-input.js';
 
 /** How the command-line tools (`npm run admin`, `hotline`, `classifier`, `admin:cf`) read their arguments and end. */
 
@@ -40,9 +39,13 @@ export function parseCommandLine<const O extends Options>(argv: string[], option
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const { names, repeated } = optionsGiven(parsed.tokens);
-  if (repeated) throw new UsageError(repeated);
-  return { values: parsed.values, positionals: parsed.positionals, given: names };
+  const given = new Set<string>();
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option') continue;
+    if (given.has(t.name)) throw new UsageError(`--${t.name} is given more than once`);
+    given.add(t.name);
+  }
+  return { values: parsed.values, positionals: parsed.positionals, given };
 }
 
 /** Errors whose message is the whole story for the person at the terminal: said in one line, without a stack trace. */
