@@ -13,11 +13,10 @@ export { fieldsOf };
  */
 export const validationHook: Hook<unknown, any, any, unknown> = (result) => {
   if (!result.success) {
-    let fields = fieldsOf(result.error as ZodError);
+    // A misspelt filter (?stauts=open) is named as what it is: ignored, it would answer with everything.
+    let fields = fieldsOf(result.error as ZodError, result.target === 'query' ? 'unknown query parameter' : undefined);
     // Headers arrive lower-cased; name them as they are written (Idempotency-Key), as a 409 about one does.
     if (result.target === 'header') fields = Object.fromEntries(Object.entries(fields).map(([k, v]) => [headerName(k), v]));
-    // A misspelt filter (?stauts=open) would otherwise be ignored and answer with everything.
-    if (result.target === 'query') fields = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v === 'unknown field' ? 'unknown query parameter' : v]));
     throw new AppError('validation_failed', `invalid ${Object.keys(fields).join(', ')}`, fields);
   }
   const bad = badText(result.data, []);

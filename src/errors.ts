@@ -102,9 +102,10 @@ export interface FieldIssue {
 /**
  * Turns validation issues into `{ <field path>: <reason> }`, the first reason
  * per field winning. Fields a strict schema does not know are named one by
- * one (`unknown field`), so a misspelt field is never silently dropped.
+ * one (`unknown`: `unknown field`, or what the caller calls them), so a
+ * misspelt field is never silently dropped.
  */
-export function fieldsOf(error: { issues: readonly FieldIssue[] }): Record<string, string> {
+export function fieldsOf(error: { issues: readonly FieldIssue[] }, unknown = 'unknown field'): Record<string, string> {
   // A Map, not an object: a field named `constructor` or `__proto__` is named like any other.
   const fields = new Map<string, string>();
   const add = (key: string, reason: string) => {
@@ -112,7 +113,7 @@ export function fieldsOf(error: { issues: readonly FieldIssue[] }): Record<strin
   };
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys' && issue.keys) {
-      for (const k of issue.keys) add([...issue.path.map(String), k].join('.'), 'unknown field');
+      for (const k of issue.keys) add([...issue.path.map(String), k].join('.'), unknown);
       continue;
     }
     add(issue.path.length > 0 ? issue.path.map(String).join('.') : 'body', issue.message);
