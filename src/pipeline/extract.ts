@@ -547,8 +547,8 @@ const SELF_NAMED_EN = new RegExp(
 );
 
 /**
- * An official addressed by surname and title (李科长, 王副主任, 欧阳局长, 网格员 too): in what staff write
- * to a reporter, the one who answers, not a name of the reporter's to mask.
+ * An official addressed by surname and title (李科长, 王副主任, 欧阳局长, 刘网格员): in what staff write,
+ * the one who answers, not a name of the reporter's to mask.
  */
 const OFFICIAL = new RegExp(
   `^${ANY_SURNAME}副?(?:科长|局长|主任|所长|队长|站长|书记|处长|股长|组长|部长|镇长|乡长|村长|区长|主席|经理|干事|专员|警官|科员|同志|支书|网格员|调解员)`,
@@ -651,7 +651,7 @@ export function maskMentions(
  * The reporter's words as a bureau may read them: phone numbers, ID card numbers (the birth date) and
  * accounts (QQ, 微信) masked, and the reporter's name where they give it (我叫…, 举报人…) or where it is
  * known from their contact details (`names`), cut to its first character, in every mention. With
- * `officials`, for what staff write (a reply, a public note), an official named by surname and title who
+ * `officials`, for what staff write (a reply, a note), an official named by surname and title who
  * says who they are (我是李科长, 联系人：王主任) is kept: that is the one who answers, not the reporter.
  */
 export function maskIdentityInText(text: string, names: ReadonlyArray<string | null | undefined> = [], opts: { officials?: boolean } = {}): string {

@@ -437,9 +437,8 @@ async function caseSubmittedAfter(deps: BotDeps, chatId: string, messageId: numb
   const row = await deps.db
     .selectFrom('telegram_reporters as r')
     .innerJoin('cases as c', 'c.id', 'r.case_id')
-    .select('c.tracking_code')
+    .select(['c.tracking_code', 'r.first_message_id'])
     .where('r.chat_id', '=', chatId)
-    .select('r.first_message_id')
     .where((eb) =>
       eb.or([
         eb('r.last_message_id', '>=', messageId),
