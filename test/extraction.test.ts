@@ -243,11 +243,20 @@ describe('ID card numbers and accounts hidden from bureaus', () => {
     // The account after QQ or 微信.
     ['加我QQ 375620188', '加我QQ *********'],
     ['微信号：wx_li88', '微信号：*******'],
+    ['微信wxid_li8', '微信********'],
+    ['WeChat: li_ming88', 'WeChat: *********'],
   ])('masks "%s"', (text, masked) => {
     expect(maskIdentityInText(text)).toBe(masked);
   });
 
-  it.each(['编号430621991399011234', '订单号 2026112812345678901', '邮箱375620188@qq.com的回复'])('leaves "%s" alone', (text) => {
+  it.each([
+    '编号430621991399011234',
+    '订单号 2026112812345678901',
+    '邮箱375620188@qq.com的回复',
+    // A word that merely begins with the label: a tracking code, a payment service.
+    '与案件 QQQD4EUTWE 合并办理，请以该编号查询进展',
+    '已通过WeChatPay缴纳罚款',
+  ])('leaves "%s" alone', (text) => {
     expect(maskIdentityInText(text)).toBe(text);
   });
 });

@@ -375,9 +375,11 @@ export const ID_NUMBER_RE = new RegExp(
   'g',
 );
 // An account named as one, the account right after the word: QQ 375620188, 微信号：wx_li88. Not a
-// number that is a mobile (微信13912345678, masked as a phone), nor what a phone mask left (微信vx139****5678).
+// number that is a mobile (微信13912345678, masked as a phone), nor what a phone mask left (微信vx139****5678),
+// nor the rest of a Latin word that begins with the label (tracking code QQQD4EUTWE, WeChatPay): an
+// account of letters starts after a separator or a Chinese word, never straight after a Latin letter.
 const ACCOUNT_RE =
-  /((?<![A-Za-z0-9])(?:QQ|qq|Qq|ＱＱ|微信|威信|[Ww]e[Cc]hat)(?:号码?|账号|帐号|ID|id)?\s*(?:是|为)?\s*[:：]?\s*)([A-Za-z][A-Za-z0-9_-]{4,19}|[0-9]{5,12})(?![A-Za-z0-9_*-])/g;
+  /((?<![A-Za-z0-9])(?:QQ|qq|Qq|ＱＱ|微信|威信|[Ww]e[Cc]hat)(?:号码?|账号|帐号|ID|id)?\s*(?:是|为)?\s*[:：]?\s*)((?<![A-Za-z])[A-Za-z][A-Za-z0-9_-]{4,19}|[0-9]{5,12})(?![A-Za-z0-9_*-])/g;
 
 /** 430621198001011234 → 430621********1234: the birth date hidden, the number still recognisable as an ID. */
 function maskIdNumbers(text: string): string {
