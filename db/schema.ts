@@ -118,6 +118,8 @@ export interface RatingsTable {
   comment: string | null;
   channel: string;
   created_at: string;
+  /** Telegram: when the chat that rated was told what its rating did, in the answer to its press (null: not yet). */
+  chat_told_at: string | null;
 }
 
 /** Messages owed to a reporter's channel or to the dispatchers, queued through `notify`. */

@@ -285,7 +285,7 @@ async function seed(service: Service): Promise<Record<string, string>> {
     for (const r of spec.ratings ?? []) {
       await db
         .insertInto('ratings')
-        .values({ id: newId(), case_id: caseId, round: r.round, rating: r.rating, solved: r.solved ? 1 : 0, comment: null, channel: 'web', created_at: '2026-11-16T00:00:00.000Z' })
+        .values({ id: newId(), case_id: caseId, round: r.round, rating: r.rating, solved: r.solved ? 1 : 0, comment: null, channel: 'web', created_at: '2026-11-16T00:00:00.000Z', chat_told_at: null })
         .execute();
     }
     if (spec.reopened) {

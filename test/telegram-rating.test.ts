@@ -46,6 +46,17 @@ async function reportedAndReplied(
   return { caseId, code: c.tracking_code, pushed };
 }
 
+/** The reporter's notice of a kind, once the notify job has settled it. */
+function settledNotice(caseId: string, kind: string) {
+  return waitFor(
+    async () => {
+      const n = await service.deps.db.selectFrom('notifications').select('status').where('case_id', '=', caseId).where('audience', '=', 'reporter').where('kind', '=', kind).executeTakeFirst();
+      return n && n.status !== 'pending' ? n : null;
+    },
+    { what: `the ${kind} notice to be settled`, timeoutMs: 30_000 },
+  );
+}
+
 async function caseRow(caseId: string) {
   return service.deps.db.selectFrom('cases').select(['status', 'round']).where('id', '=', caseId).executeTakeFirstOrThrow();
 }
@@ -84,16 +95,6 @@ describe('rating in the chat', () => {
   });
 
   it('does not push to the chat that rated the status change its rating made (the reply was edited to say so); a later change is pushed', async () => {
-    /** The reporter's notice of a kind, once the notify job has settled it. */
-    const settledNotice = (caseId: string, kind: string) =>
-      waitFor(
-        async () => {
-          const n = await service.deps.db.selectFrom('notifications').select('status').where('case_id', '=', caseId).where('audience', '=', 'reporter').where('kind', '=', kind).executeTakeFirst();
-          return n && n.status !== 'pending' ? n : null;
-        },
-        { what: `the ${kind} notice to be settled` },
-      );
-
     const chat = residentChat(nextChat++);
     const closed = await reportedAndReplied(chat);
     await deliver(emu, service.url, chat.button(`r:${closed.code}:1:s`));
@@ -259,6 +260,24 @@ describe('rating in the chat', () => {
     expect(String(edited?.body.text)).not.toMatch(/问题解决了吗|请用下方按钮评价/);
     expect(buttonsOf(edited)).toEqual([]);
     expect(await service.deps.db.selectFrom('ratings').select('rating').where('case_id', '=', caseId).execute()).toEqual([{ rating: 'satisfied' }]);
+    // Told by the answer, the chat is not pushed the 办结 notice as well.
+    expect(await settledNotice(caseId, 'closed')).toEqual({ status: 'skipped' });
+    expect(sentTexts(emu.toChat(chat.chatId)).filter((t) => t.includes('已办结'))).toEqual([]);
+  });
+
+  it('pushes the 办结 notice to the chat when Telegram took no answer to the press and never delivers it again', { timeout: 90_000 }, async () => {
+    const chat = residentChat(nextChat++);
+    const { caseId, code, pushed } = await reportedAndReplied(chat);
+    const first = await deliver(emu, service.url, chat.button(`r:${code}:1:s`, String(pushed.body.text)));
+    const ask = first.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId);
+    emu.rateLimitNext('editMessageText', 1, 3600, chat.chatId);
+    emu.rateLimitNext('sendMessage', 1, 3600, chat.chatId);
+    const failed = await deliver(emu, service.url, chat.button(`r:${code}:1:s:y`, String(ask?.body.text)));
+    expect(failed.status).not.toBe(200);
+    expect((await caseRow(caseId)).status).toBe('closed');
+    // The notice waits for an answer to the press through its job's attempts, then tells the chat itself.
+    expect(await settledNotice(caseId, 'closed')).toEqual({ status: 'sent' });
+    expect(sentTexts(emu.toChat(chat.chatId)).filter((t) => t.includes(`${code}`) && t.includes('已办结'))).toHaveLength(1);
   });
 
   it('takes a button whose round no rating could have (hand-made data) as a stale one', async () => {

@@ -15,6 +15,7 @@ import * as telegramEditNotices from './2026-12-05T150000-telegram-edit-notices.
 import * as telegramReporterMessages from './2026-12-05T160000-telegram-reporter-messages.js';
 import * as telegramReporterTold from './2026-12-05T170000-telegram-reporter-told.js';
 import * as telegramReporterFirstMessage from './2026-12-05T180000-telegram-reporter-first-message.js';
+import * as ratingChatTold from './2026-12-05T190000-rating-chat-told.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -37,6 +38,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-05T160000-telegram-reporter-messages': telegramReporterMessages,
   '2026-12-05T170000-telegram-reporter-told': telegramReporterTold,
   '2026-12-05T180000-telegram-reporter-first-message': telegramReporterFirstMessage,
+  '2026-12-05T190000-rating-chat-told': ratingChatTold,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -17,6 +17,9 @@ const RATED_IN_CHAT: ReadonlySet<string> = new Set(['closed', 'reopened']);
 /** Notices about the reporter's own report (its photos), not about the case that duplicates' reporters follow. */
 const OWN_REPORT_ONLY: ReadonlySet<string> = new Set(['photos_not_saved']);
 
+/** How long a notice of a rating made in the chat waits in place for the answer to the press (it comes within moments). */
+const RATING_ANSWER_WAIT_MS = 3000;
+
 /** A 429 asking for at most this long is waited out in place; a longer one goes back to the queue. */
 const INLINE_RETRY_AFTER_S = 10;
 
@@ -137,10 +140,17 @@ async function toTelegram(
   n: { caseId: string; kind: string; data: string | null; trackingCode: string; round: number },
   ctx: JobContext | undefined,
 ): Promise<{ status: 'sent' | 'skipped'; outcome: string }> {
-  // A status change the resident's own rating in the chat made: the bot answered the press by editing the
-  // reply's message to say so (thanks, or handed back), so the chat is not told it a second time.
-  if (RATED_IN_CHAT.has(n.kind) && parseJson<{ ratedVia?: unknown }>(n.data, {}).ratedVia === 'telegram') {
-    return { status: 'skipped', outcome: `skipped: the chat that rated was told the case is ${n.kind} when it rated` };
+  // A status change the resident's own rating in the chat made: the bot answers the press by editing the reply's
+  // message to say so (thanks, or handed back), so the chat is not told it a second time. A press never answered
+  // (Telegram took neither the edit nor a message, and did not deliver the press again) is told by this notice, at
+  // the last attempt.
+  const rated = parseJson<{ ratedVia?: unknown; ratedRound?: unknown }>(n.data, {});
+  if (RATED_IN_CHAT.has(n.kind) && rated.ratedVia === 'telegram') {
+    const lastAttempt = ctx !== undefined && ctx.attempt >= ctx.maxAttempts;
+    // (A notice queued before the round was named: its rating was answered as it was made.)
+    const answered = typeof rated.ratedRound !== 'number' || (await ratingAnswered(deps, n.caseId, rated.ratedRound, lastAttempt ? 0 : RATING_ANSWER_WAIT_MS));
+    if (answered) return { status: 'skipped', outcome: `skipped: the chat that rated was told the case is ${n.kind} when it rated` };
+    if (ctx && !lastAttempt) throw new Error('the press that rated the case has not been answered in the chat yet');
   }
   const link = await deps.db.selectFrom('telegram_reporters').select(['chat_id', 'language', 'code_sent_at']).where('case_id', '=', n.caseId).executeTakeFirst();
   if (!link) {
@@ -170,4 +180,15 @@ async function toTelegram(
     throw err;
   }
   return { status: 'sent', outcome: `sent to telegram: ${n.kind}` };
+}
+
+/** Whether the chat that rated the round was told what its rating did, waiting up to waitMs for it. */
+async function ratingAnswered(deps: ProcessorDeps, caseId: string, round: number, waitMs: number): Promise<boolean> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    const rating = await deps.db.selectFrom('ratings').select('chat_told_at').where('case_id', '=', caseId).where('round', '=', round).executeTakeFirst();
+    if (!rating || rating.chat_told_at !== null) return true;
+    if (Date.now() >= until) return false;
+    await sleep(200);
+  }
 }

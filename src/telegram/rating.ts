@@ -71,12 +71,14 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
   if (rated) {
     await alert(t.already);
     // Rated in this chat, the only one that can: maybe this very press, delivered again because its answer could not be
-    // sent. The message says what the rating did, as it would have: the chat is not pushed the 办结 / 重办 its rating made.
+    // sent. The message says what the rating did, as it would have (the 办结 / 重办 notice of the rating waits for it).
     if (rated.channel === 'telegram' && original) {
       const done = ratedText(t, code, rated.rating as RatingValue, Number(rated.solved) === 1);
-      return void (await ctx
+      const told = await ctx
         .editMessageText(followedBy(withoutRatingPrompt(original, trackUrl, solvedKey !== undefined), done), { reply_markup: { inline_keyboard: [] } })
-        .catch(() => undefined));
+        .then(() => true, () => false);
+      if (told) await chatTold(deps, c.id, round);
+      return;
     }
     return void (await clearButtons());
   }
@@ -106,9 +108,11 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
     deps.kickOutbox();
     await ctx.answerCallbackQuery();
     const done = ratedText(t, code, outcome.rating.rating, solved);
+    // Neither the edit nor the message instead taken: the update fails, for Telegram to deliver the press again.
     await ctx
       .editMessageText(followedBy(withoutRatingPrompt(original, trackUrl, true), done), { reply_markup: { inline_keyboard: [] } })
       .catch(() => ctx.reply(done));
+    await chatTold(deps, c.id, round);
   } catch (err) {
     if (err instanceof AppError && err.code === 'illegal_transition') {
       // The window closed between the checks above and the rating: when it did. Otherwise rated meanwhile
@@ -126,6 +130,21 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
     if (err instanceof AppError && err.code === 'conflict') return void (await alert(TEXTS[lang].group.conflict));
     throw err;
   }
+}
+
+/**
+ * The chat that rated has been told what its rating did: the 办结 / 重办
+ * notice of the rating, waiting for this, is not pushed to it (the notify job
+ * pushes it instead when a press is never answered).
+ */
+async function chatTold(deps: RatingDeps, caseId: string, round: number): Promise<void> {
+  await deps.db
+    .updateTable('ratings')
+    .set({ chat_told_at: deps.clock.now().toISOString() })
+    .where('case_id', '=', caseId)
+    .where('round', '=', round)
+    .where('chat_told_at', 'is', null)
+    .execute();
 }
 
 /** What the chat is told of its rating: thanks, or (dissatisfied) that the case goes back to the bureau. */

@@ -101,6 +101,7 @@ export async function rateCase(
           comment: input.comment ?? null,
           channel: input.channel,
           created_at: at,
+          chat_told_at: null,
         })
         .execute();
       // The comment stays in the ratings table: free text may identify the reporter.
@@ -115,8 +116,12 @@ export async function rateCase(
           data,
           changes: { closed_at: at, close_reason: 'rated' },
         });
-        // The reporter's notice names the channel rated through: a chat that rated was answered as it rated.
-        await queueNotification(trx, { caseId: c.id, audience: 'reporter', kind: 'closed', data: { reason: 'rated', rating: input.rating, ratedVia: input.channel } }, now);
+        // The reporter's notice names the channel and the round rated: a chat that rated is answered as it rated.
+        await queueNotification(
+          trx,
+          { caseId: c.id, audience: 'reporter', kind: 'closed', data: { reason: 'rated', rating: input.rating, ratedVia: input.channel, ratedRound: c.round } },
+          now,
+        );
         return { caseId: c.id, trackingCode: c.trackingCode, status: 'closed', round: c.round, rating, deadlines: null };
       }
 
@@ -147,7 +152,7 @@ export async function rateCase(
       await resetLeadAssignment(trx, lead.id, round, deadlines, at);
       // The lead's group sees the case again, for the new round.
       await queueBureauPosts(trx, deps.district, c.id, [lead.unitCode], round, now);
-      await queueNotification(trx, { caseId: c.id, audience: 'reporter', kind: 'reopened', data: { round, ratedVia: input.channel } }, now);
+      await queueNotification(trx, { caseId: c.id, audience: 'reporter', kind: 'reopened', data: { round, ratedVia: input.channel, ratedRound: c.round } }, now);
       await queueNotification(trx, { caseId: c.id, audience: `unit:${lead.unitCode}`, kind: 'reopened', data: { round, deadlines } }, now);
       await scheduleDeadlineChecks(trx, c.id, wakeUpsFor(deps.district, deps.calendar, deadlines), now);
       return { caseId: c.id, trackingCode: c.trackingCode, status: 'reopened', round, rating, deadlines };
