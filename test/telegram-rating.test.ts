@@ -239,19 +239,23 @@ describe('rating in the chat', () => {
     expect(await service.deps.db.selectFrom('ratings').select('channel').where('case_id', '=', caseId).execute()).toEqual([{ channel: 'web' }]);
   });
 
-  it('tells the chat what its rating did when Telegram took no answer to the press, once the press is delivered again', async () => {
-    const chat = residentChat(nextChat++);
+  /** The resident rates 满意, 已解决, and Telegram takes neither the edit of the message nor a message instead: the press fails. */
+  async function ratedWithoutAnswer(chat: ReturnType<typeof residentChat>) {
     const { caseId, code, pushed } = await reportedAndReplied(chat);
     const first = await deliver(emu, service.url, chat.button(`r:${code}:1:s`, String(pushed.body.text)));
     const ask = first.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId);
-    // Telegram takes neither the edit of the message nor the message sent instead.
     emu.rateLimitNext('editMessageText', 1, 3600, chat.chatId);
     emu.rateLimitNext('sendMessage', 1, 3600, chat.chatId);
     const press = chat.button(`r:${code}:1:s:y`, String(ask?.body.text));
     const failed = await deliver(emu, service.url, press);
     expect(failed.status).not.toBe(200);
     expect((await caseRow(caseId)).status).toBe('closed');
-    // The 办结 notice its rating made is not pushed to this chat: the answer to the press says it.
+    return { caseId, code, press };
+  }
+
+  it('tells the chat what its rating did when Telegram took no answer to the press, once the press is delivered again', async () => {
+    const chat = residentChat(nextChat++);
+    const { caseId, code, press } = await ratedWithoutAnswer(chat);
     const again = await deliver(emu, service.url, press);
     expect(again.status).toBe(200);
     const edited = again.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId);
@@ -267,17 +271,10 @@ describe('rating in the chat', () => {
 
   it('pushes the 办结 notice to the chat when Telegram took no answer to the press and never delivers it again', { timeout: 90_000 }, async () => {
     const chat = residentChat(nextChat++);
-    const { caseId, code, pushed } = await reportedAndReplied(chat);
-    const first = await deliver(emu, service.url, chat.button(`r:${code}:1:s`, String(pushed.body.text)));
-    const ask = first.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId);
-    emu.rateLimitNext('editMessageText', 1, 3600, chat.chatId);
-    emu.rateLimitNext('sendMessage', 1, 3600, chat.chatId);
-    const failed = await deliver(emu, service.url, chat.button(`r:${code}:1:s:y`, String(ask?.body.text)));
-    expect(failed.status).not.toBe(200);
-    expect((await caseRow(caseId)).status).toBe('closed');
+    const { caseId, code } = await ratedWithoutAnswer(chat);
     // The notice waits for an answer to the press through its job's attempts, then tells the chat itself.
     expect(await settledNotice(caseId, 'closed')).toEqual({ status: 'sent' });
-    expect(sentTexts(emu.toChat(chat.chatId)).filter((t) => t.includes(`${code}`) && t.includes('已办结'))).toHaveLength(1);
+    expect(sentTexts(emu.toChat(chat.chatId)).filter((t) => t.includes(code) && t.includes('已办结'))).toHaveLength(1);
   });
 
   it('takes a button whose round no rating could have (hand-made data) as a stale one', async () => {
