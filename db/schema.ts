@@ -126,7 +126,7 @@ export interface RatingsTable {
 export interface NotificationsTable {
   id: string;
   case_id: string;
-  /** reporter | dispatchers | unit:<code> */
+  /** reporter | dispatchers | unit:<code> | chat:<Telegram chat id> (the chat of a duplicate merged into the case) */
   audience: string;
   kind: string;
   /** pending | sent | skipped | failed */

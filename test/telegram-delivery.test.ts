@@ -9,6 +9,7 @@ import { createNotifyProcessor } from '../queues/processors/notify.processor.js'
 import { createTelegramPhotosProcessor, createTelegramPostProcessor } from '../queues/processors/telegram.processor.js';
 import { listEvents } from '../db/repositories/events.repository.js';
 import { processorDeps } from '../src/deps.js';
+import { queueNotification } from '../src/workflow/notifications.js';
 import { issueToken } from '../db/repositories/tokens.repository.js';
 import { createTelegramApi } from '../src/telegram/api.js';
 import { createBot } from '../src/telegram/bot.js';
@@ -167,28 +168,70 @@ describe('a Telegram report merged into another case', () => {
     const merged = await postJson(`${service.url}/api/v1/cases/${duplicate.caseId}/merge`, { into: survivor.caseId, reason: '同一工厂重复举报' }, { authorization: `Bearer ${token}` });
     expect(merged.status, await merged.clone().text()).toBe(200);
 
-    const id = 'merged-notice-1';
-    await service.deps.db
-      .insertInto('notifications')
-      .values({ id, case_id: survivor.caseId, audience: 'reporter', kind: 'replied', status: 'pending', data: JSON.stringify({ text: '石磊先生您好，已责令停产整改。联系人：李科长', lead: 'epb' }), created_at: new Date().toISOString() })
-      .execute();
+    // The bureau's reply, queued as the workflow queues it: a notice to the case's reporter and one to the duplicate's chat.
+    const reply = { text: '石磊先生您好，已责令停产整改。联系人：李科长', lead: 'epb' };
+    await service.deps.db.transaction().execute((trx) => queueNotification(trx, { caseId: survivor.caseId, audience: 'reporter', kind: 'replied', data: reply }, new Date()));
+    const notices = await service.deps.db.selectFrom('notifications').select(['id', 'audience', 'status']).where('case_id', '=', survivor.caseId).where('kind', '=', 'replied').orderBy('audience').execute();
+    expect(notices).toEqual([
+      { id: expect.any(String), audience: `chat:${duplicate.chat.chatId}`, status: 'pending' },
+      { id: expect.any(String), audience: 'reporter', status: 'pending' },
+    ]);
+    const notify = createNotifyProcessor(deps, createTelegramPush(env));
     const before = emu.calls.length;
-    const outcome = await createNotifyProcessor(deps, createTelegramPush(env))({ notificationId: id }, { jobId: 'n', attempt: 1, maxAttempts: 8 });
-    expect(outcome).toContain('told 1 reporter(s) of merged duplicates');
+    expect(await notify({ notificationId: notices[1]!.id }, { jobId: 'n1', attempt: 1, maxAttempts: 8 })).toBe('sent to telegram: replied');
+    // Telegram refuses the duplicate's chat a while: its own notice is retried, the case's reporter told once.
+    emu.rateLimitNext('sendMessage', 1, 3600, duplicate.chat.chatId);
+    await expect(notify({ notificationId: notices[0]!.id }, { jobId: 'n2', attempt: 1, maxAttempts: 8 })).rejects.toThrow(/retry after/);
+    expect(await notify({ notificationId: notices[0]!.id }, { jobId: 'n2', attempt: 2, maxAttempts: 8 })).toBe('sent to telegram: replied, to the reporter of a merged duplicate');
     const sent = emu.calls.slice(before).filter((c) => c.method === 'sendMessage');
     const code = (await service.deps.db.selectFrom('cases').select('tracking_code').where('id', '=', survivor.caseId).executeTakeFirstOrThrow()).tracking_code;
-    const toSurvivor = sent.find((c) => Number(c.body.chat_id) === survivor.chat.chatId)!;
+    const toSurvivor = sent.filter((c) => Number(c.body.chat_id) === survivor.chat.chatId);
     const toDuplicate = sent.find((c) => Number(c.body.chat_id) === duplicate.chat.chatId)!;
-    expect(String(toSurvivor.body.text)).toContain(code);
-    expect(toSurvivor.body.reply_markup).toBeDefined();
+    expect(emu.calls.slice(before).filter((c) => c.method === 'sendMessage:429').map((c) => Number(c.body.chat_id))).toEqual([duplicate.chat.chatId]);
+    expect(toSurvivor).toHaveLength(1);
+    expect(String(toSurvivor[0]!.body.text)).toContain(code);
+    expect(toSurvivor[0]!.body.reply_markup).toBeDefined();
     expect(String(toDuplicate.body.text)).toContain(code);
     expect(toDuplicate.body.reply_markup).toBeUndefined();
     // The reply names the case's own reporter: they read it as written, the duplicate's reporter does not.
-    expect(String(toSurvivor.body.text)).toContain('石磊先生您好');
+    expect(String(toSurvivor[0]!.body.text)).toContain('石磊先生您好');
     expect(String(toDuplicate.body.text)).toContain('石*先生您好');
     expect(String(toDuplicate.body.text)).not.toContain('石磊');
     // The official who answers is no name of the reporter's.
     expect(String(toDuplicate.body.text)).toContain('联系人：李科长');
+    // Notices about the reporter's own report (its photos) are not the duplicate's to hear.
+    await service.deps.db.transaction().execute((trx) => queueNotification(trx, { caseId: survivor.caseId, audience: 'reporter', kind: 'photos_not_saved', data: { photos: 1 } }, new Date()));
+    expect(await service.deps.db.selectFrom('notifications').select('audience').where('case_id', '=', survivor.caseId).where('kind', '=', 'photos_not_saved').execute()).toEqual([{ audience: 'reporter' }]);
+  });
+
+  it("records a notice the duplicate's chat never took as failed on the case, without the chat", async () => {
+    const env = telegramEnv(emu, 'tg-merged-failed');
+    const service = await startTestService(env, 'api');
+    const deps = processorDeps(service.deps);
+    const chats = [residentChat(nextChat++), residentChat(nextChat++)];
+    const ids: string[] = [];
+    for (const chat of chats) {
+      await deliver(emu, service.url, chat.text('兴隆办事处化工厂晚上往沟里排黑水'));
+      await deliver(emu, service.url, chat.button('c:anonymous'));
+      await deliver(emu, service.url, chat.button('c:confirm'));
+      ids.push((await waitFor(() => service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirst())).case_id);
+    }
+    const [survivor, duplicate] = ids as [string, string];
+    for (const id of ids) await createProcessors(deps).intake({ caseId: id }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
+    const dispatcher = await createUser(service.deps.db, { name: 'dispatcher', role: 'dispatcher', unitCode: null, at: new Date().toISOString() });
+    const { token } = await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at: new Date().toISOString() });
+    const merged = await postJson(`${service.url}/api/v1/cases/${duplicate}/merge`, { into: survivor, reason: '同一工厂重复举报' }, { authorization: `Bearer ${token}` });
+    expect(merged.status, await merged.clone().text()).toBe(200);
+    await service.deps.db.transaction().execute((trx) => queueNotification(trx, { caseId: survivor, audience: 'reporter', kind: 'extended', data: { replyBy: '2026-12-20T10:00:00.000Z' } }, new Date()));
+    const notice = await service.deps.db.selectFrom('notifications').select('id').where('case_id', '=', survivor).where('audience', '=', `chat:${chats[1]!.chatId}`).executeTakeFirstOrThrow();
+    emu.rateLimitNext('sendMessage', 1, 3600, chats[1]!.chatId);
+    const notify = createNotifyProcessor(deps, createTelegramPush(env));
+    await expect(notify({ notificationId: notice.id }, { jobId: 'n', attempt: 8, maxAttempts: 8 })).rejects.toThrow(/retry after/);
+    expect(await service.deps.db.selectFrom('notifications').select('status').where('id', '=', notice.id).executeTakeFirstOrThrow()).toEqual({ status: 'failed' });
+    const failed = (await listEvents(service.deps.db, survivor)).filter((e) => e.kind === 'notification_failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.data).toMatchObject({ audience: 'merged_reporter', channel: 'telegram', notice: 'extended', attempts: 8 });
+    expect(JSON.stringify(failed[0]!.data)).not.toContain(String(chats[1]!.chatId));
   });
 });
 
@@ -213,11 +256,14 @@ describe('a Telegram report merged into a web report', () => {
     const accepted = await postJson(`${service.url}/api/v1/cases/${web.id}/accept`, {}, await bearer(clerk.id));
     expect(accepted.status, await accepted.clone().text()).toBe(200);
 
-    const notice = await service.deps.db.selectFrom('notifications').select(['id', 'status']).where('case_id', '=', web.id).where('kind', '=', 'accepted').executeTakeFirstOrThrow();
-    expect(notice.status).toBe('pending');
+    const notice = await service.deps.db.selectFrom('notifications').select(['id', 'status']).where('case_id', '=', web.id).where('kind', '=', 'accepted').where('audience', '=', 'reporter').executeTakeFirstOrThrow();
+    // The web reporter follows the tracking page; the Telegram reporter of the duplicate is told in the chat.
+    expect(notice.status).toBe('skipped');
+    const toChat = await service.deps.db.selectFrom('notifications').select(['id', 'status']).where('case_id', '=', web.id).where('kind', '=', 'accepted').where('audience', '=', `chat:${chat.chatId}`).executeTakeFirstOrThrow();
+    expect(toChat.status).toBe('pending');
     const before = emu.calls.length;
-    const outcome = await createNotifyProcessor(deps, createTelegramPush(env))({ notificationId: notice.id }, { jobId: 'n', attempt: 1, maxAttempts: 8 });
-    expect(outcome).toContain('told 1 reporter(s) of merged duplicates');
+    const outcome = await createNotifyProcessor(deps, createTelegramPush(env))({ notificationId: toChat.id }, { jobId: 'n', attempt: 1, maxAttempts: 8 });
+    expect(outcome).toBe('sent to telegram: accepted, to the reporter of a merged duplicate');
     expect(sentTexts(emu.calls.slice(before), chat.chatId).join('\n')).toContain(web.trackingCode);
   });
 });

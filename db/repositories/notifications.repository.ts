@@ -11,19 +11,34 @@ import type { Db } from './db-types.js';
  * The Telegram chats that follow a case through duplicates merged into it,
  * less the case's own chat (a resident may have reported both).
  */
-export async function mergedFollowers(db: Db, caseId: string): Promise<Array<{ chatId: string; language: string | null }>> {
+export async function mergedFollowers(db: Db, caseId: string): Promise<string[]> {
   // Few cases ever have a duplicate merged into them: one probe of the index answers for the rest
-  // (it runs for every notice of a web or hotline reporter) before the join with its subquery.
+  // (it runs for every notice of a reporter) before the join with its subquery.
   const anyMerged = await db.selectFrom('cases').select('id').where('merged_into', '=', caseId).limit(1).executeTakeFirst();
   if (!anyMerged) return [];
   const rows = await db
     .selectFrom('telegram_reporters as r')
     .innerJoin('cases as d', 'd.id', 'r.case_id')
-    .select(['r.chat_id', 'r.language'])
+    .select('r.chat_id')
+    .distinct()
     .where('d.merged_into', '=', caseId)
     .where('r.chat_id', 'not in', (eb) => eb.selectFrom('telegram_reporters').select('chat_id').where('case_id', '=', caseId))
+    .orderBy('r.chat_id')
     .execute();
-  return rows.map((r) => ({ chatId: r.chat_id, language: r.language }));
+  return rows.map((r) => r.chat_id);
+}
+
+/** The language of a chat that follows the case through a duplicate merged into it; undefined for a chat that does not. */
+export async function followerLanguage(db: Db, caseId: string, chatId: string): Promise<string | null | undefined> {
+  const row = await db
+    .selectFrom('telegram_reporters as r')
+    .innerJoin('cases as d', 'd.id', 'r.case_id')
+    .select('r.language')
+    .where('d.merged_into', '=', caseId)
+    .where('r.chat_id', '=', chatId)
+    .orderBy('r.created_at', 'desc')
+    .executeTakeFirst();
+  return row ? row.language : undefined;
 }
 
 /** Notifications still pending, queued before `olderThan`: oldest first. */

@@ -3,7 +3,7 @@ import { findCase } from '../../db/repositories/cases.repository.js';
 import { findContact, reporterNames } from '../../db/repositories/contacts.repository.js';
 import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
-import { mergedFollowers } from '../../db/repositories/notifications.repository.js';
+import { followerLanguage } from '../../db/repositories/notifications.repository.js';
 import { TelegramChatUnreachable, TelegramRateLimited, noticeText, type TelegramPush } from '../../src/telegram/push.js';
 import { ratingKeyboard } from '../../src/telegram/rating.js';
 import { langOf, type Lang } from '../../src/telegram/texts.js';
@@ -13,9 +13,6 @@ import { deliverUnitNotice } from './unit-notice.js';
 
 /** The notices of a rating (办结, 重办): not pushed to the chat the rating was made in. */
 const RATED_IN_CHAT: ReadonlySet<string> = new Set(['closed', 'reopened']);
-
-/** Notices about the reporter's own report (its photos), not about the case that duplicates' reporters follow. */
-const OWN_REPORT_ONLY: ReadonlySet<string> = new Set(['photos_not_saved']);
 
 /** How long a notice of a rating made in the chat waits in place for the answer to the press (it comes within moments). */
 const RATING_ANSWER_WAIT_MS = 3000;
@@ -38,14 +35,23 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
     const c = await deps.db.selectFrom('cases').select(['channel', 'tracking_code', 'round']).where('id', '=', n.case_id).executeTakeFirst();
     let status: 'sent' | 'skipped' | 'failed';
     let outcome: string;
-    if (n.audience === 'reporter' && c?.channel === 'telegram' && telegram) {
+    // The chat of a duplicate merged into the case, which follows it.
+    const follower = n.audience.startsWith('chat:') ? n.audience.slice('chat:'.length) : null;
+    if (telegram && c && (follower !== null || (n.audience === 'reporter' && c.channel === 'telegram'))) {
+      const notice = { caseId: n.case_id, kind: n.kind, data: n.data, trackingCode: c.tracking_code, round: Number(c.round ?? 1) };
       try {
-        ({ status, outcome } = await toTelegram(deps, telegram, { caseId: n.case_id, kind: n.kind, data: n.data, trackingCode: c.tracking_code, round: Number(c.round ?? 1) }, ctx));
+        ({ status, outcome } = follower !== null ? await toFollower(deps, telegram, notice, follower) : await toTelegram(deps, telegram, notice, ctx));
       } catch (err) {
         // The last attempt: the notice is marked failed and the case says so, never left pending unseen.
-        if (ctx && ctx.attempt >= ctx.maxAttempts) await recordFailure(deps, { id: notificationId, caseId: n.case_id, kind: n.kind }, (err as Error).message, ctx.attempt);
+        if (ctx && ctx.attempt >= ctx.maxAttempts) {
+          const audience = follower !== null ? 'merged_reporter' : 'reporter';
+          await recordFailure(deps, { id: notificationId, caseId: n.case_id, kind: n.kind, audience }, (err as Error).message, ctx.attempt);
+        }
         throw err;
       }
+    } else if (follower !== null) {
+      status = 'skipped';
+      outcome = 'skipped: no telegram bot to tell the reporter of a merged duplicate';
     } else if (n.audience === 'reporter') {
       // No pushing channel for this reporter: the tracking page is where they follow the case.
       status = 'skipped';
@@ -56,11 +62,6 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
       status = 'sent';
       outcome = `recorded for ${n.audience}`;
       deps.logger.info({ caseId: n.case_id, audience: n.audience, kind: n.kind }, 'notification for staff');
-    }
-    // Reporters whose Telegram report was merged into this case follow it too (not what is about the report itself).
-    if (n.audience === 'reporter' && telegram && c && !OWN_REPORT_ONLY.has(n.kind)) {
-      const told = await tellMergedReporters(deps, telegram, { caseId: n.case_id, kind: n.kind, data: n.data, trackingCode: c.tracking_code });
-      if (told > 0) outcome += `; told ${told} reporter(s) of merged duplicates`;
     }
     await deps.db
       .updateTable('notifications')
@@ -91,47 +92,34 @@ function reporterNotice(
   });
 }
 
-async function recordFailure(deps: ProcessorDeps, n: { id: string; caseId: string; kind: string }, error: string, attempts: number): Promise<void> {
+async function recordFailure(deps: ProcessorDeps, n: { id: string; caseId: string; kind: string; audience: string }, error: string, attempts: number): Promise<void> {
   const at = deps.clock.now().toISOString();
   await deps.transactions.run(async (trx) => {
     const marked = await trx.updateTable('notifications').set({ status: 'failed', sent_at: at }).where('id', '=', n.id).where('status', '=', 'pending').executeTakeFirst();
     if (Number(marked.numUpdatedRows) === 0) return;
-    await appendEvents(trx, [{ caseId: n.caseId, at, kind: 'notification_failed', data: { audience: 'reporter', channel: 'telegram', notice: n.kind, attempts, error } }]);
+    await appendEvents(trx, [{ caseId: n.caseId, at, kind: 'notification_failed', data: { audience: n.audience, channel: 'telegram', notice: n.kind, attempts, error } }]);
   });
-  deps.logger.error({ caseId: n.caseId, notice: n.kind, err: error }, 'telegram notice to the reporter failed for good');
+  deps.logger.error({ caseId: n.caseId, audience: n.audience, notice: n.kind, err: error }, 'telegram notice to the reporter failed for good');
 }
 
 /**
  * The notice, without rating buttons (only the case's own reporter rates
- * it), to the Telegram chats of duplicates merged into the case. Best
- * effort after the case's own reporter was told: a failure is logged, not
- * retried, so a retry never tells the case's own reporter twice.
+ * it), to the chat of a duplicate merged into the case. They are not the
+ * case's reporter: the reply reaches them with the reporter's names masked.
  */
-async function tellMergedReporters(
+async function toFollower(
   deps: ProcessorDeps,
   telegram: TelegramPush,
   n: { caseId: string; kind: string; data: string | null; trackingCode: string },
-): Promise<number> {
-  const followers = await mergedFollowers(deps.db, n.caseId);
-  if (followers.length === 0) return 0;
-  // They are not the case's reporter: the reply reaches them with the reporter's names masked.
+  chatId: string,
+): Promise<{ status: 'sent' | 'skipped'; outcome: string }> {
+  const language = await followerLanguage(deps.db, n.caseId, chatId);
+  if (language === undefined) return { status: 'skipped', outcome: 'skipped: the chat follows no duplicate of this case' };
   const [c, contact] = await Promise.all([findCase(deps.db, n.caseId), findContact(deps.db, n.caseId)]);
-  const hidden = c ? reporterNames(contact, c) : [];
-  const done = new Set<string>();
-  let told = 0;
-  for (const f of followers) {
-    if (done.has(f.chatId)) continue;
-    done.add(f.chatId);
-    const text = reporterNotice(deps, n, langOf(f.language), hidden);
-    if (!text) continue;
-    try {
-      await telegram.send(f.chatId, text, {});
-      told += 1;
-    } catch (err) {
-      deps.logger.warn({ caseId: n.caseId, notice: n.kind, err: (err as Error).message }, 'telegram notice to the reporter of a merged duplicate failed');
-    }
-  }
-  return told;
+  const text = reporterNotice(deps, n, langOf(language), c ? reporterNames(contact, c) : []);
+  if (!text) return { status: 'skipped', outcome: `skipped: residents are not told about ${n.kind}` };
+  const sent = await sendToChat(telegram, chatId, text, {});
+  return sent === 'sent' ? { status: 'sent', outcome: `sent to telegram: ${n.kind}, to the reporter of a merged duplicate` } : sent;
 }
 
 async function toTelegram(
@@ -166,20 +154,34 @@ async function toTelegram(
   if (!text) return { status: 'skipped', outcome: `skipped: residents are not told about ${n.kind}` };
   // The reply comes with the rating buttons (satisfied / basically / dissatisfied).
   const opts = n.kind === 'replied' ? { buttons: ratingKeyboard(lang, n.trackingCode, n.round) } : {};
+  const sent = await sendToChat(telegram, link.chat_id, text, opts);
+  return sent === 'sent' ? { status: 'sent', outcome: `sent to telegram: ${n.kind}` } : sent;
+}
+
+/**
+ * Sends a message to a resident's chat, waiting out a short 429 in place. A
+ * chat gone for the bot is skipped; a longer 429 and network failures are
+ * thrown, for the queue to retry with backoff.
+ */
+async function sendToChat(
+  telegram: TelegramPush,
+  chatId: string,
+  text: string,
+  opts: Parameters<TelegramPush['send']>[2],
+): Promise<'sent' | { status: 'skipped'; outcome: string }> {
   try {
     try {
-      await telegram.send(link.chat_id, text, opts);
+      await telegram.send(chatId, text, opts);
     } catch (err) {
       if (!(err instanceof TelegramRateLimited) || err.retryAfterS > INLINE_RETRY_AFTER_S) throw err;
       await sleep(err.retryAfterS * 1000);
-      await telegram.send(link.chat_id, text, opts);
+      await telegram.send(chatId, text, opts);
     }
   } catch (err) {
     if (err instanceof TelegramChatUnreachable) return { status: 'skipped', outcome: `skipped: telegram chat unreachable (${err.message})` };
-    // 429 and network failures: thrown, so the queue retries with backoff.
     throw err;
   }
-  return { status: 'sent', outcome: `sent to telegram: ${n.kind}` };
+  return 'sent';
 }
 
 /** Whether the chat that rated the round was told what its rating did, waiting up to waitMs for it. */

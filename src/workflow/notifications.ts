@@ -11,10 +11,18 @@ import { insertRows } from '../../db/insert-buffer.js';
  * (催办, 督办, 重办, a case given back to them or taken from them) are queued as notifications, in the same transaction as
  * the change, and sent by the `notify` job through the audience's channel.
  */
+/** Notices about the reporter's own report (its photos), not about the case that duplicates' reporters follow. */
+const OWN_REPORT_ONLY: ReadonlySet<NotificationKind> = new Set(['photos_not_saved']);
+
 /** Channels through which a reporter can be told about changes without asking. */
 export const PUSH_CHANNELS: ReadonlySet<string> = new Set(['telegram']);
 
-export type Audience = 'reporter' | 'dispatchers' | `unit:${string}`;
+/**
+ * Who a notification is for: the case's reporter, the dispatchers, a unit, or
+ * (`chat:<id>`) the Telegram chat of a duplicate merged into the case, which
+ * follows the case from then on.
+ */
+export type Audience = 'reporter' | 'dispatchers' | `unit:${string}` | `chat:${string}`;
 
 export type NotificationKind =
   | 'dispatched'
@@ -50,26 +58,24 @@ export async function queueNotification(
   // Reporters who came through a channel that cannot push (the web form, the
   // hotline) follow the tracking page: their notification is recorded, not sent.
   let push = true;
+  let followers: string[] = [];
   if (n.audience === 'reporter') {
     const channel =
       n.channel ?? (await trx.selectFrom('cases').select('channel').where('id', '=', n.caseId).executeTakeFirst())?.channel;
     push = channel !== undefined && PUSH_CHANNELS.has(channel);
-    // The reporters of duplicates merged into the case follow it in their own chats, whatever the case's own channel.
-    if (!push) push = (await mergedFollowers(trx, n.caseId)).length > 0;
+    // The reporters of duplicates merged into the case follow it in their own chats, whatever the case's own
+    // channel: each chat by a notice of its own, retried and recorded as the reporter's is.
+    if (!OWN_REPORT_ONLY.has(n.kind)) followers = await mergedFollowers(trx, n.caseId);
   }
-  await insertRows(trx, 'notifications', [
-    {
-      id,
-      case_id: n.caseId,
-      audience: n.audience,
-      kind: n.kind,
-      status: push ? 'pending' : 'skipped',
-      data: n.data ? JSON.stringify(n.data) : null,
-      created_at: now.toISOString(),
-      sent_at: null,
-    },
-  ]);
-  if (push) await addToOutbox(trx, [outboxEntry('notify', { notificationId: id, caseId: n.caseId })], now);
+  const data = n.data ? JSON.stringify(n.data) : null;
+  const at = now.toISOString();
+  const rows = [
+    { id, case_id: n.caseId, audience: n.audience as string, kind: n.kind, status: push ? 'pending' : 'skipped', data, created_at: at, sent_at: null },
+    ...followers.map((chatId) => ({ id: newId(), case_id: n.caseId, audience: `chat:${chatId}`, kind: n.kind, status: 'pending', data, created_at: at, sent_at: null })),
+  ];
+  await insertRows(trx, 'notifications', rows);
+  const jobs = rows.filter((r) => r.status === 'pending').map((r) => outboxEntry('notify', { notificationId: r.id, caseId: n.caseId }));
+  if (jobs.length > 0) await addToOutbox(trx, jobs, now);
   return id;
 }
 
