@@ -3,6 +3,7 @@ import type { Principal } from '../src/auth/principal.js';
 import { caseReference } from '../src/domain/case.js';
 import { acceptAssignment, replyAssignment } from '../src/workflow/bureau.js';
 import { rateCase } from '../src/workflow/feedback.js';
+import { sweepDeadlines } from '../queues/reconciler.js';
 import { startTestService, waitFor } from './harness.js';
 import { residentChat, startTelegramEmulator, type ApiCall, type TelegramEmulator } from './telegram-emulator.js';
 import { alertOf, buttonsOf, deliver, districtWithGroups, sentTexts, telegramEnv, TOKEN } from './telegram-helpers.js';
@@ -219,6 +220,20 @@ describe('rating in the chat', () => {
       expect((await caseRow(caseId)).status).toBe('replied');
       expect(await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).execute()).toEqual([]);
     }
+  });
+
+  it('says the rating period ended, and when, to a press after the case was closed for it', async () => {
+    const chat = residentChat(nextChat++);
+    const { caseId, code, pushed } = await reportedAndReplied(chat);
+    const rateBy = new Date(Math.floor((Date.now() - 60_000) / 60_000) * 60_000);
+    await service.deps.db.updateTable('cases').set({ rate_deadline_at: rateBy.toISOString() }).where('id', '=', caseId).execute();
+    // The deadline sweep closes it, unrated, before the resident presses.
+    expect((await sweepDeadlines(service.deps, new Date())).actions).toContain(`${caseId}: closed: not rated`);
+    const r = await deliver(emu, service.url, chat.button(`r:${code}:1:s`, String(pushed.body.text)));
+    const when = new Intl.DateTimeFormat('sv-SE', { timeZone: service.deps.district.file.district.timezone, dateStyle: 'short', timeStyle: 'short' }).format(rateBy);
+    expect(alertOf(r.calls)).toMatchObject({ show_alert: true, text: `这个答复的评价期限已于 ${when} 截止，无法再评价。` });
+    expect(buttonsOf(r.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId))).toEqual([]);
+    expect(await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', caseId).execute()).toEqual([]);
   });
 
   it('drops the question and the prompt to rate, with the buttons, when the answer was rated on the web meanwhile', async () => {

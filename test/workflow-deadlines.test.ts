@@ -295,6 +295,14 @@ describe.each([
     const view = (await (await fetch(`${service.url}/api/v1/track/${trackingCode}`)).json()) as { status: string; history: Array<{ status: string; note: string }> };
     expect(view.status).toBe('closed');
     expect(view.history.at(-1)).toMatchObject({ status: 'closed', note: '回访期满未评价，办结' });
+    // A rating sent afterwards (a page left open) is told the time to rate ended, and when.
+    const late = await fetch(`${service.url}/api/v1/track/${trackingCode}/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rating: 'satisfied', solved: true }),
+    });
+    expect(late.status).toBe(409);
+    expect(((await late.json()) as { error: { message: string } }).error.message).toBe(`the rating window closed at ${rateBy}`);
     // A wake-up that comes late finds nothing to do.
     expect(await wake(id, rateBy)).toBe('nothing due');
   });

@@ -82,15 +82,17 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
     }
     return void (await clearButtons());
   }
-  if (c.round !== round || c.status !== 'replied') {
-    await alert(t.notNow);
+  // Past the rating window, whether or not its deadline job closed the case yet: no question (the second press would be
+  // refused). Said with the time it ended, on the district's clock.
+  const rateBy = c.deadlines.rateBy;
+  const windowEnded =
+    rateBy !== null && c.round === round && (c.status === 'replied' ? rateBy <= deps.clock.now().toISOString() : c.status === 'closed' && c.closeReason === 'not_rated');
+  if (windowEnded) {
+    await alert(t.windowClosed(localTime(rateBy, deps.district.file.district.timezone)));
     return void (await clearButtons());
   }
-  // Past the rating window (the case not closed yet by its deadline job): no question, the second press would be refused.
-  // Said with the time it ended, on the district's clock.
-  const rateBy = c.deadlines.rateBy;
-  if (rateBy !== null && rateBy <= deps.clock.now().toISOString()) {
-    await alert(t.windowClosed(localTime(rateBy, deps.district.file.district.timezone)));
+  if (c.round !== round || c.status !== 'replied') {
+    await alert(t.notNow);
     return void (await clearButtons());
   }
   const ratingLabel = t[RATING_OF[key]];

@@ -82,6 +82,10 @@ export async function rateCase(
         .where('round', '=', c.round)
         .executeTakeFirst();
       if (already) throw refused('illegal_transition', 'this reply has already been rated; a case is rated once per reply', { reason: 'already_rated' });
+      // Closed because the time to rate ended (a page left open, the deadline sweep first): said as that, with when.
+      if (c.status === 'closed' && c.closeReason === 'not_rated' && c.deadlines.rateBy) {
+        throw refused('illegal_transition', `the rating window closed at ${c.deadlines.rateBy}`, { reason: 'rating_closed', rateBy: c.deadlines.rateBy });
+      }
       if (c.status !== 'replied') {
         throw refused('illegal_transition', `only a replied case can be rated; this case is ${c.status}`, { reason: 'rate_not_replied', status: c.status });
       }
