@@ -9,7 +9,7 @@ import { localTime } from '../domain/time-zone.js';
 import { AppError } from '../errors.js';
 import type { WorkCalendar } from '../pipeline/deadlines.js';
 import type { Logger } from '../logger.js';
-import { logRated, rateCase, type RatingValue } from '../workflow/feedback.js';
+import { logRated, rateCase, ratingEndedAt, type RatingValue } from '../workflow/feedback.js';
 import { followedBy } from './api.js';
 import { langOf, TEXTS, type Lang } from './texts.js';
 
@@ -57,12 +57,13 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
   const alert = (text: string) => ctx.answerCallbackQuery({ text, show_alert: true });
   const original = ctx.callbackQuery?.message && 'text' in ctx.callbackQuery.message ? (ctx.callbackQuery.message.text ?? '') : '';
   const trackUrl = `${publicUrl(deps.env)}/track/${code}`;
-  // The buttons go, and the words asking to press them (a message the button came without text keeps its text).
-  const clearButtons = () =>
-    (original
-      ? ctx.editMessageText(withoutRatingPrompt(original, trackUrl, solvedKey !== undefined), { reply_markup: { inline_keyboard: [] } })
-      : ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } })
-    ).catch(() => undefined);
+  // The message without its buttons and the words asking to press them, followed by `line` when given.
+  const withoutButtons = (line?: string) => {
+    const kept = withoutRatingPrompt(original, trackUrl, solvedKey !== undefined);
+    return ctx.editMessageText(line === undefined ? kept : followedBy(kept, line), { reply_markup: { inline_keyboard: [] } });
+  };
+  // (A message the button came without text keeps its text.)
+  const clearButtons = () => (original ? withoutButtons() : ctx.editMessageReplyMarkup({ reply_markup: { inline_keyboard: [] } })).catch(() => undefined);
 
   const c = await findCaseByTrackingCode(deps.db, code);
   const reporter = c ? await deps.db.selectFrom('telegram_reporters').select('chat_id').where('case_id', '=', c.id).executeTakeFirst() : undefined;
@@ -74,9 +75,7 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
     // sent. The message says what the rating did, as it would have (the 办结 / 重办 notice of the rating waits for it).
     if (rated.channel === 'telegram' && original) {
       const done = ratedText(t, code, rated.rating as RatingValue, Number(rated.solved) === 1);
-      const told = await ctx
-        .editMessageText(followedBy(withoutRatingPrompt(original, trackUrl, solvedKey !== undefined), done), { reply_markup: { inline_keyboard: [] } })
-        .then(() => true, () => false);
+      const told = await withoutButtons(done).then(() => true, () => false);
       if (told) await chatTold(deps, c.id, round);
       return;
     }
@@ -84,11 +83,9 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
   }
   // Past the rating window, whether or not its deadline job closed the case yet: no question (the second press would be
   // refused). Said with the time it ended, on the district's clock.
-  const rateBy = c.deadlines.rateBy;
-  const windowEnded =
-    rateBy !== null && c.round === round && (c.status === 'replied' ? rateBy <= deps.clock.now().toISOString() : c.status === 'closed' && c.closeReason === 'not_rated');
-  if (windowEnded) {
-    await alert(t.windowClosed(localTime(rateBy, deps.district.file.district.timezone)));
+  const ended = c.round === round ? ratingEndedAt(c, deps.clock.now().toISOString()) : null;
+  if (ended) {
+    await alert(t.windowClosed(localTime(ended, deps.district.file.district.timezone)));
     return void (await clearButtons());
   }
   if (c.round !== round || c.status !== 'replied') {
@@ -111,9 +108,7 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
     await ctx.answerCallbackQuery();
     const done = ratedText(t, code, outcome.rating.rating, solved);
     // Neither the edit nor the message instead taken: the update fails, for Telegram to deliver the press again.
-    await ctx
-      .editMessageText(followedBy(withoutRatingPrompt(original, trackUrl, true), done), { reply_markup: { inline_keyboard: [] } })
-      .catch(() => ctx.reply(done));
+    await withoutButtons(done).catch(() => ctx.reply(done));
     await chatTold(deps, c.id, round);
   } catch (err) {
     if (err instanceof AppError && err.code === 'illegal_transition') {

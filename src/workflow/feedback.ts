@@ -5,7 +5,7 @@ import { bool, isUniqueViolation, type Db } from '../../db/repositories/db-types
 import type { Database } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { CaseStatus } from '../domain/case.js';
+import type { Case, CaseStatus } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
 import type { District } from '../district/district.schema.js';
 import { AppError, refused } from '../errors.js';
@@ -65,6 +65,18 @@ export function logRated(logger: Pick<Logger, 'info'>, outcome: RateOutcome, con
   );
 }
 
+/**
+ * When the time to rate the case's answer ended, if it has by `at`: a replied
+ * case past its window, or one closed for want of a rating (a page left open,
+ * the deadline sweep first) — either is told that, with when. Null otherwise.
+ */
+export function ratingEndedAt(c: Pick<Case, 'status' | 'closeReason' | 'deadlines'>, at: string): string | null {
+  const rateBy = c.deadlines.rateBy;
+  if (!rateBy) return null;
+  if (c.status === 'closed') return c.closeReason === 'not_rated' ? rateBy : null;
+  return c.status === 'replied' && rateBy <= at ? rateBy : null;
+}
+
 export async function rateCase(
   deps: { db: Kysely<Database>; clock: Clock; district: District; calendar: WorkCalendar },
   input: RateInput,
@@ -82,15 +94,10 @@ export async function rateCase(
         .where('round', '=', c.round)
         .executeTakeFirst();
       if (already) throw refused('illegal_transition', 'this reply has already been rated; a case is rated once per reply', { reason: 'already_rated' });
-      // Closed because the time to rate ended (a page left open, the deadline sweep first): said as that, with when.
-      if (c.status === 'closed' && c.closeReason === 'not_rated' && c.deadlines.rateBy) {
-        throw refused('illegal_transition', `the rating window closed at ${c.deadlines.rateBy}`, { reason: 'rating_closed', rateBy: c.deadlines.rateBy });
-      }
+      const ended = ratingEndedAt(c, at);
+      if (ended) throw refused('illegal_transition', `the rating window closed at ${ended}`, { reason: 'rating_closed', rateBy: ended });
       if (c.status !== 'replied') {
         throw refused('illegal_transition', `only a replied case can be rated; this case is ${c.status}`, { reason: 'rate_not_replied', status: c.status });
-      }
-      if (c.deadlines.rateBy && c.deadlines.rateBy <= at) {
-        throw refused('illegal_transition', `the rating window closed at ${c.deadlines.rateBy}`, { reason: 'rating_closed', rateBy: c.deadlines.rateBy });
       }
 
       const rating: Rating = { caseId: c.id, round: c.round, rating: input.rating, solved: input.solved, channel: input.channel, at };

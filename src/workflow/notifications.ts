@@ -11,11 +11,11 @@ import { insertRows } from '../../db/insert-buffer.js';
  * (催办, 督办, 重办, a case given back to them or taken from them) are queued as notifications, in the same transaction as
  * the change, and sent by the `notify` job through the audience's channel.
  */
-/** Notices about the reporter's own report (its photos), not about the case that duplicates' reporters follow. */
-const OWN_REPORT_ONLY: ReadonlySet<NotificationKind> = new Set(['photos_not_saved']);
-
 /** Channels through which a reporter can be told about changes without asking. */
 export const PUSH_CHANNELS: ReadonlySet<string> = new Set(['telegram']);
+
+/** Notices about the reporter's own report (its photos), not about the case that duplicates' reporters follow. */
+const OWN_REPORT_ONLY: ReadonlySet<NotificationKind> = new Set(['photos_not_saved']);
 
 /**
  * Who a notification is for: the case's reporter, the dispatchers, a unit, or
