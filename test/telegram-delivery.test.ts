@@ -148,8 +148,9 @@ describe('a notice to a Telegram reporter that keeps failing', () => {
 });
 
 describe('a Telegram report merged into another case', () => {
-  it("follows the surviving case: its reporter gets the surviving case's notices, without rating buttons", async () => {
-    const env = telegramEnv(emu, 'tg-merged');
+  /** Two reports from two chats, routed; a dispatcher merges the second into the first. */
+  async function mergedPair(name: string, survivorText: string, duplicateText: string) {
+    const env = telegramEnv(emu, name);
     const service = await startTestService(env, 'api');
     const report = async (text: string) => {
       const chat = residentChat(nextChat++);
@@ -159,14 +160,19 @@ describe('a Telegram report merged into another case', () => {
       const link = await waitFor(() => service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirst());
       return { chat, caseId: link.case_id };
     };
-    const survivor = await report('我叫石磊，兴隆办事处化工厂晚上往沟里排黑水');
-    const duplicate = await report('兴隆那个化工厂又在往沟里排黑水了');
+    const survivor = await report(survivorText);
+    const duplicate = await report(duplicateText);
     const deps = processorDeps(service.deps);
     for (const c of [survivor, duplicate]) await createProcessors(deps).intake({ caseId: c.caseId }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
     const dispatcher = await createUser(service.deps.db, { name: 'dispatcher', role: 'dispatcher', unitCode: null, at: new Date().toISOString() });
     const { token } = await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at: new Date().toISOString() });
     const merged = await postJson(`${service.url}/api/v1/cases/${duplicate.caseId}/merge`, { into: survivor.caseId, reason: '同一工厂重复举报' }, { authorization: `Bearer ${token}` });
     expect(merged.status, await merged.clone().text()).toBe(200);
+    return { env, service, deps, survivor, duplicate };
+  }
+
+  it("follows the surviving case: its reporter gets the surviving case's notices, without rating buttons", async () => {
+    const { env, service, deps, survivor, duplicate } = await mergedPair('tg-merged', '我叫石磊，兴隆办事处化工厂晚上往沟里排黑水', '兴隆那个化工厂又在往沟里排黑水了');
 
     // The bureau's reply, queued as the workflow queues it: a notice to the case's reporter and one to the duplicate's chat.
     const reply = { text: '石磊先生您好，已责令停产整改。联系人：李科长', lead: 'epb' };
@@ -205,23 +211,10 @@ describe('a Telegram report merged into another case', () => {
   });
 
   it("records a notice the duplicate's chat never took as failed on the case, without the chat", async () => {
-    const env = telegramEnv(emu, 'tg-merged-failed');
-    const service = await startTestService(env, 'api');
-    const deps = processorDeps(service.deps);
-    const chats = [residentChat(nextChat++), residentChat(nextChat++)];
-    const ids: string[] = [];
-    for (const chat of chats) {
-      await deliver(emu, service.url, chat.text('兴隆办事处化工厂晚上往沟里排黑水'));
-      await deliver(emu, service.url, chat.button('c:anonymous'));
-      await deliver(emu, service.url, chat.button('c:confirm'));
-      ids.push((await waitFor(() => service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirst())).case_id);
-    }
-    const [survivor, duplicate] = ids as [string, string];
-    for (const id of ids) await createProcessors(deps).intake({ caseId: id }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
-    const dispatcher = await createUser(service.deps.db, { name: 'dispatcher', role: 'dispatcher', unitCode: null, at: new Date().toISOString() });
-    const { token } = await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at: new Date().toISOString() });
-    const merged = await postJson(`${service.url}/api/v1/cases/${duplicate}/merge`, { into: survivor, reason: '同一工厂重复举报' }, { authorization: `Bearer ${token}` });
-    expect(merged.status, await merged.clone().text()).toBe(200);
+    const pair = await mergedPair('tg-merged-failed', '兴隆办事处化工厂晚上往沟里排黑水', '兴隆办事处化工厂晚上往沟里排黑水');
+    const { env, service, deps } = pair;
+    const survivor = pair.survivor.caseId;
+    const chats = [pair.survivor.chat, pair.duplicate.chat];
     await service.deps.db.transaction().execute((trx) => queueNotification(trx, { caseId: survivor, audience: 'reporter', kind: 'extended', data: { replyBy: '2026-12-20T10:00:00.000Z' } }, new Date()));
     const notice = await service.deps.db.selectFrom('notifications').select('id').where('case_id', '=', survivor).where('audience', '=', `chat:${chats[1]!.chatId}`).executeTakeFirstOrThrow();
     emu.rateLimitNext('sendMessage', 1, 3600, chats[1]!.chatId);
