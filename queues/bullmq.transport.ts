@@ -99,17 +99,21 @@ export function createBullmqTransport(opts: BullmqOptions & { retry?: RetryPolic
     return q;
   };
   // The first connection is still being made when the service starts: the first work waits a moment for it
-  // rather than reporting Redis unreachable. Later, a connection that is down fails at once (the work is kept).
+  // rather than reporting Redis unreachable — until it is made, its first attempt fails (a refused connection
+  // says Redis is down now; waiting longer only holds up a command-line tool) or 3 s pass. Later, a connection
+  // that is down fails at once (the work is kept).
   let firstConnection: Promise<void> | null = new Promise<void>((resolve) => {
     const settle = () => {
       clearTimeout(timer);
       connection.off('ready', settle);
+      connection.off('error', settle);
       firstConnection = null;
       resolve();
     };
     const timer = setTimeout(settle, 3000);
     timer.unref();
     connection.on('ready', settle);
+    connection.on('error', settle);
   });
   const assertConnected = async () => {
     if (connection.status !== 'ready' && firstConnection) await firstConnection;

@@ -13,7 +13,7 @@ import {
 } from '../queues/redis-connection.js';
 import { createBullmqTransport } from '../queues/bullmq.transport.js';
 import { createLogger } from '../src/logger.js';
-import { freePort, onCleanup, postJson, REDIS_URL, redisAnswers, removeQueueKeys, startTestService, tempDir, testEnv, uniquePrefix, waitFor } from './harness.js';
+import { freePort, onCleanup, postJson, REDIS_URL, redisAnswers, removeQueueKeys, runCli, startTestService, tempDir, testEnv, uniquePrefix, waitFor } from './harness.js';
 
 /** Redis as one server, behind Sentinel, or as a Cluster: the settings and the connections built from them. */
 
@@ -86,7 +86,7 @@ describe('Redis settings', () => {
     expect(problems({ REDIS_CLUSTER_NODES: ' , ' })).toEqual([expect.stringMatching(/^REDIS_CLUSTER_NODES: give at least one host:port/)]);
   });
 
-  it('let the first work wait for the connection being made at start, and fail fast once Redis is known down', async () => {
+  it('let the first work wait for the connection being made at start, and fail fast once Redis refused it', async () => {
     const prefix = uniquePrefix('first-connection');
     onCleanup(() => removeQueueKeys(REDIS_URL, prefix));
     const up = createBullmqTransport({ redis: { kind: 'single', url: REDIS_URL }, prefix, logger: createLogger('silent') });
@@ -99,7 +99,33 @@ describe('Redis settings', () => {
     const deadPort = await freePort();
     const down = createBullmqTransport({ redis: { kind: 'single', url: `redis://127.0.0.1:${deadPort}` }, prefix, logger: createLogger('silent') });
     onCleanup(() => down.close());
+    // A refused first attempt ends the wait: the work fails at once instead of after the 3 s allowed for a first connection.
+    const asked = Date.now();
     await expect(down.enqueue([{ name: 'intake', jobId: 'x', payload: { caseId: 'x' } }])).rejects.toThrow(/redis not connected/);
+    expect(Date.now() - asked).toBeLessThan(2_500);
+  });
+
+  it('hold a process no longer once closed while Redis is down', async () => {
+    // A process of its own, as a command-line tool is: a connection to a port where nothing listens, closed
+    // after its first attempt failed. ioredis arms a timer for the failed socket's close, which never comes
+    // again; by default it held the process 2 s after everything was closed (a tool run with Redis down).
+    const port = await freePort();
+    const script = `
+      const { createBullmqTransport } = await import('./queues/bullmq.transport.ts');
+      const { createLogger } = await import('./src/logger.ts');
+      const producer = createBullmqTransport({ redis: 'redis://127.0.0.1:${port}', prefix: 'closed-while-down', logger: createLogger('silent') });
+      await producer.enqueue([{ name: 'intake', jobId: 'x', payload: { caseId: 'x' } }]).catch((err) => console.log(err.message));
+      // Closed while ioredis waits to try again, its failed socket closed already.
+      await new Promise((r) => producer.connection.once('reconnecting', r));
+      await producer.close();
+      const closed = Date.now();
+      process.on('exit', () => console.log('held ' + (Date.now() - closed) + ' ms'));
+    `;
+    const run = await runCli([process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], []);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('redis not connected');
+    const held = Number(/held (\d+) ms/.exec(run.stdout)?.[1]);
+    expect(held).toBeLessThan(1_500);
   });
 
   it('build worker connections that wait for Redis and producer connections that fail fast, in every topology', () => {
