@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -143,17 +143,56 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
+/** Where the kernel takes the local ports of outgoing connections from (Linux; elsewhere its usual start). */
+function ephemeralPortsStart(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * A free port below the range of outgoing connections' local ports, for a server that is stopped and
+ * started again on the same port while clients keep trying it: a port of that range can meanwhile be the
+ * local end of some connection of the suite, or of a client's attempt connected to itself (a connection
+ * to a closed port of the range can be given that very port), and the server could not listen on it again.
+ */
+async function stablePort(): Promise<number> {
+  const below = ephemeralPortsStart();
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (below - 10_000));
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port between 10000 and ${below}`);
+}
+
 export async function privateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
+  const port = await stablePort();
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | null = null;
   const redis: PrivateRedis = {
     url,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-        stdio: 'ignore',
+      const started = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      await waitFor(() => redisAnswers(url), { what: 'private redis to start' });
+      child = started;
+      let output = '';
+      started.stdout.setEncoding('utf8').on('data', (d: string) => (output = (output + d).slice(-2000)));
+      started.stderr.setEncoding('utf8').on('data', (d: string) => (output = (output + d).slice(-2000)));
+      await waitFor(
+        () => {
+          if (started.exitCode !== null) throw new Error(`redis-server exited with ${started.exitCode}:\n${output}`);
+          return redisAnswers(url);
+        },
+        { what: `private redis to start on port ${port}` },
+      );
     },
     async stop() {
       const c = child;
