@@ -153,12 +153,13 @@ function ephemeralPortsStart(): number {
 }
 
 /**
- * A free port below the range of outgoing connections' local ports, for a server that is stopped and
- * started again on the same port while clients keep trying it: a port of that range can meanwhile be the
- * local end of some connection of the suite, or of a client's attempt connected to itself (a connection
- * to a closed port of the range can be given that very port), and the server could not listen on it again.
+ * A free port below the range of outgoing connections' local ports: for a server that is stopped and
+ * started again on the same port while clients keep trying it, and for an address where nothing listens.
+ * A port of that range can meanwhile be the local end of some connection of the suite, or of a client's
+ * attempt connected to itself (a connection to a closed port of the range can be given that very port):
+ * the server could not listen on it again, and the "dead" address would answer.
  */
-async function stablePort(): Promise<number> {
+export async function unusedPort(): Promise<number> {
   const below = ephemeralPortsStart();
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = 10_000 + Math.floor(Math.random() * (below - 10_000));
@@ -173,7 +174,7 @@ async function stablePort(): Promise<number> {
 }
 
 export async function privateRedis(): Promise<PrivateRedis> {
-  const port = await stablePort();
+  const port = await unusedPort();
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | null = null;
   const redis: PrivateRedis = {
