@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,17 +111,6 @@ export async function waitFor<T>(
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
 /** Whether a Redis server answers PING at this URL (one attempt, no retries). */
 export async function redisAnswers(url: string): Promise<boolean> {
   const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -153,13 +142,13 @@ function ephemeralPortsStart(): number {
 }
 
 /**
- * A free port below the range of outgoing connections' local ports: for a server that is stopped and
- * started again on the same port while clients keep trying it, and for an address where nothing listens.
- * A port of that range can meanwhile be the local end of some connection of the suite, or of a client's
- * attempt connected to itself (a connection to a closed port of the range can be given that very port):
- * the server could not listen on it again, and the "dead" address would answer.
+ * A free port, for a server to listen on or for an address where nothing listens, taken below the range of
+ * outgoing connections' local ports. A port of that range can meanwhile become the local end of some
+ * connection of the suite, or of a client's attempt connected to itself (a connection to a closed port of
+ * the range can be given that very port): a server stopped and started again could not listen on it, and
+ * the "dead" address would answer.
  */
-export async function unusedPort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const below = ephemeralPortsStart();
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = 10_000 + Math.floor(Math.random() * (below - 10_000));
@@ -174,7 +163,7 @@ export async function unusedPort(): Promise<number> {
 }
 
 export async function privateRedis(): Promise<PrivateRedis> {
-  const port = await unusedPort();
+  const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | null = null;
   const redis: PrivateRedis = {

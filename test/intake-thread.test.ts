@@ -13,7 +13,7 @@ import { outboxEntry } from '../queues/jobs.js';
 import { createOutboxRelay } from '../queues/outbox-relay.js';
 import { startIntakeThread } from '../src/intake/writer-thread.js';
 import { createLogger } from '../src/logger.js';
-import { createPgDatabase, unusedPort, onCleanup, postJson, REDIS_URL, removeQueueKeys, startTestService, tempDir, testEnv, uniquePrefix, waitFor } from './harness.js';
+import { createPgDatabase, freePort, onCleanup, postJson, REDIS_URL, removeQueueKeys, startTestService, tempDir, testEnv, uniquePrefix, waitFor } from './harness.js';
 
 /**
  * The intake writer thread (INTAKE_WRITER=thread, the default): reports are
@@ -115,7 +115,7 @@ describe.each([
 describe('the intake writer thread', () => {
   it('reports through the service logger when the queue is unreachable, and keeps the entries', async () => {
     const { lines, logger } = captureLogs();
-    const env = testEnv('intake-thread-down', { REDIS_URL: `redis://127.0.0.1:${await unusedPort()}` });
+    const env = testEnv('intake-thread-down', { REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
     const service = await startTestService(env, 'api', { logger });
     const res = await postJson(`${service.url}/api/v1/reports`, { text: '马鹿头工地半夜施工，噪音扰民' });
     expect(res.status).toBe(202);

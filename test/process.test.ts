@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { freePort, unusedPort, onCleanup, PG_ADMIN_URL, postJson, REDIS_URL, removeQueueKeys, tempDir, uniquePrefix, waitFor } from './harness.js';
+import { freePort, onCleanup, PG_ADMIN_URL, postJson, REDIS_URL, removeQueueKeys, tempDir, uniquePrefix, waitFor } from './harness.js';
 
 /**
  * The service as a real process: started the way `npm start` starts it,
@@ -151,7 +151,7 @@ describe('npm start', () => {
   });
 
   it('starts without Redis, says so in one line, accepts reports and is not ready', async () => {
-    const deadPort = await unusedPort();
+    const deadPort = await freePort();
     const p = await startProcess({ ...serviceEnv('no-redis'), REDIS_URL: `redis://127.0.0.1:${deadPort}` });
     await listening(p);
     const res = await postJson(`${p.url}/api/v1/reports`, { text: '河里有死鱼' });

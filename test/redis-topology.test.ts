@@ -13,7 +13,7 @@ import {
 } from '../queues/redis-connection.js';
 import { createBullmqTransport } from '../queues/bullmq.transport.js';
 import { createLogger } from '../src/logger.js';
-import { unusedPort, onCleanup, postJson, REDIS_URL, redisAnswers, removeQueueKeys, runCli, startTestService, tempDir, testEnv, uniquePrefix, waitFor } from './harness.js';
+import { freePort, onCleanup, postJson, REDIS_URL, redisAnswers, removeQueueKeys, runCli, startTestService, tempDir, testEnv, uniquePrefix, waitFor } from './harness.js';
 
 /** Redis as one server, behind Sentinel, or as a Cluster: the settings and the connections built from them. */
 
@@ -96,7 +96,7 @@ describe('Redis settings', () => {
     await up.enqueue([{ name: 'intake', jobId: `intake-${prefix}`, payload: { caseId: prefix } }]);
     expect(await up.queues.get('intake')!.getJob(`intake-${prefix}`)).toBeDefined();
 
-    const deadPort = await unusedPort();
+    const deadPort = await freePort();
     const down = createBullmqTransport({ redis: { kind: 'single', url: `redis://127.0.0.1:${deadPort}` }, prefix, logger: createLogger('silent') });
     onCleanup(() => down.close());
     // A refused first attempt ends the wait: the work fails at once instead of after the 3 s allowed for a first connection.
@@ -109,7 +109,7 @@ describe('Redis settings', () => {
     // A process of its own, as a command-line tool is: a connection to a port where nothing listens, closed
     // after its first attempt failed. ioredis arms a timer for the failed socket's close, which never comes
     // again; by default it held the process 2 s after everything was closed (a tool run with Redis down).
-    const port = await unusedPort();
+    const port = await freePort();
     const script = `
       const { createBullmqTransport } = await import('./queues/bullmq.transport.ts');
       const { createLogger } = await import('./src/logger.ts');
@@ -169,10 +169,10 @@ function startServer(args: string[]): ChildProcess {
 describe('a real Redis Sentinel group', () => {
   it('carries the pipeline: the service finds the primary through the sentinel', async () => {
     const dir = tempDir();
-    const primaryPort = await unusedPort();
+    const primaryPort = await freePort();
     startServer(['--port', String(primaryPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
     await waitFor(() => redisAnswers(`redis://127.0.0.1:${primaryPort}`), { what: 'primary' });
-    const sentinelPort = await unusedPort();
+    const sentinelPort = await freePort();
     const conf = join(dir, 'sentinel.conf');
     // Sentinel rewrites its own configuration file, so it lives in a writable temporary directory.
     writeFileSync(
@@ -219,7 +219,7 @@ describe('a real Redis Cluster', () => {
     const dir = tempDir();
     const ports: number[] = [];
     while (ports.length < 3) {
-      const port = await unusedPort();
+      const port = await freePort();
       if (!ports.includes(port)) ports.push(port);
     }
     for (const port of ports) {
