@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runAdmin } from '../src/cli/admin.js';
 import type { Service } from '../src/runtime.js';
 import { bodyOf, runCli, startTestService, tempDir, testEnv, type CliRun } from './harness.js';
 
@@ -9,6 +10,14 @@ import { bodyOf, runCli, startTestService, tempDir, testEnv, type CliRun } from 
 /** Runs the admin tool as its own process, the way `npm run admin -- …` does. */
 function admin(databaseUrl: string, ...args: string[]): Promise<CliRun> {
   return runCli('admin', args, { env: { DATABASE_URL: databaseUrl, DISTRICT_CONFIG: '' } });
+}
+
+/**
+ * The same tool run in this process, to the same outcome (what it prints, its
+ * exit status): for its refusals, which need no Node process of their own each.
+ */
+function adminHere(databaseUrl: string, ...args: string[]): Promise<CliRun> {
+  return runAdmin(args, { ...process.env, DATABASE_URL: databaseUrl, DISTRICT_CONFIG: '' });
 }
 
 /** The last line of stdout, where a token is printed alone. */
@@ -54,7 +63,7 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect(await bodyOf(await me(lastLine(run.stdout)))).toMatchObject({ name: 'Root', role: 'admin', unit: null });
   });
 
-  // Each refusal is its own process and touches nothing shared: run them side by side.
+  // Each refusal touches nothing shared: run them side by side.
   it.concurrent.each([
     ['an unknown role', ['--role', 'boss', '--name', 'X'], 'unknown role "boss"'],
     ['a bureau not in the district file', ['--role', 'bureau', '--bureau', 'nowhere', '--name', 'X'], 'unknown bureau "nowhere"'],
@@ -64,7 +73,7 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     ['no role', ['--name', 'X'], 'role is required'],
     ['an unknown option', ['--role', 'operator', '--name', 'X', '--colour', 'red'], "'--colour'"],
   ])('refuses %s, naming the problem', async (_what, args, problem) => {
-    const run = await admin(dbPath, 'user', 'add', ...args);
+    const run = await adminHere(dbPath, 'user', 'add', ...args);
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain(problem);
     expect(run.stdout).not.toMatch(/eci_/);
@@ -74,7 +83,7 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     const dir = join(tempDir(), 'typo');
     const missing = join(dir, 'intake.db');
     const commands = [['user', 'list'], ['user', 'add', '--role', 'operator', '--name', 'X'], ['token', 'revoke', '--id', 'x'], ['telegram-link', 'x']];
-    const [list, add, revoke, link] = await Promise.all(commands.map((args) => admin(missing, ...args)));
+    const [list, add, revoke, link] = await Promise.all(commands.map((args) => adminHere(missing, ...args)));
     for (const run of [list!, add!, revoke!, link!]) {
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toContain(`no SQLite database at ${missing} (DATABASE_URL=${missing})`);
@@ -86,8 +95,8 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect(existsSync(dir)).toBe(false);
     const [relative, listCreate] = await Promise.all([
       // Relative to the working directory, which the message resolves.
-      admin('./no-such-dir/intake.db', 'user', 'list'),
-      admin(missing, 'user', 'list', '--create'),
+      adminHere('./no-such-dir/intake.db', 'user', 'list'),
+      adminHere(missing, 'user', 'list', '--create'),
     ]);
     expect(relative!.stderr).toContain(`no SQLite database at ${join(process.cwd(), 'no-such-dir/intake.db')}`);
     expect(existsSync(join(process.cwd(), 'no-such-dir'))).toBe(false);
@@ -104,7 +113,7 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     ['a time without its offset', '2026-12-01T00:00:00', 'give an ISO 8601 date-time with its offset'],
     ['a year out of service', '9999-01-01T00:00:00Z', 'must fall in the years'],
   ])('refuses redeliver --since with %s, as the API does', async (_what, since, problem) => {
-    const run = await admin(dbPath, 'redeliver', '--bureau', 'epb', '--since', since);
+    const run = await adminHere(dbPath, 'redeliver', '--bureau', 'epb', '--since', since);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`admin: --since: ${problem}`);
     expect(run.stdout).toBe('');
@@ -114,8 +123,8 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     const notDb = join(tempDir(), 'notes.db');
     writeFileSync(notDb, 'not a database\n');
     const [file, server] = await Promise.all([
-      admin(notDb, 'user', 'list'),
-      admin('postgres://admin:pw-not-shown@127.0.0.1:1/intake', 'user', 'list'),
+      adminHere(notDb, 'user', 'list'),
+      adminHere('postgres://admin:pw-not-shown@127.0.0.1:1/intake', 'user', 'list'),
     ]);
     expect(file.code).toBe(1);
     expect(file.stderr).toBe(`admin: cannot use the SQLite database ${notDb}: file is not a database\n`);
@@ -129,12 +138,12 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--name is given more than once');
     expect(run.stdout).toBe('');
-    const list = await admin(dbPath, 'user', 'list');
+    const list = await adminHere(dbPath, 'user', 'list');
     expect(list.stdout).not.toMatch(/赵六|钱七/);
   });
 
   it('refuses an unknown command', async () => {
-    const run = await admin(dbPath, 'user', 'promote');
+    const run = await adminHere(dbPath, 'user', 'promote');
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain('unknown command "user promote"');
   });
@@ -166,7 +175,7 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     const again = await admin(dbPath, 'token', 'revoke', '--token', second);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('already revoked');
-    const unknown = await admin(dbPath, 'token', 'revoke', '--id', 'no-such-token');
+    const unknown = await adminHere(dbPath, 'token', 'revoke', '--id', 'no-such-token');
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toContain('no such token');
   }, 90_000);
@@ -179,7 +188,7 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect(disabled.code, disabled.stderr).toBe(0);
     expect(disabled.stdout).toContain('revoked 1 token');
     expect((await me(token)).status).toBe(401);
-    const refused = await admin(dbPath, 'token', 'add', '--user', id);
+    const refused = await adminHere(dbPath, 'token', 'add', '--user', id);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('disabled');
   }, 90_000);
@@ -210,13 +219,13 @@ describe('npm run admin', { timeout: 60_000 }, () => {
         .execute();
     }
 
-    const badUnit = await admin(dbPath, 'redeliver', '--bureau', 'nowhere');
+    const badUnit = await adminHere(dbPath, 'redeliver', '--bureau', 'nowhere');
     expect(badUnit.code).toBe(2);
     expect(badUnit.stderr).toContain('--bureau: nowhere');
-    const badTime = await admin(dbPath, 'redeliver', '--bureau', 'epb', '--since', 'last week');
+    const badTime = await adminHere(dbPath, 'redeliver', '--bureau', 'epb', '--since', 'last week');
     expect(badTime.code).toBe(2);
     expect(badTime.stderr).toContain('--since');
-    const none = await admin(dbPath, 'redeliver', '--bureau', 'econ');
+    const none = await adminHere(dbPath, 'redeliver', '--bureau', 'econ');
     expect(none.code, none.stderr).toBe(0);
     expect(none.stdout).toContain('nothing failed for good to econ');
 
@@ -283,24 +292,24 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stdout).toContain('张三');
 
-    const again = await admin(dbPath, 'backup', file);
+    const again = await adminHere(dbPath, 'backup', file);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('exists: a backup never overwrites a file');
     // What another backup to the same file is writing (or an interrupted one left) is not removed.
     const other = join(tempDir(), 'other.db');
     writeFileSync(`${other}.partial`, 'another backup, still being written');
-    const busy = await admin(dbPath, 'backup', other);
+    const busy = await adminHere(dbPath, 'backup', other);
     expect(busy.code).toBe(1);
     expect(busy.stderr).toContain(`${other}.partial exists`);
     expect(readFileSync(`${other}.partial`, 'utf8')).toBe('another backup, still being written');
     expect(existsSync(other)).toBe(false);
-    const missing = await admin(join(tempDir(), 'none.db'), 'backup', join(tempDir(), 'x.db'));
+    const missing = await adminHere(join(tempDir(), 'none.db'), 'backup', join(tempDir(), 'x.db'));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no SQLite database at');
-    const postgres = await admin('postgres://postgres@127.0.0.1:5432/test', 'backup', join(tempDir(), 'y.db'));
+    const postgres = await adminHere('postgres://postgres@127.0.0.1:5432/test', 'backup', join(tempDir(), 'y.db'));
     expect(postgres.code).toBe(1);
     expect(postgres.stderr).toContain('pg_dump');
-    const noFile = await admin(dbPath, 'backup');
+    const noFile = await adminHere(dbPath, 'backup');
     expect(noFile.code).toBe(2);
     expect(noFile.stderr).toContain('backup takes one file');
   }, 120_000);

@@ -16,7 +16,7 @@ import { parseEnv, type Env } from '../env.js';
 import { issueLinkToken, LINK_TOKEN_TTL_HOURS, unlink } from '../telegram/links.js';
 import { REDELIVER_SINCE, redeliverFailed } from '../workflow/redeliver.js';
 import { missingSqliteDatabase, readPasswordFromStdin } from './cli-input.js';
-import { ACCOUNT_OPTIONS, CommandError, parseCommandLine, runTool, UsageError } from './command-line.js';
+import { ACCOUNT_OPTIONS, CommandError, isEntry, parseCommandLine, runToolOutcome, toolOutcome, UsageError, type ToolOutcome } from './command-line.js';
 import { table } from './table.js';
 
 /**
@@ -77,18 +77,21 @@ interface Output {
   lines: string[];
 }
 
-async function main(argv: string[]): Promise<Output> {
+/** Where the tool reads DATABASE_URL, DISTRICT_CONFIG and the rest: the process's environment, or what a test gives. */
+type Environment = Record<string, string | undefined>;
+
+async function main(argv: string[], environment: Environment): Promise<Output> {
   const { values, positionals } = parseCommandLine(argv, OPTIONS);
   if (values.help) return { lines: [USAGE] };
   if (positionals.length === 0) throw new UsageError('no command given');
-  if (positionals[0] === 'telegram-link' || positionals[0] === 'telegram-unlink') return telegramLink(positionals, values);
-  if (positionals[0] === 'backup') return backup(positionals, values);
+  if (positionals[0] === 'telegram-link' || positionals[0] === 'telegram-unlink') return telegramLink(positionals, values, environment);
+  if (positionals[0] === 'backup') return backup(positionals, values, environment);
   const command = positionals.join(' ');
   const known = ['user add', 'user list', 'user disable', 'user passwd', 'token add', 'token revoke', 'redeliver'];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
   checkOptions(command, values);
 
-  const env = parseEnv(process.env);
+  const env = parseEnv(environment);
   // Validate against the district file before touching the database.
   const district = command === 'user add' || command === 'redeliver' ? loadDistrictFile(env.DISTRICT_CONFIG) : null;
   let since: string | undefined;
@@ -216,12 +219,12 @@ async function main(argv: string[]): Promise<Output> {
 }
 
 /** telegram-link / telegram-unlink USER: the account by web username, id or (unique) name. */
-async function telegramLink(positionals: string[], values: Values): Promise<Output> {
+async function telegramLink(positionals: string[], values: Values, environment: Environment): Promise<Output> {
   const [command, who, ...rest] = positionals;
   if (!who || rest.length > 0) throw new UsageError(`${command} takes one account: ${command} USER`);
   const extra = Object.keys(values).filter((k) => k !== 'help');
   if (extra.length > 0) throw new UsageError(`${command} takes no --${extra[0]}`);
-  const env = parseEnv(process.env);
+  const env = parseEnv(environment);
   return withDatabase(env, {}, async (db) => {
     const byUsername = await findUserIdByUsername(db, normaliseUsername(who)).catch(() => null);
     let user = await findUser(db, byUsername ?? who);
@@ -254,12 +257,12 @@ async function telegramLink(positionals: string[], values: Values): Promise<Outp
  * copy is checked (quick_check, the cases it holds) and only then renamed to
  * FILE, so a failed backup leaves no file that looks like one.
  */
-async function backup(positionals: string[], values: Values): Promise<Output> {
+async function backup(positionals: string[], values: Values, environment: Environment): Promise<Output> {
   const [, target, ...rest] = positionals;
   if (!target || rest.length > 0) throw new UsageError('backup takes one file: backup FILE');
   const extra = Object.keys(values).filter((k) => k !== 'help');
   if (extra.length > 0) throw new UsageError(`backup takes no --${extra[0]}`);
-  const env = parseEnv(process.env);
+  const env = parseEnv(environment);
   if (isPostgresUrl(env.DATABASE_URL)) {
     throw new CommandError('DATABASE_URL is a PostgreSQL database: back it up with pg_dump, e.g. pg_dump -Fc "$DATABASE_URL" > intake.dump');
   }
@@ -377,8 +380,10 @@ async function withDatabase<T>(env: Env, opts: { create?: boolean; hint?: string
   }
 }
 
-runTool('admin', USAGE, async () => {
-  const out = await main(process.argv.slice(2));
+/** `npm run admin -- …` with these arguments and environment, to its outcome (run in this process by the tests of its refusals). */
+export function runAdmin(argv: string[], environment: Environment): Promise<ToolOutcome> {
   // One write, then a natural exit: nothing can follow the token line.
-  process.stdout.write(`${out.lines.join('\n')}\n`);
-});
+  return toolOutcome('admin', USAGE, async () => (await main(argv, environment)).lines);
+}
+
+if (isEntry(import.meta.url)) runToolOutcome(runAdmin(process.argv.slice(2), process.env));

@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DatabaseUnavailableError } from '../../db/migrate.js';
 import { DistrictConfigError } from '../district/district.schema.js';
@@ -59,11 +61,54 @@ function expected(err: unknown): err is Error {
   );
 }
 
+/** How a run of a tool ended: its exit status and what it wrote. */
+export interface ToolOutcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The exit status and stderr of a failed run: 2 with the usage for a
+ * UsageError, 1 with one line for an expected failure (an AppError's fields
+ * named), 1 with the stack for anything else — unless `oneLine` says every
+ * failure is told in one line.
+ */
+export function failureOf(tool: string, usage: string, err: unknown, opts: { oneLine?: boolean } = {}): { code: number; stderr: string } {
+  if (err instanceof UsageError) return { code: 2, stderr: `${tool}: ${err.message}\n\n${usage}\n` };
+  if (expected(err) || (opts.oneLine && err instanceof Error)) {
+    const fields = err instanceof AppError && err.fields ? ` (${Object.entries(err.fields).map(([k, v]) => `${k}: ${v}`).join('; ')})` : '';
+    return { code: 1, stderr: `${tool}: ${err.message}${fields}\n` };
+  }
+  return { code: 1, stderr: `${tool}: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n` };
+}
+
+/**
+ * A tool whose `main` answers with the lines it prints, run to its outcome:
+ * the lines and status 0, or nothing on stdout and the failure. What its
+ * process does (`runToolOutcome`) and what a test in the same process sees.
+ */
+export async function toolOutcome(tool: string, usage: string, main: () => Promise<string[]>): Promise<ToolOutcome> {
+  try {
+    const lines = await main();
+    return { code: 0, stdout: `${lines.join('\n')}\n`, stderr: '' };
+  } catch (err) {
+    return { stdout: '', ...failureOf(tool, usage, err) };
+  }
+}
+
+/** Writes an outcome as the process's output and exit status (one write each, then a natural exit). */
+export function runToolOutcome(outcome: Promise<ToolOutcome>): void {
+  void outcome.then(({ code, stdout, stderr }) => {
+    if (stdout) process.stdout.write(stdout);
+    if (stderr) process.stderr.write(stderr);
+    process.exitCode = code;
+  });
+}
+
 /**
  * Runs a tool's `main` and sets the exit status: what `main` returns (0 when
- * nothing), 2 with the usage for a UsageError, 1 with one line for an
- * expected failure (an AppError's fields named), 1 with the stack for
- * anything else — unless `oneLine` says every failure is told in one line.
+ * nothing), or the failure's (`failureOf`).
  */
 export function runTool(tool: string, usage: string, main: () => Promise<number | void>, opts: { oneLine?: boolean } = {}): void {
   main().then(
@@ -71,17 +116,15 @@ export function runTool(tool: string, usage: string, main: () => Promise<number 
       process.exitCode = code ?? 0;
     },
     (err: unknown) => {
-      if (err instanceof UsageError) {
-        process.stderr.write(`${tool}: ${err.message}\n\n${usage}\n`);
-        process.exitCode = 2;
-      } else if (expected(err) || (opts.oneLine && err instanceof Error)) {
-        const fields = err instanceof AppError && err.fields ? ` (${Object.entries(err.fields).map(([k, v]) => `${k}: ${v}`).join('; ')})` : '';
-        process.stderr.write(`${tool}: ${err.message}${fields}\n`);
-        process.exitCode = 1;
-      } else {
-        process.stderr.write(`${tool}: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-        process.exitCode = 1;
-      }
+      const failed = failureOf(tool, usage, err, opts);
+      process.stderr.write(failed.stderr);
+      process.exitCode = failed.code;
     },
   );
+}
+
+/** True in the module the process was started with (`node --import tsx src/cli/admin.ts`), not when a test imports it. */
+export function isEntry(moduleUrl: string): boolean {
+  const started = process.argv[1];
+  return started !== undefined && resolve(started) === fileURLToPath(moduleUrl);
 }

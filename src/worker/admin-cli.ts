@@ -9,7 +9,7 @@ import { loadDistrictFile } from '../district/district-file.js';
 import { unitView, type District } from '../district/district.schema.js';
 import { recordWrites } from './d1.js';
 import { readPasswordFromStdin } from '../cli/cli-input.js';
-import { ACCOUNT_OPTIONS, CommandError, parseCommandLine, runTool, UsageError } from '../cli/command-line.js';
+import { ACCOUNT_OPTIONS, CommandError, isEntry, parseCommandLine, runTool, UsageError } from '../cli/command-line.js';
 import { table } from '../cli/table.js';
 import { describeTarget, executeD1, inlineSql, wranglerD1Reader, type D1Target } from './wrangler-d1.js';
 
@@ -243,7 +243,7 @@ async function main(argv: string[]): Promise<void> {
   process.stdout.write(after.map((l) => `${l}\n`).join(''));
 }
 
-if (process.argv[1]?.endsWith('admin-cli.ts')) {
+if (isEntry(import.meta.url)) {
   // wrangler's failures are told in one line too: its own output above says the rest.
   runTool('admin:cf', USAGE, () => main(process.argv.slice(2)), { oneLine: true });
 }
