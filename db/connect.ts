@@ -67,8 +67,11 @@ export interface ConnectOptions {
 export function connectDatabase(url: string, options: ConnectOptions = {}): DatabaseHandle {
   if (isPostgresUrl(url)) {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
-    // An idle client losing its connection must not crash the process.
+    // A client losing its connection must not crash the process: the pool listens to its idle clients
+    // only, so one checked out (a transaction between two queries) would emit an unhandled 'error'.
+    // Either way the pool drops the broken client; a query on it fails, and the next takes a new one.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     const u = new URL(url);
     return {
       db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),

@@ -32,13 +32,19 @@ export function createOutboxRelay(opts: {
   let running: Promise<void> | null = null;
   let again = false;
   let stopped = false;
-  let failing = false;
+  /** What the last pass could not reach, told once until a pass goes through. */
+  let failing: 'database' | 'queue' | null = null;
   let timer: NodeJS.Timeout | null = null;
   let kickScheduled = false;
 
   // PostgreSQL lets relays in several processes claim disjoint batches; on
   // SQLite (one writer, normally one process) the rows are simply read.
   const claims = opts.db.getExecutor().adapter instanceof PostgresAdapter;
+
+  const enqueue = (jobs: Parameters<JobTransport['enqueue']>[0]) =>
+    opts.transport.enqueue(jobs).catch((err: unknown) => {
+      throw new QueueUnreachable(err);
+    });
 
   async function moveBatch(): Promise<number> {
     if (claims) {
@@ -47,7 +53,7 @@ export function createOutboxRelay(opts: {
         if (rows.length === 0) return 0;
         // A crash after the enqueue and before the commit leaves the rows for
         // the next pass; the job ids make that second enqueue a no-op.
-        await opts.transport.enqueue(
+        await enqueue(
           rows.map((r) => ({ name: r.name, jobId: r.jobId, payload: r.payload, runAt: new Date(r.runAt) })),
         );
         await deleteFromOutbox(trx, rows.map((r) => r.id));
@@ -56,7 +62,7 @@ export function createOutboxRelay(opts: {
     }
     const rows = await peekOutbox(opts.db, batchSize);
     if (rows.length === 0) return 0;
-    await opts.transport.enqueue(
+    await enqueue(
       rows.map((r) => ({ name: r.name, jobId: r.jobId, payload: r.payload, runAt: new Date(r.runAt) })),
     );
     // A transaction, so it takes its turn at writing with the process's other connections (db/write-turn.ts).
@@ -72,11 +78,18 @@ export function createOutboxRelay(opts: {
         const moved = await moveBatch();
         if (moved === batchSize) again = true;
       } while (again && !stopped);
-      if (failing) opts.logger.info('outbox relay: queue reachable again, backlog moved');
-      failing = false;
+      if (failing) opts.logger.info(`outbox relay: ${failing} reachable again, backlog moved`);
+      failing = null;
     } catch (err) {
-      if (!failing) opts.logger.warn({ err: (err as Error).message }, 'outbox relay: cannot reach the queue, entries kept in the database');
-      failing = true;
+      // Which of the two is down, for whoever runs the service: the entries wait in the database either way.
+      const down = err instanceof QueueUnreachable ? 'queue' : 'database';
+      if (failing !== down) {
+        opts.logger.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          down === 'queue' ? 'outbox relay: cannot reach the queue, entries kept in the database' : 'outbox relay: cannot use the database, entries move once it is back',
+        );
+      }
+      failing = down;
       delay = Math.min(pollMs * 2, 5000);
     }
     schedule(delay);
@@ -125,4 +138,11 @@ export function createOutboxRelay(opts: {
       while (running) await running;
     },
   };
+}
+
+/** The queue refused or could not take a batch (as opposed to the database it is read from). */
+class QueueUnreachable extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
 }

@@ -26,6 +26,7 @@ import { trackRoutes } from '../handlers/track.routes.js';
 import { clientWentAway } from '../handlers/uploads.js';
 import { withNotReadyAnswers } from '../handlers/error-schema.js';
 import { validationHook } from '../handlers/validation.js';
+import { databaseUnavailable } from '../db/unavailable.js';
 import type { Deps } from './deps.js';
 import { textFault } from './domain/text.js';
 import { AppError, errorBody } from './errors.js';
@@ -128,6 +129,12 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
       const cause = appError.cause as Error & { code?: unknown };
       deps.logger.warn({ reqId, code: appError.code, cause: { type: cause.name, code: cause.code, message: cause.message } }, 'request refused: the database reported a conflict');
     }
+    if (appError?.code === 'not_ready' && !(err instanceof AppError)) {
+      // Not a fault of this request nor of the code: the database is down or restarting. Said for
+      // whoever runs the service, and the client told to send the request again in a while.
+      deps.logger.warn({ reqId, cause: { type: err.name, code: (err as { code?: unknown }).code, message: err.message } }, 'request refused: the database cannot be reached');
+      c.header('Retry-After', String(DATABASE_RETRY_AFTER_S));
+    }
     if (appError) {
       if (wantsHtml(c)) return renderErrorPage(c, appError);
       // The rest of an oversized body is never read: the connection cannot be reused.
@@ -178,6 +185,9 @@ const pagePathsWellFormed: MiddlewareHandler = async (c, next) => {
 };
 
 /** Maps framework errors (bad JSON, bad media type, body too large) onto the closed set of codes. */
+/** How long a client is asked to wait before sending again a request the database could not serve. */
+const DATABASE_RETRY_AFTER_S = 5;
+
 function toAppError(err: Error, contentType: string | undefined): AppError | null {
   if (err instanceof AppError) return err;
   if (err instanceof HTTPException) {
@@ -199,6 +209,9 @@ function toAppError(err: Error, contentType: string | undefined): AppError | nul
       default:
         return null;
     }
+  }
+  if (databaseUnavailable(err)) {
+    return new AppError('not_ready', 'the database cannot be reached now: send the request again in a while');
   }
   // PostgreSQL refuses text holding a NUL character (22021) or bytes its encoding cannot take: bad input, not a fault.
   // The statement failed, so its transaction wrote nothing.

@@ -64,6 +64,7 @@ const PAGE_MESSAGES: Record<string, string> = {
   rate_limited: '操作过于频繁，请稍后再试。',
   conflict: '内容刚刚被他人更新，请刷新后查看。',
   illegal_transition: '当前状态不允许此操作，请刷新后查看。',
+  not_ready: '系统暂时无法处理请求，刚才的操作可能没有完成。请稍等片刻，返回上一页后重新提交。',
 };
 
 const PAGE_MESSAGES_EN: Record<string, string> = {
@@ -73,6 +74,7 @@ const PAGE_MESSAGES_EN: Record<string, string> = {
   malformed_body: 'The form could not be read. Please reload the page and try again.',
   unsupported_media_type: 'The content or its character encoding is not supported (use UTF-8). Please reload the page and try again.',
   not_found: 'The page or record was not found.',
+  not_ready: 'The service cannot handle requests at the moment, and what you did may not have been done. Please wait a moment, go back and send it again.',
 };
 
 const HAN = /\p{Script=Han}/u;

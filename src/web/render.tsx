@@ -57,8 +57,8 @@ export function renderPage(c: Context<AppEnv>, pageTitle: string, body: Child, o
 }
 
 const ERROR_TITLES: Record<Lang, Record<number, string>> = {
-  zh: { 400: '请求有误', 401: '请先登录', 403: '无权访问', 404: '页面不存在', 409: '操作与当前状态冲突', 413: '提交的内容过大', 415: '不支持的内容格式', 429: '操作过于频繁', 500: '服务暂时出错' },
-  en: { 400: 'Bad request', 401: 'Please sign in', 403: 'Not allowed', 404: 'Page not found', 409: 'Conflicts with the current state', 413: 'Too large', 415: 'Unsupported content', 429: 'Too many attempts', 500: 'Something went wrong' },
+  zh: { 400: '请求有误', 401: '请先登录', 403: '无权访问', 404: '页面不存在', 409: '操作与当前状态冲突', 413: '提交的内容过大', 415: '不支持的内容格式', 429: '操作过于频繁', 500: '服务暂时出错', 503: '服务暂时不可用' },
+  en: { 400: 'Bad request', 401: 'Please sign in', 403: 'Not allowed', 404: 'Page not found', 409: 'Conflicts with the current state', 413: 'Too large', 415: 'Unsupported content', 429: 'Too many attempts', 500: 'Something went wrong', 503: 'Service unavailable' },
 };
 
 /** True when the request is a page (not the JSON API) from a browser. */

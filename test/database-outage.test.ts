@@ -1,0 +1,185 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { databaseUnavailable } from '../db/unavailable.js';
+import { createPgDatabase, freePort, onCleanup, PG_ADMIN_URL, postJson, runCli, startTestService, testEnv, waitFor, bodyOf } from './harness.js';
+
+/**
+ * PostgreSQL going away under a running service — restarted, its network cut —
+ * reached through a TCP proxy that the tests take down and bring back: the
+ * service keeps running, refuses what it cannot do with a 503 that says to
+ * send it again, and serves again once the database is back.
+ */
+
+/** A TCP proxy to the PostgreSQL of the tests, on a port of its own, which can be cut (every connection dropped, nothing accepted) and restored. */
+async function pgProxy(): Promise<{ url: (databaseUrl: string) => string; cut: () => Promise<void>; restore: () => Promise<void> }> {
+  const target = new URL(PG_ADMIN_URL);
+  const port = await freePort();
+  const sockets = new Set<Socket>();
+  let server: Server | null = null;
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      const s = createServer((client) => {
+        const upstream = connect(Number(target.port || 5432), target.hostname);
+        for (const socket of [client, upstream]) {
+          sockets.add(socket);
+          socket.on('error', () => {});
+          socket.on('close', () => sockets.delete(socket));
+        }
+        client.pipe(upstream);
+        upstream.pipe(client);
+      });
+      s.once('error', reject);
+      s.listen(port, '127.0.0.1', () => resolve());
+      server = s;
+    });
+  const cut = async () => {
+    const s = server;
+    server = null;
+    const closed = s ? new Promise<void>((resolve) => s.close(() => resolve())) : Promise.resolve();
+    // Reset, as a server that crashed or a network that failed would leave them.
+    for (const socket of sockets) socket.resetAndDestroy();
+    await closed;
+  };
+  await listen();
+  onCleanup(cut);
+  return {
+    url: (databaseUrl) => {
+      const u = new URL(databaseUrl);
+      u.hostname = '127.0.0.1';
+      u.port = String(port);
+      return u.toString();
+    },
+    cut: async () => {
+      await cut();
+      // Wait until every socket of the proxy has closed: the service's clients have been told.
+      await waitFor(() => sockets.size === 0, { what: 'the proxied connections to close' });
+    },
+    restore: listen,
+  };
+}
+
+describe('PostgreSQL going away', () => {
+  it('does not bring the process down when a connection a transaction holds between two queries is lost', async () => {
+    // Its own process: an unhandled 'error' event of a pg client ends it (exit status 1), as it would end the service.
+    const script = `
+      import { createServer, connect } from 'node:net';
+      const { connectDatabase } = await import('./db/connect.ts');
+      const { sql } = await import('kysely');
+      const target = new URL(${JSON.stringify(PG_ADMIN_URL)});
+      const [pgHost, pgPort] = [target.hostname, Number(target.port || 5432)];
+      const sockets = new Set();
+      const proxy = createServer((client) => {
+        const upstream = connect(pgPort, pgHost);
+        for (const s of [client, upstream]) { sockets.add(s); s.on('error', () => {}); }
+        client.pipe(upstream);
+        upstream.pipe(client);
+      });
+      await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+      target.hostname = '127.0.0.1';
+      target.port = String(proxy.address().port);
+      const handle = connectDatabase(target.toString(), { poolSize: 2 });
+      const outcome = await handle.db
+        .transaction()
+        .execute(async (trx) => {
+          await sql\`select 1\`.execute(trx);
+          // Between the transaction's queries its connection is lost: no query of the client is running.
+          for (const s of sockets) s.resetAndDestroy();
+          await new Promise((r) => setTimeout(r, 300));
+          await sql\`select 1\`.execute(trx);
+        })
+        .then(() => 'committed', (err) => 'failed: ' + err.message);
+      console.log('transaction ' + outcome);
+      // The pool drops the broken client; the next query takes a new connection.
+      const { rows } = await sql\`select 2 as n\`.execute(handle.db);
+      console.log('next query: ' + rows[0].n);
+      await handle.db.destroy();
+      proxy.close();
+    `;
+    const run = await runCli([process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], []);
+    expect(run.stderr).not.toContain("Unhandled 'error' event");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^transaction failed: .+$/m);
+    expect(run.stdout).toContain('next query: 2');
+  }, 30_000);
+
+  it('answers 503 with Retry-After while the database cannot be reached, loses nothing it accepted, and serves again once it is back', async () => {
+    const proxy = await pgProxy();
+    const service = await startTestService(testEnv('pg-outage', { DATABASE_URL: proxy.url(await createPgDatabase('outage')) }));
+    const report = (text: string) => postJson(`${service.url}/api/v1/reports`, { text, anonymous: true });
+
+    const before = await report('兴隆办事处化工厂晚上往河里排黑水');
+    expect(before.status, JSON.stringify(await bodyOf(before.clone()))).toBe(202);
+    const { id: acceptedId, trackingCode } = (await before.json()) as { id: string; trackingCode: string };
+
+    await proxy.cut();
+    const refused = await report('回龙村养猪场粪水直接排进水沟');
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(refused.status, JSON.stringify(body)).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(body.error).toMatchObject({ code: 'not_ready', message: expect.stringContaining('send the request again') });
+    const ready = await fetch(`${service.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ checks: { database: 'down' } });
+    // A resident's page says it in their language, not as a fault of the service.
+    const page = await fetch(`${service.url}/track/${trackingCode}`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(503);
+    const html = await page.text();
+    expect(html).toContain('服务暂时不可用');
+    expect(html).toContain('请稍等片刻');
+
+    await proxy.restore();
+    const after = await waitFor(
+      async () => {
+        const res = await report('李家塘有人烧垃圾，烟好大');
+        return res.status === 202 ? ((await res.json()) as { id: string }) : null;
+      },
+      { what: 'a report accepted again' },
+    );
+    expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+    // The refused report was not kept; the one accepted before the outage and the one after go through the pipeline.
+    await waitFor(
+      async () => {
+        const rows = await service.deps.db.selectFrom('cases').select(['id', 'status']).execute();
+        return rows.length === 2 && rows.every((r) => r.status !== 'received') ? rows : null;
+      },
+      { timeoutMs: 20_000, what: 'both accepted cases to be routed' },
+    ).then((rows) => expect(rows.map((r) => r.id).sort()).toEqual([acceptedId, after.id].sort()));
+  }, 60_000);
+});
+
+describe('databaseUnavailable', () => {
+  it('tells a database that cannot serve now from a fault of the request or the code', () => {
+    const coded = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+    const socket = (code: string, syscall: string) => Object.assign(new Error(`${syscall} ${code}`), { code, syscall });
+    for (const err of [
+      socket('ECONNREFUSED', 'connect'),
+      socket('ECONNRESET', 'read'),
+      coded('57P01', 'terminating connection due to administrator command'),
+      coded('57P03', 'the database system is starting up'),
+      coded('53300', 'sorry, too many clients already'),
+      coded('08006'),
+      coded('SQLITE_BUSY', 'database is locked'),
+      coded('SQLITE_IOERR_WRITE'),
+      coded('SQLITE_FULL'),
+      new Error('Connection terminated unexpectedly'),
+      new Error('wrapped', { cause: socket('ECONNREFUSED', 'connect') }),
+    ]) {
+      expect(databaseUnavailable(err), `${(err as { code?: string }).code ?? err.message}`).toBe(true);
+    }
+    for (const err of [
+      coded('23505', 'duplicate key value violates unique constraint'),
+      coded('42P01', 'relation "cases" does not exist'),
+      coded('22021'),
+      coded('SQLITE_CONSTRAINT_UNIQUE'),
+      coded('SQLITE_ERROR', 'no such table: cases'),
+      new Error('Connection terminated by the user, who typed this'),
+      // What Node gives a request whose client went away: no system call.
+      coded('ECONNRESET', 'aborted'),
+      new TypeError("Cannot read properties of undefined (reading 'id')"),
+      'ECONNREFUSED',
+      null,
+    ]) {
+      expect(databaseUnavailable(err), String(err instanceof Error ? err.message : err)).toBe(false);
+    }
+  });
+});
