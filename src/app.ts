@@ -130,10 +130,10 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
       deps.logger.warn({ reqId, code: appError.code, cause: { type: cause.name, code: cause.code, message: cause.message } }, 'request refused: the database reported a conflict');
     }
     if (appError?.code === 'not_ready' && !(err instanceof AppError)) {
-      // Not a fault of this request nor of the code: the database is down or restarting. Said for
-      // whoever runs the service, and the client told to send the request again in a while.
-      deps.logger.warn({ reqId, cause: { type: err.name, code: (err as { code?: unknown }).code, message: err.message } }, 'request refused: the database cannot be reached');
-      c.header('Retry-After', String(DATABASE_RETRY_AFTER_S));
+      // Not a fault of this request nor of the code: the database is down or restarting, or the disk
+      // full. Said for whoever runs the service, and the client told to send the request again later.
+      deps.logger.warn({ reqId, cause: { type: err.name, code: (err as { code?: unknown }).code, message: err.message } }, `request refused: ${appError.message}`);
+      c.header('Retry-After', String(RETRY_AFTER_S));
     }
     if (appError) {
       if (wantsHtml(c)) return renderErrorPage(c, appError);
@@ -185,8 +185,11 @@ const pagePathsWellFormed: MiddlewareHandler = async (c, next) => {
 };
 
 /** Maps framework errors (bad JSON, bad media type, body too large) onto the closed set of codes. */
-/** How long a client is asked to wait before sending again a request the database could not serve. */
-const DATABASE_RETRY_AFTER_S = 5;
+/** How long a client is asked to wait before sending again a request the service could not serve now. */
+const RETRY_AFTER_S = 5;
+
+/** The file system's refusals of a write (a photo, a file attached to a reply) that pass once room is made. */
+const OUT_OF_ROOM = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE']);
 
 function toAppError(err: Error, contentType: string | undefined): AppError | null {
   if (err instanceof AppError) return err;
@@ -211,11 +214,14 @@ function toAppError(err: Error, contentType: string | undefined): AppError | nul
     }
   }
   if (databaseUnavailable(err)) {
-    return new AppError('not_ready', 'the database cannot be reached now: send the request again in a while');
+    return new AppError('not_ready', 'the database cannot serve this now (unreachable, restarting, busy or full): send the request again in a while');
+  }
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && OUT_OF_ROOM.has(code)) {
+    return new AppError('not_ready', 'the service cannot store this now (no room on its disk): send the request again later');
   }
   // PostgreSQL refuses text holding a NUL character (22021) or bytes its encoding cannot take: bad input, not a fault.
   // The statement failed, so its transaction wrote nothing.
-  const code = (err as { code?: unknown }).code;
   if (code === '22021' || code === '22P05') {
     return new AppError('validation_failed', 'a text field holds a character that cannot be stored (NUL)', { body: 'must not contain NUL characters' });
   }

@@ -16,8 +16,14 @@ export function createLocalPhotoStore(root: string): PhotoStore {
       await mkdir(dirname(p), { recursive: true });
       // Write to a temporary name first so a crash never leaves half a photo under the real name.
       const tmp = `${p}.part`;
-      await writeFile(tmp, bytes);
-      await rename(tmp, p);
+      try {
+        await writeFile(tmp, bytes);
+        await rename(tmp, p);
+      } catch (err) {
+        // A disk that filled up midway leaves part of the photo: nothing of it stays.
+        await rm(tmp, { force: true });
+        throw err;
+      }
     },
     async get(key) {
       try {

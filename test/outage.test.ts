@@ -1,13 +1,20 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateSync, crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { databaseUnavailable } from '../db/unavailable.js';
-import { createPgDatabase, freePort, onCleanup, PG_ADMIN_URL, postJson, runCli, startTestService, testEnv, waitFor, bodyOf } from './harness.js';
+import { bodyOf, createPgDatabase, freePort, onCleanup, PG_ADMIN_URL, postJson, runCli, startTestService, tempDir, testEnv, waitFor } from './harness.js';
 
 /**
- * PostgreSQL going away under a running service — restarted, its network cut —
- * reached through a TCP proxy that the tests take down and bring back: the
- * service keeps running, refuses what it cannot do with a 503 that says to
- * send it again, and serves again once the database is back.
+ * What the service depends on failing under it: PostgreSQL going away —
+ * restarted, its network cut — reached through a TCP proxy that the tests
+ * take down and bring back, and the disk of the uploads filling up (a small
+ * tmpfs). The service keeps running, refuses what it cannot do with a 503
+ * that says to send it again, keeps nothing of a refused request, and serves
+ * again once the database or the room is back.
  */
 
 /** A TCP proxy to the PostgreSQL of the tests, on a port of its own, which can be cut (every connection dropped, nothing accepted) and restored. */
@@ -182,4 +189,82 @@ describe('databaseUnavailable', () => {
       expect(databaseUnavailable(err), String(err instanceof Error ? err.message : err)).toBe(false);
     }
   });
+});
+
+/** Whether this machine lets the tests mount a small tmpfs (root, and a kernel that allows it here). */
+function canMountTmpfs(): boolean {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  const probe = mkdtempSync(join(tmpdir(), 'intake-tmpfs-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+
+/** A PNG of about `bytes` (stored, not compressed, pixels that vary), as a phone would send a photo. */
+function pngOf(bytes: number): Uint8Array {
+  const width = 512;
+  const height = Math.max(1, Math.ceil(bytes / (width * 3 + 1)));
+  const rows = Buffer.alloc(height * (width * 3 + 1));
+  for (let i = 0; i < rows.length; i++) rows[i] = (i * 7919) % 251;
+  for (let y = 0; y < height; y++) rows[y * (width * 3 + 1)] = 0;
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  return new Uint8Array(
+    Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(rows, { level: 0 })), chunk('IEND', Buffer.alloc(0))]),
+  );
+}
+
+/** Every regular file under a directory. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(dir, f)).isFile());
+}
+
+describe('the disk of the uploads filling up', () => {
+  it.runIf(canMountTmpfs())('answers 503 with Retry-After, keeps no part of the photos nor the case, and takes reports again once there is room', async () => {
+    const disk = tempDir('intake-full-disk-');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1536k', 'tmpfs', disk]);
+    onCleanup(() => {
+      execFileSync('umount', ['--lazy', disk]);
+    });
+    const service = await startTestService(testEnv('disk-full', { UPLOAD_DIR: join(disk, 'uploads') }), 'api');
+    const send = (photos: Uint8Array[]) => {
+      const form = new FormData();
+      form.set('text', '回龙村河边有人倾倒建筑垃圾，照片为证');
+      form.set('anonymous', 'true');
+      for (const [i, p] of photos.entries()) form.append('photos', new Blob([p], { type: 'image/png' }), `photo-${i + 1}.png`);
+      return fetch(`${service.url}/api/v1/reports`, { method: 'POST', body: form });
+    };
+    const countCases = async () => Number((await service.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+
+    // Two photos of 1 MB: the first fits, the second finds no room midway.
+    const refused = await send([pngOf(1_000_000), pngOf(1_000_000)]);
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(refused.status, JSON.stringify(body)).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(body.error).toMatchObject({ code: 'not_ready', message: expect.stringContaining('no room on its disk') });
+    expect(await countCases()).toBe(0);
+    expect(filesUnder(disk)).toEqual([]);
+
+    // The room the refused report took is free again: a report with one such photo goes through.
+    const accepted = await send([pngOf(1_000_000)]);
+    expect(accepted.status, JSON.stringify(await bodyOf(accepted.clone()))).toBe(202);
+    expect(await countCases()).toBe(1);
+    expect(filesUnder(disk)).toHaveLength(1);
+  }, 30_000);
 });
