@@ -99,7 +99,7 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
         })
       : null;
   return {
-    db: new Kysely<Database>({ dialect: sqliteDialect(withStatementCache(sqlite), options.writeTurn, checkpointer) }),
+    db: new Kysely<Database>({ dialect: sqliteDialect(withStatementCache(sqlite), () => sqlite.inTransaction, options.writeTurn, checkpointer) }),
     engine: 'sqlite',
     where: resolve(path),
   };
@@ -111,20 +111,39 @@ export function connectDatabase(url: string, options: ConnectOptions = {}): Data
  * connection, so that nothing touches the database's files once it resolves
  * (a thread still starting would open, and so create, the file again).
  */
-function sqliteDialect(database: SqliteDialectConfig['database'], turn: WriteTurn | undefined, checkpointer: WalCheckpointer | null): SqliteDialect {
-  if (!turn && !checkpointer) return new SqliteDialect({ database });
+function sqliteDialect(
+  database: SqliteDialectConfig['database'],
+  inTransaction: () => boolean,
+  turn: WriteTurn | undefined,
+  checkpointer: WalCheckpointer | null,
+): SqliteDialect {
   return new (class extends SqliteDialect {
     override createDriver(): Driver {
-      const driver = turn ? takingTurns(super.createDriver(), turn) : super.createDriver();
-      if (!checkpointer) return driver;
-      const destroy = driver.destroy.bind(driver);
-      driver.destroy = async () => {
+      const driver = tolerantRollback(super.createDriver(), inTransaction);
+      const taking = turn ? takingTurns(driver, turn) : driver;
+      if (!checkpointer) return taking;
+      const destroy = taking.destroy.bind(taking);
+      taking.destroy = async () => {
         await destroy();
         await checkpointer.stop();
       };
-      return driver;
+      return taking;
     }
   })({ database });
+}
+
+/**
+ * After some errors (a full disk, an I/O error) SQLite has rolled the
+ * transaction back by itself: Kysely's ROLLBACK then fails with "no
+ * transaction is active", and that error would replace the one that says what
+ * happened. Nothing is left to roll back then.
+ */
+function tolerantRollback(driver: Driver, inTransaction: () => boolean): Driver {
+  const rollback = driver.rollbackTransaction.bind(driver);
+  driver.rollbackTransaction = async (connection) => {
+    if (inTransaction()) await rollback(connection);
+  };
+  return driver;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -235,13 +235,21 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(dir, f)).isFile());
 }
 
-describe('the disk of the uploads filling up', () => {
-  it.runIf(canMountTmpfs())('answers 503 with Retry-After, keeps no part of the photos nor the case, and takes reports again once there is room', async () => {
-    const disk = tempDir('intake-full-disk-');
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1536k', 'tmpfs', disk]);
-    onCleanup(() => {
-      execFileSync('umount', ['--lazy', disk]);
-    });
+/** A directory on a tmpfs of its own of `size` (mount's notation: 1536k, 8m), unmounted after the file. */
+function smallDisk(size: string): string {
+  const disk = tempDir('intake-full-disk-');
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', disk]);
+  onCleanup(() => {
+    execFileSync('umount', ['--lazy', disk]);
+  });
+  return disk;
+}
+
+describe('the disk filling up', () => {
+  const mountable = canMountTmpfs();
+
+  it.runIf(mountable)('of the uploads: answers 503 with Retry-After, keeps no part of the photos nor the case, and takes reports again once there is room', async () => {
+    const disk = smallDisk('1536k');
     const service = await startTestService(testEnv('disk-full', { UPLOAD_DIR: join(disk, 'uploads') }), 'api');
     const send = (photos: Uint8Array[]) => {
       const form = new FormData();
@@ -267,4 +275,35 @@ describe('the disk of the uploads filling up', () => {
     expect(await countCases()).toBe(1);
     expect(filesUnder(disk)).toHaveLength(1);
   }, 30_000);
+
+  it.runIf(mountable)('of the SQLite database: answers 503 with Retry-After, never 500, keeps every report it accepted whole, and takes reports again once there is room', async () => {
+    const disk = smallDisk('8m');
+    const service = await startTestService(testEnv('db-disk-full', { DATABASE_URL: join(disk, 'intake.db') }), 'api');
+    // Leave the database a little room: a file takes the rest, to be removed later.
+    const filler = join(disk, 'filler');
+    const { bavail, bsize } = statfsSync(disk);
+    writeFileSync(filler, Buffer.alloc(Math.max(0, bavail * bsize - 256 * 1024)));
+    const report = (i: number) => postJson(`${service.url}/api/v1/reports`, { text: `回龙村河边有人倾倒垃圾，第${i}次。${'堆得很高'.repeat(1200)}`, anonymous: true });
+
+    const statuses: number[] = [];
+    let refusal: { status: number; retryAfter: string | null; body: unknown } | null = null;
+    for (let i = 0; i < 200 && !refusal; i++) {
+      const res = await report(i);
+      statuses.push(res.status);
+      if (res.status !== 202) refusal = { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
+    }
+    expect(refusal, `statuses: ${statuses.join(',')}`).not.toBeNull();
+    expect(refusal).toMatchObject({ status: 503, retryAfter: '5', body: { error: { code: 'not_ready' } } });
+    const accepted = statuses.filter((s) => s === 202).length;
+    expect(accepted).toBeGreaterThan(0);
+
+    // Room again: the service takes reports without a restart, and every report it accepted is there whole.
+    rmSync(filler);
+    const after = await report(1000);
+    expect(after.status, JSON.stringify(await bodyOf(after.clone()))).toBe(202);
+    const cases = await service.deps.db.selectFrom('cases').select('id').execute();
+    expect(cases).toHaveLength(accepted + 1);
+    const received = await service.deps.db.selectFrom('case_events').select('case_id').where('kind', '=', 'received').execute();
+    expect(new Set(received.map((e) => e.case_id))).toEqual(new Set(cases.map((c) => c.id)));
+  }, 60_000);
 });
