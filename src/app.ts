@@ -184,13 +184,16 @@ const pagePathsWellFormed: MiddlewareHandler = async (c, next) => {
   await next();
 };
 
-/** Maps framework errors (bad JSON, bad media type, body too large) onto the closed set of codes. */
 /** How long a client is asked to wait before sending again a request the service could not serve now. */
 const RETRY_AFTER_S = 5;
 
 /** The file system's refusals of a write (a photo, a file attached to a reply) that pass once room is made. */
 const OUT_OF_ROOM = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE']);
 
+/**
+ * Maps framework errors (bad JSON, bad media type, body too large) onto the closed set of codes, and
+ * what the database or the disk cannot do now onto `not_ready`.
+ */
 function toAppError(err: Error, contentType: string | undefined): AppError | null {
   if (err instanceof AppError) return err;
   if (err instanceof HTTPException) {
