@@ -483,6 +483,17 @@ describe.each([
       expect(d.body.type.evidence.map((e: any) => e.phrase)).toEqual(['国', '建', '焚烧垃圾']);
     });
 
+    it("reads the classifier's numbers as they are, though one prints with 15 digits in a row as an old ID number would", async () => {
+      // Masking reads text: a confidence is no ID or phone number, and masking part of it broke the whole view (500).
+      const confidence = 0.254826880320606;
+      const { id } = await seedCase(service, clock, { confidence, assignments: [{ unit: 'epb', role: 'lead' }] });
+      const b = await json(as(staff.epb).get(`/api/v1/cases/${id}`));
+      expect(b.status, JSON.stringify(b.body)).toBe(200);
+      expect(b.body.events.find((e: any) => e.kind === 'classified').data).toEqual({ type: 'illegal_discharge', confidence });
+      // The reporter's phone in the same view stays masked: strings are masked one by one.
+      expect(JSON.stringify(b.body)).not.toContain('13912345678');
+    });
+
     it('sees no name the reporter gave themself in the place the pipeline extracted', async () => {
       const { id } = await submitReport(service, { text: '我是回龙村的村民黄志强，村里养猪场的粪水直接排到稻田里，臭得不行', anonymous: true });
       const d = await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`));

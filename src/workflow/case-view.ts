@@ -97,9 +97,21 @@ export function textFor(principal: Principal, text: string, names: HiddenNames =
   return isBureau(principal) ? maskIdentityInText(text, names, { officials: byStaff }) : text;
 }
 
+/**
+ * Masks, for a bureau reader, every string in an event's data. Strings one by
+ * one, never the data's JSON text as a whole: a number is no phone or ID
+ * number (a confidence printed as 0.254826880320606 holds 15 digits in a
+ * row), and masking part of it would also break the JSON.
+ */
 function maskDeep<T>(principal: Principal, value: T, names: HiddenNames = []): T {
-  if (!isBureau(principal) || value === null || value === undefined) return value;
-  return JSON.parse(maskIdentityInText(JSON.stringify(value), names)) as T;
+  if (!isBureau(principal)) return value;
+  const mask = (v: unknown): unknown => {
+    if (typeof v === 'string') return maskIdentityInText(v, names);
+    if (Array.isArray(v)) return v.map(mask);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mask(x)]));
+    return v;
+  };
+  return mask(value) as T;
 }
 
 /**
