@@ -34,11 +34,15 @@ function targetOf(redis: RedisTarget | string): RedisTarget {
   return typeof redis === 'string' ? { kind: 'single', url: redis } : redis;
 }
 
-/** Logs the first failure and the recovery, not every reconnect attempt. */
-function watchConnection(redis: RedisConnection, logger: Logger, where: string, onReady: () => void): void {
+/**
+ * Logs the first failure and the recovery, not every reconnect attempt. What
+ * fails once the transport is closing (`closing()`: a command-line tool done
+ * before the connection was made) is no news of Redis.
+ */
+function watchConnection(redis: RedisConnection, logger: Logger, where: string, onReady: () => void, closing: () => boolean): void {
   let down = false;
   redis.on('error', (err: Error) => {
-    if (!down) {
+    if (!down && !closing()) {
       down = true;
       logger.warn({ redis: where, err: err.message }, `redis unreachable at ${where}: reports are still accepted and kept in the database; queue work resumes when it is back`);
     }
@@ -70,7 +74,8 @@ export function createBullmqTransport(opts: BullmqOptions & { retry?: RetryPolic
   const listeners: Array<() => void> = [];
   const target = targetOf(opts.redis);
   const connection = createRedisConnection(target, 'producer');
-  watchConnection(connection, opts.logger, describeRedis(target), () => listeners.forEach((l) => l()));
+  let closing = false;
+  watchConnection(connection, opts.logger, describeRedis(target), () => listeners.forEach((l) => l()), () => closing);
   const prefix = queuePrefix(target, opts.prefix);
   const queues = new Map<JobName, Queue>();
   for (const name of JOB_NAMES) {
@@ -171,6 +176,7 @@ export function createBullmqTransport(opts: BullmqOptions & { retry?: RetryPolic
       listeners.push(listener);
     },
     async close() {
+      closing = true;
       await withTimeout(Promise.allSettled([...queues.values()].map((q) => q.close())), 5000);
       if (connection.status === 'ready') await withTimeout(connection.quit(), 1000).catch(() => undefined);
       connection.disconnect();

@@ -11,7 +11,7 @@ import { createUser } from '../db/repositories/users.repository.js';
 import { loadDistrictFile } from '../src/district/district-file.js';
 import { csvRows, splitLines } from '../src/hotline/import-calls.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
-import { runCli, startTestService, tempDir, testEnv, type CliRun } from './harness.js';
+import { REDIS_URL, runCli, startTestService, tempDir, testEnv, uniquePrefix, type CliRun } from './harness.js';
 import { json, T0, type TestService } from './workflow-helpers.js';
 
 /**
@@ -589,6 +589,10 @@ describe('the import readers', () => {
 
 describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
   function cli(databaseUrl: string, ...args: string[]): Promise<CliRun> {
+    return cliWith({}, databaseUrl, ...args);
+  }
+
+  function cliWith(env: Record<string, string>, databaseUrl: string, ...args: string[]): Promise<CliRun> {
     return runCli(['npm', 'run', '--silent', 'hotline', '--'], args, {
       env: {
         DATABASE_URL: databaseUrl,
@@ -596,6 +600,7 @@ describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
         REDIS_URL: DEAD_REDIS,
         LOG_LEVEL: 'error',
         CLASSIFIER_DIR: join(tmpdir(), 'intake-test-classifier'),
+        ...env,
       },
     });
   }
@@ -643,6 +648,18 @@ describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
     const usage = await cli(db, 'import');
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('import needs a FILE');
+  });
+
+  it('says nothing of Redis when Redis is up and the file is refused before the connection is made', async () => {
+    const db = join(dir, 'cli-header.db');
+    await serviceDatabase(db);
+    const file = join(dir, 'cli-no-header.csv');
+    writeFileSync(file, 'hotline,callId\n12369,c-1\n');
+    // Warnings shown, and the Redis of the tests: closing a connection still being made is no news of Redis.
+    const run = await cliWith({ REDIS_URL: REDIS_URL, QUEUE_PREFIX: uniquePrefix('hotline-cli'), LOG_LEVEL: 'warn' }, db, 'import', '--format', 'csv', file);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('the CSV header lacks');
+    expect(run.stderr + run.stdout).not.toContain('redis unreachable');
   });
 
   it('refuses a DATABASE_URL whose SQLite file does not exist, and creates nothing', async () => {
