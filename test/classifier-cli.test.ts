@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +36,15 @@ describe('npm run classifier', { timeout: 60_000 }, () => {
     expect(run.stderr).toContain(problem);
     expect(run.stderr).toContain('usage: npm run classifier');
     expect(run.stderr).not.toContain('    at ');
+  });
+
+  it('refuses to score a labelled file that holds no texts, rather than print scores of zero', async () => {
+    const empty = join(dir, 'empty.jsonl');
+    writeFileSync(empty, '\n');
+    const run = await classifier(db, 'evaluate', '--file', empty);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`classifier: ${empty} holds no labelled texts: one {"text", "label"} a line\n`);
+    expect(run.stdout).toBe('');
   });
 
   it('refuses to train on a DATABASE_URL whose SQLite file does not exist, and creates nothing', async () => {

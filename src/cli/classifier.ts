@@ -80,8 +80,11 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'evaluate') {
     const file = values.file ?? (examplesPath === DEFAULT_EXAMPLES_PATH ? DEFAULT_HELDOUT_PATH : undefined);
     if (!file) throw new UsageError('evaluate needs --file FILE for this district (it has its own example file)');
+    const labelled = readExamples(file, district);
+    // Scores over nothing would read as a model that gets everything wrong.
+    if (labelled.length === 0) throw new CommandError(`${file} holds no labelled texts: one {"text", "label"} a line`);
     const { classifier, origin } = loadOrTrain({ district, examplesPath, dir: env.CLASSIFIER_DIR });
-    const report = evaluate(classifier, readExamples(file, district));
+    const report = evaluate(classifier, labelled);
     console.log(`model ${classifier.engine} (${origin}) on ${file}`);
     for (const m of report.perClass) {
       console.log(`  ${m.label.padEnd(24)} P ${m.precision.toFixed(3)}  R ${m.recall.toFixed(3)}  F1 ${m.f1.toFixed(3)}  n ${m.support}`);
