@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync, crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { databaseUnavailable } from '../db/unavailable.js';
 import { bodyOf, createPgDatabase, freePort, onCleanup, PG_ADMIN_URL, postJson, runCli, startTestService, tempDir, testEnv, waitFor } from './harness.js';
+import { startPgProxy } from './pg-proxy.js';
 
 /**
  * What the service depends on failing under it: PostgreSQL going away —
@@ -17,80 +17,21 @@ import { bodyOf, createPgDatabase, freePort, onCleanup, PG_ADMIN_URL, postJson, 
  * again once the database or the room is back.
  */
 
-/** A TCP proxy to the PostgreSQL of the tests, on a port of its own, which can be cut (every connection dropped, nothing accepted) and restored. */
-async function pgProxy(): Promise<{ url: (databaseUrl: string) => string; cut: () => Promise<void>; restore: () => Promise<void> }> {
-  const target = new URL(PG_ADMIN_URL);
-  const port = await freePort();
-  const sockets = new Set<Socket>();
-  let server: Server | null = null;
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      const s = createServer((client) => {
-        const upstream = connect(Number(target.port || 5432), target.hostname);
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('error', () => {});
-          socket.on('close', () => sockets.delete(socket));
-        }
-        client.pipe(upstream);
-        upstream.pipe(client);
-      });
-      s.once('error', reject);
-      s.listen(port, '127.0.0.1', () => resolve());
-      server = s;
-    });
-  const cut = async () => {
-    const s = server;
-    server = null;
-    const closed = s ? new Promise<void>((resolve) => s.close(() => resolve())) : Promise.resolve();
-    // Reset, as a server that crashed or a network that failed would leave them.
-    for (const socket of sockets) socket.resetAndDestroy();
-    await closed;
-  };
-  await listen();
-  onCleanup(cut);
-  return {
-    url: (databaseUrl) => {
-      const u = new URL(databaseUrl);
-      u.hostname = '127.0.0.1';
-      u.port = String(port);
-      return u.toString();
-    },
-    cut: async () => {
-      await cut();
-      // Wait until every socket of the proxy has closed: the service's clients have been told.
-      await waitFor(() => sockets.size === 0, { what: 'the proxied connections to close' });
-    },
-    restore: listen,
-  };
-}
-
 describe('PostgreSQL going away', () => {
   it('does not bring the process down when a connection a transaction holds between two queries is lost', async () => {
     // Its own process: an unhandled 'error' event of a pg client ends it (exit status 1), as it would end the service.
     const script = `
-      import { createServer, connect } from 'node:net';
+      const { startPgProxy } = await import('./test/pg-proxy.ts');
       const { connectDatabase } = await import('./db/connect.ts');
       const { sql } = await import('kysely');
-      const target = new URL(${JSON.stringify(PG_ADMIN_URL)});
-      const [pgHost, pgPort] = [target.hostname, Number(target.port || 5432)];
-      const sockets = new Set();
-      const proxy = createServer((client) => {
-        const upstream = connect(pgPort, pgHost);
-        for (const s of [client, upstream]) { sockets.add(s); s.on('error', () => {}); }
-        client.pipe(upstream);
-        upstream.pipe(client);
-      });
-      await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
-      target.hostname = '127.0.0.1';
-      target.port = String(proxy.address().port);
-      const handle = connectDatabase(target.toString(), { poolSize: 2 });
+      const proxy = await startPgProxy(${JSON.stringify(PG_ADMIN_URL)});
+      const handle = connectDatabase(proxy.url(${JSON.stringify(PG_ADMIN_URL)}), { poolSize: 2 });
       const outcome = await handle.db
         .transaction()
         .execute(async (trx) => {
           await sql\`select 1\`.execute(trx);
           // Between the transaction's queries its connection is lost: no query of the client is running.
-          for (const s of sockets) s.resetAndDestroy();
+          await proxy.drop();
           await new Promise((r) => setTimeout(r, 300));
           await sql\`select 1\`.execute(trx);
         })
@@ -100,7 +41,7 @@ describe('PostgreSQL going away', () => {
       const { rows } = await sql\`select 2 as n\`.execute(handle.db);
       console.log('next query: ' + rows[0].n);
       await handle.db.destroy();
-      proxy.close();
+      await proxy.cut();
     `;
     const run = await runCli([process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], []);
     expect(run.stderr).not.toContain("Unhandled 'error' event");
@@ -110,7 +51,8 @@ describe('PostgreSQL going away', () => {
   }, 30_000);
 
   it('answers 503 with Retry-After while the database cannot be reached, loses nothing it accepted, and serves again once it is back', async () => {
-    const proxy = await pgProxy();
+    const proxy = await startPgProxy(PG_ADMIN_URL, await freePort());
+    onCleanup(() => proxy.cut());
     const service = await startTestService(testEnv('pg-outage', { DATABASE_URL: proxy.url(await createPgDatabase('outage')) }));
     const report = (text: string) => postJson(`${service.url}/api/v1/reports`, { text, anonymous: true });
 
