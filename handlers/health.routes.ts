@@ -15,7 +15,12 @@ const healthz = createRoute({
 
 const readinessSchema = z.object({
   status: z.enum(['ready', 'not_ready']),
-  checks: z.object({ database: z.enum(['ok', 'down']), redis: z.enum(['ok', 'down']) }),
+  checks: z.object({
+    database: z.enum(['ok', 'down']),
+    redis: z.enum(['ok', 'down']),
+    /** Whether reports are taken: down while the intake writer thread of an API process is being restarted. */
+    intake: z.enum(['ok', 'down']),
+  }),
 });
 
 const readyz = createRoute({
@@ -23,7 +28,7 @@ const readyz = createRoute({
   path: '/readyz',
   operationId: 'readiness',
   tags: ['operations'],
-  summary: 'The database and Redis are reachable',
+  summary: 'The database and Redis are reachable, and reports are taken',
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: readinessSchema } } },
     503: {
@@ -45,8 +50,9 @@ export function healthRoutes() {
       ),
       deps.transport.ping().then((up) => (up ? ('ok' as const) : ('down' as const))),
     ]);
-    const ready = database === 'ok' && redis === 'ok';
-    const body = { status: ready ? ('ready' as const) : ('not_ready' as const), checks: { database, redis } };
+    const intake = deps.writer.up?.() === false ? ('down' as const) : ('ok' as const);
+    const ready = database === 'ok' && redis === 'ok' && intake === 'ok';
+    const body = { status: ready ? ('ready' as const) : ('not_ready' as const), checks: { database, redis, intake } };
     return ready ? c.json(body, 200) : c.json(body, 503);
   });
   return app;

@@ -223,6 +223,10 @@ function toAppError(err: Error, contentType: string | undefined): AppError | nul
   if (typeof code === 'string' && OUT_OF_ROOM.has(code)) {
     return new AppError('not_ready', 'the service cannot store this now (no room on its disk): send the request again later');
   }
+  // The intake writer thread stopped and is being started again (src/intake/writer-thread.ts).
+  if (code === 'INTAKE_WRITER_DOWN') {
+    return new AppError('not_ready', 'the service cannot take reports now (its intake writer is restarting): send the request again in a while');
+  }
   // PostgreSQL refuses text holding a NUL character (22021) or bytes its encoding cannot take: bad input, not a fault.
   // The statement failed, so its transaction wrote nothing.
   if (code === '22021' || code === '22P05') {

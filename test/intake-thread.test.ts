@@ -1,3 +1,4 @@
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
@@ -112,7 +113,95 @@ describe.each([
   });
 });
 
+/**
+ * Makes the thread of this process named `name` fail as a fault in its code
+ * would: an error thrown from its event loop, nobody catching it. Sent through
+ * the inspector, as a debugger would, so the product needs no hook for it.
+ */
+async function throwInThread(name: string): Promise<void> {
+  const session = new Session();
+  session.connect();
+  try {
+    const threads: Array<{ sessionId: string; workerInfo: { title: string } }> = [];
+    session.on('NodeWorker.attachedToWorker', (m) => threads.push(m.params));
+    const answered = new Set<number>();
+    session.on('NodeWorker.receivedMessageFromWorker', (m) => answered.add((JSON.parse(m.params.message) as { id?: number }).id ?? 0));
+    await session.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
+    const target = await waitFor(() => threads.find((t) => t.workerInfo.title.endsWith(` ${name}`)), { what: `the ${name} thread` });
+    const evaluate = { id: 1, method: 'Runtime.evaluate', params: { expression: "setTimeout(() => { throw new Error('fault in the thread') }); 0" } };
+    await session.post('NodeWorker.sendMessageToWorker', { sessionId: target.sessionId, message: JSON.stringify(evaluate) });
+    await waitFor(() => answered.has(1), { what: 'the thread to take the fault' });
+    await session.post('NodeWorker.disable');
+  } finally {
+    session.disconnect();
+  }
+}
+
 describe('the intake writer thread', () => {
+  it('is started again after a fault ends it: meanwhile reports get 503 and /readyz says so; nothing answered 202 is lost', async () => {
+    const { lines, logger } = captureLogs();
+    const env = testEnv('intake-thread-fault', { REDIS_URL });
+    const service = await startTestService(env, 'api', { logger });
+    const post = (i: number) => postJson(`${service.url}/api/v1/reports`, { text: `冷水铺村口有人焚烧电缆皮，黑烟很大（${i}）` });
+
+    // Reports keep coming while the thread fails: each is answered 202 or 503, never a 500, and never left waiting.
+    const answers: Array<{ status: number; id?: string }> = [];
+    let sending = true;
+    let n = 0;
+    const senders = Array.from({ length: 4 }, async () => {
+      while (sending) {
+        const res = await post(n++);
+        const body = (await res.json()) as { id?: string };
+        answers.push({ status: res.status, ...(res.status === 202 ? { id: body.id } : {}) });
+      }
+    });
+    // Should the test fail midway: no report sent to the service once it stops.
+    onCleanup(async () => {
+      sending = false;
+      await Promise.allSettled(senders);
+    });
+    await waitFor(() => answers.length >= 20, { what: 'reports before the fault' });
+    await throwInThread('intake-writer');
+    const stopped = await waitFor(() => lines.find((l) => l.msg === 'intake writer thread stopped: reports are refused until it is started again in 2 s'), {
+      what: 'the thread stopped',
+      intervalMs: 10,
+    });
+    expect(stopped.level).toBe(50);
+    expect(stopped.exitCode).toBe(1);
+    expect((stopped.err as { message: string }).message).toBe('fault in the thread');
+
+    // Down: a report is refused as the database being down is, to be sent again.
+    const refused = await post(-1);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('not_ready');
+    const notReady = await fetch(`${service.url}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toEqual({ status: 'not_ready', checks: { database: 'ok', redis: 'ok', intake: 'down' } });
+
+    await waitFor(() => lines.some((l) => l.msg === 'intake writer thread started again: reports are taken again'), { what: 'the thread started again' });
+    const taken = await post(-2);
+    expect(taken.status).toBe(202);
+    const ready = await fetch(`${service.url}/readyz`);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok', intake: 'ok' } });
+    const after = answers.length;
+    await waitFor(() => answers.slice(after).some((a) => a.status === 202), { what: 'reports taken by the new thread' });
+    sending = false;
+    await Promise.all(senders);
+
+    expect(new Set(answers.map((a) => a.status))).toEqual(new Set([202, 503]));
+    expect(lines.filter((l) => l.msg === 'unhandled error')).toEqual([]);
+    // Every report answered 202 is in the database, and relayed to the queue by one thread or the other.
+    const accepted = [...answers.filter((a) => a.status === 202).map((a) => a.id!), ((await taken.json()) as { id: string }).id];
+    const cases = (await service.deps.db.selectFrom('cases').select('id').execute()).map((r) => r.id);
+    expect(cases).toEqual(expect.arrayContaining(accepted));
+    await waitFor(async () => (await service.deps.db.selectFrom('outbox').select('id').execute()).length === 0, { what: 'an empty outbox' });
+    const queue = new Queue('intake', { connection: { url: env.REDIS_URL }, prefix: env.QUEUE_PREFIX });
+    onCleanup(() => queue.close());
+    const jobIds = new Set((await queue.getJobs(['waiting', 'prioritized', 'delayed'], 0, -1)).map((j) => j.id));
+    expect(jobIds).toEqual(new Set(cases.map((id) => `intake-${id}`)));
+  });
+
   it('reports through the service logger when the queue is unreachable, and keeps the entries', async () => {
     const { lines, logger } = captureLogs();
     const env = testEnv('intake-thread-down', { REDIS_URL: `redis://127.0.0.1:${await freePort()}` });

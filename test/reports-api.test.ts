@@ -559,7 +559,7 @@ describe('operations', () => {
   it('GET /readyz reports the database and Redis up', async () => {
     const res = await fetch(`${service.url}/readyz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok' } });
+    expect(await res.json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok', intake: 'ok' } });
   });
 
   it('serves an OpenAPI document describing the intake routes', async () => {

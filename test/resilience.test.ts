@@ -58,7 +58,7 @@ describe('when Redis is unreachable', () => {
 
     const ready = await fetch(`${service.url}/readyz`);
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toEqual({ status: 'not_ready', checks: { database: 'ok', redis: 'down' } });
+    expect(await ready.json()).toEqual({ status: 'not_ready', checks: { database: 'ok', redis: 'down', intake: 'ok' } });
 
     const ids = await submitMany(service, 12);
     const outbox = await service.deps.db.selectFrom('outbox').select('id').execute();

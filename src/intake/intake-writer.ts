@@ -49,6 +49,8 @@ export interface IntakeWriter {
   write(report: PreparedReport): Promise<void>;
   /** Reports that commit together or not at all (the cases of one split hotline call). */
   writeAll(reports: PreparedReport[]): Promise<void>;
+  /** Whether it takes reports now: false while a writer thread that stopped is being restarted (`/readyz`). Absent: always. */
+  up?(): boolean;
 }
 
 /**

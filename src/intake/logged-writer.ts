@@ -25,5 +25,6 @@ export function loggedWriter(writer: IntakeWriter, logger: Logger, onAccepted: (
       await writer.writeAll(reports);
       accepted(reports);
     },
+    ...(writer.up ? { up: () => writer.up!() } : {}),
   };
 }
