@@ -2,10 +2,11 @@ import { connectDatabase, isPostgresUrl, migrateToLatest } from '../db/connect.j
 import { WriteTurn } from '../db/write-turn.js';
 import { bullmqTransportFromEnv } from '../queues/bullmq.transport.js';
 import { createOutboxRelay, type OutboxRelay } from '../queues/outbox-relay.js';
-import { examplesPathFor, loadOrTrain } from './classifier/classifier-store.js';
+import { examplesPathFor, ExamplesFileError, loadOrTrain } from './classifier/classifier-store.js';
+import { ExampleError } from './classifier/engine/index.js';
 import { systemClock } from './clock.js';
-import type { District } from './district/district.schema.js';
-import { loadDistrictFile } from './district/district-file.js';
+import { DistrictConfigError, type District } from './district/district.schema.js';
+import { DEFAULT_DISTRICT_PATH, loadDistrictFile } from './district/district-file.js';
 import type { Env } from './env.js';
 import { createIntakeWriter, type IntakeWriter } from './intake/intake-writer.js';
 import { startIntakeThread } from './intake/writer-thread.js';
@@ -45,7 +46,13 @@ export async function createDeps(
   }
   logger.info({ database: handle.where, engine: handle.engine }, 'database ready');
 
-  const classifier = overrides.classifier ?? buildClassifier(env, district, logger);
+  let classifier: Classifier;
+  try {
+    classifier = overrides.classifier ?? buildClassifier(env, district, logger);
+  } catch (err) {
+    await handle.db.destroy();
+    throw err;
+  }
 
   const transport = bullmqTransportFromEnv(env, logger);
 
@@ -91,12 +98,16 @@ function buildClassifier(env: Env, district: District, logger: Logger): Classifi
     logger.info('classifier: phrase rules of the district file');
     return createRuleClassifier(district);
   }
-  const loaded = loadOrTrain({
-    district,
-    examplesPath: examplesPathFor(district, env.DISTRICT_CONFIG),
-    dir: env.CLASSIFIER_DIR,
-    logger,
-  });
+  let loaded: ReturnType<typeof loadOrTrain>;
+  try {
+    loaded = loadOrTrain({ district, examplesPath: examplesPathFor(district, env.DISTRICT_CONFIG), dir: env.CLASSIFIER_DIR, logger });
+  } catch (err) {
+    // The district's own example file: a label it has no type for, a broken line, no such file. Said as the district file's fault.
+    if (district.file.classifier.examples && (err instanceof ExampleError || err instanceof ExamplesFileError)) {
+      throw new DistrictConfigError(env.DISTRICT_CONFIG ?? DEFAULT_DISTRICT_PATH, [`classifier.examples: ${err.message}`]);
+    }
+    throw err;
+  }
   logger.info(
     { origin: loaded.origin, examples: loaded.examples, corrections: loaded.corrections, engine: loaded.classifier.engine },
     'classifier ready',

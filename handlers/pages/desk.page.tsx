@@ -31,6 +31,7 @@ import {
   field,
   FieldProblem,
   FormNotice,
+  GoneOption,
   History,
   invalidAttrs,
   jurisdictionOptions,
@@ -509,6 +510,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
             <VersionField version={version} seen={seen} />
             <label for="route-type">{zh ? '问题类型' : 'Type'}</label>
             <select id="route-type" name="type" {...invalidAttrs(problem, 'route', 'type')}>
+              <GoneOption code={view.type?.code} known={!view.type?.code || district.types.has(view.type.code)} selected={kept(problem, 'route', 'type', view.type?.code ?? '')} lang={p.lang} />
               {suggestions.length > 0 ? (
                 <optgroup label={zh ? '分类建议' : 'Suggested'}>
                   {suggestions.map((s) => (
@@ -601,6 +603,12 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
             <label for="route-jurisdiction">{zh ? '属地' : 'Local office'}</label>
             <select id="route-jurisdiction" name="jurisdiction" {...invalidAttrs(problem, 'route', 'jurisdiction')}>
               <option value="">{zh ? '地点不明' : 'place unknown'}</option>
+              <GoneOption
+                code={view.jurisdiction?.code}
+                known={!view.jurisdiction || district.units.get(view.jurisdiction.code)?.kind === 'jurisdiction'}
+                selected={kept(problem, 'route', 'jurisdiction', view.jurisdiction?.code ?? '')}
+                lang={p.lang}
+              />
               {jurisdictionOptions(district, p.lang).map((j) => (
                 <option value={j.code} selected={kept(problem, 'route', 'jurisdiction', view.jurisdiction?.code ?? '') === j.code}>
                   {j.name}

@@ -186,6 +186,17 @@ export function jurisdictionOptions(district: District, lang: Lang): Array<{ cod
 }
 
 /**
+ * A choice for the case's own type or place when the district file no longer
+ * has it (dropped or renamed since the case got it): shown and selected, so a
+ * form sent as it is asks for another one instead of silently taking the
+ * list's first.
+ */
+export function GoneOption({ code, known, selected, lang }: { code: string | null | undefined; known: boolean; selected: string; lang: Lang }) {
+  if (!code || known) return null;
+  return <option value={code} selected={selected === code}>{lang === 'zh' ? `${code}（已不在区划配置中，请另选）` : `${code} (no longer in the district file: choose another)`}</option>;
+}
+
+/**
  * The badge of a deadline: overdue (red), due soon (amber), or none. "Due
  * soon" is the district's reminder window (催办, `supervision.remindBeforeHours`):
  * a fixed day would mark every case whose sign-for window is a day long.

@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { District } from '../district/district.schema.js';
 import type { Logger } from '../logger.js';
+import { bundledExamplesFor } from './bundled-examples.js';
 import { districtRules } from './district-rules.js';
 import {
   hashExamples,
@@ -51,12 +52,25 @@ export function examplesPathFor(district: District, districtPath: string | undef
   return DEFAULT_EXAMPLES_PATH;
 }
 
-export function readExamples(path: string, district: District): LabelledExample[] {
+/** An example file that cannot be read. */
+export class ExamplesFileError extends Error {
+  override readonly name = 'ExamplesFileError';
+}
+
+/**
+ * The labelled examples of a file, each label one of the district's types: a
+ * district's own file must hold no other label; of the bundled files, the
+ * examples of types the district file dropped are left out (`logger` says so).
+ */
+export function readExamples(path: string, district: District, logger?: Pick<Logger, 'warn'>): LabelledExample[] {
   let content: string;
   try {
     content = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read classifier examples ${path}: ${(err as Error).message}`);
+    throw new ExamplesFileError(`cannot read classifier examples ${path}: ${(err as Error).message}`);
+  }
+  if (path === DEFAULT_EXAMPLES_PATH || path === DEFAULT_HELDOUT_PATH) {
+    return bundledExamplesFor(parseExamplesJsonl(content, { source: path }), district, logger);
   }
   return parseExamplesJsonl(content, { allowedLabels: [...district.types.keys()], source: path });
 }
@@ -87,7 +101,7 @@ export interface StoreOptions {
 
 export function loadOrTrain(opts: StoreOptions): LoadedClassifier {
   const rules = districtRules(opts.district);
-  const examples = readExamples(opts.examplesPath, opts.district);
+  const examples = readExamples(opts.examplesPath, opts.district, opts.logger);
   const examplesHash = hashExamples(examples);
 
   const current = readArtifact(join(opts.dir, 'current.json'));
@@ -130,7 +144,7 @@ export function retrain(
   opts: StoreOptions & { corrections: LabelledExample[] },
 ): { classifier: LinearClassifier; examples: number; corrections: number; ms: number } {
   const rules = districtRules(opts.district);
-  const examples = readExamples(opts.examplesPath, opts.district);
+  const examples = readExamples(opts.examplesPath, opts.district, opts.logger);
   const known = new Set(opts.district.types.keys());
   const corrections = opts.corrections.filter((c) => known.has(c.label) && c.text.trim() !== '');
   const started = performance.now();

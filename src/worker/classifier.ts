@@ -1,5 +1,6 @@
 import examplesText from '../classifier/data/examples.default.jsonl';
 import { districtRules } from '../classifier/district-rules.js';
+import { bundledExamplesFor } from '../classifier/bundled-examples.js';
 import { parseExamplesJsonl, trainClassifier } from '../classifier/engine/index.js';
 import type { District } from '../district/district.schema.js';
 import type { Logger } from '../logger.js';
@@ -29,7 +30,7 @@ export function lazyClassifier(district: District, logger: Logger): Classifier {
   const get = (): Classifier => {
     if (!model) {
       const started = performance.now();
-      const examples = parseExamplesJsonl(examplesText, { allowedLabels: [...district.types.keys()], source: 'examples.default.jsonl' });
+      const examples = bundledExamplesFor(parseExamplesJsonl(examplesText, { source: 'examples.default.jsonl' }), district, logger);
       model = trainClassifier(examples, { rules: districtRules(district) });
       logger.info({ examples: examples.length, ms: Math.round(performance.now() - started) }, 'classifier trained from the bundled example file');
     }

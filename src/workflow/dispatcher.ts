@@ -239,7 +239,11 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     const type = input.type ?? c.typeCode;
     if (!type) throw new AppError('validation_failed', 'the case has no type yet: give one', { type: 'required: the case has no type yet' });
     const route = district.routing[type];
-    if (!district.types.has(type) || !route) throw new AppError('validation_failed', `unknown type "${type}"`, { type: `unknown type "${type}"` });
+    if (!district.types.has(type) || !route) {
+      // The case's own type, kept from before the district file dropped it: a type has to be chosen.
+      const said = input.type === undefined ? `the case's type "${type}" is no longer in the district file: give one` : `unknown type "${type}"`;
+      throw new AppError('validation_failed', said, { type: said });
+    }
     if (route.transfer && input.lead === undefined) {
       throw new AppError('validation_failed', `"${type}" goes to ${route.lead}: use POST /api/v1/cases/{id}/transfer`, { type: 'a transfer type: use transfer' });
     }
@@ -251,7 +255,12 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     if (badLead) fields.lead = badLead;
     const badCo = co.filter((u) => !district.units.has(u));
     if (badCo.length > 0) fields.co = `unknown bureau ${badCo.map((u) => `"${u}"`).join(', ')}`;
-    if (jurisdiction !== null && district.units.get(jurisdiction)?.kind !== 'jurisdiction') fields.jurisdiction = `unknown jurisdiction "${jurisdiction}"`;
+    if (jurisdiction !== null && district.units.get(jurisdiction)?.kind !== 'jurisdiction') {
+      fields.jurisdiction =
+        input.jurisdiction === undefined
+          ? `the case's jurisdiction "${jurisdiction}" is no longer in the district file: give one, or null for none`
+          : `unknown jurisdiction "${jurisdiction}"`;
+    }
     if (Object.keys(fields).length > 0) throw new AppError('validation_failed', `invalid ${Object.keys(fields).join(', ')}`, fields);
 
     const planned: Array<{ unit: string; role: AssignmentRole }> = [{ unit: lead, role: 'lead' }, ...co.map((u) => ({ unit: u, role: 'co' as const }))];
@@ -415,11 +424,15 @@ export async function transferCase(deps: WorkflowDeps, principal: Principal, cas
 
 /** Release a co-handler or the jurisdiction from the case; that may complete the bureau phase. */
 export async function releaseUnit(deps: WorkflowDeps, principal: Principal, caseId: string, input: { unit: string; reason: string }): Promise<{ caseReplied: boolean }> {
-  if (!deps.district.units.has(input.unit)) throw new AppError('validation_failed', 'invalid unit', { unit: `unknown unit "${input.unit}"` });
   return inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
+    const assignments = await listAssignments(trx, caseId);
+    // A unit the district file no longer has can still be released from the cases it was given before.
+    if (!deps.district.units.has(input.unit) && !assignments.some((a) => a.unitCode === input.unit)) {
+      throw new AppError('validation_failed', 'invalid unit', { unit: `unknown unit "${input.unit}"` });
+    }
     if (isClosedStatus(c.status) || c.status === 'replied') throw refused('illegal_transition', `the case is ${c.status}`, { reason: 'release_case_done', status: c.status });
-    const mine = currentRound(c, await listAssignments(trx, caseId)).filter(
+    const mine = currentRound(c, assignments).filter(
       (a) => a.unitCode === input.unit && (a.status === 'pending' || a.status === 'accepted' || a.status === 'returned'),
     );
     if (mine.length === 0) throw refused('illegal_transition', `${input.unit} has no open assignment on this case to release`, { reason: 'release_nothing_open', unit: input.unit });

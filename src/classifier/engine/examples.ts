@@ -90,3 +90,19 @@ export function validateExamples(examples: readonly LabelledExample[], allowedLa
 export function hashExamples(examples: readonly LabelledExample[]): string {
   return digest(examples.flatMap((ex) => [ex.label, ex.text]));
 }
+
+/**
+ * The examples whose label is one of `labels`, and how many of each other
+ * label were left out: the bundled example files are written for the default
+ * taxonomy, and a district file made from it may drop types.
+ */
+export function examplesOf(examples: LabelledExample[], labels: Iterable<string>): { kept: LabelledExample[]; leftOut: Record<string, number> } {
+  const known = new Set(labels);
+  const kept: LabelledExample[] = [];
+  const leftOut: Record<string, number> = {};
+  for (const e of examples) {
+    if (known.has(e.label)) kept.push(e);
+    else leftOut[e.label] = (leftOut[e.label] ?? 0) + 1;
+  }
+  return { kept, leftOut };
+}

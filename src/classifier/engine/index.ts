@@ -29,6 +29,7 @@ export {
 } from './evaluate.js';
 export {
   ExampleError,
+  examplesOf,
   hashExamples,
   parseExamplesJsonl,
   validateExamples,

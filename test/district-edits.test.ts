@@ -1,0 +1,179 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { setCredentials } from '../db/repositories/web-sessions.repository.js';
+import { issueToken } from '../db/repositories/tokens.repository.js';
+import { createUser } from '../db/repositories/users.repository.js';
+import { hashPassword } from '../src/auth/password.js';
+import { DEFAULT_EXAMPLES_PATH, loadOrTrain } from '../src/classifier/classifier-store.js';
+import { ManualClock } from '../src/clock.js';
+import { DEFAULT_DISTRICT_PATH, loadDistrictFile } from '../src/district/district-file.js';
+import { buildDistrict, DistrictConfigError, type District } from '../src/district/district.schema.js';
+import { createLogger } from '../src/logger.js';
+import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
+import { startService } from '../src/runtime.js';
+import { onCleanup, startTestService, tempDir, testEnv } from './harness.js';
+import { formClient, PASSWORD } from './web-staff-helpers.js';
+import { client, json, seedCase, T0, type TestService } from './workflow-helpers.js';
+
+/**
+ * The district file edited while cases carry its codes: a bureau dropped, a
+ * type dropped, a sub-district office's code renamed. The cases made before
+ * keep the old codes; the service must still show them and let a dispatcher
+ * move them on to what the file has now.
+ */
+
+type DistrictJson = {
+  bureaus: Array<{ code: string }>;
+  types: Array<{ code: string }>;
+  jurisdictions: Array<{ code: string }>;
+  routing: Record<string, { lead: string; co?: string[] }>;
+  classifier: Record<string, unknown>;
+};
+
+const defaultJson = () => JSON.parse(readFileSync(DEFAULT_DISTRICT_PATH, 'utf8')) as DistrictJson;
+
+/** The default file without the enforcement brigade (its routes given to the EPB) and noise, and with 兴隆's code changed. */
+function editedJson(): DistrictJson {
+  const d = defaultJson();
+  d.bureaus = d.bureaus.filter((b) => b.code !== 'enforcement');
+  for (const r of Object.values(d.routing)) {
+    if (r.lead === 'enforcement') r.lead = 'epb';
+    if (r.co) r.co = r.co.filter((c) => c !== 'enforcement' && c !== r.lead);
+  }
+  d.types = d.types.filter((t) => t.code !== 'noise');
+  delete d.routing.noise;
+  d.jurisdictions.find((j) => j.code === 'xinglong')!.code = 'xinglong_new';
+  return d;
+}
+
+function captureLogs() {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, logger: createLogger('warn', sink) };
+}
+
+describe('cases made before the district file was edited', () => {
+  let service: TestService;
+  let dispatcher: string;
+  let older: { id: string; trackingCode: string };
+  let noisy: { id: string; trackingCode: string };
+  const as = (token: string | null) => client(service.url, token);
+
+  beforeAll(async () => {
+    const env = testEnv('district-edit', { TRUST_PROXY: '1' });
+    const clock = new ManualClock(T0);
+    const start = (district: District) => startTestService(env, 'all', { clock, district, classifier: createRuleClassifier(district) });
+    const first = await start(loadDistrictFile());
+    const db = first.deps.db;
+    const user = await createUser(db, { name: '调度老李', role: 'dispatcher', unitCode: null, at: T0 });
+    dispatcher = (await issueToken(db, { userId: user.id, label: null, at: T0 })).token;
+    await setCredentials(db, { userId: user.id, username: 'laoli', passwordHash: await hashPassword(PASSWORD, 1000), at: T0 });
+    older = await seedCase(first, clock, {
+      type: 'garbage_sludge',
+      text: '兴隆办事处路口垃圾堆成山（改配置前）',
+      assignments: [
+        { unit: 'epb', role: 'lead' },
+        { unit: 'enforcement', role: 'co' },
+        { unit: 'xinglong', role: 'jurisdiction' },
+      ],
+    });
+    noisy = await seedCase(first, clock, { type: 'noise', text: '兴隆办事处工地半夜施工（改配置前）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    await first.stop();
+    service = await start(buildDistrict(editedJson()));
+  });
+
+  it('still shows them to the public, by the codes the file no longer names', async () => {
+    const track = await json(as(null).get(`/api/v1/track/${noisy.trackingCode}`));
+    expect(track.status).toBe(200);
+    expect(track.body.type.code).toBe('noise');
+    expect(track.body.jurisdiction.code).toBe('xinglong');
+    expect((await fetch(`${service.url}/track/${older.trackingCode}`)).status).toBe(200);
+  });
+
+  it('lets a dispatcher release a unit the file dropped, and still refuses a unit nobody knows', async () => {
+    const released = await json(as(dispatcher).post(`/api/v1/cases/${older.id}/release`, { unit: 'enforcement', reason: '执法大队已撤销' }));
+    expect(released.status, JSON.stringify(released.body)).toBe(200);
+    expect(released.body.assignments.find((a: any) => a.bureau.code === 'enforcement').status).toBe('released');
+    const unknown = await json(as(dispatcher).post(`/api/v1/cases/${older.id}/release`, { unit: 'nobody', reason: '测试' }));
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.fields).toEqual({ unit: 'unknown unit "nobody"' });
+  });
+
+  it("asks for a type or a place when the case's own is no longer in the file, then re-routes", async () => {
+    const noType = await json(as(dispatcher).post(`/api/v1/cases/${noisy.id}/route`, { reason: '重新派发' }));
+    expect(noType.status).toBe(400);
+    expect(noType.body.error.fields).toEqual({ type: `the case's type "noise" is no longer in the district file: give one` });
+
+    const noPlace = await json(as(dispatcher).post(`/api/v1/cases/${older.id}/route`, { type: 'garbage_sludge', reason: '改由环保局牵头' }));
+    expect(noPlace.status).toBe(400);
+    expect(noPlace.body.error.fields).toEqual({ jurisdiction: `the case's jurisdiction "xinglong" is no longer in the district file: give one, or null for none` });
+
+    const routed = await json(as(dispatcher).post(`/api/v1/cases/${older.id}/route`, { type: 'garbage_sludge', jurisdiction: 'xinglong_new', reason: '兴隆办事处改了编码' }));
+    expect(routed.status, JSON.stringify(routed.body)).toBe(200);
+    expect(routed.body.jurisdiction.code).toBe('xinglong_new');
+    expect(
+      routed.body.assignments
+        .filter((a: any) => a.status !== 'released')
+        .map((a: any) => `${a.role}:${a.bureau.code}`)
+        .sort(),
+    ).toEqual(['jurisdiction:xinglong_new', 'lead:epb']);
+  });
+
+  it('keeps the dropped type and place selected on the desk, said to be gone, instead of the first of the list', async () => {
+    const web = formClient(service.url);
+    expect((await web.signIn('laoli')).status).toBe(303);
+    const html = await (await web.get(`/desk/cases/${noisy.id}`)).text();
+    const select = (name: string) => new RegExp(`<select id="route-${name}"[^>]*>(.*?)</select>`, 's').exec(html)?.[1] ?? '';
+    expect(select('type')).toContain('<option value="noise" selected="">noise（已不在区划配置中，请另选）</option>');
+    expect(select('jurisdiction')).toContain('<option value="xinglong" selected="">xinglong（已不在区划配置中，请另选）</option>');
+    // Sent as it stands, the form asks for another type, keeping the gone one shown; nothing changes.
+    const form = /<form[^>]*id="route-form"[^>]*>(.*?)<\/form>/s.exec(html)![1]!;
+    const hidden = Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    const sent = await web.post(`/desk/cases/${noisy.id}/route`, { ...hidden, type: 'noise', lead: '', coFrom: 'rule', jurisdiction: 'xinglong', reason: '照原样提交' });
+    expect(sent.status).toBe(400);
+    const refused = await sent.text();
+    expect(refused).toContain('<p class="field-error" id="route-type-error" role="alert">请从列表中选择</p>');
+    expect(refused).toContain('<option value="noise" selected="">noise（已不在区划配置中，请另选）</option>');
+    const after = await json(as(dispatcher).get(`/api/v1/cases/${noisy.id}`));
+    expect(after.body.type.code).toBe('noise');
+    expect(after.body.status).toBe('dispatched');
+  });
+});
+
+describe('the classifier of an edited district file', () => {
+  it('trains on the bundled examples of the types the file still has, saying which were left out', () => {
+    const { lines, logger } = captureLogs();
+    const edited = buildDistrict(editedJson());
+    const { classifier } = loadOrTrain({ district: edited, examplesPath: DEFAULT_EXAMPLES_PATH, dir: tempDir(), logger });
+    const left = lines.find((l) => l.msg === 'classifier: the bundled examples of types the district file does not have are left out');
+    expect(left?.types).toEqual({ noise: expect.any(Number) });
+    const choice = classifier.classify('工地半夜施工，噪音太大，吵得睡不着');
+    expect(choice.type).not.toBe('noise');
+    expect(edited.types.has(choice.type!) || choice.type === null).toBe(true);
+  });
+
+  it("stops the start in one error naming the district file when its own example file has a label it has no type for", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'examples.jsonl'), '{"text":"河里有死鱼","label":"water_pollution"}\n{"text":"工地噪音","label":"noise"}\n');
+    const file = editedJson();
+    file.classifier.examples = 'examples.jsonl';
+    const districtPath = join(dir, 'district.json');
+    writeFileSync(districtPath, JSON.stringify(file));
+    const env = testEnv('district-edit-examples', { DISTRICT_CONFIG: districtPath, CLASSIFIER_DIR: join(dir, 'classifier') });
+    const started = startService(env, 'all', { logger: createLogger('silent') });
+    onCleanup(async () => (await started.catch(() => null))?.stop());
+    const err = await started.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DistrictConfigError);
+    expect((err as Error).message).toMatch(new RegExp(`^invalid district file ${districtPath}: classifier\\.examples: .*examples\\.jsonl line 2: label "noise" is not one of: `));
+  });
+});
