@@ -1,6 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { setCredentials } from '../db/repositories/web-sessions.repository.js';
 import { issueToken } from '../db/repositories/tokens.repository.js';
@@ -13,7 +12,7 @@ import { buildDistrict, DistrictConfigError, type District } from '../src/distri
 import { createLogger } from '../src/logger.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import { startService } from '../src/runtime.js';
-import { onCleanup, startTestService, tempDir, testEnv } from './harness.js';
+import { captureLogs, onCleanup, startTestService, tempDir, testEnv } from './harness.js';
 import { formClient, PASSWORD } from './web-staff-helpers.js';
 import { client, json, seedCase, T0, type TestService } from './workflow-helpers.js';
 
@@ -48,16 +47,6 @@ function editedJson(): DistrictJson {
   return d;
 }
 
-function captureLogs() {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: createLogger('warn', sink) };
-}
 
 describe('cases made before the district file was edited', () => {
   let service: TestService;

@@ -3,12 +3,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { DepsOverrides } from '../src/deps.js';
 import { parseEnv, type Env } from '../src/env.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger, type Logger } from '../src/logger.js';
 import { startService, type Role, type Service } from '../src/runtime.js';
 import { removeQueueKeys } from './redis-keys.js';
 
@@ -244,4 +245,22 @@ export function runCli(tool: string | string[], args: string[], opts: { env?: Re
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(opts.input ?? '');
   });
+}
+
+/** A log sink that keeps each JSON line it is given, parsed. */
+export function jsonLines(): { lines: Array<Record<string, unknown>>; sink: Writable } {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, sink };
+}
+
+/** A logger at `level` whose lines are kept, parsed, in `lines`. */
+export function captureLogs(level: Parameters<typeof createLogger>[0] = 'info'): { lines: Array<Record<string, unknown>>; logger: Logger } {
+  const { lines, sink } = jsonLines();
+  return { lines, logger: createLogger(level, sink) };
 }

@@ -1,6 +1,5 @@
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { connectDatabase, migrateToLatest } from '../db/connect.js';
@@ -14,7 +13,7 @@ import { outboxEntry } from '../queues/jobs.js';
 import { createOutboxRelay } from '../queues/outbox-relay.js';
 import { startIntakeThread } from '../src/intake/writer-thread.js';
 import { createLogger } from '../src/logger.js';
-import { createPgDatabase, freePort, onCleanup, postJson, REDIS_URL, removeQueueKeys, startTestService, tempDir, testEnv, uniquePrefix, waitFor } from './harness.js';
+import { captureLogs, createPgDatabase, freePort, onCleanup, postJson, REDIS_URL, removeQueueKeys, startTestService, tempDir, testEnv, uniquePrefix, waitFor } from './harness.js';
 
 /**
  * The intake writer thread (INTAKE_WRITER=thread, the default): reports are
@@ -26,16 +25,6 @@ function report(text: string, trackingCode = newTrackingCode()) {
   return prepareReport({ channel: 'web', text }, { id: newId(), trackingCode }, new Date());
 }
 
-function captureLogs() {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: createLogger('info', sink) };
-}
 
 describe.each([
   ['SQLite', async () => ({})],

@@ -9,21 +9,10 @@ import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
 import { buildDistrict, type DistrictFile } from '../src/district/district.schema.js';
 import { createLogger } from '../src/logger.js';
 import { bureauServer } from './bureau-server.js';
-import { bodyOf, postJson, startTestService, testEnv, waitFor } from './harness.js';
+import { bodyOf, jsonLines, postJson, startTestService, testEnv, waitFor } from './harness.js';
 import { formClient } from './web-staff-helpers.js';
 import { seedCase } from './workflow-helpers.js';
 
-/** A log sink that keeps each JSON line it is given, parsed. */
-function jsonLines(): { lines: Array<Record<string, unknown>>; sink: Writable } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, sink };
-}
 
 /** Starts a request, sends `body` (with a declared length it never reaches, or chunked), then closes the connection. */
 function sendAndHangUp(url: string, headers: Record<string, string | number>, body: string | Buffer, afterMs: number): Promise<void> {
