@@ -53,6 +53,7 @@ describe('cases made before the district file was edited', () => {
   let dispatcher: string;
   let older: { id: string; trackingCode: string };
   let noisy: { id: string; trackingCode: string };
+  let ledByDropped: { id: string; trackingCode: string };
   const as = (token: string | null) => client(service.url, token);
 
   beforeAll(async () => {
@@ -74,6 +75,15 @@ describe('cases made before the district file was edited', () => {
       ],
     });
     noisy = await seedCase(first, clock, { type: 'noise', text: '兴隆办事处工地半夜施工（改配置前）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    ledByDropped = await seedCase(first, clock, {
+      type: 'garbage_sludge',
+      text: '李家塘菜市场垃圾没人清（改配置前）',
+      jurisdiction: 'lijiatang',
+      assignments: [
+        { unit: 'enforcement', role: 'lead' },
+        { unit: 'lijiatang', role: 'jurisdiction' },
+      ],
+    });
     await first.stop();
     service = await start(buildDistrict(editedJson()));
   });
@@ -133,6 +143,12 @@ describe('cases made before the district file was edited', () => {
     const after = await json(as(dispatcher).get(`/api/v1/cases/${noisy.id}`));
     expect(after.body.type.code).toBe('noise');
     expect(after.body.status).toBe('dispatched');
+
+    // A lead the file dropped is kept selected the same way, not replaced by the routing table's.
+    const led = await (await web.get(`/desk/cases/${ledByDropped.id}`)).text();
+    const leadSelect = /<select id="route-lead"[^>]*>(.*?)<\/select>/s.exec(led)?.[1] ?? '';
+    expect(leadSelect).toContain('<option value="enforcement" selected="">enforcement（已不在区划配置中，请另选）</option>');
+    expect(leadSelect).toContain('<option value="">');
   });
 });
 

@@ -545,6 +545,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
               <option value="" selected={keptLead === ''}>
                 {zh ? '按派单规则（所选类型的牵头单位）' : "from the routing table (the chosen type's lead)"}
               </option>
+              <GoneOption code={keptLead} known={keptLead === '' || district.units.has(keptLead)} selected={keptLead} lang={p.lang} />
               {bureauOptions(district, p.lang).map((b) => (
                 <option value={b.code} selected={keptLead === b.code}>
                   {b.name}
