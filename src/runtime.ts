@@ -172,6 +172,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
     db: deps.db,
     queueCounts: queueCountsOf(deps.transport),
     units: [...deps.district.units.keys()],
+    ...(deps.writer.up ? { intakeUp: deps.writer.up } : {}),
     dbCacheMs: env.METRICS_DB_CACHE_MS,
   });
   // What the channels and jobs use: the same dependencies, with accepted

@@ -129,8 +129,13 @@ async function throwInThread(name: string): Promise<void> {
 describe('the intake writer thread', () => {
   it('is started again after a fault ends it: meanwhile reports get 503 and /readyz says so; nothing answered 202 is lost', async () => {
     const { lines, logger } = captureLogs();
-    const env = testEnv('intake-thread-fault', { REDIS_URL });
+    const env = testEnv('intake-thread-fault', { REDIS_URL, METRICS_TOKEN: 'a-metrics-token-of-the-test' });
     const service = await startTestService(env, 'api', { logger });
+    const writerUp = async () => {
+      const res = await fetch(`${service.url}/metrics`, { headers: { authorization: 'Bearer a-metrics-token-of-the-test' } });
+      return /^intake_writer_up (\d)$/m.exec(await res.text())?.[1];
+    };
+    expect(await writerUp()).toBe('1');
     const post = (i: number) => postJson(`${service.url}/api/v1/reports`, { text: `冷水铺村口有人焚烧电缆皮，黑烟很大（${i}）` });
 
     // Reports keep coming while the thread fails: each is answered 202 or 503, never a 500, and never left waiting.
@@ -167,12 +172,14 @@ describe('the intake writer thread', () => {
     const notReady = await fetch(`${service.url}/readyz`);
     expect(notReady.status).toBe(503);
     expect(await notReady.json()).toEqual({ status: 'not_ready', checks: { database: 'ok', redis: 'ok', intake: 'down' } });
+    expect(await writerUp()).toBe('0');
 
     await waitFor(() => lines.some((l) => l.msg === 'intake writer thread started again: reports are taken again'), { what: 'the thread started again' });
     const taken = await post(-2);
     expect(taken.status).toBe(202);
     const ready = await fetch(`${service.url}/readyz`);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok', intake: 'ok' } });
+    expect(await writerUp()).toBe('1');
     const after = answers.length;
     await waitFor(() => answers.slice(after).some((a) => a.status === 202), { what: 'reports taken by the new thread' });
     sending = false;

@@ -24,6 +24,8 @@ export interface MetricsSources {
   queueCounts?: () => Promise<QueueCounts>;
   /** Every bureau and jurisdiction code, so a unit with nothing overdue reports 0 instead of no series. */
   units?: readonly string[];
+  /** Whether the intake writer takes reports (false while its thread is being started again); absent where it always does. */
+  intakeUp?: () => boolean;
   dbCacheMs?: number;
   now?: () => number;
 }
@@ -156,6 +158,18 @@ export function createServiceMetrics(sources: MetricsSources): ServiceMetrics {
       this.set((await dbFigures()) ? 1 : 0);
     },
   });
+
+  if (sources.intakeUp) {
+    const intakeUp = sources.intakeUp;
+    new Gauge({
+      name: 'intake_writer_up',
+      help: '1 when the intake writer thread takes reports, 0 while it is being started again after a fault',
+      registers,
+      collect() {
+        this.set(intakeUp() ? 1 : 0);
+      },
+    });
+  }
 
   const jobs: JobObserver = {
     jobEnded(queue: JobName, outcome: JobOutcome, seconds: number | null) {
