@@ -1,3 +1,4 @@
+import { Queue } from 'bullmq';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Env } from '../src/env.js';
 import { createUser, type User } from '../db/repositories/users.repository.js';
@@ -76,6 +77,20 @@ async function reportAndWaitForPost(group: number, unit: string, text = '兴隆�
   const reference = caseReference(body.id);
   const message = emu.calls.find((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === group && String(c.body.text).includes(reference))!;
   return { caseId: body.id, trackingCode: body.trackingCode, reference, post, message };
+}
+
+/** The delay the job marking a unit's group post after its signature or return was queued with. */
+async function settledPostDelay(caseId: string, unit: string): Promise<number> {
+  const queue = new Queue('telegram_post', { connection: { url: env.REDIS_URL }, prefix: env.QUEUE_PREFIX });
+  try {
+    const job = await waitFor(
+      async () => (await queue.getJobs(['completed', 'waiting', 'delayed', 'active', 'failed'], 0, -1)).find((j) => j.id?.startsWith(`tgpost-${caseId}-${unit}-1-settled-`)),
+      { what: 'the job marking the group post' },
+    );
+    return job.opts.delay ?? 0;
+  } finally {
+    await queue.close();
+  }
 }
 
 async function assignmentOf(caseId: string, unit: string) {
@@ -196,6 +211,8 @@ describe('bureau group chats: buttons', () => {
     expect(buttonsOf(edit)).toEqual([]);
     const row = await service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('id', '=', post.id).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ status: 'accepted', acted_by: zhang.id });
+    // The press marked its post itself: the job after it only waits, as the press's fallback.
+    expect(await settledPostDelay(caseId, 'epb')).toBeGreaterThan(0);
 
     // The same update delivered again acts once; a second press is told it is too late.
     const again = await deliver(emu, service.url, press, { updateId: r.updateId });
@@ -393,7 +410,8 @@ describe('bureau group chats: acting elsewhere', () => {
     const { token } = await issueToken(service.deps.db, { userId: zhang.id, label: null, at: new Date().toISOString() });
     const res = await fetch(`${service.url}/api/v1/cases/${caseId}/accept`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
     expect(res.status, await res.text()).toBe(200);
-    // The job edits the message, then marks the post.
+    // Signed for on the web or through the API: the job edits the message at once, then marks the post.
+    expect(await settledPostDelay(caseId, 'epb')).toBe(0);
     const row = await waitFor(
       () => service.deps.db.selectFrom('telegram_bureau_posts').select(['status', 'acted_by']).where('id', '=', post.id).where('status', '!=', 'posted').executeTakeFirst(),
       { what: 'the group post to be marked' },

@@ -391,8 +391,8 @@ export function handleGroupButtons(bot: Bot<Context & { session?: unknown }>, de
     const reason: ReturnReason | null = action === 'x' ? (RETURN_REASONS[Number(reasonIndex)] ?? null) : null;
     if (action === 'x' && !reason) return void (await alert(t.tooLate));
     try {
-      if (action === 'a') await acceptAssignment(deps, principal, post.case_id);
-      else await returnAssignment(deps, principal, post.case_id, { reason: reason!, note: t.returnNote(user.name) });
+      if (action === 'a') await acceptAssignment(deps, principal, post.case_id, { pressedInGroup: true });
+      else await returnAssignment(deps, principal, post.case_id, { reason: reason!, note: t.returnNote(user.name) }, { pressedInGroup: true });
     } catch (err) {
       if (err instanceof AppError && (err.code === 'conflict' || err.code === 'illegal_transition' || err.code === 'not_found')) {
         return void (await alert(err.code === 'conflict' ? t.conflict : t.tooLate));

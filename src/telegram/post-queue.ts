@@ -36,15 +36,26 @@ export function telegramGroupUnits(env: { TELEGRAM_BOT_TOKEN?: string | undefine
   return env.TELEGRAM_BOT_TOKEN ? [...district.units.values()].filter((u) => u.telegramChatId !== undefined).map((u) => u.code) : [];
 }
 
-/** A press in the group edits its own message at once; the job only has to act for the web and the API. */
+/** A press in the group edits its own message at once: the job after it waits this long, as the press's fallback. */
 export const SETTLE_DELAY_MS = 5000;
 
 /**
- * After a unit signed for or returned its assignment: its group post (if any)
- * loses its buttons and says so. Delayed a little, so a press in the group
- * (which marks the post itself) is normally done by then and the job finds nothing to do.
+ * After a unit signed for or returned its assignment, or was released: its
+ * group post (if any) loses its buttons and says so. At once when that was
+ * done on the web or through the API; after a press in the group itself
+ * (`pressedInGroup`), which marks the post on its own, a little later, so the
+ * press is normally done by then and the job finds nothing to do.
  */
-export async function queuePostSettled(trx: Db, district: District, caseId: string, unit: string, round: number, now: Date): Promise<void> {
+export async function queuePostSettled(
+  trx: Db,
+  district: District,
+  caseId: string,
+  unit: string,
+  round: number,
+  now: Date,
+  opts: { pressedInGroup?: boolean } = {},
+): Promise<void> {
   if (district.units.get(unit)?.telegramChatId === undefined) return;
-  await addToOutbox(trx, [outboxEntry('telegram_post', { caseId, unit, round, settled: true, at: now.getTime() }, new Date(now.getTime() + SETTLE_DELAY_MS))], now);
+  const due = opts.pressedInGroup ? new Date(now.getTime() + SETTLE_DELAY_MS) : undefined;
+  await addToOutbox(trx, [outboxEntry('telegram_post', { caseId, unit, round, settled: true, at: now.getTime() }, due)], now);
 }

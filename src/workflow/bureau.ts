@@ -141,8 +141,8 @@ export async function overdueFlag(trx: Trx, c: Case): Promise<0 | 1> {
   return owing ? 1 : 0;
 }
 
-/** 签收: the unit signs for its pending assignment. */
-export async function acceptAssignment(deps: WorkflowDeps, principal: Principal, caseId: string): Promise<void> {
+/** 签收: the unit signs for its pending assignment (`pressedInGroup`: with the button of its Telegram group's post). */
+export async function acceptAssignment(deps: WorkflowDeps, principal: Principal, caseId: string, opts: { pressedInGroup?: boolean } = {}): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
     const { c, mine } = await loadOwn(trx, principal, caseId);
     if (mine.status !== 'pending') throw refused('illegal_transition', `your assignment is already ${mine.status}`, { reason: 'assignment_already', status: mine.status });
@@ -153,7 +153,7 @@ export async function acceptAssignment(deps: WorkflowDeps, principal: Principal,
       updated_at: at,
     });
     if (!ok) throw lost();
-    await queuePostSettled(trx, deps.district, caseId, mine.unitCode, c.round, now);
+    await queuePostSettled(trx, deps.district, caseId, mine.unitCode, c.round, now, opts);
     const actor = staffActor(principal);
     const unitName = deps.district.units.get(mine.unitCode)?.name.zh ?? mine.unitCode;
     if (mine.role === 'lead' && (c.status === 'dispatched' || c.status === 'reopened')) {
@@ -178,6 +178,7 @@ export async function returnAssignment(
   principal: Principal,
   caseId: string,
   input: { reason: ReturnReason; note: string },
+  opts: { pressedInGroup?: boolean } = {},
 ): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
     const { c, mine } = await loadOwn(trx, principal, caseId);
@@ -194,7 +195,7 @@ export async function returnAssignment(
       updated_at: at,
     });
     if (!ok) throw lost();
-    await queuePostSettled(trx, deps.district, caseId, mine.unitCode, c.round, now);
+    await queuePostSettled(trx, deps.district, caseId, mine.unitCode, c.round, now, opts);
     const actor = staffActor(principal);
     const data = { unit: mine.unitCode, role: mine.role, reason: input.reason, note: input.note };
     if (mine.role === 'lead') {
