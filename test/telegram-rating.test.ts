@@ -288,12 +288,21 @@ describe('rating in the chat', () => {
     expect(sentTexts(emu.toChat(chat.chatId)).filter((t) => t.includes('已办结'))).toEqual([]);
   });
 
-  it('pushes the 办结 notice to the chat when Telegram took no answer to the press and never delivers it again', { timeout: 90_000 }, async () => {
+  it('pushes the 办结 notice to the chat when Telegram took no answer to the press for long, and says nothing twice when the press comes later still', { timeout: 90_000 }, async () => {
     const chat = residentChat(nextChat++);
-    const { caseId, code } = await ratedWithoutAnswer(chat);
+    const { caseId, code, press } = await ratedWithoutAnswer(chat);
     // The notice waits for an answer to the press through its job's attempts, then tells the chat itself.
     expect(await settledNotice(caseId, 'closed')).toEqual({ status: 'sent' });
     expect(sentTexts(emu.toChat(chat.chatId)).filter((t) => t.includes(code) && t.includes('已办结'))).toHaveLength(1);
+
+    // Delivered after all, later still: the buttons go, and the chat is not thanked a second time.
+    const late = await deliver(emu, service.url, press);
+    expect(late.status).toBe(200);
+    const edited = late.calls.find((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === chat.chatId);
+    expect(buttonsOf(edited)).toEqual([]);
+    expect(String(edited?.body.text)).toContain('责令企业停产整改');
+    expect(String(edited?.body.text)).not.toMatch(/感谢评价|问题解决了吗|请用下方按钮评价/);
+    expect(late.calls.filter((x) => x.method === 'sendMessage')).toEqual([]);
   });
 
   it('takes a button whose round no rating could have (hand-made data) as a stale one', async () => {

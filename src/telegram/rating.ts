@@ -1,6 +1,7 @@
 import { InlineKeyboard, type Context } from 'grammy';
 import type { Kysely } from 'kysely';
 import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
+import { parseJson } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
 import type { District } from '../district/district.schema.js';
@@ -74,6 +75,9 @@ export async function onRatingButton(ctx: Context, deps: RatingDeps, match: RegE
     // Rated in this chat, the only one that can: maybe this very press, delivered again because its answer could not be
     // sent. The message says what the rating did, as it would have (the 办结 / 重办 notice of the rating waits for it).
     if (rated.channel === 'telegram' && original) {
+      // Told already by the 办结 / 重办 notice, pushed because this press went unanswered past the notice's wait:
+      // the buttons go, and the chat is not told a second time.
+      if (await noticeTold(deps, c.id, round)) return void (await clearButtons());
       const done = ratedText(t, code, rated.rating as RatingValue, Number(rated.solved) === 1);
       const told = await withoutButtons(done).then(() => true, () => false);
       if (told) await chatTold(deps, c.id, round);
@@ -142,6 +146,22 @@ async function chatTold(deps: RatingDeps, caseId: string, round: number): Promis
     .where('round', '=', round)
     .where('chat_told_at', 'is', null)
     .execute();
+}
+
+/** Whether the notice of what the round's rating did (办结 / 重办) was pushed to the chat by its job, instead of the press's answer. */
+async function noticeTold(deps: RatingDeps, caseId: string, round: number): Promise<boolean> {
+  const sent = await deps.db
+    .selectFrom('notifications')
+    .select('data')
+    .where('case_id', '=', caseId)
+    .where('audience', '=', 'reporter')
+    .where('kind', 'in', ['closed', 'reopened'])
+    .where('status', '=', 'sent')
+    .execute();
+  return sent.some((n) => {
+    const d = parseJson<{ ratedVia?: unknown; ratedRound?: unknown }>(n.data, {});
+    return d.ratedVia === 'telegram' && d.ratedRound === round;
+  });
 }
 
 /** What the chat is told of its rating: thanks, or (dissatisfied) that the case goes back to the bureau. */
