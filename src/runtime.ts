@@ -14,6 +14,7 @@ import { createApp } from './app.js';
 import type { AppEnv } from '../handlers/app-env.js';
 import { AppError, errorBody } from './errors.js';
 import { closeDeps, createDeps, processorDeps, type Deps, type DepsOverrides } from './deps.js';
+import { goneCodes } from './district/gone-codes.js';
 import type { Env } from './env.js';
 import { loggedWriter } from './intake/logged-writer.js';
 import { httpMetricsMiddleware } from './metrics/http-metrics.js';
@@ -160,6 +161,13 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
     return stopping;
   };
   if (!env.TELEGRAM_BOT_TOKEN) deps.logger.info('telegram bot off: TELEGRAM_BOT_TOKEN is not set');
+  const gone = await goneCodes(deps.db, deps.district).catch(() => null);
+  if (gone && Object.values(gone).some((codes) => Object.keys(codes).length > 0)) {
+    deps.logger.warn(
+      gone,
+      'open cases carry codes the district file no longer has: they show by their code; re-route them, or release the units, to what the file has now',
+    );
+  }
   const unknownYears = deps.calendar.yearsWithoutHolidays(deps.clock.now(), 120);
   if (unknownYears.length > 0) {
     deps.logger.warn(

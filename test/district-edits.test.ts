@@ -9,7 +9,7 @@ import { DEFAULT_EXAMPLES_PATH, loadOrTrain } from '../src/classifier/classifier
 import { ManualClock } from '../src/clock.js';
 import { DEFAULT_DISTRICT_PATH, loadDistrictFile } from '../src/district/district-file.js';
 import { buildDistrict, DistrictConfigError, type District } from '../src/district/district.schema.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger, type Logger } from '../src/logger.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import { startService } from '../src/runtime.js';
 import { captureLogs, onCleanup, startTestService, tempDir, testEnv } from './harness.js';
@@ -59,7 +59,7 @@ describe('cases made before the district file was edited', () => {
   beforeAll(async () => {
     const env = testEnv('district-edit', { TRUST_PROXY: '1' });
     const clock = new ManualClock(T0);
-    const start = (district: District) => startTestService(env, 'all', { clock, district, classifier: createRuleClassifier(district) });
+    const start = (district: District, logger: Logger = createLogger('silent')) => startTestService(env, 'all', { clock, district, classifier: createRuleClassifier(district), logger });
     const first = await start(loadDistrictFile());
     const db = first.deps.db;
     const user = await createUser(db, { name: '调度老李', role: 'dispatcher', unitCode: null, at: T0 });
@@ -85,7 +85,15 @@ describe('cases made before the district file was edited', () => {
       ],
     });
     await first.stop();
-    service = await start(buildDistrict(editedJson()));
+    service = await start(buildDistrict(editedJson()), logs.logger);
+  });
+
+  const logs = captureLogs();
+
+  it('says at start which codes the open cases carry that the file no longer has, and how many cases', () => {
+    const said = logs.lines.filter((l) => String(l.msg).startsWith('open cases carry codes the district file no longer has'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatchObject({ level: 40, types: { noise: 1 }, units: { enforcement: 2, xinglong: 1 }, jurisdictions: { xinglong: 2 } });
   });
 
   it('still shows them to the public, by the codes the file no longer names', async () => {
