@@ -108,7 +108,8 @@ export async function findClassification(db: Db, caseId: string): Promise<Classi
   return parseJson<Classification | null>(row?.classification ?? null, null);
 }
 
-const CLOSED: CaseStatus[] = ['closed', 'merged', 'transferred'];
+/** The statuses a case has left handling in for good. */
+export const CLOSED: readonly CaseStatus[] = ['closed', 'merged', 'transferred'];
 
 /**
  * What needs a dispatcher: cases in triage (low confidence, no rule, returned

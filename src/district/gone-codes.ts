@@ -1,9 +1,7 @@
 import type { Kysely } from 'kysely';
+import { CLOSED } from '../../db/repositories/case-queries.repository.js';
 import type { Database } from '../../db/schema.js';
 import type { District } from './district.schema.js';
-
-/** Statuses a case has left handling in for good. */
-const ENDED = ['closed', 'merged', 'transferred'];
 
 export interface GoneCodes {
   /** Type code → open cases of that type. */
@@ -21,33 +19,28 @@ export interface GoneCodes {
  * release. Empty records when there are none.
  */
 export async function goneCodes(db: Kysely<Database>, district: District): Promise<GoneCodes> {
-  const count = (rows: Array<{ code: string | null; n: number | string | bigint }>, known: (code: string) => boolean) =>
-    Object.fromEntries(rows.filter((r) => r.code !== null && !known(r.code)).map((r) => [r.code!, Number(r.n)]));
-  const types = await db
+  const gone: GoneCodes = { types: {}, units: {}, jurisdictions: {} };
+  const add = (into: Record<string, number>, code: string | null, known: (code: string) => boolean, n: number) => {
+    if (code !== null && !known(code)) into[code] = (into[code] ?? 0) + n;
+  };
+  const cases = await db
     .selectFrom('cases')
-    .select((eb) => ['type_code as code', eb.fn.countAll<number>().as('n')])
-    .where('status', 'not in', ENDED)
-    .where('type_code', 'is not', null)
-    .groupBy('type_code')
+    .select((eb) => ['type_code', 'jurisdiction_code', eb.fn.countAll<number>().as('n')])
+    .where('status', 'not in', CLOSED)
+    .groupBy(['type_code', 'jurisdiction_code'])
     .execute();
-  const places = await db
-    .selectFrom('cases')
-    .select((eb) => ['jurisdiction_code as code', eb.fn.countAll<number>().as('n')])
-    .where('status', 'not in', ENDED)
-    .where('jurisdiction_code', 'is not', null)
-    .groupBy('jurisdiction_code')
-    .execute();
+  for (const r of cases) {
+    add(gone.types, r.type_code, (code) => district.types.has(code), Number(r.n));
+    add(gone.jurisdictions, r.jurisdiction_code, (code) => district.units.get(code)?.kind === 'jurisdiction', Number(r.n));
+  }
   const units = await db
     .selectFrom('assignments as a')
     .innerJoin('cases as c', 'c.id', 'a.case_id')
-    .select((eb) => ['a.unit_code as code', eb.fn.count<number>('a.case_id').distinct().as('n')])
-    .where('c.status', 'not in', ENDED)
+    .select((eb) => ['a.unit_code', eb.fn.count<number>('a.case_id').distinct().as('n')])
+    .where('c.status', 'not in', CLOSED)
     .where('a.status', 'in', ['pending', 'accepted', 'returned'])
     .groupBy('a.unit_code')
     .execute();
-  return {
-    types: count(types, (code) => district.types.has(code)),
-    units: count(units, (code) => district.units.has(code)),
-    jurisdictions: count(places, (code) => district.units.get(code)?.kind === 'jurisdiction'),
-  };
+  for (const r of units) add(gone.units, r.unit_code, (code) => district.units.has(code), Number(r.n));
+  return gone;
 }
