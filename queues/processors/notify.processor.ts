@@ -5,14 +5,11 @@ import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { followerLanguage } from '../../db/repositories/notifications.repository.js';
 import { TelegramChatUnreachable, TelegramRateLimited, noticeText, type TelegramPush } from '../../src/telegram/push.js';
-import { ratingKeyboard } from '../../src/telegram/rating.js';
+import { chatRatingOf, ratingKeyboard } from '../../src/telegram/rating.js';
 import { langOf, type Lang } from '../../src/telegram/texts.js';
 import type { JobContext, JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
 import { deliverUnitNotice } from './unit-notice.js';
-
-/** The notices of a rating (办结, 重办): not pushed to the chat the rating was made in. */
-const RATED_IN_CHAT: ReadonlySet<string> = new Set(['closed', 'reopened']);
 
 /** How long a notice of a rating made in the chat waits in place for the answer to the press (it comes within moments). */
 const RATING_ANSWER_WAIT_MS = 3000;
@@ -132,11 +129,11 @@ async function toTelegram(
   // message to say so (thanks, or handed back), so the chat is not told it a second time. A press never answered
   // (Telegram took neither the edit nor a message, and did not deliver the press again) is told by this notice, at
   // the last attempt.
-  const rated = parseJson<{ ratedVia?: unknown; ratedRound?: unknown }>(n.data, {});
-  if (RATED_IN_CHAT.has(n.kind) && rated.ratedVia === 'telegram') {
+  const rated = chatRatingOf(n.kind, n.data);
+  if (rated) {
     const lastAttempt = ctx !== undefined && ctx.attempt >= ctx.maxAttempts;
     // (A notice queued before the round was named: its rating was answered as it was made.)
-    const answered = typeof rated.ratedRound !== 'number' || (await ratingAnswered(deps, n.caseId, rated.ratedRound, lastAttempt ? 0 : RATING_ANSWER_WAIT_MS));
+    const answered = rated.round === null || (await ratingAnswered(deps, n.caseId, rated.round, lastAttempt ? 0 : RATING_ANSWER_WAIT_MS));
     if (answered) return { status: 'skipped', outcome: `skipped: the chat that rated was told the case is ${n.kind} when it rated` };
     if (ctx && !lastAttempt) throw new Error('the press that rated the case has not been answered in the chat yet');
   }

@@ -148,20 +148,31 @@ async function chatTold(deps: RatingDeps, caseId: string, round: number): Promis
     .execute();
 }
 
+/** The reporter notices a rating makes (办结 / 重办). For a rating made in the chat, the answer to the press tells it instead. */
+const RATED_IN_CHAT = ['closed', 'reopened'];
+
+/**
+ * Of a reporter notice made by a rating in the chat: the round rated (null for
+ * a notice queued before the round was named). Undefined for any other notice.
+ */
+export function chatRatingOf(kind: string, data: string | null): { round: number | null } | undefined {
+  if (!RATED_IN_CHAT.includes(kind)) return undefined;
+  const d = parseJson<{ ratedVia?: unknown; ratedRound?: unknown }>(data, {});
+  if (d.ratedVia !== 'telegram') return undefined;
+  return { round: typeof d.ratedRound === 'number' ? d.ratedRound : null };
+}
+
 /** Whether the notice of what the round's rating did (办结 / 重办) was pushed to the chat by its job, instead of the press's answer. */
 async function noticeTold(deps: RatingDeps, caseId: string, round: number): Promise<boolean> {
   const sent = await deps.db
     .selectFrom('notifications')
-    .select('data')
+    .select(['kind', 'data'])
     .where('case_id', '=', caseId)
     .where('audience', '=', 'reporter')
-    .where('kind', 'in', ['closed', 'reopened'])
+    .where('kind', 'in', RATED_IN_CHAT)
     .where('status', '=', 'sent')
     .execute();
-  return sent.some((n) => {
-    const d = parseJson<{ ratedVia?: unknown; ratedRound?: unknown }>(n.data, {});
-    return d.ratedVia === 'telegram' && d.ratedRound === round;
-  });
+  return sent.some((n) => chatRatingOf(n.kind, n.data)?.round === round);
 }
 
 /** What the chat is told of its rating: thanks, or (dissatisfied) that the case goes back to the bureau. */
