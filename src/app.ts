@@ -29,6 +29,7 @@ import { validationHook } from '../handlers/validation.js';
 import { databaseUnavailable } from '../db/unavailable.js';
 import type { Deps } from './deps.js';
 import { textFault } from './domain/text.js';
+import { IntakeWriterDown } from './intake/intake-writer.js';
 import { AppError, errorBody } from './errors.js';
 import { maskPhonesInText } from './pipeline/extract.js';
 import { renderErrorPage, wantsHtml } from './web/render.js';
@@ -224,7 +225,7 @@ function toAppError(err: Error, contentType: string | undefined): AppError | nul
     return new AppError('not_ready', 'the service cannot store this now (no room on its disk): send the request again later');
   }
   // The intake writer thread stopped and is being started again (src/intake/writer-thread.ts).
-  if (code === 'INTAKE_WRITER_DOWN') {
+  if (err instanceof IntakeWriterDown) {
     return new AppError('not_ready', 'the service cannot take reports now (its intake writer is restarting): send the request again in a while');
   }
   // PostgreSQL refuses text holding a NUL character (22021) or bytes its encoding cannot take: bad input, not a fault.

@@ -4,7 +4,7 @@ import type { OutboxRelay } from '../../queues/outbox-relay.js';
 import type { WriteTurn } from '../../db/write-turn.js';
 import type { Env } from '../env.js';
 import type { Logger } from '../logger.js';
-import type { IntakeWriter, PreparedReport } from './intake-writer.js';
+import { IntakeWriterDown, type IntakeWriter, type PreparedReport } from './intake-writer.js';
 import type { FromThread, ThreadData, ToThread } from './writer-thread.protocol.js';
 
 /**
@@ -20,7 +20,7 @@ import type { FromThread, ThreadData, ToThread } from './writer-thread.protocol.
  *
  * A thread that stops on its own (an uncaught fault, out of memory) is
  * started again, after 2 s, then after longer waits while it keeps stopping;
- * until then reports are refused with `INTAKE_WRITER_DOWN` (a 503 asking the
+ * until then reports are refused with `IntakeWriterDown` (a 503 asking the
  * client to send again), `/readyz` says so, and nothing accepted is lost: what
  * the thread committed is in the database, and the next thread relays it.
  */
@@ -28,15 +28,6 @@ export interface IntakeThread {
   writer: IntakeWriter;
   /** The thread's outbox relay; `stop()` also closes the thread's queue and database connections and ends it. */
   relay: OutboxRelay;
-}
-
-/** A report refused because the writer thread is down (stopped, being restarted, or stopped with the service). */
-export class IntakeWriterDown extends Error {
-  readonly code = 'INTAKE_WRITER_DOWN';
-  constructor(message: string) {
-    super(message);
-    this.name = 'IntakeWriterDown';
-  }
 }
 
 /** Waits before each restart of a thread that stopped: longer while it keeps stopping, back to the first once one ran a minute. */
