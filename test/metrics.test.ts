@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDistrict, type DistrictFile } from '../src/district/district.schema.js';
 import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
-import { createLogger } from '../src/logger.js';
 import type { Service } from '../src/runtime.js';
-import { bodyOf, onCleanup, postJson, startTestService, testEnv, waitFor } from './harness.js';
+import { bodyOf, captureLogs, onCleanup, postJson, startTestService, testEnv, waitFor } from './harness.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 const SECRET = 'test-webhook-secret-0123456789';
@@ -158,16 +156,10 @@ describe('metrics configuration', () => {
   });
 
   it('says in the log that a worker process with METRICS_TOKEN but no METRICS_PORT serves no metrics', async () => {
-    const logged: Array<{ level: number; msg: string }> = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n').filter(Boolean)) logged.push(JSON.parse(l) as { level: number; msg: string });
-        done();
-      },
-    });
-    const worker = await startTestService(testEnv('metrics-worker-token', { METRICS_TOKEN: TOKEN }), 'worker', { logger: createLogger('info', sink) });
+    const { lines: logged, logger } = captureLogs('info');
+    const worker = await startTestService(testEnv('metrics-worker-token', { METRICS_TOKEN: TOKEN }), 'worker', { logger });
     expect(worker.metricsUrl).toBeNull();
-    const off = logged.filter((l) => l.msg.includes('metrics off'));
+    const off = logged.filter((l) => String(l.msg).includes('metrics off'));
     expect(off, JSON.stringify(logged.map((l) => l.msg))).toHaveLength(1);
     expect(off[0]!.msg).toContain('METRICS_PORT');
     expect(off[0]!.level).toBe(40);
