@@ -1,6 +1,5 @@
-declare module 'swagger-ui-dist' {
+declare module 'swagger-ui-dist/absolute-path.js' {
   /** Directory holding the Swagger UI assets. */
-  export function getAbsoluteFSPath(): string;
-  const api: { getAbsoluteFSPath(): string };
-  export default api;
+  const getAbsoluteFSPath: () => string;
+  export default getAbsoluteFSPath;
 }
