@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { issueToken, hashToken, listTokens, revokeUserTokens } from '../../db/repositories/tokens.repository.js';
+import { issueToken, hashToken, revokeUserTokens } from '../../db/repositories/tokens.repository.js';
 import { createUser, deactivateUser, findUser, listUsers } from '../../db/repositories/users.repository.js';
 import { findUserIdByUsername, revokeUserSessions, setCredentials } from '../../db/repositories/web-sessions.repository.js';
 import { hashPassword, isValidUsername, normaliseUsername, passwordProblems } from '../auth/password.js';
@@ -22,8 +22,11 @@ export { inlineSql };
  * them with `wrangler d1 execute` on the local (default) or the remote
  * database. The token is printed once; only its SHA-256 goes to D1. What a
  * command needs to find first (the account, the token) is looked up through
- * wrangler too, with the same repositories, so a wrong id is said and
- * nothing is written.
+ * wrangler too, so a wrong id is said and nothing is written. Each wrangler
+ * run takes seconds, so a command makes as few as it can: the lookups of a
+ * command go in one run, and a change that matches no row when the lookup
+ * finds nothing (disabling an account, revoking a token) is sent in the same
+ * run as its lookup.
  */
 const USAGE = `usage: npm run admin:cf -- <command> [--remote] [--persist-to DIR] [--print]
 
@@ -175,11 +178,21 @@ async function main(argv: string[]): Promise<void> {
         after = [`the SQL disables account ${id} and revokes its tokens and web sessions (--print: nothing was looked up)`];
         break;
       }
-      const user = await findUser(db, id);
+      // The account as it was, read in the same wrangler run as the change (one batch, in order):
+      // for an unknown id the change matches no row.
+      const [users, live] = await executeD1(
+        [
+          inlineSql(db.selectFrom('users').select(['name', 'active']).where('id', '=', id).compile()),
+          inlineSql(db.selectFrom('api_tokens').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', id).where('revoked_at', 'is', null).compile()),
+          ...sql,
+        ],
+        target,
+      );
+      const user = users?.[0] as { name: string; active: number } | undefined;
       if (!user) throw new CommandError(`no user with id ${id} in ${where}`);
-      const live = (await listTokens(db, id)).filter((t) => t.revokedAt === null).length;
-      after = [`${user.active ? 'disabled' : 'was already disabled:'} ${user.name} (${id}); revoked ${live} token(s)`];
-      break;
+      const revoked = Number((live?.[0] as { n: number } | undefined)?.n ?? 0);
+      process.stdout.write(`${user.active ? 'disabled' : 'was already disabled:'} ${user.name} (${id}); revoked ${revoked} token(s)\n`);
+      return;
     }
     case 'user passwd': {
       if (values.id && values.user && values.id !== values.user) throw new UsageError('give the account once: --id USER_ID (or --user USER_ID)');
@@ -190,9 +203,8 @@ async function main(argv: string[]): Promise<void> {
       if (!isValidUsername(username)) throw new UsageError('--username: 2–64 letters, digits, . _ - (starting with a letter or digit)');
       // The account and the name are checked before the password is asked for.
       const db = reader();
-      const user = db ? await findUser(db, userId) : null;
+      const [user, holder] = db ? await Promise.all([findUser(db, userId), findUserIdByUsername(db, username)]) : [null, null];
       if (db && !user) throw new CommandError(`no user with id ${userId} in ${where}`);
-      const holder = db ? await findUserIdByUsername(db, username) : null;
       if (holder !== null && holder !== userId) throw new CommandError(`the username ${username} belongs to another account`);
       sql = await userPasswdSql({ userId, username, password: await readPasswordFromStdin() });
       after = user
@@ -220,16 +232,14 @@ async function main(argv: string[]): Promise<void> {
         after = ['the SQL revokes the token if it exists and is live (--print: nothing was looked up)'];
         break;
       }
+      // Looked up in the same wrangler run as the revocation, which takes only a live token.
       const query = db.selectFrom('api_tokens').select(['id', 'revoked_at']);
-      const row = await ('id' in which ? query.where('id', '=', which.id) : query.where('token_hash', '=', hashToken(which.token))).executeTakeFirst();
+      const lookup = 'id' in which ? query.where('id', '=', which.id) : query.where('token_hash', '=', hashToken(which.token));
+      const [rows] = await executeD1([inlineSql(lookup.compile()), tokenRevokeSql(which)], target);
+      const row = rows?.[0] as { id: string; revoked_at: string | null } | undefined;
       if (!row) throw new CommandError(`no such token in ${where}`);
-      if (row.revoked_at !== null) {
-        process.stdout.write(`token ${row.id} was already revoked\n`);
-        return;
-      }
-      sql = [tokenRevokeSql({ id: row.id })];
-      after = [`revoked token ${row.id}`];
-      break;
+      process.stdout.write(row.revoked_at !== null ? `token ${row.id} was already revoked\n` : `revoked token ${row.id}\n`);
+      return;
     }
     default:
       throw new UsageError(command ? `unknown command "${command}"` : 'no command given');

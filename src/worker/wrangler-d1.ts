@@ -93,16 +93,32 @@ function parseJson(text: string): unknown {
 }
 
 /**
- * Kysely over wrangler, for reads only (each query is one wrangler run), so
- * the tools look rows up with the service's own repositories. Writes are
- * recorded and sent as one batch of SQL instead.
+ * Kysely over wrangler, for reads only, so the tools look rows up with the
+ * service's own repositories. The queries issued together (`Promise.all`)
+ * go in one wrangler run: each run starts wrangler and the database again,
+ * a second or more. Writes are recorded and sent as one batch of SQL instead.
  */
 export function wranglerD1Reader(target: D1Target): Kysely<Database> {
+  let pending: Array<{ sql: string; settle: (rows: unknown[] | Error) => void }> = [];
+  const flush = (): void => {
+    const batch = pending;
+    pending = [];
+    void executeD1(
+      batch.map((q) => q.sql),
+      target,
+    ).then(
+      (results) => batch.forEach((q, i) => q.settle(results[i] ?? [])),
+      (err: Error) => batch.forEach((q) => q.settle(err)),
+    );
+  };
   const connection: DatabaseConnection = {
-    async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-      if (query.query.kind !== 'SelectQueryNode') throw new Error('wranglerD1Reader only reads');
-      const [rows] = await executeD1([inlineSql(query)], target);
-      return { rows: (rows ?? []) as R[] };
+    executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+      if (query.query.kind !== 'SelectQueryNode') return Promise.reject(new Error('wranglerD1Reader only reads'));
+      return new Promise((resolve, reject) => {
+        // Kysely reaches the connection after a few awaits: a macrotask later, every query issued together is here.
+        if (pending.length === 0) setImmediate(flush);
+        pending.push({ sql: inlineSql(query), settle: (rows) => (rows instanceof Error ? reject(rows) : resolve({ rows: rows as R[] })) });
+      });
     },
     async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
       throw new Error('not supported');
