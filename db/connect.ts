@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type Driver, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
+import { makeDirs } from '../src/storage/make-dirs.js';
 import type { Database } from './schema.js';
 import { SAFETY_NET_PAGES, startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 import { takingTurns, type WriteTurn } from './write-turn.js';
@@ -37,7 +37,7 @@ export function sqlitePath(url: string): string {
 function openSqlite(path: string): SQLite.Database {
   let sqlite: SQLite.Database | undefined;
   try {
-    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    if (path !== ':memory:') makeDirs(dirname(resolve(path)));
     sqlite = new SQLite(path);
     sqlite.pragma('journal_mode = WAL');
     return sqlite;

@@ -1,8 +1,6 @@
 import { parseArgs } from 'node:util';
-import { DatabaseUnavailableError } from '../db/connect.js';
-import { DistrictConfigError } from './district/district.schema.js';
 import { EnvError, parseEnv } from './env.js';
-import { startService, StartupError, type Role } from './runtime.js';
+import type { Role, Service } from './runtime.js';
 
 /** A bad command line: said in one line, without a stack trace. */
 class UsageError extends Error {}
@@ -28,7 +26,7 @@ async function main(): Promise<void> {
   // Listened for before the start, so a supervisor's SIGTERM while the service
   // is still starting stops it gracefully once started, rather than killing it
   // mid-start; a second signal exits at once, as it does later.
-  let service: Awaited<ReturnType<typeof startService>> | null = null;
+  let service: Service | null = null;
   let pending: NodeJS.Signals | null = null;
   let signals = 0;
   const shutdown = (signal: NodeJS.Signals) => {
@@ -51,6 +49,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 
+  // The service is loaded once the command line and the environment are known to be good:
+  // a mistake in either is said at once, not after loading every module of the service.
+  const { startService } = await import('./runtime.js');
   service = await startService(env, role as Role);
   if (pending) {
     signals = 0;
@@ -58,9 +59,20 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof EnvError || err instanceof DistrictConfigError || err instanceof DatabaseUnavailableError || err instanceof StartupError) {
-    process.stderr.write(`${err.message}\n`);
+/** The refusals said in one line, without a stack trace: what is wrong is in the configuration, not the code. */
+async function isRefusal(err: unknown): Promise<boolean> {
+  if (err instanceof UsageError || err instanceof EnvError) return true;
+  const [{ DatabaseUnavailableError }, { DistrictConfigError }, { StartupError }] = await Promise.all([
+    import('../db/migrate.js'),
+    import('./district/district.schema.js'),
+    import('./runtime.js'),
+  ]);
+  return err instanceof DistrictConfigError || err instanceof DatabaseUnavailableError || err instanceof StartupError;
+}
+
+main().catch(async (err: unknown) => {
+  if (await isRefusal(err).catch(() => false)) {
+    process.stderr.write(`${(err as Error).message}\n`);
   } else {
     process.stderr.write(`failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   }

@@ -1,5 +1,5 @@
 import { serve, type ServerType } from '@hono/node-server';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Hono, type MiddlewareHandler } from 'hono';
@@ -23,6 +23,7 @@ import type { Classifier } from './pipeline/classifier.js';
 import { createBot } from './telegram/bot.js';
 import { startPolling, type Poller } from './telegram/polling.js';
 import { telegramGroupUnits } from './telegram/post-queue.js';
+import { makeDirs } from './storage/make-dirs.js';
 
 export type Role = 'api' | 'worker' | 'all';
 
@@ -38,7 +39,7 @@ export class StartupError extends Error {
 async function checkUploadDir(dir: string): Promise<void> {
   const probe = join(resolve(dir), `.write-check-${process.pid}`);
   try {
-    await mkdir(dir, { recursive: true });
+    makeDirs(dir);
     await writeFile(probe, '');
     await rm(probe, { force: true });
   } catch (err) {
@@ -48,7 +49,9 @@ async function checkUploadDir(dir: string): Promise<void> {
         ? 'it is not a directory'
         : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
           ? 'no permission to write there'
-          : (code ?? (err as Error).message);
+          : code === 'ENOENT'
+            ? 'no directory can be made there'
+            : (code ?? (err as Error).message);
     throw new StartupError(`UPLOAD_DIR: cannot store photos in ${resolve(dir)}: ${why}`);
   }
 }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { connectDatabase, migrateToLatest } from '../db/connect.js';
@@ -8,7 +8,7 @@ import { recordCorrection } from '../db/repositories/corrections.repository.js';
 import { DEFAULT_EXAMPLES_PATH, examplesPathFor, loadOrTrain } from '../src/classifier/classifier-store.js';
 import { buildDistrict } from '../src/district/district.schema.js';
 import { DEFAULT_DISTRICT_PATH, loadDistrictFile } from '../src/district/district-file.js';
-import { onCleanup, tempDir } from './harness.js';
+import { captureLogs, onCleanup, tempDir } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const district = loadDistrictFile();
@@ -68,6 +68,25 @@ describe('the service classifier', () => {
     expect(after.origin).toBe('retrained');
     expect(after.corrections).toBe(3);
     expect(after.classifier.classify(odd).type).toBe('hazardous_chemicals');
+  });
+
+  it('runs on the model it trained when CLASSIFIER_DIR cannot be written, saying so once', () => {
+    // A file where the directory should be: nothing can be made under it.
+    const blocked = join(tempDir(), 'not-a-dir');
+    writeFileSync(blocked, '');
+    const dir = join(blocked, 'classifier');
+    // A small example file of the district's own, an example of each type: training takes no time.
+    const examples = join(tempDir(), 'examples.jsonl');
+    const each = [...district.types.values()].map((t) => ({ text: t.code === 'water_pollution' ? '河里有死鱼，水发黑' : t.name.zh, label: t.code }));
+    writeFileSync(examples, each.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    const { lines, logger } = captureLogs('warn');
+    const loaded = loadOrTrain({ district, examplesPath: examples, dir, logger });
+    expect(loaded.origin).toBe('trained');
+    expect(loaded.classifier.classify('河里有死鱼，水发黑').type).toBe('water_pollution');
+    expect(lines).toEqual([
+      expect.objectContaining({ dir, msg: `classifier model not kept: cannot write in CLASSIFIER_DIR ${dir}; it is trained again at each start`, err: expect.stringContaining('ENOTDIR') }),
+    ]);
+    expect(readdirSync(dirname(blocked))).toEqual(['not-a-dir']);
   });
 
   it('stops with a clear error naming the line of a broken example file', () => {

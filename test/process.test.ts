@@ -84,6 +84,7 @@ describe('npm start', () => {
       [{ PORT: String(port) }, `cannot listen on 127.0.0.1:${port}: the port is already in use (PORT=${port})`],
       [{ HOST: 'not a host' }, 'cannot listen on not a host:'],
       [{ UPLOAD_DIR: notADir }, `UPLOAD_DIR: cannot store photos in ${notADir}: it is not a directory`],
+      [{ UPLOAD_DIR: '/proc/intake-nowhere/uploads' }, 'UPLOAD_DIR: cannot store photos in /proc/intake-nowhere/uploads: no directory can be made there'],
     ] as const) {
       const p = await startProcess({ ...serviceEnv('bad-start'), LOG_LEVEL: 'error', ...env });
       expect(await p.exited).toBe(1);
@@ -92,7 +93,7 @@ describe('npm start', () => {
       expect(p.output()).not.toMatch(/\bat .*:\d+:\d+/);
       expect(p.output()).not.toContain('Unhandled');
     }
-    // Three processes started one after the other, each loading the service.
+    // Four processes started one after the other, each loading the service.
   }, 90_000);
 
   it.each([
@@ -140,6 +141,9 @@ describe('npm start', () => {
       writeFileSync(file, 'this is not a database, just some notes that are long enough to fill a page header…'.repeat(20));
       return file;
     }, 'file is not a database'],
+    // procfs answers "no such file" to a mkdir under an existing directory: a recursive mkdir
+    // that read that as "make the parent first" would spin for ever, deaf to SIGTERM.
+    ['a place no directory can be made', () => `/proc/intake-nowhere-${process.pid}/intake.db`, `ENOENT: no such file or directory, mkdir '/proc/intake-nowhere-${process.pid}'`],
   ])('refuses to start on %s as the SQLite database, in one line naming it', async (_what, pathIn, said) => {
     const env = serviceEnv('bad-sqlite');
     const path = pathIn(tempDir());

@@ -1,8 +1,9 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { District } from '../district/district.schema.js';
 import type { Logger } from '../logger.js';
+import { makeDirs } from '../storage/make-dirs.js';
 import { bundledExamplesFor } from './bundled-examples.js';
 import { districtRules } from './district-rules.js';
 import {
@@ -76,10 +77,15 @@ export function readExamples(path: string, district: District, logger?: Pick<Log
 }
 
 function writeAtomic(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirs(dirname(path));
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, content);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
 }
 
 function readArtifact(path: string): Artifact | null {
@@ -125,7 +131,15 @@ export function loadOrTrain(opts: StoreOptions): LoadedClassifier {
     'classifier trained from the example file',
   );
   const artifact: Artifact = { examplesHash, corrections: 0, trainedAt: new Date().toISOString(), model: classifier.toJSON() };
-  writeAtomic(cachePath, JSON.stringify(artifact));
+  try {
+    writeAtomic(cachePath, JSON.stringify(artifact));
+  } catch (err) {
+    // A cache: the service runs on the model just trained, and trains again at its next start.
+    opts.logger?.warn(
+      { dir: opts.dir, err: (err as Error).message },
+      `classifier model not kept: cannot write in CLASSIFIER_DIR ${opts.dir}; it is trained again at each start`,
+    );
+  }
   return { classifier, origin: 'trained', examples: examples.length, corrections: 0 };
 }
 

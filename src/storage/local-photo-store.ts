@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
+import { makeDirs } from './make-dirs.js';
 import type { PhotoStore } from './photo-store.js';
 
 /** Photos as files under one directory (UPLOAD_DIR). */
@@ -13,7 +14,7 @@ export function createLocalPhotoStore(root: string): PhotoStore {
   return {
     async put(key, bytes) {
       const p = pathOf(key);
-      await mkdir(dirname(p), { recursive: true });
+      makeDirs(dirname(p));
       // Write to a temporary name first so a crash never leaves half a photo under the real name.
       const tmp = `${p}.part`;
       try {
