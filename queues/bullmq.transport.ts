@@ -34,20 +34,46 @@ function targetOf(redis: RedisTarget | string): RedisTarget {
   return typeof redis === 'string' ? { kind: 'single', url: redis } : redis;
 }
 
+/** How long a connection the server took may stay without Redis's answer before that is said. */
+export const NO_ANSWER_MS = 10_000;
+
 /**
  * Logs the first failure and the recovery, not every reconnect attempt. What
  * fails once the transport is closing (`closing()`: a command-line tool done
- * before the connection was made) is no news of Redis.
+ * before the connection was made) is no news of Redis. A server that takes
+ * the connection and closes it, or never answers — REDIS_URL naming another
+ * service, or a Redis still loading its data — makes no error, only
+ * connections that never get ready: that is said too.
  */
-function watchConnection(redis: RedisConnection, logger: Logger, where: string, onReady: () => void, closing: () => boolean): void {
+function watchConnection(redis: RedisConnection, logger: Logger, where: string, onReady: () => void, closing: () => boolean, noAnswerMs: number): void {
   let down = false;
-  redis.on('error', (err: Error) => {
-    if (!down && !closing()) {
-      down = true;
-      logger.warn({ redis: where, err: err.message }, `redis unreachable at ${where}: reports are still accepted and kept in the database; queue work resumes when it is back`);
-    }
+  // Whether the connection of the moment got as far as Redis's answer.
+  let answered = false;
+  let silence: NodeJS.Timeout | null = null;
+  const unreachable = (reason: string) => {
+    if (down || closing()) return;
+    down = true;
+    logger.warn({ redis: where, err: reason }, `redis unreachable at ${where}: reports are still accepted and kept in the database; queue work resumes when it is back`);
+  };
+  const endSilence = () => {
+    if (silence) clearTimeout(silence);
+    silence = null;
+  };
+  redis.on('error', (err: Error) => unreachable(err.message));
+  redis.on('connect', () => {
+    answered = false;
+    endSilence();
+    silence = setTimeout(() => unreachable(`connected, but no answer as Redis in ${noAnswerMs / 1000} s (still loading its data, or not Redis)`), noAnswerMs);
+    silence.unref();
+  });
+  redis.on('close', () => {
+    endSilence();
+    if (!answered) unreachable('the server closed the connection without answering as Redis (is REDIS_URL the address of a Redis server?)');
+    answered = false;
   });
   redis.on('ready', () => {
+    answered = true;
+    endSilence();
     if (down) logger.info({ redis: where }, 'redis connection restored');
     down = false;
     onReady();
@@ -69,13 +95,13 @@ export function bullmqTransportFromEnv(env: Env, logger: Logger): BullmqTranspor
   });
 }
 
-export function createBullmqTransport(opts: BullmqOptions & { retry?: RetryPolicy }): BullmqTransport {
+export function createBullmqTransport(opts: BullmqOptions & { retry?: RetryPolicy; noAnswerMs?: number }): BullmqTransport {
   const retry = opts.retry ?? JOB_RETRY;
   const listeners: Array<() => void> = [];
   const target = targetOf(opts.redis);
   const connection = createRedisConnection(target, 'producer');
   let closing = false;
-  watchConnection(connection, opts.logger, describeRedis(target), () => listeners.forEach((l) => l()), () => closing);
+  watchConnection(connection, opts.logger, describeRedis(target), () => listeners.forEach((l) => l()), () => closing, opts.noAnswerMs ?? NO_ANSWER_MS);
   const prefix = queuePrefix(target, opts.prefix);
   const queues = new Map<JobName, Queue>();
   for (const name of JOB_NAMES) {
