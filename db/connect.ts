@@ -47,9 +47,14 @@ function openSqlite(path: string): SQLite.Database {
   }
 }
 
+/** How long making a PostgreSQL connection (or waiting for a free one of the pool) may take. */
+export const PG_CONNECT_TIMEOUT_MS = 10_000;
+
 export interface ConnectOptions {
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /** PostgreSQL: PG_CONNECT_TIMEOUT_MS unless given. */
+  connectTimeoutMs?: number;
   /**
    * SQLite's write-ahead log checkpoints: `inline` (SQLite's own, inside the
    * commit that grows the log past 1,000 pages), `background` (a thread of
@@ -66,7 +71,9 @@ export interface ConnectOptions {
 /** Opens the database named by DATABASE_URL on Node (better-sqlite3 or pg). */
 export function connectDatabase(url: string, options: ConnectOptions = {}): DatabaseHandle {
   if (isPostgresUrl(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+    // A server that takes the connection and never answers (another service's port) must not hold the
+    // start, or a query, for ever: making a connection, or waiting for one of the pool, fails after this.
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: options.connectTimeoutMs ?? PG_CONNECT_TIMEOUT_MS });
     // A client losing its connection must not crash the process: the pool listens to its idle clients
     // only, so one checked out (a transaction between two queries) would emit an unhandled 'error'.
     // Either way the pool drops the broken client; a query on it fails, and the next takes a new one.

@@ -34,6 +34,9 @@ function hintFor(error: unknown): string {
     case 'ENOTFOUND':
       return ' (is the database server running at that address?)';
     default:
-      return '';
+      // pg's words when the connect timeout passed.
+      return /connection timeout|timeout exceeded when trying to connect/i.test(error instanceof Error ? error.message : '')
+        ? ' (no answer as PostgreSQL from that address: is DATABASE_URL right, and the server up?)'
+        : '';
   }
 }
