@@ -139,6 +139,12 @@ export const envSchema = z.object({
   TELEGRAM_API_ROOT: z.string().url().default('https://api.telegram.org'),
   /** Telegram sends it in X-Telegram-Bot-Api-Secret-Token; required in webhook mode. */
   TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, '1–256 of A-Z a-z 0-9 _ -').optional(),
+  /**
+   * A Bot API call with no answer after this many seconds fails (a stalled Telegram or proxy): a job's
+   * call is tried again by the queue's backoff, an update's by Telegram's redelivery. Polling waits
+   * longer, its own 30 s long poll besides.
+   */
+  TELEGRAM_API_TIMEOUT_S: z.coerce.number().int().min(1).max(300).default(20),
   /** webhook: Telegram POSTs to /telegram/webhook; polling: the API process asks for updates (development). */
   TELEGRAM_MODE: z.enum(['webhook', 'polling']).default('webhook'),
   /** Map tiles for the report form's pin, e.g. `https://tiles.example/{z}/{x}/{y}.png`; without it the form has no map. */

@@ -1041,6 +1041,20 @@ describe('Telegram rate limits', () => {
     expect(told).toEqual([expect.stringContaining(`查询码：${code}`), expect.stringMatching(new RegExp(`您的举报 ${code} 已派给`))]);
   });
 
+  it('fails the webhook when Telegram takes the answer and never replies, and frees the chat for the redelivery', async () => {
+    const own = await startTestService(testEnv('telegram-stalled', { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: emu.url, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_TIMEOUT_S: '1' }));
+    const chat = residentChat(nextChat++);
+    emu.stallNext('sendMessage', 1);
+    const update = chat.command('/start');
+    const failed = await deliver(chat.chatId, update, { url: own.url });
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    expect(failed.all.map((c) => c.method)).toContain('sendMessage:stalled');
+    // Telegram sends the update again: the chat is not held by the stalled call, and the answer goes out once.
+    const again = await deliver(chat.chatId, update, { url: own.url, updateId: failed.updateId });
+    expect(again.status).toBe(200);
+    expect(texts(again.sent)).toHaveLength(1);
+  });
+
   it('creates the case and sends its tracking code even when the press of 确认提交 cannot be answered', async () => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('兴隆办事处有工厂夜里往河里排污水'));

@@ -109,6 +109,20 @@ describe('Telegram unreachable', () => {
     expect(await service.deps.db.selectFrom('telegram_updates').select('update_id').where('update_id', '=', updateId).execute()).toEqual([]);
   });
 
+  it("gives a job's Bot API call up when Telegram takes it and never answers, after TELEGRAM_API_TIMEOUT_S", async () => {
+    const api = createTelegramApi(telegramEnv(emu, 'tg-stalled-job', { TELEGRAM_API_TIMEOUT_S: '1' }));
+    emu.stallNext('sendMessage', 1);
+    const asked = Date.now();
+    await expect(api.sendMessage(1, '测试')).rejects.toBeInstanceOf(HttpError);
+    const waited = Date.now() - asked;
+    expect(waited).toBeGreaterThanOrEqual(900);
+    expect(waited).toBeLessThan(10_000);
+    expect(emu.calls.filter((c) => c.method === 'sendMessage:stalled')).toHaveLength(1);
+    // Not retried in place (the queue's backoff does that); the next call goes through.
+    expect(emu.calls.filter((c) => c.method.startsWith('sendMessage') && c.at >= asked)).toHaveLength(1);
+    await expect(api.sendMessage(1, '再试')).resolves.toBeDefined();
+  });
+
   it("fails a job's Bot API call at once, leaving the retries to the queue's backoff", async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
     const api = createTelegramApi(telegramEnv(emu, 'tg-down-job', { TELEGRAM_API_ROOT: dead }));

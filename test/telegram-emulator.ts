@@ -39,6 +39,8 @@ export interface TelegramEmulator {
   toChat(chatId: number): ApiCall[];
   /** The next N calls of this method (to this chat, and with a text holding `textIncludes`, when given) answer 429 with retry_after. */
   rateLimitNext(method: string, times: number, retryAfterS: number, chatId?: number, textIncludes?: string): void;
+  /** The next N calls of this method are taken and never answered (a stalled Telegram), recorded as `method:stalled`. */
+  stallNext(method: string, times: number): void;
   /** Queues updates for getUpdates (polling mode); update ids are given by the caller. */
   queueUpdates(...updates: Array<Record<string, unknown>>): void;
 }
@@ -82,6 +84,7 @@ async function readBody(req: IncomingMessage): Promise<{ body: Record<string, un
 export async function startTelegramEmulator(token: string): Promise<TelegramEmulator> {
   const calls: ApiCall[] = [];
   const limits = new Map<string, { times: number; retryAfterS: number; chatId?: number; textIncludes?: string }>();
+  const stalls = new Map<string, number>();
   const pending: Array<Record<string, unknown>> = [];
   // What each message shows (its text and inline buttons): Telegram refuses an edit that changes neither.
   const shown = new Map<string, { text: unknown; buttons: string }>();
@@ -120,6 +123,12 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
       const method = m[2]!;
       const { body, files } = await readBody(req);
       const at = Date.now();
+      const stall = stalls.get(method) ?? 0;
+      if (stall > 0) {
+        stalls.set(method, stall - 1);
+        calls.push({ method: `${method}:stalled`, body, at });
+        return;
+      }
       const limit = limits.get(method);
       const limited =
         limit &&
@@ -227,7 +236,11 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
     }
   }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  onCleanup(() => {
+    // Stalled calls hold their connections open.
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -235,6 +248,9 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
     toChat: (chatId) => calls.filter((c) => Number(c.body.chat_id) === chatId),
     rateLimitNext(method, times, retryAfterS, chatId, textIncludes) {
       limits.set(method, { times, retryAfterS, ...(chatId === undefined ? {} : { chatId }), ...(textIncludes === undefined ? {} : { textIncludes }) });
+    },
+    stallNext(method, times) {
+      stalls.set(method, times);
     },
     queueUpdates(...updates) {
       pending.push(...updates);

@@ -43,6 +43,9 @@ export interface DeliveryOptions {
   retryServerErrors: boolean;
 }
 
+/** How long polling's getUpdates waits for an update (Telegram's long poll). */
+export const LONG_POLL_S = 30;
+
 /** The webhook must answer within Telegram's patience (and grammY's 10 s timeout). */
 export const WEBHOOK_DELIVERY: DeliveryOptions = { maxDelaySeconds: 5, maxRetryAttempts: 2, retryServerErrors: false };
 /** Jobs can wait longer; beyond this the queue's backoff takes over. */
@@ -89,7 +92,7 @@ export function installDelivery(api: Api, env: Env, opts: DeliveryOptions): void
 /** A Bot API client for the service's bot token, with delivery installed. */
 export function createTelegramApi(env: Env, opts: DeliveryOptions = JOB_DELIVERY): Api {
   if (!env.TELEGRAM_BOT_TOKEN) throw new Error('createTelegramApi: TELEGRAM_BOT_TOKEN is not set');
-  const api = new Api(env.TELEGRAM_BOT_TOKEN, { apiRoot: apiRootOf(env) });
+  const api = new Api(env.TELEGRAM_BOT_TOKEN, { apiRoot: apiRootOf(env), timeoutSeconds: env.TELEGRAM_API_TIMEOUT_S });
   installDelivery(api, env, opts);
   return api;
 }

@@ -32,7 +32,7 @@ import {
   type Prompt,
   type Session,
 } from './conversation.js';
-import { answersNeverFail, apiRootOf, followedBy, installDelivery, unchangedEditsAreDone, WEBHOOK_DELIVERY } from './api.js';
+import { answersNeverFail, apiRootOf, followedBy, installDelivery, LONG_POLL_S, unchangedEditsAreDone, WEBHOOK_DELIVERY } from './api.js';
 import { createPruner, oneAtATimePerChat } from './chat-lock.js';
 import { handleGroupButtons } from './group-posts.js';
 import { linkedUser, looksLikeLinkToken, redeemLinkToken, unlink, voidLinkToken } from './links.js';
@@ -64,7 +64,9 @@ const MAX_VENUE = 200;
 export function createBot(deps: BotDeps): Bot<BotContext> {
   const token = deps.env.TELEGRAM_BOT_TOKEN;
   if (!token) throw new Error('createBot: TELEGRAM_BOT_TOKEN is not set');
-  const bot = new Bot<BotContext>(token, { client: { apiRoot: apiRootOf(deps.env) } });
+  // A call with no answer fails after TELEGRAM_API_TIMEOUT_S; polling's getUpdates waits its long poll besides.
+  const timeoutSeconds = deps.env.TELEGRAM_API_TIMEOUT_S + (deps.env.TELEGRAM_MODE === 'polling' ? LONG_POLL_S : 0);
+  const bot = new Bot<BotContext>(token, { client: { apiRoot: apiRootOf(deps.env), timeoutSeconds } });
   // Throttled, and a 429 waited out briefly; a longer one fails the update so Telegram redelivers it.
   installDelivery(bot.api, deps.env, WEBHOOK_DELIVERY);
   bot.api.config.use(answersNeverFail(deps.logger));

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Bot, Context } from 'grammy';
 import type { Logger } from '../logger.js';
-import { ALLOWED_UPDATES } from './api.js';
+import { ALLOWED_UPDATES, LONG_POLL_S } from './api.js';
 
 /**
  * Long polling (TELEGRAM_MODE=polling) that does what Telegram does for a
@@ -82,7 +82,7 @@ export function startPolling<C extends Context>(bot: Bot<C>, opts: PollingOption
     while (!stopped) {
       let updates;
       try {
-        updates = await bot.api.getUpdates({ offset, timeout: opts.timeoutS ?? 30, allowed_updates: [...ALLOWED_UPDATES] }, signal);
+        updates = await bot.api.getUpdates({ offset, timeout: opts.timeoutS ?? LONG_POLL_S, allowed_updates: [...ALLOWED_UPDATES] }, signal);
         failures = 0;
       } catch (err) {
         if (stopped) break;
