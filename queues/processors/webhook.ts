@@ -26,10 +26,15 @@ export class WebhookError extends Error {
   }
 }
 
+/** Redirects followed for one delivery (307 and 308 only: they keep the method and the body). */
+const MAX_REDIRECTS = 3;
+
 /**
  * POSTs `body` signed with `secret`. Resolves on any 2xx; throws a
  * WebhookError otherwise: retryable for network errors, 5xx, 408 and 429,
- * final for any other answer.
+ * final for any other answer. A 307 or 308 is followed with the same POST; a
+ * 301, 302 or 303 is final: following it would send a GET without the
+ * assignment, which a server answering 200 would make look delivered.
  */
 export async function postSignedWebhook(
   fetchFn: typeof fetch,
@@ -37,23 +42,41 @@ export async function postSignedWebhook(
   body: string,
 ): Promise<void> {
   const timestamp = String(Math.floor(Date.now() / 1000));
-  let res: Response;
-  try {
-    res = await fetchFn(target.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [SIGNATURE_HEADER]: signWebhook(target.secret, timestamp, body),
-        [TIMESTAMP_HEADER]: timestamp,
-        [DELIVERY_HEADER]: target.deliveryId,
-      },
-      body,
-      signal: AbortSignal.timeout(10_000),
-    });
-  } catch (err) {
-    throw new WebhookError(`network: ${(err as Error).message}`, true);
+  let url = target.url;
+  for (let hops = 0; ; hops++) {
+    let res: Response;
+    try {
+      res = await fetchFn(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [SIGNATURE_HEADER]: signWebhook(target.secret, timestamp, body),
+          [TIMESTAMP_HEADER]: timestamp,
+          [DELIVERY_HEADER]: target.deliveryId,
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (err) {
+      throw new WebhookError(`network: ${(err as Error).message}`, true);
+    }
+    await res.body?.cancel().catch(() => undefined);
+    if (res.status >= 200 && res.status < 300) return;
+    const location = res.headers.get('location');
+    if (res.status >= 300 && res.status < 400 && location) {
+      const next = new URL(location, url).href;
+      if ((res.status === 307 || res.status === 308) && hops < MAX_REDIRECTS) {
+        url = next;
+        continue;
+      }
+      throw new WebhookError(
+        res.status === 307 || res.status === 308
+          ? `HTTP ${res.status}: more than ${MAX_REDIRECTS} redirects (last to ${next})`
+          : `HTTP ${res.status}: the webhook URL redirects to ${next}, where a POST is not sent again; set that address as the bureau's webhook`,
+        false,
+      );
+    }
+    throw new WebhookError(`HTTP ${res.status}`, res.status >= 500 || res.status === 408 || res.status === 429);
   }
-  await res.body?.cancel().catch(() => undefined);
-  if (res.status >= 200 && res.status < 300) return;
-  throw new WebhookError(`HTTP ${res.status}`, res.status >= 500 || res.status === 408 || res.status === 429);
 }
