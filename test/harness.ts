@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -72,6 +72,26 @@ export async function startTestService(
   const service = await startService(env, role, { logger: createLogger('silent'), ...overrides });
   onCleanup(() => service.stop());
   return service as Service & { url: string };
+}
+
+/**
+ * A TCP server on 127.0.0.1 that is not the one a client expects (another
+ * service's port): `onConnection` decides what it does with each connection.
+ * Closed, with its connections, when the test ends. Resolves to its port.
+ */
+export async function foreignServer(onConnection: (socket: Socket) => void): Promise<number> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    onConnection(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onCleanup(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return (server.address() as AddressInfo).port;
 }
 
 /** A fresh PostgreSQL database for one test file, dropped afterwards. */

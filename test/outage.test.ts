@@ -1,13 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { deflateSync, crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { connectDatabase, DatabaseUnavailableError, migrateToLatest } from '../db/connect.js';
 import { databaseUnavailable } from '../db/unavailable.js';
-import { bodyOf, createPgDatabase, freePort, onCleanup, PG_ADMIN_URL, postJson, runCli, startTestService, tempDir, testEnv, waitFor } from './harness.js';
+import { bodyOf, createPgDatabase, foreignServer, freePort, onCleanup, PG_ADMIN_URL, postJson, runCli, startTestService, tempDir, testEnv, waitFor } from './harness.js';
 import { startPgProxy } from './pg-proxy.js';
 
 /**
@@ -22,15 +21,7 @@ import { startPgProxy } from './pg-proxy.js';
 describe('PostgreSQL going away', () => {
   it('refuses to start on an address where a server takes the connection and never answers, naming it, after the connect timeout', async () => {
     // Another service's port (Redis reads the startup message as a command line not yet ended): silence.
-    const server = createServer(() => {});
-    const sockets = new Set<Socket>();
-    server.on('connection', (s) => sockets.add(s));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    onCleanup(() => {
-      for (const s of sockets) s.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    });
-    const url = `postgres://127.0.0.1:${(server.address() as AddressInfo).port}/intake`;
+    const url = `postgres://127.0.0.1:${await foreignServer(() => {})}/intake`;
     const handle = connectDatabase(url, { connectTimeoutMs: 300 });
     onCleanup(() => handle.db.destroy());
     const error = await migrateToLatest(handle.db, handle.where).then(() => null, (err: unknown) => err);

@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +13,7 @@ import {
 } from '../queues/redis-connection.js';
 import { createBullmqTransport } from '../queues/bullmq.transport.js';
 import { createLogger } from '../src/logger.js';
-import { captureLogs, freePort, onCleanup, postJson, REDIS_URL, redisAnswers, removeQueueKeys, runCli, startTestService, tempDir, testEnv, uniquePrefix, waitFor } from './harness.js';
+import { captureLogs, foreignServer, freePort, onCleanup, postJson, REDIS_URL, redisAnswers, removeQueueKeys, runCli, startTestService, tempDir, testEnv, uniquePrefix, waitFor } from './harness.js';
 
 /** Redis as one server, behind Sentinel, or as a Cluster: the settings and the connections built from them. */
 
@@ -108,22 +107,8 @@ describe('Redis settings', () => {
 
   it('say in one line that the server at REDIS_URL is no Redis, whether it closes the connection or says nothing', async () => {
     // Another service's port: one that hangs up on what it cannot read, one that waits for more.
-    const sockets = new Set<Socket>();
-    const serve = async (onConnection: (socket: Socket) => void): Promise<string> => {
-      const server = createServer((socket) => {
-        sockets.add(socket);
-        socket.on('close', () => sockets.delete(socket));
-        onConnection(socket);
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      onCleanup(() => {
-        for (const s of sockets) s.destroy();
-        return new Promise<void>((resolve) => server.close(() => resolve()));
-      });
-      return `redis://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    };
-    const hangsUp = await serve((socket) => socket.on('data', () => socket.destroy()));
-    const silent = await serve(() => {});
+    const hangsUp = `redis://127.0.0.1:${await foreignServer((socket) => socket.on('data', () => socket.destroy()))}`;
+    const silent = `redis://127.0.0.1:${await foreignServer(() => {})}`;
     for (const [url, said] of [
       [hangsUp, 'the server closed the connection without answering as Redis (is REDIS_URL the address of a Redis server?)'],
       [silent, 'connected, but no answer as Redis in 0.5 s (still loading its data, or not Redis)'],

@@ -66,12 +66,13 @@ export async function postSignedWebhook(
     const location = res.headers.get('location');
     if (res.status >= 300 && res.status < 400 && location) {
       const next = new URL(location, url).href;
-      if ((res.status === 307 || res.status === 308) && hops < MAX_REDIRECTS) {
+      const keepsPost = res.status === 307 || res.status === 308;
+      if (keepsPost && hops < MAX_REDIRECTS) {
         url = next;
         continue;
       }
       throw new WebhookError(
-        res.status === 307 || res.status === 308
+        keepsPost
           ? `HTTP ${res.status}: more than ${MAX_REDIRECTS} redirects (last to ${next})`
           : `HTTP ${res.status}: the webhook URL redirects to ${next}, where a POST is not sent again; set that address as the bureau's webhook`,
         false,

@@ -38,6 +38,11 @@ export interface HotlineCallRows {
   corrections: Correction[];
 }
 
+/** A report refused because the intake writer thread is down (stopped, being started again, or stopped with the service): a 503. */
+export class IntakeWriterDown extends Error {
+  override readonly name = 'IntakeWriterDown';
+}
+
 /**
  * Group commit: reports that arrive while a transaction is running are
  * written together in the next one, with one multi-row insert per table.
@@ -45,11 +50,6 @@ export interface HotlineCallRows {
  * batch that fails is retried one report at a time, so one bad report (a
  * duplicate idempotency key, say) fails alone and never takes others with it.
  */
-/** A report refused because the intake writer thread is down (stopped, being started again, or stopped with the service): a 503. */
-export class IntakeWriterDown extends Error {
-  override readonly name = 'IntakeWriterDown';
-}
-
 export interface IntakeWriter {
   write(report: PreparedReport): Promise<void>;
   /** Reports that commit together or not at all (the cases of one split hotline call). */
