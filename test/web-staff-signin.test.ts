@@ -129,20 +129,21 @@ describe('staff sign-in', () => {
     await context.setExtraHTTPHeaders(fromNewAddress());
     await page.goto(`${base}/signin`);
     const send = () => Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
-    const focused = () => page.evaluate('document.activeElement && document.activeElement.id');
+    // autofocus takes effect at the page's next rendering, which may come after its load event.
+    const focused = () => expect.poll(() => page.evaluate('document.activeElement && document.activeElement.id'), { timeout: 5000 });
     await page.fill('#username', 'dispatcher');
     await page.fill('#password', 'not the password');
     await send();
     expect(await page.textContent('#signin-notice')).toBe('用户名或密码不正确。');
     expect(await page.inputValue('#username')).toBe('dispatcher');
-    expect(await focused()).toBe('password');
+    await focused().toBe('password');
     await page.fill('#username', '');
     await send();
-    expect(await focused()).toBe('username');
+    await focused().toBe('username');
     // Typed straight away, the password goes where it belongs.
     await page.fill('#username', 'dispatcher');
     await send();
-    expect(await focused()).toBe('password');
+    await focused().toBe('password');
     await page.keyboard.type(PASSWORD);
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
     expect(new URL(page.url()).pathname).toBe('/desk');
