@@ -449,3 +449,18 @@ export interface Database {
   web_sessions: WebSessionsTable;
   sign_in_attempts: SignInAttemptsTable;
 }
+
+/** A type's or unit's name by code, as the district file last had it (see the code-names migration). */
+export interface CodeNamesTable {
+  kind: 'type' | 'unit';
+  code: string;
+  name_zh: string;
+  name_en: string;
+  /** When the file first had this name. */
+  updated_at: string;
+}
+
+// Declaration merging adds the kept names to Database.
+export interface Database {
+  code_names: CodeNamesTable;
+}

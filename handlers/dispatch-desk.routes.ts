@@ -20,6 +20,7 @@ import { caseSummarySchema, caseViewSchema } from './cases.routes.js';
 import { errorResponses } from './error-schema.js';
 import { instant, queryInt, validationHook } from './validation.js';
 import { isJsonContentType } from './uploads.js';
+import { typeName } from '../src/district/district.schema.js';
 
 /**
  * The dispatcher's desk (dispatcher and admin accounts): the triage queue,
@@ -232,7 +233,7 @@ export function dispatchDeskRoutes() {
       return {
         ...caseSummary(district, principal, r, list, deps.clock.now()),
         reasons,
-        suggestions: choices.map((s) => ({ code: s.type, name: district.types.get(s.type)?.name.zh ?? s.type, confidence: s.confidence })),
+        suggestions: choices.map((s) => ({ code: s.type, name: typeName(district, s.type), confidence: s.confidence })),
       };
     });
     return c.json({ items }, 200);

@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { findContactsFor } from '../db/repositories/contacts.repository.js';
 import { exportCaseBatches, type ExportCase } from '../db/repositories/stats.repository.js';
-import type { District } from '../src/district/district.schema.js';
+import { type District, typeName, unitName } from '../src/district/district.schema.js';
 import { CASE_STATUSES } from '../src/domain/case.js';
 import type { Logger } from '../src/logger.js';
 import { maskIdentityInText } from '../src/pipeline/extract.js';
@@ -161,21 +161,21 @@ function caseCells(c: ExportCase, district: District, lang: Lang, reporterName: 
   const tz = district.file.district.timezone;
   const at = (iso: string | null) => (iso ? localDateTime(iso, tz) : null);
   const yn = (b: boolean) => YES_NO[lang][b ? 0 : 1];
-  const unitName = (code: string) => district.units.get(code)?.name[lang] ?? code;
+  const unitLabel = (code: string) => unitName(district, code, lang);
   return [
     c.trackingCode,
     at(c.receivedAt),
     named(c.channel, 'channel'),
     named(c.status, 'status'),
     c.typeCode,
-    c.typeCode ? (district.types.get(c.typeCode)?.name[lang] ?? c.typeCode) : null,
+    c.typeCode ? typeName(district, c.typeCode, lang) : null,
     c.confidence === null ? null : Math.round(c.confidence * 1000) / 1000,
     yn(c.urgent),
     yn(c.anonymous),
     c.jurisdictionCode,
-    c.jurisdictionCode ? unitName(c.jurisdictionCode) : null,
-    c.lead ? unitName(c.lead.unitCode) : null,
-    c.coHandlers.map(unitName).join(lang === 'zh' ? '、' : '; '),
+    c.jurisdictionCode ? unitLabel(c.jurisdictionCode) : null,
+    c.lead ? unitLabel(c.lead.unitCode) : null,
+    c.coHandlers.map((code) => unitLabel(code)).join(lang === 'zh' ? '、' : '; '),
     at(c.signBy),
     at(c.replyBy),
     at(c.lead?.acceptedAt ?? null),

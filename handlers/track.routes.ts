@@ -3,6 +3,7 @@ import { currentCoHandlers, currentLead, listAssignments, type Assignment } from
 import { findCase, findCaseByTrackingCode } from '../db/repositories/cases.repository.js';
 import { findContact, reporterNames } from '../db/repositories/contacts.repository.js';
 import { listEvents, type CaseEvent } from '../db/repositories/events.repository.js';
+import { typeName, unitName } from '../src/district/district.schema.js';
 import { CASE_STATUSES, type CaseStatus } from '../src/domain/case.js';
 import { normalizeTrackingCode } from '../src/domain/tracking-code.js';
 import { AppError } from '../src/errors.js';
@@ -75,17 +76,12 @@ export async function publicCaseView(deps: Deps, trackingCode: string, lang: 'zh
   // the reporter's name and any phone number masked.
   const names = reporterNames(contact, found);
   const mask = (text: string) => maskIdentityInText(text, names, { officials: true });
-  const unitOf = (codeOrNull: string | null | undefined) => {
-    if (!codeOrNull) return null;
-    const u = district.units.get(codeOrNull);
-    return { code: codeOrNull, name: u ? u.name[lang] : codeOrNull };
-  };
-  const type = found.typeCode ? district.types.get(found.typeCode) : undefined;
+  const unitOf = (codeOrNull: string | null | undefined) => (codeOrNull ? { code: codeOrNull, name: unitName(district, codeOrNull, lang) } : null);
   const lead = currentLead(assignments);
   return {
     trackingCode: found.trackingCode,
     status: found.status,
-    type: found.typeCode ? { code: found.typeCode, name: type ? type.name[lang] : found.typeCode } : null,
+    type: found.typeCode ? { code: found.typeCode, name: typeName(district, found.typeCode, lang) } : null,
     lead: unitOf(lead?.unitCode),
     coHandlers: currentCoHandlers(assignments).map((a) => unitOf(a.unitCode)!),
     jurisdiction: unitOf(found.jurisdictionCode),

@@ -1,4 +1,5 @@
 import { connectDatabase, isPostgresUrl, migrateToLatest } from '../db/connect.js';
+import { keepCodeNames } from '../db/repositories/code-names.repository.js';
 import { WriteTurn } from '../db/write-turn.js';
 import { bullmqTransportFromEnv } from '../queues/bullmq.transport.js';
 import { createOutboxRelay, type OutboxRelay } from '../queues/outbox-relay.js';
@@ -28,7 +29,9 @@ export async function createDeps(
   options: { apiOnly?: boolean } = {},
 ): Promise<Deps> {
   const logger: Logger = overrides.logger ?? createLogger(env.LOG_LEVEL);
-  const district = overrides.district ?? loadDistrictFile(env.DISTRICT_CONFIG);
+  // Its own former names (filled from this database below), whatever else holds the file.
+  const loaded = overrides.district ?? loadDistrictFile(env.DISTRICT_CONFIG);
+  const district: District = { ...loaded, former: { types: new Map(), units: new Map() } };
   assertWebhookSecrets(env, district);
   // The service's SQLite log is checkpointed on a thread of its own, off the commits;
   // the writer thread and this one take turns at writing instead of colliding.
@@ -45,6 +48,11 @@ export async function createDeps(
     throw err;
   }
   logger.info({ database: handle.where, engine: handle.engine }, 'database ready');
+  const clock = overrides.clock ?? systemClock;
+  // Names only: the service runs without the kept ones, showing codes where the file has none.
+  await keepCodeNames(handle.db, district, clock.now().toISOString()).catch((err: Error) =>
+    logger.warn({ err: err.message }, 'names of the district file not kept: cases of a type or unit it dropped show its code'),
+  );
 
   let classifier: Classifier;
   try {
@@ -76,7 +84,7 @@ export async function createDeps(
     district,
     db: handle.db,
     dbEngine: handle.engine,
-    clock: overrides.clock ?? systemClock,
+    clock,
     logger,
     classifier,
     calendar: calendarFor(district),

@@ -168,7 +168,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
   if (gone && Object.values(gone).some((codes) => Object.keys(codes).length > 0)) {
     deps.logger.warn(
       gone,
-      'open cases carry codes the district file no longer has: they show by their code; re-route them, or release the units, to what the file has now',
+      'open cases carry codes the district file no longer has: they show by the names an earlier file gave them (by their codes where none was kept); re-route them, or release the units, to what the file has now',
     );
   }
   const unknownYears = deps.calendar.yearsWithoutHolidays(deps.clock.now(), 120);

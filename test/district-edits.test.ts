@@ -96,12 +96,28 @@ describe('cases made before the district file was edited', () => {
     expect(said[0]).toMatchObject({ level: 40, types: { noise: 1 }, units: { enforcement: 2, xinglong: 1 }, jurisdictions: { xinglong: 2 } });
   });
 
-  it('still shows them to the public, by the codes the file no longer names', async () => {
+  it('still shows them to the public, by the names the file had for them', async () => {
     const track = await json(as(null).get(`/api/v1/track/${noisy.trackingCode}`));
     expect(track.status).toBe(200);
-    expect(track.body.type.code).toBe('noise');
-    expect(track.body.jurisdiction.code).toBe('xinglong');
-    expect((await fetch(`${service.url}/track/${older.trackingCode}`)).status).toBe(200);
+    expect(track.body.type).toEqual({ code: 'noise', name: '噪声扰民' });
+    expect(track.body.jurisdiction).toEqual({ code: 'xinglong', name: '兴隆办事处' });
+    const english = await json(as(null).get(`/api/v1/track/${older.trackingCode}?lang=en`));
+    expect(english.body.coHandlers).toContainEqual({ code: 'enforcement', name: 'District Urban Administration and Law Enforcement Brigade' });
+    expect(english.body.jurisdiction).toEqual({ code: 'xinglong', name: 'Xinglong Sub-district Office' });
+    const page = await fetch(`${service.url}/track/${ledByDropped.trackingCode}?lang=en`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    // The lead, and the note written when the case was sent to it, in English.
+    expect(html).toContain('Sent to District Urban Administration and Law Enforcement Brigade');
+    expect(html).not.toMatch(/>enforcement</);
+  });
+
+  it('names them to staff and in the statistics as the file did', async () => {
+    const view = await json(as(dispatcher).get(`/api/v1/cases/${ledByDropped.id}`));
+    expect(view.body.assignments.find((a: any) => a.role === 'lead').bureau).toMatchObject({ code: 'enforcement', name: '区综合行政执法大队' });
+    const stats = await json(as(dispatcher).get('/api/v1/stats?groupBy=type&lang=en'));
+    expect(stats.status, JSON.stringify(stats.body)).toBe(200);
+    expect(stats.body.groups.find((g: any) => g.key === 'noise')).toMatchObject({ name: 'Noise nuisance' });
   });
 
   it('lets a dispatcher release a unit the file dropped, and still refuses a unit nobody knows', async () => {
@@ -138,8 +154,8 @@ describe('cases made before the district file was edited', () => {
     expect((await web.signIn('laoli')).status).toBe(303);
     const html = await (await web.get(`/desk/cases/${noisy.id}`)).text();
     const select = (name: string) => new RegExp(`<select id="route-${name}"[^>]*>(.*?)</select>`, 's').exec(html)?.[1] ?? '';
-    expect(select('type')).toContain('<option value="noise" selected="">noise（已不在区划配置中，请另选）</option>');
-    expect(select('jurisdiction')).toContain('<option value="xinglong" selected="">xinglong（已不在区划配置中，请另选）</option>');
+    expect(select('type')).toContain('<option value="noise" selected="">噪声扰民（已不在区划配置中，请另选）</option>');
+    expect(select('jurisdiction')).toContain('<option value="xinglong" selected="">兴隆办事处（已不在区划配置中，请另选）</option>');
     // Sent as it stands, the form asks for another type, keeping the gone one shown; nothing changes.
     const form = /<form[^>]*id="route-form"[^>]*>(.*?)<\/form>/s.exec(html)![1]!;
     const hidden = Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
@@ -147,7 +163,7 @@ describe('cases made before the district file was edited', () => {
     expect(sent.status).toBe(400);
     const refused = await sent.text();
     expect(refused).toContain('<p class="field-error" id="route-type-error" role="alert">请从列表中选择</p>');
-    expect(refused).toContain('<option value="noise" selected="">noise（已不在区划配置中，请另选）</option>');
+    expect(refused).toContain('<option value="noise" selected="">噪声扰民（已不在区划配置中，请另选）</option>');
     const after = await json(as(dispatcher).get(`/api/v1/cases/${noisy.id}`));
     expect(after.body.type.code).toBe('noise');
     expect(after.body.status).toBe('dispatched');
@@ -155,7 +171,7 @@ describe('cases made before the district file was edited', () => {
     // A lead the file dropped is kept selected the same way, not replaced by the routing table's.
     const led = await (await web.get(`/desk/cases/${ledByDropped.id}`)).text();
     const leadSelect = /<select id="route-lead"[^>]*>(.*?)<\/select>/s.exec(led)?.[1] ?? '';
-    expect(leadSelect).toContain('<option value="enforcement" selected="">enforcement（已不在区划配置中，请另选）</option>');
+    expect(leadSelect).toContain('<option value="enforcement" selected="">区综合行政执法大队（已不在区划配置中，请另选）</option>');
     expect(leadSelect).toContain('<option value="">');
   });
 });

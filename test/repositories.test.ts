@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Kysely, KyselyPlugin } from 'kysely';
@@ -11,12 +12,15 @@ import { findCase, findCaseByTrackingCode, findCasesByReference, insertCase, lis
 import { findContact, insertContact } from '../db/repositories/contacts.repository.js';
 import { isUniqueViolation } from '../db/repositories/db-types.js';
 import { findDelivery, insertDeliveries, listStalePendingDeliveries, recordAttempt } from '../db/repositories/deliveries.repository.js';
+import { keepCodeNames } from '../db/repositories/code-names.repository.js';
 import { appendEvents, listEvents } from '../db/repositories/events.repository.js';
 import { findIdempotencyKey, insertIdempotencyKey } from '../db/repositories/idempotency.repository.js';
 import { listOverdueCases } from '../db/repositories/desk.repository.js';
 import { addToOutbox, deleteFromOutbox, outboxSize, peekOutbox } from '../db/repositories/outbox.repository.js';
 import type { Database, NewCase } from '../db/schema.js';
 import { outboxEntry } from '../queues/jobs.js';
+import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
+import { buildDistrict, typeName, unitName, type DistrictFile } from '../src/district/district.schema.js';
 import { createPgDatabase, tempDir } from './harness.js';
 
 function newCase(overrides: Partial<NewCase> = {}): NewCase {
@@ -340,5 +344,59 @@ describe.each([
     await db.updateTable('assignments').set({ status: 'accepted', accepted_at: at }).where('case_id', '=', lateReply.id).execute();
     const listed = (await listOverdueCases(db, now)).map((c) => c.id).filter((id) => id === unsigned.id || id === lateReply.id);
     expect(listed).toEqual([unsigned.id, lateReply.id]);
+  });
+  it("keeps the district file's names by code, and gives back those of codes a later file dropped", async () => {
+    const file = (edit: (d: DistrictFile) => void) => {
+      const d = JSON.parse(readFileSync(DEFAULT_DISTRICT_PATH, 'utf8')) as DistrictFile;
+      edit(d);
+      return buildDistrict(d);
+    };
+    const names = () => db.selectFrom('code_names').selectAll().orderBy('kind').orderBy('code').execute();
+    const first = file(() => {});
+    await keepCodeNames(db, first, '2026-11-01T00:00:00.000Z');
+    const kept = await names();
+    expect(kept).toHaveLength(first.types.size + first.units.size);
+    expect(kept.find((r) => r.kind === 'type' && r.code === 'noise')).toMatchObject({ name_zh: '噪声扰民', name_en: 'Noise nuisance' });
+    expect(first.former.types.size + first.former.units.size).toBe(0);
+
+    // The same file again writes nothing.
+    await keepCodeNames(db, file(() => {}), '2026-11-02T00:00:00.000Z');
+    expect(await names()).toEqual(kept);
+
+    // Noise and the enforcement brigade dropped, 兴隆's code changed, the EPB renamed.
+    const edited = file((d) => {
+      d.types = d.types.filter((t) => t.code !== 'noise');
+      delete d.routing.noise;
+      d.bureaus = d.bureaus.filter((b) => b.code !== 'enforcement');
+      for (const r of Object.values(d.routing)) {
+        if (r.lead === 'enforcement') r.lead = 'epb';
+        if (r.co) r.co = r.co.filter((c) => c !== 'enforcement' && c !== r.lead);
+      }
+      d.jurisdictions.find((j) => j.code === 'xinglong')!.code = 'xinglong_new';
+      d.bureaus.find((b) => b.code === 'epb')!.name = { zh: '区生态环境分局', en: 'District Ecology and Environment Branch' };
+    });
+    await keepCodeNames(db, edited, '2026-11-03T00:00:00.000Z');
+    expect(Object.fromEntries(edited.former.types)).toEqual({ noise: { zh: '噪声扰民', en: 'Noise nuisance' } });
+    expect(Object.fromEntries(edited.former.units)).toEqual({
+      enforcement: { zh: '区综合行政执法大队', en: 'District Urban Administration and Law Enforcement Brigade' },
+      xinglong: { zh: '兴隆办事处', en: 'Xinglong Sub-district Office' },
+    });
+    expect(typeName(edited, 'noise', 'en')).toBe('Noise nuisance');
+    expect(unitName(edited, 'xinglong')).toBe('兴隆办事处');
+    expect(unitName(edited, 'xinglong_new')).toBe('兴隆办事处');
+    expect(unitName(edited, 'epb')).toBe('区生态环境分局');
+    expect(unitName(edited, 'never_named')).toBe('never_named');
+    const after = await names();
+    expect(after.find((r) => r.code === 'epb')).toMatchObject({ name_zh: '区生态环境分局', updated_at: '2026-11-03T00:00:00.000Z' });
+    expect(after.find((r) => r.code === 'xinglong_new')).toMatchObject({ name_zh: '兴隆办事处', updated_at: '2026-11-03T00:00:00.000Z' });
+    expect(after.find((r) => r.code === 'noise')).toMatchObject({ name_zh: '噪声扰民', updated_at: '2026-11-01T00:00:00.000Z' });
+
+    // The first file back: its codes are its own again, nothing former.
+    const back = file(() => {});
+    await keepCodeNames(db, back, '2026-11-04T00:00:00.000Z');
+    expect(back.former.types.size).toBe(0);
+    expect([...back.former.units.keys()]).toEqual(['xinglong_new']);
+    expect(unitName(back, 'epb', 'en')).toBe('District Environmental Protection Bureau');
+    expect((await names()).find((r) => r.code === 'epb')).toMatchObject({ name_zh: '区环保局', updated_at: '2026-11-04T00:00:00.000Z' });
   });
 });

@@ -282,6 +282,12 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(dispatched).toMatchObject({ status: 'dispatched', type_code: 'illegal_discharge', jurisdiction_code: 'xinglong' });
     const units = await db.prepare('select unit_code, role from assignments where case_id = ? order by unit_code').bind(caseId).all<{ unit_code: string; role: string }>();
     expect(units.results.map((u) => `${u.unit_code}:${u.role}`)).toEqual(['econ:co', 'epb:lead', 'xinglong:jurisdiction']);
+    // The district file's names are kept in D1 too, for the day an edited file drops one.
+    const names = await db.prepare("select kind, name_zh from code_names where code in ('epb', 'illegal_discharge') order by kind").all<{ kind: string; name_zh: string }>();
+    expect(names.results).toEqual([
+      { kind: 'type', name_zh: '非法排放有毒有害污染物' },
+      { kind: 'unit', name_zh: '区环保局' },
+    ]);
 
     // The lead bureau's webhook got the assignment, signed, through the dispatch job.
     const delivered = await waitFor('the delivery to epb', async () =>

@@ -16,6 +16,7 @@ import * as telegramReporterMessages from './2026-12-05T160000-telegram-reporter
 import * as telegramReporterTold from './2026-12-05T170000-telegram-reporter-told.js';
 import * as telegramReporterFirstMessage from './2026-12-05T180000-telegram-reporter-first-message.js';
 import * as ratingChatTold from './2026-12-05T190000-rating-chat-told.js';
+import * as codeNames from './2026-12-06T200000-code-names.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -39,6 +40,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-05T170000-telegram-reporter-told': telegramReporterTold,
   '2026-12-05T180000-telegram-reporter-first-message': telegramReporterFirstMessage,
   '2026-12-05T190000-rating-chat-told': ratingChatTold,
+  '2026-12-06T200000-code-names': codeNames,
 };
 
 export const migrationProvider: MigrationProvider = {

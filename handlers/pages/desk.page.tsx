@@ -510,7 +510,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
             <VersionField version={version} seen={seen} />
             <label for="route-type">{zh ? '问题类型' : 'Type'}</label>
             <select id="route-type" name="type" {...invalidAttrs(problem, 'route', 'type')}>
-              <GoneOption code={view.type?.code} known={!view.type?.code || district.types.has(view.type.code)} selected={kept(problem, 'route', 'type', view.type?.code ?? '')} lang={p.lang} />
+              <GoneOption code={view.type?.code} name={typeName(district, view.type?.code, p.lang)} known={!view.type?.code || district.types.has(view.type.code)} selected={kept(problem, 'route', 'type', view.type?.code ?? '')} lang={p.lang} />
               {suggestions.length > 0 ? (
                 <optgroup label={zh ? '分类建议' : 'Suggested'}>
                   {suggestions.map((s) => (
@@ -545,7 +545,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
               <option value="" selected={keptLead === ''}>
                 {zh ? '按派单规则（所选类型的牵头单位）' : "from the routing table (the chosen type's lead)"}
               </option>
-              <GoneOption code={keptLead} known={keptLead === '' || district.units.has(keptLead)} selected={keptLead} lang={p.lang} />
+              <GoneOption code={keptLead} name={unitName(district, keptLead, p.lang)} known={keptLead === '' || district.units.has(keptLead)} selected={keptLead} lang={p.lang} />
               {bureauOptions(district, p.lang).map((b) => (
                 <option value={b.code} selected={keptLead === b.code}>
                   {b.name}
@@ -606,6 +606,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
               <option value="">{zh ? '地点不明' : 'place unknown'}</option>
               <GoneOption
                 code={view.jurisdiction?.code}
+                name={unitName(district, view.jurisdiction?.code, p.lang)}
                 known={!view.jurisdiction || district.units.get(view.jurisdiction.code)?.kind === 'jurisdiction'}
                 selected={kept(problem, 'route', 'jurisdiction', view.jurisdiction?.code ?? '')}
                 lang={p.lang}

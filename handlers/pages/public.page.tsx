@@ -15,6 +15,7 @@ import { computePublicStats, periodOf, selectPublicCases } from '../stats.routes
 import { redactForPublic } from './public-redact.js';
 import { RATING_LABEL } from '../../src/web/status-words.js';
 import { formatDate, wordsLang } from './resident-labels.js';
+import { typeName, unitName } from '../../src/district/district.schema.js';
 
 /**
  * Public disclosure (`/public`, 办理公开): a month's cases counted by type and
@@ -211,7 +212,7 @@ async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> 
   for (const a of leads) leadsOf.set(a.case_id, [...(leadsOf.get(a.case_id) ?? []), a]);
   const leadOf = new Map([...leadsOf].map(([id, list]) => [id, currentLead(list)]));
   const ratingOf = new Map(ratings.map((r) => [r.case_id, r.rating as RatingValue]));
-  const unitName = (code: string | null | undefined) => (code ? (district.units.get(code)?.name[lang] ?? code) : '—');
+  const unitLabel = (code: string | null | undefined) => (code ? unitName(district, code, lang) : '—');
   return rows.map((r) => {
     const contact = contactOf.get(r.id);
     // The names the reporter gave in their text too: a bureau's reply may name them alone (已联系张卫国).
@@ -221,9 +222,9 @@ async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> 
     return {
       receivedAt: r.received_at,
       closedAt: r.closed_at,
-      type: r.type_code ? (district.types.get(r.type_code)?.name[lang] ?? r.type_code) : '—',
-      jurisdiction: unitName(r.jurisdiction_code),
-      lead: unitName(lead?.unit_code),
+      type: r.type_code ? typeName(district, r.type_code, lang) : '—',
+      jurisdiction: unitLabel(r.jurisdiction_code),
+      lead: unitLabel(lead?.unit_code),
       text: excerpt(redactForPublic(r.text, known)),
       reply: lead?.reply_text ? excerpt(redactForPublic(lead.reply_text, known)) : null,
       rating: ratingOf.get(r.id) ?? null,

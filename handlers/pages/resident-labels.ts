@@ -32,7 +32,8 @@ export function formatDate(iso: string | null | undefined, lang: Lang, timeZone:
  */
 export function timelineNote(lang: Lang, note: string, district: District): string {
   if (lang === 'zh') return note;
-  const units = new Map([...district.units.values()].map((u) => [u.name.zh, u.name.en] as const));
+  // Units an earlier file had too: notes written then name them. The file's own names win.
+  const units = new Map([...district.former.units.values(), ...[...district.units.values()].map((u) => u.name)].map((n) => [n.zh, n.en] as const));
   const unit = (zh: string) => units.get(zh) ?? zh;
   const rating = (zh: string) => RATING_LABEL.en[(Object.entries(RATING_LABEL.zh).find(([, v]) => v === zh)?.[0] ?? '') as RatingValue] ?? zh;
   const solved = (zh: string) => (zh === '已解决' ? 'solved' : 'not solved');

@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono';
 import { currentAssignmentOf } from '../../db/repositories/assignments.repository.js';
 import type { Role } from '../../src/auth/principal.js';
-import type { District } from '../../src/district/district.schema.js';
+import { type District, typeName as fileTypeName, unitName as fileUnitName } from '../../src/district/district.schema.js';
 import type { AssignmentStatus } from '../../db/repositories/assignments.repository.js';
 import type { ExtensionStatus } from '../../db/repositories/case-queries.repository.js';
 import { WORKING, type CaseStatus } from '../../src/domain/case.js';
@@ -164,12 +164,12 @@ const EVENT_LABEL: Record<Lang, Record<string, string>> = {
 
 export function typeName(district: District, code: string | null | undefined, lang: Lang): string {
   if (!code) return lang === 'zh' ? '未分类' : 'not classified';
-  return district.types.get(code)?.name[lang] ?? code;
+  return fileTypeName(district, code, lang);
 }
 
 export function unitName(district: District, code: string | null | undefined, lang: Lang): string {
   if (!code) return lang === 'zh' ? '未知' : 'unknown';
-  return district.units.get(code)?.name[lang] ?? code;
+  return fileUnitName(district, code, lang);
 }
 
 /** Types of the district file, in file order, for selects. */
@@ -189,11 +189,24 @@ export function jurisdictionOptions(district: District, lang: Lang): Array<{ cod
  * A choice for the case's own type or place when the district file no longer
  * has it (dropped or renamed since the case got it): shown and selected, so a
  * form sent as it is asks for another one instead of silently taking the
- * list's first.
+ * list's first. It is named as an earlier file named it, where that was kept.
  */
-export function GoneOption({ code, known, selected, lang }: { code: string | null | undefined; known: boolean; selected: string; lang: Lang }) {
+export function GoneOption({
+  code,
+  name,
+  known,
+  selected,
+  lang,
+}: {
+  code: string | null | undefined;
+  /** The name an earlier file gave it, else its code. */
+  name: string;
+  known: boolean;
+  selected: string;
+  lang: Lang;
+}) {
   if (!code || known) return null;
-  return <option value={code} selected={selected === code}>{lang === 'zh' ? `${code}（已不在区划配置中，请另选）` : `${code} (no longer in the district file: choose another)`}</option>;
+  return <option value={code} selected={selected === code}>{lang === 'zh' ? `${name}（已不在区划配置中，请另选）` : `${name} (no longer in the district file: choose another)`}</option>;
 }
 
 /**

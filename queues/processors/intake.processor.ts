@@ -16,6 +16,7 @@ import { wakeUpsFor } from '../../src/workflow/deadline-check.js';
 import { queueBureauPosts } from '../../src/telegram/post-queue.js';
 import { outboxEntry, type JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
+import { unitName } from '../../src/district/district.schema.js';
 
 /** The lead bureau a person chose at intake, kept in the case's `received` event; null if it is not a bureau (any more). */
 async function presetLeadOf(deps: ProcessorDeps, caseId: string): Promise<string | null> {
@@ -65,7 +66,6 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
 
     const now = deps.clock.now();
     const at = now.toISOString();
-    const unitName = (code: string) => district.units.get(code)?.name.zh ?? code;
 
     const moved = await deps.transactions.run(async (trx) => {
       const common = {
@@ -148,7 +148,7 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
           kind: 'status',
           fromStatus: 'received',
           toStatus: status,
-          note: status === 'transferred' ? `非环境类诉求，已转${unitName(lead)}` : `已派发至${unitName(lead)}办理`,
+          note: status === 'transferred' ? `非环境类诉求，已转${unitName(district, lead)}` : `已派发至${unitName(district, lead)}办理`,
           data: { assignments: decision.assignments, deadlines: status === 'transferred' ? null : deadlines },
           public: true,
         },

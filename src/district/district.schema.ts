@@ -181,6 +181,27 @@ export interface District {
   types: ReadonlyMap<string, DistrictFile['types'][number]>;
   jurisdictions: ReadonlyMap<string, DistrictFile['jurisdictions'][number]>;
   routing: DistrictFile['routing'];
+  /**
+   * The names of types and units this file no longer has, as an earlier file
+   * had them (kept in the database: db/repositories/code-names.repository.ts),
+   * so that the cases made before still show them. Filled at start.
+   */
+  former: FormerNames;
+}
+
+export interface FormerNames {
+  types: Map<string, Localized>;
+  units: Map<string, Localized>;
+}
+
+/** A violation type's name: the file's; else the one an earlier file gave it; else its code. */
+export function typeName(district: District, code: string, lang: 'zh' | 'en' = 'zh'): string {
+  return (district.types.get(code)?.name ?? district.former.types.get(code))?.[lang] ?? code;
+}
+
+/** A bureau's or office's name: the file's; else the one an earlier file gave it; else its code. */
+export function unitName(district: District, code: string, lang: 'zh' | 'en' = 'zh'): string {
+  return (district.units.get(code)?.name ?? district.former.units.get(code))?.[lang] ?? code;
 }
 
 /**
@@ -242,7 +263,7 @@ export function buildDistrict(raw: unknown, source = 'district file'): District 
   for (const j of file.jurisdictions) units.set(j.code, { code: j.code, name: j.name, kind: 'jurisdiction', webhook: j.webhook, telegramChatId: j.telegramChatId });
   const types = new Map(file.types.map((t) => [t.code, t] as const));
   const jurisdictions = new Map(file.jurisdictions.map((j) => [j.code, j] as const));
-  return { file, units, types, jurisdictions, routing: file.routing };
+  return { file, units, types, jurisdictions, routing: file.routing, former: { types: new Map(), units: new Map() } };
 }
 
 /** Codes, routes and names as they stand in a file that failed its structure check: what has the right shape. */
@@ -354,12 +375,11 @@ export function parseDistrictJson(text: string, source = 'district file'): Distr
 
 export function unitView(district: District, code: string | null): { code: string; name: string } | null {
   if (!code) return null;
-  const unit = district.units.get(code);
-  return { code, name: unit?.name.zh ?? code };
+  return { code, name: unitName(district, code) };
 }
 
-/** A violation type as the bureaus' webhooks name it; null when the case has none the district file knows. */
+/** A violation type as the bureaus' webhooks name it; null when the case has none, or one no district file named. */
 export function caseTypeView(district: District, code: string | null): { code: string; name: string } | null {
-  const type = code ? district.types.get(code) : undefined;
-  return type ? { code: type.code, name: type.name.zh } : null;
+  if (!code || !(district.types.has(code) || district.former.types.has(code))) return null;
+  return { code, name: typeName(district, code) };
 }

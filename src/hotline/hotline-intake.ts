@@ -8,7 +8,7 @@ import {
 } from '../../db/repositories/hotline-calls.repository.js';
 import type { Database } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
-import { leadProblem, type District } from '../district/district.schema.js';
+import { type District, leadProblem, typeName, unitName } from '../district/district.schema.js';
 import { newId } from '../domain/ids.js';
 import { withZoneOffset } from '../domain/time-zone.js';
 import { newTrackingCode } from '../domain/tracking-code.js';
@@ -495,11 +495,11 @@ export async function acceptCall(deps: HotlineDeps, given: CallInput, actor: Act
 type UnitRef = { code: string; name: string };
 
 function unitRef(district: District, code: string): UnitRef {
-  return { code, name: district.units.get(code)?.name.zh ?? code };
+  return { code, name: unitName(district, code) };
 }
 
 function typeRef(district: District, code: string, confidence: number) {
-  return { code, name: district.types.get(code)?.name.zh ?? code, confidence };
+  return { code, name: typeName(district, code), confidence };
 }
 
 /** The classifier's proposal and the extraction for one complaint text. */

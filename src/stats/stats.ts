@@ -1,4 +1,4 @@
-import type { District } from '../district/district.schema.js';
+import { type District, typeName, unitName } from '../district/district.schema.js';
 import { instantOfWallTime, wallClockAt } from '../domain/time-zone.js';
 import { SERVICE_YEARS } from '../domain/service-years.js';
 import { WORKING } from '../domain/case.js';
@@ -394,11 +394,11 @@ const NO_PLACE: Record<Lang, string> = { zh: '属地不明', en: 'place unknown'
 export function groupName(district: District, groupBy: GroupBy, key: GroupKey, lang: Lang): string {
   switch (groupBy) {
     case 'bureau':
-      return key === null ? '' : (district.units.get(key)?.name[lang] ?? key);
+      return key === null ? '' : unitName(district, key, lang);
     case 'type':
-      return key === null ? NO_TYPE[lang] : (district.types.get(key)?.name[lang] ?? key);
+      return key === null ? NO_TYPE[lang] : typeName(district, key, lang);
     case 'jurisdiction':
-      return key === null ? NO_PLACE[lang] : (district.jurisdictions.get(key)?.name[lang] ?? district.units.get(key)?.name[lang] ?? key);
+      return key === null ? NO_PLACE[lang] : unitName(district, key, lang);
     case 'month': {
       if (key === null) return '';
       const [y, m] = key.split('-');

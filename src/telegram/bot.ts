@@ -40,6 +40,7 @@ import { IMAGE_TYPES, MAX_PHOTO_BYTES, MAX_PHOTOS } from '../intake/limits.js';
 import { queuePhotoFetch } from './photos.js';
 import { onRatingButton, RATING_DATA } from './rating.js';
 import { langOf, TEXTS, type Lang, type Texts } from './texts.js';
+import { unitName } from '../district/district.schema.js';
 
 /**
  * The Telegram bot. In private chats, the resident's side: every update is
@@ -474,7 +475,7 @@ async function oneStatus(deps: BotDeps, t: Texts, lang: Lang, arg: string): Prom
   const found = code ? await findCaseByTrackingCode(deps.db, code) : null;
   if (!found) return t.statusNotFound;
   const lead = currentLead(await listAssignments(deps.db, found.id));
-  const leadName = lead ? (deps.district.units.get(lead.unitCode)?.name[lang] ?? lead.unitCode) : null;
+  const leadName = lead ? unitName(deps.district, lead.unitCode, lang) : null;
   return t.statusOne(found.trackingCode, statusLabel(lang, found.status), leadName, `${publicUrl(deps.env)}/track/${found.trackingCode}`);
 }
 

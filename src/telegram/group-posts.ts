@@ -15,7 +15,7 @@ import { caseReference } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
 import { clip } from '../domain/text.js';
 import { localTime } from '../domain/time-zone.js';
-import type { District } from '../district/district.schema.js';
+import { type District, typeName, unitName } from '../district/district.schema.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { maskIdentityInText } from '../pipeline/extract.js';
@@ -162,8 +162,8 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     shown = (JSON.parse(post.photo_message_ids) as unknown[]).length;
   }
 
-  const type = c.typeCode ? (deps.district.types.get(c.typeCode)?.name.zh ?? c.typeCode) : null;
-  const jurisdiction = c.jurisdictionCode ? (deps.district.units.get(c.jurisdictionCode)?.name.zh ?? c.jurisdictionCode) : null;
+  const type = c.typeCode ? typeName(deps.district, c.typeCode) : null;
+  const jurisdiction = c.jurisdictionCode ? unitName(deps.district, c.jurisdictionCode) : null;
   const contact = await findContact(deps.db, c.id);
   // The reporter's name (unless shared) and phone numbers are masked in their words and in the place they gave.
   const hidden = namesHiddenFromBureau(contact, c);

@@ -1,5 +1,5 @@
 import { GrammyError, type Api, type InlineKeyboard } from 'grammy';
-import type { District } from '../district/district.schema.js';
+import { type District, unitName } from '../district/district.schema.js';
 import type { Env } from '../env.js';
 import type { PhotoInput } from '../intake/accept-report.js';
 import { maskIdentityInText, maskPhonesInText } from '../pipeline/extract.js';
@@ -93,7 +93,7 @@ export function noticeText(n: NoticeInput): string | null {
   const unit = (key: string) => {
     const code = str(key);
     if (!code) return n.lang === 'en' ? 'the responsible bureau' : '承办单位';
-    return n.district.units.get(code)?.name[n.lang] ?? code;
+    return unitName(n.district, code, n.lang);
   };
   const code = n.trackingCode;
   switch (n.kind) {

@@ -1,5 +1,6 @@
 import type { ExecutionContext } from '@cloudflare/workers-types/index.js';
 import { migrateToLatest } from '../../db/migrate.js';
+import { keepCodeNames } from '../../db/repositories/code-names.repository.js';
 import { createCfQueuesTransport, type CfQueuesTransport } from '../../queues/cf-queues.transport.js';
 import { retryPolicy } from '../../queues/jobs.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -83,8 +84,11 @@ export function createWorkerDeps(bindings: WorkerBindings, clock: Clock = system
     logScope,
     ready() {
       migrated ??= migrateToLatest(db).then(
-        (applied) => {
+        async (applied) => {
           if (applied.length > 0) logger.info({ applied }, 'D1 schema migrated');
+          await keepCodeNames(db, district, clock.now().toISOString()).catch((err: Error) =>
+            logger.warn({ err: err.message }, 'names of the district file not kept: cases of a type or unit it dropped show its code'),
+          );
         },
         (err: unknown) => {
           migrated = null;

@@ -17,7 +17,7 @@ import type { Clock } from '../clock.js';
 import { WORKING, type Case, type CaseStatus } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
 import { keptFileName } from '../domain/text.js';
-import type { District } from '../district/district.schema.js';
+import { type District, unitName } from '../district/district.schema.js';
 import { AppError, refused } from '../errors.js';
 import { stageDurations, type WorkCalendar } from '../pipeline/deadlines.js';
 import type { PhotoStore } from '../storage/photo-store.js';
@@ -155,12 +155,12 @@ export async function acceptAssignment(deps: WorkflowDeps, principal: Principal,
     if (!ok) throw lost();
     await queuePostSettled(trx, deps.district, caseId, mine.unitCode, c.round, now, opts);
     const actor = staffActor(principal);
-    const unitName = deps.district.units.get(mine.unitCode)?.name.zh ?? mine.unitCode;
+    const unitLabel = unitName(deps.district, mine.unitCode);
     if (mine.role === 'lead' && (c.status === 'dispatched' || c.status === 'reopened')) {
       await moveCase(trx, c, 'accepted', {
         actor,
         at,
-        note: `${unitName}已签收`,
+        note: `${unitLabel}已签收`,
         data: { unit: mine.unitCode, role: mine.role },
         // A late signature ends what was late about signing: the case stays overdue only for what still is.
         changes: { overdue: await overdueFlag(trx, c) },

@@ -10,7 +10,7 @@ import { listEvents, type CaseEvent } from '../../db/repositories/events.reposit
 import type { Database } from '../../db/schema.js';
 import { requireCaseAccess, type Principal } from '../auth/principal.js';
 import { caseReference, type Case } from '../domain/case.js';
-import type { District } from '../district/district.schema.js';
+import { type District, typeName, unitName } from '../district/district.schema.js';
 import { AppError } from '../errors.js';
 import type { Classification } from '../pipeline/classifier.js';
 import { maskIdentityInText } from '../pipeline/extract.js';
@@ -27,7 +27,7 @@ import { unitDue, unitLate } from './bureau.js';
 export type UnitRef = { code: string; name: string };
 
 function unitRef(district: District, code: string): UnitRef {
-  return { code, name: district.units.get(code)?.name.zh ?? code };
+  return { code, name: unitName(district, code) };
 }
 
 /**
@@ -160,7 +160,7 @@ export function typeView(district: District, principal: Principal, c: Case, clas
   const machine = classification?.type ?? null;
   return {
     code: c.typeCode,
-    name: c.typeCode ? (district.types.get(c.typeCode)?.name.zh ?? c.typeCode) : null,
+    name: c.typeCode ? typeName(district, c.typeCode) : null,
     /** The machine's confidence in its own choice (`classifiedAs`). */
     confidence: classification ? classification.confidence : c.confidence,
     evidence: evidenceFor(principal, classification?.evidence ?? [], c.text, shownText, names).map((e) => ({ phrase: e.phrase, weight: e.weight, source: e.source })),
@@ -243,7 +243,7 @@ export function caseSummary(district: District, principal: Principal, row: CaseL
 }
 
 function unitLike(district: District, typeCode: string): UnitRef {
-  return { code: typeCode, name: district.types.get(typeCode)?.name.zh ?? typeCode };
+  return { code: typeCode, name: typeName(district, typeCode) };
 }
 
 /** An event's data with its classifier evidence (the `classified` event's) as the principal may read it. */

@@ -16,7 +16,7 @@ import { addToOutbox } from '../../db/repositories/outbox.repository.js';
 import { appendEvents, eventKindsAfter } from '../../db/repositories/events.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
 import type { Principal } from '../auth/principal.js';
-import { leadProblem } from '../district/district.schema.js';
+import { leadProblem, unitName } from '../district/district.schema.js';
 import { canTransition, WORKING, type Case, type CaseStatus } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
 import { AppError, refused } from '../errors.js';
@@ -47,9 +47,6 @@ async function loadCase(trx: Trx, caseId: string): Promise<Case> {
   return c;
 }
 
-function unitName(deps: WorkflowDeps, code: string): string {
-  return deps.district.units.get(code)?.name.zh ?? code;
-}
 
 /** Assignments that hold work: waiting to be signed for, signed for, or answered (`HOLDING_STATUSES`). */
 function active(assignments: readonly Assignment[]): Assignment[] {
@@ -314,7 +311,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
         at,
         reason: input.reason,
         // A case a dispatcher routes out of triage before any unit had it is sent for the first time, not again.
-        note: c.dispatchedAt ? `已重新派发至${unitName(deps, lead)}办理` : `已派发至${unitName(deps, lead)}办理`,
+        note: c.dispatchedAt ? `已重新派发至${unitName(deps.district, lead)}办理` : `已派发至${unitName(deps.district, lead)}办理`,
         data,
         changes: { ...changes, dispatched_at: at },
       });
@@ -352,7 +349,7 @@ export async function setCasePlace(deps: WorkflowDeps, principal: Principal, cas
     await touchCase(
       trx,
       c,
-      { kind: 'place_set', actor: staffActor(principal), at, note: `属地：${unitName(deps, input.jurisdiction)}`, data: { jurisdiction: input.jurisdiction, released, reason: input.reason } },
+      { kind: 'place_set', actor: staffActor(principal), at, note: `属地：${unitName(deps.district, input.jurisdiction)}`, data: { jurisdiction: input.jurisdiction, released, reason: input.reason } },
       { jurisdiction_code: input.jurisdiction, place_source: 'dispatcher', flags: JSON.stringify(c.flags.filter((f) => f !== 'place_unknown')) },
     );
     await startAssignments(deps, trx, c, all, added, deadlines, now);
@@ -413,7 +410,7 @@ export async function transferCase(deps: WorkflowDeps, principal: Principal, cas
       actor: staffActor(principal),
       at,
       reason: input.reason,
-      note: `非环境类诉求，已转${unitName(deps, unit)}`,
+      note: `非环境类诉求，已转${unitName(deps.district, unit)}`,
       data: { unit, released, corrected },
       changes: { ...(type ? { type_code: type } : {}), triage_reason: null, sign_deadline_at: null, reply_deadline_at: null },
     });

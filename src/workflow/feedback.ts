@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Case, CaseStatus } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
-import type { District } from '../district/district.schema.js';
+import { type District, unitName } from '../district/district.schema.js';
 import { AppError, refused } from '../errors.js';
 import type { WorkCalendar } from '../pipeline/deadlines.js';
 import { reopenDeadlines, wakeUpsFor } from './deadline-check.js';
@@ -202,9 +202,6 @@ async function resetLeadAssignment(db: Db, id: string, round: number, deadlines:
     .execute();
 }
 
-function unitName(district: District, code: string): string {
-  return district.units.get(code)?.name.zh ?? code;
-}
 
 /** The latest rating of a case, for the public view. */
 export async function latestRating(db: Db, caseId: string): Promise<{ rating: RatingValue; solved: boolean; at: string; round: number } | null> {
