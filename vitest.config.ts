@@ -9,6 +9,8 @@ export default defineConfig({
     // services, databases and queue prefixes, and test/setup.ts stops them when the file ends.
     isolate: false,
     setupFiles: ['test/setup.ts'],
+    // The sources compiled once for the child processes the tests start (see the file).
+    globalSetup: ['test/compiled-sources.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores: more parallel files only make each slower.

@@ -8,14 +8,15 @@ import { recordCorrection } from '../db/repositories/corrections.repository.js';
 import { DEFAULT_EXAMPLES_PATH, examplesPathFor, loadOrTrain } from '../src/classifier/classifier-store.js';
 import { buildDistrict } from '../src/district/district.schema.js';
 import { DEFAULT_DISTRICT_PATH, loadDistrictFile } from '../src/district/district-file.js';
-import { captureLogs, onCleanup, tempDir } from './harness.js';
+import { captureLogs, compiled, onCleanup, tempDir } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const district = loadDistrictFile();
 
 function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/classifier.ts', ...args], {
+    const [node, cli] = compiled('src/cli/classifier.ts');
+    const child = spawn(node, [cli, ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ...env },
     });

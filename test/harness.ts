@@ -11,9 +11,10 @@ import type { DepsOverrides } from '../src/deps.js';
 import { parseEnv, type Env } from '../src/env.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { startService, type Role, type Service } from '../src/runtime.js';
+import { compiled } from './compiled-sources.js';
 import { removeQueueKeys } from './redis-keys.js';
 
-export { removeQueueKeys };
+export { compiled, removeQueueKeys };
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? `postgres://${userInfo().username}@127.0.0.1:5432/test`;
@@ -245,12 +246,12 @@ export interface CliRun {
 
 /**
  * Runs a command of the project as its own process from the repository root
- * (`tool` is `src/cli/NAME.ts` run through tsx, or an argv such as
+ * (`tool` is `src/cli/NAME.ts`, run compiled (test/compiled-sources.ts), or an argv such as
  * `['npm', 'run', …]`), with `env` over the current environment and `input`
  * on stdin, and collects what it prints.
  */
 export function runCli(tool: string | string[], args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<CliRun> {
-  const [command, ...first] = typeof tool === 'string' ? [process.execPath, '--import', 'tsx', `src/cli/${tool}.ts`] : tool;
+  const [command, ...first] = typeof tool === 'string' ? compiled(`src/cli/${tool}.ts`) : tool;
   return new Promise((resolve, reject) => {
     const child = spawn(command!, [...first, ...args], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),

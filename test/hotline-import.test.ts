@@ -592,8 +592,17 @@ describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
     return cliWith({}, databaseUrl, ...args);
   }
 
+  /** The tool as users run it, through npm and tsx; the other tests run it compiled, as the suite's other child processes. */
+  function npmCli(databaseUrl: string, ...args: string[]): Promise<CliRun> {
+    return run(['npm', 'run', '--silent', 'hotline', '--'], {}, databaseUrl, args);
+  }
+
   function cliWith(env: Record<string, string>, databaseUrl: string, ...args: string[]): Promise<CliRun> {
-    return runCli(['npm', 'run', '--silent', 'hotline', '--'], args, {
+    return run('hotline', env, databaseUrl, args);
+  }
+
+  function run(tool: string | string[], env: Record<string, string>, databaseUrl: string, args: string[]): Promise<CliRun> {
+    return runCli(tool, args, {
       env: {
         DATABASE_URL: databaseUrl,
         DISTRICT_CONFIG: '',
@@ -624,7 +633,7 @@ describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
     calls.splice(2, 0, JSON.stringify({ hotline: '12369', callId: 'cli-bad', startedAt: 'soon', transcript: '来电人：噪音' }));
     writeFileSync(file, `${calls.join('\n')}\n`);
 
-    const first = await cli(db, 'import', file);
+    const first = await npmCli(db, 'import', file);
     expect(first.code, first.stderr).toBe(1);
     expect(first.stdout).toContain('line 3: rejected cli-bad: invalid startedAt');
     const summary = first.stdout.trim().split('\n').at(-1)!;

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { connectDatabase } from '../db/connect.js';
 import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
 import type { DistrictFile } from '../src/district/district.schema.js';
-import { createPgDatabase, freePort, onCleanup, REDIS_URL, removeQueueKeys, tempDir, uniquePrefix, waitFor } from './harness.js';
+import { compiled, createPgDatabase, freePort, onCleanup, REDIS_URL, removeQueueKeys, tempDir, uniquePrefix, waitFor } from './harness.js';
 import { SAMPLE_REPORTS } from './bench/lib/spawn-service.js';
 
 /**
@@ -46,7 +46,8 @@ interface Proc {
 async function startProcess(name: string, role: 'api' | 'worker', env: Record<string, string>): Promise<Proc> {
   const port = role === 'api' ? await freePort() : 0;
   const chunks: string[] = [];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--role', role], {
+  const [node, main] = compiled('src/main.ts');
+  const child = spawn(node, [main, '--role', role], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

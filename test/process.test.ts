@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { freePort, onCleanup, PG_ADMIN_URL, postJson, REDIS_URL, removeQueueKeys, tempDir, uniquePrefix, waitFor } from './harness.js';
+import { compiled, freePort, onCleanup, PG_ADMIN_URL, postJson, REDIS_URL, removeQueueKeys, runCli, tempDir, uniquePrefix, waitFor } from './harness.js';
 
 /**
  * The service as a real process: started the way `npm start` starts it,
@@ -23,7 +23,8 @@ interface Proc {
 async function startProcess(env: Record<string, string>, args: string[] = []): Promise<Proc> {
   const port = await freePort();
   let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+  const [node, main] = compiled('src/main.ts');
+  const child = spawn(node, [main, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -258,6 +259,13 @@ describe('npm start', () => {
       },
       { what: 'the port to be free' },
     );
+  });
+
+  // The suite's other tests run the tools compiled (test/compiled-sources.ts); users run them through npm and tsx.
+  it.concurrent.each(['admin', 'classifier', 'hotline', 'telegram', 'admin:cf'])('runs `npm run %s` through tsx, as users do', async (script) => {
+    const run = await runCli(['npm', 'run', '--silent', script, '--'], ['--help'], { env: { DATABASE_URL: join(tempDir(), 'none.db') } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`usage: npm run ${script} -- `);
   });
 
   it('loses nothing and routes nothing twice when killed with SIGKILL mid-load', async () => {

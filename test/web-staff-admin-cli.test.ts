@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../src/runtime.js';
-import { runCli, startTestService, tempDir, testEnv, type CliRun } from './harness.js';
+import { type CliRun, compiled, runCli, startTestService, tempDir, testEnv } from './harness.js';
 import { formClient } from './web-staff-helpers.js';
 
 
@@ -68,7 +68,7 @@ describe('npm run admin -- user passwd', { timeout: 60_000 }, () => {
     const made = await admin(dbPath, null, 'user', 'add', '--role', 'dispatcher', '--name', '调度小郑');
     const id = /id ([0-9a-f-]{36})/.exec(made.stdout)![1]!;
     // `script` runs the tool on a pseudo-terminal; its output is everything the terminal showed.
-    const child = spawn('script', ['-qfec', `"${process.execPath}" --import tsx src/cli/admin.ts user passwd --id ${id} --username zheng`, '/dev/null'], {
+    const child = spawn('script', ['-qfec', `${compiled('src/cli/admin.ts').map((a) => `"${a}"`).join(' ')} user passwd --id ${id} --username zheng`, '/dev/null'], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       env: { ...process.env, DATABASE_URL: dbPath, DISTRICT_CONFIG: '' },
       stdio: ['pipe', 'pipe', 'inherit'],

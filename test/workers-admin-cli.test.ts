@@ -7,7 +7,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { createLogger } from '../src/logger.js';
 import { connectD1 } from '../src/worker/d1.js';
 import { createLogScope } from '../src/worker/log-scope.js';
-import { runCli, tempDir, type CliRun } from './harness.js';
+import { type CliRun, compiled, runCli, tempDir } from './harness.js';
 
 /**
  * `npm run admin:cf` against a real local D1 database, through the real
@@ -24,7 +24,7 @@ describe('npm run admin:cf on a local D1 database', { timeout: 120_000 }, () => 
   const persistTo = tempDir('intake-d1-');
 
   const adminCf = (args: string[], input = ''): Promise<CliRun> =>
-    runCli([process.execPath, '--import', 'tsx', 'src/worker/admin-cli.ts'], [...args, '--persist-to', persistTo], {
+    runCli(compiled('src/worker/admin-cli.ts'), [...args, '--persist-to', persistTo], {
       env: { WRANGLER_SEND_METRICS: 'false', CI: '1' },
       input,
     });

@@ -13,6 +13,7 @@ import { transitionCase } from '../db/repositories/cases.repository.js';
 import { appendEvents } from '../db/repositories/events.repository.js';
 import { tokenAddSql, tokenRevokeSql, userAddSql, userPasswdSql } from '../src/worker/admin-cli.js';
 import { createD1UnitRunner } from '../src/worker/d1.js';
+import { compiled } from './compiled-sources.js';
 
 /**
  * The Workers build, run in workerd through Miniflare: the bundle wrangler
@@ -495,8 +496,9 @@ describe('the Worker on D1, Queues and R2', () => {
 });
 
 describe('npm run admin:cf', () => {
+  const [node, cli] = compiled('src/worker/admin-cli.ts');
   const adminCf = (...args: string[]) =>
-    promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/worker/admin-cli.ts', ...args], { cwd: join(import.meta.dirname, '..') }).then(
+    promisify(execFile)(node, [cli, ...args], { cwd: join(import.meta.dirname, '..') }).then(
       (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
       (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
     );

@@ -34,10 +34,13 @@ export interface IntakeThread {
 const RESTART_DELAYS_MS = [2_000, 4_000, 8_000, 16_000, 30_000];
 const STEADY_MS = 60_000;
 
-const tsxApi = import.meta.resolve('tsx/esm/api');
-const entry = new URL('./writer-thread.worker.ts', import.meta.url).href;
-// The service runs TypeScript through tsx; a thread loads its entry the same way.
-const boot = `import(${JSON.stringify(tsxApi)}).then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`;
+// The service runs TypeScript through tsx; a thread loads its entry the same way. Compiled to
+// JavaScript (as the test suite runs its child processes), the thread loads the compiled entry.
+const compiled = import.meta.url.endsWith('.js');
+const entry = new URL(compiled ? './writer-thread.worker.js' : './writer-thread.worker.ts', import.meta.url).href;
+const boot = compiled
+  ? `import(${JSON.stringify(entry)})`
+  : `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`;
 
 /** An error from the thread, with the code callers look at (unique violations). */
 class WriterThreadError extends Error {
