@@ -14,8 +14,8 @@ export interface WallClock {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** The date and time the zone's wall clock shows at an instant. */
-export function wallClockAt(instant: Date | number, timeZone: string): WallClock {
+/** What the zone's clock shows at an instant, as Intl formats it (a few microseconds each time). */
+function formattedWallClock(instant: number, timeZone: string): WallClock {
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
@@ -37,10 +37,52 @@ export function wallClockAt(instant: Date | number, timeZone: string): WallClock
   return out;
 }
 
+function formattedOffsetMs(instant: number, timeZone: string): number {
+  const p = formattedWallClock(instant, timeZone);
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(instant / 1000) * 1000;
+}
+
+/**
+ * A zone's offset is kept for each quarter of an hour it does not change in
+ * (the same at the quarter's first and last second: no zone changes its offset
+ * twice within one): deadlines, incident times and statistics ask for the
+ * same few days' offsets over and over.
+ */
+const QUARTER_MS = 15 * 60_000;
+const YEAR_1000 = Date.UTC(1000, 0, 2);
+const YEAR_10000 = Date.UTC(9999, 11, 31);
+const KEPT_QUARTERS = 50_000;
+const offsets = new Map<string, Map<number, number>>();
+
 /** How far the zone's wall clock is ahead of UTC at an instant, in ms (whole seconds). */
 export function zoneOffsetMs(instant: number, timeZone: string): number {
-  const p = wallClockAt(instant, timeZone);
-  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(instant / 1000) * 1000;
+  const quarter = Math.floor(instant / QUARTER_MS);
+  let kept = offsets.get(timeZone);
+  const known = kept?.get(quarter);
+  if (known !== undefined) return known;
+  const start = quarter * QUARTER_MS;
+  const first = formattedOffsetMs(start, timeZone);
+  if (first !== formattedOffsetMs(start + QUARTER_MS - 1000, timeZone)) return formattedOffsetMs(instant, timeZone);
+  if (!kept) offsets.set(timeZone, (kept = new Map()));
+  if (kept.size >= KEPT_QUARTERS) kept.clear();
+  kept.set(quarter, first);
+  return first;
+}
+
+/** The date and time the zone's wall clock shows at an instant. */
+export function wallClockAt(instant: Date | number, timeZone: string): WallClock {
+  const ms = typeof instant === 'number' ? instant : instant.getTime();
+  // Outside the years 1000–9999 (or no time at all) as Intl says it: Date.UTC reads years below 100 as 19xx.
+  if (!(ms >= YEAR_1000 && ms < YEAR_10000)) return formattedWallClock(ms, timeZone);
+  const wall = new Date(Math.floor(ms / 1000) * 1000 + zoneOffsetMs(ms, timeZone));
+  return {
+    year: wall.getUTCFullYear(),
+    month: wall.getUTCMonth() + 1,
+    day: wall.getUTCDate(),
+    hour: wall.getUTCHours(),
+    minute: wall.getUTCMinutes(),
+    second: wall.getUTCSeconds(),
+  };
 }
 
 /**
