@@ -1,5 +1,4 @@
 import { connectDatabase, isPostgresUrl, migrateToLatest } from '../db/connect.js';
-import { keepCodeNames } from '../db/repositories/code-names.repository.js';
 import { WriteTurn } from '../db/write-turn.js';
 import { bullmqTransportFromEnv } from '../queues/bullmq.transport.js';
 import { createOutboxRelay, type OutboxRelay } from '../queues/outbox-relay.js';
@@ -7,6 +6,7 @@ import { examplesPathFor, ExamplesFileError, loadOrTrain } from './classifier/cl
 import { ExampleError } from './classifier/engine/index.js';
 import { systemClock } from './clock.js';
 import { DistrictConfigError, type District } from './district/district.schema.js';
+import { keepNamesOrWarn } from './district/gone-codes.js';
 import { DEFAULT_DISTRICT_PATH, loadDistrictFile } from './district/district-file.js';
 import type { Env } from './env.js';
 import { createIntakeWriter, type IntakeWriter } from './intake/intake-writer.js';
@@ -49,10 +49,7 @@ export async function createDeps(
   }
   logger.info({ database: handle.where, engine: handle.engine }, 'database ready');
   const clock = overrides.clock ?? systemClock;
-  // Names only: the service runs without the kept ones, showing codes where the file has none.
-  await keepCodeNames(handle.db, district, clock.now().toISOString()).catch((err: Error) =>
-    logger.warn({ err: err.message }, 'names of the district file not kept: cases of a type or unit it dropped show its code'),
-  );
+  await keepNamesOrWarn(handle.db, district, clock.now().toISOString(), logger);
 
   let classifier: Classifier;
   try {

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import { CLOSED } from '../../db/repositories/case-queries.repository.js';
+import { keepCodeNames } from '../../db/repositories/code-names.repository.js';
 import type { Database } from '../../db/schema.js';
+import type { Logger } from '../logger.js';
 import type { District } from './district.schema.js';
 
 export interface GoneCodes {
@@ -43,4 +45,15 @@ export async function goneCodes(db: Kysely<Database>, district: District): Promi
     .execute();
   for (const r of units) add(gone.units, r.unit_code, (code) => district.units.has(code), Number(r.n));
   return gone;
+}
+
+/**
+ * The file's names kept in the database, and the names of the codes it dropped
+ * given to `district` (keepCodeNames), on Node and on Workers alike. Names
+ * only: when that fails the service runs on, showing those codes.
+ */
+export async function keepNamesOrWarn(db: Kysely<Database>, district: District, at: string, logger: Pick<Logger, 'warn'>): Promise<void> {
+  await keepCodeNames(db, district, at).catch((err: Error) =>
+    logger.warn({ err: err.message }, 'names of the district file not kept: cases of a type or unit it dropped show its code'),
+  );
 }

@@ -1,12 +1,12 @@
 import type { ExecutionContext } from '@cloudflare/workers-types/index.js';
 import { migrateToLatest } from '../../db/migrate.js';
-import { keepCodeNames } from '../../db/repositories/code-names.repository.js';
 import { createCfQueuesTransport, type CfQueuesTransport } from '../../queues/cf-queues.transport.js';
 import { retryPolicy } from '../../queues/jobs.js';
 import { systemClock, type Clock } from '../clock.js';
 import { assertWebhookSecrets, type Deps } from '../core-deps.js';
 import defaultDistrict from '../district/default.district.json' with { type: 'json' };
 import { buildDistrict, parseDistrictJson } from '../district/district.schema.js';
+import { keepNamesOrWarn } from '../district/gone-codes.js';
 import { parseEnv } from '../env.js';
 import { writeReports, type IntakeWriter } from '../intake/intake-writer.js';
 import { loggedWriter } from '../intake/logged-writer.js';
@@ -86,9 +86,7 @@ export function createWorkerDeps(bindings: WorkerBindings, clock: Clock = system
       migrated ??= migrateToLatest(db).then(
         async (applied) => {
           if (applied.length > 0) logger.info({ applied }, 'D1 schema migrated');
-          await keepCodeNames(db, district, clock.now().toISOString()).catch((err: Error) =>
-            logger.warn({ err: err.message }, 'names of the district file not kept: cases of a type or unit it dropped show its code'),
-          );
+          await keepNamesOrWarn(db, district, clock.now().toISOString(), logger);
         },
         (err: unknown) => {
           migrated = null;
