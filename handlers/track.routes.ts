@@ -1,10 +1,10 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { currentCoHandlers, currentLead, listAssignments, type Assignment } from '../db/repositories/assignments.repository.js';
-import { findCase, findCaseByTrackingCode } from '../db/repositories/cases.repository.js';
+import { findCaseByTrackingCode, mergeChain } from '../db/repositories/cases.repository.js';
 import { findContact, reporterNames } from '../db/repositories/contacts.repository.js';
 import { listEvents, type CaseEvent } from '../db/repositories/events.repository.js';
 import { typeName, unitName } from '../src/district/district.schema.js';
-import { CASE_STATUSES, type CaseStatus } from '../src/domain/case.js';
+import { CASE_STATUSES, MERGED_PUBLIC_NOTE, type Case, type CaseStatus } from '../src/domain/case.js';
 import { normalizeTrackingCode } from '../src/domain/tracking-code.js';
 import { AppError } from '../src/errors.js';
 import { maskIdentityInText } from '../src/pipeline/extract.js';
@@ -16,32 +16,46 @@ import { instant, validationHook } from './validation.js';
 
 const unit = z.object({ code: z.string(), name: z.string() });
 
+/** How a case is being handled, as anyone holding its tracking code reads it. */
+const handlingFields = {
+  status: z.enum(CASE_STATUSES),
+  type: unit.nullable(),
+  lead: unit.nullable(),
+  coHandlers: z.array(unit),
+  jurisdiction: unit.nullable(),
+  urgent: z.boolean(),
+  dispatchedAt: instant.nullable(),
+  deadlines: z.object({ signBy: instant.nullable(), replyBy: instant.nullable(), rateBy: instant.nullable() }),
+  history: z.array(z.object({ status: z.enum(CASE_STATUSES), at: instant, note: z.string().nullable() })),
+  reply: z
+    .object({ text: z.string(), at: instant })
+    .nullable()
+    .openapi({ description: "The lead bureau's public reply (phone numbers and the reporter's name masked); null until it replies." }),
+};
+
 export const publicCaseSchema = z
   .object({
     trackingCode: z.string(),
-    status: z.enum(CASE_STATUSES),
-    type: unit.nullable(),
-    lead: unit.nullable(),
-    coHandlers: z.array(unit),
-    jurisdiction: unit.nullable(),
-    urgent: z.boolean(),
+    ...handlingFields,
     anonymous: z.boolean(),
     receivedAt: instant,
-    dispatchedAt: instant.nullable(),
-    deadlines: z.object({ signBy: instant.nullable(), replyBy: instant.nullable(), rateBy: instant.nullable() }),
-    history: z.array(z.object({ status: z.enum(CASE_STATUSES), at: instant, note: z.string().nullable() })),
-    reply: z
-      .object({ text: z.string(), at: instant })
-      .nullable()
-      .openapi({ description: "The lead bureau's public reply (phone numbers and the reporter's name masked); null until it replies." }),
     rating: z
       .object({ rating: z.enum(RATINGS), solved: z.boolean(), at: instant })
       .nullable()
       .openapi({ description: "The reporter's latest rating of a reply; null until rated." }),
+    mergedCase: z
+      .object(handlingFields)
+      .nullable()
+      .openapi({
+        description:
+          'For a report merged into another case (status `merged`): how that case is being handled, which the report\'s reporter follows here under their own tracking code. ' +
+          "Never that case's tracking code (its own reporter's key to its page and to rating its answer), nor anything of who reported it; null for any other case.",
+      }),
   })
   .openapi('PublicCase');
 
 export type PublicCase = z.infer<typeof publicCaseSchema>;
+type Handling = NonNullable<PublicCase['mergedCase']>;
 
 const getTrack = createRoute({
   method: 'get',
@@ -62,51 +76,47 @@ const getTrack = createRoute({
 
 /** The public view of a case, or null for an unknown code. Never anything about who reported it. */
 export async function publicCaseView(deps: Deps, trackingCode: string, lang: 'zh' | 'en'): Promise<PublicCase | null> {
-  const { district } = deps;
   const code = normalizeTrackingCode(trackingCode);
   const found = code ? await findCaseByTrackingCode(deps.db, code) : null;
   if (!found) return null;
-  const [assignments, events, rating, contact] = await Promise.all([
-    listAssignments(deps.db, found.id),
-    listEvents(deps.db, found.id, { publicOnly: true }),
-    latestRating(deps.db, found.id),
-    findContact(deps.db, found.id),
-  ]);
+  const [contact, rating, chain] = await Promise.all([findContact(deps.db, found.id), latestRating(deps.db, found.id), mergeChain(deps.db, found)]);
   // Bureaus write the notes and the reply (已电话联系举报人…): whoever holds the code reads them with
   // the reporter's name and any phone number masked.
-  const names = reporterNames(contact, found);
+  const own = reporterNames(contact, found);
+  const { trackingCode: shown, anonymous, receivedAt } = found;
+  let mergedCase: PublicCase['mergedCase'] = null;
+  const survivor = chain.at(-1);
+  if (survivor) {
+    // The case this report is handled as part of: its notes may name its own reporter, or that of a report merged on the way.
+    const others = await Promise.all(chain.map(async (c) => reporterNames(await findContact(deps.db, c.id), c)));
+    mergedCase = await handlingView(deps, survivor, lang, [...own, ...others.flat()]);
+  }
+  return { trackingCode: shown, ...(await handlingView(deps, found, lang, own)), anonymous, receivedAt, rating: publicRating(rating), mergedCase };
+}
+
+function publicRating(rating: Awaited<ReturnType<typeof latestRating>>): PublicCase['rating'] {
+  return rating ? { rating: rating.rating, solved: rating.solved, at: rating.at } : null;
+}
+
+/** A case's handling as the public reads it, with `names` (reporters') and phone numbers masked in what staff wrote. */
+async function handlingView(deps: Deps, c: Case, lang: 'zh' | 'en', names: ReadonlyArray<string>): Promise<Handling> {
+  const { district } = deps;
+  const [assignments, events] = await Promise.all([listAssignments(deps.db, c.id), listEvents(deps.db, c.id, { publicOnly: true })]);
   const mask = (text: string) => maskIdentityInText(text, names, { officials: true });
   const unitOf = (codeOrNull: string | null | undefined) => (codeOrNull ? { code: codeOrNull, name: unitName(district, codeOrNull, lang) } : null);
   const lead = currentLead(assignments);
   return {
-    trackingCode: found.trackingCode,
-    status: found.status,
-    type: found.typeCode ? { code: found.typeCode, name: typeName(district, found.typeCode, lang) } : null,
+    status: c.status,
+    type: c.typeCode ? { code: c.typeCode, name: typeName(district, c.typeCode, lang) } : null,
     lead: unitOf(lead?.unitCode),
     coHandlers: currentCoHandlers(assignments).map((a) => unitOf(a.unitCode)!),
-    jurisdiction: unitOf(found.jurisdictionCode),
-    urgent: found.urgent,
-    anonymous: found.anonymous,
-    receivedAt: found.receivedAt,
-    dispatchedAt: found.dispatchedAt,
-    deadlines: found.deadlines,
+    jurisdiction: unitOf(c.jurisdictionCode),
+    urgent: c.urgent,
+    dispatchedAt: c.dispatchedAt,
+    deadlines: c.deadlines,
     history: publicTimeline(events, mask),
     reply: publicReply(lead, events, mask),
-    rating: rating ? { rating: rating.rating, solved: rating.solved, at: rating.at } : null,
   };
-}
-
-/**
- * The tracking code of the case a merged case was merged into, for the
- * tracking page to point to: the public record already names it (the merge
- * note, the reporter's notice, 请以该编号查询进展). Nothing else of that case,
- * which another reporter may have sent.
- */
-export async function mergedIntoCode(deps: Deps, trackingCode: string): Promise<string | null> {
-  const code = normalizeTrackingCode(trackingCode);
-  const found = code ? await findCaseByTrackingCode(deps.db, code) : null;
-  if (!found?.mergedInto) return null;
-  return (await findCase(deps.db, found.mergedInto))?.trackingCode ?? null;
 }
 
 export function trackRoutes() {
@@ -156,7 +166,9 @@ function publicTimeline(events: ReadonlyArray<{ toStatus: string | null; at: str
   for (const e of events) {
     if (e.toStatus) {
       status = e.toStatus as CaseStatus;
-      out.push({ status, at: e.at, note: e.note === null ? null : mask(e.note) });
+      // A merge's note names the other case for staff; the public reads that the report goes on under its own code.
+      const note = status === 'merged' ? MERGED_PUBLIC_NOTE : e.note;
+      out.push({ status, at: e.at, note: note === null ? null : mask(note) });
     } else if (e.note && e.kind !== 'reply') {
       // The reply itself is shown as `reply`; other public notes join the timeline.
       out.push({ status, at: e.at, note: mask(e.note) });

@@ -512,6 +512,7 @@ describe('GET /api/v1/track/:trackingCode', () => {
         { status: 'received', at: expect.any(String), note: '已受理' },
         { status: 'dispatched', at: expect.any(String), note: '已派发至区环保局办理' },
       ],
+      mergedCase: null,
     });
     const raw = JSON.stringify(view);
     expect(raw).not.toContain('王五');

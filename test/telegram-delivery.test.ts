@@ -204,14 +204,20 @@ describe('a Telegram report merged into another case', () => {
     await expect(notify({ notificationId: notices[0]!.id }, { jobId: 'n2', attempt: 1, maxAttempts: 8 })).rejects.toThrow(/retry after/);
     expect(await notify({ notificationId: notices[0]!.id }, { jobId: 'n2', attempt: 2, maxAttempts: 8 })).toBe('sent to telegram: replied, to the reporter of a merged duplicate');
     const sent = emu.calls.slice(before).filter((c) => c.method === 'sendMessage');
-    const code = (await service.deps.db.selectFrom('cases').select('tracking_code').where('id', '=', survivor.caseId).executeTakeFirstOrThrow()).tracking_code;
+    const codeOf = async (id: string) => (await service.deps.db.selectFrom('cases').select('tracking_code').where('id', '=', id).executeTakeFirstOrThrow()).tracking_code;
+    const code = await codeOf(survivor.caseId);
+    const ownCode = await codeOf(duplicate.caseId);
     const toSurvivor = sent.filter((c) => Number(c.body.chat_id) === survivor.chat.chatId);
     const toDuplicate = sent.find((c) => Number(c.body.chat_id) === duplicate.chat.chatId)!;
     expect(emu.calls.slice(before).filter((c) => c.method === 'sendMessage:429').map((c) => Number(c.body.chat_id))).toEqual([duplicate.chat.chatId]);
     expect(toSurvivor).toHaveLength(1);
     expect(String(toSurvivor[0]!.body.text)).toContain(code);
     expect(toSurvivor[0]!.body.reply_markup).toBeDefined();
-    expect(String(toDuplicate.body.text)).toContain(code);
+    // The duplicate's chat is told under its own code, with its own page's link: the case's code would open its
+    // page to them, and rating its answer there.
+    expect(String(toDuplicate.body.text)).toContain(ownCode);
+    expect(String(toDuplicate.body.text)).toContain(`/track/${ownCode}`);
+    expect(String(toDuplicate.body.text)).not.toContain(code);
     expect(toDuplicate.body.reply_markup).toBeUndefined();
     // The reply names the case's own reporter: they read it as written, the duplicate's reporter does not.
     expect(String(toSurvivor[0]!.body.text)).toContain('石磊先生您好');
@@ -222,6 +228,51 @@ describe('a Telegram report merged into another case', () => {
     // Notices about the reporter's own report (its photos) are not the duplicate's to hear.
     await service.deps.db.transaction().execute((trx) => queueNotification(trx, { caseId: survivor.caseId, audience: 'reporter', kind: 'photos_not_saved', data: { photos: 1 } }, new Date()));
     expect(await service.deps.db.selectFrom('notifications').select('audience').where('case_id', '=', survivor.caseId).where('kind', '=', 'photos_not_saved').execute()).toEqual([{ audience: 'reporter' }]);
+  });
+
+  it("tells the duplicate's chat of the merge and, on /status, how the case goes, all under the duplicate's own code", async () => {
+    const { env, service, deps, survivor, duplicate } = await mergedPair('tg-merged-status', '兴隆办事处化工厂晚上往沟里排黑水', '兴隆那个化工厂又在往沟里排黑水了');
+    const codeOf = async (id: string) => (await service.deps.db.selectFrom('cases').select('tracking_code').where('id', '=', id).executeTakeFirstOrThrow()).tracking_code;
+    const [code, ownCode] = [await codeOf(survivor.caseId), await codeOf(duplicate.caseId)];
+    const merged = await service.deps.db.selectFrom('notifications').select('id').where('case_id', '=', duplicate.caseId).where('kind', '=', 'merged').executeTakeFirstOrThrow();
+    const before = emu.calls.length;
+    expect(await createNotifyProcessor(deps, createTelegramPush(env))({ notificationId: merged.id }, { jobId: 'm', attempt: 1, maxAttempts: 8 })).toBe('sent to telegram: merged');
+    const told = sentTexts(emu.calls.slice(before), duplicate.chat.chatId);
+    expect(told).toEqual([`您的举报 ${ownCode} 与另一件反映同一问题的举报合并办理，办理进展会继续在这里告诉您，也可以用查询码 ${ownCode} 查询。`]);
+    const status = sentTexts((await deliver(emu, service.url, duplicate.chat.command(`/status ${ownCode}`))).calls, duplicate.chat.chatId).join('\n');
+    expect(status).toContain(`案件 ${ownCode}\n状态：已并案（合并办理，当前：已派单）\n承办单位：区环保局\n`);
+    expect(status).not.toContain(code);
+  });
+
+  it('follows the case the surviving one was merged into in turn, each chat under its own code', async () => {
+    const { env, service, deps, survivor, duplicate } = await mergedPair('tg-merged-chain', '兴隆办事处化工厂晚上往沟里排黑水', '兴隆那个化工厂又在往沟里排黑水了');
+    const last = (await (await postJson(`${service.url}/api/v1/reports`, { text: '兴隆办事处化工厂晚上往沟里排黑水，气味很大', anonymous: true })).json()) as { id: string; trackingCode: string };
+    await createProcessors(deps).intake({ caseId: last.id }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
+    const at = new Date().toISOString();
+    const dispatcher = await createUser(service.deps.db, { name: 'dispatcher 2', role: 'dispatcher', unitCode: null, at });
+    const { token } = await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at });
+    const merged = await postJson(`${service.url}/api/v1/cases/${survivor.caseId}/merge`, { into: last.id, reason: '同一工厂重复举报' }, { authorization: `Bearer ${token}` });
+    expect(merged.status, await merged.clone().text()).toBe(200);
+
+    await service.deps.db.transaction().execute((trx) => queueNotification(trx, { caseId: last.id, audience: 'reporter', kind: 'accepted', data: { unit: 'epb' } }, new Date()));
+    const notices = await service.deps.db.selectFrom('notifications').select(['id', 'audience']).where('case_id', '=', last.id).where('kind', '=', 'accepted').orderBy('audience').execute();
+    const chats = [survivor.chat, duplicate.chat];
+    expect(notices.map((n) => n.audience).sort()).toEqual([...chats.map((c) => `chat:${c.chatId}`), 'reporter'].sort());
+    const notify = createNotifyProcessor(deps, createTelegramPush(env));
+    const before = emu.calls.length;
+    for (const n of notices.filter((x) => x.audience !== 'reporter')) {
+      expect(await notify({ notificationId: n.id }, { jobId: n.id, attempt: 1, maxAttempts: 8 })).toBe('sent to telegram: accepted, to the reporter of a merged duplicate');
+    }
+    for (const [chat, caseId] of [
+      [survivor.chat, survivor.caseId],
+      [duplicate.chat, duplicate.caseId],
+    ] as const) {
+      const own = (await service.deps.db.selectFrom('cases').select('tracking_code').where('id', '=', caseId).executeTakeFirstOrThrow()).tracking_code;
+      const told = sentTexts(emu.calls.slice(before), chat.chatId);
+      expect(told).toHaveLength(1);
+      expect(told[0]).toContain(own);
+      expect(told[0]).not.toContain(last.trackingCode);
+    }
   });
 
   it("records a notice the duplicate's chat never took as failed on the case, without the chat", async () => {
@@ -271,7 +322,10 @@ describe('a Telegram report merged into a web report', () => {
     const before = emu.calls.length;
     const outcome = await createNotifyProcessor(deps, createTelegramPush(env))({ notificationId: toChat.id }, { jobId: 'n', attempt: 1, maxAttempts: 8 });
     expect(outcome).toBe('sent to telegram: accepted, to the reporter of a merged duplicate');
-    expect(sentTexts(emu.calls.slice(before), chat.chatId).join('\n')).toContain(web.trackingCode);
+    const own = await service.deps.db.selectFrom('cases').select('tracking_code').where('id', '=', link.case_id).executeTakeFirstOrThrow();
+    const told = sentTexts(emu.calls.slice(before), chat.chatId).join('\n');
+    expect(told).toContain(own.tracking_code);
+    expect(told).not.toContain(web.trackingCode);
   });
 });
 

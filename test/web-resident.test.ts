@@ -474,26 +474,45 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
-  it("says a merged case is handled as part of the case it was merged into, and links to that case's page, nothing of its reporter", async () => {
-    const original = await seedCase(service, clock, { text: '兴隆办事处电镀厂偷排废水（先举报的）', contact: { name: '赵大妈', phone: '13700001111', share: false } });
+  it("shows a merged report how the case it is handled in goes, and its answer, without that case's code or anything of its reporter", async () => {
+    const original = await seedCase(service, clock, {
+      text: '兴隆办事处电镀厂偷排废水（先举报的）',
+      contact: { name: '赵大妈', phone: '13700001111', share: false },
+      assignments: [{ unit: 'epb', role: 'lead' }],
+    });
     const duplicate = await seedCase(service, clock, { text: '兴隆办事处电镀厂偷排废水（重复举报）' });
     const merged = await json(client(service.url, staff.dispatcher).post(`/api/v1/cases/${duplicate.id}/merge`, { into: original.id, reason: '重复举报' }));
     expect(merged.status, JSON.stringify(merged.body)).toBe(200);
     const { page, context } = await newPage({ baseURL: service.url });
     await page.goto(`/track/${duplicate.trackingCode}`);
     expect(await page.getAttribute('#case-status', 'data-status')).toBe('merged');
-    expect(await page.textContent('#case-lead')).toBe(`并入案件 ${original.trackingCode} 办理`);
-    expect(await page.textContent('#case-outcome')).toBe(`本举报与案件 ${original.trackingCode} 反映的是同一问题，已并入该案件一并办理，答复和进展请在该案件中查看。`);
-    expect(await page.content()).not.toContain('承办单位尚未答复');
+    expect(await page.textContent('#case-lead')).toBe('区环保局');
+    expect(await page.textContent('#case-outcome')).toBe('本举报与另一件反映同一问题的举报合并办理。下面是合并后的办理进展和答复，请继续用本查询码查询。');
+    expect(await page.getAttribute('#merged-status', 'data-status')).toBe('dispatched');
+    expect(await page.textContent('#merged-lead')).toBe('区环保局');
+    expect(await page.textContent('#timeline')).toContain('已与反映同一问题的案件合并办理，请继续以本查询码查询进展');
+
+    // The answer comes to this page too, the other reporter's name and phone masked; the rating is that reporter's.
+    const epb = client(service.url, staff.epb);
+    expect((await epb.post(`/api/v1/cases/${original.id}/accept`)).status).toBe(200);
+    expect((await epb.post(`/api/v1/cases/${original.id}/reply`, { text: '赵大妈您好：经查该厂确有偷排，已责令停产整改（回访电话13700001111）。' })).status).toBe(200);
+    await page.goto(`/track/${duplicate.trackingCode}`);
+    expect(await page.getAttribute('#merged-status', 'data-status')).toBe('replied');
+    expect(await page.textContent('#merged-reply')).toBe('赵**您好：经查该厂确有偷排，已责令停产整改（回访电话137****1111）。');
+    expect(await page.locator('#rate-form, #rating-closed').count()).toBe(0);
     await page.goto(`/track/${duplicate.trackingCode}?lang=en`);
-    expect(await page.textContent('#case-lead')).toBe(`Handled as part of case ${original.trackingCode}`);
-    expect(await page.textContent('#case-outcome')).toBe(`This report is about the same problem as case ${original.trackingCode}: it is handled as part of that case, where you can follow the progress and read the answer.`);
-    // The public record names the other case by its tracking code, and that is all the page shows of it.
+    expect(await page.textContent('#case-outcome')).toBe(
+      'This report is about the same problem as another report and is handled together with it. Below is how that case is going, and its answer; keep using this code to follow it.',
+    );
+    expect(await page.textContent('#h-merged')).toBe('Progress of the case it is handled in');
+    expect(await page.textContent('#timeline')).toContain('Handled together with another report of the same problem: follow it here, with this code');
     const html = await page.content();
-    for (const secret of ['赵大妈', '13700001111', '先举报的', original.id]) expect(html).not.toContain(secret);
-    await Promise.all([page.waitForURL(`**/track/${original.trackingCode}`), page.click(`#case-outcome a[href="/track/${original.trackingCode}"]`)]);
-    expect(await page.getAttribute('#case-status', 'data-status')).toBe('dispatched');
-    expect(await page.textContent('h1')).toBe('Progress of your report');
+    for (const secret of [original.trackingCode, '赵大妈', '13700001111', '先举报的', original.id]) expect(html).not.toContain(secret);
+    expect(await page.locator(`a[href*="/track/${original.trackingCode}"]`).count()).toBe(0);
+    // The original's own page asks its reporter to rate.
+    await page.goto(`/track/${original.trackingCode}`);
+    expect(await page.locator('#merged-case').count()).toBe(0);
+    expect(await page.locator('input[name=rating]').count()).toBe(3);
     await context.close();
   });
 
@@ -948,7 +967,9 @@ describe('timeline notes in English', () => {
     ['评价：基本满意（已解决），办结', 'Rated basically satisfied (solved); closed'],
     ['评价：不满意（未解决），已退回区环保局重新办理', 'Rated dissatisfied (not solved): handed back to District Environmental Protection Bureau'],
     ['回访期满未评价，办结', 'Closed: not rated within the rating period'],
-    ['与案件 K7M3QXT9AD 合并办理，请以该编号查询进展', 'Handled together with case K7M3QXT9AD: follow that code'],
+    ['已与反映同一问题的案件合并办理，请继续以本查询码查询进展', 'Handled together with another report of the same problem: follow it here, with this code'],
+    ['与案件 K7M3QXT9AD 合并办理', 'Handled together with case K7M3QXT9AD'],
+    ['与案件 K7M3QXT9AD 合并办理，请以该编号查询进展', 'Handled together with case K7M3QXT9AD'],
     ['非环境类诉求，已转区12345热线', 'Not an environmental matter: passed to District 12345 Citizen Hotline'],
     ['已到现场核查，正在整改', '已到现场核查，正在整改'],
   ])('%s', (zh, en) => {

@@ -320,27 +320,67 @@ describe.each([
   });
 
   describe('merge', () => {
-    it('merges a duplicate into an open case and tells its reporter the surviving code', async () => {
-      const survivor = await seedCase(service, clock);
+    it("merges a duplicate into an open case; its reporter follows that case under their own code, never learning the other's", async () => {
+      const survivor = await seedCase(service, clock, { contact: { name: '赵大妈', phone: '13700001111', share: false }, assignments: [{ unit: 'epb', role: 'lead' }] });
       const dup = await seedCase(service, clock);
       const self = await json(as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/merge`, { into: dup.id, reason: '重复' }));
       expect(self.status).toBe(400);
       const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/merge`, { into: survivor.id, reason: '同一工厂重复举报' }));
       expect(r.status, JSON.stringify(r.body)).toBe(200);
+      // Staff read both codes.
       expect(r.body).toMatchObject({ status: 'merged', mergedInto: { id: survivor.id, trackingCode: survivor.trackingCode }, closeReason: 'merged' });
       expect(r.body.assignments.every((a: any) => a.status === 'released')).toBe(true);
-      expect((await notificationsOf(service, dup.id)).find((n) => n.kind === 'merged')).toMatchObject({ audience: 'reporter', data: { into: survivor.trackingCode } });
+      expect(r.body.events.at(-1)).toMatchObject({ toStatus: 'merged', note: `与案件 ${survivor.trackingCode} 合并办理` });
       const target = await json(as(staff.dispatcher).get(`/api/v1/cases/${survivor.id}`));
       expect(target.body.events.at(-1)).toMatchObject({ kind: 'merged_in', data: { from: dup.id, fromTrackingCode: dup.trackingCode } });
-      const track = (await (await fetch(`${service.url}/api/v1/track/${dup.trackingCode}`)).json()) as { status: string; history: Array<{ note: string }> };
-      expect(track.status).toBe('merged');
-      expect(track.history.at(-1)!.note).toContain(survivor.trackingCode);
+      // The reporter is told under their own code: the surviving case's code opens its page and rates its answer.
+      const notice = (await notificationsOf(service, dup.id)).find((n) => n.kind === 'merged');
+      expect(notice).toMatchObject({ audience: 'reporter' });
+      expect(JSON.stringify(notice)).not.toContain(survivor.trackingCode);
+      const track = async (code: string) => (await (await fetch(`${service.url}/api/v1/track/${code}`)).json()) as any;
+      let view = await track(dup.trackingCode);
+      expect(view).toMatchObject({ trackingCode: dup.trackingCode, status: 'merged' });
+      expect(view.history.at(-1)).toMatchObject({ status: 'merged', note: '已与反映同一问题的案件合并办理，请继续以本查询码查询进展' });
+      expect(view.mergedCase).toMatchObject({ status: 'dispatched', lead: { code: 'epb', name: '区环保局' }, type: { code: 'illegal_discharge' }, reply: null });
+      expect(JSON.stringify(view)).not.toContain(survivor.trackingCode);
+      expect((await track(survivor.trackingCode)).mergedCase).toBeNull();
+
+      // The answer reaches the duplicate's page, with the other reporter's name and phone masked; only the case's own code rates it.
+      expect((await as(staff.epb).post(`/api/v1/cases/${survivor.id}/accept`)).status).toBe(200);
+      expect((await as(staff.epb).post(`/api/v1/cases/${survivor.id}/reply`, { text: '赵大妈您好，已责令停产整改，电话13700001111已回访。' })).status).toBe(200);
+      view = await track(dup.trackingCode);
+      expect(view.mergedCase).toMatchObject({ status: 'replied', reply: { text: '赵**您好，已责令停产整改，电话137****1111已回访。' } });
+      expect(view.rating).toBeNull();
+      const byDuplicate = await json(client(service.url, null).post(`/api/v1/track/${dup.trackingCode}/feedback`, { rating: 'dissatisfied', solved: false }));
+      expect(byDuplicate.status).toBe(409);
+      expect((await track(survivor.trackingCode)).status).toBe('replied');
 
       // Nothing more happens on the merged case, and nothing merges into it.
       expect((await as(staff.epb).post(`/api/v1/cases/${dup.id}/accept`)).status).toBe(409);
       const third = await seedCase(service, clock);
       expect((await as(staff.dispatcher).post(`/api/v1/cases/${third.id}/merge`, { into: dup.id, reason: 'x' })).status).toBe(409);
       expect((await as(staff.dispatcher).post(`/api/v1/cases/${third.id}/merge`, { into: 'no-such-case', reason: 'x' })).status).toBe(400);
+    });
+
+    it('follows a case merged on in turn to the case it is handled in, with every reporter on the way masked', async () => {
+      const first = await seedCase(service, clock, { text: '兴隆办事处电镀厂偷排废水（最早的重复举报）' });
+      const middle = await seedCase(service, clock, { contact: { name: '钱秀英', phone: '13600002222', share: false } });
+      const last = await seedCase(service, clock, { contact: { name: '孙建国', phone: '13500003333', share: false }, assignments: [{ unit: 'agri', role: 'lead' }] });
+      for (const [from, into] of [
+        [first, middle],
+        [middle, last],
+      ] as const) {
+        expect((await as(staff.dispatcher).post(`/api/v1/cases/${from.id}/merge`, { into: into.id, reason: '重复举报' })).status).toBe(200);
+      }
+      // The unit's public note names the reporters of the cases on the way.
+      expect((await as(staff.agri).post(`/api/v1/cases/${last.id}/accept`)).status).toBe(200);
+      expect((await as(staff.agri).post(`/api/v1/cases/${last.id}/progress`, { note: '已联系钱秀英、孙建国（13500003333），正在核查', public: true })).status).toBe(200);
+      const view = (await (await fetch(`${service.url}/api/v1/track/${first.trackingCode}`)).json()) as any;
+      expect(view.status).toBe('merged');
+      expect(view.mergedCase).toMatchObject({ status: 'accepted', lead: { code: 'agri', name: '区农业委' } });
+      expect(view.mergedCase.history.at(-1)).toMatchObject({ status: 'accepted', note: '已联系钱**、孙**（135****3333），正在核查' });
+      const all = JSON.stringify(view);
+      for (const secret of [middle.trackingCode, last.trackingCode, '钱秀英', '孙建国', '13600002222', '13500003333']) expect(all).not.toContain(secret);
     });
   });
 

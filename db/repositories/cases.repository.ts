@@ -51,6 +51,25 @@ export async function findCase(db: Db, id: string): Promise<Case | null> {
   return row ? toCase(row) : null;
 }
 
+/** How many merges the chain from a report to the case it is handled in may take (a merge's target is open, so chains are short). */
+const MAX_MERGE_HOPS = 16;
+
+/**
+ * The cases a merged report was merged into, in order: the one it was merged
+ * into, that one's own target if it was merged later in turn, and so on to the
+ * case it is now handled in. Empty for a case that was not merged.
+ */
+export async function mergeChain(db: Db, c: Pick<Case, 'mergedInto'>): Promise<Case[]> {
+  const chain: Case[] = [];
+  for (let next = c.mergedInto; next && chain.length < MAX_MERGE_HOPS; ) {
+    const into = await findCase(db, next);
+    if (!into) break;
+    chain.push(into);
+    next = into.mergedInto;
+  }
+  return chain;
+}
+
 /**
  * Reads the case an action is about to change and locks its row until the
  * transaction ends (FOR UPDATE on PostgreSQL), so a second action on the same

@@ -8,37 +8,55 @@ import type { Db } from './db-types.js';
  */
 
 /**
- * The Telegram chats that follow a case through duplicates merged into it,
+ * The reports merged into a case, as the table `merged_reports(id)`: those
+ * merged into it, and those merged into one of them before it was merged in
+ * turn (their reporters follow the case their report is handled in).
+ */
+function withMergedReports(db: Db, caseId: string) {
+  return db.withRecursive('merged_reports(id)', (qc) =>
+    qc
+      .selectFrom('cases')
+      .select('id')
+      .where('merged_into', '=', caseId)
+      .unionAll((eb) => eb.selectFrom('cases as c').innerJoin('merged_reports as m', 'm.id', 'c.merged_into').select('c.id')),
+  );
+}
+
+/**
+ * The Telegram chats that follow a case through reports merged into it,
  * less the case's own chat (a resident may have reported both).
  */
 export async function mergedFollowers(db: Db, caseId: string): Promise<string[]> {
   // Few cases ever have a duplicate merged into them: one probe of the index answers for the rest
-  // (it runs for every notice of a reporter) before the join with its subquery.
+  // (it runs for every notice of a reporter) before the recursive query.
   const anyMerged = await db.selectFrom('cases').select('id').where('merged_into', '=', caseId).limit(1).executeTakeFirst();
   if (!anyMerged) return [];
-  const rows = await db
+  const rows = await withMergedReports(db, caseId)
     .selectFrom('telegram_reporters as r')
-    .innerJoin('cases as d', 'd.id', 'r.case_id')
+    .innerJoin('merged_reports as m', 'm.id', 'r.case_id')
     .select('r.chat_id')
     .distinct()
-    .where('d.merged_into', '=', caseId)
     .where('r.chat_id', 'not in', (eb) => eb.selectFrom('telegram_reporters').select('chat_id').where('case_id', '=', caseId))
     .orderBy('r.chat_id')
     .execute();
   return rows.map((r) => r.chat_id);
 }
 
-/** The language of a chat that follows the case through a duplicate merged into it; undefined for a chat that does not. */
-export async function followerLanguage(db: Db, caseId: string, chatId: string): Promise<string | null | undefined> {
-  const row = await db
+/**
+ * A chat that follows the case through a report merged into it: the chat's
+ * language and that report's tracking code (its latest, when it sent more
+ * than one), under which it is told; undefined for a chat that does not.
+ */
+export async function followerOf(db: Db, caseId: string, chatId: string): Promise<{ language: string | null; trackingCode: string } | undefined> {
+  const row = await withMergedReports(db, caseId)
     .selectFrom('telegram_reporters as r')
+    .innerJoin('merged_reports as m', 'm.id', 'r.case_id')
     .innerJoin('cases as d', 'd.id', 'r.case_id')
-    .select('r.language')
-    .where('d.merged_into', '=', caseId)
+    .select(['r.language', 'd.tracking_code'])
     .where('r.chat_id', '=', chatId)
     .orderBy('r.created_at', 'desc')
     .executeTakeFirst();
-  return row ? row.language : undefined;
+  return row ? { language: row.language, trackingCode: row.tracking_code } : undefined;
 }
 
 /** Notifications still pending, queued before `olderThan`: oldest first. */

@@ -1,3 +1,4 @@
+import { MERGED_PUBLIC_NOTE } from '../../src/domain/case.js';
 import type { District } from '../../src/district/district.schema.js';
 import type { Lang } from '../../src/web/i18n.js';
 import type { RatingValue } from '../../src/workflow/feedback.js';
@@ -51,7 +52,9 @@ export function timelineNote(lang: Lang, note: string, district: District): stri
     [/^评价：不满意（(已解决|未解决)），已退回(.+)重新办理$/, (m) => `Rated dissatisfied (${solved(m[1]!)}): handed back to ${unit(m[2]!)}`],
     [/^评价：(.+)（(已解决|未解决)），办结$/, (m) => `Rated ${rating(m[1]!).toLowerCase()} (${solved(m[2]!)}); closed`],
     [/^回访期满未评价，办结$/, () => 'Closed: not rated within the rating period'],
-    [/^与案件 (\S+) 合并办理，请以该编号查询进展$/, (m) => `Handled together with case ${m[1]!}: follow that code`],
+    [new RegExp(`^${MERGED_PUBLIC_NOTE}$`), () => 'Handled together with another report of the same problem: follow it here, with this code'],
+    // Staff pages: the merge's note names the other case (older ones also told the reporter to follow its code).
+    [/^与案件 (\S+) 合并办理(?:，请以该编号查询进展)?$/, (m) => `Handled together with case ${m[1]!}`],
     [/^非环境类诉求，已转(.+)$/, (m) => `Not an environmental matter: passed to ${unit(m[1]!)}`],
     [/^(.+)已签收$/, (m) => known(m[1]!, (en) => `${en} signed for it`)],
     // Notes only staff pages show.

@@ -11,7 +11,7 @@ import { CsrfField, errorId, FieldError } from '../../src/web/layout.js';
 import { pageContext, renderPage } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
 import { MAX_COMMENT_CHARS } from '../feedback.routes.js';
-import { mergedIntoCode, publicCaseView, type PublicCase } from '../track.routes.js';
+import { publicCaseView, type PublicCase } from '../track.routes.js';
 import { RATING_LABEL, statusLabel } from '../../src/web/status-words.js';
 import { timelineNote, wordsLang } from './resident-labels.js';
 import { readForm, stringField } from './resident-form.js';
@@ -78,6 +78,10 @@ const T: Texts<
   | 'ratedReopened'
   | 'anotherCode'
   | 'rateClosed'
+  | 'mergedTitle'
+  | 'mergedLead'
+  | 'mergedOutcome'
+  | 'mergedTimeline'
   | 'colon'
 > = {
   zh: {
@@ -125,6 +129,10 @@ const T: Texts<
     ratedReopened: '感谢您的评价。案件已退回承办单位重新办理，请留意新的答复。',
     anotherCode: '查询其他举报',
     rateClosed: '评价期限已过，案件将按未评价办结。',
+    mergedTitle: '合并办理进展',
+    mergedLead: '与其他举报合并办理',
+    mergedTimeline: '合并办理过程',
+    mergedOutcome: '本举报与另一件反映同一问题的举报合并办理。下面是合并后的办理进展和答复，请继续用本查询码查询。',
     colon: '：',
   },
   en: {
@@ -172,6 +180,10 @@ const T: Texts<
     ratedReopened: 'Thank you for your rating. The case has gone back to the bureau to be handled again; watch for the new answer.',
     anotherCode: 'Look up another report',
     rateClosed: 'The time to rate this answer has passed; the case will be closed without a rating.',
+    mergedTitle: 'Progress of the case it is handled in',
+    mergedLead: 'Handled together with another report',
+    mergedTimeline: 'How it has been handled',
+    mergedOutcome: 'This report is about the same problem as another report and is handled together with it. Below is how that case is going, and its answer; keep using this code to follow it.',
     colon: ': ',
   },
 };
@@ -238,43 +250,118 @@ function ratingRefusal(lang: Lang, refusal: Refusal | undefined, timeZone: strin
 /**
  * Who handles the case, as the resident reads it: the lead bureau; none yet
  * while a dispatcher decides again after the lead returned it (the API still
- * names that lead until the case is routed again); for a merged case, the
- * case it is handled as part of.
+ * names that lead until the case is routed again); for a merged report, the
+ * lead of the case it is handled in.
  */
-function leadText(lang: Lang, view: PublicCase, mergedInto: string | null): string {
+function leadText(lang: Lang, view: Pick<PublicCase, 'status' | 'lead'>): string {
   const t = T[lang];
-  if (view.status === 'merged') {
-    if (lang === 'zh') return mergedInto ? `并入案件 ${mergedInto} 办理` : '并入其他案件办理';
-    return mergedInto ? `Handled as part of case ${mergedInto}` : 'Handled as part of another case';
-  }
   if (view.status === 'triage' || view.status === 'returned') return view.lead ? t.leadAgain : t.pending;
   return view.lead?.name ?? t.pending;
 }
 
 /**
  * Where the answer to a merged or transferred case comes from, in place of
- * "not answered yet": no reply will come on this page. A merged case points
- * to the case it was merged into (its tracking code only: the public record
- * names it, and that case's page shows nothing of its reporter either).
+ * "not answered yet": no reply will come to this case itself. A merged report
+ * shows the case it is handled in below, without naming it (its tracking code
+ * is its own reporter's key to its page and to rating its answer).
  */
-function Outcome({ lang, view, mergedInto }: { lang: Lang; view: PublicCase; mergedInto: string | null }) {
+function Outcome({ lang, view }: { lang: Lang; view: PublicCase }) {
   const zh = lang === 'zh';
-  if (view.status === 'merged') {
-    if (!mergedInto) {
-      return <p id="case-outcome">{zh ? '本举报已与反映同一问题的另一案件合并办理。' : 'This report is handled as part of another case about the same problem.'}</p>;
-    }
-    const link = <a href={`/track/${mergedInto}`}>{mergedInto}</a>;
-    return zh ? (
-      <p id="case-outcome">本举报与案件 {link} 反映的是同一问题，已并入该案件一并办理，答复和进展请在该案件中查看。</p>
-    ) : (
-      <p id="case-outcome">This report is about the same problem as case {link}: it is handled as part of that case, where you can follow the progress and read the answer.</p>
-    );
-  }
+  if (view.status === 'merged') return <p id="case-outcome">{T[lang].mergedOutcome}</p>;
   const unit = view.lead?.name ?? (zh ? '12345热线' : 'the 12345 hotline');
   return (
     <p id="case-outcome">
       {zh ? `本举报不属于环境问题，已转交${unit}办理，由${unit}答复，本页不再显示答复。` : `This report is not about the environment: it was handed to ${unit}, which answers it; no answer will show on this page.`}
     </p>
+  );
+}
+
+/** A case's public timeline, newest first. */
+function Timeline({ c, history, id }: { c: Context<AppEnv>; history: PublicCase['history']; id: string }) {
+  const { lang, timeZone } = pageContext(c);
+  const district = c.get('deps').district;
+  return (
+    <ol class="timeline" id={id}>
+      {[...history].reverse().map((h) => {
+        const label = statusLabel(lang, h.status);
+        const note = h.note ? timelineNote(lang, h.note, district) : null;
+        return (
+          <li>
+            <time datetime={h.at}>{formatTime(h.at, lang, timeZone)}</time> · <strong>{label}</strong>
+            {/* A note that only says the status again (已受理 · 已受理) is left out. */}
+            {note && note.toLowerCase() !== label.toLowerCase() ? (
+              <>
+                {' · '}
+                <span lang={wordsLang(lang, note)}>{note}</span>
+              </>
+            ) : null}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+/**
+ * The case a merged report is handled in, as its reporter follows it here:
+ * its status, bureaus, reply and timeline; not its tracking code, nor a
+ * rating (its own reporter rates its answer).
+ */
+function MergedCase({ c, merged }: { c: Context<AppEnv>; merged: NonNullable<PublicCase['mergedCase']> }) {
+  const { lang, timeZone } = pageContext(c);
+  const t = T[lang];
+  const when = (iso: string | null) => formatTime(iso, lang, timeZone);
+  const working = (WORKING as readonly string[]).includes(merged.status);
+  return (
+    <section id="merged-case" aria-labelledby="h-merged">
+      <h2 id="h-merged">{t.mergedTitle}</h2>
+      <p class="status-line">
+        {t.status}
+        {t.colon}
+        <strong id="merged-status" data-status={merged.status}>
+          {statusLabel(lang, merged.status)}
+        </strong>
+        {merged.urgent ? (
+          <>
+            {' '}
+            <span class="badge urgent">{t.urgent}</span>
+          </>
+        ) : null}
+      </p>
+      <dl class="facts">
+        <dt>{t.type}</dt>
+        <dd>{merged.status === 'triage' && !merged.dispatchedAt ? t.pending : (merged.type?.name ?? t.pending)}</dd>
+        <dt>{t.lead}</dt>
+        <dd id="merged-lead">{leadText(lang, merged)}</dd>
+        {merged.coHandlers.length > 0 ? (
+          <>
+            <dt>{t.co}</dt>
+            <dd>{merged.coHandlers.map((u) => u.name).join(lang === 'zh' ? '、' : ', ')}</dd>
+          </>
+        ) : null}
+        <dt>{t.place}</dt>
+        <dd>{merged.jurisdiction?.name ?? t.pending}</dd>
+        {working && merged.deadlines.replyBy ? (
+          <>
+            <dt>{t.replyBy}</dt>
+            <dd>{when(merged.deadlines.replyBy)}</dd>
+          </>
+        ) : null}
+      </dl>
+      <h3>{t.reply}</h3>
+      {merged.reply ? (
+        <>
+          <p class="hint">{when(merged.reply.at)}</p>
+          <div class="reply" id="merged-reply" lang={wordsLang(lang, merged.reply.text)}>
+            {merged.reply.text}
+          </div>
+        </>
+      ) : (
+        <p>{t.noReply}</p>
+      )}
+      <h3>{t.mergedTimeline}</h3>
+      <Timeline c={c} history={merged.history} id="merged-timeline" />
+    </section>
   );
 }
 
@@ -356,7 +443,6 @@ async function renderCase(
   const when = (iso: string | null) => formatTime(iso, lang, timeZone);
   const deps = c.get('deps');
   const open = !['closed', 'merged', 'transferred'].includes(view.status);
-  const mergedInto = view.status === 'merged' ? await mergedIntoCode(deps, view.trackingCode) : null;
   const body = (
     <section class="narrow">
       <h1>{t.title}</h1>
@@ -392,7 +478,7 @@ async function renderCase(
             (a manure report read as noise): a dispatcher decides it, so it is not shown as settled. */}
         <dd id="case-type">{view.status === 'triage' && !view.dispatchedAt ? t.pending : (view.type?.name ?? t.pending)}</dd>
         <dt>{t.lead}</dt>
-        <dd id="case-lead">{leadText(lang, view, mergedInto)}</dd>
+        <dd id="case-lead">{view.status === 'merged' ? (view.mergedCase?.lead?.name ?? t.mergedLead) : leadText(lang, view)}</dd>
         {view.coHandlers.length > 0 ? (
           <>
             <dt>{t.co}</dt>
@@ -429,18 +515,27 @@ async function renderCase(
         ) : null}
       </dl>
 
-      <h2>{t.reply}</h2>
-      {view.reply ? (
+      {view.status === 'merged' ? (
         <>
-          <p class="hint">{when(view.reply.at)}</p>
-          <div class="reply" id="case-reply" lang={wordsLang(lang, view.reply.text)}>
-            {view.reply.text}
-          </div>
+          <Outcome lang={lang} view={view} />
+          {view.mergedCase ? <MergedCase c={c} merged={view.mergedCase} /> : null}
         </>
-      ) : view.status === 'merged' || view.status === 'transferred' ? (
-        <Outcome lang={lang} view={view} mergedInto={mergedInto} />
       ) : (
-        <p>{t.noReply}</p>
+        <>
+          <h2>{t.reply}</h2>
+          {view.reply ? (
+            <>
+              <p class="hint">{when(view.reply.at)}</p>
+              <div class="reply" id="case-reply" lang={wordsLang(lang, view.reply.text)}>
+                {view.reply.text}
+              </div>
+            </>
+          ) : view.status === 'transferred' ? (
+            <Outcome lang={lang} view={view} />
+          ) : (
+            <p>{t.noReply}</p>
+          )}
+        </>
       )}
       {view.rating ? (
         <p id="case-rating">
@@ -460,24 +555,7 @@ async function renderCase(
       ) : null}
 
       <h2>{t.timeline}</h2>
-      <ol class="timeline" id="timeline">
-        {[...view.history].reverse().map((h) => {
-          const label = statusLabel(lang, h.status);
-          const note = h.note ? timelineNote(lang, h.note, deps.district) : null;
-          return (
-            <li>
-              <time datetime={h.at}>{when(h.at)}</time> · <strong>{label}</strong>
-              {/* A note that only says the status again (已受理 · 已受理) is left out. */}
-              {note && note.toLowerCase() !== label.toLowerCase() ? (
-                <>
-                  {' · '}
-                  <span lang={wordsLang(lang, note)}>{note}</span>
-                </>
-              ) : null}
-            </li>
-          );
-        })}
-      </ol>
+      <Timeline c={c} history={view.history} id="timeline" />
       <p>
         <a href="/track">{t.anotherCode}</a>
       </p>

@@ -3,7 +3,7 @@ import { findCase } from '../../db/repositories/cases.repository.js';
 import { findContact, reporterNames } from '../../db/repositories/contacts.repository.js';
 import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
-import { followerLanguage } from '../../db/repositories/notifications.repository.js';
+import { followerOf } from '../../db/repositories/notifications.repository.js';
 import { TelegramChatUnreachable, TelegramRateLimited, noticeText, type TelegramPush } from '../../src/telegram/push.js';
 import { chatRatingOf, ratingKeyboard } from '../../src/telegram/rating.js';
 import { langOf, type Lang } from '../../src/telegram/texts.js';
@@ -101,19 +101,21 @@ async function recordFailure(deps: ProcessorDeps, n: { id: string; caseId: strin
 
 /**
  * The notice, without rating buttons (only the case's own reporter rates
- * it), to the chat of a duplicate merged into the case. They are not the
- * case's reporter: the reply reaches them with the reporter's names masked.
+ * it), to the chat of a duplicate merged into the case, under the duplicate's
+ * tracking code: the case's own is its reporter's key to its page and to
+ * rating it. They are not the case's reporter: the reply reaches them with
+ * the reporter's names masked.
  */
 async function toFollower(
   deps: ProcessorDeps,
   telegram: TelegramPush,
-  n: { caseId: string; kind: string; data: string | null; trackingCode: string },
+  n: { caseId: string; kind: string; data: string | null },
   chatId: string,
 ): Promise<{ status: 'sent' | 'skipped'; outcome: string }> {
-  const language = await followerLanguage(deps.db, n.caseId, chatId);
-  if (language === undefined) return { status: 'skipped', outcome: 'skipped: the chat follows no duplicate of this case' };
+  const follower = await followerOf(deps.db, n.caseId, chatId);
+  if (!follower) return { status: 'skipped', outcome: 'skipped: the chat follows no duplicate of this case' };
   const [c, contact] = await Promise.all([findCase(deps.db, n.caseId), findContact(deps.db, n.caseId)]);
-  const text = reporterNotice(deps, n, langOf(language), c ? reporterNames(contact, c) : []);
+  const text = reporterNotice(deps, { ...n, trackingCode: follower.trackingCode }, langOf(follower.language), c ? reporterNames(contact, c) : []);
   if (!text) return { status: 'skipped', outcome: `skipped: residents are not told about ${n.kind}` };
   const sent = await sendToChat(telegram, chatId, text, {});
   return sent === 'sent' ? { status: 'sent', outcome: `sent to telegram: ${n.kind}, to the reporter of a merged duplicate` } : sent;

@@ -34,6 +34,14 @@ export const TRANSITIONS: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = 
 };
 
 /**
+ * The public note of a merge, on the report merged: it goes on under its own
+ * tracking code. The note staff read names the other case; its tracking code
+ * is that case's reporter's key to its page and to rating its answer, so the
+ * public never reads it.
+ */
+export const MERGED_PUBLIC_NOTE = '已与反映同一问题的案件合并办理，请继续以本查询码查询进展';
+
+/**
  * Cases under handling: their units can act on them and their deadlines run
  * (reminders, overdue marks, 督办). A case in triage waits for a dispatcher:
  * no unit can act on it, and nothing of it falls due meanwhile.

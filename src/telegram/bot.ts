@@ -3,7 +3,7 @@ import type { Message } from 'grammy/types';
 import type { Kysely } from 'kysely';
 import { statusLabel } from '../web/status-words.js';
 import { currentLead, listAssignments } from '../../db/repositories/assignments.repository.js';
-import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
+import { findCaseByTrackingCode, mergeChain } from '../../db/repositories/cases.repository.js';
 import { isUniqueViolation } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
 import type { Deps } from '../deps.js';
@@ -474,9 +474,12 @@ async function oneStatus(deps: BotDeps, t: Texts, lang: Lang, arg: string): Prom
   const code = trackingCodeIn(arg);
   const found = code ? await findCaseByTrackingCode(deps.db, code) : null;
   if (!found) return t.statusNotFound;
-  const lead = currentLead(await listAssignments(deps.db, found.id));
+  // A merged report is told how the case it is handled in goes, without that case's code (its reporter's key).
+  const handledIn = (await mergeChain(deps.db, found)).at(-1) ?? found;
+  const lead = currentLead(await listAssignments(deps.db, handledIn.id));
   const leadName = lead ? unitName(deps.district, lead.unitCode, lang) : null;
-  return t.statusOne(found.trackingCode, statusLabel(lang, found.status), leadName, `${publicUrl(deps.env)}/track/${found.trackingCode}`);
+  const status = handledIn === found ? statusLabel(lang, found.status) : t.statusMerged(statusLabel(lang, found.status), statusLabel(lang, handledIn.status));
+  return t.statusOne(found.trackingCode, status, leadName, `${publicUrl(deps.env)}/track/${found.trackingCode}`);
 }
 
 /**

@@ -75,7 +75,8 @@ export interface NoticeInput {
   timeZone: string;
   /**
    * For a reader who is not the case's reporter (the reporter of a duplicate
-   * merged into it): the reporter's names, masked in the reply with any phone.
+   * merged into it, told under the duplicate's own `trackingCode`): the
+   * reporter's names, masked in the reply with any phone.
    */
   hiddenNames?: ReadonlyArray<string>;
 }
@@ -114,7 +115,7 @@ export function noticeText(n: NoticeInput): string | null {
       return t.extended(code, day);
     }
     case 'merged':
-      return t.merged(code, str('into') ?? '—');
+      return t.merged(code);
     case 'closed':
       return t.closed(code);
     case 'transferred':

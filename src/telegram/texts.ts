@@ -113,6 +113,7 @@ const zh = {
   statusNone: '您还没有通过本机器人举报过案件。',
   statusList: (lines: string[]) => `您举报的案件：\n${lines.join('\n')}\n发送 /status 查询码 查看详情。`,
   statusLine: (code: string, status: string, date: string) => `${code} · ${status} · ${date}`,
+  statusMerged: (merged: string, now: string) => `${merged}（合并办理，当前：${now}）`,
   statusOne: (code: string, status: string, lead: string | null, url: string) =>
     `案件 ${code}\n状态：${status}` + (lead ? `\n承办单位：${lead}` : '') + `\n详情：${url}`,
   statusNotFound: '没有找到这个查询码对应的案件，请检查后重试。',
@@ -193,7 +194,7 @@ const zh = {
     /** The last paragraph of a reply's message until it is rated. */
     ratePrompt: (url: string) => zhRatePrompt(url),
     extended: (code: string, date: string) => `您的举报 ${code} 办理期限已延长至 ${date}。`,
-    merged: (code: string, into: string) => `您的举报 ${code} 与案件 ${into} 反映的是同一问题，已合并办理，请关注 ${into}。`,
+    merged: (code: string) => `您的举报 ${code} 与另一件反映同一问题的举报合并办理，办理进展会继续在这里告诉您，也可以用查询码 ${code} 查询。`,
     closed: (code: string) => `您的举报 ${code} 已办结。感谢您对生态环境的关心！`,
     transferred: (code: string, unit: string) => `您的举报 ${code} 不属于环境问题，已转 ${unit} 办理。`,
     reopened: (code: string) => `您的举报 ${code} 已重新交办，我们会继续跟进。`,
@@ -274,6 +275,7 @@ const en: Texts = {
   statusNone: 'You have not reported anything through this bot yet.',
   statusList: (lines) => `Your reports:\n${lines.join('\n')}\nSend /status CODE for details.`,
   statusLine: (code, status, date) => `${code} · ${status} · ${date}`,
+  statusMerged: (merged, now) => `${merged} (handled together with another report, now: ${now.toLowerCase()})`,
   statusOne: (code, status, lead, url) => `Case ${code}\nStatus: ${status}` + (lead ? `\nHandled by: ${lead}` : '') + `\nDetails: ${url}`,
   statusNotFound: 'No case has this tracking code; please check it and try again.',
   group: {
@@ -349,7 +351,7 @@ const en: Texts = {
     replied: (code, unit, text, url) => `${unit} answered your report ${code}:\n${text}\n\n${enRatePrompt(url)}`,
     ratePrompt: (url) => enRatePrompt(url),
     extended: (code, date) => `The deadline of your report ${code} was extended to ${date}.`,
-    merged: (code, into) => `Your report ${code} is about the same problem as case ${into} and was merged into it; please follow ${into}.`,
+    merged: (code) => `Your report ${code} is about the same problem as another report and is handled together with it; you will keep hearing of its progress here, and code ${code} keeps showing it.`,
     closed: (code) => `Your report ${code} is closed. Thank you for caring about the environment!`,
     transferred: (code, unit) => `Your report ${code} is not an environmental matter and was handed over to ${unit}.`,
     reopened: (code) => `Your report ${code} was sent back to be handled again; we keep following it.`,

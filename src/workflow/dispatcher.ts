@@ -356,7 +356,7 @@ export async function setCasePlace(deps: WorkflowDeps, principal: Principal, cas
   });
 }
 
-/** Merge a duplicate into an open case: the duplicate's reporter follows the surviving case. */
+/** Merge a duplicate into an open case: the duplicate's reporter follows the surviving case under their own tracking code. */
 export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { into: string; reason: string }): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
     if (input.into === caseId) throw new AppError('validation_failed', 'a case cannot be merged into itself', { into: 'must be another case' });
@@ -375,7 +375,7 @@ export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId
       actor,
       at,
       reason: input.reason,
-      note: `与案件 ${target.trackingCode} 合并办理，请以该编号查询进展`,
+      note: `与案件 ${target.trackingCode} 合并办理`,
       data: { into: target.id, intoTrackingCode: target.trackingCode, released },
       changes: { merged_into: target.id, closed_at: at, close_reason: 'merged' },
     });
@@ -385,7 +385,8 @@ export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId
       at,
       data: { from: c.id, fromTrackingCode: c.trackingCode, reason: input.reason },
     });
-    await queueNotification(trx, { caseId, audience: 'reporter', kind: 'merged', data: { into: target.trackingCode } }, now);
+    // The reporter is told under their own code: the other case's is its own reporter's (MERGED_PUBLIC_NOTE).
+    await queueNotification(trx, { caseId, audience: 'reporter', kind: 'merged', data: {} }, now);
   });
 }
 
