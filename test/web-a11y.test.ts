@@ -5,6 +5,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../src/auth/principal.js';
 import { acceptAssignment, replyAssignment } from '../src/workflow/bureau.js';
+import { mergeCase } from '../src/workflow/dispatcher.js';
 import { newPage } from './browser.js';
 import { signIn, startStaffWebService, TRANSCRIPT, type WebStaff } from './web-staff-helpers.js';
 import { seedCase } from './workflow-helpers.js';
@@ -28,6 +29,7 @@ let replied: { id: string; trackingCode: string };
 let open: { id: string; trackingCode: string };
 let triage: { id: string; trackingCode: string };
 let accepted: { id: string; trackingCode: string };
+let merged: { id: string; trackingCode: string };
 
 let address = 0;
 const fromNewAddress = () => ({ 'x-forwarded-for': `10.9.0.${++address}` });
@@ -48,6 +50,10 @@ beforeAll(async () => {
   // ... and one the bureau has signed for (its reply, progress and extension forms).
   accepted = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
   await acceptAssignment(web.service.deps, epb, accepted.id);
+  // ... and a report merged into the answered one (its page shows how that case goes).
+  merged = await seedCase(web.service, web.clock, { text: '盐下村那个电镀厂又在偷排废水' });
+  const dispatcher: Principal = { userId: web.userIds.dispatcher!, name: '调度老李', role: 'dispatcher', unitCode: null, tokenId: 'test' };
+  await mergeCase(web.service.deps, dispatcher, merged.id, { into: accepted.id, reason: '重复举报' });
   // ... and one for a dispatcher to route (the desk's triage list and its dispatch form).
   triage = await seedCase(web.service, web.clock, { status: 'triage', type: null, confidence: 0.3, jurisdiction: null });
   // Enough cases of one type and place for the public page to show its tables and charts.
@@ -117,6 +123,10 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', { timeout: 120_000 }, ()
       await submit(page, '#rate-form button[type=submit]');
       expect(await page.$('#rating-error')).not.toBeNull();
       found.push(...(await check(page, `/track/CODE refused rating (${lang})`)));
+
+      await visit(page, `/track/${merged.trackingCode}?lang=${lang}`);
+      expect(await page.$('#merged-case')).not.toBeNull();
+      found.push(...(await check(page, `/track/CODE merged (${lang})`)));
 
       await visit(page, `/public?month=2026-11&lang=${lang}`);
       found.push(...(await check(page, `/public (${lang})`)));

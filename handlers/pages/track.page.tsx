@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import type { Child } from 'hono/jsx';
 import { WORKING } from '../../src/domain/case.js';
 import { textFault } from '../../src/domain/text.js';
 import { trackingCodeIn } from '../../src/domain/tracking-code.js';
@@ -302,12 +303,73 @@ function Timeline({ c, history, id }: { c: Context<AppEnv>; history: PublicCase[
   );
 }
 
+type Handling = NonNullable<PublicCase['mergedCase']>;
+
+/** A case's status as the page names it, with its urgent mark. */
+function StatusLine({ lang, h, id }: { lang: Lang; h: Pick<Handling, 'status' | 'urgent'>; id: string }) {
+  const t = T[lang];
+  return (
+    <p class="status-line">
+      {t.status}
+      {t.colon}
+      <strong id={id} data-status={h.status}>
+        {statusLabel(lang, h.status)}
+      </strong>
+      {h.urgent ? (
+        <>
+          {' '}
+          <span class="badge urgent">{t.urgent}</span>
+        </>
+      ) : null}
+    </p>
+  );
+}
+
+/**
+ * The type, bureaus and place of a case (`lead` as the page words it), then
+ * `children`: the times and deadlines the page shows of it.
+ */
+function HandlingFacts({ lang, h, lead, ids, children }: { lang: Lang; h: Handling; lead: string; ids: { type?: string; lead: string }; children?: Child }) {
+  const t = T[lang];
+  return (
+    <dl class="facts">
+      <dt>{t.type}</dt>
+      {/* In triage before any dispatch the type is the machine's guess that was too unsure to route on
+          (a manure report read as noise): a dispatcher decides it, so it is not shown as settled. */}
+      <dd id={ids.type}>{h.status === 'triage' && !h.dispatchedAt ? t.pending : (h.type?.name ?? t.pending)}</dd>
+      <dt>{t.lead}</dt>
+      <dd id={ids.lead}>{lead}</dd>
+      {h.coHandlers.length > 0 ? (
+        <>
+          <dt>{t.co}</dt>
+          <dd>{h.coHandlers.map((u) => u.name).join(lang === 'zh' ? '、' : ', ')}</dd>
+        </>
+      ) : null}
+      <dt>{t.place}</dt>
+      <dd>{h.jurisdiction?.name ?? t.pending}</dd>
+      {children}
+    </dl>
+  );
+}
+
+/** The lead bureau's reply, with when it came. */
+function Reply({ lang, reply, when, id }: { lang: Lang; reply: NonNullable<Handling['reply']>; when: (iso: string) => string; id: string }) {
+  return (
+    <>
+      <p class="hint">{when(reply.at)}</p>
+      <div class="reply" id={id} lang={wordsLang(lang, reply.text)}>
+        {reply.text}
+      </div>
+    </>
+  );
+}
+
 /**
  * The case a merged report is handled in, as its reporter follows it here:
  * its status, bureaus, reply and timeline; not its tracking code, nor a
  * rating (its own reporter rates its answer).
  */
-function MergedCase({ c, merged }: { c: Context<AppEnv>; merged: NonNullable<PublicCase['mergedCase']> }) {
+function MergedCase({ c, merged }: { c: Context<AppEnv>; merged: Handling }) {
   const { lang, timeZone } = pageContext(c);
   const t = T[lang];
   const when = (iso: string | null) => formatTime(iso, lang, timeZone);
@@ -315,47 +377,18 @@ function MergedCase({ c, merged }: { c: Context<AppEnv>; merged: NonNullable<Pub
   return (
     <section id="merged-case" aria-labelledby="h-merged">
       <h2 id="h-merged">{t.mergedTitle}</h2>
-      <p class="status-line">
-        {t.status}
-        {t.colon}
-        <strong id="merged-status" data-status={merged.status}>
-          {statusLabel(lang, merged.status)}
-        </strong>
-        {merged.urgent ? (
-          <>
-            {' '}
-            <span class="badge urgent">{t.urgent}</span>
-          </>
-        ) : null}
-      </p>
-      <dl class="facts">
-        <dt>{t.type}</dt>
-        <dd>{merged.status === 'triage' && !merged.dispatchedAt ? t.pending : (merged.type?.name ?? t.pending)}</dd>
-        <dt>{t.lead}</dt>
-        <dd id="merged-lead">{leadText(lang, merged)}</dd>
-        {merged.coHandlers.length > 0 ? (
-          <>
-            <dt>{t.co}</dt>
-            <dd>{merged.coHandlers.map((u) => u.name).join(lang === 'zh' ? '、' : ', ')}</dd>
-          </>
-        ) : null}
-        <dt>{t.place}</dt>
-        <dd>{merged.jurisdiction?.name ?? t.pending}</dd>
+      <StatusLine lang={lang} h={merged} id="merged-status" />
+      <HandlingFacts lang={lang} h={merged} lead={leadText(lang, merged)} ids={{ lead: 'merged-lead' }}>
         {working && merged.deadlines.replyBy ? (
           <>
             <dt>{t.replyBy}</dt>
             <dd>{when(merged.deadlines.replyBy)}</dd>
           </>
         ) : null}
-      </dl>
+      </HandlingFacts>
       <h3>{t.reply}</h3>
       {merged.reply ? (
-        <>
-          <p class="hint">{when(merged.reply.at)}</p>
-          <div class="reply" id="merged-reply" lang={wordsLang(lang, merged.reply.text)}>
-            {merged.reply.text}
-          </div>
-        </>
+        <Reply lang={lang} reply={merged.reply} when={when} id="merged-reply" />
       ) : (
         <p>{t.noReply}</p>
       )}
@@ -461,32 +494,13 @@ async function renderCase(
         {t.colon}
         <span class="big-code" id="tracking-code">{view.trackingCode}</span>
       </p>
-      <p class="status-line">
-        {t.status}
-        {t.colon}
-        <strong id="case-status" data-status={view.status}>{statusLabel(lang, view.status)}</strong>
-        {view.urgent ? (
-          <>
-            {' '}
-            <span class="badge urgent">{t.urgent}</span>
-          </>
-        ) : null}
-      </p>
-      <dl class="facts">
-        <dt>{t.type}</dt>
-        {/* In triage before any dispatch the type is the machine's guess that was too unsure to route on
-            (a manure report read as noise): a dispatcher decides it, so it is not shown as settled. */}
-        <dd id="case-type">{view.status === 'triage' && !view.dispatchedAt ? t.pending : (view.type?.name ?? t.pending)}</dd>
-        <dt>{t.lead}</dt>
-        <dd id="case-lead">{view.status === 'merged' ? (view.mergedCase?.lead?.name ?? t.mergedLead) : leadText(lang, view)}</dd>
-        {view.coHandlers.length > 0 ? (
-          <>
-            <dt>{t.co}</dt>
-            <dd>{view.coHandlers.map((u) => u.name).join(lang === 'zh' ? '、' : ', ')}</dd>
-          </>
-        ) : null}
-        <dt>{t.place}</dt>
-        <dd>{view.jurisdiction?.name ?? t.pending}</dd>
+      <StatusLine lang={lang} h={view} id="case-status" />
+      <HandlingFacts
+        lang={lang}
+        h={view}
+        lead={view.status === 'merged' ? (view.mergedCase?.lead?.name ?? t.mergedLead) : leadText(lang, view)}
+        ids={{ type: 'case-type', lead: 'case-lead' }}
+      >
         <dt>{t.received}</dt>
         <dd>{when(view.receivedAt)}</dd>
         {view.dispatchedAt ? (
@@ -513,7 +527,7 @@ async function renderCase(
             <dd>{when(view.deadlines.rateBy)}</dd>
           </>
         ) : null}
-      </dl>
+      </HandlingFacts>
 
       {view.status === 'merged' ? (
         <>
@@ -524,12 +538,7 @@ async function renderCase(
         <>
           <h2>{t.reply}</h2>
           {view.reply ? (
-            <>
-              <p class="hint">{when(view.reply.at)}</p>
-              <div class="reply" id="case-reply" lang={wordsLang(lang, view.reply.text)}>
-                {view.reply.text}
-              </div>
-            </>
+            <Reply lang={lang} reply={view.reply} when={when} id="case-reply" />
           ) : view.status === 'transferred' ? (
             <Outcome lang={lang} view={view} />
           ) : (
