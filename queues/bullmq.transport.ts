@@ -26,6 +26,8 @@ export interface BullmqOptions {
   redis: RedisTarget | string;
   prefix: string;
   logger: Logger;
+  /** How long a connection may get no answer from Redis before it is closed and made again (`REDIS_ANSWER_TIMEOUT_MS`). */
+  answerTimeoutMs?: number;
 }
 
 export type RetryPolicy = { [K in JobName]: { attempts: number; backoffMs: number } };
@@ -91,6 +93,7 @@ export function bullmqTransportFromEnv(env: Env, logger: Logger): BullmqTranspor
     redis: redisTargetFromEnv(env),
     prefix: env.QUEUE_PREFIX,
     logger,
+    answerTimeoutMs: env.REDIS_ANSWER_TIMEOUT_MS,
     retry: retryPolicy(env),
   });
 }
@@ -99,7 +102,7 @@ export function createBullmqTransport(opts: BullmqOptions & { retry?: RetryPolic
   const retry = opts.retry ?? JOB_RETRY;
   const listeners: Array<() => void> = [];
   const target = targetOf(opts.redis);
-  const connection = createRedisConnection(target, 'producer');
+  const connection = createRedisConnection(target, 'producer', opts.answerTimeoutMs);
   let closing = false;
   watchConnection(connection, opts.logger, describeRedis(target), () => listeners.forEach((l) => l()), () => closing, opts.noAnswerMs ?? NO_ANSWER_MS);
   const prefix = queuePrefix(target, opts.prefix);
@@ -233,7 +236,7 @@ export function startBullmqWorkers(
   },
 ): BullmqWorkers {
   const target = targetOf(opts.redis);
-  const connection = createRedisConnection(target, 'worker');
+  const connection = createRedisConnection(target, 'worker', opts.answerTimeoutMs);
   connection.on('error', () => {
     // Logged once by the producer connection's watcher.
   });

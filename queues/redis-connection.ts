@@ -111,14 +111,27 @@ const retryStrategy = (times: number) => Math.min(times * 200, 2000);
 // command-line tool or a stopping service would sit out those 2 s for nothing.
 const DISCONNECT_TIMEOUT_MS = 200;
 
-function roleOptions(role: RedisRole): RedisOptions {
+/** How long a connection may get no answer to a command before it is closed and made again, unless configured. */
+export const DEFAULT_ANSWER_TIMEOUT_MS = 15_000;
+
+/** The longest a BullMQ worker's blocking read waits for a job, in which silence is the answer (BZPOPMIN's cap). */
+const LONGEST_BLOCKING_READ_MS = 10_000;
+
+/**
+ * `answerTimeoutMs`: a connection that sent a command and hears nothing for
+ * this long is closed and made again (ioredis `socketTimeout`), its commands
+ * failing. A host that vanished without closing it (powered off, its address
+ * moved to a replica) is otherwise noticed only by TCP's own timeouts, many
+ * minutes on. A worker's connections wait on blocking reads: silence there
+ * counts only past the longest such read.
+ */
+function roleOptions(role: RedisRole, answerTimeoutMs: number): RedisOptions {
   switch (role) {
     case 'producer':
-      return { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
-    case 'worker':
-      return { maxRetriesPerRequest: null, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
     case 'probe':
-      return { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, disconnectTimeout: DISCONNECT_TIMEOUT_MS };
+      return { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, disconnectTimeout: DISCONNECT_TIMEOUT_MS, socketTimeout: answerTimeoutMs };
+    case 'worker':
+      return { maxRetriesPerRequest: null, disconnectTimeout: DISCONNECT_TIMEOUT_MS, socketTimeout: LONGEST_BLOCKING_READ_MS + answerTimeoutMs };
   }
 }
 
@@ -128,8 +141,8 @@ export type RedisConnectionOptions =
   | { kind: 'cluster'; nodes: HostPort[]; options: ClusterOptions };
 
 /** The ioredis options for a target and role (exported so they can be checked without a server). */
-export function redisConnectionOptions(target: RedisTarget, role: RedisRole): RedisConnectionOptions {
-  const perRole = roleOptions(role);
+export function redisConnectionOptions(target: RedisTarget, role: RedisRole, answerTimeoutMs = DEFAULT_ANSWER_TIMEOUT_MS): RedisConnectionOptions {
+  const perRole = roleOptions(role, answerTimeoutMs);
   switch (target.kind) {
     case 'single':
       return { kind: 'single', url: target.url, options: { lazyConnect: false, retryStrategy, ...perRole } };
@@ -172,8 +185,8 @@ export function redisConnectionOptions(target: RedisTarget, role: RedisRole): Re
 
 export type RedisConnection = Redis | Cluster;
 
-export function createRedisConnection(target: RedisTarget, role: RedisRole): RedisConnection {
-  const built = redisConnectionOptions(target, role);
+export function createRedisConnection(target: RedisTarget, role: RedisRole, answerTimeoutMs = DEFAULT_ANSWER_TIMEOUT_MS): RedisConnection {
+  const built = redisConnectionOptions(target, role, answerTimeoutMs);
   switch (built.kind) {
     case 'single':
       return new Redis(built.url, built.options);

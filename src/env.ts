@@ -86,6 +86,13 @@ export const envSchema = z.object({
   REDIS_PASSWORD: z.string().min(1).optional(),
   REDIS_TLS: boolish.optional(),
   REDIS_DB: z.coerce.number().int().min(0).max(15).optional(),
+  /**
+   * A connection to Redis that gets no answer to a command for this long is
+   * closed and made again: a host that vanished without closing it (powered
+   * off, its address moved to a replica) is not waited out for TCP's minutes.
+   * Workers' connections allow their 10 s blocking reads on top.
+   */
+  REDIS_ANSWER_TIMEOUT_MS: positiveInt(15_000),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only')

@@ -195,6 +195,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
       redis: redisTargetFromEnv(env),
       prefix: env.QUEUE_PREFIX,
       logger: deps.logger,
+      answerTimeoutMs: env.REDIS_ANSWER_TIMEOUT_MS,
       concurrency: env.WORKER_CONCURRENCY,
       lockMs: env.JOB_LOCK_MS,
       processors: createProcessors(processorDeps({ ...served, classifier: observedClassifier(deps.classifier, metrics) }, overrides.fetch)),

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { connectDatabase, DatabaseUnavailableError, migrateToLatest } from '../db/connect.js';
 import { databaseUnavailable } from '../db/unavailable.js';
 import { bodyOf, createPgDatabase, foreignServer, freePort, onCleanup, PG_ADMIN_URL, postJson, runCli, startTestService, tempDir, testEnv, waitFor } from './harness.js';
-import { startPgProxy } from './pg-proxy.js';
+import { startTcpProxy } from './tcp-proxy.js';
 
 /**
  * What the service depends on failing under it: PostgreSQL going away —
@@ -34,10 +34,10 @@ describe('PostgreSQL going away', () => {
   it('does not bring the process down when a connection a transaction holds between two queries is lost', async () => {
     // Its own process: an unhandled 'error' event of a pg client ends it (exit status 1), as it would end the service.
     const script = `
-      const { startPgProxy } = await import('./test/pg-proxy.ts');
+      const { startTcpProxy } = await import('./test/tcp-proxy.ts');
       const { connectDatabase } = await import('./db/connect.ts');
       const { sql } = await import('kysely');
-      const proxy = await startPgProxy(${JSON.stringify(PG_ADMIN_URL)});
+      const proxy = await startTcpProxy(${JSON.stringify(PG_ADMIN_URL)});
       const handle = connectDatabase(proxy.url(${JSON.stringify(PG_ADMIN_URL)}), { poolSize: 2 });
       const outcome = await handle.db
         .transaction()
@@ -64,7 +64,7 @@ describe('PostgreSQL going away', () => {
   }, 30_000);
 
   it('answers 503 with Retry-After while the database cannot be reached, loses nothing it accepted, and serves again once it is back', async () => {
-    const proxy = await startPgProxy(PG_ADMIN_URL, await freePort());
+    const proxy = await startTcpProxy(PG_ADMIN_URL, await freePort());
     onCleanup(() => proxy.cut());
     const service = await startTestService(testEnv('pg-outage', { DATABASE_URL: proxy.url(await createPgDatabase('outage')) }));
     const report = (text: string) => postJson(`${service.url}/api/v1/reports`, { text, anonymous: true });

@@ -147,7 +147,7 @@ describe('Redis settings', () => {
     expect(held).toBeLessThan(1_500);
   });
 
-  it('build worker connections that wait for Redis and producer connections that fail fast, in every topology', () => {
+  it('build worker connections that wait for Redis and producer connections that fail fast, each closed when Redis stops answering, in every topology', () => {
     const targets: RedisTarget[] = [
       { kind: 'single', url: 'redis://127.0.0.1:6379' },
       { kind: 'sentinel', sentinels: [{ host: 's', port: 26379 }], name: 'm', db: 0, tls: false, password: 'p' },
@@ -173,6 +173,12 @@ describe('Redis settings', () => {
       } else {
         throw new Error('worker and producer options disagree on the topology');
       }
+      // A connection that hears nothing for the answer timeout is made again; a worker's, past its 10 s blocking reads.
+      const nodeOptions = (o: ReturnType<typeof redisConnectionOptions>) => (o.kind === 'cluster' ? o.options.redisOptions : o.options);
+      expect(nodeOptions(producer)?.socketTimeout).toBe(15_000);
+      expect(nodeOptions(worker)?.socketTimeout).toBe(25_000);
+      expect(nodeOptions(redisConnectionOptions(target, 'producer', 2000))?.socketTimeout).toBe(2000);
+      expect(nodeOptions(redisConnectionOptions(target, 'worker', 2000))?.socketTimeout).toBe(12_000);
     }
   });
 });

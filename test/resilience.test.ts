@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import type { Service } from '../src/runtime.js';
-import { bodyOf, postJson, privateRedis, startTestService, testEnv, waitFor } from './harness.js';
+import { bodyOf, onCleanup, postJson, privateRedis, startTestService, testEnv, waitFor } from './harness.js';
+import { startTcpProxy } from './tcp-proxy.js';
 
 /**
  * Redis is a transport, not a store: these tests take a private redis-server
@@ -27,13 +28,13 @@ async function submitMany(service: Service & { url: string }, n: number): Promis
   return ids;
 }
 
-async function settled(service: Service, ids: string[]): Promise<void> {
+async function settled(service: Service, ids: string[], timeoutMs = 20_000): Promise<void> {
   await waitFor(
     async () => {
       const rows = await service.deps.db.selectFrom('cases').select('status').where('id', 'in', ids).execute();
       return rows.length === ids.length && rows.every((r) => r.status !== 'received');
     },
-    { timeoutMs: 20_000, what: 'every case to leave received' },
+    { timeoutMs, what: 'every case to leave received' },
   );
 }
 
@@ -66,6 +67,27 @@ describe('when Redis is unreachable', () => {
 
     await redis.start();
     await settled(service, ids);
+    await expectRoutedOnce(service, ids);
+    expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+  });
+});
+
+describe('when the connections to Redis go silent', () => {
+  it('closes a connection that gets no answer, connects again and dispatches what was accepted meanwhile', { timeout: 60_000 }, async () => {
+    const redis = await privateRedis();
+    await redis.start();
+    const proxy = await startTcpProxy(redis.url);
+    onCleanup(() => proxy.cut());
+    const env = testEnv('redis-silent', { REDIS_URL: proxy.url(redis.url), REDIS_ANSWER_TIMEOUT_MS: '1000', RECONCILE_INTERVAL_MS: '300', RECONCILE_GRACE_MS: '300' });
+    const service = await startTestService(env);
+    await settled(service, await submitMany(service, 3));
+
+    // Redis's host is powered off, or its address moves to a replica: the connections open now never get an
+    // answer again, and nothing closes them; a new connection reaches Redis.
+    proxy.blackHole();
+    const ids = await submitMany(service, 6);
+    // A worker's connection waits up to 10 s on a blocking read before its silence counts.
+    await settled(service, ids, 40_000);
     await expectRoutedOnce(service, ids);
     expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
   });

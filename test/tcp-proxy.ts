@@ -1,34 +1,46 @@
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 /**
- * A TCP proxy to a PostgreSQL server, for the tests of the database going
- * away: `drop()` resets every connection through it (a network that failed),
- * `cut()` also stops accepting (a server that is down) until `restore()`.
+ * A TCP proxy to a server the service depends on (PostgreSQL, Redis), for
+ * the tests of it going away: `drop()` resets every connection through it (a
+ * network that failed), `cut()` also stops accepting (a server that is down)
+ * until `restore()`, and `blackHole()` leaves every connection open now
+ * without an answer ever again, while new ones go through (a host powered off
+ * or an address moved to another host: nothing closes the old connections).
  * Node's `net` only, so a test's child process can load it as well.
  */
-export interface PgProxy {
-  /** The database URL with the proxy's address in place of the server's. */
-  url(databaseUrl: string): string;
+export interface TcpProxy {
+  /** The server's URL with the proxy's address in place of the server's. */
+  url(serverUrl: string): string;
   drop(): Promise<void>;
   cut(): Promise<void>;
   restore(): Promise<void>;
+  blackHole(): void;
 }
 
+const DEFAULT_PORTS: Record<string, number> = { 'postgres:': 5432, 'postgresql:': 5432, 'redis:': 6379, 'rediss:': 6379 };
+
 /** Listens on `port` (0: any), forwarding to the server of `serverUrl`. */
-export async function startPgProxy(serverUrl: string, port = 0): Promise<PgProxy> {
+export async function startTcpProxy(serverUrl: string, port = 0): Promise<TcpProxy> {
   const target = new URL(serverUrl);
-  const [host, targetPort] = [target.hostname, Number(target.port || 5432)];
+  const [host, targetPort] = [target.hostname, Number(target.port || DEFAULT_PORTS[target.protocol])];
   const sockets = new Set<Socket>();
+  const pairs = new Set<[Socket, Socket]>();
   let server: Server | null = null;
   let listening = port;
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       const s = createServer((client) => {
         const upstream = connect(targetPort, host);
-        for (const socket of [client, upstream]) {
+        const pair: [Socket, Socket] = [client, upstream];
+        pairs.add(pair);
+        for (const socket of pair) {
           sockets.add(socket);
           socket.on('error', () => {});
-          socket.on('close', () => sockets.delete(socket));
+          socket.on('close', () => {
+            sockets.delete(socket);
+            pairs.delete(pair);
+          });
         }
         client.pipe(upstream);
         upstream.pipe(client);
@@ -48,8 +60,8 @@ export async function startPgProxy(serverUrl: string, port = 0): Promise<PgProxy
   };
   await listen();
   return {
-    url: (databaseUrl) => {
-      const u = new URL(databaseUrl);
+    url: (url) => {
+      const u = new URL(url);
       u.hostname = '127.0.0.1';
       u.port = String(listening);
       return u.toString();
@@ -63,5 +75,15 @@ export async function startPgProxy(serverUrl: string, port = 0): Promise<PgProxy
       await closed;
     },
     restore: listen,
+    blackHole: () => {
+      // Nothing more is passed on either way and nothing is closed: what the client sends waits unread.
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+      pairs.clear();
+    },
   };
 }
