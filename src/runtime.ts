@@ -175,7 +175,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
   if (unknownYears.length > 0) {
     deps.logger.warn(
       { years: unknownYears },
-      `working-day calendar: no statutory holidays known for ${unknownYears.join(', ')}; until they are listed (calendar.extraDaysOff and extraWorkdays in the district file, or a newer chinese-days), deadlines there count weekends only`,
+      `working-day calendar: the State Council's holiday schedule for ${unknownYears.join(', ')} is not known; until it is listed (calendar.extraDaysOff and extraWorkdays in the district file, or a newer chinese-days), deadlines there count the days off the law fixes, without the schedule's working weekends (调休)`,
     );
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadDistrictFile } from '../src/district/district-file.js';
-import { calendarFor, dispatchDeadlines, WorkCalendar } from '../src/pipeline/deadlines.js';
+import chineseDays from 'chinese-days';
+import { calendarFor, dispatchDeadlines, statutoryDaysOff, WorkCalendar } from '../src/pipeline/deadlines.js';
 import {
   asksAnonymity,
   decideUrgency,
@@ -225,6 +226,63 @@ describe('working-day deadlines', () => {
     expect(cal.yearsWithoutHolidays(new Date('2026-12-31T16:30:00Z'), 0)).toEqual([2027]);
     const listed = new WorkCalendar('Asia/Shanghai', { extraDaysOff: ['2027-01-01'], extraWorkdays: [] });
     expect(listed.yearsWithoutHolidays(new Date('2026-12-04T00:00:00Z'), 120)).toEqual([]);
+  });
+
+  describe('a year whose holiday schedule is not published yet', () => {
+    const weekday = (d: string) => ![0, 6].includes(new Date(`${d}T00:00:00Z`).getUTCDay());
+
+    it('takes the days off the law fixes, each that falls on a weekend made up by the first working day after it', () => {
+      // 2027: 元旦 Fri 1 Jan; 除夕 Fri 5 Feb to 初三 Mon 8 Feb (初一, 初二 a weekend: Tue 9, Wed 10); 清明 Mon 5 Apr;
+      // 劳动节 Sat 1 and Sun 2 May (Mon 3, Tue 4); 端午 Wed 9 Jun; 中秋 Wed 15 Sep; 国庆 Fri 1 Oct (Sat 2, Sun 3: Mon 4, Tue 5).
+      expect([...statutoryDaysOff(2027)].sort()).toEqual([
+        '2027-01-01',
+        '2027-02-05',
+        '2027-02-08',
+        '2027-02-09',
+        '2027-02-10',
+        '2027-04-05',
+        '2027-05-03',
+        '2027-05-04',
+        '2027-06-09',
+        '2027-09-15',
+        '2027-10-01',
+        '2027-10-04',
+        '2027-10-05',
+      ]);
+    });
+
+    it('keeps every day off the published schedules of 2025 and 2026 gave, and thirteen weekdays off in every year', () => {
+      for (const year of [2025, 2026]) {
+        const off = [...statutoryDaysOff(year)];
+        expect(off.filter((d) => chineseDays.isWorkday(d)), `${year}`).toEqual([]);
+        // The schedule's weekdays off less its working weekends: the same thirteen days.
+        let net = 0;
+        for (let t = Date.UTC(year, 0, 1); t < Date.UTC(year + 1, 0, 1); t += 86_400_000) {
+          const d = new Date(t).toISOString().slice(0, 10);
+          if (weekday(d) && !chineseDays.isWorkday(d)) net += 1;
+          if (!weekday(d) && chineseDays.isWorkday(d)) net -= 1;
+        }
+        expect(net, `${year}`).toBe(13);
+      }
+      // 中秋 on 国庆's third day (2028) is made up too.
+      expect(statutoryDaysOff(2028).has('2028-10-03')).toBe(true);
+      for (let year = 2025; year <= 2060; year++) {
+        const off = [...statutoryDaysOff(year)];
+        expect(off.filter(weekday), `${year}`).toHaveLength(13);
+      }
+    });
+
+    it('counts those days in deadlines there, until the district file lists the schedule', () => {
+      // Friday 25 December 2026, 10:00 in Beijing, five working days: Mon 28 to Thu 31 Dec, then not 元旦 (Fri 1 Jan) but Mon 4 Jan.
+      const from = new Date('2026-12-25T02:00:00.000Z');
+      expect(cal.addWorkingDays(from, 5).toISOString()).toBe('2027-01-04T02:00:00.000Z');
+      // Listed (here as the district's own days: the State Council's schedule once published), the file decides alone.
+      const listed = new WorkCalendar('Asia/Shanghai', { extraDaysOff: ['2027-01-04'], extraWorkdays: [] });
+      expect(listed.addWorkingDays(from, 5).toISOString()).toBe('2027-01-01T02:00:00.000Z');
+      // Years with a published schedule keep it: Saturday 28 February 2026 was a working day (调休).
+      expect(cal.isWorkday('2026-02-28')).toBe(true);
+      expect(cal.isWorkday('2026-02-20')).toBe(false);
+    });
   });
 
   it('uses hours for sign-for and working days for the reply', () => {

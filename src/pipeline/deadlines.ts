@@ -5,7 +5,10 @@ import { instantOfWallTime } from '../domain/time-zone.js';
 /**
  * Deadlines on the official Chinese working-day calendar (statutory holidays
  * and weekend make-up workdays come from the `chinese-days` data), with the
- * district's own extra days off and workdays on top.
+ * district's own extra days off and workdays on top. For a year whose
+ * schedule the State Council has not published yet (neither the data nor the
+ * district file has it), the days off the law itself fixes stand in for it
+ * (`statutoryDaysOff`).
  */
 export class WorkCalendar {
   private readonly daysOff: ReadonlySet<string>;
@@ -19,6 +22,8 @@ export class WorkCalendar {
    * Formatting a date costs microseconds; most lookups hit the same weeks.
    */
   private readonly dates = new Map<number, string>();
+  /** By year: the days off the law fixes, for a year whose schedule is not known; null for a year whose schedule is. */
+  private readonly lawDays = new Map<number, ReadonlySet<string> | null>();
 
   constructor(
     readonly timezone: string,
@@ -49,7 +54,7 @@ export class WorkCalendar {
   isWorkday(date: string): boolean {
     let work = this.known.get(date);
     if (work === undefined) {
-      work = this.workdays.has(date) || (!this.daysOff.has(date) && chineseDays.isWorkday(date));
+      work = this.workdays.has(date) || (!this.daysOff.has(date) && !this.lawDayOff(date) && chineseDays.isWorkday(date));
       this.known.set(date, work);
     }
     return work;
@@ -80,20 +85,34 @@ export class WorkCalendar {
   }
 
   /**
-   * Years within `days` of `from` for which the calendar knows no statutory
-   * holiday: neither the `chinese-days` data (published once the State
-   * Council announces a year's holidays) nor the district's extraDaysOff.
-   * Working-day deadlines there would count only weekends as days off.
+   * Years within `days` of `from` whose holiday schedule the calendar does not
+   * know: neither the `chinese-days` data (published once the State Council
+   * announces a year's holidays) nor the district's extraDaysOff has it.
+   * Working-day deadlines there count the days off the law fixes, not the
+   * working weekends (调休) the schedule will move them with.
    */
   yearsWithoutHolidays(from: Date, days: number): number[] {
     const first = Number(this.localDate(from).slice(0, 4));
     const last = Number(this.localDate(new Date(from.getTime() + days * DAY_MS)).slice(0, 4));
     const missing: number[] = [];
-    for (let year = first; year <= last; year++) {
-      const known = chineseDays.getHolidaysInRange(`${year}-01-01`, `${year}-12-31`, false).length > 0;
-      if (!known && ![...this.daysOff].some((d) => d.startsWith(`${year}-`))) missing.push(year);
-    }
+    for (let year = first; year <= last; year++) if (!this.scheduleKnown(year)) missing.push(year);
     return missing;
+  }
+
+  private scheduleKnown(year: number): boolean {
+    const published = chineseDays.getHolidaysInRange(`${year}-01-01`, `${year}-12-31`, false).length > 0;
+    return published || [...this.daysOff].some((d) => d.startsWith(`${year}-`));
+  }
+
+  /** Whether the law makes `date` a day off in a year whose schedule is not known. */
+  private lawDayOff(date: string): boolean {
+    const year = Number(date.slice(0, 4));
+    let days = this.lawDays.get(year);
+    if (days === undefined) {
+      days = this.scheduleKnown(year) ? null : statutoryDaysOff(year);
+      this.lawDays.set(year, days);
+    }
+    return days?.has(date) ?? false;
   }
 
   add(from: Date, duration: Duration): Date {
@@ -101,6 +120,57 @@ export class WorkCalendar {
     if (duration.days !== undefined) return new Date(from.getTime() + duration.days * DAY_MS);
     return new Date(from.getTime() + (duration.hours ?? 0) * HOUR_MS);
   }
+}
+
+/**
+ * The weekdays off that the law fixes for `year` (全国年节及纪念日放假办法,
+ * as revised in 2024, Article 2 and 6): 元旦 (1 January), 春节 (除夕 to 初三),
+ * 清明 (the day of the solar term), 劳动节 (1–2 May), 端午 (the 5th of the 5th
+ * lunar month), 中秋 (the 15th of the 8th) and 国庆 (1–3 October); a holiday
+ * that falls on a weekend, or on another holiday, is made up by the first
+ * working day after it (补假). Thirteen weekdays off a year, as the State
+ * Council's schedules have had since 2025; what the law leaves to the schedule
+ * — the working weekends (调休) that join these into longer breaks — cannot be
+ * known before it is published. Lunar dates come from `chinese-days`.
+ */
+export function statutoryDaysOff(year: number): Set<string> {
+  const day = (month: number, date: number) => new Date(Date.UTC(year, month - 1, date));
+  const lunar = (month: number, date: number) => {
+    const solar = chineseDays.getSolarDateFromLunar(`${year}-${String(month).padStart(2, '0')}-${String(date).padStart(2, '0')}`).date;
+    const [y, m, d] = solar.split('-').map(Number) as [number, number, number];
+    return new Date(Date.UTC(y, m - 1, d));
+  };
+  const run = (first: Date, days: number) => Array.from({ length: days }, (_, i) => new Date(first.getTime() + i * DAY_MS));
+  const newYear = lunar(1, 1);
+  const qingming = chineseDays.getSolarTermDate(year, 4, 'pure_brightness').split('-').map(Number) as [number, number, number];
+  const holidays = [
+    [day(1, 1)],
+    run(new Date(newYear.getTime() - DAY_MS), 4),
+    [day(qingming[1], qingming[2])],
+    run(day(5, 1), 2),
+    [lunar(5, 5)],
+    [lunar(8, 15)],
+    run(day(10, 1), 3),
+  ].sort((a, b) => a[0]!.getTime() - b[0]!.getTime());
+  const iso = (d: Date) => d.toISOString().slice(0, 10);
+  const weekend = (d: Date) => d.getUTCDay() === 0 || d.getUTCDay() === 6;
+  const statutory = new Set(holidays.flat().map(iso));
+  const off = new Set<string>();
+  for (const days of holidays) {
+    let owed = 0;
+    for (const d of days) {
+      if (weekend(d) || off.has(iso(d))) owed += 1;
+      else off.add(iso(d));
+    }
+    // 补假: the first working days after the holiday that are no holiday themselves.
+    for (let d = days.at(-1)!; owed > 0; ) {
+      d = new Date(d.getTime() + DAY_MS);
+      if (weekend(d) || off.has(iso(d)) || statutory.has(iso(d))) continue;
+      off.add(iso(d));
+      owed -= 1;
+    }
+  }
+  return off;
 }
 
 const HOUR_MS = 3_600_000;
