@@ -4,6 +4,7 @@ import { buildCaseView, caseSummary } from '../src/workflow/case-view.js';
 import {
   approveExtension,
   mergeCase,
+  unmergeCase,
   refuseExtension,
   releaseUnit,
   routeCase,
@@ -99,8 +100,17 @@ const mergeRoute = createRoute({
   path: '/api/v1/cases/{id}/merge',
   operationId: 'mergeCase',
   summary: 'Merge a duplicate into an open case',
-  description: `The duplicate's reporter is told the surviving tracking code.${who}`,
+  description: `The duplicate's reporter follows the case it is merged into on their own tracking page and chat, never told that case's tracking code.${who}`,
   request: { params: idParam, body: json(z.strictObject({ into: code, reason: text(2000) }).openapi('MergeInput')) },
+});
+const unmergeRoute = createRoute({
+  ...deskCommon,
+  middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
+  path: '/api/v1/cases/{id}/unmerge',
+  operationId: 'unmergeCase',
+  summary: 'Undo a merge (撤销并案)',
+  description: `A merged case goes back to triage, to be routed on its own; its reporter is told and no longer follows the other case.${who}`,
+  request: { params: idParam, body: json(z.strictObject({ reason: text(2000) }).openapi('UnmergeInput')) },
 });
 const transferRoute = createRoute({
   ...deskCommon,
@@ -250,6 +260,13 @@ export function dispatchDeskRoutes() {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
     await mergeCase(c.get('deps'), principal, id, c.req.valid('json'));
+    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+  });
+
+  app.openapi(unmergeRoute, async (c) => {
+    const principal = c.get('principal')!;
+    const { id } = c.req.valid('param');
+    await unmergeCase(c.get('deps'), principal, id, c.req.valid('json'));
     return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
   });
 

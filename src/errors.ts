@@ -52,6 +52,7 @@ export type Refusal =
   | { reason: 'not_routable'; status: CaseStatus }
   | { reason: 'place_not_under_handling'; status: CaseStatus }
   | { reason: 'merge_target_closed'; status: CaseStatus }
+  | { reason: 'not_merged'; status: CaseStatus }
   | { reason: 'not_transferable'; status: CaseStatus }
   | { reason: 'release_case_done'; status: CaseStatus }
   | { reason: 'release_nothing_open'; unit: string }

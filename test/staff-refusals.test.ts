@@ -33,6 +33,7 @@ const EXAMPLES: { [K in RefusalReason]: Array<Of<K>> } = {
   not_routable: perCase('not_routable'),
   place_not_under_handling: perCase('place_not_under_handling'),
   merge_target_closed: perCase('merge_target_closed'),
+  not_merged: perCase('not_merged'),
   not_transferable: perCase('not_transferable'),
   release_case_done: perCase('release_case_done'),
   release_nothing_open: perUnit('release_nothing_open'),

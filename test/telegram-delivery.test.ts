@@ -242,6 +242,19 @@ describe('a Telegram report merged into another case', () => {
     const status = sentTexts((await deliver(emu, service.url, duplicate.chat.command(`/status ${ownCode}`))).calls, duplicate.chat.chatId).join('\n');
     expect(status).toContain(`案件 ${ownCode}\n状态：已并案（合并办理，当前：已派单）\n承办单位：区环保局\n`);
     expect(status).not.toContain(code);
+
+    // The merge undone: the chat is told, and no longer hears of the other case.
+    const at = new Date().toISOString();
+    const dispatcher = await createUser(service.deps.db, { name: 'dispatcher 2', role: 'dispatcher', unitCode: null, at });
+    const { token } = await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at });
+    const undone = await postJson(`${service.url}/api/v1/cases/${duplicate.caseId}/unmerge`, { reason: '不是同一个问题' }, { authorization: `Bearer ${token}` });
+    expect(undone.status, await undone.clone().text()).toBe(200);
+    const unmerged = await service.deps.db.selectFrom('notifications').select('id').where('case_id', '=', duplicate.caseId).where('kind', '=', 'unmerged').executeTakeFirstOrThrow();
+    const later = emu.calls.length;
+    expect(await createNotifyProcessor(deps, createTelegramPush(env))({ notificationId: unmerged.id }, { jobId: 'u', attempt: 1, maxAttempts: 8 })).toBe('sent to telegram: unmerged');
+    expect(sentTexts(emu.calls.slice(later), duplicate.chat.chatId)).toEqual([`您的举报 ${ownCode} 已撤销合并，将单独派发办理。`]);
+    await service.deps.db.transaction().execute((trx) => queueNotification(trx, { caseId: survivor.caseId, audience: 'reporter', kind: 'accepted', data: { unit: 'epb' } }, new Date()));
+    expect(await service.deps.db.selectFrom('notifications').select('audience').where('case_id', '=', survivor.caseId).where('kind', '=', 'accepted').execute()).toEqual([{ audience: 'reporter' }]);
   });
 
   it('follows the case the surviving one was merged into in turn, each chat under its own code', async () => {

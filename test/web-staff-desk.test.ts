@@ -532,6 +532,44 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
+  it('undoes a merge from the merged case\'s page, after asking, and names a missing reason next to the field', async () => {
+    const original = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂排黑水（撤销并案测试）' });
+    const duplicate = await seedCase(web.service, web.clock, { text: '回龙村养猪场粪水直排（撤销并案测试）' });
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('dispatcher');
+    // No merge, no form to undo one.
+    expect(await (await client.get(`/desk/cases/${duplicate.id}`)).text()).not.toContain('id="h-unmerge"');
+    let csrf = await client.token(`/desk/cases/${duplicate.id}`);
+    expect((await client.post(`/desk/cases/${duplicate.id}/merge`, { _csrf: csrf, into: original.trackingCode, reason: '重复举报' })).status).toBe(303);
+    csrf = await client.token(`/desk/cases/${duplicate.id}`);
+    const missing = await client.post(`/desk/cases/${duplicate.id}/unmerge`, { _csrf: csrf, reason: ' ' });
+    expect(missing.status).toBe(400);
+    expect(await missing.text()).toContain('id="unmerge-reason-error"');
+    expect((await findCase(web.service.deps.db, duplicate.id))?.status).toBe('merged');
+
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher', undefined, `/desk/cases/${duplicate.id}`);
+    await page.fill('#unmerge-reason', '不是同一个问题');
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.dismiss();
+    });
+    await page.click('section[aria-labelledby="h-unmerge"] button[type=submit]');
+    expect(asked).toEqual(['确定撤销并案？本案将回到待分派。']);
+    expect((await findCase(web.service.deps.db, duplicate.id))?.status).toBe('merged');
+    page.once('dialog', (d) => void d.accept());
+    await Promise.all([page.waitForNavigation(), page.click('section[aria-labelledby="h-unmerge"] button[type=submit]')]);
+    expect(await page.textContent('#done')).toBe('已撤销并案，本案回到待分派。');
+    const after = await findCase(web.service.deps.db, duplicate.id);
+    expect(after).toMatchObject({ status: 'triage', mergedInto: null, triageReason: 'unmerged' });
+    // Back on the desk's triage list, with why.
+    await page.goto(`${base}/desk`);
+    expect(await page.textContent(`li[data-case="${duplicate.trackingCode}"]`)).toContain('撤销并案');
+    await context.close();
+  });
+
   it('lists overdue cases with a supervise button, and decides extension requests', async () => {
     const late = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂偷排，超期未签收测试' });
     const asking = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });

@@ -73,6 +73,16 @@ const ENDPOINTS: Endpoint[] = [
     call: (c, x) => c.post(`/api/v1/cases/${x.id}/merge`, { into: x.intoId, reason: '重复' }),
     expected: deskAct(200),
   },
+  {
+    name: 'POST /api/v1/cases/:id/unmerge',
+    setup: async (h, caseId) => {
+      const into = await seedCase(h.service, h.clock);
+      expect((await client(h.service.url, h.staff.dispatcher).post(`/api/v1/cases/${caseId}/merge`, { into: into.id, reason: '重复' })).status).toBe(200);
+      return {};
+    },
+    call: (c, x) => c.post(`/api/v1/cases/${x.id}/unmerge`, { reason: '并错了' }),
+    expected: deskAct(200),
+  },
   { name: 'POST /api/v1/cases/:id/transfer', call: (c, x) => c.post(`/api/v1/cases/${x.id}/transfer`, { reason: '非环境类' }), expected: deskAct(200) },
   { name: 'POST /api/v1/cases/:id/release', call: (c, x) => c.post(`/api/v1/cases/${x.id}/release`, { unit: 'econ', reason: '无需参与' }), expected: deskAct(200) },
   { name: 'POST /api/v1/cases/:id/supervise', call: (c, x) => c.post(`/api/v1/cases/${x.id}/supervise`, { note: '请加快' }), expected: deskAct(200) },
@@ -384,5 +394,16 @@ describe('the tracking code, the reporter’s key to rating', () => {
       const view = await json(as(who).get(`/api/v1/cases/${duplicate.id}`));
       expect(view.body).toMatchObject({ trackingCode: duplicate.trackingCode, reference: caseReference(duplicate.id), mergedInto: { trackingCode: survivor.trackingCode } });
     }
+    // Undone, the merge is told on both histories by references too.
+    expect((await as(h.staff.dispatcher).post(`/api/v1/cases/${duplicate.id}/unmerge`, { reason: '并错了' })).status).toBe(200);
+    const after = await json(as(h.staff.epb).get(`/api/v1/cases/${survivor.id}`));
+    expect(after.body.events.find((e: any) => e.kind === 'unmerged_out').data).toEqual({ from: duplicate.id, fromReference: caseReference(duplicate.id), reason: '并错了' });
+    for (const code of [survivor.trackingCode, duplicate.trackingCode]) expect(JSON.stringify(after.body)).not.toContain(code);
+    // Routed on its own, the report comes to a bureau with the merge in its history: by the other case's reference.
+    expect((await as(h.staff.dispatcher).post(`/api/v1/cases/${duplicate.id}/route`, { type: 'illegal_discharge', reason: '单独派发' })).status).toBe(200);
+    const routed = await json(as(h.staff.epb).get(`/api/v1/cases/${duplicate.id}`));
+    expect(routed.status).toBe(200);
+    expect(routed.body.events.find((e: any) => e.toStatus === 'merged').note).toBe(`与案件 ${caseReference(survivor.id)} 合并办理`);
+    for (const code of [survivor.trackingCode, duplicate.trackingCode]) expect(JSON.stringify(routed.body)).not.toContain(code);
   });
 });

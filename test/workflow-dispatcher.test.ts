@@ -362,6 +362,35 @@ describe.each([
       expect((await as(staff.dispatcher).post(`/api/v1/cases/${third.id}/merge`, { into: 'no-such-case', reason: 'x' })).status).toBe(400);
     });
 
+    it('undoes a merge made by mistake: the report goes back to triage on its own, its reporter told, both histories saying so', async () => {
+      const survivor = await seedCase(service, clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+      const dup = await seedCase(service, clock, { text: '回龙村养猪场粪水直排（并错的）' });
+      // Only a merged case can be taken out again.
+      const notMerged = await json(as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/unmerge`, { reason: '并错了' }));
+      expect(notMerged.status).toBe(409);
+      expect(notMerged.body.error.code).toBe('illegal_transition');
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/merge`, { into: survivor.id, reason: '重复举报' })).status).toBe(200);
+      expect((await json(as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/unmerge`, {}))).body.error.fields).toEqual({ reason: expect.any(String) });
+
+      const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/unmerge`, { reason: '不是同一个问题' }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body).toMatchObject({ status: 'triage', mergedInto: null, closedAt: null, closeReason: null, triageReason: 'unmerged' });
+      expect(r.body.events.at(-1)).toMatchObject({ toStatus: 'triage', note: '已撤销合并，待重新分派', data: { reason: '不是同一个问题', from: survivor.id, fromTrackingCode: survivor.trackingCode } });
+      const target = await json(as(staff.dispatcher).get(`/api/v1/cases/${survivor.id}`));
+      expect(target.body.events.at(-1)).toMatchObject({ kind: 'unmerged_out', data: { from: dup.id, fromTrackingCode: dup.trackingCode, reason: '不是同一个问题' } });
+      expect((await notificationsOf(service, dup.id)).filter((n) => n.kind === 'unmerged')).toMatchObject([{ audience: 'reporter' }]);
+      const track = (await (await fetch(`${service.url}/api/v1/track/${dup.trackingCode}`)).json()) as any;
+      expect(track).toMatchObject({ status: 'triage', mergedCase: null });
+      expect(track.history.at(-1)).toMatchObject({ status: 'triage', note: '已撤销合并，待重新分派' });
+      // In the triage list for its own routing, and routed like any case there; undone once, it cannot be undone again.
+      const triage = await json(as(staff.dispatcher).get('/api/v1/triage'));
+      expect(JSON.stringify(triage.body)).toContain(dup.id);
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/unmerge`, { reason: 'x' })).status).toBe(409);
+      const routed = await json(as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/route`, { type: 'livestock_waste', reason: '单独派发' }));
+      expect(routed.status, JSON.stringify(routed.body)).toBe(200);
+      expect(routed.body.status).toBe('dispatched');
+    });
+
     it('follows a case merged on in turn to the case it is handled in, with every reporter on the way masked', async () => {
       const first = await seedCase(service, clock, { text: '兴隆办事处电镀厂偷排废水（最早的重复举报）' });
       const middle = await seedCase(service, clock, { contact: { name: '钱秀英', phone: '13600002222', share: false } });

@@ -12,7 +12,7 @@ import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { CsrfField } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
 import { buildCaseView, excerptFor, type CaseView } from '../../src/workflow/case-view.js';
-import { approveExtension, mergeCase, refuseExtension, releaseUnit, routeCase, setCasePlace, superviseCase, transferCase, type SeenCase } from '../../src/workflow/dispatcher.js';
+import { approveExtension, mergeCase, unmergeCase, refuseExtension, releaseUnit, routeCase, setCasePlace, superviseCase, transferCase, type SeenCase } from '../../src/workflow/dispatcher.js';
 import { staffActor } from '../../src/workflow/bureau.js';
 import { countFailedSends, redeliverFailed } from '../../src/workflow/redeliver.js';
 import type { AppEnv } from '../app-env.js';
@@ -67,6 +67,7 @@ const DONE: Record<Lang, Record<string, string>> = {
     reroute: '已重新派发。',
     place: '已指定属地并派给该属地。',
     merge: '已并案。',
+    unmerge: '已撤销并案，本案回到待分派。',
     transfer: '已转12345热线。',
     supervise: '已督办，承办单位已收到提醒。',
     redeliver: '已重新推送。',
@@ -79,6 +80,7 @@ const DONE: Record<Lang, Record<string, string>> = {
     reroute: 'Re-routed.',
     place: 'Place set; the local office has the case.',
     merge: 'Merged.',
+    unmerge: 'Merge undone: the case waits in triage.',
     transfer: 'Handed over to the 12345 hotline.',
     supervise: 'Supervision sent to the units.',
     redeliver: 'Sent again.',
@@ -708,6 +710,27 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
         </>
       ) : null}
 
+      {view.status === 'merged' ? (
+        <section class="card" aria-labelledby="h-unmerge">
+          <h3 id="h-unmerge">{zh ? '撤销并案' : 'Undo the merge'}</h3>
+          <FormNotice problem={problem} form="unmerge" />
+          <p class="hint">
+            {zh ? '并错了案件时撤销：本案回到待分派，单独派发办理，举报人会收到通知。' : 'When the merge was a mistake: the case goes back to triage, to be routed on its own, and its reporter is told.'}
+          </p>
+          <form method="post" action={action('unmerge')}>
+            <CsrfField token={p.csrf} />
+            <label for="unmerge-reason">{zh ? '说明' : 'Reason'}</label>
+            <input id="unmerge-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'unmerge', 'reason')} {...invalidAttrs(problem, 'unmerge', 'reason')} />
+            <FieldProblem problem={problem} form="unmerge" name="reason" />
+            <div class="actions">
+              <button type="submit" class="secondary" data-confirm={zh ? '确定撤销并案？本案将回到待分派。' : 'Undo the merge? The case goes back to triage.'}>
+                {zh ? '撤销并案' : 'Undo the merge'}
+              </button>
+            </div>
+          </form>
+        </section>
+      ) : null}
+
       {failedSends > 0 ? (
         <section class="card" aria-labelledby="h-redeliver">
           <h3 id="h-redeliver">{zh ? '重新推送' : 'Send again'}</h3>
@@ -884,6 +907,17 @@ export function deskPages() {
       const target = await findTyped(deps, into);
       if (!target) throw invalidForm(lang, { into: lang === 'zh' ? '没有这个查询码或工单号的案件。' : 'No case has this tracking code or reference.' });
       await mergeCase(deps, c.get('principal')!, c.req.param('id')!, { into: target, reason: reason.trim() });
+    },
+    caseParam,
+  );
+
+  act(
+    '/desk/cases/:id/unmerge',
+    'unmerge',
+    async (c, form, lang) => {
+      const reason = field(form, 'reason');
+      check(lang, { reason: requiredText(reason, lang) });
+      await unmergeCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason: reason.trim() });
     },
     caseParam,
   );

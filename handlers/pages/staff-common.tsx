@@ -95,6 +95,7 @@ export const TRIAGE_REASON_LABEL: Record<Lang, Record<string, string>> = {
     reopened: '群众不满意，重办',
     co_returned: '协办单位退回',
     place_unknown: '地点不明',
+    unmerged: '撤销并案',
   },
   en: {
     low_confidence: 'low classifier confidence',
@@ -104,6 +105,7 @@ export const TRIAGE_REASON_LABEL: Record<Lang, Record<string, string>> = {
     reopened: 'reopened by the reporter',
     co_returned: 'returned by a co-handler',
     place_unknown: 'place unknown',
+    unmerged: 'merge undone',
   },
 };
 
@@ -122,6 +124,7 @@ const EVENT_LABEL: Record<Lang, Record<string, string>> = {
     supervised: '督办',
     released: '撤回单位',
     merged_in: '并入重复举报',
+    unmerged_out: '重复举报撤销合并',
     delivered: '已推送至单位',
     delivery_failed: '推送失败',
     notification_failed: '通知发送失败',
@@ -148,6 +151,7 @@ const EVENT_LABEL: Record<Lang, Record<string, string>> = {
     supervised: 'supervision',
     released: 'unit released',
     merged_in: 'duplicate merged in',
+    unmerged_out: 'duplicate taken out again',
     delivered: 'delivered to the unit',
     delivery_failed: 'delivery failed',
     notification_failed: 'notice failed',
@@ -332,6 +336,8 @@ export function refusalText(refusal: Refusal, lang: Lang, district: District): s
       return zh
         ? `要并入的案件已是「${status(refusal.status)}」状态，不能再并入；请改填一件仍在办理的案件。`
         : `the case to merge into is ${status(refusal.status)}; give a case that is still open.`;
+    case 'not_merged':
+      return zh ? `案件当前为「${status(refusal.status)}」状态，不是并案，无需撤销。` : `the case is ${status(refusal.status)}, not merged: there is no merge to undo.`;
     case 'not_transferable':
       return zh ? `案件已是「${status(refusal.status)}」状态，不能转12345热线。` : `the case is ${status(refusal.status)}; it can no longer be handed to 12345.`;
     case 'release_case_done':

@@ -29,7 +29,7 @@ export const TRANSITIONS: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = 
   replied: ['closed', 'reopened'],
   reopened: ['accepted', 'replied', 'triage', 'dispatched', 'transferred'],
   transferred: ['closed'],
-  merged: [],
+  merged: ['triage'],
   closed: [],
 };
 

@@ -116,6 +116,8 @@ export function noticeText(n: NoticeInput): string | null {
     }
     case 'merged':
       return t.merged(code);
+    case 'unmerged':
+      return t.unmerged(code);
     case 'closed':
       return t.closed(code);
     case 'transferred':

@@ -84,6 +84,27 @@ function codesAsReferences<T>(principal: Principal, value: T): T {
   } as T;
 }
 
+/**
+ * An event's note as the principal may read it: for bureau staff, the
+ * tracking codes a merge's note names (the data's `intoTrackingCode` or
+ * `fromTrackingCode`) become the cases' references, as in its data. A report
+ * whose merge was undone comes to a bureau with that note in its history.
+ */
+function noteCodesAsReferences(principal: Principal, note: string, data: unknown): string {
+  if (!isBureau(principal) || !data || typeof data !== 'object') return note;
+  const d = data as Record<string, unknown>;
+  let out = note;
+  for (const [codeKey, idKey] of [
+    ['intoTrackingCode', 'into'],
+    ['fromTrackingCode', 'from'],
+  ] as const) {
+    const code = d[codeKey];
+    const id = d[idKey];
+    if (typeof code === 'string' && code !== '' && typeof id === 'string') out = out.replaceAll(code, caseReference(id));
+  }
+  return out;
+}
+
 /** Names to mask in a reporter's words: the reporter's own (`reporterNames`: the contact fields' and those they gave in their words). */
 export type HiddenNames = ReadonlyArray<string | null | undefined>;
 
@@ -318,7 +339,7 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
       actor: { type: e.actor.type, id: e.actor.id, role: e.actor.role },
       fromStatus: e.fromStatus,
       toStatus: e.toStatus,
-      note: e.note === null ? null : textFor(principal, e.note, hidden, true),
+      note: e.note === null ? null : textFor(principal, noteCodesAsReferences(principal, e.note, e.data), hidden, true),
       data: maskDeep(principal, codesAsReferences(principal, withEvidenceFor(principal, e.data, c.text, shownText, hidden)), hidden),
       public: e.public,
     })),
@@ -412,7 +433,7 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
         actor: { type: e.actor.type, id: e.actor.id, role: e.actor.role },
         fromStatus: mine ? e.fromStatus : null,
         toStatus: mine ? e.toStatus : null,
-        note: mine && e.note !== null ? textFor(principal, e.note, hidden, true) : null,
+        note: mine && e.note !== null ? textFor(principal, noteCodesAsReferences(principal, e.note, e.data), hidden, true) : null,
         data: maskDeep(principal, data, hidden),
         public: false,
       };

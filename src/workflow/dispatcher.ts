@@ -8,7 +8,7 @@ import {
   reassign,
   updateAssignmentIf,
 } from '../../db/repositories/case-queries.repository.js';
-import { lockCase } from '../../db/repositories/cases.repository.js';
+import { findCase, lockCase } from '../../db/repositories/cases.repository.js';
 import { latestCorrectionLabel, recordCorrection } from '../../db/repositories/corrections.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
 import { insertDeliveries, listDeliveries, renewWithdrawnDeliveries } from '../../db/repositories/deliveries.repository.js';
@@ -387,6 +387,35 @@ export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId
     });
     // The reporter is told under their own code: the other case's is its own reporter's (MERGED_PUBLIC_NOTE).
     await queueNotification(trx, { caseId, audience: 'reporter', kind: 'merged', data: {} }, now);
+  });
+}
+
+/**
+ * Undo a merge made by mistake (撤销并案): the report goes back to triage to be
+ * routed on its own, its reporter no longer follows the other case, and both
+ * cases' histories say so.
+ */
+export async function unmergeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { reason: string }): Promise<void> {
+  await inTransaction(deps, async (trx, now, at) => {
+    // Both cases locked in id order, as a merge locks them; the case is read first to know the other.
+    const into = (await findCase(trx, caseId))?.mergedInto ?? null;
+    const locked = new Map<string, Case | null>();
+    for (const id of [caseId, ...(into ? [into] : [])].sort()) locked.set(id, await lockCase(trx, id));
+    const current = locked.get(caseId);
+    if (!current) throw new AppError('not_found', 'no such case');
+    if (current.status !== 'merged') throw refused('illegal_transition', `the case is ${current.status}, not merged`, { reason: 'not_merged', status: current.status });
+    const target = into ? locked.get(into) : null;
+    const actor = staffActor(principal);
+    await moveCase(trx, current, 'triage', {
+      actor,
+      at,
+      reason: input.reason,
+      note: '已撤销合并，待重新分派',
+      data: { from: into, ...(target ? { fromTrackingCode: target.trackingCode } : {}) },
+      changes: { merged_into: null, closed_at: null, close_reason: null, triage_reason: 'unmerged' },
+    });
+    if (target) await touchCase(trx, target, { kind: 'unmerged_out', actor, at, data: { from: current.id, fromTrackingCode: current.trackingCode, reason: input.reason } });
+    await queueNotification(trx, { caseId, audience: 'reporter', kind: 'unmerged', data: {} }, now);
   });
 }
 

@@ -14,8 +14,8 @@ import { insertRows } from '../../db/insert-buffer.js';
 /** Channels through which a reporter can be told about changes without asking. */
 export const PUSH_CHANNELS: ReadonlySet<string> = new Set(['telegram']);
 
-/** Notices about the reporter's own report (its photos), not about the case that duplicates' reporters follow. */
-const OWN_REPORT_ONLY: ReadonlySet<NotificationKind> = new Set(['photos_not_saved']);
+/** Notices about the reporter's own report (its photos, a merge of it undone), not about the case that duplicates' reporters follow. */
+const OWN_REPORT_ONLY: ReadonlySet<NotificationKind> = new Set(['photos_not_saved', 'unmerged']);
 
 /**
  * Who a notification is for: the case's reporter, the dispatchers, a unit, or
@@ -30,6 +30,7 @@ export type NotificationKind =
   | 'replied'
   | 'extended'
   | 'merged'
+  | 'unmerged'
   | 'closed'
   | 'reopened'
   | 'photos_not_saved'
