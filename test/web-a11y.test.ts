@@ -142,7 +142,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', { timeout: 120_000 }, ()
     const found: string[] = [];
     const visits: Array<[string, string[]]> = [
       ['epb', ['/inbox', `/inbox/cases/${open.id}`, `/inbox/cases/${accepted.id}`]],
-      ['dispatcher', ['/desk', `/desk/cases/${open.id}`, `/desk/cases/${triage.id}`, '/desk/dashboard', '/desk/dashboard?from=2026-01-01&to=2026-01-31']],
+      ['dispatcher', ['/desk', `/desk/cases/${open.id}`, `/desk/cases/${triage.id}`, `/desk/cases/${merged.id}`, '/desk/dashboard', '/desk/dashboard?from=2026-01-01&to=2026-01-31']],
       ['operator', ['/console']],
     ];
     for (const [username, paths] of visits) {
@@ -150,7 +150,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', { timeout: 120_000 }, ()
       for (const lang of LANGS) {
         for (const path of paths) {
           await visit(page, `${path}${path.includes('?') ? '&' : '?'}lang=${lang}`);
-          found.push(...(await check(page, `${path.replace(open.id, 'OPEN').replace(triage.id, 'TRIAGE').replace(accepted.id, 'ACCEPTED')} as ${username} (${lang})`)));
+          found.push(...(await check(page, `${path.replace(open.id, 'OPEN').replace(triage.id, 'TRIAGE').replace(accepted.id, 'ACCEPTED').replace(merged.id, 'MERGED')} as ${username} (${lang})`)));
           // The count under the map, with the page language's colon.
           if (path === '/desk/dashboard') expect(await page.textContent('#case-map + p.hint')).toBe(lang === 'zh' ? '有定位的案件：1' : 'Cases with a location: 1');
         }
