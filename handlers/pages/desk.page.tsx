@@ -715,6 +715,13 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
           <h3 id="h-unmerge">{zh ? '撤销并案' : 'Undo the merge'}</h3>
           <FormNotice problem={problem} form="unmerge" />
           <p class="hint">
+            {view.mergedInto ? (
+              <>
+                {zh ? '本案已并入案件 ' : 'This case was merged into case '}
+                <a href={`/desk/cases/${view.mergedInto.id}`}>{view.mergedInto.reference}</a>
+                {zh ? '。' : '. '}
+              </>
+            ) : null}
             {zh ? '并错了案件时撤销：本案回到待分派，单独派发办理，举报人会收到通知。' : 'When the merge was a mistake: the case goes back to triage, to be routed on its own, and its reporter is told.'}
           </p>
           <form method="post" action={action('unmerge')}>

@@ -566,6 +566,20 @@ export function CaseFacts({
         {view.overdue ? <span class="badge overdue">{zh ? '超期' : 'overdue'}</span> : null}{' '}
         {view.supervisedAt ? <span class="badge">{zh ? '督办' : 'supervised'}</span> : null}
       </dd>
+      {view.mergedInto ? (
+        <>
+          <dt>{zh ? '并入案件' : 'Merged into'}</dt>
+          <dd id="merged-into">
+            <code>{view.mergedInto.reference}</code>
+            {view.mergedInto.trackingCode ? (
+              <>
+                {' · '}
+                <code>{view.mergedInto.trackingCode}</code>
+              </>
+            ) : null}
+          </dd>
+        </>
+      ) : null}
       <dt>{zh ? '问题类型' : 'Type'}</dt>
       <dd>{typeName(district, view.type?.code, lang)}</dd>
       <dt>{zh ? '牵头单位' : 'Lead bureau'}</dt>
