@@ -242,6 +242,9 @@ describe('a Telegram report merged into another case', () => {
     const status = sentTexts((await deliver(emu, service.url, duplicate.chat.command(`/status ${ownCode}`))).calls, duplicate.chat.chatId).join('\n');
     expect(status).toContain(`案件 ${ownCode}\n状态：已并案（合并办理，当前：已派单）\n承办单位：区环保局\n`);
     expect(status).not.toContain(code);
+    const list = sentTexts((await deliver(emu, service.url, duplicate.chat.command('/status'))).calls, duplicate.chat.chatId).join('\n');
+    expect(list).toContain(`${ownCode} · 已并案（合并办理，当前：已派单） · `);
+    expect(list).not.toContain(code);
 
     // The merge undone: the chat is told, and no longer hears of the other case.
     const at = new Date().toISOString();

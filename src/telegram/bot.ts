@@ -459,14 +459,22 @@ async function ownStatus(deps: BotDeps, t: Texts, lang: Lang, chatId: string): P
   const rows = await deps.db
     .selectFrom('telegram_reporters as r')
     .innerJoin('cases as c', 'c.id', 'r.case_id')
-    .select(['c.tracking_code', 'c.status', 'c.received_at'])
+    .select(['c.tracking_code', 'c.status', 'c.received_at', 'c.merged_into'])
     .where('r.chat_id', '=', chatId)
     .orderBy('c.received_at', 'desc')
     .limit(20)
     .execute();
   if (rows.length === 0) return t.statusNone;
   const day = new Intl.DateTimeFormat('sv-SE', { timeZone: deps.district.file.district.timezone, dateStyle: 'short' });
-  return t.statusList(rows.map((r) => t.statusLine(r.tracking_code, statusLabel(lang, r.status), day.format(new Date(r.received_at)))));
+  const lines = await Promise.all(
+    rows.map(async (r) => {
+      // A merged report: how the case it is handled in goes, as /status CODE says it.
+      const handledIn = r.status === 'merged' ? (await mergeChain(deps.db, { mergedInto: r.merged_into })).at(-1) : undefined;
+      const status = handledIn ? t.statusMerged(statusLabel(lang, r.status), statusLabel(lang, handledIn.status)) : statusLabel(lang, r.status);
+      return t.statusLine(r.tracking_code, status, day.format(new Date(r.received_at)));
+    }),
+  );
+  return t.statusList(lines);
 }
 
 async function oneStatus(deps: BotDeps, t: Texts, lang: Lang, arg: string): Promise<string> {
