@@ -260,8 +260,8 @@ describe('a Telegram report merged into another case', () => {
     expect(await service.deps.db.selectFrom('notifications').select('audience').where('case_id', '=', survivor.caseId).where('kind', '=', 'accepted').execute()).toEqual([{ audience: 'reporter' }]);
   });
 
-  it('follows the case the surviving one was merged into in turn, each chat under its own code', async () => {
-    const { env, service, deps, survivor, duplicate } = await mergedPair('tg-merged-chain', '兴隆办事处化工厂晚上往沟里排黑水', '兴隆那个化工厂又在往沟里排黑水了');
+  it('follows the case the surviving one was merged into in turn, each chat under its own code, the other reporters masked', async () => {
+    const { env, service, deps, survivor, duplicate } = await mergedPair('tg-merged-chain', '我叫石磊，兴隆办事处化工厂晚上往沟里排黑水', '兴隆那个化工厂又在往沟里排黑水了');
     const last = (await (await postJson(`${service.url}/api/v1/reports`, { text: '兴隆办事处化工厂晚上往沟里排黑水，气味很大', anonymous: true })).json()) as { id: string; trackingCode: string };
     await createProcessors(deps).intake({ caseId: last.id }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
     const at = new Date().toISOString();
@@ -289,6 +289,14 @@ describe('a Telegram report merged into another case', () => {
       expect(told[0]).toContain(own);
       expect(told[0]).not.toContain(last.trackingCode);
     }
+    // The answer names the reporter of the report in the middle: the first report's chat reads it masked.
+    await service.deps.db.transaction().execute((trx) => queueNotification(trx, { caseId: last.id, audience: 'reporter', kind: 'replied', data: { text: '石磊先生您好，已责令停产整改。', lead: 'epb' } }, new Date()));
+    const reply = await service.deps.db.selectFrom('notifications').select('id').where('case_id', '=', last.id).where('kind', '=', 'replied').where('audience', '=', `chat:${duplicate.chat.chatId}`).executeTakeFirstOrThrow();
+    const beforeReply = emu.calls.length;
+    await notify({ notificationId: reply.id }, { jobId: reply.id, attempt: 1, maxAttempts: 8 });
+    const answer = sentTexts(emu.calls.slice(beforeReply), duplicate.chat.chatId).join('\n');
+    expect(answer).toContain('石*先生您好');
+    expect(answer).not.toContain('石磊');
   });
 
   it("records a notice the duplicate's chat never took as failed on the case, without the chat", async () => {

@@ -1,4 +1,5 @@
 import { WORKING } from '../../src/domain/case.js';
+import { reporterNames } from './contacts.repository.js';
 import type { Db } from './db-types.js';
 
 /**
@@ -57,6 +58,21 @@ export async function followerOf(db: Db, caseId: string, chatId: string): Promis
     .orderBy('r.created_at', 'desc')
     .executeTakeFirst();
   return row ? { language: row.language, trackingCode: row.tracking_code } : undefined;
+}
+
+/**
+ * The reporters' names of the reports merged into a case (through merges in
+ * turn too): a bureau's answer on the case may name any of them, and each
+ * chat that follows it reads the answer with the others' names masked.
+ */
+export async function mergedReporterNames(db: Db, caseId: string): Promise<string[]> {
+  const rows = await withMergedReports(db, caseId)
+    .selectFrom('cases as d')
+    .innerJoin('merged_reports as m', 'm.id', 'd.id')
+    .leftJoin('case_contacts as k', 'k.case_id', 'd.id')
+    .select(['d.text', 'd.address', 'k.name'])
+    .execute();
+  return rows.flatMap((r) => reporterNames({ name: r.name ?? null }, { text: r.text, address: r.address }));
 }
 
 /** Notifications still pending, queued before `olderThan`: oldest first. */
