@@ -551,7 +551,8 @@ describe('dispatcher desk', () => {
     await context.setExtraHTTPHeaders(fromNewAddress());
     await signIn(page, base, 'dispatcher', undefined, `/desk/cases/${duplicate.id}`);
     // The case it was merged into, by reference and tracking code, and a link to its page.
-    expect(await page.textContent('#merged-into')).toBe(`${caseReference(original.id)} · ${original.trackingCode}`);
+    expect(await page.textContent('#merged-into')).toContain(`${caseReference(original.id)} · ${original.trackingCode}`);
+    expect(await page.textContent('#merged-into-hint')).toContain('请勿告诉本案举报人');
     expect(await page.getAttribute(`section[aria-labelledby="h-unmerge"] a[href="/desk/cases/${original.id}"]`, 'href')).not.toBeNull();
     await page.fill('#unmerge-reason', '不是同一个问题');
     const asked: string[] = [];

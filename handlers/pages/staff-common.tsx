@@ -575,6 +575,10 @@ export function CaseFacts({
               <>
                 {' · '}
                 <code>{view.mergedInto.trackingCode}</code>
+                {/* That code opens the other case's page and rates its answer: this case's reporter follows theirs. */}
+                <span class="hint" id="merged-into-hint">
+                  {zh ? '（该查询码属于那件案件的举报人，请勿告诉本案举报人；本案举报人用自己的查询码即可查看合并后的进展）' : " (that code is the other case's reporter's: do not give it to this case's reporter, whose own code shows the merged case's progress)"}
+                </span>
               </>
             ) : null}
           </dd>
