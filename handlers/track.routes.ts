@@ -1,7 +1,8 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { currentCoHandlers, currentLead, listAssignments, type Assignment } from '../db/repositories/assignments.repository.js';
-import { findCaseByTrackingCode, mergeChain } from '../db/repositories/cases.repository.js';
+import { caseHandledIn, findCaseByTrackingCode } from '../db/repositories/cases.repository.js';
 import { findContact, reporterNames } from '../db/repositories/contacts.repository.js';
+import { reporterNamesWithMerged } from '../db/repositories/notifications.repository.js';
 import { listEvents, type CaseEvent } from '../db/repositories/events.repository.js';
 import { typeName, unitName } from '../src/district/district.schema.js';
 import { CASE_STATUSES, MERGED_PUBLIC_NOTE, type Case, type CaseStatus } from '../src/domain/case.js';
@@ -79,18 +80,13 @@ export async function publicCaseView(deps: Deps, trackingCode: string, lang: 'zh
   const code = normalizeTrackingCode(trackingCode);
   const found = code ? await findCaseByTrackingCode(deps.db, code) : null;
   if (!found) return null;
-  const [contact, rating, chain] = await Promise.all([findContact(deps.db, found.id), latestRating(deps.db, found.id), mergeChain(deps.db, found)]);
+  const [contact, rating, handledIn] = await Promise.all([findContact(deps.db, found.id), latestRating(deps.db, found.id), caseHandledIn(deps.db, found)]);
   // Bureaus write the notes and the reply (已电话联系举报人…): whoever holds the code reads them with
   // the reporter's name and any phone number masked.
   const own = reporterNames(contact, found);
   const { trackingCode: shown, anonymous, receivedAt } = found;
-  let mergedCase: PublicCase['mergedCase'] = null;
-  const survivor = chain.at(-1);
-  if (survivor) {
-    // The case this report is handled as part of: its notes may name its own reporter, or that of a report merged on the way.
-    const others = await Promise.all(chain.map(async (c) => reporterNames(await findContact(deps.db, c.id), c)));
-    mergedCase = await handlingView(deps, survivor, lang, [...own, ...others.flat()]);
-  }
+  // The case this report is handled as part of: its notes may name its own reporter or that of any report merged into it.
+  const mergedCase = handledIn ? await handlingView(deps, handledIn, lang, await reporterNamesWithMerged(deps.db, handledIn.id)) : null;
   return { trackingCode: shown, ...(await handlingView(deps, found, lang, own)), anonymous, receivedAt, rating: publicRating(rating), mergedCase };
 }
 

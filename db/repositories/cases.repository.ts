@@ -51,23 +51,23 @@ export async function findCase(db: Db, id: string): Promise<Case | null> {
   return row ? toCase(row) : null;
 }
 
-/** How many merges the chain from a report to the case it is handled in may take (a merge's target is open, so chains are short). */
+/** How many merges the way from a report to the case it is handled in may take (a merge's target is open, so it is short). */
 const MAX_MERGE_HOPS = 16;
 
 /**
- * The cases a merged report was merged into, in order: the one it was merged
- * into, that one's own target if it was merged later in turn, and so on to the
- * case it is now handled in. Empty for a case that was not merged.
+ * The case a merged report is handled in: the one it was merged into, or,
+ * when that one was merged in turn, the last case of the way. Null for a case
+ * that was not merged.
  */
-export async function mergeChain(db: Db, c: Pick<Case, 'mergedInto'>): Promise<Case[]> {
-  const chain: Case[] = [];
-  for (let next = c.mergedInto; next && chain.length < MAX_MERGE_HOPS; ) {
+export async function caseHandledIn(db: Db, c: Pick<Case, 'mergedInto'>): Promise<Case | null> {
+  let last: Case | null = null;
+  for (let next = c.mergedInto, hops = 0; next && hops < MAX_MERGE_HOPS; hops += 1) {
     const into = await findCase(db, next);
     if (!into) break;
-    chain.push(into);
+    last = into;
     next = into.mergedInto;
   }
-  return chain;
+  return last;
 }
 
 /**

@@ -61,18 +61,19 @@ export async function followerOf(db: Db, caseId: string, chatId: string): Promis
 }
 
 /**
- * The reporters' names of the reports merged into a case (through merges in
- * turn too): a bureau's answer on the case may name any of them, and each
- * chat that follows it reads the answer with the others' names masked.
+ * The reporters' names of a case and of the reports merged into it (through
+ * merges in turn too): a bureau's answer on the case may name any of them,
+ * and whoever follows the case through a merged report reads it with those
+ * names masked.
  */
-export async function mergedReporterNames(db: Db, caseId: string): Promise<string[]> {
+export async function reporterNamesWithMerged(db: Db, caseId: string): Promise<string[]> {
   const rows = await withMergedReports(db, caseId)
     .selectFrom('cases as d')
-    .innerJoin('merged_reports as m', 'm.id', 'd.id')
     .leftJoin('case_contacts as k', 'k.case_id', 'd.id')
     .select(['d.text', 'd.address', 'k.name'])
+    .where((eb) => eb.or([eb('d.id', '=', caseId), eb('d.id', 'in', eb.selectFrom('merged_reports').select('id'))]))
     .execute();
-  return rows.flatMap((r) => reporterNames({ name: r.name ?? null }, { text: r.text, address: r.address }));
+  return [...new Set(rows.flatMap((r) => reporterNames({ name: r.name ?? null }, { text: r.text, address: r.address })))];
 }
 
 /** Notifications still pending, queued before `olderThan`: oldest first. */

@@ -1,9 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findCase } from '../../db/repositories/cases.repository.js';
-import { findContact, reporterNames } from '../../db/repositories/contacts.repository.js';
 import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
-import { followerOf, mergedReporterNames } from '../../db/repositories/notifications.repository.js';
+import { followerOf, reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
 import { TelegramChatUnreachable, TelegramRateLimited, noticeText, type TelegramPush } from '../../src/telegram/push.js';
 import { chatRatingOf, ratingKeyboard } from '../../src/telegram/rating.js';
 import { langOf, type Lang } from '../../src/telegram/texts.js';
@@ -115,8 +113,8 @@ async function toFollower(
   const follower = await followerOf(deps.db, n.caseId, chatId);
   if (!follower) return { status: 'skipped', outcome: 'skipped: the chat follows no duplicate of this case' };
   // The case's reporter's names, and those of the other reports merged into it, which its answer may name too.
-  const [c, contact, merged] = await Promise.all([findCase(deps.db, n.caseId), findContact(deps.db, n.caseId), mergedReporterNames(deps.db, n.caseId)]);
-  const text = reporterNotice(deps, { ...n, trackingCode: follower.trackingCode }, langOf(follower.language), [...(c ? reporterNames(contact, c) : []), ...merged]);
+  const names = await reporterNamesWithMerged(deps.db, n.caseId);
+  const text = reporterNotice(deps, { ...n, trackingCode: follower.trackingCode }, langOf(follower.language), names);
   if (!text) return { status: 'skipped', outcome: `skipped: residents are not told about ${n.kind}` };
   const sent = await sendToChat(telegram, chatId, text, {});
   return sent === 'sent' ? { status: 'sent', outcome: `sent to telegram: ${n.kind}, to the reporter of a merged duplicate` } : sent;

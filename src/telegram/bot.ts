@@ -3,7 +3,7 @@ import type { Message } from 'grammy/types';
 import type { Kysely } from 'kysely';
 import { statusLabel } from '../web/status-words.js';
 import { currentLead, listAssignments } from '../../db/repositories/assignments.repository.js';
-import { findCaseByTrackingCode, mergeChain } from '../../db/repositories/cases.repository.js';
+import { caseHandledIn, findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
 import { isUniqueViolation } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
 import type { Deps } from '../deps.js';
@@ -469,7 +469,7 @@ async function ownStatus(deps: BotDeps, t: Texts, lang: Lang, chatId: string): P
   const lines = await Promise.all(
     rows.map(async (r) => {
       // A merged report: how the case it is handled in goes, as /status CODE says it.
-      const handledIn = r.status === 'merged' ? (await mergeChain(deps.db, { mergedInto: r.merged_into })).at(-1) : undefined;
+      const handledIn = r.status === 'merged' ? await caseHandledIn(deps.db, { mergedInto: r.merged_into }) : null;
       const status = handledIn ? t.statusMerged(statusLabel(lang, r.status), statusLabel(lang, handledIn.status)) : statusLabel(lang, r.status);
       return t.statusLine(r.tracking_code, status, day.format(new Date(r.received_at)));
     }),
@@ -483,7 +483,7 @@ async function oneStatus(deps: BotDeps, t: Texts, lang: Lang, arg: string): Prom
   const found = code ? await findCaseByTrackingCode(deps.db, code) : null;
   if (!found) return t.statusNotFound;
   // A merged report is told how the case it is handled in goes, without that case's code (its reporter's key).
-  const handledIn = (await mergeChain(deps.db, found)).at(-1) ?? found;
+  const handledIn = (await caseHandledIn(deps.db, found)) ?? found;
   const lead = currentLead(await listAssignments(deps.db, handledIn.id));
   const leadName = lead ? unitName(deps.district, lead.unitCode, lang) : null;
   const status = handledIn === found ? statusLabel(lang, found.status) : t.statusMerged(statusLabel(lang, found.status), statusLabel(lang, handledIn.status));

@@ -356,14 +356,24 @@ export async function setCasePlace(deps: WorkflowDeps, principal: Principal, cas
   });
 }
 
+/**
+ * Locks several cases for the action, always in id order, so that two actions
+ * on the same cases (a merge and its undoing, crossing merges) wait for each
+ * other instead of deadlocking. By id; null for a case that does not exist.
+ */
+async function lockInIdOrder(trx: Trx, ids: string[]): Promise<Map<string, Case | null>> {
+  const locked = new Map<string, Case | null>();
+  for (const id of [...ids].sort()) locked.set(id, await lockCase(trx, id));
+  return locked;
+}
+
 /** Merge a duplicate into an open case: the duplicate's reporter follows the surviving case under their own tracking code. */
 export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { into: string; reason: string }): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
     if (input.into === caseId) throw new AppError('validation_failed', 'a case cannot be merged into itself', { into: 'must be another case' });
-    // Both cases are locked in id order, whichever way the merge goes: two crossing merges
-    // wait for each other instead of deadlocking, and the second sees the first's result.
-    const locked = new Map<string, Case | null>();
-    for (const id of [caseId, input.into].sort()) locked.set(id, await lockCase(trx, id));
+    // Whichever way the merge goes: two crossing merges wait for each other instead of deadlocking,
+    // and the second sees the first's result.
+    const locked = await lockInIdOrder(trx, [caseId, input.into]);
     const c = locked.get(caseId);
     if (!c) throw new AppError('not_found', 'no such case');
     const target = locked.get(input.into);
@@ -399,8 +409,7 @@ export async function unmergeCase(deps: WorkflowDeps, principal: Principal, case
   await inTransaction(deps, async (trx, now, at) => {
     // Both cases locked in id order, as a merge locks them; the case is read first to know the other.
     const into = (await findCase(trx, caseId))?.mergedInto ?? null;
-    const locked = new Map<string, Case | null>();
-    for (const id of [caseId, ...(into ? [into] : [])].sort()) locked.set(id, await lockCase(trx, id));
+    const locked = await lockInIdOrder(trx, into ? [caseId, into] : [caseId]);
     const current = locked.get(caseId);
     if (!current) throw new AppError('not_found', 'no such case');
     if (current.status !== 'merged') throw refused('illegal_transition', `the case is ${current.status}, not merged`, { reason: 'not_merged', status: current.status });
