@@ -20,6 +20,7 @@ const DESCRIPTIONS: Record<number, string> = {
   409: 'Conflicts with the current state',
   413: 'Body too large',
   415: 'Unsupported content type',
+  429: 'Too many requests (`rate_limited`); send again after `Retry-After` seconds',
 };
 
 /** OpenAPI response entries for the error statuses a route can answer with. */

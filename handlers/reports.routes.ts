@@ -5,6 +5,7 @@ import { MAX_TEXT_CHARS } from '../src/intake/limits.js';
 import { acceptReport, type PhotoInput, type ReportInput } from '../src/intake/accept-report.js';
 import { reporterFields } from '../src/intake/anonymity.js';
 import type { AppEnv } from './app-env.js';
+import { throughIntakeGate } from './intake-gate.js';
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
 import { documentBodyRequired, keptText, validationHook } from './validation.js';
@@ -167,7 +168,9 @@ const postReport = createRoute({
   summary: 'Submit a report (web form or API client)',
   description:
     'Validates and persists the report, then hands it to the pipeline; answers at once with the tracking code. ' +
-    'An `Idempotency-Key` header makes a retried submission return the same case.',
+    'An `Idempotency-Key` header makes a retried submission return the same case. ' +
+    'One network address may send as many reports as `INTAKE_RATE_LIMIT` allows (30 an hour unless configured); ' +
+    'beyond that the answer is `429 rate_limited` with `Retry-After`, and a replayed submission is not counted.',
   request: {
     headers: z.object({
       'idempotency-key': z
@@ -187,7 +190,7 @@ const postReport = createRoute({
   },
   responses: {
     202: { description: 'Accepted', content: { 'application/json': { schema: acceptedSchema } } },
-    ...errorResponses(400, 409, 413, 415),
+    ...errorResponses(400, 409, 413, 415, 429),
   },
 });
 
@@ -222,21 +225,23 @@ export function reportRoutes() {
     const body = isForm ? c.req.valid('form') : c.req.valid('json');
     // Anonymous, as on the web form: the name and phone are not kept at all.
     const common = { channel: 'web' as const, ...reporterFields(body), occurredAt: body.occurredAt ? occurredAtOf(body.occurredAt, deps) : null };
-    const input: ReportInput =
-      'photos' in body
-        ? {
-            ...common,
-            location: body.lat !== undefined && body.lng !== undefined ? { lat: body.lat, lng: body.lng } : null,
-            photos: await readPhotos(body.photos),
-          }
-        : { ...common, location: body.location ?? null };
-
     const key = c.req.valid('header')['idempotency-key'];
-    const accepted = await acceptReport(
-      { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox, requestId: c.get('requestId') },
-      input,
-      key ? `reports:${key}` : undefined,
-    );
+    // Counted before the photos are read: a sender over its limit costs no more than this.
+    const accepted = await throughIntakeGate(c, async () => {
+      const input: ReportInput =
+        'photos' in body
+          ? {
+              ...common,
+              location: body.lat !== undefined && body.lng !== undefined ? { lat: body.lat, lng: body.lng } : null,
+              photos: await readPhotos(body.photos),
+            }
+          : { ...common, location: body.location ?? null };
+      return acceptReport(
+        { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox, requestId: c.get('requestId') },
+        input,
+        key ? `reports:${key}` : undefined,
+      );
+    });
     const trackUrl = `${publicUrl(deps.env)}/track/${accepted.trackingCode}`;
     c.header('Location', `/api/v1/track/${accepted.trackingCode}`);
     if (accepted.replayed) c.header('Idempotent-Replayed', 'true');

@@ -7,6 +7,7 @@ import type { JobTransport } from '../queues/transport.js';
 import type { Clock } from './clock.js';
 import { DistrictConfigError, type District } from './district/district.schema.js';
 import { publicUrl, type Env } from './env.js';
+import type { IntakeGate } from './intake/intake-gate.js';
 import type { IntakeWriter } from './intake/intake-writer.js';
 import type { Logger } from './logger.js';
 import type { Classifier } from './pipeline/classifier.js';
@@ -42,6 +43,8 @@ export interface Deps {
   writer: IntakeWriter;
   /** Runs the processors' units of work; a group-commit batcher over `db` when absent. */
   transactions?: TransactionBatcher;
+  /** Counts the public form's and API's reports per sender (INTAKE_RATE_LIMIT); none: no limit. */
+  intakeGate?: IntakeGate;
 }
 
 export interface DepsOverrides {

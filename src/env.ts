@@ -127,6 +127,23 @@ export const envSchema = z.object({
   RECONCILE_GRACE_MS: positiveInt(60_000),
   TRUST_PROXY: boolish.default(false),
   /**
+   * How many reports one network address may send through the web form and
+   * `POST /api/v1/reports`: `<count>/<window>`, the window in s, m or h
+   * (`30/1h`), or `off`. Counted in Redis, so every API process shares the
+   * count. Staff signed in on the form, Telegram and the hotlines are not counted.
+   */
+  INTAKE_RATE_LIMIT: z
+    .string()
+    .default('30/1h')
+    .transform((v, ctx) => {
+      const limit = parseIntakeLimit(v);
+      if (limit === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'expected <count>/<window> (e.g. 30/1h, 10/15m, 5/90s) or off' });
+        return z.NEVER;
+      }
+      return limit;
+    }),
+  /**
    * PBKDF2 work factor of new staff password hashes (and of hashes renewed at
    * sign-in). Cloudflare Workers refuse more than 100,000, so the Workers
    * build sets that; older hashes keep verifying at their own factor.
@@ -200,6 +217,27 @@ export const envSchema = z.object({
   }
   // Checked even when a variable on its own is bad, so one start names every problem.
 }, { when: () => true });
+
+/** At most `reports` reports per `windowS` seconds from one address. */
+export interface IntakeLimit {
+  reports: number;
+  windowS: number;
+}
+
+const WINDOW_UNIT_S = { s: 1, m: 60, h: 3600 } as const;
+
+/** `30/1h` → 30 reports an hour; `off` → null (no limit); anything else → undefined. */
+export function parseIntakeLimit(value: string): IntakeLimit | null | undefined {
+  const v = value.trim().toLowerCase();
+  if (v === 'off') return null;
+  const m = /^(\d{1,6})\s*\/\s*(\d{1,6})?\s*(s|m|h)$/.exec(v);
+  if (!m) return undefined;
+  const reports = Number(m[1]);
+  const windowS = Number(m[2] ?? 1) * WINDOW_UNIT_S[m[3] as keyof typeof WINDOW_UNIT_S];
+  // A day at most: the count is kept in Redis for the window, and a longer one would outlive anybody's memory of it.
+  if (reports < 1 || windowS < 1 || windowS > 86_400) return undefined;
+  return { reports, windowS };
+}
 
 /** Why a postgres:// or file:// URL cannot be used, or null. */
 function databaseUrlProblem(v: string): string | null {

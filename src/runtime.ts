@@ -17,6 +17,7 @@ import { closeDeps, createDeps, processorDeps, type Deps, type DepsOverrides } f
 import { goneCodes } from './district/gone-codes.js';
 import type { Env } from './env.js';
 import { loggedWriter } from './intake/logged-writer.js';
+import { createRedisIntakeGate } from './intake/redis-intake-gate.js';
 import { httpMetricsMiddleware } from './metrics/http-metrics.js';
 import { createServiceMetrics, type QueueCounts, type ServiceMetrics } from './metrics/metrics.js';
 import type { Classifier } from './pipeline/classifier.js';
@@ -129,6 +130,17 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
   let polling: Poller | null = null;
   let admin: ServerType | null = null;
   let metricsUrl: string | null = null;
+  // The public intake's count per sender, shared through Redis by every API process.
+  const intakeGate =
+    role !== 'worker' && env.INTAKE_RATE_LIMIT
+      ? createRedisIntakeGate({
+          target: redisTargetFromEnv(env),
+          prefix: env.QUEUE_PREFIX,
+          limit: env.INTAKE_RATE_LIMIT,
+          logger: deps.logger,
+          answerTimeoutMs: env.REDIS_ANSWER_TIMEOUT_MS,
+        })
+      : undefined;
   /** Closes what has been started, in reverse order; once, however often it is called. */
   let stopping: Promise<void> | null = null;
   const stopStarted = (): Promise<void> => {
@@ -149,6 +161,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
           if ('closeIdleConnections' in s) s.closeIdleConnections();
         });
       }
+      await intakeGate?.close();
       await reconciler?.stop();
       await workers?.close();
       if (admin) {
@@ -188,7 +201,11 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
   });
   // What the channels and jobs use: the same dependencies, with accepted
   // reports and classifications counted and logged with their ids.
-  const served: Deps = { ...deps, writer: loggedWriter(deps.writer, deps.logger, (r) => metrics.reportAccepted(r.caseRow.channel)) };
+  const served: Deps = {
+    ...deps,
+    writer: loggedWriter(deps.writer, deps.logger, (r) => metrics.reportAccepted(r.caseRow.channel)),
+    ...(intakeGate ? { intakeGate } : {}),
+  };
 
   if (role === 'worker' || role === 'all') {
     workers = startBullmqWorkers({

@@ -140,6 +140,8 @@ describe('several API and worker processes on one PostgreSQL and one Redis', () 
       DATABASE_URL: databaseUrl,
       REDIS_URL,
       QUEUE_PREFIX: prefix,
+      // Thousands of reports from this one address.
+      INTAKE_RATE_LIMIT: 'off',
       UPLOAD_DIR: join(dir, 'uploads'),
       CLASSIFIER_DIR: join(tmpdir(), 'intake-test-classifier'),
       DISTRICT_CONFIG: districtFile(bureaus.url),

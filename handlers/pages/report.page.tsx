@@ -4,15 +4,17 @@ import { isTextFault } from '../../src/domain/text.js';
 import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
 import { AppError } from '../../src/errors.js';
 import { acceptReport, fingerprint, type ReportInput } from '../../src/intake/accept-report.js';
+import { windowWords } from '../../src/intake/intake-gate.js';
 import { reporterFields } from '../../src/intake/anonymity.js';
 import { MAX_PHOTO_BYTES, MAX_PHOTOS, MAX_TEXT_CHARS } from '../../src/intake/limits.js';
 import { localDate } from '../../src/stats/stats.js';
 import { CsrfField, errorId, FieldError } from '../../src/web/layout.js';
 import { csrfProtection } from '../../src/web/csrf.js';
 import { loadSession } from '../../src/web/session.js';
-import { filePickerAttrs, type Lang, type Texts } from '../../src/web/i18n.js';
+import { filePickerAttrs, formatTime, type Lang, type Texts } from '../../src/web/i18n.js';
 import { pageContext, renderPage } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
+import { IntakeLimited, throughIntakeGate } from '../intake-gate.js';
 import { reportFormSchema } from '../reports.routes.js';
 import { IMAGE_TYPES, readUploads } from '../uploads.js';
 import { readForm, stringField } from './resident-form.js';
@@ -75,6 +77,7 @@ const T: Texts<
   | 'errPhotoEmpty'
   | 'errPhotoType'
   | 'errKey'
+  | 'errTooMany'
   | 'errExpired'
   | 'doneTitle'
   | 'doneLead'
@@ -127,6 +130,7 @@ const T: Texts<
     errPhotoEmpty: '有一张照片是空文件，请重新选择。',
     errPhotoType: '只能上传 JPEG、PNG、WebP、GIF、HEIC 或 AVIF 格式的图片。',
     errKey: '提交未成功，请稍后再试。',
+    errTooMany: '从您所在网络提交的举报已达上限（每 {window}最多 {n} 件），这次没有提交。您填写的内容已保留，请于 {until} 之后再提交；情况紧急请拨打 12369 环保热线或 12345 热线。',
     errExpired: '页面已过期，举报尚未提交。您填写的内容已保留，请检查后再次提交。',
     doneTitle: '举报已受理',
     doneLead: '您的查询码',
@@ -180,6 +184,7 @@ const T: Texts<
     errPhotoEmpty: 'One of the photos is an empty file; please choose it again.',
     errPhotoType: 'Only JPEG, PNG, WebP, GIF, HEIC or AVIF images.',
     errKey: 'The report could not be sent; please try again in a moment.',
+    errTooMany: 'Reports from your network have reached the limit ({n} per {window}), so this one was not sent. What you typed is kept: send it again after {until}. If it is urgent, call the 12369 environmental hotline or 12345.',
     errExpired: 'This page had expired and the report was not sent. What you typed is kept: check it and send it again.',
     doneTitle: 'Report received',
     doneLead: 'Your tracking code',
@@ -247,7 +252,7 @@ function invalid(errors: FieldErrors, field: Field, hint?: string) {
   };
 }
 
-function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors, photosSent: number, status: 200 | 400 | 403 | 409 | 413 = 200) {
+function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors, photosSent: number, status: 200 | 400 | 403 | 409 | 413 | 429 = 200) {
   const { lang, csrf } = pageContext(c);
   const t = T[lang];
   const map = mapSettings(c);
@@ -534,12 +539,22 @@ export function reportPageRoutes() {
     const idempotencyKey = csrfToken ? `web-form:${csrfToken}:${day}:${fingerprint(input).slice(0, 32)}` : undefined;
     let accepted;
     try {
-      accepted = await acceptReport(
-        { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox, requestId: c.get('requestId') },
-        input,
-        idempotencyKey,
+      accepted = await throughIntakeGate(c, () =>
+        acceptReport(
+          { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox, requestId: c.get('requestId') },
+          input,
+          idempotencyKey,
+        ),
       );
     } catch (err) {
+      if (err instanceof IntakeLimited) {
+        const until = new Date(deps.clock.now().getTime() + err.retryAfterS * 1000);
+        const text = T[lang].errTooMany
+          .replace('{window}', windowWords(err.limit.windowS, lang))
+          .replace('{n}', String(err.limit.reports))
+          .replace('{until}', formatTime(until, lang, deps.district.file.district.timezone));
+        return renderForm(c, values, { form: text }, files.length, 429);
+      }
       // The fingerprint is part of the key, so only an astronomically unlikely collision lands here.
       if (err instanceof AppError && err.code === 'idempotency_key_reused') {
         return renderForm(c, values, { form: T[lang].errKey }, files.length, 409);

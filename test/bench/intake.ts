@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { removeQueueKeys } from '../redis-keys.js';
-import { benchDataDir, SAMPLE_REPORTS, spawnService } from './lib/spawn-service.js';
+import { BEHIND_PROXY, benchDataDir, residentAddress, SAMPLE_REPORTS, spawnService } from './lib/spawn-service.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +31,7 @@ const service = await spawnService({
     UPLOAD_DIR: join(dir.path, 'uploads'),
     REDIS_URL: redisUrl,
     QUEUE_PREFIX: prefix,
+    ...BEHIND_PROXY,
   },
 });
 
@@ -51,6 +52,7 @@ const post = {
       headers: { 'content-type': 'application/json' },
       setupRequest: (req: autocannon.Request) => ({
         ...req,
+        headers: { ...req.headers, 'x-forwarded-for': residentAddress(n) },
         body: JSON.stringify({ text: `${SAMPLE_REPORTS[n++ % SAMPLE_REPORTS.length]}（${n}）`, anonymous: n % 3 === 0 }),
       }),
     },

@@ -19,7 +19,7 @@ import { Queue, Worker } from 'bullmq';
 import { sql } from 'kysely';
 import { connectDatabase } from '../../db/connect.js';
 import { removeQueueKeys } from '../redis-keys.js';
-import { benchDataDir, SAMPLE_REPORTS, spawnService, type SpawnedService } from './lib/spawn-service.js';
+import { BEHIND_PROXY, benchDataDir, residentAddress, SAMPLE_REPORTS, spawnService, type SpawnedService } from './lib/spawn-service.js';
 
 const { values } = parseArgs({
   options: {
@@ -62,9 +62,10 @@ async function ceiling(): Promise<number> {
 // A plain keep-alive HTTP client: lighter than fetch, so the submitting side
 // takes less of the two cores away from the service being measured.
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-function post(url: string, body: string): Promise<{ status: number; body: string }> {
+function post(url: string, body: string, from: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-forwarded-for': from };
+    const req = http.request(url, { method: 'POST', agent, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
@@ -75,7 +76,7 @@ function post(url: string, body: string): Promise<{ status: number; body: string
   });
 }
 
-const env = { DATABASE_URL: databaseUrl, UPLOAD_DIR: join(dir.path, 'uploads'), QUEUE_PREFIX: prefix, REDIS_URL: redisUrl };
+const env = { DATABASE_URL: databaseUrl, UPLOAD_DIR: join(dir.path, 'uploads'), QUEUE_PREFIX: prefix, REDIS_URL: redisUrl, ...BEHIND_PROXY };
 const processes: SpawnedService[] = [];
 const db = connectDatabase(databaseUrl).db;
 try {
@@ -110,7 +111,7 @@ try {
       while (next < N) {
         const i = next++;
         const body = JSON.stringify({ text: `${SAMPLE_REPORTS[i % SAMPLE_REPORTS.length]}（${i}）` });
-        const res = await post(`${api.url}/api/v1/reports`, body);
+        const res = await post(`${api.url}/api/v1/reports`, body, residentAddress(i));
         if (res.status !== 202) throw new Error(`report ${i}: HTTP ${res.status} ${res.body}`);
       }
     }),

@@ -87,3 +87,16 @@ export const SAMPLE_REPORTS = [
   '老板拖欠工资三个月了',
   '想问一下情况',
 ];
+
+/**
+ * The address report `i` comes from, as the proxy in front of the service
+ * would say it (X-Forwarded-For, with TRUST_PROXY set): a district's residents
+ * send from many addresses, so the limit per address (INTAKE_RATE_LIMIT) is
+ * counted for every report, as in service, without refusing the benchmark's.
+ */
+export function residentAddress(i: number): string {
+  return `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`;
+}
+
+/** What the service needs to read those addresses. */
+export const BEHIND_PROXY = { TRUST_PROXY: 'true' } as const;

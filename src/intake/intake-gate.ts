@@ -1,0 +1,52 @@
+import type { IntakeLimit } from '../env.js';
+
+/**
+ * How many reports one sender may make in a window (INTAKE_RATE_LIMIT): a
+ * script sending thousands of reports through the public form or API would
+ * otherwise bury the dispatchers' queue. A sender is a network address; the
+ * gate never keeps the address itself, only a digest of it, for the window.
+ */
+export interface IntakeGate {
+  readonly limit: IntakeLimit;
+  /** Counts one report of the sender, or refuses it saying when the sender may send again. */
+  take(sender: string): Promise<GateAnswer>;
+  /** Takes back what `take` counted: the report was not made after all (refused, or the replay of one made before). */
+  giveBack(sender: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type GateAnswer = { ok: true } | { ok: false; retryAfterS: number };
+
+/**
+ * The sender an address stands for. An IPv6 host usually holds a whole /64
+ * (it picks new addresses in it at will), so the /64 is the sender; an
+ * IPv4 address written as IPv6 (`::ffff:203.0.113.7`) is that IPv4 address.
+ */
+export function senderOfAddress(address: string): string {
+  const a = address.trim().toLowerCase().replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(a);
+  if (mapped) return mapped[1]!;
+  if (!a.includes(':')) return a;
+  const groups = ipv6Groups(a);
+  return groups ? `${groups.slice(0, 4).join(':')}::/64` : a;
+}
+
+/** The eight groups of an IPv6 address without leading zeros, or null when it is not one. */
+function ipv6Groups(a: string): string[] | null {
+  const halves = a.split('::');
+  if (halves.length > 2) return null;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return null;
+  const all = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+  if (!all.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
+  return all.map((g) => parseInt(g, 16).toString(16));
+}
+
+/** The window as people say it: `1 h`, `15 min`, `90 s` (English) or `1 小时`, `15 分钟`, `90 秒`. */
+export function windowWords(windowS: number, lang: 'zh' | 'en'): string {
+  if (windowS % 3600 === 0) return lang === 'zh' ? `${windowS / 3600} 小时` : `${windowS / 3600} h`;
+  if (windowS % 60 === 0) return lang === 'zh' ? `${windowS / 60} 分钟` : `${windowS / 60} min`;
+  return lang === 'zh' ? `${windowS} 秒` : `${windowS} s`;
+}

@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
+import { createRedisConnection, type RedisTarget } from '../../queues/redis-connection.js';
+import type { IntakeLimit } from '../env.js';
+import type { Logger } from '../logger.js';
+import type { GateAnswer, IntakeGate } from './intake-gate.js';
+
+/** The longest a report waits for Redis to count it; past that the process counts it on its own. */
+const COUNT_WAIT_MS = 250;
+
+/**
+ * The intake gate on Node: a fixed window per sender counted in Redis
+ * (rate-limiter-flexible), so every API process shares one count. Reports
+ * are never refused because Redis is away: while it does not answer (down,
+ * restarting, silent for COUNT_WAIT_MS) each process counts in its own
+ * memory instead, the same limit per process.
+ */
+export function createRedisIntakeGate(opts: {
+  target: RedisTarget;
+  prefix: string;
+  limit: IntakeLimit;
+  logger: Logger;
+  answerTimeoutMs?: number;
+}): IntakeGate {
+  const { limit, logger } = opts;
+  const connection = createRedisConnection(opts.target, 'probe', opts.answerTimeoutMs);
+  let warned = false;
+  connection.on('error', (err: Error) => {
+    // Said once per outage: the probe role reconnects every 2 s and each attempt fails alike.
+    if (!warned) logger.warn({ err: err.message }, 'intake rate limit: Redis not reachable; each API process counts reports on its own meanwhile');
+    warned = true;
+  });
+  connection.on('ready', () => {
+    warned = false;
+  });
+  const keyPrefix = `${opts.prefix}:intake-limit`;
+  const options = { points: limit.reports, duration: limit.windowS, keyPrefix };
+  const own = new RateLimiterMemory(options);
+  const shared = new RateLimiterRedis({ ...options, storeClient: connection, rejectIfRedisNotReady: true, insuranceLimiter: own });
+  const limiter = new RLWrapperTimeouts({ limiter: shared, timeoutMs: COUNT_WAIT_MS, insuranceLimiter: own });
+
+  return {
+    limit,
+    async take(sender) {
+      try {
+        await limiter.consume(digest(sender));
+        return { ok: true };
+      } catch (res) {
+        if (res instanceof RateLimiterRes) return refusedFor(res);
+        // Neither Redis nor the memory could count (never expected): the report is taken, not lost.
+        logger.warn({ err: String(res) }, 'intake rate limit: could not count a report; taken uncounted');
+        return { ok: true };
+      }
+    },
+    async giveBack(sender) {
+      await limiter.reward(digest(sender)).catch(() => undefined);
+    },
+    async close() {
+      connection.disconnect();
+    },
+  };
+}
+
+function refusedFor(res: RateLimiterRes): GateAnswer {
+  return { ok: false, retryAfterS: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
+}
+
+/** What is kept of a sender while its window lasts: a digest, never the address itself. */
+function digest(sender: string): string {
+  return createHash('sha256').update(`intake-limit\0${sender}`).digest('base64url').slice(0, 22);
+}

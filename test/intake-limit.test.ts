@@ -1,0 +1,228 @@
+import { Redis } from 'ioredis';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { EnvError, parseEnv } from '../src/env.js';
+import { senderOfAddress } from '../src/intake/intake-gate.js';
+import type { Service } from '../src/runtime.js';
+import { newPage } from './browser.js';
+import { bodyOf, onCleanup, postJson, REDIS_URL, startTestService, testEnv, waitFor } from './harness.js';
+import { startTcpProxy } from './tcp-proxy.js';
+import { signIn, startStaffWebService } from './web-staff-helpers.js';
+
+/**
+ * The limit of reports per sender on the public channels (INTAKE_RATE_LIMIT):
+ * counted in Redis across API processes, refused with 429 and Retry-After,
+ * never refusing a report because Redis is away.
+ */
+
+const LIMITED = { INTAKE_RATE_LIMIT: '3/1h', TRUST_PROXY: 'true' };
+
+let report = 0;
+/** A new report's body (each text differs, so no two are one report). */
+const aReport = () => ({ text: `八字桥社区旁边的厂子晚上偷排废水，沟里的水都是黑的（第 ${++report} 次）` });
+
+function postFrom(service: { url: string }, address: string, body: unknown = aReport(), headers: Record<string, string> = {}) {
+  return postJson(`${service.url}/api/v1/reports`, body, { 'x-forwarded-for': address, ...headers });
+}
+
+async function countCases(service: Service): Promise<number> {
+  const row = await service.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+describe('INTAKE_RATE_LIMIT', () => {
+  it('reads <count>/<window> and off, and names the variable when it is neither', () => {
+    expect(parseEnv({}).INTAKE_RATE_LIMIT).toEqual({ reports: 30, windowS: 3600 });
+    expect(parseEnv({ INTAKE_RATE_LIMIT: '10/15m' }).INTAKE_RATE_LIMIT).toEqual({ reports: 10, windowS: 900 });
+    expect(parseEnv({ INTAKE_RATE_LIMIT: '5 / 90s' }).INTAKE_RATE_LIMIT).toEqual({ reports: 5, windowS: 90 });
+    expect(parseEnv({ INTAKE_RATE_LIMIT: '100/h' }).INTAKE_RATE_LIMIT).toEqual({ reports: 100, windowS: 3600 });
+    expect(parseEnv({ INTAKE_RATE_LIMIT: 'OFF' }).INTAKE_RATE_LIMIT).toBeNull();
+    for (const bad of ['lots', '0/1h', '5/0m', '5/2d', '5/25h', '5', '-1/1h', '5/1.5h']) {
+      let thrown: unknown;
+      try {
+        parseEnv({ INTAKE_RATE_LIMIT: bad });
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown, bad).toBeInstanceOf(EnvError);
+      expect((thrown as EnvError).problems.map((p) => p.variable), bad).toEqual(['INTAKE_RATE_LIMIT']);
+    }
+  });
+
+  it('counts an IPv6 host by its /64 and an IPv4 address written as IPv6 as the IPv4 address', () => {
+    expect(senderOfAddress('203.0.113.7')).toBe('203.0.113.7');
+    expect(senderOfAddress('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(senderOfAddress('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(senderOfAddress('2001:0DB8:0001:0002:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
+    expect(senderOfAddress('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64');
+    expect(senderOfAddress('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(senderOfAddress('::1')).toBe('0:0:0:0::/64');
+    // Not an address (a proxy's odd header): counted as it is.
+    expect(senderOfAddress('unknown')).toBe('unknown');
+  });
+});
+
+describe('reports per sender on POST /api/v1/reports', () => {
+  let service: Service & { url: string };
+  let other: Service & { url: string };
+
+  beforeAll(async () => {
+    const env = testEnv('intake-limit', LIMITED);
+    service = await startTestService(env, 'api');
+    // A second API process on the same Redis (its own database): the count is the same one.
+    other = await startTestService(testEnv('intake-limit-2', { ...LIMITED, QUEUE_PREFIX: env.QUEUE_PREFIX }), 'api');
+  });
+
+  it('refuses the report after the limit with 429 rate_limited and Retry-After, and keeps nothing of it', async () => {
+    for (let i = 0; i < 3; i++) expect((await postFrom(service, '198.51.100.1')).status).toBe(202);
+    const before = await countCases(service);
+    const refused = await postFrom(service, '198.51.100.1');
+    const body = (await bodyOf(refused)) as { error: { code: string; message: string; requestId: string } };
+    expect(refused.status).toBe(429);
+    expect(body.error.code).toBe('rate_limited');
+    expect(body.error.message).toContain('at most 3 in 1 h');
+    expect(body.error.requestId).toBe(refused.headers.get('x-request-id'));
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
+    expect(await countCases(service)).toBe(before);
+    // Another address is a sender of its own.
+    expect((await postFrom(service, '198.51.100.2')).status).toBe(202);
+  });
+
+  it('counts an IPv6 sender by its /64', async () => {
+    for (let i = 0; i < 3; i++) expect((await postFrom(service, `2001:db8:77:1::${i + 1}`)).status).toBe(202);
+    expect((await postFrom(service, '2001:db8:77:1:ffff::9')).status).toBe(429);
+    expect((await postFrom(service, '2001:db8:77:2::1')).status).toBe(202);
+  });
+
+  it('does not count a replayed submission nor a refused report', async () => {
+    const sender = '198.51.100.3';
+    const body = aReport();
+    for (let i = 0; i < 2; i++) {
+      const res = await postFrom(service, sender, body, { 'idempotency-key': 'limit-replay-1' });
+      expect(res.status).toBe(202);
+    }
+    const bad = await postFrom(service, sender, { text: '' });
+    expect(bad.status).toBe(400);
+    const badPhoto = new FormData();
+    badPhoto.set('text', aReport().text);
+    badPhoto.append('photos', new Blob(['not an image'], { type: 'image/jpeg' }), 'a.jpg');
+    const refusedPhoto = await fetch(`${service.url}/api/v1/reports`, { method: 'POST', body: badPhoto, headers: { 'x-forwarded-for': sender } });
+    expect(refusedPhoto.status).toBe(400);
+    // One report so far: two more are allowed, the third is one too many.
+    expect((await postFrom(service, sender)).status).toBe(202);
+    expect((await postFrom(service, sender)).status).toBe(202);
+    expect((await postFrom(service, sender)).status).toBe(429);
+  });
+
+  it('shares the count between API processes through Redis, which keeps no address', async () => {
+    const sender = '198.51.100.4';
+    expect((await postFrom(service, sender)).status).toBe(202);
+    expect((await postFrom(other, sender)).status).toBe(202);
+    expect((await postFrom(service, sender)).status).toBe(202);
+    expect((await postFrom(other, sender)).status).toBe(429);
+    expect((await postFrom(service, sender)).status).toBe(429);
+
+    const redis = new Redis(REDIS_URL);
+    onCleanup(() => void redis.disconnect());
+    const keys = await redis.keys(`${service.deps.env.QUEUE_PREFIX}:intake-limit:*`);
+    expect(keys.length).toBeGreaterThanOrEqual(5);
+    expect(keys.join(' ')).not.toMatch(/198\.51|2001:db8|2001-db8/);
+    for (const key of keys) {
+      const ttl = await redis.ttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(3600);
+    }
+  });
+
+  it('says the answer in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${service.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown>; description: string }>>;
+    };
+    const op = doc.paths['/api/v1/reports']!.post!;
+    expect(op.responses['429']).toBeDefined();
+    expect(op.description).toContain('INTAKE_RATE_LIMIT');
+  });
+});
+
+describe('reports per sender while Redis does not answer', () => {
+  let service: Service & { url: string };
+  let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
+
+  beforeAll(async () => {
+    proxy = await startTcpProxy(REDIS_URL);
+    service = await startTestService(testEnv('intake-limit-away', { ...LIMITED, REDIS_URL: proxy.url(REDIS_URL) }), 'api');
+  });
+
+  it('takes every report, counting them in the process meanwhile, when Redis is down or silent', async () => {
+    await proxy.cut();
+    for (let i = 0; i < 3; i++) expect((await postFrom(service, '198.51.100.5')).status).toBe(202);
+    expect((await postFrom(service, '198.51.100.5')).status).toBe(429);
+
+    await proxy.restore();
+    // Counted in Redis again once the gate's connection is back (it retries every 2 s at most).
+    const redis = new Redis(REDIS_URL);
+    onCleanup(() => void redis.disconnect());
+    const countedInRedis = async () => (await redis.keys(`${service.deps.env.QUEUE_PREFIX}:intake-limit:*`)).length > 0;
+    let probe = 0;
+    await waitFor(async () => {
+      expect((await postFrom(service, `198.51.101.${++probe}`)).status).toBe(202);
+      return (await countedInRedis()) || null;
+    }, { timeoutMs: 20_000, intervalMs: 300, what: 'the count in Redis again' });
+    // A connection that stays open and never answers again: each report waits a moment for the count, then is taken.
+    proxy.blackHole();
+    const before = await countCases(service);
+    for (let i = 0; i < 3; i++) expect((await postFrom(service, '198.51.100.6')).status).toBe(202);
+    expect((await postFrom(service, '198.51.100.6')).status).toBe(429);
+    expect(await countCases(service)).toBe(before + 3);
+  });
+});
+
+describe('reports per sender on the web form', { timeout: 90_000 }, () => {
+  let url: string;
+  let service: Service & { url: string };
+
+  beforeAll(async () => {
+    const started = await startStaffWebService('intake-limit-web', LIMITED);
+    service = started.service;
+    url = started.service.url;
+  });
+
+  it('keeps what was typed and says when to send again, in Chinese; staff signed in are not counted', async () => {
+    const { page, context } = await newPage({ baseURL: url });
+    onCleanup(() => context.close());
+    await page.setExtraHTTPHeaders({ 'x-forwarded-for': '203.0.113.9' });
+    for (let i = 0; i < 3; i++) {
+      await page.goto('/');
+      await page.fill('#text', aReport().text);
+      await Promise.all([page.waitForURL(/\/submitted\//), page.click('#report-form button[type=submit]')]);
+    }
+    const before = await countCases(service);
+    await page.goto('/');
+    const text = aReport().text;
+    await page.fill('#text', text);
+    await page.fill('#address', '电镀厂后门桥下的水沟');
+    const [answer] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click('#report-form button[type=submit]')]);
+    expect(answer.status()).toBe(429);
+    expect(Number(answer.headers()['retry-after'])).toBeGreaterThan(0);
+    const notice = await page.textContent('#form-error');
+    expect(notice).toContain('从您所在网络提交的举报已达上限（每 1 小时最多 3 件）');
+    expect(notice).toContain('12369');
+    expect(await page.inputValue('#text')).toBe(text);
+    expect(await page.inputValue('#address')).toBe('电镀厂后门桥下的水沟');
+    expect(await countCases(service)).toBe(before);
+
+    // In English too.
+    await page.goto('/?lang=en');
+    await page.fill('#text', aReport().text);
+    await page.click('#report-form button[type=submit]');
+    expect(await page.textContent('#form-error')).toContain('Reports from your network have reached the limit (3 per 1 h)');
+
+    // An operator typing in a caller's report from the same office network is not refused.
+    await signIn(page, url, 'operator');
+    await page.goto('/');
+    await page.fill('#text', aReport().text);
+    await Promise.all([page.waitForURL(/\/submitted\//), page.click('#report-form button[type=submit]')]);
+    expect(await countCases(service)).toBe(before + 1);
+  });
+});
