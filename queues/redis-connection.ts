@@ -27,9 +27,13 @@ export type RedisTarget =
  * What a connection is for:
  * - `producer` fails fast while Redis is away (the outbox keeps the work);
  * - `worker` waits for Redis to come back (BullMQ requires `maxRetriesPerRequest: null`);
- * - `probe` answers a health or metrics check quickly or not at all.
+ * - `probe` answers a health or metrics check quickly or not at all;
+ * - `counter` is asked on many requests at once (the intake's count per
+ *   sender): it fails fast like a probe, and the commands of concurrent
+ *   requests go to Redis together (auto-pipelining), one write and one
+ *   wake-up of Redis for many instead of one each.
  */
-export type RedisRole = 'producer' | 'worker' | 'probe';
+export type RedisRole = 'producer' | 'worker' | 'probe' | 'counter';
 
 /** The part of the environment that says where Redis is (see src/env.ts). */
 export interface RedisEnv {
@@ -130,6 +134,8 @@ function roleOptions(role: RedisRole, answerTimeoutMs: number): RedisOptions {
     case 'producer':
     case 'probe':
       return { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, disconnectTimeout: DISCONNECT_TIMEOUT_MS, socketTimeout: answerTimeoutMs };
+    case 'counter':
+      return { ...roleOptions('probe', answerTimeoutMs), enableAutoPipelining: true };
     case 'worker':
       return { maxRetriesPerRequest: null, disconnectTimeout: DISCONNECT_TIMEOUT_MS, socketTimeout: LONGEST_BLOCKING_READ_MS + answerTimeoutMs };
   }
@@ -164,7 +170,8 @@ export function redisConnectionOptions(target: RedisTarget, role: RedisRole, ans
         },
       };
     case 'cluster': {
-      const { enableOfflineQueue, ...nodeOptions } = perRole;
+      // Queueing while offline and pipelining are the cluster's business; the rest is each node connection's.
+      const { enableOfflineQueue, enableAutoPipelining, ...nodeOptions } = perRole;
       return {
         kind: 'cluster',
         nodes: target.nodes,
@@ -172,6 +179,7 @@ export function redisConnectionOptions(target: RedisTarget, role: RedisRole, ans
           lazyConnect: false,
           clusterRetryStrategy: retryStrategy,
           ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+          ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
           redisOptions: {
             ...nodeOptions,
             ...(target.password ? { password: target.password } : {}),

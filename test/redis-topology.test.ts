@@ -179,6 +179,12 @@ describe('Redis settings', () => {
       expect(nodeOptions(worker)?.socketTimeout).toBe(25_000);
       expect(nodeOptions(redisConnectionOptions(target, 'producer', 2000))?.socketTimeout).toBe(2000);
       expect(nodeOptions(redisConnectionOptions(target, 'worker', 2000))?.socketTimeout).toBe(12_000);
+      // The intake's count per sender pipelines concurrent requests' commands, on the cluster itself where there is one.
+      const counter = redisConnectionOptions(target, 'counter');
+      expect(counter.options.enableAutoPipelining).toBe(true);
+      expect(counter.options.enableOfflineQueue).toBe(false);
+      if (counter.kind === 'cluster') expect(counter.options.redisOptions).not.toHaveProperty('enableAutoPipelining');
+      expect(nodeOptions(counter)?.socketTimeout).toBe(15_000);
     }
   });
 });

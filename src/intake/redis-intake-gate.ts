@@ -23,7 +23,7 @@ export function createRedisIntakeGate(opts: {
   answerTimeoutMs?: number;
 }): IntakeGate {
   const { limit, logger } = opts;
-  const connection = createRedisConnection(opts.target, 'probe', opts.answerTimeoutMs);
+  const connection = createRedisConnection(opts.target, 'counter', opts.answerTimeoutMs);
   let warned = false;
   connection.on('error', (err: Error) => {
     // Said once per outage: the probe role reconnects every 2 s and each attempt fails alike.
