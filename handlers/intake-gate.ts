@@ -31,6 +31,8 @@ export async function throughIntakeGate<T extends { replayed: boolean }>(c: Cont
   const sender = senderOfAddress(clientAddress(c));
   const answer = await gate.take(sender);
   if (!answer.ok) {
+    // Said without the address: a flood shows as many of these lines.
+    c.get('deps').logger.info({ reqId: c.get('requestId'), retryAfterS: answer.retryAfterS }, 'report refused: its sender reached INTAKE_RATE_LIMIT');
     c.header('Retry-After', String(answer.retryAfterS));
     throw new IntakeLimited(gate.limit, answer.retryAfterS);
   }

@@ -4,7 +4,7 @@ import { EnvError, parseEnv } from '../src/env.js';
 import { senderOfAddress } from '../src/intake/intake-gate.js';
 import type { Service } from '../src/runtime.js';
 import { newPage } from './browser.js';
-import { bodyOf, onCleanup, postJson, REDIS_URL, startTestService, testEnv, waitFor } from './harness.js';
+import { bodyOf, captureLogs, onCleanup, postJson, REDIS_URL, startTestService, testEnv, waitFor } from './harness.js';
 import { startTcpProxy } from './tcp-proxy.js';
 import { signIn, startStaffWebService } from './web-staff-helpers.js';
 
@@ -64,10 +64,11 @@ describe('INTAKE_RATE_LIMIT', () => {
 describe('reports per sender on POST /api/v1/reports', () => {
   let service: Service & { url: string };
   let other: Service & { url: string };
+  const logs = captureLogs();
 
   beforeAll(async () => {
     const env = testEnv('intake-limit', LIMITED);
-    service = await startTestService(env, 'api');
+    service = await startTestService(env, 'api', { logger: logs.logger });
     // A second API process on the same Redis (its own database): the count is the same one.
     other = await startTestService(testEnv('intake-limit-2', { ...LIMITED, QUEUE_PREFIX: env.QUEUE_PREFIX }), 'api');
   });
@@ -85,6 +86,10 @@ describe('reports per sender on POST /api/v1/reports', () => {
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(3600);
     expect(await countCases(service)).toBe(before);
+    // Logged for whoever runs the service, without the address.
+    const refusal = logs.lines.find((l) => l.msg === 'report refused: its sender reached INTAKE_RATE_LIMIT');
+    expect(refusal).toMatchObject({ reqId: body.error.requestId, retryAfterS: retryAfter });
+    expect(JSON.stringify(logs.lines)).not.toContain('198.51.100');
     // Another address is a sender of its own.
     expect((await postFrom(service, '198.51.100.2')).status).toBe(202);
   });
