@@ -129,8 +129,8 @@ export const envSchema = z.object({
   /**
    * How many reports one network address may send through the web form and
    * `POST /api/v1/reports`: `<count>/<window>`, the window in s, m or h
-   * (`30/1h`), or `off`. Counted in Redis, so every API process shares the
-   * count. Staff signed in on the form, Telegram and the hotlines are not counted.
+   * (`30/1h`), or `off`. Counted where INTAKE_RATE_LIMIT_STORE says. Staff
+   * signed in on the form, Telegram and the hotlines are not counted.
    */
   INTAKE_RATE_LIMIT: z
     .string()
@@ -143,6 +143,13 @@ export const envSchema = z.object({
       }
       return limit;
     }),
+  /**
+   * Where the reports per address are counted: `memory`, by each API process
+   * on its own (free; several API processes each allow the limit), or
+   * `redis`, one count shared by every API process (a round trip to Redis
+   * per report, about a quarter of the intake's throughput on two cores).
+   */
+  INTAKE_RATE_LIMIT_STORE: z.enum(['memory', 'redis']).default('memory'),
   /**
    * PBKDF2 work factor of new staff password hashes (and of hashes renewed at
    * sign-in). Cloudflare Workers refuse more than 100,000, so the Workers

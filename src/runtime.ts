@@ -17,6 +17,7 @@ import { closeDeps, createDeps, processorDeps, type Deps, type DepsOverrides } f
 import { goneCodes } from './district/gone-codes.js';
 import type { Env } from './env.js';
 import { loggedWriter } from './intake/logged-writer.js';
+import { createMemoryIntakeGate } from './intake/memory-intake-gate.js';
 import { createRedisIntakeGate } from './intake/redis-intake-gate.js';
 import { httpMetricsMiddleware } from './metrics/http-metrics.js';
 import { createServiceMetrics, type QueueCounts, type ServiceMetrics } from './metrics/metrics.js';
@@ -130,17 +131,19 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
   let polling: Poller | null = null;
   let admin: ServerType | null = null;
   let metricsUrl: string | null = null;
-  // The public intake's count per sender, shared through Redis by every API process.
+  // The public intake's count per sender: this process's own, or one shared through Redis by every API process.
   const intakeGate =
-    role !== 'worker' && env.INTAKE_RATE_LIMIT
-      ? createRedisIntakeGate({
-          target: redisTargetFromEnv(env),
-          prefix: env.QUEUE_PREFIX,
-          limit: env.INTAKE_RATE_LIMIT,
-          logger: deps.logger,
-          answerTimeoutMs: env.REDIS_ANSWER_TIMEOUT_MS,
-        })
-      : undefined;
+    role === 'worker' || !env.INTAKE_RATE_LIMIT
+      ? undefined
+      : env.INTAKE_RATE_LIMIT_STORE === 'memory'
+        ? createMemoryIntakeGate(env.INTAKE_RATE_LIMIT)
+        : createRedisIntakeGate({
+            target: redisTargetFromEnv(env),
+            prefix: env.QUEUE_PREFIX,
+            limit: env.INTAKE_RATE_LIMIT,
+            logger: deps.logger,
+            answerTimeoutMs: env.REDIS_ANSWER_TIMEOUT_MS,
+          });
   /** Closes what has been started, in reverse order; once, however often it is called. */
   let stopping: Promise<void> | null = null;
   const stopStarted = (): Promise<void> => {

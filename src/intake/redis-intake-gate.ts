@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRedis, RLWrapperTimeouts } from 'rate-limiter-flexible';
 import { createRedisConnection, type RedisTarget } from '../../queues/redis-connection.js';
 import type { IntakeLimit } from '../env.js';
 import type { Logger } from '../logger.js';
-import type { GateAnswer, IntakeGate } from './intake-gate.js';
+import type { IntakeGate } from './intake-gate.js';
+import { consumeOne } from './memory-intake-gate.js';
 
 /** The longest a report waits for Redis to count it; past that the process counts it on its own. */
 const COUNT_WAIT_MS = 250;
@@ -41,17 +42,7 @@ export function createRedisIntakeGate(opts: {
 
   return {
     limit,
-    async take(sender) {
-      try {
-        await limiter.consume(digest(sender));
-        return { ok: true };
-      } catch (res) {
-        if (res instanceof RateLimiterRes) return refusedFor(res);
-        // Neither Redis nor the memory could count (never expected): the report is taken, not lost.
-        logger.warn({ err: String(res) }, 'intake rate limit: could not count a report; taken uncounted');
-        return { ok: true };
-      }
-    },
+    take: (sender) => consumeOne(limiter, digest(sender)),
     async giveBack(sender) {
       await limiter.reward(digest(sender)).catch(() => undefined);
     },
@@ -59,10 +50,6 @@ export function createRedisIntakeGate(opts: {
       connection.disconnect();
     },
   };
-}
-
-function refusedFor(res: RateLimiterRes): GateAnswer {
-  return { ok: false, retryAfterS: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
 }
 
 /** What is kept of a sender while its window lasts: a digest, never the address itself. */
