@@ -6,6 +6,8 @@ import type { Service } from '../src/runtime.js';
 import { newPage } from './browser.js';
 import { bodyOf, captureLogs, onCleanup, postJson, REDIS_URL, startTestService, testEnv, waitFor } from './harness.js';
 import { startTcpProxy } from './tcp-proxy.js';
+import { residentChat, startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
+import { deliver, sentTexts, telegramEnv, TOKEN } from './telegram-helpers.js';
 import { signIn, startStaffWebService } from './web-staff-helpers.js';
 
 /**
@@ -261,5 +263,45 @@ describe('reports per sender on the web form', { timeout: 90_000 }, () => {
     await page.fill('#text', aReport().text);
     await Promise.all([page.waitForURL(/\/submitted\//), page.click('#report-form button[type=submit]')]);
     expect(await countCases(service)).toBe(before + 1);
+  });
+});
+
+describe('reports per chat on the Telegram bot', () => {
+  let emu: TelegramEmulator;
+  let service: Service & { url: string };
+
+  beforeAll(async () => {
+    emu = await startTelegramEmulator(TOKEN);
+    service = await startTestService(telegramEnv(emu, 'intake-limit-telegram', { INTAKE_RATE_LIMIT: '2/1h' }));
+  });
+
+  const chatCases = async (chatId: number) =>
+    (await service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chatId)).execute()).length;
+
+  /** Describes a report, stays anonymous and presses 确认提交; what the bot said to the chat meanwhile. */
+  async function report(chat: ReturnType<typeof residentChat>, words: string): Promise<string[]> {
+    await deliver(emu, service.url, chat.text(words));
+    await deliver(emu, service.url, chat.button('c:anonymous'));
+    return sentTexts((await deliver(emu, service.url, chat.button('c:confirm'))).calls, chat.chatId);
+  }
+
+  it("counts a chat as a sender: one report too many stays unsent at its summary, said in the chat's language", async () => {
+    const chat = residentChat(88_001);
+    expect((await report(chat, '兴隆办事处有人焚烧电线，第一次')).join('\n')).toContain('查询码');
+    expect((await report(chat, '兴隆办事处有人焚烧电线，第二次')).join('\n')).toContain('查询码');
+    const refused = await report(chat, '兴隆办事处有人焚烧电线，第三次');
+    expect(refused.join('\n')).toContain('这个聊天提交的举报已达上限（每 1 小时最多 2 件），这份举报还没有提交，内容已保留');
+    expect(refused.join('\n')).not.toContain('查询码');
+    expect(await chatCases(chat.chatId)).toBe(2);
+    // The report is still at its summary: pressing 确认提交 again asks the gate again rather than saying the button is stale.
+    const again = sentTexts((await deliver(emu, service.url, chat.button('c:confirm'))).calls, chat.chatId);
+    expect(again.join('\n')).toContain('已达上限');
+    expect(await chatCases(chat.chatId)).toBe(2);
+
+    // Another chat is a sender of its own, and is told in English when Telegram speaks English to it.
+    const other = residentChat(88_002, 'en-US');
+    expect((await report(other, '兴隆办事处有人焚烧电线')).join('\n')).toContain('Tracking code');
+    await report(other, '兴隆办事处有人焚烧电线，又一次');
+    expect((await report(other, '兴隆办事处有人焚烧电线，第三次')).join('\n')).toContain('Reports from this chat have reached the limit (2 per 1 h)');
   });
 });

@@ -50,3 +50,26 @@ export function windowWords(windowS: number, lang: 'zh' | 'en'): string {
   if (windowS % 60 === 0) return lang === 'zh' ? `${windowS / 60} 分钟` : `${windowS / 60} min`;
   return lang === 'zh' ? `${windowS} 秒` : `${windowS} s`;
 }
+
+/**
+ * Makes a report through the gate: the sender is counted first and the
+ * report refused when over its limit, and the count taken back when no new
+ * report came of it (refused, or the replay of one made before).
+ */
+export async function admitReport<T extends { replayed: boolean }>(
+  gate: IntakeGate,
+  sender: string,
+  make: () => Promise<T>,
+): Promise<{ ok: true; made: T } | { ok: false; retryAfterS: number }> {
+  const answer = await gate.take(sender);
+  if (!answer.ok) return answer;
+  let made: T;
+  try {
+    made = await make();
+  } catch (err) {
+    await gate.giveBack(sender);
+    throw err;
+  }
+  if (made.replayed) await gate.giveBack(sender);
+  return { ok: true, made };
+}

@@ -11,6 +11,8 @@ import { trackingCodeIn } from '../domain/tracking-code.js';
 import { clip, keepableText } from '../domain/text.js';
 import { publicUrl } from '../env.js';
 import { acceptReport } from '../intake/accept-report.js';
+import { admitReport, windowWords } from '../intake/intake-gate.js';
+import { formatTime } from '../web/i18n.js';
 import { findPhones, maskPhone } from '../pipeline/extract.js';
 import { extractDetails } from '../pipeline/extract-details.js';
 import {
@@ -53,7 +55,7 @@ import { unitName } from '../district/district.schema.js';
  * posted assignments (group-posts.ts).
  */
 
-export type BotDeps = Pick<Deps, 'env' | 'db' | 'writer' | 'clock' | 'photos' | 'district' | 'logger' | 'kickOutbox' | 'calendar'>;
+export type BotDeps = Pick<Deps, 'env' | 'db' | 'writer' | 'clock' | 'photos' | 'district' | 'logger' | 'kickOutbox' | 'calendar' | 'intakeGate'>;
 export type BotContext = Context & SessionFlavor<Session>;
 
 /** Telegram caps messages at 4096; longer text arriving anyway is refused. */
@@ -261,7 +263,19 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     if (result.submit) {
       const draft = result.submit;
       const chatId = String(ctx.chat!.id);
-      accepted = await submit(deps, draft, chatId, ctx.update.update_id);
+      const make = () => submit(deps, draft, chatId, ctx.update.update_id);
+      // A chat is a sender of the public intake, as a network address is on the web.
+      const admitted = deps.intakeGate ? await admitReport(deps.intakeGate, `telegram:${chatId}`, make) : { ok: true as const, made: await make() };
+      if (!admitted.ok) {
+        // Nothing submitted and the conversation left at its summary: 确认提交 works again once the window ends.
+        const limit = deps.intakeGate!.limit;
+        const until = formatTime(new Date(deps.clock.now().getTime() + admitted.retryAfterS * 1000), lang, deps.district.file.district.timezone);
+        deps.logger.info({ retryAfterS: admitted.retryAfterS }, 'report refused: its chat reached INTAKE_RATE_LIMIT');
+        if (ctx.callbackQuery) await ctx.answerCallbackQuery();
+        await ctx.reply(t.tooManyReports(limit.reports, windowWords(limit.windowS, lang), until));
+        return;
+      }
+      accepted = admitted.made;
       const now = deps.clock.now();
       await deps.db.transaction().execute(async (trx) => {
         await trx

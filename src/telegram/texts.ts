@@ -86,6 +86,9 @@ const zh = {
   staleButton: '这个按钮已经失效了。',
   /** 确认提交 pressed again on a summary whose report is already a case. */
   alreadySubmitted: (code: string) => `这份举报已经提交，查询码：${code}。发送 /status ${code} 可查看进展。`,
+  /** 确认提交 pressed when the chat has sent as many reports as INTAKE_RATE_LIMIT allows. */
+  tooManyReports: (n: number, window: string, until: string) =>
+    `这个聊天提交的举报已达上限（每 ${window}最多 ${n} 件），这份举报还没有提交，内容已保留。请于 ${until} 之后再按“确认提交”；情况紧急请拨打 12369 环保热线或 12345 热线。`,
   correctionTaken: '已按您修改后的内容更新这份举报。',
   editOnRecord: (code: string) =>
     `举报 ${code} 已按提交时的内容受理，修改已发送的消息不会改动它。` +
@@ -250,6 +253,8 @@ const en: Texts = {
   nothingToCancel: 'There is no report in progress.',
   staleButton: 'This button is no longer valid.',
   alreadySubmitted: (code) => `This report was already submitted. Tracking code: ${code}. Send /status ${code} to see how it goes.`,
+  tooManyReports: (n, window, until) =>
+    `Reports from this chat have reached the limit (${n} per ${window}), so this one is not submitted yet; it is kept. Press Submit again after ${until}. If it is urgent, call the 12369 environmental hotline or 12345.`,
   correctionTaken: 'Got it: the report now reads as you corrected it.',
   editOnRecord: (code) =>
     `Report ${code} was received as it was submitted; editing a message you sent does not change it. ` +
