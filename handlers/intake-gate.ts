@@ -20,13 +20,17 @@ export class IntakeLimited extends AppError {
 
 /**
  * Makes a report through the gate of the public channels, the sender being
- * the client's network address (`admitReport`). Signed-in staff typing a
- * report in for somebody are not counted.
+ * the client's network address (`admitReport`; `earlier` finds the report a
+ * retry sent again). Signed-in staff typing a report in for somebody are not counted.
  */
-export async function throughIntakeGate<T extends { replayed: boolean }>(c: Context<AppEnv>, make: () => Promise<T>): Promise<T> {
+export async function throughIntakeGate<T extends { replayed: boolean }>(
+  c: Context<AppEnv>,
+  make: () => Promise<T>,
+  earlier?: () => Promise<T | null>,
+): Promise<T> {
   const gate = c.get('deps').intakeGate;
   if (!gate || c.get('principal')) return make();
-  const admitted = await admitReport(gate, senderOfAddress(clientAddress(c)), make);
+  const admitted = await admitReport(gate, senderOfAddress(clientAddress(c)), make, earlier);
   if (admitted.ok) return admitted.made;
   // Said without the address: a flood shows as many of these lines.
   c.get('deps').logger.info({ reqId: c.get('requestId'), retryAfterS: admitted.retryAfterS }, 'report refused: its sender reached INTAKE_RATE_LIMIT');

@@ -2,7 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { publicUrl } from '../src/env.js';
 import { AppError } from '../src/errors.js';
 import { MAX_TEXT_CHARS } from '../src/intake/limits.js';
-import { acceptReport, type PhotoInput, type ReportInput } from '../src/intake/accept-report.js';
+import { acceptReport, earlierReport, type PhotoInput, type ReportInput } from '../src/intake/accept-report.js';
 import { reporterFields } from '../src/intake/anonymity.js';
 import type { AppEnv } from './app-env.js';
 import { throughIntakeGate } from './intake-gate.js';
@@ -225,23 +225,26 @@ export function reportRoutes() {
     const body = isForm ? c.req.valid('form') : c.req.valid('json');
     // Anonymous, as on the web form: the name and phone are not kept at all.
     const common = { channel: 'web' as const, ...reporterFields(body), occurredAt: body.occurredAt ? occurredAtOf(body.occurredAt, deps) : null };
-    const key = c.req.valid('header')['idempotency-key'];
-    // Counted before the photos are read: a sender over its limit costs no more than this.
-    const accepted = await throughIntakeGate(c, async () => {
-      const input: ReportInput =
-        'photos' in body
-          ? {
-              ...common,
-              location: body.lat !== undefined && body.lng !== undefined ? { lat: body.lat, lng: body.lng } : null,
-              photos: await readPhotos(body.photos),
-            }
-          : { ...common, location: body.location ?? null };
-      return acceptReport(
-        { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox, requestId: c.get('requestId') },
-        input,
-        key ? `reports:${key}` : undefined,
-      );
-    });
+    const input: ReportInput =
+      'photos' in body
+        ? {
+            ...common,
+            location: body.lat !== undefined && body.lng !== undefined ? { lat: body.lat, lng: body.lng } : null,
+            photos: await readPhotos(body.photos),
+          }
+        : { ...common, location: body.location ?? null };
+    const given = c.req.valid('header')['idempotency-key'];
+    const key = given ? `reports:${given}` : undefined;
+    const accepted = await throughIntakeGate(
+      c,
+      () =>
+        acceptReport(
+          { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox, requestId: c.get('requestId') },
+          input,
+          key,
+        ),
+      () => earlierReport(deps.db, input, key),
+    );
     const trackUrl = `${publicUrl(deps.env)}/track/${accepted.trackingCode}`;
     c.header('Location', `/api/v1/track/${accepted.trackingCode}`);
     if (accepted.replayed) c.header('Idempotent-Replayed', 'true');

@@ -121,8 +121,21 @@ describe('reports per sender on POST /api/v1/reports', () => {
     expect(refusedPhoto.status).toBe(400);
     // One report so far: two more are allowed, the third is one too many.
     expect((await postFrom(service, sender)).status).toBe(202);
-    expect((await postFrom(service, sender)).status).toBe(202);
+    const last = aReport();
+    const made = await postFrom(service, sender, last, { 'idempotency-key': 'limit-replay-3' });
+    expect(made.status).toBe(202);
     expect((await postFrom(service, sender)).status).toBe(429);
+    // Over the limit, a retry of a report already made (its answer was lost) still gets that report.
+    for (const key of ['limit-replay-1', 'limit-replay-3']) {
+      const retried = await postFrom(service, sender, key === 'limit-replay-1' ? body : last, { 'idempotency-key': key });
+      expect(retried.status, key).toBe(202);
+      expect(retried.headers.get('idempotent-replayed')).toBe('true');
+    }
+    expect(((await bodyOf(await postFrom(service, sender, last, { 'idempotency-key': 'limit-replay-3' }))) as { trackingCode: string }).trackingCode).toBe(
+      ((await bodyOf(made)) as { trackingCode: string }).trackingCode,
+    );
+    // A key of a report made with other words is still refused as such, not taken for a new report.
+    expect((await postFrom(service, sender, aReport(), { 'idempotency-key': 'limit-replay-3' })).status).toBe(409);
   });
 
   it('counts per process by default: each API process allows the limit', async () => {
@@ -232,11 +245,14 @@ describe('reports per sender on the web form', { timeout: 90_000 }, () => {
     const { page, context } = await newPage({ baseURL: url });
     onCleanup(() => context.close());
     await page.setExtraHTTPHeaders({ 'x-forwarded-for': '203.0.113.9' });
+    let lastSent = '';
     for (let i = 0; i < 3; i++) {
       await page.goto('/');
-      await page.fill('#text', aReport().text);
+      lastSent = aReport().text;
+      await page.fill('#text', lastSent);
       await Promise.all([page.waitForURL(/\/submitted\//), page.click('#report-form button[type=submit]')]);
     }
+    const lastUrl = page.url();
     const before = await countCases(service);
     await page.goto('/');
     const text = aReport().text;
@@ -250,6 +266,13 @@ describe('reports per sender on the web form', { timeout: 90_000 }, () => {
     expect(notice).toContain('12369');
     expect(await page.inputValue('#text')).toBe(text);
     expect(await page.inputValue('#address')).toBe('电镀厂后门桥下的水沟');
+    expect(await countCases(service)).toBe(before);
+
+    // The last report made, sent again from the same browser (back, and send again): its case, not a refusal.
+    await page.goto('/');
+    await page.fill('#text', lastSent);
+    await Promise.all([page.waitForURL(/\/submitted\//), page.click('#report-form button[type=submit]')]);
+    expect(page.url()).toBe(lastUrl);
     expect(await countCases(service)).toBe(before);
 
     // In English too.

@@ -3,7 +3,7 @@ import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.j
 import { isTextFault } from '../../src/domain/text.js';
 import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
 import { AppError } from '../../src/errors.js';
-import { acceptReport, fingerprint, type ReportInput } from '../../src/intake/accept-report.js';
+import { acceptReport, earlierReport, fingerprint, type ReportInput } from '../../src/intake/accept-report.js';
 import { windowWords } from '../../src/intake/intake-gate.js';
 import { reporterFields } from '../../src/intake/anonymity.js';
 import { MAX_PHOTO_BYTES, MAX_PHOTOS, MAX_TEXT_CHARS } from '../../src/intake/limits.js';
@@ -539,12 +539,15 @@ export function reportPageRoutes() {
     const idempotencyKey = csrfToken ? `web-form:${csrfToken}:${day}:${fingerprint(input).slice(0, 32)}` : undefined;
     let accepted;
     try {
-      accepted = await throughIntakeGate(c, () =>
-        acceptReport(
-          { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox, requestId: c.get('requestId') },
-          input,
-          idempotencyKey,
-        ),
+      accepted = await throughIntakeGate(
+        c,
+        () =>
+          acceptReport(
+            { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox, requestId: c.get('requestId') },
+            input,
+            idempotencyKey,
+          ),
+        () => earlierReport(deps.db, input, idempotencyKey),
       );
     } catch (err) {
       if (err instanceof IntakeLimited) {

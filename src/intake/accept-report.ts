@@ -123,6 +123,15 @@ async function replay(db: Kysely<Database>, key: string, requestHash: string): P
   return { id: c.id, trackingCode: c.trackingCode, replayed: true };
 }
 
+/**
+ * The case an earlier submission with this key made of this report, or null
+ * (none yet, or no key): what acceptReport would answer without writing.
+ * A key used for another report is refused as there.
+ */
+export async function earlierReport(db: Kysely<Database>, input: ReportInput, idempotencyKey: string | undefined): Promise<AcceptedReport | null> {
+  return idempotencyKey ? replay(db, idempotencyKey, fingerprint(input)) : null;
+}
+
 export async function acceptReport(
   deps: AcceptDeps,
   input: ReportInput,

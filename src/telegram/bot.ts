@@ -10,7 +10,7 @@ import type { Deps } from '../deps.js';
 import { trackingCodeIn } from '../domain/tracking-code.js';
 import { clip, keepableText } from '../domain/text.js';
 import { publicUrl } from '../env.js';
-import { acceptReport } from '../intake/accept-report.js';
+import { acceptReport, earlierReport, type AcceptedReport, type ReportInput } from '../intake/accept-report.js';
 import { admitReport, windowWords } from '../intake/intake-gate.js';
 import { formatTime } from '../web/i18n.js';
 import { findPhones, maskPhone } from '../pipeline/extract.js';
@@ -259,13 +259,11 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       return;
     }
     // The case is made before the button shows as pressed: if making it fails, the resident can press again.
-    let accepted: Awaited<ReturnType<typeof submit>> | null = null;
+    let accepted: AcceptedReport | null = null;
     if (result.submit) {
       const draft = result.submit;
       const chatId = String(ctx.chat!.id);
-      const make = () => submit(deps, draft, chatId, ctx.update.update_id);
-      // A chat is a sender of the public intake, as a network address is on the web.
-      const admitted = deps.intakeGate ? await admitReport(deps.intakeGate, `telegram:${chatId}`, make) : { ok: true as const, made: await make() };
+      const admitted = await submit(deps, draft, chatId, ctx.update.update_id);
       if (!admitted.ok) {
         // Nothing submitted and the conversation left at its summary: 确认提交 works again once the window ends.
         const limit = deps.intakeGate!.limit;
@@ -393,22 +391,28 @@ export function summaryText(t: Texts, d: Draft): string {
  * not stand for a new report.
  */
 async function submit(deps: BotDeps, draft: Draft, chatId: string, updateId: number) {
-  const withContact = draft.contact !== null;
-  return acceptReport(
+  const input = reportInput(draft);
+  const key = `tg-${chatId}-${updateId}`;
+  const make = () =>
     // No kick of the outbox on commit: the bot kicks it once the resident has the tracking code (the relay's own round finds it otherwise).
-    { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos },
-    {
-      channel: 'telegram',
-      text: reportText(draft),
-      address: draft.address ?? draft.venue ?? null,
-      location: draft.location,
-      name: withContact ? draft.contact!.name : null,
-      phone: withContact ? draft.contact!.phone : null,
-      anonymous: !withContact,
-      receivedData: draft.photos.length > 0 ? { photosToFetch: draft.photos.length } : {},
-    },
-    `tg-${chatId}-${updateId}`,
-  );
+    acceptReport({ db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos }, input, key);
+  // A chat is a sender of the public intake, as a network address is on the web.
+  if (!deps.intakeGate) return { ok: true as const, made: await make() };
+  return admitReport(deps.intakeGate, `telegram:${chatId}`, make, () => earlierReport(deps.db, input, key));
+}
+
+function reportInput(draft: Draft): ReportInput {
+  const withContact = draft.contact !== null;
+  return {
+    channel: 'telegram',
+    text: reportText(draft),
+    address: draft.address ?? draft.venue ?? null,
+    location: draft.location,
+    name: withContact ? draft.contact!.name : null,
+    phone: withContact ? draft.contact!.phone : null,
+    anonymous: !withContact,
+    receivedData: draft.photos.length > 0 ? { photosToFetch: draft.photos.length } : {},
+  };
 }
 
 /**
