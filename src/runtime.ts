@@ -17,6 +17,7 @@ import { closeDeps, createDeps, processorDeps, type Deps, type DepsOverrides } f
 import { goneCodes } from './district/gone-codes.js';
 import type { Env } from './env.js';
 import { loggedWriter } from './intake/logged-writer.js';
+import { channelOfSender, observedGate } from './intake/intake-gate.js';
 import { createMemoryIntakeGate } from './intake/memory-intake-gate.js';
 import { createRedisIntakeGate } from './intake/redis-intake-gate.js';
 import { httpMetricsMiddleware } from './metrics/http-metrics.js';
@@ -207,7 +208,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
   const served: Deps = {
     ...deps,
     writer: loggedWriter(deps.writer, deps.logger, (r) => metrics.reportAccepted(r.caseRow.channel)),
-    ...(intakeGate ? { intakeGate } : {}),
+    ...(intakeGate ? { intakeGate: observedGate(intakeGate, (sender) => metrics.reportRefused(channelOfSender(sender))) } : {}),
   };
 
   if (role === 'worker' || role === 'all') {

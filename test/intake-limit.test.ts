@@ -95,6 +95,8 @@ describe('reports per sender on POST /api/v1/reports', () => {
     const refusal = logs.lines.find((l) => l.msg === 'report refused: its sender reached INTAKE_RATE_LIMIT');
     expect(refusal).toMatchObject({ reqId: body.error.requestId, retryAfterS: retryAfter });
     expect(JSON.stringify(logs.lines)).not.toContain('198.51.100');
+    // And counted for the metrics, by channel.
+    expect((await service.metrics.render()).body).toContain('intake_reports_refused_total{channel="web"} 1');
     // Another address is a sender of its own.
     expect((await postFrom(service, '198.51.100.2')).status).toBe(202);
   });
@@ -320,6 +322,7 @@ describe('reports per chat on the Telegram bot', () => {
     const again = sentTexts((await deliver(emu, service.url, chat.button('c:confirm'))).calls, chat.chatId);
     expect(again.join('\n')).toContain('已达上限');
     expect(await chatCases(chat.chatId)).toBe(1);
+    expect((await service.metrics.render()).body).toContain('intake_reports_refused_total{channel="telegram"} 2');
 
     // Another chat is a sender of its own, and is told in English when Telegram speaks English to it.
     const other = residentChat(88_002, 'en-US');

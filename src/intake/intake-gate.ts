@@ -79,3 +79,24 @@ export async function admitReport<T extends { replayed: boolean }>(
   if (made.replayed) await gate.giveBack(sender);
   return { ok: true, made };
 }
+
+/** The same gate, telling `onRefused` of each report it refuses. */
+export function observedGate(gate: IntakeGate, onRefused: (sender: string) => void): IntakeGate {
+  return {
+    limit: gate.limit,
+    async take(sender) {
+      const answer = await gate.take(sender);
+      if (!answer.ok) onRefused(sender);
+      return answer;
+    },
+    giveBack: (sender) => gate.giveBack(sender),
+    close: () => gate.close(),
+  };
+}
+
+/** The Telegram bot's senders are its chats (`telegram:<chat id>`); every other sender is a network address of the web form or the API. */
+export const telegramSender = (chatId: string) => `telegram:${chatId}`;
+
+export function channelOfSender(sender: string): 'telegram' | 'web' {
+  return sender.startsWith('telegram:') ? 'telegram' : 'web';
+}

@@ -35,6 +35,8 @@ export interface ServiceMetrics {
   /** A finished HTTP request: `route` is the matched route pattern, not the raw path. */
   httpRequest(method: string, route: string, status: number, seconds: number): void;
   reportAccepted(channel: string): void;
+  /** A report refused because its sender reached INTAKE_RATE_LIMIT. */
+  reportRefused(channel: string): void;
   classified(confidence: number): void;
   jobs: JobObserver;
   /** The exposition text and its content type. */
@@ -64,6 +66,12 @@ export function createServiceMetrics(sources: MetricsSources): ServiceMetrics {
   const reports = new Counter({
     name: 'intake_reports_accepted_total',
     help: 'Reports accepted (committed) by channel',
+    labelNames: ['channel'] as const,
+    registers,
+  });
+  const refused = new Counter({
+    name: 'intake_reports_refused_total',
+    help: 'Reports refused because their sender reached INTAKE_RATE_LIMIT, by channel (a flood shows here)',
     labelNames: ['channel'] as const,
     registers,
   });
@@ -188,6 +196,9 @@ export function createServiceMetrics(sources: MetricsSources): ServiceMetrics {
     },
     reportAccepted(channel) {
       reports.inc({ channel });
+    },
+    reportRefused(channel) {
+      refused.inc({ channel });
     },
     classified(value) {
       if (Number.isFinite(value)) confidence.observe(value);

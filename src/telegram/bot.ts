@@ -11,7 +11,7 @@ import { trackingCodeIn } from '../domain/tracking-code.js';
 import { clip, keepableText } from '../domain/text.js';
 import { publicUrl } from '../env.js';
 import { acceptReport, earlierReport, type AcceptedReport, type ReportInput } from '../intake/accept-report.js';
-import { admitReport, windowWords } from '../intake/intake-gate.js';
+import { admitReport, telegramSender, windowWords } from '../intake/intake-gate.js';
 import { formatTime } from '../web/i18n.js';
 import { findPhones, maskPhone } from '../pipeline/extract.js';
 import { extractDetails } from '../pipeline/extract-details.js';
@@ -398,7 +398,7 @@ async function submit(deps: BotDeps, draft: Draft, chatId: string, updateId: num
     acceptReport({ db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos }, input, key);
   // A chat is a sender of the public intake, as a network address is on the web.
   if (!deps.intakeGate) return { ok: true as const, made: await make() };
-  return admitReport(deps.intakeGate, `telegram:${chatId}`, make, () => earlierReport(deps.db, input, key));
+  return admitReport(deps.intakeGate, telegramSender(chatId), make, () => earlierReport(deps.db, input, key));
 }
 
 function reportInput(draft: Draft): ReportInput {
