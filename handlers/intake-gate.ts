@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { AppError } from '../src/errors.js';
+import { acceptReport, earlierReport, type AcceptedReport, type ReportInput } from '../src/intake/accept-report.js';
 import type { IntakeLimit } from '../src/env.js';
 import { admitReport, senderOfAddress, windowWords } from '../src/intake/intake-gate.js';
 import { clientAddress } from '../src/web/session.js';
@@ -23,7 +24,7 @@ export class IntakeLimited extends AppError {
  * the client's network address (`admitReport`; `earlier` finds the report a
  * retry sent again). Signed-in staff typing a report in for somebody are not counted.
  */
-export async function throughIntakeGate<T extends { replayed: boolean }>(
+async function throughIntakeGate<T extends { replayed: boolean }>(
   c: Context<AppEnv>,
   make: () => Promise<T>,
   earlier?: () => Promise<T | null>,
@@ -36,4 +37,19 @@ export async function throughIntakeGate<T extends { replayed: boolean }>(
   c.get('deps').logger.info({ reqId: c.get('requestId'), retryAfterS: admitted.retryAfterS }, 'report refused: its sender reached INTAKE_RATE_LIMIT');
   c.header('Retry-After', String(admitted.retryAfterS));
   throw new IntakeLimited(gate.limit, admitted.retryAfterS);
+}
+
+/** Accepts a report of the web form or the API (`acceptReport`) through the gate of the public channels. */
+export function acceptPublicReport(c: Context<AppEnv>, input: ReportInput, idempotencyKey: string | undefined): Promise<AcceptedReport> {
+  const deps = c.get('deps');
+  return throughIntakeGate(
+    c,
+    () =>
+      acceptReport(
+        { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox, requestId: c.get('requestId') },
+        input,
+        idempotencyKey,
+      ),
+    () => earlierReport(deps.db, input, idempotencyKey),
+  );
 }

@@ -2,10 +2,10 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { publicUrl } from '../src/env.js';
 import { AppError } from '../src/errors.js';
 import { MAX_TEXT_CHARS } from '../src/intake/limits.js';
-import { acceptReport, earlierReport, type PhotoInput, type ReportInput } from '../src/intake/accept-report.js';
+import type { PhotoInput, ReportInput } from '../src/intake/accept-report.js';
 import { reporterFields } from '../src/intake/anonymity.js';
 import type { AppEnv } from './app-env.js';
-import { throughIntakeGate } from './intake-gate.js';
+import { acceptPublicReport } from './intake-gate.js';
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
 import { documentBodyRequired, keptText, validationHook } from './validation.js';
@@ -235,16 +235,7 @@ export function reportRoutes() {
         : { ...common, location: body.location ?? null };
     const given = c.req.valid('header')['idempotency-key'];
     const key = given ? `reports:${given}` : undefined;
-    const accepted = await throughIntakeGate(
-      c,
-      () =>
-        acceptReport(
-          { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox, requestId: c.get('requestId') },
-          input,
-          key,
-        ),
-      () => earlierReport(deps.db, input, key),
-    );
+    const accepted = await acceptPublicReport(c, input, key);
     const trackUrl = `${publicUrl(deps.env)}/track/${accepted.trackingCode}`;
     c.header('Location', `/api/v1/track/${accepted.trackingCode}`);
     if (accepted.replayed) c.header('Idempotent-Replayed', 'true');

@@ -30,8 +30,7 @@ export type RedisTarget =
  * - `probe` answers a health or metrics check quickly or not at all;
  * - `counter` is asked on many requests at once (the intake's count per
  *   sender): it fails fast like a probe, and the commands of concurrent
- *   requests go to Redis together (auto-pipelining), one write and one
- *   wake-up of Redis for many instead of one each.
+ *   requests go to Redis together (auto-pipelining).
  */
 export type RedisRole = 'producer' | 'worker' | 'probe' | 'counter';
 

@@ -43,7 +43,7 @@ export interface Deps {
   writer: IntakeWriter;
   /** Runs the processors' units of work; a group-commit batcher over `db` when absent. */
   transactions?: TransactionBatcher;
-  /** Counts the public form's and API's reports per sender (INTAKE_RATE_LIMIT); none: no limit. */
+  /** Counts the reports of the form, the API and the bot per sender (INTAKE_RATE_LIMIT); none: no limit. */
   intakeGate?: IntakeGate;
 }
 

@@ -128,9 +128,10 @@ export const envSchema = z.object({
   TRUST_PROXY: boolish.default(false),
   /**
    * How many reports one network address may send through the web form and
-   * `POST /api/v1/reports`: `<count>/<window>`, the window in s, m or h
-   * (`30/1h`), or `off`. Counted where INTAKE_RATE_LIMIT_STORE says. Staff
-   * signed in on the form, Telegram and the hotlines are not counted.
+   * `POST /api/v1/reports`, and one chat through the Telegram bot:
+   * `<count>/<window>`, the window in s, m or h (`30/1h`), or `off`. Counted
+   * where INTAKE_RATE_LIMIT_STORE says. Staff signed in on the form and the
+   * hotline calls are not counted.
    */
   INTAKE_RATE_LIMIT: z
     .string()
@@ -241,7 +242,7 @@ export function parseIntakeLimit(value: string): IntakeLimit | null | undefined 
   if (!m) return undefined;
   const reports = Number(m[1]);
   const windowS = Number(m[2] ?? 1) * WINDOW_UNIT_S[m[3] as keyof typeof WINDOW_UNIT_S];
-  // A day at most: the count is kept in Redis for the window, and a longer one would outlive anybody's memory of it.
+  // A day at most: the count is kept for the window, and a longer one would outlive anybody's memory of it.
   if (reports < 1 || windowS < 1 || windowS > 86_400) return undefined;
   return { reports, windowS };
 }

@@ -3,7 +3,7 @@ import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.j
 import { isTextFault } from '../../src/domain/text.js';
 import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
 import { AppError } from '../../src/errors.js';
-import { acceptReport, earlierReport, fingerprint, type ReportInput } from '../../src/intake/accept-report.js';
+import { fingerprint, type ReportInput } from '../../src/intake/accept-report.js';
 import { windowWords } from '../../src/intake/intake-gate.js';
 import { reporterFields } from '../../src/intake/anonymity.js';
 import { MAX_PHOTO_BYTES, MAX_PHOTOS, MAX_TEXT_CHARS } from '../../src/intake/limits.js';
@@ -14,7 +14,7 @@ import { loadSession } from '../../src/web/session.js';
 import { filePickerAttrs, formatTime, type Lang, type Texts } from '../../src/web/i18n.js';
 import { pageContext, renderPage } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
-import { IntakeLimited, throughIntakeGate } from '../intake-gate.js';
+import { acceptPublicReport, IntakeLimited } from '../intake-gate.js';
 import { reportFormSchema } from '../reports.routes.js';
 import { IMAGE_TYPES, readUploads } from '../uploads.js';
 import { readForm, stringField } from './resident-form.js';
@@ -539,16 +539,7 @@ export function reportPageRoutes() {
     const idempotencyKey = csrfToken ? `web-form:${csrfToken}:${day}:${fingerprint(input).slice(0, 32)}` : undefined;
     let accepted;
     try {
-      accepted = await throughIntakeGate(
-        c,
-        () =>
-          acceptReport(
-            { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox, requestId: c.get('requestId') },
-            input,
-            idempotencyKey,
-          ),
-        () => earlierReport(deps.db, input, idempotencyKey),
-      );
+      accepted = await acceptPublicReport(c, input, idempotencyKey);
     } catch (err) {
       if (err instanceof IntakeLimited) {
         const until = new Date(deps.clock.now().getTime() + err.retryAfterS * 1000);

@@ -2,9 +2,10 @@ import type { IntakeLimit } from '../env.js';
 
 /**
  * How many reports one sender may make in a window (INTAKE_RATE_LIMIT): a
- * script sending thousands of reports through the public form or API would
- * otherwise bury the dispatchers' queue. A sender is a network address; the
- * gate never keeps the address itself, only a digest of it, for the window.
+ * script sending thousands of reports through the public form, the API or
+ * the bot would otherwise bury the dispatchers' queue. A sender is a network
+ * address, or a chat of the bot; counts last only for their window (in
+ * Redis, as a digest of the sender, never the address).
  */
 export interface IntakeGate {
   readonly limit: IntakeLimit;
