@@ -19,6 +19,9 @@ export class IntakeLimited extends AppError {
   }
 }
 
+/** The gates whose service has said it (once each). */
+const proxyWarned = new WeakSet<object>();
+
 /**
  * Makes a report through the gate of the public channels, the sender being
  * the client's network address (`admitReport`; `earlier` finds the report a
@@ -29,8 +32,15 @@ async function throughIntakeGate<T extends { replayed: boolean }>(
   make: () => Promise<T>,
   earlier?: () => Promise<T | null>,
 ): Promise<T> {
-  const gate = c.get('deps').intakeGate;
+  const { intakeGate: gate, env, logger } = c.get('deps');
   if (!gate || c.get('principal')) return make();
+  if (!env.TRUST_PROXY && !proxyWarned.has(gate) && c.req.header('x-forwarded-for') !== undefined) {
+    // Most likely a proxy in front and TRUST_PROXY not set: then every resident counts as the proxy's one address.
+    proxyWarned.add(gate);
+    logger.warn(
+      'reports come with X-Forwarded-For but TRUST_PROXY is off: if a proxy or load balancer is in front, every resident counts as its one address for INTAKE_RATE_LIMIT; set TRUST_PROXY there',
+    );
+  }
   const admitted = await admitReport(gate, senderOfAddress(clientAddress(c)), make, earlier);
   if (admitted.ok) return admitted.made;
   // Said without the address: a flood shows as many of these lines.

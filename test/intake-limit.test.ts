@@ -295,10 +295,11 @@ describe('reports per sender on the web form', { timeout: 90_000 }, () => {
 describe('reports per chat on the Telegram bot', () => {
   let emu: TelegramEmulator;
   let service: Service & { url: string };
+  const logs = captureLogs('warn');
 
   beforeAll(async () => {
     emu = await startTelegramEmulator(TOKEN);
-    service = await startTestService(telegramEnv(emu, 'intake-limit-telegram', { INTAKE_RATE_LIMIT: '1/1h' }));
+    service = await startTestService(telegramEnv(emu, 'intake-limit-telegram', { INTAKE_RATE_LIMIT: '1/1h' }), 'all', { logger: logs.logger });
   });
 
   const chatCases = async (chatId: number) =>
@@ -328,5 +329,14 @@ describe('reports per chat on the Telegram bot', () => {
     const other = residentChat(88_002, 'en-US');
     expect((await report(other, '兴隆办事处有人焚烧电线')).join('\n')).toContain('Tracking code');
     expect((await report(other, '兴隆办事处有人焚烧电线，又一次')).join('\n')).toContain('Reports from this chat have reached the limit (1 per 1 h)');
+  });
+
+  it('warns once when reports come with X-Forwarded-For while TRUST_PROXY is off (a proxy in front, most likely)', async () => {
+    const warning = () => logs.lines.filter((l) => String(l.msg).includes('X-Forwarded-For but TRUST_PROXY is off'));
+    expect(warning()).toHaveLength(0);
+    // Without TRUST_PROXY the header is not believed: both reports come from 127.0.0.1, the second one too many.
+    expect((await postFrom(service, '198.51.100.20')).status).toBe(202);
+    expect((await postFrom(service, '198.51.100.21')).status).toBe(429);
+    expect(warning()).toHaveLength(1);
   });
 });
