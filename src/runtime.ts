@@ -17,7 +17,7 @@ import { closeDeps, createDeps, processorDeps, type Deps, type DepsOverrides } f
 import { goneCodes } from './district/gone-codes.js';
 import type { Env } from './env.js';
 import { loggedWriter } from './intake/logged-writer.js';
-import { channelOfSender, observedGate } from './intake/intake-gate.js';
+import { channelOfSender, observedGate, windowWords } from './intake/intake-gate.js';
 import { createMemoryIntakeGate } from './intake/memory-intake-gate.js';
 import { createRedisIntakeGate } from './intake/redis-intake-gate.js';
 import { httpMetricsMiddleware } from './metrics/http-metrics.js';
@@ -181,6 +181,15 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
     return stopping;
   };
   if (!env.TELEGRAM_BOT_TOKEN) deps.logger.info('telegram bot off: TELEGRAM_BOT_TOKEN is not set');
+  if (role !== 'worker') {
+    const limit = env.INTAKE_RATE_LIMIT;
+    deps.logger.info(
+      limit ? { reports: limit.reports, windowS: limit.windowS, store: env.INTAKE_RATE_LIMIT_STORE } : {},
+      limit
+        ? `reports per sender (address or chat): at most ${limit.reports} per ${windowWords(limit.windowS, 'en')}, counted ${env.INTAKE_RATE_LIMIT_STORE === 'redis' ? 'in Redis for every API process' : 'by this process'}`
+        : 'reports per sender: no limit (INTAKE_RATE_LIMIT=off)',
+    );
+  }
   const gone = await goneCodes(deps.db, deps.district).catch(() => null);
   if (gone && Object.values(gone).some((codes) => Object.keys(codes).length > 0)) {
     deps.logger.warn(

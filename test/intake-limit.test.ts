@@ -148,6 +148,11 @@ describe('reports per sender on POST /api/v1/reports', () => {
     expect((await postFrom(other, sender)).status).toBe(429);
   });
 
+  it('says at start what the limit is and where it is counted', () => {
+    const said = logs.lines.find((l) => String(l.msg).startsWith('reports per sender'));
+    expect(said).toMatchObject({ reports: 3, windowS: 3600, store: 'memory', msg: 'reports per sender (address or chat): at most 3 per 1 h, counted by this process' });
+  });
+
   it('says the answer in the OpenAPI document', async () => {
     const doc = (await (await fetch(`${service.url}/openapi.json`)).json()) as {
       paths: Record<string, Record<string, { responses: Record<string, unknown>; description: string }>>;
