@@ -236,6 +236,29 @@ describe('reports per sender while Redis does not answer', () => {
     expect((await postFrom(service, '198.51.100.6')).status).toBe(429);
     expect(await countCases(service)).toBe(before + 3);
   });
+
+  it('counts a report once whose count timed out and then failed', async () => {
+    // The proxy still listens (the test before left it so): new connections reach Redis.
+    const redis = new Redis(REDIS_URL);
+    onCleanup(() => void redis.disconnect());
+    // Counted in Redis again: a fresh sender's key shows up.
+    const probeKeys = (await redis.keys(`${service.deps.env.QUEUE_PREFIX}:intake-limit:*`)).length;
+    let probe = 0;
+    await waitFor(async () => {
+      const sender = `198.51.102.${++probe}`;
+      expect((await postFrom(service, sender)).status).toBe(202);
+      return (await redis.keys(`${service.deps.env.QUEUE_PREFIX}:intake-limit:*`)).length > probeKeys || null;
+    }, { timeoutMs: 20_000, intervalMs: 300, what: 'the count in Redis again' });
+    proxy.blackHole();
+    // Its count waits 250 ms for Redis, then is taken in memory; the command stays pending on the silent connection.
+    expect((await postFrom(service, '198.51.100.9')).status).toBe(202);
+    // The connection is reset now: the pending command fails. It was counted already.
+    await proxy.cut();
+    expect((await postFrom(service, '198.51.100.9')).status).toBe(202);
+    expect((await postFrom(service, '198.51.100.9')).status).toBe(202);
+    expect((await postFrom(service, '198.51.100.9')).status).toBe(429);
+    await proxy.restore();
+  });
 });
 
 describe('reports per sender on the web form', { timeout: 90_000 }, () => {

@@ -37,7 +37,9 @@ export function createRedisIntakeGate(opts: {
   const keyPrefix = `${opts.prefix}:intake-limit`;
   const options = { points: limit.reports, duration: limit.windowS, keyPrefix };
   const own = new RateLimiterMemory(options);
-  const shared = new RateLimiterRedis({ ...options, storeClient: connection, rejectIfRedisNotReady: true, insuranceLimiter: own });
+  // The memory takes over in one place only, the wrapper: a command that timed out (counted in memory then)
+  // and failed later must not be counted in memory a second time by an insurance of its own.
+  const shared = new RateLimiterRedis({ ...options, storeClient: connection, rejectIfRedisNotReady: true });
   const limiter = new RLWrapperTimeouts({ limiter: shared, timeoutMs: COUNT_WAIT_MS, insuranceLimiter: own });
 
   return {
