@@ -23,16 +23,20 @@ export class IntakeLimited extends AppError {
 const proxyWarned = new WeakSet<object>();
 
 /**
- * Makes a report through the gate of the public channels, the sender being
- * the client's network address (`admitReport`; `earlier` finds the report a
- * retry sent again). Signed-in staff typing a report in for somebody are not counted.
+ * Accepts a report of the web form or the API (`acceptReport`) through the
+ * gate of the public channels (`admitReport`), the sender being the client's
+ * network address; a retry of a report already made finds its case
+ * (`earlierReport`). Signed-in staff typing a report in for somebody are not counted.
  */
-async function throughIntakeGate<T extends { replayed: boolean }>(
-  c: Context<AppEnv>,
-  make: () => Promise<T>,
-  earlier?: () => Promise<T | null>,
-): Promise<T> {
-  const { intakeGate: gate, env, logger } = c.get('deps');
+export async function acceptPublicReport(c: Context<AppEnv>, input: ReportInput, idempotencyKey: string | undefined): Promise<AcceptedReport> {
+  const deps = c.get('deps');
+  const { intakeGate: gate, env, logger } = deps;
+  const make = () =>
+    acceptReport(
+      { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox, requestId: c.get('requestId') },
+      input,
+      idempotencyKey,
+    );
   if (!gate || c.get('principal')) return make();
   if (!env.TRUST_PROXY && !proxyWarned.has(gate) && c.req.header('x-forwarded-for') !== undefined) {
     // Most likely a proxy in front and TRUST_PROXY not set: then every resident counts as the proxy's one address.
@@ -41,25 +45,10 @@ async function throughIntakeGate<T extends { replayed: boolean }>(
       'reports come with X-Forwarded-For but TRUST_PROXY is off: if a proxy or load balancer is in front, every resident counts as its one address for INTAKE_RATE_LIMIT; set TRUST_PROXY there',
     );
   }
-  const admitted = await admitReport(gate, senderOfAddress(clientAddress(c)), make, earlier);
+  const admitted = await admitReport(gate, senderOfAddress(clientAddress(c)), make, () => earlierReport(deps.db, input, idempotencyKey));
   if (admitted.ok) return admitted.made;
   // Said without the address: a flood shows as many of these lines.
-  c.get('deps').logger.info({ reqId: c.get('requestId'), retryAfterS: admitted.retryAfterS }, 'report refused: its sender reached INTAKE_RATE_LIMIT');
+  logger.info({ reqId: c.get('requestId'), retryAfterS: admitted.retryAfterS }, 'report refused: its sender reached INTAKE_RATE_LIMIT');
   c.header('Retry-After', String(admitted.retryAfterS));
   throw new IntakeLimited(gate.limit, admitted.retryAfterS);
-}
-
-/** Accepts a report of the web form or the API (`acceptReport`) through the gate of the public channels. */
-export function acceptPublicReport(c: Context<AppEnv>, input: ReportInput, idempotencyKey: string | undefined): Promise<AcceptedReport> {
-  const deps = c.get('deps');
-  return throughIntakeGate(
-    c,
-    () =>
-      acceptReport(
-        { db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos, onCommitted: deps.kickOutbox, requestId: c.get('requestId') },
-        input,
-        idempotencyKey,
-      ),
-    () => earlierReport(deps.db, input, idempotencyKey),
-  );
 }

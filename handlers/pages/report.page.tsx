@@ -4,14 +4,14 @@ import { isTextFault } from '../../src/domain/text.js';
 import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
 import { AppError } from '../../src/errors.js';
 import { fingerprint, type ReportInput } from '../../src/intake/accept-report.js';
-import { windowWords } from '../../src/intake/intake-gate.js';
+import { refusalWords } from '../../src/intake/intake-gate.js';
 import { reporterFields } from '../../src/intake/anonymity.js';
 import { MAX_PHOTO_BYTES, MAX_PHOTOS, MAX_TEXT_CHARS } from '../../src/intake/limits.js';
 import { localDate } from '../../src/stats/stats.js';
 import { CsrfField, errorId, FieldError } from '../../src/web/layout.js';
 import { csrfProtection } from '../../src/web/csrf.js';
 import { loadSession } from '../../src/web/session.js';
-import { filePickerAttrs, formatTime, type Lang, type Texts } from '../../src/web/i18n.js';
+import { filePickerAttrs, type Lang, type Texts } from '../../src/web/i18n.js';
 import { pageContext, renderPage } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
 import { acceptPublicReport, IntakeLimited } from '../intake-gate.js';
@@ -542,11 +542,8 @@ export function reportPageRoutes() {
       accepted = await acceptPublicReport(c, input, idempotencyKey);
     } catch (err) {
       if (err instanceof IntakeLimited) {
-        const until = new Date(deps.clock.now().getTime() + err.retryAfterS * 1000);
-        const text = T[lang].errTooMany
-          .replace('{window}', windowWords(err.limit.windowS, lang))
-          .replace('{n}', String(err.limit.reports))
-          .replace('{until}', formatTime(until, lang, deps.district.file.district.timezone));
+        const said = refusalWords(err.limit, err.retryAfterS, deps.clock.now(), lang, deps.district.file.district.timezone);
+        const text = T[lang].errTooMany.replace('{window}', said.window).replace('{n}', String(said.reports)).replace('{until}', said.until);
         return renderForm(c, values, { form: text }, files.length, 429);
       }
       // The fingerprint is part of the key, so only an astronomically unlikely collision lands here.

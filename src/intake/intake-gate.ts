@@ -1,4 +1,5 @@
 import type { IntakeLimit } from '../env.js';
+import { formatTime, type Lang } from '../web/i18n.js';
 
 /**
  * How many reports one sender may make in a window (INTAKE_RATE_LIMIT): a
@@ -46,10 +47,19 @@ function ipv6Groups(a: string): string[] | null {
 }
 
 /** The window as people say it: `1 h`, `15 min`, `90 s` (English) or `1 小时`, `15 分钟`, `90 秒`. */
-export function windowWords(windowS: number, lang: 'zh' | 'en'): string {
+export function windowWords(windowS: number, lang: Lang): string {
   if (windowS % 3600 === 0) return lang === 'zh' ? `${windowS / 3600} 小时` : `${windowS / 3600} h`;
   if (windowS % 60 === 0) return lang === 'zh' ? `${windowS / 60} 分钟` : `${windowS / 60} min`;
   return lang === 'zh' ? `${windowS} 秒` : `${windowS} s`;
+}
+
+/** What a refusal tells the sender, in its language: the count, the window, and until when (the district's time). */
+export function refusalWords(limit: IntakeLimit, retryAfterS: number, now: Date, lang: Lang, timeZone: string): { reports: number; window: string; until: string } {
+  return {
+    reports: limit.reports,
+    window: windowWords(limit.windowS, lang),
+    until: formatTime(new Date(now.getTime() + retryAfterS * 1000), lang, timeZone),
+  };
 }
 
 /**

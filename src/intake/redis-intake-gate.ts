@@ -27,7 +27,7 @@ export function createRedisIntakeGate(opts: {
   const connection = createRedisConnection(opts.target, 'counter', opts.answerTimeoutMs);
   let warned = false;
   connection.on('error', (err: Error) => {
-    // Said once per outage: the probe role reconnects every 2 s and each attempt fails alike.
+    // Said once per outage: the connection is made again every 2 s and each attempt fails alike.
     if (!warned) logger.warn({ err: err.message }, 'intake rate limit: Redis not reachable; each API process counts reports on its own meanwhile');
     warned = true;
   });

@@ -11,8 +11,7 @@ import { trackingCodeIn } from '../domain/tracking-code.js';
 import { clip, keepableText } from '../domain/text.js';
 import { publicUrl } from '../env.js';
 import { acceptReport, earlierReport, type AcceptedReport, type ReportInput } from '../intake/accept-report.js';
-import { admitReport, telegramSender, windowWords } from '../intake/intake-gate.js';
-import { formatTime } from '../web/i18n.js';
+import { admitReport, refusalWords, telegramSender } from '../intake/intake-gate.js';
 import { findPhones, maskPhone } from '../pipeline/extract.js';
 import { extractDetails } from '../pipeline/extract-details.js';
 import {
@@ -266,11 +265,10 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       const admitted = await submit(deps, draft, chatId, ctx.update.update_id);
       if (!admitted.ok) {
         // Nothing submitted and the conversation left at its summary: 确认提交 works again once the window ends.
-        const limit = deps.intakeGate!.limit;
-        const until = formatTime(new Date(deps.clock.now().getTime() + admitted.retryAfterS * 1000), lang, deps.district.file.district.timezone);
+        const said = refusalWords(deps.intakeGate!.limit, admitted.retryAfterS, deps.clock.now(), lang, deps.district.file.district.timezone);
         deps.logger.info({ retryAfterS: admitted.retryAfterS }, 'report refused: its chat reached INTAKE_RATE_LIMIT');
         if (ctx.callbackQuery) await ctx.answerCallbackQuery();
-        await ctx.reply(t.tooManyReports(limit.reports, windowWords(limit.windowS, lang), until));
+        await ctx.reply(t.tooManyReports(said.reports, said.window, said.until));
         return;
       }
       accepted = admitted.made;
