@@ -369,7 +369,7 @@ const acceptRoute = createRoute({
   path: '/api/v1/cases/{id}/accept',
   operationId: 'acceptAssignment',
   summary: 'Sign for the assignment (签收)',
-  description: `The lead signing moves the case to \`accepted\`.${ownOnly}`,
+  description: `The lead signing moves the case to \`accepted\`. The unit a case was transferred to (12345) signs for it to handle it on its own system: the case stays \`transferred\`.${ownOnly}`,
   request: { params: idParam },
 });
 const returnRoute = createRoute({
@@ -378,7 +378,7 @@ const returnRoute = createRoute({
   path: '/api/v1/cases/{id}/return',
   operationId: 'returnAssignment',
   summary: 'Return the assignment (退回)',
-  description: `Instead of signing for it, with a reason code and a note. The lead's return sends the case to triage; a co-handler's leaves it where it is.${ownOnly}`,
+  description: `Instead of signing for it, with a reason code and a note. The lead's return sends the case to triage; a co-handler's leaves it where it is. The unit a case was transferred to (12345) returns it when it is an environmental matter after all: it goes to triage and its reporter is told.${ownOnly}`,
   request: { params: idParam, body: json(returnBody) },
 });
 const progressRoute = createRoute({

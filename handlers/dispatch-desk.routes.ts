@@ -5,6 +5,7 @@ import {
   approveExtension,
   mergeCase,
   unmergeCase,
+  untransferCase,
   refuseExtension,
   releaseUnit,
   routeCase,
@@ -120,6 +121,15 @@ const transferRoute = createRoute({
   summary: 'Transfer to the general 12345 channel',
   description: `Not environmental: every assignment is released and 12345 takes the lead.${who}`,
   request: { params: idParam, body: json(z.strictObject({ reason: text(2000) }).openapi('TransferInput')) },
+});
+const untransferRoute = createRoute({
+  ...deskCommon,
+  middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
+  path: '/api/v1/cases/{id}/untransfer',
+  operationId: 'untransferCase',
+  summary: 'Undo a transfer to 12345 (撤销转办)',
+  description: `An environmental matter after all: the unit given the transfer is released and the case goes back to triage, to be routed; its reporter is told. (12345's own return of the case, \`POST /api/v1/cases/{id}/return\`, does the same.)${who}`,
+  request: { params: idParam, body: json(z.strictObject({ reason: text(2000) }).openapi('UntransferInput')) },
 });
 const releaseRoute = createRoute({
   ...deskCommon,
@@ -274,6 +284,13 @@ export function dispatchDeskRoutes() {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
     await transferCase(c.get('deps'), principal, id, c.req.valid('json'));
+    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+  });
+
+  app.openapi(untransferRoute, async (c) => {
+    const principal = c.get('principal')!;
+    const { id } = c.req.valid('param');
+    await untransferCase(c.get('deps'), principal, id, c.req.valid('json'));
     return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
   });
 

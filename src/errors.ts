@@ -54,6 +54,7 @@ export type Refusal =
   | { reason: 'merge_target_closed'; status: CaseStatus }
   | { reason: 'not_merged'; status: CaseStatus }
   | { reason: 'not_transferable'; status: CaseStatus }
+  | { reason: 'not_transferred'; status: CaseStatus }
   | { reason: 'release_case_done'; status: CaseStatus }
   | { reason: 'release_nothing_open'; unit: string }
   | { reason: 'release_lead' }

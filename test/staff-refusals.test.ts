@@ -35,6 +35,7 @@ const EXAMPLES: { [K in RefusalReason]: Array<Of<K>> } = {
   merge_target_closed: perCase('merge_target_closed'),
   not_merged: perCase('not_merged'),
   not_transferable: perCase('not_transferable'),
+  not_transferred: perCase('not_transferred'),
   release_case_done: perCase('release_case_done'),
   release_nothing_open: perUnit('release_nothing_open'),
   release_lead: plain('release_lead'),

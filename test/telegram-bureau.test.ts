@@ -11,11 +11,13 @@ import { alertOf, buttonsOf, deliver, districtWithGroups, sentTexts, telegramEnv
 
 const EPB_GROUP = -100_111;
 const ECON_GROUP = -100_222;
+const HOTLINE_GROUP = -100_333;
 
 let emu: TelegramEmulator;
 let service: Awaited<ReturnType<typeof startTestService>>;
 let zhang: User;
 let li: User;
+let zhou: User;
 let nextUser = 5000;
 
 let env: Env;
@@ -27,7 +29,7 @@ let env: Env;
  */
 async function restartService(): Promise<void> {
   await service?.stop();
-  service = await startTestService({ ...env }, 'all', { district: districtWithGroups({ epb: EPB_GROUP, econ: ECON_GROUP }) });
+  service = await startTestService({ ...env }, 'all', { district: districtWithGroups({ epb: EPB_GROUP, econ: ECON_GROUP, hotline12345: HOTLINE_GROUP }) });
 }
 
 beforeAll(async () => {
@@ -37,6 +39,7 @@ beforeAll(async () => {
   const at = new Date().toISOString();
   zhang = await createUser(service.deps.db, { name: '张三', role: 'bureau', unitCode: 'epb', at });
   li = await createUser(service.deps.db, { name: '李四', role: 'bureau', unitCode: 'econ', at });
+  zhou = await createUser(service.deps.db, { name: '小周', role: 'bureau', unitCode: 'hotline12345', at });
 });
 beforeEach(restartService);
 
@@ -261,6 +264,38 @@ describe('bureau group chats: buttons', () => {
     expect(deleted?.body.message_ids).toEqual(JSON.parse(String(post.photo_message_ids)));
   });
 
+  it('lets 12345 return a case transferred to it from its group post: back to triage, and its reporter told', async () => {
+    const member = groupMember(HOTLINE_GROUP, await linkedTelegramUser(zhou), 'Zhou');
+    const { caseId, reference } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    const at = new Date().toISOString();
+    const dispatcher = await createUser(service.deps.db, { name: '调度老吴', role: 'dispatcher', unitCode: null, at });
+    const { token } = await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at });
+    const moved = await fetch(`${service.url}/api/v1/cases/${caseId}/transfer`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: '非环境类诉求' }),
+    });
+    expect(moved.status, await moved.text()).toBe(200);
+    const post = await waitFor(
+      () => service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', caseId).where('unit_code', '=', 'hotline12345').where('status', '=', 'posted').executeTakeFirst(),
+      { what: 'the 12345 group post' },
+    );
+    const message = emu.calls.find((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === HOTLINE_GROUP && String(c.body.text).includes(reference))!;
+    expect(buttonsOf(message)).toEqual([`g:a:${post.id}`, `g:r:${post.id}`]);
+
+    await deliver(emu, service.url, member.press(`g:r:${post.id}`, Number(post.message_id)));
+    const chosen = await deliver(emu, service.url, member.press(`g:x:${post.id}:0`, Number(post.message_id)));
+    expect(chosen.status).toBe(200);
+    expect(alertOf(chosen.calls)).toEqual({ callback_query_id: expect.any(String), text: '已退回，调度人员会重新分派。' });
+    expect(await assignmentOf(caseId, 'hotline12345')).toMatchObject({ status: 'returned', return_reason: 'not_our_remit' });
+    const c = await service.deps.db.selectFrom('cases').select(['status', 'triage_reason']).where('id', '=', caseId).executeTakeFirstOrThrow();
+    expect(c).toEqual({ status: 'triage', triage_reason: 'transfer_returned' });
+    const edit = chosen.calls.find((x) => x.method === 'editMessageText' && Number(x.body.message_id) === Number(post.message_id));
+    expect(String(edit?.body.text)).toMatch(/↩️ 已退回（不属于本单位职责）：小周/);
+    const told = await service.deps.db.selectFrom('notifications').select(['audience', 'kind']).where('case_id', '=', caseId).where('kind', '=', 'untransferred').execute();
+    expect(told).toEqual([{ audience: 'reporter', kind: 'untransferred' }]);
+  });
+
   it('takes a double tap on 退回 or 返回 as one press, without failing the update', async () => {
     const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');
     const { caseId, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
@@ -327,6 +362,7 @@ describe('bureau group chats: buttons', () => {
     const dispatcher = await createUser(service.deps.db, { name: '调度老周', role: 'dispatcher', unitCode: null, at });
     const { token } = await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at });
     // The water bureau leads now; the EPB helps; the economic bureau is out.
+    const since = emu.calls.length;
     const routed = await fetch(`${service.url}/api/v1/cases/${caseId}/route`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -344,7 +380,7 @@ describe('bureau group chats: buttons', () => {
     // Taken from the unit: the report's words, place and photos leave its group too.
     expect(String(withdrawn.body.text)).toContain(reference);
     expect(String(withdrawn.body.text)).not.toMatch(/化工厂|黑水|王五家后门|内容：/);
-    const deleted = await waitFor(() => emu.calls.find((c) => c.method === 'deleteMessages' && Number(c.body.chat_id) === ECON_GROUP), { what: "the economic bureau's photos deleted" });
+    const deleted = await waitFor(() => emu.calls.slice(since).find((c) => c.method === 'deleteMessages' && Number(c.body.chat_id) === ECON_GROUP), { what: "the economic bureau's photos deleted" });
     expect(deleted.body.message_ids).toEqual(JSON.parse(String(econPost.photo_message_ids)));
     const superseded = await waitFor(() => edited(EPB_GROUP, epbPost.message_id).find((c) => String(c.body.text).includes('请以新派单消息为准')), {
       what: "the EPB's old post superseded",

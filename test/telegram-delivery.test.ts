@@ -161,6 +161,47 @@ describe('a notice to a Telegram reporter that keeps failing', () => {
   });
 });
 
+describe('a Telegram report handed to 12345, and back', () => {
+  it('tells the chat of the transfer, of the transfer undone, and of 12345 signing for it', async () => {
+    const env = telegramEnv(emu, 'tg-transferred');
+    const service = await startTestService(env, 'api');
+    const chat = residentChat(nextChat++);
+    await deliver(emu, service.url, chat.text('兴隆办事处有人往河里倒废机油'));
+    await deliver(emu, service.url, chat.button('c:anonymous'));
+    await deliver(emu, service.url, chat.button('c:confirm'));
+    const { case_id: caseId } = await waitFor(() => service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirst());
+    const { tracking_code: code } = await service.deps.db.selectFrom('cases').select('tracking_code').where('id', '=', caseId).executeTakeFirstOrThrow();
+    const deps = processorDeps(service.deps);
+    await createProcessors(deps).intake({ caseId }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
+    const at = new Date().toISOString();
+    const bearer = async (role: 'dispatcher' | 'bureau', unitCode: string | null) => {
+      const user = await createUser(service.deps.db, { name: role, role, unitCode, at });
+      return { authorization: `Bearer ${(await issueToken(service.deps.db, { userId: user.id, label: null, at })).token}` };
+    };
+    const dispatcher = await bearer('dispatcher', null);
+    const hotline = await bearer('bureau', 'hotline12345');
+    const notify = createNotifyProcessor(deps, createTelegramPush(env));
+    /** Sends the case's newest reporter notice of the kind, and returns what the chat read. */
+    const told = async (kind: string) => {
+      const n = await service.deps.db.selectFrom('notifications').select('id').where('case_id', '=', caseId).where('kind', '=', kind).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+      const before = emu.calls.length;
+      expect(await notify({ notificationId: n.id }, { jobId: n.id, attempt: 1, maxAttempts: 8 })).toBe(`sent to telegram: ${kind}`);
+      return sentTexts(emu.calls.slice(before), chat.chatId);
+    };
+
+    expect((await postJson(`${service.url}/api/v1/cases/${caseId}/transfer`, { reason: '非环境类诉求' }, dispatcher)).status).toBe(200);
+    expect(await told('transferred')).toEqual([`您的举报 ${code} 不属于环境问题，已转 区12345热线 办理。`]);
+    expect((await postJson(`${service.url}/api/v1/cases/${caseId}/untransfer`, { reason: '属环境问题' }, dispatcher)).status).toBe(200);
+    expect(await told('untransferred')).toEqual([`您的举报 ${code} 经核实属于环境问题，不再转办，将重新派发办理。`]);
+
+    // Handed over again, 12345 signs for it.
+    expect((await postJson(`${service.url}/api/v1/cases/${caseId}/transfer`, { reason: '非环境类诉求' }, dispatcher)).status).toBe(200);
+    const signed = await postJson(`${service.url}/api/v1/cases/${caseId}/accept`, {}, hotline);
+    expect(signed.status, await signed.clone().text()).toBe(200);
+    expect((await told('accepted')).join('')).toContain('区12345热线');
+  });
+});
+
 describe('a Telegram report merged into another case', () => {
   /** Two reports from two chats, routed; a dispatcher merges the second into the first. */
   async function mergedPair(name: string, survivorText: string, duplicateText: string) {

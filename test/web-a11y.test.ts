@@ -5,7 +5,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../src/auth/principal.js';
 import { acceptAssignment, replyAssignment } from '../src/workflow/bureau.js';
-import { mergeCase } from '../src/workflow/dispatcher.js';
+import { mergeCase, transferCase } from '../src/workflow/dispatcher.js';
 import { newPage } from './browser.js';
 import { signIn, startStaffWebService, TRANSCRIPT, type WebStaff } from './web-staff-helpers.js';
 import { seedCase } from './workflow-helpers.js';
@@ -30,6 +30,7 @@ let open: { id: string; trackingCode: string };
 let triage: { id: string; trackingCode: string };
 let accepted: { id: string; trackingCode: string };
 let merged: { id: string; trackingCode: string };
+let transferred: { id: string; trackingCode: string };
 
 let address = 0;
 const fromNewAddress = () => ({ 'x-forwarded-for': `10.9.0.${++address}` });
@@ -54,6 +55,9 @@ beforeAll(async () => {
   merged = await seedCase(web.service, web.clock, { text: '盐下村那个电镀厂又在偷排废水' });
   const dispatcher: Principal = { userId: web.userIds.dispatcher!, name: '调度老李', role: 'dispatcher', unitCode: null, tokenId: 'test' };
   await mergeCase(web.service.deps, dispatcher, merged.id, { into: accepted.id, reason: '重复举报' });
+  // ... and one handed to 12345 (the desk's form to undo that, 12345's forms to sign for it or return it).
+  transferred = await seedCase(web.service, web.clock, { text: '小区门口路灯坏了好几天' });
+  await transferCase(web.service.deps, dispatcher, transferred.id, { reason: '非环境类诉求' });
   // ... and one for a dispatcher to route (the desk's triage list and its dispatch form).
   triage = await seedCase(web.service, web.clock, { status: 'triage', type: null, confidence: 0.3, jurisdiction: null });
   // Enough cases of one type and place for the public page to show its tables and charts.
@@ -142,7 +146,11 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', { timeout: 120_000 }, ()
     const found: string[] = [];
     const visits: Array<[string, string[]]> = [
       ['epb', ['/inbox', `/inbox/cases/${open.id}`, `/inbox/cases/${accepted.id}`]],
-      ['dispatcher', ['/desk', `/desk/cases/${open.id}`, `/desk/cases/${triage.id}`, `/desk/cases/${merged.id}`, '/desk/dashboard', '/desk/dashboard?from=2026-01-01&to=2026-01-31']],
+      ['hotline', [`/inbox/cases/${transferred.id}`]],
+      [
+        'dispatcher',
+        ['/desk', `/desk/cases/${open.id}`, `/desk/cases/${triage.id}`, `/desk/cases/${merged.id}`, `/desk/cases/${transferred.id}`, '/desk/dashboard', '/desk/dashboard?from=2026-01-01&to=2026-01-31'],
+      ],
       ['operator', ['/console']],
     ];
     for (const [username, paths] of visits) {
@@ -150,7 +158,7 @@ describe('accessibility (axe-core, WCAG 2.1 A and AA)', { timeout: 120_000 }, ()
       for (const lang of LANGS) {
         for (const path of paths) {
           await visit(page, `${path}${path.includes('?') ? '&' : '?'}lang=${lang}`);
-          found.push(...(await check(page, `${path.replace(open.id, 'OPEN').replace(triage.id, 'TRIAGE').replace(accepted.id, 'ACCEPTED').replace(merged.id, 'MERGED')} as ${username} (${lang})`)));
+          found.push(...(await check(page, `${path.replace(open.id, 'OPEN').replace(triage.id, 'TRIAGE').replace(accepted.id, 'ACCEPTED').replace(merged.id, 'MERGED').replace(transferred.id, 'TRANSFERRED')} as ${username} (${lang})`)));
           // The count under the map, with the page language's colon.
           if (path === '/desk/dashboard') expect(await page.textContent('#case-map + p.hint')).toBe(lang === 'zh' ? '有定位的案件：1' : 'Cases with a location: 1');
         }

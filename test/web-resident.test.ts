@@ -970,6 +970,7 @@ describe('timeline notes in English', () => {
     ['已与反映同一问题的案件合并办理，请继续以本查询码查询进展', 'Handled together with another report of the same problem: follow it here, with this code'],
     ['与案件 K7M3QXT9AD 合并办理', 'Handled together with case K7M3QXT9AD'],
     ['已撤销合并，待重新分派', 'No longer handled together with another report: waiting to be assigned on its own'],
+    ['已撤销转办，待重新分派', 'An environmental matter after all: no longer handed over, waiting to be assigned'],
     ['与案件 K7M3QXT9AD 合并办理，请以该编号查询进展', 'Handled together with case K7M3QXT9AD'],
     ['非环境类诉求，已转区12345热线', 'Not an environmental matter: passed to District 12345 Citizen Hotline'],
     ['已到现场核查，正在整改', '已到现场核查，正在整改'],

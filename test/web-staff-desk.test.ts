@@ -574,6 +574,46 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
+  it('undoes a transfer to 12345 from the transferred case\'s page, after asking, and names a missing reason next to the field', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '化工厂往河里倒废液（撤销转办测试）' });
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('dispatcher');
+    // Not transferred, no form to undo a transfer.
+    expect(await (await client.get(`/desk/cases/${seeded.id}`)).text()).not.toContain('id="h-untransfer"');
+    let csrf = await client.token(`/desk/cases/${seeded.id}`);
+    expect((await client.post(`/desk/cases/${seeded.id}/transfer`, { _csrf: csrf, reason: '非环境类诉求' })).status).toBe(303);
+    csrf = await client.token(`/desk/cases/${seeded.id}`);
+    const missing = await client.post(`/desk/cases/${seeded.id}/untransfer`, { _csrf: csrf, reason: ' ' });
+    expect(missing.status).toBe(400);
+    expect(await missing.text()).toContain('id="untransfer-reason-error"');
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('transferred');
+
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher', undefined, `/desk/cases/${seeded.id}`);
+    // A transferred case is not routed from its page: the transfer is undone first.
+    expect(await page.$('#route-form')).toBeNull();
+    expect(await page.inputValue('#untransfer-reason')).toBe('属环境问题');
+    await page.fill('#untransfer-reason', '倒的是废液，属环境问题');
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.dismiss();
+    });
+    await page.click('section[aria-labelledby="h-untransfer"] button[type=submit]');
+    expect(asked).toEqual(['确定撤销转办？本案将回到待分派。']);
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('transferred');
+    page.once('dialog', (d) => void d.accept());
+    await Promise.all([page.waitForNavigation(), page.click('section[aria-labelledby="h-untransfer"] button[type=submit]')]);
+    expect(await page.textContent('#done')).toBe('已撤销转办，本案回到待分派。');
+    expect(await findCase(web.service.deps.db, seeded.id)).toMatchObject({ status: 'triage', triageReason: 'untransferred' });
+    expect(await page.$('#route-form')).not.toBeNull();
+    // Back on the desk's triage list, with why.
+    await page.goto(`${base}/desk`);
+    expect(await page.textContent(`li[data-case="${seeded.trackingCode}"]`)).toContain('撤销转办');
+    await context.close();
+  });
+
   it('lists overdue cases with a supervise button, and decides extension requests', async () => {
     const late = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂偷排，超期未签收测试' });
     const asking = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });

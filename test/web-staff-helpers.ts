@@ -21,6 +21,7 @@ const WEB_ACCOUNTS: Record<string, string> = {
   兴隆办赵六: 'xinglong',
   农业委钱七: 'agri',
   派出所孙八: 'police',
+  '12345热线小周': 'hotline',
 };
 
 export interface WebStaff {

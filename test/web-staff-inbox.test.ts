@@ -4,9 +4,6 @@ import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCase } from '../db/repositories/cases.repository.js';
 import { caseReference } from '../src/domain/case.js';
 import { newId } from '../src/domain/ids.js';
-import { setCredentials } from '../db/repositories/web-sessions.repository.js';
-import { createUser } from '../db/repositories/users.repository.js';
-import { hashPassword } from '../src/auth/password.js';
 import { SESSION_IDLE_MS } from '../src/web/session.js';
 import { checkDeadlines } from '../src/workflow/deadline-check.js';
 import { newPage } from './browser.js';
@@ -670,8 +667,6 @@ describe('bureau inbox', () => {
     expect(await page.$(`tr[data-case="${caseReference(seeded.id)}"]`)).not.toBeNull();
 
     // The 12345 hotline's clerks hold what the desk hands to 12345.
-    const user = await createUser(web.service.deps.db, { name: '12345热线小周', role: 'bureau', unitCode: 'hotline12345', at: web.clock.now().toISOString() });
-    await setCredentials(web.service.deps.db, { userId: user.id, username: 'hotline', passwordHash: await hashPassword(PASSWORD, 1000), at: web.clock.now().toISOString() });
     const other = await seedCase(web.service, web.clock, { status: 'triage', type: 'other', text: '小区门口路灯坏了（状态筛选测试）' });
     const transferred = await fetch(`${base}/api/v1/cases/${other.id}/transfer`, {
       method: 'POST',
@@ -743,6 +738,38 @@ describe('bureau inbox', () => {
     page.once('dialog', (d) => void d.accept());
     await Promise.all([page.waitForNavigation(), page.click('form[action$="/return"] button[type=submit]')]);
     expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('triage');
+    await context.close();
+  });
+
+  it('lets the 12345 hotline return a case handed to it that is environmental after all, or sign for one it takes over', async () => {
+    const transferred = async (text: string) => {
+      const seeded = await seedCase(web.service, web.clock, { text });
+      const moved = await fetch(`${base}/api/v1/cases/${seeded.id}/transfer`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${web.staff.dispatcher}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reason: '非环境类诉求' }),
+      });
+      expect(moved.status).toBe(200);
+      return seeded;
+    };
+    const back = await transferred('河边工厂夜里倒废液（12345退回页面测试）');
+    const taken = await transferred('楼下饭店占道经营（12345签收页面测试）');
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'hotline', undefined, `/inbox/cases/${back.id}`);
+    expect(await page.textContent('section[aria-labelledby="h-accept"] .hint')).toContain('如属环境问题，请退回');
+    expect(await page.$('#reply-text')).toBeNull();
+    await page.selectOption('#return-reason', 'not_our_remit');
+    await page.fill('#return-note', '倒废液属环境问题，请派环保局。');
+    page.once('dialog', (d) => void d.accept());
+    await Promise.all([page.waitForNavigation(), page.click('form[action$="/return"] button[type=submit]')]);
+    expect(await findCase(web.service.deps.db, back.id)).toMatchObject({ status: 'triage', triageReason: 'transfer_returned' });
+
+    await page.goto(`${base}/inbox/cases/${taken.id}`);
+    await Promise.all([page.waitForNavigation(), page.click('form[action$="/accept"] button[type=submit]')]);
+    expect((await findCase(web.service.deps.db, taken.id))?.status).toBe('transferred');
+    expect(await page.textContent('#nothing-to-do')).toBe('本单位已签收这件转办的非环境类诉求，请按本单位的流程办理；本系统不再跟踪它。');
+    expect(await page.$('form[action$="/return"]')).toBeNull();
     await context.close();
   });
 

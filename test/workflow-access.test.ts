@@ -84,6 +84,15 @@ const ENDPOINTS: Endpoint[] = [
     expected: deskAct(200),
   },
   { name: 'POST /api/v1/cases/:id/transfer', call: (c, x) => c.post(`/api/v1/cases/${x.id}/transfer`, { reason: '非环境类' }), expected: deskAct(200) },
+  {
+    name: 'POST /api/v1/cases/:id/untransfer',
+    setup: async (h, caseId) => {
+      expect((await client(h.service.url, h.staff.dispatcher).post(`/api/v1/cases/${caseId}/transfer`, { reason: '非环境类' })).status).toBe(200);
+      return {};
+    },
+    call: (c, x) => c.post(`/api/v1/cases/${x.id}/untransfer`, { reason: '属环境问题' }),
+    expected: deskAct(200),
+  },
   { name: 'POST /api/v1/cases/:id/release', call: (c, x) => c.post(`/api/v1/cases/${x.id}/release`, { unit: 'econ', reason: '无需参与' }), expected: deskAct(200) },
   { name: 'POST /api/v1/cases/:id/supervise', call: (c, x) => c.post(`/api/v1/cases/${x.id}/supervise`, { note: '请加快' }), expected: deskAct(200) },
   {

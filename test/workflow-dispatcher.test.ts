@@ -3,7 +3,7 @@ import { findCase } from '../db/repositories/cases.repository.js';
 import { listCorrections } from '../db/repositories/corrections.repository.js';
 import { lastEventId } from '../db/repositories/events.repository.js';
 import { checkDeadlines } from '../src/workflow/deadline-check.js';
-import { mergeCase, releaseUnit, routeCase, setCasePlace, superviseCase, transferCase } from '../src/workflow/dispatcher.js';
+import { mergeCase, releaseUnit, routeCase, setCasePlace, superviseCase, transferCase, untransferCase } from '../src/workflow/dispatcher.js';
 import type { ManualClock } from '../src/clock.js';
 import { createPgDatabase } from './harness.js';
 import { client, json, notificationsOf, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
@@ -423,6 +423,99 @@ describe.each([
       expect(r.body.type.code).toBe('other');
       expect((await notificationsOf(service, id)).find((n) => n.kind === 'transferred')).toMatchObject({ audience: 'reporter' });
       expect((await as(staff.dispatcher).post(`/api/v1/cases/${id}/transfer`, { reason: 'again' })).status).toBe(409);
+    });
+
+    const transferred = async (text: string) => {
+      const seeded = await seedCase(service, clock, { text });
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${seeded.id}/transfer`, { reason: '非环境类诉求' })).status).toBe(200);
+      return seeded;
+    };
+    const liveUnits = (view: any) => view.assignments.filter((a: any) => a.status !== 'released' && a.status !== 'returned').map((a: any) => `${a.role}:${a.bureau.code}:${a.status}`);
+
+    it('undoes a transfer made by mistake: 12345 let go, the case back in triage to be routed, its reporter told', async () => {
+      const { id, trackingCode } = await transferred('河边工厂排黑水（撤销转办测试）');
+      expect((await as(staff.hotline).get(`/api/v1/cases/${id}`)).status).toBe(200);
+      expect((await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/untransfer`, {}))).body.error.fields).toEqual({ reason: expect.any(String) });
+      expect((await findCase(service.deps.db, id))?.status).toBe('transferred');
+
+      const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/untransfer`, { reason: '属环境问题，转错了' }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body).toMatchObject({ status: 'triage', triageReason: 'untransferred' });
+      expect(liveUnits(r.body)).toEqual([]);
+      expect(r.body.assignments.find((a: any) => a.bureau.code === 'hotline12345').status).toBe('released');
+      expect(r.body.events.at(-1)).toMatchObject({
+        kind: 'status',
+        fromStatus: 'transferred',
+        toStatus: 'triage',
+        note: '已撤销转办，待重新分派',
+        actor: { role: 'dispatcher' },
+        data: { reason: '属环境问题，转错了', released: ['hotline12345'] },
+      });
+      expect((await notificationsOf(service, id)).filter((n) => n.kind === 'untransferred')).toMatchObject([{ audience: 'reporter' }]);
+      const track = await json(client(service.url, null).get(`/api/v1/track/${trackingCode}`));
+      expect(track.body.status).toBe('triage');
+      expect(track.body.history.at(-1)).toMatchObject({ status: 'triage', note: '已撤销转办，待重新分派' });
+
+      // 12345 has nothing to do on it any more; undone once, there is no transfer left to undo.
+      expect((await as(staff.hotline).post(`/api/v1/cases/${id}/accept`)).status).toBe(409);
+      const again = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/untransfer`, { reason: 'again' }));
+      expect(again.status).toBe(409);
+      expect(again.body.error).toMatchObject({ code: 'illegal_transition', message: 'the case is triage, not transferred' });
+
+      const routed = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', reason: '派环保局' }));
+      expect(routed.status, JSON.stringify(routed.body)).toBe(200);
+      expect(routed.body.status).toBe('dispatched');
+      expect(liveUnits(routed.body)).toContain('lead:epb:pending');
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+    });
+
+    it('refuses to undo the transfer of a case that was not transferred, and one changed since the page showed it', async () => {
+      const dispatcher = { userId: 'desk', name: '调度老李', role: 'dispatcher' as const, unitCode: null, tokenId: 'desk' };
+      const { id } = await seedCase(service, clock, { text: '电镀厂偷排（撤销转办拒绝测试）' });
+      await expect(untransferCase(service.deps, dispatcher, id, { reason: 'x' })).rejects.toMatchObject({ code: 'illegal_transition', refusal: { reason: 'not_transferred', status: 'dispatched' } });
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/untransfer`, { reason: 'x' })).status).toBe(403);
+      const moved = await transferred('路灯坏了（撤销转办版本测试）');
+      const ifVersion = (await findCase(service.deps.db, moved.id))!.version;
+      expect((await as(staff.hotline).post(`/api/v1/cases/${moved.id}/accept`)).status).toBe(200);
+      await expect(untransferCase(service.deps, dispatcher, moved.id, { reason: 'x', ifVersion })).rejects.toMatchObject({ refusal: { reason: 'page_outdated' } });
+      expect((await findCase(service.deps.db, moved.id))?.status).toBe('transferred');
+    });
+
+    it('lets 12345 return a case transferred to it that is environmental after all: to triage, the dispatchers and the reporter told', async () => {
+      const { id } = await transferred('厂里在倒废机油（12345退回测试）');
+      const r = await json(as(staff.hotline).post(`/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '属环境问题，请派环保局' }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      const notices = await notificationsOf(service, id);
+      expect(notices.filter((n) => n.kind === 'untransferred')).toMatchObject([{ audience: 'reporter' }]);
+      expect(notices.filter((n) => n.kind === 'returned')).toMatchObject([{ audience: 'dispatchers', data: { unit: 'hotline12345', reason: 'not_our_remit' } }]);
+      const view = await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`));
+      expect(view.body).toMatchObject({ status: 'triage', triageReason: 'transfer_returned' });
+      expect(view.body.assignments.find((a: any) => a.bureau.code === 'hotline12345').status).toBe('returned');
+      // The dispatcher routes it; 12345's return stays in the history, its assignment let go.
+      const routed = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'hazardous_waste', reason: '危废，派环保局' }));
+      expect(routed.status, JSON.stringify(routed.body)).toBe(200);
+      expect(routed.body.assignments.find((a: any) => a.bureau.code === 'hotline12345').status).toBe('released');
+      expect(liveUnits(routed.body)).toContain('lead:epb:pending');
+    });
+
+    it('lets 12345 sign for a case transferred to it: the case stays transferred, its reporter reads who took it, nothing more to do here', async () => {
+      const { id, trackingCode } = await transferred('楼上装修太吵（12345签收测试）');
+      const r = await json(as(staff.hotline).post(`/api/v1/cases/${id}/accept`));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.status).toBe('transferred');
+      expect(liveUnits(r.body)).toEqual(['lead:hotline12345:accepted']);
+      expect((await notificationsOf(service, id)).filter((n) => n.kind === 'accepted')).toMatchObject([{ audience: 'reporter', data: { unit: 'hotline12345' } }]);
+      const track = await json(client(service.url, null).get(`/api/v1/track/${trackingCode}`));
+      expect(track.body.status).toBe('transferred');
+      expect(track.body.history.at(-1)).toMatchObject({ status: 'transferred', note: '区12345热线已签收' });
+      // Signed for, it is handled on 12345's own system: no return, progress or reply here.
+      expect((await as(staff.hotline).post(`/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: 'x' })).status).toBe(409);
+      expect((await as(staff.hotline).post(`/api/v1/cases/${id}/accept`)).status).toBe(409);
+      expect((await as(staff.hotline).post(`/api/v1/cases/${id}/progress`, { note: '已联系' })).status).toBe(409);
+      expect((await as(staff.hotline).post(`/api/v1/cases/${id}/reply`, { text: '已处理' })).status).toBe(409);
+      // Not counted as a bureau's signing for a dispatch.
+      const stats = await json(as(staff.dispatcher).get('/api/v1/stats?groupBy=bureau&from=2026-10-01&to=2026-12-31'));
+      expect(stats.body.groups.map((g: any) => g.key)).not.toContain('hotline12345');
     });
   });
 

@@ -34,6 +34,8 @@ export interface Staff {
   xinglong: string;
   agri: string;
   police: string;
+  /** A clerk of the 12345 hotline, the unit cases that are not environmental are handed to. */
+  hotline: string;
 }
 
 export async function startWorkflowService(
@@ -60,6 +62,7 @@ export async function startWorkflowService(
     xinglong: await account('bureau', 'xinglong', '兴隆办赵六'),
     agri: await account('bureau', 'agri', '农业委钱七'),
     police: await account('bureau', 'police', '派出所孙八'),
+    hotline: await account('bureau', 'hotline12345', '12345热线小周'),
   };
   return { service, clock, staff };
 }

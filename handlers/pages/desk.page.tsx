@@ -12,7 +12,7 @@ import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { CsrfField } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
 import { buildCaseView, excerptFor, type CaseView } from '../../src/workflow/case-view.js';
-import { approveExtension, mergeCase, unmergeCase, refuseExtension, releaseUnit, routeCase, setCasePlace, superviseCase, transferCase, type SeenCase } from '../../src/workflow/dispatcher.js';
+import { approveExtension, mergeCase, unmergeCase, refuseExtension, releaseUnit, routeCase, setCasePlace, superviseCase, transferCase, untransferCase, type SeenCase } from '../../src/workflow/dispatcher.js';
 import { staffActor } from '../../src/workflow/bureau.js';
 import { countFailedSends, redeliverFailed } from '../../src/workflow/redeliver.js';
 import type { AppEnv } from '../app-env.js';
@@ -68,6 +68,7 @@ const DONE: Record<Lang, Record<string, string>> = {
     place: '已指定属地并派给该属地。',
     merge: '已并案。',
     unmerge: '已撤销并案，本案回到待分派。',
+    untransfer: '已撤销转办，本案回到待分派。',
     transfer: '已转12345热线。',
     supervise: '已督办，承办单位已收到提醒。',
     redeliver: '已重新推送。',
@@ -81,6 +82,7 @@ const DONE: Record<Lang, Record<string, string>> = {
     place: 'Place set; the local office has the case.',
     merge: 'Merged.',
     unmerge: 'Merge undone: the case waits in triage.',
+    untransfer: 'Transfer undone: the case waits in triage.',
     transfer: 'Handed over to the 12345 hotline.',
     supervise: 'Supervision sent to the units.',
     redeliver: 'Sent again.',
@@ -738,6 +740,30 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
         </section>
       ) : null}
 
+      {view.status === 'transferred' ? (
+        <section class="card" aria-labelledby="h-untransfer">
+          <h3 id="h-untransfer">{zh ? '撤销转办' : 'Undo the transfer'}</h3>
+          <FormNotice problem={problem} form="untransfer" />
+          <p class="hint">
+            {zh
+              ? '本案已作为非环境类诉求转12345热线。如属环境问题：撤销后本案回到待分派，由调度员按类型派发，12345热线不再办理，举报人会收到通知。'
+              : 'This case was handed to the 12345 hotline as not environmental. If it is environmental after all: the case goes back to triage to be routed by its type, 12345 no longer handles it, and its reporter is told.'}
+          </p>
+          <form method="post" action={action('untransfer')}>
+            <CsrfField token={p.csrf} />
+            <VersionField version={version} seen={seen} />
+            <label for="untransfer-reason">{zh ? '说明' : 'Reason'}</label>
+            <input id="untransfer-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'untransfer', 'reason', zh ? '属环境问题' : 'an environmental matter')} {...invalidAttrs(problem, 'untransfer', 'reason')} />
+            <FieldProblem problem={problem} form="untransfer" name="reason" />
+            <div class="actions">
+              <button type="submit" class="secondary" data-confirm={zh ? '确定撤销转办？本案将回到待分派。' : 'Undo the transfer? The case goes back to triage.'}>
+                {zh ? '撤销转办' : 'Undo the transfer'}
+              </button>
+            </div>
+          </form>
+        </section>
+      ) : null}
+
       {failedSends > 0 ? (
         <section class="card" aria-labelledby="h-redeliver">
           <h3 id="h-redeliver">{zh ? '重新推送' : 'Send again'}</h3>
@@ -936,6 +962,17 @@ export function deskPages() {
       const reason = field(form, 'reason');
       check(lang, { reason: requiredText(reason, lang) });
       await transferCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason: reason.trim(), ...versionOf(form) });
+    },
+    caseParam,
+  );
+
+  act(
+    '/desk/cases/:id/untransfer',
+    'untransfer',
+    async (c, form, lang) => {
+      const reason = field(form, 'reason');
+      check(lang, { reason: requiredText(reason, lang) });
+      await untransferCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason: reason.trim(), ...versionOf(form) });
     },
     caseParam,
   );

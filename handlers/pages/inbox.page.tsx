@@ -321,7 +321,9 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
   if (view.access === 'withdrawn') return withdrawnPage(c, view, problem, status);
   const now = deps.clock.now();
   const mine = myAssignment(view, principal.unitCode);
-  const working = WORKING.includes(view.status);
+  // A case handed to 12345 (transferred): 12345, its lead, signs for it to handle it on its own system, or returns it.
+  const transfer = view.status === 'transferred' && mine?.role === 'lead';
+  const working = WORKING.includes(view.status) || (transfer && mine.status === 'pending');
   const doneName = c.req.query('done') ?? '';
   const done = DONE[p.lang][doneName];
   const title = `${zh ? '案件' : 'Case'} ${view.reference}`;
@@ -347,7 +349,11 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
             ? zh
               ? '本单位已答复，在此案件上暂无待办事项。'
               : 'Your unit has replied: nothing more for it to do on this case now.'
-            : zh
+            : transfer && mine.status === 'accepted'
+              ? zh
+                ? '本单位已签收这件转办的非环境类诉求，请按本单位的流程办理；本系统不再跟踪它。'
+                : 'Your unit signed for this case handed over as not environmental: handle it your own way; this system no longer follows it.'
+              : zh
               ? '本单位在此案件上暂无待办事项。'
               : 'Nothing for your unit to do on this case now.'}
         </p>
@@ -357,7 +363,15 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
             <section class="card" aria-labelledby="h-accept">
               <h3 id="h-accept">{zh ? '签收' : 'Sign for it'}</h3>
               <FormNotice problem={problem} form="accept" />
-              <p class="hint">{zh ? '签收后由本单位办理并在期限内答复。' : 'Your unit then handles it and replies by the deadline.'}</p>
+              <p class="hint">
+                {transfer
+                  ? zh
+                    ? '本案被判断为非环境类诉求，转本单位办理。签收后按本单位的流程办理；如属环境问题，请退回，由调度员重新派发。'
+                    : 'This case was found not environmental and handed to your unit. Sign for it to handle it your own way; if it is environmental after all, return it to be routed again.'
+                  : zh
+                    ? '签收后由本单位办理并在期限内答复。'
+                    : 'Your unit then handles it and replies by the deadline.'}
+              </p>
               <form method="post" action={action('accept')}>
                 <CsrfField token={p.csrf} />
                 <button type="submit" id="accept">

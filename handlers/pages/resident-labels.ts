@@ -56,6 +56,7 @@ export function timelineNote(lang: Lang, note: string, district: District): stri
     // Staff pages: the merge's note names the other case (older ones also told the reporter to follow its code).
     [/^与案件 (\S+) 合并办理(?:，请以该编号查询进展)?$/, (m) => `Handled together with case ${m[1]!}`],
     [/^已撤销合并，待重新分派$/, () => 'No longer handled together with another report: waiting to be assigned on its own'],
+    [/^已撤销转办，待重新分派$/, () => 'An environmental matter after all: no longer handed over, waiting to be assigned'],
     [/^非环境类诉求，已转(.+)$/, (m) => `Not an environmental matter: passed to ${unit(m[1]!)}`],
     [/^(.+)已签收$/, (m) => known(m[1]!, (en) => `${en} signed for it`)],
     // Notes only staff pages show.

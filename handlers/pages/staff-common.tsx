@@ -96,6 +96,8 @@ export const TRIAGE_REASON_LABEL: Record<Lang, Record<string, string>> = {
     co_returned: '协办单位退回',
     place_unknown: '地点不明',
     unmerged: '撤销并案',
+    untransferred: '撤销转办',
+    transfer_returned: '转办单位退回（属环境问题）',
   },
   en: {
     low_confidence: 'low classifier confidence',
@@ -106,6 +108,8 @@ export const TRIAGE_REASON_LABEL: Record<Lang, Record<string, string>> = {
     co_returned: 'returned by a co-handler',
     place_unknown: 'place unknown',
     unmerged: 'merge undone',
+    untransferred: 'transfer to 12345 undone',
+    transfer_returned: 'returned by the unit it was handed to (environmental after all)',
   },
 };
 
@@ -338,6 +342,8 @@ export function refusalText(refusal: Refusal, lang: Lang, district: District): s
         : `the case to merge into is ${status(refusal.status)}; give a case that is still open.`;
     case 'not_merged':
       return zh ? `案件当前为「${status(refusal.status)}」状态，不是并案，无需撤销。` : `the case is ${status(refusal.status)}, not merged: there is no merge to undo.`;
+    case 'not_transferred':
+      return zh ? `案件当前为「${status(refusal.status)}」状态，并未转12345热线，无需撤销。` : `the case is ${status(refusal.status)}, not handed to 12345: there is no transfer to undo.`;
     case 'not_transferable':
       return zh ? `案件已是「${status(refusal.status)}」状态，不能转12345热线。` : `the case is ${status(refusal.status)}; it can no longer be handed to 12345.`;
     case 'release_case_done':

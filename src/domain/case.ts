@@ -28,7 +28,7 @@ export const TRANSITIONS: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = 
   returned: ['triage', 'dispatched', 'transferred', 'merged'],
   replied: ['closed', 'reopened'],
   reopened: ['accepted', 'replied', 'triage', 'dispatched', 'transferred'],
-  transferred: ['closed'],
+  transferred: ['closed', 'triage'],
   merged: ['triage'],
   closed: [],
 };

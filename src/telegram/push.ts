@@ -122,6 +122,8 @@ export function noticeText(n: NoticeInput): string | null {
       return t.closed(code);
     case 'transferred':
       return t.transferred(code, unit('lead'));
+    case 'untransferred':
+      return t.untransferred(code);
     case 'reopened':
       return t.reopened(code);
     case 'photos_not_saved': {

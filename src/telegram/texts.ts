@@ -201,6 +201,7 @@ const zh = {
     unmerged: (code: string) => `您的举报 ${code} 已撤销合并，将单独派发办理。`,
     closed: (code: string) => `您的举报 ${code} 已办结。感谢您对生态环境的关心！`,
     transferred: (code: string, unit: string) => `您的举报 ${code} 不属于环境问题，已转 ${unit} 办理。`,
+    untransferred: (code: string) => `您的举报 ${code} 经核实属于环境问题，不再转办，将重新派发办理。`,
     reopened: (code: string) => `您的举报 ${code} 已重新交办，我们会继续跟进。`,
     /** Photos the bot took into the report whose download failed for good. */
     photosNotSaved: (code: string, n: number) =>
@@ -361,6 +362,7 @@ const en: Texts = {
     unmerged: (code) => `Your report ${code} is no longer handled together with another one: it will be assigned and handled on its own.`,
     closed: (code) => `Your report ${code} is closed. Thank you for caring about the environment!`,
     transferred: (code, unit) => `Your report ${code} is not an environmental matter and was handed over to ${unit}.`,
+    untransferred: (code) => `Your report ${code} is an environmental matter after all: it is no longer handed over, and will be assigned to a bureau.`,
     reopened: (code) => `Your report ${code} was sent back to be handled again; we keep following it.`,
     photosNotSaved: (code, n) =>
       `${n === 1 ? '1 photo' : `${n} photos`} of your report ${code} could not be saved. ` +

@@ -104,9 +104,11 @@ interface Loaded {
 /**
  * Reads the case, locking it (lockCase), and the principal's own live
  * assignment on it. No assignment of the unit at all → 404 (the case is not
- * theirs to know); only a returned or released one → 409.
+ * theirs to know); only a returned or released one → 409. `transfer`: the
+ * action is one the unit given a transferred case (12345) may take on it too,
+ * signing for it or returning it.
  */
-async function loadOwn(trx: Trx, principal: Principal, caseId: string): Promise<Loaded> {
+async function loadOwn(trx: Trx, principal: Principal, caseId: string, opts: { transfer?: boolean } = {}): Promise<Loaded> {
   const c = await lockCase(trx, caseId);
   if (!c) throw new AppError('not_found', 'no such case');
   const assignments = await listAssignments(trx, caseId);
@@ -114,7 +116,10 @@ async function loadOwn(trx: Trx, principal: Principal, caseId: string): Promise<
   if (principal.role !== 'bureau' || ofUnit.length === 0) throw new AppError('not_found', 'no such case');
   const mine = live(currentRound(c, ofUnit)).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
   if (!mine) throw refused('illegal_transition', 'your unit has no live assignment on this case (returned or released)', { reason: 'no_live_assignment' });
-  if (!WORKING.includes(c.status)) throw refused('illegal_transition', `the case is ${c.status}; nothing to do on it now`, { reason: 'case_not_under_handling', status: c.status });
+  const takesTransfer = opts.transfer === true && c.status === 'transferred' && mine.role === 'lead';
+  if (!WORKING.includes(c.status) && !takesTransfer) {
+    throw refused('illegal_transition', `the case is ${c.status}; nothing to do on it now`, { reason: 'case_not_under_handling', status: c.status });
+  }
   return { c, assignments, mine };
 }
 
@@ -144,7 +149,7 @@ export async function overdueFlag(trx: Trx, c: Case): Promise<0 | 1> {
 /** 签收: the unit signs for its pending assignment (`pressedInGroup`: with the button of its Telegram group's post). */
 export async function acceptAssignment(deps: WorkflowDeps, principal: Principal, caseId: string, opts: { pressedInGroup?: boolean } = {}): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
-    const { c, mine } = await loadOwn(trx, principal, caseId);
+    const { c, mine } = await loadOwn(trx, principal, caseId, { transfer: true });
     if (mine.status !== 'pending') throw refused('illegal_transition', `your assignment is already ${mine.status}`, { reason: 'assignment_already', status: mine.status });
     const ok = await updateAssignmentIf(trx, mine.id, 'pending', {
       status: 'accepted',
@@ -166,13 +171,21 @@ export async function acceptAssignment(deps: WorkflowDeps, principal: Principal,
         changes: { overdue: await overdueFlag(trx, c) },
       });
       await queueNotification(trx, { caseId, audience: 'reporter', kind: 'accepted', data: { unit: mine.unitCode } }, now);
+    } else if (c.status === 'transferred') {
+      // 12345 takes the transfer over, to handle it on its own system: the case stays transferred, and its reporter reads so.
+      await touchCase(trx, c, { kind: 'accepted', actor, at, note: `${unitLabel}已签收`, public: true, data: { unit: mine.unitCode, role: mine.role } });
+      await queueNotification(trx, { caseId, audience: 'reporter', kind: 'accepted', data: { unit: mine.unitCode } }, now);
     } else {
       await touchCase(trx, c, { kind: 'accepted', actor, at, data: { unit: mine.unitCode, role: mine.role } }, { overdue: await overdueFlag(trx, c) });
     }
   });
 }
 
-/** 退回: the unit hands its assignment back with a reason; the lead's return sends the case to triage. */
+/**
+ * 退回: the unit hands its assignment back with a reason; the lead's return
+ * sends the case to triage. So does 12345's return of a case transferred to
+ * it (an environmental matter after all), and its reporter is told.
+ */
 export async function returnAssignment(
   deps: WorkflowDeps,
   principal: Principal,
@@ -181,7 +194,7 @@ export async function returnAssignment(
   opts: { pressedInGroup?: boolean } = {},
 ): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
-    const { c, mine } = await loadOwn(trx, principal, caseId);
+    const { c, mine } = await loadOwn(trx, principal, caseId, { transfer: true });
     // 签收 and 退回 are the two answers to a dispatch: once signed for, the
     // unit handles it (or asks the dispatcher), so a signature and a return
     // racing each other cannot both win.
@@ -205,8 +218,9 @@ export async function returnAssignment(
         reason: input.reason,
         note: '承办单位退回，待重新分派',
         data,
-        changes: { triage_reason: 'returned' },
+        changes: { triage_reason: c.status === 'transferred' ? 'transfer_returned' : 'returned' },
       });
+      if (c.status === 'transferred') await queueNotification(trx, { caseId, audience: 'reporter', kind: 'untransferred', data: {} }, now);
     } else {
       await touchCase(trx, c, { kind: 'returned', actor, at, data }, { overdue: await overdueFlag(trx, c) });
     }

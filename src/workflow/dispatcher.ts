@@ -458,6 +458,30 @@ export async function transferCase(deps: WorkflowDeps, principal: Principal, cas
   });
 }
 
+/**
+ * Undo a transfer to 12345 (撤销转办): the case is environmental after all.
+ * The unit that was given the transfer is released (its group post loses its
+ * buttons, its webhook hears of it), the case goes back to triage to be routed
+ * with a type of its own, and its reporter is told.
+ */
+export async function untransferCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { reason: string } & SeenCase): Promise<void> {
+  await inTransaction(deps, async (trx, now, at) => {
+    const c = await loadCase(trx, caseId);
+    await unchangedSince(trx, c, input);
+    if (c.status !== 'transferred') throw refused('illegal_transition', `the case is ${c.status}, not transferred`, { reason: 'not_transferred', status: c.status });
+    const released = await releaseAll(deps, trx, active(currentRound(c, await listAssignments(trx, caseId))), now, input.reason);
+    await moveCase(trx, c, 'triage', {
+      actor: staffActor(principal),
+      at,
+      reason: input.reason,
+      note: '已撤销转办，待重新分派',
+      data: { released },
+      changes: { triage_reason: 'untransferred' },
+    });
+    await queueNotification(trx, { caseId, audience: 'reporter', kind: 'untransferred', data: {} }, now);
+  });
+}
+
 /** Release a co-handler or the jurisdiction from the case; that may complete the bureau phase. */
 export async function releaseUnit(deps: WorkflowDeps, principal: Principal, caseId: string, input: { unit: string; reason: string }): Promise<{ caseReplied: boolean }> {
   return inTransaction(deps, async (trx, now, at) => {

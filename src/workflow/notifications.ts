@@ -35,6 +35,7 @@ export type NotificationKind =
   | 'reopened'
   | 'photos_not_saved'
   | 'transferred'
+  | 'untransferred'
   | 'reminder'
   | 'overdue'
   | 'supervision'
