@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Kysely, KyselyPlugin } from 'kysely';
-import { InsertQueryNode, sql } from 'kysely';
+import { InsertQueryNode, SelectQueryNode, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, migrateToLatest } from '../db/connect.js';
 import { bufferingInserts } from '../db/insert-buffer.js';
 import { createTransactionBatcher } from '../db/tx-batcher.js';
 import { insertAssignments, listAssignments } from '../db/repositories/assignments.repository.js';
-import { findCase, findCaseByTrackingCode, findCasesByReference, insertCase, listStaleCases, transitionCase } from '../db/repositories/cases.repository.js';
+import { caseHandledIn, casesHandledIn, findCase, findCaseByTrackingCode, findCasesByReference, insertCase, listStaleCases, transitionCase } from '../db/repositories/cases.repository.js';
 import { findContact, insertContact } from '../db/repositories/contacts.repository.js';
 import { isUniqueViolation } from '../db/repositories/db-types.js';
 import { findDelivery, insertDeliveries, listStalePendingDeliveries, recordAttempt } from '../db/repositories/deliveries.repository.js';
@@ -122,6 +122,37 @@ describe.each([
       await sql`set enable_seqscan = on`.execute(db);
       expect(plan.rows.map((r) => r['QUERY PLAN']).join(' ')).toContain('cases_reference');
     }
+  });
+
+  it('finds the case merged reports are handled in, at the end of a way of merges, with one query a hop for all of them', async () => {
+    const open = newCase({ status: 'dispatched' });
+    const middle = newCase({ status: 'merged', merged_into: open.id });
+    const other = newCase({ status: 'dispatched' });
+    for (const c of [open, middle, other]) await insertCase(db, c);
+    expect((await caseHandledIn(db, { mergedInto: middle.id }))?.id).toBe(open.id);
+    expect((await caseHandledIn(db, { mergedInto: open.id }))?.id).toBe(open.id);
+    expect(await caseHandledIn(db, { mergedInto: null })).toBeNull();
+
+    let selects = 0;
+    const counting = db.withPlugin({
+      transformQuery: (args) => {
+        if (SelectQueryNode.is(args.node)) selects += 1;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    });
+    // Reports merged into the merged one (two hops), into the open one and into another open one (one hop), and into a case that is gone.
+    const found = await casesHandledIn(counting, [middle.id, open.id, other.id, middle.id, 'missing']);
+    expect(new Map([...found].map(([from, c]) => [from, c.id]))).toEqual(
+      new Map([
+        [middle.id, open.id],
+        [open.id, open.id],
+        [other.id, other.id],
+      ]),
+    );
+    expect(selects).toBe(2);
+    expect(await casesHandledIn(counting, [])).toEqual(new Map());
+    expect(selects).toBe(2);
   });
 
   it('keeps the reporter contact apart from the case', async () => {

@@ -60,14 +60,28 @@ const MAX_MERGE_HOPS = 16;
  * that was not merged.
  */
 export async function caseHandledIn(db: Db, c: Pick<Case, 'mergedInto'>): Promise<Case | null> {
-  let last: Case | null = null;
-  for (let next = c.mergedInto, hops = 0; next && hops < MAX_MERGE_HOPS; hops += 1) {
-    const into = await findCase(db, next);
-    if (!into) break;
-    last = into;
-    next = into.mergedInto;
+  return c.mergedInto ? ((await casesHandledIn(db, [c.mergedInto])).get(c.mergedInto) ?? null) : null;
+}
+
+/**
+ * caseHandledIn for several merged reports at once, by the case each was
+ * merged into (`mergedInto`): one query per hop of the longest way, not one
+ * per report and hop. An id whose case is gone is left out.
+ */
+export async function casesHandledIn(db: Db, mergedInto: readonly string[]): Promise<Map<string, Case>> {
+  const found = new Map<string, Case>();
+  // Where each start has got to: the id still to read, and the last case read on its way.
+  let ways = [...new Set(mergedInto)].map((start) => ({ start, next: start as string | null, last: null as Case | null }));
+  for (let hops = 0; hops < MAX_MERGE_HOPS && ways.some((w) => w.next); hops += 1) {
+    const ids = [...new Set(ways.flatMap((w) => (w.next ? [w.next] : [])))];
+    const rows = new Map((await db.selectFrom('cases').selectAll().where('id', 'in', ids).execute()).map((r) => [r.id, toCase(r)] as const));
+    ways = ways.map((w) => {
+      const into = w.next ? rows.get(w.next) : undefined;
+      return into ? { start: w.start, next: into.mergedInto, last: into } : { ...w, next: null };
+    });
   }
-  return last;
+  for (const w of ways) if (w.last) found.set(w.start, w.last);
+  return found;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Message } from 'grammy/types';
 import type { Kysely } from 'kysely';
 import { statusLabel } from '../web/status-words.js';
 import { currentLead, listAssignments } from '../../db/repositories/assignments.repository.js';
-import { caseHandledIn, findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
+import { caseHandledIn, casesHandledIn, findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
 import { isUniqueViolation } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
 import type { Deps } from '../deps.js';
@@ -482,14 +482,13 @@ async function ownStatus(deps: BotDeps, t: Texts, lang: Lang, chatId: string): P
     .execute();
   if (rows.length === 0) return t.statusNone;
   const day = new Intl.DateTimeFormat('sv-SE', { timeZone: deps.district.file.district.timezone, dateStyle: 'short' });
-  const lines = await Promise.all(
-    rows.map(async (r) => {
-      // A merged report: how the case it is handled in goes, as /status CODE says it.
-      const handledIn = r.status === 'merged' ? await caseHandledIn(deps.db, { mergedInto: r.merged_into }) : null;
-      const status = handledIn ? t.statusMerged(statusLabel(lang, r.status), statusLabel(lang, handledIn.status)) : statusLabel(lang, r.status);
-      return t.statusLine(r.tracking_code, status, day.format(new Date(r.received_at)));
-    }),
-  );
+  // A merged report: how the case it is handled in goes, as /status CODE says it.
+  const handled = await casesHandledIn(deps.db, rows.flatMap((r) => (r.status === 'merged' && r.merged_into ? [r.merged_into] : [])));
+  const lines = rows.map((r) => {
+    const handledIn = r.status === 'merged' && r.merged_into ? handled.get(r.merged_into) : undefined;
+    const status = handledIn ? t.statusMerged(statusLabel(lang, r.status), statusLabel(lang, handledIn.status)) : statusLabel(lang, r.status);
+    return t.statusLine(r.tracking_code, status, day.format(new Date(r.received_at)));
+  });
   return t.statusList(lines);
 }
 
