@@ -464,3 +464,16 @@ export interface CodeNamesTable {
 export interface Database {
   code_names: CodeNamesTable;
 }
+
+/** The reports of one sender in its current window, where INTAKE_RATE_LIMIT is counted in the database (Workers). */
+export interface IntakeCountsTable {
+  /** A digest of the sender (an address or a chat), never the sender itself. */
+  sender: string;
+  reports: number;
+  window_ends_at: string;
+}
+
+// Declaration merging adds the intake counts to Database.
+export interface Database {
+  intake_counts: IntakeCountsTable;
+}

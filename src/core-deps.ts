@@ -45,6 +45,12 @@ export interface Deps {
   transactions?: TransactionBatcher;
   /** Counts the reports of the form, the API and the bot per sender (INTAKE_RATE_LIMIT); none: no limit. */
   intakeGate?: IntakeGate;
+  /**
+   * The request header the platform puts the client's address in, where
+   * requests come without a socket of their own (Workers: CF-Connecting-IP,
+   * set by Cloudflare's edge). Node reads the socket's address.
+   */
+  addressHeader?: string;
 }
 
 export interface DepsOverrides {

@@ -2,6 +2,7 @@ import type { ExecutionContext, MessageBatch, ScheduledController } from '@cloud
 import { createProcessors, type Processors } from '../queues/processors/index.js';
 import { requeueLostJobs, sweepDeadlines } from '../queues/reconciler.js';
 import { createApp } from './app.js';
+import { pruneIntakeCounts } from './intake/database-intake-gate.js';
 import { processorDeps } from './core-deps.js';
 import { telegramGroupUnits } from './telegram/post-queue.js';
 import { AppError, errorBody } from './errors.js';
@@ -100,7 +101,9 @@ async function sweep(deps: WorkerDeps, controller: ScheduledController): Promise
       groupUnits: telegramGroupUnits(deps.env, deps.district),
     });
     await deps.relay.drain();
-    deps.logger.info({ cron: controller.cron, deadlines: swept.checked.length, actions: swept.actions.length, ...requeued }, 'scheduled sweep');
+    // The counts of the limit per sender whose window ended count for nothing: they go.
+    const intakeCounts = await pruneIntakeCounts(deps.db, now);
+    deps.logger.info({ cron: controller.cron, deadlines: swept.checked.length, actions: swept.actions.length, ...requeued, intakeCountsPruned: intakeCounts }, 'scheduled sweep');
   } catch (err) {
     deps.logger.error({ cron: controller.cron, err: (err as Error).message, stack: (err as Error).stack }, 'scheduled sweep failed');
     throw err;

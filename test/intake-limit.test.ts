@@ -1,10 +1,16 @@
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { beforeAll, describe, expect, it } from 'vitest';
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectDatabase, migrateToLatest } from '../db/connect.js';
+import type { Database } from '../db/schema.js';
+import { ManualClock } from '../src/clock.js';
+import { createDatabaseIntakeGate, pruneIntakeCounts } from '../src/intake/database-intake-gate.js';
 import { EnvError, parseEnv } from '../src/env.js';
 import { senderOfAddress } from '../src/intake/intake-gate.js';
 import type { Service } from '../src/runtime.js';
 import { newPage } from './browser.js';
-import { bodyOf, captureLogs, onCleanup, postJson, REDIS_URL, startTestService, testEnv, waitFor } from './harness.js';
+import { bodyOf, captureLogs, createPgDatabase, onCleanup, postJson, REDIS_URL, startTestService, tempDir, testEnv, waitFor } from './harness.js';
 import { startTcpProxy } from './tcp-proxy.js';
 import { residentChat, startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
 import { deliver, sentTexts, telegramEnv, TOKEN } from './telegram-helpers.js';
@@ -201,6 +207,63 @@ describe('reports per sender counted in Redis (INTAKE_RATE_LIMIT_STORE=redis)', 
     expect((await postFrom(service, sender)).status).toBe(202);
     expect((await postFrom(other, sender)).status).toBe(202);
     expect((await postFrom(service, sender)).status).toBe(429);
+  });
+});
+
+describe.each([
+  ['SQLite', async () => join(tempDir(), 'counts.db')],
+  ['PostgreSQL', async () => createPgDatabase('intake_counts')],
+])('reports per sender counted in the database (the Workers build, on D1), on %s', (_engine, url) => {
+  let db: Kysely<Database>;
+  const clock = new ManualClock('2026-12-06T08:00:00.000Z');
+  const limit = { reports: 3, windowS: 3600 };
+
+  beforeAll(async () => {
+    db = connectDatabase(await url()).db;
+    await migrateToLatest(db);
+  });
+  afterAll(async () => db.destroy());
+
+  it('refuses the report after the limit until its window ends, each sender on its own, keeping no address', async () => {
+    const gate = createDatabaseIntakeGate({ db, limit, clock, logger: captureLogs().logger });
+    for (let i = 0; i < 3; i++) expect(await gate.take('203.0.113.7')).toEqual({ ok: true });
+    clock.advance(600_000);
+    expect(await gate.take('203.0.113.7')).toEqual({ ok: false, retryAfterS: 3000 });
+    expect(await gate.take('203.0.113.8')).toEqual({ ok: true });
+    expect(await gate.take('telegram:42')).toEqual({ ok: true });
+    // Taken back twice (the refused one counted too, and one report that was not made after all): one more may be sent.
+    await gate.giveBack('203.0.113.7');
+    await gate.giveBack('203.0.113.7');
+    expect(await gate.take('203.0.113.7')).toEqual({ ok: true });
+    expect(await gate.take('203.0.113.7')).toEqual({ ok: false, retryAfterS: 3000 });
+    const rows = await db.selectFrom('intake_counts').selectAll().execute();
+    expect(JSON.stringify(rows)).not.toMatch(/203\.0\.113|telegram:42/);
+
+    // The window over, the sender starts a new one.
+    clock.advance(3000_000);
+    expect(await gate.take('203.0.113.7')).toEqual({ ok: true });
+    expect(await gate.take('203.0.113.7')).toEqual({ ok: true });
+    // The other two senders' windows end ten minutes later: then theirs go, and the first sender's new one stays.
+    clock.advance(600_000);
+    expect(await pruneIntakeCounts(db, clock.now())).toBe(2);
+    expect(await db.selectFrom('intake_counts').select('reports').execute()).toEqual([{ reports: 2 }]);
+  });
+
+  it('counts reports sent at once exactly, in one statement each', async () => {
+    const gate = createDatabaseIntakeGate({ db, limit: { reports: 5, windowS: 60 }, clock, logger: captureLogs().logger });
+    const answers = await Promise.all(Array.from({ length: 12 }, () => gate.take('198.51.100.1')));
+    expect(answers.filter((a) => a.ok)).toHaveLength(5);
+  });
+
+  it('takes every report when the count cannot be kept, and says so', async () => {
+    const broken = connectDatabase(await url()).db;
+    await broken.destroy();
+    const { lines, logger } = captureLogs();
+    const gate = createDatabaseIntakeGate({ db: broken, limit: { reports: 1, windowS: 60 }, clock, logger });
+    expect(await gate.take('192.0.2.1')).toEqual({ ok: true });
+    expect(await gate.take('192.0.2.1')).toEqual({ ok: true });
+    await gate.giveBack('192.0.2.1');
+    expect(lines.filter((l) => l.msg === 'intake rate limit: the count could not be kept in the database; the report is taken')).toHaveLength(2);
   });
 });
 

@@ -123,6 +123,8 @@ beforeAll(async () => {
           TELEGRAM_WEBHOOK_SECRET: TELEGRAM_SECRET,
           // As wrangler.toml sets it: Workers refuse PBKDF2 above 100,000 iterations.
           PASSWORD_ITERATIONS: '100000',
+          // Low, so a test reaches it (the tests' other reports come from Miniflare's own address).
+          INTAKE_RATE_LIMIT: '3/1h',
         },
         // Telegram's Bot API, and the bureaus' servers: the environment bureau takes deliveries, the economy bureau's is broken.
         outboundService: async (request: MfRequest) => {
@@ -493,6 +495,37 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(line).toMatchObject({ rating: 'satisfied', status: 'closed' });
     expect(logLines.find((l) => l.msg === 'request' && l.reqId === line.reqId)).toMatchObject({ method: 'POST', path: `/api/v1/track/${trackingCode}/feedback`, status: 201 });
   });
+
+  it('counts the reports of each address Cloudflare names in D1, refusing one too many with 429, and prunes the counts on the cron trigger', async () => {
+    const from = (address: string, n: number) =>
+      call('/api/v1/reports', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'cf-connecting-ip': address },
+        body: JSON.stringify({ text: `八字桥那边有人往河里倒垃圾（限额测试 ${address} 第 ${n} 次）`, anonymous: true }),
+      });
+    for (let n = 1; n <= 3; n++) expect((await from('198.51.100.7', n)).status).toBe(202);
+    const refused = await from('198.51.100.7', 4);
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toMatchObject({ code: 'rate_limited' });
+    expect((await from('198.51.100.8', 1)).status).toBe(202);
+    const db = await d1();
+    const cases = await db.prepare("select count(*) as n from cases where text like '%限额测试 198.51.100.7%'").first<{ n: number }>();
+    expect(cases?.n).toBe(3);
+    const counts = await db.prepare('select sender, reports from intake_counts order by reports desc').all<{ sender: string; reports: number }>();
+    expect(counts.results.map((r) => r.reports).slice(0, 2)).toEqual([4, 1]);
+    expect(JSON.stringify(counts.results)).not.toContain('198.51.100');
+    // The address of a sign-in is Cloudflare's too, not one address for every client.
+    const ips = await db.prepare('select distinct ip from sign_in_attempts').all<{ ip: string }>();
+    expect(ips.results.length).toBeGreaterThan(0);
+    expect(ips.results.map((r) => r.ip)).not.toContain('unknown');
+
+    // A window over counts for nothing: the cron run deletes it.
+    await db.prepare("update intake_counts set window_ends_at = '2026-01-01T00:00:00.000Z'").run();
+    const worker = await mf.getWorker('intake');
+    expect((await worker.scheduled({ cron: '*/5 * * * *' })).outcome).toBe('ok');
+    expect((await db.prepare('select count(*) as n from intake_counts').first<{ n: number }>())?.n).toBe(0);
+    expect((await from('198.51.100.7', 5)).status).toBe(202);
+  }, 60_000);
 });
 
 describe('npm run admin:cf', () => {

@@ -17,6 +17,7 @@ import * as telegramReporterTold from './2026-12-05T170000-telegram-reporter-tol
 import * as telegramReporterFirstMessage from './2026-12-05T180000-telegram-reporter-first-message.js';
 import * as ratingChatTold from './2026-12-05T190000-rating-chat-told.js';
 import * as codeNames from './2026-12-06T200000-code-names.js';
+import * as intakeCounts from './2026-12-06T210000-intake-counts.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -41,6 +42,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-05T180000-telegram-reporter-first-message': telegramReporterFirstMessage,
   '2026-12-05T190000-rating-chat-told': ratingChatTold,
   '2026-12-06T200000-code-names': codeNames,
+  '2026-12-06T210000-intake-counts': intakeCounts,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IntakeLimit } from '../env.js';
 import { formatTime, type Lang } from '../web/i18n.js';
 
@@ -18,6 +19,11 @@ export interface IntakeGate {
 }
 
 export type GateAnswer = { ok: true } | { ok: false; retryAfterS: number };
+
+/** What is kept of a sender while its window lasts (in Redis, in the database): a digest, never the address or chat itself. */
+export function senderDigest(sender: string): string {
+  return createHash('sha256').update(`intake-limit\0${sender}`).digest('base64url').slice(0, 22);
+}
 
 /**
  * The sender an address stands for. An IPv6 host usually holds a whole /64

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { RateLimiterMemory, RateLimiterRedis, RLWrapperTimeouts } from 'rate-limiter-flexible';
 import { createRedisConnection, type RedisTarget } from '../../queues/redis-connection.js';
 import type { IntakeLimit } from '../env.js';
 import type { Logger } from '../logger.js';
-import type { IntakeGate } from './intake-gate.js';
+import { senderDigest, type IntakeGate } from './intake-gate.js';
 import { consumeOne } from './memory-intake-gate.js';
 
 /** The longest a report waits for Redis to count it; past that the process counts it on its own. */
@@ -44,17 +43,12 @@ export function createRedisIntakeGate(opts: {
 
   return {
     limit,
-    take: (sender) => consumeOne(limiter, digest(sender)),
+    take: (sender) => consumeOne(limiter, senderDigest(sender)),
     async giveBack(sender) {
-      await limiter.reward(digest(sender)).catch(() => undefined);
+      await limiter.reward(senderDigest(sender)).catch(() => undefined);
     },
     async close() {
       connection.disconnect();
     },
   };
-}
-
-/** What is kept of a sender while its window lasts: a digest, never the address itself. */
-function digest(sender: string): string {
-  return createHash('sha256').update(`intake-limit\0${sender}`).digest('base64url').slice(0, 22);
 }

@@ -64,11 +64,19 @@ function readSessionCookie(c: Context<AppEnv>): string | undefined {
   return value && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
 }
 
-/** The client's address: the proxy's X-Forwarded-For when TRUST_PROXY is set, else the socket's. */
+/**
+ * The client's address: the proxy's X-Forwarded-For when TRUST_PROXY is set,
+ * else the platform's header (`addressHeader`, on Workers), else the socket's.
+ */
 export function clientAddress(c: Context<AppEnv>): string {
-  if (c.get('deps').env.TRUST_PROXY) {
+  const { env: config, addressHeader } = c.get('deps');
+  if (config.TRUST_PROXY) {
     const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
     if (forwarded) return forwarded.slice(0, 64);
+  }
+  if (addressHeader) {
+    const given = c.req.header(addressHeader)?.trim();
+    if (given) return given.slice(0, 64);
   }
   // @hono/node-server hands the Node request in as env.incoming; other platforms do not.
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;

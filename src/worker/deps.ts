@@ -8,6 +8,7 @@ import defaultDistrict from '../district/default.district.json' with { type: 'js
 import { buildDistrict, parseDistrictJson } from '../district/district.schema.js';
 import { keepNamesOrWarn } from '../district/gone-codes.js';
 import { parseEnv } from '../env.js';
+import { createDatabaseIntakeGate } from '../intake/database-intake-gate.js';
 import { writeReports, type IntakeWriter } from '../intake/intake-writer.js';
 import { loggedWriter } from '../intake/logged-writer.js';
 import { calendarFor } from '../pipeline/deadlines.js';
@@ -81,6 +82,10 @@ export function createWorkerDeps(bindings: WorkerBindings, clock: Clock = system
     // The intake processor's unit of work: one guarded D1 batch, no group commit (see d1.ts).
     transactions: createD1UnitRunner(bindings.DB),
     retry: retryPolicy(env),
+    // Counted in D1, which every isolate shares (INTAKE_RATE_LIMIT_STORE is for the Node processes).
+    ...(env.INTAKE_RATE_LIMIT ? { intakeGate: createDatabaseIntakeGate({ db, limit: env.INTAKE_RATE_LIMIT, clock, logger }) } : {}),
+    // Set by Cloudflare's edge on every request; a client cannot send its own.
+    addressHeader: 'cf-connecting-ip',
     logScope,
     ready() {
       migrated ??= migrateToLatest(db).then(
