@@ -29,6 +29,7 @@ function districtWithWebhooks(base: string) {
     econ: `${base}/down`,
     police: `${base}/reject`,
     xinglong: `${base}/xinglong`,
+    hotline12345: `${base}/hotline12345`,
   };
   for (const b of file.bureaus) if (hooks[b.code]) b.webhook = { url: hooks[b.code]! };
   for (const j of file.jurisdictions) if (hooks[j.code]) j.webhook = { url: hooks[j.code]! };
@@ -99,6 +100,7 @@ describe.each([
     for (const d of deliveries) {
       expect(verify(d), `signature of ${d.path}`).toBe(true);
       expect(d.body.event).toBe('case.assigned');
+      expect(d.body.case.status).toBe('dispatched');
       // The reporter asked not to be named: no identity reaches the bureau, even with shareContact.
       expect(d.body.case.reporter).toBeNull();
       expect(d.raw).not.toContain('李四');
@@ -191,9 +193,13 @@ describe.each([
   });
 
   it('transfers a non-environmental request to the 12345 hotline', async () => {
-    const { trackingCode } = await submit({ text: '老板拖欠工资三个月了，欠薪不给，社保也没交' });
+    const { id, trackingCode } = await submit({ text: '老板拖欠工资三个月了，欠薪不给，社保也没交' });
     const view = await trackUntil(trackingCode, 'transferred');
     expect(view.lead).toEqual({ code: 'hotline12345', name: '区12345热线' });
+    // 12345's own system is told it is a transfer: no deadlines of this workflow.
+    const delivered = await waitFor(() => bureaus.received.find((r) => r.path === '/hotline12345' && r.body.case.id === id), { what: 'the delivery to 12345' });
+    expect(delivered.body.case.status).toBe('transferred');
+    expect(delivered.body.assignment).toMatchObject({ role: 'lead', deadlines: { signBy: null, replyBy: null } });
   });
 
   it('flags a case whose place is unknown but still sends it to the lead bureau', async () => {

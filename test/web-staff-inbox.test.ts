@@ -756,7 +756,11 @@ describe('bureau inbox', () => {
     const taken = await transferred('楼下饭店占道经营（12345签收页面测试）');
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders(fromNewAddress());
-    await signIn(page, base, 'hotline', undefined, `/inbox/cases/${back.id}`);
+    await signIn(page, base, 'hotline');
+    // Handed over and not yet signed for, both are the hotline's open work.
+    const listed = async (id: string) => (await page.$(`tr[data-case="${caseReference(id)}"]`)) !== null;
+    expect([await listed(back.id), await listed(taken.id)]).toEqual([true, true]);
+    await page.goto(`${base}/inbox/cases/${back.id}`);
     expect(await page.textContent('section[aria-labelledby="h-accept"] .hint')).toContain('如属环境问题，请退回');
     expect(await page.$('#reply-text')).toBeNull();
     await page.selectOption('#return-reason', 'not_our_remit');
@@ -770,6 +774,11 @@ describe('bureau inbox', () => {
     expect((await findCase(web.service.deps.db, taken.id))?.status).toBe('transferred');
     expect(await page.textContent('#nothing-to-do')).toBe('本单位已签收这件转办的非环境类诉求，请按本单位的流程办理；本系统不再跟踪它。');
     expect(await page.$('form[action$="/return"]')).toBeNull();
+    // Signed for, it is handled on the hotline's own system: no longer open work, still found among the transferred.
+    await page.goto(`${base}/inbox`);
+    expect([await listed(back.id), await listed(taken.id)]).toEqual([false, false]);
+    await page.goto(`${base}/inbox?status=transferred`);
+    expect(await listed(taken.id)).toBe(true);
     await context.close();
   });
 

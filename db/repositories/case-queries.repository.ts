@@ -17,6 +17,8 @@ export interface CaseListFilter {
   assignedTo?: string;
   /** Only cases this unit holds (an assignment it has not returned nor been released from: `HOLDING_STATUSES`). */
   heldBy?: string;
+  /** With `heldBy`: a transferred case only while the unit's assignment waits to be signed for (12345's open work). */
+  transfersPendingOnly?: boolean;
   status?: CaseStatus;
   /** Any of these statuses (with `status`, both apply). */
   statuses?: readonly CaseStatus[];
@@ -54,6 +56,17 @@ export async function listCases(db: Db, f: CaseListFilter): Promise<{ rows: Case
       if (holding) mine = mine.where('assignments.status', 'in', [...HOLDING_STATUSES]);
       return eb.exists(mine);
     });
+  }
+  if (f.heldBy !== undefined && f.transfersPendingOnly) {
+    const unit = f.heldBy;
+    q = q.where((eb) =>
+      eb.or([
+        eb('cases.status', '!=', 'transferred'),
+        eb.exists(
+          eb.selectFrom('assignments').select('assignments.id').whereRef('assignments.case_id', '=', 'cases.id').where('assignments.unit_code', '=', unit).where('assignments.status', '=', 'pending'),
+        ),
+      ]),
+    );
   }
   if (f.status) q = q.where('cases.status', '=', f.status);
   if (f.statuses?.length === 0) return { rows: [], more: false };

@@ -164,12 +164,17 @@ async function inboxPage(c: Context<AppEnv>) {
   const deps = c.get('deps');
   const principal = c.get('principal')!;
   const f = readFilters(c);
+  // For the unit that takes what is not environmental (12345), a case handed to it is open work until it signs for it
+  // (then it is handled on that unit's own system) or returns it.
+  const takesTransfers = filterStatuses(deps.district, principal.unitCode).includes('transferred');
+  const open = takesTransfers ? [...OPEN, 'transferred' as const] : OPEN;
   // The open cases are chosen in the query, so a long history of closed ones never pushes them out.
   // The cases the unit holds: one it returned or was released from no longer shows here (its page keeps the unit's own record).
   const { rows, more } = await listCases(deps.db, {
     heldBy: principal.unitCode ?? '\u0000',
     // "Overdue only" means the unit's own lateness (`myAssignment.overdue`, `unitLate`), which only a case under handling can have.
-    ...(f.status === 'open' || (f.status === 'all' && f.overdue) ? { statuses: f.overdue ? WORKING : OPEN } : f.status !== 'all' ? { status: f.status as CaseStatus } : {}),
+    ...(f.status === 'open' || (f.status === 'all' && f.overdue) ? { statuses: f.overdue ? WORKING : open } : f.status !== 'all' ? { status: f.status as CaseStatus } : {}),
+    ...(f.status === 'open' && takesTransfers ? { transfersPendingOnly: true } : {}),
     ...(f.type && deps.district.types.has(f.type) ? { type: f.type } : {}),
     limit: INBOX_LIMIT,
   });

@@ -84,6 +84,8 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
         id: c.id,
         // Not the tracking code: with it anyone can rate the case, the bureau its own answer too.
         reference: caseReference(c.id),
+        // As it stands when sent: `dispatched` (or further, another unit was quicker), `transferred` for a case handed to 12345.
+        status: c.status,
         type: caseTypeView(district, c.typeCode),
         confidence: c.confidence,
         urgent: c.urgent,
