@@ -575,11 +575,15 @@ describe('dispatcher desk', () => {
   });
 
   it('undoes a transfer to 12345 from the transferred case\'s page, after asking, and names a missing reason next to the field', async () => {
-    const seeded = await seedCase(web.service, web.clock, { text: '化工厂往河里倒废液（撤销转办测试）' });
+    // The classifier took it for something that is not environmental.
+    const seeded = await seedCase(web.service, web.clock, { text: '化工厂往河里倒废液（撤销转办测试）', type: 'other', status: 'triage' });
     const client = formClient(base, fromNewAddress());
     await client.signIn('dispatcher');
-    // Not transferred, no form to undo a transfer.
+    // Not transferred, no form to undo a transfer; the triage card suggests handing it to 12345.
     expect(await (await client.get(`/desk/cases/${seeded.id}`)).text()).not.toContain('id="h-untransfer"');
+    const card = /<li class="card" data-case="(\w+)"[\s\S]*?<\/li>/g;
+    const cardOf = (html: string) => [...html.matchAll(card)].find((m) => m[1] === seeded.trackingCode)?.[0] ?? '';
+    expect(cardOf(await (await client.get('/desk')).text())).toContain('data-suggestion="other"');
     let csrf = await client.token(`/desk/cases/${seeded.id}`);
     expect((await client.post(`/desk/cases/${seeded.id}/transfer`, { _csrf: csrf, reason: '非环境类诉求' })).status).toBe(303);
     csrf = await client.token(`/desk/cases/${seeded.id}`);
@@ -608,9 +612,11 @@ describe('dispatcher desk', () => {
     expect(await page.textContent('#done')).toBe('已撤销转办，本案回到待分派。');
     expect(await findCase(web.service.deps.db, seeded.id)).toMatchObject({ status: 'triage', triageReason: 'untransferred' });
     expect(await page.$('#route-form')).not.toBeNull();
-    // Back on the desk's triage list, with why.
+    // Back on the desk's triage list, with why, and no suggestion to hand it over again.
     await page.goto(`${base}/desk`);
     expect(await page.textContent(`li[data-case="${seeded.trackingCode}"]`)).toContain('撤销转办');
+    expect(await page.$(`li[data-case="${seeded.trackingCode}"] button[data-suggestion="other"]`)).toBeNull();
+    expect(await page.$(`li[data-case="${seeded.trackingCode}"] button[data-suggestion="water_pollution"]`)).not.toBeNull();
     await context.close();
   });
 

@@ -105,11 +105,19 @@ interface MachineChoice {
   runnerUp: { type: string; confidence: number } | null;
 }
 
-/** The classifier's top choices for the case, best first, with where each would go. */
-function suggestionsOf(district: District, k: MachineChoice | null): Suggestion[] {
+/** Why a case is in triage when it came back from 12345 as an environmental matter: handing it over again is no suggestion. */
+const BACK_FROM_TRANSFER: ReadonlySet<string> = new Set(['untransferred', 'transfer_returned']);
+
+/**
+ * The classifier's top choices for the case, best first, with where each
+ * would go; none that hands it to 12345 when it came back from there
+ * (`triageReason`).
+ */
+function suggestionsOf(district: District, k: MachineChoice | null, triageReason: string | null): Suggestion[] {
   const choices = [...(k?.type ? [{ type: k.type, confidence: k.confidence }] : []), ...(k?.runnerUp ? [k.runnerUp] : [])];
+  const backFromTransfer = triageReason !== null && BACK_FROM_TRANSFER.has(triageReason);
   return choices
-    .filter((s) => district.types.has(s.type))
+    .filter((s) => district.types.has(s.type) && !(backFromTransfer && district.routing[s.type]?.transfer))
     .map((s) => {
       const route = district.routing[s.type];
       return { code: s.type, confidence: s.confidence, lead: route?.lead ?? null, transfer: route?.transfer ?? false };
@@ -280,7 +288,7 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                   ))}
                 </p>
                 <p class="hint">{excerptFor(principal, r.case.text, [], 140)}</p>
-                <SuggestionButtons caseId={r.case.id} version={r.case.version} suggestions={suggestionsOf(district, r.classification)} lang={p.lang} csrf={p.csrf} district={district} />
+                <SuggestionButtons caseId={r.case.id} version={r.case.version} suggestions={suggestionsOf(district, r.classification, r.case.status === 'triage' ? r.case.triageReason : null)} lang={p.lang} csrf={p.csrf} district={district} />
                 {reasons.includes('place_unknown') && r.case.typeCode && ['dispatched', 'accepted'].includes(r.case.status) ? (
                   <form method="post" action={`/desk/cases/${r.case.id}/place`} class="inline" data-place-form>
                     <CsrfField token={p.csrf} />
@@ -456,7 +464,11 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
   const now = deps.clock.now();
   const title = `${zh ? '案件' : 'Case'} ${view.trackingCode}`;
   const action = (name: string) => `/desk/cases/${view.id}/${name}`;
-  const suggestions = suggestionsOf(district, view.type?.classifiedAs ? { type: view.type.classifiedAs, confidence: view.type.confidence ?? 0, runnerUp: view.type.runnerUp } : null);
+  const suggestions = suggestionsOf(
+    district,
+    view.type?.classifiedAs ? { type: view.type.classifiedAs, confidence: view.type.confidence ?? 0, runnerUp: view.type.runnerUp } : null,
+    view.status === 'triage' ? view.triageReason : null,
+  );
   const suggested = new Set(suggestions.map((s) => s.code));
   const open = !['closed', 'merged', 'transferred', 'received'].includes(view.status);
   const failedSends = await countFailedSends(deps.db, id);
