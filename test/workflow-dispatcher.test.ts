@@ -492,9 +492,14 @@ describe.each([
       expect(view.body).toMatchObject({ status: 'triage', triageReason: 'transfer_returned' });
       expect(view.body.assignments.find((a: any) => a.bureau.code === 'hotline12345').status).toBe('returned');
       // The dispatcher routes it; 12345's return stays in the history, its assignment let go.
+      // Handed over again after all (the dispatcher disagrees), 12345 holds it anew and can answer again.
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${id}/transfer`, { reason: '确属非环境类' })).status).toBe(200);
+      const again = await json(as(staff.hotline).get(`/api/v1/cases/${id}`));
+      expect(liveUnits(again.body)).toEqual(['lead:hotline12345:pending']);
+      expect((await as(staff.hotline).post(`/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '还是环境问题' })).status).toBe(200);
       const routed = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'hazardous_waste', reason: '危废，派环保局' }));
       expect(routed.status, JSON.stringify(routed.body)).toBe(200);
-      expect(routed.body.assignments.find((a: any) => a.bureau.code === 'hotline12345').status).toBe('released');
+      expect(routed.body.assignments.filter((a: any) => a.bureau.code === 'hotline12345').map((a: any) => a.status)).toEqual(['released']);
       expect(liveUnits(routed.body)).toContain('lead:epb:pending');
     });
 
