@@ -38,7 +38,8 @@ export async function acceptPublicReport(c: Context<AppEnv>, input: ReportInput,
       idempotencyKey,
     );
   if (!gate || c.get('principal')) return make();
-  if (!env.TRUST_PROXY && !proxyWarned.has(gate) && c.req.header('x-forwarded-for') !== undefined) {
+  // Where the platform names the client (Workers: CF-Connecting-IP), a forwarded header says nothing of a proxy of the district's.
+  if (!env.TRUST_PROXY && !deps.addressHeader && !proxyWarned.has(gate) && c.req.header('x-forwarded-for') !== undefined) {
     // Most likely a proxy in front and TRUST_PROXY not set: then every resident counts as the proxy's one address.
     proxyWarned.add(gate);
     logger.warn(

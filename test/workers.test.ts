@@ -500,7 +500,8 @@ describe('the Worker on D1, Queues and R2', () => {
     const from = (address: string, n: number) =>
       call('/api/v1/reports', {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'cf-connecting-ip': address },
+        // Cloudflare's edge also says where the request came from in X-Forwarded-For: no proxy of the district's to warn of.
+        headers: { 'content-type': 'application/json', 'cf-connecting-ip': address, 'x-forwarded-for': address },
         body: JSON.stringify({ text: `八字桥那边有人往河里倒垃圾（限额测试 ${address} 第 ${n} 次）`, anonymous: true }),
       });
     for (let n = 1; n <= 3; n++) expect((await from('198.51.100.7', n)).status).toBe(202);
@@ -514,10 +515,21 @@ describe('the Worker on D1, Queues and R2', () => {
     const counts = await db.prepare('select sender, reports from intake_counts order by reports desc').all<{ sender: string; reports: number }>();
     expect(counts.results.map((r) => r.reports).slice(0, 2)).toEqual([4, 1]);
     expect(JSON.stringify(counts.results)).not.toContain('198.51.100');
+    expect(logLines.filter((l) => String(l.msg).includes('TRUST_PROXY'))).toEqual([]);
     // The address of a sign-in is Cloudflare's too, not one address for every client.
-    const ips = await db.prepare('select distinct ip from sign_in_attempts').all<{ ip: string }>();
-    expect(ips.results.length).toBeGreaterThan(0);
-    expect(ips.results.map((r) => r.ip)).not.toContain('unknown');
+    const form = await mf.dispatchFetch('http://localhost/signin', { headers: { accept: 'text/html', 'cf-connecting-ip': '198.51.100.9' } });
+    const csrf = /__Host-csrf=([^;]+)/.exec(form.headers.get('set-cookie') ?? '')?.[1];
+    await form.text();
+    const failed = await mf.dispatchFetch('http://localhost/signin', {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `__Host-csrf=${csrf}`, accept: 'text/html', 'cf-connecting-ip': '198.51.100.9' },
+      body: new URLSearchParams({ _csrf: csrf!, username: 'nobody', password: 'not a password at all' }).toString(),
+    });
+    await failed.text();
+    expect(failed.status).toBe(401);
+    const ips = await db.prepare("select ip from sign_in_attempts where username = 'nobody'").all<{ ip: string }>();
+    expect(ips.results.map((r) => r.ip)).toEqual(['198.51.100.9']);
 
     // A window over counts for nothing: the cron run deletes it.
     await db.prepare("update intake_counts set window_ends_at = '2026-01-01T00:00:00.000Z'").run();
