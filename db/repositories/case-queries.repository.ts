@@ -54,19 +54,10 @@ export async function listCases(db: Db, f: CaseListFilter): Promise<{ rows: Case
     q = q.where((eb) => {
       let mine = eb.selectFrom('assignments').select('assignments.id').whereRef('assignments.case_id', '=', 'cases.id').where('assignments.unit_code', '=', unit);
       if (holding) mine = mine.where('assignments.status', 'in', [...HOLDING_STATUSES]);
-      return eb.exists(mine);
+      if (!holding || !f.transfersPendingOnly) return eb.exists(mine);
+      // A transferred case: only while the unit's assignment waits to be signed for.
+      return eb.and([eb.exists(mine), eb.or([eb('cases.status', '!=', 'transferred'), eb.exists(mine.where('assignments.status', '=', 'pending'))])]);
     });
-  }
-  if (f.heldBy !== undefined && f.transfersPendingOnly) {
-    const unit = f.heldBy;
-    q = q.where((eb) =>
-      eb.or([
-        eb('cases.status', '!=', 'transferred'),
-        eb.exists(
-          eb.selectFrom('assignments').select('assignments.id').whereRef('assignments.case_id', '=', 'cases.id').where('assignments.unit_code', '=', unit).where('assignments.status', '=', 'pending'),
-        ),
-      ]),
-    );
   }
   if (f.status) q = q.where('cases.status', '=', f.status);
   if (f.statuses?.length === 0) return { rows: [], more: false };

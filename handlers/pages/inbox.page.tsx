@@ -70,8 +70,13 @@ const OPEN: readonly CaseStatus[] = ['dispatched', 'accepted', 'reopened', 'tria
  * the unit that takes what is not environmental (12345).
  */
 function filterStatuses(district: District, unitCode: string | null): CaseStatus[] {
-  const takesTransfers = Object.values(district.routing).some((r) => r.transfer && r.lead === unitCode);
-  return CASE_STATUSES.filter((s) => !['received', 'merged', 'returned'].includes(s) && (s !== 'transferred' || takesTransfers));
+  const transfers = takesTransfers(district, unitCode);
+  return CASE_STATUSES.filter((s) => !['received', 'merged', 'returned'].includes(s) && (s !== 'transferred' || transfers));
+}
+
+/** Is the unit the one that takes what is not environmental (the lead of the route marked `transfer`: 12345)? */
+function takesTransfers(district: District, unitCode: string | null): boolean {
+  return Object.values(district.routing).some((r) => r.transfer && r.lead === unitCode);
 }
 
 /** The inbox reads at most this many of the unit's newest cases (filters then narrow them down). */
@@ -166,15 +171,15 @@ async function inboxPage(c: Context<AppEnv>) {
   const f = readFilters(c);
   // For the unit that takes what is not environmental (12345), a case handed to it is open work until it signs for it
   // (then it is handled on that unit's own system) or returns it.
-  const takesTransfers = filterStatuses(deps.district, principal.unitCode).includes('transferred');
-  const open = takesTransfers ? [...OPEN, 'transferred' as const] : OPEN;
+  const transfers = takesTransfers(deps.district, principal.unitCode);
+  const open = transfers ? [...OPEN, 'transferred' as const] : OPEN;
   // The open cases are chosen in the query, so a long history of closed ones never pushes them out.
   // The cases the unit holds: one it returned or was released from no longer shows here (its page keeps the unit's own record).
   const { rows, more } = await listCases(deps.db, {
     heldBy: principal.unitCode ?? '\u0000',
     // "Overdue only" means the unit's own lateness (`myAssignment.overdue`, `unitLate`), which only a case under handling can have.
     ...(f.status === 'open' || (f.status === 'all' && f.overdue) ? { statuses: f.overdue ? WORKING : open } : f.status !== 'all' ? { status: f.status as CaseStatus } : {}),
-    ...(f.status === 'open' && takesTransfers ? { transfersPendingOnly: true } : {}),
+    ...(f.status === 'open' && transfers ? { transfersPendingOnly: true } : {}),
     ...(f.type && deps.district.types.has(f.type) ? { type: f.type } : {}),
     limit: INBOX_LIMIT,
   });
