@@ -130,19 +130,25 @@ describe('Telegram unreachable', () => {
   });
 });
 
+/** An anonymous report sent from a new chat, as a resident would: the text, 匿名, 确认提交; with its case. */
+async function reportFromNewChat(service: Awaited<ReturnType<typeof startTestService>>, text: string) {
+  const chat = residentChat(nextChat++);
+  await deliver(emu, service.url, chat.text(text));
+  await deliver(emu, service.url, chat.button('c:anonymous'));
+  await deliver(emu, service.url, chat.button('c:confirm'));
+  const link = await waitFor(() => service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirst());
+  return { chat, caseId: link.case_id };
+}
+
 describe('a notice to a Telegram reporter that keeps failing', () => {
   it('stays pending while attempts remain, then is marked failed and recorded on the case', async () => {
     const env = telegramEnv(emu, 'tg-notice-fails');
     const service = await startTestService(env, 'api');
-    const chat = residentChat(nextChat++);
-    await deliver(emu, service.url, chat.text('兴隆办事处有人焚烧电线，烟很大'));
-    await deliver(emu, service.url, chat.button('c:anonymous'));
-    await deliver(emu, service.url, chat.button('c:confirm'));
-    const link = await waitFor(() => service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirst());
+    const { caseId } = await reportFromNewChat(service, '兴隆办事处有人焚烧电线，烟很大');
     const id = 'notice-fails-1';
     await service.deps.db
       .insertInto('notifications')
-      .values({ id, case_id: link.case_id, audience: 'reporter', kind: 'dispatched', status: 'pending', data: null, created_at: new Date().toISOString() })
+      .values({ id, case_id: caseId, audience: 'reporter', kind: 'dispatched', status: 'pending', data: null, created_at: new Date().toISOString() })
       .execute();
     // Telegram cannot be reached from the worker's side.
     const push = createTelegramPush({ ...env, TELEGRAM_API_ROOT: `http://127.0.0.1:${await freePort()}` });
@@ -153,7 +159,7 @@ describe('a notice to a Telegram reporter that keeps failing', () => {
     expect(await status()).toBe('pending');
     await expect(notify({ notificationId: id }, { jobId: 'n1', attempt: 8, maxAttempts: 8 })).rejects.toThrow();
     expect(await status()).toBe('failed');
-    const failed = (await listEvents(service.deps.db, link.case_id)).filter((e) => e.kind === 'notification_failed');
+    const failed = (await listEvents(service.deps.db, caseId)).filter((e) => e.kind === 'notification_failed');
     expect(failed).toHaveLength(1);
     expect(failed[0]!.data).toMatchObject({ audience: 'reporter', channel: 'telegram', notice: 'dispatched', attempts: 8 });
     // A later run of the same job finds it settled and sends nothing.
@@ -165,11 +171,7 @@ describe('a Telegram report handed to 12345, and back', () => {
   it('tells the chat of the transfer, of the transfer undone, and of 12345 signing for it', async () => {
     const env = telegramEnv(emu, 'tg-transferred');
     const service = await startTestService(env, 'api');
-    const chat = residentChat(nextChat++);
-    await deliver(emu, service.url, chat.text('兴隆办事处有人往河里倒废机油'));
-    await deliver(emu, service.url, chat.button('c:anonymous'));
-    await deliver(emu, service.url, chat.button('c:confirm'));
-    const { case_id: caseId } = await waitFor(() => service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirst());
+    const { chat, caseId } = await reportFromNewChat(service, '兴隆办事处有人往河里倒废机油');
     const { tracking_code: code } = await service.deps.db.selectFrom('cases').select('tracking_code').where('id', '=', caseId).executeTakeFirstOrThrow();
     const deps = processorDeps(service.deps);
     await createProcessors(deps).intake({ caseId }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
@@ -207,16 +209,8 @@ describe('a Telegram report merged into another case', () => {
   async function mergedPair(name: string, survivorText: string, duplicateText: string) {
     const env = telegramEnv(emu, name);
     const service = await startTestService(env, 'api');
-    const report = async (text: string) => {
-      const chat = residentChat(nextChat++);
-      await deliver(emu, service.url, chat.text(text));
-      await deliver(emu, service.url, chat.button('c:anonymous'));
-      await deliver(emu, service.url, chat.button('c:confirm'));
-      const link = await waitFor(() => service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirst());
-      return { chat, caseId: link.case_id };
-    };
-    const survivor = await report(survivorText);
-    const duplicate = await report(duplicateText);
+    const survivor = await reportFromNewChat(service, survivorText);
+    const duplicate = await reportFromNewChat(service, duplicateText);
     const deps = processorDeps(service.deps);
     for (const c of [survivor, duplicate]) await createProcessors(deps).intake({ caseId: c.caseId }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
     const dispatcher = await createUser(service.deps.db, { name: 'dispatcher', role: 'dispatcher', unitCode: null, at: new Date().toISOString() });
@@ -364,17 +358,13 @@ describe('a Telegram report merged into a web report', () => {
     const service = await startTestService(env, 'api');
     const deps = processorDeps(service.deps);
     const web = (await (await postJson(`${service.url}/api/v1/reports`, { text: '兴隆办事处化工厂晚上往沟里排黑水', anonymous: true })).json()) as { id: string; trackingCode: string };
-    const chat = residentChat(nextChat++);
-    await deliver(emu, service.url, chat.text('兴隆那个化工厂又在往沟里排黑水了'));
-    await deliver(emu, service.url, chat.button('c:anonymous'));
-    await deliver(emu, service.url, chat.button('c:confirm'));
-    const link = await waitFor(() => service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirst());
-    for (const id of [web.id, link.case_id]) await createProcessors(deps).intake({ caseId: id }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
+    const { chat, caseId } = await reportFromNewChat(service, '兴隆那个化工厂又在往沟里排黑水了');
+    for (const id of [web.id, caseId]) await createProcessors(deps).intake({ caseId: id }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
     const at = new Date().toISOString();
     const dispatcher = await createUser(service.deps.db, { name: 'dispatcher', role: 'dispatcher', unitCode: null, at });
     const clerk = await createUser(service.deps.db, { name: '环保局张三', role: 'bureau', unitCode: 'epb', at });
     const bearer = async (userId: string) => ({ authorization: `Bearer ${(await issueToken(service.deps.db, { userId, label: null, at })).token}` });
-    const merged = await postJson(`${service.url}/api/v1/cases/${link.case_id}/merge`, { into: web.id, reason: '同一工厂重复举报' }, await bearer(dispatcher.id));
+    const merged = await postJson(`${service.url}/api/v1/cases/${caseId}/merge`, { into: web.id, reason: '同一工厂重复举报' }, await bearer(dispatcher.id));
     expect(merged.status, await merged.clone().text()).toBe(200);
     const accepted = await postJson(`${service.url}/api/v1/cases/${web.id}/accept`, {}, await bearer(clerk.id));
     expect(accepted.status, await accepted.clone().text()).toBe(200);
@@ -387,7 +377,7 @@ describe('a Telegram report merged into a web report', () => {
     const before = emu.calls.length;
     const outcome = await createNotifyProcessor(deps, createTelegramPush(env))({ notificationId: toChat.id }, { jobId: 'n', attempt: 1, maxAttempts: 8 });
     expect(outcome).toBe('sent to telegram: accepted, to the reporter of a merged duplicate');
-    const own = await service.deps.db.selectFrom('cases').select('tracking_code').where('id', '=', link.case_id).executeTakeFirstOrThrow();
+    const own = await service.deps.db.selectFrom('cases').select('tracking_code').where('id', '=', caseId).executeTakeFirstOrThrow();
     const told = sentTexts(emu.calls.slice(before), chat.chatId).join('\n');
     expect(told).toContain(own.tracking_code);
     expect(told).not.toContain(web.trackingCode);
