@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import type { Child } from 'hono/jsx';
 import { listAssignmentsFor, listTriage, type CaseListRow } from '../../db/repositories/case-queries.repository.js';
 import { findCase, findCaseByTrackingCode, findCasesByReference } from '../../db/repositories/cases.repository.js';
 import { listOverdueCases, listPendingExtensions } from '../../db/repositories/desk.repository.js';
@@ -181,6 +182,46 @@ function SuggestionButtons({ caseId, version, seen, suggestions, lang, csrf, dis
  * the latest event the page showed (read before the version): a case only
  * the deadline timers touched since is still the case the page showed.
  */
+/**
+ * The card that undoes a merge or a transfer (撤销并案, 撤销转办): what it does
+ * (`children`), a reason, and a button asking for confirmation; the case
+ * goes back to triage. `seen`: the case as the page showed it, for an action
+ * refused once someone else changed the case.
+ */
+function UndoCard(props: {
+  name: 'unmerge' | 'untransfer';
+  lang: Lang;
+  title: string;
+  confirm: string;
+  action: string;
+  csrf: string;
+  problem: FormProblem | null;
+  seen?: { version: number; seen?: number };
+  reason?: string;
+  children?: Child;
+}) {
+  const { name, problem } = props;
+  return (
+    <section class="card" aria-labelledby={`h-${name}`}>
+      <h3 id={`h-${name}`}>{props.title}</h3>
+      <FormNotice problem={problem} form={name} />
+      <p class="hint">{props.children}</p>
+      <form method="post" action={props.action}>
+        <CsrfField token={props.csrf} />
+        {props.seen ? <VersionField version={props.seen.version} seen={props.seen.seen} /> : null}
+        <label for={`${name}-reason`}>{props.lang === 'zh' ? '说明' : 'Reason'}</label>
+        <input id={`${name}-reason`} name="reason" type="text" required maxlength={2000} value={kept(problem, name, 'reason', props.reason ?? '')} {...invalidAttrs(problem, name, 'reason')} />
+        <FieldProblem problem={problem} form={name} name="reason" />
+        <div class="actions">
+          <button type="submit" class="secondary" data-confirm={props.confirm}>
+            {props.title}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
 function VersionField({ version, seen }: { version: number; seen?: number }) {
   return (
     <>
@@ -725,55 +766,42 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
       ) : null}
 
       {view.status === 'merged' ? (
-        <section class="card" aria-labelledby="h-unmerge">
-          <h3 id="h-unmerge">{zh ? '撤销并案' : 'Undo the merge'}</h3>
-          <FormNotice problem={problem} form="unmerge" />
-          <p class="hint">
-            {view.mergedInto ? (
-              <>
-                {zh ? '本案已并入案件 ' : 'This case was merged into case '}
-                <a href={`/desk/cases/${view.mergedInto.id}`}>{view.mergedInto.reference}</a>
-                {zh ? '。' : '. '}
-              </>
-            ) : null}
-            {zh ? '并错了案件时撤销：本案回到待分派，单独派发办理，举报人会收到通知。' : 'When the merge was a mistake: the case goes back to triage, to be routed on its own, and its reporter is told.'}
-          </p>
-          <form method="post" action={action('unmerge')}>
-            <CsrfField token={p.csrf} />
-            <label for="unmerge-reason">{zh ? '说明' : 'Reason'}</label>
-            <input id="unmerge-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'unmerge', 'reason')} {...invalidAttrs(problem, 'unmerge', 'reason')} />
-            <FieldProblem problem={problem} form="unmerge" name="reason" />
-            <div class="actions">
-              <button type="submit" class="secondary" data-confirm={zh ? '确定撤销并案？本案将回到待分派。' : 'Undo the merge? The case goes back to triage.'}>
-                {zh ? '撤销并案' : 'Undo the merge'}
-              </button>
-            </div>
-          </form>
-        </section>
+        <UndoCard
+          name="unmerge"
+          lang={p.lang}
+          title={zh ? '撤销并案' : 'Undo the merge'}
+          confirm={zh ? '确定撤销并案？本案将回到待分派。' : 'Undo the merge? The case goes back to triage.'}
+          action={action('unmerge')}
+          csrf={p.csrf}
+          problem={problem}
+        >
+          {view.mergedInto ? (
+            <>
+              {zh ? '本案已并入案件 ' : 'This case was merged into case '}
+              <a href={`/desk/cases/${view.mergedInto.id}`}>{view.mergedInto.reference}</a>
+              {zh ? '。' : '. '}
+            </>
+          ) : null}
+          {zh ? '并错了案件时撤销：本案回到待分派，单独派发办理，举报人会收到通知。' : 'When the merge was a mistake: the case goes back to triage, to be routed on its own, and its reporter is told.'}
+        </UndoCard>
       ) : null}
 
       {view.status === 'transferred' ? (
-        <section class="card" aria-labelledby="h-untransfer">
-          <h3 id="h-untransfer">{zh ? '撤销转办' : 'Undo the transfer'}</h3>
-          <FormNotice problem={problem} form="untransfer" />
-          <p class="hint">
-            {zh
-              ? '本案已作为非环境类诉求转12345热线。如属环境问题：撤销后本案回到待分派，由调度员按类型派发，12345热线不再办理，举报人会收到通知。'
-              : 'This case was handed to the 12345 hotline as not environmental. If it is environmental after all: the case goes back to triage to be routed by its type, 12345 no longer handles it, and its reporter is told.'}
-          </p>
-          <form method="post" action={action('untransfer')}>
-            <CsrfField token={p.csrf} />
-            <VersionField version={version} seen={seen} />
-            <label for="untransfer-reason">{zh ? '说明' : 'Reason'}</label>
-            <input id="untransfer-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'untransfer', 'reason', zh ? '属环境问题' : 'an environmental matter')} {...invalidAttrs(problem, 'untransfer', 'reason')} />
-            <FieldProblem problem={problem} form="untransfer" name="reason" />
-            <div class="actions">
-              <button type="submit" class="secondary" data-confirm={zh ? '确定撤销转办？本案将回到待分派。' : 'Undo the transfer? The case goes back to triage.'}>
-                {zh ? '撤销转办' : 'Undo the transfer'}
-              </button>
-            </div>
-          </form>
-        </section>
+        <UndoCard
+          name="untransfer"
+          lang={p.lang}
+          title={zh ? '撤销转办' : 'Undo the transfer'}
+          confirm={zh ? '确定撤销转办？本案将回到待分派。' : 'Undo the transfer? The case goes back to triage.'}
+          action={action('untransfer')}
+          csrf={p.csrf}
+          problem={problem}
+          seen={{ version, seen }}
+          reason={zh ? '属环境问题' : 'an environmental matter'}
+        >
+          {zh
+            ? '本案已作为非环境类诉求转12345热线。如属环境问题：撤销后本案回到待分派，由调度员按类型派发，12345热线不再办理，举报人会收到通知。'
+            : 'This case was handed to the 12345 hotline as not environmental. If it is environmental after all: the case goes back to triage to be routed by its type, 12345 no longer handles it, and its reporter is told.'}
+        </UndoCard>
       ) : null}
 
       {failedSends > 0 ? (
