@@ -138,6 +138,15 @@ describe('dispatcher desk', () => {
     await page.selectOption('#route-lead', 'water');
     await Promise.all([page.waitForNavigation(), page.click('#route-form button[type=submit]')]);
     expect(await page.textContent('#done')).toBe('已重新派发。');
+    // The same choice once more changes nothing, and says so: no event, no "sent again" for the public.
+    const events = async () => (await web.service.deps.db.selectFrom('case_events').select('id').where('case_id', '=', seeded.id).execute()).length;
+    const before = await events();
+    await page.fill('#route-reason', '再确认一次');
+    await Promise.all([page.waitForNavigation(), page.click('#route-form button[type=submit]')]);
+    expect(await page.textContent('#done')).toBe('案件已按所选类型、单位和属地派发，没有改变。');
+    expect(await events()).toBe(before);
+    const history = (await (await fetch(`${base}/api/v1/track/${seeded.trackingCode}`)).json()) as { history: Array<{ status: string }> };
+    expect(history.history.filter((h) => h.status === 'dispatched')).toHaveLength(2);
     await page.goto(`${base}/desk/cases/${seeded.id}?lang=en`);
     expect(await page.textContent('#route')).toBe('Re-route');
     await context.close();
@@ -235,6 +244,8 @@ describe('dispatcher desk', () => {
     await signIn(page, base, 'dispatcher');
     const card = `li[data-case="${seeded.trackingCode}"]`;
     expect(await page.textContent(card)).toContain('地点不明');
+    // Under handling as its type already: the card offers the runner-up, not its own type again (that would change nothing).
+    expect(await page.$$eval(`${card} button[data-suggestion]`, (bs) => bs.map((b) => b.getAttribute('data-suggestion')))).toEqual(['water_pollution']);
     // Sent without a choice (the browser's own check bypassed): the desk again, the field named on this card.
     await page.evaluate(`document.querySelector('${card} form[data-place-form] select').removeAttribute('required')`);
     const [refused] = await Promise.all([page.waitForNavigation(), page.click(`${card} form[data-place-form] button`)]);

@@ -40,6 +40,53 @@ describe.each([
       expect(done.body.status).toBe('replied');
     });
 
+    it('writes nothing for a re-route that would change nothing, dispatched or signed for, and takes one that changes only the place', async () => {
+      const { id, trackingCode } = await seedCase(service, clock, {
+        text: '电镀厂偷排（原样改派测试）',
+        type: 'illegal_discharge',
+        jurisdiction: null,
+        assignments: [
+          { unit: 'epb', role: 'lead' },
+          { unit: 'econ', role: 'co' },
+        ],
+      });
+      const same = { type: 'illegal_discharge', reason: '按原类型再派一次' };
+      const dispatcher = { userId: 'desk', name: '调度老李', role: 'dispatcher' as const, unitCode: null, tokenId: 'desk' };
+      const track = async () => (await json(client(service.url, null).get(`/api/v1/track/${trackingCode}`))).body;
+      const before = { c: await findCase(service.deps.db, id), event: await lastEventId(service.deps.db, id), notices: (await notificationsOf(service, id)).length, track: await track() };
+      for (const status of ['dispatched', 'accepted']) {
+        if (status === 'accepted') expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`, {})).status).toBe(200);
+        const was = { c: await findCase(service.deps.db, id), event: await lastEventId(service.deps.db, id), notices: (await notificationsOf(service, id)).length };
+        expect(was.c!.status).toBe(status);
+        // Answered as a re-route is (a double submit or a retry gets what the first got), with the case as it is.
+        const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, same));
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        expect(r.body.status).toBe(status);
+        expect(await routeCase(service.deps, dispatcher, id, { ...same, lead: 'epb', co: ['econ'] })).toEqual({ rerouted: false, unchanged: true });
+        // Nothing written: no event, no notice, the case as it was.
+        expect(await lastEventId(service.deps.db, id)).toBe(was.event);
+        expect((await notificationsOf(service, id)).length).toBe(was.notices);
+        expect(await findCase(service.deps.db, id)).toEqual(was.c);
+      }
+      // The public history never said the case was sent again.
+      expect((await track()).history.filter((h: any) => h.status === 'dispatched')).toEqual(before.track.history.filter((h: any) => h.status === 'dispatched'));
+
+      // The same type and units with a place: the local office joins, the lead keeps the case it signed for.
+      const placed = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { ...same, jurisdiction: 'xinglong' }));
+      expect(placed.status, JSON.stringify(placed.body)).toBe(200);
+      expect(placed.body.status).toBe('accepted');
+      expect(placed.body.assignments.filter((a: any) => a.status !== 'released').map((a: any) => `${a.role}:${a.bureau.code}:${a.status}`).sort()).toEqual([
+        'co:econ:pending',
+        'jurisdiction:xinglong:pending',
+        'lead:epb:accepted',
+      ]);
+      // Saying "no place" to a case routed without one is a change too: the case is no longer flagged as missing one.
+      const { id: unplaced } = await seedCase(service, clock, { text: '电镀厂偷排（无属地测试）', type: 'illegal_discharge', jurisdiction: null, flags: ['place_unknown'], assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
+      const none = await json(as(staff.dispatcher).post(`/api/v1/cases/${unplaced}/route`, { ...same, jurisdiction: null }));
+      expect(none.status, JSON.stringify(none.body)).toBe(200);
+      expect((await findCase(service.deps.db, unplaced))!.flags).not.toContain('place_unknown');
+    });
+
     it('lets a case re-routed after its lead returned it be answered and closed without the unit that returned it', async () => {
       const { id, trackingCode } = await seedCase(service, clock, { text: '电镀厂偷排（退回后改派测试）', jurisdiction: null, assignments: [{ unit: 'agri', role: 'lead' }] });
       expect((await as(staff.agri).post(`/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '是工厂排污，不是农业' })).status).toBe(200);
@@ -199,8 +246,18 @@ describe.each([
       expect(await route('livestock_waste')).toBe(true);
       expect(await route('water_pollution')).toBe(true);
       expect(await taught()).toEqual(['water_pollution']);
-      // The same type again teaches nothing new.
-      expect(await route('water_pollution')).toBe(false);
+      // The same type again changes nothing: no event, nothing new taught.
+      const events = (await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body.events.length;
+      const again = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'water_pollution', reason: '改派' }));
+      expect(again.status, JSON.stringify(again.body)).toBe(200);
+      expect(again.body.events).toHaveLength(events);
+      expect(await taught()).toEqual(['water_pollution']);
+      // The same type with another co-handler is a re-route, and teaches nothing new either.
+      clock.advance(60_000);
+      const moreUnits = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'water_pollution', co: ['police'], reason: '加派出所协办' }));
+      expect(moreUnits.status, JSON.stringify(moreUnits.body)).toBe(200);
+      expect(moreUnits.body.events.at(-1).data.corrected).toBe(false);
+      expect(await taught()).toEqual(['water_pollution']);
       // Back to what the machine said: that is the label now, not the earlier corrections.
       expect(await route('illegal_discharge')).toBe(true);
       expect(await taught()).toEqual(['illegal_discharge']);

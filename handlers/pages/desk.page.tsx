@@ -66,6 +66,7 @@ const DONE: Record<Lang, Record<string, string>> = {
   zh: {
     route: '已派发。',
     reroute: '已重新派发。',
+    unchanged: '案件已按所选类型、单位和属地派发，没有改变。',
     place: '已指定属地并派给该属地。',
     merge: '已并案。',
     unmerge: '已撤销并案，本案回到待分派。',
@@ -80,6 +81,7 @@ const DONE: Record<Lang, Record<string, string>> = {
   en: {
     route: 'Routed.',
     reroute: 'Re-routed.',
+    unchanged: 'The case is routed so already: nothing changed.',
     place: 'Place set; the local office has the case.',
     merge: 'Merged.',
     unmerge: 'Merge undone: the case waits in triage.',
@@ -109,16 +111,20 @@ interface MachineChoice {
 /** Why a case is in triage when it came back from 12345 as an environmental matter: handing it over again is no suggestion. */
 const BACK_FROM_TRANSFER: ReadonlySet<string> = new Set(['untransferred', 'transfer_returned']);
 
+/** A case under handling (a unit has it and nothing went back): its own type is no suggestion, routing it there again changes nothing. */
+const UNDER_HANDLING: ReadonlySet<string> = new Set(['dispatched', 'accepted']);
+
 /**
  * The classifier's top choices for the case, best first, with where each
  * would go; none that hands it to 12345 when it came back from there
- * (`triageReason`).
+ * (`triageReason`), and not the type a case under handling already has.
  */
-function suggestionsOf(district: District, k: MachineChoice | null, triageReason: string | null): Suggestion[] {
+function suggestionsOf(district: District, k: MachineChoice | null, c: { status: string; triageReason: string | null; typeCode: string | null }): Suggestion[] {
   const choices = [...(k?.type ? [{ type: k.type, confidence: k.confidence }] : []), ...(k?.runnerUp ? [k.runnerUp] : [])];
-  const backFromTransfer = triageReason !== null && BACK_FROM_TRANSFER.has(triageReason);
+  const backFromTransfer = c.status === 'triage' && c.triageReason !== null && BACK_FROM_TRANSFER.has(c.triageReason);
+  const routedSo = UNDER_HANDLING.has(c.status) ? c.typeCode : null;
   return choices
-    .filter((s) => district.types.has(s.type) && !(backFromTransfer && district.routing[s.type]?.transfer))
+    .filter((s) => district.types.has(s.type) && s.type !== routedSo && !(backFromTransfer && district.routing[s.type]?.transfer))
     .map((s) => {
       const route = district.routing[s.type];
       return { code: s.type, confidence: s.confidence, lead: route?.lead ?? null, transfer: route?.transfer ?? false };
@@ -329,7 +335,7 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                   ))}
                 </p>
                 <p class="hint">{excerptFor(principal, r.case.text, [], 140)}</p>
-                <SuggestionButtons caseId={r.case.id} version={r.case.version} suggestions={suggestionsOf(district, r.classification, r.case.status === 'triage' ? r.case.triageReason : null)} lang={p.lang} csrf={p.csrf} district={district} />
+                <SuggestionButtons caseId={r.case.id} version={r.case.version} suggestions={suggestionsOf(district, r.classification, r.case)} lang={p.lang} csrf={p.csrf} district={district} />
                 {reasons.includes('place_unknown') && r.case.typeCode && ['dispatched', 'accepted'].includes(r.case.status) ? (
                   <form method="post" action={`/desk/cases/${r.case.id}/place`} class="inline" data-place-form>
                     <CsrfField token={p.csrf} />
@@ -508,7 +514,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
   const suggestions = suggestionsOf(
     district,
     view.type?.classifiedAs ? { type: view.type.classifiedAs, confidence: view.type.confidence ?? 0, runnerUp: view.type.runnerUp } : null,
-    view.status === 'triage' ? view.triageReason : null,
+    { status: view.status, triageReason: view.triageReason, typeCode: view.type?.code ?? null },
   );
   const suggested = new Set(suggestions.map((s) => s.code));
   const open = !['closed', 'merged', 'transferred', 'received'].includes(view.status);
@@ -939,7 +945,7 @@ export function deskPages() {
       // The one-click buttons carry no reason: the chosen suggestion is the reason.
       if (quick && reason.trim() === '') reason = lang === 'zh' ? `按分类建议派发（${typeName(district, type, 'zh')}）` : `Routed to the suggested type ${type}`;
       check(lang, { type: type === '' ? (lang === 'zh' ? '请选择问题类型。' : 'Choose a type.') : null, reason: requiredText(reason, lang) });
-      const { rerouted } = await routeCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, {
+      const { rerouted, unchanged } = await routeCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, {
         type,
         ...(lead ? { lead } : {}),
         ...(co ? { co } : {}),
@@ -948,8 +954,8 @@ export function deskPages() {
         reason: reason.trim(),
         ...versionOf(form),
       });
-      // Sent for the first time (out of triage, no unit had it) or sent again.
-      return rerouted ? 'reroute' : 'route';
+      // Sent for the first time (out of triage, no unit had it), sent again, or routed so already.
+      return unchanged ? 'unchanged' : rerouted ? 'reroute' : 'route';
     },
     caseParam,
   );

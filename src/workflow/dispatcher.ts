@@ -225,9 +225,11 @@ export const ROUTABLE: readonly CaseStatus[] = ['triage', 'dispatched', 'accepte
  * their assignment as it is; the others are released, the new ones get fresh
  * deadlines (a reopened round's shorter ones). The case is dispatched again.
  * Says whether it was a re-route (some unit had the case before) or the
- * case's first dispatch (out of triage before any unit had it).
+ * case's first dispatch (out of triage before any unit had it), or that it
+ * changed nothing: the same type, units and place for a case under handling
+ * write nothing, so a double submit or a retry is answered as the first.
  */
-export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: RouteInput): Promise<{ rerouted: boolean }> {
+export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: RouteInput): Promise<{ rerouted: boolean; unchanged: boolean }> {
   const { district } = deps;
   return inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
@@ -272,14 +274,27 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     // A unit that answered an earlier round of a reopened case still holds it (replied); left out of the new plan it is let go
     // too, so it stops reading the case. Its reply keeps counting in the statistics (replied_at stays).
     const earlier = active(all.filter((a) => a.round < c.round && !planned.some((p) => p.unit === a.unitCode)));
-    const released = await releaseAll(deps, trx, [...existing.filter((a) => !kept.includes(a)), ...answered, ...earlier], now, input.reason);
-    const deadlines = deadlinesForRound(deps, c, type, now);
+    const letGo = [...existing.filter((a) => !kept.includes(a)), ...answered, ...earlier];
     const added = planned.filter((p) => !kept.some((a) => a.unitCode === p.unit));
+    const flags = jurisdiction !== null || input.jurisdiction === null ? c.flags.filter((f) => f !== 'place_unknown') : c.flags;
+    if (
+      (c.status === 'dispatched' || c.status === 'accepted') &&
+      type === c.typeCode &&
+      jurisdiction === c.jurisdictionCode &&
+      added.length === 0 &&
+      letGo.length === 0 &&
+      flags.length === c.flags.length
+    ) {
+      // Routed so already (a second click, a retry, the same choice again): nothing is written. A "re-dispatched"
+      // line in the public history and a second notice to the reporter would tell of a change that is not.
+      return { rerouted: false, unchanged: true };
+    }
+    const released = await releaseAll(deps, trx, letGo, now, input.reason);
+    const deadlines = deadlinesForRound(deps, c, type, now);
     await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at, actor: staffActor(principal) });
 
     const keptLead = kept.find((a) => a.role === 'lead');
     const caseDeadlines = keptLead ? keptLead.deadlines : deadlines;
-    const flags = jurisdiction !== null || input.jurisdiction === null ? c.flags.filter((f) => f !== 'place_unknown') : c.flags;
     const corrected = await correctType(trx, c, type, principal, at);
     const data = {
       type,
@@ -318,7 +333,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
       await queueNotification(trx, { caseId, audience: 'reporter', kind: 'dispatched', data: { lead } }, now);
     }
     await startAssignments(deps, trx, c, all, added, deadlines, now);
-    return { rerouted: c.dispatchedAt !== null };
+    return { rerouted: c.dispatchedAt !== null, unchanged: false };
   });
 }
 
