@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadDistrictFile } from '../src/district/district-file.js';
 import { extractDetails, extractIncidentTime, extractPlaceDescription } from '../src/pipeline/extract-details.js';
-import { anonymityAgreedInDialogue, confirmedPlace } from '../src/hotline/hotline-intake.js';
+import { anonymityAgreedInDialogue, confirmedPlace, nameGivenInDialogue } from '../src/hotline/hotline-intake.js';
 import {
   asksAnonymity,
   extractJurisdiction,
@@ -447,6 +447,36 @@ describe('anonymity agreed in the dialogue of a call', () => {
       for (const question of asksName) expect(anonymityAgreedInDialogue(call(question, answer)), question).toBe(false);
     },
   );
+});
+
+describe('the name a caller gives the operator', () => {
+  const asksName = ['请问您怎么称呼？', '可以留个姓名吗？', '您叫什么名字？', '请问您贵姓？'];
+  const call = (question: string, answer: string) => `[00:01:02] 坐席：${question}\n[00:01:05] 来电人：${answer}`;
+
+  it.each([
+    ['端木问答。', '端木问答'],
+    ['王小明啊', '王小明'],
+    ['嗯，王五，电话就是这个。', '王五'],
+    ['我叫王小明', '王小明'],
+    ['没关系，我叫王五', '王五'],
+    ['我姓王，叫王小明', '王小明'],
+    ['我是李建国', '李建国'],
+  ])('takes "%s" to a question for the name as the name %s', (answer, name) => {
+    for (const question of asksName) expect(nameGivenInDialogue(call(question, answer)), question).toBe(name);
+  });
+
+  it.each(['不用了', '姓名就算了吧', '姓李。', '免贵姓张', '好的，我是回龙村的', '是这样的，那个厂子天天排黑水', '周边都是稻田', '你们快来看看吧'])(
+    'takes "%s" to a question for the name as no name',
+    (answer) => {
+      for (const question of asksName) expect(nameGivenInDialogue(call(question, answer)), question).toBeNull();
+    },
+  );
+
+  it('reads a name only in answer to a question for it', () => {
+    expect(nameGivenInDialogue('坐席：是李家塘办事处吗？\n来电人：王小明。')).toBeNull();
+    expect(nameGivenInDialogue('坐席：您好，请讲。\n来电人：王小明家门口的沟里全是黑水。')).toBeNull();
+    expect(nameGivenInDialogue('坐席：请问您怎么称呼？\n坐席：喂？\n来电人：王小明。')).toBeNull();
+  });
 });
 
 describe('urgency in ordinary wording', () => {

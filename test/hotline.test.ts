@@ -434,6 +434,48 @@ describe('POST /api/v1/hotline/calls', () => {
     }
   });
 
+  it('keeps the name a caller answers the operator with for staff, and masks it for bureaus and the public; an anonymous caller keeps none', async () => {
+    const dialogue = [
+      '坐席：您好，12369环保举报热线。',
+      '来电人：兴隆办事处盐下村那个电镀厂晚上偷排废水，沟里全是黑水。',
+      '坐席：请问您怎么称呼？',
+      '来电人：端木问答。',
+      '坐席：好的，端木先生，电话是这个号码吗？',
+      '来电人：对，就是这个。',
+    ];
+    const res = await json(as('operator').post('/api/v1/hotline/calls', call(dialogue.join('\n'), { callerNumber: '13877770001' })));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const { id, trackingCode } = res.body.cases[0] as { id: string; trackingCode: string };
+    const row = await processed(id);
+    expect(row.anonymous).toBe(0);
+    const contact = await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
+    expect(contact).toMatchObject({ name: '端木问答', phone: '13877770001', share_with_bureau: 0 });
+    expect((await json(as('dispatcher').get(`/api/v1/cases/${id}`))).body.reporter).toEqual({ name: '端木问答', phone: '13877770001' });
+    // The bureau reads the complaint with the name masked, and no reporter.
+    const bureau = await json(as('epb').get(`/api/v1/cases/${id}`));
+    expect(bureau.status, JSON.stringify(bureau.body)).toBe(200);
+    expect(bureau.body.reporter).toBeNull();
+    expect(bureau.body.text).toContain('端***');
+    expect(JSON.stringify(bureau.body)).not.toContain('端木问答');
+    // A reply naming the caller reaches the public masked.
+    expect((await as('epb').post(`/api/v1/cases/${id}/accept`, {})).status).toBe(200);
+    expect((await as('epb').post(`/api/v1/cases/${id}/reply`, { text: '已联系端木问答核实，电镀厂已停产整改。' })).status).toBe(200);
+    const track = await json(fetch(`${service.url}/api/v1/track/${trackingCode}`));
+    expect(JSON.stringify(track.body)).not.toContain('端木问答');
+    expect(track.body.reply.text).toContain('端***');
+
+    // Asked not to be named after all: no name kept, and the case's words lose it.
+    const anonymous = await json(
+      as('operator').post('/api/v1/hotline/calls', call([...dialogue.slice(0, 4), '坐席：需要为您保密吗？', '来电人：要的，要保密。'].join('\n'), { callerNumber: '13877770002' })),
+    );
+    expect(anonymous.status, JSON.stringify(anonymous.body)).toBe(201);
+    const hidden = await processed(anonymous.body.cases[0].id);
+    expect(hidden.anonymous).toBe(1);
+    expect(hidden.text).not.toContain('端木问答');
+    const kept = await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', hidden.id).executeTakeFirstOrThrow();
+    expect(kept).toMatchObject({ name: null, phone: '13877770002' });
+  });
+
   it('takes a caller number the hotline system already masked, and keeps it as it came', async () => {
     for (const [given, kept] of [
       ['138****5678', '138****5678'],

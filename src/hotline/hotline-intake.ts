@@ -17,7 +17,7 @@ import { prepareReport, withRequestId } from '../intake/accept-report.js';
 import type { IntakeWriter } from '../intake/intake-writer.js';
 import type { Classifier, Classification } from '../pipeline/classifier.js';
 import { extractDetails, extractIncidentTime } from '../pipeline/extract-details.js';
-import { asksAnonymity, jurisdictionFromText, maskPhone } from '../pipeline/extract.js';
+import { asksAnonymity, jurisdictionFromText, maskMentions, maskPhone, maskSelfNames, PERSON_NAME } from '../pipeline/extract.js';
 import { decideRoute } from '../pipeline/route.js';
 import { callerText, confirmedByCaller, parseTranscript, type Speaker } from '../pipeline/transcript.js';
 import { mainCallerNumber, MAX_CASE_TEXT_CHARS, type CallInput, type Hotline } from './call-schema.js';
@@ -365,6 +365,27 @@ export function anonymityAgreedInDialogue(transcript: string): boolean {
   return false;
 }
 
+/** An answer that is a name and nothing more (端木问答 / 王小明啊), as its first clause after the opening. */
+const BARE_NAME = new RegExp(`^(${PERSON_NAME})[吧啊呀哈嘛的]?$`, 'u');
+
+/**
+ * The name a caller gives in answer to the operator's question for it
+ * (请问您怎么称呼？— 端木问答。/ 我叫王小明 / 我姓王，叫王小明 / 王小明啊), or null:
+ * a refusal, a surname alone (姓王) or an answer that is no name. Said alone,
+ * no rule of the masking would know it for the caller's name.
+ */
+export function nameGivenInDialogue(transcript: string): string | null {
+  const lines = parseTranscript(transcript).lines;
+  for (const [i, line] of lines.entries()) {
+    if (line.speaker !== 'operator' || !ASKS.test(line.text) || !ASKS_NAME.test(line.text)) continue;
+    const answer = lines[i + 1];
+    if (answer?.speaker !== 'caller' || refusesName(answer.text)) continue;
+    const stated = maskSelfNames(answer.text).names[0] ?? BARE_NAME.exec(firstClause(answer.text, NAME_TOPIC))?.[1];
+    if (stated) return stated;
+  }
+  return null;
+}
+
 async function existingOutcome(deps: HotlineDeps, input: CallInput, known: KnownCall, hash: string): Promise<CallOutcome> {
   const differs = differencesFrom(known, input, hash);
   if (differs.length > 0) {
@@ -398,6 +419,10 @@ export async function acceptCall(deps: HotlineDeps, given: CallInput, actor: Act
 
   const planned = planCases(district, input, deps.clock.now());
   const anonymous = anonymityRequested(district, input, planned);
+  // The name the caller gave the operator: kept with the number for operators and dispatchers, so that every
+  // view a bureau or the public has masks it; a caller who asked not to be named keeps none, and the case's
+  // words lose it here.
+  const callerName = nameGivenInDialogue(input.transcript);
   const startedAt = new Date(input.startedAt);
   const timezone = district.file.district.timezone;
   const place = confirmedPlace(district, input.transcript);
@@ -420,8 +445,8 @@ export async function acceptCall(deps: HotlineDeps, given: CallInput, actor: Act
         prepareReport(
           {
             channel,
-            text: p.text,
-            name: null,
+            text: anonymous && callerName ? maskMentions(p.text, [callerName]) : p.text,
+            name: anonymous ? null : callerName,
             phone: callerNumber,
             anonymous,
             shareContact: false,
