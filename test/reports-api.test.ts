@@ -66,6 +66,29 @@ describe('POST /api/v1/reports', () => {
     expect(row.address).toBe('永济亭王*家鱼塘');
   });
 
+  it('keeps no number or name an anonymous reporter wrote into the words, for dispatchers neither', async () => {
+    const res = await postJson(`${api}/reports`, {
+      text: '盐下村电镀厂偷排废水，我叫李建国，电话139 2222 3333，微信号：lijg88，身份证430621198001011234',
+      address: '盐下村三组，手机13966667777',
+      anonymous: true,
+    });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const row = await service.deps.db.selectFrom('cases').select(['text', 'address']).where('id', '=', id).executeTakeFirstOrThrow();
+    const kept = JSON.stringify(row);
+    for (const said of ['李建国', '2222', 'lijg88', '19800101', '6666']) expect(kept).not.toContain(said);
+    // Masked as bureaus read numbers: the last four digits stay.
+    expect(row.text).toContain('139****3333');
+    // What the report is about stays.
+    expect(row.text).toContain('盐下村电镀厂偷排废水');
+    expect(row.address).toContain('盐下村三组');
+    expect(await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirst()).toBeUndefined();
+    // The same words without the anonymous box: kept as written, for dispatchers (bureaus read them masked).
+    const named = await postJson(`${api}/reports`, { text: '盐下村电镀厂偷排废水，我叫李建国，电话139 2222 3333' });
+    const namedRow = await service.deps.db.selectFrom('cases').select('text').where('id', '=', ((await named.json()) as { id: string }).id).executeTakeFirstOrThrow();
+    expect(namedRow.text).toBe('盐下村电镀厂偷排废水，我叫李建国，电话139 2222 3333');
+  });
+
   it('takes a phone with an extension after 转, 分机, ext. or #, kept with it after 转, and never shown on the public page', async () => {
     for (const [sent, kept] of [
       ['0731-88886666转123', '0731-88886666转123'],

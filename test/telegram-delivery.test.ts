@@ -131,10 +131,11 @@ describe('Telegram unreachable', () => {
 });
 
 /** An anonymous report sent from a new chat, as a resident would: the text, 匿名, 确认提交; with its case. */
-async function reportFromNewChat(service: Awaited<ReturnType<typeof startTestService>>, text: string) {
+/** A resident's report from a chat of its own: anonymous, or with the contact typed in answer (我叫…，电话…). */
+async function reportFromNewChat(service: Awaited<ReturnType<typeof startTestService>>, text: string, contact?: string) {
   const chat = residentChat(nextChat++);
   await deliver(emu, service.url, chat.text(text));
-  await deliver(emu, service.url, chat.button('c:anonymous'));
+  await deliver(emu, service.url, contact ? chat.text(contact) : chat.button('c:anonymous'));
   await deliver(emu, service.url, chat.button('c:confirm'));
   const link = await waitFor(() => service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirst());
   return { chat, caseId: link.case_id };
@@ -206,10 +207,11 @@ describe('a Telegram report handed to 12345, and back', () => {
 
 describe('a Telegram report merged into another case', () => {
   /** Two reports from two chats, routed; a dispatcher merges the second into the first. */
+  /** Two reports of one factory, the second merged into the first, whose reporter left a contact: 石磊 (an anonymous one's words keep no name). */
   async function mergedPair(name: string, survivorText: string, duplicateText: string) {
     const env = telegramEnv(emu, name);
     const service = await startTestService(env, 'api');
-    const survivor = await reportFromNewChat(service, survivorText);
+    const survivor = await reportFromNewChat(service, survivorText, '我叫石磊，电话13812345678');
     const duplicate = await reportFromNewChat(service, duplicateText);
     const deps = processorDeps(service.deps);
     for (const c of [survivor, duplicate]) await createProcessors(deps).intake({ caseId: c.caseId }, { jobId: 'i', attempt: 1, maxAttempts: 1 });

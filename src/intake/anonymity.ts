@@ -1,4 +1,4 @@
-import { maskMentions } from '../pipeline/extract.js';
+import { maskIdentityInText } from '../pipeline/extract.js';
 
 /** What a web form or API client sent about the reporter, with the words it may repeat them in. */
 export interface GivenReporter {
@@ -11,10 +11,13 @@ export interface GivenReporter {
 }
 
 /**
- * The reporter's part of a web or API report. Anonymous keeps no name or
- * phone at all — and a name given with it is masked where the text or the
- * address repeats it (鱼塘是我钟国良承包的), since nothing kept could match
- * it later; the reporter asked not to be named.
+ * The reporter's part of a web, API or Telegram report. Anonymous keeps no
+ * name or phone at all: not in the contact fields, and not in the words
+ * either — the text and the address are kept as bureaus would read them
+ * (phone, ID card and account numbers masked, a name the reporter gives
+ * for themself, 我叫…, and the name sent with the report, 鱼塘是我钟国良承包的,
+ * wherever they repeat it), since nothing kept could match them later; the
+ * reporter asked not to be named, and dispatchers read no more than bureaus.
  */
 export function reporterFields(given: GivenReporter): {
   text: string;
@@ -30,6 +33,6 @@ export function reporterFields(given: GivenReporter): {
     return { text: given.text, address, name: given.name ?? null, phone: given.phone ?? null, anonymous, shareContact: given.shareContact ?? false };
   }
   const name = given.name?.trim();
-  const scrub = (words: string) => (name ? maskMentions(words, [name]) : words);
+  const scrub = (words: string) => maskIdentityInText(words, [name]);
   return { text: scrub(given.text), address: address === null ? null : scrub(address), name: null, phone: null, anonymous, shareContact: false };
 }

@@ -12,6 +12,7 @@ import { clip, keepableText } from '../domain/text.js';
 import { publicUrl } from '../env.js';
 import { acceptReport, earlierReport, type AcceptedReport, type ReportInput } from '../intake/accept-report.js';
 import { admitReport, refusalWords, telegramSender } from '../intake/intake-gate.js';
+import { reporterFields } from '../intake/anonymity.js';
 import { findPhones, maskPhone } from '../pipeline/extract.js';
 import { extractDetails } from '../pipeline/extract-details.js';
 import {
@@ -401,14 +402,22 @@ async function submit(deps: BotDeps, draft: Draft, chatId: string, updateId: num
 
 function reportInput(draft: Draft): ReportInput {
   const withContact = draft.contact !== null;
-  return {
-    channel: 'telegram',
+  // Anonymous keeps no name or phone, in the words either, as on the web.
+  const reporter = reporterFields({
     text: reportText(draft),
     address: draft.address ?? draft.venue ?? null,
-    location: draft.location,
     name: withContact ? draft.contact!.name : null,
     phone: withContact ? draft.contact!.phone : null,
     anonymous: !withContact,
+  });
+  return {
+    channel: 'telegram',
+    text: reporter.text,
+    address: reporter.address,
+    location: draft.location,
+    name: reporter.name,
+    phone: reporter.phone,
+    anonymous: reporter.anonymous,
     receivedData: draft.photos.length > 0 ? { photosToFetch: draft.photos.length } : {},
   };
 }
