@@ -83,7 +83,8 @@ export async function publicCaseView(deps: Deps, trackingCode: string, lang: 'zh
   const [contact, rating, handledIn] = await Promise.all([findContact(deps.db, found.id), latestRating(deps.db, found.id), caseHandledIn(deps.db, found)]);
   // Bureaus write the notes and the reply (已电话联系举报人…): whoever holds the code reads them with
   // the reporter's name and any phone number masked.
-  const own = reporterNames(contact, found);
+  // Its own reporter's names, and those of the reports merged into it: the notes and the reply may name any of them.
+  const own = [...reporterNames(contact, found), ...(found.status === 'merged' ? [] : await reporterNamesWithMerged(deps.db, found.id, { own: false }))];
   const { trackingCode: shown, anonymous, receivedAt } = found;
   // The case this report is handled as part of: its notes may name its own reporter or that of any report merged into it.
   const mergedCase = handledIn ? await handlingView(deps, handledIn, lang, await reporterNamesWithMerged(deps.db, handledIn.id)) : null;

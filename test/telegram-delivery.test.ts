@@ -207,12 +207,12 @@ describe('a Telegram report handed to 12345, and back', () => {
 
 describe('a Telegram report merged into another case', () => {
   /** Two reports from two chats, routed; a dispatcher merges the second into the first. */
-  /** Two reports of one factory, the second merged into the first, whose reporter left a contact: 石磊 (an anonymous one's words keep no name). */
+  /** Two reports of one factory, the second merged into the first; their reporters left contacts, 石磊 and 上官短语 (an anonymous one's words keep no name). */
   async function mergedPair(name: string, survivorText: string, duplicateText: string) {
     const env = telegramEnv(emu, name);
     const service = await startTestService(env, 'api');
     const survivor = await reportFromNewChat(service, survivorText, '我叫石磊，电话13812345678');
-    const duplicate = await reportFromNewChat(service, duplicateText);
+    const duplicate = await reportFromNewChat(service, duplicateText, '我叫上官短语，电话13812340000');
     const deps = processorDeps(service.deps);
     for (const c of [survivor, duplicate]) await createProcessors(deps).intake({ caseId: c.caseId }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
     const dispatcher = await createUser(service.deps.db, { name: 'dispatcher', role: 'dispatcher', unitCode: null, at: new Date().toISOString() });
@@ -226,7 +226,7 @@ describe('a Telegram report merged into another case', () => {
     const { env, service, deps, survivor, duplicate } = await mergedPair('tg-merged', '我叫石磊，兴隆办事处化工厂晚上往沟里排黑水', '兴隆那个化工厂又在往沟里排黑水了');
 
     // The bureau's reply, queued as the workflow queues it: a notice to the case's reporter and one to the duplicate's chat.
-    const reply = { text: '石磊先生您好，已责令停产整改。联系人：李科长', lead: 'epb' };
+    const reply = { text: '石磊先生您好，已责令停产整改，上官短语反映的也是这家厂。联系人：李科长', lead: 'epb' };
     await service.deps.db.transaction().execute((trx) => queueNotification(trx, { caseId: survivor.caseId, audience: 'reporter', kind: 'replied', data: reply }, new Date()));
     const notices = await service.deps.db.selectFrom('notifications').select(['id', 'audience', 'status']).where('case_id', '=', survivor.caseId).where('kind', '=', 'replied').orderBy('audience').execute();
     expect(notices).toEqual([
@@ -258,6 +258,9 @@ describe('a Telegram report merged into another case', () => {
     expect(toDuplicate.body.reply_markup).toBeUndefined();
     // The reply names the case's own reporter: they read it as written, the duplicate's reporter does not.
     expect(String(toSurvivor[0]!.body.text)).toContain('石磊先生您好');
+    // The reporter of the report merged into it is not the case's reporter's to read.
+    expect(String(toSurvivor[0]!.body.text)).toContain('上***反映的也是这家厂');
+    expect(String(toSurvivor[0]!.body.text)).not.toContain('上官短语');
     expect(String(toDuplicate.body.text)).toContain('石*先生您好');
     expect(String(toDuplicate.body.text)).not.toContain('石磊');
     // The official who answers is no name of the reporter's.

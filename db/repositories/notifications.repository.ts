@@ -62,16 +62,22 @@ export async function followerOf(db: Db, caseId: string, chatId: string): Promis
 
 /**
  * The reporters' names of a case and of the reports merged into it (through
- * merges in turn too): a bureau's answer on the case may name any of them,
- * and whoever follows the case through a merged report reads it with those
- * names masked.
+ * merges in turn too): a bureau's answer or a dispatcher's note on the case
+ * may name any of them, and whoever reads it who is not that reporter — the
+ * case's bureaus, the public, the case's own reporter, the reporter of
+ * another merged report — reads it with those names masked. `own: false`
+ * leaves out the case's own reporter's (for what that reporter reads).
  */
-export async function reporterNamesWithMerged(db: Db, caseId: string): Promise<string[]> {
+export async function reporterNamesWithMerged(db: Db, caseId: string, opts: { own?: boolean } = {}): Promise<string[]> {
+  const own = opts.own ?? true;
   const rows = await withMergedReports(db, caseId)
     .selectFrom('cases as d')
     .leftJoin('case_contacts as k', 'k.case_id', 'd.id')
     .select(['d.text', 'd.address', 'k.name'])
-    .where((eb) => eb.or([eb('d.id', '=', caseId), eb('d.id', 'in', eb.selectFrom('merged_reports').select('id'))]))
+    .where((eb) => {
+      const merged = eb('d.id', 'in', eb.selectFrom('merged_reports').select('id'));
+      return own ? eb.or([eb('d.id', '=', caseId), merged]) : merged;
+    })
     .execute();
   return [...new Set(rows.flatMap((r) => reporterNames({ name: r.name ?? null }, { text: r.text, address: r.address })))];
 }

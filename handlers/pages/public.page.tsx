@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { currentLead } from '../../db/repositories/assignments.repository.js';
 import { reporterNames } from '../../db/repositories/contacts.repository.js';
+import { reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
 import type { Deps } from '../../src/deps.js';
 import { SERVICE_YEARS } from '../../src/domain/service-years.js';
 import { addDays, localMonth, type GroupStats } from '../../src/stats/stats.js';
@@ -194,7 +195,7 @@ async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> 
     .execute();
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [contacts, leads, ratings] = await Promise.all([
+  const [contacts, leads, ratings, merged] = await Promise.all([
     db.selectFrom('case_contacts').select(['case_id', 'name', 'phone']).where('case_id', 'in', ids).execute(),
     db
       .selectFrom('assignments')
@@ -205,7 +206,10 @@ async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> 
       .orderBy('created_at')
       .execute(),
     db.selectFrom('ratings').select(['case_id', 'round', 'rating']).where('case_id', 'in', ids).orderBy('round').execute(),
+    // The reporters of the reports merged into each case: its answer may name them too (已联系上官…核实).
+    Promise.all(ids.map(async (id) => [id, await reporterNamesWithMerged(db, id, { own: false })] as const)),
   ]);
+  const mergedNamesOf = new Map(merged);
   const contactOf = new Map(contacts.map((c) => [c.case_id, c]));
   // A case re-routed after its lead returned it has had several leads: the one that handled it is shown.
   const leadsOf = new Map<string, typeof leads>();
@@ -216,7 +220,7 @@ async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> 
   return rows.map((r) => {
     const contact = contactOf.get(r.id);
     // The names the reporter gave in their text too: a bureau's reply may name them alone (已联系张卫国).
-    const names = reporterNames(contact, r);
+    const names = [...reporterNames(contact, r), ...(mergedNamesOf.get(r.id) ?? [])];
     const known = { names, phones: [contact?.phone] };
     const lead = leadOf.get(r.id);
     return {

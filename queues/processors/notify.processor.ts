@@ -148,7 +148,9 @@ async function toTelegram(
   // on the last attempt it goes anyway.
   if (link.code_sent_at === null && ctx && ctx.attempt < ctx.maxAttempts) throw new Error('the chat has not been given the tracking code yet');
   const lang = langOf(link.language);
-  const text = reporterNotice(deps, n, lang);
+  // The case's own reporter reads their own name as written; the reporters of the reports merged into it, masked.
+  const merged = await reporterNamesWithMerged(deps.db, n.caseId, { own: false });
+  const text = reporterNotice(deps, n, lang, merged.length > 0 ? merged : undefined);
   if (!text) return { status: 'skipped', outcome: `skipped: residents are not told about ${n.kind}` };
   // The reply comes with the rating buttons (satisfied / basically / dissatisfied).
   const opts = n.kind === 'replied' ? { buttons: ratingKeyboard(lang, n.trackingCode, n.round) } : {};

@@ -3,10 +3,11 @@ import { currentAssignmentOf, currentLead, heldAssignmentOf, holdsCase, listAssi
 import { listAttachments, type StoredAttachment } from '../../db/repositories/attachments.repository.js';
 import { findClassification, listExtensionRequests, type CaseListRow, type ExtensionRequest } from '../../db/repositories/case-queries.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
-import { findContact, findContactsFor, namesHiddenFromBureau, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
+import { findContact, findContactsFor, namesHiddenFromBureau, sharedWithBureau, type ReporterContact } from '../../db/repositories/contacts.repository.js';
 import { findCallOfCase, listCallCases } from '../../db/repositories/hotline-calls.repository.js';
 import { listDeliveries, type Delivery } from '../../db/repositories/deliveries.repository.js';
 import { listEvents, type CaseEvent } from '../../db/repositories/events.repository.js';
+import { reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
 import type { Database } from '../../db/schema.js';
 import { requireCaseAccess, type Principal } from '../auth/principal.js';
 import { caseReference, type Case } from '../domain/case.js';
@@ -290,8 +291,9 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
     listExtensionRequests(db, caseId, 'pending'),
   ]);
   const contactVisible = !isBureau(principal) || sharedWithBureau(contact, c.anonymous);
-  // A name the reporter gave and did not agree to share is masked wherever their words mention it.
-  const hidden = isBureau(principal) ? namesHiddenFromBureau(contact, c) : [];
+  // A name the reporter gave and did not agree to share is masked wherever their words mention it, and so are the
+  // names of the reporters of reports merged into the case, which a note or a reply on it may mention.
+  const hidden = isBureau(principal) ? await hiddenFromBureau(db, contact, c) : [];
   const mergedInto = c.mergedInto ? await findCase(db, c.mergedInto) : null;
   const hotline = isBureau(principal) ? null : await hotlineCallView(db, caseId);
   // Masked once: the text, the type's evidence and the classified event's evidence all read it.
@@ -361,6 +363,12 @@ function releasedUnitBy(e: CaseEvent, unit: string): boolean {
   return Array.isArray(released) && released.includes(unit);
 }
 
+/** The reporter names a bureau reads masked on a case: its own reporter's (unless shared) and those of the reports merged into it. */
+async function hiddenFromBureau(db: Kysely<Database>, contact: ReporterContact | null, c: Case): Promise<string[]> {
+  const merged = c.status === 'merged' ? [] : await reporterNamesWithMerged(db, c.id, { own: false });
+  return [...namesHiddenFromBureau(contact, c), ...merged];
+}
+
 /**
  * What a unit that no longer holds the case reads of it (`CaseAccess`
  * `withdrawn`): the case's id, code, status and when it came in, its own
@@ -379,7 +387,7 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
     listExtensionRequests(db, c.id, 'pending'),
     listAttachments(db, c.id),
   ]);
-  const hidden = namesHiddenFromBureau(contact, c);
+  const hidden = await hiddenFromBureau(db, contact, c);
   const own = events.filter((e) => isOwnEvent(e, unit) || releasedUnitBy(e, unit));
   const names = new Map(files.map((f) => [f.id, f.originalName]));
   const ownFiles = new Map<string, { id: string; mime: string; size: number; name: string | null }>();
