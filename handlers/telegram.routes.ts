@@ -23,8 +23,17 @@ const sentAt = wholeNumber.nonnegative('must be a whole number').max(LAST_UNIX_S
 // A photo is fetched from Telegram later by its file id; a declared size over the limit is refused at once.
 const file = z.looseObject({ file_id: z.string({ error: 'must be a string' }), file_size: wholeNumber.optional() }, { error: 'must be a file object' });
 
+// Commands are told by their entities (grammY reads them as a list of typed spans).
+const entities = z
+  .array(z.looseObject({ type: z.string({ error: 'must be a string' }), offset: wholeNumber, length: wholeNumber }, { error: 'must be an entity object' }), {
+    error: 'must be a list of entities',
+  })
+  .optional();
+
 /** The parts of an update the bot relies on, as the Bot API defines them; the rest passes as sent. */
 const messageFields = {
+  entities,
+  caption_entities: entities,
   chat: z.looseObject({ id: wholeNumber, type: z.string({ error: 'must be a string' }) }, { error: 'must be a chat object' }),
   from: sender.optional(),
   text: optionalText,
@@ -48,7 +57,12 @@ const updateSchema = z.looseObject({
     .optional(),
   // The message whose button was pressed: its text is repeated with the choice marked.
   callback_query: z
-    .looseObject({ from: sender, data: optionalText, message: z.looseObject({ text: optionalText }, { error: 'must be a message object' }).optional() })
+    .looseObject({
+      from: sender,
+      data: optionalText,
+      // Its send time tells a press on an old summary from one on the report under way (0 for a message too old to read).
+      message: z.looseObject({ message_id: wholeNumber, date: sentAt, text: optionalText }, { error: 'must be a message object' }).optional(),
+    })
     .optional(),
 });
 

@@ -709,6 +709,12 @@ describe('POST /telegram/webhook', () => {
       [{ update_id: 14, message: { message_id: 1, date: 1, chat: { id: 5, type: 'private' }, from: { id: 5 }, photo: [{ file_id: 42 }] } }, 'message.photo.0.file_id'],
       [{ update_id: 15, message: { message_id: 1, date: 1, chat: { id: 5, type: 'private' }, from: { id: 5 }, photo: 'x' } }, 'message.photo'],
       [{ update_id: 16, message: { message_id: 1, date: 1, chat: { id: 5, type: 'private' }, from: { id: 5 }, document: { mime_type: 'image/jpeg' } } }, 'message.document.file_id'],
+      // Commands are told by their entities; a pressed button's message by its send time.
+      [{ update_id: 17, message: { message_id: 1, date: 1, chat: { id: 5, type: 'private' }, from: { id: 5 }, text: '/start', entities: { type: 'bot_command' } } }, 'message.entities'],
+      [{ update_id: 18, message: { message_id: 1, date: 1, chat: { id: 5, type: 'private' }, from: { id: 5 }, text: '/start', entities: [null] } }, 'message.entities.0'],
+      [{ update_id: 19, message: { message_id: 1, date: 1, chat: { id: 5, type: 'private' }, from: { id: 5 }, caption: 'x', caption_entities: 'x' } }, 'message.caption_entities'],
+      [{ update_id: 20, callback_query: { id: 'q', from: { id: 5 }, data: 'c:confirm', message: { message_id: 1, chat: { id: 5, type: 'private' }, text: 's' } } }, 'callback_query.message.date'],
+      [{ update_id: 21, callback_query: { id: 'q', from: { id: 5 }, data: 'c:confirm', message: { message_id: 1, date: 1e15, chat: { id: 5, type: 'private' }, text: 's' } } }, 'callback_query.message.date'],
     ] as const) {
       const res = await postJson(`${service.url}/telegram/webhook`, body, headers);
       const answer = (await res.json()) as { error: { fields: Record<string, string> } };
@@ -717,7 +723,7 @@ describe('POST /telegram/webhook', () => {
     }
     const notJson = await fetch(`${service.url}/telegram/webhook`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: '{"update_id":' });
     expect(notJson.status).toBe(400);
-    const seen = await service.deps.db.selectFrom('telegram_updates').select('update_id').where('update_id', 'in', [1, 1.5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]).execute();
+    const seen = await service.deps.db.selectFrom('telegram_updates').select('update_id').where('update_id', 'in', [1, 1.5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]).execute();
     expect(seen).toEqual([]);
   });
 
