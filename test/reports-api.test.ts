@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
+import exifr from 'exifr';
 import { readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../src/runtime.js';
 import { bodyOf, postJson, startTestService, testEnv, waitFor } from './harness.js';
+import { jpegWithExif, PNG_WITH_TEXT } from './photo-fixtures.js';
 
 // A 1×1 PNG.
 const PNG = Buffer.from(
@@ -339,6 +342,27 @@ describe('POST /api/v1/reports', () => {
     expect([c.lat, c.lng, c.anonymous]).toEqual([25.16, 111.34, 1]);
   });
 
+  it('keeps a photo without what its file says of who took it and where: no GPS, owner or device, the orientation kept', async () => {
+    const form = new FormData();
+    form.set('text', '盐下村山坡上有人倒了很多废电池（带定位的照片）');
+    form.append('photos', new Blob([jpegWithExif({ orientation: 6, artist: 'OuyangPhoto 13912340077', latitude: 25.16 })], { type: 'image/jpeg' }), 'IMG_0001.jpg');
+    form.append('photos', new Blob([PNG_WITH_TEXT], { type: 'image/png' }), 'b.png');
+    const res = await fetch(`${api}/reports`, { method: 'POST', body: form });
+    const body = (await bodyOf(res)) as { id: string };
+    expect(res.status, JSON.stringify(body)).toBe(202);
+    const photos = await service.deps.db.selectFrom('case_attachments').selectAll().where('case_id', '=', body.id).orderBy('storage_key').execute();
+    expect(photos.map((p) => p.mime)).toEqual(['image/jpeg', 'image/png']);
+    for (const p of photos) {
+      const stored = Buffer.from((await service.deps.photos.get(p.storage_key))!);
+      // The size and digest on record are the stored file's.
+      expect(Number(p.size)).toBe(stored.length);
+      expect(p.sha256).toBe(createHash('sha256').update(stored).digest('hex'));
+      for (const said of ['OuyangPhoto', '13912340077']) expect(stored.toString('latin1')).not.toContain(said);
+    }
+    const jpeg = Buffer.from((await service.deps.photos.get(photos[0]!.storage_key))!);
+    expect(await exifr.parse(jpeg, { gps: true, tiff: true, xmp: true, translateValues: false })).toEqual({ Orientation: 6 });
+  });
+
   it('rejects more than 5 photos', async () => {
     const form = new FormData();
     form.set('text', '垃圾堆');
@@ -371,7 +395,8 @@ describe('POST /api/v1/reports', () => {
     const body = (await bodyOf(res)) as { id: string };
     expect(res.status, JSON.stringify(body)).toBe(202);
     const photos = await service.deps.db.selectFrom('case_attachments').select(['size', 'mime']).where('case_id', '=', body.id).execute();
-    expect(photos.map((p) => [Number(p.size), p.mime])).toEqual(Array(5).fill([10 * 1024 * 1024, 'image/png']));
+    // Kept as pictures: the padding after the image's end (IEND) is not one, and is not kept.
+    expect(photos.map((p) => [Number(p.size), p.mime])).toEqual(Array(5).fill([PNG.length, 'image/png']));
   });
 
   it('rejects a file that is not an image, whatever it claims, and writes no file', async () => {

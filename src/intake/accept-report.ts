@@ -13,6 +13,7 @@ import { newTrackingCode } from '../domain/tracking-code.js';
 import { AppError } from '../errors.js';
 import type { IntakeWriter, PreparedReport } from './intake-writer.js';
 import type { PhotoStore } from '../storage/photo-store.js';
+import { withoutMetadata } from './photo-metadata.js';
 
 /**
  * Accepting a report, whatever the channel: persist the case, the reporter's
@@ -148,7 +149,8 @@ export async function acceptReport(
   const id = newId();
   const month = at.slice(0, 7).replace('-', '/');
   const attachments: Attachment[] = [];
-  const photos = input.photos ?? [];
+  // Kept without what the files say of who took them and where they stood (GPS, device, owner).
+  const photos = await Promise.all((input.photos ?? []).map(async (p) => ({ ...p, bytes: await withoutMetadata(p.bytes, p.mime) })));
   for (const [i, photo] of photos.entries()) {
     const sha256 = createHash('sha256').update(photo.bytes).digest('hex');
     attachments.push({

@@ -15,6 +15,7 @@ import type { PhotoInput } from '../intake/accept-report.js';
 import type { Logger } from '../logger.js';
 import type { PhotoStore } from '../storage/photo-store.js';
 import { IMAGE_TYPES, MAX_PHOTO_BYTES } from '../intake/limits.js';
+import { withoutMetadata } from '../intake/photo-metadata.js';
 
 /**
  * Photos of a Telegram report are downloaded by the `telegram_photos` job,
@@ -48,7 +49,8 @@ export async function downloadPhoto(api: Api, apiRoot: string, token: string, fi
   if (!bytes) return null;
   const type = await fileTypeFromBuffer(bytes);
   if (!type || !IMAGE_TYPES.has(type.mime)) return null;
-  return { bytes, mime: type.mime, ext: type.ext };
+  // A photo sent as a file keeps its EXIF (Telegram strips it from compressed photos only).
+  return { bytes: await withoutMetadata(bytes, type.mime), mime: type.mime, ext: type.ext };
 }
 
 /** The body, or null (and the rest left unread) once it exceeds `max` bytes, whatever the file said its size was. */

@@ -1,0 +1,148 @@
+import { orientation as exifOrientation } from 'exifr/dist/mini.esm.mjs';
+
+/**
+ * A resident's photo without what its file says about who took it and
+ * where they stood: EXIF (GPS position, device, owner, times), XMP, IPTC and
+ * text chunks. A photo of a noisy bar taken from one's own window would
+ * otherwise give the bureau, and whoever it forwards the photo to, the
+ * reporter's home. Only the picture and what draws it right are kept: for
+ * JPEG the JFIF, colour-profile and Adobe segments and the orientation (a
+ * minimal EXIF of that one tag, so a phone's upright photo does not show
+ * sideways); for PNG and WebP every chunk but the metadata ones. Other
+ * types (GIF, HEIC, AVIF) are kept as they came. A file whose structure is
+ * not as its type says is kept as it came too: it was accepted by its
+ * content and the picture is what matters.
+ */
+export async function withoutMetadata(bytes: Uint8Array, mime: string): Promise<Uint8Array> {
+  try {
+    if (mime === 'image/jpeg') return stripJpeg(bytes, await orientationOf(bytes));
+    if (mime === 'image/png') return stripPng(bytes);
+    if (mime === 'image/webp') return stripWebp(bytes);
+  } catch {
+    // Not the structure its type says (cut short, odd lengths): kept as it came.
+  }
+  return bytes;
+}
+
+async function orientationOf(bytes: Uint8Array): Promise<number> {
+  const value = await exifOrientation(bytes).catch(() => undefined);
+  return typeof value === 'number' && value >= 2 && value <= 8 ? value : 1;
+}
+
+// ---- JPEG --------------------------------------------------------------------------------------
+
+/** APP0 (JFIF), APP2 (ICC colour profile) and APP14 (Adobe colour transform): what draws the picture. */
+const KEPT_APP = new Set([0xe0, 0xe2, 0xee]);
+
+class Malformed extends Error {}
+
+function stripJpeg(bytes: Uint8Array, orientation: number): Uint8Array {
+  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) throw new Malformed();
+  const parts: Uint8Array[] = [bytes.subarray(0, 2)];
+  if (orientation !== 1) parts.push(orientationSegment(orientation));
+  let at = 2;
+  while (at < bytes.length) {
+    if (bytes[at] !== 0xff) throw new Malformed();
+    const marker = bytes[at + 1]!;
+    // Fill bytes before a marker.
+    if (marker === 0xff) {
+      at++;
+      continue;
+    }
+    // Markers without a length: the start of image, restarts, the end.
+    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      parts.push(bytes.subarray(at, at + 2));
+      at += 2;
+      continue;
+    }
+    if (marker === 0xd9) {
+      parts.push(bytes.subarray(at));
+      break;
+    }
+    if (at + 4 > bytes.length) throw new Malformed();
+    const end = at + 2 + ((bytes[at + 2]! << 8) | bytes[at + 3]!);
+    if (end > bytes.length) throw new Malformed();
+    // The start of scan: the picture itself follows, and everything after it is kept.
+    if (marker === 0xda) {
+      parts.push(bytes.subarray(at));
+      break;
+    }
+    const isApp = marker >= 0xe0 && marker <= 0xef;
+    const isComment = marker === 0xfe;
+    if (!(isApp && !KEPT_APP.has(marker)) && !isComment) parts.push(bytes.subarray(at, end));
+    at = end;
+  }
+  return concat(parts);
+}
+
+/** An APP1 segment holding an EXIF of one tag, the orientation (0x0112), big-endian. */
+function orientationSegment(orientation: number): Uint8Array {
+  const tiff = [
+    0x4d, 0x4d, 0x00, 0x2a, 0x00, 0x00, 0x00, 0x08, // "MM", 42, first IFD at 8
+    0x00, 0x01, // one entry
+    0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, orientation >> 8, orientation & 0xff, 0x00, 0x00, // tag, SHORT, count 1, value
+    0x00, 0x00, 0x00, 0x00, // no next IFD
+  ];
+  const body = [0x45, 0x78, 0x69, 0x66, 0x00, 0x00, ...tiff]; // "Exif\0\0"
+  const length = body.length + 2;
+  return Uint8Array.from([0xff, 0xe1, length >> 8, length & 0xff, ...body]);
+}
+
+// ---- PNG ---------------------------------------------------------------------------------------
+
+/** Text, EXIF and time chunks: what a PNG may say about its maker. */
+const PNG_METADATA = new Set(['tEXt', 'zTXt', 'iTXt', 'eXIf', 'tIME']);
+
+function stripPng(bytes: Uint8Array): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const parts: Uint8Array[] = [bytes.subarray(0, 8)];
+  let at = 8;
+  while (at < bytes.length) {
+    if (at + 12 > bytes.length) throw new Malformed();
+    const end = at + 12 + view.getUint32(at);
+    if (end > bytes.length) throw new Malformed();
+    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+    if (!PNG_METADATA.has(type)) parts.push(bytes.subarray(at, end));
+    at = end;
+    if (type === 'IEND') break;
+  }
+  return concat(parts);
+}
+
+// ---- WebP --------------------------------------------------------------------------------------
+
+function stripWebp(bytes: Uint8Array): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const ascii = (from: number) => String.fromCharCode(...bytes.subarray(from, from + 4));
+  if (ascii(0) !== 'RIFF' || ascii(8) !== 'WEBP') throw new Malformed();
+  const chunks: Uint8Array[] = [];
+  let at = 12;
+  while (at + 8 <= bytes.length) {
+    const size = view.getUint32(at + 4, true);
+    const end = at + 8 + size + (size % 2);
+    if (end > bytes.length) throw new Malformed();
+    const type = ascii(at);
+    if (type !== 'EXIF' && type !== 'XMP ') {
+      const chunk = bytes.slice(at, end);
+      // The extended header's flags say which chunks follow: no EXIF (bit 3) nor XMP (bit 2) any more.
+      if (type === 'VP8X') chunk[8] = chunk[8]! & ~0x0c;
+      chunks.push(chunk);
+    }
+    at = end;
+  }
+  const body = concat(chunks);
+  const header = new Uint8Array(12);
+  header.set(bytes.subarray(0, 12));
+  new DataView(header.buffer).setUint32(4, body.length + 4, true);
+  return concat([header, body]);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
