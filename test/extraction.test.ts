@@ -245,6 +245,9 @@ describe('ID card numbers and accounts hidden from bureaus', () => {
     ['微信号：wx_li88', '微信号：*******'],
     ['微信wxid_li8', '微信********'],
     ['WeChat: li_ming88', 'WeChat: *********'],
+    // An e-mail address, its first character and its domain left.
+    ['邮箱375620188@qq.com的回复', '邮箱3********@qq.com的回复'],
+    ['有事发邮件 wang.xm+env@163.com 或打电话', '有事发邮件 w**********@163.com 或打电话'],
   ])('masks "%s"', (text, masked) => {
     expect(maskIdentityInText(text)).toBe(masked);
   });
@@ -252,7 +255,6 @@ describe('ID card numbers and accounts hidden from bureaus', () => {
   it.each([
     '编号430621991399011234',
     '订单号 2026112812345678901',
-    '邮箱375620188@qq.com的回复',
     // A word that merely begins with the label: a tracking code, a payment service.
     '与案件 QQQD4EUTWE 合并办理，请以该编号查询进展',
     '已通过WeChatPay缴纳罚款',
@@ -262,8 +264,20 @@ describe('ID card numbers and accounts hidden from bureaus', () => {
 });
 
 describe('reporter names hidden from bureaus', () => {
+  it('masks a known name written with spaces between its characters, as it is without', () => {
+    for (const written of ['欧阳娜娜', '欧阳 娜娜', '欧 阳 娜 娜', '欧阳\u3000娜娜']) expect(maskIdentityInText(`已回访${written}，${written}说厂子停了`, ['欧阳娜娜']), written).not.toMatch(/娜/);
+    // Not a name that only shares the characters with others between.
+    expect(maskIdentityInText('王家五金店', ['王五'])).toBe('王家五金店');
+  });
+
+
   it.each([
     ['举报人刘德明反映厂子偷排', '举报人刘**反映厂子偷排'],
+    ['我是村民南宫明，厂子天天排黑水', '我是村民南**，厂子天天排黑水'],
+    ['我是盐下村村民王小明', '我是盐下村村民王**'],
+    ['你好我是王小明啊，厂子又排了', '你好我是王**啊，厂子又排了'],
+    ['王小明实名举报盐下村电镀厂偷排', '王**实名举报盐下村电镀厂偷排'],
+    ['署名王小明', '署名王**'],
     ['举报人：吴桂芳', '举报人：吴**'],
     ['姓名：周美玲，电话13912345678', '姓名：周**，电话139****5678'],
     ['名字叫秦大山，住回龙村', '名字叫秦**，住回龙村'],

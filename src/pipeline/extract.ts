@@ -396,6 +396,12 @@ function maskIdNumbers(text: string): string {
   return last === 0 ? text : out + text.slice(last);
 }
 
+/** wangxm@163.com → w*****@163.com: an e-mail address says who someone is as well as a phone number does. */
+const EMAIL_RE = /(?<![\w.+-])([\w+-])([\w.+-]*)(@[\w-]+(?:\.[\w-]+)+)/g;
+function maskEmails(text: string): string {
+  return text.replace(EMAIL_RE, (_m, first: string, rest: string, domain: string) => first + '*'.repeat(rest.length) + domain);
+}
+
 /** QQ 375620188 → QQ *********: an account says who someone is as well as a phone number does. */
 function maskAccounts(text: string): string {
   return text.replace(ACCOUNT_RE, (_m, label: string, account: string) => label + '*'.repeat(account.length));
@@ -477,7 +483,7 @@ const MYSELF = '(?:我|俺|本人|鄙人)';
 /** Where a sentence starts: the text's start, or after 。！？ or a line break (and one space). */
 const SENTENCE_START = '(?:^|(?<=[。！？!?\\n])[ \\t\u3000]?|^[ \\t\u3000])';
 /** What may follow a name that stands alone. */
-const NAME_END = '(?=[，,。.！!？?；;、\\s（(]|$)';
+const NAME_END = '(?=[，,。.！!？?；;、\\s（(啊呀哈嘛呢]|$)';
 
 /**
  * 我姓张，叫张卫东 / 我姓李，名伟 / 鄙人姓蒋名卫平 / 免贵姓魏，叫魏东 / 我姓侯，侯宝林的侯，叫侯志刚: the name
@@ -515,15 +521,17 @@ const SELF_NAMED_AT_START = new RegExp(`(${SENTENCE_START}(?:名字(?:叫|是)|�
  * 村民周某办猪场), whom the bureau must know.
  */
 const SELF_LABELLED = new RegExp(
-  `((?:来电市民|来电人|来电者|市民|本人|鄙人|落款人|(?<!被)(?:举报|投诉|反映|报料)(?:人|群众|者))[:：]?\\s*)(?![向于])(${PERSON_NAME})`,
+  `((?:来电市民|来电人|来电者|市民|本人|鄙人|落款人?|署名|(?<!被)(?:举报|投诉|反映|报料)(?:人|群众|者))[:：]?\\s*)(?![向于])(${PERSON_NAME})`,
   'gu',
 );
 /** 我是张卫国， — a name standing alone after 我是 (not 我是李家塘的, 我是王家村村民, 我是石门村，, 我是程序员，). */
 const SELF_IS = new RegExp(`((?:${I}就?是|(?:本人|鄙人)是))${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
+/** 王小明实名举报… — a name at the start of a sentence that says it reports under its own name. */
+const SELF_REAL_NAME = new RegExp(`(${SENTENCE_START})(${PERSON_NAME})(?=实名(?:举报|反映|投诉))`, 'gu');
 /** 我，黎秀英，住… — a name set off by commas right after 我 at the start of a sentence. */
 const SELF_SET_OFF = new RegExp(`(${SENTENCE_START}${I}[，,]\\s?)(${PERSON_NAME})(?=[，,])`, 'gu');
-/** 我是回龙村的村民王建国 — the name after who the speaker says they are; a word after the name (说, 也…) stays. */
-const SELF_DESCRIBED = new RegExp(`(${I}是[^，,。！!？?\\s]{1,12}?的(?:村民|居民|群众|业主|住户))(${PERSON_NAME})`, 'gu');
+/** 我是回龙村的村民王建国, 我是盐下村村民王小明, 我是村民南宫明 — the name after who the speaker says they are; a word after the name (说, 也…) stays. */
+const SELF_DESCRIBED = new RegExp(`(${I}是[^，,。！!？?\\s]{0,12}?的?(?:村民|居民|群众|业主|住户))(${PERSON_NAME})`, 'gu');
 /** 我是回龙村的刘建国 — the name right after the place the speaker says they are from. */
 const SELF_OF_PLACE = new RegExp(`(${I}是[^，,。！!？?\\s]{1,12}?(?:村|镇|乡|社区|小区|组|街道?|路|屯|寨|圩)的)${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
 /** 俺是盐下村的，叫唐德旺 — who the speaker is, then their name after 叫. */
@@ -614,7 +622,7 @@ export function maskSelfNames(
       return label + maskOf(name, givenOnly);
     });
   }
-  for (const rule of [SELF_NAMED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_SET_OFF, SELF_DESCRIBED, SELF_OF_PLACE, SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY]) {
+  for (const rule of [SELF_NAMED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_REAL_NAME, SELF_SET_OFF, SELF_DESCRIBED, SELF_OF_PLACE, SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY]) {
     out = out.replace(rule, (m: string, label: string, name: string, ...rest: unknown[]) => {
       if (places.has(name) || isOfficial(label, rest)) return m;
       found(name);
@@ -645,7 +653,12 @@ export function maskMentions(
     if (n && [...n].length >= 2 && unique.size < MAX_NAMES) unique.add(n);
   }
   let out = text;
-  for (const n of [...unique].sort((a, b) => b.length - a.length)) out = out.split(n).join(maskOf(n));
+  for (const n of [...unique].sort((a, b) => b.length - a.length)) {
+    out = out.split(n).join(maskOf(n));
+    // A Chinese name written with spaces between its characters (欧阳 娜娜, 王 五) is the same name.
+    const chars = [...n];
+    if (chars.length <= 4 && chars.every((ch) => /\p{Script=Han}/u.test(ch))) out = out.replace(new RegExp(chars.join('[ \t\u3000]*'), 'gu'), maskOf(n));
+  }
   return out;
 }
 
@@ -657,6 +670,6 @@ export function maskMentions(
  * says who they are (我是李科长, 联系人：王主任) is kept: that is the one who answers, not the reporter.
  */
 export function maskIdentityInText(text: string, names: ReadonlyArray<string | null | undefined> = [], opts: { officials?: boolean } = {}): string {
-  const self = maskSelfNames(maskAccounts(maskPhonesInText(maskIdNumbers(text))), undefined, opts);
+  const self = maskSelfNames(maskAccounts(maskEmails(maskPhonesInText(maskIdNumbers(text)))), undefined, opts);
   return maskMentions(self.text, [...names, ...self.names]);
 }
