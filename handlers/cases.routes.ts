@@ -205,11 +205,13 @@ export const caseViewSchema = z
   })
   .openapi('StaffCase');
 
-// An offset may come without its colon (+0800), as the intake's times may.
+// An offset may come without its colon (+0800), as the intake's times may; and a + left unescaped in a query
+// string, which a query string reads as a space (2026-12-01T00:00:00 08:00), is the + it was.
+const PLUS_READ_AS_SPACE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$/;
 const isoDateTime = z.preprocess(
-  extendedOffset,
+  (v) => extendedOffset(typeof v === 'string' ? v.replace(PLUS_READ_AS_SPACE, '$1+$2') : v),
   z.iso
-    .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
+    .datetime({ offset: true, error: 'must be an ISO 8601 date-time (in a query string, + is written %2B)' })
     .refine(instantInServiceYears, INSTANT_RULE)
     .transform((v) => new Date(v).toISOString()),
 );

@@ -200,6 +200,8 @@ const FUTURE_SLACK_MS = 15 * 60_000;
 /** When it happened, with the district's offset where the client gave none; not in the future. */
 function occurredAtOf(value: string, deps: Deps): string {
   const { text, instant } = withZoneOffset(value, deps.district.file.district.timezone);
+  // A time without an offset is read on the district's clock: one just inside the years may fall outside them (1900-01-01T00:00 in Shanghai is 1899 in UTC).
+  if (!instantInServiceYears(new Date(instant).toISOString())) throw new AppError('validation_failed', 'invalid occurredAt', { occurredAt: INSTANT_RULE });
   if (instant > deps.clock.now().getTime() + FUTURE_SLACK_MS) {
     throw new AppError('validation_failed', 'invalid occurredAt', { occurredAt: 'must not be in the future' });
   }

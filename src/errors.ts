@@ -115,12 +115,23 @@ export function fieldsOf(error: { issues: readonly FieldIssue[] }, unknown = 'un
   };
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys' && issue.keys) {
-      for (const k of issue.keys) add([...issue.path.map(String), k].join('.'), unknown);
+      for (const k of issue.keys) add([...issue.path.map(String), shortKey(k)].join('.'), unknown);
       continue;
     }
     add(issue.path.length > 0 ? issue.path.map(String).join('.') : 'body', issue.message);
   }
   return Object.fromEntries(fields);
+}
+
+/**
+ * The name of an unknown field as it is said back: a body sent as the wrong type arrives as one field named by all of
+ * it, so only its start is, and without a number as long as a phone's.
+ */
+const MAX_KEY_CHARS = 32;
+function shortKey(key: string): string {
+  const chars = [...key];
+  const start = chars.length > MAX_KEY_CHARS ? `${chars.slice(0, MAX_KEY_CHARS).join('')}…` : key;
+  return start.replace(/\d{5,}/g, (digits) => '*'.repeat(digits.length));
 }
 
 export interface ErrorBody {

@@ -359,6 +359,15 @@ describe('POST /api/v1/hotline/calls', () => {
     const view = await json(as('operator').get(`/api/v1/cases/${second!.id}`));
     expect(view.body.hotline.part).toBe(2);
     expect(view.body.hotline.cases).toHaveLength(2);
+
+    // A type or a lead for the whole split call is refused by name: each part has its own.
+    for (const [field, value] of [['type', 'noise'], ['lead', 'agri']] as const) {
+      const before = await count('cases');
+      const whole = await json(as('operator').post('/api/v1/hotline/calls', { ...body, callId: `${body.callId}-${field}`, [field]: value }));
+      expect(whole.status, JSON.stringify(whole.body)).toBe(400);
+      expect(whole.body.error.fields[field]).toBe(`with parts, give the ${field} of each part (parts.N.${field})`);
+      expect(await count('cases')).toBe(before);
+    }
   });
 
   it('protects an anonymous caller: the number only in the protected fields, masked or absent everywhere else', async () => {
@@ -853,6 +862,7 @@ describe('hotline access and validation', () => {
     ['a missing transcript', { transcript: undefined }, 'transcript', 'required'],
     ['an unknown hotline', { hotline: '110' }, 'hotline', 'must be "12345" or "12369"'],
     ['a missing callId', { callId: undefined }, 'callId', 'required'],
+    ['a callId of dots alone', { callId: '..' }, 'callId', 'not dots alone'],
     ['a bad startedAt', { startedAt: '昨天下午' }, 'startedAt', expect.stringContaining('ISO 8601')],
     ['an impossible date without an offset', { startedAt: '2026-02-30 09:15:00' }, 'startedAt', expect.stringContaining('ISO 8601')],
     ['an impossible date with an offset', { startedAt: '2026-02-30T09:15:00+08:00' }, 'startedAt', expect.stringContaining('ISO 8601')],

@@ -144,6 +144,7 @@ describe('POST /api/v1/reports', () => {
     ['a phone sent as a number', { text: '噪音', phone: 13812345678 }, 'phone', 'must be a phone number (digits, spaces, dashes, optional +), as a string'],
     ['a bad occurredAt', { text: '噪音', occurredAt: 'yesterday' }, 'occurredAt', expect.stringContaining('ISO 8601')],
     ['an occurredAt in year 10000 (UTC)', { text: '噪音', occurredAt: '9999-12-31T23:59:59-23:59' }, 'occurredAt', 'must fall in the years 1900–2999 (UTC)'],
+    ['an occurredAt on the district clock that is 1899 in UTC', { text: '噪音', occurredAt: '1900-01-01T00:00:00' }, 'occurredAt', 'must fall in the years 1900–2999 (UTC)'],
     ['an occurredAt hours ahead', { text: '噪音', occurredAt: new Date(Date.now() + 3 * 3_600_000).toISOString() }, 'occurredAt', 'must not be in the future'],
     ['an occurredAt with only a date', { text: '噪音', occurredAt: '2026-12-03' }, 'occurredAt', expect.stringContaining('ISO 8601 date-time')],
     ['an occurredAt with an impossible offset without its colon', { text: '噪音', occurredAt: '2026-12-03T22:00:00+0875' }, 'occurredAt', expect.stringContaining('ISO 8601')],
@@ -430,6 +431,19 @@ describe('POST /api/v1/reports', () => {
     const json = (await bodyOf(res)) as { error: { fields: Record<string, string> } };
     expect(res.status, JSON.stringify(json)).toBe(400);
     expect(json.error.fields).toEqual({ photo: 'unknown field' });
+    expect(await countRows('cases')).toBe(before);
+  });
+
+  it('names a JSON body sent as a form by its start, without saying back the whole report', async () => {
+    const before = await countRows('cases');
+    const report = JSON.stringify({ text: '兴隆办事处有工厂排污水，我叫李建国，电话13922223333，天天晚上排，沟里全是黑水' });
+    const res = await fetch(`${api}/reports`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: report });
+    const json = (await bodyOf(res)) as { error: { message: string; fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(json)).toBe(400);
+    const unknown = Object.keys(json.error.fields).find((k) => json.error.fields[k] === 'unknown field')!;
+    expect(unknown).toBe(`${[...report].slice(0, 32).join('')}…`.replace(/\d{5,}/, (d) => '*'.repeat(d.length)));
+    expect(JSON.stringify(json)).not.toContain('139222');
+    expect(JSON.stringify(json)).not.toContain('沟里全是黑水');
     expect(await countRows('cases')).toBe(before);
   });
 

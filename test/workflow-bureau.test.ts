@@ -553,6 +553,9 @@ describe.each([
       // The same instant with its offset written without a colon (+0800, as %z writes it).
       const basic = encodeURIComponent(new Date(clock.now().getTime() - 150_000 + 8 * 3600_000).toISOString().replace('Z', '+0800'));
       expect((await json(as(staff.police).get(`/api/v1/cases?receivedFrom=${basic}`))).body.items.map((i: any) => i.id)).toEqual([mine[2], mine[1]]);
+      // And with its + left unescaped, which a query string reads as a space.
+      const unescaped = new Date(clock.now().getTime() - 150_000 + 8 * 3600_000).toISOString().replace('Z', '+08:00');
+      expect((await json(as(staff.police).get(`/api/v1/cases?receivedFrom=${unescaped}`))).body.items.map((i: any) => i.id)).toEqual([mine[2], mine[1]]);
       expect((await json(as(staff.police).get('/api/v1/cases?overdue=true'))).body.items).toEqual([]);
       expect((await as(staff.police).get('/api/v1/cases?unit=epb')).status).toBe(403);
       expect((await as(staff.police).get('/api/v1/cases?limit=101')).status).toBe(400);

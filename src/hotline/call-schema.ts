@@ -162,6 +162,8 @@ export const callSchema = z
         .min(1, 'must not be empty')
         .max(100, 'at most 100 characters')
         .regex(CALL_ID, 'no spaces or control characters')
+        // A call is read back at /api/v1/hotline/calls/{hotline}/{callId}, where . and .. are no name but a step in the path.
+        .refine((v) => !/^\.+$/.test(v), 'not dots alone')
         // Documented without Unicode property escapes, which validators that read patterns without the
         // `u` flag misread (a pattern with the regex's flags, as generated, matched no call id at all).
         .openapi({ pattern: '^[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$' }),
@@ -245,6 +247,8 @@ export const callSchema = z
     }
     if (v.parts && v.text !== undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'give either text or parts, not both' });
     if (v.parts && v.type !== undefined) ctx.addIssue({ code: 'custom', path: ['type'], message: 'with parts, give the type of each part (parts.N.type)' });
+    // The lead goes with a type: one for the whole call would be silently one part's or none.
+    if (v.parts && v.lead !== undefined) ctx.addIssue({ code: 'custom', path: ['lead'], message: 'with parts, give the lead of each part (parts.N.lead)' });
   });
 
 export type CallInput = z.infer<typeof callSchema>;
