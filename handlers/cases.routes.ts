@@ -20,7 +20,7 @@ import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
-import { documentBodyRequired, instant, queryInt, validationHook } from './validation.js';
+import { documentBodyRequired, instant, noBody, queryInt, validationHook } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { extendedOffset } from '../src/domain/time-zone.js';
 
@@ -372,7 +372,7 @@ const acceptRoute = createRoute({
   operationId: 'acceptAssignment',
   summary: 'Sign for the assignment (签收)',
   description: `The lead signing moves the case to \`accepted\`. The unit a case was transferred to (12345) signs for it to handle it on its own system: the case stays \`transferred\`.${ownOnly}`,
-  request: { params: idParam },
+  request: { params: idParam, body: noBody },
 });
 const returnRoute = createRoute({
   ...bureauCommon,

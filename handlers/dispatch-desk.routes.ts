@@ -20,7 +20,7 @@ import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { caseSummarySchema, caseViewSchema } from './cases.routes.js';
 import { errorResponses } from './error-schema.js';
-import { instant, queryInt, validationHook } from './validation.js';
+import { instant, noBody, queryInt, validationHook } from './validation.js';
 import { isJsonContentType } from './uploads.js';
 import { typeName } from '../src/district/district.schema.js';
 
@@ -32,7 +32,11 @@ import { typeName } from '../src/district/district.schema.js';
 
 const security = [{ [BEARER_SCHEME]: [] }];
 const idParam = z.object({ id: z.string().min(1).max(64) });
-const code = z.string().trim().min(1, 'must not be empty').max(60);
+const code = z
+  .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(60, 'at most 60 characters');
 const text = (max: number) =>
   z
     .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })
@@ -175,7 +179,7 @@ const redeliverCaseRoute = createRoute({
   operationId: 'redeliverCase',
   summary: 'Send again what failed for good on a case',
   description: `Assignment deliveries (webhook, Telegram group) and notices that ran out of attempts go out again, with a fresh set of attempts; a \`redelivery\` event names who asked.${who}`,
-  request: { params: idParam },
+  request: { params: idParam, body: noBody },
 });
 const redeliverUnitRoute = createRoute({
   ...redeliverCommon,

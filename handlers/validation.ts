@@ -90,3 +90,13 @@ export function documentBodyRequired(app: OpenAPIHono<any>, route: { method: str
     def.route = { ...def.route, request: { ...def.route.request, body: { ...def.route.request.body, required: true } } };
   }
 }
+
+/**
+ * The body of an action that takes none: sent anyway, it may hold nothing (`{}`). A field in it is a 400
+ * naming it, as in any body, rather than a request done as if the field were not there (a `since` that
+ * would have narrowed what is sent again, say).
+ */
+export const noBody = {
+  required: false,
+  content: { 'application/json': { schema: z.strictObject({}).openapi('NoInput') } },
+};

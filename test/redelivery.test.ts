@@ -89,6 +89,11 @@ describe.each([
     // Back, but still shaky: the first request sent again fails too, and a retry is left for it.
     bureaus.state.down = false;
     bureaus.state.failNext = 1;
+    // The case's route takes no body: a since that would narrow it, as the unit's route takes one, is named, and nothing is sent.
+    const narrowed = await post(`/api/v1/cases/${id}/redeliver`, dispatcher.token, { since: '2026-12-01T00:00:00+08:00' });
+    expect(narrowed.status).toBe(400);
+    expect(((await narrowed.json()) as { error: { fields: Record<string, string> } }).error.fields).toEqual({ since: 'unknown field' });
+    expect((await delivery(id, 'agri')).attempts).toBe(2);
     const res = await post(`/api/v1/cases/${id}/redeliver`, dispatcher.token);
     expect(res.status, await res.clone().text()).toBe(200);
     expect(await res.json()).toEqual({ cases: 1, deliveries: 1, posts: 0, notifications: 0, queued: 1 });

@@ -328,6 +328,11 @@ describe('operator console', () => {
     expect(badHtml).toContain('不能含空格或控制字符');
     expect(badHtml).toContain('请填写电话号码');
     expect(badHtml).not.toContain('no spaces or control characters');
+    const officeLead = await client.post('/console/review', { _csrf: csrf, mode: 'transcript', hotline: '12369', callId: 'X-2', startedAt: '2026-11-02T10:00', transcript: TRANSCRIPT, lead: 'xinglong' });
+    expect(officeLead.status).toBe(400);
+    const officeHtml = await officeLead.text();
+    expect(officeHtml).toContain('属地单位（镇、办事处、林场）不能作牵头单位');
+    expect(officeHtml).not.toContain('is a local office');
     const after = await web.service.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
     expect(Number(after?.n)).toBe(Number(before?.n));
   });

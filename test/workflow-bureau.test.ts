@@ -23,6 +23,11 @@ describe.each([
 
   it('refuses a NUL character in any text, body, query or path, with a 400 naming it and nothing written', async () => {
     const { id } = await seedCase(service, clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    // Signing for takes no body: a field sent with it is named, and nothing signed.
+    const noted = await json(as(staff.epb).post(`/api/v1/cases/${id}/accept`, { note: '已签收' }));
+    expect(noted.status).toBe(400);
+    expect(noted.body.error.fields).toEqual({ note: 'unknown field' });
+    expect((await service.deps.db.selectFrom('cases').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status).toBe('dispatched');
     expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`, {})).status).toBe(200);
     const before = (await service.deps.db.selectFrom('case_events').select('id').where('case_id', '=', id).execute()).length;
     // PostgreSQL cannot store the character and SQLite could: both refuse it alike, before any write.

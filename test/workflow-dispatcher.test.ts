@@ -382,6 +382,9 @@ describe.each([
       const dup = await seedCase(service, clock);
       const self = await json(as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/merge`, { into: dup.id, reason: '重复' }));
       expect(self.status).toBe(400);
+      const nowhere = await json(as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/merge`, { reason: '重复' }));
+      expect(nowhere.status).toBe(400);
+      expect(nowhere.body.error.fields).toEqual({ into: 'required' });
       const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/merge`, { into: survivor.id, reason: '同一工厂重复举报' }));
       expect(r.status, JSON.stringify(r.body)).toBe(200);
       // Staff read both codes.

@@ -20,6 +20,7 @@ const FIELD_MESSAGES: Array<[RegExp, string | ((m: RegExpExecArray) => string)]>
   [/^must be "12345" or "12369"$/, '请选择 12345 或 12369'],
   [/^must be true or false$/, '请勾选或不勾选'],
   [/^must be a code of the district file|^unknown (type|bureau|jurisdiction)/, '请从列表中选择'],
+  [/ is a local office, not a bureau: it takes part as the jurisdiction, not as the lead$/, '属地单位（镇、办事处、林场）不能作牵头单位，请选择一个职能部门；属地会作为属地单位参与办理'],
   [/^must be a string$/, '格式不对'],
   [/^give both lat and lng, or neither$/, '请同时给出经度和纬度，或都不给'],
   [/^must be another case$/, '不能合并到本案件自身，请填写另一个案件的查询码'],
