@@ -81,8 +81,9 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
       {
         reqId: c.get('requestId'),
         method: c.req.method,
-        // A phone number typed into a URL (/track/13912349902 instead of a tracking code) is not logged.
-        path: maskPhonesInText(c.req.path),
+        // A phone number or a name typed into a URL (/track/13912349902 or /track/王小明 instead of a tracking code) is
+        // not logged: the service's own paths are ASCII, and anything else in one is left out.
+        path: maskPhonesInText(c.req.path).replace(/[^\x20-\x7e]+/g, '…'),
         status: c.res.status,
         ms: Math.round((performance.now() - started) * 10) / 10,
       },

@@ -197,23 +197,29 @@ describe('logs', () => {
     expect(lines.filter((l) => (l.level as number) >= 50)).toEqual([]);
   });
 
-  it('mask a phone number typed into a URL in the request line', async () => {
+  it('mask a phone number or a name typed into a URL in the request line', async () => {
     const { lines, sink } = jsonLines();
     const service = await startTestService(testEnv('logging-paths'), 'all', { logger: createLogger('info', sink) });
     // A resident who types their number where the tracking code goes, in ASCII, spaced or full-width digits.
-    for (const path of ['/track/13912349902', '/api/v1/track/13912349902', `/track/${encodeURIComponent('139 1234 9902')}`, `/track/${encodeURIComponent('１３９１２３４９９０２')}`]) {
+    for (const path of [
+      '/track/13912349902',
+      '/api/v1/track/13912349902',
+      `/track/${encodeURIComponent('139 1234 9902')}`,
+      `/track/${encodeURIComponent('１３９１２３４９９０２')}`,
+      `/track/${encodeURIComponent('欧阳小明')}`,
+    ]) {
       await (await fetch(`${service.url}${path}`, { headers: { accept: 'text/html' } })).body?.cancel();
     }
     const paths = await waitFor(
       () => {
         const found = lines.filter((l) => l.msg === 'request' && String(l.path).includes('track/')).map((l) => l.path);
-        return found.length === 4 ? found : null;
+        return found.length === 5 ? found : null;
       },
-      { what: 'the four request lines' },
+      { what: 'the five request lines' },
     );
-    expect(paths).toEqual(['/track/139****9902', '/api/v1/track/139****9902', '/track/139****9902', '/track/139****9902']);
+    expect(paths).toEqual(['/track/139****9902', '/api/v1/track/139****9902', '/track/139****9902', '/track/139****9902', '/track/…']);
     const all = JSON.stringify(lines);
-    for (const secret of ['13912349902', '139 1234 9902', '１３９１２３４９９０２', '12349902']) expect(all).not.toContain(secret);
+    for (const secret of ['13912349902', '139 1234 9902', '１３９１２３４９９０２', '12349902', '欧阳', '%E6%AC%A7']) expect(all).not.toContain(secret);
   });
 
   it('take the client’s X-Request-Id, but not one holding a phone number', async () => {
