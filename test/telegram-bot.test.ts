@@ -377,6 +377,9 @@ describe('Telegram bot: a resident reports', () => {
     const anon = await deliver(chat.chatId, chat.text('匿名'));
     const summary = texts(anon.sent).at(-1)!;
     expect(summary).toContain('匿名');
+    // The summary shows the words as the case will keep them.
+    expect(summary).toContain('老板姓陈，电话137****1234');
+    expect(summary).not.toContain('13700001234');
     await deliver(chat.chatId, chat.button('c:confirm', summary));
     const [created] = await casesOfChat(chat.chatId);
     // Anonymous keeps no number in the words either, whoever's it may be: dispatchers read it as bureaus do.

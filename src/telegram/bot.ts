@@ -374,11 +374,13 @@ async function say(ctx: BotContext, t: Texts, p: Prompt): Promise<void> {
 }
 
 export function summaryText(t: Texts, d: Draft): string {
-  const what = reportText(d);
+  // The words as the case will keep them: an anonymous report's without the numbers and names in them (reportInput).
+  const kept = reporterFields({ text: reportText(d), address: d.address ?? d.venue ?? null, anonymous: d.contact === null });
+  const what = kept.text;
   // The place as the case gets it (submit): the typed place or the shared venue as its address, else the shared point;
   // the place the description names only when the resident gave none.
   const shared = d.location ? t.sharedLocation(d.location.lat, d.location.lng) : null;
-  const where = d.address ?? d.venue ?? shared ?? d.namedPlace;
+  const where = kept.address ?? shared ?? d.namedPlace;
   const contact = d.contact ? [d.contact.name, maskPhone(d.contact.phone)].filter(Boolean).join(' ') : null;
   return t.summary({ what: clip(what, 200), where, photos: d.photos.length, contact });
 }
