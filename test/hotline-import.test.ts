@@ -520,6 +520,18 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
     );
     expect(misspelt.status, JSON.stringify(misspelt.body)).toBe(400);
     expect(misspelt.body.error.fields.header).toMatch(/^unknown column "callerNumbr", column "type" twice/);
+    // A header that breaks the format is named as such, not as columns it lacks.
+    for (const [header, fault] of [
+      ['"hotline,callId,startedAt,transcript', 'never closed'],
+      ['"hotline"x,callId,startedAt,transcript', 'text after the closing quote of field 1'],
+    ]) {
+      const broken = await json(
+        fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: `${header}\n12369,A1,2026-10-01T08:00:00+08:00,来电人：噪音\n` }),
+      );
+      expect(broken.status, header).toBe(400);
+      expect(broken.body.error.fields.header, header).toContain(fault);
+      expect(broken.body.error.fields.header, header).not.toContain('missing column');
+    }
     const other = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '[]' });
     expect(other.status).toBe(415);
     expect(((await other.json()) as { error: { fields: Record<string, string> } }).error.fields).toEqual({ 'content-type': 'not accepted: application/json' });

@@ -313,6 +313,9 @@ export async function openImport(stream: ReadableStream<string>, format: ImportF
   const first = await rows.next();
   const header = first.done || first.value.fields === null ? [] : first.value.fields.map((h) => h.trim());
   try {
+    // A header that breaks the format (a quote left open, text after a closing one) is named as such, not as missing columns.
+    const broken = first.done || first.value.fields !== null ? null : first.value.reason;
+    if (broken) throw new AppError('validation_failed', `the CSV header is no CSV record: ${broken}`, { header: broken });
     checkCsvHeader(header);
   } catch (err) {
     await rows.return(undefined);
