@@ -264,6 +264,15 @@ describe('ID card numbers and accounts hidden from bureaus', () => {
 });
 
 describe('reporter names hidden from bureaus', () => {
+  it('masks a known reporter addressed by surname and a courtesy title, and no official', () => {
+    const staff = (text: string, names: string[]) => maskIdentityInText(text, names, { officials: true });
+    expect(staff('已回访欧阳先生，欧阳娜娜表示满意', ['欧阳娜娜'])).toBe('已回访**先生，欧***表示满意');
+    expect(staff('王阿姨您好，已责令整改。联系人：王科长', ['王秀英'])).toBe('*阿姨您好，已责令整改。联系人：王科长');
+    // A surname alone names nobody: only a known reporter's is masked.
+    expect(staff('已回访李先生', ['王秀英'])).toBe('已回访李先生');
+    expect(staff('已回访李先生', [])).toBe('已回访李先生');
+  });
+
   it('masks a known name written with spaces between its characters, as it is without', () => {
     for (const written of ['欧阳娜娜', '欧阳 娜娜', '欧 阳 娜 娜', '欧阳\u3000娜娜']) expect(maskIdentityInText(`已回访${written}，${written}说厂子停了`, ['欧阳娜娜']), written).not.toMatch(/娜/);
     // Not a name that only shares the characters with others between.

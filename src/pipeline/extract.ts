@@ -671,5 +671,27 @@ export function maskMentions(
  */
 export function maskIdentityInText(text: string, names: ReadonlyArray<string | null | undefined> = [], opts: { officials?: boolean } = {}): string {
   const self = maskSelfNames(maskAccounts(maskEmails(maskPhonesInText(maskIdNumbers(text)))), undefined, opts);
-  return maskMentions(self.text, [...names, ...self.names]);
+  const all = [...names, ...self.names];
+  return maskAddressedBySurname(maskMentions(self.text, all), all);
+}
+
+/** How people address someone by surname alone (已回访欧阳先生, 王阿姨反映): not the officials' titles, which name the one who answers. */
+const ADDRESS_TITLE = '(?:先生|女士|小姐|阿姨|大爷|大妈|大叔|大婶|大姐|大哥|师傅|老师|同志|老人家)';
+const COMPOUND_SURNAME_AT_START = new RegExp(`^${COMPOUND_SURNAME}`, 'u');
+
+/**
+ * A known reporter addressed by surname and a courtesy title (赵大妈 is 赵**; 已回访欧阳先生 → 已回访**先生):
+ * the surname of a name known to be the reporter's, masked whole before such a title. Chinese names only,
+ * and only those known (`names`): a surname alone names nobody.
+ */
+function maskAddressedBySurname(text: string, names: ReadonlyArray<string | null | undefined>): string {
+  const surnames = new Set<string>();
+  for (const name of names) {
+    const n = name?.trim().replace(/\s+/g, '');
+    if (!n || [...n].length < 2 || !/^\p{Script=Han}+$/u.test(n)) continue;
+    surnames.add(COMPOUND_SURNAME_AT_START.exec(n)?.[0] ?? [...n][0]!);
+  }
+  let out = text;
+  for (const s of surnames) out = out.replace(new RegExp(`${s}(?=${ADDRESS_TITLE})`, 'gu'), '*'.repeat([...s].length));
+  return out;
 }
