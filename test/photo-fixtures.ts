@@ -116,3 +116,19 @@ export function webpWithExif(artist: string): Buffer {
   header.write('WEBP', 8, 'latin1');
   return Buffer.concat([header, chunks]);
 }
+
+/**
+ * A 1×1 red GIF (the classic smallest one: a two-colour table, one LZW-coded pixel) with a comment and an XMP
+ * packet written as the XMP specification puts one in a GIF: the raw packet, then its 258-byte magic trailer,
+ * which a reader of sub-blocks steps through to the terminator.
+ */
+export function gifWithComment(comment: string, creator: string): Buffer {
+  const head = Buffer.from([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00]);
+  const image = Buffer.from([0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00]);
+  const text = Buffer.from(comment, 'latin1');
+  const commentBlock = Buffer.concat([Buffer.from([0x21, 0xfe, text.length]), text, Buffer.from([0x00])]);
+  const packet = Buffer.from(`<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:creator>${creator}</dc:creator></x:xmpmeta>`, 'utf8');
+  const magic = Buffer.from([0x01, ...Array.from({ length: 256 }, (_, i) => 0xff - i), 0x00]);
+  const xmpBlock = Buffer.concat([Buffer.from([0x21, 0xff, 0x0b]), Buffer.from('XMP DataXMP', 'latin1'), packet, magic]);
+  return Buffer.concat([head, commentBlock, xmpBlock, image, Buffer.from([0x3b])]);
+}

@@ -3,7 +3,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import { describe, expect, it } from 'vitest';
 import { withoutMetadata } from '../src/intake/photo-metadata.js';
 import { newPage } from './browser.js';
-import { jpegWithExif, PNG_WITH_TEXT, webpWithExif } from './photo-fixtures.js';
+import { gifWithComment, jpegWithExif, PNG_WITH_TEXT, webpWithExif } from './photo-fixtures.js';
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
 
@@ -71,10 +71,31 @@ describe('withoutMetadata: a resident photo without what its file says of who to
     expect(webp[20]! & 0x0c).toBe(0);
   });
 
-  it('keeps a file whose structure is not what its type says as it came, and other types untouched', async () => {
+  it('drops the comment and XMP blocks of a GIF, which a browser still draws', async () => {
+    const original = gifWithComment('taken by Li Ming 13912340077', 'OuyangPhoto');
+    expect(text(original)).toContain('OuyangPhoto');
+    const gif = await withoutMetadata(original, 'image/gif');
+    for (const said of ['Li Ming', '13912340077', 'OuyangPhoto', 'XMP DataXMP']) expect(text(gif)).not.toContain(said);
+    expect((await fileTypeFromBuffer(gif))?.mime).toBe('image/gif');
+    const { page, context } = await newPage();
+    const red = (await page.evaluate(`(async () => {
+      const img = new Image();
+      img.src = ${JSON.stringify(`data:image/gif;base64,${Buffer.from(gif).toString('base64')}`)};
+      await img.decode();
+      const g = Object.assign(document.createElement('canvas'), { width: 1, height: 1 }).getContext('2d');
+      g.drawImage(img, 0, 0);
+      return Array.from(g.getImageData(0, 0, 1, 1).data.slice(0, 3));
+    })()`)) as number[];
+    await context.close();
+    expect(red).toEqual([255, 0, 0]);
+  });
+
+  it('keeps a file whose structure is not what its type says as it came, and HEIC or AVIF untouched', async () => {
     const cut = jpegWithExif({ orientation: 6, artist: 'x', latitude: 1 }).subarray(0, 30);
     expect(await withoutMetadata(cut, 'image/jpeg')).toBe(cut);
     const gif = Buffer.from('GIF89a......');
     expect(await withoutMetadata(gif, 'image/gif')).toBe(gif);
+    const heic = Buffer.from('\0\0\0\x18ftypheic\0\0\0\0mif1heic', 'latin1');
+    expect(await withoutMetadata(heic, 'image/heic')).toBe(heic);
   });
 });

@@ -8,8 +8,8 @@ import { orientation as exifOrientation } from 'exifr/dist/mini.esm.mjs';
  * reporter's home. Only the picture and what draws it right are kept: for
  * JPEG the JFIF, colour-profile and Adobe segments and the orientation (a
  * minimal EXIF of that one tag, so a phone's upright photo does not show
- * sideways); for PNG and WebP every chunk but the metadata ones. Other
- * types (GIF, HEIC, AVIF) are kept as they came. A file whose structure is
+ * sideways); for PNG and WebP every chunk but the metadata ones; for GIF
+ * every block but comments and XMP. HEIC and AVIF are kept as they came. A file whose structure is
  * not as its type says is kept as it came too: it was accepted by its
  * content and the picture is what matters.
  */
@@ -18,6 +18,7 @@ export async function withoutMetadata(bytes: Uint8Array, mime: string): Promise<
     if (mime === 'image/jpeg') return stripJpeg(bytes, await orientationOf(bytes));
     if (mime === 'image/png') return stripPng(bytes);
     if (mime === 'image/webp') return stripWebp(bytes);
+    if (mime === 'image/gif') return stripGif(bytes);
   } catch {
     // Not the structure its type says (cut short, odd lengths): kept as it came.
   }
@@ -135,6 +136,51 @@ function stripWebp(bytes: Uint8Array): Uint8Array {
   header.set(bytes.subarray(0, 12));
   new DataView(header.buffer).setUint32(4, body.length + 4, true);
   return concat([header, body]);
+}
+
+// ---- GIF ---------------------------------------------------------------------------------------
+
+/** The application extension that carries XMP: its identifier and authentication code. */
+const GIF_XMP = 'XMP DataXMP';
+
+function stripGif(bytes: Uint8Array): Uint8Array {
+  const ascii = (from: number, length: number) => String.fromCharCode(...bytes.subarray(from, from + length));
+  if (!/^GIF8[79]a$/.test(ascii(0, 6)) || bytes.length < 13) throw new Malformed();
+  const colourTable = (packed: number) => (packed & 0x80 ? 3 * 2 ** ((packed & 0x07) + 1) : 0);
+  /** The end of a run of sub-blocks (sizes, then a zero) starting at `at`. */
+  const afterSubBlocks = (from: number) => {
+    let at = from;
+    for (;;) {
+      if (at >= bytes.length) throw new Malformed();
+      const size = bytes[at]!;
+      at += 1 + size;
+      if (size === 0) return at;
+    }
+  };
+  let at = 13 + colourTable(bytes[10]!);
+  const parts: Uint8Array[] = [bytes.subarray(0, at)];
+  while (at < bytes.length) {
+    const introducer = bytes[at]!;
+    if (introducer === 0x3b) {
+      parts.push(bytes.subarray(at, at + 1));
+      break;
+    }
+    if (introducer === 0x2c) {
+      const descriptorEnd = at + 10 + colourTable(bytes[at + 9] ?? 0);
+      const end = afterSubBlocks(descriptorEnd + 1);
+      parts.push(bytes.subarray(at, end));
+      at = end;
+      continue;
+    }
+    if (introducer !== 0x21) throw new Malformed();
+    const label = bytes[at + 1];
+    const end = afterSubBlocks(at + 2);
+    const isComment = label === 0xfe;
+    const isXmp = label === 0xff && bytes[at + 2] === 11 && ascii(at + 3, 11) === GIF_XMP;
+    if (!isComment && !isXmp) parts.push(bytes.subarray(at, end));
+    at = end;
+  }
+  return concat(parts);
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
