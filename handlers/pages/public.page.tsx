@@ -206,8 +206,15 @@ async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> 
       .orderBy('created_at')
       .execute(),
     db.selectFrom('ratings').select(['case_id', 'round', 'rating']).where('case_id', 'in', ids).orderBy('round').execute(),
-    // The reporters of the reports merged into each case: its answer may name them too (已联系上官…核实).
-    Promise.all(ids.map(async (id) => [id, await reporterNamesWithMerged(db, id, { own: false })] as const)),
+    // The reporters of the reports merged into each case: its answer may name them too (已联系上官…核实). Few cases
+    // have any: one query finds those, and only theirs are looked up.
+    db
+      .selectFrom('cases')
+      .select('merged_into')
+      .distinct()
+      .where('merged_into', 'in', ids)
+      .execute()
+      .then((into) => Promise.all(into.map(async ({ merged_into: id }) => [id!, await reporterNamesWithMerged(db, id!, { own: false })] as const))),
   ]);
   const mergedNamesOf = new Map(merged);
   const contactOf = new Map(contacts.map((c) => [c.case_id, c]));

@@ -654,10 +654,11 @@ export function maskMentions(
   }
   let out = text;
   for (const n of [...unique].sort((a, b) => b.length - a.length)) {
-    out = out.split(n).join(maskOf(n));
-    // A Chinese name written with spaces between its characters (欧阳 娜娜, 王 五) is the same name.
+    const masked = maskOf(n);
     const chars = [...n];
-    if (chars.length <= 4 && chars.every((ch) => /\p{Script=Han}/u.test(ch))) out = out.replace(new RegExp(chars.join('[ \t\u3000]*'), 'gu'), maskOf(n));
+    // A Chinese name written with spaces between its characters (欧阳 娜娜, 王 五) is the same name.
+    const spaced = chars.length <= 4 && chars.every((ch) => /\p{Script=Han}/u.test(ch));
+    out = spaced ? out.replace(new RegExp(chars.join('[ \t\u3000]*'), 'gu'), () => masked) : out.split(n).join(masked);
   }
   return out;
 }

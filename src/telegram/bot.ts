@@ -374,8 +374,8 @@ async function say(ctx: BotContext, t: Texts, p: Prompt): Promise<void> {
 }
 
 export function summaryText(t: Texts, d: Draft): string {
-  // The words as the case will keep them: an anonymous report's without the numbers and names in them (reportInput).
-  const kept = reporterFields({ text: reportText(d), address: d.address ?? d.venue ?? null, anonymous: d.contact === null });
+  // The words as the case will keep them: an anonymous report's without the numbers and names in them.
+  const kept = reporterOf(d);
   const what = kept.text;
   // The place as the case gets it (submit): the typed place or the shared venue as its address, else the shared point;
   // the place the description names only when the resident gave none.
@@ -402,16 +402,19 @@ async function submit(deps: BotDeps, draft: Draft, chatId: string, updateId: num
   return admitReport(deps.intakeGate, telegramSender(chatId), make, () => earlierReport(deps.db, input, key));
 }
 
-function reportInput(draft: Draft): ReportInput {
-  const withContact = draft.contact !== null;
-  // Anonymous keeps no name or phone, in the words either, as on the web.
-  const reporter = reporterFields({
+/** The report's words and reporter as the case keeps them: anonymous keeps no name or phone, in the words either, as on the web. */
+function reporterOf(draft: Draft): ReturnType<typeof reporterFields> {
+  return reporterFields({
     text: reportText(draft),
     address: draft.address ?? draft.venue ?? null,
-    name: withContact ? draft.contact!.name : null,
-    phone: withContact ? draft.contact!.phone : null,
-    anonymous: !withContact,
+    name: draft.contact?.name ?? null,
+    phone: draft.contact?.phone ?? null,
+    anonymous: draft.contact === null,
   });
+}
+
+function reportInput(draft: Draft): ReportInput {
+  const reporter = reporterOf(draft);
   return {
     channel: 'telegram',
     text: reporter.text,
