@@ -6,14 +6,14 @@ import { listOverdueCases, listPendingExtensions } from '../../db/repositories/d
 import { currentAssignmentOf, type Assignment } from '../../db/repositories/assignments.repository.js';
 import { lastEventId } from '../../db/repositories/events.repository.js';
 import type { District } from '../../src/district/district.schema.js';
-import { referenceTail } from '../../src/domain/case.js';
+import { referenceTail, type CaseStatus } from '../../src/domain/case.js';
 import { trackingCodeIn } from '../../src/domain/tracking-code.js';
 import { AppError, fieldsOf } from '../../src/errors.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { CsrfField } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
 import { buildCaseView, excerptFor, type CaseView } from '../../src/workflow/case-view.js';
-import { approveExtension, mergeCase, unmergeCase, refuseExtension, releaseUnit, routeCase, setCasePlace, superviseCase, transferCase, untransferCase, type SeenCase } from '../../src/workflow/dispatcher.js';
+import { approveExtension, mergeCase, unmergeCase, refuseExtension, releaseUnit, ROUTED_AS_IT_STANDS, routeCase, setCasePlace, superviseCase, transferCase, untransferCase, type SeenCase } from '../../src/workflow/dispatcher.js';
 import { staffActor } from '../../src/workflow/bureau.js';
 import { countFailedSends, redeliverFailed } from '../../src/workflow/redeliver.js';
 import type { AppEnv } from '../app-env.js';
@@ -111,18 +111,16 @@ interface MachineChoice {
 /** Why a case is in triage when it came back from 12345 as an environmental matter: handing it over again is no suggestion. */
 const BACK_FROM_TRANSFER: ReadonlySet<string> = new Set(['untransferred', 'transfer_returned']);
 
-/** A case under handling (a unit has it and nothing went back): its own type is no suggestion, routing it there again changes nothing. */
-const UNDER_HANDLING: ReadonlySet<string> = new Set(['dispatched', 'accepted']);
-
 /**
  * The classifier's top choices for the case, best first, with where each
  * would go; none that hands it to 12345 when it came back from there
  * (`triageReason`), and not the type a case under handling already has.
  */
-function suggestionsOf(district: District, k: MachineChoice | null, c: { status: string; triageReason: string | null; typeCode: string | null }): Suggestion[] {
+function suggestionsOf(district: District, k: MachineChoice | null, c: { status: CaseStatus; triageReason: string | null; typeCode: string | null }): Suggestion[] {
   const choices = [...(k?.type ? [{ type: k.type, confidence: k.confidence }] : []), ...(k?.runnerUp ? [k.runnerUp] : [])];
   const backFromTransfer = c.status === 'triage' && c.triageReason !== null && BACK_FROM_TRANSFER.has(c.triageReason);
-  const routedSo = UNDER_HANDLING.has(c.status) ? c.typeCode : null;
+  // Routing a case under handling to its own type again changes nothing.
+  const routedSo = ROUTED_AS_IT_STANDS.includes(c.status) ? c.typeCode : null;
   return choices
     .filter((s) => district.types.has(s.type) && s.type !== routedSo && !(backFromTransfer && district.routing[s.type]?.transfer))
     .map((s) => {

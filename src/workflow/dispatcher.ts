@@ -218,6 +218,8 @@ async function unchangedSince(db: Trx, c: Case, seen: SeenCase): Promise<void> {
 
 /** Statuses in which a dispatcher can (re-)route a case. */
 export const ROUTABLE: readonly CaseStatus[] = ['triage', 'dispatched', 'accepted', 'returned', 'reopened'];
+/** Routed and in its units' hands, nothing sent back: routing it to the type, units and place it has changes nothing. */
+export const ROUTED_AS_IT_STANDS: readonly CaseStatus[] = ['dispatched', 'accepted'];
 
 /**
  * Re-route: a new type, lead, co-handlers or jurisdiction (defaults from the
@@ -278,7 +280,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     const added = planned.filter((p) => !kept.some((a) => a.unitCode === p.unit));
     const flags = jurisdiction !== null || input.jurisdiction === null ? c.flags.filter((f) => f !== 'place_unknown') : c.flags;
     if (
-      (c.status === 'dispatched' || c.status === 'accepted') &&
+      ROUTED_AS_IT_STANDS.includes(c.status) &&
       type === c.typeCode &&
       jurisdiction === c.jurisdictionCode &&
       added.length === 0 &&
