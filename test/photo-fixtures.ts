@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import { readFileSync } from 'node:fs';
 
 /**
  * Photos as phones and cameras save them, with what their files say of who
@@ -132,3 +133,12 @@ export function gifWithComment(comment: string, creator: string): Buffer {
   const xmpBlock = Buffer.concat([Buffer.from([0x21, 0xff, 0x0b]), Buffer.from('XMP DataXMP', 'latin1'), packet, magic]);
   return Buffer.concat([head, commentBlock, xmpBlock, image, Buffer.from([0x3b])]);
 }
+
+/**
+ * HEIF photos (16×16, the top-left quarter red, the rest blue) with EXIF
+ * (the artist, GPS, an orientation) and XMP (a creator): an AVIF that libheif's
+ * heif-enc 1.15 wrote from a JPEG carrying them, and a HEIC to which ExifTool
+ * 12.57 added them after heif-enc wrote it (in front of the picture in its `mdat`).
+ */
+export const AVIF_WITH_EXIF = readFileSync(new URL('fixtures/metadata.avif', import.meta.url));
+export const HEIC_WITH_EXIF = readFileSync(new URL('fixtures/metadata.heic', import.meta.url));

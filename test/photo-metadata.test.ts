@@ -3,7 +3,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import { describe, expect, it } from 'vitest';
 import { withoutMetadata } from '../src/intake/photo-metadata.js';
 import { newPage } from './browser.js';
-import { gifWithComment, jpegWithExif, PNG_WITH_TEXT, webpWithExif } from './photo-fixtures.js';
+import { AVIF_WITH_EXIF, gifWithComment, HEIC_WITH_EXIF, jpegWithExif, PNG_WITH_TEXT, webpWithExif } from './photo-fixtures.js';
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
 
@@ -90,12 +90,70 @@ describe('withoutMetadata: a resident photo without what its file says of who to
     expect(red).toEqual([255, 0, 0]);
   });
 
-  it('keeps a file whose structure is not what its type says as it came, and HEIC or AVIF untouched', async () => {
+  it('blanks the EXIF and XMP items of a HEIC, leaving them empty and every other byte as it was', async () => {
+    const before = await exifr.parse(HEIC_WITH_EXIF, { gps: true, tiff: true, xmp: true });
+    expect(before).toMatchObject({ Artist: 'OuyangPhoto 13912340077', GPSLatitude: [25, 9, 36] });
+    expect(text(HEIC_WITH_EXIF)).toContain('Ouyang Xmp');
+    const copy = Buffer.from(HEIC_WITH_EXIF);
+
+    const heic = await withoutMetadata(HEIC_WITH_EXIF, 'image/heic');
+    for (const said of ['OuyangPhoto', '13912340077', 'Ouyang Xmp', 'rdf:Description']) expect(text(heic)).not.toContain(said);
+    // The EXIF item says it holds no tags; the XMP item is an empty packet.
+    expect(await exifr.parse(heic, { gps: true, tiff: true, xmp: true })).toBeUndefined();
+    expect(text(heic)).toContain('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>   ');
+    expect((await fileTypeFromBuffer(heic))?.mime).toBe('image/heic');
+    // Blanked in place: the same length, the boxes and the picture's bytes untouched, the caller's copy too.
+    expect(heic.length).toBe(HEIC_WITH_EXIF.length);
+    const changed = [...heic.keys()].filter((i) => heic[i] !== HEIC_WITH_EXIF[i]);
+    // ExifTool wrote both items at the start of the `mdat` box, the picture after them.
+    const items = text(HEIC_WITH_EXIF).indexOf('mdat') + 4;
+    const picture = text(HEIC_WITH_EXIF).indexOf("<?xpacket end='w'?>") + 19;
+    expect(changed.length).toBeGreaterThan(0);
+    expect(Math.min(...changed)).toBeGreaterThanOrEqual(items);
+    expect(Math.max(...changed)).toBeLessThan(picture);
+    expect(HEIC_WITH_EXIF.equals(copy)).toBe(true);
+    // Under the other names a HEIF file goes by, the same.
+    expect(Buffer.from(await withoutMetadata(HEIC_WITH_EXIF, 'image/heif')).equals(heic)).toBe(true);
+  });
+
+  it('blanks the EXIF and XMP of an AVIF, which a browser still draws', async () => {
+    expect(text(AVIF_WITH_EXIF)).toContain('OuyangPhoto 13912340077');
+    const avif = await withoutMetadata(AVIF_WITH_EXIF, 'image/avif');
+    for (const said of ['OuyangPhoto', '13912340077', 'Ouyang Xmp', 'GPS']) expect(text(avif)).not.toContain(said);
+    expect((await fileTypeFromBuffer(avif))?.mime).toBe('image/avif');
+    const { page, context } = await newPage();
+    const [topLeft, bottomRight] = (await page.evaluate(`(async () => {
+      const img = new Image();
+      img.src = ${JSON.stringify(`data:image/avif;base64,${Buffer.from(avif).toString('base64')}`)};
+      await img.decode();
+      const g = Object.assign(document.createElement('canvas'), { width: 16, height: 16 }).getContext('2d');
+      g.drawImage(img, 0, 0);
+      return [Array.from(g.getImageData(2, 2, 1, 1).data.slice(0, 3)), Array.from(g.getImageData(13, 13, 1, 1).data.slice(0, 3))];
+    })()`)) as [number[], number[]];
+    await context.close();
+    // Red at the top left, blue at the bottom right (lossy: near, not exact).
+    expect(topLeft[0]).toBeGreaterThan(200);
+    expect(topLeft[2]).toBeLessThan(60);
+    expect(bottomRight[2]).toBeGreaterThan(200);
+    expect(bottomRight[0]).toBeLessThan(60);
+  });
+
+  it('never changes the bytes it was given', async () => {
+    const webp = webpWithExif('OuyangPhoto');
+    const copy = Buffer.from(webp);
+    await withoutMetadata(webp, 'image/webp');
+    expect(webp.equals(copy)).toBe(true);
+  });
+
+  it('keeps a file whose structure is not what its type says as it came', async () => {
     const cut = jpegWithExif({ orientation: 6, artist: 'x', latitude: 1 }).subarray(0, 30);
     expect(await withoutMetadata(cut, 'image/jpeg')).toBe(cut);
     const gif = Buffer.from('GIF89a......');
     expect(await withoutMetadata(gif, 'image/gif')).toBe(gif);
-    const heic = Buffer.from('\0\0\0\x18ftypheic\0\0\0\0mif1heic', 'latin1');
-    expect(await withoutMetadata(heic, 'image/heic')).toBe(heic);
+    // A HEIC cut inside its `meta` box; and one without any item.
+    const cutHeic = HEIC_WITH_EXIF.subarray(0, 200);
+    expect(await withoutMetadata(cutHeic, 'image/heic')).toBe(cutHeic);
+    const bare = Buffer.from('\0\0\0\x18ftypheic\0\0\0\0mif1heic', 'latin1');
+    expect(await withoutMetadata(bare, 'image/heic')).toBe(bare);
   });
 });

@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../src/runtime.js';
 import { bodyOf, postJson, startTestService, testEnv, waitFor } from './harness.js';
-import { jpegWithExif, PNG_WITH_TEXT } from './photo-fixtures.js';
+import { HEIC_WITH_EXIF, jpegWithExif, PNG_WITH_TEXT } from './photo-fixtures.js';
 
 // A 1×1 PNG.
 const PNG = Buffer.from(
@@ -348,19 +348,20 @@ describe('POST /api/v1/reports', () => {
     form.set('text', '盐下村山坡上有人倒了很多废电池（带定位的照片）');
     form.append('photos', new Blob([jpegWithExif({ orientation: 6, artist: 'OuyangPhoto 13912340077', latitude: 25.16 })], { type: 'image/jpeg' }), 'IMG_0001.jpg');
     form.append('photos', new Blob([PNG_WITH_TEXT], { type: 'image/png' }), 'b.png');
+    form.append('photos', new Blob([HEIC_WITH_EXIF], { type: 'image/heic' }), 'IMG_0002.HEIC');
     const res = await fetch(`${api}/reports`, { method: 'POST', body: form });
     const body = (await bodyOf(res)) as { id: string };
     expect(res.status, JSON.stringify(body)).toBe(202);
     const photos = await service.deps.db.selectFrom('case_attachments').selectAll().where('case_id', '=', body.id).orderBy('storage_key').execute();
-    expect(photos.map((p) => p.mime)).toEqual(['image/jpeg', 'image/png']);
+    expect(photos.map((p) => p.mime).sort()).toEqual(['image/heic', 'image/jpeg', 'image/png']);
     for (const p of photos) {
       const stored = Buffer.from((await service.deps.photos.get(p.storage_key))!);
       // The size and digest on record are the stored file's.
       expect(Number(p.size)).toBe(stored.length);
       expect(p.sha256).toBe(createHash('sha256').update(stored).digest('hex'));
-      for (const said of ['OuyangPhoto', '13912340077']) expect(stored.toString('latin1')).not.toContain(said);
+      for (const said of ['OuyangPhoto', '13912340077', 'Ouyang Xmp']) expect(stored.toString('latin1')).not.toContain(said);
     }
-    const jpeg = Buffer.from((await service.deps.photos.get(photos[0]!.storage_key))!);
+    const jpeg = Buffer.from((await service.deps.photos.get(photos.find((p) => p.mime === 'image/jpeg')!.storage_key))!);
     expect(await exifr.parse(jpeg, { gps: true, tiff: true, xmp: true, translateValues: false })).toEqual({ Orientation: 6 });
   });
 

@@ -9,9 +9,11 @@ import { orientation as exifOrientation } from 'exifr/dist/mini.esm.mjs';
  * JPEG the JFIF, colour-profile and Adobe segments and the orientation (a
  * minimal EXIF of that one tag, so a phone's upright photo does not show
  * sideways); for PNG and WebP every chunk but the metadata ones; for GIF
- * every block but comments and XMP. HEIC and AVIF are kept as they came. A file whose structure is
- * not as its type says is kept as it came too: it was accepted by its
- * content and the picture is what matters.
+ * every block but comments and XMP; for HEIC, HEIF and AVIF every byte but
+ * those of the EXIF and XMP items, which are overwritten with zeros (the
+ * picture's own rotation is a property of the image there, not EXIF). A file
+ * whose structure is not as its type says is kept as it came: it was accepted
+ * by its content and the picture is what matters.
  */
 export async function withoutMetadata(bytes: Uint8Array, mime: string): Promise<Uint8Array> {
   try {
@@ -19,6 +21,7 @@ export async function withoutMetadata(bytes: Uint8Array, mime: string): Promise<
     if (mime === 'image/png') return stripPng(bytes);
     if (mime === 'image/webp') return stripWebp(bytes);
     if (mime === 'image/gif') return stripGif(bytes);
+    if (mime === 'image/heic' || mime === 'image/heif' || mime === 'image/avif') return blankHeifMetadata(bytes);
   } catch {
     // Not the structure its type says (cut short, odd lengths): kept as it came.
   }
@@ -124,7 +127,7 @@ function stripWebp(bytes: Uint8Array): Uint8Array {
     if (end > bytes.length) throw new Malformed();
     const type = ascii(at);
     if (type !== 'EXIF' && type !== 'XMP ') {
-      const chunk = bytes.slice(at, end);
+      const chunk = new Uint8Array(bytes.subarray(at, end));
       // The extended header's flags say which chunks follow: no EXIF (bit 3) nor XMP (bit 2) any more.
       if (type === 'VP8X') chunk[8] = chunk[8]! & ~0x0c;
       chunks.push(chunk);
@@ -181,6 +184,157 @@ function stripGif(bytes: Uint8Array): Uint8Array {
     at = end;
   }
   return concat(parts);
+}
+
+// ---- HEIC, HEIF, AVIF ----------------------------------------------------------------------------
+
+/**
+ * A HEIF file (HEIC and AVIF are two of its brands) is a tree of boxes: its
+ * `meta` box lists the items (`iinf`) and where each one's bytes lie (`iloc`),
+ * in the file or in the `meta`'s own `idat`. EXIF is an item of type `Exif`,
+ * XMP an item of type `mime` (application/rdf+xml); no `mime` item draws the
+ * picture, so all are blanked. Blanking in place changes no length, so no
+ * offset anywhere in the file has to be rewritten; EXIF and XMP are left
+ * valid and empty.
+ */
+function blankHeifMetadata(bytes: Uint8Array): Uint8Array {
+  const top = boxesIn(bytes, 0, bytes.length);
+  if (top[0]?.type !== 'ftyp') throw new Malformed();
+  const meta = top.find((b) => b.type === 'meta');
+  if (!meta) return bytes;
+  // `meta` is a full box: a version and flags before its children.
+  const children = boxesIn(bytes, meta.body + 4, meta.end);
+  const iinf = children.find((b) => b.type === 'iinf');
+  const iloc = children.find((b) => b.type === 'iloc');
+  if (!iinf || !iloc) return bytes;
+  const items = metadataItems(bytes, iinf);
+  if (items.size === 0) return bytes;
+  const idat = children.find((b) => b.type === 'idat');
+  // A copy: a Buffer's slice would share, and blank, the caller's bytes.
+  const out = new Uint8Array(bytes);
+  for (const [id, ranges] of itemRanges(bytes, iloc, new Set(items.keys()), idat)) {
+    const { fill, empty } = BLANK[items.get(id)!];
+    for (const [from, to] of ranges) out.fill(fill, from, to);
+    // Left saying, in the form its readers expect, that it holds nothing.
+    const [first] = ranges;
+    if (empty && first && first[1] - first[0] >= empty.length) out.set(empty, first[0]);
+  }
+  return out;
+}
+
+type MetadataItem = 'exif' | 'xmp' | 'other';
+
+const BLANK: Record<MetadataItem, { fill: number; empty?: Uint8Array }> = {
+  // An EXIF item's payload without tags: the TIFF header right after its 4-byte offset, an IFD of no entries.
+  exif: {
+    fill: 0,
+    empty: Uint8Array.from([
+      0x00, 0x00, 0x00, 0x00, // the TIFF header follows at once
+      0x4d, 0x4d, 0x00, 0x2a, 0x00, 0x00, 0x00, 0x08, // "MM", 42, first IFD at 8
+      0x00, 0x00, // no entries
+      0x00, 0x00, 0x00, 0x00, // no next IFD
+    ]),
+  },
+  // An XMP packet of no properties, then spaces: XML may end in white space.
+  xmp: { fill: 0x20, empty: new TextEncoder().encode('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>') },
+  other: { fill: 0 },
+};
+
+interface Box {
+  type: string;
+  /** Where the box's contents start, after its size and type. */
+  body: number;
+  end: number;
+}
+
+function boxesIn(bytes: Uint8Array, from: number, to: number): Box[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const boxes: Box[] = [];
+  let at = from;
+  while (at + 8 <= to) {
+    let size = view.getUint32(at);
+    let body = at + 8;
+    if (size === 1) {
+      if (at + 16 > to) throw new Malformed();
+      size = Number(view.getBigUint64(at + 8));
+      body = at + 16;
+    } else if (size === 0) {
+      size = to - at;
+    }
+    const end = at + size;
+    if (end > to || end < body) throw new Malformed();
+    boxes.push({ type: String.fromCharCode(...bytes.subarray(at + 4, at + 8)), body, end });
+    at = end;
+  }
+  return boxes;
+}
+
+/** The EXIF and `mime` (XMP and others) items by id, read off the item information box's entries. */
+function metadataItems(bytes: Uint8Array, iinf: Box): Map<number, MetadataItem> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = bytes[iinf.body]!;
+  const entriesAt = iinf.body + 4 + (version === 0 ? 2 : 4);
+  const items = new Map<number, MetadataItem>();
+  for (const infe of boxesIn(bytes, entriesAt, iinf.end)) {
+    if (infe.type !== 'infe') continue;
+    const infeVersion = bytes[infe.body]!;
+    // Entries of versions 0 and 1 predate item types: they name no EXIF or XMP.
+    if (infeVersion < 2) continue;
+    const wide = infeVersion >= 3;
+    const id = wide ? view.getUint32(infe.body + 4) : view.getUint16(infe.body + 4);
+    const typeAt = infe.body + 4 + (wide ? 4 : 2) + 2;
+    if (typeAt + 4 > infe.end) throw new Malformed();
+    const itemType = String.fromCharCode(...bytes.subarray(typeAt, typeAt + 4));
+    if (itemType === 'Exif') items.set(id, 'exif');
+    if (itemType === 'mime') {
+      // The item's name, its content type and, if any, its content encoding: strings ended by a zero.
+      const [, contentType, encoding = ''] = String.fromCharCode(...bytes.subarray(typeAt + 4, infe.end)).split('\0');
+      items.set(id, contentType === 'application/rdf+xml' && encoding === '' ? 'xmp' : 'other');
+    }
+  }
+  return items;
+}
+
+/** The byte ranges of each of the given items, from the item location box. */
+function itemRanges(bytes: Uint8Array, iloc: Box, ids: Set<number>, idat: Box | undefined): Map<number, Array<[number, number]>> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = iloc.body;
+  const version = bytes[at]!;
+  if (version > 2) throw new Malformed();
+  at += 4;
+  const read = (size: number): number => {
+    if (at + size > iloc.end) throw new Malformed();
+    const value = size === 0 ? 0 : size === 2 ? view.getUint16(at) : size === 4 ? view.getUint32(at) : size === 8 ? Number(view.getBigUint64(at)) : NaN;
+    if (Number.isNaN(value)) throw new Malformed();
+    at += size;
+    return value;
+  };
+  const sizes = read(2);
+  const [offsetSize, lengthSize, baseOffsetSize] = [sizes >> 12, (sizes >> 8) & 0x0f, (sizes >> 4) & 0x0f];
+  const indexSize = version >= 1 ? sizes & 0x0f : 0;
+  const itemCount = read(version < 2 ? 2 : 4);
+  const ranges = new Map<number, Array<[number, number]>>();
+  for (let i = 0; i < itemCount; i++) {
+    const id = read(version < 2 ? 2 : 4);
+    const method = version >= 1 ? read(2) & 0x0f : 0;
+    read(2); // data reference index: 0, this file
+    const base = read(baseOffsetSize);
+    const extents = read(2);
+    for (let e = 0; e < extents; e++) {
+      read(indexSize);
+      const offset = read(offsetSize);
+      const length = read(lengthSize);
+      // Method 2 takes the bytes of another item, itself blanked if it is metadata.
+      if (!ids.has(id) || method === 2) continue;
+      // A length of 0 stands for "to the end of the data": not a metadata item's shape.
+      if (method > 2 || length === 0) throw new Malformed();
+      const start = method === 1 ? (idat ? idat.body : NaN) + base + offset : base + offset;
+      const limit = method === 1 ? (idat?.end ?? NaN) : bytes.length;
+      if (!(start + length <= limit)) throw new Malformed();
+      ranges.set(id, [...(ranges.get(id) ?? []), [start, start + length]]);
+    }
+  }
+  return ranges;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
