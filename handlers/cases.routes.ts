@@ -1,4 +1,4 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { EXTENSION_STATUSES, listAssignmentsFor, listCases, listCasesKept } from '../db/repositories/case-queries.repository.js';
 import { DELIVERY_STATUSES } from '../db/repositories/deliveries.repository.js';
 import { CASE_STATUSES, WORKING } from '../src/domain/case.js';
@@ -20,7 +20,7 @@ import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
-import { documentBodyRequired, instant, noBody, queryInt, validationHook } from './validation.js';
+import { documentBodyRequired, instant, noBody, queryInt, validationHook, apiRoute } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { extendedOffset } from '../src/domain/time-zone.js';
 
@@ -268,7 +268,7 @@ function decodeCursor(cursor: string): { receivedAt: string; id: string } {
   throw new AppError('validation_failed', 'invalid cursor', { cursor: 'not a cursor this service gave out' });
 }
 
-const listRoute = createRoute({
+const listRoute = apiRoute({
   method: 'get',
   path: '/api/v1/cases',
   operationId: 'listCases',
@@ -290,7 +290,7 @@ const listRoute = createRoute({
   },
 });
 
-const getRoute = createRoute({
+const getRoute = apiRoute({
   method: 'get',
   path: '/api/v1/cases/{id}',
   operationId: 'getCase',
@@ -303,7 +303,7 @@ const getRoute = createRoute({
   responses: { 200: { description: 'The case', content: { 'application/json': { schema: caseViewSchema } } }, ...errorResponses(401, 403, 404) },
 });
 
-const photoRoute = createRoute({
+const photoRoute = apiRoute({
   method: 'get',
   path: '/api/v1/cases/{id}/photos/{photoId}',
   operationId: 'getCasePhoto',
@@ -365,7 +365,7 @@ const extendBody = z
   })
   .openapi('ExtensionInput');
 
-const acceptRoute = createRoute({
+const acceptRoute = apiRoute({
   ...bureauCommon,
   middleware: [authenticate(), requireRoles('bureau')] as const,
   path: '/api/v1/cases/{id}/accept',
@@ -374,7 +374,7 @@ const acceptRoute = createRoute({
   description: `The lead signing moves the case to \`accepted\`. The unit a case was transferred to (12345) signs for it to handle it on its own system: the case stays \`transferred\`.${ownOnly}`,
   request: { params: idParam, body: noBody },
 });
-const returnRoute = createRoute({
+const returnRoute = apiRoute({
   ...bureauCommon,
   middleware: [authenticate(), requireRoles('bureau')] as const,
   path: '/api/v1/cases/{id}/return',
@@ -383,7 +383,7 @@ const returnRoute = createRoute({
   description: `Instead of signing for it, with a reason code and a note. The lead's return sends the case to triage; a co-handler's leaves it where it is. The unit a case was transferred to (12345) returns it when it is an environmental matter after all: it goes to triage and its reporter is told.${ownOnly}`,
   request: { params: idParam, body: json(returnBody) },
 });
-const progressRoute = createRoute({
+const progressRoute = apiRoute({
   ...bureauCommon,
   middleware: [authenticate(), requireRoles('bureau')] as const,
   path: '/api/v1/cases/{id}/progress',
@@ -392,7 +392,7 @@ const progressRoute = createRoute({
   description: `A note; shown on the tracking page only with \`public: true\`.${ownOnly}`,
   request: { params: idParam, body: json(progressBody) },
 });
-const replyRoute = createRoute({
+const replyRoute = apiRoute({
   ...bureauCommon,
   middleware: [authenticate(), requireRoles('bureau')] as const,
   path: '/api/v1/cases/{id}/reply',
@@ -406,7 +406,7 @@ const replyRoute = createRoute({
     body: { required: false, content: { 'application/json': { schema: replyBody }, 'multipart/form-data': { schema: replyForm } } },
   },
 });
-const extendRoute = createRoute({
+const extendRoute = apiRoute({
   method: 'post',
   path: '/api/v1/cases/{id}/extend',
   operationId: 'requestExtension',

@@ -1,4 +1,4 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { listAssignmentsFor, listTriage } from '../db/repositories/case-queries.repository.js';
 import { buildCaseView, caseSummary } from '../src/workflow/case-view.js';
 import {
@@ -20,7 +20,7 @@ import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { caseSummarySchema, caseViewSchema } from './cases.routes.js';
 import { errorResponses } from './error-schema.js';
-import { instant, noBody, queryInt, validationHook } from './validation.js';
+import { instant, noBody, queryInt, validationHook, apiRoute } from './validation.js';
 import { isJsonContentType } from './uploads.js';
 import { typeName } from '../src/district/district.schema.js';
 
@@ -62,7 +62,7 @@ const triageItem = caseSummarySchema
   })
   .openapi('TriageItem');
 
-const triageRoute = createRoute({
+const triageRoute = apiRoute({
   method: 'get',
   path: '/api/v1/triage',
   operationId: 'listTriage',
@@ -88,7 +88,7 @@ const routeBody = z
   })
   .openapi('RouteInput');
 
-const routeRoute = createRoute({
+const routeRoute = apiRoute({
   ...deskCommon,
   middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
   path: '/api/v1/cases/{id}/route',
@@ -99,7 +99,7 @@ const routeRoute = createRoute({
     `a type that differs from the classifier's is kept as a correction for retraining.${who}`,
   request: { params: idParam, body: json(routeBody) },
 });
-const mergeRoute = createRoute({
+const mergeRoute = apiRoute({
   ...deskCommon,
   middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
   path: '/api/v1/cases/{id}/merge',
@@ -108,7 +108,7 @@ const mergeRoute = createRoute({
   description: `The duplicate's reporter follows the case it is merged into on their own tracking page and chat, never told that case's tracking code.${who}`,
   request: { params: idParam, body: json(z.strictObject({ into: code, reason: text(2000) }).openapi('MergeInput')) },
 });
-const unmergeRoute = createRoute({
+const unmergeRoute = apiRoute({
   ...deskCommon,
   middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
   path: '/api/v1/cases/{id}/unmerge',
@@ -117,7 +117,7 @@ const unmergeRoute = createRoute({
   description: `A merged case goes back to triage, to be routed on its own; its reporter is told and no longer follows the other case.${who}`,
   request: { params: idParam, body: json(z.strictObject({ reason: text(2000) }).openapi('UnmergeInput')) },
 });
-const transferRoute = createRoute({
+const transferRoute = apiRoute({
   ...deskCommon,
   middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
   path: '/api/v1/cases/{id}/transfer',
@@ -126,7 +126,7 @@ const transferRoute = createRoute({
   description: `Not environmental: every assignment is released and 12345 takes the lead.${who}`,
   request: { params: idParam, body: json(z.strictObject({ reason: text(2000) }).openapi('TransferInput')) },
 });
-const untransferRoute = createRoute({
+const untransferRoute = apiRoute({
   ...deskCommon,
   middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
   path: '/api/v1/cases/{id}/untransfer',
@@ -135,7 +135,7 @@ const untransferRoute = createRoute({
   description: `An environmental matter after all: the unit given the transfer is released and the case goes back to triage, to be routed; its reporter is told. (12345's own return of the case, \`POST /api/v1/cases/{id}/return\`, does the same.)${who}`,
   request: { params: idParam, body: json(z.strictObject({ reason: text(2000) }).openapi('UntransferInput')) },
 });
-const releaseRoute = createRoute({
+const releaseRoute = apiRoute({
   ...deskCommon,
   middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
   path: '/api/v1/cases/{id}/release',
@@ -144,7 +144,7 @@ const releaseRoute = createRoute({
   description: `When the lead has already replied and everybody else has replied or been released, the case becomes \`replied\`.${who}`,
   request: { params: idParam, body: json(z.strictObject({ unit: code, reason: text(2000) }).openapi('ReleaseInput')) },
 });
-const superviseRoute = createRoute({
+const superviseRoute = apiRoute({
   ...deskCommon,
   middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
   path: '/api/v1/cases/{id}/supervise',
@@ -172,7 +172,7 @@ const redeliverCommon = {
     ...errorResponses(400, 401, 403, 404),
   },
 };
-const redeliverCaseRoute = createRoute({
+const redeliverCaseRoute = apiRoute({
   ...redeliverCommon,
   middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
   path: '/api/v1/cases/{id}/redeliver',
@@ -181,7 +181,7 @@ const redeliverCaseRoute = createRoute({
   description: `Assignment deliveries (webhook, Telegram group) and notices that ran out of attempts go out again, with a fresh set of attempts; a \`redelivery\` event names who asked.${who}`,
   request: { params: idParam, body: noBody },
 });
-const redeliverUnitRoute = createRoute({
+const redeliverUnitRoute = apiRoute({
   ...redeliverCommon,
   middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
   path: '/api/v1/units/{code}/redeliver',
@@ -215,7 +215,7 @@ const extensionCommon = {
     ...errorResponses(400, 401, 403, 404, 409),
   },
 };
-const approveRoute = createRoute({
+const approveRoute = apiRoute({
   ...extensionCommon,
   middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
   path: '/api/v1/extensions/{id}/approve',
@@ -224,7 +224,7 @@ const approveRoute = createRoute({
   description: `The unit's reply deadline moves by the working days asked for, from where it was; the reporter sees the new deadline when it is the lead's.${who}`,
   request: { params: idParam, body: { content: { 'application/json': { schema: z.strictObject({ note: text(2000).optional() }).openapi('ApproveInput') } }, required: false } },
 });
-const refuseRoute = createRoute({
+const refuseRoute = apiRoute({
   ...extensionCommon,
   middleware: [authenticate(), requireRoles('dispatcher', 'admin')] as const,
   path: '/api/v1/extensions/{id}/refuse',

@@ -1,4 +1,4 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { findContactsFor } from '../db/repositories/contacts.repository.js';
 import { exportCaseBatches, type ExportCase } from '../db/repositories/stats.repository.js';
 import { type District, typeName, unitName } from '../src/district/district.schema.js';
@@ -10,7 +10,7 @@ import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
 import { computeStats, periodOf, statsQuerySchema, type StatsQuery } from './stats.routes.js';
-import { validationHook } from './validation.js';
+import { validationHook, apiRoute } from './validation.js';
 
 /**
  * CSV exports for dispatchers and admins: RFC 4180 quoting, CRLF line ends,
@@ -252,7 +252,7 @@ export const exportCasesQuery = z.strictObject({
 
 const csvContent = { 'text/csv': { schema: z.string() } };
 
-const getCasesCsv = createRoute({
+const getCasesCsv = apiRoute({
   method: 'get',
   path: '/api/v1/export/cases.csv',
   operationId: 'exportCasesCsv',
@@ -270,7 +270,7 @@ const getCasesCsv = createRoute({
   },
 });
 
-const getStatsCsv = createRoute({
+const getStatsCsv = apiRoute({
   method: 'get',
   path: '/api/v1/export/stats.csv',
   operationId: 'exportStatsCsv',

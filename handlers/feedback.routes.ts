@@ -1,11 +1,11 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { CASE_STATUSES } from '../src/domain/case.js';
 import { normalizeTrackingCode } from '../src/domain/tracking-code.js';
 import { AppError } from '../src/errors.js';
 import { logRated, RATINGS, rateCase } from '../src/workflow/feedback.js';
 import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
-import { instant, validationHook } from './validation.js';
+import { instant, validationHook, apiRoute } from './validation.js';
 
 export const MAX_COMMENT_CHARS = 500;
 
@@ -38,7 +38,7 @@ export const feedbackResultSchema = z
   })
   .openapi('FeedbackResult');
 
-const postFeedback = createRoute({
+const postFeedback = apiRoute({
   method: 'post',
   path: '/api/v1/track/{trackingCode}/feedback',
   operationId: 'rateCase',

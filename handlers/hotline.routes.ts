@@ -1,4 +1,4 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { findHotlineCall, listCallCases } from '../db/repositories/hotline-calls.repository.js';
 import { CASE_STATUSES } from '../src/domain/case.js';
 import { publicUrl } from '../src/env.js';
@@ -10,7 +10,7 @@ import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
 import { clientWentAway, limitBody, isJsonContentType } from './uploads.js';
-import { documentBodyRequired, fieldsOf, instant, validationHook } from './validation.js';
+import { documentBodyRequired, fieldsOf, instant, validationHook, apiRoute } from './validation.js';
 
 /**
  * Hotline intake (12345 / 12369): an operator submits a call transcript —
@@ -121,7 +121,7 @@ const callQuery = z.strictObject(
   ),
 );
 
-const postCall = createRoute({
+const postCall = apiRoute({
   method: 'post',
   path: '/api/v1/hotline/calls',
   operationId: 'createHotlineCall',
@@ -156,7 +156,7 @@ const postCall = createRoute({
   },
 });
 
-const getCall = createRoute({
+const getCall = apiRoute({
   method: 'get',
   path: '/api/v1/hotline/calls/{hotline}/{callId}',
   operationId: 'getHotlineCall',
@@ -192,7 +192,7 @@ const getCall = createRoute({
   },
 });
 
-const importRoute = createRoute({
+const importRoute = apiRoute({
   method: 'post',
   path: '/api/v1/hotline/calls:import',
   operationId: 'importHotlineCalls',

@@ -1,10 +1,10 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { ROLES } from '../src/auth/principal.js';
 import { unitView } from '../src/district/district.schema.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
-import { validationHook } from './validation.js';
+import { validationHook, apiRoute } from './validation.js';
 
 export const meSchema = z
   .object({
@@ -18,7 +18,7 @@ export const meSchema = z
   })
   .openapi('Me');
 
-const getMe = createRoute({
+const getMe = apiRoute({
   method: 'get',
   path: '/api/v1/me',
   operationId: 'getMe',

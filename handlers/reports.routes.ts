@@ -1,4 +1,4 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { publicUrl } from '../src/env.js';
 import { AppError } from '../src/errors.js';
 import { MAX_TEXT_CHARS } from '../src/intake/limits.js';
@@ -8,7 +8,7 @@ import type { AppEnv } from './app-env.js';
 import { acceptPublicReport } from './intake-gate.js';
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
-import { documentBodyRequired, keptText, validationHook } from './validation.js';
+import { documentBodyRequired, keptText, validationHook, apiRoute } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { decimalOf } from '../src/domain/text.js';
 import { halfWidthDigits, MARKED_EXTENSION } from '../src/pipeline/extract.js';
@@ -160,7 +160,7 @@ const acceptedSchema = z
   })
   .openapi('ReportAccepted');
 
-const postReport = createRoute({
+const postReport = apiRoute({
   method: 'post',
   path: '/api/v1/reports',
   operationId: 'createReport',

@@ -1,4 +1,4 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { statsCaseBatches } from '../db/repositories/stats.repository.js';
 import type { Deps } from '../src/deps.js';
 import { AppError } from '../src/errors.js';
@@ -23,7 +23,7 @@ import {
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
-import { validationHook } from './validation.js';
+import { validationHook, apiRoute } from './validation.js';
 
 const calendarDate = z
   .string()
@@ -95,7 +95,7 @@ const STATS_DESCRIPTION = [
   'Every rating counts (one per round): a case rated dissatisfied, reopened and then rated satisfied counts in both.',
 ].join(' ');
 
-const getStats = createRoute({
+const getStats = apiRoute({
   method: 'get',
   path: '/api/v1/stats',
   operationId: 'getStats',
@@ -111,7 +111,7 @@ const getStats = createRoute({
   },
 });
 
-const getPublicStats = createRoute({
+const getPublicStats = apiRoute({
   method: 'get',
   path: '/api/v1/public/stats',
   operationId: 'getPublicStats',

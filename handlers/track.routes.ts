@@ -1,4 +1,4 @@
-import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { currentCoHandlers, currentLead, listAssignments, type Assignment } from '../db/repositories/assignments.repository.js';
 import { caseHandledIn, findCaseByTrackingCode } from '../db/repositories/cases.repository.js';
 import { findContact, reporterNames } from '../db/repositories/contacts.repository.js';
@@ -13,7 +13,7 @@ import { latestRating, RATINGS } from '../src/workflow/feedback.js';
 import type { Deps } from '../src/deps.js';
 import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
-import { instant, validationHook } from './validation.js';
+import { instant, validationHook, apiRoute } from './validation.js';
 
 const unit = z.object({ code: z.string(), name: z.string() });
 
@@ -58,7 +58,7 @@ export const publicCaseSchema = z
 export type PublicCase = z.infer<typeof publicCaseSchema>;
 type Handling = NonNullable<PublicCase['mergedCase']>;
 
-const getTrack = createRoute({
+const getTrack = apiRoute({
   method: 'get',
   path: '/api/v1/track/{trackingCode}',
   operationId: 'trackCase',

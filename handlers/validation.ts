@@ -1,4 +1,4 @@
-import { z, type Hook, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, z, type Hook, type OpenAPIHono } from '@hono/zod-openapi';
 import type { RefinementCtx, ZodError } from 'zod';
 import { textFault } from '../src/domain/text.js';
 import { AppError, fieldsOf } from '../src/errors.js';
@@ -100,3 +100,15 @@ export const noBody = {
   required: false,
   content: { 'application/json': { schema: z.strictObject({}).openapi('NoInput') } },
 };
+
+/** The query of an operation that takes no query parameters: any one is a 400 naming it. */
+const NO_QUERY = z.strictObject({});
+
+/**
+ * `createRoute` for the API's operations: one that declares no query takes
+ * none, so a parameter sent to it (`POST /api/v1/reports?anonymous=true`,
+ * `?stauts=open`) is a 400 naming it as an unknown query parameter, never a
+ * request done as if it were not there.
+ */
+export const apiRoute: typeof createRoute = (config) =>
+  createRoute(config.request?.query ? config : { ...config, request: { ...config.request, query: NO_QUERY } }) as never;

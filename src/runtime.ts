@@ -3,7 +3,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Hono, type MiddlewareHandler } from 'hono';
-import { startBullmqWorkers, type BullmqTransport, type BullmqWorkers } from '../queues/bullmq.transport.js';
+import { startBullmqWorkers, withTimeout, type BullmqTransport, type BullmqWorkers } from '../queues/bullmq.transport.js';
 import { createProcessors } from '../queues/processors/index.js';
 import { createReconciler, type Reconciler } from '../queues/reconciler.js';
 import { redisTargetFromEnv } from '../queues/redis-connection.js';
@@ -306,13 +306,19 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
 }
 
 
+/** The longest a scrape waits for Redis to count the queues' jobs; then it says Redis is down (intake_queue_up 0). */
+const QUEUE_COUNTS_WAIT_MS = 2000;
+
 function queueCountsOf(transport: Deps['transport']): (() => Promise<QueueCounts>) | undefined {
   const queues = (transport as Partial<BullmqTransport>).queues;
   if (!queues) return undefined;
   return async () => {
-    const entries = await Promise.all(
-      [...queues].map(async ([name, q]) => [name, await q.getJobCounts('waiting', 'active', 'delayed', 'failed')] as const),
+    // A queue's commands wait for Redis to come back: while it is away a scrape would never be answered.
+    const entries = await withTimeout(
+      Promise.all([...queues].map(async ([name, q]) => [name, await q.getJobCounts('waiting', 'active', 'delayed', 'failed')] as const)),
+      QUEUE_COUNTS_WAIT_MS,
     );
+    if (!entries) throw new Error('Redis did not answer in time');
     return Object.fromEntries(entries);
   };
 }

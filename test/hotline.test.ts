@@ -672,12 +672,15 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(ahead.body.error.fields).toEqual({ startedAt: 'must not be in the future' });
   });
 
-  it('takes a start whose offset is written without its colon (+0800, -0530), as the same instant with it', async () => {
+  it('takes a start whose offset is written without its colon (+0800, -0530) or that is to the minute, as the same instant', async () => {
     const transcript = '坐席：请讲。\n来电人：兴隆办事处那边厂子偷排废水。';
     for (const [startedAt, instant] of [
       ['2026-11-02T09:40:00+0800', '2026-11-02T01:40:00.000Z'],
       ['2026-11-02 09:40:00+0800', '2026-11-02T01:40:00.000Z'],
       ['2026-11-01T20:10:00.5-0530', '2026-11-02T01:40:00.500Z'],
+      // To the minute, with an offset.
+      ['2026-11-02T09:40+0800', '2026-11-02T01:40:00.000Z'],
+      ['2026-11-02 09:40+08:00', '2026-11-02T01:40:00.000Z'],
     ] as const) {
       const body = call(transcript, { startedAt });
       const res = await json(as('operator').post('/api/v1/hotline/calls', body));

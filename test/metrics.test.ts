@@ -165,6 +165,18 @@ describe('metrics configuration', () => {
     expect(off[0]!.level).toBe(40);
   });
 
+  it('answers a scrape while Redis is unreachable, saying so (intake_queue_up 0) with the database figures', async () => {
+    const away = await startTestService(testEnv('metrics-away', { METRICS_TOKEN: TOKEN, METRICS_DB_CACHE_MS: '0', REDIS_URL: 'redis://127.0.0.1:1' }), 'api');
+    expect((await postJson(`${away.url}/api/v1/reports`, { text: '兴隆办事处工厂晚上排黑水（Redis 不在）' })).status).toBe(202);
+    const res = await fetch(`${away.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(20_000) });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(sample(text, 'intake_queue_up')).toBe(0);
+    expect(sample(text, 'intake_queue_jobs', { queue: 'intake', state: 'waiting' })).toBeNull();
+    expect(sample(text, 'intake_database_up')).toBe(1);
+    expect(sample(text, 'intake_cases', { status: 'received' })).toBe(1);
+  });
+
   it('keeps each service its own registry', async () => {
     const a = await startTestService(testEnv('metrics-a', { METRICS_TOKEN: TOKEN }), 'api');
     const b = await startTestService(testEnv('metrics-b', { METRICS_TOKEN: TOKEN }), 'api');

@@ -179,6 +179,16 @@ describe('POST /api/v1/reports', () => {
     expect(await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirst()).toBeUndefined();
   });
 
+  it('refuses a query parameter, which the intake takes none of, keeping nothing: ?anonymous=true does not make a report anonymous', async () => {
+    const before = await service.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const res = await postJson(`${api}/reports?anonymous=true`, { text: '兴隆办事处工厂偷排废水（查询参数）', name: '王小明', phone: '13812345678' });
+    const body = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
+    expect(res.status).toBe(400);
+    expect(body.error).toMatchObject({ code: 'validation_failed', fields: { anonymous: 'unknown query parameter' } });
+    const after = await service.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(after.n)).toBe(Number(before.n));
+  });
+
   it("reads an occurredAt without an offset on the district's clock, and keeps one with an offset as sent, its colon added", async () => {
     for (const [sent, kept] of [
       ['2026-12-03T22:00', '2026-12-03T22:00+08:00'],
@@ -188,6 +198,10 @@ describe('POST /api/v1/reports', () => {
       // The offset without its colon (+0800, as `%z` writes it), kept with it.
       ['2026-12-03T22:00:00+0800', '2026-12-03T22:00:00+08:00'],
       ['2026-12-03T08:30:00.25-0530', '2026-12-03T08:30:00.25-05:30'],
+      // To the minute with an offset, as the service writes one it read on the district's clock: sent back, taken.
+      ['2026-12-03T22:00+08:00', '2026-12-03T22:00:00+08:00'],
+      ['2026-12-03T22:00+0800', '2026-12-03T22:00:00+08:00'],
+      ['2026-12-03T14:00Z', '2026-12-03T14:00:00Z'],
     ]) {
       const res = await postJson(`${api}/reports`, { text: '晚上十点河边有人倒垃圾', occurredAt: sent });
       const body = (await bodyOf(res)) as { id: string };

@@ -212,6 +212,23 @@ describe('who may call what', () => {
       expect(res.status, path).toBe(400);
       expect(body.error, path).toMatchObject({ code: 'validation_failed', fields: { [param]: 'unknown query parameter' } });
     }
+    // An operation that takes no query at all refuses any parameter: sent to one, a POST does nothing.
+    const { id } = await seedCase(h.service, h.clock);
+    for (const [who, method, path, param] of [
+      [h.staff.epb, 'GET', `/api/v1/cases/${id}?stauts=open`, 'stauts'],
+      [h.staff.epb, 'GET', '/api/v1/me?verbose=1', 'verbose'],
+      [h.staff.dispatcher, 'POST', `/api/v1/cases/${id}/supervise?note=x`, 'note'],
+    ] as const) {
+      const res = await fetch(`${h.service.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${who}`, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+        ...(method === 'POST' ? { body: JSON.stringify({ note: '请尽快办理' }) } : {}),
+      });
+      const body = (await res.json()) as { error: { code: string; fields: Record<string, string> } };
+      expect(res.status, path).toBe(400);
+      expect(body.error, path).toMatchObject({ code: 'validation_failed', fields: { [param]: 'unknown query parameter' } });
+    }
+    expect(await h.service.deps.db.selectFrom('case_events').select('kind').where('case_id', '=', id).where('kind', '=', 'supervised').execute()).toEqual([]);
     // Spelt right, they are taken.
     expect((await client(h.service.url, h.staff.epb).get('/api/v1/cases?status=accepted')).status).toBe(200);
     expect((await fetch(`${h.service.url}/api/v1/track/${trackingCode}?lang=en`)).status).toBe(200);

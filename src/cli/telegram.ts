@@ -55,20 +55,21 @@ export async function runTelegramCli(
     return 2;
   }
   const { command } = parsed;
+  // A command that cannot be done as the service is configured (not a mistake in the command line): 1.
   if (!env.TELEGRAM_BOT_TOKEN) {
     err('telegram: TELEGRAM_BOT_TOKEN is not set: the bot is off');
-    return 2;
+    return 1;
   }
   // Throttled and retrying on 429, like every Bot API client of the service.
   const api = createTelegramApi(env);
   if (command === 'set-webhook') {
     if (!env.PUBLIC_URL) {
       err('telegram: PUBLIC_URL is not set: Telegram needs the public https address of this service');
-      return 2;
+      return 1;
     }
     if (!env.TELEGRAM_WEBHOOK_SECRET) {
       err('telegram: TELEGRAM_WEBHOOK_SECRET is not set: the webhook would accept anyone');
-      return 2;
+      return 1;
     }
     const url = env.PUBLIC_URL.replace(/\/+$/, '') + WEBHOOK_PATH;
     await api.setWebhook(url, { secret_token: env.TELEGRAM_WEBHOOK_SECRET, allowed_updates: [...ALLOWED_UPDATES] });

@@ -122,14 +122,19 @@ export function withZoneOffset(value: string, timeZone: string): { text: string;
 /** A date-time whose offset is written in the ISO 8601 basic form (`+0800`, `-0530`). */
 const BASIC_OFFSET = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)([+-])(\d{2})(\d{2})$/;
 
+/** A date-time to the minute with an offset or Z (`2026-12-03T22:00+08:00`), which zod's check refuses though it takes one without. */
+const MINUTES_WITH_OFFSET = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(Z|[+-]\d{2}:\d{2})$/;
+
 /**
  * `2026-11-03T09:15:00+0800` → `2026-11-03T09:15:00+08:00`: the basic form of
  * an offset, which systems exporting with `%z` write, in the extended form the
- * checks read. Only the colon is added: an impossible offset (+0875) stays one.
+ * checks read; and a time to the minute with an offset (`09:15+08:00`, as the
+ * service itself writes a time given without one) with its seconds. Only the
+ * colon and the seconds are added: an impossible offset (+0875) stays one.
  * Anything else is returned as it came.
  */
 export function extendedOffset(value: unknown): unknown {
-  return typeof value === 'string' ? value.replace(BASIC_OFFSET, '$1$2$3:$4') : value;
+  return typeof value === 'string' ? value.replace(BASIC_OFFSET, '$1$2$3:$4').replace(MINUTES_WITH_OFFSET, '$1:00$2') : value;
 }
 
 export const OFFSET_RULE = 'must have a UTC offset between -12:00 and +14:00';
