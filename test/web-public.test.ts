@@ -237,6 +237,8 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     expect(res?.status()).toBe(400);
     expect(await page.textContent('#month-error')).toBe('请选择列表中的月份。');
     expect(await page.getAttribute('#month', 'aria-invalid')).toBe('true');
+    // The title says first that something is wrong, as every refused page's does.
+    expect(await page.title()).toMatch(/^错误：/);
     // A year no district recorded, which day arithmetic would have read as 1900.
     const ancient = await page.goto('/public?month=0000-01');
     expect(ancient?.status()).toBe(400);
@@ -311,5 +313,7 @@ describe('public disclosure page: the unit that handled a closed case', () => {
     expect(item).toContain('区环保局');
     expect(item).not.toContain('区国土资源局');
     expect(item).toContain('已查处，责令停产整改');
+    // A case without a place says so, rather than a dash.
+    expect(item).toContain('地点不明');
   });
 });

@@ -377,6 +377,44 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it("answers in the language the browser prefers of the two, by its weights, and in Chinese when it names neither", async () => {
+    for (const [accept, lang] of [
+      ['de-DE,de;q=0.9,en;q=0.8', 'en'],
+      ['zh-CN;q=0.5, en;q=0.9', 'en'],
+      ['en-GB', 'en'],
+      ['en;q=0, zh-TW', 'zh-CN'],
+      ['zh-Hans-CN,zh;q=0.9,en;q=0.8', 'zh-CN'],
+      ['fr-FR,fr;q=0.9', 'zh-CN'],
+      ['', 'zh-CN'],
+    ] as const) {
+      const html = await (await fetch(`${service.url}/`, { headers: { accept: 'text/html', 'accept-language': accept } })).text();
+      expect(/<html lang="([^"]+)"/.exec(html)?.[1], accept).toBe(lang);
+    }
+  });
+
+  it('gives a rating sent after its form lapsed back with the choices made, to send again, and rates nothing meanwhile', async () => {
+    const seeded = await seedCase(service, clock);
+    await replyToAll(seeded.id, '已处理');
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto(`/track/${seeded.trackingCode}`);
+    await page.check('#rating-basic');
+    await page.check('#solved-no');
+    await page.fill('#comment', '晚上还有气味');
+    await context.clearCookies();
+    const lapsed = page.waitForResponse((r) => r.request().method() === 'POST');
+    await page.click('#rate-form button[type=submit]');
+    expect((await lapsed).status()).toBe(403);
+    expect(await page.textContent('#case-alert')).toBe('此页面已过期，评价未提交。您的选择已保留，请核对后再次提交。');
+    expect(await page.isChecked('#rating-basic')).toBe(true);
+    expect(await page.isChecked('#solved-no')).toBe(true);
+    expect(await page.inputValue('#comment')).toBe('晚上还有气味');
+    expect((await findCase(service.deps.db, seeded.id))?.status).toBe('replied');
+    // Sent again from the page that came back (its token fresh), it is taken.
+    await Promise.all([page.waitForURL(/rated/), page.click('#rate-form button[type=submit]')]);
+    expect((await findCase(service.deps.db, seeded.id))?.status).toBe('closed');
+    await context.close();
+  });
+
   it('refuses a form post without the CSRF token and creates nothing', async () => {
     const seeded = await seedCase(service, clock);
     const before = await countCases();
@@ -387,8 +425,9 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     const response = page.waitForResponse((r) => r.request().method() === 'POST');
     await page.click('button[type=submit]');
     expect((await response).status()).toBe(403);
-    // The report form comes back as typed, saying it was not sent.
+    // The report form comes back as typed, saying it was not sent — nothing marked to correct.
     expect(await page.textContent('#form-error')).toContain('页面已过期，举报尚未提交');
+    expect(await page.textContent('#form-error p')).toBe('提交未成功。');
     expect(await page.inputValue('#text')).toBe(REPORT_TEXT);
     expect(await page.inputValue('#address')).toBe('电镀厂后门桥下的水沟');
     expect(await countCases()).toBe(before);
@@ -961,7 +1000,6 @@ describe('timeline notes in English', () => {
     ['已重新派发至区环保局办理', 'Sent again, to District Environmental Protection Bureau'],
     ['区环保局已签收', 'District Environmental Protection Bureau signed for it'],
     ['承办单位退回，待重新分派', 'Returned by the bureau; waiting to be assigned again'],
-    ['办理期限延长至2026-12-07', 'Deadline extended to 2026-12-07'],
     ['已督办', 'Supervised: the bureau was pressed to act'],
     ['已答复，请评价办理结果', 'Answered: please rate the handling'],
     ['评价：基本满意（已解决），办结', 'Rated basically satisfied (solved); closed'],
@@ -979,6 +1017,16 @@ describe('timeline notes in English', () => {
     expect(district.units.get('epb')?.name.en).toBe('District Environmental Protection Bureau');
     expect(timelineNote('en', zh, district)).toEqual(en);
     expect(timelineNote('zh', zh, district)).toBe(zh);
+  });
+});
+
+describe('the day a deadline was extended to', () => {
+  it('is said as the pages say dates, in either language, whatever the time zone of the service', () => {
+    const district = loadDistrictFile(undefined);
+    expect(timelineNote('zh', '办理期限延长至2026-12-07', district)).toBe('办理期限延长至2026年12月7日');
+    expect(timelineNote('en', '办理期限延长至2026-12-07', district)).toBe('Deadline extended to 7 Dec 2026');
+    // A bureau's own words that happen to start alike stay as written.
+    expect(timelineNote('zh', '办理期限延长至2026-12-07前完成整改', district)).toBe('办理期限延长至2026-12-07前完成整改');
   });
 });
 

@@ -333,8 +333,44 @@ describe('operator console', () => {
     const officeHtml = await officeLead.text();
     expect(officeHtml).toContain('属地单位（镇、办事处、林场）不能作牵头单位');
     expect(officeHtml).not.toContain('is a local office');
+    // A transcript with no caller line, and a time before the service's years: said in Chinese too.
+    const noCaller = await client.post('/console/review', { _csrf: csrf, mode: 'transcript', hotline: '12369', callId: 'X-3', startedAt: '2026-11-02T10:00', transcript: '坐席：您好，请讲。' });
+    expect(noCaller.status).toBe(400);
+    const noCallerHtml = await noCaller.text();
+    expect(noCallerHtml).toContain('录音文本中没有来电人的话');
+    expect(noCallerHtml).not.toContain('no caller lines');
+    const early = await client.post('/console/review', { _csrf: csrf, mode: 'transcript', hotline: '12369', callId: 'X-4', startedAt: '1899-12-31T10:00', transcript: TRANSCRIPT });
+    expect(early.status).toBe(400);
+    const earlyHtml = await early.text();
+    expect(earlyHtml).toContain('请填写 1900 至 2999 年之间的时间');
+    expect(earlyHtml).not.toContain('must fall in the years');
     const after = await web.service.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
     expect(Number(after?.n)).toBe(Number(before?.n));
+  });
+
+  it('switches the language of the review page by sending the call again, and keeps a start form as typed across the switch', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator');
+    // The start form: what was typed, the call id given by the operator too, survives the switch.
+    await page.fill('#transcript-callId', 'WX-20261106-0042');
+    await page.fill('#transcript', TRANSCRIPT);
+    await Promise.all([page.waitForNavigation(), page.click('header.site a[hreflang]')]);
+    expect(await page.textContent('h1')).toBe('Hotline intake');
+    expect(await page.inputValue('#transcript-callId')).toBe('WX-20261106-0042');
+    expect(await page.inputValue('#transcript')).toBe(TRANSCRIPT);
+    // The review page has no address of its own: its switch sends the call under review again, in Chinese.
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+    expect(await page.textContent('h1')).toBe('Review the call');
+    await page.selectOption('#type', 'hazardous_waste');
+    await Promise.all([page.waitForNavigation(), page.click('header.site button.lang-switch')]);
+    expect(new URL(page.url()).pathname).toBe('/console/review');
+    expect(await page.textContent('h1')).toBe('核对来电');
+    expect(await page.inputValue('#type')).toBe('hazardous_waste');
+    expect(await page.$eval('#review-form [name=callId]', (el) => (el as unknown as { value: string }).value)).toBe('WX-20261106-0042');
+    // Nothing was created by either.
+    expect(await web.service.deps.db.selectFrom('hotline_calls').select('id').where('call_id', '=', 'WX-20261106-0042').execute()).toEqual([]);
+    await context.close();
   });
 
   it('refuses the console to a bureau clerk', async () => {

@@ -120,7 +120,21 @@ describe('dispatcher dashboard', () => {
     expect(width).toBeLessThanOrEqual(375);
     // Nothing wider than the screen.
     expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(375);
+    // The bureaus' names would not fit side by side under their bars: turned, whatever their number.
+    const rotate = (id: string) => page.evaluate(`window.echarts.getInstanceByDom(document.getElementById('${id}')).getOption().xAxis[0].axisLabel.rotate`);
+    expect(await rotate('chart-by-bureau')).toBe(30);
     await context.close();
+
+    // On a wide screen the same names in Chinese fit: left level.
+    const wide = await newPage();
+    await wide.context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.4.0.3' });
+    await wide.page.setViewportSize({ width: 1600, height: 900 });
+    await signIn(wide.page, base, 'admin', undefined, '/desk/dashboard?lang=zh');
+    await wide.page.waitForSelector('html[data-dashboard="drawn"]');
+    const names = (await wide.page.evaluate(`window.echarts.getInstanceByDom(document.getElementById('chart-by-bureau')).getOption().xAxis[0].data`)) as string[];
+    expect(names.length).toBeGreaterThan(1);
+    expect(await wide.page.evaluate(`window.echarts.getInstanceByDom(document.getElementById('chart-by-bureau')).getOption().xAxis[0].axisLabel.rotate`)).toBe(0);
+    await wide.context.close();
   });
 });
 

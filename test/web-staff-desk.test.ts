@@ -543,6 +543,34 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
+  it('switches the language of a case page a refused action sent back: to the case page, with what was typed, said in English', async () => {
+    const duplicate = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂排黑水（切换语言测试）' });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher', undefined, `/desk/cases/${duplicate.id}?lang=en`);
+    // Merged into itself: refused, the page sent back by the POST says so as a sentence and names the field.
+    await page.fill('#merge-into', duplicate.trackingCode);
+    await page.fill('#merge-reason', 'same factory, reported twice');
+    page.once('dialog', (d) => void d.accept());
+    await Promise.all([page.waitForNavigation(), page.click('section[aria-labelledby="h-merge"] button[type=submit]')]);
+    expect(page.url()).toBe(`${base}/desk/cases/${duplicate.id}/merge`);
+    expect(await page.textContent('#merge-problem')).toBe('Please correct what is marked and send it again.');
+    expect(await page.textContent('#merge-into-error')).toContain('A case cannot be merged into itself: give the tracking code of another case.');
+    // The switch leads to the case's own page (the POST's address has none), what was typed kept.
+    const switchHref = await page.getAttribute('header.site a[hreflang]', 'href');
+    expect(switchHref).toBe(`/desk/cases/${duplicate.id}?lang=zh`);
+    await Promise.all([page.waitForNavigation(), page.click('header.site a[hreflang]')]);
+    expect(page.url()).toBe(`${base}/desk/cases/${duplicate.id}?lang=zh`);
+    expect(await page.textContent('#h-merge')).toBe('并案');
+    expect(await page.inputValue('#merge-into')).toBe(duplicate.trackingCode);
+    expect(await page.inputValue('#merge-reason')).toBe('same factory, reported twice');
+    // The resident's words on the English page are marked as Chinese, for screen readers.
+    await page.goto(`${base}/desk/cases/${duplicate.id}?lang=en`);
+    expect(await page.getAttribute('#case-text', 'lang')).toBe('zh-CN');
+    expect((await findCase(web.service.deps.db, duplicate.id))?.status).toBe('dispatched');
+    await context.close();
+  });
+
   it('undoes a merge from the merged case\'s page, after asking, and names a missing reason next to the field', async () => {
     const original = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂排黑水（撤销并案测试）' });
     const duplicate = await seedCase(web.service, web.clock, { text: '回龙村养猪场粪水直排（撤销并案测试）' });
@@ -838,6 +866,14 @@ describe('dispatcher desk', () => {
     expect(await cells('/desk/export/cases.csv', closed.trackingCode)).toEqual(['Telegram', '已办结', '回访期满未评价']);
     expect(await cells('/desk/export/cases.csv?lang=en', open.trackingCode)).toEqual(['12369 hotline', 'dispatched', '']);
     expect(await cells('/desk/export/cases.csv?lang=en', closed.trackingCode)).toEqual(['Telegram', 'closed', 'not rated within the rating period']);
+    // A date the calendar does not have is named, with what it should be, in the page's language.
+    const badZh = await desk.get('/desk/export/cases.csv?from=2026-02-31');
+    expect(badZh.status).toBe(400);
+    expect(/<p id="error-message">([^<]*)<\/p>/.exec(await badZh.text())?.[1]).toBe('请求的参数有误。from：请填写 YYYY-MM-DD 格式的日期（1900-01-01 至 2999-12-31）');
+    const badEn = await desk.get('/desk/export/cases.csv?from=2026-02-31&lang=en');
+    expect(/<p id="error-message">([^<]*)<\/p>/.exec(await badEn.text())?.[1]).toBe(
+      'Something in the request is not right. from: Use a date written YYYY-MM-DD, from 1900-01-01 to 2999-12-31.',
+    );
   });
 
   it('hands a case to 12345 in one click when the suggested type goes there, and asks for a reason to refuse an extension', async () => {

@@ -525,7 +525,14 @@ describe('bureau inbox', () => {
     expect(again.status).toBe(409);
     expect(await notice(again)).toBe('本单位已有一份延期申请在等待调度员审批。');
     const againEn = await client.post(`/inbox/cases/${seeded.id}/extend?lang=en`, ask);
-    expect(await notice(againEn)).toBe('Your unit already has an extension request waiting for the dispatcher.');
+    const againEnHtml = await againEn.text();
+    expect(/<p[^>]*id="action-problem"[^>]*>([^<]*)<\/p>/.exec(againEnHtml)?.[1]).toBe('Your unit already has an extension request waiting for the dispatcher.');
+    // The page a POST sent back switches language to the case's own page, which has an address; the
+    // resident's Chinese words are marked as such on the English page.
+    expect(/<a href="([^"]+)" hreflang="zh-CN"/.exec(againEnHtml)?.[1]).toBe(`/inbox/cases/${seeded.id}?lang=zh`);
+    expect(againEnHtml).toMatch(/<p class="reply" id="case-text" lang="zh-CN">/);
+    const list = await (await client.get('/inbox?lang=en')).text();
+    expect(list).toMatch(/<div class="hint" lang="zh-CN">/);
   });
 
   it('keeps a reply pasted longer than its limit whole and refuses it naming the limit, instead of the browser cutting it short', async () => {

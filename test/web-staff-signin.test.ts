@@ -90,6 +90,28 @@ describe('staff sign-in', () => {
     }
   });
 
+  it('keeps the page asked for and the username typed across the language switch after a failed sign-in, never the password', async () => {
+    const seeded = await seedCase(web.service, web.clock);
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await page.goto(`${base}/signin?next=${encodeURIComponent(`/desk/cases/${seeded.id}`)}`);
+    await page.fill('#username', 'dispatcher');
+    await page.fill('#password', 'not the password');
+    await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+    expect(new URL(page.url()).pathname).toBe('/signin');
+    await Promise.all([page.waitForNavigation(), page.click('header.site a[hreflang]')]);
+    const here = new URL(page.url());
+    expect(here.searchParams.get('next')).toBe(`/desk/cases/${seeded.id}`);
+    expect(here.searchParams.get('lang')).toBe('en');
+    expect(await page.inputValue('#username')).toBe('dispatcher');
+    expect(await page.inputValue('#password')).toBe('');
+    // Signed in from there, the page asked for first.
+    await page.fill('#password', PASSWORD);
+    await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+    expect(new URL(page.url()).pathname).toBe(`/desk/cases/${seeded.id}`);
+    await context.close();
+  });
+
   it('answers an unknown username and a wrong password with the same message, next to nothing that tells them apart', async () => {
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders(fromNewAddress());

@@ -239,7 +239,7 @@ function StartForms({ c, errors, values, mode }: { c: Context<AppEnv>; errors: E
             {errors._form}
           </p>
         ) : null}
-        <form method="post" action="/console/review" enctype="multipart/form-data" id="transcript-form">
+        <form method="post" action="/console/review" enctype="multipart/form-data" id="transcript-form" data-keep-on-switch>
           <CsrfField token={p.csrf} />
           <input type="hidden" name="mode" value="transcript" />
           <CallMeta form="transcript" />
@@ -269,7 +269,7 @@ function StartForms({ c, errors, values, mode }: { c: Context<AppEnv>; errors: E
             {errors._form}
           </p>
         ) : null}
-        <form method="post" action="/console/review" enctype="multipart/form-data" id="plain-form">
+        <form method="post" action="/console/review" enctype="multipart/form-data" id="plain-form" data-keep-on-switch>
           <CsrfField token={p.csrf} />
           <input type="hidden" name="mode" value="plain" />
           <CallMeta form="plain" />
@@ -297,7 +297,7 @@ async function startPage(c: Context<AppEnv>, errors: Errors = {}, values: Partia
       <h1>{title}</h1>
       <StartForms c={c} errors={errors} values={values} mode={mode} />
     </section>,
-    { status },
+    { status, address: '/console' },
   );
 }
 
@@ -454,7 +454,7 @@ function ProposalEditor({ c, prefix, p, choice, errors, heading }: { c: Context<
   const leads: Record<string, string> = {};
   for (const t of district.file.types) {
     const r = district.routing[t.code];
-    if (r) leads[t.code] = r.transfer ? (zh ? '转12345热线' : 'handed to 12345') : [unitName(district, r.lead, lang), ...r.co.map((u) => unitName(district, u, lang))].join('、');
+    if (r) leads[t.code] = r.transfer ? (zh ? '转12345热线' : 'handed to 12345') : [unitName(district, r.lead, lang), ...r.co.map((u) => unitName(district, u, lang))].join(zh ? '、' : ', ');
   }
   return (
     <fieldset class="card">
@@ -525,7 +525,17 @@ function ProposalEditor({ c, prefix, p, choice, errors, heading }: { c: Context<
       {p.incidentTime ? <p class="hint">{zh ? `发生时间：${p.incidentTime.phrase}` : `When: ${p.incidentTime.phrase}`}</p> : null}
       <label class="check" for={id('urgent')}>
         <input id={id('urgent')} type="checkbox" name={id('urgent')} value="1" checked={choice.urgent} /> {zh ? '紧急' : 'Urgent'}
-        {p.urgencyReasons.length > 0 ? <span class="hint">（{p.urgencyReasons.join('、')}）</span> : null}
+        {/* The caller's own words that made it urgent. */}
+        {p.urgencyReasons.length > 0 ? (
+          zh ? (
+            <span class="hint">（{p.urgencyReasons.join('、')}）</span>
+          ) : (
+            <span class="hint">
+              {' ('}
+              <span lang="zh-CN">{p.urgencyReasons.join('、')}</span>)
+            </span>
+          )
+        ) : null}
       </label>
     </fieldset>
   );
@@ -697,7 +707,7 @@ async function reviewPage(c: Context<AppEnv>, state: ReviewState, errors: Errors
         )}
       </form>
     </section>,
-    { status },
+    { status, switchBy: { form: 'review-form', action: '/console/review' } },
   );
 }
 
@@ -810,7 +820,7 @@ export function consolePages() {
       const input = callInput(state, lang, false, principal.name);
       const outcome = await acceptCall({ ...hotlineDeps(deps), requestId: c.get('requestId') }, input, { id: principal.userId, role: principal.role });
       const title = lang === 'zh' ? '已受理' : 'Accepted';
-      return renderPage(c, title, <ResultPage c={c} cases={outcome.cases} />, { status: outcome.status === 'created' ? 201 : 200 });
+      return renderPage(c, title, <ResultPage c={c} cases={outcome.cases} />, { status: outcome.status === 'created' ? 201 : 200, address: '/console' });
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
       const fields = formFields(lang, err.fields ?? {});

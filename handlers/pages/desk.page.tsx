@@ -21,6 +21,7 @@ import { casesCsv, exportCasesQuery, statsCsv } from '../export.routes.js';
 import { dashboardRoutes } from './dashboard.page.js';
 import { refuseBadText, withLineFeeds } from './resident-form.js';
 import { statsQuerySchema } from '../stats.routes.js';
+import { wordsLang } from './resident-labels.js';
 import {
   CasePageHead,
   AssignmentsTable,
@@ -320,6 +321,7 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
         <ul class="cards" aria-labelledby="triage-heading" style="list-style:none;padding:0">
           {triage.map((r) => {
             const reasons = reasonsOf(r, assignments.get(r.case.id) ?? []);
+            const excerpt = excerptFor(principal, r.case.text, [], 140);
             return (
               <li class="card" data-case={r.case.trackingCode} style="margin-bottom:.75rem">
                 <p>
@@ -332,7 +334,9 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                     <span class="badge">{TRIAGE_REASON_LABEL[p.lang][x] ?? x}</span>
                   ))}
                 </p>
-                <p class="hint">{excerptFor(principal, r.case.text, [], 140)}</p>
+                <p class="hint" lang={wordsLang(p.lang, excerpt)}>
+                  {excerpt}
+                </p>
                 <SuggestionButtons caseId={r.case.id} version={r.case.version} suggestions={suggestionsOf(district, r.classification, r.case)} lang={p.lang} csrf={p.csrf} district={district} />
                 {reasons.includes('place_unknown') && r.case.typeCode && ['dispatched', 'accepted'].includes(r.case.status) ? (
                   <form method="post" action={`/desk/cases/${r.case.id}/place`} class="inline" data-place-form>
@@ -419,14 +423,16 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                 <a href={`/desk/cases/${x.caseId}`}>{x.trackingCode}</a> · {unitName(district, x.unitCode, p.lang)} ·{' '}
                 {zh ? `申请延长 ${x.workingDays} 个工作日` : `asks for ${x.workingDays} working days`} · {formatTime(x.createdAt, p.lang, p.timeZone)}
               </p>
-              <p class="hint">{x.reason}</p>
+              <p class="hint" lang={wordsLang(p.lang, x.reason)}>
+                {x.reason}
+              </p>
               <ExtensionForms id={x.id} lang={p.lang} csrf={p.csrf} problem={problem} fromDesk />
             </li>
           ))}
         </ul>
       )}
     </section>,
-    { status },
+    { status, address: '/desk' },
   );
 }
 
@@ -540,7 +546,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
       <CasePageHead back={{ href: '/desk', label: zh ? '返回调度台' : 'Back to the desk' }} title={title} done={done} problem={problem} />
       <CaseFacts view={view} lang={p.lang} timeZone={p.timeZone} district={district} now={now} />
       <h2>{zh ? '举报内容' : 'The report'}</h2>
-      <p class="reply" id="case-text">
+      <p class="reply" id="case-text" lang={wordsLang(p.lang, view.text ?? '')}>
         {view.text}
       </p>
       <HotlineTranscript view={view} lang={p.lang} />
@@ -552,7 +558,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
           {view.extensionRequests.map((x) => (
             <div class="card">
               <p>
-                {unitName(district, x.unit.code, p.lang)} · {zh ? `${x.workingDays} 个工作日` : `${x.workingDays} working days`} · {x.reason}
+                {unitName(district, x.unit.code, p.lang)} · {zh ? `${x.workingDays} 个工作日` : `${x.workingDays} working days`} · <span lang={wordsLang(p.lang, x.reason)}>{x.reason}</span>
               </p>
               <ExtensionForms id={x.id} lang={p.lang} csrf={p.csrf} problem={problem} />
             </div>
@@ -566,7 +572,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
           <h2 id="route">{view.dispatchedAt ? (zh ? '重新派发' : 'Re-route') : zh ? '派发' : 'Route'}</h2>
           {suggestions.length > 0 ? <SuggestionButtons caseId={view.id} version={version} seen={seen} suggestions={suggestions} lang={p.lang} csrf={p.csrf} district={district} /> : null}
           <FormNotice problem={problem} form="route" />
-          <form method="post" action={action('route')} class="card" id="route-form">
+          <form method="post" action={action('route')} class="card" id="route-form" data-keep-on-switch>
             <CsrfField token={p.csrf} />
             <VersionField version={version} seen={seen} />
             <label for="route-type">{zh ? '问题类型' : 'Type'}</label>
@@ -690,7 +696,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
             <section class="card" aria-labelledby="h-merge">
               <h3 id="h-merge">{zh ? '并案' : 'Merge'}</h3>
               <FormNotice problem={problem} form="merge" />
-              <form method="post" action={action('merge')}>
+              <form method="post" action={action('merge')} id="merge-form" data-keep-on-switch>
                 <CsrfField token={p.csrf} />
                 <label for="merge-into">{zh ? '并入案件的查询码或工单号' : 'Tracking code or reference of the case to merge into'}</label>
                 <input id="merge-into" name="into" type="text" autocapitalize="characters" required value={kept(problem, 'merge', 'into')} {...invalidAttrs(problem, 'merge', 'into')} />
@@ -708,7 +714,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
             <section class="card" aria-labelledby="h-transfer">
               <h3 id="h-transfer">{zh ? '转12345热线' : 'Hand to 12345'}</h3>
               <FormNotice problem={problem} form="transfer" />
-              <form method="post" action={action('transfer')}>
+              <form method="post" action={action('transfer')} id="transfer-form" data-keep-on-switch>
                 <CsrfField token={p.csrf} />
                 <VersionField version={version} seen={seen} />
                 <label for="transfer-reason">{zh ? '说明' : 'Reason'}</label>
@@ -724,7 +730,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
             <section class="card" aria-labelledby="h-supervise">
               <h3 id="h-supervise">{zh ? '督办' : 'Supervise'}</h3>
               <FormNotice problem={problem} form="supervise" />
-              <form method="post" action={action('supervise')}>
+              <form method="post" action={action('supervise')} id="supervise-form" data-keep-on-switch>
                 <CsrfField token={p.csrf} />
                 <VersionField version={version} seen={seen} />
                 <label for="supervise-note">{zh ? '督办意见' : 'Note to the units'}</label>
@@ -741,7 +747,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
               <section class="card" aria-labelledby="h-release">
                 <h3 id="h-release">{zh ? '撤回单位' : 'Release a unit'}</h3>
                 <FormNotice problem={problem} form="release" />
-                <form method="post" action={action('release')}>
+                <form method="post" action={action('release')} id="release-form" data-keep-on-switch>
                   <CsrfField token={p.csrf} />
                   <label for="release-unit">{zh ? '单位' : 'Unit'}</label>
                   <select id="release-unit" name="unit" {...invalidAttrs(problem, 'release', 'unit')}>
@@ -831,7 +837,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
       <h2>{zh ? '办理过程' : 'History'}</h2>
       <History view={view} lang={p.lang} timeZone={p.timeZone} district={district} />
     </article>,
-    { status },
+    { status, address: `/desk/cases/${id}` },
   );
 }
 

@@ -51,6 +51,7 @@ import {
   ProblemTextArea,
 } from './staff-common.js';
 import { refuseBadText, withLineFeeds } from './resident-form.js';
+import { wordsLang } from './resident-labels.js';
 
 /**
  * The bureau inbox (`/inbox`): the cases assigned to the clerk's unit,
@@ -282,7 +283,9 @@ async function inboxPage(c: Context<AppEnv>) {
                     <td>
                       <strong>{typeName(deps.district, s.type?.code, p.lang)}</strong>
                       {s.urgent ? <span class="badge urgent">{zh ? '紧急' : 'urgent'}</span> : null}
-                      <div class="hint">{s.excerpt}</div>
+                      <div class="hint" lang={wordsLang(p.lang, s.excerpt)}>
+                        {s.excerpt}
+                      </div>
                     </td>
                     <td>
                       {STATUS_LABEL[p.lang][s.status] ?? s.status}
@@ -345,7 +348,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
       <CasePageHead back={toInbox(zh)} title={title} done={done} problem={problem} />
       <CaseFacts view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} now={now} own={mine ?? ownEarlier(view, principal.unitCode)} />
       <h2>{zh ? '举报内容' : 'The report'}</h2>
-      <p class="reply" id="case-text">
+      <p class="reply" id="case-text" lang={wordsLang(p.lang, view.text ?? '')}>
         {view.text}
       </p>
       <CaseFiles view={view} base={`/inbox/cases/${view.id}`} lang={p.lang} />
@@ -515,7 +518,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
       <h2>{zh ? '办理过程' : 'History'}</h2>
       <History view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} />
     </article>,
-    { status },
+    { status, address: `/inbox/cases/${view.id}` },
   );
 }
 
@@ -557,7 +560,7 @@ function withdrawnPage(c: Context<AppEnv>, view: CaseView, problem: FormProblem 
       <h2>{zh ? '本单位办理记录' : 'Your unit’s record'}</h2>
       <History view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} />
     </article>,
-    { status },
+    { status, address: `/inbox/cases/${view.id}` },
   );
 }
 

@@ -234,7 +234,7 @@ async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> 
       receivedAt: r.received_at,
       closedAt: r.closed_at,
       type: r.type_code ? typeName(district, r.type_code, lang) : '—',
-      jurisdiction: unitLabel(r.jurisdiction_code),
+      jurisdiction: r.jurisdiction_code ? unitName(district, r.jurisdiction_code, lang) : lang === 'zh' ? '地点不明' : 'place unknown',
       lead: unitLabel(lead?.unit_code),
       text: excerpt(redactForPublic(r.text, known)),
       reply: lead?.reply_text ? excerpt(redactForPublic(lead.reply_text, known)) : null,
@@ -406,7 +406,7 @@ async function renderDisclosure(c: Context<AppEnv>, month: string, choices: stri
       </ol>
     </section>
   );
-  return renderPage(c, t.title, body, { status: monthError ? 400 : 200, scripts: ['echarts.min.js', 'public.js'] });
+  return renderPage(c, t.title, body, { status: monthError ? 400 : 200, refused: monthError !== undefined, scripts: ['echarts.min.js', 'public.js'] });
 }
 
 export function publicPageRoutes() {

@@ -65,6 +65,7 @@ const T: Texts<
   | 'submit'
   | 'sending'
   | 'fix'
+  | 'notSent'
   | 'errTextEmpty'
   | 'errTextLong'
   | 'errChars'
@@ -118,6 +119,7 @@ const T: Texts<
     submit: '提交举报',
     sending: '正在提交…',
     fix: '提交未成功，请按提示修改后再提交。',
+    notSent: '提交未成功。',
     errTextEmpty: '请描述您发现的问题。',
     errTextLong: `问题描述最多 ${MAX_TEXT_CHARS} 字，现在是 {n} 字。`,
     errChars: '含有无法识别的字符（可能是复制时的乱码），请删除后再提交。',
@@ -172,6 +174,7 @@ const T: Texts<
     submit: 'Send the report',
     sending: 'Sending…',
     fix: 'The report was not sent. Please correct what is marked and send it again.',
+    notSent: 'The report was not sent.',
     errTextEmpty: 'Please describe the problem.',
     errTextLong: `At most ${MAX_TEXT_CHARS} characters; this is {n}.`,
     errChars: 'Holds characters that cannot be read (garbled when copied?); please remove them and send again.',
@@ -264,7 +267,8 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
       <p>{t.intro}</p>
       {hasErrors ? (
         <div class="notice error" role="alert" id="form-error" tabindex={-1}>
-          <p>{t.fix}</p>
+          {/* Nothing to correct when the refusal is not about a field (the limit reached, the form expired). */}
+          <p>{Object.keys(errors).some((f) => f !== 'form') ? t.fix : t.notSent}</p>
           <ul>
             {(Object.entries(errors) as Array<[Field, string]>).map(([field, message]) =>
               field === 'form' ? <li>{message}</li> : <li><a href={`#${FIELD_INPUT[field]}`}>{message}</a></li>,

@@ -25,13 +25,22 @@ export function formatDate(iso: string | null | undefined, lang: Lang, timeZone:
 }
 
 /**
- * A timeline note in English. The notes the service writes itself (已受理,
- * 已派发至…办理, 办理期限延长至…) are stored in Chinese, the public record; on
- * the English page they are said in English, with the units' English names.
+ * A timeline note in the page's language. The notes the service writes itself
+ * (已受理, 已派发至…办理, 办理期限延长至…) are stored in Chinese, the public
+ * record; on the English page they are said in English, with the units'
+ * English names, and a day in them is said as the pages say dates.
  * A bureau's own words (a progress note) stay as written. The staff pages'
  * history says the same notes, and a few only staff see, the same way.
  */
 export function timelineNote(lang: Lang, note: string, district: District): string {
+  // The day a deadline was extended to is kept as the district's calendar day (2027-01-05), said as the pages say dates.
+  const extended = /^办理期限延长至(\d{4})-(\d{2})-(\d{2})$/.exec(note);
+  if (extended) {
+    const day = new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', { timeZone: 'UTC', dateStyle: 'medium' }).format(
+      Date.UTC(Number(extended[1]), Number(extended[2]) - 1, Number(extended[3])),
+    );
+    return lang === 'zh' ? `办理期限延长至${day}` : `Deadline extended to ${day}`;
+  }
   if (lang === 'zh') return note;
   // Units an earlier file had too: notes written then name them. The file's own names win.
   const units = new Map([...district.former.units.values(), ...[...district.units.values()].map((u) => u.name)].map((n) => [n.zh, n.en] as const));
@@ -46,7 +55,6 @@ export function timelineNote(lang: Lang, note: string, district: District): stri
     [/^已重新派发至(.+)办理$/, (m) => `Sent again, to ${unit(m[1]!)}`],
     [/^已派发至(.+)办理$/, (m) => `Sent to ${unit(m[1]!)}`],
     [/^承办单位退回，待重新分派$/, () => 'Returned by the bureau; waiting to be assigned again'],
-    [/^办理期限延长至(\d{4}-\d{2}-\d{2})$/, (m) => `Deadline extended to ${m[1]!}`],
     [/^已督办$/, () => 'Supervised: the bureau was pressed to act'],
     [/^已答复，请评价办理结果$/, () => 'Answered: please rate the handling'],
     [/^评价：不满意（(已解决|未解决)），已退回(.+)重新办理$/, (m) => `Rated dissatisfied (${solved(m[1]!)}): handed back to ${unit(m[2]!)}`],

@@ -96,7 +96,7 @@ function SignInForm({ c, state }: { c: Context<AppEnv>; state: FormState }) {
         </p>
       ) : null}
       <p class="hint">{t.hint}</p>
-      <form method="post" action="/signin" novalidate>
+      <form method="post" action="/signin" id="signin-form" novalidate data-keep-on-switch>
         <CsrfField token={p.csrf} />
         {state.next ? <input type="hidden" name="next" value={state.next} /> : null}
         <label for="username">{t.username}</label>
@@ -162,22 +162,24 @@ export function signInPages() {
     const password = typeof form.password === 'string' ? [...form.password].slice(0, 200).join('') : '';
     const next = safeNext(typeof form.next === 'string' ? form.next : null);
     const state: FormState = { username, next, errors: {} };
+    // The sign-in page's own address, where its language switch leads: the page asked for first is kept.
+    const address = `/signin${next ? `?next=${encodeURIComponent(next)}` : ''}`;
     if (username === '') state.errors.username = t.required;
     if (password === '') state.errors.password = t.required;
     if (state.errors.username || state.errors.password) {
       state.again = state.errors.username ? 'username' : 'password';
-      return renderPage(c, t.title, <SignInForm c={c} state={state} />, { status: 400 });
+      return renderPage(c, t.title, <SignInForm c={c} state={state} />, { status: 400, address });
     }
     const result = unusable ? ({ ok: false, reason: 'invalid' } as const) : await checkCredentials(c, username, password);
     if (!result.ok) {
       if (result.reason === 'locked') {
         const text = result.by === 'account' ? t.locked : t.lockedAddress;
         state.notice = { kind: 'error', text: text.replace('{until}', formatTime(result.until, p.lang, p.timeZone)) };
-        return renderPage(c, t.title, <SignInForm c={c} state={state} />, { status: 429 });
+        return renderPage(c, t.title, <SignInForm c={c} state={state} />, { status: 429, address });
       }
       state.notice = { kind: 'error', text: t.invalid };
       state.again = 'password';
-      return renderPage(c, t.title, <SignInForm c={c} state={state} />, { status: 401 });
+      return renderPage(c, t.title, <SignInForm c={c} state={state} />, { status: 401, address });
     }
     await startSession(c, result.userId);
     return c.redirect(next ?? homeOf(result.role), 303);

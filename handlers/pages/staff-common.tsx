@@ -15,7 +15,7 @@ import { readableFile } from '../../src/workflow/case-view.js';
 import { ROUTABLE } from '../../src/workflow/dispatcher.js';
 import type { AppEnv } from '../app-env.js';
 import { fieldMessage } from '../../src/web/messages.js';
-import { timelineNote } from './resident-labels.js';
+import { timelineNote, wordsLang } from './resident-labels.js';
 
 /**
  * What the staff pages (console, inbox, desk, dashboard) share: the
@@ -384,6 +384,8 @@ export function refusalText(refusal: Refusal, lang: Lang, district: District): s
 }
 
 /** Turns an expected failure of an action (4xx AppError) into a problem to show; anything else is rethrown. */
+const MARKED: Record<Lang, string> = { zh: '请按提示修改后再提交。', en: 'Please correct what is marked and send it again.' };
+
 export function problemOf(
   err: unknown,
   form: string,
@@ -407,9 +409,11 @@ export function problemOf(
     const said = refusalText(err.refusal, lang, district);
     return { form, message: said.charAt(0).toUpperCase() + said.slice(1), fields, values };
   }
-  // A refusal that names fields says the rest next to them: above the form, a sentence in the page's language.
-  const marked = Object.keys(fields).length > 0 && lang === 'zh' && !/\p{Script=Han}/u.test(err.message);
-  return { form, message: marked ? '请按提示修改后再提交。' : p ? p + err.message : err.message, fields, values };
+  // A refusal that names fields says the rest next to them: above the form, a sentence in the page's language
+  // instead of the API's terse English (`a case cannot be merged into itself`).
+  const terse = lang === 'zh' ? !/\p{Script=Han}/u.test(err.message) : /^[a-z]/.test(err.message);
+  if (Object.keys(fields).length > 0 && terse) return { form, message: MARKED[lang], fields, values };
+  return { form, message: p ? p + err.message : err.message, fields, values };
 }
 
 export function problemStatus(err: unknown): 400 | 403 | 404 | 409 | 413 | 422 | 429 {
@@ -514,8 +518,12 @@ export function History({ view, lang, timeZone, district }: { view: CaseView; la
             {unit ? ` · ${unit}` : ''}
             {actor ? <span class="hint"> ({ACTOR_LABEL[lang][actor] ?? actor})</span> : null}
             {reason ? <div>{reason}</div> : null}
-            {note && note.toLowerCase() !== label.toLowerCase() ? <div>{note}</div> : null}
-            {detail ? <div class="hint">{detail}</div> : null}
+            {note && note.toLowerCase() !== label.toLowerCase() ? <div lang={wordsLang(lang, note)}>{note}</div> : null}
+            {detail ? (
+              <div class="hint" lang={wordsLang(lang, detail)}>
+                {detail}
+              </div>
+            ) : null}
           </li>
         );
       })}

@@ -75,6 +75,7 @@ const T: Texts<
   | 'errSolved'
   | 'errComment'
   | 'errChars'
+  | 'errExpired'
   | 'ratedClosed'
   | 'ratedReopened'
   | 'anotherCode'
@@ -126,6 +127,7 @@ const T: Texts<
     errSolved: '请选择问题是否已解决。',
     errComment: `意见最多 ${MAX_COMMENT_CHARS} 字。`,
     errChars: '含有无法识别的字符（可能是复制时的乱码），请删除后再提交。',
+    errExpired: '此页面已过期，评价未提交。您的选择已保留，请核对后再次提交。',
     ratedClosed: '感谢您的评价，案件已办结。',
     ratedReopened: '感谢您的评价。案件已退回承办单位重新办理，请留意新的答复。',
     anotherCode: '查询其他举报',
@@ -177,6 +179,7 @@ const T: Texts<
     errSolved: 'Please say whether the problem was solved.',
     errComment: `At most ${MAX_COMMENT_CHARS} characters.`,
     errChars: 'Holds characters that cannot be read (garbled when copied?); please remove them and send again.',
+    errExpired: 'This page had expired and the rating was not sent. Your choices are kept: check them and send again.',
     ratedClosed: 'Thank you for your rating. The case is closed.',
     ratedReopened: 'Thank you for your rating. The case has gone back to the bureau to be handled again; watch for the new answer.',
     anotherCode: 'Look up another report',
@@ -469,7 +472,7 @@ function RateForm({ c, view, values, errors }: { c: Context<AppEnv>; view: Publi
 async function renderCase(
   c: Context<AppEnv>,
   view: PublicCase,
-  opts: { values?: RateValues; errors?: RateErrors; notice?: string | null; alert?: string; status?: 200 | 400 | 409 } = {},
+  opts: { values?: RateValues; errors?: RateErrors; notice?: string | null; alert?: string; status?: 200 | 400 | 403 | 409 } = {},
 ): Promise<Response> {
   const { lang, timeZone } = pageContext(c);
   const t = T[lang];
@@ -590,10 +593,24 @@ function renderNotFound(c: Context<AppEnv>, code: string) {
   );
 }
 
+function rateValues(form: Record<string, unknown>): RateValues {
+  return { rating: stringField(form, 'rating'), solved: stringField(form, 'solved'), comment: stringField(form, 'comment') };
+}
+
 export function trackPageRoutes() {
   const app = new Hono<AppEnv>();
-  // `/track/*` covers `/track` itself too.
-  app.use('/track/*', csrfProtection(), loadSession());
+  // `/track/*` covers `/track` itself too. A rating sent after its form's token lapsed (the page left open
+  // for days, cookies cleared) comes back with the choices made, to send again.
+  const expired = csrfProtection({
+    refused: async (c, form) => {
+      // Middleware sees no route parameters: the code is the path's next part.
+      const code = c.req.path.split('/')[2] ?? '';
+      const view = await publicCaseView(c.get('deps'), code, pageContext(c).lang);
+      if (!view) return renderNotFound(c, code);
+      return renderCase(c, view, { values: rateValues(form), alert: T[pageContext(c).lang].errExpired, status: 403 });
+    },
+  });
+  app.use('/track/*', expired, loadSession());
 
   app.get('/track', (c) => {
     const { lang } = pageContext(c);
@@ -640,7 +657,7 @@ export function trackPageRoutes() {
     const view = await publicCaseView(deps, c.req.param('code'), lang);
     if (!view) return renderNotFound(c, c.req.param('code'));
     const form = await readForm(c);
-    const values: RateValues = { rating: stringField(form, 'rating'), solved: stringField(form, 'solved'), comment: stringField(form, 'comment') };
+    const values = rateValues(form);
     const errors: RateErrors = {};
     if (!(RATINGS as readonly string[]).includes(values.rating)) errors.rating = t.errRating;
     if (values.solved !== 'yes' && values.solved !== 'no') errors.solved = t.errSolved;

@@ -1,9 +1,11 @@
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
+import { parseAccept } from 'hono/utils/accept';
 
 /**
  * The language of a page: `?lang=zh|en` (remembered in a cookie), then the
- * cookie, then the browser's Accept-Language; Chinese when nothing says English.
+ * cookie, then the browser's Accept-Language (the one of the two it prefers);
+ * Chinese when nothing says English.
  */
 export type Lang = 'zh' | 'en';
 
@@ -29,9 +31,13 @@ function resolveOnce(c: Context): Lang {
   }
   const remembered = getCookie(c, LANG_COOKIE);
   if (remembered === 'zh' || remembered === 'en') return remembered;
-  const accept = c.req.header('accept-language') ?? '';
-  const first = accept.split(',')[0]?.trim().toLowerCase() ?? '';
-  return first.startsWith('en') ? 'en' : 'zh';
+  return languageAccepted(c.req.header('accept-language') ?? '');
+}
+
+/** The browser's most preferred of the two languages (by its q weights), Chinese when it names neither. */
+export function languageAccepted(header: string): Lang {
+  const wanted = parseAccept(header).find((a) => a.q > 0 && /^(zh|en)\b/i.test(a.type));
+  return wanted && /^en/i.test(wanted.type) ? 'en' : 'zh';
 }
 
 /** A text in both languages; pages keep their texts in one `{ zh, en }` table each. */

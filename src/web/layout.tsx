@@ -20,8 +20,10 @@ export interface PageUser {
 export interface LayoutProps {
   lang: Lang;
   title: string;
-  /** The full request URL, for the language switch. */
+  /** The page's own address (the request's, or the page's GET address after a form), for the language switch. */
   url: string;
+  /** On a page only a form leads to (no address of its own): the switch sends that form again, to `action`, in the other language. */
+  switchBy?: { form: string; action: string } | undefined;
   csrf: string;
   user?: PageUser | null | undefined;
   /** Extra scripts under /assets/, loaded with `defer`. */
@@ -127,9 +129,15 @@ export function Layout(props: LayoutProps) {
             </ul>
           </nav>
           <div class="account">
-            <a href={switchLangHref(props.url, other)} hreflang={other === 'zh' ? 'zh-CN' : 'en'} lang={other === 'zh' ? 'zh-CN' : 'en'}>
-              {t.other}
-            </a>
+            {props.switchBy ? (
+              <button type="submit" class="lang-switch" form={props.switchBy.form} formaction={switchLangHref(new URL(props.switchBy.action, props.url).href, other)} formnovalidate lang={other === 'zh' ? 'zh-CN' : 'en'}>
+                {t.other}
+              </button>
+            ) : (
+              <a href={switchLangHref(props.url, other)} hreflang={other === 'zh' ? 'zh-CN' : 'en'} lang={other === 'zh' ? 'zh-CN' : 'en'}>
+                {t.other}
+              </a>
+            )}
             {props.user ? (
               <form method="post" action="/signout" class="inline">
                 <CsrfField token={props.csrf} />

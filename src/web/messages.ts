@@ -2,30 +2,35 @@ import type { AppError } from '../errors.js';
 import type { Lang } from './i18n.js';
 
 /**
- * The API explains a bad value in English (`must not be empty`); a page says
- * it in the page's language. Messages without a translation here are shown
- * as they are.
+ * The API explains a bad value tersely in English (`must not be empty`); a
+ * page says it in the page's language, as a sentence: the Chinese here, the
+ * English given here or else the API's words made a sentence (`Must not be
+ * empty.`). Messages without a Chinese translation here are shown as they are.
  */
-const FIELD_MESSAGES: Array<[RegExp, string | ((m: RegExpExecArray) => string)]> = [
-  [/^required$/, '必填'],
+type Said = string | ((m: RegExpExecArray) => string);
+const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
+  [/^required$/, '必填', 'Required.'],
   [/^must not be empty$/, '不能为空'],
   [/^at most (\d+) characters$/, (m) => `最多 ${m[1]} 个字`],
   [/^no spaces or control characters$/, '不能含空格或控制字符'],
   [/^must be a phone number: 5–20 digits/, '请填写电话号码（5–20 位数字，可含括号、空格、短横线和开头的 +，不能全为 0；或热线系统已隐去中间几位的号码，如 138****5678）'],
-  [/^must be a phone number/, '请填写电话号码（数字，可含空格、短横线和 +）'],
-  [/^must not be in the future$/, '时间不能晚于现在'],
+  [/^must be a phone number/, '请填写电话号码（数字，可含空格、短横线和 +）', 'Give a phone number: digits, with spaces, dashes or a leading + if you like.'],
+  [/^must not be in the future$/, '时间不能晚于现在', 'Must not be later than now.'],
   [/^must not be before (\d{4})$/, (m) => `时间不能早于 ${m[1]} 年`],
-  [/^must be an ISO 8601 date-time/, '请填写完整的日期和时间'],
+  [/^must fall in the years (\d{4})–(\d{4})/, (m) => `请填写 ${m[1]} 至 ${m[2]} 年之间的时间`, (m) => `Give a time between the years ${m[1]} and ${m[2]}.`],
+  [/^use a date YYYY-MM-DD from (\S+) to (\S+)$/, (m) => `请填写 YYYY-MM-DD 格式的日期（${m[1]} 至 ${m[2]}）`, (m) => `Use a date written YYYY-MM-DD, from ${m[1]} to ${m[2]}.`],
+  [/^must be an ISO 8601 date-time/, '请填写完整的日期和时间', 'Give a full date and time.'],
   [/^must have a UTC offset between/, '时区不正确：UTC 偏移应在 -12:00 到 +14:00 之间'],
-  [/^must be "12345" or "12369"$/, '请选择 12345 或 12369'],
+  [/^must be "12345" or "12369"$/, '请选择 12345 或 12369', 'Choose 12345 or 12369.'],
   [/^must be true or false$/, '请勾选或不勾选'],
-  [/^must be a code of the district file|^unknown (type|bureau|jurisdiction)/, '请从列表中选择'],
+  [/^must be a code of the district file|^unknown (type|bureau|jurisdiction)/, '请从列表中选择', 'Choose one from the list.'],
   [/ is a local office, not a bureau: it takes part as the jurisdiction, not as the lead$/, '属地单位（镇、办事处、林场）不能作牵头单位，请选择一个职能部门；属地会作为属地单位参与办理'],
   [/^must be a string$/, '格式不对'],
   [/^give both lat and lng, or neither$/, '请同时给出经度和纬度，或都不给'],
-  [/^must be another case$/, '不能合并到本案件自身，请填写另一个案件的查询码'],
+  [/^must be another case$/, '不能合并到本案件自身，请填写另一个案件的查询码', 'A case cannot be merged into itself: give the tracking code of another case.'],
   [/^a transfer type: use transfer$/, '该类型为非环境类诉求，应转12345热线：请使用“转12345热线”'],
   [/^required: the case has no type yet/, '案件尚无问题类型，请选择'],
+  [/^no caller lines/, '录音文本中没有来电人的话（请以“来电人：”“市民：”“群众：”“客户：”或“举报人：”开头标明），也没有可用的摘要或文字', 'The transcript has no caller lines (start them with 来电人：, 市民：, 群众：, 客户：, 举报人： or Caller:), and there is no summary or text to use instead.'],
   [/^already received with a different transcript$/, '该来电编号已用于另一份通话记录，请核对来电编号'],
   [/^already received with a different /, '该来电编号已用于另一个来电（通话记录、来电时间或来电号码不同），请核对来电编号'],
   [/^differs from the call already received under this callId$/, '与该来电编号已受理的来电不一致'],
@@ -36,16 +41,20 @@ const FIELD_MESSAGES: Array<[RegExp, string | ((m: RegExpExecArray) => string)]>
 ];
 
 export function fieldMessage(lang: Lang, message: string): string {
-  if (lang !== 'zh') return message;
-  for (const [pattern, zh] of FIELD_MESSAGES) {
+  for (const [pattern, zh, en] of FIELD_MESSAGES) {
     const m = pattern.exec(message);
-    if (m) return typeof zh === 'string' ? zh : zh(m);
+    if (!m) continue;
+    const said = lang === 'zh' ? zh : en;
+    if (said !== undefined) return typeof said === 'string' ? said : said(m);
+    break;
   }
-  return message;
+  return lang === 'zh' ? message : asSentence(message);
 }
 
-export function fieldMessages(lang: Lang, fields: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, fieldMessage(lang, v)]));
+/** The API's terse words as a sentence: `must not be empty` → `Must not be empty.`. */
+function asSentence(message: string): string {
+  const capital = message.charAt(0).toUpperCase() + message.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
 
 /**
@@ -82,7 +91,13 @@ const HAN = /\p{Script=Han}/u;
 
 export function pageMessage(lang: Lang, err: AppError, csrfField: string): string {
   const key = err.code === 'forbidden' && err.fields && csrfField in err.fields ? 'csrf' : err.code;
-  if (lang === 'en') return /^[A-Z]/.test(err.message) ? err.message : (PAGE_MESSAGES_EN[key] ?? err.message);
-  if (HAN.test(err.message)) return err.message;
+  const written = lang === 'en' ? /^[A-Z]/.test(err.message) : HAN.test(err.message);
+  // A bad parameter of a link (a date of an export, a month): each named, with what it should be.
+  if (!written && key === 'validation_failed' && err.fields && Object.keys(err.fields).length > 0) {
+    const said = Object.entries(err.fields).map(([name, rule]) => `${name}${lang === 'zh' ? '：' : ': '}${fieldMessage(lang, rule)}`);
+    return lang === 'zh' ? `请求的参数有误。${said.join('；')}` : `Something in the request is not right. ${said.join(' ')}`;
+  }
+  if (written) return err.message;
+  if (lang === 'en') return PAGE_MESSAGES_EN[key] ?? err.message;
   return PAGE_MESSAGES[key] ?? '请求未能完成，请返回上一页检查后重试。';
 }

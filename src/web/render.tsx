@@ -32,6 +32,15 @@ export interface RenderOptions {
   refused?: boolean;
   scripts?: string[];
   styles?: string[];
+  /**
+   * The page's own address (path and query), where the language switch
+   * leads, when it is not the request's: a page sent back by a form's POST
+   * (its action has no page of its own). Without it such a page's switch leads
+   * to the page the visitor came from.
+   */
+  address?: string;
+  /** A page only a form leads to: the language switch sends the form again (see LayoutProps). */
+  switchBy?: LayoutProps['switchBy'];
 }
 
 const REFUSED_TITLE: Record<Lang, (title: string) => string> = {
@@ -48,12 +57,19 @@ export function renderPage(c: Context<AppEnv>, pageTitle: string, body: Child, o
   return c.html(
     <>
       {raw('<!doctype html>')}
-      <Layout lang={p.lang} title={title} url={c.req.url} csrf={p.csrf} user={p.user} scripts={options.scripts} styles={options.styles}>
+      <Layout lang={p.lang} title={title} url={pageAddress(c, options.address)} switchBy={options.switchBy} csrf={p.csrf} user={p.user} scripts={options.scripts} styles={options.styles}>
         {body}
       </Layout>
     </>,
     options.status ?? 200,
   );
+}
+
+/** The full URL of the page being rendered: the given address, the request's own for a GET, else the page the form was sent from if another. */
+function pageAddress(c: Context<AppEnv>, address: string | undefined): string {
+  if (address !== undefined) return new URL(address, c.req.url).href;
+  const from = c.req.method === 'GET' || c.req.method === 'HEAD' ? null : pageCameFrom(c);
+  return from ? new URL(from, c.req.url).href : c.req.url;
 }
 
 const ERROR_TITLES: Record<Lang, Record<number, string>> = {

@@ -12,12 +12,15 @@
   // the language switch (a plain link, which would load the page empty).
   // Kept in this tab's sessionStorage only from the click until the page in
   // the other language has put it back. Chosen files cannot be kept.
-  var keepKey = function (form) {
-    return 'keep:' + location.pathname + '#' + form.id;
+  // Kept under the address the switch leads to (a page sent back by a form's
+  // POST switches to its own page's address), taken back at that address.
+  var keepKey = function (form, path) {
+    return 'keep:' + (path || location.pathname) + '#' + form.id;
   };
+  // Never a password.
   var keptFields = function (form) {
     return Array.prototype.filter.call(form.elements, function (el) {
-      return el.name && el.name !== '_csrf' && el.type !== 'file' && el.type !== 'submit' && el.type !== 'button';
+      return el.name && el.name !== '_csrf' && ['file', 'submit', 'button', 'password'].indexOf(el.type) < 0;
     });
   };
   var keepForms = document.querySelectorAll('form[data-keep-on-switch][id]');
@@ -31,12 +34,15 @@
         var key = el.type === 'radio' ? el.name + '=' + el.value : el.name;
         if (!(key in values)) return;
         if (el.type === 'checkbox' || el.type === 'radio') el.checked = values[key] === true;
-        else if (el.value === '') el.value = values[key];
+        // What was typed replaces what the page starts with (a new call's id, its time); the page's
+        // hidden state only where it has none (a place picked on the map).
+        else if (el.type !== 'hidden' || el.value === '') el.value = values[key];
       });
     });
     var switcher = document.querySelector('header.site a[hreflang]');
     if (switcher && keepForms.length > 0) {
       switcher.addEventListener('click', function () {
+        var to = new URL(switcher.href, location.href).pathname;
         Array.prototype.forEach.call(keepForms, function (form) {
           var values = {};
           var typed = false;
@@ -49,7 +55,7 @@
               typed = typed || el.value !== '';
             }
           });
-          if (typed) window.sessionStorage.setItem(keepKey(form), JSON.stringify(values));
+          if (typed) window.sessionStorage.setItem(keepKey(form, to), JSON.stringify(values));
         });
       });
     }

@@ -23,8 +23,17 @@
     charts.push(chart);
   }
 
-  function rateOption(rows) {
+  // About how wide a label is drawn at ECharts' 12 px: a Chinese character a full em, others a little over half.
+  function labelWidth(text) {
+    return Array.prototype.reduce.call(text, function (w, ch) { return w + (/[\u3000-\u9fff\uff00-\uffef]/.test(ch) ? 12 : 7); }, 0);
+  }
+
+  function rateOption(rows, id) {
     var names = rows.map(function (r) { return r.name; });
+    // Turned when the names side by side would not fit under their bars (each with a little room).
+    var el = document.getElementById(id);
+    var room = (el ? el.clientWidth : 600) - 60;
+    var wide = names.reduce(function (w, n) { return w + labelWidth(n) + 12; }, 0) > room;
     function series(key, label) {
       return {
         name: label,
@@ -36,7 +45,7 @@
       tooltip: { trigger: 'axis', valueFormatter: function (v) { return v === null || v === undefined ? '—' : v + '%'; } },
       legend: { top: 0 },
       grid: { left: 8, right: 16, bottom: 8, top: 36, containLabel: true },
-      xAxis: { type: 'category', data: names, axisLabel: { interval: 0, rotate: names.length > 6 ? 30 : 0 } },
+      xAxis: { type: 'category', data: names, axisLabel: { interval: 0, rotate: wide ? 30 : 0 } },
       yAxis: { type: 'value', min: 0, max: 100, axisLabel: { formatter: '{value}%' } },
       series: [series('response', L.response), series('resolution', L.resolution), series('satisfaction', L.satisfaction)],
     };
@@ -53,8 +62,8 @@
       return { name: s.name, type: 'bar', stack: 'cases', data: s.data, emphasis: { focus: 'series' } };
     }),
   });
-  init('chart-by-bureau', rateOption(data.byBureau || []));
-  init('chart-by-jurisdiction', rateOption(data.byJurisdiction || []));
+  init('chart-by-bureau', rateOption(data.byBureau || [], 'chart-by-bureau'));
+  init('chart-by-jurisdiction', rateOption(data.byJurisdiction || [], 'chart-by-jurisdiction'));
   var overdue = data.overdue || [];
   init('chart-overdue', {
     tooltip: { trigger: 'axis' },
@@ -80,6 +89,8 @@
     window.L.control
       .zoom({ zoomInTitle: mapEl.getAttribute('data-zoom-in') || 'Zoom in', zoomOutTitle: mapEl.getAttribute('data-zoom-out') || 'Zoom out' })
       .addTo(map);
+    // Leaflet's credit without its English tooltip.
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     window.L.tileLayer(data.map.tiles, { attribution: data.map.attribution, maxZoom: 19 }).addTo(map);
     var bounds = [];
     data.map.points.forEach(function (p) {

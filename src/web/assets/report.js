@@ -48,6 +48,8 @@
     // Leaflet's own words (the zoom buttons' titles, the pin's alt text) in the page's language, not English.
     var map = L.map(mapEl, { zoomControl: false }).setView(center, Number(mapEl.getAttribute('data-zoom')) || 13);
     L.control.zoom({ zoomInTitle: mapEl.getAttribute('data-zoom-in') || 'Zoom in', zoomOutTitle: mapEl.getAttribute('data-zoom-out') || 'Zoom out' }).addTo(map);
+    // Leaflet's credit without its English tooltip.
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
     L.tileLayer(mapEl.getAttribute('data-tiles'), { maxZoom: 19, attribution: mapEl.getAttribute('data-attribution') || '' }).addTo(map);
     var marker = null;
     var place = function (latlng, pan) {
