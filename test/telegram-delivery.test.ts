@@ -14,7 +14,8 @@ import { issueToken } from '../db/repositories/tokens.repository.js';
 import { createTelegramApi } from '../src/telegram/api.js';
 import { createBot } from '../src/telegram/bot.js';
 import { startPolling } from '../src/telegram/polling.js';
-import { createTelegramPush } from '../src/telegram/push.js';
+import { createTelegramPush, noticeText } from '../src/telegram/push.js';
+import { loadDistrictFile } from '../src/district/district-file.js';
 import { createLocalPhotoStore } from '../src/storage/local-photo-store.js';
 import { createPgDatabase, freePort, postJson, startTestService, waitFor } from './harness.js';
 import { createUser } from '../db/repositories/users.repository.js';
@@ -648,5 +649,24 @@ describe('bureau groups on PostgreSQL', () => {
     expect(alertOf(late.calls)?.show_alert).toBe(true);
     const a = await service.deps.db.selectFrom('assignments').select(['status', 'accepted_by']).where('case_id', '=', id).where('unit_code', '=', 'epb').executeTakeFirstOrThrow();
     expect(a).toEqual({ status: 'accepted', accepted_by: user.id });
+  });
+});
+
+describe('the notice of an extended deadline', () => {
+  it("says the new day on the district's calendar as the tracking page says dates, in the chat's language", () => {
+    const district = loadDistrictFile(undefined);
+    const notice = (lang: 'zh' | 'en') =>
+      noticeText({
+        kind: 'extended',
+        // 17:00 UTC on 4 January is already the 5th in the district (UTC+8).
+        data: { replyBy: '2027-01-04T17:00:00.000Z' },
+        trackingCode: 'K7M3QXT9AD',
+        lang,
+        district,
+        trackUrl: 'https://example.gov.cn/track/K7M3QXT9AD',
+        timeZone: 'Asia/Shanghai',
+      });
+    expect(notice('zh')).toBe('您的举报 K7M3QXT9AD 办理期限已延长至 2027年1月5日。');
+    expect(notice('en')).toBe('The deadline of your report K7M3QXT9AD was extended to 5 Jan 2027.');
   });
 });

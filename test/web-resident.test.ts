@@ -519,13 +519,15 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
       contact: { name: '赵大妈', phone: '13700001111', share: false },
       assignments: [{ unit: 'epb', role: 'lead' }],
     });
-    const duplicate = await seedCase(service, clock, { text: '兴隆办事处电镀厂偷排废水（重复举报）' });
+    // Merged from triage: its own type is the machine's unsure guess, never settled.
+    const duplicate = await seedCase(service, clock, { text: '兴隆办事处电镀厂偷排废水（重复举报）', status: 'triage', type: 'other', confidence: 0.3 });
     const merged = await json(client(service.url, staff.dispatcher).post(`/api/v1/cases/${duplicate.id}/merge`, { into: original.id, reason: '重复举报' }));
     expect(merged.status, JSON.stringify(merged.body)).toBe(200);
     const { page, context } = await newPage({ baseURL: service.url });
     await page.goto(`/track/${duplicate.trackingCode}`);
     expect(await page.getAttribute('#case-status', 'data-status')).toBe('merged');
     expect(await page.textContent('#case-lead')).toBe('区环保局');
+    expect(await page.textContent('#case-type')).toBe('非法排放有毒有害污染物');
     expect(await page.textContent('#case-outcome')).toBe('本举报与另一件反映同一问题的举报合并办理。下面是合并后的办理进展和答复，请继续用本查询码查询。');
     expect(await page.getAttribute('#merged-status', 'data-status')).toBe('dispatched');
     expect(await page.textContent('#merged-lead')).toBe('区环保局');

@@ -332,14 +332,29 @@ function StatusLine({ lang, h, id }: { lang: Lang; h: Pick<Handling, 'status' | 
  * The type, bureaus and place of a case (`lead` as the page words it), then
  * `children`: the times and deadlines the page shows of it.
  */
-function HandlingFacts({ lang, h, lead, ids, children }: { lang: Lang; h: Handling; lead: string; ids: { type?: string; lead: string }; children?: Child }) {
+function HandlingFacts({
+  lang,
+  h,
+  lead,
+  type,
+  ids,
+  children,
+}: {
+  lang: Lang;
+  h: Handling;
+  lead: string;
+  /** The type as the page words it, when not the case's own (a merged report: the case it is handled in). */
+  type?: string | undefined;
+  ids: { type?: string; lead: string };
+  children?: Child;
+}) {
   const t = T[lang];
   return (
     <dl class="facts">
       <dt>{t.type}</dt>
       {/* In triage before any dispatch the type is the machine's guess that was too unsure to route on
           (a manure report read as noise): a dispatcher decides it, so it is not shown as settled. */}
-      <dd id={ids.type}>{h.status === 'triage' && !h.dispatchedAt ? t.pending : (h.type?.name ?? t.pending)}</dd>
+      <dd id={ids.type}>{type ?? (h.status === 'triage' && !h.dispatchedAt ? t.pending : (h.type?.name ?? t.pending))}</dd>
       <dt>{t.lead}</dt>
       <dd id={ids.lead}>{lead}</dd>
       {h.coHandlers.length > 0 ? (
@@ -502,6 +517,8 @@ async function renderCase(
         lang={lang}
         h={view}
         lead={view.status === 'merged' ? (view.mergedCase?.lead?.name ?? t.mergedLead) : leadText(lang, view)}
+        // A merged report is handled as the case it joined, under that case's type (its own may be a guess never settled).
+        type={view.status === 'merged' ? (view.mergedCase?.type?.name ?? t.pending) : undefined}
         ids={{ type: 'case-type', lead: 'case-lead' }}
       >
         <dt>{t.received}</dt>

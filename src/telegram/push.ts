@@ -109,8 +109,9 @@ export function noticeText(n: NoticeInput): string | null {
     }
     case 'extended': {
       const replyBy = str('replyBy');
+      // The district's calendar day, said as the tracking page says dates (2027年1月5日, 5 Jan 2027).
       const day = replyBy
-        ? new Intl.DateTimeFormat('sv-SE', { timeZone: n.timeZone, dateStyle: 'short' }).format(new Date(replyBy))
+        ? new Intl.DateTimeFormat(n.lang === 'zh' ? 'zh-CN' : 'en-GB', { timeZone: n.timeZone, dateStyle: 'medium' }).format(new Date(replyBy))
         : '—';
       return t.extended(code, day);
     }
