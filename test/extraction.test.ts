@@ -612,6 +612,17 @@ describe('call transcripts', () => {
     expect(isTranscript(canonical)).toBe(true);
   });
 
+  it('reads a transcript asked about again once, handing out what nobody can change', () => {
+    const first = parseTranscript(canonical);
+    expect(parseTranscript(canonical)).toBe(first);
+    expect(Object.isFrozen(first.lines) && first.lines.every((l) => Object.isFrozen(l))).toBe(true);
+    expect(() => (first.lines[0] as { text: string }).text = 'changed').toThrow(TypeError);
+    // Another transcript is read for itself.
+    expect(parseTranscript(`${canonical}
+来电人：还有气味`).lines).toHaveLength(3);
+    expect(parseTranscript(canonical).lines).toHaveLength(2);
+  });
+
   it.each(['坐席', '话务员', '客服', '接线员', '工作人员'])('reads %s as the operator', (label) => {
     const t = parseTranscript(`${label}：您好\n来电人：我要举报`);
     expect(t.lines.map((l) => l.speaker)).toEqual(['operator', 'caller']);

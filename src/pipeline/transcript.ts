@@ -20,7 +20,7 @@ export interface TranscriptLine {
 }
 
 export interface Transcript {
-  lines: TranscriptLine[];
+  readonly lines: readonly Readonly<TranscriptLine>[];
 }
 
 const OPERATOR_LABELS = ['坐席', '话务员', '客服', '接线员', '工作人员'] as const;
@@ -135,7 +135,22 @@ function joinWrapped(a: string, b: string): string {
   return /[A-Za-z0-9]$/.test(a) && /^[A-Za-z0-9]/.test(b) ? `${a} ${b}` : `${a}${b}`;
 }
 
+/** The last transcript read, and what it read as: a call's intake asks several questions of one transcript. */
+let lastRead: { text: string; parsed: Transcript } | null = null;
+
+/** The transcript's lines by speaker; read once however many times a call's intake asks (the result is frozen). */
 export function parseTranscript(text: string): Transcript {
+  if (lastRead?.text !== text) lastRead = { text, parsed: deepFreeze(readTranscript(text)) };
+  return lastRead.parsed;
+}
+
+function deepFreeze(t: { lines: TranscriptLine[] }): Transcript {
+  for (const line of t.lines) Object.freeze(line);
+  Object.freeze(t.lines);
+  return Object.freeze(t);
+}
+
+function readTranscript(text: string): { lines: TranscriptLine[] } {
   const lines: TranscriptLine[] = [];
   for (const raw of text.split(/\r\n|\r|\n/)) {
     if (raw.trim() === '') continue;
