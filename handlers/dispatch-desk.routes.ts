@@ -84,6 +84,10 @@ const routeBody = z
     lead: code.optional(),
     co: z.array(code).max(20).optional(),
     jurisdiction: code.nullable().optional(),
+    urgent: z
+      .boolean({ error: 'must be true or false' })
+      .optional()
+      .openapi({ description: 'Urgent or not, as the dispatcher decides. Without it the case becomes urgent when its new type or its words make it so, and is never made less urgent.' }),
     reason: text(2000),
   })
   .openapi('RouteInput');

@@ -62,6 +62,11 @@ describe('urgency, anonymity and phones', () => {
     expect(decideUrgency(district, '隔壁是幼儿园', null).urgent).toBe(true);
     expect(decideUrgency(district, '有个仓库', 'hazardous_chemicals').urgent).toBe(true);
     expect(decideUrgency(district, '晚上有点吵', 'noise').urgent).toBe(false);
+    // Ongoing (还在偷排, 现在往…倒), a drinking-water source, a school ground, people made ill, as residents say it.
+    for (const said of ['那个厂还在偷排废水', '他们现在往河里倒废渣', '村里的水源被污染了', '村民喝了水都病倒了', '校园门口堆了垃圾', '老人家咳得厉害']) {
+      expect(decideUrgency(district, said, null).urgent, said).toBe(true);
+    }
+    expect(decideUrgency(district, '去年有人偷排过，现在好了', 'illegal_discharge').urgent).toBe(false);
   });
 
   it.each(['我要匿名举报', '不要透露我的名字', '别说是我举报的', '请替我保密'])('hears an anonymity request in %s', (t) => {

@@ -543,6 +543,27 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
+  it('marks a case urgent from its route form when the dispatcher ticks the box, and leaves urgency to the routing otherwise', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '厂后面堆了好多桶（页面紧急测试）', status: 'triage', type: 'other', confidence: 0.3 });
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const page = await (await desk.get(`/desk/cases/${seeded.id}`)).text();
+    expect(page).toMatch(/<input type="checkbox" id="route-urgent" name="urgent" value="1"\s*\/?>/);
+    const csrf = await desk.token(`/desk/cases/${seeded.id}`);
+    // Left unticked as the page showed it: an urgent type makes the case urgent all the same.
+    const routed = await desk.post(`/desk/cases/${seeded.id}/route`, { _csrf: csrf, type: 'hazardous_waste', jurisdiction: '', reason: '按危废派发', urgentWas: '0' });
+    expect(routed.status).toBe(303);
+    expect((await findCase(web.service.deps.db, seeded.id))?.urgent).toBe(true);
+    // Unticked on a page that showed it urgent: the dispatcher says it is not.
+    const calm = await desk.post(`/desk/cases/${seeded.id}/route`, { _csrf: csrf, type: 'hazardous_waste', jurisdiction: '', reason: '核实为空桶', urgentWas: '1' });
+    expect(calm.status).toBe(303);
+    expect((await findCase(web.service.deps.db, seeded.id))?.urgent).toBe(false);
+    // Ticked: urgent again.
+    const marked = await desk.post(`/desk/cases/${seeded.id}/route`, { _csrf: csrf, type: 'hazardous_waste', jurisdiction: '', reason: '又发现渗漏', urgentWas: '0', urgent: '1' });
+    expect(marked.status).toBe(303);
+    expect((await findCase(web.service.deps.db, seeded.id))?.urgent).toBe(true);
+  });
+
   it('switches the language of a case page a refused action sent back: to the case page, with what was typed, said in English', async () => {
     const duplicate = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂排黑水（切换语言测试）' });
     const { page, context } = await newPage();

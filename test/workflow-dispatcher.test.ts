@@ -40,6 +40,45 @@ describe.each([
       expect(done.body.status).toBe('replied');
     });
 
+    it('makes a case urgent when it is routed to an urgent type, or when the dispatcher says so, with the urgent deadlines', async () => {
+      const hours = (iso: string | null, h: number) => expect(iso).toBe(new Date(clock.now().getTime() + h * 3600_000).toISOString());
+      // Out of triage as 危险废物: urgent like one the intake read so, signed for within 2 hours.
+      const vague = await seedCase(service, clock, { text: '厂后面堆了好多桶（紧急度测试）', status: 'triage', type: 'other', confidence: 0.3 });
+      const routed = await json(as(staff.dispatcher).post(`/api/v1/cases/${vague.id}/route`, { type: 'hazardous_waste', reason: '桶装废液，按危废派发' }));
+      expect(routed.status, JSON.stringify(routed.body)).toBe(200);
+      expect(routed.body.urgent).toBe(true);
+      hours(routed.body.deadlines.signBy, 2);
+      expect(routed.body.assignments.filter((a: any) => a.status === 'pending').every((a: any) => a.deadlines.signBy === routed.body.deadlines.signBy)).toBe(true);
+      expect(routed.body.events.at(-1).data).toMatchObject({ urgent: true, previousUrgent: false });
+
+      // Under handling, made urgent by the dispatcher: the units that keep their part get the urgent deadlines
+      // where sooner (the lead signed for already: its reply only); said once, then nothing to change.
+      const plain = await seedCase(service, clock, { text: '电镀厂偷排（督办紧急测试）', jurisdiction: null, assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
+      expect((await as(staff.epb).post(`/api/v1/cases/${plain.id}/accept`, {})).status).toBe(200);
+      const before = (await json(as(staff.dispatcher).get(`/api/v1/cases/${plain.id}`))).body;
+      const lead = (b: any) => b.assignments.find((a: any) => a.role === 'lead' && a.status !== 'released');
+      const co = (b: any) => b.assignments.find((a: any) => a.role === 'co' && a.status !== 'released');
+      const urgent = await json(as(staff.dispatcher).post(`/api/v1/cases/${plain.id}/route`, { type: 'illegal_discharge', urgent: true, reason: '村民饮用水井受影响' }));
+      expect(urgent.status, JSON.stringify(urgent.body)).toBe(200);
+      expect(urgent.body.urgent).toBe(true);
+      expect(urgent.body.status).toBe('accepted');
+      expect(lead(urgent.body).deadlines.signBy).toBe(lead(before).deadlines.signBy);
+      expect(lead(urgent.body).deadlines.replyBy < lead(before).deadlines.replyBy).toBe(true);
+      expect(urgent.body.deadlines.replyBy).toBe(lead(urgent.body).deadlines.replyBy);
+      hours(co(urgent.body).deadlines.signBy, 2);
+      const again = await json(as(staff.dispatcher).post(`/api/v1/cases/${plain.id}/route`, { type: 'illegal_discharge', urgent: true, reason: '再点一次' }));
+      expect(again.body.events.length).toBe(urgent.body.events.length);
+
+      // Not urgent after all, as the dispatcher says: the deadlines given stay; left unsaid, a re-route keeps it urgent.
+      const kept = await json(as(staff.dispatcher).post(`/api/v1/cases/${vague.id}/route`, { type: 'hazardous_waste', jurisdiction: 'xinglong', reason: '补属地' }));
+      expect(kept.body.urgent).toBe(true);
+      const calm = await json(as(staff.dispatcher).post(`/api/v1/cases/${vague.id}/route`, { type: 'hazardous_waste', urgent: false, reason: '核实为空桶，不紧急' }));
+      expect(calm.status, JSON.stringify(calm.body)).toBe(200);
+      expect(calm.body.urgent).toBe(false);
+      expect(calm.body.deadlines).toEqual(kept.body.deadlines);
+      expect((await json(as(staff.dispatcher).post(`/api/v1/cases/${vague.id}/route`, { type: 'hazardous_waste', urgent: 'yes', reason: 'x' }))).body.error.fields).toEqual({ urgent: 'must be true or false' });
+    });
+
     it('writes nothing for a re-route that would change nothing, dispatched or signed for, and takes one that changes only the place', async () => {
       const { id, trackingCode } = await seedCase(service, clock, {
         text: '电镀厂偷排（原样改派测试）',

@@ -685,6 +685,11 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
               ))}
             </select>
             <FieldProblem problem={problem} form="route" name="jurisdiction" />
+            {/* Left as it was, the urgency follows the type chosen and the words (never less urgent); changed, it is the dispatcher's. */}
+            <input type="hidden" name="urgentWas" value={view.urgent ? '1' : '0'} />
+            <label class="check" for="route-urgent">
+              <input type="checkbox" id="route-urgent" name="urgent" value="1" checked={sent ? sent.urgent === '1' : view.urgent} /> {zh ? '紧急（按紧急案件的办理时限）' : 'Urgent (the shorter deadlines of urgent cases)'}
+            </label>
             <label for="route-reason">{zh ? '派发说明' : 'Reason'}</label>
             <ProblemTextArea problem={problem} form="route" name="reason" id="route-reason" />
             <div class="actions">
@@ -943,6 +948,9 @@ export function deskPages() {
       const lead = picked !== '' && picked === leadWas && district.routing[type]?.transfer && !keepLead ? '' : picked;
       const jurisdiction = field(form, 'jurisdiction');
       const quick = field(form, 'quick') === '1';
+      // The urgency the dispatcher changed on the form; left as the page showed it, the routing decides it.
+      const urgent = field(form, 'urgent') === '1';
+      const urgentChanged = !quick && field(form, 'urgentWas') !== '' && urgent !== (field(form, 'urgentWas') === '1');
       // The co-handlers ticked, when the form says to take them instead of the routing table's (none ticked: none).
       const co = field(form, 'coFrom') === 'chosen' ? [...new Set(fieldValues(form, 'co'))] : undefined;
       let reason = field(form, 'reason');
@@ -953,6 +961,7 @@ export function deskPages() {
         type,
         ...(lead ? { lead } : {}),
         ...(co ? { co } : {}),
+        ...(urgentChanged ? { urgent } : {}),
         // The quick buttons keep the place as it is; the full form says what it should be.
         ...(quick ? {} : { jurisdiction: jurisdiction === '' ? null : jurisdiction }),
         reason: reason.trim(),

@@ -21,6 +21,7 @@ import { canTransition, WORKING, type Case, type CaseStatus } from '../domain/ca
 import { newId } from '../domain/ids.js';
 import { AppError, refused } from '../errors.js';
 import { dispatchDeadlines } from '../pipeline/deadlines.js';
+import { decideUrgency } from '../pipeline/extract.js';
 import type { AssignmentRole } from '../pipeline/route.js';
 import { completeBureauPhaseIfDone, currentRound, live, staffActor, overdueFlag, type WorkflowDeps } from './bureau.js';
 import { reopenDeadlines, wakeUpsFor } from './deadline-check.js';
@@ -58,10 +59,35 @@ function active(assignments: readonly Assignment[]): Assignment[] {
  * after the first) keeps the shorter deadlines of a reopened round for every
  * unit the dispatcher adds, as its lead got when it was reopened.
  */
-function deadlinesForRound(deps: WorkflowDeps, c: Case, typeCode: string | null, now: Date) {
+function deadlinesForRound(deps: WorkflowDeps, c: Case, typeCode: string | null, now: Date, urgent = c.urgent) {
   return c.round > 1
-    ? reopenDeadlines(deps.district, deps.calendar, typeCode, c.urgent, now)
-    : dispatchDeadlines(deps.district, deps.calendar, typeCode, c.urgent, now);
+    ? reopenDeadlines(deps.district, deps.calendar, typeCode, urgent, now)
+    : dispatchDeadlines(deps.district, deps.calendar, typeCode, urgent, now);
+}
+
+/** The earlier of two deadlines (either may be none). */
+function sooner(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a < b ? a : b;
+}
+
+/** Brings the kept assignments' deadlines forward to `to` where it comes sooner; says which changed, with their new deadlines. */
+async function tightenDeadlines(
+  trx: Trx,
+  kept: readonly Assignment[],
+  to: { signBy: string | null; replyBy: string | null },
+  at: string,
+): Promise<Map<string, Assignment['deadlines']>> {
+  const changed = new Map<string, Assignment['deadlines']>();
+  for (const a of kept) {
+    const signBy = a.status === 'pending' ? sooner(a.deadlines.signBy, to.signBy) : a.deadlines.signBy;
+    const replyBy = a.status === 'replied' ? a.deadlines.replyBy : sooner(a.deadlines.replyBy, to.replyBy);
+    if (signBy === a.deadlines.signBy && replyBy === a.deadlines.replyBy) continue;
+    await trx.updateTable('assignments').set({ sign_deadline_at: signBy, reply_deadline_at: replyBy, updated_at: at }).where('id', '=', a.id).execute();
+    changed.set(a.id, { signBy, replyBy });
+  }
+  return changed;
 }
 
 /** New assignments for the units, reusing the row of a unit that held the case before. */
@@ -186,6 +212,8 @@ export interface RouteInput {
   lead?: string;
   co?: string[];
   jurisdiction?: string | null;
+  /** Urgent or not, as the dispatcher decides; without it a case becomes urgent when its new type or its words make it so. */
+  urgent?: boolean;
   reason: string;
   /** The case's version the dispatcher decided on (a page's form): a case changed since is refused, not routed again. */
   ifVersion?: number;
@@ -279,10 +307,14 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     const letGo = [...existing.filter((a) => !kept.includes(a)), ...answered, ...earlier];
     const added = planned.filter((p) => !kept.some((a) => a.unitCode === p.unit));
     const flags = jurisdiction !== null || input.jurisdiction === null ? c.flags.filter((f) => f !== 'place_unknown') : c.flags;
+    // Urgent as the dispatcher says; else urgent once the new type or the words make it so (a triage case routed as
+    // 危险废物 is urgent as one the intake read so), never made less urgent without the dispatcher saying so.
+    const urgent = input.urgent ?? (c.urgent || decideUrgency(district, c.text, type).urgent);
     if (
       ROUTED_AS_IT_STANDS.includes(c.status) &&
       type === c.typeCode &&
       jurisdiction === c.jurisdictionCode &&
+      urgent === c.urgent &&
       added.length === 0 &&
       letGo.length === 0 &&
       flags.length === c.flags.length
@@ -292,15 +324,20 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
       return { rerouted: false, unchanged: true };
     }
     const released = await releaseAll(deps, trx, letGo, now, input.reason);
-    const deadlines = deadlinesForRound(deps, c, type, now);
+    const deadlines = deadlinesForRound(deps, c, type, now, urgent);
     await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at, actor: staffActor(principal) });
+    // Made urgent: the units that keep their part get the urgent deadlines from now where those come sooner (a
+    // signing deadline only while not signed for). Made not urgent, they keep the deadlines they have.
+    const tightened = urgent && !c.urgent ? await tightenDeadlines(trx, kept, deadlines, at) : new Map<string, Assignment['deadlines']>();
+    if (tightened.size > 0) await scheduleDeadlineChecks(trx, c.id, wakeUpsFor(district, deps.calendar, deadlines), now);
 
     const keptLead = kept.find((a) => a.role === 'lead');
-    const caseDeadlines = keptLead ? keptLead.deadlines : deadlines;
+    const caseDeadlines = keptLead ? (tightened.get(keptLead.id) ?? keptLead.deadlines) : deadlines;
     const corrected = await correctType(trx, c, type, principal, at);
     const data = {
       type,
       previousType: c.typeCode,
+      ...(urgent !== c.urgent ? { urgent, previousUrgent: c.urgent } : {}),
       assignments: planned,
       kept: kept.map((a) => a.unitCode),
       released,
@@ -311,6 +348,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
       type_code: type,
       jurisdiction_code: jurisdiction,
       triage_reason: null,
+      urgent: urgent ? 1 : 0,
       overdue: await overdueFlag(trx, c),
       sign_deadline_at: caseDeadlines.signBy,
       reply_deadline_at: caseDeadlines.replyBy,
