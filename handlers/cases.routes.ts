@@ -488,7 +488,8 @@ export function caseRoutes() {
     return c.body(new Uint8Array(bytes), 200, {
       'Content-Type': photo.mime,
       'Content-Length': String(bytes.byteLength),
-      'Cache-Control': 'private, max-age=3600',
+      // Kept in no cache: a reporter's photo stays on a shared office computer after signing out otherwise.
+      'Cache-Control': 'no-store',
       'X-Content-Type-Options': 'nosniff',
     });
   });

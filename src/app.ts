@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { secureHeaders } from 'hono/secure-headers';
 import type { Hono, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
@@ -72,6 +73,24 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook, strict: false });
 
   app.use(clientRequestIdUnlessPhone());
+  // No page of the service inside another site's frame (a report form dressed up elsewhere), no type sniffed, the
+  // address of a page (a tracking code in it) not sent to other sites. A header a route sets (a served file's own
+  // sandbox policy) is kept. HSTS is left to the https proxy in front, which knows the district's domains.
+  app.use(
+    secureHeaders({
+      overwrite: false,
+      contentSecurityPolicy: { frameAncestors: ["'none'"] },
+      xFrameOptions: 'DENY',
+      referrerPolicy: 'same-origin',
+      strictTransportSecurity: false,
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+  // What the API answers (cases, reporters' contacts for dispatchers) is kept in no cache, unless a route says otherwise.
+  app.use('/api/*', async (c, next) => {
+    await next();
+    if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
+  });
   for (const m of extras.middleware ?? []) app.use(m);
   app.use(async (c, next) => {
     c.set('deps', deps);

@@ -406,6 +406,42 @@ describe('bureau group chats: buttons', () => {
     ]);
   });
 
+  it('withdraws the post of a unit that signed for the case once a re-route takes the case from it, photos and all', async () => {
+    const { caseId, reference } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    const econPost = await waitFor(() =>
+      service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', caseId).where('unit_code', '=', 'econ').where('status', '=', 'posted').executeTakeFirst(),
+    );
+    const at = new Date().toISOString();
+    const tokenOf = async (name: string, role: 'bureau' | 'dispatcher', unitCode: string | null) =>
+      (await issueToken(service.deps.db, { userId: (await createUser(service.deps.db, { name, role, unitCode, at })).id, label: null, at })).token;
+    const post = (token: string, path: string, body: unknown) =>
+      fetch(`${service.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    // The economic bureau signs for its part on the web; its group post says so.
+    expect((await post(await tokenOf('经信委吴十', 'bureau', 'econ'), `/api/v1/cases/${caseId}/accept`, {})).status).toBe(200);
+    await waitFor(
+      async () => ((await service.deps.db.selectFrom('telegram_bureau_posts').select('status').where('id', '=', econPost.id).executeTakeFirst())?.status === 'accepted' ? true : null),
+      { what: "the economic bureau's post marked signed for" },
+    );
+    const since = emu.calls.length;
+    const routed = await post(await tokenOf('调度老郑', 'dispatcher', null), `/api/v1/cases/${caseId}/route`, { type: 'illegal_discharge', lead: 'epb', co: [], reason: '不需要经信委' });
+    expect(routed.status, await routed.text()).toBe(200);
+    const withdrawn = await waitFor(
+      () =>
+        emu.calls
+          .slice(since)
+          .find((c) => c.method === 'editMessageText' && Number(c.body.chat_id) === ECON_GROUP && Number(c.body.message_id) === Number(econPost.message_id) && String(c.body.text).includes('无需再办理')),
+      { what: "the signed-for post withdrawn" },
+    );
+    expect(String(withdrawn.body.text)).toContain(reference);
+    expect(String(withdrawn.body.text)).not.toMatch(/化工厂|黑水|王五家后门|内容：/);
+    const deleted = await waitFor(() => emu.calls.slice(since).find((c) => c.method === 'deleteMessages' && Number(c.body.chat_id) === ECON_GROUP), { what: 'its photos deleted' });
+    expect(deleted.body.message_ids).toEqual(JSON.parse(String(econPost.photo_message_ids)));
+    await waitFor(
+      async () => ((await service.deps.db.selectFrom('telegram_bureau_posts').select('status').where('id', '=', econPost.id).executeTakeFirst())?.status === 'released' ? true : null),
+      { what: 'the post marked released' },
+    );
+  });
+
   it('answers a member who is not linked, or linked to another bureau, with an alert and changes nothing', async () => {
     const { caseId, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
     const stranger = groupMember(EPB_GROUP, nextUser++, 'Wang');

@@ -377,6 +377,20 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it("sends pages with headers that keep them out of other sites' frames and their addresses from other sites", async () => {
+    const res = await fetch(`${service.url}/`, { headers: { accept: 'text/html' } });
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
+    expect(res.headers.get('referrer-policy')).toBe('same-origin');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    // HSTS is the https proxy's to send.
+    expect(res.headers.get('strict-transport-security')).toBeNull();
+    // A path asked for as //elsewhere.example/…: the language switch of its page stays on this site.
+    const odd = await fetch(`${service.url}//elsewhere.example/x`, { headers: { accept: 'text/html' } });
+    const href = /<a href="([^"]*)" hreflang=/.exec(await odd.text())?.[1];
+    expect(href).toBe('/elsewhere.example/x?lang=en');
+  });
+
   it("answers in the language the browser prefers of the two, by its weights, and in Chinese when it names neither", async () => {
     for (const [accept, lang] of [
       ['de-DE,de;q=0.9,en;q=0.8', 'en'],

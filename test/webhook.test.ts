@@ -19,7 +19,7 @@ interface Seen {
 }
 
 /** A server answering each request with what `answer` gives for its path, recording every request. */
-async function server(answer: (path: string) => { status: number; location?: string }): Promise<{ url: string; seen: Seen[] }> {
+async function server(answer: (path: string) => { status: number; location?: string }, host = '127.0.0.1'): Promise<{ url: string; seen: Seen[] }> {
   const seen: Seen[] = [];
   const s: Server = createServer((req, res) => {
     let raw = '';
@@ -31,16 +31,16 @@ async function server(answer: (path: string) => { status: number; location?: str
       res.writeHead(status, location ? { location } : {}).end();
     });
   });
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => s.listen(0, host, resolve));
   onCleanup(() => new Promise<void>((resolve) => s.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, seen };
+  return { url: `http://${host}:${(s.address() as AddressInfo).port}`, seen };
 }
 
 const SECRET = 'bureau-secret-0123456789abcdef';
 const BODY = JSON.stringify({ caseId: 'c-1', text: '河里有死鱼' });
 
 describe('a signed webhook POST to a URL that redirects', () => {
-  it('follows a 307 or 308 with the same signed POST, to another server too', async () => {
+  it('follows a 307 or 308 with the same signed POST on the same host', async () => {
     const target = await server(() => ({ status: 200 }));
     for (const status of [307, 308]) {
       const moved = await server((path) => (path === '/old' ? { status, location: '/new' } : path === '/new' ? { status, location: `${target.url}/epb` } : { status: 404 }));
@@ -51,6 +51,22 @@ describe('a signed webhook POST to a URL that redirects', () => {
       const timestamp = String(arrived.headers[TIMESTAMP_HEADER.toLowerCase()]);
       expect(arrived.headers[SIGNATURE_HEADER.toLowerCase()]).toBe(signWebhook(SECRET, timestamp, BODY));
     }
+  });
+
+  it('fails for good on a 307 or 308 to another host, naming it, and sends nothing there', async () => {
+    // Another loopback address: another host as far as the bureau's URL says.
+    const elsewhere = await server(() => ({ status: 200 }), '127.0.0.2');
+    const moved = await server(() => ({ status: 307, location: `${elsewhere.url}/collect` }));
+    const error = await postSignedWebhook(fetch, { url: `${moved.url}/epb`, secret: SECRET, deliveryId: 'd-away' }, BODY).then(
+      () => null,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(WebhookError);
+    expect((error as WebhookError).retryable).toBe(false);
+    expect((error as WebhookError).message).toBe(
+      `HTTP 307: the webhook URL redirects to another host or to plain http (${elsewhere.url}/collect), where the assignment is not sent; set that address as the bureau's webhook`,
+    );
+    expect(elsewhere.seen).toEqual([]);
   });
 
   it('fails for good on a 301, 302 or 303, naming where it leads, and sends nothing there', async () => {

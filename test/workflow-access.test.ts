@@ -229,6 +229,10 @@ describe('who may call what', () => {
       expect(body.error, path).toMatchObject({ code: 'validation_failed', fields: { [param]: 'unknown query parameter' } });
     }
     expect(await h.service.deps.db.selectFrom('case_events').select('kind').where('case_id', '=', id).where('kind', '=', 'supervised').execute()).toEqual([]);
+    // What the API answers is kept in no cache (a case with its reporter's contact, for a dispatcher).
+    const read = await fetch(`${h.service.url}/api/v1/cases/${id}`, { headers: { authorization: `Bearer ${h.staff.dispatcher}` } });
+    expect(read.status).toBe(200);
+    expect(read.headers.get('cache-control')).toBe('no-store');
     // Spelt right, they are taken.
     expect((await client(h.service.url, h.staff.epb).get('/api/v1/cases?status=accepted')).status).toBe(200);
     expect((await fetch(`${h.service.url}/api/v1/track/${trackingCode}?lang=en`)).status).toBe(200);

@@ -751,7 +751,8 @@ export async function serveCaseFile(c: Context<AppEnv>, caseId: string, fileId: 
     // Saved under the name the page links it by (a bureau's masked as there); a photo has none to keep.
     ...(name === null ? {} : { 'Content-Disposition': inlineDisposition(name) }),
     'Content-Length': String(bytes.byteLength),
-    'Cache-Control': 'private, max-age=3600',
+    // Kept in no cache: a reporter's photo stays on a shared office computer after signing out otherwise.
+    'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
     // A PDF opens in the browser; nothing the file holds runs in the site's origin.
     'Content-Security-Policy': "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",

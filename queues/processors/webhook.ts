@@ -32,8 +32,9 @@ const MAX_REDIRECTS = 3;
 /**
  * POSTs `body` signed with `secret`. Resolves on any 2xx; throws a
  * WebhookError otherwise: retryable for network errors, 5xx, 408 and 429,
- * final for any other answer. A 307 or 308 is followed with the same POST; a
- * 301, 302 or 303 is final: following it would send a GET without the
+ * final for any other answer. A 307 or 308 on the same host (http moved to
+ * https too) is followed with the same POST, one to another host or from
+ * https to http is final; a 301, 302 or 303 is final: following it would send a GET without the
  * assignment, which a server answering 200 would make look delivered.
  */
 export async function postSignedWebhook(
@@ -67,17 +68,30 @@ export async function postSignedWebhook(
     if (res.status >= 300 && res.status < 400 && location) {
       const next = new URL(location, url).href;
       const keepsPost = res.status === 307 || res.status === 308;
-      if (keepsPost && hops < MAX_REDIRECTS) {
+      // Only on the configured host (http moved to https there too): the signed assignment, with a reporter's contact
+      // when shared, goes to no other host, nor from https to plain http, because a server said so.
+      const sameServer = onSameHost(target.url, next);
+      if (keepsPost && sameServer && hops < MAX_REDIRECTS) {
         url = next;
         continue;
       }
       throw new WebhookError(
-        keepsPost
-          ? `HTTP ${res.status}: more than ${MAX_REDIRECTS} redirects (last to ${next})`
-          : `HTTP ${res.status}: the webhook URL redirects to ${next}, where a POST is not sent again; set that address as the bureau's webhook`,
+        !keepsPost
+          ? `HTTP ${res.status}: the webhook URL redirects to ${next}, where a POST is not sent again; set that address as the bureau's webhook`
+          : !sameServer
+            ? `HTTP ${res.status}: the webhook URL redirects to another host or to plain http (${next}), where the assignment is not sent; set that address as the bureau's webhook`
+            : `HTTP ${res.status}: more than ${MAX_REDIRECTS} redirects (last to ${next})`,
         false,
       );
     }
     throw new WebhookError(`HTTP ${res.status}`, res.status >= 500 || res.status === 408 || res.status === 429);
   }
+}
+
+/** A redirect the assignment may follow: the same host, and never from https to http. */
+function onSameHost(configured: string, next: string): boolean {
+  const from = new URL(configured);
+  const to = new URL(next);
+  if (to.hostname !== from.hostname) return false;
+  return to.protocol === from.protocol || (from.protocol === 'http:' && to.protocol === 'https:');
 }

@@ -212,8 +212,11 @@ function settledMark(district: District, action: 'accepted' | 'returned', reason
 async function settlePost(deps: GroupPostDeps, p: JobPayloads['telegram_post']): Promise<string> {
   const post = await findPost(deps.db, p.caseId, p.unit, p.round);
   if (!post || post.message_id === null) return 'skipped: nothing was posted';
-  if (post.status !== 'posted') return `skipped: the post is already ${post.status}`;
   const a = (await listAssignments(deps.db, p.caseId)).filter((x) => x.unitCode === p.unit && x.round === p.round).at(-1);
+  // A post the unit signed for is withdrawn too once the case is taken from the unit: the report's words, place
+  // and photos leave its group, as its inbox stops showing them.
+  const withdrawable = post.status === 'posted' || (post.status === 'accepted' && a?.status === 'released');
+  if (!withdrawable) return `skipped: the post is already ${post.status}`;
   if (!a || a.status === 'pending') return `skipped: the assignment is ${a?.status ?? 'gone'}`;
   if (a.status === 'released') {
     // Taken from the unit by the dispatcher (a re-route, a merge, a transfer, a release): the buttons go.
@@ -223,7 +226,7 @@ async function settlePost(deps: GroupPostDeps, p: JobPayloads['telegram_post']):
       .updateTable('telegram_bureau_posts')
       .set({ status: 'released', acted_at: a.releasedAt, updated_at: deps.clock.now().toISOString() })
       .where('id', '=', post.id)
-      .where('status', '=', 'posted')
+      .where('status', 'in', ['posted', 'accepted'])
       .execute();
     return 'group post marked released';
   }

@@ -55,7 +55,8 @@ export function formatTime(iso: string | Date | null | undefined, lang: Lang, ti
 export function switchLangHref(url: string, to: Lang): string {
   const u = new URL(url);
   u.searchParams.set('lang', to);
-  return `${u.pathname}${u.search}`;
+  // A path asked for as //elsewhere.example/x would make a link to another site (a browser reads it scheme-relative).
+  return `${u.pathname.replace(/^\/{2,}/, '/')}${u.search}`;
 }
 
 /** What a file input is for: its button and the line saying what was chosen differ by it. */
