@@ -542,7 +542,11 @@ const SELF_DESCRIBED_CALLED = new RegExp(`(${I}是[^，,。！!？?\\s]{1,12}?(?
  */
 const FAMILY = '(?:老公|老婆|爱人|丈夫|妻子|媳妇|儿子|女儿|父亲|母亲|爸爸|妈妈|老伴)';
 const SELF_FAMILY_CALLED = new RegExp(`(${I}的?${FAMILY}(?:叫|名叫|的?名字(?:叫|是)))(${STATED_NAME})`, 'gu');
-const SELF_FAMILY = new RegExp(`(${I}的?${FAMILY}(?:就?是)?)${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
+/** After a family member's name, what may follow besides what ends any name: 我儿子王小二在厂里上班, 我老公李大勇说… */
+const FAMILY_NAME_END = '(?=[，,。.！!？?；;、\\s（(啊呀哈嘛呢在说也就都和跟]|亲眼|看到|看见|上班|反映|告诉|$)';
+const SELF_FAMILY = new RegExp(`(${I}的?${FAMILY}(?:就?是)?)${NOT_A_ROLE}(${PERSON_NAME})${FAMILY_NAME_END}`, 'gu');
+/** 杨过（本人）反映… — a name the writer marks as their own. */
+const SELF_MARKED = new RegExp(`(${SENTENCE_START}|[，,：:]\\s?)(${PERSON_NAME})(?=[（(]本人[）)])`, 'gu');
 /**
  * My name is John Doe, I am Wang Wei, I'm Li Ming, This is Lucy Chen, Name: Zhou Min: only a capitalised name
  * after it, not a place or a plant (This is Huilong Village); and the Chinese name in brackets right after it
@@ -622,7 +626,7 @@ export function maskSelfNames(
       return label + maskOf(name, givenOnly);
     });
   }
-  for (const rule of [SELF_NAMED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_REAL_NAME, SELF_SET_OFF, SELF_DESCRIBED, SELF_OF_PLACE, SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY]) {
+  for (const rule of [SELF_NAMED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_REAL_NAME, SELF_SET_OFF, SELF_DESCRIBED, SELF_OF_PLACE, SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY, SELF_MARKED]) {
     out = out.replace(rule, (m: string, label: string, name: string, ...rest: unknown[]) => {
       if (places.has(name) || isOfficial(label, rest)) return m;
       found(name);
