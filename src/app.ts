@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { secureHeaders } from 'hono/secure-headers';
+import { trackLookupGate } from '../handlers/lookup-gate.js';
 import type { Hono, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
@@ -112,6 +113,8 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
   // After the dependencies are set: a refusal here may be drawn as an error page, which needs them.
   app.use(utf8BodiesOnly);
   app.use(pagePathsWellFormed);
+  const lookups = trackLookupGate(deps.env.TRACK_LOOKUP_LIMIT);
+  for (const path of ['/track/*', '/api/v1/track/*', '/submitted/*']) app.use(path, lookups);
 
   for (const router of ROUTERS) app.route('/', router());
   const telegram = telegramWebhookRoutes(deps);

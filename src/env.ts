@@ -133,17 +133,7 @@ export const envSchema = z.object({
    * where INTAKE_RATE_LIMIT_STORE says. Staff signed in on the form and the
    * hotline calls are not counted.
    */
-  INTAKE_RATE_LIMIT: z
-    .string()
-    .default('30/1h')
-    .transform((v, ctx) => {
-      const limit = parseIntakeLimit(v);
-      if (limit === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'expected <count>/<window> (e.g. 30/1h, 10/15m, 5/90s) or off' });
-        return z.NEVER;
-      }
-      return limit;
-    }),
+  INTAKE_RATE_LIMIT: rateLimitSetting('30/1h'),
   /**
    * Where the reports per address are counted: `memory`, by each API process
    * on its own (free; several API processes each allow the limit), or
@@ -151,6 +141,14 @@ export const envSchema = z.object({
    * per report, about a quarter of the intake's throughput on two cores).
    */
   INTAKE_RATE_LIMIT_STORE: z.enum(['memory', 'redis']).default('memory'),
+  /**
+   * How many lookups of a tracking code no case has one network address may
+   * make (tracking page, `GET /api/v1/track/…`, a rating sent to a wrong
+   * code), `<count>/<window>` or `off`: past it every lookup from there is a
+   * 429 until the window ends, so codes cannot be tried by the thousand.
+   * Counted in each process's memory.
+   */
+  TRACK_LOOKUP_LIMIT: rateLimitSetting('20/10m'),
   /**
    * PBKDF2 work factor of new staff password hashes (and of hashes renewed at
    * sign-in). Cloudflare Workers refuse more than 100,000, so the Workers
@@ -233,6 +231,21 @@ export interface IntakeLimit {
 }
 
 const WINDOW_UNIT_S = { s: 1, m: 60, h: 3600 } as const;
+
+/** A `<count>/<window>` or `off` setting (parseIntakeLimit), with its default. */
+function rateLimitSetting(fallback: string) {
+  return z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const limit = parseIntakeLimit(v);
+      if (limit === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'expected <count>/<window> (e.g. 30/1h, 10/15m, 5/90s) or off' });
+        return z.NEVER;
+      }
+      return limit;
+    });
+}
 
 /** `30/1h` → 30 reports an hour; `off` → null (no limit); anything else → undefined. */
 export function parseIntakeLimit(value: string): IntakeLimit | null | undefined {

@@ -61,6 +61,8 @@ export function testEnv(name: string, overrides: Record<string, string> = {}): E
     DISPATCH_ATTEMPTS: '3',
     // Test files send many reports from 127.0.0.1; the limit per address has tests of its own (intake-limit.test.ts).
     INTAKE_RATE_LIMIT: 'off',
+    // Likewise the lookups of unknown tracking codes (tested in intake-limit.test.ts).
+    TRACK_LOOKUP_LIMIT: 'off',
     ...overrides,
   });
   onCleanup(() => removeQueueKeys(env.REDIS_URL, env.QUEUE_PREFIX));

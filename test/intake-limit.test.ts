@@ -431,3 +431,32 @@ describe('reports per chat on the Telegram bot', () => {
     expect(warning()).toHaveLength(1);
   });
 });
+
+describe('TRACK_LOOKUP_LIMIT', () => {
+  it('stops an address that tried as many unknown tracking codes as allowed, on every lookup route, until its window ends; known codes cost nothing', async () => {
+    expect(parseEnv({}).TRACK_LOOKUP_LIMIT).toEqual({ reports: 20, windowS: 600 });
+    expect(() => parseEnv({ TRACK_LOOKUP_LIMIT: 'many' })).toThrow(/TRACK_LOOKUP_LIMIT/);
+    const service = await startTestService(testEnv('lookup-limit', { TRACK_LOOKUP_LIMIT: '3/10m', TRUST_PROXY: 'true' }));
+    const accepted = (await (await postFrom(service, '203.0.113.50')).json()) as { trackingCode: string };
+    const from = (address: string, path: string, init: RequestInit = {}) =>
+      fetch(`${service.url}${path}`, { ...init, headers: { 'x-forwarded-for': address, ...(init.headers as Record<string, string>) } });
+    const prober = '203.0.113.51';
+    // A resident looking up their own case again and again is never stopped.
+    for (let i = 0; i < 5; i++) expect((await from(prober, `/api/v1/track/${accepted.trackingCode}`)).status).toBe(200);
+    // Unknown codes, by the API, the page and a rating: three allowed, then every lookup refused.
+    expect((await from(prober, '/api/v1/track/AAAAAAAAAA')).status).toBe(404);
+    expect((await from(prober, '/track/CCCCCCCCCC', { headers: { accept: 'text/html' } })).status).toBe(404);
+    const rated = await from(prober, '/api/v1/track/DDDDDDDDDD/feedback', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rating: 'dissatisfied', solved: false }) });
+    expect(rated.status).toBe(404);
+    const stopped = await from(prober, `/api/v1/track/${accepted.trackingCode}`);
+    expect(stopped.status).toBe(429);
+    expect(Number(stopped.headers.get('retry-after'))).toBeGreaterThan(500);
+    expect(((await stopped.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+    const page = await from(prober, `/track/${accepted.trackingCode}`, { headers: { accept: 'text/html', 'accept-language': 'zh-CN' } });
+    expect(page.status).toBe(429);
+    expect(await page.text()).toContain('操作过于频繁');
+    expect((await from(prober, `/submitted/${accepted.trackingCode}`, { headers: { accept: 'text/html' } })).status).toBe(429);
+    // Another address is not held back by this one.
+    expect((await from('203.0.113.52', `/api/v1/track/${accepted.trackingCode}`)).status).toBe(200);
+  });
+});
