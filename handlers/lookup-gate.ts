@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+// The memory limiter alone (src/types/rate-limiter-memory.d.ts): the package's entry does not bundle for Workers.
+import RateLimiterMemory from 'rate-limiter-flexible/lib/RateLimiterMemory.js';
 import type { IntakeLimit } from '../src/env.js';
 import { AppError } from '../src/errors.js';
 import { senderOfAddress } from '../src/intake/intake-gate.js';
