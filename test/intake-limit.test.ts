@@ -390,7 +390,7 @@ describe('reports per chat on the Telegram bot', () => {
 
   beforeAll(async () => {
     emu = await startTelegramEmulator(TOKEN);
-    service = await startTestService(telegramEnv(emu, 'intake-limit-telegram', { INTAKE_RATE_LIMIT: '1/1h' }), 'all', { logger: logs.logger });
+    service = await startTestService(telegramEnv(emu, 'intake-limit-telegram', { INTAKE_RATE_LIMIT: '1/1h', TRACK_LOOKUP_LIMIT: '2/10m' }), 'all', { logger: logs.logger });
   });
 
   const chatCases = async (chatId: number) =>
@@ -420,6 +420,22 @@ describe('reports per chat on the Telegram bot', () => {
     const other = residentChat(88_002, 'en-US');
     expect((await report(other, '兴隆办事处有人焚烧电线')).join('\n')).toContain('Tracking code');
     expect((await report(other, '兴隆办事处有人焚烧电线，又一次')).join('\n')).toContain('Reports from this chat have reached the limit (1 per 1 h)');
+  });
+
+  it('holds back a chat that asked /status for too many unknown tracking codes, as the tracking page holds back an address', async () => {
+    const chat = residentChat(88_003);
+    const said = await report(chat, '兴隆办事处有人焚烧电线（查询测试）');
+    const code = /[34679ACDEFGHJKMNPQRTUVWXY]{10}/.exec(said.join('\n'))?.[0];
+    expect(code).toBeTruthy();
+    const status = async (arg: string) => sentTexts((await deliver(emu, service.url, chat.command(`/status ${arg}`))).calls, chat.chatId).join('\n');
+    expect(await status(code!)).toContain(`案件 ${code}`);
+    expect(await status('AAAAAAAAAA')).toContain('没有找到这个查询码对应的案件');
+    expect(await status('CCCCCCCCCC')).toContain('没有找到这个查询码对应的案件');
+    // Two unknown codes allowed: then even its own code waits until the window ends.
+    expect(await status(code!)).toBe('查询了太多不存在的查询码，请 10 分钟后再查询。');
+    // Another chat is not held back by this one.
+    const other = residentChat(88_004);
+    expect(sentTexts((await deliver(emu, service.url, other.command(`/status ${code}`))).calls, other.chatId).join('\n')).toContain(`案件 ${code}`);
   });
 
   it('warns once when reports come with X-Forwarded-For while TRUST_PROXY is off (a proxy in front, most likely)', async () => {

@@ -12,6 +12,7 @@ import { clip, keepableText } from '../domain/text.js';
 import { publicUrl } from '../env.js';
 import { acceptReport, earlierReport, type AcceptedReport, type ReportInput } from '../intake/accept-report.js';
 import { admitReport, refusalWords, telegramSender } from '../intake/intake-gate.js';
+import { lookupCounter, type LookupCounter } from '../intake/lookup-counter.js';
 import { reporterFields } from '../intake/anonymity.js';
 import { findPhones, maskPhone } from '../pipeline/extract.js';
 import { extractDetails } from '../pipeline/extract-details.js';
@@ -74,6 +75,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   installDelivery(bot.api, deps.env, WEBHOOK_DELIVERY);
   bot.api.config.use(answersNeverFail(deps.logger));
   bot.api.config.use(unchangedEditsAreDone());
+  const lookups = lookupCounter(deps.env.TRACK_LOOKUP_LIMIT);
   const conversation: ConversationContext = {
     placeIn: (text) => {
       const d = extractDetails(deps.district, text, { location: null, receivedAt: deps.clock.now() });
@@ -133,7 +135,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     const t = textsFor(ctx);
     const arg = ctx.match.trim();
     const lang = langOf(ctx.from?.language_code);
-    await ctx.reply(arg ? await oneStatus(deps, t, lang, arg) : await ownStatus(deps, t, lang, String(ctx.chat.id)));
+    await ctx.reply(arg ? await oneStatus(deps, lookups, String(ctx.chat.id), t, lang, arg) : await ownStatus(deps, t, lang, String(ctx.chat.id)));
   });
   // Any other command: say what the bot understands rather than take it as a description.
   pm.on('message:entities:bot_command', async (ctx, next) => {
@@ -506,11 +508,18 @@ async function ownStatus(deps: BotDeps, t: Texts, lang: Lang, chatId: string): P
   return t.statusList(lines);
 }
 
-async function oneStatus(deps: BotDeps, t: Texts, lang: Lang, arg: string): Promise<string> {
+async function oneStatus(deps: BotDeps, lookups: LookupCounter, chatId: string, t: Texts, lang: Lang, arg: string): Promise<string> {
+  // A chat that tried too many unknown codes waits, as an address does on the tracking page (TRACK_LOOKUP_LIMIT).
+  const sender = telegramSender(chatId);
+  const heldBack = await lookups.heldBack(sender);
+  if (heldBack !== null) return t.statusHeldBack(Math.ceil(heldBack / 60));
   // The code as typed, or the tracking link or 查询码 line of the bot's own message, pasted.
   const code = trackingCodeIn(arg);
   const found = code ? await findCaseByTrackingCode(deps.db, code) : null;
-  if (!found) return t.statusNotFound;
+  if (!found) {
+    await lookups.missed(sender);
+    return t.statusNotFound;
+  }
   // A merged report is told how the case it is handled in goes, without that case's code (its reporter's key).
   const handledIn = (await caseHandledIn(deps.db, found)) ?? found;
   const lead = currentLead(await listAssignments(deps.db, handledIn.id));

@@ -120,6 +120,7 @@ const zh = {
   statusOne: (code: string, status: string, lead: string | null, url: string) =>
     `案件 ${code}\n状态：${status}` + (lead ? `\n承办单位：${lead}` : '') + `\n详情：${url}`,
   statusNotFound: '没有找到这个查询码对应的案件，请检查后重试。',
+  statusHeldBack: (minutes: number) => `查询了太多不存在的查询码，请 ${minutes} 分钟后再查询。`,
   group: {
     post: (p: PostParts) =>
       `【${p.reopened ? '重办派单' : '新派单'}】${p.unit} · ${{ lead: '牵头承办', co: '协办', jurisdiction: '属地协办' }[p.role]}${p.urgent ? ' · ⚠️紧急' : ''}\n` +
@@ -285,6 +286,7 @@ const en: Texts = {
   statusMerged: (merged, now) => `${merged} (handled together with another report, now: ${now.toLowerCase()})`,
   statusOne: (code, status, lead, url) => `Case ${code}\nStatus: ${status}` + (lead ? `\nHandled by: ${lead}` : '') + `\nDetails: ${url}`,
   statusNotFound: 'No case has this tracking code; please check it and try again.',
+  statusHeldBack: (minutes) => `Too many tracking codes that no case has were looked up: look up again in ${minutes} min.`,
   group: {
     post: (p) =>
       `[${p.reopened ? 'Reopened' : 'New assignment'}] ${p.unit} · ${{ lead: 'lead', co: 'co-handling', jurisdiction: 'jurisdiction' }[p.role]}${p.urgent ? ' · ⚠️ urgent' : ''}\n` +
