@@ -1,7 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { secureHeaders } from 'hono/secure-headers';
 import { trackLookupGate } from '../handlers/lookup-gate.js';
-import type { Hono, MiddlewareHandler } from 'hono';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { AppEnv } from '../handlers/app-env.js';
@@ -32,7 +32,10 @@ import { databaseUnavailable } from '../db/unavailable.js';
 import type { Deps } from './deps.js';
 import { textFault } from './domain/text.js';
 import { IntakeWriterDown } from './intake/intake-writer.js';
-import { AppError, errorBody } from './errors.js';
+import { AppError, errorBody, type ErrorBody } from './errors.js';
+import { API_MESSAGES_ZH, fieldMessage } from './web/messages.js';
+import { apiLanguage } from './web/i18n.js';
+import { refusalText } from '../handlers/pages/staff-common.js';
 import { maskPhonesInText } from './pipeline/extract.js';
 import { renderErrorPage, wantsHtml } from './web/render.js';
 
@@ -143,7 +146,7 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
 
   app.notFound((c) => {
     const err = new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`);
-    return wantsHtml(c) ? renderErrorPage(c, err) : c.json(errorBody(err, c.get('requestId')), 404);
+    return wantsHtml(c) ? renderErrorPage(c, err) : c.json(apiErrorBody(c, err, c.get('requestId')), 404);
   });
 
   app.onError((err, c) => {
@@ -163,21 +166,39 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
       if (wantsHtml(c)) return renderErrorPage(c, appError);
       // The rest of an oversized body is never read: the connection cannot be reused.
       if (appError.code === 'payload_too_large') c.header('Connection', 'close');
-      return c.json(errorBody(appError, reqId), appError.status);
+      return c.json(apiErrorBody(c, appError, reqId), appError.status);
     }
     if (clientWentAway(c, err)) {
       // Nobody reads this answer; the request log shows a 400 rather than a fault of the service.
       deps.logger.info({ reqId, reason: err.message }, 'client closed the connection before its request was read');
-      return c.json(errorBody(new AppError('malformed_body', 'the request ended before its body was complete', { body: 'incomplete' }), reqId), 400);
+      return c.json(apiErrorBody(c, new AppError('malformed_body', 'the request ended before its body was complete', { body: 'incomplete' }), reqId), 400);
     }
     deps.logger.error({ reqId, err: { type: err.name, message: err.message, stack: err.stack } }, 'unhandled error');
     const internal = new AppError('internal', 'internal error; the request id identifies it in the logs');
     // A resident or clerk in a browser gets a page in their language, not the API's JSON.
     if (wantsHtml(c)) return renderErrorPage(c, internal);
-    return c.json(errorBody(internal, reqId), 500);
+    return c.json(apiErrorBody(c, internal, reqId), 500);
   });
 
   return app;
+}
+
+/**
+ * The error body in the client's language: English (the API's own words),
+ * or Chinese for a client that prefers it (Accept-Language). The code, the
+ * field names and the request id are the same in both.
+ */
+function apiErrorBody(c: Context<AppEnv>, err: AppError, reqId: string): ErrorBody {
+  const body = errorBody(err, reqId);
+  if (apiLanguage(c.req.header('accept-language') ?? '') !== 'zh') return body;
+  const district = c.get('deps').district;
+  const fields = err.fields ? Object.fromEntries(Object.entries(err.fields).map(([k, v]) => [k, fieldMessage('zh', v)])) : undefined;
+  const message = err.refusal
+    ? refusalText(err.refusal, 'zh', district)
+    : fields && err.code === 'validation_failed'
+      ? `${API_MESSAGES_ZH.validation_failed}：${Object.keys(fields).join('、')}`
+      : API_MESSAGES_ZH[err.code];
+  return { error: { ...body.error, message, ...(fields ? { fields } : {}) } };
 }
 
 /**

@@ -29,9 +29,10 @@ type ExtensionState = 'pending' | 'approved' | 'refused' | 'lapsed';
 
 /**
  * Why the workflow refused an action (an `illegal_transition` or `conflict`),
- * with what the reason names. The API answers with the English message; a
- * page says the reason in its own language from this, so rewording the
- * message never changes what a page shows. Unit codes and statuses only:
+ * with what the reason names. The API answers with the English message (a
+ * client preferring Chinese gets the reason said from this); a page says the
+ * reason in its own language from this, so rewording the message never
+ * changes what a page shows. Unit codes and statuses only:
  * nothing here names a person.
  */
 export type Refusal =

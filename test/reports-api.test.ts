@@ -179,6 +179,26 @@ describe('POST /api/v1/reports', () => {
     expect(await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirst()).toBeUndefined();
   });
 
+  it('says its refusals in Chinese to a client that prefers Chinese, and in English otherwise, with the same code and fields', async () => {
+    const bad = { text: '', phone: 'abc', colour: 'red' };
+    const ask = async (acceptLanguage?: string) => {
+      const res = await fetch(`${api}/reports`, { method: 'POST', headers: { 'content-type': 'application/json', ...(acceptLanguage ? { 'accept-language': acceptLanguage } : {}) }, body: JSON.stringify(bad) });
+      expect(res.status).toBe(400);
+      return ((await res.json()) as { error: { code: string; message: string; fields: Record<string, string> } }).error;
+    };
+    const zh = await ask('zh-CN,zh;q=0.9,en;q=0.8');
+    expect(zh.code).toBe('validation_failed');
+    expect(zh.message).toBe('请求有误：text、phone、colour');
+    expect(zh.fields).toMatchObject({ text: '不能为空', colour: '不接受此字段', phone: expect.stringMatching(/^请填写电话号码/) });
+    // No preference, any language, or English first: the API's own English.
+    for (const header of [undefined, '*', 'en-US,zh-CN;q=0.5', 'fr']) {
+      const en = await ask(header);
+      expect(en.message, header).toBe('invalid text, phone, colour');
+      expect(en.fields, header).toMatchObject({ text: 'must not be empty', colour: 'unknown field', phone: expect.stringMatching(/^must be a phone number/) });
+      expect(Object.keys(en.fields)).toEqual(Object.keys(zh.fields));
+    }
+  });
+
   it('refuses a query parameter, which the intake takes none of, keeping nothing: ?anonymous=true does not make a report anonymous', async () => {
     const before = await service.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     const res = await postJson(`${api}/reports?anonymous=true`, { text: '兴隆办事处工厂偷排废水（查询参数）', name: '王小明', phone: '13812345678' });

@@ -279,6 +279,16 @@ describe.each([
       const early = await json(as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '已处理' }));
       expect(early.status).toBe(409);
       expect(early.body.error.code).toBe('illegal_transition');
+      // Asked for in Chinese, the same refusal is said in Chinese, its code the same.
+      const zh = await fetch(`${service.url}/api/v1/cases/${id}/reply`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${staff.epb}`, 'content-type': 'application/json', 'accept-language': 'zh-CN,zh;q=0.9,en;q=0.8' },
+        body: JSON.stringify({ text: '已处理' }),
+      });
+      const zhBody = (await zh.json()) as { error: { code: string; message: string } };
+      expect(zhBody.error.code).toBe('illegal_transition');
+      expect(zhBody.error.message).toMatch(/\p{Script=Han}/u);
+      expect(zhBody.error.message).not.toMatch(/[a-z]{4,}/);
       expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
       const twice = await json(as(staff.epb2).post(`/api/v1/cases/${id}/accept`));
       expect(twice.status).toBe(409);

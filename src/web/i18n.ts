@@ -34,6 +34,12 @@ function resolveOnce(c: Context): Lang {
   return languageAccepted(c.req.header('accept-language') ?? '');
 }
 
+/** The API's language: Chinese only when the client prefers it to English (by its q weights); English otherwise, `*` and none too. */
+export function apiLanguage(header: string): Lang {
+  const wanted = parseAccept(header).find((a) => a.q > 0 && /^(zh|en)\b/i.test(a.type));
+  return wanted && /^zh/i.test(wanted.type) ? 'zh' : 'en';
+}
+
 /** The browser's most preferred of the two languages (by its q weights), Chinese when it names neither. */
 export function languageAccepted(header: string): Lang {
   const wanted = parseAccept(header).find((a) => a.q > 0 && /^(zh|en)\b/i.test(a.type));

@@ -1,4 +1,4 @@
-import type { AppError } from '../errors.js';
+import type { AppError, ErrorCode } from '../errors.js';
 import type { Lang } from './i18n.js';
 
 /**
@@ -34,6 +34,8 @@ const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
   [/^already received with a different transcript$/, '该来电编号已用于另一份通话记录，请核对来电编号'],
   [/^already received with a different /, '该来电编号已用于另一个来电（通话记录、来电时间或来电号码不同），请核对来电编号'],
   [/^differs from the call already received under this callId$/, '与该来电编号已受理的来电不一致'],
+  [/^unknown field$/, '不接受此字段', 'Not a field of this form.'],
+  [/^unknown query parameter$/, '不接受此查询参数'],
   // The text rules (src/domain/text.ts).
   [/^must not contain NUL characters$/, '含有无法保存的空字符（NUL），请删除后再提交'],
   [/^must be well-formed Unicode/, '含有无法识别的字符，请删除后再提交'],
@@ -101,3 +103,25 @@ export function pageMessage(lang: Lang, err: AppError, csrfField: string): strin
   if (lang === 'en') return PAGE_MESSAGES_EN[key] ?? err.message;
   return PAGE_MESSAGES[key] ?? '请求未能完成，请返回上一页检查后重试。';
 }
+
+/**
+ * The API's own `message` in Chinese, by error code, for a client that asks
+ * for Chinese (Accept-Language): the code stays the contract, the words are
+ * for the people reading them. A refusal with a reason says it in full
+ * (refusalText); fields are said by fieldMessage.
+ */
+export const API_MESSAGES_ZH: Record<ErrorCode, string> = {
+  validation_failed: '请求有误',
+  malformed_body: '请求体无法读取',
+  unauthorized: '需要有效的访问令牌',
+  forbidden: '无权执行此操作',
+  not_found: '没有找到',
+  conflict: '案件已被他人更新，请重新读取后再试',
+  idempotency_key_reused: '该 Idempotency-Key 已用于另一份内容',
+  illegal_transition: '案件当前状态不允许此操作',
+  payload_too_large: '请求体过大',
+  unsupported_media_type: '不支持的内容类型或编码（请使用 UTF-8、不压缩）',
+  rate_limited: '请求过于频繁，请按 Retry-After 稍后再试',
+  internal: '服务内部错误，可凭请求编号在日志中查找',
+  not_ready: '服务暂时无法处理请求，请稍后重发',
+};
