@@ -1,13 +1,14 @@
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectDatabase, migrateToLatest } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 import { ManualClock } from '../src/clock.js';
 import { createDatabaseIntakeGate, pruneIntakeCounts } from '../src/intake/database-intake-gate.js';
 import { EnvError, parseEnv } from '../src/env.js';
 import { senderOfAddress } from '../src/intake/intake-gate.js';
+import { lookupCounter } from '../src/intake/lookup-counter.js';
 import type { Service } from '../src/runtime.js';
 import { newPage } from './browser.js';
 import { bodyOf, captureLogs, createPgDatabase, onCleanup, postJson, REDIS_URL, startTestService, tempDir, testEnv, waitFor } from './harness.js';
@@ -474,5 +475,26 @@ describe('TRACK_LOOKUP_LIMIT', () => {
     expect((await from(prober, `/submitted/${accepted.trackingCode}`, { headers: { accept: 'text/html' } })).status).toBe(429);
     // Another address is not held back by this one.
     expect((await from('203.0.113.52', `/api/v1/track/${accepted.trackingCode}`)).status).toBe(200);
+  });
+});
+
+describe('the counter of unknown tracking codes', () => {
+  it("lets a sender look up again once its window ended, even where the timer that forgets it never ran", async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const counter = lookupCounter({ reports: 2, windowS: 60 });
+      await counter.missed('203.0.113.9');
+      expect(await counter.heldBack('203.0.113.9')).toBeNull();
+      await counter.missed('203.0.113.9');
+      expect(await counter.heldBack('203.0.113.9')).toBe(60);
+      // The clock moves past the window; the real timer that would delete the count has not fired.
+      vi.setSystemTime(Date.now() + 61_000);
+      expect(await counter.heldBack('203.0.113.9')).toBeNull();
+      // A new miss starts a new window.
+      await counter.missed('203.0.113.9');
+      expect(await counter.heldBack('203.0.113.9')).toBeNull();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

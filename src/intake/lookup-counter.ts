@@ -23,7 +23,9 @@ export function lookupCounter(limit: IntakeLimit | null): LookupCounter {
   return {
     async heldBack(sender) {
       const tried = await misses.get(sender);
-      return tried && tried.consumedPoints >= limit.reports ? Math.max(1, Math.ceil(tried.msBeforeNext / 1000)) : null;
+      // A window that ended is over even where its timer never ran to forget it (a Workers isolate between requests).
+      if (!tried || tried.msBeforeNext <= 0 || tried.consumedPoints < limit.reports) return null;
+      return Math.ceil(tried.msBeforeNext / 1000);
     },
     async missed(sender) {
       await misses.penalty(sender, 1);
