@@ -302,6 +302,27 @@ describe.each([
     expect(await processors.telegram_post(again, ctx())).toBe('skipped: already posted');
   });
 
+  it('tells a unit whose deadlines a case made urgent brought forward: a case.urgent notice to its webhook and a line in its group', async () => {
+    const { id, trackingCode } = await routedReport();
+    const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'livestock_waste', urgent: true, reason: '粪水流进村民吃水的井，请马上处理（联系王五 13912345678）' }, await account('dispatcher', null));
+    expect(routed.status, await routed.clone().text()).toBe(200);
+    const notices = await unitNotices(id, 'urgent');
+    const agri = (await listAssignments(service.deps.db, id)).find((a) => a.unitCode === 'agri')!;
+    expect(Object.keys(notices)).toContain('agri');
+    const hooksBefore = bureaus.received.length;
+    const messagesBefore = groupMessages().length;
+    expect(await notify(notices.agri!.id)).toBe('urgent sent to agri by webhook and telegram');
+    const hook = bureaus.received.slice(hooksBefore).filter((r) => r.path === '/agri');
+    expect(hook.map((r) => r.body.event)).toEqual(['case.urgent']);
+    expect(hook[0]!.body.notice).toMatchObject({ kind: 'urgent', role: 'lead', deadlines: agri.deadlines });
+    expect((hook[0]!.body.case as { urgent?: boolean }).urgent).toBe(true);
+    expect(hook[0]!.raw).not.toContain(trackingCode);
+    expect(hook[0]!.raw).not.toContain('13912345678');
+    const line = String(groupMessages().slice(messagesBefore).at(-1)!.body.text);
+    expect(line).toContain(`【紧急】${caseReference(id)} 已改为紧急件，办理期限提前：签收`);
+    expect(line).not.toContain('13912345678');
+  });
+
   it('tells a unit whose webhook had the case that it was taken from it, and why; not where it went, nor once it has the case again', async () => {
     const desk = await account('dispatcher', null, 'dispatcher-released');
     const { id, trackingCode } = await routedReport();

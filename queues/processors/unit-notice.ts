@@ -179,12 +179,13 @@ async function toGroup(deps: ProcessorDeps, telegram: TelegramPush, unit: Unit, 
   const tz = deps.district.file.district.timezone;
   const stage = data.stage ? t.stage[data.stage] : '';
   const due = data.due ? deadlineLabel(data.due, tz) : '';
-  const text =
-    n.kind === 'reminder'
-      ? t.reminder(caseReference(c.id), stage, due)
-      : data.stage && data.due
-        ? t.overdueSupervision(caseReference(c.id), stage, due, data.workingDaysOverdue ?? 0)
-        : t.supervision(caseReference(c.id), data.note ?? '');
+  const when = (iso: string | null | undefined) => (iso ? deadlineLabel(iso, tz) : null);
+  const ref = caseReference(c.id);
+  let text: string;
+  if (n.kind === 'reminder') text = t.reminder(ref, stage, due);
+  else if (n.kind === 'urgent') text = t.urgent(ref, when(data.deadlines?.signBy), when(data.deadlines?.replyBy), data.note ?? '');
+  else if (data.stage && data.due) text = t.overdueSupervision(ref, stage, due, data.workingDaysOverdue ?? 0);
+  else text = t.supervision(ref, data.note ?? '');
   // In reply to the unit's latest post of the case, so the group sees which assignment it is about.
   const post = await deps.db
     .selectFrom('telegram_bureau_posts')

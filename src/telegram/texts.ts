@@ -158,6 +158,8 @@ const zh = {
     overdueSupervision: (code: string, stage: string, due: string, days: number) =>
       `⚠️【督办】${code}：${stage}期限 ${due} 已过 ${days} 个工作日仍未${stage}，已列入督办，请立即办理。`,
     supervision: (code: string, note: string) => `⚠️【督办】${code}：${note || '请加快办理并按期答复。'}`,
+    urgent: (code: string, signBy: string | null, replyBy: string | null, note: string) =>
+      `🚨【紧急】${code} 已改为紧急件，办理期限提前：` + [signBy ? `签收 ${signBy}` : null, replyBy ? `答复 ${replyBy}` : null].filter(Boolean).join('，') + (note ? `。调度员说明：${note}` : '。'),
   },
   link: {
     usage: '请发送：/link 绑定码（绑定码由管理员发给您）。',
@@ -324,6 +326,8 @@ const en: Texts = {
     overdueSupervision: (code, stage, due, days) =>
       `⚠️ [Supervision] ${code}: ${days} working days past the deadline to ${stage} (${due}); the case is now supervised, please handle it at once.`,
     supervision: (code, note) => `⚠️ [Supervision] ${code}: ${note || 'please speed up handling and reply on time.'}`,
+    urgent: (code, signBy, replyBy, note) =>
+      `🚨 [Urgent] ${code} is urgent now, its deadlines earlier: ` + [signBy ? `sign for by ${signBy}` : null, replyBy ? `reply by ${replyBy}` : null].filter(Boolean).join(', ') + (note ? `. The dispatcher says: ${note}` : '.'),
   },
   link: {
     usage: 'Send: /link CODE (the code your administrator gave you).',

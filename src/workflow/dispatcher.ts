@@ -330,6 +330,10 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     // signing deadline only while not signed for). Made not urgent, they keep the deadlines they have.
     const tightened = urgent && !c.urgent ? await tightenDeadlines(trx, kept, deadlines, at) : new Map<string, Assignment['deadlines']>();
     if (tightened.size > 0) await scheduleDeadlineChecks(trx, c.id, wakeUpsFor(district, deps.calendar, deadlines), now);
+    // Each of those units is told its new deadlines (webhook, group), with the dispatcher's reason.
+    for (const a of kept.filter((k) => tightened.has(k.id))) {
+      await queueNotification(trx, { caseId, audience: `unit:${a.unitCode}`, kind: 'urgent', data: { role: a.role, deadlines: tightened.get(a.id), note: input.reason } }, now);
+    }
 
     const keptLead = kept.find((a) => a.role === 'lead');
     const caseDeadlines = keptLead ? (tightened.get(keptLead.id) ?? keptLead.deadlines) : deadlines;

@@ -42,7 +42,8 @@ export type NotificationKind =
   | 'returned'
   | 'extension_requested'
   | 'reassigned'
-  | 'released';
+  | 'released'
+  | 'urgent';
 
 export async function queueNotification(
   trx: Trx,
