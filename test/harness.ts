@@ -174,16 +174,19 @@ function ephemeralPortsStart(): number {
  * the range can be given that very port): a server stopped and started again could not listen on it, and
  * the "dead" address would answer.
  */
-export async function freePort(): Promise<number> {
-  const below = ephemeralPortsStart();
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 10_000 + Math.floor(Math.random() * (below - 10_000));
-    const free = await new Promise<boolean>((resolve) => {
+export async function freePort(opts: { alsoFree?: number } = {}): Promise<number> {
+  // With `alsoFree`, the port that far above it must be free too and stay out of the ephemeral range (a Redis
+  // Cluster node's bus port, its port + 10000, which an outgoing connection could otherwise take meanwhile).
+  const below = ephemeralPortsStart() - (opts.alsoFree ?? 0);
+  const isFree = (port: number) =>
+    new Promise<boolean>((resolve) => {
       const srv = createServer();
       srv.once('error', () => resolve(false));
       srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-    if (free) return port;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (below - 10_000));
+    if ((await isFree(port)) && (opts.alsoFree === undefined || (await isFree(port + opts.alsoFree)))) return port;
   }
   throw new Error(`no free port between 10000 and ${below}`);
 }

@@ -250,8 +250,9 @@ describe('a real Redis Cluster', () => {
     const dir = tempDir();
     const ports: number[] = [];
     while (ports.length < 3) {
-      const port = await freePort();
-      if (!ports.includes(port)) ports.push(port);
+      // Each node's cluster bus listens on its port + 10000: free too, and out of the range outgoing connections use.
+      const port = await freePort({ alsoFree: 10_000 });
+      if (!ports.includes(port) && !ports.some((p) => Math.abs(p - port) === 10_000)) ports.push(port);
     }
     for (const port of ports) {
       startServer([
