@@ -186,6 +186,9 @@ describe('POST /api/v1/reports', () => {
       expect(res.status).toBe(400);
       return ((await res.json()) as { error: { code: string; message: string; fields: Record<string, string> } }).error;
     };
+    // A place out of range, in Chinese too.
+    const far = await fetch(`${api}/reports`, { method: 'POST', headers: { 'content-type': 'application/json', 'accept-language': 'zh-CN' }, body: JSON.stringify({ text: '河里有死鱼', location: { lat: 95, lng: 'east' } }) });
+    expect(((await far.json()) as { error: { fields: Record<string, string> } }).error.fields).toEqual({ 'location.lat': '应在 -90 到 90 之间', 'location.lng': '请填写数字' });
     const zh = await ask('zh-CN,zh;q=0.9,en;q=0.8');
     expect(zh.code).toBe('validation_failed');
     expect(zh.message).toBe('请求有误：text、phone、colour');
