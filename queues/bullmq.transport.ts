@@ -192,11 +192,7 @@ export function createBullmqTransport(opts: BullmqOptions & { retry?: RetryPolic
     async ping() {
       if (connection.status !== 'ready') return false;
       try {
-        const pong = await Promise.race([
-          connection.ping(),
-          new Promise<null>((resolve) => setTimeout(() => resolve(null), 500).unref()),
-        ]);
-        return pong === 'PONG';
+        return (await withTimeout(connection.ping(), 500)) === 'PONG';
       } catch {
         return false;
       }

@@ -187,7 +187,8 @@ export async function updateAssignmentIf(
     returned_at?: string;
     return_reason?: string;
     released_at?: string;
-    reply_deadline_at?: string;
+    sign_deadline_at?: string | null;
+    reply_deadline_at?: string | null;
     reply_overdue_at?: string | null;
     supervised_at?: string;
   },

@@ -34,16 +34,20 @@ function resolveOnce(c: Context): Lang {
   return languageAccepted(c.req.header('accept-language') ?? '');
 }
 
-/** The API's language: Chinese only when the client prefers it to English (by its q weights); English otherwise, `*` and none too. */
-export function apiLanguage(header: string): Lang {
+/** Of the two languages, the one an Accept-Language header prefers (by its q weights), or null when it names neither. */
+function preferredOf(header: string): Lang | null {
   const wanted = parseAccept(header).find((a) => a.q > 0 && /^(zh|en)\b/i.test(a.type));
-  return wanted && /^zh/i.test(wanted.type) ? 'zh' : 'en';
+  return wanted ? (/^zh/i.test(wanted.type) ? 'zh' : 'en') : null;
 }
 
-/** The browser's most preferred of the two languages (by its q weights), Chinese when it names neither. */
+/** The API's language: Chinese only when the client prefers it to English; English otherwise, `*` and none too. */
+export function apiLanguage(header: string): Lang {
+  return preferredOf(header) ?? 'en';
+}
+
+/** The browser's preferred language of the two, Chinese when it names neither. */
 export function languageAccepted(header: string): Lang {
-  const wanted = parseAccept(header).find((a) => a.q > 0 && /^(zh|en)\b/i.test(a.type));
-  return wanted && /^en/i.test(wanted.type) ? 'en' : 'zh';
+  return preferredOf(header) ?? 'zh';
 }
 
 /** A text in both languages; pages keep their texts in one `{ zh, en }` table each. */

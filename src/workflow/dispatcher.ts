@@ -84,7 +84,9 @@ async function tightenDeadlines(
     const signBy = a.status === 'pending' ? sooner(a.deadlines.signBy, to.signBy) : a.deadlines.signBy;
     const replyBy = a.status === 'replied' ? a.deadlines.replyBy : sooner(a.deadlines.replyBy, to.replyBy);
     if (signBy === a.deadlines.signBy && replyBy === a.deadlines.replyBy) continue;
-    await trx.updateTable('assignments').set({ sign_deadline_at: signBy, reply_deadline_at: replyBy, updated_at: at }).where('id', '=', a.id).execute();
+    if (!(await updateAssignmentIf(trx, a.id, a.status, { sign_deadline_at: signBy, reply_deadline_at: replyBy, updated_at: at }))) {
+      throw refused('conflict', 'an assignment was changed meanwhile; reload the case', { reason: 'changed_meanwhile' });
+    }
     changed.set(a.id, { signBy, replyBy });
   }
   return changed;
