@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { fieldMessage } from '../src/web/messages.js';
+
+const HAN = /\p{Script=Han}/u;
+
+describe('field reasons said in Chinese', () => {
+  // Reasons the service gives for a bad field, beyond the common ones (empty, too long, not a number): each has its own Chinese.
+  const given = [
+    'with parts, give the type of each part (parts.N.type)',
+    'give either text or parts, not both',
+    'a jurisdiction and placeUnknown: give one of them',
+    'not dots alone',
+    'required in a private chat',
+    'must be one of satisfied, basic, dissatisfied',
+    'use one of type, bureau, jurisdiction',
+    'must be an object { text, type?, jurisdiction?, placeUnknown?, urgent? }',
+    'must be an array of parts [{ text, type?, jurisdiction?, urgent? }, …]',
+    'must be an https:// (or http://) address',
+    'must be a chat object',
+    'must be a list of photo sizes',
+    'must be a photo (a file field of the form)',
+    'must be 12345 or 12369',
+    'at most 10 MB',
+    'at most 1 MB besides the files',
+    'each photo at most 10 MB',
+    'at most 5 photos',
+    'at most 10 parts',
+    'at most 366 days after from',
+    'at most 30',
+    'too large',
+    'incomplete',
+    'not a well-formed form',
+    'missing or does not match',
+    'required with a body',
+    'charset must be utf-8, not gbk',
+    'required: application/x-ndjson or text/csv',
+    'required: one call a line (NDJSON) or a CSV with a header row',
+    'no case with this code',
+    'not a cursor this service gave out',
+    "only for bureau accounts (a unit's own lateness)",
+    'unknown unit "gone"',
+    'already used for a different report',
+    'must not be after to (2026-12-01)',
+  ];
+
+  it.each(given)('%s', (reason) => {
+    const zh = fieldMessage('zh', reason);
+    expect(zh).toMatch(HAN);
+    expect(zh).not.toMatch(/^填写有误/);
+  });
+
+  it('keeps what a list or a size names', () => {
+    expect(fieldMessage('zh', 'must be one of satisfied, basic, dissatisfied')).toBe('应为以下之一：satisfied, basic, dissatisfied');
+    expect(fieldMessage('zh', 'at most 10 MB')).toBe('不能超过 10 MB');
+    expect(fieldMessage('zh', 'charset must be utf-8, not gbk')).toBe('字符编码应为 UTF-8，而不是 gbk');
+  });
+
+  it('introduces a reason it has no words for in Chinese, its English kept for the detail; English is the API’s own as a sentence', () => {
+    expect(fieldMessage('zh', 'must rhyme')).toBe('填写有误（must rhyme）');
+    expect(fieldMessage('en', 'must rhyme')).toBe('Must rhyme.');
+    expect(fieldMessage('en', 'must not be empty')).toBe('Must not be empty.');
+  });
+});
