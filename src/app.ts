@@ -25,7 +25,7 @@ import { deskPages } from '../handlers/pages/desk.page.js';
 import { consolePages } from '../handlers/pages/console.page.js';
 import { telegramWebhookRoutes } from '../handlers/telegram.routes.js';
 import { trackRoutes } from '../handlers/track.routes.js';
-import { clientWentAway } from '../handlers/uploads.js';
+import { clientWentAway, limitBody, MAX_JSON_BYTES } from '../handlers/uploads.js';
 import { withNotReadyAnswers } from '../handlers/error-schema.js';
 import { validationHook } from '../handlers/validation.js';
 import { databaseUnavailable } from '../db/unavailable.js';
@@ -116,6 +116,10 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
   // After the dependencies are set: a refusal here may be drawn as an error page, which needs them.
   app.use(utf8BodiesOnly);
   app.use(pagePathsWellFormed);
+  // Every API body is held to 1 MB, as the routes that set no limit of their own (a rating, a bureau's or a
+  // dispatcher's action) would otherwise read any size into memory before validating it. The routes taking files
+  // and hotline calls set their own limits, and the hotline import streams its file.
+  app.use('/api/*', apiBodyLimit);
   const lookups = trackLookupGate(deps.env.TRACK_LOOKUP_LIMIT);
   for (const path of ['/track/*', '/api/v1/track/*', '/submitted/*']) app.use(path, lookups);
 
@@ -227,6 +231,14 @@ const pagePathsWellFormed: MiddlewareHandler = async (c, next) => {
   // c.req.path is decoded already (Hono decodes the escapes of each segment it can): no second decoding.
   if (!c.req.path.startsWith('/api/') && textFault(c.req.path)) throw new AppError('not_found', 'not found');
   await next();
+};
+
+const jsonBodyLimit = limitBody(() => MAX_JSON_BYTES);
+/** Routes that hold their bodies to limits of their own: the reports and replies with files, hotline calls and their import. */
+const OWN_BODY_LIMIT = /^\/api\/v1\/(?:reports|cases\/[^/]+\/reply|hotline\/calls(?::import)?)\/?$/;
+const apiBodyLimit: MiddlewareHandler = async (c, next) => {
+  if (c.req.method === 'GET' || c.req.method === 'HEAD' || OWN_BODY_LIMIT.test(c.req.path)) return next();
+  return jsonBodyLimit(c, next);
 };
 
 /** How long a client is asked to wait before sending again a request the service could not serve now. */
