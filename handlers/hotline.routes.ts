@@ -225,6 +225,14 @@ function hotlineDeps(deps: AppEnv['Variables']['deps']): HotlineDeps {
   return { db: deps.db, writer: deps.writer, clock: deps.clock, district: deps.district, classifier: deps.classifier, onCommitted: deps.kickOutbox };
 }
 
+/** A request that takes no query parameters: any one is a 400 naming it, never ignored. */
+function refuseQuery(query: Record<string, string[]>): void {
+  const names = Object.keys(query);
+  if (names.length === 0) return;
+  const fields = Object.fromEntries(names.map((n) => [n, 'unknown query parameter']));
+  throw new AppError('validation_failed', `invalid ${names.join(', ')}`, fields);
+}
+
 /** A text/plain submission: the transcript is the body, the rest comes from the query. */
 function plainCall(query: Record<string, string>, transcript: string): CallInput {
   const result = callSchema.safeParse({ ...query, transcript });
@@ -250,6 +258,9 @@ export function hotlineRoutes() {
     const contentType = (c.req.header('content-type') ?? '').toLowerCase();
     let input: CallInput;
     if (isJsonContentType(contentType)) {
+      // The query carries a call's fields only beside a text/plain transcript: with JSON, ?review=true or
+      // ?anonymous=true would be dropped, and the call created as if they had not been sent.
+      refuseQuery(c.req.queries());
       const body = c.req.valid('json');
       // The text/plain schema only documents the other form; a JSON body was validated as a call.
       if (typeof body === 'string') throw new AppError('validation_failed', 'invalid body', { body: 'must be a JSON object' });
@@ -310,6 +321,7 @@ export function hotlineRoutes() {
   app.post('/api/v1/hotline/calls:import', authenticate(), requireRoles(...STAFF), async (c) => {
     const deps = c.get('deps');
     const principal = c.get('principal');
+    refuseQuery(c.req.queries());
     const format = formatOf(c.req.header('content-type') ?? '');
     if (!format) {
       const type = (c.req.header('content-type') ?? '').split(';')[0]!.trim();
