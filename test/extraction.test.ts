@@ -157,6 +157,11 @@ describe('phone numbers hidden from bureaus', () => {
     ['1 3 6 7 7 8 8 2 0 0 1', '136****2001'],
     ['一 三 六 七 七 八 八 二 零 零 一', '136****2001'],
     ['电话一三六，七七八八，二五零一，白天打', '电话136****2501，白天打'],
+    // With characters that show nothing between the digits (copied from a chat or a page): on screen, the whole number.
+    ['我电话137\u200b1234\u200b5678', '我电话137****5678'],
+    ['我电话137\u00ad1234\u00ad5678', '我电话137****5678'],
+    ['1\u20603\u20607\u20601\u20602\u20603\u20604\u20605\u20606\u20607\u20608', '137****5678'],
+    ['电话\u200e13712345678\u200f', '电话\u200e137****5678\u200f'],
   ])('masks "%s"', (text, masked) => {
     expect(maskIdentityInText(text)).toBe(masked);
     expect(maskPhonesInText(text)).toBe(masked);

@@ -182,8 +182,10 @@ const SPOKEN = '[〇零一幺二两三四五六七八九壹贰貳叁叄肆伍陆
 const ANY_DIGIT = '[0-9〇零一幺二两三四五六七八九壹贰貳叁叄肆伍陆陸柒捌玖]';
 const SPOKEN_ONE = '[1一幺壹]';
 const SPOKEN_SECOND = '[3-9三四五六七八九叁叄肆伍陆陸柒捌玖]';
-// One space, dot or dash between two digits (139 1234 5678, 1391-234-1002, 139.1234.5678, 139—1234—5678).
-const SEP = '[\\s.\\-\\u2010-\\u2015]';
+// One space, dot or dash between two digits (139 1234 5678, 1391-234-1002, 139.1234.5678, 139—1234—5678), or a
+// character that shows nothing (a zero-width space, word joiner, soft hyphen or direction mark, as a number copied from
+// a chat or a web page may carry): 139\u200b1234\u200b5678 reads as 13912345678 on screen.
+const SEP = '[\\s.\\-\\u2010-\\u2015\\u00ad\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069]';
 // A number glued to digits, or to letters after it, is part of something else: an order number, an id.
 // Before it only hexadecimal letters count (a UUID in a case's JSON), so tel13812345678 and
 // vx13812345678 are still phones.
