@@ -34,7 +34,8 @@ export function errorResponses<S extends number>(...statuses: S[]) {
  * The document with the answer any operation may get while the service is
  * stopping or not ready (`503 not_ready`, with `Retry-After`), on every
  * operation that does not describe its own 503: it comes from the server's
- * middleware, before any route, so no route declares it.
+ * middleware, before any route, so no route declares it. The refusals every API
+ * operation may answer (`withRefusalAnswers`) are added too.
  */
 export function withNotReadyAnswers<D extends { paths?: Record<string, unknown> }>(doc: D): D {
   const notReady = {
@@ -45,6 +46,27 @@ export function withNotReadyAnswers<D extends { paths?: Record<string, unknown> 
     for (const [method, op] of Object.entries(item as Record<string, { responses?: Record<string, unknown> }>)) {
       if (!HTTP_METHODS.has(method) || !op.responses) continue;
       op.responses['503'] ??= notReady;
+    }
+  }
+  return withRefusalAnswers(doc);
+}
+
+/**
+ * The document with the refusals every API operation may answer whatever its route declares: a 400 for a query
+ * parameter it does not take or a malformed path parameter (`apiRoute`), and for a JSON body a 415 when another
+ * content type is sent and a 413 above 1 MB (the app's limit on every API body).
+ */
+export function withRefusalAnswers<D extends { paths?: Record<string, unknown> }>(doc: D): D {
+  const answer = (status: number) => ({ description: DESCRIPTIONS[status] ?? 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    if (!path.startsWith('/api/')) continue;
+    for (const [method, op] of Object.entries(item as Record<string, { responses?: Record<string, unknown>; requestBody?: { content?: Record<string, unknown> } }>)) {
+      if (!HTTP_METHODS.has(method) || !op.responses) continue;
+      op.responses['400'] ??= answer(400);
+      if (op.requestBody?.content?.['application/json']) {
+        op.responses['413'] ??= answer(413);
+        op.responses['415'] ??= answer(415);
+      }
     }
   }
   return doc;
