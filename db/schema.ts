@@ -410,6 +410,18 @@ export interface TelegramEditNoticesTable {
   noticed_at: string;
 }
 
+/** A group Telegram upgraded to a supergroup: its posts and notices go to the new chat id. */
+export interface TelegramChatMigrationsTable {
+  from_chat_id: string;
+  to_chat_id: string;
+  migrated_at: string;
+}
+
+// Declaration merging adds the chat migrations to Database.
+export interface Database {
+  telegram_chat_migrations: TelegramChatMigrationsTable;
+}
+
 // Declaration merging adds the edit notices to Database.
 export interface Database {
   telegram_edit_notices: TelegramEditNoticesTable;

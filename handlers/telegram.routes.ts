@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
-import { BotError, HttpError, webhookCallback } from 'grammy';
+import { BotError, HttpError } from 'grammy';
+import type { Update } from 'grammy/types';
 import type { Deps } from '../src/deps.js';
 import { INSTANT_RULE, LAST_UNIX_SECOND } from '../src/domain/service-years.js';
 import { AppError, errorBody, fieldsOf } from '../src/errors.js';
@@ -9,6 +10,13 @@ import { createBot } from '../src/telegram/bot.js';
 import { ChatBusy } from '../src/telegram/chat-lock.js';
 import type { AppEnv } from './app-env.js';
 import { limitBody } from './uploads.js';
+
+/**
+ * How long an update may take before the webhook answers 503 (Telegram then delivers it again).
+ * The handling goes on meanwhile, and whatever it ends in is logged: it is no unhandled rejection
+ * (grammY's own webhook timeout leaves one, which stops the process when the handling later fails).
+ */
+export const WEBHOOK_ANSWER_MS = 10_000;
 
 /** Far more than any update Telegram sends (a message is at most 4,096 characters and its entities). */
 const MAX_UPDATE_BYTES = 1024 * 1024;
@@ -79,7 +87,6 @@ export function telegramWebhookRoutes(deps: Deps) {
   const { TELEGRAM_BOT_TOKEN, TELEGRAM_MODE, TELEGRAM_WEBHOOK_SECRET } = deps.env;
   if (!TELEGRAM_BOT_TOKEN || TELEGRAM_MODE !== 'webhook' || !TELEGRAM_WEBHOOK_SECRET) return null;
   const bot = createBot(deps);
-  const handle = webhookCallback(bot, 'hono', { secretToken: TELEGRAM_WEBHOOK_SECRET });
   const secret = Buffer.from(TELEGRAM_WEBHOOK_SECRET);
   const app = new Hono<AppEnv>();
   const limit = limitBody(() => MAX_UPDATE_BYTES, (max) => `an update is at most ${max / 1024 / 1024} MB`);
@@ -103,7 +110,24 @@ export function telegramWebhookRoutes(deps: Deps) {
       // grammY would learn about the bot with getMe retried for as long as Telegram is down; asked
       // here once, a failure is answered at once and the next delivery asks again.
       if (!bot.isInited()) bot.botInfo = await bot.api.getMe();
-      return await handle(c);
+      const handling = bot.handleUpdate(update as Update);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), WEBHOOK_ANSWER_MS);
+      });
+      try {
+        if ((await Promise.race([handling, late])) === 'late') {
+          // Still being handled: answered 503, so Telegram delivers it again; how this handling ends is logged.
+          handling.then(
+            () => deps.logger.info('telegram update handled after the webhook had answered'),
+            (err: unknown) => deps.logger.warn({ err: String(err instanceof BotError ? err.error : err) }, 'telegram update failed after the webhook had answered; Telegram delivers it again'),
+          );
+          return c.json(errorBody(new AppError('not_ready', 'the update is taking long; deliver it again later'), c.get('requestId')), 503);
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+      return c.body(null, 200);
     } catch (err) {
       const cause: unknown = err instanceof BotError ? err.error : err;
       if (cause instanceof ChatBusy) {

@@ -1065,6 +1065,22 @@ describe('Telegram rate limits', () => {
     expect(texts(again.sent)).toHaveLength(1);
   });
 
+  it('handles a redelivery that comes while the first delivery is still being handled, when that one then fails', async () => {
+    const own = await startTestService(testEnv('telegram-redelivered-meanwhile', { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: emu.url, TELEGRAM_WEBHOOK_SECRET: SECRET, TELEGRAM_API_TIMEOUT_S: '3' }));
+    const chat = residentChat(nextChat++);
+    emu.stallNext('sendMessage', 1);
+    const update = chat.command('/start');
+    const updateId = nextUpdateId++;
+    const first = deliver(chat.chatId, update, { url: own.url, updateId });
+    await waitFor(() => emu.calls.some((c) => c.method === 'sendMessage:stalled' && Number(c.body.chat_id) === chat.chatId), { what: 'the stalled answer' });
+    // Telegram gave up waiting for the first delivery and sends the update again.
+    const again = await deliver(chat.chatId, update, { url: own.url, updateId });
+    expect((await first).status).toBeGreaterThanOrEqual(500);
+    expect(again.status).toBe(200);
+    // Answered once, by the redelivery: not dropped as a duplicate of a handling that failed.
+    expect(texts(emu.toChat(chat.chatId))).toHaveLength(1);
+  });
+
   it('creates the case and sends its tracking code even when the press of 确认提交 cannot be answered', async () => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('兴隆办事处有工厂夜里往河里排污水'));

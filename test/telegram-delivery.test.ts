@@ -110,6 +110,34 @@ describe('Telegram unreachable', () => {
     expect(await service.deps.db.selectFrom('telegram_updates').select('update_id').where('update_id', '=', updateId).execute()).toEqual([]);
   });
 
+  it('answers 503 to an update still being handled after 10 s, and a failure after that answer neither stops the process nor loses the update', { timeout: 40_000 }, async () => {
+    // TELEGRAM_API_TIMEOUT_S (20 by default) is longer than the webhook may take to answer.
+    // An emulator of its own: the stalled call is no other test's.
+    const tg = await startTelegramEmulator(TOKEN);
+    const service = await startTestService(telegramEnv(tg, 'tg-late-failure', { TELEGRAM_API_TIMEOUT_S: '12' }));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const chat = residentChat(nextChat++);
+      const update = chat.command('/start');
+      tg.stallNext('sendMessage', 1);
+      const asked = Date.now();
+      const first = await deliver(tg, service.url, update);
+      expect(first.status).toBe(503);
+      expect(Date.now() - asked).toBeLessThan(11_500);
+      // The stalled answer fails after 12 s, when the webhook has long answered.
+      await waitFor(() => Date.now() - asked > 13_000, { timeoutMs: 15_000, intervalMs: 200 });
+      expect(unhandled).toEqual([]);
+      // Telegram delivers it again: answered once.
+      const again = await deliver(tg, service.url, update, { updateId: first.updateId });
+      expect(again.status).toBe(200);
+      expect(sentTexts(again.calls, chat.chatId)).toHaveLength(1);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it("gives a job's Bot API call up when Telegram takes it and never answers, after TELEGRAM_API_TIMEOUT_S", async () => {
     const api = createTelegramApi(telegramEnv(emu, 'tg-stalled-job', { TELEGRAM_API_TIMEOUT_S: '1' }));
     emu.stallNext('sendMessage', 1);
@@ -166,6 +194,29 @@ describe('a notice to a Telegram reporter that keeps failing', () => {
     expect(failed[0]!.data).toMatchObject({ audience: 'reporter', channel: 'telegram', notice: 'dispatched', attempts: 8 });
     // A later run of the same job finds it settled and sends nothing.
     expect(await notify({ notificationId: id }, { jobId: 'n1', attempt: 8, maxAttempts: 8 })).toBe('skipped: already failed');
+  });
+});
+
+describe('a notice to a resident who blocked the bot', () => {
+  it('is marked failed at its first attempt and recorded on the case, as no retry can help', async () => {
+    const env = telegramEnv(emu, 'tg-notice-blocked');
+    const service = await startTestService(env, 'api');
+    const { chat, caseId } = await reportFromNewChat(service, '兴隆办事处有人焚烧电线，烟很大');
+    const id = 'notice-blocked-1';
+    await service.deps.db
+      .insertInto('notifications')
+      .values({ id, case_id: caseId, audience: 'reporter', kind: 'dispatched', status: 'pending', data: null, created_at: new Date().toISOString() })
+      .execute();
+    await service.deps.db.updateTable('telegram_reporters').set({ code_sent_at: new Date().toISOString() }).where('case_id', '=', caseId).execute();
+    emu.forbidChat(chat.chatId, 'Forbidden: bot was blocked by the user');
+    const notify = createNotifyProcessor(processorDeps(service.deps), createTelegramPush(env));
+    // The first attempt: a blocked chat takes no retry.
+    expect(await notify({ notificationId: id }, { jobId: 'n1', attempt: 1, maxAttempts: 8 })).toMatch(/^failed: telegram chat unreachable/);
+    const row = await service.deps.db.selectFrom('notifications').select('status').where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row.status).toBe('failed');
+    const failed = (await listEvents(service.deps.db, caseId)).filter((e) => e.kind === 'notification_failed');
+    expect(failed.map((e) => e.data)).toEqual([expect.objectContaining({ audience: 'reporter', channel: 'telegram', notice: 'dispatched', attempts: 1, error: expect.stringContaining('blocked') })]);
+    expect(JSON.stringify(failed[0]!.data)).not.toContain(String(chat.chatId));
   });
 });
 
@@ -668,5 +719,69 @@ describe('the notice of an extended deadline', () => {
       });
     expect(notice('zh')).toBe('您的举报 K7M3QXT9AD 办理期限已延长至 2027年1月5日。');
     expect(notice('en')).toBe('The deadline of your report K7M3QXT9AD was extended to 5 Jan 2027.');
+  });
+});
+
+describe('a bureau group upgraded to a supergroup', () => {
+  it('posts the assignment and the notices to the supergroup Telegram names when it refuses the old group, from then on straight there', async () => {
+    const oldGroup = -4_100_001;
+    const newGroup = -1_004_100_001;
+    const service = await startTestService(telegramEnv(emu, 'tg-migrated-post'), 'api', { district: districtWithGroups({ epb: oldGroup }) });
+    emu.migrateChat(oldGroup, newGroup);
+    const deps = processorDeps(service.deps);
+    const push = createTelegramPush(service.deps.env)!;
+    const post = createTelegramPostProcessor({ ...deps, telegram: push });
+    const report = async () => {
+      const res = await postJson(`${service.url}/api/v1/reports`, { text: '兴隆办事处有个化工厂晚上往沟里排黑水，气味很大', anonymous: true });
+      const { id } = (await res.json()) as { id: string };
+      await createProcessors(deps).intake({ caseId: id }, { jobId: `i-${id}`, attempt: 1, maxAttempts: 1 });
+      return id;
+    };
+    const first = await report();
+    expect(await post({ caseId: first, unit: 'epb', round: 1 }, { jobId: 'p1', attempt: 1, maxAttempts: 10 })).toBe('posted to the epb group');
+    const row = await service.deps.db.selectFrom('telegram_bureau_posts').select(['chat_id', 'status']).where('case_id', '=', first).executeTakeFirstOrThrow();
+    expect(row).toEqual({ chat_id: String(newGroup), status: 'posted' });
+    expect((await listEvents(service.deps.db, first)).filter((e) => e.kind === 'delivery_failed')).toEqual([]);
+
+    // The next case goes straight to the supergroup.
+    const second = await report();
+    const before = emu.calls.length;
+    await post({ caseId: second, unit: 'epb', round: 1 }, { jobId: 'p2', attempt: 1, maxAttempts: 10 });
+    expect(emu.calls.slice(before).map((c) => `${c.method} ${String(c.body.chat_id)}`)).toEqual([`sendMessage ${newGroup}`]);
+
+    // A 督办 to the unit reaches the supergroup too.
+    await service.deps.db
+      .insertInto('notifications')
+      .values({ id: 'migrated-notice-1', case_id: second, audience: 'unit:epb', kind: 'supervision', status: 'pending', data: JSON.stringify({ note: '请尽快处理' }), created_at: new Date().toISOString() })
+      .execute();
+    const notify = createNotifyProcessor(deps, push);
+    const told = emu.calls.length;
+    expect(await notify({ notificationId: 'migrated-notice-1' }, { jobId: 'n', attempt: 1, maxAttempts: 8 })).toMatch(/sent to epb by telegram/);
+    expect(emu.calls.slice(told).filter((c) => c.method === 'sendMessage').map((c) => Number(c.body.chat_id))).toEqual([newGroup]);
+  });
+
+  it('learns the supergroup from the service message Telegram sends in the old group, and posts straight there', async () => {
+    const oldGroup = -4_100_002;
+    const newGroup = -1_004_100_002;
+    const service = await startTestService(telegramEnv(emu, 'tg-migrated-message'), 'api', { district: districtWithGroups({ epb: oldGroup }) });
+    emu.migrateChat(oldGroup, newGroup);
+    const migrated = await deliver(emu, service.url, {
+      message: {
+        message_id: 77,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: oldGroup, type: 'group', title: 'Bureau group' },
+        from: { id: nextChat++, is_bot: false, first_name: 'Qian' },
+        migrate_to_chat_id: newGroup,
+      },
+    });
+    expect(migrated.status).toBe(200);
+    const deps = processorDeps(service.deps);
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: '兴隆办事处有个化工厂晚上往沟里排黑水，气味很大', anonymous: true });
+    const { id } = (await res.json()) as { id: string };
+    await createProcessors(deps).intake({ caseId: id }, { jobId: `i-${id}`, attempt: 1, maxAttempts: 1 });
+    const before = emu.calls.length;
+    const post = createTelegramPostProcessor({ ...deps, telegram: createTelegramPush(service.deps.env) });
+    expect(await post({ caseId: id, unit: 'epb', round: 1 }, { jobId: 'p', attempt: 1, maxAttempts: 10 })).toBe('posted to the epb group');
+    expect(emu.calls.slice(before).map((c) => `${c.method} ${String(c.body.chat_id)}`)).toEqual([`sendMessage ${newGroup}`]);
   });
 });

@@ -43,6 +43,13 @@ export interface TelegramEmulator {
   stallNext(method: string, times: number): void;
   /** Queues updates for getUpdates (polling mode); update ids are given by the caller. */
   queueUpdates(...updates: Array<Record<string, unknown>>): void;
+  /**
+   * The group was upgraded to a supergroup: whatever is sent to or edited in the old chat id is refused
+   * with 400 and `parameters.migrate_to_chat_id`, as the Bot API does.
+   */
+  migrateChat(fromChatId: number, toChatId: number): void;
+  /** The bot can no longer write to the chat (kicked from the group, blocked by the user): 403 with this description. */
+  forbidChat(chatId: number, description: string): void;
 }
 
 async function readBody(req: IncomingMessage): Promise<{ body: Record<string, unknown>; files: string[] }> {
@@ -93,6 +100,8 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
     return Array.isArray(rows) && rows.length > 0 ? JSON.stringify(rows) : '';
   };
   const waiters: Array<() => void> = [];
+  const migrated = new Map<number, number>();
+  const forbidden = new Map<number, string>();
   const server: Server = createServer((req, res) => {
     void (async () => {
       try {
@@ -139,6 +148,15 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
         limit.times--;
         calls.push({ method: `${method}:429`, body, at });
         return send(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${limit.retryAfterS}`, parameters: { retry_after: limit.retryAfterS } });
+      }
+      const target = Number(body.chat_id);
+      if (body.chat_id !== undefined && migrated.has(target)) {
+        calls.push({ method: `${method}:400`, body, at });
+        return send(400, { ok: false, error_code: 400, description: 'Bad Request: group chat was upgraded to a supergroup chat', parameters: { migrate_to_chat_id: migrated.get(target) } });
+      }
+      if (body.chat_id !== undefined && forbidden.has(target)) {
+        calls.push({ method: `${method}:403`, body, at });
+        return send(403, { ok: false, error_code: 403, description: forbidden.get(target) });
       }
       // Telegram refuses a text that is no UTF-8 (half an emoji) or longer than a message may be.
       const text = method === 'sendMessage' || method === 'editMessageText' ? body.text : undefined;
@@ -251,6 +269,12 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
     },
     stallNext(method, times) {
       stalls.set(method, times);
+    },
+    migrateChat(fromChatId, toChatId) {
+      migrated.set(fromChatId, toChatId);
+    },
+    forbidChat(chatId, description) {
+      forbidden.set(chatId, description);
     },
     queueUpdates(...updates) {
       pending.push(...updates);

@@ -18,6 +18,7 @@ import * as telegramReporterFirstMessage from './2026-12-05T180000-telegram-repo
 import * as ratingChatTold from './2026-12-05T190000-rating-chat-told.js';
 import * as codeNames from './2026-12-06T200000-code-names.js';
 import * as intakeCounts from './2026-12-06T210000-intake-counts.js';
+import * as telegramChatMigrations from './2026-12-07T100000-telegram-chat-migrations.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -43,6 +44,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-05T190000-rating-chat-told': ratingChatTold,
   '2026-12-06T200000-code-names': codeNames,
   '2026-12-06T210000-intake-counts': intakeCounts,
+  '2026-12-07T100000-telegram-chat-migrations': telegramChatMigrations,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -37,11 +37,14 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
       try {
         ({ status, outcome } = follower !== null ? await toFollower(deps, telegram, notice, follower) : await toTelegram(deps, telegram, notice, ctx));
       } catch (err) {
-        // The last attempt: the notice is marked failed and the case says so, never left pending unseen.
-        if (ctx && ctx.attempt >= ctx.maxAttempts) {
+        // A chat that blocked the bot (or is gone) takes no retry: the notice fails at once. On the last attempt, any
+        // failure. Either way it is marked failed and the case says so (a dispatcher can send it again), never left unseen.
+        const unreachable = err instanceof TelegramChatUnreachable;
+        if (unreachable || (ctx && ctx.attempt >= ctx.maxAttempts)) {
           const audience = follower !== null ? 'merged_reporter' : 'reporter';
-          await recordFailure(deps, { id: notificationId, caseId: n.case_id, kind: n.kind, audience }, (err as Error).message, ctx.attempt);
+          await recordFailure(deps, { id: notificationId, caseId: n.case_id, kind: n.kind, audience }, (err as Error).message, ctx?.attempt ?? 1);
         }
+        if (unreachable) return `failed: telegram chat unreachable (${err.message})`;
         throw err;
       }
     } else if (follower !== null) {
@@ -116,8 +119,8 @@ async function toFollower(
   const names = await reporterNamesWithMerged(deps.db, n.caseId);
   const text = reporterNotice(deps, { ...n, trackingCode: follower.trackingCode }, langOf(follower.language), names);
   if (!text) return { status: 'skipped', outcome: `skipped: residents are not told about ${n.kind}` };
-  const sent = await sendToChat(telegram, chatId, text, {});
-  return sent === 'sent' ? { status: 'sent', outcome: `sent to telegram: ${n.kind}, to the reporter of a merged duplicate` } : sent;
+  await sendToChat(telegram, chatId, text, {});
+  return { status: 'sent', outcome: `sent to telegram: ${n.kind}, to the reporter of a merged duplicate` };
 }
 
 async function toTelegram(
@@ -154,34 +157,29 @@ async function toTelegram(
   if (!text) return { status: 'skipped', outcome: `skipped: residents are not told about ${n.kind}` };
   // The reply comes with the rating buttons (satisfied / basically / dissatisfied).
   const opts = n.kind === 'replied' ? { buttons: ratingKeyboard(lang, n.trackingCode, n.round) } : {};
-  const sent = await sendToChat(telegram, link.chat_id, text, opts);
-  return sent === 'sent' ? { status: 'sent', outcome: `sent to telegram: ${n.kind}` } : sent;
+  await sendToChat(telegram, link.chat_id, text, opts);
+  return { status: 'sent', outcome: `sent to telegram: ${n.kind}` };
 }
 
 /**
  * Sends a message to a resident's chat, waiting out a short 429 in place. A
- * chat gone for the bot is skipped; a longer 429 and network failures are
- * thrown, for the queue to retry with backoff.
+ * chat gone for the bot (TelegramChatUnreachable), a longer 429 and network
+ * failures are thrown: the first fails the notice, the others go back to the
+ * queue's backoff.
  */
 async function sendToChat(
   telegram: TelegramPush,
   chatId: string,
   text: string,
   opts: Parameters<TelegramPush['send']>[2],
-): Promise<'sent' | { status: 'skipped'; outcome: string }> {
+): Promise<void> {
   try {
-    try {
-      await telegram.send(chatId, text, opts);
-    } catch (err) {
-      if (!(err instanceof TelegramRateLimited) || err.retryAfterS > INLINE_RETRY_AFTER_S) throw err;
-      await sleep(err.retryAfterS * 1000);
-      await telegram.send(chatId, text, opts);
-    }
+    await telegram.send(chatId, text, opts);
   } catch (err) {
-    if (err instanceof TelegramChatUnreachable) return { status: 'skipped', outcome: `skipped: telegram chat unreachable (${err.message})` };
-    throw err;
+    if (!(err instanceof TelegramRateLimited) || err.retryAfterS > INLINE_RETRY_AFTER_S) throw err;
+    await sleep(err.retryAfterS * 1000);
+    await telegram.send(chatId, text, opts);
   }
-  return 'sent';
 }
 
 /** Whether the chat that rated the round was told what its rating did, waiting up to waitMs for it. */

@@ -7,6 +7,7 @@ import { appendEvents } from '../../db/repositories/events.repository.js';
 import type { NotificationsTable } from '../../db/schema.js';
 import { caseTypeView, unitView, type Unit } from '../../src/district/district.schema.js';
 import { maskIdentityInText } from '../../src/pipeline/extract.js';
+import { inGroup } from '../../src/telegram/chat-migrations.js';
 import { deadlineLabel } from '../../src/telegram/group-posts.js';
 import { TelegramChatUnreachable, type TelegramPush } from '../../src/telegram/push.js';
 import { TEXTS } from '../../src/telegram/texts.js';
@@ -196,7 +197,8 @@ async function toGroup(deps: ProcessorDeps, telegram: TelegramPush, unit: Unit, 
     .orderBy('round', 'desc')
     .executeTakeFirst();
   try {
-    await telegram.send(String(unit.telegramChatId), text, post?.message_id ? { replyTo: Number(post.message_id) } : {});
+    // To the supergroup Telegram made of the group, if it did.
+    await inGroup(deps, String(unit.telegramChatId), (to) => telegram.send(to, text, post?.message_id ? { replyTo: Number(post.message_id) } : {}));
   } catch (err) {
     if (err instanceof TelegramChatUnreachable) throw new FinalChannelError(err.message);
     throw err;

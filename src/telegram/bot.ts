@@ -37,6 +37,7 @@ import {
 } from './conversation.js';
 import { answersNeverFail, apiRootOf, followedBy, installDelivery, LONG_POLL_S, unchangedEditsAreDone, WEBHOOK_DELIVERY } from './api.js';
 import { createPruner, oneAtATimePerChat } from './chat-lock.js';
+import { recordChatMigration } from './chat-migrations.js';
 import { handleGroupButtons } from './group-posts.js';
 import { linkedUser, looksLikeLinkToken, redeemLinkToken, unlink, voidLinkToken } from './links.js';
 import { IMAGE_TYPES, MAX_PHOTO_BYTES, MAX_PHOTOS } from '../intake/limits.js';
@@ -84,8 +85,11 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     maxPhotos: MAX_PHOTOS,
   };
 
-  bot.use(oncePerUpdate(deps.db, deps.clock));
+  // The chat's lease first, then the update's claim: a redelivery that comes while the first delivery is still being
+  // handled (Telegram gave up waiting for it) waits for that handling — or fails as busy, to come again — rather than
+  // find the claim and be dropped as done, which loses the update when that handling then fails.
   bot.use(oneAtATimePerChat(deps.db, deps.clock));
+  bot.use(oncePerUpdate(deps.db, deps.clock));
   handleGroupButtons(bot as unknown as Bot<Context>, deps);
   const pm = bot.chatType('private');
   pm.use(
@@ -125,6 +129,14 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     const removed = await unlink(deps.db, { telegramUserId: String(ctx.from.id) });
     await ctx.reply(removed || had ? t.unlinked : t.notLinked);
   });
+  // A group upgraded to a supergroup: Telegram tells the bot in both chats; its posts and notices go to the new one.
+  const groups = bot.chatType(['group', 'supergroup']);
+  groups.on('message:migrate_to_chat_id', (ctx) =>
+    recordChatMigration(deps.db, deps.logger, String(ctx.chat.id), String(ctx.msg.migrate_to_chat_id), deps.clock.now()),
+  );
+  groups.on('message:migrate_from_chat_id', (ctx) =>
+    recordChatMigration(deps.db, deps.logger, String(ctx.msg.migrate_from_chat_id), String(ctx.chat.id), deps.clock.now()),
+  );
   // A code typed in a group is seen by everyone there: it links nobody and stops working.
   bot.chatType(['group', 'supergroup']).command('link', async (ctx) => {
     const code = ctx.match.trim();

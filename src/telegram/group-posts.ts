@@ -21,6 +21,7 @@ import type { Logger } from '../logger.js';
 import { maskIdentityInText } from '../pipeline/extract.js';
 import type { PhotoStore } from '../storage/photo-store.js';
 import { acceptAssignment, currentRound, live, RETURN_REASONS, returnAssignment, type ReturnReason, type WorkflowDeps } from '../workflow/bureau.js';
+import { currentGroupChat, inGroup } from './chat-migrations.js';
 import { linkedUser } from './links.js';
 import { followedBy } from './api.js';
 import { langOf, TEXTS, type PostParts } from './texts.js';
@@ -83,7 +84,8 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     throw new Error('waiting for the report photos to be downloaded');
   }
 
-  const chatId = String(unit.telegramChatId);
+  // The group's chat id, or the supergroup Telegram made of it.
+  let chatId = await currentGroupChat(deps.db, String(unit.telegramChatId));
   const at = deps.clock.now().toISOString();
   let post = await findPost(deps.db, c.id, p.unit, p.round);
   if (!post) {
@@ -145,10 +147,14 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     let ids: number[] = [];
     try {
       if (files.length === 1) {
-        ids = [(await deps.api.sendPhoto(chatId, files[0]!, { caption: caseReference(c.id) })).message_id];
+        const sent = await inGroup(deps, chatId, (to) => deps.api.sendPhoto(to, files[0]!, { caption: caseReference(c.id) }));
+        chatId = sent.chatId;
+        ids = [sent.result.message_id];
       } else if (files.length > 1) {
         const media: InputMediaPhoto[] = files.map((media, i) => ({ type: 'photo', media, ...(i === 0 ? { caption: caseReference(c.id) } : {}) }));
-        ids = (await deps.api.sendMediaGroup(chatId, media)).map((m) => m.message_id);
+        const sent = await inGroup(deps, chatId, (to) => deps.api.sendMediaGroup(to, media));
+        chatId = sent.chatId;
+        ids = sent.result.map((m) => m.message_id);
       }
     } catch (err) {
       // Telegram refused the photos themselves (400: dimensions, a file it cannot read): the assignment goes out without them.
@@ -156,7 +162,7 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
       if (!(err instanceof GrammyError && err.error_code === 400 && /photo|image|file|dimension|media/i.test(err.description) && !/chat/i.test(err.description))) throw err;
       deps.logger.warn({ caseId: c.id, unit: p.unit, err: err.description }, 'telegram: the group did not take the photos; posting without them');
     }
-    await deps.db.updateTable('telegram_bureau_posts').set({ photo_message_ids: JSON.stringify(ids), updated_at: at }).where('id', '=', post.id).execute();
+    await deps.db.updateTable('telegram_bureau_posts').set({ chat_id: chatId, photo_message_ids: JSON.stringify(ids), updated_at: at }).where('id', '=', post.id).execute();
     shown = ids.length;
   } else if (post.photo_message_ids !== null) {
     shown = (JSON.parse(post.photo_message_ids) as unknown[]).length;
@@ -186,10 +192,12 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     reopened: p.round > 1,
   };
   const text = TEXTS.zh.group.post(parts);
-  const sent = await deps.api.sendMessage(chatId, text, { reply_markup: actionKeyboard(post.id), link_preview_options: { is_disabled: true } });
+  const { result: sent, chatId: postedIn } = await inGroup(deps, chatId, (to) =>
+    deps.api.sendMessage(to, text, { reply_markup: actionKeyboard(post.id), link_preview_options: { is_disabled: true } }),
+  );
   await deps.db
     .updateTable('telegram_bureau_posts')
-    .set({ message_id: sent.message_id, text, status: 'posted', updated_at: deps.clock.now().toISOString() })
+    .set({ chat_id: postedIn, message_id: sent.message_id, text, status: 'posted', updated_at: deps.clock.now().toISOString() })
     .where('id', '=', post.id)
     .execute();
   return `posted to the ${p.unit} group`;
@@ -293,7 +301,9 @@ async function markPost(deps: GroupPostDeps, post: PostRow, line: string, opts: 
   const text = editedPostText(post, line, opts.withdrawn === true);
   if (opts.withdrawn) await deletePostPhotos(deps.api, deps.logger, post);
   try {
-    await deps.api.editMessageText(post.chat_id, Number(post.message_id), text, { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } });
+    await inGroup(deps, post.chat_id, (to) =>
+      deps.api.editMessageText(to, Number(post.message_id), text, { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } }),
+    );
   } catch (err) {
     // 400: the message is gone, too old or already says this. Anything else is retried by the queue.
     if (!(err instanceof GrammyError && err.error_code === 400)) throw err;
@@ -373,7 +383,9 @@ export function handleGroupButtons(bot: Bot<Context & { session?: unknown }>, de
     const alert = (text: string) => ctx.answerCallbackQuery({ text, show_alert: true });
 
     const post = await deps.db.selectFrom('telegram_bureau_posts').selectAll().where('id', '=', postId!).executeTakeFirst();
-    if (!post || post.chat_id !== String(ctx.chat.id)) return void (await alert(t.tooLate));
+    // A post made before its group became a supergroup is pressed there, in the new chat.
+    const here = String(ctx.chat.id);
+    if (!post || (post.chat_id !== here && (await currentGroupChat(deps.db, post.chat_id)) !== here)) return void (await alert(t.tooLate));
     const user = await linkedUser(deps.db, String(ctx.from.id));
     if (!user) return void (await alert(t.notLinked));
     if (user.role !== 'bureau' || user.unitCode !== post.unit_code) return void (await alert(t.otherUnit));
