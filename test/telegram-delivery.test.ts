@@ -8,6 +8,7 @@ import { createProcessors } from '../queues/processors/index.js';
 import { createNotifyProcessor } from '../queues/processors/notify.processor.js';
 import { createTelegramPhotosProcessor, createTelegramPostProcessor } from '../queues/processors/telegram.processor.js';
 import { listEvents } from '../db/repositories/events.repository.js';
+import { PermanentJobError } from '../queues/jobs.js';
 import { processorDeps } from '../src/deps.js';
 import { queueNotification } from '../src/workflow/notifications.js';
 import { issueToken } from '../db/repositories/tokens.repository.js';
@@ -530,6 +531,24 @@ describe('a group post that keeps failing', () => {
     expect(row).toEqual({ status: 'failed', message_id: null });
     const failed = (await listEvents(service.deps.db, id)).filter((e) => e.kind === 'delivery_failed');
     expect(failed.map((e) => e.data)).toEqual([expect.objectContaining({ unit: 'epb', channel: 'telegram', attempts: 10 })]);
+  });
+});
+
+describe('a group post to a group that removed the bot', () => {
+  it('is marked failed at its first attempt and recorded on the case, as no retry can help until the bot is back', async () => {
+    const group = -100_556;
+    const service = await startTestService(telegramEnv(emu, 'tg-post-kicked'), 'api', { district: districtWithGroups({ epb: group }) });
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: '兴隆办事处有个化工厂晚上往沟里排黑水，气味很大', anonymous: true });
+    const { id } = (await res.json()) as { id: string };
+    const deps = processorDeps(service.deps);
+    expect(await createProcessors(deps).intake({ caseId: id }, { jobId: 'i', attempt: 1, maxAttempts: 1 })).toMatch(/^dispatch/);
+    emu.forbidChat(group, 'Forbidden: bot was kicked from the supergroup chat');
+    const post = createTelegramPostProcessor({ ...deps, telegram: createTelegramPush(service.deps.env) });
+    await expect(post({ caseId: id, unit: 'epb', round: 1 }, { jobId: 'p', attempt: 1, maxAttempts: 10 })).rejects.toBeInstanceOf(PermanentJobError);
+    const row = await service.deps.db.selectFrom('telegram_bureau_posts').select(['status', 'message_id']).where('case_id', '=', id).where('unit_code', '=', 'epb').executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'failed', message_id: null });
+    const failed = (await listEvents(service.deps.db, id)).filter((e) => e.kind === 'delivery_failed');
+    expect(failed.map((e) => e.data)).toEqual([expect.objectContaining({ unit: 'epb', channel: 'telegram', attempts: 1, error: expect.stringContaining('kicked') })]);
   });
 });
 
