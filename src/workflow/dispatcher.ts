@@ -411,7 +411,13 @@ export async function setCasePlace(deps: WorkflowDeps, principal: Principal, cas
       trx,
       c,
       { kind: 'place_set', actor: staffActor(principal), at, note: `属地：${unitName(deps.district, input.jurisdiction)}`, data: { jurisdiction: input.jurisdiction, released, reason: input.reason } },
-      { jurisdiction_code: input.jurisdiction, place_source: 'dispatcher', flags: JSON.stringify(c.flags.filter((f) => f !== 'place_unknown')) },
+      {
+        jurisdiction_code: input.jurisdiction,
+        place_source: 'dispatcher',
+        flags: JSON.stringify(c.flags.filter((f) => f !== 'place_unknown')),
+        // An office replaced is no longer late on the case.
+        overdue: await overdueFlag(trx, c),
+      },
     );
     await startAssignments(deps, trx, c, all, added, deadlines, now);
   });
@@ -448,7 +454,8 @@ export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId
       reason: input.reason,
       note: `与案件 ${target.trackingCode} 合并办理`,
       data: { into: target.id, intoTrackingCode: target.trackingCode, released },
-      changes: { merged_into: target.id, closed_at: at, close_reason: 'merged' },
+      // Its units are released: nobody owes anything on it any more.
+      changes: { merged_into: target.id, closed_at: at, close_reason: 'merged', overdue: 0 },
     });
     await touchCase(trx, target, {
       kind: 'merged_in',
@@ -512,7 +519,8 @@ export async function transferCase(deps: WorkflowDeps, principal: Principal, cas
       reason: input.reason,
       note: `非环境类诉求，已转${unitName(deps.district, unit)}`,
       data: { unit, released, corrected },
-      changes: { ...(type ? { type_code: type } : {}), triage_reason: null, sign_deadline_at: null, reply_deadline_at: null },
+      // Every unit is released and 12345 has no deadline here: nobody is late on it any more.
+      changes: { ...(type ? { type_code: type } : {}), triage_reason: null, sign_deadline_at: null, reply_deadline_at: null, overdue: 0 },
     });
     await queueNotification(trx, { caseId, audience: 'reporter', kind: 'transferred', data: { lead: unit } }, now);
     await startAssignments(deps, trx, c, before, [{ unit, role: 'lead' }], { signBy: null, replyBy: null }, now);
@@ -560,7 +568,8 @@ export async function releaseUnit(deps: WorkflowDeps, principal: Principal, case
     if (mine.some((a) => a.role === 'lead')) throw refused('illegal_transition', 'the lead cannot be released: re-route the case to change the lead', { reason: 'release_lead' });
     const released = await releaseAll(deps, trx, mine, now, input.reason);
     const actor: Actor = staffActor(principal);
-    await touchCase(trx, c, { kind: 'released', actor, at, data: { unit: input.unit, reason: input.reason, released } });
+    // The unit released no longer owes anything: the case stays overdue only for what another unit still owes.
+    await touchCase(trx, c, { kind: 'released', actor, at, data: { unit: input.unit, reason: input.reason, released } }, { overdue: await overdueFlag(trx, c) });
     const caseReplied = await completeBureauPhaseIfDone(deps, trx, caseId, actor, now);
     return { caseReplied };
   });
