@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { listStaleCases } from '../db/repositories/cases.repository.js';
 import { listStalePendingDeliveries } from '../db/repositories/deliveries.repository.js';
-import { listOwedGroupPosts, listStalePendingNotifications } from '../db/repositories/notifications.repository.js';
+import { listOwedGroupPosts, listStalePendingNotifications, listStalePhotoFetches } from '../db/repositories/notifications.repository.js';
 import { outboxSize } from '../db/repositories/outbox.repository.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../src/clock.js';
@@ -22,8 +22,9 @@ import type { JobTransport } from './transport.js';
  * The safety net under the outbox: if Redis lost jobs (restarted without
  * persistence, flushed, failed over), the database still says which cases
  * are not where they should be. Every case still `received`, every
- * delivery and notification still pending and every Telegram group post still
- * owed, past a grace period, gets its job back.
+ * delivery and notification still pending, every Telegram group post still
+ * owed and every Telegram report's photos still to be fetched, past a grace
+ * period, gets its job back.
  */
 export interface ReconcileResult extends RequeueResult {
   /** Cases whose due timers the deadline sweep applied. */
@@ -119,11 +120,13 @@ export interface RequeueResult {
   dispatch: number;
   notify: number;
   telegramPost: number;
+  telegramPhotos: number;
 }
 
 /**
  * Every case still `received`, every delivery and notification still
- * pending, and every group post still owed, past the grace period, gets its
+ * pending, every group post still owed and every Telegram report's photo
+ * fetch still pending, past the grace period, gets its
  * job back (`ensure`: added when missing, retried when it failed for good).
  * Skipped while the outbox holds a backlog: those jobs are about to be
  * created. Notifications and group posts only where asked (a transport that
@@ -135,7 +138,7 @@ export async function requeueLostJobs(
   opts: { graceMs: number; batchSize?: number; stopped?: () => boolean; notifications?: boolean; groupUnits?: readonly string[] },
 ): Promise<RequeueResult> {
   const batchSize = opts.batchSize ?? 1000;
-  const result: RequeueResult = { intake: 0, dispatch: 0, notify: 0, telegramPost: 0 };
+  const result: RequeueResult = { intake: 0, dispatch: 0, notify: 0, telegramPost: 0, telegramPhotos: 0 };
   // While the outbox still holds entries the relay has not moved, those
   // cases are not lost; their jobs are about to be created.
   if ((await outboxSize(deps.db)) > batchSize) return result;
@@ -176,8 +179,14 @@ export async function requeueLostJobs(
     (p) => p.assignmentId,
     (p) => ensure('telegram_post', p.post, 'telegramPost'),
   );
-  const { intake, dispatch, notify, telegramPost } = result;
-  if (intake + dispatch + notify + telegramPost > 0) deps.logger.warn(result, 'reconciler re-enqueued lost jobs');
+  // The photos of a Telegram report: nothing else would fetch them once their job is gone (the job is idempotent).
+  await eachPage(
+    (after) => listStalePhotoFetches(deps.db, olderThan, batchSize, after),
+    (caseId) => caseId,
+    (caseId) => ensure('telegram_photos', { caseId }, 'telegramPhotos'),
+  );
+  const { intake, dispatch, notify, telegramPost, telegramPhotos } = result;
+  if (intake + dispatch + notify + telegramPost + telegramPhotos > 0) deps.logger.warn(result, 'reconciler re-enqueued lost jobs');
   return result;
 }
 

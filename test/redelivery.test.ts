@@ -211,6 +211,41 @@ describe('the reconciler, after Redis lost the jobs of notices and group posts',
     }
   });
 
+  it('re-creates the telegram_photos job of a Telegram report whose photos were never fetched, once', async () => {
+    const service = await startTestService(testEnv('reconcile-photos'), 'api');
+    const connection = new Redis(service.deps.env.REDIS_URL, { maxRetriesPerRequest: null });
+    const photosQueue = new Queue('telegram_photos', { connection, prefix: service.deps.env.QUEUE_PREFIX });
+    try {
+      const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
+      const { id } = (await res.json()) as { id: string };
+      // A report's photos to fetch, whose job Redis lost (restarted without persistence, flushed).
+      await service.deps.db
+        .insertInto('telegram_photo_fetches')
+        .values({ case_id: id, file_ids: JSON.stringify(['file-1', 'file-2']), status: 'pending', created_at: new Date().toISOString(), done_at: null })
+        .execute();
+      const deps = { db: service.deps.db, transport: service.deps.transport, logger: service.deps.logger };
+      const opts = { graceMs: 60_000, notifications: true };
+      // Within the grace period nothing is touched.
+      await requeueLostJobs(deps, new Date(), opts);
+      expect(await photosQueue.getJob(jobId.telegram_photos({ caseId: id }))).toBeUndefined();
+
+      const later = new Date(Date.now() + 120_000);
+      const requeued = await requeueLostJobs(deps, later, opts);
+      expect((await photosQueue.getJob(jobId.telegram_photos({ caseId: id })))?.data, 'the lost photos job re-created').toEqual({ caseId: id });
+      expect(requeued).toMatchObject({ telegramPhotos: 1 });
+      // The job is there now: the next pass adds nothing.
+      expect(await requeueLostJobs(deps, later, opts)).toMatchObject({ telegramPhotos: 0 });
+
+      // Once the photos are fetched, nothing more is owed.
+      await (await photosQueue.getJob(jobId.telegram_photos({ caseId: id })))!.remove();
+      await service.deps.db.updateTable('telegram_photo_fetches').set({ status: 'done', done_at: new Date().toISOString() }).where('case_id', '=', id).execute();
+      expect(await requeueLostJobs(deps, later, opts)).toMatchObject({ telegramPhotos: 0 });
+    } finally {
+      await photosQueue.close();
+      connection.disconnect();
+    }
+  });
+
   it('re-creates the notify job of a pending notice and the telegram_post job of an assignment its group never got, once', async () => {
     const emu = await startTelegramEmulator(TOKEN);
     const file = districtFile();

@@ -134,3 +134,15 @@ export async function listOwedGroupPosts(
     return { assignmentId: r.assignmentId, post: { caseId: r.caseId, unit: r.unit, round: Number(r.round), ...(again ? { again: true, at: Date.parse(r.assignedAt) } : {}) } };
   });
 }
+
+/**
+ * Case ids of Telegram reports whose photos are still to be fetched since
+ * before `olderThan` (their \`telegram_photos\` job lost with Redis, say), a
+ * page at a time by case id.
+ */
+export async function listStalePhotoFetches(db: Db, olderThan: string, limit: number, afterCaseId?: string): Promise<string[]> {
+  let q = db.selectFrom('telegram_photo_fetches').select('case_id').where('status', '=', 'pending').where('created_at', '<', olderThan);
+  if (afterCaseId !== undefined) q = q.where('case_id', '>', afterCaseId);
+  const rows = await q.orderBy('case_id').limit(limit).execute();
+  return rows.map((r) => r.case_id);
+}
