@@ -1,6 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { startBullmqWorkers, withTimeout, type BullmqTransport, type BullmqWorkers } from '../queues/bullmq.transport.js';
@@ -58,6 +58,9 @@ async function checkUploadDir(dir: string): Promise<void> {
     throw new StartupError(`UPLOAD_DIR: cannot store photos in ${resolve(dir)}: ${why}`);
   }
 }
+
+/** How long kept-alive connections idle when the stop begins stay open for a request already on its way (answered 503). */
+const IDLE_CONNECTIONS_GRACE_MS = 100;
 
 /**
  * Once the service is stopping, no request is taken on a kept-alive
@@ -158,11 +161,23 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
             if ('closeAllConnections' in s) s.closeAllConnections();
           }, 10_000);
           force.unref();
-          s.close(() => {
+          // Kept-alive connections idle at this instant are let go only after a moment: a client may have sent
+          // its next request on one already, unread yet by a busy event loop, and dropping the connection
+          // then (as an HTTP server's close() does) cuts that request off instead of answering it 503 with
+          // `Connection: close`. Meanwhile every answer closes its connection (closeConnectionsWhenStopping).
+          // setImmediate: after the timer, the event loop reads what arrived (however long it was busy) before they go.
+          const idle = setTimeout(() => {
+            setImmediate(() => {
+              if ('closeIdleConnections' in s) s.closeIdleConnections();
+            });
+          }, IDLE_CONNECTIONS_GRACE_MS);
+          idle.unref();
+          // Stops listening only: the connections end as said above.
+          net.Server.prototype.close.call(s, () => {
             clearTimeout(force);
+            clearTimeout(idle);
             resolve();
           });
-          if ('closeIdleConnections' in s) s.closeIdleConnections();
         });
       }
       await intakeGate?.close();

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -218,6 +219,32 @@ describe('npm start', () => {
     expect(after).toBeLessThanOrEqual(8);
     // No connection was left for the server's close to cut after its 10 s.
     expect(p.output()).not.toContain('connections still open');
+  });
+
+  it('answers 503 with Connection: close, rather than cutting it, a request sent on a kept-alive connection just after SIGTERM', async () => {
+    const env = serviceEnv('sigterm-kept-alive');
+    const p = await startProcess(env);
+    await listening(p);
+    // One kept-alive connection: the second request goes on the socket the first one used.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    onCleanup(() => agent.destroy());
+    const post = (text: string) =>
+      new Promise<{ status: number; connection: string | undefined; socket: unknown }>((resolve, reject) => {
+        const req = http.request(`${p.url}/api/v1/reports`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, socket: req.socket }));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify({ text }));
+      });
+    const first = await post('垃圾堆没人清运 before the signal');
+    expect(first.status).toBe(202);
+    p.child.kill('SIGTERM');
+    await waitFor(() => p.output().includes('"signal":"SIGTERM"'), { what: 'the signal to be taken' });
+    // The connection sat idle when the stop began; a request sent on it now is answered, not reset.
+    const second = await post('垃圾堆没人清运 after the signal').catch((err: NodeJS.ErrnoException) => ({ status: 0, connection: err.code, socket: null }));
+    expect({ status: second.status, connection: second.connection, sameSocket: second.socket === first.socket }).toEqual({ status: 503, connection: 'close', sameSocket: true });
+    expect(await p.exited).toBe(0);
   });
 
   it('stops gracefully on a SIGTERM that arrives while it is still starting', async () => {
