@@ -57,6 +57,8 @@ describe('field reasons said in Chinese', () => {
 
   it('introduces a reason it has no words for in Chinese, its English kept for the detail; English is the API’s own as a sentence', () => {
     expect(fieldMessage('zh', 'must rhyme')).toBe('填写有误（must rhyme）');
+    // A reason a page already says in Chinese stays as it is.
+    expect(fieldMessage('zh', '不能超过 10000 个字。')).toBe('不能超过 10000 个字。');
     expect(fieldMessage('en', 'must rhyme')).toBe('Must rhyme.');
     expect(fieldMessage('en', 'must not be empty')).toBe('Must not be empty.');
   });

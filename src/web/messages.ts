@@ -8,6 +8,8 @@ import type { Lang } from './i18n.js';
  * empty.`). A message without a Chinese translation here is said in Chinese
  * as 填写有误, its English words after it.
  */
+const HAN = /\p{Script=Han}/u;
+
 type Said = string | ((m: RegExpExecArray) => string);
 const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
   [/^required$/, '必填', 'Required.'],
@@ -92,8 +94,10 @@ export function fieldMessage(lang: Lang, message: string): string {
     if (said !== undefined) return typeof said === 'string' ? said : said(m);
     break;
   }
-  // A reason this table does not know yet is still introduced in Chinese, its own words kept for the detail.
-  return lang === 'zh' ? `填写有误（${message}）` : asSentence(message);
+  // A reason already in Chinese (a page's own) is said as it is; one this table does not know yet is introduced in
+  // Chinese, its own words kept for the detail.
+  if (lang === 'zh') return HAN.test(message) ? message : `填写有误（${message}）`;
+  return asSentence(message);
 }
 
 /** The API's terse words as a sentence: `must not be empty` → `Must not be empty.`. */
@@ -132,7 +136,6 @@ const PAGE_MESSAGES_EN: Record<string, string> = {
   not_ready: 'The service cannot handle requests at the moment, and what you did may not have been done. Please wait a moment, go back and send it again.',
 };
 
-const HAN = /\p{Script=Han}/u;
 
 export function pageMessage(lang: Lang, err: AppError, csrfField: string): string {
   const key = err.code === 'forbidden' && err.fields && csrfField in err.fields ? 'csrf' : err.code;
