@@ -1,5 +1,4 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { secureHeaders } from 'hono/secure-headers';
 import { trackLookupGate } from '../handlers/lookup-gate.js';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -52,6 +51,11 @@ export interface AppExtras {
   middleware?: MiddlewareHandler<AppEnv>[];
   /** More routers (Node: GET /metrics when a metrics token is configured). */
   routes?: Hono<AppEnv>[];
+  /**
+   * The HTTP server writes ANSWER_HEADERS and PAGE_HEADERS itself (Node: `AnswerHeadersResponse`), so the app does not: set on an
+   * answer's Headers after the route made it, they cost @hono/node-server's fast path (about a third of `/healthz`).
+   */
+  serverWritesAnswerHeaders?: boolean;
 }
 
 /**
@@ -77,24 +81,7 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook, strict: false });
 
   app.use(clientRequestIdUnlessPhone());
-  // No page of the service inside another site's frame (a report form dressed up elsewhere), no type sniffed, the
-  // address of a page (a tracking code in it) not sent to other sites. A header a route sets (a served file's own
-  // sandbox policy) is kept. HSTS is left to the https proxy in front, which knows the district's domains.
-  app.use(
-    secureHeaders({
-      overwrite: false,
-      contentSecurityPolicy: { frameAncestors: ["'none'"] },
-      xFrameOptions: 'DENY',
-      referrerPolicy: 'same-origin',
-      strictTransportSecurity: false,
-      crossOriginEmbedderPolicy: false,
-    }),
-  );
-  // What the API answers (cases, reporters' contacts for dispatchers) is kept in no cache, unless a route says otherwise.
-  app.use('/api/*', async (c, next) => {
-    await next();
-    if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
-  });
+  if (!extras.serverWritesAnswerHeaders) app.use(answerHeaders);
   for (const m of extras.middleware ?? []) app.use(m);
   app.use(async (c, next) => {
     c.set('deps', deps);
@@ -186,6 +173,56 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
 
   return app;
 }
+
+/**
+ * The headers every answer carries unless its route sets its own (a served file's own sandbox policy): nothing of
+ * the service inside another site's frame (a report form dressed up elsewhere), no type sniffed, nothing of it
+ * loaded by another site's page — what a JSON API is advised to send. HSTS is left to the https proxy in front,
+ * which knows the district's domains.
+ */
+export const ANSWER_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['Content-Security-Policy', "frame-ancestors 'none'"],
+  ['Cross-Origin-Resource-Policy', 'same-origin'],
+  ['X-Content-Type-Options', 'nosniff'],
+  ['X-Frame-Options', 'DENY'],
+];
+
+/**
+ * The rest of what hono's secureHeaders sets (with Referrer-Policy same-origin), for the pages (text/html): what
+ * only a browser's document heeds — the address of a page (a tracking code in it) not sent to other sites, the
+ * page kept in its own browsing context. Sent with every answer, they made `/healthz` a third slower.
+ */
+export const PAGE_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['Cross-Origin-Opener-Policy', 'same-origin'],
+  ['Origin-Agent-Cluster', '?1'],
+  ['Referrer-Policy', 'same-origin'],
+  ['X-DNS-Prefetch-Control', 'off'],
+  ['X-Download-Options', 'noopen'],
+  ['X-Permitted-Cross-Domain-Policies', 'none'],
+  ['X-XSS-Protection', '0'],
+];
+
+/** Whether an answer of this Content-Type is a page, which gets PAGE_HEADERS too. */
+export function isPageType(contentType: string | null | undefined): boolean {
+  return contentType !== null && contentType !== undefined && contentType.toLowerCase().startsWith('text/html');
+}
+
+/** What the API answers (cases, reporters' contacts for dispatchers) is kept in no cache, unless its route says otherwise. */
+export const API_CACHE_CONTROL = 'no-store';
+
+/** Whether a request path is the API's, whose answers are `API_CACHE_CONTROL`. */
+export function isApiPath(path: string): boolean {
+  return path.startsWith('/api/');
+}
+
+/** ANSWER_HEADERS, PAGE_HEADERS on pages, and the API's Cache-Control, set by the app where no server writes them (Workers). */
+const answerHeaders: MiddlewareHandler = async (c, next) => {
+  await next();
+  const headers = c.res.headers;
+  for (const [name, value] of ANSWER_HEADERS) if (!headers.has(name)) headers.set(name, value);
+  if (isPageType(headers.get('Content-Type'))) for (const [name, value] of PAGE_HEADERS) if (!headers.has(name)) headers.set(name, value);
+  if (isApiPath(c.req.path) && !headers.has('Cache-Control')) headers.set('Cache-Control', API_CACHE_CONTROL);
+};
 
 /**
  * The error body in the client's language: English (the API's own words),

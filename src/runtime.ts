@@ -1,5 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { rm, writeFile } from 'node:fs/promises';
+import { ServerResponse, type OutgoingHttpHeaders } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Hono, type MiddlewareHandler } from 'hono';
@@ -10,7 +11,7 @@ import { redisTargetFromEnv } from '../queues/redis-connection.js';
 import { assetRoutes } from '../handlers/assets.routes.js';
 import { swaggerUiAssets } from '../handlers/docs-assets.js';
 import { metricsRoutes } from '../handlers/metrics.routes.js';
-import { createApp } from './app.js';
+import { ANSWER_HEADERS, API_CACHE_CONTROL, createApp, isApiPath, isPageType, PAGE_HEADERS } from './app.js';
 import type { AppEnv } from '../handlers/app-env.js';
 import { AppError, errorBody } from './errors.js';
 import { closeDeps, createDeps, processorDeps, type Deps, type DepsOverrides } from './deps.js';
@@ -86,10 +87,48 @@ function closeConnectionsWhenStopping(isStopping: () => boolean): MiddlewareHand
   };
 }
 
+const lower = (headers: ReadonlyArray<readonly [string, string]>) => headers.map(([name, value]) => [name.toLowerCase(), value] as const);
+const ANSWER_HEADERS_LOWER = lower(ANSWER_HEADERS);
+const PAGE_HEADERS_LOWER = lower(PAGE_HEADERS);
+
+/**
+ * The answer of an HTTP server that adds ANSWER_HEADERS (PAGE_HEADERS too on a page, and the API's Cache-Control) to the headers the app's
+ * answer is written with, where the answer has none of that name: a route's own policy wins, as with hono's
+ * secureHeaders, without the app touching the answer's Headers (which costs @hono/node-server's fast path) or each
+ * answer setting them one by one.
+ */
+class AnswerHeadersResponse extends ServerResponse {
+  override writeHead(statusCode: number, ...rest: unknown[]): this {
+    // writeHead(status, headers?) or writeHead(status, statusMessage, headers?); the headers an object (@hono/node-server's) or absent.
+    const at = typeof rest[0] === 'string' ? 1 : 0;
+    const given = rest[at];
+    if (given === undefined || (typeof given === 'object' && given !== null && !Array.isArray(given))) {
+      const headers = (given ?? {}) as OutgoingHttpHeaders;
+      for (const [name, value] of ANSWER_HEADERS_LOWER) if (!(name in headers)) headers[name] = value;
+      const type = headers['content-type'] ?? headers['Content-Type'];
+      if (typeof type === 'string' && isPageType(type)) for (const [name, value] of PAGE_HEADERS_LOWER) if (!(name in headers)) headers[name] = value;
+      if (!('cache-control' in headers) && isApiPath(pathOf(this.req.url ?? '/'))) headers['cache-control'] = API_CACHE_CONTROL;
+      rest[at] = headers;
+    }
+    return (ServerResponse.prototype.writeHead as (code: number, ...args: unknown[]) => this).call(this, statusCode, ...rest);
+  }
+}
+
+/** The path of a request target: its origin form, or the path of an absolute one (GET http://host/api/…). */
+function pathOf(target: string): string {
+  return target.startsWith('/') ? target : (/^[a-z][a-z0-9+.-]*:\/\/[^/]*(\/.*)?$/i.exec(target)?.[1] ?? '/');
+}
+
 /** Listens on host:port, or says in one line which setting names a port or host it cannot have. */
-function listen(app: { fetch: Parameters<typeof serve>[0]['fetch'] }, port: number, hostname: string, vars: { port: string; host: string }): Promise<ServerType> {
+function listen(
+  app: { fetch: Parameters<typeof serve>[0]['fetch'] },
+  port: number,
+  hostname: string,
+  vars: { port: string; host: string },
+  opts: { answerHeaders?: boolean } = {},
+): Promise<ServerType> {
   return new Promise<ServerType>((resolvePromise, reject) => {
-    const s = serve({ fetch: app.fetch, port, hostname }, () => {
+    const s = serve(opts.answerHeaders ? { fetch: app.fetch, port, hostname, serverOptions: { ServerResponse: AnswerHeadersResponse as typeof ServerResponse } } : { fetch: app.fetch, port, hostname }, () => {
       s.off('error', failed);
       resolvePromise(s);
     });
@@ -266,8 +305,9 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
       middleware: [closeConnectionsWhenStopping(() => stopping !== null), httpMetricsMiddleware(metrics)],
       // Without a token the API port serves no metrics (404); METRICS_PORT serves them apart.
       routes: env.METRICS_TOKEN ? [metricsRoutes({ token: env.METRICS_TOKEN, render: () => metrics.render() })] : [],
+      serverWritesAnswerHeaders: true,
     });
-    server = await listen(app, env.PORT, env.HOST, { port: 'PORT', host: 'HOST' }).catch(async (err: unknown) => {
+    server = await listen(app, env.PORT, env.HOST, { port: 'PORT', host: 'HOST' }, { answerHeaders: true }).catch(async (err: unknown) => {
       await stopStarted();
       throw err;
     });

@@ -383,8 +383,15 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     expect(res.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
     expect(res.headers.get('referrer-policy')).toBe('same-origin');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
     // HSTS is the https proxy's to send.
     expect(res.headers.get('strict-transport-security')).toBeNull();
+    // An answer that is no page carries what a JSON API is advised to, without what only a browser's document heeds.
+    const health = await fetch(`${service.url}/healthz`);
+    expect(health.headers.get('x-frame-options')).toBe('DENY');
+    expect(health.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(health.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+    expect(health.headers.get('referrer-policy')).toBeNull();
     // A path asked for as //elsewhere.example/…: the language switch of its page stays on this site.
     const odd = await fetch(`${service.url}//elsewhere.example/x`, { headers: { accept: 'text/html' } });
     const href = /<a href="([^"]*)" hreflang=/.exec(await odd.text())?.[1];

@@ -116,6 +116,10 @@ describe('bureau inbox', () => {
       await client.signIn(who);
       const res = await client.get(path);
       expect(res.status).toBe(200);
+      // The file's own policy (sandboxed, nothing runs in the site's origin) is what the browser gets, with the rest of every answer's headers.
+      expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox");
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('cache-control')).toBe('no-store');
       return res.headers.get('content-disposition');
     };
     // The bureau's name for it is the page's, masked; the header holds ASCII only, the name percent-encoded as UTF-8.

@@ -262,6 +262,20 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(String(docs.body)).toContain('/docs/assets/swagger-ui-bundle.js');
   });
 
+  it('sends every answer with the headers the Node server writes: no framing, no sniffing, the API kept in no cache', async () => {
+    const page = await mf.dispatchFetch('http://localhost/', { headers: { accept: 'text/html' } });
+    await page.arrayBuffer();
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    expect(page.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
+    expect(page.headers.get('referrer-policy')).toBe('same-origin');
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    const api = await mf.dispatchFetch('http://localhost/api/v1/track/ZZZZZZZZZZ');
+    await api.arrayBuffer();
+    expect(api.status).toBe(404);
+    expect(api.headers.get('cache-control')).toBe('no-store');
+    expect(api.headers.get('x-frame-options')).toBe('DENY');
+  });
+
   let caseId: string;
   let trackingCode: string;
 
