@@ -10,7 +10,7 @@ import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
 import { clientWentAway, limitBody, isJsonContentType } from './uploads.js';
-import { documentBodyRequired, fieldsOf, instant, validationHook, apiRoute } from './validation.js';
+import { documentBodyRequired, fieldsOf, instant, validationHook, apiRoute, refuseQuery } from './validation.js';
 
 /**
  * Hotline intake (12345 / 12369): an operator submits a call transcript —
@@ -223,14 +223,6 @@ const importRoute = apiRoute({
 
 function hotlineDeps(deps: AppEnv['Variables']['deps']): HotlineDeps {
   return { db: deps.db, writer: deps.writer, clock: deps.clock, district: deps.district, classifier: deps.classifier, onCommitted: deps.kickOutbox };
-}
-
-/** A request that takes no query parameters: any one is a 400 naming it, never ignored. */
-function refuseQuery(query: Record<string, string[]>): void {
-  const names = Object.keys(query);
-  if (names.length === 0) return;
-  const fields = Object.fromEntries(names.map((n) => [n, 'unknown query parameter']));
-  throw new AppError('validation_failed', `invalid ${names.join(', ')}`, fields);
 }
 
 /** A text/plain submission: the transcript is the body, the rest comes from the query. */

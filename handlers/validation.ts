@@ -5,6 +5,9 @@ import { AppError, fieldsOf } from '../src/errors.js';
 
 export { fieldsOf };
 
+/** What a query parameter an operation does not take is said to be. */
+const UNKNOWN_QUERY_PARAMETER = 'unknown query parameter';
+
 /**
  * The one hook every route shares: a validation failure is a 400 naming each
  * field. So is any validated text (body, query or path) the service does not
@@ -14,7 +17,7 @@ export { fieldsOf };
 export const validationHook: Hook<unknown, any, any, unknown> = (result) => {
   if (!result.success) {
     // A misspelt filter (?stauts=open) is named as what it is: ignored, it would answer with everything.
-    let fields = fieldsOf(result.error as ZodError, result.target === 'query' ? 'unknown query parameter' : undefined);
+    let fields = fieldsOf(result.error as ZodError, result.target === 'query' ? UNKNOWN_QUERY_PARAMETER : undefined);
     // Headers arrive lower-cased; name them as they are written (Idempotency-Key), as a 409 about one does.
     if (result.target === 'header') fields = Object.fromEntries(Object.entries(fields).map(([k, v]) => [headerName(k), v]));
     throw new AppError('validation_failed', `invalid ${Object.keys(fields).join(', ')}`, fields);
@@ -103,6 +106,17 @@ export const noBody = {
 
 /** The query of an operation that takes no query parameters: any one is a 400 naming it. */
 const NO_QUERY = z.strictObject({});
+
+/**
+ * For a handler that reads the query itself and, in this request, takes none (a JSON hotline call, whose fields
+ * come in the body): any parameter is a 400 naming it, as `apiRoute` refuses one, never ignored.
+ */
+export function refuseQuery(query: Record<string, unknown>): void {
+  const result = NO_QUERY.safeParse(query);
+  if (result.success) return;
+  const fields = fieldsOf(result.error, UNKNOWN_QUERY_PARAMETER);
+  throw new AppError('validation_failed', `invalid ${Object.keys(fields).join(', ')}`, fields);
+}
 
 /**
  * `createRoute` for the API's operations: one that declares no query takes
