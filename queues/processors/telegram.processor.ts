@@ -1,7 +1,7 @@
-import { GrammyError } from 'grammy';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { postAssignment } from '../../src/telegram/group-posts.js';
 import { fetchReportPhotos, photoFetchFailed } from '../../src/telegram/photos.js';
+import { chatGone } from '../../src/telegram/push.js';
 import { PermanentJobError, type JobContext, type JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
 
@@ -20,17 +20,12 @@ export function createTelegramPostProcessor(deps: ProcessorDeps) {
       // A group that removed the bot (or is gone) takes no retry: the post fails at once, and the dispatcher can send it
       // again once the bot is back in the group. Otherwise the last attempt: either way the post is marked failed and
       // the case says so, as for a bureau webhook.
-      const gone = groupGone(err);
+      const gone = chatGone(err);
       if ((gone || (ctx && ctx.attempt >= ctx.maxAttempts)) && !payload.settled) await recordPostFailure(deps, payload, (err as Error).message, ctx?.attempt ?? 1);
       if (gone) throw new PermanentJobError((err as Error).message);
       throw err;
     }
   };
-}
-
-/** Telegram's answer that the bot is no longer in the group, or the group is gone: 403, or 400 chat not found. */
-function groupGone(err: unknown): boolean {
-  return err instanceof GrammyError && (err.error_code === 403 || (err.error_code === 400 && /chat not found/i.test(err.description)));
 }
 
 async function recordPostFailure(deps: ProcessorDeps, p: JobPayloads['telegram_post'], error: string, attempts: number): Promise<void> {

@@ -38,6 +38,11 @@ export class TelegramChatUnreachable extends Error {
   }
 }
 
+/** Telegram's answer that a chat is gone for the bot (blocked, removed from the group, deleted): 403, or 400 chat not found. */
+export function chatGone(err: unknown): err is GrammyError {
+  return err instanceof GrammyError && (err.error_code === 403 || (err.error_code === 400 && /chat not found/i.test(err.description)));
+}
+
 export function createTelegramPush(env: Env): TelegramPush | null {
   if (!env.TELEGRAM_BOT_TOKEN) return null;
   const token = env.TELEGRAM_BOT_TOKEN;
@@ -55,9 +60,7 @@ export function createTelegramPush(env: Env): TelegramPush | null {
       } catch (err) {
         if (err instanceof GrammyError) {
           if (err.error_code === 429) throw new TelegramRateLimited(err.parameters.retry_after ?? 5);
-          if (err.error_code === 403 || (err.error_code === 400 && /chat not found/i.test(err.description))) {
-            throw new TelegramChatUnreachable(err.description);
-          }
+          if (chatGone(err)) throw new TelegramChatUnreachable(err.description);
         }
         throw err;
       }
