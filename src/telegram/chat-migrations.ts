@@ -52,7 +52,15 @@ export async function inGroup<T>(
   chatId: string,
   call: (chatId: string) => Promise<T>,
 ): Promise<{ result: T; chatId: string }> {
-  const current = await currentGroupChat(deps.db, chatId);
+  return followMigration(deps, await currentGroupChat(deps.db, chatId), call);
+}
+
+/** `inGroup` for a chat already resolved by `currentGroupChat`. */
+export async function followMigration<T>(
+  deps: { db: Kysely<Database>; logger: Pick<Logger, 'warn'>; clock: { now(): Date } },
+  current: string,
+  call: (chatId: string) => Promise<T>,
+): Promise<{ result: T; chatId: string }> {
   try {
     return { result: await call(current), chatId: current };
   } catch (err) {

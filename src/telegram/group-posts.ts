@@ -21,7 +21,7 @@ import type { Logger } from '../logger.js';
 import { maskIdentityInText } from '../pipeline/extract.js';
 import type { PhotoStore } from '../storage/photo-store.js';
 import { acceptAssignment, currentRound, live, RETURN_REASONS, returnAssignment, type ReturnReason, type WorkflowDeps } from '../workflow/bureau.js';
-import { currentGroupChat, inGroup } from './chat-migrations.js';
+import { currentGroupChat, followMigration, inGroup } from './chat-migrations.js';
 import { linkedUser } from './links.js';
 import { followedBy } from './api.js';
 import { langOf, TEXTS, type PostParts } from './texts.js';
@@ -147,12 +147,12 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     let ids: number[] = [];
     try {
       if (files.length === 1) {
-        const sent = await inGroup(deps, chatId, (to) => deps.api.sendPhoto(to, files[0]!, { caption: caseReference(c.id) }));
+        const sent = await followMigration(deps, chatId, (to) => deps.api.sendPhoto(to, files[0]!, { caption: caseReference(c.id) }));
         chatId = sent.chatId;
         ids = [sent.result.message_id];
       } else if (files.length > 1) {
         const media: InputMediaPhoto[] = files.map((media, i) => ({ type: 'photo', media, ...(i === 0 ? { caption: caseReference(c.id) } : {}) }));
-        const sent = await inGroup(deps, chatId, (to) => deps.api.sendMediaGroup(to, media));
+        const sent = await followMigration(deps, chatId, (to) => deps.api.sendMediaGroup(to, media));
         chatId = sent.chatId;
         ids = sent.result.map((m) => m.message_id);
       }
@@ -192,7 +192,7 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     reopened: p.round > 1,
   };
   const text = TEXTS.zh.group.post(parts);
-  const { result: sent, chatId: postedIn } = await inGroup(deps, chatId, (to) =>
+  const { result: sent, chatId: postedIn } = await followMigration(deps, chatId, (to) =>
     deps.api.sendMessage(to, text, { reply_markup: actionKeyboard(post.id), link_preview_options: { is_disabled: true } }),
   );
   await deps.db
