@@ -180,11 +180,12 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
  * loaded by another site's page — what a JSON API is advised to send. HSTS is left to the https proxy in front,
  * which knows the district's domains.
  */
+// Names in lower case: an answer's own headers reach the Node server so (from its Headers), compared there by exact name.
 export const ANSWER_HEADERS: ReadonlyArray<readonly [string, string]> = [
-  ['Content-Security-Policy', "frame-ancestors 'none'"],
-  ['Cross-Origin-Resource-Policy', 'same-origin'],
-  ['X-Content-Type-Options', 'nosniff'],
-  ['X-Frame-Options', 'DENY'],
+  ['content-security-policy', "frame-ancestors 'none'"],
+  ['cross-origin-resource-policy', 'same-origin'],
+  ['x-content-type-options', 'nosniff'],
+  ['x-frame-options', 'DENY'],
 ];
 
 /**
@@ -193,13 +194,13 @@ export const ANSWER_HEADERS: ReadonlyArray<readonly [string, string]> = [
  * page kept in its own browsing context. Sent with every answer, they made `/healthz` a third slower.
  */
 export const PAGE_HEADERS: ReadonlyArray<readonly [string, string]> = [
-  ['Cross-Origin-Opener-Policy', 'same-origin'],
-  ['Origin-Agent-Cluster', '?1'],
-  ['Referrer-Policy', 'same-origin'],
-  ['X-DNS-Prefetch-Control', 'off'],
-  ['X-Download-Options', 'noopen'],
-  ['X-Permitted-Cross-Domain-Policies', 'none'],
-  ['X-XSS-Protection', '0'],
+  ['cross-origin-opener-policy', 'same-origin'],
+  ['origin-agent-cluster', '?1'],
+  ['referrer-policy', 'same-origin'],
+  ['x-dns-prefetch-control', 'off'],
+  ['x-download-options', 'noopen'],
+  ['x-permitted-cross-domain-policies', 'none'],
+  ['x-xss-protection', '0'],
 ];
 
 /** Whether an answer of this Content-Type is a page, which gets PAGE_HEADERS too. */

@@ -87,10 +87,6 @@ function closeConnectionsWhenStopping(isStopping: () => boolean): MiddlewareHand
   };
 }
 
-const lower = (headers: ReadonlyArray<readonly [string, string]>) => headers.map(([name, value]) => [name.toLowerCase(), value] as const);
-const ANSWER_HEADERS_LOWER = lower(ANSWER_HEADERS);
-const PAGE_HEADERS_LOWER = lower(PAGE_HEADERS);
-
 /**
  * The answer of an HTTP server that adds ANSWER_HEADERS (PAGE_HEADERS too on a page, and the API's Cache-Control) to the headers the app's
  * answer is written with, where the answer has none of that name: a route's own policy wins, as with hono's
@@ -104,9 +100,9 @@ class AnswerHeadersResponse extends ServerResponse {
     const given = rest[at];
     if (given === undefined || (typeof given === 'object' && given !== null && !Array.isArray(given))) {
       const headers = (given ?? {}) as OutgoingHttpHeaders;
-      for (const [name, value] of ANSWER_HEADERS_LOWER) if (!(name in headers)) headers[name] = value;
+      for (const [name, value] of ANSWER_HEADERS) if (!(name in headers)) headers[name] = value;
       const type = headers['content-type'] ?? headers['Content-Type'];
-      if (typeof type === 'string' && isPageType(type)) for (const [name, value] of PAGE_HEADERS_LOWER) if (!(name in headers)) headers[name] = value;
+      if (typeof type === 'string' && isPageType(type)) for (const [name, value] of PAGE_HEADERS) if (!(name in headers)) headers[name] = value;
       if (!('cache-control' in headers) && isApiPath(pathOf(this.req.url ?? '/'))) headers['cache-control'] = API_CACHE_CONTROL;
       rest[at] = headers;
     }
