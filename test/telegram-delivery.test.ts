@@ -11,6 +11,7 @@ import { listEvents } from '../db/repositories/events.repository.js';
 import { PermanentJobError } from '../queues/jobs.js';
 import { processorDeps } from '../src/deps.js';
 import { queueNotification } from '../src/workflow/notifications.js';
+import { releaseUnit } from '../src/workflow/dispatcher.js';
 import { issueToken } from '../db/repositories/tokens.repository.js';
 import { createTelegramApi } from '../src/telegram/api.js';
 import { createBot } from '../src/telegram/bot.js';
@@ -777,6 +778,39 @@ describe('a bureau group upgraded to a supergroup', () => {
     const told = emu.calls.length;
     expect(await notify({ notificationId: 'migrated-notice-1' }, { jobId: 'n', attempt: 1, maxAttempts: 8 })).toMatch(/sent to epb by telegram/);
     expect(emu.calls.slice(told).filter((c) => c.method === 'sendMessage').map((c) => Number(c.body.chat_id))).toEqual([newGroup]);
+  });
+
+  it('withdraws a post made before the upgrade in the old group, where its message and photos stay, never by its id in the new chat', async () => {
+    const oldGroup = -4_100_003;
+    const newGroup = -1_004_100_003;
+    const service = await startTestService(telegramEnv(emu, 'tg-migrated-withdraw'), 'api', { district: districtWithGroups({ econ: oldGroup }) });
+    const deps = processorDeps(service.deps);
+    const post = createTelegramPostProcessor({ ...deps, telegram: createTelegramPush(service.deps.env) });
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: '兴隆办事处有个化工厂晚上往沟里排黑水，气味很大', anonymous: true });
+    const { id } = (await res.json()) as { id: string };
+    await createProcessors(deps).intake({ caseId: id }, { jobId: `i-${id}`, attempt: 1, maxAttempts: 1 });
+    expect(await post({ caseId: id, unit: 'econ', round: 1 }, { jobId: 'p', attempt: 1, maxAttempts: 10 })).toBe('posted to the econ group');
+    const row = await service.deps.db.selectFrom('telegram_bureau_posts').select(['id', 'chat_id', 'message_id']).where('case_id', '=', id).executeTakeFirstOrThrow();
+    expect(row.chat_id).toBe(String(oldGroup));
+    // The photos posted above it, as a report with photos has them.
+    await service.deps.db.updateTable('telegram_bureau_posts').set({ photo_message_ids: JSON.stringify([9_100_001, 9_100_002]) }).where('id', '=', row.id).execute();
+
+    // The group becomes a supergroup, and the service learns it from a new post's refusal.
+    emu.migrateChat(oldGroup, newGroup);
+    const other = await postJson(`${service.url}/api/v1/reports`, { text: '兴隆办事处另一家化工厂往河里排废水', anonymous: true });
+    const { id: second } = (await other.json()) as { id: string };
+    await createProcessors(deps).intake({ caseId: second }, { jobId: `i-${second}`, attempt: 1, maxAttempts: 1 });
+    expect(await post({ caseId: second, unit: 'econ', round: 1 }, { jobId: 'p2', attempt: 1, maxAttempts: 10 })).toBe('posted to the econ group');
+
+    const dispatcher = { userId: 'desk', name: '调度老李', role: 'dispatcher' as const, unitCode: null, tokenId: 'desk' };
+    await releaseUnit(service.deps, dispatcher, id, { unit: 'econ', reason: '不涉及经信委' });
+    const before = emu.calls.length;
+    expect(await post({ caseId: id, unit: 'econ', round: 1, settled: true }, { jobId: 'p3', attempt: 1, maxAttempts: 10 })).toBe('group post marked released');
+    const calls = emu.calls.slice(before);
+    expect(calls.map((c) => `${c.method} ${String(c.body.chat_id)}`)).toEqual([`deleteMessages ${oldGroup}`, `editMessageText ${oldGroup}`]);
+    expect(calls[0]!.body.message_ids).toEqual([9_100_001, 9_100_002]);
+    expect(Number(calls[1]!.body.message_id)).toBe(Number(row.message_id));
+    expect(String(calls[1]!.body.text)).toContain('无需再办理');
   });
 
   it('learns the supergroup from the service message Telegram sends in the old group, and posts straight there', async () => {

@@ -44,8 +44,9 @@ export interface TelegramEmulator {
   /** Queues updates for getUpdates (polling mode); update ids are given by the caller. */
   queueUpdates(...updates: Array<Record<string, unknown>>): void;
   /**
-   * The group was upgraded to a supergroup: whatever is sent to or edited in the old chat id is refused
-   * with 400 and `parameters.migrate_to_chat_id`, as the Bot API does.
+   * The group was upgraded to a supergroup: whatever is sent to the old chat id is refused with 400 and
+   * `parameters.migrate_to_chat_id`, as the Bot API does; the bot's messages already there can still be
+   * edited and deleted, as they stay in the old group.
    */
   migrateChat(fromChatId: number, toChatId: number): void;
   /** The bot can no longer write to the chat (kicked from the group, blocked by the user): 403 with this description. */
@@ -150,7 +151,8 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
         return send(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${limit.retryAfterS}`, parameters: { retry_after: limit.retryAfterS } });
       }
       const target = Number(body.chat_id);
-      if (body.chat_id !== undefined && migrated.has(target)) {
+      // A group upgraded to a supergroup takes no new message; the bot can still edit and delete the ones it has.
+      if (body.chat_id !== undefined && migrated.has(target) && !/^(editMessage|deleteMessage)/.test(method)) {
         calls.push({ method: `${method}:400`, body, at });
         return send(400, { ok: false, error_code: 400, description: 'Bad Request: group chat was upgraded to a supergroup chat', parameters: { migrate_to_chat_id: migrated.get(target) } });
       }

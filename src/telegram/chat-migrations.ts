@@ -8,8 +8,10 @@ import type { Logger } from '../logger.js';
  * a setting that needs one, or the group grew) has a new chat id; the old one
  * refuses every message with 400 and `migrate_to_chat_id`. The new id is kept
  * in telegram_chat_migrations — learnt from that refusal, or from the service
- * message Telegram sends the bot — and every post, notice and edit goes there,
+ * message Telegram sends the bot — and every new post and notice goes there,
  * while the district file still names the old id (a warning says to update it).
+ * A message posted before stays in the old group, where the bot can still edit
+ * and delete it: its id names another message in the new chat.
  */
 
 /** The supergroup Telegram says a refused call's group became, if that is why it refused. */

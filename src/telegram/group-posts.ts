@@ -21,7 +21,7 @@ import type { Logger } from '../logger.js';
 import { maskIdentityInText } from '../pipeline/extract.js';
 import type { PhotoStore } from '../storage/photo-store.js';
 import { acceptAssignment, currentRound, live, RETURN_REASONS, returnAssignment, type ReturnReason, type WorkflowDeps } from '../workflow/bureau.js';
-import { currentGroupChat, followMigration, inGroup } from './chat-migrations.js';
+import { currentGroupChat, followMigration, migratedTo, recordChatMigration } from './chat-migrations.js';
 import { linkedUser } from './links.js';
 import { followedBy } from './api.js';
 import { langOf, TEXTS, type PostParts } from './texts.js';
@@ -264,7 +264,10 @@ function withdrawnPostText(text: string, line: string): string {
   return followedBy(text.split('\n').slice(0, 2).join('\n'), line);
 }
 
-/** Deletes the photos posted above a withdrawn post; Telegram refuses for messages older than 48 h, which stay. */
+/**
+ * Deletes the photos posted above a withdrawn post, in the chat they were posted in (as the post's edit);
+ * Telegram refuses for messages older than 48 h, which stay.
+ */
 async function deletePostPhotos(api: Api, logger: Logger, post: PostRow): Promise<void> {
   let ids: number[] = [];
   try {
@@ -301,12 +304,14 @@ async function markPost(deps: GroupPostDeps, post: PostRow, line: string, opts: 
   const text = editedPostText(post, line, opts.withdrawn === true);
   if (opts.withdrawn) await deletePostPhotos(deps.api, deps.logger, post);
   try {
-    await inGroup(deps, post.chat_id, (to) =>
-      deps.api.editMessageText(to, Number(post.message_id), text, { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } }),
-    );
+    // In the chat the post was made in, even once that group became a supergroup: its messages stay in the old
+    // group, where the bot can still edit them, and their ids mean other messages in the new chat.
+    await deps.api.editMessageText(post.chat_id, Number(post.message_id), text, { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } });
   } catch (err) {
     // 400: the message is gone, too old or already says this. Anything else is retried by the queue.
     if (!(err instanceof GrammyError && err.error_code === 400)) throw err;
+    const to = migratedTo(err);
+    if (to !== null) await recordChatMigration(deps.db, deps.logger, post.chat_id, to, deps.clock.now());
     deps.logger.warn({ caseId: post.case_id, err: err.description }, 'telegram: could not edit the group post');
   }
 }
