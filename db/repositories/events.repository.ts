@@ -82,3 +82,9 @@ export async function eventKindsAfter(db: Db, caseId: string, afterId: number): 
   const rows = await db.selectFrom('case_events').select('kind').where('case_id', '=', caseId).where('id', '>', afterId).orderBy('id').execute();
   return rows.map((r) => r.kind);
 }
+
+/** When the case last moved into `status`, or null if it never did. */
+export async function enteredStatusAt(db: Db, caseId: string, status: string): Promise<string | null> {
+  const row = await db.selectFrom('case_events').select('at').where('case_id', '=', caseId).where('to_status', '=', status).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  return row?.at ?? null;
+}

@@ -157,8 +157,6 @@ export function withRates(c: Counts): Measures {
   };
 }
 
-/** Cases in these statuses have no work left, whatever their assignments say. */
-const FINISHED_CASE = new Set(['closed', 'merged', 'transferred']);
 /** Assignments in these statuses are no longer the unit's work. */
 const LET_GO = new Set(['returned', 'released']);
 const OPEN_ASSIGNMENT = new Set(['pending', 'accepted']);
@@ -180,14 +178,16 @@ export interface AssignmentFacts {
  * miss it. A returned or released assignment, or one of a case that is closed,
  * merged or transferred, is not due unless it was replied to (it stopped being
  * the unit's work), and is never overdue; nor is one of a case waiting in
- * triage (`caseTimed` false: its deadlines wait too). `dispatched` counts every
- * assignment: the response rate is signed on time / all assignments made.
+ * triage: its clock stops there (`caseTimed` false, the case is not under
+ * handling), and a unit kept on it gets the time back when the case is routed
+ * again. `dispatched` counts every assignment: the response rate is signed on
+ * time / all assignments made.
  */
-export function assignmentFacts(a: StatsAssignment, caseOpen: boolean, now: number, caseTimed = caseOpen): AssignmentFacts {
+export function assignmentFacts(a: StatsAssignment, caseTimed: boolean, now: number): AssignmentFacts {
   const signedOnTime = a.acceptedAt !== null && notAfter(a.acceptedAt, a.signBy);
   const repliedOnTime = a.repliedAt !== null && notAfter(a.repliedAt, a.replyBy);
   const open = caseTimed && OPEN_ASSIGNMENT.has(a.status);
-  const due = a.repliedAt !== null || (caseOpen && !LET_GO.has(a.status) && passed(a.replyBy, now));
+  const due = a.repliedAt !== null || (caseTimed && !LET_GO.has(a.status) && passed(a.replyBy, now));
   const overdueNow =
     open && ((a.acceptedAt === null && passed(a.signBy, now)) || (a.repliedAt === null && passed(a.replyBy, now)));
   return { signedOnTime, due, repliedOnTime, overdueNow, returned: a.returnedAt !== null || a.status === 'returned' };
@@ -328,13 +328,12 @@ export function createStatsAccumulator(opts: AccumulatorOptions): StatsAccumulat
   return {
     add(c) {
       if (opts.include && !opts.include(c)) return;
-      const caseOpen = !FINISHED_CASE.has(c.status);
       const keys = groupKeysOf(c, opts.groupBy, opts.timeZone);
       for (const key of keys) addCaseLevel(group(key), c);
       // A case without assignments (triage, transferred) has no bureau but is still received.
       addCaseLevel(totals, c);
       for (const a of countedAssignments(c)) {
-        const facts = assignmentFacts(a, caseOpen, now, (WORKING as readonly string[]).includes(c.status));
+        const facts = assignmentFacts(a, (WORKING as readonly string[]).includes(c.status), now);
         addAssignment(group(opts.groupBy === 'bureau' ? a.unitCode : keys[0]!), facts);
         addAssignment(totals, facts);
       }

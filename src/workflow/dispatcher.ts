@@ -13,7 +13,7 @@ import { latestCorrectionLabel, recordCorrection } from '../../db/repositories/c
 import type { Trx } from '../../db/repositories/db-types.js';
 import { insertDeliveries, listDeliveries, renewWithdrawnDeliveries } from '../../db/repositories/deliveries.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
-import { appendEvents, eventKindsAfter } from '../../db/repositories/events.repository.js';
+import { appendEvents, enteredStatusAt, eventKindsAfter } from '../../db/repositories/events.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
 import type { Principal } from '../auth/principal.js';
 import { leadProblem, unitName } from '../district/district.schema.js';
@@ -83,6 +83,33 @@ async function tightenDeadlines(
   for (const a of kept) {
     const signBy = a.status === 'pending' ? sooner(a.deadlines.signBy, to.signBy) : a.deadlines.signBy;
     const replyBy = a.status === 'replied' ? a.deadlines.replyBy : sooner(a.deadlines.replyBy, to.replyBy);
+    if (signBy === a.deadlines.signBy && replyBy === a.deadlines.replyBy) continue;
+    if (!(await updateAssignmentIf(trx, a.id, a.status, { sign_deadline_at: signBy, reply_deadline_at: replyBy, updated_at: at }))) {
+      throw refused('conflict', 'an assignment was changed meanwhile; reload the case', { reason: 'changed_meanwhile' });
+    }
+    changed.set(a.id, { signBy, replyBy });
+  }
+  return changed;
+}
+
+/**
+ * The clock stops while a case waits in triage (no unit can act on it): a unit
+ * kept on the case when a dispatcher routes it out has each deadline it still
+ * owes, and had not yet missed when the case went to triage, moved later by the
+ * time the case waited there. Says which changed, with their new deadlines.
+ */
+async function resumeDeadlines(trx: Trx, c: Case, kept: readonly Assignment[], now: Date, at: string): Promise<Map<string, Assignment['deadlines']>> {
+  const changed = new Map<string, Assignment['deadlines']>();
+  const entered = c.status === 'triage' ? await enteredStatusAt(trx, c.id, 'triage') : null;
+  if (entered === null) return changed;
+  const stopped = Date.parse(entered);
+  const waited = now.getTime() - stopped;
+  if (!(waited > 0)) return changed;
+  const later = (deadline: string | null, owed: boolean) =>
+    deadline !== null && owed && Date.parse(deadline) > stopped ? new Date(Date.parse(deadline) + waited).toISOString() : deadline;
+  for (const a of kept) {
+    const signBy = later(a.deadlines.signBy, a.status === 'pending');
+    const replyBy = later(a.deadlines.replyBy, a.status === 'pending' || a.status === 'accepted');
     if (signBy === a.deadlines.signBy && replyBy === a.deadlines.replyBy) continue;
     if (!(await updateAssignmentIf(trx, a.id, a.status, { sign_deadline_at: signBy, reply_deadline_at: replyBy, updated_at: at }))) {
       throw refused('conflict', 'an assignment was changed meanwhile; reload the case', { reason: 'changed_meanwhile' });
@@ -328,16 +355,19 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     const released = await releaseAll(deps, trx, letGo, now, input.reason);
     const deadlines = deadlinesForRound(deps, c, type, now, urgent);
     await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at, actor: staffActor(principal) });
+    const resumed = await resumeDeadlines(trx, c, kept, now, at);
+    await scheduleDeadlineChecks(trx, c.id, [...resumed.values()].flatMap((d) => wakeUpsFor(district, deps.calendar, d)), now);
+    const keptNow = kept.map((a) => (resumed.has(a.id) ? { ...a, deadlines: resumed.get(a.id)! } : a));
     // Made urgent: the units that keep their part get the urgent deadlines from now where those come sooner (a
     // signing deadline only while not signed for). Made not urgent, they keep the deadlines they have.
-    const tightened = urgent && !c.urgent ? await tightenDeadlines(trx, kept, deadlines, at) : new Map<string, Assignment['deadlines']>();
+    const tightened = urgent && !c.urgent ? await tightenDeadlines(trx, keptNow, deadlines, at) : new Map<string, Assignment['deadlines']>();
     if (tightened.size > 0) await scheduleDeadlineChecks(trx, c.id, wakeUpsFor(district, deps.calendar, deadlines), now);
     // Each of those units is told its new deadlines (webhook, group), with the dispatcher's reason.
     for (const a of kept.filter((k) => tightened.has(k.id))) {
       await queueNotification(trx, { caseId, audience: `unit:${a.unitCode}`, kind: 'urgent', data: { role: a.role, deadlines: tightened.get(a.id), note: input.reason } }, now);
     }
 
-    const keptLead = kept.find((a) => a.role === 'lead');
+    const keptLead = keptNow.find((a) => a.role === 'lead');
     const caseDeadlines = keptLead ? (tightened.get(keptLead.id) ?? keptLead.deadlines) : deadlines;
     const corrected = await correctType(trx, c, type, principal, at);
     const data = {
@@ -346,6 +376,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
       ...(urgent !== c.urgent ? { urgent, previousUrgent: c.urgent } : {}),
       assignments: planned,
       kept: kept.map((a) => a.unitCode),
+      ...(resumed.size > 0 ? { resumed: Object.fromEntries(keptNow.filter((a) => resumed.has(a.id)).map((a) => [a.unitCode, resumed.get(a.id)])) } : {}),
       released,
       deadlines: caseDeadlines,
       corrected,
