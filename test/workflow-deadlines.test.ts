@@ -17,6 +17,7 @@ import { calendarFor, WorkCalendar } from '../src/pipeline/deadlines.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import type { Service } from '../src/runtime.js';
 import { moveCase, SYSTEM } from '../src/workflow/transition.js';
+import { superviseCase } from '../src/workflow/dispatcher.js';
 import { dueTimers, reopenDeadlines, wakeUpsFor } from '../src/workflow/deadline-check.js';
 import { createPgDatabase, postJson, startTestService, testEnv, waitFor } from './harness.js';
 
@@ -102,6 +103,32 @@ describe('deadline timers on the working-day calendar (no database)', () => {
     // Without knowing when the unit got it, the sign-for reminder would go out at once.
     const { updatedAt: _unknown, ...bare } = a;
     expect(dueTimers(district, calendar, bare, soon, new Set())).toEqual([{ kind: 'reminder', stage: 'sign', due: '2026-11-02T04:00:00.000Z' }]);
+  });
+
+  it('supervises a missed deadline once per round, and a dispatcher\'s 督办 made before anything was late does not stand for it', () => {
+    // Dispatched Mon 11-02 10:00: sign-for by Tue 11-03 10:00, supervised 2 working days after (Thu 11-05 10:00).
+    const base = {
+      unitCode: 'epb',
+      deadlines: { signBy: '2026-11-03T02:00:00.000Z', replyBy: '2026-11-23T02:00:00.000Z' },
+      replyOverdueAt: null,
+      updatedAt: '2026-11-02T02:00:00.000Z',
+    };
+    const never = { ...base, status: 'pending' as const, signOverdueAt: '2026-11-03T02:00:00.000Z' };
+    const thursday = new Date('2026-11-05T02:00:00.000Z');
+    const supervision = { kind: 'supervision', stage: 'sign', due: '2026-11-03T02:00:00.000Z' };
+    // Supervised by a dispatcher on the first day, on the complaint's weight: the missed sign-for still earns its own.
+    expect(dueTimers(district, calendar, { ...never, supervisedAt: '2026-11-02T03:00:00.000Z' }, thursday, new Set())).toEqual([supervision]);
+    // Supervised after the sign-for was missed (by a dispatcher or the timers): not again.
+    expect(dueTimers(district, calendar, { ...never, supervisedAt: '2026-11-04T02:00:00.000Z' }, thursday, new Set())).toEqual([]);
+    // Signed late and supervised for it: the reply missed later earns no second one in the round.
+    const signedLate = { ...base, status: 'accepted' as const, signOverdueAt: '2026-11-03T02:00:00.000Z', replyOverdueAt: '2026-11-23T02:00:00.000Z' };
+    expect(dueTimers(district, calendar, { ...signedLate, supervisedAt: '2026-11-05T02:00:00.000Z' }, new Date('2026-11-27T02:00:00.000Z'), new Set())).toEqual([]);
+    // Signed in time after an early 督办: the missed reply is supervised 2 working days after it (Wed 11-25).
+    const onTime = { ...base, status: 'accepted' as const, signOverdueAt: null, replyOverdueAt: '2026-11-23T02:00:00.000Z', supervisedAt: '2026-11-02T03:00:00.000Z' };
+    expect(dueTimers(district, calendar, onTime, new Date('2026-11-25T01:59:59.999Z'), new Set())).toEqual([]);
+    expect(dueTimers(district, calendar, onTime, new Date('2026-11-25T02:00:00.000Z'), new Set())).toEqual([
+      { kind: 'supervision', stage: 'reply', due: '2026-11-23T02:00:00.000Z' },
+    ]);
   });
 
   it('rejects a bad supervision entry in the district file', () => {
@@ -231,6 +258,18 @@ describe.each([
     // The reply deadline passes too: marked overdue, no second supervision, no late reminder.
     expect(await wake(id, '2026-10-26T01:00:00.000Z')).toBe('overdue: agri reply, overdue: epb reply, overdue: huilongxu reply');
     expect(await wake(id, '2026-10-29T01:00:00.000Z')).toBe('nothing due');
+  });
+
+  it('still supervises a lead whose missed sign-for comes after a dispatcher supervised it on the complaint\'s weight', async () => {
+    const { id } = await dispatchedCase('2026-11-02T02:00:00.000Z');
+    clock.set('2026-11-02T03:00:00.000Z');
+    const desk = { userId: 'desk', name: '调度老李', role: 'dispatcher' as const, unitCode: null, tokenId: 'desk' };
+    // Nothing is late yet: the lead is the one supervised.
+    expect(await superviseCase(service.deps, desk, id, { note: '群众反映强烈，请尽快核查' })).toEqual({ units: ['agri'] });
+    expect(await wake(id, '2026-11-03T02:00:00.000Z')).toBe('overdue: agri sign, overdue: epb sign, overdue: huilongxu sign');
+    // Three working days after the missed sign-for: every unit that missed it is supervised, the lead too.
+    expect(await wake(id, '2026-11-06T02:00:00.000Z')).toBe('supervision: agri sign, supervision: epb sign, supervision: huilongxu sign');
+    expect(await wake(id, '2026-11-09T02:00:00.000Z')).toBe('nothing due');
   });
 
   it('changes nothing when the same deadline job is processed twice', async () => {

@@ -144,13 +144,30 @@ export function dueTimers(
     }
     const marked = s.stage === 'sign' ? a.signOverdueAt : a.replyOverdueAt;
     if (deadline <= at && !marked) due.push({ kind: 'overdue', ...s });
-    if (!supervision && !a.supervisedAt && Date.parse(superviseAt(district, calendar, s.due)) <= at) {
+    if (!supervision && !supervisedSinceMissed(a, at) && Date.parse(superviseAt(district, calendar, s.due)) <= at) {
       supervision = { kind: 'supervision', ...s };
     }
   }
   // Supervised once per assignment and round: the earliest stage that earned it.
   if (supervision) due.push(supervision);
   return due;
+}
+
+/**
+ * Was the unit supervised (督办, by the timers or a dispatcher) since it first
+ * missed a deadline of the assignment? A dispatcher's 督办 before anything was
+ * late (a complaint's weight) does not stand for the one a missed deadline
+ * earns; one after it does, as does the timers' own.
+ */
+function supervisedSinceMissed(a: TimedAssignment, at: number): boolean {
+  if (!a.supervisedAt) return false;
+  const missed = [
+    a.deadlines.signBy !== null && (a.signOverdueAt !== null || (a.status === 'pending' && Date.parse(a.deadlines.signBy) <= at)) ? Date.parse(a.deadlines.signBy) : null,
+    a.deadlines.replyBy !== null && (a.replyOverdueAt !== null || ((a.status === 'pending' || a.status === 'accepted') && Date.parse(a.deadlines.replyBy) <= at))
+      ? Date.parse(a.deadlines.replyBy)
+      : null,
+  ].filter((x): x is number => x !== null);
+  return missed.length === 0 || Date.parse(a.supervisedAt) >= Math.min(...missed);
 }
 
 /** The wake-ups of an assignment still ahead of `now` (for re-creating lost timers). */
