@@ -6,6 +6,7 @@ import type { Principal } from '../src/auth/principal.js';
 import { caseReference } from '../src/domain/case.js';
 import { acceptAssignment, replyAssignment, requestExtension, returnAssignment } from '../src/workflow/bureau.js';
 import { timelineNote } from '../handlers/pages/resident-labels.js';
+import { rateCase } from '../src/workflow/feedback.js';
 import { browser, newPage } from './browser.js';
 import { formClient, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 import { notificationsOf, seedCase, submitReport } from './workflow-helpers.js';
@@ -1031,6 +1032,31 @@ describe('dispatcher desk', () => {
     expect(zh).toContain('不属于本单位职责');
     expect(zh).toContain('(承办单位)');
     expect(zh).not.toContain('(bureau');
+  });
+
+  it("says why a reporter's rating closed or reopened a case in the page's language, not by the rating's code", async () => {
+    const timelineOf = async (caseId: string, lang: string) => {
+      const client = formClient(base, fromNewAddress());
+      expect((await client.signIn('dispatcher')).status).toBe(303);
+      const html = await (await client.get(`/desk/cases/${caseId}?lang=${lang}`)).text();
+      return /<ol class="timeline">([\s\S]*?)<\/ol>/.exec(html)?.[1] ?? '';
+    };
+    const answered = async (text: string) => {
+      const seeded = await seedCase(web.service, web.clock, { text, assignments: [{ unit: 'epb', role: 'lead' }] });
+      await acceptAssignment(web.service.deps, epbClerk(), seeded.id);
+      await replyAssignment(web.service.deps, epbClerk(), seeded.id, { text: '已责令整改' });
+      return seeded;
+    };
+    const closed = await answered('盐下村电镀厂排污（满意评价历史测试）');
+    await rateCase(web.service.deps, { trackingCode: closed.trackingCode, rating: 'satisfied', solved: true, channel: 'web' });
+    const reopened = await answered('盐下村电镀厂排污（不满意评价历史测试）');
+    await rateCase(web.service.deps, { trackingCode: reopened.trackingCode, rating: 'dissatisfied', solved: false, channel: 'web' });
+    const code = /<div>(rated|dissatisfied|not_rated)<\/div>/;
+    expect(await timelineOf(closed.id, 'zh')).toContain('<div>举报人已评价</div>');
+    expect(await timelineOf(closed.id, 'en')).toContain('<div>rated by the reporter</div>');
+    expect(await timelineOf(reopened.id, 'zh')).toContain('<div>举报人不满意</div>');
+    expect(await timelineOf(reopened.id, 'en')).toContain('<div>the reporter was not satisfied</div>');
+    for (const id of [closed.id, reopened.id]) for (const lang of ['zh', 'en']) expect(await timelineOf(id, lang)).not.toMatch(code);
   });
 
   it("names a submitted report's first step in the page's language, and a case routed out of triage as sent, not sent again", async () => {

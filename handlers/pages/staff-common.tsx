@@ -491,8 +491,14 @@ const STAGE_LABEL: Record<Lang, Record<string, string>> = {
 
 /** A reason kept on an event: a return or triage reason code in words, or the dispatcher's own text. */
 function reasonLabel(lang: Lang, reason: string): string {
-  return RETURN_REASON_LABEL[lang][reason] ?? TRIAGE_REASON_LABEL[lang][reason] ?? reason;
+  return RETURN_REASON_LABEL[lang][reason] ?? TRIAGE_REASON_LABEL[lang][reason] ?? RATING_REASON_LABEL[lang][reason] ?? reason;
 }
+
+/** The codes a reporter's rating (or the end of the rating period) leaves on the case's closing or reopening. */
+const RATING_REASON_LABEL: Record<Lang, Record<string, string>> = {
+  zh: { rated: CLOSE_REASON_LABEL.zh.rated!, not_rated: CLOSE_REASON_LABEL.zh.not_rated!, dissatisfied: '举报人不满意' },
+  en: { rated: CLOSE_REASON_LABEL.en.rated!, not_rated: CLOSE_REASON_LABEL.en.not_rated!, dissatisfied: 'the reporter was not satisfied' },
+};
 
 /** The case's history, oldest first: who did what, when, and why. */
 export function History({ view, lang, timeZone, district }: { view: CaseView; lang: Lang; timeZone: string; district: District }) {
