@@ -774,6 +774,8 @@ describe('bureau inbox', () => {
     await page.goto(`${base}/inbox/cases/${back.id}`);
     expect(await page.textContent('section[aria-labelledby="h-accept"] .hint')).toContain('如属环境问题，请退回');
     expect(await page.$('#reply-text')).toBeNull();
+    // No deadline here to extend: the hotline is not offered a request that could only be refused.
+    expect(await page.$('section[aria-labelledby="h-extend"]')).toBeNull();
     await page.selectOption('#return-reason', 'not_our_remit');
     await page.fill('#return-note', '倒废液属环境问题，请派环保局。');
     page.once('dialog', (d) => void d.accept());

@@ -478,7 +478,8 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
               </form>
             </section>
           ) : null}
-          {mine.status === 'pending' || mine.status === 'accepted' ? (
+          {/* A case handed to 12345 has no deadline here to extend: it signs for it or returns it. */}
+          {!transfer && (mine.status === 'pending' || mine.status === 'accepted') ? (
             <section class="card" aria-labelledby="h-extend">
               <h3 id="h-extend">{zh ? '申请延期' : 'Ask for more time'}</h3>
               <FormNotice problem={problem} form="extend" />
