@@ -190,7 +190,8 @@ function RateTable({ rows, lang, caption }: { rows: DashboardData['byBureau']; l
   return (
     <details>
       <summary>{t.figures}</summary>
-      <div class="table-wrap">
+      {/* Focusable, so a keyboard can scroll it sideways on a narrow screen. */}
+      <div class="table-wrap" role="region" aria-label={caption} tabindex={0}>
         <table>
           <caption class="hint" style="text-align:left">
             {caption}
@@ -265,7 +266,7 @@ export function dashboardRoutes(router: Hono<AppEnv>): void {
             <div class="chart" id="chart-per-day" data-chart="perDay" role="img" aria-labelledby="h-per-day"></div>
             <details>
               <summary>{t.figures}</summary>
-              <div class="table-wrap">
+              <div class="table-wrap" role="region" aria-labelledby="h-per-day" tabindex={0}>
                 <table>
                   <thead>
                     <tr>

@@ -657,7 +657,8 @@ export function AssignmentsTable({ view, lang, timeZone, district }: { view: Cas
     );
   }
   return (
-    <div class="table-wrap">
+    // Focusable, so a keyboard can scroll it sideways on a narrow screen.
+    <div class="table-wrap" role="region" aria-label={zh ? '承办单位' : 'Units on the case'} tabindex={0}>
       <table>
         <caption class="hint" style="text-align:left">
           {zh ? '承办单位' : 'Units on the case'}
