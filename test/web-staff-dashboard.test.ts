@@ -43,6 +43,32 @@ describe('dispatcher dashboard', () => {
     expect(await res.text()).toContain('起始日期（2026-11-30）不能晚于截止日期（2026-11-01）');
   });
 
+  it('shows a period it refuses in the form as typed, with why next to the date to correct, in the page language', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.3.0.9' });
+    await signIn(page, base, 'dispatcher', undefined, '/desk/dashboard');
+    await page.fill('#from', '2026-11-30');
+    await page.fill('#to', '2026-11-01');
+    const [ended] = await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')]);
+    expect(ended?.status()).toBe(400);
+    expect(await page.title()).toMatch(/^错误：/);
+    expect([await page.inputValue('#from'), await page.inputValue('#to')]).toEqual(['2026-11-30', '2026-11-01']);
+    expect(await page.getAttribute('#from', 'aria-describedby')).toBe('from-error');
+    expect(await page.textContent('#from-error')).toBe('起始日期（2026-11-30）不能晚于截止日期（2026-11-01）。');
+    expect(await page.$('#dashboard-data')).toBeNull();
+
+    await page.goto(`${base}/desk/dashboard?from=2025-06-01&to=2026-12-31&lang=en`);
+    expect([await page.inputValue('#from'), await page.inputValue('#to')]).toEqual(['2025-06-01', '2026-12-31']);
+    expect(await page.getAttribute('#to', 'aria-invalid')).toBe('true');
+    expect(await page.textContent('#to-error')).toContain('The dashboard shows at most 366 days');
+    // Corrected in the same form, the period is drawn.
+    await page.fill('#from', '2026-01-01');
+    const [drawn] = await Promise.all([page.waitForNavigation(), page.click('main form button[type=submit]')]);
+    expect(drawn?.status()).toBe(200);
+    expect(await page.$('#to-error')).toBeNull();
+    await context.close();
+  });
+
   it('refuses a period longer than it draws instead of leaving the later days out of the charts and the total', async () => {
     const client = formClient(base, { 'x-forwarded-for': '10.3.0.2' });
     await client.signIn('dispatcher');

@@ -2,8 +2,9 @@ import type { Context, Hono } from 'hono';
 import { casePoints, overdueByUnit } from '../../db/repositories/desk.repository.js';
 import { AppError } from '../../src/errors.js';
 import { SERVICE_YEARS } from '../../src/domain/service-years.js';
-import { addDays, CALENDAR_DATE_RULE, isCalendarDate, localDate, type GroupStats } from '../../src/stats/stats.js';
+import { addDays, isCalendarDate, localDate, type GroupStats } from '../../src/stats/stats.js';
 import type { Lang } from '../../src/web/i18n.js';
+import { errorId, FieldError } from '../../src/web/layout.js';
 import { pageContext, renderPage } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
 import { computeStats, periodOf } from '../stats.routes.js';
@@ -185,6 +186,30 @@ function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
+interface PeriodProblem {
+  field: 'from' | 'to';
+  message: string;
+}
+
+function PeriodForm({ t, from, to, problem }: { t: (typeof T)[Lang]; from: string; to: string; problem: PeriodProblem | null }) {
+  const invalid = (field: PeriodProblem['field']) => (problem?.field === field ? { 'aria-invalid': 'true' as const, 'aria-describedby': errorId(field) } : {});
+  return (
+    <form method="get" action="/desk/dashboard" class="filters">
+      <div>
+        <label for="from">{t.from}</label>
+        <input id="from" name="from" type="date" value={from} {...invalid('from')} />
+        <FieldError name="from" message={problem?.field === 'from' ? problem.message : undefined} />
+      </div>
+      <div>
+        <label for="to">{t.to}</label>
+        <input id="to" name="to" type="date" value={to} {...invalid('to')} />
+        <FieldError name="to" message={problem?.field === 'to' ? problem.message : undefined} />
+      </div>
+      <button type="submit">{t.show}</button>
+    </form>
+  );
+}
+
 function RateTable({ rows, lang, caption }: { rows: DashboardData['byBureau']; lang: Lang; caption: string }) {
   const t = T[lang];
   return (
@@ -226,13 +251,39 @@ export function dashboardRoutes(router: Hono<AppEnv>): void {
     const p = pageContext(c);
     const t = T[p.lang];
     const q = { from: c.req.query('from') || undefined, to: c.req.query('to') || undefined };
+    // A period it cannot draw comes back in the form as typed, with why next to the date to correct.
+    let problem: PeriodProblem | null = null;
     for (const [k, v] of Object.entries(q)) {
-      if (v !== undefined && !isCalendarDate(v)) throw new AppError('validation_failed', p.lang === 'zh' ? `日期格式应为 YYYY-MM-DD（${SERVICE_YEARS.first}–${SERVICE_YEARS.last} 年）。` : `Use dates as YYYY-MM-DD (years ${SERVICE_YEARS.first}–${SERVICE_YEARS.last}).`, { [k]: CALENDAR_DATE_RULE });
+      if (!problem && v !== undefined && !isCalendarDate(v)) {
+        problem = { field: k as PeriodProblem['field'], message: p.lang === 'zh' ? `日期格式应为 YYYY-MM-DD（${SERVICE_YEARS.first}–${SERVICE_YEARS.last} 年）。` : `Use dates as YYYY-MM-DD (years ${SERVICE_YEARS.first}–${SERVICE_YEARS.last}).` };
+      }
     }
-    if (q.from && q.to && q.from > q.to) {
-      throw new AppError('validation_failed', p.lang === 'zh' ? `起始日期（${q.from}）不能晚于截止日期（${q.to}）。` : `The start date (${q.from}) is after the end date (${q.to}).`, { from: `must not be after to (${q.to})` });
+    if (!problem && q.from && q.to && q.from > q.to) {
+      problem = { field: 'from', message: p.lang === 'zh' ? `起始日期（${q.from}）不能晚于截止日期（${q.to}）。` : `The start date (${q.from}) is after the end date (${q.to}).` };
     }
-    const data = await dashboardData(c, p.lang, { ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}) });
+    let data: Awaited<ReturnType<typeof dashboardData>> | null = null;
+    if (!problem) {
+      try {
+        data = await dashboardData(c, p.lang, { ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}) });
+      } catch (err) {
+        if (!(err instanceof AppError) || err.code !== 'validation_failed') throw err;
+        problem = { field: err.fields?.from !== undefined ? 'from' : 'to', message: err.message };
+      }
+    }
+    if (!data || problem) {
+      return renderPage(
+        c,
+        t.title,
+        <section>
+          <p>
+            <a href="/desk">← {t.back}</a>
+          </p>
+          <h1>{t.title}</h1>
+          <PeriodForm t={t} from={q.from ?? ''} to={q.to ?? ''} problem={problem} />
+        </section>,
+        { status: 400, refused: true },
+      );
+    }
     const total = data.perDay.series.reduce((n, s) => n + s.data.reduce((a, b) => a + b, 0), 0);
     const scripts = ['echarts.min.js', ...(data.map ? ['leaflet.js'] : []), 'dashboard.js'];
     return renderPage(
@@ -243,17 +294,7 @@ export function dashboardRoutes(router: Hono<AppEnv>): void {
           <a href="/desk">← {t.back}</a>
         </p>
         <h1>{t.title}</h1>
-        <form method="get" action="/desk/dashboard" class="filters">
-          <div>
-            <label for="from">{t.from}</label>
-            <input id="from" name="from" type="date" value={data.period.from} />
-          </div>
-          <div>
-            <label for="to">{t.to}</label>
-            <input id="to" name="to" type="date" value={data.period.to} />
-          </div>
-          <button type="submit">{t.show}</button>
-        </form>
+        <PeriodForm t={t} from={data.period.from} to={data.period.to} problem={null} />
         <p class="hint" role="status">
           {p.lang === 'zh' ? `${data.period.from} 至 ${data.period.to}，共受理 ${total} 件。` : `${data.period.from} to ${data.period.to}: ${total} cases received.`}
         </p>
