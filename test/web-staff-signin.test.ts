@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deactivateUser } from '../db/repositories/users.repository.js';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
+import { SESSION_IDLE_MS } from '../src/web/session.js';
 import { newPage } from './browser.js';
 import { createPgDatabase } from './harness.js';
 import { formClient, PASSWORD, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
@@ -109,6 +110,32 @@ describe('staff sign-in', () => {
     await page.fill('#password', PASSWORD);
     await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
     expect(new URL(page.url()).pathname).toBe(`/desk/cases/${seeded.id}`);
+    await context.close();
+  });
+
+  it('says on the sign-in page that a form posted after the session ended was not carried out, in the page language', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂排污（登录超时测试）' });
+    const { page, context } = await newPage({ locale: 'en-US' });
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher', PASSWORD, `/desk/cases/${seeded.id}?lang=en`);
+    await page.fill('#supervise-note', 'Reply by Friday.');
+    web.clock.advance(SESSION_IDLE_MS + 60_000);
+    await Promise.all([page.waitForNavigation(), page.click('#supervise-form button[type=submit]')]);
+    expect(new URL(page.url()).pathname).toBe('/signin');
+    expect(await page.textContent('#signin-notice')).toBe('Your session had ended, so what you just sent was not done. Sign in, then send it again.');
+    expect((await listAssignments(web.service.deps.db, seeded.id)).some((a) => a.supervisedAt !== null)).toBe(false);
+    // In Chinese too, and signed in again the case page it came from.
+    await Promise.all([page.waitForNavigation(), page.click('header.site a[hreflang]')]);
+    expect(await page.textContent('#signin-notice')).toBe('登录已超时，刚才提交的操作没有执行。请重新登录，再提交一次。');
+    await page.fill('#username', 'dispatcher');
+    await page.fill('#password', PASSWORD);
+    await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+    expect(new URL(page.url()).pathname).toBe(`/desk/cases/${seeded.id}`);
+    // A page merely opened after the session ended did nothing: no such notice.
+    web.clock.advance(SESSION_IDLE_MS + 60_000);
+    await page.goto(`${base}/desk`);
+    expect(new URL(page.url()).pathname).toBe('/signin');
+    expect(await page.$('#signin-notice')).toBeNull();
     await context.close();
   });
 

@@ -25,6 +25,7 @@ const T: Texts<
   | 'goOn'
   | 'signedOut'
   | 'draftsKept'
+  | 'expired'
   | 'hint'
 > = {
   zh: {
@@ -40,6 +41,7 @@ const T: Texts<
     goOn: '进入工作台',
     signedOut: '您已安全退出。',
     draftsKept: '您填写但尚未提交的内容已保存在本浏览器中，重新登录后回到原页面即可继续。',
+    expired: '登录已超时，刚才提交的操作没有执行。请重新登录，再提交一次。',
     hint: '仅限热线坐席、承办单位和调度人员使用。群众举报请使用首页的举报表单。',
   },
   en: {
@@ -55,6 +57,7 @@ const T: Texts<
     goOn: 'Go to your work page',
     signedOut: 'You have signed out.',
     draftsKept: 'What you typed and had not sent yet is kept in this browser: sign in again to go on where you were.',
+    expired: 'Your session had ended, so what you just sent was not done. Sign in, then send it again.',
     hint: 'For hotline operators, bureau staff and dispatchers. Residents report problems with the form on the home page.',
   },
 };
@@ -146,6 +149,9 @@ export function signInPages() {
     if (c.req.query('out') === '1') {
       state.notice = { kind: 'ok', text: t.signedOut };
       state.signedOut = true;
+    } else if (c.req.query('expired') === '1') {
+      // A form posted after the session ended (src/web/session.ts): without this the clerk could think it was done.
+      state.notice = { kind: 'error', text: t.expired };
     }
     return renderPage(c, t.title, <SignInForm c={c} state={state} />, { scripts: ['staff.js'] });
   });

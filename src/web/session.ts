@@ -165,7 +165,10 @@ export function requireSignedIn(...roles: Role[]) {
         }
       }
       const next = safeNext(back);
-      const target = next ? `/signin?next=${encodeURIComponent(next)}` : '/signin';
+      // A form posted after the session ended was not carried out: the sign-in page says so (expired=1).
+      const posted = c.req.method !== 'GET' && c.req.method !== 'HEAD';
+      const query = [...(next ? [`next=${encodeURIComponent(next)}`] : []), ...(posted ? ['expired=1'] : [])];
+      const target = query.length ? `/signin?${query.join('&')}` : '/signin';
       if (c.req.header('hx-request')) {
         c.header('HX-Redirect', target);
         return c.body(null, 401);
