@@ -729,6 +729,37 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it('says too many photos or one too large next to the photo field before sending, keeping what was typed', async () => {
+    const before = await countCases();
+    const { page, context } = await newPage({ baseURL: service.url });
+    const posts: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST') posts.push(r.url());
+    });
+    await page.goto('/');
+    await fillReport(page);
+    await page.setInputFiles('#photos', Array.from({ length: 6 }, (_, i) => ({ name: `p${i}.jpg`, mimeType: 'image/jpeg', buffer: JPEG_BYTES })));
+    await page.click('button[type=submit]');
+    expect(await page.textContent('#photos-error')).toBe('最多上传 5 张照片。');
+    expect(await page.getAttribute('#photos', 'aria-invalid')).toBe('true');
+    expect(await page.getAttribute('#photos', 'aria-describedby')).toContain('photos-error');
+    // One over 10 MB: five of them would make a form the service refuses whole, with nothing typed coming back.
+    await page.setInputFiles('#photos', { name: 'big.jpg', mimeType: 'image/jpeg', buffer: Buffer.concat([JPEG_BYTES, Buffer.alloc(11 * 1024 * 1024)]) });
+    expect(await page.$('#photos-error')).toBeNull();
+    await page.click('button[type=submit]');
+    expect(await page.textContent('#photos-error')).toBe('每张照片不能超过 10 MB。');
+    expect(await page.isEnabled('button[type=submit]')).toBe(true);
+    expect(posts).toEqual([]);
+    expect(await page.inputValue('#text')).toBe(REPORT_TEXT);
+    expect(await page.inputValue('#phone')).toBe(REPORTER_PHONE);
+    expect(await countCases()).toBe(before);
+    // Chosen again within the limits, the report goes.
+    await page.setInputFiles('#photos', { name: 'ditch.jpg', mimeType: 'image/jpeg', buffer: JPEG_BYTES });
+    await Promise.all([page.waitForURL(/\/submitted\//), page.click('button[type=submit]')]);
+    expect(await countCases()).toBe(before + 1);
+    await context.close();
+  });
+
   it("draws the photo pickers in the page's language, not the browser's, and says what was chosen", async () => {
     // A browser set to English on the Chinese page, and the other way round.
     for (const [locale, path, choose, none, two] of [

@@ -308,7 +308,21 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
         ) : errors.photos ? (
           <p class="hint">{t.photosAgain}</p>
         ) : null}
-        <input type="file" id="photos" name="photos" accept="image/*" multiple {...invalid(errors, 'photos', 'photos-hint')} {...filePickerAttrs(lang, 'photos')} />
+        {/* The limits, for the page's script to say before sending: a form over the size the service reads at all
+            is refused whole (413), with nothing typed coming back. */}
+        <input
+          type="file"
+          id="photos"
+          name="photos"
+          accept="image/*"
+          multiple
+          data-max-count={MAX_PHOTOS}
+          data-max-bytes={MAX_PHOTO_BYTES}
+          data-err-count={t.errPhotoCount}
+          data-err-size={t.errPhotoSize}
+          {...invalid(errors, 'photos', 'photos-hint')}
+          {...filePickerAttrs(lang, 'photos')}
+        />
         <label for="camera" class="camera">
           {t.camera}
         </label>

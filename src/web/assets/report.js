@@ -69,6 +69,54 @@
     });
   }
 
+  // Too many photos, or one over the size limit: said next to the photo field before anything is sent.
+  // Sent, a form over the size the service reads at all (all photos together) would be refused whole,
+  // on a page without the form and what was typed in it. The server checks the same limits again.
+  var photos = document.getElementById('photos');
+  var camera = document.getElementById('camera');
+  var clientError = null;
+  var clearClientError = function () {
+    if (!clientError) return;
+    clientError.parentNode.removeChild(clientError);
+    clientError = null;
+    photos.removeAttribute('aria-invalid');
+    photos.setAttribute('aria-describedby', (photos.getAttribute('aria-describedby') || '').replace(/\s*photos-error\b/, '').trim());
+  };
+  if (photos) {
+    photos.addEventListener('change', clearClientError);
+    if (camera) camera.addEventListener('change', clearClientError);
+    form.addEventListener('submit', function (event) {
+      var files = [];
+      [photos, camera].forEach(function (input) {
+        if (input && input.files) Array.prototype.push.apply(files, Array.prototype.slice.call(input.files));
+      });
+      var maxCount = Number(photos.getAttribute('data-max-count')) || 0;
+      var maxBytes = Number(photos.getAttribute('data-max-bytes')) || 0;
+      var message = null;
+      if (maxCount > 0 && files.length > maxCount) message = photos.getAttribute('data-err-count');
+      else if (maxBytes > 0 && files.some(function (f) { return f.size > maxBytes; })) message = photos.getAttribute('data-err-size');
+      if (!message) return;
+      event.preventDefault();
+      // Not sent: the guard against a double click below must not disable the button.
+      event.stopImmediatePropagation();
+      // The server's message for the field, if the page came back with one, gives way to this one.
+      var old = document.getElementById('photos-error');
+      if (old && old !== clientError) old.parentNode.removeChild(old);
+      clearClientError();
+      clientError = document.createElement('p');
+      clientError.className = 'field-error';
+      clientError.id = 'photos-error';
+      clientError.setAttribute('role', 'alert');
+      clientError.textContent = message;
+      var hint = document.getElementById('photos-hint');
+      if (hint) hint.insertAdjacentElement('afterend', clientError);
+      photos.setAttribute('aria-invalid', 'true');
+      var described = photos.getAttribute('aria-describedby') || '';
+      if (!/\bphotos-error\b/.test(described)) photos.setAttribute('aria-describedby', ('photos-error ' + described).trim());
+      photos.focus();
+    });
+  }
+
   // One click sends once; the server also makes a second send of the same form return the same case.
   var label = null;
   form.addEventListener('submit', function () {
