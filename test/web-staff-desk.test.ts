@@ -502,7 +502,7 @@ describe('dispatcher desk', () => {
     const itself = await client.post(`/desk/cases/${duplicate.id}/merge`, { _csrf: csrf, into: duplicate.trackingCode, reason: '重复' });
     expect(itself.status).toBe(400);
     const page = await itself.text();
-    expect(page).toContain('不能合并到本案件自身');
+    expect(page).toContain('不能合并到本案件自身，请填写另一个案件的查询码或工单号。');
     expect(page).toContain('请按提示修改后再提交。');
     expect(page).not.toContain('merged into itself');
 
@@ -577,7 +577,7 @@ describe('dispatcher desk', () => {
     await Promise.all([page.waitForNavigation(), page.click('section[aria-labelledby="h-merge"] button[type=submit]')]);
     expect(page.url()).toBe(`${base}/desk/cases/${duplicate.id}/merge`);
     expect(await page.textContent('#merge-problem')).toBe('Please correct what is marked and send it again.');
-    expect(await page.textContent('#merge-into-error')).toContain('A case cannot be merged into itself: give the tracking code of another case.');
+    expect(await page.textContent('#merge-into-error')).toContain('A case cannot be merged into itself: give the tracking code or reference of another case.');
     // The switch leads to the case's own page (the POST's address has none), what was typed kept.
     const switchHref = await page.getAttribute('header.site a[hreflang]', 'href');
     expect(switchHref).toBe(`/desk/cases/${duplicate.id}?lang=zh`);
