@@ -186,6 +186,10 @@ const SPOKEN_SECOND = '[3-9三四五六七八九叁叄肆伍陆陸柒捌玖]';
 // character that shows nothing (a zero-width space, word joiner, soft hyphen or direction mark, as a number copied from
 // a chat or a web page may carry): 139\u200b1234\u200b5678 reads as 13912345678 on screen.
 const SEP = '[\\s.\\-\\u2010-\\u2015\\u00ad\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069]';
+// Within a mobile number a slash too, half- or full-width (137/1234/5678, 137／1234／5678). A date or a fraction
+// (2026/11/28, 1/2) is no eleven digits starting 1[3-9]; one that is (13/11/2026 143) has a group of one or two
+// digits, which a mobile written with slashes does not (see SHORT_GROUP).
+const MOBILE_SEP = `(?:${SEP}|[/\\uff0f])`;
 // A number glued to digits, or to letters after it, is part of something else: an order number, an id.
 // Before it only hexadecimal letters count (a UUID in a case's JSON), so tel13812345678 and
 // vx13812345678 are still phones.
@@ -198,17 +202,22 @@ const PHONE_WORD = '(?:电话|手机|座机|号码|联系方式|致电|回电|�
 // Between the groups of a number read out: a comma (and a space), or a space.
 const GROUP_SEP = '(?:[，,、][ \\t]?|[ \\t])';
 
+/** The mobile numbers' alternatives of PHONE_RE, with `sep` as what may stand between two digits. */
+const mobileAlternatives = (sep: string) => [
+  // Mobile numbers with +86 and one separator between any two digits: 139 1234 5678, 1391-234-1002, 13912 345678,
+  // 1 3 9 1 2 3 4 5 6 7 8 (see matchSpans).
+  `(?<mobile>${NOT_BEFORE}(?:\\+?86${SEP}?)?1${sep}?[3-9](?:${sep}?[0-9]){9}${NOT_AFTER})`,
+  // Mobile numbers said in Chinese digits, alone or mixed with Arabic ones: 一三九一二三四零四零二, 139一二三四五六七八.
+  // Eleven digits only, so 三五个人, 一二百米 and 二〇二六年 are prose; a single digit after the number
+  // may start the next word (…零二一直打不通).
+  `(?<spoken>${NOT_BEFORE}(?<!${SPOKEN})${SPOKEN_ONE}${sep}?${SPOKEN_SECOND}(?:${sep}?${ANY_DIGIT}){9}(?![0-9A-Za-z]|${SPOKEN}${ANY_DIGIT}))`,
+];
+
 // Every alternative has a fixed or small bounded length, so a scan is linear in the text.
-// Matched on the half-width form of the text (see halfWidthDigits).
+// Matched on the text with ASCII digits only (see halfWidthDigits and otherDigitsRead).
 const PHONE_RE = new RegExp(
   [
-    // Mobile numbers with +86 and one separator between any two digits: 139 1234 5678, 1391-234-1002, 13912 345678,
-    // 1 3 9 1 2 3 4 5 6 7 8 (see phoneSpans).
-    `(?<mobile>${NOT_BEFORE}(?:\\+?86${SEP}?)?1${SEP}?[3-9](?:${SEP}?[0-9]){9}${NOT_AFTER})`,
-    // Mobile numbers said in Chinese digits, alone or mixed with Arabic ones: 一三九一二三四零四零二, 139一二三四五六七八.
-    // Eleven digits only, so 三五个人, 一二百米 and 二〇二六年 are prose; a single digit after the number
-    // may start the next word (…零二一直打不通).
-    `(?<spoken>${NOT_BEFORE}(?<!${SPOKEN})${SPOKEN_ONE}${SEP}?${SPOKEN_SECOND}(?:${SEP}?${ANY_DIGIT}){9}(?![0-9A-Za-z]|${SPOKEN}${ANY_DIGIT}))`,
+    ...mobileAlternatives(SEP),
     // Landlines with their area code: 0746-5123456, 0731 8456 1101, (0731)84560801, （0731）8456-0801.
     `(?<landline>${NOT_BEFORE}(?:0[0-9]{2,3}|[(（]0[0-9]{2,3}[)）])${SEP}?[0-9]{3,4}${SEP}?[0-9]{4}${NOT_AFTER})`,
     // A local number right after a phone word, in any digits.
@@ -222,7 +231,15 @@ const PHONE_RE = new RegExp(
   ].join('|'),
   'g',
 );
-const SEPARATORS = new RegExp(`(?:${SEP}|[，,、])+`, 'g');
+/**
+ * Mobile numbers with slashes (see MOBILE_SEP), looked for only in a text with a slash: in PHONE_RE, which
+ * scans every report, the slash made the scan of one without any digit measurably slower.
+ */
+const SLASHED_MOBILE_RE = new RegExp(mobileAlternatives(MOBILE_SEP).join('|'), 'g');
+const SEPARATORS = new RegExp(`(?:${MOBILE_SEP}|[，,、])+`, 'g');
+const SLASH = /[/\uff0f]/;
+// In a number written with a slash, a group of one or two digits is a day or a month (13/11/2026 143), not a mobile's.
+const SHORT_GROUP = new RegExp(`(?:^|${MOBILE_SEP})${ANY_DIGIT}{1,2}(?:${MOBILE_SEP}|$)`);
 const COUNTRY_CODE = new RegExp(`^\\+?86${SEP}?`);
 const SPOKEN_DIGITS = new RegExp(SPOKEN, 'g');
 // 1 3 6 7 7 8 8 2 0 0 1: a mobile typed one digit at a time, always with the same separator.
@@ -242,7 +259,7 @@ const UNIT_BEFORE = new RegExp(
 interface PhoneSpan {
   start: number;
   end: number;
-  /** As written, in half-width digits. */
+  /** As written, in ASCII digits. */
   raw: string;
   /** Arabic digits only, without +86. */
   digits: string;
@@ -251,28 +268,32 @@ interface PhoneSpan {
 }
 
 function phoneDigits(raw: string): string {
-  const digits = halfWidthDigits(raw).replace(SPOKEN_DIGITS, (d) => SPOKEN_DIGIT[d] ?? d).replace(/\D/g, '');
+  const digits = otherDigitsAsAscii(halfWidthDigits(raw)).replace(SPOKEN_DIGITS, (d) => SPOKEN_DIGIT[d] ?? d).replace(/\D/g, '');
   return digits.length === 13 && /^861[3-9]/.test(digits) ? digits.slice(2) : digits;
 }
 
-function phoneSpans(text: string): PhoneSpan[] {
-  const half = halfWidthDigits(text);
+/** The phone numbers `re` (PHONE_RE or SLASHED_MOBILE_RE) finds in a text whose digits are ASCII ones. */
+function matchSpans(half: string, re: RegExp): PhoneSpan[] {
   const spans: PhoneSpan[] = [];
-  PHONE_RE.lastIndex = 0;
-  for (let m = PHONE_RE.exec(half); m !== null; m = PHONE_RE.exec(half)) {
+  re.lastIndex = 0;
+  for (let m = re.exec(half); m !== null; m = re.exec(half)) {
     const raw = m[0];
     const end = m.index + raw.length;
     const mobile = m.groups?.mobile !== undefined || m.groups?.spoken !== undefined || m.groups?.grouped !== undefined || m.groups?.readout !== undefined;
     // 1.3 2.5 3.6 4.8 5.9 6 is a list of readings: a mobile is written in at most four groups, or one
     // digit at a time with the same separator, eleven digits and no more on either side.
     const body = raw.replace(COUNTRY_CODE, '');
+    if (mobile && SLASH.test(body) && SHORT_GROUP.test(body)) {
+      re.lastIndex = m.index + 1;
+      continue;
+    }
     if (mobile && (body.match(SEPARATORS)?.length ?? 0) > 3) {
       const oneByOne =
         ONE_DIGIT_GROUPS.test(body) &&
         !DIGIT_THEN_SEP.test(half.slice(Math.max(0, m.index - 2), m.index)) &&
         !SEP_THEN_DIGIT.test(half.slice(end, end + 2));
       if (!oneByOne) {
-        PHONE_RE.lastIndex = m.index + 1;
+        re.lastIndex = m.index + 1;
         continue;
       }
     }
@@ -283,12 +304,137 @@ function phoneSpans(text: string): PhoneSpan[] {
 }
 
 /**
+ * The phone numbers in the text, in any digits. Digits of other scripts and forms (①③⑧…, ١٣٨…, 𝟏𝟑𝟖…, as
+ * pasted, or typed to keep a number from being found) are read in a second pass over a copy with ASCII
+ * digits, only when the text has any; it adds the numbers that overlap none of the first pass, where they are
+ * no digits. Next to a number in ASCII digits, they are a mark (联系方式：①13812345678, a footnote's
+ * 13812345678²), not more of it: read as digits, they would make it a longer number, masked otherwise.
+ */
+function phoneSpans(text: string): PhoneSpan[] {
+  const half = halfWidthDigits(text);
+  const slashed = SLASH.test(half);
+  const spans = spansIn(half, slashed);
+  if (!hasOtherDigit(half)) return spans;
+  const read = otherDigitsRead(half);
+  return withMore(
+    spans,
+    spansIn(read.text, slashed).map((s) => ({ ...s, start: read.origin[s.start]!, end: read.origin[s.end]! })),
+  );
+}
+
+/**
+ * The phone numbers in a text whose digits are ASCII ones; with `slashed`, mobiles with slashes too, which come
+ * first, as the mobiles do in PHONE_RE (电话1381234/5678 is one number, not 1381234 after a phone word).
+ */
+function spansIn(half: string, slashed: boolean): PhoneSpan[] {
+  return slashed ? withMore(matchSpans(half, SLASHED_MOBILE_RE), matchSpans(half, PHONE_RE)) : matchSpans(half, PHONE_RE);
+}
+
+/** The spans, and those of `more` that overlap none of them, in the order of the text. */
+function withMore(spans: PhoneSpan[], more: readonly PhoneSpan[]): PhoneSpan[] {
+  const added = more.filter((s) => !spans.some((f) => f.start < s.end && s.start < f.end));
+  return added.length === 0 ? spans : [...spans, ...added].sort((a, b) => a.start - b.start);
+}
+
+/**
  * Full-width digits, plus, dash and dot (what Chinese input methods often
  * type) as their ASCII forms. Each is one UTF-16 unit either way, so offsets
  * in the result are offsets in the original.
  */
 export function halfWidthDigits(text: string): string {
   return text.replace(/[\uFF0B\uFF0D\uFF0E\uFF10-\uFF19]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xfee0));
+}
+
+/**
+ * Digits that Unicode does not class as decimal (No) but that stand for one: superscript and subscript,
+ * circled, parenthesized, with a full stop or a comma, and the dingbats' circled ones; as [first code point,
+ * its digit, how many]. Not ⑩ and the like, which are two digits.
+ */
+const DIGIT_FORMS: ReadonlyArray<readonly [number, number, number]> = [
+  [0x00b2, 2, 2], // ²³
+  [0x00b9, 1, 1], // ¹
+  [0x2070, 0, 1], // ⁰
+  [0x2074, 4, 6], // ⁴–⁹
+  [0x2080, 0, 10], // ₀–₉
+  [0x2460, 1, 9], // ①–⑨
+  [0x2474, 1, 9], // ⑴–⑼
+  [0x2488, 1, 9], // ⒈–⒐
+  [0x24ea, 0, 1], // ⓪
+  [0x24f5, 1, 9], // ⓵–⓽
+  [0x24ff, 0, 1], // ⓿
+  [0x2776, 1, 9], // ❶–❾
+  [0x2780, 1, 9], // ➀–➈
+  [0x278a, 1, 9], // ➊–➒
+  [0x1f100, 0, 1], // 🄀
+  [0x1f101, 0, 10], // 🄁–🄊
+  [0x1f10b, 0, 2], // 🄋🄌
+];
+const codePointEscape = (cp: number) => `\\u{${cp.toString(16)}}`;
+const DIGIT_FORM_CLASS = DIGIT_FORMS.map(([from, , n]) => `${codePointEscape(from)}-${codePointEscape(from + n - 1)}`).join('');
+/**
+ * A digit other than an ASCII or a full-width one (see halfWidthDigits): a decimal digit of any script
+ * (Arabic-Indic ٠–٩ and ۰–۹, the mathematical 𝟎–𝟿, which take two UTF-16 units, …) or one of DIGIT_FORMS.
+ */
+const OTHER_DIGIT_SOURCE = `(?![0-9\\uff10-\\uff19])\\p{Nd}|[${DIGIT_FORM_CLASS}]`;
+const OTHER_DIGIT_AT = new RegExp(OTHER_DIGIT_SOURCE, 'uy');
+const OTHER_DIGITS = new RegExp(OTHER_DIGIT_SOURCE, 'gu');
+const DECIMAL = /^\p{Nd}$/u;
+
+/** The digit of each code point read so far, starting with DIGIT_FORMS (at most the few hundred digits Unicode has). */
+const digitOf = new Map<number, number>(DIGIT_FORMS.flatMap(([from, digit, n]) => Array.from({ length: n }, (_, i) => [from + i, digit + i] as const)));
+
+/**
+ * The digit a code point of OTHER_DIGITS stands for. Unicode encodes decimal digits in runs of whole
+ * sets, each from 0 to 9, so a digit's value is its distance from the start of its run, modulo 10
+ * (the mathematical digits are five sets in one run).
+ */
+function digitValue(cp: number): number {
+  let digit = digitOf.get(cp);
+  if (digit === undefined) {
+    let zero = cp;
+    while (DECIMAL.test(String.fromCodePoint(zero - 1))) zero--;
+    digit = (cp - zero) % 10;
+    digitOf.set(cp, digit);
+  }
+  return digit;
+}
+
+/**
+ * Whether the text has a digit of OTHER_DIGITS: on every report, so only the few characters that may be one
+ * are tested. None is below ², between U+2E80 and U+A61F (Chinese, kana, Yi) or from U+AC00 on (Hangul,
+ * private use, full-width forms) except as a surrogate pair: a report in Chinese is read at one comparison a
+ * character.
+ */
+function hasOtherDigit(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xb2 || (c >= 0x2e80 && c < 0xa620) || (c >= 0xac00 && (c < 0xd800 || c > 0xdbff))) continue;
+    OTHER_DIGIT_AT.lastIndex = i;
+    if (OTHER_DIGIT_AT.test(text)) return true;
+  }
+  return false;
+}
+
+/** The text with OTHER_DIGITS as ASCII digits (a phone number as given, to read or to mask). */
+function otherDigitsAsAscii(text: string): string {
+  return hasOtherDigit(text) ? text.replace(OTHER_DIGITS, (d) => String(digitValue(d.codePointAt(0)!))) : text;
+}
+
+/**
+ * The text with OTHER_DIGITS as ASCII digits, and where each offset in it (and its end) is in the
+ * original: a digit of two UTF-16 units (𝟏) becomes one, so what follows it moves.
+ */
+function otherDigitsRead(text: string): { text: string; origin: number[] } {
+  let out = '';
+  const origin: number[] = [];
+  let last = 0;
+  for (const m of text.matchAll(OTHER_DIGITS)) {
+    for (let i = last; i <= m.index; i++) origin.push(i);
+    out += text.slice(last, m.index) + String(digitValue(m[0].codePointAt(0)!));
+    last = m.index + m[0].length;
+  }
+  for (let i = last; i <= text.length; i++) origin.push(i);
+  return { text: out + text.slice(last), origin };
 }
 
 /** The phone numbers someone gave in the text, as Arabic digits; a unit's published number is not one. */
@@ -319,9 +465,10 @@ export const MASKED_NUMBER = /^(?:\+?86)?\d{0,4}\*{3,12}\d{0,4}$/;
 /**
  * 13812345678 → 138****5678; landlines keep area code and last 4 digits, other numbers only the last 4.
  * An extension is left out (073188886666转123 → 0731****6666): the masked number shows nothing more of anyone's.
+ * Digits of other scripts and forms (①③⑧…, 𝟏𝟑𝟖…) are masked as their ASCII forms are.
  */
 export function maskPhone(given: string): string {
-  const phone = withoutExtension(given);
+  const phone = withoutExtension(otherDigitsAsAscii(given));
   if (MASKED_NUMBER.test(phone.trim())) return phone.trim();
   const written = halfWidthDigits(phone).replace(SPOKEN_DIGITS, (d) => SPOKEN_DIGIT[d] ?? d);
   let digits = written.replace(/\D/g, '');
@@ -348,7 +495,10 @@ function replaceSpans(text: string, spans: readonly PhoneSpan[], by: (phone: str
   return last === 0 ? text : out + text.slice(last);
 }
 
-/** Replaces every phone number in free text (in whatever digits it is typed) by `by(number)`. */
+/**
+ * Replaces every phone number in free text (in whatever digits it is typed) by `by(number)`: the number as written,
+ * with ASCII digits for full-width ones and those of other scripts.
+ */
 export function replacePhones(text: string, by: (phone: string) => string): string {
   return replaceSpans(text, phoneSpans(text), by);
 }
