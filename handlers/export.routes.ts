@@ -155,8 +155,8 @@ export interface CaseCodeNames {
   closeReason: Readonly<Record<string, string>>;
 }
 
-/** One case's cells; `reporterName` (from the protected contact fields) is only masked in the text, never written. */
-function caseCells(c: ExportCase, district: District, lang: Lang, reporterName: string | null, names: CaseCodeNames | null): CsvCell[] {
+/** One case's cells; the reporter's name and phone (from the protected contact fields) are only masked in the text, never written. */
+function caseCells(c: ExportCase, district: District, lang: Lang, reporter: { name: string | null; phone: string | null } | null, names: CaseCodeNames | null): CsvCell[] {
   const named = (code: string | null, of: keyof CaseCodeNames) => (code !== null && names ? (names[of][code] ?? code) : code);
   const tz = district.file.district.timezone;
   const at = (iso: string | null) => (iso ? localDateTime(iso, tz) : null);
@@ -185,7 +185,7 @@ function caseCells(c: ExportCase, district: District, lang: Lang, reporterName: 
     c.rating ? yn(c.rating.solved) : null,
     at(c.closedAt),
     named(c.closeReason, 'closeReason'),
-    maskIdentityInText(c.text, [reporterName]),
+    maskIdentityInText(c.text, [reporter?.name, reporter?.phone]),
   ];
 }
 
@@ -306,7 +306,7 @@ export function casesCsv(deps: Deps, q: ExportCasesQuery, names: CaseCodeNames |
     for await (const batch of batches) {
       // The reporters' names of the whole batch in one query, to mask them where the text repeats them.
       const contacts = await findContactsFor(deps.db, batch.map((x) => x.id));
-      yield batch.map((x) => caseCells(x, deps.district, lang, contacts.get(x.id)?.name ?? null, names));
+      yield batch.map((x) => caseCells(x, deps.district, lang, contacts.get(x.id) ?? null, names));
     }
   }
   const body = csvStream(CASE_COLUMNS[lang], rows(), deps.logger);

@@ -219,6 +219,21 @@ describe('phone numbers hidden from bureaus', () => {
     expect(findPhones(text)).toEqual([]);
   });
 
+  it("masks the reporter's own number from the contact fields however the words give it, a unit's word before it or not", () => {
+    const known = ['周老师', '0731-88886666', '+86 138 0000 2222'];
+    for (const [text, masked] of [
+      ['学校电话0731-88886666', '学校电话0731****6666'],
+      ['镇政府办公室电话（0731）8888 6666', '镇政府办公室电话（0731）****6666'],
+      ['家里88886666，白天不在', '家里****6666，白天不在'],
+      ['手机 138 - 0000 - 2222', '手机 138****2222'],
+      ['手机138/0000/2222', '手机138****2222'],
+      ['一三八零零零零二二二二', '138****2222'],
+    ] as const) expect(maskIdentityInText(text, known), text).toBe(masked);
+    // Another unit's number, and digits that only contain the reporter's, stay.
+    expect(maskIdentityInText('学校电话0731-77776666', known)).toBe('学校电话0731-77776666');
+    expect(maskIdentityInText('罚款1888866660元', known)).toBe('罚款1888866660元');
+  });
+
   it("still masks an officer's mobile and the landline of someone's own room", () => {
     expect(maskIdentityInText('区环保局王科长电话13912345678')).toBe('区环保局王科长电话139****5678');
     expect(maskIdentityInText('寝室电话0746-3881112')).toBe('寝室电话0746****1112');

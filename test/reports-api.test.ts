@@ -92,6 +92,20 @@ describe('POST /api/v1/reports', () => {
     expect(namedRow.text).toBe('盐下村电镀厂偷排废水，我叫李建国，电话139 2222 3333');
   });
 
+  it('keeps no number of an anonymous reporter that their words give as an office or home line', async () => {
+    const res = await postJson(`${api}/reports`, {
+      text: '盐下村电镀厂偷排废水。我在镇政府上班，办公室电话0731-88886666，家里88886666也可以',
+      address: '镇政府办公室 0731 8888 6666',
+      phone: '0731-88886666',
+      anonymous: true,
+    });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const row = await service.deps.db.selectFrom('cases').select(['text', 'address']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row.text).toBe('盐下村电镀厂偷排废水。我在镇政府上班，办公室电话0731****6666，家里****6666也可以');
+    expect(row.address).toBe('镇政府办公室 0731****6666');
+  });
+
   it('takes a phone with an extension after 转, 分机, ext. or #, kept with it after 转, and never shown on the public page', async () => {
     for (const [sent, kept] of [
       ['0731-88886666转123', '0731-88886666转123'],

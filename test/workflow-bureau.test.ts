@@ -407,6 +407,25 @@ describe.each([
       expect((await json(as(staff.dispatcher).get(`/api/v1/cases/${anon.id}`))).body.reporter).toEqual({ name: '王大妈', phone: '13800001111' });
     });
 
+    it("masks the reporter's own number wherever the words give it, also after a unit's name and without its area code", async () => {
+      // The contact fields' landline is the reporter's, though the words make it look like a school's published number.
+      const c = await seedCase(service, clock, {
+        text: '兴隆办事处盐下村电镀厂晚上偷排废水。我是学校老师，学校电话0731-88886666，家里88886666也可以',
+        contact: { name: '周老师', phone: '0731-88886666', share: false },
+      });
+      const b = await json(as(staff.epb).get(`/api/v1/cases/${c.id}`));
+      expect(b.body.text).toBe('兴隆办事处盐下村电镀厂晚上偷排废水。我是学校老师，学校电话0731****6666，家里****6666也可以');
+      const listed = await json(as(staff.epb).get('/api/v1/cases?limit=100'));
+      const seen = JSON.stringify([b.body, listed.body]);
+      expect(seen).not.toMatch(/8888[-\s]?6666/);
+      // A unit's published number the reporter quotes is still shown as written.
+      const unit = await seedCase(service, clock, {
+        text: '兴隆办事处盐下村电镀厂偷排废水，打了学校电话0731-77776666没人管',
+        contact: { name: '周老师', phone: '0731-88886666', share: false },
+      });
+      expect((await json(as(staff.epb).get(`/api/v1/cases/${unit.id}`))).body.text).toContain('学校电话0731-77776666');
+    });
+
     it('lists its cases with the excerpt masked before it is cut: no phone cut short of its rule, no reporter name', async () => {
       // A phone number that starts 8 characters before the cut: cut first, its 8 digits escaped the phone rule.
       const head = `孙海涛反映：${'兴隆办事处盐下村电镀厂晚上偷排废水，'.repeat(3)}沟里全是黑水。联系电话：`;
@@ -698,6 +717,20 @@ describe.each([
         expect(seen).not.toContain('孙海涛');
         expect(seen).not.toContain('13912340901');
       }
+    });
+    it("masks the reporter's landline on the tracking page where a bureau's note puts it after a unit's name", async () => {
+      const { id, trackingCode } = await seedCase(service, clock, {
+        assignments: [{ unit: 'epb', role: 'lead' }],
+        contact: { name: '周老师', phone: '(0731)88886666', share: false },
+      });
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/progress`, { note: '已打举报人学校电话0731-88886666核实', public: true })).status).toBe(200);
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '已处理，回访了举报人（办公室电话 8888 6666）。' })).status).toBe(200);
+      const track = await json(fetch(`${service.url}/api/v1/track/${trackingCode}`));
+      expect(track.body.history.map((h: any) => h.note)).toContain('已打举报人学校电话0731****6666核实');
+      expect(track.body.reply.text).toBe('已处理，回访了举报人（办公室电话 ****6666）。');
+      const page = await (await fetch(`${service.url}/track/${trackingCode}`)).text();
+      for (const shown of [JSON.stringify(track.body), page]) expect(shown.replace(/\D/g, '')).not.toContain('88886666');
     });
   });
 

@@ -24,10 +24,15 @@ export interface ReporterWords {
  * contact fields — also written the other way round or without the space a
  * Telegram contact card puts between 阮 and 志明 — and the names the reporter
  * gave for themself in their words (我叫…, 姓名：…), which the masking rules
- * find there but not in a note that mentions the name alone.
+ * find there but not in a note that mentions the name alone. With them the
+ * contact fields' phone number, which maskIdentityInText masks however it is
+ * written, also where the words would make it a unit's (学校电话…) and a
+ * landline without its area code.
  */
-export function reporterNames(contact: Pick<ReporterContact, 'name'> | null | undefined, words: ReporterWords): string[] {
+export function reporterNames(contact: (Pick<ReporterContact, 'name'> & { phone?: string | null }) | null | undefined, words: ReporterWords): string[] {
   const out = new Set<string>();
+  const phone = contact?.phone?.trim();
+  if (phone) out.add(phone);
   const name = contact?.name?.trim();
   if (name) {
     out.add(name);

@@ -61,7 +61,7 @@ export async function followerOf(db: Db, caseId: string, chatId: string): Promis
 }
 
 /**
- * The reporters' names of a case and of the reports merged into it (through
+ * The reporters' names (and contact phones) of a case and of the reports merged into it (through
  * merges in turn too): a bureau's answer or a dispatcher's note on the case
  * may name any of them, and whoever reads it who is not that reporter — the
  * case's bureaus, the public, the case's own reporter, the reporter of
@@ -73,13 +73,13 @@ export async function reporterNamesWithMerged(db: Db, caseId: string, opts: { ow
   const rows = await withMergedReports(db, caseId)
     .selectFrom('cases as d')
     .leftJoin('case_contacts as k', 'k.case_id', 'd.id')
-    .select(['d.text', 'd.address', 'k.name'])
+    .select(['d.text', 'd.address', 'k.name', 'k.phone'])
     .where((eb) => {
       const merged = eb('d.id', 'in', eb.selectFrom('merged_reports').select('id'));
       return own ? eb.or([eb('d.id', '=', caseId), merged]) : merged;
     })
     .execute();
-  return [...new Set(rows.flatMap((r) => reporterNames({ name: r.name ?? null }, { text: r.text, address: r.address })))];
+  return [...new Set(rows.flatMap((r) => reporterNames({ name: r.name ?? null, phone: r.phone ?? null }, { text: r.text, address: r.address })))];
 }
 
 /** Notifications still pending, queued before `olderThan`: oldest first. */

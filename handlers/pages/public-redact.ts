@@ -4,13 +4,13 @@ import {
   HAN,
   halfWidthDigits,
   ID_NUMBER_RE,
+  maskKnownPhones,
   maskMentions,
   maskPhonesInText,
   maskSelfNames,
   PERSON_NAME,
   PLACE_WORD,
   SURNAME,
-  withoutExtension,
   wordsUsedAsPlaces,
 } from '../../src/pipeline/extract.js';
 
@@ -126,12 +126,8 @@ function givenName(name: string): string {
 export function redactForPublic(text: string, known: KnownIdentity = {}): string {
   // Digits typed full-width (１３８…, what Chinese input methods often give) are read as digits.
   let out = halfWidthDigits(text);
-  // The known identity first, exactly and in any spacing of its digits.
-  for (const phone of known.phones ?? []) {
-    // A hotline caller's extension (073188886666转123) is not part of the number the text would repeat.
-    const digits = withoutExtension(phone ?? '').replace(/\D/g, '');
-    if (digits.length >= 5) out = out.replace(new RegExp(digits.split('').join('[\\s-]?'), 'g'), MASK.phone);
-  }
+  // The known identity first, in any digits and spacing, a landline also without its area code.
+  out = maskKnownPhones(out, known.phones ?? [], () => MASK.phone);
   const knownNames = (known.names ?? []).map((n) => (n ?? '').trim()).filter((n) => [...n].length >= 2);
   out = maskMentions(out, knownNames, () => MASK.name);
   // The given name alone (张三丰 → 三丰) often comes up too, as a word of its own: 或者三丰，

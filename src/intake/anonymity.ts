@@ -15,8 +15,8 @@ export interface GivenReporter {
  * name or phone at all: not in the contact fields, and not in the words
  * either — the text and the address are kept as bureaus would read them
  * (phone, ID card and account numbers masked, a name the reporter gives
- * for themself, 我叫…, and the name sent with the report, 鱼塘是我钟国良承包的,
- * wherever they repeat it), since nothing kept could match them later; the
+ * for themself, 我叫…, and the name and phone sent with the report, 鱼塘是我钟国良承包的,
+ * 学校电话0731-88886666, wherever they repeat it), since nothing kept could match them later; the
  * reporter asked not to be named, and dispatchers read no more than bureaus.
  */
 export function reporterFields(given: GivenReporter): {
@@ -33,6 +33,6 @@ export function reporterFields(given: GivenReporter): {
     return { text: given.text, address, name: given.name ?? null, phone: given.phone ?? null, anonymous, shareContact: given.shareContact ?? false };
   }
   const name = given.name?.trim();
-  const scrub = (words: string) => maskIdentityInText(words, [name]);
+  const scrub = (words: string) => maskIdentityInText(words, [name, given.phone]);
   return { text: scrub(given.text), address: address === null ? null : scrub(address), name: null, phone: null, anonymous, shareContact: false };
 }

@@ -827,9 +827,49 @@ export function maskMentions(
  * says who they are (我是李科长, 联系人：王主任) is kept: that is the one who answers, not the reporter.
  */
 export function maskIdentityInText(text: string, names: ReadonlyArray<string | null | undefined> = [], opts: { officials?: boolean } = {}): string {
-  const self = maskSelfNames(maskAccounts(maskEmails(maskPhonesInText(maskIdNumbers(text)))), undefined, opts);
-  const all = [...names, ...self.names];
+  const phones = names.filter((n): n is string => n !== null && n !== undefined && isPhoneNumber(n));
+  const people = names.filter((n) => !phones.includes(n as string));
+  const self = maskSelfNames(maskAccounts(maskEmails(maskPhonesInText(maskKnownPhones(maskIdNumbers(text), phones)))), undefined, opts);
+  const all = [...people, ...self.names];
   return maskAddressedBySurname(maskMentions(self.text, all), all);
+}
+
+/** A contact field's phone number (digits with the signs people type between them, an extension after 转), not a name. */
+export function isPhoneNumber(value: string): boolean {
+  const number = withoutExtension(halfWidthDigits(value.trim()));
+  return /^[+\d\s().\-]+$/.test(number) && number.replace(/\D/g, '').length >= 5;
+}
+
+// One digit of a known number as it may be written: Arabic, full-width, spoken or formal (幺, 两, 壹 …).
+const DIGIT_FORMS: Readonly<Record<string, string>> = Object.fromEntries(
+  [...'0123456789'].map((d) => [d, [d, String.fromCharCode(0xff10 + Number(d)), ...Object.keys(SPOKEN_DIGIT).filter((k) => SPOKEN_DIGIT[k] === d)].join('')]),
+);
+// What may stand between two digits of a number someone copies out: up to three spaces, dashes, dots, slashes,
+// underscores or commas (138 - 1234 - 5678, 138/1234/5678), or characters that show nothing.
+const KNOWN_SEP = '(?:[\\s.\\-_/\\u2010-\\u2015\\u00ad\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\uff0d\\uff0e\\uff0f，,、]{0,3})';
+// Only digits in Arabic or full-width form bound a match: a Chinese word may follow a number (…6666一直没人接).
+const DIGIT_CHAR = '[0-9\\uff10-\\uff19]';
+
+/**
+ * The reporter's own numbers (from the contact fields) masked wherever the text gives them, however written and
+ * whatever stands before them: a reporter's landline after 学校电话 or 办公室电话 is theirs, not a unit's
+ * published number, and a landline's number without its area code (家里88886666) is theirs too.
+ */
+export function maskKnownPhones(text: string, phones: ReadonlyArray<string | null | undefined>, by: (phone: string) => string = maskPhone): string {
+  let out = text;
+  for (const phone of phones) {
+    let digits = halfWidthDigits(withoutExtension(phone ?? '')).replace(/\D/g, '');
+    if ((digits.length === 13 && /^861[3-9]/.test(digits)) || (digits.length === 15 && /^00861[3-9]/.test(digits))) digits = digits.slice(-11);
+    const forms = [digits];
+    // A landline: its number without the area code (010 and 02x have three digits, the others four).
+    if (/^0\d{9,11}$/.test(digits)) forms.push(digits.slice(/^0[12]/.test(digits) ? 3 : 4));
+    for (const form of forms) {
+      if (form.length < 5) continue;
+      const pattern = [...form].map((d) => `[${DIGIT_FORMS[d]}]`).join(KNOWN_SEP);
+      out = out.replace(new RegExp(`(?<!${DIGIT_CHAR})${pattern}(?!${DIGIT_CHAR})`, 'g'), (m) => by(m));
+    }
+  }
+  return out;
 }
 
 /** How people address someone by surname alone (已回访欧阳先生, 王阿姨反映): not the officials' titles, which name the one who answers. */
