@@ -139,6 +139,9 @@ describe('phone numbers hidden from bureaus', () => {
     ['139 123 45678', '139****5678'],
     ['139.1234-5678', '139****5678'],
     ['+86 139-1234-5678', '139****5678'],
+    // China's country code as dialled from abroad: not a landline 0086-1391 followed by digits left in clear.
+    ['手机0086 139 1234 5678', '手机139****5678'],
+    ['0086-13912345678，白天打', '139****5678，白天打'],
     ['微信vx13912345678', '微信vx139****5678'],
     // Landlines with the area code set off, and local numbers after a phone word.
     ['0731 8456 1101', '0731****1101'],

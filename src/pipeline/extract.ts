@@ -204,9 +204,9 @@ const GROUP_SEP = '(?:[，,、][ \\t]?|[ \\t])';
 
 /** The mobile numbers' alternatives of PHONE_RE, with `sep` as what may stand between two digits. */
 const mobileAlternatives = (sep: string) => [
-  // Mobile numbers with +86 and one separator between any two digits: 139 1234 5678, 1391-234-1002, 13912 345678,
-  // 1 3 9 1 2 3 4 5 6 7 8 (see matchSpans).
-  `(?<mobile>${NOT_BEFORE}(?:\\+?86${SEP}?)?1${sep}?[3-9](?:${sep}?[0-9]){9}${NOT_AFTER})`,
+  // Mobile numbers with +86 (or 0086, China's code dialled from abroad) and one separator between any two digits:
+  // 139 1234 5678, 1391-234-1002, 13912 345678, 1 3 9 1 2 3 4 5 6 7 8 (see matchSpans).
+  `(?<mobile>${NOT_BEFORE}(?:(?:\\+|00)?86${SEP}?)?1${sep}?[3-9](?:${sep}?[0-9]){9}${NOT_AFTER})`,
   // Mobile numbers said in Chinese digits, alone or mixed with Arabic ones: 一三九一二三四零四零二, 139一二三四五六七八.
   // Eleven digits only, so 三五个人, 一二百米 and 二〇二六年 are prose; a single digit after the number
   // may start the next word (…零二一直打不通).
@@ -240,7 +240,7 @@ const SEPARATORS = new RegExp(`(?:${MOBILE_SEP}|[，,、])+`, 'g');
 const SLASH = /[/\uff0f]/;
 // In a number written with a slash, a group of one or two digits is a day or a month (13/11/2026 143), not a mobile's.
 const SHORT_GROUP = new RegExp(`(?:^|${MOBILE_SEP})${ANY_DIGIT}{1,2}(?:${MOBILE_SEP}|$)`);
-const COUNTRY_CODE = new RegExp(`^\\+?86${SEP}?`);
+const COUNTRY_CODE = new RegExp(`^(?:\\+|00)?86${SEP}?`);
 const SPOKEN_DIGITS = new RegExp(SPOKEN, 'g');
 // 1 3 6 7 7 8 8 2 0 0 1: a mobile typed one digit at a time, always with the same separator.
 const ONE_DIGIT_GROUPS = new RegExp(`^${ANY_DIGIT}(${SEP})${ANY_DIGIT}(?:\\1${ANY_DIGIT}){9}$`);
@@ -269,7 +269,14 @@ interface PhoneSpan {
 
 function phoneDigits(raw: string): string {
   const digits = otherDigitsAsAscii(halfWidthDigits(raw)).replace(SPOKEN_DIGITS, (d) => SPOKEN_DIGIT[d] ?? d).replace(/\D/g, '');
-  return digits.length === 13 && /^861[3-9]/.test(digits) ? digits.slice(2) : digits;
+  return withoutCountryCode(digits);
+}
+
+/** The digits of a mobile without China's country code: 8613812345678 and 008613812345678 are 13812345678. */
+function withoutCountryCode(digits: string): string {
+  if (digits.length === 13 && /^861[3-9]/.test(digits)) return digits.slice(2);
+  if (digits.length === 15 && /^00861[3-9]/.test(digits)) return digits.slice(4);
+  return digits;
 }
 
 /** The phone numbers `re` (PHONE_RE or SLASHED_MOBILE_RE) finds in a text whose digits are ASCII ones. */
@@ -471,9 +478,8 @@ export function maskPhone(given: string): string {
   const phone = withoutExtension(otherDigitsAsAscii(given));
   if (MASKED_NUMBER.test(phone.trim())) return phone.trim();
   const written = halfWidthDigits(phone).replace(SPOKEN_DIGITS, (d) => SPOKEN_DIGIT[d] ?? d);
-  let digits = written.replace(/\D/g, '');
-  // +86 138 1234 5678: the country code is dropped, the mobile number masked as usual.
-  if (digits.length === 13 && /^861[3-9]/.test(digits)) digits = digits.slice(2);
+  // +86 138 1234 5678, 0086 138 1234 5678: the country code is dropped, the mobile number masked as usual.
+  const digits = withoutCountryCode(written.replace(/\D/g, ''));
   if (digits.length <= 4) return '*'.repeat(digits.length);
   if (digits.length === 11 && digits.startsWith('1')) return `${digits.slice(0, 3)}****${digits.slice(7)}`;
   if (digits.startsWith('0')) {
@@ -841,7 +847,7 @@ export function isPhoneNumber(value: string): boolean {
 }
 
 // One digit of a known number as it may be written: Arabic, full-width, spoken or formal (幺, 两, 壹 …).
-const DIGIT_FORMS: Readonly<Record<string, string>> = Object.fromEntries(
+const KNOWN_DIGIT_FORMS: Readonly<Record<string, string>> = Object.fromEntries(
   [...'0123456789'].map((d) => [d, [d, String.fromCharCode(0xff10 + Number(d)), ...Object.keys(SPOKEN_DIGIT).filter((k) => SPOKEN_DIGIT[k] === d)].join('')]),
 );
 // What may stand between two digits of a number someone copies out: up to three spaces, dashes, dots, slashes,
@@ -858,14 +864,13 @@ const DIGIT_CHAR = '[0-9\\uff10-\\uff19]';
 export function maskKnownPhones(text: string, phones: ReadonlyArray<string | null | undefined>, by: (phone: string) => string = maskPhone): string {
   let out = text;
   for (const phone of phones) {
-    let digits = halfWidthDigits(withoutExtension(phone ?? '')).replace(/\D/g, '');
-    if ((digits.length === 13 && /^861[3-9]/.test(digits)) || (digits.length === 15 && /^00861[3-9]/.test(digits))) digits = digits.slice(-11);
+    const digits = withoutCountryCode(halfWidthDigits(withoutExtension(phone ?? '')).replace(/\D/g, ''));
     const forms = [digits];
     // A landline: its number without the area code (010 and 02x have three digits, the others four).
     if (/^0\d{9,11}$/.test(digits)) forms.push(digits.slice(/^0[12]/.test(digits) ? 3 : 4));
     for (const form of forms) {
       if (form.length < 5) continue;
-      const pattern = [...form].map((d) => `[${DIGIT_FORMS[d]}]`).join(KNOWN_SEP);
+      const pattern = [...form].map((d) => `[${KNOWN_DIGIT_FORMS[d]}]`).join(KNOWN_SEP);
       out = out.replace(new RegExp(`(?<!${DIGIT_CHAR})${pattern}(?!${DIGIT_CHAR})`, 'g'), (m) => by(m));
     }
   }
