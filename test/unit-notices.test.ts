@@ -264,6 +264,24 @@ describe.each([
     expect(shared.group).toContain('王*（138****5678）');
   });
 
+  it("masks in a dispatcher's note the reporters of the reports merged into the case, as the unit's view of the case does", async () => {
+    const target = await routedReport();
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: `${REPORT}，又看到一次`, name: '钱多多', phone: '13712340000' });
+    const duplicate = (await res.json()) as { id: string };
+    await processors.intake({ caseId: duplicate.id }, ctx());
+    const merged = await postJson(`${service.url}/api/v1/cases/${duplicate.id}/merge`, { into: target.id, reason: '同一养猪场' }, await account('dispatcher', null));
+    expect(merged.status).toBe(200);
+    const noticeId = `merged-${target.id}`;
+    await service.deps.db
+      .insertInto('notifications')
+      .values({ id: noticeId, case_id: target.id, audience: 'unit:agri', kind: 'supervision', status: 'pending', data: JSON.stringify({ note: '请回访重复举报的钱多多，电话137 1234 0000' }), created_at: clock.now().toISOString() })
+      .execute();
+    expect(await notify(noticeId)).toBe('supervision sent to agri by webhook and telegram');
+    const hook = bureaus.received.find((r) => r.body.notificationId === noticeId)!;
+    expect((hook.body.notice as { note: string }).note).toBe('请回访重复举报的钱**，电话137****0000');
+    expect(groupMessages().at(-1)!.body.text as string).toContain('请回访重复举报的钱**，电话137****0000');
+  });
+
   it('tells a unit given back a case it returned: a case.reassigned notice to its webhook, a new post with buttons to its group', async () => {
     const { id, trackingCode } = await routedReport();
     expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1 }, ctx())).toBe('posted to the agri group');

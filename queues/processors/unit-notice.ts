@@ -4,6 +4,7 @@ import { findContact, namesHiddenFromBureau } from '../../db/repositories/contac
 import { caseReference } from '../../src/domain/case.js';
 import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
+import { reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
 import type { NotificationsTable } from '../../db/schema.js';
 import { caseTypeView, unitView, type Unit } from '../../src/district/district.schema.js';
 import { maskIdentityInText } from '../../src/pipeline/extract.js';
@@ -45,14 +46,20 @@ interface NoticeData {
 /**
  * A dispatcher's note (督办: 请尽快联系举报人王五 138…) reaches the unit as
  * the unit's own view of the case shows it (phone numbers and names given as
- * 我叫… masked; the contact's name too unless the reporter agreed to share it).
+ * 我叫… masked; the contact's name too unless the reporter agreed to share it;
+ * the reporters of the reports merged into the case always).
  */
-async function maskedForUnit(deps: ProcessorDeps, c: { id: string; anonymous: boolean; text: string; address: string | null }, data: NoticeData): Promise<NoticeData> {
+async function maskedForUnit(
+  deps: ProcessorDeps,
+  c: { id: string; status: string; anonymous: boolean; text: string; address: string | null },
+  data: NoticeData,
+): Promise<NoticeData> {
   if (!data.note) return data;
   const contact = await findContact(deps.db, c.id);
+  const merged = c.status === 'merged' ? [] : await reporterNamesWithMerged(deps.db, c.id, { own: false });
   // As in the unit's view of the case: phone numbers and self-given names masked; the contact-field name only when not
   // shared; an official the dispatcher names by surname and title (联系李科长) stays, as in staff-written words there.
-  return { ...data, note: maskIdentityInText(data.note, namesHiddenFromBureau(contact, c), { officials: true }) };
+  return { ...data, note: maskIdentityInText(data.note, [...namesHiddenFromBureau(contact, c), ...merged], { officials: true }) };
 }
 
 /** A channel failure no retry can fix (the bureau's server refuses the notice, the bot left the group). */
