@@ -684,8 +684,8 @@ const SELF_LABELLED = new RegExp(
 );
 /** 我是张卫国， — a name standing alone after 我是 (not 我是李家塘的, 我是王家村村民, 我是石门村，, 我是程序员，). */
 const SELF_IS = new RegExp(`((?:${I}就?是|(?:本人|鄙人)是))${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
-/** 王小明实名举报… — a name at the start of a sentence that says it reports under its own name. */
-const SELF_REAL_NAME = new RegExp(`(${SENTENCE_START})(${PERSON_NAME})(?=实名(?:举报|反映|投诉))`, 'gu');
+/** 王小明实名举报…, …，我王小明实名反映 — a name at the start of a sentence or clause (after 我 too) that says it reports under its own name. */
+const SELF_REAL_NAME = new RegExp(`((?:${SENTENCE_START}|[，,；;]\\s?)${I}?)(${PERSON_NAME})(?=实名(?:举报|反映|投诉))`, 'gu');
 /** 我，黎秀英，住… — a name set off by commas right after 我 at the start of a sentence. */
 const SELF_SET_OFF = new RegExp(`(${SENTENCE_START}${I}[，,]\\s?)(${PERSON_NAME})(?=[，,])`, 'gu');
 /** 我是回龙村的村民王建国, 我是盐下村村民王小明, 我是村民南宫明 — the name after who the speaker says they are; a word after the name (说, 也…) stays. */
@@ -703,8 +703,8 @@ const SELF_FAMILY_CALLED = new RegExp(`(${I}的?${FAMILY}(?:叫|名叫|的?名�
 /** After a family member's name, what may follow besides what ends any name: 我儿子王小二在厂里上班, 我老公李大勇说… */
 const FAMILY_NAME_END = '(?=[，,。.！!？?；;、\\s（(啊呀哈嘛呢在说也就都和跟]|亲眼|看到|看见|上班|反映|告诉|$)';
 const SELF_FAMILY = new RegExp(`(${I}的?${FAMILY}(?:就?是)?)${NOT_A_ROLE}(${PERSON_NAME})${FAMILY_NAME_END}`, 'gu');
-/** 杨过（本人）反映… — a name the writer marks as their own. */
-const SELF_MARKED = new RegExp(`(${SENTENCE_START}|[，,：:]\\s?)(${PERSON_NAME})(?=[（(]本人[）)])`, 'gu');
+/** 杨过（本人）反映…, 杨过（举报人） — a name the writer marks as their own. */
+const SELF_MARKED = new RegExp(`(${SENTENCE_START}|[，,：:]\\s?)(${PERSON_NAME})(?=[（(](?:本人|举报人|反映人|投诉人)[）)])`, 'gu');
 /**
  * My name is John Doe, I am Wang Wei, I'm Li Ming, This is Lucy Chen, Name: Zhou Min: only a capitalised name
  * after it, not a place or a plant (This is Huilong Village); and the Chinese name in brackets right after it
