@@ -518,6 +518,20 @@ describe.each([
       expect(routed.body.status).toBe('dispatched');
     });
 
+    it('keeps masking the reporter of a report merged by mistake in what was written on the case while it was merged', async () => {
+      const survivor = await seedCase(service, clock, { text: '电镀厂偷排（撤销并案测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+      const dup = await seedCase(service, clock, { text: '那个电镀厂又在偷排了', contact: { name: '司马长青', phone: '13700003333', share: false } });
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/merge`, { into: survivor.id, reason: '重复举报' })).status).toBe(200);
+      expect((await as(staff.epb).post(`/api/v1/cases/${survivor.id}/accept`)).status).toBe(200);
+      expect((await as(staff.epb).post(`/api/v1/cases/${survivor.id}/progress`, { note: '已联系司马长青（13700003333）核实', public: true })).status).toBe(200);
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/unmerge`, { reason: '不是同一个问题' })).status).toBe(200);
+
+      const track = (await (await fetch(`${service.url}/api/v1/track/${survivor.trackingCode}`)).json()) as any;
+      expect(track.history.map((h: any) => h.note)).toContain('已联系司***（137****3333）核实');
+      const bureau = JSON.stringify((await json(as(staff.epb).get(`/api/v1/cases/${survivor.id}`))).body);
+      for (const seen of [JSON.stringify(track), bureau]) expect(seen).not.toContain('司马长青');
+    });
+
     it('follows a case merged on in turn to the case it is handled in, with every reporter on the way masked', async () => {
       const first = await seedCase(service, clock, { text: '兴隆办事处电镀厂偷排废水（最早的重复举报）' });
       const middle = await seedCase(service, clock, { contact: { name: '钱秀英', phone: '13600002222', share: false } });

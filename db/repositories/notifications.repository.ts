@@ -1,6 +1,6 @@
 import { WORKING } from '../../src/domain/case.js';
 import { reporterNames } from './contacts.repository.js';
-import type { Db } from './db-types.js';
+import { parseJson, type Db } from './db-types.js';
 
 /**
  * Reads for notifications: who follows a case besides its own reporter, and,
@@ -62,7 +62,7 @@ export async function followerOf(db: Db, caseId: string, chatId: string): Promis
 
 /**
  * The reporters' names (and contact phones) of a case and of the reports merged into it (through
- * merges in turn too): a bureau's answer or a dispatcher's note on the case
+ * merges in turn too, and those merged into it once and taken out again): a bureau's answer or a dispatcher's note on the case
  * may name any of them, and whoever reads it who is not that reporter — the
  * case's bureaus, the public, the case's own reporter, the reporter of
  * another merged report — reads it with those names masked. `own: false`
@@ -70,12 +70,17 @@ export async function followerOf(db: Db, caseId: string, chatId: string): Promis
  */
 export async function reporterNamesWithMerged(db: Db, caseId: string, opts: { own?: boolean } = {}): Promise<string[]> {
   const own = opts.own ?? true;
+  // Reports merged into the case once and taken out again (撤销并案): what was written on the case meanwhile may name
+  // their reporters still.
+  const formerly = (await db.selectFrom('case_events').select('data').where('case_id', '=', caseId).where('kind', '=', 'merged_in').execute())
+    .map((e) => parseJson<{ from?: unknown }>(e.data, {}).from)
+    .filter((id): id is string => typeof id === 'string');
   const rows = await withMergedReports(db, caseId)
     .selectFrom('cases as d')
     .leftJoin('case_contacts as k', 'k.case_id', 'd.id')
     .select(['d.text', 'd.address', 'k.name', 'k.phone'])
     .where((eb) => {
-      const merged = eb('d.id', 'in', eb.selectFrom('merged_reports').select('id'));
+      const merged = eb.or([eb('d.id', 'in', eb.selectFrom('merged_reports').select('id')), ...(formerly.length > 0 ? [eb('d.id', 'in', formerly)] : [])]);
       return own ? eb.or([eb('d.id', '=', caseId), merged]) : merged;
     })
     .execute();
