@@ -698,7 +698,7 @@ const SELF_DESCRIBED_CALLED = new RegExp(`(${I}是[^，,。！!？?\\s]{1,12}?(?
  * 我老公叫罗大勇, 我儿子叫莫小军, 我爱人是何春花，: the reporter's family, whose name says who the reporter is.
  * After 是 or nothing, only a name standing alone (not 我父亲是高中老师, 我妈妈是程序员).
  */
-const FAMILY = '(?:老公|老婆|爱人|丈夫|妻子|媳妇|儿子|女儿|父亲|母亲|爸爸|妈妈|老伴)';
+const FAMILY = '(?:老公|老婆|爱人|丈夫|妻子|媳妇|儿子|女儿|父亲|母亲|爸爸|妈妈|爸|妈|老伴|哥哥|姐姐|弟弟|妹妹)';
 const SELF_FAMILY_CALLED = new RegExp(`(${I}的?${FAMILY}(?:叫|名叫|的?名字(?:叫|是)))(${STATED_NAME})`, 'gu');
 /** After a family member's name, what may follow besides what ends any name: 我儿子王小二在厂里上班, 我老公李大勇说… */
 const FAMILY_NAME_END = '(?=[，,。.！!？?；;、\\s（(啊呀哈嘛呢在说也就都和跟]|亲眼|看到|看见|上班|反映|告诉|$)';
