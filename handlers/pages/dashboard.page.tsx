@@ -191,6 +191,18 @@ interface PeriodProblem {
   message: string;
 }
 
+/** The way back to the desk and the page's title, above the period's form. */
+function Heading({ t }: { t: (typeof T)[Lang] }) {
+  return (
+    <>
+      <p>
+        <a href="/desk">← {t.back}</a>
+      </p>
+      <h1>{t.title}</h1>
+    </>
+  );
+}
+
 function PeriodForm({ t, from, to, problem }: { t: (typeof T)[Lang]; from: string; to: string; problem: PeriodProblem | null }) {
   const invalid = (field: PeriodProblem['field']) => (problem?.field === field ? { 'aria-invalid': 'true' as const, 'aria-describedby': errorId(field) } : {});
   return (
@@ -275,10 +287,7 @@ export function dashboardRoutes(router: Hono<AppEnv>): void {
         c,
         t.title,
         <section>
-          <p>
-            <a href="/desk">← {t.back}</a>
-          </p>
-          <h1>{t.title}</h1>
+          <Heading t={t} />
           <PeriodForm t={t} from={q.from ?? ''} to={q.to ?? ''} problem={problem} />
         </section>,
         { status: 400, refused: true },
@@ -290,10 +299,7 @@ export function dashboardRoutes(router: Hono<AppEnv>): void {
       c,
       t.title,
       <section>
-        <p>
-          <a href="/desk">← {t.back}</a>
-        </p>
-        <h1>{t.title}</h1>
+        <Heading t={t} />
         <PeriodForm t={t} from={data.period.from} to={data.period.to} problem={null} />
         <p class="hint" role="status">
           {p.lang === 'zh' ? `${data.period.from} 至 ${data.period.to}，共受理 ${total} 件。` : `${data.period.from} to ${data.period.to}: ${total} cases received.`}
