@@ -41,12 +41,13 @@ export interface Staff {
 export async function startWorkflowService(
   name: string,
   dbEnv: Record<string, string>,
-  opts: { classifier?: (district: District) => Classifier } = {},
+  opts: { classifier?: (district: District) => Classifier; role?: 'api' | 'all' } = {},
 ): Promise<{ service: TestService; clock: ManualClock; staff: Staff }> {
   const clock = new ManualClock(T0);
   // The district's phrase rules unless a test asks for another: these tests are about the workflow, not the trained model.
   const district = loadDistrictFile();
-  const service = await startTestService(testEnv(name, dbEnv), 'all', { clock, district, classifier: (opts.classifier ?? createRuleClassifier)(district) });
+  // 'api': no worker takes the jobs, so a test runs the processors itself at the clock's time.
+  const service = await startTestService(testEnv(name, dbEnv), opts.role ?? 'all', { clock, district, classifier: (opts.classifier ?? createRuleClassifier)(district) });
   const db = service.deps.db;
   const account = async (role: Role, unit: string | null, label: string) => {
     const user = await createUser(db, { name: label, role, unitCode: unit, at: T0 });

@@ -1,14 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findCase } from '../db/repositories/cases.repository.js';
-import { issueToken } from '../db/repositories/tokens.repository.js';
-import { createUser } from '../db/repositories/users.repository.js';
 import { createProcessors, type Processors } from '../queues/processors/index.js';
 import { ManualClock } from '../src/clock.js';
 import { processorDeps } from '../src/deps.js';
-import { loadDistrictFile } from '../src/district/district-file.js';
-import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
-import { startTestService, testEnv } from './harness.js';
-import { client, json, seedCase, type TestService } from './workflow-helpers.js';
+import { client, json, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
 
 // Tue 2026-12-01 10:00 Beijing: sign-for by Wed 12-02 10:00.
 const START = '2026-12-01T02:00:00.000Z';
@@ -17,40 +12,31 @@ describe('releasing the only late unit ends the case being overdue', () => {
   let service: TestService;
   let clock: ManualClock;
   let processors: Processors;
-  const tok: Record<string, string> = {};
+  let tok: Staff;
 
   beforeAll(async () => {
-    clock = new ManualClock(START);
-    const district = loadDistrictFile();
-    service = (await startTestService(testEnv('release-overdue'), 'api', { clock, district, classifier: createRuleClassifier(district) })) as TestService;
+    ({ service, clock, staff: tok } = await startWorkflowService('release-overdue', {}, { role: 'api' }));
+    clock.set(START);
     processors = createProcessors(processorDeps(service.deps));
-    for (const [k, role, unit] of [
-      ['dispatcher', 'dispatcher', null],
-      ['epb', 'bureau', 'epb'],
-      ['econ', 'bureau', 'econ'],
-    ] as const) {
-      const u = await createUser(service.deps.db, { name: k, role, unitCode: unit, at: START });
-      tok[k] = (await issueToken(service.deps.db, { userId: u.id, label: null, at: START })).token;
-    }
   });
 
   it('clears the overdue mark when the dispatcher releases the co-handler that missed its sign-for deadline', async () => {
     const c = await seedCase(service, clock, { assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }], jurisdiction: null });
     clock.set('2026-12-01T03:00:00.000Z');
-    expect((await json(client(service.url, tok.epb!).post(`/api/v1/cases/${c.id}/accept`))).status).toBe(200);
+    expect((await json(client(service.url, tok.epb).post(`/api/v1/cases/${c.id}/accept`))).status).toBe(200);
     // econ never signs: overdue at Wed 12-02 10:00.
     clock.set('2026-12-02T02:00:00.000Z');
     expect(await processors.deadline({ caseId: c.id, at: clock.now().toISOString() }, { jobId: 't', attempt: 1, maxAttempts: 1 })).toBe('overdue: econ sign');
     expect((await findCase(service.deps.db, c.id))!.overdue).toBe(true);
 
     clock.set('2026-12-02T03:00:00.000Z');
-    const released = await json(client(service.url, tok.dispatcher!).post(`/api/v1/cases/${c.id}/release`, { unit: 'econ', reason: '经信委不涉及' }));
+    const released = await json(client(service.url, tok.dispatcher).post(`/api/v1/cases/${c.id}/release`, { unit: 'econ', reason: '经信委不涉及' }));
     expect(released.status).toBe(200);
     // Nobody owes a missed stage any more: the lead signed in time and its reply is not due until 12-22.
     const after = (await findCase(service.deps.db, c.id))!;
     expect(after.status).toBe('accepted');
     expect(after.overdue).toBe(false);
-    const list = await json(client(service.url, tok.dispatcher!).get('/api/v1/cases?overdue=true'));
+    const list = await json(client(service.url, tok.dispatcher).get('/api/v1/cases?overdue=true'));
     expect(list.status).toBe(200);
     expect(JSON.stringify(list.body)).not.toContain(c.id);
   });
@@ -66,7 +52,7 @@ describe('releasing the only late unit ends the case being overdue', () => {
       expect((await findCase(service.deps.db, id))!.overdue).toBe(true);
     }
     clock.set('2026-12-08T03:00:00.000Z');
-    const dispatcher = client(service.url, tok.dispatcher!);
+    const dispatcher = client(service.url, tok.dispatcher);
     expect((await json(dispatcher.post(`/api/v1/cases/${transferred.id}/transfer`, { reason: '非环境类诉求' }))).status).toBe(200);
     expect((await json(dispatcher.post(`/api/v1/cases/${merged.id}/merge`, { into: target.id, reason: '重复举报' }))).status).toBe(200);
     expect((await findCase(service.deps.db, transferred.id))!.overdue).toBe(false);

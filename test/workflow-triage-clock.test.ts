@@ -1,15 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { listEvents } from '../db/repositories/events.repository.js';
-import { issueToken } from '../db/repositories/tokens.repository.js';
-import { createUser } from '../db/repositories/users.repository.js';
 import { createProcessors, type Processors } from '../queues/processors/index.js';
 import { ManualClock } from '../src/clock.js';
 import { processorDeps } from '../src/deps.js';
-import { loadDistrictFile } from '../src/district/district-file.js';
-import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
-import { startTestService, testEnv } from './harness.js';
-import { client, json, seedCase, type TestService } from './workflow-helpers.js';
+import { client, json, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
 
 // Tue 2026-12-01 10:00 Beijing: sign-for by Wed 12-02 10:00, reply by Tue 12-22 10:00.
 const START = '2026-12-01T02:00:00.000Z';
@@ -32,36 +27,27 @@ describe('the clock of the units kept on a case stops while it waits in triage',
   let service: TestService;
   let clock: ManualClock;
   let processors: Processors;
-  const tok: Record<string, string> = {};
+  let tok: Staff;
   const bureauStats = async (): Promise<Record<string, BureauRow>> => {
-    const res = await json(client(service.url, tok.dispatcher!).get('/api/v1/stats?from=2026-11-01&to=2026-12-31&groupBy=bureau'));
+    const res = await json(client(service.url, tok.dispatcher).get('/api/v1/stats?from=2026-11-01&to=2026-12-31&groupBy=bureau'));
     expect(res.status).toBe(200);
     return Object.fromEntries((res.body as { groups: BureauRow[] }).groups.map((g) => [g.key, g]));
   };
 
   beforeAll(async () => {
-    clock = new ManualClock(START);
-    const district = loadDistrictFile();
-    service = (await startTestService(testEnv('triage-clock'), 'api', { clock, district, classifier: createRuleClassifier(district) })) as TestService;
+    ({ service, clock, staff: tok } = await startWorkflowService('triage-clock', {}, { role: 'api' }));
+    clock.set(START);
     processors = createProcessors(processorDeps(service.deps));
-    for (const [k, role, unit] of [
-      ['dispatcher', 'dispatcher', null],
-      ['epb', 'bureau', 'epb'],
-      ['econ', 'bureau', 'econ'],
-    ] as const) {
-      const u = await createUser(service.deps.db, { name: k, role, unitCode: unit, at: START });
-      tok[k] = (await issueToken(service.deps.db, { userId: u.id, label: null, at: START })).token;
-    }
   });
 
   it('does not count a kept unit due or late while the case waits, and moves its deadlines still owed later by the wait', async () => {
     const c = await seedCase(service, clock);
     const before = Object.fromEntries((await listAssignments(service.deps.db, c.id)).map((a) => [a.unitCode, a]));
     clock.set('2026-12-01T03:00:00.000Z');
-    expect((await json(client(service.url, tok.econ!).post(`/api/v1/cases/${c.id}/accept`))).status).toBe(200);
+    expect((await json(client(service.url, tok.econ).post(`/api/v1/cases/${c.id}/accept`))).status).toBe(200);
     // The office never signs: its sign-for deadline (Wed 10:00) is missed before the case goes to triage.
     clock.set('2026-12-03T02:00:00.000Z');
-    const returned = await json(client(service.url, tok.epb!).post(`/api/v1/cases/${c.id}/return`, { reason: 'not_our_remit', note: '不属本局职责' }));
+    const returned = await json(client(service.url, tok.epb).post(`/api/v1/cases/${c.id}/return`, { reason: 'not_our_remit', note: '不属本局职责' }));
     expect(returned.status).toBe(200);
 
     // 25 days in triage: past the 12-22 reply deadline of the units kept.
@@ -70,7 +56,7 @@ describe('the clock of the units kept on a case stops while it waits in triage',
     const waiting = await bureauStats();
     for (const unit of ['econ', 'xinglong']) expect(waiting[unit], unit).toMatchObject({ due: 0, overdueNow: 0, resolutionRate: null });
 
-    const routed = await json(client(service.url, tok.dispatcher!).post(`/api/v1/cases/${c.id}/route`, { type: 'illegal_discharge', reason: '仍由环保局牵头' }));
+    const routed = await json(client(service.url, tok.dispatcher).post(`/api/v1/cases/${c.id}/route`, { type: 'illegal_discharge', reason: '仍由环保局牵头' }));
     expect(routed.status, JSON.stringify(routed.body)).toBe(200);
     const waited = ms('2026-12-28T02:00:00.000Z') - ms('2026-12-03T02:00:00.000Z');
     const after = Object.fromEntries((await listAssignments(service.deps.db, c.id)).map((a) => [a.unitCode, a]));
