@@ -366,6 +366,26 @@ describe('reporter names hidden from bureaus', () => {
     ['情况如下，杨晓峰(本人)住盐下村', '情况如下，杨**(本人)住盐下村'],
     // 再 does not end a name: 魏东, then 再次.
     ['来电人魏东再次来电', '来电人魏*再次来电'],
+    // 姓名, a space and a name, as a form is filled in.
+    ['姓名 王小明，电话13912345678', '姓名 王**，电话139****5678'],
+    ['姓名\u3000欧阳娜娜', '姓名\u3000欧***'],
+    ['姓名\t王小明\n地址 盐下村', '姓名\t王**\n地址 盐下村'],
+    // A surname and a courtesy title marked as the reporter's, and the other mentions of it.
+    ['王先生（举报人）反映厂里偷排，王先生家就在旁边', '*先生（举报人）反映厂里偷排，*先生家就在旁边'],
+    ['李女士(本人)反映', '*女士(本人)反映'],
+    ['已回访欧阳先生（举报人）', '已回访**先生（举报人）'],
+    // How a letter is signed at its end.
+    ['厂子天天排黑水。此致 敬礼 王小明', '厂子天天排黑水。此致 敬礼 王**'],
+    ['厂子天天排黑水。此致敬礼！王小明', '厂子天天排黑水。此致敬礼！王**'],
+    ['请尽快处理。\n此致\n敬礼！\n\n          王小明\n          2026年11月3日', '请尽快处理。\n此致\n敬礼！\n\n          王**\n          2026年11月3日'],
+    ['厂子天天排黑水。——王小明', '厂子天天排黑水。——王**'],
+    ['厂子天天排黑水。—— 王小明 2026年11月3日', '厂子天天排黑水。—— 王** 2026年11月3日'],
+    ['王小明，厂子天天排黑水。\n——\n王小明\n', '王**，厂子天天排黑水。\n——\n王**\n'],
+    ['厂子天天排黑水。——唐德旺敬上', '厂子天天排黑水。——唐**敬上'],
+    // A space inside the name after 我叫 / 姓名：, and the name's other mentions without it.
+    ['我叫王 小明，王小明家就在厂边', '我叫王**，王**家就在厂边'],
+    ['我叫王\u3000小明', '我叫王**'],
+    ['姓名：王 小明', '姓名：王**'],
   ])('masks "%s"', (text, masked) => {
     expect(maskIdentityInText(text)).toBe(masked);
   });
@@ -440,6 +460,33 @@ describe('reporter names hidden from bureaus', () => {
     '我妈妈是程序员，',
     'This is Huilong Village',
     'Company Name: Hongda Chemical',
+    // 姓名 and a space before what is no name: withheld, unknown, or a table header.
+    '姓名 保密',
+    '姓名 不详',
+    '姓名 电话 地址',
+    '姓名 成绩 备注',
+    '姓名 田亩数 补偿金额',
+    '他的姓名 王小明',
+    // A surname and title marked as someone else, or not marked at all.
+    '王先生（被举报人）',
+    '张老板（厂长）',
+    '已回访李先生',
+    // A dash or 此致 before what is no signature.
+    '——来自盐下村的反映',
+    '此致',
+    '此致敬礼',
+    '此致 区环保局',
+    '——宏达化工有限公司',
+    '——盐下村全体村民',
+    '此致敬礼 王家湾全体村民',
+    '厂子天天排黑水——王小明说的',
+    '投诉——万达',
+    '有问题找——王厂长',
+    '厂子天天排黑水。\n王小明',
+    // A space after the surname before what is no given name.
+    '我叫王 他们不理',
+    '姓名：王 电话：139',
+    '联系人：王 主任',
   ])('leaves "%s" alone', (text) => {
     expect(maskIdentityInText(text)).toBe(text);
   });

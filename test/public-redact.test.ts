@@ -101,6 +101,12 @@ describe('redactForPublic: names', () => {
     // Only the name, not what follows it.
     ['我是王德贵的邻居', `我是${N}的邻居`],
     ['户主刘某私建', '户主×某私建'],
+    // A name after 姓名 and a space, typed with a space inside, a signature, a surname marked as the reporter's.
+    ['姓名 王小明，电话13912345678', `姓名 ${N}，电话${P}`],
+    ['我叫王 小明，王小明家就在厂边', `我叫${N}，${N}家就在厂边`],
+    ['厂子天天排黑水。此致敬礼！王小明', `厂子天天排黑水。此致敬礼！${N}`],
+    ['厂子天天排黑水。—— 王小明 2026年11月3日', `厂子天天排黑水。—— ${N} 2026年11月3日`],
+    ['王先生（举报人）反映厂里偷排', '×先生（举报人）反映厂里偷排'],
   ])('hides "%s"', (text, expected) => {
     expect(redactForPublic(text)).toBe(expected);
   });
@@ -134,6 +140,11 @@ describe('redactForPublic: names', () => {
     '本人万亩果园',
     '名字叫金渝国际的楼盘',
     '表演者姓名、村名',
+    '姓名 保密',
+    '姓名 电话 地址',
+    '——来自盐下村的反映',
+    '此致',
+    '——宏达化工有限公司',
   ])('keeps "%s"', (text) => {
     expect(redactForPublic(text)).toBe(text);
   });

@@ -633,15 +633,23 @@ const NOT_A_ROLE = `(?!${HAN}{1,2}[员者匠官](?!${HAN}))`;
 const NOT_A_VALUE = '(?:匿名|保密|不详|未知|未留|不便|不愿|不想|暂无|待定|电话|手机|号码|联系|方式|信息|身份|什么|是谁)';
 const STATED_PLACE = `${HAN}{1,4}?(?:${PLACE_END}|社区|小区)(?:村民|居民|群众|[村居]?委|人|的|组|社区)`;
 const GIVEN_NAME = `(?![他她它你您们人了过我这那什啥谁和与及或跟给以等的是在也都就不没很被把向对为无略])(?!${NOT_A_VALUE})(?!${ANY_SURNAME}某)(?!${STATED_PLACE})`;
-const STATED_NAME = `${GIVEN_NAME}[${HAN}·]{2}(?:(?![的了说是在也就都和])[${HAN}·]){0,2}`;
+/** What may follow a name that stands alone. */
+const NAME_END = '(?=[，,。.！!？?；;、\\s（(啊呀哈嘛呢]|$)';
+/**
+ * 我叫王 小明, 姓名：王　小明 — a name typed with a space (half- or full-width) after its surname: the surname, one or
+ * two spaces, and a given name of one or two characters standing alone (not 姓名：王 电话…, 我叫王 他们…, nor a
+ * title: 联系人：王 主任).
+ * Bounded, so tried in one pass.
+ */
+const TITLE_WORD = '(?:[总工]|厂长|科长|局长|主任|所长|队长|站长|书记|处长|股长|组长|部长|镇长|乡长|村长|区长|主席|经理|干事|专员|警官|同志|支书)';
+const SPACED_NAME = `${ANY_SURNAME}[ \u3000]{1,2}(?!${NOT_A_VALUE})(?!${NOT_FIRST})(?!${TITLE_WORD}(?!${HAN}))${HAN}(?:(?!${NOT_NEXT})${HAN})?${NAME_END}`;
+const STATED_NAME = `(?:${SPACED_NAME}|${GIVEN_NAME}[${HAN}·]{2}(?:(?![的了说是在也就都和])[${HAN}·]){0,2})`;
 
 /** Who the reporter is speaking as: 我, 俺 (dialect), 本人 and 鄙人. */
 const I = '(?:我|俺)';
 const MYSELF = '(?:我|俺|本人|鄙人)';
 /** Where a sentence starts: the text's start, or after 。！？ or a line break (and one space). */
 const SENTENCE_START = '(?:^|(?<=[。！？!?\\n])[ \\t\u3000]?|^[ \\t\u3000])';
-/** What may follow a name that stands alone. */
-const NAME_END = '(?=[，,。.！!？?；;、\\s（(啊呀哈嘛呢]|$)';
 
 /**
  * 我姓张，叫张卫东 / 我姓李，名伟 / 鄙人姓蒋名卫平 / 免贵姓魏，叫魏东 / 我姓侯，侯宝林的侯，叫侯志刚: the name
@@ -662,6 +670,15 @@ const SELF_NAMED = new RegExp(
   `((?:${I}(?:叫|名叫|的?名字(?:叫|是)|的姓名)|(?:本人|鄙人)(?:叫|名叫|的?名字(?:叫|是)|的?姓名)|(?<![他她它的])姓名(?=\\s*[:：是为])|` +
     `(?<![厂店场方的其]|公司)联系人|(?<!被)(?:举报|投诉|反映|报料)人(?=[:：])|` +
     `(?:签名|落款人?|实名举报|(?:举报|投诉|反映)(?:群众|者))(?=\\s*[:：]))(?:是|为)?[:：]?\\s*)(${STATED_NAME})`,
+  'gu',
+);
+/**
+ * 姓名 王小明 — 姓名, a space and a name, as a form is filled in: only a name with a surname standing alone, so
+ * not 姓名 保密 / 姓名 不详, nor a table header (姓名 电话 地址, 姓名 成绩 备注, 姓名 田亩数 …). The spaces are bounded.
+ */
+const NOT_A_HEADER = '(?:田亩|成绩|成员|任职|关系|金额|项目|程度|方式|时间)';
+const SELF_NAMED_SPACED = new RegExp(
+  `((?<![他她它的])姓名[ \\t\u3000]{1,4})(?!${NOT_A_VALUE})(?!${NOT_A_HEADER})(${SPACED_NAME}|${PERSON_NAME}${NAME_END})`,
   'gu',
 );
 /**
@@ -705,6 +722,38 @@ const FAMILY_NAME_END = '(?=[，,。.！!？?；;、\\s（(啊呀哈嘛呢在说
 const SELF_FAMILY = new RegExp(`(${I}的?${FAMILY}(?:就?是)?)${NOT_A_ROLE}(${PERSON_NAME})${FAMILY_NAME_END}`, 'gu');
 /** 杨过（本人）反映…, 杨过（举报人） — a name the writer marks as their own. */
 const SELF_MARKED = new RegExp(`(${SENTENCE_START}|[，,：:]\\s?)(${PERSON_NAME})(?=[（(](?:本人|举报人|反映人|投诉人)[）)])`, 'gu');
+/**
+ * How a letter is signed at its end: 此致 敬礼 王小明, 此致敬礼！\n王小明, ……。——王小明, —— 王小明 2026年11月3日, ——\n王小明,
+ * ——王小明敬上. After 此致…敬礼, the name standing alone that follows; after a dash that starts a sentence or a
+ * line, only a name standing alone at the very end of the text (a date may follow): not ——来自盐下村的反映,
+ * ——宏达化工有限公司, 排了——王小明说的, 投诉——万达 (a dash inside a sentence), nor someone by
+ * their title (——王厂长, ——李总). All runs of spaces and signs are bounded, and each rule starts at its literal
+ * sign, so one pass over the text.
+ */
+const SIGN_GAP = '[\\s，,。.！!：:、]{0,40}';
+const SIGN_DATE = '(?:(?:[0-9０-９]{2,4}|[〇零一二三四五六七八九]{2,4})\\s?年\\s?[0-9０-９一二三四五六七八九十]{1,2}\\s?月(?:\\s?[0-9０-９一二三四五六七八九十]{1,3}\\s?[日号])?|[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2})';
+const SIGN_TITLE = `(?!${ANY_SURNAME}${HAN}?${TITLE_WORD}(?!${HAN}))`;
+const SIGNED = '(?:敬上|谨上)?';
+const SELF_SIGNED_SALUTE = new RegExp(`(此致${SIGN_GAP}敬礼${SIGN_GAP})${SIGN_TITLE}(${PERSON_NAME})(?=${SIGNED}${NAME_END})`, 'gu');
+const SELF_SIGNED_DASH = new RegExp(
+  `((?:^|(?<=[。！？!?….\\s）)」”"]))(?:[—－─]{1,3}|-{2,3})[ \\t\u3000]{0,20}(?:\\r?\\n[ \\t\u3000]{0,20})?)${SIGN_TITLE}(${PERSON_NAME})` +
+    `(?=${SIGNED}[ \\t\u3000，,。.]{0,4}(?:${SIGN_DATE})?[\\s。.！!]{0,40}$)`,
+  'gu',
+);
+/** How people address someone by surname alone (已回访欧阳先生, 王阿姨反映): not the officials' titles, which name the one who answers. */
+const ADDRESS_TITLE = '(?:先生|女士|小姐|阿姨|大爷|大妈|大叔|大婶|大姐|大哥|师傅|老师|同志|老人家)';
+/**
+ * 王先生（举报人）, 李女士(本人), 欧阳先生（举报人）: a surname and a courtesy title the writer marks as the reporter (not
+ * 王先生（被举报人）, 张老板（厂长）). The surname is the reporter's, masked before a courtesy title as a known
+ * reporter's is (see maskAddressedBySurname).
+ */
+const SELF_MARKED_TITLE = new RegExp(`(${ANY_SURNAME})(?=${ADDRESS_TITLE}[（(](?:本人|举报人|反映人|投诉人)[）)])`, 'gu');
+/** The surnames a text marks as the reporter's with a courtesy title (王先生（举报人）): at most MAX_NAMES. */
+function markedSurnames(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(SELF_MARKED_TITLE)) if (out.size < MAX_NAMES) out.add(m[1]!);
+  return [...out];
+}
 /**
  * My name is John Doe, I am Wang Wei, I'm Li Ming, This is Lucy Chen, Name: Zhou Min: only a capitalised name
  * after it, not a place or a plant (This is Huilong Village); and the Chinese name in brackets right after it
@@ -784,8 +833,14 @@ export function maskSelfNames(
       return label + maskOf(name, givenOnly);
     });
   }
-  for (const rule of [SELF_NAMED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_REAL_NAME, SELF_SET_OFF, SELF_DESCRIBED, SELF_OF_PLACE, SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY, SELF_MARKED]) {
-    out = out.replace(rule, (m: string, label: string, name: string, ...rest: unknown[]) => {
+  const rules = [
+    SELF_NAMED, SELF_NAMED_SPACED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_REAL_NAME, SELF_SET_OFF, SELF_DESCRIBED, SELF_OF_PLACE,
+    SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY, SELF_MARKED, SELF_SIGNED_SALUTE, SELF_SIGNED_DASH,
+  ];
+  for (const rule of rules) {
+    out = out.replace(rule, (m: string, label: string, written: string, ...rest: unknown[]) => {
+      // 王 小明 is 王小明: found and masked without the space, so that its other mentions are masked however spaced.
+      const name = written.replace(/[ \t\u3000]/gu, '');
       if (places.has(name) || isOfficial(label, rest)) return m;
       found(name);
       return label + maskOf(name, false);
@@ -837,7 +892,7 @@ export function maskIdentityInText(text: string, names: ReadonlyArray<string | n
   const people = names.filter((n) => !phones.includes(n as string));
   const self = maskSelfNames(maskAccounts(maskEmails(maskPhonesInText(maskKnownPhones(maskIdNumbers(text), phones)))), undefined, opts);
   const all = [...people, ...self.names];
-  return maskAddressedBySurname(maskMentions(self.text, all), all);
+  return maskAddressedBySurname(maskMentions(self.text, all), all, markedSurnames(self.text));
 }
 
 /** A contact field's phone number (digits with the signs people type between them, an extension after 转), not a name. */
@@ -877,17 +932,15 @@ export function maskKnownPhones(text: string, phones: ReadonlyArray<string | nul
   return out;
 }
 
-/** How people address someone by surname alone (已回访欧阳先生, 王阿姨反映): not the officials' titles, which name the one who answers. */
-const ADDRESS_TITLE = '(?:先生|女士|小姐|阿姨|大爷|大妈|大叔|大婶|大姐|大哥|师傅|老师|同志|老人家)';
 const COMPOUND_SURNAME_AT_START = new RegExp(`^${COMPOUND_SURNAME}`, 'u');
 
 /**
  * A known reporter addressed by surname and a courtesy title (赵大妈 is 赵**; 已回访欧阳先生 → 已回访**先生):
  * the surname of a name known to be the reporter's, masked whole before such a title. Chinese names only,
- * and only those known (`names`): a surname alone names nobody.
+ * and only those known (`names`) or marked as the reporter's (`marked`, 王先生（举报人）): a surname alone names nobody.
  */
-function maskAddressedBySurname(text: string, names: ReadonlyArray<string | null | undefined>): string {
-  const surnames = new Set<string>();
+function maskAddressedBySurname(text: string, names: ReadonlyArray<string | null | undefined>, marked: Iterable<string> = []): string {
+  const surnames = new Set<string>(marked);
   for (const name of names) {
     const n = name?.trim().replace(/\s+/g, '');
     if (!n || [...n].length < 2 || !/^\p{Script=Han}+$/u.test(n)) continue;
