@@ -1,3 +1,4 @@
+import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCaseByTrackingCode } from '../db/repositories/cases.repository.js';
@@ -5,7 +6,8 @@ import { newPage } from './browser.js';
 import { DEFAULT_EXAMPLES_PATH, loadOrTrain } from '../src/classifier/classifier-store.js';
 import type { District } from '../src/district/district.schema.js';
 import { tempDir, waitFor } from './harness.js';
-import { formClient, signIn, startStaffWebService, TRANSCRIPT, type WebStaff } from './web-staff-helpers.js';
+import { SESSION_IDLE_MS } from '../src/web/session.js';
+import { formClient, PASSWORD, signIn, startStaffWebService, TRANSCRIPT, type WebStaff } from './web-staff-helpers.js';
 
 let web: WebStaff;
 let base: string;
@@ -370,6 +372,61 @@ describe('operator console', () => {
     expect(await page.$eval('#review-form [name=callId]', (el) => (el as unknown as { value: string }).value)).toBe('WX-20261106-0042');
     // Nothing was created by either.
     expect(await web.service.deps.db.selectFrom('hotline_calls').select('id').where('call_id', '=', 'WX-20261106-0042').execute()).toEqual([]);
+    await context.close();
+  });
+
+  it('puts back a transcript pasted past the end of the session, whether the session ended on the start form or on the review page, and forgets it once the call is entered', async () => {
+    const drafts = (page: Page) =>
+      page.evaluate(
+        "Object.fromEntries(Object.keys(localStorage).filter((k) => k.startsWith('draft:')).map((k) => [k, JSON.parse(localStorage.getItem(k))]))",
+      ) as Promise<Record<string, { fields: Record<string, string> }>>;
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator');
+    // The new call's id and time the page suggests make no draft by themselves.
+    await page.selectOption('#transcript-hotline', '12345');
+    expect(await drafts(page)).toEqual({});
+    const transcript = `${TRANSCRIPT}\n${'[00:00:30] 来电人：那个厂子晚上十点以后开始排，味道很冲。\n'.repeat(30)}`.trim();
+    await page.fill('#transcript-callId', 'CALL-DRAFT-1');
+    await page.fill('#transcript', transcript);
+    const started = web.clock.now().toISOString();
+    const signInAgain = async () => {
+      expect(new URL(page.url()).pathname).toBe('/signin');
+      expect(await page.locator('[data-drafts-kept]').isVisible()).toBe(true);
+      await page.fill('#username', 'operator');
+      await page.fill('#password', PASSWORD);
+      await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+      expect(new URL(page.url()).pathname).toBe('/console');
+      expect(await page.inputValue('#transcript')).toBe(transcript);
+      expect(await page.inputValue('#transcript-callId')).toBe('CALL-DRAFT-1');
+      expect(await page.locator('section[aria-labelledby="h-transcript"] [data-draft-restored]').isVisible()).toBe(true);
+      expect(await page.locator('section[aria-labelledby="h-plain"] [data-draft-restored]').isVisible()).toBe(false);
+    };
+    try {
+      // The session ends while the operator pastes: the analysis post lands on the sign-in page.
+      web.clock.set(new Date(Date.parse(started) + SESSION_IDLE_MS + 60_000).toISOString());
+      await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+      await signInAgain();
+
+      // Analysed, the call is not entered yet: a session that ends on the review page comes back to the start form.
+      await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+      expect(await page.textContent('h1')).toBe('核对来电');
+      expect(Object.keys(await drafts(page))).toHaveLength(1);
+      web.clock.set(new Date(Date.parse(started) + 2 * (SESSION_IDLE_MS + 60_000)).toISOString());
+      await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
+      await signInAgain();
+      expect(await web.service.deps.db.selectFrom('hotline_calls').select('id').where('call_id', '=', 'CALL-DRAFT-1').execute()).toEqual([]);
+
+      await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+      await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
+      expect(await page.getAttribute('#result .big-code', 'data-code')).toBeTruthy();
+      expect(await drafts(page)).toEqual({});
+      await page.goto(`${base}/console`);
+      expect(await page.inputValue('#transcript')).toBe('');
+      expect(await page.locator('[data-draft-restored]').first().isVisible()).toBe(false);
+    } finally {
+      web.clock.set(started);
+    }
     await context.close();
   });
 

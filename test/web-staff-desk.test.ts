@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCase } from '../db/repositories/cases.repository.js';
@@ -8,7 +9,8 @@ import { acceptAssignment, replyAssignment, requestExtension, returnAssignment }
 import { timelineNote } from '../handlers/pages/resident-labels.js';
 import { rateCase } from '../src/workflow/feedback.js';
 import { browser, newPage } from './browser.js';
-import { formClient, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
+import { SESSION_IDLE_MS } from '../src/web/session.js';
+import { formClient, PASSWORD, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 import { notificationsOf, seedCase, submitReport } from './workflow-helpers.js';
 
 let web: WebStaff;
@@ -1111,5 +1113,62 @@ describe('dispatcher desk', () => {
     await client.signIn('epb');
     expect((await client.get('/desk')).status).toBe(403);
     expect((await client.get('/desk/export/cases.csv')).status).toBe(403);
+  });
+});
+
+describe('drafts of the desk case page', () => {
+  /** The drafts this browser keeps (staff.js's storage), by key. */
+  const drafts = (page: Page) =>
+    page.evaluate(
+      "Object.fromEntries(Object.keys(localStorage).filter((k) => k.startsWith('draft:')).map((k) => [k, JSON.parse(localStorage.getItem(k))]))",
+    ) as Promise<Record<string, { fields: Record<string, string> }>>;
+
+  it('puts back a transfer reason and a supervision note typed past the end of the session, over the reasons the page suggests, and forgets the note once the case is supervised', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '河边小作坊烧废电瓶（调度草稿测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher', undefined, `/desk/cases/${seeded.id}`);
+    // The suggested reasons alone make no draft.
+    expect(await page.inputValue('#transfer-reason')).toBe('非环境类诉求');
+    await page.selectOption('#route-type', { index: 1 });
+    expect(await drafts(page)).toEqual({});
+
+    const transferReason = `来电人反映的是噪声扰民，属城管职责。${'已与来电人核实。'.repeat(20)}`;
+    const note = '请于今日内到现场核查并反馈。';
+    await page.fill('#transfer-reason', transferReason);
+    await page.fill('#supervise-note', note);
+    const started = web.clock.now().toISOString();
+    try {
+      web.clock.set(new Date(Date.parse(started) + SESSION_IDLE_MS + 60_000).toISOString());
+      page.once('dialog', (d) => void d.accept());
+      await Promise.all([page.waitForNavigation(), page.click('#transfer-form button[type=submit]')]);
+      expect(new URL(page.url()).pathname).toBe('/signin');
+      expect(await page.locator('[data-drafts-kept]').isVisible()).toBe(true);
+      expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('dispatched');
+
+      await page.fill('#username', 'dispatcher');
+      await page.fill('#password', PASSWORD);
+      await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+      expect(new URL(page.url()).pathname).toBe(`/desk/cases/${seeded.id}`);
+      expect(await page.inputValue('#transfer-reason')).toBe(transferReason);
+      expect(await page.inputValue('#supervise-note')).toBe(note);
+      expect(await page.locator('section[aria-labelledby="h-transfer"] [data-draft-restored]').isVisible()).toBe(true);
+      expect(await page.locator('section[aria-labelledby="h-supervise"] [data-draft-restored]').textContent()).toBe('已恢复您在本浏览器中填写但尚未提交的内容，请核对后提交。');
+      // Forms nothing was typed into say nothing.
+      expect(await page.locator('section[aria-labelledby="h-merge"] [data-draft-restored]').isVisible()).toBe(false);
+
+      await Promise.all([page.waitForNavigation(), page.click('#supervise-form button[type=submit]')]);
+      expect(await page.textContent('#done')).toBe('已督办，承办单位已收到提醒。');
+      await page.waitForFunction("!location.search.includes('done')");
+      // The supervision's draft is gone, the note went out as typed; the transfer, never sent, is still kept.
+      const kept = await drafts(page);
+      expect(Object.keys(kept).filter((k) => k.endsWith('/supervise'))).toEqual([]);
+      expect(Object.values(kept).map((d) => d.fields.reason)).toEqual([transferReason]);
+      const supervised = await web.service.deps.db.selectFrom('case_events').selectAll().where('case_id', '=', seeded.id).where('kind', '=', 'supervised').execute();
+      expect(JSON.stringify(supervised)).toContain(note);
+    } finally {
+      web.clock.set(started);
+    }
+    await context.close();
   });
 });

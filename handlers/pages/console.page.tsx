@@ -11,7 +11,7 @@ import { CsrfField, FieldError, errorId } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
 import { fieldsOf } from '../validation.js';
-import { bureauOptions, field, files, jurisdictionOptions, staffArea, typeName, typeOptions, unitName } from './staff-common.js';
+import { bureauOptions, draftDefault, draftDone, DraftNotices, field, files, jurisdictionOptions, staffArea, typeName, typeOptions, unitName } from './staff-common.js';
 import { fieldMessage } from '../../src/web/messages.js';
 
 /**
@@ -215,12 +215,12 @@ function StartForms({ c, errors, values, mode }: { c: Context<AppEnv>; errors: E
       </div>
       <div>
         <label for={`${form}-callId`}>{zh ? '来电编号' : 'Call id'}</label>
-        <input id={`${form}-callId`} name="callId" type="text" value={mode === form && values.callId ? values.callId : newCallId(now)} {...bad(e(form), 'callId')} />
+        <input id={`${form}-callId`} name="callId" type="text" value={mode === form && values.callId ? values.callId : newCallId(now)} {...bad(e(form), 'callId')} {...draftDefault(mode === form && !!values.callId)} />
         <Err errors={e(form)} name="callId" />
       </div>
       <div>
         <label for={`${form}-startedAt`}>{zh ? '来电时间' : 'Call time'}</label>
-        <input id={`${form}-startedAt`} name="startedAt" type="datetime-local" value={startedAt} {...bad(e(form), 'startedAt')} />
+        <input id={`${form}-startedAt`} name="startedAt" type="datetime-local" value={startedAt} {...bad(e(form), 'startedAt')} {...draftDefault(!!values.startedAt)} />
         <Err errors={e(form)} name="startedAt" />
       </div>
       <div>
@@ -239,7 +239,8 @@ function StartForms({ c, errors, values, mode }: { c: Context<AppEnv>; errors: E
             {errors._form}
           </p>
         ) : null}
-        <form method="post" action="/console/review" enctype="multipart/form-data" id="transcript-form" data-keep-on-switch>
+        <DraftNotices zh={zh} files={true} />
+        <form method="post" action="/console/review" enctype="multipart/form-data" id="transcript-form" data-keep-on-switch data-draft data-draft-name="transcript">
           <CsrfField token={p.csrf} />
           <input type="hidden" name="mode" value="transcript" />
           <CallMeta form="transcript" />
@@ -269,7 +270,8 @@ function StartForms({ c, errors, values, mode }: { c: Context<AppEnv>; errors: E
             {errors._form}
           </p>
         ) : null}
-        <form method="post" action="/console/review" enctype="multipart/form-data" id="plain-form" data-keep-on-switch>
+        <DraftNotices zh={zh} files={false} />
+        <form method="post" action="/console/review" enctype="multipart/form-data" id="plain-form" data-keep-on-switch data-draft data-draft-name="plain">
           <CsrfField token={p.csrf} />
           <input type="hidden" name="mode" value="plain" />
           <CallMeta form="plain" />
@@ -711,12 +713,18 @@ async function reviewPage(c: Context<AppEnv>, state: ReviewState, errors: Errors
   );
 }
 
-function ResultPage({ c, cases }: { c: Context<AppEnv>; cases: Array<{ trackingCode: string; part: number }> }) {
+/**
+ * The call entered. Only now is the start form's draft (staff.js) dropped:
+ * the review page is the answer to a post and cannot be shown again after
+ * signing in, so a session that ends while the operator reviews the call
+ * sends them back to the start form, where the draft puts the transcript back.
+ */
+function ResultPage({ c, cases, mode }: { c: Context<AppEnv>; cases: Array<{ trackingCode: string; part: number }>; mode: 'transcript' | 'plain' }) {
   const p = pageContext(c);
   const zh = p.lang === 'zh';
   const base = publicUrl(c.get('deps').env);
   return (
-    <section>
+    <section {...draftDone(`/console/review#${mode}`)}>
       <h1>{zh ? '已受理' : 'Accepted'}</h1>
       <p>{zh ? '请将查询码告知来电人，凭码可查询办理进度：' : 'Tell the caller the tracking code to follow the case:'}</p>
       <ul style="list-style:none;padding:0" id="result">
@@ -773,6 +781,9 @@ export function consolePages() {
   staffArea(router, '/console', 'operator', 'admin');
 
   router.get('/console', (c) => startPage(c));
+  // Where signing in again leads after a session ended on the review page (the page a post answered): the start
+  // form, which puts the call's draft back.
+  router.get('/console/review', (c) => c.redirect('/console', 303));
 
   router.post('/console/review', async (c) => {
     const lang = pageContext(c).lang;
@@ -820,7 +831,7 @@ export function consolePages() {
       const input = callInput(state, lang, false, principal.name);
       const outcome = await acceptCall({ ...hotlineDeps(deps), requestId: c.get('requestId') }, input, { id: principal.userId, role: principal.role });
       const title = lang === 'zh' ? '已受理' : 'Accepted';
-      return renderPage(c, title, <ResultPage c={c} cases={outcome.cases} />, { status: outcome.status === 'created' ? 201 : 200, address: '/console' });
+      return renderPage(c, title, <ResultPage c={c} cases={outcome.cases} mode={state.call.mode} />, { status: outcome.status === 'created' ? 201 : 200, address: '/console' });
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
       const fields = formFields(lang, err.fields ?? {});

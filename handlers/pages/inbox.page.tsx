@@ -27,6 +27,8 @@ import {
   CaseFacts,
   CaseFiles,
   DeadlineBadge,
+  draftDone,
+  DraftNotices,
   field,
   FieldProblem,
   files,
@@ -91,46 +93,6 @@ const DONE: Record<Lang, Record<string, string>> = {
   zh: { accept: '已签收。', return: '已退回，调度员将重新分派。', progress: '办理进展已记录。', reply: '答复已提交。', extend: '延期申请已提交，等待调度员审批。' },
   en: { accept: 'Signed for.', return: 'Returned; a dispatcher will reassign it.', progress: 'Progress recorded.', reply: 'Reply sent.', extend: 'Extension requested; a dispatcher will decide.' },
 };
-
-/**
- * What the page's script (staff.js) reads to keep drafts: a draft of each
- * free-text field of a `data-draft` form is kept in the browser's storage
- * under the account (the layout's `data-drafts-of`) and the form's action
- * (its case and its form), put back when the page is shown again (a session
- * that ended while the clerk typed sends the post to the sign-in page, and
- * the text would be gone), and dropped once the server has accepted that form
- * (`data-draft-done`, the action of the form just done). Another account's
- * drafts are dropped when any staff page of this one is shown; signing out
- * drops them all (signin.page.tsx). The text never goes into a URL or a log,
- * only into this browser's storage.
- */
-function draftDone(done: string | null): Record<string, string> {
-  return done ? { 'data-draft-done': done } : {};
-}
-
-/** Shown by the script when it has put a draft back into the form (and, for the reply, how many files were chosen then). */
-function DraftNotices({ zh, files = false }: { zh: boolean; files?: boolean }) {
-  return (
-    <>
-      <p class="notice" data-draft-restored hidden role="status">
-        {zh ? '已恢复您在本浏览器中填写但尚未提交的内容，请核对后提交。' : 'What you typed here and have not sent yet has been put back: check it, then send it.'}
-      </p>
-      {files ? (
-        <p class="notice" data-draft-files hidden>
-          {zh ? (
-            <>
-              上次选择的 <span data-draft-files-count></span> 个附件无法随草稿保留，请重新选择。
-            </>
-          ) : (
-            <>
-              The <span data-draft-files-count></span> file(s) chosen last time cannot be kept with the draft: please choose them again.
-            </>
-          )}
-        </p>
-      ) : null}
-    </>
-  );
-}
 
 interface Filters {
   status: string;

@@ -67,7 +67,7 @@ interface FormState {
   next: string | null;
   errors: { username?: string; password?: string };
   notice?: { kind: 'error' | 'ok'; text: string };
-  /** Just signed out: the page's script drops every draft the case pages kept in this browser (see inbox.page.tsx). */
+  /** Just signed out: the page's script drops every draft the staff pages kept in this browser (see staff-common.tsx). */
   signedOut?: boolean;
   /**
    * Sent back refused, the field the page opens on to type again: the one left empty, or the password after a

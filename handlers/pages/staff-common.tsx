@@ -473,6 +473,58 @@ export function ProblemTextArea(props: { problem: FormProblem | null | undefined
   );
 }
 
+/**
+ * What the page's script (staff.js) reads to keep drafts: a draft of each
+ * free-text field of a `data-draft` form is kept in the browser's storage
+ * under the account (the layout's `data-drafts-of`) and the form's action
+ * (its case and its form), put back when the page is shown again (a session
+ * that ended while the clerk typed sends the post to the sign-in page, and
+ * the text would be gone), and dropped once the server has accepted that form
+ * (`data-draft-done`, the action of the form just done). Another account's
+ * drafts are dropped when any staff page of this one is shown; signing out
+ * drops them all (signin.page.tsx). The text never goes into a URL or a log,
+ * only into this browser's storage. Used by the inbox's case page, the desk's
+ * case page and the console's start forms.
+ */
+export function draftDone(done: string | null): Record<string, string> {
+  return done ? { 'data-draft-done': done } : {};
+}
+
+/** Shown by the script when it has put a draft back into the form (and, for the reply, how many files were chosen then). */
+export function DraftNotices({ zh, files = false }: { zh: boolean; files?: boolean }) {
+  return (
+    <>
+      <p class="notice" data-draft-restored hidden role="status">
+        {zh ? '已恢复您在本浏览器中填写但尚未提交的内容，请核对后提交。' : 'What you typed here and have not sent yet has been put back: check it, then send it.'}
+      </p>
+      {files ? (
+        <p class="notice" data-draft-files hidden>
+          {zh ? (
+            <>
+              上次选择的 <span data-draft-files-count></span> 个附件无法随草稿保留，请重新选择。
+            </>
+          ) : (
+            <>
+              The <span data-draft-files-count></span> file(s) chosen last time cannot be kept with the draft: please choose them again.
+            </>
+          )}
+        </p>
+      ) : null}
+    </>
+  );
+}
+
+/**
+ * Marks a field whose value is the page's suggestion (a default reason, a new
+ * call's id and time), not what was typed or posted: a kept draft replaces it
+ * (a draft only fills empty fields otherwise), and left as it is, it alone
+ * does not make a draft. `shownRefused`: the form is shown again with what
+ * was posted, which no draft overrides.
+ */
+export function draftDefault(shownRefused: boolean): Record<string, string> {
+  return shownRefused ? {} : { 'data-draft-default': '' };
+}
+
 /** A value typed into a form that failed, so nothing typed is lost. */
 export function kept(problem: FormProblem | null | undefined, form: string, name: string, fallback = ''): string {
   return problem?.form === form ? (problem.values[name] ?? fallback) : fallback;

@@ -91,7 +91,11 @@
 // computer, any staff page of one account drops every other account's drafts, the
 // page after signing out (data-drafts-clear) drops them all, and a draft
 // left untouched for a week is dropped. Chosen files cannot be kept: the
-// page then says how many must be chosen again.
+// page then says how many must be chosen again. Two forms posting to one
+// action tell their drafts apart by data-draft-name (the key is then
+// action#name). A field marked data-draft-default holds the page's
+// suggestion (a default reason, a new call's time): a draft replaces it, and
+// left as it is, it alone makes no draft.
 (function () {
   'use strict';
 
@@ -156,10 +160,14 @@
   }
 
   Array.prototype.forEach.call(scope.querySelectorAll('form[data-draft][action]'), function (form) {
-    var key = mine + form.getAttribute('action');
-    var fields = Array.prototype.filter.call(form.querySelectorAll('textarea[name], input[type="text"][name]'), function (el) {
-      return el.name !== '_csrf';
+    var name = form.getAttribute('data-draft-name');
+    var key = mine + form.getAttribute('action') + (name ? '#' + name : '');
+    var fields = Array.prototype.filter.call(form.querySelectorAll('textarea[name], input[type="text"][name], input[data-draft-default][name]'), function (el) {
+      return el.name !== '_csrf' && el.type !== 'hidden';
     });
+    var suggested = function (el) {
+      return el.hasAttribute('data-draft-default');
+    };
     var fileInput = form.querySelector('input[type="file"]');
 
     var saved = read(key);
@@ -168,7 +176,7 @@
       fields.forEach(function (el) {
         var value = saved.fields[el.name];
         // A form the server sent back refused already holds what was posted: that wins.
-        if (typeof value === 'string' && value.trim() !== '' && el.value === '') {
+        if (typeof value === 'string' && value.trim() !== '' && value !== el.value && (el.value === '' || suggested(el))) {
           el.value = value;
           restored = true;
         }
@@ -191,7 +199,7 @@
       var typed = false;
       fields.forEach(function (el) {
         values[el.name] = el.value;
-        typed = typed || el.value.trim() !== '';
+        typed = typed || (el.value.trim() !== '' && !(suggested(el) && el.value === el.defaultValue));
       });
       try {
         if (typed) {
