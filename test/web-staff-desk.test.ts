@@ -496,12 +496,12 @@ describe('dispatcher desk', () => {
     const client = formClient(base, fromNewAddress());
     await client.signIn('dispatcher');
     const csrf = await client.token(`/desk/cases/${duplicate.id}`);
-    const bad = await client.post(`/desk/cases/${duplicate.id}/merge`, { _csrf: csrf, into: 'NOPE-NOPE', reason: '重复' });
+    const bad = await client.post(`/desk/cases/${duplicate.id}/merge`, { _csrf: csrf, into: 'NOPE-NOPE', reason: '重复', confirm: '1' });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('id="merge-into-error"');
     expect((await findCase(web.service.deps.db, duplicate.id))?.status).toBe('dispatched');
     // Into itself: said in Chinese, above the form and next to the field.
-    const itself = await client.post(`/desk/cases/${duplicate.id}/merge`, { _csrf: csrf, into: duplicate.trackingCode, reason: '重复' });
+    const itself = await client.post(`/desk/cases/${duplicate.id}/merge`, { _csrf: csrf, into: duplicate.trackingCode, reason: '重复', confirm: '1' });
     expect(itself.status).toBe(400);
     const page = await itself.text();
     expect(page).toContain('不能合并到本案件自身，请填写另一个案件的查询码或工单号。');
@@ -509,7 +509,7 @@ describe('dispatcher desk', () => {
     expect(page).not.toContain('merged into itself');
 
     const spaced = `${original.trackingCode.slice(0, 5)}-${original.trackingCode.slice(5)}`.toLowerCase();
-    const ok = await client.post(`/desk/cases/${duplicate.id}/merge`, { _csrf: csrf, into: spaced, reason: '同一工厂重复举报' });
+    const ok = await client.post(`/desk/cases/${duplicate.id}/merge`, { _csrf: csrf, into: spaced, reason: '同一工厂重复举报', confirm: '1' });
     expect(ok.status).toBe(303);
     const merged = await findCase(web.service.deps.db, duplicate.id);
     expect(merged?.status).toBe('merged');
@@ -517,7 +517,7 @@ describe('dispatcher desk', () => {
 
     // A case named by its reference (工单号), as a bureau's group post gives it, is found too.
     const third = await seedCase(web.service, web.clock);
-    const byReference = await client.post(`/desk/cases/${third.id}/merge`, { _csrf: csrf, into: `工单号：${caseReference(original.id)}`, reason: '同一工厂第三次举报' });
+    const byReference = await client.post(`/desk/cases/${third.id}/merge`, { _csrf: csrf, into: `工单号：${caseReference(original.id)}`, reason: '同一工厂第三次举报', confirm: '1' });
     expect(byReference.status).toBe(303);
     expect((await findCase(web.service.deps.db, third.id))?.mergedInto).toBe(original.id);
   });
@@ -534,9 +534,12 @@ describe('dispatcher desk', () => {
       asked.push(d.message());
       void d.dismiss();
     });
+    // With scripts the question replaces the box that asks it without them.
+    expect(await page.isVisible('#merge-confirm')).toBe(false);
     await page.click('section[aria-labelledby="h-merge"] button[type=submit]');
     expect(asked).toEqual(['确定并案？本案将关闭，此后按并入的案件办理。']);
     expect((await findCase(web.service.deps.db, duplicate.id))?.status).toBe('dispatched');
+    expect(await page.isChecked('#merge-confirm')).toBe(false);
     // What was typed is still there; confirmed, the case is merged.
     expect(await page.inputValue('#merge-into')).toBe(original.trackingCode);
     page.once('dialog', (d) => void d.accept());
@@ -565,6 +568,75 @@ describe('dispatcher desk', () => {
     const marked = await desk.post(`/desk/cases/${seeded.id}/route`, { _csrf: csrf, type: 'hazardous_waste', jurisdiction: '', reason: '又发现渗漏', urgentWas: '0', urgent: '1' });
     expect(marked.status).toBe(303);
     expect((await findCase(web.service.deps.db, seeded.id))?.urgent).toBe(true);
+  });
+
+  it('refuses a merge, a handover to 12345, their undoing and a release sent without their box ticked (a page without scripts), naming the box, doing nothing, keeping what was typed', async () => {
+    const original = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂排黑水（无脚本确认测试）' });
+    const duplicate = await seedCase(web.service, web.clock, {
+      text: '兴隆办事处电镀厂又排黑水了（无脚本确认测试）',
+      assignments: [
+        { unit: 'epb', role: 'lead' },
+        { unit: 'econ', role: 'co' },
+      ],
+    });
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('dispatcher');
+    const csrf = await client.token(`/desk/cases/${duplicate.id}`);
+    const events = async () => (await web.service.deps.db.selectFrom('case_events').select('id').where('case_id', '=', duplicate.id).execute()).length;
+    const before = await events();
+    /** The message next to a form's box, and whether the page kept what was typed. */
+    const refused = async (res: Response, form: string, typed: string) => {
+      expect(res.status).toBe(400);
+      const html = await res.text();
+      expect(html).toContain(typed);
+      expect(html).toMatch(new RegExp(`<input type="checkbox" id="${form}-confirm" name="confirm" value="1" required`));
+      return new RegExp(`id="${form}-confirm-error"[^>]*>([^<]*)<`).exec(html)?.[1] ?? '';
+    };
+    const post = (action: string, fields: Record<string, string>) => client.post(`/desk/cases/${duplicate.id}/${action}`, { _csrf: csrf, ...fields });
+
+    expect(await refused(await post('merge', { into: original.trackingCode, reason: '同一工厂重复举报（未确认）' }), 'merge', '同一工厂重复举报（未确认）')).toBe('请勾选“确认并案”后再提交。');
+    expect(await refused(await post('transfer', { reason: '属城管职责（未确认）' }), 'transfer', '属城管职责（未确认）')).toBe('请勾选“确认转12345热线”后再提交。');
+    expect(await refused(await post('release', { unit: 'econ', reason: '无需协办（未确认）' }), 'release', '无需协办（未确认）')).toBe('请勾选“确认撤回该单位”后再提交。');
+    // The one-click suggestion to hand the case to 12345 asks too.
+    expect(await refused(await post('transfer', { reason: '按分类建议转12345热线', version: '1' }), 'transfer', '按分类建议转12345热线')).toBe('请勾选“确认转12345热线”后再提交。');
+    expect(await events()).toBe(before);
+    expect((await findCase(web.service.deps.db, duplicate.id))?.status).toBe('dispatched');
+    expect((await listAssignments(web.service.deps.db, duplicate.id)).find((a) => a.unitCode === 'econ')?.status).toBe('pending');
+
+    // Merged (ticked), the undoing asks too; then handed to 12345 and undone the same way.
+    expect((await post('merge', { into: original.trackingCode, reason: '重复举报', confirm: '1' })).status).toBe(303);
+    expect(await refused(await post('unmerge', { reason: '并错了（未确认）' }), 'unmerge', '并错了（未确认）')).toBe('请勾选“确认撤销并案”后再提交。');
+    expect((await findCase(web.service.deps.db, duplicate.id))?.status).toBe('merged');
+    expect((await post('unmerge', { reason: '并错了', confirm: '1' })).status).toBe(303);
+    expect((await post('transfer', { reason: '非环境类诉求', confirm: '1' })).status).toBe(303);
+    expect(await refused(await post('untransfer', { reason: '属环境问题（未确认）' }), 'untransfer', '属环境问题（未确认）')).toBe('请勾选“确认撤销转办”后再提交。');
+    expect((await findCase(web.service.deps.db, duplicate.id))?.status).toBe('transferred');
+    // Said in English on the English desk; a box sent with anything but its value is not ticked.
+    expect(await refused(await post('untransfer?lang=en', { reason: 'environmental after all', confirm: 'on' }), 'untransfer', 'environmental after all')).toBe(
+      'Tick &quot;Confirm undoing the transfer&quot; to undo it.',
+    );
+    expect((await findCase(web.service.deps.db, duplicate.id))?.status).toBe('transferred');
+  });
+
+  it('shows the box to tick in a browser without scripts, which will not send the merge until it is ticked', async () => {
+    const original = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂排黑水（无脚本浏览器测试）' });
+    const duplicate = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂又排黑水了（无脚本浏览器测试）' });
+    const context = await (await browser()).newContext({ locale: 'zh-CN', javaScriptEnabled: false, extraHTTPHeaders: fromNewAddress() });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    await signIn(page, base, 'dispatcher', undefined, `/desk/cases/${duplicate.id}`);
+    expect(await page.isVisible('#merge-confirm')).toBe(true);
+    expect(await page.textContent('label[for="merge-confirm"]')).toBe(' 确认并案（本案将关闭，此后按并入的案件办理）');
+    await page.fill('#merge-into', original.trackingCode);
+    // Unticked, the browser keeps the form.
+    await page.click('section[aria-labelledby="h-merge"] button[type=submit]');
+    expect(new URL(page.url()).pathname).toBe(`/desk/cases/${duplicate.id}`);
+    expect((await findCase(web.service.deps.db, duplicate.id))?.status).toBe('dispatched');
+    await page.check('#merge-confirm');
+    await Promise.all([page.waitForNavigation(), page.click('section[aria-labelledby="h-merge"] button[type=submit]')]);
+    expect(await page.textContent('#done')).toBe('已并案。');
+    expect((await findCase(web.service.deps.db, duplicate.id))?.mergedInto).toBe(original.id);
+    await context.close();
   });
 
   it('switches the language of a case page a refused action sent back: to the case page, with what was typed, said in English', async () => {
@@ -603,9 +675,9 @@ describe('dispatcher desk', () => {
     // No merge, no form to undo one.
     expect(await (await client.get(`/desk/cases/${duplicate.id}`)).text()).not.toContain('id="h-unmerge"');
     let csrf = await client.token(`/desk/cases/${duplicate.id}`);
-    expect((await client.post(`/desk/cases/${duplicate.id}/merge`, { _csrf: csrf, into: original.trackingCode, reason: '重复举报' })).status).toBe(303);
+    expect((await client.post(`/desk/cases/${duplicate.id}/merge`, { _csrf: csrf, into: original.trackingCode, reason: '重复举报', confirm: '1' })).status).toBe(303);
     csrf = await client.token(`/desk/cases/${duplicate.id}`);
-    const missing = await client.post(`/desk/cases/${duplicate.id}/unmerge`, { _csrf: csrf, reason: ' ' });
+    const missing = await client.post(`/desk/cases/${duplicate.id}/unmerge`, { _csrf: csrf, reason: ' ', confirm: '1' });
     expect(missing.status).toBe(400);
     expect(await missing.text()).toContain('id="unmerge-reason-error"');
     expect((await findCase(web.service.deps.db, duplicate.id))?.status).toBe('merged');
@@ -648,9 +720,9 @@ describe('dispatcher desk', () => {
     const cardOf = (html: string) => [...html.matchAll(card)].find((m) => m[1] === seeded.trackingCode)?.[0] ?? '';
     expect(cardOf(await (await client.get('/desk')).text())).toContain('data-suggestion="other"');
     let csrf = await client.token(`/desk/cases/${seeded.id}`);
-    expect((await client.post(`/desk/cases/${seeded.id}/transfer`, { _csrf: csrf, reason: '非环境类诉求' })).status).toBe(303);
+    expect((await client.post(`/desk/cases/${seeded.id}/transfer`, { _csrf: csrf, reason: '非环境类诉求', confirm: '1' })).status).toBe(303);
     csrf = await client.token(`/desk/cases/${seeded.id}`);
-    const missing = await client.post(`/desk/cases/${seeded.id}/untransfer`, { _csrf: csrf, reason: ' ' });
+    const missing = await client.post(`/desk/cases/${seeded.id}/untransfer`, { _csrf: csrf, reason: ' ', confirm: '1' });
     expect(missing.status).toBe(400);
     expect(await missing.text()).toContain('id="untransfer-reason-error"');
     expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('transferred');
@@ -761,13 +833,13 @@ describe('dispatcher desk', () => {
     // While the dispatcher reads the case, the co-handler answers its part.
     await acceptAssignment(web.service.deps, econClerk(), seeded.id);
     await replyAssignment(web.service.deps, econClerk(), seeded.id, { text: '已配合环保局核查，企业用电正常。' });
-    const res = await desk.post(`/desk/cases/${seeded.id}/release`, { _csrf: csrf, unit: 'econ', reason: '无需协办' });
+    const res = await desk.post(`/desk/cases/${seeded.id}/release`, { _csrf: csrf, unit: 'econ', reason: '无需协办', confirm: '1' });
     expect(res.status).toBe(409);
     const econ = web.service.deps.district.units.get('econ')!.name;
     expect(actionProblem(await res.text())).toBe(`${econ.zh}在此案件当前的办理中已无可撤回的任务（已答复、已被撤回，或未派给该单位），无需撤回。`);
     expect((await listAssignments(web.service.deps.db, seeded.id)).find((a) => a.unitCode === 'econ')?.status).toBe('replied');
     // The English desk says it in English, naming the unit, not by its code.
-    const en = await desk.post(`/desk/cases/${seeded.id}/release?lang=en`, { _csrf: csrf, unit: 'econ', reason: 'not needed' });
+    const en = await desk.post(`/desk/cases/${seeded.id}/release?lang=en`, { _csrf: csrf, unit: 'econ', reason: 'not needed', confirm: '1' });
     expect(en.status).toBe(409);
     expect(actionProblem(await en.text())).toBe(
       `${econ.en} has nothing open on this case to release (it replied, was released already, or was not given the case).`,
@@ -995,7 +1067,7 @@ describe('dispatcher desk', () => {
     const csrf = await client.token(`/desk/cases/${seeded.id}`);
     const events = async () => (await web.service.deps.db.selectFrom('case_events').select('id').where('case_id', '=', seeded.id).execute()).length;
     const before = await events();
-    const res = await client.post(`/desk/cases/${seeded.id}/release`, { _csrf: csrf, unit: 'econ', reason: '无需\u0000参与' });
+    const res = await client.post(`/desk/cases/${seeded.id}/release`, { _csrf: csrf, unit: 'econ', reason: '无需\u0000参与', confirm: '1' });
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('NUL');
     // A reason in GBK bytes, percent-encoded as a form does: refused as not UTF-8, not kept garbled.
@@ -1003,7 +1075,7 @@ describe('dispatcher desk', () => {
     const gbk = await fetch(`${base}/desk/cases/${seeded.id}/release`, {
       method: 'POST',
       headers: { ...fromNewAddress(), accept: 'text/html', cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      body: `_csrf=${encodeURIComponent(csrf)}&unit=econ&reason=%CE%DE%D0%E8%B2%CE%D3%EB`,
+      body: `_csrf=${encodeURIComponent(csrf)}&unit=econ&reason=%CE%DE%D0%E8%B2%CE%D3%EB&confirm=1`,
       redirect: 'manual',
     });
     expect(gbk.status).toBe(400);

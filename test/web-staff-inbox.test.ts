@@ -178,7 +178,7 @@ describe('bureau inbox', () => {
     const dispatcher = formClient(base, fromNewAddress());
     await dispatcher.signIn('dispatcher');
     const dcsrf = await dispatcher.token(`/desk/cases/${seeded.id}`);
-    expect((await dispatcher.post(`/desk/cases/${seeded.id}/release`, { _csrf: dcsrf, unit: 'econ', reason: '无需经信委参与' })).status).toBe(303);
+    expect((await dispatcher.post(`/desk/cases/${seeded.id}/release`, { _csrf: dcsrf, unit: 'econ', reason: '无需经信委参与', confirm: '1' })).status).toBe(303);
 
     const page = await clerk.get(`/inbox/cases/${seeded.id}`);
     expect(page.status).toBe(200);

@@ -119,8 +119,8 @@ describe.each([
         const b = await seed({ text: `盐下村电镀厂偷排（表单交叉合并 B${round}）` });
         const statuses = await statusesOf(
           await Promise.all([
-            desk.post(`/desk/cases/${a.id}/merge`, { into: b.trackingCode, reason: '重复举报' }),
-            desk.post(`/desk/cases/${b.id}/merge`, { into: a.trackingCode, reason: '重复举报' }),
+            desk.post(`/desk/cases/${a.id}/merge`, { into: b.trackingCode, reason: '重复举报', confirm: '1' }),
+            desk.post(`/desk/cases/${b.id}/merge`, { into: a.trackingCode, reason: '重复举报', confirm: '1' }),
           ]),
         );
         expect(statuses.sort()).toEqual([303, 409]);

@@ -24,6 +24,7 @@ import { statsQuerySchema } from '../stats.routes.js';
 import { wordsLang } from './resident-labels.js';
 import {
   CasePageHead,
+  ConfirmBox,
   AssignmentsTable,
   bureauOptions,
   CaseFacts,
@@ -149,8 +150,55 @@ function percent(x: number): string {
   return `${Math.round(x * 100)}%`;
 }
 
-/** Asked before a case leaves the district's handling for the 12345 hotline: it closes here. */
-const CONFIRM_TRANSFER: Record<Lang, string> = { zh: '确定转12345热线？本案将在此关闭，由12345热线办理。', en: 'Hand it over to 12345? The case closes here and 12345 handles it.' };
+/** The actions asked about before they are done (see ConfirmBox). */
+type Confirmed = 'merge' | 'transfer' | 'unmerge' | 'untransfer' | 'release';
+
+/**
+ * What each of them asks: the script's question (`data-confirm`), the box
+ * that asks it without scripts, and what a form sent without the box ticked
+ * is told next to it. A transfer closes the case here for the 12345 hotline.
+ */
+const CONFIRM: Record<Lang, Record<Confirmed, { question: string; box: string; missing: string }>> = {
+  zh: {
+    merge: { question: '确定并案？本案将关闭，此后按并入的案件办理。', box: '确认并案（本案将关闭，此后按并入的案件办理）', missing: '请勾选“确认并案”后再提交。' },
+    transfer: { question: '确定转12345热线？本案将在此关闭，由12345热线办理。', box: '确认转12345热线（本案将在此关闭，由12345热线办理）', missing: '请勾选“确认转12345热线”后再提交。' },
+    unmerge: { question: '确定撤销并案？本案将回到待分派。', box: '确认撤销并案（本案将回到待分派）', missing: '请勾选“确认撤销并案”后再提交。' },
+    untransfer: { question: '确定撤销转办？本案将回到待分派。', box: '确认撤销转办（本案将回到待分派）', missing: '请勾选“确认撤销转办”后再提交。' },
+    release: {
+      question: '确定撤回该单位？它将不再办理本案；如需恢复，请重新派发。',
+      box: '确认撤回该单位（它将不再办理本案；如需恢复，请重新派发）',
+      missing: '请勾选“确认撤回该单位”后再提交。',
+    },
+  },
+  en: {
+    merge: {
+      question: 'Merge? This case closes and is handled as part of the other one from then on.',
+      box: 'Confirm the merge (this case closes and is handled as part of the other one)',
+      missing: 'Tick "Confirm the merge" to merge the case.',
+    },
+    transfer: {
+      question: 'Hand it over to 12345? The case closes here and 12345 handles it.',
+      box: 'Confirm the handover to 12345 (the case closes here and 12345 handles it)',
+      missing: 'Tick "Confirm the handover to 12345" to hand the case over.',
+    },
+    unmerge: { question: 'Undo the merge? The case goes back to triage.', box: 'Confirm undoing the merge (the case goes back to triage)', missing: 'Tick "Confirm undoing the merge" to undo it.' },
+    untransfer: {
+      question: 'Undo the transfer? The case goes back to triage.',
+      box: 'Confirm undoing the transfer (the case goes back to triage)',
+      missing: 'Tick "Confirm undoing the transfer" to undo it.',
+    },
+    release: {
+      question: 'Release this unit? It no longer works on the case; route the case again to bring it back.',
+      box: 'Confirm the release (the unit no longer works on the case; route the case again to bring it back)',
+      missing: 'Tick "Confirm the release" to release the unit.',
+    },
+  },
+};
+
+/** The problem of a form of an action asked about, sent without its box ticked (a page used without scripts), or null. */
+function unconfirmed(form: Record<string, unknown>, action: Confirmed, lang: Lang): string | null {
+  return field(form, 'confirm') === '1' ? null : CONFIRM[lang][action].missing;
+}
 
 /** One-click buttons: route to a suggested type (or hand it to 12345 when that is where the type goes). */
 function SuggestionButtons({ caseId, version, seen, suggestions, lang, csrf, district }: { caseId: string; version: number; seen?: number; suggestions: Suggestion[]; lang: Lang; csrf: string; district: District }) {
@@ -163,7 +211,8 @@ function SuggestionButtons({ caseId, version, seen, suggestions, lang, csrf, dis
             <CsrfField token={csrf} />
             <VersionField version={version} seen={seen} />
             <input type="hidden" name="reason" value={zh ? `按分类建议（${typeName(district, s.code, 'zh')}）转12345热线` : `Suggested type ${s.code}: handed to 12345`} />
-            <button type="submit" class={i === 0 ? '' : 'secondary'} data-suggestion={s.code} data-confirm={CONFIRM_TRANSFER[lang]}>
+            <ConfirmBox problem={null} form="transfer" id={`transfer-confirm-${caseId}-${s.code}`} label={CONFIRM[lang].transfer.box} />
+            <button type="submit" class={i === 0 ? '' : 'secondary'} data-suggestion={s.code} data-confirm={CONFIRM[lang].transfer.question}>
               {zh ? '转12345热线' : 'Hand to 12345'} · {typeName(district, s.code, lang)} ({percent(s.confidence)})
             </button>
           </form>
@@ -203,7 +252,6 @@ function UndoCard(props: {
   name: 'unmerge' | 'untransfer';
   lang: Lang;
   title: string;
-  confirm: string;
   action: string;
   csrf: string;
   problem: FormProblem | null;
@@ -224,8 +272,9 @@ function UndoCard(props: {
         <label for={`${name}-reason`}>{props.lang === 'zh' ? '说明' : 'Reason'}</label>
         <input id={`${name}-reason`} name="reason" type="text" required maxlength={2000} value={kept(problem, name, 'reason', props.reason ?? '')} {...invalidAttrs(problem, name, 'reason')} {...draftDefault(problem?.form === name)} />
         <FieldProblem problem={problem} form={name} name="reason" />
+        <ConfirmBox problem={problem} form={name} id={`${name}-confirm`} label={CONFIRM[props.lang][name].box} />
         <div class="actions">
-          <button type="submit" class="secondary" data-confirm={props.confirm}>
+          <button type="submit" class="secondary" data-confirm={CONFIRM[props.lang][name].question}>
             {props.title}
           </button>
         </div>
@@ -721,8 +770,9 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
                 <label for="merge-reason">{zh ? '说明' : 'Reason'}</label>
                 <input id="merge-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'merge', 'reason', zh ? '重复举报' : 'duplicate')} {...invalidAttrs(problem, 'merge', 'reason')} {...draftDefault(problem?.form === 'merge')} />
                 <FieldProblem problem={problem} form="merge" name="reason" />
+                <ConfirmBox problem={problem} form="merge" id="merge-confirm" label={CONFIRM[p.lang].merge.box} />
                 <div class="actions">
-                  <button type="submit" class="secondary" data-confirm={zh ? '确定并案？本案将关闭，此后按并入的案件办理。' : 'Merge? This case closes and is handled as part of the other one from then on.'}>
+                  <button type="submit" class="secondary" data-confirm={CONFIRM[p.lang].merge.question}>
                     {zh ? '并案' : 'Merge'}
                   </button>
                 </div>
@@ -738,8 +788,9 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
                 <label for="transfer-reason">{zh ? '说明' : 'Reason'}</label>
                 <input id="transfer-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'transfer', 'reason', zh ? '非环境类诉求' : 'not environmental')} {...invalidAttrs(problem, 'transfer', 'reason')} {...draftDefault(problem?.form === 'transfer')} />
                 <FieldProblem problem={problem} form="transfer" name="reason" />
+                <ConfirmBox problem={problem} form="transfer" id="transfer-confirm" label={CONFIRM[p.lang].transfer.box} />
                 <div class="actions">
-                  <button type="submit" class="secondary" data-confirm={CONFIRM_TRANSFER[p.lang]}>
+                  <button type="submit" class="secondary" data-confirm={CONFIRM[p.lang].transfer.question}>
                     {zh ? '转办' : 'Transfer'}
                   </button>
                 </div>
@@ -779,12 +830,9 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
                   <label for="release-reason">{zh ? '说明' : 'Reason'}</label>
                   <input id="release-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'release', 'reason')} {...invalidAttrs(problem, 'release', 'reason')} />
                   <FieldProblem problem={problem} form="release" name="reason" />
+                  <ConfirmBox problem={problem} form="release" id="release-confirm" label={CONFIRM[p.lang].release.box} />
                   <div class="actions">
-                    <button
-                      type="submit"
-                      class="secondary"
-                      data-confirm={zh ? '确定撤回该单位？它将不再办理本案；如需恢复，请重新派发。' : 'Release this unit? It no longer works on the case; route the case again to bring it back.'}
-                    >
+                    <button type="submit" class="secondary" data-confirm={CONFIRM[p.lang].release.question}>
                       {zh ? '撤回' : 'Release'}
                     </button>
                   </div>
@@ -800,7 +848,6 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
           name="unmerge"
           lang={p.lang}
           title={zh ? '撤销并案' : 'Undo the merge'}
-          confirm={zh ? '确定撤销并案？本案将回到待分派。' : 'Undo the merge? The case goes back to triage.'}
           action={action('unmerge')}
           csrf={p.csrf}
           problem={problem}
@@ -821,7 +868,6 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
           name="untransfer"
           lang={p.lang}
           title={zh ? '撤销转办' : 'Undo the transfer'}
-          confirm={zh ? '确定撤销转办？本案将回到待分派。' : 'Undo the transfer? The case goes back to triage.'}
           action={action('untransfer')}
           csrf={p.csrf}
           problem={problem}
@@ -1009,7 +1055,11 @@ export function deskPages() {
     async (c, form, lang) => {
       const into = field(form, 'into');
       const reason = field(form, 'reason');
-      check(lang, { into: into.trim() === '' ? (lang === 'zh' ? '请填写查询码或工单号。' : 'Give a tracking code or a case reference.') : null, reason: requiredText(reason, lang) });
+      check(lang, {
+        into: into.trim() === '' ? (lang === 'zh' ? '请填写查询码或工单号。' : 'Give a tracking code or a case reference.') : null,
+        reason: requiredText(reason, lang),
+        confirm: unconfirmed(form, 'merge', lang),
+      });
       const deps = c.get('deps');
       const target = await findTyped(deps, into);
       if (!target) throw invalidForm(lang, { into: lang === 'zh' ? '没有这个查询码或工单号的案件。' : 'No case has this tracking code or reference.' });
@@ -1023,7 +1073,7 @@ export function deskPages() {
     'unmerge',
     async (c, form, lang) => {
       const reason = field(form, 'reason');
-      check(lang, { reason: requiredText(reason, lang) });
+      check(lang, { reason: requiredText(reason, lang), confirm: unconfirmed(form, 'unmerge', lang) });
       await unmergeCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason: reason.trim() });
     },
     caseParam,
@@ -1034,7 +1084,7 @@ export function deskPages() {
     'transfer',
     async (c, form, lang) => {
       const reason = field(form, 'reason');
-      check(lang, { reason: requiredText(reason, lang) });
+      check(lang, { reason: requiredText(reason, lang), confirm: unconfirmed(form, 'transfer', lang) });
       await transferCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason: reason.trim(), ...versionOf(form) });
     },
     caseParam,
@@ -1045,7 +1095,7 @@ export function deskPages() {
     'untransfer',
     async (c, form, lang) => {
       const reason = field(form, 'reason');
-      check(lang, { reason: requiredText(reason, lang) });
+      check(lang, { reason: requiredText(reason, lang), confirm: unconfirmed(form, 'untransfer', lang) });
       await untransferCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason: reason.trim(), ...versionOf(form) });
     },
     caseParam,
@@ -1080,7 +1130,7 @@ export function deskPages() {
     async (c, form, lang) => {
       const unit = field(form, 'unit');
       const reason = field(form, 'reason');
-      check(lang, { unit: unit === '' ? (lang === 'zh' ? '请选择单位。' : 'Choose a unit.') : null, reason: requiredText(reason, lang) });
+      check(lang, { unit: unit === '' ? (lang === 'zh' ? '请选择单位。' : 'Choose a unit.') : null, reason: requiredText(reason, lang), confirm: unconfirmed(form, 'release', lang) });
       await releaseUnit(c.get('deps'), c.get('principal')!, c.req.param('id')!, { unit, reason: reason.trim() });
     },
     caseParam,

@@ -525,6 +525,26 @@ export function draftDefault(shownRefused: boolean): Record<string, string> {
   return shownRefused ? {} : { 'data-draft-default': '' };
 }
 
+/**
+ * The box an action that cannot simply be taken back (merge, hand to 12345,
+ * undo either, release a unit) must have ticked: without scripts the button's
+ * `data-confirm` question is never asked, and one click would do it. The
+ * page's script (app.js) hides the box and ticks it when the question is
+ * accepted, so with scripts nothing changes; the server refuses the form
+ * without it (`confirm`), naming it, with what was typed kept. Never kept
+ * ticked on a page shown again: each send is confirmed anew.
+ */
+export function ConfirmBox({ problem, form, id, label }: { problem: FormProblem | null | undefined; form: string; id: string; label: string }) {
+  return (
+    <div data-confirm-box>
+      <label class="check" for={id}>
+        <input type="checkbox" id={id} name="confirm" value="1" required data-confirm-tick {...invalidAttrs(problem, form, 'confirm')} /> <span>{label}</span>
+      </label>
+      <FieldProblem problem={problem} form={form} name="confirm" />
+    </div>
+  );
+}
+
 /** A value typed into a form that failed, so nothing typed is lost. */
 export function kept(problem: FormProblem | null | undefined, form: string, name: string, fallback = ''): string {
   return problem?.form === form ? (problem.values[name] ?? fallback) : fallback;

@@ -102,14 +102,31 @@
 
   // <button data-confirm="…">: ask before an action that cannot be undone.
   // A form the browser will refuse to send (a required field left empty)
-  // is not asked about: the browser says what is missing first.
+  // is not asked about: the browser says what is missing first. Such a
+  // form also has a box to tick (<div data-confirm-box> around <input
+  // data-confirm-tick required>), which asks the same without scripts and
+  // which the server checks: the question replaces it, so it is hidden
+  // here (unless the page came back saying it was not ticked) and ticked
+  // when the question is accepted.
+  Array.prototype.forEach.call(document.querySelectorAll('[data-confirm-box]'), function (box) {
+    var tick = box.querySelector('input[data-confirm-tick]');
+    if (!tick || tick.getAttribute('aria-invalid') === 'true') return;
+    tick.required = false;
+    box.hidden = true;
+  });
   document.addEventListener('click', function (event) {
     var target = event.target instanceof Element ? event.target.closest('[data-confirm]') : null;
     if (!target) return;
     var form = target.form;
     var checked = form && !form.noValidate && !target.formNoValidate && typeof form.checkValidity === 'function';
     if (checked && !form.checkValidity()) return;
-    if (!window.confirm(target.getAttribute('data-confirm'))) event.preventDefault();
+    var tick = form ? form.querySelector('input[data-confirm-tick]') : null;
+    var box = tick ? tick.closest('[data-confirm-box]') : null;
+    // A box left in sight is the question itself: ticked (the browser asks for it otherwise), it is answered.
+    if (box && !box.hidden) return;
+    var yes = window.confirm(target.getAttribute('data-confirm'));
+    if (tick) tick.checked = yes;
+    if (!yes) event.preventDefault();
   });
 
   // <button data-geolocate data-lat="#lat" data-lng="#lng" data-status="#geo-status">:
