@@ -341,6 +341,29 @@ describe.each([
     expect(line).not.toContain('13912345678');
   });
 
+  it('tells a unit whose extension was approved its new deadline: a case.deadlines notice to its webhook and a line in its group', async () => {
+    const { id, trackingCode } = await routedReport();
+    const agriClerk = await account('bureau', 'agri', 'bureau-agri-extension');
+    expect((await postJson(`${service.url}/api/v1/cases/${id}/accept`, {}, agriClerk)).status).toBe(200);
+    const asked = await postJson(`${service.url}/api/v1/cases/${id}/extend`, { workingDays: 5, reason: '需要等待水质检测结果' }, agriClerk);
+    expect(asked.status, await asked.clone().text()).toBe(201);
+    const { id: requestId } = (await asked.json()) as { id: string };
+    expect((await postJson(`${service.url}/api/v1/extensions/${requestId}/approve`, {}, await account('dispatcher', null, 'dispatcher-extension'))).status).toBe(200);
+    const notices = await unitNotices(id, 'deadlines');
+    expect(Object.keys(notices)).toEqual(['agri']);
+    const agri = (await listAssignments(service.deps.db, id)).find((a) => a.unitCode === 'agri')!;
+    const hooksBefore = bureaus.received.length;
+    const messagesBefore = groupMessages().length;
+    expect(await notify(notices.agri!.id)).toBe('deadlines sent to agri by webhook and telegram');
+    const hook = bureaus.received.slice(hooksBefore).filter((r) => r.path === '/agri');
+    expect(hook.map((r) => r.body.event)).toEqual(['case.deadlines']);
+    expect(signed(hook[0]!)).toBe(true);
+    expect(hook[0]!.body.notice).toEqual({ kind: 'deadlines', role: 'lead', deadlines: { signBy: null, replyBy: agri.deadlines.replyBy }, why: 'extended' });
+    expect(hook[0]!.raw).not.toContain(trackingCode);
+    const line = String(groupMessages().slice(messagesBefore).at(-1)!.body.text);
+    expect(line).toMatch(new RegExp(`^⏱【期限调整】${caseReference(id)} 本单位办理期限调整为：答复 .+（延期申请已批准）。$`));
+  });
+
   it('tells a unit whose webhook had the case that it was taken from it, and why; not where it went, nor once it has the case again', async () => {
     const desk = await account('dispatcher', null, 'dispatcher-released');
     const { id, trackingCode } = await routedReport();

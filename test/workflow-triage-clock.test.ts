@@ -4,7 +4,7 @@ import { listEvents } from '../db/repositories/events.repository.js';
 import { createProcessors, type Processors } from '../queues/processors/index.js';
 import { ManualClock } from '../src/clock.js';
 import { processorDeps } from '../src/deps.js';
-import { client, json, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
+import { client, json, notificationsOf, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
 
 // Tue 2026-12-01 10:00 Beijing: sign-for by Wed 12-02 10:00, reply by Tue 12-22 10:00.
 const START = '2026-12-01T02:00:00.000Z';
@@ -72,6 +72,13 @@ describe('the clock of the units kept on a case stops while it waits in triage',
       econ: after.econ!.deadlines,
       xinglong: after.xinglong!.deadlines,
     });
+
+    // Each kept unit is told its deadlines moved (its system and its group's post hold the ones it was given).
+    const told = (await notificationsOf(service, c.id)).filter((n) => n.kind === 'deadlines');
+    expect(told.map((n) => [n.audience, n.data]).sort()).toEqual([
+      ['unit:econ', { role: 'co', deadlines: after.econ!.deadlines, why: 'resumed' }],
+      ['unit:xinglong', { role: 'jurisdiction', deadlines: after.xinglong!.deadlines, why: 'resumed' }],
+    ]);
 
     // Under handling again, the kept units are not late on what they got back; the office still is on its sign-for.
     const handled = await bureauStats();

@@ -22,7 +22,8 @@ import { postSignedWebhook, WebhookError } from './webhook.js';
  * a case given back to a unit that held it before, and a case taken from a
  * unit whose webhook had it (the dispatcher's reason in `note`) — go out
  * through every channel the unit has: its signed webhook (`case.reminder`,
- * `case.supervision`, `case.reopened`, `case.reassigned`, `case.released`) and its Telegram
+ * `case.supervision`, `case.reopened`, `case.reassigned`, `case.released`, `case.urgent`,
+ * `case.deadlines`) and its Telegram
  * group, in reply to the case's post there. The notification row remembers
  * which channels are settled, so a retry sends only what is still owed; a
  * channel that fails for good is recorded on the case (`notification_failed`).
@@ -41,6 +42,8 @@ interface NoticeData {
   units?: string[];
   deadlines?: { signBy: string | null; replyBy: string | null };
   role?: string;
+  /** Why a unit's deadlines moved later (a `deadlines` notice): the case waited in triage, or its extension was approved. */
+  why?: 'resumed' | 'extended';
 }
 
 /**
@@ -192,6 +195,7 @@ async function toGroup(deps: ProcessorDeps, telegram: TelegramPush, unit: Unit, 
   let text: string;
   if (n.kind === 'reminder') text = t.reminder(ref, stage, due);
   else if (n.kind === 'urgent') text = t.urgent(ref, when(data.deadlines?.signBy), when(data.deadlines?.replyBy), data.note ?? '');
+  else if (n.kind === 'deadlines') text = t.deadlines(ref, when(data.deadlines?.signBy), when(data.deadlines?.replyBy), data.why ?? 'resumed');
   else if (data.stage && data.due) text = t.overdueSupervision(ref, stage, due, data.workingDaysOverdue ?? 0);
   else text = t.supervision(ref, data.note ?? '');
   // In reply to the unit's latest post of the case, so the group sees which assignment it is about.

@@ -160,6 +160,10 @@ const zh = {
     supervision: (code: string, note: string) => `⚠️【督办】${code}：${note || '请加快办理并按期答复。'}`,
     urgent: (code: string, signBy: string | null, replyBy: string | null, note: string) =>
       `🚨【紧急】${code} 已改为紧急件，办理期限提前：` + [signBy ? `签收 ${signBy}` : null, replyBy ? `答复 ${replyBy}` : null].filter(Boolean).join('，') + (note ? `。调度员说明：${note}` : '。'),
+    deadlines: (code: string, signBy: string | null, replyBy: string | null, why: 'resumed' | 'extended') =>
+      `⏱【期限调整】${code} 本单位办理期限调整为：` +
+      [signBy ? `签收 ${signBy}` : null, replyBy ? `答复 ${replyBy}` : null].filter(Boolean).join('，') +
+      (why === 'resumed' ? '（案件待重新分派期间不计时）。' : '（延期申请已批准）。'),
   },
   link: {
     usage: '请发送：/link 绑定码（绑定码由管理员发给您）。',
@@ -328,6 +332,10 @@ const en: Texts = {
     supervision: (code, note) => `⚠️ [Supervision] ${code}: ${note || 'please speed up handling and reply on time.'}`,
     urgent: (code, signBy, replyBy, note) =>
       `🚨 [Urgent] ${code} is urgent now, its deadlines earlier: ` + [signBy ? `sign for by ${signBy}` : null, replyBy ? `reply by ${replyBy}` : null].filter(Boolean).join(', ') + (note ? `. The dispatcher says: ${note}` : '.'),
+    deadlines: (code, signBy, replyBy, why) =>
+      `⏱ [Deadlines] ${code}: this unit's deadlines are now ` +
+      [signBy ? `sign for by ${signBy}` : null, replyBy ? `reply by ${replyBy}` : null].filter(Boolean).join(', ') +
+      (why === 'resumed' ? ' (the time the case waited to be routed again does not count).' : ' (the extension was approved).'),
   },
   link: {
     usage: 'Send: /link CODE (the code your administrator gave you).',

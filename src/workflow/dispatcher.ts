@@ -366,6 +366,11 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     for (const a of kept.filter((k) => tightened.has(k.id))) {
       await queueNotification(trx, { caseId, audience: `unit:${a.unitCode}`, kind: 'urgent', data: { role: a.role, deadlines: tightened.get(a.id), note: input.reason } }, now);
     }
+    // The units whose deadlines only moved later for the wait are told so too (webhook, group), as their systems and
+    // the group's post still hold the deadlines they were given.
+    for (const a of kept.filter((k) => resumed.has(k.id) && !tightened.has(k.id))) {
+      await queueNotification(trx, { caseId, audience: `unit:${a.unitCode}`, kind: 'deadlines', data: { role: a.role, deadlines: resumed.get(a.id), why: 'resumed' } }, now);
+    }
 
     const keptLead = keptNow.find((a) => a.role === 'lead');
     const caseDeadlines = keptLead ? (tightened.get(keptLead.id) ?? keptLead.deadlines) : deadlines;
@@ -652,6 +657,8 @@ export async function approveExtension(
       { ...(isLead ? { reply_deadline_at: replyBy, extended: 1 } : {}), overdue: await overdueFlag(trx, c) },
     );
     if (isLead) await queueNotification(trx, { caseId: c.id, audience: 'reporter', kind: 'extended', data: { replyBy } }, now);
+    // The unit that asked is told its new deadline through its channels too (its system holds the one it was given).
+    await queueNotification(trx, { caseId: c.id, audience: `unit:${a.unitCode}`, kind: 'deadlines', data: { role: a.role, deadlines: { signBy: a.status === 'pending' ? a.deadlines.signBy : null, replyBy }, why: 'extended' } }, now);
     await scheduleDeadlineChecks(trx, c.id, wakeUpsFor(deps.district, deps.calendar, { signBy: null, replyBy }), now);
     return { replyBy };
   });

@@ -43,7 +43,8 @@ export type NotificationKind =
   | 'extension_requested'
   | 'reassigned'
   | 'released'
-  | 'urgent';
+  | 'urgent'
+  | 'deadlines';
 
 export async function queueNotification(
   trx: Trx,
