@@ -112,6 +112,7 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     ['a bare date (read as midnight UTC)', '2026-12-01', 'give an ISO 8601 date-time with its offset'],
     ['a time without its offset', '2026-12-01T00:00:00', 'give an ISO 8601 date-time with its offset'],
     ['a year out of service', '9999-01-01T00:00:00Z', 'must fall in the years'],
+    ['a word, which is no date-time at all', 'yesterday', 'give an ISO 8601 date-time with its offset'],
   ])('refuses redeliver --since with %s, as the API does', async (_what, since, problem) => {
     const run = await adminHere(dbPath, 'redeliver', '--bureau', 'epb', '--since', since);
     expect(run.code).toBe(2);
@@ -131,6 +132,24 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect(server.code).toBe(1);
     expect(server.stderr).toMatch(/^admin: cannot use postgres:\/\/127\.0\.0\.1:1\/intake: .*ECONNREFUSED.*\n$/);
     expect(server.stderr).not.toContain('pw-not-shown');
+  });
+
+  it('says in one line that the database is locked by another process, creating nothing', async () => {
+    const locked = join(tempDir(), 'locked.db');
+    expect((await admin(locked, 'user', 'add', '--role', 'admin', '--name', '管理员', '--create')).code).toBe(0);
+    const holder = new SQLite(locked);
+    holder.exec('BEGIN EXCLUSIVE');
+    let run: CliRun;
+    try {
+      run = await adminHere(locked, 'user', 'add', '--role', 'operator', '--name', '锁住时');
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('admin: the database cannot be used now: database is locked (another process holds it: try again)\n');
+    expect(run.stdout).toBe('');
+    expect((await adminHere(locked, 'user', 'list')).stdout).not.toContain('锁住时');
   });
 
   it('refuses an option given twice, creating no account', async () => {

@@ -101,7 +101,8 @@ async function main(argv: string[], environment: Environment): Promise<Output> {
       // The time as the API's redeliver takes it.
       const checked = REDELIVER_SINCE.safeParse(values.since);
       if (!checked.success) {
-        const outOfYears = checked.error.issues.some((i) => i.message === INSTANT_RULE);
+        // Only a well-formed time can be out of the years: a word (yesterday) fails both checks, and is no date-time.
+        const outOfYears = checked.error.issues.every((i) => i.message === INSTANT_RULE);
         throw new UsageError(`--since: ${outOfYears ? INSTANT_RULE : 'give an ISO 8601 date-time with its offset, e.g. 2026-12-01T00:00:00+08:00'}`);
       }
       since = new Date(checked.data).toISOString();

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DatabaseUnavailableError } from '../../db/migrate.js';
+import { databaseUnavailable } from '../../db/unavailable.js';
 import { DistrictConfigError } from '../district/district.schema.js';
 import { EnvError } from '../env.js';
 import { AppError } from '../errors.js';
@@ -76,6 +77,10 @@ export interface ToolOutcome {
  */
 export function failureOf(tool: string, usage: string, err: unknown, opts: { oneLine?: boolean } = {}): { code: number; stderr: string } {
   if (err instanceof UsageError) return { code: 2, stderr: `${tool}: ${err.message}\n\n${usage}\n` };
+  // A database locked by another process past the busy timeout, a server gone away: no fault of the tool, told in one line.
+  if (!expected(err) && err instanceof Error && databaseUnavailable(err)) {
+    return { code: 1, stderr: `${tool}: the database cannot be used now: ${err.message}${/locked|busy/i.test(err.message) ? ' (another process holds it: try again)' : ''}\n` };
+  }
   if (expected(err) || (opts.oneLine && err instanceof Error)) {
     const fields = err instanceof AppError && err.fields ? ` (${Object.entries(err.fields).map(([k, v]) => `${k}: ${v}`).join('; ')})` : '';
     return { code: 1, stderr: `${tool}: ${err.message}${fields}\n` };
