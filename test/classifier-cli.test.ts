@@ -38,6 +38,22 @@ describe('npm run classifier', { timeout: 60_000 }, () => {
     expect(run.stderr).not.toContain('    at ');
   });
 
+  it('refuses a labelled file that is not UTF-8, or whose line is no JSON, naming the line and never quoting it', async () => {
+    const gbk = join(dir, 'gbk.jsonl');
+    // {"text":"工地噪音","label":"noise"} on line 2, in GBK.
+    const utf8Line = Buffer.from('{"text":"厂子排黑水","label":"water_pollution"}\n');
+    writeFileSync(gbk, Buffer.concat([utf8Line, Buffer.from('{"text":"', 'latin1'), Buffer.from([0xb9, 0xa4, 0xb5, 0xd8, 0xd4, 0xeb, 0xd2, 0xf4]), Buffer.from('","label":"noise"}\n', 'latin1')]));
+    const broken = join(dir, 'broken.jsonl');
+    writeFileSync(broken, '{"text":"王小明 13912345678 举报排污","label":"water_pollution"\n');
+    const [encoding, json] = await Promise.all([classifier(db, 'evaluate', '--file', gbk), classifier(db, 'evaluate', '--file', broken)]);
+    expect(encoding.code).toBe(1);
+    expect(encoding.stderr).toBe(`classifier: ${gbk} line 2: not valid UTF-8 (a GBK or GB18030 file must be converted to UTF-8 first)\n`);
+    expect(encoding.stdout).toBe('');
+    expect(json.code).toBe(1);
+    expect(json.stderr).toMatch(new RegExp(`^classifier: ${broken} line 1: not valid JSON \\(at character \\d+\\)\\n$`));
+    expect(json.stderr).not.toMatch(/王小明|13912345678/);
+  });
+
   it('refuses to score a labelled file that holds no texts, rather than print scores of zero', async () => {
     const empty = join(dir, 'empty.jsonl');
     writeFileSync(empty, '\n');

@@ -64,11 +64,19 @@ export class ExamplesFileError extends Error {
  * examples of types the district file dropped are left out (`logger` says so).
  */
 export function readExamples(path: string, district: District, logger?: Pick<Logger, 'warn'>): LabelledExample[] {
-  let content: string;
+  let bytes: Buffer;
   try {
-    content = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (err) {
     throw new ExamplesFileError(`cannot read classifier examples ${path}: ${(err as Error).message}`);
+  }
+  let content: string;
+  try {
+    content = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // A GBK / GB18030 file read as UTF-8 would train or score on garbled texts without a word.
+    const line = new TextDecoder('utf-8').decode(bytes).split('\n').findIndex((l) => l.includes('\uFFFD')) + 1;
+    throw new ExamplesFileError(`${path} line ${line}: not valid UTF-8 (a GBK or GB18030 file must be converted to UTF-8 first)`);
   }
   if (path === DEFAULT_EXAMPLES_PATH || path === DEFAULT_HELDOUT_PATH) {
     return bundledExamplesFor(parseExamplesJsonl(content, { source: path }), district, logger);

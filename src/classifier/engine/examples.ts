@@ -50,7 +50,9 @@ export function parseExamplesJsonl(content: string, options: ParseExamplesOption
     try {
       value = JSON.parse(raw);
     } catch (err) {
-      fail(`not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+      // Where, not the parser's quote of the line: a labelled text can hold a resident's name or number.
+      const at = err instanceof Error ? /at position (\d+)/.exec(err.message)?.[1] : undefined;
+      fail(at === undefined ? 'not valid JSON' : `not valid JSON (at character ${Number(at) + 1})`);
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('expected a JSON object');
     const record = value as Record<string, unknown>;
