@@ -23,6 +23,15 @@ describe('npm run telegram', { timeout: 60_000 }, () => {
     for (const command of ['set-webhook', 'delete-webhook', 'webhook-info']) expect(run.stdout).toContain(command);
   });
 
+  it('prints its usage for a command with --help, and calls no Telegram method', async () => {
+    const before = emu.calls.length;
+    const run = await telegram(['set-webhook', '--help']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('usage: npm run telegram -- <command>');
+    expect(run.stderr).toBe('');
+    expect(emu.calls.slice(before).filter((c) => /webhook/i.test(c.method))).toEqual([]);
+  });
+
   it.concurrent.each([
     ['no command', [], 'telegram: no command given'],
     ['an unknown command', ['set-hook'], 'telegram: unknown command "set-hook"'],

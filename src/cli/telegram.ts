@@ -29,7 +29,8 @@ Reads TELEGRAM_BOT_TOKEN, TELEGRAM_API_ROOT, TELEGRAM_WEBHOOK_SECRET and PUBLIC_
  * usage): checked before the environment, so --help works without it.
  */
 export function telegramCommand(argv: string[]): { command: string } | { help: true } | { problem: string } {
-  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) return { help: true };
+  // Also after a command (set-webhook --help), as the other tools take it: the usage, and nothing sent to Telegram.
+  if (argv.some((a) => a === '--help' || a === '-h')) return { help: true };
   const [command, ...extra] = argv;
   if (!command) return { problem: 'no command given' };
   if (command.startsWith('-')) return { problem: `unknown option ${command}` };
