@@ -671,6 +671,18 @@ describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
     expect(usage.stderr).toContain('import needs a FILE');
   });
 
+  it('says in one line, with status 1 and without the usage, that the file is not there or no file', async () => {
+    const db = join(dir, 'cli-nofile.db');
+    await serviceDatabase(db);
+    const missing = join(dir, 'no-such-calls.ndjson');
+    const [gone, folder] = await Promise.all([cli(db, 'import', missing), cli(db, 'import', '--format', 'csv', dir)]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toBe(`hotline: cannot read ${missing}: no such file\n`);
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toBe(`hotline: ${dir} is not a file\n`);
+    expect(gone.stdout + folder.stdout).toBe('');
+  });
+
   it('says nothing of Redis when Redis is up and the file is refused before the connection is made', async () => {
     const db = join(dir, 'cli-header.db');
     await serviceDatabase(db);

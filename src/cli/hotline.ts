@@ -54,11 +54,13 @@ async function main(argv: string[]): Promise<number> {
     format = formatOf(file);
     if (!format) throw new UsageError(`cannot tell the format of ${file}: use --format ndjson|csv`);
   }
+  // A file that is not there is no mistake in the command line but an import that cannot be done: status 1, one line.
   try {
-    if (!statSync(file).isFile()) throw new UsageError(`${file} is not a file`);
+    if (!statSync(file).isFile()) throw new CommandError(`${file} is not a file`);
   } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+    if (err instanceof CommandError) throw err;
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new CommandError(`cannot read ${file}: ${missing ? 'no such file' : (err as Error).message}`);
   }
 
   const env = parseEnv(process.env);
