@@ -119,14 +119,19 @@ const text = (max: number) =>
       .optional(),
   );
 
-const code = z.preprocess(
-  blankToUndefined,
-  z
-    .string({ error: 'must be a string' })
-    .trim()
-    .regex(/^[a-z][a-z0-9_]{0,59}$/, 'must be a code of the district file, e.g. illegal_discharge')
-    .optional(),
-);
+/** A code of the district file, with an example of its kind (a type's code is no example of a bureau's). */
+const codeOf = (example: string) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string({ error: 'must be a string' })
+      .trim()
+      .regex(/^[a-z][a-z0-9_]{0,59}$/, `must be a code of the district file, e.g. ${example}`)
+      .optional(),
+  );
+const typeCode = codeOf('illegal_discharge');
+const bureauCode = codeOf('epb');
+const jurisdictionCode = codeOf('xinglong');
 
 // Strict: a misspelt field is a 400 naming it, never silently dropped.
 const partSchema = z.strictObject(
@@ -136,9 +141,9 @@ const partSchema = z.strictObject(
       .trim()
       .min(1, 'must not be empty')
       .refine((t) => [...t].length <= MAX_CASE_TEXT_CHARS, `at most ${MAX_CASE_TEXT_CHARS} characters`),
-    type: code,
-    lead: code,
-    jurisdiction: code,
+    type: typeCode,
+    lead: bureauCode,
+    jurisdiction: jurisdictionCode,
     placeUnknown: flexBoolean,
     urgent: flexBoolean,
   },
@@ -205,9 +210,9 @@ export const callSchema = z
     externalRef: text(200),
     review: flexBoolean,
     // The operator's corrections of the machine's proposal.
-    type: code,
-    lead: code,
-    jurisdiction: code,
+    type: typeCode,
+    lead: bureauCode,
+    jurisdiction: jurisdictionCode,
     /** The operator says the place is not known (the proposed jurisdiction is wrong and no other is right). */
     placeUnknown: flexBoolean,
     urgent: flexBoolean,
