@@ -63,6 +63,18 @@ describe('npm run classifier', { timeout: 60_000 }, () => {
     expect(run.stdout).toBe('');
   });
 
+  it('refuses to train, before training, when CLASSIFIER_DIR cannot be written, naming it', async () => {
+    const service = join(dir, 'service.db');
+    writeFileSync(service, '');
+    const notDir = join(dir, 'a-file');
+    writeFileSync(notDir, 'not a directory\n');
+    const target = join(notDir, 'classifier');
+    const run = await runCli('classifier', ['train'], { env: { DATABASE_URL: service, DISTRICT_CONFIG: '', CLASSIFIER_DIR: target } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`classifier: cannot save the model in ${target} (CLASSIFIER_DIR): ENOTDIR; set CLASSIFIER_DIR to a directory the tool can write\n`);
+    expect(run.stdout).toBe('');
+  });
+
   it('refuses to train on a DATABASE_URL whose SQLite file does not exist, and creates nothing', async () => {
     const missing = join(dir, 'typo', 'intake.db');
     const run = await classifier(missing, 'train');

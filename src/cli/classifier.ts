@@ -5,6 +5,7 @@
  * Uses the same DATABASE_URL, DISTRICT_CONFIG and CLASSIFIER_DIR as the service;
  * a running service picks up the retrained model at its next start.
  */
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { connectDatabase, migrateToLatest } from '../../db/connect.js';
 import { listCorrections } from '../../db/repositories/corrections.repository.js';
 import {
@@ -58,6 +59,13 @@ async function main(argv: string[]): Promise<void> {
     // Corrections come from the service's database: a mistyped DATABASE_URL must not become a new, empty one.
     const missing = missingSqliteDatabase(env.DATABASE_URL);
     if (missing) throw new CommandError(missing);
+    // Where the model is saved, checked before the training it would otherwise throw away.
+    try {
+      mkdirSync(env.CLASSIFIER_DIR, { recursive: true });
+      accessSync(env.CLASSIFIER_DIR, constants.W_OK);
+    } catch (err) {
+      throw new CommandError(`cannot save the model in ${env.CLASSIFIER_DIR} (CLASSIFIER_DIR): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; set CLASSIFIER_DIR to a directory the tool can write`);
+    }
     const { db } = connectDatabase(env.DATABASE_URL);
     try {
       await migrateToLatest(db);
