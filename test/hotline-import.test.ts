@@ -683,6 +683,17 @@ describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
     expect(gone.stdout + folder.stdout).toBe('');
   });
 
+  it('says when the file holds no calls, and imports nothing (status 0: nothing failed)', async () => {
+    const db = join(dir, 'cli-empty.db');
+    await serviceDatabase(db);
+    const file = join(dir, 'cli-empty.ndjson');
+    writeFileSync(file, '');
+    const empty = await cli(db, 'import', file);
+    expect(empty.code).toBe(0);
+    expect(empty.stdout).toMatch(/^records=0 created=0 duplicate=0 rejected=0 cases=0 /);
+    expect(empty.stderr).toContain(`hotline: ${file} holds no calls\n`);
+  });
+
   it('says nothing of Redis when Redis is up and the file is refused before the connection is made', async () => {
     const db = join(dir, 'cli-header.db');
     await serviceDatabase(db);

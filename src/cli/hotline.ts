@@ -89,6 +89,8 @@ async function main(argv: string[]): Promise<number> {
         const maxRssKb = process.resourceUsage().maxRSS;
         const s = r.summary;
         rejected = s.rejected;
+        // Nothing to import is no failure, but most likely not the file meant (an export cut short, the wrong one).
+        if (s.records === 0) process.stderr.write(`hotline: ${file} holds no calls\n`);
         process.stdout.write(
           values.json
             ? `${JSON.stringify({ summary: { ...s, maxRssKb } })}\n`
