@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,15 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect(run.code).not.toBe(0);
     expect(run.stderr).toContain(problem);
     expect(run.stdout).not.toMatch(/eci_/);
+  });
+
+  it('refuses a DATABASE_URL whose SQLite file is empty, and leaves it empty', async () => {
+    const empty = join(tempDir(), 'touched.db');
+    writeFileSync(empty, '');
+    const run = await adminHere(empty, 'user', 'list');
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`no SQLite database at ${empty}, an empty file (DATABASE_URL=${empty})`);
+    expect(statSync(empty).size).toBe(0);
   });
 
   it('refuses a DATABASE_URL whose SQLite file does not exist, and creates nothing', async () => {

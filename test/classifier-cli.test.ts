@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { connectDatabase, migrateToLatest } from '../db/connect.js';
 import { runCli, tempDir, type CliRun } from './harness.js';
 
 /** Runs the classifier tool as its own process, the way `npm run classifier -- …` does. */
@@ -64,8 +65,11 @@ describe('npm run classifier', { timeout: 60_000 }, () => {
   });
 
   it('refuses to train, before training, when CLASSIFIER_DIR cannot be written, naming it', async () => {
+    // The service's database, as its first start leaves it.
     const service = join(dir, 'service.db');
-    writeFileSync(service, '');
+    const handle = connectDatabase(service);
+    await migrateToLatest(handle.db);
+    await handle.db.destroy();
     const notDir = join(dir, 'a-file');
     writeFileSync(notDir, 'not a directory\n');
     const target = join(notDir, 'classifier');

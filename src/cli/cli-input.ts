@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { read } from 'read';
 import { isPostgresUrl, sqlitePath } from '../../db/connect.js';
@@ -9,14 +9,18 @@ import { isPostgresUrl, sqlitePath } from '../../db/connect.js';
  * Why DATABASE_URL cannot be used by a command-line tool, or null: a SQLite
  * file that does not exist is refused, since opening it would create a
  * fresh, empty database (and directories) that the service never reads — a
- * mistyped DATABASE_URL, or a service that never started. `hint` ends the line.
+ * mistyped DATABASE_URL, or a service that never started; so is an empty
+ * file, which opening would turn into such a database. `hint` ends the line.
  */
 export function missingSqliteDatabase(url: string, hint?: string): string | null {
   if (isPostgresUrl(url)) return null;
   const path = sqlitePath(url);
-  if (path !== ':memory:' && existsSync(resolve(path))) return null;
+  const stat = path === ':memory:' ? undefined : statSync(resolve(path), { throwIfNoEntry: false });
+  // An empty file (what `touch` makes) is no database either: opened, it would become a fresh one.
+  const empty = stat !== undefined && stat.isFile() && stat.size === 0;
+  if (stat !== undefined && !empty) return null;
   return (
-    `no SQLite database at ${path === ':memory:' ? path : resolve(path)} (DATABASE_URL=${url}): check DATABASE_URL; ` +
+    `no SQLite database at ${path === ':memory:' ? path : resolve(path)}${empty ? ', an empty file' : ''} (DATABASE_URL=${url}): check DATABASE_URL; ` +
     `the service creates its database on its first start (npm start)${hint ? `, ${hint}` : ''}`
   );
 }
