@@ -135,7 +135,9 @@ export function dueTimers(
   const at = now.getTime();
   const due: DueTimer[] = [];
   let supervision: DueTimer | null = null;
-  for (const s of openStages(a)) {
+  const stages = openStages(a);
+  const supervised = supervisedSinceMissed(a, stages, at);
+  for (const s of stages) {
     const deadline = Date.parse(s.due);
     const reminder = remindAt(district, s.due);
     const remindable = reminder !== null && (a.updatedAt === undefined || Date.parse(reminder) >= Date.parse(a.updatedAt));
@@ -144,7 +146,7 @@ export function dueTimers(
     }
     const marked = s.stage === 'sign' ? a.signOverdueAt : a.replyOverdueAt;
     if (deadline <= at && !marked) due.push({ kind: 'overdue', ...s });
-    if (!supervision && !supervisedSinceMissed(a, at) && Date.parse(superviseAt(district, calendar, s.due)) <= at) {
+    if (!supervision && !supervised && Date.parse(superviseAt(district, calendar, s.due)) <= at) {
       supervision = { kind: 'supervision', ...s };
     }
   }
@@ -159,14 +161,14 @@ export function dueTimers(
  * late (a complaint's weight) does not stand for the one a missed deadline
  * earns; one after it does, as does the timers' own.
  */
-function supervisedSinceMissed(a: TimedAssignment, at: number): boolean {
+function supervisedSinceMissed(a: TimedAssignment, stages: ReadonlyArray<{ due: string }>, at: number): boolean {
   if (!a.supervisedAt) return false;
+  // Missed: a stage marked overdue (even if done since), or one still owed whose deadline has passed.
   const missed = [
-    a.deadlines.signBy !== null && (a.signOverdueAt !== null || (a.status === 'pending' && Date.parse(a.deadlines.signBy) <= at)) ? Date.parse(a.deadlines.signBy) : null,
-    a.deadlines.replyBy !== null && (a.replyOverdueAt !== null || ((a.status === 'pending' || a.status === 'accepted') && Date.parse(a.deadlines.replyBy) <= at))
-      ? Date.parse(a.deadlines.replyBy)
-      : null,
-  ].filter((x): x is number => x !== null);
+    ...(a.signOverdueAt !== null && a.deadlines.signBy !== null ? [a.deadlines.signBy] : []),
+    ...(a.replyOverdueAt !== null && a.deadlines.replyBy !== null ? [a.deadlines.replyBy] : []),
+    ...stages.map((s) => s.due).filter((due) => Date.parse(due) <= at),
+  ].map((d) => Date.parse(d));
   return missed.length === 0 || Date.parse(a.supervisedAt) >= Math.min(...missed);
 }
 

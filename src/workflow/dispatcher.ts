@@ -72,17 +72,19 @@ function sooner(a: string | null, b: string | null): string | null {
   return a < b ? a : b;
 }
 
-/** Brings the kept assignments' deadlines forward to `to` where it comes sooner; says which changed, with their new deadlines. */
-async function tightenDeadlines(
+/**
+ * Gives each kept assignment the deadlines `next` says, where they differ from its own (the row must still be in
+ * the status it was read in); says which changed, with their new deadlines.
+ */
+async function moveDeadlines(
   trx: Trx,
   kept: readonly Assignment[],
-  to: { signBy: string | null; replyBy: string | null },
   at: string,
+  next: (a: Assignment) => Assignment['deadlines'],
 ): Promise<Map<string, Assignment['deadlines']>> {
   const changed = new Map<string, Assignment['deadlines']>();
   for (const a of kept) {
-    const signBy = a.status === 'pending' ? sooner(a.deadlines.signBy, to.signBy) : a.deadlines.signBy;
-    const replyBy = a.status === 'replied' ? a.deadlines.replyBy : sooner(a.deadlines.replyBy, to.replyBy);
+    const { signBy, replyBy } = next(a);
     if (signBy === a.deadlines.signBy && replyBy === a.deadlines.replyBy) continue;
     if (!(await updateAssignmentIf(trx, a.id, a.status, { sign_deadline_at: signBy, reply_deadline_at: replyBy, updated_at: at }))) {
       throw refused('conflict', 'an assignment was changed meanwhile; reload the case', { reason: 'changed_meanwhile' });
@@ -92,6 +94,19 @@ async function tightenDeadlines(
   return changed;
 }
 
+/** Brings the kept assignments' deadlines forward to `to` where it comes sooner; says which changed, with their new deadlines. */
+function tightenDeadlines(
+  trx: Trx,
+  kept: readonly Assignment[],
+  to: { signBy: string | null; replyBy: string | null },
+  at: string,
+): Promise<Map<string, Assignment['deadlines']>> {
+  return moveDeadlines(trx, kept, at, (a) => ({
+    signBy: a.status === 'pending' ? sooner(a.deadlines.signBy, to.signBy) : a.deadlines.signBy,
+    replyBy: a.status === 'replied' ? a.deadlines.replyBy : sooner(a.deadlines.replyBy, to.replyBy),
+  }));
+}
+
 /**
  * The clock stops while a case waits in triage (no unit can act on it): a unit
  * kept on the case when a dispatcher routes it out has each deadline it still
@@ -99,24 +114,17 @@ async function tightenDeadlines(
  * time the case waited there. Says which changed, with their new deadlines.
  */
 async function resumeDeadlines(trx: Trx, c: Case, kept: readonly Assignment[], now: Date, at: string): Promise<Map<string, Assignment['deadlines']>> {
-  const changed = new Map<string, Assignment['deadlines']>();
   const entered = c.status === 'triage' ? await enteredStatusAt(trx, c.id, 'triage') : null;
-  if (entered === null) return changed;
+  if (entered === null) return new Map();
   const stopped = Date.parse(entered);
   const waited = now.getTime() - stopped;
-  if (!(waited > 0)) return changed;
+  if (!(waited > 0)) return new Map();
   const later = (deadline: string | null, owed: boolean) =>
     deadline !== null && owed && Date.parse(deadline) > stopped ? new Date(Date.parse(deadline) + waited).toISOString() : deadline;
-  for (const a of kept) {
-    const signBy = later(a.deadlines.signBy, a.status === 'pending');
-    const replyBy = later(a.deadlines.replyBy, a.status === 'pending' || a.status === 'accepted');
-    if (signBy === a.deadlines.signBy && replyBy === a.deadlines.replyBy) continue;
-    if (!(await updateAssignmentIf(trx, a.id, a.status, { sign_deadline_at: signBy, reply_deadline_at: replyBy, updated_at: at }))) {
-      throw refused('conflict', 'an assignment was changed meanwhile; reload the case', { reason: 'changed_meanwhile' });
-    }
-    changed.set(a.id, { signBy, replyBy });
-  }
-  return changed;
+  return moveDeadlines(trx, kept, at, (a) => ({
+    signBy: later(a.deadlines.signBy, a.status === 'pending'),
+    replyBy: later(a.deadlines.replyBy, a.status === 'pending' || a.status === 'accepted'),
+  }));
 }
 
 /** New assignments for the units, reusing the row of a unit that held the case before. */
