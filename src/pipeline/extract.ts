@@ -907,7 +907,7 @@ const KNOWN_DIGIT_FORMS: Readonly<Record<string, string>> = Object.fromEntries(
 );
 // What may stand between two digits of a number someone copies out: up to three spaces, dashes, dots, slashes,
 // underscores or commas (138 - 1234 - 5678, 138/1234/5678), or characters that show nothing.
-const KNOWN_SEP = '(?:[\\s.\\-_/\\u2010-\\u2015\\u00ad\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\uff0d\\uff0e\\uff0f，,、]{0,3})';
+const KNOWN_SEP = `(?:${SEP}|[_/\\uff0d\\uff0e\\uff0f，,、]){0,3}`;
 // Only digits in Arabic or full-width form bound a match: a Chinese word may follow a number (…6666一直没人接).
 const DIGIT_CHAR = '[0-9\\uff10-\\uff19]';
 
