@@ -360,6 +360,12 @@ describe('reporter names hidden from bureaus', () => {
     ['我爸王小明看到他们半夜倒渣', '我爸王**看到他们半夜倒渣'],
     ['我妈叫刘桂兰，刘桂兰也闻到了', '我妈叫刘**，刘**也闻到了'],
     ['我姐姐周丽华在厂里上班，亲眼看到的', '我姐姐周**在厂里上班，亲眼看到的'],
+    // A two-character name before 在 / 说 and a place: the place is where they are, not the name's end.
+    ['我姐姐周丽在厂里上班，亲眼看到的', '我姐姐周*在厂里上班，亲眼看到的'],
+    ['我爸张伟说厂里天天晚上排', '我爸张*说厂里天天晚上排'],
+    ['我妹妹王芳在店里闻到了', '我妹妹王*在店里闻到了'],
+    ['我老公李强在村里看到的', '我老公李*在村里看到的'],
+    ['举报人王强在厂里上班', '举报人王*在厂里上班'],
     // A name the writer marks as their own, and its other mentions (a bureau's reply).
     ['杨晓峰（本人）反映：厂里偷排。已向杨晓峰本人反馈', '杨**（本人）反映：厂里偷排。已向杨**本人反馈'],
     ['杨晓峰（举报人）：厂里偷排', '杨**（举报人）：厂里偷排'],
@@ -460,6 +466,12 @@ describe('reporter names hidden from bureaus', () => {
     '我妈妈是程序员，',
     'This is Huilong Village',
     'Company Name: Hongda Chemical',
+    // A place after a family word stays a place; a household and a street are no names.
+    '我爸在石门村上班',
+    '我姐姐在李家湾小区住',
+    '我爸老王家的厂里上班',
+    '我妈在王府井那边的厂里上班',
+    '我是高和村的，厂子就在村口',
     // 姓名 and a space before what is no name: withheld, unknown, or a table header.
     '姓名 保密',
     '姓名 不详',

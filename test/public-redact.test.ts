@@ -94,6 +94,7 @@ describe('redactForPublic: names', () => {
     ['This is Lucy Chen', `This is ${N}`],
     ['Hi, I am Wang Wei (王伟)', `Hi, I am ${N} (${N})`],
     ['我老公叫罗大勇', `我老公叫${N}`],
+    ['我姐姐周丽在厂里上班', `我姐姐${N}在厂里上班`],
     // Whoever is named on the public page, the one reported too.
     ['被举报人：刘长贵', `被举报人：${N}`],
     ['该厂联系人：黄金山', `该厂联系人：${N}`],

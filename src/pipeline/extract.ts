@@ -619,11 +619,18 @@ const PLACE_END = '[村镇乡屯组桥坪湾庄寨街巷塘冲垅铺圩坝洞嘴
 export const PLACE_WORD = `(?:(?:${PLACE_END}|社区|小区)(?:(?!${HAN})|[的人里边旁那这后前口头上下附小社村组一民群委居])|[家人](?!${HAN}))`;
 
 /**
+ * A word that takes no part in a place name, only in what is said of it: 周丽在厂里上班, 张伟说村里…, 王强去镇上.
+ * After it the place is where someone is or goes, and the two characters before it may still be a name.
+ */
+const NOT_IN_PLACE = '[在说讲也就都和跟又还到去把被向对给让从]';
+/**
  * A person's name in running text, surname first: one or two characters after the surname,
  * stopping before the word that follows (张三反映, 李四说); not an everyday word that starts
- * with a surname (田地, 高度), not a place (石门村, 李家湾小区) and not a name already anonymised (刘某).
+ * with a surname (田地, 高度), not a place (石门村, 李家湾小区; but 周丽 in 周丽在厂里, where 在 ends
+ * the name) and not a name already anonymised (刘某).
  */
-export const PERSON_NAME = `(?!${ANY_SURNAME}${HAN}{0,2}?${PLACE_WORD})(?!${NOT_A_NAME})${ANY_SURNAME}(?!${NOT_FIRST})${HAN}(?:(?!${NOT_NEXT})${HAN})?`;
+export const PERSON_NAME =
+  `(?!${ANY_SURNAME}(?:(?!${NOT_IN_PLACE})${HAN}){0,2}?${PLACE_WORD})(?!${NOT_A_NAME})${ANY_SURNAME}(?!${NOT_FIRST})${HAN}(?:(?!${NOT_NEXT})${HAN})?`;
 /** After 我是 / 我爸爸是: what someone is (程序员, 管理员, 记者, 石匠), not who. */
 const NOT_A_ROLE = `(?!${HAN}{1,2}[员者匠官](?!${HAN}))`;
 
