@@ -360,6 +360,13 @@ describe('reporter names hidden from bureaus', () => {
     ['我爸王小明看到他们半夜倒渣', '我爸王**看到他们半夜倒渣'],
     ['我妈叫刘桂兰，刘桂兰也闻到了', '我妈叫刘**，刘**也闻到了'],
     ['我姐姐周丽华在厂里上班，亲眼看到的', '我姐姐周**在厂里上班，亲眼看到的'],
+    // The one whose family the reporter says they are, and the other mentions of that name.
+    ['我是王小明的老婆，厂子天天排黑水', '我是王**的老婆，厂子天天排黑水'],
+    ['我是王小明的儿子', '我是王**的儿子'],
+    ['我是王伟的儿子，王伟在厂里上班', '我是王*的儿子，王*在厂里上班'],
+    ['本人是王小明他爸', '本人是王**他爸'],
+    ['俺是欧阳娜娜的妈妈，俺想反映', '俺是欧***的妈妈，俺想反映'],
+    ['我是王小明的家属', '我是王**的家属'],
     // A two-character name before 在 / 说 and a place: the place is where they are, not the name's end.
     ['我姐姐周丽在厂里上班，亲眼看到的', '我姐姐周*在厂里上班，亲眼看到的'],
     ['我爸张伟说厂里天天晚上排', '我爸张*说厂里天天晚上排'],
@@ -466,6 +473,18 @@ describe('reporter names hidden from bureaus', () => {
     '我妈妈是程序员，',
     'This is Huilong Village',
     'Company Name: Hongda Chemical',
+    // Whose family the reporter is, when that one is named by title, a place or a household, and who else the reporter is to someone.
+    '我是王厂长的儿子',
+    '我是李医生的女儿',
+    '我是张总的儿子，',
+    '我是王大叔的儿子',
+    '我是马家桥的儿子',
+    '我是老王家的儿子',
+    '我是王家的儿子',
+    '我是王德贵的邻居',
+    '我是王小明的同事',
+    '我是王小明的儿子的同学',
+    '我是王府井那边的',
     // A place after a family word stays a place; a household and a street are no names.
     '我爸在石门村上班',
     '我姐姐在李家湾小区住',

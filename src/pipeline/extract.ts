@@ -649,6 +649,8 @@ const NAME_END = '(?=[，,。.！!？?；;、\\s（(啊呀哈嘛呢]|$)';
  * Bounded, so tried in one pass.
  */
 const TITLE_WORD = '(?:[总工]|厂长|科长|局长|主任|所长|队长|站长|书记|处长|股长|组长|部长|镇长|乡长|村长|区长|主席|经理|干事|专员|警官|同志|支书)';
+/** How people address someone by surname alone (已回访欧阳先生, 王阿姨反映): not the officials' titles, which name the one who answers. */
+const ADDRESS_TITLE = '(?:先生|女士|小姐|阿姨|大爷|大妈|大叔|大婶|大姐|大哥|师傅|老师|同志|老人家)';
 const SPACED_NAME = `${ANY_SURNAME}[ \u3000]{1,2}(?!${NOT_A_VALUE})(?!${NOT_FIRST})(?!${TITLE_WORD}(?!${HAN}))${HAN}(?:(?!${NOT_NEXT})${HAN})?${NAME_END}`;
 const STATED_NAME = `(?:${SPACED_NAME}|${GIVEN_NAME}[${HAN}·]{2}(?:(?![的了说是在也就都和])[${HAN}·]){0,2})`;
 
@@ -727,6 +729,19 @@ const SELF_FAMILY_CALLED = new RegExp(`(${I}的?${FAMILY}(?:叫|名叫|的?名�
 /** After a family member's name, what may follow besides what ends any name: 我儿子王小二在厂里上班, 我老公李大勇说… */
 const FAMILY_NAME_END = '(?=[，,。.！!？?；;、\\s（(啊呀哈嘛呢在说也就都和跟]|亲眼|看到|看见|上班|反映|告诉|$)';
 const SELF_FAMILY = new RegExp(`(${I}的?${FAMILY}(?:就?是)?)${NOT_A_ROLE}(${PERSON_NAME})${FAMILY_NAME_END}`, 'gu');
+/** Family besides FAMILY that a reporter may say they are of someone: 我是王小明的孙子 / 家属. */
+const RELATIVE = `(?:${FAMILY}|孙子|孙女|外孙|外孙女|儿媳|女婿|侄子|侄女|家属|家人)`;
+/** Who a person named by title is (王厂长, 李医生, 张总, 王大叔), not by name: 我是王厂长的儿子 names no one to mask. */
+const TITLED = `(?:${TITLE_WORD}|${ADDRESS_TITLE}|医生|大夫|护士|律师|会计|老板)`;
+/**
+ * 我是王小明的老婆, 我是王伟的儿子，, 本人是王小明他爸: the reporter says whose family they are, and that name points
+ * back to them. Only a family word standing alone after it (not 我是王小明的儿子的同学), never a name by title
+ * (我是王厂长的儿子), nor anyone else the reporter is to someone (我是王德贵的邻居, 我是王小明的同事).
+ */
+const SELF_RELATIVE_OF = new RegExp(
+  `((?:${I}就?是|(?:本人|鄙人)是))(?!${ANY_SURNAME}${HAN}?${TITLED}[的他她])(${PERSON_NAME})(?=[的他她]${RELATIVE}(?:(?!${HAN})|[啊呀哈嘛呢我俺]))`,
+  'gu',
+);
 /** 杨过（本人）反映…, 杨过（举报人） — a name the writer marks as their own. */
 const SELF_MARKED = new RegExp(`(${SENTENCE_START}|[，,：:]\\s?)(${PERSON_NAME})(?=[（(](?:本人|举报人|反映人|投诉人)[）)])`, 'gu');
 /**
@@ -747,8 +762,6 @@ const SELF_SIGNED_DASH = new RegExp(
     `(?=${SIGNED}[ \\t\u3000，,。.]{0,4}(?:${SIGN_DATE})?[\\s。.！!]{0,40}$)`,
   'gu',
 );
-/** How people address someone by surname alone (已回访欧阳先生, 王阿姨反映): not the officials' titles, which name the one who answers. */
-const ADDRESS_TITLE = '(?:先生|女士|小姐|阿姨|大爷|大妈|大叔|大婶|大姐|大哥|师傅|老师|同志|老人家)';
 /**
  * 王先生（举报人）, 李女士(本人), 欧阳先生（举报人）: a surname and a courtesy title the writer marks as the reporter (not
  * 王先生（被举报人）, 张老板（厂长）). The surname is the reporter's, masked before a courtesy title as a known
@@ -842,7 +855,7 @@ export function maskSelfNames(
   }
   const rules = [
     SELF_NAMED, SELF_NAMED_SPACED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_REAL_NAME, SELF_SET_OFF, SELF_DESCRIBED, SELF_OF_PLACE,
-    SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY, SELF_MARKED, SELF_SIGNED_SALUTE, SELF_SIGNED_DASH,
+    SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY, SELF_RELATIVE_OF, SELF_MARKED, SELF_SIGNED_SALUTE, SELF_SIGNED_DASH,
   ];
   for (const rule of rules) {
     out = out.replace(rule, (m: string, label: string, written: string, ...rest: unknown[]) => {
