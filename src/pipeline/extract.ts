@@ -745,8 +745,9 @@ const SELF_RELATIVE_OF = new RegExp(
 /** 杨过（本人）反映…, 杨过（举报人） — a name the writer marks as their own. */
 const SELF_MARKED = new RegExp(`(${SENTENCE_START}|[，,：:]\\s?)(${PERSON_NAME})(?=[（(](?:本人|举报人|反映人|投诉人)[）)])`, 'gu');
 /**
- * How a letter is signed at its end: 此致 敬礼 王小明, 此致敬礼！\n王小明, ……。——王小明, —— 王小明 2026年11月3日, ——\n王小明,
- * ——王小明敬上. After 此致…敬礼, the name standing alone that follows; after a dash that starts a sentence or a
+ * How a letter is signed at its end: 此致 敬礼 王小明, 此致敬礼！\n王小明, 此致\n王小明, ……。——王小明, —— 王小明 2026年11月3日,
+ * ——\n王小明, ——王小明敬上. After 此致 (…敬礼, or 此致 alone, as some write it), the name standing alone that follows
+ * (not an addressee by title: 此致 王局长, nor 此致 区环保局); after a dash that starts a sentence or a
  * line, only a name standing alone at the very end of the text (a date may follow): not ——来自盐下村的反映,
  * ——宏达化工有限公司, 排了——王小明说的, 投诉——万达 (a dash inside a sentence), nor someone by
  * their title (——王厂长, ——李总). All runs of spaces and signs are bounded, and each rule starts at its literal
@@ -756,7 +757,7 @@ const SIGN_GAP = '[\\s，,。.！!：:、]{0,40}';
 const SIGN_DATE = '(?:(?:[0-9０-９]{2,4}|[〇零一二三四五六七八九]{2,4})\\s?年\\s?[0-9０-９一二三四五六七八九十]{1,2}\\s?月(?:\\s?[0-9０-９一二三四五六七八九十]{1,3}\\s?[日号])?|[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2})';
 const SIGN_TITLE = `(?!${ANY_SURNAME}${HAN}?${TITLE_WORD}(?!${HAN}))`;
 const SIGNED = '(?:敬上|谨上)?';
-const SELF_SIGNED_SALUTE = new RegExp(`(此致${SIGN_GAP}敬礼${SIGN_GAP})${SIGN_TITLE}(${PERSON_NAME})(?=${SIGNED}${NAME_END})`, 'gu');
+const SELF_SIGNED_SALUTE = new RegExp(`(此致(?:${SIGN_GAP}敬礼)?${SIGN_GAP})${SIGN_TITLE}(${PERSON_NAME})(?=${SIGNED}${NAME_END})`, 'gu');
 const SELF_SIGNED_DASH = new RegExp(
   `((?:^|(?<=[。！？!?….\\s）)」”"]))(?:[—－─]{1,3}|-{2,3})[ \\t\u3000]{0,20}(?:\\r?\\n[ \\t\u3000]{0,20})?)${SIGN_TITLE}(${PERSON_NAME})` +
     `(?=${SIGNED}[ \\t\u3000，,。.]{0,4}(?:${SIGN_DATE})?[\\s。.！!]{0,40}$)`,
