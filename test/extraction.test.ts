@@ -383,6 +383,11 @@ describe('reporter names hidden from bureaus', () => {
     ['姓名 王小明，电话13912345678', '姓名 王**，电话139****5678'],
     ['姓名\u3000欧阳娜娜', '姓名\u3000欧***'],
     ['姓名\t王小明\n地址 盐下村', '姓名\t王**\n地址 盐下村'],
+    // 姓名 alone on its line and the name on the next, as a form is copied out.
+    ['姓名\n王小明\n电话：13912345678', '姓名\n王**\n电话：139****5678'],
+    ['姓名：\n王小明\n电话：13912345678', '姓名：\n王**\n电话：139****5678'],
+    ['  姓名\r\n\r\n欧阳娜娜\r\n住址：盐下村', '  姓名\r\n\r\n欧***\r\n住址：盐下村'],
+    ['厂子天天排黑水。\n姓名 \n王 小明', '厂子天天排黑水。\n姓名 \n王**'],
     // A surname and a courtesy title marked as the reporter's, and the other mentions of it.
     ['王先生（举报人）反映厂里偷排，王先生家就在旁边', '*先生（举报人）反映厂里偷排，*先生家就在旁边'],
     ['李女士(本人)反映', '*女士(本人)反映'],
@@ -502,6 +507,12 @@ describe('reporter names hidden from bureaus', () => {
     '姓名 成绩 备注',
     '姓名 田亩数 补偿金额',
     '他的姓名 王小明',
+    '姓名\n电话\n地址',
+    '姓名\n成绩\n备注',
+    '姓名\n保密',
+    '他的姓名\n王小明',
+    '姓名\n王家湾村委会',
+    '请提供姓名\n王小明说要保密',
     // A surname and title marked as someone else, or not marked at all.
     '王先生（被举报人）',
     '张老板（厂长）',

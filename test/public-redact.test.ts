@@ -104,6 +104,7 @@ describe('redactForPublic: names', () => {
     ['户主刘某私建', '户主×某私建'],
     // A name after 姓名 and a space, typed with a space inside, a signature, a surname marked as the reporter's.
     ['姓名 王小明，电话13912345678', `姓名 ${N}，电话${P}`],
+    ['姓名\n王小明\n电话13912345678', `姓名\n${N}\n电话${P}`],
     ['我叫王 小明，王小明家就在厂边', `我叫${N}，${N}家就在厂边`],
     ['厂子天天排黑水。此致敬礼！王小明', `厂子天天排黑水。此致敬礼！${N}`],
     ['请尽快处理。此致\n王小明', `请尽快处理。此致\n${N}`],
@@ -144,6 +145,7 @@ describe('redactForPublic: names', () => {
     '表演者姓名、村名',
     '姓名 保密',
     '姓名 电话 地址',
+    '姓名\n电话\n地址',
     '——来自盐下村的反映',
     '此致',
     '此致 区环保局',

@@ -683,11 +683,14 @@ const SELF_NAMED = new RegExp(
 );
 /**
  * 姓名 王小明 — 姓名, a space and a name, as a form is filled in: only a name with a surname standing alone, so
- * not 姓名 保密 / 姓名 不详, nor a table header (姓名 电话 地址, 姓名 成绩 备注, 姓名 田亩数 …). The spaces are bounded.
+ * not 姓名 保密 / 姓名 不详, nor a table header (姓名 电话 地址, 姓名 成绩 备注, 姓名 田亩数 …). Or 姓名 alone on its
+ * line and the name on the next (姓名\n王小明\n电话…; 姓名：\n… is SELF_NAMED's), as a form is copied out. The spaces
+ * and line breaks are bounded.
  */
 const NOT_A_HEADER = '(?:田亩|成绩|成员|任职|关系|金额|项目|程度|方式|时间)';
+const LINE_SPACE = '[ \\t\u3000]{0,4}';
 const SELF_NAMED_SPACED = new RegExp(
-  `((?<![他她它的])姓名[ \\t\u3000]{1,4})(?!${NOT_A_VALUE})(?!${NOT_A_HEADER})(${SPACED_NAME}|${PERSON_NAME}${NAME_END})`,
+  `((?<![他她它的])姓名[ \\t\u3000]{1,4}|(?:^|(?<=\\n))${LINE_SPACE}姓名${LINE_SPACE}\\r?\\n(?:${LINE_SPACE}\\r?\\n)?${LINE_SPACE})(?!${NOT_A_VALUE})(?!${NOT_A_HEADER})(${SPACED_NAME}|${PERSON_NAME}${NAME_END})`,
   'gu',
 );
 /**
