@@ -753,17 +753,32 @@ const SELF_MARKED = new RegExp(`(${SENTENCE_START}|[，,：:]\\s?)(${PERSON_NAME
  * (not an addressee by title: 此致 王局长, nor 此致 区环保局); after a dash that starts a sentence or a
  * line, only a name standing alone at the very end of the text (a date may follow): not ——来自盐下村的反映,
  * ——宏达化工有限公司, 排了——王小明说的, 投诉——万达 (a dash inside a sentence), nor someone by
- * their title (——王厂长, ——李总). All runs of spaces and signs are bounded, and each rule starts at its literal
- * sign, so one pass over the text.
+ * their title (——王厂长, ——李总). A dash inside a sentence signs too when a date ends the line after the name
+ * (…请处理——王小明 2026年5月3日); and a dash that starts a sentence or follows a closing word (…请处理——) when the
+ * signer's address or phone follows (——王小明，住3号楼, 请尽快处理——王小明，电话…), not a dash that sets off
+ * whom the text is about (厂老板——王小明，住在村口——天天偷排). All runs of spaces and signs are bounded, and each
+ * rule starts at its literal sign, so one pass over the text.
  */
 const SIGN_GAP = '[\\s，,。.！!：:、]{0,40}';
 const SIGN_DATE = '(?:(?:[0-9０-９]{2,4}|[〇零一二三四五六七八九]{2,4})\\s?年\\s?[0-9０-９一二三四五六七八九十]{1,2}\\s?月(?:\\s?[0-9０-９一二三四五六七八九十]{1,3}\\s?[日号])?|[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2})';
 const SIGN_TITLE = `(?!${ANY_SURNAME}${HAN}?${TITLE_WORD}(?!${HAN}))`;
 const SIGNED = '(?:敬上|谨上)?';
 const SELF_SIGNED_SALUTE = new RegExp(`(此致(?:${SIGN_GAP}敬礼)?${SIGN_GAP})${SIGN_TITLE}(${PERSON_NAME})(?=${SIGNED}${NAME_END})`, 'gu');
+const SIGN_DASH = '(?:[—－─]{1,3}|-{2,3})[ \\t\u3000]{0,20}(?:\\r?\\n[ \\t\u3000]{0,20})?';
+/** Where a dash may start a signature: the text's or a line's start, or after the end of a sentence or a bracket. */
+const SIGN_AT = '(?:^|(?<=[。！？!?….\\s）)」”"]))';
+/** The words a letter ends with before its signature (请尽快处理——, 谢谢——). */
+const SIGN_CLOSING = '(?<=处理|解决|查处|整改|谢谢|感谢|为盼|是盼)';
 const SELF_SIGNED_DASH = new RegExp(
-  `((?:^|(?<=[。！？!?….\\s）)」”"]))(?:[—－─]{1,3}|-{2,3})[ \\t\u3000]{0,20}(?:\\r?\\n[ \\t\u3000]{0,20})?)${SIGN_TITLE}(${PERSON_NAME})` +
-    `(?=${SIGNED}[ \\t\u3000，,。.]{0,4}(?:${SIGN_DATE})?[\\s。.！!]{0,40}$)`,
+  `(${SIGN_AT}${SIGN_DASH})${SIGN_TITLE}(${PERSON_NAME})(?=${SIGNED}[ \\t\u3000，,。.]{0,4}(?:${SIGN_DATE})?[\\s。.！!]{0,40}$)`,
+  'gu',
+);
+const SELF_SIGNED_DASH_DATED = new RegExp(
+  `(${SIGN_DASH})${SIGN_TITLE}(${PERSON_NAME})(?=${SIGNED}[ \\t\u3000，,。.]{0,4}${SIGN_DATE}[ \\t\u3000。.！!]{0,4}(?:\\r?\\n|$))`,
+  'gu',
+);
+const SELF_SIGNED_DASH_CONTACT = new RegExp(
+  `((?:${SIGN_AT}|${SIGN_CLOSING})${SIGN_DASH})${SIGN_TITLE}(${PERSON_NAME})(?=${SIGNED}[，,、（(][ \\t\u3000]?(?:家住|现住|住在?|住址|电话|手机|联系电话|联系方式))`,
   'gu',
 );
 /**
@@ -860,6 +875,7 @@ export function maskSelfNames(
   const rules = [
     SELF_NAMED, SELF_NAMED_SPACED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_REAL_NAME, SELF_SET_OFF, SELF_DESCRIBED, SELF_OF_PLACE,
     SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY, SELF_RELATIVE_OF, SELF_MARKED, SELF_SIGNED_SALUTE, SELF_SIGNED_DASH,
+    SELF_SIGNED_DASH_DATED, SELF_SIGNED_DASH_CONTACT,
   ];
   for (const rule of rules) {
     out = out.replace(rule, (m: string, label: string, written: string, ...rest: unknown[]) => {
