@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findPhones, maskIdentityInText, maskPhone, maskPhonesInText, replacePhones } from '../src/pipeline/extract.js';
+import { findPhones, maskIdentityInText, maskKnownPhones, maskPhone, maskPhonesInText, replacePhones } from '../src/pipeline/extract.js';
 
 // Phone numbers written in digits other than ASCII and full-width ones (pasted from elsewhere, or typed to keep a
 // number from being found), and mobiles with slashes between their groups: masked as their ASCII forms are.
@@ -74,6 +74,30 @@ describe('phone numbers in the digits of other scripts and forms', () => {
     expect(maskPhonesInText(text)).toBe(text);
     expect(maskIdentityInText(text)).toBe(text);
     expect(findPhones(text)).toEqual([]);
+  });
+});
+
+describe("the reporter's own number in the digits of other scripts and forms", () => {
+  // What only the known number masks: a landline after a unit's word, one without its area code, a mobile spaced out.
+  const known = ['0731-88886666', '+86 138 0000 2222'];
+  it.each([
+    ['学校电话⓪⑦③①-⑧⑧⑧⑧⑥⑥⑥⑥', '学校电话0731****6666'],
+    ['学校电话٠٧٣١-٨٨٨٨٦٦٦٦，找周老师', '学校电话0731****6666，找周老师'],
+    ['家里𝟖𝟖𝟖𝟖𝟔𝟔𝟔𝟔，白天不在', '家里****6666，白天不在'],
+    ['家里⁸⁸⁸⁸⁶⁶⁶⁶', '家里****6666'],
+    ['手机①③⑧ - ⓪⓪⓪⓪ - ②②②②', '手机138****2222'],
+    // Mixed with full-width, spoken and Arabic digits.
+    ['家里８８⑧８六６６۶', '家里****6666'],
+  ])('masks "%s"', (text, masked) => {
+    expect(maskKnownPhones(text, known)).toBe(masked);
+    expect(maskIdentityInText(text, known)).toBe(masked);
+  });
+
+  it('leaves other numbers, and a mark next to the number, as they are', () => {
+    expect(maskIdentityInText('学校电话⓪⑦③①-⑦⑦⑦⑦⑥⑥⑥⑥', known)).toBe('学校电话⓪⑦③①-⑦⑦⑦⑦⑥⑥⑥⑥');
+    expect(maskKnownPhones('罚款①⑧⑧⑧⑧⑥⑥⑥⑥⓪元', known)).toBe('罚款①⑧⑧⑧⑧⑥⑥⑥⑥⓪元');
+    expect(maskKnownPhones('家里①88886666', known)).toBe('家里①****6666');
+    expect(maskKnownPhones('步骤①②③，面积300m²', known)).toBe('步骤①②③，面积300m²');
   });
 });
 

@@ -173,6 +173,11 @@ describe('redactForPublic: names', () => {
     expect(redactForPublic('有事打84 44 66 66找我')).toBe('有事打84 44 66 66找我');
     expect(redactForPublic('有事打84 44 66 66找我', { phones: ['84446666转123'] })).toBe(`有事打${P}找我`);
   });
+
+  it("hides the reporter's own number in the digits of other scripts and forms", () => {
+    expect(redactForPublic('学校电话⓪⑦③①-⑧⑧⑧⑧⑥⑥⑥⑥', { phones: ['0731-88886666'] })).toBe(`学校电话${P}`);
+    expect(redactForPublic('家里٨٨٨٨٦٦٦٦，白天不在', { phones: ['0731-88886666'] })).toBe(`家里${P}，白天不在`);
+  });
 });
 
 describe('redactForPublic: house numbers', () => {

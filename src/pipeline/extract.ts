@@ -320,12 +320,28 @@ function matchSpans(half: string, re: RegExp): PhoneSpan[] {
 function phoneSpans(text: string): PhoneSpan[] {
   const half = halfWidthDigits(text);
   const slashed = SLASH.test(half);
-  const spans = spansIn(half, slashed);
+  return readingOtherDigits(half, (ascii) => spansIn(ascii, slashed));
+}
+
+/** Where a number stands in a text, and the number as written there with ASCII digits. */
+interface NumberSpan {
+  start: number;
+  end: number;
+  raw: string;
+}
+
+/**
+ * What `find` finds in a text with ASCII and full-width digits made ASCII (`half`), and, only when it has digits of
+ * other scripts and forms, in a second pass over a copy with those read as ASCII digits too: the finds that overlap
+ * none of the first pass, at their offsets in `half` (see phoneSpans).
+ */
+function readingOtherDigits<T extends NumberSpan>(half: string, find: (ascii: string) => T[]): T[] {
+  const spans = find(half);
   if (!hasOtherDigit(half)) return spans;
   const read = otherDigitsRead(half);
   return withMore(
     spans,
-    spansIn(read.text, slashed).map((s) => ({ ...s, start: read.origin[s.start]!, end: read.origin[s.end]! })),
+    find(read.text).map((s) => ({ ...s, start: read.origin[s.start]!, end: read.origin[s.end]! })),
   );
 }
 
@@ -338,7 +354,7 @@ function spansIn(half: string, slashed: boolean): PhoneSpan[] {
 }
 
 /** The spans, and those of `more` that overlap none of them, in the order of the text. */
-function withMore(spans: PhoneSpan[], more: readonly PhoneSpan[]): PhoneSpan[] {
+function withMore<T extends NumberSpan>(spans: T[], more: readonly T[]): T[] {
   const added = more.filter((s) => !spans.some((f) => f.start < s.end && s.start < f.end));
   return added.length === 0 ? spans : [...spans, ...added].sort((a, b) => a.start - b.start);
 }
@@ -491,7 +507,7 @@ export function maskPhone(given: string): string {
   return `****${digits.slice(-4)}`;
 }
 
-function replaceSpans(text: string, spans: readonly PhoneSpan[], by: (phone: string) => string): string {
+function replaceSpans(text: string, spans: readonly NumberSpan[], by: (phone: string) => string): string {
   let out = '';
   let last = 0;
   for (const s of spans) {
@@ -941,32 +957,38 @@ export function isPhoneNumber(value: string): boolean {
   return /^[+\d\s().\-]+$/.test(number) && number.replace(/\D/g, '').length >= 5;
 }
 
-// One digit of a known number as it may be written: Arabic, full-width, spoken or formal (幺, 两, 壹 …).
+// One digit of a known number as it may be written in a text whose other digits are read as ASCII ones (see
+// readingOtherDigits): Arabic, spoken or formal (幺, 两, 壹 …).
 const KNOWN_DIGIT_FORMS: Readonly<Record<string, string>> = Object.fromEntries(
-  [...'0123456789'].map((d) => [d, [d, String.fromCharCode(0xff10 + Number(d)), ...Object.keys(SPOKEN_DIGIT).filter((k) => SPOKEN_DIGIT[k] === d)].join('')]),
+  [...'0123456789'].map((d) => [d, [d, ...Object.keys(SPOKEN_DIGIT).filter((k) => SPOKEN_DIGIT[k] === d)].join('')]),
 );
 // What may stand between two digits of a number someone copies out: up to three spaces, dashes, dots, slashes,
-// underscores or commas (138 - 1234 - 5678, 138/1234/5678), or characters that show nothing.
-const KNOWN_SEP = `(?:${SEP}|[_/\\uff0d\\uff0e\\uff0f，,、]){0,3}`;
-// Only digits in Arabic or full-width form bound a match: a Chinese word may follow a number (…6666一直没人接).
-const DIGIT_CHAR = '[0-9\\uff10-\\uff19]';
+// underscores or commas (138 - 1234 - 5678, 138/1234/5678), or characters that show nothing. Full-width dashes and
+// dots are read as ASCII ones already (halfWidthDigits).
+const KNOWN_SEP = `(?:${SEP}|[_/\\uff0f，,、]){0,3}`;
 
 /**
- * The reporter's own numbers (from the contact fields) masked wherever the text gives them, however written and
+ * The reporter's own numbers (from the contact fields) masked wherever the text gives them, however written (in the
+ * digits phoneSpans reads: Arabic, full-width, spoken or formal, and those of other scripts and forms) and
  * whatever stands before them: a reporter's landline after 学校电话 or 办公室电话 is theirs, not a unit's
  * published number, and a landline's number without its area code (家里88886666) is theirs too.
  */
 export function maskKnownPhones(text: string, phones: ReadonlyArray<string | null | undefined>, by: (phone: string) => string = maskPhone): string {
   let out = text;
   for (const phone of phones) {
-    const digits = withoutCountryCode(halfWidthDigits(withoutExtension(phone ?? '')).replace(/\D/g, ''));
+    const digits = phoneDigits(withoutExtension(phone ?? ''));
     const forms = [digits];
     // A landline: its number without the area code (010 and 02x have three digits, the others four).
     if (/^0\d{9,11}$/.test(digits)) forms.push(digits.slice(/^0[12]/.test(digits) ? 3 : 4));
     for (const form of forms) {
       if (form.length < 5) continue;
-      const pattern = [...form].map((d) => `[${KNOWN_DIGIT_FORMS[d]}]`).join(KNOWN_SEP);
-      out = out.replace(new RegExp(`(?<!${DIGIT_CHAR})${pattern}(?!${DIGIT_CHAR})`, 'g'), (m) => by(m));
+      // Only an ASCII digit bounds a match (full-width ones are read as ASCII): a Chinese word may follow a number
+      // (…6666一直没人接), and a digit of another form next to one in ASCII digits is a mark, as in phoneSpans.
+      const pattern = new RegExp(`(?<![0-9])${[...form].map((d) => `[${KNOWN_DIGIT_FORMS[d]}]`).join(KNOWN_SEP)}(?![0-9])`, 'g');
+      const spans = readingOtherDigits(halfWidthDigits(out), (ascii) =>
+        [...ascii.matchAll(pattern)].map((m) => ({ start: m.index, end: m.index + m[0].length, raw: m[0] })),
+      );
+      out = replaceSpans(out, spans, by);
     }
   }
   return out;
