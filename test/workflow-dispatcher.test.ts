@@ -463,11 +463,12 @@ describe.each([
 
     it('masks the name of a reporter merged into a case wherever its bureau, its own reporter and the public read what staff wrote', async () => {
       const survivor = await seedCase(service, clock, { text: '电镀厂偷排（并案姓名测试）', contact: { name: '赵大妈', phone: '13700001111', share: false }, assignments: [{ unit: 'epb', role: 'lead' }] });
-      const dup = await seedCase(service, clock, { text: '那个电镀厂又在偷排了', contact: { name: '上官短语', phone: '13700002222', share: false } });
+      const dup = await seedCase(service, clock, { text: '那个电镀厂又在偷排了', contact: { name: '上官短语', phone: '0773-2812345', share: false } });
       const merged = await json(as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/merge`, { into: survivor.id, reason: '重复举报：上官短语反映的是同一家工厂' }));
       expect(merged.status, JSON.stringify(merged.body)).toBe(200);
       expect((await as(staff.epb).post(`/api/v1/cases/${survivor.id}/accept`)).status).toBe(200);
-      const answer = '已联系上官短语和赵大妈核实，电镀厂已停产整改。';
+      // The merged reporter left a school's number; the answer gives it without its area code, as a unit's number would be.
+      const answer = '已联系上官短语（学校电话2812345）和赵大妈核实，电镀厂已停产整改。';
       expect((await as(staff.epb).post(`/api/v1/cases/${survivor.id}/reply`, { text: answer })).status).toBe(200);
 
       // The case's bureau: the merge's reason and its own answer as it reads them back.
@@ -478,8 +479,9 @@ describe.each([
       expect(JSON.stringify((await json(as(staff.dispatcher).get(`/api/v1/cases/${survivor.id}`))).body)).toContain('上官短语');
       // The case's own reporter and the duplicate's, on their tracking pages.
       const track = async (code: string) => (await (await fetch(`${service.url}/api/v1/track/${code}`)).json()) as any;
-      expect((await track(survivor.trackingCode)).reply.text).toBe('已联系上***和赵**核实，电镀厂已停产整改。');
-      expect((await track(dup.trackingCode)).mergedCase.reply.text).toBe('已联系上***和赵**核实，电镀厂已停产整改。');
+      const shown = '已联系上***（学校电话****2345）和赵**核实，电镀厂已停产整改。';
+      expect((await track(survivor.trackingCode)).reply.text).toBe(shown);
+      expect((await track(dup.trackingCode)).mergedCase.reply.text).toBe(shown);
       // The public list of closed cases.
       const rated = await json(client(service.url, null).post(`/api/v1/track/${survivor.trackingCode}/feedback`, { rating: 'satisfied', solved: true }));
       expect(rated.status, JSON.stringify(rated.body)).toBe(201);
@@ -487,6 +489,7 @@ describe.each([
       expect(page).toContain('电镀厂已停产整改');
       expect(page).not.toContain('上官短语');
       expect(page).not.toContain('赵大妈');
+      expect(page).not.toContain('2812345');
     });
 
     it('undoes a merge made by mistake: the report goes back to triage on its own, its reporter told, both histories saying so', async () => {

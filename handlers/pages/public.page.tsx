@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { currentLead } from '../../db/repositories/assignments.repository.js';
+import { isPhoneNumber } from '../../src/pipeline/extract.js';
 import { reporterNames } from '../../db/repositories/contacts.repository.js';
 import { reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
 import type { Deps } from '../../src/deps.js';
@@ -227,8 +228,10 @@ async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> 
   return rows.map((r) => {
     const contact = contactOf.get(r.id);
     // The names the reporter gave in their text too: a bureau's reply may name them alone (已联系张卫国).
-    const names = [...reporterNames(contact, r), ...(mergedNamesOf.get(r.id) ?? [])];
-    const known = { names, phones: [contact?.phone] };
+    const merged = mergedNamesOf.get(r.id) ?? [];
+    const names = [...reporterNames(contact, r), ...merged];
+    // The merged reporters' numbers are read however written too (学校电话 and the number without its area code).
+    const known = { names, phones: [contact?.phone, ...merged.filter(isPhoneNumber)] };
     const lead = leadOf.get(r.id);
     return {
       receivedAt: r.received_at,
