@@ -177,9 +177,12 @@ export interface DeliveriesTable {
   unit_code: string;
   channel: string;
   status: string;
+  /** Attempts begun, counted before each request goes out. */
   attempts: number;
   last_error: string | null;
   last_attempt_at: string | null;
+  /** When the attempt under way began; null once its outcome is recorded. */
+  attempt_started_at: string | null;
   delivered_at: string | null;
   created_at: string;
 }

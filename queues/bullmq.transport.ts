@@ -281,6 +281,10 @@ export function startBullmqWorkers(
         // A worker killed mid-job loses its lock; another worker takes the job over.
         lockDuration: opts.lockMs ?? 30_000,
         stalledInterval: opts.lockMs ?? 30_000,
+        // Taken over once; a job whose worker dies again fails, and the reconciler re-creates it if the database says
+        // the work is owed. A taken-over run starts with the attempt count of the run cut off: what must not be done
+        // more often than the retry policy allows counts its attempts in the database (bureau deliveries do).
+        maxStalledCount: 1,
       },
     );
     worker.on('failed', (job, err) => {

@@ -1,10 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
-import { writeFileSync } from 'node:fs';
+import http, { type ServerResponse } from 'node:http';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import SQLite from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
+import type { DistrictFile } from '../src/district/district.schema.js';
 import { compiled, freePort, onCleanup, PG_ADMIN_URL, postJson, REDIS_URL, removeQueueKeys, runCli, tempDir, uniquePrefix, waitFor } from './harness.js';
 
 /**
@@ -360,5 +363,96 @@ describe('npm start', () => {
     api.child.kill('SIGTERM');
     worker.child.kill('SIGTERM');
     expect([await api.exited, await worker.exited]).toEqual([0, 0]);
+  });
+});
+
+describe('a worker killed with SIGKILL in the middle of a delivery', () => {
+  it('gives a bureau no more attempts than DISPATCH_ATTEMPTS, counting the attempt the kill cut off', async () => {
+    // epb's server holds its first request unanswered; xinglong's answers 503 twice and holds the third, the last of
+    // the three attempts. The worker is killed while both wait; from then on both servers answer 503.
+    const received: Array<{ path: string; deliveryId: string }> = [];
+    const held: ServerResponse[] = [];
+    let killed = false;
+    const server = http.createServer((req, res) => {
+      let raw = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => (raw += chunk));
+      req.on('end', () => {
+        const body = JSON.parse(raw) as { event: string; deliveryId: string };
+        if (body.event !== 'case.assigned') return void res.writeHead(204).end();
+        const path = req.url ?? '';
+        expect(req.headers['x-intake-delivery']).toBe(body.deliveryId);
+        received.push({ path, deliveryId: body.deliveryId });
+        const nth = received.filter((r) => r.path === path).length;
+        if (!killed && ((path === '/epb' && nth === 1) || (path === '/xinglong' && nth === 3))) held.push(res);
+        else res.writeHead(503).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onCleanup(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const district = JSON.parse(readFileSync(DEFAULT_DISTRICT_PATH, 'utf8')) as DistrictFile;
+    for (const b of district.bureaus) if (b.code === 'epb') b.webhook = { url: `${base}/epb` };
+    for (const j of district.jurisdictions) if (j.code === 'xinglong') j.webhook = { url: `${base}/xinglong` };
+    const districtPath = join(tempDir(), 'district.json');
+    writeFileSync(districtPath, JSON.stringify(district));
+    const env = {
+      ...serviceEnv('sigkill-delivery'),
+      DISTRICT_CONFIG: districtPath,
+      WEBHOOK_SECRET: 'test-webhook-secret-0123456789',
+      DISPATCH_ATTEMPTS: '3',
+      DISPATCH_BACKOFF_MS: '100',
+      // The killed worker's delivery jobs are taken over soon after.
+      JOB_LOCK_MS: '1500',
+    };
+
+    const first = await startProcess(env);
+    await listening(first);
+    const res = await postJson(`${first.url}/api/v1/reports`, { text: '兴隆办事处盐下路边那个电镀厂晚上偷排废水，沟里全是黑水' });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    const requestsTo = (path: string) => received.filter((r) => r.path === path);
+    await waitFor(() => held.length === 2, { what: `both bureaus' servers to hold a request; received ${JSON.stringify(received.map((r) => r.path))}` });
+    killed = true;
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await startProcess(env);
+    await listening(second);
+    const db = openDb(env);
+    type Row = { unit_code: string; status: string; attempts: number; last_error: string | null; attempt_started_at: string | null };
+    const rows = await waitFor(
+      () => {
+        const r = db.prepare('select unit_code, status, attempts, last_error, attempt_started_at from deliveries where case_id = ? order by unit_code').all(id) as Row[];
+        return r.length === 2 && r.every((d) => d.status === 'failed') ? r : null;
+      },
+      { timeoutMs: 30_000, what: 'both deliveries to fail' },
+    );
+    // Give a fourth attempt the time it would take to come.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect({ epb: requestsTo('/epb').length, xinglong: requestsTo('/xinglong').length }).toEqual({ epb: 3, xinglong: 3 });
+    expect(rows).toEqual([
+      { unit_code: 'epb', status: 'failed', attempts: 3, last_error: 'HTTP 503', attempt_started_at: null },
+      { unit_code: 'xinglong', status: 'failed', attempts: 3, last_error: 'attempt 3 got no outcome: its worker stopped during the request', attempt_started_at: null },
+    ]);
+    // Every attempt carries the same delivery id, for the bureau to drop a repeat.
+    for (const path of ['/epb', '/xinglong']) {
+      expect(new Set(requestsTo(path).map((r) => r.deliveryId)).size).toBe(1);
+    }
+    const failures = (db.prepare(`select data from case_events where case_id = ? and kind = 'delivery_failed'`).all(id) as Array<{ data: string }>).map(
+      (e) => JSON.parse(e.data) as Record<string, unknown>,
+    );
+    expect(failures.sort((a, b) => String(a.unit).localeCompare(String(b.unit)))).toEqual([
+      { unit: 'epb', channel: 'webhook', attempts: 3, error: 'HTTP 503' },
+      { unit: 'xinglong', channel: 'webhook', attempts: 3, error: 'attempt 3 got no outcome: its worker stopped during the request' },
+    ]);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
   });
 });

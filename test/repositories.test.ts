@@ -11,7 +11,7 @@ import { insertAssignments, listAssignments } from '../db/repositories/assignmen
 import { caseHandledIn, casesHandledIn, findCase, findCaseByTrackingCode, findCasesByReference, insertCase, listStaleCases, transitionCase } from '../db/repositories/cases.repository.js';
 import { findContact, insertContact } from '../db/repositories/contacts.repository.js';
 import { isUniqueViolation } from '../db/repositories/db-types.js';
-import { findDelivery, insertDeliveries, listStalePendingDeliveries, recordAttempt } from '../db/repositories/deliveries.repository.js';
+import { beginAttempt, endAttempt, findDelivery, insertDeliveries, listStalePendingDeliveries, recordAttempt } from '../db/repositories/deliveries.repository.js';
 import { keepCodeNames } from '../db/repositories/code-names.repository.js';
 import { appendEvents, listEvents } from '../db/repositories/events.repository.js';
 import { findIdempotencyKey, insertIdempotencyKey } from '../db/repositories/idempotency.repository.js';
@@ -249,6 +249,25 @@ describe.each([
     expect(await recordAttempt(db, d.id, { status: 'delivered', error: null, at: '2026-11-02T02:00:05.000Z' })).toBe(true);
     expect(await recordAttempt(db, d.id, { status: 'failed', error: 'late', at: '2026-11-02T02:00:06.000Z' })).toBe(false);
     expect(await findDelivery(db, row.id, 'epb', 'webhook')).toMatchObject({ status: 'delivered', attempts: 1, deliveredAt: '2026-11-02T02:00:05.000Z' });
+  });
+
+  it('counts a delivery attempt as it begins, once, and keeps it counted when it ends', async () => {
+    const row = newCase();
+    await insertCase(db, row);
+    await insertDeliveries(db, [{ id: randomUUID(), caseId: row.id, unitCode: 'epb', channel: 'webhook', at: row.received_at }]);
+    const d = (await findDelivery(db, row.id, 'epb', 'webhook'))!;
+    expect(await beginAttempt(db, d, '2026-11-02T02:00:01.000Z', null)).toBe(true);
+    // A second run that read the delivery before the first began its attempt begins none.
+    expect(await beginAttempt(db, d, '2026-11-02T02:00:01.500Z', null)).toBe(false);
+    expect(await findDelivery(db, row.id, 'epb', 'webhook')).toMatchObject({ status: 'pending', attempts: 1, attemptStartedAt: '2026-11-02T02:00:01.000Z' });
+    expect(await endAttempt(db, d.id, { status: 'pending', error: 'HTTP 503', at: '2026-11-02T02:00:02.000Z' })).toBe(true);
+    // The run after a cut-off attempt notes it as the last error while its own is under way.
+    const again = (await findDelivery(db, row.id, 'epb', 'webhook'))!;
+    expect(await beginAttempt(db, again, '2026-11-02T02:00:03.000Z', 'attempt 1 got no outcome')).toBe(true);
+    expect(await findDelivery(db, row.id, 'epb', 'webhook')).toMatchObject({ attempts: 2, lastError: 'attempt 1 got no outcome', attemptStartedAt: '2026-11-02T02:00:03.000Z' });
+    expect(await endAttempt(db, d.id, { status: 'failed', error: 'HTTP 503', at: '2026-11-02T02:00:04.000Z' })).toBe(true);
+    expect(await findDelivery(db, row.id, 'epb', 'webhook')).toMatchObject({ status: 'failed', attempts: 2, lastError: 'HTTP 503', attemptStartedAt: null });
+    expect(await beginAttempt(db, { id: d.id, attempts: 2 }, '2026-11-02T02:00:05.000Z', null)).toBe(false);
   });
 
   it('finds stale cases and pending deliveries for the reconciler', async () => {

@@ -19,6 +19,7 @@ import * as ratingChatTold from './2026-12-05T190000-rating-chat-told.js';
 import * as codeNames from './2026-12-06T200000-code-names.js';
 import * as intakeCounts from './2026-12-06T210000-intake-counts.js';
 import * as telegramChatMigrations from './2026-12-07T100000-telegram-chat-migrations.js';
+import * as deliveryAttemptStarted from './2026-12-08T100000-delivery-attempt-started.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -45,6 +46,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06T200000-code-names': codeNames,
   '2026-12-06T210000-intake-counts': intakeCounts,
   '2026-12-07T100000-telegram-chat-migrations': telegramChatMigrations,
+  '2026-12-08T100000-delivery-attempt-started': deliveryAttemptStarted,
 };
 
 export const migrationProvider: MigrationProvider = {

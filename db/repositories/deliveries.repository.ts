@@ -12,9 +12,12 @@ export interface Delivery {
   unitCode: string;
   channel: 'webhook';
   status: DeliveryStatus;
+  /** Attempts begun: each is counted before its request goes out. */
   attempts: number;
   lastError: string | null;
   lastAttemptAt: string | null;
+  /** When the attempt under way began; still set on a later run, that attempt was cut off before its outcome was recorded. */
+  attemptStartedAt: string | null;
   deliveredAt: string | null;
   createdAt: string;
 }
@@ -29,6 +32,7 @@ export function toDelivery(row: DeliveryRow): Delivery {
     attempts: Number(row.attempts),
     lastError: row.last_error,
     lastAttemptAt: row.last_attempt_at,
+    attemptStartedAt: row.attempt_started_at,
     deliveredAt: row.delivered_at,
     createdAt: row.created_at,
   };
@@ -70,7 +74,11 @@ export async function listDeliveries(db: Db, caseId: string): Promise<Delivery[]
   return rows.map(toDelivery);
 }
 
-/** Records one attempt's outcome; a delivered or failed delivery stays that way. */
+/**
+ * Records an attempt that ended before any request went out (the unit has no
+ * webhook, no assignment) as one attempt more; a delivered or failed delivery
+ * stays that way.
+ */
 export async function recordAttempt(
   db: Db,
   id: string,
@@ -83,8 +91,57 @@ export async function recordAttempt(
       attempts: eb('attempts', '+', 1),
       last_error: outcome.error,
       last_attempt_at: outcome.at,
+      attempt_started_at: null,
       delivered_at: outcome.status === 'delivered' ? outcome.at : null,
     }))
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Counts an attempt before its request goes out, so one cut off by a killed
+ * worker still counts (`attemptStartedAt` stays set until `endAttempt`).
+ * `note` replaces the last error (an attempt found cut off). False when the
+ * delivery moved since `seen` was read: settled, or an attempt begun by
+ * another run of its job.
+ */
+export async function beginAttempt(db: Db, seen: { id: string; attempts: number }, at: string, note: string | null): Promise<boolean> {
+  const result = await db
+    .updateTable('deliveries')
+    .set((eb) => ({
+      attempts: eb('attempts', '+', 1),
+      last_attempt_at: at,
+      attempt_started_at: at,
+      ...(note === null ? {} : { last_error: note }),
+    }))
+    .where('id', '=', seen.id)
+    .where('status', '=', 'pending')
+    .where('attempts', '=', seen.attempts)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Records the outcome of the attempt under way (counted by `beginAttempt`):
+ * `delivered`, `failed` for good, or `pending` to be tried again. A delivered
+ * or failed delivery stays that way.
+ */
+export async function endAttempt(
+  db: Db,
+  id: string,
+  outcome: { status: 'pending' | 'delivered' | 'failed'; error: string | null; at: string },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('deliveries')
+    .set({
+      status: outcome.status,
+      last_error: outcome.error,
+      last_attempt_at: outcome.at,
+      attempt_started_at: null,
+      delivered_at: outcome.status === 'delivered' ? outcome.at : null,
+    })
     .where('id', '=', id)
     .where('status', '=', 'pending')
     .executeTakeFirst();
@@ -95,7 +152,7 @@ export async function recordAttempt(
 export async function withdrawDelivery(db: Db, id: string, at: string): Promise<boolean> {
   const result = await db
     .updateTable('deliveries')
-    .set({ status: 'withdrawn', last_error: null, last_attempt_at: at })
+    .set({ status: 'withdrawn', last_error: null, last_attempt_at: at, attempt_started_at: null })
     .where('id', '=', id)
     .where('status', '=', 'pending')
     .executeTakeFirst();
@@ -105,7 +162,7 @@ export async function withdrawDelivery(db: Db, id: string, at: string): Promise<
 /** A withdrawn delivery goes out after all: the unit was given the case again. */
 export async function renewWithdrawnDeliveries(db: Db, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db.updateTable('deliveries').set({ status: 'pending', attempts: 0, last_error: null }).where('id', 'in', [...ids]).where('status', '=', 'withdrawn').execute();
+  await db.updateTable('deliveries').set({ status: 'pending', attempts: 0, last_error: null, attempt_started_at: null }).where('id', 'in', [...ids]).where('status', '=', 'withdrawn').execute();
 }
 
 export async function listStalePendingDeliveries(

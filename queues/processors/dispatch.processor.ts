@@ -3,7 +3,7 @@ import { currentLead, HOLDING_STATUSES, listAssignments } from '../../db/reposit
 import { findCase } from '../../db/repositories/cases.repository.js';
 import { caseReference } from '../../src/domain/case.js';
 import { findContact, namesHiddenFromBureau, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
-import { findDelivery, recordAttempt, withdrawDelivery } from '../../db/repositories/deliveries.repository.js';
+import { beginAttempt, endAttempt, findDelivery, recordAttempt, withdrawDelivery } from '../../db/repositories/deliveries.repository.js';
 import { PostgresAdapter } from 'kysely';
 import type { Trx } from '../../db/repositories/db-types.js';
 import { appendEvents, listEvents } from '../../db/repositories/events.repository.js';
@@ -19,6 +19,13 @@ import { postSignedWebhook, WebhookError } from './webhook.js';
  * HMAC-SHA256. Retried with exponential backoff; when the last attempt
  * fails, or the bureau's server rejects the request for good, the failure is
  * recorded on the case and in the deliveries table for a person to see.
+ *
+ * The attempts are counted in the database before each request goes out, not
+ * by the queue: a worker killed during a request leaves the job to be run
+ * again without that attempt counted (BullMQ's stalled-job recovery, or the
+ * reconciler's fresh job), and the bureau would get one more than
+ * DISPATCH_ATTEMPTS. The run that finds an attempt begun and never ended
+ * counts it as failed, and fails the delivery when it was the last.
  */
 
 export function createDispatchProcessor(deps: ProcessorDeps) {
@@ -35,30 +42,22 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
     const secret = target?.secret ?? deps.webhookSecret;
     if (!c) return 'skipped: no such case';
 
-    const fail = async (message: string, final: boolean): Promise<never> => {
+    /** Fails the delivery for good, `settle` writing its row: recorded on the case (`delivery_failed`) for a person to see. */
+    const failForGood = async (message: string, attempts: number, settle: (trx: Trx, at: string) => Promise<boolean>): Promise<never> => {
       const at = deps.clock.now().toISOString();
-      if (final) {
-        await deps.transactions.run(async (trx) => {
-          const recorded = await recordAttempt(trx, delivery.id, { status: 'failed', error: message, at });
-          if (recorded) {
-            await appendEvents(trx, [
-              { caseId, at, kind: 'delivery_failed', data: { unit, channel, attempts: delivery.attempts + 1, error: message } },
-            ]);
-          }
-        });
-        deps.logger.error({ caseId, unit, jobId: ctx.jobId, err: message }, 'bureau delivery failed for good');
-        throw new PermanentJobError(message);
-      }
-      await deps.db
-        .updateTable('deliveries')
-        .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: message, last_attempt_at: at }))
-        .where('id', '=', delivery.id)
-        .where('status', '=', 'pending')
-        .execute();
-      throw new Error(message);
+      await deps.transactions.run(async (trx) => {
+        if (await settle(trx, at)) {
+          await appendEvents(trx, [{ caseId, at, kind: 'delivery_failed', data: { unit, channel, attempts, error: message } }]);
+        }
+      });
+      deps.logger.error({ caseId, unit, jobId: ctx.jobId, err: message }, 'bureau delivery failed for good');
+      throw new PermanentJobError(message);
     };
+    // Nothing was sent: the attempt is counted as it ends.
+    const failUnsent = (message: string) =>
+      failForGood(message, delivery.attempts + 1, (trx, at) => recordAttempt(trx, delivery.id, { status: 'failed', error: message, at }));
 
-    if (!target || !secret) return fail(`bureau ${unit} has no signed webhook configured`, true);
+    if (!target || !secret) return failUnsent(`bureau ${unit} has no signed webhook configured`);
 
     // Independent reads, side by side: one round trip's wait instead of three.
     const [assignments, contact, photos] = await Promise.all([
@@ -67,12 +66,19 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
       listAttachments(deps.db, caseId),
     ]);
     const mine = assignments.find((a) => a.unitCode === unit);
-    if (!mine) return fail(`case has no assignment for ${unit}`, true);
+    if (!mine) return failUnsent(`case has no assignment for ${unit}`);
     // Taken from the unit (or returned by it) before its server took the case — a retry after its server was down,
     // a job that waited in the queue: the reporter's words no longer go to it. Given back, the delivery is renewed.
     if (!HOLDING_STATUSES.includes(mine.status)) {
       await withdrawDelivery(deps.db, delivery.id, deps.clock.now().toISOString());
       return `skipped: ${unit} no longer holds the case (${mine.status})`;
+    }
+
+    // An attempt begun and never ended: its worker was killed (or lost the job) during the request. It counts as failed.
+    const cutOff = delivery.attemptStartedAt === null ? null : `attempt ${delivery.attempts} got no outcome: its worker stopped during the request`;
+    if (delivery.attempts >= ctx.maxAttempts) {
+      const message = cutOff ?? delivery.lastError ?? 'no attempts left';
+      return failForGood(message, delivery.attempts, (trx, at) => endAttempt(trx, delivery.id, { status: 'failed', error: message, at }));
     }
 
     // The reporter's name (unless shared) and phone numbers are masked wherever their own words go.
@@ -110,18 +116,29 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
       caseUrl: `${deps.publicUrl}/inbox/cases/${c.id}`,
       sentAt: deps.clock.now().toISOString(),
     });
+    const attempt = delivery.attempts + 1;
+    // Counted, and committed, before the request goes out (group-committed with other jobs' writes). Another run of
+    // the job began one meanwhile (a worker thought dead still running), or the delivery was settled: this run sends
+    // nothing, and the next finds out which.
+    const begun = await deps.transactions.run((trx) => beginAttempt(trx, delivery, deps.clock.now().toISOString(), cutOff));
+    if (!begun) {
+      throw new Error(`the delivery changed before attempt ${attempt} began`);
+    }
     try {
       await postSignedWebhook(deps.fetch, { url: target.url, secret, deliveryId: delivery.id }, body);
     } catch (err) {
-      if (!(err instanceof WebhookError)) throw err;
-      return fail(err.message, !err.retryable || ctx.attempt >= ctx.maxAttempts);
+      const message = (err as Error).message;
+      const final = (err instanceof WebhookError && !err.retryable) || attempt >= ctx.maxAttempts || ctx.attempt >= ctx.maxAttempts;
+      if (final) return failForGood(message, attempt, (trx, at) => endAttempt(trx, delivery.id, { status: 'failed', error: message, at }));
+      await endAttempt(deps.db, delivery.id, { status: 'pending', error: message, at: deps.clock.now().toISOString() });
+      throw err;
     }
     const at = deps.clock.now().toISOString();
     // Group-committed with other jobs' writes: one commit for many deliveries.
     await deps.transactions.run(async (trx) => {
-      const recorded = await recordAttempt(trx, delivery.id, { status: 'delivered', error: null, at });
+      const recorded = await endAttempt(trx, delivery.id, { status: 'delivered', error: null, at });
       if (!recorded) return;
-      await appendEvents(trx, [{ caseId, at, kind: 'delivered', data: { unit, channel, attempts: delivery.attempts + 1 } }]);
+      await appendEvents(trx, [{ caseId, at, kind: 'delivered', data: { unit, channel, attempts: attempt } }]);
       await tellIfReleasedMeanwhile(trx, caseId, unit, deps.clock.now());
     });
     return `delivered to ${unit}`;
