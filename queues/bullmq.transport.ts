@@ -247,7 +247,10 @@ export function startBullmqWorkers(
       async (job: Job) => {
         const ctx: JobContext = {
           jobId: job.id ?? '',
-          attempt: job.attemptsMade + 1,
+          // A run cut off by a killed worker (the job taken over once its lock expired) counts as an attempt:
+          // BullMQ's attemptsMade leaves it out, the runs started include it. A notice to a unit, a group post,
+          // gets no more than its attempts however often a worker dies during one.
+          attempt: Math.max(job.attemptsMade + 1, job.attemptsStarted),
           maxAttempts: job.opts.attempts ?? 1,
         };
         const log = opts.logger.child(jobLogFields(name, job.id, job.data));
@@ -269,7 +272,8 @@ export function startBullmqWorkers(
             { attempt: ctx.attempt, maxAttempts: ctx.maxAttempts, final, ms: Math.round(s * 10_000) / 10, err: (err as Error).message },
             final ? 'job failed for good' : 'job failed, will retry',
           );
-          const rethrown = err instanceof PermanentJobError ? new UnrecoverableError(err.message) : err;
+          // Final by the count above, which BullMQ's may be behind: BullMQ must not run it again either.
+          const rethrown = final && !(err instanceof UnrecoverableError) ? new UnrecoverableError((err as Error).message) : err;
           if (rethrown instanceof Error) thrown.add(rethrown);
           throw rethrown;
         }
@@ -281,9 +285,9 @@ export function startBullmqWorkers(
         // A worker killed mid-job loses its lock; another worker takes the job over.
         lockDuration: opts.lockMs ?? 30_000,
         stalledInterval: opts.lockMs ?? 30_000,
-        // Taken over once; a job whose worker dies again fails, and the reconciler re-creates it if the database says
-        // the work is owed. A taken-over run starts with the attempt count of the run cut off: what must not be done
-        // more often than the retry policy allows counts its attempts in the database (bureau deliveries do).
+        // Taken over once; a job whose worker dies again fails, and the reconciler re-creates it with a fresh set of
+        // attempts if the database says the work is owed. Bureau deliveries count their attempts in the database,
+        // so a re-created delivery job goes on from the count it had.
         maxStalledCount: 1,
       },
     );
