@@ -1244,3 +1244,69 @@ describe('drafts of the desk case page', () => {
     await context.close();
   });
 });
+
+describe('drafts of the extension requests', () => {
+  const drafts = (page: Page) =>
+    page.evaluate(
+      "Object.fromEntries(Object.keys(localStorage).filter((k) => k.startsWith('draft:')).map((k) => [k, JSON.parse(localStorage.getItem(k))]))",
+    ) as Promise<Record<string, { fields: Record<string, string> }>>;
+  const statusOf = async (id: string) => (await web.service.deps.db.selectFrom('extension_requests').select('status').where('id', '=', id).executeTakeFirst())?.status;
+
+  it('puts back a refusal note typed on the desk past the end of the session, there and on the case page, and forgets it once the request is refused', async () => {
+    const asking = await seedCase(web.service, web.clock, { text: '养殖场粪水直排（延期草稿测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const { id: requestId } = await requestExtension(web.service.deps, epbClerk(), asking.id, { workingDays: 4, reason: '等待水样检测结果' });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher');
+    const note = `检测机构已承诺三个工作日内出具报告，${'期限内可以完成。'.repeat(10)}`;
+    await page.fill(`#refuse-${requestId}-note`, note);
+    const started = web.clock.now().toISOString();
+    try {
+      // The session ends while the dispatcher types: the refusal lands on the sign-in page, not carried out.
+      web.clock.set(new Date(Date.parse(started) + SESSION_IDLE_MS + 60_000).toISOString());
+      await Promise.all([page.waitForNavigation(), page.click(`form[action$="/extensions/${requestId}/refuse"] button`)]);
+      expect(new URL(page.url()).pathname).toBe('/signin');
+      expect(await page.locator('[data-drafts-kept]').isVisible()).toBe(true);
+      expect(await statusOf(requestId)).toBe('pending');
+
+      await page.fill('#username', 'dispatcher');
+      await page.fill('#password', PASSWORD);
+      await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+      expect(new URL(page.url()).pathname).toBe('/desk');
+      const item = `li[data-extension="${requestId}"]`;
+      expect(await page.inputValue(`${item} #refuse-${requestId}-note`)).toBe(note);
+      expect(await page.locator(`${item} [data-draft-restored]`).textContent()).toBe('已恢复您在本浏览器中填写但尚未提交的内容，请核对后提交。');
+      expect(await page.locator(`${item} [data-draft-restored]`).isVisible()).toBe(true);
+
+      // The case page shows the same request's form: the note is there too, and sent from there it refuses the request.
+      await page.goto(`${base}/desk/cases/${asking.id}`);
+      expect(await page.inputValue(`#refuse-${requestId}-note`)).toBe(note);
+      await Promise.all([page.waitForNavigation(), page.click(`form[action$="/extensions/${requestId}/refuse"] button`)]);
+      expect(await page.textContent('#done')).toBe('已驳回延期申请。');
+      await page.waitForFunction("!location.search.includes('done')");
+      expect(await statusOf(requestId)).toBe('refused');
+      expect(Object.keys(await drafts(page)).filter((k) => k.includes(requestId))).toEqual([]);
+      const refused = await web.service.deps.db.selectFrom('case_events').selectAll().where('case_id', '=', asking.id).execute();
+      expect(JSON.stringify(refused)).toContain('检测机构已承诺三个工作日内出具报告');
+    } finally {
+      web.clock.set(started);
+    }
+    await context.close();
+  });
+
+  it('forgets a refusal note of a request approved instead', async () => {
+    const asking = await seedCase(web.service, web.clock, { text: '砖厂烟尘（延期批准草稿测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const { id: requestId } = await requestExtension(web.service.deps, epbClerk(), asking.id, { workingDays: 2, reason: '需要联合执法' });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher');
+    await page.fill(`#refuse-${requestId}-note`, '理由不充分');
+    expect(Object.keys(await drafts(page)).filter((k) => k.endsWith(`/desk/extensions/${requestId}/refuse`))).toHaveLength(1);
+    await Promise.all([page.waitForNavigation(), page.click(`form[action$="/extensions/${requestId}/approve"] button`)]);
+    expect(await page.textContent('#done')).toBe('已批准延期。');
+    await page.waitForFunction("!location.search.includes('done')");
+    expect(await statusOf(requestId)).toBe('approved');
+    expect(Object.keys(await drafts(page)).filter((k) => k.includes(requestId))).toEqual([]);
+    await context.close();
+  });
+});

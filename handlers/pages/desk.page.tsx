@@ -103,6 +103,27 @@ const DONE: Record<Lang, Record<string, string>> = {
 /** The form a notice of `DONE` comes from, where its name differs: the route form routes, re-routes or finds nothing to change. */
 const DONE_FORM: Record<string, string> = { reroute: 'route', unchanged: 'route' };
 
+/**
+ * The `?done=` of a page: its notice, and the draft (staff.js) of the form the server accepted, if the page can
+ * name it. An extension request's decision names the request (`refuse-<id>`, `approve-<id>`): its refusal note,
+ * kept under the request's own form on the desk's list and on the case page alike, is dropped once the request is
+ * decided either way.
+ */
+function doneOf(c: Context<AppEnv>, lang: Lang, caseForm?: (name: string) => string): { text: string | undefined; draft: string | null } {
+  const done = c.req.query('done') ?? '';
+  const cut = done.indexOf('-');
+  const name = cut < 0 ? done : done.slice(0, cut);
+  const text = DONE[lang][name];
+  if (!text) return { text, draft: null };
+  if (name === 'approve' || name === 'refuse') return { text, draft: cut < 0 ? null : refuseAction(done.slice(cut + 1)) };
+  return { text, draft: caseForm && cut < 0 ? caseForm(DONE_FORM[name] ?? name) : null };
+}
+
+/** Where an extension request's refusal is posted, which is also the key of its note's draft. */
+function refuseAction(id: string): string {
+  return `/desk/extensions/${id}/refuse`;
+}
+
 interface Suggestion {
   code: string;
   confidence: number;
@@ -341,11 +362,11 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
     read.length > LIST_LENGTH ? <p class="hint">{zh ? `只列出前 ${LIST_LENGTH} 件（${order}），其余的处理后依次显示。` : `The first ${LIST_LENGTH} are listed (${order}); the others follow as these are dealt with.`}</p> : null;
   const assignments = await listAssignmentsFor(deps.db, triage.map((r) => r.case.id));
   const title = zh ? '调度台' : 'Dispatch desk';
-  const done = DONE[p.lang][c.req.query('done') ?? ''];
+  const { text: done, draft: doneDraft } = doneOf(c, p.lang);
   return renderPage(
     c,
     title,
-    <section>
+    <section {...draftDone(doneDraft)}>
       <h1>{title}</h1>
       <DoneNotice text={done} />
       <form method="get" action="/desk/find" class="find" role="search">
@@ -504,17 +525,20 @@ function ExtensionForms({ id, lang, csrf, problem, fromDesk = false }: { id: str
         {back}
         <button type="submit">{zh ? '批准' : 'Approve'}</button>
       </form>
-      <form method="post" action={`/desk/extensions/${id}/refuse`}>
-        <CsrfField token={csrf} />
-        {back}
-        <FormNotice problem={problem} form={form} />
-        <label for={`${form}-note`}>{zh ? '驳回理由' : 'Why refused'}</label>
-        <input id={`${form}-note`} name="note" type="text" maxlength={2000} required value={kept(problem, form, 'note')} {...invalidAttrs(problem, form, 'note')} />
-        <FieldProblem problem={problem} form={form} name="note" />
-        <button type="submit" class="secondary">
-          {zh ? '驳回' : 'Refuse'}
-        </button>
-      </form>
+      <div>
+        <DraftNotices zh={zh} />
+        <form method="post" action={refuseAction(id)} data-draft>
+          <CsrfField token={csrf} />
+          {back}
+          <FormNotice problem={problem} form={form} />
+          <label for={`${form}-note`}>{zh ? '驳回理由' : 'Why refused'}</label>
+          <input id={`${form}-note`} name="note" type="text" maxlength={2000} required value={kept(problem, form, 'note')} {...invalidAttrs(problem, form, 'note')} />
+          <FieldProblem problem={problem} form={form} name="note" />
+          <button type="submit" class="secondary">
+            {zh ? '驳回' : 'Refuse'}
+          </button>
+        </form>
+      </div>
     </div>
   );
 }
@@ -581,8 +605,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
   const failedSends = await countFailedSends(deps.db, id);
   // The units that can be released: co-handlers and the local office (the lead changes by re-routing, never by release).
   const openUnits = view.assignments.filter((a) => a.round === view.round && a.role !== 'lead' && (a.status === 'pending' || a.status === 'accepted' || a.status === 'returned'));
-  const doneName = c.req.query('done') ?? '';
-  const done = DONE[p.lang][doneName];
+  const { text: done, draft: doneDraft } = doneOf(c, p.lang, action);
   const currentLead = currentAssignmentOf(view.assignments, (a) => a.role === 'lead', view.round)?.bureau.code ?? '';
   const plan = routeFormPlan(district, view);
   const currentCo = plan.currentCo;
@@ -599,7 +622,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
   return renderPage(
     c,
     title,
-    <article {...draftDone(done ? action(DONE_FORM[doneName] ?? doneName) : null)}>
+    <article {...draftDone(doneDraft)}>
       <CasePageHead back={{ href: '/desk', label: zh ? '返回调度台' : 'Back to the desk' }} title={title} done={done} problem={problem} />
       <CaseFacts view={view} lang={p.lang} timeZone={p.timeZone} district={district} now={now} />
       <h2>{zh ? '举报内容' : 'The report'}</h2>
@@ -1146,6 +1169,7 @@ export function deskPages() {
     'approve',
     async (c) => {
       await approveExtension(c.get('deps'), c.get('principal')!, c.req.param('id')!, {});
+      return `approve-${c.req.param('id')!}`;
     },
     caseOfExtension,
   );
@@ -1167,7 +1191,8 @@ export function deskPages() {
       if (postedFromDesk(c, form) && Object.keys(problem.fields).length > 0 && (await extensionPending(c, id))) return deskPage(c, problem, problemStatus(err));
       return deskCasePage(c, await caseOfExtension(c), problem, problemStatus(err));
     }
-    return c.redirect(postedFromDesk(c, form) ? '/desk?done=refuse' : `/desk/cases/${await caseOfExtension(c)}?done=refuse`, 303);
+    const done = `refuse-${id}`;
+    return c.redirect(postedFromDesk(c, form) ? `/desk?done=${done}` : `/desk/cases/${await caseOfExtension(c)}?done=${done}`, 303);
   });
 
   return router;
