@@ -430,6 +430,131 @@ describe('operator console', () => {
     await context.close();
   });
 
+  it('puts back the corrections typed on the review page past the end of the session once the call is analysed again, and forgets them once it is entered', async () => {
+    const drafts = (page: Page) =>
+      page.evaluate(
+        "Object.fromEntries(Object.keys(localStorage).filter((k) => k.startsWith('draft:')).map((k) => [k, JSON.parse(localStorage.getItem(k))]))",
+      ) as Promise<Record<string, { fields: Record<string, string> }>>;
+    const reviewDrafts = async (page: Page) => Object.entries(await drafts(page)).filter(([k]) => k.includes('/console/submit#'));
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator');
+    await page.fill('#transcript-callId', 'CALL-REVIEW-DRAFT-1');
+    await page.fill('#transcript', TRANSCRIPT);
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+    expect(await page.textContent('h1')).toBe('核对来电');
+    // The proposal's text, left as it is, makes no draft; changing a choice alone neither.
+    await page.selectOption('#jurisdiction', '');
+    expect(await reviewDrafts(page)).toEqual([]);
+    const corrected = `${await page.inputValue('#text')}（坐席补充：来电人称该厂每晚十点后偷排，已持续一个月。）`;
+    await page.fill('#text', corrected);
+    const kept = await reviewDrafts(page);
+    expect(kept.map(([, d]) => d.fields.text)).toEqual([corrected]);
+    // The call's transcript the form carries along is no typing: not kept again in the review's draft.
+    expect(Object.keys(kept[0]![1].fields)).toEqual(['text']);
+
+    const started = web.clock.now().toISOString();
+    try {
+      web.clock.set(new Date(Date.parse(started) + SESSION_IDLE_MS + 60_000).toISOString());
+      await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
+      expect(new URL(page.url()).pathname).toBe('/signin');
+      expect(await page.locator('[data-drafts-kept]').isVisible()).toBe(true);
+      await page.fill('#username', 'operator');
+      await page.fill('#password', PASSWORD);
+      await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+      expect(new URL(page.url()).pathname).toBe('/console');
+      // The start form has the transcript back, and the page says the review's corrections wait for the call to be analysed.
+      expect(await page.inputValue('#transcript')).toBe(TRANSCRIPT);
+      expect(await page.textContent('#review-kept')).toBe('您核对来电时填写的修改已保存在本浏览器中：请核对下方的来电内容，点击“分析”，核对页面将恢复这些修改。');
+      expect(await page.locator('#review-kept').isVisible()).toBe(true);
+      expect(await page.locator('#review-kept-file').isVisible()).toBe(false);
+      expect(await web.service.deps.db.selectFrom('hotline_calls').select('id').where('call_id', '=', 'CALL-REVIEW-DRAFT-1').execute()).toEqual([]);
+
+      await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+      expect(await page.inputValue('#text')).toBe(corrected);
+      expect(await page.locator('#review-form').locator('xpath=..').locator('[data-draft-restored]').isVisible()).toBe(true);
+      await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
+      const code = await page.getAttribute('#result .big-code', 'data-code');
+      expect((await findCaseByTrackingCode(web.service.deps.db, code!))?.text).toContain('已持续一个月');
+      expect(await drafts(page)).toEqual({});
+    } finally {
+      web.clock.set(started);
+    }
+    await context.close();
+  });
+
+  it('asks for an uploaded transcript file again to put back the review corrections kept past the end of the session', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator');
+    const file = { name: 'call.txt', mimeType: 'text/plain', buffer: Buffer.from(`${TRANSCRIPT}\n[00:01:10] 来电人：上传文件草稿测试。`, 'utf8') };
+    await page.setInputFiles('#transcriptFile', file);
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+    const corrected = `${await page.inputValue('#text')}（现场有刺鼻气味）`;
+    await page.fill('#text', corrected);
+    const started = web.clock.now().toISOString();
+    try {
+      web.clock.set(new Date(Date.parse(started) + SESSION_IDLE_MS + 60_000).toISOString());
+      // "Analyse again" posts the review too: it lands on the sign-in page all the same.
+      await Promise.all([page.waitForNavigation(), page.click('#review-form button[name=reanalyse]')]);
+      expect(new URL(page.url()).pathname).toBe('/signin');
+      await page.fill('#username', 'operator');
+      await page.fill('#password', PASSWORD);
+      await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+      expect(new URL(page.url()).pathname).toBe('/console');
+      expect(await page.inputValue('#transcript')).toBe('');
+      expect(await page.locator('#review-kept').isVisible()).toBe(false);
+      expect(await page.textContent('#review-kept-file')).toBe('您核对来电时填写的修改已保存在本浏览器中，但上传的录音文件无法随草稿保留：请重新选择该文件并点击“分析”，核对页面将恢复这些修改。');
+      expect(await page.locator('#review-kept-file').isVisible()).toBe(true);
+      // In English too.
+      await page.goto(`${base}/console?after=review&lang=en`);
+      expect(await page.textContent('#review-kept-file')).toBe(
+        'What you typed while reviewing the call is kept in this browser, but the uploaded transcript file cannot be kept with it: choose the file again and analyse it, and the review page will put it back.',
+      );
+      expect(await page.locator('#review-kept-file').isVisible()).toBe(true);
+
+      await page.goto(`${base}/console`);
+      // Shown only on the way back from a review: the start page at other times says nothing of it.
+      expect(await page.locator('#review-kept-file').count()).toBe(0);
+      await page.setInputFiles('#transcriptFile', file);
+      await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+      expect(await page.inputValue('#text')).toBe(corrected);
+    } finally {
+      web.clock.set(started);
+    }
+    await context.close();
+  });
+
+  it('keeps the texts of a split call typed past the end of the session until the call is split again', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator');
+    const transcript = `${TRANSCRIPT}\n[00:01:20] 来电人：还有，村口的垃圾堆天天有人焚烧，烟很大。`;
+    await page.fill('#transcript', transcript);
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+    await Promise.all([page.waitForNavigation(), page.click('#split')]);
+    const second = '村口垃圾堆每天傍晚有人焚烧，浓烟进屋（拆分草稿测试）。';
+    await page.fill('#p2-text', second);
+    const started = web.clock.now().toISOString();
+    try {
+      web.clock.set(new Date(Date.parse(started) + SESSION_IDLE_MS + 60_000).toISOString());
+      await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
+      await page.fill('#username', 'operator');
+      await page.fill('#password', PASSWORD);
+      await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+      expect(await page.locator('#review-kept').isVisible()).toBe(true);
+      await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+      // Analysed again, the call is whole: a choice changed there does not drop the second part's text kept.
+      await page.selectOption('#jurisdiction', '');
+      await Promise.all([page.waitForNavigation(), page.click('#split')]);
+      expect(await page.inputValue('#p2-text')).toBe(second);
+      expect(await page.locator('#review-form').locator('xpath=..').locator('[data-draft-restored]').isVisible()).toBe(true);
+    } finally {
+      web.clock.set(started);
+    }
+    await context.close();
+  });
+
   it('refuses the console to a bureau clerk', async () => {
     const client = formClient(base, fromNewAddress());
     await client.signIn('epb');

@@ -297,15 +297,53 @@ async function startPage(c: Context<AppEnv>, errors: Errors = {}, values: Partia
     title,
     <section>
       <h1>{title}</h1>
+      {/* Back from a review whose session had ended (GET /console/review): what was typed there waits in the browser. */}
+      {c.req.query('after') === 'review' ? <ReviewKept zh={p.lang === 'zh'} /> : null}
       <StartForms c={c} errors={errors} values={values} mode={mode} />
     </section>,
     { status, address: '/console' },
   );
 }
 
+/**
+ * The name of a call's review draft (staff.js): the call's transcript as a
+ * digest, so that the corrections are put back on the review of this call
+ * only, whatever call id and time the start form gives it when it is
+ * analysed again; and whether the transcript came from a file, which the
+ * start page then asks for again (a draft cannot keep a file).
+ */
+async function reviewDraftName(state: ReviewState): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${state.call.mode}\n${state.call.transcript}`)));
+  const hex = Array.from(digest.subarray(0, 12), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${state.call.fromFile ? 'file' : 'typed'}-${hex}`;
+}
+
+/**
+ * Shown by the script on the start page reached after signing in again from a review page, when that review's
+ * corrections are kept: they come back once the call is analysed again, which for an uploaded transcript takes
+ * the file chosen again.
+ */
+function ReviewKept({ zh }: { zh: boolean }) {
+  return (
+    <>
+      <p class="notice" data-draft-waiting="/console/submit#typed-" hidden role="status" id="review-kept">
+        {zh
+          ? '您核对来电时填写的修改已保存在本浏览器中：请核对下方的来电内容，点击“分析”，核对页面将恢复这些修改。'
+          : 'What you typed while reviewing the call is kept in this browser: check the call below and analyse it, and the review page will put it back.'}
+      </p>
+      <p class="notice" data-draft-waiting="/console/submit#file-" hidden role="status" id="review-kept-file">
+        {zh
+          ? '您核对来电时填写的修改已保存在本浏览器中，但上传的录音文件无法随草稿保留：请重新选择该文件并点击“分析”，核对页面将恢复这些修改。'
+          : 'What you typed while reviewing the call is kept in this browser, but the uploaded transcript file cannot be kept with it: choose the file again and analyse it, and the review page will put it back.'}
+      </p>
+    </>
+  );
+}
+
 /** What the review form carries back: the call, the operator's values and what the machine proposed. */
 interface ReviewState {
-  call: CallFields & { startedAtIso: string; mode: 'transcript' | 'plain' };
+  /** `fromFile`: the transcript was read from an uploaded file, which a draft cannot keep. */
+  call: CallFields & { startedAtIso: string; mode: 'transcript' | 'plain'; fromFile: boolean };
   split: boolean;
   /** Operator values: the whole call, or parts 1 and 2. */
   whole: Choice;
@@ -401,6 +439,7 @@ function readState(form: Record<string, unknown>): ReviewState {
       startedAtIso: field(form, 'startedAtIso'),
       callerNumber: field(form, 'callerNumber'),
       transcript: field(form, 'transcript'),
+      fromFile: field(form, 'fromFile') === '1',
     },
     split: field(form, 'split') === '1',
     whole: readChoice(form, ''),
@@ -475,7 +514,8 @@ function ProposalEditor({ c, prefix, p, choice, errors, heading }: { c: Context<
       <input type="hidden" name={id('proposedJurisdiction')} value={choice.proposed.jurisdiction} />
       <input type="hidden" name={id('proposedUrgent')} value={choice.proposed.urgent ? '1' : '0'} />
       <label for={id('text')}>{zh ? '举报内容' : 'Complaint text'}</label>
-      <textarea id={id('text')} name={id('text')} rows={4} {...bad(errors, id('text'))}>
+      {/* The proposal's text is the page's suggestion, which a kept draft replaces; the operator's own is not. */}
+      <textarea id={id('text')} name={id('text')} rows={4} {...bad(errors, id('text'))} {...draftDefault(choice.text !== choice.proposed.text)}>
         {choice.text}
       </textarea>
       <Err errors={errors} name={id('text')} />
@@ -640,15 +680,17 @@ async function reviewPage(c: Context<AppEnv>, state: ReviewState, errors: Errors
       </ol>
       {review.callerNumber ? <p class="hint">{zh ? `来电号码：${review.callerNumber}（仅存入保密联系信息）` : `Caller number: ${review.callerNumber} (kept in the protected contact only)`}</p> : null}
 
-      <form method="post" action="/console/submit" id="review-form">
+      <DraftNotices zh={zh} />
+      <form method="post" action="/console/submit" id="review-form" data-draft data-draft-name={await reviewDraftName(state)}>
         <CsrfField token={p.csrf} />
         <input type="hidden" name="mode" value={state.call.mode} />
+        {state.call.fromFile ? <input type="hidden" name="fromFile" value="1" /> : null}
         <input type="hidden" name="hotline" value={state.call.hotline} />
         {callIdTaken ? (
           // The call id is taken by another transcript: it is fixed here, not by starting the call over.
           <p>
             <label for="callId">{zh ? '来电编号' : 'Call id'}</label>
-            <input id="callId" name="callId" type="text" value={state.call.callId} {...bad(callIdErrors, 'callId')} />
+            <input id="callId" name="callId" type="text" value={state.call.callId} {...bad(callIdErrors, 'callId')} {...draftDefault(errors.callId !== undefined)} />
             <Err errors={callIdErrors} name="callId" />
           </p>
         ) : (
@@ -714,17 +756,19 @@ async function reviewPage(c: Context<AppEnv>, state: ReviewState, errors: Errors
 }
 
 /**
- * The call entered. Only now is the start form's draft (staff.js) dropped:
- * the review page is the answer to a post and cannot be shown again after
- * signing in, so a session that ends while the operator reviews the call
- * sends them back to the start form, where the draft puts the transcript back.
+ * The call entered. Only now are the drafts (staff.js) of its start form and
+ * of its review dropped: the review page is the answer to a post and cannot
+ * be shown again after signing in, so a session that ends while the operator
+ * reviews the call sends them back to the start form, where the draft puts
+ * the transcript back; analysed again, the call's review puts back the
+ * corrections typed.
  */
-function ResultPage({ c, cases, mode }: { c: Context<AppEnv>; cases: Array<{ trackingCode: string; part: number }>; mode: 'transcript' | 'plain' }) {
+function ResultPage({ c, cases, mode, reviewDraft }: { c: Context<AppEnv>; cases: Array<{ trackingCode: string; part: number }>; mode: 'transcript' | 'plain'; reviewDraft: string }) {
   const p = pageContext(c);
   const zh = p.lang === 'zh';
   const base = publicUrl(c.get('deps').env);
   return (
-    <section {...draftDone(`/console/review#${mode}`)}>
+    <section {...draftDone(`/console/review#${mode}`, `/console/submit#${reviewDraft}`)}>
       <h1>{zh ? '已受理' : 'Accepted'}</h1>
       <p>{zh ? '请将查询码告知来电人，凭码可查询办理进度：' : 'Tell the caller the tracking code to follow the case:'}</p>
       <ul style="list-style:none;padding:0" id="result">
@@ -766,7 +810,10 @@ async function startState(c: Context<AppEnv>, form: Record<string, unknown>, lan
     state.call.transcript = text;
   } else {
     const upload = files(form, 'transcriptFile')[0];
-    if (state.call.transcript.trim() === '' && upload) state.call.transcript = await readTranscriptFile(upload, lang);
+    if (state.call.transcript.trim() === '' && upload) {
+      state.call.transcript = await readTranscriptFile(upload, lang);
+      state.call.fromFile = true;
+    }
     if (state.call.transcript.trim() === '') errors.transcript = zh ? '请粘贴录音文本或上传文本文件。' : 'Paste a transcript or upload a text file.';
     else if (textFault(state.call.transcript)) errors.transcript = garbled;
   }
@@ -781,9 +828,9 @@ export function consolePages() {
   staffArea(router, '/console', 'operator', 'admin');
 
   router.get('/console', (c) => startPage(c));
-  // Where signing in again leads after a session ended on the review page (the page a post answered): the start
-  // form, which puts the call's draft back.
-  router.get('/console/review', (c) => c.redirect('/console', 303));
+  // Where signing in again leads after a session ended on the review page (the page a post answered, refused
+  // submits included): the start form, which puts the call's draft back and says that the review's is kept.
+  for (const path of ['/console/review', '/console/submit']) router.get(path, (c) => c.redirect('/console?after=review', 303));
 
   router.post('/console/review', async (c) => {
     const lang = pageContext(c).lang;
@@ -831,7 +878,7 @@ export function consolePages() {
       const input = callInput(state, lang, false, principal.name);
       const outcome = await acceptCall({ ...hotlineDeps(deps), requestId: c.get('requestId') }, input, { id: principal.userId, role: principal.role });
       const title = lang === 'zh' ? '已受理' : 'Accepted';
-      return renderPage(c, title, <ResultPage c={c} cases={outcome.cases} mode={state.call.mode} />, { status: outcome.status === 'created' ? 201 : 200, address: '/console' });
+      return renderPage(c, title, <ResultPage c={c} cases={outcome.cases} mode={state.call.mode} reviewDraft={await reviewDraftName(state)} />, { status: outcome.status === 'created' ? 201 : 200, address: '/console' });
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
       const fields = formFields(lang, err.fields ?? {});

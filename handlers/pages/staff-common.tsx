@@ -484,10 +484,13 @@ export function ProblemTextArea(props: { problem: FormProblem | null | undefined
  * drafts are dropped when any staff page of this one is shown; signing out
  * drops them all (signin.page.tsx). The text never goes into a URL or a log,
  * only into this browser's storage. Used by the inbox's case page, the desk's
- * case page and the console's start forms.
+ * case page and its extension requests, and the console's start forms and
+ * review page. A page may name several forms done at once (the console's
+ * entered call: its start form and its review).
  */
-export function draftDone(done: string | null): Record<string, string> {
-  return done ? { 'data-draft-done': done } : {};
+export function draftDone(...done: Array<string | null>): Record<string, string> {
+  const keys = done.filter((d): d is string => d !== null && d !== '');
+  return keys.length > 0 ? { 'data-draft-done': keys.join(' ') } : {};
 }
 
 /** Shown by the script when it has put a draft back into the form (and, for the reply, how many files were chosen then). */

@@ -95,7 +95,13 @@
 // action tell their drafts apart by data-draft-name (the key is then
 // action#name). A field marked data-draft-default holds the page's
 // suggestion (a default reason, a new call's time): a draft replaces it, and
-// left as it is, it alone makes no draft.
+// left as it is, it alone makes no draft. A hidden field carries the page's
+// state, not typing: it is never kept. A form whose fields change from one
+// showing to the next (the console's review, split in two or not) keeps in
+// its draft what was typed into the fields this showing has not. A page may
+// name several forms done (data-draft-done, keys parted by spaces), and an
+// element marked data-draft-waiting="<key prefix>" is shown when a draft of
+// a form not on this page waits (the console's review, to be analysed again).
 (function () {
   'use strict';
 
@@ -147,7 +153,9 @@
   var doneIn = document.querySelector('[data-draft-done]');
   var done = doneIn && doneIn.getAttribute('data-draft-done');
   if (done) {
-    storage.removeItem(mine + done);
+    done.split(' ').forEach(function (key) {
+      if (key !== '') storage.removeItem(mine + key);
+    });
     // A reload of this page, or a post from it that comes back through the
     // sign-in page, must not drop the next draft of the same form.
     try {
@@ -163,7 +171,11 @@
     var name = form.getAttribute('data-draft-name');
     var key = mine + form.getAttribute('action') + (name ? '#' + name : '');
     var fields = Array.prototype.filter.call(form.querySelectorAll('textarea[name], input[type="text"][name], input[data-draft-default][name]'), function (el) {
-      return el.name !== '_csrf' && el.type !== 'hidden';
+      return el.name !== '_csrf' && el.type !== 'hidden' && !el.hidden;
+    });
+    var shownHere = {};
+    fields.forEach(function (el) {
+      shownHere[el.name] = true;
     });
     var suggested = function (el) {
       return el.hasAttribute('data-draft-default');
@@ -197,6 +209,15 @@
     var save = function () {
       var values = {};
       var typed = false;
+      var before = read(key);
+      if (before) {
+        Object.keys(before.fields).forEach(function (name) {
+          var value = before.fields[name];
+          if (shownHere[name] || typeof value !== 'string') return;
+          values[name] = value;
+          typed = typed || value.trim() !== '';
+        });
+      }
       fields.forEach(function (el) {
         values[el.name] = el.value;
         typed = typed || (el.value.trim() !== '' && !(suggested(el) && el.value === el.defaultValue));
@@ -214,5 +235,17 @@
     };
     form.addEventListener('input', save);
     form.addEventListener('change', save);
+  });
+
+  Array.prototype.forEach.call(scope.querySelectorAll('[data-draft-waiting]'), function (notice) {
+    var prefix = mine + notice.getAttribute('data-draft-waiting');
+    try {
+      for (var i = 0; i < storage.length; i++) {
+        var key = storage.key(i);
+        if (key !== null && key.indexOf(prefix) === 0) notice.hidden = false;
+      }
+    } catch (e) {
+      // Storage unreadable: the notice stays hidden.
+    }
   });
 })();
