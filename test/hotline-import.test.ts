@@ -694,6 +694,26 @@ describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
     expect(empty.stderr).toContain(`hotline: ${file} holds no calls\n`);
   });
 
+  it('says once, in one line with status 1, why an empty or binary CSV file has no usable header', async () => {
+    const db = join(dir, 'cli-bad-header.db');
+    await serviceDatabase(db);
+    const empty = join(dir, 'cli-empty.csv');
+    writeFileSync(empty, '');
+    const binary = join(dir, 'cli-binary.csv');
+    writeFileSync(binary, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0xff, 0xfe, 0x00, 0x0a, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const unknown = join(dir, 'cli-unknown-column.csv');
+    writeFileSync(unknown, 'hotline,callId,startedAt,transcript,callerNumbr\n');
+    const [emptyRun, binaryRun, unknownRun] = await Promise.all([cli(db, 'import', empty), cli(db, 'import', binary), cli(db, 'import', unknown)]);
+    const missing = 'hotline: the CSV header has missing columns hotline, callId, startedAt, transcript (the first row names the fields: hotline,callId,startedAt,transcript,…)\n';
+    for (const run of [emptyRun, binaryRun]) {
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(missing);
+      expect(run.stdout).toBe('');
+    }
+    expect(unknownRun.code).toBe(1);
+    expect(unknownRun.stderr).toMatch(/^hotline: the CSV header has unknown column "callerNumbr" \(the columns: hotline,callId,startedAt,[^)]*\)\n$/);
+  });
+
   it('says nothing of Redis when Redis is up and the file is refused before the connection is made', async () => {
     const db = join(dir, 'cli-header.db');
     await serviceDatabase(db);
@@ -702,7 +722,7 @@ describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
     // Warnings shown, and the Redis of the tests: closing a connection still being made is no news of Redis.
     const run = await cliWith({ REDIS_URL: REDIS_URL, QUEUE_PREFIX: uniquePrefix('hotline-cli'), LOG_LEVEL: 'warn' }, db, 'import', '--format', 'csv', file);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('the CSV header lacks');
+    expect(run.stderr).toContain('the CSV header has missing columns startedAt, transcript');
     expect(run.stderr + run.stdout).not.toContain('redis unreachable');
   });
 

@@ -82,7 +82,9 @@ export function failureOf(tool: string, usage: string, err: unknown, opts: { one
     return { code: 1, stderr: `${tool}: the database cannot be used now: ${err.message}${/locked|busy/i.test(err.message) ? ' (another process holds it: try again)' : ''}\n` };
   }
   if (expected(err) || (opts.oneLine && err instanceof Error)) {
-    const fields = err instanceof AppError && err.fields ? ` (${Object.entries(err.fields).map(([k, v]) => `${k}: ${v}`).join('; ')})` : '';
+    // A field whose problem the message already says (the CSV header's, a message listing its fields') is not said twice.
+    const named = err instanceof AppError && err.fields ? Object.entries(err.fields).filter(([, v]) => !err.message.includes(v)) : [];
+    const fields = named.length > 0 ? ` (${named.map(([k, v]) => `${k}: ${v}`).join('; ')})` : '';
     return { code: 1, stderr: `${tool}: ${err.message}${fields}\n` };
   }
   return { code: 1, stderr: `${tool}: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n` };

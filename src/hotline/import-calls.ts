@@ -261,21 +261,22 @@ export async function* csvRows(stream: ReadableStream<string>, maxChars = MAX_RE
 
 const REQUIRED_COLUMNS = ['hotline', 'callId', 'startedAt', 'transcript'] as const;
 
-/** The header of a CSV import must name the required columns; the answer is a 400 before anything is read further. */
+/**
+ * The header of a CSV import must name the required columns; the answer is a 400 before anything is read further.
+ * The message is the header's problem as the field names it, said once (the command line prints no field its
+ * message already holds).
+ */
 export function checkCsvHeader(header: readonly string[]): void {
+  const refuse = (problem: string) => new AppError('validation_failed', `the CSV header has ${problem}`, { header: problem });
   const missing = REQUIRED_COLUMNS.filter((c) => !header.includes(c));
   if (missing.length > 0) {
-    throw new AppError('validation_failed', `the CSV header lacks ${missing.join(', ')}`, {
-      header: `missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (the first row names the fields: hotline,callId,startedAt,transcript,…)`,
-    });
+    throw refuse(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (the first row names the fields: hotline,callId,startedAt,transcript,…)`);
   }
   const unknown = header.filter((c) => c !== '' && !(CALL_FIELDS as readonly string[]).includes(c));
   const repeated = header.filter((c, i) => c !== '' && header.indexOf(c) !== i);
   if (unknown.length > 0 || repeated.length > 0) {
     const problems = [...unknown.map((c) => `unknown column "${c}"`), ...repeated.map((c) => `column "${c}" twice`)];
-    throw new AppError('validation_failed', `the CSV header has ${problems.join(', ')}`, {
-      header: `${problems.join(', ')} (the columns: ${CALL_FIELDS.join(',')})`,
-    });
+    throw refuse(`${problems.join(', ')} (the columns: ${CALL_FIELDS.join(',')})`);
   }
 }
 
