@@ -36,7 +36,8 @@ const callBody = callSchema.openapi('HotlineCallInput', {
     hotline: '12369',
     callId: 'C20261128-0007',
     startedAt: '2026-11-28T21:30:05+08:00',
-    callerNumber: '13812345678',
+    // No one's number: one the hotline system masked, which the API takes as it comes.
+    callerNumber: '138****0000',
     operator: '坐席小王',
     transcript:
       '[00:00:02] 坐席：您好，12369环保举报热线，请讲。\n[00:00:05] 来电人：我要举报兴隆办事处那边一个厂子晚上往沟里排黑水，气味很大。\n[00:00:20] 来电人：不要透露我的名字。',

@@ -6,9 +6,10 @@ import { createUser } from '../db/repositories/users.repository.js';
 import type { Role } from '../src/auth/principal.js';
 import { ManualClock } from '../src/clock.js';
 import { loadDistrictFile } from '../src/district/district-file.js';
-import { MAX_CASE_TEXT_CHARS } from '../src/hotline/call-schema.js';
+import { callSchema, MAX_CASE_TEXT_CHARS } from '../src/hotline/call-schema.js';
 import { withDistrictTime } from '../src/hotline/hotline-intake.js';
 import { createLogger } from '../src/logger.js';
+import { MASKED_NUMBER } from '../src/pipeline/extract.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import { startTestService, testEnv, waitFor } from './harness.js';
 import { client, json, T0, type TestService } from './workflow-helpers.js';
@@ -951,5 +952,13 @@ describe('hotline access and validation', () => {
     // A start without an offset is documented as the district's time.
     expect(doc.body.components.schemas.HotlineCallInput.properties.startedAt.description).toContain("without one (2026-11-28T21:30:05, 2026-11-28 21:30:05), read as the district's time");
     expect(doc.body.components.schemas.HotlineCallInput.properties.callerNumber.description).toContain('kept as 073188886666转123');
+    // The example call is one the API takes, and its caller number is no one's (masked, as a hotline system may send it).
+    const example = doc.body.components.schemas.HotlineCallInput.example;
+    const parsed = callSchema.safeParse(example);
+    expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+    expect(example.callerNumber).toMatch(MASKED_NUMBER);
+    const review = await json(as('operator').post('/api/v1/hotline/calls', { ...example, callId: nextCallId(), startedAt: '2026-11-02T09:40:00+08:00', review: true }));
+    expect(review.status, JSON.stringify(review.body)).toBe(200);
+    expect(review.body.callerNumber).toBe(example.callerNumber);
   });
 });
