@@ -79,25 +79,8 @@ export async function listDeliveries(db: Db, caseId: string): Promise<Delivery[]
  * webhook, no assignment) as one attempt more; a delivered or failed delivery
  * stays that way.
  */
-export async function recordAttempt(
-  db: Db,
-  id: string,
-  outcome: { status: DeliveryStatus; error: string | null; at: string },
-): Promise<boolean> {
-  const result = await db
-    .updateTable('deliveries')
-    .set((eb) => ({
-      status: outcome.status,
-      attempts: eb('attempts', '+', 1),
-      last_error: outcome.error,
-      last_attempt_at: outcome.at,
-      attempt_started_at: null,
-      delivered_at: outcome.status === 'delivered' ? outcome.at : null,
-    }))
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+export function recordAttempt(db: Db, id: string, outcome: { status: DeliveryStatus; error: string | null; at: string }): Promise<boolean> {
+  return settleAttempt(db, id, outcome, true);
 }
 
 /**
@@ -128,20 +111,22 @@ export async function beginAttempt(db: Db, seen: { id: string; attempts: number 
  * `delivered`, `failed` for good, or `pending` to be tried again. A delivered
  * or failed delivery stays that way.
  */
-export async function endAttempt(
-  db: Db,
-  id: string,
-  outcome: { status: 'pending' | 'delivered' | 'failed'; error: string | null; at: string },
-): Promise<boolean> {
+export function endAttempt(db: Db, id: string, outcome: { status: 'pending' | 'delivered' | 'failed'; error: string | null; at: string }): Promise<boolean> {
+  return settleAttempt(db, id, outcome, false);
+}
+
+/** An attempt's outcome on a pending delivery, `count`ing the attempt when `beginAttempt` did not. */
+async function settleAttempt(db: Db, id: string, outcome: { status: DeliveryStatus; error: string | null; at: string }, count: boolean): Promise<boolean> {
   const result = await db
     .updateTable('deliveries')
-    .set({
+    .set((eb) => ({
       status: outcome.status,
+      ...(count ? { attempts: eb('attempts', '+', 1) } : {}),
       last_error: outcome.error,
       last_attempt_at: outcome.at,
       attempt_started_at: null,
       delivered_at: outcome.status === 'delivered' ? outcome.at : null,
-    })
+    }))
     .where('id', '=', id)
     .where('status', '=', 'pending')
     .executeTakeFirst();
