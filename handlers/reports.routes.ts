@@ -10,7 +10,7 @@ import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
 import { documentBodyRequired, keptText, validationHook, apiRoute } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
-import { decimalOf } from '../src/domain/text.js';
+import { decimalOf, showsNothing } from '../src/domain/text.js';
 import { halfWidthDigits, MARKED_EXTENSION } from '../src/pipeline/extract.js';
 import { EXTENSION_MARK } from '../src/hotline/call-schema.js';
 import { extendedOffset, OFFSET_RULE, offsetExists, withZoneOffset } from '../src/domain/time-zone.js';
@@ -23,8 +23,8 @@ const requiredString = (what: string) =>
 const reportText = requiredString('a string')
   .trim()
   .min(1, 'must not be empty')
-  // Only zero-width spaces or joiners is as empty as only spaces.
-  .refine((t) => /[^\s\u200b-\u200d\u2060\ufeff]/u.test(t), 'must not be empty')
+  // Only invisible characters (zero-width spaces, direction marks, Hangul fillers) is as empty as only spaces.
+  .refine((t) => !showsNothing(t), 'must not be empty')
   .refine((t) => [...t].length <= MAX_TEXT_CHARS, `at most ${MAX_TEXT_CHARS} characters`)
   .superRefine(keptText);
 const optionalText = (max: number) =>

@@ -38,6 +38,21 @@ export function keepableText(text: string): string {
 }
 
 /**
+ * What shows nothing where a text is read: white space, control and format
+ * characters (zero-width spaces and joiners, direction marks, the soft
+ * hyphen, U+180E), and the characters drawn as blanks though they are letters
+ * or symbols (the Hangul fillers, the braille blank, the combining grapheme
+ * joiner, variation selectors) — the ones pasted to get past a "must not be
+ * empty" check.
+ */
+const BLANK = /[\s\p{Cc}\p{Cf}\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0\ufe00-\ufe0f\u{e0100}-\u{e01ef}]/gu;
+
+/** Whether a text says nothing anyone could read: only BLANK characters, or none. */
+export function showsNothing(text: string): boolean {
+  return text.replace(BLANK, '') === '';
+}
+
+/**
  * A number written in decimal digits (25, -0.5, .5): NaN for anything else,
  * where Number() alone reads '' as 0 and 0x19 as 25.
  */

@@ -1,5 +1,6 @@
 import { findPhones, replacePhones } from '../pipeline/extract.js';
 import { MAX_TEXT_CHARS } from '../intake/limits.js';
+import { showsNothing } from '../domain/text.js';
 
 /**
  * A resident's report in a private chat, as a pure state machine: the bot
@@ -190,9 +191,9 @@ function roomFor(draft: Draft, text: string): boolean {
   return [...reportText({ ...draft, texts: [...draft.texts, text] })].length <= MAX_TEXT_CHARS;
 }
 
-/** Only spaces and invisible characters (a zero-width space): a message or caption that says nothing. */
+/** Only spaces and invisible characters (a zero-width space): a message or caption that says nothing, as the web form's text would. */
 export function saysNothing(text: string): boolean {
-  return text.replace(/[\p{Cf}\s]/gu, '') === '';
+  return showsNothing(text);
 }
 
 function withDescription(draft: Draft, text: string, ctx: ConversationContext, messageId: number | null = null): Draft {
