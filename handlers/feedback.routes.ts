@@ -48,7 +48,7 @@ const postFeedback = apiRoute({
     'Public: the tracking code is the credential. Only a `replied` case can be rated, once per reply, within the rating window ' +
     '(`deadlines.rateBy` of the public view). satisfied or basic closes the case; dissatisfied reopens it for the lead bureau with shorter deadlines.',
   request: {
-    params: z.object({ trackingCode: z.string().min(1).max(40) }),
+    params: z.object({ trackingCode: z.string().min(1).max(40, 'at most 40 characters') }),
     body: { content: { 'application/json': { schema: feedbackInputSchema } }, required: true },
   },
   responses: {

@@ -1,4 +1,5 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { createMiddleware } from 'hono/factory';
 import { publicUrl } from '../src/env.js';
 import { AppError } from '../src/errors.js';
 import { MAX_TEXT_CHARS } from '../src/intake/limits.js';
@@ -91,6 +92,9 @@ const occurredAt = z
 const lat = z.number({ error: 'must be a number' }).min(-90, 'must be between -90 and 90').max(90, 'must be between -90 and 90');
 const lng = z.number({ error: 'must be a number' }).min(-180, 'must be between -180 and 180').max(180, 'must be between -180 and 180');
 
+/** A body that is no object (null, an array, a string) is said so in the API's words, not zod's. */
+const notAnObject = (issue: { code?: string }) => (issue.code === 'invalid_type' ? 'must be a JSON object { text, … }' : undefined);
+
 export const reportJsonSchema = z
   .strictObject({
     // The limits are checked in characters (code points) by refinements, which the document cannot read: said here.
@@ -108,7 +112,7 @@ export const reportJsonSchema = z
       description: 'The reporter agrees that the handling bureau may see their name and phone.',
     }),
     occurredAt,
-  })
+  }, { error: notAnObject })
   .openapi('ReportInput');
 
 const formBoolean = z
@@ -175,7 +179,7 @@ const postReport = apiRoute({
     headers: z.object({
       'idempotency-key': z
         .string()
-        .min(1)
+        .min(1, 'must not be empty')
         .max(200, 'at most 200 characters')
         .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
         .optional(),
@@ -212,10 +216,38 @@ function readPhotos(files: File[]): Promise<PhotoInput[]> {
   return readUploads(files, { field: 'photos', allowed: IMAGE_TYPES, expected: 'a JPEG, PNG, WebP, GIF, HEIC or AVIF image' });
 }
 
+/** The form's fields that hold one value (all but the photos); a field it does not know is named as unknown by the schema. */
+const SINGLE_FORM_FIELDS: ReadonlySet<string> = new Set(Object.keys(reportFormSchema.shape).filter((k) => k !== 'photos'));
+
+/**
+ * A form field other than `photos` given more than once (text=…&text=…) is named as such: read as a list, it
+ * would be refused as the wrong type (must be a string), which is not what the client did wrong.
+ */
+const formFieldsOnce = createMiddleware<AppEnv>(async (c, next) => {
+  const contentType = (c.req.header('content-type') ?? '').toLowerCase();
+  if (!contentType.startsWith('multipart/form-data') && !contentType.startsWith('application/x-www-form-urlencoded')) return next();
+  let form: FormData;
+  try {
+    form = await c.req.formData();
+  } catch {
+    // A malformed form: the validator answers it with a 400.
+    delete c.req.bodyCache.formData;
+    return next();
+  }
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const key of form.keys()) {
+    if (SINGLE_FORM_FIELDS.has(key) && seen.has(key)) twice.add(key);
+    seen.add(key);
+  }
+  if (twice.size > 0) throw new AppError('validation_failed', `invalid ${[...twice].join(', ')}`, Object.fromEntries([...twice].map((k) => [k, 'given more than once'])));
+  return next();
+});
+
 export function reportRoutes() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.use('/api/v1/reports', ...jsonOrUploadsBodyLimit());
+  app.use('/api/v1/reports', ...jsonOrUploadsBodyLimit(), formFieldsOnce);
 
   app.openapi(postReport, async (c) => {
     const deps = c.get('deps');

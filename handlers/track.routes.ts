@@ -66,7 +66,7 @@ const getTrack = apiRoute({
   summary: 'The public view of a case',
   description: 'Never shows who reported it. Names are in Chinese unless `lang=en`.',
   request: {
-    params: z.object({ trackingCode: z.string().min(1).max(40) }),
+    params: z.object({ trackingCode: z.string().min(1).max(40, 'at most 40 characters') }),
     query: z.strictObject({ lang: z.enum(['zh', 'en']).optional() }),
   },
   responses: {

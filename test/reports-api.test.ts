@@ -264,11 +264,12 @@ describe('POST /api/v1/reports', () => {
     expect(json.error.fields.body).toBeTruthy();
   });
 
-  it('rejects a JSON body that is not an object with 400', async () => {
-    const res = await postJson(`${api}/reports`, '["河里有死鱼"]');
-    const json = (await bodyOf(res)) as { error: { code: string } };
+  it.each(['["河里有死鱼"]', 'null', '"河里有死鱼"', '42'])('rejects a JSON body that is not an object (%s) with 400 saying so', async (body) => {
+    const res = await postJson(`${api}/reports`, body);
+    const json = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
     expect(res.status, JSON.stringify(json)).toBe(400);
     expect(json.error.code).toBe('validation_failed');
+    expect(json.error.fields).toEqual({ body: 'must be a JSON object { text, … }' });
   });
 
   it('rejects an unknown content type with 415', async () => {
@@ -513,6 +514,29 @@ describe('POST /api/v1/reports', () => {
     expect(json.error.fields.lat).toBe('must be a number');
   });
 
+  it('names a form field given more than once as such, and creates nothing', async () => {
+    const before = await countRows('cases');
+    const form = new FormData();
+    form.append('text', '噪音');
+    form.append('text', '垃圾');
+    form.append('lat', '25.1');
+    form.append('lat', '25.2');
+    form.set('lng', '111.3');
+    form.append('photos', new Blob([PNG], { type: 'image/png' }), 'a.png');
+    form.append('photos', new Blob([PNG], { type: 'image/png' }), 'b.png');
+    const res = await fetch(`${api}/reports`, { method: 'POST', body: form });
+    const json = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(json)).toBe(400);
+    expect(json.error.fields).toEqual({ text: 'given more than once', lat: 'given more than once' });
+    expect(await countRows('cases')).toBe(before);
+
+    const urlencoded = await fetch(`${api}/reports`, { method: 'POST', body: new URLSearchParams([['text', '噪音'], ['anonymous', 'true'], ['anonymous', 'false']]) });
+    const said = (await bodyOf(urlencoded)) as { error: { fields: Record<string, string> } };
+    expect(urlencoded.status, JSON.stringify(said)).toBe(400);
+    expect(said.error.fields).toEqual({ anonymous: 'given more than once' });
+    expect(await countRows('cases')).toBe(before);
+  });
+
   it('rejects lat without lng in a form', async () => {
     const form = new FormData();
     form.set('text', '噪音');
@@ -582,6 +606,15 @@ describe('POST /api/v1/reports', () => {
       const json = (await bodyOf(res)) as { error: { code: string } };
       expect(res.status, JSON.stringify(json)).toBe(409);
       expect(json.error.code).toBe('idempotency_key_reused');
+    });
+
+    it('refuses an empty key with 400 saying it is empty, and creates nothing', async () => {
+      const before = await countRows('cases');
+      const res = await postJson(`${api}/reports`, { text: '噪音扰民' }, { 'Idempotency-Key': '' });
+      const json = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
+      expect(res.status, JSON.stringify(json)).toBe(400);
+      expect(json.error.fields).toEqual({ 'Idempotency-Key': 'must not be empty' });
+      expect(await countRows('cases')).toBe(before);
     });
 
     it('names a key with a space in it as the header is written, and creates nothing', async () => {
@@ -660,6 +693,13 @@ describe('GET /api/v1/track/:trackingCode', () => {
     const json = (await bodyOf(res)) as { error: { code: string } };
     expect(res.status, JSON.stringify(json)).toBe(404);
     expect(json.error.code).toBe('not_found');
+  });
+
+  it('refuses a code longer than any with 400 naming it in its own words', async () => {
+    const res = await fetch(`${api}/track/${'A'.repeat(41)}`);
+    const json = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(json)).toBe(400);
+    expect(json.error.fields).toEqual({ trackingCode: 'at most 40 characters' });
   });
 
   it('answers 404 for something that cannot be a code', async () => {

@@ -14,6 +14,7 @@ type Said = string | ((m: RegExpExecArray) => string);
 const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
   [/^required$/, '必填', 'Required.'],
   [/^must not be empty$/, '不能为空'],
+  [/^given more than once$/, '只能填写一次'],
   [/^at most (\d+) characters$/, (m) => `最多 ${m[1]} 个字`],
   [/^no spaces or control characters$/, '不能含空格或控制字符'],
   [/^must be a phone number: 5–20 digits/, '请填写电话号码（5–20 位数字，可含括号、空格、短横线和开头的 +，不能全为 0；或热线系统已隐去中间几位的号码，如 138****5678）'],
