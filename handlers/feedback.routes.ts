@@ -46,14 +46,15 @@ const postFeedback = apiRoute({
   summary: "Rate the bureau's reply (回访)",
   description:
     'Public: the tracking code is the credential. Only a `replied` case can be rated, once per reply, within the rating window ' +
-    '(`deadlines.rateBy` of the public view). satisfied or basic closes the case; dissatisfied reopens it for the lead bureau with shorter deadlines.',
+    '(`deadlines.rateBy` of the public view). satisfied or basic closes the case; dissatisfied reopens it for the lead bureau with shorter deadlines. ' +
+    'A rating sent to an unknown code counts as a lookup of one (`TRACK_LOOKUP_LIMIT`): past the limit, `429 rate_limited` with `Retry-After`.',
   request: {
     params: z.object({ trackingCode: z.string().min(1).max(40, 'at most 40 characters') }),
     body: { content: { 'application/json': { schema: feedbackInputSchema } }, required: true },
   },
   responses: {
     201: { description: 'Rated', content: { 'application/json': { schema: feedbackResultSchema } } },
-    ...errorResponses(400, 404, 409),
+    ...errorResponses(400, 404, 409, 429),
   },
 });
 

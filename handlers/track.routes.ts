@@ -64,14 +64,17 @@ const getTrack = apiRoute({
   operationId: 'trackCase',
   tags: ['intake'],
   summary: 'The public view of a case',
-  description: 'Never shows who reported it. Names are in Chinese unless `lang=en`.',
+  description:
+    'Never shows who reported it. Names are in Chinese unless `lang=en`. ' +
+    'One network address may look up as many unknown codes as `TRACK_LOOKUP_LIMIT` allows (20 in 10 minutes unless configured); ' +
+    'beyond that every lookup from it, of any code, is `429 rate_limited` with `Retry-After` until its window ends.',
   request: {
     params: z.object({ trackingCode: z.string().min(1).max(40, 'at most 40 characters') }),
     query: z.strictObject({ lang: z.enum(['zh', 'en']).optional() }),
   },
   responses: {
     200: { description: 'The case', content: { 'application/json': { schema: publicCaseSchema } } },
-    ...errorResponses(400, 404),
+    ...errorResponses(400, 404, 429),
   },
 });
 

@@ -475,6 +475,14 @@ describe('TRACK_LOOKUP_LIMIT', () => {
     expect((await from(prober, `/submitted/${accepted.trackingCode}`, { headers: { accept: 'text/html' } })).status).toBe(429);
     // Another address is not held back by this one.
     expect((await from('203.0.113.52', `/api/v1/track/${accepted.trackingCode}`)).status).toBe(200);
+    // The document says the answer on both API routes that count.
+    const doc = (await (await fetch(`${service.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown>; description: string }>>;
+    };
+    for (const op of [doc.paths['/api/v1/track/{trackingCode}']!.get!, doc.paths['/api/v1/track/{trackingCode}/feedback']!.post!]) {
+      expect(op.responses['429']).toBeDefined();
+      expect(op.description).toContain('TRACK_LOOKUP_LIMIT');
+    }
   });
 });
 
