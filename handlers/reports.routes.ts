@@ -138,7 +138,7 @@ const formNumber = (schema: z.ZodNumber) =>
 
 export const reportFormSchema = z
   .strictObject({
-    text: reportText,
+    text: reportText.openapi({ minLength: 1, maxLength: MAX_TEXT_CHARS }),
     address: optionalText(300),
     lat: formNumber(lat),
     lng: formNumber(lng),

@@ -101,7 +101,12 @@ export function uploadsField(noun: 'photo' | 'file') {
         )
         .max(MAX_UPLOADS, `at most ${MAX_UPLOADS} ${noun}s`),
     )
-    .openapi({ type: 'array', items: { type: 'string', format: 'binary' } });
+    .openapi({
+      type: 'array',
+      items: { type: 'string', format: 'binary' },
+      maxItems: MAX_UPLOADS,
+      description: `Up to ${MAX_UPLOADS} ${noun}s, each at most ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`,
+    });
 }
 
 export interface Upload {

@@ -730,6 +730,10 @@ describe('operations', () => {
     expect(Object.keys(post.requestBody.content)).toEqual(['application/json', 'multipart/form-data']);
     const input = (doc as unknown as { components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>> }> } }).components.schemas.ReportInput!;
     expect(input.properties.text).toMatchObject({ type: 'string', minLength: 1, maxLength: 5000 });
+    // The form's limits are the JSON body's, and its photos' count is said too.
+    const form = (post.requestBody.content['multipart/form-data'] as { schema: { properties: Record<string, Record<string, unknown>> } }).schema;
+    expect(form.properties.text).toMatchObject({ type: 'string', minLength: 1, maxLength: 5000 });
+    expect(form.properties.photos).toMatchObject({ type: 'array', maxItems: 5, description: 'Up to 5 photos, each at most 10 MB.' });
   });
 
   it("documents on every operation the 503 not_ready a stopping service answers before any route", async () => {
