@@ -41,10 +41,16 @@ const PHONE_RULE = 'must be a phone number (digits, spaces, dashes, optional +)'
 /**
  * A phone as people type it: full-width digits, plus, dash, brackets and
  * spaces (a Chinese input method: １３８１２３４５６７８, （０７４６）１２３４５６７)
- * are taken as their ASCII forms, and an area code may stand in brackets.
+ * are taken as their ASCII forms, and so are the other hyphens and dashes a
+ * number copied from a document or web page is written with (0731‐88886666,
+ * 0731–88886666); an area code may stand in brackets.
  * At least five digits: a run of dashes is no number.
  */
-const halfWidthPhone = (v: string) => halfWidthDigits(v).replace(/[\uFF08\uFF09]/g, (ch) => (ch === '\uFF08' ? '(' : ')')).replace(/\u3000/g, ' ');
+const halfWidthPhone = (v: string) =>
+  halfWidthDigits(v)
+    .replace(/[\uFF08\uFF09]/g, (ch) => (ch === '\uFF08' ? '(' : ')'))
+    .replace(/\u3000/g, ' ')
+    .replace(/[\u2010-\u2015\u2212\uFE58\uFE63]/g, '-');
 /**
  * The number and its extension, when one is set off by a word or sign at the
  * end (0731-88886666转123, 分机123, ext. 123, #123), as a hotline caller's is:

@@ -137,6 +137,20 @@ describe('POST /api/v1/reports', () => {
     }
   });
 
+  it('takes a phone written with a hyphen or dash other than ASCII (copied from a document) as written with dashes', async () => {
+    for (const [sent, kept] of [
+      ['0731\u201088886666', '0731-88886666'],
+      ['0731\u201388886666', '0731-88886666'],
+      ['138\u20141234\u20145678', '138-1234-5678'],
+      ['+86\u2212138 1234 5678', '+86-138 1234 5678'],
+    ] as const) {
+      const res = await postJson(`${api}/reports`, { text: '盐下村电镀厂排污', name: '赵六', phone: sent });
+      const body = (await bodyOf(res)) as { id: string };
+      expect(res.status, `${sent}: ${JSON.stringify(body)}`).toBe(202);
+      expect((await service.deps.db.selectFrom('case_contacts').select('phone').where('case_id', '=', body.id).executeTakeFirstOrThrow()).phone).toBe(kept);
+    }
+  });
+
   it('gives unrelated reports different, non-sequential tracking codes', async () => {
     const codes = new Set<string>();
     for (let i = 0; i < 5; i++) {
