@@ -78,6 +78,9 @@ describe('redactForPublic: names', () => {
     ['I am Wang Wei', `I am ${N}`],
     ["I'm Li Ming", `I'm ${N}`],
     ['市民张三反映厂子偷排', `市民${N}反映厂子偷排`],
+    // Only the name, not the verb staff write after it.
+    ['经与来电人张伟沟通，已处理', `经与来电人${N}沟通，已处理`],
+    ['已与举报人王芳核实', `已与举报人${N}核实`],
     // Every other mention of a name a rule found.
     ['市民朱立新（电话13912345678）反映厂子偷排，朱立新要求尽快处理', `市民${N}（电话${P}）反映厂子偷排，${N}要求尽快处理`],
     // Self-identification in more shapes.

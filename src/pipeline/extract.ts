@@ -626,8 +626,13 @@ const NOT_A_NAME = `(?:${[
 const NOT_FIRST =
   '(?:[的了是和与及或就都又还也把被向跟对给让们他她它说讲称在等着过到从于不没很某]|反映|反应|表示|要求|来电|来了|来到|来说|投诉|举报|联系|电话|手机|' +
   '发现|告诉|认为|希望|担心|先生|女士|小姐|师傅|老板|老师|大爷|大妈|大哥|大姐|阿姨|家[的里门旁后前边那这附])';
-/** What cannot be the second character of a given name either (来电人魏东再次 is 魏东). */
-const NOT_NEXT = `(?:${NOT_FIRST}|[去今昨前已曾多一两几这那要叫住家所看听带拍闻打再]|发生|介绍|指出|提供|证实|确认|描述|回忆|透露|怀疑)`;
+/**
+ * What cannot be the second character of a given name either (来电人魏东再次 is 魏东), and the verbs staff write after
+ * the one they spoke to (经与来电人张伟沟通 is 张伟, not 张伟沟).
+ */
+const NOT_NEXT =
+  `(?:${NOT_FIRST}|[去今昨前已曾多一两几这那要叫住家所看听带拍闻打再]|发生|介绍|指出|提供|证实|确认|描述|回忆|透露|怀疑|` +
+  '沟通|核实|协商|通话|电联|见面|面谈|约谈|交流|商量|商议|回访|回复|反馈|解释|同意|满意|签字|陪同|指认|现场|本人)';
 
 // Where a place name ends: 石门村, 马家桥, 高家坪, 李家湾小区, 盐下村人, 龙王庙村民, 回龙村委会, 蓝山县.
 // 我是石门村 is where someone is from.
