@@ -296,6 +296,20 @@ describe('reporter names hidden from bureaus', () => {
     expect(staff('已回访李先生', [])).toBe('已回访李先生');
   });
 
+  it('masks the surname of a reporter or caller staff name by a courtesy title, as the public page does, and not the one reported', () => {
+    const staff = (text: string) => maskIdentityInText(text, [], { officials: true });
+    expect(staff('已电话联系举报人李女士核实')).toBe('已电话联系举报人*女士核实');
+    // Its other mentions too, and a two-character surname whole.
+    expect(staff('来电人王先生反映厂里偷排，已回访王先生')).toBe('来电人*先生反映厂里偷排，已回访*先生');
+    expect(staff('投诉人欧阳先生反映厂里偷排')).toBe('投诉人**先生反映厂里偷排');
+    expect(staff('市民欧阳先生，欧阳先生家在旁边')).toBe('市民**先生，**先生家在旁边');
+    expect(staff('市民李阿姨来电')).toBe('市民*阿姨来电');
+    // The one reported, anyone else addressed by a courtesy title, an official by title.
+    for (const kept of ['被举报人王先生拒不整改', '已联系王先生核实', '举报人反映王先生的厂偷排', '经与举报人核实，王老板已停产', '来电人反映王科长不作为']) {
+      expect(staff(kept), kept).toBe(kept);
+    }
+  });
+
   it('masks a known name written with spaces between its characters, as it is without', () => {
     for (const written of ['欧阳娜娜', '欧阳 娜娜', '欧 阳 娜 娜', '欧阳\u3000娜娜']) expect(maskIdentityInText(`已回访${written}，${written}说厂子停了`, ['欧阳娜娜']), written).not.toMatch(/娜/);
     // Not a name that only shares the characters with others between.

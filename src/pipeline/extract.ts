@@ -648,10 +648,11 @@ const NOT_IN_PLACE = '[在说讲也就都和跟又还到去把被向对给让从
  * A person's name in running text, surname first: one or two characters after the surname,
  * stopping before the word that follows (张三反映, 李四说); not an everyday word that starts
  * with a surname (田地, 高度), not a place (石门村, 李家湾小区; but 周丽 in 周丽在厂里, where 在 ends
- * the name) and not a name already anonymised (刘某).
+ * the name) and not a name already anonymised (刘某). A two-character surname before what cannot start a given name
+ * is that surname alone (欧阳先生, 欧阳说), not the one-character surname and a given name (欧 + 阳).
  */
 export const PERSON_NAME =
-  `(?!${ANY_SURNAME}(?:(?!${NOT_IN_PLACE})${HAN}){0,2}?${PLACE_WORD})(?!${NOT_A_NAME})${ANY_SURNAME}(?!${NOT_FIRST})${HAN}(?:(?!${NOT_NEXT})${HAN})?`;
+  `(?!${ANY_SURNAME}(?:(?!${NOT_IN_PLACE})${HAN}){0,2}?${PLACE_WORD})(?!${NOT_A_NAME})(?!${COMPOUND_SURNAME}${NOT_FIRST})${ANY_SURNAME}(?!${NOT_FIRST})${HAN}(?:(?!${NOT_NEXT})${HAN})?`;
 /** After 我是 / 我爸爸是: what someone is (程序员, 管理员, 记者, 石匠), not who. */
 const NOT_A_ROLE = `(?!${HAN}{1,2}[员者匠官](?!${HAN}))`;
 
@@ -808,10 +809,19 @@ const SELF_SIGNED_DASH_CONTACT = new RegExp(
  * reporter's is (see maskAddressedBySurname).
  */
 const SELF_MARKED_TITLE = new RegExp(`(${ANY_SURNAME})(?=${ADDRESS_TITLE}[（(](?:本人|举报人|反映人|投诉人)[）)])`, 'gu');
-/** The surnames a text marks as the reporter's with a courtesy title (王先生（举报人）): at most MAX_NAMES. */
+/**
+ * 已电话联系举报人李女士核实, 来电人王先生反映, 投诉人：欧阳先生: a surname and a courtesy title after the word for who
+ * reported or called, as staff write it (not 被举报人王先生, the one reported). A surname alone says little, but it is
+ * the reporter's, and masked as SELF_MARKED_TITLE's is: 举报人*女士, as the public page shows 举报人×女士.
+ */
+const LABELLED_TITLE = new RegExp(
+  `(?:来电市民|来电人|来电者|市民|(?<!被)(?:举报|投诉|反映|报料)(?:人|群众|者))[:：]?\\s*(${ANY_SURNAME})(?=${ADDRESS_TITLE})`,
+  'gu',
+);
+/** The surnames a text marks as the reporter's with a courtesy title (王先生（举报人）, 举报人李女士): at most MAX_NAMES. */
 function markedSurnames(text: string): string[] {
   const out = new Set<string>();
-  for (const m of text.matchAll(SELF_MARKED_TITLE)) if (out.size < MAX_NAMES) out.add(m[1]!);
+  for (const rule of [SELF_MARKED_TITLE, LABELLED_TITLE]) for (const m of text.matchAll(rule)) if (out.size < MAX_NAMES) out.add(m[1]!);
   return [...out];
 }
 /**
