@@ -310,6 +310,69 @@ describe('reporter names hidden from bureaus', () => {
     }
   });
 
+  it('masks a reporter staff name as whose report it was, who reported or called, or who was called back, though no name was kept', () => {
+    const staff = (text: string) => maskIdentityInText(text, [], { officials: true });
+    for (const [text, masked] of [
+      // A dispatcher's merge reason, and the other mentions of the name it gives.
+      ['与王小明的举报重复', '与王**的举报重复'],
+      ['与王小明的举报重复，已联系王小明', '与王**的举报重复，已联系王**'],
+      ['重复举报：上官短语反映的是同一家工厂', '重复举报：上***反映的是同一家工厂'],
+      ['接到王小明的举报后，立即出动', '接到王**的举报后，立即出动'],
+      ['王小明的投诉与本件重复', '王**的投诉与本件重复'],
+      // A bureau's reply or progress note.
+      ['据王小明反映，厂里晚上偷排', '据王**反映，厂里晚上偷排'],
+      ['王小明来电称厂里又排了', '王**来电称厂里又排了'],
+      ['经查，王小明举报的工厂确有偷排', '经查，王**举报的工厂确有偷排'],
+      ['被王小明举报的工厂已停产', '被王**举报的工厂已停产'],
+      ['对王小明反映的问题，我局高度重视', '对王**反映的问题，我局高度重视'],
+      ['已回访王小明，表示满意', '已回访王**，表示满意'],
+      ['电话回访了王伟，王伟对处理结果满意', '电话回访了王*，王*对处理结果满意'],
+      // With a surname and a courtesy title: the surname.
+      ['与李女士的举报重复', '与*女士的举报重复'],
+      ['王先生反映的问题已处理，已告知王先生', '*先生反映的问题已处理，已告知*先生'],
+      ['据李女士反映，厂里晚上偷排', '据*女士反映，厂里晚上偷排'],
+    ]) {
+      expect(staff(text!), text).toBe(masked);
+      // A merge's reason in an event's data is masked without the officials' exception: the same.
+      expect(maskIdentityInText(text!), text).toBe(masked);
+    }
+  });
+
+  it.each([
+    // The one reported, whom the bureau must know.
+    '对王小明的举报已核实',
+    '举报王小明私自排污',
+    '被举报人王小明反映的情况不属实',
+    '关于王小明的投诉已办结',
+    '针对王小明的举报，已立案',
+    '对张三和王小明的举报已核实',
+    '与王小明的举报人联系',
+    '与王小明的投诉对象核实',
+    // Officials by title, places, units and businesses.
+    '王科长反映的问题已处理',
+    '李所长来电称已处理',
+    '王总来电',
+    '张医生反映的情况',
+    '王家村反映的问题已处理',
+    '据安监站反映，已处罚',
+    '金龙公司反映的问题',
+    // Words around a name that are no name: 向我局, 于今日, a procedure, what reporters are.
+    '，向我局反映的问题已处理',
+    '，于今日来电',
+    '回访程序规范',
+    '据周边居民反映，该厂夜间偷排',
+    '，居民反映的问题已处理',
+    '据了解，该厂已停产',
+    '与该企业的投诉一致',
+    '与黄某的举报重复',
+    // Someone named without saying they reported, and a surname alone after 回访.
+    '已联系王小明核实',
+    '请向王科长反映',
+    '已回访李先生',
+  ])('leaves "%s" to the bureau as staff wrote it', (text) => {
+    expect(maskIdentityInText(text, [], { officials: true })).toBe(text);
+  });
+
   it('masks a known name written with spaces between its characters, as it is without', () => {
     for (const written of ['欧阳娜娜', '欧阳 娜娜', '欧 阳 娜 娜', '欧阳\u3000娜娜']) expect(maskIdentityInText(`已回访${written}，${written}说厂子停了`, ['欧阳娜娜']), written).not.toMatch(/娜/);
     // Not a name that only shares the characters with others between.

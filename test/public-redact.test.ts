@@ -115,6 +115,12 @@ describe('redactForPublic: names', () => {
     ['厂子天天排黑水，请处理——王小明 2026年5月3日', `厂子天天排黑水，请处理——${N} 2026年5月3日`],
     ['厂子天天排黑水。——王小明，电话13912345678', `厂子天天排黑水。——${N}，电话${P}`],
     ['王先生（举报人）反映厂里偷排', '×先生（举报人）反映厂里偷排'],
+    // A reporter staff name by what they did, though no name was kept: whose report it was, who reported or called.
+    ['与王小明的举报重复', `与${N}的举报重复`],
+    ['重复举报：上官短语反映的是同一家工厂', `重复举报：${N}反映的是同一家工厂`],
+    ['据王小明反映，厂里晚上偷排', `据${N}反映，厂里晚上偷排`],
+    ['王小明来电称厂里又排了', `${N}来电称厂里又排了`],
+    ['已回访王小明，王小明表示满意', `已回访${N}，${N}表示满意`],
   ])('hides "%s"', (text, expected) => {
     expect(redactForPublic(text)).toBe(expected);
   });
@@ -156,6 +162,13 @@ describe('redactForPublic: names', () => {
     '此致 区环保局',
     '——宏达化工有限公司',
     '厂老板——王小明，住在村口——天天偷排',
+    // Officials by title, places, units and businesses that reported, and words that are no name.
+    '王科长反映的问题已处理',
+    '王家村反映的问题已处理',
+    '据安监站反映，已处罚',
+    '金龙公司反映的问题',
+    '，向我局反映的问题已处理',
+    '回访程序规范',
   ])('keeps "%s"', (text) => {
     expect(redactForPublic(text)).toBe(text);
   });

@@ -618,6 +618,8 @@ const NOT_A_NAME = `(?:${[
   '曾多', '曾在', '曾向', '曾于', '曾打', '曾被', '曾来', '曾去', '曾给', '曾到', '曾说', '曾反', '甘愿', '郑重', '严正',
   // 举报人方才…, 举报人龙年出生, 本人苗圃 / 万亩果园 / 金银花基地 / 蓝莓园: what someone does or grows, not who.
   '方才', '龙年', '苗圃', '万亩', '金银', '蓝莓', '高血',
+  // 回访程序: a procedure, not who.
+  '程序',
 ].join('|')})`;
 
 // What cannot start a given name: particles, pronouns, titles, and the verbs a report uses after
@@ -648,11 +650,12 @@ const NOT_IN_PLACE = '[在说讲也就都和跟又还到去把被向对给让从
  * A person's name in running text, surname first: one or two characters after the surname,
  * stopping before the word that follows (张三反映, 李四说); not an everyday word that starts
  * with a surname (田地, 高度), not a place (石门村, 李家湾小区; but 周丽 in 周丽在厂里, where 在 ends
- * the name) and not a name already anonymised (刘某). A two-character surname before what cannot start a given name
- * is that surname alone (欧阳先生, 欧阳说), not the one-character surname and a given name (欧 + 阳).
+ * the name) and not a name already anonymised (刘某). A two-character surname standing alone or before what cannot
+ * start a given name is that surname alone (欧阳先生, 欧阳说, 欧阳 娜娜), not the one-character surname and a given
+ * name (欧 + 阳).
  */
 export const PERSON_NAME =
-  `(?!${ANY_SURNAME}(?:(?!${NOT_IN_PLACE})${HAN}){0,2}?${PLACE_WORD})(?!${NOT_A_NAME})(?!${COMPOUND_SURNAME}${NOT_FIRST})${ANY_SURNAME}(?!${NOT_FIRST})${HAN}(?:(?!${NOT_NEXT})${HAN})?`;
+  `(?!${ANY_SURNAME}(?:(?!${NOT_IN_PLACE})${HAN}){0,2}?${PLACE_WORD})(?!${NOT_A_NAME})(?!${COMPOUND_SURNAME}(?:${NOT_FIRST}|(?!${HAN})))${ANY_SURNAME}(?!${NOT_FIRST})${HAN}(?:(?!${NOT_NEXT})${HAN})?`;
 /** After 我是 / 我爸爸是: what someone is (程序员, 管理员, 记者, 石匠), not who. */
 const NOT_A_ROLE = `(?!${HAN}{1,2}[员者匠官](?!${HAN}))`;
 
@@ -818,10 +821,41 @@ const LABELLED_TITLE = new RegExp(
   `(?:来电市民|来电人|来电者|市民|(?<!被)(?:举报|投诉|反映|报料)(?:人|群众|者))[:：]?\\s*(${ANY_SURNAME})(?=${ADDRESS_TITLE})`,
   'gu',
 );
+/**
+ * Where staff name someone as the one who reported or called, the reporter's name is not kept (an anonymous report)
+ * and no word like 举报人 stands before it: 与王小明的举报重复, 上官短语反映的是同一家工厂, 据王小明反映, 王小明来电称,
+ * 已回访王小明. Not the one reported (对王小明的举报, 举报王小明, 被举报人王小明反映的), whom the bureau must know; not
+ * an official by title (王科长反映的), a business (金龙公司反映的), a place (王家村反映的) or a unit (安监站反映的); not 向 or 于, which start
+ * the words around such a name more often than a name does (向我局反映的, 于今日来电).
+ */
+/** What ends a unit's short name (安监站, 国土所, 城管队), which is no one's. */
+const UNIT_END = '[局办委队站室院所部处科股厅社司]';
+const CLAUSE_START = `(?:${SENTENCE_START}|[，,；;：:][ \\t\u3000]?)`;
+const NAMED_BY_STAFF = `(?![向于])(?!${ANY_SURNAME}${HAN}?${TITLED})(?!${ANY_SURNAME}${HAN}{0,2}?${BUSINESS})(${PERSON_NAME})(?<!${PLACE_END}|${UNIT_END})`;
+/** A report as a merge's reason names it (与王小明的举报重复): not 举报人 or 投诉对象 after 的, the one it is about. */
+const A_REPORT = '(?:举报|投诉|反映|来电|诉求|报料|工单)(?!人|者|对象)';
+/** 对 / 关于 / 针对 earlier in the clause: 对张三和王小明的举报 is about them, not theirs. */
+const NOT_ABOUT = '(?<!(?:对|关于|针对|有关|涉及)[^，,。；;！!？?\\n]{0,12})';
+const WHOSE_REPORT = `${NOT_ABOUT}(?:${CLAUSE_START}|与|和|同|跟|收到|接到|并入|并到|合并[到至入于]?|归并[到至入于]?)[ \\t\u3000]?`;
+const REPORTED_BY = `(?:${CLAUSE_START}|据|经|由|被|接|对|与|和|同|跟)[ \\t\u3000]?`;
+const REPORTS = '(?:(?:反映|举报|投诉|报料)过?的|来电)';
+/** After a name 回访 is done to: the name standing alone, or what the one spoken to said or did. */
+const VISITED_END = `(?:${NAME_END}|表示|称|说|对|时|后|本人|满意|反馈|反映)`;
+const REPORTER_WHOSE = new RegExp(`(${WHOSE_REPORT})${NAMED_BY_STAFF}(?=的${A_REPORT})`, 'gu');
+const REPORTER_REPORTED = new RegExp(`(${REPORTED_BY})${NAMED_BY_STAFF}(?=${REPORTS})`, 'gu');
+const REPORTER_ACCORDING = new RegExp(`(据[ \\t\u3000]?)${NAMED_BY_STAFF}(?=反映|举报|投诉|来电)`, 'gu');
+const REPORTER_VISITED = new RegExp(`((?:回访了?)[ \\t\u3000]?)${NAMED_BY_STAFF}(?=${VISITED_END})`, 'gu');
+/**
+ * The same with a surname and a courtesy title (与李女士的举报重复, 王先生反映的, 据李女士反映): marked as the
+ * reporter's, as LABELLED_TITLE does. Not after 回访 (已回访李先生): a surname alone names nobody.
+ */
+const WHOSE_TITLED = new RegExp(`(?:${WHOSE_REPORT})(${ANY_SURNAME})(?=${ADDRESS_TITLE}的${A_REPORT})`, 'gu');
+const REPORTED_TITLED = new RegExp(`(?:${REPORTED_BY})(${ANY_SURNAME})(?=${ADDRESS_TITLE}${REPORTS})`, 'gu');
+const ACCORDING_TITLED = new RegExp(`据[ \\t\u3000]?(${ANY_SURNAME})(?=${ADDRESS_TITLE}(?:反映|举报|投诉|来电))`, 'gu');
 /** The surnames a text marks as the reporter's with a courtesy title (王先生（举报人）, 举报人李女士): at most MAX_NAMES. */
 function markedSurnames(text: string): string[] {
   const out = new Set<string>();
-  for (const rule of [SELF_MARKED_TITLE, LABELLED_TITLE]) for (const m of text.matchAll(rule)) if (out.size < MAX_NAMES) out.add(m[1]!);
+  for (const rule of [SELF_MARKED_TITLE, LABELLED_TITLE, WHOSE_TITLED, REPORTED_TITLED, ACCORDING_TITLED]) for (const m of text.matchAll(rule)) if (out.size < MAX_NAMES) out.add(m[1]!);
   return [...out];
 }
 /**
@@ -906,7 +940,7 @@ export function maskSelfNames(
   const rules = [
     SELF_NAMED, SELF_NAMED_SPACED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_REAL_NAME, SELF_SET_OFF, SELF_DESCRIBED, SELF_OF_PLACE,
     SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY, SELF_RELATIVE_OF, SELF_MARKED, SELF_SIGNED_SALUTE, SELF_SIGNED_DASH,
-    SELF_SIGNED_DASH_DATED, SELF_SIGNED_DASH_CONTACT,
+    SELF_SIGNED_DASH_DATED, SELF_SIGNED_DASH_CONTACT, REPORTER_WHOSE, REPORTER_REPORTED, REPORTER_ACCORDING, REPORTER_VISITED,
   ];
   for (const rule of rules) {
     out = out.replace(rule, (m: string, label: string, written: string, ...rest: unknown[]) => {
