@@ -282,6 +282,25 @@ describe.each([
     expect(groupMessages().at(-1)!.body.text as string).toContain('请回访重复举报的钱**，电话137****0000');
   });
 
+  it("masks in a dispatcher's note a reporter it names as one though no name was kept (an anonymous report merged into the case)", async () => {
+    const target = await routedReport();
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: `${REPORT}，又看到一次`, anonymous: true });
+    const duplicate = (await res.json()) as { id: string };
+    await processors.intake({ caseId: duplicate.id }, ctx());
+    const merged = await postJson(`${service.url}/api/v1/cases/${duplicate.id}/merge`, { into: target.id, reason: '同一养猪场' }, await account('dispatcher', null));
+    expect(merged.status).toBe(200);
+    const noticeId = `anonymous-merged-${target.id}`;
+    const note = '王小明反映的也是这家猪场，请一并回访王小明。联系人：李科长';
+    await service.deps.db
+      .insertInto('notifications')
+      .values({ id: noticeId, case_id: target.id, audience: 'unit:agri', kind: 'supervision', status: 'pending', data: JSON.stringify({ note }), created_at: clock.now().toISOString() })
+      .execute();
+    expect(await notify(noticeId)).toBe('supervision sent to agri by webhook and telegram');
+    const hook = bureaus.received.find((r) => r.body.notificationId === noticeId)!;
+    expect((hook.body.notice as { note: string }).note).toBe('王**反映的也是这家猪场，请一并回访王**。联系人：李科长');
+    expect(groupMessages().at(-1)!.body.text as string).toContain('王**反映的也是这家猪场，请一并回访王**');
+  });
+
   it('tells a unit given back a case it returned: a case.reassigned notice to its webhook, a new post with buttons to its group', async () => {
     const { id, trackingCode } = await routedReport();
     expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1 }, ctx())).toBe('posted to the agri group');

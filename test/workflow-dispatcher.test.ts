@@ -492,6 +492,34 @@ describe.each([
       expect(page).not.toContain('2812345');
     });
 
+    it('masks the name staff give the reporter of an anonymous report merged into a case, wherever its bureau and the public read what staff wrote', async () => {
+      const survivor = await seedCase(service, clock, { text: '电镀厂偷排（匿名并案测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+      const dup = await seedCase(service, clock, { text: '那个电镀厂又在偷排了' });
+      // No name is kept for the duplicate's reporter: the dispatcher and the bureau name them in their own words.
+      const merged = await json(as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/merge`, { into: survivor.id, reason: '与王小明的举报重复，王小明反映的是同一家工厂' }));
+      expect(merged.status, JSON.stringify(merged.body)).toBe(200);
+      expect((await as(staff.epb).post(`/api/v1/cases/${survivor.id}/accept`)).status).toBe(200);
+      const progress = await as(staff.epb).post(`/api/v1/cases/${survivor.id}/progress`, { note: '据王小明反映，夜里仍有异味，已安排夜查', public: true });
+      expect(progress.status).toBe(200);
+      expect((await as(staff.epb).post(`/api/v1/cases/${survivor.id}/reply`, { text: '已回访王小明，电镀厂已停产整改。' })).status).toBe(200);
+
+      const bureau = JSON.stringify((await json(as(staff.epb).get(`/api/v1/cases/${survivor.id}`))).body);
+      expect(bureau).toContain('与王**的举报重复');
+      expect(bureau).toContain('已回访王**');
+      expect(bureau).not.toContain('王小明');
+      expect(JSON.stringify((await json(as(staff.dispatcher).get(`/api/v1/cases/${survivor.id}`))).body)).toContain('与王小明的举报重复');
+      const track = async (code: string) => (await (await fetch(`${service.url}/api/v1/track/${code}`)).json()) as any;
+      const own = await track(survivor.trackingCode);
+      expect(own.reply.text).toBe('已回访王**，电镀厂已停产整改。');
+      expect(JSON.stringify(own.history)).toContain('据王**反映，夜里仍有异味');
+      expect(JSON.stringify(await track(dup.trackingCode))).not.toContain('王小明');
+      const rated = await json(client(service.url, null).post(`/api/v1/track/${survivor.trackingCode}/feedback`, { rating: 'satisfied', solved: true }));
+      expect(rated.status, JSON.stringify(rated.body)).toBe(201);
+      const page = await (await fetch(`${service.url}/public`)).text();
+      expect(page).toContain('电镀厂已停产整改');
+      expect(page).not.toContain('王小明');
+    });
+
     it('undoes a merge made by mistake: the report goes back to triage on its own, its reporter told, both histories saying so', async () => {
       const survivor = await seedCase(service, clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
       const dup = await seedCase(service, clock, { text: '回龙村养猪场粪水直排（并错的）' });
