@@ -324,6 +324,30 @@ describe('a Telegram report merged into another case', () => {
     expect(await service.deps.db.selectFrom('notifications').select('audience').where('case_id', '=', survivor.caseId).where('kind', '=', 'photos_not_saved').execute()).toEqual([{ audience: 'reporter' }]);
   });
 
+  it("masks in the case's reporter's chat the name staff give the reporter of an anonymous report merged into it, as its tracking page does", async () => {
+    const env = telegramEnv(emu, 'tg-merged-anonymous');
+    const service = await startTestService(env, 'api');
+    const survivor = await reportFromNewChat(service, '我叫石磊，兴隆办事处化工厂晚上往沟里排黑水', '我叫石磊，电话13812345678');
+    const duplicate = await reportFromNewChat(service, '兴隆那个化工厂又在往沟里排黑水了');
+    const deps = processorDeps(service.deps);
+    for (const c of [survivor, duplicate]) await createProcessors(deps).intake({ caseId: c.caseId }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
+    const dispatcher = await createUser(service.deps.db, { name: 'dispatcher', role: 'dispatcher', unitCode: null, at: new Date().toISOString() });
+    const { token } = await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at: new Date().toISOString() });
+    const merged = await postJson(`${service.url}/api/v1/cases/${duplicate.caseId}/merge`, { into: survivor.caseId, reason: '同一工厂重复举报' }, { authorization: `Bearer ${token}` });
+    expect(merged.status, await merged.clone().text()).toBe(200);
+
+    const reply = { text: '石磊先生您好，已责令停产整改；与王小明的举报是同一家厂，已一并回访王小明。', lead: 'epb' };
+    await service.deps.db.transaction().execute((trx) => queueNotification(trx, { caseId: survivor.caseId, audience: 'reporter', kind: 'replied', data: reply }, new Date()));
+    const notice = await service.deps.db.selectFrom('notifications').select('id').where('case_id', '=', survivor.caseId).where('kind', '=', 'replied').where('audience', '=', 'reporter').executeTakeFirstOrThrow();
+    const before = emu.calls.length;
+    expect(await createNotifyProcessor(deps, createTelegramPush(env))({ notificationId: notice.id }, { jobId: 'n1', attempt: 1, maxAttempts: 8 })).toBe('sent to telegram: replied');
+    const sent = emu.calls.slice(before).find((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === survivor.chat.chatId)!;
+    // Their own name as written; the other reporter's, whom no contact names, masked.
+    expect(String(sent.body.text)).toContain('石磊先生您好');
+    expect(String(sent.body.text)).toContain('与王**的举报是同一家厂，已一并回访王**');
+    expect(String(sent.body.text)).not.toContain('王小明');
+  });
+
   it("tells the duplicate's chat of the merge and, on /status, how the case goes, all under the duplicate's own code", async () => {
     const { env, service, deps, survivor, duplicate } = await mergedPair('tg-merged-status', '兴隆办事处化工厂晚上往沟里排黑水', '兴隆那个化工厂又在往沟里排黑水了');
     const codeOf = async (id: string) => (await service.deps.db.selectFrom('cases').select('tracking_code').where('id', '=', id).executeTakeFirstOrThrow()).tracking_code;

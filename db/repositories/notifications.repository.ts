@@ -61,6 +61,16 @@ export async function followerOf(db: Db, caseId: string, chatId: string): Promis
 }
 
 /**
+ * Whether any report was ever merged into the case (still merged, or merged and taken out again): its
+ * reporter may be named in what staff wrote on it, a name kept or not (an anonymous one's, 与王小明的举报重复).
+ * Each merge records `merged_in` on the case it went into.
+ */
+export async function hadMergedReports(db: Db, caseId: string): Promise<boolean> {
+  const row = await db.selectFrom('case_events').select('id').where('case_id', '=', caseId).where('kind', '=', 'merged_in').limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
  * The reporters' names (and contact phones) of a case and of the reports merged into it (through
  * merges in turn too, and those merged into it once and taken out again): a bureau's answer or a dispatcher's note on the case
  * may name any of them, and whoever reads it who is not that reporter — the

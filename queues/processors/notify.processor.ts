@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
-import { followerOf, reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
+import { followerOf, hadMergedReports, reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
 import { TelegramChatUnreachable, TelegramRateLimited, noticeText, type TelegramPush } from '../../src/telegram/push.js';
 import { chatRatingOf, ratingKeyboard } from '../../src/telegram/rating.js';
 import { langOf, type Lang } from '../../src/telegram/texts.js';
@@ -151,9 +151,10 @@ async function toTelegram(
   // on the last attempt it goes anyway.
   if (link.code_sent_at === null && ctx && ctx.attempt < ctx.maxAttempts) throw new Error('the chat has not been given the tracking code yet');
   const lang = langOf(link.language);
-  // The case's own reporter reads their own name as written; the reporters of the reports merged into it, masked.
-  const merged = await reporterNamesWithMerged(deps.db, n.caseId, { own: false });
-  const text = reporterNotice(deps, n, lang, merged.length > 0 ? merged : undefined);
+  // The case's own reporter reads their own name as written; the reporters of the reports merged into it, masked: their
+  // names kept, and those staff give one whose report kept none (与王小明的举报重复, 已回访王小明), as the tracking page does.
+  const merged = (await hadMergedReports(deps.db, n.caseId)) ? await reporterNamesWithMerged(deps.db, n.caseId, { own: false }) : undefined;
+  const text = reporterNotice(deps, n, lang, merged);
   if (!text) return { status: 'skipped', outcome: `skipped: residents are not told about ${n.kind}` };
   // The reply comes with the rating buttons (satisfied / basically / dissatisfied).
   const opts = n.kind === 'replied' ? { buttons: ratingKeyboard(lang, n.trackingCode, n.round) } : {};
