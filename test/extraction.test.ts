@@ -8,6 +8,7 @@ import {
   findPhones,
   jurisdictionFromText,
   maskIdentityInText,
+  reportersNamedIn,
   maskPhone,
   maskPhonesInText,
 } from '../src/pipeline/extract.js';
@@ -336,6 +337,11 @@ describe('reporter names hidden from bureaus', () => {
       // A merge's reason in an event's data is masked without the officials' exception: the same.
       expect(maskIdentityInText(text!), text).toBe(masked);
     }
+  });
+
+  it('finds the names staff give as a reporter\'s or a caller\'s, to mask on the rest of the case, and no official, place or one reported', () => {
+    expect(reportersNamedIn('与王小明的举报重复；经与来电人张伟沟通；已回访欧阳娜娜。联系人：李科长')).toEqual(['张伟', '王小明', '欧阳娜娜']);
+    expect(reportersNamedIn('举报人王科长、对李四的举报、被举报人赵六反映的、王家村反映的、已回访李先生')).toEqual([]);
   });
 
   it.each([

@@ -520,6 +520,32 @@ describe.each([
       expect(page).not.toContain('王小明');
     });
 
+    it("masks on the case a reporter's name staff gave once as a reporter's wherever else staff write it alone, not a name the reporter shared", async () => {
+      const survivor = await seedCase(service, clock, { text: '电镀厂偷排（点名并案测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+      const dup = await seedCase(service, clock, { text: '那个电镀厂又在偷排了' });
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/merge`, { into: survivor.id, reason: '与王小明的举报重复' })).status).toBe(200);
+      expect((await as(staff.epb).post(`/api/v1/cases/${survivor.id}/accept`)).status).toBe(200);
+      // The answer names them alone: no rule says who 王小明 is there, the merge's reason did.
+      expect((await as(staff.epb).post(`/api/v1/cases/${survivor.id}/reply`, { text: '已联系王小明核实，电镀厂已停产整改。' })).status).toBe(200);
+      const bureau = JSON.stringify((await json(as(staff.epb).get(`/api/v1/cases/${survivor.id}`))).body);
+      expect(bureau).toContain('已联系王**核实');
+      expect(bureau).not.toContain('王小明');
+      const track = async (code: string) => (await (await fetch(`${service.url}/api/v1/track/${code}`)).json()) as any;
+      expect((await track(survivor.trackingCode)).reply.text).toBe('已联系王**核实，电镀厂已停产整改。');
+      expect((await track(dup.trackingCode)).mergedCase.reply.text).toBe('已联系王**核实，电镀厂已停产整改。');
+      const rated = await json(client(service.url, null).post(`/api/v1/track/${survivor.trackingCode}/feedback`, { rating: 'satisfied', solved: true }));
+      expect(rated.status, JSON.stringify(rated.body)).toBe(201);
+      expect(await (await fetch(`${service.url}/public`)).text()).not.toContain('王小明');
+
+      // A reporter who shared their name with the bureau: staff naming them as the reporter hides it nowhere else.
+      const shared = await seedCase(service, clock, { text: '电镀厂偷排（同意告知姓名）', contact: { name: '钱多多', phone: '13700002222', share: true }, assignments: [{ unit: 'epb', role: 'lead' }] });
+      expect((await as(staff.epb).post(`/api/v1/cases/${shared.id}/accept`)).status).toBe(200);
+      expect((await as(staff.epb).post(`/api/v1/cases/${shared.id}/progress`, { note: '已电话联系举报人钱多多' })).status).toBe(200);
+      expect((await as(staff.epb).post(`/api/v1/cases/${shared.id}/reply`, { text: '钱多多您好，电镀厂已停产整改。' })).status).toBe(200);
+      const sharedView = (await json(as(staff.epb).get(`/api/v1/cases/${shared.id}`))).body;
+      expect(sharedView.assignments[0].reply).toBe('钱多多您好，电镀厂已停产整改。');
+    });
+
     it('undoes a merge made by mistake: the report goes back to triage on its own, its reporter told, both histories saying so', async () => {
       const survivor = await seedCase(service, clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
       const dup = await seedCase(service, clock, { text: '回龙村养猪场粪水直排（并错的）' });

@@ -1,4 +1,5 @@
 import { WORKING } from '../../src/domain/case.js';
+import { reportersNamedIn } from '../../src/pipeline/extract.js';
 import { reporterNames } from './contacts.repository.js';
 import { parseJson, type Db } from './db-types.js';
 
@@ -75,8 +76,10 @@ export async function hadMergedReports(db: Db, caseId: string): Promise<boolean>
  * merges in turn too, and those merged into it once and taken out again): a bureau's answer or a dispatcher's note on the case
  * may name any of them, and whoever reads it who is not that reporter — the
  * case's bureaus, the public, the case's own reporter, the reporter of
- * another merged report — reads it with those names masked. `own: false`
- * leaves out the case's own reporter's (for what that reporter reads).
+ * another merged report — reads it with those names masked. With them the
+ * names staff wrote on these cases as a reporter's (reportersStaffNamed), which
+ * no contact keeps for an anonymous report. `own: false` leaves out the case's
+ * own reporter's (for what that reporter reads).
  */
 export async function reporterNamesWithMerged(db: Db, caseId: string, opts: { own?: boolean } = {}): Promise<string[]> {
   const own = opts.own ?? true;
@@ -88,13 +91,37 @@ export async function reporterNamesWithMerged(db: Db, caseId: string, opts: { ow
   const rows = await withMergedReports(db, caseId)
     .selectFrom('cases as d')
     .leftJoin('case_contacts as k', 'k.case_id', 'd.id')
-    .select(['d.text', 'd.address', 'k.name', 'k.phone'])
-    .where((eb) => {
-      const merged = eb.or([eb('d.id', 'in', eb.selectFrom('merged_reports').select('id')), ...(formerly.length > 0 ? [eb('d.id', 'in', formerly)] : [])]);
-      return own ? eb.or([eb('d.id', '=', caseId), merged]) : merged;
-    })
+    .select(['d.id', 'd.text', 'd.address', 'k.name', 'k.phone'])
+    .where((eb) => eb.or([eb('d.id', '=', caseId), eb('d.id', 'in', eb.selectFrom('merged_reports').select('id')), ...(formerly.length > 0 ? [eb('d.id', 'in', formerly)] : [])]))
     .execute();
-  return [...new Set(rows.flatMap((r) => reporterNames({ name: r.name ?? null, phone: r.phone ?? null }, { text: r.text, address: r.address })))];
+  const namesOf = (r: (typeof rows)[number]) => reporterNames({ name: r.name ?? null, phone: r.phone ?? null }, { text: r.text, address: r.address });
+  const ownNames = rows.filter((r) => r.id === caseId).flatMap(namesOf);
+  // What staff wrote may name the case's own reporter too: left out with their other names, as is a part of one a rule
+  // reads short (举报人钱多多 read as 钱多).
+  const isOwn = (n: string) => ownNames.some((o) => [...o].length >= 2 && (o.includes(n) || n.includes(o)));
+  const named = (await reportersStaffNamed(db, rows.map((r) => r.id))).filter((n) => own || !isOwn(n));
+  return [...new Set([...rows.filter((r) => own || r.id !== caseId).flatMap(namesOf), ...named])];
+}
+
+/**
+ * The names staff wrote on the cases as a reporter's or a caller's (与王小明的举报重复 in a merge's reason, 已回访王小明
+ * in a reply, 来电人张伟 in a note): no contact keeps an anonymous reporter's name, and another text on the case may
+ * give it alone (已联系王小明核实). Staff's events only: their notes and the words in their data (a reason, a reply).
+ */
+async function reportersStaffNamed(db: Db, caseIds: readonly string[]): Promise<string[]> {
+  if (caseIds.length === 0) return [];
+  const events = await db.selectFrom('case_events').select(['note', 'data']).where('case_id', 'in', [...new Set(caseIds)]).where('actor_type', '=', 'staff').execute();
+  const out = new Set<string>();
+  const read = (v: unknown): void => {
+    if (typeof v === 'string') for (const name of reportersNamedIn(v)) out.add(name);
+    else if (Array.isArray(v)) v.forEach(read);
+    else if (v !== null && typeof v === 'object') Object.values(v).forEach(read);
+  };
+  for (const e of events) {
+    read(e.note);
+    read(parseJson<unknown>(e.data, null));
+  }
+  return [...out];
 }
 
 /** Notifications still pending, queued before `olderThan`: oldest first. */

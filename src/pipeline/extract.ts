@@ -961,6 +961,24 @@ export function maskSelfNames(
 }
 
 /**
+ * The names a text says are a reporter's or a caller's (举报人王小明, 来电人张伟, 与王小明的举报重复, 据王小明反映,
+ * 已回访王小明): in what staff wrote on a case, the names to mask in its other texts too, where the name may stand
+ * alone (已联系王小明核实). Not an official by surname and title (联系人：李科长), nor a word the text uses as a place.
+ */
+export function reportersNamedIn(text: string): string[] {
+  const names = new Set<string>();
+  const places = wordsUsedAsPlaces(text);
+  for (const rule of [SELF_LABELLED, SELF_MARKED, REPORTER_WHOSE, REPORTER_REPORTED, REPORTER_ACCORDING, REPORTER_VISITED]) {
+    for (const m of text.matchAll(rule)) {
+      const name = m[2]!;
+      if (names.size >= MAX_NAMES || places.has(name) || OFFICIAL.test(text.slice(m.index + m[1]!.length))) continue;
+      if ([...name].length >= 2) names.add(name);
+    }
+  }
+  return [...names];
+}
+
+/**
  * Masks every mention of each name (of two characters or more, longest first) by `maskOf(name)`:
  * once a name is known — from the contact fields or a rule — a second mention does not give it away.
  */
