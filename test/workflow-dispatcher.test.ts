@@ -537,6 +537,17 @@ describe.each([
       expect(rated.status, JSON.stringify(rated.body)).toBe(201);
       expect(await (await fetch(`${service.url}/public`)).text()).not.toContain('王小明');
 
+      // A case nothing was merged into: the public page reads its answer with the name a note gave as the caller's masked.
+      const single = await seedCase(service, clock, { text: '电镀厂偷排（来电人点名测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+      expect((await as(staff.epb).post(`/api/v1/cases/${single.id}/accept`)).status).toBe(200);
+      expect((await as(staff.epb).post(`/api/v1/cases/${single.id}/progress`, { note: '经与来电人张伟沟通，情况属实' })).status).toBe(200);
+      expect((await as(staff.epb).post(`/api/v1/cases/${single.id}/reply`, { text: '已联系张伟核实，单独一案已整改。' })).status).toBe(200);
+      expect((await track(single.trackingCode)).reply.text).toBe('已联系张*核实，单独一案已整改。');
+      expect((await json(client(service.url, null).post(`/api/v1/track/${single.trackingCode}/feedback`, { rating: 'satisfied', solved: true }))).status).toBe(201);
+      const page = await (await fetch(`${service.url}/public`)).text();
+      expect(page).toContain('单独一案已整改');
+      expect(page).not.toContain('张伟');
+
       // A reporter who shared their name with the bureau: staff naming them as the reporter hides it nowhere else.
       const shared = await seedCase(service, clock, { text: '电镀厂偷排（同意告知姓名）', contact: { name: '钱多多', phone: '13700002222', share: true }, assignments: [{ unit: 'epb', role: 'lead' }] });
       expect((await as(staff.epb).post(`/api/v1/cases/${shared.id}/accept`)).status).toBe(200);

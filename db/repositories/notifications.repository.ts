@@ -109,19 +109,31 @@ export async function reporterNamesWithMerged(db: Db, caseId: string, opts: { ow
  * give it alone (已联系王小明核实). Staff's events only: their notes and the words in their data (a reason, a reply).
  */
 async function reportersStaffNamed(db: Db, caseIds: readonly string[]): Promise<string[]> {
-  if (caseIds.length === 0) return [];
-  const events = await db.selectFrom('case_events').select(['note', 'data']).where('case_id', 'in', [...new Set(caseIds)]).where('actor_type', '=', 'staff').execute();
-  const out = new Set<string>();
-  const read = (v: unknown): void => {
-    if (typeof v === 'string') for (const name of reportersNamedIn(v)) out.add(name);
-    else if (Array.isArray(v)) v.forEach(read);
-    else if (v !== null && typeof v === 'object') Object.values(v).forEach(read);
-  };
+  return [...new Set([...(await reportersStaffNamedByCase(db, caseIds)).values()].flat())];
+}
+
+/** reportersStaffNamed for each of several cases (a page of them), by case id, in one query. */
+export async function reportersStaffNamedByCase(db: Db, caseIds: readonly string[]): Promise<Map<string, string[]>> {
+  const byCase = new Map<string, Set<string>>();
+  if (caseIds.length === 0) return new Map();
+  const events = await db
+    .selectFrom('case_events')
+    .select(['case_id', 'note', 'data'])
+    .where('case_id', 'in', [...new Set(caseIds)])
+    .where('actor_type', '=', 'staff')
+    .execute();
   for (const e of events) {
+    const out = byCase.get(e.case_id) ?? new Set<string>();
+    byCase.set(e.case_id, out);
+    const read = (v: unknown): void => {
+      if (typeof v === 'string') for (const name of reportersNamedIn(v)) out.add(name);
+      else if (Array.isArray(v)) v.forEach(read);
+      else if (v !== null && typeof v === 'object') Object.values(v).forEach(read);
+    };
     read(e.note);
     read(parseJson<unknown>(e.data, null));
   }
-  return [...out];
+  return new Map([...byCase].map(([id, names]) => [id, [...names]]));
 }
 
 /** Notifications still pending, queued before `olderThan`: oldest first. */

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { currentLead } from '../../db/repositories/assignments.repository.js';
 import { isPhoneNumber } from '../../src/pipeline/extract.js';
 import { reporterNames } from '../../db/repositories/contacts.repository.js';
-import { reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
+import { reporterNamesWithMerged, reportersStaffNamedByCase } from '../../db/repositories/notifications.repository.js';
 import type { Deps } from '../../src/deps.js';
 import { SERVICE_YEARS } from '../../src/domain/service-years.js';
 import { addDays, localMonth, type GroupStats } from '../../src/stats/stats.js';
@@ -196,7 +196,7 @@ async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> 
     .execute();
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [contacts, leads, ratings, merged] = await Promise.all([
+  const [contacts, leads, ratings, merged, staffNamed] = await Promise.all([
     db.selectFrom('case_contacts').select(['case_id', 'name', 'phone']).where('case_id', 'in', ids).execute(),
     db
       .selectFrom('assignments')
@@ -216,6 +216,8 @@ async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> 
       .where('merged_into', 'in', ids)
       .execute()
       .then((into) => Promise.all(into.map(async ({ merged_into: id }) => [id!, await reporterNamesWithMerged(db, id!, { own: false })] as const))),
+    // The names staff wrote on each case as a reporter's (与王小明的举报重复, 来电人张伟): its answer may give them alone.
+    reportersStaffNamedByCase(db, ids),
   ]);
   const mergedNamesOf = new Map(merged);
   const contactOf = new Map(contacts.map((c) => [c.case_id, c]));
@@ -229,7 +231,7 @@ async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> 
     const contact = contactOf.get(r.id);
     // The names the reporter gave in their text too: a bureau's reply may name them alone (已联系张卫国).
     const merged = mergedNamesOf.get(r.id) ?? [];
-    const names = [...reporterNames(contact, r), ...merged];
+    const names = [...reporterNames(contact, r), ...merged, ...(staffNamed.get(r.id) ?? [])];
     // The merged reporters' numbers are read however written too (学校电话 and the number without its area code).
     const known = { names, phones: [contact?.phone, ...merged.filter(isPhoneNumber)] };
     const lead = leadOf.get(r.id);
