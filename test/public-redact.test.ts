@@ -121,6 +121,11 @@ describe('redactForPublic: names', () => {
     ['据王小明反映，厂里晚上偷排', `据${N}反映，厂里晚上偷排`],
     ['王小明来电称厂里又排了', `${N}来电称厂里又排了`],
     ['已回访王小明，王小明表示满意', `已回访${N}，${N}表示满意`],
+    // The one reported, when a person: the public need not know them either.
+    ['对王小明的举报已查实', `对${N}的举报已查实`],
+    ['关于李四的投诉，已责令整改', `关于${N}的投诉，已责令整改`],
+    ['举报王小明在河边倒渣', `举报${N}在河边倒渣`],
+    ['投诉李四私自焚烧秸秆', `投诉${N}私自焚烧秸秆`],
   ])('hides "%s"', (text, expected) => {
     expect(redactForPublic(text)).toBe(expected);
   });
@@ -169,6 +174,15 @@ describe('redactForPublic: names', () => {
     '金龙公司反映的问题',
     '，向我局反映的问题已处理',
     '回访程序规范',
+    // What is reported, when no person: a household's farm, places, units, businesses and ordinary words.
+    '举报王家养猪场粪水直排',
+    '举报石门村养殖场',
+    '投诉王府井街道的工地夜间施工',
+    '举报金龙公司偷排',
+    '投诉区环保局不作为',
+    '举报周边工厂',
+    '举报白天噪音',
+    '关于回龙村的投诉',
   ])('keeps "%s"', (text) => {
     expect(redactForPublic(text)).toBe(text);
   });

@@ -62,6 +62,9 @@ const NOT_SELF = `[这那想说要来去在也就都还不没很真的了是我�
 const ADDRESS_PART = `${NUM}+(?:[-－]${NUM}+)?(?:号楼|号院|号|栋|幢|单元|层|楼|室|户)`;
 const ADDRESS_NUMBER = new RegExp(`${NUM}+(?:[-－]${NUM}+)?`, 'gu');
 
+/** What follows the name of the one reported (举报王小明在…, 投诉李四私自…): not 举报王家养猪场 (a household's farm). */
+const REPORTED_DOES = '(?:[，,。！!？?；;、\\s]|$|[在把将从又]|私自|私设|偷|乱|违|非法|擅自|长期|经常|一直|天天|每天|常年|多次)';
+
 const NUMBER_RULES: Array<[RegExp, string]> = [
   // Resident ID numbers as bureaus read them masked (ID_NUMBER_RE), and besides any 15 digits (the old numbers).
   [ID_NUMBER_RE, MASK.id],
@@ -98,6 +101,9 @@ const NAME_RULES: RegExp[] = [
     'gu',
   ),
   new RegExp(`(?:名字(?:叫|是)|名叫)\\s*(?!${HAN}{1,3}?${BUSINESS})(${PERSON_NAME})`, 'gu'),
+  // The one reported, a person the public need not know either: 对王小明的举报, 关于王小明的投诉, 举报王小明在河边倒渣.
+  new RegExp(`(?:对|关于|针对)(${PERSON_NAME})的(?:举报|投诉|反映)`, 'gu'),
+  new RegExp(`(?<!被)(?:举报|投诉)(${PERSON_NAME})(?=${REPORTED_DOES})`, 'gu'),
   new RegExp(`[我俺]是(?:${DESCRIBED})?${NOT_A_ROLE}(${PERSON_NAME})`, 'gu'),
   new RegExp(`[我俺]是(?!${NOT_SELF})(${HAN}{2,3})(?<!的)(?=[，,。！!？?；;、\\s]|$)`, 'gu'),
 ];
