@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { trackLookupGate } from '../handlers/lookup-gate.js';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { METHOD_NAME_ALL } from 'hono/router';
 import { requestId } from 'hono/request-id';
 import type { AppEnv } from '../handlers/app-env.js';
 import { caseRoutes } from '../handlers/cases.routes.js';
@@ -136,8 +137,14 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
   for (const r of extras.routes ?? []) app.route('/', r);
 
   app.notFound((c) => {
-    const err = new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`);
-    return wantsHtml(c) ? renderErrorPage(c, err) : c.json(apiErrorBody(c, err, c.get('requestId')), 404);
+    const allow = methodsRoutedFor(app, c.req.path);
+    // A route's GET handler may itself answer not found (an unknown asset): only a method the path takes no route for is a 405.
+    const err =
+      allow.length > 0 && !allow.includes(c.req.method)
+        ? new AppError('method_not_allowed', `this path does not take ${c.req.method}; it takes ${allow.join(', ')} (the Allow header)`)
+        : new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`);
+    if (err.code === 'method_not_allowed') c.header('Allow', allow.join(', '));
+    return wantsHtml(c) ? renderErrorPage(c, err) : c.json(apiErrorBody(c, err, c.get('requestId')), err.status);
   });
 
   app.onError((err, c) => {
@@ -172,6 +179,22 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
   });
 
   return app;
+}
+
+/** The order the methods of an `Allow` header are named in; others (none today) follow in the order they were routed. */
+const ALLOW_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/**
+ * The methods some route of the app takes at this path, as an `Allow` header names them: Hono's own router is asked
+ * with each method the app routes, and only a route of that very method counts (middleware is routed for every method,
+ * `ALL`, and routes nothing). HEAD goes with GET, which Hono answers HEAD with. None: no route has the path (a 404).
+ */
+function methodsRoutedFor(app: Hono<AppEnv>, path: string): string[] {
+  const methods = new Set(app.routes.map((r) => r.method).filter((m) => m !== METHOD_NAME_ALL));
+  const taken = [...methods].filter((m) => app.router.match(m, path)[0].some(([[, route]]) => route.method === m));
+  if (taken.includes('GET')) taken.push('HEAD');
+  const rank = (m: string) => (ALLOW_ORDER.includes(m) ? ALLOW_ORDER.indexOf(m) : ALLOW_ORDER.length);
+  return taken.sort((a, b) => rank(a) - rank(b));
 }
 
 /**

@@ -460,6 +460,8 @@ describe('TRACK_LOOKUP_LIMIT', () => {
     const prober = '203.0.113.51';
     // A resident looking up their own case again and again is never stopped.
     for (let i = 0; i < 5; i++) expect((await from(prober, `/api/v1/track/${accepted.trackingCode}`)).status).toBe(200);
+    // A method the tracking routes do not take looks nothing up: a 405 costs nothing.
+    expect((await from(prober, '/api/v1/track/BBBBBBBBBB', { method: 'POST' })).status).toBe(405);
     // Unknown codes, by the API, the page and a rating: three allowed, then every lookup refused.
     expect((await from(prober, '/api/v1/track/AAAAAAAAAA')).status).toBe(404);
     expect((await from(prober, '/track/CCCCCCCCCC', { headers: { accept: 'text/html' } })).status).toBe(404);
@@ -473,6 +475,8 @@ describe('TRACK_LOOKUP_LIMIT', () => {
     expect(page.status).toBe(429);
     expect(await page.text()).toContain('操作过于频繁');
     expect((await from(prober, `/submitted/${accepted.trackingCode}`, { headers: { accept: 'text/html' } })).status).toBe(429);
+    // Held back on every method: the limit runs before a route is looked for.
+    expect((await from(prober, '/api/v1/track/BBBBBBBBBB', { method: 'POST' })).status).toBe(429);
     // Another address is not held back by this one.
     expect((await from('203.0.113.52', `/api/v1/track/${accepted.trackingCode}`)).status).toBe(200);
     // The document says the answer on both API routes that count.

@@ -826,3 +826,87 @@ describe('the tracking page (trackUrl)', () => {
     expect(await missing.text()).toContain('没有找到');
   });
 });
+
+describe('a method a path does not take', () => {
+  type ErrorJson = { error: { code: string; message: string; requestId: string; fields?: unknown } };
+
+  it.each([
+    ['GET', '/api/v1/reports', 'POST'],
+    ['PUT', '/api/v1/reports', 'POST'],
+    ['DELETE', '/api/v1/reports/', 'POST'],
+    ['PATCH', '/api/v1/reports', 'POST'],
+    ['POST', '/api/v1/track/ACDEFGHJKM', 'GET, HEAD'],
+    ['DELETE', '/api/v1/cases/0000', 'GET, HEAD'],
+    ['GET', '/api/v1/cases/0000/accept', 'POST'],
+    ['GET', '/api/v1/hotline/calls', 'POST'],
+    ['POST', '/healthz', 'GET, HEAD'],
+    ['PUT', '/openapi.json', 'GET, HEAD'],
+  ])('answers %s %s with 405, the methods it takes in Allow, in the error shape', async (method, path, allow) => {
+    const res = await fetch(`${service.url}${path}`, { method, headers: { 'x-request-id': `allow-${method}` } });
+    const json = (await bodyOf(res)) as ErrorJson;
+    expect(res.status, JSON.stringify(json)).toBe(405);
+    expect(res.headers.get('allow')).toBe(allow);
+    expect(json).toEqual({ error: { code: 'method_not_allowed', message: `this path does not take ${method}; it takes ${allow} (the Allow header)`, requestId: `allow-${method}` } });
+  });
+
+  it('says it in Chinese to a client that prefers it, and answers HEAD with the headers alone', async () => {
+    const zh = await fetch(`${api}/reports`, { method: 'PUT', headers: { 'accept-language': 'zh-CN,zh;q=0.9' } });
+    expect(zh.status).toBe(405);
+    expect(((await zh.json()) as ErrorJson).error).toMatchObject({ code: 'method_not_allowed', message: '此路径不支持该请求方法，可用的方法见 Allow 响应头' });
+    const head = await fetch(`${api}/reports`, { method: 'HEAD' });
+    expect(head.status).toBe(405);
+    expect(head.headers.get('allow')).toBe('POST');
+    expect(await head.text()).toBe('');
+  });
+
+  it('answers OPTIONS like any other method the path does not take: the service serves no CORS', async () => {
+    const res = await fetch(`${api}/reports`, { method: 'OPTIONS', headers: { origin: 'https://elsewhere.example', 'access-control-request-method': 'POST' } });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('leaves a path no route has at 404 whatever the method, and a GET its route finds nothing for', async () => {
+    for (const [method, path] of [['POST', '/nope'], ['DELETE', '/api/v1/nope'], ['GET', '/api/v1/reports/extra'], ['PUT', '/api/v1/track/ACDEFGHJKM/more'], ['OPTIONS', '/nope']] as const) {
+      const res = await fetch(`${service.url}${path}`, { method });
+      const json = (await bodyOf(res)) as ErrorJson;
+      expect(res.status, `${method} ${path}: ${JSON.stringify(json)}`).toBe(404);
+      expect(json.error.code).toBe('not_found');
+      expect(res.headers.get('allow')).toBeNull();
+    }
+    // Routed for GET, answered 404 by its handler (no such file, no such case): no 405 claiming GET is not taken.
+    for (const path of ['/docs/assets/nope.js', '/api/v1/track/ACDEFGHJKM']) {
+      const res = await fetch(`${service.url}${path}`);
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get('allow'), path).toBeNull();
+    }
+  });
+
+  it('answers a page posted to that only shows itself with a 405 page in the visitor\'s language', async () => {
+    for (const path of ['/public', '/submitted/ACDEFGHJKM', '/docs']) {
+      const res = await fetch(`${service.url}${path}`, { method: 'POST', headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' });
+      expect(res.status, path).toBe(405);
+      expect(res.headers.get('allow'), path).toBe('GET, HEAD');
+      expect(res.headers.get('content-type'), path).toContain('text/html');
+      const page = await res.text();
+      expect(page, path).toContain('不支持的访问方式');
+      expect(page, path).toContain('此页面不能这样打开或提交');
+    }
+    const en = await fetch(`${service.url}/public?lang=en`, { method: 'DELETE', headers: { accept: 'text/html' } });
+    expect(en.status).toBe(405);
+    expect(await en.text()).toContain('This page cannot be opened or sent that way.');
+    // A form's address opened as a link: the form's POST is what it takes.
+    const signout = await fetch(`${service.url}/signout`, { headers: { accept: 'text/html' } });
+    expect(signout.status).toBe(405);
+    expect(signout.headers.get('allow')).toBe('POST');
+  });
+
+  it("still runs a path's own guards first: the form token, then the sign-in of the staff pages", async () => {
+    for (const [method, path, status] of [['POST', '/desk/find', 403], ['DELETE', '/inbox', 403], ['POST', '/track', 403], ['GET', '/desk/cases/0000/route', 303]] as const) {
+      const res = await fetch(`${service.url}${path}`, { method, headers: { accept: 'text/html' }, redirect: 'manual' });
+      expect(res.status, `${method} ${path}`).toBe(status);
+      expect(res.headers.get('allow'), `${method} ${path}`).toBeNull();
+      if (status === 303) expect(res.headers.get('location')).toBe(`/signin?next=${encodeURIComponent(path)}`);
+    }
+  });
+});

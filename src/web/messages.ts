@@ -121,6 +121,7 @@ const PAGE_MESSAGES: Record<string, string> = {
   malformed_body: '表单无法读取，请刷新页面后重试。',
   unsupported_media_type: '提交的内容格式或字符编码不受支持（请使用 UTF-8），请刷新页面后重试。',
   not_found: '找不到该页面或记录。',
+  method_not_allowed: '此页面不能这样打开或提交。请返回上一页，或从首页重新进入。',
   rate_limited: '操作过于频繁，请稍后再试。',
   conflict: '内容刚刚被他人更新，请刷新后查看。',
   illegal_transition: '当前状态不允许此操作，请刷新后查看。',
@@ -134,6 +135,7 @@ const PAGE_MESSAGES_EN: Record<string, string> = {
   malformed_body: 'The form could not be read. Please reload the page and try again.',
   unsupported_media_type: 'The content or its character encoding is not supported (use UTF-8). Please reload the page and try again.',
   not_found: 'The page or record was not found.',
+  method_not_allowed: 'This page cannot be opened or sent that way. Please go back, or start again from the home page.',
   not_ready: 'The service cannot handle requests at the moment, and what you did may not have been done. Please wait a moment, go back and send it again.',
 };
 
@@ -163,6 +165,7 @@ export const API_MESSAGES_ZH: Record<ErrorCode, string> = {
   unauthorized: '需要有效的访问令牌',
   forbidden: '无权执行此操作',
   not_found: '没有找到',
+  method_not_allowed: '此路径不支持该请求方法，可用的方法见 Allow 响应头',
   conflict: '案件已被他人更新，请重新读取后再试',
   idempotency_key_reused: '该 Idempotency-Key 已用于另一份内容',
   illegal_transition: '案件当前状态不允许此操作',

@@ -27,7 +27,7 @@ export function pageContext(c: Context<AppEnv>): PageContext {
 }
 
 export interface RenderOptions {
-  status?: 200 | 201 | 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500;
+  status?: 200 | 201 | 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 500;
   /** A form on the page was refused: the title says so first (错误：… / Error: …), the first thing a screen reader reads. */
   refused?: boolean;
   scripts?: string[];
@@ -73,8 +73,8 @@ function pageAddress(c: Context<AppEnv>, address: string | undefined): string {
 }
 
 const ERROR_TITLES: Record<Lang, Record<number, string>> = {
-  zh: { 400: '请求有误', 401: '请先登录', 403: '无权访问', 404: '页面不存在', 409: '操作与当前状态冲突', 413: '提交的内容过大', 415: '不支持的内容格式', 429: '操作过于频繁', 500: '服务暂时出错', 503: '服务暂时不可用' },
-  en: { 400: 'Bad request', 401: 'Please sign in', 403: 'Not allowed', 404: 'Page not found', 409: 'Conflicts with the current state', 413: 'Too large', 415: 'Unsupported content', 429: 'Too many attempts', 500: 'Something went wrong', 503: 'Service unavailable' },
+  zh: { 400: '请求有误', 401: '请先登录', 403: '无权访问', 404: '页面不存在', 405: '不支持的访问方式', 409: '操作与当前状态冲突', 413: '提交的内容过大', 415: '不支持的内容格式', 429: '操作过于频繁', 500: '服务暂时出错', 503: '服务暂时不可用' },
+  en: { 400: 'Bad request', 401: 'Please sign in', 403: 'Not allowed', 404: 'Page not found', 405: 'Not available this way', 409: 'Conflicts with the current state', 413: 'Too large', 415: 'Unsupported content', 429: 'Too many attempts', 500: 'Something went wrong', 503: 'Service unavailable' },
 };
 
 /** True when the request is a page (not the JSON API) from a browser. */
