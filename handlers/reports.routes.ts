@@ -9,7 +9,7 @@ import type { AppEnv } from './app-env.js';
 import { acceptPublicReport } from './intake-gate.js';
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
-import { documentBodyRequired, keptText, validationHook, apiRoute } from './validation.js';
+import { documentBodyRequired, documentFormUrlencoded, keptText, validationHook, apiRoute } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { decimalOf, showsNothing } from '../src/domain/text.js';
 import { halfWidthDigits, MARKED_EXTENSION } from '../src/pipeline/extract.js';
@@ -142,24 +142,29 @@ const formNumber = (schema: z.ZodNumber) =>
     .pipe(schema.optional())
     .optional();
 
-export const reportFormSchema = z
-  .strictObject({
-    text: reportText.openapi({ minLength: 1, maxLength: MAX_TEXT_CHARS }),
-    address: optionalText(300),
-    lat: formNumber(lat),
-    lng: formNumber(lng),
-    name: optionalText(50),
-    phone,
-    anonymous: formBoolean,
-    shareContact: formBoolean,
-    occurredAt: occurredAt.or(z.literal('').transform(() => undefined)),
-    photos: uploadsField('photo'),
-  })
-  .superRefine((v, ctx) => {
-    if ((v.lat === undefined) !== (v.lng === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [v.lat === undefined ? 'lat' : 'lng'], message: 'give both lat and lng, or neither' });
-    }
-  });
+const reportFormFields = z.strictObject({
+  text: reportText.openapi({ minLength: 1, maxLength: MAX_TEXT_CHARS }),
+  address: optionalText(300),
+  lat: formNumber(lat),
+  lng: formNumber(lng),
+  name: optionalText(50),
+  phone,
+  anonymous: formBoolean,
+  shareContact: formBoolean,
+  occurredAt: occurredAt.or(z.literal('').transform(() => undefined)),
+  photos: uploadsField('photo'),
+});
+function bothCoordinatesOrNeither(v: { lat?: number | undefined; lng?: number | undefined }, ctx: z.RefinementCtx): void {
+  if ((v.lat === undefined) !== (v.lng === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [v.lat === undefined ? 'lat' : 'lng'], message: 'give both lat and lng, or neither' });
+  }
+}
+export const reportFormSchema = reportFormFields.superRefine(bothCoordinatesOrNeither);
+/**
+ * The form as `application/x-www-form-urlencoded` carries it: the same fields without photos. For the document only:
+ * the route's form validator (reportFormSchema) reads both form types.
+ */
+const reportUrlencodedSchema = reportFormFields.omit({ photos: true }).superRefine(bothCoordinatesOrNeither);
 
 const acceptedSchema = z
   .object({
@@ -282,6 +287,7 @@ export function reportRoutes() {
     return c.json({ id: accepted.id, trackingCode: accepted.trackingCode, status: 'received' as const, trackUrl }, 202);
   });
   documentBodyRequired(app, postReport);
+  documentFormUrlencoded(app, postReport, reportUrlencodedSchema);
 
   return app;
 }

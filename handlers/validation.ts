@@ -95,6 +95,19 @@ export function documentBodyRequired(app: OpenAPIHono<any>, route: { method: str
 }
 
 /**
+ * Documents `application/x-www-form-urlencoded` on a route that declares `multipart/form-data`: Hono's form
+ * validator reads both, so the route takes it already (without files). Declared on the route itself, it would
+ * get a validator of its own, run on every form of either type. Called once the route is registered on `app`.
+ */
+export function documentFormUrlencoded(app: OpenAPIHono<any>, route: { method: string; path: string }, schema: z.ZodType): void {
+  for (const def of app.openAPIRegistry.definitions) {
+    if (def.type !== 'route' || def.route.method !== route.method || def.route.path !== route.path || !def.route.request?.body) continue;
+    const body = def.route.request.body;
+    def.route = { ...def.route, request: { ...def.route.request, body: { ...body, content: { ...body.content, 'application/x-www-form-urlencoded': { schema } } } } };
+  }
+}
+
+/**
  * The body of an action that takes none: sent anyway, it may hold nothing (`{}`). A field in it is a 400
  * naming it, as in any body, rather than a request done as if the field were not there (a `since` that
  * would have narrowed what is sent again, say).

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../src/runtime.js';
 import { bodyOf, postJson, startTestService, testEnv, waitFor } from './harness.js';
 import { HEIC_WITH_EXIF, jpegWithExif, PNG_WITH_TEXT } from './photo-fixtures.js';
+import { documentProblems, type OpenApiDoc } from './openapi-check.js';
 
 // A 1×1 PNG.
 const PNG = Buffer.from(
@@ -741,13 +742,32 @@ describe('operations', () => {
       expect.arrayContaining(['/api/v1/reports', '/api/v1/track/{trackingCode}', '/healthz', '/readyz']),
     );
     const post = (doc.paths['/api/v1/reports'] as { post: { requestBody: { content: Record<string, unknown> } } }).post;
-    expect(Object.keys(post.requestBody.content)).toEqual(['application/json', 'multipart/form-data']);
+    // A form without photos may come urlencoded, as HTML forms without files are sent.
+    expect(Object.keys(post.requestBody.content)).toEqual(['application/json', 'multipart/form-data', 'application/x-www-form-urlencoded']);
     const input = (doc as unknown as { components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>> }> } }).components.schemas.ReportInput!;
     expect(input.properties.text).toMatchObject({ type: 'string', minLength: 1, maxLength: 5000 });
     // The form's limits are the JSON body's, and its photos' count is said too.
     const form = (post.requestBody.content['multipart/form-data'] as { schema: { properties: Record<string, Record<string, unknown>> } }).schema;
     expect(form.properties.text).toMatchObject({ type: 'string', minLength: 1, maxLength: 5000 });
     expect(form.properties.photos).toMatchObject({ type: 'array', maxItems: 5, description: 'Up to 5 photos, each at most 10 MB.' });
+    const urlencoded = (post.requestBody.content['application/x-www-form-urlencoded'] as { schema: { properties: Record<string, Record<string, unknown>>; required: string[] } }).schema;
+    expect(Object.keys(urlencoded.properties)).toEqual(Object.keys(form.properties).filter((k) => k !== 'photos'));
+    expect(urlencoded.properties.text).toMatchObject({ type: 'string', minLength: 1, maxLength: 5000 });
+    expect(urlencoded.required).toEqual(['text']);
+    expect(documentProblems(doc as unknown as OpenApiDoc)).toEqual([]);
+  });
+
+  it('takes the report form urlencoded, as the document says, its photos only as multipart', async () => {
+    const fields = { text: '盐下村电镀厂夜里偷排废水', address: '盐下村三组', lat: '25.1', lng: '111.3', name: '赵六', phone: '0731-88886666', shareContact: 'on', occurredAt: '2026-01-05T21:30' };
+    const res = await fetch(`${api}/reports`, { method: 'POST', body: new URLSearchParams(fields) });
+    const body = (await bodyOf(res)) as { id: string };
+    expect(res.status, JSON.stringify(body)).toBe(202);
+    const row = await service.deps.db.selectFrom('cases').select(['text', 'address', 'lat', 'lng', 'occurred_at']).where('id', '=', body.id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ text: fields.text, address: fields.address, lat: 25.1, lng: 111.3, occurred_at: '2026-01-05T21:30+08:00' });
+    const photos = await fetch(`${api}/reports`, { method: 'POST', body: new URLSearchParams({ text: '垃圾堆', photos: 'p.png' }) });
+    const refused = (await bodyOf(photos)) as { error: { fields: Record<string, string> } };
+    expect(photos.status, JSON.stringify(refused)).toBe(400);
+    expect(Object.keys(refused.error.fields)).toEqual(['photos']);
   });
 
   it("documents on every operation the 503 not_ready a stopping service answers before any route", async () => {
