@@ -94,6 +94,8 @@ const occurredAt = z
       .refine(instantInServiceYears, INSTANT_RULE)
       .refine(offsetExists, OFFSET_RULE),
   )
+  // "" is absent, as for address, name and phone (and on the web form, whose empty time field sends it).
+  .or(z.literal('').transform(() => undefined))
   .nullish();
 const lat = z.number({ error: 'must be a number' }).min(-90, 'must be between -90 and 90').max(90, 'must be between -90 and 90');
 const lng = z.number({ error: 'must be a number' }).min(-180, 'must be between -180 and 180').max(180, 'must be between -180 and 180');
@@ -151,7 +153,7 @@ const reportFormFields = z.strictObject({
   phone,
   anonymous: formBoolean,
   shareContact: formBoolean,
-  occurredAt: occurredAt.or(z.literal('').transform(() => undefined)),
+  occurredAt,
   photos: uploadsField('photo'),
 });
 function bothCoordinatesOrNeither(v: { lat?: number | undefined; lng?: number | undefined }, ctx: z.RefinementCtx): void {

@@ -202,6 +202,18 @@ describe('POST /api/v1/reports', () => {
     expect(await countRows('cases')).toBe(before);
   });
 
+  it('takes "" as an absent field, occurredAt as much as address, name and phone, as the web form takes an empty time', async () => {
+    const res = await postJson(`${api}/reports`, { text: '盐下村有人半夜烧塑料（空字段）', address: '', name: '', phone: '', occurredAt: '' });
+    const { id } = (await bodyOf(res)) as { id: string };
+    expect(res.status, JSON.stringify(id)).toBe(202);
+    const row = await service.deps.db.selectFrom('cases').select(['address', 'occurred_at']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ address: null, occurred_at: null });
+    expect(await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirst()).toBeUndefined();
+    // The document says so: "" is one of the values occurredAt takes.
+    const doc = (await (await fetch(`${service.url}/openapi.json`)).json()) as { components: { schemas: Record<string, { properties: Record<string, unknown> }> } };
+    expect(JSON.stringify(doc.components.schemas.ReportInput!.properties.occurredAt)).toContain('"enum":[""]');
+  });
+
   it('takes null as an absent field, as JSON clients that send every field write it', async () => {
     const res = await postJson(`${api}/reports`, { text: '盐下村有人半夜烧塑料', address: null, location: null, name: null, phone: null, anonymous: null, shareContact: null, occurredAt: null });
     const { id } = (await bodyOf(res)) as { id: string };
