@@ -22,7 +22,7 @@ import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
 import { documentBodyRequired, instant, noBody, queryInt, validationHook, apiRoute } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
-import { extendedOffset } from '../src/domain/time-zone.js';
+import { normalizeDateTime } from '../src/domain/time-zone.js';
 
 /**
  * Cases as staff see them (any staff role reads; a bureau only its own
@@ -205,11 +205,11 @@ export const caseViewSchema = z
   })
   .openapi('StaffCase');
 
-// An offset may come without its colon (+0800), as the intake's times may; and a + left unescaped in a query
-// string, which a query string reads as a space (2026-12-01T00:00:00 08:00), is the + it was.
-const PLUS_READ_AS_SPACE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$/;
+// Written as the intake's times may be (normalizeDateTime: +0800, a lower-case t or z, a space for the T); and a +
+// left unescaped in a query string, which a query string reads as a space (2026-12-01T00:00:00 08:00), is the + it was.
+const PLUS_READ_AS_SPACE = /^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$/;
 const isoDateTime = z.preprocess(
-  (v) => extendedOffset(typeof v === 'string' ? v.replace(PLUS_READ_AS_SPACE, '$1+$2') : v),
+  (v) => normalizeDateTime(typeof v === 'string' ? v.replace(PLUS_READ_AS_SPACE, '$1+$2') : v),
   z.iso
     .datetime({ offset: true, error: 'must be an ISO 8601 date-time (in a query string, + is written %2B)' })
     .refine(instantInServiceYears, INSTANT_RULE)

@@ -14,7 +14,7 @@ import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years
 import { decimalOf, showsNothing } from '../src/domain/text.js';
 import { halfWidthDigits, MARKED_EXTENSION } from '../src/pipeline/extract.js';
 import { EXTENSION_MARK } from '../src/hotline/call-schema.js';
-import { extendedOffset, OFFSET_RULE, offsetExists, withZoneOffset } from '../src/domain/time-zone.js';
+import { normalizeDateTime, OFFSET_RULE, offsetExists, withZoneOffset } from '../src/domain/time-zone.js';
 import type { Deps } from '../src/core-deps.js';
 
 
@@ -88,7 +88,7 @@ const phone = z
 // An offset may come without its colon (+0800, as `%z` writes it): read as +08:00, and checked as one.
 const occurredAt = z
   .preprocess(
-    extendedOffset,
+    normalizeDateTime,
     z.iso
       .datetime({ offset: true, local: true, error: "must be an ISO 8601 date-time, e.g. 2026-11-28T21:30:00+08:00 (without an offset, the district's time)" })
       .refine(instantInServiceYears, INSTANT_RULE)

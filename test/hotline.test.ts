@@ -673,7 +673,7 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(ahead.body.error.fields).toEqual({ startedAt: 'must not be in the future' });
   });
 
-  it('takes a start whose offset is written without its colon (+0800, -0530) or that is to the minute, as the same instant', async () => {
+  it('takes a start whose offset is written without its colon (+0800, -0530), that is to the minute, or with a lower-case t or z (RFC 3339), as the same instant', async () => {
     const transcript = '坐席：请讲。\n来电人：兴隆办事处那边厂子偷排废水。';
     for (const [startedAt, instant] of [
       ['2026-11-02T09:40:00+0800', '2026-11-02T01:40:00.000Z'],
@@ -682,6 +682,10 @@ describe('POST /api/v1/hotline/calls', () => {
       // To the minute, with an offset.
       ['2026-11-02T09:40+0800', '2026-11-02T01:40:00.000Z'],
       ['2026-11-02 09:40+08:00', '2026-11-02T01:40:00.000Z'],
+      // T and Z in lower case, as RFC 3339 allows.
+      ['2026-11-02t09:40:00+0800', '2026-11-02T01:40:00.000Z'],
+      ['2026-11-02t01:40:00z', '2026-11-02T01:40:00.000Z'],
+      ['2026-11-02 01:40z', '2026-11-02T01:40:00.000Z'],
     ] as const) {
       const body = call(transcript, { startedAt });
       const res = await json(as('operator').post('/api/v1/hotline/calls', body));

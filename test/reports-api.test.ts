@@ -179,6 +179,8 @@ describe('POST /api/v1/reports', () => {
     ['an occurredAt on the district clock that is 1899 in UTC', { text: '噪音', occurredAt: '1900-01-01T00:00:00' }, 'occurredAt', 'must fall in the years 1900–2999 (UTC)'],
     ['an occurredAt hours ahead', { text: '噪音', occurredAt: new Date(Date.now() + 3 * 3_600_000).toISOString() }, 'occurredAt', 'must not be in the future'],
     ['an occurredAt with only a date', { text: '噪音', occurredAt: '2026-12-03' }, 'occurredAt', expect.stringContaining('ISO 8601 date-time')],
+    ['an occurredAt with two spaces for the T', { text: '噪音', occurredAt: '2026-12-03  22:00' }, 'occurredAt', expect.stringContaining('ISO 8601 date-time')],
+    ['an occurredAt with another letter for the T', { text: '噪音', occurredAt: '2026-12-03x22:00' }, 'occurredAt', expect.stringContaining('ISO 8601 date-time')],
     ['an occurredAt with an impossible offset without its colon', { text: '噪音', occurredAt: '2026-12-03T22:00:00+0875' }, 'occurredAt', expect.stringContaining('ISO 8601')],
     ['an occurredAt at an offset no zone has, without its colon', { text: '噪音', occurredAt: '2026-12-03T22:00:00+1500' }, 'occurredAt', 'must have a UTC offset between -12:00 and +14:00'],
     ['an occurredAt at an offset no zone has', { text: '噪音', occurredAt: '2026-12-03T22:00:00-13:00' }, 'occurredAt', 'must have a UTC offset between -12:00 and +14:00'],
@@ -269,6 +271,13 @@ describe('POST /api/v1/reports', () => {
       ['2026-12-03T22:00+08:00', '2026-12-03T22:00:00+08:00'],
       ['2026-12-03T22:00+0800', '2026-12-03T22:00:00+08:00'],
       ['2026-12-03T14:00Z', '2026-12-03T14:00:00Z'],
+      // RFC 3339 lets T and Z be written in lower case, and a space stand for the T: kept as T and Z.
+      ['2026-12-03t14:00:00z', '2026-12-03T14:00:00Z'],
+      ['2026-12-03 14:00:00Z', '2026-12-03T14:00:00Z'],
+      ['2026-12-03 22:00:00+08:00', '2026-12-03T22:00:00+08:00'],
+      ['2026-12-03t22:00', '2026-12-03T22:00+08:00'],
+      ['2026-12-03 22:00:30.5', '2026-12-03T22:00:30.5+08:00'],
+      ['2026-12-03t22:00+0800', '2026-12-03T22:00:00+08:00'],
     ]) {
       const res = await postJson(`${api}/reports`, { text: '晚上十点河边有人倒垃圾', occurredAt: sent });
       const body = (await bodyOf(res)) as { id: string };

@@ -590,6 +590,12 @@ describe.each([
       // And with its + left unescaped, which a query string reads as a space.
       const unescaped = new Date(clock.now().getTime() - 150_000 + 8 * 3600_000).toISOString().replace('Z', '+08:00');
       expect((await json(as(staff.police).get(`/api/v1/cases?receivedFrom=${unescaped}`))).body.items.map((i: any) => i.id)).toEqual([mine[2], mine[1]]);
+      // As RFC 3339 lets it be written too: a lower-case t and z, a space for the T (with the + read as a space as well).
+      for (const other of [encodeURIComponent(decodeURIComponent(since).toLowerCase()), encodeURIComponent(decodeURIComponent(since).replace('T', ' ')), unescaped.replace('T', '%20')]) {
+        const listed = await json(as(staff.police).get(`/api/v1/cases?receivedFrom=${other}`));
+        expect(listed.status, `${other}: ${JSON.stringify(listed.body)}`).toBe(200);
+        expect(listed.body.items.map((i: any) => i.id), other).toEqual([mine[2], mine[1]]);
+      }
       expect((await json(as(staff.police).get('/api/v1/cases?overdue=true'))).body.items).toEqual([]);
       expect((await as(staff.police).get('/api/v1/cases?unit=epb')).status).toBe(403);
       expect((await as(staff.police).get('/api/v1/cases?limit=101')).status).toBe(400);

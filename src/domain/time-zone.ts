@@ -126,15 +126,25 @@ const BASIC_OFFSET = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)([+-]
 const MINUTES_WITH_OFFSET = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(Z|[+-]\d{2}:\d{2})$/;
 
 /**
- * `2026-11-03T09:15:00+0800` → `2026-11-03T09:15:00+08:00`: the basic form of
- * an offset, which systems exporting with `%z` write, in the extended form the
- * checks read; and a time to the minute with an offset (`09:15+08:00`, as the
- * service itself writes a time given without one) with its seconds. Only the
- * colon and the seconds are added: an impossible offset (+0875) stays one.
- * Anything else is returned as it came.
+ * A date-time as RFC 3339 also lets it be written (its section 5.6): a lower-case `t` or `z`, or a space for the T.
+ * What follows the time is left as it is (an offset is checked afterwards).
  */
-export function extendedOffset(value: unknown): unknown {
-  return typeof value === 'string' ? value.replace(BASIC_OFFSET, '$1$2$3:$4').replace(MINUTES_WITH_OFFSET, '$1:00$2') : value;
+const RFC3339_SPELLINGS = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)([Zz]?)(?=[+-]|$)/;
+
+/**
+ * A date-time written as the checks read it (zod's ISO check, the offset and years rules), as the same instant:
+ * `2026-11-03t09:15:00z` and `2026-11-03 09:15:00Z` → `2026-11-03T09:15:00Z`, the other spellings RFC 3339
+ * allows; `2026-11-03T09:15:00+0800` → `2026-11-03T09:15:00+08:00`, the basic form of an offset, which systems
+ * exporting with `%z` write; and a time to the minute with an offset (`09:15+08:00`, as the service itself
+ * writes a time given without one) with its seconds. Only these are changed: an impossible offset (+0875)
+ * stays one. Anything else is returned as it came.
+ */
+export function normalizeDateTime(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  return value
+    .replace(RFC3339_SPELLINGS, (_m, date: string, time: string, z: string) => `${date}T${time}${z ? 'Z' : ''}`)
+    .replace(BASIC_OFFSET, '$1$2$3:$4')
+    .replace(MINUTES_WITH_OFFSET, '$1:00$2');
 }
 
 export const OFFSET_RULE = 'must have a UTC offset between -12:00 and +14:00';

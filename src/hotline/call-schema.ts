@@ -2,7 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import { INSTANT_RULE, instantInServiceYears } from '../domain/service-years.js';
 import { textFault } from '../domain/text.js';
-import { extendedOffset, OFFSET_RULE, offsetExists } from '../domain/time-zone.js';
+import { normalizeDateTime, OFFSET_RULE, offsetExists } from '../domain/time-zone.js';
 import { MARKED_EXTENSION, MASKED_NUMBER } from '../pipeline/extract.js';
 
 /**
@@ -76,13 +76,14 @@ const CALLER_NUMBER_RULE =
 const LOCAL_START = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/;
 
 /**
- * `2026-11-03 09:15:00` → `2026-11-03T09:15:00`: the space many exports put between date and time;
- * and an offset without its colon (+0800) with it (see extendedOffset).
+ * `2026-11-03 09:15:00` → `2026-11-03T09:15:00`: the space many exports put between date and time (a tab or
+ * several spaces too); and the rest as every time the service takes (normalizeDateTime: an offset without its
+ * colon, +0800; a lower-case t or z).
  */
 function isoSeparator(v: unknown): unknown {
   if (typeof v !== 'string') return blankToUndefined(v);
   const s = v.trim();
-  return s === '' ? undefined : extendedOffset(s.replace(/^(\d{4}-\d{2}-\d{2})[ \t]+(?=\d{2}:\d{2})/, '$1T'));
+  return s === '' ? undefined : normalizeDateTime(s.replace(/^(\d{4}-\d{2}-\d{2})[ \t]+(?=\d{2}:\d{2})/, '$1T'));
 }
 
 /** The years check of an instant; a local start is checked as if at UTC (the intake checks it again once its zone is known). */
@@ -90,7 +91,8 @@ const inServiceYears = (v: string) => instantInServiceYears(LOCAL_START.test(v) 
 
 const STARTED_AT_DESCRIPTION =
   'When the call started, ISO 8601: with a UTC offset (2026-11-28T21:30:05+08:00, or Z), or without one (2026-11-28T21:30:05, ' +
-  "2026-11-28 21:30:05), read as the district's time (the district file's time zone, Asia/Shanghai by default). The offset may be written without its colon (+0800). " +
+  "2026-11-28 21:30:05), read as the district's time (the district file's time zone, Asia/Shanghai by default). The offset may be written without its colon (+0800), " +
+  'and T and Z in lower case (RFC 3339). ' +
   'An impossible date or an offset beyond -12:00…+14:00 is a 400 naming startedAt.';
 
 /** '' and null mean "not given" (empty CSV cells, empty query parameters). */

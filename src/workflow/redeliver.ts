@@ -7,7 +7,7 @@ import type { Database } from '../../db/schema.js';
 import { jobIdOf, outboxEntry, type JobName, type JobPayloads } from '../../queues/jobs.js';
 import type { JobToEnqueue, JobTransport } from '../../queues/transport.js';
 import { INSTANT_RULE, instantInServiceYears } from '../domain/service-years.js';
-import { extendedOffset } from '../domain/time-zone.js';
+import { normalizeDateTime } from '../domain/time-zone.js';
 import type { Logger } from '../logger.js';
 import type { Actor } from './transition.js';
 
@@ -27,7 +27,7 @@ import type { Actor } from './transition.js';
  * no bare date read as midnight UTC), in the service's years.
  */
 export const REDELIVER_SINCE = z.preprocess(
-  extendedOffset,
+  normalizeDateTime,
   z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time, e.g. 2026-12-01T00:00:00+08:00' }).refine(instantInServiceYears, INSTANT_RULE),
 );
 
