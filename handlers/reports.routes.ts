@@ -12,7 +12,7 @@ import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonC
 import { documentBodyRequired, documentFormUrlencoded, keptText, validationHook, apiRoute } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { decimalOf, showsNothing } from '../src/domain/text.js';
-import { halfWidthDigits, MARKED_EXTENSION } from '../src/pipeline/extract.js';
+import { halfWidthDigits, MARKED_EXTENSION, zerosOnly } from '../src/pipeline/extract.js';
 import { EXTENSION_MARK } from '../src/hotline/call-schema.js';
 import { normalizeDateTime, OFFSET_RULE, offsetExists, withZoneOffset } from '../src/domain/time-zone.js';
 import type { Deps } from '../src/core-deps.js';
@@ -74,6 +74,8 @@ const phone = z
             .trim()
             .refine((v) => /^\+?[\d\s()-]{5,20}$/.test(phoneParts(v).main), PHONE_RULE)
             .refine((v) => (phoneParts(v).main.match(/\d/g)?.length ?? 0) >= 5, PHONE_RULE)
+            // As a hotline caller's number: zeros alone reach no one (the number typed to get past the field).
+            .refine((v) => !zerosOnly(phoneParts(v).main), `${PHONE_RULE}, not all zeros`)
             .transform((v) => {
               const { main, extension } = phoneParts(v);
               return extension === null ? main : `${main}${EXTENSION_MARK}${extension}`;
@@ -81,8 +83,9 @@ const phone = z
         ),
       z.literal('').transform(() => undefined),
     ],
-    // A number (13812345678 without quotes) is not a phone as JSON carries one: said like any bad phone.
-    { error: `${PHONE_RULE}, as a string` },
+    // A number (13812345678 without quotes) is not a phone as JSON carries one: said like any bad phone. A string is
+    // told what is wrong with it, as the number's own checks say (zeros alone, too few digits).
+    { error: (issue) => (issue.code === 'invalid_union' && typeof issue.input === 'string' ? issue.errors[0]?.[0]?.message : undefined) ?? `${PHONE_RULE}, as a string` },
   )
   .nullish();
 // An offset may come without its colon (+0800, as `%z` writes it): read as +08:00, and checked as one.
@@ -111,7 +114,7 @@ export const reportJsonSchema = z
     location: z.strictObject({ lat, lng }, { error: 'must be an object { lat, lng }' }).nullish(),
     name: optionalText(50),
     phone: phone.openapi({
-      description: 'The reporter\'s phone: digits, spaces, dashes, brackets, a leading +; an extension after 转, 分机, ext. or # (0731-88886666转123) is kept after 转, and left out wherever the number is shown masked.',
+      description: 'The reporter\'s phone: digits, spaces, dashes, brackets, a leading +, at least 5 digits and not all zeros; an extension after 转, 分机, ext. or # (0731-88886666转123) is kept after 转, and left out wherever the number is shown masked.',
     }),
     anonymous: z.boolean({ error: 'must be true or false' }).nullish().openapi({
       description: 'The reporter stays unnamed: a name and phone given with it are not kept, nor a phone number written in the text.',

@@ -883,6 +883,9 @@ describe('hotline access and validation', () => {
     ['a malformed caller number', { callerNumber: 'unknown' }, 'callerNumber', expect.stringContaining('phone number')],
     ['a caller number of dashes only', { callerNumber: '-----' }, 'callerNumber', expect.stringContaining('phone number')],
     ['a caller number of zeros', { callerNumber: '00000' }, 'callerNumber', expect.stringContaining('phone number')],
+    // The rule a report's phone is held to as well (zerosOnly), however the zeros are written.
+    ['a caller number of zeros with separators', { callerNumber: '+00 (000) 0000-0000' }, 'callerNumber', expect.stringContaining('not all zeros')],
+    ['a caller number of full-width zeros with an extension', { callerNumber: '０００００００转123' }, 'callerNumber', expect.stringContaining('not all zeros')],
     ['a caller number too short once spaces are gone', { callerNumber: '1 2 3 4' }, 'callerNumber', expect.stringContaining('phone number')],
     ['a startedAt far in the future', { startedAt: '2999-01-01T00:00:00+08:00' }, 'startedAt', 'must not be in the future'],
     ['a startedAt an hour ahead', { startedAt: '2026-11-02T11:00:00+08:00' }, 'startedAt', 'must not be in the future'],

@@ -174,6 +174,10 @@ describe('POST /api/v1/reports', () => {
     ['longitude out of range', { text: '噪音', location: { lat: 25.1, lng: -181 } }, 'location.lng', 'must be between -180 and 180'],
     ['a malformed phone', { text: '噪音', phone: 'call me' }, 'phone', expect.stringContaining('phone number')],
     ['a phone sent as a number', { text: '噪音', phone: 13812345678 }, 'phone', 'must be a phone number (digits, spaces, dashes, optional +), as a string'],
+    // Zeros alone reach no one, as a hotline caller's number of zeros is refused.
+    ['a phone of zeros alone', { text: '噪音', phone: '00000' }, 'phone', 'must be a phone number (digits, spaces, dashes, optional +), not all zeros'],
+    ['a phone of zeros with separators', { text: '噪音', phone: '+00 (000) 0000-0000' }, 'phone', 'must be a phone number (digits, spaces, dashes, optional +), not all zeros'],
+    ['a phone of full-width zeros with an extension', { text: '噪音', phone: '０００００００转123' }, 'phone', 'must be a phone number (digits, spaces, dashes, optional +), not all zeros'],
     ['a bad occurredAt', { text: '噪音', occurredAt: 'yesterday' }, 'occurredAt', expect.stringContaining('ISO 8601')],
     ['an occurredAt in year 10000 (UTC)', { text: '噪音', occurredAt: '9999-12-31T23:59:59-23:59' }, 'occurredAt', 'must fall in the years 1900–2999 (UTC)'],
     ['an occurredAt on the district clock that is 1899 in UTC', { text: '噪音', occurredAt: '1900-01-01T00:00:00' }, 'occurredAt', 'must fall in the years 1900–2999 (UTC)'],
@@ -223,6 +227,18 @@ describe('POST /api/v1/reports', () => {
     const row = await service.deps.db.selectFrom('cases').select(['address', 'lat', 'occurred_at', 'anonymous']).where('id', '=', id).executeTakeFirstOrThrow();
     expect(row).toEqual({ address: null, lat: null, occurred_at: null, anonymous: 0 });
     expect(await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirst()).toBeUndefined();
+  });
+
+  it('refuses a phone of zeros alone on the form too, said in Chinese, and still takes a number with zeros in it', async () => {
+    const form = new FormData();
+    form.set('text', '噪音');
+    form.set('phone', '0000 0000');
+    const res = await fetch(`${api}/reports`, { method: 'POST', body: form, headers: { 'accept-language': 'zh-CN' } });
+    const json = (await bodyOf(res)) as { error: { fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(json)).toBe(400);
+    expect(json.error.fields).toEqual({ phone: '请填写电话号码（数字，可含空格、短横线和 +，不能全为 0）' });
+    const taken = await postJson(`${api}/reports`, { text: '噪音（有零的号码）', name: '钱七', phone: '0731-80000000' });
+    expect(taken.status, JSON.stringify(await bodyOf(taken.clone()))).toBe(202);
   });
 
   it('says its refusals in Chinese to a client that prefers Chinese, and in English otherwise, with the same code and fields', async () => {

@@ -658,6 +658,8 @@ describe('a contact typed as text', () => {
     expect(parseTypedContact('张三 １３８１２３４５６７８')).toEqual({ name: '张三', phone: '13812345678' });
     expect(parseTypedContact('+86 138 1234 5678，李四')).toEqual({ name: '李四', phone: '13812345678' });
     expect(parseTypedContact('没有号码')).toBeNull();
+    // Zeros alone are no number, as on the report form and a hotline call.
+    expect(parseTypedContact('张三 000-0000-0000')).toBeNull();
   });
 });
 

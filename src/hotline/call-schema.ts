@@ -3,7 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { INSTANT_RULE, instantInServiceYears } from '../domain/service-years.js';
 import { textFault } from '../domain/text.js';
 import { normalizeDateTime, OFFSET_RULE, offsetExists } from '../domain/time-zone.js';
-import { MARKED_EXTENSION, MASKED_NUMBER } from '../pipeline/extract.js';
+import { MARKED_EXTENSION, MASKED_NUMBER, zerosOnly } from '../pipeline/extract.js';
 
 /**
  * One hotline call as an operator submits it (JSON body, text/plain body with
@@ -194,7 +194,7 @@ export const callSchema = z
       z
         .string({ error: 'must be a string' })
         .refine((n) => /^\+?\d{5,20}$/.test(mainCallerNumber(n)) || (MASKED_NUMBER.test(mainCallerNumber(n)) && mainCallerNumber(n).replace(/\D/g, '').length >= 4), CALLER_NUMBER_RULE)
-        .refine((n) => !/^\+?0+$/.test(mainCallerNumber(n)), CALLER_NUMBER_RULE)
+        .refine((n) => !zerosOnly(mainCallerNumber(n)), CALLER_NUMBER_RULE)
         .refine((n) => mainCallerNumber(n) === n || /^\d{1,6}$/.test(n.slice(mainCallerNumber(n).length + EXTENSION_MARK.length)), CALLER_NUMBER_RULE)
         .optional(),
     ).openapi({

@@ -1024,6 +1024,16 @@ export function isPhoneNumber(value: string): boolean {
   return /^[+\d\s().\-]+$/.test(number) && number.replace(/\D/g, '').length >= 5;
 }
 
+/**
+ * A number of zeros alone (00000, +00 0000-0000, 000-0000-0000): typed to get past a phone field, it reaches no one.
+ * The one rule of every channel that takes a phone (a report's, a hotline caller's, a contact typed to the bot). A
+ * masked number (****0000) is not one: its hidden digits are not zeros.
+ */
+export function zerosOnly(phone: string): boolean {
+  const digits = phone.replace(/\D/g, '');
+  return digits.length > 0 && /^0+$/.test(digits) && !phone.includes('*');
+}
+
 // One digit of a known number as it may be written in a text whose other digits are read as ASCII ones (see
 // readingOtherDigits): Arabic, spoken or formal (幺, 两, 壹 …).
 const KNOWN_DIGIT_FORMS: Readonly<Record<string, string>> = Object.fromEntries(

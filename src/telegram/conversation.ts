@@ -1,4 +1,4 @@
-import { findPhones, replacePhones } from '../pipeline/extract.js';
+import { findPhones, replacePhones, zerosOnly } from '../pipeline/extract.js';
 import { MAX_TEXT_CHARS } from '../intake/limits.js';
 import { showsNothing } from '../domain/text.js';
 
@@ -262,7 +262,8 @@ function sentBefore(messageId: number | undefined, askedId: number | null | unde
 
 /** A typed contact: a phone number, and whatever else the message says as the name. */
 export function parseTypedContact(text: string): { name: string | null; phone: string } | null {
-  const phone = findPhones(text)[0];
+  // Zeros alone are no number, as on the report form and a hotline call: the bot asks again.
+  const phone = findPhones(text).find((p) => !zerosOnly(p));
   if (!phone) return null;
   const name = replacePhones(text, () => ' ')
     .replace(/[，,:：;；]/g, ' ')

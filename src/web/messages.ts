@@ -18,6 +18,7 @@ const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
   [/^at most (\d+) characters$/, (m) => `最多 ${m[1]} 个字`],
   [/^no spaces or control characters$/, '不能含空格或控制字符'],
   [/^must be a phone number: 5–20 digits/, '请填写电话号码（5–20 位数字，可含括号、空格、短横线和开头的 +，不能全为 0；或热线系统已隐去中间几位的号码，如 138****5678）'],
+  [/^must be a phone number \(.*\), not all zeros$/, '请填写电话号码（数字，可含空格、短横线和 +，不能全为 0）', 'Give a phone number: digits, with spaces, dashes or a leading + if you like, not all zeros.'],
   [/^must be a phone number/, '请填写电话号码（数字，可含空格、短横线和 +）', 'Give a phone number: digits, with spaces, dashes or a leading + if you like.'],
   [/^must not be in the future$/, '时间不能晚于现在', 'Must not be later than now.'],
   [/^must not be before (\d{4})$/, (m) => `时间不能早于 ${m[1]} 年`],
