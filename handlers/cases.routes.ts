@@ -20,7 +20,7 @@ import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
-import { documentBodyRequired, instant, noBody, queryInt, validationHook, apiRoute } from './validation.js';
+import { documentBodyRequired, filledText, instant, noBody, queryInt, validationHook, apiRoute } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { normalizeDateTime } from '../src/domain/time-zone.js';
 
@@ -215,12 +215,6 @@ const isoDateTime = z.preprocess(
     .refine(instantInServiceYears, INSTANT_RULE)
     .transform((v) => new Date(v).toISOString()),
 );
-const nonEmpty = (max: number) =>
-  z
-    .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })
-    .trim()
-    .min(1, 'must not be empty')
-    .max(max, `at most ${max} characters`);
 
 const listQuery = z.strictObject({
   status: z.enum(CASE_STATUSES).optional(),
@@ -331,14 +325,14 @@ const ownOnly = " Bureau accounts only, on their own assignment; another unit's 
 const returnBody = z
   .strictObject({
     reason: z.enum(RETURN_REASONS, { error: `must be one of ${RETURN_REASONS.join(', ')}` }),
-    note: nonEmpty(2000),
+    note: filledText(2000),
   })
   .openapi('ReturnInput');
-const progressBody = z.strictObject({ note: nonEmpty(5000), public: z.boolean({ error: 'must be true or false' }).optional() }).openapi('ProgressInput');
+const progressBody = z.strictObject({ note: filledText(5000), public: z.boolean({ error: 'must be true or false' }).optional() }).openapi('ProgressInput');
 // Strict, as the report API: a misnamed field (`photos` for `attachments`) is named, never silently dropped.
 const replyBody = z
   .strictObject({
-    text: nonEmpty(10_000),
+    text: filledText(10_000),
     // Files come as multipart; naming the field keeps the JSON and form bodies distinct types.
     attachments: z
       .array(z.string())
@@ -348,7 +342,7 @@ const replyBody = z
   })
   .openapi('ReplyInput');
 const replyForm = z.strictObject({
-  text: nonEmpty(10_000),
+  text: filledText(10_000),
   attachments: uploadsField('file'),
 });
 /** Images as for reports, and PDF (inspection reports, penalty decisions); checked by content. */
@@ -361,7 +355,7 @@ async function readAttachments(files: File[]): Promise<ReplyFile[]> {
 const extendBody = z
   .strictObject({
     workingDays: z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'at least 1').max(MAX_EXTENSION_DAYS, `at most ${MAX_EXTENSION_DAYS}`),
-    reason: nonEmpty(2000),
+    reason: filledText(2000),
   })
   .openapi('ExtensionInput');
 

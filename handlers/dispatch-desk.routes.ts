@@ -20,7 +20,7 @@ import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { caseSummarySchema, caseViewSchema } from './cases.routes.js';
 import { errorResponses } from './error-schema.js';
-import { instant, noBody, queryInt, validationHook, apiRoute } from './validation.js';
+import { filledText, instant, noBody, queryInt, validationHook, apiRoute } from './validation.js';
 import { isJsonContentType } from './uploads.js';
 import { typeName } from '../src/district/district.schema.js';
 
@@ -37,12 +37,6 @@ const code = z
   .trim()
   .min(1, 'must not be empty')
   .max(60, 'at most 60 characters');
-const text = (max: number) =>
-  z
-    .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })
-    .trim()
-    .min(1, 'must not be empty')
-    .max(max, `at most ${max} characters`);
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } }, required: true });
 const caseResponse = { description: 'The case after the action', content: { 'application/json': { schema: caseViewSchema } } };
 const deskCommon = {
@@ -88,7 +82,7 @@ const routeBody = z
       .boolean({ error: 'must be true or false' })
       .optional()
       .openapi({ description: 'Urgent or not, as the dispatcher decides. Without it the case becomes urgent when its new type or its words make it so, and is never made less urgent.' }),
-    reason: text(2000),
+    reason: filledText(2000),
   })
   .openapi('RouteInput');
 
@@ -110,7 +104,7 @@ const mergeRoute = apiRoute({
   operationId: 'mergeCase',
   summary: 'Merge a duplicate into an open case',
   description: `The duplicate's reporter follows the case it is merged into on their own tracking page and chat, never told that case's tracking code.${who}`,
-  request: { params: idParam, body: json(z.strictObject({ into: code, reason: text(2000) }).openapi('MergeInput')) },
+  request: { params: idParam, body: json(z.strictObject({ into: code, reason: filledText(2000) }).openapi('MergeInput')) },
 });
 const unmergeRoute = apiRoute({
   ...deskCommon,
@@ -119,7 +113,7 @@ const unmergeRoute = apiRoute({
   operationId: 'unmergeCase',
   summary: 'Undo a merge (撤销并案)',
   description: `A merged case goes back to triage, to be routed on its own; its reporter is told and no longer follows the other case.${who}`,
-  request: { params: idParam, body: json(z.strictObject({ reason: text(2000) }).openapi('UnmergeInput')) },
+  request: { params: idParam, body: json(z.strictObject({ reason: filledText(2000) }).openapi('UnmergeInput')) },
 });
 const transferRoute = apiRoute({
   ...deskCommon,
@@ -128,7 +122,7 @@ const transferRoute = apiRoute({
   operationId: 'transferCase',
   summary: 'Transfer to the general 12345 channel',
   description: `Not environmental: every assignment is released and 12345 takes the lead.${who}`,
-  request: { params: idParam, body: json(z.strictObject({ reason: text(2000) }).openapi('TransferInput')) },
+  request: { params: idParam, body: json(z.strictObject({ reason: filledText(2000) }).openapi('TransferInput')) },
 });
 const untransferRoute = apiRoute({
   ...deskCommon,
@@ -137,7 +131,7 @@ const untransferRoute = apiRoute({
   operationId: 'untransferCase',
   summary: 'Undo a transfer to 12345 (撤销转办)',
   description: `An environmental matter after all: the unit given the transfer is released and the case goes back to triage, to be routed; its reporter is told. (12345's own return of the case, \`POST /api/v1/cases/{id}/return\`, does the same.)${who}`,
-  request: { params: idParam, body: json(z.strictObject({ reason: text(2000) }).openapi('UntransferInput')) },
+  request: { params: idParam, body: json(z.strictObject({ reason: filledText(2000) }).openapi('UntransferInput')) },
 });
 const releaseRoute = apiRoute({
   ...deskCommon,
@@ -146,7 +140,7 @@ const releaseRoute = apiRoute({
   operationId: 'releaseUnit',
   summary: 'Release a co-handler or the jurisdiction',
   description: `When the lead has already replied and everybody else has replied or been released, the case becomes \`replied\`.${who}`,
-  request: { params: idParam, body: json(z.strictObject({ unit: code, reason: text(2000) }).openapi('ReleaseInput')) },
+  request: { params: idParam, body: json(z.strictObject({ unit: code, reason: filledText(2000) }).openapi('ReleaseInput')) },
 });
 const superviseRoute = apiRoute({
   ...deskCommon,
@@ -155,7 +149,7 @@ const superviseRoute = apiRoute({
   operationId: 'superviseCase',
   summary: 'Supervise (督办)',
   description: `Marks the case and its overdue assignments supervised and notifies the lead unit.${who}`,
-  request: { params: idParam, body: json(z.strictObject({ note: text(2000) }).openapi('SuperviseInput')) },
+  request: { params: idParam, body: json(z.strictObject({ note: filledText(2000) }).openapi('SuperviseInput')) },
 });
 
 const redeliverResult = z
@@ -226,7 +220,7 @@ const approveRoute = apiRoute({
   operationId: 'approveExtension',
   summary: 'Approve an extension request',
   description: `The unit's reply deadline moves by the working days asked for, from where it was; the reporter sees the new deadline when it is the lead's.${who}`,
-  request: { params: idParam, body: { content: { 'application/json': { schema: z.strictObject({ note: text(2000).optional() }).openapi('ApproveInput') } }, required: false } },
+  request: { params: idParam, body: { content: { 'application/json': { schema: z.strictObject({ note: filledText(2000).optional() }).openapi('ApproveInput') } }, required: false } },
 });
 const refuseRoute = apiRoute({
   ...extensionCommon,
@@ -235,7 +229,7 @@ const refuseRoute = apiRoute({
   operationId: 'refuseExtension',
   summary: 'Refuse an extension request',
   description: `With a note for the unit.${who}`,
-  request: { params: idParam, body: json(z.strictObject({ note: text(2000) }).openapi('RefuseInput')) },
+  request: { params: idParam, body: json(z.strictObject({ note: filledText(2000) }).openapi('RefuseInput')) },
 });
 
 export function dispatchDeskRoutes() {

@@ -1,6 +1,6 @@
 import { createRoute, z, type Hook, type OpenAPIHono } from '@hono/zod-openapi';
 import type { RefinementCtx, ZodError } from 'zod';
-import { textFault } from '../src/domain/text.js';
+import { showsNothing, textFault } from '../src/domain/text.js';
 import { AppError, fieldsOf } from '../src/errors.js';
 
 export { fieldsOf };
@@ -61,6 +61,20 @@ function badText(value: unknown, at: Array<string | number>): { path: string; re
 export function keptText(text: string, ctx: RefinementCtx): void {
   const fault = textFault(text);
   if (fault) ctx.addIssue({ code: 'custom', message: fault });
+}
+
+/**
+ * Free text staff must fill in (a reason, a note, a reply), at most `max` characters. Text of only
+ * white space or invisible characters (zero-width spaces, direction marks, Hangul fillers) is as
+ * empty as none, as in a report: a return, a supervision or an answer with no word in it is refused.
+ */
+export function filledText(max: number) {
+  return z
+    .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })
+    .trim()
+    .min(1, 'must not be empty')
+    .refine((t) => !showsNothing(t), 'must not be empty')
+    .max(max, `at most ${max} characters`);
 }
 
 /** A whole number from the query string, with its own reason for each way it can be wrong. */

@@ -1,10 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AssignmentStatus } from '../db/repositories/assignments.repository.js';
 import type { ExtensionStatus } from '../db/repositories/case-queries.repository.js';
 import { problemOf, refusalText } from '../handlers/pages/staff-common.js';
 import { loadDistrictFile } from '../src/district/district-file.js';
 import { CASE_STATUSES, type CaseStatus } from '../src/domain/case.js';
 import { AppError, refused, type Refusal, type RefusalReason } from '../src/errors.js';
+import type { ManualClock } from '../src/clock.js';
+import { client, json, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
 
 const district = loadDistrictFile();
 const ASSIGNMENT_STATUSES: AssignmentStatus[] = ['pending', 'accepted', 'replied', 'returned', 'released'];
@@ -104,5 +106,79 @@ describe('problemOf', () => {
     const err = new AppError('conflict', 'call 7 of hotline h was already received with a different caller');
     expect(problemOf(err, 'call', {}, 'zh', district).message).toBe('案件已被他人更新，请刷新后重试：call 7 of hotline h was already received with a different caller');
     expect(problemOf(err, 'call', {}, 'en', district).message).toBe('Changed by someone else meanwhile: call 7 of hotline h was already received with a different caller');
+  });
+});
+
+describe('staff actions refused for what their words say', () => {
+  let h: { service: TestService; clock: ManualClock; staff: Staff };
+  beforeAll(async () => {
+    h = await startWorkflowService('staffrefusals', {});
+  });
+
+  /** What an action changed on a case: its version and its history. */
+  async function stateOf(caseId: string) {
+    const db = h.service.deps.db;
+    const row = await db.selectFrom('cases').select(['status', 'version']).where('id', '=', caseId).executeTakeFirstOrThrow();
+    const events = await db.selectFrom('case_events').select('id').where('case_id', '=', caseId).execute();
+    const requests = await db.selectFrom('extension_requests').select('id').where('case_id', '=', caseId).execute();
+    return { ...row, events: events.length, requests: requests.length };
+  }
+
+  // Only white space or characters that show nothing: a zero-width space, a word joiner and a BOM, a Hangul
+  // filler, the braille blank, a right-to-left mark, a full-width space.
+  const BLANKS = ['\u200b', '\u2060\ufeff', '\u3164', '\u2800', ' \u200f ', '\u3000'];
+
+  it('refuses a reason, note or text that shows nothing, naming the field, and changes nothing', async () => {
+    const { service, clock, staff } = h;
+    const dispatched = await seedCase(service, clock);
+    const signed = await seedCase(service, clock);
+    expect((await client(service.url, staff.epb).post(`/api/v1/cases/${signed.id}/accept`)).status).toBe(200);
+    const other = await seedCase(service, clock);
+    const bureau: Array<[string, string, (blank: string) => Record<string, unknown>, string]> = [
+      [dispatched.id, 'return', (b) => ({ reason: 'not_our_remit', note: b }), 'note'],
+      [dispatched.id, 'extend', (b) => ({ workingDays: 3, reason: b }), 'reason'],
+      [signed.id, 'progress', (b) => ({ note: b, public: true }), 'note'],
+      [signed.id, 'reply', (b) => ({ text: b }), 'text'],
+    ];
+    const desk: Array<[string, string, (blank: string) => Record<string, unknown>, string]> = [
+      [dispatched.id, 'route', (b) => ({ type: 'noise', reason: b }), 'reason'],
+      [dispatched.id, 'merge', (b) => ({ into: other.id, reason: b }), 'reason'],
+      [dispatched.id, 'transfer', (b) => ({ reason: b }), 'reason'],
+      [dispatched.id, 'release', (b) => ({ unit: 'econ', reason: b }), 'reason'],
+      [dispatched.id, 'supervise', (b) => ({ note: b }), 'note'],
+    ];
+    const before = { dispatched: await stateOf(dispatched.id), signed: await stateOf(signed.id), other: await stateOf(other.id) };
+    for (const blank of BLANKS) {
+      for (const [token, actions] of [[staff.epb, bureau], [staff.dispatcher, desk]] as const) {
+        for (const [id, action, body, field] of actions) {
+          const res = await json(client(service.url, token).post(`/api/v1/cases/${id}/${action}`, body(blank)));
+          const what = `${action} ${JSON.stringify(blank)}`;
+          expect(res.status, `${what}: ${JSON.stringify(res.body)}`).toBe(400);
+          expect(res.body.error.code, what).toBe('validation_failed');
+          expect(res.body.error.fields, what).toEqual({ [field]: 'must not be empty' });
+          expect(typeof res.body.error.requestId, what).toBe('string');
+        }
+      }
+    }
+    // The reply as a form with a file: refused before anything is stored.
+    const form = new FormData();
+    form.append('text', '\u200b');
+    const reply = await json(fetch(`${service.url}/api/v1/cases/${signed.id}/reply`, { method: 'POST', headers: { authorization: `Bearer ${staff.epb}` }, body: form }));
+    expect(reply.status).toBe(400);
+    expect(reply.body.error.fields).toEqual({ text: 'must not be empty' });
+    expect({ dispatched: await stateOf(dispatched.id), signed: await stateOf(signed.id), other: await stateOf(other.id) }).toEqual(before);
+
+    // An extension request's refusal note alike: the request stays waiting.
+    const requested = await json(client(service.url, staff.epb).post(`/api/v1/cases/${dispatched.id}/extend`, { workingDays: 3, reason: '需要检测报告' }));
+    expect(requested.status).toBe(201);
+    for (const blank of BLANKS) {
+      for (const action of ['refuse', 'approve']) {
+        const res = await json(client(service.url, staff.dispatcher).post(`/api/v1/extensions/${requested.body.id}/${action}`, { note: blank }));
+        expect(res.status, `${action} ${JSON.stringify(blank)}`).toBe(400);
+        expect(res.body.error.fields).toEqual({ note: 'must not be empty' });
+      }
+    }
+    const row = await service.deps.db.selectFrom('extension_requests').select('status').where('id', '=', requested.body.id).executeTakeFirstOrThrow();
+    expect(row.status).toBe('pending');
   });
 });

@@ -366,6 +366,24 @@ describe('bureau inbox', () => {
     expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('triage');
   });
 
+  it('refuses a return note or a reply of only invisible characters next to the field, as an empty one, and changes nothing', async () => {
+    const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('epb');
+    const csrf = await client.token(`/inbox/cases/${seeded.id}`);
+    const returned = await client.post(`/inbox/cases/${seeded.id}/return`, { _csrf: csrf, reason: 'not_our_remit', note: '\u200b\u3164' });
+    expect(returned.status).toBe(400);
+    const html = await returned.text();
+    expect(html).toContain('id="return-note-error"');
+    expect(html).toContain('请填写此项');
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('dispatched');
+    expect((await client.post(`/inbox/cases/${seeded.id}/accept`, { _csrf: csrf })).status).toBe(303);
+    const replied = await client.post(`/inbox/cases/${seeded.id}/reply`, { _csrf: csrf, text: '\u2800\u200f' });
+    expect(replied.status).toBe(400);
+    expect(await replied.text()).toContain('id="reply-text-error"');
+    expect((await listAssignments(web.service.deps.db, seeded.id))[0]?.status).toBe('accepted');
+  });
+
   it('lists overdue cases first with their badge, and filters by type and text', async () => {
     const urgent = await seedCase(web.service, web.clock, {
       text: '回龙村化工厂危废桶泄漏，气味刺鼻，紧急',

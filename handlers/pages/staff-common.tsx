@@ -5,6 +5,7 @@ import { type District, typeName as fileTypeName, unitName as fileUnitName } fro
 import type { AssignmentStatus } from '../../db/repositories/assignments.repository.js';
 import type { ExtensionStatus } from '../../db/repositories/case-queries.repository.js';
 import { WORKING, type CaseStatus } from '../../src/domain/case.js';
+import { showsNothing } from '../../src/domain/text.js';
 import { AppError, type Refusal } from '../../src/errors.js';
 import { csrfProtection } from '../../src/web/csrf.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
@@ -231,9 +232,12 @@ export function DeadlineBadge({ due, now, lang, district }: { due: string | null
 }
 
 /** One string field of a parsed form ('' when absent or a file). */
-/** The error for a free-text field that must be filled and not be longer than `max` characters, or null. */
+/**
+ * The error for a free-text field that must be filled and not be longer than `max` characters, or null. Only
+ * spaces or invisible characters (a zero-width space pasted in) fill nothing, as in the API.
+ */
 export function requiredText(value: string, lang: Lang, max = 2000): string | null {
-  if (value.trim() === '') return lang === 'zh' ? '请填写此项。' : 'Please fill this in.';
+  if (showsNothing(value)) return lang === 'zh' ? '请填写此项。' : 'Please fill this in.';
   if ([...value].length > max) return lang === 'zh' ? `不能超过 ${max} 个字。` : `At most ${max} characters.`;
   return null;
 }
