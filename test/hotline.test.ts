@@ -905,6 +905,11 @@ describe('hotline access and validation', () => {
     ['an unknown type in a part', { parts: [{ text: '一件事' }, { text: '另一件', type: 'nope' }] }, 'parts.1.type', 'unknown type "nope"'],
     ['a transcript where the caller says nothing', { transcript: '坐席：您好，请讲。\n坐席：喂？喂？' }, 'transcript', expect.stringContaining('no caller lines')],
     ['a non-boolean review', { review: 'maybe' }, 'review', 'must be true or false'],
+    ['a transcript of only invisible characters', { transcript: '\u200b\u2060\n\u3164' }, 'transcript', 'must not be empty'],
+    ['caller lines of only invisible characters', { transcript: '坐席：您好，请讲。\n来电人：\u200b\u200b' }, 'transcript', expect.stringContaining('no caller lines')],
+    ['a corrected text of only invisible characters', { text: '\u200b\u200f' }, 'text', 'must not be empty'],
+    ['a summary of only invisible characters', { summary: '\u2800' }, 'summary', 'must not be empty'],
+    ['a part whose text shows nothing', { parts: [{ text: '一件事' }, { text: '\u3164\u200b' }] }, 'parts.1.text', 'must not be empty'],
   ])('rejects %s with 400 naming the field', async (_what, change, field, reason) => {
     const before = await count('cases');
     const body: Record<string, unknown> = { ...call(VARIANTS[0]![1]), ...change };

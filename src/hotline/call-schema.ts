@@ -1,7 +1,7 @@
 // zod with the OpenAPI extension, so the HTTP route can document this very schema.
 import { z } from '@hono/zod-openapi';
 import { INSTANT_RULE, instantInServiceYears } from '../domain/service-years.js';
-import { textFault } from '../domain/text.js';
+import { showsNothing, textFault } from '../domain/text.js';
 import { normalizeDateTime, OFFSET_RULE, offsetExists } from '../domain/time-zone.js';
 import { MARKED_EXTENSION, MASKED_NUMBER, zerosOnly } from '../pipeline/extract.js';
 
@@ -117,6 +117,8 @@ const text = (max: number) =>
       .string({ error: 'must be a string' })
       .trim()
       .min(1, 'must not be empty')
+      // Only invisible characters (a zero-width space) say nothing, as in a report.
+      .refine((t) => !showsNothing(t), 'must not be empty')
       .refine((t) => [...t].length <= max, `at most ${max} characters`)
       .optional(),
   );
@@ -142,6 +144,7 @@ const partSchema = z.strictObject(
       .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })
       .trim()
       .min(1, 'must not be empty')
+      .refine((t) => !showsNothing(t), 'must not be empty')
       .refine((t) => [...t].length <= MAX_CASE_TEXT_CHARS, `at most ${MAX_CASE_TEXT_CHARS} characters`),
     type: typeCode,
     lead: bureauCode,
@@ -205,7 +208,7 @@ export const callSchema = z
     operator: text(100),
     transcript: z
       .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })
-      .refine((t) => t.trim() !== '', 'must not be empty')
+      .refine((t) => !showsNothing(t), 'must not be empty')
       .refine((t) => t.length <= MAX_TRANSCRIPT_CHARS, `at most ${MAX_TRANSCRIPT_CHARS} characters`),
     summary: text(2000),
     anonymous: flexBoolean,

@@ -20,6 +20,7 @@ import { extractDetails, extractIncidentTime } from '../pipeline/extract-details
 import { asksAnonymity, jurisdictionFromText, maskMentions, maskPhone, maskSelfNames, PERSON_NAME } from '../pipeline/extract.js';
 import { decideRoute } from '../pipeline/route.js';
 import { callerText, confirmedByCaller, parseTranscript, type Speaker } from '../pipeline/transcript.js';
+import { showsNothing } from '../domain/text.js';
 import { mainCallerNumber, MAX_CASE_TEXT_CHARS, type CallInput, type Hotline } from './call-schema.js';
 
 /**
@@ -146,10 +147,11 @@ export function saysNothing(text: string): boolean {
  */
 export function complaintOf(transcript: string, summary?: string | null): string | null {
   const parsed = parseTranscript(transcript);
-  const caller = callerText(parsed).trim();
-  const summarised = summary?.trim() || null;
+  // Caller lines of only invisible characters (a zero-width space) are no complaint, as a report of them is none.
+  const caller = showsNothing(callerText(parsed)) ? '' : callerText(parsed).trim();
+  const summarised = summary === undefined || summary === null || showsNothing(summary) ? null : summary.trim();
   if (caller) return summarised && saysNothing(caller) ? summarised : caller;
-  if (parsed.lines.every((l) => l.speaker === 'unknown')) return transcript.trim() || null;
+  if (parsed.lines.every((l) => l.speaker === 'unknown')) return showsNothing(transcript) ? null : transcript.trim();
   return summarised;
 }
 
