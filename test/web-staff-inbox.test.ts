@@ -384,6 +384,23 @@ describe('bureau inbox', () => {
     expect((await listAssignments(web.service.deps.db, seeded.id))[0]?.status).toBe('accepted');
   });
 
+  it('refuses a number of working days written in hex or with an exponent, as the API takes only whole numbers', async () => {
+    const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    const client = formClient(base, fromNewAddress());
+    await client.signIn('epb');
+    const csrf = await client.token(`/inbox/cases/${seeded.id}`);
+    for (const days of ['0x10', '1e1', '2.5', '']) {
+      const res = await client.post(`/inbox/cases/${seeded.id}/extend`, { _csrf: csrf, workingDays: days, reason: '需要检测报告' });
+      expect(res.status, days).toBe(400);
+      expect(await res.text(), days).toContain('id="extend-workingDays-error"');
+    }
+    expect(await web.service.deps.db.selectFrom('extension_requests').select('id').where('case_id', '=', seeded.id).execute()).toEqual([]);
+    const ok = await client.post(`/inbox/cases/${seeded.id}/extend`, { _csrf: csrf, workingDays: ' 3 ', reason: '需要检测报告' });
+    expect(ok.status).toBe(303);
+    const [request] = await web.service.deps.db.selectFrom('extension_requests').select('working_days').where('case_id', '=', seeded.id).execute();
+    expect(Number(request?.working_days)).toBe(3);
+  });
+
   it('lists overdue cases first with their badge, and filters by type and text', async () => {
     const urgent = await seedCase(web.service, web.clock, {
       text: '回龙村化工厂危废桶泄漏，气味刺鼻，紧急',

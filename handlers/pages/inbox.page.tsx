@@ -3,7 +3,7 @@ import { currentAssignmentOf, heldAssignmentOf } from '../../db/repositories/ass
 import { listAssignmentsFor, listCases } from '../../db/repositories/case-queries.repository.js';
 import { CASE_STATUSES, caseReference, WORKING, type CaseStatus } from '../../src/domain/case.js';
 import type { District } from '../../src/district/district.schema.js';
-import { compactCode } from '../../src/domain/text.js';
+import { compactCode, decimalOf } from '../../src/domain/text.js';
 import { AppError } from '../../src/errors.js';
 import { filePickerAttrs, formatTime, type Lang } from '../../src/web/i18n.js';
 import { CsrfField } from '../../src/web/layout.js';
@@ -600,7 +600,8 @@ export function inboxPages() {
   });
 
   act('extend', async (c, form, lang) => {
-    const days = Number(field(form, 'workingDays'));
+    // Decimal digits only: Number() alone reads 0x10 as 16 and 1e1 as 10 working days.
+    const days = decimalOf(field(form, 'workingDays'));
     const reason = field(form, 'reason');
     const fields: Record<string, string> = {};
     if (!Number.isInteger(days) || days < 1 || days > MAX_EXTENSION_DAYS) {
