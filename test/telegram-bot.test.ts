@@ -591,6 +591,34 @@ describe('Telegram bot: a resident reports', () => {
     expect(texts(answer.sent).at(-1)).toContain('匿名');
   });
 
+  it('answers a tracking code sent alone as /status CODE does, instead of starting a report with it', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('盐下村三组后面的水沟发黑发臭'));
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [made] = await casesOfChat(chat.chatId);
+    const code = made!.tracking_code;
+    // The code as typed (lower case, in two groups), the bot's link pasted, its 查询码 line copied.
+    for (const typed of [code.toLowerCase(), `${code.slice(0, 5)} ${code.slice(5)}`, `http://intake.test/track/${code}`, `查询码：${code}`]) {
+      const r = await deliver(chat.chatId, chat.text(typed));
+      // (The case's dispatched notice may come meanwhile.)
+      expect(texts(r.sent), typed).toContainEqual(expect.stringMatching(new RegExp(`^案件 ${code}[\\s\\S]*状态`)));
+      expect(texts(r.sent).join('\n'), typed).not.toContain('哪里');
+      expect(await service.deps.db.selectFrom('telegram_sessions').selectAll().where('chat_id', '=', String(chat.chatId)).execute()).toEqual([]);
+    }
+    const en = residentChat(nextChat++, 'en');
+    expect(texts((await deliver(en.chatId, en.text(code))).sent)).toEqual([expect.stringContaining(`Status:`)]);
+    // A code no case has is said to be unknown, as /status says it.
+    expect(texts((await deliver(en.chatId, en.text('KKKKKKKKKK'))).sent)).toEqual([expect.stringContaining('No case has this tracking code')]);
+    // Among other words, it is a report naming the code; and in the middle of a report, part of it
+    const naming = await deliver(chat.chatId, chat.text(`补充 http://intake.test/track/${code} 晚上又在排`));
+    expect(texts(naming.sent).at(-1)).toContain('哪里');
+    // (here, the answer to "where is it?").
+    const more = await deliver(chat.chatId, chat.text(code));
+    expect(texts(more.sent).at(-1)).toContain('匿名');
+    expect(await casesOfChat(chat.chatId)).toHaveLength(1);
+  });
+
   it('answers what it cannot use and changes nothing', async () => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('化工厂旁边的水沟发黑发臭'));
