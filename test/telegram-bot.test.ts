@@ -673,6 +673,37 @@ describe('Telegram bot: a resident reports', () => {
     expect(texts((await deliver(en.chatId, { message: en.message(sticker) })).sent)).toEqual([expect.stringContaining('the question above')]);
   });
 
+  it('tells whoever sends its commands in a group to write in a private chat, and shows no case there', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('盐下村三组后面的水沟发黑发臭'));
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const code = (await casesOfChat(chat.chatId))[0]!.tracking_code;
+    // A family group the resident added the bot to.
+    const group = { id: -4_000_123, type: 'group', title: '家庭群' };
+    const command = (text: string, languageCode = 'zh-hans') => ({
+      message: {
+        message_id: nextChat++,
+        date: Math.floor(Date.now() / 1000),
+        chat: group,
+        from: { id: chat.chatId, is_bot: false, first_name: 'Li', language_code: languageCode },
+        text,
+        entities: [{ type: 'bot_command', offset: 0, length: text.split(' ')[0]!.length }],
+      },
+    });
+    for (const text of ['/start', '/start@intake_test_bot', '/help', `/status ${code}`, '/status', '/cancel']) {
+      const r = await deliver(group.id, command(text));
+      expect(r.status, text).toBe(200);
+      expect(texts(r.sent), text).toEqual([expect.stringContaining('私聊')]);
+      expect(texts(r.sent)[0]).toContain('https://t.me/intake_test_bot');
+      expect(texts(r.sent)[0]).not.toContain(code);
+    }
+    expect(texts((await deliver(group.id, command('/help', 'en'))).sent)).toEqual([expect.stringContaining('private chat')]);
+    // Another bot's command is not this bot's to answer.
+    expect((await deliver(group.id, command('/start@other_bot'))).sent).toEqual([]);
+    expect(await service.deps.db.selectFrom('telegram_sessions').selectAll().where('chat_id', '=', String(group.id)).execute()).toEqual([]);
+  });
+
   it('says so when the resident has no cases, and when a code is unknown', async () => {
     const chat = residentChat(nextChat++);
     expect(texts((await deliver(chat.chatId, chat.command('/status'))).sent)[0]).toContain('还没有');

@@ -137,6 +137,11 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   groups.on('message:migrate_from_chat_id', (ctx) =>
     recordChatMigration(deps.db, deps.logger, String(ctx.msg.migrate_from_chat_id), String(ctx.chat.id), deps.clock.now()),
   );
+  // A resident who added the bot to a group (or anyone there) sending its commands: reports and cases are for a private
+  // chat, where no one else reads them, and the way there is said rather than nothing at all.
+  groups.command(['start', 'help', 'status', 'cancel'], (ctx) =>
+    ctx.reply(TEXTS[langOf(ctx.from?.language_code)].inGroup(`https://t.me/${ctx.me.username}`), { link_preview_options: { is_disabled: true } }),
+  );
   // A code typed in a group is seen by everyone there: it links nobody and stops working.
   bot.chatType(['group', 'supergroup']).command('link', async (ctx) => {
     const code = ctx.match.trim();

@@ -57,6 +57,8 @@ const zh = {
     '/link 绑定码（工作人员绑定账号）\n' +
     '举报时直接发送文字、照片或位置即可。',
   reportInProgress: '您有一份举报还没有提交，请接着回答下面的问题；想重新开始，请先发送 /cancel 放弃这份举报。',
+  /** A command for residents sent in a group: reports and cases are for a private chat, where no one else reads them. */
+  inGroup: (link: string) => `举报和查询案件请私聊本机器人：${link}\n群里的消息所有成员都能看到，这里不受理举报，也不显示案件进展。`,
   askText: '请用文字描述一下发生了什么（什么问题、持续多久、有什么影响）。',
   askPlace: '问题发生在哪里？请发送位置，或输入地点（乡镇/街道、村、附近标志）。',
   askContact: '您希望匿名举报，还是留下联系方式方便工作人员回访？联系方式只有受理人员可见。',
@@ -233,6 +235,7 @@ const en: Texts = {
     '/link CODE (staff: link your account)\n' +
     'To report, just send text, photos or a location.',
   reportInProgress: 'You have a report that is not submitted yet: please answer the question below, or send /cancel first to drop it and start again.',
+  inGroup: (link) => `To report a problem or follow a case, write to this bot in a private chat: ${link}\nEveryone in a group reads what is sent there, so no report is taken here and no case is shown.`,
   askText: 'Please describe in words what is happening (what, since when, what harm it does).',
   askPlace: 'Where is it? Send a location, or type the place (town or sub-district, village, a landmark nearby).',
   askContact: 'Do you want to stay anonymous, or leave a contact so staff can call you back? Only the intake staff see it.',
