@@ -340,12 +340,18 @@ describe('Telegram bot: a resident reports', () => {
     await deliver(chat.chatId, chat.text(first));
     const sessionBefore = await service.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chat.chatId)).executeTakeFirstOrThrow();
     const tooMuch = await deliver(chat.chatId, chat.text('黑'.repeat(2500)));
+    // The report waits for "anonymous or a contact?", not for a confirmation: the question asked stands.
     expect(texts(tooMuch.sent)).toEqual([expect.stringContaining('描述最多 5000 字')]);
+    expect(texts(tooMuch.sent)[0]).toContain('请接着回答上面的问题');
+    expect(texts(tooMuch.sent)[0]).not.toContain('确认提交');
     const sessionAfter = await service.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chat.chatId)).executeTakeFirstOrThrow();
     expect(sessionAfter.state).toBe(sessionBefore.state);
     // What still fits is added, and the case takes the joined text.
     await deliver(chat.chatId, chat.text('已经持续一个星期了，晚上最严重'));
     await deliver(chat.chatId, chat.button('c:anonymous'));
+    // At the summary, a message that does not fit leaves the report to be confirmed.
+    const atSummary = await deliver(chat.chatId, chat.text('黑'.repeat(2500)));
+    expect(texts(atSummary.sent)).toEqual([expect.stringContaining('请确认提交')]);
     await deliver(chat.chatId, chat.button('c:confirm'));
     const [created] = await casesOfChat(chat.chatId);
     expect(created?.text).toBe(`${first}\n已经持续一个星期了，晚上最严重`);

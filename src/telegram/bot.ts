@@ -380,7 +380,7 @@ async function say(ctx: BotContext, t: Texts, p: Prompt): Promise<void> {
     case 'too_many_photos':
       return void (await ctx.reply(t.tooManyPhotos(p.max, p.captionKept)));
     case 'description_full':
-      return void (await ctx.reply(t.descriptionFull(p.max)));
+      return void (await ctx.reply(t.descriptionFull(p.max, p.atSummary)));
     case 'location_added':
       return void (await ctx.reply(t.locationAdded));
     case 'anonymous_noted':

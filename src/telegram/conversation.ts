@@ -74,7 +74,8 @@ export type Prompt =
   | { say: 'summary'; draft: Draft }
   | { say: 'photo_added'; count: number }
   | { say: 'too_many_photos'; max: number; captionKept: boolean }
-  | { say: 'description_full'; max: number }
+  /** A message that did not fit the description; `atSummary`: the report waits for its confirmation, else for the question asked. */
+  | { say: 'description_full'; max: number; atSummary: boolean }
   | { say: 'location_added' }
   | { say: 'anonymous_noted' }
   | { say: 'greeting' }
@@ -191,6 +192,11 @@ function roomFor(draft: Draft, text: string): boolean {
   return [...reportText({ ...draft, texts: [...draft.texts, text] })].length <= MAX_TEXT_CHARS;
 }
 
+/** The description holds no more: said with what the report still waits for (the confirmation, or the question asked). */
+function descriptionFull(stage: Stage): Prompt {
+  return { say: 'description_full', max: MAX_TEXT_CHARS, atSummary: stage === 'confirm' };
+}
+
 /** Only spaces and invisible characters (a zero-width space): a message or caption that says nothing, as the web form's text would. */
 export function saysNothing(text: string): boolean {
   return showsNothing(text);
@@ -244,7 +250,7 @@ function corrected(session: Session, messageId: number, text: string | null, fil
     next = { ...next, address: text };
   } else if (text !== null && at >= 0) {
     const texts = draft.texts.map((t, i) => (i === at ? text : t));
-    if ([...reportText({ ...draft, texts })].length > MAX_TEXT_CHARS) return step(session, [{ say: 'description_full', max: MAX_TEXT_CHARS }]);
+    if ([...reportText({ ...draft, texts })].length > MAX_TEXT_CHARS) return step(session, [descriptionFull(stage)]);
     // The place the description names is read again: the correction may be the place's name.
     const namedPlace = texts.map((t) => ctx.placeIn(t)).find((p) => p !== null) ?? null;
     next = { ...next, texts, namedPlace };
@@ -337,7 +343,7 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
       }
       // A hello before any description is answered, not taken as the report: the introduction, or again the question.
       if (draft.texts.length === 0 && GREETING.test(text)) return step(session, [{ say: stage === 'idle' ? 'greeting' : 'ask_text' }]);
-      if (!roomFor(draft, text)) return step(session, [{ say: 'description_full', max: MAX_TEXT_CHARS }]);
+      if (!roomFor(draft, text)) return step(session, [descriptionFull(stage)]);
       return toStep(advance(withDescription(draft, text, ctx, input.messageId ?? null)));
     }
 
@@ -352,7 +358,7 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
       const next: Draft = full ? draft : { ...draft, photos: [...draft.photos, input.fileId], photoIds: [...draft.photoIds, input.messageId ?? null] };
       const fits = caption !== null && roomFor(next, caption);
       const ack: Prompt = full ? { say: 'too_many_photos', max: ctx.maxPhotos, captionKept: fits } : { say: 'photo_added', count: next.photos.length };
-      if (caption && !fits) return step({ stage, draft: next }, [ack, { say: 'description_full', max: MAX_TEXT_CHARS }]);
+      if (caption && !fits) return step({ stage, draft: next }, [ack, descriptionFull(stage)]);
       if (caption) return toStep(advance(withDescription(next, caption, ctx, input.messageId ?? null), [ack]));
       if (full) return step(session, [ack]);
       // An album arrives as one update per photo: acknowledge without asking the same question again.

@@ -66,7 +66,9 @@ const zh = {
   contactInvalid: '没有找到手机号码。请点击按钮分享电话，或输入例如：张三 13812345678',
   photoAdded: (n: number) => `已收到照片（共 ${n} 张）。`,
   tooManyPhotos: (max: number, captionKept: boolean) => `最多附 ${max} 张照片，这张没有保存${captionKept ? '；照片附带的文字已加入描述' : ''}。`,
-  descriptionFull: (max: number) => `描述最多 ${max} 字，这条没有加进去。请确认提交，或发送 /cancel 重新开始。`,
+  /** `atSummary`: the report waits for its confirmation; otherwise for the question asked above. */
+  descriptionFull: (max: number, atSummary: boolean) =>
+    `描述最多 ${max} 字，这条没有加进去，之前的描述已保留。` + (atSummary ? '请确认提交，或发送 /cancel 重新开始。' : '请接着回答上面的问题。'),
   locationAdded: '已收到位置。',
   anonymousNoted: '好的，这份举报将匿名提交。',
   summary: (s: SummaryParts) =>
@@ -243,7 +245,9 @@ const en: Texts = {
   contactInvalid: 'I found no phone number. Tap the button to share yours, or type e.g.: Zhang San 13812345678',
   photoAdded: (n) => `Photo received (${n} in all).`,
   tooManyPhotos: (max, captionKept) => `At most ${max} photos per report; this one was not kept${captionKept ? ', but its caption was added to the description' : ''}.`,
-  descriptionFull: (max) => `A description holds at most ${max} characters; this message was not added. Confirm the report, or send /cancel to start again.`,
+  descriptionFull: (max, atSummary) =>
+    `A description holds at most ${max} characters; this message was not added, and what you wrote before is kept. ` +
+    (atSummary ? 'Confirm the report, or send /cancel to start again.' : 'Please go on with the question above.'),
   locationAdded: 'Location received.',
   anonymousNoted: 'All right: this report will be anonymous.',
   summary: (s) =>
