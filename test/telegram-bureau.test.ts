@@ -567,6 +567,12 @@ describe('/link and /unlink', () => {
     expect(sentTexts(late.calls, tgUser)[0]).toContain('已经用过');
     expect(await service.deps.db.selectFrom('telegram_links').selectAll().where('telegram_user_id', '=', String(tgUser)).execute()).toEqual([]);
   });
+
+  it('tells a member who sends /link without a code in a group where to send one, without saying a code was voided', async () => {
+    const r = await deliver(emu, service.url, groupMember(EPB_GROUP, nextUser++).command('/link'));
+    expect(sentTexts(r.calls, EPB_GROUP)).toEqual([expect.stringContaining('私聊机器人发送 /link 绑定码')]);
+    expect(sentTexts(r.calls, EPB_GROUP)[0]).not.toMatch(/作废|重新生成/);
+  });
 });
 
 describe('npm run admin -- telegram-link', { timeout: 60_000 }, () => {

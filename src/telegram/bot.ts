@@ -145,8 +145,11 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   // A code typed in a group is seen by everyone there: it links nobody and stops working.
   bot.chatType(['group', 'supergroup']).command('link', async (ctx) => {
     const code = ctx.match.trim();
-    if (code) await voidLinkToken(deps.db, code, deps.clock.now());
-    await ctx.reply(TEXTS[langOf(ctx.from?.language_code)].link.privateOnly);
+    const t = TEXTS[langOf(ctx.from?.language_code)].link;
+    // Without a code there is nothing to void: only where to send one.
+    if (!code) return void (await ctx.reply(t.privateOnlyNoCode));
+    await voidLinkToken(deps.db, code, deps.clock.now());
+    await ctx.reply(t.privateOnly);
   });
   pm.command('status', async (ctx) => {
     const t = textsFor(ctx);

@@ -174,6 +174,8 @@ const zh = {
     /** A message that is only a code, without /link, and no report under way: not taken as a report. */
     withoutCommand: '这看起来是工作人员绑定码。绑定账号请在绑定码前加上 /link 发送，例如：/link 绑定码。如果是要举报，请用文字描述问题。',
     privateOnly: '绑定码不能在群里发送：这个绑定码已作废，请管理员重新生成，并私聊机器人发送 /link 绑定码。',
+    /** /link without a code, in a group: nothing was shown, nothing voided. */
+    privateOnlyNoCode: '绑定账号请私聊机器人发送 /link 绑定码；绑定码不要发在群里，群成员都能看到。',
     linked: (name: string, unit: string) => `绑定成功：${name}（${unit}）。现在可以在本单位工作群里签收、退回派单。`,
     /** A staff account without a unit (dispatcher, operator, admin): group buttons are a unit's. */
     linkedStaff: (name: string) => `绑定成功：${name}。工作群里的签收、退回按钮仅供承办单位账号使用。`,
@@ -348,6 +350,7 @@ const en: Texts = {
     usage: 'Send: /link CODE (the code your administrator gave you).',
     withoutCommand: 'That looks like a staff link code. To link your account, send it after /link, as: /link CODE. To report a problem, describe it in words.',
     privateOnly: 'Codes must not be sent in a group: this one no longer works. Ask the administrator for a new one and send /link CODE to the bot in a private chat.',
+    privateOnlyNoCode: 'To link your account, send /link CODE to the bot in a private chat; never send the code in a group, where every member reads it.',
     linked: (name, unit) => `Linked: ${name} (${unit}). You can now sign for and return assignments in your bureau's group.`,
     linkedStaff: (name) => `Linked: ${name}. The sign-for and return buttons in the groups are for accounts of the handling units.`,
     unknown: 'That code is not valid; check it, or ask the administrator for a new one.',
