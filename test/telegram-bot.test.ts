@@ -550,6 +550,27 @@ describe('Telegram bot: a resident reports', () => {
     }
   });
 
+  it('submits nothing and drops nothing when a button of a report dropped with /cancel is pressed while the next report waits at its summary', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('兴隆办事处有人焚烧电线'));
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    const droppedConfirm = chat.button('c:confirm');
+    const droppedCancel = chat.button('c:cancel');
+    await deliver(chat.chatId, chat.command('/cancel'));
+    await deliver(chat.chatId, chat.text('回龙圩镇的河里有死鱼'));
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    // The old summary showed another report: its buttons neither submit nor drop this one, which waits for its own.
+    for (const button of [droppedConfirm, droppedCancel]) {
+      const pressed = await deliver(chat.chatId, button);
+      expect(pressed.status).toBe(200);
+      expect(alertOf(pressed.all)?.text).toBe('这个按钮已经失效了。');
+      expect(pressed.sent.filter((c) => c.method === 'editMessageText' || c.method === 'sendMessage')).toEqual([]);
+    }
+    expect(await casesOfChat(chat.chatId)).toEqual([]);
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    expect((await casesOfChat(chat.chatId)).map((c) => c.text)).toEqual(['回龙圩镇的河里有死鱼']);
+  });
+
   it('takes the 确认提交 of a report dropped with /cancel, and an edit of its words, as part of no report, not of the one sent after it', async () => {
     const chat = residentChat(nextChat++);
     const dropped = chat.text('兴隆办事处有人焚烧电线');

@@ -34,6 +34,7 @@ import {
   type Input,
   type Prompt,
   type Session,
+  type Step,
 } from './conversation.js';
 import { answersNeverFail, apiRootOf, followedBy, installDelivery, LONG_POLL_S, unchangedEditsAreDone, WEBHOOK_DELIVERY } from './api.js';
 import { createPruner, oneAtATimePerChat } from './chat-lock.js';
@@ -273,7 +274,12 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     const input = keepable(given);
     const lang = langOf(ctx.from?.language_code);
     const t = TEXTS[lang];
-    const result = converse(ctx.session, input, conversation);
+    // A button of a message sent before the report under way began (the summary or question of a report dropped with
+    // /cancel, or of one submitted) showed another report: it neither submits nor cancels nor answers this one.
+    const pressedOn = ctx.callbackQuery?.message?.message_id;
+    const began = firstMessageOf(ctx.session.draft);
+    const earlier = input.kind === 'choice' && pressedOn !== undefined && began !== null && pressedOn < began;
+    const result: Step = earlier ? { session: ctx.session, prompts: [], submit: null, chose: null } : converse(ctx.session, input, conversation);
     if (ctx.callbackQuery && !result.chose) {
       // 确认提交 pressed again on a summary already submitted (a second tap): the report it made, not "no longer valid".
       const summary = ctx.callbackQuery.message;
