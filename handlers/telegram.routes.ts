@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
-import { BotError, HttpError } from 'grammy';
+import { BotError, GrammyError, HttpError } from 'grammy';
 import type { Update } from 'grammy/types';
 import type { Deps } from '../src/deps.js';
 import { INSTANT_RULE, LAST_UNIX_SECOND } from '../src/domain/service-years.js';
@@ -134,6 +134,12 @@ export function telegramWebhookRoutes(deps: Deps) {
         // Another update of the chat still holds it (a burst, or Telegram's per-chat pace): later, in order.
         deps.logger.warn({ err: cause.message }, 'telegram chat busy; Telegram will deliver the update again');
         return c.json(errorBody(new AppError('not_ready', 'the chat is busy with an earlier update; deliver this one again later'), c.get('requestId')), 503);
+      }
+      if (cause instanceof GrammyError && cause.error_code === 403) {
+        // The chat cannot be written to (the resident blocked the bot, the bot left the group): whatever the update
+        // did is done, and a redelivery could say no more. Answered, so Telegram does not send it again.
+        deps.logger.warn({ err: cause.description }, 'telegram refused the answer to an update: the chat cannot be written to');
+        return c.body(null, 200);
       }
       if (!(cause instanceof HttpError)) throw err;
       deps.logger.warn({ err: cause.message }, 'telegram unreachable while handling an update; Telegram will deliver it again');

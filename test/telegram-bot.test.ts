@@ -1183,6 +1183,18 @@ describe('Telegram rate limits', () => {
     expect(texts(confirmed.sent).at(-1)).toContain(cases[0]!.tracking_code);
   });
 
+  it('answers the update of a resident who blocked the bot: the report is made, and nothing is left for a redelivery', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('兴隆办事处有工厂夜里往河里倒废渣'));
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    // Blocked between the summary and the press of 确认提交: the tracking code cannot be sent.
+    emu.forbidChat(chat.chatId, 'Forbidden: bot was blocked by the user');
+    const confirmed = await deliver(chat.chatId, chat.button('c:confirm'));
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.all.some((c) => c.method.startsWith('sendMessage') && Number(c.body.chat_id) === chat.chatId)).toBe(true);
+    expect(await casesOfChat(chat.chatId)).toHaveLength(1);
+  });
+
   it('fails the webhook on a 429 longer than it can wait, and the redelivery answers with the same case', async () => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('兴隆办事处有工厂夜里冒黑烟'));
