@@ -232,8 +232,10 @@ const listQuery = z.strictObject({
       description:
         "Bureau accounts only: `true`, the cases the unit itself is late on (`myAssignment.overdue`), as the inbox's 'overdue only'; `false`, the others.",
     }),
-  receivedFrom: isoDateTime.optional(),
-  receivedTo: isoDateTime.optional(),
+  receivedFrom: isoDateTime.optional().openapi({ description: 'Cases received at or after this instant.' }),
+  receivedTo: isoDateTime
+    .optional()
+    .openapi({ description: 'Cases received before this instant (exclusive). A `receivedFrom` after it is a 400 naming `receivedFrom`.' }),
   unit: z.string().max(60).optional().openapi({ description: 'Cases assigned to this unit (not for bureau accounts: they see their own).' }),
   limit: queryInt(1, 100).optional(),
   cursor: z.string().max(200).optional(),
@@ -434,6 +436,10 @@ export function caseRoutes() {
     }
     if (principal.role !== 'bureau' && q.myOverdue !== undefined) {
       throw new AppError('validation_failed', 'invalid myOverdue', { myOverdue: "only for bureau accounts (a unit's own lateness)" });
+    }
+    // As the statistics and exports refuse a `from` after `to`: such a window holds no case, and an empty list would read as none received.
+    if (q.receivedFrom !== undefined && q.receivedTo !== undefined && q.receivedFrom > q.receivedTo) {
+      throw new AppError('validation_failed', 'receivedFrom is after receivedTo', { receivedFrom: `must not be after receivedTo (${q.receivedTo})` });
     }
     const limit = q.limit ?? 20;
     const now = deps.clock.now();

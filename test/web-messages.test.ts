@@ -41,6 +41,7 @@ describe('field reasons said in Chinese', () => {
     'unknown unit "gone"',
     'already used for a different report',
     'must not be after to (2026-12-01)',
+    'must not be after receivedTo (2026-12-01T00:00:00.000Z)',
   ];
 
   it.each(given)('%s', (reason) => {

@@ -175,6 +175,26 @@ describe('who may call what', () => {
     expect(limit.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 });
   });
 
+  it('refuses receivedFrom after receivedTo with a 400 naming receivedFrom, as the statistics refuse from after to', async () => {
+    const { id } = await seedCase(h.service, h.clock);
+    const at = (await json(client(h.service.url, h.staff.operator).get(`/api/v1/cases/${id}`))).body.receivedAt as string;
+    const later = new Date(Date.parse(at) + 60_000).toISOString();
+    for (const t of [h.staff.operator, h.staff.epb, h.staff.dispatcher]) {
+      const res = await json(client(h.service.url, t).get(`/api/v1/cases?receivedFrom=${encodeURIComponent(later)}&receivedTo=${encodeURIComponent(at)}`));
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      expect(res.body.error).toMatchObject({ code: 'validation_failed', fields: { receivedFrom: `must not be after receivedTo (${at})` } });
+    }
+    const zh = await fetch(`${h.service.url}/api/v1/cases?receivedFrom=${encodeURIComponent(later)}&receivedTo=${encodeURIComponent(at)}`, {
+      headers: { authorization: `Bearer ${h.staff.dispatcher}`, 'accept-language': 'zh-CN' },
+    });
+    expect(((await zh.json()) as { error: { fields: Record<string, string> } }).error.fields).toEqual({ receivedFrom: '开始时间不能晚于结束时间' });
+    // The window the other way round holds the case; an empty one (from = to, `receivedTo` exclusive) is no contradiction.
+    const window = await json(client(h.service.url, h.staff.dispatcher).get(`/api/v1/cases?limit=100&receivedFrom=${encodeURIComponent(at)}&receivedTo=${encodeURIComponent(later)}`));
+    expect(window.status).toBe(200);
+    expect(window.body.items.map((i: { id: string }) => i.id)).toContain(id);
+    expect((await client(h.service.url, h.staff.dispatcher).get(`/api/v1/cases?receivedFrom=${encodeURIComponent(at)}&receivedTo=${encodeURIComponent(at)}`)).status).toBe(200);
+  });
+
   it('answers 404 for a case that does not exist, to every role that may look', async () => {
     for (const t of [h.staff.operator, h.staff.epb, h.staff.dispatcher, h.staff.admin]) {
       expect((await client(h.service.url, t).get('/api/v1/cases/no-such-case')).status).toBe(404);

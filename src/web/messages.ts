@@ -64,6 +64,7 @@ const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
   [/^not a bureau or office of the district file$/, '不是本区配置中的部门或属地单位'],
   [/^already used for a different report$/, '已用于另一份举报'],
   [/^must not be after to/, '开始日期不能晚于结束日期'],
+  [/^must not be after receivedTo\b/, '开始时间不能晚于结束时间'],
   [/^give both lat and lng, or neither$/, '请同时给出经度和纬度，或都不给'],
   [/^must be another case$/, '不能合并到本案件自身，请填写另一个案件的查询码或工单号。', 'A case cannot be merged into itself: give the tracking code or reference of another case.'],
   [/^a transfer type: use transfer$/, '该类型为非环境类诉求，应转12345热线：请使用“转12345热线”'],
