@@ -3,6 +3,7 @@ import { EXTENSION_STATUSES, listAssignmentsFor, listCases, listCasesKept } from
 import { DELIVERY_STATUSES } from '../db/repositories/deliveries.repository.js';
 import { CASE_STATUSES, WORKING } from '../src/domain/case.js';
 import { textFault } from '../src/domain/text.js';
+import { refuseUnknownFilterCodes } from '../src/district/gone-codes.js';
 import { AppError } from '../src/errors.js';
 import {
   acceptAssignment,
@@ -217,8 +218,12 @@ const isoDateTime = z.preprocess(
 );
 
 const listQuery = z.strictObject({
-  status: z.enum(CASE_STATUSES).optional(),
-  type: z.string().max(60).optional(),
+  status: z.enum(CASE_STATUSES, { error: `use one of ${CASE_STATUSES.join(', ')}` }).optional(),
+  type: z
+    .string()
+    .max(60, 'at most 60 characters')
+    .optional()
+    .openapi({ description: 'Cases of this type code: one of the district file, or one it dropped that cases still carry; another is a 400 naming `type`.' }),
   overdue: z
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
@@ -236,7 +241,14 @@ const listQuery = z.strictObject({
   receivedTo: isoDateTime
     .optional()
     .openapi({ description: 'Cases received before this instant (exclusive). A `receivedFrom` after it is a 400 naming `receivedFrom`.' }),
-  unit: z.string().max(60).optional().openapi({ description: 'Cases assigned to this unit (not for bureau accounts: they see their own).' }),
+  unit: z
+    .string()
+    .max(60, 'at most 60 characters')
+    .optional()
+    .openapi({
+      description:
+        'Cases assigned to this unit (not for bureau accounts: they see their own): a bureau or office of the district file, or one it dropped that cases still carry; another is a 400 naming `unit`.',
+    }),
   limit: queryInt(1, 100).optional(),
   cursor: z.string().max(200).optional(),
   page: queryInt(1, 10_000).optional(),
@@ -441,6 +453,9 @@ export function caseRoutes() {
     if (q.receivedFrom !== undefined && q.receivedTo !== undefined && q.receivedFrom > q.receivedTo) {
       throw new AppError('validation_failed', 'receivedFrom is after receivedTo', { receivedFrom: `must not be after receivedTo (${q.receivedTo})` });
     }
+    // `type=` lists every type, as it always did; a code no case can carry would list nothing and is refused.
+    const type = q.type === '' ? undefined : q.type;
+    await refuseUnknownFilterCodes(deps.db, deps.district, { type, unit: principal.role === 'bureau' ? undefined : q.unit });
     const limit = q.limit ?? 20;
     const now = deps.clock.now();
     const filter = {
@@ -449,7 +464,7 @@ export function caseRoutes() {
       status: q.status,
       // A unit can be late only on a case under handling.
       ...(q.myOverdue === true ? { statuses: WORKING } : {}),
-      type: q.type,
+      type,
       overdue: q.overdue,
       receivedFrom: q.receivedFrom,
       receivedTo: q.receivedTo,

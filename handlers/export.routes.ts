@@ -2,6 +2,7 @@ import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { findContactsFor } from '../db/repositories/contacts.repository.js';
 import { exportCaseBatches, type ExportCase } from '../db/repositories/stats.repository.js';
 import { type District, typeName, unitName } from '../src/district/district.schema.js';
+import { refuseUnknownFilterCodes } from '../src/district/gone-codes.js';
 import { CASE_STATUSES } from '../src/domain/case.js';
 import type { Logger } from '../src/logger.js';
 import { maskIdentityInText } from '../src/pipeline/extract.js';
@@ -241,12 +242,13 @@ function measureCells(m: Measures): CsvCell[] {
 export const exportCasesQuery = z.strictObject({
   from: statsQuerySchema.shape.from,
   to: statsQuerySchema.shape.to,
-  status: z.enum(CASE_STATUSES).optional(),
+  status: z.enum(CASE_STATUSES, { error: `use one of ${CASE_STATUSES.join(', ')}` }).optional(),
   type: z
     .string()
-    .regex(/^[a-z][a-z0-9_]*$/, 'a type code')
+    .max(60, 'at most 60 characters')
+    .regex(/^[a-z][a-z0-9_]*$/, 'must be a code of the district file, e.g. illegal_discharge')
     .optional()
-    .openapi({ description: 'Only cases of this type code.' }),
+    .openapi({ description: 'Only cases of this type code: one of the district file, or one it dropped that cases still carry; another is a 400 naming `type`.' }),
   lang: z.enum(['zh', 'en']).optional().openapi({ description: 'Language of the headers and names (default zh).' }),
 });
 
@@ -293,9 +295,15 @@ type Deps = AppEnv['Variables']['deps'];
  * The cases of a period as a CSV body and its headers (the API route and the
  * dispatcher desk's download link, which gives `names` for the codes).
  */
-export function casesCsv(deps: Deps, q: ExportCasesQuery, names: CaseCodeNames | null = null): { body: ReadableStream<Uint8Array>; headers: Record<string, string> } {
+export async function casesCsv(
+  deps: Deps,
+  q: ExportCasesQuery,
+  names: CaseCodeNames | null = null,
+): Promise<{ body: ReadableStream<Uint8Array>; headers: Record<string, string> }> {
   const lang = q.lang ?? 'zh';
   const period = periodOf(deps, q);
+  // A type no case can carry would give a file of headers alone: refused, as the case list refuses it.
+  await refuseUnknownFilterCodes(deps.db, deps.district, { type: q.type });
   const batches = exportCaseBatches(deps.db, {
     fromInstant: period.fromInstant,
     toInstant: period.toInstant,
@@ -329,8 +337,8 @@ export async function statsCsv(deps: Deps, q: StatsQuery): Promise<{ body: strin
 export function exportRoutes() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.openapi(getCasesCsv, (c) => {
-    const csv = casesCsv(c.get('deps'), c.req.valid('query'));
+  app.openapi(getCasesCsv, async (c) => {
+    const csv = await casesCsv(c.get('deps'), c.req.valid('query'));
     return c.body(csv.body, 200, csv.headers);
   });
 

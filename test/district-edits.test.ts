@@ -9,6 +9,7 @@ import { DEFAULT_EXAMPLES_PATH, loadOrTrain } from '../src/classifier/classifier
 import { ManualClock } from '../src/clock.js';
 import { DEFAULT_DISTRICT_PATH, loadDistrictFile } from '../src/district/district-file.js';
 import { buildDistrict, DistrictConfigError, type District } from '../src/district/district.schema.js';
+import { filterCodeProblem } from '../src/district/gone-codes.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import { startService } from '../src/runtime.js';
@@ -118,6 +119,32 @@ describe('cases made before the district file was edited', () => {
     const stats = await json(as(dispatcher).get('/api/v1/stats?groupBy=type&lang=en'));
     expect(stats.status, JSON.stringify(stats.body)).toBe(200);
     expect(stats.body.groups.find((g: any) => g.key === 'noise')).toMatchObject({ name: 'Noise nuisance' });
+  });
+
+  it('lists and exports the cases under a type or unit the file dropped, and still refuses a code no file had and no case carries', async () => {
+    const ids = async (query: string) => {
+      const res = await json(as(dispatcher).get(`/api/v1/cases?limit=100&${query}`));
+      expect(res.status, `${query}: ${JSON.stringify(res.body)}`).toBe(200);
+      return res.body.items.map((i: { id: string }) => i.id);
+    };
+    expect(await ids('type=noise')).toEqual([noisy.id]);
+    expect(await ids('unit=enforcement')).toEqual(expect.arrayContaining([older.id, ledByDropped.id]));
+    expect(await ids('unit=xinglong')).toContain(older.id);
+    const csv = await fetch(`${service.url}/api/v1/export/cases.csv?type=noise&from=2000-01-01`, { headers: { authorization: `Bearer ${dispatcher}` } });
+    expect(csv.status).toBe(200);
+    expect(await csv.text()).toContain(noisy.trackingCode);
+    const unknown = await json(as(dispatcher).get('/api/v1/cases?type=nothing&unit=nobody'));
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.fields).toEqual({ type: 'unknown type "nothing"', unit: 'unknown unit "nobody"' });
+    // Without the names kept from the earlier file (cases older than that record), the cases carrying a code still make it taken.
+    const bare = buildDistrict(editedJson());
+    expect(bare.former.types.size + bare.former.units.size).toBe(0);
+    const db = service.deps.db;
+    expect(await filterCodeProblem(db, bare, 'type', 'noise')).toBeNull();
+    expect(await filterCodeProblem(db, bare, 'unit', 'enforcement')).toBeNull();
+    expect(await filterCodeProblem(db, bare, 'unit', 'xinglong')).toBeNull();
+    expect(await filterCodeProblem(db, bare, 'type', 'nothing')).toBe('unknown type "nothing"');
+    expect(await filterCodeProblem(db, bare, 'unit', 'nobody')).toBe('unknown unit "nobody"');
   });
 
   it('lets a dispatcher release a unit the file dropped, and still refuses a unit nobody knows', async () => {

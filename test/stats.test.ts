@@ -9,6 +9,7 @@ import { createUser } from '../db/repositories/users.repository.js';
 import type { NewCase } from '../db/schema.js';
 import type { Role } from '../src/auth/principal.js';
 import { ManualClock } from '../src/clock.js';
+import { CASE_STATUSES } from '../src/domain/case.js';
 import { newId } from '../src/domain/ids.js';
 import type { Service } from '../src/runtime.js';
 import { createStatsAccumulator, localMonth, publicCases, resolvePeriod, startOfLocalDay, type Measures } from '../src/stats/stats.js';
@@ -745,6 +746,24 @@ describe.each([
       const none = await download(`from=${FROM}&to=${TO}&status=transferred`);
       expect(parseCsv(none.text.slice(1))).toHaveLength(1);
       expect((await download('status=finished')).res.status).toBe(400);
+    });
+
+    it('refuses a type no district file has and no case carries, or one too long for a code, with a 400 naming type, instead of an empty file', async () => {
+      for (const [query, reason] of [
+        ['type=noize', 'unknown type "noize"'],
+        [`type=${'a'.repeat(61)}`, 'at most 60 characters'],
+        ['type=噪声', 'must be a code of the district file, e.g. illegal_discharge'],
+        ['status=finished', `use one of ${CASE_STATUSES.join(', ')}`],
+      ] as const) {
+        const { res, text } = await download(`from=${FROM}&to=${TO}&${query}`);
+        expect(res.status, `${query}: ${text}`).toBe(400);
+        expect(res.headers.get('content-type'), query).toMatch(/^application\/json/);
+        expect((JSON.parse(text) as { error: { fields: Record<string, string> } }).error.fields, query).toEqual({ [query.split('=')[0]!]: reason });
+      }
+      // A type of the district file no case of the period has is an empty file, as before.
+      const none = await download(`from=${FROM}&to=${TO}&type=mining_tailings`);
+      expect(none.res.status, none.text).toBe(200);
+      expect(parseCsv(none.text.slice(1))).toHaveLength(1);
     });
 
     it('is for dispatchers and admins only', async () => {

@@ -970,6 +970,10 @@ describe('dispatcher desk', () => {
     expect(/<p id="error-message">([^<]*)<\/p>/.exec(await badEn.text())?.[1]).toBe(
       'Something in the request is not right. from: Use a date written YYYY-MM-DD, from 1900-01-01 to 2999-12-31.',
     );
+    // So is a type no district file has and no case carries, rather than a file of headers alone.
+    const badType = await desk.get('/desk/export/cases.csv?type=noize&lang=en');
+    expect(badType.status).toBe(400);
+    expect(/<p id="error-message">([^<]*)<\/p>/.exec(await badType.text())?.[1]).toBe('Something in the request is not right. type: Choose one from the list.');
   });
 
   it('hands a case to 12345 in one click when the suggested type goes there, and asks for a reason to refuse an extension', async () => {

@@ -195,6 +195,33 @@ describe('who may call what', () => {
     expect((await client(h.service.url, h.staff.dispatcher).get(`/api/v1/cases?receivedFrom=${encodeURIComponent(at)}&receivedTo=${encodeURIComponent(at)}`)).status).toBe(200);
   });
 
+  it('refuses a type or unit no district file has and no case carries with a 400 naming it, instead of an empty list', async () => {
+    const { id } = await seedCase(h.service, h.clock, { type: 'noise' });
+    for (const [who, query, fields] of [
+      [h.staff.dispatcher, 'unit=nobody', { unit: 'unknown unit "nobody"' }],
+      [h.staff.operator, 'unit=', { unit: 'unknown unit ""' }],
+      [h.staff.dispatcher, 'type=noize', { type: 'unknown type "noize"' }],
+      [h.staff.epb, 'type=noize', { type: 'unknown type "noize"' }],
+      [h.staff.dispatcher, 'type=noize&unit=nobody', { type: 'unknown type "noize"', unit: 'unknown unit "nobody"' }],
+      [h.staff.dispatcher, `type=${'x'.repeat(61)}`, { type: 'at most 60 characters' }],
+      [h.staff.dispatcher, 'status=opened', { status: expect.stringMatching(/^use one of received, /) }],
+    ] as const) {
+      const res = await json(client(h.service.url, who).get(`/api/v1/cases?${query}`));
+      expect(res.status, `${query}: ${JSON.stringify(res.body)}`).toBe(400);
+      expect(res.body.error, query).toMatchObject({ code: 'validation_failed', fields });
+    }
+    const zh = await fetch(`${h.service.url}/api/v1/cases?unit=nobody`, { headers: { authorization: `Bearer ${h.staff.dispatcher}`, 'accept-language': 'zh-CN' } });
+    expect(((await zh.json()) as { error: { fields: Record<string, string> } }).error.fields).toEqual({ unit: '请从列表中选择' });
+    // The district's codes are taken, a local office's as a unit too; `type=` lists every type, as it did.
+    for (const query of ['unit=epb&type=noise', 'unit=xinglong', 'type=']) {
+      const res = await json(client(h.service.url, h.staff.dispatcher).get(`/api/v1/cases?limit=100&${query}`));
+      expect(res.status, `${query}: ${JSON.stringify(res.body)}`).toBe(200);
+      expect(res.body.items.map((i: { id: string }) => i.id), query).toContain(id);
+    }
+    // A bureau names no other unit, known or not: that stays a 403.
+    expect((await client(h.service.url, h.staff.epb).get('/api/v1/cases?unit=nobody')).status).toBe(403);
+  });
+
   it('answers 404 for a case that does not exist, to every role that may look', async () => {
     for (const t of [h.staff.operator, h.staff.epb, h.staff.dispatcher, h.staff.admin]) {
       expect((await client(h.service.url, t).get('/api/v1/cases/no-such-case')).status).toBe(404);

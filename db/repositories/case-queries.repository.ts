@@ -42,6 +42,20 @@ function toListRow(row: CaseRow): CaseListRow {
   return { case: toCase(row), classification: parseJson<Classification | null>(row.classification, null) };
 }
 
+/**
+ * Whether any case carries the code: a type as its type, a unit on one of its
+ * assignments (any role or status, as `assignedTo` lists). Asked only of a code
+ * the district file does not have, so the scan of a type no case has is paid by
+ * a request that names one.
+ */
+export async function casesCarryCode(db: Db, kind: 'type' | 'unit', code: string): Promise<boolean> {
+  const row =
+    kind === 'type'
+      ? await db.selectFrom('cases').select('id').where('type_code', '=', code).limit(1).executeTakeFirst()
+      : await db.selectFrom('assignments').select('case_id').where('unit_code', '=', code).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Cases newest first (received_at, then id), one page plus whether another follows. */
 export async function listCases(db: Db, f: CaseListFilter): Promise<{ rows: CaseListRow[]; more: boolean }> {
   let q = db.selectFrom('cases').selectAll('cases');

@@ -967,12 +967,12 @@ export function deskPages() {
   router.get('/desk/cases/:id', (c) => deskCasePage(c, c.req.param('id')));
   router.get('/desk/cases/:id/files/:fileId', (c) => serveCaseFile(c, c.req.param('id'), c.req.param('fileId')));
 
-  router.get('/desk/export/cases.csv', (c) => {
+  router.get('/desk/export/cases.csv', async (c) => {
     const parsed = exportCasesQuery.safeParse(c.req.query());
     if (!parsed.success) throw new AppError('validation_failed', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), fieldsOf(parsed.error));
     // People read this file: the status, channel and close reason by the names the pages use, not their codes.
     const lang = parsed.data.lang ?? 'zh';
-    const csv = casesCsv(c.get('deps'), parsed.data, { status: STATUS_LABEL[lang], channel: CHANNEL_LABEL[lang], closeReason: CLOSE_REASON_LABEL[lang] });
+    const csv = await casesCsv(c.get('deps'), parsed.data, { status: STATUS_LABEL[lang], channel: CHANNEL_LABEL[lang], closeReason: CLOSE_REASON_LABEL[lang] });
     return c.body(csv.body, 200, csv.headers);
   });
   router.get('/desk/export/stats.csv', async (c) => {

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
-import { CLOSED } from '../../db/repositories/case-queries.repository.js';
+import { casesCarryCode, CLOSED } from '../../db/repositories/case-queries.repository.js';
 import { keepCodeNames } from '../../db/repositories/code-names.repository.js';
 import type { Database } from '../../db/schema.js';
+import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { District } from './district.schema.js';
 
@@ -56,4 +57,32 @@ export async function keepNamesOrWarn(db: Kysely<Database>, district: District, 
   await keepCodeNames(db, district, at).catch((err: Error) =>
     logger.warn({ err: err.message }, 'names of the district file not kept: cases of a type or unit it dropped show its code'),
   );
+}
+
+/**
+ * Why a code a case list or export is asked to pick cases by is refused, or
+ * null. Refused: a code no district file had and no case carries, which
+ * would only ever answer with nothing — a typo, or a code from another
+ * district. Taken: the file's codes, and those it dropped or renamed since
+ * cases got them (a name kept from an earlier file, or cases carrying it),
+ * under which those cases are still listed and exported.
+ */
+export async function filterCodeProblem(db: Kysely<Database>, district: District, kind: 'type' | 'unit', code: string): Promise<string | null> {
+  const known = kind === 'type' ? district.types.has(code) || district.former.types.has(code) : district.units.has(code) || district.former.units.has(code);
+  if (known || (await casesCarryCode(db, kind, code))) return null;
+  return `unknown ${kind} "${code}"`;
+}
+
+/**
+ * A 400 naming each code given (as the `type` and `unit` query parameters of
+ * the case list and the case export) that `filterCodeProblem` refuses.
+ */
+export async function refuseUnknownFilterCodes(db: Kysely<Database>, district: District, given: { type?: string | undefined; unit?: string | undefined }): Promise<void> {
+  const fields: Record<string, string> = {};
+  for (const kind of ['type', 'unit'] as const) {
+    const code = given[kind];
+    const problem = code === undefined ? null : await filterCodeProblem(db, district, kind, code);
+    if (problem) fields[kind] = problem;
+  }
+  if (Object.keys(fields).length > 0) throw new AppError('validation_failed', `invalid ${Object.keys(fields).join(', ')}`, fields);
 }
