@@ -8,6 +8,7 @@ import {
   finishStats,
   GROUP_BY,
   CALENDAR_DATE_RULE,
+  FIRST_DAY,
   groupKeysOf,
   isCalendarDate,
   publicCases,
@@ -32,7 +33,9 @@ const calendarDate = z
 
 /** The query of the statistics and of their CSV export. */
 export const statsQuerySchema = z.strictObject({
-  from: calendarDate.optional().openapi({ description: 'First day (local to the district), inclusive. Default: 29 days before `to`.' }),
+  from: calendarDate
+    .optional()
+    .openapi({ description: `First day (local to the district), inclusive. Default: 29 days before \`to\`, but not before ${FIRST_DAY}.` }),
   to: calendarDate.optional().openapi({ description: 'Last day (local to the district), inclusive. Default: today.' }),
   groupBy: z.enum(GROUP_BY, { error: `use one of ${GROUP_BY.join(', ')}` }),
   lang: z.enum(['zh', 'en']).optional().openapi({ description: 'Language of the group names (default zh).' }),

@@ -475,6 +475,12 @@ describe('stats helpers', () => {
     expect(late('triage')).toBe(0);
   });
 
+  it('starts a default period no earlier than 1900-01-01, the first day a date may be', () => {
+    expect(resolvePeriod({ to: '1900-01-05' }, new Date(NOW), 'Asia/Shanghai')).toMatchObject({ from: '1900-01-01', to: '1900-01-05' });
+    expect(resolvePeriod({ to: '1900-01-30' }, new Date(NOW), 'Asia/Shanghai')).toMatchObject({ from: '1900-01-01', to: '1900-01-30' });
+    expect(resolvePeriod({ to: '1900-01-31' }, new Date(NOW), 'Asia/Shanghai')).toMatchObject({ from: '1900-01-02', to: '1900-01-31' });
+  });
+
   it('defaults the period to the last 30 days ending today (local)', () => {
     expect(resolvePeriod({}, new Date(NOW), 'Asia/Shanghai')).toEqual({
       from: '2026-10-22',
@@ -534,6 +540,23 @@ describe.each([
       // A, C, D, E, I were received from 2026-11-01 local on.
       expect(body.totals.received).toBe(5);
       expect(body.groups.map((g) => g.key)).toEqual(['2026-11']);
+    });
+
+    it('starts the default period of an early to on 1900-01-01, a day it takes when given, in the statistics and the exports alike', async () => {
+      for (const path of ['/api/v1/stats?groupBy=month&to=1900-01-05', '/api/v1/public/stats?groupBy=month&to=1900-01-05']) {
+        const res = await get(path, 'dispatcher');
+        const body = (await bodyOf(res)) as { from: string; to: string };
+        expect(res.status, JSON.stringify(body)).toBe(200);
+        expect([body.from, body.to], path).toEqual(['1900-01-01', '1900-01-05']);
+      }
+      for (const path of ['/api/v1/export/stats.csv?groupBy=month&to=1900-01-05', '/api/v1/export/cases.csv?to=1900-01-05']) {
+        const res = await get(path, 'dispatcher');
+        expect(res.status, path).toBe(200);
+        expect(res.headers.get('content-disposition'), path).toMatch(/_1900-01-01_1900-01-05\.csv"$/);
+        await res.arrayBuffer();
+      }
+      // Given, the day before is refused as ever.
+      expect((await get('/api/v1/stats?groupBy=month&from=1899-12-31&to=1900-01-05', 'dispatcher')).status).toBe(400);
     });
 
     it('rejects a missing or unknown groupBy, a bad date, and from after to', async () => {

@@ -69,6 +69,18 @@ describe('dispatcher dashboard', () => {
     await context.close();
   });
 
+  it('starts the period of an early end date alone on 1900-01-01, the first date its form takes', async () => {
+    const client = formClient(base, { 'x-forwarded-for': '10.3.0.3' });
+    await client.signIn('dispatcher');
+    const res = await client.get('/desk/dashboard?to=1900-01-05');
+    const html = await res.text();
+    expect(res.status).toBe(200);
+    expect(html).toContain('1900-01-01 至 1900-01-05，共受理 0 件。');
+    // The form shows the start it drew from, which sent again is taken.
+    expect(html).toMatch(/<input id="from" name="from" type="date" value="1900-01-01"/);
+    expect((await client.get('/desk/dashboard?from=1900-01-01&to=1900-01-05')).status).toBe(200);
+  });
+
   it('refuses a period longer than it draws instead of leaving the later days out of the charts and the total', async () => {
     const client = formClient(base, { 'x-forwarded-for': '10.3.0.2' });
     await client.signIn('dispatcher');

@@ -263,10 +263,18 @@ export interface StatsPeriod {
   toInstant: string;
 }
 
-/** The period of a query: defaults to the last 30 days ending today (local), both ends inclusive. */
+/** The first day of the service years: a `from` or `to` given before it is refused (`isCalendarDate`). */
+export const FIRST_DAY = `${SERVICE_YEARS.first}-01-01`;
+
+/**
+ * The period of a query: defaults to the last 30 days ending today (local), both ends inclusive.
+ * The default start is never before FIRST_DAY: with a `to` in its first 29 days the period starts
+ * there. Refusing it instead would name a `from` the client never sent.
+ */
 export function resolvePeriod(q: { from?: string; to?: string }, now: Date, timeZone: string): StatsPeriod {
   const to = q.to ?? localDate(now, timeZone);
-  const from = q.from ?? addDays(to, -29);
+  const thirtyDays = addDays(to, -29);
+  const from = q.from ?? (thirtyDays < FIRST_DAY ? FIRST_DAY : thirtyDays);
   return {
     from,
     to,
