@@ -457,6 +457,38 @@ describe('Telegram bot: a resident reports', () => {
     expect(kept).toMatchObject({ name: '李明', phone: '13812345678' });
   });
 
+  it("answers someone else's contact card for the moment: how to report when none is under way, the question pending in a report, the share button only when it is shown", async () => {
+    const chat = residentChat(nextChat++);
+    const cards = [
+      chat.message({ contact: { phone_number: '13800000000', first_name: 'Zhao', user_id: 424242 } }),
+      // A card from the phone book: no Telegram user behind it.
+      chat.message({ contact: { phone_number: '13900000000', first_name: 'Qian' } }),
+    ];
+    for (const message of cards) {
+      const idle = await deliver(chat.chatId, { message });
+      expect(texts(idle.sent)).toEqual([expect.stringContaining('别人的联系方式')]);
+      // No button is shown with no report under way: the resident is told how a report goes instead.
+      expect(texts(idle.sent)[0]).not.toContain('按钮');
+      expect(texts(idle.sent)[0]).toContain('描述问题');
+    }
+    expect(await service.deps.db.selectFrom('telegram_sessions').selectAll().where('chat_id', '=', String(chat.chatId)).execute()).toEqual([]);
+    // In a report, asked for the place: that question stands.
+    await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水，气味很大'));
+    const midway = await deliver(chat.chatId, { message: chat.message({ contact: { phone_number: '13800000000', first_name: 'Zhao', user_id: 424242 } }) });
+    expect(texts(midway.sent)).toEqual(['这是别人的联系方式，没有保存。请接着回答上面的问题。']);
+    // Asked for the contact, the share button is below: pressing it is what is said.
+    await deliver(chat.chatId, chat.text('盐下村三组后面的水沟'));
+    await deliver(chat.chatId, chat.button('c:contact'));
+    const asked = await deliver(chat.chatId, { message: chat.message({ contact: { phone_number: '13800000000', first_name: 'Zhao', user_id: 424242 } }) });
+    expect(texts(asked.sent)).toEqual([expect.stringContaining('请点按钮分享您本人的')]);
+
+    const en = residentChat(nextChat++, 'en-US');
+    const enIdle = await deliver(en.chatId, { message: en.message({ contact: { phone_number: '13800000000', first_name: 'Zhao', user_id: 424242 } }) });
+    expect(texts(enIdle.sent)).toEqual([expect.stringContaining("someone else's contact")]);
+    expect(texts(enIdle.sent)[0]).not.toContain('button');
+    expect(texts(enIdle.sent)[0]).toContain('describe the problem');
+  });
+
   it('makes the case of a confirmation whose update number an earlier report of another chat had', async () => {
     const first = residentChat(nextChat++);
     await deliver(first.chatId, first.text('兴隆办事处有人焚烧电线'));

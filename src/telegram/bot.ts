@@ -208,7 +208,11 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     if (typeof c.phone_number !== 'string') return notTaken(ctx, 'other');
     // The share button sends the resident's own contact, with their user id; a card from the phone book
     // (no user id) or of another Telegram user is someone else's.
-    if (c.user_id !== ctx.from?.id) return void (await ctx.reply(textsFor(ctx).unusable.notOwnContact));
+    if (c.user_id !== ctx.from?.id) {
+      // Only while the contact is asked for does the chat show the button that shares one's own: said then, and only then.
+      if (ctx.session.stage === 'ask_contact_details') return void (await ctx.reply(textsFor(ctx).unusable.notOwnContactAsked));
+      return notTaken(ctx, 'notOwnContact');
+    }
     const name = [c.first_name, c.last_name].filter((x) => typeof x === 'string' && x !== '').join(' ').trim();
     // Telegram gives 8613812345678 or +86 138…: keep the number people dial.
     const phone = findPhones(c.phone_number)[0] ?? c.phone_number.replace(/[^\d+]/g, '');
@@ -220,7 +224,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   pm.on('message', (ctx) => notTaken(ctx, 'other'));
 
   /** A message the bot cannot use: said so, and in the middle of a report, that its question still stands (not "describe the problem"). */
-  async function notTaken(ctx: BotContext, kind: 'sticker' | 'voice' | 'other'): Promise<void> {
+  async function notTaken(ctx: BotContext, kind: 'sticker' | 'voice' | 'notOwnContact' | 'other'): Promise<void> {
     const t = textsFor(ctx).unusable;
     await ctx.reply(inProgress(ctx.session) ? t.inReport[kind] : t[kind]);
   }

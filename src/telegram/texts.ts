@@ -108,12 +108,16 @@ const zh = {
     tooLong: '消息太长了（最多 4999 字），请分几条发送或精简一下。',
     document: '只能接收照片，请直接以照片形式发送。',
     photoTooLarge: (mb: number) => `照片太大了（最多 ${mb} MB），这条消息没有保存。请以普通照片形式发送（不要选“文件”）。`,
-    notOwnContact: '这是别人的联系方式。请点按钮分享您本人的，或直接输入姓名和电话。',
+    /** Someone else's card with no report under way: no button to share one's own is shown then. */
+    notOwnContact: '这是别人的联系方式，没有保存。举报时需要留联系方式的话，我会请您分享自己的；要举报，请直接用文字描述问题。',
+    /** Someone else's card while the report asks for the contact, its share button below. */
+    notOwnContactAsked: '这是别人的联系方式。请点按钮分享您本人的，或直接输入姓名和电话。',
     other: '这种消息暂时无法处理，请发送文字、照片或位置。',
     /** The same, to a resident in the middle of a report: the question they were asked still stands. */
     inReport: {
       sticker: '贴纸无法加入举报，请接着回答上面的问题。',
       voice: '暂时无法处理语音消息，请接着用文字回答上面的问题。',
+      notOwnContact: '这是别人的联系方式，没有保存。请接着回答上面的问题。',
       other: '这种消息无法加入举报，请接着回答上面的问题。',
     },
   },
@@ -287,11 +291,13 @@ const en: Texts = {
     tooLong: 'That message is too long (at most 4,999 characters); please split or shorten it.',
     document: 'Only photos can be attached; please send it as a photo.',
     photoTooLarge: (mb) => `That photo is too large (at most ${mb} MB); this message was not kept. Please send it as a photo, not as a file.`,
-    notOwnContact: "That is someone else's contact. Share your own with the button, or type your name and number.",
+    notOwnContact: "That is someone else's contact; it was not kept. If a report needs your contact, I will ask you to share your own; to report, just describe the problem in words.",
+    notOwnContactAsked: "That is someone else's contact. Share your own with the button, or type your name and number.",
     other: 'This kind of message cannot be handled; please send text, photos or a location.',
     inReport: {
       sticker: 'A sticker cannot be added to the report; please go on with the question above.',
       voice: 'Voice messages cannot be handled yet; please answer the question above in words.',
+      notOwnContact: "That is someone else's contact; it was not kept. Please go on with the question above.",
       other: 'This cannot be added to the report; please go on with the question above.',
     },
   },
