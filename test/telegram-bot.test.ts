@@ -763,6 +763,35 @@ describe('Telegram bot: a resident reports', () => {
     expect(await service.deps.db.selectFrom('telegram_sessions').selectAll().where('chat_id', '=', String(group.id)).execute()).toEqual([]);
   });
 
+  it('lists the latest 20 cases on /status, says how many earlier ones are left out and how to look one up', async () => {
+    const chat = residentChat(nextChat++);
+    const codes: string[] = [];
+    for (let i = 0; i < 22; i++) {
+      const res = await postJson(`${service.url}/api/v1/reports`, { text: `兴隆办事处有人往河边倒垃圾（第 ${i + 1} 次）`, anonymous: true });
+      const made = (await res.json()) as { id: string; trackingCode: string };
+      codes.push(made.trackingCode);
+      // As the bot records a report made in the chat, its code already sent.
+      const at = new Date().toISOString();
+      await service.deps.db
+        .insertInto('telegram_reporters')
+        .values({ case_id: made.id, chat_id: String(chat.chatId), language: 'zh', created_at: at, last_message_id: null, first_message_id: null, code_sent_at: at })
+        .execute();
+    }
+    const status = await deliver(chat.chatId, chat.command('/status'));
+    const list = texts(status.sent).find((t) => t.includes('/status'))!;
+    for (const code of codes.slice(2)) expect(list).toContain(code);
+    for (const code of codes.slice(0, 2)) expect(list).not.toContain(code);
+    expect(list).toContain('另有 2 件较早的举报没有列出');
+    expect(list).toContain('/status 查询码');
+    expect(list).toContain('http://intake.test/track');
+    // In English too.
+    const few = residentChat(nextChat++, 'en-US');
+    await service.deps.db.updateTable('telegram_reporters').set({ chat_id: String(few.chatId) }).where('chat_id', '=', String(chat.chatId)).execute();
+    const enList = texts((await deliver(few.chatId, few.command('/status'))).sent).find((t) => t.includes('/status'))!;
+    expect(enList).toContain('2 earlier reports are not listed');
+    expect(enList).toContain('http://intake.test/track');
+  });
+
   it('says so when the resident has no cases, and when a code is unknown', async () => {
     const chat = residentChat(nextChat++);
     expect(texts((await deliver(chat.chatId, chat.command('/status'))).sent)[0]).toContain('还没有');

@@ -521,6 +521,9 @@ async function caseSubmittedAfter(deps: BotDeps, chatId: string, messageId: numb
   return row.first_message_id !== null && Number(row.first_message_id) > messageId ? null : row.tracking_code;
 }
 
+/** The chat's latest cases /status lists; the rest are counted, and looked up one by one. */
+const STATUS_LIST_MAX = 20;
+
 async function ownStatus(deps: BotDeps, t: Texts, lang: Lang, chatId: string): Promise<string> {
   const rows = await deps.db
     .selectFrom('telegram_reporters as r')
@@ -528,9 +531,11 @@ async function ownStatus(deps: BotDeps, t: Texts, lang: Lang, chatId: string): P
     .select(['c.tracking_code', 'c.status', 'c.received_at', 'c.merged_into'])
     .where('r.chat_id', '=', chatId)
     .orderBy('c.received_at', 'desc')
-    .limit(20)
+    .limit(STATUS_LIST_MAX)
     .execute();
   if (rows.length === 0) return t.statusNone;
+  // A full list may leave earlier cases out: the resident is told how many, and how to look one up.
+  const more = rows.length < STATUS_LIST_MAX ? 0 : (await countChatCases(deps.db, chatId)) - rows.length;
   const day = new Intl.DateTimeFormat('sv-SE', { timeZone: deps.district.file.district.timezone, dateStyle: 'short' });
   // A merged report: how the case it is handled in goes, as /status CODE says it.
   const handled = await casesHandledIn(deps.db, rows.flatMap((r) => (r.status === 'merged' && r.merged_into ? [r.merged_into] : [])));
@@ -539,7 +544,17 @@ async function ownStatus(deps: BotDeps, t: Texts, lang: Lang, chatId: string): P
     const status = handledIn ? t.statusMerged(statusLabel(lang, r.status), statusLabel(lang, handledIn.status)) : statusLabel(lang, r.status);
     return t.statusLine(r.tracking_code, status, day.format(new Date(r.received_at)));
   });
-  return t.statusList(lines);
+  return more > 0 ? t.statusListPart(lines, more, `${publicUrl(deps.env)}/track`) : t.statusList(lines);
+}
+
+async function countChatCases(db: Kysely<Database>, chatId: string): Promise<number> {
+  const row = await db
+    .selectFrom('telegram_reporters as r')
+    .innerJoin('cases as c', 'c.id', 'r.case_id')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .where('r.chat_id', '=', chatId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 async function oneStatus(deps: BotDeps, lookups: LookupCounter, chatId: string, t: Texts, lang: Lang, arg: string): Promise<string> {

@@ -123,6 +123,9 @@ const zh = {
   },
   statusNone: '您还没有通过本机器人举报过案件。',
   statusList: (lines: string[]) => `您举报的案件：\n${lines.join('\n')}\n发送 /status 查询码 查看详情。`,
+  /** The latest cases only; `more` earlier ones are not listed, `url` is the tracking page's lookup box. */
+  statusListPart: (lines: string[], more: number, url: string) =>
+    `您最近举报的 ${lines.length} 件案件：\n${lines.join('\n')}\n另有 ${more} 件较早的举报没有列出。查看任一件，请发送 /status 查询码，或在 ${url} 输入查询码。`,
   statusLine: (code: string, status: string, date: string) => `${code} · ${status} · ${date}`,
   statusMerged: (merged: string, now: string) => `${merged}（合并办理，当前：${now}）`,
   statusOne: (code: string, status: string, lead: string | null, url: string) =>
@@ -303,6 +306,9 @@ const en: Texts = {
   },
   statusNone: 'You have not reported anything through this bot yet.',
   statusList: (lines) => `Your reports:\n${lines.join('\n')}\nSend /status CODE for details.`,
+  statusListPart: (lines, more, url) =>
+    `Your latest ${lines.length} reports:\n${lines.join('\n')}\n` +
+    `${more === 1 ? '1 earlier report is' : `${more} earlier reports are`} not listed. To see any of them, send /status CODE, or enter its code at ${url}.`,
   statusLine: (code, status, date) => `${code} · ${status} · ${date}`,
   statusMerged: (merged, now) => `${merged} (handled together with another report, now: ${now.toLowerCase()})`,
   statusOne: (code, status, lead, url) => `Case ${code}\nStatus: ${status}` + (lead ? `\nHandled by: ${lead}` : '') + `\nDetails: ${url}`,
