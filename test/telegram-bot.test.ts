@@ -457,6 +457,32 @@ describe('Telegram bot: a resident reports', () => {
     expect(kept).toMatchObject({ name: '李明', phone: '13812345678' });
   });
 
+  it('shows the summary again with its buttons when a photo is added at it, and submits the photo from the older summary too', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('兴隆办事处朱家观村后山有人倒废机油'));
+    const first = await deliver(chat.chatId, chat.button('c:anonymous', '您希望匿名举报…'));
+    expect(texts(first.sent).at(-1)).toMatch(/照片：0 张/);
+    // The summary shown before the photo came; its 确认提交 is pressed only afterwards.
+    const olderConfirm = chat.button('c:confirm', texts(first.sent).at(-1)!);
+    const photo = await deliver(chat.chatId, chat.photo('at-summary-1'));
+    expect(texts(photo.sent)).toEqual(['已收到照片（共 1 张）。', expect.stringMatching(/请确认[\s\S]*照片：1 张/)]);
+    expect(buttonsOf(photo.sent.filter((c) => c.method === 'sendMessage').at(-1))).toEqual(['c:confirm', 'c:cancel']);
+    // The older summary's button submits the report as it now is, as after a text added at the summary.
+    const confirmed = await deliver(chat.chatId, olderConfirm);
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toMatchObject({ text: '兴隆办事处朱家观村后山有人倒废机油', anonymous: 1 });
+    expect(texts(confirmed.sent).at(-1)).toContain(created!.tracking_code);
+    const fetch = await service.deps.db.selectFrom('telegram_photo_fetches').select('file_ids').where('case_id', '=', created!.id).executeTakeFirstOrThrow();
+    expect(JSON.parse(fetch.file_ids)).toEqual(['at-summary-1']);
+
+    // In English too.
+    const en = residentChat(nextChat++, 'en-US');
+    await deliver(en.chatId, en.text('兴隆办事处朱家观村后山有人倒废机油'));
+    await deliver(en.chatId, en.button('c:anonymous'));
+    const enPhoto = await deliver(en.chatId, en.photo('at-summary-en-1'));
+    expect(texts(enPhoto.sent)).toEqual(['Photo received (1 in all).', expect.stringMatching(/check your report[\s\S]*Photos: 1/)]);
+  });
+
   it("answers someone else's contact card for the moment: how to report when none is under way, the question pending in a report, the share button only when it is shown", async () => {
     const chat = residentChat(nextChat++);
     const cards = [

@@ -361,8 +361,9 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
       if (caption && !fits) return step({ stage, draft: next }, [ack, descriptionFull(stage)]);
       if (caption) return toStep(advance(withDescription(next, caption, ctx, input.messageId ?? null), [ack]));
       if (full) return step(session, [ack]);
-      // An album arrives as one update per photo: acknowledge without asking the same question again.
-      if (stage === 'idle') return toStep(advance(next, [ack]));
+      // An album arrives as one update per photo: acknowledge without asking the same question again. At the summary
+      // its photo count changed: the summary comes again, as it does for a text added there, with its buttons.
+      if (stage === 'idle' || stage === 'confirm') return toStep(advance(next, [ack]));
       return step({ stage, draft: next }, [ack]);
     }
 
