@@ -483,6 +483,31 @@ describe('Telegram bot: a resident reports', () => {
     expect(texts(enPhoto.sent)).toEqual(['Photo received (1 in all).', expect.stringMatching(/check your report[\s\S]*Photos: 1/)]);
   });
 
+  it("says it has the resident's own contact card shared before it is asked for, asks what is pending, and does not ask for a contact again", async () => {
+    // At the start: the card is kept, and the bot asks for the description.
+    const chat = residentChat(nextChat++);
+    const card = await deliver(chat.chatId, chat.contact('+86 138 1234 5678'));
+    expect(texts(card.sent)).toEqual([expect.stringContaining('已收到您的联系方式'), expect.stringContaining('描述一下发生了什么')]);
+    const described = await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水，气味很大'));
+    expect(texts(described.sent)).toEqual([expect.stringContaining('哪里')]);
+    // The place given, the summary comes: no question about anonymity or a contact.
+    const placed = await deliver(chat.chatId, chat.text('盐下村三组后面的水沟'));
+    expect(texts(placed.sent)).toEqual([expect.stringMatching(/请确认[\s\S]*身份：留下联系方式（Li Ming 138\*\*\*\*5678）/)]);
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toMatchObject({ anonymous: 0, address: '盐下村三组后面的水沟' });
+    const contact = await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', created!.id).executeTakeFirstOrThrow();
+    expect(contact).toMatchObject({ name: 'Li Ming', phone: '13812345678' });
+
+    // Asked for the place: the card is said to be kept, and the place asked again in the same answer.
+    const asked = residentChat(nextChat++, 'en-US');
+    await deliver(asked.chatId, asked.text('A factory dumps black water into the ditch at night'));
+    const shared = await deliver(asked.chatId, asked.contact('+86 138 1234 5678'));
+    expect(texts(shared.sent)).toEqual([expect.stringContaining('Got your contact'), expect.stringContaining('Where is it?')]);
+    const where = await deliver(asked.chatId, asked.text('Yanxia village, group 3'));
+    expect(texts(where.sent)).toEqual([expect.stringMatching(/check your report[\s\S]*contact left \(Li Ming 138\*\*\*\*5678\)/)]);
+  });
+
   it("answers someone else's contact card for the moment: how to report when none is under way, the question pending in a report, the share button only when it is shown", async () => {
     const chat = residentChat(nextChat++);
     const cards = [

@@ -398,6 +398,8 @@ async function say(ctx: BotContext, t: Texts, p: Prompt): Promise<void> {
       return void (await ctx.reply(t.locationAdded));
     case 'anonymous_noted':
       return void (await ctx.reply(t.anonymousNoted));
+    case 'contact_noted':
+      return void (await ctx.reply(t.contactNoted));
     case 'cancelled':
       return void (await ctx.reply(t.cancelled, { reply_markup: { remove_keyboard: true } }));
     case 'nothing_to_cancel':

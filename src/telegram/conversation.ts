@@ -78,6 +78,8 @@ export type Prompt =
   | { say: 'description_full'; max: number; atSummary: boolean }
   | { say: 'location_added' }
   | { say: 'anonymous_noted' }
+  /** The resident's own contact card, shared before the report asked for it: kept, and said so with the question still pending. */
+  | { say: 'contact_noted' }
   | { say: 'greeting' }
   | { say: 'cancelled' }
   | { say: 'nothing_to_cancel' }
@@ -375,7 +377,10 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
 
     case 'contact': {
       const next: Draft = { ...draft, contact: { name: input.name, phone: input.phone }, anonymous: false };
-      return toStep(advance(next));
+      // Shared before the report asked for it (at the start, or asked for the place): kept and said so, with the question
+      // still pending; the report does not ask for a contact again. Asked for, or at the summary, the next message shows it.
+      const asked = stage === 'ask_contact' || stage === 'ask_contact_details' || stage === 'confirm';
+      return toStep(advance(next, asked ? [] : [{ say: 'contact_noted' }]));
     }
 
     case 'choice': {

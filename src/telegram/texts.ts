@@ -71,6 +71,8 @@ const zh = {
     `描述最多 ${max} 字，这条没有加进去，之前的描述已保留。` + (atSummary ? '请确认提交，或发送 /cancel 重新开始。' : '请接着回答上面的问题。'),
   locationAdded: '已收到位置。',
   anonymousNoted: '好的，这份举报将匿名提交。',
+  /** The resident's own contact card, shared before the report asked for it: the question still pending follows. */
+  contactNoted: '已收到您的联系方式（只有受理人员可见），不用再留了。',
   summary: (s: SummaryParts) =>
     '请确认您的举报：\n' +
     `问题：${s.what}\n` +
@@ -259,6 +261,7 @@ const en: Texts = {
     (atSummary ? 'Confirm the report, or send /cancel to start again.' : 'Please go on with the question above.'),
   locationAdded: 'Location received.',
   anonymousNoted: 'All right: this report will be anonymous.',
+  contactNoted: 'Got your contact (only the intake staff see it); no need to leave it again.',
   summary: (s) =>
     'Please check your report:\n' +
     `What: ${s.what}\n` +
