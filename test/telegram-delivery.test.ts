@@ -260,13 +260,15 @@ describe('a Telegram report handed to 12345, and back', () => {
 });
 
 describe('a Telegram report merged into another case', () => {
-  /** Two reports from two chats, routed; a dispatcher merges the second into the first. */
-  /** Two reports of one factory, the second merged into the first; their reporters left contacts, 石磊 and 上官短语 (an anonymous one's words keep no name). */
-  async function mergedPair(name: string, survivorText: string, duplicateText: string) {
+  /**
+   * Two reports of one factory from two chats, routed; a dispatcher merges the second into the first. Their reporters
+   * left contacts, 石磊 and 上官短语 (an anonymous one's words keep no name), unless the second is anonymous.
+   */
+  async function mergedPair(name: string, survivorText: string, duplicateText: string, duplicateContact: string | null = '我叫上官短语，电话13812340000') {
     const env = telegramEnv(emu, name);
     const service = await startTestService(env, 'api');
     const survivor = await reportFromNewChat(service, survivorText, '我叫石磊，电话13812345678');
-    const duplicate = await reportFromNewChat(service, duplicateText, '我叫上官短语，电话13812340000');
+    const duplicate = await reportFromNewChat(service, duplicateText, duplicateContact ?? undefined);
     const deps = processorDeps(service.deps);
     for (const c of [survivor, duplicate]) await createProcessors(deps).intake({ caseId: c.caseId }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
     const dispatcher = await createUser(service.deps.db, { name: 'dispatcher', role: 'dispatcher', unitCode: null, at: new Date().toISOString() });
@@ -325,16 +327,7 @@ describe('a Telegram report merged into another case', () => {
   });
 
   it("masks in the case's reporter's chat the name staff give the reporter of an anonymous report merged into it, as its tracking page does", async () => {
-    const env = telegramEnv(emu, 'tg-merged-anonymous');
-    const service = await startTestService(env, 'api');
-    const survivor = await reportFromNewChat(service, '我叫石磊，兴隆办事处化工厂晚上往沟里排黑水', '我叫石磊，电话13812345678');
-    const duplicate = await reportFromNewChat(service, '兴隆那个化工厂又在往沟里排黑水了');
-    const deps = processorDeps(service.deps);
-    for (const c of [survivor, duplicate]) await createProcessors(deps).intake({ caseId: c.caseId }, { jobId: 'i', attempt: 1, maxAttempts: 1 });
-    const dispatcher = await createUser(service.deps.db, { name: 'dispatcher', role: 'dispatcher', unitCode: null, at: new Date().toISOString() });
-    const { token } = await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at: new Date().toISOString() });
-    const merged = await postJson(`${service.url}/api/v1/cases/${duplicate.caseId}/merge`, { into: survivor.caseId, reason: '同一工厂重复举报' }, { authorization: `Bearer ${token}` });
-    expect(merged.status, await merged.clone().text()).toBe(200);
+    const { env, service, deps, survivor } = await mergedPair('tg-merged-anonymous', '我叫石磊，兴隆办事处化工厂晚上往沟里排黑水', '兴隆那个化工厂又在往沟里排黑水了', null);
 
     const reply = { text: '石磊先生您好，已责令停产整改；与王小明的举报是同一家厂，已一并回访王小明。', lead: 'epb' };
     await service.deps.db.transaction().execute((trx) => queueNotification(trx, { caseId: survivor.caseId, audience: 'reporter', kind: 'replied', data: reply }, new Date()));
