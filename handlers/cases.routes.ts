@@ -16,9 +16,10 @@ import {
   type ReplyFile,
   unitLate,
 } from '../src/workflow/bureau.js';
-import { buildCaseView, caseSummary, hiddenNamesFor, ownCurrentAssignment, readableFile } from '../src/workflow/case-view.js';
+import { caseSummary, hiddenNamesFor, ownCurrentAssignment, readableFile } from '../src/workflow/case-view.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
+import { caseAnswer, caseAnswerDoc, caseETag, ifMatchHeaders, seenBy } from './case-version.js';
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
 import { documentBodyRequired, filledText, instant, noBody, queryInt, validationHook, apiRoute } from './validation.js';
@@ -257,7 +258,7 @@ const listQuery = z.strictObject({
 const idParam = z.object({ id: z.string().min(1).max(64) });
 const security = [{ [BEARER_SCHEME]: [] }];
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } }, required: true });
-const caseResponse = { description: 'The case after the action', content: { 'application/json': { schema: caseViewSchema } } };
+const caseResponse = caseAnswerDoc('The case after the action', caseViewSchema);
 
 function encodeCursor(receivedAt: string, id: string): string {
   return Buffer.from(JSON.stringify([receivedAt, id]), 'utf8').toString('base64url');
@@ -304,11 +305,13 @@ const getRoute = apiRoute({
   operationId: 'getCase',
   tags: ['cases'],
   summary: 'One case as staff see it',
-  description: 'Text, photos, place, type with evidence, assignments, deliveries, every event and the pending extension requests.',
+  description:
+    'Text, photos, place, type with evidence, assignments, deliveries, every event and the pending extension requests. ' +
+    "The `ETag` is the case's version: sent as `If-Match` with an action on the case, the action is done only while the case is still as shown.",
   security,
   middleware: [authenticate()] as const,
   request: { params: idParam },
-  responses: { 200: { description: 'The case', content: { 'application/json': { schema: caseViewSchema } } }, ...errorResponses(401, 403, 404) },
+  responses: { 200: caseAnswerDoc('The case', caseViewSchema), ...errorResponses(401, 403, 404) },
 });
 
 const photoRoute = apiRoute({
@@ -331,7 +334,7 @@ const bureauCommon = {
   method: 'post' as const,
   tags: ['bureau work'],
   security,
-  responses: { 200: caseResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+  responses: { 200: caseResponse, ...errorResponses(400, 401, 403, 404, 409, 412, 413, 415) },
 };
 const ownOnly = " Bureau accounts only, on their own assignment; another unit's case is 404.";
 
@@ -380,7 +383,7 @@ const acceptRoute = apiRoute({
   operationId: 'acceptAssignment',
   summary: 'Sign for the assignment (签收)',
   description: `The lead signing moves the case to \`accepted\`. The unit a case was transferred to (12345) signs for it to handle it on its own system: the case stays \`transferred\`.${ownOnly}`,
-  request: { params: idParam, body: noBody },
+  request: { params: idParam, headers: ifMatchHeaders, body: noBody },
 });
 const returnRoute = apiRoute({
   ...bureauCommon,
@@ -389,7 +392,7 @@ const returnRoute = apiRoute({
   operationId: 'returnAssignment',
   summary: 'Return the assignment (退回)',
   description: `Instead of signing for it, with a reason code and a note. The lead's return sends the case to triage; a co-handler's leaves it where it is. The unit a case was transferred to (12345) returns it when it is an environmental matter after all: it goes to triage and its reporter is told.${ownOnly}`,
-  request: { params: idParam, body: json(returnBody) },
+  request: { params: idParam, headers: ifMatchHeaders, body: json(returnBody) },
 });
 const progressRoute = apiRoute({
   ...bureauCommon,
@@ -398,7 +401,7 @@ const progressRoute = apiRoute({
   operationId: 'recordProgress',
   summary: 'Record progress',
   description: `A note; shown on the tracking page only with \`public: true\`.${ownOnly}`,
-  request: { params: idParam, body: json(progressBody) },
+  request: { params: idParam, headers: ifMatchHeaders, body: json(progressBody) },
 });
 const replyRoute = apiRoute({
   ...bureauCommon,
@@ -411,6 +414,7 @@ const replyRoute = apiRoute({
     `The case is \`replied\` once the lead and every co-handler still on the case have replied; the lead's text is public.${ownOnly}`,
   request: {
     params: idParam,
+    headers: ifMatchHeaders,
     body: { required: false, content: { 'application/json': { schema: replyBody }, 'multipart/form-data': { schema: replyForm } } },
   },
 });
@@ -423,13 +427,14 @@ const extendRoute = apiRoute({
   description: 'A dispatcher approves or refuses it. One open request per unit.',
   security,
   middleware: [authenticate(), requireRoles('bureau')] as const,
-  request: { params: idParam, body: json(extendBody) },
+  request: { params: idParam, headers: ifMatchHeaders, body: json(extendBody) },
   responses: {
     201: {
       description: 'The request, waiting for a dispatcher',
+      headers: z.object({ ETag: z.string().openapi({ description: "The case's version the request left (`\"v7\"`), to send as `If-Match` with the next action on it.", example: '"v7"' }) }),
       content: { 'application/json': { schema: z.object({ id: z.string(), status: z.literal('pending') }).openapi('ExtensionRequested') } },
     },
-    ...errorResponses(400, 401, 403, 404, 409),
+    ...errorResponses(400, 401, 403, 404, 409, 412),
   },
 });
 
@@ -489,10 +494,7 @@ export function caseRoutes() {
     return c.json({ items, nextCursor: more && last ? encodeCursor(last.case.receivedAt, last.case.id) : null }, 200);
   });
 
-  app.openapi(getRoute, async (c) => {
-    const deps = c.get('deps');
-    return c.json(await buildCaseView(deps, c.get('principal')!, c.req.valid('param').id), 200);
-  });
+  app.openapi(getRoute, (c) => caseAnswer(c, c.req.valid('param').id));
 
   app.openapi(photoRoute, async (c) => {
     const deps = c.get('deps');
@@ -513,23 +515,23 @@ export function caseRoutes() {
   app.openapi(acceptRoute, async (c) => {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
-    await acceptAssignment(c.get('deps'), principal, id);
-    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+    await acceptAssignment(c.get('deps'), principal, id, seenBy(c.req.valid('header')));
+    return caseAnswer(c, id);
   });
 
   app.openapi(returnRoute, async (c) => {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
-    await returnAssignment(c.get('deps'), principal, id, c.req.valid('json'));
-    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+    await returnAssignment(c.get('deps'), principal, id, { ...c.req.valid('json'), ...seenBy(c.req.valid('header')) });
+    return caseAnswer(c, id);
   });
 
   app.openapi(progressRoute, async (c) => {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
-    await recordProgress(c.get('deps'), principal, id, { note: body.note, public: body.public ?? false });
-    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+    await recordProgress(c.get('deps'), principal, id, { note: body.note, public: body.public ?? false, ...seenBy(c.req.valid('header')) });
+    return caseAnswer(c, id);
   });
 
   app.openapi(replyRoute, async (c) => {
@@ -546,16 +548,16 @@ export function caseRoutes() {
     }
     const body = isForm ? c.req.valid('form') : c.req.valid('json');
     const files = await readAttachments((body.attachments ?? []).filter((f): f is File => f instanceof File));
-    await replyAssignment(c.get('deps'), principal, id, { text: body.text, files });
-    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+    await replyAssignment(c.get('deps'), principal, id, { text: body.text, files, ...seenBy(c.req.valid('header')) });
+    return caseAnswer(c, id);
   });
   documentBodyRequired(app, replyRoute);
 
   app.openapi(extendRoute, async (c) => {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
-    const created = await requestExtension(c.get('deps'), principal, id, c.req.valid('json'));
-    return c.json({ id: created.id, status: 'pending' as const }, 201);
+    const created = await requestExtension(c.get('deps'), principal, id, { ...c.req.valid('json'), ...seenBy(c.req.valid('header')) });
+    return c.json({ id: created.id, status: 'pending' as const }, 201, { ETag: caseETag(created.version) });
   });
 
   return app;

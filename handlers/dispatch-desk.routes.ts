@@ -1,6 +1,6 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { listAssignmentsFor, listTriage } from '../db/repositories/case-queries.repository.js';
-import { buildCaseView, caseSummary } from '../src/workflow/case-view.js';
+import { caseSummary } from '../src/workflow/case-view.js';
 import {
   approveExtension,
   mergeCase,
@@ -19,6 +19,7 @@ import { REDELIVER_SINCE, redeliverFailed } from '../src/workflow/redeliver.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { caseSummarySchema, caseViewSchema } from './cases.routes.js';
+import { caseAnswer, caseAnswerDoc, ifMatchHeaders, seenBy } from './case-version.js';
 import { errorResponses } from './error-schema.js';
 import { filledText, instant, noBody, queryInt, validationHook, apiRoute } from './validation.js';
 import { isJsonContentType } from './uploads.js';
@@ -38,12 +39,12 @@ const code = z
   .min(1, 'must not be empty')
   .max(60, 'at most 60 characters');
 const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } }, required: true });
-const caseResponse = { description: 'The case after the action', content: { 'application/json': { schema: caseViewSchema } } };
+const caseResponse = caseAnswerDoc('The case after the action', caseViewSchema);
 const deskCommon = {
   method: 'post' as const,
   tags: ['dispatcher desk'],
   security,
-  responses: { 200: caseResponse, ...errorResponses(400, 401, 403, 404, 409) },
+  responses: { 200: caseResponse, ...errorResponses(400, 401, 403, 404, 409, 412) },
 };
 const who = ' Dispatcher and admin accounts.';
 
@@ -95,7 +96,7 @@ const routeRoute = apiRoute({
   description:
     'Change the type, lead, co-handlers or jurisdiction (defaults from the routing table for the type). Released units stop, new ones get fresh deadlines; ' +
     `a type that differs from the classifier's is kept as a correction for retraining.${who}`,
-  request: { params: idParam, body: json(routeBody) },
+  request: { params: idParam, headers: ifMatchHeaders, body: json(routeBody) },
 });
 const mergeRoute = apiRoute({
   ...deskCommon,
@@ -104,7 +105,7 @@ const mergeRoute = apiRoute({
   operationId: 'mergeCase',
   summary: 'Merge a duplicate into an open case',
   description: `The duplicate's reporter follows the case it is merged into on their own tracking page and chat, never told that case's tracking code.${who}`,
-  request: { params: idParam, body: json(z.strictObject({ into: code, reason: filledText(2000) }).openapi('MergeInput')) },
+  request: { params: idParam, headers: ifMatchHeaders, body: json(z.strictObject({ into: code, reason: filledText(2000) }).openapi('MergeInput')) },
 });
 const unmergeRoute = apiRoute({
   ...deskCommon,
@@ -113,7 +114,7 @@ const unmergeRoute = apiRoute({
   operationId: 'unmergeCase',
   summary: 'Undo a merge (撤销并案)',
   description: `A merged case goes back to triage, to be routed on its own; its reporter is told and no longer follows the other case.${who}`,
-  request: { params: idParam, body: json(z.strictObject({ reason: filledText(2000) }).openapi('UnmergeInput')) },
+  request: { params: idParam, headers: ifMatchHeaders, body: json(z.strictObject({ reason: filledText(2000) }).openapi('UnmergeInput')) },
 });
 const transferRoute = apiRoute({
   ...deskCommon,
@@ -122,7 +123,7 @@ const transferRoute = apiRoute({
   operationId: 'transferCase',
   summary: 'Transfer to the general 12345 channel',
   description: `Not environmental: every assignment is released and 12345 takes the lead.${who}`,
-  request: { params: idParam, body: json(z.strictObject({ reason: filledText(2000) }).openapi('TransferInput')) },
+  request: { params: idParam, headers: ifMatchHeaders, body: json(z.strictObject({ reason: filledText(2000) }).openapi('TransferInput')) },
 });
 const untransferRoute = apiRoute({
   ...deskCommon,
@@ -131,7 +132,7 @@ const untransferRoute = apiRoute({
   operationId: 'untransferCase',
   summary: 'Undo a transfer to 12345 (撤销转办)',
   description: `An environmental matter after all: the unit given the transfer is released and the case goes back to triage, to be routed; its reporter is told. (12345's own return of the case, \`POST /api/v1/cases/{id}/return\`, does the same.)${who}`,
-  request: { params: idParam, body: json(z.strictObject({ reason: filledText(2000) }).openapi('UntransferInput')) },
+  request: { params: idParam, headers: ifMatchHeaders, body: json(z.strictObject({ reason: filledText(2000) }).openapi('UntransferInput')) },
 });
 const releaseRoute = apiRoute({
   ...deskCommon,
@@ -140,7 +141,7 @@ const releaseRoute = apiRoute({
   operationId: 'releaseUnit',
   summary: 'Release a co-handler or the jurisdiction',
   description: `When the lead has already replied and everybody else has replied or been released, the case becomes \`replied\`.${who}`,
-  request: { params: idParam, body: json(z.strictObject({ unit: code, reason: filledText(2000) }).openapi('ReleaseInput')) },
+  request: { params: idParam, headers: ifMatchHeaders, body: json(z.strictObject({ unit: code, reason: filledText(2000) }).openapi('ReleaseInput')) },
 });
 const superviseRoute = apiRoute({
   ...deskCommon,
@@ -149,7 +150,7 @@ const superviseRoute = apiRoute({
   operationId: 'superviseCase',
   summary: 'Supervise (督办)',
   description: `Marks the case and its overdue assignments supervised and notifies the lead unit.${who}`,
-  request: { params: idParam, body: json(z.strictObject({ note: filledText(2000) }).openapi('SuperviseInput')) },
+  request: { params: idParam, headers: ifMatchHeaders, body: json(z.strictObject({ note: filledText(2000) }).openapi('SuperviseInput')) },
 });
 
 const redeliverResult = z
@@ -264,50 +265,50 @@ export function dispatchDeskRoutes() {
   app.openapi(routeRoute, async (c) => {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
-    await routeCase(c.get('deps'), principal, id, c.req.valid('json'));
-    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+    await routeCase(c.get('deps'), principal, id, { ...c.req.valid('json'), ...seenBy(c.req.valid('header')) });
+    return caseAnswer(c, id);
   });
 
   app.openapi(mergeRoute, async (c) => {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
-    await mergeCase(c.get('deps'), principal, id, c.req.valid('json'));
-    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+    await mergeCase(c.get('deps'), principal, id, { ...c.req.valid('json'), ...seenBy(c.req.valid('header')) });
+    return caseAnswer(c, id);
   });
 
   app.openapi(unmergeRoute, async (c) => {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
-    await unmergeCase(c.get('deps'), principal, id, c.req.valid('json'));
-    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+    await unmergeCase(c.get('deps'), principal, id, { ...c.req.valid('json'), ...seenBy(c.req.valid('header')) });
+    return caseAnswer(c, id);
   });
 
   app.openapi(transferRoute, async (c) => {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
-    await transferCase(c.get('deps'), principal, id, c.req.valid('json'));
-    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+    await transferCase(c.get('deps'), principal, id, { ...c.req.valid('json'), ...seenBy(c.req.valid('header')) });
+    return caseAnswer(c, id);
   });
 
   app.openapi(untransferRoute, async (c) => {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
-    await untransferCase(c.get('deps'), principal, id, c.req.valid('json'));
-    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+    await untransferCase(c.get('deps'), principal, id, { ...c.req.valid('json'), ...seenBy(c.req.valid('header')) });
+    return caseAnswer(c, id);
   });
 
   app.openapi(releaseRoute, async (c) => {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
-    await releaseUnit(c.get('deps'), principal, id, c.req.valid('json'));
-    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+    await releaseUnit(c.get('deps'), principal, id, { ...c.req.valid('json'), ...seenBy(c.req.valid('header')) });
+    return caseAnswer(c, id);
   });
 
   app.openapi(superviseRoute, async (c) => {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
-    await superviseCase(c.get('deps'), principal, id, c.req.valid('json'));
-    return c.json(await buildCaseView(c.get('deps'), principal, id), 200);
+    await superviseCase(c.get('deps'), principal, id, { ...c.req.valid('json'), ...seenBy(c.req.valid('header')) });
+    return caseAnswer(c, id);
   });
 
   app.openapi(redeliverCaseRoute, async (c) => {

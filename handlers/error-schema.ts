@@ -18,6 +18,7 @@ const DESCRIPTIONS: Record<number, string> = {
   403: 'Not allowed for this role',
   404: 'Not found',
   409: 'Conflicts with the current state',
+  412: 'The case is no longer at the version `If-Match` names (`precondition_failed`, `fields["If-Match"]`): nothing was done; read it again for its new `ETag`',
   413: 'Body too large',
   415: 'Unsupported content type',
   429: 'Too many requests (`rate_limited`); send again after `Retry-After` seconds',

@@ -81,6 +81,8 @@ const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
   [/^already received with a different transcript$/, '该来电编号已用于另一份通话记录，请核对来电编号'],
   [/^already received with a different /, '该来电编号已用于另一个来电（通话记录、来电时间或来电号码不同），请核对来电编号'],
   [/^differs from the call already received under this callId$/, '与该来电编号已受理的来电不一致'],
+  [/^not the case's current version \(now (\S+)\)$/, (m) => `不是案件的当前版本（当前为 ${m[1]}）`, (m) => `Not the case's current version (now ${m[1]}).`],
+  [/^must be \* or entity tags this service gave out/, '应为 * 或本服务给出的 ETag（如 "v7"），多个以逗号分隔'],
   [/^unknown field$/, '不接受此字段', 'Not a field of this form.'],
   [/^unknown query parameter$/, '不接受此查询参数'],
   // The text rules (src/domain/text.ts).
@@ -171,6 +173,7 @@ export const API_MESSAGES_ZH: Record<ErrorCode, string> = {
   conflict: '案件已被他人更新，请重新读取后再试',
   idempotency_key_reused: '该 Idempotency-Key 已用于另一份内容',
   illegal_transition: '案件当前状态不允许此操作',
+  precondition_failed: '案件已被更新，不再是 If-Match 所指的版本，操作未执行：请重新读取案件（取得新的 ETag）后再决定',
   payload_too_large: '请求体过大',
   unsupported_media_type: '不支持的内容类型或编码（请使用 UTF-8、不压缩）',
   rate_limited: '请求过于频繁，请按 Retry-After 稍后再试',

@@ -23,7 +23,7 @@ import { stageDurations, type WorkCalendar } from '../pipeline/deadlines.js';
 import type { PhotoStore } from '../storage/photo-store.js';
 import { queuePostSettled } from '../telegram/post-queue.js';
 import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
-import { inCaseTransaction, moveCase, touchCase, type Actor } from './transition.js';
+import { inCaseTransaction, moveCase, touchCase, unchangedSince, type Actor, type SeenCase } from './transition.js';
 
 /**
  * The bureau's side of a case (签收 → 办理 → 答复, or 退回): each unit acts on
@@ -106,14 +106,16 @@ interface Loaded {
  * assignment on it. No assignment of the unit at all → 404 (the case is not
  * theirs to know); only a returned or released one → 409. `transfer`: the
  * action is one the unit given a transferred case (12345) may take on it too,
- * signing for it or returning it.
+ * signing for it or returning it. `seen`: the case as the unit decided on it
+ * (an API client's If-Match), checked once the case is known to be theirs.
  */
-async function loadOwn(trx: Trx, principal: Principal, caseId: string, opts: { transfer?: boolean } = {}): Promise<Loaded> {
+async function loadOwn(trx: Trx, principal: Principal, caseId: string, opts: { transfer?: boolean; seen?: SeenCase } = {}): Promise<Loaded> {
   const c = await lockCase(trx, caseId);
   if (!c) throw new AppError('not_found', 'no such case');
   const assignments = await listAssignments(trx, caseId);
   const ofUnit = assignments.filter((a) => a.unitCode === principal.unitCode);
   if (principal.role !== 'bureau' || ofUnit.length === 0) throw new AppError('not_found', 'no such case');
+  await unchangedSince(trx, c, opts.seen ?? {});
   const mine = live(currentRound(c, ofUnit)).sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
   if (!mine) throw refused('illegal_transition', 'your unit has no live assignment on this case (returned or released)', { reason: 'no_live_assignment' });
   const takesTransfer = opts.transfer === true && c.status === 'transferred' && mine.role === 'lead';
@@ -147,9 +149,14 @@ export async function overdueFlag(trx: Trx, c: Case): Promise<0 | 1> {
 }
 
 /** 签收: the unit signs for its pending assignment (`pressedInGroup`: with the button of its Telegram group's post). */
-export async function acceptAssignment(deps: WorkflowDeps, principal: Principal, caseId: string, opts: { pressedInGroup?: boolean } = {}): Promise<void> {
+export async function acceptAssignment(
+  deps: WorkflowDeps,
+  principal: Principal,
+  caseId: string,
+  opts: { pressedInGroup?: boolean } & SeenCase = {},
+): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
-    const { c, mine } = await loadOwn(trx, principal, caseId, { transfer: true });
+    const { c, mine } = await loadOwn(trx, principal, caseId, { transfer: true, seen: opts });
     if (mine.status !== 'pending') throw refused('illegal_transition', `your assignment is already ${mine.status}`, { reason: 'assignment_already', status: mine.status });
     const ok = await updateAssignmentIf(trx, mine.id, 'pending', {
       status: 'accepted',
@@ -190,11 +197,11 @@ export async function returnAssignment(
   deps: WorkflowDeps,
   principal: Principal,
   caseId: string,
-  input: { reason: ReturnReason; note: string },
+  input: { reason: ReturnReason; note: string } & SeenCase,
   opts: { pressedInGroup?: boolean } = {},
 ): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
-    const { c, mine } = await loadOwn(trx, principal, caseId, { transfer: true });
+    const { c, mine } = await loadOwn(trx, principal, caseId, { transfer: true, seen: input });
     // 签收 and 退回 are the two answers to a dispatch: once signed for, the
     // unit handles it (or asks the dispatcher), so a signature and a return
     // racing each other cannot both win.
@@ -233,10 +240,10 @@ export async function recordProgress(
   deps: WorkflowDeps,
   principal: Principal,
   caseId: string,
-  input: { note: string; public: boolean },
+  input: { note: string; public: boolean } & SeenCase,
 ): Promise<void> {
   await inTransaction(deps, async (trx, _now, at) => {
-    const { c, mine } = await loadOwn(trx, principal, caseId);
+    const { c, mine } = await loadOwn(trx, principal, caseId, { seen: input });
     if (mine.status === 'pending') throw refused('illegal_transition', 'sign for the case first (your assignment is pending)', { reason: 'sign_first' });
     if (mine.status !== 'accepted') throw refused('illegal_transition', `your assignment is ${mine.status}: progress notes are for work under way`, { reason: 'progress_not_under_way', status: mine.status });
     await touchCase(trx, c, {
@@ -255,7 +262,7 @@ export async function replyAssignment(
   deps: WorkflowDeps,
   principal: Principal,
   caseId: string,
-  input: { text: string; files?: ReplyFile[] },
+  input: { text: string; files?: ReplyFile[] } & SeenCase,
 ): Promise<{ caseReplied: boolean }> {
   // Files are stored first and the rows written with the reply; a reply that
   // fails leaves no file behind.
@@ -281,7 +288,7 @@ export async function replyAssignment(
       await deps.photos.put(a.storageKey, a.bytes, a.mime);
       written.push(a.storageKey);
     }
-    return await replyInTransaction(deps, principal, caseId, input.text, attachments);
+    return await replyInTransaction(deps, principal, caseId, input.text, attachments, input);
   } catch (err) {
     await Promise.allSettled(written.map((k) => deps.photos.delete(k)));
     throw err;
@@ -294,10 +301,11 @@ async function replyInTransaction(
   caseId: string,
   text: string,
   attachments: ReplyAttachmentRow[],
+  seen: SeenCase,
 ): Promise<{ caseReplied: boolean }> {
   const input = { text };
   return inTransaction(deps, async (trx, now, at) => {
-    const { c, mine } = await loadOwn(trx, principal, caseId);
+    const { c, mine } = await loadOwn(trx, principal, caseId, { seen });
     if (mine.status === 'pending') throw refused('illegal_transition', 'sign for the case (accept) before replying', { reason: 'sign_first' });
     if (mine.status !== 'accepted') throw refused('illegal_transition', `your assignment is already ${mine.status}`, { reason: 'assignment_already', status: mine.status });
     const ok = await updateAssignmentIf(trx, mine.id, 'accepted', {
@@ -367,10 +375,10 @@ export async function requestExtension(
   deps: WorkflowDeps,
   principal: Principal,
   caseId: string,
-  input: { workingDays: number; reason: string },
-): Promise<{ id: string }> {
+  input: { workingDays: number; reason: string } & SeenCase,
+): Promise<{ id: string; version: number }> {
   return inTransaction(deps, async (trx, now, at) => {
-    const { c, mine } = await loadOwn(trx, principal, caseId);
+    const { c, mine } = await loadOwn(trx, principal, caseId, { seen: input });
     if (mine.status !== 'pending' && mine.status !== 'accepted') {
       throw refused('illegal_transition', `your assignment is ${mine.status}; there is no deadline left to extend`, { reason: 'no_deadline_to_extend', status: mine.status });
     }
@@ -381,9 +389,9 @@ export async function requestExtension(
     const id = newId();
     const data = { requestId: id, unit: mine.unitCode, workingDays: input.workingDays, reason: input.reason };
     // The version check makes two simultaneous requests of one unit collide here.
-    await touchCase(trx, c, { kind: 'extension_requested', actor: staffActor(principal), at, data });
+    const version = await touchCase(trx, c, { kind: 'extension_requested', actor: staffActor(principal), at, data });
     await insertExtensionRequest(trx, { id, caseId, unitCode: mine.unitCode, workingDays: input.workingDays, reason: input.reason, requestedBy: principal.userId, at });
     await queueNotification(trx, { caseId, audience: 'dispatchers', kind: 'extension_requested', data }, now);
-    return { id };
+    return { id, version };
   });
 }

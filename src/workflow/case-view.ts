@@ -277,9 +277,23 @@ function withEvidenceFor<T>(principal: Principal, data: T, text: string, shownTe
 
 /** The full staff view of one case, or 404 when the principal may not see it. */
 export async function buildCaseView(deps: { db: Kysely<Database>; district: District }, principal: Principal, caseId: string) {
-  const { db, district } = deps;
-  const c = await findCase(db, caseId);
+  return (await buildVersionedCaseView(deps, principal, caseId)).view;
+}
+
+/**
+ * The staff view with the case's version it was drawn from (the API's ETag). The case row is read first and the
+ * rest after it: the view is never older than the version, so a client acting on it with that version as If-Match
+ * never acts on a change it was not shown.
+ */
+export async function buildVersionedCaseView(deps: { db: Kysely<Database>; district: District }, principal: Principal, caseId: string) {
+  const c = await findCase(deps.db, caseId);
   if (!c) throw new AppError('not_found', 'no such case');
+  return { view: await viewOf(deps, principal, c), version: c.version };
+}
+
+async function viewOf(deps: { db: Kysely<Database>; district: District }, principal: Principal, c: Case) {
+  const { db, district } = deps;
+  const caseId = c.id;
   const assignments = await listAssignments(db, caseId);
   if (caseAccess(principal, assignments) === 'withdrawn') return withdrawnCaseView(deps, principal, c, assignments);
   const [classification, contact, photos, deliveries, events, extensions] = await Promise.all([

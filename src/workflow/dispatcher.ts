@@ -13,7 +13,7 @@ import { latestCorrectionLabel, recordCorrection } from '../../db/repositories/c
 import type { Trx } from '../../db/repositories/db-types.js';
 import { insertDeliveries, listDeliveries, renewWithdrawnDeliveries } from '../../db/repositories/deliveries.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
-import { appendEvents, enteredStatusAt, eventKindsAfter } from '../../db/repositories/events.repository.js';
+import { appendEvents, enteredStatusAt } from '../../db/repositories/events.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
 import type { Principal } from '../auth/principal.js';
 import { leadProblem, unitName } from '../district/district.schema.js';
@@ -27,7 +27,9 @@ import { completeBureauPhaseIfDone, currentRound, live, staffActor, overdueFlag,
 import { reopenDeadlines, wakeUpsFor } from './deadline-check.js';
 import { queueBureauPosts, queuePostSettled } from '../telegram/post-queue.js';
 import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
-import { inCaseTransaction, moveCase, touchCase, type Actor } from './transition.js';
+import { inCaseTransaction, moveCase, touchCase, unchangedSince, type Actor, type SeenCase } from './transition.js';
+
+export type { SeenCase } from './transition.js';
 
 /**
  * The dispatcher's desk (district environment office): re-route, merge,
@@ -244,7 +246,7 @@ async function correctType(trx: Trx, c: Case, newType: string, principal: Princi
   return true;
 }
 
-export interface RouteInput {
+export interface RouteInput extends SeenCase {
   type?: string;
   lead?: string;
   co?: string[];
@@ -252,33 +254,6 @@ export interface RouteInput {
   /** Urgent or not, as the dispatcher decides; without it a case becomes urgent when its new type or its words make it so. */
   urgent?: boolean;
   reason: string;
-  /** The case's version the dispatcher decided on (a page's form): a case changed since is refused, not routed again. */
-  ifVersion?: number;
-  /** The case's latest event the page showed with that version (`lastEventId`, read before it). */
-  seenEvent?: number;
-}
-
-/** A page's form: the case as the dispatcher saw it when deciding (see RouteInput). */
-export interface SeenCase {
-  ifVersion?: number;
-  seenEvent?: number;
-}
-
-/** What the deadline timers record on their own — a reminder sent, a deadline marked missed: nobody decided anything. */
-const TIMER_EVENTS: readonly string[] = ['reminder', 'overdue'];
-
-/**
- * Refuses an action decided on an earlier state of the case (another dispatcher routed it meanwhile, a unit acted).
- * A case the deadline timers alone touched since is the case the dispatcher decided on: the overdue list's 督办 is
- * clicked just as a case becomes overdue, and its mark must not turn the click away.
- */
-async function unchangedSince(db: Trx, c: Case, seen: SeenCase): Promise<void> {
-  if (seen.ifVersion === undefined || c.version === seen.ifVersion) return;
-  if (seen.seenEvent !== undefined) {
-    const since = await eventKindsAfter(db, c.id, seen.seenEvent);
-    if (since.length > 0 && since.every((kind) => TIMER_EVENTS.includes(kind))) return;
-  }
-  throw refused('conflict', 'the case was changed after this page was loaded (someone else routed or handled it): look at it again and decide', { reason: 'page_outdated' });
 }
 
 /** Statuses in which a dispatcher can (re-)route a case. */
@@ -479,7 +454,7 @@ async function lockInIdOrder(trx: Trx, ids: string[]): Promise<Map<string, Case 
 }
 
 /** Merge a duplicate into an open case: the duplicate's reporter follows the surviving case under their own tracking code. */
-export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { into: string; reason: string }): Promise<void> {
+export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { into: string; reason: string } & SeenCase): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
     if (input.into === caseId) throw new AppError('validation_failed', 'a case cannot be merged into itself', { into: 'must be another case' });
     // Whichever way the merge goes: two crossing merges wait for each other instead of deadlocking,
@@ -487,6 +462,7 @@ export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId
     const locked = await lockInIdOrder(trx, [caseId, input.into]);
     const c = locked.get(caseId);
     if (!c) throw new AppError('not_found', 'no such case');
+    await unchangedSince(trx, c, input);
     const target = locked.get(input.into);
     if (!target) throw new AppError('validation_failed', 'no such case to merge into', { into: 'no such case' });
     if (isClosedStatus(target.status)) throw refused('illegal_transition', `the case to merge into is ${target.status}, not open`, { reason: 'merge_target_closed', status: target.status });
@@ -517,13 +493,14 @@ export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId
  * routed on its own, its reporter no longer follows the other case, and both
  * cases' histories say so.
  */
-export async function unmergeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { reason: string }): Promise<void> {
+export async function unmergeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { reason: string } & SeenCase): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
     // Both cases locked in id order, as a merge locks them; the case is read first to know the other.
     const into = (await findCase(trx, caseId))?.mergedInto ?? null;
     const locked = await lockInIdOrder(trx, into ? [caseId, into] : [caseId]);
     const current = locked.get(caseId);
     if (!current) throw new AppError('not_found', 'no such case');
+    await unchangedSince(trx, current, input);
     if (current.status !== 'merged') throw refused('illegal_transition', `the case is ${current.status}, not merged`, { reason: 'not_merged', status: current.status });
     const target = into ? locked.get(into) : null;
     const actor = staffActor(principal);
@@ -596,9 +573,15 @@ export async function untransferCase(deps: WorkflowDeps, principal: Principal, c
 }
 
 /** Release a co-handler or the jurisdiction from the case; that may complete the bureau phase. */
-export async function releaseUnit(deps: WorkflowDeps, principal: Principal, caseId: string, input: { unit: string; reason: string }): Promise<{ caseReplied: boolean }> {
+export async function releaseUnit(
+  deps: WorkflowDeps,
+  principal: Principal,
+  caseId: string,
+  input: { unit: string; reason: string } & SeenCase,
+): Promise<{ caseReplied: boolean }> {
   return inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
+    await unchangedSince(trx, c, input);
     const assignments = await listAssignments(trx, caseId);
     // A unit the district file no longer has can still be released from the cases it was given before.
     if (!deps.district.units.has(input.unit) && !assignments.some((a) => a.unitCode === input.unit)) {

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Trx } from '../../db/repositories/db-types.js';
-import { appendEvents, type ActorType } from '../../db/repositories/events.repository.js';
+import { appendEvents, eventKindsAfter, type ActorType } from '../../db/repositories/events.repository.js';
 import type { CaseUpdate, Database } from '../../db/schema.js';
 import { canTransition, type Case, type CaseStatus } from '../domain/case.js';
-import { refused } from '../errors.js';
+import { AppError, refused } from '../errors.js';
 
 /** Who did something: a person with a role, the reporter, or the system. */
 export interface Actor {
@@ -26,6 +26,52 @@ export interface TransitionOptions {
   data?: Record<string, unknown>;
   /** Further columns changed together with the status. */
   changes?: Omit<CaseUpdate, 'status' | 'updated_at' | 'version'>;
+}
+
+/**
+ * The case as the one acting saw it when deciding. A page's form says the version it was drawn from (`ifVersion`)
+ * and the latest event it showed (`seenEvent`); an API client says the versions its `If-Match` names (`ifMatch`,
+ * read from the ETags `GET /api/v1/cases/{id}` gave it; none for `If-Match: *`).
+ */
+export interface SeenCase {
+  /** The case's version a page's form was drawn from: a case changed since is refused, not acted on again. */
+  ifVersion?: number;
+  /** The case's latest event the page showed with that version (`lastEventId`, read before it). */
+  seenEvent?: number;
+  /** The versions an API client's `If-Match` names: the case must be at one of them, whatever changed it since. */
+  ifMatch?: readonly number[];
+}
+
+/** The case's version as the API's ETag says it (`"v7"`), a strong entity tag. */
+export function caseETag(version: number): string {
+  return `"v${version}"`;
+}
+
+/** What the deadline timers record on their own — a reminder sent, a deadline marked missed: nobody decided anything. */
+const TIMER_EVENTS: readonly string[] = ['reminder', 'overdue'];
+
+/**
+ * Refuses an action decided on an earlier state of the case (another dispatcher routed it meanwhile, a unit acted,
+ * or the client's own first try went through before it timed out). Called with the case locked (lockCase), so of
+ * two actions decided on one version, the second sees what the first did and is refused.
+ *
+ * A page's form: a case the deadline timers alone touched since is the case the dispatcher decided on (the overdue
+ * list's 督办 is clicked just as a case becomes overdue, and its mark must not turn the click away); refused as
+ * `conflict`. An API client's If-Match is compared as HTTP says, with the version as it is (its ETag changed with
+ * the timers' marks too); refused as `precondition_failed` (412) naming If-Match.
+ */
+export async function unchangedSince(db: Trx, c: Case, seen: SeenCase): Promise<void> {
+  if (seen.ifMatch !== undefined && !seen.ifMatch.includes(c.version)) {
+    throw new AppError('precondition_failed', `the case was changed since the version If-Match names: read it again (version ${c.version} now) and decide`, {
+      'If-Match': `not the case's current version (now ${caseETag(c.version)})`,
+    });
+  }
+  if (seen.ifVersion === undefined || c.version === seen.ifVersion) return;
+  if (seen.seenEvent !== undefined) {
+    const since = await eventKindsAfter(db, c.id, seen.seenEvent);
+    if (since.length > 0 && since.every((kind) => TIMER_EVENTS.includes(kind))) return;
+  }
+  throw refused('conflict', 'the case was changed after this page was loaded (someone else routed or handled it): look at it again and decide', { reason: 'page_outdated' });
 }
 
 /**
@@ -91,14 +137,15 @@ export async function moveCase(trx: Trx, c: Case, to: CaseStatus, opts: Transiti
 /**
  * Records something that happened to a case without changing its status
  * (progress note, co-handler's reply, reminder…), bumping the version so
- * concurrent status changes based on an older read fail cleanly.
+ * concurrent status changes based on an older read fail cleanly. Says the
+ * case's version after it.
  */
 export async function touchCase(
   trx: Trx,
   c: Case,
   event: { kind: string; actor: Actor; at: string; note?: string | null; public?: boolean; data?: Record<string, unknown> },
   changes: Omit<CaseUpdate, 'status' | 'updated_at' | 'version'> = {},
-): Promise<void> {
+): Promise<number> {
   const touched = await trx
     .updateTable('cases')
     .set((eb) => ({ ...changes, updated_at: event.at, version: eb('version', '+', 1) }))
@@ -111,4 +158,5 @@ export async function touchCase(
   await appendEvents(trx, [
     { caseId: c.id, at: event.at, actor: event.actor, kind: event.kind, note: event.note ?? null, data: event.data ?? null, public: event.public ?? false },
   ]);
+  return c.version + 1;
 }

@@ -1,0 +1,79 @@
+import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { buildVersionedCaseView } from '../src/workflow/case-view.js';
+import { caseETag, type SeenCase } from '../src/workflow/transition.js';
+import type { AppEnv } from './app-env.js';
+
+/**
+ * HTTP's optimistic concurrency on a case (RFC 9110 §8.8.3, §13.1.1): `GET /api/v1/cases/{id}` and every staff
+ * action answer the case's version as a strong `ETag` (`"v7"`), and an action sent with `If-Match` is done only
+ * while the case is still at that version — a retry after a timeout, or a decision on a view someone else changed
+ * meanwhile, is a 412 with nothing done. Without the header an action is done as always. The comparison itself is
+ * the workflow's (`unchangedSince`), inside the action's transaction with the case row locked.
+ */
+
+const TAG = /^(W\/)?"v(\d{1,15})"$/;
+const MALFORMED = 'must be * or entity tags this service gave out ("v7"), separated by commas';
+
+/**
+ * The versions an If-Match names: undefined for `*` (any version), else those of its strong tags — a weak one
+ * (`W/"v7"`, a proxy's) never matches, as If-Match compares strongly. Null when it is not such a header.
+ */
+export function parseIfMatch(value: string): number[] | undefined | null {
+  const trimmed = value.trim();
+  if (trimmed === '*') return undefined;
+  const versions: number[] = [];
+  for (const part of trimmed.split(',')) {
+    const m = TAG.exec(part.trim());
+    if (!m) return null;
+    if (!m[1]) versions.push(Number(m[2]));
+  }
+  return versions;
+}
+
+const ifMatch = z
+  .string()
+  .transform((value, ctx) => {
+    const versions = parseIfMatch(value);
+    if (versions === null) {
+      ctx.addIssue({ code: 'custom', message: MALFORMED });
+      return z.NEVER;
+    }
+    return versions;
+  })
+  .optional()
+  .openapi({
+    description:
+      'Act only if the case is still at this version: the `ETag` of `GET /api/v1/cases/{id}` or of an earlier action\'s answer (`"v7"`; several separated by commas; `*` for any). ' +
+      'Otherwise the answer is `412 precondition_failed` naming `If-Match`, and nothing is done: a retry of an action that went through, or one decided on a case changed meanwhile. ' +
+      'Without it the action is done on the case as it is.',
+    example: '"v7"',
+  });
+
+/** The request headers of a staff action on a case. */
+export const ifMatchHeaders = z.object({ 'if-match': ifMatch });
+
+/** The case as the If-Match of the request says the client saw it; nothing for a request without one, or `*`. */
+export function seenBy(headers: { 'if-match'?: number[] | undefined }): SeenCase {
+  const versions = headers['if-match'];
+  return versions === undefined ? {} : { ifMatch: versions };
+}
+
+const etagHeader = z.object({
+  ETag: z.string().openapi({ description: "The case's version this answer shows (`\"v7\"`), to send as `If-Match` with the next action on it.", example: '"v7"' }),
+});
+
+/** The 200 of an operation answering the staff view of a case, with its ETag. */
+export function caseAnswerDoc<S extends z.ZodType>(description: string, schema: S) {
+  return { description, headers: etagHeader, content: { 'application/json': { schema } } };
+}
+
+/** The ETag of the case's version the action left, for an answer that carries no view of the case. */
+export { caseETag };
+
+/** The staff view of the case with the ETag of the version it was drawn from. */
+export async function caseAnswer<E extends AppEnv>(c: Context<E>, id: string) {
+  const vars = c.var as AppEnv['Variables'];
+  const { view, version } = await buildVersionedCaseView(vars.deps, vars.principal!, id);
+  return c.json(view, 200, { ETag: caseETag(version) });
+}

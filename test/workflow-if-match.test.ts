@@ -1,0 +1,215 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ManualClock } from '../src/clock.js';
+import { createPgDatabase } from './harness.js';
+import { json, notificationsOf, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
+
+/** Races are probabilistic: each one is run this many times. */
+const ROUNDS = 5;
+
+/**
+ * The staff API's optimistic concurrency: `GET /api/v1/cases/{id}` answers the case's version as an ETag, and an
+ * action sent with `If-Match` is done only while the case is still at that version (412 and nothing done
+ * otherwise). Without the header the actions are done as before.
+ */
+describe.each([
+  ['SQLite', async () => ({})],
+  ['PostgreSQL', async () => ({ DATABASE_URL: await createPgDatabase('wfifmatch') })],
+])('If-Match on staff actions on %s', (_engine, dbEnv) => {
+  let service: TestService;
+  let clock: ManualClock;
+  let staff: Staff;
+
+  beforeAll(async () => {
+    ({ service, clock, staff } = await startWorkflowService('wfifmatch', await dbEnv()));
+  }, 60_000);
+
+  const seed = (text: string, o: Parameters<typeof seedCase>[2] = {}) => seedCase(service, clock, { text, ...o });
+
+  function post(token: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+    return fetch(`${service.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  }
+  const get = (token: string, path: string, headers: Record<string, string> = {}) =>
+    fetch(`${service.url}${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
+
+  async function etagOf(id: string, token = staff.dispatcher): Promise<string> {
+    const res = await get(token, `/api/v1/cases/${id}`);
+    expect(res.status).toBe(200);
+    await res.body?.cancel();
+    return res.headers.get('etag')!;
+  }
+
+  /** What an action must leave alone when refused: the version, the history and the notices. */
+  async function stateOf(id: string) {
+    const db = service.deps.db;
+    const row = await db.selectFrom('cases').select(['version', 'status', 'supervised_at']).where('id', '=', id).executeTakeFirstOrThrow();
+    const events = await db.selectFrom('case_events').select('id').where('case_id', '=', id).execute();
+    const assignments = await db.selectFrom('assignments').select(['unit_code', 'status', 'supervised_at']).where('case_id', '=', id).orderBy('unit_code').execute();
+    const extensions = await db.selectFrom('extension_requests').select('id').where('case_id', '=', id).execute();
+    return { row, events: events.length, assignments, extensions: extensions.length, notifications: (await notificationsOf(service, id)).length };
+  }
+
+  it("answers a case with its version as a strong ETag, for every staff role that reads it", async () => {
+    const { id } = await seed('电镀厂偷排（ETag 测试）');
+    const version = (await service.deps.db.selectFrom('cases').select('version').where('id', '=', id).executeTakeFirstOrThrow()).version;
+    expect(await etagOf(id)).toBe(`"v${version}"`);
+    expect(await etagOf(id, staff.epb)).toBe(`"v${version}"`);
+  });
+
+  it('does a supervision whose If-Match is the current ETag, and answers the ETag of the case it left', async () => {
+    const { id } = await seed('电镀厂偷排（If-Match 督办）');
+    const etag = await etagOf(id);
+    const res = await post(staff.dispatcher, `/api/v1/cases/${id}/supervise`, { note: '请尽快办理' }, { 'if-match': etag });
+    const r = await json(res);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.supervisedAt).not.toBeNull();
+    const after = res.headers.get('etag');
+    expect(after).not.toBe(etag);
+    expect(after).toBe(await etagOf(id));
+    expect((await notificationsOf(service, id)).filter((n) => n.kind === 'supervision')).toHaveLength(1);
+  });
+
+  it('refuses a retried supervision with the If-Match it was first sent with: 412, and nothing changes', async () => {
+    const { id } = await seed('电镀厂偷排（重试督办）');
+    const etag = await etagOf(id);
+    expect((await post(staff.dispatcher, `/api/v1/cases/${id}/supervise`, { note: '请尽快办理' }, { 'if-match': etag })).status).toBe(200);
+    const before = await stateOf(id);
+    const r = await json(post(staff.dispatcher, `/api/v1/cases/${id}/supervise`, { note: '请尽快办理' }, { 'if-match': etag }));
+    expect(r.status, JSON.stringify(r.body)).toBe(412);
+    expect(r.body.error).toMatchObject({ code: 'precondition_failed', requestId: expect.any(String) });
+    expect(Object.keys(r.body.error.fields)).toEqual(['If-Match']);
+    expect(r.body.error.fields['If-Match']).toContain(await etagOf(id));
+    expect(await stateOf(id)).toEqual(before);
+    expect((await notificationsOf(service, id)).filter((n) => n.kind === 'supervision')).toHaveLength(1);
+
+    // In Chinese for a client that prefers it; the code and the field name stay.
+    const zh = await json(post(staff.dispatcher, `/api/v1/cases/${id}/supervise`, { note: '请尽快办理' }, { 'if-match': etag, 'accept-language': 'zh-CN' }));
+    expect(zh.status).toBe(412);
+    expect(zh.body.error.code).toBe('precondition_failed');
+    expect(zh.body.error.message).toMatch(/\p{Script=Han}/u);
+    expect(zh.body.error.fields['If-Match']).toMatch(/^不是案件的当前版本/);
+  });
+
+  it('lets exactly one of two simultaneous supervisions with the same If-Match through, with one notice', async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const { id } = await seed(`电镀厂偷排（并发督办 ${round}）`);
+      const etag = await etagOf(id);
+      const responses = await Promise.all([1, 2].map(() => post(staff.dispatcher, `/api/v1/cases/${id}/supervise`, { note: '请尽快办理' }, { 'if-match': etag })));
+      const answers = await Promise.all(responses.map((r) => json(r)));
+      expect(answers.map((a) => a.status).sort(), JSON.stringify(answers.map((a) => a.body.error ?? null))).toEqual([200, 412]);
+      expect(answers.find((a) => a.status === 412)!.body.error.code).toBe('precondition_failed');
+      expect((await notificationsOf(service, id)).filter((n) => n.kind === 'supervision')).toHaveLength(1);
+      const events = await service.deps.db.selectFrom('case_events').select('kind').where('case_id', '=', id).where('kind', '=', 'supervised').execute();
+      expect(events).toHaveLength(1);
+    }
+  });
+
+  it('does an action without If-Match, or with If-Match: *, as before', async () => {
+    const { id } = await seed('电镀厂偷排（无 If-Match）');
+    const first = await post(staff.dispatcher, `/api/v1/cases/${id}/supervise`, { note: '请尽快办理' });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('etag')).toMatch(/^"v\d+"$/);
+    expect((await post(staff.dispatcher, `/api/v1/cases/${id}/supervise`, { note: '再次督办' })).status).toBe(200);
+    expect((await post(staff.dispatcher, `/api/v1/cases/${id}/supervise`, { note: '第三次督办' }, { 'if-match': '*' })).status).toBe(200);
+    expect((await notificationsOf(service, id)).filter((n) => n.kind === 'supervision')).toHaveLength(3);
+  });
+
+  it('takes a list of entity tags, one of which must be the current one; a weak tag never matches', async () => {
+    const { id } = await seed('电镀厂偷排（ETag 列表）');
+    const etag = await etagOf(id);
+    const before = await stateOf(id);
+    const weak = await json(post(staff.dispatcher, `/api/v1/cases/${id}/supervise`, { note: '请尽快办理' }, { 'if-match': `W/${etag}` }));
+    expect(weak.status, JSON.stringify(weak.body)).toBe(412);
+    expect(await stateOf(id)).toEqual(before);
+    const listed = await post(staff.dispatcher, `/api/v1/cases/${id}/supervise`, { note: '请尽快办理' }, { 'if-match': `"v999999", ${etag}` });
+    expect(listed.status).toBe(200);
+  });
+
+  it.each(['v1', '"1"', '"v1', 'abc', '*, "v1"', '"v1",', '"v12345678901234567"'])('refuses a malformed If-Match (%s) with 400 naming it, nothing done', async (value) => {
+    const { id } = await seed(`电镀厂偷排（坏 If-Match ${value}）`);
+    const before = await stateOf(id);
+    const r = await json(post(staff.dispatcher, `/api/v1/cases/${id}/supervise`, { note: '请尽快办理' }, { 'if-match': value }));
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    expect(r.body.error.code).toBe('validation_failed');
+    expect(Object.keys(r.body.error.fields)).toEqual(['If-Match']);
+    expect(await stateOf(id)).toEqual(before);
+  });
+
+  it("answers 404, not 412, to a bureau acting on another unit's case", async () => {
+    const { id } = await seed('电镀厂偷排（他单位 If-Match）', { jurisdiction: null, assignments: [{ unit: 'epb', role: 'lead' }] });
+    const r = await json(post(staff.agri, `/api/v1/cases/${id}/accept`, {}, { 'if-match': '"v999"' }));
+    expect(r.status).toBe(404);
+  });
+
+  it("checks If-Match on every bureau action, answering the new ETag", async () => {
+    const { id } = await seed('电镀厂偷排（部门 If-Match）', { jurisdiction: null, assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
+    const stale = await etagOf(id, staff.epb);
+    const actions: Array<[string, string, unknown]> = [
+      [staff.econ, 'return', { reason: 'not_our_remit', note: '不属于本单位' }],
+      [staff.epb, 'accept', {}],
+      [staff.epb, 'progress', { note: '已到现场' }],
+      [staff.epb, 'extend', { workingDays: 5, reason: '需要检测' }],
+      [staff.epb, 'reply', { text: '已责令整改' }],
+    ];
+    for (const [token, action, body] of actions) {
+      const current = await etagOf(id, token);
+      if (current !== stale) {
+        const before = await stateOf(id);
+        const refused = await json(post(token, `/api/v1/cases/${id}/${action}`, body, { 'if-match': stale }));
+        expect(refused.status, `${action}: ${JSON.stringify(refused.body)}`).toBe(412);
+        expect(refused.body.error.fields).toHaveProperty('If-Match');
+        expect(await stateOf(id)).toEqual(before);
+      }
+      const done = await post(token, `/api/v1/cases/${id}/${action}`, body, { 'if-match': current });
+      expect(done.status, `${action}: ${await done.clone().text()}`).toBe(action === 'extend' ? 201 : 200);
+      await done.body?.cancel();
+      expect(done.headers.get('etag'), action).toBe(await etagOf(id, token));
+    }
+  });
+
+  it('checks If-Match on every dispatcher action', async () => {
+    const other = await seed('电镀厂偷排（并案目标）');
+    const { id } = await seed('电镀厂偷排（调度 If-Match）', { jurisdiction: null, assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
+    const stale = await etagOf(id);
+    expect((await post(staff.dispatcher, `/api/v1/cases/${id}/supervise`, { note: '先督办一次' })).status).toBe(200);
+    const actions: Array<[string, unknown]> = [
+      ['release', { unit: 'econ', reason: '不需要协办' }],
+      ['route', { type: 'illegal_discharge', lead: 'epb', co: ['police'], reason: '请派出所协办' }],
+      ['transfer', { reason: '非环境类' }],
+      ['untransfer', { reason: '是环境类' }],
+      ['merge', { into: other.id, reason: '重复' }],
+      ['unmerge', { reason: '并错了' }],
+      ['supervise', { note: '督办' }],
+    ];
+    for (const [action, body] of actions) {
+      if (action === 'supervise') {
+        // Back from triage to be supervised.
+        expect((await post(staff.dispatcher, `/api/v1/cases/${id}/route`, { type: 'illegal_discharge', reason: '重新派发' })).status).toBe(200);
+      }
+      const before = await stateOf(id);
+      const refused = await json(post(staff.dispatcher, `/api/v1/cases/${id}/${action}`, body, { 'if-match': stale }));
+      expect(refused.status, `${action}: ${JSON.stringify(refused.body)}`).toBe(412);
+      expect(await stateOf(id)).toEqual(before);
+      const done = await post(staff.dispatcher, `/api/v1/cases/${id}/${action}`, body, { 'if-match': await etagOf(id) });
+      expect(done.status, `${action}: ${await done.clone().text()}`).toBe(200);
+      await done.body?.cancel();
+      expect(done.headers.get('etag'), action).toBe(await etagOf(id));
+    }
+  });
+
+  it('documents the If-Match header, the 412 and the ETag in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${service.url}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }>; responses: Record<string, { headers?: Record<string, unknown> }> }>>;
+    };
+    expect(doc.paths['/api/v1/cases/{id}']!.get!.responses['200']!.headers).toHaveProperty('ETag');
+    for (const action of ['accept', 'return', 'progress', 'reply', 'extend', 'route', 'merge', 'unmerge', 'transfer', 'untransfer', 'release', 'supervise']) {
+      const op = doc.paths[`/api/v1/cases/{id}/${action}`]!.post!;
+      expect(op.parameters?.some((p) => p.in === 'header' && p.name.toLowerCase() === 'if-match'), action).toBe(true);
+      expect(op.responses, action).toHaveProperty('412');
+      expect(op.responses[action === 'extend' ? '201' : '200']!.headers, action).toHaveProperty('ETag');
+    }
+  });
+});
