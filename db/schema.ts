@@ -248,6 +248,8 @@ export interface ApiTokensTable {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  /** When the token stops working (ISO 8601); null: it works until revoked. */
+  expires_at: string | null;
 }
 
 export type UserRow = Selectable<UsersTable>;

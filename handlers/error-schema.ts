@@ -14,7 +14,7 @@ export const errorSchema = z
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input; `fields` names each bad field',
-  401: 'Missing or invalid credentials',
+  401: 'Missing or invalid credentials (`unauthorized`), or an expired token (`token_expired`)',
   403: 'Not allowed for this role',
   404: 'Not found',
   409: 'Conflicts with the current state',

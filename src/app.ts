@@ -260,7 +260,9 @@ function apiErrorBody(c: Context<AppEnv>, err: AppError, reqId: string): ErrorBo
   const fields = err.fields ? Object.fromEntries(Object.entries(err.fields).map(([k, v]) => [k, fieldMessage('zh', v)])) : undefined;
   const message = err.refusal
     ? refusalText(err.refusal, 'zh', district)
-    : fields && err.code === 'validation_failed'
+    : err.zh !== undefined
+      ? err.zh
+      : fields && err.code === 'validation_failed'
       ? `${API_MESSAGES_ZH.validation_failed}：${Object.keys(fields).join('、')}`
       : API_MESSAGES_ZH[err.code];
   return { error: { ...body.error, message, ...(fields ? { fields } : {}) } };

@@ -9,6 +9,7 @@ export const ERROR_STATUS = {
   validation_failed: 400,
   malformed_body: 400,
   unauthorized: 401,
+  token_expired: 401,
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
@@ -81,6 +82,8 @@ export class AppError extends Error {
     readonly fields?: Record<string, string>,
     /** Why the workflow refused (internal: the error body does not carry it). */
     readonly refusal?: Refusal,
+    /** The message in Chinese, where it says more than the words for its code (an expired token's expiry). */
+    readonly zh?: string,
   ) {
     super(message);
     this.name = 'AppError';

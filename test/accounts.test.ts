@@ -17,6 +17,7 @@ import { authenticate, requireRoles } from '../handlers/auth.middleware.js';
 import { createApp } from '../src/app.js';
 import { accountProblems, canSeeCase, canSeeContact, requireCaseAccess, requireRole, type Principal, type Role } from '../src/auth/principal.js';
 import { loadDistrictFile } from '../src/district/district-file.js';
+import { ManualClock } from '../src/clock.js';
 import { AppError } from '../src/errors.js';
 import type { Service } from '../src/runtime.js';
 import { bodyOf, createPgDatabase, startTestService, tempDir, testEnv } from './harness.js';
@@ -50,7 +51,7 @@ describe.each([
     await issueToken(db, { userId: user.id, label: 'first', at: AT });
     const second = await issueToken(db, { userId: user.id, label: null, at: AT });
     await revokeToken(db, { id: second.id }, AT);
-    const listed = (await listUsers(db)).find((u) => u.id === user.id);
+    const listed = (await listUsers(db, new Date(AT))).find((u) => u.id === user.id);
     expect(listed).toEqual({ ...user, liveTokens: 1 });
   });
 
@@ -82,6 +83,7 @@ describe.each([
     expect(await findPrincipalByToken(db, issued.token)).toEqual({
       principal: { userId: user.id, name: '赵六', role: 'bureau', unitCode: 'xinglong', tokenId: issued.id },
       lastUsedAt: null,
+      expiresAt: null,
     });
     expect(await findPrincipalByToken(db, `eci_${'A'.repeat(43)}`)).toBeNull();
     expect(await findPrincipalByToken(db, 'not a token')).toBeNull();
@@ -126,13 +128,45 @@ describe.each([
     const issued = await issueToken(db, { userId: user.id, label: null, at: AT });
     const lastUsed = async () => (await listTokens(db, user.id))[0]?.lastUsedAt;
     const t0 = new Date('2026-11-28T15:00:00.000Z');
-    expect((await authenticateToken(db, issued.token, t0))?.userId).toBe(user.id);
+    expect(await authenticateToken(db, issued.token, t0)).toMatchObject({ status: 'granted', principal: { userId: user.id } });
     expect(await lastUsed()).toBe(t0.toISOString());
     await authenticateToken(db, issued.token, new Date(t0.getTime() + 30_000));
     expect(await lastUsed()).toBe(t0.toISOString());
     const t1 = new Date(t0.getTime() + 61_000);
     await authenticateToken(db, issued.token, t1);
     expect(await lastUsed()).toBe(t1.toISOString());
+  });
+
+  it('stops a token at the expiry it was issued with, without noting its use, and counts it no longer live', async () => {
+    const user = await createUser(db, { name: '冯二', role: 'bureau', unitCode: 'epb', at: AT });
+    const expiresAt = '2027-03-01T16:00:00.000Z';
+    const issued = await issueToken(db, { userId: user.id, label: 'bureau system', at: AT, expiresAt });
+    const forever = await issueToken(db, { userId: user.id, label: null, at: AT });
+    expect(issued.expiresAt).toBe(expiresAt);
+    expect(forever.expiresAt).toBeNull();
+    const before = new Date(Date.parse(expiresAt) - 1000);
+    expect(await authenticateToken(db, issued.token, before)).toMatchObject({ status: 'granted', principal: { userId: user.id, tokenId: issued.id } });
+    expect((await listUsers(db, before)).find((u) => u.id === user.id)?.liveTokens).toBe(2);
+
+    const after = new Date(expiresAt);
+    expect(await authenticateToken(db, issued.token, after)).toEqual({ status: 'expired', expiresAt });
+    expect(await authenticateToken(db, issued.token, new Date(Date.parse(expiresAt) + 120_000))).toEqual({ status: 'expired', expiresAt });
+    // The token without an expiry goes on working; the expired one was last used before it expired.
+    expect(await authenticateToken(db, forever.token, new Date('2036-01-01T00:00:00.000Z'))).toMatchObject({ status: 'granted' });
+    const listed = await listTokens(db, user.id);
+    expect(Object.fromEntries(listed.map((t) => [t.id, [t.expiresAt, t.lastUsedAt]]))).toEqual({
+      [issued.id]: [expiresAt, before.toISOString()],
+      [forever.id]: [null, '2036-01-01T00:00:00.000Z'],
+    });
+    expect((await listUsers(db, after)).find((u) => u.id === user.id)?.liveTokens).toBe(1);
+
+    // Revoked or of a disabled account, an expired token is denied like any other: its expiry is said only to a token that would work.
+    await revokeToken(db, { id: issued.id }, AT);
+    expect(await authenticateToken(db, issued.token, after)).toEqual({ status: 'denied' });
+    const other = await createUser(db, { name: '陈三', role: 'operator', unitCode: null, at: AT });
+    const lapsed = await issueToken(db, { userId: other.id, label: null, at: AT, expiresAt });
+    await deactivateUser(db, other.id, AT);
+    expect(await authenticateToken(db, lapsed.token, after)).toEqual({ status: 'denied' });
   });
 
   it('keeps one account per token: a user that does not exist cannot get one', async () => {
@@ -274,6 +308,83 @@ describe('GET /api/v1/me', () => {
     };
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.paths['/api/v1/me']?.get.security).toEqual([{ bearerAuth: [] }]);
+  });
+});
+
+describe('an API token issued with an expiry', () => {
+  const T0 = '2027-02-01T02:00:00.000Z';
+  // The last day it works is 2027-03-01 in Beijing: it stops at midnight there.
+  const EXPIRES_AT = '2027-03-01T16:00:00.000Z';
+  let clock: ManualClock;
+  let expiring: Service & { url: string };
+  let db: Kysely<Database>;
+
+  beforeAll(async () => {
+    clock = new ManualClock(T0);
+    expiring = await startTestService(testEnv('accounts-expiry'), 'api', { clock });
+    db = expiring.deps.db;
+  });
+
+  const call = (path: string, token: string, init: RequestInit & { headers?: Record<string, string> } = {}) =>
+    fetch(`${expiring.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });
+
+  it('works until its expiry, then answers 401 token_expired saying when, and does nothing', async () => {
+    clock.set(T0);
+    const user = await createUser(db, { name: '环保局对接系统', role: 'bureau', unitCode: 'epb', at: T0 });
+    const issued = await issueToken(db, { userId: user.id, label: 'epb system', at: T0, expiresAt: EXPIRES_AT });
+    const forever = await issueToken(db, { userId: user.id, label: null, at: T0 });
+    // A case waiting for epb to sign for it.
+    const report = await fetch(`${expiring.url}/api/v1/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: '工业园区的化工厂夜里排放刺鼻气体', anonymous: true }),
+    });
+    const { id: caseId } = (await report.json()) as { id: string };
+    await db
+      .insertInto('assignments')
+      .values({ id: `a-${caseId}`, case_id: caseId, unit_code: 'epb', role: 'lead', status: 'pending', sign_deadline_at: null, reply_deadline_at: null, created_at: T0, updated_at: T0, round: 1 })
+      .execute();
+
+    clock.set(new Date(Date.parse(EXPIRES_AT) - 60_000));
+    const before = await call('/api/v1/me', issued.token);
+    expect(before.status, JSON.stringify(await bodyOf(before))).toBe(200);
+    const usedAt = (await listTokens(db, user.id)).find((t) => t.id === issued.id)?.lastUsedAt;
+    expect(usedAt).toBe(clock.now().toISOString());
+
+    clock.set(EXPIRES_AT);
+    const res = await call(`/api/v1/cases/${caseId}/accept`, issued.token, { method: 'POST' });
+    const body = await bodyOf(res);
+    expect(res.status, JSON.stringify(body)).toBe(401);
+    expect(body).toEqual({
+      error: { code: 'token_expired', message: 'the token expired at 2027-03-02T00:00:00+08:00: ask an administrator for a new one', requestId: expect.any(String) },
+    });
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer .*error="invalid_token"/);
+    // Nothing was done: the assignment still waits, no event was written, the token's use is not noted.
+    const assignment = await db.selectFrom('assignments').select('status').where('id', '=', `a-${caseId}`).executeTakeFirstOrThrow();
+    expect(assignment.status).toBe('pending');
+    expect(await db.selectFrom('case_events').select('kind').where('case_id', '=', caseId).where('kind', '=', 'accepted').execute()).toEqual([]);
+    expect((await listTokens(db, user.id)).find((t) => t.id === issued.id)?.lastUsedAt).toBe(usedAt);
+
+    // In Chinese for a client that asks for it, with the same time.
+    const zh = await call('/api/v1/me', issued.token, { headers: { 'accept-language': 'zh-CN' } });
+    expect(zh.status).toBe(401);
+    expect(await bodyOf(zh)).toMatchObject({ error: { code: 'token_expired', message: '访问令牌已于 2027-03-02T00:00:00+08:00 过期，请向管理员申请新的令牌' } });
+
+    // The account's token without an expiry, like every token issued before expiries existed, still works.
+    expect((await call('/api/v1/me', forever.token)).status).toBe(200);
+  });
+
+  it('answers an unknown or revoked token with unauthorized, not token_expired', async () => {
+    clock.set(EXPIRES_AT);
+    const user = await createUser(db, { name: '过期后吊销', role: 'operator', unitCode: null, at: T0 });
+    const issued = await issueToken(db, { userId: user.id, label: null, at: T0, expiresAt: EXPIRES_AT });
+    await revokeToken(db, { id: issued.id }, T0);
+    for (const token of [issued.token, `eci_${'y'.repeat(43)}`]) {
+      const res = await call('/api/v1/me', token);
+      const body = (await bodyOf(res)) as { error: { code: string } };
+      expect(res.status, JSON.stringify(body)).toBe(401);
+      expect(body.error.code).toBe('unauthorized');
+    }
   });
 });
 

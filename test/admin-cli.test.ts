@@ -208,6 +208,64 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect(unknown.stderr).toContain('no such token');
   }, 90_000);
 
+  it('issues a token with an expiry, says when it expires, and lists it with its expiry and state', async () => {
+    const { id } = (await bodyOf(await me(epbToken))) as { id: string };
+    const started = Date.now();
+    const added = await admin(dbPath, 'token', 'add', '--user', id, '--label', 'epb system', '--expires-in', '30d');
+    expect(added.code, added.stderr).toBe(0);
+    const token = lastLine(added.stdout);
+    expect(token).toMatch(/^eci_/);
+    expect(added.stdout).toMatch(/it expires at \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+08:00/);
+    const row = await service.deps.db.selectFrom('api_tokens').select(['id', 'expires_at']).where('label', '=', 'epb system').executeTakeFirstOrThrow();
+    const lifetime = Date.parse(row.expires_at!) - started;
+    expect(lifetime).toBeGreaterThanOrEqual(30 * 86_400_000);
+    expect(lifetime).toBeLessThan(30 * 86_400_000 + 60_000);
+    expect((await me(token)).status).toBe(200);
+
+    // A token that expired: as the service sees it once its day has passed.
+    await service.deps.db.updateTable('api_tokens').set({ expires_at: '2026-01-01T16:00:00.000Z' }).where('id', '=', row.id).execute();
+    const res = await me(token);
+    const body = await bodyOf(res);
+    expect(res.status, JSON.stringify(body)).toBe(401);
+    expect(body).toMatchObject({ error: { code: 'token_expired', message: expect.stringContaining('2026-01-02T00:00:00+08:00') } });
+
+    const list = await adminHere(dbPath, 'token', 'list', '--user', id);
+    expect(list.code, list.stderr).toBe(0);
+    const lines = list.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^id\s+label\s+created\s+last used\s+expires\s+state$/);
+    expect(lines.find((l) => l.startsWith(row.id))).toMatch(/epb system .*2026-01-02T00:00:00\+08:00\s+expired$/);
+    // The account's first token, issued without an expiry, never expires.
+    expect(lines.filter((l) => /\snever\s+live$/.test(l)).length).toBeGreaterThanOrEqual(1);
+    // The expired token is no longer counted among the account's live ones.
+    const users = await adminHere(dbPath, 'user', 'list');
+    const tokensBefore = lines.filter((l) => /\slive$/.test(l)).length;
+    expect(users.stdout.split('\n').find((l) => l.startsWith(id))).toMatch(new RegExp(`\\s${tokensBefore}$`));
+  }, 90_000);
+
+  it.each([
+    [['--expires-in', '90'], '--expires-in: give whole days from now, 1d to 3650d (e.g. 90d), not "90"'],
+    [['--expires-in', '0d'], '--expires-in: give whole days from now, 1d to 3650d (e.g. 90d), not "0d"'],
+    [['--expires-in', '3651d'], '--expires-in: give whole days from now, 1d to 3650d (e.g. 90d), not "3651d"'],
+    [['--expires-in', '2w'], '--expires-in: give whole days from now, 1d to 3650d (e.g. 90d), not "2w"'],
+    [['--expires-on', '2027-02-30'], '--expires-on: give a date as YYYY-MM-DD (the last day the token works), not "2027-02-30"'],
+    [['--expires-on', 'next year'], '--expires-on: give a date as YYYY-MM-DD (the last day the token works), not "next year"'],
+    [['--expires-on', '2020-01-01'], '--expires-on: 2020-01-01 has passed; give today or a later date'],
+    [['--expires-on', '2999-03-31'], '--expires-on: at most 3650 days ahead'],
+    [['--expires-in', '30d', '--expires-on', '2027-12-31'], 'give one of --expires-in DAYS or --expires-on DATE, not both'],
+  ])('refuses the lifetime %j in one line, issuing nothing', async (lifetime, said) => {
+    const { id } = (await bodyOf(await me(epbToken))) as { id: string };
+    const count = async () => Number((await service.deps.db.selectFrom('api_tokens').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const before = await count();
+    const run = await adminHere(dbPath, 'token', 'add', '--user', id, ...lifetime);
+    expect(run.code).toBe(2);
+    expect(run.stderr.split('\n')[0]).toBe(`admin: ${said}`);
+    expect(run.stdout).toBe('');
+    const userAdd = await adminHere(dbPath, 'user', 'add', '--role', 'operator', '--name', '不该建成', ...lifetime);
+    expect(userAdd.code).toBe(2);
+    expect(userAdd.stderr.split('\n')[0]).toBe(`admin: ${said}`);
+    expect(await count()).toBe(before);
+  });
+
   it('disables an account and revokes its tokens', async () => {
     const run = await admin(dbPath, 'user', 'add', '--role', 'operator', '--name', '王五');
     const token = lastLine(run.stdout);

@@ -93,6 +93,30 @@ describe('npm run admin:cf on a local D1 database', { timeout: 120_000 }, () => 
     expect(tokens.map((t) => [t.id === tokenId, t.revoked_at !== null]).sort()).toEqual([[false, false], [true, true]]);
   });
 
+  it('issues a token with an expiry, lists it with its expiry, and refuses a lifetime it cannot read', async () => {
+    const added = await adminCf(['token', 'add', '--user', userId, '--label', 'until mid-2030', '--expires-on', '2030-06-30']);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/^API token (\S+) for 张三 \(bureau\); it expires at 2030-07-01T00:00:00\+08:00; shown only now, keep it secret:\neci_\S+\n$/);
+    const id = /^API token (\S+)/.exec(added.stdout)![1]!;
+    const { tokens } = snapshot() as { tokens: Array<{ id: string; expires_at: string | null }> };
+    expect(tokens.find((t) => t.id === id)?.expires_at).toBe('2030-06-30T16:00:00.000Z');
+
+    const list = await adminCf(['token', 'list', '--user', userId]);
+    expect(list.code, list.stderr).toBe(0);
+    const rows = list.stdout.trimEnd().split('\n');
+    expect(rows[0]).toMatch(/^id\s+label\s+created\s+last used\s+expires\s+state$/);
+    expect(rows.find((r) => r.startsWith(id))).toMatch(/until mid-2030 .*2030-07-01T00:00:00\+08:00\s+live$/);
+
+    const before = snapshot();
+    const bad = await adminCf(['token', 'add', '--user', userId, '--expires-in', '90']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.split('\n\n')[0]).toBe('admin:cf: --expires-in: give whole days from now, 1d to 3650d (e.g. 90d), not "90"');
+    expect(bad.stdout).toBe('');
+    expect(snapshot()).toEqual(before);
+    // The account keeps one live token, as the tests after this one expect.
+    expect((await adminCf(['token', 'revoke', '--id', id])).code).toBe(0);
+  });
+
   it('sets a web sign-in, checking the account before reading the password', async () => {
     const run = await adminCf(['user', 'passwd', '--id', userId, '--username', 'ZhangSan'], 'a long enough password\n');
     expect(run.code, run.stderr).toBe(0);

@@ -20,6 +20,7 @@ import * as codeNames from './2026-12-06T200000-code-names.js';
 import * as intakeCounts from './2026-12-06T210000-intake-counts.js';
 import * as telegramChatMigrations from './2026-12-07T100000-telegram-chat-migrations.js';
 import * as deliveryAttemptStarted from './2026-12-08T100000-delivery-attempt-started.js';
+import * as apiTokenExpiry from './2026-12-09T100000-api-token-expiry.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -47,6 +48,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06T210000-intake-counts': intakeCounts,
   '2026-12-07T100000-telegram-chat-migrations': telegramChatMigrations,
   '2026-12-08T100000-delivery-attempt-started': deliveryAttemptStarted,
+  '2026-12-09T100000-api-token-expiry': apiTokenExpiry,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { isRole, type Principal } from '../../src/auth/principal.js';
+import { isExpired } from '../../src/auth/token-lifetime.js';
 import { newId } from '../../src/domain/ids.js';
 import type { Db } from './db-types.js';
 
@@ -28,9 +29,15 @@ export interface IssuedToken {
   userId: string;
   /** The plaintext: shown to the person once, never stored. */
   token: string;
+  /** When it stops working; null: when revoked. */
+  expiresAt: string | null;
 }
 
-export async function issueToken(db: Db, input: { userId: string; label: string | null; at: string }): Promise<IssuedToken> {
+export async function issueToken(
+  db: Db,
+  input: { userId: string; label: string | null; at: string; expiresAt?: string | null },
+): Promise<IssuedToken> {
+  const expiresAt = input.expiresAt ?? null;
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
   const id = newId();
   await db
@@ -43,17 +50,19 @@ export async function issueToken(db: Db, input: { userId: string; label: string 
       created_at: input.at,
       last_used_at: null,
       revoked_at: null,
+      expires_at: expiresAt,
     })
     .execute();
-  return { id, userId: input.userId, token };
+  return { id, userId: input.userId, token, expiresAt };
 }
 
 export interface TokenPrincipal {
   principal: Principal;
   lastUsedAt: string | null;
+  expiresAt: string | null;
 }
 
-/** The account behind a live token of an active user; null for anything else. */
+/** The account behind an unrevoked token of an active user, whether or not it has expired; null for anything else. */
 export async function findPrincipalByToken(db: Db, token: string): Promise<TokenPrincipal | null> {
   if (!looksLikeToken(token)) return null;
   const row = await db
@@ -62,6 +71,7 @@ export async function findPrincipalByToken(db: Db, token: string): Promise<Token
     .select([
       'api_tokens.id as token_id',
       'api_tokens.last_used_at',
+      'api_tokens.expires_at',
       'users.id as user_id',
       'users.name',
       'users.role',
@@ -76,6 +86,7 @@ export async function findPrincipalByToken(db: Db, token: string): Promise<Token
   return {
     principal: { userId: row.user_id, name: row.name, role: row.role, unitCode: row.unit_code, tokenId: row.token_id },
     lastUsedAt: row.last_used_at,
+    expiresAt: row.expires_at,
   };
 }
 
@@ -90,15 +101,27 @@ export async function touchToken(db: Db, tokenId: string, now: Date): Promise<vo
     .execute();
 }
 
-/** Resolves a bearer token to its principal and notes its use; null when it does not grant access. */
-export async function authenticateToken(db: Db, token: string, now: Date): Promise<Principal | null> {
+/**
+ * What a bearer token gets: its principal; `expired` for a token that would
+ * grant access but for its expiry (said apart, so its holder knows to ask for
+ * a new one rather than to look for a typo); `denied` for anything else
+ * (unknown, revoked, a disabled account), all alike.
+ */
+export type TokenAuthentication =
+  | { status: 'granted'; principal: Principal }
+  | { status: 'expired'; expiresAt: string }
+  | { status: 'denied' };
+
+/** Resolves a bearer token to its principal and notes its use; an expired token is not noted as used. */
+export async function authenticateToken(db: Db, token: string, now: Date): Promise<TokenAuthentication> {
   const found = await findPrincipalByToken(db, token);
-  if (!found) return null;
+  if (!found) return { status: 'denied' };
+  if (found.expiresAt !== null && isExpired(found.expiresAt, now)) return { status: 'expired', expiresAt: found.expiresAt };
   const cutoff = now.getTime() - LAST_USED_RESOLUTION_MS;
   if (found.lastUsedAt === null || Date.parse(found.lastUsedAt) <= cutoff) {
     await touchToken(db, found.principal.tokenId, now);
   }
-  return found.principal;
+  return { status: 'granted', principal: found.principal };
 }
 
 export interface TokenInfo {
@@ -108,12 +131,14 @@ export interface TokenInfo {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  expiresAt: string | null;
 }
 
+/** An account's tokens, oldest first: revoked and expired ones too. */
 export async function listTokens(db: Db, userId: string): Promise<TokenInfo[]> {
   const rows = await db
     .selectFrom('api_tokens')
-    .select(['id', 'user_id', 'label', 'created_at', 'last_used_at', 'revoked_at'])
+    .select(['id', 'user_id', 'label', 'created_at', 'last_used_at', 'revoked_at', 'expires_at'])
     .where('user_id', '=', userId)
     .orderBy('created_at')
     .orderBy('id')
@@ -125,6 +150,7 @@ export async function listTokens(db: Db, userId: string): Promise<TokenInfo[]> {
     createdAt: r.created_at,
     lastUsedAt: r.last_used_at,
     revokedAt: r.revoked_at,
+    expiresAt: r.expires_at,
   }));
 }
 

@@ -55,8 +55,10 @@ export async function findUser(db: Db, id: string): Promise<User | null> {
   return row ? toUser(row) : null;
 }
 
-/** Every account, oldest first, with the number of its tokens that still work. */
-export async function listUsers(db: Db): Promise<Array<User & { liveTokens: number }>> {
+/** Every account, oldest first, with the number of its tokens that still work at `now` (neither revoked nor expired). */
+export async function listUsers(db: Db, now: Date): Promise<Array<User & { liveTokens: number }>> {
+  // Expiries are stored as toISOString() writes them, so text order is time order.
+  const at = now.toISOString();
   const rows = await db
     .selectFrom('users')
     .selectAll('users')
@@ -65,6 +67,7 @@ export async function listUsers(db: Db): Promise<Array<User & { liveTokens: numb
         .selectFrom('api_tokens')
         .whereRef('api_tokens.user_id', '=', 'users.id')
         .where('api_tokens.revoked_at', 'is', null)
+        .where((w) => w.or([w('api_tokens.expires_at', 'is', null), w('api_tokens.expires_at', '>', at)]))
         .select((e) => e.fn.countAll<number | string>().as('n'))
         .as('live_tokens'),
     )

@@ -4,11 +4,12 @@ import SQLite from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { connectDatabase, DatabaseUnavailableError, isPostgresUrl, migrateToLatest, sqlitePath } from '../../db/connect.js';
 import { createUser, deactivateUser, findUser, listUsers } from '../../db/repositories/users.repository.js';
-import { issueToken, revokeToken, revokeUserTokens } from '../../db/repositories/tokens.repository.js';
+import { issueToken, listTokens, revokeToken, revokeUserTokens } from '../../db/repositories/tokens.repository.js';
 import { findUserIdByUsername, revokeUserSessions, setCredentials } from '../../db/repositories/web-sessions.repository.js';
 import { hashPassword, isValidUsername, normaliseUsername, passwordProblems } from '../auth/password.js';
 import type { Database } from '../../db/schema.js';
 import { accountProblems, isRole, ROLES } from '../auth/principal.js';
+import { expiryOfOptions, expiryText, MAX_TOKEN_DAYS, tokenState } from '../auth/token-lifetime.js';
 import { unitView } from '../district/district.schema.js';
 import { INSTANT_RULE } from '../domain/service-years.js';
 import { loadDistrictFile } from '../district/district-file.js';
@@ -27,7 +28,7 @@ import { table } from './table.js';
  */
 const USAGE = `usage: npm run admin -- <command>
 
-  user add --role ${ROLES.join('|')} [--bureau CODE] --name NAME [--label LABEL] [--create]
+  user add --role ${ROLES.join('|')} [--bureau CODE] --name NAME [--label LABEL] [EXPIRY] [--create]
       create an account and its first API token (printed alone on the last line);
       --bureau (a bureau or town / sub-district code of the district file) is
       required for --role bureau and not allowed for the other roles; --create
@@ -41,10 +42,17 @@ const USAGE = `usage: npm run admin -- <command>
       set the account's web sign-in name and password; the password is read
       from stdin (one line), e.g. printf '%s\\n' "$PW" | npm run admin -- user passwd …;
       the account's open web sessions end
-  token add --user USER_ID [--label LABEL]
+  token add --user USER_ID [--label LABEL] [EXPIRY]
       issue another token for an account (printed alone on the last line)
+  token list --user USER_ID
+      the account's tokens: id, label, created, last used, expires, state
+      (live, expired or revoked)
   token revoke --token TOKEN | --id TOKEN_ID
       revoke one token
+
+  EXPIRY (optional; without it a token works until revoked):
+    --expires-in DAYS   whole days from now, e.g. 90d (1d to ${MAX_TOKEN_DAYS}d)
+    --expires-on DATE   the last day it works, YYYY-MM-DD on the district's clock
   telegram-link USER
       a one-time code (printed alone on the last line, valid ${LINK_TOKEN_TTL_HOURS} h) with which the
       account's owner links their Telegram user: they send /link CODE to the bot
@@ -87,13 +95,21 @@ async function main(argv: string[], environment: Environment): Promise<Output> {
   if (positionals[0] === 'telegram-link' || positionals[0] === 'telegram-unlink') return telegramLink(positionals, values, environment);
   if (positionals[0] === 'backup') return backup(positionals, values, environment);
   const command = positionals.join(' ');
-  const known = ['user add', 'user list', 'user disable', 'user passwd', 'token add', 'token revoke', 'redeliver'];
+  const known = ['user add', 'user list', 'user disable', 'user passwd', 'token add', 'token list', 'token revoke', 'redeliver'];
   if (!known.includes(command)) throw new UsageError(`unknown command "${command}"`);
   checkOptions(command, values);
 
   const env = parseEnv(environment);
   // Validate against the district file before touching the database.
-  const district = command === 'user add' || command === 'redeliver' ? loadDistrictFile(env.DISTRICT_CONFIG) : null;
+  const district = ['user add', 'redeliver', 'token add', 'token list'].includes(command) ? loadDistrictFile(env.DISTRICT_CONFIG) : null;
+  const timeZone = district?.file.district.timezone ?? 'UTC';
+  const now = new Date();
+  // A lifetime is checked before anything is written, as a mistake in the command line.
+  const expiry = expiryOfOptions(values, now, timeZone);
+  if (expiry && 'problem' in expiry) throw new UsageError(expiry.problem);
+  const expiresAt = expiry?.expiresAt ?? null;
+  // Said only for a token that expires: without one the line stays as scripts have read it.
+  const expiresLine = expiresAt === null ? '' : ` it expires at ${expiryText(expiresAt, timeZone)};`;
   let since: string | undefined;
   if (command === 'redeliver') {
     if (!district!.units.has(values.bureau!)) throw new UsageError(`--bureau: ${values.bureau} is not a bureau or office of the district file`);
@@ -118,27 +134,27 @@ async function main(argv: string[], environment: Environment): Promise<Output> {
 
   const create = command === 'user add' && values.create === true;
   return withDatabase(env, { create, hint: command === 'user add' ? 'or add --create to create it now' : undefined }, async (db) => {
-    const at = new Date().toISOString();
+    const at = now.toISOString();
     switch (command) {
       case 'user add': {
         const role = values.role;
         if (!isRole(role)) throw new UsageError(`unknown role "${role}"`);
         const { user, issued } = await db.transaction().execute(async (trx) => {
           const user = await createUser(trx, { name: values.name!, role, unitCode: values.bureau ?? null, at });
-          const issued = await issueToken(trx, { userId: user.id, label: values.label ?? null, at });
+          const issued = await issueToken(trx, { userId: user.id, label: values.label ?? null, at, expiresAt });
           return { user, issued };
         });
         const unit = unitView(district!, user.unitCode);
         return {
           lines: [
             `created ${user.role} account ${user.name}${unit ? ` of ${unit.name} (${unit.code})` : ''}, id ${user.id}`,
-            `API token ${issued.id}; shown only now, keep it secret:`,
+            `API token ${issued.id};${expiresLine} shown only now, keep it secret:`,
             issued.token,
           ],
         };
       }
       case 'user list': {
-        const users = await listUsers(db);
+        const users = await listUsers(db, now);
         if (users.length === 0) return { lines: ['no accounts yet: create the first with `npm run admin -- user add --role admin --name NAME`'] };
         return {
           lines: table(
@@ -190,9 +206,23 @@ async function main(argv: string[], environment: Environment): Promise<Output> {
         const user = await findUser(db, userId);
         if (!user) throw new CommandError(`no user with id ${userId}`);
         if (!user.active) throw new CommandError(`the user ${user.name} (${userId}) is disabled`);
-        const issued = await issueToken(db, { userId, label: values.label ?? null, at });
+        const issued = await issueToken(db, { userId, label: values.label ?? null, at, expiresAt });
         return {
-          lines: [`API token ${issued.id} for ${user.name} (${user.role}); shown only now, keep it secret:`, issued.token],
+          lines: [`API token ${issued.id} for ${user.name} (${user.role});${expiresLine} shown only now, keep it secret:`, issued.token],
+        };
+      }
+      case 'token list': {
+        const userId = values.user!;
+        const user = await findUser(db, userId);
+        if (!user) throw new CommandError(`no user with id ${userId}`);
+        const tokens = await listTokens(db, userId);
+        if (tokens.length === 0) return { lines: [`${user.name} (${userId}) has no tokens`] };
+        const when = (iso: string | null) => (iso === null ? '-' : expiryText(iso, timeZone));
+        return {
+          lines: table(
+            ['id', 'label', 'created', 'last used', 'expires', 'state'],
+            tokens.map((t) => [t.id, t.label ?? '-', when(t.createdAt), when(t.lastUsedAt), t.expiresAt === null ? 'never' : when(t.expiresAt), tokenState(t, now)]),
+          ),
         };
       }
       case 'redeliver': {
@@ -230,7 +260,7 @@ async function telegramLink(positionals: string[], values: Values, environment: 
     const byUsername = await findUserIdByUsername(db, normaliseUsername(who)).catch(() => null);
     let user = await findUser(db, byUsername ?? who);
     if (!user) {
-      const named = (await listUsers(db)).filter((u) => u.name === who.trim());
+      const named = (await listUsers(db, new Date())).filter((u) => u.name === who.trim());
       if (named.length > 1) throw new CommandError(`several accounts are named ${who}: give the account id`);
       user = named[0] ?? null;
     }
@@ -328,11 +358,12 @@ async function backup(positionals: string[], values: Values, environment: Enviro
 /** Which options each command takes; anything else is a mistake worth naming. */
 function checkOptions(command: string, values: Values): void {
   const allowed: Record<string, { required: Array<keyof Values>; optional: Array<keyof Values> }> = {
-    'user add': { required: ['name'], optional: ['role', 'bureau', 'label', 'create'] },
+    'user add': { required: ['name'], optional: ['role', 'bureau', 'label', 'expires-in', 'expires-on', 'create'] },
     'user list': { required: [], optional: [] },
     'user disable': { required: ['id'], optional: [] },
     'user passwd': { required: ['id', 'username'], optional: [] },
-    'token add': { required: ['user'], optional: ['label'] },
+    'token add': { required: ['user'], optional: ['label', 'expires-in', 'expires-on'] },
+    'token list': { required: ['user'], optional: [] },
     'token revoke': { required: [], optional: ['token', 'id'] },
     redeliver: { required: ['bureau'], optional: ['since'] },
   };

@@ -27,6 +27,8 @@ export const ACCOUNT_OPTIONS = {
   id: { type: 'string' },
   token: { type: 'string' },
   username: { type: 'string' },
+  'expires-in': { type: 'string' },
+  'expires-on': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

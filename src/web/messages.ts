@@ -167,6 +167,7 @@ export const API_MESSAGES_ZH: Record<ErrorCode, string> = {
   validation_failed: '请求有误',
   malformed_body: '请求体无法读取',
   unauthorized: '需要有效的访问令牌',
+  token_expired: '访问令牌已过期，请向管理员申请新的令牌',
   forbidden: '无权执行此操作',
   not_found: '没有找到',
   method_not_allowed: '此路径不支持该请求方法，可用的方法见 Allow 响应头',

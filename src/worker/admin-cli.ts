@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { issueToken, hashToken, revokeUserTokens } from '../../db/repositories/tokens.repository.js';
+import { issueToken, hashToken, listTokens, revokeUserTokens } from '../../db/repositories/tokens.repository.js';
 import { createUser, deactivateUser, findUser, listUsers } from '../../db/repositories/users.repository.js';
 import { findUserIdByUsername, revokeUserSessions, setCredentials } from '../../db/repositories/web-sessions.repository.js';
 import { hashPassword, isValidUsername, normaliseUsername, passwordProblems } from '../auth/password.js';
 import { accountProblems, isRole, ROLES, type Role } from '../auth/principal.js';
+import { expiryOfOptions, expiryText, MAX_TOKEN_DAYS, tokenState } from '../auth/token-lifetime.js';
 import { loadDistrictFile } from '../district/district-file.js';
 import { unitView, type District } from '../district/district.schema.js';
 import { recordWrites } from './d1.js';
@@ -30,12 +31,17 @@ export { inlineSql };
  */
 const USAGE = `usage: npm run admin:cf -- <command> [--remote] [--persist-to DIR] [--print]
 
-  user add --role ${ROLES.join('|')} [--bureau CODE] --name NAME [--label LABEL] [--district FILE]
+  user add --role ${ROLES.join('|')} [--bureau CODE] --name NAME [--label LABEL] [EXPIRY] [--district FILE]
   user list
   user disable --id USER_ID
   user passwd --id USER_ID --username NAME      (the password: one line on stdin)
-  token add --user USER_ID [--label LABEL]
+  token add --user USER_ID [--label LABEL] [EXPIRY] [--district FILE]
+  token list --user USER_ID [--district FILE]
   token revoke --token TOKEN | --id TOKEN_ID
+
+EXPIRY (optional; without it a token works until revoked): --expires-in DAYS
+(whole days from now, e.g. 90d, 1d to ${MAX_TOKEN_DAYS}d) or --expires-on DATE (the last
+day it works, YYYY-MM-DD on the district's clock).
 
 The local D1 database (.wrangler/, or --persist-to DIR as wrangler dev takes it)
 unless --remote. --print prints the SQL of a change instead of running it,
@@ -43,17 +49,18 @@ without looking anything up.`;
 
 /** Which options each command takes besides where the database is (an option of another command is a mistake worth naming). */
 const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  'user add': ['role', 'bureau', 'name', 'label', 'district'],
+  'user add': ['role', 'bureau', 'name', 'label', 'expires-in', 'expires-on', 'district'],
   'user list': [],
   'user disable': ['id'],
   'user passwd': ['id', 'user', 'username'],
-  'token add': ['user', 'label'],
+  'token add': ['user', 'label', 'expires-in', 'expires-on', 'district'],
+  'token list': ['user', 'district'],
   'token revoke': ['token', 'id'],
 };
 const TARGET_OPTIONS: readonly string[] = ['remote', 'persist-to', 'print', 'help'];
 
 export async function userAddSql(
-  input: { role: Role; unitCode: string | null; name: string; label?: string | null },
+  input: { role: Role; unitCode: string | null; name: string; label?: string | null; expiresAt?: string | null },
   district: District,
   at = new Date().toISOString(),
 ): Promise<{ sql: string[]; userId: string; tokenId: string; token: string }> {
@@ -65,7 +72,7 @@ export async function userAddSql(
   const queries = await recordWrites(async (trx) => {
     const user = await createUser(trx, { name: input.name, role: input.role, unitCode: input.unitCode, at });
     userId = user.id;
-    ({ id: tokenId, token } = await issueToken(trx, { userId: user.id, label: input.label ?? null, at }));
+    ({ id: tokenId, token } = await issueToken(trx, { userId: user.id, label: input.label ?? null, at, expiresAt: input.expiresAt ?? null }));
   });
   return { sql: queries.map(inlineSql), userId, tokenId, token };
 }
@@ -91,11 +98,16 @@ export async function userPasswdSql(
   return queries.map(inlineSql);
 }
 
-export async function tokenAddSql(userId: string, label: string | null, at = new Date().toISOString()): Promise<{ sql: string[]; tokenId: string; token: string }> {
+export async function tokenAddSql(
+  userId: string,
+  label: string | null,
+  at = new Date().toISOString(),
+  expiresAt: string | null = null,
+): Promise<{ sql: string[]; tokenId: string; token: string }> {
   let tokenId = '';
   let token = '';
   const queries = await recordWrites(async (trx) => {
-    ({ id: tokenId, token } = await issueToken(trx, { userId, label, at }));
+    ({ id: tokenId, token } = await issueToken(trx, { userId, label, at, expiresAt }));
   });
   return { sql: queries.map(inlineSql), tokenId, token };
 }
@@ -139,18 +151,30 @@ async function main(argv: string[]): Promise<void> {
   const where = describeTarget(target);
   // Lookups go through wrangler; --print looks nothing up (it may have no database at hand).
   const reader = (): Kysely<Database> | null => (values.print ? null : wranglerD1Reader(target));
+  const now = new Date();
+  // The district file (its time zone) only for what issues or lists tokens; a lifetime is checked before anything is looked up.
+  const district = ['user add', 'token add', 'token list'].includes(command) ? loadDistrictFile(values.district) : null;
+  const timeZone = district?.file.district.timezone ?? 'UTC';
+  const expiry = expiryOfOptions(values, now, timeZone);
+  if (expiry && 'problem' in expiry) throw new UsageError(expiry.problem);
+  const expiresAt = expiry?.expiresAt ?? null;
+  // Said only for a token that expires: without one the line stays as scripts have read it.
+  const expiresLine = expiresAt === null ? '' : ` it expires at ${expiryText(expiresAt, timeZone)};`;
   let sql: string[];
   let after: string[];
   switch (command) {
     case 'user add': {
       if (!isRole(values.role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
-      const district = loadDistrictFile(values.district);
-      const made = await userAddSql({ role: values.role, unitCode: values.bureau ?? null, name: values.name ?? '', label: values.label ?? null }, district);
-      const unit = unitView(district, values.bureau ?? null);
+      const made = await userAddSql(
+        { role: values.role, unitCode: values.bureau ?? null, name: values.name ?? '', label: values.label ?? null, expiresAt },
+        district!,
+        now.toISOString(),
+      );
+      const unit = unitView(district!, values.bureau ?? null);
       sql = made.sql;
       after = [
         `created ${values.role} account ${values.name!.trim()}${unit ? ` of ${unit.name} (${unit.code})` : ''}, id ${made.userId}`,
-        `API token ${made.tokenId}; shown only now, keep it secret:`,
+        `API token ${made.tokenId};${expiresLine} shown only now, keep it secret:`,
         made.token,
       ];
       break;
@@ -158,7 +182,7 @@ async function main(argv: string[]): Promise<void> {
     case 'user list': {
       const db = reader();
       if (!db) throw new UsageError('user list only reads: run it without --print');
-      const users = await listUsers(db);
+      const users = await listUsers(db, now);
       const lines =
         users.length === 0
           ? [`no accounts yet in ${where}: create the first with \`npm run admin:cf -- user add --role admin --name NAME\``]
@@ -218,10 +242,27 @@ async function main(argv: string[]): Promise<void> {
       const user = db ? await findUser(db, values.user) : null;
       if (db && !user) throw new CommandError(`no user with id ${values.user} in ${where}`);
       if (user && !user.active) throw new CommandError(`the user ${user.name} (${user.id}) is disabled`);
-      const made = await tokenAddSql(values.user, values.label ?? null);
+      const made = await tokenAddSql(values.user, values.label ?? null, now.toISOString(), expiresAt);
       sql = made.sql;
-      after = [`API token ${made.tokenId}${user ? ` for ${user.name} (${user.role})` : ''}; shown only now, keep it secret:`, made.token];
+      after = [`API token ${made.tokenId}${user ? ` for ${user.name} (${user.role})` : ''};${expiresLine} shown only now, keep it secret:`, made.token];
       break;
+    }
+    case 'token list': {
+      if (!values.user) throw new UsageError('--user USER_ID is required');
+      const db = reader();
+      if (!db) throw new UsageError('token list only reads: run it without --print');
+      const [user, tokens] = await Promise.all([findUser(db, values.user), listTokens(db, values.user)]);
+      if (!user) throw new CommandError(`no user with id ${values.user} in ${where}`);
+      const when = (iso: string | null) => (iso === null ? '-' : expiryText(iso, timeZone));
+      const lines =
+        tokens.length === 0
+          ? [`${user.name} (${user.id}) has no tokens`]
+          : table(
+              ['id', 'label', 'created', 'last used', 'expires', 'state'],
+              tokens.map((t) => [t.id, t.label ?? '-', when(t.createdAt), when(t.lastUsedAt), t.expiresAt === null ? 'never' : when(t.expiresAt), tokenState(t, now)]),
+            );
+      process.stdout.write(`${lines.join('\n')}\n`);
+      return;
     }
     case 'token revoke': {
       if (!values.token === !values.id) throw new UsageError('give --token TOKEN or --id TOKEN_ID');
