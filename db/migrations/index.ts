@@ -19,8 +19,8 @@ import * as ratingChatTold from './2026-12-05T190000-rating-chat-told.js';
 import * as codeNames from './2026-12-06T200000-code-names.js';
 import * as intakeCounts from './2026-12-06T210000-intake-counts.js';
 import * as telegramChatMigrations from './2026-12-07T100000-telegram-chat-migrations.js';
-import * as deliveryAttemptStarted from './2026-12-08T100000-delivery-attempt-started.js';
-import * as apiTokenExpiry from './2026-12-09T100000-api-token-expiry.js';
+import * as deliveryAttemptStarted from './2026-12-07T120000-delivery-attempt-started.js';
+import * as apiTokenExpiry from './2026-12-07T130000-api-token-expiry.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -47,8 +47,8 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06T200000-code-names': codeNames,
   '2026-12-06T210000-intake-counts': intakeCounts,
   '2026-12-07T100000-telegram-chat-migrations': telegramChatMigrations,
-  '2026-12-08T100000-delivery-attempt-started': deliveryAttemptStarted,
-  '2026-12-09T100000-api-token-expiry': apiTokenExpiry,
+  '2026-12-07T120000-delivery-attempt-started': deliveryAttemptStarted,
+  '2026-12-07T130000-api-token-expiry': apiTokenExpiry,
 };
 
 export const migrationProvider: MigrationProvider = {
