@@ -320,6 +320,11 @@ describe('reporter names hidden from bureaus', () => {
       ['重复举报：上官短语反映的是同一家工厂', '重复举报：上***反映的是同一家工厂'],
       ['接到王小明的举报后，立即出动', '接到王**的举报后，立即出动'],
       ['王小明的投诉与本件重复', '王**的投诉与本件重复'],
+      // Several reporters before their reports: each of them.
+      ['与王小明、李四的举报重复', '与王**、李*的举报重复'],
+      ['与王小明和李四的举报重复', '与王**和李*的举报重复'],
+      ['接到王小明、张伟、赵丽的投诉', '接到王**、张*、赵*的投诉'],
+      ['与王科长、李四的举报重复', '与王科长、李*的举报重复'],
       // A bureau's reply or progress note.
       ['据王小明反映，厂里晚上偷排', '据王**反映，厂里晚上偷排'],
       ['王小明来电称厂里又排了', '王**来电称厂里又排了'],
@@ -342,6 +347,8 @@ describe('reporter names hidden from bureaus', () => {
   it('finds the names staff give as a reporter\'s or a caller\'s, to mask on the rest of the case, and no official, place or one reported', () => {
     expect(reportersNamedIn('与王小明的举报重复；经与来电人张伟沟通；已回访欧阳娜娜。联系人：李科长')).toEqual(['张伟', '王小明', '欧阳娜娜']);
     expect(reportersNamedIn('举报人王科长、对李四的举报、被举报人赵六反映的、王家村反映的、已回访李先生')).toEqual([]);
+    // Those a report is about, listed: 对张三、李四的举报; places listed before a report; names of what someone owns.
+    expect(reportersNamedIn('对张三、李四的举报已查实；与石门村、李家湾的举报重复；经查，王小明、李四的工厂都在排污')).toEqual([]);
   });
 
   it.each([

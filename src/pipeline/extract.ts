@@ -841,7 +841,9 @@ const REPORTED_BY = `(?:${CLAUSE_START}|据|经|由|被|接|对|与|和|同|跟)
 const REPORTS = '(?:(?:反映|举报|投诉|报料)过?的|来电)';
 /** After a name 回访 is done to: the name standing alone, or what the one spoken to said or did. */
 const VISITED_END = `(?:${NAME_END}|表示|称|说|对|时|后|本人|满意|反馈|反映)`;
-const REPORTER_WHOSE = new RegExp(`(${WHOSE_REPORT})${NAMED_BY_STAFF}(?=的${A_REPORT})`, 'gu');
+/** Several reporters' names before their report (与王小明、李四的举报重复, 和王小明及李四的来电): each of them. */
+const NAMES_BEFORE = `(?:[、及和与]${PERSON_NAME}){0,4}`;
+const REPORTER_WHOSE = new RegExp(`(${WHOSE_REPORT}|${NOT_ABOUT}[、及])${NAMED_BY_STAFF}(?=${NAMES_BEFORE}的${A_REPORT})`, 'gu');
 const REPORTER_REPORTED = new RegExp(`(${REPORTED_BY})${NAMED_BY_STAFF}(?=${REPORTS})`, 'gu');
 const REPORTER_ACCORDING = new RegExp(`(据[ \\t\u3000]?)${NAMED_BY_STAFF}(?=反映|举报|投诉|来电)`, 'gu');
 const REPORTER_VISITED = new RegExp(`((?:回访了?)[ \\t\u3000]?)${NAMED_BY_STAFF}(?=${VISITED_END})`, 'gu');
