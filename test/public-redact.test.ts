@@ -183,6 +183,9 @@ describe('redactForPublic: names', () => {
     '举报周边工厂',
     '举报白天噪音',
     '关于回龙村的投诉',
+    // A sub-district (街道) or its office where someone is from.
+    '我是王府井街道办的',
+    '我是王府井街道的居民',
   ])('keeps "%s"', (text) => {
     expect(redactForPublic(text)).toBe(text);
   });

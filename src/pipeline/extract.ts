@@ -639,7 +639,7 @@ const NOT_NEXT =
 // Where a place name ends: 石门村, 马家桥, 高家坪, 李家湾小区, 盐下村人, 龙王庙村民, 回龙村委会, 蓝山县.
 // 我是石门村 is where someone is from.
 const PLACE_END = '[村镇乡屯组桥坪湾庄寨街巷塘冲垅铺圩坝洞嘴坳岗坡厂场店县市区州]';
-export const PLACE_WORD = `(?:(?:${PLACE_END}|社区|小区)(?:(?!${HAN})|[的人里边旁那这后前口头上下附小社村组一民群委居])|[家人](?!${HAN}))`;
+export const PLACE_WORD = `(?:(?:街道(?:办事处|办)?|办事处|${PLACE_END}|社区|小区)(?:(?!${HAN})|[的人里边旁那这后前口头上下附小社村组一民群委居])|[家人](?!${HAN}))`;
 
 /**
  * A word that takes no part in a place name, only in what is said of it: 周丽在厂里上班, 张伟说村里…, 王强去镇上.
