@@ -53,13 +53,24 @@ const ifMatch = z
 /** The request headers of a staff action on a case. */
 export const ifMatchHeaders = z.object({ 'if-match': ifMatch });
 
+/** The request headers of a decision on an extension request: its If-Match names the version of the request's case. */
+export const extensionIfMatchHeaders = z.object({
+  'if-match': ifMatch.openapi({
+    description:
+      'Decide only if the case the request is on is still at this version: the `ETag` of `GET /api/v1/cases/{id}` of that case (its `extensionRequests` list the request) or of an earlier action\'s answer on it (`"v7"`; several separated by commas; `*` for any). ' +
+      'Otherwise the answer is `412 precondition_failed` naming `If-Match`, and nothing is done: the request stays as it is. ' +
+      'Without it the request is decided on the case as it is.',
+  }),
+});
+
 /** The case as the If-Match of the request says the client saw it; nothing for a request without one, or `*`. */
 export function seenBy(headers: { 'if-match'?: number[] | undefined }): SeenCase {
   const versions = headers['if-match'];
   return versions === undefined ? {} : { ifMatch: versions };
 }
 
-const etagHeader = z.object({
+/** The `ETag` response header of a staff action: the case's version it left. */
+export const etagHeader = z.object({
   ETag: z.string().openapi({ description: "The case's version this answer shows (`\"v7\"`), to send as `If-Match` with the next action on it.", example: '"v7"' }),
 });
 

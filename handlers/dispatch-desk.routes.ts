@@ -19,7 +19,7 @@ import { REDELIVER_SINCE, redeliverFailed } from '../src/workflow/redeliver.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { caseSummarySchema, caseViewSchema } from './cases.routes.js';
-import { caseAnswer, caseAnswerDoc, ifMatchHeaders, seenBy } from './case-version.js';
+import { caseAnswer, caseAnswerDoc, caseETag, etagHeader, extensionIfMatchHeaders, ifMatchHeaders, seenBy } from './case-version.js';
 import { errorResponses } from './error-schema.js';
 import { filledText, instant, noBody, queryInt, validationHook, apiRoute } from './validation.js';
 import { isJsonContentType } from './uploads.js';
@@ -210,8 +210,8 @@ const extensionCommon = {
   tags: ['dispatcher desk'],
   security,
   responses: {
-    200: { description: 'Decided', content: { 'application/json': { schema: extensionDecided } } },
-    ...errorResponses(400, 401, 403, 404, 409),
+    200: { description: "Decided; the `ETag` is the version of the request's case the decision left", headers: etagHeader, content: { 'application/json': { schema: extensionDecided } } },
+    ...errorResponses(400, 401, 403, 404, 409, 412),
   },
 };
 const approveRoute = apiRoute({
@@ -221,7 +221,7 @@ const approveRoute = apiRoute({
   operationId: 'approveExtension',
   summary: 'Approve an extension request',
   description: `The unit's reply deadline moves by the working days asked for, from where it was; the reporter sees the new deadline when it is the lead's.${who}`,
-  request: { params: idParam, body: { content: { 'application/json': { schema: z.strictObject({ note: filledText(2000).optional() }).openapi('ApproveInput') } }, required: false } },
+  request: { params: idParam, headers: extensionIfMatchHeaders, body: { content: { 'application/json': { schema: z.strictObject({ note: filledText(2000).optional() }).openapi('ApproveInput') } }, required: false } },
 });
 const refuseRoute = apiRoute({
   ...extensionCommon,
@@ -230,7 +230,7 @@ const refuseRoute = apiRoute({
   operationId: 'refuseExtension',
   summary: 'Refuse an extension request',
   description: `With a note for the unit.${who}`,
-  request: { params: idParam, body: json(z.strictObject({ note: filledText(2000) }).openapi('RefuseInput')) },
+  request: { params: idParam, headers: extensionIfMatchHeaders, body: json(z.strictObject({ note: filledText(2000) }).openapi('RefuseInput')) },
 });
 
 export function dispatchDeskRoutes() {
@@ -332,14 +332,14 @@ export function dispatchDeskRoutes() {
     // The body is optional: read the note only when JSON was sent.
     const isJson = isJsonContentType(c.req.header('content-type'));
     const note = isJson ? c.req.valid('json').note : undefined;
-    const { replyBy } = await approveExtension(c.get('deps'), c.get('principal')!, id, { note });
-    return c.json({ id, status: 'approved' as const, replyBy }, 200);
+    const { replyBy, version } = await approveExtension(c.get('deps'), c.get('principal')!, id, { note, ...seenBy(c.req.valid('header')) });
+    return c.json({ id, status: 'approved' as const, replyBy }, 200, { ETag: caseETag(version) });
   });
 
   app.openapi(refuseRoute, async (c) => {
     const { id } = c.req.valid('param');
-    await refuseExtension(c.get('deps'), c.get('principal')!, id, c.req.valid('json'));
-    return c.json({ id, status: 'refused' as const, replyBy: null }, 200);
+    const { version } = await refuseExtension(c.get('deps'), c.get('principal')!, id, { ...c.req.valid('json'), ...seenBy(c.req.valid('header')) });
+    return c.json({ id, status: 'refused' as const, replyBy: null }, 200, { ETag: caseETag(version) });
   });
 
   return app;

@@ -48,8 +48,8 @@ describe.each([
     const row = await db.selectFrom('cases').select(['version', 'status', 'supervised_at']).where('id', '=', id).executeTakeFirstOrThrow();
     const events = await db.selectFrom('case_events').select('id').where('case_id', '=', id).execute();
     const assignments = await db.selectFrom('assignments').select(['unit_code', 'status', 'supervised_at']).where('case_id', '=', id).orderBy('unit_code').execute();
-    const extensions = await db.selectFrom('extension_requests').select('id').where('case_id', '=', id).execute();
-    return { row, events: events.length, assignments, extensions: extensions.length, notifications: (await notificationsOf(service, id)).length };
+    const extensions = await db.selectFrom('extension_requests').select(['id', 'status']).where('case_id', '=', id).orderBy('id').execute();
+    return { row, events: events.length, assignments, extensions, notifications: (await notificationsOf(service, id)).length };
   }
 
   it("answers a case with its version as a strong ETag, for every staff role that reads it", async () => {
@@ -200,6 +200,91 @@ describe.each([
     }
   });
 
+  /** A case whose lead (epb) asked for more time: the request's id, waiting for a dispatcher. */
+  async function withExtensionRequest(text: string): Promise<{ id: string; requestId: string }> {
+    const { id } = await seed(text, { jurisdiction: null, assignments: [{ unit: 'epb', role: 'lead' }] });
+    const r = await json(post(staff.epb, `/api/v1/cases/${id}/extend`, { workingDays: 5, reason: '需要检测' }));
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    return { id, requestId: r.body.id };
+  }
+
+  const decisions: Array<[string, unknown, string]> = [
+    ['approve', {}, 'extended'],
+    ['refuse', { note: '请按期办理' }, 'extension_refused'],
+  ];
+
+  it.each(decisions)("decides (%s) an extension request whose If-Match is its case's ETag, answering the case's new ETag", async (action, body, kind) => {
+    const { id, requestId } = await withExtensionRequest(`电镀厂偷排（延期 If-Match ${action}）`);
+    const etag = await etagOf(id);
+    const res = await post(staff.dispatcher, `/api/v1/extensions/${requestId}/${action}`, body, { 'if-match': etag });
+    const r = await json(res);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.status).toBe(action === 'approve' ? 'approved' : 'refused');
+    const after = res.headers.get('etag');
+    expect(after).not.toBe(etag);
+    expect(after).toBe(await etagOf(id));
+    const events = await service.deps.db.selectFrom('case_events').select('kind').where('case_id', '=', id).where('kind', '=', kind).execute();
+    expect(events).toHaveLength(1);
+  });
+
+  it.each(decisions)('refuses to decide (%s) an extension request on a case changed since its If-Match: 412, the request still waiting', async (action, body) => {
+    const { id, requestId } = await withExtensionRequest(`电镀厂偷排（过期延期 ${action}）`);
+    const stale = await etagOf(id);
+    // The unit signs for the case meanwhile: the case is at a later version.
+    expect((await post(staff.epb, `/api/v1/cases/${id}/accept`, {})).status).toBe(200);
+    const before = await stateOf(id);
+    expect(before.extensions).toEqual([{ id: requestId, status: 'pending' }]);
+    const r = await json(post(staff.dispatcher, `/api/v1/extensions/${requestId}/${action}`, body, { 'if-match': stale }));
+    expect(r.status, JSON.stringify(r.body)).toBe(412);
+    expect(r.body.error.code).toBe('precondition_failed');
+    expect(Object.keys(r.body.error.fields)).toEqual(['If-Match']);
+    expect(r.body.error.fields['If-Match']).toContain(await etagOf(id));
+    expect(await stateOf(id)).toEqual(before);
+
+    // A retry with the If-Match of a decision that went through is a 412 as well, not a second decision.
+    const current = await etagOf(id);
+    expect((await post(staff.dispatcher, `/api/v1/extensions/${requestId}/${action}`, body, { 'if-match': current })).status).toBe(200);
+    const decided = await stateOf(id);
+    const retry = await json(post(staff.dispatcher, `/api/v1/extensions/${requestId}/${action}`, body, { 'if-match': current }));
+    expect(retry.status, JSON.stringify(retry.body)).toBe(412);
+    expect(await stateOf(id)).toEqual(decided);
+  });
+
+  it.each(decisions)('refuses a malformed If-Match on an extension decision (%s) with 400 naming it, nothing done', async (action, body) => {
+    const { id, requestId } = await withExtensionRequest(`电镀厂偷排（坏 If-Match 延期 ${action}）`);
+    const before = await stateOf(id);
+    const r = await json(post(staff.dispatcher, `/api/v1/extensions/${requestId}/${action}`, body, { 'if-match': 'v1' }));
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    expect(r.body.error.code).toBe('validation_failed');
+    expect(Object.keys(r.body.error.fields)).toEqual(['If-Match']);
+    expect(await stateOf(id)).toEqual(before);
+  });
+
+  it.each(decisions)('decides an extension request (%s) without If-Match as before; a decided one is still a 409', async (action, body) => {
+    const { id, requestId } = await withExtensionRequest(`电镀厂偷排（无 If-Match 延期 ${action}）`);
+    const res = await post(staff.dispatcher, `/api/v1/extensions/${requestId}/${action}`, body);
+    expect(res.status, await res.clone().text()).toBe(200);
+    await res.body?.cancel();
+    expect(res.headers.get('etag')).toBe(await etagOf(id));
+    const again = await json(post(staff.dispatcher, `/api/v1/extensions/${requestId}/${action}`, body, { 'if-match': '*' }));
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('illegal_transition');
+  });
+
+  it('lets exactly one of two simultaneous approvals with the same If-Match through; the other is a 412', async () => {
+    for (let round = 0; round < ROUNDS; round++) {
+      const { id, requestId } = await withExtensionRequest(`电镀厂偷排（并发延期 ${round}）`);
+      const etag = await etagOf(id);
+      const responses = await Promise.all([1, 2].map(() => post(staff.dispatcher, `/api/v1/extensions/${requestId}/approve`, {}, { 'if-match': etag })));
+      const answers = await Promise.all(responses.map((r) => json(r)));
+      expect(answers.map((a) => a.status).sort(), JSON.stringify(answers.map((a) => a.body.error ?? null))).toEqual([200, 412]);
+      expect(answers.find((a) => a.status === 412)!.body.error.code).toBe('precondition_failed');
+      const events = await service.deps.db.selectFrom('case_events').select('kind').where('case_id', '=', id).where('kind', '=', 'extended').execute();
+      expect(events).toHaveLength(1);
+      expect((await notificationsOf(service, id)).filter((n) => n.kind === 'deadlines' && n.data?.why === 'extended')).toHaveLength(1);
+    }
+  });
+
   it('documents the If-Match header, the 412 and the ETag in the OpenAPI document', async () => {
     const doc = (await (await fetch(`${service.url}/openapi.json`)).json()) as {
       paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }>; responses: Record<string, { headers?: Record<string, unknown> }> }>>;
@@ -210,6 +295,12 @@ describe.each([
       expect(op.parameters?.some((p) => p.in === 'header' && p.name.toLowerCase() === 'if-match'), action).toBe(true);
       expect(op.responses, action).toHaveProperty('412');
       expect(op.responses[action === 'extend' ? '201' : '200']!.headers, action).toHaveProperty('ETag');
+    }
+    for (const action of ['approve', 'refuse']) {
+      const op = doc.paths[`/api/v1/extensions/{id}/${action}`]!.post!;
+      expect(op.parameters?.some((p) => p.in === 'header' && p.name.toLowerCase() === 'if-match'), action).toBe(true);
+      expect(op.responses, action).toHaveProperty('412');
+      expect(op.responses['200']!.headers, action).toHaveProperty('ETag');
     }
   });
 });

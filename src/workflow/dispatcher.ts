@@ -3,6 +3,7 @@ import {
   decideExtensionRequest,
   findClassification,
   findExtensionRequest,
+  type ExtensionRequest,
   isClosedStatus,
   lapseExtensionRequests,
   reassign,
@@ -606,18 +607,30 @@ function localDay(deps: WorkflowDeps, iso: string): string {
   return deps.calendar.localDate(new Date(iso));
 }
 
-/** Approve an extension: the unit's reply deadline moves by the working days from where it was. */
+/**
+ * The extension request being decided and its case, locked; refused when the case is no longer as the dispatcher
+ * saw it (`seen`: the If-Match naming the case's version). The case is checked before the request, so of two
+ * decisions sent with the same If-Match the second is a 412 whether or not the first had committed when it read
+ * the request; a request decided meanwhile is caught again when it is written (decideExtensionRequest).
+ */
+async function loadExtensionRequest(trx: Trx, requestId: string, seen: SeenCase): Promise<{ x: ExtensionRequest; c: Case }> {
+  const x = await findExtensionRequest(trx, requestId);
+  if (!x) throw new AppError('not_found', 'no such extension request');
+  const c = await loadCase(trx, x.caseId);
+  await unchangedSince(trx, c, seen);
+  if (x.status !== 'pending') throw refused('illegal_transition', `the request was already ${x.status}`, { reason: 'extension_decided', status: x.status });
+  return { x, c };
+}
+
+/** Approve an extension: the unit's reply deadline moves by the working days from where it was. Answers the case's new version. */
 export async function approveExtension(
   deps: WorkflowDeps,
   principal: Principal,
   requestId: string,
-  input: { note?: string | undefined },
-): Promise<{ replyBy: string }> {
+  input: { note?: string | undefined } & SeenCase,
+): Promise<{ replyBy: string; version: number }> {
   return inTransaction(deps, async (trx, now, at) => {
-    const x = await findExtensionRequest(trx, requestId);
-    if (!x) throw new AppError('not_found', 'no such extension request');
-    if (x.status !== 'pending') throw refused('illegal_transition', `the request was already ${x.status}`, { reason: 'extension_decided', status: x.status });
-    const c = await loadCase(trx, x.caseId);
+    const { x, c } = await loadExtensionRequest(trx, requestId, input);
     if (!WORKING.includes(c.status)) throw refused('illegal_transition', `the case is ${c.status}; nothing to extend`, { reason: 'extension_case_not_under_handling', status: c.status });
     const a = live(currentRound(c, await listAssignments(trx, c.id))).find((y) => y.unitCode === x.unitCode && (y.status === 'pending' || y.status === 'accepted'));
     if (!a) throw refused('illegal_transition', `${x.unitCode} has no open assignment on this case any more`, { reason: 'extension_unit_gone', unit: x.unitCode });
@@ -634,7 +647,7 @@ export async function approveExtension(
     });
     if (!ok) throw refused('conflict', 'the assignment was changed meanwhile; reload the case', { reason: 'changed_meanwhile' });
     const isLead = a.role === 'lead';
-    await touchCase(
+    const version = await touchCase(
       trx,
       c,
       {
@@ -651,25 +664,24 @@ export async function approveExtension(
     // The unit that asked is told its new deadline through its channels too (its system holds the one it was given).
     await queueNotification(trx, { caseId: c.id, audience: `unit:${a.unitCode}`, kind: 'deadlines', data: { role: a.role, deadlines: { signBy: a.status === 'pending' ? a.deadlines.signBy : null, replyBy }, why: 'extended' } }, now);
     await scheduleDeadlineChecks(trx, c.id, wakeUpsFor(deps.district, deps.calendar, { signBy: null, replyBy }), now);
-    return { replyBy };
+    return { replyBy, version };
   });
 }
 
-export async function refuseExtension(deps: WorkflowDeps, principal: Principal, requestId: string, input: { note: string }): Promise<void> {
-  await inTransaction(deps, async (trx, _now, at) => {
-    const x = await findExtensionRequest(trx, requestId);
-    if (!x) throw new AppError('not_found', 'no such extension request');
-    if (x.status !== 'pending') throw refused('illegal_transition', `the request was already ${x.status}`, { reason: 'extension_decided', status: x.status });
-    const c = await loadCase(trx, x.caseId);
+/** Refuse an extension, with a note for the unit. Answers the case's new version. */
+export async function refuseExtension(deps: WorkflowDeps, principal: Principal, requestId: string, input: { note: string } & SeenCase): Promise<{ version: number }> {
+  return inTransaction(deps, async (trx, _now, at) => {
+    const { x, c } = await loadExtensionRequest(trx, requestId, input);
     if (!(await decideExtensionRequest(trx, x.id, { status: 'refused', by: principal.userId, note: input.note, at }))) {
       throw refused('conflict', 'the request was decided by someone else meanwhile', { reason: 'extension_decided_meanwhile' });
     }
-    await touchCase(trx, c, {
+    const version = await touchCase(trx, c, {
       kind: 'extension_refused',
       actor: staffActor(principal),
       at,
       data: { requestId: x.id, unit: x.unitCode, workingDays: x.workingDays, note: input.note },
     });
+    return { version };
   });
 }
 
