@@ -1,6 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { trackLookupGate } from '../handlers/lookup-gate.js';
-import type { Context, Hono, MiddlewareHandler } from 'hono';
+import type { Context, Env as HonoEnv, Hono, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { METHOD_NAME_ALL } from 'hono/router';
 import { requestId } from 'hono/request-id';
@@ -137,13 +137,9 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
   for (const r of extras.routes ?? []) app.route('/', r);
 
   app.notFound((c) => {
-    const allow = methodsRoutedFor(app, c.req.path);
-    // A route's GET handler may itself answer not found (an unknown asset): only a method the path takes no route for is a 405.
-    const err =
-      allow.length > 0 && !allow.includes(c.req.method)
-        ? new AppError('method_not_allowed', `this path does not take ${c.req.method}; it takes ${allow.join(', ')} (the Allow header)`)
-        : new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`);
-    if (err.code === 'method_not_allowed') c.header('Allow', allow.join(', '));
+    const wrong = methodNotAllowed(app, c.req.method, c.req.path);
+    const err = wrong?.error ?? new AppError('not_found', `no route for ${c.req.method} ${c.req.path}`);
+    if (wrong) c.header('Allow', wrong.allow);
     return wantsHtml(c) ? renderErrorPage(c, err) : c.json(apiErrorBody(c, err, c.get('requestId')), err.status);
   });
 
@@ -189,12 +185,25 @@ const ALLOW_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
  * with each method the app routes, and only a route of that very method counts (middleware is routed for every method,
  * `ALL`, and routes nothing). HEAD goes with GET, which Hono answers HEAD with. None: no route has the path (a 404).
  */
-function methodsRoutedFor(app: Hono<AppEnv>, path: string): string[] {
+export function methodsRoutedFor<E extends HonoEnv>(app: Hono<E>, path: string): string[] {
   const methods = new Set(app.routes.map((r) => r.method).filter((m) => m !== METHOD_NAME_ALL));
   const taken = [...methods].filter((m) => app.router.match(m, path)[0].some(([[, route]]) => route.method === m));
   if (taken.includes('GET')) taken.push('HEAD');
   const rank = (m: string) => (ALLOW_ORDER.includes(m) ? ALLOW_ORDER.indexOf(m) : ALLOW_ORDER.length);
   return taken.sort((a, b) => rank(a) - rank(b));
+}
+
+/**
+ * The 405 of a request whose method the path takes no route for, with the `Allow` header's value; null when some
+ * route takes it (its handler may itself answer not found: an unknown asset) or when no route has the path (a 404).
+ */
+export function methodNotAllowed<E extends HonoEnv>(app: Hono<E>, method: string, path: string): { allow: string; error: AppError } | null {
+  const allow = methodsRoutedFor(app, path);
+  if (allow.length === 0 || allow.includes(method)) return null;
+  return {
+    allow: allow.join(', '),
+    error: new AppError('method_not_allowed', `this path does not take ${method}; it takes ${allow.join(', ')} (the Allow header)`),
+  };
 }
 
 /**

@@ -11,7 +11,7 @@ import { redisTargetFromEnv } from '../queues/redis-connection.js';
 import { assetRoutes } from '../handlers/assets.routes.js';
 import { swaggerUiAssets } from '../handlers/docs-assets.js';
 import { metricsRoutes } from '../handlers/metrics.routes.js';
-import { ANSWER_HEADERS, API_CACHE_CONTROL, createApp, isApiPath, isPageType, PAGE_HEADERS } from './app.js';
+import { ANSWER_HEADERS, API_CACHE_CONTROL, createApp, isApiPath, isPageType, methodNotAllowed, PAGE_HEADERS } from './app.js';
 import type { AppEnv } from '../handlers/app-env.js';
 import { AppError, errorBody } from './errors.js';
 import { closeDeps, createDeps, processorDeps, type Deps, type DepsOverrides } from './deps.js';
@@ -332,6 +332,13 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
     const adminApp = new Hono();
     adminApp.get('/healthz', (c) => c.json({ status: 'ok' }));
     adminApp.route('/', metricsRoutes({ token: env.METRICS_TOKEN, render: () => metrics.render() }));
+    // A method its paths do not take is a 405 naming those they do, as on the API port; an unknown path stays a 404.
+    adminApp.notFound((c) => {
+      const wrong = methodNotAllowed(adminApp, c.req.method, c.req.path);
+      if (!wrong) return c.text('404 Not Found', 404);
+      c.header('Allow', wrong.allow);
+      return c.json(errorBody(wrong.error, ''), wrong.error.status);
+    });
     admin = await listen(adminApp, env.METRICS_PORT, env.METRICS_HOST, { port: 'METRICS_PORT', host: 'METRICS_HOST' }).catch(async (err: unknown) => {
       await stopStarted();
       throw err;

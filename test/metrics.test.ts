@@ -148,6 +148,22 @@ describe('metrics configuration', () => {
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
   });
 
+  it('answers a method the admin port does not take on its paths with 405 and Allow; an unknown path stays a 404', async () => {
+    const worker = await startTestService(testEnv('metrics-admin-405', { METRICS_PORT: '0' }), 'worker');
+    for (const path of ['/metrics', '/healthz']) {
+      for (const method of ['POST', 'DELETE']) {
+        const res = await fetch(`${worker.metricsUrl}${path}`, { method });
+        expect(res.status, `${method} ${path}`).toBe(405);
+        expect(res.headers.get('allow')).toBe('GET, HEAD');
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+      }
+    }
+    expect((await fetch(`${worker.metricsUrl}/healthz`)).status).toBe(200);
+    const unknown = await fetch(`${worker.metricsUrl}/nothing`, { method: 'POST' });
+    expect(unknown.status).toBe(404);
+    await unknown.body?.cancel();
+  });
+
   it('asks the admin port for the token too when both are set', async () => {
     const env = testEnv('metrics-admin-token', { METRICS_PORT: '0', METRICS_TOKEN: TOKEN });
     const worker = await startTestService(env, 'worker');
