@@ -82,6 +82,81 @@ export function caseAnswerDoc<S extends z.ZodType>(description: string, schema: 
 /** The ETag of the case's version the action left, for an answer that carries no view of the case. */
 export { caseETag };
 
+/**
+ * The entity tags an If-None-Match names (RFC 9110 §13.1.2), each as its opaque tag (`"v7"`) — a weak one's too,
+ * as If-None-Match compares weakly — or `*` for any. Tags this service never gave out are kept: they match nothing.
+ * Null when the header is not `*` nor a list of entity tags: the request is then answered as without it, as a
+ * recipient may, since a GET done in full is what the client asked for anyway (a malformed If-Match, by contrast,
+ * is a 400, as an action done without the check the client meant to ask for cannot be undone).
+ */
+export function parseIfNoneMatch(value: string): '*' | string[] | null {
+  const trimmed = value.trim();
+  if (trimmed === '*') return '*';
+  const tags: string[] = [];
+  let i = 0;
+  const skipSpace = () => {
+    while (trimmed[i] === ' ' || trimmed[i] === '\t') i++;
+  };
+  while (i < trimmed.length) {
+    skipSpace();
+    // A list may hold empty elements (`"v1", , "v2"`): RFC 9110 §5.6.1.
+    if (trimmed[i] === ',') {
+      i++;
+      continue;
+    }
+    if (i >= trimmed.length) break;
+    if (trimmed.startsWith('W/', i)) i += 2;
+    if (trimmed[i] !== '"') return null;
+    const end = trimmed.indexOf('"', i + 1);
+    if (end < 0) return null;
+    const opaque = trimmed.slice(i, end + 1);
+    // etagc: any visible character but DQUOTE, or obs-text.
+    for (let k = 1; k < opaque.length - 1; k++) {
+      const code = opaque.charCodeAt(k);
+      if (code < 0x21 || code === 0x7f || code > 0xff) return null;
+    }
+    tags.push(opaque);
+    i = end + 1;
+    skipSpace();
+    if (i < trimmed.length && trimmed[i] !== ',') return null;
+  }
+  return tags.length > 0 ? tags : null;
+}
+
+/** The request headers of `GET /api/v1/cases/{id}`: a malformed If-None-Match is ignored, so any string passes. */
+export const ifNoneMatchHeaders = z.object({
+  'if-none-match': z
+    .string()
+    .optional()
+    .openapi({
+      description:
+        'Answer the case only if it changed: the `ETag` of an earlier answer (`"v7"`; several separated by commas; `*` for any). ' +
+        'While the case is still at a version named, the answer is `304 Not Modified` with its `ETag` and no body; compared weakly, so `W/"v7"` matches `"v7"`. ' +
+        'A case the account may not see is still a 404. A header that is not `*` nor a list of entity tags is ignored (a 200, as without it).',
+      example: '"v7"',
+    }),
+});
+
+/** The 304 of `GET /api/v1/cases/{id}` sent with an If-None-Match naming the case's version. */
+export const notModifiedDoc = {
+  description: 'The case is still at a version the `If-None-Match` named: no body, the `ETag` of that version.',
+  headers: etagHeader,
+};
+
+/**
+ * The staff view of the case with its ETag, or a 304 with the ETag alone when the If-None-Match names that version.
+ * The view is drawn first, so the version compared is the one a 200 would show — never an older one hiding a change
+ * — and a case the account may not see is a 404 before anything is compared.
+ */
+export async function caseAnswerUnlessUnchanged<E extends AppEnv>(c: Context<E>, id: string, ifNoneMatch: string | undefined) {
+  const vars = c.var as AppEnv['Variables'];
+  const { view, version } = await buildVersionedCaseView(vars.deps, vars.principal!, id);
+  const etag = caseETag(version);
+  const named = ifNoneMatch === undefined ? null : parseIfNoneMatch(ifNoneMatch);
+  if (named === '*' || named?.includes(etag)) return c.body(null, 304, { ETag: etag });
+  return c.json(view, 200, { ETag: etag });
+}
+
 /** The staff view of the case with the ETag of the version it was drawn from. */
 export async function caseAnswer<E extends AppEnv>(c: Context<E>, id: string) {
   const vars = c.var as AppEnv['Variables'];

@@ -19,7 +19,7 @@ import {
 import { caseSummary, hiddenNamesFor, ownCurrentAssignment, readableFile } from '../src/workflow/case-view.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
-import { caseAnswer, caseAnswerDoc, caseETag, ifMatchHeaders, seenBy } from './case-version.js';
+import { caseAnswer, caseAnswerDoc, caseAnswerUnlessUnchanged, caseETag, ifMatchHeaders, ifNoneMatchHeaders, notModifiedDoc, seenBy } from './case-version.js';
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
 import { documentBodyRequired, filledText, instant, noBody, queryInt, validationHook, apiRoute } from './validation.js';
@@ -307,11 +307,12 @@ const getRoute = apiRoute({
   summary: 'One case as staff see it',
   description:
     'Text, photos, place, type with evidence, assignments, deliveries, every event and the pending extension requests. ' +
-    "The `ETag` is the case's version: sent as `If-Match` with an action on the case, the action is done only while the case is still as shown.",
+    "The `ETag` is the case's version: sent as `If-Match` with an action on the case, the action is done only while the case is still as shown; " +
+    'sent as `If-None-Match` with this request, a case still at that version is a `304 Not Modified` with no body.',
   security,
   middleware: [authenticate()] as const,
-  request: { params: idParam },
-  responses: { 200: caseAnswerDoc('The case', caseViewSchema), ...errorResponses(401, 403, 404) },
+  request: { params: idParam, headers: ifNoneMatchHeaders },
+  responses: { 200: caseAnswerDoc('The case', caseViewSchema), 304: notModifiedDoc, ...errorResponses(401, 403, 404) },
 });
 
 const photoRoute = apiRoute({
@@ -494,7 +495,7 @@ export function caseRoutes() {
     return c.json({ items, nextCursor: more && last ? encodeCursor(last.case.receivedAt, last.case.id) : null }, 200);
   });
 
-  app.openapi(getRoute, (c) => caseAnswer(c, c.req.valid('param').id));
+  app.openapi(getRoute, (c) => caseAnswerUnlessUnchanged(c, c.req.valid('param').id, c.req.valid('header')['if-none-match']));
 
   app.openapi(photoRoute, async (c) => {
     const deps = c.get('deps');

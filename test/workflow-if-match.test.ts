@@ -285,11 +285,70 @@ describe.each([
     }
   });
 
+  it('answers 304 Not Modified, with the ETag and no body, to a GET whose If-None-Match names the current version', async () => {
+    const { id } = await seed('电镀厂偷排（If-None-Match 未变）');
+    const etag = await etagOf(id);
+    const full = await get(staff.dispatcher, `/api/v1/cases/${id}`);
+    await full.body?.cancel();
+    // The tag itself, its weak form (compared weakly), `*`, and a list holding it.
+    for (const value of [etag, `W/${etag}`, '*', `"v999999", ${etag}`, `W/"v999999",${etag}`, `"abc", , ${etag}`]) {
+      const res = await get(staff.dispatcher, `/api/v1/cases/${id}`, { 'if-none-match': value });
+      expect(res.status, value).toBe(304);
+      expect(res.headers.get('etag'), value).toBe(etag);
+      expect(await res.text(), value).toBe('');
+      // What a 200 would say of caching goes with the 304 too (RFC 9110 §15.4.5).
+      expect(res.headers.get('cache-control'), value).toBe(full.headers.get('cache-control'));
+    }
+    const bureau = await get(staff.epb, `/api/v1/cases/${id}`, { 'if-none-match': etag });
+    expect(bureau.status).toBe(304);
+    expect(bureau.headers.get('etag')).toBe(etag);
+  });
+
+  it('answers the case in full to a GET whose If-None-Match names another version only', async () => {
+    const { id } = await seed('电镀厂偷排（If-None-Match 已变）');
+    const stale = await etagOf(id);
+    expect((await post(staff.dispatcher, `/api/v1/cases/${id}/supervise`, { note: '请尽快办理' })).status).toBe(200);
+    const current = await etagOf(id);
+    expect(current).not.toBe(stale);
+    for (const value of [stale, `W/${stale}`, `"v999999", ${stale}`, '"abc"']) {
+      const res = await get(staff.dispatcher, `/api/v1/cases/${id}`, { 'if-none-match': value });
+      expect(res.status, value).toBe(200);
+      expect(res.headers.get('etag'), value).toBe(current);
+      const body = (await res.json()) as { id: string; supervisedAt: string | null };
+      expect(body.id, value).toBe(id);
+      expect(body.supervisedAt, value).not.toBeNull();
+    }
+  });
+
+  it.each(['v1', '"v1', 'abc', '*, "v1"', 'W/v1', '"v1" "v2"'])('ignores a malformed If-None-Match (%s): the case in full', async (value) => {
+    const { id } = await seed(`电镀厂偷排（坏 If-None-Match ${value}）`);
+    const etag = await etagOf(id);
+    const res = await get(staff.dispatcher, `/api/v1/cases/${id}`, { 'if-none-match': `${value}, ${etag}` });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('etag')).toBe(etag);
+    expect(((await res.json()) as { id: string }).id).toBe(id);
+  });
+
+  it("answers 404, never 304, to a bureau asking after another unit's case with If-None-Match", async () => {
+    const { id } = await seed('电镀厂偷排（他单位 If-None-Match）', { jurisdiction: null, assignments: [{ unit: 'epb', role: 'lead' }] });
+    const etag = await etagOf(id);
+    for (const value of [etag, '*']) {
+      const res = await get(staff.agri, `/api/v1/cases/${id}`, { 'if-none-match': value });
+      expect(res.status, value).toBe(404);
+      expect(res.headers.get('etag'), value).toBeNull();
+      expect(((await res.json()) as { error: { code: string } }).error.code, value).toBe('not_found');
+    }
+    expect((await json(get(staff.agri, `/api/v1/cases/no-such-case`, { 'if-none-match': '*' }))).status).toBe(404);
+  });
+
   it('documents the If-Match header, the 412 and the ETag in the OpenAPI document', async () => {
     const doc = (await (await fetch(`${service.url}/openapi.json`)).json()) as {
       paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }>; responses: Record<string, { headers?: Record<string, unknown> }> }>>;
     };
-    expect(doc.paths['/api/v1/cases/{id}']!.get!.responses['200']!.headers).toHaveProperty('ETag');
+    const getCase = doc.paths['/api/v1/cases/{id}']!.get!;
+    expect(getCase.responses['200']!.headers).toHaveProperty('ETag');
+    expect(getCase.parameters?.some((p) => p.in === 'header' && p.name.toLowerCase() === 'if-none-match')).toBe(true);
+    expect(getCase.responses['304']!.headers).toHaveProperty('ETag');
     for (const action of ['accept', 'return', 'progress', 'reply', 'extend', 'route', 'merge', 'unmerge', 'transfer', 'untransfer', 'release', 'supervise']) {
       const op = doc.paths[`/api/v1/cases/{id}/${action}`]!.post!;
       expect(op.parameters?.some((p) => p.in === 'header' && p.name.toLowerCase() === 'if-match'), action).toBe(true);
