@@ -7,7 +7,7 @@ import { DEFAULT_EXAMPLES_PATH, loadOrTrain } from '../src/classifier/classifier
 import type { District } from '../src/district/district.schema.js';
 import { tempDir, waitFor } from './harness.js';
 import { SESSION_IDLE_MS } from '../src/web/session.js';
-import { formClient, PASSWORD, signIn, startStaffWebService, TRANSCRIPT, type WebStaff } from './web-staff-helpers.js';
+import { browserDrafts, formClient, signIn, signInHere, startStaffWebService, TRANSCRIPT, type WebStaff } from './web-staff-helpers.js';
 
 let web: WebStaff;
 let base: string;
@@ -376,16 +376,12 @@ describe('operator console', () => {
   });
 
   it('puts back a transcript pasted past the end of the session, whether the session ended on the start form or on the review page, and forgets it once the call is entered', async () => {
-    const drafts = (page: Page) =>
-      page.evaluate(
-        "Object.fromEntries(Object.keys(localStorage).filter((k) => k.startsWith('draft:')).map((k) => [k, JSON.parse(localStorage.getItem(k))]))",
-      ) as Promise<Record<string, { fields: Record<string, string> }>>;
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders(fromNewAddress());
     await signIn(page, base, 'operator');
     // The new call's id and time the page suggests make no draft by themselves.
     await page.selectOption('#transcript-hotline', '12345');
-    expect(await drafts(page)).toEqual({});
+    expect(await browserDrafts(page)).toEqual({});
     const transcript = `${TRANSCRIPT}\n${'[00:00:30] 来电人：那个厂子晚上十点以后开始排，味道很冲。\n'.repeat(30)}`.trim();
     await page.fill('#transcript-callId', 'CALL-DRAFT-1');
     await page.fill('#transcript', transcript);
@@ -393,9 +389,7 @@ describe('operator console', () => {
     const signInAgain = async () => {
       expect(new URL(page.url()).pathname).toBe('/signin');
       expect(await page.locator('[data-drafts-kept]').isVisible()).toBe(true);
-      await page.fill('#username', 'operator');
-      await page.fill('#password', PASSWORD);
-      await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+      await signInHere(page, 'operator');
       expect(new URL(page.url()).pathname).toBe('/console');
       expect(await page.inputValue('#transcript')).toBe(transcript);
       expect(await page.inputValue('#transcript-callId')).toBe('CALL-DRAFT-1');
@@ -411,7 +405,7 @@ describe('operator console', () => {
       // Analysed, the call is not entered yet: a session that ends on the review page comes back to the start form.
       await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
       expect(await page.textContent('h1')).toBe('核对来电');
-      expect(Object.keys(await drafts(page))).toHaveLength(1);
+      expect(Object.keys(await browserDrafts(page))).toHaveLength(1);
       web.clock.set(new Date(Date.parse(started) + 2 * (SESSION_IDLE_MS + 60_000)).toISOString());
       await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
       await signInAgain();
@@ -420,7 +414,7 @@ describe('operator console', () => {
       await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
       await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
       expect(await page.getAttribute('#result .big-code', 'data-code')).toBeTruthy();
-      expect(await drafts(page)).toEqual({});
+      expect(await browserDrafts(page)).toEqual({});
       await page.goto(`${base}/console`);
       expect(await page.inputValue('#transcript')).toBe('');
       expect(await page.locator('[data-draft-restored]').first().isVisible()).toBe(false);
@@ -431,11 +425,7 @@ describe('operator console', () => {
   });
 
   it('puts back the corrections typed on the review page past the end of the session once the call is analysed again, and forgets them once it is entered', async () => {
-    const drafts = (page: Page) =>
-      page.evaluate(
-        "Object.fromEntries(Object.keys(localStorage).filter((k) => k.startsWith('draft:')).map((k) => [k, JSON.parse(localStorage.getItem(k))]))",
-      ) as Promise<Record<string, { fields: Record<string, string> }>>;
-    const reviewDrafts = async (page: Page) => Object.entries(await drafts(page)).filter(([k]) => k.includes('/console/submit#'));
+    const reviewDrafts = async (page: Page) => Object.entries(await browserDrafts(page)).filter(([k]) => k.includes('/console/submit#'));
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders(fromNewAddress());
     await signIn(page, base, 'operator');
@@ -459,9 +449,7 @@ describe('operator console', () => {
       await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
       expect(new URL(page.url()).pathname).toBe('/signin');
       expect(await page.locator('[data-drafts-kept]').isVisible()).toBe(true);
-      await page.fill('#username', 'operator');
-      await page.fill('#password', PASSWORD);
-      await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+      await signInHere(page, 'operator');
       expect(new URL(page.url()).pathname).toBe('/console');
       // The start form has the transcript back, and the page says the review's corrections wait for the call to be analysed.
       expect(await page.inputValue('#transcript')).toBe(TRANSCRIPT);
@@ -476,7 +464,7 @@ describe('operator console', () => {
       await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
       const code = await page.getAttribute('#result .big-code', 'data-code');
       expect((await findCaseByTrackingCode(web.service.deps.db, code!))?.text).toContain('已持续一个月');
-      expect(await drafts(page)).toEqual({});
+      expect(await browserDrafts(page)).toEqual({});
     } finally {
       web.clock.set(started);
     }
@@ -498,9 +486,7 @@ describe('operator console', () => {
       // "Analyse again" posts the review too: it lands on the sign-in page all the same.
       await Promise.all([page.waitForNavigation(), page.click('#review-form button[name=reanalyse]')]);
       expect(new URL(page.url()).pathname).toBe('/signin');
-      await page.fill('#username', 'operator');
-      await page.fill('#password', PASSWORD);
-      await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+      await signInHere(page, 'operator');
       expect(new URL(page.url()).pathname).toBe('/console');
       expect(await page.inputValue('#transcript')).toBe('');
       expect(await page.locator('#review-kept').isVisible()).toBe(false);
@@ -539,9 +525,7 @@ describe('operator console', () => {
     try {
       web.clock.set(new Date(Date.parse(started) + SESSION_IDLE_MS + 60_000).toISOString());
       await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
-      await page.fill('#username', 'operator');
-      await page.fill('#password', PASSWORD);
-      await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+      await signInHere(page, 'operator');
       expect(await page.locator('#review-kept').isVisible()).toBe(true);
       await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
       // Analysed again, the call is whole: a choice changed there does not drop the second part's text kept.

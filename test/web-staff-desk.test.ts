@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCase } from '../db/repositories/cases.repository.js';
@@ -10,7 +9,7 @@ import { timelineNote } from '../handlers/pages/resident-labels.js';
 import { rateCase } from '../src/workflow/feedback.js';
 import { browser, newPage } from './browser.js';
 import { SESSION_IDLE_MS } from '../src/web/session.js';
-import { formClient, PASSWORD, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
+import { browserDrafts, formClient, signIn, signInHere, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 import { notificationsOf, seedCase, submitReport } from './workflow-helpers.js';
 
 let web: WebStaff;
@@ -1194,10 +1193,6 @@ describe('dispatcher desk', () => {
 
 describe('drafts of the desk case page', () => {
   /** The drafts this browser keeps (staff.js's storage), by key. */
-  const drafts = (page: Page) =>
-    page.evaluate(
-      "Object.fromEntries(Object.keys(localStorage).filter((k) => k.startsWith('draft:')).map((k) => [k, JSON.parse(localStorage.getItem(k))]))",
-    ) as Promise<Record<string, { fields: Record<string, string> }>>;
 
   it('puts back a transfer reason and a supervision note typed past the end of the session, over the reasons the page suggests, and forgets the note once the case is supervised', async () => {
     const seeded = await seedCase(web.service, web.clock, { text: '河边小作坊烧废电瓶（调度草稿测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
@@ -1207,7 +1202,7 @@ describe('drafts of the desk case page', () => {
     // The suggested reasons alone make no draft.
     expect(await page.inputValue('#transfer-reason')).toBe('非环境类诉求');
     await page.selectOption('#route-type', { index: 1 });
-    expect(await drafts(page)).toEqual({});
+    expect(await browserDrafts(page)).toEqual({});
 
     const transferReason = `来电人反映的是噪声扰民，属城管职责。${'已与来电人核实。'.repeat(20)}`;
     const note = '请于今日内到现场核查并反馈。';
@@ -1222,9 +1217,7 @@ describe('drafts of the desk case page', () => {
       expect(await page.locator('[data-drafts-kept]').isVisible()).toBe(true);
       expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('dispatched');
 
-      await page.fill('#username', 'dispatcher');
-      await page.fill('#password', PASSWORD);
-      await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+      await signInHere(page, 'dispatcher');
       expect(new URL(page.url()).pathname).toBe(`/desk/cases/${seeded.id}`);
       expect(await page.inputValue('#transfer-reason')).toBe(transferReason);
       expect(await page.inputValue('#supervise-note')).toBe(note);
@@ -1237,7 +1230,7 @@ describe('drafts of the desk case page', () => {
       expect(await page.textContent('#done')).toBe('已督办，承办单位已收到提醒。');
       await page.waitForFunction("!location.search.includes('done')");
       // The supervision's draft is gone, the note went out as typed; the transfer, never sent, is still kept.
-      const kept = await drafts(page);
+      const kept = await browserDrafts(page);
       expect(Object.keys(kept).filter((k) => k.endsWith('/supervise'))).toEqual([]);
       expect(Object.values(kept).map((d) => d.fields.reason)).toEqual([transferReason]);
       const supervised = await web.service.deps.db.selectFrom('case_events').selectAll().where('case_id', '=', seeded.id).where('kind', '=', 'supervised').execute();
@@ -1250,10 +1243,6 @@ describe('drafts of the desk case page', () => {
 });
 
 describe('drafts of the extension requests', () => {
-  const drafts = (page: Page) =>
-    page.evaluate(
-      "Object.fromEntries(Object.keys(localStorage).filter((k) => k.startsWith('draft:')).map((k) => [k, JSON.parse(localStorage.getItem(k))]))",
-    ) as Promise<Record<string, { fields: Record<string, string> }>>;
   const statusOf = async (id: string) => (await web.service.deps.db.selectFrom('extension_requests').select('status').where('id', '=', id).executeTakeFirst())?.status;
 
   it('puts back a refusal note typed on the desk past the end of the session, there and on the case page, and forgets it once the request is refused', async () => {
@@ -1273,9 +1262,7 @@ describe('drafts of the extension requests', () => {
       expect(await page.locator('[data-drafts-kept]').isVisible()).toBe(true);
       expect(await statusOf(requestId)).toBe('pending');
 
-      await page.fill('#username', 'dispatcher');
-      await page.fill('#password', PASSWORD);
-      await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+      await signInHere(page, 'dispatcher');
       expect(new URL(page.url()).pathname).toBe('/desk');
       const item = `li[data-extension="${requestId}"]`;
       expect(await page.inputValue(`${item} #refuse-${requestId}-note`)).toBe(note);
@@ -1289,7 +1276,7 @@ describe('drafts of the extension requests', () => {
       expect(await page.textContent('#done')).toBe('已驳回延期申请。');
       await page.waitForFunction("!location.search.includes('done')");
       expect(await statusOf(requestId)).toBe('refused');
-      expect(Object.keys(await drafts(page)).filter((k) => k.includes(requestId))).toEqual([]);
+      expect(Object.keys(await browserDrafts(page)).filter((k) => k.includes(requestId))).toEqual([]);
       const refused = await web.service.deps.db.selectFrom('case_events').selectAll().where('case_id', '=', asking.id).execute();
       expect(JSON.stringify(refused)).toContain('检测机构已承诺三个工作日内出具报告');
     } finally {
@@ -1305,12 +1292,12 @@ describe('drafts of the extension requests', () => {
     await context.setExtraHTTPHeaders(fromNewAddress());
     await signIn(page, base, 'dispatcher');
     await page.fill(`#refuse-${requestId}-note`, '理由不充分');
-    expect(Object.keys(await drafts(page)).filter((k) => k.endsWith(`/desk/extensions/${requestId}/refuse`))).toHaveLength(1);
+    expect(Object.keys(await browserDrafts(page)).filter((k) => k.endsWith(`/desk/extensions/${requestId}/refuse`))).toHaveLength(1);
     await Promise.all([page.waitForNavigation(), page.click(`form[action$="/extensions/${requestId}/approve"] button`)]);
     expect(await page.textContent('#done')).toBe('已批准延期。');
     await page.waitForFunction("!location.search.includes('done')");
     expect(await statusOf(requestId)).toBe('approved');
-    expect(Object.keys(await drafts(page)).filter((k) => k.includes(requestId))).toEqual([]);
+    expect(Object.keys(await browserDrafts(page)).filter((k) => k.includes(requestId))).toEqual([]);
     await context.close();
   });
 });

@@ -50,9 +50,21 @@ export async function startStaffWebService(name: string, env: Record<string, str
 /** Signs in through the page and waits for the page it leads to. */
 export async function signIn(page: Page, base: string, username: string, password = PASSWORD, next?: string): Promise<void> {
   await page.goto(`${base}/signin${next ? `?next=${encodeURIComponent(next)}` : ''}`);
+  await signInHere(page, username, password);
+}
+
+/** Signs in on the sign-in page the browser shows already (a form posted after the session ended lands there), going where it leads. */
+export async function signInHere(page: Page, username: string, password = PASSWORD): Promise<void> {
   await page.fill('#username', username);
   await page.fill('#password', password);
   await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+}
+
+/** The drafts the staff pages keep in this browser (localStorage `draft:` keys), by key. */
+export function browserDrafts(page: Page): Promise<Record<string, { fields: Record<string, string>; files?: number }>> {
+  return page.evaluate(
+    "Object.fromEntries(Object.keys(localStorage).filter((k) => k.startsWith('draft:')).map((k) => [k, JSON.parse(localStorage.getItem(k))]))",
+  ) as Promise<Record<string, { fields: Record<string, string>; files?: number }>>;
 }
 
 /** A cookie jar for plain fetch: enough to post forms as a browser would. */

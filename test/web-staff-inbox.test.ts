@@ -7,7 +7,7 @@ import { newId } from '../src/domain/ids.js';
 import { SESSION_IDLE_MS } from '../src/web/session.js';
 import { checkDeadlines } from '../src/workflow/deadline-check.js';
 import { newPage } from './browser.js';
-import { formClient, PASSWORD, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
+import { browserDrafts, formClient, signIn, signInHere, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 import { seedCase } from './workflow-helpers.js';
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
@@ -201,10 +201,6 @@ describe('bureau inbox', () => {
 
   describe('drafts of the case page', () => {
     /** The drafts this browser keeps (the script's storage), by key. */
-    const drafts = (page: Page) =>
-      page.evaluate(
-        "Object.fromEntries(Object.keys(localStorage).filter((k) => k.startsWith('draft:')).map((k) => [k, JSON.parse(localStorage.getItem(k))]))",
-      ) as Promise<Record<string, { fields: Record<string, string>; files: number }>>;
 
     it('puts back a reply and a note typed past the end of the session once the clerk has signed in again, says the files must be chosen again, and forgets the reply once it is sent', async () => {
       const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
@@ -217,7 +213,7 @@ describe('bureau inbox', () => {
       await Promise.all([page.waitForNavigation(), page.click('form[action$="/progress"] button[type=submit]')]);
       expect(await page.textContent('#done')).toBe('办理进展已记录。');
       await page.waitForFunction("!location.search.includes('done')");
-      expect(Object.keys(await drafts(page))).toEqual([]);
+      expect(Object.keys(await browserDrafts(page))).toEqual([]);
 
       const reply = `经现场检查，盐下村电镀厂已停产整改，排污口已封堵。${'执法人员将持续跟踪复查。'.repeat(40)}`;
       await page.fill('#reply-text', reply);
@@ -234,9 +230,7 @@ describe('bureau inbox', () => {
         expect(await page.locator('[data-drafts-kept]').isVisible()).toBe(true);
         expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('accepted');
 
-        await page.fill('#username', 'epb');
-        await page.fill('#password', PASSWORD);
-        await Promise.all([page.waitForNavigation(), page.click('form[action="/signin"] button[type=submit]')]);
+        await signInHere(page, 'epb');
         expect(new URL(page.url()).pathname).toBe(`/inbox/cases/${seeded.id}`);
         expect(await page.inputValue('#reply-text')).toBe(reply);
         expect(await page.inputValue('#progress-note')).toBe('第二次复查：已封堵。');
@@ -251,8 +245,8 @@ describe('bureau inbox', () => {
         const assignment = (await listAssignments(web.service.deps.db, seeded.id))[0]!;
         expect(assignment.replyText).toBe(reply);
         // The reply's draft is gone; the note, never sent, is still kept.
-        expect(Object.keys(await drafts(page)).filter((k) => k.endsWith(`/inbox/cases/${seeded.id}/reply`))).toEqual([]);
-        expect(Object.values(await drafts(page)).map((d) => d.fields.note)).toEqual(['第二次复查：已封堵。']);
+        expect(Object.keys(await browserDrafts(page)).filter((k) => k.endsWith(`/inbox/cases/${seeded.id}/reply`))).toEqual([]);
+        expect(Object.values(await browserDrafts(page)).map((d) => d.fields.note)).toEqual(['第二次复查：已封堵。']);
       } finally {
         web.clock.set(started);
       }
@@ -266,11 +260,11 @@ describe('bureau inbox', () => {
       await signIn(page, base, 'epb', undefined, `/inbox/cases/${seeded.id}`);
       await page.selectOption('#return-reason', 'not_our_remit');
       await page.fill('#return-note', '此为农业委职责范围。');
-      expect(Object.keys(await drafts(page))).toHaveLength(1);
+      expect(Object.keys(await browserDrafts(page))).toHaveLength(1);
       page.once('dialog', (d) => void d.accept());
       await Promise.all([page.waitForNavigation(), page.click('form[action$="/return"] button[type=submit]')]);
       expect(await page.textContent('#withdrawn')).toContain('本单位已不再承办此案件');
-      expect(await drafts(page)).toEqual({});
+      expect(await browserDrafts(page)).toEqual({});
       await context.close();
     });
 
@@ -284,13 +278,13 @@ describe('bureau inbox', () => {
       const typeNote = async (note: string) => {
         await signIn(page, base, 'epb', undefined, `/inbox/cases/${seeded.id}`);
         await page.fill('#progress-note', note);
-        expect(Object.values(await drafts(page)).map((d) => d.fields.note)).toEqual([note]);
+        expect(Object.values(await browserDrafts(page)).map((d) => d.fields.note)).toEqual([note]);
       };
 
       await typeNote('已约谈企业负责人王某，地址幸福路12号。');
       await Promise.all([page.waitForNavigation(), page.click('header.site form[action="/signout"] button')]);
       expect(await page.textContent('#signin-notice')).toBe('您已安全退出。');
-      expect(await drafts(page)).toEqual({});
+      expect(await browserDrafts(page)).toEqual({});
       await signIn(page, base, 'epb', undefined, `/inbox/cases/${seeded.id}`);
       expect(await page.inputValue('#progress-note')).toBe('');
 
@@ -300,13 +294,13 @@ describe('bureau inbox', () => {
       expect(new URL(page.url()).pathname).toBe(`/inbox/cases/${seeded.id}`);
       expect(await page.inputValue('#progress-note')).toBe('');
       expect(await page.locator('[data-draft-restored]').first().isVisible()).toBe(false);
-      expect(await drafts(page)).toEqual({});
+      expect(await browserDrafts(page)).toEqual({});
 
       // A dispatcher signs in on this browser and only opens the desk: the clerk's draft is not left behind for it.
       await typeNote('已约谈企业负责人王某，第三稿。');
       await signIn(page, base, 'dispatcher', undefined, '/desk');
       expect(new URL(page.url()).pathname).toBe('/desk');
-      expect(await drafts(page)).toEqual({});
+      expect(await browserDrafts(page)).toEqual({});
       await context.close();
     });
   });
