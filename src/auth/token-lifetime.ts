@@ -1,4 +1,4 @@
-import { offsetSuffix, wallClockAt, instantOfWallTime } from '../domain/time-zone.js';
+import { instantOfWallTime, localDateTime, offsetSuffix } from '../domain/time-zone.js';
 
 /**
  * How long an API token is issued for: `--expires-in 90d` (whole days from
@@ -45,10 +45,7 @@ export function expiryOn(value: string, now: Date, timeZone: string): TokenExpir
 
 /** An expiry as people read it: the district's wall-clock time with its offset, `2027-04-01T00:00:00+08:00`. */
 export function expiryText(expiresAt: string, timeZone: string): string {
-  const instant = Date.parse(expiresAt);
-  const w = wallClockAt(instant, timeZone);
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${w.year}-${two(w.month)}-${two(w.day)}T${two(w.hour)}:${two(w.minute)}:${two(w.second)}${offsetSuffix(instant, timeZone)}`;
+  return `${localDateTime(expiresAt, timeZone).replace(' ', 'T')}${offsetSuffix(Date.parse(expiresAt), timeZone)}`;
 }
 
 /** Whether a token with this expiry no longer works at `now`: it works strictly before its expiry. */

@@ -161,6 +161,13 @@ export function offsetExists(iso: string): boolean {
   return minutes >= -12 * 60 && minutes <= 14 * 60;
 }
 
+/** `YYYY-MM-DD HH:mm:ss` of an instant on the wall clock of a time zone. */
+export function localDateTime(instant: Date | string, timeZone: string): string {
+  const p = wallClockAt(typeof instant === 'string' ? new Date(instant) : instant, timeZone);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${p.year}-${two(p.month)}-${two(p.day)} ${two(p.hour)}:${two(p.minute)}:${two(p.second)}`;
+}
+
 /** `YYYY-MM-DD HH:mm` in the zone: how the bot writes a time (a deadline, when a rating period ended). */
 export function localTime(iso: string, timeZone: string): string {
   return new Intl.DateTimeFormat('sv-SE', { timeZone, dateStyle: 'short', timeStyle: 'short' }).format(new Date(iso));

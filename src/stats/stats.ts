@@ -1,5 +1,5 @@
 import { type District, typeName, unitName } from '../district/district.schema.js';
-import { instantOfWallTime, wallClockAt } from '../domain/time-zone.js';
+import { instantOfWallTime, localDateTime } from '../domain/time-zone.js';
 import { SERVICE_YEARS } from '../domain/service-years.js';
 import { WORKING } from '../domain/case.js';
 
@@ -212,13 +212,6 @@ function addCaseLevel(to: Counts, c: StatsCase): void {
     else if (r.rating === 'dissatisfied') to.dissatisfied += 1;
     if (r.solved) to.solved += 1;
   }
-}
-
-/** `YYYY-MM-DD HH:mm:ss` of an instant on the wall clock of a time zone. */
-export function localDateTime(instant: Date | string, timeZone: string): string {
-  const p = wallClockAt(typeof instant === 'string' ? new Date(instant) : instant, timeZone);
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${p.year}-${two(p.month)}-${two(p.day)} ${two(p.hour)}:${two(p.minute)}:${two(p.second)}`;
 }
 
 /** `YYYY-MM-DD` of an instant in a time zone. */
