@@ -185,7 +185,7 @@ const ALLOW_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
  * with each method the app routes, and only a route of that very method counts (middleware is routed for every method,
  * `ALL`, and routes nothing). HEAD goes with GET, which Hono answers HEAD with. None: no route has the path (a 404).
  */
-export function methodsRoutedFor<E extends HonoEnv>(app: Hono<E>, path: string): string[] {
+function methodsRoutedFor<E extends HonoEnv>(app: Hono<E>, path: string): string[] {
   const methods = new Set(app.routes.map((r) => r.method).filter((m) => m !== METHOD_NAME_ALL));
   const taken = [...methods].filter((m) => app.router.match(m, path)[0].some(([[, route]]) => route.method === m));
   if (taken.includes('GET')) taken.push('HEAD');
