@@ -126,7 +126,10 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
       title: '环境问题举报受理与派单服务 · Environmental complaint intake and dispatch',
       version: '1.0.0',
       description:
-        'Residents report environmental violations; the service classifies each report, routes it to the responsible bureaus and tracks it to closure.',
+        'Residents report environmental violations; the service classifies each report, routes it to the responsible bureaus and tracks it to closure.\n\n' +
+        'Every error is answered as `{ error: { code, message, requestId, fields? } }`, also for a request the HTTP server cannot read ' +
+        '(Node): headers larger than 16 KB (431 `headers_too_large`), a request that is not valid HTTP/1.1 (400 `malformed_request`), ' +
+        'a request not arriving in full within 300 s (408 `request_timeout`); the connection is closed after these.',
     },
   };
   // Made once, at the first request: every route is registered by then.

@@ -8,11 +8,13 @@ import type { CaseStatus } from './domain/case.js';
 export const ERROR_STATUS = {
   validation_failed: 400,
   malformed_body: 400,
+  malformed_request: 400,
   unauthorized: 401,
   token_expired: 401,
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   conflict: 409,
   idempotency_key_reused: 409,
   illegal_transition: 409,
@@ -20,6 +22,7 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  headers_too_large: 431,
   internal: 500,
   not_ready: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;

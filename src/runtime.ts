@@ -1,6 +1,8 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { rm, writeFile } from 'node:fs/promises';
-import { ServerResponse, type OutgoingHttpHeaders } from 'node:http';
+import { ServerResponse, STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import net, { type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Hono, type MiddlewareHandler } from 'hono';
@@ -13,7 +15,7 @@ import { swaggerUiAssets } from '../handlers/docs-assets.js';
 import { metricsRoutes } from '../handlers/metrics.routes.js';
 import { ANSWER_HEADERS, API_CACHE_CONTROL, createApp, isApiPath, isPageType, methodNotAllowed, PAGE_HEADERS } from './app.js';
 import type { AppEnv } from '../handlers/app-env.js';
-import { AppError, errorBody } from './errors.js';
+import { AppError, errorBody, type ErrorCode } from './errors.js';
 import { closeDeps, createDeps, processorDeps, type Deps, type DepsOverrides } from './deps.js';
 import { goneCodes } from './district/gone-codes.js';
 import type { Env } from './env.js';
@@ -115,19 +117,65 @@ function pathOf(target: string): string {
   return target.startsWith('/') ? target : (/^[a-z][a-z0-9+.-]*:\/\/[^/]*(\/.*)?$/i.exec(target)?.[1] ?? '/');
 }
 
+/** What Node's HTTP parser refuses before the app sees a request, as the API's error code and words. */
+function unparsableAnswer(code: string | undefined): { status: 400 | 408 | 413 | 431; error: ErrorCode; message: string } {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, error: 'headers_too_large', message: 'the request headers are larger than the server takes: send fewer or shorter headers (cookies)' };
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return { status: 413, error: 'payload_too_large', message: 'the chunk extensions of the request body are larger than the server takes' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, error: 'request_timeout', message: 'the request did not arrive in full in time: send it again' };
+    default:
+      return { status: 400, error: 'malformed_request', message: 'the request is not valid HTTP/1.1' };
+  }
+}
+
+/**
+ * Answers a request Node's HTTP parser refuses (headers over the limit, a
+ * malformed request line or header, a body that does not arrive in time) in
+ * the API's error shape with a request id, where Node would answer a bare
+ * status line; the connection closes after it, as it must. Nothing of the
+ * request is logged: its headers may name anyone.
+ */
+function answerUnparsable(logger: Deps['logger'] | undefined) {
+  return (err: NodeJS.ErrnoException, socket: Duplex): void => {
+    const answering = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (err.code === 'ECONNRESET' || !socket.writable || answering?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const { status, error, message } = unparsableAnswer(err.code);
+    const requestId = randomUUID();
+    logger?.info({ reqId: requestId, status, parserError: err.code ?? 'unknown' }, 'request refused before routing');
+    const body = JSON.stringify(errorBody(new AppError(error, message), requestId));
+    const head = [
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+      'Content-Type: application/json; charset=UTF-8',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      `X-Request-Id: ${requestId}`,
+      ...[...ANSWER_HEADERS].map(([name, value]) => `${name}: ${value}`),
+      `Cache-Control: ${API_CACHE_CONTROL}`,
+      'Connection: close',
+    ];
+    socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+  };
+}
+
 /** Listens on host:port, or says in one line which setting names a port or host it cannot have. */
 function listen(
   app: { fetch: Parameters<typeof serve>[0]['fetch'] },
   port: number,
   hostname: string,
   vars: { port: string; host: string },
-  opts: { answerHeaders?: boolean } = {},
+  opts: { answerHeaders?: boolean; logger?: Deps['logger'] } = {},
 ): Promise<ServerType> {
   return new Promise<ServerType>((resolvePromise, reject) => {
     const s = serve(opts.answerHeaders ? { fetch: app.fetch, port, hostname, serverOptions: { ServerResponse: AnswerHeadersResponse as typeof ServerResponse } } : { fetch: app.fetch, port, hostname }, () => {
       s.off('error', failed);
       resolvePromise(s);
     });
+    s.on('clientError', answerUnparsable(opts.logger));
     function failed(err: NodeJS.ErrnoException): void {
       const why =
         err.code === 'EADDRINUSE'
@@ -303,7 +351,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
       routes: env.METRICS_TOKEN ? [metricsRoutes({ token: env.METRICS_TOKEN, render: () => metrics.render() })] : [],
       serverWritesAnswerHeaders: true,
     });
-    server = await listen(app, env.PORT, env.HOST, { port: 'PORT', host: 'HOST' }, { answerHeaders: true }).catch(async (err: unknown) => {
+    server = await listen(app, env.PORT, env.HOST, { port: 'PORT', host: 'HOST' }, { answerHeaders: true, logger: deps.logger }).catch(async (err: unknown) => {
       await stopStarted();
       throw err;
     });
@@ -339,7 +387,7 @@ export async function startService(env: Env, role: Role, overrides: DepsOverride
       c.header('Allow', wrong.allow);
       return c.json(errorBody(wrong.error, ''), wrong.error.status);
     });
-    admin = await listen(adminApp, env.METRICS_PORT, env.METRICS_HOST, { port: 'METRICS_PORT', host: 'METRICS_HOST' }).catch(async (err: unknown) => {
+    admin = await listen(adminApp, env.METRICS_PORT, env.METRICS_HOST, { port: 'METRICS_PORT', host: 'METRICS_HOST' }, { logger: deps.logger }).catch(async (err: unknown) => {
       await stopStarted();
       throw err;
     });

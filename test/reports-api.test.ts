@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import exifr from 'exifr';
 import { readdirSync } from 'node:fs';
+import { connect } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Service } from '../src/runtime.js';
 import { bodyOf, postJson, startTestService, testEnv, waitFor } from './harness.js';
@@ -965,5 +966,82 @@ describe('a method a path does not take', () => {
       expect(res.headers.get('allow'), `${method} ${path}`).toBeNull();
       if (status === 303) expect(res.headers.get('location')).toBe(`/signin?next=${encodeURIComponent(path)}`);
     }
+  });
+});
+
+describe('a request the HTTP server cannot read', () => {
+  type ErrorJson = { error: { code: string; message: string; requestId: string } };
+
+  /** Sends bytes on a connection of its own and reads the whole answer, up to the server closing it. */
+  async function raw(request: string): Promise<{ status: number; headers: Map<string, string>; body: string; closed: boolean }> {
+    const port = Number(new URL(service.url).port);
+    const answer = await new Promise<{ text: string; closed: boolean }>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(request));
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.on('end', () => resolve({ text, closed: true }));
+      socket.on('error', reject);
+      socket.setTimeout(5000, () => {
+        socket.destroy();
+        resolve({ text, closed: false });
+      });
+    });
+    const [head = '', body = ''] = answer.text.split('\r\n\r\n');
+    const [statusLine = '', ...headerLines] = head.split('\r\n');
+    const headers = new Map(headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+    return { status: Number(statusLine.split(' ')[1]), headers, body, closed: answer.closed };
+  }
+
+  async function caseCount(): Promise<number> {
+    const row = await service.deps.db.selectFrom('cases').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  it('answers headers over 16 KB with 431 in the error shape, files nothing, and closes the connection', async () => {
+    const before = await caseCount();
+    const body = JSON.stringify({ text: '河边有工厂排放黑色污水，气味刺鼻' });
+    const res = await raw(
+      `POST /api/v1/reports HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCookie: s=${'a'.repeat(20_000)}\r\n\r\n${body}`,
+    );
+    expect(res.status).toBe(431);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=UTF-8');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('connection')).toBe('close');
+    expect(Number(res.headers.get('content-length'))).toBe(Buffer.byteLength(res.body));
+    const json = JSON.parse(res.body) as ErrorJson;
+    expect(json.error.code).toBe('headers_too_large');
+    expect(json.error.message).toMatch(/headers are larger than the server takes/);
+    expect(json.error.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers.get('x-request-id')).toBe(json.error.requestId);
+    expect(res.closed).toBe(true);
+    expect(await caseCount()).toBe(before);
+  });
+
+  it('answers a request that is not valid HTTP with 400 malformed_request, and goes on serving', async () => {
+    for (const request of ['GET /healthz HTTP/1.1\r\nHost: localhost\r\nthis is no header\r\n\r\n', 'HELLO\r\n\r\n', 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nContent-Length: x\r\n\r\n']) {
+      const res = await raw(request);
+      expect(res.status, request).toBe(400);
+      const json = JSON.parse(res.body) as ErrorJson;
+      expect(json.error).toEqual({ code: 'malformed_request', message: 'the request is not valid HTTP/1.1', requestId: res.headers.get('x-request-id') });
+      expect(res.closed).toBe(true);
+    }
+    const ok = await fetch(`${service.url}/healthz`);
+    expect(ok.status).toBe(200);
+  });
+
+  it('answers chunk extensions over the limit with 413 and files nothing', async () => {
+    const before = await caseCount();
+    const res = await raw(
+      `POST /api/v1/reports HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n2;${'x'.repeat(20_000)}\r\n{}\r\n0\r\n\r\n`,
+    );
+    expect(res.status).toBe(413);
+    expect((JSON.parse(res.body) as ErrorJson).error.code).toBe('payload_too_large');
+    expect(await caseCount()).toBe(before);
+  });
+
+  it('documents these answers in /openapi.json', async () => {
+    const doc = (await (await fetch(`${service.url}/openapi.json`)).json()) as { info: { description: string } };
+    for (const said of ['431 `headers_too_large`', '400 `malformed_request`', '408 `request_timeout`']) expect(doc.info.description).toContain(said);
   });
 });

@@ -166,11 +166,13 @@ export function pageMessage(lang: Lang, err: AppError, csrfField: string): strin
 export const API_MESSAGES_ZH: Record<ErrorCode, string> = {
   validation_failed: '请求有误',
   malformed_body: '请求体无法读取',
+  malformed_request: '请求不是有效的 HTTP/1.1 请求',
   unauthorized: '需要有效的访问令牌',
   token_expired: '访问令牌已过期，请向管理员申请新的令牌',
   forbidden: '无权执行此操作',
   not_found: '没有找到',
   method_not_allowed: '此路径不支持该请求方法，可用的方法见 Allow 响应头',
+  request_timeout: '请求未能及时完整送达，请重发',
   conflict: '案件已被他人更新，请重新读取后再试',
   idempotency_key_reused: '该 Idempotency-Key 已用于另一份内容',
   illegal_transition: '案件当前状态不允许此操作',
@@ -178,6 +180,7 @@ export const API_MESSAGES_ZH: Record<ErrorCode, string> = {
   payload_too_large: '请求体过大',
   unsupported_media_type: '不支持的内容类型或编码（请使用 UTF-8、不压缩）',
   rate_limited: '请求过于频繁，请按 Retry-After 稍后再试',
+  headers_too_large: '请求头过大，请减少或缩短请求头（如 Cookie）',
   internal: '服务内部错误，可凭请求编号在日志中查找',
   not_ready: '服务暂时无法处理请求，请稍后重发',
 };
