@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Kysely, KyselyPlugin } from 'kysely';
-import { InsertQueryNode, SelectQueryNode, sql } from 'kysely';
+import { InsertQueryNode, Migrator, SelectQueryNode, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, migrateToLatest } from '../db/connect.js';
 import { bufferingInserts } from '../db/insert-buffer.js';
@@ -16,6 +16,8 @@ import { keepCodeNames } from '../db/repositories/code-names.repository.js';
 import { appendEvents, listEvents } from '../db/repositories/events.repository.js';
 import { findIdempotencyKey, insertIdempotencyKey } from '../db/repositories/idempotency.repository.js';
 import { listOverdueCases } from '../db/repositories/desk.repository.js';
+import { insertExtensionRequest } from '../db/repositories/case-queries.repository.js';
+import { migrationProvider } from '../db/migrations/index.js';
 import { addToOutbox, deleteFromOutbox, outboxSize, peekOutbox } from '../db/repositories/outbox.repository.js';
 import type { Database, NewCase } from '../db/schema.js';
 import { outboxEntry } from '../queues/jobs.js';
@@ -448,5 +450,37 @@ describe.each([
     expect([...back.former.units.keys()]).toEqual(['xinglong_new']);
     expect(unitName(back, 'epb', 'en')).toBe('District Environmental Protection Bureau');
     expect((await names()).find((r) => r.code === 'epb')).toMatchObject({ name_zh: '区环保局', updated_at: '2026-11-04T00:00:00.000Z' });
+  });
+});
+
+describe.each([
+  ['SQLite', async () => join(tempDir(), 'upgrade.db')],
+  ['PostgreSQL', async () => createPgDatabase('upgrade')],
+])('upgrading a database on %s', (_engine, url) => {
+  it('lapses the extension requests a release before 2026-12-07T140000 left waiting, and only those', async () => {
+    const { db } = connectDatabase(await url());
+    try {
+      const migrated = await new Migrator({ db, provider: migrationProvider }).migrateTo('2026-12-07T130000-api-token-expiry');
+      expect(migrated.error).toBeUndefined();
+      const c = newCase({ status: 'dispatched' });
+      await insertCase(db, c);
+      const at = '2026-11-02T03:00:00.000Z';
+      const releasedAt = '2026-11-03T04:00:00.000Z';
+      await insertAssignments(db, [
+        { id: randomUUID(), caseId: c.id, unitCode: 'epb', role: 'lead', signBy: null, replyBy: null, at },
+        { id: randomUUID(), caseId: c.id, unitCode: 'econ', role: 'co', signBy: null, replyBy: null, at },
+      ]);
+      await db.updateTable('assignments').set({ status: 'released', released_at: releasedAt }).where('case_id', '=', c.id).where('unit_code', '=', 'econ').execute();
+      const ask = (unitCode: string) => ({ id: randomUUID(), caseId: c.id, unitCode, workingDays: 5, reason: '人手不足', requestedBy: 'staff-econ', at });
+      const [released, lead] = [ask('econ'), ask('epb')];
+      await insertExtensionRequest(db, released);
+      await insertExtensionRequest(db, lead);
+      expect(await migrateToLatest(db)).toContain('2026-12-07T140000-lapse-released-extensions');
+      const rows = await db.selectFrom('extension_requests').select(['id', 'status', 'decision_note', 'decided_at']).where('case_id', '=', c.id).execute();
+      expect(rows.find((r) => r.id === released.id)).toEqual({ id: released.id, status: 'lapsed', decision_note: 'released', decided_at: releasedAt });
+      expect(rows.find((r) => r.id === lead.id)).toEqual({ id: lead.id, status: 'pending', decision_note: null, decided_at: null });
+    } finally {
+      await db.destroy();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findCase } from '../db/repositories/cases.repository.js';
 import { listCorrections } from '../db/repositories/corrections.repository.js';
+import { listPendingExtensions } from '../db/repositories/desk.repository.js';
 import { lastEventId } from '../db/repositories/events.repository.js';
 import { checkDeadlines } from '../src/workflow/deadline-check.js';
 import { mergeCase, releaseUnit, routeCase, setCasePlace, superviseCase, transferCase, untransferCase } from '../src/workflow/dispatcher.js';
@@ -798,6 +799,27 @@ describe.each([
       expect(after.body.assignments.find((a: any) => a.bureau.code === 'econ' && a.status === 'pending').deadlines.replyBy).toBe(replyBy);
       // The renewal names the dispatcher who made it.
       expect(after.body.events.find((e: any) => e.kind === 'assignment_renewed').actor).toMatchObject({ type: 'staff', role: 'dispatcher' });
+    });
+
+    it('ends a request undecided when the unit is released from the case, so it leaves the desk', async () => {
+      const { id } = await seedCase(service, clock);
+      for (const t of [staff.econ, staff.epb]) await as(t).post(`/api/v1/cases/${id}/accept`);
+      const asked = await json(as(staff.econ).post(`/api/v1/cases/${id}/extend`, { workingDays: 10, reason: '人手不足' }));
+      expect(asked.status).toBe(201);
+      const lead = await json(as(staff.epb).post(`/api/v1/cases/${id}/extend`, { workingDays: 5, reason: '需等待检测结果' }));
+      expect(lead.status).toBe(201);
+      expect((await listPendingExtensions(service.deps.db)).map((x) => x.id)).toContain(asked.body.id);
+      clock.advance(60_000);
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${id}/release`, { unit: 'econ', reason: '经信委无需参与' })).status).toBe(200);
+      expect((await listPendingExtensions(service.deps.db)).map((x) => x.id)).not.toContain(asked.body.id);
+      const row = await service.deps.db.selectFrom('extension_requests').select(['status', 'decision_note', 'decided_at']).where('id', '=', asked.body.id).executeTakeFirstOrThrow();
+      expect(row).toEqual({ status: 'lapsed', decision_note: 'released', decided_at: clock.now().toISOString() });
+      const r = await json(as(staff.dispatcher).post(`/api/v1/extensions/${asked.body.id}/approve`, { note: '同意' }));
+      expect(r.status).toBe(409);
+      expect(r.body.error.message).toContain('already lapsed');
+      // The units still on the case keep theirs.
+      expect((await listPendingExtensions(service.deps.db)).map((x) => x.id)).toContain(lead.body.id);
+      expect((await as(staff.dispatcher).post(`/api/v1/extensions/${lead.body.id}/approve`, { note: '同意' })).status).toBe(200);
     });
 
     it('refuses one with a note: the deadline stays, and the unit may ask again', async () => {

@@ -21,6 +21,7 @@ import * as intakeCounts from './2026-12-06T210000-intake-counts.js';
 import * as telegramChatMigrations from './2026-12-07T100000-telegram-chat-migrations.js';
 import * as deliveryAttemptStarted from './2026-12-07T120000-delivery-attempt-started.js';
 import * as apiTokenExpiry from './2026-12-07T130000-api-token-expiry.js';
+import * as lapseReleasedExtensions from './2026-12-07T140000-lapse-released-extensions.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -49,6 +50,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07T100000-telegram-chat-migrations': telegramChatMigrations,
   '2026-12-07T120000-delivery-attempt-started': deliveryAttemptStarted,
   '2026-12-07T130000-api-token-expiry': apiTokenExpiry,
+  '2026-12-07T140000-lapse-released-extensions': lapseReleasedExtensions,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -356,7 +356,7 @@ export async function listExtensionRequests(db: Db, caseId: string, status?: Ext
   return rows.map(toExtension);
 }
 
-/** A unit's pending requests end without a decision (it replied: there is no deadline left to move). */
+/** A unit's pending requests end without a decision (it replied, or was released: there is no deadline of its own left to move). */
 export async function lapseExtensionRequests(db: Db, caseId: string, unitCode: string, d: { note: string; at: string }): Promise<number> {
   const result = await db
     .updateTable('extension_requests')

@@ -284,8 +284,8 @@ const UNIT_DID: Record<Lang, Record<AssignmentStatus, string>> = {
 
 /** What became of an extension request, as a sentence says it (该延期申请已批准 / the request was already approved). */
 const REQUEST_WAS: Record<Lang, Record<ExtensionStatus, string>> = {
-  zh: { pending: '尚待审批', approved: '已批准', refused: '已驳回', lapsed: '已失效（该单位已答复，或已重新接到此案件）' },
-  en: { pending: 'still waiting', approved: 'already approved', refused: 'already refused', lapsed: 'no longer valid (the unit replied, or was given the case again)' },
+  zh: { pending: '尚待审批', approved: '已批准', refused: '已驳回', lapsed: '已失效（该单位已答复、已被解除，或已重新接到此案件）' },
+  en: { pending: 'still waiting', approved: 'already approved', refused: 'already refused', lapsed: 'no longer valid (the unit replied, was released, or was given the case again)' },
 };
 
 /**

@@ -178,6 +178,8 @@ async function releaseAll(deps: WorkflowDeps, trx: Trx, list: readonly Assignmen
   for (const a of list) {
     const ok = await updateAssignmentIf(trx, a.id, a.status, { status: 'released', released_at: at, updated_at: at });
     if (!ok) throw refused('conflict', 'an assignment was changed meanwhile; reload the case', { reason: 'changed_meanwhile' });
+    // What it asked for a deadline that is no longer its own ends undecided, and leaves the desk.
+    await lapseExtensionRequests(trx, a.caseId, a.unitCode, { note: 'released', at });
     released.push(a.unitCode);
   }
   // Read after the assignments changed: a delivery recorded meanwhile either shows here or its job sees the release
