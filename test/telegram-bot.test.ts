@@ -483,6 +483,33 @@ describe('Telegram bot: a resident reports', () => {
     expect(texts(enPhoto.sent)).toEqual(['Photo received (1 in all).', expect.stringMatching(/check your report[\s\S]*Photos: 1/)]);
   });
 
+  it('shows the summary once for an album sent at it, updating its photo count in place for the later photos', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('兴隆办事处朱家观村后山有人倒废机油'));
+    await deliver(chat.chatId, chat.button('c:anonymous', '您希望匿名举报…'));
+    const first = await deliver(chat.chatId, chat.photo('album-a-1', undefined, 'group-a'));
+    expect(texts(first.sent)).toEqual(['已收到照片（共 1 张）。', expect.stringMatching(/请确认[\s\S]*照片：1 张/)]);
+    const summary = first.sent.filter((c) => c.method === 'sendMessage').at(-1)!;
+    expect(summary.messageId).toEqual(expect.any(Number));
+    for (const [i, fileId] of ['album-a-2', 'album-a-3'].entries()) {
+      const later = await deliver(chat.chatId, chat.photo(fileId, undefined, 'group-a'));
+      // Only the acknowledgement is a new message; the summary above says the new count, with its buttons.
+      expect(texts(later.sent)).toEqual([`已收到照片（共 ${i + 2} 张）。`]);
+      const edits = later.sent.filter((c) => c.method === 'editMessageText');
+      expect(edits).toHaveLength(1);
+      expect(String(edits[0]!.body.text)).toMatch(new RegExp(`请确认[\\s\\S]*照片：${i + 2} 张`));
+      expect(buttonsOf(edits[0])).toEqual(['c:confirm', 'c:cancel']);
+      expect(Number(edits[0]!.body.message_id)).toBe(summary.messageId);
+    }
+    // Another album at the summary is another addition: the summary comes again, below it.
+    const next = await deliver(chat.chatId, chat.photo('album-b-1', undefined, 'group-b'));
+    expect(texts(next.sent)).toEqual(['已收到照片（共 4 张）。', expect.stringMatching(/请确认[\s\S]*照片：4 张/)]);
+    await deliver(chat.chatId, chat.button('c:confirm', texts(next.sent).at(-1)!));
+    const [created] = await casesOfChat(chat.chatId);
+    const fetch = await service.deps.db.selectFrom('telegram_photo_fetches').select('file_ids').where('case_id', '=', created!.id).executeTakeFirstOrThrow();
+    expect(JSON.parse(fetch.file_ids)).toEqual(['album-a-1', 'album-a-2', 'album-a-3', 'album-b-1']);
+  });
+
   it("says it has the resident's own contact card shared before it is asked for, asks what is pending, and does not ask for a contact again", async () => {
     // At the start: the card is kept, and the bot asks for the description.
     const chat = residentChat(nextChat++);

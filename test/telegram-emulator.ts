@@ -15,6 +15,8 @@ export interface ApiCall {
   at: number;
   /** Files uploaded with the call (multipart), by field name. */
   files?: string[];
+  /** The id of the message a sendMessage made. */
+  messageId?: number;
 }
 
 /** A tiny JPEG (file-type recognises it by its SOI/APP0 header). */
@@ -214,6 +216,8 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
           return send(200, { ok: true, result: { id: 1, is_bot: true, first_name: 'Intake', username: 'intake_test_bot' } });
         case 'sendMessage': {
           const id = nextMessageId();
+          // Recorded just above, in this same turn of the event loop.
+          calls.at(-1)!.messageId = id;
           shown.set(`${chatId}:${id}`, { text: body.text, buttons: buttonsJson(body.reply_markup) });
           return send(200, { ok: true, result: { message_id: id, date, chat, text: body.text } });
         }
@@ -316,8 +320,9 @@ export function residentChat(chatId: number, languageCode = 'zh-hans') {
       message: message({ text, entities: [{ type: 'bot_command', offset: 0, length: text.split(' ')[0]!.length }] }),
     }),
     location: (latitude: number, longitude: number) => ({ message: message({ location: { latitude, longitude } }) }),
-    photo: (fileId: string, caption?: string) => ({
-      message: message({ photo: photoSizes(fileId), ...(caption ? { caption } : {}) }),
+    /** A photo; `album`: the media group of an album sent at once (Telegram sends one update per photo, the caption on the first). */
+    photo: (fileId: string, caption?: string, album?: string) => ({
+      message: message({ photo: photoSizes(fileId), ...(caption ? { caption } : {}), ...(album ? { media_group_id: album } : {}) }),
     }),
     contact: (phone: string) => ({ message: message({ contact: { phone_number: phone, first_name: 'Li', last_name: 'Ming', user_id: chatId } }) }),
     button: (data: string, text = '…') => ({

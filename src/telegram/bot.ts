@@ -192,7 +192,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   pm.on(['message:photo', 'message:document'], async (ctx) => {
     const photo = photoOf(ctx.msg, textsFor(ctx));
     if (!photo || 'refusal' in photo) return void (await ctx.reply(photo?.refusal ?? textsFor(ctx).unusable.other));
-    await run(ctx, { kind: 'photo', fileId: photo.fileId, caption: ctx.msg.caption ?? null, messageId: ctx.msg.message_id });
+    await run(ctx, { kind: 'photo', fileId: photo.fileId, caption: ctx.msg.caption ?? null, messageId: ctx.msg.message_id, album: ctx.msg.media_group_id ?? null });
   });
   pm.on('message:location', async (ctx) => {
     const { latitude: lat, longitude: lng } = ctx.msg.location;
@@ -360,6 +360,10 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   return bot;
 }
 
+function summaryButtons(t: Texts): InlineKeyboard {
+  return new InlineKeyboard().text(t.confirm, `${CALLBACK_PREFIX}confirm`).text(t.cancel, `${CALLBACK_PREFIX}cancel`);
+}
+
 function choiceLabel(t: Texts, choice: Choice): string {
   return { anonymous: t.anonymous, contact: t.leaveContact, confirm: t.confirm, cancel: t.cancel }[choice];
 }
@@ -384,10 +388,23 @@ async function say(ctx: BotContext, t: Texts, p: Prompt): Promise<void> {
       return void (await ctx.reply(t.askContactDetails, { reply_markup: new Keyboard().requestContact(t.shareContact).resized().oneTime() }));
     case 'contact_invalid':
       return void (await ctx.reply(t.contactInvalid));
-    case 'summary':
-      return void (await ctx.reply(summaryText(t, p.draft), {
-        reply_markup: new InlineKeyboard().text(t.confirm, `${CALLBACK_PREFIX}confirm`).text(t.cancel, `${CALLBACK_PREFIX}cancel`),
-      }));
+    case 'summary': {
+      const sent = await ctx.reply(summaryText(t, p.draft), { reply_markup: summaryButtons(t) });
+      ctx.session.draft.summaryId = sent.message_id;
+      return;
+    }
+    case 'summary_updated': {
+      const shown = ctx.session.draft.summaryId;
+      const updated =
+        shown != null &&
+        (await ctx.api.editMessageText(ctx.chat!.id, shown, summaryText(t, p.draft), { reply_markup: summaryButtons(t) }).then(
+          () => true,
+          // Telegram's words when the text is already what it says (the photo over the limit changed nothing).
+          (err: unknown) => /message is not modified/i.test(String(err)),
+        ));
+      if (updated) return;
+      return void (await say(ctx, t, { say: 'summary', draft: p.draft }));
+    }
     case 'photo_added':
       return void (await ctx.reply(t.photoAdded(p.count)));
     case 'too_many_photos':

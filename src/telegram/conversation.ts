@@ -44,6 +44,10 @@ export interface Draft {
    * more description, not the answer.
    */
   placeAskedId?: number | null;
+  /** The album (Telegram's media group) the last photo taken belonged to, when it was part of one. */
+  album?: string | null;
+  /** The bot's last summary message, when known: a later photo of an album sent at the summary updates it in place. */
+  summaryId?: number | null;
 }
 
 export interface Session {
@@ -56,7 +60,7 @@ export const CHOICES: readonly Choice[] = ['anonymous', 'contact', 'confirm', 'c
 
 export type Input =
   | { kind: 'text'; text: string; messageId?: number }
-  | { kind: 'photo'; fileId: string; caption: string | null; messageId?: number }
+  | { kind: 'photo'; fileId: string; caption: string | null; messageId?: number; album?: string | null }
   /** The resident edited a message they had sent: its new text or caption, and its photo (replaced, or the same). */
   | { kind: 'edit'; messageId: number; text: string | null; fileId: string | null }
   | { kind: 'location'; lat: number; lng: number; venue?: string | null }
@@ -72,6 +76,8 @@ export type Prompt =
   | { say: 'ask_contact_details' }
   | { say: 'contact_invalid' }
   | { say: 'summary'; draft: Draft }
+  /** The summary already shown, with what a later photo of the same album added: updated in place where it can be. */
+  | { say: 'summary_updated'; draft: Draft }
   | { say: 'photo_added'; count: number }
   | { say: 'too_many_photos'; max: number; captionKept: boolean }
   /** A message that did not fit the description; `atSummary`: the report waits for its confirmation, else for the question asked. */
@@ -137,6 +143,9 @@ export function reviveSession(value: unknown): Session {
   draft.photoIds = idsFitting(draft.photoIds, draft.photos);
   if (!Number.isSafeInteger(draft.addressId)) draft.addressId = null;
   if (!Number.isSafeInteger(draft.placeAskedId)) draft.placeAskedId = null;
+  // Kept only once known: a draft that never had them reads back as it was stored.
+  if (draft.summaryId != null && !Number.isSafeInteger(draft.summaryId)) delete draft.summaryId;
+  if (draft.album != null && typeof draft.album !== 'string') delete draft.album;
   return { stage: v.stage, draft };
 }
 
@@ -357,14 +366,20 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
       // A caption that says nothing is no description: the report still asks for one.
       const caption = input.caption && !saysNothing(input.caption) ? input.caption.trim() : null;
       // A photo over the limit is not kept, but its caption is the resident's words: it still joins the description.
-      const next: Draft = full ? draft : { ...draft, photos: [...draft.photos, input.fileId], photoIds: [...draft.photoIds, input.messageId ?? null] };
+      const album = input.album ?? null;
+      // A later photo of an album whose earlier photo was taken at the summary: that summary is updated, not sent again.
+      const sameAlbum = stage === 'confirm' && album !== null && draft.album === album;
+      const kept: Draft = { ...draft, album };
+      const next: Draft = full ? kept : { ...kept, photos: [...draft.photos, input.fileId], photoIds: [...draft.photoIds, input.messageId ?? null] };
       const fits = caption !== null && roomFor(next, caption);
       const ack: Prompt = full ? { say: 'too_many_photos', max: ctx.maxPhotos, captionKept: fits } : { say: 'photo_added', count: next.photos.length };
       if (caption && !fits) return step({ stage, draft: next }, [ack, descriptionFull(stage)]);
       if (caption) return toStep(advance(withDescription(next, caption, ctx, input.messageId ?? null), [ack]));
-      if (full) return step(session, [ack]);
+      if (full) return step({ stage, draft: next }, [ack]);
       // An album arrives as one update per photo: acknowledge without asking the same question again. At the summary
-      // its photo count changed: the summary comes again, as it does for a text added there, with its buttons.
+      // its photo count changed: the summary comes again, as it does for a text added there, with its buttons — once
+      // for the album, whose later photos update it.
+      if (sameAlbum) return step({ stage, draft: next }, [ack, { say: 'summary_updated', draft: next }]);
       if (stage === 'idle' || stage === 'confirm') return toStep(advance(next, [ack]));
       return step({ stage, draft: next }, [ack]);
     }
