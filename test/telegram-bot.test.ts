@@ -474,6 +474,12 @@ describe('Telegram bot: a resident reports', () => {
     expect(texts(confirmed.sent).at(-1)).toContain(created!.tracking_code);
     const fetch = await service.deps.db.selectFrom('telegram_photo_fetches').select('file_ids').where('case_id', '=', created!.id).executeTakeFirstOrThrow();
     expect(JSON.parse(fetch.file_ids)).toEqual(['at-summary-1']);
+    // The newer summary's 确认提交, pressed afterwards, names the report made, as a second tap does.
+    const newer = photo.sent.filter((c) => c.method === 'sendMessage').at(-1)!;
+    const tap = chat.button('c:confirm', String(newer.body.text));
+    const again = await deliver(chat.chatId, { callback_query: { ...tap.callback_query, message: { ...tap.callback_query.message, message_id: newer.messageId } } });
+    expect(alertOf(again.all)?.text).toContain(created!.tracking_code);
+    expect(await casesOfChat(chat.chatId)).toHaveLength(1);
 
     // In English too.
     const en = residentChat(nextChat++, 'en-US');

@@ -503,11 +503,12 @@ async function claimEditNotice(deps: BotDeps, chatId: string, messageId: number)
 /**
  * The chat's last message before the report was submitted: the summary the
  * resident confirmed, or a part of the report sent after it (a photo added at
- * the summary, or a summary confirmed after a newer one came). A private chat
+ * the summary, or a summary confirmed after a newer one came, then that newer one). A private chat
  * numbers its messages in order, the resident's and the bot's alike.
  */
 function lastBeforeSubmission(draft: Draft, summaryId: number | undefined): number | null {
-  const ids = [summaryId ?? null, lastMessageOf(draft)].filter((id): id is number => id !== null);
+  // The newest summary the bot showed is part of it too, when an older one was confirmed: its 确认提交 then names this report.
+  const ids = [summaryId ?? null, draft.summaryId ?? null, lastMessageOf(draft)].filter((id): id is number => id !== null);
   return ids.length > 0 ? Math.max(...ids) : null;
 }
 
