@@ -634,7 +634,7 @@ const NOT_FIRST =
  */
 const NOT_NEXT =
   `(?:${NOT_FIRST}|[去今昨前已曾多一两几这那要叫住家所看听带拍闻打再]|发生|介绍|指出|提供|证实|确认|描述|回忆|透露|怀疑|` +
-  '沟通|核实|协商|通话|电联|见面|面谈|约谈|交流|商量|商议|回访|回复|反馈|解释|同意|满意|签字|陪同|指认|现场|本人)';
+  '沟通|核实|协商|通话|电联|见面|面谈|约谈|交流|商量|商议|回访|回复|反馈|解释|同意|满意|签字|陪同|指认|现场|本人|联名)';
 
 // Where a place name ends: 石门村, 马家桥, 高家坪, 李家湾小区, 盐下村人, 龙王庙村民, 回龙村委会, 蓝山县.
 // 我是石门村 is where someone is from.
@@ -679,6 +679,8 @@ const ADDRESS_TITLE = '(?:先生|女士|小姐|阿姨|大爷|大妈|大叔|大�
 const SPACED_NAME = `${ANY_SURNAME}[ \u3000]{1,2}(?!${NOT_A_VALUE})(?!${NOT_FIRST})(?!${TITLE_WORD}(?!${HAN}))${HAN}(?:(?!${NOT_NEXT})${HAN})?${NAME_END}`;
 const STATED_NAME = `(?:${SPACED_NAME}|${GIVEN_NAME}[${HAN}·]{2}(?:(?![的了说是在也就都和])[${HAN}·]){0,2})`;
 
+/** 是, or 系 as letters write it (我系盐下村村民…); not the 系 of 系统 or 系列. */
+const IS = '(?:是|系(?![统列]))';
 /** Who the reporter is speaking as: 我, 俺 (dialect), 本人 and 鄙人. */
 const I = '(?:我|俺)';
 const MYSELF = '(?:我|俺|本人|鄙人)';
@@ -733,21 +735,31 @@ const SELF_NAMED_AT_START = new RegExp(`(${SENTENCE_START}(?:名字(?:叫|是)|�
  * 村民周某办猪场), whom the bureau must know.
  */
 const SELF_LABELLED = new RegExp(
-  `((?:来电市民|来电人|来电者|市民|本人|鄙人|落款人?|署名|(?<!被)(?:举报|投诉|反映|报料)(?:人|群众|者))[:：]?\\s*)(?![向于])(${PERSON_NAME})`,
+  `((?:来电市民|来电人|来电者|来信人|写信人|市民|本人|鄙人|落款人?|署名|(?<!被)(?:举报|投诉|反映|报料)(?:人|群众|者))[:：]?\\s*)(?![向于])(${PERSON_NAME})`,
   'gu',
 );
 /** 我是张卫国， — a name standing alone after 我是 (not 我是李家塘的, 我是王家村村民, 我是石门村，, 我是程序员，). */
-const SELF_IS = new RegExp(`((?:${I}就?是|(?:本人|鄙人)是))${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
+const SELF_IS = new RegExp(`((?:${I}就?${IS}|(?:本人|鄙人)${IS}))${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
 /** 王小明实名举报…, …，我王小明实名反映 — a name at the start of a sentence or clause (after 我 too) that says it reports under its own name. */
 const SELF_REAL_NAME = new RegExp(`((?:${SENTENCE_START}|[，,；;]\\s?)${I}?)(${PERSON_NAME})(?=实名(?:举报|反映|投诉))`, 'gu');
 /** 我，黎秀英，住… — a name set off by commas right after 我 at the start of a sentence. */
 const SELF_SET_OFF = new RegExp(`(${SENTENCE_START}${I}[，,]\\s?)(${PERSON_NAME})(?=[，,])`, 'gu');
 /** 我是回龙村的村民王建国, 我是盐下村村民王小明, 我是村民南宫明 — the name after who the speaker says they are; a word after the name (说, 也…) stays. */
-const SELF_DESCRIBED = new RegExp(`(${I}是[^，,。！!？?\\s]{0,12}?的?(?:村民|居民|群众|业主|住户))(${PERSON_NAME})`, 'gu');
+const SELF_DESCRIBED = new RegExp(`(${MYSELF}${IS}[^，,。！!？?\\s]{0,12}?的?(?:村民|居民|群众|业主|住户))(${PERSON_NAME})`, 'gu');
+/**
+ * 我们是盐下村村民刘德华、张学友等, 我们盐下村村民王小明和李四联名举报 — residents reporting together, each of them
+ * (or the one) named after who they say they are.
+ */
+const SELF_JOINT = new RegExp(
+  `((?:我们|俺们|本人等)${IS}?[^，,。！!？?\\s]{0,12}?的?(?:村民|居民|群众|业主|住户)[:：]?)((?:${PERSON_NAME})(?:[、和及](?:${PERSON_NAME}))*)`,
+  'gu',
+);
+/** The names of a SELF_JOINT list, between its separators. */
+const JOINT_SEPARATOR = /、|(?<=\p{Script=Han})[和及](?=\p{Script=Han})/u;
 /** 我是回龙村的刘建国 — the name right after the place the speaker says they are from. */
-const SELF_OF_PLACE = new RegExp(`(${I}是[^，,。！!？?\\s]{1,12}?(?:村|镇|乡|社区|小区|组|街道?|路|屯|寨|圩)的)${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
+const SELF_OF_PLACE = new RegExp(`(${MYSELF}${IS}[^，,。！!？?\\s]{1,12}?(?:村|镇|乡|社区|小区|组|街道?|路|屯|寨|圩)的)${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
 /** 俺是盐下村的，叫唐德旺 — who the speaker is, then their name after 叫. */
-const SELF_DESCRIBED_CALLED = new RegExp(`(${I}是[^，,。！!？?\\s]{1,12}?(?:的[，,]?|[，,])\\s?(?:叫|名叫))(${PERSON_NAME})`, 'gu');
+const SELF_DESCRIBED_CALLED = new RegExp(`(${MYSELF}${IS}[^，,。！!？?\\s]{1,12}?(?:的[，,]?|[，,])\\s?(?:叫|名叫))(${PERSON_NAME})`, 'gu');
 /**
  * 我老公叫罗大勇, 我儿子叫莫小军, 我爱人是何春花，: the reporter's family, whose name says who the reporter is.
  * After 是 or nothing, only a name standing alone (not 我父亲是高中老师, 我妈妈是程序员).
@@ -953,6 +965,12 @@ export function maskSelfNames(
       return label + maskOf(name, false);
     });
   }
+  out = out.replace(SELF_JOINT, (m: string, label: string, list: string) => {
+    const each = list.split(JOINT_SEPARATOR);
+    if (each.some((name) => places.has(name))) return m;
+    each.forEach(found);
+    return label + list.replace(new RegExp(each.join('|'), 'gu'), (name) => maskOf(name, false));
+  });
   out = out.replace(SELF_NAMED_EN, (_m, label: string, name: string, open?: string, chinese?: string, close?: string) => {
     found(name);
     if (chinese === undefined) return label + maskOf(name, false);
