@@ -681,6 +681,8 @@ const STATED_NAME = `(?:${SPACED_NAME}|${GIVEN_NAME}[${HAN}·]{2}(?:(?![的了�
 
 /** 是, or 系 as letters write it (我系盐下村村民…); not the 系 of 系统 or 系列. */
 const IS = '(?:是|系(?![统列]))';
+/** 我这边是…, 我这里是…: how a caller says who is speaking. */
+const HERE = '(?:这边|这里)';
 /** Who the reporter is speaking as: 我, 俺 (dialect), 本人 and 鄙人. */
 const I = '(?:我|俺)';
 const MYSELF = '(?:我|俺|本人|鄙人)';
@@ -703,9 +705,9 @@ const SELF_SURNAMED_BARE = new RegExp(`((?:${MYSELF}|免贵)姓(${COMPOUND_SURNA
  * 厂里的联系人是…), 举报人：吴桂芳 (not 被举报人：…, the one reported), 签名：…, 落款：…, 实名举报：…, 举报群众：….
  */
 const SELF_NAMED = new RegExp(
-  `((?:${I}(?:叫|名叫|的?名字(?:叫|是)|的姓名)|(?:本人|鄙人)(?:叫|名叫|的?名字(?:叫|是)|的?姓名)|(?<![他她它的])姓名(?=\\s*[:：是为])|` +
-    `(?<![厂店场方的其]|公司)联系人|(?<!被)(?:举报|投诉|反映|报料)人(?=[:：])|` +
-    `(?:签名|落款人?|实名举报|(?:举报|投诉|反映)(?:群众|者))(?=\\s*[:：]))(?:是|为)?[:：]?\\s*)(${STATED_NAME})`,
+  `((?:${I}(?:叫|名叫|的?名字(?:叫|是)|的姓名)|(?:本人|鄙人)(?:叫|名叫|的?名字(?:叫|是)|的?姓名)|(?<![他她它的])姓名(?=\\s*[:：是为】\\]])|` +
+    `(?<![厂店场方的其]|公司)联系(?:人|方式(?=\\s*[:：]))|(?<!被)(?:举报|投诉|反映|报料)人(?=[:：])|` +
+    `(?:签名|落款人?|实名举报|(?:举报|投诉|反映)(?:群众|者))(?=\\s*[:：]))(?:是|为)?[:：】\\]]?\\s*)(${STATED_NAME})`,
   'gu',
 );
 /**
@@ -739,13 +741,18 @@ const SELF_LABELLED = new RegExp(
   'gu',
 );
 /** 我是张卫国， — a name standing alone after 我是 (not 我是李家塘的, 我是王家村村民, 我是石门村，, 我是程序员，). */
-const SELF_IS = new RegExp(`((?:${I}就?${IS}|(?:本人|鄙人)${IS}))${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
+const SELF_IS = new RegExp(`((?:${I}${HERE}?就?${IS}|(?:本人|鄙人)${IS}))${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
 /** 王小明实名举报…, …，我王小明实名反映 — a name at the start of a sentence or clause (after 我 too) that says it reports under its own name. */
 const SELF_REAL_NAME = new RegExp(`((?:${SENTENCE_START}|[，,；;]\\s?)${I}?)(${PERSON_NAME})(?=实名(?:举报|反映|投诉))`, 'gu');
 /** 我，黎秀英，住… — a name set off by commas right after 我 at the start of a sentence. */
 const SELF_SET_OFF = new RegExp(`(${SENTENCE_START}${I}[，,]\\s?)(${PERSON_NAME})(?=[，,])`, 'gu');
+/** 我王小明，家住盐下村 — a name right after 我, then where or who the speaker is (not 我明天，…). */
+const SELF_THEN_WHO = new RegExp(
+  `(${SENTENCE_START}${I})(${PERSON_NAME})(?=[，,]\\s?(?:家住|住在|现住|住|男|女|今年|系|身份证|电话|手机|联系电话))`,
+  'gu',
+);
 /** 我是回龙村的村民王建国, 我是盐下村村民王小明, 我是村民南宫明 — the name after who the speaker says they are; a word after the name (说, 也…) stays. */
-const SELF_DESCRIBED = new RegExp(`(${MYSELF}${IS}[^，,。！!？?\\s]{0,12}?的?(?:村民|居民|群众|业主|住户))(${PERSON_NAME})`, 'gu');
+const SELF_DESCRIBED = new RegExp(`(${MYSELF}${HERE}?${IS}[^，,。！!？?\\s]{0,12}?的?(?:村民|居民|群众|业主|住户))(${PERSON_NAME})`, 'gu');
 /**
  * 我们是盐下村村民刘德华、张学友等, 我们盐下村村民王小明和李四联名举报 — residents reporting together, each of them
  * (or the one) named after who they say they are.
@@ -757,9 +764,9 @@ const SELF_JOINT = new RegExp(
 /** The names of a SELF_JOINT list, between its separators. */
 const JOINT_SEPARATOR = /、|(?<=\p{Script=Han})[和及](?=\p{Script=Han})/u;
 /** 我是回龙村的刘建国 — the name right after the place the speaker says they are from. */
-const SELF_OF_PLACE = new RegExp(`(${MYSELF}${IS}[^，,。！!？?\\s]{1,12}?(?:村|镇|乡|社区|小区|组|街道?|路|屯|寨|圩)的)${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
+const SELF_OF_PLACE = new RegExp(`(${MYSELF}${HERE}?${IS}[^，,。！!？?\\s]{1,12}?(?:村|镇|乡|社区|小区|组|街道?|路|屯|寨|圩)的)${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
 /** 俺是盐下村的，叫唐德旺 — who the speaker is, then their name after 叫. */
-const SELF_DESCRIBED_CALLED = new RegExp(`(${MYSELF}${IS}[^，,。！!？?\\s]{1,12}?(?:的[，,]?|[，,])\\s?(?:叫|名叫))(${PERSON_NAME})`, 'gu');
+const SELF_DESCRIBED_CALLED = new RegExp(`(${MYSELF}${HERE}?${IS}[^，,。！!？?\\s]{1,12}?(?:的[，,]?|[，,])\\s?(?:叫|名叫))(${PERSON_NAME})`, 'gu');
 /**
  * 我老公叫罗大勇, 我儿子叫莫小军, 我爱人是何春花，: the reporter's family, whose name says who the reporter is.
  * After 是 or nothing, only a name standing alone (not 我父亲是高中老师, 我妈妈是程序员).
@@ -952,7 +959,7 @@ export function maskSelfNames(
     });
   }
   const rules = [
-    SELF_NAMED, SELF_NAMED_SPACED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_REAL_NAME, SELF_SET_OFF, SELF_DESCRIBED, SELF_OF_PLACE,
+    SELF_NAMED, SELF_NAMED_SPACED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_REAL_NAME, SELF_SET_OFF, SELF_THEN_WHO, SELF_DESCRIBED, SELF_OF_PLACE,
     SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY, SELF_RELATIVE_OF, SELF_MARKED, SELF_SIGNED_SALUTE, SELF_SIGNED_DASH,
     SELF_SIGNED_DASH_DATED, SELF_SIGNED_DASH_CONTACT, REPORTER_WHOSE, REPORTER_REPORTED, REPORTER_ACCORDING, REPORTER_VISITED,
   ];
