@@ -126,6 +126,15 @@ describe('redactForPublic: names', () => {
     ['关于李四的投诉，已责令整改', `关于${N}的投诉，已责令整改`],
     ['举报王小明在河边倒渣', `举报${N}在河边倒渣`],
     ['投诉李四私自焚烧秸秆', `投诉${N}私自焚烧秸秆`],
+    ['老板叫王大海，天天偷排', `老板叫${N}，天天偷排`],
+    ['化工厂（法人：王大海）', `化工厂（法人：${N}）`],
+    ['负责人王大海不让进', `负责人${N}不让进`],
+    ['隔壁邻居李四家养猪', `隔壁邻居${N}家养猪`],
+    // Someone named by where their home is, which points at the reporter's too.
+    ['我家在回龙村王小明家隔壁', `我家在回龙村${N}家隔壁`],
+    // Residents reporting together, and as callers say who is speaking.
+    ['我们是盐下村村民刘德华、张学友等，联名举报', `我们是盐下村村民${N}、${N}等，联名举报`],
+    ['你好，我这边是王小明，住在回龙村', `你好，我这边是${N}，住在回龙村`],
   ])('hides "%s"', (text, expected) => {
     expect(redactForPublic(text)).toBe(expected);
   });
@@ -221,6 +230,12 @@ describe('redactForPublic: house numbers', () => {
     ['家住3栋', `家住${H}栋`],
     // A 大厦 is as often a home as an office.
     ['住在万达大厦3栋1502室', `住在万达大厦${H}栋${H}室`],
+    // A room number written bare after its building or unit.
+    ['我住在幸福小区3栋2单元501，楼下油烟很大', `我住在幸福小区${H}栋${H}单元${H}，楼下油烟很大`],
+    ['住5号楼1203', `住${H}号楼${H}`],
+    // A year after the unit is no room.
+    ['住3栋2单元，2025年就建好了', `住${H}栋${H}单元，2025年就建好了`],
+    ['3栋2单元2025年就建好了', `${H}栋${H}单元2025年就建好了`],
   ])('hides "%s"', (text, expected) => {
     expect(redactForPublic(text)).toBe(expected);
   });
@@ -235,6 +250,10 @@ describe('redactForPublic: house numbers', () => {
     // The floor and room of a public building.
     '回龙圩镇人民政府2楼201室',
     '区环保局3楼302室',
+    // A household's name, a boss by what they are.
+    '王家隔壁有个厂',
+    '老板娘天天烧垃圾',
+    '老板是外地人',
   ])('keeps "%s"', (text) => {
     expect(redactForPublic(text)).toBe(text);
   });

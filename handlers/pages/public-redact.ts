@@ -86,20 +86,25 @@ const LONG_NUMBER = /(?<![\d.,-])\d{9,}(?![\d.,])/g;
 // and room of a public building (回龙圩镇人民政府2楼201室, 区环保局3楼). Never tried inside a run of digits,
 // which would make a long run quadratic.
 const PUBLIC_BUILDING = '(?:政府|局|中心|(?:卫生|[医法]|检察)院|学校|[小中大]学|办事处|派出所|委员?会|公司)';
+// A room number written bare after its building or unit (3栋2单元501, 5号楼1203).
+const BARE_ROOM = `(?:(?<=单元|栋|幢|号楼)${NUM}{3,4}(?!${NUM}|[年月日号点时分米元个次天]))?`;
 const ADDRESS = new RegExp(
-  `(?<=(?:[路街巷弄道村组屯庄寨苑]|社区|小区|花园|大厦|公寓|新村|住|住在|家住|地址|住址)[:：]?\\s?)(?:${ADDRESS_PART})+|(?<!${NUM}|${PUBLIC_BUILDING}[:：]?\\s?)(?:${ADDRESS_PART}){2,}`,
+  `(?<=(?:[路街巷弄道村组屯庄寨苑]|社区|小区|花园|大厦|公寓|新村|住|住在|家住|地址|住址)[:：]?\\s?)(?:${ADDRESS_PART})+${BARE_ROOM}|(?<!${NUM}|${PUBLIC_BUILDING}[:：]?\\s?)(?:${ADDRESS_PART}){2,}${BARE_ROOM}`,
   'gu',
 );
 
 // Names the public page hides beyond the ones a reporter gives for themself: anyone named after who
-// they are (村民李四, 业主：王建国, 家长张伟, 被举报人刘长贵, 那个老板，名字叫黄德贵 — not 村民田地, 市民高度关注,
+// they are (村民李四, 业主：王建国, 家长张伟, 被举报人刘长贵, 邻居李四, 老板叫王大海, 法人：王大海, 那个老板，名字叫黄德贵,
+// 王小明家隔壁 — not 村民田地, 市民高度关注,
 // 群众向…, 业主李家湾小区), and after 我是 whatever comes before or after the name (我是附近的王建国, 我是王建国的邻居),
 // but not what someone does (我是养鱼的, 我是程序员).
 const NAME_RULES: RegExp[] = [
   new RegExp(
-    `(?:村民|居民|群众|业主|住户|市民|家长|本人|鄙人|来电人|联系人|户主|被(?:举报|投诉|反映)人)(?:叫|是|[:：])?\\s*(?![向于])(${PERSON_NAME})`,
+    `(?:村民|居民|群众|业主|住户|市民|家长|本人|鄙人|来电人|联系人|户主|被(?:举报|投诉|反映)人|邻居|老板|法人(?:代表)?|负责人|经营者|承包人)(?:叫|是|[:：])?\\s*(?![向于])(${PERSON_NAME})`,
     'gu',
   ),
+  // Someone named by where their home is: 王小明家隔壁, 李四家门口.
+  new RegExp(`(${PERSON_NAME})(?=家(?:隔壁|旁边|门口|后面|前面|对面|附近|楼下|楼上|院子|屋后|屋前|那边|这边))`, 'gu'),
   new RegExp(`(?:名字(?:叫|是)|名叫)\\s*(?!${HAN}{1,3}?${BUSINESS})(${PERSON_NAME})`, 'gu'),
   // The one reported, a person the public need not know either: 对王小明的举报, 关于王小明的投诉, 举报王小明在河边倒渣.
   new RegExp(`(?:对|关于|针对)(${PERSON_NAME})的(?:举报|投诉|反映)`, 'gu'),
