@@ -705,7 +705,7 @@ const SELF_SURNAMED_BARE = new RegExp(`((?:${MYSELF}|免贵)姓(${COMPOUND_SURNA
  * 厂里的联系人是…), 举报人：吴桂芳 (not 被举报人：…, the one reported), 签名：…, 落款：…, 实名举报：…, 举报群众：….
  */
 const SELF_NAMED = new RegExp(
-  `((?:${I}(?:叫|名叫|的?名字(?:叫|是)|的姓名)|(?:本人|鄙人)(?:叫|名叫|的?名字(?:叫|是)|的?姓名)|(?<![他她它的])姓名(?=\\s*[:：是为】\\]])|` +
+  `((?:${I}(?:叫做?|名叫|的?名字(?:叫做?|是)|的姓名)|(?:本人|鄙人)(?:叫做?|名叫|的?名字(?:叫做?|是)|的?姓名)|(?<![他她它的])姓名(?=\\s*[:：是为】\\]])|` +
     `(?<![厂店场方的其]|公司)联系(?:人|方式(?=\\s*[:：]))|(?<!被)(?:举报|投诉|反映|报料)人(?=[:：])|` +
     `(?:签名|落款人?|实名举报|(?:举报|投诉|反映)(?:群众|者))(?=\\s*[:：]))(?:是|为)?[:：】\\]]?\\s*)(${STATED_NAME})`,
   'gu',
@@ -737,7 +737,7 @@ const SELF_NAMED_AT_START = new RegExp(`(${SENTENCE_START}(?:名字(?:叫|是)|�
  * 村民周某办猪场), whom the bureau must know.
  */
 const SELF_LABELLED = new RegExp(
-  `((?:来电市民|来电人|来电者|来信人|写信人|市民|本人|鄙人|落款人?|署名|(?<!被)(?:举报|投诉|反映|报料)(?:人|群众|者))[:：]?\\s*)(?![向于])(${PERSON_NAME})`,
+  `((?:来电市民|来电人|来电者|来信人|写信人|市民|本人|鄙人|在下|小女子|老汉|小弟|落款人?|署名|(?<!被)(?:举报|投诉|反映|报料)(?:人|群众|者))[:：]?\\s*)(?![向于])(${PERSON_NAME})`,
   'gu',
 );
 /** 我是张卫国， — a name standing alone after 我是 (not 我是李家塘的, 我是王家村村民, 我是石门村，, 我是程序员，). */
@@ -752,13 +752,15 @@ const SELF_THEN_WHO = new RegExp(
   'gu',
 );
 /** 我是回龙村的村民王建国, 我是盐下村村民王小明, 我是村民南宫明 — the name after who the speaker says they are; a word after the name (说, 也…) stays. */
-const SELF_DESCRIBED = new RegExp(`(${MYSELF}${HERE}?${IS}[^，,。！!？?\\s]{0,12}?的?(?:村民|居民|群众|业主|住户))(${PERSON_NAME})`, 'gu');
+/** Who residents say they are before their name: 村民, 业主, 个体户, 退休工人, 老党员… */
+const RESIDENT = '(?:村民|居民|群众|业主|住户|个体户|养殖户|五保户|农户|商户|租户|农民|市民|职工|工人|党员|家长|教师|村干部)';
+const SELF_DESCRIBED = new RegExp(`(${MYSELF}${HERE}?${IS}[^，,。！!？?\\s]{0,12}?的?${RESIDENT})(${PERSON_NAME})`, 'gu');
 /**
  * 我们是盐下村村民刘德华、张学友等, 我们盐下村村民王小明和李四联名举报 — residents reporting together, each of them
  * (or the one) named after who they say they are.
  */
 const SELF_JOINT = new RegExp(
-  `((?:我们|俺们|本人等)${IS}?[^，,。！!？?\\s]{0,12}?的?(?:村民|居民|群众|业主|住户)[:：]?)((?:${PERSON_NAME})(?:[、和及](?:${PERSON_NAME}))*)`,
+  `((?:我们|俺们|本人等)${IS}?[^，,。！!？?\\s]{0,12}?的?${RESIDENT}[:：]?)((?:${PERSON_NAME})(?:[、和及](?:${PERSON_NAME}))*)`,
   'gu',
 );
 /** The names of a SELF_JOINT list, between its separators. */
@@ -790,7 +792,7 @@ const SELF_RELATIVE_OF = new RegExp(
   'gu',
 );
 /** 杨过（本人）反映…, 杨过（举报人） — a name the writer marks as their own. */
-const SELF_MARKED = new RegExp(`(${SENTENCE_START}|[，,：:]\\s?)(${PERSON_NAME})(?=[（(](?:本人|举报人|反映人|投诉人)[）)])`, 'gu');
+const SELF_MARKED = new RegExp(`(${SENTENCE_START}|[，,：:]\\s?|${RESIDENT})(${PERSON_NAME})(?=[（(](?:本人|举报人|反映人|投诉人)[）)])`, 'gu');
 /**
  * How a letter is signed at its end: 此致 敬礼 王小明, 此致敬礼！\n王小明, 此致\n王小明, ……。——王小明, —— 王小明 2026年11月3日,
  * ——\n王小明, ——王小明敬上. After 此致 (…敬礼, or 此致 alone, as some write it), the name standing alone that follows
