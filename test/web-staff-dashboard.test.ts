@@ -204,3 +204,30 @@ describe('dispatcher dashboard without map tiles', () => {
     await context.close();
   });
 });
+
+describe('dispatcher dashboard: a type the district file dropped', () => {
+  it('draws and counts the cases of a type the district file no longer has, as the statistics count them', async () => {
+    const own = await startStaffWebService('web-dashboard-dropped');
+    await seedCase(own.service, own.clock, { type: 'noise', jurisdiction: 'huilongxu' });
+    const old = await seedCase(own.service, own.clock, { type: 'illegal_discharge' });
+    // Classified under a type a later district file dropped.
+    await own.service.deps.db.updateTable('cases').set({ type_code: 'soil_odour' }).where('id', '=', old.id).execute();
+
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.4.1.1' });
+    await signIn(page, own.service.url, 'dispatcher', undefined, '/desk/dashboard');
+    await page.waitForSelector('html[data-dashboard="drawn"]');
+    expect(await page.textContent('p[role=status]')).toContain('共受理 2 件');
+    const series = (await page.evaluate(
+      `window.echarts.getInstanceByDom(document.getElementById('chart-per-day')).getOption().series.map((s) => [s.name, s.data.reduce((a, b) => a + b, 0)])`,
+    )) as Array<[string, number]>;
+    expect(series).toEqual([
+      ['噪声扰民', 1],
+      ['soil_odour', 1],
+    ]);
+    // The same total as the statistics' export of the period.
+    const csv = await page.evaluate(`fetch('/desk/export/stats.csv?groupBy=type').then((r) => r.text())`) as string;
+    expect(csv.trimEnd().split('\r\n').at(-1)!.split(',').slice(1, 3)).toEqual(['合计', '2']);
+    await context.close();
+  }, 60_000);
+});

@@ -133,7 +133,11 @@ export async function dashboardData(c: Context<AppEnv>, lang: Lang, q: { from?: 
     row[i]! += 1;
     counts.set(key, row);
   }
-  const order = [...district.file.types.map((t) => t.code), ''];
+  // A type the district file dropped since cases got it is still drawn (after the file's types, by code), as the
+  // statistics still count it: leaving it out would leave its cases out of the chart and the period's total.
+  const fileOrder = district.file.types.map((t) => t.code);
+  const dropped = [...counts.keys()].filter((k) => k !== '' && !fileOrder.includes(k)).sort();
+  const order = [...fileOrder, ...dropped, ''];
   const perDay = {
     days,
     series: order.filter((k) => counts.has(k)).map((k) => ({ key: k || null, name: typeName(district, k || null, lang), data: counts.get(k)! })),
