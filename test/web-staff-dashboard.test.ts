@@ -146,6 +146,24 @@ describe('dispatcher dashboard', () => {
     await context.close();
   });
 
+  it('heads the figures of the local offices with 属地, those of the bureaus with 单位, in either language', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.4.0.4' });
+    await signIn(page, base, 'dispatcher', undefined, '/desk/dashboard?lang=zh');
+    const heads = () =>
+      page.$$eval('details table', (tables) => tables.filter((t) => t.querySelector('caption')).map((t) => [t.querySelector('caption')!.textContent!.trim(), t.querySelector('thead th')!.textContent!.trim()]));
+    expect(await heads()).toEqual([
+      ['各单位办理指标', '单位'],
+      ['各属地办理指标', '属地'],
+    ]);
+    await page.goto(`${base}/desk/dashboard?lang=en`);
+    expect(await heads()).toEqual([
+      ['Rates by bureau', 'Unit'],
+      ['Rates by local office', 'Local office'],
+    ]);
+    await context.close();
+  });
+
   it('draws the charts on a phone screen too, in English', async () => {
     const { page, context } = await newPage({ locale: 'en-GB' });
     await context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.4.0.2' });

@@ -41,6 +41,7 @@ const T = {
     replyOverdue: '超期未答复',
     date: '日期',
     unit: '单位',
+    place: '属地',
     total: '合计',
     noData: '所选期间没有数据。',
     noOverdue: '目前没有超期的案件。',
@@ -69,6 +70,7 @@ const T = {
     replyOverdue: 'not replied in time',
     date: 'Date',
     unit: 'Unit',
+    place: 'Local office',
     total: 'Total',
     noData: 'No data in this period.',
     noOverdue: 'Nothing is overdue now.',
@@ -226,7 +228,8 @@ function PeriodForm({ t, from, to, problem }: { t: (typeof T)[Lang]; from: strin
   );
 }
 
-function RateTable({ rows, lang, caption }: { rows: DashboardData['byBureau']; lang: Lang; caption: string }) {
+/** A chart's figures: `column` names what its rows are (单位 for the bureaus, 属地 for the local offices). */
+function RateTable({ rows, lang, caption, column }: { rows: DashboardData['byBureau']; lang: Lang; caption: string; column: string }) {
   const t = T[lang];
   return (
     <details>
@@ -239,7 +242,7 @@ function RateTable({ rows, lang, caption }: { rows: DashboardData['byBureau']; l
           </caption>
           <thead>
             <tr>
-              <th scope="col">{t.unit}</th>
+              <th scope="col">{column}</th>
               <th scope="col">{t.response}</th>
               <th scope="col">{t.resolution}</th>
               <th scope="col">{t.satisfaction}</th>
@@ -349,7 +352,7 @@ export function dashboardRoutes(router: Hono<AppEnv>): void {
         {data.byBureau.length ? (
           <>
             <div class="chart" id="chart-by-bureau" data-chart="byBureau" role="img" aria-labelledby="h-by-bureau"></div>
-            <RateTable rows={data.byBureau} lang={p.lang} caption={t.byBureau} />
+            <RateTable rows={data.byBureau} lang={p.lang} caption={t.byBureau} column={t.unit} />
           </>
         ) : (
           <p class="hint">{t.noData}</p>
@@ -359,7 +362,7 @@ export function dashboardRoutes(router: Hono<AppEnv>): void {
         {data.byJurisdiction.length ? (
           <>
             <div class="chart" id="chart-by-jurisdiction" data-chart="byJurisdiction" role="img" aria-labelledby="h-by-jurisdiction"></div>
-            <RateTable rows={data.byJurisdiction} lang={p.lang} caption={t.byJurisdiction} />
+            <RateTable rows={data.byJurisdiction} lang={p.lang} caption={t.byJurisdiction} column={t.place} />
           </>
         ) : (
           <p class="hint">{t.noData}</p>
