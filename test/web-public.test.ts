@@ -6,7 +6,7 @@ import { MASK, redactForPublic } from '../handlers/pages/public-redact.js';
 import type { ManualClock } from '../src/clock.js';
 import { rateCase } from '../src/workflow/feedback.js';
 import { browser, newPage } from './browser.js';
-import { client, json, seedCase, startWorkflowService, type TestService } from './workflow-helpers.js';
+import { client, json, seedCase, startWorkflowService, submitReport, type TestService } from './workflow-helpers.js';
 
 describe('redactForPublic', () => {
   it('masks phone numbers, ID numbers, e-mail, house numbers and names, and keeps the problem and the village', () => {
@@ -316,4 +316,28 @@ describe('public disclosure page: the unit that handled a closed case', () => {
     // A case without a place says so, rather than a dash.
     expect(item).toContain('地点不明');
   });
+});
+
+describe('public disclosure page: a name the reporter gave in the address', () => {
+  it('masks in the answer the name a reporter wrote in the address field instead of the name field, as in the text', async () => {
+    const { service, staff } = await startWorkflowService('web-public-address', {});
+    // The name field left empty, the address names the reporter, and the bureau's answer repeats the name.
+    const report = await submitReport(service, { text: '兴隆办事处盐下村电镀厂晚上偷排废水，沟里全是黑水', address: '兴隆办事处盐下村，联系人王建华' });
+    const tokenOf: Record<string, string> = { epb: staff.epb, econ: staff.econ, xinglong: staff.xinglong };
+    const units = await listAssignments(service.deps.db, report.id);
+    expect(units.map((a) => a.unitCode).sort()).toEqual(['econ', 'epb', 'xinglong']);
+    for (const a of units) expect((await json(client(service.url, tokenOf[a.unitCode]!).post(`/api/v1/cases/${report.id}/accept`))).status).toBe(200);
+    for (const a of [...units.filter((x) => x.role !== 'lead'), ...units.filter((x) => x.role === 'lead')]) {
+      const text = a.role === 'lead' ? '已联系王建华核实，情况属实，已责令电镀厂停产整改' : '已配合';
+      const res = await json(client(service.url, tokenOf[a.unitCode]!).post(`/api/v1/cases/${report.id}/reply`, { text }));
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    }
+    await rateCase(service.deps, { trackingCode: report.trackingCode, rating: 'satisfied', solved: true, channel: 'web' });
+
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto('/public');
+    expect(await page.textContent('#recent-cases .case-reply')).toBe(`已联系${MASK.name}核实，情况属实，已责令电镀厂停产整改`);
+    expect(await page.content()).not.toContain('王建华');
+    await context.close();
+  }, 60_000);
 });

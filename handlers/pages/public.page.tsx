@@ -188,7 +188,7 @@ async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> 
   const { db, district } = deps;
   const rows = await db
     .selectFrom('cases')
-    .select(['id', 'text', 'type_code', 'jurisdiction_code', 'received_at', 'closed_at'])
+    .select(['id', 'text', 'address', 'type_code', 'jurisdiction_code', 'received_at', 'closed_at'])
     .where('status', '=', 'closed')
     .orderBy('closed_at', 'desc')
     .orderBy('id')
@@ -229,7 +229,8 @@ async function recentClosedCases(deps: Deps, lang: Lang): Promise<ClosedCase[]> 
   const unitLabel = (code: string | null | undefined) => (code ? unitName(district, code, lang) : '—');
   return rows.map((r) => {
     const contact = contactOf.get(r.id);
-    // The names the reporter gave in their text too: a bureau's reply may name them alone (已联系张卫国).
+    // The names the reporter gave in their text or address too (我叫张卫国, 联系人张卫国): a bureau's reply may name them
+    // alone (已联系张卫国), even when the reporter asked to stay anonymous and no name was kept.
     const merged = mergedNamesOf.get(r.id) ?? [];
     const names = [...reporterNames(contact, r), ...merged, ...(staffNamed.get(r.id) ?? [])];
     // The merged reporters' numbers are read however written too (学校电话 and the number without its area code).
