@@ -2,6 +2,8 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../src/auth/principal.js';
+import { insertCases } from '../db/repositories/cases.repository.js';
+import { newId } from '../src/domain/ids.js';
 import { acceptAssignment } from '../src/workflow/bureau.js';
 import { newPage } from './browser.js';
 import { tempDir } from './harness.js';
@@ -248,4 +250,69 @@ describe('dispatcher dashboard: a type the district file dropped', () => {
     expect(csv.trimEnd().split('\r\n').at(-1)!.split(',').slice(1, 3)).toEqual(['合计', '2']);
     await context.close();
   }, 60_000);
+});
+
+describe('dispatcher dashboard: a busy period', () => {
+  it('counts every case of the period per day, more than the map draws', async () => {
+    const own = await startStaffWebService('web-dashboard-busy');
+    // 20,010 reports over three days of October 2026, all still in triage: more than the 20,000 points the map takes.
+    const n = 20_010;
+    const rows = Array.from({ length: n }, (_, i) => {
+      const at = new Date(Date.parse('2026-10-09T16:00:00.000Z') + Math.floor(i / 7) * 90_000).toISOString();
+      return {
+        id: newId(),
+        tracking_code: `BUSY${String(i).padStart(6, '0')}`,
+        channel: 'web',
+        text: `批量 ${i}`,
+        address: null,
+        lat: null,
+        lng: null,
+        occurred_at: null,
+        status: 'triage',
+        type_code: i % 2 === 0 ? 'noise' : 'air_pollution',
+        confidence: 0.5,
+        classification: null,
+        urgent: 0,
+        urgency_reasons: null,
+        anonymous: 1,
+        jurisdiction_code: null,
+        place_source: null,
+        flags: '[]',
+        triage_reason: 'low_confidence',
+        received_at: at,
+        dispatched_at: null,
+        sign_deadline_at: null,
+        reply_deadline_at: null,
+        updated_at: at,
+        version: 1,
+        replied_at: null,
+        rate_deadline_at: null,
+        closed_at: null,
+        close_reason: null,
+        merged_into: null,
+        round: 1,
+        overdue: 0,
+        supervised_at: null,
+        extended: 0,
+      };
+    });
+    for (let i = 0; i < rows.length; i += 500) await insertCases(own.service.deps.db, rows.slice(i, i + 500));
+
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.4.2.1' });
+    await signIn(page, own.service.url, 'dispatcher', undefined, '/desk/dashboard?from=2026-10-01&to=2026-10-31');
+    expect(await page.textContent('p[role=status]')).toBe(`2026-10-01 至 2026-10-31，共受理 ${n} 件。`);
+    const perDay = (await page.evaluate(
+      `(() => { const o = JSON.parse(document.getElementById('dashboard-data').textContent); return o.perDay.days.map((d, i) => [d, o.perDay.series.reduce((a, s) => a + s.data[i], 0)]).filter((x) => x[1] > 0); })()`,
+    )) as Array<[string, number]>;
+    // 20,010 reports, seven every minute and a half from 2026-10-10 00:00 local: 6,720 a day.
+    expect(perDay).toEqual([
+      ['2026-10-10', 6720],
+      ['2026-10-11', 6720],
+      ['2026-10-12', n - 2 * 6720],
+    ]);
+    const csv = (await page.evaluate(`fetch('/desk/export/stats.csv?groupBy=type&from=2026-10-01&to=2026-10-31').then((r) => r.text())`)) as string;
+    expect(csv.trimEnd().split('\r\n').at(-1)!.split(',').slice(1, 3)).toEqual(['合计', String(n)]);
+    await context.close();
+  }, 120_000);
 });

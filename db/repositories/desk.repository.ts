@@ -155,13 +155,41 @@ export interface CasePoint {
   lng: number | null;
 }
 
-/** The cases received in [from, to): when, what type, where (for the charts and the map). */
+/**
+ * When each case received in [from, to) came in and its type, oldest first, `batchSize` at a time (keyset over
+ * received_at and id): the dashboard counts them per day, all of them however many the period holds.
+ */
+export async function* receivedTypeBatches(
+  db: Db,
+  fromInstant: string,
+  toInstant: string,
+  batchSize = 5000,
+): AsyncGenerator<Array<{ receivedAt: string; typeCode: string | null }>> {
+  let after: { receivedAt: string; id: string } | null = null;
+  for (;;) {
+    let q = db.selectFrom('cases').select(['id', 'received_at', 'type_code']).where('received_at', '>=', fromInstant).where('received_at', '<', toInstant);
+    if (after) {
+      const { receivedAt, id } = after;
+      q = q.where((eb) => eb.or([eb('received_at', '>', receivedAt), eb.and([eb('received_at', '=', receivedAt), eb('id', '>', id)])]));
+    }
+    const rows = await q.orderBy('received_at').orderBy('id').limit(batchSize).execute();
+    if (rows.length === 0) return;
+    yield rows.map((r) => ({ receivedAt: r.received_at, typeCode: r.type_code }));
+    if (rows.length < batchSize) return;
+    const last = rows[rows.length - 1]!;
+    after = { receivedAt: last.received_at, id: last.id };
+  }
+}
+
+/** The located cases received in [from, to), at most `limit` of them: when, what type, where (for the map). */
 export async function casePoints(db: Db, fromInstant: string, toInstant: string, limit = 20_000): Promise<CasePoint[]> {
   const rows = await db
     .selectFrom('cases')
     .select(['id', 'tracking_code', 'received_at', 'type_code', 'status', 'lat', 'lng'])
     .where('received_at', '>=', fromInstant)
     .where('received_at', '<', toInstant)
+    .where('lat', 'is not', null)
+    .where('lng', 'is not', null)
     .orderBy('received_at')
     .limit(limit)
     .execute();

@@ -1,5 +1,5 @@
 import type { Context, Hono } from 'hono';
-import { casePoints, overdueByUnit } from '../../db/repositories/desk.repository.js';
+import { casePoints, overdueByUnit, receivedTypeBatches } from '../../db/repositories/desk.repository.js';
 import { AppError } from '../../src/errors.js';
 import { SERVICE_YEARS } from '../../src/domain/service-years.js';
 import { addDays, isCalendarDate, localDate, type GroupStats } from '../../src/stats/stats.js';
@@ -117,24 +117,31 @@ export async function dashboardData(c: Context<AppEnv>, lang: Lang, q: { from?: 
   const days: string[] = [];
   for (let d = period.from; d <= period.to; d = addDays(d, 1)) days.push(d);
   const now = deps.clock.now();
-  const [points, byBureau, byJurisdiction, overdue] = await Promise.all([
-    casePoints(deps.db, period.fromInstant, period.toInstant),
+  // Cases per day and type: every case of the period, read in batches (the map's points are capped; the counts never are).
+  const dayIndex = new Map(days.map((d, i) => [d, i]));
+  const perDayCounts = async () => {
+    const counts = new Map<string, number[]>();
+    for await (const batch of receivedTypeBatches(deps.db, period.fromInstant, period.toInstant)) {
+      for (const p of batch) {
+        const i = dayIndex.get(localDate(p.receivedAt, tz));
+        if (i === undefined) continue;
+        const key = p.typeCode ?? '';
+        const row = counts.get(key) ?? days.map(() => 0);
+        row[i]! += 1;
+        counts.set(key, row);
+      }
+    }
+    return counts;
+  };
+  const [counts, points, byBureau, byJurisdiction, overdue] = await Promise.all([
+    perDayCounts(),
+    deps.env.MAP_TILE_URL ? casePoints(deps.db, period.fromInstant, period.toInstant) : Promise.resolve([]),
     computeStats(deps, period, 'bureau', lang),
     computeStats(deps, period, 'jurisdiction', lang),
     overdueByUnit(deps.db, now.toISOString()),
   ]);
 
-  // Cases per day and type: one series per type that occurs, in the district file's order.
-  const counts = new Map<string, number[]>();
-  const dayIndex = new Map(days.map((d, i) => [d, i]));
-  for (const p of points) {
-    const i = dayIndex.get(localDate(p.receivedAt, tz));
-    if (i === undefined) continue;
-    const key = p.typeCode ?? '';
-    const row = counts.get(key) ?? days.map(() => 0);
-    row[i]! += 1;
-    counts.set(key, row);
-  }
+  // One series per type that occurs, in the district file's order.
   // A type the district file dropped since cases got it is still drawn (after the file's types, by code), as the
   // statistics still count it: leaving it out would leave its cases out of the chart and the period's total.
   const fileOrder = district.file.types.map((t) => t.code);
