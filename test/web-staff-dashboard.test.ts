@@ -166,6 +166,23 @@ describe('dispatcher dashboard', () => {
     await context.close();
   });
 
+  it('names the days on the axis by month and day within one year, and with the year across a new year', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.4.0.5' });
+    await signIn(page, base, 'dispatcher', undefined, '/desk/dashboard?from=2025-11-02&to=2026-11-02');
+    await page.waitForSelector('html[data-dashboard="drawn"]');
+    const axis = () => page.evaluate(`window.echarts.getInstanceByDom(document.getElementById('chart-per-day')).getOption().xAxis[0].data`) as Promise<string[]>;
+    const year = await axis();
+    expect(year).toHaveLength(366);
+    // The first and the last day are a year apart: told apart.
+    expect([year[0], year.at(-1)]).toEqual(['2025-11-02', '2026-11-02']);
+    expect(new Set(year).size).toBe(366);
+    await page.goto(`${base}/desk/dashboard?from=2026-10-20&to=2026-11-02`);
+    await page.waitForSelector('html[data-dashboard="drawn"]');
+    expect((await axis()).slice(0, 2)).toEqual(['10-20', '10-21']);
+    await context.close();
+  });
+
   it('draws the charts on a phone screen too, in English', async () => {
     const { page, context } = await newPage({ locale: 'en-GB' });
     await context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.4.0.2' });

@@ -52,11 +52,13 @@
   }
 
   var perDay = data.perDay || { days: [], series: [] };
+  // Days as MM-DD while the period stays within one year; across a new year the year too, or 12-31 of two years would read alike.
+  var oneYear = perDay.days.length === 0 || perDay.days[0].slice(0, 4) === perDay.days[perDay.days.length - 1].slice(0, 4);
   init('chart-per-day', {
     tooltip: { trigger: 'axis' },
     legend: { type: 'scroll', top: 0 },
     grid: { left: 8, right: 16, bottom: 8, top: 36, containLabel: true },
-    xAxis: { type: 'category', data: perDay.days.map(function (d) { return d.slice(5); }) },
+    xAxis: { type: 'category', data: perDay.days.map(function (d) { return oneYear ? d.slice(5) : d; }) },
     yAxis: { type: 'value', minInterval: 1 },
     series: perDay.series.map(function (s) {
       return { name: s.name, type: 'bar', stack: 'cases', data: s.data, emphasis: { focus: 'series' } };
