@@ -210,6 +210,7 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     for (const secret of [SECRET_NAME, SECRET_PHONE]) expect(en, secret).not.toContain(secret);
     // Months by name, one hidden group in the singular, the Chinese words marked as Chinese for a screen reader.
     expect(await page.textContent('#month-title')).toBe('November 2026');
+    expect(await page.textContent('#month-total')).toMatch(/^5 reports received in November 2026 are counted\./);
     expect(await page.textContent('#month option[value="2026-10"]')).toBe('October 2026');
     expect(await page.$$eval('.hidden-groups', (ps) => ps.map((p) => p.textContent ?? ''))).toContain('One more group has fewer than 5 cases and is not listed.');
     expect(await page.getAttribute('#recent-cases .case-text', 'lang')).toBe('zh-CN');
@@ -227,7 +228,8 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     await page.click('form.filters button[type=submit]');
     await page.waitForURL(/month=2026-10/);
     expect(await page.textContent('#month-title')).toBe('2026年10月');
-    expect(await page.textContent('#month-total')).toContain('0 件');
+    // The month shown is named: viewed later, 本月 (this month) would be another one.
+    expect(await page.textContent('#month-total')).toContain('2026年10月共统计举报 0 件');
     expect(await page.$('#type-table')).toBeNull();
     // A month that is over says it had nothing, not that nothing came in "yet".
     expect(await page.textContent('main')).toContain('该月没有数据。');

@@ -70,7 +70,7 @@ const T: Texts<
     month: '月份',
     show: '查看',
     badMonth: '请选择列表中的月份。',
-    total: '本月共统计举报 {n} 件。属于任一小分组（类型、属地、单位少于 {min} 件）的举报不计入任何一张表，以免推算出小分组的件数。',
+    total: '{month}共统计举报 {n} 件。属于任一小分组（类型、属地、单位少于 {min} 件）的举报不计入任何一张表，以免推算出小分组的件数。',
     byType: '按问题类型',
     byPlace: '按属地',
     byBureau: '各单位办理情况',
@@ -104,7 +104,7 @@ const T: Texts<
     month: 'Month',
     show: 'Show',
     badMonth: 'Please choose a month from the list.',
-    total: '{n} reports received this month are counted. A report in any small group (a type, place or unit with fewer than {min}) is left out of every table, so that no small group can be worked out.',
+    total: '{n} reports received in {month} are counted. A report in any small group (a type, place or unit with fewer than {min}) is left out of every table, so that no small group can be worked out.',
     byType: 'By type of problem',
     byPlace: 'By local office',
     byBureau: 'By bureau',
@@ -319,7 +319,7 @@ async function renderDisclosure(c: Context<AppEnv>, month: string, choices: stri
       </form>
 
       <h2 id="month-title">{monthName(month, lang)}</h2>
-      <p id="month-total">{t.total.replace('{n}', String(byType.totals.received)).replace('{min}', String(min))}</p>
+      <p id="month-total">{t.total.replace('{month}', monthName(month, lang)).replace('{n}', String(byType.totals.received)).replace('{min}', String(min))}</p>
 
       <div class="grid">
         <section aria-labelledby="by-type">
