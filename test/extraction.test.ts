@@ -149,6 +149,11 @@ describe('phone numbers hidden from bureaus', () => {
     ['(0731)84560801', '0731****0801'],
     ['（0731）8456-0801', '0731****0801'],
     ['家里电话84560501', '家里电话****0501'],
+    // A landline with the country code, its area code without the 0, and a local number with its area code so.
+    ['电话+86 746 1234567', '电话0746****4567'],
+    ['+86-10-12345678，白天打', '010****5678，白天打'],
+    ['0086 (731) 8888 6666', '0731****6666'],
+    ['电话: 746-1234567', '电话: ****4567'],
     ['座机：8456 0501', '座机：****0501'],
     ['回电八四五六零五零一', '回电****0501'],
     // Read out in groups of three, four and four wherever it stands, and a landline said with its area code.

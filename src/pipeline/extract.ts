@@ -218,10 +218,11 @@ const mobileAlternatives = (sep: string) => [
 const PHONE_RE = new RegExp(
   [
     ...mobileAlternatives(SEP),
-    // Landlines with their area code: 0746-5123456, 0731 8456 1101, (0731)84560801, （0731）8456-0801.
-    `(?<landline>${NOT_BEFORE}(?:0[0-9]{2,3}|[(（]0[0-9]{2,3}[)）])${SEP}?[0-9]{3,4}${SEP}?[0-9]{4}${NOT_AFTER})`,
-    // A local number right after a phone word, in any digits.
-    `(?<local>(?<=${PHONE_WORD})(?:[0-9]{3,4}${SEP}?[0-9]{4}|[0-9]{9,12})${NOT_AFTER}|(?<=${PHONE_WORD})${ANY_DIGIT}{7,12}${NOT_AFTER})`,
+    // Landlines with their area code: 0746-5123456, 0731 8456 1101, (0731)84560801, （0731）8456-0801; with China's
+    // country code the area code loses its 0: +86 746 1234567, +86-10-12345678, 0086 (731) 8888 6666.
+    `(?<landline>${NOT_BEFORE}(?:0[0-9]{2,3}|[(（]0[0-9]{2,3}[)）]|(?:\\+|00)86${SEP}?(?:[1-9][0-9]{1,2}|[(（]0?[1-9][0-9]{1,2}[)）]))${SEP}?[0-9]{3,4}${SEP}?[0-9]{4}${NOT_AFTER})`,
+    // A local number right after a phone word, in any digits; an area code without its 0 too (电话：746-1234567).
+    `(?<local>(?<=${PHONE_WORD})(?:[0-9]{3,4}${SEP}?[0-9]{4}|[0-9]{2,3}${SEP}[0-9]{7,8}|[0-9]{9,12})${NOT_AFTER}|(?<=${PHONE_WORD})${ANY_DIGIT}{7,12}${NOT_AFTER})`,
     // A mobile read out in groups set off by commas, right after a phone word: 电话一三六，七七八八，二五零一.
     `(?<grouped>(?<=${PHONE_WORD})${SPOKEN_ONE}${SPOKEN_SECOND}(?:[，,、]?${ANY_DIGIT}){9}(?![0-9A-Za-z]|${SPOKEN}))`,
     // A mobile read out as callers do, three, four and four digits, wherever it stands: 你记一下，一三八，一二三四，五六七八.
@@ -498,6 +499,12 @@ export function maskPhone(given: string): string {
   const digits = withoutCountryCode(written.replace(/\D/g, ''));
   if (digits.length <= 4) return '*'.repeat(digits.length);
   if (digits.length === 11 && digits.startsWith('1')) return `${digits.slice(0, 3)}****${digits.slice(7)}`;
+  // A landline with the country code (+86 746 1234567, 0086 (731) 8888 6666): its area code as dialled at home, 0746.
+  const country = COUNTRY_CODE.exec(written.trim());
+  if (country) {
+    const area = /^[(（]?0?([1-9]\d{1,2})(?!\d)/.exec(written.trim().slice(country[0].length))?.[1];
+    if (area) return `0${area}****${digits.slice(-4)}`;
+  }
   if (digits.startsWith('0')) {
     // The area code as written when it is set off ((0731), 010-), else three or four digits by length.
     const area = /^\D*(0\d{2,3})(?!\d)/.exec(written)?.[1] ?? digits.slice(0, digits.length > 10 ? 4 : 3);
