@@ -772,8 +772,8 @@ const SELF_JOINT = new RegExp(
 );
 /** The names of a SELF_JOINT list, between its separators. */
 const JOINT_SEPARATOR = /、|(?<=\p{Script=Han})[和及](?=\p{Script=Han})/u;
-/** 我是回龙村的刘建国 — the name right after the place the speaker says they are from. */
-const SELF_OF_PLACE = new RegExp(`(${MYSELF}${HERE}?${IS}[^，,。！!？?\\s]{1,12}?(?:村|镇|乡|社区|小区|组|街道?|路|屯|寨|圩)的)${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
+/** 我是回龙村的刘建国, 我是回龙村三组王小明 — the name right after the place the speaker says they are from. */
+const SELF_OF_PLACE = new RegExp(`(${MYSELF}${HERE}?${IS}[^，,。！!？?\\s]{1,12}?(?:村|镇|乡|社区|小区|组|街道?|路|屯|寨|圩)的?)${NOT_A_ROLE}(${PERSON_NAME})${NAME_END}`, 'gu');
 /** 俺是盐下村的，叫唐德旺 — who the speaker is, then their name after 叫. */
 const SELF_DESCRIBED_CALLED = new RegExp(`(${MYSELF}${HERE}?${IS}[^，,。！!？?\\s]{1,12}?(?:的[，,]?|[，,])\\s?(?:叫|名叫))(${PERSON_NAME})`, 'gu');
 /**
@@ -896,7 +896,7 @@ function markedSurnames(text: string): string[] {
 const EN_NOT_NAME = '(?:Not|In|At|From|The|A|An|So|Very|Really|Here|Writing|Calling|Reporting|Living|It|What|Why|How|Urgent|Serious)';
 const EN_PLACE = '(?:Village|Town|Township|Road|Street|Lane|River|Lake|Hill|Mountain|Bridge|Factory|Plant|Farm|Company|Co|Ltd|District|County|City|Park|Community)';
 const SELF_NAMED_EN = new RegExp(
-  `(\\b(?:[Mm]y name is|I am|I'm|I’m|[Tt]his is)\\s+|(?<![A-Za-z]\\s?)(?:[Ff]ull\\s)?[Nn]ame\\s*[:：]\\s*)(?!${EN_NOT_NAME}\\b)` +
+  `((?:\\b(?:[Mm]y name is|I am|I'm|I’m|[Tt]his is)|${I}叫做?|${I}的名字(?:叫做?|是))\\s*|(?<![A-Za-z]\\s?)(?:[Ff]ull\\s)?[Nn]ame\\s*[:：]\\s*)(?!${EN_NOT_NAME}\\b)` +
     `([A-Z][a-z]+(?:[ -](?!${EN_PLACE}\\b)[A-Z][a-z]+){0,2})(?![a-z])(?![ -]?${EN_PLACE}\\b)(?:(\\s*[(（]\\s*)([${HAN}·]{2,5})(\\s*[)）]))?`,
   'gu',
 );
