@@ -342,6 +342,11 @@ describe('reporter names hidden from bureaus', () => {
       ['与李女士的举报重复', '与*女士的举报重复'],
       ['王先生反映的问题已处理，已告知王先生', '*先生反映的问题已处理，已告知*先生'],
       ['据李女士反映，厂里晚上偷排', '据*女士反映，厂里晚上偷排'],
+      // Surnames that are also prepositions, where they are no preposition.
+      ['据于明反映，厂里晚上偷排', '据于*反映，厂里晚上偷排'],
+      ['与向东的举报重复', '与向*的举报重复'],
+      ['举报人于明再次来电', '举报人于*再次来电'],
+      ['已回访向阳，表示满意', '已回访向*，表示满意'],
     ]) {
       expect(staff(text!), text).toBe(masked);
       // A merge's reason in an event's data is masked without the officials' exception: the same.
@@ -377,6 +382,11 @@ describe('reporter names hidden from bureaus', () => {
     // Words around a name that are no name: 向我局, 于今日, a procedure, what reporters are.
     '，向我局反映的问题已处理',
     '，于今日来电',
+    '举报人于上午来电',
+    '举报人于十二月再次来电',
+    '举报人向环保局反映过',
+    '举报人向有关部门反映',
+    '，向上级反映的问题已处理',
     '回访程序规范',
     '据周边居民反映，该厂夜间偷排',
     '，居民反映的问题已处理',

@@ -739,12 +739,21 @@ export const BUSINESS =
 /** 名字叫秦大山 / 名叫… at the start of a sentence (not 那个老板，名字叫…, 厂子名字叫…, 名字叫金渝国际). */
 const SELF_NAMED_AT_START = new RegExp(`(${SENTENCE_START}(?:名字(?:叫|是)|名叫)\\s*)(?!${HAN}{1,3}?${BUSINESS})(${STATED_NAME})`, 'gu');
 /**
+ * 于 or 向 starting the words around a name rather than a surname: 于 before a time (于今日来电, 于昨日, 于3月, 于上午),
+ * 向 before whom something is said to (向我局反映, 向有关部门, 向上级, 向环保局, 向媒体) or a direction (向前, 向里). Otherwise
+ * they are surnames as any other (据于明反映, 举报人向东反映).
+ */
+const NOT_PREPOSITION =
+  '(?!于(?:今|昨|前[日天]|明[日天]|当[日天晚时]|次日|近[日期]|日前|[上下中]午|晚上|早上|凌晨|傍晚|深夜|夜间|清晨|本[月周年]|上[月周]|去年|同日|是日|即日|此前|之前|[一二三四五六七八九十零〇两]))' +
+  '(?!向(?:[我你您他她它本区市县镇乡省街村各该其前后里外内]|有关|相关|上级|上面|当地|媒体|记者|领导|信访|部门|单位|法院|检察|公安|纪委|监察|' +
+  '网格|群众|社会|社区|居委|环保|环境|生态|城管|执法|政府|派出|住建|农业|水利|水务|自然|卫健|卫生|交通|应急|国土|安监|林业|市场|文旅|教育|发改|经信))';
+/**
  * 举报人刘德明, 市民朱立新（…）反映, 本人张伟也看到了, 落款人曾庆丰: who reported, then their name. Not
  * 被举报人 (the one reported), and not 户主 or 村民 + a name, which as often name the one reported (户主刘某私建,
  * 村民周某办猪场), whom the bureau must know.
  */
 const SELF_LABELLED = new RegExp(
-  `((?:来电市民|来电人|来电者|来信人|写信人|市民|本人|鄙人|在下|小女子|老汉|小弟|落款人?|署名|(?<!被)(?:举报|投诉|反映|报料)(?:人|群众|者))[:：]?\\s*)(?![向于])(${PERSON_NAME})`,
+  `((?:来电市民|来电人|来电者|来信人|写信人|市民|本人|鄙人|在下|小女子|老汉|小弟|落款人?|署名|(?<!被)(?:举报|投诉|反映|报料)(?:人|群众|者))[:：]?\\s*)${NOT_PREPOSITION}(${PERSON_NAME})`,
   'gu',
 );
 /** 我是张卫国， — a name standing alone after 我是 (not 我是李家塘的, 我是王家村村民, 我是石门村，, 我是程序员，). */
@@ -853,13 +862,13 @@ const LABELLED_TITLE = new RegExp(
  * Where staff name someone as the one who reported or called, the reporter's name is not kept (an anonymous report)
  * and no word like 举报人 stands before it: 与王小明的举报重复, 上官短语反映的是同一家工厂, 据王小明反映, 王小明来电称,
  * 已回访王小明. Not the one reported (对王小明的举报, 举报王小明, 被举报人王小明反映的), whom the bureau must know; not
- * an official by title (王科长反映的), a business (金龙公司反映的), a place (王家村反映的) or a unit (安监站反映的); not 向 or 于, which start
- * the words around such a name more often than a name does (向我局反映的, 于今日来电).
+ * an official by title (王科长反映的), a business (金龙公司反映的), a place (王家村反映的) or a unit (安监站反映的); not 向 or 于 where
+ * they start the words around such a name (向我局反映的, 于今日来电: NOT_PREPOSITION).
  */
 /** What ends a unit's short name (安监站, 国土所, 城管队), which is no one's. */
 const UNIT_END = '[局办委队站室院所部处科股厅社司]';
 const CLAUSE_START = `(?:${SENTENCE_START}|[，,；;：:][ \\t\u3000]?)`;
-const NAMED_BY_STAFF = `(?![向于])(?!${ANY_SURNAME}${HAN}?${TITLED})(?!${ANY_SURNAME}${HAN}{0,2}?${BUSINESS})(${PERSON_NAME})(?<!${PLACE_END}|${UNIT_END})`;
+const NAMED_BY_STAFF = `${NOT_PREPOSITION}(?!${ANY_SURNAME}${HAN}?${TITLED})(?!${ANY_SURNAME}${HAN}{0,2}?${BUSINESS})(${PERSON_NAME})(?<!${PLACE_END}|${UNIT_END})`;
 /** A report as a merge's reason names it (与王小明的举报重复): not 举报人 or 投诉对象 after 的, the one it is about. */
 const A_REPORT = '(?:举报|投诉|反映|来电|诉求|报料|工单)(?!人|者|对象)';
 /** 对 / 关于 / 针对 earlier in the clause: 对张三和王小明的举报 is about them, not theirs. */
