@@ -160,6 +160,20 @@ const VARIANTS: Array<[string, string, string]> = [
     '不是，是马鹿头那边的砖厂，把废机油倒在后山上。',
   ],
   [
+    '座席 for the operator and 居民 for the caller',
+    ['座席：您好，12369环保举报热线，请讲。', '居民：回龙村后面的养猪场把粪水排到河里。', '座席：好的，我们登记一下，请问您贵姓？', '居民：不用了，你们快点来看看。'].join('\n'),
+    '回龙村后面的养猪场把粪水排到河里。\n不用了，你们快点来看看。',
+  ],
+  [
+    'timestamps typed with a Chinese input method: full-width brackets, colons and digits',
+    [
+      '［00：00：02］坐席：您好，12369环保举报热线，请讲。',
+      '［００:００:０６］来电人：兴隆办事处那边的电镀厂晚上偷排废水，ＰＨ试纸一测就变红。',
+      '[00：00：21] 坐席：好的，我们会尽快处理。',
+    ].join('\n'),
+    '兴隆办事处那边的电镀厂晚上偷排废水，ＰＨ试纸一测就变红。',
+  ],
+  [
     'English labels Operator / Agent and Caller / Citizen / Resident, in any case, bracketed, numbered or named',
     [
       '[00:00:02] Operator: 您好，12369环保举报热线，请讲。',

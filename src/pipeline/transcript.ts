@@ -23,9 +23,10 @@ export interface Transcript {
   readonly lines: readonly Readonly<TranscriptLine>[];
 }
 
-const OPERATOR_LABELS = ['坐席', '话务员', '客服', '接线员', '工作人员'] as const;
-// 举报人 / 投诉人 / 反映人: how a 12369 reporting line's exports name the caller; 用户 / 来电方 other systems'.
-const CALLER_LABELS = ['来电人', '来电者', '来电方', '来电', '市民', '群众', '客户', '用户', '举报人', '投诉人', '反映人'] as const;
+// 座席 is how many call-centre systems write 坐席 (both are in use).
+const OPERATOR_LABELS = ['坐席', '座席', '话务员', '客服', '接线员', '工作人员'] as const;
+// 举报人 / 投诉人 / 反映人: how a 12369 reporting line's exports name the caller; 用户 / 来电方 other systems'; 居民 as Resident in English.
+const CALLER_LABELS = ['来电人', '来电者', '来电方', '来电', '市民', '居民', '群众', '客户', '用户', '举报人', '投诉人', '反映人'] as const;
 
 // English exports (and operators who type English labels) name the two sides Operator / Agent and Caller / Citizen / Resident, in any case.
 const EN_OPERATOR_LABELS = ['operator', 'agent'] as const;
@@ -96,16 +97,31 @@ function firstOf(m: RegExpExecArray, groups: number[]): string | undefined {
   return undefined;
 }
 
+/**
+ * A line as its layout is read: full-width forms (［00：00：05］, ０９：１５, Ｃａｌｌｅｒ), which a Chinese input method
+ * types for brackets, colons and digits, as their ASCII ones. Each is one UTF-16 unit, as its ASCII form, so an
+ * offset into the result is one into the line, whose words are kept as written.
+ */
+function layoutOf(raw: string): string {
+  return raw.replace(/[\uFF01-\uFF5E]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) - 0xfee0));
+}
+
+/** The words at the end of `raw` that the last group matched in its layout (same length), as written. */
+function tailOf(raw: string, matched: string | undefined): string {
+  return matched ? raw.slice(raw.length - matched.length) : '';
+}
+
 /** A line that starts a speaker's turn, in any of the layouts above; null for a wrapped or unlabelled line. */
 function labelledLine(raw: string): Labelled | null {
+  const layout = layoutOf(raw);
   // LABELLED_LINE groups: 1–2 leading timestamp, 3 label, 4–5 timestamp after the label, 6–7 after the suffix, 8 text.
-  const m = LABELLED_LINE.exec(raw);
+  const m = LABELLED_LINE.exec(layout);
   if (m) {
     const at = normalizeTimestamp(firstOf(m, [1, 2, 4, 5, 6, 7]));
-    return { speaker: speakerOf(m[3]!), text: (m[8] ?? '').trim(), ...(at ? { at } : {}) };
+    return { speaker: speakerOf(m[3]!), text: tailOf(raw, m[8]).trim(), ...(at ? { at } : {}) };
   }
   // HEADER_LINE groups: 1 label, 2–3 timestamp after the label, 4–5 after the suffix.
-  const h = HEADER_LINE.exec(raw);
+  const h = HEADER_LINE.exec(layout);
   if (h) {
     const at = normalizeTimestamp(firstOf(h, [2, 3, 4, 5]));
     if (at) return { speaker: speakerOf(h[1]!), text: '', at };
@@ -159,11 +175,11 @@ function readTranscript(text: string): { lines: TranscriptLine[] } {
       lines.push(labelled);
       continue;
     }
-    const stamped = TIMESTAMP_ONLY.exec(raw);
+    const stamped = TIMESTAMP_ONLY.exec(layoutOf(raw));
     if (stamped) {
       // A timestamp without a known label starts a new line whose speaker we cannot tell.
       const at = normalizeTimestamp(stamped[1] ?? stamped[2]);
-      const line: TranscriptLine = { speaker: 'unknown', text: (stamped[3] ?? '').trim() };
+      const line: TranscriptLine = { speaker: 'unknown', text: tailOf(raw, stamped[3]).trim() };
       if (at) line.at = at;
       lines.push(line);
       continue;
