@@ -500,6 +500,24 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(kept).toMatchObject({ name: null, phone: '13877770002' });
   });
 
+  it('keeps the name of a caller who answers with the surname first (姓李，李四), and masks it for bureaus', async () => {
+    for (const [answer, name] of [
+      ['姓李，李四。', '李四'],
+      ['免贵姓欧阳，叫欧阳明。', '欧阳明'],
+    ] as const) {
+      const transcript = ['坐席：您好，12369环保举报热线。', '来电人：兴隆办事处盐下村那个电镀厂晚上偷排废水。', '坐席：请问您怎么称呼？', `来电人：${answer}`].join('\n');
+      const res = await json(as('operator').post('/api/v1/hotline/calls', call(transcript)));
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      const id = res.body.cases[0].id as string;
+      await processed(id);
+      expect((await json(as('dispatcher').get(`/api/v1/cases/${id}`))).body.reporter).toEqual({ name, phone: '13912340001' });
+      const bureau = await json(as('epb').get(`/api/v1/cases/${id}`));
+      expect(bureau.status, JSON.stringify(bureau.body)).toBe(200);
+      expect(bureau.body.text).toContain('兴隆办事处盐下村');
+      expect(JSON.stringify(bureau.body), answer).not.toContain(name);
+    }
+  });
+
   it('takes a caller number the hotline system already masked, and keeps it as it came', async () => {
     for (const [given, kept] of [
       ['138****5678', '138****5678'],

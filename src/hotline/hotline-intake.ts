@@ -17,7 +17,7 @@ import { prepareReport, withRequestId } from '../intake/accept-report.js';
 import type { IntakeWriter } from '../intake/intake-writer.js';
 import type { Classifier, Classification } from '../pipeline/classifier.js';
 import { extractDetails, extractIncidentTime } from '../pipeline/extract-details.js';
-import { asksAnonymity, jurisdictionFromText, maskMentions, maskPhone, maskSelfNames, PERSON_NAME } from '../pipeline/extract.js';
+import { asksAnonymity, jurisdictionFromText, maskMentions, maskPhone, maskSelfNames, COMPOUND_SURNAME, PERSON_NAME, SURNAME } from '../pipeline/extract.js';
 import { decideRoute } from '../pipeline/route.js';
 import { callerText, confirmedByCaller, parseTranscript, type Speaker } from '../pipeline/transcript.js';
 import { showsNothing } from '../domain/text.js';
@@ -369,10 +369,21 @@ export function anonymityAgreedInDialogue(transcript: string): boolean {
 
 /** An answer that is a name and nothing more (端木问答 / 王小明啊), as its first clause after the opening. */
 const BARE_NAME = new RegExp(`^(${PERSON_NAME})[吧啊呀哈嘛的]?$`, 'u');
+/** An answer that gives the surname first, then the name in a clause of its own (姓李，李四 / 免贵姓李，叫李四). */
+const SURNAME_THEN_NAME = new RegExp(`^(?:免贵)?姓(${COMPOUND_SURNAME}|${SURNAME})(?:的)?[，,。.、\\s]+(?:叫|名叫)?`, 'u');
+
+/** The name in an answer that gives the surname first (姓李，李四), when it starts with that surname. */
+function nameAfterSurname(answer: string): string | null {
+  const opened = answer.trim().replace(OPENING, '').replace(NAME_TOPIC, '').replace(OPENING, '');
+  const surnamed = SURNAME_THEN_NAME.exec(opened);
+  if (!surnamed) return null;
+  const name = BARE_NAME.exec(firstClause(opened.slice(surnamed[0].length)))?.[1];
+  return name?.startsWith(surnamed[1]!) ? name : null;
+}
 
 /**
  * The name a caller gives in answer to the operator's question for it
- * (请问您怎么称呼？— 端木问答。/ 我叫王小明 / 我姓王，叫王小明 / 王小明啊), or null:
+ * (请问您怎么称呼？— 端木问答。/ 我叫王小明 / 我姓王，叫王小明 / 姓李，李四 / 王小明啊), or null:
  * a refusal, a surname alone (姓王) or an answer that is no name. Said alone,
  * no rule of the masking would know it for the caller's name.
  */
@@ -382,7 +393,7 @@ export function nameGivenInDialogue(transcript: string): string | null {
     if (line.speaker !== 'operator' || !ASKS.test(line.text) || !ASKS_NAME.test(line.text)) continue;
     const answer = lines[i + 1];
     if (answer?.speaker !== 'caller' || refusesName(answer.text)) continue;
-    const stated = maskSelfNames(answer.text).names[0] ?? BARE_NAME.exec(firstClause(answer.text, NAME_TOPIC))?.[1];
+    const stated = maskSelfNames(answer.text).names[0] ?? BARE_NAME.exec(firstClause(answer.text, NAME_TOPIC))?.[1] ?? nameAfterSurname(answer.text);
     if (stated) return stated;
   }
   return null;
