@@ -930,6 +930,10 @@ describe('hotline access and validation', () => {
     ['a lead that is no code', { lead: '环保局' }, 'lead', 'must be a code of the district file, e.g. epb'],
     ['a jurisdiction that is no code', { jurisdiction: '兴隆办事处' }, 'jurisdiction', 'must be a code of the district file, e.g. xinglong'],
     ['a type that is no code', { type: '噪音' }, 'type', 'must be a code of the district file, e.g. illegal_discharge'],
+    // A 20-digit id as a JSON number arrives without its last digits (…123456 parsed as …123460): it would name another call.
+    ['a callId as a JSON number too long to keep its digits', { callId: Number('20261128093000123456') }, 'callId', expect.stringContaining('write it in quotes')],
+    ['a callId as a JSON number with a fraction', { callId: 1024.5 }, 'callId', expect.stringContaining('write it in quotes')],
+    ['a caller number as a JSON number too long to keep its digits', { callerNumber: Number('861381234567800012') }, 'callerNumber', expect.stringContaining('write it in quotes')],
     ['a misspelt field', { callerNumbr: '13800001111' }, 'callerNumbr', 'unknown field'],
     ['an unknown field in a part', { parts: [{ text: '一件事' }, { text: '另一件', typ: 'noise' }] }, 'parts.1.typ', 'unknown field'],
     ['a split into one part', { parts: [{ text: '一件事' }] }, 'parts', 'a split needs at least 2 parts'],

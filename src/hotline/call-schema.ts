@@ -95,6 +95,16 @@ const STARTED_AT_DESCRIPTION =
   'and T and Z in lower case (RFC 3339). ' +
   'An impossible date or an offset beyond -12:00…+14:00 is a 400 naming startedAt.';
 
+/**
+ * A call id or number sent as a JSON number (20261128093000123456, as some exports write numeric ids): its digits
+ * when JSON kept them all, else the number itself, refused as LOST_DIGITS. A JSON number past 2^53 has already lost
+ * its last digits (…123456 arrives as …123460, written 2.0261128093000123e+22), so it would name another call.
+ */
+function wholeNumberText(v: number): string | number {
+  return Number.isSafeInteger(v) && v >= 0 ? String(v) : v;
+}
+const LOST_DIGITS = 'must be a string: a JSON number this long (over 9007199254740991), negative or not whole does not keep its digits; write it in quotes';
+
 /** '' and null mean "not given" (empty CSV cells, empty query parameters). */
 const blankToUndefined = (v: unknown) => (v === '' || v === null ? undefined : v);
 
@@ -165,9 +175,9 @@ export const callSchema = z
       z.enum(HOTLINES, { error: (i) => (i.input === undefined || i.input === '' ? 'required' : 'must be "12345" or "12369"') }),
     ),
     callId: z.preprocess(
-      (v) => (typeof v === 'number' ? String(v) : blankToUndefined(v)),
+      (v) => (typeof v === 'number' ? wholeNumberText(v) : blankToUndefined(v)),
       z
-        .string({ error: (i) => (i.input === undefined ? 'required' : 'must be a string') })
+        .string({ error: (i) => (i.input === undefined ? 'required' : typeof i.input === 'number' ? LOST_DIGITS : 'must be a string') })
         .trim()
         .min(1, 'must not be empty')
         .max(100, 'at most 100 characters')
@@ -193,9 +203,9 @@ export const callSchema = z
       )
       .openapi({ description: STARTED_AT_DESCRIPTION }),
     callerNumber: z.preprocess(
-      (v) => (typeof v === 'number' ? String(v) : typeof v === 'string' && v.trim() !== '' ? normalizeCallerNumber(v) : blankToUndefined(v)),
+      (v) => (typeof v === 'number' ? wholeNumberText(v) : typeof v === 'string' && v.trim() !== '' ? normalizeCallerNumber(v) : blankToUndefined(v)),
       z
-        .string({ error: 'must be a string' })
+        .string({ error: (i) => (typeof i.input === 'number' ? LOST_DIGITS : 'must be a string') })
         .refine((n) => /^\+?\d{5,20}$/.test(mainCallerNumber(n)) || (MASKED_NUMBER.test(mainCallerNumber(n)) && mainCallerNumber(n).replace(/\D/g, '').length >= 4), CALLER_NUMBER_RULE)
         .refine((n) => !zerosOnly(mainCallerNumber(n)), CALLER_NUMBER_RULE)
         .refine((n) => mainCallerNumber(n) === n || /^\d{1,6}$/.test(n.slice(mainCallerNumber(n).length + EXTENSION_MARK.length)), CALLER_NUMBER_RULE)
