@@ -350,6 +350,26 @@ describe('operator console', () => {
     expect(Number(after?.n)).toBe(Number(before?.n));
   });
 
+  it('says next to the text of a call without a transcript that it is too long, in the page\'s language, keeping what was typed', async () => {
+    const text = `兴隆办事处盐下村电镀厂偷排废水，沟里全是黑水。${'来电人反复描述现场情况。'.repeat(8400)}`;
+    expect(text.length).toBeGreaterThan(100_000);
+    for (const [lang, said] of [
+      ['zh', '最多 100000 个字'],
+      ['en', 'At most 100000 characters.'],
+    ] as const) {
+      const { page, context } = await newPage();
+      await context.setExtraHTTPHeaders(fromNewAddress());
+      await signIn(page, base, 'operator', undefined, `/console?lang=${lang}`);
+      await page.fill('#plain-text', text);
+      const [answer] = await Promise.all([page.waitForNavigation(), page.click('#plain-form button[type=submit]')]);
+      expect(answer?.status()).toBe(400);
+      expect((await page.textContent('#text-error'))?.trim(), lang).toBe(said);
+      expect(await page.getAttribute('#plain-text', 'aria-invalid')).toBe('true');
+      expect(await page.inputValue('#plain-text')).toBe(text);
+      await context.close();
+    }
+  });
+
   it('switches the language of the review page by sending the call again, and keeps a start form as typed across the switch', async () => {
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders(fromNewAddress());

@@ -289,6 +289,28 @@ function StartForms({ c, errors, values, mode }: { c: Context<AppEnv>; errors: E
   );
 }
 
+/** The fields each start form shows a problem next to. */
+const START_FIELDS: Record<'transcript' | 'plain', readonly string[]> = {
+  transcript: ['callId', 'startedAt', 'callerNumber', 'transcript', 'transcriptFile'],
+  plain: ['callId', 'startedAt', 'callerNumber', 'text'],
+};
+
+/**
+ * The problems as the start form in use shows them: the plain form's text is the call's transcript, so a problem
+ * of the transcript (over its length) is said next to the text; one of a field the form does not have is said at
+ * the top of the form rather than nowhere.
+ */
+function onStartForm(errors: Errors, mode: 'transcript' | 'plain'): Errors {
+  const out: Errors = { ...errors };
+  if (mode === 'plain' && out.transcript !== undefined) {
+    out.text ??= out.transcript;
+    delete out.transcript;
+  }
+  const elsewhere = Object.keys(out).filter((k) => k !== '_form' && !START_FIELDS[mode].includes(k));
+  if (elsewhere.length > 0 && out._form === undefined) out._form = elsewhere.map((k) => out[k]).join(' ');
+  return out;
+}
+
 async function startPage(c: Context<AppEnv>, errors: Errors = {}, values: Partial<CallFields> & { text?: string } = {}, mode: 'transcript' | 'plain' | null = null, status: RenderOptions['status'] = 200) {
   const p = pageContext(c);
   const title = p.lang === 'zh' ? '热线受理' : 'Hotline intake';
@@ -299,7 +321,7 @@ async function startPage(c: Context<AppEnv>, errors: Errors = {}, values: Partia
       <h1>{title}</h1>
       {/* Back from a review whose session had ended (GET /console/review): what was typed there waits in the browser. */}
       {c.req.query('after') === 'review' ? <ReviewKept zh={p.lang === 'zh'} /> : null}
-      <StartForms c={c} errors={errors} values={values} mode={mode} />
+      <StartForms c={c} errors={mode ? onStartForm(errors, mode) : errors} values={values} mode={mode} />
     </section>,
     { status, address: '/console' },
   );
