@@ -599,6 +599,23 @@ describe('the import readers', () => {
   });
 });
 
+/** Text in GB 18030 (GBK) bytes, as Chinese Windows tools save it; Node encodes UTF-8 and UTF-16 only, so the table is read off the decoder. */
+function gb18030(text: string): Buffer {
+  const decoder = new TextDecoder('gb18030');
+  const table = new Map<string, [number, number]>();
+  for (let lead = 0x81; lead <= 0xfe; lead++) {
+    for (let trail = 0x40; trail <= 0xfe; trail++) {
+      if (trail !== 0x7f) table.set(decoder.decode(new Uint8Array([lead, trail])), [lead, trail]);
+    }
+  }
+  const bytes: number[] = [];
+  for (const ch of text) {
+    if (ch.charCodeAt(0) < 0x80) bytes.push(ch.charCodeAt(0));
+    else bytes.push(...table.get(ch)!);
+  }
+  return Buffer.from(bytes);
+}
+
 describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
   function cli(databaseUrl: string, ...args: string[]): Promise<CliRun> {
     return cliWith({}, databaseUrl, ...args);
@@ -712,6 +729,54 @@ describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
     }
     expect(unknownRun.code).toBe(1);
     expect(unknownRun.stderr).toMatch(/^hotline: the CSV header has unknown column "callerNumbr" \(the columns: hotline,callId,startedAt,[^)]*\)\n$/);
+  });
+
+  it('reads a CSV saved as GBK (GB 18030) or UTF-16, as Excel saves one on a Chinese Windows, and saying so', async () => {
+    const db = join(dir, 'cli-gbk.db');
+    await serviceDatabase(db);
+    const records = (prefix: string) => [
+      'hotline,callId,startedAt,callerNumber,transcript',
+      `12369,${prefix}-1,2026-10-01 08:00:00,13912345678,"坐席：您好，请讲。\r\n来电人：兴隆办事处盐下村电镀厂晚上偷排废水，沟里全是黑水。"`,
+      `12345,${prefix}-2,2026-10-01 09:30:00,,"话务员：您好。\r\n市民：李家塘办事处养猪场的粪水排到河里。"`,
+    ];
+    const rows = (prefix: string) => records(prefix).join('\r\n');
+    const gbkFile = join(dir, 'cli-gbk.csv');
+    writeFileSync(gbkFile, gb18030(`${rows('GBK')}\r\n`));
+    const utf16File = join(dir, 'cli-utf16.csv');
+    writeFileSync(utf16File, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${rows('U16')}\r\n`, 'utf16le')]));
+    for (const [file, name] of [
+      [gbkFile, 'GB 18030 (GBK)'],
+      [utf16File, 'UTF-16'],
+    ] as const) {
+      const run = await cli(db, 'import', file);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^records=2 created=2 duplicate=0 rejected=0 cases=2 /);
+      expect(run.stderr).toContain(`hotline: ${file} is not UTF-8: read as ${name}\n`);
+      const again = await cli(db, 'import', file);
+      expect(again.stdout).toMatch(/^records=2 created=0 duplicate=2 rejected=0 cases=0 /);
+    }
+    const handle = connectDatabase(db);
+    try {
+      const texts = (await handle.db.selectFrom('cases').select('text').orderBy('received_at').orderBy('text').execute()).map((r) => r.text);
+      expect(texts).toEqual([
+        '兴隆办事处盐下村电镀厂晚上偷排废水，沟里全是黑水。',
+        '兴隆办事处盐下村电镀厂晚上偷排废水，沟里全是黑水。',
+        '李家塘办事处养猪场的粪水排到河里。',
+        '李家塘办事处养猪场的粪水排到河里。',
+      ]);
+    } finally {
+      await handle.db.destroy();
+    }
+
+    // A UTF-8 file with one record that is not: that record alone is rejected, the file is not read as GBK.
+    const mixedFile = join(dir, 'cli-mixed.csv');
+    const [header, first, second] = records('MIX');
+    writeFileSync(mixedFile, Buffer.concat([Buffer.from(`${header}\r\n${first}\r\n`), gb18030(`${second}\r\n`)]));
+    const mixed = await cli(db, 'import', mixedFile);
+    expect(mixed.code).toBe(1);
+    expect(mixed.stderr).not.toContain('is not UTF-8');
+    expect(mixed.stdout).toContain('line 4: rejected: not valid UTF-8');
+    expect(mixed.stdout).toMatch(/records=2 created=1 duplicate=0 rejected=1 cases=1 /);
   });
 
   it('says nothing of Redis when Redis is up and the file is refused before the connection is made', async () => {

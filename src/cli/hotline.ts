@@ -1,8 +1,8 @@
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { closeDeps, createDeps, type Deps } from '../deps.js';
 import { parseEnv } from '../env.js';
-import { decodeUtf8, formatOf, importCalls, openImport, type ImportFormat } from '../hotline/import-calls.js';
+import { decodeText, formatOf, importCalls, openImport, sniffEncoding, type FileEncoding, type ImportFormat } from '../hotline/import-calls.js';
 import { createLogger } from '../logger.js';
 import { missingSqliteDatabase } from './cli-input.js';
 import { CommandError, parseCommandLine, runTool, UsageError } from './command-line.js';
@@ -20,7 +20,9 @@ const USAGE = `usage: npm run hotline -- import FILE [--format ndjson|csv] [--js
 
   import FILE   NDJSON (one call a line) or CSV (header row with the field names:
                 hotline,callId,startedAt,transcript required; callerNumber, operator,
-                summary, anonymous, externalRef, type, lead, jurisdiction, urgent, text, parts)
+                summary, anonymous, externalRef, type, lead, jurisdiction, urgent, text, parts),
+                in UTF-8, GBK / GB 18030 (as Excel saves a CSV on a Chinese Windows) or
+                UTF-16 with its byte-order mark
   --format      when the file name does not end in .ndjson, .jsonl or .csv
   --json        print every record's result as NDJSON (as the HTTP import answers);
                 otherwise only rejected records are printed
@@ -35,6 +37,22 @@ const OPTIONS = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+const ENCODING_NAMES: Record<FileEncoding, string> = { 'utf-8': 'UTF-8', gb18030: 'GB 18030 (GBK)', 'utf-16le': 'UTF-16', 'utf-16be': 'UTF-16' };
+/** How much of a file is looked at to tell its encoding. */
+const SNIFF_BYTES = 64 * 1024;
+
+/** The encoding of an import file (a CSV that Excel on a Chinese Windows saved is GBK), from its first bytes. */
+function encodingOf(file: string): FileEncoding {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(SNIFF_BYTES);
+    const n = readSync(fd, head, 0, SNIFF_BYTES, 0);
+    return sniffEncoding(head.subarray(0, n), n < SNIFF_BYTES);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, OPTIONS);
@@ -71,8 +89,10 @@ async function main(argv: string[]): Promise<number> {
   const deps: Deps = await createDeps(env, { logger: createLogger(env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL, process.stderr) });
   let rejected = 0;
   try {
+    const encoding = encodingOf(file);
+    if (encoding !== 'utf-8') process.stderr.write(`hotline: ${file} is not UTF-8: read as ${ENCODING_NAMES[encoding]}\n`);
     const body = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
-    const records = await openImport(decodeUtf8(body), format);
+    const records = await openImport(decodeText(body, encoding), format);
     const results = importCalls(
       { db: deps.db, writer: deps.writer, clock: deps.clock, district: deps.district, classifier: deps.classifier, onCommitted: deps.kickOutbox },
       records,

@@ -408,5 +408,49 @@ export async function* importCalls(
 
 /** A byte stream (HTTP body, file) as text, decoded as UTF-8. */
 export function decodeUtf8(body: ReadableStream<Uint8Array>): ReadableStream<string> {
-  return body.pipeThrough(new TextDecoderStream('utf-8'));
+  return decodeText(body, 'utf-8');
+}
+
+/** The encodings an import file is read in: UTF-8, or what Chinese Windows tools save (GBK / GB 18030, UTF-16 with its mark). */
+export type FileEncoding = 'utf-8' | 'gb18030' | 'utf-16le' | 'utf-16be';
+
+/** A byte stream as text in the given encoding, without its byte-order mark. */
+export function decodeText(body: ReadableStream<Uint8Array>, encoding: FileEncoding): ReadableStream<string> {
+  return body.pipeThrough(new TextDecoderStream(encoding));
+}
+
+/**
+ * The encoding of an import file, from its first bytes: UTF-16 by its byte-order mark (Excel's "Unicode text"),
+ * GB 18030 when no line of them that holds a non-ASCII byte is UTF-8 and they read as GB 18030 (a CSV saved by
+ * Excel on a Chinese Windows is GBK), UTF-8 otherwise. One line that is not UTF-8 in a UTF-8 file (a corrupted
+ * record) leaves the file UTF-8, so that line alone is rejected.
+ */
+export function sniffEncoding(head: Uint8Array, whole: boolean): FileEncoding {
+  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
+  if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
+  let start = 0;
+  let foreign = 0;
+  for (;;) {
+    const nl = head.indexOf(0x0a, start);
+    // The last piece may be a line cut short by the end of the sample: judged only when the sample is the whole file.
+    if (nl < 0 && !whole) break;
+    const line = head.subarray(start, nl < 0 ? head.length : nl);
+    if (line.some((b) => b >= 0x80)) {
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(line);
+        return 'utf-8';
+      } catch {
+        foreign++;
+      }
+    }
+    if (nl < 0) break;
+    start = nl + 1;
+  }
+  if (foreign === 0) return 'utf-8';
+  try {
+    new TextDecoder('gb18030', { fatal: true }).decode(head, { stream: !whole });
+    return 'gb18030';
+  } catch {
+    return 'utf-8';
+  }
 }
