@@ -500,6 +500,30 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
     expect(declared.body.error.fields['content-type']).toBe('charset must be utf-8, not gb18030');
   });
 
+  it('passes over the rows of empty cells a spreadsheet writes (,,,,) as blank lines, and imports the calls between them', async () => {
+    const csv = [
+      'hotline,callId,startedAt,transcript,summary',
+      '12369,empty-rows-1,2026-10-01 08:00:00,来电人：兴隆办事处电镀厂晚上偷排废水。,',
+      ',,,,',
+      '12345,empty-rows-2,2026-10-01 09:00:00,市民：李家塘养猪场粪水排到河里。,',
+      ',,,,',
+      ' , ,,,',
+      '',
+    ].join('\r\n');
+    const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+      body: csv,
+    });
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.slice(0, -1).map((l) => [l['line'], l['status']])).toEqual([
+      [2, 'created'],
+      [4, 'created'],
+    ]);
+    expect(lines.at(-1)).toEqual({ summary: { records: 2, created: 2, duplicate: 0, rejected: 0, cases: 2 } });
+  });
+
   it('refuses a CSV whose header lacks a required column with 400, and other media types with 415', async () => {
     const res = await json(
       fetch(`${service.url}/api/v1/hotline/calls:import`, {

@@ -288,6 +288,8 @@ async function* csvRecords(rows: AsyncGenerator<CsvRow>, header: string[]): Asyn
       yield { line, value: { ok: false, reason: row.reason } };
       continue;
     }
+    // A row of empty cells (,,,, — what a spreadsheet writes for rows that were formatted or cleared) is no call, as a blank line is none.
+    if (fields.every((f) => f.trim() === '')) continue;
     if (fields.length !== header.length) {
       yield { line, value: { ok: false, reason: `${fields.length} fields where the header has ${header.length}` } };
       continue;
