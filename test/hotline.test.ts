@@ -518,6 +518,26 @@ describe('POST /api/v1/hotline/calls', () => {
     }
   });
 
+  it.each(['您的姓名是？', '请问您是哪位？', '麻烦说一下您的名字。'])(
+    'reads the operator\'s "%s" as the question for the name: the name answered is masked for bureaus, a refusal makes the caller anonymous',
+    async (question) => {
+      const complaint = '来电人：兴隆办事处盐下村那个电镀厂晚上偷排废水。';
+      const named = await json(as('operator').post('/api/v1/hotline/calls', call(['坐席：您好，12369环保举报热线。', complaint, `坐席：${question}`, '来电人：司马青云。'].join('\n'))));
+      expect(named.status, JSON.stringify(named.body)).toBe(201);
+      const id = named.body.cases[0].id as string;
+      await processed(id);
+      expect((await json(as('dispatcher').get(`/api/v1/cases/${id}`))).body.reporter).toEqual({ name: '司马青云', phone: '13912340001' });
+      const bureau = await json(as('epb').get(`/api/v1/cases/${id}`));
+      expect(bureau.status, JSON.stringify(bureau.body)).toBe(200);
+      expect(JSON.stringify(bureau.body)).not.toContain('司马青云');
+
+      const refused = await json(as('operator').post('/api/v1/hotline/calls', call(['坐席：您好，12369环保举报热线。', complaint, `坐席：${question}`, '来电人：不太方便说。'].join('\n'))));
+      expect(refused.status, JSON.stringify(refused.body)).toBe(201);
+      expect((await caseRow(refused.body.cases[0].id)).anonymous).toBe(1);
+      await processed(refused.body.cases[0].id);
+    },
+  );
+
   it('takes a caller number the hotline system already masked, and keeps it as it came', async () => {
     for (const [given, kept] of [
       ['138****5678', '138****5678'],

@@ -287,10 +287,20 @@ export function confirmedPlace(district: District, transcript: string): string |
 
 /** The operator offers confidentiality (需要为您保密吗？要不要匿名？) … */
 const OFFERS_CONFIDENTIALITY = /保密|匿名|不公开|不透露|不对外/;
-/** … or asks for a name (请问您贵姓？可以留个名字吗？您叫什么名字？) … */
-const ASKS_NAME = /贵姓|怎么称呼|尊姓|姓什么|叫什么|什么名字|(留|告诉|提供|说).{0,4}(姓名|名字|称呼)/;
+/**
+ * … or asks for a name (请问您贵姓？可以留个名字吗？您叫什么名字？您的姓名是？请问您是哪位？
+ * 麻烦说一下您的名字。) …
+ */
+const ASKS_NAME = /贵姓|怎么称呼|尊姓|姓什么|叫什么|什么名字|(?:您|你)是哪位|(?:您|你)的?(?:姓名|名字|全名)|(留|告诉|提供|说|报|讲|登记).{0,4}(姓名|名字|称呼)/;
 /** An operator's line that asks something. */
 const ASKS = /[吗？?]|是否|要不要/;
+/** A request, which asks for a name as a question does (麻烦说一下您的名字。请报一下姓名。). */
+const REQUESTS = /请问|麻烦|一下|请(?:您|你)?(?:说|报|讲|提供|留|告诉)/;
+
+/** The operator's line asks for the caller's name, as a question or a request. */
+function asksName(line: string): boolean {
+  return ASKS_NAME.test(line) && (ASKS.test(line) || REQUESTS.test(line));
+}
 
 /**
  * What opens an answer without saying yes or no: hesitation sounds, 那个/这个,
@@ -358,11 +368,10 @@ export function anonymityAgreedInDialogue(transcript: string): boolean {
     if (line.speaker !== 'operator') continue;
     const answer = lines[i + 1];
     if (answer?.speaker !== 'caller') continue;
-    if (!ASKS.test(line.text)) continue;
     // When one question does both (需要保密吗？留个名字吗？), a no is read as a no to confidentiality.
     if (OFFERS_CONFIDENTIALITY.test(line.text)) {
-      if (acceptsConfidentiality(answer.text)) return true;
-    } else if (ASKS_NAME.test(line.text) && refusesName(answer.text)) return true;
+      if (ASKS.test(line.text) && acceptsConfidentiality(answer.text)) return true;
+    } else if (asksName(line.text) && refusesName(answer.text)) return true;
   }
   return false;
 }
@@ -390,7 +399,7 @@ function nameAfterSurname(answer: string): string | null {
 export function nameGivenInDialogue(transcript: string): string | null {
   const lines = parseTranscript(transcript).lines;
   for (const [i, line] of lines.entries()) {
-    if (line.speaker !== 'operator' || !ASKS.test(line.text) || !ASKS_NAME.test(line.text)) continue;
+    if (line.speaker !== 'operator' || !asksName(line.text)) continue;
     const answer = lines[i + 1];
     if (answer?.speaker !== 'caller' || refusesName(answer.text)) continue;
     const stated = maskSelfNames(answer.text).names[0] ?? BARE_NAME.exec(firstClause(answer.text, NAME_TOPIC))?.[1] ?? nameAfterSurname(answer.text);
