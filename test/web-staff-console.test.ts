@@ -212,6 +212,35 @@ describe('operator console', () => {
     await context.close();
   });
 
+  it('splits only the caller\'s words, never the heading an export puts above the call (the caller\'s number and name)', async () => {
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'operator');
+    await page.fill(
+      '#transcript',
+      [
+        '来电号码：13877776666',
+        '来电人姓名：欧阳青山',
+        '坐席：您好，12345热线。',
+        '来电人：回龙村养猪场的粪水直接排到稻田里。',
+        '来电人：还有八字桥社区的工地晚上施工，噪声很大睡不着。',
+      ].join('\n'),
+    );
+    await Promise.all([page.waitForNavigation(), page.click('#analyse')]);
+    await Promise.all([page.waitForNavigation(), page.click('#split')]);
+    expect(await page.inputValue('#p1-text')).toBe('回龙村养猪场的粪水直接排到稻田里。');
+    expect(await page.inputValue('#p2-text')).toBe('还有八字桥社区的工地晚上施工，噪声很大睡不着。');
+    await Promise.all([page.waitForNavigation(), page.click('#submit-call')]);
+    const codes = await page.$$eval('#result .big-code', (els) => els.map((e) => e.getAttribute('data-code')));
+    expect(codes).toHaveLength(2);
+    for (const code of codes) {
+      const text = (await caseOf(code!)).text;
+      expect(text).not.toContain('7777');
+      expect(text).not.toContain('欧阳');
+    }
+    await context.close();
+  });
+
   it('asks for the second problem on a split of a call that raised one, instead of filling in a prompt as its text', async () => {
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders(fromNewAddress());

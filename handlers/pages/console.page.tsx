@@ -651,7 +651,10 @@ async function reviewPage(c: Context<AppEnv>, state: ReviewState, errors: Errors
     ? { callId: errors.callId ?? (zh ? '此来电编号已用于另一个来电，请改用本次来电的编号。' : 'Used for another call: give this call its own id.') }
     : {};
   // A first split starts from the caller's words, cut at the sentence nearest their middle.
-  const splitSeed = halves(review.transcript.lines.filter((l) => l.speaker !== 'operator').map((l) => l.text), whole.text);
+  // The words the complaint is made of: the caller's lines, or, in a transcript without any, every line the operator did not say
+  // (never a heading above the call, 来电号码：… 来电人姓名：…, when the caller's lines are known).
+  const callerSaid = review.transcript.lines.some((l) => l.speaker === 'caller');
+  const splitSeed = halves(review.transcript.lines.filter((l) => (callerSaid ? l.speaker === 'caller' : l.speaker !== 'operator')).map((l) => l.text), whole.text);
   const lineEvidence = evidenceByLine(
     review.transcript.lines,
     [review.proposal, ...(review.parts ?? [])],
