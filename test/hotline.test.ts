@@ -174,6 +174,20 @@ const VARIANTS: Array<[string, string, string]> = [
     '兴隆办事处那边的电镀厂晚上偷排废水，ＰＨ试纸一测就变红。',
   ],
   [
+    'work numbers as call-centre systems write them (坐席_1024, 坐席-A01, 坐席1024号, 坐席小王(1024)), notes with the caller\'s number, and 说 / 问',
+    [
+      '坐席_1024：您好，12369环保举报热线，请讲。',
+      '来电人（张先生，13877776666）：永济亭那边的砖厂天天烧废轮胎，',
+      '黑烟呛得人喘不过气。',
+      '坐席-A01：请问具体在什么位置？',
+      '来电人说：就在永济亭路口往北两百米。',
+      '坐席1024号：好的，我们尽快安排人员核实。',
+      '坐席小王(1024)问：还有别的情况吗？',
+      '来电人-张先生：没有了。',
+    ].join('\n'),
+    '永济亭那边的砖厂天天烧废轮胎，黑烟呛得人喘不过气。\n就在永济亭路口往北两百米。\n没有了。',
+  ],
+  [
     'English labels Operator / Agent and Caller / Citizen / Resident, in any case, bracketed, numbered or named',
     [
       '[00:00:02] Operator: 您好，12369环保举报热线，请讲。',

@@ -62,7 +62,13 @@ const NOT_A_NAME = '(?!方面|方式|小结|高峰|金额|程序|白天|时间|�
  */
 const NOT_AN_HOUR = String.raw`(?![A-Za-z0-9]|:\d{2}(?::\d{2})?${MILLIS}(?:\s|[:：\]】)）]|$))`;
 const CHINESE_NAME = String.raw`[\u4e00-\u9fff]{1,2}(?:先生|女士|小姐|师傅|阿姨|大爷|大妈)|${NOT_A_NAME}(?:[小老阿]${SURNAME}|${SURNAME}[\u4e00-\u9fff]{1,2})`;
-const ZH_LABEL_SUFFIX = String.raw`[A-Za-z0-9]{1,8}${NOT_AN_HOUR}|[(（][^)）]{0,12}[)）]|${CHINESE_NAME}`;
+/** A note in brackets after a label (坐席(工号1024), 来电人（张先生，13812345678）), or an id in square ones (坐席 [1024]). */
+const LABEL_NOTE = String.raw`[(（][^)）]{0,24}[)）]|\[[^\]:]{1,12}\]`;
+/**
+ * After a Chinese label: a work number as call-centre systems write one (坐席1, 坐席_1024, 坐席-A01, 坐席#1024, 坐席1024号),
+ * a note, or a name, with a note after it or not (坐席小王(1024), 来电人-张先生).
+ */
+const ZH_LABEL_SUFFIX = String.raw`(?:[-_#]\s*)?[A-Za-z0-9]{1,8}号?${NOT_AN_HOUR}|${LABEL_NOTE}|(?:[-_]\s*)?(?:${CHINESE_NAME})(?:\s*(?:${LABEL_NOTE}))?`;
 /** Words that follow an English label in a heading, not a name (Caller Name:, Agent Number:). */
 const NOT_AN_ENGLISH_NAME = String.raw`(?!(?:Name|Number|Phone|Tel|Mobile|Address|Time|Date|Type|Info|Information|Notes?|Summary|Record|Location|Details?|Id|No|Code|Count|Says|Said|Asked)(?![A-Za-z]))`;
 /**
@@ -70,14 +76,16 @@ const NOT_AN_ENGLISH_NAME = String.raw`(?!(?:Name|Number|Phone|Tel|Mobile|Addres
  * a Chinese name as above, or a capitalised name (Operator Wang, Caller Mr. Zhang, Citizen Li Ming) — not a heading's word
  * (Caller ID, Caller number, Caller Name).
  */
-const EN_LABEL_SUFFIX = String.raw`(?:#?\d{1,4}|[A-Z]\d{0,3})${NOT_AN_HOUR}|[(（][^)）]{0,20}[)）]|${CHINESE_NAME}|(?:(?:Mr|Mrs|Ms|Miss|Dr)\.?\s*)?${NOT_AN_ENGLISH_NAME}[A-Z][a-z]{1,11}(?: [A-Z][a-z]{1,11})?(?![A-Za-z])`;
+const EN_LABEL_SUFFIX = String.raw`(?:[-_]\s*)?(?:#?\d{1,4}|[A-Z]\d{0,3})${NOT_AN_HOUR}|[(（][^)）]{0,20}[)）]|${CHINESE_NAME}|(?:(?:Mr|Mrs|Ms|Miss|Dr)\.?\s*)?${NOT_AN_ENGLISH_NAME}[A-Z][a-z]{1,11}(?: [A-Z][a-z]{1,11})?(?![A-Za-z])`;
 /** The suffixes a label may have: a Chinese label's, or an English label's (told apart by the label's last letter before it). */
 const LABEL_SUFFIX = String.raw`(?:(?<=[\u4e00-\u9fff]\s*)(?:${ZH_LABEL_SUFFIX})|(?<=[A-Za-z]\s*)(?:${EN_LABEL_SUFFIX}))`;
 /** The label, its suffix and a timestamp after them; a timestamp is tried before a bracketed note so (00:00:01) is read as one. */
 const LABEL_PART = String.raw`(${LABELS.join('|')})\s*(?:${LABEL_TIMESTAMP}|${LABEL_SUFFIX}(?:\s*${LABEL_TIMESTAMP})?)?`;
 /** A line number before a turn, as some exports number their lines (1 坐席：…, 2. 来电人：…, 3、…, 4) …). */
 const LINE_NUMBER = String.raw`(?:\d{1,4}(?:\s*[.、)）]|\s)\s*)?`;
-const LABELLED_LINE = new RegExp(String.raw`^\s*${LINE_NUMBER}(?:${LABEL_TIMESTAMP}\s*)?(?:[【\[]\s*)?${LABEL_PART}(?:\s*[:：]|\t|\s*[】\]]\s*[:：]?)\s*(.*)$`);
+/** What a typed note says the speaker did (来电人说：, 坐席问：, 来电人答：). */
+const SPEECH_VERB = String.raw`(?:\s*(?:说|问|答|讲|回答))?`;
+const LABELLED_LINE = new RegExp(String.raw`^\s*${LINE_NUMBER}(?:${LABEL_TIMESTAMP}\s*)?(?:[【\[]\s*)?${LABEL_PART}${SPEECH_VERB}(?:\s*[:：]|\t|\s*[】\]]\s*[:：]?)\s*(.*)$`);
 /**
  * A header line naming the speaker and the time, whose words follow on the next lines
  * (坐席 00:00:01 / 您好，请讲。): a timestamp is required, so a line that is only a label is not taken for one.
