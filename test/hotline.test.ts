@@ -512,6 +512,22 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(hidden.text).not.toContain('端木问答');
     const kept = await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', hidden.id).executeTakeFirstOrThrow();
     expect(kept).toMatchObject({ name: null, phone: '13877770002' });
+
+    // The operator's corrected type is kept as labelled data with the words as the case keeps them, without the name.
+    const corrected = await json(
+      as('operator').post(
+        '/api/v1/hotline/calls',
+        call([...dialogue.slice(0, 4), '坐席：需要为您保密吗？', '来电人：要的，要保密。'].join('\n'), { callerNumber: '13877770003', type: 'hazardous_waste' }),
+      ),
+    );
+    expect(corrected.status, JSON.stringify(corrected.body)).toBe(201);
+    const correctedId = corrected.body.cases[0].id as string;
+    await processed(correctedId);
+    const labelled = await service.deps.db.selectFrom('classifier_corrections').select(['text', 'label']).where('case_id', '=', correctedId).execute();
+    expect(labelled).toHaveLength(1);
+    expect(labelled[0]!.label).toBe('hazardous_waste');
+    expect(labelled[0]!.text).toContain('电镀厂');
+    expect(labelled[0]!.text).not.toContain('端木问答');
   });
 
   it('keeps the name of a caller who answers with the surname first (姓李，李四), and masks it for bureaus', async () => {

@@ -454,11 +454,13 @@ export async function acceptCall(deps: HotlineDeps, given: CallInput, actor: Act
   const at = now.toISOString();
   const callRowId = newId();
   const caseIds = planned.map(() => newId());
-  // Labelled data: the operator's type where it differs from what the machine proposes for the same text.
+  // Each case's words: an anonymous caller's name, said in answer to the operator, taken out of them wherever they are kept.
+  const texts = planned.map((p) => (anonymous && callerName ? maskMentions(p.text, [callerName]) : p.text));
+  // Labelled data: the operator's type where it differs from what the machine proposes for the same text, kept as the case keeps it.
   const corrections = planned.flatMap((p, i) => {
     if (!p.type) return [];
-    const predicted = deps.classifier.classify(p.text).type;
-    return p.type === predicted ? [] : [{ caseId: caseIds[i]!, text: p.text, label: p.type, predicted }];
+    const predicted = deps.classifier.classify(texts[i]!).type;
+    return p.type === predicted ? [] : [{ caseId: caseIds[i]!, text: texts[i]!, label: p.type, predicted }];
   });
 
   for (let attempt = 1; ; attempt++) {
@@ -467,7 +469,7 @@ export async function acceptCall(deps: HotlineDeps, given: CallInput, actor: Act
         prepareReport(
           {
             channel,
-            text: anonymous && callerName ? maskMentions(p.text, [callerName]) : p.text,
+            text: texts[i]!,
             name: anonymous ? null : callerName,
             phone: callerNumber,
             anonymous,
