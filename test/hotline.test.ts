@@ -530,6 +530,19 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(labelled[0]!.text).not.toContain('端木问答');
   });
 
+  it('keeps the name a heading above the call gives with the caller\'s label (来电人：李秀兰), and masks it for bureaus', async () => {
+    const transcript = ['来电人：诸葛秀兰', '坐席：您好，12369环保举报热线，请讲。', '来电人：兴隆办事处盐下村那个电镀厂晚上偷排废水。'].join('\n');
+    const res = await json(as('operator').post('/api/v1/hotline/calls', call(transcript)));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const id = res.body.cases[0].id as string;
+    await processed(id);
+    expect((await json(as('dispatcher').get(`/api/v1/cases/${id}`))).body.reporter).toEqual({ name: '诸葛秀兰', phone: '13912340001' });
+    const bureau = await json(as('epb').get(`/api/v1/cases/${id}`));
+    expect(bureau.status, JSON.stringify(bureau.body)).toBe(200);
+    expect(bureau.body.text).toContain('电镀厂');
+    expect(JSON.stringify(bureau.body)).not.toContain('诸葛秀兰');
+  });
+
   it('keeps the name of a caller who answers with the surname first (姓李，李四), and masks it for bureaus', async () => {
     for (const [answer, name] of [
       ['姓李，李四。', '李四'],

@@ -393,8 +393,8 @@ function nameAfterSurname(answer: string): string | null {
 /**
  * The name a caller gives in answer to the operator's question for it
  * (请问您怎么称呼？— 端木问答。/ 我叫王小明 / 我姓王，叫王小明 / 姓李，李四 / 王小明啊), or null:
- * a refusal, a surname alone (姓王) or an answer that is no name. Said alone,
- * no rule of the masking would know it for the caller's name.
+ * a refusal, a surname alone (姓王) or an answer that is no name; or the name a heading above the call gives
+ * with the caller's label (来电人：李秀兰). Said alone, no rule of the masking would know it for the caller's name.
  */
 export function nameGivenInDialogue(transcript: string): string | null {
   const lines = parseTranscript(transcript).lines;
@@ -404,6 +404,14 @@ export function nameGivenInDialogue(transcript: string): string | null {
     if (answer?.speaker !== 'caller' || refusesName(answer.text)) continue;
     const stated = maskSelfNames(answer.text).names[0] ?? BARE_NAME.exec(firstClause(answer.text, NAME_TOPIC))?.[1] ?? nameAfterSurname(answer.text);
     if (stated) return stated;
+  }
+  // A heading above the call that names the caller with the caller's label (来电人：李秀兰, as exports write one): a caller's
+  // line that is a name and nothing more, before the operator has said anything.
+  for (const line of lines) {
+    if (line.speaker === 'operator') break;
+    if (line.speaker !== 'caller') continue;
+    const named = BARE_NAME.exec(line.text.trim().replace(/[。.！!，,；;\s]+$/u, ''))?.[1];
+    if (named) return named;
   }
   return null;
 }
