@@ -299,6 +299,27 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(routed.text).not.toContain('坐席');
   });
 
+  it('gives the place the caller confirmed only to the part of a split call that names no place of its own', async () => {
+    const transcript = [
+      '坐席：您好，请讲。',
+      '来电人：有个养猪场把粪水排到河里。',
+      '坐席：是李家塘办事处吗？',
+      '来电人：对对，就是那里。还有八字桥社区的工地晚上施工，吵得睡不着。',
+    ].join('\n');
+    const parts = [{ text: '有个养猪场把粪水排到河里。' }, { text: '八字桥社区的工地晚上施工，吵得睡不着。' }];
+    const review = await json(as('operator').post('/api/v1/hotline/calls', call(transcript, { parts, review: true })));
+    expect(review.status, JSON.stringify(review.body)).toBe(200);
+    expect(review.body.parts.map((p: { jurisdiction: { code: string } | null }) => p.jurisdiction?.code)).toEqual(['lijiatang', 'huilongxu']);
+
+    const res = await json(as('operator').post('/api/v1/hotline/calls', call(transcript, { parts })));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const [pigs, site] = [await processed(res.body.cases[0].id), await processed(res.body.cases[1].id)];
+    expect(pigs.jurisdiction_code).toBe('lijiatang');
+    expect(site.jurisdiction_code).toBe('huilongxu');
+    expect(site.address).not.toBe('李家塘办事处');
+    expect(await unitsOf(site.id)).not.toContain('lijiatang');
+  });
+
   it('keeps a call with speech-recognition errors as said, and takes the operator\'s corrected text and type', async () => {
     // ASR turned 偷排 into 偷拍, 兴隆 into 星龙 and 废水 into 费水.
     const transcript = ['[00:00:01] 坐席：您好，请讲。', '[00:00:04] 来电人：星龙办事处那个电度厂天天晚上偷拍费水，沟里都黑了。'].join('\n');

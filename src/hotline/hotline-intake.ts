@@ -285,6 +285,15 @@ export function confirmedPlace(district: District, transcript: string): string |
   return null;
 }
 
+/**
+ * The confirmed place as the address of a case with this text: only when the text names no place of its own.
+ * A case's address is read before its words for the jurisdiction, so the place confirmed for one problem of a
+ * split call would otherwise send another problem, which names its own place, to the wrong local office.
+ */
+function placeFor(district: District, text: string, confirmed: string | null): string | null {
+  return confirmed !== null && jurisdictionFromText(district, text) === null ? confirmed : null;
+}
+
 /** The operator offers confidentiality (需要为您保密吗？要不要匿名？) … */
 const OFFERS_CONFIDENTIALITY = /保密|匿名|不公开|不透露|不对外/;
 /**
@@ -485,7 +494,7 @@ export async function acceptCall(deps: HotlineDeps, given: CallInput, actor: Act
             // The caller's "昨晚十点" is read against the time of the call, not of the import.
             occurredAt: extractIncidentTime(p.text, startedAt, timezone)?.at ?? null,
             receivedAt: startedAt.toISOString(),
-            address: place,
+            address: placeFor(district, p.text, place),
             preset: { typeCode: p.type, leadCode: p.lead, jurisdictionCode: p.jurisdiction, placeUnknown: p.placeUnknown, urgent: p.urgent },
             enteredBy: actor,
             receivedData: {
@@ -637,7 +646,7 @@ export async function reviewCall(deps: HotlineDeps, given: CallInput): Promise<C
       : null,
     transcript: { lines: parseTranscript(input.transcript).lines.map((l) => ({ speaker: l.speaker, at: l.at ?? null, text: l.text })) },
     callerNumber: input.callerNumber ? maskPhone(input.callerNumber) : null,
-    proposal: propose(deps, whole, startedAt, anonymous, place),
-    parts: input.parts ? planned.map((p) => propose(deps, p.text, startedAt, anonymous, place)) : null,
+    proposal: propose(deps, whole, startedAt, anonymous, placeFor(district, whole, place)),
+    parts: input.parts ? planned.map((p) => propose(deps, p.text, startedAt, anonymous, placeFor(district, p.text, place))) : null,
   };
 }
