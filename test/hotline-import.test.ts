@@ -500,6 +500,31 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
     expect(declared.body.error.fields['content-type']).toBe('charset must be utf-8, not gb18030');
   });
 
+  it('names the field of a rejected record that holds bytes that are not UTF-8, and the record\'s call id', async () => {
+    // 来电人 in GBK bytes: not UTF-8.
+    const gbk = Buffer.from([0xc0, 0xb4, 0xb5, 0xe7, 0xc8, 0xcb]);
+    const ndjson = Buffer.concat([
+      Buffer.from('{"hotline":"12369","callId":"ENC-field-1","startedAt":"2026-10-01T08:00:00+08:00","transcript":"'),
+      gbk,
+      Buffer.from('：兴隆办事处有人偷排废水"}\n'),
+    ]);
+    const csv = Buffer.concat([
+      Buffer.from('hotline,callId,startedAt,summary,transcript\r\n12369,ENC-field-2,2026-10-01 08:00:00,'),
+      gbk,
+      Buffer.from(',来电人：兴隆办事处有人偷排废水\r\n'),
+    ]);
+    for (const [body, type, field, callId] of [
+      [ndjson, 'application/x-ndjson', 'transcript', 'ENC-field-1'],
+      [csv, 'text/csv', 'summary', 'ENC-field-2'],
+    ] as const) {
+      const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body });
+      expect(res.status).toBe(200);
+      const [result, summary] = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(result, type).toMatchObject({ status: 'rejected', callId, reason: expect.stringContaining('not valid UTF-8'), fields: { [field]: 'must be UTF-8 text (found bytes that are not)' } });
+      expect(summary).toEqual({ summary: { records: 1, created: 0, duplicate: 0, rejected: 1, cases: 0 } });
+    }
+  });
+
   it('passes over the rows of empty cells a spreadsheet writes (,,,,) as blank lines, and imports the calls between them', async () => {
     const csv = [
       'hotline,callId,startedAt,transcript,summary',
@@ -799,7 +824,8 @@ describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
     const mixed = await cli(db, 'import', mixedFile);
     expect(mixed.code).toBe(1);
     expect(mixed.stderr).not.toContain('is not UTF-8');
-    expect(mixed.stdout).toContain('line 4: rejected: not valid UTF-8');
+    expect(mixed.stdout).toContain('line 4: rejected MIX-2: not valid UTF-8');
+    expect(mixed.stdout).toContain('(transcript: must be UTF-8 text (found bytes that are not))');
     expect(mixed.stdout).toMatch(/records=2 created=1 duplicate=0 rejected=1 cases=1 /);
   });
 

@@ -1,4 +1,5 @@
 import { findCallKeys } from '../../db/repositories/hotline-calls.repository.js';
+import { TEXT_FAULTS } from '../domain/text.js';
 import { AppError, fieldsOf } from '../errors.js';
 import { CALL_FIELDS, callSchema, type CallInput } from './call-schema.js';
 import { acceptCall, type Actor, type HotlineDeps, type KnownCall } from './hotline-intake.js';
@@ -41,8 +42,8 @@ export function formatOf(contentTypeOrPath: string): ImportFormat | null {
 interface RawRecord {
   /** 1-based number of the line the record starts on. */
   line: number;
-  /** The record, or why it could not be read. */
-  value: { ok: true; fields: unknown } | { ok: false; reason: string };
+  /** The record, or why it could not be read (with the fields that could not be, when known). */
+  value: { ok: true; fields: unknown } | { ok: false; reason: string; fields?: Record<string, string>; callId?: string };
 }
 
 async function* chunksOf(stream: ReadableStream<string>): AsyncGenerator<string> {
@@ -105,7 +106,7 @@ async function* ndjsonRecords(stream: ReadableStream<string>): AsyncGenerator<Ra
     const trimmed = line === 1 ? text.replace(/^\uFEFF/, '').trim() : text.trim();
     if (trimmed === '') continue;
     if (trimmed.includes(NOT_UTF8)) {
-      yield { line, value: { ok: false, reason: NOT_UTF8_REASON } };
+      yield { line, value: { ok: false, reason: NOT_UTF8_REASON, ...notUtf8Fields(parsedObject(trimmed)) } };
       continue;
     }
     try {
@@ -117,6 +118,30 @@ async function* ndjsonRecords(stream: ReadableStream<string>): AsyncGenerator<Ra
       yield { line, value: { ok: false, reason: notJsonReason(err as Error) } };
     }
   }
+}
+
+/** A line's JSON object, or null when it is none. */
+function parsedObject(text: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The fields of a record that hold bytes that were not UTF-8, named as any bad field is, and its call id when
+ * that one is whole: so the rejected record says which of its fields to fix.
+ */
+function notUtf8Fields(record: Record<string, unknown> | null): { fields?: Record<string, string>; callId?: string } {
+  if (!record) return {};
+  const bad = Object.entries(record).filter(([, v]) => typeof v === 'string' && v.includes(NOT_UTF8));
+  const callId = record['callId'];
+  return {
+    ...(bad.length > 0 ? { fields: Object.fromEntries(bad.map(([k]) => [k, TEXT_FAULTS.notUtf8])) } : {}),
+    ...(typeof callId === 'string' && callId !== '' && !callId.includes(NOT_UTF8) ? { callId } : {}),
+  };
 }
 
 /**
@@ -294,14 +319,14 @@ async function* csvRecords(rows: AsyncGenerator<CsvRow>, header: string[]): Asyn
       yield { line, value: { ok: false, reason: `${fields.length} fields where the header has ${header.length}` } };
       continue;
     }
-    if (fields.some((f) => f.includes(NOT_UTF8))) {
-      yield { line, value: { ok: false, reason: NOT_UTF8_REASON } };
-      continue;
-    }
     const record: Record<string, string> = {};
     header.forEach((name, i) => {
       if (name !== '') record[name] = fields[i]!;
     });
+    if (fields.some((f) => f.includes(NOT_UTF8))) {
+      yield { line, value: { ok: false, reason: NOT_UTF8_REASON, ...notUtf8Fields(record) } };
+      continue;
+    }
     yield { line, value: { ok: true, fields: record } };
   }
 }
@@ -347,7 +372,10 @@ type Parsed =
   | { kind: 'bad'; line: number; reason: string; fields?: Record<string, string>; callId?: string };
 
 function parseRecord(r: RawRecord): Parsed {
-  if (!r.value.ok) return { kind: 'bad', line: r.line, reason: r.value.reason };
+  if (!r.value.ok) {
+    const { reason, fields, callId } = r.value;
+    return { kind: 'bad', line: r.line, reason, ...(fields ? { fields } : {}), ...(callId ? { callId } : {}) };
+  }
   const raw = r.value.fields as Record<string, unknown>;
   const result = callSchema.safeParse(raw);
   if (!result.success) {
