@@ -762,6 +762,8 @@ const SELF_IS = new RegExp(`((?:${I}${HERE}?就?${IS}|(?:本人|鄙人)${IS}))${
 const SELF_REAL_NAME = new RegExp(`((?:${SENTENCE_START}|[，,；;]\\s?)${I}?)(${PERSON_NAME})(?=实名(?:举报|反映|投诉))`, 'gu');
 /** 我，黎秀英，住… — a name set off by commas right after 我 at the start of a sentence. */
 const SELF_SET_OFF = new RegExp(`(${SENTENCE_START}${I}[，,]\\s?)(${PERSON_NAME})(?=[，,])`, 'gu');
+/** 王小明，就是我 / 王小明就是本人 / 王小明是我的名字 — a name the speaker then says is theirs. */
+const SELF_THAT_IS_ME = new RegExp(`(${SENTENCE_START}|[，,：:；;]\\s?)(${PERSON_NAME})(?=[，,]?\\s?(?:就?是(?:我|本人)(?:本人|自己)?|是我的?(?:名字|姓名))(?:[，,。.！!？?；;\\s]|$))`, 'gu');
 /** 我王小明，家住盐下村 — a name right after 我, then where or who the speaker is (not 我明天，…). */
 const SELF_THEN_WHO = new RegExp(
   `(${SENTENCE_START}${I})(${PERSON_NAME})(?=[，,]\\s?(?:家住|住在|现住|住|男|女|今年|系|身份证|电话|手机|联系电话))`,
@@ -977,7 +979,7 @@ export function maskSelfNames(
     });
   }
   const rules = [
-    SELF_NAMED, SELF_NAMED_SPACED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_REAL_NAME, SELF_SET_OFF, SELF_THEN_WHO, SELF_DESCRIBED, SELF_OF_PLACE,
+    SELF_NAMED, SELF_NAMED_SPACED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_REAL_NAME, SELF_SET_OFF, SELF_THEN_WHO, SELF_THAT_IS_ME, SELF_DESCRIBED, SELF_OF_PLACE,
     SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY, SELF_RELATIVE_OF, SELF_MARKED, SELF_SIGNED_SALUTE, SELF_SIGNED_DASH,
     SELF_SIGNED_DASH_DATED, SELF_SIGNED_DASH_CONTACT, REPORTER_WHOSE, REPORTER_REPORTED, REPORTER_ACCORDING, REPORTER_VISITED,
   ];
