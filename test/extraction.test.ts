@@ -1049,6 +1049,19 @@ describe('call transcripts', () => {
     expect(complaintText('兴隆那边有个厂子排黑水')).toBe('兴隆那边有个厂子排黑水');
   });
 
+  it('tells the sides of two voices a speech-recognition export names, and leaves other voices unknown', () => {
+    // Three voices (a conference, a transfer): which is the caller's is not guessed.
+    const three = parseTranscript(['说话人1：您好，12369，请讲。', '说话人2：河里死鱼了。', '说话人3：我是他邻居。'].join('\n'));
+    expect(three.lines.map((l) => l.speaker)).toEqual(['unknown', 'unknown', 'unknown']);
+    const pair = parseTranscript(['发言人A：河里死鱼了，你们管不管？', '发言人B：您好，这里是12369热线，请讲。', '发言人A：就在回龙村。'].join('\n'));
+    expect(pair.lines.map((l) => [l.speaker, l.voice])).toEqual([['caller', 'A'], ['operator', 'B'], ['caller', 'A']]);
+    expect(callerText(pair)).toBe('河里死鱼了，你们管不管？\n就在回龙村。');
+    // A transcript naming a side keeps its labels' reading; a text that only mentions a speaker is none.
+    expect(parseTranscript(['坐席：您好', '说话人2：河里死鱼了'].join('\n')).lines.map((l) => l.speaker)).toEqual(['operator', 'unknown']);
+    expect(isTranscript('我是说话人，厂子在排污')).toBe(false);
+    expect(isTranscript(['说话人1：a', '说话人2：b', '说话人3：c'].join('\n'))).toBe(false);
+  });
+
   it("never takes the operator's place names, anonymity words or phone numbers", () => {
     const text = [
       '[00:00:01] 坐席：您好，12345热线。我们可以匿名受理，是兴隆办事处吗？我们回电号码是0746-5123456。',

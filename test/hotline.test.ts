@@ -211,6 +211,16 @@ const VARIANTS: Array<[string, string, string]> = [
     ].join('\n'),
     'A brick kiln near Yongjiting burns rubbish every night.',
   ],
+  [
+    'a speech-recognition export naming two voices (说话人1 / 说话人2) above their words, the operator the one who answers',
+    ['说话人1 00:00', '您好，12369环保举报热线，请讲。', '说话人2 00:05', '兴隆办事处那边的电镀厂晚上偷排废水，', '沟里的水都是绿的。', '说话人1 00:21', '好的，我们会尽快处理。'].join('\n'),
+    '兴隆办事处那边的电镀厂晚上偷排废水，沟里的水都是绿的。',
+  ],
+  [
+    'a speech-recognition export whose caller speaks first (喂？), the operator told by the hotline greeting',
+    ['[00:00:00] spk_1: 喂？', '[00:00:01] spk_0: 您好，12345热线，请讲。', '[00:00:03] spk_1: 回龙村后面的养猪场把粪水排到河里。', '[00:00:12] spk_0: 好的，记下了。'].join('\n'),
+    '喂？\n回龙村后面的养猪场把粪水排到河里。',
+  ],
 ];
 
 describe('POST /api/v1/hotline/calls', () => {

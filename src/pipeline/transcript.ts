@@ -17,6 +17,8 @@ export interface TranscriptLine {
   text: string;
   /** hh:mm:ss offset into the call, when the line carried a timestamp. */
   at?: string;
+  /** The voice a speech-recognition export names (说话人1 → "1"), when the line was labelled so. */
+  voice?: string;
 }
 
 export interface Transcript {
@@ -99,6 +101,40 @@ interface Labelled {
   at?: string;
 }
 
+/**
+ * Speech-recognition exports name the voices, not the sides: 说话人1 / 说话人2, 发言人A, 角色1, Speaker 1, spk_0 — as a
+ * label like the others (说话人1：…, [00:00:02] 说话人2：…) or a header line with the time (说话人1 00:00).
+ */
+const VOICE_WORD = /说话人|发言人|讲话人|角色|声道|speaker|spk/i;
+const VOICE_LABEL = String.raw`(?:说话人|发言人|讲话人|角色|声道|[Ss]peaker|SPEAKER|SPK|[Ss]pk)\s*[-_]?\s*([A-Za-z0-9]{1,3})${NOT_AN_HOUR}`;
+// Groups: 1–2 leading timestamp, 3 the voice, 4–5 timestamp after it, 6 text.
+const VOICE_LINE = new RegExp(
+  String.raw`^\s*${LINE_NUMBER}(?:${LABEL_TIMESTAMP}\s*)?(?:[【\[]\s*)?${VOICE_LABEL}\s*(?:${LABEL_TIMESTAMP})?\s*(?:[:：]|\t|[】\]]\s*[:：]?|(?=\s*$))\s*(.*)$`,
+);
+/** How an operator answers a hotline call (您好，12369环保举报热线，请讲): the voice that says it first is the operator's. */
+const OPERATOR_GREETING = /12345|12369|热线|请讲|有什么可以帮|请问有什么|为您服务|工号/;
+
+function voiceLine(raw: string): (Labelled & { voice: string }) | null {
+  const m = VOICE_LINE.exec(layoutOf(raw));
+  if (!m) return null;
+  const at = normalizeTimestamp(firstOf(m, [1, 2, 4, 5]));
+  return { speaker: 'unknown', voice: m[3]!, text: tailOf(raw, m[6]).trim(), ...(at ? { at } : {}) };
+}
+
+/**
+ * The sides of a call whose lines name two voices and no side: the voice that greets as a hotline answers (or, when
+ * neither or both do, the one that speaks first, as the operator answers the call) is the operator's, the other the
+ * caller's. A transcript with a side named anywhere, or with other than two voices, stays as read.
+ */
+function sidesOfVoices(lines: TranscriptLine[]): void {
+  if (lines.some((l) => l.speaker !== 'unknown')) return;
+  const voices = [...new Set(lines.flatMap((l) => (l.voice === undefined ? [] : [l.voice])))];
+  if (voices.length !== 2) return;
+  const greets = voices.filter((v) => OPERATOR_GREETING.test(lines.find((l) => l.voice === v && l.text !== '')?.text ?? ''));
+  const operator = greets.length === 1 ? greets[0]! : voices[0]!;
+  for (const line of lines) if (line.voice !== undefined) line.speaker = line.voice === operator ? 'operator' : 'caller';
+}
+
 /** The first capture among `groups` that matched. */
 function firstOf(m: RegExpExecArray, groups: number[]): string | undefined {
   for (const g of groups) if (m[g] !== undefined) return m[g];
@@ -178,7 +214,7 @@ function readTranscript(text: string): { lines: TranscriptLine[] } {
   const lines: TranscriptLine[] = [];
   for (const raw of text.split(/\r\n|\r|\n/)) {
     if (raw.trim() === '') continue;
-    const labelled = labelledLine(raw);
+    const labelled = labelledLine(raw) ?? voiceLine(raw);
     if (labelled) {
       lines.push(labelled);
       continue;
@@ -197,6 +233,7 @@ function readTranscript(text: string): { lines: TranscriptLine[] } {
     if (previous) previous.text = joinWrapped(previous.text, raw.trim());
     else lines.push({ speaker: 'unknown', text: raw.trim() });
   }
+  sidesOfVoices(lines);
   return { lines };
 }
 
@@ -218,7 +255,8 @@ export function operatorText(parsed: Transcript): string {
 
 /**
  * A transcript has at least two speaker-labelled lines, at least one of them
- * the caller's: a web report that merely starts with "市民：" is not one.
+ * the caller's: a web report that merely starts with "市民：" is not one. Or it is
+ * a speech-recognition export of two voices (说话人1, 说话人2), one of them the caller's.
  */
 export function isTranscript(text: string): boolean {
   let labelled = 0;
@@ -230,6 +268,8 @@ export function isTranscript(text: string): boolean {
     if (m.speaker === 'caller') caller = true;
     if (labelled >= 2 && caller) return true;
   }
+  // Two voices of a speech-recognition export, told apart by what they say.
+  if (labelled === 0 && VOICE_WORD.test(text)) return parseTranscript(text).lines.filter((l) => l.speaker === 'caller').length >= 1;
   return false;
 }
 
