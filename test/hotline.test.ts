@@ -491,6 +491,8 @@ describe('POST /api/v1/hotline/calls', () => {
       ['坐席：您好，请讲。', '来电人：兴隆办事处那边厂子偷排废水。', '坐席：请问您贵姓？', '来电人：我叫王建国……算了，名字还是别写了。'],
       ['坐席：您好，请讲。', '来电人：兴隆办事处那边厂子偷排废水，这个事你们要保密啊。'],
       ['坐席：您好，请讲。', '来电人：兴隆办事处那边厂子偷排废水，我不想透露我的名字。'],
+      // A heading the call-centre's export writes above the call.
+      ['来电号码：139****0001', '是否匿名：是', '坐席：您好，请讲。', '来电人：兴隆办事处那边厂子偷排废水。'],
     ];
     for (const lines of transcripts) {
       const res = await json(as('operator').post('/api/v1/hotline/calls', call(lines.join('\n'))));
@@ -500,6 +502,18 @@ describe('POST /api/v1/hotline/calls', () => {
       const record = await json(as('operator').get(`/api/v1/hotline/calls/12369/${res.body.callId}`));
       expect(record.body.anonymous, lines.at(-1)).toBe(true);
       await processed(row.id);
+    }
+  });
+
+  it('leaves a caller named whose export heading says no to anonymity', async () => {
+    for (const lines of [
+      ['是否匿名：否', '坐席：您好，请讲。', '来电人：兴隆办事处那边厂子偷排废水。'],
+      ['是否保密：不需要', '坐席：您好，请讲。', '来电人：兴隆办事处那边厂子偷排废水。'],
+    ]) {
+      const res = await json(as('operator').post('/api/v1/hotline/calls', call(lines.join('\n'))));
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      expect((await caseRow(res.body.cases[0].id)).anonymous, lines.join(' / ')).toBe(0);
+      await processed(res.body.cases[0].id);
     }
   });
 

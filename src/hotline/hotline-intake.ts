@@ -19,7 +19,7 @@ import type { Classifier, Classification } from '../pipeline/classifier.js';
 import { extractDetails, extractIncidentTime } from '../pipeline/extract-details.js';
 import { asksAnonymity, jurisdictionFromText, maskMentions, maskPhone, maskSelfNames, COMPOUND_SURNAME, PERSON_NAME, SURNAME } from '../pipeline/extract.js';
 import { decideRoute } from '../pipeline/route.js';
-import { callerText, confirmedByCaller, parseTranscript, type Speaker } from '../pipeline/transcript.js';
+import { callerText, confirmedByCaller, parseTranscript, startsTurn, type Speaker } from '../pipeline/transcript.js';
 import { showsNothing } from '../domain/text.js';
 import { mainCallerNumber, MAX_CASE_TEXT_CHARS, type CallInput, type Hotline } from './call-schema.js';
 
@@ -264,8 +264,23 @@ function planCases(district: District, input: CallInput, now: Date): PlannedCase
   return planned;
 }
 
+/**
+ * A heading above the call, as call-centre exports write one, that says the caller asked not to be named: 是否匿名：是,
+ * 匿名：是, 是否保密：需要, 匿名举报：Y. Only before the first line a speaker says.
+ */
+const ANONYMOUS_HEADING = /^\s*(?:是否)?(?:匿名|保密)(?:举报|处理|受理)?\s*[:：]\s*(?:是|需要|要|已?同意|Y|y|yes|Yes|YES|true|1|√)\s*$/u;
+
+export function anonymityInHeading(transcript: string): boolean {
+  for (const raw of transcript.split(/\r\n|\r|\n/)) {
+    if (ANONYMOUS_HEADING.test(raw)) return true;
+    if (startsTurn(raw)) return false;
+  }
+  return false;
+}
+
 function anonymityRequested(district: District, input: CallInput, planned: readonly PlannedCase[]): boolean {
   if (input.anonymous === true) return true;
+  if (anonymityInHeading(input.transcript)) return true;
   const complaint = complaintOf(input.transcript, null);
   if (complaint && asksAnonymity(district, complaint) !== null) return true;
   if (anonymityAgreedInDialogue(input.transcript)) return true;

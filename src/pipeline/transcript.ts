@@ -114,6 +114,11 @@ const VOICE_LINE = new RegExp(
 /** How an operator answers a hotline call (您好，12369环保举报热线，请讲): the voice that says it first is the operator's. */
 const OPERATOR_GREETING = /12345|12369|热线|请讲|有什么可以帮|请问有什么|为您服务|工号/;
 
+/** Whether a line starts a speaker's turn (a side's label or a voice's), as the transcript is read. */
+export function startsTurn(raw: string): boolean {
+  return (labelledLine(raw) ?? voiceLine(raw)) !== null;
+}
+
 function voiceLine(raw: string): (Labelled & { voice: string }) | null {
   const m = VOICE_LINE.exec(layoutOf(raw));
   if (!m) return null;
