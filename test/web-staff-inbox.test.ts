@@ -8,7 +8,7 @@ import { SESSION_IDLE_MS } from '../src/web/session.js';
 import { checkDeadlines } from '../src/workflow/deadline-check.js';
 import { newPage } from './browser.js';
 import { browserDrafts, formClient, signIn, signInHere, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
-import { seedCase } from './workflow-helpers.js';
+import { client as apiClient, json, seedCase } from './workflow-helpers.js';
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
 
@@ -132,6 +132,37 @@ describe('bureau inbox', () => {
     expect(whole).not.toMatch(/[^\x20-\x7e]/);
     // The reporter's photo keeps no name, and none is made up.
     expect(await disposition('epb', `/inbox/cases/${seeded.id}/files/${seeded.photoId}`)).toBeNull();
+  });
+
+  it('sends a reply attachment naming the reporter of a report merged into the case under the masked name its page shows', async () => {
+    const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }], contact: { name: '王大林', phone: '13912340911', share: false } });
+    const duplicate = await seedCase(web.service, web.clock, {
+      text: '我叫孙志刚，盐下村电镀厂又在排污',
+      assignments: [{ unit: 'epb', role: 'lead' }],
+      contact: { name: '孙志刚', phone: '13912340912', share: false },
+    });
+    const merged = await json(apiClient(base, web.staff.dispatcher).post(`/api/v1/cases/${duplicate.id}/merge`, { into: seeded.id, reason: '重复举报' }));
+    expect(merged.status, JSON.stringify(merged.body)).toBe(200);
+    const clerk = apiClient(base, web.staff.epb);
+    expect((await clerk.post(`/api/v1/cases/${seeded.id}/accept`)).status).toBe(200);
+    const form = new FormData();
+    form.append('text', '已处理，见附件。');
+    form.append('attachments', new File([PNG], '现场照片-孙志刚.png', { type: 'image/png' }));
+    const replied = await fetch(`${base}/api/v1/cases/${seeded.id}/reply`, { method: 'POST', headers: { authorization: `Bearer ${web.staff.epb}` }, body: form });
+    const view = (await replied.json()) as { replyAttachments: Array<{ id: string; name: string }> };
+    expect(replied.status, JSON.stringify(view)).toBe(200);
+    expect(view.replyAttachments.map((f) => f.name)).toEqual(['现场照片-孙**.png']);
+
+    const page = formClient(base, fromNewAddress());
+    await page.signIn('epb');
+    const html = await (await page.get(`/inbox/cases/${seeded.id}`)).text();
+    expect(html).toContain('现场照片-孙**.png');
+    expect(html).not.toContain('孙志刚');
+    const file = await page.get(`/inbox/cases/${seeded.id}/files/${view.replyAttachments[0]!.id}`);
+    expect(file.status).toBe(200);
+    const disposition = file.headers.get('content-disposition')!;
+    // The download is saved under the name the page shows, not the one the page masks.
+    expect(decodeURIComponent(/filename\*=UTF-8''(\S+)$/.exec(disposition)![1]!)).toBe('现场照片-孙**.png');
   });
 
   it("does not open another bureau's case by URL, its photos or its actions, and shows none of its text", async () => {

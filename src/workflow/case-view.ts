@@ -470,7 +470,7 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
  * them, a withdrawn unit only those it attached itself. With it, the name a
  * download of it is saved under: the name the clerk's file had, as the case
  * page shows it to this principal (for a bureau, the reporter's unshared name
- * masked as in their words); a reporter's photo keeps no name, nor does a
+ * and the names of the reporters of reports merged into the case masked, as there); a reporter's photo keeps no name, nor does a
  * file stored before names were kept.
  */
 export async function readableFile(
@@ -490,7 +490,8 @@ export async function readableFile(
   if (!file) return null;
   if (file.kind === 'photo' || file.originalName === null) return { file, name: null };
   if (!isBureau(principal)) return { file, name: file.originalName };
-  return { file, name: textFor(principal, file.originalName, namesHiddenFromBureau(await findContact(deps.db, caseId), c)) };
+  // The names the case page masks in it: the case's own reporter's and those of the reports merged into it.
+  return { file, name: textFor(principal, file.originalName, await hiddenFromBureau(deps.db, await findContact(deps.db, caseId), c)) };
 }
 
 async function hotlineCallView(db: Kysely<Database>, caseId: string) {
