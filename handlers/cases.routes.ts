@@ -21,7 +21,7 @@ import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { caseAnswer, caseAnswerDoc, caseAnswerUnlessUnchanged, caseETag, ifMatchHeaders, ifNoneMatchHeaders, notModifiedDoc, seenBy } from './case-version.js';
 import { errorResponses } from './error-schema.js';
-import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
+import { IMAGE_TYPES, jsonOrUploadsBodyLimit, plainMultipartHeaders, readUploads, uploadsField, isJsonContentType } from './uploads.js';
 import { documentBodyRequired, filledText, instant, noBody, queryInt, validationHook, apiRoute } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { normalizeDateTime } from '../src/domain/time-zone.js';
@@ -442,8 +442,10 @@ const extendRoute = apiRoute({
 export function caseRoutes() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  // A reply with attachments may be large; anything else is small JSON.
-  app.use('/api/v1/cases/:id/reply', ...jsonOrUploadsBodyLimit());
+  // A reply with attachments may be large; anything else is small JSON. A part written as .NET's HttpClient writes it
+  // (bare parameter values, a Chinese file name in filename*) is read, not refused as a malformed form.
+  const [replyLimit, replyBesidesFiles] = jsonOrUploadsBodyLimit();
+  app.use('/api/v1/cases/:id/reply', replyLimit, plainMultipartHeaders, replyBesidesFiles);
 
   app.openapi(listRoute, async (c) => {
     const deps = c.get('deps');

@@ -48,6 +48,146 @@ export function jsonOrUploadsBodyLimit(): readonly [MiddlewareHandler, Middlewar
   return [outer, rest] as const;
 }
 
+/**
+ * Reads a multipart body as clients other than browsers write it: parameters
+ * of a part's Content-Disposition given as bare tokens (`name=attachments`)
+ * and a file's name given the RFC 5987 way (`filename*=utf-8''%E6%95%B4…`),
+ * both as .NET's HttpClient sends a file, the second as several clients send
+ * a name that is not ASCII. The form parser refuses either, so the whole
+ * upload would be a 400 "malformed" however good its files. Each such part's
+ * header is rewritten as a browser writes it (quoted values, the name as UTF-8
+ * in `filename`) before the body is parsed; the files' bytes are left as they
+ * are. Runs after the size limit.
+ */
+export const plainMultipartHeaders = createMiddleware(async (c, next) => {
+  const boundary = multipartBoundary(c.req.header('content-type') ?? '');
+  if (boundary === null) return next();
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  const rewritten = withPlainPartHeaders(bytes, boundary);
+  if (rewritten !== bytes) {
+    // Parsed from the rewritten bytes from here on: Hono builds the form from a cached body, with the request's content
+    // type. (The cache holds promises, which its type does not say.)
+    const buffer = rewritten.buffer.slice(rewritten.byteOffset, rewritten.byteOffset + rewritten.byteLength) as ArrayBuffer;
+    c.req.bodyCache = { arrayBuffer: Promise.resolve(buffer) as unknown as ArrayBuffer };
+  }
+  return next();
+});
+
+function multipartBoundary(contentType: string): string | null {
+  if (!contentType.toLowerCase().startsWith('multipart/form-data')) return null;
+  const m = /;\s*boundary\s*=\s*(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
+  return m ? (m[1] ?? m[2] ?? null) : null;
+}
+
+const CRLF2 = Buffer.from('\r\n\r\n');
+
+/** The body with every part's Content-Disposition written as a browser writes it; the same array when all are already. */
+export function withPlainPartHeaders(body: Uint8Array, boundary: string): Uint8Array {
+  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const first = Buffer.from(`--${boundary}`);
+  const next = Buffer.from(`\r\n--${boundary}`);
+  const out: Buffer[] = [];
+  let copied = 0;
+  let at = buf.indexOf(first);
+  while (at !== -1) {
+    const after = at + first.length;
+    // `--boundary--` ends the body.
+    if (buf[after] === 0x2d && buf[after + 1] === 0x2d) break;
+    const headersStart = after + 2;
+    const headersEnd = buf.indexOf(CRLF2, headersStart);
+    if (headersEnd === -1) break;
+    const headers = buf.subarray(headersStart, headersEnd).toString('utf8');
+    const plain = headers
+      .split('\r\n')
+      .map((line) => (/^content-disposition\s*:/i.test(line) ? plainDisposition(line) : line))
+      .join('\r\n');
+    if (plain !== headers) {
+      out.push(buf.subarray(copied, headersStart), Buffer.from(plain, 'utf8'));
+      copied = headersEnd;
+    }
+    at = buf.indexOf(next, headersEnd);
+    if (at !== -1) at += 2;
+  }
+  if (out.length === 0) return body;
+  out.push(buf.subarray(copied));
+  return new Uint8Array(Buffer.concat(out));
+}
+
+/**
+ * A part's Content-Disposition line as a browser writes it: `form-data; name="…"; filename="…"`, each value quoted, the
+ * file's name taken from `filename*` when it has one that reads (RFC 5987: charset'language'percent-encoded). A line
+ * already so written comes back unchanged.
+ */
+function plainDisposition(line: string): string {
+  const colon = line.indexOf(':');
+  const params = dispositionParams(line.slice(colon + 1));
+  if (params === null) return line;
+  const { type, values } = params;
+  const star = values.get('filename*');
+  const fileName = (star !== undefined ? extValue(star) : null) ?? values.get('filename');
+  // As HTML's form encoding writes a value: a quote or a line break percent-encoded, everything else as it is.
+  const quoted = (v: string) => `"${v.replace(/["\r\n]/g, (ch) => encodeURIComponent(ch))}"`;
+  const name = values.get('name');
+  const rebuilt = `${line.slice(0, colon)}: ${type}${name !== undefined ? `; name=${quoted(name)}` : ''}${fileName !== undefined ? `; filename=${quoted(fileName)}` : ''}`;
+  const alreadyPlain = star === undefined && [...line.slice(colon + 1).matchAll(/=\s*([^\s])/g)].every((m) => m[1] === '"');
+  return alreadyPlain ? line : rebuilt;
+}
+
+/** The disposition type and its parameters (names lower-cased; quoted or bare values), or null when it does not read. */
+function dispositionParams(value: string): { type: string; values: Map<string, string> } | null {
+  const semi = value.indexOf(';');
+  const type = (semi === -1 ? value : value.slice(0, semi)).trim();
+  const values = new Map<string, string>();
+  let i = semi === -1 ? value.length : semi + 1;
+  while (i < value.length) {
+    const eq = value.indexOf('=', i);
+    if (eq === -1) return value.slice(i).trim() === '' ? { type, values } : null;
+    const key = value.slice(i, eq).trim().toLowerCase();
+    let j = eq + 1;
+    while (value[j] === ' ' || value[j] === '\t') j++;
+    let v = '';
+    if (value[j] === '"') {
+      j++;
+      while (j < value.length && value[j] !== '"') {
+        if (value[j] === '\\' && j + 1 < value.length) j++;
+        v += value[j];
+        j++;
+      }
+      if (j >= value.length) return null;
+      j++;
+      const rest = value.indexOf(';', j);
+      j = rest === -1 ? value.length : rest;
+    } else {
+      const end = value.indexOf(';', j);
+      v = value.slice(j, end === -1 ? value.length : end).trim();
+      j = end === -1 ? value.length : end;
+    }
+    if (key === '') return null;
+    values.set(key, v);
+    i = j + 1;
+  }
+  return { type, values };
+}
+
+/** The value of an RFC 5987 parameter (`charset'language'percent-encoded`), or null when its charset is unknown or its bytes are not of it. */
+function extValue(raw: string): string | null {
+  const m = /^([^']*)'[^']*'(.*)$/.exec(raw);
+  if (!m) return null;
+  const encoded = m[2]!;
+  const bytes: number[] = [];
+  for (let i = 0; i < encoded.length; i++) {
+    if (encoded[i] === '%' && /^[0-9a-f]{2}$/i.test(encoded.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(encoded.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(encoded.charCodeAt(i) & 0xff);
+  }
+  try {
+    return new TextDecoder(m[1] || 'utf-8', { fatal: true }).decode(new Uint8Array(bytes));
+  } catch {
+    return null;
+  }
+}
+
 function isMultipart(c: Context): boolean {
   return (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
 }

@@ -273,6 +273,45 @@ describe.each([
     });
   });
 
+  describe('a reply as clients other than browsers write multipart', () => {
+    it("takes parameters given as bare tokens and a file's name given as filename* (as .NET's HttpClient sends them), keeping that name", async () => {
+      const { id } = await seedCase(service, clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      const boundary = '----bureau-system-7d1';
+      const part = (disposition: string, type: string, bytes: Uint8Array) => [
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; ${disposition}\r\nContent-Type: ${type}\r\n\r\n`),
+        Buffer.from(bytes),
+        Buffer.from('\r\n'),
+      ];
+      const pdf = new TextEncoder().encode('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+      const body = Buffer.concat([
+        Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name=text\r\n\r\n已现场核查，见附件。\r\n`),
+        // .NET writes both: an encoded word in filename and the name itself in filename*.
+        ...part(`name=attachments; filename="=?utf-8?B?5pW05pS56YCa55+l5LmmLnBkZg==?="; filename*=utf-8''${encodeURIComponent('整改通知书.pdf')}`, 'application/pdf', pdf),
+        ...part(`name=attachments; filename=site.png; filename*=utf-8''site.png`, 'image/png', PNG),
+        ...part(`name="attachments"; filename*=UTF-8''${encodeURIComponent('现场 "照片".png')}`, 'image/png', PNG),
+        Buffer.from(`--${boundary}--\r\n`),
+      ]);
+      const r = await json(
+        fetch(`${service.url}/api/v1/cases/${id}/reply`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${staff.epb}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+          body,
+        }),
+      );
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.status).toBe('replied');
+      expect(r.body.replyAttachments.map((f: any) => [f.name, f.mime]).sort()).toEqual([
+        ['site.png', 'image/png'],
+        ['整改通知书.pdf', 'application/pdf'],
+        ['现场 "照片".png', 'image/png'],
+      ]);
+      // The files themselves are stored as sent.
+      const pdfId = r.body.replyAttachments.find((f: any) => f.mime === 'application/pdf').id;
+      expect(new Uint8Array(await (await as(staff.epb).get(`/api/v1/cases/${id}/photos/${pdfId}`)).arrayBuffer())).toEqual(pdf);
+    });
+  });
+
   describe('illegal moves are 409', () => {
     it('refuses a reply before signing, a second signature, and any action on a closed case', async () => {
       const { id } = await seedCase(service, clock);
