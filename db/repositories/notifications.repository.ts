@@ -96,11 +96,44 @@ export async function reporterNamesWithMerged(db: Db, caseId: string, opts: { ow
     .execute();
   const namesOf = (r: (typeof rows)[number]) => reporterNames({ name: r.name ?? null, phone: r.phone ?? null }, { text: r.text, address: r.address });
   const ownNames = rows.filter((r) => r.id === caseId).flatMap(namesOf);
-  // What staff wrote may name the case's own reporter too: left out with their other names, as is a part of one a rule
-  // reads short (举报人钱多多 read as 钱多).
-  const isOwn = (n: string) => ownNames.some((o) => [...o].length >= 2 && (o.includes(n) || n.includes(o)));
-  const named = (await reportersStaffNamed(db, rows.map((r) => r.id))).filter((n) => own || !isOwn(n));
+  const named = (await reportersStaffNamed(db, rows.map((r) => r.id))).filter((n) => own || !isOwnName(ownNames, n));
   return [...new Set([...rows.filter((r) => own || r.id !== caseId).flatMap(namesOf), ...named])];
+}
+
+/**
+ * What staff wrote may name the case's own reporter too: left out with their other names (`own: false`), as is a part
+ * of one a rule reads short (举报人钱多多 read as 钱多).
+ */
+function isOwnName(ownNames: readonly string[], n: string): boolean {
+  return ownNames.some((o) => [...o].length >= 2 && (o.includes(n) || n.includes(o)));
+}
+
+/**
+ * `reporterNamesWithMerged(db, id, { own: false })` for a page of cases at once, by case id: a list of cases masks
+ * in each what its case page masks. The cases that never had a report merged into them (nearly all) cost two queries
+ * together; each of the others its own.
+ */
+export async function reporterNamesWithMergedFor(
+  db: Db,
+  cases: ReadonlyArray<{ id: string; text: string; address: string | null; contact: { name: string | null; phone: string | null } | null }>,
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (cases.length === 0) return out;
+  const ids = [...new Set(cases.map((c) => c.id))];
+  const [hadMerges, named] = await Promise.all([
+    db.selectFrom('case_events').select('case_id').distinct().where('case_id', 'in', ids).where('kind', '=', 'merged_in').execute(),
+    reportersStaffNamedByCase(db, ids),
+  ]);
+  const merging = new Set(hadMerges.map((r) => r.case_id));
+  for (const c of cases) {
+    if (merging.has(c.id)) {
+      out.set(c.id, await reporterNamesWithMerged(db, c.id, { own: false }));
+      continue;
+    }
+    const ownNames = reporterNames(c.contact, { text: c.text, address: c.address });
+    out.set(c.id, (named.get(c.id) ?? []).filter((n) => !isOwnName(ownNames, n)));
+  }
+  return out;
 }
 
 /**

@@ -7,6 +7,7 @@ import { beginAttempt, endAttempt, findDelivery, recordAttempt, withdrawDelivery
 import { PostgresAdapter } from 'kysely';
 import type { Trx } from '../../db/repositories/db-types.js';
 import { appendEvents, listEvents } from '../../db/repositories/events.repository.js';
+import { reporterNamesWithMergedFor } from '../../db/repositories/notifications.repository.js';
 import { queueNotification } from '../../src/workflow/notifications.js';
 import { caseTypeView, unitView } from '../../src/district/district.schema.js';
 import { maskIdentityInText } from '../../src/pipeline/extract.js';
@@ -81,8 +82,10 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
       return failForGood(message, delivery.attempts, (trx, at) => endAttempt(trx, delivery.id, { status: 'failed', error: message, at }));
     }
 
-    // The reporter's name (unless shared) and phone numbers are masked wherever their own words go.
-    const hidden = namesHiddenFromBureau(contact, c);
+    // The reporter's name (unless shared) and phone numbers are masked wherever their own words go; as on the unit's
+    // case page, so are the names staff wrote as a reporter's (来电人刘某…) and those of the reports merged into the case.
+    const others = await reporterNamesWithMergedFor(deps.db, [{ id: c.id, text: c.text, address: c.address, contact }]);
+    const hidden = [...namesHiddenFromBureau(contact, c), ...(others.get(c.id) ?? [])];
     const body = JSON.stringify({
       event: 'case.assigned',
       deliveryId: delivery.id,

@@ -7,7 +7,7 @@ import { findContact, findContactsFor, namesHiddenFromBureau, sharedWithBureau, 
 import { findCallOfCase, listCallCases } from '../../db/repositories/hotline-calls.repository.js';
 import { listDeliveries, type Delivery } from '../../db/repositories/deliveries.repository.js';
 import { listEvents, type CaseEvent } from '../../db/repositories/events.repository.js';
-import { reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
+import { reporterNamesWithMerged, reporterNamesWithMergedFor } from '../../db/repositories/notifications.repository.js';
 import type { Database } from '../../db/schema.js';
 import { requireCaseAccess, type Principal } from '../auth/principal.js';
 import { caseReference, type Case } from '../domain/case.js';
@@ -144,12 +144,17 @@ function maskDeep<T>(principal: Principal, value: T, names: HiddenNames = []): T
 export async function hiddenNamesFor(
   db: Kysely<Database>,
   principal: Principal,
-  cases: ReadonlyArray<Pick<Case, 'id' | 'anonymous' | 'text' | 'address'>>,
+  cases: ReadonlyArray<Pick<Case, 'id' | 'anonymous' | 'text' | 'address' | 'status'>>,
 ): Promise<Map<string, HiddenNames>> {
   const out = new Map<string, HiddenNames>();
   if (!isBureau(principal) || cases.length === 0) return out;
   const contacts = await findContactsFor(db, cases.map((c) => c.id));
-  for (const c of cases) out.set(c.id, namesHiddenFromBureau(contacts.get(c.id) ?? null, c));
+  // As the case page (hiddenFromBureau): the names staff wrote as a reporter's, and those of the reports merged in, too.
+  const others = await reporterNamesWithMergedFor(
+    db,
+    cases.filter((c) => c.status !== 'merged').map((c) => ({ id: c.id, text: c.text, address: c.address, contact: contacts.get(c.id) ?? null })),
+  );
+  for (const c of cases) out.set(c.id, [...namesHiddenFromBureau(contacts.get(c.id) ?? null, c), ...(others.get(c.id) ?? [])]);
   return out;
 }
 
