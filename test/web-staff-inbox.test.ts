@@ -475,6 +475,29 @@ describe('bureau inbox', () => {
     for (const q of ['搜索测试', '镀']) expect(await listed(q), q).toContain(reference);
   });
 
+  it('finds a case by several words typed apart, and by its place as the case page shows it', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '化工厂夜里排放红色污水，河面漂着泡沫（多词搜索测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    await web.service.deps.db.updateTable('cases').set({ address: '兴隆办事处朱家观村5组，王秀英家旁边' }).where('id', '=', seeded.id).execute();
+    await web.service.deps.db.updateTable('case_contacts').set({ name: '王秀英' }).where('case_id', '=', seeded.id).execute();
+    const reference = caseReference(seeded.id);
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'epb');
+    const listed = async (q: string) => {
+      await page.goto(`${base}/inbox`);
+      await page.fill('#f-q', q);
+      await Promise.all([page.waitForNavigation(), page.click('form.filters button[type=submit]')]);
+      return page.$$eval('#inbox tbody tr', (rows) => rows.map((r) => r.getAttribute('data-case')));
+    };
+    // Two words of the text, with an ASCII or an ideographic space between; a word of the place; one of each.
+    for (const q of ['红色污水 泡沫', '河面漂着\u3000多词搜索', '朱家观村5组', '朱家观村5组 红色', ' 泡沫  红色污水 ']) expect(await listed(q), q).toEqual([reference]);
+    // Every word must be there; the place is read masked, as the page shows it.
+    for (const q of ['红色污水 养猪场', '王秀英', '朱家观村5组 王秀英']) expect(await listed(q), q).toEqual([]);
+    await page.goto(`${base}/inbox/cases/${seeded.id}`);
+    expect(await page.textContent('main')).toContain('王**家旁边');
+    await context.close();
+  });
+
   it("finds nothing by the reporter's hidden name or phone, and lists the case with both masked", async () => {
     const seeded = await seedCase(web.service, web.clock, {
       text: '兴隆办事处盐下村电镀厂偷排废水，周桂兰家门口的沟都黑了，回电13912347702',

@@ -156,17 +156,20 @@ async function inboxPage(c: Context<AppEnv>) {
   // say which case (one or two characters are somewhere in most references).
   const code = compactCode(needle);
   const byReference = [...code].length >= MIN_REFERENCE_NEEDLE;
+  // Words typed apart (盐下村 电镀厂, with a space of either width) are each looked for, as a search box reads them.
+  const words = needle.split(/\s+/u).filter((w) => w !== '');
   const items = rows
-    // Text search over exactly what the clerk can read: the case reference and the text as the case
-    // page shows it, phones and the reporter's name masked. Searching the raw text would tell which
+    // Text search over exactly what the clerk can read: the case reference, and the text and the place as the case
+    // page shows them, phones and the reporter's name masked. Searching the raw text would tell which
     // case holds a number or a name the clerk may not read (a match on 13912345678 or 王大妈); nor is
     // the tracking code searched, which bureaus never read.
-    .filter(
-      (r) =>
-        needle === '' ||
-        (byReference && caseReference(r.case.id).replaceAll('-', '').toLowerCase().includes(code)) ||
-        textFor(principal, r.case.text, hidden.get(r.case.id)).toLowerCase().includes(needle),
-    )
+    .filter((r) => {
+      if (words.length === 0) return true;
+      if (byReference && caseReference(r.case.id).replaceAll('-', '').toLowerCase().includes(code)) return true;
+      const names = hidden.get(r.case.id);
+      const shown = `${textFor(principal, r.case.text, names)}\n${r.case.address === null ? '' : textFor(principal, r.case.address, names)}`.toLowerCase();
+      return words.every((w) => shown.includes(w));
+    })
     .map((r) => caseSummary(deps.district, principal, r, assignments.get(r.case.id) ?? [], now, hidden.get(r.case.id)))
     .filter((s) => !f.overdue || s.myAssignment?.overdue === true)
     .sort(inboxOrder());
@@ -209,7 +212,7 @@ async function inboxPage(c: Context<AppEnv>) {
         </div>
         <div>
           <label for="f-q">{zh ? '搜索' : 'Search'}</label>
-          <input id="f-q" name="q" type="search" value={f.q} placeholder={zh ? '工单号或内容' : 'reference or text'} />
+          <input id="f-q" name="q" type="search" value={f.q} placeholder={zh ? '工单号、内容或地点' : 'reference, text or place'} />
         </div>
         <label class="check" for="f-overdue">
           <input id="f-overdue" type="checkbox" name="overdue" value="1" checked={f.overdue} /> {zh ? '只看超期' : 'overdue only'}
