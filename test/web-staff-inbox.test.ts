@@ -851,6 +851,30 @@ describe('bureau inbox', () => {
     }
   });
 
+  it('shows no 督办 of an earlier round on a case reopened (重办), until the new round is supervised', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（重办标记测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const desk = apiClient(base, web.staff.dispatcher);
+    const clerk = apiClient(base, web.staff.epb);
+    expect((await json(desk.post(`/api/v1/cases/${seeded.id}/supervise`, { note: '群众反映强烈，请尽快办理' }))).status).toBe(200);
+    expect((await json(clerk.post(`/api/v1/cases/${seeded.id}/accept`))).status).toBe(200);
+    expect((await json(clerk.post(`/api/v1/cases/${seeded.id}/reply`, { text: '已责令停产整改' }))).status).toBe(200);
+    expect((await json(apiClient(base, null).post(`/api/v1/track/${seeded.trackingCode}/feedback`, { rating: 'dissatisfied', solved: false }))).status).toBe(201);
+
+    const page = formClient(base, fromNewAddress());
+    await page.signIn('epb');
+    const badges = async () => {
+      const list = await (await page.get('/inbox')).text();
+      const row = new RegExp(`<tr data-case="${caseReference(seeded.id)}">([\\s\\S]*?)</tr>`).exec(list)?.[1] ?? '';
+      const facts = /<dt>状态<\/dt><dd>([\s\S]*?)<\/dd>/.exec(await (await page.get(`/inbox/cases/${seeded.id}`)).text())?.[1] ?? '';
+      return { row: row.includes('督办'), facts: facts.includes('督办'), listed: row !== '' };
+    };
+    expect(await badges()).toEqual({ row: false, facts: false, listed: true });
+    expect((await json(clerk.get(`/api/v1/cases/${seeded.id}`))).body.supervisedAt).toBeNull();
+    // Supervised on the new round, it says so again.
+    expect((await json(desk.post(`/api/v1/cases/${seeded.id}/supervise`, { note: '重办请抓紧' }))).status).toBe(200);
+    expect(await badges()).toEqual({ row: true, facts: true, listed: true });
+  });
+
   it('asks before returning a case, which the unit then no longer sees, and returns nothing when the clerk thinks again', async () => {
     const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂排污（退回确认测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
     const { page, context } = await newPage();

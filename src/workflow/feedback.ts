@@ -158,6 +158,9 @@ export async function rateCase(
           reply_deadline_at: deadlines.replyBy,
           rate_deadline_at: null,
           overdue: 0,
+          // A new round starts unsupervised, as the lead's assignment does (督办 is once per unit and round): the mark of
+          // the round that ended would show a 督办 nobody made on this one.
+          supervised_at: null,
         },
       });
       await resetLeadAssignment(trx, lead.id, round, deadlines, at);
