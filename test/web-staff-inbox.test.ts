@@ -819,6 +819,33 @@ describe('bureau inbox', () => {
     await context.close();
   });
 
+  it("filters 待签收 and 办理中 by the unit's own stage: a co-handler still to sign for a case the lead signed for finds it under 待签收", async () => {
+    const leadSigned = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（本单位阶段筛选一）' });
+    const coSigned = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（本单位阶段筛选二）' });
+    expect((await json(apiClient(base, web.staff.epb).post(`/api/v1/cases/${leadSigned.id}/accept`))).status).toBe(200);
+    expect((await json(apiClient(base, web.staff.xinglong).post(`/api/v1/cases/${coSigned.id}/accept`))).status).toBe(200);
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    const listed = async (status: string) => {
+      await page.goto(`${base}/inbox`);
+      await page.fill('#f-q', '本单位阶段筛选');
+      await page.selectOption('#f-status', status);
+      await Promise.all([page.waitForNavigation(), page.click('form.filters button[type=submit]')]);
+      return (await page.$$eval('#inbox tbody tr', (rows) => rows.map((r) => r.getAttribute('data-case')))).sort();
+    };
+    // The town office: to sign for the case the lead signed for, signed for the one the lead has not.
+    await signIn(page, base, 'xinglong');
+    expect(await listed('dispatched')).toEqual([caseReference(leadSigned.id)]);
+    expect(await listed('accepted')).toEqual([caseReference(coSigned.id)]);
+    expect(await page.textContent(`tr[data-case="${caseReference(coSigned.id)}"]`)).toContain('属地 · 已签收');
+    // The lead: the other way round.
+    await signIn(page, base, 'epb');
+    expect(await listed('dispatched')).toEqual([caseReference(coSigned.id)]);
+    expect(await listed('accepted')).toEqual([caseReference(leadSigned.id)]);
+    expect((await listed('all')).length).toBe(2);
+    await context.close();
+  });
+
   it('shows a co-handler that answered before the case was reopened to the lead alone nothing overdue of the new round', async () => {
     const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（重办测试）', assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
     const post = (token: string | null, path: string, body?: unknown) =>

@@ -136,12 +136,19 @@ async function inboxPage(c: Context<AppEnv>) {
   // (then it is handled on that unit's own system) or returns it.
   const transfers = takesTransfers(deps.district, principal.unitCode);
   const open = transfers ? [...OPEN, 'transferred' as const] : OPEN;
+  // 待签收 and 办理中 are the unit's own stage, as the row's 本单位 column says it: a co-handler or local office still has to
+  // sign for a case the lead signed for already (办理中 to the lead), and has signed for one the lead has not.
+  const ownStage = f.status === 'dispatched' ? 'pending' : f.status === 'accepted' ? 'accepted' : null;
   // The open cases are chosen in the query, so a long history of closed ones never pushes them out.
   // The cases the unit holds: one it returned or was released from no longer shows here (its page keeps the unit's own record).
   const { rows, more } = await listCases(deps.db, {
     heldBy: principal.unitCode ?? '\u0000',
     // "Overdue only" means the unit's own lateness (`myAssignment.overdue`, `unitLate`), which only a case under handling can have.
-    ...(f.status === 'open' || (f.status === 'all' && f.overdue) ? { statuses: f.overdue ? WORKING : open } : f.status !== 'all' ? { status: f.status as CaseStatus } : {}),
+    ...(f.status === 'open' || (f.status === 'all' && f.overdue) || ownStage !== null
+      ? { statuses: f.overdue || ownStage !== null ? WORKING : open }
+      : f.status !== 'all'
+        ? { status: f.status as CaseStatus }
+        : {}),
     ...(f.status === 'open' && transfers ? { transfersPendingOnly: true } : {}),
     ...(f.type && deps.district.types.has(f.type) ? { type: f.type } : {}),
     limit: INBOX_LIMIT,
@@ -172,6 +179,8 @@ async function inboxPage(c: Context<AppEnv>) {
     })
     .map((r) => caseSummary(deps.district, principal, r, assignments.get(r.case.id) ?? [], now, hidden.get(r.case.id)))
     .filter((s) => !f.overdue || s.myAssignment?.overdue === true)
+    // At that stage now: its assignment of the current round (one with a deadline it owes).
+    .filter((s) => ownStage === null || (s.myAssignment?.status === ownStage && s.myAssignment.due !== null))
     .sort(inboxOrder());
   const title = zh ? '待办案件' : 'Case inbox';
   const unit = unitName(deps.district, principal.unitCode, p.lang);
