@@ -748,6 +748,11 @@ describe('bureau inbox', () => {
       await lead.signIn('epb');
       const leadHtml = await (await lead.get('/inbox')).text();
       expect(/<tr data-case="[^"]*"[\s\S]*?<\/tr>/.exec(leadHtml.slice(leadHtml.indexOf(`data-case="${caseReference(late.id)}"`) - 10))?.[0]).toContain('已超期');
+      // So says the case page's status: 超期 to the lead, not to the co-handler that answered in time.
+      const status = async (who: ReturnType<typeof formClient>) => /<dt>状态<\/dt><dd>([\s\S]*?)<\/dd>/.exec(await (await who.get(`/inbox/cases/${late.id}`)).text())?.[1] ?? '';
+      expect(await status(lead)).toContain('超期');
+      expect(await status(co)).not.toContain('超期');
+      expect(await status(co)).toContain('办理中');
       // "Overdue only" lists what the unit itself is late on, as the badge says.
       const listed = async (who: ReturnType<typeof formClient>, q: string) =>
         [...(await (await who.get(`/inbox?${q}`)).text()).matchAll(/<tr data-case="([^"]+)"/g)].map((m) => m[1]);

@@ -645,6 +645,12 @@ export function CaseFacts({
   const current = own ? working && own.round === view.round : false;
   const signOwed = own ? current && own.status === 'pending' : view.status === 'dispatched';
   const replyOwed = own ? current && (own.status === 'pending' || own.status === 'accepted') : working;
+  // For a unit's clerk, 超期 is the unit's own lateness, as in its inbox: a stage it still owes past its deadline (or
+  // marked so), never the lead's (the case's mark says any unit is late).
+  const past = (due: string | null) => due !== null && Date.parse(due) < now.getTime();
+  const late = own
+    ? (signOwed && (own.overdue.sign !== null || past(deadlines.signBy))) || (replyOwed && (own.overdue.reply !== null || past(deadlines.replyBy)))
+    : view.overdue;
   return (
     <dl class="facts">
       <dt>{zh ? '工单号' : 'Case reference'}</dt>
@@ -662,7 +668,7 @@ export function CaseFacts({
       <dt>{zh ? '状态' : 'Status'}</dt>
       <dd>
         {STATUS_LABEL[lang][view.status] ?? view.status} {view.urgent ? <span class="badge urgent">{zh ? '紧急' : 'urgent'}</span> : null}{' '}
-        {view.overdue ? <span class="badge overdue">{zh ? '超期' : 'overdue'}</span> : null}{' '}
+        {late ? <span class="badge overdue">{zh ? '超期' : 'overdue'}</span> : null}{' '}
         {view.supervisedAt ? <span class="badge">{zh ? '督办' : 'supervised'}</span> : null}
       </dd>
       {view.mergedInto ? (
