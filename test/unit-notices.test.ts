@@ -480,4 +480,17 @@ describe.each([
     const view = await fetch(`${service.url}/api/v1/cases/${id}`, { headers: await account('bureau', 'agri', 'agri-names') });
     expect(((await view.json()) as { text: string }).text).toBe(text);
   });
+
+  it("names in an assignment the other units still on the case: not one that returned its part before the unit's server took it", async () => {
+    const { id } = await routedReport();
+    // The co-handler returns its part while agri's server is still to take the assignment.
+    const returned = await postJson(`${service.url}/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '养殖污染不属环保局协办' }, await account('bureau', 'epb', 'epb-returns'));
+    expect(returned.status).toBe(200);
+    const hooksBefore = bureaus.received.length;
+    expect(await processors.dispatch({ caseId: id, unit: 'agri', channel: 'webhook' }, ctx())).toMatch(/^delivered/);
+    const hook = bureaus.received.slice(hooksBefore).find((r) => r.path === '/agri')!;
+    const assignment = (hook.body as unknown as { assignment: { role: string; coHandlers: Array<{ code: string; role: string }> } }).assignment;
+    expect(assignment.role).toBe('lead');
+    expect(assignment.coHandlers).toEqual([{ code: 'huilongxu', name: '回龙圩镇', role: 'jurisdiction' }]);
+  });
 });

@@ -114,7 +114,8 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
         role: mine.role,
         deadlines: mine.deadlines,
         lead: unitView(district, currentLead(assignments)?.unitCode ?? null),
-        coHandlers: assignments.filter((a) => a.unitCode !== unit && a.status !== 'released').map((a) => ({ ...unitView(district, a.unitCode), role: a.role })),
+        // The other units on the case as it is sent: not one released from it, nor one that returned its part (退回).
+        coHandlers: assignments.filter((a) => a.unitCode !== unit && HOLDING_STATUSES.includes(a.status)).map((a) => ({ ...unitView(district, a.unitCode), role: a.role })),
       },
       caseUrl: `${deps.publicUrl}/inbox/cases/${c.id}`,
       sentAt: deps.clock.now().toISOString(),
