@@ -473,6 +473,8 @@ describe('bureau inbox', () => {
     for (const q of [reference.slice(0, 4), across.toLowerCase(), fullWidth, reference]) expect(await listed(q), q).toContain(reference);
     // Words of the text are found at any length.
     for (const q of ['搜索测试', '镀']) expect(await listed(q), q).toContain(reference);
+    // So is the reference's line as a clerk copies it from the case page, a notice or the group post.
+    for (const q of [`工单号：${reference}`, `工单号 ${reference}`, `工单编号:${reference.toLowerCase()}`, `Case ref: ${reference}`]) expect(await listed(q), q).toEqual([reference]);
   });
 
   it('finds a case by several words typed apart, and by its place as the case page shows it', async () => {

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { currentAssignmentOf, heldAssignmentOf } from '../../db/repositories/assignments.repository.js';
 import { listAssignmentsFor, listCases } from '../../db/repositories/case-queries.repository.js';
-import { CASE_STATUSES, caseReference, WORKING, type CaseStatus } from '../../src/domain/case.js';
+import { CASE_STATUSES, caseReference, referenceTail, WORKING, type CaseStatus } from '../../src/domain/case.js';
 import type { District } from '../../src/district/district.schema.js';
 import { compactCode, decimalOf } from '../../src/domain/text.js';
 import { AppError } from '../../src/errors.js';
@@ -163,6 +163,8 @@ async function inboxPage(c: Context<AppEnv>) {
   // say which case (one or two characters are somewhere in most references).
   const code = compactCode(needle);
   const byReference = [...code].length >= MIN_REFERENCE_NEEDLE;
+  // A whole reference as a clerk copies its line from the case page, a notice or the group post (工单号：3F9A-1C2B-7E4D).
+  const wholeReference = referenceTail(f.q);
   // Words typed apart (盐下村 电镀厂, with a space of either width) are each looked for, as a search box reads them.
   const words = needle.split(/\s+/u).filter((w) => w !== '');
   const items = rows
@@ -172,7 +174,8 @@ async function inboxPage(c: Context<AppEnv>) {
     // the tracking code searched, which bureaus never read.
     .filter((r) => {
       if (words.length === 0) return true;
-      if (byReference && caseReference(r.case.id).replaceAll('-', '').toLowerCase().includes(code)) return true;
+      const reference = caseReference(r.case.id).replaceAll('-', '').toLowerCase();
+      if ((byReference && reference.includes(code)) || reference === wholeReference) return true;
       const names = hidden.get(r.case.id);
       const shown = `${textFor(principal, r.case.text, names)}\n${r.case.address === null ? '' : textFor(principal, r.case.address, names)}`.toLowerCase();
       return words.every((w) => shown.includes(w));
