@@ -573,6 +573,27 @@ describe('bureau inbox', () => {
     expect(JSON.stringify(listed.body)).not.toMatch(/刘德华|郭富成/);
   });
 
+  it("shows an official a dispatcher's 督办 note or a co-handler's reply names by title, as the notice does, the reporter's number still masked", async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（联系人测试）', contact: { name: '何家明', phone: '13912347741', share: false } });
+    const desk = apiClient(base, web.staff.dispatcher);
+    expect((await json(desk.post(`/api/v1/cases/${seeded.id}/supervise`, { note: '请尽快办理，联系人：王副主任，举报人电话13912347741' }))).status).toBe(200);
+    const co = apiClient(base, web.staff.econ);
+    expect((await json(co.post(`/api/v1/cases/${seeded.id}/accept`))).status).toBe(200);
+    expect((await json(co.post(`/api/v1/cases/${seeded.id}/reply`, { text: '该厂用电已核查，我是经信委李科长，何家明反映属实' }))).status).toBe(200);
+
+    const page = formClient(base, fromNewAddress());
+    await page.signIn('epb');
+    const html = await (await page.get(`/inbox/cases/${seeded.id}`)).text();
+    const history = html.slice(html.indexOf('<ol class="timeline">'));
+    expect(history).toContain('联系人：王副主任');
+    expect(history).toContain('我是经信委李科长');
+    expect(history).toContain('139****7741');
+    expect(history).not.toContain('13912347741');
+    expect(history).not.toContain('何家明');
+    const events = (await json(apiClient(base, web.staff.epb).get(`/api/v1/cases/${seeded.id}`))).body.events as Array<{ kind: string; data: Record<string, unknown> }>;
+    expect(events.find((e) => e.kind === 'supervised')?.data.note).toBe('请尽快办理，联系人：王副主任，举报人电话139****7741');
+  });
+
   it("shows a co-handler and the local office their own deadlines: a sign-for still owed after the lead signed, nothing owed after their reply", async () => {
     const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（本单位期限测试）' });
     const api = (token: string, action: string, body?: unknown) =>

@@ -120,15 +120,16 @@ export function textFor(principal: Principal, text: string, names: HiddenNames =
 }
 
 /**
- * Masks, for a bureau reader, every string in an event's data. Strings one by
+ * Masks, for a bureau reader, every string in an event's data (`byStaff`: data
+ * staff wrote, as `textFor`'s). Strings one by
  * one, never the data's JSON text as a whole: a number is no phone or ID
  * number (a confidence printed as 0.254826880320606 holds 15 digits in a
  * row), and masking part of it would also break the JSON.
  */
-function maskDeep<T>(principal: Principal, value: T, names: HiddenNames = []): T {
+function maskDeep<T>(principal: Principal, value: T, names: HiddenNames = [], byStaff = false): T {
   if (!isBureau(principal)) return value;
   const mask = (v: unknown): unknown => {
-    if (typeof v === 'string') return maskIdentityInText(v, names);
+    if (typeof v === 'string') return maskIdentityInText(v, names, { officials: byStaff });
     if (Array.isArray(v)) return v.map(mask);
     if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mask(x)]));
     return v;
@@ -361,7 +362,8 @@ async function viewOf(deps: { db: Kysely<Database>; district: District }, princi
       fromStatus: e.fromStatus,
       toStatus: e.toStatus,
       note: e.note === null ? null : textFor(principal, noteCodesAsReferences(principal, e.note, e.data), hidden, true),
-      data: maskDeep(principal, codesAsReferences(principal, withEvidenceFor(principal, e.data, c.text, shownText, hidden)), hidden),
+      // What staff wrote in it (a 督办 note, a co-handler's reply, a reason) keeps an official named by title, as in notes.
+      data: maskDeep(principal, codesAsReferences(principal, withEvidenceFor(principal, e.data, c.text, shownText, hidden)), hidden, e.actor.type === 'staff'),
       public: e.public,
     })),
     /** The call the case came from, with its full transcript: operators, dispatchers and admins only (bureaus read the complaint text). */
@@ -461,7 +463,7 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
         fromStatus: mine ? e.fromStatus : null,
         toStatus: mine ? e.toStatus : null,
         note: mine && e.note !== null ? textFor(principal, noteCodesAsReferences(principal, e.note, e.data), hidden, true) : null,
-        data: maskDeep(principal, data, hidden),
+        data: maskDeep(principal, data, hidden, e.actor.type === 'staff'),
         public: false,
       };
     }),
