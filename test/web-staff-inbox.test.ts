@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
@@ -7,6 +9,7 @@ import { newId } from '../src/domain/ids.js';
 import { SESSION_IDLE_MS } from '../src/web/session.js';
 import { checkDeadlines } from '../src/workflow/deadline-check.js';
 import { newPage } from './browser.js';
+import { tempDir } from './harness.js';
 import { browserDrafts, formClient, signIn, signInHere, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 import { client as apiClient, json, seedCase } from './workflow-helpers.js';
 
@@ -733,6 +736,39 @@ describe('bureau inbox', () => {
     await Promise.all([page.waitForNavigation(), page.click('#reply')]);
     expect(await page.textContent('#done')).toBe('答复已提交。');
     expect(await page.$('#reply-files-again')).toBeNull();
+    await context.close();
+  });
+
+  it('says too many attachments, or one over the size limit, next to the field before sending, with the answer kept', async () => {
+    const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'epb', undefined, `/inbox/cases/${seeded.id}`);
+    await Promise.all([page.waitForNavigation(), page.click('#accept')]);
+    let posted = 0;
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/reply')) posted++;
+    });
+    await page.fill('#reply-text', '已现场检查，检测报告见附件。');
+    // A scanned report larger than the service reads at all: refused whole, it would come back as an error page.
+    const scan = join(tempDir('inbox-scan-'), '检测报告（扫描件）.pdf');
+    writeFileSync(scan, Buffer.alloc(60 * 1024 * 1024, 0x25));
+    await page.setInputFiles('#reply-files', scan);
+    await page.click('#reply');
+    expect(await page.textContent('#reply-files-client-error')).toBe('每个附件不超过 10 MB。');
+    expect(await page.getAttribute('#reply-files', 'aria-invalid')).toBe('true');
+    const six = Array.from({ length: 6 }, (_, i) => ({ name: `现场照片${i + 1}.png`, mimeType: 'image/png', buffer: PNG }));
+    await page.setInputFiles('#reply-files', six);
+    await page.click('#reply');
+    expect(await page.textContent('#reply-files-client-error')).toBe('最多 5 个附件。');
+    expect(await page.locator('#reply-files-client-error').count()).toBe(1);
+    expect(await page.inputValue('#reply-text')).toBe('已现场检查，检测报告见附件。');
+    expect(posted).toBe(0);
+    expect((await listAssignments(web.service.deps.db, seeded.id))[0]?.status).toBe('accepted');
+    // Within the limits, it goes.
+    await page.setInputFiles('#reply-files', six.slice(0, 5));
+    await Promise.all([page.waitForNavigation(), page.click('#reply')]);
+    expect(await page.textContent('#done')).toBe('答复已提交。');
     await context.close();
   });
 

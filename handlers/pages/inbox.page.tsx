@@ -417,7 +417,21 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
                 <ProblemTextArea problem={problem} form="reply" name="text" id="reply-text" />
                 <label for="reply-files">{zh ? '附件（图片或 PDF，可选）' : 'Attachments (images or PDF, optional)'}</label>
                 <p class="hint">{zh ? `最多 ${MAX_UPLOADS} 个，每个不超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MB。` : `Up to ${MAX_UPLOADS}, ${MAX_UPLOAD_BYTES / 1024 / 1024} MB each.`}</p>
-                <input id="reply-files" name="attachments" type="file" multiple accept="image/*,application/pdf" {...invalidAttrs(problem, 'reply', 'attachments')} {...filePickerAttrs(p.lang, 'files')} />
+                {/* The limits are checked before the form is sent too: a form over what the service reads at all would be
+                    refused whole, on a page without what was typed. */}
+                <input
+                  id="reply-files"
+                  name="attachments"
+                  type="file"
+                  multiple
+                  accept="image/*,application/pdf"
+                  data-max-count={MAX_UPLOADS}
+                  data-max-bytes={MAX_UPLOAD_BYTES}
+                  data-err-count={tooManyAttachments(p.lang)}
+                  data-err-size={attachmentTooLarge(p.lang)}
+                  {...invalidAttrs(problem, 'reply', 'attachments')}
+                  {...filePickerAttrs(p.lang, 'files')}
+                />
                 <FieldProblem problem={problem} form="reply" name="attachments" />
                 {kept(problem, 'reply', FILES_CHOSEN) ? (
                   <p class="notice" id="reply-files-again">
@@ -544,6 +558,10 @@ function withdrawnPage(c: Context<AppEnv>, view: CaseView, problem: FormProblem 
 
 const ATTACHMENT_TYPES: ReadonlySet<string> = new Set([...IMAGE_TYPES, 'application/pdf']);
 
+const tooManyAttachments = (lang: Lang) => (lang === 'zh' ? `最多 ${MAX_UPLOADS} 个附件。` : `At most ${MAX_UPLOADS} attachments.`);
+const attachmentTooLarge = (lang: Lang) =>
+  lang === 'zh' ? `每个附件不超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MB。` : `Each at most ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`;
+
 export function inboxPages() {
   const router = new Hono<AppEnv>();
   staffArea(router, '/inbox', 'bureau');
@@ -601,8 +619,8 @@ export function inboxPages() {
     const textProblem = requiredText(text, lang, 10_000);
     if (textProblem) fields.text = textProblem;
     const attached = files(form, 'attachments');
-    if (attached.length > MAX_UPLOADS) fields.attachments = lang === 'zh' ? `最多 ${MAX_UPLOADS} 个附件。` : `At most ${MAX_UPLOADS} attachments.`;
-    else if (attached.some((f) => f.size > MAX_UPLOAD_BYTES)) fields.attachments = lang === 'zh' ? `每个附件不超过 ${MAX_UPLOAD_BYTES / 1024 / 1024} MB。` : `Each at most ${MAX_UPLOAD_BYTES / 1024 / 1024} MB.`;
+    if (attached.length > MAX_UPLOADS) fields.attachments = tooManyAttachments(lang);
+    else if (attached.some((f) => f.size > MAX_UPLOAD_BYTES)) fields.attachments = attachmentTooLarge(lang);
     if (Object.keys(fields).length > 0) throw invalidForm(lang, fields);
     let uploads;
     try {

@@ -2,6 +2,43 @@
 (function () {
   'use strict';
 
+  // <input type="file" data-max-count data-max-bytes data-err-count data-err-size>: too many files, or one over the
+  // size limit, is said next to the field before anything is sent. Sent, a form over what the service reads at all
+  // would be refused whole, on a page without the form and what was typed in it. The server checks the same again.
+  document.addEventListener(
+    'submit',
+    function (event) {
+      var form = event.target;
+      if (!(form instanceof HTMLFormElement)) return;
+      var input = form.querySelector('input[type=file][data-max-count]');
+      if (!input || !input.files) return;
+      var files = Array.prototype.slice.call(input.files);
+      var maxCount = Number(input.getAttribute('data-max-count')) || 0;
+      var maxBytes = Number(input.getAttribute('data-max-bytes')) || 0;
+      var message = null;
+      if (maxCount > 0 && files.length > maxCount) message = input.getAttribute('data-err-count');
+      else if (maxBytes > 0 && files.some(function (f) { return f.size > maxBytes; })) message = input.getAttribute('data-err-size');
+      var id = input.id + '-client-error';
+      var old = document.getElementById(id);
+      if (old) old.parentNode.removeChild(old);
+      if (!message) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      var error = document.createElement('p');
+      error.className = 'field-error';
+      error.id = id;
+      error.setAttribute('role', 'alert');
+      error.textContent = message;
+      var after = input.closest('.file-picker') || input;
+      after.insertAdjacentElement('afterend', error);
+      input.setAttribute('aria-invalid', 'true');
+      var described = input.getAttribute('aria-describedby') || '';
+      if (described.split(' ').indexOf(id) < 0) input.setAttribute('aria-describedby', (id + ' ' + described).trim());
+      input.focus();
+    },
+    true,
+  );
+
   // <select data-leads='{"type":"bureaus"}' data-lead-target="#out">: show the
   // bureaus a type goes to as soon as the operator picks another type.
   document.addEventListener('change', function (event) {
