@@ -8,7 +8,7 @@ import { reporterFields } from '../src/intake/anonymity.js';
 import type { AppEnv } from './app-env.js';
 import { acceptPublicReport } from './intake-gate.js';
 import { errorResponses } from './error-schema.js';
-import { IMAGE_TYPES, jsonOrUploadsBodyLimit, readUploads, uploadsField, isJsonContentType } from './uploads.js';
+import { IMAGE_TYPES, jsonOrUploadsBodyLimit, plainMultipartHeaders, readUploads, uploadsField, isJsonContentType } from './uploads.js';
 import { documentBodyRequired, documentFormUrlencoded, keptText, validationHook, apiRoute } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { decimalOf, showsNothing } from '../src/domain/text.js';
@@ -263,7 +263,7 @@ const formFieldsOnce = createMiddleware<AppEnv>(async (c, next) => {
 export function reportRoutes() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.use('/api/v1/reports', ...jsonOrUploadsBodyLimit(), formFieldsOnce);
+  app.use('/api/v1/reports', ...jsonOrUploadsBodyLimit(), plainMultipartHeaders, formFieldsOnce);
 
   app.openapi(postReport, async (c) => {
     const deps = c.get('deps');

@@ -451,6 +451,25 @@ describe('POST /api/v1/reports', () => {
     expect([c.lat, c.lng, c.anonymous]).toEqual([25.16, 111.34, 1]);
   });
 
+  it("takes multipart as clients other than browsers write it: bare-token parameters and a photo's name given as filename*", async () => {
+    const boundary = '----intake-client-42';
+    const field = (name: string, value: string) => Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name=${name}\r\n\r\n${value}\r\n`);
+    const body = Buffer.concat([
+      field('text', '盐下村山坡上有人倒了很多废电池，附照片'),
+      field('anonymous', 'true'),
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name=photos; filename*=utf-8''${encodeURIComponent('现场照片.png')}\r\nContent-Type: image/png\r\n\r\n`),
+      PNG,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const res = await fetch(`${api}/reports`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body });
+    const json = (await bodyOf(res)) as { id: string };
+    expect(res.status, JSON.stringify(json)).toBe(202);
+    const c = await service.deps.db.selectFrom('cases').select(['text', 'anonymous']).where('id', '=', json.id).executeTakeFirstOrThrow();
+    expect(c).toEqual({ text: '盐下村山坡上有人倒了很多废电池，附照片', anonymous: 1 });
+    const photos = await service.deps.db.selectFrom('case_attachments').selectAll().where('case_id', '=', json.id).execute();
+    expect(photos.map((p) => p.mime)).toEqual(['image/png']);
+  });
+
   it('keeps a photo without what its file says of who took it and where: no GPS, owner or device, the orientation kept', async () => {
     const form = new FormData();
     form.set('text', '盐下村山坡上有人倒了很多废电池（带定位的照片）');
