@@ -536,7 +536,7 @@ describe('bureau inbox', () => {
   it('masks in the list and its search the names its case page masks: a reporter staff named as such, and the reporter of a report merged in', async () => {
     // An anonymous report whose words name the reporter in a way the rules do not read as the reporter's.
     const seeded = await seedCase(web.service, web.clock, {
-      text: '刘德华举报：盐下村电镀厂偷排废水（名单测试）',
+      text: '刘德华说：盐下村电镀厂偷排废水（名单测试）',
       assignments: [{ unit: 'epb', role: 'lead' }],
       contact: null,
       anonymous: true,
@@ -550,12 +550,12 @@ describe('bureau inbox', () => {
     // The dispatcher's note names the caller as the reporter; the merge brings in a reporter the case's text also names.
     expect((await json(desk.post(`/api/v1/cases/${seeded.id}/supervise`, { note: '来电人刘德华要求保密，请尽快处理' }))).status).toBe(200);
     expect((await json(desk.post(`/api/v1/cases/${duplicate.id}/merge`, { into: seeded.id, reason: '重复举报' }))).status).toBe(200);
-    await web.service.deps.db.updateTable('cases').set({ text: '刘德华举报：盐下村电镀厂偷排废水，郭富成也看见了（名单测试）' }).where('id', '=', seeded.id).execute();
+    await web.service.deps.db.updateTable('cases').set({ text: '刘德华说：盐下村电镀厂偷排废水，郭富成也看见了（名单测试）' }).where('id', '=', seeded.id).execute();
 
     const client = formClient(base, fromNewAddress());
     await client.signIn('epb');
     const page = await (await client.get(`/inbox/cases/${seeded.id}`)).text();
-    expect(page).toContain('刘**举报');
+    expect(page).toContain('刘**说');
     expect(page).not.toContain('刘德华');
     expect(page).not.toContain('郭富成');
     const rows = async (q: string) => {
@@ -564,7 +564,7 @@ describe('bureau inbox', () => {
     };
     const found = await rows('名单测试');
     expect(found.refs).toEqual([caseReference(seeded.id)]);
-    expect(found.html).toContain('刘**举报');
+    expect(found.html).toContain('刘**说');
     for (const name of ['刘德华', '郭富成']) {
       expect(found.html).not.toContain(name);
       expect((await rows(name)).refs, name).toEqual([]);
@@ -572,7 +572,7 @@ describe('bureau inbox', () => {
     // The API's list says the same.
     const listed = await json(apiClient(base, web.staff.epb).get('/api/v1/cases?limit=100'));
     const item = listed.body.items.find((i: { id: string }) => i.id === seeded.id);
-    expect(item.excerpt).toContain('刘**举报');
+    expect(item.excerpt).toContain('刘**说');
     expect(JSON.stringify(listed.body)).not.toMatch(/刘德华|郭富成/);
   });
 

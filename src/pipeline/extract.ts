@@ -871,6 +871,11 @@ const LABELLED_TITLE = new RegExp(
 const UNIT_END = '[局办委队站室院所部处科股厅社司]';
 const CLAUSE_START = `(?:${SENTENCE_START}|[，,；;：:][ \\t\u3000]?)`;
 const NAMED_BY_STAFF = `${NOT_PREPOSITION}(?!${ANY_SURNAME}${HAN}?${TITLED})(?!${ANY_SURNAME}${HAN}{0,2}?${BUSINESS})(${PERSON_NAME})(?<!${PLACE_END}|${UNIT_END})`;
+/**
+ * 刘德华举报：…, 王小明反映，… — a name opening the text (or a sentence) that says it reports; not an official by title, a
+ * business, a place or a unit (王科长反映, 石门村反映, 安监站反映).
+ */
+const SELF_OPENS_REPORT = new RegExp(`(${SENTENCE_START})${NAMED_BY_STAFF}(?=(?:实名)?(?:举报|反映|投诉)(?![人者]))`, 'gu');
 /** A report as a merge's reason names it (与王小明的举报重复): not 举报人 or 投诉对象 after 的, the one it is about. */
 const A_REPORT = '(?:举报|投诉|反映|来电|诉求|报料|工单)(?!人|者|对象)';
 /** 对 / 关于 / 针对 earlier in the clause: 对张三和王小明的举报 is about them, not theirs. */
@@ -979,7 +984,7 @@ export function maskSelfNames(
     });
   }
   const rules = [
-    SELF_NAMED, SELF_NAMED_SPACED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_REAL_NAME, SELF_SET_OFF, SELF_THEN_WHO, SELF_THAT_IS_ME, SELF_DESCRIBED, SELF_OF_PLACE,
+    SELF_NAMED, SELF_NAMED_SPACED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_REAL_NAME, SELF_SET_OFF, SELF_THEN_WHO, SELF_THAT_IS_ME, SELF_OPENS_REPORT, SELF_DESCRIBED, SELF_OF_PLACE,
     SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY, SELF_RELATIVE_OF, SELF_MARKED, SELF_SIGNED_SALUTE, SELF_SIGNED_DASH,
     SELF_SIGNED_DASH_DATED, SELF_SIGNED_DASH_CONTACT, REPORTER_WHOSE, REPORTER_REPORTED, REPORTER_ACCORDING, REPORTER_VISITED,
   ];
