@@ -170,7 +170,7 @@ export const caseViewSchema = z
         status: z.enum(DELIVERY_STATUSES),
         attempts: z.number(),
         deliveredAt: instant.nullable(),
-        lastError: z.string().nullable(),
+        lastError: z.string().nullable().openapi({ description: "The last attempt's error; a bureau reads its own unit's only (null for another unit's)." }),
       }),
     ),
     events: z.array(

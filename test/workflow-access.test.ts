@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../src/clock.js';
 import { caseReference } from '../src/domain/case.js';
+import { insertDeliveries } from '../db/repositories/deliveries.repository.js';
 import { documentProblems, openApiChecker, type OpenApiChecker } from './openapi-check.js';
 import { client, json, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
 
@@ -241,6 +242,26 @@ describe('who may call what', () => {
     const view = await json(client(h.service.url, h.staff.econ).get(`/api/v1/cases/${id}`));
     expect(view.status).toBe(200);
     expect(view.body.access).toBe('withdrawn');
+  });
+
+  it("shows a bureau the delivery errors of its own unit only: another unit's may name that unit's server", async () => {
+    const { id } = await seedCase(h.service, h.clock);
+    const at = h.clock.now().toISOString();
+    await insertDeliveries(h.service.deps.db, [
+      { id: `${id}-epb`, caseId: id, unitCode: 'epb', channel: 'webhook', at },
+      { id: `${id}-econ`, caseId: id, unitCode: 'econ', channel: 'webhook', at },
+    ]);
+    await h.service.deps.db.updateTable('deliveries').set({ attempts: 1, last_error: 'redirected to https://econ-gateway.internal/hook' }).where('id', '=', `${id}-econ`).execute();
+    await h.service.deps.db.updateTable('deliveries').set({ attempts: 1, last_error: 'HTTP 503' }).where('id', '=', `${id}-epb`).execute();
+    const errors = async (token: string) => {
+      const view = await json(client(h.service.url, token).get(`/api/v1/cases/${id}`));
+      expect(view.status).toBe(200);
+      return Object.fromEntries(view.body.deliveries.map((d: { unit: { code: string }; lastError: string | null; attempts: number }) => [d.unit.code, [d.attempts, d.lastError]]));
+    };
+    expect(await errors(h.staff.epb)).toEqual({ epb: [1, 'HTTP 503'], econ: [1, null] });
+    expect(await errors(h.staff.econ)).toEqual({ epb: [1, null], econ: [1, 'redirected to https://econ-gateway.internal/hook'] });
+    // Dispatchers, who resend what failed, read them all.
+    expect(await errors(h.staff.dispatcher)).toEqual({ epb: [1, 'HTTP 503'], econ: [1, 'redirected to https://econ-gateway.internal/hook'] });
   });
 
   it('refuses a query parameter an operation does not take, naming it, instead of answering as if it were not there', async () => {

@@ -198,8 +198,13 @@ export function typeView(district: District, principal: Principal, c: Case, clas
 }
 
 /** One unit's assignment. Its reply is a bureau's words about the reporter (已联系举报人…): masked for a bureau like the text. */
-function deliveryView(district: District, d: Delivery) {
-  return { unit: unitRef(district, d.unitCode), channel: d.channel, status: d.status, attempts: d.attempts, deliveredAt: d.deliveredAt, lastError: d.lastError };
+/**
+ * A delivery of the case to a unit. A bureau reads the error of its own deliveries only: another unit's may name
+ * that unit's server (a redirect's address, its host), which is not for other bureaus to read.
+ */
+function deliveryView(district: District, principal: Principal, d: Delivery) {
+  const lastError = isBureau(principal) && d.unitCode !== principal.unitCode ? null : d.lastError;
+  return { unit: unitRef(district, d.unitCode), channel: d.channel, status: d.status, attempts: d.attempts, deliveredAt: d.deliveredAt, lastError };
 }
 
 /** A pending extension request, its reason masked for bureau readers like the reporter's words. */
@@ -353,7 +358,7 @@ async function viewOf(deps: { db: Kysely<Database>; district: District }, princi
       .filter((p) => p.kind !== 'photo')
       .map((p) => ({ id: p.id, mime: p.mime, size: p.size, name: p.originalName === null ? null : textFor(principal, p.originalName, hidden) })),
     assignments: assignments.map((a) => assignmentView(district, principal, a, hidden)),
-    deliveries: deliveries.map((d) => deliveryView(district, d)),
+    deliveries: deliveries.map((d) => deliveryView(district, principal, d)),
     events: events.map((e) => ({
       id: e.id,
       at: e.at,
@@ -450,7 +455,7 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
     photos: [] as Array<{ id: string; mime: string; size: number }>,
     replyAttachments: [...ownFiles.values()],
     assignments: assignments.filter((a) => a.unitCode === unit).map((a) => assignmentView(district, principal, a, hidden)),
-    deliveries: deliveries.filter((d) => d.unitCode === unit).map((d) => deliveryView(district, d)),
+    deliveries: deliveries.filter((d) => d.unitCode === unit).map((d) => deliveryView(district, principal, d)),
     events: own.map((e) => {
       const mine = isOwnEvent(e, unit);
       const data = mine ? e.data : { unit, ...(typeof (e.data as { reason?: unknown }).reason === 'string' ? { reason: (e.data as { reason: string }).reason } : {}) };
