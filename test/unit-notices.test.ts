@@ -383,6 +383,23 @@ describe.each([
     expect(line).toMatch(new RegExp(`^⏱【期限调整】${caseReference(id)} 本单位办理期限调整为：答复 .+（延期申请已批准）。$`));
   });
 
+  it('sends no new deadlines to a unit that replied before the notice went out: it owes no stage they could time', async () => {
+    const { id } = await routedReport();
+    const agriClerk = await account('bureau', 'agri', 'bureau-agri-late-notice');
+    expect((await postJson(`${service.url}/api/v1/cases/${id}/accept`, {}, agriClerk)).status).toBe(200);
+    const asked = await postJson(`${service.url}/api/v1/cases/${id}/extend`, { workingDays: 5, reason: '需要等待水质检测结果' }, agriClerk);
+    const { id: requestId } = (await asked.json()) as { id: string };
+    expect((await postJson(`${service.url}/api/v1/extensions/${requestId}/approve`, {}, await account('dispatcher', null, 'dispatcher-late-notice'))).status).toBe(200);
+    const notices = await unitNotices(id, 'deadlines');
+    // The unit replies before the notice's job runs.
+    expect((await postJson(`${service.url}/api/v1/cases/${id}/reply`, { text: '已查处，责令停产整改' }, agriClerk)).status).toBe(200);
+    const hooksBefore = bureaus.received.length;
+    const messagesBefore = groupMessages().length;
+    expect(await notify(notices.agri!.id)).toBe('skipped: agri owes no stage the new deadlines time');
+    expect(bureaus.received.slice(hooksBefore).filter((r) => r.path === '/agri')).toEqual([]);
+    expect(groupMessages().length).toBe(messagesBefore);
+  });
+
   it('tells a unit whose webhook had the case that it was taken from it, and why; not where it went, nor once it has the case again', async () => {
     const desk = await account('dispatcher', null, 'dispatcher-released');
     const { id, trackingCode } = await routedReport();

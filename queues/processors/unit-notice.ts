@@ -103,6 +103,12 @@ export async function deliverUnitNotice(
     if (!open || due !== data.due) return { status: 'skipped', outcome: `skipped: ${code} no longer owes the ${data.stage} stage by ${data.due}` };
   }
 
+  // New deadlines (made urgent, extended, resumed) for a unit that replied or returned its part since: it owes no stage
+  // they could time.
+  if ((n.kind === 'urgent' || n.kind === 'deadlines') && mine?.status !== 'pending' && mine?.status !== 'accepted') {
+    return { status: 'skipped', outcome: `skipped: ${code} owes no stage the new deadlines time` };
+  }
+
   const holds = mine !== undefined && HOLDING_STATUSES.includes(mine.status);
   // Given the case back since it was taken: the `reassigned` notice says so, this one would say the opposite.
   if (n.kind === 'released' && holds) return { status: 'skipped', outcome: `skipped: ${code} holds the case again` };
