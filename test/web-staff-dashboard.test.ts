@@ -166,6 +166,26 @@ describe('dispatcher dashboard', () => {
     await context.close();
   });
 
+  it('lists the cases whose place is unknown as a local office of their own (属地不明), as the statistics do', async () => {
+    // A case of its own month, far from the others' days: no local office was ever found for it.
+    const lost = await seedCase(web.service, web.clock, { type: 'noise', jurisdiction: null, assignments: [{ unit: 'epb', role: 'lead' }] });
+    await web.service.deps.db.updateTable('cases').set({ received_at: '2020-06-15T02:00:00.000Z', dispatched_at: '2020-06-15T02:05:00.000Z' }).where('id', '=', lost.id).execute();
+    const client = formClient(base, { 'x-forwarded-for': '10.3.0.9' });
+    await client.signIn('dispatcher');
+    const data = async (lang: string) => {
+      const html = await (await client.get(`/desk/dashboard?from=2020-06-01&to=2020-06-30&lang=${lang}`)).text();
+      const json = /<script type="application\/json" id="dashboard-data">([\s\S]*?)<\/script>/.exec(html)![1]!;
+      return JSON.parse(json) as { byJurisdiction: Array<{ name: string; dispatched: number }>; byBureau: Array<{ name: string; dispatched: number }> };
+    };
+    const zh = await data('zh');
+    expect(zh.byJurisdiction).toEqual([expect.objectContaining({ name: '属地不明', dispatched: 1 })]);
+    expect(zh.byBureau.map((b) => b.name)).toEqual(['区环保局']);
+    expect((await data('en')).byJurisdiction.map((j) => j.name)).toEqual(['place unknown']);
+    // The API's statistics say the same.
+    const stats = await (await fetch(`${base}/api/v1/stats?from=2020-06-01&to=2020-06-30&groupBy=jurisdiction`, { headers: { authorization: `Bearer ${web.staff.dispatcher}` } })).json() as { groups: Array<{ key: string | null; dispatched: number }> };
+    expect(stats.groups).toEqual([expect.objectContaining({ key: null, dispatched: 1 })]);
+  });
+
   it('names the days on the axis by month and day within one year, and with the year across a new year', async () => {
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.4.0.5' });

@@ -84,11 +84,15 @@ const T = {
   },
 } as const;
 
-function rates(groups: readonly GroupStats[]) {
+/**
+ * The rates of each group that has any. The cases whose place is unknown are a group of their own (属地不明), as the
+ * statistics list them, so that the table accounts for every case (`unknown`).
+ */
+function rates(groups: readonly GroupStats[], opts: { unknown?: boolean } = {}) {
   return groups
-    .filter((g) => g.key !== null && (g.dispatched > 0 || g.rated > 0))
+    .filter((g) => (g.key !== null || opts.unknown === true) && (g.dispatched > 0 || g.rated > 0))
     .map((g) => ({
-      key: g.key,
+      key: g.key ?? '',
       name: g.name,
       response: g.responseRate,
       resolution: g.resolutionRate,
@@ -186,7 +190,7 @@ export async function dashboardData(c: Context<AppEnv>, lang: Lang, q: { from?: 
     },
     perDay,
     byBureau: rates(byBureau.groups),
-    byJurisdiction: rates(byJurisdiction.groups),
+    byJurisdiction: rates(byJurisdiction.groups, { unknown: true }),
     overdue: overdue.map((o) => ({ key: o.unitCode, name: unitName(district, o.unitCode, lang), sign: o.sign, reply: o.reply })),
     map,
   };
