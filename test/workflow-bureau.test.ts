@@ -467,7 +467,7 @@ describe.each([
 
     it('lists its cases with the excerpt masked before it is cut: no phone cut short of its rule, no reporter name', async () => {
       // A phone number that starts 8 characters before the cut: cut first, its 8 digits escaped the phone rule.
-      const head = `孙海涛反映：${'兴隆办事处盐下村电镀厂晚上偷排废水，'.repeat(3)}沟里全是黑水。联系电话：`;
+      const head = `孙海涛提到：${'兴隆办事处盐下村电镀厂晚上偷排废水，'.repeat(3)}沟里全是黑水。联系电话：`;
       expect([...head]).toHaveLength(72);
       const { id } = await seedCase(service, clock, {
         text: `${head}13912345001。`,
