@@ -96,6 +96,26 @@ async function settledPostDelay(caseId: string, unit: string): Promise<number> {
   }
 }
 
+/** The unit returns the case from its group post, and a dispatcher routes it back to the unit with `reason`: its new post. */
+async function returnedAndGivenBack(member: ReturnType<typeof groupMember>, caseId: string, post: { id: string; message_id: number | string | null }, reason: string) {
+  await deliver(emu, service.url, member.press(`g:r:${post.id}`, Number(post.message_id)));
+  await deliver(emu, service.url, member.press(`g:x:${post.id}:0`, Number(post.message_id)));
+  expect((await assignmentOf(caseId, 'epb')).status).toBe('returned');
+  const at = new Date().toISOString();
+  const dispatcher = await createUser(service.deps.db, { name: `调度${post.id.slice(0, 6)}`, role: 'dispatcher', unitCode: null, at });
+  const { token } = await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at });
+  const routed = await fetch(`${service.url}/api/v1/cases/${caseId}/route`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'illegal_discharge', lead: 'epb', reason }),
+  });
+  expect(routed.status, await routed.text()).toBe(200);
+  return waitFor(
+    () => service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('id', '=', post.id).where('status', '=', 'posted').where('message_id', '!=', post.message_id).executeTakeFirst(),
+    { what: 'the new post of the returned case' },
+  );
+}
+
 async function assignmentOf(caseId: string, unit: string) {
   return service.deps.db.selectFrom('assignments').selectAll().where('case_id', '=', caseId).where('unit_code', '=', unit).executeTakeFirstOrThrow();
 }
@@ -315,30 +335,7 @@ describe('bureau group chats: buttons', () => {
   it('posts the case anew, with working buttons, when the dispatcher gives a returned case back to the bureau', async () => {
     const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');
     const { caseId, reference, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
-    await deliver(emu, service.url, member.press(`g:r:${post.id}`, Number(post.message_id)));
-    await deliver(emu, service.url, member.press(`g:x:${post.id}:0`, Number(post.message_id)));
-    expect((await assignmentOf(caseId, 'epb')).status).toBe('returned');
-
-    const at = new Date().toISOString();
-    const dispatcher = await createUser(service.deps.db, { name: '调度老李', role: 'dispatcher', unitCode: null, at });
-    const { token } = await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at });
-    const routed = await fetch(`${service.url}/api/v1/cases/${caseId}/route`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'illegal_discharge', lead: 'epb', reason: '排放有毒废水，属环保局职责' }),
-    });
-    expect(routed.status, await routed.text()).toBe(200);
-    const again = await waitFor(
-      () =>
-        service.deps.db
-          .selectFrom('telegram_bureau_posts')
-          .selectAll()
-          .where('id', '=', post.id)
-          .where('status', '=', 'posted')
-          .where('message_id', '!=', post.message_id)
-          .executeTakeFirst(),
-      { what: 'the new post of the returned case' },
-    );
+    const again = await returnedAndGivenBack(member, caseId, post, '排放有毒废水，属环保局职责');
     const messages = emu.calls.filter((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(reference));
     expect(messages).toHaveLength(2);
     expect(buttonsOf(messages[1])).toEqual([`g:a:${post.id}`, `g:r:${post.id}`]);
@@ -356,23 +353,8 @@ describe('bureau group chats: buttons', () => {
   it('masks in a post made anew the reporter as staff named them, as the case page does', async () => {
     const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');
     const { caseId, reference, post } = await reportAndWaitForPost(EPB_GROUP, 'epb', '刘德华说兴隆办事处有个化工厂晚上往沟里排黑水，气味很大');
-    await deliver(emu, service.url, member.press(`g:r:${post.id}`, Number(post.message_id)));
-    await deliver(emu, service.url, member.press(`g:x:${post.id}:0`, Number(post.message_id)));
-    expect((await assignmentOf(caseId, 'epb')).status).toBe('returned');
-    const at = new Date().toISOString();
-    const dispatcher = await createUser(service.deps.db, { name: '调度老王', role: 'dispatcher', unitCode: null, at });
-    const { token } = await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at });
     // The dispatcher writes down who the caller was: a name the unit must not read, here or in its group.
-    const routed = await fetch(`${service.url}/api/v1/cases/${caseId}/route`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'illegal_discharge', lead: 'epb', reason: '经与来电人刘德华核实，仍属环保局职责' }),
-    });
-    expect(routed.status, await routed.text()).toBe(200);
-    await waitFor(
-      () => service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('id', '=', post.id).where('status', '=', 'posted').where('message_id', '!=', post.message_id).executeTakeFirst(),
-      { what: 'the new post of the returned case' },
-    );
+    await returnedAndGivenBack(member, caseId, post, '经与来电人刘德华核实，仍属环保局职责');
     const messages = emu.calls.filter((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(reference));
     expect(messages).toHaveLength(2);
     expect(String(messages[1]!.body.text)).toContain('刘**说兴隆办事处');
