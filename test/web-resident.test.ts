@@ -178,6 +178,22 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     expect(reopened).toMatchObject({ status: 'reopened', round: 2 });
     const ratings = await service.deps.db.selectFrom('ratings').selectAll().where('case_id', '=', seeded.id).execute();
     expect(ratings.map((r) => r.rating)).toEqual(['dissatisfied']);
+
+    // The bureau answers again: the rating on the page is the earlier answer's, and the new one asks for its own.
+    clock.set('2026-11-05T02:00:00.000Z');
+    const epb = client(service.url, staff.epb);
+    expect((await epb.post(`/api/v1/cases/${seeded.id}/accept`)).status).toBe(200);
+    expect((await epb.post(`/api/v1/cases/${seeded.id}/reply`, { text: '已再次到现场，责令停产' })).status).toBe(200);
+    await page.goto(`/track/${seeded.trackingCode}`);
+    expect(await page.textContent('#case-reply')).toBe('已再次到现场，责令停产');
+    expect(await page.textContent('#case-rating')).toMatch(/^您对上一次答复的评价：不满意（问题未解决） · /);
+    expect(await page.locator('#rate-form').count()).toBe(1);
+    await page.goto(`/track/${seeded.trackingCode}?lang=en`);
+    expect(await page.textContent('#case-rating')).toMatch(/^Your rating of the earlier answer: Dissatisfied \(problem not solved\) · /);
+    await page.check('#rating-satisfied');
+    await page.check('#solved-yes');
+    await Promise.all([page.waitForURL(/\?rated=1$/), page.click('#rate-form button[type=submit]')]);
+    expect(await page.textContent('#case-rating')).toMatch(/^Your rating: Satisfied \(problem solved\) · /);
     await context.close();
   });
 

@@ -61,6 +61,7 @@ const T: Texts<
   | 'reply'
   | 'noReply'
   | 'yourRating'
+  | 'earlierRating'
   | 'solvedYes'
   | 'solvedNo'
   | 'rateTitle'
@@ -113,6 +114,7 @@ const T: Texts<
     reply: '承办单位答复',
     noReply: '承办单位尚未答复。',
     yourRating: '您的评价',
+    earlierRating: '您对上一次答复的评价',
     solvedYes: '问题已解决',
     solvedNo: '问题未解决',
     rateTitle: '评价办理结果',
@@ -165,6 +167,7 @@ const T: Texts<
     reply: "The bureau's answer",
     noReply: 'The bureau has not answered yet.',
     yourRating: 'Your rating',
+    earlierRating: 'Your rating of the earlier answer',
     solvedYes: 'problem solved',
     solvedNo: 'problem not solved',
     rateTitle: 'Rate the answer',
@@ -568,7 +571,8 @@ async function renderCase(
       )}
       {view.rating ? (
         <p id="case-rating">
-          {t.yourRating}
+          {/* After a dissatisfied rating the bureau answers again: the rating shown then is of the answer before, not of the one above. */}
+          {view.reply && Date.parse(view.rating.at) < Date.parse(view.reply.at) ? t.earlierRating : t.yourRating}
           {t.colon}
           {RATING_LABEL[lang][view.rating.rating]}
           {lang === 'zh' ? `（${view.rating.solved ? t.solvedYes : t.solvedNo}）` : ` (${view.rating.solved ? t.solvedYes : t.solvedNo})`} · {when(view.rating.at)}
