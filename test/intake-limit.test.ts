@@ -473,7 +473,13 @@ describe('TRACK_LOOKUP_LIMIT', () => {
     expect(((await stopped.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
     const page = await from(prober, `/track/${accepted.trackingCode}`, { headers: { accept: 'text/html', 'accept-language': 'zh-CN' } });
     expect(page.status).toBe(429);
-    expect(await page.text()).toContain('操作过于频繁');
+    const said = await page.text();
+    expect(said).toContain('操作过于频繁');
+    // The page says, in its language, why and from when (the district's clock) the address may look up again.
+    expect(said).toMatch(/查询暂停。请核对查询码，于 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2} 之后再查询。/);
+    const english = await (await from(prober, `/track/${accepted.trackingCode}?lang=en`, { headers: { accept: 'text/html' } })).text();
+    expect(english).toMatch(/Please check your code and look it up again after \d{1,2} \w{3} \d{4}, \d{2}:\d{2}\./);
+    expect(english).not.toContain('too many lookups');
     expect((await from(prober, `/submitted/${accepted.trackingCode}`, { headers: { accept: 'text/html' } })).status).toBe(429);
     // Held back on every method: the limit runs before a route is looked for.
     expect((await from(prober, '/api/v1/track/BBBBBBBBBB', { method: 'POST' })).status).toBe(429);
