@@ -12,6 +12,7 @@ import { timelineNote } from '../handlers/pages/resident-labels.js';
 import { rateCase } from '../src/workflow/feedback.js';
 import { browser, newPage } from './browser.js';
 import { waitFor } from './harness.js';
+import { HEIC_WITH_EXIF } from './photo-fixtures.js';
 import { JPEG_BYTES } from './telegram-emulator.js';
 import { client, json, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
 
@@ -738,8 +739,40 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await page.setInputFiles('#photos', { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('this is not a picture at all') });
     await page.click('button[type=submit]');
     await page.waitForSelector('#photos-error');
-    expect(await page.textContent('#photos-error')).toContain('JPEG');
+    expect(await page.textContent('#photos-error')).toBe('“photo.jpg”不是可以上传的图片：只能上传 JPEG、PNG、WebP、GIF、HEIC 或 AVIF 格式的图片。');
     expect(await page.getAttribute('#photos', 'aria-invalid')).toBe('true');
+    expect(await page.inputValue('#text')).toBe(REPORT_TEXT);
+    // Of several photos, the one that is no image is named (a video from the phone's gallery); an iPhone's HEIC is taken.
+    await page.goto('/?lang=en');
+    await fillReport(page);
+    await page.setInputFiles('#photos', [
+      { name: 'IMG_0001.HEIC', mimeType: '', buffer: HEIC_WITH_EXIF },
+      { name: 'IMG_0002.MOV', mimeType: 'video/quicktime', buffer: Buffer.from('\0\0\0\x14ftypqt  \0\0\0\0qt  ', 'latin1') },
+    ]);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#photos-error');
+    expect(await page.textContent('#photos-error')).toBe('"IMG_0002.MOV" is not an image that can be sent: only JPEG, PNG, WebP, GIF, HEIC or AVIF images.');
+    expect(await countCases()).toBe(before);
+    await page.setInputFiles('#photos', { name: 'IMG_0001.HEIC', mimeType: '', buffer: HEIC_WITH_EXIF });
+    await Promise.all([page.waitForURL(/\/submitted\//), page.click('button[type=submit]')]);
+    expect(await countCases()).toBe(before + 1);
+    await context.close();
+  });
+
+  it('names a photo over 10 MB sent without the page script, with its size, keeping what was typed', async () => {
+    const before = await countCases();
+    const b = await browser();
+    const context = await b.newContext({ locale: 'zh-CN', baseURL: service.url, javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto('/');
+    await fillReport(page);
+    await page.setInputFiles('#photos', [
+      { name: 'ditch.jpg', mimeType: 'image/jpeg', buffer: JPEG_BYTES },
+      { name: 'IMG_2044.jpg', mimeType: 'image/jpeg', buffer: Buffer.concat([JPEG_BYTES, Buffer.alloc(12 * 1024 * 1024)]) },
+    ]);
+    const [res] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    expect(res?.status()).toBe(400);
+    expect(await page.textContent('#photos-error')).toBe('照片“IMG_2044.jpg”有 12.0 MB，每张照片不能超过 10 MB，请换一张或缩小后再选。');
     expect(await page.inputValue('#text')).toBe(REPORT_TEXT);
     expect(await countCases()).toBe(before);
     await context.close();
@@ -763,7 +796,8 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await page.setInputFiles('#photos', { name: 'big.jpg', mimeType: 'image/jpeg', buffer: Buffer.concat([JPEG_BYTES, Buffer.alloc(11 * 1024 * 1024)]) });
     expect(await page.$('#photos-error')).toBeNull();
     await page.click('button[type=submit]');
-    expect(await page.textContent('#photos-error')).toBe('每张照片不能超过 10 MB。');
+    // Named, with its size: of the photos chosen, the resident learns which one to change.
+    expect(await page.textContent('#photos-error')).toBe('照片“big.jpg”有 11.0 MB，每张照片不能超过 10 MB，请换一张或缩小后再选。');
     expect(await page.isEnabled('button[type=submit]')).toBe(true);
     expect(posts).toEqual([]);
     expect(await page.inputValue('#text')).toBe(REPORT_TEXT);

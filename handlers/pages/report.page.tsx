@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
-import { isTextFault } from '../../src/domain/text.js';
+import { isTextFault, keptFileName } from '../../src/domain/text.js';
 import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
 import { AppError } from '../../src/errors.js';
 import { fingerprint, type ReportInput } from '../../src/intake/accept-report.js';
@@ -77,6 +77,9 @@ const T: Texts<
   | 'errPhotoSize'
   | 'errPhotoEmpty'
   | 'errPhotoType'
+  | 'errPhotoSizeOf'
+  | 'errPhotoEmptyOf'
+  | 'errPhotoTypeOf'
   | 'errKey'
   | 'errTooMany'
   | 'errExpired'
@@ -131,6 +134,9 @@ const T: Texts<
     errPhotoSize: `每张照片不能超过 ${MAX_PHOTO_BYTES / 1024 / 1024} MB。`,
     errPhotoEmpty: '有一张照片是空文件，请重新选择。',
     errPhotoType: '只能上传 JPEG、PNG、WebP、GIF、HEIC 或 AVIF 格式的图片。',
+    errPhotoSizeOf: `照片“{name}”有 {size} MB，每张照片不能超过 ${MAX_PHOTO_BYTES / 1024 / 1024} MB，请换一张或缩小后再选。`,
+    errPhotoEmptyOf: '照片“{name}”是空文件，请重新选择。',
+    errPhotoTypeOf: '“{name}”不是可以上传的图片：只能上传 JPEG、PNG、WebP、GIF、HEIC 或 AVIF 格式的图片。',
     errKey: '提交未成功，请稍后再试。',
     errTooMany: '从您所在网络提交的举报已达上限（每 {window}最多 {n} 件），这次没有提交。您填写的内容已保留，请于 {until} 之后再提交；情况紧急请拨打 12369 环保热线或 12345 热线。',
     errExpired: '页面已过期，举报尚未提交。您填写的内容已保留，请检查后再次提交。',
@@ -186,6 +192,9 @@ const T: Texts<
     errPhotoSize: `Each photo at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB.`,
     errPhotoEmpty: 'One of the photos is an empty file; please choose it again.',
     errPhotoType: 'Only JPEG, PNG, WebP, GIF, HEIC or AVIF images.',
+    errPhotoSizeOf: `The photo "{name}" is {size} MB; each photo at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB. Choose another or a smaller one.`,
+    errPhotoEmptyOf: 'The photo "{name}" is an empty file; please choose it again.',
+    errPhotoTypeOf: '"{name}" is not an image that can be sent: only JPEG, PNG, WebP, GIF, HEIC or AVIF images.',
     errKey: 'The report could not be sent; please try again in a moment.',
     errTooMany: 'Reports from your network have reached the limit ({n} per {window}), so this one was not sent. What you typed is kept: send it again after {until}. If it is urgent, call the 12369 environmental hotline or 12345.',
     errExpired: 'This page had expired and the report was not sent. What you typed is kept: check it and send it again.',
@@ -320,6 +329,7 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
           data-max-bytes={MAX_PHOTO_BYTES}
           data-err-count={t.errPhotoCount}
           data-err-size={t.errPhotoSize}
+          data-err-size-of={t.errPhotoSizeOf}
           {...invalid(errors, 'photos', 'photos-hint')}
           {...filePickerAttrs(lang, 'photos')}
         />
@@ -454,8 +464,13 @@ function chosenFiles(form: Record<string, unknown>): File[] {
   return all.filter((f): f is File => f instanceof File && !(f.size === 0 && f.name === ''));
 }
 
+/** A photo's refusal naming it (and its size in MB, as a phone's gallery shows it, when given). */
+function photoWords(template: string, name: string, bytes?: number): string {
+  return template.replace('{name}', name).replace('{size}', bytes === undefined ? '' : (bytes / 1024 / 1024).toFixed(1));
+}
+
 /** The zod issues of the shared form schema, as messages for a resident. */
-function fieldErrors(lang: Lang, issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>, values: FormValues): FieldErrors {
+function fieldErrors(lang: Lang, issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>, values: FormValues, files: File[]): FieldErrors {
   const t = T[lang];
   const out: FieldErrors = {};
   for (const issue of issues) {
@@ -488,10 +503,16 @@ function fieldErrors(lang: Lang, issues: ReadonlyArray<{ path: ReadonlyArray<Pro
         key = 'location';
         message = t.errLocation;
         break;
-      case 'photos':
+      case 'photos': {
         key = 'photos';
-        message = issue.message.includes('MB') ? t.errPhotoSize : issue.message.includes('empty') ? t.errPhotoEmpty : t.errPhotoCount;
+        // A photo refused for itself is named (of five chosen, which one), with its size when too large.
+        const file = typeof issue.path[1] === 'number' ? files[issue.path[1]] : undefined;
+        const name = file ? keptFileName(file.name) : null;
+        if (issue.message.includes('MB')) message = name && file ? photoWords(t.errPhotoSizeOf, name, file.size) : t.errPhotoSize;
+        else if (issue.message.includes('empty')) message = name ? photoWords(t.errPhotoEmptyOf, name) : t.errPhotoEmpty;
+        else message = t.errPhotoCount;
         break;
+      }
       default:
         key = 'form';
         message = issue.message;
@@ -528,7 +549,7 @@ export function reportPageRoutes() {
       shareContact: values.shareContact ? 'on' : undefined,
       photos: files,
     });
-    if (!parsed.success) return renderForm(c, values, fieldErrors(lang, parsed.error.issues, values), files.length, 400);
+    if (!parsed.success) return renderForm(c, values, fieldErrors(lang, parsed.error.issues, values, files), files.length, 400);
     const body = parsed.data;
 
     let photos;
@@ -536,7 +557,10 @@ export function reportPageRoutes() {
       photos = await readUploads(body.photos, { field: 'photos', allowed: IMAGE_TYPES, expected: 'an image' });
     } catch (err) {
       if (err instanceof AppError && err.code === 'validation_failed') {
-        return renderForm(c, values, { photos: T[lang].errPhotoType }, files.length, 400);
+        // The field names the photo that is no image (`photos.2`, or `photos` when one was sent).
+        const at = Object.keys(err.fields ?? {}).map((k) => /^photos(?:\.(\d+))?$/.exec(k)).find((m) => m !== null);
+        const name = at ? keptFileName(body.photos[Number(at[1] ?? 0)]?.name) : null;
+        return renderForm(c, values, { photos: name ? photoWords(T[lang].errPhotoTypeOf, name) : T[lang].errPhotoType }, files.length, 400);
       }
       throw err;
     }

@@ -93,8 +93,12 @@
       var maxCount = Number(photos.getAttribute('data-max-count')) || 0;
       var maxBytes = Number(photos.getAttribute('data-max-bytes')) || 0;
       var message = null;
+      // The photo too large is named, with its size: of five chosen on a phone, the resident learns which to change.
+      var tooLarge = maxBytes > 0 ? files.filter(function (f) { return f.size > maxBytes; })[0] : undefined;
+      var sizeOf = photos.getAttribute('data-err-size-of');
       if (maxCount > 0 && files.length > maxCount) message = photos.getAttribute('data-err-count');
-      else if (maxBytes > 0 && files.some(function (f) { return f.size > maxBytes; })) message = photos.getAttribute('data-err-size');
+      else if (tooLarge && tooLarge.name && sizeOf) message = sizeOf.replace('{name}', tooLarge.name).replace('{size}', (tooLarge.size / 1024 / 1024).toFixed(1));
+      else if (tooLarge) message = photos.getAttribute('data-err-size');
       if (!message) return;
       event.preventDefault();
       // Not sent: the guard against a double click below must not disable the button.
