@@ -323,12 +323,16 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
   it('keeps what was typed into the report and rating forms across the language switch, the pin too', async () => {
     const { page, context } = await newPage({ baseURL: service.url });
     await page.goto('/');
-    await fillReport(page);
+    expect(await page.isVisible('#photos-again')).toBe(false);
+    await fillReport(page, { photo: true });
     await page.check('#anonymous');
     await page.evaluate(`(() => { document.getElementById('lat').value = '25.180000'; document.getElementById('lng').value = '111.330000'; })()`);
     await page.click('text=English');
     await page.waitForURL(/lang=en/);
     expect(await page.textContent('h1')).toBe('Report an environmental problem');
+    // The photo chosen cannot come along: the page says so, in its language, next to the photo field.
+    expect(await page.isVisible('#photos-again')).toBe(true);
+    expect(await page.textContent('#photos-again')).toBe('For your safety the browser does not keep chosen photos: please choose them again.');
     expect(await page.inputValue('#text')).toBe(REPORT_TEXT);
     expect(await page.inputValue('#name')).toBe(REPORTER_NAME);
     expect(await page.inputValue('#phone')).toBe(REPORTER_PHONE);
@@ -339,6 +343,8 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     // Back to Chinese and sent: one case, with everything that was typed.
     await page.click('text=中文');
     expect(await page.inputValue('#text')).toBe(REPORT_TEXT);
+    // No photo was chosen again on the English page: nothing to choose again.
+    expect(await page.isVisible('#photos-again')).toBe(false);
     await page.click('button[type=submit]');
     await page.waitForURL(/\/submitted\//);
     expect(await page.textContent('h1')).toBe('举报已受理');

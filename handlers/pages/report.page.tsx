@@ -316,7 +316,12 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
           </p>
         ) : errors.photos ? (
           <p class="hint">{t.photosAgain}</p>
-        ) : null}
+        ) : (
+          // Shown by app.js when photos were chosen before the language was switched: they do not come along.
+          <p class="field-error" id="photos-again" hidden data-files-again>
+            {t.photosAgain}
+          </p>
+        )}
         {/* The limits, for the page's script to say before sending: a form over the size the service reads at all
             is refused whole (413), with nothing typed coming back. */}
         <input

@@ -11,7 +11,8 @@
   // <form data-keep-on-switch id="…">: what was typed into the form survives
   // the language switch (a plain link, which would load the page empty).
   // Kept in this tab's sessionStorage only from the click until the page in
-  // the other language has put it back. Chosen files cannot be kept.
+  // the other language has put it back. Chosen files cannot be kept: a
+  // <p data-files-again hidden> in the form is shown instead when there were some.
   // Kept under the address the switch leads to (a page sent back by a form's
   // POST switches to its own page's address), taken back at that address.
   var keepKey = function (form, path) {
@@ -38,6 +39,9 @@
         // hidden state only where it has none (a place picked on the map).
         else if (el.type !== 'hidden' || el.value === '') el.value = values[key];
       });
+      // Files were chosen before the switch: the page says they must be chosen again (<p data-files-again hidden>).
+      var again = values['#files'] === true ? form.querySelector('[data-files-again]') : null;
+      if (again) again.hidden = false;
     });
     var switcher = document.querySelector('header.site a[hreflang]');
     if (switcher && keepForms.length > 0) {
@@ -55,6 +59,14 @@
               typed = typed || el.value !== '';
             }
           });
+          // Chosen files cannot come along; that there were some does, for the page to ask for them again.
+          var files = Array.prototype.some.call(form.querySelectorAll('input[type=file]'), function (el) {
+            return el.files && el.files.length > 0;
+          });
+          if (files) {
+            values['#files'] = true;
+            typed = true;
+          }
           if (typed) window.sessionStorage.setItem(keepKey(form, to), JSON.stringify(values));
         });
       });
