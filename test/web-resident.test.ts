@@ -663,6 +663,23 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
       await page.waitForURL(`**/track/${seeded.trackingCode}`);
       expect(await page.textContent('#tracking-code'), pasted).toBe(seeded.trackingCode);
     }
+    // A message pasted whole: the bot's words around the code, the success page's, a line from a friend.
+    for (const pasted of [
+      `这份举报已经提交，查询码：${seeded.trackingCode}。发送 /status ${seeded.trackingCode} 可查看进展。`,
+      `您的查询码 ${seeded.trackingCode} 请记下或截图保存这个查询码，凭它查看办理进度和答复，并在答复后进行评价。`,
+      `我的查询码是${seeded.trackingCode.toLowerCase().replace(/(.{5})/, '$1 ')}，帮我查一下`,
+    ]) {
+      await page.goto('/track');
+      await page.fill('#code', pasted);
+      await page.click('form.lookup button[type=submit]');
+      await page.waitForURL(`**/track/${seeded.trackingCode}`);
+      expect(await page.textContent('#tracking-code'), pasted).toBe(seeded.trackingCode);
+    }
+    // Two different codes in the words: which one was meant is not guessed.
+    await page.goto('/track');
+    await page.fill('#code', `查询码 ${seeded.trackingCode} 和 ${seeded.trackingCode.slice(0, 9)}${seeded.trackingCode[9] === 'A' ? 'C' : 'A'}`);
+    await page.click('form.lookup button[type=submit]');
+    expect(await page.textContent('#code-error')).toContain('10 位');
     // The tracking link pasted whole, as from the success page or a chat message.
     await page.goto('/track');
     await page.fill('#code', `${service.url}/track/${seeded.trackingCode}`);

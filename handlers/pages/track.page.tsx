@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { WORKING } from '../../src/domain/case.js';
 import { textFault } from '../../src/domain/text.js';
-import { trackingCodeIn } from '../../src/domain/tracking-code.js';
+import { trackingCodeInText } from '../../src/domain/tracking-code.js';
 import { AppError, type Refusal } from '../../src/errors.js';
 import { logRated, RATINGS, rateCase, type RatingValue } from '../../src/workflow/feedback.js';
 import { csrfProtection } from '../../src/web/csrf.js';
@@ -639,7 +639,7 @@ export function trackPageRoutes() {
     const asked = c.req.query('code');
     let error: string | undefined;
     if (asked !== undefined) {
-      const code = trackingCodeIn(asked);
+      const code = trackingCodeInText(asked);
       if (code) return c.redirect(`/track/${code}`, 303);
       error = t.badCode;
     }

@@ -70,3 +70,34 @@ function decodedOrAsIs(segment: string): string {
     return segment;
   }
 }
+
+/**
+ * The tracking code in a message pasted whole into a lookup box: what
+ * `trackingCodeIn` reads, or else the one code the words hold — the bot's
+ * 这份举报已经提交，查询码：K7M3QXT9AD。发送 /status K7M3QXT9AD…, the success
+ * page's 您的查询码 K7M3QXT9AD 请记下…, 我的查询码是 k7m3q-xt9ad — as a run of
+ * letters and digits, or two or three runs with spaces or dashes between them.
+ * Null when the words hold no code, or more than one (which did they mean?).
+ */
+export function trackingCodeInText(input: string): string | null {
+  const whole = trackingCodeIn(input);
+  if (whole) return whole;
+  const text = input.normalize('NFKC');
+  const runs = [...text.matchAll(/[A-Za-z0-9]+/g)];
+  const found = new Set<string>();
+  for (let i = 0; i < runs.length; i++) {
+    let joined = '';
+    for (let j = i; j < Math.min(i + 3, runs.length); j++) {
+      const run = runs[j]!;
+      // Only spaces and dashes may sit between the parts of one code.
+      if (j > i) {
+        const prev = runs[j - 1]!;
+        if (!/^[\s\p{Pd}\u2212]+$/u.test(text.slice(prev.index + prev[0].length, run.index))) break;
+      }
+      joined += run[0];
+      const code = normalizeTrackingCode(joined);
+      if (code) found.add(code);
+    }
+  }
+  return found.size === 1 ? [...found][0]! : null;
+}
