@@ -148,6 +148,14 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await page.click('#rate-form button[type=submit]');
     expect(await page.textContent('#rating-error')).toBe('请选择满意程度。');
     expect(await page.textContent('#solved-error')).toBe('请选择问题是否已解决。');
+    // The page opens on the summary, which names what to correct, each leading to its question.
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('rate-error');
+    expect(await page.locator('#rate-error a').evaluateAll((links) => links.map((a) => [a.getAttribute('href'), a.textContent]))).toEqual([
+      ['#rating-satisfied', '请选择满意程度。'],
+      ['#solved-yes', '请选择问题是否已解决。'],
+    ]);
+    await page.click('#rate-error a[href="#solved-yes"]');
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('solved-yes');
     // Each question is a radio group a screen reader announces as invalid, with its error.
     for (const [name, error] of [['您对办理结果是否满意？', 'rating-error'], ['您反映的问题解决了吗？', 'solved-error']] as const) {
       const group = page.getByRole('radiogroup', { name });

@@ -419,6 +419,9 @@ function MergedCase({ c, merged }: { c: Context<AppEnv>; merged: Handling }) {
   );
 }
 
+/** The input each entry of the rating form's error summary leads to: a question's first choice, or the comment. */
+const RATE_FIELD_INPUT: Record<Exclude<RateField, 'form'>, string> = { rating: `rating-${RATINGS[0]}`, solved: 'solved-yes', comment: 'comment' };
+
 /** Rating is open while the case waits for it and the window has not closed. */
 function canRate(view: PublicCase, now: Date): boolean {
   return view.status === 'replied' && (!view.deadlines.rateBy || view.deadlines.rateBy > now.toISOString());
@@ -437,6 +440,18 @@ function RateForm({ c, view, values, errors }: { c: Context<AppEnv>; view: Publi
         <div class="notice error" role="alert" id="rate-error" tabindex={-1} data-focus-on-load>
           <p>{t.fix}</p>
           {errors.form ? <p>{errors.form}</p> : null}
+          {/* What to correct, each leading to its question, as the report form's summary does: the focus lands here. */}
+          {errors.rating || errors.solved || errors.comment ? (
+            <ul>
+              {(['rating', 'solved', 'comment'] as const).map((field) =>
+                errors[field] ? (
+                  <li>
+                    <a href={`#${RATE_FIELD_INPUT[field]}`}>{errors[field]}</a>
+                  </li>
+                ) : null,
+              )}
+            </ul>
+          ) : null}
         </div>
       ) : null}
       <form method="post" action={`/track/${view.trackingCode}`} id="rate-form" novalidate data-keep-on-switch>
