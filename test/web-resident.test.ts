@@ -394,6 +394,25 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it('says the character count to a screen reader once the typing pauses, not at every character typed', async () => {
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto('/');
+    // The visible counter is no live region: it changes at every character.
+    expect(await page.getAttribute('#text-count', 'aria-live')).toBeNull();
+    expect(await page.getAttribute('#text-count-said', 'aria-live')).toBe('polite');
+    await page.evaluate(`(() => {
+      window.saidTimes = 0;
+      new MutationObserver(() => { window.saidTimes += 1; }).observe(document.getElementById('text-count-said'), { childList: true, characterData: true, subtree: true });
+    })()`);
+    await page.focus('#text');
+    await page.keyboard.type('river black smell');
+    expect(await page.textContent('#text-count')).toContain('17 / 5000');
+    await page.waitForFunction(`document.getElementById('text-count-said').textContent !== ''`);
+    expect(await page.textContent('#text-count-said')).toBe('已输入 17 / 5000 字');
+    expect(Number(await page.evaluate('window.saidTimes'))).toBeLessThan(17);
+    await context.close();
+  });
+
   it('counts a line break as one character, as the browser does, and keeps it as a line feed', async () => {
     const { page, context } = await newPage({ baseURL: service.url });
     await page.goto('/');

@@ -298,9 +298,12 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
         <textarea id="text" name="text" rows={7} required data-max={MAX_TEXT_CHARS} {...invalid(errors, 'text', 'text-hint text-count')}>
           {values.text}
         </textarea>
-        <p class={count > MAX_TEXT_CHARS ? 'hint field-error' : 'hint'} id="text-count" aria-live="polite" data-template={t.counter}>
+        {/* Not a live region: one would speak the count at every character typed, over the typing. report.js says it in
+            #text-count-said once the typing pauses. */}
+        <p class={count > MAX_TEXT_CHARS ? 'hint field-error' : 'hint'} id="text-count" data-template={t.counter}>
           {t.counter.replace('{n}', String(count)).replace('{max}', String(MAX_TEXT_CHARS))}
         </p>
+        <p class="sr-only" id="text-count-said" aria-live="polite"></p>
 
         <label for="photos">
           {t.photos}

@@ -10,18 +10,28 @@
   var summary = document.getElementById('form-error');
   if (summary) summary.focus();
 
-  // Character counter: code points, as the server counts them.
+  // Character counter: code points, as the server counts them. A screen reader hears the count once the typing
+  // pauses (#text-count-said, a live region), not at every character over what is being typed.
   var text = document.getElementById('text');
   var counter = document.getElementById('text-count');
+  var said = document.getElementById('text-count-said');
   if (text && counter) {
     var max = Number(text.getAttribute('data-max')) || 0;
     var template = counter.getAttribute('data-template') || '{n} / {max}';
+    var pause = null;
     var update = function () {
       var n = Array.from(text.value).length;
       counter.textContent = template.replace('{n}', String(n)).replace('{max}', String(max));
       counter.classList.toggle('field-error', max > 0 && n > max);
     };
-    text.addEventListener('input', update);
+    text.addEventListener('input', function () {
+      update();
+      if (!said) return;
+      window.clearTimeout(pause);
+      pause = window.setTimeout(function () {
+        said.textContent = counter.textContent;
+      }, 1000);
+    });
     update();
   }
 
