@@ -1063,6 +1063,60 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
+  it('refuses a merge, its undoing and a release on a case page someone else changed meanwhile, keeping what was typed', async () => {
+    const original = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂排黑水（并案过期页面测试）' });
+    const seeded = await seedCase(web.service, web.clock, {
+      text: '兴隆办事处电镀厂又排黑水了（并案过期页面测试）',
+      assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }],
+    });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher', undefined, `/desk/cases/${seeded.id}`);
+    // While the dispatcher reads the page, the lead bureau signs for the case.
+    await acceptAssignment(web.service.deps, epbClerk(), seeded.id);
+    await page.fill('#merge-into', original.trackingCode);
+    await page.fill('#merge-reason', '同一电镀厂');
+    page.once('dialog', (d) => void d.accept());
+    const [merge] = await Promise.all([page.waitForNavigation(), page.click('section[aria-labelledby="h-merge"] button[type=submit]')]);
+    expect(merge?.status()).toBe(409);
+    expect(await page.textContent('#action-problem')).toContain('案件已被他人更新');
+    expect(await page.inputValue('#merge-into')).toBe(original.trackingCode);
+    expect(await page.inputValue('#merge-reason')).toBe('同一电镀厂');
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('accepted');
+
+    // The page it got is the case as it is; the co-handler signs for its part meanwhile, and a release is refused too.
+    await acceptAssignment(web.service.deps, econClerk(), seeded.id);
+    await page.selectOption('#release-unit', 'econ');
+    await page.fill('#release-reason', '无需协办');
+    page.once('dialog', (d) => void d.accept());
+    const [release] = await Promise.all([page.waitForNavigation(), page.click('section[aria-labelledby="h-release"] button[type=submit]')]);
+    expect(release?.status()).toBe(409);
+    expect(await page.textContent('#action-problem')).toContain('案件已被他人更新');
+    expect(await page.inputValue('#release-reason')).toBe('无需协办');
+    expect((await listAssignments(web.service.deps.db, seeded.id)).find((a) => a.unitCode === 'econ')?.status).toBe('accepted');
+
+    // Merged from this page, then undone by someone else while the merged page is open: the second undo is refused.
+    await page.fill('#merge-into', original.trackingCode);
+    page.once('dialog', (d) => void d.accept());
+    await Promise.all([page.waitForNavigation(), page.click('section[aria-labelledby="h-merge"] button[type=submit]')]);
+    expect(await page.textContent('#done')).toBe('已并案。');
+    const other = formClient(base, fromNewAddress());
+    await other.signIn('dispatcher');
+    const csrf = await other.token(`/desk/cases/${seeded.id}`);
+    expect((await other.post(`/desk/cases/${seeded.id}/unmerge`, { _csrf: csrf, reason: '不是同一个问题', confirm: '1' })).status).toBe(303);
+    // The other dispatcher merges it again, into the same case: the first, on the page of the first merge, undoes nothing.
+    const csrf2 = await other.token(`/desk/cases/${seeded.id}`);
+    expect((await other.post(`/desk/cases/${seeded.id}/merge`, { _csrf: csrf2, into: original.trackingCode, reason: '确属重复', confirm: '1' })).status).toBe(303);
+    await page.fill('#unmerge-reason', '并错了');
+    page.once('dialog', (d) => void d.accept());
+    const [unmerge] = await Promise.all([page.waitForNavigation(), page.click('section[aria-labelledby="h-unmerge"] button[type=submit]')]);
+    expect(unmerge?.status()).toBe(409);
+    expect(await page.textContent('#action-problem')).toContain('案件已被他人更新');
+    expect(await page.inputValue('#unmerge-reason')).toBe('并错了');
+    expect((await findCase(web.service.deps.db, seeded.id))).toMatchObject({ status: 'merged', mergedInto: original.id });
+    await context.close();
+  });
+
   it('refuses a NUL character in a form field with the problem next to the form, and changes nothing', async () => {
     const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
     const client = formClient(base, fromNewAddress());

@@ -787,6 +787,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
               <DraftNotices zh={zh} />
               <form method="post" action={action('merge')} id="merge-form" data-keep-on-switch data-draft>
                 <CsrfField token={p.csrf} />
+                <VersionField version={version} seen={seen} />
                 <label for="merge-into">{zh ? '并入案件的查询码或工单号' : 'Tracking code or reference of the case to merge into'}</label>
                 <input id="merge-into" name="into" type="text" autocapitalize="characters" required value={kept(problem, 'merge', 'into')} {...invalidAttrs(problem, 'merge', 'into')} />
                 <FieldProblem problem={problem} form="merge" name="into" />
@@ -843,6 +844,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
                 <DraftNotices zh={zh} />
                 <form method="post" action={action('release')} id="release-form" data-keep-on-switch data-draft>
                   <CsrfField token={p.csrf} />
+                  <VersionField version={version} seen={seen} />
                   <label for="release-unit">{zh ? '单位' : 'Unit'}</label>
                   <select id="release-unit" name="unit" {...invalidAttrs(problem, 'release', 'unit')}>
                     {openUnits.map((a) => (
@@ -874,6 +876,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
           action={action('unmerge')}
           csrf={p.csrf}
           problem={problem}
+          seen={{ version, seen }}
         >
           {view.mergedInto ? (
             <>
@@ -1086,7 +1089,7 @@ export function deskPages() {
       const deps = c.get('deps');
       const target = await findTyped(deps, into);
       if (!target) throw invalidForm(lang, { into: lang === 'zh' ? '没有这个查询码或工单号的案件。' : 'No case has this tracking code or reference.' });
-      await mergeCase(deps, c.get('principal')!, c.req.param('id')!, { into: target, reason: reason.trim() });
+      await mergeCase(deps, c.get('principal')!, c.req.param('id')!, { into: target, reason: reason.trim(), ...versionOf(form) });
     },
     caseParam,
   );
@@ -1097,7 +1100,7 @@ export function deskPages() {
     async (c, form, lang) => {
       const reason = field(form, 'reason');
       check(lang, { reason: requiredText(reason, lang), confirm: unconfirmed(form, 'unmerge', lang) });
-      await unmergeCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason: reason.trim() });
+      await unmergeCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason: reason.trim(), ...versionOf(form) });
     },
     caseParam,
   );
@@ -1154,7 +1157,7 @@ export function deskPages() {
       const unit = field(form, 'unit');
       const reason = field(form, 'reason');
       check(lang, { unit: unit === '' ? (lang === 'zh' ? '请选择单位。' : 'Choose a unit.') : null, reason: requiredText(reason, lang), confirm: unconfirmed(form, 'release', lang) });
-      await releaseUnit(c.get('deps'), c.get('principal')!, c.req.param('id')!, { unit, reason: reason.trim() });
+      await releaseUnit(c.get('deps'), c.get('principal')!, c.req.param('id')!, { unit, reason: reason.trim(), ...versionOf(form) });
     },
     caseParam,
   );
