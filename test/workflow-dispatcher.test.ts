@@ -915,5 +915,28 @@ describe.each([
       expect(notes).toEqual(['unit:econ', 'unit:epb']);
       expect(r.body.events.at(-1)).toMatchObject({ kind: 'supervised', actor: { role: 'dispatcher' } });
     });
+
+    it('supervises the units late now: not one that signed late and is within its reply deadline, and one past its deadline before the timers marked it', async () => {
+      const supervisedUnits = (body: any) => body.assignments.filter((a: any) => a.supervisedAt).map((a: any) => a.bureau.code).sort();
+      // Every unit misses the sign-for deadline; the co-handler and the local office sign for it late, the lead does not.
+      const late = await seedCase(service, clock, { text: '电镀厂偷排（督办对象测试）' });
+      clock.advance(25 * 3600_000);
+      expect(await checkDeadlines(service.deps, late.id)).toContain('overdue: econ sign');
+      for (const t of [staff.econ, staff.xinglong]) expect((await as(t).post(`/api/v1/cases/${late.id}/accept`, {})).status).toBe(200);
+      const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${late.id}/supervise`, { note: '请尽快签收' }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(supervisedUnits(r.body)).toEqual(['epb']);
+      expect(r.body.events.at(-1).data.units).toEqual(['epb']);
+      expect((await notificationsOf(service, late.id)).filter((n) => n.kind === 'supervision').map((n) => n.audience)).toEqual(['unit:epb']);
+
+      // The lead signed for it in time; the co-handler's deadline has passed, and no timer has marked it yet.
+      const unmarked = await seedCase(service, clock, { text: '电镀厂偷排（未标记超期督办测试）', jurisdiction: null });
+      expect((await as(staff.epb).post(`/api/v1/cases/${unmarked.id}/accept`, {})).status).toBe(200);
+      clock.advance(25 * 3600_000);
+      const u = await json(as(staff.dispatcher).post(`/api/v1/cases/${unmarked.id}/supervise`, { note: '请尽快签收' }));
+      expect(u.status, JSON.stringify(u.body)).toBe(200);
+      expect(supervisedUnits(u.body)).toEqual(['econ']);
+      expect((await notificationsOf(service, unmarked.id)).filter((n) => n.kind === 'supervision').map((n) => n.audience).sort()).toEqual(['unit:econ', 'unit:epb']);
+    });
   });
 });

@@ -687,14 +687,26 @@ export async function refuseExtension(deps: WorkflowDeps, principal: Principal, 
   });
 }
 
-/** 督办: marks the case and its overdue assignments supervised and tells the lead unit. */
+/**
+ * Is the unit late now on a stage it still owes? Signing for it only while not signed for (a unit that signed late
+ * and is within its reply deadline is late on nothing), the reply while not replied; a deadline passed counts before
+ * the timers marked it (the desk lists such a case as overdue already).
+ */
+function lateNow(a: Assignment, now: Date): boolean {
+  const passed = (deadline: string | null) => deadline !== null && Date.parse(deadline) <= now.getTime();
+  const sign = a.status === 'pending' && (a.signOverdueAt !== null || passed(a.deadlines.signBy));
+  const reply = (a.status === 'pending' || a.status === 'accepted') && (a.replyOverdueAt !== null || passed(a.deadlines.replyBy));
+  return sign || reply;
+}
+
+/** 督办: marks the case and the assignments late on it now supervised and tells them and the lead unit. */
 export async function superviseCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { note: string } & SeenCase): Promise<{ units: string[] }> {
   return inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
     await unchangedSince(trx, c, input);
     if (!WORKING.includes(c.status)) throw refused('illegal_transition', `a case that is ${c.status} is not under handling`, { reason: 'supervise_not_under_handling', status: c.status });
     const open = currentRound(c, await listAssignments(trx, caseId)).filter((a) => a.status === 'pending' || a.status === 'accepted');
-    const overdue = open.filter((a) => a.signOverdueAt !== null || a.replyOverdueAt !== null);
+    const overdue = open.filter((a) => lateNow(a, now));
     const lead = open.find((a) => a.role === 'lead');
     // Nothing overdue yet (the dispatcher acts on a complaint's weight): the lead is the one supervised.
     const targets = overdue.length > 0 ? overdue : lead ? [lead] : [];
