@@ -274,6 +274,38 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
+  it('keeps a place-unknown case on the triage list while a place can be given, not once its units answered, and offers the place again when it is reopened', async () => {
+    const seeded = await seedCase(web.service, web.clock, {
+      text: '有个电镀厂晚上偷排废水（地点没说清，答复后测试）',
+      type: 'illegal_discharge',
+      jurisdiction: null,
+      assignments: [
+        { unit: 'epb', role: 'lead' },
+        { unit: 'econ', role: 'co' },
+      ],
+    });
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const card = (html: string) => new RegExp(`<li class="card" data-case="${seeded.trackingCode}"[\\s\\S]*?</li>`).exec(html)?.[0] ?? null;
+    expect(card(await (await desk.get('/desk')).text())).toContain('地点不明');
+    for (const clerk of [econClerk(), epbClerk()]) {
+      await acceptAssignment(web.service.deps, clerk, seeded.id);
+      await replyAssignment(web.service.deps, clerk, seeded.id, { text: '已核查，企业已停产整改。' });
+    }
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('replied');
+    // Answered: no place can be given and it cannot be routed, so it waits for no dispatcher.
+    expect(card(await (await desk.get('/desk')).text())).toBeNull();
+    // Reopened by its reporter: back on the list, and the card offers the local office again.
+    await rateCase(web.service.deps, { trackingCode: seeded.trackingCode, rating: 'dissatisfied', solved: false, channel: 'web' });
+    const reopened = card(await (await desk.get('/desk')).text());
+    expect(reopened).toContain('地点不明');
+    expect(reopened).toContain('data-place-form');
+    const csrf = await desk.token('/desk');
+    expect((await desk.post(`/desk/cases/${seeded.id}/place`, { _csrf: csrf, back: 'desk', jurisdiction: 'lijiatang' })).status).toBe(303);
+    expect(await findCase(web.service.deps.db, seeded.id)).toMatchObject({ status: 'reopened', jurisdictionCode: 'lijiatang' });
+    expect(card(await (await desk.get('/desk')).text())).not.toContain('地点不明');
+  });
+
   it('routes to any type from the case page and keeps the correction as labelled data', async () => {
     const seeded = await seedCase(web.service, web.clock, { status: 'triage', type: 'water_pollution', confidence: 0.41, text: '朱家观村路边有人烧垃圾，黑烟很大' });
     const { page, context } = await newPage();

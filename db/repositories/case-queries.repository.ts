@@ -129,10 +129,13 @@ export async function findClassification(db: Db, caseId: string): Promise<Classi
 /** The statuses a case has left handling in for good. */
 export const CLOSED: readonly CaseStatus[] = ['closed', 'merged', 'transferred'];
 
+/** The statuses in which a case whose place is unknown can get one from a dispatcher: a place, or a re-route. */
+const PLACE_GIVEN_WHILE: readonly CaseStatus[] = ['triage', 'dispatched', 'accepted', 'returned', 'reopened'];
+
 /**
  * What needs a dispatcher: cases in triage (low confidence, no rule, returned
  * by the lead), reopened cases, open cases with a returned co-handler or
- * jurisdiction in the current round, and open cases whose place is unknown.
+ * jurisdiction in the current round, and cases under handling or in triage whose place is unknown.
  * Urgent first, then oldest first: a work queue.
  */
 export async function listTriage(db: Db, limit: number): Promise<CaseListRow[]> {
@@ -154,7 +157,9 @@ export async function listTriage(db: Db, limit: number): Promise<CaseListRow[]> 
               .where((e) => e(e.fn.coalesce('assignments.round', e.lit(1)), '=', e.fn.coalesce('cases.round', e.lit(1)))),
           ),
         ]),
-        eb.and([eb('cases.status', 'not in', [...CLOSED, 'received']), eb('cases.flags', 'like', '%"place_unknown"%')]),
+        // A place can still be given (or the case routed) only while it is under handling or waits for a dispatcher:
+        // once its units answered (replied) nothing on the desk can act on it.
+        eb.and([eb('cases.status', 'in', PLACE_GIVEN_WHILE), eb('cases.flags', 'like', '%"place_unknown"%')]),
       ]),
     )
     .orderBy('cases.urgent', 'desc')

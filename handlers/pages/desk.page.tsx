@@ -6,7 +6,7 @@ import { listOverdueCases, listPendingExtensions } from '../../db/repositories/d
 import { currentAssignmentOf, type Assignment } from '../../db/repositories/assignments.repository.js';
 import { lastEventId } from '../../db/repositories/events.repository.js';
 import type { District } from '../../src/district/district.schema.js';
-import { referenceTail, type CaseStatus } from '../../src/domain/case.js';
+import { referenceTail, WORKING, type CaseStatus } from '../../src/domain/case.js';
 import { trackingCodeIn } from '../../src/domain/tracking-code.js';
 import { AppError, fieldsOf } from '../../src/errors.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
@@ -415,7 +415,7 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                   {excerpt}
                 </p>
                 <SuggestionButtons caseId={r.case.id} version={r.case.version} suggestions={suggestionsOf(district, r.classification, r.case)} lang={p.lang} csrf={p.csrf} district={district} />
-                {reasons.includes('place_unknown') && r.case.typeCode && ['dispatched', 'accepted'].includes(r.case.status) ? (
+                {reasons.includes('place_unknown') && r.case.typeCode && WORKING.includes(r.case.status) ? (
                   <form method="post" action={`/desk/cases/${r.case.id}/place`} class="inline" data-place-form>
                     <CsrfField token={p.csrf} />
                     <input type="hidden" name="back" value="desk" />
