@@ -1149,6 +1149,28 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
+  it('keeps the unit chosen for release when the form is refused, so the one sent again is the one chosen', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '撤回单位保留选择测试' });
+    const status = async (unit: string) => (await listAssignments(web.service.deps.db, seeded.id)).find((a) => a.unitCode === unit)?.status;
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher', undefined, `/desk/cases/${seeded.id}`);
+    // The local office, second in the list after the co-handler; a reason of blanks is refused.
+    await page.selectOption('#release-unit', 'xinglong');
+    await page.fill('#release-reason', '   ');
+    page.once('dialog', (d) => void d.accept());
+    const [refused] = await Promise.all([page.waitForNavigation(), page.click('section[aria-labelledby="h-release"] button[type=submit]')]);
+    expect(refused?.status()).toBe(400);
+    expect(await page.inputValue('#release-unit')).toBe('xinglong');
+    await page.fill('#release-reason', '不在本属地');
+    page.once('dialog', (d) => void d.accept());
+    await Promise.all([page.waitForNavigation(), page.click('section[aria-labelledby="h-release"] button[type=submit]')]);
+    expect(await page.textContent('#done')).toBe('已撤回该单位。');
+    expect(await status('xinglong')).toBe('released');
+    expect(await status('econ')).toBe('pending');
+    await context.close();
+  });
+
   it('refuses a NUL character in a form field with the problem next to the form, and changes nothing', async () => {
     const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
     const client = formClient(base, fromNewAddress());

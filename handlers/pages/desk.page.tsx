@@ -847,8 +847,11 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
                   <VersionField version={version} seen={seen} />
                   <label for="release-unit">{zh ? '单位' : 'Unit'}</label>
                   <select id="release-unit" name="unit" {...invalidAttrs(problem, 'release', 'unit')}>
+                    {/* After a refusal, the unit chosen stays chosen: sent again as the page showed it, the first would be released instead. */}
                     {openUnits.map((a) => (
-                      <option value={a.bureau.code}>{unitName(district, a.bureau.code, p.lang)}</option>
+                      <option value={a.bureau.code} selected={kept(problem, 'release', 'unit') === a.bureau.code}>
+                        {unitName(district, a.bureau.code, p.lang)}
+                      </option>
                     ))}
                   </select>
                   <FieldProblem problem={problem} form="release" name="unit" />
