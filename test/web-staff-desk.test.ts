@@ -306,6 +306,33 @@ describe('dispatcher desk', () => {
     expect(card(await (await desk.get('/desk')).text())).not.toContain('地点不明');
   });
 
+  it("leads back to the desk after a card's one-click route or an overdue row's 督办, also once a refused form left the desk at another address", async () => {
+    const placeless = await seedCase(web.service, web.clock, { text: '有个厂子晚上偷排（地点不明，回到调度台测试）', jurisdiction: null, urgent: true, assignments: [{ unit: 'epb', role: 'lead' }] });
+    const waiting = await seedCase(web.service, web.clock, { text: '电镀厂偷排废水（一键派发回到调度台测试）', status: 'triage', urgent: true });
+    const late = await seedCase(web.service, web.clock, { text: '电镀厂偷排废水（督办回到调度台测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    await web.service.deps.db.updateTable('assignments').set({ sign_deadline_at: '2001-01-01T00:00:00.000Z' }).where('case_id', '=', late.id).execute();
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher');
+    const refusePlace = async () => {
+      const card = `li[data-case="${placeless.trackingCode}"]`;
+      await page.evaluate(`document.querySelector('${card} form[data-place-form] select').removeAttribute('required')`);
+      const [refused] = await Promise.all([page.waitForNavigation(), page.click(`${card} form[data-place-form] button`)]);
+      expect(refused?.status()).toBe(400);
+      expect(new URL(page.url()).pathname).toBe(`/desk/cases/${placeless.id}/place`);
+    };
+    await refusePlace();
+    await Promise.all([page.waitForNavigation(), page.click(`li[data-case="${waiting.trackingCode}"] button[data-suggestion="illegal_discharge"]`)]);
+    expect(new URL(page.url()).pathname).toBe('/desk');
+    expect(await page.textContent('#done')).toBe('已派发。');
+    expect((await findCase(web.service.deps.db, waiting.id))?.status).toBe('dispatched');
+    await refusePlace();
+    await Promise.all([page.waitForNavigation(), page.click(`#overdue tr[data-case="${late.trackingCode}"] button`)]);
+    expect(new URL(page.url()).pathname).toBe('/desk');
+    expect(await page.textContent('#done')).toBe('已督办，承办单位已收到提醒。');
+    await context.close();
+  });
+
   it('routes to any type from the case page and keeps the correction as labelled data', async () => {
     const seeded = await seedCase(web.service, web.clock, { status: 'triage', type: 'water_pollution', confidence: 0.41, text: '朱家观村路边有人烧垃圾，黑烟很大' });
     const { page, context } = await newPage();

@@ -222,14 +222,35 @@ function unconfirmed(form: Record<string, unknown>, action: Confirmed, lang: Lan
 }
 
 /** One-click buttons: route to a suggested type (or hand it to 12345 when that is where the type goes). */
-function SuggestionButtons({ caseId, version, seen, suggestions, lang, csrf, district }: { caseId: string; version: number; seen?: number; suggestions: Suggestion[]; lang: Lang; csrf: string; district: District }) {
+function SuggestionButtons({
+  caseId,
+  version,
+  seen,
+  suggestions,
+  lang,
+  csrf,
+  district,
+  fromDesk = false,
+}: {
+  caseId: string;
+  version: number;
+  seen?: number;
+  suggestions: Suggestion[];
+  lang: Lang;
+  csrf: string;
+  district: District;
+  /** On the desk's triage card: what follows the click leads back to the desk, whatever address the page was shown at. */
+  fromDesk?: boolean;
+}) {
   const zh = lang === 'zh';
+  const back = fromDesk ? <input type="hidden" name="back" value="desk" /> : null;
   return (
     <div class="actions">
       {suggestions.map((s, i) =>
         s.transfer ? (
           <form method="post" action={`/desk/cases/${caseId}/transfer`} class="inline">
             <CsrfField token={csrf} />
+            {back}
             <VersionField version={version} seen={seen} />
             <input type="hidden" name="reason" value={zh ? `按分类建议（${typeName(district, s.code, 'zh')}）转12345热线` : `Suggested type ${s.code}: handed to 12345`} />
             <ConfirmBox problem={null} form="transfer" id={`transfer-confirm-${caseId}-${s.code}`} label={CONFIRM[lang].transfer.box} />
@@ -240,6 +261,7 @@ function SuggestionButtons({ caseId, version, seen, suggestions, lang, csrf, dis
         ) : (
           <form method="post" action={`/desk/cases/${caseId}/route`} class="inline">
             <CsrfField token={csrf} />
+            {back}
             <VersionField version={version} seen={seen} />
             <input type="hidden" name="type" value={s.code} />
             <input type="hidden" name="quick" value="1" />
@@ -414,7 +436,7 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                 <p class="hint" lang={wordsLang(p.lang, excerpt)}>
                   {excerpt}
                 </p>
-                <SuggestionButtons caseId={r.case.id} version={r.case.version} suggestions={suggestionsOf(district, r.classification, r.case)} lang={p.lang} csrf={p.csrf} district={district} />
+                <SuggestionButtons caseId={r.case.id} version={r.case.version} suggestions={suggestionsOf(district, r.classification, r.case)} lang={p.lang} csrf={p.csrf} district={district} fromDesk />
                 {reasons.includes('place_unknown') && r.case.typeCode && WORKING.includes(r.case.status) ? (
                   <form method="post" action={`/desk/cases/${r.case.id}/place`} class="inline" data-place-form>
                     <CsrfField token={p.csrf} />
@@ -472,6 +494,7 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                     {o.supervisedAt ? <span class="badge">{zh ? `已督办 ${formatTime(o.supervisedAt, p.lang, p.timeZone)}` : `supervised ${formatTime(o.supervisedAt, p.lang, p.timeZone)}`}</span> : null}
                     <form method="post" action={`/desk/cases/${o.id}/supervise`} class="inline">
                       <CsrfField token={p.csrf} />
+                      <input type="hidden" name="back" value="desk" />
                       <VersionField version={o.version} seen={o.lastEventId} />
                       <input type="hidden" name="note" value={zh ? '案件已超期，请尽快办理并答复。' : 'This case is overdue: handle and reply without delay.'} />
                       <button type="submit" class="secondary">
