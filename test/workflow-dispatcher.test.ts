@@ -41,6 +41,20 @@ describe.each([
       expect(done.body.status).toBe('replied');
     });
 
+    it("keeps the case's local office in its role when it is named among the co-handlers too: nothing released, nothing sent again", async () => {
+      const { id } = await seedCase(service, clock, { text: '电镀厂偷排（属地列为协办测试）' });
+      const before = (await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body;
+      const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', co: ['econ', 'xinglong'], reason: '兴隆办事处配合' }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.assignments.map((a: any) => `${a.role}:${a.bureau.code}:${a.status}`).sort()).toEqual(['co:econ:pending', 'jurisdiction:xinglong:pending', 'lead:epb:pending']);
+      expect(r.body.assignments.find((a: any) => a.bureau.code === 'xinglong').deadlines).toEqual(before.assignments.find((a: any) => a.bureau.code === 'xinglong').deadlines);
+      expect((await notificationsOf(service, id)).filter((n) => n.audience === 'unit:xinglong')).toEqual([]);
+      // A new place named both ways: it joins once, as the jurisdiction.
+      const moved = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', co: ['econ', 'lijiatang'], jurisdiction: 'lijiatang', reason: '属地改为李家塘' }));
+      expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+      expect(moved.body.assignments.filter((a: any) => a.status === 'pending').map((a: any) => `${a.role}:${a.bureau.code}`).sort()).toEqual(['co:econ', 'jurisdiction:lijiatang', 'lead:epb']);
+    });
+
     it('makes a case urgent when it is routed to an urgent type, or when the dispatcher says so, with the urgent deadlines', async () => {
       const hours = (iso: string | null, h: number) => expect(iso).toBe(new Date(clock.now().getTime() + h * 3600_000).toISOString());
       // Out of triage as 危险废物: urgent like one the intake read so, signed for within 2 hours.

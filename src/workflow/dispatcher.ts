@@ -292,8 +292,10 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
       throw new AppError('validation_failed', `"${type}" goes to ${route.lead}: use POST /api/v1/cases/{id}/transfer`, { type: 'a transfer type: use transfer' });
     }
     const lead = input.lead ?? route.lead;
-    const co = [...new Set(input.co ?? route.co)].filter((u) => u !== lead);
     const jurisdiction = input.jurisdiction === undefined ? c.jurisdictionCode : input.jurisdiction;
+    // The case's local office takes part as its jurisdiction (属地), with that role: named among the co-handlers as well,
+    // it would be released from its part and given the case again as a co-handler, with fresh deadlines.
+    const co = [...new Set(input.co ?? route.co)].filter((u) => u !== lead && u !== jurisdiction);
     const fields: Record<string, string> = {};
     const badLead = leadProblem(district.units, lead);
     if (badLead) fields.lead = badLead;
