@@ -7,6 +7,7 @@ import { caseReference } from '../src/domain/case.js';
 import { acceptAssignment, replyAssignment, requestExtension, returnAssignment } from '../src/workflow/bureau.js';
 import { timelineNote } from '../handlers/pages/resident-labels.js';
 import { rateCase } from '../src/workflow/feedback.js';
+import { checkDeadlines } from '../src/workflow/deadline-check.js';
 import { browser, newPage } from './browser.js';
 import { SESSION_IDLE_MS } from '../src/web/session.js';
 import { browserDrafts, formClient, signIn, signInHere, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
@@ -186,6 +187,27 @@ describe('dispatcher desk', () => {
     expect(await two.page.textContent('#done')).toBe('已转12345热线。');
     await one.context.close();
     await two.context.close();
+  });
+
+  it("routes a triage card in one click when only the deadline timers touched the case since the desk showed it", async () => {
+    const seeded = await seedCase(web.service, web.clock, {
+      text: '有个厂子晚上偷排废水（地点不明，计时器标记后一键派发测试）',
+      jurisdiction: null,
+      assignments: [{ unit: 'epb', role: 'lead' }],
+    });
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'dispatcher');
+    const card = `li[data-case="${seeded.trackingCode}"]`;
+    // While the desk is open, nobody signs for the case and the timers mark the deadline missed.
+    const signBy = new Date(web.clock.now().getTime() - 60_000).toISOString();
+    await web.service.deps.db.updateTable('assignments').set({ sign_deadline_at: signBy }).where('case_id', '=', seeded.id).execute();
+    expect(await checkDeadlines(web.service.deps, seeded.id)).toContain('overdue: epb sign');
+    const [res] = await Promise.all([page.waitForNavigation(), page.click(`${card} button[data-suggestion="water_pollution"]`)]);
+    expect(res?.status()).toBe(200);
+    expect(await page.textContent('#done')).toBe('已重新派发。');
+    expect((await findCase(web.service.deps.db, seeded.id))?.typeCode).toBe('water_pollution');
+    await context.close();
   });
 
   it('says the triage queue goes on past the 100 cards it lists, instead of counting only those', async () => {

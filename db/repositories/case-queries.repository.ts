@@ -138,10 +138,13 @@ const PLACE_GIVEN_WHILE: readonly CaseStatus[] = ['triage', 'dispatched', 'accep
  * jurisdiction in the current round, and cases under handling or in triage whose place is unknown.
  * Urgent first, then oldest first: a work queue.
  */
-export async function listTriage(db: Db, limit: number): Promise<CaseListRow[]> {
+export async function listTriage(db: Db, limit: number): Promise<Array<CaseListRow & { lastEventId: number }>> {
   const rows = await db
     .selectFrom('cases')
     .selectAll('cases')
+    // Read in the same statement as the version: the latest event the list shows the case with (a card's one-click
+    // form lets through what the deadline timers alone did since).
+    .select((eb) => eb.selectFrom('case_events').whereRef('case_events.case_id', '=', 'cases.id').select((e) => e.fn.max('case_events.id').as('last')).as('last_event_id'))
     .where((eb) =>
       eb.or([
         eb('cases.status', 'in', ['triage', 'reopened', 'returned']),
@@ -167,7 +170,7 @@ export async function listTriage(db: Db, limit: number): Promise<CaseListRow[]> 
     .orderBy('cases.id', 'asc')
     .limit(limit)
     .execute();
-  return rows.map(toListRow);
+  return rows.map((r) => ({ ...toListRow(r), lastEventId: Number(r.last_event_id ?? 0) }));
 }
 
 /** Cases that cannot be a merge target or take more work. */

@@ -436,7 +436,7 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                 <p class="hint" lang={wordsLang(p.lang, excerpt)}>
                   {excerpt}
                 </p>
-                <SuggestionButtons caseId={r.case.id} version={r.case.version} suggestions={suggestionsOf(district, r.classification, r.case)} lang={p.lang} csrf={p.csrf} district={district} fromDesk />
+                <SuggestionButtons caseId={r.case.id} version={r.case.version} seen={r.lastEventId} suggestions={suggestionsOf(district, r.classification, r.case)} lang={p.lang} csrf={p.csrf} district={district} fromDesk />
                 {reasons.includes('place_unknown') && r.case.typeCode && WORKING.includes(r.case.status) ? (
                   <form method="post" action={`/desk/cases/${r.case.id}/place`} class="inline" data-place-form>
                     <CsrfField token={p.csrf} />
