@@ -210,6 +210,33 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
+  it('names on a triage card the units that returned the case and why, in the page\'s language', async () => {
+    const seeded = await seedCase(web.service, web.clock, {
+      text: '回龙村灌溉渠里的水是矿上排出来的黄水（退回单位卡片测试）',
+      type: 'irrigation_water',
+      urgent: true,
+      assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }],
+    });
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const returns = async (lang = '') => {
+      const html = await (await desk.get(`/desk${lang}`)).text();
+      const card = new RegExp(`<li class="card" data-case="${seeded.trackingCode}"[\\s\\S]*?</li>`).exec(html)?.[0] ?? '';
+      return /<p class="hint" data-returns="true">([\s\S]*?)<\/p>/.exec(card)?.[1]?.replace(/<!--.*?-->/g, '').trim() ?? null;
+    };
+    await returnAssignment(web.service.deps, econClerk(), seeded.id, { reason: 'not_our_remit', note: '与经信委无关' });
+    const { district } = web.service.deps;
+    const [epb, econ] = [district.units.get('epb')!.name, district.units.get('econ')!.name];
+    expect(await returns()).toBe(`退回：${econ.zh}（不属于本单位职责）`);
+    await returnAssignment(web.service.deps, epbClerk(), seeded.id, { reason: 'unclear_ownership', note: '请调度确定' });
+    const both = await returns();
+    expect(both).toMatch(/^退回：/);
+    expect(both).toContain(`${epb.zh}（职责不清，请调度确定）`);
+    expect(both).toContain(`${econ.zh}（不属于本单位职责）`);
+    expect(await returns('?lang=en')).toContain(`${econ.en} (not within our remit)`);
+    expect(await returns('?lang=en')).toContain(`${epb.en} (unclear who is responsible)`);
+  });
+
   it('says the triage queue goes on past the 100 cards it lists, instead of counting only those', async () => {
     const db = web.service.deps.db;
     const waiting = await db.selectFrom('cases').select('id').where('status', '=', 'triage').execute();

@@ -46,6 +46,7 @@ import {
   problemStatus,
   serveCaseFile,
   staffArea,
+  RETURN_REASON_LABEL,
   STATUS_LABEL,
   CHANNEL_LABEL,
   CLOSE_REASON_LABEL,
@@ -420,6 +421,8 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
         <ul class="cards" aria-labelledby="triage-heading" style="list-style:none;padding:0">
           {triage.map((r) => {
             const reasons = reasonsOf(r, assignments.get(r.case.id) ?? []);
+            // Which units sent it back, and why: what the dispatcher decides the route on.
+            const returns = (assignments.get(r.case.id) ?? []).filter((a) => a.round === r.case.round && a.status === 'returned');
             const excerpt = excerptFor(principal, r.case.text, [], 140);
             return (
               <li class="card" data-case={r.case.trackingCode} style="margin-bottom:.75rem">
@@ -433,6 +436,18 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                     <span class="badge">{TRIAGE_REASON_LABEL[p.lang][x] ?? x}</span>
                   ))}
                 </p>
+                {returns.length > 0 ? (
+                  <p class="hint" data-returns>
+                    {zh ? '退回：' : 'Returned by: '}
+                    {returns
+                      .map((a) => {
+                        const why = a.returnReason ? (RETURN_REASON_LABEL[p.lang][a.returnReason] ?? a.returnReason) : null;
+                        const who = unitName(district, a.unitCode, p.lang);
+                        return why ? (zh ? `${who}（${why}）` : `${who} (${why})`) : who;
+                      })
+                      .join(zh ? '；' : '; ')}
+                  </p>
+                ) : null}
                 <p class="hint" lang={wordsLang(p.lang, excerpt)}>
                   {excerpt}
                 </p>
