@@ -476,6 +476,24 @@ describe.each([
       expect((await as(staff.dispatcher).post(`/api/v1/cases/${third.id}/merge`, { into: 'no-such-case', reason: 'x' })).status).toBe(400);
     });
 
+    it('leaves a merged case no deadlines of its own, nor the case a merge undone sends back to triage, until it is routed again', async () => {
+      const survivor = await seedCase(service, clock, { text: '电镀厂偷排（并案期限测试，原案）', assignments: [{ unit: 'epb', role: 'lead' }] });
+      const dup = await seedCase(service, clock, { text: '电镀厂偷排（并案期限测试，重复）' });
+      const before = (await json(as(staff.dispatcher).get(`/api/v1/cases/${dup.id}`))).body;
+      expect(before.deadlines.signBy).not.toBeNull();
+      const merged = await json(as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/merge`, { into: survivor.id, reason: '重复举报' }));
+      expect(merged.status, JSON.stringify(merged.body)).toBe(200);
+      expect(merged.body.deadlines).toMatchObject({ signBy: null, replyBy: null });
+      const track = (await (await fetch(`${service.url}/api/v1/track/${dup.trackingCode}`)).json()) as any;
+      expect(track.deadlines).toMatchObject({ signBy: null, replyBy: null });
+      expect(track.mergedCase.deadlines.signBy).not.toBeNull();
+      const undone = await json(as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/unmerge`, { reason: '不是同一个问题' }));
+      expect(undone.body).toMatchObject({ status: 'triage', deadlines: { signBy: null, replyBy: null } });
+      const routed = await json(as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/route`, { type: 'illegal_discharge', reason: '单独办理' }));
+      expect(routed.status, JSON.stringify(routed.body)).toBe(200);
+      expect(Date.parse(routed.body.deadlines.signBy)).toBeGreaterThan(clock.now().getTime());
+    });
+
     it('masks the name of a reporter merged into a case wherever its bureau, its own reporter and the public read what staff wrote', async () => {
       const survivor = await seedCase(service, clock, { text: '电镀厂偷排（并案姓名测试）', contact: { name: '赵大妈', phone: '13700001111', share: false }, assignments: [{ unit: 'epb', role: 'lead' }] });
       const dup = await seedCase(service, clock, { text: '那个电镀厂又在偷排了', contact: { name: '上官短语', phone: '0773-2812345', share: false } });

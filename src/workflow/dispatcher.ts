@@ -479,8 +479,9 @@ export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId
       reason: input.reason,
       note: `与案件 ${target.trackingCode} 合并办理`,
       data: { into: target.id, intoTrackingCode: target.trackingCode, released },
-      // Its units are released: nobody owes anything on it any more.
-      changes: { merged_into: target.id, closed_at: at, close_reason: 'merged', overdue: 0 },
+      // Its units are released: nobody owes anything on it any more, so it has no deadlines of its own (as a case handed
+      // to 12345); its reporter follows the other case's. Undone, it waits in triage without any, until routed again.
+      changes: { merged_into: target.id, closed_at: at, close_reason: 'merged', overdue: 0, sign_deadline_at: null, reply_deadline_at: null },
     });
     await touchCase(trx, target, {
       kind: 'merged_in',
