@@ -628,6 +628,27 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it('says a merged report whose case was handed to the 12345 hotline is answered there, not that an answer is still to come', async () => {
+    const original = await seedCase(service, clock, { text: '小区门口路灯坏了很久没人修，晚上很黑', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const duplicate = await seedCase(service, clock, { text: '小区路灯坏了没人修', status: 'triage', type: 'other', confidence: 0.3 });
+    const dispatcher = client(service.url, staff.dispatcher);
+    const merged = await json(dispatcher.post(`/api/v1/cases/${duplicate.id}/merge`, { into: original.id, reason: '重复举报' }));
+    expect(merged.status, JSON.stringify(merged.body)).toBe(200);
+    const transferred = await json(dispatcher.post(`/api/v1/cases/${original.id}/transfer`, { reason: '非环境类诉求' }));
+    expect(transferred.status, JSON.stringify(transferred.body)).toBe(200);
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto(`/track/${duplicate.trackingCode}`);
+    expect(await page.getAttribute('#merged-status', 'data-status')).toBe('transferred');
+    expect(await page.textContent('#merged-outcome')).toBe('合并办理的案件不属于环境问题，已转交区12345热线办理，由区12345热线答复，本页不再显示答复。');
+    expect(await page.content()).not.toContain('承办单位尚未答复');
+    await page.goto(`/track/${duplicate.trackingCode}?lang=en`);
+    expect(await page.textContent('#merged-outcome')).toBe(
+      'The case this report is handled in is not about the environment: it was handed to District 12345 Citizen Hotline, which answers it; no answer will show on this page.',
+    );
+    expect(await page.content()).not.toContain('has not answered yet');
+    await context.close();
+  });
+
   it('says a case handed to the 12345 hotline is answered there, instead of waiting for a reply', async () => {
     const seeded = await seedCase(service, clock, { status: 'triage', type: 'other', text: '小区门口路灯坏了很久没人修' });
     const transferred = await json(client(service.url, staff.dispatcher).post(`/api/v1/cases/${seeded.id}/transfer`, { reason: '非环境类诉求' }));

@@ -273,14 +273,20 @@ function leadText(lang: Lang, view: Pick<PublicCase, 'status' | 'lead'>): string
  * is its own reporter's key to its page and to rating its answer).
  */
 function Outcome({ lang, view }: { lang: Lang; view: PublicCase }) {
-  const zh = lang === 'zh';
   if (view.status === 'merged') return <p id="case-outcome">{T[lang].mergedOutcome}</p>;
-  const unit = view.lead?.name ?? (zh ? '12345热线' : 'the 12345 hotline');
-  return (
-    <p id="case-outcome">
-      {zh ? `本举报不属于环境问题，已转交${unit}办理，由${unit}答复，本页不再显示答复。` : `This report is not about the environment: it was handed to ${unit}, which answers it; no answer will show on this page.`}
-    </p>
-  );
+  return <p id="case-outcome">{transferredWords(lang, view, 'report')}</p>;
+}
+
+/** That a case handed to 12345 is answered there: the report itself, or the case a merged report is handled in. */
+function transferredWords(lang: Lang, h: Pick<Handling, 'lead'>, whose: 'report' | 'merged'): string {
+  const zh = lang === 'zh';
+  const unit = h.lead?.name ?? (zh ? '12345热线' : 'the 12345 hotline');
+  if (whose === 'merged') {
+    return zh
+      ? `合并办理的案件不属于环境问题，已转交${unit}办理，由${unit}答复，本页不再显示答复。`
+      : `The case this report is handled in is not about the environment: it was handed to ${unit}, which answers it; no answer will show on this page.`;
+  }
+  return zh ? `本举报不属于环境问题，已转交${unit}办理，由${unit}答复，本页不再显示答复。` : `This report is not about the environment: it was handed to ${unit}, which answers it; no answer will show on this page.`;
 }
 
 /** A case's public timeline, newest first. */
@@ -410,6 +416,9 @@ function MergedCase({ c, merged }: { c: Context<AppEnv>; merged: Handling }) {
       <h3>{t.reply}</h3>
       {merged.reply ? (
         <Reply lang={lang} reply={merged.reply} when={when} id="merged-reply" />
+      ) : merged.status === 'transferred' ? (
+        // Handed to 12345, the case gets no answer here: not "not answered yet" for ever.
+        <p id="merged-outcome">{transferredWords(lang, merged, 'merged')}</p>
       ) : (
         <p>{t.noReply}</p>
       )}
