@@ -9,6 +9,7 @@ import { EnvError, parseEnv } from '../src/env.js';
 import { loadDistrictFile } from '../src/district/district-file.js';
 import { sql } from 'kysely';
 import { timelineNote } from '../handlers/pages/resident-labels.js';
+import { checkDeadlines } from '../src/workflow/deadline-check.js';
 import { rateCase } from '../src/workflow/feedback.js';
 import { browser, newPage } from './browser.js';
 import { waitFor } from './harness.js';
@@ -625,6 +626,33 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await page.goto(`/track/${original.trackingCode}`);
     expect(await page.locator('#merged-case').count()).toBe(0);
     expect(await page.locator('input[name=rating]').count()).toBe(3);
+    await context.close();
+  });
+
+  it('thanks for a rating only when it rates the answer shown: the address a dissatisfied rating led to, opened after the next answer closed unrated, does not', async () => {
+    const was = clock.now().toISOString();
+    clock.set('2026-11-02T02:00:00.000Z');
+    const seeded = await seedCase(service, clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    await replyToAll(seeded.id, '已处理');
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto(`/track/${seeded.trackingCode}`);
+    await page.check('#rating-dissatisfied');
+    await page.check('#solved-no');
+    await Promise.all([page.waitForURL(/\?rated=1$/), page.click('#rate-form button[type=submit]')]);
+    expect(await page.textContent('[role=status]')).toContain('重新办理');
+    // The bureau answers again; nobody rates it within the window, and the case is closed for that.
+    clock.set('2026-11-04T02:00:00.000Z');
+    await replyToAll(seeded.id, '已再次处理');
+    const rateBy = (await findCase(service.deps.db, seeded.id))!.deadlines.rateBy!;
+    clock.set(rateBy);
+    await checkDeadlines(service.deps, seeded.id, clock.now());
+    expect((await findCase(service.deps.db, seeded.id))!).toMatchObject({ status: 'closed', closeReason: 'not_rated' });
+    // The tab left on the old address is reloaded.
+    await page.reload();
+    expect(await page.getAttribute('#case-status', 'data-status')).toBe('closed');
+    expect(await page.locator('[role=status]').count()).toBe(0);
+    expect(await page.textContent('#case-rating')).toMatch(/^您对上一次答复的评价：不满意/);
+    clock.set(was);
     await context.close();
   });
 

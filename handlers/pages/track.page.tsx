@@ -684,8 +684,11 @@ export function trackPageRoutes() {
     const view = await publicCaseView(c.get('deps'), c.req.param('code'), lang);
     if (!view) return renderNotFound(c, c.req.param('code'));
     const rated = c.req.query('rated');
+    // Thanks only for a rating of the answer shown: an old ?rated=1 address opened again after the bureau answered
+    // anew (and that answer went unrated) must not thank the resident for closing it.
+    const ratedLatest = view.rating !== null && !(view.reply && Date.parse(view.rating.at) < Date.parse(view.reply.at));
     const notice =
-      rated !== undefined && view.rating
+      rated !== undefined && ratedLatest
         ? view.status === 'reopened' || view.status === 'dispatched' || view.status === 'accepted'
           ? T[lang].ratedReopened
           : view.status === 'closed'
