@@ -761,6 +761,13 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await page.fill('#code', `${service.url}/track/${seeded.trackingCode}`);
     await page.click('form.lookup button[type=submit]');
     await page.waitForURL(`**/track/${seeded.trackingCode}`);
+    // A tracking link opened with the punctuation a chat app took into it from the message around it.
+    for (const tail of ['。', '）', '”，']) {
+      const opened = await page.goto(`/track/${seeded.trackingCode}${encodeURIComponent(tail)}?lang=en`);
+      expect(opened?.status(), tail).toBe(200);
+      expect(page.url(), tail).toBe(`${service.url}/track/${seeded.trackingCode}?lang=en`);
+    }
+    expect((await page.goto('/track/AAAAAAAAAA%E3%80%82'))?.status()).toBe(404);
     const direct = await page.goto(`/track/${encodeURIComponent(fullWidth)}`);
     expect(direct?.status()).toBe(200);
     expect(await page.getAttribute('#case-status', 'data-status')).toBe('dispatched');

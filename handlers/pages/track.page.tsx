@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import { WORKING } from '../../src/domain/case.js';
 import { textFault } from '../../src/domain/text.js';
-import { trackingCodeInText } from '../../src/domain/tracking-code.js';
+import { normalizeTrackingCode, trackingCodeInText } from '../../src/domain/tracking-code.js';
 import { AppError, type Refusal } from '../../src/errors.js';
 import { logRated, RATINGS, rateCase, type RatingValue } from '../../src/workflow/feedback.js';
 import { csrfProtection } from '../../src/web/csrf.js';
@@ -681,8 +681,15 @@ export function trackPageRoutes() {
 
   app.get('/track/:code', async (c) => {
     const { lang } = pageContext(c);
-    const view = await publicCaseView(c.get('deps'), c.req.param('code'), lang);
-    if (!view) return renderNotFound(c, c.req.param('code'));
+    const asked = c.req.param('code');
+    const view = await publicCaseView(c.get('deps'), asked, lang);
+    if (!view) {
+      // A tracking link copied out of a message with the punctuation after it (…/track/K7M3QXT9AD。 or …K7M3QXT9AD）,
+      // which chat apps take into the link): the code's own page, as the lookup box reads the same words.
+      const code = normalizeTrackingCode(asked) ? null : trackingCodeInText(asked);
+      if (code) return c.redirect(`/track/${code}${new URL(c.req.url).search}`, 303);
+      return renderNotFound(c, asked);
+    }
     const rated = c.req.query('rated');
     // Thanks only for a rating of the answer shown: an old ?rated=1 address opened again after the bureau answered
     // anew (and that answer went unrated) must not thank the resident for closing it.
