@@ -374,6 +374,14 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     expect(await page.isChecked('#rating-basic')).toBe(true);
     expect(await page.isChecked('#solved-no')).toBe(true);
     expect(await page.inputValue('#comment')).toBe('晚上还有气味');
+
+    // The code typed into the lookup box, not yet looked up.
+    await page.goto('/track');
+    await page.fill('#code', 'k7m3q xt9ad');
+    await page.click('text=中文');
+    await page.waitForURL(/lang=zh/);
+    expect(await page.textContent('h1')).toBe('查询办理进度');
+    expect(await page.inputValue('#code')).toBe('k7m3q xt9ad');
     await context.close();
   });
 

@@ -198,7 +198,8 @@ const T: Texts<
 function LookupForm({ lang, code, error }: { lang: 'zh' | 'en'; code?: string; error?: string | undefined }) {
   const t = T[lang];
   return (
-    <form method="get" action="/track" class="lookup">
+    // What was typed into the box comes along when the language is switched (app.js), as on the other forms.
+    <form method="get" action="/track" class="lookup" id="lookup-form" data-keep-on-switch>
       <label for="code">{t.code}</label>
       <p class="hint" id="code-hint">
         {t.codeHint}
