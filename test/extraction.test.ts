@@ -401,6 +401,14 @@ describe('reporter names hidden from bureaus', () => {
     expect(maskIdentityInText(text, [], { officials: true })).toBe(text);
   });
 
+  it('masks the given name alone where a reply greets the reporter by it, and nowhere else', () => {
+    expect(maskIdentityInText('小明您好，经查属实', ['王小明'], { officials: true })).toBe('**您好，经查属实');
+    expect(maskIdentityInText('德华同志：你好', ['刘德华'], { officials: true })).toBe('**同志：你好');
+    expect(maskIdentityInText('我叫欧阳娜娜。娜娜，你好', [])).toBe('我叫欧***。**，你好');
+    // Words that only share the characters stay.
+    expect(maskIdentityInText('建国以来，该厂一直排污', ['王建国'], { officials: true })).toBe('建国以来，该厂一直排污');
+  });
+
   it('masks a known name written with spaces between its characters, as it is without', () => {
     for (const written of ['欧阳娜娜', '欧阳 娜娜', '欧 阳 娜 娜', '欧阳\u3000娜娜']) expect(maskIdentityInText(`已回访${written}，${written}说厂子停了`, ['欧阳娜娜']), written).not.toMatch(/娜/);
     // Not a name that only shares the characters with others between.

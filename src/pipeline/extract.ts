@@ -1051,8 +1051,19 @@ export function maskMentions(
     // A Chinese name written with spaces between its characters (欧阳 娜娜, 王 五) is the same name.
     const spaced = chars.length <= 4 && chars.every((ch) => /\p{Script=Han}/u.test(ch));
     out = spaced ? out.replace(new RegExp(chars.join('[ \t\u3000]*'), 'gu'), () => masked) : out.split(n).join(masked);
+    // The given name alone, as a reply greets the reporter (小明您好, 德华，你好, 海涛同志): all of it masked.
+    const given = givenNameOf(n);
+    if (given) out = out.replace(new RegExp(`(?<!\\p{Script=Han})${given}(?=[，,]?\\s?(?:您好|你好)|同志)`, 'gu'), () => '*'.repeat([...given].length));
   }
   return out;
+}
+
+/** The given name of a Chinese name of a surname and two characters or more (王小明 → 小明, 欧阳娜娜 → 娜娜); null otherwise. */
+function givenNameOf(name: string): string | null {
+  if (!/^\p{Script=Han}+$/u.test(name)) return null;
+  const surname = new RegExp(`^(?:${COMPOUND_SURNAME}|${SURNAME})`, 'u').exec(name)?.[0];
+  const given = surname ? name.slice(surname.length) : '';
+  return [...given].length >= 2 ? given : null;
 }
 
 /**
