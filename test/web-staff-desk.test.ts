@@ -10,6 +10,7 @@ import { rateCase } from '../src/workflow/feedback.js';
 import { checkDeadlines } from '../src/workflow/deadline-check.js';
 import { browser, newPage } from './browser.js';
 import { SESSION_IDLE_MS } from '../src/web/session.js';
+import { formatTime } from '../src/web/i18n.js';
 import { browserDrafts, formClient, signIn, signInHere, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 import { notificationsOf, seedCase, submitReport } from './workflow-helpers.js';
 
@@ -909,6 +910,22 @@ describe('dispatcher desk', () => {
     expect(second).toBeGreaterThan(0);
     // Overdue for 24 hours (not signed for) comes before overdue for 18 hours (not replied).
     expect(first).toBeLessThan(second);
+  });
+
+  it('says on the overdue list since which deadline a case is overdue, a co-handler\'s or a sign-for one, not the lead\'s reply deadline still ahead', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '超期列表期限测试：协办单位未签收', assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
+    await acceptAssignment(web.service.deps, epbClerk(), seeded.id);
+    // The co-handler's sign-for deadline passed a day ago; the lead's reply deadline lies days ahead.
+    const missed = new Date(web.clock.now().getTime() - 24 * 3600_000);
+    await web.service.deps.db.updateTable('assignments').set({ sign_deadline_at: missed.toISOString() }).where('case_id', '=', seeded.id).where('unit_code', '=', 'econ').execute();
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const html = await (await desk.get('/desk')).text();
+    expect(html).toContain('<th scope="col">超期自</th>');
+    const row = new RegExp(`<tr data-case="${seeded.trackingCode}">[\\s\\S]*?</tr>`).exec(html)?.[0] ?? '';
+    const cells = [...row.matchAll(/<td>([\s\S]*?)<\/td>/g)].map((m) => m[1]!);
+    const due = cells[3]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+    expect(due).toBe(`${formatTime(missed.toISOString(), 'zh', web.service.deps.district.file.district.timezone)} 已超期`);
   });
 
   it('supervises an overdue case once when the button is pressed twice: the units get one 督办', async () => {

@@ -82,6 +82,8 @@ export interface OverdueCase {
   supervisedAt: string | null;
   signDeadlineAt: string | null;
   replyDeadlineAt: string | null;
+  /** The deadline it is overdue since: the earliest an open assignment has missed (a co-handler's too), else the case's own. */
+  overdueSince: string;
   version: number;
   /** The case's latest event as of `version` (desk forms send both: see dispatcher.ts unchangedSince). */
   lastEventId: number;
@@ -115,6 +117,7 @@ export async function listOverdueCases(db: Db, now: string, limit = 200): Promis
     supervisedAt: r.supervised_at,
     signDeadlineAt: r.sign_deadline_at,
     replyDeadlineAt: r.reply_deadline_at,
+    overdueSince: String(r.overdue_since),
     version: Number(r.version),
     lastEventId: Number(r.last_event_id ?? 0),
   }));

@@ -490,7 +490,7 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                 <th scope="col">{zh ? '查询码' : 'Code'}</th>
                 <th scope="col">{zh ? '类型' : 'Type'}</th>
                 <th scope="col">{zh ? '状态' : 'Status'}</th>
-                <th scope="col">{zh ? '答复期限' : 'Reply by'}</th>
+                <th scope="col">{zh ? '超期自' : 'Overdue since'}</th>
                 <th scope="col">{zh ? '督办' : 'Supervision'}</th>
               </tr>
             </thead>
@@ -503,7 +503,8 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                   <td>{typeName(district, o.typeCode, p.lang)}</td>
                   <td>{STATUS_LABEL[p.lang][o.status] ?? o.status}</td>
                   <td>
-                    {formatTime(o.replyDeadlineAt, p.lang, p.timeZone)} <DeadlineBadge due={o.status === 'dispatched' ? o.signDeadlineAt : o.replyDeadlineAt} now={now} lang={p.lang} district={deps.district} />
+                    {/* The deadline missed (a sign-for one, or a co-handler's), not the lead's reply deadline that may lie ahead. */}
+                    {formatTime(o.overdueSince, p.lang, p.timeZone)} <DeadlineBadge due={o.overdueSince} now={now} lang={p.lang} district={deps.district} />
                   </td>
                   <td>
                     {o.supervisedAt ? <span class="badge">{zh ? `已督办 ${formatTime(o.supervisedAt, p.lang, p.timeZone)}` : `supervised ${formatTime(o.supervisedAt, p.lang, p.timeZone)}`}</span> : null}
