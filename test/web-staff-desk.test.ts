@@ -1153,6 +1153,28 @@ describe('dispatcher desk', () => {
     expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('triage');
   });
 
+  it("offers on a case page only the actions the case's status allows, none once its units answered and it waits for the rating", async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '按状态显示操作测试', jurisdiction: null, assignments: [{ unit: 'epb', role: 'lead' }] });
+    const waiting = await seedCase(web.service, web.clock, { text: '按状态显示操作测试（待分派）', status: 'triage' });
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const offered = async (id: string) => {
+      const html = await (await desk.get(`/desk/cases/${id}`)).text();
+      return ['route-form', 'merge-form', 'transfer-form', 'supervise-form'].filter((f) => html.includes(`id="${f}"`));
+    };
+    expect(await offered(seeded.id)).toEqual(['route-form', 'merge-form', 'transfer-form', 'supervise-form']);
+    // Waiting in triage, no unit works on it: nothing to supervise.
+    expect(await offered(waiting.id)).toEqual(['route-form', 'merge-form', 'transfer-form']);
+    await acceptAssignment(web.service.deps, epbClerk(), seeded.id);
+    await replyAssignment(web.service.deps, epbClerk(), seeded.id, { text: '已责令停产整改。' });
+    // Answered: it cannot be routed, merged, handed over or supervised, so no form says it can.
+    expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('replied');
+    expect(await offered(seeded.id)).toEqual([]);
+    // Reopened by its reporter: it can be routed, handed to 12345 or supervised again, not merged.
+    await rateCase(web.service.deps, { trackingCode: seeded.trackingCode, rating: 'dissatisfied', solved: false, channel: 'web' });
+    expect(await offered(seeded.id)).toEqual(['route-form', 'transfer-form', 'supervise-form']);
+  });
+
   it('offers to release the co-handlers and the local office, never the lead, which only a re-route changes', async () => {
     const seeded = await seedCase(web.service, web.clock, { text: '撤回单位选项测试' });
     const desk = formClient(base, fromNewAddress());

@@ -6,14 +6,14 @@ import { listOverdueCases, listPendingExtensions } from '../../db/repositories/d
 import { currentAssignmentOf, type Assignment } from '../../db/repositories/assignments.repository.js';
 import { lastEventId } from '../../db/repositories/events.repository.js';
 import type { District } from '../../src/district/district.schema.js';
-import { referenceTail, WORKING, type CaseStatus } from '../../src/domain/case.js';
+import { canTransition, referenceTail, WORKING, type CaseStatus } from '../../src/domain/case.js';
 import { trackingCodeIn } from '../../src/domain/tracking-code.js';
 import { AppError, fieldsOf } from '../../src/errors.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { CsrfField } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
 import { buildCaseView, excerptFor, type CaseView } from '../../src/workflow/case-view.js';
-import { approveExtension, mergeCase, unmergeCase, refuseExtension, releaseUnit, ROUTED_AS_IT_STANDS, routeCase, setCasePlace, superviseCase, transferCase, untransferCase, type SeenCase } from '../../src/workflow/dispatcher.js';
+import { approveExtension, mergeCase, unmergeCase, refuseExtension, releaseUnit, ROUTABLE, ROUTED_AS_IT_STANDS, routeCase, setCasePlace, superviseCase, transferCase, untransferCase, type SeenCase } from '../../src/workflow/dispatcher.js';
 import { staffActor } from '../../src/workflow/bureau.js';
 import { countFailedSends, redeliverFailed } from '../../src/workflow/redeliver.js';
 import type { AppEnv } from '../app-env.js';
@@ -641,6 +641,15 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
   );
   const suggested = new Set(suggestions.map((s) => s.code));
   const open = !['closed', 'merged', 'transferred', 'received'].includes(view.status);
+  // Only the actions the case's status allows are offered: a case its units answered (replied) waits for its rating,
+  // and a form that could only be refused is none to show.
+  const can = {
+    route: ROUTABLE.includes(view.status),
+    merge: canTransition(view.status, 'merged'),
+    transfer: canTransition(view.status, 'transferred'),
+    supervise: WORKING.includes(view.status),
+    release: view.status !== 'replied',
+  };
   const failedSends = await countFailedSends(deps.db, id);
   // The units that can be released: co-handlers and the local office (the lead changes by re-routing, never by release).
   const openUnits = view.assignments.filter((a) => a.round === view.round && a.role !== 'lead' && (a.status === 'pending' || a.status === 'accepted' || a.status === 'returned'));
@@ -687,196 +696,206 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
 
       {open ? (
         <>
-          {/* A case no unit had yet (out of triage) is routed for the first time, not again. */}
-          <h2 id="route">{view.dispatchedAt ? (zh ? '重新派发' : 'Re-route') : zh ? '派发' : 'Route'}</h2>
-          {suggestions.length > 0 ? <SuggestionButtons caseId={view.id} version={version} seen={seen} suggestions={suggestions} lang={p.lang} csrf={p.csrf} district={district} /> : null}
-          <FormNotice problem={problem} form="route" />
-          <div>
-            <DraftNotices zh={zh} />
-            <form method="post" action={action('route')} class="card" id="route-form" data-keep-on-switch data-draft>
-              <CsrfField token={p.csrf} />
-              <VersionField version={version} seen={seen} />
-              <label for="route-type">{zh ? '问题类型' : 'Type'}</label>
-              <select id="route-type" name="type" {...invalidAttrs(problem, 'route', 'type')}>
-                <GoneOption code={view.type?.code} name={typeName(district, view.type?.code, p.lang)} known={!view.type?.code || district.types.has(view.type.code)} selected={kept(problem, 'route', 'type', view.type?.code ?? '')} lang={p.lang} />
-                {suggestions.length > 0 ? (
-                  <optgroup label={zh ? '分类建议' : 'Suggested'}>
-                    {suggestions.map((s) => (
-                      <option value={s.code} selected={kept(problem, 'route', 'type', view.type?.code ?? '') === s.code}>
-                        {typeName(district, s.code, p.lang)} ({percent(s.confidence)})
-                      </option>
-                    ))}
-                  </optgroup>
-                ) : null}
-                <optgroup label={zh ? '全部类型' : 'All types'}>
-                  {typeOptions(district, p.lang)
-                    .filter((t) => !suggested.has(t.code))
-                    .map((t) => (
-                      <option value={t.code} selected={kept(problem, 'route', 'type', view.type?.code ?? '') === t.code}>
-                        {t.name}
-                      </option>
-                    ))}
-                </optgroup>
-              </select>
-              <FieldProblem problem={problem} form="route" name="type" />
-              <label for="route-lead">{zh ? '牵头单位' : 'Lead bureau'}</label>
-              <p class="hint" id="route-lead-hint">
-                {plan.lead
-                  ? zh
-                    ? '当前牵头单位是调度员指定的（不同于派单规则），默认保留，只改属地不会改变它；改了问题类型、要派给该类型规则的牵头单位时，请选“按派单规则”。'
-                    : 'The current lead was picked by a dispatcher (not the routing table): it stays unless you choose otherwise, so correcting the place keeps it; after changing the type, choose "from the routing table" to give the case to that type\'s lead.'
-                  : zh
-                    ? '不选则按派单规则确定所选类型的牵头单位。'
-                    : "Leave it to take the chosen type's lead from the routing table."}
-              </p>
-              <select id="route-lead" name="lead" aria-describedby="route-lead-hint" {...invalidAttrs(problem, 'route', 'lead')}>
-                <option value="" selected={keptLead === ''}>
-                  {zh ? '按派单规则（所选类型的牵头单位）' : "from the routing table (the chosen type's lead)"}
-                </option>
-                <GoneOption code={keptLead} name={unitName(district, keptLead, p.lang)} known={keptLead === '' || district.units.has(keptLead)} selected={keptLead} lang={p.lang} />
-                {bureauOptions(district, p.lang).map((b) => (
-                  <option value={b.code} selected={keptLead === b.code}>
-                    {b.name}
-                    {b.code === currentLead ? (zh ? '（当前）' : ' (current)') : ''}
-                  </option>
-                ))}
-              </select>
-              <input type="hidden" name="leadWas" value={plan.lead} />
-              {plan.lead !== '' && Object.values(district.routing).some((r) => r.transfer) ? (
-                // Left on the lead a dispatcher picked, a type that goes to 12345 is refused (the lead was not a choice
-                // made for it); ticked, that lead keeps the case whatever the type.
-                <label class="check" for="route-keep-lead">
-                  <input type="checkbox" id="route-keep-lead" name="keepLead" value="1" checked={sent ? sent.keepLead === '1' : false} />{' '}
-                  <span>{zh ? '所选类型通常转12345热线时，仍交上面所选的牵头单位办理' : 'Keep the lead chosen above even for a type that goes to the 12345 hotline'}</span>
-                </label>
-              ) : null}
-              <FieldProblem problem={problem} form="route" name="lead" />
-              <fieldset
-                id="route-co"
-                data-rule-co={JSON.stringify(Object.fromEntries(Object.entries(district.routing).map(([t, r]) => [t, r.co])))}
-                data-rule-lead={JSON.stringify(Object.fromEntries(Object.entries(district.routing).map(([t, r]) => [t, r.lead])))}
-                {...invalidAttrs(problem, 'route', 'co')}
-              >
-                <legend>{zh ? '协办单位' : 'Co-handling bureaus'}</legend>
-                <label class="check" for="route-co-rule">
-                  <input type="radio" id="route-co-rule" name="coFrom" value="rule" checked={keptCoFrom !== 'chosen'} />{' '}
-                  <span>{zh ? '按派单规则（所选类型的协办单位）' : "from the routing table (the chosen type's co-handlers)"}</span>
-                </label>
-                <label class="check" for="route-co-chosen">
-                  <input type="radio" id="route-co-chosen" name="coFrom" value="chosen" checked={keptCoFrom === 'chosen'} />{' '}
-                  <span>{zh ? '按下面勾选的单位（可以一个都不选）' : 'the bureaus ticked below (none is fine)'}</span>
-                </label>
-                <p class="hint">
-                  {zh
-                    ? `属地（镇、办事处）按所选属地自动加入。${plan.coFrom === 'chosen' ? '当前协办单位是调度员指定的，默认保留。' : ''}`
-                    : `The local office follows the place chosen below.${plan.coFrom === 'chosen' ? ' The current co-handlers were picked by a dispatcher: they stay unless you change them.' : ''}`}
-                </p>
-                <div class="co-choices">
-                  {coOptions.map((b) => (
-                    <label class="check" for={`route-co-${b.code}`}>
-                      {/* The lead's box too is drawn as a choice (marked 牵头单位): staff.js disables it as the page opens, and without
-                          scripts a dispatcher who picks another lead can still tick this one to co-handle (kept as lead, the server drops it). */}
-                      <input type="checkbox" id={`route-co-${b.code}`} name="co" value={b.code} checked={keptCo.includes(b.code)} data-co-choice />{' '}
-                      <span>
+          {can.route ? (
+            <>
+              {/* A case no unit had yet (out of triage) is routed for the first time, not again. */}
+              <h2 id="route">{view.dispatchedAt ? (zh ? '重新派发' : 'Re-route') : zh ? '派发' : 'Route'}</h2>
+              {suggestions.length > 0 ? <SuggestionButtons caseId={view.id} version={version} seen={seen} suggestions={suggestions} lang={p.lang} csrf={p.csrf} district={district} /> : null}
+              <FormNotice problem={problem} form="route" />
+              <div>
+                <DraftNotices zh={zh} />
+                <form method="post" action={action('route')} class="card" id="route-form" data-keep-on-switch data-draft>
+                  <CsrfField token={p.csrf} />
+                  <VersionField version={version} seen={seen} />
+                  <label for="route-type">{zh ? '问题类型' : 'Type'}</label>
+                  <select id="route-type" name="type" {...invalidAttrs(problem, 'route', 'type')}>
+                    <GoneOption code={view.type?.code} name={typeName(district, view.type?.code, p.lang)} known={!view.type?.code || district.types.has(view.type.code)} selected={kept(problem, 'route', 'type', view.type?.code ?? '')} lang={p.lang} />
+                    {suggestions.length > 0 ? (
+                      <optgroup label={zh ? '分类建议' : 'Suggested'}>
+                        {suggestions.map((s) => (
+                          <option value={s.code} selected={kept(problem, 'route', 'type', view.type?.code ?? '') === s.code}>
+                            {typeName(district, s.code, p.lang)} ({percent(s.confidence)})
+                          </option>
+                        ))}
+                      </optgroup>
+                    ) : null}
+                    <optgroup label={zh ? '全部类型' : 'All types'}>
+                      {typeOptions(district, p.lang)
+                        .filter((t) => !suggested.has(t.code))
+                        .map((t) => (
+                          <option value={t.code} selected={kept(problem, 'route', 'type', view.type?.code ?? '') === t.code}>
+                            {t.name}
+                          </option>
+                        ))}
+                    </optgroup>
+                  </select>
+                  <FieldProblem problem={problem} form="route" name="type" />
+                  <label for="route-lead">{zh ? '牵头单位' : 'Lead bureau'}</label>
+                  <p class="hint" id="route-lead-hint">
+                    {plan.lead
+                      ? zh
+                        ? '当前牵头单位是调度员指定的（不同于派单规则），默认保留，只改属地不会改变它；改了问题类型、要派给该类型规则的牵头单位时，请选“按派单规则”。'
+                        : 'The current lead was picked by a dispatcher (not the routing table): it stays unless you choose otherwise, so correcting the place keeps it; after changing the type, choose "from the routing table" to give the case to that type\'s lead.'
+                      : zh
+                        ? '不选则按派单规则确定所选类型的牵头单位。'
+                        : "Leave it to take the chosen type's lead from the routing table."}
+                  </p>
+                  <select id="route-lead" name="lead" aria-describedby="route-lead-hint" {...invalidAttrs(problem, 'route', 'lead')}>
+                    <option value="" selected={keptLead === ''}>
+                      {zh ? '按派单规则（所选类型的牵头单位）' : "from the routing table (the chosen type's lead)"}
+                    </option>
+                    <GoneOption code={keptLead} name={unitName(district, keptLead, p.lang)} known={keptLead === '' || district.units.has(keptLead)} selected={keptLead} lang={p.lang} />
+                    {bureauOptions(district, p.lang).map((b) => (
+                      <option value={b.code} selected={keptLead === b.code}>
                         {b.name}
-                        {currentCo.includes(b.code) ? (zh ? '（当前）' : ' (current)') : ''}
-                        <span class="hint" data-lead-mark hidden={b.code !== formLead}>
-                          {zh ? '（牵头单位）' : ' (the lead)'}
-                        </span>
-                      </span>
+                        {b.code === currentLead ? (zh ? '（当前）' : ' (current)') : ''}
+                      </option>
+                    ))}
+                  </select>
+                  <input type="hidden" name="leadWas" value={plan.lead} />
+                  {plan.lead !== '' && Object.values(district.routing).some((r) => r.transfer) ? (
+                    // Left on the lead a dispatcher picked, a type that goes to 12345 is refused (the lead was not a choice
+                    // made for it); ticked, that lead keeps the case whatever the type.
+                    <label class="check" for="route-keep-lead">
+                      <input type="checkbox" id="route-keep-lead" name="keepLead" value="1" checked={sent ? sent.keepLead === '1' : false} />{' '}
+                      <span>{zh ? '所选类型通常转12345热线时，仍交上面所选的牵头单位办理' : 'Keep the lead chosen above even for a type that goes to the 12345 hotline'}</span>
                     </label>
-                  ))}
-                </div>
-                <FieldProblem problem={problem} form="route" name="co" />
-              </fieldset>
-              <label for="route-jurisdiction">{zh ? '属地' : 'Local office'}</label>
-              <select id="route-jurisdiction" name="jurisdiction" {...invalidAttrs(problem, 'route', 'jurisdiction')}>
-                <option value="">{zh ? '地点不明' : 'place unknown'}</option>
-                <GoneOption
-                  code={view.jurisdiction?.code}
-                  name={unitName(district, view.jurisdiction?.code, p.lang)}
-                  known={!view.jurisdiction || district.units.get(view.jurisdiction.code)?.kind === 'jurisdiction'}
-                  selected={kept(problem, 'route', 'jurisdiction', view.jurisdiction?.code ?? '')}
-                  lang={p.lang}
-                />
-                {jurisdictionOptions(district, p.lang).map((j) => (
-                  <option value={j.code} selected={kept(problem, 'route', 'jurisdiction', view.jurisdiction?.code ?? '') === j.code}>
-                    {j.name}
-                  </option>
-                ))}
-              </select>
-              <FieldProblem problem={problem} form="route" name="jurisdiction" />
-              {/* Left as it was, the urgency follows the type chosen and the words (never less urgent); changed, it is the dispatcher's. */}
-              <input type="hidden" name="urgentWas" value={view.urgent ? '1' : '0'} />
-              <label class="check" for="route-urgent">
-                <input type="checkbox" id="route-urgent" name="urgent" value="1" checked={sent ? sent.urgent === '1' : view.urgent} /> {zh ? '紧急（按紧急案件的办理时限）' : 'Urgent (the shorter deadlines of urgent cases)'}
-              </label>
-              <label for="route-reason">{zh ? '派发说明' : 'Reason'}</label>
-              <ProblemTextArea problem={problem} form="route" name="reason" id="route-reason" />
-              <div class="actions">
-                <button type="submit">{zh ? '派发' : 'Route'}</button>
+                  ) : null}
+                  <FieldProblem problem={problem} form="route" name="lead" />
+                  <fieldset
+                    id="route-co"
+                    data-rule-co={JSON.stringify(Object.fromEntries(Object.entries(district.routing).map(([t, r]) => [t, r.co])))}
+                    data-rule-lead={JSON.stringify(Object.fromEntries(Object.entries(district.routing).map(([t, r]) => [t, r.lead])))}
+                    {...invalidAttrs(problem, 'route', 'co')}
+                  >
+                    <legend>{zh ? '协办单位' : 'Co-handling bureaus'}</legend>
+                    <label class="check" for="route-co-rule">
+                      <input type="radio" id="route-co-rule" name="coFrom" value="rule" checked={keptCoFrom !== 'chosen'} />{' '}
+                      <span>{zh ? '按派单规则（所选类型的协办单位）' : "from the routing table (the chosen type's co-handlers)"}</span>
+                    </label>
+                    <label class="check" for="route-co-chosen">
+                      <input type="radio" id="route-co-chosen" name="coFrom" value="chosen" checked={keptCoFrom === 'chosen'} />{' '}
+                      <span>{zh ? '按下面勾选的单位（可以一个都不选）' : 'the bureaus ticked below (none is fine)'}</span>
+                    </label>
+                    <p class="hint">
+                      {zh
+                        ? `属地（镇、办事处）按所选属地自动加入。${plan.coFrom === 'chosen' ? '当前协办单位是调度员指定的，默认保留。' : ''}`
+                        : `The local office follows the place chosen below.${plan.coFrom === 'chosen' ? ' The current co-handlers were picked by a dispatcher: they stay unless you change them.' : ''}`}
+                    </p>
+                    <div class="co-choices">
+                      {coOptions.map((b) => (
+                        <label class="check" for={`route-co-${b.code}`}>
+                          {/* The lead's box too is drawn as a choice (marked 牵头单位): staff.js disables it as the page opens, and without
+                              scripts a dispatcher who picks another lead can still tick this one to co-handle (kept as lead, the server drops it). */}
+                          <input type="checkbox" id={`route-co-${b.code}`} name="co" value={b.code} checked={keptCo.includes(b.code)} data-co-choice />{' '}
+                          <span>
+                            {b.name}
+                            {currentCo.includes(b.code) ? (zh ? '（当前）' : ' (current)') : ''}
+                            <span class="hint" data-lead-mark hidden={b.code !== formLead}>
+                              {zh ? '（牵头单位）' : ' (the lead)'}
+                            </span>
+                          </span>
+                        </label>
+                      ))}
+                    </div>
+                    <FieldProblem problem={problem} form="route" name="co" />
+                  </fieldset>
+                  <label for="route-jurisdiction">{zh ? '属地' : 'Local office'}</label>
+                  <select id="route-jurisdiction" name="jurisdiction" {...invalidAttrs(problem, 'route', 'jurisdiction')}>
+                    <option value="">{zh ? '地点不明' : 'place unknown'}</option>
+                    <GoneOption
+                      code={view.jurisdiction?.code}
+                      name={unitName(district, view.jurisdiction?.code, p.lang)}
+                      known={!view.jurisdiction || district.units.get(view.jurisdiction.code)?.kind === 'jurisdiction'}
+                      selected={kept(problem, 'route', 'jurisdiction', view.jurisdiction?.code ?? '')}
+                      lang={p.lang}
+                    />
+                    {jurisdictionOptions(district, p.lang).map((j) => (
+                      <option value={j.code} selected={kept(problem, 'route', 'jurisdiction', view.jurisdiction?.code ?? '') === j.code}>
+                        {j.name}
+                      </option>
+                    ))}
+                  </select>
+                  <FieldProblem problem={problem} form="route" name="jurisdiction" />
+                  {/* Left as it was, the urgency follows the type chosen and the words (never less urgent); changed, it is the dispatcher's. */}
+                  <input type="hidden" name="urgentWas" value={view.urgent ? '1' : '0'} />
+                  <label class="check" for="route-urgent">
+                    <input type="checkbox" id="route-urgent" name="urgent" value="1" checked={sent ? sent.urgent === '1' : view.urgent} /> {zh ? '紧急（按紧急案件的办理时限）' : 'Urgent (the shorter deadlines of urgent cases)'}
+                  </label>
+                  <label for="route-reason">{zh ? '派发说明' : 'Reason'}</label>
+                  <ProblemTextArea problem={problem} form="route" name="reason" id="route-reason" />
+                  <div class="actions">
+                    <button type="submit">{zh ? '派发' : 'Route'}</button>
+                  </div>
+                </form>
               </div>
-            </form>
-          </div>
+            </>
+          ) : null}
 
           <div class="grid">
-            <section class="card" aria-labelledby="h-merge">
-              <h3 id="h-merge">{zh ? '并案' : 'Merge'}</h3>
-              <FormNotice problem={problem} form="merge" />
-              <DraftNotices zh={zh} />
-              <form method="post" action={action('merge')} id="merge-form" data-keep-on-switch data-draft>
-                <CsrfField token={p.csrf} />
-                <VersionField version={version} seen={seen} />
-                <label for="merge-into">{zh ? '并入案件的查询码或工单号' : 'Tracking code or reference of the case to merge into'}</label>
-                <input id="merge-into" name="into" type="text" autocapitalize="characters" required value={kept(problem, 'merge', 'into')} {...invalidAttrs(problem, 'merge', 'into')} />
-                <FieldProblem problem={problem} form="merge" name="into" />
-                <label for="merge-reason">{zh ? '说明' : 'Reason'}</label>
-                <input id="merge-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'merge', 'reason', zh ? '重复举报' : 'duplicate')} {...invalidAttrs(problem, 'merge', 'reason')} {...draftDefault(problem?.form === 'merge')} />
-                <FieldProblem problem={problem} form="merge" name="reason" />
-                <ConfirmBox problem={problem} form="merge" id="merge-confirm" label={CONFIRM[p.lang].merge.box} />
-                <div class="actions">
-                  <button type="submit" class="secondary" data-confirm={CONFIRM[p.lang].merge.question}>
-                    {zh ? '并案' : 'Merge'}
-                  </button>
-                </div>
-              </form>
-            </section>
-            <section class="card" aria-labelledby="h-transfer">
-              <h3 id="h-transfer">{zh ? '转12345热线' : 'Hand to 12345'}</h3>
-              <FormNotice problem={problem} form="transfer" />
-              <DraftNotices zh={zh} />
-              <form method="post" action={action('transfer')} id="transfer-form" data-keep-on-switch data-draft>
-                <CsrfField token={p.csrf} />
-                <VersionField version={version} seen={seen} />
-                <label for="transfer-reason">{zh ? '说明' : 'Reason'}</label>
-                <input id="transfer-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'transfer', 'reason', zh ? '非环境类诉求' : 'not environmental')} {...invalidAttrs(problem, 'transfer', 'reason')} {...draftDefault(problem?.form === 'transfer')} />
-                <FieldProblem problem={problem} form="transfer" name="reason" />
-                <ConfirmBox problem={problem} form="transfer" id="transfer-confirm" label={CONFIRM[p.lang].transfer.box} />
-                <div class="actions">
-                  <button type="submit" class="secondary" data-confirm={CONFIRM[p.lang].transfer.question}>
-                    {zh ? '转办' : 'Transfer'}
-                  </button>
-                </div>
-              </form>
-            </section>
-            <section class="card" aria-labelledby="h-supervise">
-              <h3 id="h-supervise">{zh ? '督办' : 'Supervise'}</h3>
-              <FormNotice problem={problem} form="supervise" />
-              <DraftNotices zh={zh} />
-              <form method="post" action={action('supervise')} id="supervise-form" data-keep-on-switch data-draft>
-                <CsrfField token={p.csrf} />
-                <VersionField version={version} seen={seen} />
-                <label for="supervise-note">{zh ? '督办意见' : 'Note to the units'}</label>
-                <input id="supervise-note" name="note" type="text" required maxlength={2000} value={kept(problem, 'supervise', 'note', zh ? '请尽快办理并答复。' : 'Handle and reply without delay.')} {...invalidAttrs(problem, 'supervise', 'note')} {...draftDefault(problem?.form === 'supervise')} />
-                <FieldProblem problem={problem} form="supervise" name="note" />
-                <div class="actions">
-                  <button type="submit" class="secondary">
-                    {zh ? '督办' : 'Supervise'}
-                  </button>
-                </div>
-              </form>
-            </section>
-            {openUnits.length > 0 ? (
+            {can.merge ? (
+              <section class="card" aria-labelledby="h-merge">
+                <h3 id="h-merge">{zh ? '并案' : 'Merge'}</h3>
+                <FormNotice problem={problem} form="merge" />
+                <DraftNotices zh={zh} />
+                <form method="post" action={action('merge')} id="merge-form" data-keep-on-switch data-draft>
+                  <CsrfField token={p.csrf} />
+                  <VersionField version={version} seen={seen} />
+                  <label for="merge-into">{zh ? '并入案件的查询码或工单号' : 'Tracking code or reference of the case to merge into'}</label>
+                  <input id="merge-into" name="into" type="text" autocapitalize="characters" required value={kept(problem, 'merge', 'into')} {...invalidAttrs(problem, 'merge', 'into')} />
+                  <FieldProblem problem={problem} form="merge" name="into" />
+                  <label for="merge-reason">{zh ? '说明' : 'Reason'}</label>
+                  <input id="merge-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'merge', 'reason', zh ? '重复举报' : 'duplicate')} {...invalidAttrs(problem, 'merge', 'reason')} {...draftDefault(problem?.form === 'merge')} />
+                  <FieldProblem problem={problem} form="merge" name="reason" />
+                  <ConfirmBox problem={problem} form="merge" id="merge-confirm" label={CONFIRM[p.lang].merge.box} />
+                  <div class="actions">
+                    <button type="submit" class="secondary" data-confirm={CONFIRM[p.lang].merge.question}>
+                      {zh ? '并案' : 'Merge'}
+                    </button>
+                  </div>
+                </form>
+              </section>
+            ) : null}
+            {can.transfer ? (
+              <section class="card" aria-labelledby="h-transfer">
+                <h3 id="h-transfer">{zh ? '转12345热线' : 'Hand to 12345'}</h3>
+                <FormNotice problem={problem} form="transfer" />
+                <DraftNotices zh={zh} />
+                <form method="post" action={action('transfer')} id="transfer-form" data-keep-on-switch data-draft>
+                  <CsrfField token={p.csrf} />
+                  <VersionField version={version} seen={seen} />
+                  <label for="transfer-reason">{zh ? '说明' : 'Reason'}</label>
+                  <input id="transfer-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'transfer', 'reason', zh ? '非环境类诉求' : 'not environmental')} {...invalidAttrs(problem, 'transfer', 'reason')} {...draftDefault(problem?.form === 'transfer')} />
+                  <FieldProblem problem={problem} form="transfer" name="reason" />
+                  <ConfirmBox problem={problem} form="transfer" id="transfer-confirm" label={CONFIRM[p.lang].transfer.box} />
+                  <div class="actions">
+                    <button type="submit" class="secondary" data-confirm={CONFIRM[p.lang].transfer.question}>
+                      {zh ? '转办' : 'Transfer'}
+                    </button>
+                  </div>
+                </form>
+              </section>
+            ) : null}
+            {can.supervise ? (
+              <section class="card" aria-labelledby="h-supervise">
+                <h3 id="h-supervise">{zh ? '督办' : 'Supervise'}</h3>
+                <FormNotice problem={problem} form="supervise" />
+                <DraftNotices zh={zh} />
+                <form method="post" action={action('supervise')} id="supervise-form" data-keep-on-switch data-draft>
+                  <CsrfField token={p.csrf} />
+                  <VersionField version={version} seen={seen} />
+                  <label for="supervise-note">{zh ? '督办意见' : 'Note to the units'}</label>
+                  <input id="supervise-note" name="note" type="text" required maxlength={2000} value={kept(problem, 'supervise', 'note', zh ? '请尽快办理并答复。' : 'Handle and reply without delay.')} {...invalidAttrs(problem, 'supervise', 'note')} {...draftDefault(problem?.form === 'supervise')} />
+                  <FieldProblem problem={problem} form="supervise" name="note" />
+                  <div class="actions">
+                    <button type="submit" class="secondary">
+                      {zh ? '督办' : 'Supervise'}
+                    </button>
+                  </div>
+                </form>
+              </section>
+            ) : null}
+            {openUnits.length > 0 && can.release ? (
               <section class="card" aria-labelledby="h-release">
                 <h3 id="h-release">{zh ? '撤回单位' : 'Release a unit'}</h3>
                 <FormNotice problem={problem} form="release" />
