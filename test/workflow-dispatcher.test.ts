@@ -948,6 +948,27 @@ describe.each([
       expect(r.body.events.at(-1)).toMatchObject({ kind: 'supervised', actor: { role: 'dispatcher' } });
     });
 
+    it('reads a case as supervised only while a unit supervised holds it: not after a re-route gave it a new lead, nor after the unit supervised was released', async () => {
+      const { id } = await seedCase(service, clock, { text: '电镀厂偷排（督办标记随单位测试）' });
+      const supervised = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/supervise`, { note: '请加快办理' }));
+      expect(supervised.body.supervisedAt).toBe(clock.now().toISOString());
+      // The lead supervised keeps the case: still supervised.
+      const more = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', co: ['econ', 'police'], reason: '请派出所协办' }));
+      expect(more.status, JSON.stringify(more.body)).toBe(200);
+      expect(more.body.supervisedAt).toBe(supervised.body.supervisedAt);
+      // Given to another lead, which nobody supervised: no longer.
+      const moved = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'irrigation_water', reason: '灌溉水问题，改由水利局牵头' }));
+      expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+      expect(moved.body.supervisedAt).toBeNull();
+
+      const other = await seedCase(service, clock, { text: '电镀厂偷排（督办后撤回单位测试）' });
+      await service.deps.db.updateTable('assignments').set({ sign_overdue_at: clock.now().toISOString() }).where('case_id', '=', other.id).where('unit_code', '=', 'econ').execute();
+      expect((await json(as(staff.dispatcher).post(`/api/v1/cases/${other.id}/supervise`, { note: '请尽快签收' }))).body.supervisedAt).not.toBeNull();
+      const released = await json(as(staff.dispatcher).post(`/api/v1/cases/${other.id}/release`, { unit: 'econ', reason: '无需协办' }));
+      expect(released.status, JSON.stringify(released.body)).toBe(200);
+      expect(released.body.supervisedAt).toBeNull();
+    });
+
     it('supervises the units late now: not one that signed late and is within its reply deadline, and one past its deadline before the timers marked it', async () => {
       const supervisedUnits = (body: any) => body.assignments.filter((a: any) => a.supervisedAt).map((a: any) => a.bureau.code).sort();
       // Every unit misses the sign-for deadline; the co-handler and the local office sign for it late, the lead does not.

@@ -52,6 +52,19 @@ async function loadCase(trx: Trx, caseId: string): Promise<Case> {
 }
 
 
+/**
+ * The case's 督办 mark after its units changed: the latest of those still holding it this round. A unit released or
+ * replaced takes its 督办 along, so a case a new lead was given (or whose supervised unit was let go) does not read
+ * as supervised on the desk's overdue list while nobody holding it ever was.
+ */
+async function supervisedMark(trx: Trx, c: Case): Promise<string | null> {
+  const marks = active(currentRound(c, await listAssignments(trx, c.id)))
+    .map((a) => a.supervisedAt)
+    .filter((at): at is string => at !== null)
+    .sort();
+  return marks.at(-1) ?? null;
+}
+
 /** Assignments that hold work: waiting to be signed for, signed for, or answered (`HOLDING_STATUSES`). */
 function active(assignments: readonly Assignment[]): Assignment[] {
   return assignments.filter((a) => HOLDING_STATUSES.includes(a.status));
@@ -380,6 +393,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
       triage_reason: null,
       urgent: urgent ? 1 : 0,
       overdue: await overdueFlag(trx, c),
+      supervised_at: await supervisedMark(trx, c),
       sign_deadline_at: caseDeadlines.signBy,
       reply_deadline_at: caseDeadlines.replyBy,
       flags: JSON.stringify(flags),
@@ -602,7 +616,7 @@ export async function releaseUnit(
     const released = await releaseAll(deps, trx, mine, now, input.reason);
     const actor: Actor = staffActor(principal);
     // The unit released no longer owes anything: the case stays overdue only for what another unit still owes.
-    await touchCase(trx, c, { kind: 'released', actor, at, data: { unit: input.unit, reason: input.reason, released } }, { overdue: await overdueFlag(trx, c) });
+    await touchCase(trx, c, { kind: 'released', actor, at, data: { unit: input.unit, reason: input.reason, released } }, { overdue: await overdueFlag(trx, c), supervised_at: await supervisedMark(trx, c) });
     const caseReplied = await completeBureauPhaseIfDone(deps, trx, caseId, actor, now);
     return { caseReplied };
   });
