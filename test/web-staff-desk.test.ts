@@ -12,7 +12,7 @@ import { browser, newPage } from './browser.js';
 import { SESSION_IDLE_MS } from '../src/web/session.js';
 import { formatTime } from '../src/web/i18n.js';
 import { browserDrafts, formClient, signIn, signInHere, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
-import { notificationsOf, seedCase, submitReport } from './workflow-helpers.js';
+import { client, notificationsOf, seedCase, submitReport } from './workflow-helpers.js';
 
 let web: WebStaff;
 let base: string;
@@ -381,6 +381,27 @@ describe('dispatcher desk', () => {
     expect(new URL(page.url()).pathname).toBe('/desk');
     expect(await page.textContent('#done')).toBe('已督办，承办单位已收到提醒。');
     await context.close();
+  });
+
+  it('offers on the triage card a new local office for a case its office returned as not in its area, replacing that office', async () => {
+    const seeded = await seedCase(web.service, web.clock, {
+      text: '电镀厂晚上偷排废水（属地退回后在卡片上改属地测试）',
+      urgent: true,
+      assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'xinglong', role: 'jurisdiction' }],
+    });
+    const returned = await client(base, web.staff.xinglong).post(`/api/v1/cases/${seeded.id}/return`, { reason: 'wrong_jurisdiction', note: '不在我办辖区' });
+    expect(returned.status).toBe(200);
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const card = (html: string) => new RegExp(`<li class="card" data-case="${seeded.trackingCode}"[\\s\\S]*?</li>`).exec(html)?.[0] ?? null;
+    expect(card(await (await desk.get('/desk')).text())).toContain('data-place-form');
+    const csrf = await desk.token('/desk');
+    const placed = await desk.post(`/desk/cases/${seeded.id}/place`, { _csrf: csrf, back: 'desk', jurisdiction: 'lijiatang' });
+    expect(placed.status).toBe(303);
+    expect(placed.headers.get('location')).toBe('/desk?done=place');
+    const units = (await listAssignments(web.service.deps.db, seeded.id)).map((a) => `${a.unitCode}:${a.status}`).sort();
+    expect(units).toEqual(['epb:pending', 'lijiatang:pending', 'xinglong:released']);
+    expect(card(await (await desk.get('/desk')).text())).toBeNull();
   });
 
   it('routes to any type from the case page and keeps the correction as labelled data', async () => {

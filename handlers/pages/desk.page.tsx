@@ -423,6 +423,8 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
             const reasons = reasonsOf(r, assignments.get(r.case.id) ?? []);
             // Which units sent it back, and why: what the dispatcher decides the route on.
             const returns = (assignments.get(r.case.id) ?? []).filter((a) => a.round === r.case.round && a.status === 'returned');
+            // Its local office sent it back as not in its area: the place is to be given again, as for a place unknown.
+            const placeDisowned = returns.some((a) => a.role === 'jurisdiction' && a.returnReason === 'wrong_jurisdiction');
             const excerpt = excerptFor(principal, r.case.text, [], 140);
             return (
               <li class="card" data-case={r.case.trackingCode} style="margin-bottom:.75rem">
@@ -452,7 +454,7 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                   {excerpt}
                 </p>
                 <SuggestionButtons caseId={r.case.id} version={r.case.version} seen={r.lastEventId} suggestions={suggestionsOf(district, r.classification, r.case)} lang={p.lang} csrf={p.csrf} district={district} fromDesk />
-                {reasons.includes('place_unknown') && r.case.typeCode && WORKING.includes(r.case.status) ? (
+                {(reasons.includes('place_unknown') || placeDisowned) && r.case.typeCode && WORKING.includes(r.case.status) ? (
                   <form method="post" action={`/desk/cases/${r.case.id}/place`} class="inline" data-place-form>
                     <CsrfField token={p.csrf} />
                     <input type="hidden" name="back" value="desk" />
