@@ -3,7 +3,8 @@ import { insertAssignments } from '../db/repositories/assignments.repository.js'
 import { newId } from '../src/domain/ids.js';
 import { AppError } from '../src/errors.js';
 import { inCaseTransaction } from '../src/workflow/transition.js';
-import { createPgDatabase } from './harness.js';
+import pg from 'pg';
+import { createPgDatabase, waitFor } from './harness.js';
 import { formClient, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 import { client, seedCase } from './workflow-helpers.js';
 
@@ -26,8 +27,12 @@ describe.each([
   const dispatcher = () => client(web.service.url, web.staff.dispatcher);
   const seed = (o: Parameters<typeof seedCase>[2] = {}) => seedCase(web.service, web.clock, o);
 
+  let databaseUrl: string | undefined;
+
   beforeAll(async () => {
-    web = await startStaffWebService('wfrace', await dbEnv());
+    const env: { DATABASE_URL?: string } = await dbEnv();
+    databaseUrl = env.DATABASE_URL;
+    web = await startStaffWebService('wfrace', env);
   }, 60_000);
 
   /** A dispatcher signed in on the web, with the CSRF token of the desk pages. */
@@ -83,6 +88,34 @@ describe.each([
         expect(merged[0]!.merged_into).toBe(survivor.id);
         expect(survivor.merged_into).toBeNull();
       }
+    });
+
+    // Only PostgreSQL runs the two side by side: SQLite takes one transaction after the other.
+    it.skipIf(engine !== 'PostgreSQL')('refuses to undo a merge that was undone and made into another case while it waited for the case', async () => {
+      const [dup, first, second] = [await seed({ text: '电镀厂偷排（撤销合并 D）' }), await seed({ text: '电镀厂偷排（撤销合并 A）' }), await seed({ text: '电镀厂偷排（撤销合并 C）' })];
+      expect((await dispatcher().post(`/api/v1/cases/${dup.id}/merge`, { into: first.id, reason: 'dup' })).status).toBe(200);
+      // Another session holds the merged case while it moves it to the other case, as an undo and a merge elsewhere do.
+      const other = new pg.Client({ connectionString: databaseUrl });
+      await other.connect();
+      try {
+        await other.query('begin');
+        await other.query('select id from cases where id = $1 for update', [dup.id]);
+        await other.query('update cases set merged_into = $1 where id = $2', [second.id, dup.id]);
+        const undo = dispatcher().post(`/api/v1/cases/${dup.id}/unmerge`, { reason: '不是重复' });
+        // The undo read the case merged into the first case, and now waits for its lock.
+        await waitFor(async () => {
+          const r = await other.query("select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'");
+          return (r.rows[0] as { n: number }).n > 0 ? true : null;
+        }, { what: 'the undo waiting for the case' });
+        await other.query('commit');
+        const [answer] = await answersOf([await undo]);
+        expect(answer).toEqual({ status: 409, code: 'conflict' });
+      } finally {
+        await other.end();
+      }
+      expect(await caseRow(dup.id)).toMatchObject({ status: 'merged', merged_into: second.id });
+      const firstEvents = await web.service.deps.db.selectFrom('case_events').select('kind').where('case_id', '=', first.id).execute();
+      expect(firstEvents.map((e) => e.kind)).not.toContain('unmerged_out');
     });
 
     it('never merges a ring of three cases into itself', async () => {

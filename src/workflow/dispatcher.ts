@@ -522,6 +522,9 @@ export async function unmergeCase(deps: WorkflowDeps, principal: Principal, case
     if (!current) throw new AppError('not_found', 'no such case');
     await unchangedSince(trx, current, input);
     if (current.status !== 'merged') throw refused('illegal_transition', `the case is ${current.status}, not merged`, { reason: 'not_merged', status: current.status });
+    // Merged elsewhere between the read and the lock (undone and merged into another case): the case locked is not the
+    // one it is merged into, whose history would get the undo.
+    if (current.mergedInto !== into) throw refused('conflict', 'the case was merged into another case meanwhile; reload it', { reason: 'changed_meanwhile' });
     const target = into ? locked.get(into) : null;
     const actor = staffActor(principal);
     await moveCase(trx, current, 'triage', {
