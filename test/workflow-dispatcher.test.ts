@@ -667,8 +667,9 @@ describe.each([
       expect((await as(staff.dispatcher).post(`/api/v1/cases/${id}/transfer`, { reason: 'again' })).status).toBe(409);
     });
 
+    const seededType = 'illegal_discharge';
     const transferred = async (text: string) => {
-      const seeded = await seedCase(service, clock, { text });
+      const seeded = await seedCase(service, clock, { text, type: seededType });
       expect((await as(staff.dispatcher).post(`/api/v1/cases/${seeded.id}/transfer`, { reason: '非环境类诉求' })).status).toBe(200);
       return seeded;
     };
@@ -676,6 +677,7 @@ describe.each([
 
     it('undoes a transfer made by mistake: 12345 let go, the case back in triage to be routed, its reporter told', async () => {
       const { id, trackingCode } = await transferred('河边工厂排黑水（撤销转办测试）');
+      expect((await findCase(service.deps.db, id))?.typeCode).toBe('other');
       expect((await as(staff.hotline).get(`/api/v1/cases/${id}`)).status).toBe(200);
       expect((await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/untransfer`, {}))).body.error.fields).toEqual({ reason: expect.any(String) });
       expect((await findCase(service.deps.db, id))?.status).toBe('transferred');
@@ -683,6 +685,8 @@ describe.each([
       const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/untransfer`, { reason: '属环境问题，转错了' }));
       expect(r.status, JSON.stringify(r.body)).toBe(200);
       expect(r.body).toMatchObject({ status: 'triage', triageReason: 'untransferred' });
+      // Environmental after all: the type it had before the transfer, not the one that sends a case to 12345.
+      expect(r.body.type?.code).toBe(seededType);
       expect(liveUnits(r.body)).toEqual([]);
       expect(r.body.assignments.find((a: any) => a.bureau.code === 'hotline12345').status).toBe('released');
       expect(r.body.events.at(-1)).toMatchObject({

@@ -14,7 +14,7 @@ import { latestCorrectionLabel, recordCorrection } from '../../db/repositories/c
 import type { Trx } from '../../db/repositories/db-types.js';
 import { insertDeliveries, listDeliveries, renewWithdrawnDeliveries } from '../../db/repositories/deliveries.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
-import { appendEvents, enteredStatusAt } from '../../db/repositories/events.repository.js';
+import { appendEvents, enteredStatusAt, listEvents } from '../../db/repositories/events.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
 import type { Principal } from '../auth/principal.js';
 import { leadProblem, unitName } from '../district/district.schema.js';
@@ -562,7 +562,8 @@ export async function transferCase(deps: WorkflowDeps, principal: Principal, cas
       at,
       reason: input.reason,
       note: `非环境类诉求，已转${unitName(deps.district, unit)}`,
-      data: { unit, released, corrected },
+      // The type it had, which an undo of the transfer gives back.
+      data: { unit, released, corrected, typeBefore: c.typeCode },
       // Every unit is released and 12345 has no deadline here: nobody is late on it any more.
       changes: { ...(type ? { type_code: type } : {}), triage_reason: null, sign_deadline_at: null, reply_deadline_at: null, overdue: 0 },
     });
@@ -583,16 +584,31 @@ export async function untransferCase(deps: WorkflowDeps, principal: Principal, c
     await unchangedSince(trx, c, input);
     if (c.status !== 'transferred') throw refused('illegal_transition', `the case is ${c.status}, not transferred`, { reason: 'not_transferred', status: c.status });
     const released = await releaseAll(deps, trx, active(currentRound(c, await listAssignments(trx, caseId))), now, input.reason);
+    const typeBack = await typeBeforeTransfer(deps, trx, c);
     await moveCase(trx, c, 'triage', {
       actor: staffActor(principal),
       at,
       reason: input.reason,
       note: '已撤销转办，待重新分派',
       data: { released },
-      changes: { triage_reason: 'untransferred' },
+      // Environmental after all: not the type that sends a case to 12345, but the one it had before.
+      changes: { triage_reason: 'untransferred', ...(typeBack !== c.typeCode ? { type_code: typeBack } : {}) },
     });
     await queueNotification(trx, { caseId, audience: 'reporter', kind: 'untransferred', data: {} }, now);
   });
+}
+
+/**
+ * The type a transferred case had before its transfer, as the transfer recorded it; for a transfer recorded before
+ * that was kept, the classifier's type unless it is the one that sends a case to 12345, else none (the dispatcher
+ * picks one when routing it).
+ */
+async function typeBeforeTransfer(deps: WorkflowDeps, trx: Trx, c: Case): Promise<string | null> {
+  const transfer = (await listEvents(trx, c.id)).filter((e) => e.kind === 'status' && e.toStatus === 'transferred').at(-1);
+  const recorded = (transfer?.data as { typeBefore?: string | null } | null)?.typeBefore;
+  if (recorded !== undefined) return recorded;
+  const machine = (await findClassification(trx, c.id))?.type ?? null;
+  return machine !== null && machine !== transferUnit(deps).type ? machine : null;
 }
 
 /** Release a co-handler or the jurisdiction from the case; that may complete the bureau phase. */
