@@ -176,6 +176,19 @@ describe.each([
       expect(replied.body.status).toBe('replied');
     });
 
+    it('refuses a route that would keep, without a word, the local office that returned the case as not in its area', async () => {
+      const { id } = await seedCase(service, clock, { text: '电镀厂偷排（属地退回后直接派单）' });
+      expect((await as(staff.xinglong).post(`/api/v1/cases/${id}/return`, { reason: 'wrong_jurisdiction', note: '不在我办辖区' })).status).toBe(200);
+      const kept = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', reason: '按规则派单' }));
+      expect(kept.status, JSON.stringify(kept.body)).toBe(400);
+      expect(kept.body.error.fields).toEqual({ jurisdiction: expect.stringContaining('returned the case as outside its area') });
+      expect((await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body.assignments.find((a: any) => a.bureau.code === 'xinglong').status).toBe('returned');
+      // Naming the same office on purpose, or none, is the dispatcher's decision.
+      const none = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', jurisdiction: null, reason: '属地待定' }));
+      expect(none.status, JSON.stringify(none.body)).toBe(200);
+      expect(none.body.assignments.find((a: any) => a.bureau.code === 'xinglong').status).toBe('released');
+    });
+
     it('lets the place given on the desk replace a local office that returned the case as not in its area', async () => {
       const { id } = await seedCase(service, clock, { text: '电镀厂偷排（补充属地测试）', assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'xinglong', role: 'jurisdiction' }] });
       expect((await as(staff.xinglong).post(`/api/v1/cases/${id}/return`, { reason: 'wrong_jurisdiction', note: '不在我办辖区' })).status).toBe(200);

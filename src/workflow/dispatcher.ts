@@ -320,6 +320,14 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
           ? `the case's jurisdiction "${jurisdiction}" is no longer in the district file: give one, or null for none`
           : `unknown jurisdiction "${jurisdiction}"`;
     }
+    // The case's local office sent it back as outside its area (wrong_jurisdiction): kept without a word, the route would
+    // give the case back to the office that said it is not theirs.
+    if (input.jurisdiction === undefined && jurisdiction !== null && !fields.jurisdiction) {
+      const round = currentRound(c, await listAssignments(trx, caseId));
+      if (round.some((a) => a.unitCode === jurisdiction && a.status === 'returned' && a.returnReason === 'wrong_jurisdiction')) {
+        fields.jurisdiction = `${jurisdiction} returned the case as outside its area: give another local office, or null for none`;
+      }
+    }
     if (Object.keys(fields).length > 0) throw new AppError('validation_failed', `invalid ${Object.keys(fields).join(', ')}`, fields);
 
     const planned: Array<{ unit: string; role: AssignmentRole }> = [{ unit: lead, role: 'lead' }, ...co.map((u) => ({ unit: u, role: 'co' as const }))];
