@@ -394,8 +394,16 @@ describe('dispatcher desk', () => {
     const desk = formClient(base, fromNewAddress());
     await desk.signIn('dispatcher');
     const card = (html: string) => new RegExp(`<li class="card" data-case="${seeded.trackingCode}"[\\s\\S]*?</li>`).exec(html)?.[0] ?? null;
-    expect(card(await (await desk.get('/desk')).text())).toContain('data-place-form');
+    const shown = card(await (await desk.get('/desk')).text())!;
+    expect(shown).toContain('data-place-form');
     const csrf = await desk.token('/desk');
+    // A one-click route from the card would give the case back to the office that said it is not theirs: refused, the
+    // card saying to set the place first.
+    const quickForm = new RegExp(`<form method="post" action="/desk/cases/${seeded.id}/route"[\\s\\S]*?</form>`).exec(shown)![0];
+    const fields = Object.fromEntries([...quickForm.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    const quick = await desk.post(`/desk/cases/${seeded.id}/route`, { ...fields, _csrf: csrf });
+    expect(await quick.text()).toContain('该案件的属地单位已以“不属本辖区”退回，请先在下方为案件指定新的属地，再派单');
+    expect((await listAssignments(web.service.deps.db, seeded.id)).find((a) => a.unitCode === 'xinglong')?.status).toBe('returned');
     const placed = await desk.post(`/desk/cases/${seeded.id}/place`, { _csrf: csrf, back: 'desk', jurisdiction: 'lijiatang' });
     expect(placed.status).toBe(303);
     expect(placed.headers.get('location')).toBe('/desk?done=place');
