@@ -845,6 +845,26 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it('takes an anonymous report whose phone field holds words that are no number, and still refuses them when not anonymous', async () => {
+    const b = await browser();
+    const context = await b.newContext({ locale: 'zh-CN', baseURL: service.url, javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto('/');
+    await fillReport(page, { text: '神仙洞办事处有养猪场往河里排粪水（电话栏填了不方便）' });
+    await page.fill('#phone', '不方便');
+    await page.click('button[type=submit]');
+    // Not anonymous: the phone it would keep is refused next to its field.
+    await page.waitForSelector('#phone-error');
+    expect(await page.inputValue('#phone')).toBe('不方便');
+    await page.check('#anonymous');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/submitted\//);
+    const created = (await findCaseByTrackingCode(service.deps.db, (await page.textContent('#tracking-code'))!.trim()))!;
+    expect(created.anonymous).toBe(true);
+    expect(await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', created.id).executeTakeFirst()).toBeUndefined();
+    await context.close();
+  });
+
   it('refuses a file that is not an image, next to the photo field', async () => {
     const before = await countCases();
     const { page, context } = await newPage({ baseURL: service.url });
