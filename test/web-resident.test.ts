@@ -845,6 +845,21 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it('keeps every shot the camera takes with the photos chosen, instead of each replacing the last', async () => {
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto('/');
+    await fillReport(page, { text: '盐下村电镀厂往河里排废水（相机连拍测试）', photo: true });
+    for (const name of ['shot-1.jpg', 'shot-2.jpg']) await page.setInputFiles('#camera', { name, mimeType: 'image/jpeg', buffer: JPEG_BYTES });
+    expect(await page.$eval('#photos', (el) => [...(el as HTMLInputElement).files!].map((f) => f.name))).toEqual(['ditch.jpg', 'shot-1.jpg', 'shot-2.jpg']);
+    expect(await page.$eval('#camera', (el) => (el as HTMLInputElement).files!.length)).toBe(0);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/submitted\//);
+    const created = (await findCaseByTrackingCode(service.deps.db, (await page.textContent('#tracking-code'))!.trim()))!;
+    const photos = await service.deps.db.selectFrom('case_attachments').select('id').where('case_id', '=', created.id).execute();
+    expect(photos).toHaveLength(3);
+    await context.close();
+  });
+
   it('takes an anonymous report whose phone field holds words that are no number, and still refuses them when not anonymous', async () => {
     const b = await browser();
     const context = await b.newContext({ locale: 'zh-CN', baseURL: service.url, javaScriptEnabled: false });

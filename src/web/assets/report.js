@@ -95,6 +95,23 @@
   if (photos) {
     photos.addEventListener('change', clearClientError);
     if (camera) camera.addEventListener('change', clearClientError);
+    // Each shot the camera takes joins the photos chosen so far, instead of replacing the last shot: a file input
+    // holds one choice, and a phone's camera gives one photo a time. Where a browser cannot move files between
+    // inputs, the shot stays in the camera's input, as without scripts.
+    if (camera && typeof DataTransfer === 'function') {
+      camera.addEventListener('change', function () {
+        if (!camera.files || camera.files.length === 0) return;
+        try {
+          var all = new DataTransfer();
+          Array.prototype.forEach.call(photos.files || [], function (f) { all.items.add(f); });
+          Array.prototype.forEach.call(camera.files, function (f) { all.items.add(f); });
+          photos.files = all.files;
+          camera.value = '';
+        } catch (e) {
+          // Left where it is: sent with the form from the camera's input.
+        }
+      });
+    }
     form.addEventListener('submit', function (event) {
       var files = [];
       [photos, camera].forEach(function (input) {
