@@ -2,12 +2,12 @@ import { listAttachments } from '../../db/repositories/attachments.repository.js
 import { currentLead, HOLDING_STATUSES, listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
 import { caseReference } from '../../src/domain/case.js';
-import { findContact, namesHiddenFromBureau, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
+import { findContact, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
+import { hiddenFromBureau } from '../../src/workflow/case-view.js';
 import { beginAttempt, endAttempt, findDelivery, recordAttempt, withdrawDelivery } from '../../db/repositories/deliveries.repository.js';
 import { PostgresAdapter } from 'kysely';
 import type { Trx } from '../../db/repositories/db-types.js';
 import { appendEvents, listEvents } from '../../db/repositories/events.repository.js';
-import { reporterNamesWithMergedFor } from '../../db/repositories/notifications.repository.js';
 import { queueNotification } from '../../src/workflow/notifications.js';
 import { caseTypeView, unitView } from '../../src/district/district.schema.js';
 import { maskIdentityInText } from '../../src/pipeline/extract.js';
@@ -84,8 +84,7 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
 
     // The reporter's name (unless shared) and phone numbers are masked wherever their own words go; as on the unit's
     // case page, so are the names staff wrote as a reporter's (来电人刘某…) and those of the reports merged into the case.
-    const others = await reporterNamesWithMergedFor(deps.db, [{ id: c.id, text: c.text, address: c.address, contact }]);
-    const hidden = [...namesHiddenFromBureau(contact, c), ...(others.get(c.id) ?? [])];
+    const hidden = await hiddenFromBureau(deps.db, contact, c);
     const body = JSON.stringify({
       event: 'case.assigned',
       deliveryId: delivery.id,

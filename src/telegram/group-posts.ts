@@ -4,8 +4,8 @@ import type { Kysely } from 'kysely';
 import { listAssignments } from '../../db/repositories/assignments.repository.js';
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
-import { findContact, namesHiddenFromBureau } from '../../db/repositories/contacts.repository.js';
-import { reporterNamesWithMergedFor } from '../../db/repositories/notifications.repository.js';
+import { findContact } from '../../db/repositories/contacts.repository.js';
+import { hiddenFromBureau } from '../workflow/case-view.js';
 import { findUser } from '../../db/repositories/users.repository.js';
 import { isUniqueViolation, type Db } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
@@ -174,8 +174,7 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
   const contact = await findContact(deps.db, c.id);
   // The reporter's name (unless shared) and phone numbers are masked in their words and in the place they gave; as on the
   // unit's case page, so are the names staff wrote as a reporter's (来电人刘某…) and those of the reports merged into the case.
-  const others = await reporterNamesWithMergedFor(deps.db, [{ id: c.id, text: c.text, address: c.address, contact }]);
-  const hidden = [...namesHiddenFromBureau(contact, c), ...(others.get(c.id) ?? [])];
+  const hidden = await hiddenFromBureau(deps.db, contact, c);
   const where = [jurisdiction, c.address ? maskIdentityInText(c.address, hidden) : null, c.location ? `${c.location.lat.toFixed(5)}, ${c.location.lng.toFixed(5)}` : null]
     .filter(Boolean)
     .join(' · ');

@@ -389,8 +389,11 @@ function releasedUnitBy(e: CaseEvent, unit: string): boolean {
   return Array.isArray(released) && released.includes(unit);
 }
 
-/** The reporter names a bureau reads masked on a case: its own reporter's (unless shared) and those of the reports merged into it. */
-async function hiddenFromBureau(db: Kysely<Database>, contact: ReporterContact | null, c: Case): Promise<string[]> {
+/**
+ * The reporter names a bureau reads masked on a case: its own reporter's (unless shared), those staff wrote as a
+ * reporter's, and those of the reports merged into it — on its case page, in its assignment's webhook and its group post.
+ */
+export async function hiddenFromBureau(db: Kysely<Database>, contact: ReporterContact | null, c: Case): Promise<string[]> {
   const merged = c.status === 'merged' ? [] : await reporterNamesWithMerged(db, c.id, { own: false });
   return [...namesHiddenFromBureau(contact, c), ...merged];
 }
