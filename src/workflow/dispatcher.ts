@@ -322,9 +322,9 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     }
     // The case's local office sent it back as outside its area (wrong_jurisdiction): kept without a word, the route would
     // give the case back to the office that said it is not theirs.
+    const all = await listAssignments(trx, caseId);
     if (input.jurisdiction === undefined && jurisdiction !== null && !fields.jurisdiction) {
-      const round = currentRound(c, await listAssignments(trx, caseId));
-      if (round.some((a) => a.unitCode === jurisdiction && a.status === 'returned' && a.returnReason === 'wrong_jurisdiction')) {
+      if (currentRound(c, all).some((a) => a.unitCode === jurisdiction && a.status === 'returned' && a.returnReason === 'wrong_jurisdiction')) {
         fields.jurisdiction = `${jurisdiction} returned the case as outside its area: give another local office, or null for none`;
       }
     }
@@ -333,7 +333,6 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     const planned: Array<{ unit: string; role: AssignmentRole }> = [{ unit: lead, role: 'lead' }, ...co.map((u) => ({ unit: u, role: 'co' as const }))];
     if (jurisdiction && !planned.some((p) => p.unit === jurisdiction)) planned.push({ unit: jurisdiction, role: 'jurisdiction' });
 
-    const all = await listAssignments(trx, caseId);
     const existing = active(currentRound(c, all));
     const kept = existing.filter((a) => planned.some((p) => p.unit === a.unitCode && p.role === a.role));
     // A unit that returned its part and is left out of the new plan is let go: the re-route is the
