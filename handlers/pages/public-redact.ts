@@ -2,6 +2,7 @@ import {
   BUSINESS,
   COMPOUND_SURNAME,
   HAN,
+  givenName,
   halfWidthDigits,
   ID_NUMBER_RE,
   maskKnownPhones,
@@ -125,12 +126,6 @@ const SURNAME_RULES: Array<[RegExp, string]> = [
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** 张三丰 → 三丰, 欧阳娜娜 → 娜娜. */
-function givenName(name: string): string {
-  const compound = new RegExp(`^${COMPOUND_SURNAME}`, 'u').exec(name);
-  return compound ? name.slice(compound[0].length) : [...name].slice(1).join('');
 }
 
 /** Masks what could identify a person in text meant for the public. */

@@ -1058,11 +1058,16 @@ export function maskMentions(
   return out;
 }
 
-/** The given name of a Chinese name of a surname and two characters or more (王小明 → 小明, 欧阳娜娜 → 娜娜); null otherwise. */
+/** A name without its surname: 张三丰 → 三丰, 欧阳娜娜 → 娜娜 (a two-character surname when it is one, else the first character). */
+export function givenName(name: string): string {
+  const compound = new RegExp(`^${COMPOUND_SURNAME}`, 'u').exec(name);
+  return compound ? name.slice(compound[0].length) : [...name].slice(1).join('');
+}
+
+/** The given name of a Chinese name when it is two characters or more (王小明 → 小明); null otherwise. */
 function givenNameOf(name: string): string | null {
   if (!/^\p{Script=Han}+$/u.test(name)) return null;
-  const surname = new RegExp(`^(?:${COMPOUND_SURNAME}|${SURNAME})`, 'u').exec(name)?.[0];
-  const given = surname ? name.slice(surname.length) : '';
+  const given = givenName(name);
   return [...given].length >= 2 ? given : null;
 }
 
