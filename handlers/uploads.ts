@@ -274,12 +274,12 @@ export async function readUploads(
   return out;
 }
 
-/** True for `application/json` and `application/<something>+json`, the JSON bodies the API reads. */
 /** A body that stopped because the client closed its connection (Node: `aborted`, ECONNRESET). */
 export function clientWentAway(c: Context, err: unknown): boolean {
   return c.req.raw.signal.aborted || (err as { code?: unknown } | null)?.code === 'ECONNRESET';
 }
 
+/** True for `application/json` and `application/<something>+json`, the JSON bodies the API reads. */
 export function isJsonContentType(contentType: string | undefined): boolean {
   return /^application\/([\w.-]+\+)?json/.test((contentType ?? '').toLowerCase());
 }
