@@ -103,10 +103,25 @@ const occurredAt = z
 const lat = z.number({ error: 'must be a number' }).min(-90, 'must be between -90 and 90').max(90, 'must be between -90 and 90');
 const lng = z.number({ error: 'must be a number' }).min(-180, 'must be between -180 and 180').max(180, 'must be between -180 and 180');
 
+/**
+ * Anonymous, the phone is not kept: words in its field that are no number (不方便, 不留) refuse nothing — the reporter
+ * asked not to be contacted, and a refusal would lose the report. They are dropped before the fields are read. A
+ * number the field does hold is read as ever, so the words are kept with it masked (reporterFields). Not anonymous,
+ * they are refused as any bad phone. `isAnonymous` reads the box as the body's media type writes it.
+ */
+function phoneOfAnonymousTolerated(isAnonymous: (value: unknown) => boolean) {
+  return (input: unknown): unknown => {
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) return input;
+    const { phone: given, ...rest } = input as Record<string, unknown>;
+    if (given === undefined || !isAnonymous(rest.anonymous) || phone.safeParse(given).success) return input;
+    return rest;
+  };
+}
+
 /** A body that is no object (null, an array, a string) is said so in the API's words, not zod's. */
 const notAnObject = (issue: { code?: string }) => (issue.code === 'invalid_type' ? 'must be a JSON object { text, … }' : undefined);
 
-export const reportJsonSchema = z
+const reportJsonFields = z
   .strictObject({
     // The limits are checked in characters (code points) by refinements, which the document cannot read: said here.
     text: reportText.openapi({ example: '兴隆办事处那边一个厂子晚上往沟里排黑水，气味很大', minLength: 1, maxLength: MAX_TEXT_CHARS }),
@@ -114,21 +129,25 @@ export const reportJsonSchema = z
     location: z.strictObject({ lat, lng }, { error: 'must be an object { lat, lng }' }).nullish(),
     name: optionalText(50),
     phone: phone.openapi({
-      description: 'The reporter\'s phone: digits, spaces, dashes, brackets, a leading +, at least 5 digits and not all zeros; an extension after 转, 分机, ext. or # (0731-88886666转123) is kept after 转, and left out wherever the number is shown masked.',
+      description:
+        'The reporter\'s phone: digits, spaces, dashes, brackets, a leading +, at least 5 digits and not all zeros; an extension after 转, 分机, ext. or # (0731-88886666转123) is kept after 转, and left out wherever the number is shown masked. ' +
+        'With `anonymous: true` it is not kept, and what is no number (不方便) is ignored rather than refused.',
     }),
     anonymous: z.boolean({ error: 'must be true or false' }).nullish().openapi({
-      description: 'The reporter stays unnamed: a name and phone given with it are not kept, nor a phone number written in the text.',
+      description:
+        'The reporter stays unnamed: a name and phone given with it are not kept, nor a phone number written in the text; words in `phone` that are no number (不方便) refuse nothing.',
     }),
     shareContact: z.boolean({ error: 'must be true or false' }).nullish().openapi({
       description: 'The reporter agrees that the handling bureau may see their name and phone.',
     }),
     occurredAt,
-  }, { error: notAnObject })
-  .openapi('ReportInput');
+  }, { error: notAnObject });
+export const reportJsonSchema = z.preprocess(phoneOfAnonymousTolerated((v) => v === true), reportJsonFields).openapi('ReportInput');
 
+const FORM_TRUE: ReadonlySet<unknown> = new Set(['true', 'on', '1']);
 const formBoolean = z
   .enum(['true', 'false', 'on', 'off', '1', '0', ''], { error: 'must be true or false' })
-  .transform((v) => v === 'true' || v === 'on' || v === '1')
+  .transform((v) => FORM_TRUE.has(v))
   .optional();
 const formNumber = (schema: z.ZodNumber) =>
   z
@@ -164,12 +183,15 @@ function bothCoordinatesOrNeither(v: { lat?: number | undefined; lng?: number | 
     ctx.addIssue({ code: 'custom', path: [v.lat === undefined ? 'lat' : 'lng'], message: 'give both lat and lng, or neither' });
   }
 }
-export const reportFormSchema = reportFormFields.superRefine(bothCoordinatesOrNeither);
+export const reportFormSchema = z.preprocess(phoneOfAnonymousTolerated((v) => FORM_TRUE.has(v)), reportFormFields.superRefine(bothCoordinatesOrNeither));
 /**
  * The form as `application/x-www-form-urlencoded` carries it: the same fields without photos. For the document only:
  * the route's form validator (reportFormSchema) reads both form types.
  */
-const reportUrlencodedSchema = reportFormFields.omit({ photos: true }).superRefine(bothCoordinatesOrNeither);
+const reportUrlencodedSchema = z.preprocess(
+  phoneOfAnonymousTolerated((v) => FORM_TRUE.has(v)),
+  reportFormFields.omit({ photos: true }).superRefine(bothCoordinatesOrNeither),
+);
 
 const acceptedSchema = z
   .object({
@@ -233,7 +255,7 @@ function readPhotos(files: File[]): Promise<PhotoInput[]> {
 }
 
 /** The form's fields that hold one value (all but the photos); a field it does not know is named as unknown by the schema. */
-const SINGLE_FORM_FIELDS: ReadonlySet<string> = new Set(Object.keys(reportFormSchema.shape).filter((k) => k !== 'photos'));
+const SINGLE_FORM_FIELDS: ReadonlySet<string> = new Set(Object.keys(reportFormFields.shape).filter((k) => k !== 'photos'));
 
 /**
  * A form field other than `photos` given more than once (text=…&text=…) is named as such: read as a list, it

@@ -108,6 +108,51 @@ describe('POST /api/v1/reports', () => {
     expect(row.address).toBe('镇政府办公室 0731****6666');
   });
 
+  it('takes an anonymous report whose phone field holds words that are no number, keeping no phone, as the web form does; not anonymous, they are refused', async () => {
+    const contactOf = (id: string) => service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirst();
+    // The reporter asked not to be contacted: a refusal would lose the report.
+    for (const phone of ['不方便', '不留', '无', 'n/a', 13812345678]) {
+      const res = await postJson(`${api}/reports`, { text: `盐下村电镀厂夜里偷排废水（匿名，电话栏：${String(phone)}）`, name: '李建国', phone, anonymous: true });
+      const body = (await bodyOf(res)) as { id: string };
+      expect(res.status, `${String(phone)}: ${JSON.stringify(body)}`).toBe(202);
+      const row = await service.deps.db.selectFrom('cases').select(['anonymous', 'text']).where('id', '=', body.id).executeTakeFirstOrThrow();
+      expect(row.anonymous).toBe(1);
+      expect(row.text).not.toContain('2345678');
+      expect(await contactOf(body.id)).toBeUndefined();
+    }
+    // Written on a form, the box as a form writes it.
+    const multipart = new FormData();
+    multipart.set('text', '盐下村电镀厂夜里偷排废水（表单，匿名）');
+    multipart.set('phone', '不方便');
+    multipart.set('anonymous', 'on');
+    const urlencoded = new URLSearchParams([['text', '盐下村电镀厂夜里偷排废水（urlencoded，匿名）'], ['phone', '不方便留电话'], ['anonymous', 'true']]);
+    for (const body of [multipart, urlencoded]) {
+      const res = await fetch(`${api}/reports`, { method: 'POST', body });
+      const json = (await bodyOf(res)) as { id: string };
+      expect(res.status, JSON.stringify(json)).toBe(202);
+      expect(await contactOf(json.id)).toBeUndefined();
+    }
+    // Anything else wrong is still named, and the phone that refuses nothing is not among it.
+    const empty = await postJson(`${api}/reports`, { text: ' ', phone: '不方便', anonymous: true });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { error: { fields: Record<string, string> } }).error.fields).toEqual({ text: 'must not be empty' });
+    // Not anonymous (false, absent, or a form's off), the phone would be kept: words that are no number are refused.
+    const before = await countRows('cases');
+    for (const anonymous of [false, null, undefined]) {
+      const res = await postJson(`${api}/reports`, { text: '盐下村电镀厂夜里偷排废水（不匿名）', phone: '不方便', ...(anonymous === undefined ? {} : { anonymous }) });
+      const json = (await bodyOf(res)) as { error: { fields: Record<string, string> } };
+      expect(res.status, JSON.stringify(json)).toBe(400);
+      expect(json.error.fields).toEqual({ phone: expect.stringContaining('phone number') });
+    }
+    const off = await fetch(`${api}/reports`, { method: 'POST', body: new URLSearchParams([['text', '盐下村电镀厂夜里偷排废水（不匿名）'], ['phone', '不方便'], ['anonymous', 'off']]) });
+    expect(off.status).toBe(400);
+    expect(((await off.json()) as { error: { fields: Record<string, string> } }).error.fields).toEqual({ phone: expect.stringContaining('phone number') });
+    expect(await countRows('cases')).toBe(before);
+    // The document says so.
+    const doc = (await (await fetch(`${service.url}/openapi.json`)).json()) as { components: { schemas: Record<string, { properties: Record<string, { description?: string }> }> } };
+    expect(doc.components.schemas.ReportInput!.properties.phone!.description).toContain('With `anonymous: true` it is not kept, and what is no number (不方便) is ignored rather than refused');
+  });
+
   it('takes a phone with an extension after 转, 分机, ext. or #, kept with it after 转, and never shown on the public page', async () => {
     for (const [sent, kept] of [
       ['0731-88886666转123', '0731-88886666转123'],

@@ -546,7 +546,7 @@ export function reportPageRoutes() {
     const form = await readForm(c);
     const values = typedValues(form);
     const files = chosenFiles(form);
-    const fields = {
+    const parsed = reportFormSchema.safeParse({
       text: values.text,
       address: values.address,
       lat: values.lat,
@@ -556,13 +556,7 @@ export function reportPageRoutes() {
       anonymous: values.anonymous ? 'on' : undefined,
       shareContact: values.shareContact ? 'on' : undefined,
       photos: files,
-    };
-    let parsed = reportFormSchema.safeParse(fields);
-    // Ticked anonymous, the phone is not kept: words in its field that are no number (不方便) refuse nothing, as long as
-    // nothing else is wrong. A number it does hold is still masked in the words.
-    if (!parsed.success && values.anonymous && parsed.error.issues.every((i) => i.path[0] === 'phone')) {
-      parsed = reportFormSchema.safeParse({ ...fields, phone: undefined });
-    }
+    });
     if (!parsed.success) return renderForm(c, values, fieldErrors(lang, parsed.error.issues, values, files), files.length, 400);
     const body = parsed.data;
 
