@@ -310,6 +310,65 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it('says what a rating sent again did instead of refusing it as rated already, and rates no newer answer than the one the form showed', async () => {
+    const was = clock.now().toISOString();
+    clock.set('2026-11-02T02:00:00.000Z');
+    const { page, context } = await newPage({ baseURL: service.url });
+    // The same form sent twice (an answer lost on the way and the form sent again reaches the service as this does).
+    const other = await context.newPage();
+    const ratingsOf = (id: string) => service.deps.db.selectFrom('ratings').select(['round', 'rating', 'comment']).where('case_id', '=', id).orderBy('round').execute();
+    const rate = async (p: Page, rating: string, solved: 'yes' | 'no', comment = '') => {
+      await p.check(`#rating-${rating}`);
+      await p.check(`#solved-${solved}`);
+      await p.fill('#comment', comment);
+      const [res] = await Promise.all([p.waitForNavigation(), p.click('#rate-form button[type=submit]')]);
+      return res?.status();
+    };
+
+    for (const [rating, solved, thanks, status] of [
+      ['satisfied', 'yes', '感谢您的评价，案件已办结。', 'closed'],
+      ['dissatisfied', 'no', '感谢您的评价。案件已退回承办单位重新办理，请留意新的答复。', 'reopened'],
+    ] as const) {
+      const seeded = await seedCase(service, clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+      await replyToAll(seeded.id, '已处理');
+      for (const p of [page, other]) await p.goto(`/track/${seeded.trackingCode}`);
+      expect(await rate(other, rating, solved, '处理得很快')).toBe(200);
+      expect(other.url()).toMatch(/\?rated=1$/);
+      // Sent again, the same choices: thanked as the first send was, nothing rated twice.
+      expect(await rate(page, rating, solved, '处理得很快')).toBe(200);
+      expect(page.url()).toMatch(/\?rated=1$/);
+      expect(await page.textContent('[role=status]')).toBe(thanks);
+      expect(await page.locator('[role=alert]').count()).toBe(0);
+      expect(await ratingsOf(seeded.id)).toEqual([{ round: 1, rating, comment: '处理得很快' }]);
+      expect((await findCase(service.deps.db, seeded.id))!.status).toBe(status);
+    }
+
+    // A tab left open on the first answer, rated dissatisfied in another; the bureau answers again.
+    const seeded = await seedCase(service, clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+    await replyToAll(seeded.id, '已处理');
+    for (const p of [page, other]) await p.goto(`/track/${seeded.trackingCode}?lang=en`);
+    expect(await rate(other, 'dissatisfied', 'no')).toBe(200);
+    clock.set('2026-11-04T02:00:00.000Z');
+    await replyToAll(seeded.id, '已再次处理，排污口已封堵');
+    // The old tab's form does not rate the new answer unread: the page shows it, the choices kept.
+    expect(await rate(page, 'satisfied', 'yes')).toBe(409);
+    expect((await page.textContent('#case-alert'))!.trim()).toBe(
+      'The bureau has answered again since this page was opened (see above), so the rating was not sent. Please read the new answer and rate it; your choices are kept.',
+    );
+    expect(await page.textContent('#case-reply')).toBe('已再次处理，排污口已封堵');
+    expect(await page.isChecked('#rating-satisfied')).toBe(true);
+    expect(await ratingsOf(seeded.id)).toEqual([{ round: 1, rating: 'dissatisfied', comment: null }]);
+    // Sent from the page that shows the new answer, it rates it.
+    await Promise.all([page.waitForURL(/\?rated=1$/), page.click('#rate-form button[type=submit]')]);
+    expect(await ratingsOf(seeded.id)).toEqual([
+      { round: 1, rating: 'dissatisfied', comment: null },
+      { round: 2, rating: 'satisfied', comment: null },
+    ]);
+    expect((await findCase(service.deps.db, seeded.id))!.status).toBe('closed');
+    clock.set(was);
+    await context.close();
+  });
+
   it('takes a phone number typed in full-width characters or with the area code in brackets, and refuses one without digits', async () => {
     const { page, context } = await newPage({ baseURL: service.url });
     await page.goto('/');

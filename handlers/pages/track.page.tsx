@@ -4,7 +4,8 @@ import { WORKING } from '../../src/domain/case.js';
 import { textFault } from '../../src/domain/text.js';
 import { normalizeTrackingCode, trackingCodeInText } from '../../src/domain/tracking-code.js';
 import { AppError, type Refusal } from '../../src/errors.js';
-import { logRated, RATINGS, rateCase, type RatingValue } from '../../src/workflow/feedback.js';
+import { logRated, RATINGS, rateCase, sameRatingSince, type RatingValue } from '../../src/workflow/feedback.js';
+import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
 import { csrfProtection } from '../../src/web/csrf.js';
 import { loadSession } from '../../src/web/session.js';
 import { formatTime, type Lang, type Texts } from '../../src/web/i18n.js';
@@ -77,6 +78,7 @@ const T: Texts<
   | 'errComment'
   | 'errChars'
   | 'errExpired'
+  | 'newAnswer'
   | 'ratedClosed'
   | 'ratedReopened'
   | 'anotherCode'
@@ -130,6 +132,7 @@ const T: Texts<
     errComment: `意见最多 ${MAX_COMMENT_CHARS} 字。`,
     errChars: '含有无法识别的字符（可能是复制时的乱码），请删除后再提交。',
     errExpired: '此页面已过期，评价未提交。您的选择已保留，请核对后再次提交。',
+    newAnswer: '您打开此页面后，承办单位作出了新的答复（见上方），评价未提交。请阅读新的答复后再评价，您的选择已保留。',
     ratedClosed: '感谢您的评价，案件已办结。',
     ratedReopened: '感谢您的评价。案件已退回承办单位重新办理，请留意新的答复。',
     anotherCode: '查询其他举报',
@@ -183,6 +186,7 @@ const T: Texts<
     errComment: `At most ${MAX_COMMENT_CHARS} characters.`,
     errChars: 'Holds characters that cannot be read (garbled when copied?); please remove them and send again.',
     errExpired: 'This page had expired and the rating was not sent. Your choices are kept: check them and send again.',
+    newAnswer: 'The bureau has answered again since this page was opened (see above), so the rating was not sent. Please read the new answer and rate it; your choices are kept.',
     ratedClosed: 'Thank you for your rating. The case is closed.',
     ratedReopened: 'Thank you for your rating. The case has gone back to the bureau to be handled again; watch for the new answer.',
     anotherCode: 'Look up another report',
@@ -466,6 +470,8 @@ function RateForm({ c, view, values, errors }: { c: Context<AppEnv>; view: Publi
       ) : null}
       <form method="post" action={`/track/${view.trackingCode}`} id="rate-form" novalidate data-keep-on-switch>
         <CsrfField token={csrf} />
+        {/* The answer this form rates: a form sent after a newer answer came (a tab left open) must not rate that one unread. */}
+        <input type="hidden" name="answer" value={view.reply?.at ?? ''} />
         {/* Radio groups: a fieldset's own role (group) takes no aria-invalid, a radiogroup does. */}
         <fieldset role="radiogroup" aria-required="true" aria-invalid={errors.rating ? 'true' : undefined} aria-describedby={errors.rating ? errorId('rating') : undefined}>
           <legend>{t.ratingLegend}</legend>
@@ -714,6 +720,8 @@ export function trackPageRoutes() {
     if (!view) return renderNotFound(c, c.req.param('code'));
     const form = await readForm(c);
     const values = rateValues(form);
+    // The answer the form was shown with ('' from a page made before the form said it).
+    const answered = stringField(form, 'answer');
     const errors: RateErrors = {};
     if (!(RATINGS as readonly string[]).includes(values.rating)) errors.rating = t.errRating;
     if (values.solved !== 'yes' && values.solved !== 'no') errors.solved = t.errSolved;
@@ -721,15 +729,21 @@ export function trackPageRoutes() {
     if ([...comment].length > MAX_COMMENT_CHARS) errors.comment = t.errComment;
     else if (textFault(comment)) errors.comment = t.errChars;
     if (Object.keys(errors).length > 0) return renderCase(c, view, { values, errors, status: 400 });
+    const choices = { rating: values.rating as RatingValue, solved: values.solved === 'yes', comment: comment === '' ? null : comment };
+
+    // The form sent again (its answer lost on the way, the page refreshed, or gone back to and sent again): the rating
+    // it made stands, and the page says what it did, as after the first send, instead of refusing it as rated already.
+    const since = answered || view.reply?.at;
+    const found = since ? await findCaseByTrackingCode(deps.db, view.trackingCode) : null;
+    if (found && since && (await sameRatingSince(deps.db, found.id, choices, since))) return c.redirect(`/track/${view.trackingCode}?rated=1`, 303);
+    // A newer answer than the one the form was shown with (a dissatisfied rating made elsewhere, then the bureau
+    // answered again): not rated unread; the page shows it, the choices kept.
+    if (answered && view.reply && answered !== view.reply.at && canRate(view, deps.clock.now())) {
+      return renderCase(c, view, { values, alert: t.newAnswer, status: 409 });
+    }
 
     try {
-      const outcome = await rateCase(deps, {
-        trackingCode: view.trackingCode,
-        rating: values.rating as RatingValue,
-        solved: values.solved === 'yes',
-        comment: comment === '' ? null : comment,
-        channel: 'web',
-      });
+      const outcome = await rateCase(deps, { trackingCode: view.trackingCode, ...choices, channel: 'web' });
       logRated(deps.logger, outcome, { reqId: c.get('requestId'), channel: 'web' });
     } catch (err) {
       if (err instanceof AppError && err.code === 'illegal_transition') {

@@ -217,3 +217,21 @@ export async function latestRating(db: Db, caseId: string): Promise<{ rating: Ra
     .executeTakeFirst();
   return row ? { rating: row.rating as RatingValue, solved: Number(row.solved) === 1, at: row.created_at, round: Number(row.round) } : null;
 }
+
+/**
+ * Whether the case's latest rating is `input` — the same choices and comment — made at or after `since` (the
+ * answer the rating form showed): the form sent again (a resend after an answer lost on the way, going back and
+ * sending it again, a page refreshed). The rating made the first time stands, and the resident is told what it did
+ * rather than that the answer was rated already.
+ */
+export async function sameRatingSince(db: Db, caseId: string, input: Pick<RateInput, 'rating' | 'solved' | 'comment'>, since: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('ratings')
+    .select(['rating', 'solved', 'comment', 'created_at'])
+    .where('case_id', '=', caseId)
+    .orderBy('round', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!row || row.created_at < since) return false;
+  return row.rating === input.rating && (Number(row.solved) === 1) === input.solved && (row.comment ?? null) === (input.comment ?? null);
+}
