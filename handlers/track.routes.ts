@@ -20,7 +20,11 @@ const unit = z.object({ code: z.string(), name: z.string() });
 /** How a case is being handled, as anyone holding its tracking code reads it. */
 const handlingFields = {
   status: z.enum(CASE_STATUSES),
-  type: unit.nullable(),
+  type: unit.nullable().openapi({
+    description:
+      'The violation type the case is handled as; null until it is known, and while a report no one has routed waits for a dispatcher (`triage`, or `merged` from there): ' +
+      "the classifier's guess was too unsure to route on, and a dispatcher decides the type.",
+  }),
   lead: unit.nullable(),
   coHandlers: z.array(unit),
   jurisdiction: unit.nullable(),
@@ -107,7 +111,7 @@ async function handlingView(deps: Deps, c: Case, lang: 'zh' | 'en', names: Reado
   const lead = currentLead(assignments);
   return {
     status: c.status,
-    type: c.typeCode ? { code: c.typeCode, name: typeName(district, c.typeCode, lang) } : null,
+    type: c.typeCode && !unsureGuess(c) ? { code: c.typeCode, name: typeName(district, c.typeCode, lang) } : null,
     lead: unitOf(lead?.unitCode),
     coHandlers: currentCoHandlers(assignments).map((a) => unitOf(a.unitCode)!),
     jurisdiction: unitOf(c.jurisdictionCode),
@@ -117,6 +121,15 @@ async function handlingView(deps: Deps, c: Case, lang: 'zh' | 'en', names: Reado
     history: publicTimeline(events, mask),
     reply: publicReply(lead, events, mask),
   };
+}
+
+/**
+ * Whether the case's type is only the classifier's guess, too unsure to route on: a report no one has routed, waiting
+ * in triage for a dispatcher to decide (or merged from there). Shown as its type, it would tell the resident a manure
+ * report is about noise, or that theirs is no environmental problem (非环境类诉求), before anyone decided.
+ */
+function unsureGuess(c: Case): boolean {
+  return c.dispatchedAt === null && (c.status === 'triage' || c.status === 'merged');
 }
 
 export function trackRoutes() {

@@ -1201,11 +1201,21 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     expect(await page.textContent('#case-type')).toBe('待定');
     await page.goto(`/track/${unsure.trackingCode}?lang=en`);
     expect(await page.textContent('#case-type')).toBe('to be decided');
+    // A resident's app reads the same from the API: no type yet, not the guess.
+    const track = async (code: string) => ((await json(fetch(`${service.url}/api/v1/track/${code}`))).body as { type: unknown; mergedCase: { type: unknown } | null });
+    expect((await track(unsure.trackingCode)).type).toBeNull();
+    // Nor for a report merged from triage, whose own guess was never decided; the case it joined has its type.
+    const guessedOther = await seedCase(service, clock, { status: 'triage', type: 'other', confidence: 0.28, text: '村口那条沟里的水发黑发臭' });
+    const into = await seedCase(service, clock);
+    const merged = await json(client(service.url, staff.dispatcher).post(`/api/v1/cases/${guessedOther.id}/merge`, { into: into.id, reason: '重复举报' }));
+    expect(merged.status, JSON.stringify(merged.body)).toBe(200);
+    expect(await track(guessedOther.trackingCode)).toMatchObject({ type: null, mergedCase: { type: { code: 'illegal_discharge', name: '非法排放有毒有害污染物' } } });
     // Once a dispatcher routed it, the type is the one decided.
     const routed = await json(client(service.url, staff.dispatcher).post(`/api/v1/cases/${unsure.id}/route`, { type: 'livestock_waste', reason: '养殖污染' }));
     expect(routed.status, JSON.stringify(routed.body)).toBe(200);
     await page.goto(`/track/${unsure.trackingCode}?lang=zh`);
     expect(await page.textContent('#case-type')).toBe('畜禽养殖污染');
+    expect((await track(unsure.trackingCode)).type).toEqual({ code: 'livestock_waste', name: '畜禽养殖污染' });
     await context.close();
   });
 

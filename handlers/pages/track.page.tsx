@@ -366,9 +366,8 @@ function HandlingFacts({
   return (
     <dl class="facts">
       <dt>{t.type}</dt>
-      {/* In triage before any dispatch the type is the machine's guess that was too unsure to route on
-          (a manure report read as noise): a dispatcher decides it, so it is not shown as settled. */}
-      <dd id={ids.type}>{type ?? (h.status === 'triage' && !h.dispatchedAt ? t.pending : (h.type?.name ?? t.pending))}</dd>
+      {/* No type while a dispatcher decides it (the classifier's unsure guess is not given as one: publicCaseView). */}
+      <dd id={ids.type}>{type ?? h.type?.name ?? t.pending}</dd>
       <dt>{t.lead}</dt>
       <dd id={ids.lead}>{lead}</dd>
       {h.coHandlers.length > 0 ? (
