@@ -203,6 +203,15 @@ describe('redactForPublic: names', () => {
     expect(redactForPublic('老王说小李的厂晚上排，王老板不管')).toBe('老×说小×的厂晚上排，×老板不管');
   });
 
+  it('hides a surname after 老 / 小 where a reply greets the reporter by it, as in the text it answers', () => {
+    const known = { names: ['陈国强'] };
+    expect(redactForPublic('回峰社区废品站烧电线，我是住在旁边的老陈', known)).toBe('回峰社区废品站烧电线，我是住在旁边的老×');
+    expect(redactForPublic('老陈您好，已联系陈师傅核实，已取缔。', known)).toBe('老×您好，已联系×师傅核实，已取缔。');
+    expect(redactForPublic('小李你好，老张同志反映的问题已处理')).toBe('小×你好，老×同志反映的问题已处理');
+    // Who someone is, greeted, stays.
+    expect(redactForPublic('老乡您好，老师你好，老同志您好，小朋友你好')).toBe('老乡您好，老师你好，老同志您好，小朋友你好');
+  });
+
   it("hides the reporter's given name alone only as a word of its own", () => {
     const known = { names: ['张国庆'] };
     expect(redactForPublic('国庆节期间厂子停了，过了国庆又开始排', known)).toBe('国庆节期间厂子停了，过了国庆又开始排');

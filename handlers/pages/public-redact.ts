@@ -44,8 +44,8 @@ export const MASK = {
 const NUM = '[0-9０-９一二三四五六七八九十百千零〇两]';
 const TITLE = '(?:先生|女士|小姐|师傅|老板|大爷|大妈|大哥|大姐|阿姨|老师|书记|村长|组长|主任|经理|某)';
 const ANY_SURNAME = `(?:${COMPOUND_SURNAME}|${SURNAME})`;
-/** What may follow a name: the end of a word, or a particle or verb (老王说, 小李的厂, 德华也…). */
-const AFTER_NAME = `(?:$|(?!${HAN})|[说讲称也在的了是和就都又还看听把被向跟对要让叫家他她们等告反表去来])`;
+/** What may follow a name: the end of a word, a particle or verb (老王说, 小李的厂, 德华也…), or a greeting of a reply (老陈您好, 小李你好, 老张同志). */
+const AFTER_NAME = `(?:$|(?!${HAN})|[说讲称也在的了是和就都又还看听把被向跟对要让叫家他她们等告反表去来您你]|同志)`;
 /** What may come before a given name said alone: the start of a word, or a particle or verb (找德华, 或者德华). */
 const BEFORE_GIVEN = `(?:^|(?<!${HAN})|[找叫和与跟对给问让把被者是说向同及、或告请])`;
 
