@@ -46,8 +46,8 @@ const TITLE = '(?:先生|女士|小姐|师傅|老板|大爷|大妈|大哥|大姐
 const ANY_SURNAME = `(?:${COMPOUND_SURNAME}|${SURNAME})`;
 /** What may follow a name: the end of a word, a particle or verb (老王说, 小李的厂, 德华也…), or a greeting of a reply (老陈您好, 小李你好, 老张同志). */
 const AFTER_NAME = `(?:$|(?!${HAN})|[说讲称也在的了是和就都又还看听把被向跟对要让叫家他她们等告反表去来您你]|同志)`;
-/** What may come before a given name said alone: the start of a word, or a particle or verb (找德华, 或者德华). */
-const BEFORE_GIVEN = `(?:^|(?<!${HAN})|[找叫和与跟对给问让把被者是说向同及、或告请])`;
+/** What may come before a given name said alone: the start of a word, a particle or verb (找德华, 或者德华), or the address of a reply's greeting (尊敬的小明同志：您好). */
+const BEFORE_GIVEN = `(?:^|(?<!${HAN})|[找叫和与跟对给问让把被者是说向同及、或告请]|尊敬的|亲爱的)`;
 
 /** 回龙村的 / 附近的村民: what someone says they are before their name, up to 的. */
 const DESCRIBED = '[^，,。！!？?\\s]{1,12}?的(?:村民|居民|群众|业主|住户)?';
