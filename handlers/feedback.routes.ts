@@ -2,7 +2,7 @@ import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { CASE_STATUSES } from '../src/domain/case.js';
 import { normalizeTrackingCode } from '../src/domain/tracking-code.js';
 import { AppError } from '../src/errors.js';
-import { logRated, RATINGS, rateCase } from '../src/workflow/feedback.js';
+import { logRated, RATINGS, rateCase, ratingSentAgain, type RateOutcome } from '../src/workflow/feedback.js';
 import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
 import { instant, validationHook, apiRoute } from './validation.js';
@@ -47,6 +47,8 @@ const postFeedback = apiRoute({
   description:
     'Public: the tracking code is the credential. Only a `replied` case can be rated, once per reply, within the rating window ' +
     '(`deadlines.rateBy` of the public view). satisfied or basic closes the case; dissatisfied reopens it for the lead bureau with shorter deadlines. ' +
+    'The same rating sent again (a retry after an answer lost on the way: the same rating, solved and comment, and no newer answer since) ' +
+    'is answered 201 as the first send was, with `Idempotent-Replayed: true` and the case as it stands now, rating nothing twice. ' +
     'A rating sent to an unknown code counts as a lookup of one (`TRACK_LOOKUP_LIMIT`): past the limit, `429 rate_limited` with `Retry-After`.',
   request: {
     params: z.object({ trackingCode: z.string().min(1).max(40, 'at most 40 characters') }),
@@ -65,13 +67,17 @@ export function feedbackRoutes() {
     const code = normalizeTrackingCode(c.req.valid('param').trackingCode);
     if (!code) throw new AppError('not_found', 'no case with this tracking code', { trackingCode: 'no case with this code' });
     const body = c.req.valid('json');
-    const outcome = await rateCase(deps, {
-      trackingCode: code,
-      rating: body.rating,
-      solved: body.solved,
-      comment: body.comment ?? null,
-      channel: 'web',
-    });
+    const choices = { rating: body.rating, solved: body.solved, comment: body.comment ?? null };
+    let outcome: RateOutcome;
+    try {
+      outcome = await rateCase(deps, { trackingCode: code, ...choices, channel: 'web' });
+    } catch (err) {
+      // A retry of a rating that was made (its answer lost on the way): what it did, not a refusal as rated already.
+      const replayed = err instanceof AppError && err.code === 'illegal_transition' ? await ratingSentAgain(deps.db, code, choices) : null;
+      if (!replayed) throw err;
+      c.header('Idempotent-Replayed', 'true');
+      return c.json(replayed, 201);
+    }
     // The request line names only the tracking code: this line ties the request to its case.
     logRated(deps.logger, outcome, { reqId: c.get('requestId'), channel: 'web' });
     deps.kickOutbox();

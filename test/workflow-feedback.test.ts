@@ -142,6 +142,37 @@ describe.each([
     expect(againBody.error.message).toMatch(/already been rated/);
   });
 
+  it('answers a rating sent again (a retry after its answer was lost) as the first send was, rating nothing twice; another rating is still refused', async () => {
+    const ratingsOf = (id: string) => service.deps.db.selectFrom('ratings').select(['round', 'rating']).where('case_id', '=', id).execute();
+    for (const [choices, status] of [
+      [{ rating: 'satisfied', solved: true, comment: '处理得很及时' }, 'closed'],
+      [{ rating: 'dissatisfied', solved: false }, 'reopened'],
+    ] as const) {
+      const { id, trackingCode } = await repliedCase();
+      clock.set('2026-11-06T02:00:00.000Z');
+      const first = await rate(trackingCode, choices);
+      const firstBody = await bodyOf(first);
+      expect(first.status, JSON.stringify(firstBody)).toBe(201);
+      expect(firstBody).toMatchObject({ status });
+      clock.set('2026-11-06T02:05:00.000Z');
+      const again = await rate(trackingCode.toLowerCase(), choices);
+      const againBody = await bodyOf(again);
+      expect(again.status, JSON.stringify(againBody)).toBe(201);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(againBody).toEqual(firstBody);
+      expect(await ratingsOf(id)).toEqual([{ round: 1, rating: choices.rating }]);
+      // Other choices, or another comment, are another rating: refused as before.
+      for (const other of [{ ...choices, rating: 'basic' }, { ...choices, comment: '另一条意见' }]) {
+        const refused = await rate(trackingCode, other);
+        const refusedBody = (await bodyOf(refused)) as { error: { code: string } };
+        expect(refused.status, JSON.stringify(refusedBody)).toBe(409);
+        expect(refusedBody.error.code).toBe('illegal_transition');
+        expect(refused.headers.get('idempotent-replayed')).toBeNull();
+      }
+      expect(await ratingsOf(id)).toHaveLength(1);
+    }
+  });
+
   it('reopens a re-routed case for the lead it was re-routed to, never the released one', async () => {
     const created = await dispatchedCase();
     clock.set('2026-11-02T03:00:00.000Z');

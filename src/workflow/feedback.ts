@@ -219,19 +219,51 @@ export async function latestRating(db: Db, caseId: string): Promise<{ rating: Ra
 }
 
 /**
- * Whether the case's latest rating is `input` — the same choices and comment — made at or after `since` (the
- * answer the rating form showed): the form sent again (a resend after an answer lost on the way, going back and
- * sending it again, a page refreshed). The rating made the first time stands, and the resident is told what it did
- * rather than that the answer was rated already.
+ * The case's latest rating when it is `input` — the same choices and comment — made at or after `since` (the answer
+ * it rated): the rating sent again (a resend after an answer lost on the way, going back and sending the form again,
+ * a page refreshed, an app's retry). The rating made the first time stands, and the resident is told what it did
+ * rather than that the answer was rated already. Null otherwise.
  */
-export async function sameRatingSince(db: Db, caseId: string, input: Pick<RateInput, 'rating' | 'solved' | 'comment'>, since: string): Promise<boolean> {
+export async function sameRatingSince(
+  db: Db,
+  caseId: string,
+  input: Pick<RateInput, 'rating' | 'solved' | 'comment'>,
+  since: string,
+): Promise<{ rating: RatingValue; solved: boolean; at: string; round: number } | null> {
   const row = await db
     .selectFrom('ratings')
-    .select(['rating', 'solved', 'comment', 'created_at'])
+    .select(['rating', 'solved', 'comment', 'created_at', 'round'])
     .where('case_id', '=', caseId)
     .orderBy('round', 'desc')
     .limit(1)
     .executeTakeFirst();
-  if (!row || row.created_at < since) return false;
-  return row.rating === input.rating && (Number(row.solved) === 1) === input.solved && (row.comment ?? null) === (input.comment ?? null);
+  if (!row || row.created_at < since) return null;
+  const solved = Number(row.solved) === 1;
+  if (row.rating !== input.rating || solved !== input.solved || (row.comment ?? null) !== (input.comment ?? null)) return null;
+  return { rating: row.rating as RatingValue, solved, at: row.created_at, round: Number(row.round) };
+}
+
+/**
+ * What a rating sent again did, as the case stands now: the case's latest rating is the same as `input` and no
+ * answer came after it (the case's answer is the one it rated). Closed by it, or reopened into the next round with
+ * that round's deadlines. Null when it is not the same rating, or a newer answer waits for one.
+ */
+export async function ratingSentAgain(
+  db: Db,
+  trackingCode: string,
+  input: Pick<RateInput, 'rating' | 'solved' | 'comment'>,
+): Promise<Omit<RateOutcome, 'caseId' | 'rating'> & { rating: Pick<Rating, 'rating' | 'solved' | 'at'> } | null> {
+  const c = await findCaseByTrackingCode(db, trackingCode);
+  if (!c?.repliedAt) return null;
+  const same = await sameRatingSince(db, c.id, input, c.repliedAt);
+  if (!same) return null;
+  const { signBy, replyBy } = c.deadlines;
+  const reopened = c.round > same.round && signBy !== null && replyBy !== null;
+  return {
+    trackingCode: c.trackingCode,
+    status: c.status,
+    round: c.round,
+    rating: { rating: same.rating, solved: same.solved, at: same.at },
+    deadlines: reopened ? { signBy, replyBy } : null,
+  };
 }
