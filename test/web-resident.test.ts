@@ -884,6 +884,62 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it('removes a location recorded by mistake, pin and all, so the place comes from the words', async () => {
+    const b = await browser();
+    // Where the resident is (in the forest farm), not where the problem is.
+    const context = await b.newContext({ locale: 'zh-CN', baseURL: service.url, geolocation: { latitude: 25.2, longitude: 111.36 }, permissions: ['geolocation'] });
+    const page = await context.newPage();
+    await page.goto('/');
+    await page.waitForSelector('#map .leaflet-container, #map.leaflet-container');
+    // Nothing to remove yet.
+    expect(await page.isVisible('[data-clear-location]')).toBe(false);
+    await page.getByRole('button', { name: '使用我的位置' }).click();
+    await page.waitForFunction(`document.getElementById('lat').value !== ''`);
+    expect(await page.locator('#map .leaflet-marker-icon').count()).toBe(1);
+    await page.getByRole('button', { name: '清除位置' }).click();
+    expect([await page.inputValue('#lat'), await page.inputValue('#lng')]).toEqual(['', '']);
+    expect(await page.locator('#map .leaflet-marker-icon').count()).toBe(0);
+    expect(await page.textContent('#geo-status')).toBe('已清除位置，将按您填写的地址和描述确定地点。');
+    expect(await page.isVisible('[data-clear-location]')).toBe(false);
+    // The focus is not lost with the button: it is on what sets a place again.
+    expect(await page.evaluate(`document.activeElement.hasAttribute('data-geolocate')`)).toBe(true);
+    // A pin dropped on the map can be removed the same way.
+    const box = (await page.locator('#map').boundingBox())!;
+    await page.mouse.click(box.x + box.width / 3, box.y + box.height / 3);
+    await page.waitForFunction(`document.getElementById('lat').value !== ''`);
+    await page.getByRole('button', { name: '清除位置' }).click();
+    expect(await page.inputValue('#lat')).toBe('');
+
+    await page.fill('#text', '神仙洞办事处有个厂子晚上往沟里排黑水（位置已清除）');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/submitted\//);
+    const created = (await findCaseByTrackingCode(service.deps.db, (await page.textContent('#tracking-code'))!.trim()))!;
+    expect(created.location).toBeNull();
+    const placed = await waitFor(async () => {
+      const c = await findCase(service.deps.db, created.id);
+      return c?.jurisdictionCode ? c : null;
+    }, { what: 'the pipeline to place the case' });
+    expect(placed.jurisdictionCode).toBe('shenxiandong');
+    await context.close();
+  });
+
+  it('offers to remove a location that came back with a refused form, in English too', async () => {
+    const b = await browser();
+    const context = await b.newContext({ locale: 'en-GB', baseURL: service.url, geolocation: { latitude: 25.2, longitude: 111.36 }, permissions: ['geolocation'] });
+    const page = await context.newPage();
+    await page.goto('/?lang=en');
+    await page.getByRole('button', { name: 'Use my location' }).click();
+    await page.waitForFunction(`document.getElementById('lat').value !== ''`);
+    // Sent without a description: refused, the location kept.
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#text-error');
+    expect(await page.inputValue('#lat')).toBe('25.200000');
+    await page.getByRole('button', { name: 'Remove the location' }).click();
+    expect(await page.inputValue('#lat')).toBe('');
+    expect(await page.textContent('#geo-status')).toBe('Location removed: the place is taken from the address and description you give.');
+    await context.close();
+  });
+
   it('works without JavaScript, and an anonymous report keeps no name or phone', async () => {
     const b = await browser();
     const context = await b.newContext({ locale: 'zh-CN', baseURL: service.url, javaScriptEnabled: false });

@@ -50,6 +50,8 @@ const T: Texts<
   | 'locating'
   | 'located'
   | 'noLocation'
+  | 'clearLocation'
+  | 'locationCleared'
   | 'mapHint'
   | 'haveLocation'
   | 'zoomIn'
@@ -107,6 +109,8 @@ const T: Texts<
     locating: '正在获取位置…',
     located: '已获取位置：',
     noLocation: '无法获取位置，请填写地址。',
+    clearLocation: '清除位置',
+    locationCleared: '已清除位置，将按您填写的地址和描述确定地点。',
     mapHint: '也可以在地图上点击，标出问题发生的位置。',
     haveLocation: '已记录位置：',
     zoomIn: '放大地图',
@@ -165,6 +169,8 @@ const T: Texts<
     locating: 'Finding your location…',
     located: 'Location found:',
     noLocation: 'Your location is not available; please give an address.',
+    clearLocation: 'Remove the location',
+    locationCleared: 'Location removed: the place is taken from the address and description you give.',
     mapHint: 'You can also click on the map to mark where it happens.',
     haveLocation: 'Location recorded:',
     zoomIn: 'Zoom in',
@@ -376,6 +382,11 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
               data-unavailable={t.noLocation}
             >
               {t.locate}
+            </button>{' '}
+            {/* Shown by report.js while a location is recorded: one taken where the resident is, not where the problem is
+                (at home, reporting the factory up the valley), would otherwise place the case there for good. */}
+            <button type="button" class="secondary" hidden data-clear-location data-cleared={t.locationCleared}>
+              {t.clearLocation}
             </button>
           </p>
           <p class="hint" id="geo-status" aria-live="polite" data-recorded={t.haveLocation}>

@@ -47,6 +47,29 @@
     status.textContent = (status.getAttribute('data-recorded') || '') + ' ' + lat.value + ', ' + lng.value;
   }
 
+  // The pin on the map, when there is one, is taken away with the location (set below).
+  var removePin = null;
+  // A location recorded (the device's, a pin, or one sent back with the form) can be removed: taken at home for a
+  // problem elsewhere, it would place the case there, as a recorded location wins over the address.
+  var clear = form.querySelector('[data-clear-location]');
+  var showClear = function () {
+    if (clear) clear.hidden = !(lat && lng && lat.value && lng.value);
+  };
+  showClear();
+  document.addEventListener('located', showClear);
+  if (clear) {
+    clear.addEventListener('click', function () {
+      if (lat) lat.value = '';
+      if (lng) lng.value = '';
+      if (removePin) removePin();
+      if (status) status.textContent = clear.getAttribute('data-cleared') || '';
+      clear.hidden = true;
+      // The button is gone: the focus goes to what sets a place again.
+      var next = locate && !locate.hidden ? locate : document.getElementById('address');
+      if (next) next.focus();
+    });
+  }
+
   // The map: Leaflet from this service, tiles from the configured server.
   var mapEl = document.getElementById('map');
   if (mapEl && window.L) {
@@ -67,12 +90,17 @@
       else marker = L.marker(latlng, { alt: mapEl.getAttribute('data-pin') || '' }).addTo(map);
       if (pan) map.setView(latlng, Math.max(map.getZoom(), 15));
     };
+    removePin = function () {
+      if (marker) map.removeLayer(marker);
+      marker = null;
+    };
     if (lat && lng && lat.value && lng.value) place([Number(lat.value), Number(lng.value)], true);
     map.on('click', function (event) {
       place(event.latlng, false);
       if (lat) lat.value = event.latlng.lat.toFixed(6);
       if (lng) lng.value = event.latlng.lng.toFixed(6);
       if (status) status.textContent = (status.getAttribute('data-recorded') || '') + ' ' + lat.value + ', ' + lng.value;
+      showClear();
     });
     document.addEventListener('located', function (event) {
       place([event.detail.lat, event.detail.lng], true);
