@@ -126,7 +126,14 @@ export const caseViewSchema = z
     repliedAt: instant.nullable(),
     closedAt: instant.nullable(),
     closeReason: z.string().nullable(),
-    mergedInto: z.object({ id: z.string(), ...caseLinkFields }).nullable(),
+    mergedInto: z
+      .object({ id: z.string(), ...caseLinkFields })
+      .nullable()
+      .openapi({
+        description:
+          'The case this one was merged into. For a bureau the merge took the case from (`access: withdrawn`), the case it is handled in now, ' +
+          'and only when the unit holds that case too (its work goes on there); null otherwise.',
+      }),
     deadlines,
     reporter: z
       .object({ name: z.string().nullable(), phone: z.string().nullable() })

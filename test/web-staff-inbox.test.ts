@@ -233,6 +233,38 @@ describe('bureau inbox', () => {
     expect(await (await lead.get(`/inbox/cases/${seeded.id}`)).text()).toContain('撤回测试秘密内容XYZ');
   });
 
+  it('leads a clerk whose case was merged into another case of the unit to that case, and names the duplicate there; a unit not on it reads neither', async () => {
+    const survivor = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（并案去向测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const duplicate = await seedCase(web.service, web.clock, { text: '盐下村电镀厂晚上又在排（并案去向测试）' });
+    const clerk = formClient(base, fromNewAddress());
+    await clerk.signIn('epb');
+    const csrf = await clerk.token(`/inbox/cases/${duplicate.id}`);
+    expect((await clerk.post(`/inbox/cases/${duplicate.id}/accept`, { _csrf: csrf })).status).toBe(303);
+    const merged = await apiClient(base, web.staff.dispatcher).post(`/api/v1/cases/${duplicate.id}/merge`, { into: survivor.id, reason: '重复举报' });
+    expect(merged.status).toBe(200);
+
+    // The clerk about to reply on the duplicate learns where its work goes on, and gets there in one click.
+    const page = await clerk.get(`/inbox/cases/${duplicate.id}`);
+    const html = await page.text();
+    expect(html).toContain('本单位已不再承办此案件');
+    expect(html).toMatch(new RegExp(`id="continues-in"[^]*<a href="/inbox/cases/${survivor.id}">${caseReference(survivor.id)}</a>`));
+    expect(html).not.toContain(survivor.trackingCode);
+    const view = await json(apiClient(base, web.staff.epb).get(`/api/v1/cases/${duplicate.id}`));
+    expect(view.body).toMatchObject({ access: 'withdrawn', mergedInto: { id: survivor.id, reference: caseReference(survivor.id), trackingCode: null } });
+    // The case it went into names the duplicate by its reference in its history.
+    const into = await (await clerk.get(`/inbox/cases/${survivor.id}`)).text();
+    expect(into).toMatch(new RegExp(`并入重复举报</strong> · ${caseReference(duplicate.id)}`));
+
+    // A co-handler the merge let go, which does not hold the other case, is not told where it went.
+    const econ = formClient(base, fromNewAddress());
+    await econ.signIn('econ');
+    const econPage = await (await econ.get(`/inbox/cases/${duplicate.id}`)).text();
+    expect(econPage).toContain('本单位已不再承办此案件');
+    expect(econPage).not.toContain('continues-in');
+    expect(econPage).not.toContain(caseReference(survivor.id));
+    expect((await json(apiClient(base, web.staff.econ).get(`/api/v1/cases/${duplicate.id}`))).body.mergedInto).toBeNull();
+  });
+
   describe('drafts of the case page', () => {
     /** The drafts this browser keeps (the script's storage), by key. */
 

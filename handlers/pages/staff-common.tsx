@@ -4,7 +4,7 @@ import type { Role } from '../../src/auth/principal.js';
 import { type District, typeName as fileTypeName, unitName as fileUnitName } from '../../src/district/district.schema.js';
 import type { AssignmentStatus } from '../../db/repositories/assignments.repository.js';
 import type { ExtensionStatus } from '../../db/repositories/case-queries.repository.js';
-import { WORKING, type CaseStatus } from '../../src/domain/case.js';
+import { caseReference, WORKING, type CaseStatus } from '../../src/domain/case.js';
 import { showsNothing } from '../../src/domain/text.js';
 import { AppError, type Refusal } from '../../src/errors.js';
 import { csrfProtection } from '../../src/web/csrf.js';
@@ -591,6 +591,8 @@ export function History({ view, lang, timeZone, district }: { view: CaseView; la
             ? `${STATUS_LABEL[lang][e.toStatus] ?? e.toStatus}`
             : (EVENT_LABEL[lang][e.kind] ?? e.kind);
         const stage = typeof data.stage === 'string' ? (STAGE_LABEL[lang][data.stage] ?? null) : null;
+        // The duplicate merged in (or taken out again), by its reference: a clerk who worked on it knows it by that.
+        const duplicate = (e.kind === 'merged_in' || e.kind === 'unmerged_out') && typeof data.from === 'string' ? caseReference(data.from) : null;
         const reason = typeof data.reason === 'string' ? reasonLabel(lang, data.reason) : null;
         const detail = typeof data.note === 'string' && data.note !== e.note ? data.note : typeof data.text === 'string' && data.text !== e.note ? data.text : null;
         const actor = e.actor.type === 'staff' ? e.actor.role : null;
@@ -600,6 +602,7 @@ export function History({ view, lang, timeZone, district }: { view: CaseView; la
           <li>
             <time datetime={e.at}>{formatTime(e.at, lang, timeZone)}</time> · <strong>{label}</strong>
             {stage ? ` · ${stage}` : ''}
+            {duplicate ? ` · ${duplicate}` : ''}
             {unit ? ` · ${unit}` : ''}
             {actor ? <span class="hint"> ({ACTOR_LABEL[lang][actor] ?? actor})</span> : null}
             {reason ? <div>{reason}</div> : null}

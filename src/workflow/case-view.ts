@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { currentAssignmentOf, currentLead, heldAssignmentOf, holdsCase, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
 import { listAttachments, type StoredAttachment } from '../../db/repositories/attachments.repository.js';
 import { findClassification, listExtensionRequests, type CaseListRow, type ExtensionRequest } from '../../db/repositories/case-queries.repository.js';
-import { findCase } from '../../db/repositories/cases.repository.js';
+import { caseHandledIn, findCase } from '../../db/repositories/cases.repository.js';
 import { findContact, findContactsFor, namesHiddenFromBureau, sharedWithBureau, type ReporterContact } from '../../db/repositories/contacts.repository.js';
 import { findCallOfCase, listCallCases } from '../../db/repositories/hotline-calls.repository.js';
 import { listDeliveries, type Delivery } from '../../db/repositories/deliveries.repository.js';
@@ -403,8 +403,9 @@ export async function hiddenFromBureau(db: Kysely<Database>, contact: ReporterCo
  * `withdrawn`): the case's id, code, status and when it came in, its own
  * assignment, deliveries, requests and the events of its own part — with the
  * files it attached itself — and a short notice of when and why the case was
- * taken from it. Nothing of the reporter's words, place or photos, the other
- * units, or what was done on the case after it left.
+ * taken from it; for a merge into a case the unit holds too, that case
+ * (`mergedInto`), where its work goes on. Nothing of the reporter's words,
+ * place or photos, the other units, or what was done on the case after it left.
  */
 async function withdrawnCaseView(deps: { db: Kysely<Database>; district: District }, principal: Principal, c: Case, assignments: readonly Assignment[]) {
   const { db, district } = deps;
@@ -417,6 +418,7 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
     listAttachments(db, c.id),
   ]);
   const hidden = await hiddenFromBureau(db, contact, c);
+  const continuesIn = await mergedIntoHeld(db, principal, c, unit);
   const own = events.filter((e) => isOwnEvent(e, unit) || releasedUnitBy(e, unit));
   const names = new Map(files.map((f) => [f.id, f.originalName]));
   const ownFiles = new Map<string, { id: string; mime: string; size: number; name: string | null }>();
@@ -452,7 +454,7 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
     repliedAt: null as string | null,
     closedAt: null as string | null,
     closeReason: null as string | null,
-    mergedInto: null as ReturnType<typeof caseLink> | null,
+    mergedInto: continuesIn,
     deadlines: { signBy: null, replyBy: null, rateBy: null } as Case['deadlines'],
     reporter: null as { name: string | null; phone: string | null } | null,
     photos: [] as Array<{ id: string; mime: string; size: number }>,
@@ -478,6 +480,20 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
     hotline: null as Awaited<ReturnType<typeof hotlineCallView>>,
     extensionRequests: extensions.filter((x) => x.unitCode === unit).map((x) => extensionView(district, principal, x, hidden)),
   };
+}
+
+/**
+ * For a unit a merge took the case from: the case it was merged into (followed
+ * to the one it is handled in), when the unit holds that case too — the clerk
+ * who was working on the duplicate goes on there, so its page names and links
+ * it. Never a case the unit does not hold: where a case went is not for a unit
+ * it was taken from to read (as its `released` notice says nothing of it).
+ */
+async function mergedIntoHeld(db: Kysely<Database>, principal: Principal, c: Case, unit: string): Promise<ReturnType<typeof caseLink> | null> {
+  if (c.status !== 'merged') return null;
+  const into = await caseHandledIn(db, c);
+  if (!into || !holdsCase(await listAssignments(db, into.id), unit)) return null;
+  return caseLink(principal, into);
 }
 
 /**
