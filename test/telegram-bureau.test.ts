@@ -505,6 +505,29 @@ describe('bureau group chats: acting elsewhere', () => {
     expect(alertOf(late.calls)?.show_alert).toBe(true);
     expect((await assignmentOf(caseId, 'epb')).status).toBe('accepted');
   });
+
+  it("tells a co-handler pressing its buttons while the lead's return waits for the dispatcher that the case waits, not that it is too late", async () => {
+    const { caseId } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    const post = await waitFor(
+      () => service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', caseId).where('unit_code', '=', 'econ').where('status', '=', 'posted').executeTakeFirst(),
+      { what: 'the econ group post' },
+    );
+    const { token } = await issueToken(service.deps.db, { userId: zhang.id, label: null, at: new Date().toISOString() });
+    const returned = await fetch(`${service.url}/api/v1/cases/${caseId}/return`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'not_our_remit', note: '应由经信委牵头' }),
+    });
+    expect(returned.status, await returned.text()).toBe(200);
+    const member = groupMember(ECON_GROUP, await linkedTelegramUser(li), 'Li');
+    for (const data of [`g:a:${post.id}`, `g:x:${post.id}:0`]) {
+      const press = await deliver(emu, service.url, member.press(data, Number(post.message_id)));
+      expect(alertOf(press.calls), data).toMatchObject({ show_alert: true, text: '牵头单位已退回此案件，正等待调度员重新分派；在此之前暂不能签收或退回，期限暂停计算。重新分派后本单位如仍承办，可再操作。' });
+    }
+    // Its part and its post's buttons stay, for when the dispatcher routes the case again.
+    expect((await assignmentOf(caseId, 'econ')).status).toBe('pending');
+    expect((await service.deps.db.selectFrom('telegram_bureau_posts').select('status').where('id', '=', post.id).executeTakeFirstOrThrow()).status).toBe('posted');
+  });
 });
 
 describe('/link and /unlink', () => {

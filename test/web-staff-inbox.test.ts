@@ -881,6 +881,27 @@ describe('bureau inbox', () => {
     }
   });
 
+  it('tells a co-handler of a case waiting in triage that it waits for the dispatcher, not that there is nothing left to do', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（待分派协办提示测试）' });
+    const returned = await apiClient(base, web.staff.epb).post(`/api/v1/cases/${seeded.id}/return`, { reason: 'not_our_remit', note: '应由经信委牵头' });
+    expect(returned.status).toBe(200);
+    const co = formClient(base, fromNewAddress());
+    await co.signIn('econ');
+    const notice = (html: string) => /<p class="notice" id="nothing-to-do">([^<]*)<\/p>/.exec(html)?.[1];
+    const html = await (await co.get(`/inbox/cases/${seeded.id}`)).text();
+    expect(notice(html)).toBe('牵头单位已退回此案件，正等待调度员重新分派；在此之前各单位暂不能办理，期限暂停计算。重新分派后本单位如仍承办，可继续办理。');
+    // A sign-for posted from a page opened before the lead returned it says the same, above the form.
+    const csrf = await co.token(`/inbox/cases/${seeded.id}`);
+    const refused = await co.post(`/inbox/cases/${seeded.id}/accept`, { _csrf: csrf });
+    expect(refused.status).toBe(409);
+    const page = await refused.text();
+    expect(page).toContain('牵头单位已退回此案件，正等待调度员重新分派');
+    expect(page).not.toContain('无需再办理');
+    expect((await listAssignments(web.service.deps.db, seeded.id)).find((a) => a.unitCode === 'econ')?.status).toBe('pending');
+    const en = await (await co.get(`/inbox/cases/${seeded.id}?lang=en`)).text();
+    expect(notice(en)).toMatch(/^The lead returned this case and it waits for a dispatcher to route it again/);
+  });
+
   it("offers in the status filter only what the unit's cases can be: never received or merged, in triage for a co-handler after the lead returned it, transferred only to the 12345 hotline", async () => {
     const offered = async (page: Page) => page.$$eval('#f-status option', (els) => els.map((el) => el.getAttribute('value')));
     const { page, context } = await newPage();

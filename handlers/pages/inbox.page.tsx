@@ -51,6 +51,7 @@ import {
   invalidForm,
   requiredText,
   ProblemTextArea,
+  WAITING_FOR_DISPATCHER,
 } from './staff-common.js';
 import { refuseBadText, withLineFeeds } from './resident-form.js';
 import { wordsLang } from './resident-labels.js';
@@ -339,7 +340,9 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
             ? zh
               ? '本单位已答复，在此案件上暂无待办事项。'
               : 'Your unit has replied: nothing more for it to do on this case now.'
-            : transfer && mine.status === 'accepted'
+            : view.status === 'triage' && (mine?.status === 'pending' || mine?.status === 'accepted')
+              ? WAITING_FOR_DISPATCHER[p.lang].charAt(0).toUpperCase() + WAITING_FOR_DISPATCHER[p.lang].slice(1)
+              : transfer && mine.status === 'accepted'
               ? zh
                 ? '本单位已签收这件转办的非环境类诉求，请按本单位的流程办理；本系统不再跟踪它。'
                 : 'Your unit signed for this case handed over as not environmental: handle it your own way; this system no longer follows it.'

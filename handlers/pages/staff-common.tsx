@@ -282,6 +282,12 @@ const UNIT_DID: Record<Lang, Record<AssignmentStatus, string>> = {
   },
 };
 
+/** A case a unit holds while it waits in triage (its lead returned it): nothing can be done on it until a dispatcher routes it again. */
+export const WAITING_FOR_DISPATCHER: Record<Lang, string> = {
+  zh: '牵头单位已退回此案件，正等待调度员重新分派；在此之前各单位暂不能办理，期限暂停计算。重新分派后本单位如仍承办，可继续办理。',
+  en: 'the lead returned this case and it waits for a dispatcher to route it again: until then no unit can act on it, and its deadlines are paused. If your unit keeps its part, it goes on then.',
+};
+
 /** What became of an extension request, as a sentence says it (该延期申请已批准 / the request was already approved). */
 const REQUEST_WAS: Record<Lang, Record<ExtensionStatus, string>> = {
   zh: { pending: '尚待审批', approved: '已批准', refused: '已驳回', lapsed: '已失效（该单位已答复、已被解除，或已重新接到此案件）' },
@@ -306,6 +312,8 @@ export function refusalText(refusal: Refusal, lang: Lang, district: District): s
         ? '本单位在此案件当前的办理中已无待办（已退回、已被调度员撤回，或重办时未再派给本单位）。'
         : 'your unit has nothing left to do on this case (it returned the case, a dispatcher released it, or it was not given the case again when the case was reopened).';
     case 'case_not_under_handling':
+      // Waiting in triage (its lead returned it), the case is still the unit's to handle once a dispatcher routes it again.
+      if (refusal.status === 'triage') return WAITING_FOR_DISPATCHER[lang];
       return zh ? `案件已是「${status(refusal.status)}」状态，无需再办理。` : `the case is ${status(refusal.status)}; there is nothing left to do on it.`;
     case 'assignment_already':
       return zh ? `本单位${UNIT_DID.zh[refusal.status]}，无需重复提交。` : `your unit ${UNIT_DID.en[refusal.status]}; there is nothing to submit again.`;

@@ -417,7 +417,10 @@ export function handleGroupButtons(bot: Bot<Context & { session?: unknown }>, de
       else await returnAssignment(deps, principal, post.case_id, { reason: reason!, note: t.returnNote(user.name) }, { pressedInGroup: true });
     } catch (err) {
       if (err instanceof AppError && (err.code === 'conflict' || err.code === 'illegal_transition' || err.code === 'not_found')) {
-        return void (await alert(err.code === 'conflict' ? t.conflict : t.tooLate));
+        // A case its lead returned waits in triage: the unit still holds it and its post keeps the buttons for when the
+        // dispatcher routes it again, so "too late" would tell the group its part is over.
+        const waiting = err.refusal?.reason === 'case_not_under_handling' && err.refusal.status === 'triage';
+        return void (await alert(err.code === 'conflict' ? t.conflict : waiting ? t.waitingDispatcher : t.tooLate));
       }
       throw err;
     }

@@ -164,6 +164,7 @@ const zh = {
     notLinked: '只有绑定了本单位账号的工作人员才能操作。请先私聊机器人发送 /link 绑定码。',
     otherUnit: '您绑定的账号不属于这个单位，不能操作这条派单。',
     tooLate: '这条派单已经签收、退回或被调整，无法再操作。',
+    waitingDispatcher: '牵头单位已退回此案件，正等待调度员重新分派；在此之前暂不能签收或退回，期限暂停计算。重新分派后本单位如仍承办，可再操作。',
     conflict: '案件刚刚被其他人处理了，请稍后查看。',
     returnNote: (name: string) => `${name} 通过 Telegram 工作群退回`,
     stage: { sign: '签收', reply: '答复' } satisfies Record<'sign' | 'reply', string>,
@@ -347,6 +348,8 @@ const en: Texts = {
     notLinked: 'Only staff linked to an account of this bureau can do this. Send /link CODE to the bot in a private chat first.',
     otherUnit: 'Your linked account does not belong to this bureau.',
     tooLate: 'This assignment was already signed for, returned or changed.',
+    waitingDispatcher:
+      'The lead returned this case; it waits for a dispatcher to route it again. Until then it cannot be signed for or returned, and its deadlines are paused.',
     conflict: 'Someone else just changed this case; please look again in a moment.',
     returnNote: (name) => `returned by ${name} in the Telegram group`,
     stage: { sign: 'sign for', reply: 'reply' },

@@ -120,7 +120,11 @@ async function loadOwn(trx: Trx, principal: Principal, caseId: string, opts: { t
   if (!mine) throw refused('illegal_transition', 'your unit has no live assignment on this case (returned or released)', { reason: 'no_live_assignment' });
   const takesTransfer = opts.transfer === true && c.status === 'transferred' && mine.role === 'lead';
   if (!WORKING.includes(c.status) && !takesTransfer) {
-    throw refused('illegal_transition', `the case is ${c.status}; nothing to do on it now`, { reason: 'case_not_under_handling', status: c.status });
+    const said =
+      c.status === 'triage'
+        ? 'the case waits in triage for a dispatcher to route it again (its lead returned it); no unit can act on it until then'
+        : `the case is ${c.status}; nothing to do on it now`;
+    throw refused('illegal_transition', said, { reason: 'case_not_under_handling', status: c.status });
   }
   return { c, assignments, mine };
 }
