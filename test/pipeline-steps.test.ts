@@ -191,6 +191,17 @@ describe('working-day deadlines', () => {
     expect(cal.addWorkingDays(from, 5).toISOString()).toBe('2026-10-12T02:00:00.000Z');
   });
 
+  it('measures and adds working time, leaving out the holiday week and counting its make-up Saturday', () => {
+    // Tue 29 Sep 10:00 to Fri 9 Oct 10:00 Beijing time: the rest of 29 Sep, 30 Sep, 8 Oct and 10 hours of 9 Oct.
+    const h = 3_600_000;
+    expect(cal.workingTimeBetween(new Date('2026-09-29T02:00:00.000Z'), new Date('2026-10-09T02:00:00.000Z'))).toBe(72 * h);
+    // Three working days of time from Wed 30 Sep 10:00: 8 Oct, 9 Oct, then the make-up Saturday 10 Oct, 10:00.
+    expect(cal.addWorkingTime(new Date('2026-09-30T02:00:00.000Z'), 72 * h).toISOString()).toBe('2026-10-10T02:00:00.000Z');
+    // Started on a day off, it counts from the next working day's start.
+    expect(cal.addWorkingTime(new Date('2026-11-07T02:00:00.000Z'), 10 * h).toISOString()).toBe('2026-11-09T02:00:00.000Z');
+    expect(cal.addWorkingTime(new Date('2026-11-07T02:00:00.000Z'), 0).toISOString()).toBe('2026-11-07T02:00:00.000Z');
+  });
+
   it('counts in Beijing time, not UTC', () => {
     // Friday 15:30 UTC is Friday 23:30 in Beijing, a working day: Monday 23:30 Beijing time.
     expect(cal.addWorkingDays(new Date('2026-11-06T15:30:00.000Z'), 1).toISOString()).toBe('2026-11-09T15:30:00.000Z');

@@ -58,12 +58,14 @@ describe('the clock of the units kept on a case stops while it waits in triage',
 
     const routed = await json(client(service.url, tok.dispatcher).post(`/api/v1/cases/${c.id}/route`, { type: 'illegal_discharge', reason: '仍由环保局牵头' }));
     expect(routed.status, JSON.stringify(routed.body)).toBe(200);
-    const waited = ms('2026-12-28T02:00:00.000Z') - ms('2026-12-03T02:00:00.000Z');
     const after = Object.fromEntries((await listAssignments(service.deps.db, c.id)).map((a) => [a.unitCode, a]));
-    expect(after.econ!.deadlines.replyBy).toBe(new Date(ms(before.econ!.deadlines.replyBy!) + waited).toISOString());
+    // The reply deadline (Tue 12-22 10:00) had 13 working days left when the case went to triage (Thu 12-03 10:00):
+    // counted again from Mon 12-28 10:00, past 元旦, it is Fri 2027-01-15 10:00 — not 25 calendar days on, a Saturday.
+    expect(before.econ!.deadlines.replyBy).toBe('2026-12-22T02:00:00.000Z');
+    expect(after.econ!.deadlines.replyBy).toBe('2027-01-15T02:00:00.000Z');
     // A deadline missed before the wait stays missed; the one still ahead then moves.
     expect(after.xinglong!.deadlines.signBy).toBe(before.xinglong!.deadlines.signBy);
-    expect(after.xinglong!.deadlines.replyBy).toBe(new Date(ms(before.xinglong!.deadlines.replyBy!) + waited).toISOString());
+    expect(after.xinglong!.deadlines.replyBy).toBe('2027-01-15T02:00:00.000Z');
     // The lead given the case again starts afresh.
     expect(after.epb!.status).toBe('pending');
     expect(ms(after.epb!.deadlines.signBy!)).toBeGreaterThan(clock.now().getTime());
@@ -88,5 +90,29 @@ describe('the clock of the units kept on a case stops while it waits in triage',
     clock.set(new Date(ms(after.econ!.deadlines.replyBy!) + 60_000).toISOString());
     const late = await bureauStats();
     expect(late.econ).toMatchObject({ due: 1, repliedOnTime: 0, overdueNow: 1, resolutionRate: 0 });
+  });
+
+  it('gives a kept unit back the working time it had left, so a reply deadline it gets back falls on a working day', async () => {
+    // Urgent, dispatched Tue 12-01 10:00: the co-handler replies by Fri 12-04 10:00 (3 working days).
+    clock.set(START);
+    const c = await seedCase(service, clock, { urgent: true });
+    const before = (await listAssignments(service.deps.db, c.id)).find((a) => a.unitCode === 'econ')!;
+    expect(before.deadlines.replyBy).toBe('2026-12-04T02:00:00.000Z');
+    expect((await json(client(service.url, tok.econ).post(`/api/v1/cases/${c.id}/accept`))).status).toBe(200);
+    // The lead returns it on Thursday 10:00, a working day before the reply is due; a dispatcher routes it again a day later.
+    clock.set('2026-12-03T02:00:00.000Z');
+    expect((await json(client(service.url, tok.epb).post(`/api/v1/cases/${c.id}/return`, { reason: 'not_our_remit', note: '不属本局职责' }))).status).toBe(200);
+    clock.set('2026-12-04T02:00:00.000Z');
+    const routed = await json(client(service.url, tok.dispatcher).post(`/api/v1/cases/${c.id}/route`, { type: 'illegal_discharge', reason: '仍由环保局牵头' }));
+    expect(routed.status, JSON.stringify(routed.body)).toBe(200);
+    // Its working day back ends on Monday 10:00, not on Saturday 10:00 when the office is closed.
+    const after = (await listAssignments(service.deps.db, c.id)).find((a) => a.unitCode === 'econ')!;
+    expect(after.deadlines.replyBy).toBe('2026-12-07T02:00:00.000Z');
+    // So nothing is overdue over the weekend; it is on Monday after 10:00.
+    const deadline = (at: string) => processors.deadline({ caseId: c.id, at }, { jobId: 't', attempt: 1, maxAttempts: 1 });
+    clock.set('2026-12-05T03:00:00.000Z');
+    expect(await deadline(clock.now().toISOString())).not.toContain('overdue: econ reply');
+    clock.set('2026-12-07T02:01:00.000Z');
+    expect(await deadline(clock.now().toISOString())).toContain('overdue: econ reply');
   });
 });

@@ -84,6 +84,40 @@ export class WorkCalendar {
     return new Date(instantOfWallTime(Date.UTC(y, m - 1, d + 1), this.timezone) - 1);
   }
 
+  /** The instant the local day after the one `at` falls on begins. */
+  private nextLocalMidnight(at: Date): number {
+    const [y, m, d] = this.localDate(at).split('-').map(Number) as [number, number, number];
+    return instantOfWallTime(Date.UTC(y, m - 1, d + 1), this.timezone);
+  }
+
+  /** The working time from `from` to `to`: the part of it that falls on working days, in ms. */
+  workingTimeBetween(from: Date, to: Date): number {
+    let total = 0;
+    for (let at = from.getTime(); at < to.getTime(); ) {
+      const end = Math.min(this.nextLocalMidnight(new Date(at)), to.getTime());
+      if (this.isWorkday(this.localDate(new Date(at)))) total += end - at;
+      at = end;
+    }
+    return total;
+  }
+
+  /**
+   * The instant `ms` of working time after `from`: time on days off does not
+   * count, so what is left of a working-day deadline ends on a working day.
+   */
+  addWorkingTime(from: Date, ms: number): Date {
+    if (!(ms > 0)) return from;
+    let left = ms;
+    for (let at = from.getTime(); ; ) {
+      const end = this.nextLocalMidnight(new Date(at));
+      if (this.isWorkday(this.localDate(new Date(at)))) {
+        if (left <= end - at) return new Date(at + left);
+        left -= end - at;
+      }
+      at = end;
+    }
+  }
+
   /**
    * Years within `days` of `from` whose holiday schedule the calendar does not
    * know: neither the `chinese-days` data (published once the State Council

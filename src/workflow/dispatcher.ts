@@ -21,7 +21,7 @@ import { leadProblem, unitName } from '../district/district.schema.js';
 import { canTransition, WORKING, type Case, type CaseStatus } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
 import { AppError, refused } from '../errors.js';
-import { dispatchDeadlines } from '../pipeline/deadlines.js';
+import { dispatchDeadlines, stageDurations } from '../pipeline/deadlines.js';
 import { decideUrgency } from '../pipeline/extract.js';
 import type { AssignmentRole } from '../pipeline/route.js';
 import { completeBureauPhaseIfDone, currentRound, live, staffActor, overdueFlag, type WorkflowDeps } from './bureau.js';
@@ -123,23 +123,37 @@ function tightenDeadlines(
   }));
 }
 
+/** Does the district count this stage of the case's deadlines in working days (a reply, by default), not in hours or days? */
+function inWorkingDays(deps: WorkflowDeps, c: Case, stage: 'sign' | 'reply'): boolean {
+  const reopened = c.round > 1 ? deps.district.file.deadlines.reopened?.[stage] : undefined;
+  return (reopened ?? stageDurations(deps.district, c.typeCode, c.urgent)[stage]).workingDays !== undefined;
+}
+
 /**
  * The clock stops while a case waits in triage (no unit can act on it): a unit
  * kept on the case when a dispatcher routes it out has each deadline it still
  * owes, and had not yet missed when the case went to triage, moved later by the
- * time the case waited there. Says which changed, with their new deadlines.
+ * time the case waited there. A deadline counted in working days gets back the
+ * working time it had left, counted from now on the working-day calendar, so it
+ * ends on a working day as it did (a wait of a day moved Friday's reply deadline
+ * to Saturday); one counted in hours moves by the hours waited. Says which
+ * changed, with their new deadlines.
  */
-async function resumeDeadlines(trx: Trx, c: Case, kept: readonly Assignment[], now: Date, at: string): Promise<Map<string, Assignment['deadlines']>> {
+async function resumeDeadlines(deps: WorkflowDeps, trx: Trx, c: Case, kept: readonly Assignment[], now: Date, at: string): Promise<Map<string, Assignment['deadlines']>> {
   const entered = c.status === 'triage' ? await enteredStatusAt(trx, c.id, 'triage') : null;
   if (entered === null) return new Map();
   const stopped = Date.parse(entered);
   const waited = now.getTime() - stopped;
   if (!(waited > 0)) return new Map();
-  const later = (deadline: string | null, owed: boolean) =>
-    deadline !== null && owed && Date.parse(deadline) > stopped ? new Date(Date.parse(deadline) + waited).toISOString() : deadline;
+  const later = (deadline: string | null, owed: boolean, stage: 'sign' | 'reply') => {
+    if (deadline === null || !owed || Date.parse(deadline) <= stopped) return deadline;
+    if (!inWorkingDays(deps, c, stage)) return new Date(Date.parse(deadline) + waited).toISOString();
+    const left = deps.calendar.workingTimeBetween(new Date(stopped), new Date(deadline));
+    return deps.calendar.addWorkingTime(now, left).toISOString();
+  };
   return moveDeadlines(trx, kept, at, (a) => ({
-    signBy: later(a.deadlines.signBy, a.status === 'pending'),
-    replyBy: later(a.deadlines.replyBy, a.status === 'pending' || a.status === 'accepted'),
+    signBy: later(a.deadlines.signBy, a.status === 'pending', 'sign'),
+    replyBy: later(a.deadlines.replyBy, a.status === 'pending' || a.status === 'accepted', 'reply'),
   }));
 }
 
@@ -363,7 +377,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     const released = await releaseAll(deps, trx, letGo, now, input.reason);
     const deadlines = deadlinesForRound(deps, c, type, now, urgent);
     await assign(trx, c, all, added, { signBy: deadlines.signBy, replyBy: deadlines.replyBy, at, actor: staffActor(principal) });
-    const resumed = await resumeDeadlines(trx, c, kept, now, at);
+    const resumed = await resumeDeadlines(deps, trx, c, kept, now, at);
     await scheduleDeadlineChecks(trx, c.id, [...resumed.values()].flatMap((d) => wakeUpsFor(district, deps.calendar, d)), now);
     const keptNow = kept.map((a) => (resumed.has(a.id) ? { ...a, deadlines: resumed.get(a.id)! } : a));
     // Made urgent: the units that keep their part get the urgent deadlines from now where those come sooner (a
