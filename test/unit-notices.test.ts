@@ -498,6 +498,22 @@ describe.each([
     expect(((await view.json()) as { text: string }).text).toBe(text);
   });
 
+  it("counts in an assignment's photos the reporter's photos only, not a file another unit attached to its reply before the unit's server took it", async () => {
+    const { id } = await routedReport();
+    const epb = await account('bureau', 'epb', 'epb-attaches');
+    expect((await fetch(`${service.url}/api/v1/cases/${id}/accept`, { method: 'POST', headers: epb })).status).toBe(200);
+    const form = new FormData();
+    form.set('text', '环保局已到现场取样，检测报告见附件');
+    form.append('attachments', new File([Buffer.from('%PDF-1.4\n%%EOF\n')], '检测报告.pdf', { type: 'application/pdf' }));
+    const replied = await fetch(`${service.url}/api/v1/cases/${id}/reply`, { method: 'POST', headers: epb, body: form });
+    expect(replied.status, await replied.text()).toBe(200);
+    const hooksBefore = bureaus.received.length;
+    expect(await processors.dispatch({ caseId: id, unit: 'agri', channel: 'webhook' }, ctx())).toMatch(/^delivered/);
+    const hook = bureaus.received.slice(hooksBefore).find((r) => r.path === '/agri')!;
+    // The report came without photos: the co-handler's PDF is no photo of it (agri's staff would look for one in vain).
+    expect((hook.body as unknown as { case: { photos: number } }).case.photos).toBe(0);
+  });
+
   it("names in an assignment the other units still on the case: not one that returned its part before the unit's server took it", async () => {
     const { id } = await routedReport();
     // The co-handler returns its part while agri's server is still to take the assignment.

@@ -104,7 +104,8 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
         occurredAt: c.occurredAt,
         receivedAt: c.receivedAt,
         dispatchedAt: c.dispatchedAt,
-        photos: photos.length,
+        // The reporter's photos: not the files units attached to their replies, which the case's attachments hold too.
+        photos: photos.filter((p) => p.kind === 'photo').length,
         reporter:
           contact && sharedWithBureau(contact, c.anonymous) ? { name: contact.name, phone: contact.phone } : null,
       },
