@@ -506,6 +506,31 @@ describe('bureau group chats: acting elsewhere', () => {
     expect((await assignmentOf(caseId, 'epb')).status).toBe('accepted');
   });
 
+  it('says in the post of a case merged into another case of the unit where its work goes on, instead of that the unit is done with it', async () => {
+    const survivor = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    const duplicate = await reportAndWaitForPost(EPB_GROUP, 'epb', '兴隆办事处那个化工厂今晚又往沟里排黑水了');
+    const at = new Date().toISOString();
+    const dispatcher = await createUser(service.deps.db, { name: '调度并案', role: 'dispatcher', unitCode: null, at });
+    const { token } = await issueToken(service.deps.db, { userId: dispatcher.id, label: null, at });
+    const merged = await fetch(`${service.url}/api/v1/cases/${duplicate.caseId}/merge`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ into: survivor.caseId, reason: '同一化工厂' }),
+    });
+    expect(merged.status, await merged.text()).toBe(200);
+    const edit = await waitFor(
+      () => emu.calls.find((c) => c.method === 'editMessageText' && Number(c.body.chat_id) === EPB_GROUP && Number(c.body.message_id) === Number(duplicate.post.message_id)),
+      { what: 'the edit of the merged case post' },
+    );
+    const text = String(edit.body.text);
+    expect(text).toMatch(new RegExp(`⏹ 调度员已将此件并入本单位承办的 ${survivor.reference} 合并办理，请在该件中继续办理（\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}（北京时间））。`));
+    expect(text).not.toContain('无需再办理');
+    // Withdrawn as any post the unit lost: no words of the report, no buttons; never the survivor's tracking code.
+    expect(text).not.toContain('化工厂');
+    expect(text).not.toContain(survivor.trackingCode);
+    expect(buttonsOf(edit)).toEqual([]);
+  });
+
   it("tells a co-handler pressing its buttons while the lead's return waits for the dispatcher that the case waits, not that it is too late", async () => {
     const { caseId } = await reportAndWaitForPost(EPB_GROUP, 'epb');
     const post = await waitFor(

@@ -441,6 +441,36 @@ describe.each([
     expect(await notify(later[0]!.id)).toBe('skipped: agri holds the case again');
   });
 
+  it('tells a unit whose case was merged into another case it holds where its work goes on, and a unit that does not hold that one nothing of it', async () => {
+    const desk = await account('dispatcher', null, 'dispatcher-merges');
+    const survivor = await routedReport();
+    const duplicate = await routedReport();
+    expect(await processors.dispatch({ caseId: duplicate.id, unit: 'agri', channel: 'webhook' }, ctx())).toMatch(/^delivered/);
+    // The survivor keeps agri alone: epb and the town office are not on it.
+    expect((await postJson(`${service.url}/api/v1/cases/${survivor.id}/route`, { type: 'livestock_waste', co: [], jurisdiction: null, reason: '农业委单独办理' }, desk)).status).toBe(200);
+    expect((await postJson(`${service.url}/api/v1/cases/${duplicate.id}/merge`, { into: survivor.id, reason: '同一养猪场' }, desk)).status).toBe(200);
+    const released = await unitNotices(duplicate.id, 'released');
+    const hooksBefore = bureaus.received.length;
+    expect(await notify(released.agri!.id)).toBe('released sent to agri by webhook');
+    const hook = bureaus.received.slice(hooksBefore).find((r) => r.path === '/agri')!;
+    expect(signed(hook)).toBe(true);
+    expect(hook.body.notice).toEqual({ kind: 'released', unit: 'agri', round: 1, note: '同一养猪场', mergedInto: { id: survivor.id, reference: caseReference(survivor.id) } });
+    expect(hook.body.case).toEqual({ id: duplicate.id, reference: caseReference(duplicate.id) });
+    expect(hook.raw).not.toContain(survivor.trackingCode);
+
+    // Merged into a case agri is not on: the notice names the duplicate only, as for any release.
+    const elsewhere = await routedReport();
+    const other = await routedReport();
+    expect(await processors.dispatch({ caseId: other.id, unit: 'agri', channel: 'webhook' }, ctx())).toMatch(/^delivered/);
+    expect((await postJson(`${service.url}/api/v1/cases/${elsewhere.id}/route`, { type: 'illegal_discharge', co: [], reason: '电镀厂排污' }, desk)).status).toBe(200);
+    expect((await postJson(`${service.url}/api/v1/cases/${other.id}/merge`, { into: elsewhere.id, reason: '同一处排污' }, desk)).status).toBe(200);
+    const before = bureaus.received.length;
+    expect(await notify((await unitNotices(other.id, 'released')).agri!.id)).toBe('released sent to agri by webhook');
+    const notice = bureaus.received.slice(before).find((r) => r.path === '/agri')!;
+    expect(notice.body.notice).toEqual({ kind: 'released', unit: 'agri', round: 1, note: '同一处排污' });
+    expect(notice.raw).not.toContain(caseReference(elsewhere.id));
+  });
+
   it('tells a unit it was released when the dispatcher took the case from it while its server was taking the assignment', async () => {
     const desk = await account('dispatcher', null, 'dispatcher-race');
     const { id } = await routedReport();

@@ -8,6 +8,7 @@ import { reporterNamesWithMerged } from '../../db/repositories/notifications.rep
 import type { NotificationsTable } from '../../db/schema.js';
 import { caseTypeView, unitView, type Unit } from '../../src/district/district.schema.js';
 import { maskIdentityInText } from '../../src/pipeline/extract.js';
+import { mergedIntoHeld } from '../../src/workflow/case-view.js';
 import { inGroup } from '../../src/telegram/chat-migrations.js';
 import { deadlineLabel } from '../../src/telegram/group-posts.js';
 import { TelegramChatUnreachable, type TelegramPush } from '../../src/telegram/push.js';
@@ -162,12 +163,15 @@ export async function deliverUnitNotice(
 type CaseRow = NonNullable<Awaited<ReturnType<typeof findCase>>>;
 
 async function toWebhook(deps: ProcessorDeps, unit: Unit, c: CaseRow, n: NotificationsTable, data: NoticeData): Promise<void> {
+  // Merged into a case the unit holds too: its work on the report goes on there, so the notice names that case.
+  const into = n.kind === 'released' ? await mergedIntoHeld(deps.db, c, unit.code) : null;
   const body = JSON.stringify({
     event: `case.${n.kind}`,
     notificationId: n.id,
-    notice: { kind: n.kind, ...data },
+    notice: { kind: n.kind, ...data, ...(into ? { mergedInto: { id: into.id, reference: caseReference(into.id) } } : {}) },
     // Not the tracking code: with it anyone can rate the case, the bureau its own answer too. A unit
-    // the case was taken from reads only which case it was, not where it went (as in its view of the case).
+    // the case was taken from reads only which case it was, not where it went (as in its view of the case),
+    // unless a merge took it into a case the unit holds as well (`notice.mergedInto`).
     case:
       n.kind === 'released'
         ? { id: c.id, reference: caseReference(c.id) }

@@ -5,7 +5,7 @@ import { listAssignments } from '../../db/repositories/assignments.repository.js
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
 import { findContact } from '../../db/repositories/contacts.repository.js';
-import { hiddenFromBureau } from '../workflow/case-view.js';
+import { hiddenFromBureau, mergedIntoHeld } from '../workflow/case-view.js';
 import { findUser } from '../../db/repositories/users.repository.js';
 import { isUniqueViolation, type Db } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
@@ -229,9 +229,12 @@ async function settlePost(deps: GroupPostDeps, p: JobPayloads['telegram_post']):
   if (!withdrawable) return `skipped: the post is already ${post.status}`;
   if (!a || a.status === 'pending') return `skipped: the assignment is ${a?.status ?? 'gone'}`;
   if (a.status === 'released') {
-    // Taken from the unit by the dispatcher (a re-route, a merge, a transfer, a release): the buttons go.
+    // Taken from the unit by the dispatcher (a re-route, a merge, a transfer, a release): the buttons go. Merged into a
+    // case the unit holds too, the post says where its work goes on.
     const when = deadlineLabel(a.releasedAt ?? deps.clock.now().toISOString(), deps.district.file.district.timezone);
-    await markPost(deps, post, TEXTS.zh.group.withdrawn(when), { withdrawn: true });
+    const c = await findCase(deps.db, p.caseId);
+    const into = c ? await mergedIntoHeld(deps.db, c, p.unit) : null;
+    await markPost(deps, post, into ? TEXTS.zh.group.mergedInto(caseReference(into.id), when) : TEXTS.zh.group.withdrawn(when), { withdrawn: true });
     await deps.db
       .updateTable('telegram_bureau_posts')
       .set({ status: 'released', acted_at: a.releasedAt, updated_at: deps.clock.now().toISOString() })

@@ -418,7 +418,8 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
     listAttachments(db, c.id),
   ]);
   const hidden = await hiddenFromBureau(db, contact, c);
-  const continuesIn = await mergedIntoHeld(db, principal, c, unit);
+  const into = await mergedIntoHeld(db, c, unit);
+  const continuesIn = into ? caseLink(principal, into) : null;
   const own = events.filter((e) => isOwnEvent(e, unit) || releasedUnitBy(e, unit));
   const names = new Map(files.map((f) => [f.id, f.originalName]));
   const ownFiles = new Map<string, { id: string; mime: string; size: number; name: string | null }>();
@@ -486,14 +487,14 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
  * For a unit a merge took the case from: the case it was merged into (followed
  * to the one it is handled in), when the unit holds that case too — the clerk
  * who was working on the duplicate goes on there, so its page names and links
- * it. Never a case the unit does not hold: where a case went is not for a unit
- * it was taken from to read (as its `released` notice says nothing of it).
+ * it, and its webhook's `released` notice and its group's post say so too.
+ * Never a case the unit does not hold: where a case went is not for a unit it
+ * was taken from to read.
  */
-async function mergedIntoHeld(db: Kysely<Database>, principal: Principal, c: Case, unit: string): Promise<ReturnType<typeof caseLink> | null> {
+export async function mergedIntoHeld(db: Kysely<Database>, c: Case, unit: string): Promise<Case | null> {
   if (c.status !== 'merged') return null;
   const into = await caseHandledIn(db, c);
-  if (!into || !holdsCase(await listAssignments(db, into.id), unit)) return null;
-  return caseLink(principal, into);
+  return into && holdsCase(await listAssignments(db, into.id), unit) ? into : null;
 }
 
 /**
