@@ -383,6 +383,36 @@ describe.each([
     expect(line).toMatch(new RegExp(`^⏱【期限调整】${caseReference(id)} 本单位办理期限调整为：答复 .+（延期申请已批准）。$`));
   });
 
+  it('tells a unit whose extension was refused, with the deadline that stands and the note: a case.extension_refused notice and a line in its group', async () => {
+    const { id, trackingCode } = await routedReport();
+    const agriClerk = await account('bureau', 'agri', 'bureau-agri-refused');
+    expect((await postJson(`${service.url}/api/v1/cases/${id}/accept`, {}, agriClerk)).status).toBe(200);
+    const asked = await postJson(`${service.url}/api/v1/cases/${id}/extend`, { workingDays: 5, reason: '需要等待水质检测结果' }, agriClerk);
+    const { id: requestId } = (await asked.json()) as { id: string };
+    const note = '检测可并行进行，请按期答复；如需联系举报人请拨13912345678';
+    expect((await postJson(`${service.url}/api/v1/extensions/${requestId}/refuse`, { note }, await account('dispatcher', null, 'dispatcher-refuses'))).status).toBe(200);
+    const notices = await unitNotices(id, 'extension_refused');
+    expect(Object.keys(notices)).toEqual(['agri']);
+    const agri = (await listAssignments(service.deps.db, id)).find((a) => a.unitCode === 'agri')!;
+    const hooksBefore = bureaus.received.length;
+    const messagesBefore = groupMessages().length;
+    expect(await notify(notices.agri!.id)).toBe('extension_refused sent to agri by webhook and telegram');
+    const hook = bureaus.received.slice(hooksBefore).filter((r) => r.path === '/agri');
+    expect(hook.map((r) => r.body.event)).toEqual(['case.extension_refused']);
+    expect(signed(hook[0]!)).toBe(true);
+    expect(hook[0]!.body.notice).toEqual({
+      kind: 'extension_refused',
+      role: 'lead',
+      workingDays: 5,
+      deadlines: { signBy: null, replyBy: agri.deadlines.replyBy },
+      note: '检测可并行进行，请按期答复；如需联系举报人请拨139****5678',
+    });
+    expect(hook[0]!.raw).not.toContain(trackingCode);
+    expect(hook[0]!.raw).not.toContain('13912345678');
+    const line = String(groupMessages().slice(messagesBefore).at(-1)!.body.text);
+    expect(line).toMatch(new RegExp(`^⏱【延期未批准】${caseReference(id)} 本单位申请延长 5 个工作日未获批准，答复期限仍为 .+。调度员说明：检测可并行进行，请按期答复；如需联系举报人请拨139\\*\\*\\*\\*5678$`));
+  });
+
   it('sends no new deadlines to a unit that replied before the notice went out: it owes no stage they could time', async () => {
     const { id } = await routedReport();
     const agriClerk = await account('bureau', 'agri', 'bureau-agri-late-notice');

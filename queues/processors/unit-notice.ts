@@ -45,6 +45,8 @@ interface NoticeData {
   role?: string;
   /** Why a unit's deadlines moved later (a `deadlines` notice): the case waited in triage, or its extension was approved. */
   why?: 'resumed' | 'extended';
+  /** The working days an extension request the dispatcher refused asked for (an `extension_refused` notice). */
+  workingDays?: number;
 }
 
 /**
@@ -106,7 +108,7 @@ export async function deliverUnitNotice(
 
   // New deadlines (made urgent, extended, resumed) for a unit that replied or returned its part since: it owes no stage
   // they could time.
-  if ((n.kind === 'urgent' || n.kind === 'deadlines') && mine?.status !== 'pending' && mine?.status !== 'accepted') {
+  if ((n.kind === 'urgent' || n.kind === 'deadlines' || n.kind === 'extension_refused') && mine?.status !== 'pending' && mine?.status !== 'accepted') {
     return { status: 'skipped', outcome: `skipped: ${code} owes no stage the new deadlines time` };
   }
 
@@ -206,6 +208,7 @@ async function toGroup(deps: ProcessorDeps, telegram: TelegramPush, unit: Unit, 
   if (n.kind === 'reminder') text = t.reminder(ref, stage, due);
   else if (n.kind === 'urgent') text = t.urgent(ref, when(data.deadlines?.signBy), when(data.deadlines?.replyBy), data.note ?? '');
   else if (n.kind === 'deadlines') text = t.deadlines(ref, when(data.deadlines?.signBy), when(data.deadlines?.replyBy), data.why ?? 'resumed');
+  else if (n.kind === 'extension_refused') text = t.extensionRefused(ref, data.workingDays ?? 0, when(data.deadlines?.replyBy), data.note ?? '');
   else if (data.stage && data.due) text = t.overdueSupervision(ref, stage, due, data.workingDaysOverdue ?? 0);
   else text = t.supervision(ref, data.note ?? '');
   // In reply to the unit's latest post of the case, so the group sees which assignment it is about.

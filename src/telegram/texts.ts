@@ -179,6 +179,8 @@ const zh = {
       `⏱【期限调整】${code} 本单位办理期限调整为：` +
       [signBy ? `签收 ${signBy}` : null, replyBy ? `答复 ${replyBy}` : null].filter(Boolean).join('，') +
       (why === 'resumed' ? '（案件待重新分派期间不计时）。' : '（延期申请已批准）。'),
+    extensionRefused: (code: string, days: number, replyBy: string | null, note: string) =>
+      `⏱【延期未批准】${code} 本单位申请延长 ${days} 个工作日未获批准${replyBy ? `，答复期限仍为 ${replyBy}` : ''}。` + (note ? `调度员说明：${note}` : ''),
   },
   link: {
     usage: '请发送：/link 绑定码（绑定码由管理员发给您）。',
@@ -365,6 +367,9 @@ const en: Texts = {
       `⏱ [Deadlines] ${code}: this unit's deadlines are now ` +
       [signBy ? `sign for by ${signBy}` : null, replyBy ? `reply by ${replyBy}` : null].filter(Boolean).join(', ') +
       (why === 'resumed' ? ' (the time the case waited to be routed again does not count).' : ' (the extension was approved).'),
+    extensionRefused: (code, days, replyBy, note) =>
+      `⏱ [Extension refused] ${code}: this unit's request for ${days} more working day(s) was refused${replyBy ? `; reply by ${replyBy} as before` : ''}.` +
+      (note ? ` The dispatcher's note: ${note}` : ''),
   },
   link: {
     usage: 'Send: /link CODE (the code your administrator gave you).',

@@ -727,9 +727,13 @@ export async function approveExtension(
   });
 }
 
-/** Refuse an extension, with a note for the unit. Answers the case's new version. */
+/**
+ * Refuse an extension, with a note for the unit. The unit is told through its channels (webhook, group), with the
+ * deadlines that stand: a unit that works in its own system or its Telegram group would otherwise wait for an answer
+ * that only the case's history holds. Answers the case's new version.
+ */
 export async function refuseExtension(deps: WorkflowDeps, principal: Principal, requestId: string, input: { note: string } & SeenCase): Promise<{ version: number }> {
-  return inTransaction(deps, async (trx, _now, at) => {
+  return inTransaction(deps, async (trx, now, at) => {
     const { x, c } = await loadExtensionRequest(trx, requestId, input);
     if (!(await decideExtensionRequest(trx, x.id, { status: 'refused', by: principal.userId, note: input.note, at }))) {
       throw refused('conflict', 'the request was decided by someone else meanwhile', { reason: 'extension_decided_meanwhile' });
@@ -740,6 +744,11 @@ export async function refuseExtension(deps: WorkflowDeps, principal: Principal, 
       at,
       data: { requestId: x.id, unit: x.unitCode, workingDays: x.workingDays, note: input.note },
     });
+    const a = live(currentRound(c, await listAssignments(trx, c.id))).find((y) => y.unitCode === x.unitCode && (y.status === 'pending' || y.status === 'accepted'));
+    if (a) {
+      const deadlines = { signBy: a.status === 'pending' ? a.deadlines.signBy : null, replyBy: a.deadlines.replyBy };
+      await queueNotification(trx, { caseId: c.id, audience: `unit:${a.unitCode}`, kind: 'extension_refused', data: { role: a.role, workingDays: x.workingDays, deadlines, note: input.note } }, now);
+    }
     return { version };
   });
 }

@@ -44,7 +44,8 @@ export type NotificationKind =
   | 'reassigned'
   | 'released'
   | 'urgent'
-  | 'deadlines';
+  | 'deadlines'
+  | 'extension_refused';
 
 export async function queueNotification(
   trx: Trx,
