@@ -711,6 +711,8 @@ describe.each([
         data: { reason: '属环境问题，转错了', released: ['hotline12345'] },
       });
       expect((await notificationsOf(service, id)).filter((n) => n.kind === 'untransferred')).toMatchObject([{ audience: 'reporter' }]);
+      // What retraining learns of the case is the type given back, not the transfer's 非环境类诉求.
+      expect((await listCorrections(service.deps.db)).filter((c) => c.text === '河边工厂排黑水（撤销转办测试）').map((c) => c.label)).toEqual([seededType]);
       const track = await json(client(service.url, null).get(`/api/v1/track/${trackingCode}`));
       expect(track.body.status).toBe('triage');
       expect(track.body.history.at(-1)).toMatchObject({ status: 'triage', note: '已撤销转办，待重新分派' });
@@ -726,6 +728,29 @@ describe.each([
       expect(routed.body.status).toBe('dispatched');
       expect(liveUnits(routed.body)).toContain('lead:epb:pending');
       expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+    });
+
+    it('teaches retraining the type a case routed by hand had before its transfer, once the transfer is undone', async () => {
+      const text = '养殖场粪水直排进河（改派后转办再撤销）';
+      const { id } = await seedCase(service, clock, { text, type: seededType });
+      const taught = async () => (await listCorrections(service.deps.db)).filter((c) => c.text === text).map((c) => c.label);
+      clock.advance(60_000);
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'livestock_waste', reason: '养殖污染' })).status).toBe(200);
+      clock.advance(60_000);
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${id}/transfer`, { reason: '非环境类诉求' })).status).toBe(200);
+      expect(await taught()).toEqual(['other']);
+      clock.advance(60_000);
+      const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/untransfer`, { reason: '属环境问题，转错了' }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.type?.code).toBe('livestock_waste');
+      expect(r.body.events.at(-1).data.corrected).toBe(true);
+      expect(await taught()).toEqual(['livestock_waste']);
+      // Routed on as the type it has, nothing new is taught.
+      clock.advance(60_000);
+      const routed = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { reason: '按原类型派单' }));
+      expect(routed.status, JSON.stringify(routed.body)).toBe(200);
+      expect(routed.body.events.at(-1).data.corrected).toBe(false);
+      expect(await taught()).toEqual(['livestock_waste']);
     });
 
     it('refuses to undo the transfer of a case that was not transferred, and one changed since the page showed it', async () => {

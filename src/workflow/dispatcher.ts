@@ -606,12 +606,15 @@ export async function untransferCase(deps: WorkflowDeps, principal: Principal, c
     if (c.status !== 'transferred') throw refused('illegal_transition', `the case is ${c.status}, not transferred`, { reason: 'not_transferred', status: c.status });
     const released = await releaseAll(deps, trx, active(currentRound(c, await listAssignments(trx, caseId))), now, input.reason);
     const typeBack = await typeBeforeTransfer(deps, trx, c);
+    // The label the transfer taught (非环境类诉求) is withdrawn by the type given back: left the case's latest label
+    // until someone routed it, a retraining meanwhile would learn this environmental report as one for 12345.
+    const corrected = typeBack !== null ? await correctType(trx, c, typeBack, principal, at) : false;
     await moveCase(trx, c, 'triage', {
       actor: staffActor(principal),
       at,
       reason: input.reason,
       note: '已撤销转办，待重新分派',
-      data: { released },
+      data: { released, corrected },
       // Environmental after all: not the type that sends a case to 12345, but the one it had before.
       changes: { triage_reason: 'untransferred', ...(typeBack !== c.typeCode ? { type_code: typeBack } : {}) },
     });
