@@ -412,6 +412,31 @@ describe('dispatcher desk', () => {
     expect(card(await (await desk.get('/desk')).text())).toBeNull();
   });
 
+  it('releasing the local office that returned the case as not in its area leaves the place unknown: the case page says so and the triage card asks for another office', async () => {
+    const seeded = await seedCase(web.service, web.clock, {
+      text: '电镀厂晚上偷排废水（属地退回后撤回属地测试）',
+      assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'xinglong', role: 'jurisdiction' }],
+    });
+    expect((await client(base, web.staff.xinglong).post(`/api/v1/cases/${seeded.id}/return`, { reason: 'wrong_jurisdiction', note: '不在我办辖区' })).status).toBe(200);
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const csrf = await desk.token(`/desk/cases/${seeded.id}`);
+    const released = await desk.post(`/desk/cases/${seeded.id}/release`, { _csrf: csrf, unit: 'xinglong', reason: '不在兴隆辖区，属地待核实', confirm: '1' });
+    expect(released.status).toBe(303);
+    expect(released.headers.get('location')).toBe(`/desk/cases/${seeded.id}?done=releasePlace`);
+    const page = await (await desk.get(released.headers.get('location')!)).text();
+    expect(page).toContain('已撤回该属地：它退回称不在其辖区，本案地点改为不明，请指定属地。');
+    // The route form starts on no local office, not on the one that said the case is not theirs.
+    const placeSelect = /<select id="route-jurisdiction"[^>]*>([\s\S]*?)<\/select>/.exec(page)?.[1] ?? '';
+    expect(/<option[^>]*selected[^>]*>([^<]*)</.exec(placeSelect)?.[1] ?? '地点不明').toBe('地点不明');
+    expect(await findCase(web.service.deps.db, seeded.id)).toMatchObject({ jurisdictionCode: null, flags: ['place_unknown'] });
+    const card = new RegExp(`<li class="card" data-case="${seeded.trackingCode}"[\\s\\S]*?</li>`).exec(await (await desk.get('/desk')).text())?.[0] ?? '';
+    expect(card).toContain('地点不明');
+    expect(card).toContain('data-place-form');
+    const en = await (await desk.get(`/desk/cases/${seeded.id}?done=releasePlace&lang=en`)).text();
+    expect(en).toContain('Local office released: it returned the case as outside its area, so the place is now unknown. Give the case its local office.');
+  });
+
   it('routes to any type from the case page and keeps the correction as labelled data', async () => {
     const seeded = await seedCase(web.service, web.clock, { status: 'triage', type: 'water_pollution', confidence: 0.41, text: '朱家观村路边有人烧垃圾，黑烟很大' });
     const { page, context } = await newPage();

@@ -928,6 +928,37 @@ describe.each([
       expect((await notificationsOf(service, id)).find((n) => n.kind === 'replied')).toMatchObject({ audience: 'reporter', data: { text: '已处理完毕' } });
     });
 
+    it('leaves the place unknown when it releases the local office that returned the case as outside its area: desk, tracking page and statistics alike, and a later re-route does not give the office the case again', async () => {
+      clock.set('2026-11-20T02:00:00.000Z');
+      const { id, trackingCode } = await seedCase(service, clock, { text: '电镀厂偷排（属地退回后撤回属地）' });
+      expect((await as(staff.xinglong).post(`/api/v1/cases/${id}/return`, { reason: 'wrong_jurisdiction', note: '不在我办辖区' })).status).toBe(200);
+      const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/release`, { unit: 'xinglong', reason: '属地不明，待核实' }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.jurisdiction).toBeNull();
+      expect(r.body.flags).toContain('place_unknown');
+      expect(r.body.events.at(-1)).toMatchObject({ kind: 'released', data: { unit: 'xinglong', placeCleared: 'xinglong' } });
+      // The desk lists it for a place, as a case whose place was never known.
+      const triage = await json(as(staff.dispatcher).get('/api/v1/triage'));
+      expect(triage.body.items.find((i: any) => i.id === id)?.reasons).toEqual(['place_unknown']);
+      expect((await json(client(service.url, null).get(`/api/v1/track/${trackingCode}`))).body.jurisdiction).toBeNull();
+      const stats = await json(as(staff.dispatcher).get('/api/v1/stats?groupBy=jurisdiction&from=2026-11-20&to=2026-11-20'));
+      expect(stats.body.groups.map((g: any) => [g.key, g.received])).toEqual([[null, 1]]);
+      // Another co-handler added later: the office that said the case is not in its area is not given it again.
+      const rerouted = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { co: ['econ', 'police'], reason: '加派出所协办' }));
+      expect(rerouted.status, JSON.stringify(rerouted.body)).toBe(200);
+      expect(rerouted.body.assignments.filter((a: any) => a.bureau.code === 'xinglong').map((a: any) => a.status)).toEqual(['released']);
+      expect(rerouted.body.jurisdiction).toBeNull();
+    });
+
+    it('keeps the place when it releases a local office that did not say the case is outside its area', async () => {
+      const { id } = await seedCase(service, clock, { text: '电镀厂偷排（撤回属地保留地点）' });
+      expect((await as(staff.xinglong).post(`/api/v1/cases/${id}/return`, { reason: 'unclear_ownership', note: '职责不清' })).status).toBe(200);
+      const r = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/release`, { unit: 'xinglong', reason: '无需属地配合' }));
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.jurisdiction?.code).toBe('xinglong');
+      expect(r.body.flags).not.toContain('place_unknown');
+    });
+
     it("gives each refusal of the desk its reason for the pages, while the API answers with the same body as before", async () => {
       const dispatcher = { userId: 'desk', name: '调度老李', role: 'dispatcher' as const, unitCode: null, tokenId: 'desk' };
       const { deps } = service;

@@ -81,6 +81,7 @@ const DONE: Record<Lang, Record<string, string>> = {
     supervise: '已督办，承办单位已收到提醒。',
     redeliver: '已重新推送。',
     release: '已撤回该单位。',
+    releasePlace: '已撤回该属地：它退回称不在其辖区，本案地点改为不明，请指定属地。',
     approve: '已批准延期。',
     refuse: '已驳回延期申请。',
   },
@@ -96,13 +97,14 @@ const DONE: Record<Lang, Record<string, string>> = {
     supervise: 'Supervision sent to the units.',
     redeliver: 'Sent again.',
     release: 'Unit released.',
+    releasePlace: 'Local office released: it returned the case as outside its area, so the place is now unknown. Give the case its local office.',
     approve: 'Extension approved.',
     refuse: 'Extension refused.',
   },
 };
 
-/** The form a notice of `DONE` comes from, where its name differs: the route form routes, re-routes or finds nothing to change. */
-const DONE_FORM: Record<string, string> = { reroute: 'route', unchanged: 'route' };
+/** The form a notice of `DONE` comes from, where its name differs: the route form routes, re-routes or finds nothing to change; a release may take the place along. */
+const DONE_FORM: Record<string, string> = { reroute: 'route', unchanged: 'route', releasePlace: 'release' };
 
 /**
  * The `?done=` of a page: its notice, and the draft (staff.js) of the form the server accepted, if the page can
@@ -1220,7 +1222,8 @@ export function deskPages() {
       const unit = field(form, 'unit');
       const reason = field(form, 'reason');
       check(lang, { unit: unit === '' ? (lang === 'zh' ? '请选择单位。' : 'Choose a unit.') : null, reason: requiredText(reason, lang), confirm: unconfirmed(form, 'release', lang) });
-      await releaseUnit(c.get('deps'), c.get('principal')!, c.req.param('id')!, { unit, reason: reason.trim(), ...versionOf(form) });
+      const { placeCleared } = await releaseUnit(c.get('deps'), c.get('principal')!, c.req.param('id')!, { unit, reason: reason.trim(), ...versionOf(form) });
+      return placeCleared ? 'releasePlace' : 'release';
     },
     caseParam,
   );

@@ -635,13 +635,16 @@ async function typeBeforeTransfer(deps: WorkflowDeps, trx: Trx, c: Case): Promis
   return machine !== null && machine !== transferUnit(deps).type ? machine : null;
 }
 
-/** Release a co-handler or the jurisdiction from the case; that may complete the bureau phase. */
+/**
+ * Release a co-handler or the jurisdiction from the case; that may complete the bureau phase. Says so, and whether the
+ * case's place went with the unit (its local office, which had returned it as outside its area).
+ */
 export async function releaseUnit(
   deps: WorkflowDeps,
   principal: Principal,
   caseId: string,
   input: { unit: string; reason: string } & SeenCase,
-): Promise<{ caseReplied: boolean }> {
+): Promise<{ caseReplied: boolean; placeCleared: boolean }> {
   return inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
     await unchangedSince(trx, c, input);
@@ -656,12 +659,25 @@ export async function releaseUnit(
     );
     if (mine.length === 0) throw refused('illegal_transition', `${input.unit} has no open assignment on this case to release`, { reason: 'release_nothing_open', unit: input.unit });
     if (mine.some((a) => a.role === 'lead')) throw refused('illegal_transition', 'the lead cannot be released: re-route the case to change the lead', { reason: 'release_lead' });
+    // The case's local office sent it back as outside its area (wrong_jurisdiction): letting it go takes its place
+    // along, which is unknown until the dispatcher gives another (the desk lists the case for one). Kept, the desk,
+    // the tracking page and the statistics would go on naming that office, and a later re-route would give it the case again.
+    const disowned = mine.some((a) => a.role === 'jurisdiction' && a.unitCode === c.jurisdictionCode && a.status === 'returned' && a.returnReason === 'wrong_jurisdiction');
     const released = await releaseAll(deps, trx, mine, now, input.reason);
     const actor: Actor = staffActor(principal);
     // The unit released no longer owes anything: the case stays overdue only for what another unit still owes.
-    await touchCase(trx, c, { kind: 'released', actor, at, data: { unit: input.unit, reason: input.reason, released } }, { overdue: await overdueFlag(trx, c), supervised_at: await supervisedMark(trx, c) });
+    await touchCase(
+      trx,
+      c,
+      { kind: 'released', actor, at, data: { unit: input.unit, reason: input.reason, released, ...(disowned ? { placeCleared: input.unit } : {}) } },
+      {
+        overdue: await overdueFlag(trx, c),
+        supervised_at: await supervisedMark(trx, c),
+        ...(disowned ? { jurisdiction_code: null, place_source: 'dispatcher', flags: JSON.stringify([...new Set([...c.flags, 'place_unknown'])]) } : {}),
+      },
+    );
     const caseReplied = await completeBureauPhaseIfDone(deps, trx, caseId, actor, now);
-    return { caseReplied };
+    return { caseReplied, placeCleared: disowned };
   });
 }
 
