@@ -45,7 +45,7 @@ const rateSchema = z.number().min(0).max(1).nullable();
 const measuresSchema = z
   .object({
     received: z.number().int().openapi({ description: 'Cases received in the period (by bureau: cases assigned to the unit).' }),
-    dispatched: z.number().int().openapi({ description: 'Assignments made (lead, co-handlers and jurisdiction).' }),
+    dispatched: z.number().int().openapi({ description: 'Assignments made (lead, co-handlers and jurisdiction), less those a dispatcher took back unsigned before their sign-for deadline.' }),
     signedOnTime: z.number().int().openapi({ description: 'Assignments signed for by their sign-for deadline.' }),
     due: z.number().int().openapi({ description: 'Assignments replied to, or past their reply deadline.' }),
     repliedOnTime: z.number().int().openapi({ description: 'Assignments replied to by their reply deadline.' }),

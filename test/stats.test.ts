@@ -475,6 +475,26 @@ describe('stats helpers', () => {
     expect(late('triage')).toBe(0);
   });
 
+  it('does not count against a unit an assignment a dispatcher took back unsigned before it was due to sign for it', () => {
+    const acc = createStatsAccumulator({ groupBy: 'bureau', now: new Date(NOW), timeZone: 'Asia/Shanghai' });
+    const given = { status: 'released', signBy: '2026-11-18T04:00:00.000Z', replyBy: '2026-12-01T04:00:00.000Z', acceptedAt: null, repliedAt: null, returnedAt: null };
+    const lead = { ...given, unitCode: 'epb', releasedAt: '2026-11-17T05:00:00.000Z' };
+    // Taken back after its deadline passed unsigned: a miss. Signed for, then taken back: on time. Returned: counted as returned.
+    const late = { ...given, unitCode: 'water', releasedAt: '2026-11-18T05:00:00.000Z' };
+    const signed = { ...given, unitCode: 'agri', acceptedAt: '2026-11-17T04:30:00.000Z', releasedAt: '2026-11-17T05:00:00.000Z' };
+    const returned = { ...given, unitCode: 'police', returnedAt: '2026-11-17T04:30:00.000Z', releasedAt: '2026-11-17T05:00:00.000Z' };
+    // A stint recorded before release times were kept counts as it always did.
+    const unknownWhen = { ...given, unitCode: 'econ' };
+    acc.add({ id: newId(), receivedAt: '2026-11-17T02:00:00.000Z', status: 'merged', typeCode: 'water_pollution', jurisdictionCode: null, reopened: false, assignments: [lead, late, signed, returned, unknownWhen], ratings: [] });
+    const counts = acc.counts();
+    expect(counts.has('epb')).toBe(false);
+    expect(counts.get('water')).toMatchObject({ received: 1, dispatched: 1, signedOnTime: 0 });
+    expect(counts.get('agri')).toMatchObject({ received: 1, dispatched: 1, signedOnTime: 1 });
+    expect(counts.get('police')).toMatchObject({ received: 1, dispatched: 1, returned: 1 });
+    expect(counts.get('econ')).toMatchObject({ received: 1, dispatched: 1 });
+    expect(acc.totals()).toMatchObject({ received: 1, dispatched: 4, signedOnTime: 1 });
+  });
+
   it('starts a default period no earlier than 1900-01-01, the first day a date may be', () => {
     expect(resolvePeriod({ to: '1900-01-05' }, new Date(NOW), 'Asia/Shanghai')).toMatchObject({ from: '1900-01-01', to: '1900-01-05' });
     expect(resolvePeriod({ to: '1900-01-30' }, new Date(NOW), 'Asia/Shanghai')).toMatchObject({ from: '1900-01-01', to: '1900-01-30' });

@@ -668,6 +668,30 @@ describe.each([
     });
   });
 
+  describe('statistics of units a dispatcher took a case from', () => {
+    it('counts no dispatch against the units of a duplicate merged before they were due to sign for it, and still counts one taken back after its deadline passed unsigned', async () => {
+      clock.set('2026-12-21T02:00:00.000Z');
+      const survivor = await seedCase(service, clock, { text: '电镀厂偷排（统计：保留案件）' });
+      const dup = await seedCase(service, clock, { text: '电镀厂偷排（统计：重复举报）' });
+      const late = await seedCase(service, clock, { text: '养殖场粪水直排（统计：超期后改派）', assignments: [{ unit: 'agri', role: 'lead' }] });
+      clock.advance(60 * 60_000);
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/merge`, { into: survivor.id, reason: '同一工厂重复举报' })).status).toBe(200);
+      for (const token of [staff.epb, staff.econ, staff.xinglong]) expect((await as(token).post(`/api/v1/cases/${survivor.id}/accept`)).status).toBe(200);
+      // The agriculture committee never signed for its case; past its deadline the dispatcher gives it to the EPB.
+      clock.advance(3 * 24 * 60 * 60_000);
+      const rerouted = await json(as(staff.dispatcher).post(`/api/v1/cases/${late.id}/route`, { type: 'illegal_discharge', lead: 'epb', co: [], jurisdiction: null, reason: '农业委超期未签收，改派环保局' }));
+      expect(rerouted.status, JSON.stringify(rerouted.body)).toBe(200);
+      const stats = await json(as(staff.dispatcher).get('/api/v1/stats?groupBy=bureau&from=2026-12-21&to=2026-12-21'));
+      expect(stats.status, JSON.stringify(stats.body)).toBe(200);
+      const unit = (code: string) => stats.body.groups.find((g: any) => g.key === code);
+      // Each unit signed for the one case it was due to: the duplicate taken from it an hour in is no miss.
+      for (const code of ['econ', 'xinglong']) expect(unit(code)).toMatchObject({ received: 1, dispatched: 1, signedOnTime: 1, responseRate: 1 });
+      expect(unit('epb')).toMatchObject({ received: 2, dispatched: 2, signedOnTime: 1 });
+      expect(unit('agri')).toMatchObject({ received: 1, dispatched: 1, signedOnTime: 0, responseRate: 0 });
+      expect(stats.body.totals).toMatchObject({ received: 3, dispatched: 5, signedOnTime: 3 });
+    });
+  });
+
   describe('transfer', () => {
     it('hands a case to 12345: assignments released, 12345 the lead', async () => {
       const { id } = await seedCase(service, clock, { text: '小区门口路灯坏了好几天' });

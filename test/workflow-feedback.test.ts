@@ -263,8 +263,8 @@ describe.each([
       seen = batch.find((x) => x.id === id)?.assignments ?? seen;
     }
     expect(seen.filter((a) => a.unitCode === 'agri')).toEqual([
-      { unitCode: 'agri', status: 'replied', signBy: firstLead.deadlines.signBy, replyBy: firstLead.deadlines.replyBy, acceptedAt: firstLead.acceptedAt, repliedAt: firstLead.repliedAt, returnedAt: null },
-      { unitCode: 'agri', status: 'pending', signBy: deadlines.signBy, replyBy: deadlines.replyBy, acceptedAt: null, repliedAt: null, returnedAt: null },
+      { unitCode: 'agri', status: 'replied', signBy: firstLead.deadlines.signBy, replyBy: firstLead.deadlines.replyBy, acceptedAt: firstLead.acceptedAt, repliedAt: firstLead.repliedAt, returnedAt: null, releasedAt: null },
+      { unitCode: 'agri', status: 'pending', signBy: deadlines.signBy, replyBy: deadlines.replyBy, acceptedAt: null, repliedAt: null, returnedAt: null, releasedAt: null },
     ]);
     expect(assignmentFacts(seen[0]!, true, Date.parse('2026-11-06T02:00:00.000Z'))).toMatchObject({ signedOnTime: true, due: true, repliedOnTime: true });
     const ratings = await service.deps.db.selectFrom('ratings').select(['round', 'rating', 'channel']).where('case_id', '=', id).execute();

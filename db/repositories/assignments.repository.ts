@@ -140,6 +140,7 @@ export function stintOf(a: Assignment) {
     acceptedAt: a.acceptedAt,
     repliedAt: a.repliedAt,
     returnedAt: a.returnedAt,
+    releasedAt: a.releasedAt,
     signOverdueAt: a.signOverdueAt,
     replyOverdueAt: a.replyOverdueAt,
     supervisedAt: a.supervisedAt,

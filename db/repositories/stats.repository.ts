@@ -141,6 +141,7 @@ function stintIn(data: string | null, key: 'previousRound' | 'earlier'): StatsAs
     acceptedAt: str(p.acceptedAt),
     repliedAt: str(p.repliedAt),
     returnedAt: str(p.returnedAt),
+    releasedAt: str(p.releasedAt),
   };
 }
 
@@ -153,6 +154,7 @@ function toStatsAssignment(r: AssignmentRow): StatsAssignment {
     acceptedAt: r.accepted_at,
     repliedAt: r.replied_at,
     returnedAt: r.returned_at,
+    releasedAt: r.released_at,
   };
 }
 

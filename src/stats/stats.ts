@@ -17,7 +17,8 @@ import { WORKING } from '../domain/case.js';
  *   per round, so a case rated dissatisfied, reopened and then rated
  *   satisfied counts once in each).
  * - Assignment-level counts: `dispatched` (every assignment: lead, co-handler
- *   and jurisdiction; a reopened case's lead once per round), `signedOnTime`,
+ *   and jurisdiction; a reopened case's lead once per round; not one a
+ *   dispatcher took back unsigned before it was due), `signedOnTime`,
  *   `due`, `repliedOnTime`, `overdueNow`, `returned`.
  * - Grouped by bureau, each assignment counts under its unit, and the
  *   case-level counts of a case count under every unit assigned to it. A case
@@ -39,6 +40,8 @@ export interface StatsAssignment {
   acceptedAt: string | null;
   repliedAt: string | null;
   returnedAt: string | null;
+  /** When a dispatcher took it back (released, re-routed, merged, transferred); unknown (null) for a stint recorded before it was kept. */
+  releasedAt?: string | null;
 }
 
 export interface StatsRating {
@@ -180,8 +183,8 @@ export interface AssignmentFacts {
  * the unit's work), and is never overdue; nor is one of a case waiting in
  * triage: its clock stops there (`caseTimed` false, the case is not under
  * handling), and a unit kept on it gets the time back when the case is routed
- * again. `dispatched` counts every assignment: the response rate is signed on
- * time / all assignments made.
+ * again. `dispatched` counts every assignment counted (`countedAssignments`): the response rate is signed on
+ * time / all assignments made, less those taken back before their unit owed them anything.
  */
 export function assignmentFacts(a: StatsAssignment, caseTimed: boolean, now: number): AssignmentFacts {
   const signedOnTime = a.acceptedAt !== null && notAfter(a.acceptedAt, a.signBy);
@@ -292,11 +295,22 @@ export interface StatsAccumulator {
 }
 
 /**
+ * Taken back by a dispatcher (released: a re-route, a merge, a transfer) before its unit was due to sign for it,
+ * while still unsigned and not returned: the unit never owed anything on it. Counted, every duplicate merged and
+ * every case re-routed within its first hours would lower the response rate of units that missed nothing.
+ */
+function takenBackBeforeDue(a: StatsAssignment): boolean {
+  if (a.status !== 'released' || a.acceptedAt !== null || a.returnedAt !== null || !a.releasedAt) return false;
+  return a.signBy === null || ms(a.releasedAt) <= ms(a.signBy);
+}
+
+/**
  * The assignments a case is counted with. One with no deadline at all (the 12345 hotline taking a
- * transferred case) was never this workflow's to sign for or reply to: it does not count as dispatched.
+ * transferred case) was never this workflow's to sign for or reply to, nor was one a dispatcher took
+ * back unsigned before its sign-for deadline: neither counts as dispatched.
  */
 function countedAssignments(c: StatsCase): StatsAssignment[] {
-  return c.assignments.filter((a) => a.signBy !== null || a.replyBy !== null);
+  return c.assignments.filter((a) => (a.signBy !== null || a.replyBy !== null) && !takenBackBeforeDue(a));
 }
 
 /**
