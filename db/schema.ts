@@ -193,7 +193,7 @@ export interface ClassifierCorrectionsTable {
   text: string;
   label: string;
   predicted: string | null;
-  /** Who taught it: 'dispatcher' (re-route) or 'operator' (hotline review). */
+  /** Who taught it: 'dispatcher' (re-route, transfer and its undoing), 'operator' (hotline review), or 'transfer_returned' (12345 returned a case handed to it: the type it had before). */
   source: string;
   actor_id: string | null;
   created_at: string;

@@ -799,7 +799,14 @@ describe.each([
       const view = await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`));
       expect(view.body).toMatchObject({ status: 'triage', triageReason: 'transfer_returned' });
       expect(view.body.assignments.find((a: any) => a.bureau.code === 'hotline12345').status).toBe('returned');
-      // The dispatcher routes it; 12345's return stays in the history, its assignment let go.
+      // Environmental after all, as when a dispatcher undoes the transfer: the type it had before, which retraining reads for it too.
+      expect(view.body.type?.code).toBe(seededType);
+      expect((await listCorrections(service.deps.db)).filter((c) => c.text === '厂里在倒废机油（12345退回测试）').map((c) => [c.label, c.source])).toEqual([[seededType, 'transfer_returned']]);
+      // The dispatcher routes it by that type; 12345's return stays in the history, its assignment let go.
+      const routedAsItWas = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { reason: '按原类型派环保局', co: [] }));
+      expect(routedAsItWas.status, JSON.stringify(routedAsItWas.body)).toBe(200);
+      expect(routedAsItWas.body).toMatchObject({ status: 'dispatched', type: { code: seededType } });
+      expect(liveUnits(routedAsItWas.body)).toContain('lead:epb:pending');
       // Handed over again after all (the dispatcher disagrees), 12345 holds it anew and can answer again.
       expect((await as(staff.dispatcher).post(`/api/v1/cases/${id}/transfer`, { reason: '确属非环境类' })).status).toBe(200);
       const again = await json(as(staff.hotline).get(`/api/v1/cases/${id}`));

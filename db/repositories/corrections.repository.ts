@@ -6,7 +6,8 @@ export interface Correction {
   text: string;
   label: string;
   predicted: string | null;
-  source: 'dispatcher' | 'operator';
+  /** Who taught it: a dispatcher, a hotline operator, or the unit a case was handed to returning it (the type it had before). */
+  source: 'dispatcher' | 'operator' | 'transfer_returned';
   actorId: string | null;
   at: string;
 }

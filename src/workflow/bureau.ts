@@ -24,6 +24,7 @@ import type { PhotoStore } from '../storage/photo-store.js';
 import { queuePostSettled } from '../telegram/post-queue.js';
 import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
 import { inCaseTransaction, moveCase, touchCase, unchangedSince, type Actor, type SeenCase } from './transition.js';
+import { correctType, typeBeforeTransfer } from './type-labels.js';
 
 /**
  * The bureau's side of a case (签收 → 办理 → 答复, or 退回): each unit acts on
@@ -223,13 +224,18 @@ export async function returnAssignment(
     const actor = staffActor(principal);
     const data = { unit: mine.unitCode, role: mine.role, reason: input.reason, note: input.note };
     if (mine.role === 'lead') {
+      // A case handed to 12345 that it returns is environmental after all: as when a dispatcher undoes the transfer, it
+      // waits in triage with the type it had before (not 非环境类诉求, which the desk's route form would start on and
+      // refuse), and retraining reads that type for it at once.
+      const typeBack = c.status === 'transferred' ? await typeBeforeTransfer(deps.district, trx, c) : c.typeCode;
+      if (c.status === 'transferred' && typeBack !== null) await correctType(trx, c, typeBack, principal, at, 'transfer_returned');
       await moveCase(trx, c, 'triage', {
         actor,
         at,
         reason: input.reason,
         note: '承办单位退回，待重新分派',
         data,
-        changes: { triage_reason: c.status === 'transferred' ? 'transfer_returned' : 'returned' },
+        changes: { triage_reason: c.status === 'transferred' ? 'transfer_returned' : 'returned', ...(typeBack !== c.typeCode ? { type_code: typeBack } : {}) },
       });
       if (c.status === 'transferred') await queueNotification(trx, { caseId, audience: 'reporter', kind: 'untransferred', data: {} }, now);
     } else {

@@ -1,7 +1,6 @@
 import { HOLDING_STATUSES, insertAssignments, listAssignments, stintOf, type Assignment, type NewAssignment } from '../../db/repositories/assignments.repository.js';
 import {
   decideExtensionRequest,
-  findClassification,
   findExtensionRequest,
   type ExtensionRequest,
   isClosedStatus,
@@ -10,11 +9,10 @@ import {
   updateAssignmentIf,
 } from '../../db/repositories/case-queries.repository.js';
 import { findCase, lockCase } from '../../db/repositories/cases.repository.js';
-import { latestCorrectionLabel, recordCorrection } from '../../db/repositories/corrections.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
 import { insertDeliveries, listDeliveries, renewWithdrawnDeliveries } from '../../db/repositories/deliveries.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
-import { appendEvents, enteredStatusAt, listEvents } from '../../db/repositories/events.repository.js';
+import { appendEvents, enteredStatusAt } from '../../db/repositories/events.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
 import type { Principal } from '../auth/principal.js';
 import { leadProblem, unitName } from '../district/district.schema.js';
@@ -28,6 +26,7 @@ import { completeBureauPhaseIfDone, currentRound, live, staffActor, overdueFlag,
 import { reopenDeadlines, wakeUpsFor } from './deadline-check.js';
 import { queueBureauPosts, queuePostSettled } from '../telegram/post-queue.js';
 import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
+import { correctType, transferUnit, typeBeforeTransfer } from './type-labels.js';
 import { inCaseTransaction, moveCase, touchCase, unchangedSince, type Actor, type SeenCase } from './transition.js';
 
 export type { SeenCase } from './transition.js';
@@ -260,20 +259,6 @@ async function startAssignments(
   const names = units.map((u) => u.unit);
   await queueBureauPosts(trx, deps.district, c.id, names.filter((u) => !heldThisRound(u)), c.round, now);
   await queueBureauPosts(trx, deps.district, c.id, names.filter(heldThisRound), c.round, now, { again: true });
-}
-
-/**
- * Records a dispatcher's type as labelled data when it differs from the
- * latest label the case has (the machine's, or a person's earlier one):
- * routing a case back to the machine's type after correcting it supersedes
- * the earlier correction, and training takes the latest label per case.
- */
-async function correctType(trx: Trx, c: Case, newType: string, principal: Principal, at: string): Promise<boolean> {
-  const machine = (await findClassification(trx, c.id))?.type ?? null;
-  const corrected = await latestCorrectionLabel(trx, c.id);
-  if (newType === (corrected ?? machine)) return false;
-  await recordCorrection(trx, { caseId: c.id, text: c.text, label: newType, predicted: machine, source: 'dispatcher', actorId: principal.userId, at });
-  return true;
 }
 
 export interface RouteInput extends SeenCase {
@@ -561,19 +546,13 @@ export async function unmergeCase(deps: WorkflowDeps, principal: Principal, case
   });
 }
 
-/** The unit that takes what is not environmental (the route marked `transfer`). */
-function transferUnit(deps: WorkflowDeps): { type: string | null; unit: string } {
-  for (const [type, r] of Object.entries(deps.district.routing)) if (r.transfer) return { type, unit: r.lead };
-  return { type: null, unit: 'hotline12345' };
-}
-
 /** Hand a case to the general 12345 channel: every assignment released, 12345 becomes the lead. */
 export async function transferCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { reason: string } & SeenCase): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
     await unchangedSince(trx, c, input);
     if (!canTransition(c.status, 'transferred')) throw refused('illegal_transition', `a case that is ${c.status} cannot be transferred`, { reason: 'not_transferable', status: c.status });
-    const { type, unit } = transferUnit(deps);
+    const { type, unit } = transferUnit(deps.district);
     const before = await listAssignments(trx, caseId);
     const released = await releaseAll(deps, trx, active(before), now, input.reason);
     await assign(trx, c, await listAssignments(trx, caseId), [{ unit, role: 'lead' }], { signBy: null, replyBy: null, at, actor: staffActor(principal) });
@@ -605,7 +584,7 @@ export async function untransferCase(deps: WorkflowDeps, principal: Principal, c
     await unchangedSince(trx, c, input);
     if (c.status !== 'transferred') throw refused('illegal_transition', `the case is ${c.status}, not transferred`, { reason: 'not_transferred', status: c.status });
     const released = await releaseAll(deps, trx, active(currentRound(c, await listAssignments(trx, caseId))), now, input.reason);
-    const typeBack = await typeBeforeTransfer(deps, trx, c);
+    const typeBack = await typeBeforeTransfer(deps.district, trx, c);
     // The label the transfer taught (非环境类诉求) is withdrawn by the type given back: left the case's latest label
     // until someone routed it, a retraining meanwhile would learn this environmental report as one for 12345.
     const corrected = typeBack !== null ? await correctType(trx, c, typeBack, principal, at) : false;
@@ -620,19 +599,6 @@ export async function untransferCase(deps: WorkflowDeps, principal: Principal, c
     });
     await queueNotification(trx, { caseId, audience: 'reporter', kind: 'untransferred', data: {} }, now);
   });
-}
-
-/**
- * The type a transferred case had before its transfer, as the transfer recorded it; for a transfer recorded before
- * that was kept, the classifier's type unless it is the one that sends a case to 12345, else none (the dispatcher
- * picks one when routing it).
- */
-async function typeBeforeTransfer(deps: WorkflowDeps, trx: Trx, c: Case): Promise<string | null> {
-  const transfer = (await listEvents(trx, c.id)).filter((e) => e.kind === 'status' && e.toStatus === 'transferred').at(-1);
-  const recorded = (transfer?.data as { typeBefore?: string | null } | null)?.typeBefore;
-  if (recorded !== undefined) return recorded;
-  const machine = (await findClassification(trx, c.id))?.type ?? null;
-  return machine !== null && machine !== transferUnit(deps).type ? machine : null;
 }
 
 /**
