@@ -412,6 +412,32 @@ describe('dispatcher desk', () => {
     expect(card(await (await desk.get('/desk')).text())).toBeNull();
   });
 
+  it("refuses a triage card's place given on a desk page older than the case, so a place another dispatcher gave meanwhile (and its office's signature) stands", async () => {
+    const seeded = await seedCase(web.service, web.clock, {
+      text: '有个电镀厂晚上偷排废水（两位调度员同时补充属地）',
+      jurisdiction: null,
+      assignments: [{ unit: 'epb', role: 'lead' }],
+    });
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const shown = await (await desk.get('/desk')).text();
+    const card = new RegExp(`<li class="card" data-case="${seeded.trackingCode}"[\\s\\S]*?</li>`).exec(shown)?.[0] ?? '';
+    const placeForm = new RegExp(`<form method="post" action="/desk/cases/${seeded.id}/place"[\\s\\S]*?</form>`).exec(card)?.[0] ?? '';
+    const hidden = Object.fromEntries([...placeForm.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    expect(hidden).toMatchObject({ back: 'desk', version: expect.stringMatching(/^\d+$/) });
+    // Meanwhile another dispatcher gives the case 李家塘, whose office signs for it.
+    const other = formClient(base, fromNewAddress());
+    await other.signIn('dispatcher');
+    expect((await other.post(`/desk/cases/${seeded.id}/place`, { ...hidden, _csrf: await other.token('/desk'), jurisdiction: 'lijiatang' })).status).toBe(303);
+    await web.service.deps.db.updateTable('assignments').set({ status: 'accepted', accepted_at: web.clock.now().toISOString() }).where('case_id', '=', seeded.id).where('unit_code', '=', 'lijiatang').execute();
+    const stale = await desk.post(`/desk/cases/${seeded.id}/place`, { ...hidden, _csrf: await desk.token('/desk'), jurisdiction: 'xinglong' });
+    expect(stale.status).toBe(409);
+    expect(actionProblem(await stale.text())).toContain('案件已被他人更新');
+    expect(await findCase(web.service.deps.db, seeded.id)).toMatchObject({ jurisdictionCode: 'lijiatang' });
+    const units = (await listAssignments(web.service.deps.db, seeded.id)).map((a) => `${a.unitCode}:${a.status}`).sort();
+    expect(units).toEqual(['epb:pending', 'lijiatang:accepted']);
+  });
+
   it('releasing the local office that returned the case as not in its area leaves the place unknown: the case page says so and the triage card asks for another office', async () => {
     const seeded = await seedCase(web.service, web.clock, {
       text: '电镀厂晚上偷排废水（属地退回后撤回属地测试）',

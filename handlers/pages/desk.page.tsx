@@ -460,6 +460,8 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                   <form method="post" action={`/desk/cases/${r.case.id}/place`} class="inline" data-place-form>
                     <CsrfField token={p.csrf} />
                     <input type="hidden" name="back" value="desk" />
+                    {/* The case as the card showed it: a place another dispatcher gave meanwhile is not replaced unseen. */}
+                    <VersionField version={r.case.version} seen={r.lastEventId} />
                     <FormNotice problem={problem} form={`place-${r.case.id}`} />
                     <label for={`place-${r.case.id}`}>{zh ? '属地' : 'Local office'}</label>{' '}
                     <select id={`place-${r.case.id}`} name="jurisdiction" required {...invalidAttrs(problem, `place-${r.case.id}`, 'jurisdiction')}>
@@ -1134,7 +1136,7 @@ export function deskPages() {
       if (deps.district.units.get(jurisdiction)?.kind !== 'jurisdiction') {
         throw invalidForm(lang, { jurisdiction: lang === 'zh' ? '请选择属地。' : 'Choose the local office.' });
       }
-      await setCasePlace(deps, c.get('principal')!, c.req.param('id')!, { jurisdiction, reason: lang === 'zh' ? '调度员补充属地' : 'place given by a dispatcher' });
+      await setCasePlace(deps, c.get('principal')!, c.req.param('id')!, { jurisdiction, reason: lang === 'zh' ? '调度员补充属地' : 'place given by a dispatcher', ...versionOf(form) });
     },
     caseParam,
     (c) => `place-${c.req.param('id')!}`,

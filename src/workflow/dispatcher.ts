@@ -433,10 +433,13 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
  * a different office that held that role is released. The type, lead and
  * co-handlers, the status and the reporter's notices stay as they are.
  */
-export async function setCasePlace(deps: WorkflowDeps, principal: Principal, caseId: string, input: { jurisdiction: string; reason: string }): Promise<void> {
+export async function setCasePlace(deps: WorkflowDeps, principal: Principal, caseId: string, input: { jurisdiction: string; reason: string } & SeenCase): Promise<void> {
   const { district } = deps;
   await inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
+    // Decided on the case as the desk showed it: a place another dispatcher gave meanwhile (its office maybe signed for
+    // it already) is not replaced unseen, nor is the same place given twice by a second click.
+    await unchangedSince(trx, c, input);
     if (!WORKING.includes(c.status)) throw refused('illegal_transition', `a case that is ${c.status} is not under handling: route it instead`, { reason: 'place_not_under_handling', status: c.status });
     if (district.units.get(input.jurisdiction)?.kind !== 'jurisdiction') {
       throw new AppError('validation_failed', `unknown jurisdiction "${input.jurisdiction}"`, { jurisdiction: `unknown jurisdiction "${input.jurisdiction}"` });
