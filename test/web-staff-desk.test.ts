@@ -412,6 +412,26 @@ describe('dispatcher desk', () => {
     expect(card(await (await desk.get('/desk')).text())).toBeNull();
   });
 
+  it('starts the route form of a case handed to 12345 by mistake, as the classifier guessed it not environmental, on its other choice once the transfer is undone', async () => {
+    const seeded = await seedCase(web.service, web.clock, { status: 'triage', type: 'other', confidence: 0.45, text: '村口那个厂子晚上排黑水，沟里的鱼都死了（分类误判为非环境类）' });
+    const api = client(base, web.staff.dispatcher);
+    expect((await api.post(`/api/v1/cases/${seeded.id}/transfer`, { reason: '非环境类诉求' })).status).toBe(200);
+    const undone = await api.post(`/api/v1/cases/${seeded.id}/untransfer`, { reason: '属环境问题，转错了' });
+    expect(undone.status).toBe(200);
+    // Environmental after all: not the type that sends a case to 12345, which the form would start on and refuse.
+    expect((await findCase(web.service.deps.db, seeded.id))?.typeCode).toBeNull();
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const html = await (await desk.get(`/desk/cases/${seeded.id}`)).text();
+    const select = /<select id="route-type"[^>]*>([\s\S]*?)<\/select>/.exec(html)?.[1] ?? '';
+    expect(select).not.toMatch(/<option value="other" selected/);
+    expect(/<option value="([^"]+)"/.exec(select)?.[1]).toBe('water_pollution');
+    const csrf = await desk.token(`/desk/cases/${seeded.id}`);
+    const routed = await desk.post(`/desk/cases/${seeded.id}/route`, { _csrf: csrf, type: 'water_pollution', reason: '水体污染，派环保局' });
+    expect(routed.status).toBe(303);
+    expect(await findCase(web.service.deps.db, seeded.id)).toMatchObject({ status: 'dispatched', typeCode: 'water_pollution' });
+  });
+
   it("refuses a triage card's place given on a desk page older than the case, so a place another dispatcher gave meanwhile (and its office's signature) stands", async () => {
     const seeded = await seedCase(web.service, web.clock, {
       text: '有个电镀厂晚上偷排废水（两位调度员同时补充属地）',

@@ -41,13 +41,13 @@ export function transferUnit(district: District): { type: string | null; unit: s
 
 /**
  * The type a transferred case had before its transfer, as the transfer recorded it; for a transfer recorded before
- * that was kept, the classifier's type unless it is the one that sends a case to 12345, else none (the dispatcher
- * picks one when routing it).
+ * that was kept, the classifier's type. Never the type that sends a case to 12345 — a case the classifier took for
+ * one (in triage for its low confidence) is environmental after all once the transfer is undone or returned —, but
+ * none then: the dispatcher picks one when routing it (the desk's form starts on the classifier's other choice).
  */
 export async function typeBeforeTransfer(district: District, trx: Trx, c: Case): Promise<string | null> {
   const transfer = (await listEvents(trx, c.id)).filter((e) => e.kind === 'status' && e.toStatus === 'transferred').at(-1);
   const recorded = (transfer?.data as { typeBefore?: string | null } | null)?.typeBefore;
-  if (recorded !== undefined) return recorded;
-  const machine = (await findClassification(trx, c.id))?.type ?? null;
-  return machine !== null && machine !== transferUnit(district).type ? machine : null;
+  const before = recorded !== undefined ? recorded : ((await findClassification(trx, c.id))?.type ?? null);
+  return before !== null && before !== transferUnit(district).type ? before : null;
 }
