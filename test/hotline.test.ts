@@ -606,7 +606,8 @@ describe('POST /api/v1/hotline/calls', () => {
     }
   });
 
-  it.each(['您的姓名是？', '请问您是哪位？', '麻烦说一下您的名字。'])(
+  // Also as operators ask for short or colloquially, often after the caller gave the surname alone.
+  it.each(['您的姓名是？', '请问您是哪位？', '麻烦说一下您的名字。', '请问全名是？', '司马先生，能留个全名吗？', '你叫啥名字？', '您大名是？', '请问您是哪一位？'])(
     'reads the operator\'s "%s" as the question for the name: the name answered is masked for bureaus, a refusal makes the caller anonymous',
     async (question) => {
       const complaint = '来电人：兴隆办事处盐下村那个电镀厂晚上偷排废水。';

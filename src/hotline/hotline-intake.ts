@@ -313,9 +313,11 @@ function placeFor(district: District, text: string, confirmed: string | null): s
 const OFFERS_CONFIDENTIALITY = /保密|匿名|不公开|不透露|不对外/;
 /**
  * … or asks for a name (请问您贵姓？可以留个名字吗？您叫什么名字？您的姓名是？请问您是哪位？
- * 麻烦说一下您的名字。) …
+ * 麻烦说一下您的名字。), also as operators say it for short or colloquially, often after the surname
+ * (请问全名是？能留个全名吗？您大名是？你叫啥名字？请问您是哪一位？请问您是？名字呢？) …
  */
-const ASKS_NAME = /贵姓|怎么称呼|尊姓|姓什么|叫什么|什么名字|(?:您|你)是哪位|(?:您|你)的?(?:姓名|名字|全名)|(留|告诉|提供|说|报|讲|登记).{0,4}(姓名|名字|称呼)/;
+const ASKS_NAME =
+  /贵姓|怎么称呼|尊姓|姓什么|叫什么|叫啥|什么名字|啥名字|(?:您|你)是(?:哪一?位|谁)|(?:您|你)(?:是|叫)[？?]|(?:您|你)的?(?:姓名|名字|全名|大名)|(?:请问|个|下)全名|^(?:请问)?(?:姓名|名字|全名)(?:呢|是)?[？?]|(留|告诉|提供|说|报|讲|登记).{0,4}(姓名|名字|称呼|全名)/;
 /** An operator's line that asks something. */
 const ASKS = /[吗？?]|是否|要不要/;
 /** A request, which asks for a name as a question does (麻烦说一下您的名字。请报一下姓名。). */
