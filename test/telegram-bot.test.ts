@@ -892,6 +892,26 @@ describe('a contact typed as text', () => {
     // Zeros alone are no number, as on the report form and a hotline call.
     expect(parseTypedContact('张三 000-0000-0000')).toBeNull();
   });
+
+  it('keeps the name without the words that label it or the number', () => {
+    expect(parseTypedContact('我叫王小明，电话13812345678')).toEqual({ name: '王小明', phone: '13812345678' });
+    expect(parseTypedContact('姓名：李四 手机：138 1234 5678。')).toEqual({ name: '李四', phone: '13812345678' });
+    expect(parseTypedContact('My name is John Smith, phone +86 138 1234 5678')).toEqual({ name: 'John Smith', phone: '13812345678' });
+    expect(parseTypedContact('电话13812345678')).toEqual({ name: null, phone: '13812345678' });
+  });
+
+  it('gives the case the name typed when asked for the contact, as the summary shows it', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('兴隆办事处朱家观村后山有人倒废机油'));
+    await deliver(chat.chatId, chat.button('c:contact'));
+    const typed = await deliver(chat.chatId, chat.text('我叫王小明，电话13812345678'));
+    const summary = texts(typed.sent).at(-1)!;
+    expect(summary).toContain('（王小明 138****5678）');
+    await deliver(chat.chatId, chat.button('c:confirm', summary));
+    const [created] = await casesOfChat(chat.chatId);
+    const contact = await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', created!.id).executeTakeFirstOrThrow();
+    expect(contact).toMatchObject({ name: '王小明', phone: '13812345678' });
+  });
 });
 
 describe('POST /telegram/webhook', () => {

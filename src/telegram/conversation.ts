@@ -277,13 +277,21 @@ function sentBefore(messageId: number | undefined, askedId: number | null | unde
   return typeof messageId === 'number' && typeof askedId === 'number' && messageId < askedId;
 }
 
-/** A typed contact: a phone number, and whatever else the message says as the name. */
+/** What may stand next to one's own number: a label, a self-introduction. */
+const CONTACT_WORDS = /电话|手机|号码|联系方式|联系电话|姓名|名字|我叫|我是|本人|我姓|叫我|\b(?:tel|phone|name|my|i am|i'm|is)\b/gi;
+
+/**
+ * A typed contact: a phone number, and whatever else the message says as the name, without the words that label
+ * it (我叫王小明，电话138… is 王小明, not 我叫王小明 电话: staff would read that as the name, and the masking of the
+ * reporter's name would look for it).
+ */
 export function parseTypedContact(text: string): { name: string | null; phone: string } | null {
   // Zeros alone are no number, as on the report form and a hotline call: the bot asks again.
   const phone = findPhones(text).find((p) => !zerosOnly(p));
   if (!phone) return null;
   const name = replacePhones(text, () => ' ')
-    .replace(/[，,:：;；]/g, ' ')
+    .replace(CONTACT_WORDS, ' ')
+    .replace(/[，,。.:：;；!！]/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
   return { name: name.length > 0 && name.length <= 40 ? name : null, phone };
@@ -291,8 +299,6 @@ export function parseTypedContact(text: string): { name: string | null; phone: s
 
 /** Words that name someone other than the reporter: a number given with them is that person's, not a contact. */
 const SOMEONE_ELSE = /老板|厂长|经理|负责人|老板娘|村长|书记|对方|他们|他的|她的|他|她|厂|公司|单位|工地|司机|车主|店主|物业/;
-/** What may stand next to one's own number: a label, a self-introduction. */
-const CONTACT_WORDS = /电话|手机|号码|联系方式|联系电话|姓名|名字|我叫|我是|本人|我姓|叫我|\b(?:tel|phone|name|my|i am|i'm|is)\b/gi;
 
 /**
  * A contact typed in answer to "anonymous or leave a contact?" without
@@ -304,9 +310,7 @@ function ownContactTyped(text: string): { name: string | null; phone: string } |
   const contact = parseTypedContact(text);
   if (!contact || contact.name === null) return contact;
   if (SOMEONE_ELSE.test(contact.name)) return null;
-  const name = contact.name.replace(CONTACT_WORDS, ' ').replace(/[，,。.:：;；!！]/g, ' ').replace(/\s+/g, ' ').trim();
-  if (name === '') return { name: null, phone: contact.phone };
-  return /^(?:[\p{Script=Han}·]{1,5}|[A-Za-z][A-Za-z' -]{0,40})$/u.test(name) ? { name, phone: contact.phone } : null;
+  return /^(?:[\p{Script=Han}·]{1,5}|[A-Za-z][A-Za-z' -]{0,40})$/u.test(contact.name) ? contact : null;
 }
 
 /** A message that only says hello (你好, 在吗, hi): not a description of anything. */
