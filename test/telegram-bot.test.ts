@@ -194,6 +194,26 @@ describe('Telegram bot: a resident reports', () => {
     expect(created?.text).toBe('你好，回龙圩镇有个养猪场往河里排粪水');
   });
 
+  it('asks what happened when the first message only says a report is coming, and takes the next one as the description, not the place', async () => {
+    for (const [opener, lang] of [
+      ['我要举报', 'zh-hans'],
+      ['你好，我想反映个问题。', 'zh-hans'],
+      ['有个情况要反映一下', 'zh-hans'],
+      ['I want to report something', 'en'],
+    ] as const) {
+      const chat = residentChat(nextChat++, lang);
+      const intent = await deliver(chat.chatId, chat.text(opener));
+      expect(texts(intent.sent), opener).toEqual([lang === 'en' ? expect.stringContaining('describe in words') : expect.stringContaining('描述一下发生了什么')]);
+      const described = await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水'));
+      expect(texts(described.sent), opener).toEqual([expect.stringContaining(lang === 'en' ? 'Where' : '哪里')]);
+      await deliver(chat.chatId, chat.text('盐下村三组后面的水沟'));
+      await deliver(chat.chatId, chat.button('c:anonymous'));
+      await deliver(chat.chatId, chat.button('c:confirm'));
+      const [created] = await casesOfChat(chat.chatId);
+      expect(created, opener).toMatchObject({ text: '有个厂子晚上往沟里排黑水', address: '盐下村三组后面的水沟' });
+    }
+  });
+
   it('accepts a photo first, asks for the description, and keeps the photo with the case', async () => {
     const chat = residentChat(nextChat++);
     const photo = await deliver(chat.chatId, chat.photo('photo-1'));

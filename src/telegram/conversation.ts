@@ -316,6 +316,19 @@ function ownContactTyped(text: string): { name: string | null; phone: string } |
 /** A message that only says hello (你好, 在吗, hi): not a description of anything. */
 const GREETING = /^(?:(?:你好|您好|你们好|hello|hi|hey|喂|哈喽|嗨|在吗|在不在|有人吗|请问)[\s,，!！.。?？~～]*)+$/i;
 
+/**
+ * A message that only says a report is coming (我要举报, 你好，我想反映个问题, 有个情况要反映, I want to report something):
+ * the resident's words about what happened follow in the next message, which must not be taken for the place.
+ */
+const REPORT_INTENT = new RegExp(
+  String.raw`^(?:(?:你好|您好|你们好|喂|请问|hello|hi)[\s,，!！.。?？~～]*)*` +
+    String.raw`(?:(?:我|我们|本人)?(?:这边|这里)?(?:要|想|想要|需要|来|准备)?(?:实名)?(?:举报|投诉|反映|反应)(?:一下|下)?(?:一个|个|一件|件|一些|点)?(?:问题|情况|事情|事儿?|环境问题|污染问题|污染)?(?:一下)?` +
+    String.raw`|(?:我|我们)?(?:这边|这里)?有(?:一个|个|一件|件)?(?:问题|情况|事情|事儿?)(?:要|想|想要|需要)?(?:举报|投诉|反映|反应)(?:一下|下)?` +
+    String.raw`|(?:i(?:'d| would)? (?:like|want) to |i wish to )?(?:report|complain|make a (?:report|complaint))(?: (?:something|a problem|an issue|pollution))?)` +
+    String.raw`[\s,，!！.。?？~～]*$`,
+  'iu',
+);
+
 /** A typed answer that means "anonymous", as the button does. */
 const ANONYMOUS_TYPED = /^(?:我?(?:要|想)?匿名(?:举报)?|不留(?:名|了|联系方式)?|保密|anonymous(?:ly)?|anon)[。.!！]*$/i;
 
@@ -358,6 +371,9 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
       }
       // A hello before any description is answered, not taken as the report: the introduction, or again the question.
       if (draft.texts.length === 0 && GREETING.test(text)) return step(session, [{ say: stage === 'idle' ? 'greeting' : 'ask_text' }]);
+      // 我要举报 before any description says nothing of what happened: the bot asks for that, so the description that
+      // follows is the report's words, not taken for the answer to "where is it?".
+      if (draft.texts.length === 0 && REPORT_INTENT.test(text)) return step(session, [{ say: 'ask_text' }]);
       if (!roomFor(draft, text)) return step(session, [descriptionFull(stage)]);
       return toStep(advance(withDescription(draft, text, ctx, input.messageId ?? null)));
     }
