@@ -221,7 +221,7 @@ async function writeCsv(path: string, prefix: string): Promise<Expected & { last
   for (let i = 0; i < N; i++) {
     if (i === 10) expected.broken.set(await row(['12369', 'short-row', '2026-10-01T08:00:00+08:00']), '3 fields where the header has 10');
     if (i === 4000) {
-      const c: Record<string, unknown> = { ...callOf(5, 'Y'), callId: 'csv-bad-time', startedAt: '2026/10/01 08:00' };
+      const c: Record<string, unknown> = { ...callOf(5, 'Y'), callId: 'csv-bad-time', startedAt: '01/10/2026 08:00' };
       expected.broken.set(await row(CSV_FIELDS.map((f) => csvCell(c[f]))), 'invalid startedAt');
     }
     if (i === 2000) {
@@ -430,7 +430,7 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
     }
   });
 
-  it('rejects a call with an impossible start or caller number by name, and takes a number written the usual ways', async () => {
+  it('rejects a call with an impossible start or caller number by name, and takes a start and a number written the usual ways', async () => {
     const path = join(dir, 'metadata.ndjson');
     const base = { hotline: '12369', startedAt: '2026-10-01T08:00:00+08:00', transcript: '坐席：您好，请讲。\n来电人：回龙村后面有人烧垃圾，烟很大。' };
     const id = (what: string) => `META-${process.pid}-${what}`;
@@ -446,10 +446,13 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
       { ...base, callId: id('no-such-day'), startedAt: '2026-02-30 08:00:00' },
       { ...base, callId: id('local'), startedAt: '2026-10-01 08:00:00' },
       { ...base, callId: id('extension'), callerNumber: '0731-84446666转123' },
+      // As Excel on a Chinese Windows saves a CSV export back: the year first, slashes, no leading zeros or seconds.
+      { ...base, callId: id('spreadsheet'), startedAt: '2026/10/1 8:00' },
+      { ...base, callId: id('spreadsheet-no-such-day'), startedAt: '2026/2/30 8:00' },
     ];
     writeFileSync(path, lines.map((c) => JSON.stringify(c)).join('\n'));
     const run = await runImport(path, 'application/x-ndjson');
-    expect(run.summary).toMatchObject({ created: 4, rejected: 7 });
+    expect(run.summary).toMatchObject({ created: 5, rejected: 8 });
     expect([...run.rejected.entries()]).toEqual([
       [1, 'invalid startedAt'],
       [2, 'invalid startedAt'],
@@ -458,11 +461,12 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
       [5, 'invalid callerNumber'],
       [6, 'invalid callerNumber'],
       [9, 'invalid startedAt'],
+      [13, 'invalid startedAt'],
     ]);
     const stored = await service.deps.db
       .selectFrom('hotline_calls')
       .select(['call_id', 'caller_number', 'started_at'])
-      .where('call_id', 'in', [id('area'), id('fullwidth'), id('local'), id('extension')])
+      .where('call_id', 'in', [id('area'), id('fullwidth'), id('local'), id('extension'), id('spreadsheet')])
       .orderBy('call_id')
       .execute();
     // A start without an offset is the district's time (Asia/Shanghai).
@@ -471,6 +475,7 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
       { call_id: id('extension'), caller_number: '073184446666转123', started_at: '2026-10-01T00:00:00.000Z' },
       { call_id: id('fullwidth'), caller_number: '13812345678', started_at: '2026-10-01T00:00:00.000Z' },
       { call_id: id('local'), caller_number: null, started_at: '2026-10-01T00:00:00.000Z' },
+      { call_id: id('spreadsheet'), caller_number: null, started_at: '2026-10-01T00:00:00.000Z' },
     ]);
   });
 

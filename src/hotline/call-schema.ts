@@ -76,14 +76,23 @@ const CALLER_NUMBER_RULE =
 const LOCAL_START = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/;
 
 /**
+ * A date and time as a spreadsheet writes one back, the year first: a CSV export opened and saved in Excel on a
+ * Chinese Windows has its starts rewritten as 2026/12/1 9:15 (the zh-CN short date, without leading zeros or seconds).
+ */
+const SPREADSHEET_START = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ \t]+|[Tt])(\d{1,2}):(\d{2})(?=$|[:.+\-Zz])/;
+
+/**
  * `2026-11-03 09:15:00` → `2026-11-03T09:15:00`: the space many exports put between date and time (a tab or
- * several spaces too); and the rest as every time the service takes (normalizeDateTime: an offset without its
- * colon, +0800; a lower-case t or z).
+ * several spaces too), and a spreadsheet's `2026/11/3 9:15` → `2026-11-03T09:15`; and the rest as every time the
+ * service takes (normalizeDateTime: an offset without its colon, +0800; a lower-case t or z).
  */
 function isoSeparator(v: unknown): unknown {
   if (typeof v !== 'string') return blankToUndefined(v);
   const s = v.trim();
-  return s === '' ? undefined : normalizeDateTime(s.replace(/^(\d{4}-\d{2}-\d{2})[ \t]+(?=\d{2}:\d{2})/, '$1T'));
+  if (s === '') return undefined;
+  const two = (n: string) => n.padStart(2, '0');
+  const padded = s.replace(SPREADSHEET_START, (_m, y: string, mo: string, d: string, h: string, mi: string) => `${y}-${two(mo)}-${two(d)}T${two(h)}:${mi}`);
+  return normalizeDateTime(padded);
 }
 
 /** The years check of an instant; a local start is checked as if at UTC (the intake checks it again once its zone is known). */
@@ -91,7 +100,7 @@ const inServiceYears = (v: string) => instantInServiceYears(LOCAL_START.test(v) 
 
 const STARTED_AT_DESCRIPTION =
   'When the call started, ISO 8601: with a UTC offset (2026-11-28T21:30:05+08:00, or Z), or without one (2026-11-28T21:30:05, ' +
-  "2026-11-28 21:30:05), read as the district's time (the district file's time zone, Asia/Shanghai by default). The offset may be written without its colon (+0800), " +
+  "2026-11-28 21:30:05, or 2026/11/28 21:30 as a spreadsheet saves it), read as the district's time (the district file's time zone, Asia/Shanghai by default). The offset may be written without its colon (+0800), " +
   'and T and Z in lower case (RFC 3339). ' +
   'An impossible date or an offset beyond -12:00…+14:00 is a 400 naming startedAt.';
 
