@@ -530,6 +530,31 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
     }
   });
 
+  it('rejects a call id or caller number a spreadsheet saved in scientific notation (its digits lost), naming the field, and imports the others', async () => {
+    const csv = [
+      'hotline,callId,startedAt,callerNumber,transcript',
+      // Two calls whose ids Excel saved as the same 2.02611E+16: neither may stand for the other.
+      '12369,2.02611E+16,2026/10/1 8:00,13907461234,来电人：兴隆办事处电镀厂晚上偷排废水。',
+      '12369,2.02611E+16,2026/10/1 8:05,13907461235,来电人：李家塘养猪场粪水排到河里。',
+      `12369,sci-number-${process.pid},2026/10/1 8:10,1.39075E+10,来电人：回龙村后面有人烧垃圾。`,
+      `12369,sci-written-${process.pid},2026/10/1 8:15,13907461236,来电人：回龙村后面有人烧垃圾。`,
+    ].join('\r\n');
+    const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+      body: csv,
+    });
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lost = expect.stringMatching(/^a spreadsheet wrote this number in scientific notation and lost its digits: format the column as text/);
+    expect(lines.slice(0, -1)).toEqual([
+      expect.objectContaining({ line: 2, status: 'rejected', reason: 'invalid callId', fields: { callId: lost } }),
+      expect.objectContaining({ line: 3, status: 'rejected', reason: 'invalid callId', fields: { callId: lost } }),
+      expect.objectContaining({ line: 4, status: 'rejected', reason: 'invalid callerNumber', fields: { callerNumber: lost } }),
+      expect.objectContaining({ line: 5, status: 'created' }),
+    ]);
+  });
+
   it('passes over the rows of empty cells a spreadsheet writes (,,,,) as blank lines, and imports the calls between them', async () => {
     const csv = [
       'hotline,callId,startedAt,transcript,summary',

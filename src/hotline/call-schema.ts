@@ -177,6 +177,14 @@ const partSchema = z.strictObject(
 /** A call id: no spaces or control characters. */
 const CALL_ID = /^[^\s\p{C}]+$/u;
 
+/**
+ * A long number as a spreadsheet shows and saves it (2.02611E+16): a CSV of call ids or numbers opened and saved in
+ * Excel keeps six digits of each. Taken as a call id it would make many calls one (the second a 409, or a duplicate).
+ */
+const SPREADSHEET_NUMBER = /^\d(?:\.\d+)?E\+\d{1,3}$/i;
+const SPREADSHEET_NUMBER_RULE =
+  'a spreadsheet wrote this number in scientific notation and lost its digits: format the column as text and export the calls again';
+
 export const callSchema = z
   .strictObject({
     hotline: z.preprocess(
@@ -193,6 +201,7 @@ export const callSchema = z
         .regex(CALL_ID, 'no spaces or control characters')
         // A call is read back at /api/v1/hotline/calls/{hotline}/{callId}, where . and .. are no name but a step in the path.
         .refine((v) => !/^\.+$/.test(v), 'not dots alone')
+        .refine((v) => !SPREADSHEET_NUMBER.test(v), SPREADSHEET_NUMBER_RULE)
         // Documented without Unicode property escapes, which validators that read patterns without the
         // `u` flag misread (a pattern with the regex's flags, as generated, matched no call id at all).
         .openapi({ pattern: '^[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$' }),
@@ -212,9 +221,10 @@ export const callSchema = z
       )
       .openapi({ description: STARTED_AT_DESCRIPTION }),
     callerNumber: z.preprocess(
-      (v) => (typeof v === 'number' ? wholeNumberText(v) : typeof v === 'string' && v.trim() !== '' ? normalizeCallerNumber(v) : blankToUndefined(v)),
+      (v) => (typeof v === 'number' ? wholeNumberText(v) : typeof v === 'string' && v.trim() !== '' && !SPREADSHEET_NUMBER.test(v.trim()) ? normalizeCallerNumber(v) : blankToUndefined(v)),
       z
         .string({ error: (i) => (typeof i.input === 'number' ? LOST_DIGITS : 'must be a string') })
+        .refine((n) => !SPREADSHEET_NUMBER.test(n.trim()), { message: SPREADSHEET_NUMBER_RULE, abort: true })
         .refine((n) => /^\+?\d{5,20}$/.test(mainCallerNumber(n)) || (MASKED_NUMBER.test(mainCallerNumber(n)) && mainCallerNumber(n).replace(/\D/g, '').length >= 4), CALLER_NUMBER_RULE)
         .refine((n) => !zerosOnly(mainCallerNumber(n)), CALLER_NUMBER_RULE)
         .refine((n) => mainCallerNumber(n) === n || /^\d{1,6}$/.test(n.slice(mainCallerNumber(n).length + EXTENSION_MARK.length)), CALLER_NUMBER_RULE)

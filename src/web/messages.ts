@@ -82,6 +82,7 @@ const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
   [/^with parts, give the lead of each part/, '分为多个诉求时，请为每一部分选择牵头单位（parts.N.lead）'],
   [/^a jurisdiction and placeUnknown: give one of them$/, '属地和“地点不明”只能选其一'],
   [/^not dots alone$/, '不能只有句点'],
+  [/^a spreadsheet wrote this number in scientific notation/, '表格软件把这个数字存成了科学计数法（如 2.02611E+16），后几位已经丢失：请把该列设为“文本”格式后重新导出来电'],
   [/^required in a private chat$/, '私聊中必填'],
   [/^already received with a different transcript$/, '该来电编号已用于另一份通话记录，请核对来电编号'],
   [/^already received with a different /, '该来电编号已用于另一个来电（通话记录、来电时间或来电号码不同），请核对来电编号'],
