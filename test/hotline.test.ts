@@ -606,6 +606,30 @@ describe('POST /api/v1/hotline/calls', () => {
     }
   });
 
+  it('keeps the name a speech-recognition transcript gives without commas (姓李叫李四, 叫李四, 李四 木子李), and masks it in the caller\'s unpunctuated words for bureaus', async () => {
+    for (const [answer, name] of [
+      ['姓李叫李四', '李四'],
+      ['叫欧阳明', '欧阳明'],
+      ['司马青云 司马光的司马 青云直上的青云', '司马青云'],
+    ] as const) {
+      const transcript = [
+        '说话人1：您好12369环保举报热线请讲',
+        `说话人2：喂你好我是盐下村的${name}我要举报那个电镀厂晚上偷排废水`,
+        '说话人1：请问您怎么称呼',
+        `说话人2：${answer}`,
+      ].join('\n');
+      const res = await json(as('operator').post('/api/v1/hotline/calls', call(transcript)));
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      const id = res.body.cases[0].id as string;
+      await processed(id);
+      expect((await json(as('dispatcher').get(`/api/v1/cases/${id}`))).body.reporter, answer).toEqual({ name, phone: '13912340001' });
+      const bureau = await json(as('epb').get(`/api/v1/cases/${id}`));
+      expect(bureau.status, JSON.stringify(bureau.body)).toBe(200);
+      expect(bureau.body.text).toContain('电镀厂晚上偷排废水');
+      expect(JSON.stringify(bureau.body), answer).not.toContain(name);
+    }
+  });
+
   // Also as operators ask for short or colloquially, often after the caller gave the surname alone.
   it.each(['您的姓名是？', '请问您是哪位？', '麻烦说一下您的名字。', '请问全名是？', '司马先生，能留个全名吗？', '你叫啥名字？', '您大名是？', '请问您是哪一位？'])(
     'reads the operator\'s "%s" as the question for the name: the name answered is masked for bureaus, a refusal makes the caller anonymous',

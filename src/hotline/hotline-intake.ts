@@ -402,17 +402,28 @@ export function anonymityAgreedInDialogue(transcript: string): boolean {
   return false;
 }
 
-/** An answer that is a name and nothing more (端木问答 / 王小明啊), as its first clause after the opening. */
-const BARE_NAME = new RegExp(`^(${PERSON_NAME})[吧啊呀哈嘛的]?$`, 'u');
-/** An answer that gives the surname first, then the name in a clause of its own (姓李，李四 / 免贵姓李，叫李四). */
-const SURNAME_THEN_NAME = new RegExp(`^(?:免贵)?姓(${COMPOUND_SURNAME}|${SURNAME})(?:的)?[，,。.、\\s]+(?:叫|名叫)?`, 'u');
+/** An answer that is a name and nothing more (端木问答 / 王小明啊 / 叫王小明), as its first clause after the opening. */
+const BARE_NAME = new RegExp(`^(?:叫|名叫|叫做)?(${PERSON_NAME})[吧啊呀哈嘛的]?$`, 'u');
+/**
+ * An answer that gives the surname first, then the name in a clause of its own (姓李，李四 / 免贵姓李，叫李四), or
+ * right after 叫 as a speech-recognition transcript writes it, without a comma (姓李叫李四).
+ */
+const SURNAME_THEN_NAME = new RegExp(`^(?:免贵)?姓(${COMPOUND_SURNAME}|${SURNAME})(?:的)?(?:[，,。.、\\s]+(?:叫|名叫)?|叫|名叫)`, 'u');
+
+/**
+ * The name an answer's first clause is, also when a space sets off what follows it (王小明 三横王 小明的明), as
+ * speech recognition and typing operators write the spelling a caller adds.
+ */
+function bareName(clause: string): string | undefined {
+  return BARE_NAME.exec(clause.trim().split(/\s+/u)[0] ?? '')?.[1];
+}
 
 /** The name in an answer that gives the surname first (姓李，李四), when it starts with that surname. */
 function nameAfterSurname(answer: string): string | null {
   const opened = answer.trim().replace(OPENING, '').replace(NAME_TOPIC, '').replace(OPENING, '');
   const surnamed = SURNAME_THEN_NAME.exec(opened);
   if (!surnamed) return null;
-  const name = BARE_NAME.exec(firstClause(opened.slice(surnamed[0].length)))?.[1];
+  const name = bareName(firstClause(opened.slice(surnamed[0].length)));
   return name?.startsWith(surnamed[1]!) ? name : null;
 }
 
@@ -428,7 +439,7 @@ export function nameGivenInDialogue(transcript: string): string | null {
     if (line.speaker !== 'operator' || !asksName(line.text)) continue;
     const answer = lines[i + 1];
     if (answer?.speaker !== 'caller' || refusesName(answer.text)) continue;
-    const stated = maskSelfNames(answer.text).names[0] ?? BARE_NAME.exec(firstClause(answer.text, NAME_TOPIC))?.[1] ?? nameAfterSurname(answer.text);
+    const stated = maskSelfNames(answer.text).names[0] ?? bareName(firstClause(answer.text, NAME_TOPIC)) ?? nameAfterSurname(answer.text);
     if (stated) return stated;
   }
   // A heading above the call that names the caller with the caller's label (来电人：李秀兰, as exports write one): a caller's
