@@ -214,6 +214,33 @@ describe('Telegram bot: a resident reports', () => {
     }
   });
 
+  it('takes the buttons\' answers typed (留下联系方式, 确认, 取消) as the buttons, and thanks or 好的 as no part of a report', async () => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水'));
+    // 好的 to "where is it?" is no place: the question stands.
+    const ok = await deliver(chat.chatId, chat.text('好的'));
+    expect(texts(ok.sent)).toEqual([expect.stringContaining('哪里')]);
+    await deliver(chat.chatId, chat.text('盐下村三组后面的水沟'));
+    const contact = await deliver(chat.chatId, chat.text('留下联系方式'));
+    expect(texts(contact.sent)).toEqual([expect.stringContaining('输入姓名和手机号')]);
+    const summary = await deliver(chat.chatId, chat.text('李明 13812345678'));
+    expect(texts(summary.sent).at(-1)).toContain('请确认您的举报');
+    const confirmed = await deliver(chat.chatId, chat.text('确认'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toMatchObject({ text: '有个厂子晚上往沟里排黑水', address: '盐下村三组后面的水沟', anonymous: 0 });
+    expect(texts(confirmed.sent)).toEqual([expect.stringContaining(`查询码：${created!.tracking_code}`)]);
+    // Thanks for the tracking code start no report.
+    const thanks = await deliver(chat.chatId, chat.text('好的，谢谢！'));
+    expect(texts(thanks.sent)).toEqual([expect.stringContaining('不客气')]);
+    expect(await service.deps.db.selectFrom('telegram_sessions').selectAll().where('chat_id', '=', String(chat.chatId)).execute()).toEqual([]);
+    // 取消 typed drops a report under way, as /cancel does.
+    await deliver(chat.chatId, chat.text('回龙村有人烧垃圾'));
+    const cancel = await deliver(chat.chatId, chat.text('取消'));
+    expect(texts(cancel.sent)).toEqual([expect.stringContaining('已取消')]);
+    expect(await service.deps.db.selectFrom('telegram_sessions').selectAll().where('chat_id', '=', String(chat.chatId)).execute()).toEqual([]);
+    expect(await casesOfChat(chat.chatId)).toHaveLength(1);
+  });
+
   it('accepts a photo first, asks for the description, and keeps the photo with the case', async () => {
     const chat = residentChat(nextChat++);
     const photo = await deliver(chat.chatId, chat.photo('photo-1'));

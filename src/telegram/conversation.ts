@@ -87,6 +87,8 @@ export type Prompt =
   /** The resident's own contact card, shared before the report asked for it: kept, and said so with the question still pending. */
   | { say: 'contact_noted' }
   | { say: 'greeting' }
+  /** Thanks or an acknowledgement with no report under way (after the tracking code). */
+  | { say: 'you_are_welcome' }
   | { say: 'cancelled' }
   | { say: 'nothing_to_cancel' }
   | { say: 'stale_button' }
@@ -329,6 +331,22 @@ const REPORT_INTENT = new RegExp(
   'iu',
 );
 
+/**
+ * Typed answers that mean what a button does, as residents who do not see or use the buttons write them (the
+ * buttons' own words among them): at the summary, 确认 / 提交 submits the report; anywhere, 取消 drops it (as
+ * /cancel does); asked whether to stay anonymous, 留下联系方式 / 实名 asks for the contact. Never description, which
+ * a bureau would read.
+ */
+const CONFIRM_TYPED = /^(?:确认|确定|提交|确认提交|确定提交|确认无误|没问题|好的?|可以|行|对|是的?|confirm|submit|send|yes|ok(?:ay)?)[。.!！~～]*$/i;
+/**
+ * A message that only acknowledges or thanks (谢谢, 好的，收到, 辛苦了, thanks), as residents answer the tracking code or
+ * a question: no description of a new report, nor the answer to "where is it?".
+ */
+const ACKNOWLEDGED =
+  /^(?:(?:好的?|好滴|嗯+|哦+|行|可以|收到|知道了|明白了?|了解|谢谢(?:你们?|您)?|多谢|感谢(?:你们?|您)?|辛苦(?:你们?|您)?了?|麻烦(?:你们?|您)?了|ok(?:ay)?|thanks?(?: you)?|thx|got it|👍|🙏)[\s,，!！.。~～]*)+$/iu;
+const CANCEL_TYPED = /^(?:取消|取消举报|不举报了|cancel)[。.!！~～]*$/i;
+const CONTACT_TYPED = /^(?:我?(?:要|想)?(?:留下?|留个|留一下)(?:我的)?(?:联系方式|电话|手机号?|号码|姓名和电话|名字和电话)|我?(?:要|想)?实名(?:举报)?|leave (?:a |my )?contact|contact)[吧啊。.!！~～]*$/i;
+
 /** A typed answer that means "anonymous", as the button does. */
 const ANONYMOUS_TYPED = /^(?:我?(?:要|想)?匿名(?:举报)?|不留(?:名|了|联系方式)?|保密|anonymous(?:ly)?|anon)[。.!！]*$/i;
 
@@ -347,6 +365,13 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
 
     case 'text': {
       const text = input.text.trim();
+      // 取消 typed is /cancel; 确认 typed at the summary its button; 留下联系方式 typed when asked, its button.
+      if (CANCEL_TYPED.test(text)) return converse(session, { kind: 'cancel' }, ctx);
+      if (stage === 'confirm' && CONFIRM_TYPED.test(text)) return converse(session, { kind: 'choice', choice: 'confirm' }, ctx);
+      if ((stage === 'ask_contact' || stage === 'confirm') && CONTACT_TYPED.test(text)) return converse(session, { kind: 'choice', choice: 'contact' }, ctx);
+      // 谢谢 after the tracking code is answered, not taken as a new report; 好的 to a question leaves it asked.
+      if (!inProgress(session) && CONFIRM_TYPED.test(text) && !ACKNOWLEDGED.test(text)) return step(session, [{ say: 'nothing_to_cancel' }]);
+      if (ACKNOWLEDGED.test(text)) return step(session, inProgress(session) ? pendingQuestion(session) : [{ say: 'you_are_welcome' }]);
       // An answer to "where is it?" is short, and sent after the question; a long message, or one sent before the
       // question came (the resident writing on), is more description (which may name the place).
       if (stage === 'ask_place' && [...text].length <= MAX_PLACE_ANSWER && !ANONYMOUS_TYPED.test(text) && !sentBefore(input.messageId, draft.placeAskedId)) {

@@ -89,6 +89,7 @@ const zh = {
   chosen: (label: string) => `✓ ${label}`,
   cancelled: '已取消，本次举报没有提交。需要时随时重新开始。',
   nothingToCancel: '目前没有正在填写的举报。',
+  youAreWelcome: '不客气。有新的问题随时直接发给我；发送 /status 查看您举报的案件。',
   staleButton: '这个按钮已经失效了。',
   /** 确认提交 pressed again on a summary whose report is already a case. */
   alreadySubmitted: (code: string) => `这份举报已经提交，查询码：${code}。发送 /status ${code} 可查看进展。`,
@@ -282,6 +283,7 @@ const en: Texts = {
   chosen: (label) => `✓ ${label}`,
   cancelled: 'Cancelled: nothing was submitted. Start again whenever you like.',
   nothingToCancel: 'There is no report in progress.',
+  youAreWelcome: 'You are welcome. Send a new problem any time; /status shows your reports.',
   staleButton: 'This button is no longer valid.',
   alreadySubmitted: (code) => `This report was already submitted. Tracking code: ${code}. Send /status ${code} to see how it goes.`,
   tooManyReports: (n, window, until) =>
