@@ -606,9 +606,10 @@ describe('POST /api/v1/hotline/calls', () => {
     }
   });
 
-  it('keeps the name a speech-recognition transcript gives without commas (姓李叫李四, 叫李四, 李四 木子李), and masks it in the caller\'s unpunctuated words for bureaus', async () => {
+  it('keeps the name a speech-recognition transcript gives without commas (姓李叫李四, 我姓陈陈建华, 叫李四, 李四 木子李), and masks it in the caller\'s unpunctuated words for bureaus', async () => {
     for (const [answer, name] of [
       ['姓李叫李四', '李四'],
+      ['我姓陈陈建华', '陈建华'],
       ['叫欧阳明', '欧阳明'],
       ['司马青云 司马光的司马 青云直上的青云', '司马青云'],
     ] as const) {
@@ -628,6 +629,27 @@ describe('POST /api/v1/hotline/calls', () => {
       expect(bureau.body.text).toContain('电镀厂晚上偷排废水');
       expect(JSON.stringify(bureau.body), answer).not.toContain(name);
     }
+  });
+
+  it('takes out of an anonymous caller\'s words the name given without commas (我姓陈陈建华), for everyone', async () => {
+    const transcript = [
+      '说话人1：您好12369环保举报热线请讲',
+      '说话人2：喂你好我想反映一下我们盐下村那边有个电镀厂天天晚上往河里排废水那个水都是绿的鱼都死了好多',
+      '说话人1：请问您怎么称呼',
+      '说话人2：我姓陈陈建华',
+      '说话人1：陈先生需要为您保密吗',
+      '说话人2：要的要的',
+    ].join('\n');
+    // The operator's type, so the case reaches its bureau whatever the rules make of the unpunctuated words.
+    const res = await json(as('operator').post('/api/v1/hotline/calls', call(transcript, { type: 'illegal_discharge' })));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const row = await processed(res.body.cases[0].id as string);
+    expect(row.anonymous).toBe(1);
+    expect(row.text).toContain('电镀厂天天晚上往河里排废水');
+    expect(row.text).not.toContain('陈建华');
+    const bureau = await json(as('epb').get(`/api/v1/cases/${row.id}`));
+    expect(bureau.status, JSON.stringify(bureau.body)).toBe(200);
+    expect(JSON.stringify(bureau.body)).not.toContain('陈建华');
   });
 
   // Also as operators ask for short or colloquially, often after the caller gave the surname alone.

@@ -406,9 +406,10 @@ export function anonymityAgreedInDialogue(transcript: string): boolean {
 const BARE_NAME = new RegExp(`^(?:叫|名叫|叫做)?(${PERSON_NAME})[吧啊呀哈嘛的]?$`, 'u');
 /**
  * An answer that gives the surname first, then the name in a clause of its own (姓李，李四 / 免贵姓李，叫李四), or
- * right after 叫 as a speech-recognition transcript writes it, without a comma (姓李叫李四).
+ * as a speech-recognition transcript writes it, without a comma: after 叫, or the name straight after its surname
+ * (姓李叫李四, 我姓陈陈建华).
  */
-const SURNAME_THEN_NAME = new RegExp(`^(?:免贵)?姓(${COMPOUND_SURNAME}|${SURNAME})(?:的)?(?:[，,。.、\\s]+(?:叫|名叫)?|叫|名叫)`, 'u');
+const SURNAME_THEN_NAME = new RegExp(`^(?:免贵)?姓(${COMPOUND_SURNAME}|${SURNAME})(?:的)?(?:[，,。.、\\s]+(?:叫|名叫)?|叫|名叫|(?=\\1))`, 'u');
 
 /**
  * The name an answer's first clause is, also when a space sets off what follows it (王小明 三横王 小明的明), as
