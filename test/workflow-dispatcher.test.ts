@@ -690,6 +690,24 @@ describe.each([
       expect(unit('agri')).toMatchObject({ received: 1, dispatched: 1, signedOnTime: 0, responseRate: 0 });
       expect(stats.body.totals).toMatchObject({ received: 3, dispatched: 5, signedOnTime: 3 });
     });
+
+    it('counts no missed signature against a co-handler let go when the case is routed out of triage, where it waited past that deadline and nobody could sign', async () => {
+      clock.set('2026-12-23T02:00:00.000Z');
+      const { id } = await seedCase(service, clock, { text: '养殖场粪水直排（统计：牵头退回后改派）' });
+      clock.advance(60 * 60_000);
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '是养殖场，归农业委' })).status).toBe(200);
+      // Over the weekend nobody routes it: the co-handler's sign-for deadline passes while the case waits in triage.
+      clock.advance(3 * 24 * 60 * 60_000);
+      expect((await as(staff.econ).post(`/api/v1/cases/${id}/accept`)).status).toBe(409);
+      const routed = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'livestock_waste', reason: '养殖污染，改派农业委' }));
+      expect(routed.status, JSON.stringify(routed.body)).toBe(200);
+      expect(routed.body.assignments.find((a: any) => a.bureau.code === 'econ').status).toBe('released');
+      const stats = await json(as(staff.dispatcher).get('/api/v1/stats?groupBy=bureau&from=2026-12-23&to=2026-12-23'));
+      expect(stats.status, JSON.stringify(stats.body)).toBe(200);
+      expect(stats.body.groups.map((g: any) => g.key)).not.toContain('econ');
+      // The lead's return is counted, as before.
+      expect(stats.body.groups.find((g: any) => g.key === 'epb')).toMatchObject({ returned: 1 });
+    });
   });
 
   describe('transfer', () => {

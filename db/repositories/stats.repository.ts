@@ -145,6 +145,33 @@ function stintIn(data: string | null, key: 'previousRound' | 'earlier'): StatsAs
   };
 }
 
+/** The status changes of each case, oldest first: when it entered which status. */
+async function statusTimelinesOf(db: Db, caseIds: string[]): Promise<Map<string, Array<{ at: string; to: string }>>> {
+  const out = new Map<string, Array<{ at: string; to: string }>>();
+  if (caseIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('case_events')
+    .select(['case_id', 'at', 'to_status'])
+    .where('case_id', 'in', caseIds)
+    .where('kind', '=', 'status')
+    .where('to_status', 'is not', null)
+    .orderBy('id')
+    .execute();
+  for (const r of rows) out.set(r.case_id, [...(out.get(r.case_id) ?? []), { at: r.at, to: r.to_status! }]);
+  return out;
+}
+
+/**
+ * A unit let go while the case waited in triage (routed out of it without that unit) could not act since the case
+ * went there: that time is its `stoppedAt`, the status the case was in just before the release being triage.
+ */
+function withTriageStop(a: StatsAssignment, timeline: ReadonlyArray<{ at: string; to: string }>): StatsAssignment {
+  if (!a.releasedAt) return a;
+  const released = Date.parse(a.releasedAt);
+  const before = timeline.filter((e) => Date.parse(e.at) < released).at(-1);
+  return before?.to === 'triage' ? { ...a, stoppedAt: before.at } : a;
+}
+
 function toStatsAssignment(r: AssignmentRow): StatsAssignment {
   return {
     unitCode: r.unit_code,
@@ -165,7 +192,7 @@ export async function* statsCaseBatches(db: Db, w: CaseWindow, batchSize = BATCH
     const rows = await casePage(db, w, after, batchSize, false);
     if (rows.length === 0) return;
     const ids = rows.map((r) => r.id);
-    const [assignments, ratings, earlier] = await Promise.all([assignmentsOf(db, ids), ratingsOf(db, ids), earlierStintsOf(db, ids)]);
+    const [assignments, ratings, earlier, timelines] = await Promise.all([assignmentsOf(db, ids), ratingsOf(db, ids), earlierStintsOf(db, ids), statusTimelinesOf(db, ids)]);
     yield rows.map((r) => ({
       id: r.id,
       receivedAt: r.received_at,
@@ -173,7 +200,7 @@ export async function* statsCaseBatches(db: Db, w: CaseWindow, batchSize = BATCH
       typeCode: r.type_code,
       jurisdictionCode: r.jurisdiction_code,
       reopened: earlier.reopened.has(r.id) || Number(r.round ?? 1) > 1,
-      assignments: [...(earlier.stints.get(r.id) ?? []), ...(assignments.get(r.id) ?? []).map(toStatsAssignment)],
+      assignments: [...(earlier.stints.get(r.id) ?? []), ...(assignments.get(r.id) ?? []).map(toStatsAssignment)].map((a) => withTriageStop(a, timelines.get(r.id) ?? [])),
       ratings: (ratings.get(r.id) ?? []).map((x) => ({ rating: x.rating, solved: x.solved === 1 })),
     }));
     if (rows.length < batchSize) return;

@@ -42,6 +42,8 @@ export interface StatsAssignment {
   returnedAt: string | null;
   /** When a dispatcher took it back (released, re-routed, merged, transferred); unknown (null) for a stint recorded before it was kept. */
   releasedAt?: string | null;
+  /** When the case entered triage, if it waited there when the unit was let go: no unit can act on a case in triage, so its clock stopped then. */
+  stoppedAt?: string | null;
 }
 
 export interface StatsRating {
@@ -297,11 +299,13 @@ export interface StatsAccumulator {
 /**
  * Taken back by a dispatcher (released: a re-route, a merge, a transfer) before its unit was due to sign for it,
  * while still unsigned and not returned: the unit never owed anything on it. Counted, every duplicate merged and
- * every case re-routed within its first hours would lower the response rate of units that missed nothing.
+ * every case re-routed within its first hours would lower the response rate of units that missed nothing. A unit let
+ * go when the case was routed out of triage is judged at the time the case went there: it could not sign meanwhile.
  */
 function takenBackBeforeDue(a: StatsAssignment): boolean {
   if (a.status !== 'released' || a.acceptedAt !== null || a.returnedAt !== null || !a.releasedAt) return false;
-  return a.signBy === null || ms(a.releasedAt) <= ms(a.signBy);
+  const gone = a.stoppedAt && ms(a.stoppedAt) < ms(a.releasedAt) ? a.stoppedAt : a.releasedAt;
+  return a.signBy === null || ms(gone) <= ms(a.signBy);
 }
 
 /**
