@@ -140,7 +140,7 @@ const releaseRoute = apiRoute({
   path: '/api/v1/cases/{id}/release',
   operationId: 'releaseUnit',
   summary: 'Release a co-handler or the jurisdiction',
-  description: `When the lead has already replied and everybody else has replied or been released, the case becomes \`replied\`.${who}`,
+  description: `When the lead has already replied and everybody else has replied or been released, the case becomes \`replied\`. The case's local office released after it returned the case as outside its area (\`wrong_jurisdiction\`) takes the place along: \`jurisdiction\` becomes null and the case is flagged \`place_unknown\`.${who}`,
   request: { params: idParam, headers: ifMatchHeaders, body: json(z.strictObject({ unit: code, reason: filledText(2000) }).openapi('ReleaseInput')) },
 });
 const superviseRoute = apiRoute({
