@@ -324,6 +324,23 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
+  it("draws no re-route as the main button on the card of a case its units hold already, only on a case waiting in triage", async () => {
+    const handled = await seedCase(web.service, web.clock, { text: '有个电镀厂晚上偷排废水（地点不明，按钮样式测试）', jurisdiction: null, assignments: [{ unit: 'epb', role: 'lead' }] });
+    const waiting = await seedCase(web.service, web.clock, { text: '有个电镀厂晚上偷排废水（待分派，按钮样式测试）', status: 'triage', confidence: 0.4 });
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const html = await (await desk.get('/desk')).text();
+    const buttons = (code: string) => {
+      const card = new RegExp(`<li class="card" data-case="${code}"[\\s\\S]*?</li>`).exec(html)?.[0] ?? '';
+      return [...card.matchAll(/<button type="submit"( class="([^"]*)")? data-suggestion="([^"]+)"/g)].map((m) => `${m[3]}:${m[2] ?? ''}`);
+    };
+    // The runner-up of a case under handling (its own type is no choice): offered, not drawn as the card's action.
+    expect(buttons(handled.trackingCode)).toEqual(['water_pollution:secondary']);
+    expect(buttons(waiting.trackingCode)).toEqual(['illegal_discharge:', 'water_pollution:secondary']);
+    const page = await (await desk.get(`/desk/cases/${handled.id}`)).text();
+    expect(page).toMatch(/<button type="submit" class="secondary" data-suggestion="water_pollution"/);
+  });
+
   it('keeps a place-unknown case on the triage list while a place can be given, not once its units answered, and offers the place again when it is reopened', async () => {
     const seeded = await seedCase(web.service, web.clock, {
       text: '有个电镀厂晚上偷排废水（地点没说清，答复后测试）',

@@ -234,6 +234,7 @@ function SuggestionButtons({
   csrf,
   district,
   fromDesk = false,
+  underHandling = false,
 }: {
   caseId: string;
   version: number;
@@ -244,8 +245,15 @@ function SuggestionButtons({
   district: District;
   /** On the desk's triage card: what follows the click leads back to the desk, whatever address the page was shown at. */
   fromDesk?: boolean;
+  /**
+   * The case is in its units' hands already (listed for its place, or a co-handler's return): a re-route to another
+   * type is no card's main action, so no suggestion is drawn as the button to press — most are the classifier's
+   * runner-up, often at 0%, and one click releases the units that hold the case.
+   */
+  underHandling?: boolean;
 }) {
   const zh = lang === 'zh';
+  const primary = (i: number) => (i === 0 && !underHandling ? '' : 'secondary');
   const back = fromDesk ? <input type="hidden" name="back" value="desk" /> : null;
   return (
     <div class="actions">
@@ -257,7 +265,7 @@ function SuggestionButtons({
             <VersionField version={version} seen={seen} />
             <input type="hidden" name="reason" value={zh ? `按分类建议（${typeName(district, s.code, 'zh')}）转12345热线` : `Suggested type ${s.code}: handed to 12345`} />
             <ConfirmBox problem={null} form="transfer" id={`transfer-confirm-${caseId}-${s.code}`} label={CONFIRM[lang].transfer.box} />
-            <button type="submit" class={i === 0 ? '' : 'secondary'} data-suggestion={s.code} data-confirm={CONFIRM[lang].transfer.question}>
+            <button type="submit" class={primary(i)} data-suggestion={s.code} data-confirm={CONFIRM[lang].transfer.question}>
               {zh ? '转12345热线' : 'Hand to 12345'} · {typeName(district, s.code, lang)} ({percent(s.confidence)})
             </button>
           </form>
@@ -268,7 +276,7 @@ function SuggestionButtons({
             <VersionField version={version} seen={seen} />
             <input type="hidden" name="type" value={s.code} />
             <input type="hidden" name="quick" value="1" />
-            <button type="submit" class={i === 0 ? '' : 'secondary'} data-suggestion={s.code}>
+            <button type="submit" class={primary(i)} data-suggestion={s.code}>
               {typeName(district, s.code, lang)} → {unitName(district, s.lead, lang)} ({percent(s.confidence)})
             </button>
           </form>
@@ -455,7 +463,7 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                 <p class="hint" lang={wordsLang(p.lang, excerpt)}>
                   {excerpt}
                 </p>
-                <SuggestionButtons caseId={r.case.id} version={r.case.version} seen={r.lastEventId} suggestions={suggestionsOf(district, r.classification, r.case)} lang={p.lang} csrf={p.csrf} district={district} fromDesk />
+                <SuggestionButtons caseId={r.case.id} version={r.case.version} seen={r.lastEventId} suggestions={suggestionsOf(district, r.classification, r.case)} lang={p.lang} csrf={p.csrf} district={district} fromDesk underHandling={ROUTED_AS_IT_STANDS.includes(r.case.status)} />
                 {(reasons.includes('place_unknown') || placeDisowned) && r.case.typeCode && WORKING.includes(r.case.status) ? (
                   <form method="post" action={`/desk/cases/${r.case.id}/place`} class="inline" data-place-form>
                     <CsrfField token={p.csrf} />
@@ -706,7 +714,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
             <>
               {/* A case no unit had yet (out of triage) is routed for the first time, not again. */}
               <h2 id="route">{view.dispatchedAt ? (zh ? '重新派发' : 'Re-route') : zh ? '派发' : 'Route'}</h2>
-              {suggestions.length > 0 ? <SuggestionButtons caseId={view.id} version={version} seen={seen} suggestions={suggestions} lang={p.lang} csrf={p.csrf} district={district} /> : null}
+              {suggestions.length > 0 ? <SuggestionButtons caseId={view.id} version={version} seen={seen} suggestions={suggestions} lang={p.lang} csrf={p.csrf} district={district} underHandling={ROUTED_AS_IT_STANDS.includes(view.status)} /> : null}
               <FormNotice problem={problem} form="route" />
               <div>
                 <DraftNotices zh={zh} />
