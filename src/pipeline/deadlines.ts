@@ -84,10 +84,14 @@ export class WorkCalendar {
     return new Date(instantOfWallTime(Date.UTC(y, m - 1, d + 1), this.timezone) - 1);
   }
 
-  /** The instant the local day after the one `at` falls on begins. */
+  /**
+   * The instant the local day after the one `at` falls on begins; always after `at` (a zone whose clocks skip
+   * midnight has no such wall time, and the instant read for it could come before: a minute on then).
+   */
   private nextLocalMidnight(at: Date): number {
     const [y, m, d] = this.localDate(at).split('-').map(Number) as [number, number, number];
-    return instantOfWallTime(Date.UTC(y, m - 1, d + 1), this.timezone);
+    const next = instantOfWallTime(Date.UTC(y, m - 1, d + 1), this.timezone);
+    return next > at.getTime() ? next : at.getTime() + 60_000;
   }
 
   /** The working time from `from` to `to`: the part of it that falls on working days, in ms. */
