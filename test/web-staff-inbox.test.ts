@@ -902,6 +902,26 @@ describe('bureau inbox', () => {
     expect(notice(en)).toMatch(/^The lead returned this case and it waits for a dispatcher to route it again/);
   });
 
+  it('says in the history how many working days a request for more time asked, and until when an approval moved the reply deadline', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（延期记录测试）' });
+    const co = apiClient(base, web.staff.econ);
+    expect((await co.post(`/api/v1/cases/${seeded.id}/accept`)).status).toBe(200);
+    const asked = await json(co.post(`/api/v1/cases/${seeded.id}/extend`, { workingDays: 5, reason: '等待检测报告' }));
+    expect(asked.status).toBe(201);
+    expect((await apiClient(base, web.staff.dispatcher).post(`/api/v1/extensions/${asked.body.id}/approve`)).status).toBe(200);
+    const clerk = formClient(base, fromNewAddress());
+    await clerk.signIn('econ');
+    const page = await (await clerk.get(`/inbox/cases/${seeded.id}`)).text();
+    const history = page.split('<ol class="timeline">')[1]!;
+    const line = (label: string) => new RegExp(`<strong>${label}</strong>[^]*?</li>`).exec(history)?.[0] ?? '';
+    expect(line('申请延期')).toContain('<div>申请延长 5 个工作日</div>');
+    expect(line('申请延期')).toContain('等待检测报告');
+    // The co-handler's new reply deadline, as its facts show it: its approval has no public note that would say it.
+    const when = /<dd id="reply-by">([^<]*?) ?</.exec(page)?.[1]?.trim();
+    expect(when).toMatch(/^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}$/);
+    expect(line('延期已批准')).toContain(`<div>申请延长 5 个工作日 · 答复期限延至 ${when}</div>`);
+  });
+
   it("offers in the status filter only what the unit's cases can be: never received or merged, in triage for a co-handler after the lead returned it, transferred only to the 12345 hotline", async () => {
     const offered = async (page: Page) => page.$$eval('#f-status option', (els) => els.map((el) => el.getAttribute('value')));
     const { page, context } = await newPage();

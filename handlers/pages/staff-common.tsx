@@ -587,6 +587,17 @@ const RATING_REASON_LABEL: Record<Lang, Record<string, string>> = {
   en: { rated: CLOSE_REASON_LABEL.en.rated!, not_rated: CLOSE_REASON_LABEL.en.not_rated!, dissatisfied: 'the reporter was not satisfied' },
 };
 
+const EXTENSION_EVENTS: ReadonlySet<string> = new Set(['extension_requested', 'extended', 'extension_refused']);
+
+/** 申请延长 5 个工作日 · 答复期限延至…: the working days an extension event names, and the reply deadline an approval gave. */
+function extensionLine(lang: Lang, timeZone: string, data: Record<string, unknown>): string | null {
+  const zh = lang === 'zh';
+  const parts: string[] = [];
+  if (typeof data.workingDays === 'number') parts.push(zh ? `申请延长 ${data.workingDays} 个工作日` : `${data.workingDays} more working day(s) asked`);
+  if (typeof data.replyBy === 'string') parts.push(zh ? `答复期限延至 ${formatTime(data.replyBy, lang, timeZone)}` : `reply now due ${formatTime(data.replyBy, lang, timeZone)}`);
+  return parts.length > 0 ? parts.join(' · ') : null;
+}
+
 /** The case's history, oldest first: who did what, when, and why. */
 export function History({ view, lang, timeZone, district }: { view: CaseView; lang: Lang; timeZone: string; district: District }) {
   return (
@@ -602,6 +613,9 @@ export function History({ view, lang, timeZone, district }: { view: CaseView; la
         // The duplicate merged in (or taken out again), by its reference: a clerk who worked on it knows it by that.
         const duplicate = (e.kind === 'merged_in' || e.kind === 'unmerged_out') && typeof data.from === 'string' ? caseReference(data.from) : null;
         const reason = typeof data.reason === 'string' ? reasonLabel(lang, data.reason) : null;
+        // What a request for more time asked, and where its approval moved the unit's reply deadline (a co-handler's
+        // approval has no public note that says it).
+        const extension = EXTENSION_EVENTS.has(e.kind) ? extensionLine(lang, timeZone, data) : null;
         const detail = typeof data.note === 'string' && data.note !== e.note ? data.note : typeof data.text === 'string' && data.text !== e.note ? data.text : null;
         const actor = e.actor.type === 'staff' ? e.actor.role : null;
         // A note that only says the status again (已受理 · 已受理) is left out.
@@ -613,6 +627,7 @@ export function History({ view, lang, timeZone, district }: { view: CaseView; la
             {duplicate ? ` · ${duplicate}` : ''}
             {unit ? ` · ${unit}` : ''}
             {actor ? <span class="hint"> ({ACTOR_LABEL[lang][actor] ?? actor})</span> : null}
+            {extension ? <div>{extension}</div> : null}
             {reason ? <div>{reason}</div> : null}
             {note && note.toLowerCase() !== label.toLowerCase() ? <div lang={wordsLang(lang, note)}>{note}</div> : null}
             {detail ? (
