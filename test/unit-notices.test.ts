@@ -471,6 +471,27 @@ describe.each([
     expect(await notify(later[0]!.id)).toBe('skipped: agri holds the case again');
   });
 
+  it('sends a unit given back a case its server never took the assignment itself, with fresh attempts, not a notice about a case it does not know', async () => {
+    const desk = await account('dispatcher', null, 'dispatcher-failed-back');
+    const { id } = await routedReport();
+    const epbDelivery = () =>
+      service.deps.db.selectFrom('deliveries').select(['status', 'attempts']).where('case_id', '=', id).where('unit_code', '=', 'epb').executeTakeFirstOrThrow();
+    // epb's server refuses the assignment (400): it fails for good at its first attempt.
+    await processors.dispatch({ caseId: id, unit: 'epb', channel: 'webhook' }, ctx()).catch(() => undefined);
+    expect(await epbDelivery()).toEqual({ status: 'failed', attempts: 1 });
+    const route = (co: string[], reason: string) => postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'livestock_waste', co, reason }, desk);
+    expect((await route([], '农业委单独办理')).status).toBe(200);
+    expect((await route(['epb'], '仍需环保局协办')).status).toBe(200);
+    // Its system never had the case: it gets the assignment, not case.reassigned.
+    expect(Object.keys(await unitNotices(id, 'reassigned'))).not.toContain('epb');
+    expect(await epbDelivery()).toEqual({ status: 'pending', attempts: 0 });
+    const before = bureaus.received.length;
+    await processors.dispatch({ caseId: id, unit: 'epb', channel: 'webhook' }, ctx()).catch(() => undefined);
+    const hook = bureaus.received.slice(before).filter((r) => r.path === '/reject');
+    expect(hook.map((r) => r.body.event)).toEqual(['case.assigned']);
+    expect((hook[0]!.body as unknown as { assignment: { role: string } }).assignment.role).toBe('co');
+  });
+
   it('tells a unit whose case was merged into another case it holds where its work goes on, and a unit that does not hold that one nothing of it', async () => {
     const desk = await account('dispatcher', null, 'dispatcher-merges');
     const survivor = await routedReport();

@@ -144,10 +144,18 @@ export async function withdrawDelivery(db: Db, id: string, at: string): Promise<
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** A withdrawn delivery goes out after all: the unit was given the case again. */
-export async function renewWithdrawnDeliveries(db: Db, ids: readonly string[]): Promise<void> {
+/**
+ * A delivery that never reached the unit — withdrawn before it went out, or failed for good — goes out after all,
+ * with a fresh set of attempts: the unit was given the case again.
+ */
+export async function renewUndelivered(db: Db, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db.updateTable('deliveries').set({ status: 'pending', attempts: 0, last_error: null, attempt_started_at: null }).where('id', 'in', [...ids]).where('status', '=', 'withdrawn').execute();
+  await db
+    .updateTable('deliveries')
+    .set({ status: 'pending', attempts: 0, last_error: null, attempt_started_at: null })
+    .where('id', 'in', [...ids])
+    .where('status', 'in', ['withdrawn', 'failed'])
+    .execute();
 }
 
 export async function listStalePendingDeliveries(

@@ -10,7 +10,7 @@ import {
 } from '../../db/repositories/case-queries.repository.js';
 import { findCase, lockCase } from '../../db/repositories/cases.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
-import { insertDeliveries, listDeliveries, renewWithdrawnDeliveries } from '../../db/repositories/deliveries.repository.js';
+import { insertDeliveries, listDeliveries, renewUndelivered } from '../../db/repositories/deliveries.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
 import { appendEvents, enteredStatusAt } from '../../db/repositories/events.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
@@ -224,8 +224,8 @@ async function releaseAll(deps: WorkflowDeps, trx: Trx, list: readonly Assignmen
 
 /**
  * Starts the assignments just made: their deadline timers, and telling the
- * units. A unit whose webhook never had the case gets the assignment
- * delivered (`case.assigned`); one that had it before (it
+ * units. A unit whose webhook never had the case (its delivery withdrawn or
+ * failed for good) gets the assignment delivered (`case.assigned`); one that had it before (it
  * returned the case, or was released, and now has it again) gets a
  * `reassigned` notice with its new role and deadlines. Bureau groups get a
  * post, a new one for a unit that held the case earlier in this round.
@@ -243,10 +243,13 @@ async function startAssignments(
   // Their deadlines run from now: the first wake-up for the reminders, overdue marks and supervision.
   await scheduleDeadlineChecks(trx, c.id, wakeUpsFor(deps.district, deps.calendar, deadlines), now);
   const deliveries = await listDeliveries(trx, c.id);
-  const had = new Set(deliveries.filter((d) => d.status !== 'withdrawn').map((d) => d.unitCode));
-  // A unit whose delivery was withdrawn before it went out (released meanwhile) never had the case: it gets it now.
-  const renewed = deliveries.filter((d) => d.status === 'withdrawn' && units.some((u) => u.unit === d.unitCode) && deps.district.units.get(d.unitCode)?.webhook);
-  await renewWithdrawnDeliveries(trx, renewed.map((d) => d.id));
+  // A unit whose delivery never reached it — withdrawn before it went out (released meanwhile), or failed for good (its
+  // server was down or refused it) — never had the case: it gets the assignment now, with a fresh set of attempts,
+  // rather than a notice about a case its system does not know.
+  const undelivered = (d: (typeof deliveries)[number]) => d.status === 'withdrawn' || d.status === 'failed';
+  const had = new Set(deliveries.filter((d) => !undelivered(d)).map((d) => d.unitCode));
+  const renewed = deliveries.filter((d) => undelivered(d) && units.some((u) => u.unit === d.unitCode) && deps.district.units.get(d.unitCode)?.webhook);
+  await renewUndelivered(trx, renewed.map((d) => d.id));
   const fresh = units
     .filter((u) => !deliveries.some((d) => d.unitCode === u.unit) && deps.district.units.get(u.unit)?.webhook)
     .map((u) => ({ id: newId(), caseId: c.id, unitCode: u.unit, channel: 'webhook' as const, at: now.toISOString() }));
