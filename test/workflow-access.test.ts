@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ManualClock } from '../src/clock.js';
 import { caseReference } from '../src/domain/case.js';
 import { insertDeliveries } from '../db/repositories/deliveries.repository.js';
+import { appendEvents } from '../db/repositories/events.repository.js';
 import { documentProblems, openApiChecker, type OpenApiChecker } from './openapi-check.js';
 import { client, json, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
 
@@ -262,6 +263,27 @@ describe('who may call what', () => {
     expect(await errors(h.staff.econ)).toEqual({ epb: [1, null], econ: [1, 'redirected to https://econ-gateway.internal/hook'] });
     // Dispatchers, who resend what failed, read them all.
     expect(await errors(h.staff.dispatcher)).toEqual({ epb: [1, 'HTTP 503'], econ: [1, 'redirected to https://econ-gateway.internal/hook'] });
+  });
+
+  it("leaves out of a bureau's history the errors of another unit's failed deliveries and notices, which may name that unit's server", async () => {
+    const { id } = await seedCase(h.service, h.clock);
+    const at = h.clock.now().toISOString();
+    const econServer = 'HTTP 301: the webhook URL redirects to https://econ-gateway.internal/hook';
+    await appendEvents(h.service.deps.db, [
+      { caseId: id, at, kind: 'delivery_failed', data: { unit: 'econ', channel: 'webhook', attempts: 1, error: econServer } },
+      { caseId: id, at, kind: 'notification_failed', data: { audience: 'unit:econ', channel: 'webhook', notice: 'reminder', attempts: 8, error: econServer } },
+      { caseId: id, at, kind: 'delivery_failed', data: { unit: 'epb', channel: 'webhook', attempts: 8, error: 'HTTP 503' } },
+      { caseId: id, at, kind: 'notification_failed', data: { audience: 'reporter', channel: 'telegram', notice: 'accepted', attempts: 1, error: 'Forbidden: bot was blocked by the user' } },
+    ]);
+    const failures = async (token: string) => {
+      const view = await json(client(h.service.url, token).get(`/api/v1/cases/${id}`));
+      expect(view.status).toBe(200);
+      return view.body.events.filter((e: { kind: string }) => e.kind.endsWith('_failed')).map((e: { data: { unit?: string; audience?: string; error?: string } }) => [e.data.unit ?? e.data.audience, e.data.error ?? null]);
+    };
+    expect(await failures(h.staff.epb)).toEqual([['econ', null], ['unit:econ', null], ['epb', 'HTTP 503'], ['reporter', null]]);
+    expect(await failures(h.staff.econ)).toEqual([['econ', econServer], ['unit:econ', econServer], ['epb', null], ['reporter', null]]);
+    // Dispatchers, who resend what failed, read them all.
+    expect(await failures(h.staff.dispatcher)).toEqual([['econ', econServer], ['unit:econ', econServer], ['epb', 'HTTP 503'], ['reporter', 'Forbidden: bot was blocked by the user']]);
   });
 
   it('refuses a query parameter an operation does not take, naming it, instead of answering as if it were not there', async () => {

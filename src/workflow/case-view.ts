@@ -207,6 +207,23 @@ function deliveryView(district: District, principal: Principal, d: Delivery) {
   return { unit: unitRef(district, d.unitCode), channel: d.channel, status: d.status, attempts: d.attempts, deliveredAt: d.deliveredAt, lastError };
 }
 
+/** The events that record a channel's failure, with the error its server or Telegram gave. */
+const FAILURE_EVENTS: ReadonlySet<string> = new Set(['delivery_failed', 'notification_failed']);
+
+/**
+ * A failure event's data as the principal may read it: a bureau reads the error of its own unit's deliveries and
+ * notices only; another unit's may name that unit's server (a redirect's address, its host), as its delivery's
+ * `lastError` does (deliveryView), and a reporter's notice is not the bureau's business either.
+ */
+function failureFor<T>(principal: Principal, kind: string, data: T): T {
+  if (!isBureau(principal) || !FAILURE_EVENTS.has(kind) || !data || typeof data !== 'object' || Array.isArray(data)) return data;
+  const d = data as Record<string, unknown>;
+  const unit = typeof d.unit === 'string' ? d.unit : typeof d.audience === 'string' && d.audience.startsWith('unit:') ? d.audience.slice('unit:'.length) : null;
+  if (unit === principal.unitCode || !('error' in d)) return data;
+  const { error: _error, ...rest } = d;
+  return rest as T;
+}
+
 /** A pending extension request, its reason masked for bureau readers like the reporter's words. */
 function extensionView(district: District, principal: Principal, x: ExtensionRequest, names: HiddenNames) {
   return { id: x.id, unit: unitRef(district, x.unitCode), workingDays: x.workingDays, reason: textFor(principal, x.reason, names, true), status: x.status, requestedAt: x.createdAt };
@@ -368,7 +385,7 @@ async function viewOf(deps: { db: Kysely<Database>; district: District }, princi
       toStatus: e.toStatus,
       note: e.note === null ? null : textFor(principal, noteCodesAsReferences(principal, e.note, e.data), hidden, true),
       // What staff wrote in it (a 督办 note, a co-handler's reply, a reason) keeps an official named by title, as in notes.
-      data: maskDeep(principal, codesAsReferences(principal, withEvidenceFor(principal, e.data, c.text, shownText, hidden)), hidden, e.actor.type === 'staff'),
+      data: maskDeep(principal, codesAsReferences(principal, failureFor(principal, e.kind, withEvidenceFor(principal, e.data, c.text, shownText, hidden))), hidden, e.actor.type === 'staff'),
       public: e.public,
     })),
     /** The call the case came from, with its full transcript: operators, dispatchers and admins only (bureaus read the complaint text). */
