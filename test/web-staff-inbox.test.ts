@@ -334,6 +334,33 @@ describe('bureau inbox', () => {
       await context.close();
     });
 
+    it('takes a reply typed on a case merged meanwhile into another case of the unit to that case, and puts it back there', async () => {
+      const survivor = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（草稿随并案测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+      const duplicate = await seedCase(web.service, web.clock, { text: '盐下村电镀厂晚上又在排（草稿随并案测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+      for (const id of [survivor.id, duplicate.id]) expect((await apiClient(base, web.staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      const { page, context } = await newPage();
+      await context.setExtraHTTPHeaders(fromNewAddress());
+      await signIn(page, base, 'epb', undefined, `/inbox/cases/${duplicate.id}`);
+      const reply = '经现场检查，该电镀厂已停产整改，排污口已封堵。';
+      await page.fill('#reply-text', reply);
+      await page.fill('#progress-note', '已到现场取样。');
+      // While the clerk types, a dispatcher merges the report into the case the unit also handles.
+      expect((await apiClient(base, web.staff.dispatcher).post(`/api/v1/cases/${duplicate.id}/merge`, { into: survivor.id, reason: '重复举报' })).status).toBe(200);
+      await Promise.all([page.waitForNavigation(), page.click('#reply')]);
+      expect(await page.textContent('#withdrawn')).toContain('本单位已不再承办此案件');
+      expect(await page.locator('#continues-in [data-draft-carried]').isVisible()).toBe(true);
+      // On the case it went into, the reply and the note wait in their forms.
+      await Promise.all([page.waitForNavigation(), page.click('#continues-in a')]);
+      expect(new URL(page.url()).pathname).toBe(`/inbox/cases/${survivor.id}`);
+      expect(await page.inputValue('#reply-text')).toBe(reply);
+      expect(await page.inputValue('#progress-note')).toBe('已到现场取样。');
+      expect(await page.locator('form[action$="/reply"]').locator('xpath=..').locator('[data-draft-restored]').isVisible()).toBe(true);
+      const drafts = Object.keys(await browserDrafts(page));
+      expect(drafts.some((k) => k.includes(duplicate.id))).toBe(false);
+      expect(drafts.filter((k) => k.includes(survivor.id)).map((k) => k.split('/').at(-1)).sort()).toEqual(['progress', 'reply']);
+      await context.close();
+    });
+
     it('keeps no draft past signing out, and shows none of one account to another signing in on the same browser', async () => {
       const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
       const client = formClient(base, fromNewAddress());

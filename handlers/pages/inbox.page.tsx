@@ -543,11 +543,15 @@ function withdrawnPage(c: Context<AppEnv>, view: CaseView, problem: FormProblem 
           : 'Your unit no longer handles this case (it returned it, or a dispatcher re-routed it or released your unit). To protect the reporter, the report, its place and photos are no longer shown; below is your unit’s own record only.'}
       </p>
       {/* Merged into a case the unit holds too: its work on this report goes on there. */}
+      {/* A reply or progress note typed here and not sent goes along, to be put back on that case's page (staff.js). */}
       {view.mergedInto ? (
-        <p class="notice" id="continues-in">
+        <p class="notice" id="continues-in" data-draft-carry={`/inbox/cases/${view.id}/ /inbox/cases/${view.mergedInto.id}/`}>
           {zh ? '此案件已并入本单位承办的案件 ' : 'This case was merged into case '}
           <a href={`/inbox/cases/${view.mergedInto.id}`}>{view.mergedInto.reference}</a>
           {zh ? '，请在该案件中继续办理。' : ', which your unit also handles: go on with it there.'}
+          <span data-draft-carried hidden>
+            {zh ? '您在此案件中填写但尚未提交的答复和办理进展已带到该案件页面。' : ' What you typed here for a reply or a progress note and did not send is waiting on that case’s page.'}
+          </span>
         </p>
       ) : null}
       <dl class="facts">

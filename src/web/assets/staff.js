@@ -204,6 +204,29 @@
     }
   }
 
+  // A case merged into another the unit holds (data-draft-carry="<this case's path> <that case's path>"): a reply or a
+  // progress note typed on it and not sent moves to that case, to be put back on its page (not over one waiting there).
+  Array.prototype.forEach.call(scope.querySelectorAll('[data-draft-carry]'), function (el) {
+    var paths = el.getAttribute('data-draft-carry').split(' ');
+    if (paths.length !== 2) return;
+    var carried = false;
+    ['reply', 'progress'].forEach(function (form) {
+      var from = mine + paths[0] + form;
+      var to = mine + paths[1] + form;
+      var draft = read(from);
+      if (!draft || read(to)) return;
+      try {
+        storage.setItem(to, JSON.stringify(draft));
+        storage.removeItem(from);
+        carried = true;
+      } catch (e) {
+        // Storage full: the draft stays with this case.
+      }
+    });
+    var said = el.querySelector('[data-draft-carried]');
+    if (carried && said) said.hidden = false;
+  });
+
   Array.prototype.forEach.call(scope.querySelectorAll('form[data-draft][action]'), function (form) {
     var name = form.getAttribute('data-draft-name');
     var key = mine + form.getAttribute('action') + (name ? '#' + name : '');
