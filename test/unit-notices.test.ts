@@ -492,6 +492,28 @@ describe.each([
     expect((hook[0]!.body as unknown as { assignment: { role: string } }).assignment.role).toBe('co');
   });
 
+  it('sends a lead whose server never took the assignment the reopened case itself, not a notice reopening a case it does not know', async () => {
+    const desk = await account('dispatcher', null, 'dispatcher-reopen-failed');
+    const { id, trackingCode } = await routedReport();
+    // Routed to epb, whose server refuses the assignment: it fails for good, and epb handles the case on the web.
+    expect((await postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'illegal_discharge', co: [], jurisdiction: null, reason: '电镀厂排污' }, desk)).status).toBe(200);
+    await processors.dispatch({ caseId: id, unit: 'epb', channel: 'webhook' }, ctx()).catch(() => undefined);
+    const epbDelivery = () =>
+      service.deps.db.selectFrom('deliveries').select(['status', 'attempts']).where('case_id', '=', id).where('unit_code', '=', 'epb').executeTakeFirstOrThrow();
+    expect(await epbDelivery()).toEqual({ status: 'failed', attempts: 1 });
+    const epb = await account('bureau', 'epb', 'epb-reopen-failed');
+    expect((await postJson(`${service.url}/api/v1/cases/${id}/accept`, {}, epb)).status).toBe(200);
+    expect((await postJson(`${service.url}/api/v1/cases/${id}/reply`, { text: '已责令停产整改' }, epb)).status).toBe(200);
+    expect((await postJson(`${service.url}/api/v1/track/${trackingCode}/feedback`, { rating: 'dissatisfied', solved: false }, {})).status).toBe(201);
+    expect(Object.keys(await unitNotices(id, 'reopened'))).not.toContain('epb');
+    expect(await epbDelivery()).toEqual({ status: 'pending', attempts: 0 });
+    const before = bureaus.received.length;
+    await processors.dispatch({ caseId: id, unit: 'epb', channel: 'webhook' }, ctx()).catch(() => undefined);
+    const hook = bureaus.received.slice(before).filter((r) => r.path === '/reject');
+    expect(hook.map((r) => r.body.event)).toEqual(['case.assigned']);
+    expect((hook[0]!.body as unknown as { case: { status: string } }).case.status).toBe('reopened');
+  });
+
   it('tells a unit whose case was merged into another case it holds where its work goes on, and a unit that does not hold that one nothing of it', async () => {
     const desk = await account('dispatcher', null, 'dispatcher-merges');
     const survivor = await routedReport();

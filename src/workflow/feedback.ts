@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely';
 import { currentLead, listAssignments, stintOf } from '../../db/repositories/assignments.repository.js';
 import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
+import { listDeliveries, renewUndelivered } from '../../db/repositories/deliveries.repository.js';
+import { addToOutbox } from '../../db/repositories/outbox.repository.js';
+import { outboxEntry } from '../../queues/jobs.js';
 import { bool, isUniqueViolation, type Db } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
@@ -167,7 +170,15 @@ export async function rateCase(
       // The lead's group sees the case again, for the new round.
       await queueBureauPosts(trx, deps.district, c.id, [lead.unitCode], round, now);
       await queueNotification(trx, { caseId: c.id, audience: 'reporter', kind: 'reopened', data: { round, ratedVia: input.channel, ratedRound: c.round } }, now);
-      await queueNotification(trx, { caseId: c.id, audience: `unit:${lead.unitCode}`, kind: 'reopened', data: { round, deadlines } }, now);
+      // A lead whose server never took the assignment (its delivery failed for good) gets it now, for the new round,
+      // with a fresh set of attempts, rather than a notice reopening a case its system does not know.
+      const undelivered = (await listDeliveries(trx, c.id)).find((d) => d.unitCode === lead.unitCode && d.status === 'failed' && deps.district.units.get(d.unitCode)?.webhook);
+      if (undelivered) {
+        await renewUndelivered(trx, [undelivered.id]);
+        await addToOutbox(trx, [outboxEntry('dispatch', { caseId: c.id, unit: lead.unitCode, channel: 'webhook' })], now);
+      } else {
+        await queueNotification(trx, { caseId: c.id, audience: `unit:${lead.unitCode}`, kind: 'reopened', data: { round, deadlines } }, now);
+      }
       await scheduleDeadlineChecks(trx, c.id, wakeUpsFor(deps.district, deps.calendar, deadlines), now);
       return { caseId: c.id, trackingCode: c.trackingCode, status: 'reopened', round, rating, deadlines };
     });
