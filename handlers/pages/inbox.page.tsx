@@ -542,8 +542,8 @@ function withdrawnPage(c: Context<AppEnv>, view: CaseView, problem: FormProblem 
           ? '本单位已不再承办此案件（本单位已退回，或调度员已将其改派或撤回）。为保护举报人，举报内容、地点和照片不再显示，以下仅为本单位的办理记录。'
           : 'Your unit no longer handles this case (it returned it, or a dispatcher re-routed it or released your unit). To protect the reporter, the report, its place and photos are no longer shown; below is your unit’s own record only.'}
       </p>
-      {/* Merged into a case the unit holds too: its work on this report goes on there. */}
-      {/* A reply or progress note typed here and not sent goes along, to be put back on that case's page (staff.js). */}
+      {/* Merged into a case the unit holds too: its work on this report goes on there, and a reply or progress note
+          typed here and not sent goes along, to be put back on that case's page (staff.js). */}
       {view.mergedInto ? (
         <p class="notice" id="continues-in" data-draft-carry={`/inbox/cases/${view.id}/ /inbox/cases/${view.mergedInto.id}/`}>
           {zh ? '此案件已并入本单位承办的案件 ' : 'This case was merged into case '}
