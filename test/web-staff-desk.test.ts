@@ -500,6 +500,64 @@ describe('dispatcher desk', () => {
     expect(en).toContain('Local office released: it returned the case as outside its area, so the place is now unknown. Give the case its local office.');
   });
 
+  it("keeps a case whose place is unknown waiting for its place when the route form, left on 地点不明, only adds a co-handler; 地点不明 chosen for a placed case puts it there", async () => {
+    const seeded = await seedCase(web.service, web.clock, {
+      text: '电镀厂晚上偷排废水（属地退回后加派协办测试）',
+      type: 'illegal_discharge',
+      assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'xinglong', role: 'jurisdiction' }],
+    });
+    expect((await client(base, web.staff.xinglong).post(`/api/v1/cases/${seeded.id}/return`, { reason: 'wrong_jurisdiction', note: '不在我办辖区' })).status).toBe(200);
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const released = await desk.post(`/desk/cases/${seeded.id}/release`, { _csrf: await desk.token(`/desk/cases/${seeded.id}`), unit: 'xinglong', reason: '不在兴隆辖区，属地待核实', confirm: '1' });
+    expect(released.status).toBe(303);
+    const page = await (await desk.get(`/desk/cases/${seeded.id}`)).text();
+    const placeSelect = /<select id="route-jurisdiction"[^>]*>([\s\S]*?)<\/select>/.exec(page)?.[1] ?? '';
+    expect(/<option value="">([^<]*)</.exec(placeSelect)?.[1]).toBe('地点不明（待补充属地）');
+    expect(page).toContain('选“地点不明”时不派属地，案件仍留在调度台待补充属地，查明后再指定。');
+
+    // The full form as the page sent it, left on 地点不明, adding the police as co-handler.
+    const routed = await desk.post(`/desk/cases/${seeded.id}/route`, {
+      _csrf: await desk.token(`/desk/cases/${seeded.id}`),
+      type: 'illegal_discharge',
+      lead: '',
+      leadWas: '',
+      coFrom: 'chosen',
+      co: 'police',
+      jurisdiction: '',
+      urgentWas: '0',
+      reason: '加派公安协查，属地仍待核实',
+    });
+    expect(routed.status, await routed.text()).toBe(303);
+    expect(await findCase(web.service.deps.db, seeded.id)).toMatchObject({ jurisdictionCode: null, flags: ['place_unknown'] });
+    const live = (await listAssignments(web.service.deps.db, seeded.id)).filter((a) => a.status === 'pending').map((a) => `${a.role}:${a.unitCode}`);
+    expect(live.sort()).toEqual(['co:police', 'lead:epb']);
+    // Still on the desk as waiting for its place, its card offering the local office.
+    const card = new RegExp(`<li class="card" data-case="${seeded.trackingCode}"[\\s\\S]*?</li>`).exec(await (await desk.get('/desk')).text())?.[0] ?? '';
+    expect(card).toContain('地点不明');
+    expect(card).toContain('data-place-form');
+
+    // A placed case the dispatcher routes to 地点不明 (the place turned out wrong): no local office, and waiting for one.
+    const placed = await seedCase(web.service, web.clock, {
+      text: '电镀厂晚上偷排废水（改为地点不明测试）',
+      type: 'illegal_discharge',
+      assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'xinglong', role: 'jurisdiction' }],
+    });
+    const unplaced = await desk.post(`/desk/cases/${placed.id}/route`, {
+      _csrf: await desk.token(`/desk/cases/${placed.id}`),
+      type: 'illegal_discharge',
+      coFrom: 'rule',
+      jurisdiction: '',
+      reason: '地址有误，属地待核实',
+    });
+    expect(unplaced.status, await unplaced.text()).toBe(303);
+    expect(await findCase(web.service.deps.db, placed.id)).toMatchObject({ jurisdictionCode: null, flags: ['place_unknown'] });
+    expect(new RegExp(`<li class="card" data-case="${placed.trackingCode}"[\\s\\S]*?</li>`).exec(await (await desk.get('/desk')).text())?.[0] ?? '').toContain('data-place-form');
+    const en = await (await desk.get(`/desk/cases/${seeded.id}?lang=en`)).text();
+    expect(en).toContain('place unknown (to be given)');
+    expect(en).toContain('With &quot;place unknown&quot; no local office is given: the case stays on the desk as waiting for its place, to be given once known.');
+  });
+
   it('routes to any type from the case page and keeps the correction as labelled data', async () => {
     const seeded = await seedCase(web.service, web.clock, { status: 'triage', type: 'water_pollution', confidence: 0.41, text: '朱家观村路边有人烧垃圾，黑烟很大' });
     const { page, context } = await newPage();

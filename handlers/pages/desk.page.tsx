@@ -815,8 +815,13 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
                     <FieldProblem problem={problem} form="route" name="co" />
                   </fieldset>
                   <label for="route-jurisdiction">{zh ? '属地' : 'Local office'}</label>
-                  <select id="route-jurisdiction" name="jurisdiction" {...invalidAttrs(problem, 'route', 'jurisdiction')}>
-                    <option value="">{zh ? '地点不明' : 'place unknown'}</option>
+                  <p class="hint" id="route-jurisdiction-hint">
+                    {zh
+                      ? '选“地点不明”时不派属地，案件仍留在调度台待补充属地，查明后再指定。'
+                      : 'With "place unknown" no local office is given: the case stays on the desk as waiting for its place, to be given once known.'}
+                  </p>
+                  <select id="route-jurisdiction" name="jurisdiction" aria-describedby="route-jurisdiction-hint" {...invalidAttrs(problem, 'route', 'jurisdiction')}>
+                    <option value="">{zh ? '地点不明（待补充属地）' : 'place unknown (to be given)'}</option>
                     <GoneOption
                       code={view.jurisdiction?.code}
                       name={unitName(district, view.jurisdiction?.code, p.lang)}
@@ -1124,8 +1129,10 @@ export function deskPages() {
         ...(lead ? { lead } : {}),
         ...(co ? { co } : {}),
         ...(urgentChanged ? { urgent } : {}),
-        // The quick buttons keep the place as it is; the full form says what it should be.
-        ...(quick ? {} : { jurisdiction: jurisdiction === '' ? null : jurisdiction }),
+        // The quick buttons keep the place as it is; the full form says what it should be. 地点不明 is no place yet, not
+        // "needs none": the case stays on the desk's list of cases waiting for a place (a re-route done only to add a
+        // co-handler used to drop it from there).
+        ...(quick ? {} : jurisdiction === '' ? { placeUnknown: true } : { jurisdiction }),
         reason: reason.trim(),
         ...versionOf(form),
       });

@@ -269,6 +269,11 @@ export interface RouteInput extends SeenCase {
   lead?: string;
   co?: string[];
   jurisdiction?: string | null;
+  /**
+   * No place given and one still to be found (the desk's 地点不明): no local office, and the case stays flagged
+   * place_unknown — listed on the desk for a place — where an explicit `jurisdiction: null` says it needs none.
+   */
+  placeUnknown?: boolean;
   /** Urgent or not, as the dispatcher decides; without it a case becomes urgent when its new type or its words make it so. */
   urgent?: boolean;
   reason: string;
@@ -307,7 +312,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
       throw new AppError('validation_failed', `"${type}" goes to ${route.lead}: use POST /api/v1/cases/{id}/transfer`, { type: 'a transfer type: use transfer' });
     }
     const lead = input.lead ?? route.lead;
-    const jurisdiction = input.jurisdiction === undefined ? c.jurisdictionCode : input.jurisdiction;
+    const jurisdiction = input.placeUnknown ? null : input.jurisdiction === undefined ? c.jurisdictionCode : input.jurisdiction;
     // The case's local office takes part as its jurisdiction (属地), with that role: named among the co-handlers as well,
     // it would be released from its part and given the case again as a co-handler, with fresh deadlines.
     const co = [...new Set(input.co ?? route.co)].filter((u) => u !== lead && u !== jurisdiction);
@@ -325,7 +330,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     // The case's local office sent it back as outside its area (wrong_jurisdiction): kept without a word, the route would
     // give the case back to the office that said it is not theirs.
     const all = await listAssignments(trx, caseId);
-    if (input.jurisdiction === undefined && jurisdiction !== null && !fields.jurisdiction) {
+    if (input.jurisdiction === undefined && !input.placeUnknown && jurisdiction !== null && !fields.jurisdiction) {
       if (currentRound(c, all).some((a) => a.unitCode === jurisdiction && a.status === 'returned' && a.returnReason === 'wrong_jurisdiction')) {
         fields.jurisdiction = `${jurisdiction} returned the case as outside its area: give another local office, or null for none`;
       }
@@ -345,7 +350,11 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     const earlier = active(all.filter((a) => a.round < c.round && !planned.some((p) => p.unit === a.unitCode)));
     const letGo = [...existing.filter((a) => !kept.includes(a)), ...answered, ...earlier];
     const added = planned.filter((p) => !kept.some((a) => a.unitCode === p.unit));
-    const flags = jurisdiction !== null || input.jurisdiction === null ? c.flags.filter((f) => f !== 'place_unknown') : c.flags;
+    const flags = input.placeUnknown
+      ? [...new Set([...c.flags, 'place_unknown'])]
+      : jurisdiction !== null || input.jurisdiction === null
+        ? c.flags.filter((f) => f !== 'place_unknown')
+        : c.flags;
     // Urgent as the dispatcher says; else urgent once the new type or the words make it so (a triage case routed as
     // 危险废物 is urgent as one the intake read so), never made less urgent without the dispatcher saying so.
     const urgent = input.urgent ?? (c.urgent || decideUrgency(district, c.text, type).urgent);
