@@ -7,7 +7,7 @@ import { CASE_STATUSES } from '../src/domain/case.js';
 import type { Logger } from '../src/logger.js';
 import { maskIdentityInText } from '../src/pipeline/extract.js';
 import { localDateTime } from '../src/domain/time-zone.js';
-import { COUNT_FIELDS, RATE_FIELDS, type GroupStats, type Lang, type Measures } from '../src/stats/stats.js';
+import { ADDED_COUNT_FIELDS, COUNT_FIELDS, RATE_FIELDS, type GroupStats, type Lang, type Measures } from '../src/stats/stats.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
@@ -211,6 +211,8 @@ const STATS_COLUMNS: Record<Lang, string[]> = {
     'response_rate',
     'resolution_rate',
     'satisfaction_rate',
+    // The response rate's denominator, after the columns the file always had.
+    'sign_due',
   ],
   zh: [
     '代码',
@@ -231,13 +233,14 @@ const STATS_COLUMNS: Record<Lang, string[]> = {
     '响应率',
     '办结率',
     '满意率',
+    '应签收',
   ],
 };
 
 const TOTAL: Record<Lang, string> = { zh: '合计', en: 'Total' };
 
 function measureCells(m: Measures): CsvCell[] {
-  return [...COUNT_FIELDS.map((f) => m[f]), ...RATE_FIELDS.map((f) => m[f])];
+  return [...COUNT_FIELDS.map((f) => m[f]), ...RATE_FIELDS.map((f) => m[f]), ...ADDED_COUNT_FIELDS.map((f) => m[f])];
 }
 
 export const exportCasesQuery = z.strictObject({

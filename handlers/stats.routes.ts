@@ -47,6 +47,9 @@ const measuresSchema = z
     received: z.number().int().openapi({ description: 'Cases received in the period (by bureau: cases assigned to the unit).' }),
     dispatched: z.number().int().openapi({ description: 'Assignments made (lead, co-handlers and jurisdiction), less those a dispatcher took back unsigned before their sign-for deadline.' }),
     signedOnTime: z.number().int().openapi({ description: 'Assignments signed for by their sign-for deadline.' }),
+    signDue: z.number().int().openapi({
+      description: 'Assignments whose sign-for was due: signed for (on time or late), or past their sign-for deadline unsigned. One still inside its sign-for window is not counted yet.',
+    }),
     due: z.number().int().openapi({ description: 'Assignments replied to, or past their reply deadline.' }),
     repliedOnTime: z.number().int().openapi({ description: 'Assignments replied to by their reply deadline.' }),
     overdueNow: z.number().int().openapi({ description: 'Open assignments past their sign-for or reply deadline now.' }),
@@ -57,7 +60,7 @@ const measuresSchema = z
     solved: z.number().int().openapi({ description: 'Ratings saying the problem was solved.' }),
     reopened: z.number().int().openapi({ description: 'Cases reopened (重办) at least once.' }),
     returned: z.number().int().openapi({ description: 'Assignments returned (退回) by their unit.' }),
-    responseRate: rateSchema.openapi({ description: 'signedOnTime / dispatched; null when nothing was dispatched.' }),
+    responseRate: rateSchema.openapi({ description: 'signedOnTime / signDue; null when no sign-for is due.' }),
     resolutionRate: rateSchema.openapi({ description: 'repliedOnTime / due; null when nothing is due.' }),
     satisfactionRate: rateSchema.openapi({ description: '(satisfied + basic) / rated; null when nothing was rated.' }),
   })
@@ -96,6 +99,8 @@ const STATS_DESCRIPTION = [
   'Grouped by bureau, each assignment (lead, co-handler, jurisdiction) counts under its unit and each case counts under every unit assigned to it,',
   'so bureau groups overlap and do not add up to the totals. Grouped by type, jurisdiction or month they do.',
   'Every rating counts (one per round): a case rated dissatisfied, reopened and then rated satisfied counts in both.',
+  'The response and resolution rates divide by what was due as they are read (signDue, due): an assignment still inside its sign-for or reply window',
+  'lowers neither, so a period that has just begun is not understated.',
 ].join(' ');
 
 const getStats = apiRoute({

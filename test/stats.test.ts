@@ -212,7 +212,7 @@ function caseRow(spec: CaseSpec, id: string): NewCase {
   const lead = spec.assignments?.find((a) => a.role === 'lead');
   return {
     id,
-    tracking_code: TRACKING[spec.key]!,
+    tracking_code: TRACKING[spec.key] ?? `SPEC${spec.key.padStart(6, '0')}`,
     channel: 'web',
     text: spec.text ?? `测试案件 ${spec.key}`,
     address: null,
@@ -248,15 +248,15 @@ function caseRow(spec: CaseSpec, id: string): NewCase {
   };
 }
 
-async function seed(service: Service): Promise<Record<string, string>> {
+async function seed(service: Service, specs: CaseSpec[] = CASES): Promise<Record<string, string>> {
   const db = service.deps.db;
   const ids: Record<string, string> = {};
-  for (const spec of CASES) ids[spec.key] = newId();
+  for (const spec of specs) ids[spec.key] = newId();
   await insertCases(
     db,
-    CASES.map((s) => caseRow(s, ids[s.key]!)),
+    specs.map((s) => caseRow(s, ids[s.key]!)),
   );
-  for (const spec of CASES) {
+  for (const spec of specs) {
     const caseId = ids[spec.key]!;
     if (spec.assignments) {
       const list = spec.assignments.map((a) => ({
@@ -297,7 +297,7 @@ async function seed(service: Service): Promise<Record<string, string>> {
   }
   await insertContacts(
     db,
-    CASES.filter((s) => s.contact).map((s) => ({ caseId: ids[s.key]!, name: s.contact!.name, phone: s.contact!.phone, shareWithBureau: false })),
+    specs.filter((s) => s.contact).map((s) => ({ caseId: ids[s.key]!, name: s.contact!.name, phone: s.contact!.phone, shareWithBureau: false })),
   );
   return ids;
 }
@@ -311,6 +311,7 @@ function measures(
     received: 0,
     dispatched: 0,
     signedOnTime: 0,
+    signDue: 0,
     due: 0,
     repliedOnTime: 0,
     overdueNow: 0,
@@ -329,17 +330,17 @@ function measures(
 }
 
 const TOTALS = measures(
-  { received: 7, dispatched: 11, signedOnTime: 5, due: 7, repliedOnTime: 4, overdueNow: 2, rated: 3, satisfied: 1, basic: 1, dissatisfied: 1, solved: 2, reopened: 1, returned: 1 },
-  [0.4545, 0.5714, 0.6667],
+  { received: 7, dispatched: 11, signedOnTime: 5, signDue: 9, due: 7, repliedOnTime: 4, overdueNow: 2, rated: 3, satisfied: 1, basic: 1, dissatisfied: 1, solved: 2, reopened: 1, returned: 1 },
+  [0.5556, 0.5714, 0.6667],
 );
 
 // B and A: the illegal-discharge cases in 兴隆.
 const B_AND_A = measures(
-  { received: 2, dispatched: 6, signedOnTime: 4, due: 5, repliedOnTime: 3, overdueNow: 1, rated: 2, satisfied: 1, dissatisfied: 1, solved: 1, reopened: 1 },
+  { received: 2, dispatched: 6, signedOnTime: 4, signDue: 6, due: 5, repliedOnTime: 3, overdueNow: 1, rated: 2, satisfied: 1, dissatisfied: 1, solved: 1, reopened: 1 },
   [0.6667, 0.6, 0.5],
 );
 // H and I: the noise cases in 马鹿头.
-const H_AND_I = measures({ received: 2, dispatched: 2, due: 1, overdueNow: 1 }, [0, 0, null]);
+const H_AND_I = measures({ received: 2, dispatched: 2, signDue: 1, due: 1, overdueNow: 1 }, [0, 0, null]);
 
 const EXPECTED: Record<string, Array<{ key: string | null; name: string } & Measures>> = {
   bureau: [
@@ -347,21 +348,22 @@ const EXPECTED: Record<string, Array<{ key: string | null; name: string } & Meas
       key: 'epb',
       name: '区环保局',
       ...measures(
-        { received: 6, dispatched: 6, signedOnTime: 3, due: 3, repliedOnTime: 2, overdueNow: 1, rated: 3, satisfied: 1, basic: 1, dissatisfied: 1, solved: 2, reopened: 1, returned: 1 },
-        [0.5, 0.6667, 0.6667],
+        { received: 6, dispatched: 6, signedOnTime: 3, signDue: 5, due: 3, repliedOnTime: 2, overdueNow: 1, rated: 3, satisfied: 1, basic: 1, dissatisfied: 1, solved: 2, reopened: 1, returned: 1 },
+        [0.6, 0.6667, 0.6667],
       ),
     },
     {
       key: 'econ',
       name: '区经信委',
-      ...measures({ received: 2, dispatched: 2, due: 2, overdueNow: 1, rated: 2, satisfied: 1, dissatisfied: 1, solved: 1, reopened: 1 }, [0, 0, 0.5]),
+      ...measures({ received: 2, dispatched: 2, signDue: 2, due: 2, overdueNow: 1, rated: 2, satisfied: 1, dissatisfied: 1, solved: 1, reopened: 1 }, [0, 0, 0.5]),
     },
-    { key: 'police', name: '区派出所', ...measures({ received: 1, dispatched: 1 }, [0, null, null]) },
+    // Its one assignment is still inside its sign-for window (C): nothing to rate it on yet.
+    { key: 'police', name: '区派出所', ...measures({ received: 1, dispatched: 1 }, [null, null, null]) },
     {
       key: 'xinglong',
       name: '兴隆办事处',
       ...measures(
-        { received: 2, dispatched: 2, signedOnTime: 2, due: 2, repliedOnTime: 2, rated: 2, satisfied: 1, dissatisfied: 1, solved: 1, reopened: 1 },
+        { received: 2, dispatched: 2, signedOnTime: 2, signDue: 2, due: 2, repliedOnTime: 2, rated: 2, satisfied: 1, dissatisfied: 1, solved: 1, reopened: 1 },
         [1, 1, 0.5],
       ),
     },
@@ -371,7 +373,7 @@ const EXPECTED: Record<string, Array<{ key: string | null; name: string } & Meas
     {
       key: 'hazardous_waste',
       name: '危险废物非法处置',
-      ...measures({ received: 2, dispatched: 3, signedOnTime: 1, due: 1, repliedOnTime: 1, rated: 1, basic: 1, solved: 1, returned: 1 }, [0.3333, 1, 1]),
+      ...measures({ received: 2, dispatched: 3, signedOnTime: 1, signDue: 2, due: 1, repliedOnTime: 1, rated: 1, basic: 1, solved: 1, returned: 1 }, [0.5, 1, 1]),
     },
     { key: 'noise', name: '噪声扰民', ...H_AND_I },
     { key: null, name: '未分类', ...measures({ received: 1 }, [null, null, null]) },
@@ -380,24 +382,24 @@ const EXPECTED: Record<string, Array<{ key: string | null; name: string } & Meas
     {
       key: 'huilongxu',
       name: '回龙圩镇',
-      ...measures({ received: 1, dispatched: 1, signedOnTime: 1, due: 1, repliedOnTime: 1, rated: 1, basic: 1, solved: 1 }, [1, 1, 1]),
+      ...measures({ received: 1, dispatched: 1, signedOnTime: 1, signDue: 1, due: 1, repliedOnTime: 1, rated: 1, basic: 1, solved: 1 }, [1, 1, 1]),
     },
     { key: 'maludou', name: '马鹿头办事处', ...H_AND_I },
     { key: 'xinglong', name: '兴隆办事处', ...B_AND_A },
-    { key: null, name: '属地不明', ...measures({ received: 2, dispatched: 2, returned: 1 }, [0, null, null]) },
+    { key: null, name: '属地不明', ...measures({ received: 2, dispatched: 2, signDue: 1, returned: 1 }, [0, null, null]) },
   ],
   month: [
     {
       key: '2026-10',
       name: '2026年10月',
-      ...measures({ received: 2, dispatched: 4, signedOnTime: 2, due: 3, repliedOnTime: 1, overdueNow: 2, rated: 1, dissatisfied: 1, reopened: 1 }, [0.5, 0.3333, 0]),
+      ...measures({ received: 2, dispatched: 4, signedOnTime: 2, signDue: 4, due: 3, repliedOnTime: 1, overdueNow: 2, rated: 1, dissatisfied: 1, reopened: 1 }, [0.5, 0.3333, 0]),
     },
     {
       key: '2026-11',
       name: '2026年11月',
       ...measures(
-        { received: 5, dispatched: 7, signedOnTime: 3, due: 4, repliedOnTime: 3, rated: 2, satisfied: 1, basic: 1, solved: 2, returned: 1 },
-        [0.4286, 0.75, 1],
+        { received: 5, dispatched: 7, signedOnTime: 3, signDue: 5, due: 4, repliedOnTime: 3, rated: 2, satisfied: 1, basic: 1, solved: 2, returned: 1 },
+        [0.6, 0.75, 1],
       ),
     },
   ],
@@ -516,11 +518,12 @@ describe.each([
   ['PostgreSQL', async () => ({ DATABASE_URL: await createPgDatabase('stats') })],
 ])('statistics and exports on %s', (_engine, overrides) => {
   let service: Service & { url: string };
+  let clock: ManualClock;
   let ids: Record<string, string>;
   const tokens = {} as Record<Role | 'bureau', string>;
 
   beforeAll(async () => {
-    const clock = new ManualClock(NOW);
+    clock = new ManualClock(NOW);
     service = await startTestService(testEnv('stats', await overrides()), 'api', { clock });
     ids = await seed(service);
     for (const role of ['operator', 'bureau', 'dispatcher', 'admin'] as const) {
@@ -538,6 +541,63 @@ describe.each([
       const body = (await bodyOf(res)) as { groups: unknown[]; totals: unknown };
       expect(res.status, JSON.stringify(body)).toBe(200);
       expect(body).toEqual({ from: FROM, to: TO, timeZone: 'Asia/Shanghai', groupBy, groups: EXPECTED[groupBy], totals: TOTALS });
+    });
+
+    it('rates the response on the assignments whose sign-for was due: one still inside its window lowers no rate, one past its deadline unsigned or signed late does', async () => {
+      // May 2025: far from the dataset above, so the other tests do not see these. Read on 2025-05-10, 12:00 local.
+      const lead = (unit: string, signBy: string, acceptedAt?: string): AssignmentSpec => ({
+        unit,
+        role: 'lead',
+        status: acceptedAt ? 'accepted' : 'pending',
+        signBy,
+        replyBy: '2025-05-30T02:00:00.000Z',
+        ...(acceptedAt ? { acceptedAt } : {}),
+      });
+      await seed(service, [
+        // The EPB signed for one case on time, and has until tomorrow to sign for the one received this morning (with the economy commission).
+        { key: 'P', receivedAt: '2025-05-08T02:00:00.000Z', status: 'accepted', type: 'noise', jurisdiction: null, assignments: [lead('epb', '2025-05-09T02:00:00.000Z', '2025-05-08T06:00:00.000Z')] },
+        {
+          key: 'Q',
+          receivedAt: '2025-05-10T02:00:00.000Z',
+          status: 'dispatched',
+          type: 'illegal_discharge',
+          jurisdiction: null,
+          assignments: [lead('epb', '2025-05-11T02:00:00.000Z'), { unit: 'econ', role: 'co', status: 'pending', signBy: '2025-05-11T02:00:00.000Z', replyBy: '2025-05-30T02:00:00.000Z' }],
+        },
+        // The water bureau signed for its case six hours late.
+        { key: 'R', receivedAt: '2025-05-09T02:00:00.000Z', status: 'accepted', type: 'water_pollution', jurisdiction: null, assignments: [lead('water', '2025-05-10T02:00:00.000Z', '2025-05-10T08:00:00.000Z')] },
+      ]);
+      const read = async () => {
+        const res = await get('/api/v1/stats?from=2025-05-01&to=2025-05-31&groupBy=bureau', 'dispatcher');
+        const body = (await bodyOf(res)) as { groups: Array<Measures & { key: string }>; totals: Measures };
+        expect(res.status, JSON.stringify(body)).toBe(200);
+        const unit = (key: string) => {
+          const g = body.groups.find((x) => x.key === key)!;
+          return { dispatched: g.dispatched, signedOnTime: g.signedOnTime, signDue: g.signDue, responseRate: g.responseRate };
+        };
+        return { epb: unit('epb'), econ: unit('econ'), water: unit('water'), totals: body.totals };
+      };
+      try {
+        clock.set('2025-05-10T04:00:00.000Z');
+        const early = await read();
+        // The case of this morning is no miss yet: the EPB signed for all it was due to.
+        expect(early.epb).toEqual({ dispatched: 2, signedOnTime: 1, signDue: 1, responseRate: 1 });
+        expect(early.econ).toEqual({ dispatched: 1, signedOnTime: 0, signDue: 0, responseRate: null });
+        // Signed, but late: due, and not on time.
+        expect(early.water).toEqual({ dispatched: 1, signedOnTime: 0, signDue: 1, responseRate: 0 });
+        expect(early.totals).toMatchObject({ dispatched: 4, signedOnTime: 1, signDue: 2, responseRate: 0.5 });
+        const csv = await (await get('/api/v1/export/stats.csv?from=2025-05-01&to=2025-05-31&groupBy=bureau&lang=en', 'dispatcher')).text();
+        expect(csv.split('\r\n').at(-2)).toBe(',Total,3,4,1,0,0,0,0,0,0,0,0,0,0,0.5,,,2');
+
+        // The next day the deadline has passed unsigned: now it is a miss.
+        clock.set('2025-05-11T04:00:00.000Z');
+        const late = await read();
+        expect(late.epb).toEqual({ dispatched: 2, signedOnTime: 1, signDue: 2, responseRate: 0.5 });
+        expect(late.econ).toEqual({ dispatched: 1, signedOnTime: 0, signDue: 1, responseRate: 0 });
+        expect(late.totals).toMatchObject({ dispatched: 4, signedOnTime: 1, signDue: 4, responseRate: 0.25 });
+      } finally {
+        clock.set(NOW);
+      }
     });
 
     it('names the groups in English with lang=en', async () => {
@@ -825,12 +885,13 @@ describe.each([
       expect(res.headers.get('content-disposition')).toBe(`attachment; filename="stats_bureau_${FROM}_${TO}.csv"`);
       const text = new TextDecoder().decode(bytes);
       expect(text.split('\r\n')).toEqual([
-        'key,name,received,dispatched,signed_on_time,due,replied_on_time,overdue_now,rated,satisfied,basic,dissatisfied,solved,reopened,returned,response_rate,resolution_rate,satisfaction_rate',
-        'epb,District Environmental Protection Bureau,6,6,3,3,2,1,3,1,1,1,2,1,1,0.5,0.6667,0.6667',
-        'econ,District Economy and Information Technology Commission,2,2,0,2,0,1,2,1,0,1,1,1,0,0,0,0.5',
-        'police,District Police Station,1,1,0,0,0,0,0,0,0,0,0,0,0,0,,',
-        'xinglong,Xinglong Sub-district Office,2,2,2,2,2,0,2,1,0,1,1,1,0,1,1,0.5',
-        ',Total,7,11,5,7,4,2,3,1,1,1,2,1,1,0.4545,0.5714,0.6667',
+        // The response rate's denominator comes last, after the columns the file always had.
+        'key,name,received,dispatched,signed_on_time,due,replied_on_time,overdue_now,rated,satisfied,basic,dissatisfied,solved,reopened,returned,response_rate,resolution_rate,satisfaction_rate,sign_due',
+        'epb,District Environmental Protection Bureau,6,6,3,3,2,1,3,1,1,1,2,1,1,0.6,0.6667,0.6667,5',
+        'econ,District Economy and Information Technology Commission,2,2,0,2,0,1,2,1,0,1,1,1,0,0,0,0.5,2',
+        'police,District Police Station,1,1,0,0,0,0,0,0,0,0,0,0,0,,,,0',
+        'xinglong,Xinglong Sub-district Office,2,2,2,2,2,0,2,1,0,1,1,1,0,1,1,0.5,2',
+        ',Total,7,11,5,7,4,2,3,1,1,1,2,1,1,0.5556,0.5714,0.6667,9',
         '',
       ]);
     });

@@ -175,6 +175,8 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     );
     // The one rated case makes epb's satisfaction rate 100 %.
     expect(bureauRows.find((r) => r.key === 'epb')?.cells[3]).toBe('100.0%');
+    // The note under the table says what the rates divide by: a sign-for still inside its window is not yet due.
+    expect(await page.textContent('body')).toContain('按时签收率 = 期限内签收的派单 / 应签收的派单（已签收，或签收期限已过）');
 
     // The count tables are also drawn as bar charts (ECharts from the service), hidden from screen readers.
     await page.waitForSelector('#type-table-chart canvas');

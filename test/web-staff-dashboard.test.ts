@@ -158,11 +158,14 @@ describe('dispatcher dashboard', () => {
       ['各单位办理指标', '单位'],
       ['各属地办理指标', '属地'],
     ]);
+    // What the rates divide by: what was due, so a period just begun is not understated.
+    expect(await page.textContent('#rates-note')).toContain('响应率 = 按时签收的派单 / 应签收的派单（已签收，或签收期限已过）');
     await page.goto(`${base}/desk/dashboard?lang=en`);
     expect(await heads()).toEqual([
       ['Rates by bureau', 'Unit'],
       ['Rates by local office', 'Local office'],
     ]);
+    expect(await page.textContent('#rates-note')).toContain('Response rate = assignments signed for on time / assignments due to be signed for (signed, or past the deadline)');
     await context.close();
   });
 

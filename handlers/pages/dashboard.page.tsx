@@ -37,6 +37,7 @@ const T = {
     response: '响应率',
     resolution: '办结率',
     satisfaction: '满意率',
+    ratesNote: '响应率 = 按时签收的派单 / 应签收的派单（已签收，或签收期限已过）；办结率 = 按时答复的派单 / 应答复的派单（已答复，或答复期限已过）；满意率 =（满意 + 基本满意）/ 全部评价。仍在期限内的派单不计入，期间刚开始时比率不会因此偏低。',
     signOverdue: '超期未签收',
     replyOverdue: '超期未答复',
     date: '日期',
@@ -66,6 +67,8 @@ const T = {
     response: 'Response rate',
     resolution: 'Resolution rate',
     satisfaction: 'Satisfaction rate',
+    ratesNote:
+      'Response rate = assignments signed for on time / assignments due to be signed for (signed, or past the deadline); resolution rate = assignments answered on time / assignments due to be answered (answered, or past the deadline); satisfaction rate = (satisfied + basically satisfied) / all ratings. An assignment still within its deadline is not counted yet, so a period that has just begun is not understated.',
     signOverdue: 'not signed for in time',
     replyOverdue: 'not replied in time',
     date: 'Date',
@@ -378,6 +381,11 @@ export function dashboardRoutes(router: Hono<AppEnv>): void {
         ) : (
           <p class="hint">{t.noData}</p>
         )}
+        {data.byBureau.length || data.byJurisdiction.length ? (
+          <p class="hint" id="rates-note">
+            {t.ratesNote}
+          </p>
+        ) : null}
 
         <h2 id="h-overdue">{t.overdue}</h2>
         {data.overdue.length ? (

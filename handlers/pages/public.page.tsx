@@ -82,7 +82,7 @@ const T: Texts<
     response: '按时签收率',
     resolution: '按时答复率',
     satisfaction: '满意率',
-    ratesNote: '按时签收率 = 期限内签收的派单 / 全部派单；按时答复率 = 期限内答复的派单 / 应答复的派单；满意率 =（满意 + 基本满意）/ 全部评价。“—”表示尚无可计算的数据。',
+    ratesNote: '按时签收率 = 期限内签收的派单 / 应签收的派单（已签收，或签收期限已过）；按时答复率 = 期限内答复的派单 / 应答复的派单；满意率 =（满意 + 基本满意）/ 全部评价。“—”表示尚无可计算的数据。',
     hidden: '另有 {n} 个分组件数少于 {min} 件，未单独列出。',
     hiddenOne: '另有 1 个分组件数少于 {min} 件，未单独列出。',
     none: '本月暂无数据。',
@@ -117,7 +117,7 @@ const T: Texts<
     resolution: 'Answered on time',
     satisfaction: 'Satisfied',
     ratesNote:
-      'Signed for on time = assignments signed for by the deadline / all assignments; answered on time = assignments answered by the deadline / assignments due; satisfied = (satisfied + basically satisfied) / all ratings. "—": nothing to compute yet.',
+      'Signed for on time = assignments signed for by the deadline / assignments due to be signed for (signed, or past the deadline); answered on time = assignments answered by the deadline / assignments due; satisfied = (satisfied + basically satisfied) / all ratings. "—": nothing to compute yet.',
     hidden: '{n} more groups have fewer than {min} cases and are not listed.',
     hiddenOne: 'One more group has fewer than {min} cases and is not listed.',
     none: 'No cases this month yet.',

@@ -19,7 +19,12 @@ import { WORKING } from '../domain/case.js';
  * - Assignment-level counts: `dispatched` (every assignment: lead, co-handler
  *   and jurisdiction; a reopened case's lead once per round; not one a
  *   dispatcher took back unsigned before it was due), `signedOnTime`,
- *   `due`, `repliedOnTime`, `overdueNow`, `returned`.
+ *   `signDue`, `due`, `repliedOnTime`, `overdueNow`, `returned`.
+ * - The rates divide by what was due as the statistics are read: the
+ *   response rate by the assignments whose sign-for was due (`signDue`), the
+ *   resolution rate by those whose reply was due (`due`). An assignment still
+ *   inside its window counts in neither until its unit acts or the deadline
+ *   passes, so the current period is not understated in its first days.
  * - Grouped by bureau, each assignment counts under its unit, and the
  *   case-level counts of a case count under every unit assigned to it. A case
  *   with a lead and two co-handlers therefore appears in three bureau groups,
@@ -71,6 +76,8 @@ export interface Counts {
   dispatched: number;
   /** Assignments signed for by their sign-for deadline (accepted_at <= sign_deadline_at). */
   signedOnTime: number;
+  /** Assignments signed for (on time or late), or whose sign-for deadline has passed unsigned. */
+  signDue: number;
   /** Assignments replied to, or whose reply deadline has passed while they were still the unit's work. */
   due: number;
   /** Assignments replied to by their reply deadline (replied_at <= reply_deadline_at). */
@@ -90,7 +97,7 @@ export interface Counts {
 }
 
 export interface Measures extends Counts {
-  /** signedOnTime / dispatched; null when nothing was dispatched. */
+  /** signedOnTime / signDue; null when no sign-for is due. */
   responseRate: number | null;
   /** repliedOnTime / due; null when nothing is due. */
   resolutionRate: number | null;
@@ -128,12 +135,15 @@ export const COUNT_FIELDS = [
 ] as const satisfies ReadonlyArray<keyof Counts>;
 
 export const RATE_FIELDS = ['responseRate', 'resolutionRate', 'satisfactionRate'] as const satisfies ReadonlyArray<keyof Measures>;
+/** Counts added after the files first listed the ones above and the rates: an export lists them last, so a sheet reading its columns by position still finds its own. */
+export const ADDED_COUNT_FIELDS = ['signDue'] as const satisfies ReadonlyArray<keyof Counts>;
 
 export function emptyCounts(): Counts {
   return {
     received: 0,
     dispatched: 0,
     signedOnTime: 0,
+    signDue: 0,
     due: 0,
     repliedOnTime: 0,
     overdueNow: 0,
@@ -156,7 +166,7 @@ export function rate(numerator: number, denominator: number): number | null {
 export function withRates(c: Counts): Measures {
   return {
     ...c,
-    responseRate: rate(c.signedOnTime, c.dispatched),
+    responseRate: rate(c.signedOnTime, c.signDue),
     resolutionRate: rate(c.repliedOnTime, c.due),
     satisfactionRate: rate(c.satisfied + c.basic, c.rated),
   };
@@ -172,6 +182,7 @@ const passed = (deadline: string | null, now: number) => deadline !== null && ms
 
 export interface AssignmentFacts {
   signedOnTime: boolean;
+  signDue: boolean;
   due: boolean;
   repliedOnTime: boolean;
   overdueNow: boolean;
@@ -185,22 +196,27 @@ export interface AssignmentFacts {
  * the unit's work), and is never overdue; nor is one of a case waiting in
  * triage: its clock stops there (`caseTimed` false, the case is not under
  * handling), and a unit kept on it gets the time back when the case is routed
- * again. `dispatched` counts every assignment counted (`countedAssignments`): the response rate is signed on
- * time / all assignments made, less those taken back before their unit owed them anything.
+ * again. `dispatched` counts every assignment counted (`countedAssignments`): all assignments made, less those
+ * taken back before their unit owed them anything. `signDue` mirrors `due` for the sign-for stage: signed for
+ * (on time or late), or its deadline passed unsigned while the case was under handling (not while it waits in
+ * triage). Unlike a reply, a sign-for the unit returned unsigned, or a dispatcher took back after its deadline,
+ * stays a miss once that deadline has passed, as the response rate always counted it.
  */
 export function assignmentFacts(a: StatsAssignment, caseTimed: boolean, now: number): AssignmentFacts {
   const signedOnTime = a.acceptedAt !== null && notAfter(a.acceptedAt, a.signBy);
   const repliedOnTime = a.repliedAt !== null && notAfter(a.repliedAt, a.replyBy);
   const open = caseTimed && OPEN_ASSIGNMENT.has(a.status);
   const due = a.repliedAt !== null || (caseTimed && !LET_GO.has(a.status) && passed(a.replyBy, now));
+  const signDue = a.acceptedAt !== null || ((caseTimed || LET_GO.has(a.status) || a.returnedAt !== null) && passed(a.signBy, now));
   const overdueNow =
     open && ((a.acceptedAt === null && passed(a.signBy, now)) || (a.repliedAt === null && passed(a.replyBy, now)));
-  return { signedOnTime, due, repliedOnTime, overdueNow, returned: a.returnedAt !== null || a.status === 'returned' };
+  return { signedOnTime, signDue, due, repliedOnTime, overdueNow, returned: a.returnedAt !== null || a.status === 'returned' };
 }
 
 function addAssignment(to: Counts, f: AssignmentFacts): void {
   to.dispatched += 1;
   if (f.signedOnTime) to.signedOnTime += 1;
+  if (f.signDue) to.signDue += 1;
   if (f.due) to.due += 1;
   if (f.repliedOnTime) to.repliedOnTime += 1;
   if (f.overdueNow) to.overdueNow += 1;
