@@ -14,6 +14,7 @@ import type { Deps } from '../src/deps.js';
 import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
 import { instant, validationHook, apiRoute } from './validation.js';
+import { timelineNote } from './pages/resident-labels.js';
 
 const unit = z.object({ code: z.string(), name: z.string() });
 
@@ -69,7 +70,8 @@ const getTrack = apiRoute({
   tags: ['intake'],
   summary: 'The public view of a case',
   description:
-    'Never shows who reported it. Names are in Chinese unless `lang=en`. ' +
+    'Never shows who reported it. Names, and the notes of the history the service writes (已派发至区环保局办理), are in Chinese unless `lang=en`; ' +
+    "a bureau's own words (a published note, the reply) stay as written. " +
     'One network address may look up as many unknown codes as `TRACK_LOOKUP_LIMIT` allows (20 in 10 minutes unless configured); ' +
     'beyond that every lookup from it, of any code, is `429 rate_limited` with `Retry-After` until its window ends.',
   request: {
@@ -118,7 +120,9 @@ async function handlingView(deps: Deps, c: Case, lang: 'zh' | 'en', names: Reado
     urgent: c.urgent,
     dispatchedAt: c.dispatchedAt,
     deadlines: c.deadlines,
-    history: publicTimeline(events, mask),
+    // The notes the service writes (已派发至区环保局办理) in English for an English reader, as the English tracking page
+    // says them; a bureau's own words stay as written.
+    history: publicTimeline(events, mask).map((h) => (lang === 'en' && h.note !== null ? { ...h, note: timelineNote('en', h.note, district) } : h)),
     reply: publicReply(lead, events, mask),
   };
 }

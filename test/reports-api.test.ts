@@ -803,6 +803,14 @@ describe('GET /api/v1/track/:trackingCode', () => {
       return v.status === 'dispatched' ? v : null;
     });
     expect(view.lead?.name).toBe('District Agriculture Commission');
+    // The notes the service wrote too, as the English tracking page says them; in Chinese without lang=en.
+    const english = (await (await fetch(`${api}/track/${trackingCode}?lang=en`)).json()) as { history: Array<{ status: string; note: string | null }> };
+    expect(english.history).toEqual([
+      { status: 'received', at: expect.any(String), note: 'Received' },
+      { status: 'dispatched', at: expect.any(String), note: 'Sent to District Agriculture Commission' },
+    ]);
+    const chinese = (await (await fetch(`${api}/track/${trackingCode}`)).json()) as { history: Array<{ status: string; note: string | null }> };
+    expect(chinese.history.map((h) => h.note)).toEqual(['已受理', '已派发至区农业委办理']);
   });
 
   it('answers 404 for an unknown code', async () => {
