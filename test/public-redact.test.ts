@@ -130,6 +130,13 @@ describe('redactForPublic: names', () => {
     ['化工厂（法人：王大海）', `化工厂（法人：${N}）`],
     ['负责人王大海不让进', `负责人${N}不让进`],
     ['隔壁邻居李四家养猪', `隔壁邻居${N}家养猪`],
+    // The party of a bureau's decision, named as its answer names them, and whoever is named by what they run or own.
+    ['经与当事人刘德华沟通，责令当事人刘德华停止排放', `经与当事人${N}沟通，责令当事人${N}停止排放`],
+    ['报案人：陈国强', `报案人：${N}`],
+    ['违法行为人周大海已被立案查处', `违法行为人${N}已被立案查处`],
+    ['养殖户张三的猪场已拆除', `养殖户${N}的猪场已拆除`],
+    ['店主李四已整改，厂长王大海表示配合', `店主${N}已整改，厂长${N}表示配合`],
+    ['房东赵六、车主孙七已约谈', `房东${N}、车主${N}已约谈`],
     // Someone named by where their home is, which points at the reporter's too.
     ['我家在回龙村王小明家隔壁', `我家在回龙村${N}家隔壁`],
     // Residents reporting together, and as callers say who is speaking.
@@ -195,6 +202,12 @@ describe('redactForPublic: names', () => {
     // A sub-district (街道) or its office where someone is from.
     '我是王府井街道办的',
     '我是王府井街道的居民',
+    // The same words with no name after them.
+    '当事人已整改到位',
+    '当事人于当日整改，向我局提交了报告',
+    '养殖户将粪污收集后还田',
+    '厂长表示会整改',
+    '车主称不知情',
   ])('keeps "%s"', (text) => {
     expect(redactForPublic(text)).toBe(text);
   });
