@@ -144,6 +144,12 @@ describe('redactForPublic: names', () => {
     ['经营户：何建平；承租人谢文华已搬离', `经营户：${N}；承租人${N}已搬离`],
     ['已责令肇事者邓小平赔偿，养殖场主人吴国平到场', `已责令肇事者${N}赔偿，养殖场主人${N}到场`],
     ['施工方项目经理孙立国表示配合', `施工方项目经理${N}表示配合`],
+    // The one reported, named by what their household or they run, as someone called so, or with a number to reach them.
+    ['李春花家的小作坊排废水', `${N}家的小作坊排废水`],
+    ['张德明开的废品站在烧电线', `${N}开的废品站在烧电线`],
+    ['是一个叫赵铁柱的人在倒渣', `是一个叫${N}的人在倒渣`],
+    ['请联系张三（13812345678）', `请联系${N}（${P}）`],
+    ['找王建国 13912345678', `找${N} ${P}`],
     // Described as official texts describe a person.
     ['经查，王建国（男，52岁）在自家院内焚烧电线', `经查，${N}（男，52岁）在自家院内焚烧电线`],
     // Someone named by where their home is, which points at the reporter's too.
@@ -221,6 +227,8 @@ describe('redactForPublic: names', () => {
     '代表金龙公司签字，代表我局向您致谢',
     '业主方已整改，经理表示配合',
     '具有代表性的问题，经人大代表督促',
+    '王家的猪场，他家的狗，厂里开的会，有人开的车',
+    '区环保局电话0746-1234567',
   ])('keeps "%s"', (text) => {
     expect(redactForPublic(text)).toBe(text);
   });

@@ -106,8 +106,13 @@ const NAME_RULES: RegExp[] = [
   ),
   // Someone described as official texts describe a person: 王建国（男，52岁）.
   new RegExp(`(${PERSON_NAME})(?=[（(]\\s*[男女][，,、）)\\s])`, 'gu'),
-  // Someone named by where their home is: 王小明家隔壁, 李四家门口.
-  new RegExp(`(${PERSON_NAME})(?=家(?:隔壁|旁边|门口|后面|前面|对面|附近|楼下|楼上|院子|屋后|屋前|那边|这边))`, 'gu'),
+  // Someone named by where their home is, or what their household or they run: 王小明家隔壁, 李四家门口, 李春花家的小作坊,
+  // 张德明开的废品站.
+  new RegExp(`(${PERSON_NAME})(?=家(?:隔壁|旁边|门口|后面|前面|对面|附近|楼下|楼上|院子|屋后|屋前|那边|这边|的)|开的)`, 'gu'),
+  // Someone called so: 一个叫赵铁柱的人, 叫王大海的老板.
+  new RegExp(`叫(${PERSON_NAME})的(?=人|男|女|老板|老头|老太|师傅|家伙|村民|司机)`, 'gu'),
+  // A name with a number to reach them (请联系张三（13812345678）, 找王建国 139…): the number is masked by now.
+  new RegExp(`(${PERSON_NAME})(?=\\s*[（(]?\\s*(?:电话|手机|联系电话)?[:：]?\\s*${escapeRegExp(MASK.phone)})`, 'gu'),
   new RegExp(`(?:名字(?:叫|是)|名叫)\\s*(?!${HAN}{1,3}?${BUSINESS})(${PERSON_NAME})`, 'gu'),
   // The one reported, a person the public need not know either: 对王小明的举报, 关于王小明的投诉, 举报王小明在河边倒渣.
   new RegExp(`(?:对|关于|针对)(${PERSON_NAME})的(?:举报|投诉|反映)`, 'gu'),
