@@ -153,6 +153,25 @@ describe('POST /api/v1/reports', () => {
     expect(doc.components.schemas.ReportInput!.properties.phone!.description).toContain('With `anonymous: true` it is not kept, and what is no number (不方便) is ignored rather than refused');
   });
 
+  it('keeps no name where the name field says none (匿名, 保密, 热心市民), so those words are no name to mask; a real name stays', async () => {
+    const contactOf = async (id: string) => service.deps.db.selectFrom('case_contacts').select(['name', 'phone']).where('case_id', '=', id).executeTakeFirst();
+    for (const name of ['匿名', '（匿名）', '保密', '不方便透露', '无', '无名', '/', '热心市民', '村民', 'Anonymous']) {
+      const res = await postJson(`${api}/reports`, { text: `盐下村有人往河里倒垃圾，村民们都闻到了（${[...name].length}）`, name, phone: '13812345678' });
+      const body = (await bodyOf(res)) as { id: string };
+      expect(res.status, JSON.stringify(body)).toBe(202);
+      // The phone given to be called back is kept; the words are not taken for a name.
+      expect(await contactOf(body.id), name).toEqual({ name: null, phone: '13812345678' });
+    }
+    // Without a phone, nothing of the contact is kept at all.
+    const bare = await postJson(`${api}/reports`, { text: '盐下村有人往河里倒垃圾（只填了匿名）', name: '匿名' });
+    expect(await contactOf(((await bodyOf(bare)) as { id: string }).id)).toBeUndefined();
+    // Names stay names, also with such words in them.
+    for (const name of ['王小明', '村民王五', '张保密']) {
+      const res = await postJson(`${api}/reports`, { text: '盐下村有人往河里倒垃圾（真名）', name });
+      expect((await contactOf(((await bodyOf(res)) as { id: string }).id))?.name, name).toBe(name);
+    }
+  });
+
   it('takes a phone with an extension after 转, 分机, ext. or #, kept with it after 转, and never shown on the public page', async () => {
     for (const [sent, kept] of [
       ['0731-88886666转123', '0731-88886666转123'],
