@@ -405,6 +405,10 @@ describe('reporter names hidden from bureaus', () => {
     expect(maskIdentityInText('小明您好，经查属实', ['王小明'], { officials: true })).toBe('**您好，经查属实');
     expect(maskIdentityInText('德华同志：你好', ['刘德华'], { officials: true })).toBe('**同志：你好');
     expect(maskIdentityInText('我叫欧阳娜娜。娜娜，你好', [])).toBe('我叫欧***。**，你好');
+    // A reply written as a letter: the salutation with its colon, after 尊敬的 / 亲爱的.
+    expect(maskIdentityInText('小明：您好！您反映的问题已处理。', ['王小明'], { officials: true })).toBe('**：您好！您反映的问题已处理。');
+    expect(maskIdentityInText('尊敬的小明同志：您好！', ['王小明'], { officials: true })).toBe('尊敬的**同志：您好！');
+    expect(maskIdentityInText('亲爱的建国：你好', ['王建国'], { officials: true })).toBe('亲爱的**：你好');
     // Words that only share the characters stay.
     expect(maskIdentityInText('建国以来，该厂一直排污', ['王建国'], { officials: true })).toBe('建国以来，该厂一直排污');
   });

@@ -251,9 +251,9 @@ describe('redactForPublic: names', () => {
     expect(redactForPublic('国庆节期间厂子停了，过了国庆又开始排', known)).toBe('国庆节期间厂子停了，过了国庆又开始排');
     expect(redactForPublic('张国庆说厂子又排了，国庆，你快来看', known)).toBe(`${N}说厂子又排了，${N}，你快来看`);
     expect(redactForPublic('我是欧阳娜娜，娜娜说过这事', { names: ['欧阳娜娜'] })).toBe(`我是${N}，${N}说过这事`);
-    // A reply's greeting addresses the reporter by it.
-    expect(redactForPublic('尊敬的国庆同志：您好！您反映的问题已处理。', known)).toBe(`尊敬的${N}同志：您好！您反映的问题已处理。`);
-    expect(redactForPublic('亲爱的国庆：你好', known)).toBe(`亲爱的${N}：你好`);
+    // A reply's greeting addresses the reporter by it: masked all of it, as a greeting is wherever the name is known.
+    expect(redactForPublic('尊敬的国庆同志：您好！您反映的问题已处理。', known)).toBe('尊敬的**同志：您好！您反映的问题已处理。');
+    expect(redactForPublic('亲爱的国庆：你好', known)).toBe('亲爱的**：你好');
     expect(redactForPublic('尊敬的群众：您好', known)).toBe('尊敬的群众：您好');
   });
 

@@ -1051,9 +1051,12 @@ export function maskMentions(
     // A Chinese name written with spaces between its characters (欧阳 娜娜, 王 五) is the same name.
     const spaced = chars.length <= 4 && chars.every((ch) => /\p{Script=Han}/u.test(ch));
     out = spaced ? out.replace(new RegExp(chars.join('[ \t\u3000]*'), 'gu'), () => masked) : out.split(n).join(masked);
-    // The given name alone, as a reply greets the reporter (小明您好, 德华，你好, 海涛同志): all of it masked.
+    // The given name alone, as a reply greets the reporter (小明您好, 德华，你好, 海涛同志, a letter's 尊敬的小明：您好！): all
+    // of it masked.
     const given = givenNameOf(n);
-    if (given) out = out.replace(new RegExp(`(?<!\\p{Script=Han})${given}(?=[，,]?\\s?(?:您好|你好)|同志)`, 'gu'), () => '*'.repeat([...given].length));
+    if (given) {
+      out = out.replace(new RegExp(`(?:(?<!\\p{Script=Han})|(?<=尊敬的|亲爱的))${given}(?=[，,：:]?\\s?(?:您好|你好)|同志)`, 'gu'), () => '*'.repeat([...given].length));
+    }
   }
   return out;
 }
