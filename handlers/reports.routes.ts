@@ -12,12 +12,15 @@ import { IMAGE_TYPES, jsonOrUploadsBodyLimit, plainMultipartHeaders, readUploads
 import { documentBodyRequired, documentFormUrlencoded, keptText, validationHook, apiRoute } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { decimalOf, showsNothing } from '../src/domain/text.js';
+import { onlyTrackingCode } from '../src/domain/tracking-code.js';
 import { halfWidthDigits, MARKED_EXTENSION, zerosOnly } from '../src/pipeline/extract.js';
 import { EXTENSION_MARK } from '../src/hotline/call-schema.js';
 import { normalizeDateTime, OFFSET_RULE, offsetExists, withZoneOffset } from '../src/domain/time-zone.js';
 import type { Deps } from '../src/core-deps.js';
 
 
+/** How the reason a text that is only a tracking code is refused begins; it goes on to say where to follow the code's case. */
+export const TRACKING_CODE_TEXT = 'is a tracking code, not a report';
 const requiredString = (what: string) =>
   z.string({ error: (issue) => (issue.input === undefined ? 'required' : `must be ${what}`) });
 
@@ -27,7 +30,12 @@ const reportText = requiredString('a string')
   // Only invisible characters (zero-width spaces, direction marks, Hangul fillers) is as empty as only spaces.
   .refine((t) => !showsNothing(t), 'must not be empty')
   .refine((t) => [...t].length <= MAX_TEXT_CHARS, `at most ${MAX_TEXT_CHARS} characters`)
-  .superRefine(keptText);
+  .superRefine(keptText)
+  // A tracking code alone (typed, or its link or 查询码 line pasted) is a resident asking after a report, not a new one.
+  .superRefine((t, ctx) => {
+    const code = onlyTrackingCode(t);
+    if (code) ctx.addIssue({ code: 'custom', message: `${TRACKING_CODE_TEXT}: follow its case with GET /api/v1/track/${code}` });
+  });
 const optionalText = (max: number) =>
   z
     .string({ error: 'must be a string' })

@@ -172,6 +172,24 @@ describe('POST /api/v1/reports', () => {
     }
   });
 
+  it('refuses a text that is only a tracking code (typed, or its link or 查询码 line pasted), naming where its case is followed; a code among other words is a report', async () => {
+    const made = (await bodyOf(await postJson(`${api}/reports`, { text: '八字桥社区旁边的厂子晚上偷排废水（先报一件）' }))) as { trackingCode: string };
+    const code = made.trackingCode;
+    const before = await countRows('cases');
+    for (const text of [code, `${code.slice(0, 5)}-${code.slice(5)}`.toLowerCase(), `查询码：${code}`, `http://intake.test/track/${code}`, 'ACDEFGHJKM']) {
+      const res = await postJson(`${api}/reports`, { text, anonymous: true });
+      const json = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
+      expect(res.status, `${text}: ${JSON.stringify(json)}`).toBe(400);
+      expect(json.error.fields.text).toMatch(/^is a tracking code, not a report: follow its case with GET \/api\/v1\/track\/[A-Z0-9]{10}$/);
+    }
+    const zh = await fetch(`${api}/reports`, { method: 'POST', headers: { 'content-type': 'application/json', 'accept-language': 'zh-CN' }, body: JSON.stringify({ text: code }) });
+    expect(((await zh.json()) as { error: { fields: Record<string, string> } }).error.fields.text).toBe(`这是查询码，不是举报内容：请用 GET /api/v1/track/${code} 查看办理进度`);
+    expect(await countRows('cases')).toBe(before);
+    // A report that names an earlier one's code is a report.
+    const follow = await postJson(`${api}/reports`, { text: `我之前举报过，查询码 ${code}，那个厂今晚又在排了` });
+    expect(follow.status, JSON.stringify(await bodyOf(follow.clone()))).toBe(202);
+  });
+
   it('takes a phone with an extension after 转, 分机, ext. or #, kept with it after 转, and never shown on the public page', async () => {
     for (const [sent, kept] of [
       ['0731-88886666转123', '0731-88886666转123'],

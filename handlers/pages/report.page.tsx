@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
 import { isTextFault, keptFileName } from '../../src/domain/text.js';
-import { normalizeTrackingCode } from '../../src/domain/tracking-code.js';
+import { normalizeTrackingCode, onlyTrackingCode } from '../../src/domain/tracking-code.js';
 import { AppError } from '../../src/errors.js';
 import { fingerprint, type ReportInput } from '../../src/intake/accept-report.js';
 import { refusalWords } from '../../src/intake/intake-gate.js';
@@ -15,7 +15,7 @@ import { filePickerAttrs, type Lang, type Texts } from '../../src/web/i18n.js';
 import { pageContext, renderPage } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
 import { acceptPublicReport, IntakeLimited } from '../intake-gate.js';
-import { reportFormSchema } from '../reports.routes.js';
+import { reportFormSchema, TRACKING_CODE_TEXT } from '../reports.routes.js';
 import { IMAGE_TYPES, readUploads } from '../uploads.js';
 import { readForm, stringField } from './resident-form.js';
 
@@ -70,6 +70,8 @@ const T: Texts<
   | 'notSent'
   | 'errTextEmpty'
   | 'errTextLong'
+  | 'errTextIsCode'
+  | 'followCode'
   | 'errChars'
   | 'errAddress'
   | 'errName'
@@ -129,6 +131,8 @@ const T: Texts<
     notSent: '提交未成功。',
     errTextEmpty: '请描述您发现的问题。',
     errTextLong: `问题描述最多 ${MAX_TEXT_CHARS} 字，现在是 {n} 字。`,
+    errTextIsCode: '这是一个查询码，不是问题描述，所以没有提交。要查看这件举报的办理进度，请点下面的链接；要举报新的问题，请描述您发现的问题。',
+    followCode: '查看查询码 {code} 的办理进度',
     errChars: '含有无法识别的字符（可能是复制时的乱码），请删除后再提交。',
     errAddress: '地址最多 300 字。',
     errName: '姓名最多 50 字。',
@@ -189,6 +193,8 @@ const T: Texts<
     notSent: 'The report was not sent.',
     errTextEmpty: 'Please describe the problem.',
     errTextLong: `At most ${MAX_TEXT_CHARS} characters; this is {n}.`,
+    errTextIsCode: 'This is a tracking code, not a description of a problem, so nothing was sent. To follow that report, use the link below; to report a new problem, describe it.',
+    followCode: 'Follow the report with tracking code {code}',
     errChars: 'Holds characters that cannot be read (garbled when copied?); please remove them and send again.',
     errAddress: 'At most 300 characters.',
     errName: 'At most 50 characters.',
@@ -276,6 +282,8 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
   const map = mapSettings(c);
   const hasErrors = Object.keys(errors).length > 0;
   const count = [...values.text].length;
+  // The text was refused as a tracking code alone: where that code's case is followed.
+  const askedCode = errors.text ? onlyTrackingCode(values.text) : null;
   const body = (
     <section class="narrow">
       <h1>{t.title}</h1>
@@ -299,6 +307,11 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
           {t.textHint}
         </p>
         <FieldError name="text" message={errors.text} />
+        {askedCode ? (
+          <p class="hint" id="text-code-link">
+            <a href={`/track/${askedCode}`}>{t.followCode.replace('{code}', askedCode)}</a>
+          </p>
+        ) : null}
         {/* No maxlength: a browser cuts a longer paste short without a word (and counts an emoji as two).
             The counter turns red past the limit, and the server refuses it with the text kept whole. */}
         <textarea id="text" name="text" rows={7} required data-max={MAX_TEXT_CHARS} {...invalid(errors, 'text', 'text-hint text-count')}>
@@ -503,7 +516,11 @@ function fieldErrors(lang: Lang, issues: ReadonlyArray<{ path: ReadonlyArray<Pro
     switch (field) {
       case 'text':
         key = 'text';
-        message = issue.message.startsWith('at most') ? t.errTextLong.replace('{n}', String([...values.text.trim()].length)) : t.errTextEmpty;
+        message = issue.message.startsWith('at most')
+          ? t.errTextLong.replace('{n}', String([...values.text.trim()].length))
+          : issue.message.startsWith(TRACKING_CODE_TEXT)
+            ? t.errTextIsCode
+            : t.errTextEmpty;
         break;
       case 'address':
         key = 'address';

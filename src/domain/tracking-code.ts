@@ -55,6 +55,20 @@ export function trackingCodeIn(input: string): string | null {
 }
 
 /**
+ * The tracking code a message is nothing but: the code (any case, spaced or
+ * dashed), the tracking link, or the 查询码 line of the bot's answer. A code
+ * or link among other words is a message about something, not a lookup. A
+ * resident asking after a report this way (in the chat, or in the report
+ * form's box) is told how their report goes, not given a new one about nothing.
+ */
+export function onlyTrackingCode(text: string): string | null {
+  const plain = text.normalize('NFKC').trim();
+  if (normalizeTrackingCode(plain)) return normalizeTrackingCode(plain);
+  const unlabelled = plain.replace(/^(?:查询码|跟踪码|tracking code)\s*[:：]?\s*/iu, '');
+  return /\s/u.test(unlabelled) ? null : trackingCodeIn(plain);
+}
+
+/**
  * Without the punctuation and symbols before and after (a code has neither);
  * a % stays, the rest of an escape in a link cut short, which is no code.
  */

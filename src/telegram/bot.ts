@@ -7,7 +7,7 @@ import { caseHandledIn, casesHandledIn, findCaseByTrackingCode } from '../../db/
 import { isUniqueViolation } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
 import type { Deps } from '../deps.js';
-import { normalizeTrackingCode, trackingCodeIn } from '../domain/tracking-code.js';
+import { onlyTrackingCode, trackingCodeIn } from '../domain/tracking-code.js';
 import { clip, keepableText } from '../domain/text.js';
 import { publicUrl } from '../env.js';
 import { acceptReport, earlierReport, type AcceptedReport, type ReportInput } from '../intake/accept-report.js';
@@ -679,18 +679,6 @@ function photoOf(msg: Message, t: Texts): { fileId: string } | { refusal: string
 /** A file Telegram says is larger than a report's photo may be (a file whose size it does not give is checked on download). */
 function tooLarge(fileSize: number | undefined): boolean {
   return typeof fileSize === 'number' && fileSize > MAX_PHOTO_BYTES;
-}
-
-/**
- * The tracking code a message is nothing but: the code (any case, spaced or
- * dashed), the tracking link, or the 查询码 line of the bot's answer. A code
- * or link among other words is a message about something, not a lookup.
- */
-function onlyTrackingCode(text: string): string | null {
-  const plain = text.normalize('NFKC').trim();
-  if (normalizeTrackingCode(plain)) return normalizeTrackingCode(plain);
-  const unlabelled = plain.replace(/^(?:查询码|跟踪码|tracking code)\s*[:：]?\s*/iu, '');
-  return /\s/u.test(unlabelled) ? null : trackingCodeIn(plain);
 }
 
 function onEarth(lat: unknown, lng: unknown): boolean {

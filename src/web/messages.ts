@@ -14,6 +14,7 @@ type Said = string | ((m: RegExpExecArray) => string);
 const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
   [/^required$/, '必填', 'Required.'],
   [/^must not be empty$/, '不能为空'],
+  [/^is a tracking code, not a report: follow its case with GET (\S+)$/, (m) => `这是查询码，不是举报内容：请用 GET ${m[1]} 查看办理进度`],
   [/^given more than once$/, '只能填写一次'],
   [/^at most (\d+) characters$/, (m) => `最多 ${m[1]} 个字`],
   [/^no spaces or control characters$/, '不能含空格或控制字符'],
