@@ -26,6 +26,11 @@ describe('redactForPublic: phone numbers', () => {
     ['壹叁陆柒柒捌捌壹玖零壹', P],
     ['1 3 6 7 7 8 8 2 0 0 1', P],
     ['电话一三六，七七八八，二五零一', `电话${P}`],
+    // Masked as the staff pages show numbers, copied into an answer: the digits left still narrow it down.
+    ['已电话联系（138****5678）核实', `已电话联系（${P}）核实`],
+    ['联系电话：0746-****4567', `联系电话：${P}`],
+    ['家里****6666也可以', `家里${P}也可以`],
+    ['+86 138****5678', P],
   ])('hides "%s"', (text, expected) => {
     expect(redactForPublic(text)).toBe(expected);
   });
@@ -43,6 +48,7 @@ describe('redactForPublic: phone numbers', () => {
     '派出所报警电话0746-3881110',
     '区环保局王科长电话0746-3881111',
     '卫生院电话0746-3881112',
+    '**注意**：罚款5000元，限期30天',
   ])('keeps "%s"', (text) => {
     expect(redactForPublic(text)).toBe(text);
   });

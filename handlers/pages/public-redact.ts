@@ -76,6 +76,9 @@ const NUMBER_RULES: Array<[RegExp, string]> = [
   [/(?:QQ|qq|微信号?|[vVwW][xX]|账号|帐号|卡号|银行卡号?|车牌号?)\s*(?:号码?|是|为)?[:：]?\s*[A-Za-z0-9\u4e00-\u9fff_-]{0,2}?[A-Za-z0-9_-]{5,}/g, MASK.account],
 ];
 
+// A number masked as the staff pages and the tracking page show it: its first digits (or none) and its last ones.
+const SHOWN_MASKED_NUMBER = /(?<![\d*])(?:(?:\+?86[- ]?)?\(?\d{3,4}\)?[- ]?)?\*{3,}[- ]?\d{3,4}(?![\d*])/g;
+
 // After the phone numbers: a long run of digits that is not part of a decimal or a dashed number (a
 // bank card, a QQ number without its word); a unit's published number after a dash, coordinates and
 // amounts stay.
@@ -153,6 +156,9 @@ export function redactForPublic(text: string, known: KnownIdentity = {}): string
   }
   for (const [pattern, replacement] of NUMBER_RULES) out = out.replace(pattern, replacement);
   out = maskPhonesInText(out, () => MASK.phone);
+  // A number as staff pages show it, masked in the middle (138****5678, 0746-****4567, 家里****6666), copied into an
+  // answer: its digits left still narrow it down to a few people in a village.
+  out = out.replace(SHOWN_MASKED_NUMBER, MASK.phone);
   out = out.replace(LONG_NUMBER, MASK.account);
   out = out.replace(ADDRESS, (m) => m.replace(ADDRESS_NUMBER, MASK.number));
   const self = maskSelfNames(out, () => MASK.name);
