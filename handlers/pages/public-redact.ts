@@ -79,6 +79,9 @@ const NUMBER_RULES: Array<[RegExp, string]> = [
 // A number masked as the staff pages and the tracking page show it: its first digits (or none) and its last ones.
 const SHOWN_MASKED_NUMBER = /(?<![\d*])(?:(?:\+?86[- ]?)?\(?\d{3,4}\)?[- ]?)?\*{3,}[- ]?\d{3,4}(?![\d*])/g;
 
+// A name masked as the staff pages show it: the surname, then a star for each other character.
+const SHOWN_MASKED_NAME = new RegExp(`${ANY_SURNAME}\\*{1,3}(?![*\\d])`, 'gu');
+
 // After the phone numbers: a long run of digits that is not part of a decimal or a dashed number (a
 // bank card, a QQ number without its word); a unit's published number after a dash, coordinates and
 // amounts stay.
@@ -159,6 +162,9 @@ export function redactForPublic(text: string, known: KnownIdentity = {}): string
   // A number as staff pages show it, masked in the middle (138****5678, 0746-****4567, 家里****6666), copied into an
   // answer: its digits left still narrow it down to a few people in a village.
   out = out.replace(SHOWN_MASKED_NUMBER, MASK.phone);
+  // A name as staff pages show it, its surname left (张*, 欧阳**): an anonymous report's words are kept so, and a
+  // bureau's answer may copy it. The public reads no surname either.
+  out = out.replace(SHOWN_MASKED_NAME, MASK.name);
   out = out.replace(LONG_NUMBER, MASK.account);
   out = out.replace(ADDRESS, (m) => m.replace(ADDRESS_NUMBER, MASK.number));
   const self = maskSelfNames(out, () => MASK.name);
