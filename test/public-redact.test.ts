@@ -159,6 +159,8 @@ describe('redactForPublic: names', () => {
     ['是一个叫赵铁柱的人在倒渣', `是一个叫${N}的人在倒渣`],
     ['请联系张三（13812345678）', `请联系${N}（${P}）`],
     ['找王建国 13912345678', `找${N} ${P}`],
+    ['张三电话13812345678', `${N}电话${P}`],
+    ['这个归你们环保管吧 电话13812345678', `这个归你们环保管吧 电话${P}`],
     // Described as official texts describe a person.
     ['经查，王建国（男，52岁）在自家院内焚烧电线', `经查，${N}（男，52岁）在自家院内焚烧电线`],
     // Someone named by where their home is, which points at the reporter's too.
@@ -237,6 +239,9 @@ describe('redactForPublic: names', () => {
     '业主方已整改，经理表示配合',
     '具有代表性的问题，经人大代表督促',
     '王家的猪场，他家的狗，厂里开的会，有人开的车',
+    // What was opened, and words before a phone word that are no name (from the bundled reports).
+    '我们村上游新开的猪场，村里私开的小厂',
+    '这个归你们环保管吧 电话',
     '区环保局电话0746-1234567',
   ])('keeps "%s"', (text) => {
     expect(redactForPublic(text)).toBe(text);

@@ -114,11 +114,17 @@ const NAME_RULES: RegExp[] = [
   new RegExp(`(${PERSON_NAME})(?=[（(]\\s*[男女][，,、）)\\s])`, 'gu'),
   // Someone named by where their home is, or what their household or they run: 王小明家隔壁, 李四家门口, 李春花家的小作坊,
   // 张德明开的废品站.
-  new RegExp(`(${PERSON_NAME})(?=家(?:隔壁|旁边|门口|后面|前面|对面|附近|楼下|楼上|院子|屋后|屋前|那边|这边|的)|开的)`, 'gu'),
+  new RegExp(`(${PERSON_NAME})(?=家(?:隔壁|旁边|门口|后面|前面|对面|附近|楼下|楼上|院子|屋后|屋前|那边|这边|的))`, 'gu'),
+  // Not 新开的, 私开的: what was opened, not who.
+  new RegExp(`(${PERSON_NAME})(?<![新刚才又重再另私乱偷])(?=开的)`, 'gu'),
   // Someone called so: 一个叫赵铁柱的人, 叫王大海的老板.
   new RegExp(`叫(${PERSON_NAME})的(?=人|男|女|老板|老头|老太|师傅|家伙|村民|司机)`, 'gu'),
-  // A name with a number to reach them (请联系张三（13812345678）, 找王建国 139…): the number is masked by now.
-  new RegExp(`(${PERSON_NAME})(?=\\s*[（(]?\\s*(?:电话|手机|联系电话)?[:：]?\\s*${escapeRegExp(MASK.phone)})`, 'gu'),
+  // A name with a number to reach them (请联系张三（13812345678）, 找王建国 139…, 张三电话138…): the number is masked by now.
+  // Only a name standing as one, after a word that asks for someone or no word: not 归你们环保管吧 电话….
+  new RegExp(
+    `(?:^|(?<!${HAN})|(?<=联系|找|叫|问|给|和|与|、))(${PERSON_NAME})(?=\\s?[（(]\\s*(?:电话|手机)?[:：]?\\s*${escapeRegExp(MASK.phone)}|\\s?${escapeRegExp(MASK.phone)}|(?:电话|手机)[:：]?\\s*${escapeRegExp(MASK.phone)})`,
+    'gu',
+  ),
   new RegExp(`(?:名字(?:叫|是)|名叫)\\s*(?!${HAN}{1,3}?${BUSINESS})(${PERSON_NAME})`, 'gu'),
   // The one reported, a person the public need not know either: 对王小明的举报, 关于王小明的投诉, 举报王小明在河边倒渣.
   new RegExp(`(?:对|关于|针对)(${PERSON_NAME})的(?:举报|投诉|反映)`, 'gu'),
