@@ -463,6 +463,11 @@ describe('reporter names hidden from bureaus', () => {
     ['我是欧阳娜娜，厂子就在我家后面', '我是欧***，厂子就在我家后面'],
     ['我是褚英', '我是褚*'],
     ['我是回龙村的刘建国，厂子就在村口', '我是回龙村的刘**，厂子就在村口'],
+    // Speech-recognition text, without punctuation: the name ends where the speaker's next clause begins.
+    ['喂你好我是回龙村的刘建国我要举报村后面的养猪场', '喂你好我是回龙村的刘**我要举报村后面的养猪场'],
+    ['我叫刘建国我家住在回龙村', '我叫刘**我家住在回龙村'],
+    ['我叫刘建国电话13912345678', '我叫刘**电话139****5678'],
+    ['你好我是刘建国想反映个事', '你好我是刘**想反映个事'],
     ['我是靳大伟，我是邝小明。', '我是靳**，我是邝**。'],
     ['我是司马光明，我是诸葛亮，我是上官云。', '我是司***，我是诸**，我是上**。'],
     ['My name is John Doe, the plant dumps oil.', 'My name is J*** D**, the plant dumps oil.'],

@@ -652,6 +652,24 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(JSON.stringify(bureau.body)).not.toContain('陈建华');
   });
 
+  it('masks for bureaus the name a caller gives in unpunctuated speech-recognition words without being asked', async () => {
+    for (const anonymous of [false, true]) {
+      const transcript = [
+        '说话人1：您好12369环保举报热线请讲',
+        '说话人2：喂你好我是盐下村的钱德旺我要举报那个电镀厂天天晚上往河里偷排废水',
+        ...(anonymous ? ['说话人1：需要为您保密吗', '说话人2：要的要的'] : []),
+      ].join('\n');
+      const res = await json(as('operator').post('/api/v1/hotline/calls', call(transcript, { type: 'illegal_discharge' })));
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      const row = await processed(res.body.cases[0].id as string);
+      expect(row.anonymous).toBe(anonymous ? 1 : 0);
+      const bureau = await json(as('epb').get(`/api/v1/cases/${row.id}`));
+      expect(bureau.status, JSON.stringify(bureau.body)).toBe(200);
+      expect(bureau.body.text).toContain('我要举报那个电镀厂');
+      expect(JSON.stringify(bureau.body), String(anonymous)).not.toContain('钱德旺');
+    }
+  });
+
   // Also as operators ask for short or colloquially, often after the caller gave the surname alone.
   it.each(['您的姓名是？', '请问您是哪位？', '麻烦说一下您的名字。', '请问全名是？', '司马先生，能留个全名吗？', '你叫啥名字？', '您大名是？', '请问您是哪一位？'])(
     'reads the operator\'s "%s" as the question for the name: the name answered is masked for bureaus, a refusal makes the caller anonymous',

@@ -672,8 +672,11 @@ const NOT_A_ROLE = `(?!${HAN}{1,2}[员者匠官](?!${HAN}))`;
 const NOT_A_VALUE = '(?:匿名|保密|不详|未知|未留|不便|不愿|不想|暂无|待定|电话|手机|号码|联系|方式|信息|身份|什么|是谁)';
 const STATED_PLACE = `${HAN}{1,4}?(?:${PLACE_END}|社区|小区)(?:村民|居民|群众|[村居]?委|人|的|组|社区)`;
 const GIVEN_NAME = `(?![他她它你您们人了过我这那什啥谁和与及或跟给以等的是在也都就不没很被把向对为无略])(?!${NOT_A_VALUE})(?!${ANY_SURNAME}某)(?!${STATED_PLACE})`;
-/** What may follow a name that stands alone. */
-const NAME_END = '(?=[，,。.！!？?；;、\\s（(啊呀哈嘛呢]|$)';
+/**
+ * What may follow a name that stands alone: punctuation, a particle, or — in speech-recognition text, which has no
+ * punctuation — the start of the speaker's next clause (我是盐下村的李四我要举报…, 我叫王建国电话138…).
+ */
+const NAME_END = '(?=[，,。.！!？?；;、\\s（(啊呀哈嘛呢我]|要|想|住|家住|电话|手机|$)';
 /**
  * 我叫王 小明, 姓名：王　小明 — a name typed with a space (half- or full-width) after its surname: the surname, one or
  * two spaces, and a given name of one or two characters standing alone (not 姓名：王 电话…, 我叫王 他们…, nor a
@@ -684,7 +687,7 @@ const TITLE_WORD = '(?:[总工]|厂长|科长|局长|主任|所长|队长|站长
 /** How people address someone by surname alone (已回访欧阳先生, 王阿姨反映): not the officials' titles, which name the one who answers. */
 const ADDRESS_TITLE = '(?:先生|女士|小姐|阿姨|大爷|大妈|大叔|大婶|大姐|大哥|师傅|老师|同志|老人家)';
 const SPACED_NAME = `${ANY_SURNAME}[ \u3000]{1,2}(?!${NOT_A_VALUE})(?!${NOT_FIRST})(?!${TITLE_WORD}(?!${HAN}))${HAN}(?:(?!${NOT_NEXT})${HAN})?${NAME_END}`;
-const STATED_NAME = `(?:${SPACED_NAME}|${GIVEN_NAME}[${HAN}·]{2}(?:(?![的了说是在也就都和])[${HAN}·]){0,2})`;
+const STATED_NAME = `(?:${SPACED_NAME}|${GIVEN_NAME}[${HAN}·]{2}(?:(?![的了说是在也就都和我要想住电手])[${HAN}·]){0,2})`;
 
 /** 是, or 系 as letters write it (我系盐下村村民…); not the 系 of 系统 or 系列. */
 const IS = '(?:是|系(?![统列]))';
