@@ -309,6 +309,7 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
     // Warm up the code paths, so the measurement below is of the import and not of compiling it.
     const warm = join(dir, 'warm.ndjson');
     await writeNdjson(warm, 'WARM', 600);
+    expect((await runImport(warm, 'application/x-ndjson')).status).toBe(200);
     const before = await counts();
     const path = join(dir, 'calls.ndjson');
     const expected = await writeNdjson(path, 'N');

@@ -652,7 +652,7 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(JSON.stringify(bureau.body)).not.toContain('陈建华');
   });
 
-  it('masks for bureaus the name a caller gives in unpunctuated speech-recognition words without being asked', async () => {
+  it('masks for bureaus the name a caller gives in unpunctuated speech-recognition words without being asked; an anonymous caller\'s case keeps none', async () => {
     for (const anonymous of [false, true]) {
       const transcript = [
         '说话人1：您好12369环保举报热线请讲',
@@ -663,6 +663,8 @@ describe('POST /api/v1/hotline/calls', () => {
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       const row = await processed(res.body.cases[0].id as string);
       expect(row.anonymous).toBe(anonymous ? 1 : 0);
+      // An anonymous caller's case keeps their words as bureaus read them, as an anonymous web report's; the transcript keeps what was said.
+      if (anonymous) expect(row.text).toContain('我是盐下村的钱**我要举报');
       const bureau = await json(as('epb').get(`/api/v1/cases/${row.id}`));
       expect(bureau.status, JSON.stringify(bureau.body)).toBe(200);
       expect(bureau.body.text).toContain('我要举报那个电镀厂');

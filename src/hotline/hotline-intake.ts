@@ -17,7 +17,7 @@ import { prepareReport, withRequestId } from '../intake/accept-report.js';
 import type { IntakeWriter } from '../intake/intake-writer.js';
 import type { Classifier, Classification } from '../pipeline/classifier.js';
 import { extractDetails, extractIncidentTime } from '../pipeline/extract-details.js';
-import { asksAnonymity, jurisdictionFromText, maskMentions, maskPhone, maskSelfNames, COMPOUND_SURNAME, PERSON_NAME, SURNAME } from '../pipeline/extract.js';
+import { asksAnonymity, jurisdictionFromText, maskIdentityInText, maskPhone, maskSelfNames, COMPOUND_SURNAME, PERSON_NAME, SURNAME } from '../pipeline/extract.js';
 import { decideRoute } from '../pipeline/route.js';
 import { callerText, confirmedByCaller, parseTranscript, startsTurn, type Speaker } from '../pipeline/transcript.js';
 import { showsNothing } from '../domain/text.js';
@@ -500,8 +500,10 @@ export async function acceptCall(deps: HotlineDeps, given: CallInput, actor: Act
   const at = now.toISOString();
   const callRowId = newId();
   const caseIds = planned.map(() => newId());
-  // Each case's words: an anonymous caller's name, said in answer to the operator, taken out of them wherever they are kept.
-  const texts = planned.map((p) => (anonymous && callerName ? maskMentions(p.text, [callerName]) : p.text));
+  // Each case's words: an anonymous caller's, kept as bureaus read them — the name said in answer to the operator and
+  // one the caller gave for themself (我叫王建国……算了，名字还是别写了), with every mention, and numbers — as an
+  // anonymous web or Telegram report's are; the call's transcript keeps what was said, for operators and dispatchers.
+  const texts = planned.map((p) => (anonymous ? maskIdentityInText(p.text, [callerName]) : p.text));
   // Labelled data: the operator's type where it differs from what the machine proposes for the same text, kept as the case keeps it.
   const corrections = planned.flatMap((p, i) => {
     if (!p.type) return [];
