@@ -226,9 +226,17 @@ function hotlineDeps(deps: AppEnv['Variables']['deps']): HotlineDeps {
   return { db: deps.db, writer: deps.writer, clock: deps.clock, district: deps.district, classifier: deps.classifier, onCommitted: deps.kickOutbox };
 }
 
+/**
+ * A start whose offset's + was read as a space: a query string decodes an unencoded + so (curl -X POST
+ * '…?startedAt=2026-11-28T21:30:05+08:00' sends 2026-11-28T21:30:05 08:00). A time then a space and an offset
+ * says nothing else.
+ */
+const PLUS_DECODED_AS_SPACE = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (\d{2}(?::?\d{2})?)$/;
+
 /** A text/plain submission: the transcript is the body, the rest comes from the query. */
 function plainCall(query: Record<string, string>, transcript: string): CallInput {
-  const result = callSchema.safeParse({ ...query, transcript });
+  const startedAt = query['startedAt']?.trim().replace(PLUS_DECODED_AS_SPACE, '$1+$2');
+  const result = callSchema.safeParse({ ...query, ...(startedAt === undefined ? {} : { startedAt }), transcript });
   if (!result.success) {
     const fields = fieldsOf(result.error);
     throw new AppError('validation_failed', `invalid ${Object.keys(fields).join(', ')}`, fields);

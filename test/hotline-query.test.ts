@@ -56,6 +56,19 @@ describe('query parameters on the hotline routes', () => {
     expect(((await res.json()) as { review: boolean }).review).toBe(true);
   });
 
+  it('takes a start whose offset\'s + was sent unencoded in the query, which decodes it as a space', async () => {
+    const callId = `Q-${process.pid}-plus`;
+    // As curl sends ?startedAt=2026-11-02T09:40:00+08:00 typed into its URL.
+    const res = await fetch(`${service.url}/api/v1/hotline/calls?hotline=12369&callId=${callId}&startedAt=2026-11-02T09:40:00+08:00`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' },
+      body: '坐席：请讲。\n来电人：李家塘路边有人烧垃圾。',
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const row = await service.deps.db.selectFrom('hotline_calls').select('started_at').where('call_id', '=', callId).executeTakeFirstOrThrow();
+    expect(row.started_at).toBe('2026-11-02T01:40:00.000Z');
+  });
+
   it('refuses an import with a query parameter, naming it, and imports nothing', async () => {
     const before = await countCalls();
     const res = await fetch(`${service.url}/api/v1/hotline/calls:import?format=csv`, {
