@@ -451,6 +451,28 @@ describe('Telegram bot: a resident reports', () => {
     expect(contact).toMatchObject({ name: '李明', phone: '13812345678' });
   });
 
+  it.each(['匿名吧', '好的，匿名', '不用留了', '我不留联系方式', '保密吧', 'stay anonymous'])(
+    'takes "%s" typed when asked as the anonymous choice, not as more description',
+    async (answer) => {
+      const chat = residentChat(nextChat++);
+      await deliver(chat.chatId, chat.text('兴隆办事处朱家观村后山有人倒废机油'));
+      const anon = await deliver(chat.chatId, chat.text(answer));
+      expect(texts(anon.sent)).toEqual([expect.stringMatching(/请确认[\s\S]*身份：匿名/)]);
+      await deliver(chat.chatId, chat.button('c:confirm'));
+      const [created] = await casesOfChat(chat.chatId);
+      expect(created).toMatchObject({ anonymous: 1, text: '兴隆办事处朱家观村后山有人倒废机油' });
+    },
+  );
+
+  it.each(['可以留电话', '好的，留个电话吧', '实名吧'])('takes "%s" typed when asked as the choice to leave a contact', async (answer) => {
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('兴隆办事处朱家观村后山有人倒废机油'));
+    const asked = await deliver(chat.chatId, chat.text(answer));
+    expect(texts(asked.sent)).toEqual([expect.stringContaining('输入姓名和手机号')]);
+    const summary = await deliver(chat.chatId, chat.text('李明 13812345678'));
+    expect(texts(summary.sent).at(-1)).toMatch(/问题：兴隆办事处朱家观村后山有人倒废机油\n/);
+  });
+
   it('takes 匿名 typed before the question, or at the summary, as the choice, never as the description or the place', async () => {
     const chat = residentChat(nextChat++);
     const first = await deliver(chat.chatId, chat.text('我要匿名举报'));

@@ -337,6 +337,8 @@ const REPORT_INTENT = new RegExp(
  * /cancel does); asked whether to stay anonymous, 留下联系方式 / 实名 asks for the contact. Never description, which
  * a bureau would read.
  */
+/** What may open a typed answer without changing it: 好的，匿名 / 嗯，留电话吧 / 那就实名. */
+const TYPED_OPENING = String.raw`(?:(?:好的?|嗯+|行|可以|那就|那)[\s,，。.!！]*)?`;
 const CONFIRM_TYPED = /^(?:确认|确定|提交|确认提交|确定提交|确认无误|没问题|好的?|可以|行|对|是的?|confirm|submit|send|yes|ok(?:ay)?)[。.!！~～]*$/i;
 /**
  * A message that only acknowledges or thanks (谢谢, 好的，收到, 辛苦了, thanks), as residents answer the tracking code or
@@ -345,10 +347,18 @@ const CONFIRM_TYPED = /^(?:确认|确定|提交|确认提交|确定提交|确认
 const ACKNOWLEDGED =
   /^(?:(?:好的?|好滴|嗯+|哦+|行|可以|收到|知道了|明白了?|了解|谢谢(?:你们?|您)?|多谢|感谢(?:你们?|您)?|辛苦(?:你们?|您)?了?|麻烦(?:你们?|您)?了|ok(?:ay)?|thanks?(?: you)?|thx|got it|👍|🙏)[\s,，!！.。~～]*)+$/iu;
 const CANCEL_TYPED = /^(?:取消|取消举报|不举报了|cancel)[。.!！~～]*$/i;
-const CONTACT_TYPED = /^(?:我?(?:要|想)?(?:留下?|留个|留一下)(?:我的)?(?:联系方式|电话|手机号?|号码|姓名和电话|名字和电话)|我?(?:要|想)?实名(?:举报)?|leave (?:a |my )?contact|contact)[吧啊。.!！~～]*$/i;
+const CONTACT_TYPED = new RegExp(
+  String.raw`^${TYPED_OPENING}(?:我们?)?(?:还是)?(?:要|想|可以|愿意)?(?:(?:留下?|留个|留一下)(?:我的)?(?:联系方式|电话|手机号?|号码|姓名和电话|名字和电话)?|实名(?:举报)?)` +
+    String.raw`(?:的|吧|啊|了|就行|就好|好了)*[。.!！~～]*$|^(?:leave (?:a |my )?contact|contact)[.!]*$`,
+  'iu',
+);
 
 /** A typed answer that means "anonymous", as the button does. */
-const ANONYMOUS_TYPED = /^(?:我?(?:要|想)?匿名(?:举报)?|不留(?:名|了|联系方式)?|保密|anonymous(?:ly)?|anon)[。.!！]*$/i;
+const ANONYMOUS_TYPED = new RegExp(
+  String.raw`^${TYPED_OPENING}(?:我们?)?(?:还是)?(?:要|想|就)?(?:匿名(?:举报|反映)?|不(?:用|想|要|需要|必|愿意?)?留(?:名字?|姓名|联系方式|电话|手机号?)?|保密)` +
+    String.raw`(?:的|吧|了|就行|就好|就可以|即可|好了)*[。.!！~～]*$|^(?:anonymous(?:ly)?|anon|stay anonymous)[.!]*$`,
+  'iu',
+);
 
 const step = (session: Session, prompts: Prompt[], extra: Partial<Pick<Step, 'submit' | 'chose'>> = {}): Step => ({
   session,
