@@ -28,7 +28,7 @@ const typeRef = z.object({ code: z.string(), name: z.string(), confidence: z.num
 
 const callBody = callSchema.openapi('HotlineCallInput', {
   description:
-    'One call. `transcript` is speaker-labelled lines (坐席/座席/话务员/客服/接线员/工作人员 for the operator, 来电人/市民/居民/群众/客户/举报人/投诉人 for the caller, or in English Operator/Agent and Caller/Citizen/Resident in any case; in brackets or not, numbered or not, ' +
+    'One call. `transcript` is speaker-labelled lines (坐席/座席/话务员/客服/接线员/工作人员 for the operator, 来电人/市民/居民/群众/客户/举报人/投诉人 for the caller, 问/答 for a call typed up as questions and answers, or in English Operator/Agent and Caller/Citizen/Resident in any case; in brackets or not, numbered or not, ' +
     'with or without [hh:mm:ss] or [start-end] timestamps before or after the label, full-width or ASCII colons, brackets and digits or tabs, or a "label timestamp" line above the words); the caller\'s lines are the complaint. ' +
     '`review: true` answers with the proposal and creates nothing. `type`, `lead`, `jurisdiction`, `placeUnknown` (the proposed place is wrong and none is known), `urgent`, `anonymous` and `text` are the ' +
     `operator's corrections; \`parts\` (2–${MAX_PARTS}) splits the call into one case per part.`,

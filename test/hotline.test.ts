@@ -217,6 +217,11 @@ const VARIANTS: Array<[string, string, string]> = [
     '兴隆办事处那边的电镀厂晚上偷排废水，沟里的水都是绿的。',
   ],
   [
+    'a record typed up as questions and answers (问：… 答：…)',
+    ['问：您好，12369环保举报热线，请讲。', '答：我要举报李家塘办事处那边一个养猪场，猪粪水直接排到河里。', '问：请问具体位置在哪里？', '答：就在李家塘办事处后面的小河边。'].join('\n'),
+    '我要举报李家塘办事处那边一个养猪场，猪粪水直接排到河里。\n就在李家塘办事处后面的小河边。',
+  ],
+  [
     'a speech-recognition export whose caller speaks first (喂？), the operator told by the hotline greeting',
     ['[00:00:00] spk_1: 喂？', '[00:00:01] spk_0: 您好，12345热线，请讲。', '[00:00:03] spk_1: 回龙村后面的养猪场把粪水排到河里。', '[00:00:12] spk_0: 好的，记下了。'].join('\n'),
     '喂？\n回龙村后面的养猪场把粪水排到河里。',
@@ -670,6 +675,23 @@ describe('POST /api/v1/hotline/calls', () => {
       expect(bureau.body.text).toContain('我要举报那个电镀厂');
       expect(JSON.stringify(bureau.body), String(anonymous)).not.toContain('钱德旺');
     }
+  });
+
+  it('reads a call typed up as 问：… 答：… with the answers as the caller\'s: the name answered is masked for bureaus, confidentiality asked for makes it anonymous', async () => {
+    const lines = ['问：您好，12369环保举报热线，请讲。', '答：兴隆办事处盐下村那个电镀厂晚上偷排废水。', '问：请问您贵姓？', '答：上官青云。'];
+    const named = await json(as('operator').post('/api/v1/hotline/calls', call(lines.join('\n'))));
+    expect(named.status, JSON.stringify(named.body)).toBe(201);
+    const row = await processed(named.body.cases[0].id as string);
+    expect(row.text).toBe('兴隆办事处盐下村那个电镀厂晚上偷排废水。\n上官青云。');
+    expect((await json(as('dispatcher').get(`/api/v1/cases/${row.id}`))).body.reporter).toEqual({ name: '上官青云', phone: '13912340001' });
+    const bureau = await json(as('epb').get(`/api/v1/cases/${row.id}`));
+    expect(bureau.status, JSON.stringify(bureau.body)).toBe(200);
+    expect(JSON.stringify(bureau.body)).not.toContain('上官青云');
+    expect(JSON.stringify(bureau.body)).not.toContain('请问您贵姓');
+
+    const asked = await json(as('operator').post('/api/v1/hotline/calls', call([...lines.slice(0, 2), '问：需要为您保密吗？', '答：要的。'].join('\n'))));
+    expect(asked.status, JSON.stringify(asked.body)).toBe(201);
+    expect((await processed(asked.body.cases[0].id as string)).anonymous).toBe(1);
   });
 
   // Also as operators ask for short or colloquially, often after the caller gave the surname alone.

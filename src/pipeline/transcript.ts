@@ -25,10 +25,11 @@ export interface Transcript {
   readonly lines: readonly Readonly<TranscriptLine>[];
 }
 
-// 座席 is how many call-centre systems write 坐席 (both are in use).
-const OPERATOR_LABELS = ['坐席', '座席', '话务员', '客服', '接线员', '工作人员'] as const;
+// 座席 is how many call-centre systems write 坐席 (both are in use); 问 the questions of a record kept as 问：… 答：…
+// (问答式记录, as a call is often typed up), whose 答 is the caller.
+const OPERATOR_LABELS = ['坐席', '座席', '话务员', '客服', '接线员', '工作人员', '问'] as const;
 // 举报人 / 投诉人 / 反映人: how a 12369 reporting line's exports name the caller; 用户 / 来电方 other systems'; 居民 as Resident in English.
-const CALLER_LABELS = ['来电人', '来电者', '来电方', '来电', '市民', '居民', '群众', '客户', '用户', '举报人', '投诉人', '反映人'] as const;
+const CALLER_LABELS = ['来电人', '来电者', '来电方', '来电', '市民', '居民', '群众', '客户', '用户', '举报人', '投诉人', '反映人', '答'] as const;
 
 // English exports (and operators who type English labels) name the two sides Operator / Agent and Caller / Citizen / Resident, in any case.
 const EN_OPERATOR_LABELS = ['operator', 'agent'] as const;
