@@ -191,6 +191,21 @@ describe('rating in the chat', () => {
     expect(await caseRow(caseId)).toMatchObject({ status: 'closed' });
   });
 
+  it('points a rating typed instead of pressed (满意，谢谢！) to the buttons, and starts no report with it', async () => {
+    const chat = residentChat(nextChat++);
+    const { caseId, code, pushed } = await reportedAndReplied(chat);
+    for (const typed of ['满意，谢谢！', '不满意']) {
+      const answer = await deliver(emu, service.url, chat.text(typed));
+      expect(sentTexts(answer.calls, chat.chatId), typed).toEqual([expect.stringContaining('答复消息下方的按钮')]);
+    }
+    expect(await service.deps.db.selectFrom('telegram_sessions').selectAll().where('chat_id', '=', String(chat.chatId)).execute()).toEqual([]);
+    expect(await service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).execute()).toEqual([{ case_id: caseId }]);
+    // The buttons still rate it.
+    await deliver(emu, service.url, chat.button(`r:${code}:1:s`, String(pushed.body.text)));
+    await deliver(emu, service.url, chat.button(`r:${code}:1:s:y`));
+    expect((await caseRow(caseId)).status).toBe('closed');
+  });
+
   it('lets only the chat that reported the case rate it', async () => {
     const chat = residentChat(nextChat++);
     const { caseId, code } = await reportedAndReplied(chat);

@@ -376,6 +376,8 @@ async function say(ctx: BotContext, t: Texts, p: Prompt): Promise<void> {
       return void (await ctx.reply(t.start));
     case 'you_are_welcome':
       return void (await ctx.reply(t.youAreWelcome));
+    case 'rate_with_buttons':
+      return void (await ctx.reply(t.rateWithButtons));
     case 'ask_place': {
       const asked = await ctx.reply(t.askPlace, { reply_markup: new Keyboard().requestLocation(t.shareLocation).resized().oneTime() });
       // A text sent before this question is not its answer (conversation.ts): the report remembers when it was asked.

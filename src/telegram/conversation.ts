@@ -89,6 +89,8 @@ export type Prompt =
   | { say: 'greeting' }
   /** Thanks or an acknowledgement with no report under way (after the tracking code). */
   | { say: 'you_are_welcome' }
+  /** A rating typed with no report under way: the buttons under the bureau's answer rate it. */
+  | { say: 'rate_with_buttons' }
   | { say: 'cancelled' }
   | { say: 'nothing_to_cancel' }
   | { say: 'stale_button' }
@@ -353,6 +355,13 @@ const CONTACT_TYPED = new RegExp(
   'iu',
 );
 
+/**
+ * A rating typed instead of pressed (满意，谢谢 / 不满意 / satisfied) after a bureau's answer came: no new report,
+ * which would ask where 满意 happened; the bot says where the rating buttons are.
+ */
+const RATING_TYPED =
+  /^(?:(?:非常|很|十分|比较|基本|还算|不太|不是很|不)?满意(?:的|了|啦)?|(?:very |not |basically )?(?:dis)?satisfied)(?:[\s,，。.!！]*(?:谢谢(?:你们?|您)?|感谢(?:你们?|您)?|辛苦(?:你们?|您)?了?|thanks?(?: you)?))*[\s,，。.!！~～]*$/iu;
+
 /** A typed answer that means "anonymous", as the button does. */
 const ANONYMOUS_TYPED = new RegExp(
   String.raw`^${TYPED_OPENING}(?:我们?)?(?:还是)?(?:要|想|就)?(?:匿名(?:举报|反映)?|不(?:用|想|要|需要|必|愿意?)?留(?:名字?|姓名|联系方式|电话|手机号?)?|保密)` +
@@ -382,6 +391,7 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
       // 谢谢 after the tracking code is answered, not taken as a new report; 好的 to a question leaves it asked.
       if (!inProgress(session) && CONFIRM_TYPED.test(text) && !ACKNOWLEDGED.test(text)) return step(session, [{ say: 'nothing_to_cancel' }]);
       if (ACKNOWLEDGED.test(text)) return step(session, inProgress(session) ? pendingQuestion(session) : [{ say: 'you_are_welcome' }]);
+      if (!inProgress(session) && RATING_TYPED.test(text)) return step(session, [{ say: 'rate_with_buttons' }]);
       // An answer to "where is it?" is short, and sent after the question; a long message, or one sent before the
       // question came (the resident writing on), is more description (which may name the place).
       if (stage === 'ask_place' && [...text].length <= MAX_PLACE_ANSWER && !ANONYMOUS_TYPED.test(text) && !sentBefore(input.messageId, draft.placeAskedId)) {

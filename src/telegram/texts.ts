@@ -90,6 +90,7 @@ const zh = {
   cancelled: '已取消，本次举报没有提交。需要时随时重新开始。',
   nothingToCancel: '目前没有正在填写的举报。',
   youAreWelcome: '不客气。有新的问题随时直接发给我；发送 /status 查看您举报的案件。',
+  rateWithButtons: '评价办理结果，请点击答复消息下方的按钮（满意 / 基本满意 / 不满意），也可以在查询页面评价。发送 /status 查看您举报的案件。',
   staleButton: '这个按钮已经失效了。',
   /** 确认提交 pressed again on a summary whose report is already a case. */
   alreadySubmitted: (code: string) => `这份举报已经提交，查询码：${code}。发送 /status ${code} 可查看进展。`,
@@ -284,6 +285,7 @@ const en: Texts = {
   cancelled: 'Cancelled: nothing was submitted. Start again whenever you like.',
   nothingToCancel: 'There is no report in progress.',
   youAreWelcome: 'You are welcome. Send a new problem any time; /status shows your reports.',
+  rateWithButtons: "To rate a bureau's answer, tap the buttons under its message (Satisfied / Basically satisfied / Dissatisfied), or rate it on the tracking page. /status shows your reports.",
   staleButton: 'This button is no longer valid.',
   alreadySubmitted: (code) => `This report was already submitted. Tracking code: ${code}. Send /status ${code} to see how it goes.`,
   tooManyReports: (n, window, until) =>
