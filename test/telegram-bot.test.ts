@@ -1423,9 +1423,17 @@ describe('Telegram rate limits', () => {
     await deliver(chat.chatId, chat.button('c:anonymous'));
     // Blocked between the summary and the press of 确认提交: the tracking code cannot be sent.
     emu.forbidChat(chat.chatId, 'Forbidden: bot was blocked by the user');
-    const confirmed = await deliver(chat.chatId, chat.button('c:confirm'));
+    const confirm = chat.button('c:confirm');
+    const confirmed = await deliver(chat.chatId, confirm);
     expect(confirmed.status).toBe(200);
     expect(confirmed.all.some((c) => c.method.startsWith('sendMessage') && Number(c.body.chat_id) === chat.chatId)).toBe(true);
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toBeDefined();
+    // Unblocked later, the resident presses 确认提交 on the same summary: the report it made, not a second one.
+    emu.allowChat(chat.chatId);
+    const again = await deliver(chat.chatId, { callback_query: { ...confirm.callback_query, id: `${confirm.callback_query.id}-again` } });
+    expect(again.status).toBe(200);
+    expect(alertOf(again.all)?.text).toContain(created!.tracking_code);
     expect(await casesOfChat(chat.chatId)).toHaveLength(1);
   });
 

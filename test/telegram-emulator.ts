@@ -53,6 +53,8 @@ export interface TelegramEmulator {
   migrateChat(fromChatId: number, toChatId: number): void;
   /** The bot can no longer write to the chat (kicked from the group, blocked by the user): 403 with this description. */
   forbidChat(chatId: number, description: string): void;
+  /** The chat can be written to again (the resident unblocked the bot). */
+  allowChat(chatId: number): void;
 }
 
 async function readBody(req: IncomingMessage): Promise<{ body: Record<string, unknown>; files: string[] }> {
@@ -281,6 +283,9 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
     },
     forbidChat(chatId, description) {
       forbidden.set(chatId, description);
+    },
+    allowChat(chatId) {
+      forbidden.delete(chatId);
     },
     queueUpdates(...updates) {
       pending.push(...updates);

@@ -43,6 +43,7 @@ import { handleGroupButtons } from './group-posts.js';
 import { linkedUser, looksLikeLinkToken, redeemLinkToken, unlink, voidLinkToken } from './links.js';
 import { IMAGE_TYPES, MAX_PHOTO_BYTES, MAX_PHOTOS } from '../intake/limits.js';
 import { queuePhotoFetch } from './photos.js';
+import { chatGone } from './push.js';
 import { onRatingButton, RATING_DATA } from './rating.js';
 import { langOf, TEXTS, type Lang, type Texts } from './texts.js';
 import { unitName } from '../district/district.schema.js';
@@ -339,9 +340,17 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     }
     if (accepted) {
       ctx.session = result.session;
-      await ctx.reply(t.accepted(accepted.trackingCode, `${publicUrl(deps.env)}/track/${accepted.trackingCode}`), {
-        reply_markup: { remove_keyboard: true },
-      });
+      await ctx
+        .reply(t.accepted(accepted.trackingCode, `${publicUrl(deps.env)}/track/${accepted.trackingCode}`), {
+          reply_markup: { remove_keyboard: true },
+        })
+        .catch((err: unknown) => {
+          // The resident blocked the bot meanwhile: the report is made all the same, and the conversation must move on
+          // past it (a throw here would leave the submitted draft saved, and its 确认提交 pressed after an unblock
+          // would make the report a second time).
+          if (!chatGone(err)) throw err;
+          deps.logger.warn({ err: err.description }, 'telegram: the tracking code could not be sent, the chat cannot be written to');
+        });
       // The case's notices to the chat wait for this (the pipeline may have dispatched it while the answer waited
       // out a 429), so the first thing the resident hears of the case is its code.
       await deps.db
