@@ -241,6 +241,33 @@ describe('Telegram bot: a resident reports', () => {
     expect(await casesOfChat(chat.chatId)).toHaveLength(1);
   });
 
+  it('takes 不知道 to "where is it?" as a place not known: the report goes on without an address, and staff are left to find it', async () => {
+    for (const [lang, answer, said] of [
+      ['zh-hans', '不知道具体在哪', '地点：不清楚'],
+      ['zh-hans', '我也说不清楚。', '地点：不清楚'],
+      ['en-US', "I don't know", 'Where: not known'],
+    ] as const) {
+      const chat = residentChat(nextChat++, lang);
+      await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水'));
+      const asked = await deliver(chat.chatId, chat.text(answer));
+      // The next question, not "where is it?" again.
+      expect(texts(asked.sent), answer).toEqual([expect.stringMatching(/匿名|anonymous/i)]);
+      const summary = await deliver(chat.chatId, chat.button('c:anonymous'));
+      expect(texts(summary.sent).at(-1), answer).toContain(said);
+      await deliver(chat.chatId, chat.button('c:confirm'));
+      const [created] = await casesOfChat(chat.chatId);
+      expect(created, answer).toMatchObject({ text: '有个厂子晚上往沟里排黑水', address: null, lat: null });
+    }
+    // A place that only starts like it is still the place: 不知道 is not in 不知道叫什么的小河边 alone.
+    const chat = residentChat(nextChat++);
+    await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水'));
+    await deliver(chat.chatId, chat.text('盐下村不知道叫什么的小河边'));
+    await deliver(chat.chatId, chat.button('c:anonymous'));
+    await deliver(chat.chatId, chat.button('c:confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toMatchObject({ address: '盐下村不知道叫什么的小河边' });
+  });
+
   it('accepts a photo first, asks for the description, and keeps the photo with the case', async () => {
     const chat = residentChat(nextChat++);
     const photo = await deliver(chat.chatId, chat.photo('photo-1'));

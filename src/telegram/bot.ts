@@ -450,7 +450,7 @@ export function summaryText(t: Texts, d: Draft): string {
   const shared = d.location ? t.sharedLocation(d.location.lat, d.location.lng) : null;
   const where = kept.address ?? shared ?? d.namedPlace;
   const contact = d.contact ? [d.contact.name, maskPhone(d.contact.phone)].filter(Boolean).join(' ') : null;
-  return t.summary({ what: clip(what, 200), where, photos: d.photos.length, contact });
+  return t.summary({ what: clip(what, 200), where, placeUnknown: d.placeUnknown === true, photos: d.photos.length, contact });
 }
 
 /**

@@ -48,6 +48,8 @@ export interface Draft {
   album?: string | null;
   /** The bot's last summary message, when known: a later photo of an album sent at the summary updates it in place. */
   summaryId?: number | null;
+  /** The resident answered "where is it?" that they do not know (不知道): the report goes without a place, for staff to find. */
+  placeUnknown?: boolean;
 }
 
 export interface Session {
@@ -150,6 +152,7 @@ export function reviveSession(value: unknown): Session {
   // Kept only once known: a draft that never had them reads back as it was stored.
   if (draft.summaryId != null && !Number.isSafeInteger(draft.summaryId)) delete draft.summaryId;
   if (draft.album != null && typeof draft.album !== 'string') delete draft.album;
+  if (draft.placeUnknown !== undefined && draft.placeUnknown !== true) delete draft.placeUnknown;
   return { stage: v.stage, draft };
 }
 
@@ -173,7 +176,7 @@ export function reportText(d: Draft): string {
 }
 
 function hasPlace(d: Draft): boolean {
-  return d.location !== null || d.address !== null || d.namedPlace !== null;
+  return d.location !== null || d.address !== null || d.namedPlace !== null || d.placeUnknown === true;
 }
 
 function hasIdentityChoice(d: Draft): boolean {
@@ -362,6 +365,14 @@ const CONTACT_TYPED = new RegExp(
 const RATING_TYPED =
   /^(?:(?:非常|很|十分|比较|基本|还算|不太|不是很|不)?满意(?:的|了|啦)?|(?:very |not |basically )?(?:dis)?satisfied)(?:[\s,，。.!！]*(?:谢谢(?:你们?|您)?|感谢(?:你们?|您)?|辛苦(?:你们?|您)?了?|thanks?(?: you)?))*[\s,，。.!！~～]*$/iu;
 
+/**
+ * An answer to "where is it?" that says the resident does not know (不知道, 说不清楚, 不记得具体地址了, I don't know):
+ * the report goes on without a place — DOMAIN: an unknown place still reaches the lead bureau, flagged for the
+ * dispatcher — rather than keeping 不知道 as its address, which bureaus would read as the place.
+ */
+const PLACE_UNKNOWN_TYPED =
+  /^(?:我们?)?(?:也|真的?|实在)?(?:不知道|不清楚|不太清楚|不确定|说不清(?:楚)?|讲不清(?:楚)?|不记得了?|记不清(?:楚)?了?|忘了|不晓得)(?:具体|确切)?(?:在哪(?:里|儿)?|是哪(?:里|儿)|地(?:点|址|方)|位置|名字)?(?:的|了|啊|呀|哦|吧|诶|欸)*[\s,，。.!！~～…]*$|^(?:i )?(?:don'?t|do not) know(?: (?:where|the (?:place|address)))?[.!]*$|^(?:not sure|no idea|unknown)[.!]*$/iu;
+
 /** A typed answer that means "anonymous", as the button does. */
 const ANONYMOUS_TYPED = new RegExp(
   String.raw`^${TYPED_OPENING}(?:我们?)?(?:还是)?(?:要|想|就)?(?:匿名(?:举报|反映)?|不(?:用|想|要|需要|必|愿意?)?留(?:名字?|姓名|联系方式|电话|手机号?)?|保密)` +
@@ -395,6 +406,7 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
       // An answer to "where is it?" is short, and sent after the question; a long message, or one sent before the
       // question came (the resident writing on), is more description (which may name the place).
       if (stage === 'ask_place' && [...text].length <= MAX_PLACE_ANSWER && !ANONYMOUS_TYPED.test(text) && !sentBefore(input.messageId, draft.placeAskedId)) {
+        if (PLACE_UNKNOWN_TYPED.test(text)) return toStep(advance({ ...draft, placeUnknown: true }));
         return toStep(advance({ ...draft, address: text, addressId: input.messageId ?? null }));
       }
       // 匿名 is never a description nor a place: before the question (我要匿名举报 as the first message) or after

@@ -13,6 +13,8 @@ export function langOf(languageCode: string | undefined | null): Lang {
 export interface SummaryParts {
   what: string;
   where: string | null;
+  /** The resident said they do not know where (shown instead of 未提供). */
+  placeUnknown?: boolean;
   photos: number;
   /** null: anonymous. */
   contact: string | null;
@@ -76,7 +78,7 @@ const zh = {
   summary: (s: SummaryParts) =>
     '请确认您的举报：\n' +
     `问题：${s.what}\n` +
-    `地点：${s.where ?? '未提供'}\n` +
+    `地点：${s.where ?? (s.placeUnknown ? '不清楚（工作人员会核实）' : '未提供')}\n` +
     `照片：${s.photos} 张\n` +
     `身份：${s.contact === null ? '匿名' : `留下联系方式（${s.contact}）`}`,
   sharedLocation: (lat: number, lng: number) => `已分享的位置（${lat.toFixed(5)}, ${lng.toFixed(5)}）`,
@@ -271,7 +273,7 @@ const en: Texts = {
   summary: (s) =>
     'Please check your report:\n' +
     `What: ${s.what}\n` +
-    `Where: ${s.where ?? 'not given'}\n` +
+    `Where: ${s.where ?? (s.placeUnknown ? 'not known (staff will find out)' : 'not given')}\n` +
     `Photos: ${s.photos}\n` +
     `Identity: ${s.contact === null ? 'anonymous' : `contact left (${s.contact})`}`,
   sharedLocation: (lat, lng) => `shared location (${lat.toFixed(5)}, ${lng.toFixed(5)})`,
