@@ -1083,6 +1083,25 @@ describe('call transcripts', () => {
     expect(isTranscript(['说话人1：a', '说话人2：b', '说话人3：c'].join('\n'))).toBe(false);
   });
 
+  it('tells the sides of two speakers named only by name, the operator the one who greets as a hotline, and reads nothing from other names', () => {
+    const named = parseTranscript(
+      ['小王：您好，12369环保举报热线，请讲。', '张先生：我要举报盐下村那个电镀厂，', '天天晚上往河里排黑水。', '小王：好的，请问您贵姓？', '张先生：姓张。'].join('\n'),
+    );
+    expect(named.lines.map((l) => [l.speaker, l.voice])).toEqual([
+      ['operator', '小王'],
+      ['caller', '张先生'],
+      ['operator', '小王'],
+      ['caller', '张先生'],
+    ]);
+    expect(callerText(named)).toBe('我要举报盐下村那个电镀厂，天天晚上往河里排黑水。\n姓张。');
+    expect(complaintText(['[00:00:01] 李丽：您好，12345热线。', '[00:00:04] 王建国：回龙村有人烧垃圾。'].join('\n'))).toBe('回龙村有人烧垃圾。');
+    // No greeting, a single name, three names, or a name in a report's own words: not a transcript.
+    expect(isTranscript(['小王：河里死鱼了。', '张先生：就在回龙村。'].join('\n'))).toBe(false);
+    expect(isTranscript('张三：他们又在排了，12345热线打了好几次都没用')).toBe(false);
+    expect(isTranscript(['小王：您好，12369热线。', '张先生：河里死鱼了。', '李女士：我是他邻居。'].join('\n'))).toBe(false);
+    expect(complaintText('我打过12345热线，\n王老板：不关我的事。')).toBe('我打过12345热线，\n王老板：不关我的事。');
+  });
+
   it("never takes the operator's place names, anonymity words or phone numbers", () => {
     const text = [
       '[00:00:01] 坐席：您好，12345热线。我们可以匿名受理，是兴隆办事处吗？我们回电号码是0746-5123456。',

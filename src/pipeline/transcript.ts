@@ -115,6 +115,14 @@ const VOICE_LINE = new RegExp(
 /** How an operator answers a hotline call (您好，12369环保举报热线，请讲): the voice that says it first is the operator's. */
 const OPERATOR_GREETING = /12345|12369|热线|请讲|有什么可以帮|请问有什么|为您服务|工号/;
 
+/**
+ * Lines labelled with the speakers' names alone (小王：您好，12369热线，请讲。 / 张先生：我要举报…), as some call notes
+ * are typed. Groups: 1–2 leading timestamp, 3 the name, 4–5 timestamp after it, 6 text.
+ */
+const NAMED_LINE = new RegExp(
+  String.raw`^\s*${LINE_NUMBER}(?:${LABEL_TIMESTAMP}\s*)?(?:[【\[]\s*)?(${CHINESE_NAME})\s*(?:${LABEL_TIMESTAMP})?${SPEECH_VERB}\s*(?:[:：]|[】\]]\s*[:：]?)\s*(.*)$`,
+);
+
 /** Whether a line starts a speaker's turn (a side's label or a voice's), as the transcript is read. */
 export function startsTurn(raw: string): boolean {
   return (labelledLine(raw) ?? voiceLine(raw)) !== null;
@@ -139,6 +147,33 @@ function sidesOfVoices(lines: TranscriptLine[]): void {
   const greets = voices.filter((v) => OPERATOR_GREETING.test(lines.find((l) => l.voice === v && l.text !== '')?.text ?? ''));
   const operator = greets.length === 1 ? greets[0]! : voices[0]!;
   for (const line of lines) if (line.voice !== undefined) line.speaker = line.voice === operator ? 'operator' : 'caller';
+}
+
+/**
+ * A transcript whose lines name their speakers only by name (小王：…, 张先生：…) and nothing else: read as two voices
+ * when exactly two names start its lines and exactly one of them greets as a hotline answers (that one the operator).
+ * Anything else — one name, three, no greeting, a name in a report's own words (张三：他们又在排了) — is not read so.
+ */
+function namedVoices(text: string): TranscriptLine[] | null {
+  const lines: TranscriptLine[] = [];
+  for (const raw of text.split(/\r\n|\r|\n/)) {
+    if (raw.trim() === '') continue;
+    const m = NAMED_LINE.exec(layoutOf(raw));
+    if (m) {
+      const at = normalizeTimestamp(firstOf(m, [1, 2, 4, 5]));
+      lines.push({ speaker: 'unknown', voice: m[3]!, text: tailOf(raw, m[6]).trim(), ...(at ? { at } : {}) });
+      continue;
+    }
+    const previous = lines[lines.length - 1];
+    if (!previous) return null;
+    previous.text = joinWrapped(previous.text, raw.trim());
+  }
+  const voices = [...new Set(lines.map((l) => l.voice!))];
+  if (voices.length !== 2) return null;
+  const greets = voices.filter((v) => OPERATOR_GREETING.test(lines.find((l) => l.voice === v && l.text !== '')?.text ?? ''));
+  if (greets.length !== 1) return null;
+  for (const line of lines) line.speaker = line.voice === greets[0] ? 'operator' : 'caller';
+  return lines;
 }
 
 /** The first capture among `groups` that matched. */
@@ -240,6 +275,7 @@ function readTranscript(text: string): { lines: TranscriptLine[] } {
     else lines.push({ speaker: 'unknown', text: raw.trim() });
   }
   sidesOfVoices(lines);
+  if (lines.every((l) => l.speaker === 'unknown' && l.voice === undefined)) return { lines: namedVoices(text) ?? lines };
   return { lines };
 }
 
@@ -262,7 +298,8 @@ export function operatorText(parsed: Transcript): string {
 /**
  * A transcript has at least two speaker-labelled lines, at least one of them
  * the caller's: a web report that merely starts with "市民：" is not one. Or it is
- * a speech-recognition export of two voices (说话人1, 说话人2), one of them the caller's.
+ * a speech-recognition export of two voices (说话人1, 说话人2), or a note of two speakers named by name (小王：, 张先生：),
+ * one of them the caller's.
  */
 export function isTranscript(text: string): boolean {
   let labelled = 0;
@@ -274,8 +311,8 @@ export function isTranscript(text: string): boolean {
     if (m.speaker === 'caller') caller = true;
     if (labelled >= 2 && caller) return true;
   }
-  // Two voices of a speech-recognition export, told apart by what they say.
-  if (labelled === 0 && VOICE_WORD.test(text)) return parseTranscript(text).lines.filter((l) => l.speaker === 'caller').length >= 1;
+  // Two voices of a speech-recognition export, or two speakers named by name, told apart by what they say.
+  if (labelled === 0 && (VOICE_WORD.test(text) || OPERATOR_GREETING.test(text))) return parseTranscript(text).lines.some((l) => l.speaker === 'caller');
   return false;
 }
 
