@@ -45,6 +45,7 @@ const optionalText = (max: number) =>
     .transform((v) => (v === '' ? undefined : v))
     // null is absent: many JSON clients send every field, null where there is nothing.
     .nullish();
+const reporterName = optionalText(50);
 const PHONE_RULE = 'must be a phone number (digits, spaces, dashes, optional +)';
 /**
  * A phone as people type it: full-width digits, plus, dash, brackets and
@@ -112,17 +113,21 @@ const lat = z.number({ error: 'must be a number' }).min(-90, 'must be between -9
 const lng = z.number({ error: 'must be a number' }).min(-180, 'must be between -180 and 180').max(180, 'must be between -180 and 180');
 
 /**
- * Anonymous, the phone is not kept: words in its field that are no number (不方便, 不留) refuse nothing — the reporter
- * asked not to be contacted, and a refusal would lose the report. They are dropped before the fields are read. A
- * number the field does hold is read as ever, so the words are kept with it masked (reporterFields). Not anonymous,
- * they are refused as any bad phone. `isAnonymous` reads the box as the body's media type writes it.
+ * Anonymous, the name and phone are not kept: what in their fields they could not be — words that are no number in the
+ * phone's (不方便, 不留), a name over its 50 characters — refuses nothing: the reporter asked not to be named or
+ * contacted, and a refusal would lose the report. Such a field is dropped before the fields are read. A name or number
+ * the fields do hold is read as ever, so the words are kept with it masked (reporterFields). Not anonymous, they are
+ * refused as any bad name or phone. `isAnonymous` reads the box as the body's media type writes it.
  */
-function phoneOfAnonymousTolerated(isAnonymous: (value: unknown) => boolean) {
+function contactOfAnonymousTolerated(isAnonymous: (value: unknown) => boolean) {
   return (input: unknown): unknown => {
     if (input === null || typeof input !== 'object' || Array.isArray(input)) return input;
-    const { phone: given, ...rest } = input as Record<string, unknown>;
-    if (given === undefined || !isAnonymous(rest.anonymous) || phone.safeParse(given).success) return input;
-    return rest;
+    const fields = input as Record<string, unknown>;
+    if (!isAnonymous(fields.anonymous)) return input;
+    const kept = { ...fields };
+    if (kept.phone !== undefined && !phone.safeParse(kept.phone).success) delete kept.phone;
+    if (kept.name !== undefined && !reporterName.safeParse(kept.name).success) delete kept.name;
+    return kept;
   };
 }
 
@@ -135,7 +140,9 @@ const reportJsonFields = z
     text: reportText.openapi({ example: '兴隆办事处那边一个厂子晚上往沟里排黑水，气味很大', minLength: 1, maxLength: MAX_TEXT_CHARS }),
     address: optionalText(300).openapi({ example: '兴隆办事处 盐下村 三组' }),
     location: z.strictObject({ lat, lng }, { error: 'must be an object { lat, lng }' }).nullish(),
-    name: optionalText(50),
+    name: reporterName.openapi({
+      description: 'The reporter\'s name, at most 50 characters. With `anonymous: true` it is not kept, and a longer one is ignored rather than refused.',
+    }),
     phone: phone.openapi({
       description:
         'The reporter\'s phone: digits, spaces, dashes, brackets, a leading +, at least 5 digits and not all zeros; an extension after 转, 分机, ext. or # (0731-88886666转123) is kept after 转, and left out wherever the number is shown masked. ' +
@@ -143,14 +150,14 @@ const reportJsonFields = z
     }),
     anonymous: z.boolean({ error: 'must be true or false' }).nullish().openapi({
       description:
-        'The reporter stays unnamed: a name and phone given with it are not kept, nor a phone number written in the text; words in `phone` that are no number (不方便) refuse nothing.',
+        'The reporter stays unnamed: a name and phone given with it are not kept, nor a phone number written in the text; words in `phone` that are no number (不方便) and a `name` over 50 characters refuse nothing.',
     }),
     shareContact: z.boolean({ error: 'must be true or false' }).nullish().openapi({
       description: 'The reporter agrees that the handling bureau may see their name and phone.',
     }),
     occurredAt,
   }, { error: notAnObject });
-export const reportJsonSchema = z.preprocess(phoneOfAnonymousTolerated((v) => v === true), reportJsonFields).openapi('ReportInput');
+export const reportJsonSchema = z.preprocess(contactOfAnonymousTolerated((v) => v === true), reportJsonFields).openapi('ReportInput');
 
 const FORM_TRUE: ReadonlySet<unknown> = new Set(['true', 'on', '1']);
 const formBoolean = z
@@ -179,7 +186,7 @@ const reportFormFields = z.strictObject({
   address: optionalText(300),
   lat: formNumber(lat),
   lng: formNumber(lng),
-  name: optionalText(50),
+  name: reporterName,
   phone,
   anonymous: formBoolean,
   shareContact: formBoolean,
@@ -191,13 +198,13 @@ function bothCoordinatesOrNeither(v: { lat?: number | undefined; lng?: number | 
     ctx.addIssue({ code: 'custom', path: [v.lat === undefined ? 'lat' : 'lng'], message: 'give both lat and lng, or neither' });
   }
 }
-export const reportFormSchema = z.preprocess(phoneOfAnonymousTolerated((v) => FORM_TRUE.has(v)), reportFormFields.superRefine(bothCoordinatesOrNeither));
+export const reportFormSchema = z.preprocess(contactOfAnonymousTolerated((v) => FORM_TRUE.has(v)), reportFormFields.superRefine(bothCoordinatesOrNeither));
 /**
  * The form as `application/x-www-form-urlencoded` carries it: the same fields without photos. For the document only:
  * the route's form validator (reportFormSchema) reads both form types.
  */
 const reportUrlencodedSchema = z.preprocess(
-  phoneOfAnonymousTolerated((v) => FORM_TRUE.has(v)),
+  contactOfAnonymousTolerated((v) => FORM_TRUE.has(v)),
   reportFormFields.omit({ photos: true }).superRefine(bothCoordinatesOrNeither),
 );
 

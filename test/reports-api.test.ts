@@ -190,6 +190,48 @@ describe('POST /api/v1/reports', () => {
     expect(follow.status, JSON.stringify(await bodyOf(follow.clone()))).toBe(202);
   });
 
+  it('takes an anonymous report whose name is over 50 characters, keeping no name, as the web form does; not anonymous, it is refused', async () => {
+    const contactOf = (id: string) => service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirst();
+    const long = `李建国${'（我是村里的老住户，不想让厂里知道是我举报的）'.repeat(3)}`;
+    expect([...long].length).toBeGreaterThan(50);
+    const res = await postJson(`${api}/reports`, { text: '盐下村电镀厂夜里偷排废水（匿名，姓名栏很长）', name: long, phone: '13812345678', anonymous: true });
+    const body = (await bodyOf(res)) as { id: string };
+    expect(res.status, JSON.stringify(body)).toBe(202);
+    const row = await service.deps.db.selectFrom('cases').select(['anonymous', 'text']).where('id', '=', body.id).executeTakeFirstOrThrow();
+    expect(row.anonymous).toBe(1);
+    expect(await contactOf(body.id)).toBeUndefined();
+    // A name that is no string at all is not kept either.
+    const numeric = await postJson(`${api}/reports`, { text: '盐下村电镀厂夜里偷排废水（匿名，姓名栏是数字）', name: 12345, anonymous: true });
+    expect(numeric.status, JSON.stringify(await bodyOf(numeric))).toBe(202);
+    // Written on a form, the box as a form writes it.
+    const multipart = new FormData();
+    multipart.set('text', '盐下村电镀厂夜里偷排废水（表单，匿名，姓名栏很长）');
+    multipart.set('name', long);
+    multipart.set('anonymous', 'on');
+    const urlencoded = new URLSearchParams([['text', '盐下村电镀厂夜里偷排废水（urlencoded，匿名，姓名栏很长）'], ['name', long], ['anonymous', '1']]);
+    for (const form of [multipart, urlencoded]) {
+      const sent = await fetch(`${api}/reports`, { method: 'POST', body: form });
+      const json = (await bodyOf(sent)) as { id: string };
+      expect(sent.status, JSON.stringify(json)).toBe(202);
+      expect(await contactOf(json.id)).toBeUndefined();
+    }
+    // Anything else wrong is still named, and the name that refuses nothing is not among it.
+    const empty = await postJson(`${api}/reports`, { text: ' ', name: long, anonymous: true });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { error: { fields: Record<string, string> } }).error.fields).toEqual({ text: 'must not be empty' });
+    // Not anonymous, the name would be kept: over 50 characters it is refused.
+    const before = await countRows('cases');
+    for (const anonymous of [false, null, undefined]) {
+      const refused = await postJson(`${api}/reports`, { text: '盐下村电镀厂夜里偷排废水（不匿名）', name: long, ...(anonymous === undefined ? {} : { anonymous }) });
+      const json = (await bodyOf(refused)) as { error: { fields: Record<string, string> } };
+      expect(refused.status, JSON.stringify(json)).toBe(400);
+      expect(json.error.fields).toEqual({ name: 'at most 50 characters' });
+    }
+    expect(await countRows('cases')).toBe(before);
+    const doc = (await (await fetch(`${service.url}/openapi.json`)).json()) as { components: { schemas: Record<string, { properties: Record<string, { description?: string }> }> } };
+    expect(doc.components.schemas.ReportInput!.properties.name!.description).toContain('With `anonymous: true` it is not kept, and a longer one is ignored rather than refused');
+  });
+
   it('takes a phone with an extension after 转, 分机, ext. or #, kept with it after 转, and never shown on the public page', async () => {
     for (const [sent, kept] of [
       ['0731-88886666转123', '0731-88886666转123'],
