@@ -22,6 +22,18 @@ export const feedbackInputSchema = z
       .transform((v) => (v === '' ? undefined : v))
       .optional()
       .openapi({ description: 'Kept with the rating; never shown publicly.' }),
+    answer: z.iso
+      .datetime({ offset: true, error: 'must be the answer\'s time as GET /api/v1/track/{trackingCode} gives it (reply.at)' })
+      // Kept as the view writes it, so that an answer's time written with an offset is the same answer.
+      .transform((v) => new Date(v).toISOString())
+      .optional()
+      .openapi({
+        description:
+          'The answer rated: its `reply.at` as `GET /api/v1/track/{trackingCode}` gave it (the tracking page\'s rating form sends it too). ' +
+          'When it is not the current answer — the bureau answered again since, after a dissatisfied rating — nothing is rated: `409 conflict` naming `answer` ' +
+          '(unless this is the same rating sent again after that answer, answered 201 as below). Absent, the current answer is rated.',
+        example: '2026-11-20T06:30:00.000Z',
+      }),
   })
   .openapi('FeedbackInput');
 
@@ -49,6 +61,7 @@ const postFeedback = apiRoute({
     '(`deadlines.rateBy` of the public view). satisfied or basic closes the case; dissatisfied reopens it for the lead bureau with shorter deadlines. ' +
     'The same rating sent again (a retry after an answer lost on the way: the same rating, solved and comment, and no newer answer since) ' +
     'is answered 201 as the first send was, with `Idempotent-Replayed: true` and the case as it stands now, rating nothing twice. ' +
+    'With `answer`, the rating is of that answer only: when the bureau has answered again since, it is refused (`409 conflict` naming `answer`) and nothing is rated. ' +
     'A rating sent to an unknown code counts as a lookup of one (`TRACK_LOOKUP_LIMIT`): past the limit, `429 rate_limited` with `Retry-After`.',
   request: {
     params: z.object({ trackingCode: z.string().min(1).max(40, 'at most 40 characters') }),
@@ -67,13 +80,15 @@ export function feedbackRoutes() {
     const code = normalizeTrackingCode(c.req.valid('param').trackingCode);
     if (!code) throw new AppError('not_found', 'no case with this tracking code', { trackingCode: 'no case with this code' });
     const body = c.req.valid('json');
-    const choices = { rating: body.rating, solved: body.solved, comment: body.comment ?? null };
+    const choices = { rating: body.rating, solved: body.solved, comment: body.comment ?? null, answer: body.answer };
     let outcome: RateOutcome;
     try {
       outcome = await rateCase(deps, { trackingCode: code, ...choices, channel: 'web' });
     } catch (err) {
-      // A retry of a rating that was made (its answer lost on the way): what it did, not a refusal as rated already.
-      const replayed = err instanceof AppError && err.code === 'illegal_transition' ? await ratingSentAgain(deps.db, code, choices) : null;
+      // A retry of a rating that was made (its answer lost on the way): what it did, not a refusal as rated already,
+      // nor as rating an answer that is no longer the current one (the bureau answered again after the first send).
+      const sentAgain = err instanceof AppError && (err.code === 'illegal_transition' || (err.code === 'conflict' && err.fields?.answer !== undefined));
+      const replayed = sentAgain ? await ratingSentAgain(deps.db, code, choices) : null;
       if (!replayed) throw err;
       c.header('Idempotent-Replayed', 'true');
       return c.json(replayed, 201);

@@ -173,6 +173,57 @@ describe.each([
     }
   });
 
+  it('with the answer it rates, rates nothing when the bureau has answered again since: 409 naming answer; a retry of the rating made is still replayed', async () => {
+    const ratingsOf = (id: string) => service.deps.db.selectFrom('ratings').select(['round', 'rating']).where('case_id', '=', id).orderBy('round').execute();
+    const { id, trackingCode } = await repliedCase();
+    const first = (await track(trackingCode)).reply!.at;
+    clock.set('2026-11-06T02:00:00.000Z');
+    const dissatisfied = { rating: 'dissatisfied', solved: false, answer: first };
+    const made = await rate(trackingCode, dissatisfied);
+    const madeBody = await bodyOf(made);
+    expect(made.status, JSON.stringify(madeBody)).toBe(201);
+    expect(madeBody).toMatchObject({ status: 'reopened', round: 2 });
+    // The lead answers again while the app's answer was lost on the way.
+    clock.set('2026-11-06T08:00:00.000Z');
+    await bureau('agri', id, 'accept');
+    clock.set('2026-11-10T02:00:00.000Z');
+    await bureau('agri', id, 'reply', { text: '养猪场已建沼气池，粪污不再直排' });
+    const second = (await track(trackingCode)).reply!.at;
+    expect(second).toBe('2026-11-10T02:00:00.000Z');
+
+    clock.set('2026-11-10T03:00:00.000Z');
+    // The app's retry of what it sent: the rating made stands, the new answer is not rated unread.
+    const retry = await rate(trackingCode, dissatisfied);
+    const retryBody = await bodyOf(retry);
+    expect(retry.status, JSON.stringify(retryBody)).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retryBody).toMatchObject({ status: 'replied', round: 2, rating: { rating: 'dissatisfied', solved: false, at: '2026-11-06T02:00:00.000Z' } });
+    // Another rating of the earlier answer: refused, naming the field, nothing rated.
+    for (const other of [{ rating: 'satisfied', solved: true, answer: first }, { ...dissatisfied, comment: '还是在排' }]) {
+      const refused = await rate(trackingCode, other);
+      const refusedBody = (await bodyOf(refused)) as { error: { code: string; fields?: Record<string, string> } };
+      expect(refused.status, JSON.stringify(refusedBody)).toBe(409);
+      expect(refusedBody.error.code).toBe('conflict');
+      expect(refusedBody.error.fields).toEqual({ answer: expect.stringContaining('not the current answer') });
+      expect(refused.headers.get('idempotent-replayed')).toBeNull();
+    }
+    expect(await ratingsOf(id)).toEqual([{ round: 1, rating: 'dissatisfied' }]);
+    expect((await findCase(service.deps.db, id))!.status).toBe('replied');
+    // What is no time is named as such.
+    const bad = await rate(trackingCode, { rating: 'satisfied', solved: true, answer: '上一次' });
+    expect(bad.status).toBe(400);
+    expect(((await bodyOf(bad)) as { error: { fields: Record<string, string> } }).error.fields).toEqual({ answer: expect.stringContaining('reply.at') });
+    // The current answer, written with the district's offset too, is rated.
+    const rated = await rate(trackingCode, { rating: 'satisfied', solved: true, answer: '2026-11-10T10:00:00+08:00' });
+    const ratedBody = await bodyOf(rated);
+    expect(rated.status, JSON.stringify(ratedBody)).toBe(201);
+    expect(ratedBody).toMatchObject({ status: 'closed', round: 2 });
+    expect(await ratingsOf(id)).toEqual([{ round: 1, rating: 'dissatisfied' }, { round: 2, rating: 'satisfied' }]);
+    // The document says so.
+    const doc = (await (await fetch(`${service.url}/openapi.json`)).json()) as { components: { schemas: Record<string, { properties: Record<string, { description?: string }> }> } };
+    expect(doc.components.schemas.FeedbackInput!.properties.answer!.description).toContain('409 conflict');
+  });
+
   it('reopens a re-routed case for the lead it was re-routed to, never the released one', async () => {
     const created = await dispatchedCase();
     clock.set('2026-11-02T03:00:00.000Z');

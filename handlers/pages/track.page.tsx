@@ -742,9 +742,14 @@ export function trackPageRoutes() {
     }
 
     try {
-      const outcome = await rateCase(deps, { trackingCode: view.trackingCode, ...choices, channel: 'web' });
+      const outcome = await rateCase(deps, { trackingCode: view.trackingCode, ...choices, channel: 'web', answer: answered || undefined });
       logRated(deps.logger, outcome, { reqId: c.get('requestId'), channel: 'web' });
     } catch (err) {
+      if (err instanceof AppError && err.code === 'conflict' && err.fields?.answer !== undefined) {
+        // The bureau answered again as the form was sent: the new answer shown, the choices kept, nothing rated.
+        const now = (await publicCaseView(deps, view.trackingCode, lang)) ?? view;
+        return renderCase(c, now, { values, alert: t.newAnswer, status: 409 });
+      }
       if (err instanceof AppError && err.code === 'illegal_transition') {
         // Already rated (another tab), the window closed, or no answer to rate any more: say which, and show the case as it is now.
         const now = (await publicCaseView(deps, view.trackingCode, lang)) ?? view;

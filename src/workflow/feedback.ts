@@ -45,7 +45,16 @@ export interface RateInput {
   comment?: string | null;
   /** Where the rating came from: 'web' (tracking page), 'telegram', a hotline call-back… */
   channel: string;
+  /**
+   * The answer rated, as the reporter was shown it: the lead's reply's time (`reply.at` of the public view, as
+   * `toISOString` writes it). When the bureau answered again since, nothing is rated (a `conflict` naming `answer`):
+   * a rating sent after a newer answer came must not rate that one unread. Absent, the current answer is rated.
+   */
+  answer?: string | null | undefined;
 }
+
+/** The field of a rating's refusal that says the answer it rated is not the current one. */
+export const ANSWER_NOT_CURRENT = 'not the current answer: the bureau has answered again since; read the new answer and rate that one';
 
 export interface RateOutcome {
   caseId: string;
@@ -101,6 +110,12 @@ export async function rateCase(
       if (ended) throw refused('illegal_transition', `the rating window closed at ${ended}`, { reason: 'rating_closed', rateBy: ended });
       if (c.status !== 'replied') {
         throw refused('illegal_transition', `only a replied case can be rated; this case is ${c.status}`, { reason: 'rate_not_replied', status: c.status });
+      }
+      if (input.answer) {
+        const answeredAt = currentLead(await listAssignments(trx, c.id))?.repliedAt ?? null;
+        if (answeredAt !== input.answer) {
+          throw new AppError('conflict', `the answer rated (${input.answer}) is not the current answer${answeredAt ? ` (${answeredAt})` : ''}`, { answer: ANSWER_NOT_CURRENT });
+        }
       }
 
       const rating: Rating = { caseId: c.id, round: c.round, rating: input.rating, solved: input.solved, channel: input.channel, at };
@@ -256,17 +271,20 @@ export async function sameRatingSince(
 
 /**
  * What a rating sent again did, as the case stands now: the case's latest rating is the same as `input` and no
- * answer came after it (the case's answer is the one it rated). Closed by it, or reopened into the next round with
+ * answer came after it (the case's answer is the one it rated) — or, with `input.answer`, it was made after that
+ * answer (the bureau may have answered again since: the retry rates nothing). Closed by it, or reopened into the next round with
  * that round's deadlines. Null when it is not the same rating, or a newer answer waits for one.
  */
 export async function ratingSentAgain(
   db: Db,
   trackingCode: string,
-  input: Pick<RateInput, 'rating' | 'solved' | 'comment'>,
+  input: Pick<RateInput, 'rating' | 'solved' | 'comment' | 'answer'>,
 ): Promise<Omit<RateOutcome, 'caseId' | 'rating'> & { rating: Pick<Rating, 'rating' | 'solved' | 'at'> } | null> {
   const c = await findCaseByTrackingCode(db, trackingCode);
-  if (!c?.repliedAt) return null;
-  const same = await sameRatingSince(db, c.id, input, c.repliedAt);
+  // Sent with the answer it rated, the rating made since that answer, even when the bureau answered again after it.
+  const since = input.answer || c?.repliedAt;
+  if (!c || !since) return null;
+  const same = await sameRatingSince(db, c.id, input, since);
   if (!same) return null;
   const { signBy, replyBy } = c.deadlines;
   const reopened = c.round > same.round && signBy !== null && replyBy !== null;
