@@ -409,6 +409,18 @@ describe('reporter names hidden from bureaus', () => {
     expect(maskIdentityInText('小明：您好！您反映的问题已处理。', ['王小明'], { officials: true })).toBe('**：您好！您反映的问题已处理。');
     expect(maskIdentityInText('尊敬的小明同志：您好！', ['王小明'], { officials: true })).toBe('尊敬的**同志：您好！');
     expect(maskIdentityInText('亲爱的建国：你好', ['王建国'], { officials: true })).toBe('亲爱的**：你好');
+    // Greeted by surname with 老 / 小 (阿): the reporter's surname, from the contact fields or the text's own 我叫….
+    expect(maskIdentityInText('老陈您好，您反映的问题已处理。', ['陈建华'], { officials: true })).toBe('老*您好，您反映的问题已处理。');
+    expect(maskIdentityInText('小陈你好，经查属实', ['陈建华'], { officials: true })).toBe('小*你好，经查属实');
+    expect(maskIdentityInText('老陈同志：您好！', ['陈建华'], { officials: true })).toBe('老*同志：您好！');
+    expect(maskIdentityInText('老陈，你好。阿陈：您好', ['陈建华'], { officials: true })).toBe('老*，你好。阿*：您好');
+    expect(maskIdentityInText('尊敬的老欧阳同志：您好', ['欧阳娜娜'], { officials: true })).toBe('尊敬的老**同志：您好');
+    expect(maskIdentityInText('我叫陈建华，厂里夜里偷排。老陈您好', [])).toBe('我叫陈**，厂里夜里偷排。老*您好');
+    // Someone else's surname, and words that only begin with 老 / 小 and the reporter's surname, stay.
+    expect(maskIdentityInText('老王您好，小李同志已到场', ['陈建华'], { officials: true })).toBe('老王您好，小李同志已到场');
+    expect(maskIdentityInText('老师您好，已处理', ['师建国'], { officials: true })).toBe('老师您好，已处理');
+    expect(maskIdentityInText('整改需要两小时，你好好看看', ['时小燕'], { officials: true })).toBe('整改需要两小时，你好好看看');
+    expect(maskIdentityInText('老陈醋厂已停产', ['陈建华'], { officials: true })).toBe('老陈醋厂已停产');
     // Words that only share the characters stay.
     expect(maskIdentityInText('建国以来，该厂一直排污', ['王建国'], { officials: true })).toBe('建国以来，该厂一直排污');
   });

@@ -1033,6 +1033,15 @@ export function reportersNamedIn(text: string): string[] {
   return [...names];
 }
 
+/** What follows a name a reply greets (小明您好, 德华，你好, 小明：您好！, 海涛同志, 老陈同志). */
+const GREETING_AFTER = '[，,：:]?\\s?(?:您好|你好)|同志';
+/** Words of 老 / 小 / 阿 and a character that may be a surname, said to anyone: 老师您好 greets a teacher, not 师某. */
+const GREETING_WORDS: ReadonlySet<string> = new Set(
+  ['老师', '老板', '老总', '老乡', '老家', '老人', '老大', '老弟', '老兄', '老哥', '老表', '老铁', '老爷', '老伯', '老叔', '老公', '老婆', '老同',
+    '小时', '小姐', '小区', '小学', '小孩', '小伙', '小弟', '小妹', '小哥', '小朋', '小宝', '小友', '小姨', '小叔', '小师', '小同',
+    '阿姨', '阿伯', '阿公', '阿婆', '阿叔', '阿哥', '阿妹', '阿姐', '阿婶', '阿爷', '阿嬷'],
+);
+
 /**
  * Masks every mention of each name (of two characters or more, longest first) by `maskOf(name)`:
  * once a name is known — from the contact fields or a rule — a second mention does not give it away.
@@ -1058,7 +1067,7 @@ export function maskMentions(
     // of it masked.
     const given = givenNameOf(n);
     if (given) {
-      out = out.replace(new RegExp(`(?:(?<!\\p{Script=Han})|(?<=尊敬的|亲爱的))${given}(?=[，,：:]?\\s?(?:您好|你好)|同志)`, 'gu'), () => '*'.repeat([...given].length));
+      out = out.replace(new RegExp(`(?:(?<!\\p{Script=Han})|(?<=尊敬的|亲爱的))${given}(?=${GREETING_AFTER})`, 'gu'), () => '*'.repeat([...given].length));
     }
   }
   return out;
@@ -1160,6 +1169,12 @@ function maskAddressedBySurname(text: string, names: ReadonlyArray<string | null
     surnames.add(COMPOUND_SURNAME_AT_START.exec(n)?.[0] ?? [...n][0]!);
   }
   let out = text;
-  for (const s of surnames) out = out.replace(new RegExp(`${s}(?=${ADDRESS_TITLE})`, 'gu'), '*'.repeat([...s].length));
+  for (const s of surnames) {
+    const mask = '*'.repeat([...s].length);
+    out = out.replace(new RegExp(`${s}(?=${ADDRESS_TITLE})`, 'gu'), mask);
+    // 老陈您好, 小陈，你好, 老陈同志: a reply greeting the reporter by surname, as the public page masks it. Not a word
+    // that only begins so (老师您好 to a reporter surnamed 师, 小时, 阿姨), nor 老/小 with someone else's surname.
+    out = out.replace(new RegExp(`(?<=([老小阿]))${s}(?=${GREETING_AFTER})`, 'gu'), (m, before: string) => (GREETING_WORDS.has(`${before}${m}`) ? m : mask));
+  }
   return out;
 }
