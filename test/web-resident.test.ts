@@ -900,6 +900,62 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it('says a device location outside the district is not used, and keeps it off the case, in English too', async () => {
+    const b = await browser();
+    // The resident is in Changsha, far from the district.
+    for (const [locale, path, button, said] of [
+      ['zh-CN', '/', '使用我的位置', '您当前的位置不在回龙圩管理区范围内，没有使用。请在地图上标出问题发生的地点，或填写地址。'],
+      ['en-GB', '/?lang=en', 'Use my location', 'Your location is outside Huilongxu Management District, so it was not used. Mark the place on the map, or type the address.'],
+    ] as const) {
+      const context = await b.newContext({ locale, baseURL: service.url, geolocation: { latitude: 28.19, longitude: 112.97 }, permissions: ['geolocation'] });
+      const page = await context.newPage();
+      await page.goto(path);
+      await page.waitForSelector('#map .leaflet-container, #map.leaflet-container');
+      await page.getByRole('button', { name: button }).click();
+      await page.waitForFunction(`document.getElementById('geo-status').textContent.length > 0 && !document.getElementById('geo-status').textContent.endsWith('…')`);
+      expect(await page.textContent('#geo-status')).toBe(said);
+      expect([await page.inputValue('#lat'), await page.inputValue('#lng')]).toEqual(['', '']);
+      expect(await page.locator('#map .leaflet-marker-icon').count()).toBe(0);
+      expect(await page.isVisible('[data-clear-location]')).toBe(false);
+      await context.close();
+    }
+    // A pin dropped far outside (the map zoomed out to the province) is not taken either.
+    {
+      const context = await b.newContext({ locale: 'zh-CN', baseURL: service.url });
+      const page = await context.newPage();
+      await page.goto('/');
+      await page.waitForSelector('#map .leaflet-container, #map.leaflet-container');
+      for (let i = 0; i < 7; i += 1) await page.click('#map .leaflet-control-zoom-out');
+      const box = (await page.locator('#map').boundingBox())!;
+      await page.mouse.click(box.x + box.width - 10, box.y + 10);
+      await page.waitForFunction(`document.getElementById('geo-status').textContent !== ''`);
+      expect(await page.textContent('#geo-status')).toBe('标出的位置不在回龙圩管理区范围内，没有使用。请在回龙圩管理区范围内标注，或填写地址。');
+      expect(await page.inputValue('#lat')).toBe('');
+      expect(await page.locator('#map .leaflet-marker-icon').count()).toBe(0);
+      await context.close();
+    }
+
+    // A form that comes with such a point all the same (a page that skipped the check) is sent back without it, saying so.
+    const context = await b.newContext({ locale: 'zh-CN', baseURL: service.url });
+    const page = await context.newPage();
+    await page.goto('/');
+    const before = await countCases();
+    await page.fill('#text', '神仙洞办事处有个厂子晚上往沟里排黑水（位置在区外）');
+    await page.evaluate(`document.getElementById('lat').value = '28.190000'; document.getElementById('lng').value = '112.970000';`);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#location-error');
+    expect(await page.textContent('#location-error')).toContain('记录的位置不在回龙圩管理区范围内，已去掉');
+    expect([await page.inputValue('#lat'), await page.inputValue('#lng')]).toEqual(['', '']);
+    expect(await page.inputValue('#text')).toBe('神仙洞办事处有个厂子晚上往沟里排黑水（位置在区外）');
+    expect(await countCases()).toBe(before);
+    // Sent again, the place comes from the words.
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/submitted\//);
+    const created = (await findCaseByTrackingCode(service.deps.db, (await page.textContent('#tracking-code'))!.trim()))!;
+    expect(created.location).toBeNull();
+    await context.close();
+  });
+
   it('removes a location recorded by mistake, pin and all, so the place comes from the words', async () => {
     const b = await browser();
     // Where the resident is (in the forest farm), not where the problem is.

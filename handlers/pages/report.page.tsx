@@ -7,6 +7,7 @@ import { fingerprint, type ReportInput } from '../../src/intake/accept-report.js
 import { refusalWords } from '../../src/intake/intake-gate.js';
 import { reporterFields } from '../../src/intake/anonymity.js';
 import { MAX_PHOTO_BYTES, MAX_PHOTOS, MAX_TEXT_CHARS } from '../../src/intake/limits.js';
+import { insideDistrict } from '../../src/pipeline/extract.js';
 import { localDate } from '../../src/stats/stats.js';
 import { CsrfField, errorId, FieldError } from '../../src/web/layout.js';
 import { csrfProtection } from '../../src/web/csrf.js';
@@ -54,6 +55,10 @@ const T: Texts<
   | 'locationCleared'
   | 'mapHint'
   | 'haveLocation'
+  | 'outsideLocation'
+  | 'outsideLocationNoMap'
+  | 'outsidePin'
+  | 'errLocationOutside'
   | 'zoomIn'
   | 'zoomOut'
   | 'pin'
@@ -115,6 +120,10 @@ const T: Texts<
     locationCleared: '已清除位置，将按您填写的地址和描述确定地点。',
     mapHint: '也可以在地图上点击，标出问题发生的位置。',
     haveLocation: '已记录位置：',
+    outsideLocation: '您当前的位置不在{district}范围内，没有使用。请在地图上标出问题发生的地点，或填写地址。',
+    outsideLocationNoMap: '您当前的位置不在{district}范围内，没有使用。请填写问题发生的地址。',
+    outsidePin: '标出的位置不在{district}范围内，没有使用。请在{district}范围内标注，或填写地址。',
+    errLocationOutside: '记录的位置不在{district}范围内，已去掉。请填写问题发生的地址，或重新标出地点后再提交。',
     zoomIn: '放大地图',
     zoomOut: '缩小地图',
     pin: '标出的问题位置',
@@ -177,6 +186,10 @@ const T: Texts<
     locationCleared: 'Location removed: the place is taken from the address and description you give.',
     mapHint: 'You can also click on the map to mark where it happens.',
     haveLocation: 'Location recorded:',
+    outsideLocation: 'Your location is outside {district}, so it was not used. Mark the place on the map, or type the address.',
+    outsideLocationNoMap: 'Your location is outside {district}, so it was not used. Please type the address of the place.',
+    outsidePin: 'The place marked is outside {district}, so it was not used. Mark a place inside the district, or type the address.',
+    errLocationOutside: 'The location recorded is outside {district} and has been removed. Type the address of the place, or mark it again, and send the report.',
     zoomIn: 'Zoom in',
     zoomOut: 'Zoom out',
     pin: 'The place marked',
@@ -280,6 +293,11 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
   const { lang, csrf } = pageContext(c);
   const t = T[lang];
   const map = mapSettings(c);
+  const { district } = c.get('deps');
+  // The district's box: a position outside it (the resident away from home, a pin dragged far) is no place of a report here.
+  const b = district.file.district.bounds;
+  const bounds = `${b.south},${b.west},${b.north},${b.east}`;
+  const inDistrict = (template: string) => template.replaceAll('{district}', district.file.district.name[lang]);
   const hasErrors = Object.keys(errors).length > 0;
   const count = [...values.text].length;
   // The text was refused as a tracking code alone: where that code's case is followed.
@@ -393,6 +411,8 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
               data-pending={t.locating}
               data-done={t.located}
               data-unavailable={t.noLocation}
+              data-bounds={bounds}
+              data-outside={inDistrict(map ? t.outsideLocation : t.outsideLocationNoMap)}
             >
               {t.locate}
             </button>{' '}
@@ -424,6 +444,8 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
                 data-zoom-in={t.zoomIn}
                 data-zoom-out={t.zoomOut}
                 data-pin={t.pin}
+                data-bounds={bounds}
+                data-outside={inDistrict(t.outsidePin)}
               ></div>
             </>
           ) : null}
@@ -601,11 +623,19 @@ export function reportPageRoutes() {
       throw err;
     }
 
+    // A location outside the district (a device that skipped the page's own check) would give bureaus a far-away point
+    // routing ignores: sent back without it, saying so, for the address to be given.
+    const location = body.lat !== undefined && body.lng !== undefined ? { lat: body.lat, lng: body.lng } : null;
+    if (location && !insideDistrict(deps.district, location)) {
+      const words = T[lang].errLocationOutside.replaceAll('{district}', deps.district.file.district.name[lang]);
+      return renderForm(c, { ...values, lat: '', lng: '' }, { location: words }, files.length, 400);
+    }
+
     // Anonymous: the name and phone are not kept at all.
     const input: ReportInput = {
       channel: 'web',
       ...reporterFields(body),
-      location: body.lat !== undefined && body.lng !== undefined ? { lat: body.lat, lng: body.lng } : null,
+      location,
       occurredAt: null,
       photos,
     };

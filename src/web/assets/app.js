@@ -141,6 +141,13 @@
     if (!yes) event.preventDefault();
   });
 
+  // Whether a point lies inside a box written "south,west,north,east" (any point, when there is no box).
+  var withinBounds = function (box, lat, lng) {
+    var b = (box || '').split(',').map(Number);
+    if (b.length !== 4 || b.some(function (n) { return !isFinite(n); })) return true;
+    return lat >= b[0] && lat <= b[2] && lng >= b[1] && lng <= b[3];
+  };
+
   // <button data-geolocate data-lat="#lat" data-lng="#lng" data-status="#geo-status">:
   // fill the hidden coordinate fields from the device's position.
   document.addEventListener('click', function (event) {
@@ -157,6 +164,15 @@
       function (pos) {
         var lat = document.querySelector(button.getAttribute('data-lat'));
         var lng = document.querySelector(button.getAttribute('data-lng'));
+        // data-bounds="south,west,north,east": a position outside is not taken (the resident is away from the place);
+        // the status says so, and a location recorded before (a pin) stays, said after it.
+        if (!withinBounds(button.getAttribute('data-bounds'), pos.coords.latitude, pos.coords.longitude)) {
+          if (status) {
+            var kept = lat && lng && lat.value && lng.value ? ' ' + (status.getAttribute('data-recorded') || '') + ' ' + lat.value + ', ' + lng.value : '';
+            status.textContent = (button.getAttribute('data-outside') || '') + kept;
+          }
+          return;
+        }
         if (lat) lat.value = pos.coords.latitude.toFixed(6);
         if (lng) lng.value = pos.coords.longitude.toFixed(6);
         if (status) status.textContent = (button.getAttribute('data-done') || '') + ' ' + pos.coords.latitude.toFixed(5) + ', ' + pos.coords.longitude.toFixed(5);

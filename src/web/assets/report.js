@@ -95,7 +95,20 @@
       marker = null;
     };
     if (lat && lng && lat.value && lng.value) place([Number(lat.value), Number(lng.value)], true);
+    // data-bounds="south,west,north,east": a pin outside the district is not taken, and the status says so.
+    var box = (mapEl.getAttribute('data-bounds') || '').split(',').map(Number);
+    var outside = function (latlng) {
+      if (box.length !== 4 || box.some(function (n) { return !isFinite(n); })) return false;
+      return !(latlng.lat >= box[0] && latlng.lat <= box[2] && latlng.lng >= box[1] && latlng.lng <= box[3]);
+    };
     map.on('click', function (event) {
+      if (outside(event.latlng)) {
+        if (status) {
+          var kept = lat && lng && lat.value && lng.value ? ' ' + (status.getAttribute('data-recorded') || '') + ' ' + lat.value + ', ' + lng.value : '';
+          status.textContent = (mapEl.getAttribute('data-outside') || '') + kept;
+        }
+        return;
+      }
       place(event.latlng, false);
       if (lat) lat.value = event.latlng.lat.toFixed(6);
       if (lng) lng.value = event.latlng.lng.toFixed(6);
