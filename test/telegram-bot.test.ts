@@ -95,7 +95,7 @@ describe('Telegram bot: a resident reports', () => {
     const first = await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水，气味很大'));
     expect(texts(first.sent)).toEqual([expect.stringContaining('哪里')]);
 
-    const where = await deliver(chat.chatId, chat.location(25.4, 111.6));
+    const where = await deliver(chat.chatId, chat.location(25.16, 111.33));
     const whereTexts = texts(where.sent);
     expect(whereTexts.at(-1)).toContain('匿名');
     expect(buttonsOf(where.sent.at(-1))).toEqual(['c:anonymous', 'c:contact']);
@@ -112,7 +112,7 @@ describe('Telegram bot: a resident reports', () => {
     const cases = await casesOfChat(chat.chatId);
     expect(cases).toHaveLength(1);
     const created = cases[0]!;
-    expect(created).toMatchObject({ channel: 'telegram', anonymous: 1, lat: 25.4, language: 'zh' });
+    expect(created).toMatchObject({ channel: 'telegram', anonymous: 1, lat: 25.16, language: 'zh' });
     expect(texts(confirm.sent).at(-1)).toContain(created.tracking_code);
     expect(texts(confirm.sent).at(-1)).toContain(`http://intake.test/track/${created.tracking_code}`);
     const contact = await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', created.id).executeTakeFirst();
@@ -152,19 +152,38 @@ describe('Telegram bot: a resident reports', () => {
     expect(contact).toMatchObject({ name: 'Li Ming', phone: '13812345678' });
   });
 
+  it('keeps no location outside the district: it says so, and the question of the place still stands', async () => {
+    for (const [lang, said, asked] of [
+      ['zh-hans', '不在本区范围内', '哪里'],
+      ['en-US', 'outside the district', 'Where is it'],
+    ] as const) {
+      const chat = residentChat(nextChat++, lang);
+      await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水，气味很大'));
+      // Where the resident is (a city far away), not where it happens.
+      const far = await deliver(chat.chatId, chat.location(28.2, 112.9));
+      expect(texts(far.sent), lang).toEqual([expect.stringContaining(said), expect.stringContaining(asked)]);
+      const typed = await deliver(chat.chatId, chat.text('盐下村三组后面的水沟'));
+      expect(texts(typed.sent).at(-1), lang).toMatch(/匿名|anonymous/i);
+      await deliver(chat.chatId, chat.button('c:anonymous'));
+      await deliver(chat.chatId, chat.button('c:confirm'));
+      const [created] = await casesOfChat(chat.chatId);
+      expect(created, lang).toMatchObject({ address: '盐下村三组后面的水沟', lat: null });
+    }
+  });
+
   it('shows a location shared after a description that names a place as the place, as the case gets it', async () => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('兴隆办事处朱家观村后山有人倒废机油'));
     const named = await deliver(chat.chatId, chat.button('c:anonymous'));
     expect(texts(named.sent).at(-1)).toMatch(/地点：\S*朱家观/);
     // At the summary the resident shares where it is exactly: the case gets that point and no address.
-    const shared = await deliver(chat.chatId, chat.location(25.4, 111.6));
+    const shared = await deliver(chat.chatId, chat.location(25.16, 111.33));
     const summary = texts(shared.sent).at(-1)!;
     const place = summary.split('\n').find((line) => line.startsWith('地点：'));
-    expect(place).toBe('地点：已分享的位置（25.40000, 111.60000）');
+    expect(place).toBe('地点：已分享的位置（25.16000, 111.33000）');
     await deliver(chat.chatId, chat.button('c:confirm', summary));
     const [created] = await casesOfChat(chat.chatId);
-    expect(created).toMatchObject({ address: null, lat: 25.4 });
+    expect(created).toMatchObject({ address: null, lat: 25.16 });
   });
 
   it('drops NUL characters, lone surrogates and U+FFFD from what the resident types (the service keeps none of them)', async () => {
@@ -367,7 +386,7 @@ describe('Telegram bot: a resident reports', () => {
   it('joins several description messages into one case text', async () => {
     const chat = residentChat(nextChat++, 'en-US');
     await deliver(chat.chatId, chat.text('A pig farm lets manure run into the river.'));
-    await deliver(chat.chatId, chat.location(25.4, 111.6));
+    await deliver(chat.chatId, chat.location(25.16, 111.33));
     const more = await deliver(chat.chatId, chat.text('It has been going on for a week.'));
     expect(texts(more.sent).at(-1)).toContain('anonymous');
     const summary = await deliver(chat.chatId, chat.button('c:anonymous'));
@@ -1265,19 +1284,19 @@ describe('Telegram bot: edited messages', () => {
   it('ignores the movements of a live location without a word, before and after the report is submitted', async () => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水'));
-    const live = { message: chat.message({ location: { latitude: 25.4, longitude: 111.6, live_period: 900 } }) };
+    const live = { message: chat.message({ location: { latitude: 25.16, longitude: 111.33, live_period: 900 } }) };
     expect(texts((await deliver(chat.chatId, live)).sent).at(-1)).toContain('匿名');
     const before = await sessionOf(chat.chatId);
-    const moved = await deliver(chat.chatId, chat.edited(live, { location: { latitude: 25.41, longitude: 111.61, live_period: 900 } }));
+    const moved = await deliver(chat.chatId, chat.edited(live, { location: { latitude: 25.161, longitude: 111.331, live_period: 900 } }));
     expect(moved.status).toBe(200);
     expect(moved.sent).toEqual([]);
     expect(await sessionOf(chat.chatId)).toEqual(before);
     await deliver(chat.chatId, chat.button('c:anonymous'));
     await deliver(chat.chatId, chat.button('c:confirm'));
-    const after = await deliver(chat.chatId, chat.edited(live, { location: { latitude: 25.42, longitude: 111.62, live_period: 900 } }));
+    const after = await deliver(chat.chatId, chat.edited(live, { location: { latitude: 25.162, longitude: 111.332, live_period: 900 } }));
     expect(after.sent).toEqual([]);
     const [created] = await casesOfChat(chat.chatId);
-    expect(created?.lat).toBe(25.4);
+    expect(created?.lat).toBe(25.16);
   });
 
   it('refuses an edit that is empty or too long as it refuses such a message, and drops NUL characters', async () => {

@@ -14,7 +14,7 @@ import { acceptReport, earlierReport, type AcceptedReport, type ReportInput } fr
 import { admitReport, refusalWords, telegramSender } from '../intake/intake-gate.js';
 import { lookupCounter, type LookupCounter } from '../intake/lookup-counter.js';
 import { reporterFields } from '../intake/anonymity.js';
-import { findPhones, maskPhone } from '../pipeline/extract.js';
+import { findPhones, insideDistrict, maskPhone } from '../pipeline/extract.js';
 import { extractDetails } from '../pipeline/extract-details.js';
 import {
   CHOICES,
@@ -84,6 +84,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       const d = extractDetails(deps.district, text, { location: null, receivedAt: deps.clock.now() });
       return d.place ?? (d.jurisdiction ? d.jurisdiction.matched : null);
     },
+    inDistrict: (lat, lng) => insideDistrict(deps.district, { lat, lng }),
     maxPhotos: MAX_PHOTOS,
   };
 
@@ -424,6 +425,8 @@ async function say(ctx: BotContext, t: Texts, p: Prompt): Promise<void> {
       return void (await ctx.reply(t.tooManyPhotos(p.max, p.captionKept)));
     case 'description_full':
       return void (await ctx.reply(t.descriptionFull(p.max, p.atSummary)));
+    case 'location_outside':
+      return void (await ctx.reply(t.locationOutside));
     case 'location_added':
       return void (await ctx.reply(t.locationAdded));
     case 'anonymous_noted':

@@ -85,6 +85,7 @@ export type Prompt =
   /** A message that did not fit the description; `atSummary`: the report waits for its confirmation, else for the question asked. */
   | { say: 'description_full'; max: number; atSummary: boolean }
   | { say: 'location_added' }
+  | { say: 'location_outside' }
   | { say: 'anonymous_noted' }
   /** The resident's own contact card, shared before the report asked for it: kept, and said so with the question still pending. */
   | { say: 'contact_noted' }
@@ -113,6 +114,8 @@ export interface Step {
 export interface ConversationContext {
   /** The place a description names (a jurisdiction, village or landmark), or null. */
   placeIn(text: string): string | null;
+  /** Whether a point lies within the district (its bounds in the district file). */
+  inDistrict(lat: number, lng: number): boolean;
   maxPhotos: number;
 }
 
@@ -462,6 +465,9 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
     }
 
     case 'location': {
+      // A point outside the district (where the resident is, not where it happens; a slip of the map) is no place the
+      // district's bureaus can go to: not kept, and the question pending still stands.
+      if (!ctx.inDistrict(input.lat, input.lng)) return step(session, [{ say: 'location_outside' }, ...pendingQuestion(session)]);
       // A plain location after a venue is another point: the venue's name no longer describes it.
       const next: Draft = { ...draft, location: { lat: input.lat, lng: input.lng }, venue: input.venue ?? null };
       return toStep(advance(next, [{ say: 'location_added' }]));

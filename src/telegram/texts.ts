@@ -72,6 +72,7 @@ const zh = {
   descriptionFull: (max: number, atSummary: boolean) =>
     `描述最多 ${max} 字，这条没有加进去，之前的描述已保留。` + (atSummary ? '请确认提交，或发送 /cancel 重新开始。' : '请接着回答上面的问题。'),
   locationAdded: '已收到位置。',
+  locationOutside: '这个位置不在本区范围内，没有记下。请发送问题所在的位置，或直接输入地点（乡镇/街道、村、附近标志）。',
   anonymousNoted: '好的，这份举报将匿名提交。',
   /** The resident's own contact card, shared before the report asked for it: the question still pending follows. */
   contactNoted: '已收到您的联系方式（只有受理人员可见），不用再留了。',
@@ -268,6 +269,8 @@ const en: Texts = {
     `A description holds at most ${max} characters; this message was not added, and what you wrote before is kept. ` +
     (atSummary ? 'Confirm the report, or send /cancel to start again.' : 'Please go on with the question above.'),
   locationAdded: 'Location received.',
+  locationOutside:
+    'That location is outside the district, so it was not kept. Send the location of the problem, or type the place (town or sub-district, village, a landmark nearby).',
   anonymousNoted: 'All right: this report will be anonymous.',
   contactNoted: 'Got your contact (only the intake staff see it); no need to leave it again.',
   summary: (s) =>
