@@ -114,6 +114,22 @@ describe.each([
     expect((await listEvents(service.deps.db, id)).filter((e) => e.kind === 'redelivery')).toHaveLength(1);
   });
 
+  it("says in the assignment sent again that the unit's clerk already signed for it on the web, so its system does not take it for new work", async () => {
+    bureaus.state.down = true;
+    const id = await caseWithFailedAgri();
+    const epb = bureaus.received.find((r) => r.path === '/epb' && (r.body as { case: { id: string } }).case.id === id);
+    expect((epb?.body as { assignment: { status: string } }).assignment.status).toBe('pending');
+    // The server down, the clerk works on the web meanwhile.
+    const accepted = await post(`/api/v1/cases/${id}/accept`, clerk);
+    expect(accepted.status, await accepted.clone().text()).toBe(200);
+    bureaus.state.down = false;
+    const failed = await delivery(id, 'agri');
+    expect((await post(`/api/v1/cases/${id}/redeliver`, dispatcher.token)).status).toBe(200);
+    await waitFor(async () => (await delivery(id, 'agri')).status === 'delivered', { what: 'the delivery sent again' });
+    const got = bureaus.received.filter((r) => r.headers['x-intake-delivery'] === failed.id).at(-1)!;
+    expect((got.body as { event: string; assignment: { role: string; status: string } })).toMatchObject({ event: 'case.assigned', assignment: { role: 'lead', status: 'accepted' } });
+  });
+
   it('does not send a case to a unit released from it before its server took it, and sends it once the unit has it again', async () => {
     bureaus.state.down = true;
     const id = await caseWithFailedAgri();

@@ -112,6 +112,9 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
       assignment: {
         unit: unitView(district, unit),
         role: mine.role,
+        // The unit's own part as it stands when sent: `pending` (to sign for), or `accepted` / `replied` when a clerk
+        // already did so on the web before its server took the case (a retry after the server was down).
+        status: mine.status,
         deadlines: mine.deadlines,
         lead: unitView(district, currentLead(assignments)?.unitCode ?? null),
         // The other units on the case as it is sent: not one released from it, nor one that returned its part (退回).
