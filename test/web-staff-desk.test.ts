@@ -419,7 +419,7 @@ describe('dispatcher desk', () => {
     const quickForm = new RegExp(`<form method="post" action="/desk/cases/${seeded.id}/route"[\\s\\S]*?</form>`).exec(shown)![0];
     const fields = Object.fromEntries([...quickForm.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
     const quick = await desk.post(`/desk/cases/${seeded.id}/route`, { ...fields, _csrf: csrf });
-    expect(await quick.text()).toContain('该案件的属地单位已以“不属本辖区”退回，请先在下方为案件指定新的属地，再派单');
+    expect(await quick.text()).toContain('该案件的属地单位已以“不属于本辖区”退回，请先在下方为案件指定新的属地，再派单');
     expect((await listAssignments(web.service.deps.db, seeded.id)).find((a) => a.unitCode === 'xinglong')?.status).toBe('returned');
     const placed = await desk.post(`/desk/cases/${seeded.id}/place`, { _csrf: csrf, back: 'desk', jurisdiction: 'lijiatang' });
     expect(placed.status).toBe(303);

@@ -6,6 +6,7 @@ import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCase } from '../db/repositories/cases.repository.js';
 import { caseReference } from '../src/domain/case.js';
 import { newId } from '../src/domain/ids.js';
+import { TEXTS } from '../src/telegram/texts.js';
 import { SESSION_IDLE_MS } from '../src/web/session.js';
 import { checkDeadlines } from '../src/workflow/deadline-check.js';
 import { newPage } from './browser.js';
@@ -927,6 +928,24 @@ describe('bureau inbox', () => {
     expect((await listAssignments(web.service.deps.db, seeded.id)).find((a) => a.unitCode === 'econ')?.status).toBe('pending');
     const en = await (await co.get(`/inbox/cases/${seeded.id}?lang=en`)).text();
     expect(notice(en)).toMatch(/^The lead returned this case and it waits for a dispatcher to route it again/);
+  });
+
+  it("words a return reason as the unit's Telegram group does: the return form, the case's units and its history, in both languages", async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（退回理由用语测试）' });
+    expect((await apiClient(base, web.staff.xinglong).post(`/api/v1/cases/${seeded.id}/return`, { reason: 'wrong_jurisdiction', note: '地点在八仙洞' })).status).toBe(200);
+    const clerk = formClient(base, fromNewAddress());
+    await clerk.signIn('epb');
+    for (const lang of ['zh', 'en'] as const) {
+      const page = await (await clerk.get(`/inbox/cases/${seeded.id}?lang=${lang}`)).text();
+      const words = TEXTS[lang].group.reasons;
+      // The return form offers each reason in the words of the group's buttons.
+      const offered = [...page.split('id="return-reason"')[1]!.split('</select>')[0]!.matchAll(/<option value="(\w+)"[^>]*>([^<]*)<\/option>/g)].map((m) => [m[1], m[2]!.trim()]);
+      expect(Object.fromEntries(offered)).toEqual(words);
+      // The local office's return, in the list of units and in the history, as its group's post said it.
+      expect(page).toContain(` · ${words.wrong_jurisdiction}</td>`);
+      expect(page.split('<ol class="timeline">')[1]).toContain(words.wrong_jurisdiction);
+    }
+    expect(TEXTS.zh.group.reasons.wrong_jurisdiction).toBe('不属于本辖区');
   });
 
   it('says in the history how many working days a request for more time asked, and until when an approval moved the reply deadline', async () => {

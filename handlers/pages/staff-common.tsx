@@ -11,6 +11,7 @@ import { csrfProtection } from '../../src/web/csrf.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { FieldError, errorId } from '../../src/web/layout.js';
 import { loadSession, requireSignedIn } from '../../src/web/session.js';
+import { RETURN_REASON_LABEL as RETURN_REASON_WORDS } from '../../src/web/status-words.js';
 import type { CaseView } from '../../src/workflow/case-view.js';
 import { readableFile } from '../../src/workflow/case-view.js';
 import { ROUTABLE } from '../../src/workflow/dispatcher.js';
@@ -82,10 +83,8 @@ export const ROLE_LABEL: Record<Lang, Record<string, string>> = {
   en: { lead: 'lead', co: 'co-handling', jurisdiction: 'local office' },
 };
 
-export const RETURN_REASON_LABEL: Record<Lang, Record<string, string>> = {
-  zh: { not_our_remit: '不属于本单位职责', wrong_jurisdiction: '不属于本属地', unclear_ownership: '职责不清，请调度确定' },
-  en: { not_our_remit: 'not within our remit', wrong_jurisdiction: 'not our area', unclear_ownership: 'unclear who is responsible' },
-};
+/** Why a unit returned a case: the words the Telegram group reads too (src/web/status-words.ts). */
+export const RETURN_REASON_LABEL: Record<Lang, Record<string, string>> = RETURN_REASON_WORDS;
 
 export const TRIAGE_REASON_LABEL: Record<Lang, Record<string, string>> = {
   zh: {

@@ -4,6 +4,8 @@
  * A case's status is named as the tracking page names it (src/web/status-words.ts).
  */
 
+import { RETURN_REASON_LABEL } from '../web/status-words.js';
+
 export type Lang = 'zh' | 'en';
 
 export function langOf(languageCode: string | undefined | null): Lang {
@@ -155,11 +157,8 @@ const zh = {
     return: '退回',
     back: '返回',
     chooseReason: '请选择退回原因：',
-    reasons: {
-      not_our_remit: '不属于本单位职责',
-      wrong_jurisdiction: '不属于本辖区',
-      unclear_ownership: '职责不清',
-    } satisfies Record<ReturnReasonCode, string>,
+    // As the inbox and the desk word them.
+    reasons: RETURN_REASON_LABEL.zh satisfies Record<ReturnReasonCode, string>,
     signed: (name: string, at: string) => `✅ 已签收：${name}，${at}`,
     returned: (reason: string, name: string, at: string) => `↩️ 已退回（${reason}）：${name}，${at}`,
     withdrawn: (at: string) => `⏹ 调度员已调整承办单位，本单位无需再办理此件（${at}）。`,
@@ -346,11 +345,7 @@ const en: Texts = {
     return: 'Return',
     back: 'Back',
     chooseReason: 'Why is it returned?',
-    reasons: {
-      not_our_remit: 'not our remit',
-      wrong_jurisdiction: 'not our jurisdiction',
-      unclear_ownership: 'unclear ownership',
-    },
+    reasons: RETURN_REASON_LABEL.en,
     signed: (name, at) => `✅ Signed for by ${name}, ${at}`,
     returned: (reason, name, at) => `↩️ Returned (${reason}) by ${name}, ${at}`,
     withdrawn: (at) => `⏹ The dispatcher changed the bureaus: this bureau no longer handles the case (${at}).`,

@@ -33,6 +33,18 @@ export const STATUS_LABEL: Record<Lang, Record<string, string>> = {
   },
 };
 
+/**
+ * A bureau's reason for returning a case (退回), in both languages: one wording
+ * wherever a bureau or dispatcher reads it — the inbox's return form and case
+ * history, the desk's triage cards and history, the Telegram group's buttons
+ * and posts, the desk's refusal of a route that would give the case back to
+ * the office that disowned its place.
+ */
+export const RETURN_REASON_LABEL: Record<Lang, Record<'not_our_remit' | 'wrong_jurisdiction' | 'unclear_ownership', string>> = {
+  zh: { not_our_remit: '不属于本单位职责', wrong_jurisdiction: '不属于本辖区', unclear_ownership: '职责不清，请调度确定' },
+  en: { not_our_remit: 'not within our remit', wrong_jurisdiction: 'outside our area', unclear_ownership: 'unclear who is responsible' },
+};
+
 export function statusLabel(lang: Lang, status: string): string {
   return STATUS_LABEL[lang][status] ?? status;
 }
