@@ -231,6 +231,24 @@ describe.each([
     expect(groupMessages().at(-1)!.body.text).toContain('请加快办理');
   });
 
+  it("tells the lead's group of a 督办 of other units as theirs, not as its own", async () => {
+    const { id } = await routedReport();
+    const reference = caseReference(id);
+    const notice = async (tag: string, units: string[]) => {
+      const noticeId = `${tag}-${id}`;
+      await service.deps.db
+        .insertInto('notifications')
+        .values({ id: noticeId, case_id: id, audience: 'unit:agri', kind: 'supervision', status: 'pending', data: JSON.stringify({ note: '请协调加快办理', units }), created_at: clock.now().toISOString() })
+        .execute();
+      expect(await notify(noticeId)).toBe('supervision sent to agri by webhook and telegram');
+      expect(bureaus.received.find((r) => r.body.notificationId === noticeId)?.body.notice).toMatchObject({ kind: 'supervision', units });
+      return groupMessages().at(-1)!.body.text as string;
+    };
+    // The co-handler late, the lead told: its group reads whom the dispatcher supervised.
+    expect(await notice('others', ['epb', 'huilongxu'])).toBe(`ℹ️【督办知会】${reference}：调度员已对 区环保局、回龙圩镇 督办（本单位未列入督办），请牵头协调推进。督办意见：请协调加快办理`);
+    expect(await notice('own', ['agri', 'epb'])).toBe(`⚠️【督办】${reference}：请协调加快办理`);
+  });
+
   it("masks the reporter in a dispatcher's note to a unit as the unit's view of the case does", async () => {
     const noticeFor = async (body: Record<string, unknown>, tag: string) => {
       const res = await postJson(`${service.url}/api/v1/reports`, body);

@@ -1085,6 +1085,29 @@ describe('bureau inbox', () => {
     expect(await badges()).toEqual({ row: true, facts: true, listed: true });
   });
 
+  it("shows 督办 to a unit only for its own part: a co-handler reads none when only the lead was supervised, on the list, the case page and in the API", async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（协办标记测试）' });
+    // Nothing is late yet: the dispatcher's 督办 falls on the lead alone.
+    const supervised = await json(apiClient(base, web.staff.dispatcher).post(`/api/v1/cases/${seeded.id}/supervise`, { note: '群众反映强烈，请尽快办理' }));
+    expect(supervised.status).toBe(200);
+    expect((await listAssignments(web.service.deps.db, seeded.id)).filter((a) => a.supervisedAt !== null).map((a) => a.unitCode)).toEqual(['epb']);
+    const seen = async (unit: 'epb' | 'econ' | 'xinglong') => {
+      const page = formClient(base, fromNewAddress());
+      await page.signIn(unit);
+      const list = await (await page.get('/inbox')).text();
+      const row = new RegExp(`<tr data-case="${caseReference(seeded.id)}">([\\s\\S]*?)</tr>`).exec(list)?.[1] ?? '';
+      const facts = /<dt>状态<\/dt><dd>([\s\S]*?)<\/dd>/.exec(await (await page.get(`/inbox/cases/${seeded.id}`)).text())?.[1] ?? '';
+      const api = apiClient(base, web.staff[unit]);
+      const listed = (await json(api.get('/api/v1/cases?limit=100'))).body.items.find((i: { id: string }) => i.id === seeded.id);
+      return { listed: row !== '', row: row.includes('督办'), facts: facts.includes('督办'), api: listed?.supervised, view: (await json(api.get(`/api/v1/cases/${seeded.id}`))).body.supervisedAt !== null };
+    };
+    expect(await seen('epb')).toEqual({ listed: true, row: true, facts: true, api: true, view: true });
+    expect(await seen('econ')).toEqual({ listed: true, row: false, facts: false, api: false, view: false });
+    expect(await seen('xinglong')).toEqual({ listed: true, row: false, facts: false, api: false, view: false });
+    // The desk still reads the case as supervised.
+    expect((await json(apiClient(base, web.staff.dispatcher).get(`/api/v1/cases/${seeded.id}`))).body.supervisedAt).not.toBeNull();
+  });
+
   it('asks before returning a case, which the unit then no longer sees, and returns nothing when the clerk thinks again', async () => {
     const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂排污（退回确认测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
     const { page, context } = await newPage();

@@ -6,7 +6,7 @@ import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
 import type { NotificationsTable } from '../../db/schema.js';
-import { caseTypeView, unitView, type Unit } from '../../src/district/district.schema.js';
+import { caseTypeView, unitName, unitView, type Unit } from '../../src/district/district.schema.js';
 import { maskIdentityInText } from '../../src/pipeline/extract.js';
 import { mergedIntoHeld } from '../../src/workflow/case-view.js';
 import { inGroup } from '../../src/telegram/chat-migrations.js';
@@ -210,6 +210,8 @@ async function toGroup(deps: ProcessorDeps, telegram: TelegramPush, unit: Unit, 
   else if (n.kind === 'deadlines') text = t.deadlines(ref, when(data.deadlines?.signBy), when(data.deadlines?.replyBy), data.why ?? 'resumed');
   else if (n.kind === 'extension_refused') text = t.extensionRefused(ref, data.workingDays ?? 0, when(data.deadlines?.replyBy), data.note ?? '');
   else if (data.stage && data.due) text = t.overdueSupervision(ref, stage, due, data.workingDaysOverdue ?? 0);
+  // The lead is told of a 督办 of other units too (`units` names those supervised): not as its own.
+  else if (data.units && !data.units.includes(unit.code)) text = t.supervisionOfOthers(ref, data.units.map((u) => unitName(deps.district, u)).join('、'), data.note ?? '');
   else text = t.supervision(ref, data.note ?? '');
   // In reply to the unit's latest post of the case, so the group sees which assignment it is about.
   const post = await deps.db

@@ -177,6 +177,9 @@ const zh = {
     overdueSupervision: (code: string, stage: string, due: string, days: number) =>
       `⚠️【督办】${code}：${stage}期限 ${due} 已过 ${days} 个工作日仍未${stage}，已列入督办，请立即办理。`,
     supervision: (code: string, note: string) => `⚠️【督办】${code}：${note || '请加快办理并按期答复。'}`,
+    /** The lead told of a 督办 of other units of its case: its own part is not supervised. */
+    supervisionOfOthers: (code: string, units: string, note: string) =>
+      `ℹ️【督办知会】${code}：调度员已对 ${units} 督办（本单位未列入督办），请牵头协调推进。` + (note ? `督办意见：${note}` : ''),
     urgent: (code: string, signBy: string | null, replyBy: string | null, note: string) =>
       `🚨【紧急】${code} 已改为紧急件，办理期限提前：` + [signBy ? `签收 ${signBy}` : null, replyBy ? `答复 ${replyBy}` : null].filter(Boolean).join('，') + (note ? `。调度员说明：${note}` : '。'),
     deadlines: (code: string, signBy: string | null, replyBy: string | null, why: 'resumed' | 'extended') =>
@@ -365,6 +368,8 @@ const en: Texts = {
     overdueSupervision: (code, stage, due, days) =>
       `⚠️ [Supervision] ${code}: ${days} working days past the deadline to ${stage} (${due}); the case is now supervised, please handle it at once.`,
     supervision: (code, note) => `⚠️ [Supervision] ${code}: ${note || 'please speed up handling and reply on time.'}`,
+    supervisionOfOthers: (code, units, note) =>
+      `ℹ️ [Supervision of others] ${code}: the dispatcher supervised ${units} (not this bureau); as the lead, please coordinate.` + (note ? ` Note: ${note}` : ''),
     urgent: (code, signBy, replyBy, note) =>
       `🚨 [Urgent] ${code} is urgent now, its deadlines earlier: ` + [signBy ? `sign for by ${signBy}` : null, replyBy ? `reply by ${replyBy}` : null].filter(Boolean).join(', ') + (note ? `. The dispatcher says: ${note}` : '.'),
     deadlines: (code, signBy, replyBy, why) =>

@@ -253,6 +253,15 @@ export function ownCurrentAssignment(principal: Principal, c: Pick<Case, 'round'
 }
 
 /**
+ * When the case was supervised (督办) as the principal reads it: a bureau or office reads its own assignment's
+ * supervision only — a co-handler whose part was not supervised is not told 督办 because the lead was —, staff the
+ * case's mark.
+ */
+function supervisedAtFor(principal: Principal, c: Pick<Case, 'round' | 'supervisedAt'>, assignments: readonly Assignment[]): string | null {
+  return isBureau(principal) ? (ownCurrentAssignment(principal, c, assignments)?.supervisedAt ?? null) : c.supervisedAt;
+}
+
+/**
  * One line of a case list. A bureau also sees its own assignment on the case:
  * the one of the current round (a reopened case gives the units it goes back
  * to a new one), else — for a unit that answered before the case was reopened
@@ -273,7 +282,7 @@ export function caseSummary(district: District, principal: Principal, row: CaseL
     excerpt: excerptFor(principal, c.text, names, 80),
     urgent: c.urgent,
     overdue: c.overdue,
-    supervised: c.supervisedAt !== null,
+    supervised: supervisedAtFor(principal, c, assignments) !== null,
     extended: c.extended,
     receivedAt: c.receivedAt,
     dispatchedAt: c.dispatchedAt,
@@ -358,7 +367,7 @@ async function viewOf(deps: { db: Kysely<Database>; district: District }, princi
     urgent: c.urgent,
     anonymous: c.anonymous,
     overdue: c.overdue,
-    supervisedAt: c.supervisedAt,
+    supervisedAt: supervisedAtFor(principal, c, assignments),
     extended: c.extended,
     receivedAt: c.receivedAt,
     dispatchedAt: c.dispatchedAt,
