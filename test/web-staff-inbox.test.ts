@@ -540,6 +540,33 @@ describe('bureau inbox', () => {
     for (const q of [`工单号：${reference}`, `工单号 ${reference}`, `工单编号:${reference.toLowerCase()}`, `Case ref: ${reference}`]) expect(await listed(q), q).toEqual([reference]);
   });
 
+  it("finds a case by the reference of a report merged into it, for a unit that holds the case only", async () => {
+    // The survivor: epb leads, econ co-handles; the duplicate, merged in, went to epb and xinglong.
+    const survivor = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（并案工单号搜索）', assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }] });
+    const duplicate = await seedCase(web.service, web.clock, { text: '盐下村电镀厂晚上又在排（并案工单号搜索）', assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'xinglong', role: 'jurisdiction' }] });
+    // Merged into the duplicate before that was merged in turn: its reference leads to the survivor too.
+    const earlier = await seedCase(web.service, web.clock, { text: '盐下村电镀厂排黑水（并案工单号搜索）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const desk = apiClient(base, web.staff.dispatcher);
+    expect((await desk.post(`/api/v1/cases/${earlier.id}/merge`, { into: duplicate.id, reason: '重复举报' })).status).toBe(200);
+    expect((await desk.post(`/api/v1/cases/${duplicate.id}/merge`, { into: survivor.id, reason: '重复举报' })).status).toBe(200);
+    const listed = async (unit: 'epb' | 'econ' | 'xinglong', q: string) => {
+      const clerk = formClient(base, fromNewAddress());
+      await clerk.signIn(unit);
+      const html = await (await clerk.get(`/inbox?status=all&q=${encodeURIComponent(q)}`)).text();
+      return [...html.matchAll(/<tr data-case="([^"]+)"/g)].map((m) => m[1]);
+    };
+    const [ref, dup, first] = [survivor, duplicate, earlier].map((c) => caseReference(c.id)) as [string, string, string];
+    for (const q of [dup, `工单号：${dup}`, dup.toLowerCase().replaceAll('-', ''), first]) {
+      expect(await listed('epb', q), q).toEqual([ref]);
+      // A co-handler of the survivor that never held the duplicate finds the case its work is in all the same.
+      expect(await listed('econ', q), q).toEqual([ref]);
+    }
+    // The duplicate's local office, released by the merge, holds neither: nothing is shown to it.
+    expect(await listed('xinglong', dup)).toEqual([]);
+    // The survivor's own reference still finds it alone.
+    expect(await listed('epb', ref)).toEqual([ref]);
+  });
+
   it('finds a case by several words typed apart, and by its place as the case page shows it', async () => {
     const seeded = await seedCase(web.service, web.clock, { text: '化工厂夜里排放红色污水，河面漂着泡沫（多词搜索测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
     await web.service.deps.db.updateTable('cases').set({ address: '兴隆办事处朱家观村5组，王秀英家旁边' }).where('id', '=', seeded.id).execute();

@@ -190,6 +190,28 @@ export async function listAssignmentsFor(db: Db, caseIds: readonly string[]): Pr
 }
 
 /**
+ * The ids of the reports merged into each of the given cases: those merged into it, and those merged into one of
+ * them before it was merged in turn (a clerk holding the case finds it by a duplicate's reference).
+ */
+export async function mergedReportsOf(db: Db, caseIds: readonly string[]): Promise<Map<string, string[]>> {
+  const byCase = new Map<string, string[]>(caseIds.map((id) => [id, []]));
+  // Each report's case in the list, level by level down the merges (merges chain rarely, and never in a cycle).
+  let rootOf = new Map<string, string>(caseIds.map((id) => [id, id]));
+  while (rootOf.size > 0) {
+    const rows = await db.selectFrom('cases').select(['id', 'merged_into']).where('merged_into', 'in', [...rootOf.keys()]).execute();
+    const next = new Map<string, string>();
+    for (const r of rows) {
+      const root = rootOf.get(r.merged_into!);
+      if (root === undefined || next.has(r.id) || byCase.has(r.id)) continue;
+      byCase.get(root)!.push(r.id);
+      next.set(r.id, root);
+    }
+    rootOf = next;
+  }
+  return byCase;
+}
+
+/**
  * Changes one assignment only if it is still in the status it was read in:
  * the conditional update is the lock, so of two staff signing for the same
  * assignment at once exactly one gets `true`.

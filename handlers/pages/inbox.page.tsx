@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { currentAssignmentOf, heldAssignmentOf } from '../../db/repositories/assignments.repository.js';
-import { listAssignmentsFor, listCases } from '../../db/repositories/case-queries.repository.js';
+import { listAssignmentsFor, listCases, mergedReportsOf } from '../../db/repositories/case-queries.repository.js';
 import { CASE_STATUSES, caseReference, referenceTail, WORKING, type CaseStatus } from '../../src/domain/case.js';
 import type { District } from '../../src/district/district.schema.js';
 import { compactCode, decimalOf } from '../../src/domain/text.js';
@@ -168,6 +168,14 @@ async function inboxPage(c: Context<AppEnv>) {
   const wholeReference = referenceTail(f.q);
   // Words typed apart (盐下村 电镀厂, with a space of either width) are each looked for, as a search box reads them.
   const words = needle.split(/\s+/u).filter((w) => w !== '');
+  // A case found by the reference of a report merged into it, too: the clerk may hold the duplicate's reference (from
+  // its group post, a notice or the unit's own system) where the work went on in this case. Only cases the unit holds
+  // are listed, so a duplicate's reference never shows a case the unit does not hold.
+  const merged = words.length > 0 && (byReference || wholeReference !== null) ? await mergedReportsOf(deps.db, rows.map((r) => r.case.id)) : null;
+  const referenceMatches = (id: string) => {
+    const reference = caseReference(id).replaceAll('-', '').toLowerCase();
+    return (byReference && reference.includes(code)) || reference === wholeReference;
+  };
   const items = rows
     // Text search over exactly what the clerk can read: the case reference, and the text and the place as the case
     // page shows them, phones and the reporter's name masked. Searching the raw text would tell which
@@ -175,8 +183,7 @@ async function inboxPage(c: Context<AppEnv>) {
     // the tracking code searched, which bureaus never read.
     .filter((r) => {
       if (words.length === 0) return true;
-      const reference = caseReference(r.case.id).replaceAll('-', '').toLowerCase();
-      if ((byReference && reference.includes(code)) || reference === wholeReference) return true;
+      if (referenceMatches(r.case.id) || merged?.get(r.case.id)?.some(referenceMatches)) return true;
       const names = hidden.get(r.case.id);
       const shown = `${textFor(principal, r.case.text, names)}\n${r.case.address === null ? '' : textFor(principal, r.case.address, names)}`.toLowerCase();
       return words.every((w) => shown.includes(w));
