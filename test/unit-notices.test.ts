@@ -357,6 +357,53 @@ describe.each([
     expect(await processors.telegram_post(again, ctx())).toBe('skipped: already posted');
   });
 
+  it("tells a co-handler that the lead's return stopped the case: a case.paused notice to its webhook and a line in its group, not once the case was routed again", async () => {
+    const desk = await account('dispatcher', null, 'dispatcher-paused');
+    const epb = await account('bureau', 'epb', 'epb-paused');
+    /** A case epb leads and agri co-handles, agri's post in its group. */
+    const coHandled = async () => {
+      const { id, trackingCode } = await routedReport();
+      const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'illegal_discharge', co: ['agri'], reason: '电镀厂排污，农业委协办' }, desk);
+      expect(routed.status, await routed.clone().text()).toBe(200);
+      expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: clock.now().getTime() }, ctx())).toBe('posted to the agri group');
+      return { id, trackingCode, post: groupMessages().at(-1)! };
+    };
+    const { id, trackingCode } = await coHandled();
+    const returned = await postJson(`${service.url}/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '应由经信委牵头，联系王五 13912345678' }, epb);
+    expect(returned.status, await returned.clone().text()).toBe(200);
+    // agri and the local office keep their part: each is told (the office, without a channel, reads the case history).
+    const paused = await unitNotices(id, 'paused');
+    expect(Object.keys(paused).sort()).toEqual(['agri', 'huilongxu']);
+    expect(await notify(paused.huilongxu!.id)).toMatch(/^skipped: huilongxu has no webhook or Telegram group/);
+    const hooksBefore = bureaus.received.length;
+    expect(await notify(paused.agri!.id)).toBe('paused sent to agri by webhook and telegram');
+    expect(await notify(paused.agri!.id)).toBe('skipped: already sent');
+    const hooks = bureaus.received.slice(hooksBefore).filter((r) => r.path === '/agri');
+    expect(hooks).toHaveLength(1);
+    expect(signed(hooks[0]!)).toBe(true);
+    expect(hooks[0]!.body.event).toBe('case.paused');
+    expect(hooks[0]!.body.notice).toEqual({ kind: 'paused', role: 'co', lead: 'epb', reason: 'not_our_remit', since: clock.now().toISOString() });
+    expect(hooks[0]!.body.case).toMatchObject({ reference: caseReference(id), status: 'triage' });
+    // Neither the lead's note nor the report's words, nor the tracking code.
+    for (const leak of ['王五', '13912345678', '猪粪', trackingCode]) expect(hooks[0]!.raw).not.toContain(leak);
+    const line = groupMessages().at(-1)!;
+    expect(line.body.text).toBe(
+      `⏸【暂停办理】${caseReference(id)}：牵头单位 区环保局 已退回此案件（不属于本单位职责），正等待调度员重新分派；在此之前各单位暂不能办理，期限暂停计算。重新分派后本单位如仍承办，将收到调整后的期限。`,
+    );
+    expect(line.body.reply_parameters ?? line.body.reply_to_message_id).toBeTruthy();
+
+    // Routed again before the notice went out: it says nothing true any more (the resumed deadlines do).
+    const other = await coHandled();
+    expect((await postJson(`${service.url}/api/v1/cases/${other.id}/return`, { reason: 'wrong_jurisdiction', note: '不在本区' }, epb)).status).toBe(200);
+    clock.set(new Date(clock.now().getTime() + 3_600_000).toISOString());
+    expect((await postJson(`${service.url}/api/v1/cases/${other.id}/route`, { type: 'illegal_discharge', co: ['agri'], reason: '仍由环保局牵头' }, desk)).status).toBe(200);
+    const stale = await unitNotices(other.id, 'paused');
+    const groupBefore = groupMessages().length;
+    expect(await notify(stale.agri!.id)).toMatch(/^skipped: the case no longer waits in triage/);
+    expect(groupMessages().length).toBe(groupBefore);
+    expect(Object.keys(await unitNotices(other.id, 'deadlines'))).toContain('agri');
+  });
+
   it('tells a unit whose deadlines a case made urgent brought forward: a case.urgent notice to its webhook and a line in its group', async () => {
     const { id, trackingCode } = await routedReport();
     const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'livestock_waste', urgent: true, reason: '粪水流进村民吃水的井，请马上处理（联系王五 13912345678）' }, await account('dispatcher', null));

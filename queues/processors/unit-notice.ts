@@ -3,7 +3,7 @@ import { findCase } from '../../db/repositories/cases.repository.js';
 import { findContact, namesHiddenFromBureau } from '../../db/repositories/contacts.repository.js';
 import { caseReference } from '../../src/domain/case.js';
 import { parseJson } from '../../db/repositories/db-types.js';
-import { appendEvents } from '../../db/repositories/events.repository.js';
+import { appendEvents, enteredStatusAt } from '../../db/repositories/events.repository.js';
 import { reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
 import type { NotificationsTable } from '../../db/schema.js';
 import { caseTypeView, unitName, unitView, type Unit } from '../../src/district/district.schema.js';
@@ -12,7 +12,7 @@ import { mergedIntoHeld } from '../../src/workflow/case-view.js';
 import { inGroup } from '../../src/telegram/chat-migrations.js';
 import { deadlineLabel } from '../../src/telegram/group-posts.js';
 import { TelegramChatUnreachable, type TelegramPush } from '../../src/telegram/push.js';
-import { TEXTS } from '../../src/telegram/texts.js';
+import { TEXTS, type ReturnReasonCode } from '../../src/telegram/texts.js';
 import type { JobContext } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
 import { postSignedWebhook, WebhookError } from './webhook.js';
@@ -20,11 +20,13 @@ import { postSignedWebhook, WebhookError } from './webhook.js';
 /**
  * Notices to a bureau or town office — 催办 (a deadline is near), 督办
  * (supervision), 重办 (the case is handed back after a dissatisfied rating)
- * a case given back to a unit that held it before, and a case taken from a
- * unit whose webhook had it (the dispatcher's reason in `note`) — go out
- * through every channel the unit has: its signed webhook (`case.reminder`,
- * `case.supervision`, `case.reopened`, `case.reassigned`, `case.released`, `case.urgent`,
- * `case.deadlines`) and its Telegram
+ * a case given back to a unit that held it before, a case taken from a
+ * unit whose webhook had it (the dispatcher's reason in `note`), new deadlines,
+ * and a case the lead returned that waits for a dispatcher with the others'
+ * deadlines stopped — go out through every channel the unit has: its signed
+ * webhook (`case.reminder`, `case.supervision`, `case.reopened`, `case.reassigned`,
+ * `case.released`, `case.urgent`, `case.deadlines`, `case.extension_refused`,
+ * `case.paused`) and its Telegram
  * group, in reply to the case's post there. The notification row remembers
  * which channels are settled, so a retry sends only what is still owed; a
  * channel that fails for good is recorded on the case (`notification_failed`).
@@ -47,6 +49,10 @@ interface NoticeData {
   why?: 'resumed' | 'extended';
   /** The working days an extension request the dispatcher refused asked for (an `extension_refused` notice). */
   workingDays?: number;
+  /** The lead whose return stopped the case (a `paused` notice), its reason code, and when the wait began. */
+  lead?: string;
+  reason?: string;
+  since?: string;
 }
 
 /**
@@ -110,6 +116,14 @@ export async function deliverUnitNotice(
   // they could time.
   if ((n.kind === 'urgent' || n.kind === 'deadlines' || n.kind === 'extension_refused') && mine?.status !== 'pending' && mine?.status !== 'accepted') {
     return { status: 'skipped', outcome: `skipped: ${code} owes no stage the new deadlines time` };
+  }
+  // A pause that is over (the case routed again: the unit hears of its deadlines by `deadlines`, resumed) says
+  // nothing true any more, nor one of an earlier wait than the one the case is in now.
+  if (n.kind === 'paused' && (c.status !== 'triage' || (await enteredStatusAt(deps.db, c.id, 'triage')) !== data.since)) {
+    return { status: 'skipped', outcome: `skipped: the case no longer waits in triage since ${data.since ?? '?'}` };
+  }
+  if (n.kind === 'paused' && mine?.status !== 'pending' && mine?.status !== 'accepted') {
+    return { status: 'skipped', outcome: `skipped: ${code} owes no stage the pause stops` };
   }
 
   const holds = mine !== undefined && HOLDING_STATUSES.includes(mine.status);
@@ -208,6 +222,7 @@ async function toGroup(deps: ProcessorDeps, telegram: TelegramPush, unit: Unit, 
   if (n.kind === 'reminder') text = t.reminder(ref, stage, due);
   else if (n.kind === 'urgent') text = t.urgent(ref, when(data.deadlines?.signBy), when(data.deadlines?.replyBy), data.note ?? '');
   else if (n.kind === 'deadlines') text = t.deadlines(ref, when(data.deadlines?.signBy), when(data.deadlines?.replyBy), data.why ?? 'resumed');
+  else if (n.kind === 'paused') text = t.paused(ref, data.lead ? unitName(deps.district, data.lead) : '', data.reason ? (t.reasons[data.reason as ReturnReasonCode] ?? '') : '');
   else if (n.kind === 'extension_refused') text = t.extensionRefused(ref, data.workingDays ?? 0, when(data.deadlines?.replyBy), data.note ?? '');
   else if (data.stage && data.due) text = t.overdueSupervision(ref, stage, due, data.workingDaysOverdue ?? 0);
   // The lead is told of a 督办 of other units too (`units` names those supervised): not as its own.

@@ -186,6 +186,8 @@ const zh = {
       `⏱【期限调整】${code} 本单位办理期限调整为：` +
       [signBy ? `签收 ${signBy}` : null, replyBy ? `答复 ${replyBy}` : null].filter(Boolean).join('，') +
       (why === 'resumed' ? '（案件待重新分派期间不计时）。' : '（延期申请已批准）。'),
+    paused: (code: string, lead: string, reason: string) =>
+      `⏸【暂停办理】${code}：牵头单位${lead ? ` ${lead} ` : ''}已退回此案件${reason ? `（${reason}）` : ''}，正等待调度员重新分派；在此之前各单位暂不能办理，期限暂停计算。重新分派后本单位如仍承办，将收到调整后的期限。`,
     extensionRefused: (code: string, days: number, replyBy: string | null, note: string) =>
       `⏱【延期未批准】${code} 本单位申请延长 ${days} 个工作日未获批准${replyBy ? `，答复期限仍为 ${replyBy}` : ''}。` + (note ? `调度员说明：${note}` : ''),
   },
@@ -376,6 +378,8 @@ const en: Texts = {
       `⏱ [Deadlines] ${code}: this unit's deadlines are now ` +
       [signBy ? `sign for by ${signBy}` : null, replyBy ? `reply by ${replyBy}` : null].filter(Boolean).join(', ') +
       (why === 'resumed' ? ' (the time the case waited to be routed again does not count).' : ' (the extension was approved).'),
+    paused: (code, lead, reason) =>
+      `⏸ [Paused] ${code}: the lead${lead ? ` (${lead})` : ''} returned the case${reason ? ` (${reason})` : ''} and it waits for a dispatcher to route it again; until then no unit can act on it and the deadlines are stopped. If this bureau keeps its part, it will be sent its new deadlines.`,
     extensionRefused: (code, days, replyBy, note) =>
       `⏱ [Extension refused] ${code}: this unit's request for ${days} more working day(s) was refused${replyBy ? `; reply by ${replyBy} as before` : ''}.` +
       (note ? ` The dispatcher's note: ${note}` : ''),

@@ -238,6 +238,13 @@ export async function returnAssignment(
         changes: { triage_reason: c.status === 'transferred' ? 'transfer_returned' : 'returned', ...(typeBack !== c.typeCode ? { type_code: typeBack } : {}) },
       });
       if (c.status === 'transferred') await queueNotification(trx, { caseId, audience: 'reporter', kind: 'untransferred', data: {} }, now);
+      // The co-handlers and the local office keep their part while the case waits for a dispatcher, their deadlines
+      // stopped: each is told so (webhook, group), as it is told when the case resumes (`deadlines`, resumed). `since`
+      // names this wait, so a notice of an earlier one is not sent once the case was routed and returned again.
+      const waiting = currentRound(c, await listAssignments(trx, caseId)).filter((a) => a.id !== mine.id && (a.status === 'pending' || a.status === 'accepted'));
+      for (const a of waiting) {
+        await queueNotification(trx, { caseId, audience: `unit:${a.unitCode}`, kind: 'paused', data: { role: a.role, lead: mine.unitCode, reason: input.reason, since: at } }, now);
+      }
     } else {
       await touchCase(trx, c, { kind: 'returned', actor, at, data }, { overdue: await overdueFlag(trx, c) });
     }

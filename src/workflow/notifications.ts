@@ -8,7 +8,7 @@ import { insertRows } from '../../db/insert-buffer.js';
 /**
  * Reporter-visible changes (dispatched, accepted, replied, extended, merged,
  * closed, reopened; photos of a Telegram report that could not be saved), escalations to the dispatchers and notices to units
- * (催办, 督办, 重办, a case given back to them or taken from them) are queued as notifications, in the same transaction as
+ * (催办, 督办, 重办, a case given back to them or taken from them, new deadlines, a case paused while it waits in triage) are queued as notifications, in the same transaction as
  * the change, and sent by the `notify` job through the audience's channel.
  */
 /** Channels through which a reporter can be told about changes without asking. */
@@ -45,7 +45,8 @@ export type NotificationKind =
   | 'released'
   | 'urgent'
   | 'deadlines'
-  | 'extension_refused';
+  | 'extension_refused'
+  | 'paused';
 
 export async function queueNotification(
   trx: Trx,
