@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
+import { findCase } from '../db/repositories/cases.repository.js';
 import { caseReference } from '../src/domain/case.js';
 import { listEvents } from '../db/repositories/events.repository.js';
 import { issueToken } from '../db/repositories/tokens.repository.js';
@@ -402,6 +403,50 @@ describe.each([
     expect(await notify(stale.agri!.id)).toMatch(/^skipped: the case no longer waits in triage/);
     expect(groupMessages().length).toBe(groupBefore);
     expect(Object.keys(await unitNotices(other.id, 'deadlines'))).toContain('agri');
+  });
+
+  it('tells the units that answered a case that the reporter\'s rating, or the end of the rating period, closed it: case.closed to the webhook, a line in the group', async () => {
+    const desk = await account('dispatcher', null, 'dispatcher-closed');
+    const agri = await account('bureau', 'agri', 'agri-closed');
+    /** A case agri handles alone, answered. */
+    const answered = async () => {
+      const { id, trackingCode } = await routedReport();
+      expect((await postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'livestock_waste', co: [], jurisdiction: null, reason: '农业委单独办理' }, desk)).status).toBe(200);
+      expect((await postJson(`${service.url}/api/v1/cases/${id}/accept`, {}, agri)).status).toBe(200);
+      const replied = await postJson(`${service.url}/api/v1/cases/${id}/reply`, { text: '已责令养猪场停止排放并清理河道' }, agri);
+      expect(replied.status, await replied.clone().text()).toBe(200);
+      return { id, trackingCode };
+    };
+    const rated = await answered();
+    const rating = await postJson(`${service.url}/api/v1/track/${rated.trackingCode}/feedback`, { rating: 'basic', solved: true, comment: '我是王五，13912345678，总算处理了' });
+    expect(rating.status, await rating.clone().text()).toBe(201);
+    const closed = await unitNotices(rated.id, 'closed');
+    expect(Object.keys(closed)).toEqual(['agri']);
+    const hooksBefore = bureaus.received.length;
+    expect(await notify(closed.agri!.id)).toBe('closed sent to agri by webhook and telegram');
+    const hooks = bureaus.received.slice(hooksBefore).filter((r) => r.path === '/agri');
+    expect(hooks.map((r) => r.body.event)).toEqual(['case.closed']);
+    expect(signed(hooks[0]!)).toBe(true);
+    expect(hooks[0]!.body.notice).toEqual({ kind: 'closed', reason: 'rated', rating: 'basic', solved: true, round: 1 });
+    expect(hooks[0]!.body.case).toMatchObject({ reference: caseReference(rated.id), status: 'closed' });
+    // The reporter's comment, and so anything it says of them, stays with the case.
+    for (const leak of ['王五', '13912345678', '总算处理了', rated.trackingCode]) expect(hooks[0]!.raw).not.toContain(leak);
+    expect(groupMessages().at(-1)!.body.text).toBe(`✅【已办结】${caseReference(rated.id)}：举报人评价「基本满意」（已解决），案件办结。`);
+
+    // Nobody rated in time: closed all the same, and said so.
+    const unrated = await answered();
+    const rateBy = (await findCase(service.deps.db, unrated.id))!.deadlines.rateBy!;
+    clock.set(rateBy);
+    expect(await processors.deadline({ caseId: unrated.id, at: rateBy }, ctx())).toContain('closed: not rated');
+    const late = await unitNotices(unrated.id, 'closed');
+    expect(await notify(late.agri!.id)).toBe('closed sent to agri by webhook and telegram');
+    expect(bureaus.received.find((r) => r.body.notificationId === late.agri!.id)!.body.notice).toEqual({ kind: 'closed', reason: 'not_rated', round: 1 });
+    expect(groupMessages().at(-1)!.body.text).toBe(`✅【已办结】${caseReference(unrated.id)}：回访期满举报人未评价，案件办结。`);
+
+    // A dissatisfied rating hands the case back (case.reopened to the lead): it is not closed.
+    const reopened = await answered();
+    expect((await postJson(`${service.url}/api/v1/track/${reopened.trackingCode}/feedback`, { rating: 'dissatisfied', solved: false })).status).toBe(201);
+    expect(await unitNotices(reopened.id, 'closed')).toEqual({});
   });
 
   it('tells a unit whose deadlines a case made urgent brought forward: a case.urgent notice to its webhook and a line in its group', async () => {

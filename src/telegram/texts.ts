@@ -4,7 +4,7 @@
  * A case's status is named as the tracking page names it (src/web/status-words.ts).
  */
 
-import { RETURN_REASON_LABEL } from '../web/status-words.js';
+import { RATING_LABEL, RETURN_REASON_LABEL } from '../web/status-words.js';
 
 export type Lang = 'zh' | 'en';
 
@@ -186,6 +186,9 @@ const zh = {
       `⏱【期限调整】${code} 本单位办理期限调整为：` +
       [signBy ? `签收 ${signBy}` : null, replyBy ? `答复 ${replyBy}` : null].filter(Boolean).join('，') +
       (why === 'resumed' ? '（案件待重新分派期间不计时）。' : '（延期申请已批准）。'),
+    rating: RATING_LABEL.zh as Record<string, string>,
+    closedRated: (code: string, rating: string, solved: boolean) => `✅【已办结】${code}：举报人评价${rating ? `「${rating}」` : ''}（${solved ? '已解决' : '未解决'}），案件办结。`,
+    closedUnrated: (code: string) => `✅【已办结】${code}：回访期满举报人未评价，案件办结。`,
     paused: (code: string, lead: string, reason: string) =>
       `⏸【暂停办理】${code}：牵头单位${lead ? ` ${lead} ` : ''}已退回此案件${reason ? `（${reason}）` : ''}，正等待调度员重新分派；在此之前各单位暂不能办理，期限暂停计算。重新分派后本单位如仍承办，将收到调整后的期限。`,
     extensionRefused: (code: string, days: number, replyBy: string | null, note: string) =>
@@ -378,6 +381,9 @@ const en: Texts = {
       `⏱ [Deadlines] ${code}: this unit's deadlines are now ` +
       [signBy ? `sign for by ${signBy}` : null, replyBy ? `reply by ${replyBy}` : null].filter(Boolean).join(', ') +
       (why === 'resumed' ? ' (the time the case waited to be routed again does not count).' : ' (the extension was approved).'),
+    rating: RATING_LABEL.en as Record<string, string>,
+    closedRated: (code, rating, solved) => `✅ [Closed] ${code}: the reporter rated the answer${rating ? ` "${rating}"` : ''} (${solved ? 'solved' : 'not solved'}); the case is closed.`,
+    closedUnrated: (code) => `✅ [Closed] ${code}: the reporter did not rate the answer in time; the case is closed.`,
     paused: (code, lead, reason) =>
       `⏸ [Paused] ${code}: the lead${lead ? ` (${lead})` : ''} returned the case${reason ? ` (${reason})` : ''} and it waits for a dispatcher to route it again; until then no unit can act on it and the deadlines are stopped. If this bureau keeps its part, it will be sent its new deadlines.`,
     extensionRefused: (code, days, replyBy, note) =>

@@ -9,7 +9,7 @@ import type { Clock } from '../clock.js';
 import { WORKING } from '../domain/case.js';
 import type { District, Duration } from '../district/district.schema.js';
 import { stageDurations, type CaseDeadlines, type WorkCalendar } from '../pipeline/deadlines.js';
-import { queueNotification } from './notifications.js';
+import { queueClosedNotices, queueNotification } from './notifications.js';
 import { moveCase, SYSTEM } from './transition.js';
 
 /**
@@ -227,6 +227,7 @@ export async function checkDeadlines(deps: DeadlineDeps, caseId: string, now: Da
         changes: { closed_at: at, close_reason: 'not_rated' },
       });
       await queueNotification(trx, { caseId, audience: 'reporter', kind: 'closed', data: { reason: 'not_rated' } }, now);
+      await queueClosedNotices(trx, caseId, { reason: 'not_rated', round: c.round }, now);
       done.push('closed: not rated');
       return;
     }

@@ -15,7 +15,7 @@ import { AppError, refused } from '../errors.js';
 import type { WorkCalendar } from '../pipeline/deadlines.js';
 import { reopenDeadlines, wakeUpsFor } from './deadline-check.js';
 import { queueBureauPosts } from '../telegram/post-queue.js';
-import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
+import { queueClosedNotices, queueNotification, scheduleDeadlineChecks } from './notifications.js';
 import { moveCase, REPORTER } from './transition.js';
 
 /**
@@ -151,6 +151,7 @@ export async function rateCase(
           { caseId: c.id, audience: 'reporter', kind: 'closed', data: { reason: 'rated', rating: input.rating, ratedVia: input.channel, ratedRound: c.round } },
           now,
         );
+        await queueClosedNotices(trx, c.id, { reason: 'rated', rating: input.rating, solved: input.solved, round: c.round }, now);
         return { caseId: c.id, trackingCode: c.trackingCode, status: 'closed', round: c.round, rating, deadlines: null };
       }
 

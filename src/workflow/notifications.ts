@@ -86,6 +86,21 @@ export async function queueNotification(
 }
 
 /**
+ * The units that answered a case the reporter's rating (or the end of the rating period) closed are told so
+ * (`case.closed` to their webhook, a line in their group): the case their own system still holds as answered is done.
+ * A unit released or that returned its part no longer holds the case and is not told.
+ */
+export async function queueClosedNotices(
+  trx: Trx,
+  caseId: string,
+  data: { reason: 'rated'; rating: string; solved: boolean; round: number } | { reason: 'not_rated'; round: number },
+  now: Date,
+): Promise<void> {
+  const answered = await trx.selectFrom('assignments').select('unit_code').distinct().where('case_id', '=', caseId).where('status', '=', 'replied').orderBy('unit_code').execute();
+  for (const a of answered) await queueNotification(trx, { caseId, audience: `unit:${a.unit_code}`, kind: 'closed', data }, now);
+}
+
+/**
  * A wake-up at the earliest of the given instants still ahead; the `deadline`
  * job re-reads the case, applies whatever is due and schedules the next one,
  * so a case has one pending timer at a time rather than one per deadline.
