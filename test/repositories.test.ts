@@ -16,7 +16,7 @@ import { keepCodeNames } from '../db/repositories/code-names.repository.js';
 import { appendEvents, listEvents } from '../db/repositories/events.repository.js';
 import { findIdempotencyKey, insertIdempotencyKey } from '../db/repositories/idempotency.repository.js';
 import { listOverdueCases } from '../db/repositories/desk.repository.js';
-import { insertExtensionRequest } from '../db/repositories/case-queries.repository.js';
+import { insertExtensionRequest, mergedReportsOf } from '../db/repositories/case-queries.repository.js';
 import { migrationProvider } from '../db/migrations/index.js';
 import { addToOutbox, deleteFromOutbox, outboxSize, peekOutbox } from '../db/repositories/outbox.repository.js';
 import type { Database, NewCase } from '../db/schema.js';
@@ -155,6 +155,22 @@ describe.each([
     expect(selects).toBe(2);
     expect(await casesHandledIn(counting, [])).toEqual(new Map());
     expect(selects).toBe(2);
+  });
+
+  it('lists the reports merged into each case, also those merged into one of them before, one query a level', async () => {
+    const open = newCase({ status: 'dispatched' });
+    const middle = newCase({ status: 'merged', merged_into: open.id });
+    const first = newCase({ status: 'merged', merged_into: middle.id });
+    const other = newCase({ status: 'dispatched' });
+    for (const c of [open, middle, first, other]) await insertCase(db, c);
+    const found = await mergedReportsOf(db, [open.id, other.id]);
+    expect(new Map([...found].map(([id, merged]) => [id, [...merged].sort()]))).toEqual(
+      new Map([
+        [open.id, [middle.id, first.id].sort()],
+        [other.id, []],
+      ]),
+    );
+    expect(await mergedReportsOf(db, [])).toEqual(new Map());
   });
 
   it('keeps the reporter contact apart from the case', async () => {
