@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fieldMessage } from '../src/web/messages.js';
+import { RETURN_REASON_LABEL } from '../src/web/status-words.js';
 
 const HAN = /\p{Script=Han}/u;
 
@@ -48,6 +49,13 @@ describe('field reasons said in Chinese', () => {
     const zh = fieldMessage('zh', reason);
     expect(zh).toMatch(HAN);
     expect(zh).not.toMatch(/^填写有误/);
+  });
+
+  it("names a local office's return as outside its area in the words of the return reason, in both languages", () => {
+    const reason = 'xinglong returned the case as outside its area: give another local office, or null for none';
+    expect(fieldMessage('zh', reason)).toContain(`“${RETURN_REASON_LABEL.zh.wrong_jurisdiction}”`);
+    expect(fieldMessage('en', reason)).toBe(`The case's local office returned it as “${RETURN_REASON_LABEL.en.wrong_jurisdiction}”: set another local office for it below first, then route it.`);
+    expect(RETURN_REASON_LABEL.zh.wrong_jurisdiction).toBe('不属于本辖区');
   });
 
   it('keeps what a list or a size names', () => {

@@ -34,7 +34,7 @@ const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
   [
     / returned the case as outside its area: give another local office, or null for none$/,
     `该案件的属地单位已以“${RETURN_REASON_LABEL.zh.wrong_jurisdiction}”退回，请先在下方为案件指定新的属地，再派单`,
-    `The case's local office returned it as ${RETURN_REASON_LABEL.en.wrong_jurisdiction}: set another local office for it below first, then route it.`,
+    `The case's local office returned it as “${RETURN_REASON_LABEL.en.wrong_jurisdiction}”: set another local office for it below first, then route it.`,
   ],
   [/ is a local office, not a bureau: it takes part as the jurisdiction, not as the lead$/, '属地单位（镇、办事处、林场）不能作牵头单位，请选择一个职能部门；属地会作为属地单位参与办理'],
   [/^must be a string$/, '格式不对'],
