@@ -1131,6 +1131,11 @@ describe('bureau inbox', () => {
     expect(await seen('epb')).toEqual({ listed: true, row: true, facts: true, api: true, view: true });
     expect(await seen('econ')).toEqual({ listed: true, row: false, facts: false, api: false, view: false });
     expect(await seen('xinglong')).toEqual({ listed: true, row: false, facts: false, api: false, view: false });
+    // Its history says whom the 督办 was of.
+    const econ = formClient(base, fromNewAddress());
+    await econ.signIn('econ');
+    const history = (await (await econ.get(`/inbox/cases/${seeded.id}`)).text()).split('<ol class="timeline">')[1]!;
+    expect(history).toMatch(/<strong>督办<\/strong> · 区环保局/);
     // The desk still reads the case as supervised.
     expect((await json(apiClient(base, web.staff.dispatcher).get(`/api/v1/cases/${seeded.id}`))).body.supervisedAt).not.toBeNull();
   });

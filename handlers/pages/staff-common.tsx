@@ -603,7 +603,9 @@ export function History({ view, lang, timeZone, district }: { view: CaseView; la
     <ol class="timeline">
       {view.events.map((e) => {
         const data = (e.data ?? {}) as Record<string, unknown>;
-        const unit = typeof data.unit === 'string' ? unitName(district, data.unit, lang) : null;
+        // A dispatcher's 督办 names the units supervised (`units`): a co-handler reads that it was the lead, not itself.
+        const units = Array.isArray(data.units) && e.kind === 'supervised' ? data.units.filter((u): u is string => typeof u === 'string').map((u) => unitName(district, u, lang)) : [];
+        const unit = typeof data.unit === 'string' ? unitName(district, data.unit, lang) : units.length > 0 ? units.join(lang === 'zh' ? '、' : ', ') : null;
         const label =
           e.kind === 'status' && e.toStatus
             ? `${STATUS_LABEL[lang][e.toStatus] ?? e.toStatus}`
