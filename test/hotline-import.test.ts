@@ -304,7 +304,7 @@ async function counts() {
   return { cases: await n('cases'), calls: await n('hotline_calls'), links: await n('hotline_call_cases'), outbox: await n('outbox'), contacts: await n('case_contacts') };
 }
 
-describe('POST /api/v1/hotline/calls:import', { timeout: 120_000 }, () => {
+describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
   it('imports 10,000 NDJSON calls exactly once, rejecting only the broken lines, in bounded memory', async () => {
     // Warm up the code paths, so the measurement below is of the import and not of compiling it.
     const warm = join(dir, 'warm.ndjson');
@@ -696,7 +696,7 @@ function gb18030(text: string): Buffer {
   return Buffer.from(bytes);
 }
 
-describe('npm run hotline -- import FILE', { timeout: 120_000 }, () => {
+describe('npm run hotline -- import FILE', { timeout: 300_000 }, () => {
   function cli(databaseUrl: string, ...args: string[]): Promise<CliRun> {
     return cliWith({}, databaseUrl, ...args);
   }
