@@ -449,6 +449,36 @@ describe.each([
     expect(await unitNotices(reopened.id, 'closed')).toEqual({});
   });
 
+  it('tells the co-handlers that answered a case a dissatisfied rating handed back to its lead alone: case.reopened_to_lead to the webhook, a line in the group', async () => {
+    const desk = await account('dispatcher', null, 'dispatcher-redo');
+    const epb = await account('bureau', 'epb', 'epb-redo');
+    const agri = await account('bureau', 'agri', 'agri-redo');
+    const { id, trackingCode } = await routedReport();
+    // epb leads, agri co-handles: all answer.
+    expect((await postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'livestock_waste', lead: 'epb', co: ['agri'], jurisdiction: null, reason: '环保局牵头' }, desk)).status).toBe(200);
+    for (const who of [agri, epb]) {
+      expect((await postJson(`${service.url}/api/v1/cases/${id}/accept`, {}, who)).status).toBe(200);
+      const replied = await postJson(`${service.url}/api/v1/cases/${id}/reply`, { text: '已到现场核查并责令整改' }, who);
+      expect(replied.status, await replied.clone().text()).toBe(200);
+    }
+    const rated = await postJson(`${service.url}/api/v1/track/${trackingCode}/feedback`, { rating: 'dissatisfied', solved: false, comment: '我是王五，13912345678，根本没处理' });
+    expect(rated.status, await rated.clone().text()).toBe(201);
+    // The lead is handed the case back; the co-handler that answered is told, the lead not twice.
+    expect(Object.keys(await unitNotices(id, 'reopened'))).toEqual(['epb']);
+    const told = await unitNotices(id, 'reopened_to_lead');
+    expect(Object.keys(told)).toEqual(['agri']);
+    expect(await notify(told.agri!.id)).toBe('reopened_to_lead sent to agri by webhook and telegram');
+    const hook = bureaus.received.find((r) => r.body.notificationId === told.agri!.id)!;
+    expect(hook.body.event).toBe('case.reopened_to_lead');
+    expect(signed(hook)).toBe(true);
+    expect(hook.body.notice).toEqual({ kind: 'reopened_to_lead', lead: 'epb', round: 2, solved: false });
+    expect(hook.body.case).toMatchObject({ reference: caseReference(id), status: 'reopened' });
+    for (const leak of ['王五', '13912345678', '根本没处理', trackingCode]) expect(hook.raw).not.toContain(leak);
+    expect(groupMessages().at(-1)!.body.text).toBe(`🔁【重办】${caseReference(id)}：举报人对答复不满意（未解决），案件已退回牵头单位 区环保局 重新办理；本单位承办部分已办结，无需重新办理。`);
+    // Its part stays answered.
+    expect((await listAssignments(service.deps.db, id)).find((a) => a.unitCode === 'agri')!.status).toBe('replied');
+  });
+
   it('tells a unit whose deadlines a case made urgent brought forward: a case.urgent notice to its webhook and a line in its group', async () => {
     const { id, trackingCode } = await routedReport();
     const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'livestock_waste', urgent: true, reason: '粪水流进村民吃水的井，请马上处理（联系王五 13912345678）' }, await account('dispatcher', null));

@@ -23,11 +23,12 @@ import { postSignedWebhook, WebhookError } from './webhook.js';
  * a case given back to a unit that held it before, a case taken from a
  * unit whose webhook had it (the dispatcher's reason in `note`), new deadlines,
  * a case the lead returned that waits for a dispatcher with the others'
- * deadlines stopped, and a case the units answered closed by the reporter's
- * rating or the end of the rating period — go out through every channel the unit has: its signed
+ * deadlines stopped, a case the units answered closed by the reporter's
+ * rating or the end of the rating period, and a case the others answered
+ * handed back to its lead alone after a dissatisfied rating — go out through every channel the unit has: its signed
  * webhook (`case.reminder`, `case.supervision`, `case.reopened`, `case.reassigned`,
  * `case.released`, `case.urgent`, `case.deadlines`, `case.extension_refused`,
- * `case.paused`, `case.closed`) and its Telegram
+ * `case.paused`, `case.closed`, `case.reopened_to_lead`) and its Telegram
  * group, in reply to the case's post there. The notification row remembers
  * which channels are settled, so a retry sends only what is still owed; a
  * channel that fails for good is recorded on the case (`notification_failed`).
@@ -50,12 +51,12 @@ interface NoticeData {
   why?: 'resumed' | 'extended';
   /** The working days an extension request the dispatcher refused asked for (an `extension_refused` notice). */
   workingDays?: number;
-  /** The lead whose return stopped the case (a `paused` notice), its reason code, and when the wait began. */
+  /** The lead whose return stopped the case (a `paused` notice), or that was handed it back alone (`reopened_to_lead`); a return's reason code, and when the wait began. */
   lead?: string;
   /** A return's reason code (`paused`), or why the case was closed (`closed`: rated, not_rated). */
   reason?: string;
   since?: string;
-  /** The reporter's rating that closed the case (a `closed` notice; never the comment). */
+  /** The reporter's rating that closed the case (a `closed` notice; never the comment), and whether they said it was solved (`reopened_to_lead` too). */
   rating?: string;
   solved?: boolean;
 }
@@ -128,6 +129,10 @@ export async function deliverUnitNotice(
     return { status: 'skipped', outcome: `skipped: the case no longer waits in triage since ${data.since ?? '?'}` };
   }
   if (n.kind === 'closed' && c.status !== 'closed') return { status: 'skipped', outcome: `skipped: the case is ${c.status}, not closed` };
+  // The round the lead was handed back is over (answered and rated, or reopened again): its own notice says what is true now.
+  if (n.kind === 'reopened_to_lead' && (c.round !== data.round || c.status === 'closed')) {
+    return { status: 'skipped', outcome: `skipped: round ${data.round ?? '?'} of the case is no longer open at the lead` };
+  }
   if (n.kind === 'paused' && mine?.status !== 'pending' && mine?.status !== 'accepted') {
     return { status: 'skipped', outcome: `skipped: ${code} owes no stage the pause stops` };
   }
@@ -230,6 +235,7 @@ async function toGroup(deps: ProcessorDeps, telegram: TelegramPush, unit: Unit, 
   else if (n.kind === 'deadlines') text = t.deadlines(ref, when(data.deadlines?.signBy), when(data.deadlines?.replyBy), data.why ?? 'resumed');
   else if (n.kind === 'paused') text = t.paused(ref, data.lead ? unitName(deps.district, data.lead) : '', data.reason ? (t.reasons[data.reason as ReturnReasonCode] ?? '') : '');
   else if (n.kind === 'closed') text = data.reason === 'rated' ? t.closedRated(ref, t.rating[data.rating ?? ''] ?? '', data.solved === true) : t.closedUnrated(ref);
+  else if (n.kind === 'reopened_to_lead') text = t.reopenedToLead(ref, data.lead ? unitName(deps.district, data.lead) : '', data.solved === true);
   else if (n.kind === 'extension_refused') text = t.extensionRefused(ref, data.workingDays ?? 0, when(data.deadlines?.replyBy), data.note ?? '');
   else if (data.stage && data.due) text = t.overdueSupervision(ref, stage, due, data.workingDaysOverdue ?? 0);
   // The lead is told of a 督办 of other units too (`units` names those supervised): not as its own.

@@ -189,6 +189,8 @@ const zh = {
     rating: RATING_LABEL.zh as Record<string, string>,
     closedRated: (code: string, rating: string, solved: boolean) => `✅【已办结】${code}：举报人评价${rating ? `「${rating}」` : ''}（${solved ? '已解决' : '未解决'}），案件办结。`,
     closedUnrated: (code: string) => `✅【已办结】${code}：回访期满举报人未评价，案件办结。`,
+    reopenedToLead: (code: string, lead: string, solved: boolean) =>
+      `🔁【重办】${code}：举报人对答复不满意（${solved ? '已解决' : '未解决'}），案件已退回牵头单位${lead ? ` ${lead} ` : ''}重新办理；本单位承办部分已办结，无需重新办理。`,
     paused: (code: string, lead: string, reason: string) =>
       `⏸【暂停办理】${code}：牵头单位${lead ? ` ${lead} ` : ''}已退回此案件${reason ? `（${reason}）` : ''}，正等待调度员重新分派；在此之前各单位暂不能办理，期限暂停计算。重新分派后本单位如仍承办，将收到调整后的期限。`,
     extensionRefused: (code: string, days: number, replyBy: string | null, note: string) =>
@@ -384,6 +386,8 @@ const en: Texts = {
     rating: RATING_LABEL.en as Record<string, string>,
     closedRated: (code, rating, solved) => `✅ [Closed] ${code}: the reporter rated the answer${rating ? ` "${rating}"` : ''} (${solved ? 'solved' : 'not solved'}); the case is closed.`,
     closedUnrated: (code) => `✅ [Closed] ${code}: the reporter did not rate the answer in time; the case is closed.`,
+    reopenedToLead: (code, lead, solved) =>
+      `🔁 [Reopened] ${code}: the reporter was dissatisfied with the answer (${solved ? 'solved' : 'not solved'}); the case went back to the lead${lead ? ` (${lead})` : ''} to be handled again. This bureau's part is done and is not asked again.`,
     paused: (code, lead, reason) =>
       `⏸ [Paused] ${code}: the lead${lead ? ` (${lead})` : ''} returned the case${reason ? ` (${reason})` : ''} and it waits for a dispatcher to route it again; until then no unit can act on it and the deadlines are stopped. If this bureau keeps its part, it will be sent its new deadlines.`,
     extensionRefused: (code, days, replyBy, note) =>

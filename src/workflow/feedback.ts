@@ -15,7 +15,7 @@ import { AppError, refused } from '../errors.js';
 import type { WorkCalendar } from '../pipeline/deadlines.js';
 import { reopenDeadlines, wakeUpsFor } from './deadline-check.js';
 import { queueBureauPosts } from '../telegram/post-queue.js';
-import { queueClosedNotices, queueNotification, scheduleDeadlineChecks } from './notifications.js';
+import { queueClosedNotices, queueNotification, queueReopenedToLeadNotices, scheduleDeadlineChecks } from './notifications.js';
 import { moveCase, REPORTER } from './transition.js';
 
 /**
@@ -183,6 +183,8 @@ export async function rateCase(
         },
       });
       await resetLeadAssignment(trx, lead.id, round, deadlines, at);
+      // The others that answered keep their part as done; they are told the case is open again, at the lead.
+      await queueReopenedToLeadNotices(trx, c.id, { lead: lead.unitCode, round, solved: input.solved }, now);
       // The lead's group sees the case again, for the new round.
       await queueBureauPosts(trx, deps.district, c.id, [lead.unitCode], round, now);
       await queueNotification(trx, { caseId: c.id, audience: 'reporter', kind: 'reopened', data: { round, ratedVia: input.channel, ratedRound: c.round } }, now);

@@ -33,6 +33,7 @@ export type NotificationKind =
   | 'unmerged'
   | 'closed'
   | 'reopened'
+  | 'reopened_to_lead'
   | 'photos_not_saved'
   | 'transferred'
   | 'untransferred'
@@ -98,6 +99,30 @@ export async function queueClosedNotices(
 ): Promise<void> {
   const answered = await trx.selectFrom('assignments').select('unit_code').distinct().where('case_id', '=', caseId).where('status', '=', 'replied').orderBy('unit_code').execute();
   for (const a of answered) await queueNotification(trx, { caseId, audience: `unit:${a.unit_code}`, kind: 'closed', data }, now);
+}
+
+/**
+ * The other units that answered a case a dissatisfied rating handed back to its lead alone (重办) — co-handlers, the
+ * local office — are told so (`case.reopened_to_lead` to their webhook, a line in their group): the case their own
+ * system holds as answered is open again, and their part, done, is not asked of them again. The lead gets its own
+ * `reopened` notice (and its group a new post of the round).
+ */
+export async function queueReopenedToLeadNotices(
+  trx: Trx,
+  caseId: string,
+  data: { lead: string; round: number; solved: boolean },
+  now: Date,
+): Promise<void> {
+  const answered = await trx
+    .selectFrom('assignments')
+    .select('unit_code')
+    .distinct()
+    .where('case_id', '=', caseId)
+    .where('status', '=', 'replied')
+    .where('unit_code', '!=', data.lead)
+    .orderBy('unit_code')
+    .execute();
+  for (const a of answered) await queueNotification(trx, { caseId, audience: `unit:${a.unit_code}`, kind: 'reopened_to_lead', data }, now);
 }
 
 /**
