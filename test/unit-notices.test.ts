@@ -632,6 +632,32 @@ describe.each([
     expect((hook[0]!.body as unknown as { assignment: { role: string } }).assignment.role).toBe('co');
   });
 
+  it("sends no reminder to the webhook of a unit whose server never took the assignment: its system does not know the case", async () => {
+    const { id } = await routedReport();
+    // epb's server refuses the assignment (400): it fails for good, and epb works on the case in the web inbox.
+    await processors.dispatch({ caseId: id, unit: 'epb', channel: 'webhook' }, ctx()).catch(() => undefined);
+    expect(await processors.dispatch({ caseId: id, unit: 'agri', channel: 'webhook' }, ctx())).toMatch(/^delivered/);
+    const [remind] = wakeUpsFor(service.deps.district, service.deps.calendar, (await listAssignments(service.deps.db, id))[0]!.deadlines);
+    clock.set(remind!);
+    await processors.deadline({ caseId: id, at: remind! }, ctx());
+    const reminders = await unitNotices(id, 'reminder');
+    const before = bureaus.received.length;
+    expect(await notify(reminders.epb!.id)).toBe(
+      "skipped: epb's webhook never took the case (its assignment failed for good) and it has no Telegram group (the case history shows the reminder)",
+    );
+    // agri's server has the case: it is reminded there and in its group.
+    expect(await notify(reminders.agri!.id)).toBe('reminder sent to agri by webhook and telegram');
+    expect(bureaus.received.slice(before).map((r) => `${r.path} ${r.body.event}`)).toEqual(['/agri case.reminder']);
+    // Not a failure to send again: the assignment is what epb's system lacks.
+    expect((await unitNotices(id, 'reminder')).epb!.status).toBe('skipped');
+    expect((await listEvents(service.deps.db, id)).filter((e) => e.kind === 'notification_failed')).toEqual([]);
+    // The case stays in epb's inbox.
+    const epb = await account('bureau', 'epb', 'epb-never-reached');
+    const seen = await fetch(`${service.url}/api/v1/cases/${id}`, { headers: epb });
+    expect(seen.status).toBe(200);
+    expect(((await seen.json()) as { access: string }).access).toBe('full');
+  });
+
   it('sends a lead whose server never took the assignment the reopened case itself, not a notice reopening a case it does not know', async () => {
     const desk = await account('dispatcher', null, 'dispatcher-reopen-failed');
     const { id, trackingCode } = await routedReport();

@@ -1,5 +1,6 @@
 import { HOLDING_STATUSES, listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
+import { findDelivery } from '../../db/repositories/deliveries.repository.js';
 import { findContact, namesHiddenFromBureau } from '../../db/repositories/contacts.repository.js';
 import { caseReference } from '../../src/domain/case.js';
 import { parseJson } from '../../db/repositories/db-types.js';
@@ -144,8 +145,21 @@ export async function deliverUnitNotice(
   // any more, and would name the case's type and place, and the dispatcher's note, to a unit that no longer reads them.
   if (n.kind !== 'released' && !holds) return { status: 'skipped', outcome: `skipped: ${code} no longer holds the case` };
 
-  const channels = unitChannels(unit, n.kind, { webhookSecret: deps.webhookSecret, telegram: Boolean(telegram) });
-  if (channels.length === 0) return { status: 'skipped', outcome: `skipped: ${code} has no webhook or Telegram group (the case history shows the ${n.kind})` };
+  // A unit whose server never took the assignment (its delivery failed for good, or was withdrawn before it went out)
+  // hears nothing of the case through its webhook: a reminder, 督办 or release about a case its system does not know.
+  // It still reads the case in the web inbox and its group; sending the assignment again (redeliver, the case given
+  // back or reopened to it) brings the case to its system as it stands then.
+  const delivery = await findDelivery(deps.db, c.id, code, 'webhook');
+  const neverReached = delivery !== null && (delivery.status === 'failed' || delivery.status === 'withdrawn');
+  const channels = unitChannels(unit, n.kind, { webhookSecret: deps.webhookSecret, telegram: Boolean(telegram) }).filter((ch) => ch !== 'webhook' || !neverReached);
+  if (channels.length === 0) {
+    return {
+      status: 'skipped',
+      outcome: neverReached
+        ? `skipped: ${code}'s webhook never took the case (its assignment ${delivery.status === 'failed' ? 'failed for good' : 'was withdrawn'}) and it has no Telegram group (the case history shows the ${n.kind})`
+        : `skipped: ${code} has no webhook or Telegram group (the case history shows the ${n.kind})`,
+    };
+  }
 
   const settled = parseJson<Settled>(n.channels, {});
   let retry: Error | null = null;
