@@ -12,7 +12,8 @@ import type { AppEnv } from './app-env.js';
  * the workflow's (`unchangedSince`), inside the action's transaction with the case row locked.
  */
 
-const TAG = /^(W\/)?"v(\d{1,15})"$/;
+// A withdrawn unit's view of a merged case adds the id of the case it names (`"v7-<id>"`): the same version of the case.
+const TAG = /^(W\/)?"v(\d{1,15})(?:-[0-9A-Za-z-]{1,64})?"$/;
 const MALFORMED = 'must be * or entity tags this service gave out ("v7"), separated by commas';
 
 /**
@@ -150,8 +151,8 @@ export const notModifiedDoc = {
  */
 export async function caseAnswerUnlessUnchanged<E extends AppEnv>(c: Context<E>, id: string, ifNoneMatch: string | undefined) {
   const vars = c.var as AppEnv['Variables'];
-  const { view, version } = await buildVersionedCaseView(vars.deps, vars.principal!, id);
-  const etag = caseETag(version);
+  const { view, version, shows } = await buildVersionedCaseView(vars.deps, vars.principal!, id);
+  const etag = caseETag(version, shows);
   const named = ifNoneMatch === undefined ? null : parseIfNoneMatch(ifNoneMatch);
   if (named === '*' || named?.includes(etag)) return c.body(null, 304, { ETag: etag });
   return c.json(view, 200, { ETag: etag });
@@ -160,6 +161,6 @@ export async function caseAnswerUnlessUnchanged<E extends AppEnv>(c: Context<E>,
 /** The staff view of the case with the ETag of the version it was drawn from. */
 export async function caseAnswer<E extends AppEnv>(c: Context<E>, id: string) {
   const vars = c.var as AppEnv['Variables'];
-  const { view, version } = await buildVersionedCaseView(vars.deps, vars.principal!, id);
-  return c.json(view, 200, { ETag: caseETag(version) });
+  const { view, version, shows } = await buildVersionedCaseView(vars.deps, vars.principal!, id);
+  return c.json(view, 200, { ETag: caseETag(version, shows) });
 }

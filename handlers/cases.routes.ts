@@ -314,7 +314,7 @@ const getRoute = apiRoute({
   summary: 'One case as staff see it',
   description:
     'Text, photos, place, type with evidence, assignments, deliveries, every event and the pending extension requests. ' +
-    "The `ETag` is the case's version: sent as `If-Match` with an action on the case, the action is done only while the case is still as shown; " +
+    "The `ETag` is the case's version (a unit's withdrawn view of a merged case naming the case it went into adds that case's id: `\"v7-<id>\"`, the same version): sent as `If-Match` with an action on the case, the action is done only while the case is still as shown; " +
     'sent as `If-None-Match` with this request, a case still at that version is a `304 Not Modified` with no body.',
   security,
   middleware: [authenticate()] as const,

@@ -304,6 +304,42 @@ describe.each([
     expect(bureau.headers.get('etag')).toBe(etag);
   });
 
+  it("answers a unit's withdrawn view of a merged case in full once it was released from, or given, the case it went into: never a 304 with a stale mergedInto", async () => {
+    const duplicate = await seed('电镀厂偷排（并案后 If-None-Match 重复件）');
+    const survivor = await seed('电镀厂偷排（并案后 If-None-Match 主件）');
+    expect((await post(staff.dispatcher, `/api/v1/cases/${duplicate.id}/merge`, { into: survivor.id, reason: '重复举报' })).status).toBe(200);
+    /** econ's view of the duplicate: the case it holds too, where its work goes on. */
+    const econView = async (ifNoneMatch?: string) => {
+      const res = await get(staff.econ, `/api/v1/cases/${duplicate.id}`, ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {});
+      return { status: res.status, etag: res.headers.get('etag')!, body: res.status === 200 ? ((await res.json()) as { access: string; mergedInto: { id: string } | null }) : null };
+    };
+    const held = await econView();
+    expect(held.body).toMatchObject({ access: 'withdrawn', mergedInto: { id: survivor.id } });
+    expect((await econView(held.etag)).status).toBe(304);
+    const version = () => service.deps.db.selectFrom('cases').select('version').where('id', '=', duplicate.id).executeTakeFirstOrThrow();
+    const before = (await version()).version;
+
+    // Released from the survivor: the duplicate's own version stays, what econ may read of it does not.
+    expect((await post(staff.dispatcher, `/api/v1/cases/${survivor.id}/release`, { unit: 'econ', reason: '无需参与' })).status).toBe(200);
+    expect((await version()).version).toBe(before);
+    const released = await econView(held.etag);
+    expect(released.status).toBe(200);
+    expect(released.body).toMatchObject({ access: 'withdrawn', mergedInto: null });
+    expect(released.etag).not.toBe(held.etag);
+    expect((await econView(released.etag)).status).toBe(304);
+
+    // Given the survivor again: the link comes back, and so does a 200.
+    const rerouted = await post(staff.dispatcher, `/api/v1/cases/${survivor.id}/route`, { type: 'illegal_discharge', lead: 'epb', co: ['econ'], reason: '仍需经信委协办' });
+    expect(rerouted.status, await rerouted.clone().text()).toBe(200);
+    const given = await econView(released.etag);
+    expect(given.status).toBe(200);
+    expect(given.body).toMatchObject({ mergedInto: { id: survivor.id } });
+
+    // The tag still names the case's version: an action sent with it as If-Match is done while the case is at it.
+    const unmerged = await post(staff.dispatcher, `/api/v1/cases/${duplicate.id}/unmerge`, { reason: '并非同一企业' }, { 'if-match': given.etag });
+    expect(unmerged.status, await unmerged.clone().text()).toBe(200);
+  });
+
   it('answers the case in full to a GET whose If-None-Match names another version only', async () => {
     const { id } = await seed('电镀厂偷排（If-None-Match 已变）');
     const stale = await etagOf(id);

@@ -325,7 +325,11 @@ export async function buildCaseView(deps: { db: Kysely<Database>; district: Dist
 export async function buildVersionedCaseView(deps: { db: Kysely<Database>; district: District }, principal: Principal, caseId: string) {
   const c = await findCase(deps.db, caseId);
   if (!c) throw new AppError('not_found', 'no such case');
-  return { view: await viewOf(deps, principal, c), version: c.version };
+  const view = await viewOf(deps, principal, c);
+  // A withdrawn unit reads the case a merge took it into only while it holds that one: its being released from it, or
+  // given it, changes the view but not this case's version, so the view's tag says which case it names.
+  const shows = view.access === 'withdrawn' && view.mergedInto ? view.mergedInto.id : undefined;
+  return { view, version: c.version, shows };
 }
 
 async function viewOf(deps: { db: Kysely<Database>; district: District }, principal: Principal, c: Case) {

@@ -42,9 +42,13 @@ export interface SeenCase {
   ifMatch?: readonly number[];
 }
 
-/** The case's version as the API's ETag says it (`"v7"`), a strong entity tag. */
-export function caseETag(version: number): string {
-  return `"v${version}"`;
+/**
+ * The case's version as the API's ETag says it (`"v7"`), a strong entity tag. A view that shows what the case's
+ * version does not follow — a withdrawn unit's view of a merged case names the case it went into while the unit
+ * holds that one — adds what it shows (`"v7-<id of that case>"`), so a conditional GET sees it change.
+ */
+export function caseETag(version: number, shows?: string): string {
+  return `"v${version}${shows ? `-${shows}` : ''}"`;
 }
 
 /** What the deadline timers record on their own — a reminder sent, a deadline marked missed: nobody decided anything. */
