@@ -31,6 +31,10 @@ describe('redactForPublic: phone numbers', () => {
     ['联系电话：0746-****4567', `联系电话：${P}`],
     ['家里****6666也可以', `家里${P}也可以`],
     ['+86 138****5678', P],
+    // Its last digits, which narrow it down to a few people in a village.
+    ['举报人手机尾号5678，请回电', `举报人手机尾号${P}，请回电`],
+    ['电话尾号为5678的那个人', `电话尾号为${P}的那个人`],
+    ['手机号后四位是五六七八', `手机号后四位是${P}`],
   ])('hides "%s"', (text, expected) => {
     expect(redactForPublic(text)).toBe(expected);
   });
@@ -168,6 +172,11 @@ describe('redactForPublic: names', () => {
     // Residents reporting together, and as callers say who is speaking.
     ['我们是盐下村村民刘德华、张学友等，联名举报', `我们是盐下村村民${N}、${N}等，联名举报`],
     ['你好，我这边是王小明，住在回龙村', `你好，我这边是${N}，住在回龙村`],
+    // Named only through what they run, or after where they live and 的.
+    ['这个废品站由张德明经营，天天烧电线', `这个废品站由${N}经营，天天烧电线`],
+    ['那个鱼塘是张德明承包的，张德明天天往里倒饲料', `那个鱼塘是${N}承包的，${N}天天往里倒饲料`],
+    ['我家隔壁的陈建军天天烧垃圾', `我家隔壁的${N}天天烧垃圾`],
+    ['回龙村三组的杨光辉在河边倒渣，杨光辉说没人管', `回龙村三组的${N}在河边倒渣，${N}说没人管`],
   ])('hides "%s"', (text, expected) => {
     expect(redactForPublic(text)).toBe(expected);
   });
@@ -243,8 +252,16 @@ describe('redactForPublic: names', () => {
     '我们村上游新开的猪场，村里私开的小厂',
     '这个归你们环保管吧 电话',
     '区环保局电话0746-1234567',
+    // What is at a place, and who runs a place when a business or an official.
+    '回龙村的村委会不管，盐下村的养猪场照样排',
+    '由外地承包商经营，由金龙公司经营，由王科长负责',
+    '村里新开的厂，尾号限行',
   ])('keeps "%s"', (text) => {
     expect(redactForPublic(text)).toBe(text);
+  });
+
+  it("leaves an official's title after a place and 的, masking their surname as before", () => {
+    expect(redactForPublic('回龙村的王书记说会处理')).toBe('回龙村的×书记说会处理');
   });
 
   it('still hides a surname before a title or after 老 / 小', () => {

@@ -66,7 +66,16 @@ const ADDRESS_NUMBER = new RegExp(`${NUM}+(?:[-－]${NUM}+)?`, 'gu');
 /** What follows the name of the one reported (举报王小明在…, 投诉李四私自…): not 举报王家养猪场 (a household's farm). */
 const REPORTED_DOES = '(?:[，,。！!？?；;、\\s]|$|[在把将从又]|私自|私设|偷|乱|违|非法|擅自|长期|经常|一直|天天|每天|常年|多次)';
 
+/** What someone runs or owns a place by: 由张德明经营, 李四承包的鱼塘. */
+const RUNS = '(?:经营|承包|开办|开设|管理|负责|租用|租赁|私建|搭建|打理|掌管|所有)';
+/** A surname and an official's or a trade's title (王书记, 李主任, 张总), which names no one the public need not know. */
+const NOT_OFFICIAL = `(?!${ANY_SURNAME}(?:书记|支书|主任|村长|组长|镇长|乡长|区长|县长|市长|局长|科长|所长|队长|站长|处长|股长|部长|主席|经理|干事|专员|警官|会计|委员|老师|医生|师傅|老板|先生|女士|同志|总|某))`;
+/** Where someone lives, said before 的 and their name: a village, its group, an estate, or next to the speaker's home. */
+const LIVES_AT = `(?:[村镇乡屯寨组]|社区|小区|隔壁|旁边|对面|对门|楼上|楼下|附近|邻居)`;
+
 const NUMBER_RULES: Array<[RegExp, string]> = [
+  // The last digits of someone's phone (手机尾号5678, 尾号为5678, 后四位是5678): a few people in a village have them.
+  [new RegExp(`(?<=(?:尾号|后[四4三3]位)(?:是|为)?[:：]?\\s?)[0-9零〇一二三四五六七八九幺]{3,4}(?![0-9零〇一二三四五六七八九幺])`, 'gu'), MASK.phone],
   // Resident ID numbers as bureaus read them masked (ID_NUMBER_RE), and besides any 15 digits (the old numbers).
   [ID_NUMBER_RE, MASK.id],
   [/(?<!\d)\d{15}(?!\d)/g, MASK.id],
@@ -117,6 +126,12 @@ const NAME_RULES: RegExp[] = [
   new RegExp(`(${PERSON_NAME})(?=家(?:隔壁|旁边|门口|后面|前面|对面|附近|楼下|楼上|院子|屋后|屋前|那边|这边|的))`, 'gu'),
   // Not 新开的, 私开的: what was opened, not who.
   new RegExp(`(${PERSON_NAME})(?<![新刚才又重再另私乱偷])(?=开的)`, 'gu'),
+  // Someone named only by what they run or own: 由张德明经营, 由李四承包, 张德明承包的鱼塘 (not 由外地承包商经营).
+  new RegExp(`由${NOT_OFFICIAL}(${PERSON_NAME})(?=${RUNS})`, 'gu'),
+  new RegExp(`${NOT_OFFICIAL}(${PERSON_NAME})(?<![新刚才又重再另私乱偷])(?=${RUNS}的)`, 'gu'),
+  // Someone named after where they live and 的: 我家隔壁的陈建军, 回龙村三组的杨光辉 — not what is there (回龙村的村委会,
+  // 盐下村的养猪场) nor an official by title (回龙村的王书记).
+  new RegExp(`${LIVES_AT}的${NOT_OFFICIAL}(${PERSON_NAME})(?=${AFTER_NAME}|${REPORTED_DOES})`, 'gu'),
   // Someone called so: 一个叫赵铁柱的人, 叫王大海的老板.
   new RegExp(`叫(${PERSON_NAME})的(?=人|男|女|老板|老头|老太|师傅|家伙|村民|司机)`, 'gu'),
   // A name with a number to reach them (请联系张三（13812345678）, 找王建国 139…, 张三电话138…): the number is masked by now.
