@@ -31,7 +31,8 @@ const reportText = requiredString('a string')
   .refine((t) => !showsNothing(t), 'must not be empty')
   .refine((t) => [...t].length <= MAX_TEXT_CHARS, `at most ${MAX_TEXT_CHARS} characters`)
   .superRefine(keptText)
-  // A tracking code alone (typed, or its link or 查询码 line pasted) is a resident asking after a report, not a new one.
+  // A tracking code alone (typed, or its link or 查询码 line pasted), or with only words asking after it (查询 K7M3QXT9AD,
+  // K7M3QXT9AD 进度), is a resident asking after a report, not a new one.
   .superRefine((t, ctx) => {
     const code = onlyTrackingCode(t);
     if (code) ctx.addIssue({ code: 'custom', message: `${TRACKING_CODE_TEXT}: follow its case with GET /api/v1/track/${code}` });

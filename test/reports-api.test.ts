@@ -176,7 +176,20 @@ describe('POST /api/v1/reports', () => {
     const made = (await bodyOf(await postJson(`${api}/reports`, { text: '八字桥社区旁边的厂子晚上偷排废水（先报一件）' }))) as { trackingCode: string };
     const code = made.trackingCode;
     const before = await countRows('cases');
-    for (const text of [code, `${code.slice(0, 5)}-${code.slice(5)}`.toLowerCase(), `查询码：${code}`, `http://intake.test/track/${code}`, 'ACDEFGHJKM']) {
+    for (const text of [
+      code,
+      `${code.slice(0, 5)}-${code.slice(5)}`.toLowerCase(),
+      `查询码：${code}`,
+      `http://intake.test/track/${code}`,
+      'ACDEFGHJKM',
+      // With only words asking after the report.
+      `查询 ${code}`,
+      `${code} 进度`,
+      `我的举报${code}怎么样了`,
+      `${code.toLowerCase()}处理了吗？`,
+      `请问${code}这个举报有结果了吗`,
+      `What is the status of ${code}?`,
+    ]) {
       const res = await postJson(`${api}/reports`, { text, anonymous: true });
       const json = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
       expect(res.status, `${text}: ${JSON.stringify(json)}`).toBe(400);
@@ -188,6 +201,8 @@ describe('POST /api/v1/reports', () => {
     // A report that names an earlier one's code is a report.
     const follow = await postJson(`${api}/reports`, { text: `我之前举报过，查询码 ${code}，那个厂今晚又在排了` });
     expect(follow.status, JSON.stringify(await bodyOf(follow.clone()))).toBe(202);
+    const asking = await postJson(`${api}/reports`, { text: `${code} 处理了吗？厂子今晚又在排黑水` });
+    expect(asking.status, JSON.stringify(await bodyOf(asking.clone()))).toBe(202);
   });
 
   it('takes an anonymous report whose name is over 50 characters, keeping no name, as the web form does; not anonymous, it is refused', async () => {

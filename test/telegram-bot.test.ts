@@ -856,8 +856,17 @@ describe('Telegram bot: a resident reports', () => {
     await deliver(chat.chatId, chat.button('c:confirm'));
     const [made] = await casesOfChat(chat.chatId);
     const code = made!.tracking_code;
-    // The code as typed (lower case, in two groups), the bot's link pasted, its 查询码 line copied.
-    for (const typed of [code.toLowerCase(), `${code.slice(0, 5)} ${code.slice(5)}`, `http://intake.test/track/${code}`, `查询码：${code}`]) {
+    // The code as typed (lower case, in two groups), the bot's link pasted, its 查询码 line copied, and with only words
+    // asking after the report.
+    for (const typed of [
+      code.toLowerCase(),
+      `${code.slice(0, 5)} ${code.slice(5)}`,
+      `http://intake.test/track/${code}`,
+      `查询码：${code}`,
+      `查询 ${code}`,
+      `${code} 进度`,
+      `我的举报${code}怎么样了`,
+    ]) {
       const r = await deliver(chat.chatId, chat.text(typed));
       // (The case's dispatched notice may come meanwhile.)
       expect(texts(r.sent), typed).toContainEqual(expect.stringMatching(new RegExp(`^案件 ${code}[\\s\\S]*状态`)));
@@ -869,7 +878,7 @@ describe('Telegram bot: a resident reports', () => {
     // A code no case has is said to be unknown, as /status says it.
     expect(texts((await deliver(en.chatId, en.text('KKKKKKKKKK'))).sent)).toEqual([expect.stringContaining('No case has this tracking code')]);
     // Among other words, it is a report naming the code; and in the middle of a report, part of it
-    const naming = await deliver(chat.chatId, chat.text(`补充 http://intake.test/track/${code} 晚上又在排`));
+    const naming = await deliver(chat.chatId, chat.text(`${code} 处理了吗？晚上又在排`));
     expect(texts(naming.sent).at(-1)).toContain('哪里');
     // (here, the answer to "where is it?").
     const more = await deliver(chat.chatId, chat.text(code));

@@ -385,6 +385,22 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it('takes a tracking code with only words asking after its report for a code: nothing sent, and a link to that report', async () => {
+    const seeded = await seedCase(service, clock);
+    const before = await countCases();
+    const { page, context } = await newPage({ baseURL: service.url });
+    await page.goto('/');
+    await page.fill('#text', `我的举报${seeded.trackingCode}怎么样了？`);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#text-error');
+    expect(await page.textContent('#text-error')).toContain('这是一个查询码，不是问题描述');
+    expect(await countCases()).toBe(before);
+    await page.getByRole('link', { name: `查看查询码 ${seeded.trackingCode} 的办理进度` }).click();
+    await page.waitForURL(`**/track/${seeded.trackingCode}`);
+    expect(await page.textContent('#tracking-code')).toBe(seeded.trackingCode);
+    await context.close();
+  });
+
   it('takes a phone number typed in full-width characters or with the area code in brackets, and refuses one without digits', async () => {
     const { page, context } = await newPage({ baseURL: service.url });
     await page.goto('/');

@@ -56,8 +56,10 @@ export function trackingCodeIn(input: string): string | null {
 
 /**
  * The tracking code a message is nothing but: the code (any case, spaced or
- * dashed), the tracking link, or the 查询码 line of the bot's answer. A code
- * or link among other words is a message about something, not a lookup. A
+ * dashed), the tracking link, or the 查询码 line of the bot's answer — alone,
+ * or with only words asking after its report (查询 K7M3QXT9AD, K7M3QXT9AD 进度,
+ * 我的举报K7M3QXT9AD怎么样了). A code or link among other words is a message
+ * about something, not a lookup. A
  * resident asking after a report this way (in the chat, or in the report
  * form's box) is told how their report goes, not given a new one about nothing.
  */
@@ -65,7 +67,47 @@ export function onlyTrackingCode(text: string): string | null {
   const plain = text.normalize('NFKC').trim();
   if (normalizeTrackingCode(plain)) return normalizeTrackingCode(plain);
   const unlabelled = plain.replace(/^(?:查询码|跟踪码|tracking code)\s*[:：]?\s*/iu, '');
-  return /\s/u.test(unlabelled) ? null : trackingCodeIn(plain);
+  if (!/\s/u.test(unlabelled)) {
+    const alone = trackingCodeIn(plain);
+    if (alone) return alone;
+  }
+  return codeAskedAfter(plain);
+}
+
+/**
+ * The words of someone asking after a report, and nothing else (查询, 进度, 怎么样了, 处理了吗, 结果, 状态, 我的举报,
+ * what's the status of my report): tried longest first. Latin words only as words of their own.
+ */
+const ASKING_WORDS = [
+  '请问', '请帮我', '请帮忙', '请', '帮我', '帮忙', '麻烦', '你好', '您好', '谢谢', '查询码', '跟踪码', '查询', '查一查', '查一下', '查下', '查查', '查看', '查',
+  '看一下', '看看', '了解一下', '了解', '问一下', '问问', '问下', '办理', '处理', '办', '进度', '进展', '情况', '结果', '状态', '回复', '反馈', '答复', '回音',
+  '消息', '动静', '怎么样了', '怎么样', '怎样了', '怎样', '咋样了', '咋样', '如何了', '如何', '到哪了', '到哪一步了', '到哪步了', '到哪里了', '哪一步',
+  '什么时候', '什么', '多久', '完了', '完', '好了', '好', '了', '吗', '嘛', '么', '呢', '啊', '呀', '吧', '没有', '没', '有', '还', '的', '得', '我们', '我',
+  '之前', '上次', '以前', '前几天', '前天', '昨天', '举报', '投诉', '反映', '事情', '事', '这个', '那个', '这件', '那件', '这', '那', '件', '个', '条',
+  '工单', '单号', '编号', '号码', '号', '码', '现在', '目前', '已经', '一下', '是', '给', '过', '在',
+];
+const ASKING_LATIN = [
+  'status', 'progress', 'check', 'checking', 'query', 'track', 'tracking', 'code', 'update', 'updates', 'news', 'result', 'results', 'reply', 'answer',
+  'report', 'complaint', 'case', 'my', 'the', 'of', 'on', 'for', 'about', 'any', 'what', "what's", 'whats', 'is', 'how', 'please', 'pls', 'hi', 'hello',
+  'thanks', 'thank', 'you', 'can', 'i', 'see', 'with', 'it', 'going',
+];
+const ASKING = new RegExp(
+  `${[...ASKING_WORDS].sort((a, b) => b.length - a.length).join('|')}|(?<![A-Za-z'])(?:${[...ASKING_LATIN].sort((a, b) => b.length - a.length).join('|')})(?![A-Za-z'])`,
+  'giu',
+);
+
+/**
+ * The one tracking code in words that only ask after its report (查询 K7M3QXT9AD, K7M3QXT9AD 进度,
+ * 我的举报K7M3QXT9AD怎么样了, status of K7M3QXT9AD?); null when any word says something else (a code among words
+ * describing a problem is a report naming an earlier one).
+ */
+function codeAskedAfter(plain: string): string | null {
+  const code = trackingCodeInText(plain);
+  if (!code) return null;
+  // The code as written: any case, spaces or dashes between its characters.
+  const written = new RegExp([...code].join('[\\s\\p{Pd}\u2212]*'), 'giu');
+  const rest = plain.replace(written, ' ').replace(ASKING, ' ');
+  return /^[\p{P}\p{S}\s]*$/u.test(rest) ? code : null;
 }
 
 /**

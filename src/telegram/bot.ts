@@ -186,7 +186,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     // A staff member's link code sent without /link is no report: say how to send it (it links nothing as it is).
     if (!inProgress(ctx.session) && looksLikeLinkToken(text)) return void (await ctx.reply(t.link.withoutCommand));
     // A resident asking after a report by sending its tracking code alone (typed, or the bot's link or 查询码 line
-    // pasted) is answered as /status CODE, not taken as the description of a new report.
+    // pasted), or with only words asking after it (查询 K7M3QXT9AD, K7M3QXT9AD 进度), is answered as /status CODE, not
+    // taken as the description of a new report.
     const asked = inProgress(ctx.session) ? null : onlyTrackingCode(text);
     if (asked) return void (await ctx.reply(await oneStatus(deps, lookups, String(ctx.chat.id), t, langOf(ctx.from.language_code), asked)));
     await run(ctx, { kind: 'text', text, messageId: ctx.msg.message_id });
