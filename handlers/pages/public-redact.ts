@@ -130,8 +130,10 @@ const NAME_RULES: RegExp[] = [
   new RegExp(`由${NOT_OFFICIAL}(${PERSON_NAME})(?=${RUNS})`, 'gu'),
   new RegExp(`${NOT_OFFICIAL}(${PERSON_NAME})(?<![新刚才又重再另私乱偷])(?=${RUNS}的)`, 'gu'),
   // Someone named after where they live and 的: 我家隔壁的陈建军, 回龙村三组的杨光辉 — not what is there (回龙村的村委会,
-  // 盐下村的养猪场) nor an official by title (回龙村的王书记).
-  new RegExp(`${LIVES_AT}的${NOT_OFFICIAL}(${PERSON_NAME})(?=${AFTER_NAME}|${REPORTED_DOES})`, 'gu'),
+  // 盐下村的养猪场) nor an official by title (回龙村的王书记). A name of three or four characters there: two that begin
+  // with a surname are as often a thing at the place (回龙村的黄泥在流, 旁边的江水); after 邻居的, anyone's name.
+  new RegExp(`${LIVES_AT}的${NOT_OFFICIAL}(${PERSON_NAME})(?<=${LIVES_AT}的${HAN}{3,4})(?=${AFTER_NAME}|${REPORTED_DOES})`, 'gu'),
+  new RegExp(`邻居的${NOT_OFFICIAL}(${PERSON_NAME})(?=${AFTER_NAME}|${REPORTED_DOES})`, 'gu'),
   // Someone called so: 一个叫赵铁柱的人, 叫王大海的老板.
   new RegExp(`叫(${PERSON_NAME})的(?=人|男|女|老板|老头|老太|师傅|家伙|村民|司机)`, 'gu'),
   // A name with a number to reach them (请联系张三（13812345678）, 找王建国 139…, 张三电话138…): the number is masked by now.
