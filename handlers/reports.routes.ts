@@ -13,7 +13,7 @@ import { documentBodyRequired, documentFormUrlencoded, keptText, validationHook,
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { decimalOf, showsNothing } from '../src/domain/text.js';
 import { onlyTrackingCode } from '../src/domain/tracking-code.js';
-import { halfWidthDigits, MARKED_EXTENSION, zerosOnly } from '../src/pipeline/extract.js';
+import { halfWidthDigits, insideDistrict, MARKED_EXTENSION, zerosOnly } from '../src/pipeline/extract.js';
 import { EXTENSION_MARK } from '../src/hotline/call-schema.js';
 import { normalizeDateTime, OFFSET_RULE, offsetExists, withZoneOffset } from '../src/domain/time-zone.js';
 import type { Deps } from '../src/core-deps.js';
@@ -140,7 +140,10 @@ const reportJsonFields = z
     // The limits are checked in characters (code points) by refinements, which the document cannot read: said here.
     text: reportText.openapi({ example: '兴隆办事处那边一个厂子晚上往沟里排黑水，气味很大', minLength: 1, maxLength: MAX_TEXT_CHARS }),
     address: optionalText(300).openapi({ example: '兴隆办事处 盐下村 三组' }),
-    location: z.strictObject({ lat, lng }, { error: 'must be an object { lat, lng }' }).nullish(),
+    location: z
+      .strictObject({ lat, lng }, { error: 'must be an object { lat, lng }' })
+      .nullish()
+      .openapi({ description: "Where it happens (WGS-84). A point outside the district's bounds is refused (400 naming `location`)." }),
     name: reporterName.openapi({
       description: 'The reporter\'s name, at most 50 characters. With `anonymous: true` it is not kept, and a longer one is ignored rather than refused.',
     }),
@@ -313,14 +316,15 @@ export function reportRoutes() {
     const body = isForm ? c.req.valid('form') : c.req.valid('json');
     // Anonymous, as on the web form: the name and phone are not kept at all.
     const common = { channel: 'web' as const, ...reporterFields(body), occurredAt: body.occurredAt ? occurredAtOf(body.occurredAt, deps) : null };
-    const input: ReportInput =
-      'photos' in body
-        ? {
-            ...common,
-            location: body.lat !== undefined && body.lng !== undefined ? { lat: body.lat, lng: body.lng } : null,
-            photos: await readPhotos(body.photos),
-          }
-        : { ...common, location: body.location ?? null };
+    const location = 'photos' in body ? (body.lat !== undefined && body.lng !== undefined ? { lat: body.lat, lng: body.lng } : null) : (body.location ?? null);
+    // A point outside the district (a phone's position away from the place, a pin dragged far) is no place its bureaus
+    // can go to, and routing would ignore it: refused, naming the field, as the web form sends such a point back.
+    if (location && !insideDistrict(deps.district, location)) {
+      const b = deps.district.file.district.bounds;
+      const reason = `outside the district (latitude ${b.south} to ${b.north}, longitude ${b.west} to ${b.east})`;
+      throw new AppError('validation_failed', 'invalid location', 'photos' in body ? { lat: reason, lng: reason } : { location: reason });
+    }
+    const input: ReportInput = 'photos' in body ? { ...common, location, photos: await readPhotos(body.photos) } : { ...common, location };
     const given = c.req.valid('header')['idempotency-key'];
     const key = given ? `reports:${given}` : undefined;
     const accepted = await acceptPublicReport(c, input, key);

@@ -312,6 +312,8 @@ describe('POST /api/v1/reports', () => {
     ['text over 5,000 characters', { text: '污'.repeat(5001) }, 'text', 'at most 5000 characters'],
     ['latitude out of range', { text: '噪音', location: { lat: 91, lng: 111.3 } }, 'location.lat', 'must be between -90 and 90'],
     ['longitude out of range', { text: '噪音', location: { lat: 25.1, lng: -181 } }, 'location.lng', 'must be between -180 and 180'],
+    // A point on Earth, but far from the district (a phone's position away from the place): no place its bureaus can go to.
+    ['a location outside the district', { text: '噪音', location: { lat: 28.2, lng: 112.9 } }, 'location', 'outside the district (latitude 25.1 to 25.23, longitude 111.28 to 111.4)'],
     ['a malformed phone', { text: '噪音', phone: 'call me' }, 'phone', expect.stringContaining('phone number')],
     ['a phone sent as a number', { text: '噪音', phone: 13812345678 }, 'phone', 'must be a phone number (digits, spaces, dashes, optional +), as a string'],
     // Zeros alone reach no one, as a hotline caller's number of zeros is refused.
@@ -723,6 +725,21 @@ describe('POST /api/v1/reports', () => {
     const json = (await bodyOf(res)) as { error: { fields: Record<string, string> } };
     expect(res.status, JSON.stringify(json)).toBe(400);
     expect(json.error.fields.lat).toBe('must be a number');
+  });
+
+  it('refuses a form whose lat and lng lie outside the district, naming both, and creates nothing', async () => {
+    const before = await countRows('cases');
+    const form = new FormData();
+    form.set('text', '盐下村电镀厂夜里偷排废水');
+    form.set('lat', '28.2');
+    form.set('lng', '112.9');
+    form.append('photos', new Blob([PNG], { type: 'image/png' }), 'a.png');
+    const res = await fetch(`${api}/reports`, { method: 'POST', body: form });
+    const json = (await bodyOf(res)) as { error: { fields: Record<string, string> } };
+    expect(res.status, JSON.stringify(json)).toBe(400);
+    expect(Object.keys(json.error.fields)).toEqual(['lat', 'lng']);
+    expect(json.error.fields.lat).toContain('outside the district');
+    expect(await countRows('cases')).toBe(before);
   });
 
   it('names a form field given more than once as such, and creates nothing', async () => {

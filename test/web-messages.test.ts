@@ -43,6 +43,7 @@ describe('field reasons said in Chinese', () => {
     'already used for a different report',
     'must not be after to (2026-12-01)',
     'must not be after receivedTo (2026-12-01T00:00:00.000Z)',
+    'outside the district (latitude 25.1 to 25.23, longitude 111.28 to 111.4)',
   ];
 
   it.each(given)('%s', (reason) => {

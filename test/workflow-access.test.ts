@@ -349,7 +349,7 @@ describe('who may call what', () => {
       return res.status === 204 ? null : ((await res.json().catch(() => null)) as any);
     };
     const asJson = { 'content-type': 'application/json' };
-    const report = { text: '兴隆办事处盐下村电镀厂晚上偷排废水', name: '李四', phone: '13912345678', shareContact: true, location: { lat: 26.0, lng: 111.9 } };
+    const report = { text: '兴隆办事处盐下村电镀厂晚上偷排废水', name: '李四', phone: '13912345678', shareContact: true, location: { lat: 25.2, lng: 111.35 } };
     const accepted = await call(null, 'POST', '/api/v1/reports', JSON.stringify(report), { ...asJson, 'idempotency-key': 'oa-1' });
     await call(null, 'POST', '/api/v1/reports', JSON.stringify(report), { ...asJson, 'idempotency-key': 'oa-1' });
     await call(null, 'POST', '/api/v1/reports', JSON.stringify({ text: '别的' }), { ...asJson, 'idempotency-key': 'oa-1' });

@@ -42,6 +42,7 @@ const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
   [/^must be a number$/, '请填写数字'],
   [/^must be between (-?[\d.]+) and (-?[\d.]+)$/, (m) => `应在 ${m[1]} 到 ${m[2]} 之间`],
   [/^must be an object \{ lat, lng \}$/, '格式不对：应为 { lat, lng }'],
+  [/^outside the district \(latitude (-?[\d.]+) to (-?[\d.]+), longitude (-?[\d.]+) to (-?[\d.]+)\)$/, (m) => `位置不在本区范围内（北纬 ${m[1]}–${m[2]}，东经 ${m[3]}–${m[4]}）`],
   [/^must be an object (\{.*\})$/, (m) => `格式不对：应为对象 ${m[1]}`],
   [/^must be an array of parts/, '格式不对：应为各部分的列表 [{ text, type?, jurisdiction?, urgent? }, …]'],
   [/^must be a JSON object/, '格式不对：应为 JSON 对象'],
