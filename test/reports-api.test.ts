@@ -189,6 +189,9 @@ describe('POST /api/v1/reports', () => {
       `${code.toLowerCase()}处理了吗？`,
       `请问${code}这个举报有结果了吗`,
       `What is the status of ${code}?`,
+      // Its link, pasted with the asking words.
+      `查询 http://intake.test/track/${code} 进度`,
+      `http://intake.test/track/${code}，怎么样了？`,
     ]) {
       const res = await postJson(`${api}/reports`, { text, anonymous: true });
       const json = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
@@ -201,6 +204,8 @@ describe('POST /api/v1/reports', () => {
     // A report that names an earlier one's code is a report.
     const follow = await postJson(`${api}/reports`, { text: `我之前举报过，查询码 ${code}，那个厂今晚又在排了` });
     expect(follow.status, JSON.stringify(await bodyOf(follow.clone()))).toBe(202);
+    const linked = await postJson(`${api}/reports`, { text: `http://intake.test/track/${code} 那个厂今晚又在排了` });
+    expect(linked.status, JSON.stringify(await bodyOf(linked.clone()))).toBe(202);
     const asking = await postJson(`${api}/reports`, { text: `${code} 处理了吗？厂子今晚又在排黑水` });
     expect(asking.status, JSON.stringify(await bodyOf(asking.clone()))).toBe(202);
   });

@@ -96,6 +96,9 @@ const ASKING = new RegExp(
   'giu',
 );
 
+/** A tracking link written in a message: its address up to the words that follow (查询 https://…/track/K7M3QXT9AD 进度). */
+const TRACK_LINK = /(?:https?:\/\/)?[^\s/]*(?:\/[^\s/]*)*?\/track\/([A-Za-z0-9-]+)[^\s\p{Script=Han}]*/giu;
+
 /**
  * The one tracking code in words that only ask after its report (查询 K7M3QXT9AD, K7M3QXT9AD 进度,
  * 我的举报K7M3QXT9AD怎么样了, status of K7M3QXT9AD?); null when any word says something else (a code among words
@@ -104,9 +107,12 @@ const ASKING = new RegExp(
 function codeAskedAfter(plain: string): string | null {
   const code = trackingCodeInText(plain);
   if (!code) return null;
-  // The code as written: any case, spaces or dashes between its characters.
+  // The code as written: any case, spaces or dashes between its characters; a tracking link to it (查询 https://…/track/K7M3QXT9AD) is the code.
   const written = new RegExp([...code].join('[\\s\\p{Pd}\u2212]*'), 'giu');
-  const rest = plain.replace(written, ' ').replace(ASKING, ' ');
+  const unlinked = plain.includes('/track/')
+    ? plain.replace(TRACK_LINK, (link: string, segment: string) => (normalizeTrackingCode(segment) === code ? ' ' : link))
+    : plain;
+  const rest = unlinked.replace(written, ' ').replace(ASKING, ' ');
   return /^[\p{P}\p{S}\s]*$/u.test(rest) ? code : null;
 }
 
