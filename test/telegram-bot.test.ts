@@ -287,6 +287,43 @@ describe('Telegram bot: a resident reports', () => {
     expect(created).toMatchObject({ address: '盐下村不知道叫什么的小河边' });
   });
 
+  it('takes an answer to "where is it?" that only says more of what happens (晚上偷排废水) as description, and asks for the place again', async () => {
+    for (const [lang, first, more, place, again] of [
+      ['zh-hans', '我要举报一个厂', ['晚上偷排废水'], '盐下村三组', '具体地点'],
+      ['zh-hans', '有个厂子', ['天天往河里倒垃圾', '气味很臭'], '河边那个养殖场', '具体地点'],
+      ['en-US', 'There is a factory', ['dumping waste every night'], 'behind Yanxia village', 'exact place'],
+    ] as const) {
+      const chat = residentChat(nextChat++, lang);
+      const asked = await deliver(chat.chatId, chat.text(first));
+      expect(texts(asked.sent), first).toEqual([expect.stringMatching(/哪里|Where/)]);
+      for (const m of more) {
+        const reply = await deliver(chat.chatId, chat.text(m));
+        // The place is asked again, saying so; not the next question.
+        expect(texts(reply.sent), m).toEqual([expect.stringContaining(again)]);
+        expect(texts(reply.sent)[0], m).not.toMatch(/匿名|anonymous/i);
+      }
+      const next = await deliver(chat.chatId, chat.text(place));
+      expect(texts(next.sent), place).toEqual([expect.stringMatching(/匿名|anonymous/i)]);
+      const summary = await deliver(chat.chatId, chat.button('c:anonymous'));
+      expect(texts(summary.sent).at(-1), place).toContain(more.at(-1));
+      await deliver(chat.chatId, chat.button('c:confirm'));
+      const [created] = await casesOfChat(chat.chatId);
+      expect(created, first).toMatchObject({ text: [first, ...more].join('\n'), address: place });
+    }
+    // A place with what happens there is the place, as before: 盐下村三组后面的水沟在冒黑水, 厂门口天天冒黑烟; so is a place named by what
+    // is done there (垃圾站, the waste plant).
+    for (const answer of ['盐下村三组后面的水沟在冒黑水', '厂门口天天冒黑烟', '垃圾站', 'the waste plant']) {
+      const chat = residentChat(nextChat++);
+      await deliver(chat.chatId, chat.text('有个厂子'));
+      const next = await deliver(chat.chatId, chat.text(answer));
+      expect(texts(next.sent), answer).toEqual([expect.stringContaining('匿名')]);
+      await deliver(chat.chatId, chat.button('c:anonymous'));
+      await deliver(chat.chatId, chat.button('c:confirm'));
+      const [created] = await casesOfChat(chat.chatId);
+      expect(created, answer).toMatchObject({ text: '有个厂子', address: answer });
+    }
+  });
+
   it('accepts a photo first, asks for the description, and keeps the photo with the case', async () => {
     const chat = residentChat(nextChat++);
     const photo = await deliver(chat.chatId, chat.photo('photo-1'));

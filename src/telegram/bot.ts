@@ -390,7 +390,7 @@ async function say(ctx: BotContext, t: Texts, p: Prompt): Promise<void> {
     case 'rate_with_buttons':
       return void (await ctx.reply(t.rateWithButtons));
     case 'ask_place': {
-      const asked = await ctx.reply(t.askPlace, { reply_markup: new Keyboard().requestLocation(t.shareLocation).resized().oneTime() });
+      const asked = await ctx.reply(p.again ? t.askPlaceAgain : t.askPlace, { reply_markup: new Keyboard().requestLocation(t.shareLocation).resized().oneTime() });
       // A text sent before this question is not its answer (conversation.ts): the report remembers when it was asked.
       ctx.session.draft.placeAskedId = asked.message_id;
       return;

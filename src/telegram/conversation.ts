@@ -73,7 +73,8 @@ export type Input =
 /** What the bot should say; bot.ts renders it in the resident's language with its buttons. */
 export type Prompt =
   | { say: 'ask_text' }
-  | { say: 'ask_place' }
+  /** `again`: the answer described the problem more, and named no place: it was added to the description. */
+  | { say: 'ask_place'; again?: boolean }
   | { say: 'ask_contact' }
   | { say: 'ask_contact_details' }
   | { say: 'contact_invalid' }
@@ -376,6 +377,26 @@ const RATING_TYPED =
 const PLACE_UNKNOWN_TYPED =
   /^(?:我们?)?(?:也|真的?|实在)?(?:不知道|不清楚|不太清楚|不确定|说不清(?:楚)?|讲不清(?:楚)?|不记得了?|记不清(?:楚)?了?|忘了|不晓得)(?:具体|确切)?(?:在哪(?:里|儿)?|是哪(?:里|儿)|地(?:点|址|方)|位置|名字)?(?:的|了|啊|呀|哦|吧|诶|欸)*[\s,，。.!！~～…]*$|^(?:i )?(?:don'?t|do not) know(?: (?:where|the (?:place|address)))?[.!]*$|^(?:not sure|no idea|unknown)[.!]*$/iu;
 
+/**
+ * Words of what a violation is or does (排/倒/烧, 废水, 垃圾, 臭, 噪音; dumping, smoke, noise): an answer to "where is
+ * it?" with them and no place (PLACE_WORDS, a jurisdiction or village the district file knows) describes the problem
+ * more — 晚上偷排废水, 天天往河里倒垃圾, 气味很臭 after a vague 有个厂子 — and is no place a bureau could go to.
+ */
+const VIOLATION_WORDS =
+  /[排倒扔丢烧焚熏漏渗冒堆埋吵臭]|污|废水|黑水|脏水|垃圾|废料|废渣|粉尘|灰尘|扬尘|烟|气味|味道|异味|噪音|噪声|轰鸣|施工|死鱼|泡沫|油污|刺鼻|呛|\b(?:dump(?:s|ed|ing)?|discharg(?:e|es|ed|ing)|pour(?:s|ed|ing)?|burn(?:s|ed|t|ing)?|smoke|smoky|fumes?|smell(?:s|y|ing)?|stinks?|stinking|odou?rs?|noise|noisy|loud|waste(?:water)?|sewage|rubbish|garbage|trash|dust|leak(?:s|ed|ing)?|pollut\w*|oil|black water|dead fish)\b/iu;
+
+/**
+ * Words that make an answer a place however it goes on: a settlement, road, building or landmark (盐下村三组后面的水沟,
+ * 河边, 厂门口, 垃圾站, 污水处理厂), a house number (…号), or in English a street, a village, a landmark next to something.
+ */
+const PLACE_WORDS =
+  /[村镇乡组路街巷弄楼栋县]|号|社区|小区|园区|工业园|开发区|桥|河边|江边|湖边|塘边|沟边|渠边|河堤|河岸|岸边|门口|大门|旁边|边上|附近|对面|后面|前面|隔壁|背后|广场|公园|学校|医院|市场|码头|站|场|处理厂|店|馆|仓库|工地|山|\b(?:street|st|road|rd|lane|avenue|ave|village|town(?:ship)?|community|estate|district|bridge|riverside|river ?bank|gate|near|behind|next to|opposite|beside|across from|at the|in front of|park|school|market|plant|station|site|yard|landfill|warehouse|shop|restaurant|no\.?)\b/iu;
+
+/** A short answer to "where is it?" that says more of the problem and names no place (see VIOLATION_WORDS). */
+function describesWithoutPlace(text: string, ctx: ConversationContext): boolean {
+  return VIOLATION_WORDS.test(text) && !PLACE_WORDS.test(text) && ctx.placeIn(text) === null;
+}
+
 /** A typed answer that means "anonymous", as the button does. */
 const ANONYMOUS_TYPED = new RegExp(
   String.raw`^${TYPED_OPENING}(?:我们?)?(?:还是)?(?:要|想|就)?(?:匿名(?:举报|反映)?|不(?:用|想|要|需要|必|愿意?)?留(?:名字?|姓名|联系方式|电话|手机号?)?|保密)` +
@@ -410,6 +431,11 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
       // question came (the resident writing on), is more description (which may name the place).
       if (stage === 'ask_place' && [...text].length <= MAX_PLACE_ANSWER && !ANONYMOUS_TYPED.test(text) && !sentBefore(input.messageId, draft.placeAskedId)) {
         if (PLACE_UNKNOWN_TYPED.test(text)) return toStep(advance({ ...draft, placeUnknown: true }));
+        // 晚上偷排废水 to "where is it?" is what happens, not where: it joins the description and the place is asked again.
+        if (describesWithoutPlace(text, ctx)) {
+          if (!roomFor(draft, text)) return step(session, [descriptionFull(stage)]);
+          return step({ stage, draft: withDescription(draft, text, ctx, input.messageId ?? null) }, [{ say: 'ask_place', again: true }]);
+        }
         return toStep(advance({ ...draft, address: text, addressId: input.messageId ?? null }));
       }
       // 匿名 is never a description nor a place: before the question (我要匿名举报 as the first message) or after

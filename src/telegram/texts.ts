@@ -65,6 +65,8 @@ const zh = {
   inGroup: (link: string) => `举报和查询案件请私聊本机器人：${link}\n群里的消息所有成员都能看到，这里不受理举报，也不显示案件进展。`,
   askText: '请用文字描述一下发生了什么（什么问题、持续多久、有什么影响）。',
   askPlace: '问题发生在哪里？请发送位置，或输入地点（乡镇/街道、村、附近标志）。',
+  /** "Where is it?" again, after an answer that described the problem (晚上偷排废水) and named no place. */
+  askPlaceAgain: '已补充到问题描述中。请告诉我具体地点：发送位置，或输入乡镇/街道、村、附近标志（例如：某某村三组后面的水沟）。',
   askContact: '您希望匿名举报，还是留下联系方式方便工作人员回访？联系方式只有受理人员可见。',
   askContactDetails: '请点击下方按钮分享您的电话，或直接输入姓名和手机号。',
   contactInvalid: '没有找到手机号码。请点击按钮分享电话，或输入例如：张三 13812345678',
@@ -269,6 +271,7 @@ const en: Texts = {
   inGroup: (link) => `To report a problem or follow a case, write to this bot in a private chat: ${link}\nEveryone in a group reads what is sent there, so no report is taken here and no case is shown.`,
   askText: 'Please describe in words what is happening (what, since when, what harm it does).',
   askPlace: 'Where is it? Send a location, or type the place (town or sub-district, village, a landmark nearby).',
+  askPlaceAgain: 'Added to the description. Please tell me the exact place: send a location, or type the town or sub-district, village, or a landmark nearby.',
   askContact: 'Do you want to stay anonymous, or leave a contact so staff can call you back? Only the intake staff see it.',
   askContactDetails: 'Tap the button below to share your phone number, or type your name and mobile number.',
   contactInvalid: 'I found no phone number. Tap the button to share yours, or type e.g.: Zhang San 13812345678',
