@@ -91,6 +91,32 @@ describe('staff sign-in', () => {
     }
   });
 
+  it('sends an account to its own page, not to a refusal, when the page kept for after sign-in is of an area its role may not open', async () => {
+    // A dispatcher's session ended on the desk of a shared computer; a bureau clerk signs in there next.
+    const cases: [string, string, string][] = [
+      ['epb', '/desk/cases/abc?tab=history', '/inbox'],
+      ['epb', '/console', '/inbox'],
+      ['operator', '/desk/dashboard', '/console'],
+      ['operator', '/inbox/cases/abc', '/console'],
+      ['dispatcher', '/inbox', '/desk'],
+      ['dispatcher', '/console/review', '/desk'],
+      ['admin', '/inbox?status=all', '/desk'],
+      // The pages each may open are kept.
+      ['admin', '/console', '/console'],
+      ['epb', '/inbox/cases/abc', '/inbox/cases/abc'],
+      ['operator', '/track/K7M3QXT9AD', '/track/K7M3QXT9AD'],
+      ['dispatcher', '/deskside', '/deskside'],
+    ];
+    for (const [username, next, expected] of cases) {
+      const client = formClient(base, fromNewAddress());
+      const csrf = await client.token(`/signin?next=${encodeURIComponent(next)}`);
+      const res = await client.post('/signin', { _csrf: csrf, username, password: PASSWORD, next });
+      expect(res.status, `${username} ${next}`).toBe(303);
+      expect(res.headers.get('location'), `${username} ${next}`).toBe(expected);
+      if (expected !== next) expect((await client.get(expected)).status, `${username} ${expected}`).toBe(200);
+    }
+  });
+
   it('keeps the page asked for and the username typed across the language switch after a failed sign-in, never the password', async () => {
     const seeded = await seedCase(web.service, web.clock);
     const { page, context } = await newPage();

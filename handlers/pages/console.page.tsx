@@ -850,7 +850,7 @@ async function startState(c: Context<AppEnv>, form: Record<string, unknown>, lan
 
 export function consolePages() {
   const router = new Hono<AppEnv>();
-  staffArea(router, '/console', 'operator', 'admin');
+  staffArea(router, '/console');
 
   router.get('/console', (c) => startPage(c));
   // Where signing in again leads after a session ended on the review page (the page a post answered, refused

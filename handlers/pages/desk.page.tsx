@@ -1035,7 +1035,7 @@ function check(lang: Lang, checks: Record<string, string | null>): void {
 
 export function deskPages() {
   const router = new Hono<AppEnv>();
-  staffArea(router, '/desk', 'dispatcher', 'admin');
+  staffArea(router, '/desk');
   dashboardRoutes(router);
 
   router.get('/desk', (c) => deskPage(c));

@@ -586,7 +586,7 @@ const attachmentTooLarge = (lang: Lang) =>
 
 export function inboxPages() {
   const router = new Hono<AppEnv>();
-  staffArea(router, '/inbox', 'bureau');
+  staffArea(router, '/inbox');
 
   router.get('/inbox', (c) => inboxPage(c));
   router.get('/inbox/cases/:id', (c) => casePage(c, c.req.param('id')));

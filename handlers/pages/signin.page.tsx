@@ -5,7 +5,7 @@ import { CsrfField, FieldError, errorId } from '../../src/web/layout.js';
 import { csrfProtection } from '../../src/web/csrf.js';
 import { formatTime, type Texts } from '../../src/web/i18n.js';
 import { pageContext, renderPage } from '../../src/web/render.js';
-import { checkCredentials, endSession, homeOf, loadSession, safeNext, startSession } from '../../src/web/session.js';
+import { afterSignIn, checkCredentials, endSession, homeOf, loadSession, safeNext, startSession } from '../../src/web/session.js';
 
 /**
  * Staff sign-in (`GET/POST /signin`) and sign-out (`POST /signout`). The
@@ -188,7 +188,7 @@ export function signInPages() {
       return renderPage(c, t.title, <SignInForm c={c} state={state} />, { status: 401, address });
     }
     await startSession(c, result.userId);
-    return c.redirect(next ?? homeOf(result.role), 303);
+    return c.redirect(afterSignIn(result.role, next), 303);
   });
 
   router.post('/signout', async (c) => {

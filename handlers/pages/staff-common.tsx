@@ -10,7 +10,7 @@ import { AppError, type Refusal } from '../../src/errors.js';
 import { csrfProtection } from '../../src/web/csrf.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { FieldError, errorId } from '../../src/web/layout.js';
-import { loadSession, requireSignedIn } from '../../src/web/session.js';
+import { loadSession, requireSignedIn, STAFF_AREAS, type StaffArea } from '../../src/web/session.js';
 import { RETURN_REASON_LABEL as RETURN_REASON_WORDS } from '../../src/web/status-words.js';
 import type { CaseView } from '../../src/workflow/case-view.js';
 import { readableFile } from '../../src/workflow/case-view.js';
@@ -27,10 +27,11 @@ import { timelineNote, wordsLang } from './resident-labels.js';
 
 /**
  * Page middleware for one area (`/inbox` and `/inbox/*`): CSRF tokens,
- * the session, and the roles that may enter. Registered on the area's own
+ * the session, and the roles that may enter (STAFF_AREAS). Registered on the area's own
  * paths: a router's `use('*')` would cover the whole app, the API included.
  */
-export function staffArea(router: Hono<AppEnv>, prefix: string, ...roles: Role[]): void {
+export function staffArea(router: Hono<AppEnv>, prefix: StaffArea): void {
+  const roles: readonly Role[] = STAFF_AREAS[prefix];
   for (const path of [prefix, `${prefix}/*`]) router.use(path, csrfProtection(), loadSession(), requireSignedIn(...roles));
 }
 

@@ -139,6 +139,32 @@ export function homeOf(role: Role): string {
   }
 }
 
+/** The staff page areas and the roles that may enter each (the pages mount them with staffArea). */
+export const STAFF_AREAS = {
+  '/console': ['operator', 'admin'],
+  '/desk': ['dispatcher', 'admin'],
+  '/inbox': ['bureau'],
+} as const satisfies Record<string, readonly Role[]>;
+export type StaffArea = keyof typeof STAFF_AREAS;
+
+/** May an account of this role open the same-site path (a staff area's page only for the roles of that area)? */
+export function roleMayOpen(role: Role, path: string): boolean {
+  const pathname = path.split(/[?#]/, 1)[0]!;
+  for (const [prefix, roles] of Object.entries(STAFF_AREAS)) {
+    if (pathname === prefix || pathname.startsWith(`${prefix}/`)) return (roles as readonly Role[]).includes(role);
+  }
+  return true;
+}
+
+/**
+ * Where sign-in leads: the page asked for first when this account may open it, else the role's own page. The page
+ * kept is often another clerk's on a shared computer (their session ended on the desk): the next clerk to sign in
+ * there starts on their own page instead of a refusal.
+ */
+export function afterSignIn(role: Role, next: string | null): string {
+  return next !== null && roleMayOpen(role, next) ? next : homeOf(role);
+}
+
 /**
  * The page needs a signed-in account (of one of `roles`, when given): a
  * visitor without a session goes to `/signin?next=<this page>`, a wrong role
