@@ -28,6 +28,9 @@ describe('staff passwords', () => {
     expect(passwordProblems('short')).toEqual(['the password needs at least 10 characters']);
     expect(passwordProblems('长一点的中文密码也可以的')).toEqual([]);
     expect(normaliseUsername('  Zhang.San ')).toBe('zhang.san');
+    // Typed with a Chinese input method in full-width mode, an ideographic space after it.
+    expect(normaliseUsername('Ｚｈａｎｇ．Ｓａｎ\u3000')).toBe('zhang.san');
+    expect(normaliseUsername('ｗａｎｇ＿０１－ｂ')).toBe('wang_01-b');
     expect(isValidUsername('zhang.san')).toBe(true);
     expect(isValidUsername('-x')).toBe(false);
     expect(isValidUsername('张三')).toBe(false);

@@ -117,6 +117,17 @@ describe('staff sign-in', () => {
     }
   });
 
+  it('signs in a username typed with a Chinese input method in full-width mode, as the name it looks like', async () => {
+    const client = formClient(base, fromNewAddress());
+    const res = await client.signIn('Ｄｉｓｐａｔｃｈｅｒ\u3000');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/desk');
+    expect(await (await client.get('/signin')).text()).toContain('您已登录为');
+    // The attempt is recorded under the half-width name, where the account's lock-out counts it.
+    const rows = await web.service.deps.db.selectFrom('sign_in_attempts').select('username').where('username', 'like', '%ｄ%').execute();
+    expect(rows).toEqual([]);
+  });
+
   it('keeps the page asked for and the username typed across the language switch after a failed sign-in, never the password', async () => {
     const seeded = await seedCase(web.service, web.clock);
     const { page, context } = await newPage();

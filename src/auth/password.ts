@@ -13,10 +13,13 @@ const SCHEME = 'pbkdf2-sha256';
 export const MIN_PASSWORD_LENGTH = 10;
 const USERNAME_MAX = 64;
 
-/** Usernames are compared trimmed and in lower case. */
+/**
+ * Usernames are compared trimmed, in lower case and in half-width forms: a name typed with a Chinese input
+ * method in full-width mode (ｚｈａｎｇ．ｓａｎ) is the name it looks like (NFKC; usernames are ASCII only).
+ */
 export function normaliseUsername(value: string): string {
   // Cut by characters: half a surrogate pair would be stored differently by each database.
-  return [...value.trim().toLowerCase()].slice(0, USERNAME_MAX).join('');
+  return [...value.normalize('NFKC').trim().toLowerCase()].slice(0, USERNAME_MAX).join('');
 }
 
 /** 2–64 letters, digits, `.`, `_` or `-`, starting with a letter or digit. */
