@@ -114,6 +114,10 @@ describe('staff sign-in', () => {
       expect(res.status, `${username} ${next}`).toBe(303);
       expect(res.headers.get('location'), `${username} ${next}`).toBe(expected);
       if (expected !== next) expect((await client.get(expected)).status, `${username} ${expected}`).toBe(200);
+      // Signed in already (in another tab), the sign-in page of that address leads to the same page.
+      const again = await (await client.get(`/signin?next=${encodeURIComponent(next)}`)).text();
+      expect(again, `${username} ${next}`).toContain(`id="signed-in-go-on"`);
+      expect(/<a href="([^"]*)" id="signed-in-go-on"/.exec(again)?.[1]?.replace(/&amp;/g, '&'), `${username} ${next}`).toBe(expected);
     }
   });
 

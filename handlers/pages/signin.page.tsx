@@ -5,7 +5,7 @@ import { CsrfField, FieldError, errorId } from '../../src/web/layout.js';
 import { csrfProtection } from '../../src/web/csrf.js';
 import { formatTime, type Texts } from '../../src/web/i18n.js';
 import { pageContext, renderPage } from '../../src/web/render.js';
-import { afterSignIn, checkCredentials, endSession, homeOf, loadSession, safeNext, startSession } from '../../src/web/session.js';
+import { afterSignIn, checkCredentials, endSession, loadSession, safeNext, startSession } from '../../src/web/session.js';
 
 /**
  * Staff sign-in (`GET/POST /signin`) and sign-out (`POST /signout`). The
@@ -84,7 +84,7 @@ function SignInForm({ c, state }: { c: Context<AppEnv>; state: FormState }) {
       <h1>{t.title}</h1>
       {p.user ? (
         <p class="notice ok">
-          {t.signedIn.replace('{name}', p.user.name)} <a href={homeOf(p.user.role)}>{t.goOn}</a>
+          {t.signedIn.replace('{name}', p.user.name)} <a href={afterSignIn(p.user.role, state.next)} id="signed-in-go-on">{t.goOn}</a>
         </p>
       ) : null}
       {state.notice ? (
