@@ -144,7 +144,7 @@ function sidesOfVoices(lines: TranscriptLine[]): void {
   if (lines.some((l) => l.speaker !== 'unknown')) return;
   const voices = [...new Set(lines.flatMap((l) => (l.voice === undefined ? [] : [l.voice])))];
   if (voices.length !== 2) return;
-  const greets = voices.filter((v) => OPERATOR_GREETING.test(lines.find((l) => l.voice === v && l.text !== '')?.text ?? ''));
+  const greets = greetingVoices(lines, voices);
   const operator = greets.length === 1 ? greets[0]! : voices[0]!;
   for (const line of lines) if (line.voice !== undefined) line.speaker = line.voice === operator ? 'operator' : 'caller';
 }
@@ -170,10 +170,15 @@ function namedVoices(text: string): TranscriptLine[] | null {
   }
   const voices = [...new Set(lines.map((l) => l.voice!))];
   if (voices.length !== 2) return null;
-  const greets = voices.filter((v) => OPERATOR_GREETING.test(lines.find((l) => l.voice === v && l.text !== '')?.text ?? ''));
+  const greets = greetingVoices(lines, voices);
   if (greets.length !== 1) return null;
   for (const line of lines) line.speaker = line.voice === greets[0] ? 'operator' : 'caller';
   return lines;
+}
+
+/** The voices whose first words greet as a hotline answers (您好，12369环保举报热线，请讲). */
+function greetingVoices(lines: readonly TranscriptLine[], voices: readonly string[]): string[] {
+  return voices.filter((v) => OPERATOR_GREETING.test(lines.find((l) => l.voice === v && l.text !== '')?.text ?? ''));
 }
 
 /** The first capture among `groups` that matched. */
