@@ -6,6 +6,7 @@ import { METHOD_NAME_ALL } from 'hono/router';
 import { requestId } from 'hono/request-id';
 import type { AppEnv } from '../handlers/app-env.js';
 import { caseRoutes } from '../handlers/cases.routes.js';
+import { CROSS_ORIGIN_PATHS, publicApiCors } from '../handlers/cors.js';
 import { dispatchDeskRoutes } from '../handlers/dispatch-desk.routes.js';
 import { docsRoutes, type DocsAssetReader } from '../handlers/docs.routes.js';
 import { BEARER_SCHEME } from '../handlers/auth.middleware.js';
@@ -102,6 +103,9 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
     );
   });
   // After the dependencies are set: a refusal here may be drawn as an error page, which needs them.
+  // Before the body limit and the lookup gate: a browser's preflight carries no body and looks nothing up.
+  const crossOrigin = publicApiCors(deps.env.CORS_ORIGINS);
+  if (crossOrigin) for (const path of CROSS_ORIGIN_PATHS) app.use(path, crossOrigin);
   app.use(utf8BodiesOnly);
   app.use(pagePathsWellFormed);
   // Every API body is held to 1 MB, as the routes that set no limit of their own (a rating, a bureau's or a

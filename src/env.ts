@@ -205,6 +205,26 @@ export const envSchema = z.object({
     .optional(),
   /** The attribution the tile provider requires, shown on the map. */
   MAP_ATTRIBUTION: z.string().max(300).optional(),
+  /**
+   * Web origins whose pages may call the public API from a browser (report, track, rate):
+   * `https://portal.example,https://app.example`, or `*` for any; none by default (no CORS).
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      if (v.trim() === '*') return '*' as const;
+      const origins: string[] = [];
+      for (const entry of v.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+        const origin = webOrigin(entry);
+        if (origin === null) {
+          ctx.addIssue({ code: 'custom', message: `"${entry}" is not an origin: scheme, host and port only, e.g. https://portal.example.gov.cn, or * for any` });
+          return z.NEVER;
+        }
+        origins.push(origin);
+      }
+      return origins;
+    }),
 }).superRefine((env, ctx) => {
   if (env.REDIS_SENTINELS && env.REDIS_CLUSTER_NODES) {
     ctx.addIssue({ code: 'custom', path: ['REDIS_CLUSTER_NODES'], message: 'set either REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both' });
@@ -223,6 +243,17 @@ export const envSchema = z.object({
   }
   // Checked even when a variable on its own is bad, so one start names every problem.
 }, { when: () => true });
+
+/** An http(s) origin as browsers send it in `Origin` (`https://host[:port]`, a trailing slash let go), or null. */
+function webOrigin(entry: string): string | null {
+  const bare = entry.replace(/\/$/, '');
+  if (!URL.canParse(bare)) return null;
+  const url = new URL(bare);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+  // Only what an origin holds: a path, query, fragment or user would never match a browser's Origin header.
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '' || /[?#]/.test(bare)) return null;
+  return url.origin;
+}
 
 /** At most `reports` reports per `windowS` seconds from one address. */
 export interface IntakeLimit {
