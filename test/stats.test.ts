@@ -477,6 +477,30 @@ describe('stats helpers', () => {
     expect(late('triage')).toBe(0);
   });
 
+  it('counts a unit due, on a case waiting in triage, on a deadline it had missed before the case went there, and on no later one', () => {
+    const acc = createStatsAccumulator({ groupBy: 'bureau', now: new Date(NOW), timeZone: 'Asia/Shanghai' });
+    // The lead returned the case on 11-15: it waits in triage since.
+    const stoppedAt = '2026-11-15T04:00:00.000Z';
+    const kept = { status: 'pending', acceptedAt: null, repliedAt: null, returnedAt: null, stoppedAt };
+    const lead = { ...kept, unitCode: 'epb', status: 'returned', signBy: '2026-11-11T04:00:00.000Z', replyBy: '2026-11-30T04:00:00.000Z', acceptedAt: '2026-11-10T06:00:00.000Z', returnedAt: stoppedAt };
+    // Missed its sign-for (11-11) and its reply (11-14) before the wait.
+    const missedBoth = { ...kept, unitCode: 'water', signBy: '2026-11-11T04:00:00.000Z', replyBy: '2026-11-14T04:00:00.000Z' };
+    // Signed for; its reply deadline (11-18) came during the wait, when it could not act.
+    const inTime = { ...kept, unitCode: 'agri', status: 'accepted', acceptedAt: '2026-11-10T06:00:00.000Z', signBy: '2026-11-11T04:00:00.000Z', replyBy: '2026-11-18T04:00:00.000Z' };
+    // Its sign-for deadline (11-16) came during the wait.
+    const later = { ...kept, unitCode: 'econ', signBy: '2026-11-16T04:00:00.000Z', replyBy: '2026-11-30T04:00:00.000Z' };
+    acc.add({ id: newId(), receivedAt: '2026-11-10T04:00:00.000Z', status: 'triage', typeCode: 'water_pollution', jurisdictionCode: null, reopened: false, assignments: [lead, missedBoth, inTime, later], ratings: [] });
+    const counts = acc.counts();
+    const rates = (unit: string) => {
+      const c = counts.get(unit)!;
+      return { signDue: c.signDue, due: c.due, overdueNow: c.overdueNow };
+    };
+    expect(rates('water')).toEqual({ signDue: 1, due: 1, overdueNow: 0 });
+    expect(rates('agri')).toEqual({ signDue: 1, due: 0, overdueNow: 0 });
+    expect(rates('econ')).toEqual({ signDue: 0, due: 0, overdueNow: 0 });
+    expect(rates('epb')).toEqual({ signDue: 1, due: 0, overdueNow: 0 });
+  });
+
   it('does not count against a unit an assignment a dispatcher took back unsigned before it was due to sign for it', () => {
     const acc = createStatsAccumulator({ groupBy: 'bureau', now: new Date(NOW), timeZone: 'Asia/Shanghai' });
     const given = { status: 'released', signBy: '2026-11-18T04:00:00.000Z', replyBy: '2026-12-01T04:00:00.000Z', acceptedAt: null, repliedAt: null, returnedAt: null };

@@ -12,6 +12,9 @@ const ms = (iso: string) => Date.parse(iso);
 
 interface BureauRow {
   key: string;
+  signedOnTime: number;
+  signDue: number;
+  responseRate: number | null;
   due: number;
   repliedOnTime: number;
   overdueNow: number;
@@ -55,6 +58,9 @@ describe('the clock of the units kept on a case stops while it waits in triage',
     expect(await processors.deadline({ caseId: c.id, at: clock.now().toISOString() }, { jobId: 't', attempt: 1, maxAttempts: 1 })).not.toContain('overdue');
     const waiting = await bureauStats();
     for (const unit of ['econ', 'xinglong']) expect(waiting[unit], unit).toMatchObject({ due: 0, overdueNow: 0, resolutionRate: null });
+    // A sign-for missed before the case went to triage was missed all the same: it stays due while the case waits.
+    expect(waiting.xinglong).toMatchObject({ signedOnTime: 0, signDue: 1, responseRate: 0 });
+    expect(waiting.econ).toMatchObject({ signedOnTime: 1, signDue: 1, responseRate: 1 });
 
     const routed = await json(client(service.url, tok.dispatcher).post(`/api/v1/cases/${c.id}/route`, { type: 'illegal_discharge', reason: '仍由环保局牵头' }));
     expect(routed.status, JSON.stringify(routed.body)).toBe(200);

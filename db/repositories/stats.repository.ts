@@ -162,13 +162,13 @@ async function statusTimelinesOf(db: Db, caseIds: string[]): Promise<Map<string,
 }
 
 /**
- * A unit let go while the case waited in triage (routed out of it without that unit) could not act since the case
- * went there: that time is its `stoppedAt`, the status the case was in just before the release being triage.
+ * A unit could not act since the case went to triage: one let go while the case waited there (routed out of it
+ * without that unit), or kept on a case that waits there now. That time is its `stoppedAt`: the status the case
+ * entered last before the release, or last of all, being triage.
  */
 function withTriageStop(a: StatsAssignment, timeline: ReadonlyArray<{ at: string; to: string }>): StatsAssignment {
-  if (!a.releasedAt) return a;
-  const released = Date.parse(a.releasedAt);
-  const before = timeline.filter((e) => Date.parse(e.at) < released).at(-1);
+  const until = a.releasedAt ? Date.parse(a.releasedAt) : Infinity;
+  const before = timeline.filter((e) => Date.parse(e.at) < until).at(-1);
   return before?.to === 'triage' ? { ...a, stoppedAt: before.at } : a;
 }
 

@@ -47,7 +47,10 @@ export interface StatsAssignment {
   returnedAt: string | null;
   /** When a dispatcher took it back (released, re-routed, merged, transferred); unknown (null) for a stint recorded before it was kept. */
   releasedAt?: string | null;
-  /** When the case entered triage, if it waited there when the unit was let go: no unit can act on a case in triage, so its clock stopped then. */
+  /**
+   * When the case entered triage, if it waited there when the unit was let go or waits there now: no unit can act on a
+   * case in triage, so its clock stopped then, and only a deadline passed before that moment was missed.
+   */
   stoppedAt?: string | null;
 }
 
@@ -194,20 +197,26 @@ export interface AssignmentFacts {
  * miss it. A returned or released assignment, or one of a case that is closed,
  * merged or transferred, is not due unless it was replied to (it stopped being
  * the unit's work), and is never overdue; nor is one of a case waiting in
- * triage: its clock stops there (`caseTimed` false, the case is not under
+ * triage overdue: its clock stops there (`caseTimed` false, the case is not under
  * handling), and a unit kept on it gets the time back when the case is routed
- * again. `dispatched` counts every assignment counted (`countedAssignments`): all assignments made, less those
- * taken back before their unit owed them anything. `signDue` mirrors `due` for the sign-for stage: signed for
- * (on time or late), or its deadline passed unsigned while the case was under handling (not while it waits in
- * triage). Unlike a reply, a sign-for the unit returned unsigned, or a dispatcher took back after its deadline,
- * stays a miss once that deadline has passed, as the response rate always counted it.
+ * again. A deadline it had already missed when the case went there (`stoppedAt`) is not given back, so it stays
+ * due while the case waits, as before and after. `dispatched` counts every assignment counted
+ * (`countedAssignments`): all assignments made, less those taken back before their unit owed them anything.
+ * `signDue` mirrors `due` for the sign-for stage: signed for (on time or late), or its deadline passed unsigned
+ * while the case was under handling (while it waits in triage: before it went there). Unlike a reply, a sign-for the
+ * unit returned unsigned, or a dispatcher took back after its deadline, stays a miss once that deadline has passed,
+ * as the response rate always counted it.
  */
 export function assignmentFacts(a: StatsAssignment, caseTimed: boolean, now: number): AssignmentFacts {
   const signedOnTime = a.acceptedAt !== null && notAfter(a.acceptedAt, a.signBy);
   const repliedOnTime = a.repliedAt !== null && notAfter(a.repliedAt, a.replyBy);
   const open = caseTimed && OPEN_ASSIGNMENT.has(a.status);
-  const due = a.repliedAt !== null || (caseTimed && !LET_GO.has(a.status) && passed(a.replyBy, now));
-  const signDue = a.acceptedAt !== null || ((caseTimed || LET_GO.has(a.status) || a.returnedAt !== null) && passed(a.signBy, now));
+  // The unit's clock: now while the case is under handling, the moment it went to triage while it waits there.
+  const clock = caseTimed ? now : a.stoppedAt ? ms(a.stoppedAt) : null;
+  const missed = (deadline: string | null) => clock !== null && passed(deadline, clock);
+  const letGo = LET_GO.has(a.status);
+  const due = a.repliedAt !== null || (!letGo && missed(a.replyBy));
+  const signDue = a.acceptedAt !== null || (letGo || a.returnedAt !== null ? passed(a.signBy, now) : missed(a.signBy));
   const overdueNow =
     open && ((a.acceptedAt === null && passed(a.signBy, now)) || (a.repliedAt === null && passed(a.replyBy, now)));
   return { signedOnTime, signDue, due, repliedOnTime, overdueNow, returned: a.returnedAt !== null || a.status === 'returned' };
