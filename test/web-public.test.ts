@@ -66,7 +66,19 @@ const IDENTIFYING_TEXT = `我叫${SECRET_NAME}，电话${SECRET_PHONE}，住兴�
 interface PublicStats {
   minGroupSize: number;
   hiddenGroups: number;
-  groups: Array<{ key: string | null; name: string; received: number; dispatched: number; responseRate: number | null; resolutionRate: number | null; satisfactionRate: number | null }>;
+  groups: Array<{
+    key: string | null;
+    name: string;
+    received: number;
+    dispatched: number;
+    signedOnTime: number;
+    signDue: number;
+    due: number;
+    rated: number;
+    responseRate: number | null;
+    resolutionRate: number | null;
+    satisfactionRate: number | null;
+  }>;
   totals: { received: number };
 }
 
@@ -170,13 +182,31 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
         cells: Array.from(tr.querySelectorAll('td') as ArrayLike<{ textContent: string | null }>).map((td) => td.textContent?.trim()),
       })),
     );
+    // Each rate follows the count it divides by, so the figures on the page add up.
+    expect(await page.$$eval('#bureau-table thead th', (ths) => ths.map((th) => th.textContent?.trim()))).toEqual([
+      '单位',
+      '派单数',
+      '应签收',
+      '按时签收率',
+      '应答复',
+      '按时答复率',
+      '评价数',
+      '满意率',
+    ]);
     expect(bureauRows).toEqual(
-      bureaus.groups.map((g) => ({ key: g.key, cells: [String(g.dispatched), pct(g.responseRate), pct(g.resolutionRate), pct(g.satisfactionRate)] })),
+      bureaus.groups.map((g) => ({
+        key: g.key,
+        cells: [String(g.dispatched), String(g.signDue), pct(g.responseRate), String(g.due), pct(g.resolutionRate), String(g.rated), pct(g.satisfactionRate)],
+      })),
     );
-    // The one rated case makes epb's satisfaction rate 100 %.
-    expect(bureauRows.find((r) => r.key === 'epb')?.cells[3]).toBe('100.0%');
-    // The note under the table says what the rates divide by: a sign-for still inside its window is not yet due.
-    expect(await page.textContent('body')).toContain('按时签收率 = 期限内签收的派单 / 应签收的派单（已签收，或签收期限已过）');
+    // The EPB signed for one of the five cases counted; the other four are still inside their windows: 1 of 1 due, not 1 of 5 assigned.
+    const epb = bureaus.groups.find((g) => g.key === 'epb')!;
+    expect(epb).toMatchObject({ dispatched: 5, signedOnTime: 1, signDue: 1, responseRate: 1, rated: 1 });
+    expect(bureauRows.find((r) => r.key === 'epb')?.cells).toEqual(['5', '1', '100.0%', '1', '100.0%', '1', '100.0%']);
+    // The note under the table says what the rates divide by, and that 派单数 holds what is not due yet.
+    const note = await page.textContent('body');
+    expect(note).toContain('按时签收率 = 期限内签收的派单 / 应签收的派单（已签收，或签收期限已过）');
+    expect(note).toContain('满意率 =（满意 + 基本满意）/ 评价数。派单数还包括仍在期限内的派单，它们到期或办理后才计入比率。');
 
     // The count tables are also drawn as bar charts (ECharts from the service), hidden from screen readers.
     await page.waitForSelector('#type-table-chart canvas');
@@ -208,6 +238,17 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     await page.goto('/public?lang=en');
     expect(await page.textContent('h1')).toBe('Public results');
     expect(await page.textContent('#type-table thead')).toContain('Cases');
+    expect(await page.$$eval('#bureau-table thead th', (ths) => ths.map((th) => th.textContent?.trim()))).toEqual([
+      'Bureau',
+      'Assigned',
+      'Due for signing',
+      'Signed for on time',
+      'Due for an answer',
+      'Answered on time',
+      'Ratings',
+      'Satisfied',
+    ]);
+    expect(await page.textContent('main')).toContain('"Assigned" also counts assignments still within their deadlines: they count in a rate once they are due or done.');
     const en = await page.content();
     for (const secret of [SECRET_NAME, SECRET_PHONE]) expect(en, secret).not.toContain(secret);
     // Months by name, one hidden group in the singular, the Chinese words marked as Chinese for a screen reader.

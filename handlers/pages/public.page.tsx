@@ -46,8 +46,11 @@ const T: Texts<
   | 'bureau'
   | 'count'
   | 'assigned'
+  | 'signDue'
   | 'response'
+  | 'due'
   | 'resolution'
+  | 'rated'
   | 'satisfaction'
   | 'ratesNote'
   | 'hidden'
@@ -79,10 +82,14 @@ const T: Texts<
     bureau: '单位',
     count: '受理件数',
     assigned: '派单数',
+    signDue: '应签收',
     response: '按时签收率',
+    due: '应答复',
     resolution: '按时答复率',
+    rated: '评价数',
     satisfaction: '满意率',
-    ratesNote: '按时签收率 = 期限内签收的派单 / 应签收的派单（已签收，或签收期限已过）；按时答复率 = 期限内答复的派单 / 应答复的派单；满意率 =（满意 + 基本满意）/ 全部评价。“—”表示尚无可计算的数据。',
+    ratesNote:
+      '按时签收率 = 期限内签收的派单 / 应签收的派单（已签收，或签收期限已过）；按时答复率 = 期限内答复的派单 / 应答复的派单（已答复，或答复期限已过）；满意率 =（满意 + 基本满意）/ 评价数。派单数还包括仍在期限内的派单，它们到期或办理后才计入比率。“—”表示尚无可计算的数据。',
     hidden: '另有 {n} 个分组件数少于 {min} 件，未单独列出。',
     hiddenOne: '另有 1 个分组件数少于 {min} 件，未单独列出。',
     none: '本月暂无数据。',
@@ -113,11 +120,14 @@ const T: Texts<
     bureau: 'Bureau',
     count: 'Cases',
     assigned: 'Assigned',
+    signDue: 'Due for signing',
     response: 'Signed for on time',
+    due: 'Due for an answer',
     resolution: 'Answered on time',
+    rated: 'Ratings',
     satisfaction: 'Satisfied',
     ratesNote:
-      'Signed for on time = assignments signed for by the deadline / assignments due to be signed for (signed, or past the deadline); answered on time = assignments answered by the deadline / assignments due; satisfied = (satisfied + basically satisfied) / all ratings. "—": nothing to compute yet.',
+      'Signed for on time = assignments signed for by the deadline / assignments due for signing (signed, or past the deadline); answered on time = assignments answered by the deadline / assignments due for an answer (answered, or past the deadline); satisfied = (satisfied + basically satisfied) / ratings. "Assigned" also counts assignments still within their deadlines: they count in a rate once they are due or done. "—": nothing to compute yet.',
     hidden: '{n} more groups have fewer than {min} cases and are not listed.',
     hiddenOne: 'One more group has fewer than {min} cases and is not listed.',
     none: 'No cases this month yet.',
@@ -164,6 +174,20 @@ function lastDayOf(month: string): string {
   const next = m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
   return addDays(next, -1);
 }
+
+/**
+ * The bureau table's columns: each rate follows the count it divides by (应签收, 应答复, 评价数), so a reader can
+ * check it; 派单数 comes first and also counts the assignments still inside their windows, which no rate counts yet.
+ */
+const BUREAU_COLUMNS = [
+  { head: 'assigned', field: 'dispatched' },
+  { head: 'signDue', field: 'signDue' },
+  { head: 'response', field: 'responseRate', rate: 'response' },
+  { head: 'due', field: 'due' },
+  { head: 'resolution', field: 'resolutionRate', rate: 'resolution' },
+  { head: 'rated', field: 'rated' },
+  { head: 'satisfaction', field: 'satisfactionRate', rate: 'satisfaction' },
+] as const;
 
 const pct = (r: number | null, lang: Lang) => (r === null ? '—' : `${(r * 100).toFixed(1)}${lang === 'zh' ? '%' : ' %'}`);
 
@@ -341,34 +365,26 @@ async function renderDisclosure(c: Context<AppEnv>, month: string, choices: stri
             <thead>
               <tr>
                 <th scope="col">{t.bureau}</th>
-                <th scope="col" class="num">
-                  {t.assigned}
-                </th>
-                <th scope="col" class="num">
-                  {t.response}
-                </th>
-                <th scope="col" class="num">
-                  {t.resolution}
-                </th>
-                <th scope="col" class="num">
-                  {t.satisfaction}
-                </th>
+                {BUREAU_COLUMNS.map((col) => (
+                  <th scope="col" class="num">
+                    {t[col.head]}
+                  </th>
+                ))}
               </tr>
             </thead>
             <tbody>
               {byBureau.groups.map((g) => (
                 <tr data-key={g.key ?? ''}>
                   <th scope="row">{g.name}</th>
-                  <td class="num">{g.dispatched}</td>
-                  <td class="num" data-rate="response">
-                    {pct(g.responseRate, lang)}
-                  </td>
-                  <td class="num" data-rate="resolution">
-                    {pct(g.resolutionRate, lang)}
-                  </td>
-                  <td class="num" data-rate="satisfaction">
-                    {pct(g.satisfactionRate, lang)}
-                  </td>
+                  {BUREAU_COLUMNS.map((col) =>
+                    'rate' in col ? (
+                      <td class="num" data-rate={col.rate}>
+                        {pct(g[col.field], lang)}
+                      </td>
+                    ) : (
+                      <td class="num">{g[col.field]}</td>
+                    ),
+                  )}
                 </tr>
               ))}
             </tbody>
