@@ -266,6 +266,39 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     expect(await count()).toBe(before);
   });
 
+  it('reads ids, tokens, unit codes and usernames as copied from a table or typed in full-width forms, spaces around them and all', async () => {
+    // Copied from `user list`, with the column's padding; typed with a Chinese input method in full-width mode.
+    const fullWidth = (s: string) => s.replace(/[!-~]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0));
+    const added = await adminHere(dbPath, 'user', 'add', '--role', 'bureau', '--bureau', ` ${fullWidth('water')}\u3000`, '--name', '赵六');
+    expect(added.code, added.stderr).toBe(0);
+    const token = lastLine(added.stdout);
+    const { id, unit } = (await bodyOf(await me(token))) as { id: string; unit: { code: string } };
+    expect(unit.code).toBe('water');
+    const copied = `  ${id}   `;
+    const list = await adminHere(dbPath, 'token', 'list', '--user', copied);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/\snever\s+live$/m);
+    const second = await adminHere(dbPath, 'token', 'add', '--user', `\t${fullWidth(id)}\u3000`);
+    expect(second.code, second.stderr).toBe(0);
+    const revoked = await adminHere(dbPath, 'token', 'revoke', '--token', ` ${lastLine(second.stdout)}\n`);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect((await me(lastLine(second.stdout))).status).toBe(401);
+    const link = await adminHere(dbPath, 'telegram-link', copied);
+    expect(link.code, link.stderr).toBe(0);
+    expect(link.stdout).toContain(`赵六 (bureau, water)`);
+    const redeliver = await adminHere(dbPath, 'redeliver', '--bureau', ' water ');
+    expect(redeliver.code, redeliver.stderr).toBe(0);
+    expect(redeliver.stdout).toContain('nothing failed for good to water');
+    // An id of spaces alone is no id.
+    const blank = await adminHere(dbPath, 'user', 'disable', '--id', '\u3000 ');
+    expect(blank.code).toBe(2);
+    expect(blank.stderr.split('\n')[0]).toBe('admin: --id is required');
+    const disabled = await adminHere(dbPath, 'user', 'disable', '--id', copied);
+    expect(disabled.code, disabled.stderr).toBe(0);
+    expect(disabled.stdout).toBe(`disabled 赵六 (${id}); revoked 1 token(s)\n`);
+    expect((await me(token)).status).toBe(401);
+  }, 90_000);
+
   it('disables an account and revokes its tokens', async () => {
     const run = await admin(dbPath, 'user', 'add', '--role', 'operator', '--name', '王五');
     const token = lastLine(run.stdout);

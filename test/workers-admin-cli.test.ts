@@ -147,14 +147,15 @@ describe('npm run admin:cf on a local D1 database', { timeout: 120_000 }, () => 
   });
 
   it('disables an account with its tokens and sessions, and then issues it no token', async () => {
-    const disabled = await adminCf(['user', 'disable', '--id', userId]);
+    // The id as copied from the list's column, spaces around it: read as the id.
+    const disabled = await adminCf(['user', 'disable', '--id', `  ${userId}\u3000`]);
     expect(disabled.code, disabled.stderr).toBe(0);
     expect(disabled.stdout).toBe(`disabled 张三 (${userId}); revoked 1 token(s)\n`);
     const after = snapshot() as { users: Array<{ id: string; active: number }>; tokens: Array<{ revoked_at: string | null }> };
     expect(after.users.find((u) => u.id === userId)?.active).toBe(0);
     expect(after.tokens.every((t) => t.revoked_at !== null)).toBe(true);
 
-    const refused = await adminCf(['token', 'add', '--user', userId]);
+    const refused = await adminCf(['token', 'add', '--user', ` ${userId} `]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe(`admin:cf: the user 张三 (${userId}) is disabled\n`);
     expect(refused.stdout).toBe('');

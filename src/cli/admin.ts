@@ -17,7 +17,7 @@ import { parseEnv, type Env } from '../env.js';
 import { issueLinkToken, LINK_TOKEN_TTL_HOURS, unlink } from '../telegram/links.js';
 import { REDELIVER_SINCE, redeliverFailed } from '../workflow/redeliver.js';
 import { missingSqliteDatabase, readPasswordFromStdin } from './cli-input.js';
-import { ACCOUNT_OPTIONS, CommandError, isEntry, parseCommandLine, runToolOutcome, toolOutcome, UsageError, type ToolOutcome } from './command-line.js';
+import { ACCOUNT_IDENTIFIERS, ACCOUNT_OPTIONS, CommandError, isEntry, normaliseIdentifier, parseCommandLine, runToolOutcome, toolOutcome, UsageError, type ToolOutcome } from './command-line.js';
 import { table } from './table.js';
 
 /**
@@ -89,7 +89,7 @@ interface Output {
 type Environment = Record<string, string | undefined>;
 
 async function main(argv: string[], environment: Environment): Promise<Output> {
-  const { values, positionals } = parseCommandLine(argv, OPTIONS);
+  const { values, positionals } = parseCommandLine(argv, OPTIONS, ACCOUNT_IDENTIFIERS);
   if (values.help) return { lines: [USAGE] };
   if (positionals.length === 0) throw new UsageError('no command given');
   if (positionals[0] === 'telegram-link' || positionals[0] === 'telegram-unlink') return telegramLink(positionals, values, environment);
@@ -251,7 +251,8 @@ async function main(argv: string[], environment: Environment): Promise<Output> {
 
 /** telegram-link / telegram-unlink USER: the account by web username, id or (unique) name. */
 async function telegramLink(positionals: string[], values: Values, environment: Environment): Promise<Output> {
-  const [command, who, ...rest] = positionals;
+  const [command, typed, ...rest] = positionals;
+  const who = typed === undefined ? '' : normaliseIdentifier(typed);
   if (!who || rest.length > 0) throw new UsageError(`${command} takes one account: ${command} USER`);
   const extra = Object.keys(values).filter((k) => k !== 'help');
   if (extra.length > 0) throw new UsageError(`${command} takes no --${extra[0]}`);
@@ -260,7 +261,7 @@ async function telegramLink(positionals: string[], values: Values, environment: 
     const byUsername = await findUserIdByUsername(db, normaliseUsername(who)).catch(() => null);
     let user = await findUser(db, byUsername ?? who);
     if (!user) {
-      const named = (await listUsers(db, new Date())).filter((u) => u.name === who.trim());
+      const named = (await listUsers(db, new Date())).filter((u) => normaliseIdentifier(u.name) === who);
       if (named.length > 1) throw new CommandError(`several accounts are named ${who}: give the account id`);
       user = named[0] ?? null;
     }

@@ -32,12 +32,25 @@ export const ACCOUNT_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** The account options that name an account, a token, a unit or a web username, rather than say something new. */
+export const ACCOUNT_IDENTIFIERS = ['id', 'user', 'token', 'bureau', 'username'] as const;
+
+/**
+ * An identifier as it was copied or typed: from a table with the spaces around it, or with a Chinese input method in
+ * full-width mode (ｅｐｂ, an ideographic space after it). Read trimmed and in its NFKC forms, as the sign-in reads a
+ * username; ids, tokens and codes are ASCII, so nothing else is changed.
+ */
+export function normaliseIdentifier(value: string): string {
+  return value.normalize('NFKC').trim();
+}
+
 /**
  * The options and positionals of `argv`, strictly: an unknown option, a
  * missing value or an option given twice (parseArgs would keep only the
- * last) is a UsageError naming it. `given` holds the options typed.
+ * last) is a UsageError naming it. `given` holds the options typed. The
+ * string options named in `identifiers` are read through `normaliseIdentifier`.
  */
-export function parseCommandLine<const O extends Options>(argv: string[], options: O) {
+export function parseCommandLine<const O extends Options>(argv: string[], options: O, identifiers: readonly string[] = []) {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true, tokens: true });
@@ -49,6 +62,11 @@ export function parseCommandLine<const O extends Options>(argv: string[], option
     if (t.kind !== 'option') continue;
     if (given.has(t.name)) throw new UsageError(`--${t.name} is given more than once`);
     given.add(t.name);
+  }
+  const values: Record<string, unknown> = parsed.values;
+  for (const name of identifiers) {
+    const v = values[name];
+    if (typeof v === 'string') values[name] = normaliseIdentifier(v);
   }
   return { values: parsed.values, positionals: parsed.positionals, given };
 }

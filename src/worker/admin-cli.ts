@@ -10,7 +10,7 @@ import { loadDistrictFile } from '../district/district-file.js';
 import { unitView, type District } from '../district/district.schema.js';
 import { recordWrites } from './d1.js';
 import { readPasswordFromStdin } from '../cli/cli-input.js';
-import { ACCOUNT_OPTIONS, CommandError, isEntry, parseCommandLine, runTool, UsageError } from '../cli/command-line.js';
+import { ACCOUNT_IDENTIFIERS, ACCOUNT_OPTIONS, CommandError, isEntry, parseCommandLine, runTool, UsageError } from '../cli/command-line.js';
 import { table } from '../cli/table.js';
 import { describeTarget, executeD1, inlineSql, wranglerD1Reader, type D1Target } from './wrangler-d1.js';
 
@@ -129,13 +129,17 @@ export async function userDisableSql(userId: string, at = new Date().toISOString
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { values, positionals, given: seen } = parseCommandLine(argv, {
-    ...ACCOUNT_OPTIONS,
-    district: { type: 'string' },
-    remote: { type: 'boolean', default: false },
-    'persist-to': { type: 'string' },
-    print: { type: 'boolean', default: false },
-  });
+  const { values, positionals, given: seen } = parseCommandLine(
+    argv,
+    {
+      ...ACCOUNT_OPTIONS,
+      district: { type: 'string' },
+      remote: { type: 'boolean', default: false },
+      'persist-to': { type: 'string' },
+      print: { type: 'boolean', default: false },
+    },
+    ACCOUNT_IDENTIFIERS,
+  );
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
