@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deactivateUser } from '../db/repositories/users.repository.js';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
-import { SESSION_IDLE_MS } from '../src/web/session.js';
+import { roleMayOpen, SESSION_IDLE_MS, STAFF_AREAS } from '../src/web/session.js';
 import { newPage } from './browser.js';
 import { createPgDatabase } from './harness.js';
 import { formClient, PASSWORD, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
@@ -70,6 +70,27 @@ describe('staff sign-in', () => {
     const post = await client.post(`/inbox/cases/${id}/accept`, { _csrf: planted });
     expect(post.status).toBe(403);
     expect((await listAssignments(web.service.deps.db, id)).map((a) => a.status)).toEqual(['pending']);
+  });
+
+  it("links each role, in the header of every page, to each staff area it may enter and to nothing it may not, in Chinese and English", async () => {
+    const areas = Object.keys(STAFF_AREAS);
+    for (const [username, role] of [['operator', 'operator'], ['epb', 'bureau'], ['dispatcher', 'dispatcher'], ['admin', 'admin']] as const) {
+      const client = formClient(base, fromNewAddress());
+      expect((await client.signIn(username)).status).toBe(303);
+      for (const lang of ['zh', 'en']) {
+        const html = await (await client.get(`/public?lang=${lang}`)).text();
+        const nav = /<nav aria-label="(?:主导航|Main)">([\s\S]*?)<\/nav>/.exec(html)?.[1] ?? '';
+        const links = [...nav.matchAll(/<a href="([^"]+)">([^<]+)<\/a>/g)].map((m) => ({ href: m[1]!, label: m[2]! }));
+        const staff = links.filter((l) => areas.some((area) => l.href === area || l.href.startsWith(`${area}/`)));
+        // Every area the role may enter is linked, and no page of an area it may not.
+        expect(staff.filter((l) => areas.includes(l.href)).map((l) => l.href).sort(), `${role} ${lang}`).toEqual(areas.filter((a) => roleMayOpen(role, a)).sort());
+        for (const l of staff) {
+          expect(roleMayOpen(role, l.href), `${role} ${l.href}`).toBe(true);
+          expect(l.label.trim(), `${role} ${l.href}`).not.toBe('');
+          expect((await client.get(l.href)).status, `${role} ${lang} ${l.href}`).toBe(200);
+        }
+      }
+    }
   });
 
   it('sends each role to its own page after sign-in, and back to a same-site page it came from', async () => {

@@ -2,6 +2,7 @@ import type { Child } from 'hono/jsx';
 import type { Role } from '../auth/principal.js';
 import { CSRF_FIELD } from './csrf.js';
 import { switchLangHref, type Lang } from './i18n.js';
+import { roleMayOpen, STAFF_AREAS, type StaffArea } from './session.js';
 
 /**
  * The frame of every page: header with the service name and the navigation
@@ -76,12 +77,22 @@ function scriptsOf(props: LayoutProps): string[] {
   return props.user && !scripts.includes('staff.js') ? [...scripts, 'staff.js'] : scripts;
 }
 
-function staffLinks(user: PageUser, t: (typeof T)[Lang]) {
-  const links: Array<[string, string]> = [];
-  if (user.role === 'operator' || user.role === 'admin') links.push(['/console', t.console]);
-  if (user.role === 'bureau') links.push(['/inbox', t.inbox]);
-  if (user.role === 'dispatcher' || user.role === 'admin') links.push(['/desk', t.desk], ['/desk/dashboard', t.dashboard]);
-  return links;
+/**
+ * The pages of each staff area the navigation leads to. Who sees them is who may enter the area (STAFF_AREAS, which
+ * the pages mount and sign-in reads): an area added there needs its pages here, or this does not compile.
+ */
+const AREA_PAGES: Record<StaffArea, ReadonlyArray<readonly [string, keyof (typeof T)[Lang]]>> = {
+  '/console': [['/console', 'console']],
+  '/desk': [
+    ['/desk', 'desk'],
+    ['/desk/dashboard', 'dashboard'],
+  ],
+  '/inbox': [['/inbox', 'inbox']],
+};
+
+function staffLinks(user: PageUser, t: (typeof T)[Lang]): Array<[string, string]> {
+  const areas = (Object.keys(STAFF_AREAS) as StaffArea[]).filter((area) => roleMayOpen(user.role, area));
+  return areas.flatMap((area) => AREA_PAGES[area].map(([href, label]): [string, string] => [href, t[label]]));
 }
 
 export function Layout(props: LayoutProps) {
