@@ -192,6 +192,11 @@ describe('POST /api/v1/reports', () => {
       // Its link, pasted with the asking words.
       `查询 http://intake.test/track/${code} 进度`,
       `http://intake.test/track/${code}，怎么样了？`,
+      `https://intake.test/track/${code} 怎么样了`,
+      `我的举报http://intake.test/track/${code}怎么样了`,
+      // As the lookup box reads the link: an escaped letter, a zero-width space a chat app put after it.
+      `http://intake.test/track/%${code.charCodeAt(0).toString(16)}${code.slice(1)} 进度`,
+      `http://intake.test/track/${code}\u200b 怎么样了`,
     ]) {
       const res = await postJson(`${api}/reports`, { text, anonymous: true });
       const json = (await bodyOf(res)) as { error: { code: string; fields: Record<string, string> } };
@@ -206,6 +211,11 @@ describe('POST /api/v1/reports', () => {
     expect(follow.status, JSON.stringify(await bodyOf(follow.clone()))).toBe(202);
     const linked = await postJson(`${api}/reports`, { text: `http://intake.test/track/${code} 那个厂今晚又在排了` });
     expect(linked.status, JSON.stringify(await bodyOf(linked.clone()))).toBe(202);
+    // The words written against the link, with no space between, are words of the report, not part of the link.
+    for (const text of [`那个厂今晚又在排黑水http://intake.test/track/${code}`, `厂子又在排了，http://intake.test/track/${code}`, `http://intake.test/track/${code},dumping again tonight`]) {
+      const res = await postJson(`${api}/reports`, { text });
+      expect(res.status, `${text}: ${JSON.stringify(await bodyOf(res.clone()))}`).toBe(202);
+    }
     const asking = await postJson(`${api}/reports`, { text: `${code} 处理了吗？厂子今晚又在排黑水` });
     expect(asking.status, JSON.stringify(await bodyOf(asking.clone()))).toBe(202);
   });

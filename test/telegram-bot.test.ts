@@ -903,6 +903,7 @@ describe('Telegram bot: a resident reports', () => {
       `查询 ${code}`,
       `${code} 进度`,
       `我的举报${code}怎么样了`,
+      `http://intake.test/track/${code} 怎么样了`,
     ]) {
       const r = await deliver(chat.chatId, chat.text(typed));
       // (The case's dispatched notice may come meanwhile.)
@@ -917,6 +918,10 @@ describe('Telegram bot: a resident reports', () => {
     // Among other words, it is a report naming the code; and in the middle of a report, part of it
     const naming = await deliver(chat.chatId, chat.text(`${code} 处理了吗？晚上又在排`));
     expect(texts(naming.sent).at(-1)).toContain('哪里');
+    // So is its link with words written against it.
+    const other = residentChat(nextChat++);
+    const linked = await deliver(other.chatId, other.text(`晚上又在排黑水http://intake.test/track/${code}`));
+    expect(texts(linked.sent).at(-1)).toContain('哪里');
     // (here, the answer to "where is it?").
     const more = await deliver(chat.chatId, chat.text(code));
     expect(texts(more.sent).at(-1)).toContain('匿名');

@@ -38,6 +38,21 @@ export function normalizeTrackingCode(input: string): string | null {
 }
 
 /**
+ * A tracking link as written in a message (in NFKC), and the path segment after /track/: the address only, without
+ * the words written against it on either side (那个厂又在排了https://…/track/K7M3QXT9AD, …/track/K7M3QXT9AD怎么样了) —
+ * a host is letters, digits, dots and dashes (and a port), a link's parts hold no Chinese — with its query, fragment
+ * or closing slash. The segment may hold the punctuation a copy takes along (K7M3QXT9AD。) or an escape (%4B…):
+ * `codeOfLink` reads it.
+ */
+const TRACK_LINK =
+  /(?:https?:\/\/)?(?:[A-Za-z0-9.-]+(?::\d+)?)?(?:\/[^\s/\p{Script=Han}]*?)*?\/track\/([^/?#\s\p{Script=Han}]+)(?:[/?#][^\s\p{Script=Han}]*)?/giu;
+
+/** The tracking code a link's segment after /track/ names, read as the lookup box reads it; null when it names none. */
+function codeOfLink(segment: string): string | null {
+  return normalizeTrackingCode(withoutEnclosing(decodedOrAsIs(segment)));
+}
+
+/**
  * The tracking code in what someone pasted into a lookup box: the code as
  * `normalizeTrackingCode` reads it, or the code of a pasted tracking link
  * (`https://…/track/K7M3QXT9AD`) or of a copied message line (`查询码：K7M3Q-XT9AD`),
@@ -48,8 +63,8 @@ export function trackingCodeIn(input: string): string | null {
   const direct = normalizeTrackingCode(input);
   if (direct) return direct;
   const text = input.normalize('NFKC').trim();
-  const link = /\/track\/([^/?#\s]+)/.exec(text);
-  if (link) return normalizeTrackingCode(withoutEnclosing(decodedOrAsIs(link[1]!)));
+  const link = new RegExp(TRACK_LINK.source, 'u').exec(text);
+  if (link) return codeOfLink(link[1]!);
   const labelled = /^(?:查询码|跟踪码|tracking code)\s*[:：]?\s*(.+)$/iu.exec(text);
   return normalizeTrackingCode(withoutEnclosing(labelled ? labelled[1]! : text));
 }
@@ -65,13 +80,7 @@ export function trackingCodeIn(input: string): string | null {
  */
 export function onlyTrackingCode(text: string): string | null {
   const plain = text.normalize('NFKC').trim();
-  if (normalizeTrackingCode(plain)) return normalizeTrackingCode(plain);
-  const unlabelled = plain.replace(/^(?:查询码|跟踪码|tracking code)\s*[:：]?\s*/iu, '');
-  if (!/\s/u.test(unlabelled)) {
-    const alone = trackingCodeIn(plain);
-    if (alone) return alone;
-  }
-  return codeAskedAfter(plain);
+  return normalizeTrackingCode(plain) ?? codeAskedAfter(plain);
 }
 
 /**
@@ -96,9 +105,6 @@ const ASKING = new RegExp(
   'giu',
 );
 
-/** A tracking link written in a message: its address up to the words that follow (查询 https://…/track/K7M3QXT9AD 进度). */
-const TRACK_LINK = /(?:https?:\/\/)?[^\s/]*(?:\/[^\s/]*)*?\/track\/([A-Za-z0-9-]+)[^\s\p{Script=Han}]*/giu;
-
 /**
  * The one tracking code in words that only ask after its report (查询 K7M3QXT9AD, K7M3QXT9AD 进度,
  * 我的举报K7M3QXT9AD怎么样了, status of K7M3QXT9AD?); null when any word says something else (a code among words
@@ -109,19 +115,17 @@ function codeAskedAfter(plain: string): string | null {
   if (!code) return null;
   // The code as written: any case, spaces or dashes between its characters; a tracking link to it (查询 https://…/track/K7M3QXT9AD) is the code.
   const written = new RegExp([...code].join('[\\s\\p{Pd}\u2212]*'), 'giu');
-  const unlinked = plain.includes('/track/')
-    ? plain.replace(TRACK_LINK, (link: string, segment: string) => (normalizeTrackingCode(segment) === code ? ' ' : link))
-    : plain;
+  const unlinked = plain.includes('/track/') ? plain.replace(TRACK_LINK, (link: string, segment: string) => (codeOfLink(segment) === code ? ' ' : link)) : plain;
   const rest = unlinked.replace(written, ' ').replace(ASKING, ' ');
-  return /^[\p{P}\p{S}\s]*$/u.test(rest) ? code : null;
+  return /^[\p{P}\p{S}\p{Cf}\s]*$/u.test(rest) ? code : null;
 }
 
 /**
- * Without the punctuation and symbols before and after (a code has neither);
- * a % stays, the rest of an escape in a link cut short, which is no code.
+ * Without the punctuation, symbols and invisible marks (a zero-width space a chat app put after a link) before and
+ * after (a code has none); a % stays, the rest of an escape in a link cut short, which is no code.
  */
 function withoutEnclosing(text: string): string {
-  return text.replace(/^(?:(?!%)[\p{P}\p{S}\s])+|(?:(?!%)[\p{P}\p{S}\s])+$/gu, '');
+  return text.replace(/^(?:(?!%)[\p{P}\p{S}\p{Cf}\s])+|(?:(?!%)[\p{P}\p{S}\p{Cf}\s])+$/gu, '');
 }
 
 /** A link's path segment decoded; a broken escape (`%E0%A4%A`, a link cut short) is read as it stands, not an error. */
