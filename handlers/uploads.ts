@@ -81,6 +81,109 @@ function multipartBoundary(contentType: string): string | null {
 
 const CRLF2 = Buffer.from('\r\n\r\n');
 
+/**
+ * What was typed into a multipart form too large to take: a form sent with more photos than it may carry, by a
+ * browser without the page's script to stop it. Refused whole by the size limit, the resident's text would be lost;
+ * instead the body is read through once as it arrives, its text fields kept (at most `maxFieldBytes` of them in all)
+ * and its files only counted and measured, never held, so the page can come back as typed and say how large the files
+ * were. Read to its end, the body leaves a connection the server keeps: one whose body is left unread is closed soon,
+ * before a slow phone has sent it all and read the answer. Reading stops after `maxBodyBytes`, keeping what came
+ * before (a form's first fields). Null for a body that is no multipart form or whose parts' headers do not read.
+ */
+export async function readOversizedForm(request: Request, limits: { maxFieldBytes: number; maxBodyBytes: number }): Promise<OversizedForm | null> {
+  const boundary = multipartBoundary(request.headers.get('content-type') ?? '');
+  if (boundary === null || !request.body) return null;
+  // The first delimiter has no line break before it: one is put there, so every delimiter is found alike.
+  const delimiter = Buffer.from(`\r\n--${boundary}`);
+  const form: OversizedForm = { fields: {}, files: 0, fileBytes: 0 };
+  const reader = request.body.getReader();
+  let buffered = Buffer.from('\r\n');
+  let state: 'preamble' | 'delimited' | 'headers' | 'content' | 'epilogue' = 'preamble';
+  let part: { field: string; fileName: string | null; chunks: Buffer[]; bytes: number } | null = null;
+  let fieldBytes = 0;
+  let read = 0;
+  const keep = (bytes: Buffer) => {
+    if (!part || bytes.length === 0) return;
+    part.bytes += bytes.length;
+    if (part.fileName !== null) form.fileBytes += bytes.length;
+    else if ((fieldBytes += bytes.length) <= limits.maxFieldBytes) part.chunks.push(Buffer.from(bytes));
+  };
+  const endPart = () => {
+    // A file input left empty sends a nameless empty part: no file chosen.
+    if (part && part.fileName !== null && (part.bytes > 0 || part.fileName !== '')) form.files++;
+    if (part && part.fileName === null && fieldBytes <= limits.maxFieldBytes) {
+      const value = Buffer.concat(part.chunks).toString('utf8');
+      const had = form.fields[part.field];
+      form.fields[part.field] = had === undefined ? value : [...(Array.isArray(had) ? had : [had]), value];
+    }
+    part = null;
+  };
+  try {
+    for (;;) {
+      // Each state takes what it can of the bytes read, then more are read.
+      if (state === 'preamble' || state === 'content') {
+        const at = buffered.indexOf(delimiter);
+        if (at !== -1) {
+          if (state === 'content') {
+            keep(buffered.subarray(0, at));
+            endPart();
+          }
+          buffered = buffered.subarray(at + delimiter.length);
+          state = 'delimited';
+          continue;
+        }
+        // All but what may be the start of a delimiter the next chunk ends.
+        const safe = Math.max(0, buffered.length - delimiter.length + 1);
+        if (state === 'content') keep(buffered.subarray(0, safe));
+        buffered = buffered.subarray(safe);
+      } else if (state === 'delimited' && buffered.length >= 2) {
+        // `--boundary--` ends the form; what follows it is read and dropped.
+        if (buffered[0] === 0x2d && buffered[1] === 0x2d) {
+          state = 'epilogue';
+          continue;
+        }
+        const lineEnd = buffered.indexOf('\r\n');
+        if (lineEnd !== -1) {
+          buffered = buffered.subarray(lineEnd + 2);
+          state = 'headers';
+          continue;
+        }
+      } else if (state === 'headers') {
+        const end = buffered.indexOf(CRLF2);
+        if (end !== -1) {
+          const disposition = /^content-disposition\s*:(.*)$/im.exec(buffered.subarray(0, end).toString('utf8'))?.[1];
+          const values = disposition === undefined ? undefined : dispositionParams(disposition)?.values;
+          const field = values?.get('name');
+          if (field === undefined) return null;
+          part = { field, fileName: values!.get('filename') ?? values!.get('filename*') ?? null, chunks: [], bytes: 0 };
+          buffered = buffered.subarray(end + CRLF2.length);
+          state = 'content';
+          continue;
+        }
+        if (buffered.length > 16 * 1024) return null;
+      } else if (state === 'epilogue') buffered = Buffer.alloc(0);
+      if (read >= limits.maxBodyBytes) {
+        endPart();
+        return form;
+      }
+      const { done, value } = await reader.read();
+      // A body that ends before its last delimiter (the client stopped sending): what was read whole is kept.
+      if (done) return form;
+      read += value.length;
+      buffered = Buffer.concat([buffered, value]);
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** `readOversizedForm`'s account of a form: its text fields as `parseBody({ all: true })` gives them, its files' count and bytes. */
+export interface OversizedForm {
+  fields: Record<string, string | string[]>;
+  files: number;
+  fileBytes: number;
+}
+
 /** The body with every part's Content-Disposition written as a browser writes it; the same array when all are already. */
 export function withPlainPartHeaders(body: Uint8Array, boundary: string): Uint8Array {
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);

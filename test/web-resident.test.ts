@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
@@ -12,7 +14,7 @@ import { timelineNote } from '../handlers/pages/resident-labels.js';
 import { checkDeadlines } from '../src/workflow/deadline-check.js';
 import { rateCase } from '../src/workflow/feedback.js';
 import { browser, newPage } from './browser.js';
-import { waitFor } from './harness.js';
+import { tempDir, waitFor } from './harness.js';
 import { HEIC_WITH_EXIF } from './photo-fixtures.js';
 import { JPEG_BYTES } from './telegram-emulator.js';
 import { client, json, seedCase, startWorkflowService, type Staff, type TestService } from './workflow-helpers.js';
@@ -1135,6 +1137,47 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     expect(await page.textContent('#photos-error')).toBe('照片“IMG_2044.jpg”有 12.0 MB，每张照片不能超过 10 MB，请换一张或缩小后再选。');
     expect(await page.inputValue('#text')).toBe(REPORT_TEXT);
     expect(await countCases()).toBe(before);
+    await context.close();
+  });
+
+  it('brings the form back as typed, saying how large the photos were and what a report carries, when over 51 MB of them is sent without the page script', async () => {
+    const before = await countCases();
+    const b = await browser();
+    const context = await b.newContext({ locale: 'zh-CN', baseURL: service.url, javaScriptEnabled: false });
+    const page = await context.newPage();
+    // Five photos of 11 MB: over what the body of a form may be (5 × 10 MB and 1 MB of text), not only over each photo's limit.
+    const dir = tempDir();
+    const photos = Array.from({ length: 5 }, (_, i) => {
+      const file = join(dir, `IMG_30${i}.jpg`);
+      writeFileSync(file, Buffer.concat([JPEG_BYTES, Buffer.alloc(11 * 1024 * 1024 - JPEG_BYTES.length)]));
+      return file;
+    });
+    for (const [path, words] of [
+      ['/', '所选的 5 张照片共 55.0 MB，超过了一件举报能带的照片（最多 5 张，每张不超过 10 MB），所以没有提交。您填写的内容已保留，请少选几张或换成较小的照片后再提交。'],
+      ['/?lang=en', 'The photos chosen (5, 55.0 MB in all) are more than a report can carry (at most 5 photos of at most 10 MB each), so nothing was sent. What you typed is kept: choose fewer or smaller photos and send it again.'],
+    ] as const) {
+      await page.goto(path);
+      await fillReport(page);
+      await page.check('#anonymous');
+      await page.setInputFiles('#photos', photos);
+      const [res] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+      expect(res?.status()).toBe(413);
+      expect(await page.textContent('#photos-error')).toBe(words);
+      expect(await page.textContent('#form-error a[href="#photos"]')).toBe(words);
+      // Everything typed, before the photos in the form and after them, is there to send again.
+      expect(await page.inputValue('#text')).toBe(REPORT_TEXT);
+      expect(await page.inputValue('#address')).toBe('电镀厂后门桥下的水沟');
+      expect(await page.inputValue('#name')).toBe(REPORTER_NAME);
+      expect(await page.inputValue('#phone')).toBe(REPORTER_PHONE);
+      expect(await page.isChecked('#anonymous')).toBe(true);
+      expect(await countCases()).toBe(before);
+    }
+    // With one photo of a size a report carries, the same form goes.
+    await page.setInputFiles('#photos', { name: 'ditch.jpg', mimeType: 'image/jpeg', buffer: JPEG_BYTES });
+    await Promise.all([page.waitForURL(/\/submitted\//), page.click('button[type=submit]')]);
+    const created = (await findCaseByTrackingCode(service.deps.db, (await page.textContent('#tracking-code'))!.trim()))!;
+    expect(created.text).toBe(REPORT_TEXT);
+    expect(created.anonymous).toBe(true);
     await context.close();
   });
 

@@ -17,8 +17,8 @@ import { pageContext, renderPage } from '../../src/web/render.js';
 import type { AppEnv } from '../app-env.js';
 import { acceptPublicReport, IntakeLimited } from '../intake-gate.js';
 import { reportFormSchema, TRACKING_CODE_TEXT } from '../reports.routes.js';
-import { IMAGE_TYPES, readUploads } from '../uploads.js';
-import { readForm, stringField } from './resident-form.js';
+import { IMAGE_TYPES, MAX_JSON_BYTES, readOversizedForm, readUploads } from '../uploads.js';
+import { readForm, stringField, withLineFeeds } from './resident-form.js';
 
 /**
  * The resident's report form (`/`): text, photos, a place (address, "use my
@@ -89,6 +89,7 @@ const T: Texts<
   | 'errPhotoSizeOf'
   | 'errPhotoEmptyOf'
   | 'errPhotoTypeOf'
+  | 'errPhotosTooLarge'
   | 'errKey'
   | 'errTooMany'
   | 'errExpired'
@@ -154,6 +155,7 @@ const T: Texts<
     errPhotoSizeOf: `照片“{name}”有 {size} MB，每张照片不能超过 ${MAX_PHOTO_BYTES / 1024 / 1024} MB，请换一张或缩小后再选。`,
     errPhotoEmptyOf: '照片“{name}”是空文件，请重新选择。',
     errPhotoTypeOf: '“{name}”不是可以上传的图片：只能上传 JPEG、PNG、WebP、GIF、HEIC 或 AVIF 格式的图片。',
+    errPhotosTooLarge: `所选的 {n} 张照片共 {size} MB，超过了一件举报能带的照片（最多 ${MAX_PHOTOS} 张，每张不超过 ${MAX_PHOTO_BYTES / 1024 / 1024} MB），所以没有提交。您填写的内容已保留，请少选几张或换成较小的照片后再提交。`,
     errKey: '提交未成功，请稍后再试。',
     errTooMany: '从您所在网络提交的举报已达上限（每 {window}最多 {n} 件），这次没有提交。您填写的内容已保留，请于 {until} 之后再提交；情况紧急请拨打 12369 环保热线或 12345 热线。',
     errExpired: '页面已过期，举报尚未提交。您填写的内容已保留，请检查后再次提交。',
@@ -220,6 +222,7 @@ const T: Texts<
     errPhotoSizeOf: `The photo "{name}" is {size} MB; each photo at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB. Choose another or a smaller one.`,
     errPhotoEmptyOf: 'The photo "{name}" is an empty file; please choose it again.',
     errPhotoTypeOf: '"{name}" is not an image that can be sent: only JPEG, PNG, WebP, GIF, HEIC or AVIF images.',
+    errPhotosTooLarge: `The photos chosen ({n}, {size} MB in all) are more than a report can carry (at most ${MAX_PHOTOS} photos of at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB each), so nothing was sent. What you typed is kept: choose fewer or smaller photos and send it again.`,
     errKey: 'The report could not be sent; please try again in a moment.',
     errTooMany: 'Reports from your network have reached the limit ({n} per {window}), so this one was not sent. What you typed is kept: send it again after {until}. If it is urgent, call the 12369 environmental hotline or 12345.',
     errExpired: 'This page had expired and the report was not sent. What you typed is kept: check it and send it again.',
@@ -588,6 +591,14 @@ export function reportPageRoutes() {
   // A form sent after its token lapsed (the browser was closed, cookies cleared) comes back as typed, to send again.
   const expired = csrfProtection({
     refused: (c, form) => renderForm(c, typedValues(form), { form: T[pageContext(c).lang].errExpired }, chosenFiles(form).length, 403),
+    // More photos than a report carries (over what any form may be), sent without the page's script to stop them: the
+    // form comes back as typed, saying how large they were and the limits, instead of the plain 413 that lost the text.
+    tooLarge: async (c, maxBytes) => {
+      const sent = await readOversizedForm(c.req.raw, { maxFieldBytes: MAX_JSON_BYTES, maxBodyBytes: 8 * maxBytes });
+      if (!sent) return null;
+      const words = photoWords(T[pageContext(c).lang].errPhotosTooLarge, '', sent.fileBytes).replace('{n}', String(sent.files));
+      return renderForm(c, typedValues(withLineFeeds(sent.fields)), { photos: words }, sent.files, 413);
+    },
   });
 
   app.post('/', expired, loadSession(), async (c) => {

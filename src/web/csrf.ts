@@ -78,6 +78,12 @@ export interface CsrfOptions {
    * a fresh token (nothing is done with it). Only forms reach it.
    */
   refused?: (c: Context<AppEnv>, form: Record<string, unknown>) => Response | Promise<Response>;
+  /**
+   * Answers a form whose Content-Length is over the forms' size limit, instead of the plain 413, when it gives an
+   * answer: a page may read what was typed from the body and show the form again (nothing is done with it, as with
+   * `refused`). Gets the limit; null leaves the form to the 413.
+   */
+  tooLarge?: (c: Context<AppEnv>, maxBytes: number) => Promise<Response | null>;
 }
 
 /**
@@ -90,6 +96,10 @@ export function csrfProtection(options: CsrfOptions = {}) {
     const token = issue(c);
     c.set('csrfToken', token);
     if (!UNSAFE.has(c.req.method)) return next();
+    if (options.tooLarge && Number(c.req.header('content-length')) > MAX_FORM_BYTES) {
+      const answer = await options.tooLarge(c, MAX_FORM_BYTES);
+      if (answer) return answer;
+    }
     let refusal: Response | undefined;
     const limited = await limit(c, async () => {
       let sent = c.req.header(CSRF_HEADER);
