@@ -131,7 +131,8 @@ const postCall = apiRoute({
   description:
     'JSON, or the transcript as `text/plain` with the other fields as query parameters (`parts` as JSON text). ' +
     'A new call answers **201** with its case(s), status `received`: the pipeline classifies and routes them next. ' +
-    'The same `callId` (per hotline) with the same transcript, start and caller number answers **200** with the case(s) it already became; ' +
+    'The same `callId` (per hotline) with the same transcript, start and caller number answers **200** with the case(s) it already became ' +
+    '(with the same transcript, a start in the same minute is the same start: an export a spreadsheet saved without its seconds); ' +
     'a different transcript, `startedAt` or `callerNumber` under a known `callId` is **409** `conflict` naming it. `review: true` answers **200** with the ' +
     "extraction and the classifier's proposal and creates nothing. A corrected `type` that differs from the proposal " +
     'is recorded as labelled data for retraining, and the case is routed with the corrected type.',

@@ -381,6 +381,21 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
     expect((await runImport(csv, 'text/csv')).summary).toMatchObject({ created: 0, duplicate: 3 });
   });
 
+  it('treats a CSV saved again by a spreadsheet that dropped the seconds of the start times as the same calls', async () => {
+    const csv = join(dir, 'seconds.csv');
+    const calls = [0, 1, 2].map((i) => ({ ...callOf(i, 'SECS'), startedAt: `2026-10-0${i + 1}T09:1${i}:3${i}+08:00` }));
+    const write = (rows: Array<Record<string, unknown>>) =>
+      writeFileSync(csv, `${CSV_FIELDS.join(',')}\n${rows.map((c) => CSV_FIELDS.map((f) => csvCell(c[f])).join(',')).join('\n')}\n`);
+    write(calls);
+    expect((await runImport(csv, 'text/csv')).summary).toMatchObject({ created: 3 });
+    const before = await counts();
+    // As Excel on a Chinese Windows writes the column back: 2026/10/1 9:10.
+    write(calls.map((c, i) => ({ ...c, startedAt: `2026/10/${i + 1} 9:1${i}` })));
+    const again = await runImport(csv, 'text/csv');
+    expect(again.summary).toMatchObject({ created: 0, duplicate: 3, rejected: 0 });
+    expect(await counts()).toEqual(before);
+  });
+
   it('rejects a line whose call id is on record for another call, naming what differs, and imports the rest', async () => {
     const path = join(dir, 'reused-ids.ndjson');
     const calls = [0, 1, 2].map((i) => callOf(i, 'REUSE'));

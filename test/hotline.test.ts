@@ -838,6 +838,25 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(await count('cases')).toBe(before);
   });
 
+  it('takes a call sent again with the seconds of its start dropped, as a spreadsheet saves an export, as the same call; another minute or transcript is still a 409', async () => {
+    const body = call('坐席：您好，12369环保举报热线，请讲。\n来电人：盐下村三组后面的水沟在冒黑水，味道很冲。', { callId: nextCallId('XLS'), startedAt: '2026-11-02T09:15:37+08:00' });
+    expect((await as('operator').post('/api/v1/hotline/calls', body)).status).toBe(201);
+    const before = await count('cases');
+    for (const startedAt of ['2026-11-02 09:15:00', '2026/11/2 9:15', '2026-11-02T01:15:00Z']) {
+      const again = await json(as('operator').post('/api/v1/hotline/calls', { ...body, startedAt }));
+      expect(again.status, `${startedAt}: ${JSON.stringify(again.body)}`).toBe(200);
+      expect(again.body.result, startedAt).toBe('duplicate');
+    }
+    // The next minute is another call's start, and so is another call's words in the same minute.
+    const later = await json(as('operator').post('/api/v1/hotline/calls', { ...body, startedAt: '2026-11-02 09:16:00' }));
+    expect(later.status, JSON.stringify(later.body)).toBe(409);
+    expect(later.body.error.fields).toMatchObject({ callId: 'already received with a different startedAt' });
+    const other = await json(as('operator').post('/api/v1/hotline/calls', { ...body, startedAt: '2026-11-02 09:15:00', transcript: '坐席：您好，请讲。\n来电人：喂？' }));
+    expect(other.status, JSON.stringify(other.body)).toBe(409);
+    expect(other.body.error.fields).toMatchObject({ callId: 'already received with a different transcript, startedAt' });
+    expect(await count('cases')).toBe(before);
+  });
+
   it('refuses another call under a known callId with 409 naming what differs, even with the same transcript', async () => {
     // Two hang-up calls read the same; a switch that numbers calls per day sends the second under the first one's id.
     const body = call('坐席：您好，请讲。\n来电人：喂？兴隆办事处那边厂子又在排黑水。', { callId: nextCallId('DAY') });

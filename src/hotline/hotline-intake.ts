@@ -86,6 +86,8 @@ export interface KnownCall {
   callerNumber: string | null;
 }
 
+const MINUTE_MS = 60_000;
+
 /** What makes a call with a known id another call: its transcript, its start or its caller. */
 export type CallDifference = 'transcript' | 'startedAt' | 'callerNumber';
 
@@ -93,13 +95,17 @@ export type CallDifference = 'transcript' | 'startedAt' | 'callerNumber';
  * How a call sent under a known id differs from the one on record: hotline
  * systems that number calls per day, or an operator who typed another call's
  * id, send a different call under it (two short hang-up calls can have the
- * same transcript). The start is compared as an instant, the number as stored
- * without its extension.
+ * same transcript). The start is compared as an instant — with the same
+ * transcript, to the minute: an export saved again by a spreadsheet whose
+ * time format dropped the seconds (09:15 or 09:15:00 for 09:15:37) still
+ * names the call it named —, the number as stored without its extension.
  */
 export function differencesFrom(known: KnownCall, input: CallInput, hash: string = transcriptHash(input.transcript)): CallDifference[] {
   const out: CallDifference[] = [];
-  if (known.transcriptHash !== hash) out.push('transcript');
-  if (Date.parse(known.startedAt) !== Date.parse(input.startedAt)) out.push('startedAt');
+  const sameTranscript = known.transcriptHash === hash;
+  if (!sameTranscript) out.push('transcript');
+  const [was, is] = [Date.parse(known.startedAt), Date.parse(input.startedAt)];
+  if (sameTranscript ? Math.floor(was / MINUTE_MS) !== Math.floor(is / MINUTE_MS) : was !== is) out.push('startedAt');
   // An extension alone (given on one export, left out on another) does not make another caller.
   const main = (n: string | null | undefined) => (n == null ? null : mainCallerNumber(n));
   if (main(known.callerNumber) !== main(input.callerNumber)) out.push('callerNumber');
