@@ -117,8 +117,9 @@ export function createBullmqTransport(opts: BullmqOptions & { retry?: RetryPolic
         // A finished delivery job lets go of its id (\`dispatch-<case>-<unit>-<channel>\`): a delivery withdrawn
         // from a released unit and renewed when the unit is given the case back is queued again under it, and
         // would otherwise be dropped as a duplicate until the reconciler found it owed. A job id reused by a
-        // relay's second move finds the delivery no longer pending and does nothing.
-        removeOnComplete: name === 'dispatch' ? true : { age: 24 * 3600, count: 50_000 },
+        // relay's second move finds the delivery no longer pending and does nothing. A notice that waited for its unit's
+        // assignment (\`notify-<notification>\`) is queued again under its id when the assignment is settled, likewise.
+        removeOnComplete: name === 'dispatch' || name === 'notify' ? true : { age: 24 * 3600, count: 50_000 },
         removeOnFail: { age: 30 * 24 * 3600 },
       },
     });

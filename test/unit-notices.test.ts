@@ -116,12 +116,29 @@ describe.each([
   }
   const groupMessages = () => emu.toChat(AGRI_GROUP).filter((c) => c.method === 'sendMessage');
 
+  /**
+   * The unit's server took the case's assignment, which a notice to its webhook waits for: agri's, and epb's, which
+   * refuses what it is sent now, before it began to (its request goes to another path of the bureaus' server).
+   */
+  async function assignmentTaken(caseId: string, unit: 'agri' | 'epb' = 'agri') {
+    const deps = unit === 'agri' ? processorDeps(service.deps) : processorDeps(service.deps, (input, init) => fetch(String(input).replace('/reject', '/epb-earlier'), init));
+    expect(await createProcessors(deps).dispatch({ caseId, unit, channel: 'webhook' }, ctx())).toBe(`delivered to ${unit}`);
+  }
+  /** A routed report whose assignment agri's server took. */
+  async function deliveredReport(): Promise<{ id: string; trackingCode: string }> {
+    const created = await routedReport();
+    await assignmentTaken(created.id);
+    return created;
+  }
+
   it('sends each notice once through every channel of the unit, records what failed, and skips what is no longer due', async () => {
     const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
     expect(res.status).toBe(202);
     const { id, trackingCode } = (await res.json()) as { id: string; trackingCode: string };
     const reference = caseReference(id);
     expect(await processors.intake({ caseId: id }, ctx())).toBe('dispatch: livestock_waste');
+    await assignmentTaken(id, 'agri');
+    await assignmentTaken(id, 'epb');
     expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1 }, ctx())).toBe('posted to the agri group');
     const post = groupMessages().at(-1)!;
     const postId = emu.calls.indexOf(post);
@@ -136,8 +153,10 @@ describe.each([
     expect(Object.keys(reminders).sort()).toEqual(['agri', 'epb', 'huilongxu']);
 
     expect(await notify(reminders.agri!.id)).toBe('reminder sent to agri by webhook and telegram');
-    const hook = bureaus.received.filter((r) => r.path === '/agri');
-    expect(hook).toHaveLength(1);
+    // After the assignment (case.assigned), the notice.
+    const toAgri = () => bureaus.received.filter((r) => r.path === '/agri' && r.body.case.reference === reference);
+    expect(toAgri().map((r) => r.body.event)).toEqual(['case.assigned', 'case.reminder']);
+    const hook = toAgri().slice(1);
     expect(signed(hook[0]!)).toBe(true);
     expect(hook[0]!.headers['x-intake-delivery']).toBe(reminders.agri!.id);
     expect(hook[0]!.body).toMatchObject({
@@ -160,7 +179,7 @@ describe.each([
     expect((await unitNotices(id, 'reminder')).agri).toMatchObject({ status: 'sent', channels: JSON.stringify({ webhook: 'delivered', telegram: 'delivered' }) });
     // The same job again sends nothing.
     expect(await notify(reminders.agri!.id)).toBe('skipped: already sent');
-    expect(bureaus.received.filter((r) => r.path === '/agri')).toHaveLength(1);
+    expect(toAgri()).toHaveLength(2);
 
     // epb's server refuses the notice: no retry helps, the case records it.
     expect(await notify(reminders.epb!.id)).toBe('failed by webhook');
@@ -212,7 +231,7 @@ describe.each([
   });
 
   it('marks a notice that one channel took and the other refused for good as failed, and sends it again only there', async () => {
-    const { id } = await routedReport();
+    const { id } = await deliveredReport();
     const noticeId = `partial-${id}`;
     await service.deps.db
       .insertInto('notifications')
@@ -233,7 +252,7 @@ describe.each([
   });
 
   it("tells the lead's group of a 督办 of other units as theirs, not as its own", async () => {
-    const { id } = await routedReport();
+    const { id } = await deliveredReport();
     const reference = caseReference(id);
     const notice = async (tag: string, units: string[]) => {
       const noticeId = `${tag}-${id}`;
@@ -255,6 +274,7 @@ describe.each([
       const res = await postJson(`${service.url}/api/v1/reports`, body);
       const { id } = (await res.json()) as { id: string };
       await processors.intake({ caseId: id }, ctx());
+      await assignmentTaken(id);
       const noticeId = `${tag}-${id}`;
       const note = '请尽快联系举报人王五（13812345678）核实。联系人：李科长';
       await service.deps.db
@@ -284,7 +304,7 @@ describe.each([
   });
 
   it("masks in a dispatcher's note the reporters of the reports merged into the case, as the unit's view of the case does", async () => {
-    const target = await routedReport();
+    const target = await deliveredReport();
     const res = await postJson(`${service.url}/api/v1/reports`, { text: `${REPORT}，又看到一次`, name: '钱多多', phone: '13712340000' });
     const duplicate = (await res.json()) as { id: string };
     await processors.intake({ caseId: duplicate.id }, ctx());
@@ -302,7 +322,7 @@ describe.each([
   });
 
   it("masks in a dispatcher's note a reporter it names as one though no name was kept (an anonymous report merged into the case)", async () => {
-    const target = await routedReport();
+    const target = await deliveredReport();
     const res = await postJson(`${service.url}/api/v1/reports`, { text: `${REPORT}，又看到一次`, anonymous: true });
     const duplicate = (await res.json()) as { id: string };
     await processors.intake({ caseId: duplicate.id }, ctx());
@@ -321,7 +341,7 @@ describe.each([
   });
 
   it('tells a unit given back a case it returned: a case.reassigned notice to its webhook, a new post with buttons to its group', async () => {
-    const { id, trackingCode } = await routedReport();
+    const { id, trackingCode } = await deliveredReport();
     expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1 }, ctx())).toBe('posted to the agri group');
     const first = await service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
 
@@ -363,7 +383,7 @@ describe.each([
     const epb = await account('bureau', 'epb', 'epb-paused');
     /** A case epb leads and agri co-handles, agri's post in its group. */
     const coHandled = async () => {
-      const { id, trackingCode } = await routedReport();
+      const { id, trackingCode } = await deliveredReport();
       const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'illegal_discharge', co: ['agri'], reason: '电镀厂排污，农业委协办' }, desk);
       expect(routed.status, await routed.clone().text()).toBe(200);
       expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: clock.now().getTime() }, ctx())).toBe('posted to the agri group');
@@ -410,7 +430,7 @@ describe.each([
     const agri = await account('bureau', 'agri', 'agri-closed');
     /** A case agri handles alone, answered. */
     const answered = async () => {
-      const { id, trackingCode } = await routedReport();
+      const { id, trackingCode } = await deliveredReport();
       expect((await postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'livestock_waste', co: [], jurisdiction: null, reason: '农业委单独办理' }, desk)).status).toBe(200);
       expect((await postJson(`${service.url}/api/v1/cases/${id}/accept`, {}, agri)).status).toBe(200);
       const replied = await postJson(`${service.url}/api/v1/cases/${id}/reply`, { text: '已责令养猪场停止排放并清理河道' }, agri);
@@ -453,7 +473,7 @@ describe.each([
     const desk = await account('dispatcher', null, 'dispatcher-redo');
     const epb = await account('bureau', 'epb', 'epb-redo');
     const agri = await account('bureau', 'agri', 'agri-redo');
-    const { id, trackingCode } = await routedReport();
+    const { id, trackingCode } = await deliveredReport();
     // epb leads, agri co-handles: all answer.
     expect((await postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'livestock_waste', lead: 'epb', co: ['agri'], jurisdiction: null, reason: '环保局牵头' }, desk)).status).toBe(200);
     for (const who of [agri, epb]) {
@@ -480,7 +500,7 @@ describe.each([
   });
 
   it('tells a unit whose deadlines a case made urgent brought forward: a case.urgent notice to its webhook and a line in its group', async () => {
-    const { id, trackingCode } = await routedReport();
+    const { id, trackingCode } = await deliveredReport();
     const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'livestock_waste', urgent: true, reason: '粪水流进村民吃水的井，请马上处理（联系王五 13912345678）' }, await account('dispatcher', null));
     expect(routed.status, await routed.clone().text()).toBe(200);
     const notices = await unitNotices(id, 'urgent');
@@ -501,7 +521,7 @@ describe.each([
   });
 
   it('tells a unit whose extension was approved its new deadline: a case.deadlines notice to its webhook and a line in its group', async () => {
-    const { id, trackingCode } = await routedReport();
+    const { id, trackingCode } = await deliveredReport();
     const agriClerk = await account('bureau', 'agri', 'bureau-agri-extension');
     expect((await postJson(`${service.url}/api/v1/cases/${id}/accept`, {}, agriClerk)).status).toBe(200);
     const asked = await postJson(`${service.url}/api/v1/cases/${id}/extend`, { workingDays: 5, reason: '需要等待水质检测结果' }, agriClerk);
@@ -524,7 +544,7 @@ describe.each([
   });
 
   it('tells a unit whose extension was refused, with the deadline that stands and the note: a case.extension_refused notice and a line in its group', async () => {
-    const { id, trackingCode } = await routedReport();
+    const { id, trackingCode } = await deliveredReport();
     const agriClerk = await account('bureau', 'agri', 'bureau-agri-refused');
     expect((await postJson(`${service.url}/api/v1/cases/${id}/accept`, {}, agriClerk)).status).toBe(200);
     const asked = await postJson(`${service.url}/api/v1/cases/${id}/extend`, { workingDays: 5, reason: '需要等待水质检测结果' }, agriClerk);

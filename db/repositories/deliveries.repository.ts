@@ -1,3 +1,4 @@
+import { PostgresAdapter } from 'kysely';
 import type { DeliveryRow } from '../schema.js';
 import type { Db } from './db-types.js';
 import { insertRows } from '../insert-buffer.js';
@@ -67,6 +68,18 @@ export async function findDelivery(db: Db, caseId: string, unitCode: string, cha
     .where('channel', '=', channel)
     .executeTakeFirst();
   return row ? toDelivery(row) : null;
+}
+
+/**
+ * A delivery's status read with its row locked (PostgreSQL; SQLite transactions run one at a time): a transaction
+ * that settles the delivery commits either before this read, which then sees it, or after this transaction, and
+ * then sees what it wrote.
+ */
+export async function lockedDeliveryStatus(trx: Db, id: string): Promise<DeliveryStatus | null> {
+  let q = trx.selectFrom('deliveries').select('status').where('id', '=', id);
+  if (trx.getExecutor().adapter instanceof PostgresAdapter) q = q.forUpdate();
+  const row = await q.executeTakeFirst();
+  return row ? (row.status as DeliveryStatus) : null;
 }
 
 export async function listDeliveries(db: Db, caseId: string): Promise<Delivery[]> {

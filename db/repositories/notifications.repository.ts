@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { WORKING } from '../../src/domain/case.js';
 import { reportersNamedIn } from '../../src/pipeline/extract.js';
 import { reporterNames } from './contacts.repository.js';
@@ -170,13 +171,38 @@ export async function reportersStaffNamedByCase(db: Db, caseIds: readonly string
 }
 
 /** Notifications still pending, queued before `olderThan`: oldest first. */
+/** A unit notice's `channels` while its webhook waits for the unit's assignment to be delivered first (a LIKE pattern). */
+export const WAITING_FOR_ASSIGNMENT = '%"webhook":"waiting"%';
+
 export async function listStalePendingNotifications(
   db: Db,
   olderThan: string,
   limit: number,
   afterId?: string,
 ): Promise<Array<{ notificationId: string; caseId: string }>> {
-  let q = db.selectFrom('notifications').select(['id', 'case_id']).where('status', '=', 'pending').where('created_at', '<', olderThan);
+  let q = db
+    .selectFrom('notifications')
+    .select(['id', 'case_id'])
+    .where('status', '=', 'pending')
+    .where('created_at', '<', olderThan)
+    // Not a notice waiting for its unit's assignment, still on its way: settling that delivery sends it.
+    .where((eb) =>
+      eb.or([
+        eb('channels', 'is', null),
+        eb('channels', 'not like', WAITING_FOR_ASSIGNMENT),
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('deliveries as d')
+              .select('d.id')
+              .whereRef('d.case_id', '=', 'notifications.case_id')
+              .where('d.status', '=', 'pending')
+              .where('d.channel', '=', 'webhook')
+              .where(sql<boolean>`notifications.audience = 'unit:' || d.unit_code`),
+          ),
+        ),
+      ]),
+    );
   if (afterId !== undefined) q = q.where('id', '>', afterId);
   const rows = await q.orderBy('id').limit(limit).execute();
   return rows.map((r) => ({ notificationId: r.id, caseId: r.case_id }));

@@ -8,7 +8,7 @@ import { beginAttempt, endAttempt, findDelivery, recordAttempt, withdrawDelivery
 import { PostgresAdapter } from 'kysely';
 import type { Trx } from '../../db/repositories/db-types.js';
 import { appendEvents, listEvents } from '../../db/repositories/events.repository.js';
-import { queueNotification } from '../../src/workflow/notifications.js';
+import { queueNotification, releaseWaitingNotices } from '../../src/workflow/notifications.js';
 import { caseTypeView, unitView } from '../../src/district/district.schema.js';
 import { maskIdentityInText } from '../../src/pipeline/extract.js';
 import { PermanentJobError, type JobContext, type JobPayloads } from '../jobs.js';
@@ -49,8 +49,11 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
       await deps.transactions.run(async (trx) => {
         if (await settle(trx, at)) {
           await appendEvents(trx, [{ caseId, at, kind: 'delivery_failed', data: { unit, channel, attempts, error: message } }]);
+          // The notices that waited for the assignment fail there too, each recorded on the case.
+          await releaseWaitingNotices(trx, caseId, unit, new Date(at));
         }
       });
+      deps.kickOutbox();
       deps.logger.error({ caseId, unit, jobId: ctx.jobId, err: message }, 'bureau delivery failed for good');
       throw new PermanentJobError(message);
     };
@@ -71,7 +74,11 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
     // Taken from the unit (or returned by it) before its server took the case — a retry after its server was down,
     // a job that waited in the queue: the reporter's words no longer go to it. Given back, the delivery is renewed.
     if (!HOLDING_STATUSES.includes(mine.status)) {
-      await withdrawDelivery(deps.db, delivery.id, deps.clock.now().toISOString());
+      const at = deps.clock.now();
+      await deps.transactions.run(async (trx) => {
+        if (await withdrawDelivery(trx, delivery.id, at.toISOString())) await releaseWaitingNotices(trx, caseId, unit, at);
+      });
+      deps.kickOutbox();
       return `skipped: ${unit} no longer holds the case (${mine.status})`;
     }
 
@@ -147,7 +154,10 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
       if (!recorded) return;
       await appendEvents(trx, [{ caseId, at, kind: 'delivered', data: { unit, channel, attempts: attempt } }]);
       await tellIfReleasedMeanwhile(trx, caseId, unit, deps.clock.now());
+      // The notices that waited for the assignment (a 督办 made while it was being retried) follow it now.
+      await releaseWaitingNotices(trx, caseId, unit, deps.clock.now());
     });
+    deps.kickOutbox();
     return `delivered to ${unit}`;
   };
 }

@@ -28,7 +28,7 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
     if (!n) return 'skipped: no such notification';
     if (n.status !== 'pending') return `skipped: already ${n.status}`;
     const c = await deps.db.selectFrom('cases').select(['channel', 'tracking_code', 'round']).where('id', '=', n.case_id).executeTakeFirst();
-    let status: 'sent' | 'skipped' | 'failed';
+    let status: 'sent' | 'skipped' | 'failed' | 'pending';
     let outcome: string;
     // The chat of a duplicate merged into the case, which follows it.
     const follower = n.audience.startsWith('chat:') ? n.audience.slice('chat:'.length) : null;
@@ -61,6 +61,8 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
       outcome = `recorded for ${n.audience}`;
       deps.logger.info({ caseId: n.case_id, audience: n.audience, kind: n.kind }, 'notification for staff');
     }
+    // Still pending: a unit's webhook waits for its assignment, and the delivery's settling sends the notice again.
+    if (status === 'pending') return outcome;
     await deps.db
       .updateTable('notifications')
       .set({ status, sent_at: deps.clock.now().toISOString() })

@@ -1,6 +1,6 @@
 import { HOLDING_STATUSES, listAssignments } from '../../db/repositories/assignments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
-import { findDelivery } from '../../db/repositories/deliveries.repository.js';
+import { findDelivery, lockedDeliveryStatus } from '../../db/repositories/deliveries.repository.js';
 import { findContact, namesHiddenFromBureau } from '../../db/repositories/contacts.repository.js';
 import { caseReference } from '../../src/domain/case.js';
 import { parseJson } from '../../db/repositories/db-types.js';
@@ -36,7 +36,8 @@ import { postSignedWebhook, WebhookError } from './webhook.js';
  */
 
 export type UnitChannel = 'webhook' | 'telegram';
-type Settled = Partial<Record<UnitChannel, 'delivered' | 'failed'>>;
+/** `waiting`: the webhook waits for the unit's assignment (`case.assigned`), still on its way, to be delivered first. */
+type Settled = Partial<Record<UnitChannel, 'delivered' | 'failed' | 'waiting'>>;
 
 interface NoticeData {
   unit?: string;
@@ -104,7 +105,7 @@ export async function deliverUnitNotice(
   telegram: TelegramPush | null,
   n: NotificationsTable,
   ctx: JobContext | undefined,
-): Promise<{ status: 'sent' | 'skipped' | 'failed'; outcome: string }> {
+): Promise<{ status: 'sent' | 'skipped' | 'failed' | 'pending'; outcome: string }> {
   const code = n.audience.slice('unit:'.length);
   const unit = deps.district.units.get(code);
   const c = await findCase(deps.db, n.case_id);
@@ -151,7 +152,15 @@ export async function deliverUnitNotice(
   // back or reopened to it) brings the case to its system as it stands then.
   const delivery = await findDelivery(deps.db, c.id, code, 'webhook');
   const neverReached = delivery !== null && (delivery.status === 'failed' || delivery.status === 'withdrawn');
-  const channels = unitChannels(unit, n.kind, { webhookSecret: deps.webhookSecret, telegram: Boolean(telegram) }).filter((ch) => ch !== 'webhook' || !neverReached);
+  const settled = parseJson<Settled>(n.channels, {});
+  // Waited for the assignment, which is settled now (the settling released the notice): delivered, the notice follows
+  // it; failed for good, the notice fails there too, recorded on the case, rather than vanish.
+  const waited = settled.webhook === 'waiting';
+  if (waited) delete settled.webhook;
+  const followsFailed = waited && delivery?.status === 'failed';
+  const channels = unitChannels(unit, n.kind, { webhookSecret: deps.webhookSecret, telegram: Boolean(telegram) }).filter(
+    (ch) => ch !== 'webhook' || !neverReached || followsFailed,
+  );
   if (channels.length === 0) {
     return {
       status: 'skipped',
@@ -161,11 +170,19 @@ export async function deliverUnitNotice(
     };
   }
 
-  const settled = parseJson<Settled>(n.channels, {});
   let retry: Error | null = null;
+  // The unit's assignment is still on its way to its webhook (being retried): the notice goes there after it.
+  let behind = false;
   for (const channel of channels) {
     if (settled[channel]) continue;
+    if (channel === 'webhook' && delivery?.status === 'pending') {
+      behind = true;
+      continue;
+    }
     try {
+      if (channel === 'webhook' && followsFailed) {
+        throw new FinalChannelError(`the assignment never reached ${code}'s webhook (${delivery.lastError ?? 'failed for good'}): the notice waited for it and was not sent there`);
+      }
       if (channel === 'webhook') await toWebhook(deps, unit, c, n, data);
       else await toGroup(deps, telegram!, unit, c, n, data);
       settled[channel] = 'delivered';
@@ -190,6 +207,22 @@ export async function deliverUnitNotice(
   }
   // Some channel may still take it: the queue tries again with backoff, skipping what was delivered.
   if (retry) throw retry;
+  if (behind && delivery) {
+    // Marked waiting only while the delivery, read locked, is still pending: whatever settles it then finds the
+    // notice waiting and releases it. Settled meanwhile, the notice goes on at once, as it stands now.
+    const waits = await deps.transactions.run(async (trx) => {
+      if ((await lockedDeliveryStatus(trx, delivery.id)) !== 'pending') return false;
+      const waiting = { ...settled, webhook: 'waiting' };
+      await trx.updateTable('notifications').set({ channels: JSON.stringify(waiting) }).where('id', '=', n.id).where('status', '=', 'pending').execute();
+      return true;
+    });
+    if (!waits) return deliverUnitNotice(deps, telegram, { ...n, channels: JSON.stringify(settled) }, ctx);
+    const sent = channels.filter((ch) => settled[ch] === 'delivered');
+    return {
+      status: 'pending',
+      outcome: `${sent.length > 0 ? `${n.kind} sent to ${code} by ${sent.join(' and ')}; ` : ''}waiting: ${code}'s webhook gets it once its assignment is delivered`,
+    };
+  }
   const delivered = channels.filter((ch) => settled[ch] === 'delivered');
   const failed = channels.filter((ch) => settled[ch] === 'failed');
   return {

@@ -1,5 +1,5 @@
 import type { Trx } from '../../db/repositories/db-types.js';
-import { mergedFollowers } from '../../db/repositories/notifications.repository.js';
+import { mergedFollowers, WAITING_FOR_ASSIGNMENT } from '../../db/repositories/notifications.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
 import { newId } from '../domain/ids.js';
@@ -84,6 +84,26 @@ export async function queueNotification(
   const jobs = rows.filter((r) => r.status === 'pending').map((r) => outboxEntry('notify', { notificationId: r.id, caseId: n.caseId }));
   if (jobs.length > 0) await addToOutbox(trx, jobs, now);
   return id;
+}
+
+/**
+ * The notices to a unit that wait for its assignment to reach its webhook (a notice never goes there before
+ * `case.assigned`) go out again once that delivery is settled, in the transaction that settles it: after the
+ * assignment when it was delivered; recorded failed there when it failed for good; not at all when it was withdrawn
+ * (the unit no longer holds the case). The notify job decides which, as for any run.
+ */
+export async function releaseWaitingNotices(trx: Trx, caseId: string, unit: string, now: Date): Promise<number> {
+  const waiting = await trx
+    .selectFrom('notifications')
+    .select('id')
+    .where('case_id', '=', caseId)
+    .where('audience', '=', `unit:${unit}`)
+    .where('status', '=', 'pending')
+    .where('channels', 'like', WAITING_FOR_ASSIGNMENT)
+    .orderBy('created_at')
+    .execute();
+  if (waiting.length > 0) await addToOutbox(trx, waiting.map((n) => outboxEntry('notify', { notificationId: n.id, caseId })), now);
+  return waiting.length;
 }
 
 /**

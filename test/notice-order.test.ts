@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listEvents } from '../db/repositories/events.repository.js';
+import { issueToken } from '../db/repositories/tokens.repository.js';
+import { createUser } from '../db/repositories/users.repository.js';
+import { requeueLostJobs } from '../queues/reconciler.js';
+import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
+import { buildDistrict, type DistrictFile } from '../src/district/district.schema.js';
+import type { Service } from '../src/runtime.js';
+import { bureauServer as startBureauServer } from './bureau-server.js';
+import { createPgDatabase, postJson, startTestService, testEnv, waitFor } from './harness.js';
+
+/**
+ * A unit's system learns of a case from its `case.assigned` delivery: a 督办
+ * (or any notice) about the case that reached its webhook first would be about
+ * a case it does not know. Notices to a unit wait for its assignment, and
+ * fail visibly with it when it fails for good.
+ */
+
+const SECRET = 'notice-order-webhook-secret-0123';
+// livestock_waste: lead agri (the only unit with a webhook here), co epb, jurisdiction huilongxu.
+const REPORT = '回龙圩镇朱家观村有个养猪场把猪粪直接排到河里，臭得很';
+
+interface Posted {
+  event: string;
+  case: { id: string };
+  notice?: { kind: string; note?: string };
+}
+
+describe.each([
+  ['SQLite', async () => ({})],
+  ['PostgreSQL', async () => ({ DATABASE_URL: await createPgDatabase('notice_order') })],
+])('notices to a unit whose assignment is still on its way, on %s', (_engine, dbEnv) => {
+  let service: Service & { url: string };
+  // agri's server refuses assignments (503) while `assignmentsDown` is set, and takes every notice.
+  const state = { assignmentsDown: true };
+  let bureaus: Awaited<ReturnType<typeof startBureauServer<Posted>>>;
+  let desk: Record<string, string>;
+
+  beforeAll(async () => {
+    bureaus = await startBureauServer<Posted>((_path, body) => (body.event === 'case.assigned' && state.assignmentsDown ? 503 : 204));
+    const file = JSON.parse(readFileSync(DEFAULT_DISTRICT_PATH, 'utf8')) as DistrictFile;
+    for (const b of file.bureaus) if (b.code === 'agri') b.webhook = { url: `${bureaus.url}/agri` };
+    // Attempts at 0, 1, 3 and 7 s: time to supervise the case between them.
+    const env = testEnv('notice-order', { WEBHOOK_SECRET: SECRET, DISPATCH_ATTEMPTS: '4', DISPATCH_BACKOFF_MS: '1000', ...(await dbEnv()) });
+    service = await startTestService(env, 'all', { district: buildDistrict(file) });
+    const at = new Date().toISOString();
+    const user = await createUser(service.deps.db, { name: '调度老李', role: 'dispatcher', unitCode: null, at });
+    desk = { authorization: `Bearer ${(await issueToken(service.deps.db, { userId: user.id, label: null, at })).token}` };
+  });
+  afterAll(() => new Promise<void>((r) => bureaus.server.close(() => r())));
+
+  const delivery = (caseId: string) =>
+    service.deps.db.selectFrom('deliveries').select(['status', 'attempts']).where('case_id', '=', caseId).where('unit_code', '=', 'agri').executeTakeFirst();
+  const supervision = (caseId: string) =>
+    service.deps.db
+      .selectFrom('notifications')
+      .select(['status', 'channels'])
+      .where('case_id', '=', caseId)
+      .where('audience', '=', 'unit:agri')
+      .where('kind', '=', 'supervision')
+      .executeTakeFirst();
+  const toAgri = (caseId: string) => bureaus.received.filter((r) => r.path === '/agri' && r.body.case.id === caseId);
+
+  /** A case whose assignment agri's server refused once, supervised while that delivery waits for its next attempt. */
+  async function supervisedWhileRetrying(note: string): Promise<string> {
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    await waitFor(async () => (await delivery(id))?.attempts === 1 && (await delivery(id))?.status === 'pending', { what: 'the first refused attempt' });
+    const supervised = await postJson(`${service.url}/api/v1/cases/${id}/supervise`, { note }, desk);
+    expect(supervised.status, await supervised.clone().text()).toBe(200);
+    // The notice waits for the assignment: nothing of it reaches agri's server yet.
+    await waitFor(async () => (await supervision(id))?.channels === JSON.stringify({ webhook: 'waiting' }), { what: 'the notice waiting' });
+    expect((await supervision(id))?.status).toBe('pending');
+    expect(toAgri(id).map((r) => r.body.event)).toEqual(['case.assigned']);
+    return id;
+  }
+
+  it('sends a 督办 made while the assignment is being retried after the assignment, not before it', async () => {
+    state.assignmentsDown = true;
+    const id = await supervisedWhileRetrying('请尽快核查');
+    // Not a lost job for the reconciler: the assignment's settling sends it.
+    const later = new Date(Date.now() + 120_000);
+    const deps = { db: service.deps.db, transport: service.deps.transport, logger: service.deps.logger };
+    expect(await requeueLostJobs(deps, later, { graceMs: 60_000, notifications: true })).toMatchObject({ notify: 0 });
+    state.assignmentsDown = false;
+    await waitFor(async () => (await supervision(id))?.status === 'sent', { what: 'the notice sent' });
+    // Refused once, delivered, then the notice.
+    expect(toAgri(id).map((r) => r.body.event)).toEqual(['case.assigned', 'case.assigned', 'case.supervision']);
+    expect(toAgri(id).at(-1)!.body.notice).toMatchObject({ kind: 'supervision', note: '请尽快核查' });
+    expect((await delivery(id))?.status).toBe('delivered');
+    expect((await listEvents(service.deps.db, id)).filter((e) => e.kind === 'notification_failed')).toEqual([]);
+  });
+
+  it('records a notice that waited for an assignment that then failed for good as failed too, and sends it after the assignment when sent again', async () => {
+    state.assignmentsDown = true;
+    const id = await supervisedWhileRetrying('请立即处理');
+    await waitFor(async () => (await delivery(id))?.status === 'failed', { what: 'the assignment failing for good', timeoutMs: 20_000 });
+    await waitFor(async () => (await supervision(id))?.status === 'failed', { what: 'the notice failing with it' });
+    const failed = (await listEvents(service.deps.db, id)).filter((e) => e.kind === 'notification_failed');
+    expect(failed.map((e) => e.data)).toEqual([
+      {
+        audience: 'unit:agri',
+        channel: 'webhook',
+        notice: 'supervision',
+        attempts: 1,
+        error: "the assignment never reached agri's webhook (HTTP 503): the notice waited for it and was not sent there",
+      },
+    ]);
+    expect(toAgri(id).map((r) => r.body.event)).toEqual(['case.assigned', 'case.assigned', 'case.assigned', 'case.assigned']);
+
+    // The server is fixed and the dispatcher sends both again: the assignment first, then the notice.
+    state.assignmentsDown = false;
+    const again = await postJson(`${service.url}/api/v1/cases/${id}/redeliver`, {}, desk);
+    expect(again.status, await again.clone().text()).toBe(200);
+    await waitFor(async () => (await supervision(id))?.status === 'sent', { what: 'the notice sent again' });
+    expect(toAgri(id).map((r) => r.body.event).slice(4)).toEqual(['case.assigned', 'case.supervision']);
+  });
+});
