@@ -149,7 +149,7 @@ const superviseRoute = apiRoute({
   path: '/api/v1/cases/{id}/supervise',
   operationId: 'superviseCase',
   summary: 'Supervise (督办)',
-  description: `Marks the case and its overdue assignments supervised and notifies the lead unit.${who}`,
+  description: `Marks the case and its overdue assignments supervised and notifies the lead unit. The same 督办 sent again within 10 minutes (the same note, to the units it would go to, nobody having acted on the case since: a double click, a request retried after its answer was lost) is answered as the first was, with \`Idempotent-Replayed: true\`, and records and sends nothing a second time; a second 督办 soon after says so in other words.${who}`,
   request: { params: idParam, headers: ifMatchHeaders, body: json(z.strictObject({ note: filledText(2000) }).openapi('SuperviseInput')) },
 });
 
@@ -307,7 +307,8 @@ export function dispatchDeskRoutes() {
   app.openapi(superviseRoute, async (c) => {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
-    await superviseCase(c.get('deps'), principal, id, { ...c.req.valid('json'), ...seenBy(c.req.valid('header')) });
+    const { replayed } = await superviseCase(c.get('deps'), principal, id, { ...c.req.valid('json'), ...seenBy(c.req.valid('header')) });
+    if (replayed) c.header('Idempotent-Replayed', 'true');
     return caseAnswer(c, id);
   });
 

@@ -750,6 +750,39 @@ describe.each([
     expect(hook.map((r) => [r.body.event, r.body.notice.note])).toEqual([['case.released', '改由环保局牵头']]);
   });
 
+  it('takes a 督办 sent twice (a double click, a retried request) for one: one notice, one entry in the history; other words or a while later are a second', async () => {
+    const desk = await account('dispatcher', null, 'dispatcher-twice');
+    const { id } = await deliveredReport();
+    const supervise = (note: string) => postJson(`${service.url}/api/v1/cases/${id}/supervise`, { note }, desk);
+    const first = await supervise('请立即核查猪场排污');
+    expect(first.status, await first.clone().text()).toBe(200);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const firstView = (await first.json()) as { supervisedAt: string };
+    expect(firstView.supervisedAt).toBe(clock.now().toISOString());
+    const supervised = async () => (await listEvents(service.deps.db, id)).filter((e) => e.kind === 'supervised').map((e) => (e.data as { note: string }).note);
+    const notices = async () => (await service.deps.db.selectFrom('notifications').select('id').where('case_id', '=', id).where('kind', '=', 'supervision').execute()).length;
+
+    // The same again, without If-Match, a minute later: answered as the first, nothing recorded or sent twice.
+    clock.set(new Date(clock.now().getTime() + 60_000).toISOString());
+    const again = await supervise('请立即核查猪场排污');
+    expect(again.status, await again.clone().text()).toBe(200);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.headers.get('etag')).toBe(first.headers.get('etag'));
+    expect(await again.json()).toMatchObject({ supervisedAt: firstView.supervisedAt });
+    expect(await supervised()).toEqual(['请立即核查猪场排污']);
+    expect(await notices()).toBe(1);
+
+    // Other words are another 督办; so are the same words once the unit acted, or ten minutes on.
+    expect((await supervise('仍未处理，请今天内答复')).headers.get('idempotent-replayed')).toBeNull();
+    const agri = await account('bureau', 'agri', 'agri-twice');
+    expect((await postJson(`${service.url}/api/v1/cases/${id}/accept`, {}, agri)).status).toBe(200);
+    expect((await supervise('仍未处理，请今天内答复')).headers.get('idempotent-replayed')).toBeNull();
+    clock.set(new Date(clock.now().getTime() + 10 * 60_000).toISOString());
+    expect((await supervise('仍未处理，请今天内答复')).headers.get('idempotent-replayed')).toBeNull();
+    expect(await supervised()).toEqual(['请立即核查猪场排污', '仍未处理，请今天内答复', '仍未处理，请今天内答复', '仍未处理，请今天内答复']);
+    expect(await notices()).toBe(4);
+  });
+
   it('does not send a notice to a unit the case was taken from before the notice went out', async () => {
     const desk = await account('dispatcher', null, 'dispatcher-stale');
     const { id } = await routedReport();

@@ -12,7 +12,7 @@ import { findCase, lockCase } from '../../db/repositories/cases.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
 import { insertDeliveries, listDeliveries, renewUndelivered } from '../../db/repositories/deliveries.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
-import { appendEvents, enteredStatusAt } from '../../db/repositories/events.repository.js';
+import { appendEvents, enteredStatusAt, listEvents } from '../../db/repositories/events.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
 import type { Principal } from '../auth/principal.js';
 import { leadProblem, unitName } from '../district/district.schema.js';
@@ -765,8 +765,35 @@ function lateNow(a: Assignment, now: Date): boolean {
   return sign || reply;
 }
 
-/** 督办: marks the case and the assignments late on it now supervised and tells them and the lead unit. */
-export async function superviseCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { note: string } & SeenCase): Promise<{ units: string[] }> {
+/**
+ * How long after a 督办 the same one again — the same note to the same units, with nobody having acted on the case
+ * since — is taken for the first sent twice (a double click, a request retried after its answer was lost), not for a
+ * second 督办. A dispatcher who means a second one soon after says so in other words.
+ */
+export const SUPERVISE_REPLAY_MS = 10 * 60_000;
+
+/** Whether a 督办 of `units` with `note` now repeats the case's last one (SUPERVISE_REPLAY_MS). */
+async function repeatsLastSupervision(trx: Trx, caseId: string, s: { units: readonly string[]; note: string }, now: Date): Promise<boolean> {
+  const events = await listEvents(trx, caseId);
+  const i = events.findLastIndex((e) => e.kind === 'supervised');
+  const last = events[i];
+  if (!last || now.getTime() - Date.parse(last.at) >= SUPERVISE_REPLAY_MS) return false;
+  const data = (last.data ?? {}) as { units?: unknown; note?: unknown };
+  const sameUnits = Array.isArray(data.units) && [...(data.units as string[])].sort().join() === [...s.units].sort().join();
+  // Only the service's own doings since (reminders, overdue marks, sends): no unit, dispatcher or reporter acted.
+  return sameUnits && data.note === s.note && events.slice(i + 1).every((e) => e.actor.type === 'system');
+}
+
+/**
+ * 督办: marks the case and the assignments late on it now supervised and tells them and the lead unit. The same
+ * 督办 again soon after (SUPERVISE_REPLAY_MS) is `replayed`: nothing is recorded or sent a second time.
+ */
+export async function superviseCase(
+  deps: WorkflowDeps,
+  principal: Principal,
+  caseId: string,
+  input: { note: string } & SeenCase,
+): Promise<{ units: string[]; replayed: boolean }> {
   return inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
     await unchangedSince(trx, c, input);
@@ -776,6 +803,9 @@ export async function superviseCase(deps: WorkflowDeps, principal: Principal, ca
     const lead = open.find((a) => a.role === 'lead');
     // Nothing overdue yet (the dispatcher acts on a complaint's weight): the lead is the one supervised.
     const targets = overdue.length > 0 ? overdue : lead ? [lead] : [];
+    if (await repeatsLastSupervision(trx, caseId, { units: targets.map((a) => a.unitCode), note: input.note }, now)) {
+      return { units: targets.map((a) => a.unitCode), replayed: true };
+    }
     for (const a of targets) {
       if (!(await updateAssignmentIf(trx, a.id, a.status, { supervised_at: at, updated_at: at }))) {
         throw refused('conflict', 'the assignment was changed meanwhile; reload the case', { reason: 'changed_meanwhile' });
@@ -788,6 +818,6 @@ export async function superviseCase(deps: WorkflowDeps, principal: Principal, ca
     for (const u of notify) {
       await queueNotification(trx, { caseId, audience: `unit:${u}`, kind: 'supervision', data: { note: input.note, units } }, now);
     }
-    return { units };
+    return { units, replayed: false };
   });
 }
