@@ -161,6 +161,26 @@ describe('district file', () => {
     expect(problems.some((p) => p.includes('"回龙村" also belongs to'))).toBe(true);
   });
 
+  it('names an English name that belongs to two jurisdictions, however it is written', () => {
+    expect(problemsOf((f) => f.jurisdictions[1].englishNames.push('huilong-village'))).toContainEqual(
+      expect.stringMatching(/^jurisdictions\.maludou: English name "huilong-village" also belongs to "huilongxu"$/),
+    );
+  });
+
+  it('names an English name that is not in Latin letters', () => {
+    expect(problemsOf((f) => f.jurisdictions[4].englishNames.push('兴隆'))).toEqual([
+      expect.stringMatching(/^jurisdictions\[4\] \(xinglong\)\.englishNames\[\d+\]: Latin letters only/),
+    ]);
+  });
+
+  it('reads a file without English names, as files written before them', () => {
+    const f = raw();
+    delete f.district.englishNames;
+    for (const j of f.jurisdictions) delete j.englishNames;
+    const district = buildDistrict(f);
+    expect(district.file.jurisdictions.every((j) => j.englishNames.length === 0)).toBe(true);
+  });
+
   it('names unknown keys', () => {
     const problems = problemsOf((f) => (f.bureaus[0].colour = 'red'));
     expect(problems.some((p) => p.startsWith('bureaus[0] (epb)') && p.includes('colour'))).toBe(true);

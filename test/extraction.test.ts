@@ -55,6 +55,27 @@ describe('jurisdiction from the text', () => {
     expect(jurisdictionFromText(district, '回峰社区门口')?.jurisdiction).toBe('huilongxu');
     expect(jurisdictionFromText(district, '回峰林场里面')?.jurisdiction).toBe('huifeng_forest');
   });
+
+  const englishNames = district.file.jurisdictions.flatMap((j) => j.englishNames.map((name) => [j.code, name] as const));
+  it('has English names for every jurisdiction', () => {
+    expect(new Set(englishNames.map(([code]) => code))).toEqual(new Set(district.file.jurisdictions.map((j) => j.code)));
+  });
+  it.each(englishNames)('finds %s from the English "%s"', (code, name) => {
+    const m = jurisdictionFromText(district, `Someone dumps waste near ${name} every night`);
+    expect(m).toMatchObject({ jurisdiction: code, source: 'text', matched: name });
+  });
+
+  it('reads an English name in any case, with or without spaces or hyphens, and never inside a longer word', () => {
+    expect(jurisdictionFromText(district, 'Xinglong subdistrict')).toMatchObject({ jurisdiction: 'xinglong', matched: 'Xinglong' });
+    expect(jurisdictionFromText(district, 'a plant near huilong village')).toMatchObject({ jurisdiction: 'huilongxu', matched: 'huilong village' });
+    expect(jurisdictionFromText(district, 'XING-LONG, Shen Xian Dong')).toMatchObject({ jurisdiction: 'xinglong', matched: 'XING-LONG' });
+    expect(jurisdictionFromText(district, 'Huifeng Community gate')?.jurisdiction).toBe('huilongxu');
+    expect(jurisdictionFromText(district, 'Huifeng forest farm')?.jurisdiction).toBe('huifeng_forest');
+    // Names of the whole district pick none, as 回龙圩区 does; a name inside a longer word is no mention of it.
+    expect(jurisdictionFromText(district, 'the Huilongxu District government should act')).toBeNull();
+    expect(jurisdictionFromText(district, 'Xinglongfeng Chemicals dumps waste')).toBeNull();
+    expect(jurisdictionFromText(district, 'Huilong is polluted')).toBeNull();
+  });
 });
 
 describe('jurisdiction from a location', () => {
@@ -910,6 +931,14 @@ describe('place description', () => {
     ['在学校旁边的化工厂天天冒黑烟', '学校旁边的化工厂'],
     ['我要举报，县道路边那个厂排污水', '县道路边那个厂'],
   ])('finds the place in "%s"', (text, place) => {
+    expect(extractPlaceDescription(text, district)).toBe(place);
+  });
+
+  it.each([
+    ['A chemical plant near Huilong village group 3 dumps black water into the ditch every night.', 'Huilong village group 3'],
+    ['Xinglong subdistrict office, behind the school', 'Xinglong subdistrict office'],
+    ['The Yanxia pig farm lets manure into the river', 'Yanxia'],
+  ])('takes an English place name and its kind, not what happens there, from "%s"', (text, place) => {
     expect(extractPlaceDescription(text, district)).toBe(place);
   });
 

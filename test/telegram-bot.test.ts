@@ -420,6 +420,31 @@ describe('Telegram bot: a resident reports', () => {
     expect(created).toMatchObject({ address: '回龙圩镇八字桥 回龙圩镇八字桥社区', lat: 25.171 });
   });
 
+  it('knows the English names of the district\'s places, in the description and as the answer to "where is it?"', async () => {
+    const named = residentChat(nextChat++, 'en-US');
+    const described = await deliver(named.chatId, named.text('A pig farm near Huilong village lets manure run into the river every night.'));
+    expect(texts(described.sent)).toEqual([expect.stringContaining('anonymous')]);
+    const summary = await deliver(named.chatId, named.button('c:anonymous'));
+    expect(texts(summary.sent).at(-1)).toContain('Huilong village');
+    await deliver(named.chatId, named.button('c:confirm'));
+
+    const asked = residentChat(nextChat++, 'en-US');
+    expect(texts((await deliver(asked.chatId, asked.text('A factory pours black wastewater into the ditch at night.'))).sent)).toEqual([expect.stringContaining('Where')]);
+    await deliver(asked.chatId, asked.text('Xinglong subdistrict'));
+    await deliver(asked.chatId, asked.button('c:anonymous'));
+    await deliver(asked.chatId, asked.button('c:confirm'));
+
+    for (const [chat, jurisdiction] of [[named, 'huilongxu'], [asked, 'xinglong']] as const) {
+      const [created] = await casesOfChat(chat.chatId);
+      const routed = await waitFor(async () => {
+        const c = await service.deps.db.selectFrom('cases').select(['status', 'jurisdiction_code', 'flags']).where('id', '=', created!.id).executeTakeFirstOrThrow();
+        return c.status === 'received' ? null : c;
+      }, { what: `the case of ${jurisdiction} routed` });
+      expect(routed.jurisdiction_code).toBe(jurisdiction);
+      expect(JSON.parse(routed.flags)).not.toContain('place_unknown');
+    }
+  });
+
   it('joins several description messages into one case text', async () => {
     const chat = residentChat(nextChat++, 'en-US');
     await deliver(chat.chatId, chat.text('A pig farm lets manure run into the river.'));

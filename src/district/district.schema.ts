@@ -9,6 +9,14 @@ import { z } from 'zod';
 const code = z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower-case letters, digits and _ only');
 const localized = z.object({ zh: z.string().min(1), en: z.string().min(1) });
 /**
+ * A place's name in Latin letters, as English-speaking residents write it (pinyin: Xinglong, Huilong Village):
+ * words of letters apart by a space, a hyphen or an apostrophe. Found in a report in any case, written with or
+ * without those breaks (Xing-long, HUILONG VILLAGE), never inside a longer word (Huilong is not in Huilongxu).
+ */
+const latinName = z
+  .string()
+  .regex(/^[A-Za-z]+(?:[ '-][A-Za-z]+)*$/, 'Latin letters only, words apart by a space, hyphen or apostrophe (e.g. "Huilong Village")');
+/**
  * An IANA time zone the runtime knows, by its Area/Location name (Asia/Shanghai) or UTC: the district's
  * wall clock for deadlines, statistics by day and month, and the hotline calls and report times that come
  * without a UTC offset. A misspelt zone stops the start here rather than failing the first request that
@@ -67,6 +75,8 @@ const jurisdiction = z
     name: localized,
     aliases: z.array(z.string().min(1)).default([]),
     places: z.array(z.string().min(1)).default([]),
+    /** Its names and its places' in Latin letters (Xinglong, Huilong Village), for reports written in English. */
+    englishNames: z.array(latinName).default([]),
     /** Polygon of [lat, lng] vertices. */
     area: z.array(latLng).min(3).optional(),
     webhook: webhookChannel.optional(),
@@ -104,6 +114,8 @@ export const districtFileSchema = z
         code,
         name: localized,
         aliases: z.array(z.string().min(1)).default([]),
+        /** The district's names in Latin letters (Huilongxu District): they name no jurisdiction. */
+        englishNames: z.array(latinName).default([]),
         timezone: z.string().min(1).refine(isTimeZone, 'must be an IANA time zone name, e.g. Asia/Shanghai (not an abbreviation: CST is read as America/Chicago)'),
         bounds: z
           .object({ south: z.number(), west: z.number(), north: z.number(), east: z.number() })
@@ -229,7 +241,7 @@ export class DistrictConfigError extends Error {
 /** What the cross-references between the parts of a district file are checked on. */
 interface CrossReferences {
   bureaus: string[];
-  jurisdictions: Array<{ code: string; names: string[] }>;
+  jurisdictions: Array<{ code: string; names: string[]; englishNames: string[] }>;
   types: string[];
   /** A route whose lead cannot be read (the structure check names it) has a null lead. */
   routing: Array<[type: string, route: { lead: string | null; co: string[] }]>;
@@ -250,7 +262,7 @@ export function buildDistrict(raw: unknown, source = 'district file'): District 
   const file = parsed.data;
   const problems = crossReferenceProblems({
     bureaus: file.bureaus.map((b) => b.code),
-    jurisdictions: file.jurisdictions.map((j) => ({ code: j.code, names: [j.name.zh, ...j.aliases, ...j.places] })),
+    jurisdictions: file.jurisdictions.map((j) => ({ code: j.code, names: [j.name.zh, ...j.aliases, ...j.places], englishNames: j.englishNames })),
     types: file.types.map((t) => t.code),
     routing: Object.entries(file.routing),
     urgencyTypes: file.urgency.types,
@@ -279,7 +291,8 @@ function salvagedReferences(raw: unknown): CrossReferences {
     jurisdictions: list(file.jurisdictions).flatMap((e) => {
       const j = obj(e);
       const zh = obj(j.name).zh;
-      return typeof j.code === 'string' ? [{ code: j.code, names: [...(typeof zh === 'string' ? [zh] : []), ...strings(j.aliases), ...strings(j.places)] }] : [];
+      const names = [...(typeof zh === 'string' ? [zh] : []), ...strings(j.aliases), ...strings(j.places)];
+      return typeof j.code === 'string' ? [{ code: j.code, names, englishNames: strings(j.englishNames) }] : [];
     }),
     types: codes(file.types),
     routing: Object.entries(obj(file.routing)).map(([type, r]) => {
@@ -334,14 +347,26 @@ function crossReferenceProblems(refs: CrossReferences): string[] {
     }
   }
   const seenNames = new Map<string, string>();
+  const seenEnglish = new Map<string, string>();
   for (const j of refs.jurisdictions) {
     for (const n of j.names) {
       const other = seenNames.get(n);
       if (other && other !== j.code) problems.push(`jurisdictions.${j.code}: place name "${n}" also belongs to "${other}"`);
       seenNames.set(n, j.code);
     }
+    // Xinglong and xing-long are one name to the text they are looked for in.
+    for (const n of j.englishNames) {
+      const other = seenEnglish.get(latinKey(n));
+      if (other && other !== j.code) problems.push(`jurisdictions.${j.code}: English name "${n}" also belongs to "${other}"`);
+      seenEnglish.set(latinKey(n), j.code);
+    }
   }
   return problems;
+}
+
+/** What a name in Latin letters is compared by: its letters in lower case (Huilong Village, huilong-village). */
+export function latinKey(name: string): string {
+  return name.toLowerCase().replace(/[^a-z]/g, '');
 }
 
 /** Turns a zod path into something a person can find in the file, e.g. `types[3] (noise).phrases[0].weight`. */

@@ -280,6 +280,10 @@ const PLACE_STOP = new RegExp(
     '被', '把', '让', '都', '也', '很', '太', '说', '往', '向', '非常', '好像', '污染', '搞', '弄', '是', '的时候', '里面?有',
   ].join('|'),
 );
+/** A name found in Latin letters (Huilong village, xinglong): the place is the name and the words of its kind after it. */
+const LATIN_NAME = /^[A-Za-z][A-Za-z\s'’-]*$/;
+const ENGLISH_PLACE_TAIL =
+  /^(?:[\s-]+(?:village|town(?:ship)?|sub-?district|district|office|community|neighbou?rhood|street|road|lane|forest|farm|area|(?:group|team)(?:\s+\d+)?)(?![A-Za-z]))+/i;
 const PLACE_CUE = /旁边|后面|附近|路边|门口|对面|边上|隔壁|背后|前面|下游|上游|村|组|社区|小区|工业园|街道/;
 const LEADING_FILLER =
   /^(?:(?:你好|您好|喂)[，,\s]*)?(?:我(?:要|想)?(?:举报|反映|投诉)(?:一下)?|(?:举报|反映|投诉)(?:一下)?|就是|那个|我们这(?:里|边)?)?/;
@@ -323,6 +327,11 @@ function finishPlace(span: string, keep: number): string | null {
 export function extractPlaceDescription(text: string, district: District): string | null {
   const named = jurisdictionFromText(district, text);
   if (named?.start !== undefined && named.end !== undefined) {
+    // English words after the name (dumps black water…) are no part of the place: what says where is the name and its kind.
+    if (LATIN_NAME.test(named.matched)) {
+      const kind = ENGLISH_PLACE_TAIL.exec(text.slice(named.end))?.[0] ?? '';
+      return text.slice(named.start, named.end + kind.length).slice(0, MAX_PLACE);
+    }
     const [, clauseEnd] = clauseBounds(text, named.start);
     const found = finishPlace(text.slice(named.start, clauseEnd), named.end - named.start);
     if (found) return found;

@@ -1,4 +1,4 @@
-import type { District } from '../district/district.schema.js';
+import { latinKey, type District } from '../district/district.schema.js';
 
 /**
  * Pure extraction of what the pipeline needs from a report's text and
@@ -44,6 +44,8 @@ interface NameEntry {
   name: string;
   /** null for names that mean the whole district and must not pick a jurisdiction. */
   jurisdiction: string | null;
+  /** A name in Latin letters (Xinglong, Huilong Village) is looked for with this pattern (latinPattern). */
+  latin?: RegExp;
 }
 
 const nameIndexCache = new WeakMap<District, NameEntry[]>();
@@ -51,21 +53,50 @@ const nameIndexCache = new WeakMap<District, NameEntry[]>();
 function nameIndex(district: District): NameEntry[] {
   let index = nameIndexCache.get(district);
   if (!index) {
-    index = [
-      ...district.file.district.aliases.map((name) => ({ name, jurisdiction: null })),
-      ...district.file.jurisdictions.flatMap((j) =>
-        [j.name.zh, ...j.aliases, ...j.places].map((name) => ({ name, jurisdiction: j.code })),
-      ),
-    ].sort((a, b) => b.name.length - a.name.length);
+    const { district: whole, jurisdictions } = district.file;
+    const latin = (name: string, jurisdiction: string | null): NameEntry => ({ name, jurisdiction, latin: latinPattern(name) });
+    const entries: NameEntry[] = [
+      ...whole.aliases.map((name) => ({ name, jurisdiction: null })),
+      ...whole.englishNames.map((name) => latin(name, null)),
+      ...jurisdictions.flatMap((j) => [j.name.zh, ...j.aliases, ...j.places].map((name) => ({ name, jurisdiction: j.code }))),
+      ...jurisdictions.flatMap((j) => j.englishNames.map((name) => latin(name, j.code))),
+    ];
+    const length = (e: NameEntry) => (e.latin ? latinKey(e.name).length : e.name.length);
+    index = entries.sort((a, b) => length(b) - length(a));
     nameIndexCache.set(district, index);
   }
   return index;
 }
 
 /**
+ * Where a name in Latin letters stands in a text: its letters in order in any case, a space, hyphen or apostrophe
+ * (or none) between any two — residents write Xinglong, Xing Long and xing-long — and no letter either side, so
+ * that Huilong is not found inside Huilongxu, nor Yanxia inside another word.
+ */
+function latinPattern(name: string): RegExp {
+  const letters = [...latinKey(name)];
+  return new RegExp(`(?<![A-Za-z])${letters.join("[\\s'’-]*")}(?![A-Za-z])`, 'gi');
+}
+
+/** Where a name stands in a text: [start, end) of each mention, in order. */
+function* mentions(entry: NameEntry, text: string): Generator<[number, number]> {
+  if (entry.latin) {
+    for (const m of text.matchAll(entry.latin)) yield [m.index, m.index + m[0].length];
+    return;
+  }
+  for (let from = 0; ; ) {
+    const start = text.indexOf(entry.name, from);
+    if (start < 0) return;
+    from = start + entry.name.length;
+    yield [start, from];
+  }
+}
+
+/**
  * Finds the jurisdiction named in the text. Longer names win over the names
  * they contain (回峰社区 over 回峰), and names of the whole district are
- * consumed without picking one. The first mention in the text wins.
+ * consumed without picking one. The first mention in the text wins. A name in
+ * Latin letters is given as the text writes it (matched: xinglong).
  */
 export function jurisdictionFromText(district: District, text: string): PlaceMatch | null {
   // The characters a (longer) name already took, one flag each: the overlap test costs the length
@@ -73,16 +104,11 @@ export function jurisdictionFromText(district: District, text: string): PlaceMat
   const taken = new Uint8Array(text.length);
   let first: PlaceMatch | null = null;
   for (const entry of nameIndex(district)) {
-    let from = 0;
-    for (;;) {
-      const start = text.indexOf(entry.name, from);
-      if (start < 0) break;
-      const end = start + entry.name.length;
-      from = end;
+    for (const [start, end] of mentions(entry, text)) {
       if (taken.subarray(start, end).includes(1)) continue;
       taken.fill(1, start, end);
       if (entry.jurisdiction && (first === null || start < first.start!)) {
-        first = { jurisdiction: entry.jurisdiction, matched: entry.name, source: 'text', start, end };
+        first = { jurisdiction: entry.jurisdiction, matched: text.slice(start, end), source: 'text', start, end };
       }
     }
   }
