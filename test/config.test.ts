@@ -181,6 +181,15 @@ describe('district file', () => {
     expect(district.file.jurisdictions.every((j) => j.englishNames.length === 0)).toBe(true);
   });
 
+  it("names a unit's Telegram group language other than zh or en", () => {
+    expect(problemsOf((f) => Object.assign(f.bureaus[0], { telegramChatId: -100_1, telegramLanguage: 'zh-CN' }))).toEqual([
+      expect.stringMatching(/^bureaus\[0\] \(epb\)\.telegramLanguage: /),
+    ]);
+    const english = raw();
+    Object.assign(english.jurisdictions[4], { telegramChatId: -100_2, telegramLanguage: 'en' });
+    expect(buildDistrict(english).units.get('xinglong')?.telegramLanguage).toBe('en');
+  });
+
   it('names unknown keys', () => {
     const problems = problemsOf((f) => (f.bureaus[0].colour = 'red'));
     expect(problems.some((p) => p.startsWith('bureaus[0] (epb)') && p.includes('colour'))).toBe(true);

@@ -6,18 +6,21 @@ import { issueToken } from '../db/repositories/tokens.repository.js';
 import { issueLinkToken } from '../src/telegram/links.js';
 import { caseReference } from '../src/domain/case.js';
 import { runCli, startTestService, waitFor } from './harness.js';
-import { groupMember, JPEG_BYTES, residentChat, startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
+import { groupMember, JPEG_BYTES, residentChat, startTelegramEmulator, type ApiCall, type TelegramEmulator } from './telegram-emulator.js';
 import { alertOf, buttonsOf, deliver, districtWithGroups, sentTexts, telegramEnv, TOKEN } from './telegram-helpers.js';
 
 const EPB_GROUP = -100_111;
 const ECON_GROUP = -100_222;
 const HOTLINE_GROUP = -100_333;
+/** The group of 兴隆办事处 (the place of the reports here), which the district file sets to English. */
+const XINGLONG_GROUP = -100_444;
 
 let emu: TelegramEmulator;
 let service: Awaited<ReturnType<typeof startTestService>>;
 let zhang: User;
 let li: User;
 let zhou: User;
+let wang: User;
 let nextUser = 5000;
 
 let env: Env;
@@ -29,7 +32,7 @@ let env: Env;
  */
 async function restartService(): Promise<void> {
   await service?.stop();
-  service = await startTestService({ ...env }, 'all', { district: districtWithGroups({ epb: EPB_GROUP, econ: ECON_GROUP, hotline12345: HOTLINE_GROUP }) });
+  service = await startTestService({ ...env }, 'all', { district: districtWithGroups({ epb: EPB_GROUP, econ: ECON_GROUP, hotline12345: HOTLINE_GROUP, xinglong: { chatId: XINGLONG_GROUP, language: 'en' } }) });
 }
 
 beforeAll(async () => {
@@ -40,6 +43,7 @@ beforeAll(async () => {
   zhang = await createUser(service.deps.db, { name: '张三', role: 'bureau', unitCode: 'epb', at });
   li = await createUser(service.deps.db, { name: '李四', role: 'bureau', unitCode: 'econ', at });
   zhou = await createUser(service.deps.db, { name: '小周', role: 'bureau', unitCode: 'hotline12345', at });
+  wang = await createUser(service.deps.db, { name: '王伟', role: 'bureau', unitCode: 'xinglong', at });
 });
 beforeEach(restartService);
 
@@ -408,9 +412,11 @@ describe('bureau group chats: buttons', () => {
       return r.some((x) => x.unit_code === 'econ' && x.status === 'released') && !r.some((x) => x.status === 'posting') ? true : null;
     };
     await waitFor(settled, { what: 'the posts marked' });
+    // The local office keeps its post: the re-route left it its part.
     expect(await rows()).toEqual([
       { unit_code: 'econ', status: 'released' },
       { unit_code: 'epb', status: 'posted' },
+      { unit_code: 'xinglong', status: 'posted' },
     ]);
   });
 
@@ -464,6 +470,57 @@ describe('bureau group chats: buttons', () => {
     expect((await assignmentOf(caseId, 'epb')).status).toBe('pending');
     const c = await service.deps.db.selectFrom('cases').select('status').where('id', '=', caseId).executeTakeFirstOrThrow();
     expect(c.status).toBe('dispatched');
+  });
+});
+
+describe('bureau group chats: a group in English', () => {
+  const labelsOf = (call: ApiCall | undefined): string[] =>
+    ((call?.body.reply_markup as { inline_keyboard?: Array<Array<{ text: string }>> } | undefined)?.inline_keyboard ?? []).flat().map((b) => b.text);
+
+  it('posts, answers and marks in English in a group the district file sets to English, in Chinese in the others', async () => {
+    const lead = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');
+    // A member whose Telegram speaks Chinese: the group's language is the file's, for what only the presser reads too.
+    const member = groupMember(XINGLONG_GROUP, await linkedTelegramUser(wang), 'Wei', 'zh-hans');
+    const { caseId, reference, post, message } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    expect(String(message.body.text)).toContain(`工单号：${reference}`);
+    expect(labelsOf(message)).toEqual(['签收', '退回']);
+
+    const local = await waitFor(
+      () => service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', caseId).where('unit_code', '=', 'xinglong').where('status', '=', 'posted').executeTakeFirst(),
+      { what: 'the xinglong group post' },
+    );
+    const posted = emu.calls.find((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === XINGLONG_GROUP && String(c.body.text).includes(reference))!;
+    const text = String(posted.body.text);
+    expect(text).toContain('[New assignment] Xinglong Sub-district Office · jurisdiction');
+    expect(text).toContain(`Case ref: ${reference}`);
+    expect(text).toContain('Type: Illegal discharge of toxic pollutants');
+    expect(text).toContain('Place: Xinglong Sub-district Office · 王*家后门 137****2222');
+    expect(text).toMatch(/Sign for by: \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(Beijing time\)/);
+    // The report and the address it gave are the reporter's words; every other line is the service's, in English.
+    const own = text.split('\n').filter((line) => !/^(?:Place|Report): /.test(line));
+    expect(own.filter((line) => /\p{Script=Han}/u.test(line))).toEqual([]);
+    expect(text).not.toContain('王五');
+    expect(labelsOf(posted)).toEqual(['Sign for', 'Return']);
+
+    const asked = await deliver(emu, service.url, member.press(`g:r:${local.id}`, Number(local.message_id)));
+    expect(alertOf(asked.calls)?.text).toBe('Why is it returned?');
+    const reasons = asked.calls.find((c) => c.method === 'editMessageReplyMarkup' && Number(c.body.chat_id) === XINGLONG_GROUP);
+    expect(labelsOf(reasons)).toEqual(['not within our remit', 'outside our area', 'unclear who is responsible', 'Back']);
+    const back = await deliver(emu, service.url, member.press(`g:b:${local.id}`, Number(local.message_id)));
+    expect(labelsOf(back.calls.find((c) => c.method === 'editMessageReplyMarkup'))).toEqual(['Sign for', 'Return']);
+
+    const signed = await deliver(emu, service.url, member.press(`g:a:${local.id}`, Number(local.message_id)));
+    expect(alertOf(signed.calls)?.text).toContain('Signed for.');
+    const edit = signed.calls.find((c) => c.method === 'editMessageText' && Number(c.body.chat_id) === XINGLONG_GROUP);
+    expect(String(edit?.body.text)).toMatch(/✅ Signed for by 王伟, \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(Beijing time\)$/);
+    expect((await assignmentOf(caseId, 'xinglong')).status).toBe('accepted');
+
+    // The lead returns the case from its Chinese group: the English group is told, in English, that the case waits.
+    await deliver(emu, service.url, lead.press(`g:r:${post.id}`, Number(post.message_id)));
+    const returned = await deliver(emu, service.url, lead.press(`g:x:${post.id}:0`, Number(post.message_id)));
+    expect(String(returned.calls.find((c) => c.method === 'editMessageText')?.body.text)).toMatch(/↩️ 已退回（不属于本单位职责）：张三/);
+    const paused = await waitFor(() => sentTexts(emu.calls, XINGLONG_GROUP).find((t) => t.includes(`[Paused] ${reference}`)), { what: 'the pause notice in the English group' });
+    expect(paused).toContain('the lead (District Environmental Protection Bureau) returned the case (not within our remit)');
   });
 });
 

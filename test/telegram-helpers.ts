@@ -14,10 +14,16 @@ export function telegramEnv(emu: TelegramEmulator, name: string, extra: Record<s
   return testEnv(name, { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: emu.url, TELEGRAM_WEBHOOK_SECRET: SECRET, ...extra });
 }
 
-/** The default district with Telegram groups for some bureaus. */
-export function districtWithGroups(groups: Record<string, number>): District {
-  const raw = JSON.parse(readFileSync(DEFAULT_DISTRICT_PATH, 'utf8')) as { bureaus: Array<{ code: string; telegramChatId?: number }> };
-  for (const b of raw.bureaus) if (groups[b.code] !== undefined) b.telegramChatId = groups[b.code];
+type GroupEntry = { code: string; telegramChatId?: number; telegramLanguage?: 'zh' | 'en' };
+
+/** The default district with Telegram groups for some bureaus or local offices: a chat id, or a chat id and the group's language. */
+export function districtWithGroups(groups: Record<string, number | { chatId: number; language: 'zh' | 'en' }>): District {
+  const raw = JSON.parse(readFileSync(DEFAULT_DISTRICT_PATH, 'utf8')) as { bureaus: GroupEntry[]; jurisdictions: GroupEntry[] };
+  for (const unit of [...raw.bureaus, ...raw.jurisdictions]) {
+    const group = groups[unit.code];
+    if (typeof group === 'number') unit.telegramChatId = group;
+    else if (group) Object.assign(unit, { telegramChatId: group.chatId, telegramLanguage: group.language });
+  }
   return buildDistrict(raw, 'test district');
 }
 

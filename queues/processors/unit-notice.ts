@@ -7,7 +7,7 @@ import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents, enteredStatusAt } from '../../db/repositories/events.repository.js';
 import { reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
 import type { NotificationsTable } from '../../db/schema.js';
-import { caseTypeView, unitName, unitView, type Unit } from '../../src/district/district.schema.js';
+import { caseTypeView, groupLanguage, unitName, unitView, type Unit } from '../../src/district/district.schema.js';
 import { maskIdentityInText } from '../../src/pipeline/extract.js';
 import { mergedIntoHeld } from '../../src/workflow/case-view.js';
 import { inGroup } from '../../src/telegram/chat-migrations.js';
@@ -270,23 +270,24 @@ async function toWebhook(deps: ProcessorDeps, unit: Unit, c: CaseRow, n: Notific
 }
 
 async function toGroup(deps: ProcessorDeps, telegram: TelegramPush, unit: Unit, c: CaseRow, n: NotificationsTable, data: NoticeData): Promise<void> {
-  const t = TEXTS.zh.group;
+  const lang = groupLanguage(unit);
+  const t = TEXTS[lang].group;
   const tz = deps.district.file.district.timezone;
   const stage = data.stage ? t.stage[data.stage] : '';
-  const due = data.due ? deadlineLabel(data.due, tz) : '';
-  const when = (iso: string | null | undefined) => (iso ? deadlineLabel(iso, tz) : null);
+  const due = data.due ? deadlineLabel(data.due, tz, lang) : '';
+  const when = (iso: string | null | undefined) => (iso ? deadlineLabel(iso, tz, lang) : null);
   const ref = caseReference(c.id);
   let text: string;
   if (n.kind === 'reminder') text = t.reminder(ref, stage, due);
   else if (n.kind === 'urgent') text = t.urgent(ref, when(data.deadlines?.signBy), when(data.deadlines?.replyBy), data.note ?? '');
   else if (n.kind === 'deadlines') text = t.deadlines(ref, when(data.deadlines?.signBy), when(data.deadlines?.replyBy), data.why ?? 'resumed');
-  else if (n.kind === 'paused') text = t.paused(ref, data.lead ? unitName(deps.district, data.lead) : '', data.reason ? (t.reasons[data.reason as ReturnReasonCode] ?? '') : '');
+  else if (n.kind === 'paused') text = t.paused(ref, data.lead ? unitName(deps.district, data.lead, lang) : '', data.reason ? (t.reasons[data.reason as ReturnReasonCode] ?? '') : '');
   else if (n.kind === 'closed') text = data.reason === 'rated' ? t.closedRated(ref, t.rating[data.rating ?? ''] ?? '', data.solved === true) : t.closedUnrated(ref);
-  else if (n.kind === 'reopened_to_lead') text = t.reopenedToLead(ref, data.lead ? unitName(deps.district, data.lead) : '', data.solved === true);
+  else if (n.kind === 'reopened_to_lead') text = t.reopenedToLead(ref, data.lead ? unitName(deps.district, data.lead, lang) : '', data.solved === true);
   else if (n.kind === 'extension_refused') text = t.extensionRefused(ref, data.workingDays ?? 0, when(data.deadlines?.replyBy), data.note ?? '');
   else if (data.stage && data.due) text = t.overdueSupervision(ref, stage, due, data.workingDaysOverdue ?? 0);
   // The lead is told of a 督办 of other units too (`units` names those supervised): not as its own.
-  else if (data.units && !data.units.includes(unit.code)) text = t.supervisionOfOthers(ref, data.units.map((u) => unitName(deps.district, u)).join('、'), data.note ?? '');
+  else if (data.units && !data.units.includes(unit.code)) text = t.supervisionOfOthers(ref, data.units.map((u) => unitName(deps.district, u, lang)).join(lang === 'en' ? ', ' : '、'), data.note ?? '');
   else text = t.supervision(ref, data.note ?? '');
   // In reply to the unit's latest post of the case, so the group sees which assignment it is about.
   const post = await deps.db

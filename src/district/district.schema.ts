@@ -59,12 +59,16 @@ const webhookChannel = z
   })
   .strict();
 
+/** The language of what the bot writes in a unit's Telegram group (posts, buttons, notices): Chinese unless the file says English. */
+const telegramLanguage = z.enum(['zh', 'en']);
+
 const bureau = z
   .object({
     code,
     name: localized,
     webhook: webhookChannel.optional(),
     telegramChatId: z.number().int().optional(),
+    telegramLanguage: telegramLanguage.optional(),
   })
   .strict();
 
@@ -81,6 +85,7 @@ const jurisdiction = z
     area: z.array(latLng).min(3).optional(),
     webhook: webhookChannel.optional(),
     telegramChatId: z.number().int().optional(),
+    telegramLanguage: telegramLanguage.optional(),
   })
   .strict();
 
@@ -184,6 +189,13 @@ export interface Unit {
   kind: 'bureau' | 'jurisdiction';
   webhook?: WebhookChannel;
   telegramChatId?: number;
+  /** Set in the file, else undefined: the group's posts are then in Chinese (`groupLanguage`). */
+  telegramLanguage?: 'zh' | 'en';
+}
+
+/** The language the bot writes in a unit's Telegram group: the file's `telegramLanguage`, else Chinese. */
+export function groupLanguage(unit: Pick<Unit, 'telegramLanguage'> | undefined): 'zh' | 'en' {
+  return unit?.telegramLanguage ?? 'zh';
 }
 
 export interface District {
@@ -271,8 +283,8 @@ export function buildDistrict(raw: unknown, source = 'district file'): District 
   });
   if (problems.length > 0) throw new DistrictConfigError(source, problems);
   const units = new Map<string, Unit>();
-  for (const b of file.bureaus) units.set(b.code, { code: b.code, name: b.name, kind: 'bureau', webhook: b.webhook, telegramChatId: b.telegramChatId });
-  for (const j of file.jurisdictions) units.set(j.code, { code: j.code, name: j.name, kind: 'jurisdiction', webhook: j.webhook, telegramChatId: j.telegramChatId });
+  for (const b of file.bureaus) units.set(b.code, { code: b.code, name: b.name, kind: 'bureau', webhook: b.webhook, telegramChatId: b.telegramChatId, telegramLanguage: b.telegramLanguage });
+  for (const j of file.jurisdictions) units.set(j.code, { code: j.code, name: j.name, kind: 'jurisdiction', webhook: j.webhook, telegramChatId: j.telegramChatId, telegramLanguage: j.telegramLanguage });
   const types = new Map(file.types.map((t) => [t.code, t] as const));
   const jurisdictions = new Map(file.jurisdictions.map((j) => [j.code, j] as const));
   return { file, units, types, jurisdictions, routing: file.routing, former: { types: new Map(), units: new Map() } };

@@ -16,7 +16,7 @@ import { caseReference } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
 import { clip } from '../domain/text.js';
 import { localTime } from '../domain/time-zone.js';
-import { type District, typeName, unitName } from '../district/district.schema.js';
+import { type District, groupLanguage, typeName, unitName } from '../district/district.schema.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { maskIdentityInText } from '../pipeline/extract.js';
@@ -25,7 +25,7 @@ import { acceptAssignment, currentRound, live, RETURN_REASONS, returnAssignment,
 import { currentGroupChat, followMigration, migratedTo, recordChatMigration } from './chat-migrations.js';
 import { linkedUser } from './links.js';
 import { followedBy } from './api.js';
-import { langOf, TEXTS, type PostParts } from './texts.js';
+import { langOf, TEXTS, type Lang, type PostParts } from './texts.js';
 
 /**
  * Bureau group chats: a bureau (or town office) whose district-file entry has
@@ -42,13 +42,14 @@ const PREFIX = 'g:';
 export { queueBureauPosts } from './post-queue.js';
 
 
-function zoneLabel(timeZone: string): string {
-  return timeZone === 'Asia/Shanghai' ? '北京时间' : timeZone;
+function zoneLabel(timeZone: string, lang: Lang): string {
+  if (timeZone !== 'Asia/Shanghai') return timeZone;
+  return lang === 'en' ? 'Beijing time' : '北京时间';
 }
 
-/** A deadline as bureau staff read it: `YYYY-MM-DD HH:mm（北京时间）`. */
-export function deadlineLabel(iso: string, timeZone: string): string {
-  return `${localTime(iso, timeZone)}（${zoneLabel(timeZone)}）`;
+/** A deadline as bureau staff read it: `YYYY-MM-DD HH:mm（北京时间）`, in an English group `YYYY-MM-DD HH:mm (Beijing time)`. */
+export function deadlineLabel(iso: string, timeZone: string, lang: Lang): string {
+  return lang === 'en' ? `${localTime(iso, timeZone)} (${zoneLabel(timeZone, lang)})` : `${localTime(iso, timeZone)}（${zoneLabel(timeZone, lang)}）`;
 }
 
 const MAX_POST_TEXT = 2500;
@@ -73,6 +74,7 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
   if (p.settled) return settlePost(deps, p);
   const unit = deps.district.units.get(p.unit);
   if (unit?.telegramChatId === undefined) return `skipped: ${p.unit} has no telegram group`;
+  const lang = groupLanguage(unit);
   const c = await findCase(deps.db, p.caseId);
   if (!c) return 'skipped: no such case';
   if (c.round !== p.round) return `skipped: the case is in round ${c.round} now`;
@@ -120,7 +122,7 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     if (post.status === 'posted' && p.at !== undefined && Date.parse(post.updated_at) >= p.at) return 'skipped: already posted';
     // The unit has the case anew while its earlier post still offers the buttons (a re-route changed its role or
     // deadlines): that post says so and loses them, and a new one is made.
-    if (post.status === 'posted') await markPost(deps, post, TEXTS.zh.group.superseded(deadlineLabel(at, deps.district.file.district.timezone)));
+    if (post.status === 'posted') await markPost(deps, post, TEXTS[lang].group.superseded(deadlineLabel(at, deps.district.file.district.timezone, lang)));
     // The unit has the case again within the round (a re-route after it returned it): a new post with buttons.
     // A post withdrawn from the unit (returned, released) lost its photos then: they are posted again above the new one.
     const photosDeleted = post.status === 'returned' || post.status === 'released';
@@ -169,8 +171,8 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     shown = (JSON.parse(post.photo_message_ids) as unknown[]).length;
   }
 
-  const type = c.typeCode ? typeName(deps.district, c.typeCode) : null;
-  const jurisdiction = c.jurisdictionCode ? unitName(deps.district, c.jurisdictionCode) : null;
+  const type = c.typeCode ? typeName(deps.district, c.typeCode, lang) : null;
+  const jurisdiction = c.jurisdictionCode ? unitName(deps.district, c.jurisdictionCode, lang) : null;
   const contact = await findContact(deps.db, c.id);
   // The reporter's name (unless shared) and phone numbers are masked in their words and in the place they gave; as on the
   // unit's case page, so are the names staff wrote as a reporter's (来电人刘某…) and those of the reports merged into the case.
@@ -180,22 +182,22 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     .join(' · ');
   const body = maskIdentityInText(c.text, hidden);
   const parts: PostParts = {
-    unit: unit.name.zh,
+    unit: unit.name[lang],
     role: mine.role,
     reference: caseReference(c.id),
     type,
     place: where || null,
     urgent: c.urgent,
-    signBy: mine.deadlines.signBy ? deadlineLabel(mine.deadlines.signBy, tz) : null,
-    replyBy: mine.deadlines.replyBy ? deadlineLabel(mine.deadlines.replyBy, tz) : null,
+    signBy: mine.deadlines.signBy ? deadlineLabel(mine.deadlines.signBy, tz, lang) : null,
+    replyBy: mine.deadlines.replyBy ? deadlineLabel(mine.deadlines.replyBy, tz, lang) : null,
     text: clip(body, MAX_POST_TEXT),
     photos: shown,
     photosElsewhere: photos.length - shown,
     reopened: p.round > 1,
   };
-  const text = TEXTS.zh.group.post(parts);
+  const text = TEXTS[lang].group.post(parts);
   const { result: sent, chatId: postedIn } = await followMigration(deps, chatId, (to) =>
-    deps.api.sendMessage(to, text, { reply_markup: actionKeyboard(post.id), link_preview_options: { is_disabled: true } }),
+    deps.api.sendMessage(to, text, { reply_markup: actionKeyboard(post.id, lang), link_preview_options: { is_disabled: true } }),
   );
   await deps.db
     .updateTable('telegram_bureau_posts')
@@ -205,11 +207,11 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
   return `posted to the ${p.unit} group`;
 }
 
-/** The line added under a post once its assignment was signed for or returned. */
-function settledMark(district: District, action: 'accepted' | 'returned', reason: string | null, name: string, atIso: string): string {
+/** The line added under a post once its assignment was signed for or returned, in the group's language. */
+function settledMark(district: District, action: 'accepted' | 'returned', reason: string | null, name: string, atIso: string, lang: Lang): string {
   const tz = district.file.district.timezone;
-  const when = deadlineLabel(atIso, tz);
-  const t = TEXTS.zh.group;
+  const when = deadlineLabel(atIso, tz, lang);
+  const t = TEXTS[lang].group;
   const label = reason && reason in t.reasons ? t.reasons[reason as ReturnReason] : (reason ?? '');
   return action === 'accepted' ? t.signed(name, when) : t.returned(label, name, when);
 }
@@ -228,13 +230,15 @@ async function settlePost(deps: GroupPostDeps, p: JobPayloads['telegram_post']):
   const withdrawable = post.status === 'posted' || (post.status === 'accepted' && a?.status === 'released');
   if (!withdrawable) return `skipped: the post is already ${post.status}`;
   if (!a || a.status === 'pending') return `skipped: the assignment is ${a?.status ?? 'gone'}`;
+  const lang = groupLanguage(deps.district.units.get(p.unit));
   if (a.status === 'released') {
     // Taken from the unit by the dispatcher (a re-route, a merge, a transfer, a release): the buttons go. Merged into a
     // case the unit holds too, the post says where its work goes on.
-    const when = deadlineLabel(a.releasedAt ?? deps.clock.now().toISOString(), deps.district.file.district.timezone);
+    const when = deadlineLabel(a.releasedAt ?? deps.clock.now().toISOString(), deps.district.file.district.timezone, lang);
     const c = await findCase(deps.db, p.caseId);
     const into = c ? await mergedIntoHeld(deps.db, c, p.unit) : null;
-    await markPost(deps, post, into ? TEXTS.zh.group.mergedInto(caseReference(into.id), when) : TEXTS.zh.group.withdrawn(when), { withdrawn: true });
+    const t = TEXTS[lang].group;
+    await markPost(deps, post, into ? t.mergedInto(caseReference(into.id), when) : t.withdrawn(when), { withdrawn: true });
     await deps.db
       .updateTable('telegram_bureau_posts')
       .set({ status: 'released', acted_at: a.releasedAt, updated_at: deps.clock.now().toISOString() })
@@ -247,7 +251,7 @@ async function settlePost(deps: GroupPostDeps, p: JobPayloads['telegram_post']):
   const atIso = (action === 'accepted' ? a.acceptedAt : a.returnedAt) ?? deps.clock.now().toISOString();
   const by = action === 'accepted' ? a.acceptedBy : await returnedBy(deps.db, p.caseId, p.unit);
   const name = (by ? (await findUser(deps.db, by))?.name : null) ?? '—';
-  await markPost(deps, post, settledMark(deps.district, action, action === 'returned' ? a.returnReason : null, name, atIso), { withdrawn: action === 'returned' });
+  await markPost(deps, post, settledMark(deps.district, action, action === 'returned' ? a.returnReason : null, name, atIso, lang), { withdrawn: action === 'returned' });
   await deps.db
     .updateTable('telegram_bureau_posts')
     .set({ status: action, acted_by: by, acted_at: atIso, updated_at: deps.clock.now().toISOString() })
@@ -370,13 +374,13 @@ async function findPost(db: Db, caseId: string, unit: string, round: number) {
     .executeTakeFirst();
 }
 
-function actionKeyboard(postId: string): InlineKeyboard {
-  const t = TEXTS.zh.group;
+function actionKeyboard(postId: string, lang: Lang): InlineKeyboard {
+  const t = TEXTS[lang].group;
   return new InlineKeyboard().text(t.signFor, `${PREFIX}a:${postId}`).text(t.return, `${PREFIX}r:${postId}`);
 }
 
-function reasonKeyboard(postId: string): InlineKeyboard {
-  const t = TEXTS.zh.group;
+function reasonKeyboard(postId: string, lang: Lang): InlineKeyboard {
+  const t = TEXTS[lang].group;
   const kb = new InlineKeyboard();
   RETURN_REASONS.forEach((reason, i) => kb.text(t.reasons[reason], `${PREFIX}x:${postId}:${i}`).row());
   return kb.text(t.back, `${PREFIX}b:${postId}`);
@@ -389,10 +393,14 @@ export function handleGroupButtons(bot: Bot<Context & { session?: unknown }>, de
   const groups = bot.chatType(['group', 'supergroup']);
   groups.callbackQuery(/^g:([arxb]):([0-9a-f-]{36})(?::(\d))?$/, async (ctx) => {
     const [, action, postId, reasonIndex] = ctx.match as RegExpMatchArray;
-    const t = TEXTS[langOf(ctx.from.language_code)].group;
+    const post = await deps.db.selectFrom('telegram_bureau_posts').selectAll().where('id', '=', postId!).executeTakeFirst();
+    // What the group reads (buttons, the line under the post) is in its language; the answers only the presser reads
+    // too when the district file sets the group's language, else in the presser's own.
+    const unit = post ? deps.district.units.get(post.unit_code) : undefined;
+    const lang = groupLanguage(unit);
+    const t = TEXTS[unit?.telegramLanguage ?? langOf(ctx.from.language_code)].group;
     const alert = (text: string) => ctx.answerCallbackQuery({ text, show_alert: true });
 
-    const post = await deps.db.selectFrom('telegram_bureau_posts').selectAll().where('id', '=', postId!).executeTakeFirst();
     // A post made before its group became a supergroup is pressed there, in the new chat.
     const here = String(ctx.chat.id);
     if (!post || (post.chat_id !== here && (await currentGroupChat(deps.db, post.chat_id)) !== here)) return void (await alert(t.tooLate));
@@ -403,12 +411,12 @@ export function handleGroupButtons(bot: Bot<Context & { session?: unknown }>, de
 
     if (action === 'r') {
       await ctx.answerCallbackQuery({ text: t.chooseReason });
-      await ctx.editMessageReplyMarkup({ reply_markup: reasonKeyboard(post.id) });
+      await ctx.editMessageReplyMarkup({ reply_markup: reasonKeyboard(post.id, lang) });
       return;
     }
     if (action === 'b') {
       await ctx.answerCallbackQuery();
-      await ctx.editMessageReplyMarkup({ reply_markup: actionKeyboard(post.id) });
+      await ctx.editMessageReplyMarkup({ reply_markup: actionKeyboard(post.id, lang) });
       return;
     }
 
@@ -439,7 +447,7 @@ export function handleGroupButtons(bot: Bot<Context & { session?: unknown }>, de
       .executeTakeFirst();
     await ctx.answerCallbackQuery({ text: action === 'a' ? t.signedAlert : t.returnedAlert });
     if (Number(claimed.numUpdatedRows) !== 1) return;
-    const mark = settledMark(deps.district, status, reason, user.name, at);
+    const mark = settledMark(deps.district, status, reason, user.name, at, lang);
     // Returned: the report is no longer the unit's to read, in the group as on the web.
     if (status === 'returned') {
       await deletePostPhotos(ctx.api, deps.logger, post).catch((err: unknown) => deps.logger.warn({ err: String(err), caseId: post.case_id }, 'telegram: could not delete the group post photos'));
