@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, migrateToLatest } from '../db/connect.js';
 import { systemClock } from '../src/clock.js';
@@ -22,7 +23,7 @@ import { createLocalPhotoStore } from '../src/storage/local-photo-store.js';
 import { createPgDatabase, freePort, postJson, startTestService, waitFor } from './harness.js';
 import { createUser } from '../db/repositories/users.repository.js';
 import { issueLinkToken } from '../src/telegram/links.js';
-import { groupMember, residentChat, startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
+import { groupMember, JPEG_BYTES, residentChat, startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
 import { alertOf, deliver, districtWithGroups, newUpdateId, SECRET, sentTexts, telegramEnv, TOKEN } from './telegram-helpers.js';
 
 let emu: TelegramEmulator;
@@ -549,6 +550,54 @@ describe('a group post that keeps failing', () => {
     expect(row).toEqual({ status: 'failed', message_id: null });
     const failed = (await listEvents(service.deps.db, id)).filter((e) => e.kind === 'delivery_failed');
     expect(failed.map((e) => e.data)).toEqual([expect.objectContaining({ unit: 'epb', channel: 'telegram', attempts: 10 })]);
+  });
+});
+
+describe('a group post Telegram took but the database did not record', () => {
+  it('is deleted before the job fails, so that the post of its retry is the only one the group keeps', async () => {
+    const group = -100_557;
+    const service = await startTestService(telegramEnv(emu, 'tg-post-unrecorded'), 'api', { district: districtWithGroups({ epb: group }) });
+    const form = new FormData();
+    form.set('text', '兴隆办事处有个化工厂晚上往沟里排黑水，气味很大');
+    form.set('anonymous', 'true');
+    form.append('photos', new Blob([JPEG_BYTES], { type: 'image/jpeg' }), 'a.jpg');
+    form.append('photos', new Blob([JPEG_BYTES], { type: 'image/jpeg' }), 'b.jpg');
+    const res = await fetch(`${service.url}/api/v1/reports`, { method: 'POST', body: form });
+    const { id } = (await res.json()) as { id: string };
+    const deps = processorDeps(service.deps);
+    expect(await createProcessors(deps).intake({ caseId: id }, { jobId: 'i', attempt: 1, maxAttempts: 1 })).toMatch(/^dispatch/);
+    const post = createTelegramPostProcessor({ ...deps, telegram: createTelegramPush(service.deps.env) });
+    const payload = { caseId: id, unit: 'epb', round: 1 };
+    const toGroup = (method: string) => emu.toChat(group).filter((c) => c.method === method);
+    // The database refuses to record what the group was sent (a real refusal, by a trigger), first the photos, then the post.
+    const refuse = (column: string) =>
+      sql`CREATE TRIGGER refuse_record BEFORE UPDATE OF ${sql.raw(column)} ON telegram_bureau_posts WHEN NEW.${sql.raw(column)} IS NOT NULL BEGIN SELECT RAISE(ABORT, 'database is locked'); END`.execute(service.deps.db);
+    const allow = () => sql`DROP TRIGGER refuse_record`.execute(service.deps.db);
+
+    await refuse('photo_message_ids');
+    await expect(post(payload, { jobId: 'p', attempt: 1, maxAttempts: 10 })).rejects.toThrow('database is locked');
+    expect(toGroup('sendMediaGroup')).toHaveLength(1);
+    expect(toGroup('deleteMessages')).toHaveLength(1);
+    expect(toGroup('sendMessage')).toEqual([]);
+    await allow();
+
+    await refuse('message_id');
+    await expect(post(payload, { jobId: 'p', attempt: 2, maxAttempts: 10 })).rejects.toThrow('database is locked');
+    await allow();
+    expect(await post(payload, { jobId: 'p', attempt: 3, maxAttempts: 10 })).toBe('posted to the epb group');
+
+    // Two albums and two posts went out; the first of each was deleted, and what the row records is what stays.
+    expect(toGroup('sendMediaGroup')).toHaveLength(2);
+    expect(toGroup('sendMessage')).toHaveLength(2);
+    const row = await service.deps.db.selectFrom('telegram_bureau_posts').select(['status', 'message_id', 'photo_message_ids']).where('case_id', '=', id).executeTakeFirstOrThrow();
+    expect(row.status).toBe('posted');
+    const deleted = toGroup('deleteMessages').map((c) => (c.body.message_ids as number[]).map(Number));
+    expect(deleted).toHaveLength(2);
+    expect(deleted[0]).toHaveLength(2);
+    expect(deleted[1]).toHaveLength(1);
+    const kept = [Number(row.message_id), ...(JSON.parse(String(row.photo_message_ids)) as number[])];
+    expect(kept).toHaveLength(3);
+    for (const gone of deleted.flat()) expect(kept).not.toContain(gone);
   });
 });
 

@@ -165,7 +165,9 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
       if (!(err instanceof GrammyError && err.error_code === 400 && /photo|image|file|dimension|media/i.test(err.description) && !/chat/i.test(err.description))) throw err;
       deps.logger.warn({ caseId: c.id, unit: p.unit, err: err.description }, 'telegram: the group did not take the photos; posting without them');
     }
-    await deps.db.updateTable('telegram_bureau_posts').set({ chat_id: chatId, photo_message_ids: JSON.stringify(ids), updated_at: at }).where('id', '=', post.id).execute();
+    await recordSent(deps, c.id, chatId, ids, () =>
+      deps.db.updateTable('telegram_bureau_posts').set({ chat_id: chatId, photo_message_ids: JSON.stringify(ids), updated_at: at }).where('id', '=', post.id).execute(),
+    );
     shown = ids.length;
   } else if (post.photo_message_ids !== null) {
     shown = (JSON.parse(post.photo_message_ids) as unknown[]).length;
@@ -199,12 +201,47 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
   const { result: sent, chatId: postedIn } = await followMigration(deps, chatId, (to) =>
     deps.api.sendMessage(to, text, { reply_markup: actionKeyboard(post.id, lang), link_preview_options: { is_disabled: true } }),
   );
-  await deps.db
-    .updateTable('telegram_bureau_posts')
-    .set({ chat_id: postedIn, message_id: sent.message_id, text, status: 'posted', updated_at: deps.clock.now().toISOString() })
-    .where('id', '=', post.id)
-    .execute();
+  await recordSent(deps, c.id, postedIn, [sent.message_id], () =>
+    deps.db
+      .updateTable('telegram_bureau_posts')
+      .set({ chat_id: postedIn, message_id: sent.message_id, text, status: 'posted', updated_at: deps.clock.now().toISOString() })
+      .where('id', '=', post.id)
+      .execute(),
+  );
   return `posted to the ${p.unit} group`;
+}
+
+/** The pauses before a record of what a group was sent is tried again, before the messages are taken back (recordSent). */
+const RECORD_RETRY_MS = [100, 500];
+
+/**
+ * Records what a group was just sent (a post, or the photos above it). Telegram has no idempotent send: a job that
+ * failed to record its post is retried, finds nothing recorded and posts again, and the group would read the assignment
+ * twice, the unrecorded copy keeping the report and its buttons when the case is signed for or withdrawn. So a record
+ * that fails is tried again at once (the database busy for a moment), and when it still fails the messages are deleted
+ * before the job fails: the post its retry makes is the only one the group keeps. Only a process that dies between
+ * Telegram's answer and the record, or a delete Telegram does not take then, leaves a second copy (logged).
+ */
+async function recordSent(deps: GroupPostDeps, caseId: string, chatId: string, messageIds: number[], record: () => Promise<unknown>): Promise<void> {
+  let failure: unknown;
+  for (const pause of [0, ...RECORD_RETRY_MS]) {
+    if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
+    try {
+      await record();
+      return;
+    } catch (err) {
+      failure = err;
+    }
+  }
+  if (messageIds.length > 0) {
+    try {
+      await deps.api.deleteMessages(chatId, messageIds);
+      deps.logger.warn({ caseId, err: String(failure) }, 'telegram: a group post could not be recorded; it was deleted, to be posted again on retry');
+    } catch (err) {
+      deps.logger.error({ caseId, chatId, messageIds, err: String(err) }, 'telegram: a group post could be neither recorded nor deleted; its retry posts it again');
+    }
+  }
+  throw failure;
 }
 
 /** The line added under a post once its assignment was signed for or returned, in the group's language. */
