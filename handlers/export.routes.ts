@@ -187,7 +187,7 @@ function caseCells(c: ExportCase, district: District, lang: Lang, reporter: { na
     c.rating ? yn(c.rating.solved) : null,
     at(c.closedAt),
     named(c.closeReason, 'closeReason'),
-    maskIdentityInText(c.text, [reporter?.name, reporter?.phone]),
+    maskIdentityInText(c.text, [reporter?.name, reporter?.phone], { anonymous: c.anonymous }),
   ];
 }
 

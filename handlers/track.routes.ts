@@ -108,7 +108,7 @@ function publicRating(rating: Awaited<ReturnType<typeof latestRating>>): PublicC
 async function handlingView(deps: Deps, c: Case, lang: 'zh' | 'en', names: ReadonlyArray<string>): Promise<Handling> {
   const { district } = deps;
   const [assignments, events] = await Promise.all([listAssignments(deps.db, c.id), listEvents(deps.db, c.id, { publicOnly: true })]);
-  const mask = (text: string) => maskIdentityInText(text, names, { officials: true });
+  const mask = (text: string) => maskIdentityInText(text, names, { officials: true, anonymous: c.anonymous });
   const unitOf = (codeOrNull: string | null | undefined) => (codeOrNull ? { code: codeOrNull, name: unitName(district, codeOrNull, lang) } : null);
   const lead = currentLead(assignments);
   return {

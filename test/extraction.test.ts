@@ -446,6 +446,26 @@ describe('reporter names hidden from bureaus', () => {
     expect(maskIdentityInText('建国以来，该厂一直排污', ['王建国'], { officials: true })).toBe('建国以来，该厂一直排污');
   });
 
+  it.each([
+    ['我是张建国，厂子天天偷排', '我是**，厂子天天偷排'],
+    ['我叫李梅，李梅家就在厂子旁边', '我叫**，**家就在厂子旁边'],
+    ['我是司马光明，住在回龙村', '我是**，住在回龙村'],
+    ['我姓张，叫张卫东', '我姓**，叫**'],
+    ['我姓侯，侯宝林的侯，叫侯志刚', '我姓**，**宝林的**，叫**'],
+    ['免贵姓欧阳，厂子在村口', '免贵姓**，厂子在村口'],
+    ['我老公叫罗大勇，罗先生也闻到了', '我老公叫**，**先生也闻到了'],
+    ['I am Wang Wei and I live nearby', 'I am ** and I live nearby'],
+  ])('masks "%s" of a reporter who asked not to be named without the surname', (text, shown) => {
+    expect(maskIdentityInText(text, [], { anonymous: true })).toBe(shown);
+  });
+
+  it('masks without the surname the name an anonymous reporter sent and a reply that names them', () => {
+    expect(maskIdentityInText('鱼塘是我钟国良承包的，钟国良', ['钟国良'], { anonymous: true })).toBe('鱼塘是我**承包的，**');
+    expect(maskIdentityInText('已回访钟先生，钟国良表示满意。老钟您好', ['钟国良'], { officials: true, anonymous: true })).toBe('已回访**先生，**表示满意。老**您好');
+    // The one reported stays named: the bureau must know who.
+    expect(maskIdentityInText('我叫李梅，被举报人王小明天天偷排', [], { anonymous: true })).toBe('我叫**，被举报人王小明天天偷排');
+  });
+
   it('masks a known name written with spaces between its characters, as it is without', () => {
     for (const written of ['欧阳娜娜', '欧阳 娜娜', '欧 阳 娜 娜', '欧阳\u3000娜娜']) expect(maskIdentityInText(`已回访${written}，${written}说厂子停了`, ['欧阳娜娜']), written).not.toMatch(/娜/);
     // Not a name that only shares the characters with others between.

@@ -110,7 +110,7 @@ describe.each([
       expect(d.body.caseUrl).toBe(`http://intake.test/inbox/cases/${id}`);
       expect(d.raw).not.toContain(trackingCode);
       expect(d.body.case.text).toContain('139****5678');
-      expect(d.body.case.address).toBe('电镀厂后门 李*家旁边 139****5678');
+      expect(d.body.case.address).toBe('电镀厂后门 **家旁边 139****5678');
     }
     expect(deliveries.map((d) => d.body.assignment.role).sort()).toEqual(['jurisdiction', 'lead']);
     const lead = deliveries.find((d) => d.path === '/epb')!;

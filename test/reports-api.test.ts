@@ -66,9 +66,9 @@ describe('POST /api/v1/reports', () => {
     expect(await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', id).executeTakeFirst()).toBeUndefined();
     const row = await service.deps.db.selectFrom('cases').select(['anonymous', 'text', 'address']).where('id', '=', id).executeTakeFirstOrThrow();
     expect(row.anonymous).toBe(1);
-    // Nothing kept could match the name later: it is masked where the reporter's words repeat it.
-    expect(row.text).toBe('永济亭那边的鱼塘是我王*承包的，有人往塘里倒垃圾');
-    expect(row.address).toBe('永济亭王*家鱼塘');
+    // Nothing kept could match the name later: it is masked where the reporter's words repeat it, its surname too.
+    expect(row.text).toBe('永济亭那边的鱼塘是我**承包的，有人往塘里倒垃圾');
+    expect(row.address).toBe('永济亭**家鱼塘');
   });
 
   it('keeps no number or name an anonymous reporter wrote into the words, for dispatchers neither', async () => {

@@ -847,8 +847,9 @@ describe.each([
       expect(res.status, text).toBe(200);
       const data = parseCsv(text.slice(1)).slice(1);
       expect(data.map((r) => r.at(-1))).toEqual([
-        '盐下村电镀厂偷排废水，孙**家门口的沟都黑了',
-        '欧***反映：回龙村有人半夜烧垃圾',
+        // Anonymous cases: their reporter's name shows without the surname.
+        '盐下村电镀厂偷排废水，**家门口的沟都黑了',
+        '**反映：回龙村有人半夜烧垃圾',
         // Another case's reporter is no name to mask here.
         '朱家观村后山有人倒废渣，孙海涛说的',
       ]);

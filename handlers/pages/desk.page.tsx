@@ -12,7 +12,7 @@ import { AppError, fieldsOf } from '../../src/errors.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { CsrfField } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
-import { buildCaseView, excerptFor, type CaseView } from '../../src/workflow/case-view.js';
+import { buildCaseView, excerptFor, NOTHING_HIDDEN, type CaseView } from '../../src/workflow/case-view.js';
 import { approveExtension, mergeCase, unmergeCase, refuseExtension, releaseUnit, ROUTABLE, ROUTED_AS_IT_STANDS, routeCase, setCasePlace, superviseCase, transferCase, untransferCase, type SeenCase } from '../../src/workflow/dispatcher.js';
 import { staffActor } from '../../src/workflow/bureau.js';
 import { countFailedSends, redeliverFailed } from '../../src/workflow/redeliver.js';
@@ -435,7 +435,7 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
             const returns = (assignments.get(r.case.id) ?? []).filter((a) => a.round === r.case.round && a.status === 'returned');
             // Its local office sent it back as not in its area: the place is to be given again, as for a place unknown.
             const placeDisowned = returns.some((a) => a.role === 'jurisdiction' && a.returnReason === 'wrong_jurisdiction');
-            const excerpt = excerptFor(principal, r.case.text, [], 140);
+            const excerpt = excerptFor(principal, r.case.text, NOTHING_HIDDEN, 140);
             return (
               <li class="card" data-case={r.case.trackingCode} style="margin-bottom:.75rem">
                 <p>

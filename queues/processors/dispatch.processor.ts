@@ -3,14 +3,13 @@ import { currentLead, HOLDING_STATUSES, listAssignments } from '../../db/reposit
 import { findCase } from '../../db/repositories/cases.repository.js';
 import { caseReference } from '../../src/domain/case.js';
 import { findContact, sharedWithBureau } from '../../db/repositories/contacts.repository.js';
-import { hiddenFromBureau } from '../../src/workflow/case-view.js';
+import { hiddenFromBureau, maskForBureau } from '../../src/workflow/case-view.js';
 import { beginAttempt, endAttempt, findDelivery, recordAttempt, withdrawDelivery } from '../../db/repositories/deliveries.repository.js';
 import { PostgresAdapter } from 'kysely';
 import type { Trx } from '../../db/repositories/db-types.js';
 import { appendEvents, listEvents } from '../../db/repositories/events.repository.js';
 import { queueNotification, releaseWaitingNotices } from '../../src/workflow/notifications.js';
 import { caseTypeView, unitView } from '../../src/district/district.schema.js';
-import { maskIdentityInText } from '../../src/pipeline/extract.js';
 import { PermanentJobError, type JobContext, type JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
 import { postSignedWebhook, WebhookError } from './webhook.js';
@@ -104,8 +103,8 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
         type: caseTypeView(district, c.typeCode),
         confidence: c.confidence,
         urgent: c.urgent,
-        text: maskIdentityInText(c.text, hidden),
-        address: c.address === null ? null : maskIdentityInText(c.address, hidden),
+        text: maskForBureau(c.text, hidden),
+        address: c.address === null ? null : maskForBureau(c.address, hidden),
         location: c.location,
         jurisdiction: unitView(district, c.jurisdictionCode),
         occurredAt: c.occurredAt,

@@ -79,7 +79,7 @@ async function maskedForUnit(
   const merged = c.status === 'merged' ? [] : await reporterNamesWithMerged(deps.db, c.id, { own: false });
   // As in the unit's view of the case: phone numbers and self-given names masked; the contact-field name only when not
   // shared; an official the dispatcher names by surname and title (联系李科长) stays, as in staff-written words there.
-  return { ...data, note: maskIdentityInText(data.note, [...namesHiddenFromBureau(contact, c), ...merged], { officials: true }) };
+  return { ...data, note: maskIdentityInText(data.note, [...namesHiddenFromBureau(contact, c), ...merged], { officials: true, anonymous: c.anonymous }) };
 }
 
 /** A channel failure no retry can fix (the bureau's server refuses the notice, the bot left the group). */

@@ -509,7 +509,7 @@ export async function acceptCall(deps: HotlineDeps, given: CallInput, actor: Act
   // Each case's words: an anonymous caller's, kept as bureaus read them — the name said in answer to the operator and
   // one the caller gave for themself (我叫王建国……算了，名字还是别写了), with every mention, and numbers — as an
   // anonymous web or Telegram report's are; the call's transcript keeps what was said, for operators and dispatchers.
-  const texts = planned.map((p) => (anonymous ? maskIdentityInText(p.text, [callerName]) : p.text));
+  const texts = planned.map((p) => (anonymous ? maskIdentityInText(p.text, [callerName], { anonymous: true }) : p.text));
   // Labelled data: the operator's type where it differs from what the machine proposes for the same text, kept as the case keeps it.
   const corrections = planned.flatMap((p, i) => {
     if (!p.type) return [];

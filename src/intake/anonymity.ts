@@ -53,6 +53,6 @@ export function reporterFields(given: GivenReporter): {
     return { text: given.text, address, name: givenNameOf(given.name), phone: given.phone ?? null, anonymous, shareContact: given.shareContact ?? false };
   }
   const name = givenNameOf(given.name) ?? undefined;
-  const scrub = (words: string) => maskIdentityInText(words, [name, given.phone]);
+  const scrub = (words: string) => maskIdentityInText(words, [name, given.phone], { anonymous: true });
   return { text: scrub(given.text), address: address === null ? null : scrub(address), name: null, phone: null, anonymous, shareContact: false };
 }

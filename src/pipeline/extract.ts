@@ -990,7 +990,7 @@ export function wordsUsedAsPlaces(text: string): Set<string> {
 export function maskSelfNames(
   text: string,
   maskOf: (name: string, givenOnly: boolean) => string = (name, givenOnly) => (givenOnly ? '*'.repeat([...name].length) : maskName(name)),
-  opts: { officials?: boolean } = {},
+  opts: { officials?: boolean; anonymous?: boolean } = {},
 ): { text: string; names: string[] } {
   const names = new Set<string>();
   const places = wordsUsedAsPlaces(text);
@@ -1009,7 +1009,8 @@ export function maskSelfNames(
       if (places.has(name)) return m;
       const givenOnly = !name.startsWith(surname);
       if (!givenOnly) found(name);
-      return label + maskOf(name, givenOnly);
+      // 我姓张，叫…: for a reporter who asked not to be named, the surname said before the name goes too.
+      return (opts.anonymous ? label.split(surname).join(ANONYMOUS_NAME) : label) + maskOf(name, givenOnly);
     });
   }
   const rules = [
@@ -1119,13 +1120,28 @@ function givenNameOf(name: string): string | null {
  * `officials`, for what staff write (a reply, a note), an official named by surname and title who
  * says who they are (我是李科长, 联系人：王主任) is kept: that is the one who answers, not the reporter.
  */
-export function maskIdentityInText(text: string, names: ReadonlyArray<string | null | undefined> = [], opts: { officials?: boolean } = {}): string {
+export function maskIdentityInText(
+  text: string,
+  names: ReadonlyArray<string | null | undefined> = [],
+  opts: { officials?: boolean; anonymous?: boolean } = {},
+): string {
   const phones = names.filter((n): n is string => n !== null && n !== undefined && isPhoneNumber(n));
   const people = names.filter((n) => !phones.includes(n as string));
-  const self = maskSelfNames(maskAccounts(maskEmails(maskPhonesInText(maskKnownPhones(maskIdNumbers(text), phones)))), undefined, opts);
+  // A reporter who asked not to be named keeps no surname either (张** would narrow them down to a few people in a
+  // village): every name of theirs, and their surname before a courtesy title, is ANONYMOUS_NAME.
+  const maskOf = opts.anonymous ? () => ANONYMOUS_NAME : undefined;
+  const self = maskSelfNames(maskAccounts(maskEmails(maskPhonesInText(maskKnownPhones(maskIdNumbers(text), phones)))), maskOf, opts);
   const all = [...people, ...self.names];
-  return maskAddressedBySurname(maskMentions(self.text, all), all, markedSurnames(self.text));
+  // 我姓张 with no name after it says the surname alone: gone too for a reporter who asked not to be named.
+  if (opts.anonymous) self.text = self.text.replace(SELF_SURNAME_ALONE, `$1${ANONYMOUS_NAME}`);
+  return maskAddressedBySurname(maskMentions(self.text, all, maskOf), all, markedSurnames(self.text), maskOf?.());
 }
+
+/** 我姓张, 免贵姓欧阳, 本人姓李 (not 姓名, 姓氏): the speaker's surname. */
+const SELF_SURNAME_ALONE = new RegExp(`((?:${MYSELF}|免贵)姓)(?![名氏])(?:${COMPOUND_SURNAME}|${HAN})`, 'gu');
+
+/** How the name of a reporter who asked not to be named is shown, whatever its length: no surname, no length. */
+export const ANONYMOUS_NAME = '**';
 
 /** A contact field's phone number (digits with the signs people type between them, an extension after 转), not a name. */
 export function isPhoneNumber(value: string): boolean {
@@ -1187,7 +1203,7 @@ const COMPOUND_SURNAME_AT_START = new RegExp(`^${COMPOUND_SURNAME}`, 'u');
  * the surname of a name known to be the reporter's, masked whole before such a title. Chinese names only,
  * and only those known (`names`) or marked as the reporter's (`marked`, 王先生（举报人）): a surname alone names nobody.
  */
-function maskAddressedBySurname(text: string, names: ReadonlyArray<string | null | undefined>, marked: Iterable<string> = []): string {
+function maskAddressedBySurname(text: string, names: ReadonlyArray<string | null | undefined>, marked: Iterable<string> = [], masked?: string): string {
   const surnames = new Set<string>(marked);
   for (const name of names) {
     const n = name?.trim().replace(/\s+/g, '');
@@ -1196,7 +1212,7 @@ function maskAddressedBySurname(text: string, names: ReadonlyArray<string | null
   }
   let out = text;
   for (const s of surnames) {
-    const mask = '*'.repeat([...s].length);
+    const mask = masked ?? '*'.repeat([...s].length);
     out = out.replace(new RegExp(`${s}(?=${ADDRESS_TITLE})`, 'gu'), mask);
     // 老陈您好, 小陈，你好, 老陈同志: a reply greeting the reporter by surname, as the public page masks it. Not a word
     // that only begins so (老师您好 to a reporter surnamed 师, 小时, 阿姨), nor 老/小 with someone else's surname.

@@ -5,7 +5,7 @@ import { listAssignments } from '../../db/repositories/assignments.repository.js
 import { listAttachments } from '../../db/repositories/attachments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
 import { findContact } from '../../db/repositories/contacts.repository.js';
-import { hiddenFromBureau, mergedIntoHeld } from '../workflow/case-view.js';
+import { hiddenFromBureau, maskForBureau, mergedIntoHeld } from '../workflow/case-view.js';
 import { findUser } from '../../db/repositories/users.repository.js';
 import { isUniqueViolation, type Db } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
@@ -19,7 +19,6 @@ import { localTime } from '../domain/time-zone.js';
 import { type District, groupLanguage, typeName, unitName } from '../district/district.schema.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { maskIdentityInText } from '../pipeline/extract.js';
 import type { PhotoStore } from '../storage/photo-store.js';
 import { acceptAssignment, currentRound, live, RETURN_REASONS, returnAssignment, type ReturnReason, type WorkflowDeps } from '../workflow/bureau.js';
 import { currentGroupChat, followMigration, migratedTo, recordChatMigration } from './chat-migrations.js';
@@ -179,10 +178,10 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
   // The reporter's name (unless shared) and phone numbers are masked in their words and in the place they gave; as on the
   // unit's case page, so are the names staff wrote as a reporter's (来电人刘某…) and those of the reports merged into the case.
   const hidden = await hiddenFromBureau(deps.db, contact, c);
-  const where = [jurisdiction, c.address ? maskIdentityInText(c.address, hidden) : null, c.location ? `${c.location.lat.toFixed(5)}, ${c.location.lng.toFixed(5)}` : null]
+  const where = [jurisdiction, c.address ? maskForBureau(c.address, hidden) : null, c.location ? `${c.location.lat.toFixed(5)}, ${c.location.lng.toFixed(5)}` : null]
     .filter(Boolean)
     .join(' · ');
-  const body = maskIdentityInText(c.text, hidden);
+  const body = maskForBureau(c.text, hidden);
   const parts: PostParts = {
     unit: unit.name[lang],
     role: mine.role,

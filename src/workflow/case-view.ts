@@ -106,8 +106,21 @@ function noteCodesAsReferences(principal: Principal, note: string, data: unknown
   return out;
 }
 
-/** Names to mask in a reporter's words: the reporter's own (`reporterNames`: the contact fields' and those they gave in their words). */
-export type HiddenNames = ReadonlyArray<string | null | undefined>;
+/**
+ * Names to mask in a reporter's words: the reporter's own (`reporterNames`: the contact fields' and those they gave in
+ * their words), and whether the reporter asked not to be named, whose names show without their surname.
+ */
+export interface HiddenNames {
+  names: ReadonlyArray<string | null | undefined>;
+  anonymous: boolean;
+}
+
+export const NOTHING_HIDDEN: HiddenNames = { names: [], anonymous: false };
+
+/** `text` with phone numbers and the `hidden` names masked as a bureau reads them (`byStaff`: see textFor). */
+export function maskForBureau(text: string, hidden: HiddenNames, byStaff = false): string {
+  return maskIdentityInText(text, hidden.names, { officials: byStaff, anonymous: hidden.anonymous });
+}
 
 /**
  * Masks phone numbers and self-given names (and `names`) for bureau readers;
@@ -115,8 +128,8 @@ export type HiddenNames = ReadonlyArray<string | null | undefined>;
  * reply, a note, a reason), where an official named by surname and title
  * (联系人：李科长) is the one who answers, not the reporter.
  */
-export function textFor(principal: Principal, text: string, names: HiddenNames = [], byStaff = false): string {
-  return isBureau(principal) ? maskIdentityInText(text, names, { officials: byStaff }) : text;
+export function textFor(principal: Principal, text: string, names: HiddenNames = NOTHING_HIDDEN, byStaff = false): string {
+  return isBureau(principal) ? maskForBureau(text, names, byStaff) : text;
 }
 
 /**
@@ -126,10 +139,10 @@ export function textFor(principal: Principal, text: string, names: HiddenNames =
  * number (a confidence printed as 0.254826880320606 holds 15 digits in a
  * row), and masking part of it would also break the JSON.
  */
-function maskDeep<T>(principal: Principal, value: T, names: HiddenNames = [], byStaff = false): T {
+function maskDeep<T>(principal: Principal, value: T, names: HiddenNames = NOTHING_HIDDEN, byStaff = false): T {
   if (!isBureau(principal)) return value;
   const mask = (v: unknown): unknown => {
-    if (typeof v === 'string') return maskIdentityInText(v, names, { officials: byStaff });
+    if (typeof v === 'string') return maskForBureau(v, names, byStaff);
     if (Array.isArray(v)) return v.map(mask);
     if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mask(x)]));
     return v;
@@ -155,7 +168,7 @@ export async function hiddenNamesFor(
     db,
     cases.filter((c) => c.status !== 'merged').map((c) => ({ id: c.id, text: c.text, address: c.address, contact: contacts.get(c.id) ?? null })),
   );
-  for (const c of cases) out.set(c.id, [...namesHiddenFromBureau(contacts.get(c.id) ?? null, c), ...(others.get(c.id) ?? [])]);
+  for (const c of cases) out.set(c.id, { names: [...namesHiddenFromBureau(contacts.get(c.id) ?? null, c), ...(others.get(c.id) ?? [])], anonymous: c.anonymous });
   return out;
 }
 
@@ -183,7 +196,7 @@ function evidenceFor<E extends { phrase: string }>(principal: Principal, evidenc
  * masked for a bureau like the text (`shownText`: the case text as the
  * principal reads it, `textFor`).
  */
-export function typeView(district: District, principal: Principal, c: Case, classification: Classification | null, shownText: string, names: HiddenNames = []) {
+export function typeView(district: District, principal: Principal, c: Case, classification: Classification | null, shownText: string, names: HiddenNames = NOTHING_HIDDEN) {
   if (!c.typeCode && !classification) return null;
   const machine = classification?.type ?? null;
   return {
@@ -270,7 +283,7 @@ function supervisedAtFor(principal: Principal, c: Pick<Case, 'round' | 'supervis
  * `now`), never the lead's lateness.
  * `names`: the reporter names to hide from this principal (`hiddenNamesFor`).
  */
-export function caseSummary(district: District, principal: Principal, row: CaseListRow, assignments: readonly Assignment[], now: Date, names: HiddenNames = []) {
+export function caseSummary(district: District, principal: Principal, row: CaseListRow, assignments: readonly Assignment[], now: Date, names: HiddenNames = NOTHING_HIDDEN) {
   const c = row.case;
   const lead = currentLead(assignments);
   const current = ownCurrentAssignment(principal, c, assignments);
@@ -348,7 +361,7 @@ async function viewOf(deps: { db: Kysely<Database>; district: District }, princi
   const contactVisible = !isBureau(principal) || sharedWithBureau(contact, c.anonymous);
   // A name the reporter gave and did not agree to share is masked wherever their words mention it, and so are the
   // names of the reporters of reports merged into the case, which a note or a reply on it may mention.
-  const hidden = isBureau(principal) ? await hiddenFromBureau(db, contact, c) : [];
+  const hidden = isBureau(principal) ? await hiddenFromBureau(db, contact, c) : NOTHING_HIDDEN;
   const mergedInto = c.mergedInto ? await findCase(db, c.mergedInto) : null;
   const hotline = isBureau(principal) ? null : await hotlineCallView(db, caseId);
   // Masked once: the text, the type's evidence and the classified event's evidence all read it.
@@ -423,9 +436,9 @@ function releasedUnitBy(e: CaseEvent, unit: string): boolean {
  * The reporter names a bureau reads masked on a case: its own reporter's (unless shared), those staff wrote as a
  * reporter's, and those of the reports merged into it — on its case page, in its assignment's webhook and its group post.
  */
-export async function hiddenFromBureau(db: Kysely<Database>, contact: ReporterContact | null, c: Case): Promise<string[]> {
+export async function hiddenFromBureau(db: Kysely<Database>, contact: ReporterContact | null, c: Case): Promise<HiddenNames> {
   const merged = c.status === 'merged' ? [] : await reporterNamesWithMerged(db, c.id, { own: false });
-  return [...namesHiddenFromBureau(contact, c), ...merged];
+  return { names: [...namesHiddenFromBureau(contact, c), ...merged], anonymous: c.anonymous };
 }
 
 /**
