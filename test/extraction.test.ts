@@ -466,6 +466,32 @@ describe('reporter names hidden from bureaus', () => {
     expect(maskIdentityInText('我叫李梅，被举报人王小明天天偷排', [], { anonymous: true })).toBe('我叫**，被举报人王小明天天偷排');
   });
 
+  it.each([
+    ['张建国您好，经查该厂已停产。请张建国继续监督。', '张**您好，经查该厂已停产。请张**继续监督。', '**您好，经查该厂已停产。请**继续监督。'],
+    ['回复张建国：您反映的问题已处理。', '回复张**：您反映的问题已处理。', '回复**：您反映的问题已处理。'],
+    ['尊敬的张建国同志：您反映的问题已办结。', '尊敬的张**同志：您反映的问题已办结。', '尊敬的**同志：您反映的问题已办结。'],
+    ['答复张建国同志，经查属实', '答复张**同志，经查属实', '答复**同志，经查属实'],
+    ['张先生您好，已联系张先生核实。', '*先生您好，已联系*先生核实。', '**先生您好，已联系**先生核实。'],
+    ['老张您好，已处理。', '老*您好，已处理。', '老**您好，已处理。'],
+  ])('masks in what staff write the one a reply greets or answers, no name of whom was kept: "%s"', (text, shown, anonymous) => {
+    expect(maskIdentityInText(text, [], { officials: true })).toBe(shown);
+    expect(maskIdentityInText(text, [], { officials: true, anonymous: true })).toBe(anonymous);
+  });
+
+  it('finds the name a reply greets as a reporter\'s, so that other texts of the case mask it', () => {
+    expect(reportersNamedIn('张建国您好，经查该厂已停产。')).toEqual(['张建国']);
+    expect(reportersNamedIn('回复张建国：经查属实')).toEqual(['张建国']);
+  });
+
+  it.each(['李科长您好，已处理', '王书记您好', '老师您好，已处理', '各位村民你好', '刘老板您好，请整改'])('greets "%s" without masking an official, a trade or a group', (text) => {
+    expect(maskIdentityInText(text, [], { officials: true, anonymous: true })).toBe(text);
+    expect(reportersNamedIn(text)).toEqual([]);
+  });
+
+  it("leaves a greeting in a reporter's own words to the bureau (刘德华您好 may greet anyone)", () => {
+    expect(maskIdentityInText('张建国您好，我要举报电镀厂偷排')).toBe('张建国您好，我要举报电镀厂偷排');
+  });
+
   it('masks a known name written with spaces between its characters, as it is without', () => {
     for (const written of ['欧阳娜娜', '欧阳 娜娜', '欧 阳 娜 娜', '欧阳\u3000娜娜']) expect(maskIdentityInText(`已回访${written}，${written}说厂子停了`, ['欧阳娜娜']), written).not.toMatch(/娜/);
     // Not a name that only shares the characters with others between.

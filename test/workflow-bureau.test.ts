@@ -757,6 +757,22 @@ describe.each([
       expect(JSON.stringify(view.body)).not.toContain('邝振华');
     });
 
+    it('masks the anonymous reporter a bureau greets or answers by name, though no name of theirs was kept, wherever the public reads it', async () => {
+      // Masked when it came in: nothing kept holds the name, and the bureau learnt it elsewhere.
+      const { id, trackingCode } = await submitReport(service, { text: '我叫邝建国，兴隆办事处盐下村电镀厂晚上偷排废水', anonymous: true });
+      const lead = (await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body.assignments.find((a: any) => a.role === 'lead').bureau.code as keyof Staff;
+      expect((await as(staff[lead]).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      expect((await as(staff[lead]).post(`/api/v1/cases/${id}/progress`, { note: '已电话联系邝建国核实，邝先生说夜里仍在排', public: true })).status).toBe(200);
+      expect((await as(staff[lead]).post(`/api/v1/cases/${id}/reply`, { text: '回复邝建国：邝先生您好，您反映的电镀厂已停产整改。' })).status).toBe(200);
+      const track = await json(fetch(`${service.url}/api/v1/track/${trackingCode}`));
+      expect(track.body.reply.text).toBe('回复**：**先生您好，您反映的电镀厂已停产整改。');
+      // The note names them without a greeting, by surname too: the reply's greeting said who they are.
+      expect(track.body.history.map((h: any) => h.note)).toContain('已电话联系**核实，**先生说夜里仍在排');
+      expect(JSON.stringify(track.body)).not.toContain('邝建国');
+      const view = await json(as(staff[lead]).get(`/api/v1/cases/${id}`));
+      expect(JSON.stringify(view.body)).not.toContain('邝建国');
+    });
+
     it("masks the reporter's name and phone in the bureau's public notes and reply on the tracking page", async () => {
       const { id, trackingCode } = await seedCase(service, clock, {
         assignments: [{ unit: 'epb', role: 'lead' }],

@@ -921,6 +921,19 @@ const REPORTER_REPORTED = new RegExp(`(${REPORTED_BY})${NAMED_BY_STAFF}(?=${REPO
 const REPORTER_ACCORDING = new RegExp(`(据[ \\t\u3000]?)${NAMED_BY_STAFF}(?=反映|举报|投诉|来电)`, 'gu');
 const REPORTER_VISITED = new RegExp(`((?:回访了?)[ \\t\u3000]?)${NAMED_BY_STAFF}(?=${VISITED_END})`, 'gu');
 /**
+ * Whom a reply greets or is addressed to is the one who reported (张建国您好, 尊敬的张建国同志：, 回复张建国：, 答复张建国同志，): in
+ * what staff write, the reporter's name, though an anonymous report kept none to match it by. Not an official by title
+ * (李科长您好), a business or a unit, as NAMED_BY_STAFF.
+ */
+const GREETING = '(?:同志|先生|女士)?[，,：:]?[ \\t\u3000]?(?:您好|你好)';
+const REPORTER_GREETED = new RegExp(`(${CLAUSE_START}|尊敬的|亲爱的)${NAMED_BY_STAFF}(?=${GREETING}|(?<=(?:尊敬|亲爱)的${HAN}{2,4})(?:同志|先生|女士)?[：:])`, 'gu');
+const REPORTER_ADDRESSED = new RegExp(`((?:回复|答复|函复|致)[ \\t\u3000]?)${NAMED_BY_STAFF}(?=(?:同志|先生|女士)?[：:，,])`, 'gu');
+/** 张先生您好, 尊敬的李女士：, 回复王先生：, 老张您好: the surname of the one a reply greets, the reporter's. */
+const GREETED_TITLED = new RegExp(
+  `(?:(?:${CLAUSE_START}|尊敬的|亲爱的|回复|答复|函复|致)(${ANY_SURNAME})(?=${ADDRESS_TITLE}(?:[，,：:]|您好|你好))|(?<=${CLAUSE_START}[老小阿])(${SURNAME})(?=[，,：:]?[ \\t\u3000]?(?:您好|你好)))`,
+  'gu',
+);
+/**
  * The same with a surname and a courtesy title (与李女士的举报重复, 王先生反映的, 据李女士反映): marked as the
  * reporter's, as LABELLED_TITLE does. Not after 回访 (已回访李先生): a surname alone names nobody.
  */
@@ -928,9 +941,16 @@ const WHOSE_TITLED = new RegExp(`(?:${WHOSE_REPORT})(${ANY_SURNAME})(?=${ADDRESS
 const REPORTED_TITLED = new RegExp(`(?:${REPORTED_BY})(${ANY_SURNAME})(?=${ADDRESS_TITLE}${REPORTS})`, 'gu');
 const ACCORDING_TITLED = new RegExp(`据[ \\t\u3000]?(${ANY_SURNAME})(?=${ADDRESS_TITLE}(?:反映|举报|投诉|来电))`, 'gu');
 /** The surnames a text marks as the reporter's with a courtesy title (王先生（举报人）, 举报人李女士): at most MAX_NAMES. */
-function markedSurnames(text: string): string[] {
+function markedSurnames(text: string, greeted = false): string[] {
   const out = new Set<string>();
   for (const rule of [SELF_MARKED_TITLE, LABELLED_TITLE, WHOSE_TITLED, REPORTED_TITLED, ACCORDING_TITLED]) for (const m of text.matchAll(rule)) if (out.size < MAX_NAMES) out.add(m[1]!);
+  // With `greeted`, in what staff write, the one a reply greets (张先生您好, 老张您好) is taken for the reporter.
+  if (greeted) {
+    for (const m of text.matchAll(GREETED_TITLED)) {
+      if (out.size >= MAX_NAMES || (m[2] !== undefined && GREETING_WORDS.has(text.slice(m.index - 1, m.index + 1)))) continue;
+      out.add((m[1] ?? m[2])!);
+    }
+  }
   return [...out];
 }
 /**
@@ -1017,6 +1037,8 @@ export function maskSelfNames(
     SELF_NAMED, SELF_NAMED_SPACED, SELF_NAMED_AT_START, SELF_LABELLED, SELF_IS, SELF_REAL_NAME, SELF_SET_OFF, SELF_THEN_WHO, SELF_THAT_IS_ME, SELF_OPENS_REPORT, SELF_DESCRIBED, SELF_OF_PLACE,
     SELF_DESCRIBED_CALLED, SELF_FAMILY_CALLED, SELF_FAMILY, SELF_RELATIVE_OF, SELF_MARKED, SELF_SIGNED_SALUTE, SELF_SIGNED_DASH,
     SELF_SIGNED_DASH_DATED, SELF_SIGNED_DASH_CONTACT, REPORTER_WHOSE, REPORTER_REPORTED, REPORTER_ACCORDING, REPORTER_VISITED,
+    // Whom a reply greets: in what staff write only (a reporter's 刘德华您好 may greet anyone).
+    ...(opts.officials ? [REPORTER_GREETED, REPORTER_ADDRESSED] : []),
   ];
   for (const rule of rules) {
     out = out.replace(rule, (m: string, label: string, written: string, ...rest: unknown[]) => {
@@ -1050,7 +1072,7 @@ export function maskSelfNames(
 export function reportersNamedIn(text: string): string[] {
   const names = new Set<string>();
   const places = wordsUsedAsPlaces(text);
-  for (const rule of [SELF_LABELLED, SELF_MARKED, REPORTER_WHOSE, REPORTER_REPORTED, REPORTER_ACCORDING, REPORTER_VISITED]) {
+  for (const rule of [SELF_LABELLED, SELF_MARKED, REPORTER_WHOSE, REPORTER_REPORTED, REPORTER_ACCORDING, REPORTER_VISITED, REPORTER_GREETED, REPORTER_ADDRESSED]) {
     for (const m of text.matchAll(rule)) {
       const name = m[2]!;
       if (names.size >= MAX_NAMES || places.has(name) || OFFICIAL.test(text.slice(m.index + m[1]!.length))) continue;
@@ -1134,7 +1156,10 @@ export function maskIdentityInText(
   const all = [...people, ...self.names];
   // 我姓张 with no name after it says the surname alone: gone too for a reporter who asked not to be named.
   if (opts.anonymous) self.text = self.text.replace(SELF_SURNAME_ALONE, `$1${ANONYMOUS_NAME}`);
-  return maskAddressedBySurname(maskMentions(self.text, all, maskOf), all, markedSurnames(self.text), maskOf?.());
+  // The surname a reply greets (张先生您好, 老张您好) is the reporter's where no name of theirs is known to tell them from
+  // someone else: an anonymous report's, or one whose reporter gave none.
+  const greeted = (opts.officials ?? false) && (opts.anonymous || all.length === 0);
+  return maskAddressedBySurname(maskMentions(self.text, all, maskOf), all, markedSurnames(self.text, greeted), maskOf?.());
 }
 
 /** 我姓张, 免贵姓欧阳, 本人姓李 (not 姓名, 姓氏): the speaker's surname. */
