@@ -492,6 +492,20 @@ describe('reporter names hidden from bureaus', () => {
     expect(maskIdentityInText('张建国您好，我要举报电镀厂偷排')).toBe('张建国您好，我要举报电镀厂偷排');
   });
 
+  it.each([
+    ['我是王建岗，厂子偷排', '我是王**，厂子偷排'],
+    ['举报人王建岗', '举报人王**'],
+    ['王建岗反映的问题已处理', '王**反映的问题已处理'],
+    ['我是李庄，住在村口', '我是李*，住在村口'],
+    // Places: after 家 (马家庄, 张家界), or said to be one (李庄的).
+    ['我是张家界，来这里打工', '我是张家界，来这里打工'],
+    ['我是马家庄的', '我是马家庄的'],
+    ['我是李庄的', '我是李庄的'],
+    ['我是张家辉，厂子偷排', '我是张**，厂子偷排'],
+  ])('reads a name ending as a place does by what is around it: "%s"', (text, shown) => {
+    expect(maskIdentityInText(text, [], { officials: true })).toBe(shown);
+  });
+
   it('masks a known name written with spaces between its characters, as it is without', () => {
     for (const written of ['欧阳娜娜', '欧阳 娜娜', '欧 阳 娜 娜', '欧阳\u3000娜娜']) expect(maskIdentityInText(`已回访${written}，${written}说厂子停了`, ['欧阳娜娜']), written).not.toMatch(/娜/);
     // Not a name that only shares the characters with others between.

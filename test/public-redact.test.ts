@@ -263,6 +263,23 @@ describe('redactForPublic: names', () => {
     expect(redactForPublic(text)).toBe(text);
   });
 
+  it.each([
+    // A given name ending as place names do (岗, 庄) is a name where nothing says it is a place.
+    ['我是王建岗，厂子偷排', `我是${N}，厂子偷排`],
+    ['举报人王建岗', `举报人${N}`],
+    ['我是李庄，住在村口', `我是${N}，住在村口`],
+    ['住在李家岗，我是王建岗', `住在李家岗，我是${N}`],
+  ])('hides the name in "%s"', (text, expected) => {
+    expect(redactForPublic(text)).toBe(expected);
+  });
+
+  it.each(['我是张家界的，来这里打工', '我是张家界', '我是李家湾，', '我是唐家坳卫生院的护士', '我是马家庄的', '我是李庄的', '我是王岗村的'])(
+    'keeps the place in "%s"',
+    (text) => {
+      expect(redactForPublic(text)).toBe(text);
+    },
+  );
+
   it("leaves an official's title after a place and 的, masking their surname as before", () => {
     expect(redactForPublic('回龙村的王书记说会处理')).toBe('回龙村的×书记说会处理');
   });

@@ -10,6 +10,7 @@ import {
   maskPhonesInText,
   maskSelfNames,
   PERSON_NAME,
+  PLACE_OF_A_FAMILY,
   PLACE_WORD,
   SURNAME,
   wordsUsedAsPlaces,
@@ -57,7 +58,7 @@ const NOT_A_ROLE = `(?!${HAN}{1,2}[员者匠官](?!${HAN}))`;
  * After 我是, a name of any surname when it stands alone (我是冼志强，), but not what people
  * say they are (我是村民，我是司机，我是外地人，我是石门村，).
  */
-const NOT_SELF = `[这那想说要来去在也就都还不没很真的了是我你他她它们本外附当村居业群住市家老小大一二三四五六七八九十个第哪谁啥什好女男农工学医司职干退志环清保受目知过邻亲朋同领俺被]|${HAN}{1,2}(?:[人民员主工头客户者族师生长士部机属居戚友事导官]|${PLACE_WORD})|${HAN}某`;
+const NOT_SELF = `[这那想说要来去在也就都还不没很真的了是我你他她它们本外附当村居业群住市家老小大一二三四五六七八九十个第哪谁啥什好女男农工学医司职干退志环清保受目知过邻亲朋同领俺被]|${HAN}{1,2}(?:[人民员主工头客户者族师生长士部机属居戚友事导官]|${PLACE_WORD})|${HAN}某|${HAN}${PLACE_OF_A_FAMILY}`;
 
 // One part of an address: 12号, 3栋, 2单元, 501室, 12-3号.
 const ADDRESS_PART = `${NUM}+(?:[-－]${NUM}+)?(?:号楼|号院|号|栋|幢|单元|层|楼|室|户)`;

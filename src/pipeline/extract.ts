@@ -655,12 +655,15 @@ const NOT_A_NAME = `(?:${[
   '程序',
 ].join('|')})`;
 
+/** 家 before what ends a place name is a place named after a family (张家界, 李家湾, 王家坪, 刘家岭), not a given name (家辉, 家卫). */
+export const PLACE_OF_A_FAMILY = '家[界湾坪冲岭坝寨港营堡集店铺湖口桥塘沟岗庄屯垸坳咀嘴峪洼渡溪河山]';
+
 // What cannot start a given name: particles, pronouns, titles, and the verbs a report uses after
 // a name (市民张三反映 is 张三, not 张三反). 家 only before the words that make it a household (张三家的).
 // 某 is a name already anonymised (刘某, 王某某), not one to mask again.
 const NOT_FIRST =
   '(?:[的了是和与及或就都又还也把被向跟对给让们他她它说讲称在等着过到从于不没很某]|反映|反应|表示|要求|来电|来了|来到|来说|投诉|举报|联系|电话|手机|' +
-  '发现|告诉|认为|希望|担心|先生|女士|小姐|师傅|老板|老师|大爷|大妈|大哥|大姐|阿姨|家[的里门旁后前边那这附])';
+  `发现|告诉|认为|希望|担心|先生|女士|小姐|师傅|老板|老师|大爷|大妈|大哥|大姐|阿姨|家[的里门旁后前边那这附]|${PLACE_OF_A_FAMILY})`;
 /**
  * What cannot be the second character of a given name either (来电人魏东再次 is 魏东), and the verbs staff write after
  * the one they spoke to (经与来电人张伟沟通 is 张伟, not 张伟沟).
@@ -672,7 +675,16 @@ const NOT_NEXT =
 // Where a place name ends: 石门村, 马家桥, 高家坪, 李家湾小区, 盐下村人, 龙王庙村民, 回龙村委会, 蓝山县.
 // 我是石门村 is where someone is from.
 const PLACE_END = '[村镇乡屯组桥坪湾庄寨街巷塘冲垅铺圩坝洞嘴坳岗坡厂场店县市区州]';
-export const PLACE_WORD = `(?:(?:街道(?:办事处|办)?|办事处|${PLACE_END}|社区|小区)(?:(?!${HAN})|[的人里边旁那这后前口头上下附小社村组一民群委居])|[家人](?!${HAN}))`;
+/**
+ * The endings of PLACE_END that end given names as often (王建岗, 李庄, 刘德庄): a place only where what follows says so
+ * (李庄的, 王岗村, 黄岗人) or after 家 (马家庄, 李家岗), not standing alone.
+ */
+const NAME_OR_PLACE_END = '[岗庄]';
+const PLACE_ONLY_END = '[村镇乡屯组桥坪湾寨街巷塘冲垅铺圩坝洞嘴坳坡厂场店县市区州]';
+/** What after a place's ending says it is one: 石门村的, 盐下村人, 朱家观村口, 回龙村委会. */
+const AFTER_PLACE = '[的人里边旁那这后前口头上下附小社村组一民群委居]';
+export const PLACE_WORD =
+  `(?:(?:街道(?:办事处|办)?|办事处|${PLACE_END}|社区|小区)${AFTER_PLACE}|(?:街道(?:办事处|办)?|办事处|${PLACE_ONLY_END}|家${NAME_OR_PLACE_END}|社区|小区)(?!${HAN})|[家人](?!${HAN}))`;
 
 /**
  * A word that takes no part in a place name, only in what is said of it: 周丽在厂里上班, 张伟说村里…, 王强去镇上.
@@ -899,7 +911,7 @@ const LABELLED_TITLE = new RegExp(
 /** What ends a unit's short name (安监站, 国土所, 城管队), which is no one's. */
 const UNIT_END = '[局办委队站室院所部处科股厅社司]';
 const CLAUSE_START = `(?:${SENTENCE_START}|[，,；;：:][ \\t\u3000]?)`;
-const NAMED_BY_STAFF = `${NOT_PREPOSITION}(?!${ANY_SURNAME}${HAN}?${TITLED})(?!${ANY_SURNAME}${HAN}{0,2}?${BUSINESS})(${PERSON_NAME})(?<!${PLACE_END}|${UNIT_END})`;
+const NAMED_BY_STAFF = `${NOT_PREPOSITION}(?!${ANY_SURNAME}${HAN}?${TITLED})(?!${ANY_SURNAME}${HAN}{0,2}?${BUSINESS})(${PERSON_NAME})(?<!${PLACE_ONLY_END}|家${NAME_OR_PLACE_END}|${UNIT_END})`;
 /**
  * 刘德华举报：…, 王小明反映，… — a name opening the text (or a sentence) that says it reports; not an official by title, a
  * business, a place or a unit (王科长反映, 石门村反映, 安监站反映).
