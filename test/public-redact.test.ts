@@ -273,6 +273,22 @@ describe('redactForPublic: names', () => {
     expect(redactForPublic(text)).toBe(expected);
   });
 
+  it.each([
+    ['举报刘老四在河边倒渣，刘老四还威胁我们', `举报${N}在河边倒渣，${N}还威胁我们`],
+    ['是刘老四干的', `是${N}干的`],
+    ['养猪的王老五天天排粪', `养猪的${N}天天排粪`],
+    ['刘老四的养鸡场天天排粪水', `${N}的养鸡场天天排粪水`],
+    ['举报张二狗子在河边倒渣', `举报${N}在河边倒渣`],
+    ['那个张二狗天天烧垃圾', `那个${N}天天烧垃圾`],
+    ['王麻子天天烧垃圾', `${N}天天烧垃圾`],
+  ])('hides the nickname in "%s"', (text, expected) => {
+    expect(redactForPublic(text)).toBe(expected);
+  });
+
+  it.each(['他是钻石王老五', '王麻子剪刀厂在排黑水', '村口马老大爷说夜里有人倒渣', '刘老四村的沟里全是黑水'])('keeps "%s", which names no one by a nickname', (text) => {
+    expect(redactForPublic(text)).toBe(text);
+  });
+
   it.each(['我是张家界的，来这里打工', '我是张家界', '我是李家湾，', '我是唐家坳卫生院的护士', '我是马家庄的', '我是李庄的', '我是王岗村的'])(
     'keeps the place in "%s"',
     (text) => {

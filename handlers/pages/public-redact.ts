@@ -115,7 +115,18 @@ const ADDRESS = new RegExp(
 // 王小明家隔壁 — not 村民田地, 市民高度关注,
 // 群众向…, 业主李家湾小区), and after 我是 whatever comes before or after the name (我是附近的王建国, 我是王建国的邻居),
 // but not what someone does (我是养鱼的, 我是程序员).
+/**
+ * A nickname, which names a person wherever it stands (举报刘老四在…, 是刘老四干的, 养猪的刘老四, 张二狗子说): a surname and
+ * 老 with a child's rank (刘老四, 张老大), a rank or 大 / 小 with a pet word (张二狗, 王三娃, 李小毛, 赵大牛), or a mark of the
+ * body (王麻子, 李瘸子). Not 老大爷 or 老大哥 (a title), 钻石王老五 (a rich bachelor), 王麻子剪刀 (a brand).
+ */
+const NICKNAME = new RegExp(
+  `(?<!钻石)(${SURNAME}(?:老[大二三四五六七八九十幺](?![爷娘妈哥姐人难])|[大二三四五六七八九小][狗娃毛蛋牛伢妹崽]子?|[麻瘸拐跛驼秃聋]子)(?!剪刀|${HAN}?(?:村|镇|组|店|厂|公司)))`,
+  'gu',
+);
+
 const NAME_RULES: RegExp[] = [
+  NICKNAME,
   new RegExp(
     `(?:村民|居民|群众|业主(?!方)|住户|市民|家长|本人|鄙人|来电人|联系人|户主|被(?:举报|投诉|反映)人|邻居|老板|法人(?:代表)?|法定代表人|实际控制人|代表|负责人|经营者|经营户|承包人|承租人|出租人|租户|当事人|报案人|(?:违法)?行为人|肇事者|养殖户|店主|厂长|经理|房东|车主|司机|驾驶员|主人)(?:叫|是|[:：])?\\s*(?![向于])(?!${HAN}{1,3}?${BUSINESS})(${PERSON_NAME})`,
     'gu',
