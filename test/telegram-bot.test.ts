@@ -572,6 +572,35 @@ describe('Telegram bot: a resident reports', () => {
     },
   );
 
+  it('takes the usual English answers typed as the buttons — anonymous, a contact, submit — and yes to "where is it?" as no place', async () => {
+    for (const [anonymous, confirm] of [
+      ['anonymous please', 'submit please'],
+      ['I would like to stay anonymous', 'Yes, submit it'],
+      ['I’d rather stay anonymous', 'yes please'],
+      ["I don't want to leave my name", 'looks good'],
+      ['no contact, thanks', 'send it'],
+    ]) {
+      const chat = residentChat(nextChat++, 'en-US');
+      await deliver(chat.chatId, chat.text('Oil dumped in the ditch at Lijiatang'));
+      const summary = await deliver(chat.chatId, chat.text(anonymous!));
+      expect(texts(summary.sent), anonymous).toEqual([expect.stringMatching(/Please check your report[\s\S]*Identity: anonymous/)]);
+      const submitted = await deliver(chat.chatId, chat.text(confirm!));
+      const [created] = await casesOfChat(chat.chatId);
+      expect(created, confirm).toMatchObject({ anonymous: 1, text: 'Oil dumped in the ditch at Lijiatang' });
+      expect(texts(submitted.sent), confirm).toEqual([expect.stringContaining(created!.tracking_code)]);
+    }
+    const chat = residentChat(nextChat++, 'en-US');
+    await deliver(chat.chatId, chat.text('Oil dumped in the ditch'));
+    for (const answer of ['yes', 'sure']) expect(texts((await deliver(chat.chatId, chat.text(answer))).sent), answer).toEqual([expect.stringContaining('Where is it?')]);
+    await deliver(chat.chatId, chat.text('Lijiatang'));
+    const asked = await deliver(chat.chatId, chat.text("I'll leave my number"));
+    expect(texts(asked.sent)).toEqual([expect.stringContaining('type your name and mobile number')]);
+    await deliver(chat.chatId, chat.text('Li Ming 13812345678'));
+    await deliver(chat.chatId, chat.text('ok, confirm'));
+    const [created] = await casesOfChat(chat.chatId);
+    expect(created).toMatchObject({ anonymous: 0, text: 'Oil dumped in the ditch', address: 'Lijiatang' });
+  });
+
   it.each(['可以留电话', '好的，留个电话吧', '实名吧'])('takes "%s" typed when asked as the choice to leave a contact', async (answer) => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('兴隆办事处朱家观村后山有人倒废机油'));

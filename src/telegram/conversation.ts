@@ -348,17 +348,27 @@ const REPORT_INTENT = new RegExp(
  */
 /** What may open a typed answer without changing it: 好的，匿名 / 嗯，留电话吧 / 那就实名. */
 const TYPED_OPENING = String.raw`(?:(?:好的?|嗯+|行|可以|那就|那)[\s,，。.!！]*)?`;
-const CONFIRM_TYPED = /^(?:确认|确定|提交|确认提交|确定提交|确认无误|没问题|好的?|可以|行|对|是的?|confirm|submit|send|yes|ok(?:ay)?)[。.!！~～]*$/i;
+/** The same in English (OK, anonymous / yes, submit it), and what may close one (anonymous please, submit it, thanks). */
+const EN_OPENING = String.raw`(?:(?:ok(?:ay)?|yes|yeah|yep|sure|fine|alright|then)[\s,.!]*)?`;
+const EN_CLOSING = String.raw`(?:[\s,]*(?:please|pls|then|thanks?(?: you)?|thx))*[.!]*`;
+/** English asking to do something: I'd like to / I want to / I'll / let me / please (I'd rather stay anonymous). */
+const EN_WISH = String.raw`(?:(?:i(?:['’]?d| would)? (?:like|want|prefer|wish|choose) to|i(?:['’]?d| would) rather|i['’]?ll|i will|i can|let me|please) )?`;
+const CONFIRM_TYPED = new RegExp(
+  String.raw`^(?:确认|确定|提交|确认提交|确定提交|确认无误|没问题|好的?|可以|行|对|是的?)[。.!！~～]*$` +
+    String.raw`|^${EN_OPENING}(?:${EN_WISH}(?:confirm|submit|send)(?: it| (?:the|my) report| now)?|yes|yeah|yep|ok(?:ay)?|sure|go ahead|correct|looks (?:good|right|fine)|all good|that['’]?s (?:right|correct|fine))${EN_CLOSING}$`,
+  'iu',
+);
 /**
  * A message that only acknowledges or thanks (谢谢, 好的，收到, 辛苦了, thanks), as residents answer the tracking code or
  * a question: no description of a new report, nor the answer to "where is it?".
  */
 const ACKNOWLEDGED =
-  /^(?:(?:好的?|好滴|嗯+|哦+|行|可以|收到|知道了|明白了?|了解|谢谢(?:你们?|您)?|多谢|感谢(?:你们?|您)?|辛苦(?:你们?|您)?了?|麻烦(?:你们?|您)?了|ok(?:ay)?|thanks?(?: you)?|thx|got it|👍|🙏)[\s,，!！.。~～]*)+$/iu;
+  /^(?:(?:好的?|好滴|嗯+|哦+|行|可以|收到|知道了|明白了?|了解|谢谢(?:你们?|您)?|多谢|感谢(?:你们?|您)?|辛苦(?:你们?|您)?了?|麻烦(?:你们?|您)?了|ok(?:ay)?|yes|yeah|yep|sure|fine|alright|please|thanks?(?: you)?|thx|got it|👍|🙏)[\s,，!！.。~～]*)+$/iu;
 const CANCEL_TYPED = /^(?:取消|取消举报|不举报了|cancel)[。.!！~～]*$/i;
 const CONTACT_TYPED = new RegExp(
   String.raw`^${TYPED_OPENING}(?:我们?)?(?:还是)?(?:要|想|可以|愿意)?(?:(?:留下?|留个|留一下)(?:我的)?(?:联系方式|电话|手机号?|号码|姓名和电话|名字和电话)?|实名(?:举报)?)` +
-    String.raw`(?:的|吧|啊|了|就行|就好|好了)*[。.!！~～]*$|^(?:leave (?:a |my )?contact|contact)[.!]*$`,
+    String.raw`(?:的|吧|啊|了|就行|就好|好了)*[。.!！~～]*$` +
+    String.raw`|^${EN_OPENING}(?:${EN_WISH}(?:leave|give|share) (?:you )?(?:a |my )?(?:contact(?: details)?|details|(?:phone |mobile )?number|phone)|contact(?: me)?|(?:you can )?call me)${EN_CLOSING}$`,
   'iu',
 );
 
@@ -400,7 +410,9 @@ function describesWithoutPlace(text: string, ctx: ConversationContext): boolean 
 /** A typed answer that means "anonymous", as the button does. */
 const ANONYMOUS_TYPED = new RegExp(
   String.raw`^${TYPED_OPENING}(?:我们?)?(?:还是)?(?:要|想|就)?(?:匿名(?:举报|反映)?|不(?:用|想|要|需要|必|愿意?)?留(?:名字?|姓名|联系方式|电话|手机号?)?|保密)` +
-    String.raw`(?:的|吧|了|就行|就好|就可以|即可|好了)*[。.!！~～]*$|^(?:anonymous(?:ly)?|anon|stay anonymous)[.!]*$`,
+    String.raw`(?:的|吧|了|就行|就好|就可以|即可|好了)*[。.!！~～]*$` +
+    String.raw`|^${EN_OPENING}(?:${EN_WISH}(?:(?:stay|remain|be|keep it|report|go) )?anonymous(?:ly)?|anon|(?:no|without) (?:contact|name|number|phone)(?: details)?` +
+    String.raw`|(?:i )?(?:don['’]?t|do not|won['’]?t|will not|would rather not|rather not) (?:want to )?(?:leave|give|share) (?:my |a |any )?(?:contact(?: details)?|details|name|(?:phone )?number|phone))${EN_CLOSING}$`,
   'iu',
 );
 
