@@ -278,6 +278,8 @@ const PLACE_STOP = new RegExp(
     '偷排', '直排', '排(?!水沟|水渠|污口|水口|洪沟)', '倒(?!塌)', '烧(?!烤)', '冒', '堆(?!场)', '扔', '丢', '流出', '流到', '流进',
     '发臭', '很臭', '好臭', '太臭', '晚上', '半夜', '凌晨', '白天', '夜里', '昨', '今天', '今晚', '前天', '这几天', '最近',
     '被', '把', '让', '都', '也', '很', '太', '说', '往', '向', '非常', '好像', '污染', '搞', '弄', '是', '的时候', '里面?有',
+    // 河里全是死鱼, 水沟里到处是垃圾: what fills the place, not part of it.
+    '全(?:是|都|部)', '到处',
   ].join('|'),
 );
 /** A name found in Latin letters (Huilong village, xinglong): the place is the name and the words of its kind after it. */
