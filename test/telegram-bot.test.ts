@@ -265,6 +265,11 @@ describe('Telegram bot: a resident reports', () => {
       ['zh-hans', '不知道具体在哪', '地点：不清楚'],
       ['zh-hans', '我也说不清楚。', '地点：不清楚'],
       ['en-US', "I don't know", 'Where: not known'],
+      ['zh-hans', '说不上来', '地点：不清楚'],
+      ['en-US', 'not sure where exactly', 'Where: not known'],
+      ['en-US', 'Im not sure', 'Where: not known'],
+      ['en-US', 'no idea where it is', 'Where: not known'],
+      ['en-US', 'I don’t remember the address', 'Where: not known'],
     ] as const) {
       const chat = residentChat(nextChat++, lang);
       await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水'));

@@ -384,8 +384,14 @@ const RATING_TYPED =
  * the report goes on without a place — DOMAIN: an unknown place still reaches the lead bureau, flagged for the
  * dispatcher — rather than keeping 不知道 as its address, which bureaus would read as the place.
  */
-const PLACE_UNKNOWN_TYPED =
-  /^(?:我们?)?(?:也|真的?|实在)?(?:不知道|不清楚|不太清楚|不确定|说不清(?:楚)?|讲不清(?:楚)?|不记得了?|记不清(?:楚)?了?|忘了|不晓得)(?:具体|确切)?(?:在哪(?:里|儿)?|是哪(?:里|儿)|地(?:点|址|方)|位置|名字)?(?:的|了|啊|呀|哦|吧|诶|欸)*[\s,，。.!！~～…]*$|^(?:i )?(?:don'?t|do not) know(?: (?:where|the (?:place|address)))?[.!]*$|^(?:not sure|no idea|unknown)[.!]*$/iu;
+const PLACE_UNKNOWN_TYPED = new RegExp(
+  String.raw`^(?:我们?)?(?:也|真的?|实在)?(?:不知道|不清楚|不太清楚|不确定|不太确定|说不清(?:楚)?|讲不清(?:楚)?|说不上来|讲不上来|搞不清(?:楚)?|不记得了?|记不清(?:楚)?了?|忘了|不晓得)` +
+    String.raw`(?:具体|确切)?(?:在哪(?:里|儿)?|是哪(?:里|儿)|地(?:点|址|方)|位置|名字)?(?:的|了|啊|呀|哦|吧|诶|欸)*[\s,，。.!！~～…]*$` +
+    // I don't know, not sure where exactly, I'm not sure, no idea where it is, I can't say, I don't remember the address.
+    String.raw`|^(?:i['’]?m |i am )?(?:(?:not|never) (?:sure|certain)|no idea|unknown|(?:i )?(?:don['’]?t|do not|can['’]?t|cannot) (?:know|say|tell|remember))` +
+    String.raw`(?: (?:where|the (?:exact )?(?:place|address|location|name))(?: (?:it is|that is|exactly))?)?(?: exactly)?[.!]*$`,
+  'iu',
+);
 
 /**
  * Words of what a violation is or does (排/倒/烧, 废水, 垃圾, 臭, 噪音; dumping, smoke, noise): an answer to "where is
