@@ -134,8 +134,10 @@ export interface NotificationsTable {
   data: string | null;
   created_at: string;
   sent_at: string | null;
-  /** For a unit's notice: JSON { <channel>: 'delivered' | 'failed' } of the channels already settled. */
+  /** For a unit's notice: JSON { <channel>: 'delivered' | 'failed' | 'waiting' } of the channels already settled. */
   channels: string | null;
+  /** Runs begun, counted before each sends anything: the attempts survive a job lost or re-created. */
+  attempts: Generated<number>;
 }
 
 export interface CaseEventsTable {

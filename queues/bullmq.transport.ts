@@ -287,8 +287,8 @@ export function startBullmqWorkers(
         lockDuration: opts.lockMs ?? 30_000,
         stalledInterval: opts.lockMs ?? 30_000,
         // Taken over once; a job whose worker dies again fails, and the reconciler re-creates it with a fresh set of
-        // attempts if the database says the work is owed. Bureau deliveries count their attempts in the database,
-        // so a re-created delivery job goes on from the count it had.
+        // attempts if the database says the work is owed. Bureau deliveries and notices count their attempts in the
+        // database, so a re-created delivery or notice job goes on from the count it had.
         maxStalledCount: 1,
       },
     );

@@ -18,7 +18,7 @@ import type { Service } from '../src/runtime.js';
 import { wakeUpsFor } from '../src/workflow/deadline-check.js';
 import { redeliverFailed } from '../src/workflow/redeliver.js';
 import { bureauServer as startBureauServer, type ReceivedPost } from './bureau-server.js';
-import { createPgDatabase, postJson, startTestService } from './harness.js';
+import { createPgDatabase, postJson, startTestService, waitFor } from './harness.js';
 import { startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
 import { TOKEN, telegramEnv } from './telegram-helpers.js';
 
@@ -29,8 +29,8 @@ const REPORT = '回龙圩镇朱家观村有个养猪场把猪粪直接排到河�
 
 type Received = ReceivedPost<{ event: string; notificationId: string; notice: Record<string, unknown>; case: { reference: string; trackingCode?: string }; caseUrl: string; unit: { code: string } }>;
 
-/** The bureaus' own servers: agri takes everything, epb's refuses (400). */
-const bureauServer = () => startBureauServer<Received['body']>((path) => (path === '/reject' ? 400 : 204));
+/** The bureaus' own servers: agri takes everything, epb's refuses (400); a server that is down answers 503. */
+const bureauServer = () => startBureauServer<Received['body']>((path) => (path === '/reject' ? 400 : path === '/down' ? 503 : 204));
 
 function district(base: string) {
   const file = JSON.parse(readFileSync(DEFAULT_DISTRICT_PATH, 'utf8')) as DistrictFile;
@@ -249,6 +249,62 @@ describe.each([
     expect(await notify(noticeId)).toBe('supervision sent to agri by webhook and telegram');
     expect(bureaus.received.filter((r) => r.body.notificationId === noticeId)).toHaveLength(hooks);
     expect(groupMessages().at(-1)!.body.text).toContain('请加快办理');
+  });
+
+  it("counts a notice's attempts in the database: a job re-created with a fresh set of the queue's attempts goes on from them, and a last attempt cut off fails it unsent", async () => {
+    const { id } = await deliveredReport();
+    const notice = async (tag: string) => {
+      const noticeId = `${tag}-${id}`;
+      await service.deps.db
+        .insertInto('notifications')
+        .values({ id: noticeId, case_id: id, audience: 'unit:agri', kind: 'supervision', status: 'pending', data: JSON.stringify({ note: '请加快办理' }), created_at: clock.now().toISOString() })
+        .execute();
+      return noticeId;
+    };
+    const row = (noticeId: string) => service.deps.db.selectFrom('notifications').select(['status', 'channels', 'attempts']).where('id', '=', noticeId).executeTakeFirstOrThrow();
+    const failures = async () => (await listEvents(service.deps.db, id)).filter((e) => e.kind === 'notification_failed').map((e) => e.data);
+    // agri's server is down: its requests reach a path answered 503.
+    const down = createProcessors(processorDeps(service.deps, (input, init) => fetch(String(input).replace('/agri', '/down'), init))).notify;
+    // Each run as the queue tells it after the job was re-created (its worker killed twice, or Redis lost it): attempt 1 of 3.
+    const fresh = { jobId: 'test', attempt: 1, maxAttempts: 3 };
+
+    const counted = await notice('counted');
+    await expect(down({ notificationId: counted }, fresh)).rejects.toThrow('HTTP 503');
+    await expect(down({ notificationId: counted }, fresh)).rejects.toThrow('HTTP 503');
+    // The third run is the notice's third attempt, its last, whatever the queue's count says.
+    expect(await down({ notificationId: counted }, fresh)).toBe('supervision sent to agri by telegram; failed by webhook');
+    expect(await row(counted)).toEqual({ status: 'failed', channels: JSON.stringify({ telegram: 'delivered', webhook: 'failed' }), attempts: 3 });
+    expect(await failures()).toEqual([{ audience: 'unit:agri', channel: 'webhook', notice: 'supervision', attempts: 3, error: 'HTTP 503' }]);
+
+    // Two attempts failed, and the third was cut off during its request (its worker killed): the next run sends nothing.
+    const cut = await notice('cut');
+    await expect(down({ notificationId: cut }, fresh)).rejects.toThrow('HTTP 503');
+    await expect(down({ notificationId: cut }, fresh)).rejects.toThrow('HTTP 503');
+    let requested = false;
+    const hung = createProcessors(
+      processorDeps(service.deps, () => {
+        requested = true;
+        return new Promise<Response>(() => undefined);
+      }),
+    ).notify;
+    void hung({ notificationId: cut }, { ...fresh, attempt: 3 });
+    await waitFor(() => requested, { what: 'the third attempt under way' });
+    const before = bureaus.received.length;
+    expect(await processors.notify({ notificationId: cut }, fresh)).toBe('supervision sent to agri by telegram; failed by webhook');
+    expect(bureaus.received.length).toBe(before);
+    expect(await row(cut)).toMatchObject({ status: 'failed', attempts: 4 });
+    expect((await failures()).at(-1)).toEqual({
+      audience: 'unit:agri',
+      channel: 'webhook',
+      notice: 'supervision',
+      attempts: 3,
+      error: 'attempt 3 got no outcome: its worker stopped during it',
+    });
+
+    // Sent again on request: a fresh set of attempts.
+    expect(await redeliverFailed(service.deps, { type: 'staff', id: 'u1', role: 'dispatcher' }, { caseId: id })).toMatchObject({ notifications: 2 });
+    expect(await row(cut)).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(await processors.notify({ notificationId: cut }, fresh)).toBe('supervision sent to agri by webhook and telegram');
   });
 
   it("tells the lead's group of a 督办 of other units as theirs, not as its own", async () => {

@@ -22,6 +22,7 @@ import * as telegramChatMigrations from './2026-12-07T100000-telegram-chat-migra
 import * as deliveryAttemptStarted from './2026-12-07T120000-delivery-attempt-started.js';
 import * as apiTokenExpiry from './2026-12-07T130000-api-token-expiry.js';
 import * as lapseReleasedExtensions from './2026-12-07T140000-lapse-released-extensions.js';
+import * as notificationAttempts from './2026-12-07T152000-notification-attempts.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -51,6 +52,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07T120000-delivery-attempt-started': deliveryAttemptStarted,
   '2026-12-07T130000-api-token-expiry': apiTokenExpiry,
   '2026-12-07T140000-lapse-released-extensions': lapseReleasedExtensions,
+  '2026-12-07T152000-notification-attempts': notificationAttempts,
 };
 
 export const migrationProvider: MigrationProvider = {

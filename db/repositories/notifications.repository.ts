@@ -171,6 +171,23 @@ export async function reportersStaffNamedByCase(db: Db, caseIds: readonly string
 }
 
 /** Notifications still pending, queued before `olderThan`: oldest first. */
+/**
+ * Counts a run of a pending notice before it sends anything, as a bureau delivery counts its attempts: a run cut off
+ * by a killed worker counts, and so do the runs of a job that was lost or re-created with a fresh set of the queue's
+ * attempts. The notice's attempts begun, this one included; null once it is no longer pending.
+ */
+export async function beginNoticeAttempt(db: Db, id: string): Promise<number | null> {
+  const counted = await db
+    .updateTable('notifications')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  if (Number(counted.numUpdatedRows) !== 1) return null;
+  const row = await db.selectFrom('notifications').select('attempts').where('id', '=', id).executeTakeFirst();
+  return Number(row?.attempts ?? 1);
+}
+
 /** A unit notice's `channels` while its webhook waits for the unit's assignment to be delivered first (a LIKE pattern). */
 export const WAITING_FOR_ASSIGNMENT = '%"webhook":"waiting"%';
 

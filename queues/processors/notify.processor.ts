@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
-import { followerOf, hadMergedReports, reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
+import { beginNoticeAttempt, followerOf, hadMergedReports, reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
 import { TelegramChatUnreachable, TelegramRateLimited, noticeText, type TelegramPush } from '../../src/telegram/push.js';
 import { chatRatingOf, ratingKeyboard } from '../../src/telegram/rating.js';
 import { langOf, type Lang } from '../../src/telegram/texts.js';
@@ -23,10 +23,18 @@ const INLINE_RETRY_AFTER_S = 10;
  * bureaus and town offices through their webhook and Telegram group.
  */
 export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPush | null = null) {
-  return async function processNotify({ notificationId }: JobPayloads['notify'], ctx?: JobContext): Promise<string> {
+  return async function processNotify({ notificationId }: JobPayloads['notify'], jobCtx?: JobContext): Promise<string> {
     const n = await deps.db.selectFrom('notifications').selectAll().where('id', '=', notificationId).executeTakeFirst();
     if (!n) return 'skipped: no such notification';
     if (n.status !== 'pending') return `skipped: already ${n.status}`;
+    // The attempt is the notice's own count, kept in the database, not the queue's: a job re-created by the reconciler
+    // after its worker was killed twice (or lost by Redis) starts a fresh set of the queue's attempts, not of the notice's.
+    const begun = await beginNoticeAttempt(deps.db, notificationId);
+    if (begun === null) return 'skipped: settled meanwhile';
+    const ctx = jobCtx && { ...jobCtx, attempt: Math.min(Math.max(jobCtx.attempt, begun), jobCtx.maxAttempts) };
+    // Its last attempt got no outcome (its worker was killed during it): what is still owed fails now, unsent, as a
+    // delivery's last attempt cut off does.
+    const cutOff = jobCtx && begun > jobCtx.maxAttempts ? `attempt ${jobCtx.maxAttempts} got no outcome: its worker stopped during it` : undefined;
     const c = await deps.db.selectFrom('cases').select(['channel', 'tracking_code', 'round']).where('id', '=', n.case_id).executeTakeFirst();
     let status: 'sent' | 'skipped' | 'failed' | 'pending';
     let outcome: string;
@@ -34,6 +42,11 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
     const follower = n.audience.startsWith('chat:') ? n.audience.slice('chat:'.length) : null;
     if (telegram && c && (follower !== null || (n.audience === 'reporter' && c.channel === 'telegram'))) {
       const notice = { caseId: n.case_id, kind: n.kind, data: n.data, trackingCode: c.tracking_code, round: Number(c.round ?? 1) };
+      const audience = follower !== null ? 'merged_reporter' : 'reporter';
+      if (cutOff) {
+        await recordFailure(deps, { id: notificationId, caseId: n.case_id, kind: n.kind, audience }, cutOff, jobCtx!.maxAttempts);
+        return `failed: ${cutOff}`;
+      }
       try {
         ({ status, outcome } = follower !== null ? await toFollower(deps, telegram, notice, follower) : await toTelegram(deps, telegram, notice, ctx));
       } catch (err) {
@@ -41,7 +54,6 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
         // failure. Either way it is marked failed and the case says so (a dispatcher can send it again), never left unseen.
         const unreachable = err instanceof TelegramChatUnreachable;
         if (unreachable || (ctx && ctx.attempt >= ctx.maxAttempts)) {
-          const audience = follower !== null ? 'merged_reporter' : 'reporter';
           await recordFailure(deps, { id: notificationId, caseId: n.case_id, kind: n.kind, audience }, (err as Error).message, ctx?.attempt ?? 1);
         }
         if (unreachable) return `failed: telegram chat unreachable (${err.message})`;
@@ -55,7 +67,7 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
       status = 'skipped';
       outcome = `skipped: ${c?.channel ?? 'unknown'} reporters follow the tracking page`;
     } else if (n.audience.startsWith('unit:')) {
-      ({ status, outcome } = await deliverUnitNotice(deps, telegram, n, ctx));
+      ({ status, outcome } = await deliverUnitNotice(deps, telegram, n, ctx, cutOff));
     } else {
       status = 'sent';
       outcome = `recorded for ${n.audience}`;

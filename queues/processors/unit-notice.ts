@@ -6,6 +6,7 @@ import { caseReference } from '../../src/domain/case.js';
 import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents, enteredStatusAt } from '../../db/repositories/events.repository.js';
 import { reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
+import type { Selectable } from 'kysely';
 import type { NotificationsTable } from '../../db/schema.js';
 import { caseTypeView, groupLanguage, unitName, unitView, type Unit } from '../../src/district/district.schema.js';
 import { maskIdentityInText } from '../../src/pipeline/extract.js';
@@ -103,8 +104,10 @@ export function unitChannels(unit: Unit, kind: string, opts: { webhookSecret: st
 export async function deliverUnitNotice(
   deps: ProcessorDeps,
   telegram: TelegramPush | null,
-  n: NotificationsTable,
+  n: Selectable<NotificationsTable>,
   ctx: JobContext | undefined,
+  /** The notice's last attempt got no outcome (its worker was killed during it): what is still owed fails, unsent. */
+  cutOff?: string,
 ): Promise<{ status: 'sent' | 'skipped' | 'failed' | 'pending'; outcome: string }> {
   const code = n.audience.slice('unit:'.length);
   const unit = deps.district.units.get(code);
@@ -180,6 +183,7 @@ export async function deliverUnitNotice(
       continue;
     }
     try {
+      if (cutOff) throw new FinalChannelError(cutOff);
       if (channel === 'webhook' && followsFailed) {
         throw new FinalChannelError(`the assignment never reached ${code}'s webhook (${delivery.lastError ?? 'failed for good'}): the notice waited for it and was not sent there`);
       }
@@ -216,7 +220,7 @@ export async function deliverUnitNotice(
       await trx.updateTable('notifications').set({ channels: JSON.stringify(waiting) }).where('id', '=', n.id).where('status', '=', 'pending').execute();
       return true;
     });
-    if (!waits) return deliverUnitNotice(deps, telegram, { ...n, channels: JSON.stringify(settled) }, ctx);
+    if (!waits) return deliverUnitNotice(deps, telegram, { ...n, channels: JSON.stringify(settled) }, ctx, cutOff);
     const sent = channels.filter((ch) => settled[ch] === 'delivered');
     return {
       status: 'pending',
@@ -236,7 +240,7 @@ export async function deliverUnitNotice(
 
 type CaseRow = NonNullable<Awaited<ReturnType<typeof findCase>>>;
 
-async function toWebhook(deps: ProcessorDeps, unit: Unit, c: CaseRow, n: NotificationsTable, data: NoticeData): Promise<void> {
+async function toWebhook(deps: ProcessorDeps, unit: Unit, c: CaseRow, n: Selectable<NotificationsTable>, data: NoticeData): Promise<void> {
   // Merged into a case the unit holds too: its work on the report goes on there, so the notice names that case.
   const into = n.kind === 'released' ? await mergedIntoHeld(deps.db, c, unit.code) : null;
   const body = JSON.stringify({
@@ -269,7 +273,7 @@ async function toWebhook(deps: ProcessorDeps, unit: Unit, c: CaseRow, n: Notific
   }
 }
 
-async function toGroup(deps: ProcessorDeps, telegram: TelegramPush, unit: Unit, c: CaseRow, n: NotificationsTable, data: NoticeData): Promise<void> {
+async function toGroup(deps: ProcessorDeps, telegram: TelegramPush, unit: Unit, c: CaseRow, n: Selectable<NotificationsTable>, data: NoticeData): Promise<void> {
   const lang = groupLanguage(unit);
   const t = TEXTS[lang].group;
   const tz = deps.district.file.district.timezone;

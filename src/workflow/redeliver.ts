@@ -78,11 +78,11 @@ export async function redeliverFailed(
       job('telegram_post', { caseId: p.case_id, unit: p.unit_code, round: Number(p.round) });
     }
     for (const n of notices) {
-      // The channels that took the notice keep it; only the failed ones are tried again.
+      // The channels that took the notice keep it; only the failed ones are tried again, with a fresh set of attempts.
       const settled = Object.fromEntries(Object.entries(parseJson<Record<string, string>>(n.channels, {})).filter(([, v]) => v === 'delivered'));
       await trx
         .updateTable('notifications')
-        .set({ status: 'pending', sent_at: null, channels: Object.keys(settled).length > 0 ? JSON.stringify(settled) : null })
+        .set({ status: 'pending', sent_at: null, channels: Object.keys(settled).length > 0 ? JSON.stringify(settled) : null, attempts: 0 })
         .where('id', '=', n.id)
         .where('status', '=', 'failed')
         .execute();
