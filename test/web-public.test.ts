@@ -291,6 +291,32 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     await context.close();
   });
 
+  it('says that every group of a month is too small to list, rather than that there are more, and shows no note on rates it does not show', async () => {
+    // September: two noise cases in Lijiatang (the EPB, the enforcement brigade and the office on each), fewer than five: every group of every table is left out.
+    const was = clock.now().toISOString();
+    try {
+      clock.set('2026-09-10T02:00:00.000Z');
+      for (let i = 0; i < 2; i++) await seedCase(service, clock, { type: 'noise', jurisdiction: 'lijiatang', text: '李家塘办事处工地晚上施工噪声很大' });
+    } finally {
+      clock.set(was);
+    }
+    const { page, context } = await newPage({ baseURL: service.url });
+    for (const [lang, said] of [
+      ['zh', ['仅有的 1 个分组件数少于 5 件，未单独列出。', '仅有的 1 个分组件数少于 5 件，未单独列出。', '3 个分组的件数都少于 5 件，均未单独列出。']],
+      ['en', ['The one group has fewer than 5 cases and is not listed.', 'The one group has fewer than 5 cases and is not listed.', 'All 3 groups have fewer than 5 cases and are not listed.']],
+    ] as const) {
+      await page.goto(`/public?month=2026-09&lang=${lang}`);
+      expect(await page.$$eval('.hidden-groups', (ps) => ps.map((p) => p.textContent ?? '')), lang).toEqual(said);
+      expect(await page.$('#bureau-table'), lang).toBeNull();
+      expect(await page.$('#rates-note'), lang).toBeNull();
+    }
+    // Under a table with rates, the note says what they divide by.
+    await page.goto('/public?month=2026-11&lang=zh');
+    expect(await page.textContent('#rates-note')).toContain('按时签收率 =');
+    expect(await page.$$eval('.hidden-groups', (ps) => ps.map((p) => p.textContent ?? ''))).toContain('另有 1 个分组件数少于 5 件，未单独列出。');
+    await context.close();
+  });
+
   it('remembers the language asked for with one cookie', async () => {
     const res = await fetch(`${service.url}/public?lang=en`);
     expect(res.status).toBe(200);

@@ -55,6 +55,8 @@ const T: Texts<
   | 'ratesNote'
   | 'hidden'
   | 'hiddenOne'
+  | 'hiddenAll'
+  | 'hiddenAllOne'
   | 'none'
   | 'noneThen'
   | 'recent'
@@ -92,6 +94,8 @@ const T: Texts<
       '按时签收率 = 期限内签收的派单 / 应签收的派单（已签收，或签收期限已过）；按时答复率 = 期限内答复的派单 / 应答复的派单（已答复，或答复期限已过）；满意率 =（满意 + 基本满意）/ 评价数。派单数还包括仍在期限内的派单，它们到期或办理后才计入比率。“—”表示尚无可计算的数据。',
     hidden: '另有 {n} 个分组件数少于 {min} 件，未单独列出。',
     hiddenOne: '另有 1 个分组件数少于 {min} 件，未单独列出。',
+    hiddenAll: '{n} 个分组的件数都少于 {min} 件，均未单独列出。',
+    hiddenAllOne: '仅有的 1 个分组件数少于 {min} 件，未单独列出。',
     none: '本月暂无数据。',
     noneThen: '该月没有数据。',
     recent: '最近办结的案件',
@@ -130,6 +134,8 @@ const T: Texts<
       'Signed for on time = assignments signed for by the deadline / assignments due for signing (signed, or past the deadline); answered on time = assignments answered by the deadline / assignments due for an answer (answered, or past the deadline); satisfied = (satisfied + basically satisfied) / ratings. "Assigned" also counts assignments still within their deadlines: they count in a rate once they are due or done. "—": nothing to compute yet.',
     hidden: '{n} more groups have fewer than {min} cases and are not listed.',
     hiddenOne: 'One more group has fewer than {min} cases and is not listed.',
+    hiddenAll: 'All {n} groups have fewer than {min} cases and are not listed.',
+    hiddenAllOne: 'The one group has fewer than {min} cases and is not listed.',
     none: 'No cases this month yet.',
     noneThen: 'No cases that month.',
     recent: 'Recently closed cases',
@@ -301,9 +307,11 @@ function CountTable({ id, caption, column, groups, lang }: { id: string; caption
   );
 }
 
-function Hidden({ n, min, lang }: { n: number; min: number; lang: Lang }) {
+/** How many groups are not listed: "more" beside the groups listed, "all" when none is. */
+function Hidden({ n, listed, min, lang }: { n: number; listed: number; min: number; lang: Lang }) {
   if (n === 0) return null;
-  const said = n === 1 ? T[lang].hiddenOne : T[lang].hidden;
+  const t = T[lang];
+  const said = listed === 0 ? (n === 1 ? t.hiddenAllOne : t.hiddenAll) : n === 1 ? t.hiddenOne : t.hidden;
   return <p class="hint hidden-groups">{said.replace('{n}', String(n)).replace('{min}', String(min))}</p>;
 }
 
@@ -349,12 +357,12 @@ async function renderDisclosure(c: Context<AppEnv>, month: string, choices: stri
         <section aria-labelledby="by-type">
           <h3 id="by-type">{t.byType}</h3>
           {byType.groups.length > 0 ? <CountTable id="type-table" caption={t.byType} column={t.type} groups={byType.groups} lang={lang} /> : byType.hiddenGroups === 0 ? <p>{none}</p> : null}
-          <Hidden n={byType.hiddenGroups} min={min} lang={lang} />
+          <Hidden n={byType.hiddenGroups} listed={byType.groups.length} min={min} lang={lang} />
         </section>
         <section aria-labelledby="by-place">
           <h3 id="by-place">{t.byPlace}</h3>
           {byPlace.groups.length > 0 ? <CountTable id="place-table" caption={t.byPlace} column={t.place} groups={byPlace.groups} lang={lang} /> : byPlace.hiddenGroups === 0 ? <p>{none}</p> : null}
-          <Hidden n={byPlace.hiddenGroups} min={min} lang={lang} />
+          <Hidden n={byPlace.hiddenGroups} listed={byPlace.groups.length} min={min} lang={lang} />
         </section>
       </div>
 
@@ -393,8 +401,13 @@ async function renderDisclosure(c: Context<AppEnv>, month: string, choices: stri
       ) : byBureau.hiddenGroups === 0 ? (
         <p>{none}</p>
       ) : null}
-      <Hidden n={byBureau.hiddenGroups} min={min} lang={lang} />
-      <p class="hint">{t.ratesNote}</p>
+      <Hidden n={byBureau.hiddenGroups} listed={byBureau.groups.length} min={min} lang={lang} />
+      {/* What the rates of the table divide by: said only under a table that shows rates. */}
+      {byBureau.groups.length > 0 ? (
+        <p class="hint" id="rates-note">
+          {t.ratesNote}
+        </p>
+      ) : null}
 
       <h2 id="recent">{t.recent}</h2>
       <p class="hint">{t.recentIntro}</p>
