@@ -160,12 +160,28 @@ describe('dispatcher dashboard', () => {
     ]);
     // What the rates divide by: what was due, so a period just begun is not understated.
     expect(await page.textContent('#rates-note')).toContain('响应率 = 按时签收的派单 / 应签收的派单（已签收，或签收期限已过）');
+    // Each rate follows the count it divides by, the figures of the API's statistics.
+    const table = (caption: string) =>
+      page.evaluate(`(() => {
+        const t = Array.from(document.querySelectorAll('details table')).find((x) => x.querySelector('caption')?.textContent.trim() === ${JSON.stringify(caption)});
+        return Array.from(t.querySelectorAll('tr')).map((tr) => Array.from(tr.children).map((cell) => cell.textContent.trim()));
+      })()`) as Promise<string[][]>;
+    const [head, ...rows] = await table('各单位办理指标');
+    expect(head).toEqual(['单位', '应签收', '响应率', '应答复', '办结率', '评价数', '满意率']);
+    const stats = (await (await fetch(`${base}/api/v1/stats?groupBy=bureau`, { headers: { authorization: `Bearer ${web.staff.dispatcher}` } })).json()) as {
+      groups: Array<{ name: string; signDue: number; due: number; rated: number; responseRate: number | null; resolutionRate: number | null; satisfactionRate: number | null }>;
+    };
+    const pct = (x: number | null) => (x === null ? '—' : `${Math.round(x * 1000) / 10}%`);
+    const epb = stats.groups.find((g) => g.name === '区环保局')!;
+    expect(rows.find((r) => r[0] === '区环保局')).toEqual(['区环保局', String(epb.signDue), pct(epb.responseRate), String(epb.due), pct(epb.resolutionRate), String(epb.rated), pct(epb.satisfactionRate)]);
+    expect(epb.signDue).toBeGreaterThan(0);
     await page.goto(`${base}/desk/dashboard?lang=en`);
     expect(await heads()).toEqual([
       ['Rates by bureau', 'Unit'],
       ['Rates by local office', 'Local office'],
     ]);
     expect(await page.textContent('#rates-note')).toContain('Response rate = assignments signed for on time / assignments due to be signed for (signed, or past the deadline)');
+    expect((await table('Rates by local office'))[0]).toEqual(['Local office', 'Due for signing', 'Response rate', 'Due for an answer', 'Resolution rate', 'Ratings', 'Satisfaction rate']);
     await context.close();
   });
 

@@ -37,6 +37,9 @@ const T = {
     response: '响应率',
     resolution: '办结率',
     satisfaction: '满意率',
+    signDue: '应签收',
+    due: '应答复',
+    rated: '评价数',
     ratesNote: '响应率 = 按时签收的派单 / 应签收的派单（已签收，或签收期限已过）；办结率 = 按时答复的派单 / 应答复的派单（已答复，或答复期限已过）；满意率 =（满意 + 基本满意）/ 全部评价。仍在期限内的派单不计入，期间刚开始时比率不会因此偏低。',
     signOverdue: '超期未签收',
     replyOverdue: '超期未答复',
@@ -67,6 +70,9 @@ const T = {
     response: 'Response rate',
     resolution: 'Resolution rate',
     satisfaction: 'Satisfaction rate',
+    signDue: 'Due for signing',
+    due: 'Due for an answer',
+    rated: 'Ratings',
     ratesNote:
       'Response rate = assignments signed for on time / assignments due to be signed for (signed, or past the deadline); resolution rate = assignments answered on time / assignments due to be answered (answered, or past the deadline); satisfaction rate = (satisfied + basically satisfied) / all ratings. An assignment still within its deadline is not counted yet, so a period that has just begun is not understated.',
     signOverdue: 'not signed for in time',
@@ -101,6 +107,10 @@ function rates(groups: readonly GroupStats[], opts: { unknown?: boolean } = {}) 
       resolution: g.resolutionRate,
       satisfaction: g.satisfactionRate,
       dispatched: g.dispatched,
+      // What each rate divides by, shown beside it in the table.
+      signDue: g.signDue,
+      due: g.due,
+      rated: g.rated,
     }));
 }
 
@@ -257,8 +267,11 @@ function RateTable({ rows, lang, caption, column }: { rows: DashboardData['byBur
           <thead>
             <tr>
               <th scope="col">{column}</th>
+              <th scope="col">{t.signDue}</th>
               <th scope="col">{t.response}</th>
+              <th scope="col">{t.due}</th>
               <th scope="col">{t.resolution}</th>
+              <th scope="col">{t.rated}</th>
               <th scope="col">{t.satisfaction}</th>
             </tr>
           </thead>
@@ -266,8 +279,11 @@ function RateTable({ rows, lang, caption, column }: { rows: DashboardData['byBur
             {rows.map((r) => (
               <tr>
                 <th scope="row">{r.name}</th>
+                <td>{r.signDue}</td>
                 <td>{pct(r.response)}</td>
+                <td>{r.due}</td>
                 <td>{pct(r.resolution)}</td>
+                <td>{r.rated}</td>
                 <td>{pct(r.satisfaction)}</td>
               </tr>
             ))}
