@@ -857,6 +857,20 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(await count('cases')).toBe(before);
   });
 
+  it("takes a call sent again with its landline number's leading 0 dropped, as a spreadsheet saves the column, as the same call", async () => {
+    const body = call('坐席：您好，12369环保举报热线，请讲。\n来电人：李家塘那边的砖厂天天冒黑烟。', { callId: nextCallId('LAND'), callerNumber: '0746-8888660' });
+    expect((await as('operator').post('/api/v1/hotline/calls', body)).status).toBe(201);
+    const before = await count('cases');
+    const again = await json(as('operator').post('/api/v1/hotline/calls', { ...body, callerNumber: '7468888660' }));
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body.result).toBe('duplicate');
+    // Other digits are another caller.
+    const other = await json(as('operator').post('/api/v1/hotline/calls', { ...body, callerNumber: '7468888661' }));
+    expect(other.status, JSON.stringify(other.body)).toBe(409);
+    expect(other.body.error.fields).toMatchObject({ callId: 'already received with a different callerNumber' });
+    expect(await count('cases')).toBe(before);
+  });
+
   it('refuses another call under a known callId with 409 naming what differs, even with the same transcript', async () => {
     // Two hang-up calls read the same; a switch that numbers calls per day sends the second under the first one's id.
     const body = call('坐席：您好，请讲。\n来电人：喂？兴隆办事处那边厂子又在排黑水。', { callId: nextCallId('DAY') });

@@ -98,7 +98,8 @@ export type CallDifference = 'transcript' | 'startedAt' | 'callerNumber';
  * same transcript). The start is compared as an instant — with the same
  * transcript, to the minute: an export saved again by a spreadsheet whose
  * time format dropped the seconds (09:15 or 09:15:00 for 09:15:37) still
- * names the call it named —, the number as stored without its extension.
+ * names the call it named —, the number as stored without its extension and
+ * the leading zeros a spreadsheet drops.
  */
 export function differencesFrom(known: KnownCall, input: CallInput, hash: string = transcriptHash(input.transcript)): CallDifference[] {
   const out: CallDifference[] = [];
@@ -106,8 +107,9 @@ export function differencesFrom(known: KnownCall, input: CallInput, hash: string
   if (!sameTranscript) out.push('transcript');
   const [was, is] = [Date.parse(known.startedAt), Date.parse(input.startedAt)];
   if (sameTranscript ? Math.floor(was / MINUTE_MS) !== Math.floor(is / MINUTE_MS) : was !== is) out.push('startedAt');
-  // An extension alone (given on one export, left out on another) does not make another caller.
-  const main = (n: string | null | undefined) => (n == null ? null : mainCallerNumber(n));
+  // An extension alone (given on one export, left out on another) does not make another caller, nor an area code's
+  // leading 0 that a spreadsheet dropped, reading the column as numbers (7468888660 for 0746-8888660).
+  const main = (n: string | null | undefined) => (n == null ? null : mainCallerNumber(n).replace(/^0+/, ''));
   if (main(known.callerNumber) !== main(input.callerNumber)) out.push('callerNumber');
   return out;
 }
