@@ -5,7 +5,7 @@ import { publicUrl } from '../src/env.js';
 import { AppError } from '../src/errors.js';
 import { CALL_FIELDS, callSchema, HOTLINES, MAX_PARTS, type CallInput } from '../src/hotline/call-schema.js';
 import { acceptCall, reviewCall, type HotlineDeps } from '../src/hotline/hotline-intake.js';
-import { decodeUtf8, formatOf, importCalls, openImport } from '../src/hotline/import-calls.js';
+import { decodeImportBody, formatOf, importCalls, openImport } from '../src/hotline/import-calls.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
@@ -333,7 +333,7 @@ export function hotlineRoutes() {
     }
     const body = c.req.raw.body;
     if (!body) throw new AppError('validation_failed', 'invalid body', { body: 'required: one call a line (NDJSON) or a CSV with a header row' });
-    const records = await openImport(decodeUtf8(body), format);
+    const records = await openImport(await decodeImportBody(body), format);
     const results = importCalls({ ...hotlineDeps(deps), requestId: c.get('requestId') }, records, { id: principal?.userId ?? null, role: principal?.role ?? null });
     const encoder = new TextEncoder();
     // Pull-driven: the next batch is imported only when the client has read the previous results.

@@ -521,6 +521,30 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
     expect(declared.body.error.fields['content-type']).toBe('charset must be utf-8, not gb18030');
   });
 
+  it('reads a body that begins with the UTF-16 byte-order mark as UTF-16, as a CSV Excel saved as Unicode text', async () => {
+    const rows = [
+      'hotline,callId,startedAt,callerNumber,transcript',
+      '12369,HTTP-U16-1,2026-10-01 08:00:00,13912345678,"坐席：您好，请讲。\r\n来电人：兴隆办事处盐下村电镀厂晚上偷排废水，沟里全是黑水。"',
+      '12345,HTTP-U16-2,2026-10-01 09:30:00,,"话务员：您好。\r\n市民：李家塘办事处养猪场的粪水排到河里。"',
+    ].join('\r\n');
+    const le = join(dir, 'http-utf16le.csv');
+    writeFileSync(le, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${rows}\r\n`, 'utf16le')]));
+    const first = await runImport(le, 'text/csv');
+    expect(first.status).toBe(200);
+    expect(first.summary).toMatchObject({ records: 2, created: 2, rejected: 0 });
+    const calls = await service.deps.db
+      .selectFrom('hotline_calls')
+      .select('call_id')
+      .where('call_id', 'in', ['HTTP-U16-1', 'HTTP-U16-2'])
+      .orderBy('call_id')
+      .execute();
+    expect(calls.map((r) => r.call_id)).toEqual(['HTTP-U16-1', 'HTTP-U16-2']);
+    // Big-endian, its mark the other way round: the same calls.
+    const be = join(dir, 'http-utf16be.csv');
+    writeFileSync(be, Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(`${rows}\r\n`, 'utf16le').swap16()]));
+    expect((await runImport(be, 'text/csv')).summary).toMatchObject({ records: 2, created: 0, duplicate: 2, rejected: 0 });
+  });
+
   it('names the field of a rejected record that holds bytes that are not UTF-8, and the record\'s call id', async () => {
     // 来电人 in GBK bytes: not UTF-8.
     const gbk = Buffer.from([0xc0, 0xb4, 0xb5, 0xe7, 0xc8, 0xcb]);

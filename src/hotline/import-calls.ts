@@ -436,9 +436,32 @@ export async function* importCalls(
   yield { summary };
 }
 
-/** A byte stream (HTTP body, file) as text, decoded as UTF-8. */
-export function decodeUtf8(body: ReadableStream<Uint8Array>): ReadableStream<string> {
-  return decodeText(body, 'utf-8');
+/**
+ * An import sent over HTTP as text: UTF-8, or UTF-16 when it begins with that byte-order mark — a CSV Excel saved as
+ * "Unicode text", which the command line reads too —, the mark saying the encoding as it does for a web page. (GBK has
+ * no mark: its lines are rejected as not UTF-8.) The first bytes are read to see the mark, and sent on with the rest.
+ */
+export async function decodeImportBody(body: ReadableStream<Uint8Array>): Promise<ReadableStream<string>> {
+  const reader = body.getReader();
+  const head: Uint8Array[] = [];
+  while (head.reduce((n, c) => n + c.length, 0) < 2) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    head.push(value);
+  }
+  const bytes = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of head) controller.enqueue(chunk);
+    },
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  const mark = head.flatMap((c) => [...c.subarray(0, 2)]).slice(0, 2);
+  return decodeText(bytes, utf16ByMark(mark) ?? 'utf-8');
 }
 
 /** The encodings an import file is read in: UTF-8, or what Chinese Windows tools save (GBK / GB 18030, UTF-16 with its mark). */
@@ -449,6 +472,13 @@ export function decodeText(body: ReadableStream<Uint8Array>, encoding: FileEncod
   return body.pipeThrough(new TextDecoderStream(encoding));
 }
 
+/** UTF-16 by the byte-order mark its first two bytes are, or null. */
+function utf16ByMark(head: ArrayLike<number>): FileEncoding | null {
+  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
+  if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
+  return null;
+}
+
 /**
  * The encoding of an import file, from its first bytes: UTF-16 by its byte-order mark (Excel's "Unicode text"),
  * GB 18030 when no line of them that holds a non-ASCII byte is UTF-8 and they read as GB 18030 (a CSV saved by
@@ -456,8 +486,8 @@ export function decodeText(body: ReadableStream<Uint8Array>, encoding: FileEncod
  * record) leaves the file UTF-8, so that line alone is rejected.
  */
 export function sniffEncoding(head: Uint8Array, whole: boolean): FileEncoding {
-  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
-  if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
+  const marked = utf16ByMark(head);
+  if (marked) return marked;
   let start = 0;
   let foreign = 0;
   for (;;) {
