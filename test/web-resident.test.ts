@@ -1026,6 +1026,8 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     expect(await page.isVisible('#map')).toBe(false);
     expect(await page.isVisible('[data-geolocate]')).toBe(false);
     await fillReport(page, { text: '神仙洞办事处有养猪场往河里排粪水' });
+    // Nothing counts what is typed: the counter's place says the limit, not a count of nothing that stays so.
+    expect(await page.textContent('#text-count')).toBe('最多 5000 字');
     await page.check('#anonymous');
     await page.check('#shareContact');
     await page.click('button[type=submit]');

@@ -40,6 +40,7 @@ const T: Texts<
   | 'text'
   | 'textHint'
   | 'counter'
+  | 'counterLimit'
   | 'photos'
   | 'photosHint'
   | 'photosAgain'
@@ -106,6 +107,7 @@ const T: Texts<
     text: '问题描述',
     textHint: '请写清楚发生了什么、在哪里、什么时间，是否还在继续。',
     counter: '已输入 {n} / {max} 字',
+    counterLimit: '最多 {max} 字',
     photos: '现场照片',
     photosHint: `可选，最多 ${MAX_PHOTOS} 张，每张不超过 ${MAX_PHOTO_BYTES / 1024 / 1024} MB。`,
     photosAgain: '出于安全原因，浏览器不会保留已选的照片，请重新选择。',
@@ -173,6 +175,7 @@ const T: Texts<
     text: 'What is the problem?',
     textHint: 'What happened, where, when, and is it still going on?',
     counter: '{n} / {max} characters',
+    counterLimit: 'At most {max} characters',
     photos: 'Photos',
     photosHint: `Optional, up to ${MAX_PHOTOS}, each at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB.`,
     photosAgain: 'For your safety the browser does not keep chosen photos: please choose them again.',
@@ -339,9 +342,10 @@ function renderForm(c: Context<AppEnv>, values: FormValues, errors: FieldErrors,
           {values.text}
         </textarea>
         {/* Not a live region: one would speak the count at every character typed, over the typing. report.js says it in
-            #text-count-said once the typing pauses. */}
+            #text-count-said once the typing pauses. Written here as the limit: report.js counts (from the page's load
+            on); without it, a count written here would stay what it was while the resident types. */}
         <p class={count > MAX_TEXT_CHARS ? 'hint field-error' : 'hint'} id="text-count" data-template={t.counter}>
-          {t.counter.replace('{n}', String(count)).replace('{max}', String(MAX_TEXT_CHARS))}
+          {t.counterLimit.replace('{max}', String(MAX_TEXT_CHARS))}
         </p>
         <p class="sr-only" id="text-count-said" aria-live="polite"></p>
 
