@@ -118,10 +118,10 @@ const ADDRESS = new RegExp(
 /**
  * A nickname, which names a person wherever it stands (举报刘老四在…, 是刘老四干的, 养猪的刘老四, 张二狗子说): a surname and
  * 老 with a child's rank (刘老四, 张老大), a rank or 大 / 小 with a pet word (张二狗, 王三娃, 李小毛, 赵大牛), or a mark of the
- * body (王麻子, 李瘸子). Not 老大爷 or 老大哥 (a title), 钻石王老五 (a rich bachelor), 王麻子剪刀 (a brand).
+ * body (王麻子, 李瘸子). Not 老大爷 or 老大哥 (a title), 钻石王老五 (a rich bachelor), 王麻子剪刀 (a brand), 成聋子 (became deaf).
  */
 const NICKNAME = new RegExp(
-  `(?<!钻石)(${SURNAME}(?:老[大二三四五六七八九十幺](?![爷娘妈哥姐人难])|[大二三四五六七八九小][狗娃毛蛋牛伢妹崽]子?|[麻瘸拐跛驼秃聋]子)(?!剪刀|${HAN}?(?:村|镇|组|店|厂|公司)))`,
+  `(?<!钻石)(${SURNAME}(?:老[大二三四五六七八九十幺](?![爷娘妈哥姐人难])|[大二三四五六七八九小][狗娃毛蛋牛伢妹崽]子?|(?<!成)[麻瘸拐跛驼秃聋]子)(?!剪刀|${HAN}?(?:村|镇|组|店|厂|公司)))`,
   'gu',
 );
 
