@@ -506,6 +506,30 @@ describe('reporter names hidden from bureaus', () => {
     expect(maskIdentityInText(text, [], { officials: true })).toBe(shown);
   });
 
+  it.each([
+    ['I am zhang wei and I live nearby', 'I am z**** w** and I live nearby'],
+    ['my name is zhang wei', 'my name is z**** w**'],
+    ['My name is ZHANG Wei, the plant smells', 'My name is Z**** W**, the plant smells'],
+    ["My name's Liu Xiaoming", "My name's L** X*******"],
+    ["I'm ZhangWei from Yanxia village", "I'm Z******* from Yanxia village"],
+    ['I am Mr. Zhang, I live by the river', 'I am Mr. Z****, I live by the river'],
+    ['我是Zhang Wei，厂子偷排', '我是Z**** W**，厂子偷排'],
+    ['我叫zhang wei，厂子偷排', '我叫z**** w**，厂子偷排'],
+    ['I, Zhang Wei, report that the plant dumps oil', 'I, Z**** W**, report that the plant dumps oil'],
+    ['The plant dumps oil at night. Regards, Zhang Wei', 'The plant dumps oil at night. Regards, Z**** W**'],
+    ['Reporter: Li Ming. Li Ming saw it too', 'Reporter: L* M***. L* M*** saw it too'],
+    ['Contact: Zhang Wei (张伟)', 'Contact: Z**** W** (张*)'],
+  ])('masks the name in pinyin in "%s"', (text, shown) => {
+    expect(maskIdentityInText(text)).toBe(shown);
+  });
+
+  it.each(['I am living near the plant', 'I am sure it is the plant', 'This is huge', 'I am here every night', 'I am an engineer', 'This is Yanxia Village', 'Company Name: Hongda Chemical'])(
+    'leaves "%s" alone: no name in pinyin',
+    (text) => {
+      expect(maskIdentityInText(text)).toBe(text);
+    },
+  );
+
   it('masks a known name written with spaces between its characters, as it is without', () => {
     for (const written of ['欧阳娜娜', '欧阳 娜娜', '欧 阳 娜 娜', '欧阳\u3000娜娜']) expect(maskIdentityInText(`已回访${written}，${written}说厂子停了`, ['欧阳娜娜']), written).not.toMatch(/娜/);
     // Not a name that only shares the characters with others between.

@@ -289,6 +289,14 @@ describe('redactForPublic: names', () => {
     expect(redactForPublic(text)).toBe(text);
   });
 
+  it.each([
+    ['i am zhang wei, the plant dumps oil', `i am ${N}, the plant dumps oil`],
+    ['Regards, Zhang Wei', `Regards, ${N}`],
+    ['I am Mr. Zhang', `I am Mr. ${N}`],
+  ])('hides the name in pinyin in "%s"', (text, expected) => {
+    expect(redactForPublic(text)).toBe(expected);
+  });
+
   it.each(['我是张家界的，来这里打工', '我是张家界', '我是李家湾，', '我是唐家坳卫生院的护士', '我是马家庄的', '我是李庄的', '我是王岗村的'])(
     'keeps the place in "%s"',
     (text) => {

@@ -972,9 +972,41 @@ function markedSurnames(text: string, greeted = false): string[] {
  */
 const EN_NOT_NAME = '(?:Not|In|At|From|The|A|An|So|Very|Really|Here|Writing|Calling|Reporting|Living|It|What|Why|How|Urgent|Serious)';
 const EN_PLACE = '(?:Village|Town|Township|Road|Street|Lane|River|Lake|Hill|Mountain|Bridge|Factory|Plant|Farm|Company|Co|Ltd|District|County|City|Park|Community)';
+/** The Chinese name in brackets after a name in Latin letters (I am Wang Wei (王伟)). */
+const CHINESE_AFTER = `(?:(\\s*[(（]\\s*)([${HAN}·]{2,5})(\\s*[)）]))?`;
+/** Mr Zhang, Mrs. Li: the courtesy title before a surname, which is no name (I am Mr. Zhang). */
+const EN_TITLE = '(?:Mr|Mrs|Ms|Miss|Dr)\\.?';
+/**
+ * The surnames of Chinese people as pinyin spells them (zhang, ouyang), and a syllable of pinyin, roughly (an initial and
+ * a final): what a Chinese name in Latin letters is made of.
+ */
+const PINYIN_SURNAME =
+  '(?:ouyang|shangguan|zhuge|situ|sima|duanmu|dongfang|huangfu|murong|linghu|zhangsun|' +
+  'zhang|zhao|zhou|zheng|zhu|zhong|zhan|zhuang|chen|cheng|chang|chai|chu|shen|shi|shao|shu|shang|' +
+  'wang|wei|wen|wan|wu|li|liu|lin|liang|luo|lu|lv|long|lei|lai|lan|liao|lei|yang|ye|yan|yao|yin|yu|yuan|yi|you|' +
+  'huang|hu|he|han|hou|hao|hong|gao|guo|gu|gong|ge|geng|guan|xu|xie|xiao|xiong|xia|xue|xiang|xing|xin|' +
+  'ma|mo|mao|meng|mi|miao|sun|song|su|sha|tang|tian|tan|tao|tong|deng|ding|dong|du|dai|duan|feng|fang|fan|fu|' +
+  'cao|cai|cui|cen|peng|pan|pei|qin|qian|qiu|qiao|qi|jiang|jin|jia|ji|kong|kang|ke|kuang|ren|rong|ruan|bai|bao|bi|ou|niu|ni|nie)';
+const PINYIN_SYLLABLE = '(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|ai|ei|ao|ou|an|en|in|un|ia|ie|iu|ua|uo|ui|ue|ve|a|o|e|i|u|v|ü)';
+const PINYIN_SURNAME_APART = new RegExp(`^${PINYIN_SURNAME}[ '’-]`, 'i');
+/** A syllable without an initial (an, ou, er), which pinyin sets apart from the one before it (Xi'an): never run on. */
+const PINYIN_BARE_SYLLABLE = '(?:ang|eng|ai|ei|ao|ou|an|en|er|a|o|e)';
+/**
+ * A name in pinyin after the words that give one, in any case and however written (I am zhang wei, My name's ZHANG Wei,
+ * I'm ZhangWei, 我是Zhang Wei, 我叫zhang xiaoming), and as a letter in English is signed (Regards, Zhang Wei; Yours
+ * sincerely, Li Ming; I, Zhang Wei, report…) or a form filled in (Reporter: Zhang Wei, Contact: Li Ming): only a surname
+ * and one or two syllables, each a whole word's worth of pinyin, so not English words after them (I am an engineer), nor
+ * a place (This is Yanxia Village).
+ */
+const SELF_NAMED_PINYIN = new RegExp(
+  `((?:\\b(?:my name is|my name's|my name’s|i am|i'm|i’m|this is|i,)|${I}(?:叫做?|是)|${I}的名字(?:叫做?|是)|` +
+    `(?:\\b(?:(?:best |kind )?regards|sincerely|yours(?: sincerely| faithfully| truly)?|reporter|reported by|contact(?: person)?)|(?<![a-z]\\s?)(?:full )?name)\\s*[,:：，])\\s*)` +
+    `(${PINYIN_SURNAME}(?:[ -]?${PINYIN_SYLLABLE}|[ '’-]${PINYIN_BARE_SYLLABLE}){1,2})(?![\\p{L}\\d])(?![ -]?${EN_PLACE}\\b)${CHINESE_AFTER}`,
+  'giu',
+);
 const SELF_NAMED_EN = new RegExp(
-  `((?:\\b(?:[Mm]y name is|I am|I'm|I’m|[Tt]his is)|${I}叫做?|${I}的名字(?:叫做?|是))\\s*|(?<![A-Za-z]\\s?)(?:[Ff]ull\\s)?[Nn]ame\\s*[:：]\\s*)(?!${EN_NOT_NAME}\\b)` +
-    `([A-Z][a-z]+(?:[ -](?!${EN_PLACE}\\b)[A-Z][a-z]+){0,2})(?![a-z])(?![ -]?${EN_PLACE}\\b)(?:(\\s*[(（]\\s*)([${HAN}·]{2,5})(\\s*[)）]))?`,
+  `((?:\\b(?:[Mm]y name is|I am|I'm|I’m|[Tt]his is)|${I}叫做?|${I}的名字(?:叫做?|是))\\s*(?:${EN_TITLE}\\s*)?|(?<![A-Za-z]\\s?)(?:[Ff]ull\\s)?[Nn]ame\\s*[:：]\\s*)(?!${EN_NOT_NAME}\\b)` +
+    `([A-Z][a-z]+(?:[ -](?!${EN_PLACE}\\b)[A-Z][a-z]+){0,2})(?![a-z])(?![ -]?${EN_PLACE}\\b)${CHINESE_AFTER}`,
   'gu',
 );
 
@@ -1067,12 +1099,18 @@ export function maskSelfNames(
     each.forEach(found);
     return label + list.replace(new RegExp(each.join('|'), 'gu'), (name) => maskOf(name, false));
   });
-  out = out.replace(SELF_NAMED_EN, (_m, label: string, name: string, open?: string, chinese?: string, close?: string) => {
+  const latin = (_m: string, label: string, name: string, open?: string, chinese?: string, close?: string) => {
     found(name);
     if (chinese === undefined) return label + maskOf(name, false);
     found(chinese);
     return label + maskOf(name, false) + open + maskOf(chinese, false) + close;
-  });
+  };
+  // Run on in lower case (sure, here, huge: su-re, he-re, hu-ge), pinyin is as likely an English word: a name so written
+  // is capitalised (Zhangwei, ZhangWei) or set apart from its surname (zhang wei).
+  out = out.replace(SELF_NAMED_PINYIN, (m: string, label: string, name: string, open?: string, chinese?: string, close?: string) =>
+    /^\p{Ll}/u.test(name) && !PINYIN_SURNAME_APART.test(name) ? m : latin(m, label, name, open, chinese, close),
+  );
+  out = out.replace(SELF_NAMED_EN, latin);
   return { text: out, names: [...names] };
 }
 
