@@ -290,6 +290,19 @@ describe('redactForPublic: names', () => {
   });
 
   it.each([
+    // A word after a name is not the name's last character: every mention is masked, not the first alone.
+    ['物业负责人李明未协调，李明以吉龙物业名义收费', `物业负责人${N}未协调，${N}以吉龙物业名义收费`],
+    ['该厂法人肖阳有涉黑嫌疑，肖阳派人恐吓', `该厂法人${N}有涉黑嫌疑，${N}派人恐吓`],
+    ['老板刘德却说没排，刘德还威胁我们', `老板${N}却说没排，${N}还威胁我们`],
+  ])('hides every mention of the name in "%s"', (text, expected) => {
+    expect(redactForPublic(text)).toBe(expected);
+  });
+
+  it('keeps a given name that ends with 有', () => {
+    expect(redactForPublic('村民王富有，家住村口，王富有说厂子夜里排')).toBe(`村民${N}，家住村口，${N}说厂子夜里排`);
+  });
+
+  it.each([
     ['i am zhang wei, the plant dumps oil', `i am ${N}, the plant dumps oil`],
     ['Regards, Zhang Wei', `Regards, ${N}`],
     ['I am Mr. Zhang', `I am Mr. ${N}`],
