@@ -298,6 +298,18 @@ describe('redactForPublic: names', () => {
     expect(redactForPublic(text)).toBe(expected);
   });
 
+  it.each([
+    ['备注：父亲唐明应，小妹妹唐清爱，同一个户口', `备注：父亲${N}，小妹妹${N}，同一个户口`],
+    ['女儿刘静在镇上完小读二年级，刘静说厂子很臭', `女儿${N}在镇上完小读二年级，${N}说厂子很臭`],
+    ['离休干部家属朱蝶辉', `离休干部家属${N}`],
+  ])('hides the family member named in "%s"', (text, expected) => {
+    expect(redactForPublic(text)).toBe(expected);
+  });
+
+  it.each(['他父亲王五是村长', '现在一家人凌乱不堪', '留守妇女儿童中央说要关心', '女儿高中毕业', '妈妈常说'])('keeps "%s", which names no family member of the writer', (text) => {
+    expect(redactForPublic(text)).toBe(text);
+  });
+
   it('keeps a given name that ends with 有', () => {
     expect(redactForPublic('村民王富有，家住村口，王富有说厂子夜里排')).toBe(`村民${N}，家住村口，${N}说厂子夜里排`);
   });

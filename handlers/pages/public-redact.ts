@@ -1,6 +1,7 @@
 import {
   BUSINESS,
   COMPOUND_SURNAME,
+  FAMILY_NAME_END,
   HAN,
   givenName,
   halfWidthDigits,
@@ -12,6 +13,7 @@ import {
   PERSON_NAME,
   PLACE_OF_A_FAMILY,
   PLACE_WORD,
+  RELATIVE,
   SURNAME,
   wordsUsedAsPlaces,
 } from '../../src/pipeline/extract.js';
@@ -127,6 +129,10 @@ const NICKNAME = new RegExp(
 
 const NAME_RULES: RegExp[] = [
   NICKNAME,
+  // Someone named as a family member (父亲唐明应，小妹妹唐清爱 in a note under a request, 儿子王小二在厂里上班): the reporter's
+  // family, or the family of whomever the text is about; not 他父亲 / 其妻子 / 厂长的儿子, whom the rules above name if they
+  // name anyone.
+  new RegExp(`(?<![他她它其的一全妇])${RELATIVE}(?:叫|名叫|是)?(${PERSON_NAME})${FAMILY_NAME_END}`, 'gu'),
   new RegExp(
     `(?:村民|居民|群众|业主(?!方)|住户|市民|家长|本人|鄙人|来电人|联系人|户主|被(?:举报|投诉|反映)人|邻居|老板|法人(?:代表)?|法定代表人|实际控制人|代表|负责人|经营者|经营户|承包人|承租人|出租人|租户|当事人|报案人|(?:违法)?行为人|肇事者|养殖户|店主|厂长|经理|房东|车主|司机|驾驶员|主人)(?:叫|是|[:：])?\\s*(?![向于])(?!${HAN}{1,3}?${BUSINESS})(${PERSON_NAME})`,
     'gu',

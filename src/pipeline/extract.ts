@@ -838,10 +838,10 @@ const SELF_DESCRIBED_CALLED = new RegExp(`(${MYSELF}${HERE}?${IS}[^，,。！!�
 const FAMILY = '(?:老公|老婆|爱人|丈夫|妻子|媳妇|儿子|女儿|父亲|母亲|爸爸|妈妈|爸|妈|老伴|哥哥|姐姐|弟弟|妹妹)';
 const SELF_FAMILY_CALLED = new RegExp(`(${I}的?${FAMILY}(?:叫|名叫|的?名字(?:叫|是)))(${STATED_NAME})`, 'gu');
 /** After a family member's name, what may follow besides what ends any name: 我儿子王小二在厂里上班, 我老公李大勇说… */
-const FAMILY_NAME_END = '(?=[，,。.！!？?；;、\\s（(啊呀哈嘛呢在说也就都和跟]|亲眼|看到|看见|上班|反映|告诉|$)';
+export const FAMILY_NAME_END = '(?=[，,。.！!？?；;、\\s（(啊呀哈嘛呢在说也就都和跟]|亲眼|看到|看见|上班|反映|告诉|$)';
 const SELF_FAMILY = new RegExp(`(${I}的?${FAMILY}(?:就?是)?)${NOT_A_ROLE}(${PERSON_NAME})${FAMILY_NAME_END}`, 'gu');
 /** Family besides FAMILY that a reporter may say they are of someone: 我是王小明的孙子 / 家属. */
-const RELATIVE = `(?:${FAMILY}|孙子|孙女|外孙|外孙女|儿媳|女婿|侄子|侄女|家属|家人)`;
+export const RELATIVE = `(?:${FAMILY}|孙子|孙女|外孙|外孙女|儿媳|女婿|侄子|侄女|家属|家人)`;
 /** Who a person named by title is (王厂长, 李医生, 张总, 王大叔), not by name: 我是王厂长的儿子 names no one to mask. */
 const TITLED = `(?:${TITLE_WORD}|${ADDRESS_TITLE}|医生|大夫|护士|律师|会计|老板)`;
 /**
