@@ -260,6 +260,18 @@ describe('Telegram bot: a resident reports', () => {
     expect(await casesOfChat(chat.chatId)).toHaveLength(1);
   });
 
+  it('answers the usual thanks after the tracking code (thank you so much, 非常感谢, 谢谢啦) and starts no report with them', async () => {
+    for (const [lang, thanks] of [['en-US', 'Thank you so much!'], ['en-US', 'thanks a lot'], ['zh-hans', '非常感谢！'], ['zh-hans', '谢谢啦'], ['zh-hans', '太感谢了']] as const) {
+      const chat = residentChat(nextChat++, lang);
+      await deliver(chat.chatId, chat.text('兴隆办事处朱家观村后山有人倒废机油'));
+      await deliver(chat.chatId, chat.button('c:anonymous'));
+      await deliver(chat.chatId, chat.button('c:confirm'));
+      const answered = await deliver(chat.chatId, chat.text(thanks));
+      expect(texts(answered.sent), thanks).toEqual([expect.stringMatching(/不客气|You are welcome/)]);
+      expect(await service.deps.db.selectFrom('telegram_sessions').selectAll().where('chat_id', '=', String(chat.chatId)).execute(), thanks).toEqual([]);
+    }
+  });
+
   it('takes 不知道 to "where is it?" as a place not known: the report goes on without an address, and staff are left to find it', async () => {
     for (const [lang, answer, said] of [
       ['zh-hans', '不知道具体在哪', '地点：不清楚'],

@@ -363,7 +363,7 @@ const CONFIRM_TYPED = new RegExp(
  * a question: no description of a new report, nor the answer to "where is it?".
  */
 const ACKNOWLEDGED =
-  /^(?:(?:好的?|好滴|嗯+|哦+|行|可以|收到|知道了|明白了?|了解|谢谢(?:你们?|您)?|多谢|感谢(?:你们?|您)?|辛苦(?:你们?|您)?了?|麻烦(?:你们?|您)?了|ok(?:ay)?|yes|yeah|yep|sure|fine|alright|please|thanks?(?: you)?|thx|got it|👍|🙏)[\s,，!！.。~～]*)+$/iu;
+  /^(?:(?:好的?|好滴|嗯+|哦+|行|可以|收到|知道了|明白了?|了解|(?:非常|十分|太|真是?|很)?(?:谢谢(?:你们?|您)?|感谢(?:你们?|您)?)|多谢|谢了|辛苦(?:你们?|您)?了?|麻烦(?:你们?|您)?了|ok(?:ay)?|yes|yeah|yep|sure|fine|alright|please|great|perfect|cheers|(?:many )?thanks?(?: you)?(?: (?:so|very) much| a lot| again)?|thx|ty|got it|👍|🙏)(?:啦|了|哈|呀|啊)?[\s,，!！.。~～]*)+$/iu;
 const CANCEL_TYPED = /^(?:取消|取消举报|不举报了|cancel)[。.!！~～]*$/i;
 const CONTACT_TYPED = new RegExp(
   String.raw`^${TYPED_OPENING}(?:我们?)?(?:还是)?(?:要|想|可以|愿意)?(?:(?:留下?|留个|留一下)(?:我的)?(?:联系方式|电话|手机号?|号码|姓名和电话|名字和电话)?|实名(?:举报)?)` +
