@@ -309,6 +309,9 @@ describe('Telegram bot: a resident reports', () => {
       ['zh-hans', '我要举报一个厂', ['晚上偷排废水'], '盐下村三组', '具体地点'],
       ['zh-hans', '有个厂子', ['天天往河里倒垃圾', '气味很臭'], '河边那个养殖场', '具体地点'],
       ['en-US', 'There is a factory', ['dumping waste every night'], 'behind Yanxia village', 'exact place'],
+      // When and how long are no place either.
+      ['zh-hans', '有个厂子往沟里排黑水', ['已经一个多月了', '每天晚上都这样'], '盐下村三组', '具体地点'],
+      ['en-US', 'A factory dumps black water', ['It has been going on for a week', 'every night since last month'], 'near Yanxia village', 'exact place'],
     ] as const) {
       const chat = residentChat(nextChat++, lang);
       const asked = await deliver(chat.chatId, chat.text(first));

@@ -408,9 +408,17 @@ const VIOLATION_WORDS =
 const PLACE_WORDS =
   /[村镇乡组路街巷弄楼栋县]|号|社区|小区|园区|工业园|开发区|桥|河边|江边|湖边|塘边|沟边|渠边|河堤|河岸|岸边|门口|大门|旁边|边上|附近|对面|后面|前面|隔壁|背后|广场|公园|学校|医院|市场|码头|站|场|处理厂|店|馆|仓库|工地|山|\b(?:street|st|road|rd|lane|avenue|ave|village|town(?:ship)?|community|estate|district|bridge|riverside|river ?bank|gate|near|behind|next to|opposite|beside|across from|at the|in front of|park|school|market|plant|station|site|yard|landfill|warehouse|shop|restaurant|no\.?)\b/iu;
 
-/** A short answer to "where is it?" that says more of the problem and names no place (see VIOLATION_WORDS). */
+/**
+ * Words of when and how long (已经一个多月了, 每天晚上都这样, it has been going on for a week, every night since last
+ * month): an answer to "where is it?" with them and no place says more of the problem too. Words of two characters and
+ * more only, so that a village named with 周 or 年 is still a place.
+ */
+const TIME_WORDS =
+  /天天|每天|每晚|每周|晚上|夜里|半夜|凌晨|白天|早上|傍晚|一直|经常|总是|老是|已经|持续|最近|这几天|好几天|个月|多月|几年|多年|半年|星期|礼拜|昨天|今天|前天|去年|今年|都这样|\b(?:every (?:day|night|morning|evening|afternoon|week)|(?:at|last|all|each) night|since|going on|for (?:a|an|one|two|three|several|many|a few|\d+) (?:days?|weeks?|months?|years?|hours?)|(?:days?|weeks?|months?|years?) (?:ago|now)|daily|weekly|yesterday|today|tonight|this (?:morning|evening|week)|always|often)\b/iu;
+
+/** A short answer to "where is it?" that says more of the problem — what happens, or when — and names no place. */
 function describesWithoutPlace(text: string, ctx: ConversationContext): boolean {
-  return VIOLATION_WORDS.test(text) && !PLACE_WORDS.test(text) && ctx.placeIn(text) === null;
+  return (VIOLATION_WORDS.test(text) || TIME_WORDS.test(text)) && !PLACE_WORDS.test(text) && ctx.placeIn(text) === null;
 }
 
 /** A typed answer that means "anonymous", as the button does. */
