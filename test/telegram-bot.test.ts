@@ -219,6 +219,8 @@ describe('Telegram bot: a resident reports', () => {
       ['你好，我想反映个问题。', 'zh-hans'],
       ['有个情况要反映一下', 'zh-hans'],
       ['I want to report something', 'en'],
+      ["Hello, I'd like to report an environmental problem.", 'en'],
+      ['I want to report a pollution issue', 'en'],
     ] as const) {
       const chat = residentChat(nextChat++, lang);
       const intent = await deliver(chat.chatId, chat.text(opener));

@@ -335,7 +335,7 @@ const REPORT_INTENT = new RegExp(
   String.raw`^(?:(?:你好|您好|你们好|喂|请问|hello|hi)[\s,，!！.。?？~～]*)*` +
     String.raw`(?:(?:我|我们|本人)?(?:这边|这里)?(?:要|想|想要|需要|来|准备)?(?:实名)?(?:举报|投诉|反映|反应)(?:一下|下)?(?:一个|个|一件|件|一些|点)?(?:问题|情况|事情|事儿?|环境问题|污染问题|污染)?(?:一下)?` +
     String.raw`|(?:我|我们)?(?:这边|这里)?有(?:一个|个|一件|件)?(?:问题|情况|事情|事儿?)(?:要|想|想要|需要)?(?:举报|投诉|反映|反应)(?:一下|下)?` +
-    String.raw`|(?:i(?:'d| would)? (?:like|want) to |i wish to )?(?:report|complain|make a (?:report|complaint))(?: (?:something|a problem|an issue|pollution))?)` +
+    String.raw`|(?:i(?:['’]?d| would)? (?:like|want) to |i wish to )?(?:report|complain(?: about)?|make a (?:report|complaint))(?: (?:something|pollution|(?:a|an) (?:\w+ )?(?:problem|issue|case|complaint)))?)` +
     String.raw`[\s,，!！.。?？~～]*$`,
   'iu',
 );
