@@ -1140,6 +1140,9 @@ describe('a contact typed as text', () => {
     expect(parseTypedContact('姓名：李四 手机：138 1234 5678。')).toEqual({ name: '李四', phone: '13812345678' });
     expect(parseTypedContact('My name is John Smith, phone +86 138 1234 5678')).toEqual({ name: 'John Smith', phone: '13812345678' });
     expect(parseTypedContact('电话13812345678')).toEqual({ name: null, phone: '13812345678' });
+    expect(parseTypedContact('call me on 13812345678')).toEqual({ name: null, phone: '13812345678' });
+    expect(parseTypedContact('This is Li Ming, mobile number 13812345678')).toEqual({ name: 'Li Ming', phone: '13812345678' });
+    expect(parseTypedContact('手机：138-1234-5678，姓张')).toEqual({ name: '张', phone: '13812345678' });
   });
 
   it('gives the case the name typed when asked for the contact, as the summary shows it', async () => {

@@ -289,7 +289,8 @@ function sentBefore(messageId: number | undefined, askedId: number | null | unde
 }
 
 /** What may stand next to one's own number: a label, a self-introduction. */
-const CONTACT_WORDS = /电话|手机|号码|联系方式|联系电话|姓名|名字|我叫|我是|本人|我姓|叫我|\b(?:tel|phone|name|my|i am|i'm|is)\b/gi;
+const CONTACT_WORDS =
+  /电话|手机|号码|联系方式|联系电话|姓名|名字|我叫|我是|本人|我姓|姓|叫我|\b(?:tel|phone|mobile|cell|number|name|my|i am|i['’]m|is|this is|(?:call|reach|contact) me(?: on| at)?)\b/giu;
 
 /**
  * A typed contact: a phone number, and whatever else the message says as the name, without the words that label
