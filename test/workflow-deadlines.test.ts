@@ -265,7 +265,7 @@ describe.each([
     clock.set('2026-11-02T03:00:00.000Z');
     const desk = { userId: 'desk', name: '调度老李', role: 'dispatcher' as const, unitCode: null, tokenId: 'desk' };
     // Nothing is late yet: the lead is the one supervised.
-    expect(await superviseCase(service.deps, desk, id, { note: '群众反映强烈，请尽快核查' })).toEqual({ units: ['agri'] });
+    expect(await superviseCase(service.deps, desk, id, { note: '群众反映强烈，请尽快核查' })).toEqual({ units: ['agri'], replayed: false });
     expect(await wake(id, '2026-11-03T02:00:00.000Z')).toBe('overdue: agri sign, overdue: epb sign, overdue: huilongxu sign');
     // Three working days after the missed sign-for: every unit that missed it is supervised, the lead too.
     expect(await wake(id, '2026-11-06T02:00:00.000Z')).toBe('supervision: agri sign, supervision: epb sign, supervision: huilongxu sign');
