@@ -140,6 +140,22 @@ export const caseViewSchema = z
       .nullable()
       .openapi({ description: 'Operators, dispatchers and admins; a bureau only when the reporter agreed and is not anonymous.' }),
     photos: z.array(z.object({ id: z.string(), mime: z.string(), size: z.number() })),
+    mergedReports: z
+      .array(
+        z.object({
+          id: z.string(),
+          ...caseLinkFields,
+          channel: z.string(),
+          receivedAt: instant,
+          text: z.string(),
+          address: z.string().nullable(),
+          photos: z.array(z.object({ id: z.string(), mime: z.string(), size: z.number() })),
+        }),
+      )
+      .openapi({
+        description:
+          'The reports a dispatcher merged into the case as duplicates (and those merged into them before), oldest first: their words — for a bureau with phones and reporters\' names masked, as the case\'s own `text` — and their photos, fetched under this case (`GET /api/v1/cases/{id}/photos/{photoId}`). Empty for `access: withdrawn`.',
+      }),
     replyAttachments: z
       .array(
         z.object({

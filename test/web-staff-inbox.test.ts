@@ -266,6 +266,60 @@ describe('bureau inbox', () => {
     expect((await json(apiClient(base, web.staff.econ).get(`/api/v1/cases/${duplicate.id}`))).body.mergedInto).toBeNull();
   });
 
+  it("shows the unit handling a case the words and photos of the reports merged into it, masked as the case's own, and nothing of them to a unit not on it", async () => {
+    const survivor = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（并案内容测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const duplicate = await seedCase(web.service, web.clock, {
+      text: '盐下村电镀厂晚上又在排黑水，我叫王小明，电话13712345678（并案内容测试）',
+      contact: { name: '王小明', phone: '13712345678', share: false },
+      photo: { bytes: PNG, mime: 'image/png' },
+    });
+    const merged = await apiClient(base, web.staff.dispatcher).post(`/api/v1/cases/${duplicate.id}/merge`, { into: survivor.id, reason: '重复举报' });
+    expect(merged.status).toBe(200);
+
+    // The API: the duplicate's words as the case's own read to the unit, its photo fetched under the case.
+    const view = await json(apiClient(base, web.staff.epb).get(`/api/v1/cases/${survivor.id}`));
+    expect(view.body.mergedReports).toEqual([
+      {
+        id: duplicate.id,
+        reference: caseReference(duplicate.id),
+        trackingCode: null,
+        channel: 'web',
+        receivedAt: expect.any(String),
+        text: '盐下村电镀厂晚上又在排黑水，我叫王**，电话137****5678（并案内容测试）',
+        address: null,
+        photos: [{ id: duplicate.photoId, mime: 'image/png', size: PNG.length }],
+      },
+    ]);
+    const photo = await apiClient(base, web.staff.epb).get(`/api/v1/cases/${survivor.id}/photos/${duplicate.photoId}`);
+    expect(photo.status).toBe(200);
+    expect(Buffer.from(await photo.arrayBuffer())).toEqual(PNG);
+    // The dispatcher reads them as written, with the duplicate's tracking code.
+    const desk = await json(apiClient(base, web.staff.dispatcher).get(`/api/v1/cases/${survivor.id}`));
+    expect(desk.body.mergedReports[0]).toMatchObject({ trackingCode: duplicate.trackingCode, text: expect.stringContaining('王小明，电话13712345678') });
+    // A unit not on the case reads neither, under this case or the duplicate's.
+    for (const path of [`/api/v1/cases/${survivor.id}/photos/${duplicate.photoId}`, `/api/v1/cases/${survivor.id}`]) {
+      expect((await apiClient(base, web.staff.agri).get(path)).status).toBe(404);
+    }
+
+    // The case page shows them, the photo drawn through the page's file route.
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders(fromNewAddress());
+    await signIn(page, base, 'epb');
+    await page.goto(`${base}/inbox/cases/${survivor.id}`);
+    const section = page.locator('section[aria-labelledby="h-merged-reports"]');
+    expect(await section.locator('h2').textContent()).toBe('并案的重复举报（1）');
+    const words = await section.textContent();
+    expect(words).toContain(caseReference(duplicate.id));
+    expect(words).toContain('我叫王**，电话137****5678');
+    expect(await page.textContent('main')).not.toContain('王小明');
+    await section.locator('img').scrollIntoViewIfNeeded();
+    await page.waitForFunction("document.querySelector('section[aria-labelledby=\"h-merged-reports\"] img')?.complete === true");
+    expect(await section.locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(1);
+    await page.goto(`${base}/inbox/cases/${survivor.id}?lang=en`);
+    expect(await page.locator('#h-merged-reports').textContent()).toBe('Duplicate reports merged into this case (1)');
+    await context.close();
+  });
+
   describe('drafts of the case page', () => {
     /** The drafts this browser keeps (the script's storage), by key. */
 

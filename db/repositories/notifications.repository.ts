@@ -1,6 +1,9 @@
 import { sql } from 'kysely';
 import { WORKING } from '../../src/domain/case.js';
 import { reportersNamedIn } from '../../src/pipeline/extract.js';
+import type { Case } from '../../src/domain/case.js';
+import { toAttachment, type StoredAttachment } from './attachments.repository.js';
+import { toCase } from './cases.repository.js';
 import { reporterNames } from './contacts.repository.js';
 import { parseJson, type Db } from './db-types.js';
 
@@ -26,14 +29,44 @@ function withMergedReports(db: Db, caseId: string) {
 }
 
 /**
+ * Whether any report is merged into the case now. Few cases ever have a duplicate merged into them: one probe of the
+ * index answers for the rest (it runs for every notice of a reporter and every case page) before the recursive query.
+ */
+async function anyMergedInto(db: Db, caseId: string): Promise<boolean> {
+  return (await db.selectFrom('cases').select('id').where('merged_into', '=', caseId).limit(1).executeTakeFirst()) !== undefined;
+}
+
+/**
+ * The reports merged into a case (and into those before they were merged in turn), oldest first, with their photos:
+ * their words and pictures are the handling unit's to read on the case they were merged into.
+ */
+export async function listMergedReports(db: Db, caseId: string): Promise<Array<{ report: Case; photos: StoredAttachment[] }>> {
+  if (!(await anyMergedInto(db, caseId))) return [];
+  const rows = await withMergedReports(db, caseId)
+    .selectFrom('cases as d')
+    .innerJoin('merged_reports as m', 'm.id', 'd.id')
+    .selectAll('d')
+    .orderBy('d.received_at')
+    .orderBy('d.id')
+    .execute();
+  if (rows.length === 0) return [];
+  const files = await db
+    .selectFrom('case_attachments')
+    .selectAll()
+    .where('case_id', 'in', rows.map((r) => r.id))
+    .where('kind', '=', 'photo')
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({ report: toCase(r), photos: files.filter((f) => f.case_id === r.id).map(toAttachment) }));
+}
+
+/**
  * The Telegram chats that follow a case through reports merged into it,
  * less the case's own chat (a resident may have reported both).
  */
 export async function mergedFollowers(db: Db, caseId: string): Promise<string[]> {
-  // Few cases ever have a duplicate merged into them: one probe of the index answers for the rest
-  // (it runs for every notice of a reporter) before the recursive query.
-  const anyMerged = await db.selectFrom('cases').select('id').where('merged_into', '=', caseId).limit(1).executeTakeFirst();
-  if (!anyMerged) return [];
+  if (!(await anyMergedInto(db, caseId))) return [];
   const rows = await withMergedReports(db, caseId)
     .selectFrom('telegram_reporters as r')
     .innerJoin('merged_reports as m', 'm.id', 'r.case_id')

@@ -29,6 +29,7 @@ import {
   bureauOptions,
   CaseFacts,
   CaseFiles,
+  MergedReports,
   DeadlineBadge,
   DoneNotice,
   draftDefault,
@@ -693,6 +694,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
       </p>
       <HotlineTranscript view={view} lang={p.lang} />
       <CaseFiles view={view} base={`/desk/cases/${view.id}`} lang={p.lang} />
+      <MergedReports view={view} base={`/desk/cases/${view.id}`} lang={p.lang} timeZone={p.timeZone} />
       <AssignmentsTable view={view} lang={p.lang} timeZone={p.timeZone} district={district} />
       {view.extensionRequests.length > 0 ? (
         <>

@@ -26,6 +26,7 @@ import {
   AssignmentsTable,
   CaseFacts,
   CaseFiles,
+  MergedReports,
   DeadlineBadge,
   draftDone,
   DraftNotices,
@@ -337,6 +338,7 @@ async function casePage(c: Context<AppEnv>, id: string, problem: FormProblem | n
         {view.text}
       </p>
       <CaseFiles view={view} base={`/inbox/cases/${view.id}`} lang={p.lang} />
+      <MergedReports view={view} base={`/inbox/cases/${view.id}`} lang={p.lang} timeZone={p.timeZone} />
       <AssignmentsTable view={view} lang={p.lang} timeZone={p.timeZone} district={deps.district} />
 
       <h2>{zh ? '办理' : 'Handle it'}</h2>

@@ -841,6 +841,50 @@ export function CaseFiles({ view, base, lang }: { view: CaseView; base: string; 
 }
 
 /**
+ * The reports merged into the case as its duplicates: each one's reference, when it came, its place and words (as
+ * the case's own text reads to this reader) and its photos, through the case's file route under `base`.
+ */
+export function MergedReports({ view, base, lang, timeZone }: { view: CaseView; base: string; lang: Lang; timeZone: string }) {
+  const zh = lang === 'zh';
+  if (view.mergedReports.length === 0) return null;
+  return (
+    <section aria-labelledby="h-merged-reports">
+      <h2 id="h-merged-reports">{zh ? `并案的重复举报（${view.mergedReports.length}）` : `Duplicate reports merged into this case (${view.mergedReports.length})`}</h2>
+      {view.mergedReports.map((m) => (
+        <div class="merged-report" data-case={m.reference}>
+          <h3>
+            {zh ? '工单号 ' : 'Reference '}
+            {m.reference}
+            <span class="hint">
+              {' · '}
+              {formatTime(m.receivedAt, lang, timeZone)}
+            </span>
+          </h3>
+          {m.address ? (
+            <p>
+              {zh ? '地点：' : 'Place: '}
+              <span lang={wordsLang(lang, m.address)}>{m.address}</span>
+            </p>
+          ) : null}
+          <p class="reply" lang={wordsLang(lang, m.text)}>
+            {m.text}
+          </p>
+          {m.photos.length > 0 ? (
+            <div class="photos">
+              {m.photos.map((p, i) => (
+                <a href={`${base}/files/${p.id}`}>
+                  <img src={`${base}/files/${p.id}`} alt={zh ? `重复举报 ${m.reference} 的照片 ${i + 1}` : `Photo ${i + 1} of duplicate report ${m.reference}`} loading="lazy" />
+                </a>
+              ))}
+            </div>
+          ) : null}
+        </div>
+      ))}
+    </section>
+  );
+}
+
+/**
  * `inline; filename="…"; filename*=UTF-8''…` (RFC 6266, RFC 5987): the name
  * percent-encoded as UTF-8 for browsers, which all read `filename*`, and an
  * ASCII stand-in (every other character, quote, backslash or percent sign as

@@ -7,7 +7,7 @@ import { findContact, findContactsFor, namesHiddenFromBureau, sharedWithBureau, 
 import { findCallOfCase, listCallCases } from '../../db/repositories/hotline-calls.repository.js';
 import { listDeliveries, type Delivery } from '../../db/repositories/deliveries.repository.js';
 import { listEvents, type CaseEvent } from '../../db/repositories/events.repository.js';
-import { reporterNamesWithMerged, reporterNamesWithMergedFor } from '../../db/repositories/notifications.repository.js';
+import { listMergedReports, reporterNamesWithMerged, reporterNamesWithMergedFor } from '../../db/repositories/notifications.repository.js';
 import type { Database } from '../../db/schema.js';
 import { requireCaseAccess, type Principal } from '../auth/principal.js';
 import { caseReference, type Case } from '../domain/case.js';
@@ -350,13 +350,14 @@ async function viewOf(deps: { db: Kysely<Database>; district: District }, princi
   const caseId = c.id;
   const assignments = await listAssignments(db, caseId);
   if (caseAccess(principal, assignments) === 'withdrawn') return withdrawnCaseView(deps, principal, c, assignments);
-  const [classification, contact, photos, deliveries, events, extensions] = await Promise.all([
+  const [classification, contact, photos, deliveries, events, extensions, merged] = await Promise.all([
     findClassification(db, caseId),
     findContact(db, caseId),
     listAttachments(db, caseId),
     listDeliveries(db, caseId),
     listEvents(db, caseId),
     listExtensionRequests(db, caseId, 'pending'),
+    listMergedReports(db, caseId),
   ]);
   const contactVisible = !isBureau(principal) || sharedWithBureau(contact, c.anonymous);
   // A name the reporter gave and did not agree to share is masked wherever their words mention it, and so are the
@@ -395,6 +396,18 @@ async function viewOf(deps: { db: Kysely<Database>; district: District }, princi
     deadlines: c.deadlines,
     reporter: contactVisible && contact && (contact.name !== null || contact.phone !== null) ? { name: contact.name, phone: contact.phone } : null,
     photos: photos.filter((p) => p.kind === 'photo').map((p) => ({ id: p.id, mime: p.mime, size: p.size })),
+    /**
+     * The reports merged into the case (duplicates of it): their words, as the case's own for this reader (for a
+     * bureau, phones and reporters' names masked), and their photos, served under this case like its own.
+     */
+    mergedReports: merged.map(({ report, photos: files }) => ({
+      ...caseLink(principal, report),
+      channel: report.channel,
+      receivedAt: report.receivedAt,
+      text: textFor(principal, report.text, hidden),
+      address: report.address === null ? null : textFor(principal, report.address, hidden),
+      photos: files.map((p) => ({ id: p.id, mime: p.mime, size: p.size })),
+    })),
     /** Files bureaus attached to their replies (the reply event names them); served like photos. */
     // The name a clerk gave a file may name the reporter: masked for a bureau as their words are.
     replyAttachments: photos
@@ -502,6 +515,7 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
     deadlines: { signBy: null, replyBy: null, rateBy: null } as Case['deadlines'],
     reporter: null as { name: string | null; phone: string | null } | null,
     photos: [] as Array<{ id: string; mime: string; size: number }>,
+    mergedReports: [] as Array<{ id: string; trackingCode: string | null; reference: string; channel: string; receivedAt: string; text: string; address: string | null; photos: Array<{ id: string; mime: string; size: number }> }>,
     replyAttachments: [...ownFiles.values()],
     assignments: assignments.filter((a) => a.unitCode === unit).map((a) => assignmentView(district, principal, a, hidden)),
     deliveries: deliveries.filter((d) => d.unitCode === unit).map((d) => deliveryView(district, principal, d)),
@@ -561,7 +575,10 @@ export async function readableFile(
     const view = await withdrawnCaseView(deps, principal, c, assignments);
     if (!view.replyAttachments.some((f) => f.id === fileId)) return null;
   }
-  const file = (await listAttachments(deps.db, caseId)).find((f) => f.id === fileId);
+  // A photo of a report merged into the case is read with it, by whoever reads the case in full.
+  const file =
+    (await listAttachments(deps.db, caseId)).find((f) => f.id === fileId) ??
+    (caseAccess(principal, assignments) === 'full' ? (await listMergedReports(deps.db, caseId)).flatMap((m) => m.photos).find((f) => f.id === fileId) : undefined);
   if (!file) return null;
   if (file.kind === 'photo' || file.originalName === null) return { file, name: null };
   if (!isBureau(principal)) return { file, name: file.originalName };
