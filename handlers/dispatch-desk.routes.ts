@@ -21,7 +21,7 @@ import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js'
 import { caseSummarySchema, caseViewSchema } from './cases.routes.js';
 import { caseAnswer, caseAnswerDoc, caseETag, etagHeader, extensionIfMatchHeaders, ifMatchHeaders, seenBy } from './case-version.js';
 import { errorResponses } from './error-schema.js';
-import { filledText, instant, noBody, queryInt, validationHook, apiRoute } from './validation.js';
+import { filledText, idempotencyKeyHeader, instant, noBody, queryInt, validationHook, apiRoute } from './validation.js';
 import { isJsonContentType } from './uploads.js';
 import { typeName } from '../src/district/district.schema.js';
 
@@ -150,7 +150,15 @@ const superviseRoute = apiRoute({
   operationId: 'superviseCase',
   summary: 'Supervise (督办)',
   description: `Marks the case and its overdue assignments supervised and notifies the lead unit. The same 督办 sent again within 10 minutes (the same note, to the units it would go to, nobody having acted on the case since: a double click, a request retried after its answer was lost) is answered as the first was, with \`Idempotent-Replayed: true\`, and records and sends nothing a second time; a second 督办 soon after says so in other words.${who}`,
-  request: { params: idParam, headers: ifMatchHeaders, body: json(z.strictObject({ note: filledText(2000) }).openapi('SuperviseInput')) },
+  request: {
+    params: idParam,
+    headers: ifMatchHeaders.extend({
+      'idempotency-key': idempotencyKeyHeader.optional().openapi({
+        description: 'Makes a retry of this 督办 a replay whenever it comes: the same key with the same note is answered as the first was (`Idempotent-Replayed: true`), with another note a `409 idempotency_key_reused`.',
+      }),
+    }),
+    body: json(z.strictObject({ note: filledText(2000) }).openapi('SuperviseInput')),
+  },
 });
 
 const redeliverResult = z
@@ -307,7 +315,9 @@ export function dispatchDeskRoutes() {
   app.openapi(superviseRoute, async (c) => {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
-    const { replayed } = await superviseCase(c.get('deps'), principal, id, { ...c.req.valid('json'), ...seenBy(c.req.valid('header')) });
+    const headers = c.req.valid('header');
+    const key = headers['idempotency-key'];
+    const { replayed } = await superviseCase(c.get('deps'), principal, id, { ...c.req.valid('json'), ...seenBy(headers), ...(key === undefined ? {} : { idempotencyKey: key }) });
     if (replayed) c.header('Idempotent-Replayed', 'true');
     return caseAnswer(c, id);
   });

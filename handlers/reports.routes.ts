@@ -9,7 +9,7 @@ import type { AppEnv } from './app-env.js';
 import { acceptPublicReport } from './intake-gate.js';
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, plainMultipartHeaders, readUploads, uploadsField, isJsonContentType } from './uploads.js';
-import { documentBodyRequired, documentFormUrlencoded, keptText, validationHook, apiRoute } from './validation.js';
+import { documentBodyRequired, documentFormUrlencoded, idempotencyKeyHeader, keptText, validationHook, apiRoute } from './validation.js';
 import { INSTANT_RULE, instantInServiceYears } from '../src/domain/service-years.js';
 import { decimalOf, showsNothing } from '../src/domain/text.js';
 import { onlyTrackingCode } from '../src/domain/tracking-code.js';
@@ -234,12 +234,7 @@ const postReport = apiRoute({
     'beyond that the answer is `429 rate_limited` with `Retry-After`, and a replayed submission is not counted.',
   request: {
     headers: z.object({
-      'idempotency-key': z
-        .string()
-        .min(1, 'must not be empty')
-        .max(200, 'at most 200 characters')
-        .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
-        .optional(),
+      'idempotency-key': idempotencyKeyHeader.optional(),
     }),
     body: {
       required: false,

@@ -91,6 +91,13 @@ export function queryInt(min: number, max: number) {
 }
 
 /** A moment the service recorded, as it answers one: an ISO 8601 UTC date-time (`2026-11-02T02:00:00.000Z`). */
+/** An `Idempotency-Key` request header: a retry with the same key is answered as the first request, doing nothing twice. */
+export const idempotencyKeyHeader = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(200, 'at most 200 characters')
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
 export const instant = z.string().openapi({ format: 'date-time', example: '2026-11-02T02:00:00.000Z' });
 
 /**

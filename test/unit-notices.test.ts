@@ -838,6 +838,24 @@ describe.each([
     expect((await supervise('仍未处理，请今天内答复')).headers.get('idempotent-replayed')).toBeNull();
     expect(await supervised()).toEqual(['请立即核查猪场排污', '仍未处理，请今天内答复', '仍未处理，请今天内答复', '仍未处理，请今天内答复']);
     expect(await notices()).toBe(4);
+
+    // With an Idempotency-Key, its retry is a replay whenever it comes, even after the unit acted; another note under it a 409.
+    const keyed = (note: string, key: string) => postJson(`${service.url}/api/v1/cases/${id}/supervise`, { note }, { ...desk, 'idempotency-key': key });
+    expect((await keyed('第五次督办', 'desk-retry-1')).headers.get('idempotent-replayed')).toBeNull();
+    expect((await postJson(`${service.url}/api/v1/cases/${id}/progress`, { note: '正在核查' }, agri)).status).toBe(200);
+    clock.set(new Date(clock.now().getTime() + 60 * 60_000).toISOString());
+    const retried = await keyed('第五次督办', 'desk-retry-1');
+    expect(retried.status, await retried.clone().text()).toBe(200);
+    expect(retried.headers.get('idempotent-replayed')).toBe('true');
+    const reused = await keyed('另一条督办', 'desk-retry-1');
+    expect(reused.status).toBe(409);
+    expect(((await reused.json()) as { error: { code: string; fields: Record<string, string> } }).error).toMatchObject({
+      code: 'idempotency_key_reused',
+      fields: { 'Idempotency-Key': 'already used for another note' },
+    });
+    expect((await keyed('第五次督办', ' bad key')).status).toBe(400);
+    expect(await supervised()).toHaveLength(5);
+    expect(await notices()).toBe(5);
   });
 
   it('does not send a notice to a unit the case was taken from before the notice went out', async () => {

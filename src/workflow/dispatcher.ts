@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { HOLDING_STATUSES, insertAssignments, listAssignments, stintOf, type Assignment, type NewAssignment } from '../../db/repositories/assignments.repository.js';
 import {
   decideExtensionRequest,
@@ -11,6 +12,7 @@ import {
 import { findCase, lockCase } from '../../db/repositories/cases.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
 import { insertDeliveries, listDeliveries, renewUndelivered } from '../../db/repositories/deliveries.repository.js';
+import { findIdempotencyKey, insertIdempotencyKey } from '../../db/repositories/idempotency.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
 import { appendEvents, enteredStatusAt, listEvents } from '../../db/repositories/events.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
@@ -792,10 +794,22 @@ export async function superviseCase(
   deps: WorkflowDeps,
   principal: Principal,
   caseId: string,
-  input: { note: string } & SeenCase,
+  input: { note: string; idempotencyKey?: string } & SeenCase,
 ): Promise<{ units: string[]; replayed: boolean }> {
   return inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
+    // A key names one 督办 of this case: its retry, whenever it comes, is the first one again.
+    const key = input.idempotencyKey === undefined ? null : { key: `supervise:${caseId}:${input.idempotencyKey}`, requestHash: createHash('sha256').update(input.note).digest('hex') };
+    const earlier = key ? await findIdempotencyKey(trx, key.key) : null;
+    if (key && earlier) {
+      if (earlier.requestHash !== key.requestHash) {
+        throw new AppError('idempotency_key_reused', 'this Idempotency-Key was already used for a 督办 of this case with another note', { 'Idempotency-Key': 'already used for another note' });
+      }
+      return { units: [], replayed: true };
+    }
+    const keep = async () => {
+      if (key) await insertIdempotencyKey(trx, { ...key, caseId, at });
+    };
     await unchangedSince(trx, c, input);
     if (!WORKING.includes(c.status)) throw refused('illegal_transition', `a case that is ${c.status} is not under handling`, { reason: 'supervise_not_under_handling', status: c.status });
     const open = currentRound(c, await listAssignments(trx, caseId)).filter((a) => a.status === 'pending' || a.status === 'accepted');
@@ -804,6 +818,7 @@ export async function superviseCase(
     // Nothing overdue yet (the dispatcher acts on a complaint's weight): the lead is the one supervised.
     const targets = overdue.length > 0 ? overdue : lead ? [lead] : [];
     if (await repeatsLastSupervision(trx, caseId, { units: targets.map((a) => a.unitCode), note: input.note }, now)) {
+      await keep();
       return { units: targets.map((a) => a.unitCode), replayed: true };
     }
     for (const a of targets) {
@@ -818,6 +833,7 @@ export async function superviseCase(
     for (const u of notify) {
       await queueNotification(trx, { caseId, audience: `unit:${u}`, kind: 'supervision', data: { note: input.note, units } }, now);
     }
+    await keep();
     return { units, replayed: false };
   });
 }
