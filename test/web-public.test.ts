@@ -160,7 +160,7 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     expect(await page.textContent('#type-table')).not.toContain('噪声');
     expect(await page.textContent('#place-table')).not.toContain('李家塘');
     expect(await page.textContent('#month-total')).toContain('5 件');
-    expect(await page.$$eval('.hidden-groups', (ps) => ps.map((p) => p.textContent ?? ''))).toContain('另有 1 个分组件数少于 5 件，未单独列出。');
+    expect(await page.$$eval('.hidden-groups', (ps) => ps.map((p) => p.textContent ?? ''))).toContain('另有 1 个分组未单独列出：件数少于 5 件，或除去其他小分组的举报后不足 5 件。');
 
     // Every table counts the same five cases; the private figures have the sixth discharge case.
     for (const groupBy of ['type', 'jurisdiction', 'bureau', 'month']) expect((await apiStats(groupBy)).totals.received, groupBy).toBe(5);
@@ -255,7 +255,7 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     expect(await page.textContent('#month-title')).toBe('November 2026');
     expect(await page.textContent('#month-total')).toMatch(/^5 reports received in November 2026 are counted\./);
     expect(await page.textContent('#month option[value="2026-10"]')).toBe('October 2026');
-    expect(await page.$$eval('.hidden-groups', (ps) => ps.map((p) => p.textContent ?? ''))).toContain('One more group has fewer than 5 cases and is not listed.');
+    expect(await page.$$eval('.hidden-groups', (ps) => ps.map((p) => p.textContent ?? ''))).toContain('One more group is not listed: it has fewer than 5 cases, or fewer once the reports of small groups are left out.');
     expect(await page.getAttribute('#recent-cases .case-text', 'lang')).toBe('zh-CN');
     expect(await page.getAttribute('#recent-cases .case-reply', 'lang')).toBe('zh-CN');
     await page.goto('/public?lang=zh');
@@ -291,19 +291,23 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     await context.close();
   });
 
-  it('says that every group of a month is too small to list, rather than that there are more, and shows no note on rates it does not show', async () => {
-    // September: two noise cases in Lijiatang (the EPB, the enforcement brigade and the office on each), fewer than five: every group of every table is left out.
+  it('says that no group of a month is listed, rather than that there are more, and why, and shows no note on rates it does not show', async () => {
+    // September: five noise cases, one in each of five local offices. Every office is small, so no case is counted:
+    // the noise type and the EPB and the economy commission (on all five) are left out too, though each has five.
     const was = clock.now().toISOString();
     try {
       clock.set('2026-09-10T02:00:00.000Z');
-      for (let i = 0; i < 2; i++) await seedCase(service, clock, { type: 'noise', jurisdiction: 'lijiatang', text: '李家塘办事处工地晚上施工噪声很大' });
+      for (const place of ['huilongxu', 'maludou', 'shenxiandong', 'baxiandong', 'xinglong']) {
+        await seedCase(service, clock, { type: 'noise', jurisdiction: place, text: '工地晚上施工噪声很大' });
+      }
     } finally {
       clock.set(was);
     }
+    const why = { zh: '件数少于 5 件，或除去其他小分组的举报后不足 5 件。', en: 'fewer than 5 cases, or fewer once the reports of small groups are left out.' };
     const { page, context } = await newPage({ baseURL: service.url });
     for (const [lang, said] of [
-      ['zh', ['仅有的 1 个分组件数少于 5 件，未单独列出。', '仅有的 1 个分组件数少于 5 件，未单独列出。', '3 个分组的件数都少于 5 件，均未单独列出。']],
-      ['en', ['The one group has fewer than 5 cases and is not listed.', 'The one group has fewer than 5 cases and is not listed.', 'All 3 groups have fewer than 5 cases and are not listed.']],
+      ['zh', [`仅有的 1 个分组未单独列出：${why.zh}`, `5 个分组均未单独列出：${why.zh}`, `7 个分组均未单独列出：${why.zh}`]],
+      ['en', [`The one group is not listed: it has ${why.en}`, `None of the 5 groups is listed: each has ${why.en}`, `None of the 7 groups is listed: each has ${why.en}`]],
     ] as const) {
       await page.goto(`/public?month=2026-09&lang=${lang}`);
       expect(await page.$$eval('.hidden-groups', (ps) => ps.map((p) => p.textContent ?? '')), lang).toEqual(said);
@@ -313,7 +317,6 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     // Under a table with rates, the note says what they divide by.
     await page.goto('/public?month=2026-11&lang=zh');
     expect(await page.textContent('#rates-note')).toContain('按时签收率 =');
-    expect(await page.$$eval('.hidden-groups', (ps) => ps.map((p) => p.textContent ?? ''))).toContain('另有 1 个分组件数少于 5 件，未单独列出。');
     await context.close();
   });
 

@@ -92,10 +92,10 @@ const T: Texts<
     satisfaction: '满意率',
     ratesNote:
       '按时签收率 = 期限内签收的派单 / 应签收的派单（已签收，或签收期限已过）；按时答复率 = 期限内答复的派单 / 应答复的派单（已答复，或答复期限已过）；满意率 =（满意 + 基本满意）/ 评价数。派单数还包括仍在期限内的派单，它们到期或办理后才计入比率。“—”表示尚无可计算的数据。',
-    hidden: '另有 {n} 个分组件数少于 {min} 件，未单独列出。',
-    hiddenOne: '另有 1 个分组件数少于 {min} 件，未单独列出。',
-    hiddenAll: '{n} 个分组的件数都少于 {min} 件，均未单独列出。',
-    hiddenAllOne: '仅有的 1 个分组件数少于 {min} 件，未单独列出。',
+    hidden: '另有 {n} 个分组未单独列出：件数少于 {min} 件，或除去其他小分组的举报后不足 {min} 件。',
+    hiddenOne: '另有 1 个分组未单独列出：件数少于 {min} 件，或除去其他小分组的举报后不足 {min} 件。',
+    hiddenAll: '{n} 个分组均未单独列出：件数少于 {min} 件，或除去其他小分组的举报后不足 {min} 件。',
+    hiddenAllOne: '仅有的 1 个分组未单独列出：件数少于 {min} 件，或除去其他小分组的举报后不足 {min} 件。',
     none: '本月暂无数据。',
     noneThen: '该月没有数据。',
     recent: '最近办结的案件',
@@ -132,10 +132,10 @@ const T: Texts<
     satisfaction: 'Satisfied',
     ratesNote:
       'Signed for on time = assignments signed for by the deadline / assignments due for signing (signed, or past the deadline); answered on time = assignments answered by the deadline / assignments due for an answer (answered, or past the deadline); satisfied = (satisfied + basically satisfied) / ratings. "Assigned" also counts assignments still within their deadlines: they count in a rate once they are due or done. "—": nothing to compute yet.',
-    hidden: '{n} more groups have fewer than {min} cases and are not listed.',
-    hiddenOne: 'One more group has fewer than {min} cases and is not listed.',
-    hiddenAll: 'All {n} groups have fewer than {min} cases and are not listed.',
-    hiddenAllOne: 'The one group has fewer than {min} cases and is not listed.',
+    hidden: '{n} more groups are not listed: each has fewer than {min} cases, or fewer once the reports of small groups are left out.',
+    hiddenOne: 'One more group is not listed: it has fewer than {min} cases, or fewer once the reports of small groups are left out.',
+    hiddenAll: 'None of the {n} groups is listed: each has fewer than {min} cases, or fewer once the reports of small groups are left out.',
+    hiddenAllOne: 'The one group is not listed: it has fewer than {min} cases, or fewer once the reports of small groups are left out.',
     none: 'No cases this month yet.',
     noneThen: 'No cases that month.',
     recent: 'Recently closed cases',
@@ -307,12 +307,15 @@ function CountTable({ id, caption, column, groups, lang }: { id: string; caption
   );
 }
 
-/** How many groups are not listed: "more" beside the groups listed, "all" when none is. */
+/**
+ * How many groups are not listed ("more" beside the groups listed, "none" when none is), and why: too small, or too
+ * small once the reports of the small groups of any table were left out (a type of five reports from five villages).
+ */
 function Hidden({ n, listed, min, lang }: { n: number; listed: number; min: number; lang: Lang }) {
   if (n === 0) return null;
   const t = T[lang];
   const said = listed === 0 ? (n === 1 ? t.hiddenAllOne : t.hiddenAll) : n === 1 ? t.hiddenOne : t.hidden;
-  return <p class="hint hidden-groups">{said.replace('{n}', String(n)).replace('{min}', String(min))}</p>;
+  return <p class="hint hidden-groups">{said.replace('{n}', String(n)).replaceAll('{min}', String(min))}</p>;
 }
 
 async function renderDisclosure(c: Context<AppEnv>, month: string, choices: string[], monthError: string | undefined) {
