@@ -1315,7 +1315,7 @@ describe('dispatcher desk', () => {
     await context.close();
   });
 
-  it('says in Chinese, next to the type, that a type handed to 12345 is transferred rather than routed, keeping the reason typed', async () => {
+  it('says in the page\'s language, next to the type, that a type handed to 12345 is transferred rather than routed, keeping the reason typed', async () => {
     const seeded = await seedCase(web.service, web.clock, { status: 'triage', type: 'other', confidence: 0.55, text: '小区门口路灯坏了（转办提示测试）' });
     const desk = formClient(base, fromNewAddress());
     await desk.signIn('dispatcher');
@@ -1324,7 +1324,14 @@ describe('dispatcher desk', () => {
     expect(res.status).toBe(400);
     const html = await res.text();
     expect(/id="route-type-error"[^>]*>([^<]*)</.exec(html)?.[1]).toBe('该类型为非环境类诉求，应转12345热线：请使用“转12345热线”');
+    expect(/id="route-problem"[^>]*>([^<]*)</.exec(html)?.[1]).toBe('请按提示修改后再提交。');
     expect(html).toContain('不是环境问题');
+    // In English the page says so in words, not the API's ("other" goes to hotline12345: use POST /api/v1/cases/{id}/transfer).
+    await desk.get(`/desk/cases/${seeded.id}?lang=en`);
+    const en = await (await desk.post(`/desk/cases/${seeded.id}/route`, { _csrf: csrf, type: 'other', lead: '', jurisdiction: '', reason: 'not environmental' })).text();
+    expect(/id="route-type-error"[^>]*>([^<]*)</.exec(en)?.[1]).toBe('This type is not environmental: hand the case to 12345 with “Hand to 12345”.');
+    expect(/id="route-problem"[^>]*>([^<]*)</.exec(en)?.[1]).toBe('Please correct what is marked and send it again.');
+    expect(en).not.toContain('/api/v1/');
     expect((await findCase(web.service.deps.db, seeded.id))?.status).toBe('triage');
   });
 

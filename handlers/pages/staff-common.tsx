@@ -423,7 +423,8 @@ export function problemOf(
   }
   // A refusal that names fields says the rest next to them: above the form, a sentence in the page's language
   // instead of the API's terse English (`a case cannot be merged into itself`).
-  const terse = lang === 'zh' ? !/\p{Script=Han}/u.test(err.message) : /^[a-z]/.test(err.message);
+  // In English, the API's words are those that do not begin as a sentence does (`a case …`, `"other" goes to …`).
+  const terse = lang === 'zh' ? !/\p{Script=Han}/u.test(err.message) : !/^[A-Z]/.test(err.message);
   if (Object.keys(fields).length > 0 && terse) return { form, message: MARKED[lang], fields, values };
   return { form, message: p ? p + err.message : err.message, fields, values };
 }

@@ -75,7 +75,7 @@ const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
   [/^must not be after receivedTo\b/, '开始时间不能晚于结束时间'],
   [/^give both lat and lng, or neither$/, '请同时给出经度和纬度，或都不给'],
   [/^must be another case$/, '不能合并到本案件自身，请填写另一个案件的查询码或工单号。', 'A case cannot be merged into itself: give the tracking code or reference of another case.'],
-  [/^a transfer type: use transfer$/, '该类型为非环境类诉求，应转12345热线：请使用“转12345热线”'],
+  [/^a transfer type: use transfer$/, '该类型为非环境类诉求，应转12345热线：请使用“转12345热线”', 'This type is not environmental: hand the case to 12345 with “Hand to 12345”.'],
   [/^required: the case has no type yet/, '案件尚无问题类型，请选择'],
   [/^no caller lines/, '录音文本中没有来电人的话（请以“来电人：”“市民：”“群众：”“客户：”或“举报人：”开头标明），也没有可用的摘要或文字', 'The transcript has no caller lines (start them with 来电人：, 市民：, 群众：, 客户：, 举报人： or Caller:), and there is no summary or text to use instead.'],
   [/^required: application\/x-ndjson or text\/csv$/, '必填：application/x-ndjson 或 text/csv'],
