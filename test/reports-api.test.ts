@@ -194,6 +194,8 @@ describe('POST /api/v1/reports', () => {
       `http://intake.test/track/${code}，怎么样了？`,
       `https://intake.test/track/${code} 怎么样了`,
       `我的举报http://intake.test/track/${code}怎么样了`,
+      // On a host with a Chinese domain name.
+      `https://回龙圩环保.政务/track/${code} 进度`,
       // As the lookup box reads the link: an escaped letter, a zero-width space a chat app put after it.
       `http://intake.test/track/%${code.charCodeAt(0).toString(16)}${code.slice(1)} 进度`,
       `http://intake.test/track/${code}\u200b 怎么样了`,
@@ -212,7 +214,7 @@ describe('POST /api/v1/reports', () => {
     const linked = await postJson(`${api}/reports`, { text: `http://intake.test/track/${code} 那个厂今晚又在排了` });
     expect(linked.status, JSON.stringify(await bodyOf(linked.clone()))).toBe(202);
     // The words written against the link, with no space between, are words of the report, not part of the link.
-    for (const text of [`那个厂今晚又在排黑水http://intake.test/track/${code}`, `厂子又在排了，http://intake.test/track/${code}`, `http://intake.test/track/${code},dumping again tonight`]) {
+    for (const text of [`那个厂今晚又在排黑水http://intake.test/track/${code}`, `那个厂今晚又在排黑水https://回龙圩环保.政务/track/${code}`, `厂子又在排了，http://intake.test/track/${code}`, `http://intake.test/track/${code},dumping again tonight`]) {
       const res = await postJson(`${api}/reports`, { text });
       expect(res.status, `${text}: ${JSON.stringify(await bodyOf(res.clone()))}`).toBe(202);
     }

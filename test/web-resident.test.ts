@@ -1095,21 +1095,22 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
-  it('names the field in an English refusal of a name or address too long, in the summary as beside the field, as the Chinese does', async () => {
+  it('names the field in an English refusal of a description, name or address too long, in the summary as beside the field, as the Chinese does', async () => {
     const b = await browser();
     const context = await b.newContext({ locale: 'en-US', baseURL: service.url, javaScriptEnabled: false });
     const page = await context.newPage();
-    for (const [lang, name, address] of [
-      ['en', 'The name may be at most 50 characters.', 'The address may be at most 300 characters.'],
-      ['zh', '姓名最多 50 字。', '地址最多 300 字。'],
+    for (const [lang, text, name, address] of [
+      ['en', 'The description may be at most 5000 characters; this one is 5001.', 'The name may be at most 50 characters.', 'The address may be at most 300 characters.'],
+      ['zh', '问题描述最多 5000 字，现在是 5001 字。', '姓名最多 50 字。', '地址最多 300 字。'],
     ] as const) {
       await page.goto(`/?lang=${lang}`);
-      await fillReport(page, { text: '神仙洞办事处有养猪场往河里排粪水（姓名和地址都太长）' });
+      await fillReport(page, { text: '排'.repeat(5001) });
       await page.fill('#name', '王'.repeat(51));
       await page.fill('#address', '桥'.repeat(301));
       const [res] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
       expect(res?.status()).toBe(400);
-      expect(await page.locator('#form-error li').allTextContents()).toEqual([address, name]);
+      expect(await page.locator('#form-error li').allTextContents()).toEqual([text, address, name]);
+      expect(await page.textContent('#text-error')).toBe(text);
       expect(await page.textContent('#name-error')).toBe(name);
       expect(await page.textContent('#address-error')).toBe(address);
     }

@@ -210,7 +210,7 @@ const T: Texts<
     fix: 'The report was not sent. Please correct what is marked and send it again.',
     notSent: 'The report was not sent.',
     errTextEmpty: 'Please describe the problem.',
-    errTextLong: `At most ${MAX_TEXT_CHARS} characters; this is {n}.`,
+    errTextLong: `The description may be at most ${MAX_TEXT_CHARS} characters; this one is {n}.`,
     errTextIsCode: 'This is a tracking code, not a description of a problem, so nothing was sent. To follow that report, use the link below; to report a new problem, describe it.',
     followCode: 'Follow the report with tracking code {code}',
     errChars: 'Holds characters that cannot be read (garbled when copied?); please remove them and send again.',
