@@ -396,6 +396,19 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
     expect(await counts()).toEqual(before);
   });
 
+  it('treats a CSV saved again by a spreadsheet that dropped the leading zeros of the call ids as the same calls', async () => {
+    const csv = join(dir, 'zeros.csv');
+    const calls = [0, 1, 2].map((i) => ({ ...callOf(i, 'ZERO'), callId: `00${7_301 + i}` }));
+    const write = (rows: Array<Record<string, unknown>>) =>
+      writeFileSync(csv, `${CSV_FIELDS.join(',')}\n${rows.map((c) => CSV_FIELDS.map((f) => csvCell(c[f])).join(',')).join('\n')}\n`);
+    write(calls);
+    expect((await runImport(csv, 'text/csv')).summary).toMatchObject({ created: 3 });
+    const before = await counts();
+    write(calls.map((c, i) => ({ ...c, callId: String(7_301 + i) })));
+    expect((await runImport(csv, 'text/csv')).summary).toMatchObject({ created: 0, duplicate: 3, rejected: 0 });
+    expect(await counts()).toEqual(before);
+  });
+
   it('rejects a line whose call id is on record for another call, naming what differs, and imports the rest', async () => {
     const path = join(dir, 'reused-ids.ndjson');
     const calls = [0, 1, 2].map((i) => callOf(i, 'REUSE'));

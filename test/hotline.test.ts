@@ -871,6 +871,31 @@ describe('POST /api/v1/hotline/calls', () => {
     expect(await count('cases')).toBe(before);
   });
 
+  it('takes a call sent again with the leading zeros of its call id dropped, as a spreadsheet saves the column, as the same call; another call under such an id is a call of its own', async () => {
+    const digits = String(Date.now()).slice(-6);
+    const body = call('坐席：您好，12369环保举报热线，请讲。\n来电人：回峰国有林场边上有人烧废轮胎，黑烟很大。', { callId: `000${digits}`, startedAt: '2026-11-02T09:20:05+08:00' });
+    expect((await as('operator').post('/api/v1/hotline/calls', body)).status).toBe(201);
+    const before = await count('cases');
+    // As Excel saves it: the id as a number, the start without its seconds.
+    // The review says so before the operator submits.
+    const review = await json(as('operator').post('/api/v1/hotline/calls', { ...body, callId: digits, startedAt: '2026/11/2 9:20', review: true }));
+    expect(review.body.existing).toMatchObject({ sameTranscript: true, differs: [], cases: [expect.objectContaining({ part: 1 })] });
+    const again = await json(as('operator').post('/api/v1/hotline/calls', { ...body, callId: digits, startedAt: '2026/11/2 9:20' }));
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body.result).toBe('duplicate');
+    expect(await count('cases')).toBe(before);
+    // The other way round: the file imported first was the one a spreadsheet saved.
+    const saved = call('坐席：您好，请讲。\n来电人：八字桥社区的垃圾站天天在烧垃圾。', { callId: `7${digits}` });
+    expect((await as('operator').post('/api/v1/hotline/calls', saved)).status).toBe(201);
+    const original = await json(as('operator').post('/api/v1/hotline/calls', { ...saved, callId: `007${digits}` }));
+    expect(original.status, JSON.stringify(original.body)).toBe(200);
+    expect(original.body.result).toBe('duplicate');
+    // A call of its own under such an id (another caller's words) is made, as any new id's is.
+    const other = await json(as('operator').post('/api/v1/hotline/calls', { ...body, callId: digits, transcript: '坐席：您好，请讲。\n来电人：李家塘办事处的砖厂半夜噪声很大。' }));
+    expect(other.status, JSON.stringify(other.body)).toBe(201);
+    expect(await count('cases')).toBe(before + 2);
+  });
+
   it('refuses another call under a known callId with 409 naming what differs, even with the same transcript', async () => {
     // Two hang-up calls read the same; a switch that numbers calls per day sends the second under the first one's id.
     const body = call('坐席：您好，请讲。\n来电人：喂？兴隆办事处那边厂子又在排黑水。', { callId: nextCallId('DAY') });

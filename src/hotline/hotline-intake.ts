@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { isUniqueViolation } from '../../db/repositories/db-types.js';
 import {
+  findCallKeys,
   findHotlineCall,
   listCallCases,
   type CallCase,
@@ -112,6 +113,45 @@ export function differencesFrom(known: KnownCall, input: CallInput, hash: string
   const main = (n: string | null | undefined) => (n == null ? null : mainCallerNumber(n).replace(/^0+/, ''));
   if (main(known.callerNumber) !== main(input.callerNumber)) out.push('callerNumber');
   return out;
+}
+
+/** The most digits a call id a spreadsheet dropped the leading zeros of is looked for with (see `resavedCallIds`). */
+const MAX_PADDED_CALL_ID = 20;
+
+/**
+ * The ids a spreadsheet may have written a digits-only call id as: without its leading zeros (0001021 → 1021, the
+ * column read as numbers), or, for such an id, the ids it may have been with them (1021 → 01021, 001021, …). Empty
+ * for other ids (letters in them, or longer than a spreadsheet keeps a number's digits).
+ */
+export function resavedCallIds(callId: string): string[] {
+  if (!/^\d{1,15}$/.test(callId)) return [];
+  const digits = callId.replace(/^0+/, '');
+  if (digits === '') return [];
+  const out: string[] = [];
+  for (let length = digits.length; length <= MAX_PADDED_CALL_ID; length++) {
+    const id = digits.padStart(length, '0');
+    if (id !== callId) out.push(id);
+  }
+  return out;
+}
+
+/**
+ * Of calls on record (`onRecord`), the one a call whose id is not on record is all the same: under one of its
+ * `resavedCallIds`, on the same hotline, and not different from it in anything (`differencesFrom`) — an export whose
+ * call ids a spreadsheet saved without their leading zeros, imported again. Null when none is (a call that only has a
+ * like id is a call of its own, as ever).
+ */
+export function sameCallResaved(district: District, input: CallInput, onRecord: ReadonlyArray<KnownCall & { hotline: string; callId: string }>): KnownCall | null {
+  const ids = new Set(resavedCallIds(input.callId));
+  if (ids.size === 0) return null;
+  const local = withDistrictTime(district, input);
+  return onRecord.find((k) => k.hotline === input.hotline && ids.has(k.callId) && differencesFrom(k, local).length === 0) ?? null;
+}
+
+/** The call on record that a call (its start read on the district's clock) is: under its id, or `sameCallResaved`. */
+async function callOnRecord(deps: Pick<HotlineDeps, 'db' | 'district'>, input: CallInput): Promise<KnownCall | null> {
+  const exact = await findHotlineCall(deps.db, input.hotline, input.callId);
+  return exact ?? sameCallResaved(deps.district, input, await findCallKeys(deps.db, resavedCallIds(input.callId)));
 }
 
 /**
@@ -490,7 +530,7 @@ export async function acceptCall(deps: HotlineDeps, given: CallInput, actor: Act
   const { district } = deps;
   const input = withDistrictTime(district, given);
   const hash = transcriptHash(input.transcript);
-  const onRecord = known === undefined ? await findHotlineCall(deps.db, input.hotline, input.callId) : known;
+  const onRecord = known === undefined ? await callOnRecord(deps, input) : known;
   if (onRecord) return existingOutcome(deps, input, onRecord, hash);
 
   const planned = planCases(district, input, deps.clock.now());
@@ -670,7 +710,7 @@ export async function reviewCall(deps: HotlineDeps, given: CallInput): Promise<C
   // The whole call's complaint: the one planned case's text, or, for a split call, the complaint its parts came from.
   const wholeComplaint = input.parts ? (input.text ?? complaintOf(input.transcript, input.summary)) : null;
   const whole = !input.parts ? planned[0]!.text : wholeComplaint ? caseTextFrom(wholeComplaint).text : planned.map((p) => p.text).join('\n');
-  const onRecord = await findHotlineCall(deps.db, input.hotline, input.callId);
+  const onRecord = await callOnRecord(deps, input);
   const differs = onRecord ? differencesFrom(onRecord, input) : [];
   return {
     review: true,

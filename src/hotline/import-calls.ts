@@ -2,7 +2,7 @@ import { findCallKeys } from '../../db/repositories/hotline-calls.repository.js'
 import { TEXT_FAULTS } from '../domain/text.js';
 import { AppError, fieldsOf } from '../errors.js';
 import { CALL_FIELDS, callSchema, type CallInput } from './call-schema.js';
-import { acceptCall, type Actor, type HotlineDeps, type KnownCall } from './hotline-intake.js';
+import { acceptCall, resavedCallIds, sameCallResaved, type Actor, type HotlineDeps, type KnownCall } from './hotline-intake.js';
 
 /**
  * Batch import of hotline calls: NDJSON (one call a line) or CSV (a header
@@ -391,8 +391,9 @@ function parseRecord(r: RawRecord): Parsed {
 
 async function importBatch(deps: HotlineDeps, actor: Actor, batch: RawRecord[]): Promise<ImportResult[]> {
   const parsed = batch.map(parseRecord);
-  const ids = parsed.flatMap((p) => (p.kind === 'ok' ? [p.input.callId] : []));
-  const known = new Map((await findCallKeys(deps.db, ids)).map((k) => [`${k.hotline}\u0000${k.callId}`, k] as const));
+  const ids = parsed.flatMap((p) => (p.kind === 'ok' ? [p.input.callId, ...resavedCallIds(p.input.callId)] : []));
+  const onRecord = await findCallKeys(deps.db, ids);
+  const known = new Map(onRecord.map((k) => [`${k.hotline}\u0000${k.callId}`, k] as const));
   // Concurrent within the batch, so the intake writer commits the batch's new calls together.
   return Promise.all(
     parsed.map((p): Promise<ImportResult> | ImportResult => {
@@ -400,7 +401,8 @@ async function importBatch(deps: HotlineDeps, actor: Actor, batch: RawRecord[]):
         const { kind: _kind, ...rest } = p;
         return { ...rest, status: 'rejected' };
       }
-      return importOne(deps, actor, p.line, p.input, known.get(`${p.input.hotline}\u0000${p.input.callId}`) ?? null);
+      const call = known.get(`${p.input.hotline}\u0000${p.input.callId}`) ?? sameCallResaved(deps.district, p.input, onRecord);
+      return importOne(deps, actor, p.line, p.input, call);
     }),
   );
 }
