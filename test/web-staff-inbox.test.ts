@@ -762,9 +762,16 @@ describe('bureau inbox', () => {
       const co = formClient(base, fromNewAddress());
       await co.signIn('econ');
       const coPage = await (await co.get(`/inbox/cases/${seeded.id}`)).text();
-      // The co-handler replied in time: nothing of its own is overdue.
-      expect(/<dd id="reply-by">([\s\S]*?)<\/dd>/.exec(coPage)?.[1] ?? '').not.toContain('已超期');
-      expect(/<dd id="sign-by">([\s\S]*?)<\/dd>/.exec(coPage)?.[1] ?? '').not.toContain('已超期');
+      // The co-handler replied in time: nothing of its own is overdue, and what it did reads as done, when, by which deadline.
+      const coReply = /<dd id="reply-by">([\s\S]*?)<\/dd>/.exec(coPage)?.[1] ?? '';
+      const coSign = /<dd id="sign-by">([\s\S]*?)<\/dd>/.exec(coPage)?.[1] ?? '';
+      expect(coReply).not.toContain('已超期');
+      expect(coSign).not.toContain('已超期');
+      expect(coPage).toContain('<dt>本单位签收时间</dt>');
+      expect(coPage).toContain('<dt>本单位答复时间</dt>');
+      expect(coPage).not.toContain('本单位签收期限');
+      expect(coSign).toMatch(/^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}<span class="hint">（期限 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}）<\/span>$/);
+      expect(coReply).toContain('（期限 ');
     } finally {
       web.clock.set(started);
     }

@@ -677,6 +677,9 @@ export function CaseFacts({
   // For a unit's clerk, 超期 is the unit's own lateness, as in its inbox: a stage it still owes past its deadline (or
   // marked so), never the lead's (the case's mark says any unit is late).
   const past = (due: string | null) => due !== null && Date.parse(due) < now.getTime();
+  // What the clerk's own unit has done of the assignment whose deadlines these are: shown done, not as still to meet.
+  const signedAt = own?.acceptedAt ?? null;
+  const repliedAt = own?.repliedAt ?? null;
   const late = own
     ? (signOwed && (own.overdue.sign !== null || past(deadlines.signBy))) || (replyOwed && (own.overdue.reply !== null || past(deadlines.replyBy)))
     : view.overdue;
@@ -732,15 +735,28 @@ export function CaseFacts({
       ) : null}
       <dt>{zh ? '受理时间' : 'Received'}</dt>
       <dd>{formatTime(view.receivedAt, lang, timeZone)}</dd>
-      <dt>{own ? (zh ? '本单位签收期限' : 'Your unit signs for it by') : zh ? '签收期限' : 'Sign for by'}</dt>
+      {/* A stage the clerk's unit has done reads as done, when, and by which deadline; one still owed, its deadline. */}
+      <dt>{own ? (signedAt ? (zh ? '本单位签收时间' : 'Your unit signed for it') : zh ? '本单位签收期限' : 'Your unit signs for it by') : zh ? '签收期限' : 'Sign for by'}</dt>
       <dd id="sign-by">
-        {formatTime(deadlines.signBy, lang, timeZone)}{' '}
-        {signOwed ? <DeadlineBadge due={deadlines.signBy} now={now} lang={lang} district={district} /> : null}
+        {signedAt ? (
+          <DoneBy at={signedAt} due={deadlines.signBy} lang={lang} timeZone={timeZone} />
+        ) : (
+          <>
+            {formatTime(deadlines.signBy, lang, timeZone)}{' '}
+            {signOwed ? <DeadlineBadge due={deadlines.signBy} now={now} lang={lang} district={district} /> : null}
+          </>
+        )}
       </dd>
-      <dt>{own ? (zh ? '本单位答复期限' : 'Your unit replies by') : zh ? '答复期限' : 'Reply by'}</dt>
+      <dt>{own ? (repliedAt ? (zh ? '本单位答复时间' : 'Your unit replied') : zh ? '本单位答复期限' : 'Your unit replies by') : zh ? '答复期限' : 'Reply by'}</dt>
       <dd id="reply-by">
-        {formatTime(deadlines.replyBy, lang, timeZone)}{' '}
-        {replyOwed ? <DeadlineBadge due={deadlines.replyBy} now={now} lang={lang} district={district} /> : null}
+        {repliedAt ? (
+          <DoneBy at={repliedAt} due={deadlines.replyBy} lang={lang} timeZone={timeZone} />
+        ) : (
+          <>
+            {formatTime(deadlines.replyBy, lang, timeZone)}{' '}
+            {replyOwed ? <DeadlineBadge due={deadlines.replyBy} now={now} lang={lang} district={district} /> : null}
+          </>
+        )}
       </dd>
       <dt>{zh ? '举报人' : 'Reporter'}</dt>
       <dd>
@@ -755,6 +771,17 @@ export function CaseFacts({
               : 'not shared'}
       </dd>
     </dl>
+  );
+}
+
+/** A stage done: when, and the deadline it was due by (`（期限 …）`), late or not. */
+function DoneBy({ at, due, lang, timeZone }: { at: string; due: string | null; lang: Lang; timeZone: string }) {
+  const zh = lang === 'zh';
+  return (
+    <>
+      {formatTime(at, lang, timeZone)}
+      {due ? <span class="hint">{zh ? `（期限 ${formatTime(due, lang, timeZone)}）` : ` (due ${formatTime(due, lang, timeZone)})`}</span> : null}
+    </>
   );
 }
 
