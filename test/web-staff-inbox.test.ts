@@ -526,7 +526,7 @@ describe('bureau inbox', () => {
     expect((await listAssignments(web.service.deps.db, seeded.id))[0]?.status).toBe('accepted');
   });
 
-  it('refuses a number of working days written in hex or with an exponent, as the API takes only whole numbers', async () => {
+  it('refuses a number of working days written in hex or with an exponent, as the API takes only whole numbers, and takes full-width digits', async () => {
     const seeded = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
     const client = formClient(base, fromNewAddress());
     await client.signIn('epb');
@@ -537,7 +537,8 @@ describe('bureau inbox', () => {
       expect(await res.text(), days).toContain('id="extend-workingDays-error"');
     }
     expect(await web.service.deps.db.selectFrom('extension_requests').select('id').where('case_id', '=', seeded.id).execute()).toEqual([]);
-    const ok = await client.post(`/inbox/cases/${seeded.id}/extend`, { _csrf: csrf, workingDays: ' 3 ', reason: '需要检测报告' });
+    // Typed with a Chinese input method's full-width digits, and spaces around.
+    const ok = await client.post(`/inbox/cases/${seeded.id}/extend`, { _csrf: csrf, workingDays: ' ３ ', reason: '需要检测报告' });
     expect(ok.status).toBe(303);
     const [request] = await web.service.deps.db.selectFrom('extension_requests').select('working_days').where('case_id', '=', seeded.id).execute();
     expect(Number(request?.working_days)).toBe(3);

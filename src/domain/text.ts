@@ -53,11 +53,12 @@ export function showsNothing(text: string): boolean {
 }
 
 /**
- * A number written in decimal digits (25, -0.5, .5): NaN for anything else,
- * where Number() alone reads '' as 0 and 0x19 as 25.
+ * A number written in decimal digits (25, -0.5, .5), full-width ones of a
+ * Chinese input method too (５, －０．５): NaN for anything else, where
+ * Number() alone reads '' as 0 and 0x19 as 25.
  */
 export function decimalOf(text: string): number {
-  const t = text.trim();
+  const t = text.normalize('NFKC').trim();
   return /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/.test(t) ? Number(t) : NaN;
 }
 
