@@ -78,6 +78,12 @@ describe('dispatcher desk', () => {
     expect(html).toContain('没有这个查询码或工单号的案件。');
     expect(html).toContain('value="0000-0000-0000"');
     expect((await desk.get('/desk/find?q=')).status).toBe(400);
+    // What no code holds (a NUL, as a copy can carry): refused naming the box, what can be read of it kept.
+    const garbled = await desk.get(`/desk/find?q=${encodeURIComponent(`${reference}\u0000`)}`);
+    expect(garbled.status).toBe(400);
+    const garbledPage = await garbled.text();
+    expect(garbledPage).toContain('含有无法识别的字符');
+    expect(garbledPage).toContain(`value="${reference}"`);
     // A tracking link cut short inside an escape: nothing found, not a fault of the service; on the resident's box too.
     const cut = `${base}/track/%E0%A4%A`;
     expect((await desk.get(`/desk/find?q=${encodeURIComponent(cut)}`)).status).toBe(404);

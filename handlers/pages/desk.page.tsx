@@ -8,6 +8,7 @@ import { lastEventId } from '../../db/repositories/events.repository.js';
 import type { District } from '../../src/district/district.schema.js';
 import { canTransition, referenceTail, WORKING, type CaseStatus } from '../../src/domain/case.js';
 import { trackingCodeIn } from '../../src/domain/tracking-code.js';
+import { keepableText, textFault } from '../../src/domain/text.js';
 import { AppError, fieldsOf } from '../../src/errors.js';
 import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { CsrfField } from '../../src/web/layout.js';
@@ -1044,10 +1045,18 @@ export function deskPages() {
   router.get('/desk/find', async (c) => {
     const lang = pageContext(c).lang;
     const q = (c.req.query('q') ?? '').trim();
-    const id = q === '' ? null : await findTyped(c.get('deps'), q);
+    // What no code or reference holds (a NUL, half a character) is refused naming the box, as in any form.
+    const unreadable = textFault(q) !== null;
+    const id = q === '' || unreadable ? null : await findTyped(c.get('deps'), q);
     if (id) return c.redirect(`/desk/cases/${id}`, 303);
-    const problem = q === '' ? (lang === 'zh' ? '请填写查询码或工单号。' : 'Give a tracking code or a case reference.') : lang === 'zh' ? '没有这个查询码或工单号的案件。' : 'No case has this tracking code or reference.';
-    return deskPage(c, { form: 'find', message: lang === 'zh' ? '请按提示修改后再提交。' : problem, fields: { q: problem }, values: { q } }, q === '' ? 400 : 404);
+    const problem =
+      q === ''
+        ? lang === 'zh' ? '请填写查询码或工单号。' : 'Give a tracking code or a case reference.'
+        : unreadable
+          ? lang === 'zh' ? '含有无法识别的字符（可能是复制时的乱码），请删除后再查询。' : 'Holds characters that cannot be read (garbled when copied?); remove them and look it up again.'
+          : lang === 'zh' ? '没有这个查询码或工单号的案件。' : 'No case has this tracking code or reference.';
+    const values = { q: unreadable ? keepableText(q) : q };
+    return deskPage(c, { form: 'find', message: lang === 'zh' ? '请按提示修改后再提交。' : problem, fields: { q: problem }, values }, q === '' || unreadable ? 400 : 404);
   });
   router.get('/desk/cases/:id', (c) => deskCasePage(c, c.req.param('id')));
   router.get('/desk/cases/:id/files/:fileId', (c) => serveCaseFile(c, c.req.param('id'), c.req.param('fileId')));
