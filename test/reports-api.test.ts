@@ -189,6 +189,8 @@ describe('POST /api/v1/reports', () => {
       `${code.toLowerCase()}处理了吗？`,
       `请问${code}这个举报有结果了吗`,
       `What is the status of ${code}?`,
+      `is ${code} done?`,
+      `Has my report ${code} been handled yet?`,
       // Its link, pasted with the asking words.
       `查询 http://intake.test/track/${code} 进度`,
       `http://intake.test/track/${code}，怎么样了？`,

@@ -989,6 +989,9 @@ describe('Telegram bot: a resident reports', () => {
     }
     const en = residentChat(nextChat++, 'en');
     expect(texts((await deliver(en.chatId, en.text(code))).sent)).toEqual([expect.stringContaining(`Status:`)]);
+    for (const typed of [`is ${code} done?`, `Has my report ${code} been handled yet?`, `any news on ${code}`]) {
+      expect(texts((await deliver(en.chatId, en.text(typed))).sent), typed).toEqual([expect.stringContaining(`Case ${code}\nStatus:`)]);
+    }
     // A code no case has is said to be unknown, as /status says it.
     expect(texts((await deliver(en.chatId, en.text('KKKKKKKKKK'))).sent)).toEqual([expect.stringContaining('No case has this tracking code')]);
     // Among other words, it is a report naming the code; and in the middle of a report, part of it

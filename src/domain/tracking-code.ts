@@ -99,6 +99,9 @@ const ASKING_LATIN = [
   'status', 'progress', 'check', 'checking', 'query', 'track', 'tracking', 'code', 'update', 'updates', 'news', 'result', 'results', 'reply', 'answer',
   'report', 'complaint', 'case', 'my', 'the', 'of', 'on', 'for', 'about', 'any', 'what', "what's", 'whats', 'is', 'how', 'please', 'pls', 'hi', 'hello',
   'thanks', 'thank', 'you', 'can', 'i', 'see', 'with', 'it', 'going',
+  // is K7M3QXT9AD done?, has my report been handled yet?, any news on …, where is … now?
+  'done', 'finished', 'handled', 'processed', 'solved', 'resolved', 'fixed', 'dealt', 'yet', 'has', 'have', 'been', 'was', 'are', 'there', 'where',
+  'now', 'happening', 'happened', 'anything', 'already',
 ];
 const ASKING = new RegExp(
   `${[...ASKING_WORDS].sort((a, b) => b.length - a.length).join('|')}|(?<![A-Za-z'])(?:${[...ASKING_LATIN].sort((a, b) => b.length - a.length).join('|')})(?![A-Za-z'])`,
