@@ -200,8 +200,15 @@ describe('Telegram bot: a resident reports', () => {
 
   it('answers a hello with the introduction instead of taking it as the report', async () => {
     const chat = residentChat(nextChat++);
-    const hello = await deliver(chat.chatId, chat.text('你好，在吗？'));
-    expect(texts(hello.sent)).toEqual([expect.stringContaining('直接发文字描述问题')]);
+    for (const greeting of ['你好，在吗？', '我想问一下', '咨询一下']) {
+      const hello = await deliver(chat.chatId, chat.text(greeting));
+      expect(texts(hello.sent), greeting).toEqual([expect.stringContaining('直接发文字描述问题')]);
+    }
+    const en = residentChat(nextChat++, 'en-US');
+    for (const greeting of ['hello, anyone there?', 'Is anyone there?', 'Good morning!', 'are you there']) {
+      const hello = await deliver(en.chatId, en.text(greeting));
+      expect(texts(hello.sent), greeting).toEqual([expect.stringContaining('Just describe the problem')]);
+    }
     // After a photo the bot is waiting for words: a hello gets the question again.
     await deliver(chat.chatId, chat.photo('photo-hello'));
     const again = await deliver(chat.chatId, chat.text('您好'));

@@ -326,7 +326,8 @@ function ownContactTyped(text: string): { name: string | null; phone: string } |
 }
 
 /** A message that only says hello (你好, 在吗, hi): not a description of anything. */
-const GREETING = /^(?:(?:你好|您好|你们好|hello|hi|hey|喂|哈喽|嗨|在吗|在不在|有人吗|请问)[\s,，!！.。?？~～]*)+$/i;
+const GREETING =
+  /^(?:(?:你好|您好|你们好|hello|hi|hey|喂|哈喽|嗨|在吗|在不在|有人吗|请问|我?(?:想|要)?(?:问一下|问下|咨询一下|咨询下)|good (?:morning|afternoon|evening)|(?:is )?(?:any ?one|any ?body|someone) (?:there|here)|are you there)[\s,，!！.。?？~～]*)+$/i;
 
 /**
  * A message that only says a report is coming (我要举报, 你好，我想反映个问题, 有个情况要反映, I want to report something):
