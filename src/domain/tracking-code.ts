@@ -41,8 +41,8 @@ export function normalizeTrackingCode(input: string): string | null {
  * A tracking link as written in a message (in NFKC), and the path segment after /track/: the address only, without
  * the words written against it on either side (那个厂又在排了https://…/track/K7M3QXT9AD, …/track/K7M3QXT9AD怎么样了) —
  * a host after its scheme is anything up to the path (a Chinese domain name too), one without a scheme letters,
- * digits, dots and dashes (and a port); the path holds no Chinese — with its query, fragment or closing slash. The segment may hold the punctuation a copy takes along (K7M3QXT9AD。) or an escape (%4B…):
- * `codeOfLink` reads it.
+ * digits, dots and dashes (and a port); the path holds no Chinese — with its query, fragment or closing slash. The
+ * segment may hold the punctuation a copy takes along (K7M3QXT9AD。) or an escape (%4B…): `codeOfLink` reads it.
  */
 const TRACK_LINK =
   /(?:https?:\/\/[^\s/]+|[A-Za-z0-9.-]+(?::\d+)?)?(?:\/[^\s/\p{Script=Han}]*?)*?\/track\/([^/?#\s\p{Script=Han}]+)(?:[/?#][^\s\p{Script=Han}]*)?/giu;

@@ -120,13 +120,14 @@ const MAX_PADDED_CALL_ID = 20;
 
 /**
  * The ids a spreadsheet may have written a digits-only call id as: without its leading zeros (0001021 → 1021, the
- * column read as numbers), or, for such an id, the ids it may have been with them (1021 → 01021, 001021, …). Empty
- * for other ids (letters in them, or longer than a spreadsheet keeps a number's digits).
+ * column read as numbers), or, for such an id, the ids it may have been with them (1021 → 01021, 001021, …, up to
+ * MAX_PADDED_CALL_ID digits). Empty for other ids: letters in them, or more digits than a spreadsheet keeps of a
+ * number (15) once the zeros are dropped.
  */
 export function resavedCallIds(callId: string): string[] {
-  if (!/^\d{1,15}$/.test(callId)) return [];
+  if (!/^\d{1,20}$/.test(callId)) return [];
   const digits = callId.replace(/^0+/, '');
-  if (digits === '') return [];
+  if (digits === '' || digits.length > 15) return [];
   const out: string[] = [];
   for (let length = digits.length; length <= MAX_PADDED_CALL_ID; length++) {
     const id = digits.padStart(length, '0');
