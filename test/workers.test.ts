@@ -552,6 +552,37 @@ describe('the Worker on D1, Queues and R2', () => {
     expect((await db.prepare('select count(*) as n from intake_counts').first<{ n: number }>())?.n).toBe(0);
     expect((await from('198.51.100.7', 5)).status).toBe(202);
   }, 60_000);
+
+  it('imports a hotline file of more calls than D1 binds parameters to one statement (100)', async () => {
+    // The first request migrates D1, when this test runs alone.
+    await (await mf.dispatchFetch('http://localhost/healthz')).text();
+    const db = await d1();
+    const account = await userAddSql({ role: 'operator', unitCode: null, name: '坐席小周' }, loadDistrictFile());
+    for (const statement of account.sql) await db.prepare(statement).run();
+    const calls = Array.from({ length: 120 }, (_, i) =>
+      JSON.stringify({
+        hotline: '12369',
+        callId: `CF-${String(i).padStart(4, '0')}`,
+        startedAt: `2026-10-0${1 + (i % 9)}T09:${String(i % 60).padStart(2, '0')}:00+08:00`,
+        transcript: `坐席：您好，请讲。\n来电人：兴隆办事处盐下村第${i + 1}家作坊晚上往沟里排废水。`,
+      }),
+    );
+    const run = async () => {
+      const res = await mf.dispatchFetch('http://localhost/api/v1/hotline/calls:import', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${account.token}`, 'content-type': 'application/x-ndjson' },
+        body: `${calls.join('\n')}\n`,
+      });
+      const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      return { status: res.status, last: lines.at(-1) };
+    };
+    const first = await run();
+    expect(first.status).toBe(200);
+    expect(first.last, JSON.stringify(first.last)).toEqual({ summary: { records: 120, created: 120, duplicate: 0, rejected: 0, cases: 120 } });
+    // Run again, every call is found on record.
+    const again = await run();
+    expect(again.last, JSON.stringify(again.last)).toEqual({ summary: { records: 120, created: 0, duplicate: 120, rejected: 0, cases: 0 } });
+  }, 120_000);
 });
 
 describe('npm run admin:cf', () => {
