@@ -55,6 +55,11 @@ const buttonsOf = (call: ApiCall | undefined): string[] => {
   return (markup?.inline_keyboard ?? []).flat().map((b) => b.callback_data);
 };
 
+/** Waits for the pipeline's notice to the chat that its report `code` was dispatched (a report routed without a dispatcher). */
+async function dispatchNoticeIn(chatId: number, code: string): Promise<void> {
+  await waitFor(() => texts(emu.toChat(chatId)).find((t) => t.includes(code) && /已派给|has been assigned to/.test(t)), { what: `the dispatched notice of ${code}` });
+}
+
 async function casesOfChat(chatId: number) {
   return service.deps.db
     .selectFrom('telegram_reporters as r')
@@ -257,6 +262,8 @@ describe('Telegram bot: a resident reports', () => {
     const [created] = await casesOfChat(chat.chatId);
     expect(created).toMatchObject({ text: '有个厂子晚上往沟里排黑水', address: '盐下村三组后面的水沟', anonymous: 0 });
     expect(texts(confirmed.sent)).toEqual([expect.stringContaining(`查询码：${created!.tracking_code}`)]);
+    // The pipeline's notice that the case was dispatched comes in its own time: here before the next words, not among their answers.
+    await dispatchNoticeIn(chat.chatId, created!.tracking_code);
     // Thanks for the tracking code start no report.
     const thanks = await deliver(chat.chatId, chat.text('好的，谢谢！'));
     expect(texts(thanks.sent)).toEqual([expect.stringContaining('不客气')]);
@@ -275,6 +282,8 @@ describe('Telegram bot: a resident reports', () => {
       await deliver(chat.chatId, chat.text('兴隆办事处朱家观村后山有人倒废机油'));
       await deliver(chat.chatId, chat.button('c:anonymous'));
       await deliver(chat.chatId, chat.button('c:confirm'));
+      const [created] = await casesOfChat(chat.chatId);
+      await dispatchNoticeIn(chat.chatId, created!.tracking_code);
       const answered = await deliver(chat.chatId, chat.text(thanks));
       expect(texts(answered.sent), thanks).toEqual([expect.stringMatching(/不客气|You are welcome/)]);
       expect(await service.deps.db.selectFrom('telegram_sessions').selectAll().where('chat_id', '=', String(chat.chatId)).execute(), thanks).toEqual([]);
