@@ -247,6 +247,29 @@ describe('Telegram bot: a resident reports', () => {
     }
   });
 
+  it('takes a first message naming only a place as the place and asks what happened, so the report is not the place alone', async () => {
+    for (const [lang, place, described] of [
+      ['zh-hans', '盐下村三组后面的水沟', '有个厂子往里面排黑水'],
+      ['zh-hans', '回龙村', '养猪场的粪水直接流进灌溉渠'],
+      ['en-US', 'near Huilong village', 'a pig farm lets manure run into the river'],
+    ] as const) {
+      const chat = residentChat(nextChat++, lang);
+      const asked = await deliver(chat.chatId, chat.text(place));
+      expect(texts(asked.sent), place).toEqual([lang === 'en-US' ? expect.stringContaining('describe in words') : expect.stringContaining('描述一下发生了什么')]);
+      // The place is known: the next question is anonymity, not "where is it?".
+      const next = await deliver(chat.chatId, chat.text(described));
+      expect(texts(next.sent), place).toEqual([expect.stringMatching(/匿名|anonymous/i)]);
+      await deliver(chat.chatId, chat.button('c:anonymous'));
+      await deliver(chat.chatId, chat.button('c:confirm'));
+      const [created] = await casesOfChat(chat.chatId);
+      expect(created, place).toMatchObject({ text: described, address: place });
+    }
+    // A place with what happens there is a description that names its place, as before.
+    const chat = residentChat(nextChat++);
+    const told = await deliver(chat.chatId, chat.text('回龙村有人烧垃圾'));
+    expect(texts(told.sent)).toEqual([expect.stringMatching(/匿名/)]);
+  });
+
   it('takes the buttons\' answers typed (留下联系方式, 确认, 取消) as the buttons, and thanks or 好的 as no part of a report', async () => {
     const chat = residentChat(nextChat++);
     await deliver(chat.chatId, chat.text('有个厂子晚上往沟里排黑水'));

@@ -423,6 +423,11 @@ function describesWithoutPlace(text: string, ctx: ConversationContext): boolean 
   return (VIOLATION_WORDS.test(text) || TIME_WORDS.test(text)) && !PLACE_WORDS.test(text) && ctx.placeIn(text) === null;
 }
 
+/** A short message that names a place and says nothing of what happens there or when. */
+function namesOnlyPlace(text: string, ctx: ConversationContext): boolean {
+  return [...text].length <= MAX_PLACE_ANSWER && !VIOLATION_WORDS.test(text) && !TIME_WORDS.test(text) && ctx.placeIn(text) !== null;
+}
+
 /** A typed answer that means "anonymous", as the button does. */
 const ANONYMOUS_TYPED = new RegExp(
   String.raw`^${TYPED_OPENING}(?:我们?)?(?:还是)?(?:要|想|就)?(?:匿名(?:举报|反映)?|不(?:用|想|要|需要|必|愿意?)?留(?:名字?|姓名|联系方式|电话|手机号?)?|保密)` +
@@ -488,6 +493,11 @@ export function converse(session: Session, input: Input, ctx: ConversationContex
       // 我要举报 before any description says nothing of what happened: the bot asks for that, so the description that
       // follows is the report's words, not taken for the answer to "where is it?".
       if (draft.texts.length === 0 && REPORT_INTENT.test(text)) return step(session, [{ say: 'ask_text' }]);
+      // A message naming only a place (回龙村三组后面, near Huilong village) before any description says where, not what
+      // happened: it is the place, and the bot asks what happened, so the report is not the place's name alone.
+      if (draft.texts.length === 0 && !hasPlace(draft) && namesOnlyPlace(text, ctx)) {
+        return toStep(advance({ ...draft, address: text, addressId: input.messageId ?? null }));
+      }
       if (!roomFor(draft, text)) return step(session, [descriptionFull(stage)]);
       return toStep(advance(withDescription(draft, text, ctx, input.messageId ?? null)));
     }
