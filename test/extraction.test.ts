@@ -78,6 +78,20 @@ describe('jurisdiction from the text', () => {
   });
 });
 
+describe('the place of a reporter who asked not to be named', () => {
+  const text = '我是回龙村的村民黄志强，村里养猪场的粪水直接排到稻田里';
+  it('keeps the name it holds masked as the words of any report are', () => {
+    expect(extractDetails(district, text, { location: null, receivedAt }).place).toBe('回龙村的村民黄**');
+  });
+
+  it.each([
+    ['the form', text, true],
+    ['their words', `${text}，不要透露我的名字`, false],
+  ])('keeps no surname in it when they asked by %s', (_by, words, anonymous) => {
+    expect(extractDetails(district, words, { location: null, receivedAt, anonymous }).place).toBe('回龙村的村民**');
+  });
+});
+
 describe('jurisdiction from a location', () => {
   const centre = (area: ReadonlyArray<readonly [number, number]>) => ({
     lat: area.reduce((s, [lat]) => s + lat, 0) / area.length,

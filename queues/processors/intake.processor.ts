@@ -53,6 +53,7 @@ export function createIntakeProcessor(deps: ProcessorDeps) {
       address: c.address,
       receivedAt: c.receivedAt,
       typeCode: routed.type,
+      anonymous: c.anonymous,
     });
     const place = presetPlace ? { jurisdiction: presetPlace, matched: 'operator', source: 'text' as const } : placeSet ? null : details.jurisdiction;
     const urgency = presetUrgency ? { urgent: c.urgent, reasons: c.urgent ? ['operator'] : [] } : details.urgency;

@@ -365,6 +365,8 @@ export interface ExtractOptions {
   address?: string | null;
   /** The classified type, for type-based urgency. */
   typeCode?: string | null;
+  /** The reporter asked not to be named (the form's box): their name in the place keeps no surname either. */
+  anonymous?: boolean;
 }
 
 export interface ExtractedDetails {
@@ -399,7 +401,10 @@ export function extractDetails(district: District, text: string, options: Extrac
   const anonymityPhrase = asksAnonymity(district, complaint);
   // The place goes into the case's events, which bureaus read: it is cut from the masked complaint, where
   // each name is masked by the words around it, and a fallback address is masked the same way.
-  const place = extractPlaceDescription(maskIdentityInText(complaint), district) ?? (address ? maskIdentityInText(address).slice(0, MAX_PLACE) : null);
+  // A reporter who asked not to be named, on the form or in their words, reads there as in their words (**, no surname).
+  const masking = { anonymous: (options.anonymous ?? false) || anonymityPhrase !== null };
+  const place =
+    extractPlaceDescription(maskIdentityInText(complaint, [], masking), district) ?? (address ? maskIdentityInText(address, [], masking).slice(0, MAX_PLACE) : null);
   return {
     text: complaint,
     transcript,
