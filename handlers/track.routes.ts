@@ -2,7 +2,7 @@ import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { currentCoHandlers, currentLead, listAssignments, type Assignment } from '../db/repositories/assignments.repository.js';
 import { caseHandledIn, findCaseByTrackingCode } from '../db/repositories/cases.repository.js';
 import { findContact, reporterNames } from '../db/repositories/contacts.repository.js';
-import { reporterNamesWithMerged } from '../db/repositories/notifications.repository.js';
+import { anonymousReportMergedInto, reporterNamesWithMerged } from '../db/repositories/notifications.repository.js';
 import { listEvents, type CaseEvent } from '../db/repositories/events.repository.js';
 import { typeName, unitName } from '../src/district/district.schema.js';
 import { CASE_STATUSES, MERGED_PUBLIC_NOTE, type Case, type CaseStatus } from '../src/domain/case.js';
@@ -107,8 +107,13 @@ function publicRating(rating: Awaited<ReturnType<typeof latestRating>>): PublicC
 /** A case's handling as the public reads it, with `names` (reporters') and phone numbers masked in what staff wrote. */
 async function handlingView(deps: Deps, c: Case, lang: 'zh' | 'en', names: ReadonlyArray<string>): Promise<Handling> {
   const { district } = deps;
-  const [assignments, events] = await Promise.all([listAssignments(deps.db, c.id), listEvents(deps.db, c.id, { publicOnly: true })]);
-  const mask = (text: string) => maskIdentityInText(text, names, { officials: true, anonymous: c.anonymous });
+  const [assignments, events, anonymousMerged] = await Promise.all([
+    listAssignments(deps.db, c.id),
+    listEvents(deps.db, c.id, { publicOnly: true }),
+    anonymousReportMergedInto(deps.db, c.id),
+  ]);
+  // A reporter who asked not to be named, the case's own or one of a report merged into it: their names keep no surname.
+  const mask = (text: string) => maskIdentityInText(text, names, { officials: true, anonymous: c.anonymous || anonymousMerged });
   const unitOf = (codeOrNull: string | null | undefined) => (codeOrNull ? { code: codeOrNull, name: unitName(district, codeOrNull, lang) } : null);
   const lead = currentLead(assignments);
   return {

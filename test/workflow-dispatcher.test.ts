@@ -566,6 +566,28 @@ describe.each([
       expect(page).not.toContain('王小明');
     });
 
+    it('masks without the surname the name staff give the reporter of a report merged into a case who asked not to be named', async () => {
+      const survivor = await seedCase(service, clock, {
+        text: '我叫赵大海，电镀厂偷排（匿名并案姓氏测试）',
+        contact: { name: '赵大海', phone: '13700003333', share: false },
+        assignments: [{ unit: 'epb', role: 'lead' }],
+      });
+      const dup = await seedCase(service, clock, { text: '那个电镀厂又在偷排了', anonymous: true });
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${dup.id}/merge`, { into: survivor.id, reason: '与王小明的举报重复' })).status).toBe(200);
+      expect((await as(staff.epb).post(`/api/v1/cases/${survivor.id}/accept`)).status).toBe(200);
+      expect((await as(staff.epb).post(`/api/v1/cases/${survivor.id}/reply`, { text: '已联系王小明核实，电镀厂已停产整改。' })).status).toBe(200);
+      const view = (await json(as(staff.epb).get(`/api/v1/cases/${survivor.id}`))).body;
+      // The case's own reporter, who did not ask so, reads as any reporter does in their own words.
+      expect(view.text).toBe('我叫赵**，电镀厂偷排（匿名并案姓氏测试）');
+      const bureau = JSON.stringify(view);
+      expect(bureau).toContain('与**的举报重复');
+      expect(bureau).toContain('已联系**核实');
+      expect(bureau).not.toMatch(/王小明|王\*/);
+      const track = async (code: string) => (await (await fetch(`${service.url}/api/v1/track/${code}`)).json()) as any;
+      expect((await track(survivor.trackingCode)).reply.text).toBe('已联系**核实，电镀厂已停产整改。');
+      expect((await track(dup.trackingCode)).mergedCase.reply.text).toBe('已联系**核实，电镀厂已停产整改。');
+    });
+
     it("masks on the case a reporter's name staff gave once as a reporter's wherever else staff write it alone, not a name the reporter shared", async () => {
       const survivor = await seedCase(service, clock, { text: '电镀厂偷排（点名并案测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
       const dup = await seedCase(service, clock, { text: '那个电镀厂又在偷排了' });

@@ -106,6 +106,24 @@ export async function hadMergedReports(db: Db, caseId: string): Promise<boolean>
 }
 
 /**
+ * Whether a report whose reporter asked not to be named was merged into the case, or into one merged into it: what
+ * staff write on the case may name that reporter (与王小明的举报重复), whose names keep no surname either. One probe of
+ * the index answers for the cases no report was merged into.
+ */
+export async function anonymousReportMergedInto(db: Db, caseId: string): Promise<boolean> {
+  const anyMerged = await db.selectFrom('cases').select('id').where('merged_into', '=', caseId).limit(1).executeTakeFirst();
+  if (!anyMerged) return false;
+  const row = await withMergedReports(db, caseId)
+    .selectFrom('cases as d')
+    .innerJoin('merged_reports as m', 'm.id', 'd.id')
+    .select('d.id')
+    .where('d.anonymous', '=', 1)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
  * The reporters' names (and contact phones) of a case and of the reports merged into it (through
  * merges in turn too, and those merged into it once and taken out again): a bureau's answer or a dispatcher's note on the case
  * may name any of them, and whoever reads it who is not that reporter — the

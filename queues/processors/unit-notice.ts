@@ -5,7 +5,7 @@ import { findContact, namesHiddenFromBureau } from '../../db/repositories/contac
 import { caseReference } from '../../src/domain/case.js';
 import { parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents, enteredStatusAt } from '../../db/repositories/events.repository.js';
-import { reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
+import { anonymousReportMergedInto, reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
 import type { Selectable } from 'kysely';
 import type { NotificationsTable } from '../../db/schema.js';
 import { caseTypeView, groupLanguage, unitName, unitView, type Unit } from '../../src/district/district.schema.js';
@@ -77,10 +77,11 @@ async function maskedForUnit(
 ): Promise<NoticeData> {
   if (!data.note) return data;
   const contact = await findContact(deps.db, c.id);
-  const merged = c.status === 'merged' ? [] : await reporterNamesWithMerged(deps.db, c.id, { own: false });
+  const [merged, anonymousMerged] =
+    c.status === 'merged' ? [[], false] : await Promise.all([reporterNamesWithMerged(deps.db, c.id, { own: false }), anonymousReportMergedInto(deps.db, c.id)]);
   // As in the unit's view of the case: phone numbers and self-given names masked; the contact-field name only when not
   // shared; an official the dispatcher names by surname and title (联系李科长) stays, as in staff-written words there.
-  return { ...data, note: maskIdentityInText(data.note, [...namesHiddenFromBureau(contact, c), ...merged], { officials: true, anonymous: c.anonymous }) };
+  return { ...data, note: maskIdentityInText(data.note, [...namesHiddenFromBureau(contact, c), ...merged], { officials: true, anonymous: c.anonymous || anonymousMerged }) };
 }
 
 /** A channel failure no retry can fix (the bureau's server refuses the notice, the bot left the group). */

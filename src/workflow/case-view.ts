@@ -7,7 +7,7 @@ import { findContact, findContactsFor, namesHiddenFromBureau, sharedWithBureau, 
 import { findCallOfCase, listCallCases } from '../../db/repositories/hotline-calls.repository.js';
 import { listDeliveries, type Delivery } from '../../db/repositories/deliveries.repository.js';
 import { listEvents, type CaseEvent } from '../../db/repositories/events.repository.js';
-import { listMergedReports, reporterNamesWithMerged, reporterNamesWithMergedFor } from '../../db/repositories/notifications.repository.js';
+import { anonymousReportMergedInto, listMergedReports, reporterNamesWithMerged, reporterNamesWithMergedFor } from '../../db/repositories/notifications.repository.js';
 import type { Database } from '../../db/schema.js';
 import { requireCaseAccess, type Principal } from '../auth/principal.js';
 import { caseReference, type Case } from '../domain/case.js';
@@ -108,18 +108,22 @@ function noteCodesAsReferences(principal: Principal, note: string, data: unknown
 
 /**
  * Names to mask in a reporter's words: the reporter's own (`reporterNames`: the contact fields' and those they gave in
- * their words), and whether the reporter asked not to be named, whose names show without their surname.
+ * their words), and whether the reporter asked not to be named, whose names show without their surname; with
+ * `anonymousMerged`, so does every name in what staff write on the case, which may name the reporter of a report merged
+ * into it who asked so.
  */
 export interface HiddenNames {
   names: ReadonlyArray<string | null | undefined>;
   anonymous: boolean;
+  anonymousMerged?: boolean;
 }
 
 export const NOTHING_HIDDEN: HiddenNames = { names: [], anonymous: false };
 
 /** `text` with phone numbers and the `hidden` names masked as a bureau reads them (`byStaff`: see textFor). */
 export function maskForBureau(text: string, hidden: HiddenNames, byStaff = false): string {
-  return maskIdentityInText(text, hidden.names, { officials: byStaff, anonymous: hidden.anonymous });
+  const anonymous = hidden.anonymous || (byStaff && (hidden.anonymousMerged ?? false));
+  return maskIdentityInText(text, hidden.names, { officials: byStaff, anonymous });
 }
 
 /**
@@ -450,8 +454,9 @@ function releasedUnitBy(e: CaseEvent, unit: string): boolean {
  * reporter's, and those of the reports merged into it — on its case page, in its assignment's webhook and its group post.
  */
 export async function hiddenFromBureau(db: Kysely<Database>, contact: ReporterContact | null, c: Case): Promise<HiddenNames> {
-  const merged = c.status === 'merged' ? [] : await reporterNamesWithMerged(db, c.id, { own: false });
-  return { names: [...namesHiddenFromBureau(contact, c), ...merged], anonymous: c.anonymous };
+  const [merged, anonymousMerged] =
+    c.status === 'merged' ? [[], false] : await Promise.all([reporterNamesWithMerged(db, c.id, { own: false }), anonymousReportMergedInto(db, c.id)]);
+  return { names: [...namesHiddenFromBureau(contact, c), ...merged], anonymous: c.anonymous, anonymousMerged };
 }
 
 /**
