@@ -266,6 +266,15 @@ describe('bureau inbox', () => {
     expect((await json(apiClient(base, web.staff.econ).get(`/api/v1/cases/${duplicate.id}`))).body.mergedInto).toBeNull();
   });
 
+  it('shows the unit handling a case the words of a merged report whose reporter asked not to be named without their surname, though the case\'s reporter did not ask', async () => {
+    const survivor = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（并案匿名测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const unnamed = await seedCase(web.service, web.clock, { text: '我叫李梅，盐下村电镀厂偷排（并案匿名测试）', contact: null, anonymous: true });
+    expect((await apiClient(base, web.staff.dispatcher).post(`/api/v1/cases/${unnamed.id}/merge`, { into: survivor.id, reason: '重复举报' })).status).toBe(200);
+    const withUnnamed = await json(apiClient(base, web.staff.epb).get(`/api/v1/cases/${survivor.id}`));
+    const unnamedText = (withUnnamed.body.mergedReports as Array<{ id: string; text: string }>).find((r) => r.id === unnamed.id)?.text;
+    expect(unnamedText).toBe('我叫**，盐下村电镀厂偷排（并案匿名测试）');
+  });
+
   it("shows the unit handling a case the words and photos of the reports merged into it, masked as the case's own, and nothing of them to a unit not on it", async () => {
     const survivor = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（并案内容测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
     const duplicate = await seedCase(web.service, web.clock, {

@@ -404,14 +404,18 @@ async function viewOf(deps: { db: Kysely<Database>; district: District }, princi
      * The reports merged into the case (duplicates of it): their words, as the case's own for this reader (for a
      * bureau, phones and reporters' names masked), and their photos, served under this case like its own.
      */
-    mergedReports: merged.map(({ report, photos: files }) => ({
-      ...caseLink(principal, report),
-      channel: report.channel,
-      receivedAt: report.receivedAt,
-      text: textFor(principal, report.text, hidden),
-      address: report.address === null ? null : textFor(principal, report.address, hidden),
-      photos: files.map((p) => ({ id: p.id, mime: p.mime, size: p.size })),
-    })),
+    mergedReports: merged.map(({ report, photos: files }) => {
+      // A duplicate's reporter who asked not to be named keeps no surname in its words, whatever the case's did.
+      const theirs = report.anonymous ? { ...hidden, anonymous: true } : hidden;
+      return {
+        ...caseLink(principal, report),
+        channel: report.channel,
+        receivedAt: report.receivedAt,
+        text: textFor(principal, report.text, theirs),
+        address: report.address === null ? null : textFor(principal, report.address, theirs),
+        photos: files.map((p) => ({ id: p.id, mime: p.mime, size: p.size })),
+      };
+    }),
     /** Files bureaus attached to their replies (the reply event names them); served like photos. */
     // The name a clerk gave a file may name the reporter: masked for a bureau as their words are.
     replyAttachments: photos
