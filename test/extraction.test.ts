@@ -492,6 +492,23 @@ describe('reporter names hidden from bureaus', () => {
     expect(maskIdentityInText(text, [], { officials: true, anonymous: true })).toBe(anonymous);
   });
 
+  it.each([
+    ['已电话联系邝建国核实', '已电话联系**核实'],
+    ['联系了王小明了解情况，王小明表示满意', '联系了**了解情况，**表示满意'],
+    ['致电王小明告知处理结果', '致电**告知处理结果'],
+  ])('masks in what staff write on an anonymous report the one they contacted to check with: "%s"', (text, anonymous) => {
+    expect(maskIdentityInText(text, [], { officials: true, anonymous: true })).toBe(anonymous);
+    // On a report whose reporter's name is known, it may be anyone staff name for the bureau to reach.
+    expect(maskIdentityInText(text, [], { officials: true })).toBe(text);
+  });
+
+  it.each(['联系李科长核实', '已联系电镀厂负责人核实', '联系环保局核实', '联系村委会核实', '联系当事人核实', '联系盐下村核实', '联系石门镇政府核实', '询问附近村民了解', '联系养殖户说明'])(
+    'leaves "%s", which contacts an official, a business, a unit, a place or a group, unmasked',
+    (text) => {
+      expect(maskIdentityInText(text, [], { officials: true, anonymous: true })).toBe(text);
+    },
+  );
+
   it('finds the name a reply greets as a reporter\'s, so that other texts of the case mask it', () => {
     expect(reportersNamedIn('张建国您好，经查该厂已停产。')).toEqual(['张建国']);
     expect(reportersNamedIn('回复张建国：经查属实')).toEqual(['张建国']);

@@ -773,6 +773,16 @@ describe.each([
       expect(JSON.stringify(view.body)).not.toContain('邝建国');
     });
 
+    it('masks the anonymous reporter a bureau says it contacted to check with, with no greeting anywhere on the case', async () => {
+      const { id, trackingCode } = await submitReport(service, { text: '我叫邝建国，兴隆办事处盐下村电镀厂晚上偷排废水', anonymous: true });
+      const lead = (await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body.assignments.find((a: any) => a.role === 'lead').bureau.code as keyof Staff;
+      expect((await as(staff[lead]).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      expect((await as(staff[lead]).post(`/api/v1/cases/${id}/progress`, { note: '已电话联系邝建国核实，该厂夜间确有排放', public: true })).status).toBe(200);
+      const track = await json(fetch(`${service.url}/api/v1/track/${trackingCode}`));
+      expect(track.body.history.map((h: any) => h.note)).toContain('已电话联系**核实，该厂夜间确有排放');
+      expect(JSON.stringify(track.body)).not.toContain('邝');
+    });
+
     it("masks the reporter's name and phone in the bureau's public notes and reply on the tracking page", async () => {
       const { id, trackingCode } = await seedCase(service, clock, {
         assignments: [{ unit: 'epb', role: 'lead' }],

@@ -936,6 +936,13 @@ const REPORTER_REPORTED = new RegExp(`(${REPORTED_BY})${NAMED_BY_STAFF}(?=${REPO
 const REPORTER_ACCORDING = new RegExp(`(据[ \\t\u3000]?)${NAMED_BY_STAFF}(?=反映|举报|投诉|来电)`, 'gu');
 const REPORTER_VISITED = new RegExp(`((?:回访了?)[ \\t\u3000]?)${NAMED_BY_STAFF}(?=${VISITED_END})`, 'gu');
 /**
+ * Whom staff contacted to check the report with (已电话联系邝建国核实, 联系了王小明了解情况, 致电王小明告知): in what staff
+ * write on an anonymous report, the reporter, whose name was kept nowhere to match it by. Not an official by title, a
+ * business or a unit (联系李科长核实, 联系电镀厂核实, 联系环保局核实), as NAMED_BY_STAFF.
+ */
+const CONTACTED_END = `(?:核实|了解|沟通|确认|说明|告知|反馈|核查|询问|表示|称|说)`;
+const REPORTER_CONTACTED = new RegExp(`((?:电话|当面)?(?:联系|联络|致电|约见|询问)(?:了|上)?[ \\t\u3000]?)${NAMED_BY_STAFF}(?=${CONTACTED_END})`, 'gu');
+/**
  * Whom a reply greets or is addressed to is the one who reported (张建国您好, 尊敬的张建国同志：, 回复张建国：, 答复张建国同志，): in
  * what staff write, the reporter's name, though an anonymous report kept none to match it by. Not an official by title
  * (李科长您好), a business or a unit, as NAMED_BY_STAFF.
@@ -1086,6 +1093,9 @@ export function maskSelfNames(
     SELF_SIGNED_DASH_DATED, SELF_SIGNED_DASH_CONTACT, REPORTER_WHOSE, REPORTER_REPORTED, REPORTER_ACCORDING, REPORTER_VISITED,
     // Whom a reply greets: in what staff write only (a reporter's 刘德华您好 may greet anyone).
     ...(opts.officials ? [REPORTER_GREETED, REPORTER_ADDRESSED] : []),
+    // Whom staff contacted to check with: the reporter of a report that kept no name to tell them by (anonymous); on
+    // other cases it may be anyone staff name for the bureau to reach (已联系王小明核实), and the reporter's name is known.
+    ...(opts.officials && opts.anonymous ? [REPORTER_CONTACTED] : []),
   ];
   for (const rule of rules) {
     out = out.replace(rule, (m: string, label: string, written: string, ...rest: unknown[]) => {
