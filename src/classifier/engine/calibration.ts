@@ -17,12 +17,39 @@
  * starts at 1 (so unfamiliar text is always flattened at least in proportion
  * to its unknown mass): short texts, whose unknown share varies a lot while
  * they are still read right, tend to want a small γ.
+ *
+ * Texts written mostly in Latin letters (reports in English among Chinese
+ * ones) get a temperature of their own when the folds held out enough of both
+ * kinds: their scores are spread differently (words of letters, whose
+ * character n-grams say little), and one temperature for both would flatten
+ * the confidences of the Chinese texts to fit the English ones, or make the
+ * English ones overconfident.
  */
 
 export interface CalibrationSample {
   readonly scores: Float64Array;
   readonly label: number;
   readonly unknown: number;
+  /** Written mostly in Latin letters (`isLatinText`). */
+  readonly latin: boolean;
+}
+
+/** Fewest held-out texts of each kind for the Latin ones to get a temperature of their own. */
+export const MIN_SCRIPT_SAMPLES = 100;
+
+/**
+ * Whether a text is written mostly in Latin letters: more of them than twice
+ * its ideographs (an English report naming 盐下村 is; 工厂COD超标 is not).
+ */
+export function isLatinText(text: string): boolean {
+  let letters = 0;
+  let ideographs = 0;
+  for (let i = 0; i < text.length; i++) {
+    const u = text.charCodeAt(i);
+    if ((u >= 0x61 && u <= 0x7a) || (u >= 0x41 && u <= 0x5a)) letters++;
+    else if ((u >= 0x4e00 && u <= 0x9fff) || (u >= 0x3400 && u <= 0x4dbf) || (u >= 0xd840 && u <= 0xd87f)) ideographs++;
+  }
+  return letters > 2 * ideographs;
 }
 
 /** Factor applied to the scores of a text with unknown mass `unknown`. */
@@ -96,20 +123,35 @@ export function fitTemperature(samples: readonly CalibrationSample[], k: number,
 
 export interface Calibration {
   temperature: number;
+  /** Temperature of texts written mostly in Latin letters (the same as `temperature` unless fitted apart). */
+  latinTemperature: number;
   oodExponent: number;
 }
 
-/** Temperature for each candidate γ; keeps the pair with the lowest held-out NLL. */
+/**
+ * Temperature for each candidate γ; keeps the pair with the lowest held-out
+ * NLL. With at least MIN_SCRIPT_SAMPLES held-out texts in Latin letters and as
+ * many others, each kind then gets its own temperature at that γ.
+ */
 export function fitCalibration(
   samples: readonly CalibrationSample[],
   k: number,
   exponents: readonly number[],
 ): Calibration {
-  let best: Calibration & { nll: number } = { temperature: 1, oodExponent: exponents[0] ?? 1, nll: Infinity };
+  let best = { temperature: 1, oodExponent: exponents[0] ?? 1, nll: Infinity };
   for (const oodExponent of exponents) {
     const temperature = fitTemperature(samples, k, oodExponent);
     const value = nll(samples, k, temperature, oodExponent);
     if (value < best.nll) best = { temperature, oodExponent, nll: value };
   }
-  return { temperature: best.temperature, oodExponent: best.oodExponent };
+  const latin = samples.filter((s) => s.latin);
+  const other = samples.filter((s) => !s.latin);
+  if (latin.length < MIN_SCRIPT_SAMPLES || other.length < MIN_SCRIPT_SAMPLES) {
+    return { temperature: best.temperature, latinTemperature: best.temperature, oodExponent: best.oodExponent };
+  }
+  return {
+    temperature: fitTemperature(other, k, best.oodExponent),
+    latinTemperature: fitTemperature(latin, k, best.oodExponent),
+    oodExponent: best.oodExponent,
+  };
 }

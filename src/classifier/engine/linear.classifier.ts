@@ -11,7 +11,7 @@
  */
 import type { Classification, Classifier, Evidence, TypeScore } from '../../pipeline/classifier.js';
 import { decodeFloat32, decodeInt32, encodeBase64 } from './base64.js';
-import { calibratedProbabilities, familiarity, fitCalibration, type CalibrationSample } from './calibration.js';
+import { calibratedProbabilities, familiarity, fitCalibration, isLatinText, type CalibrationSample } from './calibration.js';
 import { blockScales, buildCorpus, buildSpace, sublinearTf, vectorize, type BlockScales, type SparseRows } from './corpus.js';
 import { evaluatePredictions } from './evaluate.js';
 import { hashExamples, validateExamples, type LabelledExample } from './examples.js';
@@ -100,7 +100,7 @@ export const MODEL_FORMAT = 'complaint-classifier/linear';
  * layout, but also tokenisation, feature hashing or scoring. It is part of
  * every fingerprint, so a cache keyed on the fingerprint goes stale with it.
  */
-export const MODEL_VERSION = 3;
+export const MODEL_VERSION = 4;
 
 export interface CrossValidation {
   /** Held-out texts scored by fold models. */
@@ -124,6 +124,8 @@ export interface LinearModelJson {
   /** The naive-Bayes smoothing the weights were trained with (0 = none). */
   nbSmoothingUsed: number;
   temperature: number;
+  /** Temperature of texts written mostly in Latin letters (see calibration.ts). */
+  latinTemperature: number;
   /** γ of the familiarity factor in use. */
   oodExponent: number;
   idfUnknown: number;
@@ -197,6 +199,7 @@ interface ModelState {
   readonly crossValidation: CrossValidation | null;
   readonly nbSmoothingUsed: number;
   readonly temperature: number;
+  readonly latinTemperature: number;
   /** γ in use (the option, or what 'auto' chose). */
   readonly oodExponent: number;
   readonly idfUnknown: number;
@@ -321,8 +324,9 @@ export class LinearClassifier implements Classifier {
     }
     const scale = blockScales(charSq, wordSq, charUnknownSq, wordUnknownSq, state.options.wordWeight);
     for (let i = 0; i < k; i++) scores[i] = state.bias[i]! + partial[i]! * scale.char + partial[k + i]! * scale.word;
-    calibratedProbabilities(scores, state.temperature, scale.unknown, state.oodExponent, probs);
-    const logitScale = familiarity(scale.unknown, state.oodExponent) / state.temperature;
+    const temperature = isLatinText(text) ? state.latinTemperature : state.temperature;
+    calibratedProbabilities(scores, temperature, scale.unknown, state.oodExponent, probs);
+    const logitScale = familiarity(scale.unknown, state.oodExponent) / temperature;
 
     // Phrase rules: each firing rule adds weight × scale to its type's log-odds.
     const matches = this.rules.match(text);
@@ -450,6 +454,7 @@ export class LinearClassifier implements Classifier {
       crossValidation: s.crossValidation,
       nbSmoothingUsed: s.nbSmoothingUsed,
       temperature: s.temperature,
+      latinTemperature: s.latinTemperature,
       oodExponent: s.oodExponent,
       idfUnknown: s.idfUnknown,
       featureCount: s.idf.length,
@@ -547,6 +552,7 @@ export function trainClassifier(examples: readonly LabelledExample[], options: T
   const y = Int32Array.from(examples.map((e) => labelOf.get(e.label)!));
   const svm: Omit<SvmOptions, 'nbSmoothing'> = resolved;
 
+  const latin = examples.map((e) => isLatinText(e.text));
   const extractor = new FeatureExtractor(resolved);
   const corpus = buildCorpus(
     examples.map((e) => e.text),
@@ -582,7 +588,7 @@ export function trainClassifier(examples: readonly LabelledExample[], options: T
         const scores = scoreRows(held, model.weights, model.bias);
         heldIdx.forEach((doc, r) => {
           const s = scores[r]!;
-          heldOut[c]!.samples.push({ scores: s, label: y[doc]!, unknown: held.unknown[r]! });
+          heldOut[c]!.samples.push({ scores: s, label: y[doc]!, unknown: held.unknown[r]!, latin: latin[doc]! });
           let best = 0;
           for (let i = 1; i < k; i++) if (s[i]! > s[best]!) best = i;
           heldOut[c]!.pairs.push({ actual: labels[y[doc]!]!, predicted: labels[best]! });
@@ -602,8 +608,10 @@ export function trainClassifier(examples: readonly LabelledExample[], options: T
   const samples = heldOut[chosen]!.samples;
   const exponents = resolved.oodExponent === 'auto' ? AUTO_OOD_EXPONENTS : [resolved.oodExponent];
   // Without held-out scores: a temperature typical of these SVM scores.
-  const { temperature, oodExponent } =
-    samples.length > 0 ? fitCalibration(samples, k, exponents) : { temperature: 0.1, oodExponent: exponents[exponents.length - 1]! };
+  const { temperature, latinTemperature, oodExponent } =
+    samples.length > 0
+      ? fitCalibration(samples, k, exponents)
+      : { temperature: 0.1, latinTemperature: 0.1, oodExponent: exponents[exponents.length - 1]! };
   const cv = reports[chosen] ?? null;
 
   // 2. The model itself, on everything.
@@ -627,6 +635,7 @@ export function trainClassifier(examples: readonly LabelledExample[], options: T
       crossValidation: cv ? { heldOut: cv.total, accuracy: cv.accuracy, macroF1: cv.macroF1 } : null,
       nbSmoothingUsed: nbSmoothing,
       temperature,
+      latinTemperature,
       oodExponent,
       idfUnknown: space.idfUnknown,
       featureHashes,
@@ -659,8 +668,13 @@ export function loadModel(
   if (!Array.isArray(labels) || labels.length < 2) throw new Error('model: labels missing');
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new Error('model: featureCount missing');
   if (!Array.isArray(m.bias) || m.bias.length !== labels.length) throw new Error('model: bias does not match labels');
-  if (typeof m.temperature !== 'number' || typeof m.idfUnknown !== 'number' || typeof m.oodExponent !== 'number') {
-    throw new Error('model: temperature, oodExponent or idfUnknown missing');
+  if (
+    typeof m.temperature !== 'number' ||
+    typeof m.latinTemperature !== 'number' ||
+    typeof m.idfUnknown !== 'number' ||
+    typeof m.oodExponent !== 'number'
+  ) {
+    throw new Error('model: temperature, latinTemperature, oodExponent or idfUnknown missing');
   }
   const options = m.options as unknown as Partial<Record<string, unknown>> | undefined;
   const expected: Record<string, unknown> = { ...DEFAULT_OPTIONS, minDf: 1 };
@@ -685,6 +699,7 @@ export function loadModel(
       crossValidation: m.crossValidation ?? null,
       nbSmoothingUsed: Number(m.nbSmoothingUsed ?? 0),
       temperature: m.temperature,
+      latinTemperature: m.latinTemperature,
       oodExponent: m.oodExponent,
       idfUnknown: m.idfUnknown,
       featureHashes: decodeInt32(m.featureHashes, n * 2, 'featureHashes'),
