@@ -169,6 +169,25 @@ describe.each([
     expect(view.lead).toEqual({ code: 'agri', name: '区农业委' });
   });
 
+  it('dispatches a report written in English as the same report in Chinese, to its type, lead bureau and jurisdiction', async () => {
+    const { id, trackingCode } = await submit({
+      text: 'A pig farm near Yanxia village lets manure run into the river every night',
+      anonymous: true,
+    });
+    const view = await trackUntil(trackingCode, 'dispatched');
+    expect(view.lead).toEqual({ code: 'agri', name: '区农业委' });
+    expect(view.jurisdiction).toEqual({ code: 'huilongxu', name: '回龙圩镇' });
+    const c = await service.deps.db.selectFrom('cases').select(['type_code', 'confidence']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(c.type_code).toBe('livestock_waste');
+    expect(Number(c.confidence)).toBeGreaterThanOrEqual(service.deps.district.file.classifier.minConfidence);
+    const assignments = await service.deps.db.selectFrom('assignments').select(['unit_code', 'role']).where('case_id', '=', id).orderBy('unit_code').execute();
+    expect(assignments).toEqual([
+      { unit_code: 'agri', role: 'lead' },
+      { unit_code: 'epb', role: 'co' },
+      { unit_code: 'huilongxu', role: 'jurisdiction' },
+    ]);
+  });
+
   it('sends a report the classifier cannot place to triage, with nobody assigned', async () => {
     const { id, trackingCode } = await submit({ text: 'asdf qwer zxcv 1234' });
     const view = await trackUntil(trackingCode, 'triage');
