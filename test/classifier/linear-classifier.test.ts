@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   loadModel,
+  PhraseRuleSet,
   trainClassifier,
   trainingFingerprint,
   type LinearClassifier,
@@ -139,6 +140,23 @@ describe('phrase rules', () => {
     expect(once.evidence[0]).toEqual({ phrase: 'KTV 污水', weight: 2, source: 'rule', start: 0, end: 6 });
     const twice = withRule.classify('KTV 污水，ktv污水');
     expect(twice.evidence.filter((e) => e.source === 'rule')).toHaveLength(1);
+  });
+
+  it('in Latin letters fire where a word starts, not inside a longer word', () => {
+    const rules = new PhraseRuleSet(
+      [
+        { type: 'smoke', text: 'dust', weight: 1 },
+        { type: 'sewage', text: 'oil', weight: 1 },
+        { type: 'noise', text: 'pig farm', weight: 1 },
+      ],
+      ['smoke', 'sewage', 'noise'],
+    );
+    const fired = (text: string) => rules.match(text).map((m) => text.slice(m.start, m.end));
+    expect(fired('The industrial soil is black')).toEqual([]);
+    expect(fired('Dust and OIL, from the pig farms')).toEqual(['pig farm', 'Dust', 'OIL']);
+    expect(fired('industrial dust; waste-oil')).toEqual(['dust', 'oil']);
+    expect(fired('soil and oil')).toEqual(['oil']);
+    expect(fired('工厂dust很大')).toEqual(['dust']);
   });
 
   it('must name a type the model knows, unless told to leave such rules out', () => {

@@ -8,7 +8,10 @@
  * log-probability before renormalising — the same arithmetic as a likelihood
  * ratio in Bayes' rule. A rule counts once however often its phrase occurs,
  * and a phrase inside a longer firing phrase of the same type does not count
- * again (as in the rule classifier of the pipeline).
+ * again (as in the rule classifier of the pipeline). A phrase that starts with
+ * a Latin letter or digit fires only where a word starts ("dust" not in
+ * "industrial", "oil" not in "soil"); it may end inside one ("pesticide" in
+ * "pesticides").
  */
 import { digest } from './hashing.js';
 import { foldForMatching, type FoldedText } from './text-analyzer.js';
@@ -29,6 +32,18 @@ export interface RuleMatch {
 interface CompiledRule {
   readonly rule: PhraseRule;
   readonly folded: string;
+  /** Starts with a Latin letter or digit: fires only at the start of a word. */
+  readonly wordStart: boolean;
+}
+
+const LATIN_ALNUM = /^[a-z0-9]$/;
+
+/** Whether the folded unit at `at` starts a word: no Latin letter or digit right before it in the input. */
+function startsWord(folded: FoldedText, at: number): boolean {
+  if (at === 0) return true;
+  // Whitespace dropped between the two units: they were separate words.
+  if (folded.end[at - 1]! < folded.start[at]!) return true;
+  return !LATIN_ALNUM.test(folded.text[at - 1]!);
 }
 
 export class PhraseRuleSet {
@@ -67,7 +82,8 @@ export class PhraseRuleSet {
         }
         throw new Error(`${where}: type ${JSON.stringify(rule.type)} is not one of the model's labels (${knownTypes.join(', ')})`);
       }
-      this.compiled.push({ rule, folded: foldForMatching(rule.text).text });
+      const phrase = foldForMatching(rule.text).text;
+      this.compiled.push({ rule, folded: phrase, wordStart: LATIN_ALNUM.test(phrase[0]!) });
     });
     this.ignored = ignored;
     // Longer phrases first, so containment can be checked against them.
@@ -84,8 +100,9 @@ export class PhraseRuleSet {
     const folded = typeof input === 'string' ? foldForMatching(input) : input;
     const matches: RuleMatch[] = [];
     const spans = new Map<string, Array<[number, number]>>();
-    for (const { rule, folded: phrase } of this.compiled) {
-      const at = folded.text.indexOf(phrase);
+    for (const { rule, folded: phrase, wordStart } of this.compiled) {
+      let at = folded.text.indexOf(phrase);
+      while (wordStart && at >= 0 && !startsWord(folded, at)) at = folded.text.indexOf(phrase, at + 1);
       if (at < 0) continue;
       const to = at + phrase.length;
       const typeSpans = spans.get(rule.type) ?? [];
