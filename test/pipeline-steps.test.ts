@@ -116,6 +116,15 @@ describe('rule classifier', () => {
     for (const e of c.evidence) expect(text.slice(e.start, e.end)).toBe(e.phrase);
   });
 
+  it('reads phrases as the trained model does, across spaces (speech-to-text and pre-segmented text)', () => {
+    const text = '养 猪 场的粪水排到沟里，夜里噪 音很大';
+    const c = classifier.classify(text);
+    expect(c.type).toBe('livestock_waste');
+    expect(c.evidence.map((e) => e.phrase)).toEqual(['养 猪 场', '粪水']);
+    expect(c.runnerUp?.type).toBe('noise');
+    for (const e of c.evidence) expect(text.slice(e.start, e.end)).toBe(e.phrase);
+  });
+
   it('has no type and no confidence when nothing matches', () => {
     expect(classifier.classify('你好')).toMatchObject({ type: null, confidence: 0, runnerUp: null });
   });

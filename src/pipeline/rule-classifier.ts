@@ -1,3 +1,4 @@
+import { PhraseRuleSet } from '../classifier/engine/index.js';
 import type { District } from '../district/district.schema.js';
 import type { Classification, Classifier, Evidence } from './classifier.js';
 
@@ -5,32 +6,26 @@ import type { Classification, Classifier, Evidence } from './classifier.js';
  * Keyword/phrase rules from the district file. Each type's score is the sum
  * of the weights of its phrases found in the text (each phrase counted once,
  * and a phrase contained in a longer matched phrase of the same type does not
- * count again). Confidence grows with the winning score and shrinks with the
- * runner-up's, so a lone weak phrase (weight below ~2) or a tie lands in triage.
+ * count again; PhraseRuleSet matches them). Confidence grows with the winning
+ * score and shrinks with the runner-up's, so a lone weak phrase (weight below
+ * ~2) or a tie lands in triage.
  */
 export function createRuleClassifier(district: District): Classifier {
   const rules = district.file.types.flatMap((t) =>
     t.phrases.map((p) => ({ type: t.code, text: p.text, weight: p.weight })),
   );
-  // Longer phrases first so that containment can be checked against them.
-  rules.sort((a, b) => b.text.length - a.text.length);
+  // Matched as the trained model's rules are: in any case and width, across spaces, and a
+  // phrase in Latin letters only where a word starts ("dust" is not in "industrial").
+  const ruleSet = new PhraseRuleSet(rules, district.file.types.map((t) => t.code));
 
   return {
     classify(text: string): Classification {
       const scores = new Map<string, number>();
       const evidence = new Map<string, Evidence[]>();
-      const spans = new Map<string, Array<[number, number]>>();
-      for (const rule of rules) {
-        const start = text.indexOf(rule.text);
-        if (start < 0) continue;
-        const end = start + rule.text.length;
-        const typeSpans = spans.get(rule.type) ?? [];
-        if (typeSpans.some(([s, e]) => start >= s && end <= e)) continue;
-        typeSpans.push([start, end]);
-        spans.set(rule.type, typeSpans);
+      for (const { rule, start, end } of ruleSet.match(text)) {
         scores.set(rule.type, (scores.get(rule.type) ?? 0) + rule.weight);
         const list = evidence.get(rule.type) ?? [];
-        list.push({ phrase: rule.text, weight: rule.weight, source: 'rule', start, end });
+        list.push({ phrase: text.slice(start, end), weight: rule.weight, source: 'rule', start, end });
         evidence.set(rule.type, list);
       }
       const ranked = [...scores.entries()].sort((a, b) => b[1] - a[1]);
