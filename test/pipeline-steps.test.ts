@@ -125,6 +125,17 @@ describe('rule classifier', () => {
     for (const e of c.evidence) expect(text.slice(e.start, e.end)).toBe(e.phrase);
   });
 
+  it('reads the English phrases of the district file in any case, and none inside a longer word', () => {
+    const text = 'A PIG FARM near Yanxia lets Manure run into the river';
+    const c = classifier.classify(text);
+    expect(c.type).toBe('livestock_waste');
+    expect(c.confidence).toBeGreaterThanOrEqual(district.file.classifier.minConfidence);
+    expect(c.evidence.map((e) => e.phrase)).toEqual(['PIG FARM', 'Manure']);
+    for (const e of c.evidence) expect(text.slice(e.start, e.end)).toBe(e.phrase);
+    // dust (air), pond (water), loud (noise) and river are inside other words here.
+    expect(classifier.classify('Please respond: the industrial cloud driver')).toMatchObject({ type: null, confidence: 0 });
+  });
+
   it('has no type and no confidence when nothing matches', () => {
     expect(classifier.classify('你好')).toMatchObject({ type: null, confidence: 0, runnerUp: null });
   });

@@ -46,7 +46,7 @@ describe('English reports the examples never saw (heldout.en.jsonl)', () => {
       const c = classifier.classify(e.text);
       return c.type === e.label && c.confidence >= min;
     });
-    // 114 reports: 0.97 read right, 0.93 right and at or above minConfidence when this was written.
+    // 114 reports: 0.97 read right, 0.93 right and at or above minConfidence without English phrase rules; 0.98 and 0.97 with them.
     expect(report.accuracy).toBeGreaterThanOrEqual(0.9);
     expect(dispatched.length / heldOut.length).toBeGreaterThanOrEqual(0.85);
   }, 60_000);
