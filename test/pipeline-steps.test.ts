@@ -69,6 +69,21 @@ describe('urgency, anonymity and phones', () => {
     expect(decideUrgency(district, '去年有人偷排过，现在好了', 'illegal_discharge').urgent).toBe(false);
   });
 
+  it('marks a report in English urgent for what makes one in Chinese urgent, in any case and only where a word starts', () => {
+    expect(decideUrgency(district, 'They are STILL DUMPING it right now and the kids at the School feel dizzy', 'wasteland_dumping').reasons).toEqual([
+      'still dumping',
+      'right now',
+      'school',
+      'dizzy',
+    ]);
+    for (const said of ['Pesticide spraying near the school', 'our drinking water smells of oil', 'my son is coughing and has a rash', 'two workers were hospitalized']) {
+      expect(decideUrgency(district, said, null).urgent, said).toBe(true);
+    }
+    // "rash" is not in "crash", "cough" not in "Scoughton", "school" not in "preschooler's".
+    expect(decideUrgency(district, 'A truck crash near Scoughton left litter, a preschooler saw it', 'garbage_sludge')).toEqual({ urgent: false, reasons: [] });
+    expect(decideUrgency(district, 'The factory is a bit noisy in the evening', 'noise').urgent).toBe(false);
+  });
+
   it.each(['我要匿名举报', '不要透露我的名字', '别说是我举报的', '请替我保密'])('hears an anonymity request in %s', (t) => {
     expect(asksAnonymity(district, t)).not.toBeNull();
   });

@@ -1,3 +1,4 @@
+import { PhraseRuleSet } from '../classifier/engine/index.js';
 import { latinKey, type District } from '../district/district.schema.js';
 
 /**
@@ -134,14 +135,30 @@ export interface Urgency {
   reasons: string[];
 }
 
+const LATIN_START = /^[a-z0-9]/i;
+/** The district's urgency phrases in Latin letters, matched as phrase rules are (any case, at a word's start). */
+const latinUrgency = new WeakMap<District, PhraseRuleSet>();
+
+function latinUrgencyPhrases(district: District): PhraseRuleSet {
+  let set = latinUrgency.get(district);
+  if (!set) {
+    const phrases = district.file.urgency.phrases.filter((p) => LATIN_START.test(p));
+    set = new PhraseRuleSet(phrases.map((text) => ({ type: 'urgent', text, weight: 1 })), ['urgent']);
+    latinUrgency.set(district, set);
+  }
+  return set;
+}
+
 export function decideUrgency(district: District, text: string, typeCode: string | null): Urgency {
   const reasons: string[] = [];
   if (typeCode && (district.file.urgency.types.includes(typeCode) || district.types.get(typeCode)?.urgent)) {
     reasons.push(`type:${typeCode}`);
   }
   for (const phrase of district.file.urgency.phrases) {
-    if (text.includes(phrase)) reasons.push(phrase);
+    if (!LATIN_START.test(phrase) && text.includes(phrase)) reasons.push(phrase);
   }
+  // In English in any case (School), and only where a word starts ("rash" is not in "crash").
+  for (const m of latinUrgencyPhrases(district).match(text)) reasons.push(m.rule.text);
   return { urgent: reasons.length > 0, reasons };
 }
 
