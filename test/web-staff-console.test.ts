@@ -608,7 +608,7 @@ describe('operator console with the trained classifier', () => {
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders(fromNewAddress());
     await signIn(page, model.service.url, 'operator');
-    const words = '有个厂晚上偷排废水，沟里全是黑水，那个厂就在沟边上。我电话13911111111';
+    const words = '有个厂晚上排烟，烟囱冒黑烟，那个厂就在沟边上，每天排3次。我电话13911111111';
     const evidence = model.service.deps.classifier.classify(words).evidence.filter((e) => e.weight > 0);
     // What the test is about: the model weighs a digit of the number, and characters the words hold twice.
     expect(evidence.some((e) => /^\d+$/.test(e.phrase))).toBe(true);
