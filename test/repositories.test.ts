@@ -8,12 +8,13 @@ import { connectDatabase, migrateToLatest } from '../db/connect.js';
 import { bufferingInserts } from '../db/insert-buffer.js';
 import { createTransactionBatcher } from '../db/tx-batcher.js';
 import { insertAssignments, listAssignments } from '../db/repositories/assignments.repository.js';
-import { caseHandledIn, casesHandledIn, findCase, findCaseByTrackingCode, findCasesByReference, insertCase, listStaleCases, transitionCase } from '../db/repositories/cases.repository.js';
+import { caseHandledIn, casesHandledIn, findCase, insertCases, findCaseByTrackingCode, findCasesByReference, insertCase, listStaleCases, transitionCase } from '../db/repositories/cases.repository.js';
 import { findContact, insertContact } from '../db/repositories/contacts.repository.js';
 import { isUniqueViolation } from '../db/repositories/db-types.js';
 import { beginAttempt, endAttempt, findDelivery, insertDeliveries, listStalePendingDeliveries, recordAttempt } from '../db/repositories/deliveries.repository.js';
 import { keepCodeNames } from '../db/repositories/code-names.repository.js';
 import { appendEvents, listEvents } from '../db/repositories/events.repository.js';
+import { exportCaseBatches, statsCaseBatches } from '../db/repositories/stats.repository.js';
 import { findIdempotencyKey, insertIdempotencyKey } from '../db/repositories/idempotency.repository.js';
 import { listOverdueCases } from '../db/repositories/desk.repository.js';
 import { insertExtensionRequest, mergedReportsOf } from '../db/repositories/case-queries.repository.js';
@@ -413,6 +414,41 @@ describe.each([
     const listed = (await listOverdueCases(db, now)).map((c) => c.id).filter((id) => id === unsigned.id || id === lateReply.id);
     expect(listed).toEqual([unsigned.id, lateReply.id]);
   });
+  it('reads the rows of a batch of more cases than one statement binds ids, each case with all of its own in order', async () => {
+    // 200 cases of March 2025, each with two assignments, a status change back and forth and two ratings.
+    const cases = Array.from({ length: 200 }, (_, i) => {
+      const at = new Date(Date.parse('2025-03-10T02:00:00.000Z') + i * 60_000).toISOString();
+      return newCase({ status: 'closed', received_at: at, updated_at: at, round: 2 });
+    });
+    await insertCases(db, cases);
+    for (const c of cases) {
+      const at = c.received_at;
+      await insertAssignments(db, [
+        { id: randomUUID(), caseId: c.id, unitCode: 'xinglong', role: 'jurisdiction', signBy: at, replyBy: at, at },
+        { id: randomUUID(), caseId: c.id, unitCode: 'epb', role: 'lead', signBy: at, replyBy: at, at },
+      ]);
+      await appendEvents(db, [
+        { caseId: c.id, at: '2025-03-20T00:00:00.000Z', kind: 'status', fromStatus: 'replied', toStatus: 'reopened' },
+        { caseId: c.id, at: '2025-03-21T00:00:00.000Z', kind: 'status', fromStatus: 'reopened', toStatus: 'closed' },
+      ]);
+      await db
+        .insertInto('ratings')
+        .values([2, 1].map((round) => ({ id: randomUUID(), case_id: c.id, round, rating: round === 1 ? 'dissatisfied' : 'satisfied', solved: round - 1, channel: 'web', created_at: at })))
+        .execute();
+    }
+    const read = [];
+    for await (const batch of statsCaseBatches(db, { fromInstant: '2025-03-01T00:00:00.000Z', toInstant: '2025-04-01T00:00:00.000Z' }, 150)) read.push(...batch);
+    expect(read.map((c) => c.id)).toEqual(cases.map((c) => c.id));
+    for (const c of read) {
+      expect(c.assignments.map((a) => a.unitCode)).toEqual(['epb', 'xinglong']);
+      expect(c.ratings).toEqual([{ rating: 'dissatisfied', solved: false }, { rating: 'satisfied', solved: true }]);
+      expect(c.reopened).toBe(true);
+    }
+    const exported = [];
+    for await (const batch of exportCaseBatches(db, { fromInstant: '2025-03-01T00:00:00.000Z', toInstant: '2025-04-01T00:00:00.000Z' })) exported.push(...batch);
+    expect(exported.map((c) => [c.id, c.lead?.unitCode, c.rating?.rating])).toEqual(cases.map((c) => [c.id, 'epb', 'satisfied']));
+  });
+
   it("keeps the district file's names by code, and gives back those of codes a later file dropped", async () => {
     const file = (edit: (d: DistrictFile) => void) => {
       const d = JSON.parse(readFileSync(DEFAULT_DISTRICT_PATH, 'utf8')) as DistrictFile;

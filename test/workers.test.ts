@@ -583,6 +583,68 @@ describe('the Worker on D1, Queues and R2', () => {
     const again = await run();
     expect(again.last, JSON.stringify(again.last)).toEqual({ summary: { records: 120, created: 0, duplicate: 120, rejected: 0, cases: 0 } });
   }, 120_000);
+
+  it('reads the statistics, the public page, the export and the dashboard of a month of more cases than D1 binds parameters to one statement (100)', async () => {
+    // The first request migrates D1, when this test runs alone.
+    await (await mf.dispatchFetch('http://localhost/healthz')).text();
+    const db = await d1();
+    // 130 cases of September 2026, each with its lead, a rating and a status change: the rows each batch of cases reads.
+    const seeded = Array.from({ length: 130 }, (_, i) => {
+      const id = `0000000-stats-month-${String(i).padStart(4, '0')}`;
+      const at = new Date(Date.parse('2026-09-10T02:00:00.000Z') + i * 60_000).toISOString();
+      return [
+        db
+          .prepare("insert into cases (id, tracking_code, channel, text, status, type_code, jurisdiction_code, received_at, updated_at) values (?, ?, 'web', ?, 'closed', 'illegal_discharge', 'xinglong', ?, ?)")
+          .bind(id, `SEPT${String(i).padStart(6, '0')}`, `兴隆办事处第${i + 1}家作坊往沟里排废水（统计测试）`, at, at),
+        db
+          .prepare("insert into assignments (id, case_id, unit_code, role, status, sign_deadline_at, reply_deadline_at, accepted_at, replied_at, created_at, updated_at) values (?, ?, 'epb', 'lead', 'replied', ?, ?, ?, ?, ?, ?)")
+          .bind(`${id}-epb`, id, at, at, at, at, at, at),
+        db.prepare("insert into ratings (id, case_id, round, rating, solved, channel, created_at) values (?, ?, 1, 'satisfied', 1, 'web', ?)").bind(`${id}-rating`, id, at),
+        db.prepare("insert into case_events (case_id, at, actor_type, kind, from_status, to_status) values (?, ?, 'system', 'status', 'replied', 'closed')").bind(id, at),
+      ];
+    });
+    await db.batch(seeded.flat());
+    const account = await userAddSql({ role: 'dispatcher', unitCode: null, name: '调度小秦' }, loadDistrictFile());
+    for (const statement of account.sql) await db.prepare(statement).run();
+    const month = 'from=2026-09-01&to=2026-09-30';
+
+    const stats = await call(`/api/v1/stats?${month}&groupBy=type`, { token: account.token });
+    expect(stats.status, JSON.stringify(stats.body)).toBe(200);
+    expect(stats.body.totals).toMatchObject({ received: 130, rated: 130 });
+    const published = await call(`/api/v1/public/stats?${month}&groupBy=bureau`);
+    expect(published.status, JSON.stringify(published.body)).toBe(200);
+    expect(published.body.totals).toMatchObject({ received: 130, rated: 130 });
+
+    const page = await mf.dispatchFetch('http://localhost/public?month=2026-09', { headers: { accept: 'text/html' } });
+    const html = await page.text();
+    expect(page.status, html.slice(0, 500)).toBe(200);
+    expect(html).toContain('2026年9月共统计举报 130 件');
+
+    const csv = await mf.dispatchFetch(`http://localhost/api/v1/export/cases.csv?${month}`, { headers: { authorization: `Bearer ${account.token}` } });
+    const lines = (await csv.text()).trim().split('\n');
+    expect(csv.status).toBe(200);
+    // The header and one line per case, the last case's too.
+    expect(lines).toHaveLength(131);
+    expect(lines.at(-1)).toContain('SEPT000129');
+
+    for (const statement of await userPasswdSql({ userId: account.userId, username: 'qin', password: 'a long enough password' })) await db.prepare(statement).run();
+    const form = await mf.dispatchFetch('http://localhost/signin', { headers: { accept: 'text/html' } });
+    const csrf = /__Host-csrf=([^;]+)/.exec(form.headers.get('set-cookie') ?? '')?.[1];
+    await form.text();
+    const signedIn = await mf.dispatchFetch('http://localhost/signin', {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `__Host-csrf=${csrf}`, accept: 'text/html' },
+      body: new URLSearchParams({ _csrf: csrf!, username: 'qin', password: 'a long enough password', next: '/desk' }).toString(),
+    });
+    await signedIn.text();
+    const session = /(__Host-sid=[^;]+)/.exec(signedIn.headers.get('set-cookie') ?? '')?.[1];
+    expect(session).toBeTruthy();
+    const dashboard = await mf.dispatchFetch(`http://localhost/desk/dashboard?${month}`, { headers: { cookie: session!, accept: 'text/html' } });
+    const board = await dashboard.text();
+    expect(dashboard.status, board.slice(0, 500)).toBe(200);
+    expect(board).toContain('"rated":130');
+  }, 120_000);
 });
 
 describe('npm run admin:cf', () => {

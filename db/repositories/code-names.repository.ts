@@ -1,9 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { District } from '../../src/district/district.schema.js';
 import type { Database } from '../schema.js';
-
-/** Rows per statement: D1 binds at most 100 parameters to one. */
-const ROWS_PER_INSERT = 16;
+import { insertChunksOf } from './db-types.js';
 
 /**
  * Keeps the names the district file gives its types and units, by code, and
@@ -22,10 +20,11 @@ export async function keepCodeNames(db: Kysely<Database>, district: District, at
     const r = stored.get(`${e.kind}:${e.code}`);
     return !r || r.name_zh !== e.name.zh || r.name_en !== e.name.en;
   });
-  for (let i = 0; i < changed.length; i += ROWS_PER_INSERT) {
+  const rows = changed.map((e) => ({ kind: e.kind, code: e.code, name_zh: e.name.zh, name_en: e.name.en, updated_at: at }));
+  for (const chunk of insertChunksOf(rows)) {
     await db
       .insertInto('code_names')
-      .values(changed.slice(i, i + ROWS_PER_INSERT).map((e) => ({ kind: e.kind, code: e.code, name_zh: e.name.zh, name_en: e.name.en, updated_at: at })))
+      .values(chunk)
       // Two processes starting together both write; the last one's row is the same.
       .onConflict((oc) =>
         oc.columns(['kind', 'code']).doUpdateSet((eb) => ({

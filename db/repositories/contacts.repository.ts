@@ -1,5 +1,5 @@
 import { maskSelfNames } from '../../src/pipeline/extract.js';
-import type { Db } from './db-types.js';
+import { inChunks, type Db } from './db-types.js';
 
 export interface ReporterContact {
   name: string | null;
@@ -65,12 +65,13 @@ export async function findContact(db: Db, caseId: string): Promise<ReporterConta
 
 /**
  * The contacts of several cases at once (a list page, an export batch), by
- * case id, in one query: a page of rows costs one round trip, not one per row.
+ * case id, a query per LIST_PER_STATEMENT cases: a page of rows costs a round
+ * trip or two, not one per row.
  */
 export async function findContactsFor(db: Db, caseIds: readonly string[]): Promise<Map<string, ReporterContact>> {
   const out = new Map<string, ReporterContact>();
   if (caseIds.length === 0) return out;
-  const rows = await db.selectFrom('case_contacts').selectAll().where('case_id', 'in', [...new Set(caseIds)]).execute();
+  const rows = await inChunks(caseIds, (ids) => db.selectFrom('case_contacts').selectAll().where('case_id', 'in', ids).execute());
   for (const row of rows) out.set(row.case_id, { name: row.name, phone: row.phone, shareWithBureau: Number(row.share_with_bureau) === 1 });
   return out;
 }

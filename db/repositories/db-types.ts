@@ -27,3 +27,35 @@ export function parseJson<T>(text: string | null, fallback: T): T {
     return fallback;
   }
 }
+
+/**
+ * Parameters one statement binds at most on every database the service runs on: D1 refuses a statement with more
+ * than 100 ('too many SQL variables'); SQLite and PostgreSQL take thousands.
+ */
+export const MAX_PARAMETERS = 100;
+
+/** Values of a list `inChunks` binds to one statement, leaving room for the statement's other parameters. */
+export const LIST_PER_STATEMENT = 90;
+
+/** `list` in consecutive slices of at most `size`. */
+export function* chunksOf<T>(list: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size);
+}
+
+/**
+ * Runs `query` for the distinct values of `list` (ids to look up with `in`), a slice of at most
+ * LIST_PER_STATEMENT at a time, one after the other, and returns the rows of every slice in the order of the
+ * slices. A query that orders its rows orders them within a slice only: group them by the listed value (each
+ * value's rows all come from its slice, in the query's order) or sort them again.
+ */
+export async function inChunks<T, R>(list: readonly T[], query: (chunk: T[]) => Promise<R[]>): Promise<R[]> {
+  const rows: R[] = [];
+  for (const chunk of chunksOf([...new Set(list)], LIST_PER_STATEMENT)) rows.push(...(await query(chunk)));
+  return rows;
+}
+
+/** Rows of a multi-row insert, in slices whose values (a parameter per column of a row) stay within MAX_PARAMETERS. */
+export function insertChunksOf<R extends object>(rows: readonly R[]): Generator<R[]> {
+  const columns = Math.max(1, Object.keys(rows[0] ?? {}).length);
+  return chunksOf(rows, Math.max(1, Math.floor(MAX_PARAMETERS / columns)));
+}

@@ -1,6 +1,6 @@
 import type { CaseStatus } from '../../src/domain/case.js';
 import type { HotlineCallRow, NewHotlineCall } from '../schema.js';
-import type { Db } from './db-types.js';
+import { inChunks, type Db } from './db-types.js';
 
 /** Hotline calls and the cases they became. The caller's number is protected: staff-only readers. */
 
@@ -60,25 +60,14 @@ export async function findHotlineCall(db: Db, hotline: string, callId: string): 
   return row ? toHotlineCall(row) : null;
 }
 
-/** Call ids looked up by one statement: D1 binds at most 100 parameters to one. */
-const CALL_IDS_PER_LOOKUP = 100;
-
 /** Identity, transcript hash, start and caller of the calls among `callIds` (any hotline): an import looks up a batch at once. */
 export async function findCallKeys(
   db: Db,
   callIds: readonly string[],
 ): Promise<Array<{ id: string; hotline: string; callId: string; transcriptHash: string; startedAt: string; callerNumber: string | null }>> {
-  const ids = [...new Set(callIds)];
-  const rows = [];
-  for (let i = 0; i < ids.length; i += CALL_IDS_PER_LOOKUP) {
-    rows.push(
-      ...(await db
-        .selectFrom('hotline_calls')
-        .select(['id', 'hotline', 'call_id', 'transcript_hash', 'started_at', 'caller_number'])
-        .where('call_id', 'in', ids.slice(i, i + CALL_IDS_PER_LOOKUP))
-        .execute()),
-    );
-  }
+  const rows = await inChunks(callIds, (ids) =>
+    db.selectFrom('hotline_calls').select(['id', 'hotline', 'call_id', 'transcript_hash', 'started_at', 'caller_number']).where('call_id', 'in', ids).execute(),
+  );
   return rows.map((r) => ({
     id: r.id,
     hotline: r.hotline,

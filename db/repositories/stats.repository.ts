@@ -1,6 +1,6 @@
 import type { StatsAssignment, StatsCase } from '../../src/stats/stats.js';
 import type { AssignmentRow, CaseRow } from '../schema.js';
-import { parseJson, type Db } from './db-types.js';
+import { inChunks, parseJson, type Db } from './db-types.js';
 import { currentCoHandlers, currentLead } from './assignments.repository.js';
 
 /**
@@ -67,7 +67,7 @@ async function casePage(db: Db, w: CaseWindow, after: Cursor | null, limit: numb
 async function assignmentsOf(db: Db, caseIds: string[]): Promise<Map<string, AssignmentRow[]>> {
   const out = new Map<string, AssignmentRow[]>();
   if (caseIds.length === 0) return out;
-  const rows = await db.selectFrom('assignments').selectAll().where('case_id', 'in', caseIds).orderBy('case_id').orderBy('unit_code').execute();
+  const rows = await inChunks(caseIds, (ids) => db.selectFrom('assignments').selectAll().where('case_id', 'in', ids).orderBy('case_id').orderBy('unit_code').execute());
   for (const r of rows) {
     const list = out.get(r.case_id) ?? [];
     list.push(r);
@@ -86,13 +86,9 @@ interface RatingRow {
 async function ratingsOf(db: Db, caseIds: string[]): Promise<Map<string, RatingRow[]>> {
   const out = new Map<string, RatingRow[]>();
   if (caseIds.length === 0) return out;
-  const rows = await db
-    .selectFrom('ratings')
-    .select(['case_id', 'round', 'rating', 'solved'])
-    .where('case_id', 'in', caseIds)
-    .orderBy('case_id')
-    .orderBy('round')
-    .execute();
+  const rows = await inChunks(caseIds, (ids) =>
+    db.selectFrom('ratings').select(['case_id', 'round', 'rating', 'solved']).where('case_id', 'in', ids).orderBy('case_id').orderBy('round').execute(),
+  );
   for (const r of rows) {
     const list = out.get(r.case_id) ?? [];
     list.push({ ...r, round: Number(r.round), solved: Number(r.solved) });
@@ -112,13 +108,15 @@ async function earlierStintsOf(db: Db, caseIds: string[]): Promise<{ stints: Map
   const stints = new Map<string, StatsAssignment[]>();
   const reopened = new Set<string>();
   if (caseIds.length === 0) return { stints, reopened };
-  const rows = await db
-    .selectFrom('case_events')
-    .select(['case_id', 'kind', 'to_status', 'data'])
-    .where('case_id', 'in', caseIds)
-    .where((eb) => eb.or([eb('to_status', '=', 'reopened'), eb('kind', '=', 'assignment_renewed')]))
-    .orderBy('id')
-    .execute();
+  const rows = await inChunks(caseIds, (ids) =>
+    db
+      .selectFrom('case_events')
+      .select(['case_id', 'kind', 'to_status', 'data'])
+      .where('case_id', 'in', ids)
+      .where((eb) => eb.or([eb('to_status', '=', 'reopened'), eb('kind', '=', 'assignment_renewed')]))
+      .orderBy('id')
+      .execute(),
+  );
   for (const r of rows) {
     // Only a reopening (重办) makes the case reopened; a unit given the case back does not.
     if (r.to_status === 'reopened') reopened.add(r.case_id);
@@ -149,14 +147,16 @@ function stintIn(data: string | null, key: 'previousRound' | 'earlier'): StatsAs
 async function statusTimelinesOf(db: Db, caseIds: string[]): Promise<Map<string, Array<{ at: string; to: string }>>> {
   const out = new Map<string, Array<{ at: string; to: string }>>();
   if (caseIds.length === 0) return out;
-  const rows = await db
-    .selectFrom('case_events')
-    .select(['case_id', 'at', 'to_status'])
-    .where('case_id', 'in', caseIds)
-    .where('kind', '=', 'status')
-    .where('to_status', 'is not', null)
-    .orderBy('id')
-    .execute();
+  const rows = await inChunks(caseIds, (ids) =>
+    db
+      .selectFrom('case_events')
+      .select(['case_id', 'at', 'to_status'])
+      .where('case_id', 'in', ids)
+      .where('kind', '=', 'status')
+      .where('to_status', 'is not', null)
+      .orderBy('id')
+      .execute(),
+  );
   for (const r of rows) out.set(r.case_id, [...(out.get(r.case_id) ?? []), { at: r.at, to: r.to_status! }]);
   return out;
 }
