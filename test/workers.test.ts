@@ -645,6 +645,29 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(dashboard.status, board.slice(0, 500)).toBe(200);
     expect(board).toContain('"rated":130');
   }, 120_000);
+
+  it('marks on the cron trigger the overdue assignments of more cases than D1 binds parameters to one statement (100)', async () => {
+    // The first request migrates D1, when this test runs alone.
+    await (await mf.dispatchFetch('http://localhost/healthz')).text();
+    const db = await d1();
+    // 110 cases whose lead has not signed for them, its deadline passed.
+    const ids = Array.from({ length: 110 }, (_, i) => `0000000-late-sign-${String(i).padStart(4, '0')}`);
+    const at = '2026-01-02T02:00:00.000Z';
+    await db.batch(
+      ids.flatMap((id, i) => [
+        db
+          .prepare("insert into cases (id, tracking_code, channel, text, status, type_code, jurisdiction_code, received_at, updated_at) values (?, ?, 'web', ?, 'dispatched', 'illegal_discharge', 'xinglong', ?, ?)")
+          .bind(id, `LATE${String(i).padStart(6, '0')}`, `兴隆办事处第${i + 1}家作坊往沟里排废水（期限测试）`, at, at),
+        db
+          .prepare("insert into assignments (id, case_id, unit_code, role, status, sign_deadline_at, reply_deadline_at, created_at, updated_at) values (?, ?, 'epb', 'lead', 'pending', '2026-01-05T02:00:00.000Z', '2026-02-05T02:00:00.000Z', ?, ?)")
+          .bind(`${id}-epb`, id, at, at),
+      ]),
+    );
+    const worker = await mf.getWorker('intake');
+    expect((await worker.scheduled({ cron: '*/5 * * * *' })).outcome).toBe('ok');
+    const marked = await db.prepare("select count(*) as n from assignments where id like '0000000-late-sign-%' and sign_overdue_at is not null").first<{ n: number }>();
+    expect(marked?.n).toBe(110);
+  }, 120_000);
 });
 
 describe('npm run admin:cf', () => {

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
-import { parseJson } from '../../db/repositories/db-types.js';
+import { inChunks, parseJson } from '../../db/repositories/db-types.js';
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import type { CaseUpdate, Database } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
@@ -186,8 +186,7 @@ export function futureWakeUps(district: District, calendar: WorkCalendar, a: Tim
 /** The reminders already sent on a case, as reminderKey values. */
 export async function remindersSent(db: Kysely<Database> | Trx, caseIds: readonly string[]): Promise<Set<string>> {
   const keys = new Set<string>();
-  if (caseIds.length === 0) return keys;
-  const rows = await db.selectFrom('case_events').select(['data']).where('kind', '=', 'reminder').where('case_id', 'in', [...caseIds]).execute();
+  const rows = await inChunks(caseIds, (ids) => db.selectFrom('case_events').select(['data']).where('kind', '=', 'reminder').where('case_id', 'in', ids).execute());
   for (const r of rows) {
     const d = parseJson<{ unit?: string; stage?: Stage; due?: string } | null>(r.data, null);
     if (d?.unit && d.stage && d.due) keys.add(reminderKey(d.unit, d.stage, d.due));
