@@ -668,6 +668,35 @@ describe('the Worker on D1, Queues and R2', () => {
     const marked = await db.prepare("select count(*) as n from assignments where id like '0000000-late-sign-%' and sign_overdue_at is not null").first<{ n: number }>();
     expect(marked?.n).toBe(110);
   }, 120_000);
+
+  it("lists a page of 100 cases to a bureau, with each case's words masked as its case page masks them", async () => {
+    // The first request migrates D1, when this test runs alone.
+    await (await mf.dispatchFetch('http://localhost/healthz')).text();
+    const db = await d1();
+    // Received now: the newest of the unit's cases, whatever the other tests made before, fill its first page.
+    const at = new Date().toISOString();
+    await db.batch(
+      Array.from({ length: 100 }, (_, i) => `0000000-held-by-law-${String(i).padStart(4, '0')}`).flatMap((id, i) => [
+        db
+          .prepare("insert into cases (id, tracking_code, channel, text, status, type_code, jurisdiction_code, received_at, updated_at) values (?, ?, 'web', ?, 'dispatched', 'illegal_discharge', 'xinglong', ?, ?)")
+          .bind(id, `HELD${String(i).padStart(6, '0')}`, `兴隆办事处第${i + 1}家作坊往沟里排废水（列表测试）`, at, at),
+        db
+          .prepare("insert into assignments (id, case_id, unit_code, role, status, sign_deadline_at, reply_deadline_at, created_at, updated_at) values (?, ?, 'enforcement', 'co', 'pending', '2026-12-30T02:00:00.000Z', '2027-01-30T02:00:00.000Z', ?, ?)")
+          .bind(`${id}-enforcement`, id, at, at),
+      ]),
+    );
+    // The last case of the page names its reporter, whose name the bureau does not read.
+    await db.prepare("update cases set text = text || '我是王建华' where id = '0000000-held-by-law-0000'").run();
+    await db.prepare("insert into case_contacts (case_id, name, phone, share_with_bureau) values ('0000000-held-by-law-0000', '王建华', '13812345678', 0)").run();
+    const account = await userAddSql({ role: 'bureau', unitCode: 'enforcement', name: '执法队小郑' }, loadDistrictFile());
+    for (const statement of account.sql) await db.prepare(statement).run();
+    const page = await call('/api/v1/cases?limit=100', { token: account.token });
+    expect(page.status, JSON.stringify(page.body)).toBe(200);
+    expect(page.body.items).toHaveLength(100);
+    const listed = JSON.stringify(page.body.items);
+    expect(listed).toContain('第1家作坊往沟里排废水（列表测试）');
+    expect(listed).not.toContain('王建华');
+  }, 120_000);
 });
 
 describe('npm run admin:cf', () => {

@@ -5,7 +5,7 @@ import type { Case } from '../../src/domain/case.js';
 import { toAttachment, type StoredAttachment } from './attachments.repository.js';
 import { toCase } from './cases.repository.js';
 import { reporterNames } from './contacts.repository.js';
-import { parseJson, type Db } from './db-types.js';
+import { inChunks, parseJson, type Db } from './db-types.js';
 
 /**
  * Reads for notifications: who follows a case besides its own reporter, and,
@@ -173,7 +173,7 @@ export async function reporterNamesWithMergedFor(
   if (cases.length === 0) return out;
   const ids = [...new Set(cases.map((c) => c.id))];
   const [hadMerges, named] = await Promise.all([
-    db.selectFrom('case_events').select('case_id').distinct().where('case_id', 'in', ids).where('kind', '=', 'merged_in').execute(),
+    inChunks(ids, (chunk) => db.selectFrom('case_events').select('case_id').distinct().where('case_id', 'in', chunk).where('kind', '=', 'merged_in').execute()),
     reportersStaffNamedByCase(db, ids),
   ]);
   const merging = new Set(hadMerges.map((r) => r.case_id));
@@ -197,16 +197,13 @@ async function reportersStaffNamed(db: Db, caseIds: readonly string[]): Promise<
   return [...new Set([...(await reportersStaffNamedByCase(db, caseIds)).values()].flat())];
 }
 
-/** reportersStaffNamed for each of several cases (a page of them), by case id, in one query. */
+/** reportersStaffNamed for each of several cases (a page of them), by case id, a query per LIST_PER_STATEMENT cases. */
 export async function reportersStaffNamedByCase(db: Db, caseIds: readonly string[]): Promise<Map<string, string[]>> {
   const byCase = new Map<string, Set<string>>();
   if (caseIds.length === 0) return new Map();
-  const events = await db
-    .selectFrom('case_events')
-    .select(['case_id', 'note', 'data'])
-    .where('case_id', 'in', [...new Set(caseIds)])
-    .where('actor_type', '=', 'staff')
-    .execute();
+  const events = await inChunks(caseIds, (ids) =>
+    db.selectFrom('case_events').select(['case_id', 'note', 'data']).where('case_id', 'in', ids).where('actor_type', '=', 'staff').execute(),
+  );
   for (const e of events) {
     const out = byCase.get(e.case_id) ?? new Set<string>();
     byCase.set(e.case_id, out);
