@@ -1,5 +1,5 @@
 import type { Insertable } from 'kysely';
-import type { Db, Trx } from './repositories/db-types.js';
+import { insertChunksOf, type Db, type Trx } from './repositories/db-types.js';
 import type { Database } from './schema.js';
 
 /**
@@ -18,9 +18,6 @@ type TableName = keyof Database & string;
 type Buffer = Map<TableName, Array<Insertable<Database[TableName]>>>;
 
 const buffers = new WeakMap<Trx, Buffer>();
-
-/** Bound parameters per statement: well under SQLite's 32,766 and PostgreSQL's 65,535. */
-const MAX_PARAMETERS = 30_000;
 
 export async function insertRows<T extends TableName>(db: Db, table: T, rows: Array<Insertable<Database[T]>>): Promise<void> {
   if (rows.length === 0) return;
@@ -51,10 +48,13 @@ export async function bufferingInserts<R>(trx: Trx, work: () => Promise<R>): Pro
   }
 }
 
-async function insertNow<T extends TableName>(db: Db, table: T, rows: Array<Insertable<Database[T]>>): Promise<void> {
-  const perStatement = Math.max(1, Math.floor(MAX_PARAMETERS / Math.max(1, Object.keys(rows[0]!).length)));
-  for (let i = 0; i < rows.length; i += perStatement) {
+/**
+ * Inserts the rows at once, as many to a statement as the database binds the values of (D1: 100 values), never
+ * held back by a buffering transaction.
+ */
+export async function insertNow<T extends TableName>(db: Db, table: T, rows: Array<Insertable<Database[T]>>): Promise<void> {
+  for (const chunk of insertChunksOf(db, rows)) {
     // Kysely's insert typing cannot follow a table name chosen at run time.
-    await db.insertInto(table).values(rows.slice(i, i + perStatement) as never).execute();
+    await db.insertInto(table).values(chunk as never).execute();
   }
 }

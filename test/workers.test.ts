@@ -697,6 +697,30 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(listed).toContain('第1家作坊往沟里排废水（列表测试）');
     expect(listed).not.toContain('王建华');
   }, 120_000);
+
+  it('makes the cases of a hotline call split into 10 parts, whose rows are more values than D1 binds to one statement (100)', async () => {
+    // The first request migrates D1, when this test runs alone.
+    await (await mf.dispatchFetch('http://localhost/healthz')).text();
+    const db = await d1();
+    const account = await userAddSql({ role: 'operator', unitCode: null, name: '坐席小冯' }, loadDistrictFile());
+    for (const statement of account.sql) await db.prepare(statement).run();
+    const parts = Array.from({ length: 10 }, (_, i) => ({ text: `兴隆办事处盐下村第${i + 1}个问题：作坊晚上往沟里排废水。` }));
+    const made = await call('/api/v1/hotline/calls', {
+      method: 'POST',
+      token: account.token,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        hotline: '12369',
+        callId: 'CF-SPLIT-10',
+        startedAt: '2026-11-20T09:00:00+08:00',
+        transcript: parts.map((p) => `来电人：${p.text}`).join('\n'),
+        parts,
+      }),
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const cases = await db.prepare("select count(*) as n from hotline_call_cases where hotline_call_id = (select id from hotline_calls where call_id = 'CF-SPLIT-10')").first<{ n: number }>();
+    expect(cases?.n).toBe(10);
+  }, 120_000);
 });
 
 describe('npm run admin:cf', () => {

@@ -1,4 +1,5 @@
 import type { AttachmentRow } from '../schema.js';
+import { insertNow } from '../insert-buffer.js';
 import type { Db } from './db-types.js';
 
 export interface Attachment {
@@ -30,22 +31,20 @@ export function toAttachment(row: AttachmentRow): StoredAttachment {
 }
 
 export async function insertAttachments(db: Db, list: Attachment[]): Promise<void> {
-  if (list.length === 0) return;
-  await db
-    .insertInto('case_attachments')
-    .values(
-      list.map((a) => ({
-        id: a.id,
-        case_id: a.caseId,
-        kind: a.kind,
-        storage_key: a.storageKey,
-        mime: a.mime,
-        size: a.size,
-        sha256: a.sha256,
-        created_at: a.createdAt,
-      })),
-    )
-    .execute();
+  await insertNow(
+    db,
+    'case_attachments',
+    list.map((a) => ({
+      id: a.id,
+      case_id: a.caseId,
+      kind: a.kind,
+      storage_key: a.storageKey,
+      mime: a.mime,
+      size: a.size,
+      sha256: a.sha256,
+      created_at: a.createdAt,
+    })),
+  );
 }
 
 export async function listAttachments(db: Db, caseId: string): Promise<StoredAttachment[]> {

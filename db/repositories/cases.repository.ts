@@ -1,6 +1,7 @@
 import { PostgresAdapter, sql } from 'kysely';
 import type { Case, CaseStatus, Channel } from '../../src/domain/case.js';
 import type { CaseRow, CaseUpdate, NewCase } from '../schema.js';
+import { insertNow } from '../insert-buffer.js';
 import { type Db, parseJson, type Trx } from './db-types.js';
 
 export function toCase(row: CaseRow): Case {
@@ -42,8 +43,7 @@ export async function insertCase(db: Db, row: NewCase): Promise<void> {
 }
 
 export async function insertCases(db: Db, rows: NewCase[]): Promise<void> {
-  if (rows.length === 0) return;
-  await db.insertInto('cases').values(rows).execute();
+  await insertNow(db, 'cases', rows);
 }
 
 export async function findCase(db: Db, id: string): Promise<Case | null> {

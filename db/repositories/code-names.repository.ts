@@ -21,7 +21,7 @@ export async function keepCodeNames(db: Kysely<Database>, district: District, at
     return !r || r.name_zh !== e.name.zh || r.name_en !== e.name.en;
   });
   const rows = changed.map((e) => ({ kind: e.kind, code: e.code, name_zh: e.name.zh, name_en: e.name.en, updated_at: at }));
-  for (const chunk of insertChunksOf(rows)) {
+  for (const chunk of insertChunksOf(db, rows)) {
     await db
       .insertInto('code_names')
       .values(chunk)

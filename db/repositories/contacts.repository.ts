@@ -1,4 +1,5 @@
 import { maskSelfNames } from '../../src/pipeline/extract.js';
+import { insertNow } from '../insert-buffer.js';
 import { inChunks, type Db } from './db-types.js';
 
 export interface ReporterContact {
@@ -77,9 +78,9 @@ export async function findContactsFor(db: Db, caseIds: readonly string[]): Promi
 }
 
 export async function insertContacts(db: Db, list: Array<ReporterContact & { caseId: string }>): Promise<void> {
-  if (list.length === 0) return;
-  await db
-    .insertInto('case_contacts')
-    .values(list.map((c) => ({ case_id: c.caseId, name: c.name, phone: c.phone, share_with_bureau: c.shareWithBureau ? 1 : 0 })))
-    .execute();
+  await insertNow(
+    db,
+    'case_contacts',
+    list.map((c) => ({ case_id: c.caseId, name: c.name, phone: c.phone, share_with_bureau: c.shareWithBureau ? 1 : 0 })),
+  );
 }

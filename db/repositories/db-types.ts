@@ -29,12 +29,17 @@ export function parseJson<T>(text: string | null, fallback: T): T {
 }
 
 /**
- * Parameters one statement binds at most on every database the service runs on: D1 refuses a statement with more
- * than 100 ('too many SQL variables'); SQLite and PostgreSQL take thousands.
+ * Parameters one statement binds at most: D1 refuses a statement with more than 100 ('too many SQL variables'), and
+ * its adapter says so (`maxParameters`); SQLite and PostgreSQL take 32,766 and 65,535, of which this leaves room.
  */
-export const MAX_PARAMETERS = 100;
+export function maxParameters(db: Db): number {
+  return (db.getExecutor().adapter as { readonly maxParameters?: number }).maxParameters ?? 30_000;
+}
 
-/** Values of a list `inChunks` binds to one statement, leaving room for the statement's other parameters. */
+/**
+ * Values of a list `inChunks` binds to one statement: within what D1 binds, with room for the statement's other
+ * parameters. The same on every database, so each runs the same statements.
+ */
 export const LIST_PER_STATEMENT = 90;
 
 /** `list` in consecutive slices of at most `size`. */
@@ -54,8 +59,8 @@ export async function inChunks<T, R>(list: readonly T[], query: (chunk: T[]) => 
   return rows;
 }
 
-/** Rows of a multi-row insert, in slices whose values (a parameter per column of a row) stay within MAX_PARAMETERS. */
-export function insertChunksOf<R extends object>(rows: readonly R[]): Generator<R[]> {
+/** Rows of a multi-row insert into `db`, in slices whose values (a parameter per column of a row) it binds to one statement. */
+export function insertChunksOf<R extends object>(db: Db, rows: readonly R[]): Generator<R[]> {
   const columns = Math.max(1, Object.keys(rows[0] ?? {}).length);
-  return chunksOf(rows, Math.max(1, Math.floor(MAX_PARAMETERS / columns)));
+  return chunksOf(rows, Math.max(1, Math.floor(maxParameters(db) / columns)));
 }

@@ -1,5 +1,6 @@
 import type { CaseStatus } from '../../src/domain/case.js';
 import type { HotlineCallRow, NewHotlineCall } from '../schema.js';
+import { insertNow } from '../insert-buffer.js';
 import { inChunks, type Db } from './db-types.js';
 
 /** Hotline calls and the cases they became. The caller's number is protected: staff-only readers. */
@@ -47,12 +48,7 @@ export function toHotlineCall(row: HotlineCallRow): HotlineCall {
 
 export async function insertHotlineCall(db: Db, row: NewHotlineCall, cases: Array<{ caseId: string; part: number }>): Promise<void> {
   await db.insertInto('hotline_calls').values(row).execute();
-  if (cases.length > 0) {
-    await db
-      .insertInto('hotline_call_cases')
-      .values(cases.map((c) => ({ hotline_call_id: row.id, case_id: c.caseId, part: c.part })))
-      .execute();
-  }
+  await insertNow(db, 'hotline_call_cases', cases.map((c) => ({ hotline_call_id: row.id, case_id: c.caseId, part: c.part })));
 }
 
 export async function findHotlineCall(db: Db, hotline: string, callId: string): Promise<HotlineCall | null> {

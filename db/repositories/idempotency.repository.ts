@@ -1,3 +1,4 @@
+import { insertNow } from '../insert-buffer.js';
 import type { Db } from './db-types.js';
 
 export async function findIdempotencyKey(
@@ -22,9 +23,9 @@ export async function insertIdempotencyKeys(
   db: Db,
   list: Array<{ key: string; requestHash: string; caseId: string; at: string }>,
 ): Promise<void> {
-  if (list.length === 0) return;
-  await db
-    .insertInto('idempotency_keys')
-    .values(list.map((e) => ({ key: e.key, request_hash: e.requestHash, case_id: e.caseId, created_at: e.at })))
-    .execute();
+  await insertNow(
+    db,
+    'idempotency_keys',
+    list.map((e) => ({ key: e.key, request_hash: e.requestHash, case_id: e.caseId, created_at: e.at })),
+  );
 }

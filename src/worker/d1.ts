@@ -114,9 +114,18 @@ class WriteCounter implements KyselyPlugin {
   }
 }
 
+/** SQLite's adapter, saying how many parameters D1 binds to one statement: multi-row inserts are sliced within it. */
+class D1Adapter extends SqliteAdapter {
+  readonly maxParameters = 100;
+}
+
 class D1AutocommitDialect extends D1Dialect {
   constructor(d1: D1Database) {
     super({ database: d1 });
+  }
+
+  override createAdapter(): D1Adapter {
+    return new D1Adapter();
   }
 
   override createDriver(): Driver {
@@ -295,10 +304,10 @@ function recordingDialect(into: CompiledQuery[], reads?: DatabaseConnection): Di
   return singleConnectionDialect(connection);
 }
 
-/** A SQLite-flavoured dialect over one connection that has no transactions of its own (they are batches elsewhere). */
+/** D1's dialect over one connection that has no transactions of its own (they are batches elsewhere). */
 export function singleConnectionDialect(connection: DatabaseConnection): Dialect {
   return {
-    createAdapter: () => new SqliteAdapter(),
+    createAdapter: () => new D1Adapter(),
     createQueryCompiler: () => new SqliteQueryCompiler(),
     createIntrospector: (db) => new SqliteIntrospector(db),
     createDriver: () => ({
