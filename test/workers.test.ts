@@ -183,6 +183,25 @@ async function call(path: string, init?: RequestInit & { token?: string }) {
   return { status: res.status, body: body as Record<string, any> };
 }
 
+/** A web session of the account, given a password as `npm run admin:cf -- user passwd` sets it: its cookie. */
+async function webSession(userId: string, username: string): Promise<string> {
+  const db = await d1();
+  for (const statement of await userPasswdSql({ userId, username, password: 'a long enough password' })) await db.prepare(statement).run();
+  const form = await mf.dispatchFetch('http://localhost/signin', { headers: { accept: 'text/html' } });
+  const csrf = /__Host-csrf=([^;]+)/.exec(form.headers.get('set-cookie') ?? '')?.[1];
+  await form.text();
+  const signedIn = await mf.dispatchFetch('http://localhost/signin', {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `__Host-csrf=${csrf}`, accept: 'text/html' },
+    body: new URLSearchParams({ _csrf: csrf!, username, password: 'a long enough password' }).toString(),
+  });
+  await signedIn.text();
+  const session = /(__Host-sid=[^;]+)/.exec(signedIn.headers.get('set-cookie') ?? '')?.[1];
+  expect(session, `signed in as ${username}`).toBeTruthy();
+  return session!;
+}
+
 describe('the Miniflare the tests run on', () => {
   it('is the patched one (test/patches), whose synchronous proxy cannot fall a reply behind', () => {
     // Applied by npm install (postinstall): without it a busy machine can fail every later test of this file.
@@ -627,20 +646,8 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(lines).toHaveLength(131);
     expect(lines.at(-1)).toContain('SEPT000129');
 
-    for (const statement of await userPasswdSql({ userId: account.userId, username: 'qin', password: 'a long enough password' })) await db.prepare(statement).run();
-    const form = await mf.dispatchFetch('http://localhost/signin', { headers: { accept: 'text/html' } });
-    const csrf = /__Host-csrf=([^;]+)/.exec(form.headers.get('set-cookie') ?? '')?.[1];
-    await form.text();
-    const signedIn = await mf.dispatchFetch('http://localhost/signin', {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `__Host-csrf=${csrf}`, accept: 'text/html' },
-      body: new URLSearchParams({ _csrf: csrf!, username: 'qin', password: 'a long enough password', next: '/desk' }).toString(),
-    });
-    await signedIn.text();
-    const session = /(__Host-sid=[^;]+)/.exec(signedIn.headers.get('set-cookie') ?? '')?.[1];
-    expect(session).toBeTruthy();
-    const dashboard = await mf.dispatchFetch(`http://localhost/desk/dashboard?${month}`, { headers: { cookie: session!, accept: 'text/html' } });
+    const session = await webSession(account.userId, 'qin');
+    const dashboard = await mf.dispatchFetch(`http://localhost/desk/dashboard?${month}`, { headers: { cookie: session, accept: 'text/html' } });
     const board = await dashboard.text();
     expect(dashboard.status, board.slice(0, 500)).toBe(200);
     expect(board).toContain('"rated":130');
@@ -669,14 +676,14 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(marked?.n).toBe(110);
   }, 120_000);
 
-  it("lists a page of 100 cases to a bureau, with each case's words masked as its case page masks them", async () => {
+  it("lists a bureau's 120 cases, 100 to a page of the API and all in its inbox, each case's words masked as its case page masks them", async () => {
     // The first request migrates D1, when this test runs alone.
     await (await mf.dispatchFetch('http://localhost/healthz')).text();
     const db = await d1();
     // Received now: the newest of the unit's cases, whatever the other tests made before, fill its first page.
     const at = new Date().toISOString();
     await db.batch(
-      Array.from({ length: 100 }, (_, i) => `0000000-held-by-law-${String(i).padStart(4, '0')}`).flatMap((id, i) => [
+      Array.from({ length: 120 }, (_, i) => `0000000-held-by-law-${String(i).padStart(4, '0')}`).flatMap((id, i) => [
         db
           .prepare("insert into cases (id, tracking_code, channel, text, status, type_code, jurisdiction_code, received_at, updated_at) values (?, ?, 'web', ?, 'dispatched', 'illegal_discharge', 'xinglong', ?, ?)")
           .bind(id, `HELD${String(i).padStart(6, '0')}`, `兴隆办事处第${i + 1}家作坊往沟里排废水（列表测试）`, at, at),
@@ -685,7 +692,7 @@ describe('the Worker on D1, Queues and R2', () => {
           .bind(`${id}-enforcement`, id, at, at),
       ]),
     );
-    // The last case of the page names its reporter, whose name the bureau does not read.
+    // A case names its reporter, whose name the bureau does not read.
     await db.prepare("update cases set text = text || '我是王建华' where id = '0000000-held-by-law-0000'").run();
     await db.prepare("insert into case_contacts (case_id, name, phone, share_with_bureau) values ('0000000-held-by-law-0000', '王建华', '13812345678', 0)").run();
     const account = await userAddSql({ role: 'bureau', unitCode: 'enforcement', name: '执法队小郑' }, loadDistrictFile());
@@ -694,8 +701,22 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(page.status, JSON.stringify(page.body)).toBe(200);
     expect(page.body.items).toHaveLength(100);
     const listed = JSON.stringify(page.body.items);
-    expect(listed).toContain('第1家作坊往沟里排废水（列表测试）');
+    expect(listed.match(/（列表测试）/g)).toHaveLength(100);
     expect(listed).not.toContain('王建华');
+    // The unit's inbox lists all 120, and finds one by its reference.
+    const session = await webSession(account.userId, 'zheng');
+    const inbox = await mf.dispatchFetch('http://localhost/inbox', { headers: { cookie: session, accept: 'text/html' } });
+    const html = await inbox.text();
+    expect(inbox.status, html.slice(0, 300)).toBe(200);
+    expect(html.match(/（列表测试）/g)).toHaveLength(120);
+    expect(html).toContain('第1家作坊');
+    expect(html).not.toContain('王建华');
+    const reference = caseReference('0000000-held-by-law-0042');
+    const found = await mf.dispatchFetch(`http://localhost/inbox?q=${reference}`, { headers: { cookie: session, accept: 'text/html' } });
+    const one = await found.text();
+    expect(found.status, one.slice(0, 300)).toBe(200);
+    expect(one).toContain('第43家作坊');
+    expect(one).not.toContain('第44家作坊');
   }, 120_000);
 
   it('makes the cases of a hotline call split into 10 parts, whose rows are more values than D1 binds to one statement (100)', async () => {
@@ -720,6 +741,32 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     const cases = await db.prepare("select count(*) as n from hotline_call_cases where hotline_call_id = (select id from hotline_calls where call_id = 'CF-SPLIT-10')").first<{ n: number }>();
     expect(cases?.n).toBe(10);
+  }, 120_000);
+
+  it('lists a triage queue of 200 cases to a dispatcher, each with its assignments', async () => {
+    // The first request migrates D1, when this test runs alone.
+    await (await mf.dispatchFetch('http://localhost/healthz')).text();
+    const db = await d1();
+    const at = new Date().toISOString();
+    await db.batch(
+      Array.from({ length: 200 }, (_, i) => `0000000-in-triage-${String(i).padStart(4, '0')}`).flatMap((id, i) => [
+        db
+          .prepare("insert into cases (id, tracking_code, channel, text, status, type_code, jurisdiction_code, received_at, updated_at) values (?, ?, 'web', ?, 'triage', 'illegal_discharge', 'xinglong', ?, ?)")
+          .bind(id, `TRIA${String(i).padStart(6, '0')}`, `兴隆办事处第${i + 1}家作坊往沟里排废水（分拣测试）`, at, at),
+        db
+          .prepare("insert into assignments (id, case_id, unit_code, role, status, sign_deadline_at, reply_deadline_at, created_at, updated_at) values (?, ?, 'epb', 'lead', 'pending', '2026-12-30T02:00:00.000Z', '2027-01-30T02:00:00.000Z', ?, ?)")
+          .bind(`${id}-epb`, id, at, at),
+      ]),
+    );
+    const account = await userAddSql({ role: 'dispatcher', unitCode: null, name: '调度小褚' }, loadDistrictFile());
+    for (const statement of account.sql) await db.prepare(statement).run();
+    const queue = await call('/api/v1/triage?limit=200', { token: account.token });
+    expect(queue.status, JSON.stringify(queue.body)).toBe(200);
+    expect(queue.body.items).toHaveLength(200);
+    const seeded = queue.body.items.filter((item: Record<string, unknown>) => JSON.stringify(item).includes('分拣测试'));
+    expect(seeded.length).toBeGreaterThan(100);
+    // The lead is read from the case's assignments, the last case's too.
+    expect(seeded.at(-1).lead).toMatchObject({ code: 'epb' });
   }, 120_000);
 });
 

@@ -4,7 +4,7 @@ import type { Selectable } from 'kysely';
 import type { CaseRow, ExtensionRequestsTable } from '../schema.js';
 import { HOLDING_STATUSES, toAssignment, type Assignment } from './assignments.repository.js';
 import { toCase } from './cases.repository.js';
-import { type Db, parseJson } from './db-types.js';
+import { inChunks, type Db, parseJson } from './db-types.js';
 
 /**
  * The staff desk's reads (case lists with filters and keyset pagination, the
@@ -184,7 +184,7 @@ export function isClosedStatus(status: CaseStatus): boolean {
 export async function listAssignmentsFor(db: Db, caseIds: readonly string[]): Promise<Map<string, Assignment[]>> {
   const byCase = new Map<string, Assignment[]>(caseIds.map((id) => [id, []]));
   if (caseIds.length === 0) return byCase;
-  const rows = await db.selectFrom('assignments').selectAll().where('case_id', 'in', [...caseIds]).orderBy('created_at').orderBy('id').execute();
+  const rows = await inChunks(caseIds, (ids) => db.selectFrom('assignments').selectAll().where('case_id', 'in', ids).orderBy('created_at').orderBy('id').execute());
   for (const row of rows) byCase.get(row.case_id)?.push(toAssignment(row));
   return byCase;
 }
@@ -198,7 +198,7 @@ export async function mergedReportsOf(db: Db, caseIds: readonly string[]): Promi
   // Each report's case in the list, level by level down the merges (merges chain rarely, and never in a cycle).
   let rootOf = new Map<string, string>(caseIds.map((id) => [id, id]));
   while (rootOf.size > 0) {
-    const rows = await db.selectFrom('cases').select(['id', 'merged_into']).where('merged_into', 'in', [...rootOf.keys()]).execute();
+    const rows = await inChunks([...rootOf.keys()], (ids) => db.selectFrom('cases').select(['id', 'merged_into']).where('merged_into', 'in', ids).execute());
     const next = new Map<string, string>();
     for (const r of rows) {
       const root = rootOf.get(r.merged_into!);
