@@ -768,6 +768,34 @@ describe('the Worker on D1, Queues and R2', () => {
     // The lead is read from the case's assignments, the last case's too.
     expect(seeded.at(-1).lead).toMatchObject({ code: 'epb' });
   }, 120_000);
+
+  it('shows the case of 120 merged duplicate reports with each report and its photo', async () => {
+    // The first request migrates D1, when this test runs alone.
+    await (await mf.dispatchFetch('http://localhost/healthz')).text();
+    const db = await d1();
+    const at = '2026-11-25T02:00:00.000Z';
+    const root = '0000000-merged-root-0000';
+    const insertCase = (id: string, i: number, status: string, mergedInto: string | null) =>
+      db
+        .prepare("insert into cases (id, tracking_code, channel, text, status, type_code, jurisdiction_code, merged_into, received_at, updated_at) values (?, ?, 'web', ?, ?, 'illegal_discharge', 'xinglong', ?, ?, ?)")
+        .bind(id, `MERG${String(i).padStart(6, '0')}`, `兴隆办事处作坊往沟里排废水，第${i}位村民举报（并案测试）`, status, mergedInto, at, at);
+    const duplicates = Array.from({ length: 120 }, (_, i) => `0000000-merged-dupl-${String(i + 1).padStart(4, '0')}`);
+    await db.batch([
+      insertCase(root, 0, 'dispatched', null),
+      ...duplicates.flatMap((id, i) => [
+        insertCase(id, i + 1, 'merged', root),
+        db
+          .prepare("insert into case_attachments (id, case_id, kind, storage_key, mime, size, sha256, created_at) values (?, ?, 'photo', ?, 'image/jpeg', 1, 'x', ?)")
+          .bind(`${id}-photo`, id, `photos/${id}.jpg`, at),
+      ]),
+    ]);
+    const account = await userAddSql({ role: 'dispatcher', unitCode: null, name: '调度小卫' }, loadDistrictFile());
+    for (const statement of account.sql) await db.prepare(statement).run();
+    const shown = await call(`/api/v1/cases/${root}`, { token: account.token });
+    expect(shown.status, JSON.stringify(shown.body)).toBe(200);
+    expect(shown.body.mergedReports).toHaveLength(120);
+    expect(shown.body.mergedReports.at(-1).photos).toHaveLength(1);
+  }, 120_000);
 });
 
 describe('npm run admin:cf', () => {

@@ -50,14 +50,10 @@ export async function listMergedReports(db: Db, caseId: string): Promise<Array<{
     .orderBy('d.id')
     .execute();
   if (rows.length === 0) return [];
-  const files = await db
-    .selectFrom('case_attachments')
-    .selectAll()
-    .where('case_id', 'in', rows.map((r) => r.id))
-    .where('kind', '=', 'photo')
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
+  const files = await inChunks(
+    rows.map((r) => r.id),
+    (ids) => db.selectFrom('case_attachments').selectAll().where('case_id', 'in', ids).where('kind', '=', 'photo').orderBy('created_at').orderBy('id').execute(),
+  );
   return rows.map((r) => ({ report: toCase(r), photos: files.filter((f) => f.case_id === r.id).map(toAttachment) }));
 }
 
