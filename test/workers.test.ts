@@ -183,6 +183,23 @@ async function call(path: string, init?: RequestInit & { token?: string }) {
   return { status: res.status, body: body as Record<string, any> };
 }
 
+type D1 = Awaited<ReturnType<typeof d1>>;
+
+/** A case of illegal discharge in 兴隆, received `at`, as a statement for `db.batch`. */
+function seededCase(db: D1, c: { id: string; code: string; text: string; status: string; at: string; mergedInto?: string }) {
+  return db
+    .prepare("insert into cases (id, tracking_code, channel, text, status, type_code, jurisdiction_code, merged_into, received_at, updated_at) values (?, ?, 'web', ?, ?, 'illegal_discharge', 'xinglong', ?, ?, ?)")
+    .bind(c.id, c.code, c.text, c.status, c.mergedInto ?? null, c.at, c.at);
+}
+
+/** The assignment `${caseId}-${unit}`, made `at`, as a statement for `db.batch`; a replied one was signed for and answered `at`. */
+function seededAssignment(db: D1, a: { caseId: string; unit: string; role: string; status: 'pending' | 'replied'; signBy: string; replyBy: string; at: string }) {
+  const done = a.status === 'replied' ? a.at : null;
+  return db
+    .prepare('insert into assignments (id, case_id, unit_code, role, status, sign_deadline_at, reply_deadline_at, accepted_at, replied_at, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    .bind(`${a.caseId}-${a.unit}`, a.caseId, a.unit, a.role, a.status, a.signBy, a.replyBy, done, done, a.at, a.at);
+}
+
 /** A web session of the account, given a password as `npm run admin:cf -- user passwd` sets it: its cookie. */
 async function webSession(userId: string, username: string): Promise<string> {
   const db = await d1();
@@ -612,12 +629,8 @@ describe('the Worker on D1, Queues and R2', () => {
       const id = `0000000-stats-month-${String(i).padStart(4, '0')}`;
       const at = new Date(Date.parse('2026-09-10T02:00:00.000Z') + i * 60_000).toISOString();
       return [
-        db
-          .prepare("insert into cases (id, tracking_code, channel, text, status, type_code, jurisdiction_code, received_at, updated_at) values (?, ?, 'web', ?, 'closed', 'illegal_discharge', 'xinglong', ?, ?)")
-          .bind(id, `SEPT${String(i).padStart(6, '0')}`, `兴隆办事处第${i + 1}家作坊往沟里排废水（统计测试）`, at, at),
-        db
-          .prepare("insert into assignments (id, case_id, unit_code, role, status, sign_deadline_at, reply_deadline_at, accepted_at, replied_at, created_at, updated_at) values (?, ?, 'epb', 'lead', 'replied', ?, ?, ?, ?, ?, ?)")
-          .bind(`${id}-epb`, id, at, at, at, at, at, at),
+        seededCase(db, { id, code: `SEPT${String(i).padStart(6, '0')}`, text: `兴隆办事处第${i + 1}家作坊往沟里排废水（统计测试）`, status: 'closed', at }),
+        seededAssignment(db, { caseId: id, unit: 'epb', role: 'lead', status: 'replied', signBy: at, replyBy: at, at }),
         db.prepare("insert into ratings (id, case_id, round, rating, solved, channel, created_at) values (?, ?, 1, 'satisfied', 1, 'web', ?)").bind(`${id}-rating`, id, at),
         db.prepare("insert into case_events (case_id, at, actor_type, kind, from_status, to_status) values (?, ?, 'system', 'status', 'replied', 'closed')").bind(id, at),
       ];
@@ -662,12 +675,8 @@ describe('the Worker on D1, Queues and R2', () => {
     const at = '2026-01-02T02:00:00.000Z';
     await db.batch(
       ids.flatMap((id, i) => [
-        db
-          .prepare("insert into cases (id, tracking_code, channel, text, status, type_code, jurisdiction_code, received_at, updated_at) values (?, ?, 'web', ?, 'dispatched', 'illegal_discharge', 'xinglong', ?, ?)")
-          .bind(id, `LATE${String(i).padStart(6, '0')}`, `兴隆办事处第${i + 1}家作坊往沟里排废水（期限测试）`, at, at),
-        db
-          .prepare("insert into assignments (id, case_id, unit_code, role, status, sign_deadline_at, reply_deadline_at, created_at, updated_at) values (?, ?, 'epb', 'lead', 'pending', '2026-01-05T02:00:00.000Z', '2026-02-05T02:00:00.000Z', ?, ?)")
-          .bind(`${id}-epb`, id, at, at),
+        seededCase(db, { id, code: `LATE${String(i).padStart(6, '0')}`, text: `兴隆办事处第${i + 1}家作坊往沟里排废水（期限测试）`, status: 'dispatched', at }),
+        seededAssignment(db, { caseId: id, unit: 'epb', role: 'lead', status: 'pending', signBy: '2026-01-05T02:00:00.000Z', replyBy: '2026-02-05T02:00:00.000Z', at }),
       ]),
     );
     const worker = await mf.getWorker('intake');
@@ -684,12 +693,8 @@ describe('the Worker on D1, Queues and R2', () => {
     const at = new Date().toISOString();
     await db.batch(
       Array.from({ length: 120 }, (_, i) => `0000000-held-by-law-${String(i).padStart(4, '0')}`).flatMap((id, i) => [
-        db
-          .prepare("insert into cases (id, tracking_code, channel, text, status, type_code, jurisdiction_code, received_at, updated_at) values (?, ?, 'web', ?, 'dispatched', 'illegal_discharge', 'xinglong', ?, ?)")
-          .bind(id, `HELD${String(i).padStart(6, '0')}`, `兴隆办事处第${i + 1}家作坊往沟里排废水（列表测试）`, at, at),
-        db
-          .prepare("insert into assignments (id, case_id, unit_code, role, status, sign_deadline_at, reply_deadline_at, created_at, updated_at) values (?, ?, 'enforcement', 'co', 'pending', '2026-12-30T02:00:00.000Z', '2027-01-30T02:00:00.000Z', ?, ?)")
-          .bind(`${id}-enforcement`, id, at, at),
+        seededCase(db, { id, code: `HELD${String(i).padStart(6, '0')}`, text: `兴隆办事处第${i + 1}家作坊往沟里排废水（列表测试）`, status: 'dispatched', at }),
+        seededAssignment(db, { caseId: id, unit: 'enforcement', role: 'co', status: 'pending', signBy: '2026-12-30T02:00:00.000Z', replyBy: '2027-01-30T02:00:00.000Z', at }),
       ]),
     );
     // A case names its reporter, whose name the bureau does not read.
@@ -750,12 +755,8 @@ describe('the Worker on D1, Queues and R2', () => {
     const at = new Date().toISOString();
     await db.batch(
       Array.from({ length: 200 }, (_, i) => `0000000-in-triage-${String(i).padStart(4, '0')}`).flatMap((id, i) => [
-        db
-          .prepare("insert into cases (id, tracking_code, channel, text, status, type_code, jurisdiction_code, received_at, updated_at) values (?, ?, 'web', ?, 'triage', 'illegal_discharge', 'xinglong', ?, ?)")
-          .bind(id, `TRIA${String(i).padStart(6, '0')}`, `兴隆办事处第${i + 1}家作坊往沟里排废水（分拣测试）`, at, at),
-        db
-          .prepare("insert into assignments (id, case_id, unit_code, role, status, sign_deadline_at, reply_deadline_at, created_at, updated_at) values (?, ?, 'epb', 'lead', 'pending', '2026-12-30T02:00:00.000Z', '2027-01-30T02:00:00.000Z', ?, ?)")
-          .bind(`${id}-epb`, id, at, at),
+        seededCase(db, { id, code: `TRIA${String(i).padStart(6, '0')}`, text: `兴隆办事处第${i + 1}家作坊往沟里排废水（分拣测试）`, status: 'triage', at }),
+        seededAssignment(db, { caseId: id, unit: 'epb', role: 'lead', status: 'pending', signBy: '2026-12-30T02:00:00.000Z', replyBy: '2027-01-30T02:00:00.000Z', at }),
       ]),
     );
     const account = await userAddSql({ role: 'dispatcher', unitCode: null, name: '调度小褚' }, loadDistrictFile());
@@ -775,13 +776,11 @@ describe('the Worker on D1, Queues and R2', () => {
     const db = await d1();
     const at = '2026-11-25T02:00:00.000Z';
     const root = '0000000-merged-root-0000';
-    const insertCase = (id: string, i: number, status: string, mergedInto: string | null) =>
-      db
-        .prepare("insert into cases (id, tracking_code, channel, text, status, type_code, jurisdiction_code, merged_into, received_at, updated_at) values (?, ?, 'web', ?, ?, 'illegal_discharge', 'xinglong', ?, ?, ?)")
-        .bind(id, `MERG${String(i).padStart(6, '0')}`, `兴隆办事处作坊往沟里排废水，第${i}位村民举报（并案测试）`, status, mergedInto, at, at);
+    const insertCase = (id: string, i: number, status: string, mergedInto?: string) =>
+      seededCase(db, { id, code: `MERG${String(i).padStart(6, '0')}`, text: `兴隆办事处作坊往沟里排废水，第${i}位村民举报（并案测试）`, status, at, ...(mergedInto ? { mergedInto } : {}) });
     const duplicates = Array.from({ length: 120 }, (_, i) => `0000000-merged-dupl-${String(i + 1).padStart(4, '0')}`);
     await db.batch([
-      insertCase(root, 0, 'dispatched', null),
+      insertCase(root, 0, 'dispatched'),
       ...duplicates.flatMap((id, i) => [
         insertCase(id, i + 1, 'merged', root),
         db
