@@ -770,7 +770,7 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(seeded.at(-1).lead).toMatchObject({ code: 'epb' });
   }, 120_000);
 
-  it('shows the case of 120 merged duplicate reports with each report and its photo', async () => {
+  it('shows the case of 120 merged duplicate reports with each report and its photo, to a dispatcher and to its bureau', async () => {
     // The first request migrates D1, when this test runs alone.
     await (await mf.dispatchFetch('http://localhost/healthz')).text();
     const db = await d1();
@@ -786,14 +786,29 @@ describe('the Worker on D1, Queues and R2', () => {
         db
           .prepare("insert into case_attachments (id, case_id, kind, storage_key, mime, size, sha256, created_at) values (?, ?, 'photo', ?, 'image/jpeg', 1, 'x', ?)")
           .bind(`${id}-photo`, id, `photos/${id}.jpg`, at),
+        // Each merge is recorded on the case merged into, as a dispatcher's merge records it.
+        db
+          .prepare("insert into case_events (case_id, at, actor_type, kind, data) values (?, ?, 'staff', 'merged_in', ?)")
+          .bind(root, at, JSON.stringify({ from: id, fromTrackingCode: `MERG${String(i + 1).padStart(6, '0')}`, reason: '同一砖厂' })),
       ]),
+      seededAssignment(db, { caseId: root, unit: 'epb', role: 'lead', status: 'pending', signBy: '2026-12-30T02:00:00.000Z', replyBy: '2027-01-30T02:00:00.000Z', at }),
     ]);
+    // The 37th reporter gave a name, which the bureau handling the case does not read.
+    await db.prepare("update cases set text = text || '我叫王建华' where id = '0000000-merged-dupl-0037'").run();
+    await db.prepare("insert into case_contacts (case_id, name, phone, share_with_bureau) values ('0000000-merged-dupl-0037', '王建华', '13812345678', 0)").run();
     const account = await userAddSql({ role: 'dispatcher', unitCode: null, name: '调度小卫' }, loadDistrictFile());
     for (const statement of account.sql) await db.prepare(statement).run();
     const shown = await call(`/api/v1/cases/${root}`, { token: account.token });
     expect(shown.status, JSON.stringify(shown.body)).toBe(200);
     expect(shown.body.mergedReports).toHaveLength(120);
     expect(shown.body.mergedReports.at(-1).photos).toHaveLength(1);
+    const bureau = await userAddSql({ role: 'bureau', unitCode: 'epb', name: '环保局小蒋' }, loadDistrictFile());
+    for (const statement of bureau.sql) await db.prepare(statement).run();
+    const read = await call(`/api/v1/cases/${root}`, { token: bureau.token });
+    expect(read.status, JSON.stringify(read.body)).toBe(200);
+    expect(read.body.mergedReports).toHaveLength(120);
+    expect(JSON.stringify(read.body)).toContain('第37位村民举报');
+    expect(JSON.stringify(read.body)).not.toContain('王建华');
   }, 120_000);
 });
 

@@ -136,12 +136,19 @@ export async function reporterNamesWithMerged(db: Db, caseId: string, opts: { ow
   const formerly = (await db.selectFrom('case_events').select('data').where('case_id', '=', caseId).where('kind', '=', 'merged_in').execute())
     .map((e) => parseJson<{ from?: unknown }>(e.data, {}).from)
     .filter((id): id is string => typeof id === 'string');
-  const rows = await withMergedReports(db, caseId)
+  const merged = await withMergedReports(db, caseId)
     .selectFrom('cases as d')
     .leftJoin('case_contacts as k', 'k.case_id', 'd.id')
     .select(['d.id', 'd.text', 'd.address', 'k.name', 'k.phone'])
-    .where((eb) => eb.or([eb('d.id', '=', caseId), eb('d.id', 'in', eb.selectFrom('merged_reports').select('id')), ...(formerly.length > 0 ? [eb('d.id', 'in', formerly)] : [])]))
+    .where((eb) => eb.or([eb('d.id', '=', caseId), eb('d.id', 'in', eb.selectFrom('merged_reports').select('id'))]))
     .execute();
+  // Every merge is recorded: those still merged were read above, the others are read by their ids.
+  const read = new Set(merged.map((r) => r.id));
+  const takenOut = await inChunks(
+    formerly.filter((id) => !read.has(id)),
+    (ids) => db.selectFrom('cases as d').leftJoin('case_contacts as k', 'k.case_id', 'd.id').select(['d.id', 'd.text', 'd.address', 'k.name', 'k.phone']).where('d.id', 'in', ids).execute(),
+  );
+  const rows = [...merged, ...takenOut];
   const namesOf = (r: (typeof rows)[number]) => reporterNames({ name: r.name ?? null, phone: r.phone ?? null }, { text: r.text, address: r.address });
   const ownNames = rows.filter((r) => r.id === caseId).flatMap(namesOf);
   const named = (await reportersStaffNamed(db, rows.map((r) => r.id))).filter((n) => own || !isOwnName(ownNames, n));
