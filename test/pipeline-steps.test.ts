@@ -76,6 +76,10 @@ describe('urgency, anonymity and phones', () => {
       'school',
       'dizzy',
     ]);
+    // An apostrophe as phones and word processors type it (’), or a modifier letter apostrophe (ʼ), as the phrase's own.
+    for (const said of ['The smoke is so thick I can’t breathe', 'my grandmother canʼt breathe at night']) {
+      expect(decideUrgency(district, said, 'air_pollution').reasons, said).toEqual(["can't breathe"]);
+    }
     for (const said of ['Pesticide spraying near the school', 'our drinking water smells of oil', 'my son is coughing and has a rash', 'two workers were hospitalized']) {
       expect(decideUrgency(district, said, null).urgent, said).toBe(true);
     }

@@ -136,6 +136,8 @@ export interface Urgency {
 }
 
 const LATIN_START = /^[a-z0-9]/i;
+/** Apostrophes other than ' that keyboards and autocorrect type: right single quotation mark, modifier letter apostrophe, prime. */
+const TYPED_APOSTROPHES = /[\u2019\u02BC\u2032]/g;
 /** The district's urgency phrases in Latin letters, matched as phrase rules are (any case, at a word's start). */
 const latinUrgency = new WeakMap<District, PhraseRuleSet>();
 
@@ -157,8 +159,9 @@ export function decideUrgency(district: District, text: string, typeCode: string
   for (const phrase of district.file.urgency.phrases) {
     if (!LATIN_START.test(phrase) && text.includes(phrase)) reasons.push(phrase);
   }
-  // In English in any case (School), and only where a word starts ("rash" is not in "crash").
-  for (const m of latinUrgencyPhrases(district).match(text)) reasons.push(m.rule.text);
+  // In English in any case (School), and only where a word starts ("rash" is not in "crash"); an apostrophe as phones
+  // type it (can’t) read as the phrase's own (can't).
+  for (const m of latinUrgencyPhrases(district).match(text.replace(TYPED_APOSTROPHES, "'"))) reasons.push(m.rule.text);
   return { urgent: reasons.length > 0, reasons };
 }
 
