@@ -1054,38 +1054,20 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
-  it('takes an anonymous report whose phone field holds words that are no number, and still refuses them when not anonymous', async () => {
+  it.each([
+    ['phone', '神仙洞办事处有养猪场往河里排粪水（电话栏填了不方便）', '不方便'],
+    ['name', '神仙洞办事处有养猪场往河里排粪水（姓名栏写得很长）', `王秀英${'（住在养猪场下游，不想让老板知道是我）'.repeat(3)}`],
+  ] as const)('takes an anonymous report whose %s field holds what would not be kept (words that are no number, a name over 50 characters), and still refuses it when not anonymous', async (field, text, value) => {
     const b = await browser();
     const context = await b.newContext({ locale: 'zh-CN', baseURL: service.url, javaScriptEnabled: false });
     const page = await context.newPage();
     await page.goto('/');
-    await fillReport(page, { text: '神仙洞办事处有养猪场往河里排粪水（电话栏填了不方便）' });
-    await page.fill('#phone', '不方便');
+    await fillReport(page, { text });
+    await page.fill(`#${field}`, value);
     await page.click('button[type=submit]');
-    // Not anonymous: the phone it would keep is refused next to its field.
-    await page.waitForSelector('#phone-error');
-    expect(await page.inputValue('#phone')).toBe('不方便');
-    await page.check('#anonymous');
-    await page.click('button[type=submit]');
-    await page.waitForURL(/\/submitted\//);
-    const created = (await findCaseByTrackingCode(service.deps.db, (await page.textContent('#tracking-code'))!.trim()))!;
-    expect(created.anonymous).toBe(true);
-    expect(await service.deps.db.selectFrom('case_contacts').selectAll().where('case_id', '=', created.id).executeTakeFirst()).toBeUndefined();
-    await context.close();
-  });
-
-  it('takes an anonymous report whose name is over 50 characters, and still refuses it when not anonymous', async () => {
-    const b = await browser();
-    const context = await b.newContext({ locale: 'zh-CN', baseURL: service.url, javaScriptEnabled: false });
-    const page = await context.newPage();
-    await page.goto('/');
-    await fillReport(page, { text: '神仙洞办事处有养猪场往河里排粪水（姓名栏写得很长）' });
-    const long = `王秀英${'（住在养猪场下游，不想让老板知道是我）'.repeat(3)}`;
-    await page.fill('#name', long);
-    await page.click('button[type=submit]');
-    // Not anonymous: the name it would keep is refused next to its field.
-    await page.waitForSelector('#name-error');
-    expect(await page.inputValue('#name')).toBe(long);
+    // Not anonymous: what it would keep is refused next to its field.
+    await page.waitForSelector(`#${field}-error`);
+    expect(await page.inputValue(`#${field}`)).toBe(value);
     await page.check('#anonymous');
     await page.click('button[type=submit]');
     await page.waitForURL(/\/submitted\//);
