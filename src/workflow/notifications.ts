@@ -117,8 +117,7 @@ export async function queueClosedNotices(
   data: { reason: 'rated'; rating: string; solved: boolean; round: number } | { reason: 'not_rated'; round: number },
   now: Date,
 ): Promise<void> {
-  const answered = await trx.selectFrom('assignments').select('unit_code').distinct().where('case_id', '=', caseId).where('status', '=', 'replied').orderBy('unit_code').execute();
-  for (const a of answered) await queueNotification(trx, { caseId, audience: `unit:${a.unit_code}`, kind: 'closed', data }, now);
+  for (const unit of await unitsThatAnswered(trx, caseId)) await queueNotification(trx, { caseId, audience: `unit:${unit}`, kind: 'closed', data }, now);
 }
 
 /**
@@ -133,16 +132,16 @@ export async function queueReopenedToLeadNotices(
   data: { lead: string; round: number; solved: boolean },
   now: Date,
 ): Promise<void> {
-  const answered = await trx
-    .selectFrom('assignments')
-    .select('unit_code')
-    .distinct()
-    .where('case_id', '=', caseId)
-    .where('status', '=', 'replied')
-    .where('unit_code', '!=', data.lead)
-    .orderBy('unit_code')
-    .execute();
-  for (const a of answered) await queueNotification(trx, { caseId, audience: `unit:${a.unit_code}`, kind: 'reopened_to_lead', data }, now);
+  for (const unit of await unitsThatAnswered(trx, caseId, data.lead)) {
+    await queueNotification(trx, { caseId, audience: `unit:${unit}`, kind: 'reopened_to_lead', data }, now);
+  }
+}
+
+/** The units whose assignment on the case stands answered (replied), but `except`, in the order of their codes. */
+async function unitsThatAnswered(trx: Trx, caseId: string, except?: string): Promise<string[]> {
+  let q = trx.selectFrom('assignments').select('unit_code').distinct().where('case_id', '=', caseId).where('status', '=', 'replied');
+  if (except !== undefined) q = q.where('unit_code', '!=', except);
+  return (await q.orderBy('unit_code').execute()).map((a) => a.unit_code);
 }
 
 /**
