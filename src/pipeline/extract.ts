@@ -136,8 +136,6 @@ export interface Urgency {
 }
 
 const LATIN_START = /^[a-z0-9]/i;
-/** Apostrophes other than ' that keyboards and autocorrect type: right single quotation mark, modifier letter apostrophe, prime. */
-const TYPED_APOSTROPHES = /[\u2019\u02BC\u2032]/g;
 /** The district's urgency phrases in Latin letters, matched as phrase rules are (any case, at a word's start). */
 const latinUrgency = new WeakMap<District, PhraseRuleSet>();
 
@@ -160,8 +158,8 @@ export function decideUrgency(district: District, text: string, typeCode: string
     if (!LATIN_START.test(phrase) && text.includes(phrase)) reasons.push(phrase);
   }
   // In English in any case (School), and only where a word starts ("rash" is not in "crash"); an apostrophe as phones
-  // type it (can’t) read as the phrase's own (can't).
-  for (const m of latinUrgencyPhrases(district).match(text.replace(TYPED_APOSTROPHES, "'"))) reasons.push(m.rule.text);
+  // type it (can’t) as the phrase's own (can't): phrase rules fold them so.
+  for (const m of latinUrgencyPhrases(district).match(text)) reasons.push(m.rule.text);
   return { urgent: reasons.length > 0, reasons };
 }
 

@@ -159,6 +159,12 @@ describe('phrase rules', () => {
     expect(fired('工厂dust很大')).toEqual(['dust']);
   });
 
+  it("match an apostrophe as phones type it (’, ʼ) as the phrase's own '", () => {
+    const rules = new PhraseRuleSet([{ type: 'noise', text: "can't sleep", weight: 1 }], ['noise']);
+    for (const text of ["I can't sleep", 'I can’t sleep at night', 'I canʼt sleep']) expect(rules.match(text).map((m) => text.slice(m.start, m.end)), text).toEqual([text.slice(2, 13)]);
+    expect(rules.match('I can sleep')).toEqual([]);
+  });
+
   it('must name a type the model knows, unless told to leave such rules out', () => {
     const rules = [
       { type: 'noise', text: '噪音', weight: 1 },

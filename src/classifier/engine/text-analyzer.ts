@@ -80,8 +80,11 @@ function normalizeUnit(unit: number): string {
   return s;
 }
 
+/** Apostrophes other than ' that keyboards and autocorrect type: right single quotation mark, modifier letter apostrophe, prime. */
+const TYPED_APOSTROPHES = new Set([0x2019, 0x02bc, 0x2032]);
+
 /**
- * Text folded for phrase matching: NFKC, lower case, whitespace dropped (so a
+ * Text folded for phrase matching: NFKC, lower case, typed apostrophes as ', whitespace dropped (so a
  * phrase matches across the spaces of pre-segmented text), with each folded
  * unit's input span.
  */
@@ -96,7 +99,9 @@ export function foldForMatching(input: string): FoldedText {
   const start: number[] = [];
   const end: number[] = [];
   for (let i = 0; i < input.length; i++) {
-    const u = input.charCodeAt(i);
+    const typed = input.charCodeAt(i);
+    // An apostrophe as phones and word processors type it (can’t, canʼt) matches a phrase's own (can't).
+    const u = TYPED_APOSTROPHES.has(typed) ? 0x27 : typed;
     const s = u < 0x80 || (u >= 0x4e00 && u <= 0x9fff) || (u >= 0xd800 && u <= 0xdfff) ? null : normalizeUnit(u);
     if (s === null) {
       if (classOf(u) === CharClass.Space) continue;
