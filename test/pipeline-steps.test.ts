@@ -69,6 +69,23 @@ describe('urgency, anonymity and phones', () => {
     expect(decideUrgency(district, '去年有人偷排过，现在好了', 'illegal_discharge').urgent).toBe(false);
   });
 
+  it('marks urgent the answer to the form\'s question whether it is still going on (还在继续, 仍在排放, still going on)', () => {
+    // The report form asks 是否还在继续 / is it still going on?: residents answer in those words.
+    for (const said of [
+      '兴隆办事处电镀厂往沟里排黑水，还在继续',
+      '养猪场的粪水目前仍在排放',
+      '河边那堆垃圾仍在烧，烟很大',
+      'The factory dumps slag by the river, and it is still going on',
+      'Black water from the plant is still flowing into the ditch',
+      'The burning is still happening',
+    ]) {
+      expect(decideUrgency(district, said, null).urgent, said).toBe(true);
+    }
+    for (const said of ['去年有人偷排过，现在好了', '上个月倒过一次垃圾，后来没有继续', 'The dumping went on for a week last spring']) {
+      expect(decideUrgency(district, said, null).urgent, said).toBe(false);
+    }
+  });
+
   it('marks a report in English urgent for what makes one in Chinese urgent, in any case and only where a word starts', () => {
     expect(decideUrgency(district, 'They are STILL DUMPING it right now and the kids at the School feel dizzy', 'wasteland_dumping').reasons).toEqual([
       'still dumping',
