@@ -66,6 +66,24 @@ describe('trainClassifier', () => {
     for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
   });
 
+  it('reads a report with a web address pasted in (a video\'s share link) as the report without it', () => {
+    for (const { text, label } of NEW_TEXTS) {
+      const plain = model.classify(text);
+      for (const link of ['https://v.douyin.com/iRNBho6u/', 'http://www.example.com/video?id=1234567890&from=share', 'www.example.cn/a/b']) {
+        // With spaces around it, and glued to the words as a phone's paste leaves it.
+        for (const withLink of [`${text} 视频在这里 ${link} 请尽快处理`, `${text}，视频${link}请尽快处理`]) {
+          const read = model.classify(withLink);
+          expect(read.type, withLink).toBe(label);
+          expect(read.confidence, withLink).toBeGreaterThan(plain.confidence - 0.15);
+          for (const e of read.evidence) {
+            expect(withLink.slice(e.start, e.end)).toBe(e.phrase);
+            expect(link.includes(e.phrase) && !text.includes(e.phrase), `${e.phrase} of ${withLink}`).toBe(false);
+          }
+        }
+      }
+    }
+  });
+
   it('maps evidence back through full-width letters and spaces', () => {
     const text = 'ＫＴＶ 音乐声 太大，吵到凌晨';
     const result = model.classify(text);

@@ -10,7 +10,7 @@
  * words.
  */
 import { hashFinish, hashFold, SEED_A, SEED_B } from './hashing.js';
-import { TextAnalyzer, type AnalyzedText, type AnalyzerOptions } from './text-analyzer.js';
+import { blankLinks, TextAnalyzer, type AnalyzedText, type AnalyzerOptions } from './text-analyzer.js';
 
 export interface FeatureOptions extends AnalyzerOptions {
   /** Shortest and longest character n-gram (0 = no character features). */
@@ -66,7 +66,8 @@ export class FeatureExtractor {
   }
 
   extract(input: string): Occurrences {
-    const text = this.analyzer.analyze(input);
+    // A web address counts for nothing, in the examples as in a report (offsets stay those of the input).
+    const text = this.analyzer.analyze(blankLinks(input));
     const { norm, origStart, origEnd, chars, charRun, words, wordCount } = text;
     const { charNgramMin, charNgramMax } = this.options;
     const nChars = chars.length;

@@ -20,6 +20,7 @@ import { digest, HashIndex } from './hashing.js';
 import { PhraseRuleSet, type PhraseRule } from './phrase-rules.js';
 import { createRng } from './rng.js';
 import { trainOneVsRest, type SvmOptions } from './svm-solver.js';
+import { blankLinks } from './text-analyzer.js';
 
 /** Everything that shapes the trained weights (stored in the artifact and its fingerprint). */
 export interface LinearModelOptions extends FeatureOptions, Omit<SvmOptions, 'seed' | 'nbSmoothing'> {
@@ -264,7 +265,9 @@ export class LinearClassifier implements Classifier {
     return new LinearClassifier(this.state, runtime, this.compiled);
   }
 
-  classify(text: string): Classification {
+  classify(input: string): Classification {
+    // A web address in the report is read as spaces: by the model, by the phrase rules, and in telling English from Chinese.
+    const text = blankLinks(input);
     const { k, state, scores, probs, partial } = this;
     const { index, filter, filterMask, rows } = this.compiled;
     const stride = k + 1;

@@ -80,6 +80,19 @@ function normalizeUnit(unit: number): string {
   return s;
 }
 
+/**
+ * A web address pasted into a report (a video's share link, https://v.douyin.com/iRNBho6u/, or www.…): its letters
+ * say nothing about the problem, and to a model they are features no example had, which lowers its confidence in
+ * what the words around it say. It runs to the first space, ideograph or full-width character.
+ */
+const WEB_ADDRESS = /(?:https?:\/\/|www\.)[\x21-\x7e]*/gi;
+
+/** The text with each web address in it blanked out (spaces), its other characters where they were. */
+export function blankLinks(text: string): string {
+  if (!/https?:|www\./i.test(text)) return text;
+  return text.replace(WEB_ADDRESS, (link) => ' '.repeat(link.length));
+}
+
 /** Apostrophes other than ' that keyboards and autocorrect type: right single quotation mark, modifier letter apostrophe, prime. */
 const TYPED_APOSTROPHES = new Set([0x2019, 0x02bc, 0x2032]);
 
