@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import busboy, { type Busboy } from 'busboy';
 import { fileTypeFromBuffer } from 'file-type';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -88,93 +89,80 @@ const CRLF2 = Buffer.from('\r\n\r\n');
  * and its files only counted and measured, never held, so the page can come back as typed and say how large the files
  * were. Read to its end, the body leaves a connection the server keeps: one whose body is left unread is closed soon,
  * before a slow phone has sent it all and read the answer. Reading stops after `maxBodyBytes`, keeping what came
- * before (a form's first fields). Null for a body that is no multipart form or whose parts' headers do not read.
+ * before (a form's first fields; a file it stops in is counted with the bytes read of it). A body that ends before
+ * its last delimiter (the client stopped sending) keeps the fields read whole. Null for a body that is no multipart
+ * form, whose parts' headers do not read, or that could not be read.
  */
 export async function readOversizedForm(request: Request, limits: { maxFieldBytes: number; maxBodyBytes: number }): Promise<OversizedForm | null> {
-  const boundary = multipartBoundary(request.headers.get('content-type') ?? '');
+  const contentType = request.headers.get('content-type') ?? '';
+  const boundary = multipartBoundary(contentType);
   if (boundary === null || !request.body) return null;
-  // The first delimiter has no line break before it: one is put there, so every delimiter is found alike.
-  const delimiter = Buffer.from(`\r\n--${boundary}`);
-  const form: OversizedForm = { fields: {}, files: 0, fileBytes: 0 };
-  const reader = request.body.getReader();
-  let buffered = Buffer.from('\r\n');
-  let state: 'preamble' | 'delimited' | 'headers' | 'content' | 'epilogue' = 'preamble';
-  let part: { field: string; fileName: string | null; chunks: Buffer[]; bytes: number } | null = null;
-  let fieldBytes = 0;
-  let read = 0;
-  const keep = (bytes: Buffer) => {
-    if (!part || bytes.length === 0) return;
-    part.bytes += bytes.length;
-    if (part.fileName !== null) form.fileBytes += bytes.length;
-    else if ((fieldBytes += bytes.length) <= limits.maxFieldBytes) part.chunks.push(Buffer.from(bytes));
-  };
-  const endPart = () => {
-    // A file input left empty sends a nameless empty part: no file chosen.
-    if (part && part.fileName !== null && (part.bytes > 0 || part.fileName !== '')) form.files++;
-    if (part && part.fileName === null && fieldBytes <= limits.maxFieldBytes) {
-      const value = Buffer.concat(part.chunks).toString('utf8');
-      const had = form.fields[part.field];
-      form.fields[part.field] = had === undefined ? value : [...(Array.isArray(had) ? had : [had]), value];
-    }
-    part = null;
-  };
+  let parser: Busboy;
   try {
-    for (;;) {
-      // Each state takes what it can of the bytes read, then more are read.
-      if (state === 'preamble' || state === 'content') {
-        const at = buffered.indexOf(delimiter);
-        if (at !== -1) {
-          if (state === 'content') {
-            keep(buffered.subarray(0, at));
-            endPart();
-          }
-          buffered = buffered.subarray(at + delimiter.length);
-          state = 'delimited';
-          continue;
-        }
-        // All but what may be the start of a delimiter the next chunk ends.
-        const safe = Math.max(0, buffered.length - delimiter.length + 1);
-        if (state === 'content') keep(buffered.subarray(0, safe));
-        buffered = buffered.subarray(safe);
-      } else if (state === 'delimited' && buffered.length >= 2) {
-        // `--boundary--` ends the form; what follows it is read and dropped.
-        if (buffered[0] === 0x2d && buffered[1] === 0x2d) {
-          state = 'epilogue';
-          continue;
-        }
-        const lineEnd = buffered.indexOf('\r\n');
-        if (lineEnd !== -1) {
-          buffered = buffered.subarray(lineEnd + 2);
-          state = 'headers';
-          continue;
-        }
-      } else if (state === 'headers') {
-        const end = buffered.indexOf(CRLF2);
-        if (end !== -1) {
-          const disposition = /^content-disposition\s*:(.*)$/im.exec(buffered.subarray(0, end).toString('utf8'))?.[1];
-          const values = disposition === undefined ? undefined : dispositionParams(disposition)?.values;
-          const field = values?.get('name');
-          if (field === undefined) return null;
-          part = { field, fileName: values!.get('filename') ?? values!.get('filename*') ?? null, chunks: [], bytes: 0 };
-          buffered = buffered.subarray(end + CRLF2.length);
-          state = 'content';
-          continue;
-        }
-        if (buffered.length > 16 * 1024) return null;
-      } else if (state === 'epilogue') buffered = Buffer.alloc(0);
-      if (read >= limits.maxBodyBytes) {
-        endPart();
-        return form;
-      }
-      const { done, value } = await reader.read();
-      // A body that ends before its last delimiter (the client stopped sending): what was read whole is kept.
-      if (done) return form;
-      read += value.length;
-      buffered = Buffer.concat([buffered, value]);
-    }
+    // One byte over the fields' bytes is enough to know a field is over them; names are UTF-8 as browsers send them.
+    parser = busboy({ headers: { 'content-type': contentType }, limits: { fieldSize: limits.maxFieldBytes + 1 }, defParamCharset: 'utf8' });
   } catch {
     return null;
   }
+  const form: OversizedForm = { fields: {}, files: 0, fileBytes: 0 };
+  let fieldBytes = 0;
+  // Once the body has ended or reading stopped, a field the parser still gives was cut short: it is not what was typed.
+  let cut = false;
+  let unreadable = false;
+  parser.on('field', (name: string | undefined, value, info) => {
+    if (name === undefined) unreadable = true;
+    if (cut || name === undefined) return;
+    fieldBytes += info.valueTruncated ? limits.maxFieldBytes + 1 : Buffer.byteLength(value);
+    if (fieldBytes > limits.maxFieldBytes) return;
+    const had = form.fields[name];
+    form.fields[name] = had === undefined ? value : [...(Array.isArray(had) ? had : [had]), value];
+  });
+  parser.on('file', (name: string | undefined, stream, info) => {
+    if (name === undefined) unreadable = true;
+    let bytes = 0;
+    stream.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      form.fileBytes += chunk.length;
+    });
+    // A file input left empty sends a nameless empty part: no file chosen.
+    stream.on('end', () => {
+      if (bytes > 0 || info.filename) form.files++;
+    });
+    // Only a form given up as unreadable ends a file with an error; its answer is null already.
+    stream.on('error', () => {});
+  });
+  let ended: () => void = () => {};
+  const parsed = new Promise<void>((resolve) => (ended = resolve));
+  parser.on('error', () => {
+    if (!cut) unreadable = true;
+    ended();
+  });
+  parser.on('close', () => ended());
+
+  const reader = request.body.getReader();
+  let read = 0;
+  try {
+    while (read < limits.maxBodyBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      read += value.length;
+      // Written as the parser takes it: a file's bytes are counted and dropped before more are read.
+      await new Promise<void>((resolve) => parser.write(value, () => resolve()));
+      if (unreadable) {
+        parser.destroy();
+        return null;
+      }
+    }
+  } catch {
+    parser.destroy();
+    return null;
+  }
+  // A form read to its end has its closing delimiter, and what follows it is ignored; one that stopped before is
+  // closed here, so the file it stopped in ends with the bytes read of it.
+  cut = true;
+  parser.end(Buffer.from(`\r\n--${boundary}--\r\n`));
+  await parsed;
+  return unreadable ? null : form;
 }
 
 /** `readOversizedForm`'s account of a form: its text fields as `parseBody({ all: true })` gives them, its files' count and bytes. */

@@ -312,6 +312,38 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(api.headers.get('x-frame-options')).toBe('DENY');
   });
 
+  it('brings a report form sent without the page script back as typed when its photos are more than a report carries, saying how large they were', async () => {
+    // Five photos of 11 MB (over the 51 MB a form may be), between text typed before them and after them.
+    const boundary = '----WebKitFormBoundaryQ7mZ2xWorkers';
+    const part = (headers: string, body: Buffer | string) => [Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`), Buffer.from(body), Buffer.from('\r\n')];
+    const photo = Buffer.alloc(11 * 1024 * 1024, 0xd8);
+    const body = Buffer.concat([
+      ...part('Content-Disposition: form-data; name="text"', '兴隆街道电镀厂夜里往沟里排黑水\r\n沟边的菜都死了'),
+      ...Array.from({ length: 5 }, (_, i) => part(`Content-Disposition: form-data; name="photos"; filename="IMG_40${i}.jpg"\r\nContent-Type: image/jpeg`, photo)).flat(),
+      ...part('Content-Disposition: form-data; name="address"', '电镀厂后门桥下的水沟'),
+      ...part('Content-Disposition: form-data; name="anonymous"', 'on'),
+      Buffer.from(`--${boundary}--\r\n`),
+    ]);
+    // The form is opened first, as a browser does (the first request also migrates D1).
+    await (await mf.dispatchFetch('http://localhost/', { headers: { accept: 'text/html' } })).arrayBuffer();
+    const db = await d1();
+    const cases = async () => (await db.prepare('select count(*) as n from cases').first<{ n: number }>())?.n;
+    const before = await cases();
+    // Sent over HTTP to the Worker as a browser sends it, with its Content-Length (dispatchFetch streams it chunked).
+    const res = await fetch(new URL('/', await mf.ready), {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, accept: 'text/html' },
+      body,
+    });
+    const html = await res.text();
+    expect(res.status, html.slice(0, 500)).toBe(413);
+    expect(html).toContain('所选的 5 张照片共 55.0 MB，超过了一件举报能带的照片（最多 5 张，每张不超过 10 MB）');
+    expect(html).toContain('兴隆街道电镀厂夜里往沟里排黑水\n沟边的菜都死了</textarea>');
+    expect(html).toContain('id="address" name="address" value="电镀厂后门桥下的水沟"');
+    expect(html).toMatch(/id="anonymous" name="anonymous" value="on" checked/);
+    expect(await cases()).toBe(before);
+  }, 60_000);
+
   let caseId: string;
   let trackingCode: string;
 
