@@ -496,3 +496,25 @@ export interface IntakeCountsTable {
 export interface Database {
   intake_counts: IntakeCountsTable;
 }
+
+/** A unit's action on a case sent with an Idempotency-Key, and the answer it gave (see the unit-action-keys migration). */
+export interface UnitActionKeysTable {
+  unit_code: string;
+  case_id: string;
+  /** accept, return, progress, reply or extend. */
+  action: string;
+  /** The key as the unit's client sent it. */
+  key: string;
+  /** A digest of what the request said: the same key with other content is refused. */
+  request_hash: string;
+  answer_status: number;
+  answer_etag: string | null;
+  /** The answer's JSON as it was sent. */
+  answer_body: string;
+  created_at: string;
+}
+
+// Declaration merging adds the units' action keys to Database.
+export interface Database {
+  unit_action_keys: UnitActionKeysTable;
+}

@@ -1,8 +1,12 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Trx } from '../db/repositories/db-types.js';
+import type { ActionKey, KeptAnswer } from '../src/workflow/bureau.js';
 import { buildVersionedCaseView } from '../src/workflow/case-view.js';
 import { caseETag, type SeenCase } from '../src/workflow/transition.js';
 import type { AppEnv } from './app-env.js';
+import { idempotencyKeyHeader } from './validation.js';
 
 /**
  * HTTP's optimistic concurrency on a case (RFC 9110 §8.8.3, §13.1.1): `GET /api/v1/cases/{id}` and every staff
@@ -163,4 +167,47 @@ export async function caseAnswer<E extends AppEnv>(c: Context<E>, id: string) {
   const vars = c.var as AppEnv['Variables'];
   const { view, version, shows } = await buildVersionedCaseView(vars.deps, vars.principal!, id);
   return c.json(view, 200, { ETag: caseETag(version, shows) });
+}
+
+/** The request headers of a unit's action on a case: If-Match, and an Idempotency-Key that makes a retry a replay. */
+export const unitActionHeaders = (what: string) =>
+  ifMatchHeaders.extend({
+    'idempotency-key': idempotencyKeyHeader.optional().openapi({
+      description:
+        `Makes a retry of this ${what} a replay whenever it comes, whatever happened to the case since: the same key from the same unit on this case ` +
+        'with the same content is answered with the status, `ETag` and body the first answer had, with `Idempotent-Replayed: true`, and nothing is done again; ' +
+        'with other content it is a `409 idempotency_key_reused` naming `Idempotency-Key`, nothing done. A key is the unit\'s own (another unit\'s names nothing of it) and the action\'s own. ' +
+        'Only an action that was done keeps its key: a retry of one refused is tried again.',
+      example: '7f3e2a90-5c1b-4f7e-9a0d-2b6c8e1f4a37',
+    }),
+  });
+
+/**
+ * With an Idempotency-Key, the key for the workflow and how the answer to keep is drawn from what the action did, in
+ * its transaction (`answer`); nothing without one.
+ */
+export function actionKey<R>(key: string | undefined, answer: (trx: Trx, done: R) => Promise<KeptAnswer>): { key?: ActionKey<R> } {
+  return key === undefined ? {} : { key: { key, answer } };
+}
+
+/** The staff view of the case as the action's transaction leaves it, with its ETag: the answer an Idempotency-Key keeps. */
+export function keptCaseAnswer<E extends AppEnv>(c: Context<E>, id: string) {
+  return async (trx: Trx): Promise<KeptAnswer> => {
+    const vars = c.var as AppEnv['Variables'];
+    const { view, version, shows } = await buildVersionedCaseView({ ...vars.deps, db: trx }, vars.principal!, id);
+    return { status: 200, etag: caseETag(version, shows), body: JSON.stringify(view) };
+  };
+}
+
+/**
+ * The answer kept with an action sent with an Idempotency-Key, sent as it was kept (status, ETag, the JSON byte for
+ * byte); a retry's, the first try's, says `Idempotent-Replayed: true`. Typed as nothing of the route's: the route
+ * drew it with the same functions as its other answers (`keptCaseAnswer`), which its types check there.
+ */
+export function keptAnswer<E extends AppEnv>(c: Context<E>, answer: KeptAnswer, replayed: boolean): never {
+  return c.body(answer.body, answer.status as ContentfulStatusCode, {
+    'Content-Type': 'application/json',
+    ...(answer.etag === null ? {} : { ETag: answer.etag }),
+    ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}),
+  }) as never;
 }

@@ -19,7 +19,19 @@ import {
 import { caseSummary, hiddenNamesFor, ownCurrentAssignment, readableFile } from '../src/workflow/case-view.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
-import { caseAnswer, caseAnswerDoc, caseAnswerUnlessUnchanged, caseETag, ifMatchHeaders, ifNoneMatchHeaders, notModifiedDoc, seenBy } from './case-version.js';
+import {
+  actionKey,
+  caseAnswer,
+  caseAnswerDoc,
+  caseAnswerUnlessUnchanged,
+  caseETag,
+  ifNoneMatchHeaders,
+  keptAnswer,
+  keptCaseAnswer,
+  notModifiedDoc,
+  seenBy,
+  unitActionHeaders,
+} from './case-version.js';
 import { errorResponses } from './error-schema.js';
 import { IMAGE_TYPES, jsonOrUploadsBodyLimit, plainMultipartHeaders, readUploads, uploadsField, isJsonContentType } from './uploads.js';
 import { documentBodyRequired, filledText, instant, noBody, queryInt, validationHook, apiRoute } from './validation.js';
@@ -407,7 +419,7 @@ const acceptRoute = apiRoute({
   operationId: 'acceptAssignment',
   summary: 'Sign for the assignment (签收)',
   description: `The lead signing moves the case to \`accepted\`. The unit a case was transferred to (12345) signs for it to handle it on its own system: the case stays \`transferred\`.${ownOnly}`,
-  request: { params: idParam, headers: ifMatchHeaders, body: noBody },
+  request: { params: idParam, headers: unitActionHeaders('signature'), body: noBody },
 });
 const returnRoute = apiRoute({
   ...bureauCommon,
@@ -416,7 +428,7 @@ const returnRoute = apiRoute({
   operationId: 'returnAssignment',
   summary: 'Return the assignment (退回)',
   description: `Instead of signing for it, with a reason code and a note. The lead's return sends the case to triage; a co-handler's leaves it where it is. The unit a case was transferred to (12345) returns it when it is an environmental matter after all: it goes to triage and its reporter is told.${ownOnly}`,
-  request: { params: idParam, headers: ifMatchHeaders, body: json(returnBody) },
+  request: { params: idParam, headers: unitActionHeaders('return'), body: json(returnBody) },
 });
 const progressRoute = apiRoute({
   ...bureauCommon,
@@ -425,7 +437,7 @@ const progressRoute = apiRoute({
   operationId: 'recordProgress',
   summary: 'Record progress',
   description: `A note; shown on the tracking page only with \`public: true\`.${ownOnly}`,
-  request: { params: idParam, headers: ifMatchHeaders, body: json(progressBody) },
+  request: { params: idParam, headers: unitActionHeaders('progress note'), body: json(progressBody) },
 });
 const replyRoute = apiRoute({
   ...bureauCommon,
@@ -438,7 +450,7 @@ const replyRoute = apiRoute({
     `The case is \`replied\` once the lead and every co-handler still on the case have replied; the lead's text is public.${ownOnly}`,
   request: {
     params: idParam,
-    headers: ifMatchHeaders,
+    headers: unitActionHeaders('reply (the same text and files, by their content and names)'),
     body: { required: false, content: { 'application/json': { schema: replyBody }, 'multipart/form-data': { schema: replyForm } } },
   },
 });
@@ -451,7 +463,7 @@ const extendRoute = apiRoute({
   description: 'A dispatcher approves or refuses it. One open request per unit.',
   security,
   middleware: [authenticate(), requireRoles('bureau')] as const,
-  request: { params: idParam, headers: ifMatchHeaders, body: json(extendBody) },
+  request: { params: idParam, headers: unitActionHeaders('extension request'), body: json(extendBody) },
   responses: {
     201: {
       description: 'The request, waiting for a dispatcher',
@@ -541,23 +553,35 @@ export function caseRoutes() {
   app.openapi(acceptRoute, async (c) => {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
-    await acceptAssignment(c.get('deps'), principal, id, seenBy(c.req.valid('header')));
-    return caseAnswer(c, id);
+    const headers = c.req.valid('header');
+    const acted = await acceptAssignment(c.get('deps'), principal, id, { ...seenBy(headers), ...actionKey(headers['idempotency-key'], keptCaseAnswer(c, id)) });
+    return acted.answer ? keptAnswer(c, acted.answer, acted.replayed) : caseAnswer(c, id);
   });
 
   app.openapi(returnRoute, async (c) => {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
-    await returnAssignment(c.get('deps'), principal, id, { ...c.req.valid('json'), ...seenBy(c.req.valid('header')) });
-    return caseAnswer(c, id);
+    const headers = c.req.valid('header');
+    const acted = await returnAssignment(c.get('deps'), principal, id, {
+      ...c.req.valid('json'),
+      ...seenBy(headers),
+      ...actionKey(headers['idempotency-key'], keptCaseAnswer(c, id)),
+    });
+    return acted.answer ? keptAnswer(c, acted.answer, acted.replayed) : caseAnswer(c, id);
   });
 
   app.openapi(progressRoute, async (c) => {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
-    await recordProgress(c.get('deps'), principal, id, { note: body.note, public: body.public ?? false, ...seenBy(c.req.valid('header')) });
-    return caseAnswer(c, id);
+    const headers = c.req.valid('header');
+    const acted = await recordProgress(c.get('deps'), principal, id, {
+      note: body.note,
+      public: body.public ?? false,
+      ...seenBy(headers),
+      ...actionKey(headers['idempotency-key'], keptCaseAnswer(c, id)),
+    });
+    return acted.answer ? keptAnswer(c, acted.answer, acted.replayed) : caseAnswer(c, id);
   });
 
   app.openapi(replyRoute, async (c) => {
@@ -574,16 +598,33 @@ export function caseRoutes() {
     }
     const body = isForm ? c.req.valid('form') : c.req.valid('json');
     const files = await readAttachments((body.attachments ?? []).filter((f): f is File => f instanceof File));
-    await replyAssignment(c.get('deps'), principal, id, { text: body.text, files, ...seenBy(c.req.valid('header')) });
-    return caseAnswer(c, id);
+    const headers = c.req.valid('header');
+    const acted = await replyAssignment(c.get('deps'), principal, id, {
+      text: body.text,
+      files,
+      ...seenBy(headers),
+      ...actionKey(headers['idempotency-key'], keptCaseAnswer(c, id)),
+    });
+    return acted.answer ? keptAnswer(c, acted.answer, acted.replayed) : caseAnswer(c, id);
   });
   documentBodyRequired(app, replyRoute);
 
   app.openapi(extendRoute, async (c) => {
     const principal = c.get('principal')!;
     const { id } = c.req.valid('param');
-    const created = await requestExtension(c.get('deps'), principal, id, { ...c.req.valid('json'), ...seenBy(c.req.valid('header')) });
-    return c.json({ id: created.id, status: 'pending' as const }, 201, { ETag: caseETag(created.version) });
+    const headers = c.req.valid('header');
+    const requested = (created: { id: string }) => ({ id: created.id, status: 'pending' as const });
+    const acted = await requestExtension(c.get('deps'), principal, id, {
+      ...c.req.valid('json'),
+      ...seenBy(headers),
+      ...actionKey(headers['idempotency-key'], async (_trx, created: { id: string; version: number }) => ({
+        status: 201,
+        etag: caseETag(created.version),
+        body: JSON.stringify(requested(created)),
+      })),
+    });
+    if (acted.answer) return keptAnswer(c, acted.answer, acted.replayed);
+    return c.json(requested(acted.done!), 201, { ETag: caseETag(acted.done!.version) });
   });
 
   return app;

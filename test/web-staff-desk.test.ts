@@ -1048,7 +1048,7 @@ describe('dispatcher desk', () => {
     const late = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂偷排，超期未签收测试' });
     const asking = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
     web.clock.advance(30 * 3600_000);
-    const { id: requestId } = await requestExtension(web.service.deps, epbClerk(), asking.id, { workingDays: 5, reason: '需要委托检测重金属' });
+    const requestId = (await requestExtension(web.service.deps, epbClerk(), asking.id, { workingDays: 5, reason: '需要委托检测重金属' })).done!.id;
 
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders(fromNewAddress());
@@ -1153,7 +1153,7 @@ describe('dispatcher desk', () => {
 
   it('says in Chinese that an extension request approved in another tab is already decided', async () => {
     const asking = await seedCase(web.service, web.clock, { text: '两个标签页审批同一延期申请', assignments: [{ unit: 'epb', role: 'lead' }] });
-    const { id: requestId } = await requestExtension(web.service.deps, epbClerk(), asking.id, { workingDays: 3, reason: '等待第三方检测' });
+    const requestId = (await requestExtension(web.service.deps, epbClerk(), asking.id, { workingDays: 3, reason: '等待第三方检测' })).done!.id;
     const one = await newPage();
     const two = await newPage();
     const headers = fromNewAddress();
@@ -1284,7 +1284,7 @@ describe('dispatcher desk', () => {
   it('hands a case to 12345 in one click when the suggested type goes there, and asks for a reason to refuse an extension', async () => {
     const seeded = await seedCase(web.service, web.clock, { status: 'triage', type: 'other', confidence: 0.6, text: '我家楼下路灯坏了很久没人修' });
     const asking = await seedCase(web.service, web.clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
-    const { id: requestId } = await requestExtension(web.service.deps, epbClerk(), asking.id, { workingDays: 3, reason: '等待检测报告' });
+    const requestId = (await requestExtension(web.service.deps, epbClerk(), asking.id, { workingDays: 3, reason: '等待检测报告' })).done!.id;
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders(fromNewAddress());
     await signIn(page, base, 'dispatcher');
@@ -1658,7 +1658,7 @@ describe('drafts of the extension requests', () => {
 
   it('puts back a refusal note typed on the desk past the end of the session, there and on the case page, and forgets it once the request is refused', async () => {
     const asking = await seedCase(web.service, web.clock, { text: '养殖场粪水直排（延期草稿测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
-    const { id: requestId } = await requestExtension(web.service.deps, epbClerk(), asking.id, { workingDays: 4, reason: '等待水样检测结果' });
+    const requestId = (await requestExtension(web.service.deps, epbClerk(), asking.id, { workingDays: 4, reason: '等待水样检测结果' })).done!.id;
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders(fromNewAddress());
     await signIn(page, base, 'dispatcher');
@@ -1698,7 +1698,7 @@ describe('drafts of the extension requests', () => {
 
   it('forgets a refusal note of a request approved instead', async () => {
     const asking = await seedCase(web.service, web.clock, { text: '砖厂烟尘（延期批准草稿测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
-    const { id: requestId } = await requestExtension(web.service.deps, epbClerk(), asking.id, { workingDays: 2, reason: '需要联合执法' });
+    const requestId = (await requestExtension(web.service.deps, epbClerk(), asking.id, { workingDays: 2, reason: '需要联合执法' })).done!.id;
     const { page, context } = await newPage();
     await context.setExtraHTTPHeaders(fromNewAddress());
     await signIn(page, base, 'dispatcher');

@@ -23,6 +23,7 @@ import * as deliveryAttemptStarted from './2026-12-07T120000-delivery-attempt-st
 import * as apiTokenExpiry from './2026-12-07T130000-api-token-expiry.js';
 import * as lapseReleasedExtensions from './2026-12-07T140000-lapse-released-extensions.js';
 import * as notificationAttempts from './2026-12-07T152000-notification-attempts.js';
+import * as unitActionKeys from './2026-12-08T110000-unit-action-keys.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -53,6 +54,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07T130000-api-token-expiry': apiTokenExpiry,
   '2026-12-07T140000-lapse-released-extensions': lapseReleasedExtensions,
   '2026-12-07T152000-notification-attempts': notificationAttempts,
+  '2026-12-08T110000-unit-action-keys': unitActionKeys,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -71,6 +71,10 @@ const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
   [/^only for bureau accounts/, '仅限部门账号（查看本单位的逾期案件）'],
   [/^not a bureau or office of the district file$/, '不是本区配置中的部门或属地单位'],
   [/^already used for a different report$/, '已用于另一份举报'],
+  [
+    /^already used for another (signature|return|progress note|reply|extension request)$/,
+    (m) => `已用于本单位在该案件上内容不同的另一次${({ signature: '签收', return: '退回', 'progress note': '进展记录', reply: '答复', 'extension request': '延期申请' } as Record<string, string>)[m[1]!]}`,
+  ],
   [/^must not be after to/, '开始日期不能晚于结束日期'],
   [/^must not be after receivedTo\b/, '开始时间不能晚于结束时间'],
   [/^give both lat and lng, or neither$/, '请同时给出经度和纬度，或都不给'],

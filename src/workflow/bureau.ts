@@ -9,6 +9,7 @@ import {
   updateAssignmentIf,
   type ReplyAttachmentRow,
 } from '../../db/repositories/case-queries.repository.js';
+import { findActionKey, insertActionKey, type KeptAnswer } from '../../db/repositories/action-keys.repository.js';
 import { findCase, lockCase } from '../../db/repositories/cases.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
@@ -137,6 +138,74 @@ async function inTransaction<T>(deps: WorkflowDeps, fn: (trx: Trx, now: Date, at
   return result;
 }
 
+export type { KeptAnswer };
+
+/** The unit's actions on a case that an API client may send with an Idempotency-Key. */
+export type UnitAction = 'accept' | 'return' | 'progress' | 'reply' | 'extend';
+
+/**
+ * An action sent with an Idempotency-Key: the client's key, and how the answer to keep is drawn from what the action
+ * did (`done`), in its transaction, so that the answer a retry gets is the one the first try's client would have.
+ */
+export interface ActionKey<R> {
+  key: string;
+  answer: (trx: Trx, done: R) => Promise<KeptAnswer>;
+}
+
+/**
+ * How a unit's action ended: done now (with an Idempotency-Key, the answer kept for its retries), or `replayed`: the
+ * key named the same action done before, answered as it was then, and nothing was done again.
+ */
+export type Acted<R> = { replayed: false; done: R; answer: KeptAnswer | null } | { replayed: true; done?: undefined; answer: KeptAnswer };
+
+const ACTION_NAMES: Record<UnitAction, string> = {
+  accept: 'signature',
+  return: 'return',
+  progress: 'progress note',
+  reply: 'reply',
+  extend: 'extension request',
+};
+
+/**
+ * Runs a unit's action on a case in one transaction. With an Idempotency-Key the answer it gives is kept in that
+ * transaction, under the unit, the case, the action and the key: a retry of it (its answer lost on the way) is
+ * answered alike, whenever it comes and whatever happened to the case since, and does nothing again; the same key
+ * with other content (`content`: what the request said) is refused as `idempotency_key_reused`. Another unit's key,
+ * or the key of another action, names nothing of this one.
+ */
+async function unitAction<R>(
+  deps: WorkflowDeps,
+  principal: Principal,
+  caseId: string,
+  action: { name: UnitAction; content: unknown; key: ActionKey<R> | undefined },
+  fn: (trx: Trx, now: Date, at: string) => Promise<R>,
+): Promise<Acted<R>> {
+  const { key } = action;
+  return inTransaction(deps, async (trx, now, at) => {
+    const scope = key && principal.unitCode !== null ? { unitCode: principal.unitCode, caseId, action: action.name, key: key.key } : null;
+    const requestHash = createHash('sha256').update(JSON.stringify(action.content)).digest('hex');
+    if (scope) {
+      // The case is locked first: a retry that overtakes its first try, still under way, waits for it and replays it.
+      if (!(await lockCase(trx, caseId))) throw new AppError('not_found', 'no such case');
+      const earlier = await findActionKey(trx, scope);
+      if (earlier) {
+        if (earlier.requestHash !== requestHash) {
+          const what = ACTION_NAMES[action.name];
+          throw new AppError('idempotency_key_reused', `this Idempotency-Key was already used for a ${what} of this case with other content`, {
+            'Idempotency-Key': `already used for another ${what}`,
+          });
+        }
+        return { replayed: true, answer: earlier.answer };
+      }
+    }
+    const done = await fn(trx, now, at);
+    if (!scope || !key) return { replayed: false, done, answer: null };
+    const answer = await key.answer(trx, done);
+    await insertActionKey(trx, { ...scope, requestHash, answer, at });
+    return { replayed: false, done, answer };
+  });
+}
+
 function lost(): AppError {
   return refused('conflict', 'the assignment was changed by someone else meanwhile; reload the case', { reason: 'changed_meanwhile' });
 }
@@ -158,9 +227,9 @@ export async function acceptAssignment(
   deps: WorkflowDeps,
   principal: Principal,
   caseId: string,
-  opts: { pressedInGroup?: boolean } & SeenCase = {},
-): Promise<void> {
-  await inTransaction(deps, async (trx, now, at) => {
+  opts: { pressedInGroup?: boolean; key?: ActionKey<void> } & SeenCase = {},
+): Promise<Acted<void>> {
+  return unitAction(deps, principal, caseId, { name: 'accept', content: null, key: opts.key }, async (trx, now, at) => {
     const { c, mine } = await loadOwn(trx, principal, caseId, { transfer: true, seen: opts });
     if (mine.status !== 'pending') throw refused('illegal_transition', `your assignment is already ${mine.status}`, { reason: 'assignment_already', status: mine.status });
     const ok = await updateAssignmentIf(trx, mine.id, 'pending', {
@@ -202,10 +271,11 @@ export async function returnAssignment(
   deps: WorkflowDeps,
   principal: Principal,
   caseId: string,
-  input: { reason: ReturnReason; note: string } & SeenCase,
+  input: { reason: ReturnReason; note: string; key?: ActionKey<void> } & SeenCase,
   opts: { pressedInGroup?: boolean } = {},
-): Promise<void> {
-  await inTransaction(deps, async (trx, now, at) => {
+): Promise<Acted<void>> {
+  const content = { reason: input.reason, note: input.note };
+  return unitAction(deps, principal, caseId, { name: 'return', content, key: input.key }, async (trx, now, at) => {
     const { c, mine } = await loadOwn(trx, principal, caseId, { transfer: true, seen: input });
     // 签收 and 退回 are the two answers to a dispatch: once signed for, the
     // unit handles it (or asks the dispatcher), so a signature and a return
@@ -257,9 +327,10 @@ export async function recordProgress(
   deps: WorkflowDeps,
   principal: Principal,
   caseId: string,
-  input: { note: string; public: boolean } & SeenCase,
-): Promise<void> {
-  await inTransaction(deps, async (trx, _now, at) => {
+  input: { note: string; public: boolean; key?: ActionKey<void> } & SeenCase,
+): Promise<Acted<void>> {
+  const content = { note: input.note, public: input.public };
+  return unitAction(deps, principal, caseId, { name: 'progress', content, key: input.key }, async (trx, _now, at) => {
     const { c, mine } = await loadOwn(trx, principal, caseId, { seen: input });
     if (mine.status === 'pending') throw refused('illegal_transition', 'sign for the case first (your assignment is pending)', { reason: 'sign_first' });
     if (mine.status !== 'accepted') throw refused('illegal_transition', `your assignment is ${mine.status}: progress notes are for work under way`, { reason: 'progress_not_under_way', status: mine.status });
@@ -279,8 +350,8 @@ export async function replyAssignment(
   deps: WorkflowDeps,
   principal: Principal,
   caseId: string,
-  input: { text: string; files?: ReplyFile[] } & SeenCase,
-): Promise<{ caseReplied: boolean }> {
+  input: { text: string; files?: ReplyFile[]; key?: ActionKey<{ caseReplied: boolean }> } & SeenCase,
+): Promise<Acted<{ caseReplied: boolean }>> {
   // Files are stored first and the rows written with the reply; a reply that
   // fails leaves no file behind.
   const at0 = deps.clock.now().toISOString();
@@ -305,7 +376,10 @@ export async function replyAssignment(
       await deps.photos.put(a.storageKey, a.bytes, a.mime);
       written.push(a.storageKey);
     }
-    return await replyInTransaction(deps, principal, caseId, input.text, attachments, input);
+    const acted = await replyInTransaction(deps, principal, caseId, input.text, attachments, input);
+    // A retry answered as its first try was keeps none of the files it brought again: the first try's are the reply's.
+    if (acted.replayed) await Promise.allSettled(written.map((k) => deps.photos.delete(k)));
+    return acted;
   } catch (err) {
     await Promise.allSettled(written.map((k) => deps.photos.delete(k)));
     throw err;
@@ -318,10 +392,12 @@ async function replyInTransaction(
   caseId: string,
   text: string,
   attachments: ReplyAttachmentRow[],
-  seen: SeenCase,
-): Promise<{ caseReplied: boolean }> {
+  seen: SeenCase & { key?: ActionKey<{ caseReplied: boolean }> },
+): Promise<Acted<{ caseReplied: boolean }>> {
   const input = { text };
-  return inTransaction(deps, async (trx, now, at) => {
+  // The files by their content and name, as a retry sends them again.
+  const content = { text, attachments: attachments.map((a) => ({ sha256: a.sha256, mime: a.mime, name: a.originalName })) };
+  return unitAction(deps, principal, caseId, { name: 'reply', content, key: seen.key }, async (trx, now, at) => {
     const { c, mine } = await loadOwn(trx, principal, caseId, { seen });
     if (mine.status === 'pending') throw refused('illegal_transition', 'sign for the case (accept) before replying', { reason: 'sign_first' });
     if (mine.status !== 'accepted') throw refused('illegal_transition', `your assignment is already ${mine.status}`, { reason: 'assignment_already', status: mine.status });
@@ -392,9 +468,10 @@ export async function requestExtension(
   deps: WorkflowDeps,
   principal: Principal,
   caseId: string,
-  input: { workingDays: number; reason: string } & SeenCase,
-): Promise<{ id: string; version: number }> {
-  return inTransaction(deps, async (trx, now, at) => {
+  input: { workingDays: number; reason: string; key?: ActionKey<{ id: string; version: number }> } & SeenCase,
+): Promise<Acted<{ id: string; version: number }>> {
+  const content = { workingDays: input.workingDays, reason: input.reason };
+  return unitAction(deps, principal, caseId, { name: 'extend', content, key: input.key }, async (trx, now, at) => {
     const { c, mine } = await loadOwn(trx, principal, caseId, { seen: input });
     if (mine.status !== 'pending' && mine.status !== 'accepted') {
       throw refused('illegal_transition', `your assignment is ${mine.status}; there is no deadline left to extend`, { reason: 'no_deadline_to_extend', status: mine.status });

@@ -1,0 +1,46 @@
+import type { Db } from './db-types.js';
+
+/** Names one unit's action on a case sent with one Idempotency-Key. */
+export interface ActionKeyScope {
+  unitCode: string;
+  caseId: string;
+  action: string;
+  key: string;
+}
+
+/** The answer an action gave, as it was sent: to answer a retry of it alike. */
+export interface KeptAnswer {
+  status: number;
+  etag: string | null;
+  /** The JSON body, as sent. */
+  body: string;
+}
+
+export async function findActionKey(db: Db, scope: ActionKeyScope): Promise<{ requestHash: string; answer: KeptAnswer } | null> {
+  const row = await db
+    .selectFrom('unit_action_keys')
+    .select(['request_hash', 'answer_status', 'answer_etag', 'answer_body'])
+    .where('unit_code', '=', scope.unitCode)
+    .where('case_id', '=', scope.caseId)
+    .where('action', '=', scope.action)
+    .where('key', '=', scope.key)
+    .executeTakeFirst();
+  return row ? { requestHash: row.request_hash, answer: { status: Number(row.answer_status), etag: row.answer_etag, body: row.answer_body } } : null;
+}
+
+export async function insertActionKey(db: Db, entry: ActionKeyScope & { requestHash: string; answer: KeptAnswer; at: string }): Promise<void> {
+  await db
+    .insertInto('unit_action_keys')
+    .values({
+      unit_code: entry.unitCode,
+      case_id: entry.caseId,
+      action: entry.action,
+      key: entry.key,
+      request_hash: entry.requestHash,
+      answer_status: entry.answer.status,
+      answer_etag: entry.answer.etag,
+      answer_body: entry.answer.body,
+      created_at: entry.at,
+    })
+    .execute();
+}
