@@ -42,6 +42,8 @@ describe('field reasons said in Chinese', () => {
     'unknown unit "gone"',
     'already used for a different report',
     'already used for another signature',
+    '"xinglong" is a local office, not a bureau: it takes part as the case\'s jurisdiction (give it as jurisdiction), not as a co-handler',
+    '"xinglong", "huilongxu" are local offices, not bureaus: one takes part as the case\'s jurisdiction (give it as jurisdiction), not as a co-handler',
     'already used for another reply',
     'already used for another extension request',
     'must not be after to (2026-12-01)',

@@ -55,6 +55,41 @@ describe.each([
       expect(moved.body.assignments.filter((a: any) => a.status === 'pending').map((a: any) => `${a.role}:${a.bureau.code}`).sort()).toEqual(['co:econ', 'jurisdiction:lijiatang', 'lead:epb']);
     });
 
+    it("refuses a local office named as a co-handler but not as the case's jurisdiction: a 400 naming co, nothing changed", async () => {
+      // A case with no place: named among the co-handlers only, the office would handle it while the case stays without a
+      // place (listed on the desk for one, counted under 属地不明), and given the place later it would hold the wrong role.
+      const { id } = await seedCase(service, clock, { text: '电镀厂偷排（无属地，办事处列为协办）', jurisdiction: null, assignments: [{ unit: 'epb', role: 'lead' }] });
+      const db = service.deps.db;
+      const stateOf = async () => ({
+        row: await db.selectFrom('cases').select(['version', 'jurisdiction_code', 'flags']).where('id', '=', id).executeTakeFirstOrThrow(),
+        assignments: await db.selectFrom('assignments').select(['unit_code', 'role', 'status']).where('case_id', '=', id).orderBy('unit_code').execute(),
+        notices: (await notificationsOf(service, id)).length,
+      });
+      const before = await stateOf();
+      const refused = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', co: ['econ', 'xinglong'], reason: '兴隆办事处配合' }));
+      expect(refused.status, JSON.stringify(refused.body)).toBe(400);
+      expect(refused.body.error.code).toBe('validation_failed');
+      expect(refused.body.error.fields).toEqual({ co: '"xinglong" is a local office, not a bureau: it takes part as the case\'s jurisdiction (give it as jurisdiction), not as a co-handler' });
+      expect(await stateOf()).toEqual(before);
+      // So is one that says the case needs no place.
+      const none = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', co: ['xinglong'], jurisdiction: null, reason: '兴隆办事处配合' }));
+      expect(none.status, JSON.stringify(none.body)).toBe(400);
+      expect(Object.keys(none.body.error.fields)).toEqual(['co']);
+      expect(await stateOf()).toEqual(before);
+
+      // Given as the case's place, the office takes part as its jurisdiction and the case has its place.
+      const placed = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', co: ['econ', 'xinglong'], jurisdiction: 'xinglong', reason: '属地为兴隆办事处' }));
+      expect(placed.status, JSON.stringify(placed.body)).toBe(200);
+      expect(placed.body.jurisdiction.code).toBe('xinglong');
+      expect(placed.body.flags).not.toContain('place_unknown');
+      expect(placed.body.assignments.filter((a: any) => a.status === 'pending').map((a: any) => `${a.role}:${a.bureau.code}`).sort()).toEqual(['co:econ', 'jurisdiction:xinglong', 'lead:epb']);
+
+      // Another office beside the case's own is refused as well: a case has one place.
+      const second = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/route`, { type: 'illegal_discharge', co: ['econ', 'huilongxu', 'xinglong'], reason: '回龙圩镇配合' }));
+      expect(second.status, JSON.stringify(second.body)).toBe(400);
+      expect(second.body.error.fields.co).toMatch(/^"huilongxu" is a local office/);
+    });
+
     it('makes a case urgent when it is routed to an urgent type, or when the dispatcher says so, with the urgent deadlines', async () => {
       const hours = (iso: string | null, h: number) => expect(iso).toBe(new Date(clock.now().getTime() + h * 3600_000).toISOString());
       // Out of triage as 危险废物: urgent like one the intake read so, signed for within 2 hours.

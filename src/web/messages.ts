@@ -37,6 +37,11 @@ const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
     `The case's local office returned it as “${RETURN_REASON_LABEL.en.wrong_jurisdiction}”: set another local office for it below first, then route it.`,
   ],
   [/ is a local office, not a bureau: it takes part as the jurisdiction, not as the lead$/, '属地单位（镇、办事处、林场）不能作牵头单位，请选择一个职能部门；属地会作为属地单位参与办理'],
+  [
+    / (is a local office, not a bureau|are local offices, not bureaus): .*, not as a co-handler$/,
+    '属地单位（镇、办事处、林场）不能作协办单位：请在下方“属地”中指定案件的属地，它会作为属地单位参与办理',
+    "A local office (town, sub-district office, forest farm) is not a co-handler: choose it as the case's local office below, and it takes part as such.",
+  ],
   [/^must be a string$/, '格式不对'],
   [/^must be a whole number$/, '请填写整数'],
   [/^must be a number$/, '请填写数字'],

@@ -323,6 +323,18 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
     if (badLead) fields.lead = badLead;
     const badCo = co.filter((u) => !district.units.has(u));
     if (badCo.length > 0) fields.co = `unknown bureau ${badCo.map((u) => `"${u}"`).join(', ')}`;
+    // A local office (town, sub-district office, forest farm) takes part as the case's jurisdiction (属地), the one its
+    // place names. Named a co-handler otherwise, it would handle a case that stays without a place (listed on the desk
+    // for one, counted under 属地不明, and given that office as its place later with the office in the wrong role), or
+    // a case would have two places. The case's own office named here too is its jurisdiction, dropped above.
+    const offices = input.co === undefined ? [] : co.filter((u) => district.units.get(u)?.kind === 'jurisdiction');
+    if (badCo.length === 0 && offices.length > 0) {
+      const named = offices.map((u) => `"${u}"`).join(', ');
+      fields.co =
+        offices.length === 1
+          ? `${named} is a local office, not a bureau: it takes part as the case's jurisdiction (give it as jurisdiction), not as a co-handler`
+          : `${named} are local offices, not bureaus: one takes part as the case's jurisdiction (give it as jurisdiction), not as a co-handler`;
+    }
     if (jurisdiction !== null && district.units.get(jurisdiction)?.kind !== 'jurisdiction') {
       fields.jurisdiction =
         input.jurisdiction === undefined
