@@ -172,6 +172,21 @@ describe('POST /api/v1/reports', () => {
     }
   });
 
+  it('keeps no name where an English name field says none (N/A, none, prefer not to say), so those words are no name to mask; a real name stays', async () => {
+    const contactOf = async (id: string) => service.deps.db.selectFrom('case_contacts').select(['name', 'phone']).where('case_id', '=', id).executeTakeFirst();
+    const text = 'A pig farm near Huilong village lets manure into the river every night and none of the neighbours can sleep';
+    for (const name of ['N/A', 'n.a.', 'none', 'None.', 'nil', '-', 'anon', 'unknown', 'not given', 'Prefer not to say', "I'd rather not say", 'private', 'concerned citizen', 'a local resident']) {
+      const res = await postJson(`${api}/reports`, { text: `${text} (${name.length})`, name, phone: '13812345678' });
+      const body = (await bodyOf(res)) as { id: string };
+      expect(res.status, JSON.stringify(body)).toBe(202);
+      expect(await contactOf(body.id), name).toEqual({ name: null, phone: '13812345678' });
+    }
+    for (const name of ['John Li', 'Nina', 'Li Na']) {
+      const res = await postJson(`${api}/reports`, { text: `${text} (a real name)`, name });
+      expect((await contactOf(((await bodyOf(res)) as { id: string }).id))?.name, name).toBe(name);
+    }
+  });
+
   it('refuses a text that is only a tracking code (typed, or its link or 查询码 line pasted), naming where its case is followed; a code among other words is a report', async () => {
     const made = (await bodyOf(await postJson(`${api}/reports`, { text: '八字桥社区旁边的厂子晚上偷排废水（先报一件）' }))) as { trackingCode: string };
     const code = made.trackingCode;

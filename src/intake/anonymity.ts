@@ -11,14 +11,19 @@ export interface GivenReporter {
 }
 
 /**
- * What people write in a form's name field to say they give none (匿名, 保密, 不方便透露, 无, 热心市民): no name. Kept
+ * What people write in a form's name field to say they give none (匿名, 保密, 不方便透露, 无, 热心市民, N/A, none, prefer not to say): no name. Kept
  * as one, it would be the name staff read, and the words masked wherever the text says them (匿名群众反映 read by a
  * bureau as 匿*群众反映, 村民们 as 村*们).
  */
 const NO_NAME = new RegExp(
   '^(?:匿名(?:者|人|用户|群众|市民|举报人?)?|保密|请保密|不公开|不详|无|没有|略|暂无|不留|不留名|不填|无名氏?|某某|' +
     '(?:不愿|不想|不方便|不便)(?:透露|告知|留名|说)?|不告诉你?|' +
-    '(?:热心|一|一位|一名)?(?:群众|市民|村民|居民)|anonymous)$',
+    '(?:热心|一|一位|一名)?(?:群众|市民|村民|居民)|' +
+    // In English, as the words stand once punctuation and spaces are gone: N/A, none, not given, prefer not to say,
+    // I'd rather not say, a concerned citizen, a local resident.
+    'anonymous|anon|na|none|nil|no|noname|nobody|unknown|secret|private|confidential|withheld|' +
+    'not(?:given|provided|applicable|disclosed)|(?:i(?:d|would)?)?(?:prefer|rather)?not(?:to)?(?:say|tell|disclose)|' +
+    '(?:a|an)?(?:concerned|local)?(?:citizen|resident|villager))$',
   'iu',
 );
 
