@@ -1,4 +1,5 @@
 import type { Queue } from '@cloudflare/workers-types/index.js';
+import { chunksOf } from '../src/chunks.js';
 import type { Clock } from '../src/clock.js';
 import { JOB_NAMES, type JobName } from './jobs.js';
 import type { EnsureOutcome, JobToEnqueue, JobTransport } from './transport.js';
@@ -22,6 +23,9 @@ import type { EnsureOutcome, JobToEnqueue, JobTransport } from './transport.js';
 
 /** Cloudflare Queues' limit on `delaySeconds` (12 hours). */
 export const MAX_DELAY_S = 12 * 3600;
+
+/** Cloudflare Queues' limit on the messages of one `sendBatch`. */
+export const MAX_BATCH_MESSAGES = 100;
 
 /** What goes on the queue. */
 export interface JobMessage {
@@ -57,13 +61,13 @@ export interface CfQueuesTransport extends JobTransport {
 export function createCfQueuesTransport(queue: Queue<JobMessage>, clock: Clock): CfQueuesTransport {
   async function send(messages: JobMessage[]): Promise<void> {
     const now = clock.now();
-    // sendBatch takes at most 100 messages.
-    for (let i = 0; i < messages.length; i += 100) {
-      const chunk = messages.slice(i, i + 100).map((body) => {
-        const delaySeconds = delaySecondsUntil(body.runAt, now);
-        return { body, contentType: 'json' as const, ...(delaySeconds > 0 ? { delaySeconds } : {}) };
-      });
-      await queue.sendBatch(chunk);
+    for (const chunk of chunksOf(messages, MAX_BATCH_MESSAGES)) {
+      await queue.sendBatch(
+        chunk.map((body) => {
+          const delaySeconds = delaySecondsUntil(body.runAt, now);
+          return { body, contentType: 'json' as const, ...(delaySeconds > 0 ? { delaySeconds } : {}) };
+        }),
+      );
     }
   }
   return {

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { chunksOf } from '../../src/chunks.js';
 import type { Database } from '../schema.js';
 
 /** Repositories take either the database or an open transaction. */
@@ -41,11 +42,6 @@ export function maxParameters(db: Db): number {
  * parameters. The same on every database, so each runs the same statements.
  */
 export const LIST_PER_STATEMENT = 90;
-
-/** `list` in consecutive slices of at most `size`. */
-export function* chunksOf<T>(list: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size);
-}
 
 /**
  * Runs `query` for the distinct values of `list` (ids to look up with `in`), a slice of at most
