@@ -180,7 +180,7 @@ async function call(path: string, init?: RequestInit & { token?: string }) {
   } catch {
     // not JSON
   }
-  return { status: res.status, body: body as Record<string, any> };
+  return { status: res.status, body: body as Record<string, any>, headers: res.headers };
 }
 
 type D1 = Awaited<ReturnType<typeof d1>>;
@@ -391,8 +391,18 @@ describe('the Worker on D1, Queues and R2', () => {
     for (const statement of account.sql) await db.prepare(statement).run();
     const token = account.token;
 
-    const accepted = await call(`/api/v1/cases/${caseId}/accept`, { method: 'POST', token });
+    // Sent with an Idempotency-Key, its retry is answered as it was, the key and the answer kept in D1 with the signature.
+    const keyed = { method: 'POST', token, headers: { 'idempotency-key': 'd1-sign-1' } };
+    const accepted = await call(`/api/v1/cases/${caseId}/accept`, keyed);
     expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
+    expect(accepted.headers.get('idempotent-replayed')).toBeNull();
+    const replayed = await call(`/api/v1/cases/${caseId}/accept`, keyed);
+    expect(replayed.status, JSON.stringify(replayed.body)).toBe(200);
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    expect(replayed.body).toEqual(accepted.body);
+    expect(replayed.headers.get('etag')).toBe(accepted.headers.get('etag'));
+    const signed = await db.prepare("select count(*) as n from case_events where case_id = ? and kind = 'status' and to_status = 'accepted'").bind(caseId).first<{ n: number }>();
+    expect(signed?.n).toBe(1);
     const again = await call(`/api/v1/cases/${caseId}/accept`, { method: 'POST', token });
     expect(again.status).toBe(409);
 
