@@ -201,8 +201,9 @@ export function keptCaseAnswer<E extends AppEnv>(c: Context<E>, id: string) {
 
 /**
  * The answer kept with an action sent with an Idempotency-Key, sent as it was kept (status, ETag, the JSON byte for
- * byte); a retry's, the first try's, says `Idempotent-Replayed: true`. Typed as nothing of the route's: the route
- * drew it with the same functions as its other answers (`keptCaseAnswer`), which its types check there.
+ * byte); a retry's, the first try's, says `Idempotent-Replayed: true`. Typed as nothing of the route's, whose types
+ * cannot see into an answer kept as text: it is drawn as the route's other answers are (`keptCaseAnswer` draws the
+ * view `caseAnswer` sends), and the retry tests check it against the OpenAPI document.
  */
 export function keptAnswer<E extends AppEnv>(c: Context<E>, answer: KeptAnswer, replayed: boolean): never {
   return c.body(answer.body, answer.status as ContentfulStatusCode, {
