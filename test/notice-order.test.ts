@@ -8,7 +8,10 @@ import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
 import { buildDistrict, type DistrictFile } from '../src/district/district.schema.js';
 import type { Service } from '../src/runtime.js';
 import { bureauServer as startBureauServer } from './bureau-server.js';
+import { caseReference } from '../src/domain/case.js';
 import { createPgDatabase, postJson, startTestService, testEnv, waitFor } from './harness.js';
+import { startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
+import { districtWithGroups, telegramEnv, TOKEN } from './telegram-helpers.js';
 
 /**
  * A unit's system learns of a case from its `case.assigned` delivery: a 督办
@@ -117,5 +120,130 @@ describe.each([
     expect(again.status, await again.clone().text()).toBe(200);
     await waitFor(async () => (await supervision(id))?.status === 'sent', { what: 'the notice sent again' });
     expect(toAgri(id).map((r) => r.body.event).slice(4)).toEqual(['case.assigned', 'case.supervision']);
+  });
+});
+
+/**
+ * A unit's Telegram group learns of a case from the case's post there: a 督办
+ * posted before it would be about a case the group has not seen. Notices to
+ * the group wait for the post while Telegram refuses it, and fail visibly
+ * with it when it fails for good, as for webhooks.
+ */
+const AGRI_GROUP = -100_555_077;
+// Only the post carries the report's words: Telegram refuses that message alone, not the notices.
+const POST_WORDS = '猪粪直接排到河里';
+
+describe.each([
+  ['SQLite', async () => ({})],
+  ['PostgreSQL', async () => ({ DATABASE_URL: await createPgDatabase('notice_order_group') })],
+])("notices to a unit whose case's group post is still on its way, on %s", (_engine, dbEnv) => {
+  let service: Service & { url: string };
+  let emu: TelegramEmulator;
+  let desk: Record<string, string>;
+
+  beforeAll(async () => {
+    emu = await startTelegramEmulator(TOKEN);
+    // Post attempts at 0, 1, 3, 7, 15 s: time to supervise the case between them.
+    service = await startTestService(telegramEnv(emu, 'notice-order-group', await dbEnv()), 'all', { district: districtWithGroups({ agri: AGRI_GROUP }) });
+    const at = new Date().toISOString();
+    const user = await createUser(service.deps.db, { name: '调度老王', role: 'dispatcher', unitCode: null, at });
+    desk = { authorization: `Bearer ${(await issueToken(service.deps.db, { userId: user.id, label: null, at })).token}` };
+  });
+
+  const post = (caseId: string) =>
+    service.deps.db.selectFrom('telegram_bureau_posts').select(['status', 'message_id']).where('case_id', '=', caseId).where('unit_code', '=', 'agri').executeTakeFirst();
+  const supervision = (caseId: string) =>
+    service.deps.db
+      .selectFrom('notifications')
+      .select(['status', 'channels'])
+      .where('case_id', '=', caseId)
+      .where('audience', '=', 'unit:agri')
+      .where('kind', '=', 'supervision')
+      .executeTakeFirst();
+  /** What agri's group took about the case, in order: its post (the report's words) and the notices naming its reference. */
+  const toGroup = (caseId: string) =>
+    emu
+      .toChat(AGRI_GROUP)
+      .filter((c) => c.method === 'sendMessage' && String(c.body.text).includes(caseReference(caseId)))
+      .map((c) => ({ post: String(c.body.text).includes(POST_WORDS), messageId: c.messageId, replyTo: (c.body.reply_parameters as { message_id?: number } | undefined)?.message_id }));
+  const refusedPosts = () => emu.toChat(AGRI_GROUP).filter((c) => c.method === 'sendMessage:429').length;
+
+  /** A case whose post Telegram refused (429) at least once, supervised while the post waits for its next attempt. */
+  async function supervisedWhilePostRetried(note: string): Promise<string> {
+    const before = refusedPosts();
+    emu.rateLimitNext('sendMessage', 1000, 30, AGRI_GROUP, POST_WORDS);
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    await waitFor(async () => refusedPosts() > before && (await post(id))?.status === 'posting', { what: 'the first refused post' });
+    const supervised = await postJson(`${service.url}/api/v1/cases/${id}/supervise`, { note }, desk);
+    expect(supervised.status, await supervised.clone().text()).toBe(200);
+    // The notice waits for the post: nothing of it reaches the group yet.
+    await waitFor(async () => (await supervision(id))?.channels === JSON.stringify({ telegram: 'waiting' }), { what: 'the notice waiting' });
+    expect((await supervision(id))?.status).toBe('pending');
+    expect(toGroup(id)).toEqual([]);
+    return id;
+  }
+
+  it("posts a 督办 made while the case's group post is being retried after the post, in reply to it", { timeout: 60_000 }, async () => {
+    const id = await supervisedWhilePostRetried('请尽快核查');
+    // Not a lost job for the reconciler: the post's settling sends it.
+    const later = new Date(Date.now() + 120_000);
+    const deps = { db: service.deps.db, transport: service.deps.transport, logger: service.deps.logger };
+    expect(await requeueLostJobs(deps, later, { graceMs: 60_000, notifications: true })).toMatchObject({ notify: 0 });
+    // Telegram takes the post again.
+    emu.rateLimitNext('sendMessage', 0, 30);
+    await waitFor(async () => (await supervision(id))?.status === 'sent', { what: 'the notice sent', timeoutMs: 40_000 });
+    const [first, second, ...rest] = toGroup(id);
+    expect(rest).toEqual([]);
+    expect(first).toMatchObject({ post: true });
+    expect(second).toMatchObject({ post: false, replyTo: first!.messageId });
+    expect(Number((await post(id))?.message_id)).toBe(first!.messageId);
+    expect((await listEvents(service.deps.db, id)).filter((e) => e.kind === 'notification_failed')).toEqual([]);
+  });
+
+  it('sends a notice that waited for a post no longer to be made (the unit signed for the case on the web meanwhile) once the post job finds so', { timeout: 60_000 }, async () => {
+    const id = await supervisedWhilePostRetried('请核实处理进度');
+    const at = new Date().toISOString();
+    const clerk = await createUser(service.deps.db, { name: '农业委小李', role: 'bureau', unitCode: 'agri', at });
+    const agri = { authorization: `Bearer ${(await issueToken(service.deps.db, { userId: clerk.id, label: null, at })).token}` };
+    const accepted = await postJson(`${service.url}/api/v1/cases/${id}/accept`, {}, agri);
+    expect(accepted.status, await accepted.clone().text()).toBe(200);
+    // The post's next attempt finds the part signed for and makes no post: the notice goes on without it.
+    await waitFor(async () => (await supervision(id))?.status === 'sent', { what: 'the notice sent', timeoutMs: 40_000 });
+    expect(toGroup(id)).toEqual([{ post: false, messageId: expect.any(Number), replyTo: undefined }]);
+    expect((await post(id))?.message_id).toBeNull();
+    emu.rateLimitNext('sendMessage', 0, 30);
+  });
+
+  it('records a notice that waited for a post that then failed for good as failed in the group too, and posts it after the post when sent again', { timeout: 60_000 }, async () => {
+    const id = await supervisedWhilePostRetried('请立即处理');
+    // The bot is removed from the group: the post's next attempt fails for good.
+    emu.rateLimitNext('sendMessage', 0, 30);
+    emu.forbidChat(AGRI_GROUP, 'Forbidden: bot was kicked from the supergroup chat');
+    await waitFor(async () => (await post(id))?.status === 'failed', { what: 'the post failing for good', timeoutMs: 40_000 });
+    await waitFor(async () => (await supervision(id))?.status === 'failed', { what: 'the notice failing with it' });
+    const failed = (await listEvents(service.deps.db, id)).filter((e) => e.kind === 'notification_failed');
+    expect(failed.map((e) => e.data)).toEqual([
+      {
+        audience: 'unit:agri',
+        channel: 'telegram',
+        notice: 'supervision',
+        // The run that found the post on its way, and the one its failure released.
+        attempts: 2,
+        error: "the case's post never reached agri's group (Call to 'sendMessage' failed! (403: Forbidden: bot was kicked from the supergroup chat)): the notice waited for it and was not sent there",
+      },
+    ]);
+    expect(toGroup(id)).toEqual([]);
+
+    // The bot is back and the dispatcher sends both again: the post first, then the notice, in reply to it.
+    emu.allowChat(AGRI_GROUP);
+    const again = await postJson(`${service.url}/api/v1/cases/${id}/redeliver`, {}, desk);
+    expect(again.status, await again.clone().text()).toBe(200);
+    await waitFor(async () => (await supervision(id))?.status === 'sent', { what: 'the notice sent again' });
+    const [first, second, ...rest] = toGroup(id);
+    expect(rest).toEqual([]);
+    expect(first).toMatchObject({ post: true });
+    expect(second).toMatchObject({ post: false, replyTo: first!.messageId });
   });
 });

@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { PostgresAdapter, sql, type ExpressionBuilder } from 'kysely';
+import type { CasesTable, Database, TelegramBureauPostsTable } from '../schema.js';
 import { WORKING } from '../../src/domain/case.js';
 import { reportersNamedIn } from '../../src/pipeline/extract.js';
 import type { Case } from '../../src/domain/case.js';
@@ -221,7 +222,6 @@ export async function reportersStaffNamedByCase(db: Db, caseIds: readonly string
   return new Map([...byCase].map(([id, names]) => [id, [...names]]));
 }
 
-/** Notifications still pending, queued before `olderThan`: oldest first. */
 /**
  * Counts a run of a pending notice before it sends anything, as a bureau delivery counts its attempts: a run cut off
  * by a killed worker counts, and so do the runs of a job that was lost or re-created with a fresh set of the queue's
@@ -239,9 +239,55 @@ export async function beginNoticeAttempt(db: Db, id: string): Promise<number | n
   return Number(row?.attempts ?? 1);
 }
 
-/** A unit notice's `channels` while its webhook waits for the unit's assignment to be delivered first (a LIKE pattern). */
-export const WAITING_FOR_ASSIGNMENT = '%"webhook":"waiting"%';
+/**
+ * A unit notice's `channels` while the channel waits for the unit's assignment to reach it first (a LIKE pattern):
+ * the webhook for its `case.assigned` delivery, the Telegram group for the case's post there.
+ */
+export function waitingForAssignment(channel: 'webhook' | 'telegram'): string {
+  return `%"${channel}":"waiting"%`;
+}
 
+/**
+ * Whether the unit's Telegram group post of the case is still on its way: the post of the case's current round is
+ * being made (`posting`: Telegram refused an attempt, or photos are awaited) and still owed, the unit's assignment
+ * of that round still waiting to be signed for (a post for a part signed for, returned or taken away is not made).
+ * `lock` reads with the unit's post rows of the case locked (PostgreSQL; SQLite transactions run one at a time):
+ * a transaction that settles the post commits either before this read, which then sees it, or after this
+ * transaction, and then sees what it wrote.
+ */
+export async function groupPostOnItsWay(db: Db, caseId: string, unit: string, opts: { lock?: boolean } = {}): Promise<boolean> {
+  if (opts.lock && db.getExecutor().adapter instanceof PostgresAdapter) {
+    await db.selectFrom('telegram_bureau_posts').select('id').where('case_id', '=', caseId).where('unit_code', '=', unit).forUpdate().execute();
+  }
+  const row = await db
+    .selectFrom('telegram_bureau_posts as p')
+    .innerJoin('cases as c', 'c.id', 'p.case_id')
+    .select('p.id')
+    .where('p.case_id', '=', caseId)
+    .where('p.unit_code', '=', unit)
+    .where((eb) => postOwedAndOnItsWay(eb))
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The condition of `groupPostOnItsWay` on a post `p` joined with its case `c`. */
+function postOwedAndOnItsWay(eb: ExpressionBuilder<Database & { p: TelegramBureauPostsTable; c: CasesTable }, 'p' | 'c'>) {
+  return eb.and([
+    eb('p.status', '=', 'posting'),
+    eb('p.round', '=', eb.fn.coalesce('c.round', eb.lit(1))),
+    eb.exists(
+      eb
+        .selectFrom('assignments as a')
+        .select('a.id')
+        .whereRef('a.case_id', '=', 'p.case_id')
+        .whereRef('a.unit_code', '=', 'p.unit_code')
+        .where('a.status', '=', 'pending')
+        .where((e) => e(e.fn.coalesce('a.round', e.lit(1)), '=', e.ref('p.round'))),
+    ),
+  ]);
+}
+
+/** Notifications still pending, queued before `olderThan`: oldest first. */
 export async function listStalePendingNotifications(
   db: Db,
   olderThan: string,
@@ -253,22 +299,41 @@ export async function listStalePendingNotifications(
     .select(['id', 'case_id'])
     .where('status', '=', 'pending')
     .where('created_at', '<', olderThan)
-    // Not a notice waiting for its unit's assignment, still on its way: settling that delivery sends it.
+    // Not a notice waiting for its unit's assignment, still on its way to the webhook or the group: settling that
+    // delivery or post sends it.
     .where((eb) =>
       eb.or([
         eb('channels', 'is', null),
-        eb('channels', 'not like', WAITING_FOR_ASSIGNMENT),
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('deliveries as d')
-              .select('d.id')
-              .whereRef('d.case_id', '=', 'notifications.case_id')
-              .where('d.status', '=', 'pending')
-              .where('d.channel', '=', 'webhook')
-              .where(sql<boolean>`notifications.audience = 'unit:' || d.unit_code`),
-          ),
-        ),
+        eb.and([
+          eb.or([
+            eb('channels', 'not like', waitingForAssignment('webhook')),
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('deliveries as d')
+                  .select('d.id')
+                  .whereRef('d.case_id', '=', 'notifications.case_id')
+                  .where('d.status', '=', 'pending')
+                  .where('d.channel', '=', 'webhook')
+                  .where(sql<boolean>`notifications.audience = 'unit:' || d.unit_code`),
+              ),
+            ),
+          ]),
+          eb.or([
+            eb('channels', 'not like', waitingForAssignment('telegram')),
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('telegram_bureau_posts as p')
+                  .innerJoin('cases as c', 'c.id', 'p.case_id')
+                  .select('p.id')
+                  .whereRef('p.case_id', '=', 'notifications.case_id')
+                  .where(sql<boolean>`notifications.audience = 'unit:' || p.unit_code`)
+                  .where((e) => postOwedAndOnItsWay(e)),
+              ),
+            ),
+          ]),
+        ]),
       ]),
     );
   if (afterId !== undefined) q = q.where('id', '>', afterId);

@@ -49,7 +49,7 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
         if (await settle(trx, at)) {
           await appendEvents(trx, [{ caseId, at, kind: 'delivery_failed', data: { unit, channel, attempts, error: message } }]);
           // The notices that waited for the assignment fail there too, each recorded on the case.
-          await releaseWaitingNotices(trx, caseId, unit, new Date(at));
+          await releaseWaitingNotices(trx, caseId, unit, 'webhook', new Date(at));
         }
       });
       deps.kickOutbox();
@@ -75,7 +75,7 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
     if (!HOLDING_STATUSES.includes(mine.status)) {
       const at = deps.clock.now();
       await deps.transactions.run(async (trx) => {
-        if (await withdrawDelivery(trx, delivery.id, at.toISOString())) await releaseWaitingNotices(trx, caseId, unit, at);
+        if (await withdrawDelivery(trx, delivery.id, at.toISOString())) await releaseWaitingNotices(trx, caseId, unit, 'webhook', at);
       });
       deps.kickOutbox();
       return `skipped: ${unit} no longer holds the case (${mine.status})`;
@@ -154,7 +154,7 @@ export function createDispatchProcessor(deps: ProcessorDeps) {
       await appendEvents(trx, [{ caseId, at, kind: 'delivered', data: { unit, channel, attempts: attempt } }]);
       await tellIfReleasedMeanwhile(trx, caseId, unit, deps.clock.now());
       // The notices that waited for the assignment (a 督办 made while it was being retried) follow it now.
-      await releaseWaitingNotices(trx, caseId, unit, deps.clock.now());
+      await releaseWaitingNotices(trx, caseId, unit, 'webhook', deps.clock.now());
     });
     deps.kickOutbox();
     return `delivered to ${unit}`;

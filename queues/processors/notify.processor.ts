@@ -73,7 +73,8 @@ export function createNotifyProcessor(deps: ProcessorDeps, telegram: TelegramPus
       outcome = `recorded for ${n.audience}`;
       deps.logger.info({ caseId: n.case_id, audience: n.audience, kind: n.kind }, 'notification for staff');
     }
-    // Still pending: a unit's webhook waits for its assignment, and the delivery's settling sends the notice again.
+    // Still pending: a unit's webhook or group waits for its assignment, and the delivery's or post's settling sends the
+    // notice again.
     if (status === 'pending') return outcome;
     await deps.db
       .updateTable('notifications')

@@ -1,4 +1,5 @@
 import { appendEvents } from '../../db/repositories/events.repository.js';
+import { releaseWaitingNotices } from '../../src/workflow/notifications.js';
 import { postAssignment } from '../../src/telegram/group-posts.js';
 import { fetchReportPhotos, photoFetchFailed } from '../../src/telegram/photos.js';
 import { chatGone } from '../../src/telegram/push.js';
@@ -15,7 +16,10 @@ export function createTelegramPostProcessor(deps: ProcessorDeps) {
     const api = deps.telegram?.api;
     if (!api) return 'skipped: the telegram bot is not configured';
     try {
-      return await postAssignment({ db: deps.db, district: deps.district, clock: deps.clock, logger: deps.logger, photos: deps.photos, api }, payload, ctx);
+      const outcome = await postAssignment({ db: deps.db, district: deps.district, clock: deps.clock, logger: deps.logger, photos: deps.photos, api }, payload, ctx);
+      // Notices to the unit that waited for the post may have been released.
+      deps.kickOutbox();
+      return outcome;
     } catch (err) {
       // A group that removed the bot (or is gone) takes no retry: the post fails at once, and the dispatcher can send it
       // again once the bot is back in the group. Otherwise the last attempt: either way the post is marked failed and
@@ -40,7 +44,10 @@ async function recordPostFailure(deps: ProcessorDeps, p: JobPayloads['telegram_p
       .where('status', '=', 'posting')
       .execute();
     await appendEvents(trx, [{ caseId: p.caseId, at, kind: 'delivery_failed', data: { unit: p.unit, channel: 'telegram', round: p.round, attempts, error } }]);
+    // The notices that waited for the post fail in the group too, each recorded on the case.
+    await releaseWaitingNotices(trx, p.caseId, p.unit, 'telegram', new Date(at));
   });
+  deps.kickOutbox();
   deps.logger.error({ caseId: p.caseId, unit: p.unit, err: error }, 'telegram group post failed for good');
 }
 

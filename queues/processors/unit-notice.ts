@@ -4,8 +4,8 @@ import { findDelivery, lockedDeliveryStatus } from '../../db/repositories/delive
 import { findContact, namesHiddenFromBureau } from '../../db/repositories/contacts.repository.js';
 import { caseReference } from '../../src/domain/case.js';
 import { parseJson } from '../../db/repositories/db-types.js';
-import { appendEvents, enteredStatusAt } from '../../db/repositories/events.repository.js';
-import { anonymousReportMergedInto, reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
+import { appendEvents, enteredStatusAt, listEvents } from '../../db/repositories/events.repository.js';
+import { anonymousReportMergedInto, groupPostOnItsWay, reporterNamesWithMerged } from '../../db/repositories/notifications.repository.js';
 import type { Selectable } from 'kysely';
 import type { NotificationsTable } from '../../db/schema.js';
 import { caseTypeView, groupLanguage, unitName, unitView, type Unit } from '../../src/district/district.schema.js';
@@ -37,7 +37,10 @@ import { postSignedWebhook, WebhookError } from './webhook.js';
  */
 
 export type UnitChannel = 'webhook' | 'telegram';
-/** `waiting`: the webhook waits for the unit's assignment (`case.assigned`), still on its way, to be delivered first. */
+/**
+ * `waiting`: the channel waits for the unit's assignment, still on its way there, to reach it first: the webhook for
+ * its `case.assigned` delivery, the group for the case's post.
+ */
 type Settled = Partial<Record<UnitChannel, 'delivered' | 'failed' | 'waiting'>>;
 
 interface NoticeData {
@@ -158,10 +161,13 @@ export async function deliverUnitNotice(
   const neverReached = delivery !== null && (delivery.status === 'failed' || delivery.status === 'withdrawn');
   const settled = parseJson<Settled>(n.channels, {});
   // Waited for the assignment, which is settled now (the settling released the notice): delivered, the notice follows
-  // it; failed for good, the notice fails there too, recorded on the case, rather than vanish.
+  // it; failed for good, the notice fails there too, recorded on the case, rather than vanish. So for the group and
+  // the case's post there.
   const waited = settled.webhook === 'waiting';
   if (waited) delete settled.webhook;
   const followsFailed = waited && delivery?.status === 'failed';
+  const waitedForPost = settled.telegram === 'waiting';
+  if (waitedForPost) delete settled.telegram;
   const channels = unitChannels(unit, n.kind, { webhookSecret: deps.webhookSecret, telegram: Boolean(telegram) }).filter(
     (ch) => ch !== 'webhook' || !neverReached || followsFailed,
   );
@@ -173,20 +179,28 @@ export async function deliverUnitNotice(
         : `skipped: ${code} has no webhook or Telegram group (the case history shows the ${n.kind})`,
     };
   }
+  const toGroupToo = channels.includes('telegram') && settled.telegram === undefined;
+  // The case's post to the unit's group is still being made (Telegram refused an attempt): the notice goes there after it.
+  const postOnItsWay = toGroupToo && (await groupPostOnItsWay(deps.db, c.id, code));
+  const postFailed = toGroupToo && waitedForPost && !postOnItsWay ? await groupPostFailure(deps, c.id, code, c.round) : null;
 
   let retry: Error | null = null;
-  // The unit's assignment is still on its way to its webhook (being retried): the notice goes there after it.
-  let behind = false;
+  // The channels the unit's assignment is still on its way to (a delivery or a post being retried): the notice goes
+  // there after it.
+  const behind: UnitChannel[] = [];
   for (const channel of channels) {
     if (settled[channel]) continue;
-    if (channel === 'webhook' && delivery?.status === 'pending') {
-      behind = true;
+    if ((channel === 'webhook' && delivery?.status === 'pending') || (channel === 'telegram' && postOnItsWay)) {
+      behind.push(channel);
       continue;
     }
     try {
       if (cutOff) throw new FinalChannelError(cutOff);
       if (channel === 'webhook' && followsFailed) {
         throw new FinalChannelError(`the assignment never reached ${code}'s webhook (${delivery.lastError ?? 'failed for good'}): the notice waited for it and was not sent there`);
+      }
+      if (channel === 'telegram' && postFailed !== null) {
+        throw new FinalChannelError(`the case's post never reached ${code}'s group (${postFailed}): the notice waited for it and was not sent there`);
       }
       if (channel === 'webhook') await toWebhook(deps, unit, c, n, data);
       else await toGroup(deps, telegram!, unit, c, n, data);
@@ -212,20 +226,22 @@ export async function deliverUnitNotice(
   }
   // Some channel may still take it: the queue tries again with backoff, skipping what was delivered.
   if (retry) throw retry;
-  if (behind && delivery) {
-    // Marked waiting only while the delivery, read locked, is still pending: whatever settles it then finds the
-    // notice waiting and releases it. Settled meanwhile, the notice goes on at once, as it stands now.
+  if (behind.length > 0) {
+    // Marked waiting only while the delivery or post, read locked, is still on its way: whatever settles it then finds
+    // the notice waiting and releases it. Settled meanwhile, the notice goes on at once, as it stands now.
     const waits = await deps.transactions.run(async (trx) => {
-      if ((await lockedDeliveryStatus(trx, delivery.id)) !== 'pending') return false;
-      const waiting = { ...settled, webhook: 'waiting' };
+      if (behind.includes('webhook') && (await lockedDeliveryStatus(trx, delivery!.id)) !== 'pending') return false;
+      if (behind.includes('telegram') && !(await groupPostOnItsWay(trx, c.id, code, { lock: true }))) return false;
+      const waiting: Settled = { ...settled, ...Object.fromEntries(behind.map((ch) => [ch, 'waiting'])) };
       await trx.updateTable('notifications').set({ channels: JSON.stringify(waiting) }).where('id', '=', n.id).where('status', '=', 'pending').execute();
       return true;
     });
     if (!waits) return deliverUnitNotice(deps, telegram, { ...n, channels: JSON.stringify(settled) }, ctx, cutOff);
     const sent = channels.filter((ch) => settled[ch] === 'delivered');
+    const where = behind.map((ch) => (ch === 'webhook' ? `${code}'s webhook gets it once its assignment is delivered` : `${code}'s group once the case's post is made`)).join(', ');
     return {
       status: 'pending',
-      outcome: `${sent.length > 0 ? `${n.kind} sent to ${code} by ${sent.join(' and ')}; ` : ''}waiting: ${code}'s webhook gets it once its assignment is delivered`,
+      outcome: `${sent.length > 0 ? `${n.kind} sent to ${code} by ${sent.join(' and ')}; ` : ''}waiting: ${where}`,
     };
   }
   const delivered = channels.filter((ch) => settled[ch] === 'delivered');
@@ -240,6 +256,21 @@ export async function deliverUnitNotice(
 }
 
 type CaseRow = NonNullable<Awaited<ReturnType<typeof findCase>>>;
+
+/**
+ * Why the case's post to the unit's group of this round failed for good (the error its `delivery_failed` event
+ * recorded), or null when it did not fail.
+ */
+async function groupPostFailure(deps: ProcessorDeps, caseId: string, unit: string, round: number): Promise<string | null> {
+  const post = await deps.db.selectFrom('telegram_bureau_posts').select('status').where('case_id', '=', caseId).where('unit_code', '=', unit).where('round', '=', round).executeTakeFirst();
+  if (post?.status !== 'failed') return null;
+  const failed = (await listEvents(deps.db, caseId))
+    .filter((e) => e.kind === 'delivery_failed')
+    .map((e) => (e.data ?? {}) as { unit?: unknown; channel?: unknown; error?: unknown })
+    .filter((d) => d.unit === unit && d.channel === 'telegram')
+    .at(-1);
+  return typeof failed?.error === 'string' ? failed.error : 'failed for good';
+}
 
 async function toWebhook(deps: ProcessorDeps, unit: Unit, c: CaseRow, n: Selectable<NotificationsTable>, data: NoticeData): Promise<void> {
   // Merged into a case the unit holds too: its work on the report goes on there, so the notice names that case.

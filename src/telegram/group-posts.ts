@@ -8,6 +8,8 @@ import { findContact } from '../../db/repositories/contacts.repository.js';
 import { hiddenFromBureau, maskForBureau, mergedIntoHeld } from '../workflow/case-view.js';
 import { findUser } from '../../db/repositories/users.repository.js';
 import { isUniqueViolation, type Db } from '../../db/repositories/db-types.js';
+import { groupPostOnItsWay } from '../../db/repositories/notifications.repository.js';
+import { releaseWaitingNotices } from '../workflow/notifications.js';
 import type { Database } from '../../db/schema.js';
 import type { JobContext, JobPayloads } from '../../queues/jobs.js';
 import type { Principal } from '../auth/principal.js';
@@ -76,10 +78,11 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
   const lang = groupLanguage(unit);
   const c = await findCase(deps.db, p.caseId);
   if (!c) return 'skipped: no such case';
-  if (c.round !== p.round) return `skipped: the case is in round ${c.round} now`;
+  // No post is made: the notices to the unit that waited for it go on without it.
+  if (c.round !== p.round) return notPosted(deps, p, `skipped: the case is in round ${c.round} now`);
   const mine = live(currentRound(c, await listAssignments(deps.db, c.id)).filter((a) => a.unitCode === p.unit)).at(-1);
-  if (!mine) return `skipped: ${p.unit} has no live assignment`;
-  if (mine.status !== 'pending') return `skipped: the assignment is already ${mine.status}`;
+  if (!mine) return notPosted(deps, p, `skipped: ${p.unit} has no live assignment`);
+  if (mine.status !== 'pending') return notPosted(deps, p, `skipped: the assignment is already ${mine.status}`);
 
   // A Telegram report's photos arrive a moment after the case (telegram_photos job): wait for them, within reason.
   if (c.channel === 'telegram' && (await photosPending(deps.db, c.id)) && ctx && ctx.attempt < Math.min(ctx.maxAttempts, 5)) {
@@ -201,13 +204,32 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
     deps.api.sendMessage(to, text, { reply_markup: actionKeyboard(post.id, lang), link_preview_options: { is_disabled: true } }),
   );
   await recordSent(deps, c.id, postedIn, [sent.message_id], () =>
-    deps.db
-      .updateTable('telegram_bureau_posts')
-      .set({ chat_id: postedIn, message_id: sent.message_id, text, status: 'posted', updated_at: deps.clock.now().toISOString() })
-      .where('id', '=', post.id)
-      .execute(),
+    deps.db.transaction().execute(async (trx) => {
+      const now = deps.clock.now();
+      await trx
+        .updateTable('telegram_bureau_posts')
+        .set({ chat_id: postedIn, message_id: sent.message_id, text, status: 'posted', updated_at: now.toISOString() })
+        .where('id', '=', post.id)
+        .execute();
+      // The notices to the unit that waited for the post (a 督办 made while it was being retried) follow it now.
+      await releaseWaitingNotices(trx, c.id, p.unit, 'telegram', now);
+    }),
   );
   return `posted to the ${p.unit} group`;
+}
+
+/**
+ * A post the job no longer makes (the unit signed for its part meanwhile, or no longer holds it, or the case was
+ * reopened): the notices to the unit that waited for it are released, with the unit's post rows of the case locked
+ * (PostgreSQL) as a notice marks itself waiting, so that one marked meanwhile is found. They go to the group as any
+ * notice does.
+ */
+async function notPosted(deps: GroupPostDeps, p: JobPayloads['telegram_post'], outcome: string): Promise<string> {
+  await deps.db.transaction().execute(async (trx) => {
+    if (await groupPostOnItsWay(trx, p.caseId, p.unit, { lock: true })) return;
+    await releaseWaitingNotices(trx, p.caseId, p.unit, 'telegram', deps.clock.now());
+  });
+  return outcome;
 }
 
 /** The pauses before a record of what a group was sent is tried again, before the messages are taken back (recordSent). */

@@ -1,5 +1,5 @@
 import type { Trx } from '../../db/repositories/db-types.js';
-import { mergedFollowers, WAITING_FOR_ASSIGNMENT } from '../../db/repositories/notifications.repository.js';
+import { mergedFollowers, waitingForAssignment } from '../../db/repositories/notifications.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
 import { newId } from '../domain/ids.js';
@@ -87,19 +87,20 @@ export async function queueNotification(
 }
 
 /**
- * The notices to a unit that wait for its assignment to reach its webhook (a notice never goes there before
- * `case.assigned`) go out again once that delivery is settled, in the transaction that settles it: after the
- * assignment when it was delivered; recorded failed there when it failed for good; not at all when it was withdrawn
- * (the unit no longer holds the case). The notify job decides which, as for any run.
+ * The notices to a unit that wait for its assignment to reach one of its channels (a notice never goes to its
+ * webhook before `case.assigned`, nor to its Telegram group before the case's post there) go out again once that
+ * delivery or post is settled, in the transaction that settles it: after the assignment when it was delivered;
+ * recorded failed on that channel when it failed for good; as any notice when it is no longer to be made (the unit
+ * no longer holds the case, or signed for it before its group was posted). The notify job decides which, as for any run.
  */
-export async function releaseWaitingNotices(trx: Trx, caseId: string, unit: string, now: Date): Promise<number> {
+export async function releaseWaitingNotices(trx: Trx, caseId: string, unit: string, channel: 'webhook' | 'telegram', now: Date): Promise<number> {
   const waiting = await trx
     .selectFrom('notifications')
     .select('id')
     .where('case_id', '=', caseId)
     .where('audience', '=', `unit:${unit}`)
     .where('status', '=', 'pending')
-    .where('channels', 'like', WAITING_FOR_ASSIGNMENT)
+    .where('channels', 'like', waitingForAssignment(channel))
     .orderBy('created_at')
     .execute();
   if (waiting.length > 0) await addToOutbox(trx, waiting.map((n) => outboxEntry('notify', { notificationId: n.id, caseId })), now);
