@@ -253,6 +253,22 @@ describe('bureau group chats: buttons', () => {
     expect(events).toHaveLength(1);
   });
 
+  it('marks the recorded post too when a second copy of it is pressed (a post Telegram took whose record was lost, posted again)', async () => {
+    const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');
+    const { caseId, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');
+    // The copy nothing recorded: the same post id in its buttons, another message.
+    const copy = Number(post.message_id) + 1000;
+    const r = await deliver(emu, service.url, member.press(`g:a:${post.id}`, copy));
+    expect(r.status).toBe(200);
+    expect((await assignmentOf(caseId, 'epb')).status).toBe('accepted');
+    const edits = r.calls.filter((x) => x.method === 'editMessageText' && Number(x.body.chat_id) === EPB_GROUP);
+    expect(edits.map((x) => Number(x.body.message_id)).sort()).toEqual([Number(post.message_id), copy].sort());
+    for (const edit of edits) {
+      expect(String(edit.body.text)).toMatch(/✅ 已签收：张三/);
+      expect(buttonsOf(edit)).toEqual([]);
+    }
+  });
+
   it('signs for and edits the post even when Telegram refuses the answer to the press', async () => {
     const member = groupMember(EPB_GROUP, await linkedTelegramUser(zhang), 'San');
     const { caseId, post } = await reportAndWaitForPost(EPB_GROUP, 'epb');

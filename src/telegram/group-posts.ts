@@ -511,9 +511,18 @@ export function handleGroupButtons(bot: Bot<Context & { session?: unknown }>, de
       await deletePostPhotos(ctx.api, deps.logger, post).catch((err: unknown) => deps.logger.warn({ err: String(err), caseId: post.case_id }, 'telegram: could not delete the group post photos'));
     }
     // The workflow change is done; a message that cannot be edited (too old, deleted) only loses its label.
-    await ctx
-      .editMessageText(editedPostText(post, mark, status === 'returned'), { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } })
-      .catch((err: unknown) => deps.logger.warn({ err: String(err), caseId: post.case_id }, 'telegram: could not edit the group post'));
+    const edited = editedPostText(post, mark, status === 'returned');
+    const settledMarkup = { reply_markup: { inline_keyboard: [] }, link_preview_options: { is_disabled: true } };
+    await ctx.editMessageText(edited, settledMarkup).catch((err: unknown) => deps.logger.warn({ err: String(err), caseId: post.case_id }, 'telegram: could not edit the group post'));
+    // Pressed on a second copy of the post in its chat (Telegram took a post whose record was lost with its process, and
+    // the job's retry posted it again): the recorded post says so too, rather than keep buttons that only answer 'too
+    // late' and, once returned, the report the unit no longer reads.
+    const pressedId = ctx.callbackQuery.message?.message_id;
+    if (post.message_id !== null && String(ctx.chat.id) === post.chat_id && pressedId !== undefined && pressedId !== Number(post.message_id)) {
+      await ctx.api
+        .editMessageText(post.chat_id, Number(post.message_id), edited, settledMarkup)
+        .catch((err: unknown) => deps.logger.warn({ err: String(err), caseId: post.case_id }, 'telegram: could not edit the recorded group post'));
+    }
   });
   // Anything else pressed in a group (an old or foreign button) gets an answer, so the client stops spinning.
   groups.on('callback_query:data', (ctx) => ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx.from.language_code)].group.tooLate, show_alert: true }));
