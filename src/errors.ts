@@ -97,9 +97,12 @@ export class AppError extends Error {
   }
 }
 
-/** A refusal of the workflow: the API's English message, and the reason a page translates. */
-export function refused(code: 'illegal_transition' | 'conflict', message: string, refusal: Refusal): AppError {
-  return new AppError(code, message, undefined, refusal);
+/**
+ * A refusal of the workflow: the API's English message, and the reason a page translates; `fields` names the field
+ * of the request it is about, where one is (the case to merge into, the unit to release).
+ */
+export function refused(code: 'illegal_transition' | 'conflict', message: string, refusal: Refusal, fields?: Record<string, string>): AppError {
+  return new AppError(code, message, fields, refusal);
 }
 
 /** A validation issue as zod reports it (only what `fieldsOf` reads). */

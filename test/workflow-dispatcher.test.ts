@@ -1093,6 +1093,34 @@ describe.each([
       expect(again.body).toEqual({ error: { code: 'illegal_transition', message: 'a case that is transferred cannot be transferred', requestId: expect.any(String) } });
     });
 
+    it('names the field a refusal is about: a case to merge into that is no longer open (into), a unit with nothing to release or the lead (unit)', async () => {
+      const { id } = await seedCase(service, clock, { text: '电镀厂偷排（拒绝时指明字段）' });
+      const before = await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`));
+      const lead = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/release`, { unit: 'epb', reason: '撤回牵头' }));
+      expect(lead.status, JSON.stringify(lead.body)).toBe(409);
+      expect(lead.body.error).toMatchObject({ code: 'illegal_transition', fields: { unit: expect.stringContaining('lead') } });
+      const none = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/release`, { unit: 'agri', reason: '撤回未派的单位' }));
+      expect(none.status, JSON.stringify(none.body)).toBe(409);
+      expect(none.body.error).toMatchObject({ code: 'illegal_transition', fields: { unit: expect.stringContaining('no open assignment') } });
+
+      const handed = await seedCase(service, clock, { text: '路灯坏了（拒绝时指明字段）' });
+      expect((await as(staff.dispatcher).post(`/api/v1/cases/${handed.id}/transfer`, { reason: '非环境类诉求' })).status).toBe(200);
+      const merge = await json(as(staff.dispatcher).post(`/api/v1/cases/${id}/merge`, { into: handed.id, reason: '重复举报' }));
+      expect(merge.status, JSON.stringify(merge.body)).toBe(409);
+      expect(merge.body.error).toMatchObject({ code: 'illegal_transition', fields: { into: expect.stringContaining('transferred') } });
+      // Said in Chinese to a client that asks for it, the field too.
+      const zh = await json(
+        fetch(`${service.url}/api/v1/cases/${id}/merge`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${staff.dispatcher}`, 'content-type': 'application/json', 'accept-language': 'zh-CN' },
+          body: JSON.stringify({ into: handed.id, reason: '重复举报' }),
+        }),
+      );
+      expect(zh.body.error.fields).toEqual({ into: '该案件已不在办理中（已办结、并案或转办），请填写仍在办理的案件' });
+      // Nothing changed.
+      expect((await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body).toEqual(before.body);
+    });
+
     it('acts on a case only the deadline timers touched since the page showed it, and refuses one somebody changed', async () => {
       const dispatcher = { userId: 'desk', name: '调度老李', role: 'dispatcher' as const, unitCode: null, tokenId: 'desk' };
       const { deps } = service;

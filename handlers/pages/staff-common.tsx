@@ -417,9 +417,11 @@ export function problemOf(
   };
   const p = prefix[err.code]?.[lang];
   if (err.refusal) {
-    // Said from the reason, not the message: a sentence of its own in the page's language.
+    // Said from the reason, not the message: a sentence of its own in the page's language, at the top of the page
+    // (the form it came from may be gone: a unit that replied meanwhile leaves nothing to release), whatever field
+    // the API names for it.
     const said = refusalText(err.refusal, lang, district);
-    return { form, message: said.charAt(0).toUpperCase() + said.slice(1), fields, values };
+    return { form, message: said.charAt(0).toUpperCase() + said.slice(1), fields: {}, values };
   }
   // A refusal that names fields says the rest next to them: above the form, a sentence in the page's language
   // instead of the API's terse English (`a case cannot be merged into itself`).

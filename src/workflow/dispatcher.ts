@@ -519,7 +519,9 @@ export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId
     await unchangedSince(trx, c, input);
     const target = locked.get(input.into);
     if (!target) throw new AppError('validation_failed', 'no such case to merge into', { into: 'no such case' });
-    if (isClosedStatus(target.status)) throw refused('illegal_transition', `the case to merge into is ${target.status}, not open`, { reason: 'merge_target_closed', status: target.status });
+    if (isClosedStatus(target.status)) throw refused('illegal_transition', `the case to merge into is ${target.status}, not open`, { reason: 'merge_target_closed', status: target.status }, {
+        into: `the case is ${target.status}, not open: give one still open`,
+      });
     const actor = staffActor(principal);
     const released = await releaseAll(deps, trx, active(await listAssignments(trx, caseId)), now, input.reason);
     await moveCase(trx, c, 'merged', {
@@ -652,8 +654,12 @@ export async function releaseUnit(
     const mine = currentRound(c, assignments).filter(
       (a) => a.unitCode === input.unit && (a.status === 'pending' || a.status === 'accepted' || a.status === 'returned'),
     );
-    if (mine.length === 0) throw refused('illegal_transition', `${input.unit} has no open assignment on this case to release`, { reason: 'release_nothing_open', unit: input.unit });
-    if (mine.some((a) => a.role === 'lead')) throw refused('illegal_transition', 'the lead cannot be released: re-route the case to change the lead', { reason: 'release_lead' });
+    if (mine.length === 0) throw refused('illegal_transition', `${input.unit} has no open assignment on this case to release`, { reason: 'release_nothing_open', unit: input.unit }, {
+        unit: 'has no open assignment on this case',
+      });
+    if (mine.some((a) => a.role === 'lead')) throw refused('illegal_transition', 'the lead cannot be released: re-route the case to change the lead', { reason: 'release_lead' }, {
+        unit: 'is the lead: re-route the case to change the lead',
+      });
     // The case's local office sent it back as outside its area (wrong_jurisdiction): letting it go takes its place
     // along, which is unknown until the dispatcher gives another (the desk lists the case for one). Kept, the desk,
     // the tracking page and the statistics would go on naming that office, and a later re-route would give it the case again.
