@@ -14,6 +14,7 @@ import type { Deps } from '../src/deps.js';
 import type { AppEnv } from './app-env.js';
 import { errorResponses } from './error-schema.js';
 import { instant, validationHook, apiRoute } from './validation.js';
+import { maskNamedByRole } from './pages/public-redact.js';
 import { timelineNote } from './pages/resident-labels.js';
 
 const unit = z.object({ code: z.string(), name: z.string() });
@@ -36,7 +37,9 @@ const handlingFields = {
   reply: z
     .object({ text: z.string(), at: instant })
     .nullable()
-    .openapi({ description: "The lead bureau's public reply (phone numbers and the reporter's name masked); null until it replies." }),
+    .openapi({
+      description: "The lead bureau's public reply (phone numbers, the reporter's name and the names of others it names by who they are masked); null until it replies.",
+    }),
 };
 
 export const publicCaseSchema = z
@@ -113,7 +116,9 @@ async function handlingView(deps: Deps, c: Case, lang: 'zh' | 'en', names: Reado
     anonymousReportMergedInto(deps.db, c.id),
   ]);
   // A reporter who asked not to be named, the case's own or one of a report merged into it: their names keep no surname.
-  const mask = (text: string) => maskIdentityInText(text, names, { officials: true, anonymous: c.anonymous || anonymousMerged });
+  // Anyone else staff name by who they are (网格员张强, 社区书记刘芳, 李伟红老师, 邻居老陈) is published here too, and
+  // reads ** as well; officials by surname and title (李科长) stay.
+  const mask = (text: string) => maskNamedByRole(maskIdentityInText(text, names, { officials: true, anonymous: c.anonymous || anonymousMerged }));
   const unitOf = (codeOrNull: string | null | undefined) => (codeOrNull ? { code: codeOrNull, name: unitName(district, codeOrNull, lang) } : null);
   const lead = currentLead(assignments);
   return {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MASK, redactForPublic } from '../handlers/pages/public-redact.js';
+import { MASK, maskNamedByRole, redactForPublic } from '../handlers/pages/public-redact.js';
+import { ANONYMOUS_NAME, maskIdentityInText } from '../src/pipeline/extract.js';
+import { ROLE_NAMED, ROLE_NAMED_NOT } from './role-name-fixtures.js';
 
 const { name: N, phone: P, number: H } = MASK;
 
@@ -403,5 +405,37 @@ describe('redactForPublic: house numbers', () => {
     '老板是外地人',
   ])('keeps "%s"', (text) => {
     expect(redactForPublic(text)).toBe(text);
+  });
+});
+
+describe('people named by who they are', () => {
+  const fill = (expected: string, name: string, surname: string) => expected.replaceAll('{N}', name).replaceAll('{S}', surname);
+
+  it.each(ROLE_NAMED)('redactForPublic hides the person in "%s"', (input, expected) => {
+    expect(redactForPublic(input)).toBe(fill(expected, N, '×'));
+  });
+
+  it.each(ROLE_NAMED)('maskNamedByRole hides the person in "%s"', (input, expected) => {
+    expect(maskNamedByRole(input)).toBe(fill(expected, ANONYMOUS_NAME, ANONYMOUS_NAME));
+  });
+
+  it.each(ROLE_NAMED_NOT)('redactForPublic and maskNamedByRole keep "%s"', (input) => {
+    expect(redactForPublic(input)).toBe(input);
+    expect(maskNamedByRole(input)).toBe(input);
+  });
+
+  it('masks with the mask it is given, and leaves a name masked already', () => {
+    expect(maskNamedByRole('网格员张强说，张强会再来', '某某')).toBe('网格员某某说，某某会再来');
+    expect(maskNamedByRole('已联系网格员**核实，举报人孙**表示满意')).toBe('已联系网格员**核实，举报人孙**表示满意');
+  });
+
+  it('keeps a word the text uses as a place, and an official by surname and title', () => {
+    // 石门 is a place here (石门组), not the name of a 村民.
+    expect(maskNamedByRole('村民石门说，石门组的沟全黑了')).toBe('村民石门说，石门组的沟全黑了');
+    expect(maskNamedByRole('联系人：李科长，网格员王师傅陪同')).toBe('联系人：李科长，网格员王师傅陪同');
+  });
+
+  it("does not touch what bureaus read: the bureaus' masking leaves such a name as staff wrote it", () => {
+    expect(maskIdentityInText('已联系网格员张强核实，班主任李伟红老师说学生头晕', [], { officials: true })).toBe('已联系网格员张强核实，班主任李伟红老师说学生头晕');
   });
 });

@@ -6,6 +6,7 @@ import { MASK, redactForPublic } from '../handlers/pages/public-redact.js';
 import type { ManualClock } from '../src/clock.js';
 import { rateCase } from '../src/workflow/feedback.js';
 import { browser, newPage } from './browser.js';
+import { ROLE_NAMED, ROLE_NAMED_NOT } from './role-name-fixtures.js';
 import { client, json, seedCase, startWorkflowService, submitReport, type TestService } from './workflow-helpers.js';
 
 describe('redactForPublic', () => {
@@ -414,4 +415,45 @@ describe('public disclosure page: a name the reporter gave in the address', () =
     expect(await page.content()).not.toContain('王建华');
     await context.close();
   }, 60_000);
+});
+
+describe('public disclosure page: people named by who they are', { timeout: 120_000 }, () => {
+  const shown = (html: string) =>
+    [...html.matchAll(/<(?:p class="case-text"|dd class="case-reply")[^>]*>([\s\S]*?)<\/(?:p|dd)>/g)].map((m) => m[1]!.trim());
+  let positives: { html: string; texts: string[] };
+  let negatives: { html: string; texts: string[] };
+
+  beforeAll(async () => {
+    const { service, clock, staff } = await startWorkflowService('web-public-roles', {});
+    const epb = client(service.url, staff.epb);
+    // Each closed case holds one example in the reporter's words and another in the bureau's answer.
+    const close = async (text: string, reply: string) => {
+      const c = await seedCase(service, clock, { text, contact: null, assignments: [{ unit: 'epb', role: 'lead' }] });
+      expect((await json(epb.post(`/api/v1/cases/${c.id}/accept`))).status).toBe(200);
+      const res = await json(epb.post(`/api/v1/cases/${c.id}/reply`, { text: reply }));
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      await rateCase(service.deps, { trackingCode: c.trackingCode, rating: 'satisfied', solved: true, channel: 'web' });
+      clock.advance(60_000);
+    };
+    // The page lists the 20 cases closed last: the examples that name someone, then (closed later) those that do not.
+    const half = (list: ReadonlyArray<string>) => Math.ceil(list.length / 2);
+    const named = ROLE_NAMED.map(([input]) => input);
+    for (let i = 0; i < half(named); i++) await close(named[i]!, named[i + half(named)] ?? '已处理');
+    const page = async () => {
+      const html = await (await fetch(`${service.url}/public`)).text();
+      return { html, texts: shown(html) };
+    };
+    positives = await page();
+    for (let i = 0; i < half(ROLE_NAMED_NOT); i++) await close(ROLE_NAMED_NOT[i]!, ROLE_NAMED_NOT[i + half(ROLE_NAMED_NOT)] ?? '已处理');
+    negatives = await page();
+  }, 120_000);
+
+  it.each(ROLE_NAMED)('masks the person named by who they are in "%s"', (input, expected) => {
+    expect(positives.texts).toContain(expected.replaceAll('{N}', MASK.name).replaceAll('{S}', '×'));
+    expect(positives.html).not.toContain(input);
+  });
+
+  it.each(ROLE_NAMED_NOT)('keeps "%s", which names no one', (input) => {
+    expect(negatives.texts).toContain(input);
+  });
 });

@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { appendEvents } from '../db/repositories/events.repository.js';
 import { checkDeadlines } from '../src/workflow/deadline-check.js';
 import { createPgDatabase, waitFor } from './harness.js';
+import { ROLE_NAMED, ROLE_NAMED_NOT } from './role-name-fixtures.js';
 import { client, json, notificationsOf, seedCase, startWorkflowService, submitReport, type Staff, type TestService } from './workflow-helpers.js';
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
@@ -819,6 +820,44 @@ describe.each([
       expect(track.body.reply.text).toBe('已处理，回访了举报人（办公室电话 ****6666）。');
       const page = await (await fetch(`${service.url}/track/${trackingCode}`)).text();
       for (const shown of [JSON.stringify(track.body), page]) expect(shown.replace(/\D/g, '')).not.toContain('88886666');
+    });
+  });
+
+  describe('people the public reads named by who they are', () => {
+    const masked = (expected: string) => expected.replaceAll('{N}', '**').replaceAll('{S}', '**');
+    let track: { status: number; body: any };
+    let page: string;
+    let bureauView: string;
+
+    beforeAll(async () => {
+      const { id, trackingCode } = await seedCase(service, clock, { assignments: [{ unit: 'epb', role: 'lead' }] });
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/accept`)).status).toBe(200);
+      // Each example a public progress note, as a bureau publishes what it did.
+      for (const note of [...ROLE_NAMED.map(([input]) => input), ...ROLE_NAMED_NOT]) {
+        const res = await json(as(staff.epb).post(`/api/v1/cases/${id}/progress`, { note, public: true }));
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+      }
+      expect((await as(staff.epb).post(`/api/v1/cases/${id}/reply`, { text: '已联系网格员张强核实，已责令停产整改。' })).status).toBe(200);
+      track = await json(fetch(`${service.url}/api/v1/track/${trackingCode}`));
+      expect(track.status).toBe(200);
+      page = await (await fetch(`${service.url}/track/${trackingCode}`)).text();
+      bureauView = JSON.stringify((await json(as(staff.epb).get(`/api/v1/cases/${id}`))).body);
+    });
+
+    it.each(ROLE_NAMED)('masks the person in the public note "%s"', (input, expected) => {
+      expect(track.body.history.map((h: any) => h.note)).toContain(masked(expected));
+      expect(page).toContain(masked(expected));
+      // The bureau reads its own note as it wrote it.
+      expect(bureauView).toContain(input);
+    });
+
+    it.each(ROLE_NAMED_NOT)('keeps the public note "%s", which names no one', (input) => {
+      expect(track.body.history.map((h: any) => h.note)).toContain(input);
+    });
+
+    it('masks the person in the reply', () => {
+      expect(track.body.reply.text).toBe('已联系网格员**核实，已责令停产整改。');
+      expect(JSON.stringify(track.body)).not.toContain('张强');
     });
   });
 

@@ -1,4 +1,5 @@
 import {
+  ANONYMOUS_NAME,
   BUSINESS,
   COMPOUND_SURNAME,
   FAMILY_NAME_END,
@@ -10,6 +11,7 @@ import {
   maskMentions,
   maskPhonesInText,
   maskSelfNames,
+  NAMED_BY_STAFF,
   PERSON_NAME,
   PLACE_OF_A_FAMILY,
   PLACE_WORD,
@@ -127,16 +129,103 @@ const NICKNAME = new RegExp(
   'gu',
 );
 
+/**
+ * Who someone is, said before their name: the one reported or who runs a place (被举报人, 负责人, 法人, 老板, 养殖户, 司机…),
+ * residents (村民, 业主, 邻居…), and the people around a case whom the public need not know by name either — school
+ * (班主任, 老师, 同学), community and village staff (网格员, 社区书记, 村支书, 村主任, 保洁员, 护林员…), police and doctors
+ * (民警, 村医), workmates, friends and relatives (同事, 朋友, 老乡, 亲戚).
+ */
+const ROLE_WORDS = [
+  '村民', '居民', '群众', '业主(?!方)', '住户', '市民', '家长', '本人', '鄙人', '来电人', '联系人', '户主', '被(?:举报|投诉|反映)人', '邻居', '老板',
+  '法人(?:代表)?', '法定代表人', '实际控制人', '代表', '负责人', '经营者', '经营户', '承包人', '承租人', '出租人', '租户', '当事人', '报案人',
+  '违法行为人', '行为人', '肇事者', '养殖户', '店主', '厂长', '经理', '房东', '车主', '司机', '驾驶员', '主人',
+  '班主任', '校长', '园长', '老师', '教师', '同学', '学生', '网格员', '网格长', '书记', '支书', '村长', '组长', '主任', '干部', '村医', '医生', '护士长', '护士',
+  '会计', '出纳', '调解员', '信息员', '联络员', '协管员', '护林员', '巡河员', '保洁员', '清洁工', '环卫工', '保安', '门卫', '管理员', '安全员', '监督员',
+  '志愿者', '工作人员', '民警', '辅警', '片警', '同事', '朋友', '亲戚', '老乡', '工友', '工人', '员工', '职工', '师傅', '农户', '农民',
+];
+const ROLE = `(?:${ROLE_WORDS.join('|')})`;
+/**
+ * Words after who someone is that begin with a surname and name no one: 主任严肃批评, 老师任教于, 书记温和地说, and 曾 saying
+ * what was done before (村民曾自行向矿点反映, 工作人员曾先后三次), not the surname of 曾庆丰.
+ */
+const NOT_AFTER_ROLE = '(?!任教|任职|任期|任命|严肃|严厉|温和|温柔|温馨|章程|曾[自先亲经多屡数几一两三试想要表发看见听因拍问报举投联电私])';
+/**
+ * A name after who someone is (村民向德山, 网格员张强, 社区书记刘芳, 同学王小明, 负责人王大海, 业主：王建国): not an official by
+ * surname and title (联系人：李科长, 网格员王师傅), a business, a place or a unit after it (业主李家湾小区), nor 向 / 于 that
+ * start the words after it (村民向环保局反映, 群众于今日来电). Tried only where a role word stands (ROLE_AT).
+ */
+const NAMED_AFTER_ROLE = new RegExp(`${ROLE}(?:叫|是|[:：])?\\s*(?!${HAN}{1,3}?${BUSINESS})${NOT_AFTER_ROLE}${NAMED_BY_STAFF}`, 'uy');
+const ROLE_AT = new RegExp(ROLE, 'gu');
+/**
+ * Titles a person is called by after their whole name (李伟红老师, 刘芳书记, 王小明同学, 陈建国医生): village and community
+ * posts, teachers, doctors, police officers, courtesy titles; not those of a bureau's officials (科长, 局长, 所长), who
+ * answer for the district by name.
+ */
+const NAMED_TITLE = '(?:老师|书记|支书|主任|同学|医生|大夫|护士|师傅|警官|校长|园长|院长|村长|组长|经理|阿姨|大爷|大妈|大叔|大婶|先生|女士|小姐|同志)';
+const TITLE_AT = new RegExp(NAMED_TITLE, 'gu');
+/** What may stand before such a name: the start of a word, or a particle or verb (请李伟红老师, 联系了刘芳书记, 学校的李伟红老师). */
+const BEFORE_TITLED = `(?:^|(?<!${HAN})|(?<=[找叫和与跟对给问让把被是说向同及、或请由经据的了]|联系|致电|尊敬的|亲爱的))`;
+/** Words that begin with a surname and come before a title as what someone teaches or where they work (任课老师, 管区书记, 纪委书记, 高校老师, 安监站长). */
+const NOT_BEFORE_TITLE = '(?!任课|管区|纪委|常务|常委|武术|陶艺|华文|文艺|金牌|安保|安监|高校|高职|高[一二三]|毕业)';
+/**
+ * A whole name before a title (李伟红老师, 刘芳书记): not a surname and title alone (李老师, 王书记), which the surname rules
+ * mask. Tried only right before a title (TITLE_AT).
+ */
+const NAMED_BEFORE_TITLE = new RegExp(`${BEFORE_TITLED}${NOT_BEFORE_TITLE}(${PERSON_NAME})(?=${NAMED_TITLE})`, 'uy');
+/** 邻居老陈, 网格员小李, 同事老王: someone called by surname after who they are. */
+const SURNAMED_AFTER_ROLE = new RegExp(`(?<=${ROLE}[:：]?[老小阿])${SURNAME}(?=${AFTER_NAME}|${REPORTED_DOES}|核实|陪同|介绍|反映|表示|证实|确认|到|带)`, 'gu');
+
+/**
+ * The names of people named by who they are (NAMED_AFTER_ROLE) or before a title (NAMED_BEFORE_TITLE). Each rule is
+ * tried only where its role word or title stands, found by a plain scan: tried at every character of a text, a rule
+ * that long costs several times as much.
+ */
+function namedByRole(text: string): Set<string> {
+  const names = new Set<string>();
+  // A role word inside another (师傅 in 老师傅) is tried too: the scan moves on one character at a time.
+  for (ROLE_AT.lastIndex = 0; ; ) {
+    const role = ROLE_AT.exec(text);
+    if (!role) break;
+    NAMED_AFTER_ROLE.lastIndex = role.index;
+    const m = NAMED_AFTER_ROLE.exec(text);
+    if (m?.[1]) names.add(m[1]);
+    ROLE_AT.lastIndex = role.index + 1;
+  }
+  for (const title of text.matchAll(TITLE_AT)) {
+    // The longest name that ends right before the title: a two-character surname and two, down to one and one.
+    for (let start = Math.max(0, title.index - 4); start <= title.index - 2; start++) {
+      NAMED_BEFORE_TITLE.lastIndex = start;
+      const m = NAMED_BEFORE_TITLE.exec(text);
+      if (m?.[1] && start + m[1].length === title.index) {
+        names.add(m[1]);
+        break;
+      }
+    }
+  }
+  return names;
+}
+
+/**
+ * For what staff write that the tracking page publishes (its notes and the reply), whose reporters' names are masked
+ * already: the people named after who they are (网格员张强, 社区书记刘芳, 负责人王大海), before a title (李伟红老师) or by surname
+ * after who they are (邻居老陈), masked whole by `mask` in every mention. Officials by surname and title (李科长) stay.
+ */
+export function maskNamedByRole(text: string, mask: string = ANONYMOUS_NAME): string {
+  const found = namedByRole(text);
+  // Most texts name no one so: the places are read only when a name was found.
+  if (found.size > 0) {
+    const places = wordsUsedAsPlaces(text);
+    text = maskMentions(text, [...found].filter((name) => !places.has(name)), () => mask);
+  }
+  return text.replace(SURNAMED_AFTER_ROLE, mask);
+}
+
 const NAME_RULES: RegExp[] = [
   NICKNAME,
   // Someone named as a family member (父亲唐明应，小妹妹唐清爱 in a note under a request, 儿子王小二在厂里上班): the reporter's
   // family, or the family of whomever the text is about; not 他父亲 / 其妻子 / 厂长的儿子, whom the rules above name if they
   // name anyone.
   new RegExp(`(?<![他她它其的一全妇])${RELATIVE}(?:叫|名叫|是)?(${PERSON_NAME})${FAMILY_NAME_END}`, 'gu'),
-  new RegExp(
-    `(?:村民|居民|群众|业主(?!方)|住户|市民|家长|本人|鄙人|来电人|联系人|户主|被(?:举报|投诉|反映)人|邻居|老板|法人(?:代表)?|法定代表人|实际控制人|代表|负责人|经营者|经营户|承包人|承租人|出租人|租户|当事人|报案人|(?:违法)?行为人|肇事者|养殖户|店主|厂长|经理|房东|车主|司机|驾驶员|主人)(?:叫|是|[:：])?\\s*(?![向于])(?!${HAN}{1,3}?${BUSINESS})(${PERSON_NAME})`,
-    'gu',
-  ),
   // Someone described as official texts describe a person: 王建国（男，52岁）.
   new RegExp(`(${PERSON_NAME})(?=[（(]\\s*[男女][，,、）)\\s])`, 'gu'),
   // Someone named by where their home is, or what their household or they run: 王小明家隔壁, 李四家门口, 李春花家的小作坊,
@@ -214,6 +303,7 @@ export function redactForPublic(text: string, known: KnownIdentity = {}): string
   // Not a word the text also uses as a place (我是石门，…石门组).
   const places = wordsUsedAsPlaces(out);
   for (const rule of NAME_RULES) for (const m of out.matchAll(rule)) if (m[1] && !places.has(m[1])) names.add(m[1]);
+  for (const name of namedByRole(out)) if (!places.has(name)) names.add(name);
   out = maskMentions(out, names, () => MASK.name);
   for (const [pattern, replacement] of SURNAME_RULES) out = out.replace(pattern, replacement);
   return out;

@@ -932,7 +932,8 @@ const LABELLED_TITLE = new RegExp(
 /** What ends a unit's short name (安监站, 国土所, 城管队), which is no one's. */
 const UNIT_END = '[局办委队站室院所部处科股厅社司]';
 const CLAUSE_START = `(?:${SENTENCE_START}|[，,；;：:][ \\t\u3000]?)`;
-const NAMED_BY_STAFF = `${NOT_PREPOSITION}(?!${ANY_SURNAME}${HAN}?${TITLED})(?!${ANY_SURNAME}${HAN}{0,2}?${BUSINESS})(${PERSON_NAME})(?<!${PLACE_ONLY_END}|家${NAME_OR_PLACE_END}|${UNIT_END})`;
+/** A person's name where a text names someone (the one group): not an official by title, a business, a place or a unit, nor 向 / 于 as prepositions. */
+export const NAMED_BY_STAFF = `${NOT_PREPOSITION}(?!${ANY_SURNAME}${HAN}?${TITLED})(?!${ANY_SURNAME}${HAN}{0,2}?${BUSINESS})(${PERSON_NAME})(?<!${PLACE_ONLY_END}|家${NAME_OR_PLACE_END}|${UNIT_END})`;
 /**
  * 刘德华举报：…, 王小明反映，… — a name opening the text (or a sentence) that says it reports; not an official by title, a
  * business, a place or a unit (王科长反映, 石门村反映, 安监站反映).
