@@ -11,6 +11,7 @@
  * processes (`--workers N` or WORKERS=N). On SQLite the first worker runs in
  * the API process and N-1 more are separate.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +60,38 @@ async function ceiling(): Promise<number> {
   return perSecond;
 }
 
+/**
+ * CPU time (user + system, every thread) a process has used so far, in µs, from
+ * /proc/<pid>/stat; undefined where there is no /proc (the figure is then left out).
+ */
+function processCpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+    return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+/**
+ * The CPU time the service processes used since `before` (each process's own figure then; a process
+ * started since, as --split's workers are, counts from its start), in µs; undefined if any cannot be read.
+ */
+function servicesCpuSince(list: SpawnedService[], before: Map<number | undefined, number | undefined>): number | undefined {
+  let total = 0;
+  for (const p of list) {
+    const now = processCpuMicros(p.child.pid);
+    if (now === undefined) return undefined;
+    total += now - (before.get(p.child.pid) ?? 0);
+  }
+  return total;
+}
+
 // A plain keep-alive HTTP client: lighter than fetch, so the submitting side
 // takes less of the two cores away from the service being measured.
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -104,6 +137,8 @@ try {
 
   // This run's cases, for the outcome: received from now on (a PostgreSQL database may hold earlier runs).
   const since = new Date().toISOString();
+  const cpuAtStart = new Map(processes.map((p) => [p.child.pid, processCpuMicros(p.child.pid)]));
+  const benchCpuAtStart = process.cpuUsage();
   const started = performance.now();
   let next = 0;
   await Promise.all(
@@ -138,6 +173,8 @@ try {
   const anyWaiting = async () => (await sql`select 1 as one from cases where status = 'received' limit 1`.execute(db)).rows.length > 0;
   while (await anyWaiting()) await new Promise((r) => setTimeout(r, 20));
   const routed = performance.now();
+  const serviceCpu = servicesCpuSince(processes, cpuAtStart);
+  const benchCpu = process.cpuUsage(benchCpuAtStart);
   const elapsed = (routed - started) / 1000;
   const routingSeconds = (routed - routingStarted) / 1000;
   const casesPerSecond = N / elapsed;
@@ -150,6 +187,10 @@ try {
   console.log(`submitted in ${((submitted - started) / 1000).toFixed(2)} s; all routed after ${elapsed.toFixed(2)} s`);
   if (split) console.log(`routing alone (workers started after the submission, ${workerCount} worker process(es)): ${routingSeconds.toFixed(2)} s, routing_per_s=${(N / routingSeconds).toFixed(0)}`);
   console.log(`outcome: ${byStatus.rows.map((r) => `${r.status}=${r.n}`).join(' ')}`);
+  // CPU time is what the other processes on a shared machine leave unchanged, where the rate is not.
+  console.log(
+    `CPU per case: service ${serviceCpu === undefined ? 'n/a (no /proc)' : `${(serviceCpu / N).toFixed(0)} µs`} (API and worker processes, every thread${split ? ', the workers with their start' : ''}); submitter and poll ${((benchCpu.user + benchCpu.system) / N).toFixed(0)} µs`,
+  );
   console.log(`no-op BullMQ ceiling: ${ceilingPerSecond.toFixed(0)} jobs/s`);
   console.log(`cases_per_s=${casesPerSecond.toFixed(0)} ceiling_per_s=${ceilingPerSecond.toFixed(0)} ratio=${(casesPerSecond / ceilingPerSecond).toFixed(2)}`);
 } finally {
