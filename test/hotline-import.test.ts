@@ -508,6 +508,48 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
     ]);
   });
 
+  it('reads a start written the Chinese way on the district\'s clock, and rejects an impossible one naming its row and column', async () => {
+    const id = (what: string) => `ZH-START-${process.pid}-${what}`;
+    const rows: Array<[string, string]> = [
+      ['space', '2026年11月3日 9:15'],
+      ['hours-minutes', '2026年11月3日09时15分'],
+      ['seconds', '2026年11月3日 9:15:30'],
+      ['hms', '2026年11月3日9时5分30秒'],
+      ['full-width', '２０２６年１１月３日　９：１５'],
+      ['slashes', '2026/11/3 9:15'],
+      ['no-such-day', '2026年2月30日 9:15'],
+      ['no-such-hour', '2026年11月3日 25:15'],
+      ['no-time', '2026年11月3日'],
+      ['no-minutes', '2026年11月3日 9时'],
+    ];
+    const csv = [
+      'hotline,callId,startedAt,transcript',
+      ...rows.map(([what, startedAt]) => `12369,${id(what)},${startedAt},来电人：回龙村后面有人烧垃圾，烟很大。`),
+    ].join('\r\n');
+    const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: csv });
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rejected = lines.filter((l) => l['status'] === 'rejected');
+    expect(rejected.map((l) => [l['line'], l['callId'], l['reason'], Object.keys(l['fields'] as object)])).toEqual(
+      [8, 9, 10, 11].map((line) => [line, id(rows[line - 2]![0]), 'invalid startedAt', ['startedAt']]),
+    );
+    expect(lines.at(-1)).toEqual({ summary: { records: 10, created: 6, duplicate: 0, rejected: 4, cases: 6 } });
+    const stored = await service.deps.db
+      .selectFrom('hotline_calls')
+      .select(['call_id', 'started_at'])
+      .where('call_id', 'in', rows.slice(0, 6).map(([what]) => id(what)))
+      .execute();
+    // No offset: 9:15 in Asia/Shanghai, the district's time zone.
+    expect(Object.fromEntries(stored.map((r) => [r.call_id, r.started_at]))).toEqual({
+      [id('space')]: '2026-11-03T01:15:00.000Z',
+      [id('hours-minutes')]: '2026-11-03T01:15:00.000Z',
+      [id('seconds')]: '2026-11-03T01:15:30.000Z',
+      [id('hms')]: '2026-11-03T01:05:30.000Z',
+      [id('full-width')]: '2026-11-03T01:15:00.000Z',
+      [id('slashes')]: '2026-11-03T01:15:00.000Z',
+    });
+  });
+
   it('rejects a line that is not UTF-8 and imports the rest; refuses a body declared in another charset with 415', async () => {
     const path = join(dir, 'not-utf8.ndjson');
     const good = JSON.stringify(callOf(1, 'ENC'));

@@ -82,15 +82,30 @@ const LOCAL_START = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/;
 const SPREADSHEET_START = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ \t]+|[Tt])(\d{1,2}):(\d{2})(?=$|[:.+\-Zz])/;
 
 /**
+ * A date and time written the Chinese way, as call-centre systems and a zh-CN spreadsheet export them: the date with
+ * 年月日, then the time with colons or with 时分秒 (点 as people say it), with or without a space between:
+ * 2026年11月3日 9:15, 2026年11月3日09时15分, 2026年11月3日 9:15:30, 2026年11月3日9时15分30秒. No offset: the district's time.
+ */
+const CHINESE_START = /^(\d{4})年(\d{1,2})月(\d{1,2})[日号][ \t]*(\d{1,2})(?::(\d{2})(?::(\d{2}))?|[时点](\d{1,2})分(?:(\d{1,2})秒)?)$/;
+
+/**
  * `2026-11-03 09:15:00` → `2026-11-03T09:15:00`: the space many exports put between date and time (a tab or
- * several spaces too), and a spreadsheet's `2026/11/3 9:15` → `2026-11-03T09:15`; and the rest as every time the
- * service takes (normalizeDateTime: an offset without its colon, +0800; a lower-case t or z).
+ * several spaces too), a spreadsheet's `2026/11/3 9:15` → `2026-11-03T09:15`, and the Chinese `2026年11月3日 9:15`
+ * or `2026年11月3日09时15分` → `2026-11-03T09:15`, full-width digits and colons as ASCII ones (NFKC); and the rest as
+ * every time the service takes (normalizeDateTime: an offset without its colon, +0800; a lower-case t or z).
+ * What is no date-time stays as it came, for the check to name.
  */
 function isoSeparator(v: unknown): unknown {
   if (typeof v !== 'string') return blankToUndefined(v);
-  const s = v.trim();
+  const s = v.normalize('NFKC').trim();
   if (s === '') return undefined;
   const two = (n: string) => n.padStart(2, '0');
+  const chinese = CHINESE_START.exec(s);
+  if (chinese) {
+    const [, y = '', mo = '', d = '', h = '', colonMinutes, colonSeconds, minutes = '', seconds] = chinese;
+    const sec = colonSeconds ?? seconds;
+    return `${y}-${two(mo)}-${two(d)}T${two(h)}:${two(colonMinutes ?? minutes)}${sec === undefined ? '' : `:${two(sec)}`}`;
+  }
   const padded = s.replace(SPREADSHEET_START, (_m, y: string, mo: string, d: string, h: string, mi: string) => `${y}-${two(mo)}-${two(d)}T${two(h)}:${mi}`);
   return normalizeDateTime(padded);
 }
@@ -100,7 +115,7 @@ const inServiceYears = (v: string) => instantInServiceYears(LOCAL_START.test(v) 
 
 const STARTED_AT_DESCRIPTION =
   'When the call started, ISO 8601: with a UTC offset (2026-11-28T21:30:05+08:00, or Z), or without one (2026-11-28T21:30:05, ' +
-  "2026-11-28 21:30:05, or 2026/11/28 21:30 as a spreadsheet saves it), read as the district's time (the district file's time zone, Asia/Shanghai by default). The offset may be written without its colon (+0800), " +
+  "2026-11-28 21:30:05, 2026/11/28 21:30 as a spreadsheet saves it, or the Chinese way: 2026年11月28日 21:30, 2026年11月28日21时30分05秒), read as the district's time (the district file's time zone, Asia/Shanghai by default). The offset may be written without its colon (+0800), " +
   'and T and Z in lower case (RFC 3339). ' +
   'An impossible date or an offset beyond -12:00…+14:00 is a 400 naming startedAt.';
 
@@ -214,7 +229,7 @@ export const callSchema = z
             offset: true,
             local: true,
             error: (i) =>
-              i.input === undefined ? 'required' : "must be an ISO 8601 date-time, e.g. 2026-11-28T21:30:05+08:00 (without an offset, the district's time)",
+              i.input === undefined ? 'required' : "must be an ISO 8601 date-time, e.g. 2026-11-28T21:30:05+08:00, or 2026年11月28日 21:30 (without an offset, the district's time)",
           })
           .refine(inServiceYears, INSTANT_RULE)
           .refine(offsetExists, OFFSET_RULE),
