@@ -202,7 +202,8 @@ const importRoute = apiRoute({
   summary: 'Import calls in bulk (NDJSON or CSV), streamed',
   description:
     '`application/x-ndjson`: one call (the JSON of `POST /api/v1/hotline/calls`) a line. `text/csv`: a header row naming the ' +
-    'fields (`hotline,callId,startedAt,transcript` required; quoted fields may hold commas, quotes and line breaks), then one ' +
+    'fields (`hotline,callId,startedAt,transcript` required; in any case, width or spacing, `Call_ID`, or by their Chinese names, `来电时间`; ' +
+    'two columns naming one field are a 400 naming both; quoted fields may hold commas, quotes and line breaks), then one ' +
     'call a row. The body is read as a stream and the answer streams back as NDJSON, one line per record in file order — ' +
     '`{ line, status: "created"|"duplicate"|"rejected", callId?, caseIds?, reason?, fields? }` — then a last line ' +
     '`{ summary: { records, created, duplicate, rejected, cases } }`. A rejected record never stops the others; calls already ' +

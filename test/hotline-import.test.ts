@@ -674,6 +674,37 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
     expect(lines.at(-1)).toEqual({ summary: { records: 2, created: 2, duplicate: 0, rejected: 0, cases: 2 } });
   });
 
+  it('reads CSV columns named in any case, width or spacing, or in Chinese, and refuses two columns for one field naming both', async () => {
+    const id = `FOLD-${process.pid}`;
+    const csv = [
+      'ＨＯＴＬＩＮＥ, Call_ID , 来电时间 ,Caller Number,ＴＲＡＮＳＣＲＩＰＴ,摘要',
+      `12369,${id},2026-10-01 08:00:00,13912345678,来电人：兴隆办事处电镀厂晚上偷排废水。,电镀厂偷排`,
+    ].join('\r\n');
+    const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: csv });
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([expect.objectContaining({ line: 2, status: 'created', callId: id }), { summary: { records: 1, created: 1, duplicate: 0, rejected: 0, cases: 1 } }]);
+    const stored = await service.deps.db.selectFrom('hotline_calls').select(['hotline', 'started_at', 'caller_number', 'summary']).where('call_id', '=', id).executeTakeFirstOrThrow();
+    expect(stored).toEqual({ hotline: '12369', started_at: '2026-10-01T00:00:00.000Z', caller_number: '13912345678', summary: '电镀厂偷排' });
+
+    for (const [header, problem] of [
+      ['hotline,callId,Call_ID,startedAt,transcript', 'columns "callId" and "Call_ID" are the same field callId'],
+      ['hotline,callId,startedAt,transcript, 来电时间 ', 'columns "startedAt" and "来电时间" are the same field startedAt'],
+      ['hotline,ＣＡＬＬ＿ＩＤ,call id,startedAt,transcript', 'columns "ＣＡＬＬ＿ＩＤ" and "call id" are the same field callId'],
+    ]) {
+      const refused = await json(
+        fetch(`${service.url}/api/v1/hotline/calls:import`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+          body: `${header}\n12369,${id}-x,${id}-y,2026-10-01T08:00:00+08:00,来电人：噪音\n`,
+        }),
+      );
+      expect(refused.status, header).toBe(400);
+      expect(refused.body.error.fields.header, header).toContain(problem);
+    }
+    expect(await service.deps.db.selectFrom('hotline_calls').select('call_id').where('call_id', 'like', `${id}-%`).execute()).toEqual([]);
+  });
+
   it('refuses a CSV whose header lacks a required column with 400, and other media types with 415', async () => {
     const res = await json(
       fetch(`${service.url}/api/v1/hotline/calls:import`, {

@@ -20,7 +20,8 @@ const USAGE = `usage: npm run hotline -- import FILE [--format ndjson|csv] [--js
 
   import FILE   NDJSON (one call a line) or CSV (header row with the field names:
                 hotline,callId,startedAt,transcript required; callerNumber, operator,
-                summary, anonymous, externalRef, type, lead, jurisdiction, urgent, text, parts),
+                summary, anonymous, externalRef, type, lead, jurisdiction, urgent, text, parts,
+                in any case or width, Call_ID, or by their Chinese names, 来电时间),
                 in UTF-8, GBK / GB 18030 (as Excel saves a CSV on a Chinese Windows) or
                 UTF-16 with its byte-order mark
   --format      when the file name does not end in .ndjson, .jsonl or .csv

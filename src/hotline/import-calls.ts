@@ -287,22 +287,81 @@ export async function* csvRows(stream: ReadableStream<string>, maxChars = MAX_RE
 const REQUIRED_COLUMNS = ['hotline', 'callId', 'startedAt', 'transcript'] as const;
 
 /**
- * The header of a CSV import must name the required columns; the answer is a 400 before anything is read further.
- * The message is the header's problem as the field names it, said once (the command line prints no field its
- * message already holds).
+ * The Chinese names call-centre exports and the console give the columns (来电时间 for startedAt), besides the
+ * fields' own names.
  */
-export function checkCsvHeader(header: readonly string[]): void {
+const CHINESE_COLUMNS: Readonly<Record<string, CallField>> = {
+  热线: 'hotline',
+  热线号码: 'hotline',
+  来电编号: 'callId',
+  通话编号: 'callId',
+  来电时间: 'startedAt',
+  呼入时间: 'startedAt',
+  通话开始时间: 'startedAt',
+  来电号码: 'callerNumber',
+  主叫号码: 'callerNumber',
+  坐席: 'operator',
+  话务员: 'operator',
+  接线员: 'operator',
+  通话记录: 'transcript',
+  通话内容: 'transcript',
+  录音转写: 'transcript',
+  摘要: 'summary',
+  来电摘要: 'summary',
+  匿名: 'anonymous',
+  是否匿名: 'anonymous',
+  外部编号: 'externalRef',
+  工单编号: 'externalRef',
+  问题类型: 'type',
+  牵头单位: 'lead',
+  属地: 'jurisdiction',
+  地点不明: 'placeUnknown',
+  紧急: 'urgent',
+  是否紧急: 'urgent',
+  举报内容: 'text',
+};
+
+type CallField = (typeof CALL_FIELDS)[number];
+
+/**
+ * A column's name as it is compared: full-width letters, digits and signs as ASCII ones (NFKC: ＣＡＬＬ＿ＩＤ), in
+ * any case, and without spaces, underscores or dashes (Call_ID, call id, caller-number).
+ */
+function foldColumn(name: string): string {
+  return name.normalize('NFKC').toLowerCase().replace(/[\s_-]/g, '');
+}
+
+const COLUMNS_BY_FOLD = new Map<string, CallField>([
+  ...CALL_FIELDS.map((f): [string, CallField] => [foldColumn(f), f]),
+  ...Object.entries(CHINESE_COLUMNS).map(([name, f]): [string, CallField] => [foldColumn(name), f]),
+]);
+
+/**
+ * The fields a CSV header names, column by column ('' for a column without a name, which is not read): each name
+ * as the call's field or its Chinese name, in any case, width or spacing (` Call_ID `, `ＣＡＬＬ＿ＩＤ`, ` 来电时间 `).
+ * A header that lacks a required column, names one the call does not have, or names a field twice (`callId` and
+ * `Call_ID`) is a 400 before anything is read further. The message is the header's problem as the field names it,
+ * said once (the command line prints no field its message already holds).
+ */
+export function csvColumns(header: readonly string[]): string[] {
   const refuse = (problem: string) => new AppError('validation_failed', `the CSV header has ${problem}`, { header: problem });
-  const missing = REQUIRED_COLUMNS.filter((c) => !header.includes(c));
+  const written = header.map((h) => h.trim());
+  const fields = written.map((h) => (foldColumn(h) === '' ? '' : (COLUMNS_BY_FOLD.get(foldColumn(h)) ?? null)));
+  const missing = REQUIRED_COLUMNS.filter((c) => !fields.includes(c));
   if (missing.length > 0) {
     throw refuse(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (the first row names the fields: hotline,callId,startedAt,transcript,…)`);
   }
-  const unknown = header.filter((c) => c !== '' && !(CALL_FIELDS as readonly string[]).includes(c));
-  const repeated = header.filter((c, i) => c !== '' && header.indexOf(c) !== i);
-  if (unknown.length > 0 || repeated.length > 0) {
-    const problems = [...unknown.map((c) => `unknown column "${c}"`), ...repeated.map((c) => `column "${c}" twice`)];
-    throw refuse(`${problems.join(', ')} (the columns: ${CALL_FIELDS.join(',')})`);
-  }
+  const unknown = written.filter((_, i) => fields[i] === null).map((c) => `unknown column "${c}"`);
+  const repeated: string[] = [];
+  fields.forEach((f, i) => {
+    if (!f || fields.indexOf(f) !== i) return;
+    const names = written.filter((_, j) => fields[j] === f);
+    if (names.length < 2) return;
+    if (names.every((n) => n === names[0])) repeated.push(`column "${names[0]}" ${names.length > 2 ? `${names.length} times` : 'twice'}`);
+    else repeated.push(`columns ${names.map((n) => `"${n}"`).join(' and ')} are the same field ${f}`);
+  });
+  if (unknown.length > 0 || repeated.length > 0) throw refuse(`${[...unknown, ...repeated].join(', ')} (the columns: ${CALL_FIELDS.join(',')})`);
+  return fields.map((f) => f ?? '');
 }
 
 /** CSV records as objects keyed by the header; the header is checked before the first record is read. */
@@ -339,12 +398,13 @@ export async function openImport(stream: ReadableStream<string>, format: ImportF
   if (format === 'ndjson') return ndjsonRecords(stream);
   const rows = csvRows(stream);
   const first = await rows.next();
-  const header = first.done || first.value.fields === null ? [] : first.value.fields.map((h) => h.trim());
+  const written = first.done || first.value.fields === null ? [] : first.value.fields;
+  let header: string[];
   try {
     // A header that breaks the format (a quote left open, text after a closing one) is named as such, not as missing columns.
     const broken = first.done || first.value.fields !== null ? null : first.value.reason;
     if (broken) throw new AppError('validation_failed', `the CSV header is no CSV record: ${broken}`, { header: broken });
-    checkCsvHeader(header);
+    header = csvColumns(written);
   } catch (err) {
     await rows.return(undefined);
     throw err;
