@@ -5,7 +5,7 @@ import { publicUrl } from '../src/env.js';
 import { AppError } from '../src/errors.js';
 import { CALL_FIELDS, callSchema, HOTLINES, MAX_PARTS, type CallInput } from '../src/hotline/call-schema.js';
 import { acceptCall, reviewCall, type HotlineDeps } from '../src/hotline/hotline-intake.js';
-import { decodeImportBody, formatOf, importCalls, openImport } from '../src/hotline/import-calls.js';
+import { declaredCharset, decodeImportBody, formatOf, importCalls, openImport } from '../src/hotline/import-calls.js';
 import type { AppEnv } from './app-env.js';
 import { BEARER_SCHEME, authenticate, requireRoles } from './auth.middleware.js';
 import { errorResponses } from './error-schema.js';
@@ -194,9 +194,12 @@ const getCall = apiRoute({
   },
 });
 
+/** The bulk import: the one route that takes a body in GBK / GB 18030 (see src/app.ts). */
+export const HOTLINE_IMPORT_PATH = '/api/v1/hotline/calls:import';
+
 const importRoute = apiRoute({
   method: 'post',
-  path: '/api/v1/hotline/calls:import',
+  path: HOTLINE_IMPORT_PATH,
   operationId: 'importHotlineCalls',
   tags: ['hotline'],
   summary: 'Import calls in bulk (NDJSON or CSV), streamed',
@@ -207,7 +210,10 @@ const importRoute = apiRoute({
     'call a row. The body is read as a stream and the answer streams back as NDJSON, one line per record in file order — ' +
     '`{ line, status: "created"|"duplicate"|"rejected", callId?, caseIds?, reason?, fields? }` — then a last line ' +
     '`{ summary: { records, created, duplicate, rejected, cases } }`. A rejected record never stops the others; calls already ' +
-    'on record are `duplicate`, so a re-run creates nothing. `line` is the line the record starts on (the CSV header is line 1).',
+    'on record are `duplicate`, so a re-run creates nothing. `line` is the line the record starts on (the CSV header is line 1). ' +
+    'The body is UTF-8, UTF-16 with its byte-order mark, or GBK / GB 18030: declared (`charset=gbk`, `gb2312` or `gb18030`), or ' +
+    'undeclared and told from its first 64 KB (not UTF-8, and GB 18030). A body declared GBK whose first 64 KB are not is a 400 ' +
+    'naming the line; another charset is a 415.',
   security,
   request: {
     body: {
@@ -321,7 +327,7 @@ export function hotlineRoutes() {
 
   // Documented through the registry; served by a plain handler because the answer is a stream.
   app.openAPIRegistry.registerPath(importRoute);
-  app.post('/api/v1/hotline/calls:import', authenticate(), requireRoles(...STAFF), async (c) => {
+  app.post(HOTLINE_IMPORT_PATH, authenticate(), requireRoles(...STAFF), async (c) => {
     const deps = c.get('deps');
     const principal = c.get('principal');
     refuseQuery(c.req.queries());
@@ -334,7 +340,8 @@ export function hotlineRoutes() {
     }
     const body = c.req.raw.body;
     if (!body) throw new AppError('validation_failed', 'invalid body', { body: 'required: one call a line (NDJSON) or a CSV with a header row' });
-    const records = await openImport(await decodeImportBody(body), format);
+    const { text, encoding } = await decodeImportBody(body, declaredCharset(c.req.header('content-type') ?? ''));
+    const records = await openImport(text, format, encoding);
     const results = importCalls({ ...hotlineDeps(deps), requestId: c.get('requestId') }, records, { id: principal?.userId ?? null, role: principal?.role ?? null });
     const encoder = new TextEncoder();
     // Pull-driven: the next batch is imported only when the client has read the previous results.

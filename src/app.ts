@@ -13,7 +13,7 @@ import { BEARER_SCHEME } from '../handlers/auth.middleware.js';
 import { feedbackRoutes } from '../handlers/feedback.routes.js';
 import { exportRoutes } from '../handlers/export.routes.js';
 import { healthRoutes } from '../handlers/health.routes.js';
-import { hotlineRoutes } from '../handlers/hotline.routes.js';
+import { HOTLINE_IMPORT_PATH, hotlineRoutes } from '../handlers/hotline.routes.js';
 import { meRoutes } from '../handlers/me.routes.js';
 import { reportRoutes } from '../handlers/reports.routes.js';
 import { statsRoutes } from '../handlers/stats.routes.js';
@@ -32,6 +32,7 @@ import { validationHook } from '../handlers/validation.js';
 import { databaseUnavailable } from '../db/unavailable.js';
 import type { Deps } from './deps.js';
 import { textFault } from './domain/text.js';
+import { declaredCharset, isGbCharset } from './hotline/import-calls.js';
 import { IntakeWriterDown } from './intake/intake-writer.js';
 import { AppError, errorBody, type ErrorBody } from './errors.js';
 import { API_MESSAGES_ZH, fieldMessage } from './web/messages.js';
@@ -286,12 +287,20 @@ function apiErrorBody(c: Context<AppEnv>, err: AppError, reqId: string): ErrorBo
 
 /**
  * Bodies are read as UTF-8. A request that declares another charset (a GBK
- * or GB18030 export, say) is refused with 415 rather than stored as garbage.
+ * or GB18030 form post, say) is refused with 415 rather than stored as garbage.
+ * The hotline import alone also reads a body declared GBK / GB 18030 (gbk,
+ * gb2312, gb18030): what a call centre's export on a Chinese Windows is.
  */
 const utf8BodiesOnly: MiddlewareHandler = async (c, next) => {
-  const declared = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(c.req.header('content-type') ?? '')?.[1]?.toLowerCase();
+  const declared = declaredCharset(c.req.header('content-type') ?? '');
   if (declared && !['utf-8', 'utf8', 'us-ascii'].includes(declared)) {
-    throw new AppError('unsupported_media_type', `the body must be UTF-8, not ${declared}`, { 'content-type': `charset must be utf-8, not ${declared}` });
+    if (c.req.method === 'POST' && c.req.path === HOTLINE_IMPORT_PATH) {
+      if (!isGbCharset(declared)) {
+        throw new AppError('unsupported_media_type', `the body must be UTF-8 or GBK / GB 18030, not ${declared}`, {
+          'content-type': `charset must be utf-8, gbk, gb2312 or gb18030, not ${declared}`,
+        });
+      }
+    } else throw new AppError('unsupported_media_type', `the body must be UTF-8, not ${declared}`, { 'content-type': `charset must be utf-8, not ${declared}` });
   }
   // Bodies are read as sent: a compressed one would be read as its compressed bytes (RFC 7694: 415).
   const encoding = c.req.header('content-encoding')?.trim().toLowerCase();

@@ -9,7 +9,7 @@ import { connectDatabase, migrateToLatest } from '../db/connect.js';
 import { issueToken } from '../db/repositories/tokens.repository.js';
 import { createUser } from '../db/repositories/users.repository.js';
 import { loadDistrictFile } from '../src/district/district-file.js';
-import { csvRows, splitLines } from '../src/hotline/import-calls.js';
+import { csvRows, decodeText, splitLines } from '../src/hotline/import-calls.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import { REDIS_URL, runCli, startTestService, tempDir, testEnv, uniquePrefix, type CliRun } from './harness.js';
 import { json, T0, type TestService } from './workflow-helpers.js';
@@ -550,7 +550,7 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
     });
   });
 
-  it('rejects a line that is not UTF-8 and imports the rest; refuses a body declared in another charset with 415', async () => {
+  it('rejects a line that is not UTF-8 and imports the rest; refuses a body declared in a charset other than UTF-8 or GBK with 415', async () => {
     const path = join(dir, 'not-utf8.ndjson');
     const good = JSON.stringify(callOf(1, 'ENC'));
     // A transcript saved as GBK: bytes that are not UTF-8.
@@ -568,12 +568,12 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
     const declared = await json(
       fetch(`${service.url}/api/v1/hotline/calls:import`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv; charset=gb18030' },
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv; charset=big5' },
         body: 'hotline,callId\n',
       }),
     );
     expect(declared.status).toBe(415);
-    expect(declared.body.error.fields['content-type']).toBe('charset must be utf-8, not gb18030');
+    expect(declared.body.error.fields['content-type']).toBe('charset must be utf-8, gbk, gb2312 or gb18030, not big5');
   });
 
   it('reads a body that begins with the UTF-16 byte-order mark as UTF-16, as a CSV Excel saved as Unicode text', async () => {
@@ -613,9 +613,10 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
       gbk,
       Buffer.from(',来电人：兴隆办事处有人偷排废水\r\n'),
     ]);
+    // Declared UTF-8: read as UTF-8, not told from its bytes (a body of GBK alone is read as GBK, see below).
     for (const [body, type, field, callId] of [
-      [ndjson, 'application/x-ndjson', 'transcript', 'ENC-field-1'],
-      [csv, 'text/csv', 'summary', 'ENC-field-2'],
+      [ndjson, 'application/x-ndjson; charset=utf-8', 'transcript', 'ENC-field-1'],
+      [csv, 'text/csv; charset=utf-8', 'summary', 'ENC-field-2'],
     ] as const) {
       const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body });
       expect(res.status).toBe(200);
@@ -623,6 +624,76 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
       expect(result, type).toMatchObject({ status: 'rejected', callId, reason: expect.stringContaining('not valid UTF-8'), fields: { [field]: 'must be UTF-8 text (found bytes that are not)' } });
       expect(summary).toEqual({ summary: { records: 1, created: 0, duplicate: 0, rejected: 1, cases: 0 } });
     }
+  });
+
+  it('reads a body declared charset=gbk, gb2312 or gb18030 as GB 18030, and one undeclared that is GB 18030 and not UTF-8 as the command line does', async () => {
+    const csv = (prefix: string) =>
+      [
+        'hotline,callId,startedAt,callerNumber,transcript',
+        `12369,${prefix}-1,2026-10-01 08:00:00,13912345678,"坐席：您好，请讲。\r\n来电人：兴隆办事处盐下村电镀厂晚上偷排废水，沟里全是黑水。"`,
+        `12345,${prefix}-2,2026年10月1日 9:30,,"话务员：您好。\r\n市民：李家塘办事处养猪场的粪水排到河里。"`,
+        '',
+      ].join('\r\n');
+    const ndjson = (prefix: string) =>
+      `${[1, 2].map((i) => JSON.stringify({ hotline: '12369', callId: `${prefix}-${i}`, startedAt: '2026-10-01T08:00:00+08:00', transcript: `来电人：回龙村后面有人烧垃圾，烟很大，第${i}次了。` })).join('\n')}\n`;
+    const pid = process.pid;
+    for (const [body, type, prefix] of [
+      [csv(`GBK-${pid}`), 'text/csv; charset=gbk', `GBK-${pid}`],
+      [ndjson(`GB2312-${pid}`), 'application/x-ndjson; charset=GB2312', `GB2312-${pid}`],
+      [csv(`GB18030-${pid}`), 'text/csv;charset="gb18030"', `GB18030-${pid}`],
+      [csv(`UNDECLARED-${pid}`), 'text/csv', `UNDECLARED-${pid}`],
+    ] as const) {
+      const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body: gb18030(body) });
+      const text = await res.text();
+      expect(res.status, text).toBe(200);
+      expect(JSON.parse(text.trim().split('\n').at(-1)!), type).toEqual({ summary: { records: 2, created: 2, duplicate: 0, rejected: 0, cases: 2 } });
+      const stored = await service.deps.db.selectFrom('hotline_calls').select(['call_id', 'transcript']).where('call_id', 'like', `${prefix}-%`).orderBy('call_id').execute();
+      const calls = body.startsWith('{') ? body.trim().split('\n').map((l) => JSON.parse(l) as { transcript: string }) : null;
+      expect(stored.map((r) => r.transcript), type).toEqual(
+        calls ? calls.map((c) => c.transcript) : ['坐席：您好，请讲。\r\n来电人：兴隆办事处盐下村电镀厂晚上偷排废水，沟里全是黑水。', '话务员：您好。\r\n市民：李家塘办事处养猪场的粪水排到河里。'],
+      );
+    }
+    // Only the import reads GBK: a call, as every other body, is UTF-8.
+    const call = await json(
+      fetch(`${service.url}/api/v1/hotline/calls`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=gbk' },
+        body: gb18030(JSON.stringify({ hotline: '12369', callId: `GBK-CALL-${pid}`, startedAt: '2026-10-01T08:00:00+08:00', transcript: '来电人：回龙村后面有人烧垃圾。' })),
+      }),
+    );
+    expect(call.status).toBe(415);
+    expect(call.body.error.fields).toEqual({ 'content-type': 'charset must be utf-8, not gbk' });
+  });
+
+  it('refuses a body declared GBK whose first bytes are not, naming the line, and past them rejects the record that is not, naming its line', async () => {
+    const pid = process.pid;
+    const row = (id: string) => `12369,${id},2026-10-01 08:00:00,"坐席：您好，请讲。\r\n来电人：兴隆办事处盐下村电镀厂晚上偷排废水，沟里全是黑水。"\r\n`;
+    // A call in UTF-8 sent under charset=gbk: its bytes are no GB 18030 text on line 4; nothing is imported.
+    const mislabelled = Buffer.concat([gb18030(`hotline,callId,startedAt,transcript\r\n${row(`BADGBK-${pid}-1`)}`), Buffer.from(row(`BADGBK-${pid}-2`))]);
+    const refused = await json(
+      fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv; charset=gbk' }, body: mislabelled }),
+    );
+    expect(refused.status, JSON.stringify(refused.body)).toBe(400);
+    expect(refused.body.error.fields).toEqual({ body: 'line 4: not GBK / GB 18030 text, as its charset says (bytes that are no such character)' });
+    expect(await service.deps.db.selectFrom('hotline_calls').select('call_id').where('call_id', 'like', `BADGBK-${pid}-%`).execute()).toEqual([]);
+
+    // Past the first 64 KB, read while the results stream back: that record alone is rejected, by its line and field.
+    const rows = Array.from({ length: 700 }, (_, i) => row(`LATEGBK-${pid}-${i}`));
+    const late = Buffer.concat([gb18030(`hotline,callId,startedAt,transcript\r\n${rows.join('')}`), Buffer.from(`12369,LATEGBK-${pid}-bad,2026-10-01 08:00:00,来电人：兴隆办事处盐下村电镀厂晚上偷排废水。\r\n`), gb18030(row(`LATEGBK-${pid}-last`))]);
+    expect(late.length).toBeGreaterThan(64 * 1024 + 1000);
+    const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv; charset=gbk' }, body: late });
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => l['status'] === 'rejected')).toEqual([
+      {
+        line: 2 + 700 * 2,
+        status: 'rejected',
+        callId: `LATEGBK-${pid}-bad`,
+        reason: 'not valid GB 18030 (bytes that are no GBK or GB 18030 character)',
+        fields: { transcript: 'must be GBK / GB 18030 text (found bytes that are not)' },
+      },
+    ]);
+    expect(lines.at(-1)).toEqual({ summary: { records: 702, created: 701, duplicate: 0, rejected: 1, cases: 701 } });
   });
 
   it('rejects a call id or caller number a spreadsheet saved in scientific notation (its digits lost), naming the field, and imports the others', async () => {
@@ -786,6 +857,27 @@ describe('the import readers', () => {
         { line: 5, fields: null, reason: 'record longer than 20 characters' },
         { line: 6, fields: ['5', '6'] },
         { line: 7, fields: null, reason: expect.stringContaining('a quote opened here is never closed') },
+      ]);
+    }
+  });
+
+  it('reads GB 18030 split anywhere across chunks, a line at a time, marking only the line with bytes that are not', async () => {
+    const text = '来电人：兴隆办事处盐下村电镀厂偷排废水\r\n第二行：噪音€\n';
+    const bytes = Buffer.concat([gb18030(text), Buffer.from([0x81, 0x0a]), gb18030('最后一行：回龙村')]);
+    for (const size of [1, 2, 3, 5, bytes.length]) {
+      const chunks: Uint8Array[] = [];
+      for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          for (const ch of chunks) c.enqueue(ch);
+          c.close();
+        },
+      });
+      expect((await collect(splitLines(decodeText(body, 'gb18030')))).map((l) => l.text)).toEqual([
+        '来电人：兴隆办事处盐下村电镀厂偷排废水',
+        '第二行：噪音€',
+        '\uFFFD',
+        '最后一行：回龙村',
       ]);
     }
   });

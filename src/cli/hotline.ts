@@ -2,7 +2,7 @@ import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:
 import { Readable } from 'node:stream';
 import { closeDeps, createDeps, type Deps } from '../deps.js';
 import { parseEnv } from '../env.js';
-import { decodeText, formatOf, importCalls, openImport, sniffEncoding, type FileEncoding, type ImportFormat } from '../hotline/import-calls.js';
+import { decodeText, formatOf, importCalls, openImport, SNIFF_BYTES, sniffEncoding, type FileEncoding, type ImportFormat } from '../hotline/import-calls.js';
 import { createLogger } from '../logger.js';
 import { missingSqliteDatabase } from './cli-input.js';
 import { CommandError, parseCommandLine, runTool, UsageError } from './command-line.js';
@@ -40,8 +40,6 @@ const OPTIONS = {
 } as const;
 
 const ENCODING_NAMES: Record<FileEncoding, string> = { 'utf-8': 'UTF-8', gb18030: 'GB 18030 (GBK)', 'utf-16le': 'UTF-16', 'utf-16be': 'UTF-16' };
-/** How much of a file is looked at to tell its encoding. */
-const SNIFF_BYTES = 64 * 1024;
 
 /** The encoding of an import file (a CSV that Excel on a Chinese Windows saved is GBK), from its first bytes. */
 function encodingOf(file: string): FileEncoding {
@@ -93,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
     const encoding = encodingOf(file);
     if (encoding !== 'utf-8') process.stderr.write(`hotline: ${file} is not UTF-8: read as ${ENCODING_NAMES[encoding]}\n`);
     const body = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
-    const records = await openImport(decodeText(body, encoding), format);
+    const records = await openImport(decodeText(body, encoding), format, encoding);
     const results = importCalls(
       { db: deps.db, writer: deps.writer, clock: deps.clock, district: deps.district, classifier: deps.classifier, onCommitted: deps.kickOutbox },
       records,

@@ -93,11 +93,24 @@ export async function* splitLines(stream: ReadableStream<string>, maxChars = MAX
   }
 }
 
-/** What the UTF-8 decoder puts in place of bytes that are not UTF-8. */
+/** What a decoder leaves in place of bytes that are no character of the encoding it reads. */
 const NOT_UTF8 = '\uFFFD';
-const NOT_UTF8_REASON = 'not valid UTF-8 (a GBK or GB18030 file must be converted to UTF-8 first)';
 
-async function* ndjsonRecords(stream: ReadableStream<string>): AsyncGenerator<RawRecord> {
+/** Why a record with bytes that are no character of the import's encoding is rejected, and what its fields say. */
+interface UndecodedFault {
+  reason: string;
+  field: string;
+}
+
+const UNDECODED: Record<'utf-8' | 'gb18030', UndecodedFault> = {
+  // The rest of the file read as UTF-8 (a GBK file is read as GBK whole): one record in another encoding.
+  'utf-8': { reason: 'not valid UTF-8 (save the whole file in one encoding, UTF-8 or GBK / GB 18030)', field: TEXT_FAULTS.notUtf8 },
+  gb18030: { reason: 'not valid GB 18030 (bytes that are no GBK or GB 18030 character)', field: 'must be GBK / GB 18030 text (found bytes that are not)' },
+};
+
+const undecodedFault = (encoding: FileEncoding): UndecodedFault => UNDECODED[encoding === 'gb18030' ? 'gb18030' : 'utf-8'];
+
+async function* ndjsonRecords(stream: ReadableStream<string>, fault: UndecodedFault): AsyncGenerator<RawRecord> {
   for await (const { line, text } of splitLines(stream)) {
     if (text === null) {
       yield { line, value: { ok: false, reason: `line longer than ${MAX_RECORD_CHARS} characters` } };
@@ -106,7 +119,7 @@ async function* ndjsonRecords(stream: ReadableStream<string>): AsyncGenerator<Ra
     const trimmed = line === 1 ? text.replace(/^\uFEFF/, '').trim() : text.trim();
     if (trimmed === '') continue;
     if (trimmed.includes(NOT_UTF8)) {
-      yield { line, value: { ok: false, reason: NOT_UTF8_REASON, ...notUtf8Fields(parsedObject(trimmed)) } };
+      yield { line, value: { ok: false, reason: fault.reason, ...notUtf8Fields(parsedObject(trimmed), fault) } };
       continue;
     }
     try {
@@ -134,12 +147,12 @@ function parsedObject(text: string): Record<string, unknown> | null {
  * The fields of a record that hold bytes that were not UTF-8, named as any bad field is, and its call id when
  * that one is whole: so the rejected record says which of its fields to fix.
  */
-function notUtf8Fields(record: Record<string, unknown> | null): { fields?: Record<string, string>; callId?: string } {
+function notUtf8Fields(record: Record<string, unknown> | null, fault: UndecodedFault): { fields?: Record<string, string>; callId?: string } {
   if (!record) return {};
   const bad = Object.entries(record).filter(([, v]) => typeof v === 'string' && v.includes(NOT_UTF8));
   const callId = record['callId'];
   return {
-    ...(bad.length > 0 ? { fields: Object.fromEntries(bad.map(([k]) => [k, TEXT_FAULTS.notUtf8])) } : {}),
+    ...(bad.length > 0 ? { fields: Object.fromEntries(bad.map(([k]) => [k, fault.field])) } : {}),
     ...(typeof callId === 'string' && callId !== '' && !callId.includes(NOT_UTF8) ? { callId } : {}),
   };
 }
@@ -365,7 +378,7 @@ export function csvColumns(header: readonly string[]): string[] {
 }
 
 /** CSV records as objects keyed by the header; the header is checked before the first record is read. */
-async function* csvRecords(rows: AsyncGenerator<CsvRow>, header: string[]): AsyncGenerator<RawRecord> {
+async function* csvRecords(rows: AsyncGenerator<CsvRow>, header: string[], fault: UndecodedFault): AsyncGenerator<RawRecord> {
   for await (const row of rows) {
     const { line, fields } = row;
     if (fields === null) {
@@ -383,7 +396,7 @@ async function* csvRecords(rows: AsyncGenerator<CsvRow>, header: string[]): Asyn
       if (name !== '') record[name] = fields[i]!;
     });
     if (fields.some((f) => f.includes(NOT_UTF8))) {
-      yield { line, value: { ok: false, reason: NOT_UTF8_REASON, ...notUtf8Fields(record) } };
+      yield { line, value: { ok: false, reason: fault.reason, ...notUtf8Fields(record, fault) } };
       continue;
     }
     yield { line, value: { ok: true, fields: record } };
@@ -392,10 +405,13 @@ async function* csvRecords(rows: AsyncGenerator<CsvRow>, header: string[]): Asyn
 
 /**
  * Opens an import: reads the CSV header (throwing a 400 when it lacks a
- * required column) and returns the records. Nothing is written yet.
+ * required column) and returns the records. Nothing is written yet. The
+ * encoding the text was read in says why a record with bytes that are not
+ * of it is rejected.
  */
-export async function openImport(stream: ReadableStream<string>, format: ImportFormat): Promise<AsyncGenerator<RawRecord>> {
-  if (format === 'ndjson') return ndjsonRecords(stream);
+export async function openImport(stream: ReadableStream<string>, format: ImportFormat, encoding: FileEncoding = 'utf-8'): Promise<AsyncGenerator<RawRecord>> {
+  const fault = undecodedFault(encoding);
+  if (format === 'ndjson') return ndjsonRecords(stream, fault);
   const rows = csvRows(stream);
   const first = await rows.next();
   const written = first.done || first.value.fields === null ? [] : first.value.fields;
@@ -409,7 +425,7 @@ export async function openImport(stream: ReadableStream<string>, format: ImportF
     await rows.return(undefined);
     throw err;
   }
-  return csvRecords(rows, header);
+  return csvRecords(rows, header, fault);
 }
 
 // ---------------------------------------------------------------------------
@@ -498,22 +514,66 @@ export async function* importCalls(
   yield { summary };
 }
 
+/** How much of an import is looked at to tell its encoding: a file's first bytes on the command line, a body's over HTTP. */
+export const SNIFF_BYTES = 64 * 1024;
+
+/** The charset a Content-Type declares (lower case, without quotes), or null. */
+export function declaredCharset(contentType: string): string | null {
+  return /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType)?.[1]?.toLowerCase() ?? null;
+}
+
+/** A charset that names GBK or GB 18030 (gbk, gb2312, gb18030, and the other labels the Encoding Standard gives them), which an import is read in. */
+export function isGbCharset(charset: string): boolean {
+  try {
+    const { encoding } = new TextDecoder(charset);
+    return encoding === 'gbk' || encoding === 'gb18030';
+  } catch {
+    return false;
+  }
+}
+
+/** The field message of a body declared GBK / GB 18030 whose first bytes are not. */
+const NOT_GB_BODY = (line: number) => `line ${line}: not GBK / GB 18030 text, as its charset says (bytes that are no such character)`;
+
 /**
- * An import sent over HTTP as text: UTF-8, or UTF-16 when it begins with that byte-order mark — a CSV Excel saved as
- * "Unicode text", which the command line reads too —, the mark saying the encoding as it does for a web page. (GBK has
- * no mark: its lines are rejected as not UTF-8.) The first bytes are read to see the mark, and sent on with the rest.
+ * An import sent over HTTP as text, in the encoding its first bytes and its charset say: UTF-16 by its byte-order
+ * mark (a CSV Excel saved as "Unicode text"); UTF-8 by its mark; GB 18030 when the request declares charset=gbk,
+ * gb2312 or gb18030 (GB 18030 reads GBK and GB2312 alike); UTF-8 when it declares UTF-8; and without a charset, as
+ * the command line tells a file's (sniffEncoding): GB 18030 when the first 64 KB are not UTF-8 but read as GB 18030
+ * (a CSV Excel saved on a Chinese Windows), UTF-8 otherwise. A body declared GBK whose first 64 KB hold bytes that
+ * are no GB 18030 character (most likely UTF-8 sent under the wrong charset) is a 400 naming the line, before anything
+ * is imported; past them, the record holding such bytes is rejected, as a record that is not UTF-8 in a UTF-8 body is.
+ * The first bytes are read to tell, and sent on with the rest.
  */
-export async function decodeImportBody(body: ReadableStream<Uint8Array>): Promise<ReadableStream<string>> {
+export async function decodeImportBody(body: ReadableStream<Uint8Array>, charset: string | null = null): Promise<{ text: ReadableStream<string>; encoding: FileEncoding }> {
   const reader = body.getReader();
   const head: Uint8Array[] = [];
-  while (head.reduce((n, c) => n + c.length, 0) < 2) {
+  let size = 0;
+  let whole = false;
+  while (size < SNIFF_BYTES) {
     const { done, value } = await reader.read();
-    if (done) break;
+    if (done) {
+      whole = true;
+      break;
+    }
     head.push(value);
+    size += value.length;
+  }
+  const first = concatBytes(head);
+  // Told from the first SNIFF_BYTES alone, as the command line tells a file's, however the body came in chunks.
+  const sample = first.subarray(0, SNIFF_BYTES);
+  const all = whole && first.length <= SNIFF_BYTES;
+  const encoding: FileEncoding =
+    utf16ByMark(sample) ??
+    (sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf ? 'utf-8' : charset === null ? sniffEncoding(sample, all) : isGbCharset(charset) ? 'gb18030' : 'utf-8');
+  const bad = charset !== null && encoding === 'gb18030' ? firstLineNotGb18030(sample, all) : null;
+  if (bad !== null) {
+    await reader.cancel().catch(() => undefined);
+    throw new AppError('validation_failed', `the body is not ${charset} text as its charset declares (line ${bad})`, { body: NOT_GB_BODY(bad) });
   }
   const bytes = new ReadableStream<Uint8Array>({
     start(controller) {
-      for (const chunk of head) controller.enqueue(chunk);
+      if (first.length > 0) controller.enqueue(first);
     },
     async pull(controller) {
       const { done, value } = await reader.read();
@@ -522,8 +582,34 @@ export async function decodeImportBody(body: ReadableStream<Uint8Array>): Promis
     },
     cancel: (reason) => reader.cancel(reason),
   });
-  const mark = head.flatMap((c) => [...c.subarray(0, 2)]).slice(0, 2);
-  return decodeText(bytes, utf16ByMark(mark) ?? 'utf-8');
+  return { text: decodeText(bytes, encoding), encoding };
+}
+
+function concatBytes(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** The number of the first line of these bytes that is no GB 18030 text, or null; the last line is judged only as far as it goes unless `whole`. */
+function firstLineNotGb18030(bytes: Uint8Array, whole: boolean): number | null {
+  const decoder = new TextDecoder('gb18030', { fatal: true });
+  let start = 0;
+  for (let line = 1; ; line++) {
+    const nl = bytes.indexOf(0x0a, start);
+    try {
+      decoder.decode(bytes.subarray(start, nl < 0 ? bytes.length : nl), { stream: nl < 0 && !whole });
+    } catch {
+      return line;
+    }
+    if (nl < 0) return null;
+    start = nl + 1;
+  }
 }
 
 /** The encodings an import file is read in: UTF-8, or what Chinese Windows tools save (GBK / GB 18030, UTF-16 with its mark). */
@@ -531,7 +617,67 @@ export type FileEncoding = 'utf-8' | 'gb18030' | 'utf-16le' | 'utf-16be';
 
 /** A byte stream as text in the given encoding, without its byte-order mark. */
 export function decodeText(body: ReadableStream<Uint8Array>, encoding: FileEncoding): ReadableStream<string> {
-  return body.pipeThrough(new TextDecoderStream(encoding));
+  return encoding === 'gb18030' ? body.pipeThrough(gb18030Lines()) : body.pipeThrough(new TextDecoderStream(encoding));
+}
+
+/** Longest line kept whole to be decoded at once, in bytes: a GB 18030 character is at most 4 bytes. */
+const MAX_LINE_BYTES = MAX_RECORD_CHARS * 4;
+
+/**
+ * GB 18030 bytes as text, a line at a time (a line feed is never part of a GB 18030 character), each line decoded
+ * with a fatal decoder: a line that holds bytes that are no GB 18030 character is passed on with U+FFFD in their
+ * place, so that the record holding them is rejected, naming its line and field, and the others are read. A line
+ * longer than any record may be is passed on as it decodes, for the reader to reject as too long.
+ */
+function gb18030Lines(): TransformStream<Uint8Array, string> {
+  const fatal = new TextDecoder('gb18030', { fatal: true });
+  const lenient = new TextDecoder('gb18030');
+  /** Decodes the runaway line as it comes. */
+  const runaway = new TextDecoder('gb18030');
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let overlong = false;
+  const decodeLine = (bytes: Uint8Array): string => {
+    try {
+      return fatal.decode(bytes);
+    } catch {
+      return lenient.decode(bytes);
+    }
+  };
+  return new TransformStream<Uint8Array, string>({
+    transform(chunk, controller) {
+      let start = 0;
+      while (start < chunk.length) {
+        const nl = chunk.indexOf(0x0a, start);
+        const end = nl < 0 ? chunk.length : nl + 1;
+        const piece = chunk.subarray(start, end);
+        start = end;
+        if (overlong) {
+          const text = runaway.decode(piece, { stream: nl < 0 });
+          if (text !== '') controller.enqueue(text);
+          if (nl >= 0) overlong = false;
+          continue;
+        }
+        // Kept as a copy: the chunk's buffer may be reused by whoever wrote it.
+        pending.push(piece.slice());
+        pendingBytes += piece.length;
+        if (nl >= 0) {
+          controller.enqueue(decodeLine(concatBytes(pending)));
+          pending = [];
+          pendingBytes = 0;
+        } else if (pendingBytes > MAX_LINE_BYTES) {
+          overlong = true;
+          controller.enqueue(runaway.decode(concatBytes(pending), { stream: true }));
+          pending = [];
+          pendingBytes = 0;
+        }
+      }
+    },
+    flush(controller) {
+      const text = overlong ? runaway.decode() : pending.length > 0 ? decodeLine(concatBytes(pending)) : '';
+      if (text !== '') controller.enqueue(text);
+    },
+  });
 }
 
 /** UTF-16 by the byte-order mark its first two bytes are, or null. */

@@ -70,6 +70,8 @@ const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
   [/^missing or (does not match|wrong)$/, '缺少或不正确'],
   [/^required with a body$/, '有请求体时必填'],
   [/^charset must be utf-8, not (\S+)$/, (m) => `字符编码应为 UTF-8，而不是 ${m[1]}`],
+  [/^charset must be utf-8, gbk, gb2312 or gb18030, not (\S+)$/, (m) => `字符编码应为 UTF-8 或 GBK（GB2312、GB18030），而不是 ${m[1]}`],
+  [/^line (\d+): not GBK \/ GB 18030 text/, (m) => `第 ${m[1]} 行不是 GBK / GB18030 编码的文本，与声明的字符编码不符`],
   [/^no case with this code$/, '没有这个查询码的案件'],
   [/^no such case$/, '没有这个案件'],
   [/^the case is \w+, not open: give one still open$/, '该案件已不在办理中（已办结、并案或转办），请填写仍在办理的案件', 'That case is no longer open: give one still open.'],
@@ -110,6 +112,7 @@ const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
   [/^must not contain NUL characters$/, '含有无法保存的空字符（NUL），请删除后再提交'],
   [/^must be well-formed Unicode/, '含有无法识别的字符，请删除后再提交'],
   [/^must be UTF-8 text/, '含有无法识别的字符（可能是复制时的乱码），请删除后再提交'],
+  [/^must be GBK \/ GB 18030 text/, '含有 GBK / GB18030 无法识别的字节（可能是乱码），请删除后再提交'],
 ];
 
 export function fieldMessage(lang: Lang, message: string): string {
