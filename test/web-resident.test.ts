@@ -717,6 +717,24 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it('names on a merged report the co-handlers and local office of the case it is handled in, as its type and lead', async () => {
+    const original = await seedCase(service, clock, { text: '兴隆办事处电镀厂偷排废水（先举报，有属地）' });
+    // Its own place was never known: merged from triage.
+    const duplicate = await seedCase(service, clock, { text: '那边的厂子又在排黑水（重复举报，无属地）', status: 'triage', jurisdiction: null });
+    const merged = await json(client(service.url, staff.dispatcher).post(`/api/v1/cases/${duplicate.id}/merge`, { into: original.id, reason: '重复举报' }));
+    expect(merged.status, JSON.stringify(merged.body)).toBe(200);
+    const { page, context } = await newPage({ baseURL: service.url });
+    for (const lang of ['zh', 'en'] as const) {
+      await page.goto(`/track/${duplicate.trackingCode}?lang=${lang}`);
+      const { units } = service.deps.district;
+      const [place, econ] = [units.get('xinglong')!.name[lang], units.get('econ')!.name[lang]];
+      expect(await page.textContent('#case-lead')).toBe(units.get('epb')!.name[lang]);
+      expect(await page.textContent('#case-place')).toBe(place);
+      expect(await page.locator('.facts').first().textContent()).toContain(econ);
+    }
+    await context.close();
+  });
+
   it('thanks for a rating only when it rates the answer shown: the address a dissatisfied rating led to, opened after the next answer closed unrated, does not', async () => {
     const was = clock.now().toISOString();
     clock.set('2026-11-02T02:00:00.000Z');

@@ -359,7 +359,7 @@ function HandlingFacts({
   lead: string;
   /** The type as the page words it, when not the case's own (a merged report: the case it is handled in). */
   type?: string | undefined;
-  ids: { type?: string; lead: string };
+  ids: { type?: string; lead: string; place?: string };
   children?: Child;
 }) {
   const t = T[lang];
@@ -377,7 +377,7 @@ function HandlingFacts({
         </>
       ) : null}
       <dt>{t.place}</dt>
-      <dd>{h.jurisdiction?.name ?? t.pending}</dd>
+      <dd id={ids.place}>{h.jurisdiction?.name ?? t.pending}</dd>
       {children}
     </dl>
   );
@@ -548,11 +548,13 @@ async function renderCase(
       <StatusLine lang={lang} h={view} id="case-status" />
       <HandlingFacts
         lang={lang}
-        h={view}
+        // A merged report is handled as the case it joined: its co-handlers and local office are that case's (its own
+        // were let go at the merge, or never given), as its type and lead are.
+        h={view.status === 'merged' && view.mergedCase ? view.mergedCase : view}
         lead={view.status === 'merged' ? (view.mergedCase?.lead?.name ?? t.mergedLead) : leadText(lang, view)}
         // A merged report is handled as the case it joined, under that case's type (its own may be a guess never settled).
         type={view.status === 'merged' ? (view.mergedCase?.type?.name ?? t.pending) : undefined}
-        ids={{ type: 'case-type', lead: 'case-lead' }}
+        ids={{ type: 'case-type', lead: 'case-lead', place: 'case-place' }}
       >
         <dt>{t.received}</dt>
         <dd>{when(view.receivedAt)}</dd>
