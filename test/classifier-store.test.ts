@@ -35,7 +35,7 @@ describe('the service classifier', () => {
     expect([first.origin, second.origin]).toEqual(['trained', 'cache']);
     const text = '兴隆那边养猪场的粪水排到沟里';
     expect(second.classifier.classify(text)).toEqual(first.classifier.classify(text));
-  });
+  }, 120_000);
 
   it('retrains with a dispatcher’s corrections from the database (npm run classifier -- train)', async () => {
     const dir = tempDir();
@@ -69,7 +69,7 @@ describe('the service classifier', () => {
     expect(after.origin).toBe('retrained');
     expect(after.corrections).toBe(3);
     expect(after.classifier.classify(odd).type).toBe('hazardous_chemicals');
-  });
+  }, 240_000);
 
   it('runs on the model it trained when CLASSIFIER_DIR cannot be written, saying so once', () => {
     // A file where the directory should be: nothing can be made under it.

@@ -213,7 +213,7 @@ describe('the classifier of an edited district file', () => {
     const choice = classifier.classify('工地半夜施工，噪音太大，吵得睡不着');
     expect(choice.type).not.toBe('noise');
     expect(edited.types.has(choice.type!) || choice.type === null).toBe(true);
-  });
+  }, 120_000);
 
   it("stops the start in one error naming the district file when its own example file has a label it has no type for", async () => {
     const dir = tempDir();

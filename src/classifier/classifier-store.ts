@@ -6,8 +6,8 @@ import type { Logger } from '../logger.js';
 import { makeDirs } from '../storage/make-dirs.js';
 import { bundledExamplesFor } from './bundled-examples.js';
 import { districtRules } from './district-rules.js';
+import { noComplaintOptions } from './no-complaint.js';
 import {
-  hashExamples,
   loadModel,
   parseExamplesJsonl,
   trainClassifier,
@@ -23,14 +23,18 @@ import {
  * the last `npm run classifier -- train` when it was trained on the current
  * example file, else a cached artifact for the example file alone, else a
  * fresh training run (cached for next time). Retraining adds the people's
- * corrections from the database to the example file.
+ * corrections from the database to the example file. Every run also learns
+ * to tell complaints from the messages that hold none (no-complaint.ts).
  */
 
 export const DEFAULT_EXAMPLES_PATH = fileURLToPath(new URL('./data/examples.default.jsonl', import.meta.url));
 export const DEFAULT_HELDOUT_PATH = fileURLToPath(new URL('./data/heldout.default.jsonl', import.meta.url));
+/** Messages without a complaint (greetings, thanks, questions about the service), for every district. */
+export const NO_COMPLAINT_PATH = fileURLToPath(new URL('./data/no-complaint.default.jsonl', import.meta.url));
 
 /** The artifact on disk: the model plus what it was trained from. */
 interface Artifact {
+  /** Of the examples, the messages without a complaint and the rules' phrases (`trainingFingerprint(…).dataHash`). */
   examplesHash: string;
   corrections: number;
   trainedAt: string;
@@ -113,19 +117,25 @@ export interface StoreOptions {
   logger?: Logger;
 }
 
+/** The messages without a complaint (the bundled file) and the district's place names. */
+function readNoComplaint(district: District): { noComplaint: string[]; places: string[] } {
+  return noComplaintOptions(readFileSync(NO_COMPLAINT_PATH, 'utf8'), district);
+}
+
 export function loadOrTrain(opts: StoreOptions): LoadedClassifier {
   const rules = districtRules(opts.district);
   const examples = readExamples(opts.examplesPath, opts.district, opts.logger);
-  const examplesHash = hashExamples(examples);
+  const check = readNoComplaint(opts.district);
+  const { fingerprint, dataHash: examplesHash } = trainingFingerprint(examples, { rules, ...check });
 
   const current = readArtifact(join(opts.dir, 'current.json'));
   if (current && current.examplesHash === examplesHash) {
     const classifier = tryLoad(current, rules, opts.logger);
     if (classifier) return { classifier, origin: 'retrained', examples: examples.length, corrections: current.corrections };
   }
-  // The cache key covers the examples, the training options and the engine's
+  // The cache key covers the examples, the messages without a complaint, the
+  // rules' phrases, the training options and the engine's
   // model version, so a changed engine never loads an artifact it cannot read.
-  const { fingerprint } = trainingFingerprint(examples);
   const cachePath = join(opts.dir, `examples-${fingerprint.slice(0, 24)}.json`);
   const cached = readArtifact(cachePath);
   if (cached && cached.examplesHash === examplesHash) {
@@ -133,7 +143,7 @@ export function loadOrTrain(opts: StoreOptions): LoadedClassifier {
     if (classifier) return { classifier, origin: 'cache', examples: examples.length, corrections: 0 };
   }
   const started = performance.now();
-  const classifier = trainClassifier(examples, { rules });
+  const classifier = trainClassifier(examples, { rules, ...check });
   opts.logger?.info(
     { examples: examples.length, ms: Math.round(performance.now() - started) },
     'classifier trained from the example file',
@@ -167,13 +177,14 @@ export function retrain(
 ): { classifier: LinearClassifier; examples: number; corrections: number; ms: number } {
   const rules = districtRules(opts.district);
   const examples = readExamples(opts.examplesPath, opts.district, opts.logger);
+  const check = readNoComplaint(opts.district);
   const known = new Set(opts.district.types.keys());
   const corrections = opts.corrections.filter((c) => known.has(c.label) && c.text.trim() !== '');
   const started = performance.now();
-  const classifier = trainClassifier([...examples, ...corrections], { rules });
+  const classifier = trainClassifier([...examples, ...corrections], { rules, ...check });
   const ms = performance.now() - started;
   const artifact: Artifact = {
-    examplesHash: hashExamples(examples),
+    examplesHash: trainingFingerprint(examples, { rules, ...check }).dataHash,
     corrections: corrections.length,
     trainedAt: new Date().toISOString(),
     model: classifier.toJSON(),

@@ -6,7 +6,7 @@ import {
   trainingFingerprint,
   type LinearClassifier,
 } from '../../src/classifier/engine/index.js';
-import { NEW_TEXTS, syntheticExamples, UNFAMILIAR_TEXTS } from './synthetic-taxonomy.js';
+import { NEW_TEXTS, PLACES, syntheticExamples, UNFAMILIAR_TEXTS } from './synthetic-taxonomy.js';
 
 let model: LinearClassifier;
 beforeAll(() => {
@@ -235,5 +235,62 @@ describe('toJSON / loadModel', () => {
     expect(() => loadModel({ ...json, weights: json.weights.slice(0, 100) })).toThrow(/model weights: expected/);
     const { C: _dropped, ...withoutC } = json.options;
     expect(() => loadModel({ ...json, options: withoutC as typeof json.options })).toThrow(/option C missing/);
+  });
+});
+
+describe('the complaint check (noComplaint)', () => {
+  const NO_COMPLAINT = ['你好', '您好，在吗', '谢谢', '多谢你们', '好的', '收到', '请问怎么举报', '多久能回复', '测试', '我姓王', '电话13800001111'];
+  let checked: LinearClassifier;
+  beforeAll(() => {
+    checked = trainClassifier(syntheticExamples(), { noComplaint: NO_COMPLAINT, places: PLACES });
+  });
+
+  it('leaves a model trained without such messages as it was', () => {
+    expect(model.complaintProbability('你好')).toBe(1);
+    expect(model.toJSON().complaintModel).toBeNull();
+  });
+
+  it('keeps the type of every complaint, and the confidence to dispatch it', () => {
+    for (const { text, label } of NEW_TEXTS) {
+      const result = checked.classify(text);
+      expect(result.type, text).toBe(label);
+      expect(result.confidence, text).toBeGreaterThan(0.5);
+    }
+  });
+
+  it('takes a greeting or places alone for no complaint: every type is unlikely', () => {
+    // Without the check, a place alone leans to some type past the triage threshold.
+    for (const text of ['兴隆办事处那边', '在兴隆办事处']) expect(model.classify(text).confidence, text).toBeGreaterThan(0.5);
+    for (const text of ['兴隆办事处那边', '在兴隆办事处', '盐下村', '你好呀', '你好，请问在吗']) {
+      expect(checked.complaintProbability(text), text).toBeLessThan(0.5);
+      expect(checked.classify(text).confidence, text).toBeLessThan(0.3);
+      const total = checked.distribution(text).reduce((sum, t) => sum + t.confidence, 0);
+      expect(total).toBeCloseTo(checked.complaintProbability(text), 10);
+    }
+  });
+
+  it('reads a district phrase in the text as evidence of a complaint, as of its type', () => {
+    const rules = [{ type: 'noise', text: '吵死了', weight: 2 }];
+    const text = '隔壁吵死了';
+    const ruled = checked.withRuntime({ rules });
+    expect(ruled.complaintProbability(text)).toBeGreaterThan(checked.complaintProbability(text));
+    const odds = (p: number): number => Math.log(p / (1 - p));
+    expect(odds(ruled.complaintProbability(text)) - odds(checked.complaintProbability(text))).toBeCloseTo(2, 6);
+  });
+
+  it('round-trips through JSON, and its training data is part of the fingerprint', () => {
+    const loaded = loadModel(JSON.stringify(checked.toJSON()));
+    expect(loaded.complaintProbability('兴隆办事处那边')).toBe(checked.complaintProbability('兴隆办事处那边'));
+    for (const text of [...NEW_TEXTS.map((t) => t.text), '你好呀', '兴隆办事处那边']) expect(loaded.classify(text)).toEqual(checked.classify(text));
+    const examples = syntheticExamples();
+    const fingerprint = (options: Parameters<typeof trainingFingerprint>[1]): string => trainingFingerprint(examples, options).fingerprint;
+    expect(checked.fingerprint).toBe(fingerprint({ noComplaint: NO_COMPLAINT, places: PLACES }));
+    expect(fingerprint({ noComplaint: NO_COMPLAINT })).not.toBe(fingerprint({}));
+    expect(fingerprint({ noComplaint: NO_COMPLAINT, places: PLACES })).not.toBe(fingerprint({ noComplaint: NO_COMPLAINT }));
+    expect(fingerprint({ noComplaint: [...NO_COMPLAINT, '再见'] })).not.toBe(fingerprint({ noComplaint: NO_COMPLAINT }));
+    // The rules' phrases are complaints the check learns from (and evidence it reads).
+    const rules = [{ type: 'noise', text: '吵死了', weight: 2 }];
+    expect(fingerprint({ noComplaint: NO_COMPLAINT, rules })).not.toBe(fingerprint({ noComplaint: NO_COMPLAINT }));
+    expect(fingerprint({ rules })).toBe(fingerprint({}));
   });
 });

@@ -71,6 +71,36 @@ export function parseExamplesJsonl(content: string, options: ParseExamplesOption
   return examples;
 }
 
+/**
+ * Unlabelled texts, one JSON object with a text field a line (the messages
+ * that hold no complaint): blank lines are skipped, anything else that is
+ * wrong stops the load with the line number, as in the labelled format.
+ */
+export function parseTextsJsonl(content: string, options: Pick<ParseExamplesOptions, 'textField' | 'source'> = {}): string[] {
+  const textField = options.textField ?? 'text';
+  const source = options.source ?? 'texts';
+  const texts: string[] = [];
+  const lines = content.replace(/^\uFEFF/, '').split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!.trim();
+    if (raw === '') continue;
+    const fail = (problem: string): never => {
+      throw new ExampleError(`${source} line ${i + 1}: ${problem}`, i + 1);
+    };
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      fail('not valid JSON');
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('expected a JSON object');
+    const text = (value as Record<string, unknown>)[textField];
+    if (typeof text !== 'string' || text.trim() === '') fail(`"${textField}" must be a non-empty string`);
+    texts.push(text as string);
+  }
+  return texts;
+}
+
 /** Checks examples given as an array (same rules as the file format). */
 export function validateExamples(examples: readonly LabelledExample[], allowedLabels?: readonly string[]): void {
   const allowed = allowedLabels ? new Set(allowedLabels) : null;

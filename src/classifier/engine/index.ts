@@ -32,6 +32,7 @@ export {
   examplesOf,
   hashExamples,
   parseExamplesJsonl,
+  parseTextsJsonl,
   validateExamples,
   type LabelledExample,
   type ParseExamplesOptions,

@@ -8,10 +8,17 @@
  *   const json = model.toJSON();            // cache it
  *   const again = loadModel(json, rules);   // at start-up
  *   again.classify('……厂子晚上往沟里排黑水');
+ *
+ * Given texts that hold no complaint (`noComplaint`: greetings, thanks,
+ * questions about the service, a place's name alone), it also learns to
+ * tell a complaint from such a message, and a type's confidence is the
+ * probability that the text is a complaint times that of the type among
+ * complaints (see `complaintProbability`).
  */
 import type { Classification, Classifier, Evidence, TypeScore } from '../../pipeline/classifier.js';
 import { decodeFloat32, decodeInt32, encodeBase64 } from './base64.js';
 import { calibratedProbabilities, familiarity, fitCalibration, isLatinText, type CalibrationSample } from './calibration.js';
+import { checkedParts, COMPLAINT, complaintCheckExamples, NO_COMPLAINT, PlaceNames } from './complaint-check.js';
 import { blockScales, buildCorpus, buildSpace, sublinearTf, vectorize, type BlockScales, type SparseRows } from './corpus.js';
 import { evaluatePredictions } from './evaluate.js';
 import { hashExamples, validateExamples, type LabelledExample } from './examples.js';
@@ -67,6 +74,18 @@ export interface TrainOptions extends Partial<Omit<LinearModelOptions, 'minDf'>>
   minDf?: number;
   /** Labels an example may carry; others are an error. */
   allowedLabels?: readonly string[];
+  /**
+   * Messages that hold no complaint of any type (greetings, thanks, questions
+   * about the service, a place's name or a phone number alone). Given, the
+   * model also learns to tell the examples — every one a complaint — from
+   * them, and scales its confidences by how sure it is that a text is one.
+   */
+  noComplaint?: readonly string[];
+  /**
+   * The district's place names (in any language): the complaint check reads
+   * a text without them, and a text that names nothing else holds no complaint.
+   */
+  places?: readonly string[];
 }
 
 export const DEFAULT_OPTIONS: Readonly<Omit<LinearModelOptions, 'minDf'>> = {
@@ -101,7 +120,7 @@ export const MODEL_FORMAT = 'complaint-classifier/linear';
  * layout, but also tokenisation, feature hashing or scoring. It is part of
  * every fingerprint, so a cache keyed on the fingerprint goes stale with it.
  */
-export const MODEL_VERSION = 4;
+export const MODEL_VERSION = 5;
 
 export interface CrossValidation {
   /** Held-out texts scored by fold models. */
@@ -137,6 +156,15 @@ export interface LinearModelJson {
   /** float32, feature-major: weights[f * labels.length + k]. */
   weights: string;
   bias: number[];
+  /**
+   * The complaint check (complaint vs no complaint, same format), trained
+   * when `noComplaint` texts were given; null otherwise.
+   */
+  complaintModel: LinearModelJson | null;
+  /** The place names the check reads texts without. */
+  complaintPlaces: string[];
+  /** The share of complaints among the check's training texts (0 without a check). */
+  complaintShare: number;
 }
 
 export function resolveOptions(exampleCount: number, options: TrainOptions = {}): LinearModelOptions {
@@ -181,7 +209,16 @@ export function trainingFingerprint(
   options: TrainOptions = {},
 ): { fingerprint: string; dataHash: string; optionsHash: string } {
   const resolved = resolveOptions(examples.length, options);
-  const dataHash = hashExamples(examples);
+  const noComplaint = options.noComplaint ?? [];
+  // The complaint check also learns from the rules' phrases and reads texts without the places.
+  const dataHash =
+    noComplaint.length > 0
+      ? digest([
+          hashExamples(examples),
+          hashExamples(complaintCheckExamples([], noComplaint, options.rules ?? [], new PlaceNames([]))),
+          ...[...new Set(options.places ?? [])].sort(),
+        ])
+      : hashExamples(examples);
   const optionsHash = digest([canonicalJson(resolved)]);
   return { fingerprint: digest([MODEL_FORMAT, String(MODEL_VERSION), dataHash, optionsHash]), dataHash, optionsHash };
 }
@@ -208,6 +245,8 @@ interface ModelState {
   readonly idf: Float32Array;
   readonly weights: Float32Array;
   readonly bias: Float64Array;
+  /** Complaint vs no complaint (labels COMPLAINT, NO_COMPLAINT) and the places it reads texts without, or null. */
+  readonly complaint: { readonly check: LinearClassifier; readonly places: PlaceNames; readonly share: number } | null;
 }
 
 /**
@@ -352,6 +391,14 @@ export class LinearClassifier implements Classifier {
       return { type: null, confidence: 0, runnerUp: null, evidence: [], engine: this.engine };
     }
 
+    // A type is right only if the text is a complaint at all: a greeting or a
+    // place's name alone leans towards some type as much as any short text
+    // does, and the softmax above cannot say "none of them".
+    if (state.complaint) {
+      const complaint = this.complaintProbability(text);
+      for (let i = 0; i < k; i++) probs[i]! *= complaint;
+    }
+
     let best = 0;
     for (let i = 1; i < k; i++) if (probs[i]! > probs[best]!) best = i;
     let second = best === 0 ? 1 : 0;
@@ -379,6 +426,36 @@ export class LinearClassifier implements Classifier {
       evidence,
       engine: this.engine,
     };
+  }
+
+  /**
+   * Of the complaint check: the probability that the text is a complaint of
+   * some type rather than a message without one (a greeting, thanks, a
+   * question about the service, a place's name alone); 1 for a model trained
+   * without `noComplaint` texts, 0 for a text that names nothing but places.
+   * The check's calibrated probability without the prior of its training
+   * texts' proportions, with the rules found in the text added to its odds.
+   */
+  complaintProbability(text: string): number {
+    if (!this.state.complaint) return 1;
+    const { check, places, share } = this.state.complaint;
+    const complaint = check.labels.indexOf(COMPLAINT);
+    // A complaint stays one whatever is said around it (你好，…，谢谢; …, call me on 139…):
+    // the text is one if it is, or if one of its clauses is. Places alone are none.
+    let p = 0;
+    for (const part of checkedParts(places.strip(text))) {
+      check.classify(part); // leaves the distribution in check.probs
+      p = Math.max(p, check.probs[complaint]!);
+    }
+    if (p === 0) return 0;
+    // Without the share of complaints among the check's training texts (how many
+    // of each kind were written is no measure of how often each comes in), and
+    // with the district's phrases found in the text as evidence for a complaint,
+    // as they are for their types.
+    const odds = (x: number): number => Math.log(x) - Math.log1p(-Math.min(x, 1 - 1e-12));
+    let logit = odds(p) - odds(share);
+    for (const m of this.rules.match(text)) logit += m.rule.weight * this.ruleScale;
+    return 1 / (1 + Math.exp(-logit));
   }
 
   /** Confidence of every label for the text, highest first. */
@@ -465,6 +542,9 @@ export class LinearClassifier implements Classifier {
       idf: encodeBase64(s.idf),
       weights: encodeBase64(s.weights),
       bias: [...s.bias],
+      complaintModel: s.complaint ? s.complaint.check.toJSON() : null,
+      complaintPlaces: s.complaint ? [...s.complaint.places.names] : [],
+      complaintShare: s.complaint ? s.complaint.share : 0,
     };
   }
 }
@@ -629,6 +709,7 @@ export function trainClassifier(examples: readonly LabelledExample[], options: T
     featureHashes[2 * f + 1] = corpus.rawHashB[r]!;
   }
   const print = trainingFingerprint(examples, options);
+  const complaint = trainComplaintCheck(examples, options);
   return new LinearClassifier(
     {
       options: resolved,
@@ -645,9 +726,26 @@ export function trainClassifier(examples: readonly LabelledExample[], options: T
       idf: space.idf,
       weights: model.weights,
       bias: model.bias,
+      complaint,
     },
     options,
   );
+}
+
+/**
+ * The complaint check: the same model, trained on the examples and the
+ * rules' phrases as complaints against the texts that hold none (see
+ * complaint-check.ts), with the same training options; its own calibration
+ * folds fit its temperature.
+ */
+function trainComplaintCheck(examples: readonly LabelledExample[], options: TrainOptions): ModelState['complaint'] {
+  const noComplaint = options.noComplaint ?? [];
+  if (noComplaint.length === 0) return null;
+  const { rules, ruleScale: _scale, maxEvidence: _evidence, unknownRuleTypes: _unknown, allowedLabels: _labels, noComplaint: _none, places: names, ...training } = options;
+  const places = new PlaceNames(names ?? []);
+  const checked = complaintCheckExamples(examples, noComplaint, rules ?? [], places);
+  const share = checked.filter((e) => e.label === COMPLAINT).length / checked.length;
+  return { check: trainClassifier(checked, training), places, share };
 }
 
 /**
@@ -691,6 +789,14 @@ export function loadModel(
   if (typeof m.featureHashes !== 'string' || typeof m.idf !== 'string' || typeof m.weights !== 'string') {
     throw new Error('model: featureHashes, idf or weights missing');
   }
+  if (m.complaintModel === undefined || !Array.isArray(m.complaintPlaces) || typeof m.complaintShare !== 'number') {
+    throw new Error('model: complaintModel, complaintPlaces or complaintShare missing');
+  }
+  const check = m.complaintModel === null ? null : loadModel(m.complaintModel);
+  if (check && [...check.labels].sort().join() !== [COMPLAINT, NO_COMPLAINT].sort().join()) {
+    throw new Error(`model: complaintModel labels must be ${COMPLAINT} and ${NO_COMPLAINT}`);
+  }
+  const complaint = check ? { check, places: new PlaceNames(m.complaintPlaces), share: m.complaintShare } : null;
   return new LinearClassifier(
     {
       options: options as unknown as LinearModelOptions,
@@ -709,6 +815,7 @@ export function loadModel(
       idf: decodeFloat32(m.idf, n, 'idf'),
       weights: decodeFloat32(m.weights, n * labels.length, 'weights'),
       bias: Float64Array.from(m.bias),
+      complaint,
     },
     { ...runtime, rules: rules ?? [] },
   );
