@@ -511,6 +511,8 @@ export interface UnitActionKeysTable {
   answer_etag: string | null;
   /** The answer's JSON as it was sent. */
   answer_body: string;
+  /** full, or withdrawn: the answer showed the unit only its own part, as after its return (unit-action-key-access). */
+  answer_access: 'full' | 'withdrawn';
   created_at: string;
 }
 

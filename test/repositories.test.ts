@@ -15,6 +15,7 @@ import { beginAttempt, endAttempt, findDelivery, insertDeliveries, listStalePend
 import { keepCodeNames } from '../db/repositories/code-names.repository.js';
 import { appendEvents, listEvents } from '../db/repositories/events.repository.js';
 import { exportCaseBatches, statsCaseBatches } from '../db/repositories/stats.repository.js';
+import { findActionKey, insertActionKey } from '../db/repositories/action-keys.repository.js';
 import { findIdempotencyKey, insertIdempotencyKey } from '../db/repositories/idempotency.repository.js';
 import { listOverdueCases } from '../db/repositories/desk.repository.js';
 import { insertExtensionRequest, mergedReportsOf } from '../db/repositories/case-queries.repository.js';
@@ -531,6 +532,27 @@ describe.each([
       const rows = await db.selectFrom('extension_requests').select(['id', 'status', 'decision_note', 'decided_at']).where('case_id', '=', c.id).execute();
       expect(rows.find((r) => r.id === released.id)).toEqual({ id: released.id, status: 'lapsed', decision_note: 'released', decided_at: releasedAt });
       expect(rows.find((r) => r.id === lead.id)).toEqual({ id: lead.id, status: 'pending', decision_note: null, decided_at: null });
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('keeps the unit action keys stored before 2026-12-08T111000 as answers that showed the case in full', async () => {
+    const { db } = connectDatabase(await url());
+    try {
+      const migrated = await new Migrator({ db, provider: migrationProvider }).migrateTo('2026-12-08T110000-unit-action-keys');
+      expect(migrated.error).toBeUndefined();
+      const c = newCase({ status: 'dispatched' });
+      await insertCase(db, c);
+      const answer = { status: 200, etag: '"v3"', body: '{"id":"x"}' };
+      await (db as Kysely<any>)
+        .insertInto('unit_action_keys')
+        .values({ unit_code: 'epb', case_id: c.id, action: 'accept', key: 'k-1', request_hash: 'h', answer_status: answer.status, answer_etag: answer.etag, answer_body: answer.body, created_at: c.received_at })
+        .execute();
+      expect(await migrateToLatest(db)).toContain('2026-12-08T111000-unit-action-key-access');
+      expect(await findActionKey(db, { unitCode: 'epb', caseId: c.id, action: 'accept', key: 'k-1' })).toEqual({ requestHash: 'h', answer, access: 'full' });
+      await insertActionKey(db, { unitCode: 'epb', caseId: c.id, action: 'return', key: 'k-2', requestHash: 'h', answer, access: 'withdrawn', at: c.received_at });
+      expect((await findActionKey(db, { unitCode: 'epb', caseId: c.id, action: 'return', key: 'k-2' }))?.access).toBe('withdrawn');
     } finally {
       await db.destroy();
     }

@@ -175,6 +175,37 @@ describe.each([
     expect(other.replayed).toBeNull();
   });
 
+  it('replays to a unit only what it may still read: released from the case, its retried signature is a 404; its return is still its own', async () => {
+    const { id } = await seedCase(service, clock, {
+      text: '电镀厂偷排（退出后重试）',
+      assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'econ', role: 'co' }, { unit: 'agri', role: 'co' }],
+    });
+    const signed = await act(staff.econ, `/api/v1/cases/${id}/accept`, {}, { 'idempotency-key': 'sign-then-released' });
+    expect(signed.status, signed.text).toBe(200);
+    expect(signed.body.text).toContain('电镀厂偷排');
+    const returned = await act(staff.agri, `/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '不属于本单位职责' }, { 'idempotency-key': 'return-once' });
+    expect(returned.status, returned.text).toBe(200);
+    const desk = await act(staff.dispatcher, `/api/v1/cases/${id}/release`, { unit: 'econ', reason: '无需参与' });
+    expect(desk.status, desk.text).toBe(200);
+    const after = await stateOf(id);
+    // The signature's answer showed the reporter's words: no longer econ's to read, as the case's page says.
+    const retried = await act(staff.econ, `/api/v1/cases/${id}/accept`, {}, { 'idempotency-key': 'sign-then-released' });
+    expect(retried.status, retried.text).toBe(404);
+    expect(retried.body.error.code).toBe('not_found');
+    expect(retried.replayed).toBeNull();
+    expect(retried.text).not.toContain('电镀厂偷排');
+    const page = await fetch(`${service.url}/api/v1/cases/${id}`, { headers: { authorization: `Bearer ${staff.econ}` } });
+    expect(((await page.json()) as { access?: string }).access).toBe('withdrawn');
+    // A unit that never had the case is told of none, whatever its key.
+    expect((await act(staff.police, `/api/v1/cases/${id}/accept`, {}, { 'idempotency-key': 'sign-then-released' })).status).toBe(404);
+    // agri's return answered it as a unit without the case: its retry is still answered so.
+    const again = await act(staff.agri, `/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '不属于本单位职责' }, { 'idempotency-key': 'return-once' });
+    expect(again.status, again.text).toBe(200);
+    expect(again.replayed).toBe('true');
+    expect(again.text).toBe(returned.text);
+    expect(await stateOf(id)).toEqual(after);
+  });
+
   it('answers two simultaneous tries of one reply with one reply, the later one a replay of the other', async () => {
     for (let round = 0; round < 3; round++) {
       const id = await signedFor(`电镀厂偷排（同时重试 ${round}）`);

@@ -24,6 +24,7 @@ import * as apiTokenExpiry from './2026-12-07T130000-api-token-expiry.js';
 import * as lapseReleasedExtensions from './2026-12-07T140000-lapse-released-extensions.js';
 import * as notificationAttempts from './2026-12-07T152000-notification-attempts.js';
 import * as unitActionKeys from './2026-12-08T110000-unit-action-keys.js';
+import * as unitActionKeyAccess from './2026-12-08T111000-unit-action-key-access.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -55,6 +56,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07T140000-lapse-released-extensions': lapseReleasedExtensions,
   '2026-12-07T152000-notification-attempts': notificationAttempts,
   '2026-12-08T110000-unit-action-keys': unitActionKeys,
+  '2026-12-08T111000-unit-action-key-access': unitActionKeyAccess,
 };
 
 export const migrationProvider: MigrationProvider = {

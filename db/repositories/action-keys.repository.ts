@@ -16,19 +16,27 @@ export interface KeptAnswer {
   body: string;
 }
 
-export async function findActionKey(db: Db, scope: ActionKeyScope): Promise<{ requestHash: string; answer: KeptAnswer } | null> {
+/**
+ * How much of the case a kept answer shows the unit: `full`, or `withdrawn` — only its own part, as drawn for a unit
+ * that no longer held the case (after its return). A retry is replayed only to a unit that may read as much now.
+ */
+export type KeptAccess = 'full' | 'withdrawn';
+
+export async function findActionKey(db: Db, scope: ActionKeyScope): Promise<{ requestHash: string; answer: KeptAnswer; access: KeptAccess } | null> {
   const row = await db
     .selectFrom('unit_action_keys')
-    .select(['request_hash', 'answer_status', 'answer_etag', 'answer_body'])
+    .select(['request_hash', 'answer_status', 'answer_etag', 'answer_body', 'answer_access'])
     .where('unit_code', '=', scope.unitCode)
     .where('case_id', '=', scope.caseId)
     .where('action', '=', scope.action)
     .where('key', '=', scope.key)
     .executeTakeFirst();
-  return row ? { requestHash: row.request_hash, answer: { status: Number(row.answer_status), etag: row.answer_etag, body: row.answer_body } } : null;
+  return row
+    ? { requestHash: row.request_hash, answer: { status: Number(row.answer_status), etag: row.answer_etag, body: row.answer_body }, access: row.answer_access }
+    : null;
 }
 
-export async function insertActionKey(db: Db, entry: ActionKeyScope & { requestHash: string; answer: KeptAnswer; at: string }): Promise<void> {
+export async function insertActionKey(db: Db, entry: ActionKeyScope & { requestHash: string; answer: KeptAnswer; access: KeptAccess; at: string }): Promise<void> {
   await db
     .insertInto('unit_action_keys')
     .values({
@@ -40,6 +48,7 @@ export async function insertActionKey(db: Db, entry: ActionKeyScope & { requestH
       answer_status: entry.answer.status,
       answer_etag: entry.answer.etag,
       answer_body: entry.answer.body,
+      answer_access: entry.access,
       created_at: entry.at,
     })
     .execute();

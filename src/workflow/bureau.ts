@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { currentLead, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
+import { currentLead, holdsCase, listAssignments, type Assignment } from '../../db/repositories/assignments.repository.js';
 import {
   insertExtensionRequest,
   insertReplyAttachments,
@@ -13,7 +13,7 @@ import { findActionKey, insertActionKey, type KeptAnswer } from '../../db/reposi
 import { findCase, lockCase } from '../../db/repositories/cases.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
-import type { Principal } from '../auth/principal.js';
+import { requireCaseAccess, type Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import { WORKING, type Case, type CaseStatus } from '../domain/case.js';
 import { newId } from '../domain/ids.js';
@@ -189,6 +189,12 @@ async function unitAction<R>(
       if (!(await lockCase(trx, caseId))) throw new AppError('not_found', 'no such case');
       const earlier = await findActionKey(trx, scope);
       if (earlier) {
+        // A replay shows what the answer showed: only to a unit that may read as much of the case now. Released from
+        // it since, the unit is told of no case, as when it asks for the case; its own return's answer showed it
+        // only its part, and is still its to have.
+        const assignments = await listAssignments(trx, caseId);
+        requireCaseAccess(principal, assignments.map((a) => a.unitCode));
+        if (earlier.access === 'full' && !holdsCase(assignments, principal.unitCode)) throw new AppError('not_found', 'no such case');
         if (earlier.requestHash !== requestHash) {
           const what = ACTION_NAMES[action.name];
           throw new AppError('idempotency_key_reused', `this Idempotency-Key was already used for a ${what} of this case with other content`, {
@@ -201,7 +207,8 @@ async function unitAction<R>(
     const done = await fn(trx, now, at);
     if (!scope || !key) return { replayed: false, done, answer: null };
     const answer = await key.answer(trx, done);
-    await insertActionKey(trx, { ...scope, requestHash, answer, at });
+    const access = holdsCase(await listAssignments(trx, caseId), principal.unitCode) ? 'full' : 'withdrawn';
+    await insertActionKey(trx, { ...scope, requestHash, answer, access, at });
     return { replayed: false, done, answer };
   });
 }
