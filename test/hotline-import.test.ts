@@ -550,6 +550,39 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
     });
   });
 
+  it('reads a 12-hour start as a zh-CN Excel or WPS writes it (上午/下午), and rejects the halves no spreadsheet writes', async () => {
+    const id = (what: string) => `ZH-HALF-${process.pid}-${what}`;
+    const rows: Array<[string, string, string | null]> = [
+      ['slashes-pm', '2026/11/3 下午 3:15', '2026-11-03T07:15:00.000Z'],
+      ['chinese-am', '2026年11月3日 上午9:15', '2026-11-03T01:15:00.000Z'],
+      ['chinese-hm-pm', '2026年11月3日下午3时15分', '2026-11-03T07:15:00.000Z'],
+      ['after-pm', '2026/11/3 3:15:30 下午', '2026-11-03T07:15:30.000Z'],
+      ['midnight-12', '2026/11/3 上午 12:15', '2026-11-02T16:15:00.000Z'],
+      ['midnight-0', '2026/11/3 上午 0:15', '2026-11-02T16:15:00.000Z'],
+      ['noon-12', '2026/11/3 下午 12:15', '2026-11-03T04:15:00.000Z'],
+      ['full-width', '２０２６／１１／３　下午　３：１５', '2026-11-03T07:15:00.000Z'],
+      ['pm-past-12', '2026/11/3 下午 15:15', null],
+      ['evening', '2026/11/3 晚上 8:15', null],
+      ['small-hours', '2026年11月3日 凌晨2:15', null],
+      ['noon-word', '2026年11月3日 中午12:15', null],
+      ['no-minutes', '2026年11月3日 上午9点', null],
+    ];
+    const csv = ['hotline,callId,startedAt,transcript', ...rows.map(([what, startedAt]) => `12369,${id(what)},${startedAt},来电人：回龙村后面有人烧垃圾，烟很大。`)].join('\r\n');
+    const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: csv });
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const refused = rows.flatMap(([what, , at], i) => (at === null ? [[i + 2, id(what), ['startedAt']]] : []));
+    expect(lines.filter((l) => l['status'] === 'rejected').map((l) => [l['line'], l['callId'], Object.keys(l['fields'] as object)])).toEqual(refused);
+    const read = rows.filter(([, , at]) => at !== null);
+    const stored = await service.deps.db
+      .selectFrom('hotline_calls')
+      .select(['call_id', 'started_at'])
+      .where('call_id', 'in', rows.map(([what]) => id(what)))
+      .execute();
+    // No offset: the district's time, Asia/Shanghai.
+    expect(Object.fromEntries(stored.map((r) => [r.call_id, r.started_at]))).toEqual(Object.fromEntries(read.map(([what, , at]) => [id(what), at])));
+  });
+
   it('rejects a line that is not UTF-8 and imports the rest; refuses a body declared in a charset other than UTF-8 or GBK with 415', async () => {
     const path = join(dir, 'not-utf8.ndjson');
     const good = JSON.stringify(callOf(1, 'ENC'));

@@ -89,6 +89,32 @@ const SPREADSHEET_START = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ \t]+|[Tt])(\d{
 const CHINESE_START = /^(\d{4})年(\d{1,2})月(\d{1,2})[日号][ \t]*(\d{1,2})(?::(\d{2})(?::(\d{2}))?|[时点](\d{1,2})分(?:(\d{1,2})秒)?)$/;
 
 /**
+ * A 12-hour time as a zh-CN Excel or WPS writes one (its AM/PM is 上午/下午, before the time as the zh-CN formats put
+ * it or after it as h:mm AM/PM does): 2026/11/3 下午 3:15, 2026年11月3日 上午9:15, 2026年11月3日 下午3时15分,
+ * 2026/11/3 3:15 下午. The hour is 1–12, 12 the half's first hour (上午12:15 is 00:15, 下午12:15 is 12:15), or 0 as
+ * ICU-based tools write that hour (上午0:15). Only these two halves: 中午, 晚上 and 凌晨 are no spreadsheet's, and 晚上12点
+ * is read both ways by people, so they stay unread and are named as any other time the check does not take.
+ */
+const YEAR_FIRST_DATE = String.raw`\d{4}(?:[-/]\d{1,2}[-/]\d{1,2}|年\d{1,2}月\d{1,2}[日号])`;
+/** A time's minutes and seconds after its hour: :15, :15:30, 时15分, 点5分30秒. */
+const CLOCK_REST = String.raw`(?::\d{2}){1,2}|[时点]\d{1,2}分(?:\d{1,2}秒)?`;
+const HALF_BEFORE = new RegExp(String.raw`^(${YEAR_FIRST_DATE})[ \t]*(上午|下午)[ \t]*(\d{1,2})(${CLOCK_REST})$`);
+const HALF_AFTER = new RegExp(String.raw`^(${YEAR_FIRST_DATE})[ \t]*(\d{1,2})(${CLOCK_REST})[ \t]*(上午|下午)$`);
+
+/** `2026/11/3 下午 3:15` → `2026/11/3 15:15`; what holds no 上午/下午, or an hour past 12 beside one, as it came. */
+function twentyFourHour(s: string): string {
+  const before = HALF_BEFORE.exec(s);
+  const after = before ? null : HALF_AFTER.exec(s);
+  const [date = '', half = '', hour = '', rest = ''] = before
+    ? [before[1], before[2], before[3], before[4]]
+    : after
+      ? [after[1], after[4], after[2], after[3]]
+      : [];
+  if (!half || Number(hour) > 12) return s;
+  return `${date} ${(Number(hour) % 12) + (half === '下午' ? 12 : 0)}${rest}`;
+}
+
+/**
  * `2026-11-03 09:15:00` → `2026-11-03T09:15:00`: the space many exports put between date and time (a tab or
  * several spaces too), a spreadsheet's `2026/11/3 9:15` → `2026-11-03T09:15`, and the Chinese `2026年11月3日 9:15`
  * or `2026年11月3日09时15分` → `2026-11-03T09:15`, full-width digits and colons as ASCII ones (NFKC); and the rest as
@@ -97,8 +123,9 @@ const CHINESE_START = /^(\d{4})年(\d{1,2})月(\d{1,2})[日号][ \t]*(\d{1,2})(?
  */
 function isoSeparator(v: unknown): unknown {
   if (typeof v !== 'string') return blankToUndefined(v);
-  const s = v.normalize('NFKC').trim();
-  if (s === '') return undefined;
+  const written = v.normalize('NFKC').trim();
+  if (written === '') return undefined;
+  const s = twentyFourHour(written);
   const two = (n: string) => n.padStart(2, '0');
   const chinese = CHINESE_START.exec(s);
   if (chinese) {
@@ -106,6 +133,7 @@ function isoSeparator(v: unknown): unknown {
     const sec = colonSeconds ?? seconds;
     return `${y}-${two(mo)}-${two(d)}T${two(h)}:${two(colonMinutes ?? minutes)}${sec === undefined ? '' : `:${two(sec)}`}`;
   }
+  if (s !== written && !SPREADSHEET_START.test(s)) return written;
   const padded = s.replace(SPREADSHEET_START, (_m, y: string, mo: string, d: string, h: string, mi: string) => `${y}-${two(mo)}-${two(d)}T${two(h)}:${mi}`);
   return normalizeDateTime(padded);
 }
@@ -115,7 +143,7 @@ const inServiceYears = (v: string) => instantInServiceYears(LOCAL_START.test(v) 
 
 const STARTED_AT_DESCRIPTION =
   'When the call started, ISO 8601: with a UTC offset (2026-11-28T21:30:05+08:00, or Z), or without one (2026-11-28T21:30:05, ' +
-  "2026-11-28 21:30:05, 2026/11/28 21:30 as a spreadsheet saves it, or the Chinese way: 2026年11月28日 21:30, 2026年11月28日21时30分05秒), read as the district's time (the district file's time zone, Asia/Shanghai by default). The offset may be written without its colon (+0800), " +
+  "2026-11-28 21:30:05, 2026/11/28 21:30 as a spreadsheet saves it, or the Chinese way: 2026年11月28日 21:30, 2026年11月28日21时30分05秒, and 12-hour as a zh-CN Excel or WPS writes it: 2026/11/28 下午 9:30, 2026年11月28日 下午9时30分, 上午12:15 being 00:15), read as the district's time (the district file's time zone, Asia/Shanghai by default). The offset may be written without its colon (+0800), " +
   'and T and Z in lower case (RFC 3339). ' +
   'An impossible date or an offset beyond -12:00…+14:00 is a 400 naming startedAt.';
 
