@@ -79,19 +79,22 @@ function latinPattern(name: string): RegExp {
   return new RegExp(`(?<![A-Za-z])${letters.join("[\\s'’-]*")}(?![A-Za-z])`, 'gi');
 }
 
-/** Where a name stands in a text: [start, end) of each mention, in order. */
-function* mentions(entry: NameEntry, text: string): Generator<[number, number]> {
+/** Where a name stands in a text: [start, end) of each mention, in order, to `found`. */
+function mentions(entry: NameEntry, text: string, found: (start: number, end: number) => void): void {
   if (entry.latin) {
-    for (const m of text.matchAll(entry.latin)) yield [m.index, m.index + m[0].length];
+    for (const m of text.matchAll(entry.latin)) found(m.index, m.index + m[0].length);
     return;
   }
   for (let from = 0; ; ) {
     const start = text.indexOf(entry.name, from);
     if (start < 0) return;
     from = start + entry.name.length;
-    yield [start, from];
+    found(start, from);
   }
 }
+
+/** An ASCII letter: a name in Latin letters (the district file's are letters only) has one in each mention. */
+const ASCII_LETTER = /[A-Za-z]/;
 
 /**
  * Finds the jurisdiction named in the text. Longer names win over the names
@@ -103,15 +106,18 @@ export function jurisdictionFromText(district: District, text: string): PlaceMat
   // The characters a (longer) name already took, one flag each: the overlap test costs the length
   // of a name, not the number of mentions found so far (a text repeating a name thousands of times).
   const taken = new Uint8Array(text.length);
+  // A text without a Latin letter (most reports) names nothing in Latin letters: their patterns are not run.
+  const latinLetters = ASCII_LETTER.test(text);
   let first: PlaceMatch | null = null;
   for (const entry of nameIndex(district)) {
-    for (const [start, end] of mentions(entry, text)) {
-      if (taken.subarray(start, end).includes(1)) continue;
+    if (entry.latin && !latinLetters) continue;
+    mentions(entry, text, (start, end) => {
+      if (taken.subarray(start, end).includes(1)) return;
       taken.fill(1, start, end);
       if (entry.jurisdiction && (first === null || start < first.start!)) {
         first = { jurisdiction: entry.jurisdiction, matched: text.slice(start, end), source: 'text', start, end };
       }
-    }
+    });
   }
   return first;
 }
@@ -192,8 +198,7 @@ const GENERIC_ANONYMITY = new RegExp(
  * and a phrase ending in 我 does not match 我们 (别透露我们厂的事).
  */
 export function asksAnonymity(district: District, text: string): string | null {
-  const phrases = [...district.file.anonymity.phrases].sort((a, b) => b.length - a.length);
-  for (const phrase of phrases) {
+  for (const phrase of anonymityPhrases(district)) {
     let from = 0;
     for (;;) {
       const start = text.indexOf(phrase, from);
@@ -210,6 +215,17 @@ export function asksAnonymity(district: District, text: string): string | null {
     if (!NEGATED_BEFORE.test(text.slice(Math.max(0, m.index - 4), m.index))) return m[0];
   }
   return null;
+}
+
+/** The district's anonymity phrases, the longest first (sorted once per district). */
+const anonymityPhrasesCache = new WeakMap<District, readonly string[]>();
+function anonymityPhrases(district: District): readonly string[] {
+  let phrases = anonymityPhrasesCache.get(district);
+  if (!phrases) {
+    phrases = [...district.file.anonymity.phrases].sort((a, b) => b.length - a.length);
+    anonymityPhrasesCache.set(district, phrases);
+  }
+  return phrases;
 }
 
 // ---- Phone numbers ----------------------------------------------------------------------------
