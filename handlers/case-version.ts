@@ -179,7 +179,8 @@ export const unitActionHeaders = (what: string) =>
         'with other content it is a `409 idempotency_key_reused` naming `Idempotency-Key`, nothing done. A key is the unit\'s own (another unit\'s names nothing of it) and the action\'s own. ' +
         'Only an action that was done keeps its key: a retry of one refused is tried again. ' +
         'A replay shows no more than the unit may read now: released from the case since, the unit gets a `404 not_found`, as for the case itself; ' +
-        'the answer of its own return, which showed it only its part, is still replayed.',
+        'the answer of its own return, which showed it only its part, is still replayed. ' +
+        'A key is kept for 24 hours: a retry after that is taken as the action sent again.',
       example: '7f3e2a90-5c1b-4f7e-9a0d-2b6c8e1f4a37',
     }),
   });

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { pruneActionKeys } from '../db/repositories/action-keys.repository.js';
 import { listStaleCases } from '../db/repositories/cases.repository.js';
 import { listStalePendingDeliveries } from '../db/repositories/deliveries.repository.js';
 import { listOwedGroupPosts, listStalePendingNotifications, listStalePhotoFetches } from '../db/repositories/notifications.repository.js';
@@ -31,6 +32,8 @@ export interface ReconcileResult extends RequeueResult {
   deadlines: number;
   /** Deadline wake-up jobs the sweep had to re-create. */
   wakeUps: number;
+  /** Units' action keys deleted as older than their retention (KEEP_ACTION_KEYS_MS). */
+  actionKeysPruned: number;
 }
 
 export interface Reconciler {
@@ -73,8 +76,10 @@ export function createReconciler(opts: {
       });
       swept = { deadlines: result.checked.length, wakeUps: result.wakeUpsAdded };
     }
+    // The answers kept for the units' retries go once no retry needs them: they may hold a reporter's contact.
+    const actionKeysPruned = stopped ? 0 : await pruneActionKeys(opts.db, opts.clock.now());
     if (!jobs.value) throw jobs.error;
-    return { ...jobs.value, ...swept };
+    return { ...jobs.value, ...swept, actionKeysPruned };
   }
 
   function reconcileJobs(): Promise<RequeueResult> {

@@ -1,4 +1,5 @@
 import type { ExecutionContext, MessageBatch, ScheduledController } from '@cloudflare/workers-types/index.js';
+import { pruneActionKeys } from '../db/repositories/action-keys.repository.js';
 import { createProcessors, type Processors } from '../queues/processors/index.js';
 import { requeueLostJobs, sweepDeadlines } from '../queues/reconciler.js';
 import { createApp } from './app.js';
@@ -103,7 +104,12 @@ async function sweep(deps: WorkerDeps, controller: ScheduledController): Promise
     await deps.relay.drain();
     // The counts of the limit per sender whose window ended count for nothing: they go.
     const intakeCounts = await pruneIntakeCounts(deps.db, now);
-    deps.logger.info({ cron: controller.cron, deadlines: swept.checked.length, actions: swept.actions.length, ...requeued, intakeCountsPruned: intakeCounts }, 'scheduled sweep');
+    // The answers kept for the units' retries go once no retry needs them (KEEP_ACTION_KEYS_MS): they may hold a reporter's contact.
+    const actionKeys = await pruneActionKeys(deps.db, now);
+    deps.logger.info(
+      { cron: controller.cron, deadlines: swept.checked.length, actions: swept.actions.length, ...requeued, intakeCountsPruned: intakeCounts, actionKeysPruned: actionKeys },
+      'scheduled sweep',
+    );
   } catch (err) {
     deps.logger.error({ cron: controller.cron, err: (err as Error).message, stack: (err as Error).stack }, 'scheduled sweep failed');
     throw err;

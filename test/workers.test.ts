@@ -536,6 +536,21 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(epb?.sign_overdue_at).toBeNull();
   }, 60_000);
 
+  it("deletes on the cron trigger the units' action keys kept longer than a day, as the Node reconciler does, and keeps a fresh one", async () => {
+    const db = await d1();
+    const keep = (key: string, at: string) =>
+      db
+        .prepare("insert into unit_action_keys (unit_code, case_id, action, key, request_hash, answer_status, answer_etag, answer_body, created_at) values ('epb', ?, 'accept', ?, 'h', 200, null, '{}', ?)")
+        .bind(caseId, key, at)
+        .run();
+    await keep('old-key', '2026-01-01T00:00:00.000Z');
+    await keep('fresh-key', new Date().toISOString());
+    const worker = await mf.getWorker('intake');
+    expect((await worker.scheduled({ cron: '*/5 * * * *' })).outcome).toBe('ok');
+    const keys = await db.prepare("select key from unit_action_keys where case_id = ? and key in ('old-key', 'fresh-key')").bind(caseId).all<{ key: string }>();
+    expect(keys.results.map((k) => k.key)).toEqual(['fresh-key']);
+  }, 60_000);
+
   it('re-creates on the cron trigger the job of a notice its lost job left pending, as the Node reconciler does', async () => {
     const db = await d1();
     // Made long ago and still pending: its job is gone (a queue message lost, a send that failed after the commit).

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { insertActionKey, KEEP_ACTION_KEYS_MS } from '../db/repositories/action-keys.repository.js';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCase } from '../db/repositories/cases.repository.js';
 import { listEvents } from '../db/repositories/events.repository.js';
@@ -369,6 +370,23 @@ describe.each([
 
     // Without a window (every wake-up ensured) the pass reads every open assignment.
     expect((await sweepDeadlines(service.deps, clock.now())).assignmentsRead).toBe(Number(open.n));
+  });
+
+  it("deletes on the reconciler's pass the units' action keys kept longer than a day, and keeps a fresh one", async () => {
+    const { id } = await dispatchedCase('2026-11-02T02:00:00.000Z');
+    const answer = { status: 200, etag: '"v2"', body: '{}' };
+    const kept = (key: string, at: string) => insertActionKey(service.deps.db, { unitCode: 'epb', caseId: id, action: 'accept', key, requestHash: 'h', answer, access: 'full', at });
+    clock.set('2026-11-04T02:00:00.000Z');
+    await kept('a-day-and-a-minute', new Date(clock.now().getTime() - KEEP_ACTION_KEYS_MS - 60_000).toISOString());
+    await kept('an-hour', new Date(clock.now().getTime() - HOUR).toISOString());
+    const reconciler = createReconciler({ db: service.deps.db, transport: service.deps.transport, clock, logger: createLogger('silent'), intervalMs: HOUR, graceMs: HOUR });
+    try {
+      expect((await reconciler.runOnce()).actionKeysPruned).toBeGreaterThanOrEqual(1);
+      const keys = await service.deps.db.selectFrom('unit_action_keys').select('key').where('case_id', '=', id).execute();
+      expect(keys.map((k) => k.key)).toEqual(['an-hour']);
+    } finally {
+      await reconciler.stop();
+    }
   });
 
   it('re-creates a wake-up job that Redis lost', async () => {

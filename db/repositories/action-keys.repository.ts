@@ -53,3 +53,17 @@ export async function insertActionKey(db: Db, entry: ActionKeyScope & { requestH
     })
     .execute();
 }
+
+/**
+ * How long a unit's action key and its answer are kept: a day, longer than any retry of a bureau's system after a
+ * lost answer (its retries back off over minutes to hours). The kept answer may hold the reporter's contact, when
+ * shared with the bureau, so it is not kept for ever: a retry after that is an action again, refused as a repeat.
+ */
+export const KEEP_ACTION_KEYS_MS = 24 * 60 * 60_000;
+
+/** Deletes the action keys kept longer than KEEP_ACTION_KEYS_MS; how many. */
+export async function pruneActionKeys(db: Db, now: Date): Promise<number> {
+  const before = new Date(now.getTime() - KEEP_ACTION_KEYS_MS).toISOString();
+  const gone = await db.deleteFrom('unit_action_keys').where('created_at', '<', before).executeTakeFirst();
+  return Number(gone.numDeletedRows);
+}
