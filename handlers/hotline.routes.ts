@@ -208,7 +208,9 @@ const importRoute = apiRoute({
     'fields (`hotline,callId,startedAt,transcript` required; in any case, width or spacing, `Call_ID`, or by their Chinese names, `来电时间`; ' +
     'two columns naming one field are a 400 naming both; quoted fields may hold commas, quotes and line breaks), then one ' +
     'call a row. The body is read as a stream and the answer streams back as NDJSON, one line per record in file order — ' +
-    '`{ line, status: "created"|"duplicate"|"rejected", callId?, caseIds?, reason?, fields? }` — then a last line ' +
+    '`{ line, status: "created"|"duplicate"|"rejected", callId?, caseIds?, reason?, fields?, columns? }` ' +
+    '(a rejected CSV record names a field in its `reason` as the file headed its column, `invalid 来电时间 (startedAt)`, and ' +
+    '`columns` gives the heading of each of its `fields` headed other than by the field\'s name: `{ "startedAt": "来电时间" }`) — then a last line ' +
     '`{ summary: { records, created, duplicate, rejected, cases } }`. A rejected record never stops the others; calls already ' +
     'on record are `duplicate`, so a re-run creates nothing. `line` is the line the record starts on (the CSV header is line 1). ' +
     'The body is UTF-8, UTF-16 with its byte-order mark, or GBK / GB 18030: declared (`charset=gbk`, `gb2312` or `gb18030`), or ' +

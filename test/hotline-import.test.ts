@@ -778,6 +778,25 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
     expect(lines.at(-1)).toEqual({ summary: { records: 2, created: 2, duplicate: 0, rejected: 0, cases: 2 } });
   });
 
+  it('names a rejected CSV record\'s fields as the file headed their columns, with the field\'s name beside them', async () => {
+    const id = (what: string) => `HEADED-${process.pid}-${what}`;
+    const csv = [
+      'ＨＯＴＬＩＮＥ, Call_ID ,来电时间,transcript',
+      `12369,${id('day')},2026年2月30日 9:15,来电人：回龙村后面有人烧垃圾，烟很大。`,
+      `12369,,2026-10-01 08:00:00,来电人：回龙村后面有人烧垃圾，烟很大。`,
+      `12369,${id('text')},2026-10-01 08:00:00,`,
+    ].join('\r\n');
+    const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: csv });
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.slice(0, -1).map((l) => [l['line'], l['reason'], Object.keys(l['fields'] as object), l['columns']])).toEqual([
+      [2, 'invalid 来电时间 (startedAt)', ['startedAt'], { startedAt: '来电时间' }],
+      [3, 'invalid Call_ID (callId)', ['callId'], { callId: 'Call_ID' }],
+      // A column headed by the field's own name is named as it is.
+      [4, 'invalid transcript', ['transcript'], undefined],
+    ]);
+  });
+
   it('reads CSV columns named in any case, width or spacing, or in Chinese, and refuses two columns for one field naming both', async () => {
     const id = `FOLD-${process.pid}`;
     const csv = [

@@ -119,7 +119,8 @@ async function main(argv: string[]): Promise<number> {
       }
       if (values.json) out.push(`${JSON.stringify(r)}\n`);
       else if (r.status === 'rejected') {
-        const fields = r.fields ? ` (${Object.entries(r.fields).map(([k, v]) => `${k}: ${v}`).join('; ')})` : '';
+        const named = (k: string) => (r.columns?.[k] === undefined ? k : `${r.columns[k]} (${k})`);
+        const fields = r.fields ? ` (${Object.entries(r.fields).map(([k, v]) => `${named(k)}: ${v}`).join('; ')})` : '';
         out.push(`line ${r.line}: rejected${r.callId ? ` ${r.callId}` : ''}: ${r.reason}${fields}\n`);
       }
       if (out.length >= 200) flush();

@@ -18,7 +18,15 @@ export type ImportFormat = 'ndjson' | 'csv';
 
 export type ImportResult =
   | { line: number; status: 'created' | 'duplicate'; callId: string; caseIds: string[] }
-  | { line: number; status: 'rejected'; callId?: string; reason: string; fields?: Record<string, string> };
+  | {
+      line: number;
+      status: 'rejected';
+      callId?: string;
+      reason: string;
+      fields?: Record<string, string>;
+      /** In a CSV, the column each of `fields` was headed by, where it is not the field's own name ({ startedAt: '来电时间' }). */
+      columns?: Record<string, string>;
+    };
 
 export interface ImportSummary {
   summary: { records: number; created: number; duplicate: number; rejected: number; cases: number };
@@ -44,6 +52,14 @@ interface RawRecord {
   line: number;
   /** The record, or why it could not be read (with the fields that could not be, when known). */
   value: { ok: true; fields: unknown } | { ok: false; reason: string; fields?: Record<string, string>; callId?: string };
+  /** In a CSV, the column heading of each field headed other than by its own name (startedAt → 来电时间). */
+  headings?: ReadonlyMap<string, string>;
+}
+
+/** A field as its file named it: `来电时间 (startedAt)` for a column headed 来电时间, `startedAt` where the heading is the name. */
+function asHeaded(field: string, headings: ReadonlyMap<string, string> | undefined): string {
+  const heading = headings?.get(field);
+  return heading === undefined ? field : `${heading} (${field})`;
 }
 
 async function* chunksOf(stream: ReadableStream<string>): AsyncGenerator<string> {
@@ -378,7 +394,8 @@ export function csvColumns(header: readonly string[]): string[] {
 }
 
 /** CSV records as objects keyed by the header; the header is checked before the first record is read. */
-async function* csvRecords(rows: AsyncGenerator<CsvRow>, header: string[], fault: UndecodedFault): AsyncGenerator<RawRecord> {
+async function* csvRecords(rows: AsyncGenerator<CsvRow>, header: string[], written: readonly string[], fault: UndecodedFault): AsyncGenerator<RawRecord> {
+  const headings = new Map(header.flatMap((field, i) => (field !== '' && written[i]!.trim() !== field ? [[field, written[i]!.trim()] as const] : [])));
   for await (const row of rows) {
     const { line, fields } = row;
     if (fields === null) {
@@ -396,10 +413,10 @@ async function* csvRecords(rows: AsyncGenerator<CsvRow>, header: string[], fault
       if (name !== '') record[name] = fields[i]!;
     });
     if (fields.some((f) => f.includes(NOT_UTF8))) {
-      yield { line, value: { ok: false, reason: fault.reason, ...notUtf8Fields(record, fault) } };
+      yield { line, value: { ok: false, reason: fault.reason, ...notUtf8Fields(record, fault) }, headings };
       continue;
     }
-    yield { line, value: { ok: true, fields: record } };
+    yield { line, value: { ok: true, fields: record }, headings };
   }
 }
 
@@ -425,7 +442,7 @@ export async function openImport(stream: ReadableStream<string>, format: ImportF
     await rows.return(undefined);
     throw err;
   }
-  return csvRecords(rows, header, fault);
+  return csvRecords(rows, header, written, fault);
 }
 
 // ---------------------------------------------------------------------------
@@ -457,10 +474,11 @@ function parseRecord(r: RawRecord): Parsed {
   if (!result.success) {
     const fields = fieldsOf(result.error);
     const callId = typeof raw['callId'] === 'string' ? raw['callId'] : undefined;
-    return { kind: 'bad', line: r.line, reason: `invalid ${Object.keys(fields).join(', ')}`, fields, ...(callId ? { callId } : {}) };
+    const named = Object.keys(fields).map((f) => asHeaded(f, r.headings));
+    return { kind: 'bad', line: r.line, reason: `invalid ${named.join(', ')}`, fields, ...(callId ? { callId } : {}) };
   }
   if (result.data.review) {
-    return { kind: 'bad', line: r.line, reason: 'review is not available in an import', fields: { review: 'not in an import' }, callId: result.data.callId };
+    return { kind: 'bad', line: r.line, reason: `${asHeaded('review', r.headings)} is not available in an import`, fields: { review: 'not in an import' }, callId: result.data.callId };
   }
   return { kind: 'ok', line: r.line, input: result.data };
 }
@@ -471,7 +489,7 @@ async function importBatch(deps: HotlineDeps, actor: Actor, batch: RawRecord[]):
   const onRecord = await findCallKeys(deps.db, ids);
   const known = new Map(onRecord.map((k) => [`${k.hotline}\u0000${k.callId}`, k] as const));
   // Concurrent within the batch, so the intake writer commits the batch's new calls together.
-  return Promise.all(
+  const results = await Promise.all(
     parsed.map((p): Promise<ImportResult> | ImportResult => {
       if (p.kind === 'bad') {
         const { kind: _kind, ...rest } = p;
@@ -481,6 +499,17 @@ async function importBatch(deps: HotlineDeps, actor: Actor, batch: RawRecord[]):
       return importOne(deps, actor, p.line, p.input, call);
     }),
   );
+  return results.map((r, i) => withColumns(r, batch[i]!.headings));
+}
+
+/** A rejected CSV record with the column headings of the fields it names, so the file's own words say what to fix. */
+function withColumns(r: ImportResult, headings: ReadonlyMap<string, string> | undefined): ImportResult {
+  if (r.status !== 'rejected' || !r.fields || !headings) return r;
+  const columns = Object.keys(r.fields).flatMap((f) => {
+    const heading = headings.get(f);
+    return heading === undefined ? [] : [[f, heading] as const];
+  });
+  return columns.length > 0 ? { ...r, columns: Object.fromEntries(columns) } : r;
 }
 
 /** Runs an import and yields one result per record, in line order, then the summary. */
