@@ -24,7 +24,7 @@ import { evaluatePredictions } from './evaluate.js';
 import { hashExamples, validateExamples, type LabelledExample } from './examples.js';
 import { blockOf, DistinctFeatures, FeatureExtractor, type FeatureKind, type FeatureOptions } from './features.js';
 import { digest, HashIndex } from './hashing.js';
-import { PhraseRuleSet, type PhraseRule } from './phrase-rules.js';
+import { PhraseRuleSet, type PhraseRule, type RuleMatch } from './phrase-rules.js';
 import { createRng } from './rng.js';
 import { trainOneVsRest, type SvmOptions } from './svm-solver.js';
 import { blankLinks } from './text-analyzer.js';
@@ -398,7 +398,7 @@ export class LinearClassifier implements Classifier {
     // place's name alone leans towards some type as much as any short text
     // does, and the softmax above cannot say "none of them".
     if (state.complaint) {
-      const complaint = this.complaintProbability(text);
+      const complaint = this.complaintProbability(text, matches);
       for (let i = 0; i < k; i++) probs[i]! *= complaint;
     }
 
@@ -439,7 +439,7 @@ export class LinearClassifier implements Classifier {
    * The check's calibrated probability without the prior of its training
    * texts' proportions, with the rules found in the text added to its odds.
    */
-  complaintProbability(text: string): number {
+  complaintProbability(text: string, found: readonly RuleMatch[] = this.rules.match(text)): number {
     if (!this.state.complaint) return 1;
     const { check, places, share } = this.state.complaint;
     const complaint = check.labels.indexOf(COMPLAINT);
@@ -461,7 +461,7 @@ export class LinearClassifier implements Classifier {
     // as they are for their types.
     const odds = (x: number): number => Math.log(x) - Math.log1p(-Math.min(x, 1 - 1e-12));
     let logit = odds(p) - odds(share);
-    for (const m of this.rules.match(text)) logit += m.rule.weight * this.ruleScale;
+    for (const m of found) logit += m.rule.weight * this.ruleScale;
     return 1 / (1 + Math.exp(-logit));
   }
 
