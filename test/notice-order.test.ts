@@ -10,8 +10,8 @@ import type { Service } from '../src/runtime.js';
 import { bureauServer as startBureauServer } from './bureau-server.js';
 import { caseReference } from '../src/domain/case.js';
 import { createPgDatabase, postJson, startTestService, testEnv, waitFor } from './harness.js';
-import { startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
-import { districtWithGroups, telegramEnv, TOKEN } from './telegram-helpers.js';
+import { residentChat, startTelegramEmulator, type TelegramEmulator } from './telegram-emulator.js';
+import { deliver, districtWithGroups, telegramEnv, TOKEN } from './telegram-helpers.js';
 
 /**
  * A unit's system learns of a case from its `case.assigned` delivery: a 督办
@@ -200,6 +200,30 @@ describe.each([
     expect(second).toMatchObject({ post: false, replyTo: first!.messageId });
     expect(Number((await post(id))?.message_id)).toBe(first!.messageId);
     expect((await listEvents(service.deps.db, id)).filter((e) => e.kind === 'notification_failed')).toEqual([]);
+  });
+
+  it("posts a 督办 made while the case's group post waits for the Telegram report's photos after the post, in reply to it", { timeout: 60_000 }, async () => {
+    // A resident reports through the bot with a photo Telegram's file server keeps failing: the post waits for it
+    // (attempts at 0, 1, 3, 7 s) and goes without it at the fifth.
+    const chat = residentChat(Math.floor(Math.random() * 1_000_000) + 7_000_000);
+    await deliver(emu, service.url, chat.photo(`unfetchable-${chat.chatId}`, REPORT));
+    await deliver(emu, service.url, chat.button('c:anonymous'));
+    await deliver(emu, service.url, chat.button('c:confirm'));
+    const { case_id: id } = await service.deps.db.selectFrom('telegram_reporters').select('case_id').where('chat_id', '=', String(chat.chatId)).executeTakeFirstOrThrow();
+    await waitFor(async () => (await service.deps.db.selectFrom('cases').select('status').where('id', '=', id).executeTakeFirst())?.status === 'dispatched', { what: 'the case dispatched' });
+    // The post is on its way from the moment agri has the case.
+    expect(await post(id)).toEqual({ status: 'posting', message_id: null });
+    const supervised = await postJson(`${service.url}/api/v1/cases/${id}/supervise`, { note: '请尽快核查' }, desk);
+    expect(supervised.status, await supervised.clone().text()).toBe(200);
+    await waitFor(async () => (await supervision(id))?.channels === JSON.stringify({ telegram: 'waiting' }), { what: 'the notice waiting' });
+    expect(toGroup(id)).toEqual([]);
+
+    await waitFor(async () => (await supervision(id))?.status === 'sent', { what: 'the notice sent', timeoutMs: 40_000 });
+    const [first, second, ...rest] = toGroup(id);
+    expect(rest).toEqual([]);
+    expect(first).toMatchObject({ post: true });
+    expect(second).toMatchObject({ post: false, replyTo: first!.messageId });
+    expect(Number((await post(id))?.message_id)).toBe(first!.messageId);
   });
 
   it('sends a notice that waited for a post no longer to be made (the unit signed for the case on the web meanwhile) once the post job finds so', { timeout: 60_000 }, async () => {

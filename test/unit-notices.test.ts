@@ -124,10 +124,15 @@ describe.each([
     const deps = unit === 'agri' ? processorDeps(service.deps) : processorDeps(service.deps, (input, init) => fetch(String(input).replace('/reject', '/epb-earlier'), init));
     expect(await createProcessors(deps).dispatch({ caseId, unit, channel: 'webhook' }, ctx())).toBe(`delivered to ${unit}`);
   }
-  /** A routed report whose assignment agri's server took. */
+  /** agri's group got the case's post, which a notice to the group waits for. */
+  async function postedToGroup(caseId: string) {
+    expect(await processors.telegram_post({ caseId, unit: 'agri', round: 1 }, ctx())).toBe('posted to the agri group');
+  }
+  /** A routed report whose assignment agri's server took, and its group's post. */
   async function deliveredReport(): Promise<{ id: string; trackingCode: string }> {
     const created = await routedReport();
     await assignmentTaken(created.id);
+    await postedToGroup(created.id);
     return created;
   }
 
@@ -331,6 +336,7 @@ describe.each([
       const { id } = (await res.json()) as { id: string };
       await processors.intake({ caseId: id }, ctx());
       await assignmentTaken(id);
+      await postedToGroup(id);
       const noticeId = `${tag}-${id}`;
       const note = '请尽快联系举报人王五（13812345678）核实。联系人：李科长';
       await service.deps.db
@@ -399,7 +405,6 @@ describe.each([
 
   it('tells a unit given back a case it returned: a case.reassigned notice to its webhook, a new post with buttons to its group', async () => {
     const { id, trackingCode } = await deliveredReport();
-    expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1 }, ctx())).toBe('posted to the agri group');
     const first = await service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', id).executeTakeFirstOrThrow();
 
     const returned = await postJson(`${service.url}/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '不归农业委' }, await account('bureau', 'agri'));
@@ -440,7 +445,9 @@ describe.each([
     const epb = await account('bureau', 'epb', 'epb-paused');
     /** A case epb leads and agri co-handles, agri's post in its group. */
     const coHandled = async () => {
-      const { id, trackingCode } = await deliveredReport();
+      // Re-routed before agri's group was posted the case as its lead: the post made is the co-handler's.
+      const { id, trackingCode } = await routedReport();
+      await assignmentTaken(id);
       const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'illegal_discharge', co: ['agri'], reason: '电镀厂排污，农业委协办' }, desk);
       expect(routed.status, await routed.clone().text()).toBe(200);
       expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: clock.now().getTime() }, ctx())).toBe('posted to the agri group');
@@ -714,6 +721,7 @@ describe.each([
     // epb's server refuses the assignment (400): it fails for good, and epb works on the case in the web inbox.
     await processors.dispatch({ caseId: id, unit: 'epb', channel: 'webhook' }, ctx()).catch(() => undefined);
     expect(await processors.dispatch({ caseId: id, unit: 'agri', channel: 'webhook' }, ctx())).toMatch(/^delivered/);
+    await postedToGroup(id);
     const [remind] = wakeUpsFor(service.deps.district, service.deps.calendar, (await listAssignments(service.deps.db, id))[0]!.deadlines);
     clock.set(remind!);
     await processors.deadline({ caseId: id, at: remind! }, ctx());

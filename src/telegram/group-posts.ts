@@ -7,7 +7,7 @@ import { findCase } from '../../db/repositories/cases.repository.js';
 import { findContact } from '../../db/repositories/contacts.repository.js';
 import { hiddenFromBureau, maskForBureau, mergedIntoHeld } from '../workflow/case-view.js';
 import { findUser } from '../../db/repositories/users.repository.js';
-import { isUniqueViolation, type Db } from '../../db/repositories/db-types.js';
+import type { Db } from '../../db/repositories/db-types.js';
 import { groupPostOnItsWay } from '../../db/repositories/notifications.repository.js';
 import { releaseWaitingNotices } from '../workflow/notifications.js';
 import type { Database } from '../../db/schema.js';
@@ -15,7 +15,6 @@ import type { JobContext, JobPayloads } from '../../queues/jobs.js';
 import type { Principal } from '../auth/principal.js';
 import type { Clock } from '../clock.js';
 import { caseReference } from '../domain/case.js';
-import { newId } from '../domain/ids.js';
 import { clip } from '../domain/text.js';
 import { localTime } from '../domain/time-zone.js';
 import { type District, groupLanguage, typeName, unitName } from '../district/district.schema.js';
@@ -39,6 +38,8 @@ import { langOf, TEXTS, type Lang, type PostParts } from './texts.js';
  */
 
 const PREFIX = 'g:';
+
+import { openPost } from './post-queue.js';
 
 export { queueBureauPosts } from './post-queue.js';
 
@@ -92,30 +93,10 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
   // The group's chat id, or the supergroup Telegram made of it.
   let chatId = await currentGroupChat(deps.db, String(unit.telegramChatId));
   const at = deps.clock.now().toISOString();
+  // Opened with the unit's assignment; an assignment made before posts were opened so has none yet.
   let post = await findPost(deps.db, c.id, p.unit, p.round);
   if (!post) {
-    try {
-      await deps.db
-        .insertInto('telegram_bureau_posts')
-        .values({
-          id: newId(),
-          case_id: c.id,
-          unit_code: p.unit,
-          round: p.round,
-          chat_id: chatId,
-          message_id: null,
-          photo_message_ids: null,
-          text: null,
-          status: 'posting',
-          acted_by: null,
-          acted_at: null,
-          created_at: at,
-          updated_at: at,
-        })
-        .execute();
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-    }
+    await openPost(deps.db, { caseId: c.id, unit: p.unit, round: p.round, chatId, at });
     post = (await findPost(deps.db, c.id, p.unit, p.round))!;
   }
   if (post.message_id !== null) {

@@ -2,12 +2,17 @@ import type { Db } from '../../db/repositories/db-types.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
 import type { District } from '../district/district.schema.js';
+import { newId } from '../domain/ids.js';
 
 /**
  * Called by the workflow wherever a unit gets a new assignment (dispatch,
  * re-route, reopening): units whose district-file entry has a
  * `telegramChatId` get a `telegram_post` job, in the same transaction;
  * `again` for units given the case anew within the round they held it in.
+ * A first post of the round is opened there too (`posting`), so the post is
+ * on its way from the moment the unit has the case: a notice to the unit made
+ * before the job's first run, or while it waits for a Telegram report's
+ * photos, waits for the post as it does while Telegram refuses it.
  * Kept apart from group-posts.ts so the workflow does not import the bot.
  */
 export async function queueBureauPosts(
@@ -19,11 +24,41 @@ export async function queueBureauPosts(
   now: Date,
   opts: { again?: boolean } = {},
 ): Promise<number> {
-  const entries = units
-    .filter((u, i) => units.indexOf(u) === i && district.units.get(u)?.telegramChatId !== undefined)
-    .map((unit) => outboxEntry('telegram_post', { caseId, unit, round, ...(opts.again ? { again: true, at: now.getTime() } : {}) }));
+  const posted = units.filter((u, i) => units.indexOf(u) === i && district.units.get(u)?.telegramChatId !== undefined);
+  // A post given anew keeps its row until the job marks the earlier post superseded (it needs the message's id).
+  if (!opts.again) {
+    for (const unit of posted) await openPost(trx, { caseId, unit, round, chatId: String(district.units.get(unit)!.telegramChatId), at: now.toISOString() });
+  }
+  const entries = posted.map((unit) => outboxEntry('telegram_post', { caseId, unit, round, ...(opts.again ? { again: true, at: now.getTime() } : {}) }));
   await addToOutbox(trx, entries, now);
   return entries.length;
+}
+
+/**
+ * The row of a unit's post of the case in a round, `posting` until Telegram takes it, unless there is one. `chatId`
+ * is the group's as the district file names it, or the supergroup it became: the job posts where the group is then,
+ * and records that chat with the message.
+ */
+export async function openPost(db: Db, p: { caseId: string; unit: string; round: number; chatId: string; at: string }): Promise<void> {
+  await db
+    .insertInto('telegram_bureau_posts')
+    .values({
+      id: newId(),
+      case_id: p.caseId,
+      unit_code: p.unit,
+      round: p.round,
+      chat_id: p.chatId,
+      message_id: null,
+      photo_message_ids: null,
+      text: null,
+      status: 'posting',
+      acted_by: null,
+      acted_at: null,
+      created_at: p.at,
+      updated_at: p.at,
+    })
+    .onConflict((oc) => oc.columns(['case_id', 'unit_code', 'round']).doNothing())
+    .execute();
 }
 
 
