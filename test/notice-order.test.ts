@@ -6,6 +6,7 @@ import { createUser } from '../db/repositories/users.repository.js';
 import { requeueLostJobs } from '../queues/reconciler.js';
 import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
 import { buildDistrict, type DistrictFile } from '../src/district/district.schema.js';
+import type { Env } from '../src/env.js';
 import type { Service } from '../src/runtime.js';
 import { bureauServer as startBureauServer } from './bureau-server.js';
 import { caseReference } from '../src/domain/case.js';
@@ -139,12 +140,14 @@ describe.each([
 ])("notices to a unit whose case's group post is still on its way, on %s", (_engine, dbEnv) => {
   let service: Service & { url: string };
   let emu: TelegramEmulator;
+  let env: Env;
   let desk: Record<string, string>;
 
   beforeAll(async () => {
     emu = await startTelegramEmulator(TOKEN);
+    env = telegramEnv(emu, 'notice-order-group', await dbEnv());
     // Post attempts at 0, 1, 3, 7, 15 s: time to supervise the case between them.
-    service = await startTestService(telegramEnv(emu, 'notice-order-group', await dbEnv()), 'all', { district: districtWithGroups({ agri: AGRI_GROUP }) });
+    service = await startTestService(env, 'all', { district: districtWithGroups({ agri: AGRI_GROUP }) });
     const at = new Date().toISOString();
     const user = await createUser(service.deps.db, { name: '调度老王', role: 'dispatcher', unitCode: null, at });
     desk = { authorization: `Bearer ${(await issueToken(service.deps.db, { userId: user.id, label: null, at })).token}` };
@@ -269,5 +272,24 @@ describe.each([
     expect(rest).toEqual([]);
     expect(first).toMatchObject({ post: true });
     expect(second).toMatchObject({ post: false, replyTo: first!.messageId });
+  });
+
+  it.each([
+    ['its group was taken out of the district file', () => ({ env, district: districtWithGroups({}) })],
+    ['the bot is no longer configured', () => ({ env: { ...env, TELEGRAM_BOT_TOKEN: undefined }, district: districtWithGroups({ agri: AGRI_GROUP }) })],
+  ])('lets a notice that waited for the post go on without it once the post job finds nothing to post to: %s', { timeout: 60_000 }, async (_why, restarted) => {
+    const id = await supervisedWhilePostRetried('请尽快核查');
+    // The service restarts so while the post waits for its next attempt, which finds nowhere to post it.
+    await service.stop();
+    service = await startTestService(restarted().env, 'all', { district: restarted().district });
+    try {
+      // agri has no other channel: the case's history shows the 督办.
+      await waitFor(async () => (await supervision(id))?.status === 'skipped', { what: 'the notice let go', timeoutMs: 30_000 });
+      expect(toGroup(id)).toEqual([]);
+    } finally {
+      await service.stop();
+      emu.rateLimitNext('sendMessage', 0, 30);
+      service = await startTestService(env, 'all', { district: districtWithGroups({ agri: AGRI_GROUP }) });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { appendEvents } from '../../db/repositories/events.repository.js';
 import { releaseWaitingNotices } from '../../src/workflow/notifications.js';
-import { postAssignment } from '../../src/telegram/group-posts.js';
+import { nothingToPostTo, postAssignment } from '../../src/telegram/group-posts.js';
 import { fetchReportPhotos, photoFetchFailed } from '../../src/telegram/photos.js';
 import { chatGone } from '../../src/telegram/push.js';
 import { PermanentJobError, type JobContext, type JobPayloads } from '../jobs.js';
@@ -14,7 +14,11 @@ import type { ProcessorDeps } from './processor-deps.js';
 export function createTelegramPostProcessor(deps: ProcessorDeps) {
   return async function processTelegramPost(payload: JobPayloads['telegram_post'], ctx?: JobContext): Promise<string> {
     const api = deps.telegram?.api;
-    if (!api) return 'skipped: the telegram bot is not configured';
+    if (!api) {
+      const outcome = await nothingToPostTo(deps, payload, 'skipped: the telegram bot is not configured');
+      deps.kickOutbox();
+      return outcome;
+    }
     try {
       const outcome = await postAssignment({ db: deps.db, district: deps.district, clock: deps.clock, logger: deps.logger, photos: deps.photos, api }, payload, ctx);
       // Notices to the unit that waited for the post may have been released.

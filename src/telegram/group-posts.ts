@@ -75,7 +75,7 @@ export interface GroupPostDeps {
 export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegram_post'], ctx?: JobContext): Promise<string> {
   if (p.settled) return settlePost(deps, p);
   const unit = deps.district.units.get(p.unit);
-  if (unit?.telegramChatId === undefined) return `skipped: ${p.unit} has no telegram group`;
+  if (unit?.telegramChatId === undefined) return nothingToPostTo(deps, p, `skipped: ${p.unit} has no telegram group`);
   const lang = groupLanguage(unit);
   const c = await findCase(deps.db, p.caseId);
   if (!c) return 'skipped: no such case';
@@ -208,6 +208,22 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
 async function notPosted(deps: GroupPostDeps, p: JobPayloads['telegram_post'], outcome: string): Promise<string> {
   await deps.db.transaction().execute(async (trx) => {
     if (await groupPostOnItsWay(trx, p.caseId, p.unit, { lock: true })) return;
+    await releaseWaitingNotices(trx, p.caseId, p.unit, 'telegram', deps.clock.now());
+  });
+  return outcome;
+}
+
+/**
+ * A post the job has nowhere to make (the unit's group was taken out of the district file, or the bot is not
+ * configured, since the unit was given the case): the notices to the unit that waited for it are released, as they
+ * would never be otherwise. They go to the unit's other channels; the group is not one any more. The post stays owed,
+ * and is made once the group or the bot is back. Released with the unit's post rows of the case locked (PostgreSQL),
+ * as a notice marks itself waiting.
+ */
+export async function nothingToPostTo(deps: { db: Kysely<Database>; clock: Clock }, p: JobPayloads['telegram_post'], outcome: string): Promise<string> {
+  if (p.settled) return outcome;
+  await deps.db.transaction().execute(async (trx) => {
+    await groupPostOnItsWay(trx, p.caseId, p.unit, { lock: true });
     await releaseWaitingNotices(trx, p.caseId, p.unit, 'telegram', deps.clock.now());
   });
   return outcome;
