@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCase } from '../db/repositories/cases.repository.js';
 import { caseReference } from '../src/domain/case.js';
@@ -41,6 +41,9 @@ function district(base: string) {
   return buildDistrict(file);
 }
 
+/** The chat id of the next test's agri group. */
+let nextGroup = AGRI_GROUP - 1;
+
 const signed = (r: Received) =>
   r.headers['x-intake-signature'] === `sha256=${createHmac('sha256', SECRET).update(`${String(r.headers['x-intake-timestamp'])}.${r.raw}`).digest('hex')}`;
 
@@ -71,11 +74,19 @@ describe.each([
   let bureaus: Awaited<ReturnType<typeof bureauServer>>;
   let clock: ManualClock;
   let processors: Processors;
+  let d: ReturnType<typeof district>;
+  // Each test's agri group is a new one: the service keeps to Telegram's limit of messages to one group (20, then one
+  // every 3 s), which the file's tests, all posting to one group, would otherwise wait out one after another.
+  let agriGroup = AGRI_GROUP;
+  beforeEach(() => {
+    agriGroup = nextGroup--;
+    d.units.get('agri')!.telegramChatId = agriGroup;
+  });
 
   beforeAll(async () => {
     bureaus = await bureauServer();
     clock = new ManualClock('2026-11-02T02:00:00.000Z');
-    const d = district(bureaus.url);
+    d = district(bureaus.url);
     // The API alone: the test runs each job itself, in order.
     service = await startTestService(telegramEnv(emu, 'unit-notices', { WEBHOOK_SECRET: SECRET, ...(await dbEnv()) }), 'api', {
       clock,
@@ -114,7 +125,7 @@ describe.each([
     await processors.intake({ caseId: created.id }, ctx());
     return created;
   }
-  const groupMessages = () => emu.toChat(AGRI_GROUP).filter((c) => c.method === 'sendMessage');
+  const groupMessages = () => emu.toChat(agriGroup).filter((c) => c.method === 'sendMessage');
 
   /**
    * The unit's server took the case's assignment, which a notice to its webhook waits for: agri's, and epb's, which
@@ -212,7 +223,7 @@ describe.each([
     expect(Object.keys(supervisions).sort()).toEqual(['agri', 'epb', 'huilongxu']);
 
     // Telegram says 429 (longer than the client waits): the webhook is delivered, the group is owed.
-    emu.rateLimitNext('sendMessage', 1, 60, AGRI_GROUP);
+    emu.rateLimitNext('sendMessage', 1, 60, agriGroup);
     const groupBefore = groupMessages().length;
     await expect(notify(supervisions.agri!.id, 1)).rejects.toThrow();
     expect((await unitNotices(id, 'supervision')).agri).toMatchObject({ status: 'pending', channels: JSON.stringify({ webhook: 'delivered' }) });
@@ -243,7 +254,7 @@ describe.each([
       .values({ id: noticeId, case_id: id, audience: 'unit:agri', kind: 'supervision', status: 'pending', data: JSON.stringify({ note: '请加快办理' }), created_at: clock.now().toISOString() })
       .execute();
     // The last attempt: the webhook takes it, the group answers 429 once more.
-    emu.rateLimitNext('sendMessage', 1, 60, AGRI_GROUP);
+    emu.rateLimitNext('sendMessage', 1, 60, agriGroup);
     expect(await notify(noticeId, 8)).toBe('supervision sent to agri by webhook; failed by telegram');
     const row = async () => service.deps.db.selectFrom('notifications').select(['status', 'channels']).where('id', '=', noticeId).executeTakeFirstOrThrow();
     expect(await row()).toEqual({ status: 'failed', channels: JSON.stringify({ webhook: 'delivered', telegram: 'failed' }) });
