@@ -31,6 +31,16 @@ interface Posted {
   notice?: { kind: string; note?: string };
 }
 
+/** The 督办 notice of a case to agri: its status and how far each channel got. */
+const agriSupervision = (service: Service, caseId: string) =>
+  service.deps.db
+    .selectFrom('notifications')
+    .select(['status', 'channels'])
+    .where('case_id', '=', caseId)
+    .where('audience', '=', 'unit:agri')
+    .where('kind', '=', 'supervision')
+    .executeTakeFirst();
+
 describe.each([
   ['SQLite', async () => ({})],
   ['PostgreSQL', async () => ({ DATABASE_URL: await createPgDatabase('notice_order') })],
@@ -56,14 +66,7 @@ describe.each([
 
   const delivery = (caseId: string) =>
     service.deps.db.selectFrom('deliveries').select(['status', 'attempts']).where('case_id', '=', caseId).where('unit_code', '=', 'agri').executeTakeFirst();
-  const supervision = (caseId: string) =>
-    service.deps.db
-      .selectFrom('notifications')
-      .select(['status', 'channels'])
-      .where('case_id', '=', caseId)
-      .where('audience', '=', 'unit:agri')
-      .where('kind', '=', 'supervision')
-      .executeTakeFirst();
+  const supervision = (caseId: string) => agriSupervision(service, caseId);
   const toAgri = (caseId: string) => bureaus.received.filter((r) => r.path === '/agri' && r.body.case.id === caseId);
 
   /** A case whose assignment agri's server refused once, supervised while that delivery waits for its next attempt. */
@@ -155,14 +158,7 @@ describe.each([
 
   const post = (caseId: string) =>
     service.deps.db.selectFrom('telegram_bureau_posts').select(['status', 'message_id']).where('case_id', '=', caseId).where('unit_code', '=', 'agri').executeTakeFirst();
-  const supervision = (caseId: string) =>
-    service.deps.db
-      .selectFrom('notifications')
-      .select(['status', 'channels'])
-      .where('case_id', '=', caseId)
-      .where('audience', '=', 'unit:agri')
-      .where('kind', '=', 'supervision')
-      .executeTakeFirst();
+  const supervision = (caseId: string) => agriSupervision(service, caseId);
   /** What agri's group took about the case, in order: its post (the report's words) and the notices naming its reference. */
   const toGroup = (caseId: string) =>
     emu
