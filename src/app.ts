@@ -26,7 +26,7 @@ import { deskPages } from '../handlers/pages/desk.page.js';
 import { consolePages } from '../handlers/pages/console.page.js';
 import { telegramWebhookRoutes } from '../handlers/telegram.routes.js';
 import { trackRoutes } from '../handlers/track.routes.js';
-import { clientWentAway, limitBody, MAX_JSON_BYTES } from '../handlers/uploads.js';
+import { clientWentAway, isJsonContentType, limitBody, MAX_JSON_BYTES } from '../handlers/uploads.js';
 import { withNotReadyAnswers } from '../handlers/error-schema.js';
 import { validationHook } from '../handlers/validation.js';
 import { databaseUnavailable } from '../db/unavailable.js';
@@ -112,7 +112,7 @@ export function createApp(deps: Deps, extras: AppExtras = {}) {
   // Every API body is held to 1 MB, as the routes that set no limit of their own (a rating, a bureau's or a
   // dispatcher's action) would otherwise read any size into memory before validating it. The routes taking files
   // and hotline calls set their own limits, and the hotline import streams its file.
-  app.use('/api/*', apiBodyLimit);
+  app.use('/api/*', apiBodyLimit, emptyJsonBodyIsNone);
   const lookups = trackLookupGate(deps.env.TRACK_LOOKUP_LIMIT);
   for (const path of ['/track/*', '/api/v1/track/*', '/submitted/*']) app.use(path, lookups);
 
@@ -327,6 +327,24 @@ const OWN_BODY_LIMIT = /^\/api\/v1\/(?:reports|cases\/[^/]+\/reply|hotline\/call
 const apiBodyLimit: MiddlewareHandler = async (c, next) => {
   if (c.req.method === 'GET' || c.req.method === 'HEAD' || OWN_BODY_LIMIT.test(c.req.path)) return next();
   return jsonBodyLimit(c, next);
+};
+
+/**
+ * A body declared JSON that holds no bytes is no body: read as `{}`, as a request without one is. Actions that take
+ * none (signing for, a redelivery, approving an extension) are sent so by clients that set the content type on every
+ * request (`curl -X POST -H 'content-type: application/json'`), and Hono's JSON validator, which parses whatever a
+ * request declared JSON, would refuse them as malformed; an action that needs a body names its missing fields, as
+ * when none is sent. A body that holds anything but JSON (a blank, half an object) is still a 400 naming the body.
+ * Runs after the body limit: a body without a Content-Length (chunked) is read under it, into Hono's body cache the
+ * validator reads from. The routes with limits of their own read theirs later, so such a body is left to them.
+ */
+const emptyJsonBodyIsNone: MiddlewareHandler = async (c, next) => {
+  if (c.req.method === 'GET' || c.req.method === 'HEAD' || !isJsonContentType(c.req.header('content-type'))) return next();
+  const declared = c.req.header('content-length');
+  if (declared !== undefined ? declared.trim() !== '0' : OWN_BODY_LIMIT.test(c.req.path) || (await c.req.text()) !== '') return next();
+  // What Hono's c.req.json() (and any other reading of the body) gives from here on. (The cache holds promises, which its type does not say.)
+  c.req.bodyCache = { json: Promise.resolve({}) };
+  return next();
 };
 
 /** How long a client is asked to wait before sending again a request the service could not serve now. */
