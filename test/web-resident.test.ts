@@ -798,6 +798,34 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it('shows no local office "to be decided" on a case handed to the 12345 hotline: the one it has, or none', async () => {
+    const page = async (code: string, lang: 'zh' | 'en') => (await fetch(`${service.url}/track/${code}?lang=${lang}`)).text();
+    const placeless = await seedCase(service, clock, { status: 'triage', type: 'other', text: '小区门口路灯坏了很久没人修', jurisdiction: null });
+    // While a dispatcher decides, the place is still to be decided.
+    expect(await page(placeless.trackingCode, 'zh')).toContain('<dt>属地</dt><dd id="case-place">待定</dd>');
+    const placed = await seedCase(service, clock, { status: 'triage', type: 'other', text: '兴隆办事处小区门口路灯坏了很久没人修', jurisdiction: 'xinglong' });
+    for (const { id } of [placeless, placed]) {
+      const transferred = await json(client(service.url, staff.dispatcher).post(`/api/v1/cases/${id}/transfer`, { reason: '非环境类诉求' }));
+      expect(transferred.status, JSON.stringify(transferred.body)).toBe(200);
+    }
+    for (const [lang, place, pending] of [
+      ['zh', '属地', '待定'],
+      ['en', 'Local office', 'to be decided'],
+    ] as const) {
+      const none = await page(placeless.trackingCode, lang);
+      expect(none).toContain('data-status="transferred"');
+      expect(none).not.toContain(`<dt>${place}</dt>`);
+      expect(none).not.toContain('case-place');
+      expect(none).not.toContain(pending);
+      const known = await page(placed.trackingCode, lang);
+      expect(known).toContain(`<dt>${place}</dt><dd id="case-place">${service.deps.district.units.get('xinglong')!.name[lang]}</dd>`);
+      expect(known).not.toContain(pending);
+    }
+    // The JSON view keeps its fields: no place is null.
+    const view = (await (await fetch(`${service.url}/api/v1/track/${placeless.trackingCode}`)).json()) as { status: string; jurisdiction: unknown };
+    expect(view).toMatchObject({ status: 'transferred', jurisdiction: null });
+  });
+
   it('names the first step of the timeline once, not the status and then the same words as its note', async () => {
     const seeded = await seedCase(service, clock);
     for (const [lang, label] of [

@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import type { Child } from 'hono/jsx';
-import { WORKING } from '../../src/domain/case.js';
+import { WORKING, type CaseStatus } from '../../src/domain/case.js';
 import { textFault } from '../../src/domain/text.js';
 import { normalizeTrackingCode, trackingCodeInText } from '../../src/domain/tracking-code.js';
 import { AppError, type Refusal } from '../../src/errors.js';
@@ -322,6 +322,15 @@ function Timeline({ c, history, id }: { c: Context<AppEnv>; history: PublicCase[
 
 type Handling = NonNullable<PublicCase['mergedCase']>;
 
+/**
+ * Whether a case without a place may still be given one: while it waits to be routed (received, in triage, returned)
+ * and while its units work on it (a dispatcher names its local office). A case handed to 12345 is handled outside the
+ * district's offices, and one answered or closed is given none: no place is "to be decided" for them, so none is shown.
+ */
+function placeStillOpen(status: CaseStatus): boolean {
+  return status === 'received' || status === 'triage' || status === 'returned' || WORKING.includes(status);
+}
+
 /** A case's status as the page names it, with its urgent mark. */
 function StatusLine({ lang, h, id }: { lang: Lang; h: Pick<Handling, 'status' | 'urgent'>; id: string }) {
   const t = T[lang];
@@ -376,8 +385,12 @@ function HandlingFacts({
           <dd>{h.coHandlers.map((u) => u.name).join(lang === 'zh' ? '、' : ', ')}</dd>
         </>
       ) : null}
-      <dt>{t.place}</dt>
-      <dd id={ids.place}>{h.jurisdiction?.name ?? t.pending}</dd>
+      {h.jurisdiction || placeStillOpen(h.status) ? (
+        <>
+          <dt>{t.place}</dt>
+          <dd id={ids.place}>{h.jurisdiction?.name ?? t.pending}</dd>
+        </>
+      ) : null}
       {children}
     </dl>
   );
