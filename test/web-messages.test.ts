@@ -52,6 +52,7 @@ describe('field reasons said in Chinese', () => {
     'must not be after to (2026-12-01)',
     'must not be after receivedTo (2026-12-01T00:00:00.000Z)',
     'outside the district (latitude 25.1 to 25.23, longitude 111.28 to 111.4)',
+    'xinglong returned the case as outside its area: give another local office (to give the case back to it all the same, re-route the case naming it, with the reason)',
   ];
 
   it.each(given)('%s', (reason) => {

@@ -435,6 +435,46 @@ describe('dispatcher desk', () => {
     expect(card(await (await desk.get('/desk')).text())).toBeNull();
   });
 
+  it('does not offer on the triage card the local office that returned the case as not in its area, nor takes it there; the re-route form marks it and never starts on it', async () => {
+    const seeded = await seedCase(web.service, web.clock, {
+      text: '电镀厂晚上偷排废水（属地退回后不再提供该属地测试）',
+      assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'xinglong', role: 'jurisdiction' }],
+    });
+    expect((await client(base, web.staff.xinglong).post(`/api/v1/cases/${seeded.id}/return`, { reason: 'wrong_jurisdiction', note: '不在我办辖区' })).status).toBe(200);
+    const desk = formClient(base, fromNewAddress());
+    await desk.signIn('dispatcher');
+    const card = (html: string) => new RegExp(`<li class="card" data-case="${seeded.trackingCode}"[\\s\\S]*?</li>`).exec(html)?.[0] ?? '';
+    const placeChoices = (html: string) => [...(/<select id="place-[^"]+"[^>]*>([\s\S]*?)<\/select>/.exec(card(html))?.[1] ?? '').matchAll(/<option value="([^"]*)"/g)].map((m) => m[1]);
+    const offered = placeChoices(await (await desk.get('/desk')).text());
+    expect(offered).toContain('lijiatang');
+    expect(offered).not.toContain('xinglong');
+
+    // Posted all the same (a page of before the return, a hand-made form): refused, naming the place, nothing changed.
+    const posted = await desk.post(`/desk/cases/${seeded.id}/place`, { _csrf: await desk.token('/desk'), back: 'desk', jurisdiction: 'xinglong' });
+    expect(posted.status).toBe(400);
+    expect(await posted.text()).toContain('该属地单位已以“不属于本辖区”退回本案，请另选属地');
+    expect((await listAssignments(web.service.deps.db, seeded.id)).find((a) => a.unitCode === 'xinglong')?.status).toBe('returned');
+
+    // The case page's re-route form: the office is there for a dispatcher who finds its return unfounded, marked as
+    // having returned it, and the form starts on 地点不明, not on it.
+    for (const [lang, mark] of [
+      ['zh', '兴隆办事处（已退回：不属于本辖区）'],
+      ['en', 'Xinglong Sub-district Office (returned it: outside our area)'],
+    ] as const) {
+      const page = await (await desk.get(`/desk/cases/${seeded.id}${lang === 'en' ? '?lang=en' : ''}`)).text();
+      const select = /<select id="route-jurisdiction"[^>]*>([\s\S]*?)<\/select>/.exec(page)?.[1] ?? '';
+      expect(select.replace(/<!-- -->/g, '')).toContain(`<option value="xinglong">${mark}</option>`);
+      expect(select).not.toMatch(/<option[^>]*selected/);
+    }
+
+    // Released since, the office is still not offered on the card, which now asks for the unknown place.
+    const released = await desk.post(`/desk/cases/${seeded.id}/release`, { _csrf: await desk.token(`/desk/cases/${seeded.id}`), unit: 'xinglong', reason: '不在兴隆辖区，属地待核实', confirm: '1' });
+    expect(released.status).toBe(303);
+    const later = placeChoices(await (await desk.get('/desk')).text());
+    expect(later).toContain('lijiatang');
+    expect(later).not.toContain('xinglong');
+  });
+
   it('starts the route form of a case handed to 12345 by mistake, as the classifier guessed it not environmental, on its other choice once the transfer is undone', async () => {
     const seeded = await seedCase(web.service, web.clock, { status: 'triage', type: 'other', confidence: 0.45, text: '村口那个厂子晚上排黑水，沟里的鱼都死了（分类误判为非环境类）' });
     const api = client(base, web.staff.dispatcher);

@@ -228,6 +228,12 @@ describe.each([
       const { id } = await seedCase(service, clock, { text: '电镀厂偷排（补充属地测试）', assignments: [{ unit: 'epb', role: 'lead' }, { unit: 'xinglong', role: 'jurisdiction' }] });
       expect((await as(staff.xinglong).post(`/api/v1/cases/${id}/return`, { reason: 'wrong_jurisdiction', note: '不在我办辖区' })).status).toBe(200);
       const dispatcher = { userId: 'desk', name: '调度老李', role: 'dispatcher' as const, unitCode: null, tokenId: 'desk' };
+      // Not the office that said the case is not in its area: giving it back is a re-route's decision, with its reason.
+      await expect(setCasePlace(service.deps, dispatcher, id, { jurisdiction: 'xinglong', reason: '调度员补充属地' })).rejects.toMatchObject({
+        code: 'validation_failed',
+        fields: { jurisdiction: expect.stringContaining('xinglong returned the case as outside its area: give another local office') },
+      });
+      expect((await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`))).body.assignments.find((a: any) => a.bureau.code === 'xinglong').status).toBe('returned');
       await setCasePlace(service.deps, dispatcher, id, { jurisdiction: 'lijiatang', reason: '调度员补充属地' });
       const view = await json(as(staff.dispatcher).get(`/api/v1/cases/${id}`));
       expect(view.body.assignments.map((a: any) => `${a.bureau.code}:${a.status}`).sort()).toEqual(['epb:pending', 'lijiatang:pending', 'xinglong:released']);

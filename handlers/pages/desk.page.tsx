@@ -14,7 +14,7 @@ import { formatTime, type Lang } from '../../src/web/i18n.js';
 import { CsrfField } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
 import { buildCaseView, excerptFor, NOTHING_HIDDEN, type CaseView } from '../../src/workflow/case-view.js';
-import { approveExtension, mergeCase, unmergeCase, refuseExtension, releaseUnit, ROUTABLE, ROUTED_AS_IT_STANDS, routeCase, setCasePlace, superviseCase, transferCase, untransferCase, type SeenCase } from '../../src/workflow/dispatcher.js';
+import { approveExtension, mergeCase, officesThatDisowned, unmergeCase, refuseExtension, releaseUnit, ROUTABLE, ROUTED_AS_IT_STANDS, routeCase, setCasePlace, superviseCase, transferCase, untransferCase, type SeenCase } from '../../src/workflow/dispatcher.js';
 import { staffActor } from '../../src/workflow/bureau.js';
 import { countFailedSends, redeliverFailed } from '../../src/workflow/redeliver.js';
 import type { AppEnv } from '../app-env.js';
@@ -437,6 +437,8 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
             const returns = (assignments.get(r.case.id) ?? []).filter((a) => a.round === r.case.round && a.status === 'returned');
             // Its local office sent it back as not in its area: the place is to be given again, as for a place unknown.
             const placeDisowned = returns.some((a) => a.role === 'jurisdiction' && a.returnReason === 'wrong_jurisdiction');
+            // Another office than the ones that said the case is not theirs (one released since too): not offered again.
+            const disowned = officesThatDisowned(r.case.round, (assignments.get(r.case.id) ?? []).map((a) => ({ ...a, unit: a.unitCode })));
             const excerpt = excerptFor(principal, r.case.text, NOTHING_HIDDEN, 140);
             return (
               <li class="card" data-case={r.case.trackingCode} style="margin-bottom:.75rem">
@@ -476,9 +478,11 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                     <label for={`place-${r.case.id}`}>{zh ? '属地' : 'Local office'}</label>{' '}
                     <select id={`place-${r.case.id}`} name="jurisdiction" required {...invalidAttrs(problem, `place-${r.case.id}`, 'jurisdiction')}>
                       <option value="">{zh ? '请选择' : 'choose'}</option>
-                      {jurisdictionOptions(district, p.lang).map((j) => (
-                        <option value={j.code}>{j.name}</option>
-                      ))}
+                      {jurisdictionOptions(district, p.lang)
+                        .filter((j) => !disowned.has(j.code))
+                        .map((j) => (
+                          <option value={j.code}>{j.name}</option>
+                        ))}
                     </select>{' '}
                     <button type="submit" class="secondary">
                       {zh ? '指定属地' : 'Set the place'}
@@ -683,6 +687,11 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
   // that bureau is not offered as a co-handler (the server drops it from the co-handlers, as the API does).
   const formType = kept(problem, 'route', 'type', view.type?.code ?? '') || (suggestions[0]?.code ?? district.file.types[0]?.code ?? '');
   const formLead = keptLead || (district.routing[formType]?.lead ?? '');
+  // The offices that returned the case as outside their area: still choosable here, marked so, for a dispatcher who finds
+  // the return unfounded (a re-route with its reason), but the form never starts on one, so a re-route made for another
+  // change does not give the case back to the office that said it is not theirs; it starts on 地点不明 instead.
+  const disowned = officesThatDisowned(view.round, view.assignments.map((a) => ({ ...a, unit: a.bureau.code })));
+  const formPlace = view.jurisdiction && !disowned.has(view.jurisdiction.code) ? view.jurisdiction.code : '';
   return renderPage(
     c,
     title,
@@ -829,12 +838,13 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
                       code={view.jurisdiction?.code}
                       name={unitName(district, view.jurisdiction?.code, p.lang)}
                       known={!view.jurisdiction || district.units.get(view.jurisdiction.code)?.kind === 'jurisdiction'}
-                      selected={kept(problem, 'route', 'jurisdiction', view.jurisdiction?.code ?? '')}
+                      selected={kept(problem, 'route', 'jurisdiction', formPlace)}
                       lang={p.lang}
                     />
                     {jurisdictionOptions(district, p.lang).map((j) => (
-                      <option value={j.code} selected={kept(problem, 'route', 'jurisdiction', view.jurisdiction?.code ?? '') === j.code}>
+                      <option value={j.code} selected={kept(problem, 'route', 'jurisdiction', formPlace) === j.code}>
                         {j.name}
+                        {disowned.has(j.code) ? (zh ? `（已退回：${RETURN_REASON_LABEL.zh.wrong_jurisdiction}）` : ` (returned it: ${RETURN_REASON_LABEL.en.wrong_jurisdiction})`) : ''}
                       </option>
                     ))}
                   </select>

@@ -36,6 +36,11 @@ const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
     `该案件的属地单位已以“${RETURN_REASON_LABEL.zh.wrong_jurisdiction}”退回，请先在下方为案件指定新的属地，再派单`,
     `The case's local office returned it as “${RETURN_REASON_LABEL.en.wrong_jurisdiction}”: set another local office for it below first, then route it.`,
   ],
+  [
+    / returned the case as outside its area: give another local office \(to give the case back to it all the same, re-route the case naming it, with the reason\)$/,
+    `该属地单位已以“${RETURN_REASON_LABEL.zh.wrong_jurisdiction}”退回本案，请另选属地；核实后仍应由它办理的，请在案件页“重新派发”中指定它并写明理由`,
+    `This local office returned the case as “${RETURN_REASON_LABEL.en.wrong_jurisdiction}”: choose another. If it is to handle the case all the same, re-route the case on its page naming it, with the reason.`,
+  ],
   [/ is a local office, not a bureau: it takes part as the jurisdiction, not as the lead$/, '属地单位（镇、办事处、林场）不能作牵头单位，请选择一个职能部门；属地会作为属地单位参与办理'],
   [
     / (is a local office, not a bureau|are local offices, not bureaus): .*, not as a co-handler$/,

@@ -66,6 +66,20 @@ async function supervisedMark(trx: Trx, c: Case): Promise<string | null> {
   return marks.at(-1) ?? null;
 }
 
+/**
+ * The local offices that returned the case in its round `round` as outside their area (退回：不属于本辖区), their part
+ * returned still or released since (the row keeps its reason until the office is given the case again). The desk
+ * does not offer them as the case's place, nor does giving the place take one (`setCasePlace`); a re-route may name one
+ * on purpose, with its reason, when the dispatcher finds the return unfounded.
+ */
+export function officesThatDisowned(round: number, assignments: Iterable<{ unit: string; round: number; status: string; returnReason: string | null }>): Set<string> {
+  const out = new Set<string>();
+  for (const a of assignments) {
+    if (a.round === round && a.returnReason === 'wrong_jurisdiction' && (a.status === 'returned' || a.status === 'released')) out.add(a.unit);
+  }
+  return out;
+}
+
 /** Assignments that hold work: waiting to be signed for, signed for, or answered (`HOLDING_STATUSES`). */
 function active(assignments: readonly Assignment[]): Assignment[] {
   return assignments.filter((a) => HOLDING_STATUSES.includes(a.status));
@@ -471,6 +485,12 @@ export async function setCasePlace(deps: WorkflowDeps, principal: Principal, cas
       throw new AppError('validation_failed', `unknown jurisdiction "${input.jurisdiction}"`, { jurisdiction: `unknown jurisdiction "${input.jurisdiction}"` });
     }
     const all = await listAssignments(trx, caseId);
+    // The office that said the case is not in its area is not given it back by the place form: that is a re-route's
+    // decision, with the dispatcher's reason for finding the return unfounded.
+    if (officesThatDisowned(c.round, all.map((a) => ({ ...a, unit: a.unitCode }))).has(input.jurisdiction)) {
+      const said = `${input.jurisdiction} returned the case as outside its area: give another local office (to give the case back to it all the same, re-route the case naming it, with the reason)`;
+      throw new AppError('validation_failed', said, { jurisdiction: said });
+    }
     const live = active(currentRound(c, all));
     // The office replaced, also one that returned the case as not in its area (wrong_jurisdiction).
     const replaced = currentRound(c, all).filter(
