@@ -180,9 +180,10 @@ describe('npm run admin', { timeout: 60_000 }, () => {
     const run = await admin(dbPath, 'user', 'list');
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^id\s+name\s+role\s+unit\s+active\s+tokens$/);
+    expect(lines[0]).toMatch(/^id\s+name\s+username\s+role\s+unit\s+active\s+tokens$/);
     const zhang = lines.find((l) => l.includes('张三'));
-    expect(zhang).toMatch(/张三\s+bureau\s+epb\s+yes\s+\d+$/);
+    // No web sign-in name set: `-`.
+    expect(zhang).toMatch(/张三\s+-\s+bureau\s+epb\s+yes\s+\d+$/);
   });
 
   it('issues another token for an account, and revokes a token so that it fails with 401', async () => {

@@ -43,6 +43,17 @@ describe('npm run admin -- user passwd', { timeout: 60_000 }, () => {
     expect(res.headers.get('location')).toBe('/console');
   });
 
+  it('lists each account with its web sign-in username, - for one that has none', async () => {
+    const set = await admin(dbPath, 'a long enough secret\n', 'user', 'passwd', '--id', operatorId, '--username', 'Zhou.Op');
+    expect(set.code, set.stderr).toBe(0);
+    const list = await admin(dbPath, null, 'user', 'list');
+    expect(list.code, list.stderr).toBe(0);
+    const rows = list.stdout.trimEnd().split('\n');
+    expect(rows[0]).toMatch(/^id\s+name\s+username\s+role\s+unit\s+active\s+tokens$/);
+    expect(rows.find((r) => r.startsWith(operatorId))).toMatch(/\s坐席小周\s+zhou\.op\s+operator\s+-\s+yes\s+1$/);
+    expect(rows.find((r) => r.startsWith(dispatcherId))).toMatch(/\s调度小吴\s+-\s+dispatcher\s+-\s+yes\s+1$/);
+  });
+
   it('refuses a short password and a username another account has, changing nothing', async () => {
     const short = await admin(dbPath, 'short\n', 'user', 'passwd', '--id', dispatcherId, '--username', 'wu');
     expect(short.code).toBe(1);

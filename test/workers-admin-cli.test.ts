@@ -74,8 +74,8 @@ describe('npm run admin:cf on a local D1 database', { timeout: 120_000 }, () => 
     const list = await adminCf(['user', 'list']);
     expect(list.code, list.stderr).toBe(0);
     const rows = list.stdout.trimEnd().split('\n');
-    expect(rows[0]).toMatch(/^id\s+name\s+role\s+unit\s+active\s+tokens$/);
-    expect(rows.find((r) => r.startsWith(userId))).toMatch(/张三\s+bureau\s+epb\s+yes\s+1$/);
+    expect(rows[0]).toMatch(/^id\s+name\s+username\s+role\s+unit\s+active\s+tokens$/);
+    expect(rows.find((r) => r.startsWith(userId))).toMatch(/张三\s+-\s+bureau\s+epb\s+yes\s+1$/);
   });
 
   it('issues another token, revokes one by the printed id, and says when it was revoked already', async () => {
@@ -123,6 +123,10 @@ describe('npm run admin:cf on a local D1 database', { timeout: 120_000 }, () => 
     expect(run.stdout).toBe(`张三 (${userId}) signs in on the web as zhangsan\n`);
     const { users } = snapshot() as { users: Array<{ id: string; username: string | null; password_hash: string | null }> };
     expect(users.find((u) => u.id === userId)).toMatchObject({ username: 'zhangsan', password_hash: expect.stringMatching(/^pbkdf2-sha256\$100000\$/) });
+    // `user list` names it.
+    const list = await adminCf(['user', 'list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout.split('\n').find((r) => r.startsWith(userId))).toMatch(/张三\s+zhangsan\s+bureau\s+epb\s+yes\s+\d+$/);
   });
 
   it('refuses an unknown account or token, saying what is wrong, and changes nothing', async () => {

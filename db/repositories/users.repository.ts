@@ -56,7 +56,8 @@ export async function findUser(db: Db, id: string): Promise<User | null> {
 }
 
 /** Every account, oldest first, with the number of its tokens that still work at `now` (neither revoked nor expired). */
-export async function listUsers(db: Db, now: Date): Promise<Array<User & { liveTokens: number }>> {
+/** Every account, oldest first, with its web sign-in name (null: API tokens only) and how many of its tokens work now. */
+export async function listUsers(db: Db, now: Date): Promise<Array<User & { username: string | null; liveTokens: number }>> {
   // Expiries are stored as toISOString() writes them, so text order is time order.
   const at = now.toISOString();
   const rows = await db
@@ -74,7 +75,7 @@ export async function listUsers(db: Db, now: Date): Promise<Array<User & { liveT
     .orderBy('users.created_at')
     .orderBy('users.id')
     .execute();
-  return rows.map((r) => ({ ...toUser(r), liveTokens: Number(r.live_tokens ?? 0) }));
+  return rows.map((r) => ({ ...toUser(r), username: r.username, liveTokens: Number(r.live_tokens ?? 0) }));
 }
 
 /** Deactivates an account; its tokens stop working at once. False when there is no such active user. */

@@ -18,7 +18,7 @@ import { issueLinkToken, LINK_TOKEN_TTL_HOURS, unlink } from '../telegram/links.
 import { REDELIVER_SINCE, redeliverFailed } from '../workflow/redeliver.js';
 import { missingSqliteDatabase, readPasswordFromStdin } from './cli-input.js';
 import { ACCOUNT_IDENTIFIERS, ACCOUNT_OPTIONS, CommandError, isEntry, normaliseIdentifier, parseCommandLine, runToolOutcome, toolOutcome, UsageError, type ToolOutcome } from './command-line.js';
-import { table } from './table.js';
+import { accountsTable, table } from './table.js';
 
 /**
  * Account administration: `npm run admin -- <command>`. Uses the service's own
@@ -35,7 +35,8 @@ const USAGE = `usage: npm run admin -- <command>
       creates the SQLite database of DATABASE_URL if it does not exist yet (the
       first account, before the service's first start)
   user list
-      every account: id, name, role, unit, active, live tokens
+      every account: id, name, web sign-in username (- if none), role, unit,
+      active, live tokens
   user disable --id USER_ID
       deactivate an account and revoke its tokens and web sessions
   user passwd --id USER_ID --username NAME
@@ -157,10 +158,7 @@ async function main(argv: string[], environment: Environment): Promise<Output> {
         const users = await listUsers(db, now);
         if (users.length === 0) return { lines: ['no accounts yet: create the first with `npm run admin -- user add --role admin --name NAME`'] };
         return {
-          lines: table(
-            ['id', 'name', 'role', 'unit', 'active', 'tokens'],
-            users.map((u) => [u.id, u.name, u.role, u.unitCode ?? '-', u.active ? 'yes' : 'no', String(u.liveTokens)]),
-          ),
+          lines: accountsTable(users),
         };
       }
       case 'user disable': {

@@ -15,3 +15,16 @@ function displayWidth(text: string): number {
   for (const ch of text) width += /[\p{Script=Han}\u3000-\u303f\uff00-\uffef]/u.test(ch) ? 2 : 1;
   return width;
 }
+
+/**
+ * The accounts as `user list` prints them (`admin` and `admin:cf` alike): id, name, web sign-in name (`-` for an
+ * account that signs in with API tokens only), role, unit, active, live tokens.
+ */
+export function accountsTable(
+  users: ReadonlyArray<{ id: string; name: string; username: string | null; role: string; unitCode: string | null; active: boolean; liveTokens: number }>,
+): string[] {
+  return table(
+    ['id', 'name', 'username', 'role', 'unit', 'active', 'tokens'],
+    users.map((u) => [u.id, u.name, u.username ?? '-', u.role, u.unitCode ?? '-', u.active ? 'yes' : 'no', String(u.liveTokens)]),
+  );
+}

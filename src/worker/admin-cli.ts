@@ -11,7 +11,7 @@ import { unitView, type District } from '../district/district.schema.js';
 import { recordWrites } from './d1.js';
 import { readPasswordFromStdin } from '../cli/cli-input.js';
 import { ACCOUNT_IDENTIFIERS, ACCOUNT_OPTIONS, CommandError, isEntry, parseCommandLine, runTool, UsageError } from '../cli/command-line.js';
-import { table } from '../cli/table.js';
+import { accountsTable, table } from '../cli/table.js';
 import { describeTarget, executeD1, inlineSql, wranglerD1Reader, type D1Target } from './wrangler-d1.js';
 
 export { inlineSql };
@@ -190,10 +190,7 @@ async function main(argv: string[]): Promise<void> {
       const lines =
         users.length === 0
           ? [`no accounts yet in ${where}: create the first with \`npm run admin:cf -- user add --role admin --name NAME\``]
-          : table(
-              ['id', 'name', 'role', 'unit', 'active', 'tokens'],
-              users.map((u) => [u.id, u.name, u.role, u.unitCode ?? '-', u.active ? 'yes' : 'no', String(u.liveTokens)]),
-            );
+          : accountsTable(users);
       process.stdout.write(`${lines.join('\n')}\n`);
       return;
     }
