@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { ScopedKey } from '../db/repositories/idempotency.repository.js';
 import { AppError } from '../src/errors.js';
 import { acceptReport, earlierReport, type AcceptedReport, type ReportInput } from '../src/intake/accept-report.js';
 import type { IntakeLimit } from '../src/env.js';
@@ -28,7 +29,7 @@ const proxyWarned = new WeakSet<object>();
  * network address; a retry of a report already made finds its case
  * (`earlierReport`). Signed-in staff typing a report in for somebody are not counted.
  */
-export async function acceptPublicReport(c: Context<AppEnv>, input: ReportInput, idempotencyKey: string | undefined): Promise<AcceptedReport> {
+export async function acceptPublicReport(c: Context<AppEnv>, input: ReportInput, idempotencyKey: ScopedKey | undefined): Promise<AcceptedReport> {
   const deps = c.get('deps');
   const { intakeGate: gate, env, logger } = deps;
   const make = () =>

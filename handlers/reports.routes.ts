@@ -1,5 +1,6 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
+import { scopedKey } from '../db/repositories/idempotency.repository.js';
 import { publicUrl } from '../src/env.js';
 import { AppError } from '../src/errors.js';
 import { MAX_TEXT_CHARS } from '../src/intake/limits.js';
@@ -321,7 +322,7 @@ export function reportRoutes() {
     }
     const input: ReportInput = 'photos' in body ? { ...common, location, photos: await readPhotos(body.photos) } : { ...common, location };
     const given = c.req.valid('header')['idempotency-key'];
-    const key = given ? `reports:${given}` : undefined;
+    const key = given ? scopedKey('reports', given) : undefined;
     const accepted = await acceptPublicReport(c, input, key);
     const trackUrl = `${publicUrl(deps.env)}/track/${accepted.trackingCode}`;
     c.header('Location', `/api/v1/track/${accepted.trackingCode}`);

@@ -16,7 +16,7 @@ import { keepCodeNames } from '../db/repositories/code-names.repository.js';
 import { appendEvents, listEvents } from '../db/repositories/events.repository.js';
 import { exportCaseBatches, statsCaseBatches } from '../db/repositories/stats.repository.js';
 import { findActionKey, insertActionKey } from '../db/repositories/action-keys.repository.js';
-import { findIdempotencyKey, insertIdempotencyKey } from '../db/repositories/idempotency.repository.js';
+import { findIdempotencyKey, insertIdempotencyKey, scopedKey } from '../db/repositories/idempotency.repository.js';
 import { listOverdueCases } from '../db/repositories/desk.repository.js';
 import { insertExtensionRequest, mergedReportsOf } from '../db/repositories/case-queries.repository.js';
 import { migrationProvider } from '../db/migrations/index.js';
@@ -255,10 +255,36 @@ describe.each([
   it('stores idempotency keys once', async () => {
     const row = newCase();
     await insertCase(db, row);
-    await insertIdempotencyKey(db, { key: 'k-1', requestHash: 'h', caseId: row.id, at: row.received_at });
-    expect(await findIdempotencyKey(db, 'k-1')).toEqual({ requestHash: 'h', caseId: row.id });
-    const err = await insertIdempotencyKey(db, { key: 'k-1', requestHash: 'h2', caseId: row.id, at: row.received_at }).catch((e: unknown) => e);
+    const key = scopedKey('reports', 'k-1');
+    await insertIdempotencyKey(db, { key, requestHash: 'h', caseId: row.id, at: row.received_at });
+    expect(await findIdempotencyKey(db, key)).toEqual({ requestHash: 'h', caseId: row.id });
+    const err = await insertIdempotencyKey(db, { key, requestHash: 'h2', caseId: row.id, at: row.received_at }).catch((e: unknown) => e);
     expect(isUniqueViolation(err)).toBe(true);
+    // Another kind of submission with the same words is another key.
+    expect(await findIdempotencyKey(db, scopedKey('supervise', row.id, 'k-1'))).toBeNull();
+  });
+
+  it('finds the idempotency keys of every kind of submission as earlier versions stored them', async () => {
+    const row = newCase();
+    await insertCase(db, row);
+    const stored = {
+      reports: 'reports:client-key-7',
+      webForm: `web-form:csrf-token:2026-11-02:${'f'.repeat(32)}`,
+      telegram: 'tg--1001234-987654',
+      supervise: `supervise:${row.id}:desk-retry-1`,
+    };
+    await db
+      .insertInto('idempotency_keys')
+      .values(Object.values(stored).map((key) => ({ key, request_hash: 'h', case_id: row.id, created_at: row.received_at })))
+      .execute();
+    const made = {
+      reports: scopedKey('reports', 'client-key-7'),
+      webForm: scopedKey('web-form', 'csrf-token', '2026-11-02', 'f'.repeat(32)),
+      telegram: scopedKey('telegram', '-1001234', 987654),
+      supervise: scopedKey('supervise', row.id, 'desk-retry-1'),
+    };
+    expect(made).toEqual(stored);
+    for (const key of Object.values(made)) expect(await findIdempotencyKey(db, key)).toEqual({ requestHash: 'h', caseId: row.id });
   });
 
   it('records delivery attempts and never reopens a finished delivery', async () => {

@@ -1,9 +1,45 @@
 import { insertNow } from '../insert-buffer.js';
 import type { Db } from './db-types.js';
 
+/**
+ * The submissions kept in idempotency_keys, each under a prefix of its own so that one kind's key never names
+ * another's submission (a client's Idempotency-Key `tg-1-2` on the API is not the bot's key of chat 1). The prefixes
+ * and separators are those the keys were always stored with: a retry sent across an upgrade finds its key.
+ */
+const SCOPES = {
+  /** `POST /api/v1/reports`: the client's Idempotency-Key. */
+  reports: { prefix: 'reports:', separator: ':' },
+  /** The web form: the browser (its CSRF token), the district's day and the report's fingerprint. */
+  'web-form': { prefix: 'web-form:', separator: ':' },
+  /** The Telegram bot: the chat and the confirming update's id. */
+  telegram: { prefix: 'tg-', separator: '-' },
+  /** A 督办: the case and the client's Idempotency-Key. */
+  supervise: { prefix: 'supervise:', separator: ':' },
+} as const satisfies Record<string, { prefix: string; separator: string }>;
+
+export type IdempotencyScope = keyof typeof SCOPES;
+
+/** What names one submission within its scope. */
+interface ScopeParts {
+  reports: [clientKey: string];
+  'web-form': [browser: string, day: string, fingerprint: string];
+  telegram: [chatId: string, updateId: number];
+  supervise: [caseId: string, clientKey: string];
+}
+
+declare const scoped: unique symbol;
+/** A key as idempotency_keys holds it: made by scopedKey only. */
+export type ScopedKey = string & { readonly [scoped]: true };
+
+/** The key under which a submission of `scope` is kept, from what names it there (the client's key, …). */
+export function scopedKey<S extends IdempotencyScope>(scope: S, ...parts: ScopeParts[S]): ScopedKey {
+  const { prefix, separator } = SCOPES[scope];
+  return `${prefix}${parts.join(separator)}` as ScopedKey;
+}
+
 export async function findIdempotencyKey(
   db: Db,
-  key: string,
+  key: ScopedKey,
 ): Promise<{ requestHash: string; caseId: string } | null> {
   const row = await db.selectFrom('idempotency_keys').select(['request_hash', 'case_id']).where('key', '=', key).executeTakeFirst();
   return row ? { requestHash: row.request_hash, caseId: row.case_id } : null;
@@ -11,7 +47,7 @@ export async function findIdempotencyKey(
 
 export async function insertIdempotencyKey(
   db: Db,
-  entry: { key: string; requestHash: string; caseId: string; at: string },
+  entry: { key: ScopedKey; requestHash: string; caseId: string; at: string },
 ): Promise<void> {
   await db
     .insertInto('idempotency_keys')
@@ -21,7 +57,7 @@ export async function insertIdempotencyKey(
 
 export async function insertIdempotencyKeys(
   db: Db,
-  list: Array<{ key: string; requestHash: string; caseId: string; at: string }>,
+  list: Array<{ key: ScopedKey; requestHash: string; caseId: string; at: string }>,
 ): Promise<void> {
   await insertNow(
     db,

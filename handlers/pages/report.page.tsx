@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
+import { scopedKey } from '../../db/repositories/idempotency.repository.js';
 import { isTextFault, keptFileName } from '../../src/domain/text.js';
 import { normalizeTrackingCode, onlyTrackingCode } from '../../src/domain/tracking-code.js';
 import { AppError } from '../../src/errors.js';
@@ -659,7 +660,7 @@ export function reportPageRoutes() {
     // back and sending the form again all find the case already made.
     const csrfToken = c.get('csrfToken') ?? '';
     const day = localDate(deps.clock.now(), deps.district.file.district.timezone);
-    const idempotencyKey = csrfToken ? `web-form:${csrfToken}:${day}:${fingerprint(input).slice(0, 32)}` : undefined;
+    const idempotencyKey = csrfToken ? scopedKey('web-form', csrfToken, day, fingerprint(input).slice(0, 32)) : undefined;
     let accepted;
     try {
       accepted = await acceptPublicReport(c, input, idempotencyKey);

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Attachment } from '../../db/repositories/attachments.repository.js';
 import { findCase } from '../../db/repositories/cases.repository.js';
 import { bool, isUniqueViolation } from '../../db/repositories/db-types.js';
-import { findIdempotencyKey } from '../../db/repositories/idempotency.repository.js';
+import { findIdempotencyKey, type ScopedKey } from '../../db/repositories/idempotency.repository.js';
 import type { Database } from '../../db/schema.js';
 import { outboxEntry } from '../../queues/jobs.js';
 import type { Clock } from '../clock.js';
@@ -111,7 +111,7 @@ export function fingerprint(input: ReportInput): string {
   return h.digest('hex');
 }
 
-async function replay(db: Kysely<Database>, key: string, requestHash: string): Promise<AcceptedReport | null> {
+async function replay(db: Kysely<Database>, key: ScopedKey, requestHash: string): Promise<AcceptedReport | null> {
   const existing = await findIdempotencyKey(db, key);
   if (!existing) return null;
   if (existing.requestHash !== requestHash) {
@@ -129,14 +129,14 @@ async function replay(db: Kysely<Database>, key: string, requestHash: string): P
  * (none yet, or no key): what acceptReport would answer without writing.
  * A key used for another report is refused as there.
  */
-export async function earlierReport(db: Kysely<Database>, input: ReportInput, idempotencyKey: string | undefined): Promise<AcceptedReport | null> {
+export async function earlierReport(db: Kysely<Database>, input: ReportInput, idempotencyKey: ScopedKey | undefined): Promise<AcceptedReport | null> {
   return idempotencyKey ? replay(db, idempotencyKey, fingerprint(input)) : null;
 }
 
 export async function acceptReport(
   deps: AcceptDeps,
   input: ReportInput,
-  idempotencyKey?: string,
+  idempotencyKey?: ScopedKey,
 ): Promise<AcceptedReport> {
   const requestHash = idempotencyKey ? fingerprint(input) : '';
   if (idempotencyKey) {
@@ -220,7 +220,7 @@ export function prepareReport(
   ids: { id: string; trackingCode: string },
   now: Date,
   attachments: Attachment[] = [],
-  idempotency: { key: string; requestHash: string } | null = null,
+  idempotency: { key: ScopedKey; requestHash: string } | null = null,
 ): PreparedReport {
   const { id, trackingCode } = ids;
   const at = now.toISOString();

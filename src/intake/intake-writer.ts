@@ -5,7 +5,7 @@ import { insertContacts, type ReporterContact } from '../../db/repositories/cont
 import { recordCorrection, type Correction } from '../../db/repositories/corrections.repository.js';
 import { insertHotlineCall } from '../../db/repositories/hotline-calls.repository.js';
 import { appendEvents, type NewEvent } from '../../db/repositories/events.repository.js';
-import { insertIdempotencyKeys } from '../../db/repositories/idempotency.repository.js';
+import { insertIdempotencyKeys, type ScopedKey } from '../../db/repositories/idempotency.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
 import { createGroupCommit } from '../../db/group-commit.js';
@@ -20,7 +20,7 @@ export interface PreparedReport {
   attachments: Attachment[];
   events: NewEvent[];
   outbox: OutboxEntry[];
-  idempotency: { key: string; requestHash: string } | null;
+  idempotency: { key: ScopedKey; requestHash: string } | null;
   at: Date;
   /** The HTTP request that brought the report, for its log line; not stored. */
   requestId?: string;

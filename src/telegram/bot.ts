@@ -5,6 +5,7 @@ import { statusLabel } from '../web/status-words.js';
 import { currentLead, listAssignments } from '../../db/repositories/assignments.repository.js';
 import { caseHandledIn, casesHandledIn, findCaseByTrackingCode } from '../../db/repositories/cases.repository.js';
 import { isUniqueViolation } from '../../db/repositories/db-types.js';
+import { scopedKey } from '../../db/repositories/idempotency.repository.js';
 import type { Database } from '../../db/schema.js';
 import type { Deps } from '../deps.js';
 import { onlyTrackingCode, trackingCodeIn } from '../domain/tracking-code.js';
@@ -465,7 +466,7 @@ export function summaryText(t: Texts, d: Draft): string {
  */
 async function submit(deps: BotDeps, draft: Draft, chatId: string, updateId: number) {
   const input = reportInput(draft);
-  const key = `tg-${chatId}-${updateId}`;
+  const key = scopedKey('telegram', chatId, updateId);
   const make = () =>
     // No kick of the outbox on commit: the bot kicks it once the resident has the tracking code (the relay's own round finds it otherwise).
     acceptReport({ db: deps.db, writer: deps.writer, clock: deps.clock, photos: deps.photos }, input, key);

@@ -12,7 +12,7 @@ import {
 import { findCase, lockCase } from '../../db/repositories/cases.repository.js';
 import type { Trx } from '../../db/repositories/db-types.js';
 import { insertDeliveries, listDeliveries, renewUndelivered } from '../../db/repositories/deliveries.repository.js';
-import { findIdempotencyKey, insertIdempotencyKey } from '../../db/repositories/idempotency.repository.js';
+import { findIdempotencyKey, insertIdempotencyKey, scopedKey } from '../../db/repositories/idempotency.repository.js';
 import { addToOutbox } from '../../db/repositories/outbox.repository.js';
 import { appendEvents, enteredStatusAt, listEvents } from '../../db/repositories/events.repository.js';
 import { outboxEntry } from '../../queues/jobs.js';
@@ -837,7 +837,7 @@ export async function superviseCase(
   return inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
     // A key names one 督办 of this case: its retry, whenever it comes, is the first one again.
-    const key = input.idempotencyKey === undefined ? null : { key: `supervise:${caseId}:${input.idempotencyKey}`, requestHash: createHash('sha256').update(input.note).digest('hex') };
+    const key = input.idempotencyKey === undefined ? null : { key: scopedKey('supervise', caseId, input.idempotencyKey), requestHash: createHash('sha256').update(input.note).digest('hex') };
     const earlier = key ? await findIdempotencyKey(trx, key.key) : null;
     if (key && earlier) {
       if (earlier.requestHash !== key.requestHash) {
