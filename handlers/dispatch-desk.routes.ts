@@ -154,7 +154,7 @@ const superviseRoute = apiRoute({
     params: idParam,
     headers: ifMatchHeaders.extend({
       'idempotency-key': idempotencyKeyHeader.optional().openapi({
-        description: 'Makes a retry of this 督办 a replay whenever it comes: the same key with the same note is answered as the first was (`Idempotent-Replayed: true`), with another note a `409 idempotency_key_reused`.',
+        description: 'Makes a retry of this 督办 a replay whenever it comes within 48 hours (the key is kept that long): the same key with the same note is answered as the first was (`Idempotent-Replayed: true`), with another note a `409 idempotency_key_reused`.',
       }),
     }),
     body: json(z.strictObject({ note: filledText(2000) }).openapi('SuperviseInput')),

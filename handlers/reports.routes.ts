@@ -230,7 +230,7 @@ const postReport = apiRoute({
   summary: 'Submit a report (web form or API client)',
   description:
     'Validates and persists the report, then hands it to the pipeline; answers at once with the tracking code. ' +
-    'An `Idempotency-Key` header makes a retried submission return the same case. ' +
+    'An `Idempotency-Key` header makes a submission retried within 48 hours (the key is kept that long) return the same case. ' +
     'One network address may send as many reports as `INTAKE_RATE_LIMIT` allows (30 an hour unless configured); ' +
     'beyond that the answer is `429 rate_limited` with `Retry-After`, and a replayed submission is not counted.',
   request: {

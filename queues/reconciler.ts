@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { pruneActionKeys } from '../db/repositories/action-keys.repository.js';
+import { pruneIdempotencyKeys } from '../db/repositories/idempotency.repository.js';
 import { listStaleCases } from '../db/repositories/cases.repository.js';
 import { listStalePendingDeliveries } from '../db/repositories/deliveries.repository.js';
 import { listOwedGroupPosts, listStalePendingNotifications, listStalePhotoFetches } from '../db/repositories/notifications.repository.js';
@@ -34,6 +35,8 @@ export interface ReconcileResult extends RequeueResult {
   wakeUps: number;
   /** Units' action keys deleted as older than their retention (KEEP_ACTION_KEYS_MS). */
   actionKeysPruned: number;
+  /** Submissions' idempotency keys deleted as older than their retention (KEEP_IDEMPOTENCY_KEYS_MS). */
+  idempotencyKeysPruned: number;
 }
 
 export interface Reconciler {
@@ -78,8 +81,10 @@ export function createReconciler(opts: {
     }
     // The answers kept for the units' retries go once no retry needs them: they may hold a reporter's contact.
     const actionKeysPruned = stopped ? 0 : await pruneActionKeys(opts.db, opts.clock.now());
+    // Likewise the keys of reports and 督办 once no retry needs them; a large backlog goes a few batches a pass.
+    const idempotencyKeysPruned = await pruneIdempotencyKeys(opts.db, opts.clock.now(), { batchSize, stopped: () => stopped });
     if (!jobs.value) throw jobs.error;
-    return { ...jobs.value, ...swept, actionKeysPruned };
+    return { ...jobs.value, ...swept, actionKeysPruned, idempotencyKeysPruned };
   }
 
   function reconcileJobs(): Promise<RequeueResult> {

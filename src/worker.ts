@@ -1,5 +1,6 @@
 import type { ExecutionContext, MessageBatch, ScheduledController } from '@cloudflare/workers-types/index.js';
 import { pruneActionKeys } from '../db/repositories/action-keys.repository.js';
+import { pruneIdempotencyKeys } from '../db/repositories/idempotency.repository.js';
 import { createProcessors, type Processors } from '../queues/processors/index.js';
 import { requeueLostJobs, sweepDeadlines } from '../queues/reconciler.js';
 import { createApp } from './app.js';
@@ -106,8 +107,19 @@ async function sweep(deps: WorkerDeps, controller: ScheduledController): Promise
     const intakeCounts = await pruneIntakeCounts(deps.db, now);
     // The answers kept for the units' retries go once no retry needs them (KEEP_ACTION_KEYS_MS): they may hold a reporter's contact.
     const actionKeys = await pruneActionKeys(deps.db, now);
+    // Likewise the keys of reports and 督办 (KEEP_IDEMPOTENCY_KEYS_MS), in batches for 5 s at most: a backlog goes over several runs.
+    const pruningUntil = Date.now() + 5_000;
+    const idempotencyKeys = await pruneIdempotencyKeys(deps.db, now, { stopped: () => Date.now() > pruningUntil });
     deps.logger.info(
-      { cron: controller.cron, deadlines: swept.checked.length, actions: swept.actions.length, ...requeued, intakeCountsPruned: intakeCounts, actionKeysPruned: actionKeys },
+      {
+        cron: controller.cron,
+        deadlines: swept.checked.length,
+        actions: swept.actions.length,
+        ...requeued,
+        intakeCountsPruned: intakeCounts,
+        actionKeysPruned: actionKeys,
+        idempotencyKeysPruned: idempotencyKeys,
+      },
       'scheduled sweep',
     );
   } catch (err) {

@@ -16,7 +16,7 @@ import { keepCodeNames } from '../db/repositories/code-names.repository.js';
 import { appendEvents, listEvents } from '../db/repositories/events.repository.js';
 import { exportCaseBatches, statsCaseBatches } from '../db/repositories/stats.repository.js';
 import { findActionKey, insertActionKey } from '../db/repositories/action-keys.repository.js';
-import { findIdempotencyKey, insertIdempotencyKey, scopedKey } from '../db/repositories/idempotency.repository.js';
+import { findIdempotencyKey, insertIdempotencyKey, insertIdempotencyKeys, KEEP_IDEMPOTENCY_KEYS_MS, pruneIdempotencyKeys, scopedKey } from '../db/repositories/idempotency.repository.js';
 import { listOverdueCases } from '../db/repositories/desk.repository.js';
 import { insertExtensionRequest, mergedReportsOf } from '../db/repositories/case-queries.repository.js';
 import { migrationProvider } from '../db/migrations/index.js';
@@ -262,6 +262,42 @@ describe.each([
     expect(isUniqueViolation(err)).toBe(true);
     // Another kind of submission with the same words is another key.
     expect(await findIdempotencyKey(db, scopedKey('supervise', row.id, 'k-1'))).toBeNull();
+  });
+
+  it('deletes the idempotency keys older than their retention a batch at a time, so many batches a call, keeping the younger', async () => {
+    const row = newCase();
+    await insertCase(db, row);
+    // The day after the other tests' keys were made (2026-11-02): they are all younger than the retention.
+    const now = new Date('2026-11-03T00:00:00.000Z');
+    const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
+    const tag = randomUUID();
+    const entry = (name: string, madeAt: string) => ({ key: scopedKey('reports', `${tag}-${name}`), requestHash: 'h', caseId: row.id, at: madeAt });
+    await insertIdempotencyKeys(db, [
+      ...Array.from({ length: 25 }, (_, i) => entry(`old-${i}`, ago(KEEP_IDEMPOTENCY_KEYS_MS + (i + 1) * 60_000))),
+      entry('young', ago(KEEP_IDEMPOTENCY_KEYS_MS - 60_000)),
+      entry('just-made', ago(0)),
+    ]);
+    const mine = scopedKey('reports', `${tag}-`);
+    const left = async () => (await db.selectFrom('idempotency_keys').select('key').where('key', 'like', `${mine}%`).execute()).map((r) => r.key.slice(mine.length)).sort();
+
+    // Each statement deletes at most a batch, and a call stops after its batches: the rest waits for the next.
+    const statements: string[] = [];
+    const counted = db.withPlugin({
+      transformQuery: (args) => {
+        if (args.node.kind === 'DeleteQueryNode') statements.push('delete');
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    });
+    expect(await pruneIdempotencyKeys(counted, now, { batchSize: 10, maxBatches: 2 })).toBe(20);
+    expect(statements).toHaveLength(2);
+    expect(await left()).toHaveLength(7);
+    expect(await pruneIdempotencyKeys(db, now, { batchSize: 10, stopped: () => true })).toBe(0);
+    // A batch short of its size ends the call.
+    statements.length = 0;
+    expect(await pruneIdempotencyKeys(counted, now, { batchSize: 10 })).toBe(5);
+    expect(statements).toHaveLength(1);
+    expect(await left()).toEqual(['just-made', 'young']);
   });
 
   it('finds the idempotency keys of every kind of submission as earlier versions stored them', async () => {

@@ -551,6 +551,39 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(keys.results.map((k) => k.key)).toEqual(['fresh-key']);
   }, 60_000);
 
+  it("deletes on the cron trigger the reports' idempotency keys kept longer than two days, as the Node reconciler does: the same key then makes a new case, a fresh one still replays", async () => {
+    const db = await d1();
+    // Each from an address of its own: the limit per address (3 an hour here) is not what this is about.
+    let sender = 20;
+    const send = (key: string, text: string) =>
+      call('/api/v1/reports', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'cf-connecting-ip': `198.51.100.${sender++}`, 'idempotency-key': key },
+        body: JSON.stringify({ text, anonymous: true }),
+      });
+    const oldText = '八字桥那边有人往河里倒垃圾（键的保留测试：旧）';
+    const freshText = '八字桥那边有人往河里倒垃圾（键的保留测试：新）';
+    const old = await send('cron-old-key', oldText);
+    const fresh = await send('cron-fresh-key', freshText);
+    expect([old.status, fresh.status], JSON.stringify([old.body, fresh.body])).toEqual([202, 202]);
+    // The first was sent three days ago.
+    const threeDaysAgo = new Date(Date.now() - 72 * 3_600_000).toISOString();
+    await db.prepare("update idempotency_keys set created_at = ? where key like '%:cron-old-key'").bind(threeDaysAgo).run();
+    const worker = await mf.getWorker('intake');
+    expect((await worker.scheduled({ cron: '*/5 * * * *' })).outcome).toBe('ok');
+    const keys = await db.prepare("select key from idempotency_keys where key like '%:cron-old-key' or key like '%:cron-fresh-key'").all<{ key: string }>();
+    expect(keys.results.map((k) => k.key)).toEqual([expect.stringMatching(/:cron-fresh-key$/)]);
+    const line = await waitFor('the scheduled sweep line that pruned keys', async () => logLines.find((l) => l.msg === 'scheduled sweep' && Number(l.idempotencyKeysPruned) >= 1), 10_000);
+    expect(line.idempotencyKeysPruned).toBeGreaterThanOrEqual(1);
+    const oldAgain = await send('cron-old-key', oldText);
+    expect(oldAgain.status).toBe(202);
+    expect(oldAgain.headers.get('idempotent-replayed')).toBeNull();
+    expect(oldAgain.body.id).not.toBe(old.body.id);
+    const freshAgain = await send('cron-fresh-key', freshText);
+    expect(freshAgain.headers.get('idempotent-replayed')).toBe('true');
+    expect(freshAgain.body.id).toBe(fresh.body.id);
+  }, 60_000);
+
   it('re-creates on the cron trigger the job of a notice its lost job left pending, as the Node reconciler does', async () => {
     const db = await d1();
     // Made long ago and still pending: its job is gone (a queue message lost, a send that failed after the commit).

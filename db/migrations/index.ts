@@ -25,6 +25,7 @@ import * as lapseReleasedExtensions from './2026-12-07T140000-lapse-released-ext
 import * as notificationAttempts from './2026-12-07T152000-notification-attempts.js';
 import * as unitActionKeys from './2026-12-08T110000-unit-action-keys.js';
 import * as unitActionKeyAccess from './2026-12-08T111000-unit-action-key-access.js';
+import * as idempotencyKeyAge from './2026-12-09T140000-idempotency-key-age.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -57,6 +58,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07T152000-notification-attempts': notificationAttempts,
   '2026-12-08T110000-unit-action-keys': unitActionKeys,
   '2026-12-08T111000-unit-action-key-access': unitActionKeyAccess,
+  '2026-12-09T140000-idempotency-key-age': idempotencyKeyAge,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,4 +1,6 @@
+import type { Kysely } from 'kysely';
 import { insertNow } from '../insert-buffer.js';
+import type { Database } from '../schema.js';
 import type { Db } from './db-types.js';
 
 /**
@@ -64,4 +66,41 @@ export async function insertIdempotencyKeys(
     'idempotency_keys',
     list.map((e) => ({ key: e.key, request_hash: e.requestHash, case_id: e.caseId, created_at: e.at })),
   );
+}
+
+/**
+ * How long the key of a submission is kept: two days. Longer than a client's retries after a lost answer (minutes to
+ * hours), than the district day the web form's key names (25 hours on a day the clocks go back), and than the 24 hours
+ * Telegram redelivers an update it got no answer for (the bot remembers handled updates 48 hours too). A retry after
+ * that is a new submission: a report makes a new case, a 督办 is sent again. Nothing else reads these rows: the bot's
+ * second tap on 确认提交 and the repeat of the last 督办 within 10 minutes are told from the case's own rows.
+ */
+export const KEEP_IDEMPOTENCY_KEYS_MS = 48 * 60 * 60_000;
+
+/**
+ * Deletes the keys kept longer than KEEP_IDEMPOTENCY_KEYS_MS, `batchSize` rows per transaction so that no statement
+ * holds the table (or SQLite's one write lock) for long, at most `maxBatches` of them: what is left goes at the next
+ * call. Stops early when `stopped` says so. How many it deleted.
+ */
+export async function pruneIdempotencyKeys(
+  db: Kysely<Database>,
+  now: Date,
+  opts: { batchSize?: number; maxBatches?: number; stopped?: () => boolean } = {},
+): Promise<number> {
+  const { batchSize = 1000, maxBatches = 50 } = opts;
+  const before = new Date(now.getTime() - KEEP_IDEMPOTENCY_KEYS_MS).toISOString();
+  let deleted = 0;
+  for (let batch = 0; batch < maxBatches && !opts.stopped?.(); batch++) {
+    // A transaction of its own: on SQLite it waits for its turn at writing instead of blocking in the busy handler.
+    const gone = await db.transaction().execute((trx) =>
+      trx
+        .deleteFrom('idempotency_keys')
+        .where('key', 'in', (eb) => eb.selectFrom('idempotency_keys').select('key').where('created_at', '<', before).limit(batchSize))
+        .executeTakeFirst(),
+    );
+    const n = Number(gone.numDeletedRows);
+    deleted += n;
+    if (n < batchSize) break;
+  }
+  return deleted;
 }

@@ -836,7 +836,7 @@ export async function superviseCase(
 ): Promise<{ units: string[]; replayed: boolean }> {
   return inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
-    // A key names one 督办 of this case: its retry, whenever it comes, is the first one again.
+    // A key names one 督办 of this case: its retry, whenever it comes while the key is kept (KEEP_IDEMPOTENCY_KEYS_MS), is the first one again.
     const key = input.idempotencyKey === undefined ? null : { key: scopedKey('supervise', caseId, input.idempotencyKey), requestHash: createHash('sha256').update(input.note).digest('hex') };
     const earlier = key ? await findIdempotencyKey(trx, key.key) : null;
     if (key && earlier) {
