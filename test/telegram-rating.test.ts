@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Principal } from '../src/auth/principal.js';
 import { caseReference } from '../src/domain/case.js';
 import { acceptAssignment, replyAssignment } from '../src/workflow/bureau.js';
@@ -13,10 +13,17 @@ const EPB_GROUP = -100_333;
 let emu: TelegramEmulator;
 let service: Awaited<ReturnType<typeof startTestService>>;
 let nextChat = 8100;
+// Each test's epb group is a new one: the service keeps to Telegram's limit of messages to one group (20, then one
+// every 3 s), and the posts of earlier tests' cases to one group would hold up a later test's post.
+let epbGroup = EPB_GROUP;
 
 beforeAll(async () => {
   emu = await startTelegramEmulator(TOKEN);
   service = await startTestService(telegramEnv(emu, 'tg-rating'), 'all', { district: districtWithGroups({ epb: EPB_GROUP }) });
+});
+beforeEach(() => {
+  epbGroup -= 1;
+  service.deps.district.units.get('epb')!.telegramChatId = epbGroup;
 });
 
 const bureau = (unit: string): Principal => ({ userId: `staff-${unit}`, name: unit, role: 'bureau', unitCode: unit, tokenId: 'test' });
@@ -39,7 +46,7 @@ async function reportedAndReplied(
   const ordered = [...assignments].sort((a, b) => (a.role === 'lead' ? -1 : b.role === 'lead' ? 1 : 0));
   if (opts.groupPostFirst) {
     // The lead's group has its post before anyone signs for the case (a post owed to a case signed for already is not
-    // made). The group has had the earlier tests' posts and edits: past 20, the throttler lets one through every 3 s.
+    // made).
     await waitFor(
       () => service.deps.db.selectFrom('telegram_bureau_posts').select('id').where('case_id', '=', caseId).where('round', '=', 1).where('message_id', 'is not', null).executeTakeFirst(),
       { what: 'the round-1 group post', timeoutMs: 60_000 },
@@ -146,7 +153,7 @@ describe('rating in the chat', () => {
       { what: 'the round-2 group post', timeoutMs: 60_000 },
     );
     // The group names the case by its reference.
-    const again = emu.calls.filter((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === EPB_GROUP && String(c.body.text).includes(caseReference(caseId)));
+    const again = emu.calls.filter((c) => c.method === 'sendMessage' && Number(c.body.chat_id) === epbGroup && String(c.body.text).includes(caseReference(caseId)));
     expect(again.map((c) => String(c.body.text).split('】')[0])).toEqual(['【新派单', '【重办派单']);
   });
 
