@@ -1341,6 +1341,42 @@ describe('bureau inbox', () => {
     expect(await cell(signed.id, 'en')).toMatch(/^reply by /);
   });
 
+  it('says in English that a case and an assignment wait to be signed for (待签收), on every staff page that shows it, not that they were dispatched', async () => {
+    const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂偷排废水（待签收英文测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const words = (html: string) => html.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ');
+    const cells = (html: string, ref: string) => {
+      const row = /<tr data-case="[^"]*"[\s\S]*?<\/tr>/.exec(html.slice(html.indexOf(`data-case="${ref}"`) - 10))?.[0] ?? '';
+      return [...row.matchAll(/<td>([\s\S]*?)<\/td>/g)].map((m) => words(m[1]!).trim());
+    };
+    const clerk = formClient(base, fromNewAddress());
+    await clerk.signIn('epb');
+    const list = await (await clerk.get('/inbox?lang=en')).text();
+    const [, , status, mine] = cells(list, caseReference(seeded.id));
+    expect(status).toBe('awaiting sign-for');
+    expect(mine).toBe('lead · awaiting sign-for');
+    expect(/<option value="dispatched"[^>]*>([^<]*)<\/option>/.exec(list)?.[1]?.trim()).toBe('awaiting sign-for');
+    expect(words(list)).not.toMatch(/\bdispatched\b/i);
+    // The case page: its status, the unit's row, and the history's status change, as in Chinese (待签收).
+    const page = await (await clerk.get(`/inbox/cases/${seeded.id}?lang=en`)).text();
+    expect(words(/<dt>Status<\/dt>\s*<dd>([\s\S]*?)<\/dd>/.exec(page)?.[1] ?? '').trim()).toBe('awaiting sign-for');
+    expect(words(/<ol class="timeline">([\s\S]*?)<\/ol>/.exec(page)?.[1] ?? '')).toContain('awaiting sign-for');
+    expect(words(page)).not.toMatch(/\bdispatched\b/i);
+    const zh = await (await clerk.get(`/inbox/cases/${seeded.id}?lang=zh`)).text();
+    expect(words(/<dt>状态<\/dt>\s*<dd>([\s\S]*?)<\/dd>/.exec(zh)?.[1] ?? '').trim()).toBe('待签收');
+
+    // The dispatcher's desk and its download say it so as well.
+    const dispatcher = formClient(base, fromNewAddress());
+    await dispatcher.signIn('dispatcher');
+    const desk = await (await dispatcher.get(`/desk/cases/${seeded.id}?lang=en`)).text();
+    expect(words(/<dt>Status<\/dt>\s*<dd>([\s\S]*?)<\/dd>/.exec(desk)?.[1] ?? '').trim()).toBe('awaiting sign-for');
+    expect(words(desk)).toMatch(/lead awaiting sign-for/);
+    expect(words(desk)).not.toMatch(/\bdispatched\b/i);
+    const csv = await (await dispatcher.get('/desk/export/cases.csv?lang=en')).text();
+    const line = csv.split('\n').find((l) => l.startsWith(seeded.trackingCode)) ?? '';
+    expect(line).toContain('awaiting sign-for');
+    expect(line).not.toMatch(/\bdispatched\b/);
+  });
+
   it('sends a visitor without a session to sign in, and refuses other roles', async () => {
     const anonymous = await fetch(`${base}/inbox?status=all`, { redirect: 'manual', headers: { accept: 'text/html' } });
     expect(anonymous.status).toBe(303);

@@ -35,6 +35,10 @@ export function staffArea(router: Hono<AppEnv>, prefix: StaffArea): void {
   for (const path of [prefix, `${prefix}/*`]) router.use(path, csrfProtection(), loadSession(), requireSignedIn(...roles));
 }
 
+/**
+ * A case's status as the staff pages say it. `dispatched` is 待签收: the case waits for its units to sign for it, and
+ * the English says that too ("awaiting sign-for"), not that it was sent, which any later status was as well.
+ */
 export const STATUS_LABEL: Record<Lang, Record<string, string>> = {
   zh: {
     received: '已受理',
@@ -51,7 +55,7 @@ export const STATUS_LABEL: Record<Lang, Record<string, string>> = {
   en: {
     received: 'received',
     triage: 'triage',
-    dispatched: 'dispatched',
+    dispatched: 'awaiting sign-for',
     accepted: 'in progress',
     replied: 'replied',
     closed: 'closed',
@@ -76,7 +80,7 @@ export const CLOSE_REASON_LABEL: Record<Lang, Record<string, string>> = {
 
 export const ASSIGNMENT_STATUS: Record<Lang, Record<string, string>> = {
   zh: { pending: '待签收', accepted: '已签收', replied: '已答复', returned: '已退回', released: '已撤回' },
-  en: { pending: 'to sign for', accepted: 'signed for', replied: 'replied', returned: 'returned', released: 'released' },
+  en: { pending: 'awaiting sign-for', accepted: 'signed for', replied: 'replied', returned: 'returned', released: 'released' },
 };
 
 export const ROLE_LABEL: Record<Lang, Record<string, string>> = {
