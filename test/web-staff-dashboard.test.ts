@@ -36,6 +36,42 @@ beforeAll(async () => {
   web.clock.advance(26 * 3600_000);
 }, 90_000);
 
+/**
+ * The text ECharts drew in a chart (its canvas): each line of a label as the four corners of its box on the page,
+ * turned as the label is. Read from the chart's own drawing (zrender's display list), as no DOM element holds it.
+ */
+const DRAWN_TEXT = `((id) => {
+  const chart = window.echarts.getInstanceByDom(document.getElementById(id));
+  return chart.getZr().storage.getDisplayList(true)
+    .filter((el) => el.type === 'tspan' && el.style.text && !el.ignore && !el.invisible && !(el.parent && el.parent.ignore))
+    .map((el) => {
+      const r = el.getBoundingRect();
+      const m = el.getComputedTransform() || [1, 0, 0, 1, 0, 0];
+      const corners = [[r.x, r.y], [r.x + r.width, r.y], [r.x + r.width, r.y + r.height], [r.x, r.y + r.height]];
+      return { text: el.style.text, corners: corners.map(([x, y]) => [m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]]) };
+    });
+})`;
+
+type Drawn = { text: string; corners: Array<[number, number]> };
+
+/** Whether two drawn boxes (turned rectangles) overlap by more than a pixel: no axis of either separates them. */
+function overlap(a: Drawn['corners'], b: Drawn['corners']): boolean {
+  for (const poly of [a, b]) {
+    for (let i = 0; i < 4; i++) {
+      const [x1, y1] = poly[i]!;
+      const [x2, y2] = poly[(i + 1) % 4]!;
+      const len = Math.hypot(x2 - x1, y2 - y1);
+      if (len === 0) continue;
+      const axis = [(y1 - y2) / len, (x2 - x1) / len] as const;
+      const project = (p: Drawn['corners']) => p.map(([x, y]) => x * axis[0] + y * axis[1]);
+      const pa = project(a);
+      const pb = project(b);
+      if (Math.min(Math.max(...pa), Math.max(...pb)) - Math.max(Math.min(...pa), Math.min(...pb)) <= 1) return false;
+    }
+  }
+  return true;
+}
+
 describe('dispatcher dashboard', () => {
   it('says a period that ends before it starts is wrong, in the page language', async () => {
     const client = formClient(base, { 'x-forwarded-for': '10.3.0.1' });
@@ -234,9 +270,17 @@ describe('dispatcher dashboard', () => {
     expect(width).toBeLessThanOrEqual(375);
     // Nothing wider than the screen.
     expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(375);
-    // The bureaus' names would not fit side by side under their bars: turned, whatever their number.
-    const rotate = (id: string) => page.evaluate(`window.echarts.getInstanceByDom(document.getElementById('${id}')).getOption().xAxis[0].axisLabel.rotate`);
-    expect(await rotate('chart-by-bureau')).toBe(30);
+    // The bureaus' long English names would not fit side by side under their bars, nor turned: they lie down, one a
+    // row, the bars across, none over another.
+    const axes = (p: typeof page) =>
+      p.evaluate(`(() => { const o = window.echarts.getInstanceByDom(document.getElementById('chart-by-bureau')).getOption(); return { x: o.xAxis[0].type, y: o.yAxis[0].type, rotate: o.xAxis[0].axisLabel.rotate }; })()`) as Promise<{ x: string; y: string; rotate: number }>;
+    expect(await axes(page)).toMatchObject({ x: 'value', y: 'category' });
+    const drawn = (await page.evaluate(`${DRAWN_TEXT}('chart-by-bureau')`)) as Drawn[];
+    expect(drawn.flatMap((a, i) => drawn.slice(i + 1).filter((b) => overlap(a.corners, b.corners)).map((b) => `${a.text} / ${b.text}`))).toEqual([]);
+    // The shorter Chinese names of as many bureaus stand turned under their bars.
+    await page.goto(`${base}/desk/dashboard?lang=zh`);
+    await page.waitForSelector('html[data-dashboard="drawn"]');
+    expect(await axes(page)).toEqual({ x: 'category', y: 'value', rotate: 30 });
     await context.close();
 
     // On a wide screen the same names in Chinese fit: left level.
@@ -369,6 +413,45 @@ describe('dispatcher dashboard: a busy period', () => {
     ]);
     const csv = (await page.evaluate(`fetch('/desk/export/stats.csv?groupBy=type&from=2026-10-01&to=2026-10-31').then((r) => r.text())`)) as string;
     expect(csv.trimEnd().split('\r\n').at(-1)!.split(',').slice(1, 3)).toEqual(['合计', String(n)]);
+    await context.close();
+  }, 120_000);
+});
+
+describe('dispatcher dashboard on a phone: every unit with cases', () => {
+  it("draws every unit's and office's name on a 360 px wide screen, in either language, none over another", async () => {
+    const own = await startStaffWebService('web-dashboard-phone');
+    const file = own.service.deps.district.file;
+    // A case for each bureau, each with a local office: every unit and office has a rate to draw, and none signed
+    // for its part in time, so all are overdue too.
+    const bureaus = file.bureaus.map((b) => b.code).filter((b) => b !== 'hotline12345');
+    const places = file.jurisdictions.map((j) => j.code);
+    for (const [i, b] of bureaus.entries()) {
+      const j = places[i % places.length]!;
+      await seedCase(own.service, own.clock, { jurisdiction: j, assignments: [{ unit: b, role: 'lead' }, { unit: j, role: 'jurisdiction' }] });
+    }
+    own.clock.advance(50 * 3600_000);
+    const { page, context } = await newPage();
+    await context.setExtraHTTPHeaders({ 'x-forwarded-for': '10.4.3.1' });
+    await page.setViewportSize({ width: 360, height: 800 });
+    await signIn(page, own.service.url, 'dispatcher', undefined, '/desk/dashboard');
+    for (const lang of ['zh', 'en'] as const) {
+      await page.goto(`${own.service.url}/desk/dashboard?lang=${lang}`);
+      await page.waitForSelector('html[data-dashboard="drawn"]');
+      expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(360);
+      for (const id of ['chart-per-day', 'chart-by-bureau', 'chart-by-jurisdiction', 'chart-overdue']) {
+        const drawn = (await page.evaluate(`${DRAWN_TEXT}('${id}')`)) as Drawn[];
+        expect(drawn.length, id).toBeGreaterThan(3);
+        const over = drawn.flatMap((a, i) => drawn.slice(i + 1).filter((b) => overlap(a.corners, b.corners)).map((b) => `${a.text} / ${b.text}`));
+        expect(over, `${lang} ${id}`).toEqual([]);
+        // Every name is there to read, none left out to make room (a name may take more than one line).
+        const option = (await page.evaluate(`(() => { const o = window.echarts.getInstanceByDom(document.getElementById('${id}')).getOption(); return [o.xAxis[0], o.yAxis[0]].filter((a) => a.type === 'category').map((a) => a.data)[0]; })()`)) as string[];
+        if (id === 'chart-per-day') continue;
+        const all = drawn.map((d) => d.text).join('').replace(/\s/g, '');
+        const missing = option.filter((name) => !all.includes(name.replace(/\s/g, '')));
+        expect(missing, `${lang} ${id}`).toEqual([]);
+        expect(option.length, id).toBeGreaterThan(id === 'chart-by-jurisdiction' ? 5 : 10);
+      }
+    }
     await context.close();
   }, 120_000);
 });

@@ -12,15 +12,22 @@
   // Colours that stay apart for the common kinds of colour blindness (Okabe–Ito), then ECharts' own.
   var PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000', '#5470c6', '#91cc75', '#fac858', '#ee6666', '#73c0de', '#3ba272', '#fc8452', '#9a60b4', '#ea7ccc', '#8d6e63', '#607d8b'];
 
-  function init(id, option) {
+  // Each chart with the function that makes its option: made again when the screen's width changes (a phone turned),
+  // as how its names are laid out depends on the width they have.
+  function init(id, build) {
     var el = document.getElementById(id);
     if (!el) return;
+    var option = build();
     // No animation: the figures are there at once (and screenshots show them).
     var chart = window.echarts.init(el, null, { renderer: 'canvas' });
+    chart.setOption(finish(option));
+    charts.push({ chart: chart, build: build });
+  }
+
+  function finish(option) {
     option.animation = false;
     option.color = PALETTE;
-    chart.setOption(option);
-    charts.push(chart);
+    return option;
   }
 
   // About how wide a label is drawn at ECharts' 12 px: a Chinese character a full em, others a little over half.
@@ -28,12 +35,55 @@
     return Array.prototype.reduce.call(text, function (w, ch) { return w + (/[\u3000-\u9fff\uff00-\uffef]/.test(ch) ? 12 : 7); }, 0);
   }
 
+  // The height of a line of a label, with the room between two lines.
+  var LINE = 16;
+
+  // How many lines the longest of `names` takes when each may be `room` wide: broken between words, or between Chinese
+  // characters, as ECharts breaks them. Counted with the generous widths of labelWidth, so a name takes no more lines
+  // than its row has room for (ECharts' own measure of a word varies a little with the fonts at hand).
+  function linesOf(names, room) {
+    return names.reduce(function (most, name) {
+      var lines = 1;
+      var used = 0;
+      (name.match(/[\u3000-\u9fff\uff00-\uffef]|[^\s\u3000-\u9fff\uff00-\uffef]+|\s+/g) || []).forEach(function (part) {
+        var width = labelWidth(part);
+        if (/^\s+$/.test(part)) {
+          used += width;
+          return;
+        }
+        if (used > 0 && used + width > room) {
+          lines += 1;
+          used = 0;
+        }
+        // A word longer than a line is broken within it.
+        for (; width > room; width -= room) lines += 1;
+        used += width;
+      });
+      return Math.max(most, lines);
+    }, 1);
+  }
+
+  // A chart of names lying down, one a row (the bars across): as tall as its rows, each name broken into lines no
+  // wider than some 40 % of the chart, so the bars keep the rest. Sets the element's height, before it is drawn.
+  function rowsLayout(el, names, barsPerRow) {
+    var width = el ? el.clientWidth : 600;
+    var room = Math.max(72, Math.floor(width * 0.4));
+    var row = Math.max(barsPerRow * 10 + 12, linesOf(names, room) * LINE + 8);
+    if (el) el.style.height = Math.max(320, 36 + 32 + names.length * row) + 'px';
+    return { type: 'category', data: names, inverse: true, axisLabel: { interval: 0, width: room, overflow: 'break', lineHeight: LINE } };
+  }
+
   function rateOption(rows, id) {
     var names = rows.map(function (r) { return r.name; });
-    // Turned when the names side by side would not fit under their bars (each with a little room).
     var el = document.getElementById(id);
     var room = (el ? el.clientWidth : 600) - 60;
-    var wide = names.reduce(function (w, n) { return w + labelWidth(n) + 12; }, 0) > room;
+    // Level when the names side by side fit under their bars (each with a little room); else turned 30°, when two
+    // neighbouring names stand apart by a line at least (their slot's width · sin 30°) and the longest, turned, leaves
+    // the bars half the chart's width; else (a phone, many units, the long English names) lying down, one a row.
+    var level = names.reduce(function (w, n) { return w + labelWidth(n) + 12; }, 0) <= room;
+    var longest = names.reduce(function (w, n) { return Math.max(w, labelWidth(n)); }, 0);
+    var turned = !level && names.length > 0 && room / names.length / 2 >= LINE && longest * 0.87 <= room / 2;
+    if (el) el.style.height = '';
     function series(key, label) {
       return {
         name: label,
@@ -41,46 +91,69 @@
         data: rows.map(function (r) { return r[key] === null ? null : Math.round(r[key] * 1000) / 10; }),
       };
     }
-    return {
+    var percent = { type: 'value', min: 0, max: 100, axisLabel: { formatter: '{value}%', hideOverlap: true } };
+    var option = {
       tooltip: { trigger: 'axis', valueFormatter: function (v) { return v === null || v === undefined ? '—' : v + '%'; } },
       legend: { top: 0 },
       grid: { left: 8, right: 16, bottom: 8, top: 36, containLabel: true },
-      xAxis: { type: 'category', data: names, axisLabel: { interval: 0, rotate: wide ? 30 : 0 } },
-      yAxis: { type: 'value', min: 0, max: 100, axisLabel: { formatter: '{value}%' } },
       series: [series('response', L.response), series('resolution', L.resolution), series('satisfaction', L.satisfaction)],
     };
+    if (level || turned) {
+      option.xAxis = { type: 'category', data: names, axisLabel: { interval: 0, rotate: turned ? 30 : 0 } };
+      option.yAxis = percent;
+    } else {
+      // 0, 50 and 100 % across what is left beside the names.
+      percent.interval = 50;
+      option.xAxis = percent;
+      option.yAxis = rowsLayout(el, names, 3);
+      option.grid.right = 24;
+    }
+    return option;
   }
 
   var perDay = data.perDay || { days: [], series: [] };
   // Days as MM-DD while the period stays within one year; across a new year the year too, or 12-31 of two years would read alike.
   var oneYear = perDay.days.length === 0 || perDay.days[0].slice(0, 4) === perDay.days[perDay.days.length - 1].slice(0, 4);
-  init('chart-per-day', {
-    tooltip: { trigger: 'axis' },
-    legend: { type: 'scroll', top: 0 },
-    grid: { left: 8, right: 16, bottom: 8, top: 36, containLabel: true },
-    xAxis: { type: 'category', data: perDay.days.map(function (d) { return oneYear ? d.slice(5) : d; }) },
-    yAxis: { type: 'value', minInterval: 1 },
-    series: perDay.series.map(function (s) {
-      return { name: s.name, type: 'bar', stack: 'cases', data: s.data, emphasis: { focus: 'series' } };
-    }),
+  init('chart-per-day', function () {
+    return {
+      tooltip: { trigger: 'axis' },
+      legend: { type: 'scroll', top: 0 },
+      grid: { left: 8, right: 16, bottom: 8, top: 36, containLabel: true },
+      // ECharts leaves out the days whose names would not fit (every other one, or more, on a phone or over a year).
+      xAxis: { type: 'category', data: perDay.days.map(function (d) { return oneYear ? d.slice(5) : d; }), axisLabel: { hideOverlap: true } },
+      yAxis: { type: 'value', minInterval: 1 },
+      series: perDay.series.map(function (s) {
+        return { name: s.name, type: 'bar', stack: 'cases', data: s.data, emphasis: { focus: 'series' } };
+      }),
+    };
   });
-  init('chart-by-bureau', rateOption(data.byBureau || [], 'chart-by-bureau'));
-  init('chart-by-jurisdiction', rateOption(data.byJurisdiction || [], 'chart-by-jurisdiction'));
+  init('chart-by-bureau', function () { return rateOption(data.byBureau || [], 'chart-by-bureau'); });
+  init('chart-by-jurisdiction', function () { return rateOption(data.byJurisdiction || [], 'chart-by-jurisdiction'); });
   var overdue = data.overdue || [];
-  init('chart-overdue', {
-    tooltip: { trigger: 'axis' },
-    legend: { top: 0 },
-    grid: { left: 8, right: 16, bottom: 8, top: 36, containLabel: true },
-    xAxis: { type: 'value', minInterval: 1 },
-    yAxis: { type: 'category', data: overdue.map(function (o) { return o.name; }), inverse: true },
-    series: [
-      { name: L.signOverdue, type: 'bar', stack: 'overdue', data: overdue.map(function (o) { return o.sign; }) },
-      { name: L.replyOverdue, type: 'bar', stack: 'overdue', data: overdue.map(function (o) { return o.reply; }) },
-    ],
+  init('chart-overdue', function () {
+    return {
+      tooltip: { trigger: 'axis' },
+      legend: { top: 0 },
+      grid: { left: 8, right: 24, bottom: 8, top: 36, containLabel: true },
+      xAxis: { type: 'value', minInterval: 1, axisLabel: { hideOverlap: true } },
+      // Every unit late named on its row, however many there are.
+      yAxis: rowsLayout(document.getElementById('chart-overdue'), overdue.map(function (o) { return o.name; }), 1),
+      series: [
+        { name: L.signOverdue, type: 'bar', stack: 'overdue', data: overdue.map(function (o) { return o.sign; }) },
+        { name: L.replyOverdue, type: 'bar', stack: 'overdue', data: overdue.map(function (o) { return o.reply; }) },
+      ],
+    };
   });
 
+  // Laid out again for the new width (the names may lie down or stand up now), then drawn to the element's size.
+  var lastWidth = window.innerWidth;
   window.addEventListener('resize', function () {
-    charts.forEach(function (c) { c.resize(); });
+    var relayout = window.innerWidth !== lastWidth;
+    lastWidth = window.innerWidth;
+    charts.forEach(function (c) {
+      if (relayout) c.chart.setOption(finish(c.build()), true);
+      c.chart.resize();
+    });
   });
 
   // The map: one circle per located case, red while open, grey once closed; a popup links to the case.
