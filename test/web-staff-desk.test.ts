@@ -1305,7 +1305,7 @@ describe('dispatcher desk', () => {
     };
     expect(await cells('/desk/export/cases.csv', open.trackingCode)).toEqual(['12369热线', '待签收', '']);
     expect(await cells('/desk/export/cases.csv', closed.trackingCode)).toEqual(['Telegram', '已办结', '回访期满未评价']);
-    expect(await cells('/desk/export/cases.csv?lang=en', open.trackingCode)).toEqual(['12369 hotline', 'dispatched', '']);
+    expect(await cells('/desk/export/cases.csv?lang=en', open.trackingCode)).toEqual(['12369 hotline', 'awaiting sign-for', '']);
     expect(await cells('/desk/export/cases.csv?lang=en', closed.trackingCode)).toEqual(['Telegram', 'closed', 'not rated within the rating period']);
     // A date the calendar does not have is named, with what it should be, in the page's language.
     const badZh = await desk.get('/desk/export/cases.csv?from=2026-02-31');
