@@ -269,6 +269,19 @@ describe('the complaint check (noComplaint)', () => {
     }
   });
 
+  it('reads a complaint that opens with 举报 or 投诉 as the complaint it makes, not as a question about the service', () => {
+    // 请问怎么举报 is among the messages without a complaint: the word alone must not make a complaint look like one.
+    for (const { text } of NEW_TEXTS) {
+      const alone = checked.complaintProbability(text);
+      expect(alone, text).toBeGreaterThan(0.5);
+      for (const opened of [`举报${text}`, `投诉：${text}`, `Report: ${text}`]) expect(checked.complaintProbability(opened), opened).toBeCloseTo(alone, 6);
+      expect(checked.complaintProbability(`我要投诉，${text}`)).toBeGreaterThan(0.5);
+    }
+    // Said alone, the words hold no complaint.
+    for (const text of ['举报', '投诉！', 'complaint']) expect(checked.complaintProbability(text), text).toBe(0);
+    for (const text of ['我要举报', '请问怎么投诉']) expect(checked.complaintProbability(text), text).toBeLessThan(0.5);
+  });
+
   it('reads a district phrase in the text as evidence of a complaint, as of its type', () => {
     const rules = [{ type: 'noise', text: '吵死了', weight: 2 }];
     const text = '隔壁吵死了';

@@ -75,8 +75,9 @@ describe('short complaints (complaint-short.heldout.jsonl)', () => {
 
   it('are dispatched, or handed to 12345 when not environmental, rather than left to a dispatcher', () => {
     const triaged = short.filter((e) => decideRoute(district, withRules.classify(e.text), null, { urgent: false, reasons: [] }).outcome === 'triage');
-    // 92 of 99 (92.9 %): the complaint check doubts 投诉李四私自焚烧秸秆 (0.35) and 举报曹某夜里用大喇叭放歌 (0.30).
-    expect(1 - triaged.length / short.length, triaged.map((e) => e.text).join(' | ')).toBeGreaterThanOrEqual(0.92);
+    // 95 of 99 (96.0 %); 92 (92.9 %) while the check read 投诉 and 举报, which lead questions about the service
+    // (请问怎么举报), as evidence against a complaint: it doubted 投诉李四私自焚烧秸秆 (0.35) and 举报曹某夜里用大喇叭放歌 (0.30).
+    expect(1 - triaged.length / short.length, triaged.map((e) => e.text).join(' | ')).toBeGreaterThanOrEqual(0.95);
   });
 });
 
@@ -93,7 +94,8 @@ describe('complaints, with the check that there is one', () => {
   });
 
   it('are still dispatched: read right and sure enough on the held-out files', () => {
-    // 87.4 % and 96.5 % with the check; a short report the check doubts (公积金提取要多久到账) waits for a dispatcher.
+    // 87.7 % and 96.5 % with the check (87.4 % while it read 投诉 and 举报); a short report the check doubts
+    // (公积金提取要多久到账) waits for a dispatcher.
     expect(dispatchedRight(withRules, chinese)).toBeGreaterThanOrEqual(0.865);
     expect(dispatchedRight(withRules, english)).toBeGreaterThanOrEqual(0.95);
   });

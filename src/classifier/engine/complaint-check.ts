@@ -1,6 +1,7 @@
 /**
  * What the complaint check reads (see linear.classifier.ts, `noComplaint`):
- * a text without the district's place names, whole and clause by clause.
+ * a text without the district's place names and without the words that say a
+ * complaint is made, whole and clause by clause.
  */
 import type { LabelledExample } from './examples.js';
 import { PhraseRuleSet, type PhraseRule } from './phrase-rules.js';
@@ -42,7 +43,26 @@ export class PlaceNames {
   }
 }
 
-/** The parts the check reads of a text without its places: the whole and, when there are several, each clause. */
+/**
+ * The words that say a complaint is made — 投诉, 举报, 检举, report, complain —
+ * say nothing of whether the message holds one: 我要投诉 and 怎么举报 do not,
+ * 投诉李四私自焚烧秸秆 does. The messages without a complaint hold many of them
+ * (asking how to complain, saying one wants to), the examples few (a report
+ * says what happened), so read as features they made the check take a short
+ * complaint that opens with one for a question about the service.
+ */
+const COMPLAINING = /投诉|举报|检举|\b(?:report(?:s|ed|ing)?|complain(?:s|ed|ing|ts?)?)\b/giu;
+
+/**
+ * A text as the check reads it: without its places and the words that say a
+ * complaint is made, each replaced by a clause break (投诉李四私自焚烧秸秆 reads
+ * as ，李四私自焚烧秸秆; 我要投诉隔壁的噪音 as 我要 and 隔壁的噪音).
+ */
+export function checkedText(text: string, places: PlaceNames): string {
+  return places.strip(text).replace(COMPLAINING, '，');
+}
+
+/** The parts the check reads of a text as `checkedText` gives it: the whole and, when there are several, each clause. */
 export function checkedParts(stripped: string): string[] {
   if (!WORDS.test(stripped)) return [];
   const clauses = stripped.split(CLAUSE_BREAK).filter((c) => WORDS.test(c));
@@ -53,7 +73,7 @@ export function checkedParts(stripped: string): string[] {
  * The check's examples: every example and every phrase of the rules (what the
  * district's complaints are about, and short: without them, any short text
  * would look like no complaint) as a complaint, the `noComplaint` texts as
- * none; all without their place names, as the check reads them.
+ * none; all as the check reads them (`checkedText`).
  */
 export function complaintCheckExamples(
   examples: readonly LabelledExample[],
@@ -66,5 +86,5 @@ export function complaintCheckExamples(
     ...[...new Set(rules.map((r) => r.text))].map((text) => ({ text, label: COMPLAINT })),
     ...noComplaint.map((text) => ({ text, label: NO_COMPLAINT })),
   ];
-  return all.map((e) => ({ ...e, text: places.strip(e.text) })).filter((e) => WORDS.test(e.text));
+  return all.map((e) => ({ ...e, text: checkedText(e.text, places) })).filter((e) => WORDS.test(e.text));
 }

@@ -18,7 +18,7 @@
 import type { Classification, Classifier, Evidence, TypeScore } from '../../pipeline/classifier.js';
 import { decodeFloat32, decodeInt32, encodeBase64 } from './base64.js';
 import { calibratedProbabilities, familiarity, fitCalibration, isLatinText, type CalibrationSample } from './calibration.js';
-import { checkedParts, COMPLAINT, complaintCheckExamples, NO_COMPLAINT, PlaceNames } from './complaint-check.js';
+import { checkedParts, checkedText, COMPLAINT, complaintCheckExamples, NO_COMPLAINT, PlaceNames } from './complaint-check.js';
 import { blockScales, buildCorpus, buildSpace, sublinearTf, vectorize, type BlockScales, type SparseRows } from './corpus.js';
 import { evaluatePredictions } from './evaluate.js';
 import { hashExamples, validateExamples, type LabelledExample } from './examples.js';
@@ -123,7 +123,7 @@ export const MODEL_FORMAT = 'complaint-classifier/linear';
  * layout, but also tokenisation, feature hashing or scoring. It is part of
  * every fingerprint, so a cache keyed on the fingerprint goes stale with it.
  */
-export const MODEL_VERSION = 5;
+export const MODEL_VERSION = 6;
 
 export interface CrossValidation {
   /** Held-out texts scored by fold models. */
@@ -435,7 +435,8 @@ export class LinearClassifier implements Classifier {
    * Of the complaint check: the probability that the text is a complaint of
    * some type rather than a message without one (a greeting, thanks, a
    * question about the service, a place's name alone); 1 for a model trained
-   * without `noComplaint` texts, 0 for a text that names nothing but places.
+   * without `noComplaint` texts, 0 for a text that names nothing but places
+   * and the words that say a complaint is made (盐下村, 我要投诉 read as 我要).
    * The check's calibrated probability without the prior of its training
    * texts' proportions, with the rules found in the text added to its odds.
    */
@@ -444,9 +445,10 @@ export class LinearClassifier implements Classifier {
     const { check, places, share } = this.state.complaint;
     const complaint = check.labels.indexOf(COMPLAINT);
     // A complaint stays one whatever is said around it (你好，…，谢谢; …, call me on 139…):
-    // the text is one if it is, or if one of its clauses is. Places alone are none.
+    // the text is one if it is, or if one of its clauses is. Places alone are none, and
+    // so is 我要投诉: the words that say a complaint is made are not read (see checkedText).
     let p = 0;
-    for (const part of checkedParts(places.strip(text))) {
+    for (const part of checkedParts(checkedText(text, places))) {
       check.classify(part); // leaves the distribution in check.probs
       p = Math.max(p, check.probs[complaint]!);
       // The whole text comes first: read as sure a complaint as this, its clauses
