@@ -6,6 +6,7 @@ import {
   trainingFingerprint,
   type LinearClassifier,
 } from '../../src/classifier/engine/index.js';
+import { checkedParts, checkedText, PlaceNames } from '../../src/classifier/engine/complaint-check.js';
 import { NEW_TEXTS, PLACES, syntheticExamples, UNFAMILIAR_TEXTS } from './synthetic-taxonomy.js';
 
 let model: LinearClassifier;
@@ -280,6 +281,41 @@ describe('the complaint check (noComplaint)', () => {
     // Said alone, the words hold no complaint.
     for (const text of ['举报', '投诉！', 'complaint']) expect(checked.complaintProbability(text), text).toBe(0);
     for (const text of ['我要举报', '请问怎么投诉']) expect(checked.complaintProbability(text), text).toBeLessThan(0.5);
+  });
+
+  it('reads the whole text and each clause as the check itself would read each of them alone', () => {
+    // The check analyses a text once and takes each clause's features from it, or reads the clause alone where
+    // that could differ (spaces in it, a word across its breaks as in 3.5): the answer must be the same.
+    const json = checked.toJSON();
+    const check = loadModel(json.complaintModel!);
+    const places = new PlaceNames(PLACES);
+    const odds = (p: number): number => Math.log(p) - Math.log1p(-Math.min(p, 1 - 1e-12));
+    const reference = (text: string): number => {
+      let p = 0;
+      for (const part of checkedParts(checkedText(text, places))) {
+        p = Math.max(p, check.distribution(part).find((d) => d.type === 'complaint')!.confidence);
+        if (p >= 0.999) break;
+      }
+      return p === 0 ? 0 : 1 / (1 + Math.exp(-(odds(p) - odds(json.complaintShare))));
+    };
+    const texts = [
+      ...NEW_TEXTS.map((t) => t.text),
+      ...NEW_TEXTS.map((t) => `你好，${t.text}，谢谢，电话13800001111`),
+      '你好，兴隆办事处那边工地晚上施工，噪音很大，谢谢',
+      '吵，臭，烟',
+      '工地晚上施工\n噪音很大\n睡不着，好的',
+      'PM2.5超标了，工厂冒黑烟，3.5吨垃圾',
+      '我要举报，工地 晚上 施工 噪音，谢谢',
+      'hello, the factory smoke, thanks',
+      '在吗？盐下村。',
+      '好的，收到，谢谢',
+    ];
+    for (const text of texts) {
+      expect(checked.complaintProbability(text), text).toBe(reference(text));
+      // classify reads the check's whole text from its own features when nothing was stripped: the same again.
+      const total = checked.distribution(text).reduce((sum, t) => sum + t.confidence, 0);
+      expect(total, text).toBeCloseTo(reference(text), 12);
+    }
   });
 
   it('reads a district phrase in the text as evidence of a complaint, as of its type', () => {

@@ -5,13 +5,14 @@
  */
 import type { LabelledExample } from './examples.js';
 import { PhraseRuleSet, type PhraseRule } from './phrase-rules.js';
+import type { FoldedText } from './text-analyzer.js';
 
 /** The labels of the check's two classes. */
 export const COMPLAINT = 'complaint';
 export const NO_COMPLAINT = 'no_complaint';
 
-/** Where a clause ends: sentence and clause punctuation, full-width or not, and line breaks. */
-const CLAUSE_BREAK = /[，,。.！!？?；;：:、（）()\n\r]+/;
+/** A clause: what lies between sentence and clause punctuation, full-width or not, and line breaks. */
+const CLAUSE = /[^，,。.！!？?；;：:、（）()\n\r]+/g;
 /** Anything that can say what happened: a letter, an ideograph or a digit. */
 const WORDS = /[\p{L}\p{N}]/u;
 
@@ -29,9 +30,9 @@ export class PlaceNames {
     this.set = new PhraseRuleSet(rules, ['place']);
   }
 
-  /** The text with every place named in it replaced by a clause break. */
-  strip(text: string): string {
-    const spans = this.set.match(text).sort((a, b) => a.start - b.start);
+  /** The text with every place named in it replaced by a clause break (`folded`: the text folded for matching, when it is at hand). */
+  strip(text: string, folded?: FoldedText): string {
+    const spans = this.set.match(folded ?? text).sort((a, b) => a.start - b.start);
     let out = '';
     let at = 0;
     for (const { start, end } of spans) {
@@ -58,15 +59,27 @@ const COMPLAINING = /投诉|举报|检举|\b(?:report(?:s|ed|ing)?|complain(?:s|
  * complaint is made, each replaced by a clause break (投诉李四私自焚烧秸秆 reads
  * as ，李四私自焚烧秸秆; 我要投诉隔壁的噪音 as 我要 and 隔壁的噪音).
  */
-export function checkedText(text: string, places: PlaceNames): string {
-  return places.strip(text).replace(COMPLAINING, '，');
+export function checkedText(text: string, places: PlaceNames, folded?: FoldedText): string {
+  return places.strip(text, folded).replace(COMPLAINING, '，');
 }
 
 /** The parts the check reads of a text as `checkedText` gives it: the whole and, when there are several, each clause. */
 export function checkedParts(stripped: string): string[] {
   if (!WORDS.test(stripped)) return [];
-  const clauses = stripped.split(CLAUSE_BREAK).filter((c) => WORDS.test(c));
-  return clauses.length > 1 ? [stripped, ...clauses] : [stripped];
+  const clauses = clauseSpans(stripped);
+  return clauses.length > 1 ? [stripped, ...clauses.map(([start, end]) => stripped.slice(start, end))] : [stripped];
+}
+
+/** Where the clauses that hold words are in a text as `checkedText` gives it: [start, end) pairs, in order. */
+export function clauseSpans(stripped: string): Array<[number, number]> {
+  const spans: Array<[number, number]> = [];
+  for (const m of stripped.matchAll(CLAUSE)) if (WORDS.test(m[0])) spans.push([m.index, m.index + m[0].length]);
+  return spans;
+}
+
+/** Whether a text as `checkedText` gives it holds anything the check reads. */
+export function hasWords(stripped: string): boolean {
+  return WORDS.test(stripped);
 }
 
 /**

@@ -18,16 +18,16 @@
 import type { Classification, Classifier, Evidence, TypeScore } from '../../pipeline/classifier.js';
 import { decodeFloat32, decodeInt32, encodeBase64 } from './base64.js';
 import { calibratedProbabilities, familiarity, fitCalibration, isLatinText, type CalibrationSample } from './calibration.js';
-import { checkedParts, checkedText, COMPLAINT, complaintCheckExamples, NO_COMPLAINT, PlaceNames } from './complaint-check.js';
+import { checkedText, clauseSpans, COMPLAINT, complaintCheckExamples, hasWords, NO_COMPLAINT, PlaceNames } from './complaint-check.js';
 import { blockScales, buildCorpus, buildSpace, sublinearTf, vectorize, type BlockScales, type SparseRows } from './corpus.js';
 import { evaluatePredictions } from './evaluate.js';
 import { hashExamples, validateExamples, type LabelledExample } from './examples.js';
-import { blockOf, DistinctFeatures, FeatureExtractor, type FeatureKind, type FeatureOptions } from './features.js';
+import { blockOf, DistinctFeatures, FeatureExtractor, FeatureKind, type FeatureOptions, type Occurrences } from './features.js';
 import { digest, HashIndex } from './hashing.js';
 import { PhraseRuleSet, type PhraseRule, type RuleMatch } from './phrase-rules.js';
 import { createRng } from './rng.js';
 import { trainOneVsRest, type SvmOptions } from './svm-solver.js';
-import { blankLinks } from './text-analyzer.js';
+import { blankLinks, foldForMatching, type FoldedText } from './text-analyzer.js';
 
 /** Everything that shapes the trained weights (stored in the artifact and its fingerprint). */
 export interface LinearModelOptions extends FeatureOptions, Omit<SvmOptions, 'seed' | 'nbSmoothing'> {
@@ -90,6 +90,11 @@ export interface TrainOptions extends Partial<Omit<LinearModelOptions, 'minDf'>>
 
 /** A complaint check this sure of a text is not asked about its clauses (see `complaintProbability`). */
 const SURE_COMPLAINT = 0.999;
+
+/** log(x / (1 − x)), x kept below 1. */
+function logOdds(x: number): number {
+  return Math.log(x) - Math.log1p(-Math.min(x, 1 - 1e-12));
+}
 
 export const DEFAULT_OPTIONS: Readonly<Omit<LinearModelOptions, 'minDf'>> = {
   charNgramMin: 1,
@@ -273,6 +278,8 @@ export class LinearClassifier implements Classifier {
   private readonly rules: PhraseRuleSet;
   private readonly ruleScale: number;
   private readonly maxEvidence: number;
+  /** The complaint check extracts features as this model does (so it can read a text's features from `classify`). */
+  private readonly checkSharesFeatures: boolean;
   private readonly k: number;
   private readonly scores: Float64Array;
   private readonly probs: Float64Array;
@@ -299,6 +306,7 @@ export class LinearClassifier implements Classifier {
     this.ruleScale = runtime.ruleScale ?? 1;
     this.maxEvidence = runtime.maxEvidence ?? 8;
     this.compiled = compiled ?? compile(state);
+    this.checkSharesFeatures = state.complaint !== null && sameFeatures(state.options, state.complaint.check.state.options);
     this.engine = `linear@${digest([state.fingerprint, this.rules.size > 0 ? this.rules.digest : '', String(this.ruleScale)]).slice(0, 8)}`;
   }
 
@@ -307,13 +315,16 @@ export class LinearClassifier implements Classifier {
     return new LinearClassifier(this.state, runtime, this.compiled);
   }
 
-  classify(input: string): Classification {
-    // A web address in the report is read as spaces: by the model, by the phrase rules, and in telling English from Chinese.
-    const text = blankLinks(input);
+  /**
+   * The calibrated distribution of a text's features (`occ`, extracted from
+   * `text`), left in `probs`, with the known features' values, blocks and
+   * first occurrences in the scratch arrays (for the evidence): before the
+   * phrase rules and the complaint check.
+   */
+  private score(text: string, occ: Occurrences): { known: number; scale: BlockScales; temperature: number } {
     const { k, state, scores, probs, partial } = this;
     const { index, filter, filterMask, rows } = this.compiled;
     const stride = k + 1;
-    const occ = this.extractor.extract(text);
     const n = this.distinct.count(occ);
     const { hashA, hashB, tf, first } = this.distinct;
     if (n > this.knownFeature.length) {
@@ -371,10 +382,21 @@ export class LinearClassifier implements Classifier {
     for (let i = 0; i < k; i++) scores[i] = state.bias[i]! + partial[i]! * scale.char + partial[k + i]! * scale.word;
     const temperature = isLatinText(text) ? state.latinTemperature : state.temperature;
     calibratedProbabilities(scores, temperature, scale.unknown, state.oodExponent, probs);
+    return { known, scale, temperature };
+  }
+
+  classify(input: string): Classification {
+    // A web address in the report is read as spaces: by the model, by the phrase rules, and in telling English from Chinese.
+    const text = blankLinks(input);
+    const { k, state, probs } = this;
+    const occ = this.extractor.extract(text);
+    const { known, scale, temperature } = this.score(text, occ);
     const logitScale = familiarity(scale.unknown, state.oodExponent) / temperature;
 
-    // Phrase rules: each firing rule adds weight × scale to its type's log-odds.
-    const matches = this.rules.match(text);
+    // Phrase rules: each firing rule adds weight × scale to its type's log-odds. The text
+    // is folded for them once, and the complaint check finds the places in it so too.
+    const folded = this.rules.size > 0 || state.complaint ? foldForMatching(text) : null;
+    const matches = folded ? this.rules.match(folded) : [];
     if (matches.length > 0) {
       const logp = new Float64Array(k);
       for (let i = 0; i < k; i++) logp[i] = Math.log(probs[i]!);
@@ -398,7 +420,7 @@ export class LinearClassifier implements Classifier {
     // place's name alone leans towards some type as much as any short text
     // does, and the softmax above cannot say "none of them".
     if (state.complaint) {
-      const complaint = this.complaintProbability(text, matches);
+      const complaint = this.complaintOf(text, matches, folded ?? undefined, occ);
       for (let i = 0; i < k; i++) probs[i]! *= complaint;
     }
 
@@ -441,30 +463,110 @@ export class LinearClassifier implements Classifier {
    * texts' proportions, with the rules found in the text added to its odds.
    */
   complaintProbability(text: string, found: readonly RuleMatch[] = this.rules.match(text)): number {
+    return this.complaintOf(text, found, undefined, null);
+  }
+
+  /**
+   * `complaintProbability`, given what `classify` has at hand: the text folded
+   * for matching, and its features, which the check reads as they are when it
+   * reads the text whole (nothing stripped from it) with the same feature options.
+   */
+  private complaintOf(text: string, found: readonly RuleMatch[], folded: FoldedText | undefined, occ: Occurrences | null): number {
     if (!this.state.complaint) return 1;
     const { check, places, share } = this.state.complaint;
-    const complaint = check.labels.indexOf(COMPLAINT);
     // A complaint stays one whatever is said around it (你好，…，谢谢; …, call me on 139…):
     // the text is one if it is, or if one of its clauses is. Places alone are none, and
     // so is 我要投诉: the words that say a complaint is made are not read (see checkedText).
-    let p = 0;
-    for (const part of checkedParts(checkedText(text, places))) {
-      check.classify(part); // leaves the distribution in check.probs
-      p = Math.max(p, check.probs[complaint]!);
-      // The whole text comes first: read as sure a complaint as this, its clauses
-      // could move the answer by less than half a percent, and reading them
-      // would cost several classifications more.
-      if (p >= SURE_COMPLAINT) break;
-    }
+    const stripped = checkedText(text, places, folded);
+    const read = occ && stripped === text && this.checkSharesFeatures ? occ : null;
+    const p = check.highestOfParts(stripped, check.labels.indexOf(COMPLAINT), read);
     if (p === 0) return 0;
     // Without the share of complaints among the check's training texts (how many
     // of each kind were written is no measure of how often each comes in), and
     // with the district's phrases found in the text as evidence for a complaint,
     // as they are for their types.
-    const odds = (x: number): number => Math.log(x) - Math.log1p(-Math.min(x, 1 - 1e-12));
-    let logit = odds(p) - odds(share);
+    let logit = logOdds(p) - logOdds(share);
     for (const m of found) logit += m.rule.weight * this.ruleScale;
     return 1 / (1 + Math.exp(-logit));
+  }
+
+  /**
+   * Of a complaint check: the highest probability of `label` among the parts of
+   * a text as `checkedText` gives it — the whole, then each clause when there are
+   * several —, 0 when it holds nothing to read. The text is analysed once: a
+   * clause's features are the whole's that lie inside it, as they would be read
+   * from the clause alone (no character n-gram runs across a clause break, nor a
+   * word); a clause read otherwise — a word of the whole reaching across its
+   * breaks (3.5), spaces in it (words may then be read as pre-segmented), or a
+   * text long enough to be segmented in pieces — is analysed on its own.
+   */
+  private highestOfParts(stripped: string, label: number, read: Occurrences | null): number {
+    if (!hasWords(stripped)) return 0;
+    // Each part read as `classify` reads a text: its web addresses blanked.
+    const occ = read ?? this.extractor.extract(stripped);
+    this.score(blankLinks(stripped), occ);
+    let p = this.probs[label]!;
+    // The whole text comes first: read as sure a complaint as this, its clauses
+    // could move the answer by less than half a percent, and reading them
+    // would cost several classifications more.
+    if (p >= SURE_COMPLAINT) return p;
+    const clauses = clauseSpans(stripped);
+    if (clauses.length < 2) return p;
+    const whole = occ.text;
+    const derivable = !whole.presegmented && !whole.piecewise && !/https?:|www\./i.test(stripped);
+    // The whole's occurrences, copied: reading a clause alone reuses the extractor's arrays.
+    const count = occ.count;
+    const kind = occ.kind.slice(0, count);
+    const hashA = occ.hashA.slice(0, count);
+    const hashB = occ.hashB.slice(0, count);
+    const start = occ.start.slice(0, count);
+    const end = occ.end.slice(0, count);
+    for (const [from, to] of clauses) {
+      const clause = stripped.slice(from, to);
+      let part: Occurrences | null = null;
+      // A clause of two characters or fewer is a word without the segmenter when read alone.
+      if (derivable && to - from > 2 && !/\s/.test(clause)) {
+        let n = 0;
+        let crossing = false;
+        for (let i = 0; i < count; i++) {
+          const s = start[i]!;
+          const e = end[i]!;
+          if (s >= from && e <= to) n++;
+          else if (kind[i] === FeatureKind.Word && s < to && e > from) crossing = true;
+        }
+        if (!crossing) part = this.clauseOccurrences(kind, hashA, hashB, start, end, count, from, to, n, occ.text);
+      }
+      this.score(blankLinks(clause), part ?? this.extractor.extract(clause));
+      p = Math.max(p, this.probs[label]!);
+      if (p >= SURE_COMPLAINT) break;
+    }
+    return p;
+  }
+
+  /** The occurrences that lie inside [from, to), in their order (so the sums run in the same order as read alone). */
+  private clauseOccurrences(
+    kind: Uint8Array,
+    hashA: Int32Array,
+    hashB: Int32Array,
+    start: Int32Array,
+    end: Int32Array,
+    count: number,
+    from: number,
+    to: number,
+    n: number,
+    text: Occurrences['text'],
+  ): Occurrences {
+    const part = { count: n, kind: new Uint8Array(n), hashA: new Int32Array(n), hashB: new Int32Array(n), start: new Int32Array(n), end: new Int32Array(n), text };
+    let q = 0;
+    for (let i = 0; i < count; i++) {
+      if (start[i]! < from || end[i]! > to) continue;
+      part.kind[q] = kind[i]!;
+      part.hashA[q] = hashA[i]!;
+      part.hashB[q] = hashB[i]!;
+      part.start[q] = start[i]!;
+      part.end[q++] = end[i]!;
+    }
+    return part;
   }
 
   /** Confidence of every label for the text, highest first. */
@@ -556,6 +658,19 @@ export class LinearClassifier implements Classifier {
       complaintShare: s.complaint ? s.complaint.share : 0,
     };
   }
+}
+
+/** Whether two models extract the same features from a text. */
+function sameFeatures(a: FeatureOptions, b: FeatureOptions): boolean {
+  return (
+    a.charNgramMin === b.charNgramMin &&
+    a.charNgramMax === b.charNgramMax &&
+    a.words === b.words &&
+    a.wordBigrams === b.wordBigrams &&
+    a.foldDigits === b.foldDigits &&
+    a.maxPresegmentedWord === b.maxPresegmentedWord &&
+    a.charNgramsAcrossSpaces === b.charNgramsAcrossSpaces
+  );
 }
 
 /** Contributions below this (log-odds) are noise, not evidence; they would print as 0. */

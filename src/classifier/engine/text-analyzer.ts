@@ -42,6 +42,10 @@ export interface AnalyzedText {
   /** Words as [start, end) pairs of positions in `norm`. */
   readonly words: Int32Array;
   readonly wordCount: number;
+  /** Its whitespace chunks were taken as words already (see `maxPresegmentedWord`). */
+  readonly presegmented: boolean;
+  /** A chunk was too long to give `Intl.Segmenter` whole, and went to it in pieces. */
+  readonly piecewise: boolean;
 }
 
 const enum CharClass {
@@ -158,6 +162,7 @@ export class TextAnalyzer {
   private runs = new Int32Array(0);
   private words = new Int32Array(0);
   private wordsLength = 0;
+  private piecewise = false;
   private readonly chunkStarts: number[] = [];
   private readonly chunkEnds: number[] = [];
 
@@ -267,6 +272,7 @@ export class TextAnalyzer {
     //    words are the chunks (split at punctuation). Otherwise each chunk is
     //    running text for Intl.Segmenter.
     this.wordsLength = 0;
+    this.piecewise = false;
     const chunks = chunkStarts.length;
     const presegmented = chunks >= 3 && contentInChunks <= chunks * this.options.maxPresegmentedWord;
     for (let c = 0; c < chunks; c++) {
@@ -284,6 +290,8 @@ export class TextAnalyzer {
       charRun: runs.subarray(0, nChars),
       words: this.words.subarray(0, this.wordsLength),
       wordCount: this.wordsLength / 2,
+      presegmented,
+      piecewise: this.piecewise,
     };
   }
 
@@ -321,6 +329,7 @@ export class TextAnalyzer {
     // ICU's segmenter slows down more than linearly on long strings, and no
     // word spans punctuation: feed it pieces of at most SEGMENT_PIECE units,
     // cut after a punctuation mark where there is one.
+    if (to - from > SEGMENT_PIECE) this.piecewise = true;
     for (let start = from; start < to; ) {
       let end = Math.min(to, start + SEGMENT_PIECE);
       if (end < to) {
