@@ -5,6 +5,9 @@ import { createUser, type User } from '../db/repositories/users.repository.js';
 import { issueToken } from '../db/repositories/tokens.repository.js';
 import { issueLinkToken } from '../src/telegram/links.js';
 import { caseReference } from '../src/domain/case.js';
+import type { Principal } from '../src/auth/principal.js';
+import { superviseCase } from '../src/workflow/dispatcher.js';
+import { serviceWordsText } from '../src/workflow/service-words.js';
 import { runCli, startTestService, waitFor } from './harness.js';
 import { groupMember, JPEG_BYTES, residentChat, startTelegramEmulator, type ApiCall, type TelegramEmulator } from './telegram-emulator.js';
 import { alertOf, buttonsOf, deliver, districtWithGroups, sentTexts, telegramEnv, TOKEN } from './telegram-helpers.js';
@@ -297,6 +300,12 @@ describe('bureau group chats: buttons', () => {
     const edit = chosen.calls.find((x) => x.method === 'editMessageText' && Number(x.body.message_id) === Number(post.message_id));
     expect(String(edit?.body.text)).toMatch(/↩️ 已退回（不属于本辖区）：张三/);
     expect(buttonsOf(edit)).toEqual([]);
+    // The case's history names who returned it in the group in the service's words, not in the presser's language:
+    // each reader reads them in theirs.
+    const returnedEvent = await service.deps.db.selectFrom('case_events').select('data').where('case_id', '=', caseId).where('to_status', '=', 'triage').executeTakeFirstOrThrow();
+    expect(JSON.parse(returnedEvent.data!)).toMatchObject({ unit: 'epb', reason: 'wrong_jurisdiction', note: { said: 'returned_in_group', by: '张三' } });
+    expect(serviceWordsText({ said: 'returned_in_group', by: '张三' }, 'zh', service.deps.district)).toBe('张三 通过 Telegram 工作群退回');
+    expect(serviceWordsText({ said: 'returned_in_group', by: '张三' }, 'en', service.deps.district)).toBe('Returned by 张三 in the Telegram group');
     // Returned, the report is no longer the unit's to read: the post keeps the unit and the tracking code, and its photos go.
     expect(String(edit?.body.text)).toContain(`工单号：${reference}`);
     expect(String(edit?.body.text)).not.toMatch(/化工厂|黑水|王五家后门|内容：/);
@@ -530,6 +539,22 @@ describe('bureau group chats: a group in English', () => {
     const edit = signed.calls.find((c) => c.method === 'editMessageText' && Number(c.body.chat_id) === XINGLONG_GROUP);
     expect(String(edit?.body.text)).toMatch(/✅ Signed for by 王伟, \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(Beijing time\)$/);
     expect((await assignmentOf(caseId, 'xinglong')).status).toBe('accepted');
+
+    // A 督办 from the desk's overdue list of the office, late to reply: the office's group reads the service's words of
+    // it in English, the lead's (told of it) in Chinese, whatever the dispatcher's page was in.
+    await service.deps.db
+      .updateTable('assignments')
+      .set({ reply_deadline_at: new Date(service.deps.clock.now().getTime() - 3600_000).toISOString() })
+      .where('case_id', '=', caseId)
+      .where('unit_code', '=', 'xinglong')
+      .execute();
+    const desk = await createUser(service.deps.db, { name: '调度小刘', role: 'dispatcher', unitCode: null, at: service.deps.clock.now().toISOString() });
+    const dispatcher: Principal = { userId: desk.id, name: desk.name, role: 'dispatcher', unitCode: null, tokenId: 'test' };
+    expect(await superviseCase(service.deps, dispatcher, caseId, { note: { said: 'overdue_supervision' } })).toMatchObject({ units: ['xinglong'] });
+    const english = await waitFor(() => sentTexts(emu.calls, XINGLONG_GROUP).find((t) => t.includes(`[Supervision] ${reference}`)), { what: 'the 督办 in the English group' });
+    expect(english).toContain('This case is overdue: handle and reply without delay.');
+    const chinese = await waitFor(() => sentTexts(emu.calls, EPB_GROUP).find((t) => t.includes(reference) && t.includes('督办')), { what: 'the 督办 in the Chinese group' });
+    expect(chinese).toContain('案件已超期，请尽快办理并答复。');
 
     // The lead returns the case from its Chinese group: the English group is told, in English, that the case waits.
     await deliver(emu, service.url, lead.press(`g:r:${post.id}`, Number(post.message_id)));

@@ -1640,6 +1640,75 @@ describe('dispatcher desk', () => {
     expect((await client.get('/desk')).status).toBe(403);
     expect((await client.get('/desk/export/cases.csv')).status).toBe(403);
   });
+
+  it("says the service's words for a one-click action in each reader's language, whatever the language of the dispatcher who clicked", async () => {
+    const db = web.service.deps.db;
+    const routed = await seedCase(web.service, web.clock, { status: 'triage', text: '兴隆办事处电镀厂排黑水（一键派发语言测试）' });
+    const other = await seedCase(web.service, web.clock, { status: 'triage', type: 'other', text: '小区门口路灯坏了（一键转办语言测试）' });
+    const placeless = await seedCase(web.service, web.clock, { jurisdiction: null, text: '电镀厂排黑水（补充属地语言测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
+    const words = (html: string) => html.replace(/<[^>]*>/g, ' ').replace(/&amp;/g, '&').replace(/\s+/g, ' ');
+    const history = (html: string) => words(/<ol class="timeline">([\s\S]*?)<\/ol>/.exec(html)?.[1] ?? '');
+    /** The hidden fields of the first form posting to `action` on the page. */
+    const formFields = (html: string, action: string) => {
+      const form = new RegExp(`<form method="post" action="${action}"[\\s\\S]*?</form>`).exec(html)?.[0] ?? '';
+      expect(form, action).not.toBe('');
+      return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replaceAll('&amp;', '&')]));
+    };
+    // The dispatcher reads the desk in English and clicks its one-click buttons.
+    const english = formClient(base, fromNewAddress());
+    await english.signIn('dispatcher');
+    const routePage = await (await english.get(`/desk/cases/${routed.id}?lang=en`)).text();
+    expect((await english.post(`/desk/cases/${routed.id}/route`, formFields(routePage, `/desk/cases/${routed.id}/route`))).status).toBe(303);
+    const otherPage = await (await english.get(`/desk/cases/${other.id}`)).text();
+    expect((await english.post(`/desk/cases/${other.id}/transfer`, { ...formFields(otherPage, `/desk/cases/${other.id}/transfer`), confirm: '1' })).status).toBe(303);
+    const list = await (await english.get('/desk')).text();
+    expect((await english.post(`/desk/cases/${placeless.id}/place`, { ...formFields(list, `/desk/cases/${placeless.id}/place`), jurisdiction: 'xinglong' })).status).toBe(303);
+    // The routed case is late to be signed for: 督办 from the desk's overdue list.
+    await db.updateTable('assignments').set({ sign_deadline_at: new Date(web.clock.now().getTime() - 3600_000).toISOString() }).where('case_id', '=', routed.id).execute();
+    const overdue = await (await english.get('/desk')).text();
+    expect((await english.post(`/desk/cases/${routed.id}/supervise`, formFields(overdue, `/desk/cases/${routed.id}/supervise`))).status).toBe(303);
+
+    // A dispatcher reading in Chinese reads them in Chinese, with no English; the English desk in English.
+    const chinese = formClient(base, fromNewAddress());
+    await chinese.signIn('dispatcher');
+    const zhRouted = history(await (await chinese.get(`/desk/cases/${routed.id}?lang=zh`)).text());
+    expect(zhRouted).toContain('按分类建议派发（非法排放有毒有害污染物）');
+    expect(zhRouted).toContain('案件已超期，请尽快办理并答复。');
+    expect(zhRouted).not.toMatch(/[A-Za-z]{3,}/);
+    const zhOther = history(await (await chinese.get(`/desk/cases/${other.id}`)).text());
+    expect(zhOther).toContain('按分类建议（非环境类诉求）转12345热线');
+    expect(zhOther).not.toMatch(/[A-Za-z]{3,}/);
+    expect(history(await (await chinese.get(`/desk/cases/${placeless.id}`)).text())).toContain('调度员补充属地');
+    const enRouted = history(await (await english.get(`/desk/cases/${routed.id}`)).text());
+    expect(enRouted).toContain('Routed to the suggested type (Illegal discharge of toxic pollutants)');
+    expect(enRouted).toContain('This case is overdue: handle and reply without delay.');
+    expect(enRouted).not.toMatch(/按分类建议|案件已超期/);
+    expect(history(await (await english.get(`/desk/cases/${other.id}`)).text())).toContain('Handed to the 12345 hotline as the classifier suggested (Not an environmental matter)');
+    expect(history(await (await english.get(`/desk/cases/${placeless.id}`)).text())).toContain('Place given by a dispatcher');
+
+    // The bureau's clerk reads the 督办 and the route's reason in the inbox's language.
+    const clerk = formClient(base, fromNewAddress());
+    await clerk.signIn('epb');
+    const inbox = history(await (await clerk.get(`/inbox/cases/${routed.id}?lang=zh`)).text());
+    expect(inbox).toContain('案件已超期，请尽快办理并答复。');
+    expect(inbox).toContain('按分类建议派发（非法排放有毒有害污染物）');
+    expect(inbox).not.toMatch(/[A-Za-z]{3,}/);
+    expect(history(await (await clerk.get(`/inbox/cases/${routed.id}?lang=en`)).text())).toContain('This case is overdue: handle and reply without delay.');
+    // What the unit's channels are told of the 督办 names the code, said as the unit reads it there.
+    const supervision = (await notificationsOf(web.service, routed.id)).find((n) => n.kind === 'supervision' && n.audience === 'unit:epb');
+    expect(supervision?.data).toMatchObject({ note: { said: 'overdue_supervision' } });
+
+    // The public timeline says the routing in the reader's language, none of the dispatcher's English.
+    const track = (await (await fetch(`${base}/api/v1/track/${routed.trackingCode}`)).json()) as { history: Array<{ note: string | null }> };
+    expect(track.history.map((h) => h.note ?? '').join(' ')).not.toMatch(/[A-Za-z]{3,}/);
+
+    // Words an earlier version kept in the language of the dispatcher who clicked stay as they were written.
+    await db
+      .insertInto('case_events')
+      .values({ case_id: placeless.id, at: web.clock.now().toISOString(), actor_type: 'staff', actor_id: null, actor_role: 'dispatcher', kind: 'place_set', from_status: null, to_status: null, note: null, data: JSON.stringify({ jurisdiction: 'xinglong', reason: 'place given by a dispatcher' }), public: 0 })
+      .execute();
+    expect(history(await (await chinese.get(`/desk/cases/${placeless.id}`)).text())).toContain('place given by a dispatcher');
+  });
 });
 
 describe('drafts of the desk case page', () => {

@@ -15,6 +15,7 @@ import { CsrfField } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
 import { buildCaseView, excerptFor, NOTHING_HIDDEN, type CaseView } from '../../src/workflow/case-view.js';
 import { approveExtension, mergeCase, officesThatDisowned, unmergeCase, refuseExtension, releaseUnit, ROUTABLE, ROUTED_AS_IT_STANDS, routeCase, setCasePlace, superviseCase, transferCase, untransferCase, type SeenCase } from '../../src/workflow/dispatcher.js';
+import type { Said } from '../../src/workflow/service-words.js';
 import { staffActor } from '../../src/workflow/bureau.js';
 import { countFailedSends, redeliverFailed } from '../../src/workflow/redeliver.js';
 import type { AppEnv } from '../app-env.js';
@@ -265,7 +266,8 @@ function SuggestionButtons({
             <CsrfField token={csrf} />
             {back}
             <VersionField version={version} seen={seen} />
-            <input type="hidden" name="reason" value={zh ? `按分类建议（${typeName(district, s.code, 'zh')}）转12345热线` : `Suggested type ${s.code}: handed to 12345`} />
+            {/* No reason typed: the service's words for it (transferred_as_suggested), which each reader reads in their language. */}
+            <input type="hidden" name="suggested" value={s.code} />
             <ConfirmBox problem={null} form="transfer" id={`transfer-confirm-${caseId}-${s.code}`} label={CONFIRM[lang].transfer.box} />
             <button type="submit" class={primary(i)} data-suggestion={s.code} data-confirm={CONFIRM[lang].transfer.question}>
               {zh ? '转12345热线' : 'Hand to 12345'} · {typeName(district, s.code, lang)} ({percent(s.confidence)})
@@ -532,7 +534,8 @@ async function deskPage(c: Context<AppEnv>, problem: FormProblem | null = null, 
                       <CsrfField token={p.csrf} />
                       <input type="hidden" name="back" value="desk" />
                       <VersionField version={o.version} seen={o.lastEventId} />
-                      <input type="hidden" name="note" value={zh ? '案件已超期，请尽快办理并答复。' : 'This case is overdue: handle and reply without delay.'} />
+                      {/* No note typed: the service's words for it (overdue_supervision), which each unit reads in its language. */}
+                      <input type="hidden" name="overdue" value="1" />
                       <button type="submit" class="secondary">
                         {zh ? '督办' : 'Supervise'}
                       </button>
@@ -1141,10 +1144,11 @@ export function deskPages() {
       const urgentChanged = !quick && field(form, 'urgentWas') !== '' && urgent !== (field(form, 'urgentWas') === '1');
       // The co-handlers ticked, when the form says to take them instead of the routing table's (none ticked: none).
       const co = field(form, 'coFrom') === 'chosen' ? [...new Set(fieldValues(form, 'co'))] : undefined;
-      let reason = field(form, 'reason');
-      // The one-click buttons carry no reason: the chosen suggestion is the reason.
-      if (quick && reason.trim() === '') reason = lang === 'zh' ? `按分类建议派发（${typeName(district, type, 'zh')}）` : `Routed to the suggested type ${type}`;
-      check(lang, { type: type === '' ? (lang === 'zh' ? '请选择问题类型。' : 'Choose a type.') : null, reason: requiredText(reason, lang) });
+      const typed = field(form, 'reason');
+      // The one-click buttons carry no reason: the chosen suggestion is the reason, kept as the service's words (in no
+      // one's language: each reader reads them in theirs).
+      const reason: Said = quick && typed.trim() === '' && district.types.has(type) ? { said: 'routed_as_suggested', type } : typed.trim();
+      check(lang, { type: type === '' ? (lang === 'zh' ? '请选择问题类型。' : 'Choose a type.') : null, reason: typeof reason === 'string' ? requiredText(typed, lang) : null });
       const { rerouted, unchanged } = await routeCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, {
         type,
         ...(lead ? { lead } : {}),
@@ -1154,7 +1158,7 @@ export function deskPages() {
         // "needs none": the case stays on the desk's list of cases waiting for a place (a re-route done only to add a
         // co-handler used to drop it from there).
         ...(quick ? {} : jurisdiction === '' ? { placeUnknown: true } : { jurisdiction }),
-        reason: reason.trim(),
+        reason,
         ...versionOf(form),
       });
       // Sent for the first time (out of triage, no unit had it), sent again, or routed so already.
@@ -1172,7 +1176,7 @@ export function deskPages() {
       if (deps.district.units.get(jurisdiction)?.kind !== 'jurisdiction') {
         throw invalidForm(lang, { jurisdiction: lang === 'zh' ? '请选择属地。' : 'Choose the local office.' });
       }
-      await setCasePlace(deps, c.get('principal')!, c.req.param('id')!, { jurisdiction, reason: lang === 'zh' ? '调度员补充属地' : 'place given by a dispatcher', ...versionOf(form) });
+      await setCasePlace(deps, c.get('principal')!, c.req.param('id')!, { jurisdiction, reason: { said: 'place_given' }, ...versionOf(form) });
     },
     caseParam,
     (c) => `place-${c.req.param('id')!}`,
@@ -1212,9 +1216,12 @@ export function deskPages() {
     '/desk/cases/:id/transfer',
     'transfer',
     async (c, form, lang) => {
-      const reason = field(form, 'reason');
-      check(lang, { reason: requiredText(reason, lang), confirm: unconfirmed(form, 'transfer', lang) });
-      await transferCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason: reason.trim(), ...versionOf(form) });
+      const typed = field(form, 'reason');
+      // A suggestion's button carries no reason: the suggestion is the reason, kept as the service's words.
+      const suggested = field(form, 'suggested');
+      const reason: Said = typed.trim() === '' && c.get('deps').district.types.has(suggested) ? { said: 'transferred_as_suggested', type: suggested } : typed.trim();
+      check(lang, { reason: typeof reason === 'string' ? requiredText(typed, lang) : null, confirm: unconfirmed(form, 'transfer', lang) });
+      await transferCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason, ...versionOf(form) });
     },
     caseParam,
   );
@@ -1234,9 +1241,11 @@ export function deskPages() {
     '/desk/cases/:id/supervise',
     'supervise',
     async (c, form, lang) => {
-      const note = field(form, 'note');
-      check(lang, { note: requiredText(note, lang) });
-      await superviseCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { note: note.trim(), ...versionOf(form) });
+      const typed = field(form, 'note');
+      // The overdue list's button carries no note: the service's words for it, which each unit reads in its language.
+      const note: Said = typed.trim() === '' && field(form, 'overdue') === '1' ? { said: 'overdue_supervision' } : typed.trim();
+      check(lang, { note: typeof note === 'string' ? requiredText(typed, lang) : null });
+      await superviseCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { note, ...versionOf(form) });
     },
     caseParam,
   );

@@ -14,6 +14,7 @@ import { loadSession, requireSignedIn, STAFF_AREAS, type StaffArea } from '../..
 import { RETURN_REASON_LABEL as RETURN_REASON_WORDS } from '../../src/web/status-words.js';
 import type { CaseView } from '../../src/workflow/case-view.js';
 import { readableFile } from '../../src/workflow/case-view.js';
+import { saidText } from '../../src/workflow/service-words.js';
 import { ROUTABLE } from '../../src/workflow/dispatcher.js';
 import type { AppEnv } from '../app-env.js';
 import { fieldMessage } from '../../src/web/messages.js';
@@ -583,9 +584,13 @@ const STAGE_LABEL: Record<Lang, Record<string, string>> = {
   en: { sign: 'sign-for', reply: 'reply' },
 };
 
-/** A reason kept on an event: a return or triage reason code in words, or the dispatcher's own text. */
-function reasonLabel(lang: Lang, reason: string): string {
-  return RETURN_REASON_LABEL[lang][reason] ?? TRIAGE_REASON_LABEL[lang][reason] ?? RATING_REASON_LABEL[lang][reason] ?? reason;
+/**
+ * A reason kept on an event: a return or triage reason code in words, the service's words for a one-click action in
+ * the page's language, or the dispatcher's own text.
+ */
+function reasonLabel(lang: Lang, reason: unknown, district: District): string | null {
+  if (typeof reason === 'string') return RETURN_REASON_LABEL[lang][reason] ?? TRIAGE_REASON_LABEL[lang][reason] ?? RATING_REASON_LABEL[lang][reason] ?? reason;
+  return saidText(reason, lang, district);
 }
 
 /** The codes a reporter's rating (or the end of the rating period) leaves on the case's closing or reopening. */
@@ -621,11 +626,14 @@ export function History({ view, lang, timeZone, district }: { view: CaseView; la
         const stage = typeof data.stage === 'string' ? (STAGE_LABEL[lang][data.stage] ?? null) : null;
         // The duplicate merged in (or taken out again), by its reference: a clerk who worked on it knows it by that.
         const duplicate = (e.kind === 'merged_in' || e.kind === 'unmerged_out') && typeof data.from === 'string' ? caseReference(data.from) : null;
-        const reason = typeof data.reason === 'string' ? reasonLabel(lang, data.reason) : null;
+        const reason = reasonLabel(lang, data.reason, district);
         // What a request for more time asked, and where its approval moved the unit's reply deadline (a co-handler's
         // approval has no public note that says it).
         const extension = EXTENSION_EVENTS.has(e.kind) ? extensionLine(lang, timeZone, data) : null;
-        const detail = typeof data.note === 'string' && data.note !== e.note ? data.note : typeof data.text === 'string' && data.text !== e.note ? data.text : null;
+        // A note the clerk or dispatcher wrote as written; the service's (a 督办 from the overdue list, a return pressed in
+        // the unit's Telegram group) in the page's language.
+        const said = saidText(data.note, lang, district);
+        const detail = said !== null && said !== e.note ? said : typeof data.text === 'string' && data.text !== e.note ? data.text : null;
         const actor = e.actor.type === 'staff' ? e.actor.role : null;
         // A note that only says the status again (已受理 · 已受理) is left out.
         const note = e.note ? timelineNote(lang, e.note, district) : null;

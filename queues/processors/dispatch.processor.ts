@@ -13,6 +13,7 @@ import { caseTypeView, unitView } from '../../src/district/district.schema.js';
 import { PermanentJobError, type JobContext, type JobPayloads } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
 import { postSignedWebhook, WebhookError } from './webhook.js';
+import { isServiceWords } from '../../src/workflow/service-words.js';
 
 /**
  * dispatch: deliver one assignment to one bureau's webhook, signed with
@@ -180,7 +181,7 @@ async function tellIfReleasedMeanwhile(trx: Trx, caseId: string, unit: string, n
     .at(-1)?.reason;
   await queueNotification(
     trx,
-    { caseId, audience: `unit:${unit}`, kind: 'released', data: { unit, round: Number(mine.round ?? 1), ...(typeof reason === 'string' ? { note: reason } : {}) } },
+    { caseId, audience: `unit:${unit}`, kind: 'released', data: { unit, round: Number(mine.round ?? 1), ...(typeof reason === 'string' || isServiceWords(reason) ? { note: reason } : {}) } },
     now,
   );
 }

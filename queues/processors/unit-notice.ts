@@ -15,6 +15,7 @@ import { inGroup } from '../../src/telegram/chat-migrations.js';
 import { deadlineLabel } from '../../src/telegram/group-posts.js';
 import { TelegramChatUnreachable, type TelegramPush } from '../../src/telegram/push.js';
 import { TEXTS, type ReturnReasonCode } from '../../src/telegram/texts.js';
+import { saidText, type Said } from '../../src/workflow/service-words.js';
 import type { JobContext } from '../jobs.js';
 import type { ProcessorDeps } from './processor-deps.js';
 import { postSignedWebhook, WebhookError } from './webhook.js';
@@ -49,7 +50,8 @@ interface NoticeData {
   due?: string;
   round?: number;
   workingDaysOverdue?: number;
-  note?: string;
+  /** The dispatcher's note or reason, or the service's words for a one-click action: said in the reader's language. */
+  note?: Said;
   units?: string[];
   deadlines?: { signBy: string | null; replyBy: string | null };
   role?: string;
@@ -78,7 +80,8 @@ async function maskedForUnit(
   c: { id: string; status: string; anonymous: boolean; text: string; address: string | null },
   data: NoticeData,
 ): Promise<NoticeData> {
-  if (!data.note) return data;
+  // The service's words (a 督办 from the overdue list) name nobody.
+  if (!data.note || typeof data.note !== 'string') return data;
   const contact = await findContact(deps.db, c.id);
   const [merged, anonymousMerged] =
     c.status === 'merged' ? [[], false] : await Promise.all([reporterNamesWithMerged(deps.db, c.id, { own: false }), anonymousReportMergedInto(deps.db, c.id)]);
@@ -278,7 +281,8 @@ async function toWebhook(deps: ProcessorDeps, unit: Unit, c: CaseRow, n: Selecta
   const body = JSON.stringify({
     event: `case.${n.kind}`,
     notificationId: n.id,
-    notice: { kind: n.kind, ...data, ...(into ? { mergedInto: { id: into.id, reference: caseReference(into.id) } } : {}) },
+    // The service's words for a one-click action as the district's record says them, in Chinese, as the rest of it.
+    notice: { kind: n.kind, ...data, ...(data.note !== undefined ? { note: saidText(data.note, 'zh', deps.district) } : {}), ...(into ? { mergedInto: { id: into.id, reference: caseReference(into.id) } } : {}) },
     // Not the tracking code: with it anyone can rate the case, the bureau its own answer too. A unit
     // the case was taken from reads only which case it was, not where it went (as in its view of the case),
     // unless a merge took it into a case the unit holds as well (`notice.mergedInto`).
@@ -313,18 +317,20 @@ async function toGroup(deps: ProcessorDeps, telegram: TelegramPush, unit: Unit, 
   const due = data.due ? deadlineLabel(data.due, tz, lang) : '';
   const when = (iso: string | null | undefined) => (iso ? deadlineLabel(iso, tz, lang) : null);
   const ref = caseReference(c.id);
+  // The dispatcher's words as written; the service's in the group's language.
+  const note = saidText(data.note, lang, deps.district) ?? '';
   let text: string;
   if (n.kind === 'reminder') text = t.reminder(ref, stage, due);
-  else if (n.kind === 'urgent') text = t.urgent(ref, when(data.deadlines?.signBy), when(data.deadlines?.replyBy), data.note ?? '');
+  else if (n.kind === 'urgent') text = t.urgent(ref, when(data.deadlines?.signBy), when(data.deadlines?.replyBy), note);
   else if (n.kind === 'deadlines') text = t.deadlines(ref, when(data.deadlines?.signBy), when(data.deadlines?.replyBy), data.why ?? 'resumed');
   else if (n.kind === 'paused') text = t.paused(ref, data.lead ? unitName(deps.district, data.lead, lang) : '', data.reason ? (t.reasons[data.reason as ReturnReasonCode] ?? '') : '');
   else if (n.kind === 'closed') text = data.reason === 'rated' ? t.closedRated(ref, t.rating[data.rating ?? ''] ?? '', data.solved === true) : t.closedUnrated(ref);
   else if (n.kind === 'reopened_to_lead') text = t.reopenedToLead(ref, data.lead ? unitName(deps.district, data.lead, lang) : '', data.solved === true);
-  else if (n.kind === 'extension_refused') text = t.extensionRefused(ref, data.workingDays ?? 0, when(data.deadlines?.replyBy), data.note ?? '');
+  else if (n.kind === 'extension_refused') text = t.extensionRefused(ref, data.workingDays ?? 0, when(data.deadlines?.replyBy), note);
   else if (data.stage && data.due) text = t.overdueSupervision(ref, stage, due, data.workingDaysOverdue ?? 0);
   // The lead is told of a 督办 of other units too (`units` names those supervised): not as its own.
-  else if (data.units && !data.units.includes(unit.code)) text = t.supervisionOfOthers(ref, data.units.map((u) => unitName(deps.district, u, lang)).join(lang === 'en' ? ', ' : '、'), data.note ?? '');
-  else text = t.supervision(ref, data.note ?? '');
+  else if (data.units && !data.units.includes(unit.code)) text = t.supervisionOfOthers(ref, data.units.map((u) => unitName(deps.district, u, lang)).join(lang === 'en' ? ', ' : '、'), note);
+  else text = t.supervision(ref, note);
   // In reply to the unit's latest post of the case, so the group sees which assignment it is about.
   const post = await deps.db
     .selectFrom('telegram_bureau_posts')

@@ -480,7 +480,7 @@ export function handleGroupButtons(bot: Bot<Context & { session?: unknown }>, de
     if (action === 'x' && !reason) return void (await alert(t.tooLate));
     try {
       if (action === 'a') await acceptAssignment(deps, principal, post.case_id, { pressedInGroup: true });
-      else await returnAssignment(deps, principal, post.case_id, { reason: reason!, note: t.returnNote(user.name) }, { pressedInGroup: true });
+      else await returnAssignment(deps, principal, post.case_id, { reason: reason!, note: { said: 'returned_in_group', by: user.name } }, { pressedInGroup: true });
     } catch (err) {
       if (err instanceof AppError && (err.code === 'conflict' || err.code === 'illegal_transition' || err.code === 'not_found')) {
         // A case its lead returned waits in triage: the unit still holds it and its post keeps the buttons for when the

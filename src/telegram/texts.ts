@@ -173,7 +173,6 @@ const zh = {
     tooLate: '这条派单已经签收、退回或被调整，无法再操作。',
     waitingDispatcher: '牵头单位已退回此案件，正等待调度员重新分派；在此之前暂不能签收或退回，期限暂停计算。重新分派后本单位如仍承办，可再操作。',
     conflict: '案件刚刚被其他人处理了，请稍后查看。',
-    returnNote: (name: string) => `${name} 通过 Telegram 工作群退回`,
     stage: { sign: '签收', reply: '答复' } satisfies Record<'sign' | 'reply', string>,
     reminder: (code: string, stage: string, due: string) => `⏰【催办】${code}：${stage}期限 ${due} 即将到期，请尽快${stage}。`,
     overdueSupervision: (code: string, stage: string, due: string, days: number) =>
@@ -372,7 +371,6 @@ const en: Texts = {
     waitingDispatcher:
       'The lead returned this case; it waits for a dispatcher to route it again. Until then it cannot be signed for or returned, and its deadlines are paused.',
     conflict: 'Someone else just changed this case; please look again in a moment.',
-    returnNote: (name) => `returned by ${name} in the Telegram group`,
     stage: { sign: 'sign for', reply: 'reply' },
     reminder: (code, stage, due) => `⏰ [Reminder] ${code}: the deadline to ${stage} (${due}) is near; please ${stage} soon.`,
     overdueSupervision: (code, stage, due, days) =>

@@ -26,6 +26,7 @@ import { queuePostSettled } from '../telegram/post-queue.js';
 import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
 import { inCaseTransaction, moveCase, touchCase, unchangedSince, type Actor, type SeenCase } from './transition.js';
 import { correctType, typeBeforeTransfer } from './type-labels.js';
+import type { Said } from './service-words.js';
 
 /**
  * The bureau's side of a case (签收 → 办理 → 答复, or 退回): each unit acts on
@@ -278,7 +279,8 @@ export async function returnAssignment(
   deps: WorkflowDeps,
   principal: Principal,
   caseId: string,
-  input: { reason: ReturnReason; note: string; key?: ActionKey<void> } & SeenCase,
+  /** `note`: the clerk's words, or the service's for a return pressed in the unit's Telegram group (`returned_in_group`). */
+  input: { reason: ReturnReason; note: Said; key?: ActionKey<void> } & SeenCase,
   opts: { pressedInGroup?: boolean } = {},
 ): Promise<Acted<void>> {
   const content = { reason: input.reason, note: input.note };

@@ -16,6 +16,7 @@ import { AppError } from '../errors.js';
 import type { Classification } from '../pipeline/classifier.js';
 import { maskIdentityInText } from '../pipeline/extract.js';
 import { unitDue, unitLate } from './bureau.js';
+import { isServiceWords } from './service-words.js';
 
 /**
  * What staff see of a case, by role. Bureau staff see only cases assigned to
@@ -530,7 +531,9 @@ async function withdrawnCaseView(deps: { db: Kysely<Database>; district: Distric
     deliveries: deliveries.filter((d) => d.unitCode === unit).map((d) => deliveryView(district, principal, d)),
     events: own.map((e) => {
       const mine = isOwnEvent(e, unit);
-      const data = mine ? e.data : { unit, ...(typeof (e.data as { reason?: unknown }).reason === 'string' ? { reason: (e.data as { reason: string }).reason } : {}) };
+      const reason = (e.data as { reason?: unknown }).reason;
+      // Why it was taken: the dispatcher's words, or the service's for a one-click action (read in the reader's language).
+      const data = mine ? e.data : { unit, ...(typeof reason === 'string' || isServiceWords(reason) ? { reason } : {}) };
       return {
         id: e.id,
         at: e.at,

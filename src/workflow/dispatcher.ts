@@ -27,6 +27,7 @@ import type { AssignmentRole } from '../pipeline/route.js';
 import { completeBureauPhaseIfDone, currentRound, live, staffActor, overdueFlag, type WorkflowDeps } from './bureau.js';
 import { reopenDeadlines, wakeUpsFor } from './deadline-check.js';
 import { queueBureauPosts, queuePostSettled } from '../telegram/post-queue.js';
+import { isServiceWords, saidKey, type Said } from './service-words.js';
 import { queueNotification, scheduleDeadlineChecks } from './notifications.js';
 import { correctType, transferUnit, typeBeforeTransfer } from './type-labels.js';
 import { inCaseTransaction, moveCase, touchCase, unchangedSince, type Actor, type SeenCase } from './transition.js';
@@ -214,7 +215,7 @@ async function assign(
  * webhook that took the case gets a `released` notice with the dispatcher's
  * reason (`reason`). A unit that returned its part knows already.
  */
-async function releaseAll(deps: WorkflowDeps, trx: Trx, list: readonly Assignment[], now: Date, reason: string): Promise<string[]> {
+async function releaseAll(deps: WorkflowDeps, trx: Trx, list: readonly Assignment[], now: Date, reason: Said): Promise<string[]> {
   const at = now.toISOString();
   const released: string[] = [];
   for (const a of list) {
@@ -292,7 +293,8 @@ export interface RouteInput extends SeenCase {
   placeUnknown?: boolean;
   /** Urgent or not, as the dispatcher decides; without it a case becomes urgent when its new type or its words make it so. */
   urgent?: boolean;
-  reason: string;
+  /** The dispatcher's reason, or the service's words for a one-click route (`routed_as_suggested`). */
+  reason: Said;
 }
 
 /** Statuses in which a dispatcher can (re-)route a case. */
@@ -473,7 +475,7 @@ export async function routeCase(deps: WorkflowDeps, principal: Principal, caseId
  * a different office that held that role is released. The type, lead and
  * co-handlers, the status and the reporter's notices stay as they are.
  */
-export async function setCasePlace(deps: WorkflowDeps, principal: Principal, caseId: string, input: { jurisdiction: string; reason: string } & SeenCase): Promise<void> {
+export async function setCasePlace(deps: WorkflowDeps, principal: Principal, caseId: string, input: { jurisdiction: string; reason: Said } & SeenCase): Promise<void> {
   const { district } = deps;
   await inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
@@ -598,7 +600,7 @@ export async function unmergeCase(deps: WorkflowDeps, principal: Principal, case
 }
 
 /** Hand a case to the general 12345 channel: every assignment released, 12345 becomes the lead. */
-export async function transferCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { reason: string } & SeenCase): Promise<void> {
+export async function transferCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { reason: Said } & SeenCase): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
     await unchangedSince(trx, c, input);
@@ -813,7 +815,7 @@ function lateNow(a: Assignment, now: Date): boolean {
 export const SUPERVISE_REPLAY_MS = 10 * 60_000;
 
 /** Whether a 督办 of `units` with `note` now repeats the case's last one (SUPERVISE_REPLAY_MS). */
-async function repeatsLastSupervision(trx: Trx, caseId: string, s: { units: readonly string[]; note: string }, now: Date): Promise<boolean> {
+async function repeatsLastSupervision(trx: Trx, caseId: string, s: { units: readonly string[]; note: Said }, now: Date): Promise<boolean> {
   const events = await listEvents(trx, caseId);
   const i = events.findLastIndex((e) => e.kind === 'supervised');
   const last = events[i];
@@ -821,7 +823,8 @@ async function repeatsLastSupervision(trx: Trx, caseId: string, s: { units: read
   const data = (last.data ?? {}) as { units?: unknown; note?: unknown };
   const sameUnits = Array.isArray(data.units) && [...(data.units as string[])].sort().join() === [...s.units].sort().join();
   // Only the service's own doings since (reminders, overdue marks, sends): no unit, dispatcher or reporter acted.
-  return sameUnits && data.note === s.note && events.slice(i + 1).every((e) => e.actor.type === 'system');
+  const sameNote = (typeof data.note === 'string' || isServiceWords(data.note)) && saidKey(data.note) === saidKey(s.note);
+  return sameUnits && sameNote && events.slice(i + 1).every((e) => e.actor.type === 'system');
 }
 
 /**
@@ -832,12 +835,13 @@ export async function superviseCase(
   deps: WorkflowDeps,
   principal: Principal,
   caseId: string,
-  input: { note: string; idempotencyKey?: string } & SeenCase,
+  /** The dispatcher's note, or the service's words for a 督办 from the desk's overdue list (`overdue_supervision`). */
+  input: { note: Said; idempotencyKey?: string } & SeenCase,
 ): Promise<{ units: string[]; replayed: boolean }> {
   return inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
     // A key names one 督办 of this case: its retry, whenever it comes while the key is kept (KEEP_IDEMPOTENCY_KEYS_MS), is the first one again.
-    const key = input.idempotencyKey === undefined ? null : { key: scopedKey('supervise', caseId, input.idempotencyKey), requestHash: createHash('sha256').update(input.note).digest('hex') };
+    const key = input.idempotencyKey === undefined ? null : { key: scopedKey('supervise', caseId, input.idempotencyKey), requestHash: createHash('sha256').update(saidKey(input.note)).digest('hex') };
     const earlier = key ? await findIdempotencyKey(trx, key.key) : null;
     if (key && earlier) {
       if (earlier.requestHash !== key.requestHash) {

@@ -4,6 +4,7 @@ import { appendEvents, eventKindsAfter, type ActorType } from '../../db/reposito
 import type { CaseUpdate, Database } from '../../db/schema.js';
 import { canTransition, type Case, type CaseStatus } from '../domain/case.js';
 import { AppError, refused } from '../errors.js';
+import type { Said } from './service-words.js';
 
 /** Who did something: a person with a role, the reporter, or the system. */
 export interface Actor {
@@ -18,8 +19,8 @@ export const REPORTER: Actor = { type: 'reporter', id: null, role: null };
 export interface TransitionOptions {
   actor: Actor;
   at: string;
-  /** Why (reason code or free text), kept on the event. */
-  reason?: string | null;
+  /** Why (reason code, free text, or the service's words for a one-click action), kept on the event. */
+  reason?: Said | null;
   /** Shown on the public timeline when `public` is true. */
   note?: string | null;
   public?: boolean;
