@@ -1702,6 +1702,23 @@ describe('dispatcher desk', () => {
     const track = (await (await fetch(`${base}/api/v1/track/${routed.trackingCode}`)).json()) as { history: Array<{ note: string | null }> };
     expect(track.history.map((h) => h.note ?? '').join(' ')).not.toMatch(/[A-Za-z]{3,}/);
 
+    // A reason the form suggests, sent as it stood, is the service's words too; one the dispatcher typed stays as typed.
+    const duplicate = await seedCase(web.service, web.clock, { text: '兴隆办事处电镀厂又排黑水（并案建议语言测试）' });
+    const dupPage = await (await english.get(`/desk/cases/${duplicate.id}`)).text();
+    const suggestion = /<input id="merge-reason" name="reason" type="text"[^>]* value="([^"]*)"/.exec(dupPage)?.[1];
+    expect(suggestion).toBe('duplicate');
+    const mergeFields = { ...formFields(dupPage, `/desk/cases/${duplicate.id}/merge`), into: routed.trackingCode, reason: suggestion!, confirm: '1' };
+    expect((await english.post(`/desk/cases/${duplicate.id}/merge`, mergeFields)).status).toBe(303);
+    const zhDuplicate = history(await (await chinese.get(`/desk/cases/${duplicate.id}`)).text());
+    expect(zhDuplicate).toContain('重复举报');
+    expect(zhDuplicate).not.toMatch(/duplicate/i);
+    expect(history(await (await chinese.get(`/desk/cases/${routed.id}`)).text())).toContain('重复举报');
+    const typedPage = await (await english.get(`/desk/cases/${placeless.id}`)).text();
+    expect(
+      (await english.post(`/desk/cases/${placeless.id}/supervise`, { ...formFields(typedPage, `/desk/cases/${placeless.id}/supervise`), note: 'Call the plant manager today.' })).status,
+    ).toBe(303);
+    expect(history(await (await chinese.get(`/desk/cases/${placeless.id}`)).text())).toContain('Call the plant manager today.');
+
     // Words an earlier version kept in the language of the dispatcher who clicked stay as they were written.
     await db
       .insertInto('case_events')

@@ -15,7 +15,7 @@ import { CsrfField } from '../../src/web/layout.js';
 import { pageContext, renderPage, type RenderOptions } from '../../src/web/render.js';
 import { buildCaseView, excerptFor, NOTHING_HIDDEN, type CaseView } from '../../src/workflow/case-view.js';
 import { approveExtension, mergeCase, officesThatDisowned, unmergeCase, refuseExtension, releaseUnit, ROUTABLE, ROUTED_AS_IT_STANDS, routeCase, setCasePlace, superviseCase, transferCase, untransferCase, type SeenCase } from '../../src/workflow/dispatcher.js';
-import type { Said } from '../../src/workflow/service-words.js';
+import { suggestedText, typedOrSuggested, type Said } from '../../src/workflow/service-words.js';
 import { staffActor } from '../../src/workflow/bureau.js';
 import { countFailedSends, redeliverFailed } from '../../src/workflow/redeliver.js';
 import type { AppEnv } from '../app-env.js';
@@ -880,7 +880,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
                   <input id="merge-into" name="into" type="text" autocapitalize="characters" required value={kept(problem, 'merge', 'into')} {...invalidAttrs(problem, 'merge', 'into')} />
                   <FieldProblem problem={problem} form="merge" name="into" />
                   <label for="merge-reason">{zh ? '说明' : 'Reason'}</label>
-                  <input id="merge-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'merge', 'reason', zh ? '重复举报' : 'duplicate')} {...invalidAttrs(problem, 'merge', 'reason')} {...draftDefault(problem?.form === 'merge')} />
+                  <input id="merge-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'merge', 'reason', suggestedText('duplicate', p.lang))} {...invalidAttrs(problem, 'merge', 'reason')} {...draftDefault(problem?.form === 'merge')} />
                   <FieldProblem problem={problem} form="merge" name="reason" />
                   <ConfirmBox problem={problem} form="merge" id="merge-confirm" label={CONFIRM[p.lang].merge.box} />
                   <div class="actions">
@@ -900,7 +900,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
                   <CsrfField token={p.csrf} />
                   <VersionField version={version} seen={seen} />
                   <label for="transfer-reason">{zh ? '说明' : 'Reason'}</label>
-                  <input id="transfer-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'transfer', 'reason', zh ? '非环境类诉求' : 'not environmental')} {...invalidAttrs(problem, 'transfer', 'reason')} {...draftDefault(problem?.form === 'transfer')} />
+                  <input id="transfer-reason" name="reason" type="text" required maxlength={2000} value={kept(problem, 'transfer', 'reason', suggestedText('not_environmental', p.lang))} {...invalidAttrs(problem, 'transfer', 'reason')} {...draftDefault(problem?.form === 'transfer')} />
                   <FieldProblem problem={problem} form="transfer" name="reason" />
                   <ConfirmBox problem={problem} form="transfer" id="transfer-confirm" label={CONFIRM[p.lang].transfer.box} />
                   <div class="actions">
@@ -920,7 +920,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
                   <CsrfField token={p.csrf} />
                   <VersionField version={version} seen={seen} />
                   <label for="supervise-note">{zh ? '督办意见' : 'Note to the units'}</label>
-                  <input id="supervise-note" name="note" type="text" required maxlength={2000} value={kept(problem, 'supervise', 'note', zh ? '请尽快办理并答复。' : 'Handle and reply without delay.')} {...invalidAttrs(problem, 'supervise', 'note')} {...draftDefault(problem?.form === 'supervise')} />
+                  <input id="supervise-note" name="note" type="text" required maxlength={2000} value={kept(problem, 'supervise', 'note', suggestedText('handle_without_delay', p.lang))} {...invalidAttrs(problem, 'supervise', 'note')} {...draftDefault(problem?.form === 'supervise')} />
                   <FieldProblem problem={problem} form="supervise" name="note" />
                   <div class="actions">
                     <button type="submit" class="secondary">
@@ -994,7 +994,7 @@ async function deskCasePage(c: Context<AppEnv>, id: string, problem: FormProblem
           csrf={p.csrf}
           problem={problem}
           seen={{ version, seen }}
-          reason={zh ? '属环境问题' : 'an environmental matter'}
+          reason={suggestedText('environmental_after_all', p.lang)}
         >
           {zh
             ? '本案已作为非环境类诉求转12345热线。如属环境问题：撤销后本案回到待分派，由调度员按类型派发，12345热线不再办理，举报人会收到通知。'
@@ -1196,7 +1196,8 @@ export function deskPages() {
       const deps = c.get('deps');
       const target = await findTyped(deps, into);
       if (!target) throw invalidForm(lang, { into: lang === 'zh' ? '没有这个查询码或工单号的案件。' : 'No case has this tracking code or reference.' });
-      await mergeCase(deps, c.get('principal')!, c.req.param('id')!, { into: target, reason: reason.trim(), ...versionOf(form) });
+      // The form's suggestion (重复举报) sent as it stood is the service's words, read in each reader's language.
+      await mergeCase(deps, c.get('principal')!, c.req.param('id')!, { into: target, reason: typedOrSuggested(reason, 'duplicate'), ...versionOf(form) });
     },
     caseParam,
   );
@@ -1219,7 +1220,8 @@ export function deskPages() {
       const typed = field(form, 'reason');
       // A suggestion's button carries no reason: the suggestion is the reason, kept as the service's words.
       const suggested = field(form, 'suggested');
-      const reason: Said = typed.trim() === '' && c.get('deps').district.types.has(suggested) ? { said: 'transferred_as_suggested', type: suggested } : typed.trim();
+      // So is the form's suggestion (非环境类诉求) sent as it stood.
+      const reason: Said = typed.trim() === '' && c.get('deps').district.types.has(suggested) ? { said: 'transferred_as_suggested', type: suggested } : typedOrSuggested(typed, 'not_environmental');
       check(lang, { reason: typeof reason === 'string' ? requiredText(typed, lang) : null, confirm: unconfirmed(form, 'transfer', lang) });
       await transferCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason, ...versionOf(form) });
     },
@@ -1232,7 +1234,7 @@ export function deskPages() {
     async (c, form, lang) => {
       const reason = field(form, 'reason');
       check(lang, { reason: requiredText(reason, lang), confirm: unconfirmed(form, 'untransfer', lang) });
-      await untransferCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason: reason.trim(), ...versionOf(form) });
+      await untransferCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { reason: typedOrSuggested(reason, 'environmental_after_all'), ...versionOf(form) });
     },
     caseParam,
   );
@@ -1243,7 +1245,8 @@ export function deskPages() {
     async (c, form, lang) => {
       const typed = field(form, 'note');
       // The overdue list's button carries no note: the service's words for it, which each unit reads in its language.
-      const note: Said = typed.trim() === '' && field(form, 'overdue') === '1' ? { said: 'overdue_supervision' } : typed.trim();
+      // The case page's suggestion (请尽快办理并答复。) sent as it stood is the service's words too.
+      const note: Said = typed.trim() === '' && field(form, 'overdue') === '1' ? { said: 'overdue_supervision' } : typedOrSuggested(typed, 'handle_without_delay');
       check(lang, { note: typeof note === 'string' ? requiredText(typed, lang) : null });
       await superviseCase(c.get('deps'), c.get('principal')!, c.req.param('id')!, { note, ...versionOf(form) });
     },

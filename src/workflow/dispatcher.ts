@@ -530,7 +530,7 @@ async function lockInIdOrder(trx: Trx, ids: string[]): Promise<Map<string, Case 
 }
 
 /** Merge a duplicate into an open case: the duplicate's reporter follows the surviving case under their own tracking code. */
-export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { into: string; reason: string } & SeenCase): Promise<void> {
+export async function mergeCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { into: string; reason: Said } & SeenCase): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
     if (input.into === caseId) throw new AppError('validation_failed', 'a case cannot be merged into itself', { into: 'must be another case' });
     // Whichever way the merge goes: two crossing merges wait for each other instead of deadlocking,
@@ -631,7 +631,7 @@ export async function transferCase(deps: WorkflowDeps, principal: Principal, cas
  * buttons, its webhook hears of it), the case goes back to triage to be routed
  * with a type of its own, and its reporter is told.
  */
-export async function untransferCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { reason: string } & SeenCase): Promise<void> {
+export async function untransferCase(deps: WorkflowDeps, principal: Principal, caseId: string, input: { reason: Said } & SeenCase): Promise<void> {
   await inTransaction(deps, async (trx, now, at) => {
     const c = await loadCase(trx, caseId);
     await unchangedSince(trx, c, input);

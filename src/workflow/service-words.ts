@@ -21,12 +21,41 @@ export type ServiceWords =
   /** A 督办 from the desk's list of overdue cases. */
   | { said: 'overdue_supervision' }
   /** A return pressed in the unit's Telegram group, by the clerk (`by`: their account's name). */
-  | { said: 'returned_in_group'; by: string };
+  | { said: 'returned_in_group'; by: string }
+  /**
+   * The reason or note a desk's form suggests, sent as it stood: 重复举报 (merge), 非环境类诉求 (hand to 12345),
+   * 属环境问题 (undo that), 请尽快办理并答复。 (督办).
+   */
+  | { said: 'duplicate' | 'not_environmental' | 'environmental_after_all' | 'handle_without_delay' };
+
+/** The words the desk's forms suggest, in both languages (SUGGESTED). */
+export type SuggestedWords = 'duplicate' | 'not_environmental' | 'environmental_after_all' | 'handle_without_delay';
+
+const SUGGESTED: Record<SuggestedWords, Record<'zh' | 'en', string>> = {
+  duplicate: { zh: '重复举报', en: 'duplicate' },
+  not_environmental: { zh: '非环境类诉求', en: 'not environmental' },
+  environmental_after_all: { zh: '属环境问题', en: 'an environmental matter' },
+  handle_without_delay: { zh: '请尽快办理并答复。', en: 'Handle and reply without delay.' },
+};
+
+/** What a desk's form suggests for its reason or note, in the page's language. */
+export function suggestedText(words: SuggestedWords, lang: 'zh' | 'en'): string {
+  return SUGGESTED[words][lang];
+}
+
+/**
+ * A reason or note typed into a desk's form: the form's suggestion sent as it stood (in either language) is the
+ * service's words, read in each reader's language; anything else is the dispatcher's own, kept as typed.
+ */
+export function typedOrSuggested(typed: string, words: SuggestedWords): Said {
+  const t = typed.trim();
+  return t === SUGGESTED[words].zh || t === SUGGESTED[words].en ? { said: words } : t;
+}
 
 /** A reason or note: what a person typed, or the service's words for what they did. */
 export type Said = string | ServiceWords;
 
-const CODES: ReadonlySet<string> = new Set(['routed_as_suggested', 'transferred_as_suggested', 'place_given', 'overdue_supervision', 'returned_in_group']);
+const CODES: ReadonlySet<string> = new Set(['routed_as_suggested', 'transferred_as_suggested', 'place_given', 'overdue_supervision', 'returned_in_group', ...Object.keys(SUGGESTED)]);
 
 export function isServiceWords(v: unknown): v is ServiceWords {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && CODES.has(String((v as { said?: unknown }).said));
@@ -48,6 +77,11 @@ export function serviceWordsText(words: ServiceWords, lang: 'zh' | 'en', distric
       return zh ? '案件已超期，请尽快办理并答复。' : 'This case is overdue: handle and reply without delay.';
     case 'returned_in_group':
       return zh ? `${words.by} 通过 Telegram 工作群退回` : `Returned by ${words.by} in the Telegram group`;
+    case 'duplicate':
+    case 'not_environmental':
+    case 'environmental_after_all':
+    case 'handle_without_delay':
+      return SUGGESTED[words.said][lang];
     default: {
       const unknown: never = words;
       return unknown;
