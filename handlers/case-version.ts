@@ -3,7 +3,9 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Trx } from '../db/repositories/db-types.js';
 import type { ActionKey, KeptAnswer } from '../src/workflow/bureau.js';
+import { languageAccepted } from '../src/web/i18n.js';
 import { buildVersionedCaseView } from '../src/workflow/case-view.js';
+import { saidAsText } from '../src/workflow/service-words.js';
 import { caseETag, type SeenCase } from '../src/workflow/transition.js';
 import type { AppEnv } from './app-env.js';
 import { idempotencyKeyHeader } from './validation.js';
@@ -159,14 +161,26 @@ export async function caseAnswerUnlessUnchanged<E extends AppEnv>(c: Context<E>,
   const etag = caseETag(version, shows);
   const named = ifNoneMatch === undefined ? null : parseIfNoneMatch(ifNoneMatch);
   if (named === '*' || named?.includes(etag)) return c.body(null, 304, { ETag: etag });
-  return c.json(view, 200, { ETag: etag });
+  return c.json(apiCaseView(c, view), 200, { ETag: etag });
+}
+
+/**
+ * The staff view as the API answers it: the service's words kept on its events (a one-click route's reason, a 督办's
+ * note from the overdue list: `{ said: … }`) said as strings, as a person's reason or note is, so `data.reason` and
+ * `data.note` stay text for a client — in the language of the two its Accept-Language prefers, Chinese when it names
+ * neither, as the view's type and unit names are. The staff pages say them from the codes, in their reader's language.
+ */
+function apiCaseView<E extends AppEnv, V extends { events: ReadonlyArray<{ data: unknown }> }>(c: Context<E>, view: V): V {
+  const lang = languageAccepted(c.req.header('accept-language') ?? '');
+  const { district } = (c.var as AppEnv['Variables']).deps;
+  return { ...view, events: view.events.map((e) => ({ ...e, data: saidAsText(e.data, lang, district) })) };
 }
 
 /** The staff view of the case with the ETag of the version it was drawn from. */
 export async function caseAnswer<E extends AppEnv>(c: Context<E>, id: string) {
   const vars = c.var as AppEnv['Variables'];
   const { view, version, shows } = await buildVersionedCaseView(vars.deps, vars.principal!, id);
-  return c.json(view, 200, { ETag: caseETag(version, shows) });
+  return c.json(apiCaseView(c, view), 200, { ETag: caseETag(version, shows) });
 }
 
 /** The request headers of a unit's action on a case: If-Match, and an Idempotency-Key that makes a retry a replay. */
@@ -198,7 +212,7 @@ export function keptCaseAnswer<E extends AppEnv>(c: Context<E>, id: string) {
   return async (trx: Trx): Promise<KeptAnswer> => {
     const vars = c.var as AppEnv['Variables'];
     const { view, version, shows } = await buildVersionedCaseView({ ...vars.deps, db: trx }, vars.principal!, id);
-    return { status: 200, etag: caseETag(version, shows), body: JSON.stringify(view) };
+    return { status: 200, etag: caseETag(version, shows), body: JSON.stringify(apiCaseView(c, view)) };
   };
 }
 

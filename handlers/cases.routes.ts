@@ -217,7 +217,14 @@ export const caseViewSchema = z
         fromStatus: z.string().nullable(),
         toStatus: z.string().nullable(),
         note: z.string().nullable(),
-        data: z.record(z.string(), z.unknown()).nullable(),
+        data: z
+          .record(z.string(), z.unknown())
+          .nullable()
+          .openapi({
+            description:
+              "The event's facts, by its kind. A `reason` or `note` in them is text: a person's as typed, or the service's own words for an action nobody typed one for (a one-click route, a 督办 from the desk's overdue list), " +
+              'in the language of the two (zh, en) the `Accept-Language` prefers, Chinese when it names neither.',
+          }),
         public: z.boolean(),
       }),
     ),

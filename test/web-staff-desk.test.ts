@@ -1726,6 +1726,53 @@ describe('dispatcher desk', () => {
       .execute();
     expect(history(await (await chinese.get(`/desk/cases/${placeless.id}`)).text())).toContain('place given by a dispatcher');
   });
+
+  it("gives an API client the service's words for a one-click action as text, in the language its Accept-Language prefers, Chinese when it names neither", async () => {
+    const db = web.service.deps.db;
+    const routed = await seedCase(web.service, web.clock, { status: 'triage', text: '兴隆办事处电镀厂排黑水（一键派发接口测试）' });
+    const formFields = (html: string, action: string) => {
+      const form = new RegExp(`<form method="post" action="${action}"[\\s\\S]*?</form>`).exec(html)?.[0] ?? '';
+      expect(form, action).not.toBe('');
+      return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replaceAll('&amp;', '&')]));
+    };
+    // A dispatcher reading the desk in English routes it with the one-click button and supervises it from the overdue list.
+    const english = formClient(base, fromNewAddress());
+    await english.signIn('dispatcher');
+    const page = await (await english.get(`/desk/cases/${routed.id}?lang=en`)).text();
+    expect((await english.post(`/desk/cases/${routed.id}/route`, formFields(page, `/desk/cases/${routed.id}/route`))).status).toBe(303);
+    await db.updateTable('assignments').set({ sign_deadline_at: new Date(web.clock.now().getTime() - 3600_000).toISOString() }).where('case_id', '=', routed.id).execute();
+    const overdue = await (await english.get('/desk')).text();
+    expect((await english.post(`/desk/cases/${routed.id}/supervise`, formFields(overdue, `/desk/cases/${routed.id}/supervise`))).status).toBe(303);
+
+    type Events = { events: Array<{ kind: string; data: Record<string, unknown> | null }> };
+    const read = async (token: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${base}/api/v1/cases/${routed.id}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
+      expect(res.status).toBe(200);
+      return (await res.json()) as Events;
+    };
+    const said = (view: Events, field: 'reason' | 'note') => view.events.map((e) => e.data?.[field]).filter((v) => v !== undefined && v !== null);
+    // No Accept-Language (or one naming neither language): Chinese, as the case's type and unit names are.
+    for (const headers of [{}, { 'accept-language': 'fr' }] as Array<Record<string, string>>) {
+      const view = await read(web.staff.dispatcher, headers);
+      expect(said(view, 'reason')).toContain('按分类建议派发（非法排放有毒有害污染物）');
+      expect(said(view, 'note')).toContain('案件已超期，请尽快办理并答复。');
+      for (const v of [...said(view, 'reason'), ...said(view, 'note')]) expect(typeof v).toBe('string');
+      expect(JSON.stringify(view.events)).not.toContain('"said"');
+    }
+    const en = await read(web.staff.dispatcher, { 'accept-language': 'en-GB,en;q=0.9,zh;q=0.5' });
+    expect(said(en, 'reason')).toContain('Routed to the suggested type (Illegal discharge of toxic pollutants)');
+    expect(said(en, 'note')).toContain('This case is overdue: handle and reply without delay.');
+    // The unit's clerk reads them as text too, and so does the answer to its action on the case (kept for a retry as sent).
+    expect(said(await read(web.staff.epb, { 'accept-language': 'zh-CN' }), 'note')).toContain('案件已超期，请尽快办理并答复。');
+    const accepted = await fetch(`${base}/api/v1/cases/${routed.id}/accept`, { method: 'POST', headers: { authorization: `Bearer ${web.staff.epb}`, 'idempotency-key': `accept-${routed.id}` } });
+    expect(accepted.status).toBe(200);
+    const answer = (await accepted.json()) as Events;
+    expect(said(answer, 'reason')).toContain('按分类建议派发（非法排放有毒有害污染物）');
+    expect(JSON.stringify(answer.events)).not.toContain('"said"');
+    // The history keeps the code, which the staff pages say in their reader's language.
+    const kept = await db.selectFrom('case_events').select('data').where('case_id', '=', routed.id).execute();
+    expect(kept.map((e) => e.data ?? '').join(' ')).toContain('"said":"overdue_supervision"');
+  });
 });
 
 describe('drafts of the desk case page', () => {

@@ -103,3 +103,15 @@ export function saidText(v: unknown, lang: 'zh' | 'en', district: District): str
 export function saidKey(v: Said): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
+
+/**
+ * An event's data as it leaves the service through the API: the service's words, wherever they stand in it, said in
+ * `lang` as a string, as a person's reason or note is one — the API's contract names strings there, never codes of
+ * ours; all else as it is.
+ */
+export function saidAsText(v: unknown, lang: 'zh' | 'en', district: District): unknown {
+  if (isServiceWords(v)) return serviceWordsText(v, lang, district);
+  if (Array.isArray(v)) return v.map((x) => saidAsText(x, lang, district));
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, saidAsText(x, lang, district)]));
+  return v;
+}
