@@ -583,6 +583,60 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
     expect(Object.fromEntries(stored.map((r) => [r.call_id, r.started_at]))).toEqual(Object.fromEntries(read.map(([what, , at]) => [id(what), at])));
   });
 
+  it('reads a 12-hour start as an English-locale Excel or WPS writes it (AM/PM, a US date month first), and rejects a year-last date it cannot tell, naming its heading', async () => {
+    const id = (what: string) => `EN-HALF-${process.pid}-${what}`;
+    const rows: Array<[string, string, string | null]> = [
+      ['us-pm', '11/3/2026 9:15 PM', '2026-11-03T13:15:00.000Z'],
+      ['us-seconds', '11/3/2026 9:15:30 PM', '2026-11-03T13:15:30.000Z'],
+      ['us-padded', '11/03/2026 09:15 AM', '2026-11-03T01:15:00.000Z'],
+      ['us-midnight', '11/3/2026 12:15 AM', '2026-11-02T16:15:00.000Z'],
+      ['us-noon', '11/3/2026 12:15 PM', '2026-11-03T04:15:00.000Z'],
+      ['us-day-past-12', '10/25/2026 9:15 PM', '2026-10-25T13:15:00.000Z'],
+      ['iso-pm', '2026-11-03 09:15 PM', '2026-11-03T13:15:00.000Z'],
+      ['iso-lower', '2026-11-03 9:15pm', '2026-11-03T13:15:00.000Z'],
+      ['slashes-dots', '2026/11/3 9:15 a.m.', '2026-11-03T01:15:00.000Z'],
+      ['full-width', '１１/３/２０２６ ９:１５ ＰＭ', '2026-11-03T13:15:00.000Z'],
+      ['pm-past-12', '11/3/2026 13:15 PM', null],
+      ['iso-pm-past-12', '2026-11-03 13:15 PM', null],
+      ['us-no-such-day', '2/30/2026 9:15 PM', null],
+      // Year last without AM/PM: 03/11/2026 is 3 November (en-GB) or 11 March (en-US).
+      ['either-way', '03/11/2026 21:15', null],
+      ['us-24-hour', '11/3/2026 21:15', null],
+      // Only a day-first date has a first number past 12: such a file's 03/11/2026 would be read month first.
+      ['day-first', '25/10/2026 9:15 PM', null],
+      ['day-first-24', '25/10/2026 21:15', null],
+      ['time-alone', '9:15pm', null],
+    ];
+    const csv = ['热线,来电编号,来电时间,通话内容', ...rows.map(([what, startedAt]) => `12369,${id(what)},${startedAt},来电人：回龙村后面有人烧垃圾，烟很大。`)].join('\r\n');
+    const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: csv });
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rejected = new Map(lines.filter((l) => l['status'] === 'rejected').map((l) => [l['callId'], l]));
+    const refused = rows.filter(([, , at]) => at === null).map(([what]) => id(what));
+    expect([...rejected.keys()]).toEqual(refused);
+    for (const r of rejected.values()) {
+      expect(r).toMatchObject({ reason: 'invalid 来电时间 (startedAt)', columns: { startedAt: '来电时间' } });
+      expect(Object.keys(r['fields'] as object)).toEqual(['startedAt']);
+    }
+    const said = (what: string) => (rejected.get(id(what))!['fields'] as Record<string, string>)['startedAt'];
+    expect(said('either-way')).toBe(
+      '03/11/2026: a date with the year last is read only as a US spreadsheet writes it, month first with AM/PM after the time (11/3/2026 9:15 PM), since 03/11/2026 could be 3 November or 11 March; write the date year first (2026-11-03 21:15)',
+    );
+    expect(said('us-24-hour')).toContain('a date with the year last is read only as a US spreadsheet writes it');
+    expect(said('day-first')).toBe(
+      '25/10/2026 is written day first, which is not read (a date such as 03/11/2026 could be 3 November or 11 March): write the date year first, 2026-10-25, or month first with AM/PM as a US spreadsheet does, 10/25/2026 9:15 PM',
+    );
+    expect(said('day-first-24')).toContain('25/10/2026 is written day first, which is not read');
+    for (const what of ['pm-past-12', 'iso-pm-past-12', 'us-no-such-day', 'time-alone']) expect(said(what)).toContain('must be an ISO 8601 date-time');
+    const stored = await service.deps.db
+      .selectFrom('hotline_calls')
+      .select(['call_id', 'started_at'])
+      .where('call_id', 'in', rows.map(([what]) => id(what)))
+      .execute();
+    // No offset: the district's time, Asia/Shanghai.
+    expect(Object.fromEntries(stored.map((r) => [r.call_id, r.started_at]))).toEqual(Object.fromEntries(rows.filter(([, , at]) => at !== null).map(([what, , at]) => [id(what), at])));
+  });
+
   it('rejects a line that is not UTF-8 and imports the rest; refuses a body declared in a charset other than UTF-8 or GBK with 415', async () => {
     const path = join(dir, 'not-utf8.ndjson');
     const good = JSON.stringify(callOf(1, 'ENC'));

@@ -1259,7 +1259,7 @@ describe('hotline access and validation', () => {
     expect(Object.keys(doc.body.paths['/api/v1/hotline/calls'].post.responses)).toEqual(expect.arrayContaining(['200', '201', '400', '401', '403', '409']));
     // A start without an offset is documented as the district's time.
     expect(doc.body.components.schemas.HotlineCallInput.properties.startedAt.description).toContain(
-      "without one (2026-11-28T21:30:05, 2026-11-28 21:30:05, 2026/11/28 21:30 as a spreadsheet saves it, or the Chinese way: 2026年11月28日 21:30, 2026年11月28日21时30分05秒, and 12-hour as a zh-CN Excel or WPS writes it: 2026/11/28 下午 9:30, 2026年11月28日 下午9时30分, 上午12:15 being 00:15), read as the district's time",
+      "without one (2026-11-28T21:30:05, 2026-11-28 21:30:05, 2026/11/28 21:30 as a spreadsheet saves it, or the Chinese way: 2026年11月28日 21:30, 2026年11月28日21时30分05秒, and 12-hour as a zh-CN Excel or WPS writes it: 2026/11/28 下午 9:30, 2026年11月28日 下午9时30分, 上午12:15 being 00:15, or as one in an English locale does: 2026-11-28 09:30 PM, 2026/11/28 9:30pm, and month first, as a US spreadsheet writes it, 11/28/2026 9:30 PM, 12:15 AM being 00:15), read as the district's time",
     );
     expect(doc.body.components.schemas.HotlineCallInput.properties.callerNumber.description).toContain('kept as 073188886666转123');
     // The example call is one the API takes, and its caller number is no one's (masked, as a hotline system may send it).

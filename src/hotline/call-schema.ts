@@ -91,7 +91,9 @@ const CHINESE_START = /^(\d{4})年(\d{1,2})月(\d{1,2})[日号][ \t]*(\d{1,2})(?
 /**
  * A 12-hour time as a zh-CN Excel or WPS writes one (its AM/PM is 上午/下午, before the time as the zh-CN formats put
  * it or after it as h:mm AM/PM does): 2026/11/3 下午 3:15, 2026年11月3日 上午9:15, 2026年11月3日 下午3时15分,
- * 2026/11/3 3:15 下午. The hour is 1–12, 12 the half's first hour (上午12:15 is 00:15, 下午12:15 is 12:15), or 0 as
+ * 2026/11/3 3:15 下午; or as one in an English locale writes it, AM/PM after the time (in any case, with or without a
+ * space or dots): 2026-11-03 09:15 PM, 2026/11/3 9:15pm, and the US date, month first: 11/3/2026 9:15 PM. The hour is
+ * 1–12, 12 the half's first hour (上午12:15 and 12:15 AM are 00:15, 下午12:15 and 12:15 PM are 12:15), or 0 as
  * ICU-based tools write that hour (上午0:15). Only these two halves: 中午, 晚上 and 凌晨 are no spreadsheet's, and 晚上12点
  * is read both ways by people, so they stay unread and are named as any other time the check does not take.
  */
@@ -100,9 +102,41 @@ const YEAR_FIRST_DATE = String.raw`\d{4}(?:[-/]\d{1,2}[-/]\d{1,2}|年\d{1,2}月\
 const CLOCK_REST = String.raw`(?::\d{2}){1,2}|[时点]\d{1,2}分(?:\d{1,2}秒)?`;
 const HALF_BEFORE = new RegExp(String.raw`^(${YEAR_FIRST_DATE})[ \t]*(上午|下午)[ \t]*(\d{1,2})(${CLOCK_REST})$`);
 const HALF_AFTER = new RegExp(String.raw`^(${YEAR_FIRST_DATE})[ \t]*(\d{1,2})(${CLOCK_REST})[ \t]*(上午|下午)$`);
+/** AM or PM as English-locale spreadsheets and people write it: AM, am, a.m., A.M. */
+const ENGLISH_HALF = String.raw`([AaPp])\.?[Mm]\.?`;
+const ENGLISH_HALF_AFTER = new RegExp(String.raw`^(${YEAR_FIRST_DATE})[ \t]+(\d{1,2})((?::\d{2}){1,2})[ \t]*${ENGLISH_HALF}$`);
 
-/** `2026/11/3 下午 3:15` → `2026/11/3 15:15`; what holds no 上午/下午, or an hour past 12 beside one, as it came. */
+/**
+ * A date with the year last, as English-locale spreadsheets write it: 11/3/2026 (en-US, month first) or 03/11/2026
+ * (en-GB, day first), with the time after it. Which of the two it is, the date alone does not say. It is read only
+ * month first with AM/PM after the time (11/3/2026 9:15 PM: en-US Excel and WPS write the 12-hour clock, day-first
+ * locales the 24-hour one); without AM/PM (03/11/2026 21:15) it is not read, and a first number past 12
+ * (25/11/2026 9:15 PM), which only a day-first date has, says the file's dates are day first: not read either (its
+ * rows with a day up to 12 would be taken month first), and named as such (see yearLastRule).
+ */
+const YEAR_LAST_DATE = /^(\d{1,2})([-/.])(\d{1,2})\2(\d{4})(?=$|[ \t]|[Tt]\d)/;
+const US_START = new RegExp(String.raw`^(\d{1,2})/(\d{1,2})/(\d{4})[ \t]+(\d{1,2})((?::\d{2}){1,2})[ \t]*${ENGLISH_HALF}$`);
+
+/** The hour of a 12-hour time on the 24-hour clock: 12 (or 0) is the half's first hour. */
+const hourOfHalf = (hour: string, pm: boolean) => (Number(hour) % 12) + (pm ? 12 : 0);
+
+/**
+ * `2026/11/3 下午 3:15` → `2026/11/3 15:15`, `2026-11-03 09:15 PM` → `2026-11-03 21:15`, `11/3/2026 9:15 PM` →
+ * `2026/11/3 21:15`; what holds no 上午/下午 or AM/PM, or an hour past 12 beside one, as it came.
+ */
 function twentyFourHour(s: string): string {
+  const us = US_START.exec(s);
+  if (us) {
+    const [, month = '', day = '', year = '', hour = '', rest = '', half = ''] = us;
+    // A first number past 12 is no month: a day-first date, not read (see YEAR_LAST_DATE).
+    if (Number(hour) > 12 || Number(month) > 12) return s;
+    return `${year}/${month}/${day} ${hourOfHalf(hour, half.toLowerCase() === 'p')}${rest}`;
+  }
+  const english = ENGLISH_HALF_AFTER.exec(s);
+  if (english) {
+    const [, date = '', hour = '', rest = '', half = ''] = english;
+    return Number(hour) > 12 ? s : `${date} ${hourOfHalf(hour, half.toLowerCase() === 'p')}${rest}`;
+  }
   const before = HALF_BEFORE.exec(s);
   const after = before ? null : HALF_AFTER.exec(s);
   const [date = '', half = '', hour = '', rest = ''] = before
@@ -111,7 +145,25 @@ function twentyFourHour(s: string): string {
       ? [after[1], after[4], after[2], after[3]]
       : [];
   if (!half || Number(hour) > 12) return s;
-  return `${date} ${(Number(hour) % 12) + (half === '下午' ? 12 : 0)}${rest}`;
+  return `${date} ${hourOfHalf(hour, half === '下午')}${rest}`;
+}
+
+/**
+ * Why a start with the year last that was not read is not, for its 400: a day-first date (25/11/2026), or one that
+ * may be either (03/11/2026 21:15); null for any other start.
+ */
+function yearLastRule(written: string): string | null {
+  const s = written.normalize('NFKC').trim();
+  const m = YEAR_LAST_DATE.exec(s);
+  if (!m) return null;
+  const [date = '', first = '', , second = '', year = ''] = m;
+  const two = (n: string) => n.padStart(2, '0');
+  if (Number(first) > 12 && Number(second) <= 12) {
+    return `${date} is written day first, which is not read (a date such as 03/11/2026 could be 3 November or 11 March): write the date year first, ${year}-${two(second)}-${two(first)}, or month first with AM/PM as a US spreadsheet does, ${Number(second)}/${Number(first)}/${year} 9:15 PM`;
+  }
+  // A US date with AM/PM not read for its time (13:15 PM) or day (2/30/2026) is any start the check does not take.
+  if (new RegExp(String.raw`${ENGLISH_HALF}$`).test(s) && date.includes('/')) return null;
+  return `${date}: a date with the year last is read only as a US spreadsheet writes it, month first with AM/PM after the time (11/3/2026 9:15 PM), since 03/11/2026 could be 3 November or 11 March; write the date year first (2026-11-03 21:15)`;
 }
 
 /**
@@ -143,8 +195,9 @@ const inServiceYears = (v: string) => instantInServiceYears(LOCAL_START.test(v) 
 
 const STARTED_AT_DESCRIPTION =
   'When the call started, ISO 8601: with a UTC offset (2026-11-28T21:30:05+08:00, or Z), or without one (2026-11-28T21:30:05, ' +
-  "2026-11-28 21:30:05, 2026/11/28 21:30 as a spreadsheet saves it, or the Chinese way: 2026年11月28日 21:30, 2026年11月28日21时30分05秒, and 12-hour as a zh-CN Excel or WPS writes it: 2026/11/28 下午 9:30, 2026年11月28日 下午9时30分, 上午12:15 being 00:15), read as the district's time (the district file's time zone, Asia/Shanghai by default). The offset may be written without its colon (+0800), " +
+  "2026-11-28 21:30:05, 2026/11/28 21:30 as a spreadsheet saves it, or the Chinese way: 2026年11月28日 21:30, 2026年11月28日21时30分05秒, and 12-hour as a zh-CN Excel or WPS writes it: 2026/11/28 下午 9:30, 2026年11月28日 下午9时30分, 上午12:15 being 00:15, or as one in an English locale does: 2026-11-28 09:30 PM, 2026/11/28 9:30pm, and month first, as a US spreadsheet writes it, 11/28/2026 9:30 PM, 12:15 AM being 00:15), read as the district's time (the district file's time zone, Asia/Shanghai by default). The offset may be written without its colon (+0800), " +
   'and T and Z in lower case (RFC 3339). ' +
+  'A date with the year last is read only month first with AM/PM (11/28/2026 9:30 PM): without AM/PM (11/28/2026 21:30, 03/11/2026 21:30), or day first (28/11/2026), it is a 400 naming startedAt, as 03/11/2026 could be 3 November or 11 March. ' +
   'An impossible date or an offset beyond -12:00…+14:00 is a 400 naming startedAt.';
 
 /**
@@ -256,8 +309,13 @@ export const callSchema = z
           .datetime({
             offset: true,
             local: true,
+            // What is no date-time is named as such alone, not also as a time outside the service's years.
+            abort: true,
             error: (i) =>
-              i.input === undefined ? 'required' : "must be an ISO 8601 date-time, e.g. 2026-11-28T21:30:05+08:00, or 2026年11月28日 21:30 (without an offset, the district's time)",
+              i.input === undefined
+                ? 'required'
+                : ((typeof i.input === 'string' ? yearLastRule(i.input) : null) ??
+                  "must be an ISO 8601 date-time, e.g. 2026-11-28T21:30:05+08:00, or 2026年11月28日 21:30 (without an offset, the district's time)"),
           })
           .refine(inServiceYears, INSTANT_RULE)
           .refine(offsetExists, OFFSET_RULE),
