@@ -1233,6 +1233,54 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     await context.close();
   });
 
+  it('brings a form sent chunked, without its length, back as typed when over 51 MB, as one that declares its length; a chunked form within the limit is taken', async () => {
+    const before = await countCases();
+    const opened = await fetch(`${service.url}/`, { headers: { accept: 'text/html' } });
+    await opened.arrayBuffer();
+    const token = /csrf=([A-Za-z0-9_-]{43})/.exec(opened.headers.get('set-cookie') ?? '')![1]!;
+    const boundary = '----WebKitFormBoundaryChunked7Qx';
+    const part = (headers: string, body: Buffer | string) => [Buffer.from(`--${boundary}\r\n${headers}\r\n\r\n`), Buffer.from(body), Buffer.from('\r\n')];
+    const formOf = (photos: Buffer[]) =>
+      Buffer.concat([
+        ...part('Content-Disposition: form-data; name="_csrf"', token),
+        ...part('Content-Disposition: form-data; name="text"', REPORT_TEXT),
+        ...photos.flatMap((photo, i) => part(`Content-Disposition: form-data; name="photos"; filename="IMG_50${i}.jpg"\r\nContent-Type: image/jpeg`, photo)),
+        ...part('Content-Disposition: form-data; name="address"', '电镀厂后门桥下的水沟'),
+        ...part('Content-Disposition: form-data; name="anonymous"', 'on'),
+        Buffer.from(`--${boundary}--\r\n`),
+      ]);
+    /** Sent as a stream of 64 KB chunks: fetch gives no Content-Length and sends it chunked. */
+    const sendChunked = (body: Buffer) =>
+      fetch(`${service.url}/`, {
+        method: 'POST',
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, cookie: `csrf=${token}`, accept: 'text/html' },
+        body: new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (let at = 0; at < body.length; at += 64 * 1024) controller.enqueue(new Uint8Array(body.subarray(at, at + 64 * 1024)));
+            controller.close();
+          },
+        }),
+        duplex: 'half',
+        redirect: 'manual',
+      } as RequestInit);
+    // Five photos of 11 MB: over what the body of a form may be (5 × 10 MB and 1 MB of text).
+    const big = Buffer.concat([JPEG_BYTES, Buffer.alloc(11 * 1024 * 1024 - JPEG_BYTES.length)]);
+    const res = await sendChunked(formOf(Array.from({ length: 5 }, () => big)));
+    const html = await res.text();
+    expect(res.status, html.slice(0, 300)).toBe(413);
+    expect(html).toContain('所选的 5 张照片共 55.0 MB，超过了一件举报能带的照片（最多 5 张，每张不超过 10 MB），所以没有提交。');
+    expect(html).toContain(`${REPORT_TEXT}</textarea>`);
+    expect(html).toContain('id="address" name="address" value="电镀厂后门桥下的水沟"');
+    expect(html).toMatch(/id="anonymous" name="anonymous" value="on" checked/);
+    expect(await countCases()).toBe(before);
+    // The same form with one photo a report carries, chunked too, is read whole and filed.
+    const taken = await sendChunked(formOf([JPEG_BYTES]));
+    await taken.arrayBuffer();
+    expect(taken.status).toBe(303);
+    expect(taken.headers.get('location')).toMatch(/^\/submitted\/[A-Z0-9]{10}$/);
+    expect(await countCases()).toBe(before + 1);
+  });
+
   it('says too many photos or one too large next to the photo field before sending, keeping what was typed', async () => {
     const before = await countCases();
     const { page, context } = await newPage({ baseURL: service.url });

@@ -64,6 +64,54 @@ function same(a: string, b: string): boolean {
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function isMultipart(c: Context<AppEnv>): boolean {
+  return (c.req.header('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
+}
+
+/**
+ * Reads the request's body until it ends or holds more than `maxBytes`, and puts the body back whole (what was read,
+ * then what was not) for whoever reads it next: true when it holds more. What was read is held in memory, as a form
+ * within the limit is held to be parsed anyway.
+ */
+async function readUpTo(c: Context<AppEnv>, maxBytes: number): Promise<boolean> {
+  const reader = c.req.raw.body!.getReader();
+  const head: Uint8Array[] = [];
+  let size = 0;
+  let ended = false;
+  let failed: unknown = null;
+  try {
+    while (size <= maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) {
+        ended = true;
+        break;
+      }
+      head.push(value);
+      size += value.length;
+    }
+  } catch (err) {
+    // The client stopped sending: whoever reads the body next fails as it would have.
+    failed = err;
+  }
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of head) controller.enqueue(chunk);
+      head.length = 0;
+      if (failed !== null) controller.error(failed);
+      else if (ended) controller.close();
+    },
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  // As hono's bodyLimit puts back the body it measures (`duplex` is what a streamed request body needs in Node).
+  c.req.raw = new Request(c.req.raw, { body, duplex: 'half' } as RequestInit);
+  return size > maxBytes;
+}
 const limit = bodyLimit({
   maxSize: MAX_FORM_BYTES,
   onError: () => {
@@ -99,6 +147,16 @@ export function csrfProtection(options: CsrfOptions = {}) {
     if (options.tooLarge && Number(c.req.header('content-length')) > MAX_FORM_BYTES) {
       const answer = await options.tooLarge(c, MAX_FORM_BYTES);
       if (answer) return answer;
+    }
+    // A multipart form sent without its length (chunked) is over the limit only once read that far: read up to it,
+    // and a form that goes on past it gets the same answer as one that says its length.
+    if (options.tooLarge && c.req.header('content-length') === undefined && isMultipart(c) && c.req.raw.body) {
+      const over = await readUpTo(c, MAX_FORM_BYTES);
+      if (over) {
+        const answer = await options.tooLarge(c, MAX_FORM_BYTES);
+        if (answer) return answer;
+        throw new AppError('payload_too_large', 'the form is too large');
+      }
     }
     let refusal: Response | undefined;
     const limited = await limit(c, async () => {
