@@ -215,7 +215,9 @@ const importRoute = apiRoute({
     'on record are `duplicate`, so a re-run creates nothing. `line` is the line the record starts on (the CSV header is line 1). ' +
     'The body is UTF-8, UTF-16 with its byte-order mark, or GBK / GB 18030: declared (`charset=gbk`, `gb2312` or `gb18030`), or ' +
     'undeclared and told from its first 64 KB (not UTF-8, and GB 18030). A body declared GBK whose first 64 KB are not is a 400 ' +
-    'naming the line; another charset is a 415.',
+    'naming the line; another charset is a 415. Past them, a record holding bytes that are no character of the body\'s encoding is rejected, ' +
+    'its reason naming the fields that hold them as the file headed their columns (`not valid UTF-8 in 摘要 (summary) (…)`); a CSV header holding ' +
+    'such bytes is a 400 naming its column.',
   security,
   request: {
     body: {

@@ -713,6 +713,51 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
     }
   });
 
+  it('names the column heading of a record that holds bytes that are not UTF-8 in its reason, as other rejections do; refuses a header holding such bytes naming its column; reads past them in a column it does not read', async () => {
+    const pid = process.pid;
+    // 来电人 in GBK bytes: not UTF-8.
+    const gbk = Buffer.from([0xc0, 0xb4, 0xb5, 0xe7, 0xc8, 0xcb]);
+    const csv = Buffer.concat([
+      Buffer.from(`热线,来电编号,来电时间,摘要,通话内容,\r\n12369,HEAD-${pid}-1,2026-10-01 08:00:00,`),
+      gbk,
+      Buffer.from(`,来电人：兴隆办事处有人偷排废水,\r\n12369,HEAD-${pid}-2,2026-10-01 08:00:00,,来电人：兴隆办事处有人偷排废水,`),
+      gbk,
+      Buffer.from('\r\n'),
+    ]);
+    const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: csv });
+    expect(res.status).toBe(200);
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toEqual({
+      line: 2,
+      status: 'rejected',
+      callId: `HEAD-${pid}-1`,
+      reason: 'not valid UTF-8 in 摘要 (summary) (save the whole file in one encoding, UTF-8 or GBK / GB 18030)',
+      fields: { summary: 'must be UTF-8 text (found bytes that are not)' },
+      columns: { summary: '摘要' },
+    });
+    // The bytes are in the last column, which has no heading and is not read: the call is imported.
+    expect(lines[1]).toMatchObject({ line: 3, status: 'created', callId: `HEAD-${pid}-2` });
+    expect(lines.at(-1)).toEqual({ summary: { records: 2, created: 1, duplicate: 0, rejected: 1, cases: 1 } });
+
+    // A record of NDJSON names its field by its name.
+    const ndjson = Buffer.concat([Buffer.from(`{"hotline":"12369","callId":"HEAD-${pid}-3","startedAt":"2026-10-01T08:00:00+08:00","operator":"`), gbk, Buffer.from('","transcript":"来电人：兴隆办事处有人偷排废水"}\n')]);
+    const nd = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson; charset=utf-8' }, body: ndjson });
+    expect(((await nd.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>))[0]).toMatchObject({
+      status: 'rejected',
+      reason: 'not valid UTF-8 in operator (save the whole file in one encoding, UTF-8 or GBK / GB 18030)',
+      fields: { operator: 'must be UTF-8 text (found bytes that are not)' },
+    });
+
+    // A heading in GBK in a file a UTF-8 line keeps UTF-8: named by its column, not as a missing transcript.
+    const heading = gb18030('通话内容');
+    const header = Buffer.concat([Buffer.from('hotline,callId,startedAt,'), heading, Buffer.from(`\r\n12369,HEAD-${pid}-4,2026-10-01 08:00:00,来电人：兴隆办事处有人偷排废水\r\n`)]);
+    const refused = await json(fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: header }));
+    expect(refused.status).toBe(400);
+    const problem = `not valid UTF-8 in column 4 ("${new TextDecoder().decode(heading)}") (save the whole file in one encoding, UTF-8 or GBK / GB 18030)`;
+    expect(refused.body.error).toMatchObject({ message: `the CSV header is ${problem}`, fields: { header: problem } });
+    expect(await service.deps.db.selectFrom('hotline_calls').select('call_id').where('call_id', '=', `HEAD-${pid}-4`).execute()).toEqual([]);
+  });
+
   it('reads a body declared charset=gbk, gb2312 or gb18030 as GB 18030, and one undeclared that is GB 18030 and not UTF-8 as the command line does', async () => {
     const csv = (prefix: string) =>
       [
@@ -766,7 +811,7 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
 
     // Past the first 64 KB, read while the results stream back: that record alone is rejected, by its line and field.
     const rows = Array.from({ length: 700 }, (_, i) => row(`LATEGBK-${pid}-${i}`));
-    const late = Buffer.concat([gb18030(`hotline,callId,startedAt,transcript\r\n${rows.join('')}`), Buffer.from(`12369,LATEGBK-${pid}-bad,2026-10-01 08:00:00,来电人：兴隆办事处盐下村电镀厂晚上偷排废水。\r\n`), gb18030(row(`LATEGBK-${pid}-last`))]);
+    const late = Buffer.concat([gb18030(`hotline,callId,startedAt,通话内容\r\n${rows.join('')}`), Buffer.from(`12369,LATEGBK-${pid}-bad,2026-10-01 08:00:00,来电人：兴隆办事处盐下村电镀厂晚上偷排废水。\r\n`), gb18030(row(`LATEGBK-${pid}-last`))]);
     expect(late.length).toBeGreaterThan(64 * 1024 + 1000);
     const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv; charset=gbk' }, body: late });
     expect(res.status).toBe(200);
@@ -776,8 +821,9 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
         line: 2 + 700 * 2,
         status: 'rejected',
         callId: `LATEGBK-${pid}-bad`,
-        reason: 'not valid GB 18030 (bytes that are no GBK or GB 18030 character)',
+        reason: 'not valid GB 18030 in 通话内容 (transcript) (bytes that are no GBK or GB 18030 character)',
         fields: { transcript: 'must be GBK / GB 18030 text (found bytes that are not)' },
+        columns: { transcript: '通话内容' },
       },
     ]);
     expect(lines.at(-1)).toEqual({ summary: { records: 702, created: 701, duplicate: 0, rejected: 1, cases: 701 } });
@@ -1178,8 +1224,9 @@ describe('npm run hotline -- import FILE', { timeout: 300_000 }, () => {
     const mixed = await cli(db, 'import', mixedFile);
     expect(mixed.code).toBe(1);
     expect(mixed.stderr).not.toContain('is not UTF-8');
-    expect(mixed.stdout).toContain('line 4: rejected MIX-2: not valid UTF-8');
-    expect(mixed.stdout).toContain('(transcript: must be UTF-8 text (found bytes that are not))');
+    expect(mixed.stdout).toContain(
+      'line 4: rejected MIX-2: not valid UTF-8 in transcript (save the whole file in one encoding, UTF-8 or GBK / GB 18030) (transcript: must be UTF-8 text (found bytes that are not))\n',
+    );
     expect(mixed.stdout).toMatch(/records=2 created=1 duplicate=0 rejected=1 cases=1 /);
   });
 

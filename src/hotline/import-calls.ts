@@ -114,17 +114,25 @@ const NOT_UTF8 = '\uFFFD';
 
 /** Why a record with bytes that are no character of the import's encoding is rejected, and what its fields say. */
 interface UndecodedFault {
-  reason: string;
+  /** The fault, as the reason starts: `not valid UTF-8`. */
+  what: string;
+  /** What to do about it, after the fields named. */
+  advice: string;
   field: string;
 }
 
 const UNDECODED: Record<'utf-8' | 'gb18030', UndecodedFault> = {
   // The rest of the file read as UTF-8 (a GBK file is read as GBK whole): one record in another encoding.
-  'utf-8': { reason: 'not valid UTF-8 (save the whole file in one encoding, UTF-8 or GBK / GB 18030)', field: TEXT_FAULTS.notUtf8 },
-  gb18030: { reason: 'not valid GB 18030 (bytes that are no GBK or GB 18030 character)', field: 'must be GBK / GB 18030 text (found bytes that are not)' },
+  'utf-8': { what: 'not valid UTF-8', advice: 'save the whole file in one encoding, UTF-8 or GBK / GB 18030', field: TEXT_FAULTS.notUtf8 },
+  gb18030: { what: 'not valid GB 18030', advice: 'bytes that are no GBK or GB 18030 character', field: 'must be GBK / GB 18030 text (found bytes that are not)' },
 };
 
 const undecodedFault = (encoding: FileEncoding): UndecodedFault => UNDECODED[encoding === 'gb18030' ? 'gb18030' : 'utf-8'];
+
+/** The reason of a record rejected for bytes that are no character, naming the fields that hold them as its file does: `not valid UTF-8 in 通话内容 (transcript) (…)`. */
+function undecodedReason(fault: UndecodedFault, named: readonly string[]): string {
+  return `${fault.what}${named.length > 0 ? ` in ${named.join(', ')}` : ''} (${fault.advice})`;
+}
 
 async function* ndjsonRecords(stream: ReadableStream<string>, fault: UndecodedFault): AsyncGenerator<RawRecord> {
   for await (const { line, text } of splitLines(stream)) {
@@ -135,7 +143,8 @@ async function* ndjsonRecords(stream: ReadableStream<string>, fault: UndecodedFa
     const trimmed = line === 1 ? text.replace(/^\uFEFF/, '').trim() : text.trim();
     if (trimmed === '') continue;
     if (trimmed.includes(NOT_UTF8)) {
-      yield { line, value: { ok: false, reason: fault.reason, ...notUtf8Fields(parsedObject(trimmed), fault) } };
+      const named = notUtf8Fields(parsedObject(trimmed), fault);
+      yield { line, value: { ok: false, reason: undecodedReason(fault, Object.keys(named.fields ?? {})), ...named } };
       continue;
     }
     try {
@@ -412,8 +421,11 @@ async function* csvRecords(rows: AsyncGenerator<CsvRow>, header: string[], writt
     header.forEach((name, i) => {
       if (name !== '') record[name] = fields[i]!;
     });
-    if (fields.some((f) => f.includes(NOT_UTF8))) {
-      yield { line, value: { ok: false, reason: fault.reason, ...notUtf8Fields(record, fault) }, headings };
+    // Only the columns read count: bytes in a column without a name, which is not read, reject nothing.
+    const named = notUtf8Fields(record, fault);
+    if (named.fields) {
+      const reason = undecodedReason(fault, Object.keys(named.fields).map((f) => asHeaded(f, headings)));
+      yield { line, value: { ok: false, reason, ...named }, headings };
       continue;
     }
     yield { line, value: { ok: true, fields: record }, headings };
@@ -437,6 +449,13 @@ export async function openImport(stream: ReadableStream<string>, format: ImportF
     // A header that breaks the format (a quote left open, text after a closing one) is named as such, not as missing columns.
     const broken = first.done || first.value.fields !== null ? null : first.value.reason;
     if (broken) throw new AppError('validation_failed', `the CSV header is no CSV record: ${broken}`, { header: broken });
+    // A heading with bytes that are no character of the file's encoding would be named as an unknown column, or its
+    // field as missing: the header names where they are instead.
+    const garbled = written.flatMap((h, i) => (h.includes(NOT_UTF8) ? [`column ${i + 1} ("${h.trim()}")`] : []));
+    if (garbled.length > 0) {
+      const problem = `${fault.what} in ${garbled.join(', ')} (${fault.advice})`;
+      throw new AppError('validation_failed', `the CSV header is ${problem}`, { header: problem });
+    }
     header = csvColumns(written);
   } catch (err) {
     await rows.return(undefined);
