@@ -245,6 +245,17 @@ function hotlineDeps(deps: AppEnv['Variables']['deps']): HotlineDeps {
  */
 const PLUS_DECODED_AS_SPACE = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?) (\d{2}(?::?\d{2})?)$/;
 
+/**
+ * The query's parameters, the first value of each, decoded as UTF-8 with U+FFFD where the bytes escaped are not
+ * (URLSearchParams): so a value percent-encoded in GBK (operator=%C0%B4…) is a 400 naming it, as such bytes in the
+ * body are, rather than kept as the escapes (c.req.query() leaves what does not decode as it came).
+ */
+function queryAsText(url: string): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const [name, value] of new URL(url).searchParams) if (!Object.hasOwn(query, name)) query[name] = value;
+  return query;
+}
+
 /** A text/plain submission: the transcript is the body, the rest comes from the query. */
 function plainCall(query: Record<string, string>, transcript: string): CallInput {
   const startedAt = query['startedAt']?.trim().replace(PLUS_DECODED_AS_SPACE, '$1+$2');
@@ -279,7 +290,7 @@ export function hotlineRoutes() {
       if (typeof body === 'string') throw new AppError('validation_failed', 'invalid body', { body: 'must be a JSON object' });
       input = body;
     }
-    else if (contentType.startsWith('text/plain')) input = plainCall(c.req.query(), await c.req.text());
+    else if (contentType.startsWith('text/plain')) input = plainCall(queryAsText(c.req.url), await c.req.text());
     else if (contentType === '') throw new AppError('validation_failed', 'invalid transcript', { transcript: 'required' });
     else {
       throw new AppError('unsupported_media_type', 'send the call as application/json, or the transcript as text/plain with the other fields in the query', {

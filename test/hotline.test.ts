@@ -1028,6 +1028,19 @@ describe('POST /api/v1/hotline/calls', () => {
     );
     expect(bad.status, JSON.stringify(bad.body)).toBe(400);
     expect(bad.body.error.fields).toEqual({ callId: 'required' });
+
+    // A value percent-encoded in GBK (坐席 as %D7%F8%CF%AF) is not UTF-8: a 400 naming it, as such bytes in the body are.
+    const gbkCallId = nextCallId('P');
+    const gbk = await json(
+      fetch(`${service.url}/api/v1/hotline/calls?hotline=12369&callId=${gbkCallId}&startedAt=2026-11-02T08:15:00%2B08:00&operator=%D7%F8%CF%AF`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.operator}`, 'content-type': 'text/plain' },
+        body: transcript,
+      }),
+    );
+    expect(gbk.status, JSON.stringify(gbk.body)).toBe(400);
+    expect(gbk.body.error).toMatchObject({ message: 'invalid operator', fields: { operator: 'must be UTF-8 text (found bytes that are not)' } });
+    expect(await service.deps.db.selectFrom('hotline_calls').select('call_id').where('call_id', '=', gbkCallId).execute()).toEqual([]);
   });
 });
 
