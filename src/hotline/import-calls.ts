@@ -109,6 +109,9 @@ export async function* splitLines(stream: ReadableStream<string>, maxChars = MAX
   }
 }
 
+/** Characters no text file holds: C0 controls other than tab and line breaks, and DEL. */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
 /** What a decoder leaves in place of bytes that are no character of the encoding it reads. */
 const NOT_UTF8 = '\uFFFD';
 
@@ -450,9 +453,10 @@ export async function openImport(stream: ReadableStream<string>, format: ImportF
     const broken = first.done || first.value.fields !== null ? null : first.value.reason;
     if (broken) throw new AppError('validation_failed', `the CSV header is no CSV record: ${broken}`, { header: broken });
     // A heading with bytes that are no character of the file's encoding would be named as an unknown column, or its
-    // field as missing: the header names where they are instead.
+    // field as missing: the header names where they are instead. A first row with control characters is no text at
+    // all (a binary file), and has no header: its columns are missing.
     const garbled = written.flatMap((h, i) => (h.includes(NOT_UTF8) ? [`column ${i + 1} ("${h.trim()}")`] : []));
-    if (garbled.length > 0) {
+    if (garbled.length > 0 && !written.some((h) => CONTROL.test(h))) {
       const problem = `${fault.what} in ${garbled.join(', ')} (${fault.advice})`;
       throw new AppError('validation_failed', `the CSV header is ${problem}`, { header: problem });
     }
