@@ -36,6 +36,9 @@ describe('field reasons said in Chinese', () => {
     'charset must be utf-8, not gbk',
     'charset must be utf-8, gbk, gb2312 or gb18030, not big5',
     'line 4: not GBK / GB 18030 text, as its charset says (bytes that are no such character)',
+    'not valid UTF-8 in column 4 ("\ufffd\ufffd") (save the whole file in one encoding, UTF-8 or GBK / GB 18030)',
+    '25/10/2026 is written day first, which is not read (a date such as 03/11/2026 could be 3 November or 11 March): write the date year first, 2026-10-25, or month first with AM/PM as a US spreadsheet does, 10/25/2026 9:15 PM',
+    '03/11/2026: a date with the year last is read only as a US spreadsheet writes it, month first with AM/PM after the time (11/3/2026 9:15 PM), since 03/11/2026 could be 3 November or 11 March; write the date year first (2026-11-03 21:15)',
     'must be GBK / GB 18030 text (found bytes that are not)',
     'required: application/x-ndjson or text/csv',
     'required: one call a line (NDJSON) or a CSV with a header row',
@@ -66,6 +69,15 @@ describe('field reasons said in Chinese', () => {
     expect(fieldMessage('zh', reason)).toContain(`“${RETURN_REASON_LABEL.zh.wrong_jurisdiction}”`);
     expect(fieldMessage('en', reason)).toBe(`The case's local office returned it as “${RETURN_REASON_LABEL.en.wrong_jurisdiction}”: set another local office for it below first, then route it.`);
     expect(RETURN_REASON_LABEL.zh.wrong_jurisdiction).toBe('不属于本辖区');
+  });
+
+  it('keeps the dates and the column a reason names', () => {
+    expect(fieldMessage('zh', '25/10/2026 is written day first, which is not read (a date such as 03/11/2026 could be 3 November or 11 March): write the date year first, 2026-10-25, or month first with AM/PM as a US spreadsheet does, 10/25/2026 9:15 PM')).toBe(
+      '25/10/2026 是日在前的写法，不予读取（03/11/2026 可能是 11 月 3 日，也可能是 3 月 11 日）：请把日期写成年在前（2026-10-25），或按美式写法月在前并带 AM/PM（10/25/2026 9:15 PM）',
+    );
+    expect(fieldMessage('zh', 'not valid UTF-8 in column 4 ("x\ufffd") (save the whole file in one encoding, UTF-8 or GBK / GB 18030)')).toBe(
+      '表头第 4 列（“x\ufffd”）含有不是 UTF-8 编码的字节：请把整个文件存为同一种编码（UTF-8 或 GBK / GB18030）',
+    );
   });
 
   it('keeps what a list or a size names', () => {

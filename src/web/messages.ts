@@ -27,6 +27,14 @@ const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
   [/^must fall in the years (\d{4})–(\d{4})/, (m) => `请填写 ${m[1]} 至 ${m[2]} 年之间的时间`, (m) => `Give a time between the years ${m[1]} and ${m[2]}.`],
   [/^use a date YYYY-MM-DD from (\S+) to (\S+)$/, (m) => `请填写 YYYY-MM-DD 格式的日期（${m[1]} 至 ${m[2]}）`, (m) => `Use a date written YYYY-MM-DD, from ${m[1]} to ${m[2]}.`],
   [/^must be an ISO 8601 date-time/, '请填写完整的日期和时间', 'Give a full date and time.'],
+  [
+    /^(\S+) is written day first, which is not read .*: write the date year first, (\S+), or month first with AM\/PM as a US spreadsheet does, (.+)$/,
+    (m) => `${m[1]} 是日在前的写法，不予读取（03/11/2026 可能是 11 月 3 日，也可能是 3 月 11 日）：请把日期写成年在前（${m[2]}），或按美式写法月在前并带 AM/PM（${m[3]}）`,
+  ],
+  [
+    /^(\S+): a date with the year last is read only as a US spreadsheet writes it/,
+    (m) => `${m[1]} 年份在后，月和日分不清（03/11/2026 可能是 11 月 3 日，也可能是 3 月 11 日）；年份在后的日期只按美式写法读取：月在前，时间后带 AM/PM（11/3/2026 9:15 PM）。请把日期写成年在前（2026-11-03 21:15）`,
+  ],
   [/^must have a UTC offset between/, '时区不正确：UTC 偏移应在 -12:00 到 +14:00 之间'],
   [/^must be "?12345"? or "?12369"?$/, '请选择 12345 或 12369', 'Choose 12345 or 12369.'],
   [/^must be true or false$/, '请勾选或不勾选'],
@@ -77,6 +85,10 @@ const FIELD_MESSAGES: Array<[RegExp, Said, Said?]> = [
   [/^charset must be utf-8, not (\S+)$/, (m) => `字符编码应为 UTF-8，而不是 ${m[1]}`],
   [/^charset must be utf-8, gbk, gb2312 or gb18030, not (\S+)$/, (m) => `字符编码应为 UTF-8 或 GBK（GB2312、GB18030），而不是 ${m[1]}`],
   [/^line (\d+): not GBK \/ GB 18030 text/, (m) => `第 ${m[1]} 行不是 GBK / GB18030 编码的文本，与声明的字符编码不符`],
+  [
+    /^not valid (UTF-8|GB 18030) in (column \d+ .*) \((?:save the whole file|bytes that are no)/,
+    (m) => `表头${m[2]!.replace(/column (\d+) \("([^"]*)"\)/g, '第 $1 列（“$2”）')}含有不是 ${m[1]} 编码的字节：请把整个文件存为同一种编码（UTF-8 或 GBK / GB18030）`,
+  ],
   [/^no case with this code$/, '没有这个查询码的案件'],
   [/^no such case$/, '没有这个案件'],
   [/^the case is \w+, not open: give one still open$/, '该案件已不在办理中（已办结、并案或转办），请填写仍在办理的案件', 'That case is no longer open: give one still open.'],
