@@ -342,6 +342,23 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(html).toContain('id="address" name="address" value="电镀厂后门桥下的水沟"');
     expect(html).toMatch(/id="anonymous" name="anonymous" value="on" checked/);
     expect(await cases()).toBe(before);
+    // Streamed chunked, without a Content-Length: the same page.
+    const chunked = await mf.dispatchFetch('http://localhost/', {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, accept: 'text/html' },
+      body: new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let at = 0; at < body.length; at += 1024 * 1024) controller.enqueue(new Uint8Array(body.subarray(at, at + 1024 * 1024)));
+          controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as Parameters<typeof mf.dispatchFetch>[1]);
+    const page = await chunked.text();
+    expect(chunked.status, page.slice(0, 500)).toBe(413);
+    expect(page).toContain('所选的 5 张照片共 55.0 MB，超过了一件举报能带的照片（最多 5 张，每张不超过 10 MB）');
+    expect(page).toContain('兴隆街道电镀厂夜里往沟里排黑水\n沟边的菜都死了</textarea>');
+    expect(await cases()).toBe(before);
   }, 60_000);
 
   let caseId: string;
