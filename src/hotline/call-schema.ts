@@ -112,7 +112,8 @@ const ENGLISH_HALF_AFTER = new RegExp(String.raw`^(${YEAR_FIRST_DATE})[ \t]+(\d{
  * month first with AM/PM after the time (11/3/2026 9:15 PM: en-US Excel and WPS write the 12-hour clock, day-first
  * locales the 24-hour one); without AM/PM (03/11/2026 21:15) it is not read, and a first number past 12
  * (25/11/2026 9:15 PM), which only a day-first date has, says the file's dates are day first: not read either (its
- * rows with a day up to 12 would be taken month first), and named as such (see yearLastRule).
+ * rows with a day up to 12 would be taken month first), and named as such (see yearLastRule). A day-first locale that
+ * writes AM/PM as well (en-AU) is not told apart by a date whose day is up to 12: README asks for such files year first.
  */
 const YEAR_LAST_DATE = /^(\d{1,2})([-/.])(\d{1,2})\2(\d{4})(?=$|[ \t]|[Tt]\d)/;
 const US_START = new RegExp(String.raw`^(\d{1,2})/(\d{1,2})/(\d{4})[ \t]+(\d{1,2})((?::\d{2}){1,2})[ \t]*${ENGLISH_HALF}$`);
