@@ -80,8 +80,9 @@ export function createReconciler(opts: {
       swept = { deadlines: result.checked.length, wakeUps: result.wakeUpsAdded };
     }
     // The answers kept for the units' retries go once no retry needs them: they may hold a reporter's contact.
-    const actionKeysPruned = stopped ? 0 : await pruneActionKeys(opts.db, opts.clock.now());
-    // Likewise the keys of reports and 督办 once no retry needs them; a large backlog goes a few batches a pass.
+    // A batch at a time, as many a pass as the deadlines' sweep pages through: a large backlog goes over a few passes.
+    const actionKeysPruned = await pruneActionKeys(opts.db, opts.clock.now(), { batchSize, stopped: () => stopped });
+    // Likewise the keys of reports and 督办 once no retry needs them.
     const idempotencyKeysPruned = await pruneIdempotencyKeys(opts.db, opts.clock.now(), { batchSize, stopped: () => stopped });
     if (!jobs.value) throw jobs.error;
     return { ...jobs.value, ...swept, actionKeysPruned, idempotencyKeysPruned };

@@ -105,11 +105,13 @@ async function sweep(deps: WorkerDeps, controller: ScheduledController): Promise
     await deps.relay.drain();
     // The counts of the limit per sender whose window ended count for nothing: they go.
     const intakeCounts = await pruneIntakeCounts(deps.db, now);
-    // The answers kept for the units' retries go once no retry needs them (KEEP_ACTION_KEYS_MS): they may hold a reporter's contact.
-    const actionKeys = await pruneActionKeys(deps.db, now);
-    // Likewise the keys of reports and 督办 (KEEP_IDEMPOTENCY_KEYS_MS), in batches for 5 s at most: a backlog goes over several runs.
+    // Kept rows past their retention go a batch at a time, all of them within 5 s: a backlog goes over several runs.
     const pruningUntil = Date.now() + 5_000;
-    const idempotencyKeys = await pruneIdempotencyKeys(deps.db, now, { stopped: () => Date.now() > pruningUntil });
+    const pruning = { stopped: () => Date.now() > pruningUntil };
+    // The answers kept for the units' retries go once no retry needs them (KEEP_ACTION_KEYS_MS): they may hold a reporter's contact.
+    const actionKeys = await pruneActionKeys(deps.db, now, pruning);
+    // Likewise the keys of reports and 督办 (KEEP_IDEMPOTENCY_KEYS_MS).
+    const idempotencyKeys = await pruneIdempotencyKeys(deps.db, now, pruning);
     deps.logger.info(
       {
         cron: controller.cron,

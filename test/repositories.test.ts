@@ -15,7 +15,7 @@ import { beginAttempt, endAttempt, findDelivery, insertDeliveries, listStalePend
 import { keepCodeNames } from '../db/repositories/code-names.repository.js';
 import { appendEvents, listEvents } from '../db/repositories/events.repository.js';
 import { exportCaseBatches, statsCaseBatches } from '../db/repositories/stats.repository.js';
-import { findActionKey, insertActionKey } from '../db/repositories/action-keys.repository.js';
+import { findActionKey, insertActionKey, KEEP_ACTION_KEYS_MS, pruneActionKeys } from '../db/repositories/action-keys.repository.js';
 import { findIdempotencyKey, insertIdempotencyKey, insertIdempotencyKeys, KEEP_IDEMPOTENCY_KEYS_MS, pruneIdempotencyKeys, scopedKey } from '../db/repositories/idempotency.repository.js';
 import { listOverdueCases } from '../db/repositories/desk.repository.js';
 import { insertExtensionRequest, mergedReportsOf } from '../db/repositories/case-queries.repository.js';
@@ -57,6 +57,31 @@ function newCase(overrides: Partial<NewCase> = {}): NewCase {
     version: 0,
     ...overrides,
   };
+}
+
+/** The database, and how many delete statements went through it so far. */
+function countingDeletes(db: Kysely<Database>): { db: Kysely<Database>; deletes: () => number } {
+  let deletes = 0;
+  const counted = db.withPlugin({
+    transformQuery: (args) => {
+      if (args.node.kind === 'DeleteQueryNode') deletes++;
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  });
+  return { db: counted, deletes: () => deletes };
+}
+
+/** The rows older than a time are found through the named index on their age (on PostgreSQL, one it may use at all). */
+async function expectAgeIndex(db: Kysely<Database>, engine: string, table: string, column: string, index: string): Promise<void> {
+  const query = sql`select 1 from ${sql.table(table)} where ${sql.ref(column)} < ${'2026-11-01T00:00:00.000Z'} limit 10`;
+  const plan = await db.transaction().execute(async (trx) => {
+    if (engine === 'SQLite') return (await sql<{ detail: string }>`explain query plan ${query}`.execute(trx)).rows.map((r) => r.detail);
+    // A small table is read whole whatever its indexes: forbid that, so the plan shows whether an index serves.
+    await sql`set local enable_seqscan = off`.execute(trx);
+    return (await sql<{ 'QUERY PLAN': string }>`explain ${query}`.execute(trx)).rows.map((r) => r['QUERY PLAN']);
+  });
+  expect(plan.join('\n')).toContain(index);
 }
 
 describe.each([
@@ -281,23 +306,40 @@ describe.each([
     const left = async () => (await db.selectFrom('idempotency_keys').select('key').where('key', 'like', `${mine}%`).execute()).map((r) => r.key.slice(mine.length)).sort();
 
     // Each statement deletes at most a batch, and a call stops after its batches: the rest waits for the next.
-    const statements: string[] = [];
-    const counted = db.withPlugin({
-      transformQuery: (args) => {
-        if (args.node.kind === 'DeleteQueryNode') statements.push('delete');
-        return args.node;
-      },
-      transformResult: async (args) => args.result,
-    });
-    expect(await pruneIdempotencyKeys(counted, now, { batchSize: 10, maxBatches: 2 })).toBe(20);
-    expect(statements).toHaveLength(2);
+    const counted = countingDeletes(db);
+    expect(await pruneIdempotencyKeys(counted.db, now, { batchSize: 10, maxBatches: 2 })).toBe(20);
+    expect(counted.deletes()).toBe(2);
     expect(await left()).toHaveLength(7);
     expect(await pruneIdempotencyKeys(db, now, { batchSize: 10, stopped: () => true })).toBe(0);
     // A batch short of its size ends the call.
-    statements.length = 0;
-    expect(await pruneIdempotencyKeys(counted, now, { batchSize: 10 })).toBe(5);
-    expect(statements).toHaveLength(1);
+    expect(await pruneIdempotencyKeys(counted.db, now, { batchSize: 10 })).toBe(5);
+    expect(counted.deletes()).toBe(3);
     expect(await left()).toEqual(['just-made', 'young']);
+  });
+
+  it('deletes the units\' action keys older than their retention a batch at a time, so many batches a call, keeping the younger', async () => {
+    const row = newCase();
+    await insertCase(db, row);
+    const now = new Date('2026-11-03T00:00:00.000Z');
+    const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
+    const answer = { status: 200, etag: null, body: '{}' };
+    // Keys told apart by every column of the table's key: two units, two actions, the same words.
+    const keep = (unitCode: string, action: string, key: string, at: string) =>
+      insertActionKey(db, { unitCode, caseId: row.id, action, key, requestHash: 'h', answer, access: 'full', at });
+    for (let i = 0; i < 25; i++) await keep(i % 2 ? 'epb' : 'water', Math.floor(i / 2) % 2 ? 'accept' : 'return', `old-${Math.floor(i / 4)}`, ago(KEEP_ACTION_KEYS_MS + (i + 1) * 60_000));
+    await keep('epb', 'accept', 'young', ago(KEEP_ACTION_KEYS_MS - 60_000));
+    await keep('water', 'return', 'just-made', ago(0));
+    const left = async () => (await db.selectFrom('unit_action_keys').select('key').where('case_id', '=', row.id).execute()).map((r) => r.key).sort();
+
+    const counted = countingDeletes(db);
+    expect(await pruneActionKeys(counted.db, now, { batchSize: 10, maxBatches: 2 })).toBe(20);
+    expect(counted.deletes()).toBe(2);
+    expect(await left()).toHaveLength(7);
+    expect(await pruneActionKeys(db, now, { batchSize: 10, stopped: () => true })).toBe(0);
+    expect(await pruneActionKeys(counted.db, now, { batchSize: 10 })).toBe(5);
+    expect(counted.deletes()).toBe(3);
+    expect(await left()).toEqual(['just-made', 'young']);
+    await expectAgeIndex(db, engine, 'unit_action_keys', 'created_at', 'unit_action_keys_created_at');
   });
 
   it('finds the idempotency keys of every kind of submission as earlier versions stored them', async () => {

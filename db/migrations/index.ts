@@ -26,6 +26,7 @@ import * as notificationAttempts from './2026-12-07T152000-notification-attempts
 import * as unitActionKeys from './2026-12-08T110000-unit-action-keys.js';
 import * as unitActionKeyAccess from './2026-12-08T111000-unit-action-key-access.js';
 import * as idempotencyKeyAge from './2026-12-09T140000-idempotency-key-age.js';
+import * as unitActionKeyAge from './2026-12-09T150000-unit-action-key-age.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -59,6 +60,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-08T110000-unit-action-keys': unitActionKeys,
   '2026-12-08T111000-unit-action-key-access': unitActionKeyAccess,
   '2026-12-09T140000-idempotency-key-age': idempotencyKeyAge,
+  '2026-12-09T150000-unit-action-key-age': unitActionKeyAge,
 };
 
 export const migrationProvider: MigrationProvider = {

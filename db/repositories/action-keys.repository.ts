@@ -1,3 +1,6 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+import { deleteInBatches, type PruneOptions } from './batched-delete.js';
 import type { Db } from './db-types.js';
 
 /** Names one unit's action on a case sent with one Idempotency-Key. */
@@ -61,9 +64,12 @@ export async function insertActionKey(db: Db, entry: ActionKeyScope & { requestH
  */
 export const KEEP_ACTION_KEYS_MS = 24 * 60 * 60_000;
 
-/** Deletes the action keys kept longer than KEEP_ACTION_KEYS_MS; how many. */
-export async function pruneActionKeys(db: Db, now: Date): Promise<number> {
+/**
+ * Deletes the action keys kept longer than KEEP_ACTION_KEYS_MS, a batch at a time (deleteInBatches) through the index
+ * on their age: a backlog larger than a call's batches goes at the next call. How many it deleted.
+ */
+export async function pruneActionKeys(db: Kysely<Database>, now: Date, opts: PruneOptions = {}): Promise<number> {
   const before = new Date(now.getTime() - KEEP_ACTION_KEYS_MS).toISOString();
-  const gone = await db.deleteFrom('unit_action_keys').where('created_at', '<', before).executeTakeFirst();
-  return Number(gone.numDeletedRows);
+  const key = ['unit_code', 'case_id', 'action', 'key'] as const;
+  return (await deleteInBatches(db, 'unit_action_keys', { key, age: 'created_at', before }, opts)).deleted;
 }

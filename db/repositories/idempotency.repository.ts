@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { insertNow } from '../insert-buffer.js';
+import { deleteInBatches, type PruneOptions } from './batched-delete.js';
 import type { Database } from '../schema.js';
 import type { Db } from './db-types.js';
 
@@ -78,29 +79,10 @@ export async function insertIdempotencyKeys(
 export const KEEP_IDEMPOTENCY_KEYS_MS = 48 * 60 * 60_000;
 
 /**
- * Deletes the keys kept longer than KEEP_IDEMPOTENCY_KEYS_MS, `batchSize` rows per transaction so that no statement
- * holds the table (or SQLite's one write lock) for long, at most `maxBatches` of them: what is left goes at the next
- * call. Stops early when `stopped` says so. How many it deleted.
+ * Deletes the keys kept longer than KEEP_IDEMPOTENCY_KEYS_MS, a batch at a time (deleteInBatches): a backlog larger
+ * than a call's batches goes at the next call. How many it deleted.
  */
-export async function pruneIdempotencyKeys(
-  db: Kysely<Database>,
-  now: Date,
-  opts: { batchSize?: number; maxBatches?: number; stopped?: () => boolean } = {},
-): Promise<number> {
-  const { batchSize = 1000, maxBatches = 50 } = opts;
+export async function pruneIdempotencyKeys(db: Kysely<Database>, now: Date, opts: PruneOptions = {}): Promise<number> {
   const before = new Date(now.getTime() - KEEP_IDEMPOTENCY_KEYS_MS).toISOString();
-  let deleted = 0;
-  for (let batch = 0; batch < maxBatches && !opts.stopped?.(); batch++) {
-    // A transaction of its own: on SQLite it waits for its turn at writing instead of blocking in the busy handler.
-    const gone = await db.transaction().execute((trx) =>
-      trx
-        .deleteFrom('idempotency_keys')
-        .where('key', 'in', (eb) => eb.selectFrom('idempotency_keys').select('key').where('created_at', '<', before).limit(batchSize))
-        .executeTakeFirst(),
-    );
-    const n = Number(gone.numDeletedRows);
-    deleted += n;
-    if (n < batchSize) break;
-  }
-  return deleted;
+  return (await deleteInBatches(db, 'idempotency_keys', { key: ['key'], age: 'created_at', before }, opts)).deleted;
 }
