@@ -22,9 +22,13 @@ import { insertExtensionRequest, mergedReportsOf } from '../db/repositories/case
 import { migrationProvider } from '../db/migrations/index.js';
 import { addToOutbox, deleteFromOutbox, outboxSize, peekOutbox } from '../db/repositories/outbox.repository.js';
 import type { Database, NewCase } from '../db/schema.js';
+import { createUser } from '../db/repositories/users.repository.js';
 import { outboxEntry } from '../queues/jobs.js';
 import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
 import { buildDistrict, typeName, unitName, type DistrictFile } from '../src/district/district.schema.js';
+import { chunksOf } from '../src/chunks.js';
+import { ManualClock } from '../src/clock.js';
+import { createPruner, KEEP_DRAFTS_MS, KEEP_EDIT_NOTICES_MS, KEEP_UPDATES_MS, PRUNE_PASS, pruneTelegramState } from '../src/telegram/chat-lock.js';
 import { createPgDatabase, tempDir } from './harness.js';
 
 function newCase(overrides: Partial<NewCase> = {}): NewCase {
@@ -340,6 +344,71 @@ describe.each([
     expect(counted.deletes()).toBe(3);
     expect(await left()).toEqual(['just-made', 'young']);
     await expectAgeIndex(db, engine, 'unit_action_keys', 'created_at', 'unit_action_keys_created_at');
+  });
+
+  it("deletes the Telegram bot's rows past their time a batch at a time, each table in its own, keeping the younger", async () => {
+    const now = new Date('2026-11-20T00:00:00.000Z');
+    const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
+    const HOUR = 3600_000;
+    const user = await createUser(db, { name: '联络员', role: 'bureau', unitCode: 'epb', at: ago(30 * 24 * HOUR) });
+    // Three past their time in each table, one young.
+    const ages = (keepMs: number) => [keepMs + 3 * HOUR, keepMs + 2 * HOUR, keepMs + HOUR, keepMs - HOUR].map(ago);
+    const [updates, leases, tokens, drafts, edits] = [KEEP_UPDATES_MS, 0, 24 * HOUR, KEEP_DRAFTS_MS, KEEP_EDIT_NOTICES_MS].map(ages);
+    await db.insertInto('telegram_updates').values(updates!.map((at, i) => ({ update_id: 9_000 + i, received_at: at }))).execute();
+    await db.insertInto('telegram_chat_locks').values(leases!.map((at, i) => ({ chat_id: `lease-${i}`, holder: 'h', expires_at: at }))).execute();
+    await db
+      .insertInto('telegram_link_tokens')
+      .values(tokens!.map((at, i) => ({ id: `token-${i}`, user_id: user.id, token_hash: `hash-${i}`, created_at: ago(30 * 24 * HOUR), expires_at: at, used_at: null, used_by: null })))
+      .execute();
+    await db.insertInto('telegram_sessions').values(drafts!.map((at, i) => ({ chat_id: `draft-${i}`, state: '{}', updated_at: at }))).execute();
+    // Answered edits of one chat: the table's key is the chat and the message.
+    await db.insertInto('telegram_edit_notices').values(edits!.map((at, i) => ({ chat_id: 'edits', message_id: 100 + i, noticed_at: at }))).execute();
+    const left = async () => ({
+      updates: (await db.selectFrom('telegram_updates').select('update_id').execute()).map((r) => Number(r.update_id)),
+      leases: (await db.selectFrom('telegram_chat_locks').select('chat_id').execute()).map((r) => r.chat_id),
+      tokens: (await db.selectFrom('telegram_link_tokens').select('id').execute()).map((r) => r.id),
+      drafts: (await db.selectFrom('telegram_sessions').select('chat_id').execute()).map((r) => r.chat_id),
+      edits: (await db.selectFrom('telegram_edit_notices').select('message_id').execute()).map((r) => Number(r.message_id)),
+    });
+
+    // Each table at most one batch of two this call: a delete statement for each, the last of them left for later.
+    const counted = countingDeletes(db);
+    expect(await pruneTelegramState(counted.db, now, { batchSize: 2, maxBatches: 1 })).toEqual({ deleted: 10, done: false });
+    expect(counted.deletes()).toBe(5);
+    const half = await left();
+    expect(Object.values(half).map((rows) => rows.length)).toEqual([2, 2, 2, 2, 2]);
+    expect(await pruneTelegramState(counted.db, now, { batchSize: 2, stopped: () => true })).toEqual({ deleted: 0, done: false });
+    expect(await pruneTelegramState(counted.db, now, { batchSize: 2 })).toEqual({ deleted: 5, done: true });
+    expect(await left()).toEqual({ updates: [9_003], leases: ['lease-3'], tokens: ['token-3'], drafts: ['draft-3'], edits: [103] });
+    for (const [table, column, index] of [
+      ['telegram_updates', 'received_at', 'telegram_updates_received'],
+      ['telegram_link_tokens', 'expires_at', 'telegram_link_tokens_expires_at'],
+      ['telegram_sessions', 'updated_at', 'telegram_sessions_updated_at'],
+      ['telegram_edit_notices', 'noticed_at', 'telegram_edit_notices_noticed'],
+    ] as const) {
+      await expectAgeIndex(db, engine, table, column, index);
+    }
+  });
+
+  it('prunes the Telegram bot\'s rows once an hour, and at once again after a pass that left some behind', async () => {
+    // Before the previous test's young rows are 48 hours old: only this test's rows are past their time.
+    const clock = new ManualClock('2026-11-19T00:00:00.000Z');
+    const old = new Date(clock.now().getTime() - KEEP_UPDATES_MS - 3600_000).toISOString();
+    const pass = PRUNE_PASS.batchSize * PRUNE_PASS.maxBatches;
+    // One pass's worth of handled updates past their time, and five more.
+    const ids = Array.from({ length: pass + 5 }, (_, i) => 20_000 + i);
+    for (const chunk of chunksOf(ids, 5_000)) await db.insertInto('telegram_updates').values(chunk.map((id) => ({ update_id: id, received_at: old }))).execute();
+    const count = async () => Number((await db.selectFrom('telegram_updates').select((eb) => eb.fn.countAll().as('n')).where('update_id', '>=', 20_000).executeTakeFirstOrThrow()).n);
+    const pruneIfDue = createPruner(db, clock);
+    expect(await pruneIfDue()).toBe(true);
+    expect(await count()).toBe(5);
+    // The pass stopped at its bound: the next update goes on with the rest.
+    expect(await pruneIfDue()).toBe(true);
+    expect(await count()).toBe(0);
+    // That one found them all: the next is an hour later.
+    expect(await pruneIfDue()).toBe(false);
+    clock.advance(3600_000);
+    expect(await pruneIfDue()).toBe(true);
   });
 
   it('finds the idempotency keys of every kind of submission as earlier versions stored them', async () => {

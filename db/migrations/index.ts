@@ -27,6 +27,7 @@ import * as unitActionKeys from './2026-12-08T110000-unit-action-keys.js';
 import * as unitActionKeyAccess from './2026-12-08T111000-unit-action-key-access.js';
 import * as idempotencyKeyAge from './2026-12-09T140000-idempotency-key-age.js';
 import * as unitActionKeyAge from './2026-12-09T150000-unit-action-key-age.js';
+import * as telegramStateAge from './2026-12-09T151000-telegram-state-age.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -61,6 +62,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-08T111000-unit-action-key-access': unitActionKeyAccess,
   '2026-12-09T140000-idempotency-key-age': idempotencyKeyAge,
   '2026-12-09T150000-unit-action-key-age': unitActionKeyAge,
+  '2026-12-09T151000-telegram-state-age': telegramStateAge,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
+import { deleteInBatches, type PruneOptions } from '../../db/repositories/batched-delete.js';
 import { isUniqueViolation } from '../../db/repositories/db-types.js';
 import type { Database } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
@@ -93,11 +94,17 @@ export const KEEP_DRAFTS_MS = 7 * 24 * 3600_000;
 /** Telegram lets a message be edited for two days after it was sent: an answered edit is remembered that long. */
 export const KEEP_EDIT_NOTICES_MS = 48 * 3600_000;
 
+/** One pass over the bot's old rows: each table a transaction of at most 1,000 rows at a time, 10 of them a pass. */
+export const PRUNE_PASS = { batchSize: 1000, maxBatches: 10 } as const;
+/** What a pass may take of an update's handling, which it runs before (the webhook is answered within 10 s). */
+const PRUNE_BUDGET_MS = 2_000;
+
 /**
  * Deletes what the bot no longer needs: handled update ids older than 48 h,
  * expired chat leases, link tokens expired a day ago, drafts untouched for
- * 7 days, answered edits older than 48 h. Cheap, run at most once an hour
- * per process from the update path.
+ * 7 days, answered edits older than 48 h. Run at most once an hour per
+ * process from the update path, a bounded pass each time (PRUNE_PASS, 2 s at
+ * most): a pass that left rows behind is taken up again by the next update.
  */
 export function createPruner(db: Kysely<Database>, clock: Clock) {
   let last = 0;
@@ -105,17 +112,33 @@ export function createPruner(db: Kysely<Database>, clock: Clock) {
     const now = clock.now();
     if (last !== 0 && now.getTime() - last < PRUNE_EVERY_MS) return false;
     last = now.getTime();
-    await pruneTelegramState(db, now);
+    const until = Date.now() + PRUNE_BUDGET_MS;
+    const { done } = await pruneTelegramState(db, now, { ...PRUNE_PASS, stopped: () => Date.now() > until });
+    // Rows left behind: the next update goes on with them rather than an hour later.
+    if (!done) last = 0;
     return true;
   };
 }
 
-export async function pruneTelegramState(db: Kysely<Database>, now: Date): Promise<void> {
-  const updatesBefore = new Date(now.getTime() - KEEP_UPDATES_MS).toISOString();
-  await db.deleteFrom('telegram_updates').where('received_at', '<', updatesBefore).execute();
-  await db.deleteFrom('telegram_chat_locks').where('expires_at', '<', now.toISOString()).execute();
-  const tokensBefore = new Date(now.getTime() - 24 * 3600_000).toISOString();
-  await db.deleteFrom('telegram_link_tokens').where('expires_at', '<', tokensBefore).execute();
-  await db.deleteFrom('telegram_sessions').where('updated_at', '<', new Date(now.getTime() - KEEP_DRAFTS_MS).toISOString()).execute();
-  await db.deleteFrom('telegram_edit_notices').where('noticed_at', '<', new Date(now.getTime() - KEEP_EDIT_NOTICES_MS).toISOString()).execute();
+/**
+ * Deletes the bot's rows past their time, a batch at a time (deleteInBatches, through an index on each table's age but
+ * the chats' leases, which are few). How many, and whether it found them all.
+ */
+export async function pruneTelegramState(db: Kysely<Database>, now: Date, opts: PruneOptions = {}): Promise<{ deleted: number; done: boolean }> {
+  const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
+  const passes = [
+    () => deleteInBatches(db, 'telegram_updates', { key: ['update_id'], age: 'received_at', before: ago(KEEP_UPDATES_MS) }, opts),
+    () => deleteInBatches(db, 'telegram_chat_locks', { key: ['chat_id'], age: 'expires_at', before: ago(0) }, opts),
+    () => deleteInBatches(db, 'telegram_link_tokens', { key: ['id'], age: 'expires_at', before: ago(24 * 3600_000) }, opts),
+    () => deleteInBatches(db, 'telegram_sessions', { key: ['chat_id'], age: 'updated_at', before: ago(KEEP_DRAFTS_MS) }, opts),
+    () => deleteInBatches(db, 'telegram_edit_notices', { key: ['chat_id', 'message_id'], age: 'noticed_at', before: ago(KEEP_EDIT_NOTICES_MS) }, opts),
+  ];
+  let deleted = 0;
+  let done = true;
+  for (const pass of passes) {
+    const result = await pass();
+    deleted += result.deleted;
+    done &&= result.done;
+  }
+  return { deleted, done };
 }
