@@ -103,11 +103,11 @@ async function sweep(deps: WorkerDeps, controller: ScheduledController): Promise
       groupUnits: telegramGroupUnits(deps.env, deps.district),
     });
     await deps.relay.drain();
-    // The counts of the limit per sender whose window ended count for nothing: they go.
-    const intakeCounts = await pruneIntakeCounts(deps.db, now);
-    // Kept rows past their retention go a batch at a time, all of them within 5 s: a backlog goes over several runs.
+    // Kept rows past their time go a batch at a time, all of them within 5 s: a backlog goes over several runs.
     const pruningUntil = Date.now() + 5_000;
     const pruning = { stopped: () => Date.now() > pruningUntil };
+    // The counts of the limit per sender whose window ended count for nothing: they go.
+    const intakeCounts = await pruneIntakeCounts(deps.db, now, pruning);
     // The answers kept for the units' retries go once no retry needs them (KEEP_ACTION_KEYS_MS): they may hold a reporter's contact.
     const actionKeys = await pruneActionKeys(deps.db, now, pruning);
     // Likewise the keys of reports and 督办 (KEEP_IDEMPOTENCY_KEYS_MS).

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
@@ -248,6 +249,24 @@ describe.each([
     clock.advance(600_000);
     expect(await pruneIntakeCounts(db, clock.now())).toBe(2);
     expect(await db.selectFrom('intake_counts').select('reports').execute()).toEqual([{ reports: 2 }]);
+  });
+
+  it('deletes the counts whose window ended a batch at a time, at most as many batches a call as it is given', async () => {
+    const now = new Date('2026-12-10T00:00:00.000Z');
+    const at = (minutes: number) => new Date(now.getTime() + minutes * 60_000).toISOString();
+    const mine = `batch-${randomUUID()}-`;
+    // Only this test's counts: the other tests' windows ended long before.
+    await db.deleteFrom('intake_counts').execute();
+    // Seven windows ended (one ends now), two still open.
+    const ends = [-70, -60, -50, -40, -30, -20, 0, 1, 30];
+    await db.insertInto('intake_counts').values(ends.map((m, i) => ({ sender: `${mine}${i}`, reports: 1, window_ends_at: at(m) }))).execute();
+    const left = async () => (await db.selectFrom('intake_counts').select('sender').where('sender', 'like', `${mine}%`).execute()).map((r) => r.sender.slice(mine.length)).sort();
+    expect(await pruneIntakeCounts(db, now, { batchSize: 3, maxBatches: 1 })).toBe(3);
+    expect(await left()).toHaveLength(6);
+    expect(await pruneIntakeCounts(db, now, { batchSize: 3, stopped: () => true })).toBe(0);
+    expect(await pruneIntakeCounts(db, now, { batchSize: 3 })).toBe(4);
+    expect(await left()).toEqual(['7', '8']);
+    await db.deleteFrom('intake_counts').execute();
   });
 
   it('counts reports sent at once exactly, in one statement each', async () => {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { deleteInBatches, type PruneOptions } from '../../db/repositories/batched-delete.js';
 import type { Database } from '../../db/schema.js';
 import type { Clock } from '../clock.js';
 import type { IntakeLimit } from '../env.js';
@@ -59,8 +60,11 @@ export function createDatabaseIntakeGate(opts: { db: Kysely<Database>; limit: In
   };
 }
 
-/** Deletes the counts whose window has ended (they count for nothing any more); says how many. */
-export async function pruneIntakeCounts(db: Kysely<Database>, now: Date): Promise<number> {
-  const gone = await db.deleteFrom('intake_counts').where('window_ends_at', '<=', now.toISOString()).executeTakeFirst();
-  return Number(gone.numDeletedRows);
+/**
+ * Deletes the counts whose window has ended (they count for nothing any more), a batch at a time through the index on
+ * the window's end (deleteInBatches): a backlog larger than a call's batches goes at the next call. Says how many.
+ */
+export async function pruneIntakeCounts(db: Kysely<Database>, now: Date, opts: PruneOptions = {}): Promise<number> {
+  const ended = { key: ['sender'], age: 'window_ends_at', before: now.toISOString(), op: '<=' } as const;
+  return (await deleteInBatches(db, 'intake_counts', ended, opts)).deleted;
 }
