@@ -23,6 +23,7 @@ import { migrationProvider } from '../db/migrations/index.js';
 import { addToOutbox, deleteFromOutbox, outboxSize, peekOutbox } from '../db/repositories/outbox.repository.js';
 import type { Database, NewCase } from '../db/schema.js';
 import { createUser } from '../db/repositories/users.repository.js';
+import { pruneSignInAttempts, recordSignInAttempt } from '../db/repositories/web-sessions.repository.js';
 import { outboxEntry } from '../queues/jobs.js';
 import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
 import { buildDistrict, typeName, unitName, type DistrictFile } from '../src/district/district.schema.js';
@@ -409,6 +410,23 @@ describe.each([
     expect(await pruneIfDue()).toBe(false);
     clock.advance(3600_000);
     expect(await pruneIfDue()).toBe(true);
+  });
+
+  it('forgets the sign-in attempts older than it is told a batch at a time, at most as many batches a call as it is given', async () => {
+    const now = new Date('2026-11-21T00:00:00.000Z');
+    const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
+    const username = `batch-${randomUUID()}`;
+    const attempt = (at: string) => recordSignInAttempt(db, { username, ip: '192.0.2.1', ok: false, at });
+    for (let i = 0; i < 25; i++) await attempt(ago(25 * 3600_000 + i * 60_000));
+    await attempt(ago(23 * 3600_000));
+    const dayAgo = ago(24 * 3600_000);
+    const left = async () => (await db.selectFrom('sign_in_attempts').select('at').where('username', '=', username).execute()).map((r) => r.at);
+    const counted = countingDeletes(db);
+    expect(await pruneSignInAttempts(counted.db, dayAgo, { batchSize: 10, maxBatches: 2 })).toBe(20);
+    expect(counted.deletes()).toBe(2);
+    expect(await left()).toHaveLength(6);
+    expect(await pruneSignInAttempts(counted.db, dayAgo, { batchSize: 10 })).toBe(5);
+    expect(await left()).toEqual([ago(23 * 3600_000)]);
   });
 
   it('finds the idempotency keys of every kind of submission as earlier versions stored them', async () => {

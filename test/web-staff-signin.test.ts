@@ -352,6 +352,20 @@ describe('staff sign-in', () => {
     expect(left).toEqual([]);
   });
 
+  it('forgets at most 5,000 sign-in attempts older than a day at a sign-in, the rest at the next', async () => {
+    const db = web.service.deps.db;
+    const username = 'flooded-by-guesses';
+    const at = new Date(web.clock.now().getTime() - 25 * 3600_000).toISOString();
+    const rows = Array.from({ length: 5_005 }, (_, i) => ({ id: `guess-${i}`, username, ip: '192.0.2.9', ok: 0, at }));
+    for (let i = 0; i < rows.length; i += 2_000) await db.insertInto('sign_in_attempts').values(rows.slice(i, i + 2_000)).execute();
+    const left = async () => (await db.selectFrom('sign_in_attempts').select('id').where('username', '=', username).execute()).length;
+    const client = formClient(base, fromNewAddress());
+    expect((await client.signIn('dispatcher')).status).toBe(303);
+    expect(await left()).toBe(5);
+    expect((await client.signIn('dispatcher')).status).toBe(303);
+    expect(await left()).toBe(0);
+  });
+
   it('ends the sessions of a disabled account at once, and after the idle timeout', async () => {
     const client = formClient(base, fromNewAddress());
     await client.signIn('police');

@@ -1,5 +1,8 @@
 import { isRole, type Principal } from '../../src/auth/principal.js';
 import { newId } from '../../src/domain/ids.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+import { deleteInBatches, type PruneOptions } from './batched-delete.js';
 import type { Db } from './db-types.js';
 
 /**
@@ -135,9 +138,12 @@ export async function failedAttemptTimes(db: Db, by: { username: string } | { ip
   return times;
 }
 
-/** Forgets attempts older than `before` (they no longer count for anything). */
-export async function pruneSignInAttempts(db: Db, before: string): Promise<void> {
-  await db.deleteFrom('sign_in_attempts').where('at', '<', before).execute();
+/**
+ * Forgets attempts older than `before` (they no longer count for anything), a batch at a time (deleteInBatches): a
+ * backlog larger than a call's batches goes at the next call. How many.
+ */
+export async function pruneSignInAttempts(db: Kysely<Database>, before: string, opts: PruneOptions = {}): Promise<number> {
+  return (await deleteInBatches(db, 'sign_in_attempts', { key: ['id'], age: 'at', before }, opts)).deleted;
 }
 
 /** Forgets sessions that ended (expired or revoked) before `before`. */
