@@ -30,6 +30,7 @@ import { buildDistrict, typeName, unitName, type DistrictFile } from '../src/dis
 import { chunksOf } from '../src/chunks.js';
 import { ManualClock } from '../src/clock.js';
 import { createPruner, KEEP_DRAFTS_MS, KEEP_EDIT_NOTICES_MS, KEEP_UPDATES_MS, PRUNE_PASS, pruneTelegramState } from '../src/telegram/chat-lock.js';
+import type { PruneOptions } from '../db/repositories/batched-delete.js';
 import { createPgDatabase, tempDir } from './harness.js';
 
 function newCase(overrides: Partial<NewCase> = {}): NewCase {
@@ -75,6 +76,26 @@ function countingDeletes(db: Kysely<Database>): { db: Kysely<Database>; deletes:
     transformResult: async (args) => args.result,
   });
   return { db: counted, deletes: () => deletes };
+}
+
+/**
+ * A prune given 25 rows past their time and 2 younger ones: each delete statement at most a batch (10 here), at most
+ * the batches a call is given, none once stopped, a batch short of its size ending the call; the younger kept.
+ */
+async function expectPrunedInBatches(
+  db: Kysely<Database>,
+  prune: (db: Kysely<Database>, opts: PruneOptions) => Promise<number>,
+  left: () => Promise<string[]>,
+  younger: string[],
+): Promise<void> {
+  const counted = countingDeletes(db);
+  expect(await prune(counted.db, { batchSize: 10, maxBatches: 2 })).toBe(20);
+  expect(counted.deletes()).toBe(2);
+  expect(await left()).toHaveLength(7);
+  expect(await prune(db, { batchSize: 10, stopped: () => true })).toBe(0);
+  expect(await prune(counted.db, { batchSize: 10 })).toBe(5);
+  expect(counted.deletes()).toBe(3);
+  expect(await left()).toEqual(younger);
 }
 
 /** The rows older than a time are found through the named index on their age (on PostgreSQL, one it may use at all). */
@@ -310,16 +331,7 @@ describe.each([
     const mine = scopedKey('reports', `${tag}-`);
     const left = async () => (await db.selectFrom('idempotency_keys').select('key').where('key', 'like', `${mine}%`).execute()).map((r) => r.key.slice(mine.length)).sort();
 
-    // Each statement deletes at most a batch, and a call stops after its batches: the rest waits for the next.
-    const counted = countingDeletes(db);
-    expect(await pruneIdempotencyKeys(counted.db, now, { batchSize: 10, maxBatches: 2 })).toBe(20);
-    expect(counted.deletes()).toBe(2);
-    expect(await left()).toHaveLength(7);
-    expect(await pruneIdempotencyKeys(db, now, { batchSize: 10, stopped: () => true })).toBe(0);
-    // A batch short of its size ends the call.
-    expect(await pruneIdempotencyKeys(counted.db, now, { batchSize: 10 })).toBe(5);
-    expect(counted.deletes()).toBe(3);
-    expect(await left()).toEqual(['just-made', 'young']);
+    await expectPrunedInBatches(db, (on, opts) => pruneIdempotencyKeys(on, now, opts), left, ['just-made', 'young']);
   });
 
   it('deletes the units\' action keys older than their retention a batch at a time, so many batches a call, keeping the younger', async () => {
@@ -336,14 +348,7 @@ describe.each([
     await keep('water', 'return', 'just-made', ago(0));
     const left = async () => (await db.selectFrom('unit_action_keys').select('key').where('case_id', '=', row.id).execute()).map((r) => r.key).sort();
 
-    const counted = countingDeletes(db);
-    expect(await pruneActionKeys(counted.db, now, { batchSize: 10, maxBatches: 2 })).toBe(20);
-    expect(counted.deletes()).toBe(2);
-    expect(await left()).toHaveLength(7);
-    expect(await pruneActionKeys(db, now, { batchSize: 10, stopped: () => true })).toBe(0);
-    expect(await pruneActionKeys(counted.db, now, { batchSize: 10 })).toBe(5);
-    expect(counted.deletes()).toBe(3);
-    expect(await left()).toEqual(['just-made', 'young']);
+    await expectPrunedInBatches(db, (on, opts) => pruneActionKeys(on, now, opts), left, ['just-made', 'young']);
     await expectAgeIndex(db, engine, 'unit_action_keys', 'created_at', 'unit_action_keys_created_at');
   });
 
@@ -419,14 +424,10 @@ describe.each([
     const attempt = (at: string) => recordSignInAttempt(db, { username, ip: '192.0.2.1', ok: false, at });
     for (let i = 0; i < 25; i++) await attempt(ago(25 * 3600_000 + i * 60_000));
     await attempt(ago(23 * 3600_000));
+    await attempt(ago(0));
     const dayAgo = ago(24 * 3600_000);
-    const left = async () => (await db.selectFrom('sign_in_attempts').select('at').where('username', '=', username).execute()).map((r) => r.at);
-    const counted = countingDeletes(db);
-    expect(await pruneSignInAttempts(counted.db, dayAgo, { batchSize: 10, maxBatches: 2 })).toBe(20);
-    expect(counted.deletes()).toBe(2);
-    expect(await left()).toHaveLength(6);
-    expect(await pruneSignInAttempts(counted.db, dayAgo, { batchSize: 10 })).toBe(5);
-    expect(await left()).toEqual([ago(23 * 3600_000)]);
+    const left = async () => (await db.selectFrom('sign_in_attempts').select('at').where('username', '=', username).execute()).map((r) => r.at).sort();
+    await expectPrunedInBatches(db, (on, opts) => pruneSignInAttempts(on, dayAgo, opts), left, [ago(23 * 3600_000), ago(0)]);
   });
 
   it('finds the idempotency keys of every kind of submission as earlier versions stored them', async () => {
