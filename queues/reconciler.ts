@@ -80,7 +80,7 @@ export function createReconciler(opts: {
       swept = { deadlines: result.checked.length, wakeUps: result.wakeUpsAdded };
     }
     // The answers kept for the units' retries go once no retry needs them: they may hold a reporter's contact.
-    // A batch at a time, as many a pass as the deadlines' sweep pages through: a large backlog goes over a few passes.
+    // Batches of the reconciler's batch size, 50 at most a pass: a large backlog goes over a few passes.
     const actionKeysPruned = await pruneActionKeys(opts.db, opts.clock.now(), { batchSize, stopped: () => stopped });
     // Likewise the keys of reports and 督办 once no retry needs them.
     const idempotencyKeysPruned = await pruneIdempotencyKeys(opts.db, opts.clock.now(), { batchSize, stopped: () => stopped });
