@@ -184,6 +184,32 @@ describe('phrase rules', () => {
     expect(rules.match('I can sleep')).toEqual([]);
   });
 
+  it('give every occurrence of each phrase to take out of a text, a rule still firing once', () => {
+    const rules = new PhraseRuleSet(
+      [
+        { type: 'place', text: '盐下村', weight: 1 },
+        { type: 'place', text: '盐下', weight: 1 },
+        { type: 'place', text: 'Yanxia', weight: 1 },
+      ],
+      ['place'],
+    );
+    const text = '盐下村的厂，盐下的河，盐 下 村的人；Yanxia, NotYanxia, YANXIA';
+    const every = rules.matchEvery(text).map((m) => [text.slice(m.start, m.end), m.start]);
+    // In the order of the text; 盐下 inside 盐下村 is not found again, 'Yanxia' inside a word is not found.
+    expect(every).toEqual([
+      ['盐下村', 0],
+      ['盐下', 6],
+      ['盐 下 村', 11],
+      ['Yanxia', 19],
+      ['YANXIA', 38],
+    ]);
+    // match: each rule once, at its first occurrence, longer phrases first; 盐下 first occurs inside 盐下村 and does not fire.
+    expect(rules.match(text).map((m) => [text.slice(m.start, m.end), m.start])).toEqual([
+      ['Yanxia', 19],
+      ['盐下村', 0],
+    ]);
+  });
+
   it('must name a type the model knows, unless told to leave such rules out', () => {
     const rules = [
       { type: 'noise', text: '噪音', weight: 1 },
@@ -281,6 +307,14 @@ describe('the complaint check (noComplaint)', () => {
     // Said alone, the words hold no complaint.
     for (const text of ['举报', '投诉！', 'complaint']) expect(checked.complaintProbability(text), text).toBe(0);
     for (const text of ['我要举报', '请问怎么投诉']) expect(checked.complaintProbability(text), text).toBeLessThan(0.5);
+  });
+
+  it('reads a text without every place it names, however often, and without every word that says a complaint is made', () => {
+    const places = new PlaceNames(PLACES);
+    expect(checkedText('盐下村的厂往河里排污水，盐下村的人都闻到了', places)).toBe('，的厂往河里排污水，，的人都闻到了');
+    expect(checkedText('投诉回龙村养猪场，我要投诉，回龙村', places)).toBe('，，养猪场，我要，，，');
+    // A place named twice is still only a place.
+    for (const text of ['盐下村，盐下村', '回龙村、李家塘、回龙村', '举报李家塘 李家塘']) expect(checked.complaintProbability(text), text).toBe(0);
   });
 
   it('reads the whole text and each clause as the check itself would read each of them alone', () => {

@@ -30,9 +30,13 @@ export class PlaceNames {
     this.set = new PhraseRuleSet(rules, ['place']);
   }
 
-  /** The text with every place named in it replaced by a clause break (`folded`: the text folded for matching, when it is at hand). */
+  /**
+   * The text with every place named in it, as often as it is named, replaced by a clause
+   * break (`folded`: the text folded for matching, when it is at hand). Of places that
+   * overlap, the one that starts first is taken out (the longer one where they start together).
+   */
   strip(text: string, folded?: FoldedText): string {
-    const spans = this.set.match(folded ?? text).sort((a, b) => a.start - b.start);
+    const spans = this.set.matchEvery(folded ?? text);
     let out = '';
     let at = 0;
     for (const { start, end } of spans) {

@@ -12,6 +12,10 @@
  * a Latin letter or digit fires only where a word starts ("dust" not in
  * "industrial", "oil" not in "soil"); it may end inside one ("pesticide" in
  * "pesticides").
+ *
+ * `match` gives the rules that fire, each once (at its first occurrence);
+ * `matchEvery` gives every occurrence, for taking the phrases out of a text
+ * (the complaint check's places, named twice in 盐下村到盐下村).
  */
 import { digest } from './hashing.js';
 import { foldForMatching, type FoldedText } from './text-analyzer.js';
@@ -95,21 +99,42 @@ export class PhraseRuleSet {
     return this.compiled.length;
   }
 
+  /**
+   * The rules that fire, longer phrases first (in the order given among phrases
+   * as long), each at its first occurrence; a rule whose first occurrence lies
+   * inside a longer firing phrase of its type does not fire.
+   */
   match(input: string | FoldedText): RuleMatch[] {
+    return this.find(input, false);
+  }
+
+  /**
+   * Every occurrence of every phrase, in the order of the text (at the same
+   * start, the longer phrase first), but an occurrence inside a longer one of
+   * its type already found; where each phrase occurs once at most, the same
+   * occurrences as `match` gives. Occurrences of different phrases may overlap.
+   */
+  matchEvery(input: string | FoldedText): RuleMatch[] {
+    return this.find(input, true).sort((a, b) => a.start - b.start || b.end - a.end);
+  }
+
+  private find(input: string | FoldedText, every: boolean): RuleMatch[] {
     if (this.compiled.length === 0) return [];
     const folded = typeof input === 'string' ? foldForMatching(input) : input;
     const matches: RuleMatch[] = [];
     const spans = new Map<string, Array<[number, number]>>();
     for (const { rule, folded: phrase, wordStart } of this.compiled) {
-      let at = folded.text.indexOf(phrase);
-      while (wordStart && at >= 0 && !startsWord(folded, at)) at = folded.text.indexOf(phrase, at + 1);
-      if (at < 0) continue;
-      const to = at + phrase.length;
       const typeSpans = spans.get(rule.type) ?? [];
-      if (typeSpans.some(([s, e]) => at >= s && to <= e)) continue;
-      typeSpans.push([at, to]);
       spans.set(rule.type, typeSpans);
-      matches.push({ rule, start: folded.start[at]!, end: folded.end[to - 1]! });
+      for (let at = folded.text.indexOf(phrase); at >= 0; at = folded.text.indexOf(phrase, at + 1)) {
+        if (wordStart && !startsWord(folded, at)) continue;
+        const to = at + phrase.length;
+        if (!typeSpans.some(([s, e]) => at >= s && to <= e)) {
+          typeSpans.push([at, to]);
+          matches.push({ rule, start: folded.start[at]!, end: folded.end[to - 1]! });
+        }
+        if (!every) break;
+      }
     }
     return matches;
   }
