@@ -52,7 +52,8 @@ describe.each([
     const second = await issueToken(db, { userId: user.id, label: null, at: AT });
     await revokeToken(db, { id: second.id }, AT);
     const listed = (await listUsers(db, new Date(AT))).find((u) => u.id === user.id);
-    expect(listed).toEqual({ ...user, liveTokens: 1 });
+    // No web sign-in set: API tokens only.
+    expect(listed).toEqual({ ...user, username: null, liveTokens: 1 });
   });
 
   it('stores a token only as its SHA-256 hash: the plaintext appears nowhere in the tables', async () => {

@@ -55,8 +55,7 @@ export async function findUser(db: Db, id: string): Promise<User | null> {
   return row ? toUser(row) : null;
 }
 
-/** Every account, oldest first, with the number of its tokens that still work at `now` (neither revoked nor expired). */
-/** Every account, oldest first, with its web sign-in name (null: API tokens only) and how many of its tokens work now. */
+/** Every account, oldest first, with its web sign-in name (null: API tokens only) and how many of its tokens work at `now` (neither revoked nor expired). */
 export async function listUsers(db: Db, now: Date): Promise<Array<User & { username: string | null; liveTokens: number }>> {
   // Expiries are stored as toISOString() writes them, so text order is time order.
   const at = now.toISOString();
