@@ -23,7 +23,7 @@ import { migrationProvider } from '../db/migrations/index.js';
 import { addToOutbox, deleteFromOutbox, outboxSize, peekOutbox } from '../db/repositories/outbox.repository.js';
 import type { Database, NewCase } from '../db/schema.js';
 import { createUser } from '../db/repositories/users.repository.js';
-import { pruneSignInAttempts, recordSignInAttempt } from '../db/repositories/web-sessions.repository.js';
+import { insertSession, pruneSessions, pruneSignInAttempts, recordSignInAttempt } from '../db/repositories/web-sessions.repository.js';
 import { outboxEntry } from '../queues/jobs.js';
 import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
 import { buildDistrict, typeName, unitName, type DistrictFile } from '../src/district/district.schema.js';
@@ -428,6 +428,40 @@ describe.each([
     const dayAgo = ago(24 * 3600_000);
     const left = async () => (await db.selectFrom('sign_in_attempts').select('at').where('username', '=', username).execute()).map((r) => r.at).sort();
     await expectPrunedInBatches(db, (on, opts) => pruneSignInAttempts(on, dayAgo, opts), left, [ago(23 * 3600_000), ago(0)]);
+    // The username's and the address's indexes start with those: the batches' rows are found through one on the time.
+    await expectAgeIndex(db, engine, 'sign_in_attempts', 'at', 'sign_in_attempts_at');
+  });
+
+  it('forgets the sessions that ended (expired or revoked) before it is told a batch at a time, through their indexes', async () => {
+    const now = new Date('2026-11-21T00:00:00.000Z');
+    const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
+    const user = await createUser(db, { name: '值班员', role: 'operator', unitCode: null, at: ago(30 * 24 * 3600_000) });
+    const session = async (label: string, expiresAt: string, revokedAt: string | null) => {
+      const id = await insertSession(db, { userId: user.id, tokenHash: label, at: ago(40 * 3600_000), expiresAt });
+      if (revokedAt) await db.updateTable('web_sessions').set({ revoked_at: revokedAt }).where('id', '=', id).execute();
+    };
+    for (let i = 0; i < 25; i++) {
+      const longAgo = ago(25 * 3600_000 + i * 60_000);
+      // Expired over a day ago; or signed out over a day ago, its expiry later than a day ago.
+      if (i % 2 === 0) await session(`old-${i}`, longAgo, null);
+      else await session(`old-${i}`, ago(13 * 3600_000), longAgo);
+    }
+    await session('expired-late', ago(23 * 3600_000), null);
+    await session('revoked-late', ago(11 * 3600_000), ago(23 * 3600_000));
+    const dayAgo = ago(24 * 3600_000);
+    const left = async () => (await db.selectFrom('web_sessions').select('token_hash').where('user_id', '=', user.id).execute()).map((r) => r.token_hash).sort();
+    await expectPrunedInBatches(db, (on, opts) => pruneSessions(on, dayAgo, opts), left, ['expired-late', 'revoked-late']);
+    await expectAgeIndex(db, engine, 'web_sessions', 'expires_at', 'web_sessions_expires_at');
+    await expectAgeIndex(db, engine, 'web_sessions', 'revoked_at', 'web_sessions_revoked_at');
+    // A batch selects the rows either of whose times is past: both indexes serve that one statement.
+    const either = sql`select id from web_sessions where (expires_at < ${dayAgo} or revoked_at < ${dayAgo}) limit 10`;
+    const plan = await db.transaction().execute(async (trx) => {
+      if (engine === 'SQLite') return (await sql<{ detail: string }>`explain query plan ${either}`.execute(trx)).rows.map((r) => r.detail);
+      await sql`set local enable_seqscan = off`.execute(trx);
+      return (await sql<{ 'QUERY PLAN': string }>`explain ${either}`.execute(trx)).rows.map((r) => r['QUERY PLAN']);
+    });
+    expect(plan.join('\n')).toContain('web_sessions_expires_at');
+    expect(plan.join('\n')).toContain('web_sessions_revoked_at');
   });
 
   it('finds the idempotency keys of every kind of submission as earlier versions stored them', async () => {

@@ -28,6 +28,7 @@ import * as unitActionKeyAccess from './2026-12-08T111000-unit-action-key-access
 import * as idempotencyKeyAge from './2026-12-09T140000-idempotency-key-age.js';
 import * as unitActionKeyAge from './2026-12-09T150000-unit-action-key-age.js';
 import * as telegramStateAge from './2026-12-09T151000-telegram-state-age.js';
+import * as signInAge from './2026-12-09T152000-sign-in-age.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -63,6 +64,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-09T140000-idempotency-key-age': idempotencyKeyAge,
   '2026-12-09T150000-unit-action-key-age': unitActionKeyAge,
   '2026-12-09T151000-telegram-state-age': telegramStateAge,
+  '2026-12-09T152000-sign-in-age': signInAge,
 };
 
 export const migrationProvider: MigrationProvider = {

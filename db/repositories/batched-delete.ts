@@ -19,13 +19,16 @@ type Column<T extends keyof Database> = keyof Database[T] & string;
  * them. Each batch names its rows by `key` (the table's primary key, one column or several), found through an index
  * on `age` where the table is large. How many it deleted, and whether it found them all (its last batch came short).
  *
+ * `age` may name several columns: a row is then past its time when any of them is (a session expired, or revoked),
+ * each column with an index of its own for a batch to find its rows through.
+ *
  * The age is tested again on the rows deleted: a row made young again between the two (a chat's lease taken over, a
  * draft written to) is kept, on PostgreSQL as on SQLite.
  */
 export async function deleteInBatches<T extends keyof Database & string>(
   db: Kysely<Database>,
   table: T,
-  rows: { key: readonly [Column<T>, ...Column<T>[]]; age: Column<T>; before: string; op?: '<' | '<=' },
+  rows: { key: readonly [Column<T>, ...Column<T>[]]; age: Column<T> | readonly [Column<T>, ...Column<T>[]]; before: string; op?: '<' | '<=' },
   opts: PruneOptions = {},
 ): Promise<{ deleted: number; done: boolean }> {
   const { batchSize = 1000, maxBatches = 50 } = opts;
@@ -33,16 +36,17 @@ export async function deleteInBatches<T extends keyof Database & string>(
   // The table and columns are checked against Database by the signature; the statement itself is built untyped.
   const untyped = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
   const name: string = table;
-  const ageColumn: string = age;
+  const ageColumns: readonly string[] = typeof age === 'string' ? [age] : age;
   const keyNames: readonly string[] = key;
   const keyColumns = sql.join(key.map((column) => sql.ref(column)));
+  const old = sql<boolean>`(${sql.join(ageColumns.map((column) => sql`${sql.ref(column)} ${sql.raw(op)} ${before}`), sql` or `)})`;
   let deleted = 0;
   for (let batch = 0; batch < maxBatches; batch++) {
     if (opts.stopped?.()) return { deleted, done: false };
     // A transaction of its own: on SQLite it waits for its turn at writing instead of blocking in the busy handler.
     const gone = await untyped.transaction().execute((trx) => {
-      const some = trx.selectFrom(name).select(keyNames).where(ageColumn, op, before).limit(batchSize);
-      return trx.deleteFrom(name).where(ageColumn, op, before).where(sql<boolean>`(${keyColumns}) in (${some})`).executeTakeFirst();
+      const some = trx.selectFrom(name).select(keyNames).where(old).limit(batchSize);
+      return trx.deleteFrom(name).where(old).where(sql<boolean>`(${keyColumns}) in (${some})`).executeTakeFirst();
     });
     const n = Number(gone.numDeletedRows);
     deleted += n;

@@ -146,10 +146,10 @@ export async function pruneSignInAttempts(db: Kysely<Database>, before: string, 
   return (await deleteInBatches(db, 'sign_in_attempts', { key: ['id'], age: 'at', before }, opts)).deleted;
 }
 
-/** Forgets sessions that ended (expired or revoked) before `before`. */
-export async function pruneSessions(db: Db, before: string): Promise<void> {
-  await db
-    .deleteFrom('web_sessions')
-    .where((eb) => eb.or([eb('expires_at', '<', before), eb('revoked_at', '<', before)]))
-    .execute();
+/**
+ * Forgets sessions that ended (expired or revoked) before `before`, a batch at a time (deleteInBatches, through the
+ * indexes on the expiry and the revocation): a backlog larger than a call's batches goes at the next call. How many.
+ */
+export async function pruneSessions(db: Kysely<Database>, before: string, opts: PruneOptions = {}): Promise<number> {
+  return (await deleteInBatches(db, 'web_sessions', { key: ['id'], age: ['expires_at', 'revoked_at'], before }, opts)).deleted;
 }

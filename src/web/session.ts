@@ -260,10 +260,11 @@ export async function checkCredentials(c: Context<AppEnv>, rawUsername: string, 
       await updatePasswordHash(db, account.id, await hashPassword(password, workFactor), now.toISOString());
     }
     // Attempts older than a day count for nothing any more, nor do sessions that ended a day ago. Attempts come from
-    // anyone: a sign-in forgets at most 5 batches of 1,000 of them, and leaves the rest to the next.
+    // anyone: a sign-in forgets at most 5 batches of 1,000 of them, and as many of the ended sessions, and leaves the
+    // rest to the next.
     const dayAgo = new Date(now.getTime() - 24 * 3600_000).toISOString();
     await pruneSignInAttempts(db, dayAgo, { maxBatches: 5 });
-    await pruneSessions(db, dayAgo);
+    await pruneSessions(db, dayAgo, { maxBatches: 5 });
     return { ok: true, userId: account.id, role: account.role };
   }
   const lockedNow = await currentLock(c, username, ip, now);
