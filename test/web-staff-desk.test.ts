@@ -39,6 +39,19 @@ const actionProblem = (html: string) => /<p[^>]*id="action-problem"[^>]*>([^<]*)
 const leadOf = async (caseId: string) =>
   (await listAssignments(web.service.deps.db, caseId)).filter((a) => a.role === 'lead' && a.status !== 'released' && a.status !== 'returned').map((a) => a.unitCode);
 
+
+/** The hidden fields of a form's HTML, as the browser sends them. */
+function hiddenFields(form: string): Record<string, string> {
+  return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replaceAll('&amp;', '&')]));
+}
+
+/** The hidden fields of the first form posting to `action` on the page. */
+function formFields(html: string, action: string): Record<string, string> {
+  const form = new RegExp(`<form method="post" action="${action}"[\\s\\S]*?</form>`).exec(html)?.[0] ?? '';
+  expect(form, action).not.toBe('');
+  return hiddenFields(form);
+}
+
 describe('dispatcher desk', () => {
   it('finds a case by the tracking code a resident reads out or the reference a bureau gives, typed any way', async () => {
     const seeded = await seedCase(web.service, web.clock, { text: '盐下村电镀厂排污（查找测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
@@ -423,7 +436,7 @@ describe('dispatcher desk', () => {
     // A one-click route from the card would give the case back to the office that said it is not theirs: refused, the
     // card saying to set the place first.
     const quickForm = new RegExp(`<form method="post" action="/desk/cases/${seeded.id}/route"[\\s\\S]*?</form>`).exec(shown)![0];
-    const fields = Object.fromEntries([...quickForm.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    const fields = hiddenFields(quickForm);
     const quick = await desk.post(`/desk/cases/${seeded.id}/route`, { ...fields, _csrf: csrf });
     expect(await quick.text()).toContain('该案件的属地单位已以“不属于本辖区”退回，请先在下方为案件指定新的属地，再派单');
     expect((await listAssignments(web.service.deps.db, seeded.id)).find((a) => a.unitCode === 'xinglong')?.status).toBe('returned');
@@ -506,7 +519,7 @@ describe('dispatcher desk', () => {
     const shown = await (await desk.get('/desk')).text();
     const card = new RegExp(`<li class="card" data-case="${seeded.trackingCode}"[\\s\\S]*?</li>`).exec(shown)?.[0] ?? '';
     const placeForm = new RegExp(`<form method="post" action="/desk/cases/${seeded.id}/place"[\\s\\S]*?</form>`).exec(card)?.[0] ?? '';
-    const hidden = Object.fromEntries([...placeForm.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    const hidden = hiddenFields(placeForm);
     expect(hidden).toMatchObject({ back: 'desk', version: expect.stringMatching(/^\d+$/) });
     // Meanwhile another dispatcher gives the case 李家塘, whose office signs for it.
     const other = formClient(base, fromNewAddress());
@@ -1157,7 +1170,7 @@ describe('dispatcher desk', () => {
     const html = await (await desk.get('/desk')).text();
     const row = html.slice(html.indexOf(`<tr data-case="${late.trackingCode}"`));
     const form = row.slice(0, row.indexOf('</form>'));
-    const fields = Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replaceAll('&amp;', '&')]));
+    const fields = hiddenFields(form);
     const first = await desk.post(`/desk/cases/${(/action="\/desk\/cases\/([^/]+)\/supervise"/.exec(form) ?? [])[1]}/supervise`, fields);
     expect(first.status).toBe(303);
     // The same form again (a double click, or a second dispatcher on the same list): a notice, no second 督办.
@@ -1648,12 +1661,6 @@ describe('dispatcher desk', () => {
     const placeless = await seedCase(web.service, web.clock, { jurisdiction: null, text: '电镀厂排黑水（补充属地语言测试）', assignments: [{ unit: 'epb', role: 'lead' }] });
     const words = (html: string) => html.replace(/<[^>]*>/g, ' ').replace(/&amp;/g, '&').replace(/\s+/g, ' ');
     const history = (html: string) => words(/<ol class="timeline">([\s\S]*?)<\/ol>/.exec(html)?.[1] ?? '');
-    /** The hidden fields of the first form posting to `action` on the page. */
-    const formFields = (html: string, action: string) => {
-      const form = new RegExp(`<form method="post" action="${action}"[\\s\\S]*?</form>`).exec(html)?.[0] ?? '';
-      expect(form, action).not.toBe('');
-      return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replaceAll('&amp;', '&')]));
-    };
     // The dispatcher reads the desk in English and clicks its one-click buttons.
     const english = formClient(base, fromNewAddress());
     await english.signIn('dispatcher');
@@ -1730,11 +1737,6 @@ describe('dispatcher desk', () => {
   it("gives an API client the service's words for a one-click action as text, in the language its Accept-Language prefers, Chinese when it names neither", async () => {
     const db = web.service.deps.db;
     const routed = await seedCase(web.service, web.clock, { status: 'triage', text: '兴隆办事处电镀厂排黑水（一键派发接口测试）' });
-    const formFields = (html: string, action: string) => {
-      const form = new RegExp(`<form method="post" action="${action}"[\\s\\S]*?</form>`).exec(html)?.[0] ?? '';
-      expect(form, action).not.toBe('');
-      return Object.fromEntries([...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replaceAll('&amp;', '&')]));
-    };
     // A dispatcher reading the desk in English routes it with the one-click button and supervises it from the overdue list.
     const english = formClient(base, fromNewAddress());
     await english.signIn('dispatcher');
