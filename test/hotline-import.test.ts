@@ -304,6 +304,23 @@ async function counts() {
   return { cases: await n('cases'), calls: await n('hotline_calls'), links: await n('hotline_call_cases'), outbox: await n('outbox'), contacts: await n('case_contacts') };
 }
 
+/**
+ * Imports one CSV call a row, each with the start written as given (rows: [what, start, the instant expected or
+ * null]); returns the import's result lines and the start stored for each call that was made.
+ */
+async function importStarts(header: string, rows: Array<[string, string, string | null]>, id: (what: string) => string) {
+  const csv = [header, ...rows.map(([what, startedAt]) => `12369,${id(what)},${startedAt},来电人：回龙村后面有人烧垃圾，烟很大。`)].join('\r\n');
+  const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: csv });
+  expect(res.status).toBe(200);
+  const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const stored = await service.deps.db
+    .selectFrom('hotline_calls')
+    .select(['call_id', 'started_at'])
+    .where('call_id', 'in', rows.map(([what]) => id(what)))
+    .execute();
+  return { lines, stored: Object.fromEntries(stored.map((r) => [r.call_id, r.started_at])) };
+}
+
 describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
   it('imports 10,000 NDJSON calls exactly once, rejecting only the broken lines, in bounded memory', async () => {
     // Warm up the code paths, so the measurement below is of the import and not of compiling it.
@@ -567,20 +584,11 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
       ['noon-word', '2026年11月3日 中午12:15', null],
       ['no-minutes', '2026年11月3日 上午9点', null],
     ];
-    const csv = ['hotline,callId,startedAt,transcript', ...rows.map(([what, startedAt]) => `12369,${id(what)},${startedAt},来电人：回龙村后面有人烧垃圾，烟很大。`)].join('\r\n');
-    const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: csv });
-    expect(res.status).toBe(200);
-    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const { lines, stored } = await importStarts('hotline,callId,startedAt,transcript', rows, id);
     const refused = rows.flatMap(([what, , at], i) => (at === null ? [[i + 2, id(what), ['startedAt']]] : []));
     expect(lines.filter((l) => l['status'] === 'rejected').map((l) => [l['line'], l['callId'], Object.keys(l['fields'] as object)])).toEqual(refused);
-    const read = rows.filter(([, , at]) => at !== null);
-    const stored = await service.deps.db
-      .selectFrom('hotline_calls')
-      .select(['call_id', 'started_at'])
-      .where('call_id', 'in', rows.map(([what]) => id(what)))
-      .execute();
     // No offset: the district's time, Asia/Shanghai.
-    expect(Object.fromEntries(stored.map((r) => [r.call_id, r.started_at]))).toEqual(Object.fromEntries(read.map(([what, , at]) => [id(what), at])));
+    expect(stored).toEqual(Object.fromEntries(rows.filter(([, , at]) => at !== null).map(([what, , at]) => [id(what), at])));
   });
 
   it('reads a 12-hour start as an English-locale Excel or WPS writes it (AM/PM, a US date month first), and rejects a year-last date it cannot tell, naming its heading', async () => {
@@ -607,10 +615,7 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
       ['day-first-24', '25/10/2026 21:15', null],
       ['time-alone', '9:15pm', null],
     ];
-    const csv = ['热线,来电编号,来电时间,通话内容', ...rows.map(([what, startedAt]) => `12369,${id(what)},${startedAt},来电人：回龙村后面有人烧垃圾，烟很大。`)].join('\r\n');
-    const res = await fetch(`${service.url}/api/v1/hotline/calls:import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: csv });
-    expect(res.status).toBe(200);
-    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const { lines, stored } = await importStarts('热线,来电编号,来电时间,通话内容', rows, id);
     const rejected = new Map(lines.filter((l) => l['status'] === 'rejected').map((l) => [l['callId'], l]));
     const refused = rows.filter(([, , at]) => at === null).map(([what]) => id(what));
     expect([...rejected.keys()]).toEqual(refused);
@@ -628,13 +633,8 @@ describe('POST /api/v1/hotline/calls:import', { timeout: 300_000 }, () => {
     );
     expect(said('day-first-24')).toContain('25/10/2026 is written day first, which is not read');
     for (const what of ['pm-past-12', 'iso-pm-past-12', 'us-no-such-day', 'time-alone']) expect(said(what)).toContain('must be an ISO 8601 date-time');
-    const stored = await service.deps.db
-      .selectFrom('hotline_calls')
-      .select(['call_id', 'started_at'])
-      .where('call_id', 'in', rows.map(([what]) => id(what)))
-      .execute();
     // No offset: the district's time, Asia/Shanghai.
-    expect(Object.fromEntries(stored.map((r) => [r.call_id, r.started_at]))).toEqual(Object.fromEntries(rows.filter(([, , at]) => at !== null).map(([what, , at]) => [id(what), at])));
+    expect(stored).toEqual(Object.fromEntries(rows.filter(([, , at]) => at !== null).map(([what, , at]) => [id(what), at])));
   });
 
   it('rejects a line that is not UTF-8 and imports the rest; refuses a body declared in a charset other than UTF-8 or GBK with 415', async () => {
