@@ -167,6 +167,15 @@ describe.each([
       .map((c) => ({ post: String(c.body.text).includes(POST_WORDS), messageId: c.messageId, replyTo: (c.body.reply_parameters as { message_id?: number } | undefined)?.message_id }));
   const refusedPosts = () => emu.toChat(AGRI_GROUP).filter((c) => c.method === 'sendMessage:429').length;
 
+  /** The group took the case's post, then the notice in reply to it, and nothing else of the case; the post's row records it. */
+  async function expectPostThenNoticeInReply(caseId: string) {
+    const [first, second, ...rest] = toGroup(caseId);
+    expect(rest).toEqual([]);
+    expect(first).toMatchObject({ post: true });
+    expect(second).toMatchObject({ post: false, replyTo: first!.messageId });
+    expect(Number((await post(caseId))?.message_id)).toBe(first!.messageId);
+  }
+
   /** A case whose post Telegram refused (429) at least once, supervised while the post waits for its next attempt. */
   async function supervisedWhilePostRetried(note: string): Promise<string> {
     const before = refusedPosts();
@@ -193,11 +202,7 @@ describe.each([
     // Telegram takes the post again.
     emu.rateLimitNext('sendMessage', 0, 30);
     await waitFor(async () => (await supervision(id))?.status === 'sent', { what: 'the notice sent', timeoutMs: 40_000 });
-    const [first, second, ...rest] = toGroup(id);
-    expect(rest).toEqual([]);
-    expect(first).toMatchObject({ post: true });
-    expect(second).toMatchObject({ post: false, replyTo: first!.messageId });
-    expect(Number((await post(id))?.message_id)).toBe(first!.messageId);
+    await expectPostThenNoticeInReply(id);
     expect((await listEvents(service.deps.db, id)).filter((e) => e.kind === 'notification_failed')).toEqual([]);
   });
 
@@ -218,11 +223,7 @@ describe.each([
     expect(toGroup(id)).toEqual([]);
 
     await waitFor(async () => (await supervision(id))?.status === 'sent', { what: 'the notice sent', timeoutMs: 40_000 });
-    const [first, second, ...rest] = toGroup(id);
-    expect(rest).toEqual([]);
-    expect(first).toMatchObject({ post: true });
-    expect(second).toMatchObject({ post: false, replyTo: first!.messageId });
-    expect(Number((await post(id))?.message_id)).toBe(first!.messageId);
+    await expectPostThenNoticeInReply(id);
   });
 
   it('sends a notice that waited for a post no longer to be made (the unit signed for the case on the web meanwhile) once the post job finds so', { timeout: 60_000 }, async () => {
