@@ -96,8 +96,10 @@ export const publicStatsSchema = z
 
 const STATS_DESCRIPTION = [
   'The period selects cases by the day they were received (in the district time zone); every figure is about those cases.',
-  'Grouped by bureau, each assignment (lead, co-handler, jurisdiction) counts under its unit and each case counts under every unit assigned to it,',
+  'Grouped by bureau, each assignment (lead, co-handler, jurisdiction) counts under its unit and each case is received under every unit assigned to it,',
   'so bureau groups overlap and do not add up to the totals. Grouped by type, jurisdiction or month they do.',
+  'By bureau, a rating (rated, satisfied, basic, dissatisfied, solved) counts under the lead bureau whose answer it rated, and a case reopened (重办)',
+  'under the lead whose answer was rated dissatisfied: co-handlers and the local office are not rated.',
   'Every rating counts (one per round): a case rated dissatisfied, reopened and then rated satisfied counts in both.',
   'The response and resolution rates divide by what was due as they are read (signDue, due): an assignment still inside its sign-for or reply window',
   'lowers neither, so a period that has just begun is not understated.',

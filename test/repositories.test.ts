@@ -655,7 +655,8 @@ describe.each([
         { id: randomUUID(), caseId: c.id, unitCode: 'epb', role: 'lead', signBy: at, replyBy: at, at },
       ]);
       await appendEvents(db, [
-        { caseId: c.id, at: '2025-03-20T00:00:00.000Z', kind: 'status', fromStatus: 'replied', toStatus: 'reopened' },
+        // The first round's lead (whose answer was rated dissatisfied) as the reopening recorded it; epb leads the second.
+        { caseId: c.id, at: '2025-03-20T00:00:00.000Z', kind: 'status', fromStatus: 'replied', toStatus: 'reopened', data: { round: 1, lead: 'agri' } },
         { caseId: c.id, at: '2025-03-21T00:00:00.000Z', kind: 'status', fromStatus: 'reopened', toStatus: 'closed' },
       ]);
       await db
@@ -668,7 +669,10 @@ describe.each([
     expect(read.map((c) => c.id)).toEqual(cases.map((c) => c.id));
     for (const c of read) {
       expect(c.assignments.map((a) => a.unitCode)).toEqual(['epb', 'xinglong']);
-      expect(c.ratings).toEqual([{ rating: 'dissatisfied', solved: false }, { rating: 'satisfied', solved: true }]);
+      expect(c.ratings).toEqual([
+        { rating: 'dissatisfied', solved: false, unitCode: 'agri' },
+        { rating: 'satisfied', solved: true, unitCode: 'epb' },
+      ]);
       expect(c.reopened).toBe(true);
     }
     const exported = [];

@@ -291,7 +291,17 @@ async function seed(service: Service, specs: CaseSpec[] = CASES): Promise<Record
     }
     if (spec.reopened) {
       await appendEvents(db, [
-        { caseId, at: '2026-11-16T00:00:00.000Z', actor: { type: 'reporter' }, kind: 'status', fromStatus: 'replied', toStatus: 'reopened', public: true },
+        // As rateCase records a reopening: the round that ended and its lead, whose answer was rated.
+        {
+          caseId,
+          at: '2026-11-16T00:00:00.000Z',
+          actor: { type: 'reporter' },
+          kind: 'status',
+          fromStatus: 'replied',
+          toStatus: 'reopened',
+          public: true,
+          data: { rating: 'dissatisfied', solved: false, round: 1, lead: spec.assignments!.find((a) => a.role === 'lead')!.unit },
+        },
       ]);
     }
   }
@@ -352,21 +362,12 @@ const EXPECTED: Record<string, Array<{ key: string | null; name: string } & Meas
         [0.6, 0.6667, 0.6667],
       ),
     },
-    {
-      key: 'econ',
-      name: '区经信委',
-      ...measures({ received: 2, dispatched: 2, signDue: 2, due: 2, overdueNow: 1, rated: 2, satisfied: 1, dissatisfied: 1, solved: 1, reopened: 1 }, [0, 0, 0.5]),
-    },
+    // A co-handler of B and A: the reporter rated the lead's answers (epb's), not its part, nor sent it back.
+    { key: 'econ', name: '区经信委', ...measures({ received: 2, dispatched: 2, signDue: 2, due: 2, overdueNow: 1 }, [0, 0, null]) },
     // Its one assignment is still inside its sign-for window (C): nothing to rate it on yet.
     { key: 'police', name: '区派出所', ...measures({ received: 1, dispatched: 1 }, [null, null, null]) },
-    {
-      key: 'xinglong',
-      name: '兴隆办事处',
-      ...measures(
-        { received: 2, dispatched: 2, signedOnTime: 2, signDue: 2, due: 2, repliedOnTime: 2, rated: 2, satisfied: 1, dissatisfied: 1, solved: 1, reopened: 1 },
-        [1, 1, 0.5],
-      ),
-    },
+    // The local office of B and A: likewise no rating of its own.
+    { key: 'xinglong', name: '兴隆办事处', ...measures({ received: 2, dispatched: 2, signedOnTime: 2, signDue: 2, due: 2, repliedOnTime: 2 }, [1, 1, null]) },
   ],
   type: [
     { key: 'illegal_discharge', name: '非法排放有毒有害污染物', ...B_AND_A },
@@ -913,9 +914,9 @@ describe.each([
         // The response rate's denominator comes last, after the columns the file always had.
         'key,name,received,dispatched,signed_on_time,due,replied_on_time,overdue_now,rated,satisfied,basic,dissatisfied,solved,reopened,returned,response_rate,resolution_rate,satisfaction_rate,sign_due',
         'epb,District Environmental Protection Bureau,6,6,3,3,2,1,3,1,1,1,2,1,1,0.6,0.6667,0.6667,5',
-        'econ,District Economy and Information Technology Commission,2,2,0,2,0,1,2,1,0,1,1,1,0,0,0,0.5,2',
+        'econ,District Economy and Information Technology Commission,2,2,0,2,0,1,0,0,0,0,0,0,0,0,0,,2',
         'police,District Police Station,1,1,0,0,0,0,0,0,0,0,0,0,0,,,,0',
-        'xinglong,Xinglong Sub-district Office,2,2,2,2,2,0,2,1,0,1,1,1,0,1,1,0.5,2',
+        'xinglong,Xinglong Sub-district Office,2,2,2,2,2,0,0,0,0,0,0,0,0,1,1,,2',
         ',Total,7,11,5,7,4,2,3,1,1,1,2,1,1,0.5556,0.5714,0.6667,9',
         '',
       ]);

@@ -207,7 +207,7 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     // The note under the table says what the rates divide by, and that 派单数 holds what is not due yet.
     const note = await page.textContent('body');
     expect(note).toContain('按时签收率 = 期限内签收的派单 / 应签收的派单（已签收，或签收期限已过）');
-    expect(note).toContain('满意率 =（满意 + 基本满意）/ 评价数。派单数还包括仍在期限内的派单，它们到期或办理后才计入比率。');
+    expect(note).toContain('满意率 =（满意 + 基本满意）/ 评价数，评价计入所评答复的牵头单位（承办单位）。派单数还包括仍在期限内的派单，它们到期或办理后才计入比率。');
 
     // The count tables are also drawn as bar charts (ECharts from the service), hidden from screen readers.
     await page.waitForSelector('#type-table-chart canvas');

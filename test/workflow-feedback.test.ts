@@ -5,7 +5,7 @@ import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { findCase } from '../db/repositories/cases.repository.js';
 import { listEvents } from '../db/repositories/events.repository.js';
 import { statsCaseBatches } from '../db/repositories/stats.repository.js';
-import { assignmentFacts, type StatsAssignment } from '../src/stats/stats.js';
+import { assignmentFacts, createStatsAccumulator, type StatsAssignment, type StatsCase } from '../src/stats/stats.js';
 import { issueToken } from '../db/repositories/tokens.repository.js';
 import { createUser } from '../db/repositories/users.repository.js';
 import { jobId } from '../queues/jobs.js';
@@ -389,6 +389,53 @@ describe.each([
     const water = (await listAssignments(service.deps.db, id)).find((a) => a.unitCode === 'water')!;
     expect(water).toMatchObject({ role: 'lead', status: 'pending', round: 2, deadlines: shorter });
     expect((await findCase(service.deps.db, id))!).toMatchObject({ status: 'dispatched', deadlines: { ...shorter, rateBy: null } });
+  });
+
+  it('credits each rating to the lead whose answer it judged: the first lead, and the one a dispatcher re-routed the reopened case to', async () => {
+    const { id, trackingCode } = await repliedCase();
+    clock.set('2026-11-06T02:00:00.000Z');
+    expect((await rate(trackingCode, { rating: 'dissatisfied', solved: false })).status).toBe(201);
+    clock.set('2026-11-06T03:00:00.000Z');
+    const routed = await postJson(
+      `${api()}/cases/${id}/route`,
+      { type: 'livestock_waste', lead: 'water', co: ['epb'], jurisdiction: 'huilongxu', reason: '重办改由水利局牵头' },
+      { authorization: `Bearer ${tokens.dispatcher}` },
+    );
+    expect(routed.status, JSON.stringify(await bodyOf(routed.clone()))).toBe(200);
+    // The re-route gives the co-handler and the local office the case again: every unit answers the new round.
+    clock.set('2026-11-06T08:00:00.000Z');
+    for (const unit of ['epb', 'huilongxu', 'water']) await bureau(unit, id, 'accept');
+    clock.set('2026-11-10T02:00:00.000Z');
+    await bureau('epb', id, 'reply', { text: '已再次现场检查' });
+    await bureau('huilongxu', id, 'reply', { text: '已督促清理' });
+    await bureau('water', id, 'reply', { text: '河道已清淤' });
+    const second = await rate(trackingCode, { rating: 'satisfied', solved: true });
+    expect(second.status, JSON.stringify(await bodyOf(second.clone()))).toBe(201);
+
+    let seen: StatsCase | undefined;
+    for await (const batch of statsCaseBatches(service.deps.db, { fromInstant: START, toInstant: '2026-11-07T00:00:00.000Z' })) {
+      seen = batch.find((x) => x.id === id) ?? seen;
+    }
+    expect(seen!.ratings).toEqual([
+      { rating: 'dissatisfied', solved: false, unitCode: 'agri' },
+      { rating: 'satisfied', solved: true, unitCode: 'water' },
+    ]);
+    // By bureau, the case is received by every unit it was given to, and each rating (and the reopening) counts for the
+    // lead that answered: the co-handler and the local office, whose parts nobody rated, have no satisfaction rate.
+    const acc = createStatsAccumulator({ groupBy: 'bureau', now: clock.now(), timeZone: 'Asia/Shanghai' });
+    acc.add(seen!);
+    const byUnit = Object.fromEntries(
+      [...acc.counts()].map(([unit, c]) => [unit, { received: c.received, rated: c.rated, satisfied: c.satisfied, dissatisfied: c.dissatisfied, solved: c.solved, reopened: c.reopened }]),
+    );
+    const none = { rated: 0, satisfied: 0, dissatisfied: 0, solved: 0, reopened: 0 };
+    expect(byUnit).toEqual({
+      agri: { received: 1, rated: 1, satisfied: 0, dissatisfied: 1, solved: 0, reopened: 1 },
+      water: { received: 1, rated: 1, satisfied: 1, dissatisfied: 0, solved: 1, reopened: 0 },
+      epb: { received: 1, ...none },
+      huilongxu: { received: 1, ...none },
+    });
+    // The totals count each rating once.
+    expect(acc.totals()).toMatchObject({ received: 1, rated: 2, satisfied: 1, dissatisfied: 1, solved: 1, reopened: 1 });
   });
 
   it('refuses to rate a case that has not been replied to', async () => {

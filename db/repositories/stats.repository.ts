@@ -104,10 +104,14 @@ async function ratingsOf(db: Db, caseIds: string[]): Promise<Map<string, RatingR
  * released the case again in its old row; the work of each earlier stint is
  * read back from the event that recorded it, as an assignment.
  */
-async function earlierStintsOf(db: Db, caseIds: string[]): Promise<{ stints: Map<string, StatsAssignment[]>; reopened: Set<string> }> {
+async function earlierStintsOf(
+  db: Db,
+  caseIds: string[],
+): Promise<{ stints: Map<string, StatsAssignment[]>; reopened: Set<string>; leadOfRound: Map<string, Map<number, string>> }> {
   const stints = new Map<string, StatsAssignment[]>();
   const reopened = new Set<string>();
-  if (caseIds.length === 0) return { stints, reopened };
+  const leadOfRound = new Map<string, Map<number, string>>();
+  if (caseIds.length === 0) return { stints, reopened, leadOfRound };
   const rows = await inChunks(caseIds, (ids) =>
     db
       .selectFrom('case_events')
@@ -119,11 +123,31 @@ async function earlierStintsOf(db: Db, caseIds: string[]): Promise<{ stints: Map
   );
   for (const r of rows) {
     // Only a reopening (重办) makes the case reopened; a unit given the case back does not.
-    if (r.to_status === 'reopened') reopened.add(r.case_id);
+    if (r.to_status === 'reopened') {
+      reopened.add(r.case_id);
+      const rated = ratedLeadIn(r.data);
+      if (rated) leadOfRound.set(r.case_id, (leadOfRound.get(r.case_id) ?? new Map<number, string>()).set(rated.round, rated.unit));
+    }
     const p = stintIn(r.data, r.kind === 'assignment_renewed' ? 'earlier' : 'previousRound');
     if (p) stints.set(r.case_id, [...(stints.get(r.case_id) ?? []), p]);
   }
-  return { stints, reopened };
+  return { stints, reopened, leadOfRound };
+}
+
+/** The round a reopening ended and the lead whose answer in it was rated dissatisfied, as its event recorded them. */
+function ratedLeadIn(data: string | null): { round: number; unit: string } | null {
+  const d = parseJson<{ round?: unknown; lead?: unknown; previousRound?: { unit?: unknown } } | null>(data, null);
+  const unit = typeof d?.lead === 'string' ? d.lead : typeof d?.previousRound?.unit === 'string' ? d.previousRound.unit : null;
+  return unit !== null && typeof d?.round === 'number' ? { round: d.round, unit } : null;
+}
+
+/**
+ * The lead whose answer a rating judges: for a round a reopening ended, the lead its event names; for the case's
+ * current round, its lead now (a rated round that was not reopened ended the case, so nobody re-routed it since).
+ */
+function ratedLead(rating: RatingRow, caseRound: number, leadOfRound: ReadonlyMap<number, string> | undefined, rows: readonly AssignmentRow[]): string | null {
+  if (rating.round < caseRound) return leadOfRound?.get(rating.round) ?? null;
+  return currentLead(rows)?.unit_code ?? null;
 }
 
 /** The stint (`stintOf`) an event recorded under `key`, as the statistics count it. */
@@ -201,7 +225,11 @@ export async function* statsCaseBatches(db: Db, w: CaseWindow, batchSize = BATCH
       jurisdictionCode: r.jurisdiction_code,
       reopened: earlier.reopened.has(r.id) || Number(r.round ?? 1) > 1,
       assignments: [...(earlier.stints.get(r.id) ?? []), ...(assignments.get(r.id) ?? []).map(toStatsAssignment)].map((a) => withTriageStop(a, timelines.get(r.id) ?? [])),
-      ratings: (ratings.get(r.id) ?? []).map((x) => ({ rating: x.rating, solved: x.solved === 1 })),
+      ratings: (ratings.get(r.id) ?? []).map((x) => ({
+        rating: x.rating,
+        solved: x.solved === 1,
+        unitCode: ratedLead(x, Number(r.round ?? 1), earlier.leadOfRound.get(r.id), assignments.get(r.id) ?? []),
+      })),
     }));
     if (rows.length < batchSize) return;
     const last = rows[rows.length - 1]!;

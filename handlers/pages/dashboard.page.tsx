@@ -40,7 +40,7 @@ const T = {
     signDue: '应签收',
     due: '应答复',
     rated: '评价数',
-    ratesNote: '响应率 = 按时签收的派单 / 应签收的派单（已签收，或签收期限已过）；办结率 = 按时答复的派单 / 应答复的派单（已答复，或答复期限已过）；满意率 =（满意 + 基本满意）/ 全部评价。仍在期限内的派单不计入，期间刚开始时比率不会因此偏低。',
+    ratesNote: '响应率 = 按时签收的派单 / 应签收的派单（已签收，或签收期限已过）；办结率 = 按时答复的派单 / 应答复的派单（已答复，或答复期限已过）；满意率 =（满意 + 基本满意）/ 全部评价；按单位统计时，评价计入所评答复的牵头单位（承办单位），协办单位和属地不计。仍在期限内的派单不计入，期间刚开始时比率不会因此偏低。',
     signOverdue: '超期未签收',
     replyOverdue: '超期未答复',
     date: '日期',
@@ -74,7 +74,7 @@ const T = {
     due: 'Due for an answer',
     rated: 'Ratings',
     ratesNote:
-      'Response rate = assignments signed for on time / assignments due to be signed for (signed, or past the deadline); resolution rate = assignments answered on time / assignments due to be answered (answered, or past the deadline); satisfaction rate = (satisfied + basically satisfied) / all ratings. An assignment still within its deadline is not counted yet, so a period that has just begun is not understated.',
+      'Response rate = assignments signed for on time / assignments due to be signed for (signed, or past the deadline); resolution rate = assignments answered on time / assignments due to be answered (answered, or past the deadline); satisfaction rate = (satisfied + basically satisfied) / all ratings; by bureau, a rating counts for the lead bureau whose answer it rated, not for the co-handlers or the local office. An assignment still within its deadline is not counted yet, so a period that has just begun is not understated.',
     signOverdue: 'not signed for in time',
     replyOverdue: 'not replied in time',
     date: 'Date',

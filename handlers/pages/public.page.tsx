@@ -91,7 +91,7 @@ const T: Texts<
     rated: '评价数',
     satisfaction: '满意率',
     ratesNote:
-      '按时签收率 = 期限内签收的派单 / 应签收的派单（已签收，或签收期限已过）；按时答复率 = 期限内答复的派单 / 应答复的派单（已答复，或答复期限已过）；满意率 =（满意 + 基本满意）/ 评价数。派单数还包括仍在期限内的派单，它们到期或办理后才计入比率。“—”表示尚无可计算的数据。',
+      '按时签收率 = 期限内签收的派单 / 应签收的派单（已签收，或签收期限已过）；按时答复率 = 期限内答复的派单 / 应答复的派单（已答复，或答复期限已过）；满意率 =（满意 + 基本满意）/ 评价数，评价计入所评答复的牵头单位（承办单位）。派单数还包括仍在期限内的派单，它们到期或办理后才计入比率。“—”表示尚无可计算的数据。',
     hidden: '另有 {n} 个分组未单独列出：件数少于 {min} 件，或除去其他小分组的举报后不足 {min} 件。',
     hiddenOne: '另有 1 个分组未单独列出：件数少于 {min} 件，或除去其他小分组的举报后不足 {min} 件。',
     hiddenAll: '{n} 个分组均未单独列出：件数少于 {min} 件，或除去其他小分组的举报后不足 {min} 件。',
@@ -131,7 +131,7 @@ const T: Texts<
     rated: 'Ratings',
     satisfaction: 'Satisfied',
     ratesNote:
-      'Signed for on time = assignments signed for by the deadline / assignments due for signing (signed, or past the deadline); answered on time = assignments answered by the deadline / assignments due for an answer (answered, or past the deadline); satisfied = (satisfied + basically satisfied) / ratings. "Assigned" also counts assignments still within their deadlines: they count in a rate once they are due or done. "—": nothing to compute yet.',
+      'Signed for on time = assignments signed for by the deadline / assignments due for signing (signed, or past the deadline); answered on time = assignments answered by the deadline / assignments due for an answer (answered, or past the deadline); satisfied = (satisfied + basically satisfied) / ratings, each rating counted for the lead bureau whose answer it rated. "Assigned" also counts assignments still within their deadlines: they count in a rate once they are due or done. "—": nothing to compute yet.',
     hidden: '{n} more groups are not listed: each has fewer than {min} cases, or fewer once the reports of small groups are left out.',
     hiddenOne: 'One more group is not listed: it has fewer than {min} cases, or fewer once the reports of small groups are left out.',
     hiddenAll: 'None of the {n} groups is listed: each has fewer than {min} cases, or fewer once the reports of small groups are left out.',

@@ -15,7 +15,7 @@ import { WORKING } from '../domain/case.js';
  * - Case-level counts: `received`, `reopened`, and the ratings (`rated`,
  *   `satisfied`, `basic`, `dissatisfied`, `solved`: every rating counts, one
  *   per round, so a case rated dissatisfied, reopened and then rated
- *   satisfied counts once in each).
+ *   satisfied counts once in each; by bureau, see below).
  * - Assignment-level counts: `dispatched` (every assignment: lead, co-handler
  *   and jurisdiction; a reopened case's lead once per round; not one a
  *   dispatcher took back unsigned before it was due), `signedOnTime`,
@@ -25,12 +25,16 @@ import { WORKING } from '../domain/case.js';
  *   resolution rate by those whose reply was due (`due`). An assignment still
  *   inside its window counts in neither until its unit acts or the deadline
  *   passes, so the current period is not understated in its first days.
- * - Grouped by bureau, each assignment counts under its unit, and the
- *   case-level counts of a case count under every unit assigned to it. A case
+ * - Grouped by bureau, each assignment counts under its unit, and a case is
+ *   `received` under every unit assigned to it. A rating judges the answer of
+ *   its round, which the lead bureau (承办单位) gives: it counts under that
+ *   round's lead alone, as does the case's `reopened` (重办 goes back to the
+ *   lead; the co-handlers' and the local office's parts stay answered). A case
  *   with a lead and two co-handlers therefore appears in three bureau groups,
- *   and the totals (each case, assignment and rating once) are not the sum of
- *   the bureau groups. Grouped by type, jurisdiction or month every case
- *   belongs to exactly one group and the groups add up to the totals.
+ *   its ratings in one, and the totals (each case, assignment and rating once)
+ *   are not the sum of the bureau groups. Grouped by type, jurisdiction or
+ *   month every case belongs to exactly one group and the groups add up to the
+ *   totals.
  */
 
 export const GROUP_BY = ['bureau', 'type', 'jurisdiction', 'month'] as const;
@@ -57,6 +61,8 @@ export interface StatsAssignment {
 export interface StatsRating {
   rating: string;
   solved: boolean;
+  /** The lead bureau of the round rated, whose answer the rating judges; null when the record does not say. */
+  unitCode: string | null;
 }
 
 /** One case as the statistics see it: no text, no reporter. */
@@ -232,16 +238,32 @@ function addAssignment(to: Counts, f: AssignmentFacts): void {
   if (f.returned) to.returned += 1;
 }
 
+function addRating(to: Counts, r: StatsRating): void {
+  to.rated += 1;
+  if (r.rating === 'satisfied') to.satisfied += 1;
+  else if (r.rating === 'basic') to.basic += 1;
+  else if (r.rating === 'dissatisfied') to.dissatisfied += 1;
+  if (r.solved) to.solved += 1;
+}
+
 function addCaseLevel(to: Counts, c: StatsCase): void {
   to.received += 1;
   if (c.reopened) to.reopened += 1;
+  for (const r of c.ratings) addRating(to, r);
+}
+
+/**
+ * A case's ratings by bureau: each under the lead of the round it rated, and the case reopened under each lead whose
+ * answer was rated dissatisfied (once per unit). A rating whose lead is not on record counts in the totals alone.
+ */
+function addRatingsByLead(group: (key: GroupKey) => Counts, c: StatsCase): void {
+  const sentBack = new Set<string>();
   for (const r of c.ratings) {
-    to.rated += 1;
-    if (r.rating === 'satisfied') to.satisfied += 1;
-    else if (r.rating === 'basic') to.basic += 1;
-    else if (r.rating === 'dissatisfied') to.dissatisfied += 1;
-    if (r.solved) to.solved += 1;
+    if (r.unitCode === null) continue;
+    addRating(group(r.unitCode), r);
+    if (r.rating === 'dissatisfied') sentBack.add(r.unitCode);
   }
+  for (const unit of sentBack) group(unit).reopened += 1;
 }
 
 /** `YYYY-MM-DD` of an instant in a time zone. */
@@ -373,7 +395,12 @@ export function createStatsAccumulator(opts: AccumulatorOptions): StatsAccumulat
     add(c) {
       if (opts.include && !opts.include(c)) return;
       const keys = groupKeysOf(c, opts.groupBy, opts.timeZone);
-      for (const key of keys) addCaseLevel(group(key), c);
+      if (opts.groupBy === 'bureau') {
+        for (const key of keys) group(key).received += 1;
+        addRatingsByLead(group, c);
+      } else {
+        for (const key of keys) addCaseLevel(group(key), c);
+      }
       // A case without assignments (triage, transferred) has no bureau but is still received.
       addCaseLevel(totals, c);
       for (const a of countedAssignments(c)) {
