@@ -6,6 +6,7 @@ import { MASK, redactForPublic } from '../handlers/pages/public-redact.js';
 import type { ManualClock } from '../src/clock.js';
 import { rateCase } from '../src/workflow/feedback.js';
 import { browser, newPage } from './browser.js';
+import { drawnText, labelTexts, overlapping } from './chart-helpers.js';
 import { ROLE_NAMED, ROLE_NAMED_NOT } from './role-name-fixtures.js';
 import { client, json, seedCase, startWorkflowService, submitReport, type TestService } from './workflow-helpers.js';
 
@@ -362,6 +363,52 @@ describe('public disclosure page', { timeout: 90_000 }, () => {
     }
     await context.close();
   });
+});
+
+describe('public disclosure page: the names on the charts', () => {
+  it("draws every type's and office's name whole, none over another, on a 360 px phone and a desktop, in either language", async () => {
+    const { service, clock } = await startWorkflowService('web-public-names', {});
+    const file = service.deps.district.file;
+    // The district's longest type names, in either language, and every local office: five cases of each office, the
+    // types taken in turn, so every type, office and unit (the EPB leads all) has five cases or more and is listed.
+    const longest = (lang: 'zh' | 'en') => [...file.types].sort((a, b) => b.name[lang].length - a.name[lang].length).slice(0, 3);
+    const types = [...new Set([...longest('zh'), ...longest('en')].map((t) => t.code))];
+    const places = file.jurisdictions.map((j) => j.code);
+    let n = 0;
+    for (const place of places) {
+      for (let i = 0; i < 5; i++) {
+        await seedCase(service, clock, { type: types[n++ % types.length]!, jurisdiction: place, assignments: [{ unit: 'epb', role: 'lead' }, { unit: place, role: 'jurisdiction' }] });
+      }
+    }
+    const b = await browser();
+    for (const [width, isMobile] of [
+      [360, true],
+      [1280, false],
+    ] as const) {
+      const context = await b.newContext({ viewport: { width, height: 800 }, isMobile, locale: 'zh-CN', baseURL: service.url });
+      const page = await context.newPage();
+      for (const lang of ['zh', 'en'] as const) {
+        await page.goto(`/public?lang=${lang}`);
+        expect((await page.evaluate('document.documentElement.scrollWidth')) as number, `${width} ${lang}`).toBeLessThanOrEqual(width);
+        for (const [table, count] of [
+          ['type-table', types.length],
+          ['place-table', places.length],
+        ] as const) {
+          const at = `${width} px ${lang} ${table}`;
+          const names = await page.$$eval(`#${table} tbody th`, (ths) => ths.map((th) => th.textContent!.trim()));
+          expect(names, at).toHaveLength(count);
+          await page.waitForSelector(`#${table}-chart canvas`);
+          const drawn = await drawnText(page, `${table}-chart`);
+          // Each name is one label, its lines together the whole name: nothing cut off (区生态环境局…).
+          const labels = labelTexts(drawn);
+          expect(names.filter((name) => !labels.includes(name.replace(/\s/g, ''))), at).toEqual([]);
+          expect(drawn.filter((d) => /…|\.\.\./.test(d.text)), at).toEqual([]);
+          expect(overlapping(drawn), at).toEqual([]);
+        }
+      }
+      await context.close();
+    }
+  }, 90_000);
 });
 
 describe('public disclosure page: the unit that handled a closed case', () => {

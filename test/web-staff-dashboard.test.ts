@@ -6,6 +6,7 @@ import { insertCases } from '../db/repositories/cases.repository.js';
 import { newId } from '../src/domain/ids.js';
 import { acceptAssignment } from '../src/workflow/bureau.js';
 import { newPage } from './browser.js';
+import { drawnText, overlapping } from './chart-helpers.js';
 import { tempDir } from './harness.js';
 import { formClient, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 import { seedCase } from './workflow-helpers.js';
@@ -35,42 +36,6 @@ beforeAll(async () => {
   await db.updateTable('cases').set({ lat: 25.18, lng: 111.36 }).where('id', '=', seeded[1]!.id).execute();
   web.clock.advance(26 * 3600_000);
 }, 90_000);
-
-/**
- * The text ECharts drew in a chart (its canvas): each line of a label as the four corners of its box on the page,
- * turned as the label is. Read from the chart's own drawing (zrender's display list), as no DOM element holds it.
- */
-const DRAWN_TEXT = `((id) => {
-  const chart = window.echarts.getInstanceByDom(document.getElementById(id));
-  return chart.getZr().storage.getDisplayList(true)
-    .filter((el) => el.type === 'tspan' && el.style.text && !el.ignore && !el.invisible && !(el.parent && el.parent.ignore))
-    .map((el) => {
-      const r = el.getBoundingRect();
-      const m = el.getComputedTransform() || [1, 0, 0, 1, 0, 0];
-      const corners = [[r.x, r.y], [r.x + r.width, r.y], [r.x + r.width, r.y + r.height], [r.x, r.y + r.height]];
-      return { text: el.style.text, corners: corners.map(([x, y]) => [m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]]) };
-    });
-})`;
-
-type Drawn = { text: string; corners: Array<[number, number]> };
-
-/** Whether two drawn boxes (turned rectangles) overlap by more than a pixel: no axis of either separates them. */
-function overlap(a: Drawn['corners'], b: Drawn['corners']): boolean {
-  for (const poly of [a, b]) {
-    for (let i = 0; i < 4; i++) {
-      const [x1, y1] = poly[i]!;
-      const [x2, y2] = poly[(i + 1) % 4]!;
-      const len = Math.hypot(x2 - x1, y2 - y1);
-      if (len === 0) continue;
-      const axis = [(y1 - y2) / len, (x2 - x1) / len] as const;
-      const project = (p: Drawn['corners']) => p.map(([x, y]) => x * axis[0] + y * axis[1]);
-      const pa = project(a);
-      const pb = project(b);
-      if (Math.min(Math.max(...pa), Math.max(...pb)) - Math.max(Math.min(...pa), Math.min(...pb)) <= 1) return false;
-    }
-  }
-  return true;
-}
 
 describe('dispatcher dashboard', () => {
   it('says a period that ends before it starts is wrong, in the page language', async () => {
@@ -275,8 +240,7 @@ describe('dispatcher dashboard', () => {
     const axes = (p: typeof page) =>
       p.evaluate(`(() => { const o = window.echarts.getInstanceByDom(document.getElementById('chart-by-bureau')).getOption(); return { x: o.xAxis[0].type, y: o.yAxis[0].type, rotate: o.xAxis[0].axisLabel.rotate }; })()`) as Promise<{ x: string; y: string; rotate: number }>;
     expect(await axes(page)).toMatchObject({ x: 'value', y: 'category' });
-    const drawn = (await page.evaluate(`${DRAWN_TEXT}('chart-by-bureau')`)) as Drawn[];
-    expect(drawn.flatMap((a, i) => drawn.slice(i + 1).filter((b) => overlap(a.corners, b.corners)).map((b) => `${a.text} / ${b.text}`))).toEqual([]);
+    expect(overlapping(await drawnText(page, 'chart-by-bureau'))).toEqual([]);
     // The shorter Chinese names of as many bureaus stand turned under their bars.
     await page.goto(`${base}/desk/dashboard?lang=zh`);
     await page.waitForSelector('html[data-dashboard="drawn"]');
@@ -439,10 +403,9 @@ describe('dispatcher dashboard on a phone: every unit with cases', () => {
       await page.waitForSelector('html[data-dashboard="drawn"]');
       expect((await page.evaluate('document.documentElement.scrollWidth')) as number).toBeLessThanOrEqual(360);
       for (const id of ['chart-per-day', 'chart-by-bureau', 'chart-by-jurisdiction', 'chart-overdue']) {
-        const drawn = (await page.evaluate(`${DRAWN_TEXT}('${id}')`)) as Drawn[];
+        const drawn = await drawnText(page, id);
         expect(drawn.length, id).toBeGreaterThan(3);
-        const over = drawn.flatMap((a, i) => drawn.slice(i + 1).filter((b) => overlap(a.corners, b.corners)).map((b) => `${a.text} / ${b.text}`));
-        expect(over, `${lang} ${id}`).toEqual([]);
+        expect(overlapping(drawn), `${lang} ${id}`).toEqual([]);
         // Every name is there to read, none left out to make room (a name may take more than one line).
         const option = (await page.evaluate(`(() => { const o = window.echarts.getInstanceByDom(document.getElementById('${id}')).getOption(); return [o.xAxis[0], o.yAxis[0]].filter((a) => a.type === 'category').map((a) => a.data)[0]; })()`)) as string[];
         if (id === 'chart-per-day') continue;

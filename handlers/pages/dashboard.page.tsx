@@ -331,7 +331,7 @@ export function dashboardRoutes(router: Hono<AppEnv>): void {
       );
     }
     const total = data.perDay.series.reduce((n, s) => n + s.data.reduce((a, b) => a + b, 0), 0);
-    const scripts = ['echarts.min.js', ...(data.map ? ['leaflet.js'] : []), 'dashboard.js'];
+    const scripts = ['echarts.min.js', 'chart-labels.js', ...(data.map ? ['leaflet.js'] : []), 'dashboard.js'];
     return renderPage(
       c,
       t.title,

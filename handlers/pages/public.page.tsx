@@ -444,7 +444,7 @@ async function renderDisclosure(c: Context<AppEnv>, month: string, choices: stri
       </ol>
     </section>
   );
-  return renderPage(c, t.title, body, { status: monthError ? 400 : 200, refused: monthError !== undefined, scripts: ['echarts.min.js', 'public.js'] });
+  return renderPage(c, t.title, body, { status: monthError ? 400 : 200, refused: monthError !== undefined, scripts: ['echarts.min.js', 'chart-labels.js', 'public.js'] });
 }
 
 export function publicPageRoutes() {

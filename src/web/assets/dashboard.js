@@ -5,7 +5,10 @@
   'use strict';
 
   var source = document.getElementById('dashboard-data');
-  if (!source || typeof window.echarts === 'undefined') return;
+  if (!source || typeof window.echarts === 'undefined' || !window.chartLabels) return;
+  var labels = window.chartLabels;
+  var labelWidth = labels.labelWidth;
+  var LINE = labels.LINE;
   var data = JSON.parse(source.textContent || '{}');
   var L = data.labels || {};
   var charts = [];
@@ -30,47 +33,12 @@
     return option;
   }
 
-  // About how wide a label is drawn at ECharts' 12 px: a Chinese character a full em, others a little over half.
-  function labelWidth(text) {
-    return Array.prototype.reduce.call(text, function (w, ch) { return w + (/[\u3000-\u9fff\uff00-\uffef]/.test(ch) ? 12 : 7); }, 0);
-  }
-
-  // The height of a line of a label, with the room between two lines.
-  var LINE = 16;
-
-  // How many lines the longest of `names` takes when each may be `room` wide: broken between words, or between Chinese
-  // characters, as ECharts breaks them. Counted with the generous widths of labelWidth, so a name takes no more lines
-  // than its row has room for (ECharts' own measure of a word varies a little with the fonts at hand).
-  function linesOf(names, room) {
-    return names.reduce(function (most, name) {
-      var lines = 1;
-      var used = 0;
-      (name.match(/[\u3000-\u9fff\uff00-\uffef]|[^\s\u3000-\u9fff\uff00-\uffef]+|\s+/g) || []).forEach(function (part) {
-        var width = labelWidth(part);
-        if (/^\s+$/.test(part)) {
-          used += width;
-          return;
-        }
-        if (used > 0 && used + width > room) {
-          lines += 1;
-          used = 0;
-        }
-        // A word longer than a line is broken within it.
-        for (; width > room; width -= room) lines += 1;
-        used += width;
-      });
-      return Math.max(most, lines);
-    }, 1);
-  }
-
-  // A chart of names lying down, one a row (the bars across): as tall as its rows, each name broken into lines no
-  // wider than some 40 % of the chart, so the bars keep the rest. Sets the element's height, before it is drawn.
+  // A chart of names lying down, one a row (the bars across), laid out by chart-labels.js: sets the element's height to
+  // its rows' (and the legend's and the axis's), before it is drawn.
   function rowsLayout(el, names, barsPerRow) {
-    var width = el ? el.clientWidth : 600;
-    var room = Math.max(72, Math.floor(width * 0.4));
-    var row = Math.max(barsPerRow * 10 + 12, linesOf(names, room) * LINE + 8);
-    if (el) el.style.height = Math.max(320, 36 + 32 + names.length * row) + 'px';
-    return { type: 'category', data: names, inverse: true, axisLabel: { interval: 0, width: room, overflow: 'break', lineHeight: LINE } };
+    var rows = labels.rows(el ? el.clientWidth : 600, names, barsPerRow);
+    if (el) el.style.height = Math.max(320, 36 + 32 + names.length * rows.row) + 'px';
+    return rows.axis;
   }
 
   function rateOption(rows, id) {
