@@ -93,8 +93,10 @@ describe.each([
     expect(await requeueLostJobs(deps, later, { graceMs: 60_000, notifications: true })).toMatchObject({ notify: 0 });
     state.assignmentsDown = false;
     await waitFor(async () => (await supervision(id))?.status === 'sent', { what: 'the notice sent' });
-    // Refused once, delivered, then the notice.
-    expect(toAgri(id).map((r) => r.body.event)).toEqual(['case.assigned', 'case.assigned', 'case.supervision']);
+    // Refused (once, or again when a retry came before the server was fixed on a busy machine), delivered, then the notice.
+    const events = toAgri(id).map((r) => r.body.event);
+    expect(events.length).toBeGreaterThanOrEqual(3);
+    expect(events).toEqual([...events.slice(0, -1).map(() => 'case.assigned'), 'case.supervision']);
     expect(toAgri(id).at(-1)!.body.notice).toMatchObject({ kind: 'supervision', note: '请尽快核查' });
     expect((await delivery(id))?.status).toBe('delivered');
     expect((await listEvents(service.deps.db, id)).filter((e) => e.kind === 'notification_failed')).toEqual([]);
