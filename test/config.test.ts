@@ -141,6 +141,15 @@ describe('district file', () => {
     expect(problemsOf((f) => (f.routing.noise.lead = f.jurisdictions[0]!.code))).toContainEqual(expect.stringMatching(/^routing\.noise\.lead: ".+" is a local office, not a bureau/));
   });
 
+  it('names a local office among a route\'s co-handlers: it takes part as the jurisdiction of the cases in its area', () => {
+    const problems = problemsOf((f) => (f.routing.noise.co = [...(f.routing.noise.co ?? []), f.jurisdictions[0].code]));
+    expect(problems).toEqual([expect.stringMatching(/^routing\.noise\.co: ".+" is a local office, not a bureau: it takes part as the jurisdiction, not as a co-handler$/)]);
+    // A bureau there is still taken.
+    const f = raw();
+    f.routing.noise.co = ['police'];
+    expect(buildDistrict(f, 'test.json').routing.noise?.co).toEqual(['police']);
+  });
+
   it('names a type without a route', () => {
     expect(problemsOf((f) => delete f.routing.air_pollution)).toContain('routing: type "air_pollution" has no route');
   });

@@ -342,6 +342,9 @@ function crossReferenceProblems(refs: CrossReferences): string[] {
     if (badLead) problems.push(`routing.${typeCode}.lead: ${badLead}`);
     for (const co of r.co) {
       if (!units.has(co)) problems.push(`routing.${typeCode}.co: unknown bureau "${co}"`);
+      // The case's own local office joins every case as its jurisdiction (属地); one named here would be a co-handler of
+      // cases in every other office's area, which the dispatcher's re-route refuses as well.
+      else if (units.get(co)!.kind !== 'bureau') problems.push(`routing.${typeCode}.co: "${co}" is a local office, not a bureau: it takes part as the jurisdiction, not as a co-handler`);
       if (co === r.lead) problems.push(`routing.${typeCode}.co: "${co}" is already the lead`);
     }
   }
