@@ -11,6 +11,7 @@ import type { District } from '../src/district/district.schema.js';
 import { WORKING } from '../src/domain/case.js';
 import type { Logger } from '../src/logger.js';
 import type { WorkCalendar } from '../src/pipeline/deadlines.js';
+import { pruneTelegramState } from '../src/telegram/chat-lock.js';
 import {
   checkDeadlines,
   dueTimers,
@@ -37,6 +38,8 @@ export interface ReconcileResult extends RequeueResult {
   actionKeysPruned: number;
   /** Submissions' idempotency keys deleted as older than their retention (KEEP_IDEMPOTENCY_KEYS_MS). */
   idempotencyKeysPruned: number;
+  /** The Telegram bot's rows deleted as past their time (pruneTelegramState: update ids, leases, link tokens, drafts, edits). */
+  telegramStatePruned: number;
 }
 
 export interface Reconciler {
@@ -84,8 +87,17 @@ export function createReconciler(opts: {
     const actionKeysPruned = await pruneActionKeys(opts.db, opts.clock.now(), { batchSize, stopped: () => stopped });
     // Likewise the keys of reports and 督办 once no retry needs them.
     const idempotencyKeysPruned = await pruneIdempotencyKeys(opts.db, opts.clock.now(), { batchSize, stopped: () => stopped });
+    // The bot's handled update ids, expired leases and link tokens, stale drafts and answered edits: here rather than on
+    // an update's path, so that handling an update never waits on them (the Workers cron does the same).
+    const telegramStatePruned = (await pruneTelegramState(opts.db, opts.clock.now(), { batchSize, stopped: () => stopped })).deleted;
     if (!jobs.value) throw jobs.error;
-    return { ...jobs.value, ...swept, actionKeysPruned, idempotencyKeysPruned };
+    return {
+      ...jobs.value,
+      ...swept,
+      actionKeysPruned,
+      idempotencyKeysPruned,
+      telegramStatePruned,
+    };
   }
 
   function reconcileJobs(): Promise<RequeueResult> {

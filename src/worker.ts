@@ -6,6 +6,7 @@ import { requeueLostJobs, sweepDeadlines } from '../queues/reconciler.js';
 import { createApp } from './app.js';
 import { pruneIntakeCounts } from './intake/database-intake-gate.js';
 import { processorDeps } from './core-deps.js';
+import { pruneTelegramState } from './telegram/chat-lock.js';
 import { telegramGroupUnits } from './telegram/post-queue.js';
 import { AppError, errorBody } from './errors.js';
 import type { WorkerBindings } from './worker/bindings.js';
@@ -21,7 +22,8 @@ import { requestLogScope } from './worker/log-scope.js';
  *   Telegram webhook when a bot token is set).
  * - `queue`: the job processors of queues/processors, fed by the JOBS queue.
  * - `scheduled`: the cron sweep — deadlines due (reminders, overdue marks,
- *   supervision, closing unrated cases), work the queue lost, the outbox.
+ *   supervision, closing unrated cases), work the queue lost, the outbox,
+ *   and the rows kept past their time (the limit's counts, keys, the bot's state).
  *
  * The parts are built once per isolate, on its first event, and the D1
  * schema is migrated then (the same migrations as SQLite).
@@ -84,7 +86,7 @@ export default {
   },
 };
 
-/** The cron run: outbox, deadlines due, lost jobs (cases, deliveries, notices, group posts). */
+/** The cron run: outbox, deadlines due, lost jobs (cases, deliveries, notices, group posts), rows past their time. */
 async function sweep(deps: WorkerDeps, controller: ScheduledController): Promise<void> {
   try {
     await deps.ready();
@@ -112,6 +114,9 @@ async function sweep(deps: WorkerDeps, controller: ScheduledController): Promise
     const actionKeys = await pruneActionKeys(deps.db, now, pruning);
     // Likewise the keys of reports and 督办 (KEEP_IDEMPOTENCY_KEYS_MS).
     const idempotencyKeys = await pruneIdempotencyKeys(deps.db, now, pruning);
+    // The bot's handled update ids, expired leases and link tokens, stale drafts and answered edits: this run is what
+    // forgets them on Workers (the webhook's handling of an update never waits on it).
+    const telegramState = await pruneTelegramState(deps.db, now, pruning);
     deps.logger.info(
       {
         cron: controller.cron,
@@ -121,6 +126,7 @@ async function sweep(deps: WorkerDeps, controller: ScheduledController): Promise
         intakeCountsPruned: intakeCounts,
         actionKeysPruned: actionKeys,
         idempotencyKeysPruned: idempotencyKeys,
+        telegramStatePruned: telegramState.deleted,
       },
       'scheduled sweep',
     );

@@ -27,9 +27,7 @@ import { insertSession, pruneSessions, pruneSignInAttempts, recordSignInAttempt 
 import { outboxEntry } from '../queues/jobs.js';
 import { DEFAULT_DISTRICT_PATH } from '../src/district/district-file.js';
 import { buildDistrict, typeName, unitName, type DistrictFile } from '../src/district/district.schema.js';
-import { chunksOf } from '../src/chunks.js';
-import { ManualClock } from '../src/clock.js';
-import { createPruner, KEEP_DRAFTS_MS, KEEP_EDIT_NOTICES_MS, KEEP_UPDATES_MS, PRUNE_PASS, pruneTelegramState } from '../src/telegram/chat-lock.js';
+import { KEEP_DRAFTS_MS, KEEP_EDIT_NOTICES_MS, KEEP_UPDATES_MS, pruneTelegramState } from '../src/telegram/chat-lock.js';
 import type { PruneOptions } from '../db/repositories/batched-delete.js';
 import { createPgDatabase, tempDir } from './harness.js';
 
@@ -394,27 +392,6 @@ describe.each([
     ] as const) {
       await expectAgeIndex(db, engine, table, column, index);
     }
-  });
-
-  it('prunes the Telegram bot\'s rows once an hour, and at once again after a pass that left some behind', async () => {
-    // Before the previous test's young rows are 48 hours old: only this test's rows are past their time.
-    const clock = new ManualClock('2026-11-19T00:00:00.000Z');
-    const old = new Date(clock.now().getTime() - KEEP_UPDATES_MS - 3600_000).toISOString();
-    const pass = PRUNE_PASS.batchSize * PRUNE_PASS.maxBatches;
-    // One pass's worth of handled updates past their time, and five more.
-    const ids = Array.from({ length: pass + 5 }, (_, i) => 20_000 + i);
-    for (const chunk of chunksOf(ids, 5_000)) await db.insertInto('telegram_updates').values(chunk.map((id) => ({ update_id: id, received_at: old }))).execute();
-    const count = async () => Number((await db.selectFrom('telegram_updates').select((eb) => eb.fn.countAll().as('n')).where('update_id', '>=', 20_000).executeTakeFirstOrThrow()).n);
-    const pruneIfDue = createPruner(db, clock);
-    expect(await pruneIfDue()).toBe(true);
-    expect(await count()).toBe(5);
-    // The pass stopped at its bound: the next update goes on with the rest.
-    expect(await pruneIfDue()).toBe(true);
-    expect(await count()).toBe(0);
-    // That one found them all: the next is an hour later.
-    expect(await pruneIfDue()).toBe(false);
-    clock.advance(3600_000);
-    expect(await pruneIfDue()).toBe(true);
   });
 
   it('forgets the sign-in attempts older than it is told a batch at a time, at most as many batches a call as it is given', async () => {

@@ -2,14 +2,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, migrateToLatest } from '../db/connect.js';
-import { systemClock } from '../src/clock.js';
-import { CHAT_LOCK, lockChat, pruneTelegramState } from '../src/telegram/chat-lock.js';
+import { ManualClock, systemClock } from '../src/clock.js';
+import { createLogger } from '../src/logger.js';
+import { CHAT_LOCK, lockChat } from '../src/telegram/chat-lock.js';
 import { HttpError } from 'grammy';
 import { createProcessors } from '../queues/processors/index.js';
 import { createNotifyProcessor } from '../queues/processors/notify.processor.js';
 import { createTelegramPhotosProcessor, createTelegramPostProcessor } from '../queues/processors/telegram.processor.js';
 import { listEvents } from '../db/repositories/events.repository.js';
 import { PermanentJobError } from '../queues/jobs.js';
+import { createReconciler } from '../queues/reconciler.js';
 import { processorDeps } from '../src/deps.js';
 import { queueNotification } from '../src/workflow/notifications.js';
 import { releaseUnit } from '../src/workflow/dispatcher.js';
@@ -677,9 +679,21 @@ describe('one chat handled by several processes', () => {
   });
 });
 
+/** One pass of the Node reconciler, as the worker process runs it, at `hoursAhead` hours from now: what it did. */
+async function reconcilerPass(service: Awaited<ReturnType<typeof startTestService>>, hoursAhead = 0) {
+  const clock = new ManualClock(new Date(Date.now() + hoursAhead * 3600_000));
+  const reconciler = createReconciler({ db: service.deps.db, transport: service.deps.transport, clock, logger: createLogger('silent'), intervalMs: 3600_000, graceMs: 3600_000 });
+  try {
+    return await reconciler.runOnce();
+  } finally {
+    await reconciler.stop();
+  }
+}
+
 describe('pruning handled update ids', () => {
-  it('forgets update ids older than 48 hours and keeps the recent ones for duplicate detection', async () => {
-    const service = await startTestService(telegramEnv(emu, 'tg-prune'));
+  it("handles an update without pruning; the reconciler's pass forgets update ids older than 48 hours and keeps the recent ones for duplicate detection", async () => {
+    // 'api': no reconciler of the service's own prunes meanwhile.
+    const service = await startTestService(telegramEnv(emu, 'tg-prune'), 'api');
     const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString();
     await service.deps.db
       .insertInto('telegram_updates')
@@ -689,36 +703,41 @@ describe('pruning handled update ids', () => {
         { update_id: 3, received_at: hoursAgo(47) },
       ])
       .execute();
+    const updateIds = async () => (await service.deps.db.selectFrom('telegram_updates').select('update_id').orderBy('update_id').execute()).map((x) => Number(x.update_id));
     const chatId = nextChat++;
     const chat = residentChat(chatId);
     const r = await deliver(emu, service.url, chat.command('/help'));
     expect(r.status).toBe(200);
-    const left = await service.deps.db.selectFrom('telegram_updates').select('update_id').orderBy('update_id').execute();
-    expect(left.map((x) => Number(x.update_id))).toEqual([3, r.updateId]);
+    expect(sentTexts(r.calls, chatId)).toHaveLength(1);
+    // The update was handled, and the old ids are all still there: handling an update does not prune.
+    expect(await updateIds()).toEqual([1, 2, 3, r.updateId]);
+
+    expect((await reconcilerPass(service)).telegramStatePruned).toBe(2);
+    expect(await updateIds()).toEqual([3, r.updateId]);
     // A redelivery of a kept update is still dropped: nothing is said to the chat (another job's calls may come meanwhile).
     const again = await deliver(emu, service.url, chat.command('/help'), { updateId: r.updateId });
     expect(again.calls.filter((c) => Number(c.body.chat_id) === chatId)).toEqual([]);
-    await pruneTelegramState(service.deps.db, new Date(Date.now() + 49 * 3600_000));
-    expect(await service.deps.db.selectFrom('telegram_updates').select('update_id').execute()).toEqual([]);
+    await reconcilerPass(service, 49);
+    expect(await updateIds()).toEqual([]);
   });
 
-  it('drops a report left unfinished for 7 days, with the contact it holds', async () => {
-    const service = await startTestService(telegramEnv(emu, 'tg-prune-drafts'));
+  it("drops at the reconciler's pass a report left unfinished for 7 days, with the contact it holds", async () => {
+    const service = await startTestService(telegramEnv(emu, 'tg-prune-drafts'), 'api');
     const chat = residentChat(nextChat++);
     await deliver(emu, service.url, chat.text('兴隆办事处有人焚烧电线'));
     await deliver(emu, service.url, chat.text('张三 13812345678'));
     const sessions = () => service.deps.db.selectFrom('telegram_sessions').select('state').where('chat_id', '=', String(chat.chatId)).execute();
     expect(JSON.stringify(await sessions())).toContain('13812345678');
-    await pruneTelegramState(service.deps.db, new Date(Date.now() + 6 * 24 * 3600_000));
+    await reconcilerPass(service, 6 * 24);
     expect(await sessions()).toHaveLength(1);
-    await pruneTelegramState(service.deps.db, new Date(Date.now() + 7 * 24 * 3600_000 + 60_000));
+    await reconcilerPass(service, 7 * 24 + 1);
     expect(await sessions()).toEqual([]);
   });
 });
 
 describe('pruning answered edits', () => {
   it('answers the edit of a message once, and again only after 48 hours, when Telegram no longer lets it be edited', async () => {
-    const service = await startTestService(telegramEnv(emu, 'tg-prune-edits'));
+    const service = await startTestService(telegramEnv(emu, 'tg-prune-edits'), 'api');
     const chat = residentChat(nextChat++);
     const hello = chat.text('你好');
     await deliver(emu, service.url, hello);
@@ -726,9 +745,9 @@ describe('pruning answered edits', () => {
     expect(sentTexts((await edit()).calls, chat.chatId)).toEqual([expect.stringContaining('不会改动')]);
     expect(sentTexts((await edit()).calls, chat.chatId)).toEqual([]);
     const notices = () => service.deps.db.selectFrom('telegram_edit_notices').select('message_id').where('chat_id', '=', String(chat.chatId)).execute();
-    await pruneTelegramState(service.deps.db, new Date(Date.now() + 47 * 3600_000));
+    await reconcilerPass(service, 47);
     expect((await notices()).map((n) => Number(n.message_id))).toEqual([hello.message.message_id]);
-    await pruneTelegramState(service.deps.db, new Date(Date.now() + 49 * 3600_000));
+    await reconcilerPass(service, 49);
     expect(await notices()).toEqual([]);
     expect(sentTexts((await edit()).calls, chat.chatId)).toEqual([expect.stringContaining('不会改动')]);
   });

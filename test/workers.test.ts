@@ -601,6 +601,24 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(freshAgain.body.id).toBe(fresh.body.id);
   }, 60_000);
 
+  it("forgets on the cron trigger the bot's update ids older than 48 hours and its reports left unfinished for 7 days, as the Node reconciler does, and keeps the recent ones", async () => {
+    // The first request migrates D1, when this test runs alone.
+    await (await mf.dispatchFetch('http://localhost/healthz')).text();
+    const db = await d1();
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+    const update = (id: number, h: number) => db.prepare('insert into telegram_updates (update_id, received_at) values (?, ?)').bind(id, hoursAgo(h));
+    const draft = (chat: string, h: number) => db.prepare("insert into telegram_sessions (chat_id, state, updated_at) values (?, '{}', ?)").bind(chat, hoursAgo(h));
+    await db.batch([update(880001, 49), update(880002, 47), draft('cron-draft-old', 7 * 24 + 1), draft('cron-draft-recent', 6 * 24)]);
+    const worker = await mf.getWorker('intake');
+    expect((await worker.scheduled({ cron: '*/5 * * * *' })).outcome).toBe('ok');
+    const updates = await db.prepare('select update_id from telegram_updates where update_id in (880001, 880002)').all<{ update_id: number }>();
+    expect(updates.results.map((u) => u.update_id)).toEqual([880002]);
+    const drafts = await db.prepare("select chat_id from telegram_sessions where chat_id like 'cron-draft-%'").all<{ chat_id: string }>();
+    expect(drafts.results.map((d) => d.chat_id)).toEqual(['cron-draft-recent']);
+    const line = await waitFor('the scheduled sweep line that pruned the bot\'s rows', async () => logLines.find((l) => l.msg === 'scheduled sweep' && Number(l.telegramStatePruned) >= 2), 10_000);
+    expect(line.telegramStatePruned).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
   it('re-creates on the cron trigger the job of a notice its lost job left pending, as the Node reconciler does', async () => {
     const db = await d1();
     // Made long ago and still pending: its job is gone (a queue message lost, a send that failed after the commit).

@@ -38,7 +38,7 @@ import {
   type Step,
 } from './conversation.js';
 import { answersNeverFail, apiRootOf, followedBy, installDelivery, LONG_POLL_S, unchangedEditsAreDone, WEBHOOK_DELIVERY } from './api.js';
-import { createPruner, oneAtATimePerChat } from './chat-lock.js';
+import { oneAtATimePerChat } from './chat-lock.js';
 import { recordChatMigration } from './chat-migrations.js';
 import { handleGroupButtons } from './group-posts.js';
 import { linkedUser, looksLikeLinkToken, redeemLinkToken, unlink, voidLinkToken } from './links.js';
@@ -621,10 +621,8 @@ async function oneStatus(deps: BotDeps, lookups: LookupCounter, chatId: string, 
  * Telegram's retry is handled.
  */
 function oncePerUpdate(db: Kysely<Database>, clock: Deps['clock']) {
-  const pruneIfDue = createPruner(db, clock);
+  // Old update ids are forgotten by the periodic sweeps (pruneTelegramState), not here: an update never waits on them.
   return async (ctx: Context, next: () => Promise<void>) => {
-    // Forgetting old update ids (and expired leases and tokens) rides on the update path: no timer to own.
-    await pruneIfDue().catch(() => false);
     const id = ctx.update.update_id;
     try {
       await db.insertInto('telegram_updates').values({ update_id: id, received_at: clock.now().toISOString() }).execute();

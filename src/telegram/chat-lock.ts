@@ -84,7 +84,6 @@ export function oneAtATimePerChat(db: Kysely<Database>, clock: Clock, opts: Chat
 
 /** Telegram redelivers an update for about a day; ids older than this are forgotten. */
 export const KEEP_UPDATES_MS = 48 * 3600_000;
-const PRUNE_EVERY_MS = 3600_000;
 /**
  * A report left unfinished this long is dropped, with the name, phone and
  * location it may hold: the resident starts afresh, and nothing personal is
@@ -94,35 +93,15 @@ export const KEEP_DRAFTS_MS = 7 * 24 * 3600_000;
 /** Telegram lets a message be edited for two days after it was sent: an answered edit is remembered that long. */
 export const KEEP_EDIT_NOTICES_MS = 48 * 3600_000;
 
-/** One pass over the bot's old rows: each table a transaction of at most 1,000 rows at a time, 10 of them a pass. */
-export const PRUNE_PASS = { batchSize: 1000, maxBatches: 10 } as const;
-/** What a pass may take of an update's handling, which it runs before (the webhook is answered within 10 s). */
-const PRUNE_BUDGET_MS = 2_000;
-
 /**
  * Deletes what the bot no longer needs: handled update ids older than 48 h,
  * expired chat leases, link tokens expired a day ago, drafts untouched for
- * 7 days, answered edits older than 48 h. Run at most once an hour per
- * process from the update path, a bounded pass each time (PRUNE_PASS, 2 s at
- * most): a pass that left rows behind is taken up again by the next update.
- */
-export function createPruner(db: Kysely<Database>, clock: Clock) {
-  let last = 0;
-  return async function pruneIfDue(): Promise<boolean> {
-    const now = clock.now();
-    if (last !== 0 && now.getTime() - last < PRUNE_EVERY_MS) return false;
-    last = now.getTime();
-    const until = Date.now() + PRUNE_BUDGET_MS;
-    const { done } = await pruneTelegramState(db, now, { ...PRUNE_PASS, stopped: () => Date.now() > until });
-    // Rows left behind: the next update goes on with them rather than an hour later.
-    if (!done) last = 0;
-    return true;
-  };
-}
-
-/**
- * Deletes the bot's rows past their time, a batch at a time (deleteInBatches, through an index on each table's age but
- * the chats' leases, which are few). How many, and whether it found them all.
+ * 7 days, answered edits older than 48 h. Run by the periodic sweeps (the
+ * Node reconciler's pass, the Workers cron), never on an update's path: the
+ * webhook is answered within 10 s, and an update's handling waits on nothing
+ * but its own work. Each table a batch at a time (deleteInBatches, through an
+ * index on each table's age but the chats' leases, which are few); what a
+ * sweep leaves behind goes at the next. How many, and whether it found them all.
  */
 export async function pruneTelegramState(db: Kysely<Database>, now: Date, opts: PruneOptions = {}): Promise<{ deleted: number; done: boolean }> {
   const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
