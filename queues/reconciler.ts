@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { pruneActionKeys } from '../db/repositories/action-keys.repository.js';
 import { pruneIdempotencyKeys } from '../db/repositories/idempotency.repository.js';
+import { pruneSignIns } from '../db/repositories/web-sessions.repository.js';
 import { listStaleCases } from '../db/repositories/cases.repository.js';
 import { listStalePendingDeliveries } from '../db/repositories/deliveries.repository.js';
 import { listOwedGroupPosts, listStalePendingNotifications, listStalePhotoFetches } from '../db/repositories/notifications.repository.js';
@@ -40,6 +41,9 @@ export interface ReconcileResult extends RequeueResult {
   idempotencyKeysPruned: number;
   /** The Telegram bot's rows deleted as past their time (pruneTelegramState: update ids, leases, link tokens, drafts, edits). */
   telegramStatePruned: number;
+  /** Web sign-in attempts, and sessions that ended, deleted as older than a day (KEEP_SIGN_INS_MS). */
+  signInAttemptsPruned: number;
+  sessionsPruned: number;
 }
 
 export interface Reconciler {
@@ -90,6 +94,9 @@ export function createReconciler(opts: {
     // The bot's handled update ids, expired leases and link tokens, stale drafts and answered edits: here rather than on
     // an update's path, so that handling an update never waits on them (the Workers cron does the same).
     const telegramStatePruned = (await pruneTelegramState(opts.db, opts.clock.now(), { batchSize, stopped: () => stopped })).deleted;
+    // Sign-in attempts and ended sessions over a day old: here rather than after a sign-in, whose answer waited on them
+    // and which failed guesses alone never reach.
+    const signIns = await pruneSignIns(opts.db, opts.clock.now(), { batchSize, stopped: () => stopped });
     if (!jobs.value) throw jobs.error;
     return {
       ...jobs.value,
@@ -97,6 +104,8 @@ export function createReconciler(opts: {
       actionKeysPruned,
       idempotencyKeysPruned,
       telegramStatePruned,
+      signInAttemptsPruned: signIns.attempts,
+      sessionsPruned: signIns.sessions,
     };
   }
 

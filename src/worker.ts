@@ -1,6 +1,7 @@
 import type { ExecutionContext, MessageBatch, ScheduledController } from '@cloudflare/workers-types/index.js';
 import { pruneActionKeys } from '../db/repositories/action-keys.repository.js';
 import { pruneIdempotencyKeys } from '../db/repositories/idempotency.repository.js';
+import { pruneSignIns } from '../db/repositories/web-sessions.repository.js';
 import { createProcessors, type Processors } from '../queues/processors/index.js';
 import { requeueLostJobs, sweepDeadlines } from '../queues/reconciler.js';
 import { createApp } from './app.js';
@@ -23,7 +24,8 @@ import { requestLogScope } from './worker/log-scope.js';
  * - `queue`: the job processors of queues/processors, fed by the JOBS queue.
  * - `scheduled`: the cron sweep — deadlines due (reminders, overdue marks,
  *   supervision, closing unrated cases), work the queue lost, the outbox,
- *   and the rows kept past their time (the limit's counts, keys, the bot's state).
+ *   and the rows kept past their time (the limit's counts, keys, the bot's
+ *   state, sign-ins).
  *
  * The parts are built once per isolate, on its first event, and the D1
  * schema is migrated then (the same migrations as SQLite).
@@ -117,6 +119,8 @@ async function sweep(deps: WorkerDeps, controller: ScheduledController): Promise
     // The bot's handled update ids, expired leases and link tokens, stale drafts and answered edits: this run is what
     // forgets them on Workers (the webhook's handling of an update never waits on it).
     const telegramState = await pruneTelegramState(deps.db, now, pruning);
+    // Sign-in attempts and sessions that ended over a day ago (KEEP_SIGN_INS_MS), not on the way to a sign-in's answer.
+    const signIns = await pruneSignIns(deps.db, now, pruning);
     deps.logger.info(
       {
         cron: controller.cron,
@@ -127,6 +131,8 @@ async function sweep(deps: WorkerDeps, controller: ScheduledController): Promise
         actionKeysPruned: actionKeys,
         idempotencyKeysPruned: idempotencyKeys,
         telegramStatePruned: telegramState.deleted,
+        signInAttemptsPruned: signIns.attempts,
+        sessionsPruned: signIns.sessions,
       },
       'scheduled sweep',
     );

@@ -1,11 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deactivateUser } from '../db/repositories/users.repository.js';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
+import { createReconciler } from '../queues/reconciler.js';
+import { createLogger } from '../src/logger.js';
 import { roleMayOpen, SESSION_IDLE_MS, STAFF_AREAS } from '../src/web/session.js';
 import { newPage } from './browser.js';
 import { createPgDatabase } from './harness.js';
 import { formClient, PASSWORD, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 import { seedCase } from './workflow-helpers.js';
+
+const HOUR = 3_600_000;
 
 let web: WebStaff;
 let base: string;
@@ -338,34 +342,6 @@ describe('staff sign-in', () => {
     expect(await replay.text()).not.toContain('调度老李');
   });
 
-  it('forgets sessions that ended more than a day before the next sign-in', async () => {
-    const client = formClient(base, fromNewAddress());
-    await client.signIn('dispatcher');
-    const csrf = await client.token('/signin');
-    await client.post('/signout', { _csrf: csrf });
-    const db = web.service.deps.db;
-    const ended = await db.selectFrom('web_sessions').select('id').where('user_id', '=', web.userIds.dispatcher!).where('revoked_at', 'is not', null).execute();
-    expect(ended.length).toBeGreaterThan(0);
-    web.clock.advance(25 * 3600_000);
-    await client.signIn('dispatcher');
-    const left = await db.selectFrom('web_sessions').select('id').where('id', 'in', ended.map((s) => s.id)).execute();
-    expect(left).toEqual([]);
-  });
-
-  it('forgets at most 5,000 sign-in attempts older than a day at a sign-in, the rest at the next', async () => {
-    const db = web.service.deps.db;
-    const username = 'flooded-by-guesses';
-    const at = new Date(web.clock.now().getTime() - 25 * 3600_000).toISOString();
-    const rows = Array.from({ length: 5_005 }, (_, i) => ({ id: `guess-${i}`, username, ip: '192.0.2.9', ok: 0, at }));
-    for (let i = 0; i < rows.length; i += 2_000) await db.insertInto('sign_in_attempts').values(rows.slice(i, i + 2_000)).execute();
-    const left = async () => (await db.selectFrom('sign_in_attempts').select('id').where('username', '=', username).execute()).length;
-    const client = formClient(base, fromNewAddress());
-    expect((await client.signIn('dispatcher')).status).toBe(303);
-    expect(await left()).toBe(5);
-    expect((await client.signIn('dispatcher')).status).toBe(303);
-    expect(await left()).toBe(0);
-  });
-
   it('ends the sessions of a disabled account at once, and after the idle timeout', async () => {
     const client = formClient(base, fromNewAddress());
     await client.signIn('police');
@@ -377,6 +353,78 @@ describe('staff sign-in', () => {
     expect(await (await client.get('/signin')).text()).toContain('派出所孙八');
     await deactivateUser(web.service.deps.db, web.userIds.police!, web.clock.now().toISOString());
     expect(await (await client.get('/signin')).text()).not.toContain('派出所孙八');
+  });
+});
+
+describe('forgetting old sign-ins', () => {
+  let pruned: WebStaff;
+
+  beforeAll(async () => {
+    // 'api': no reconciler of the service's own prunes meanwhile; the tests run its passes at the clock's time.
+    pruned = await startStaffWebService('web-signin-prune', {}, { role: 'api' });
+  }, 60_000);
+
+  /** One pass of the Node reconciler, as the worker process runs it, at the clock's time: what it did. */
+  async function reconcilerPass() {
+    const reconciler = createReconciler({
+      db: pruned.service.deps.db,
+      transport: pruned.service.deps.transport,
+      clock: pruned.clock,
+      logger: createLogger('silent'),
+      intervalMs: HOUR,
+      graceMs: HOUR,
+    });
+    try {
+      return await reconciler.runOnce();
+    } finally {
+      await reconciler.stop();
+    }
+  }
+
+  it("forgets nothing at a sign-in; the reconciler's pass forgets the attempts and the ended sessions over a day old, and keeps the younger", async () => {
+    const { db } = pruned.service.deps;
+    const client = formClient(pruned.service.url, fromNewAddress());
+    const start = pruned.clock.now().getTime();
+    const mine = () => db.selectFrom('web_sessions').select(['created_at', 'revoked_at']).where('user_id', '=', pruned.userIds.dispatcher!).orderBy('created_at').execute();
+    const attempts = async () => (await db.selectFrom('sign_in_attempts').select('at').where('username', '=', 'dispatcher').orderBy('at').execute()).map((a) => a.at);
+    const at = (hours: number) => new Date(start + hours * HOUR).toISOString();
+    // Signed in and out; 23 hours later in again, and 2 hours after that in again (which ends the session before it).
+    expect((await client.signIn('dispatcher')).status).toBe(303);
+    await client.post('/signout', { _csrf: await client.token('/signin') });
+    pruned.clock.advance(23 * HOUR);
+    expect((await client.signIn('dispatcher')).status).toBe(303);
+    pruned.clock.advance(2 * HOUR);
+    expect((await client.signIn('dispatcher')).status).toBe(303);
+    // The sign-ins forgot nothing: the first attempt and the first session, over a day old, are still there.
+    expect(await attempts()).toEqual([at(0), at(23), at(25)]);
+    expect(await mine()).toEqual([
+      { created_at: at(0), revoked_at: at(0) },
+      { created_at: at(23), revoked_at: at(25) },
+      { created_at: at(25), revoked_at: null },
+    ]);
+
+    const pass = await reconcilerPass();
+    expect(pass.signInAttemptsPruned).toBeGreaterThanOrEqual(1);
+    expect(pass.sessionsPruned).toBeGreaterThanOrEqual(1);
+    expect(await attempts()).toEqual([at(23), at(25)]);
+    expect(await mine()).toEqual([
+      { created_at: at(23), revoked_at: at(25) },
+      { created_at: at(25), revoked_at: null },
+    ]);
+    // The session kept is still good.
+    expect(await (await client.get('/signin')).text()).toContain('调度老李');
+  });
+
+  it("forgets at the reconciler's pass a flood of guesses older than a day that no sign-in followed, many batches of them, keeping the younger", async () => {
+    const { db } = pruned.service.deps;
+    const username = 'flooded-by-guesses';
+    const ago = (hours: number) => new Date(pruned.clock.now().getTime() - hours * HOUR).toISOString();
+    const rows = Array.from({ length: 2_005 }, (_, i) => ({ id: `guess-${i}`, username, ip: '192.0.2.9', ok: 0, at: ago(25) }));
+    rows.push({ id: 'guess-recent', username, ip: '192.0.2.9', ok: 0, at: ago(23) });
+    for (let i = 0; i < rows.length; i += 2_000) await db.insertInto('sign_in_attempts').values(rows.slice(i, i + 2_000)).execute();
+    expect((await reconcilerPass()).signInAttemptsPruned).toBeGreaterThanOrEqual(2_005);
+    const left = await db.selectFrom('sign_in_attempts').select('id').where('username', '=', username).execute();
+    expect(left.map((r) => r.id)).toEqual(['guess-recent']);
   });
 });
 

@@ -619,6 +619,41 @@ describe('the Worker on D1, Queues and R2', () => {
     expect(line.telegramStatePruned).toBeGreaterThanOrEqual(2);
   }, 60_000);
 
+  it('forgets on the cron trigger the sign-in attempts and the sessions that ended over a day ago, as the Node reconciler does, and keeps the younger', async () => {
+    // The first request migrates D1, when this test runs alone.
+    await (await mf.dispatchFetch('http://localhost/healthz')).text();
+    const db = await d1();
+    const account = await userAddSql({ role: 'dispatcher', unitCode: null, name: '调度小郑' }, loadDistrictFile());
+    for (const statement of account.sql) await db.prepare(statement).run();
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+    const attempt = (id: string, h: number) => db.prepare("insert into sign_in_attempts (id, username, ip, ok, at) values (?, 'cron-guesser', '192.0.2.7', 0, ?)").bind(id, hoursAgo(h));
+    const session = (id: string, expiresH: number, revokedH: number | null) =>
+      db
+        .prepare('insert into web_sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at, revoked_at) values (?, ?, ?, ?, ?, ?, ?)')
+        .bind(id, `hash-${id}`, account.userId, hoursAgo(40), hoursAgo(40), hoursAgo(expiresH), revokedH === null ? null : hoursAgo(revokedH));
+    await db.batch([
+      attempt('cron-attempt-old', 25),
+      attempt('cron-attempt-recent', 23),
+      // Expired over a day ago; signed out over a day ago; expired less than a day ago; still good.
+      session('cron-session-expired', 25, null),
+      session('cron-session-revoked', -8, 25),
+      session('cron-session-expired-late', 23, null),
+      session('cron-session-live', -8, null),
+    ]);
+    const worker = await mf.getWorker('intake');
+    expect((await worker.scheduled({ cron: '*/5 * * * *' })).outcome).toBe('ok');
+    const attempts = await db.prepare("select id from sign_in_attempts where username = 'cron-guesser'").all<{ id: string }>();
+    expect(attempts.results.map((a) => a.id)).toEqual(['cron-attempt-recent']);
+    const sessions = await db.prepare('select id from web_sessions where user_id = ? order by id').bind(account.userId).all<{ id: string }>();
+    expect(sessions.results.map((s) => s.id)).toEqual(['cron-session-expired-late', 'cron-session-live']);
+    const line = await waitFor(
+      'the scheduled sweep line that pruned sign-ins',
+      async () => logLines.find((l) => l.msg === 'scheduled sweep' && Number(l.signInAttemptsPruned) >= 1 && Number(l.sessionsPruned) >= 2),
+      10_000,
+    );
+    expect(line).toMatchObject({ signInAttemptsPruned: expect.any(Number), sessionsPruned: expect.any(Number) });
+  }, 60_000);
+
   it('re-creates on the cron trigger the job of a notice its lost job left pending, as the Node reconciler does', async () => {
     const db = await d1();
     // Made long ago and still pending: its job is gone (a queue message lost, a send that failed after the commit).

@@ -153,3 +153,20 @@ export async function pruneSignInAttempts(db: Kysely<Database>, before: string, 
 export async function pruneSessions(db: Kysely<Database>, before: string, opts: PruneOptions = {}): Promise<number> {
   return (await deleteInBatches(db, 'web_sessions', { key: ['id'], age: ['expires_at', 'revoked_at'], before }, opts)).deleted;
 }
+
+/**
+ * How long a sign-in attempt, and a session after it ended, is kept: a day. An attempt counts for the lock-out half an
+ * hour at most (its window and its lock), and an ended session lets no one in: a day is well past both.
+ */
+export const KEEP_SIGN_INS_MS = 24 * 3600_000;
+
+/**
+ * The periodic sweeps' pruning of the sign-in tables (the Node reconciler, the Workers cron): the attempts and the
+ * ended sessions older than KEEP_SIGN_INS_MS, each table `opts`' batches at most. How many of each.
+ */
+export async function pruneSignIns(db: Kysely<Database>, now: Date, opts: PruneOptions = {}): Promise<{ attempts: number; sessions: number }> {
+  const before = new Date(now.getTime() - KEEP_SIGN_INS_MS).toISOString();
+  const attempts = await pruneSignInAttempts(db, before, opts);
+  const sessions = await pruneSessions(db, before, opts);
+  return { attempts, sessions };
+}

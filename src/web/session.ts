@@ -7,8 +7,6 @@ import {
   findSessionPrincipal,
   findSignInAccount,
   insertSession,
-  pruneSessions,
-  pruneSignInAttempts,
   recordSignInAttempt,
   revokeSessionByHash,
   touchSession,
@@ -259,12 +257,7 @@ export async function checkCredentials(c: Context<AppEnv>, rawUsername: string, 
     if (account.passwordHash && needsRehash(account.passwordHash, workFactor)) {
       await updatePasswordHash(db, account.id, await hashPassword(password, workFactor), now.toISOString());
     }
-    // Attempts older than a day count for nothing any more, nor do sessions that ended a day ago. Attempts come from
-    // anyone: a sign-in forgets at most 5 batches of 1,000 of them, and as many of the ended sessions, and leaves the
-    // rest to the next.
-    const dayAgo = new Date(now.getTime() - 24 * 3600_000).toISOString();
-    await pruneSignInAttempts(db, dayAgo, { maxBatches: 5 });
-    await pruneSessions(db, dayAgo, { maxBatches: 5 });
+    // Old attempts and ended sessions are forgotten by the periodic sweeps (pruneSignIns), not on the way to this answer.
     return { ok: true, userId: account.id, role: account.role };
   }
   const lockedNow = await currentLock(c, username, ip, now);
