@@ -97,16 +97,11 @@ export function createReconciler(opts: {
     // Sign-in attempts and ended sessions over a day old: here rather than after a sign-in, whose answer waited on them
     // and which failed guesses alone never reach.
     const signIns = await pruneSignIns(opts.db, opts.clock.now(), { batchSize, stopped: () => stopped });
+    const pruned = { actionKeysPruned, idempotencyKeysPruned, telegramStatePruned, signInAttemptsPruned: signIns.attempts, sessionsPruned: signIns.sessions };
+    // What went is said, as the Workers cron's 'scheduled sweep' line says it; a pass that found nothing says nothing.
+    if (Object.values(pruned).some((n) => n > 0)) opts.logger.info(pruned, 'reconciler pruned kept rows');
     if (!jobs.value) throw jobs.error;
-    return {
-      ...jobs.value,
-      ...swept,
-      actionKeysPruned,
-      idempotencyKeysPruned,
-      telegramStatePruned,
-      signInAttemptsPruned: signIns.attempts,
-      sessionsPruned: signIns.sessions,
-    };
+    return { ...jobs.value, ...swept, ...pruned };
   }
 
   function reconcileJobs(): Promise<RequeueResult> {

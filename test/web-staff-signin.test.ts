@@ -2,10 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { deactivateUser } from '../db/repositories/users.repository.js';
 import { listAssignments } from '../db/repositories/assignments.repository.js';
 import { createReconciler } from '../queues/reconciler.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger, type Logger } from '../src/logger.js';
 import { roleMayOpen, SESSION_IDLE_MS, STAFF_AREAS } from '../src/web/session.js';
 import { newPage } from './browser.js';
-import { createPgDatabase } from './harness.js';
+import { captureLogs, createPgDatabase } from './harness.js';
 import { formClient, PASSWORD, signIn, startStaffWebService, type WebStaff } from './web-staff-helpers.js';
 import { seedCase } from './workflow-helpers.js';
 
@@ -365,12 +365,12 @@ describe('forgetting old sign-ins', () => {
   }, 60_000);
 
   /** One pass of the Node reconciler, as the worker process runs it, at the clock's time: what it did. */
-  async function reconcilerPass() {
+  async function reconcilerPass(logger: Logger = createLogger('silent')) {
     const reconciler = createReconciler({
       db: pruned.service.deps.db,
       transport: pruned.service.deps.transport,
       clock: pruned.clock,
-      logger: createLogger('silent'),
+      logger,
       intervalMs: HOUR,
       graceMs: HOUR,
     });
@@ -422,7 +422,14 @@ describe('forgetting old sign-ins', () => {
     const rows = Array.from({ length: 2_005 }, (_, i) => ({ id: `guess-${i}`, username, ip: '192.0.2.9', ok: 0, at: ago(25) }));
     rows.push({ id: 'guess-recent', username, ip: '192.0.2.9', ok: 0, at: ago(23) });
     for (let i = 0; i < rows.length; i += 2_000) await db.insertInto('sign_in_attempts').values(rows.slice(i, i + 2_000)).execute();
-    expect((await reconcilerPass()).signInAttemptsPruned).toBeGreaterThanOrEqual(2_005);
+    const logs = captureLogs();
+    expect((await reconcilerPass(logs.logger)).signInAttemptsPruned).toBeGreaterThanOrEqual(2_005);
+    // The pass says what it forgot, in one line; a pass that finds nothing more says nothing.
+    expect(logs.lines.filter((l) => l.msg === 'reconciler pruned kept rows')).toEqual([expect.objectContaining({ signInAttemptsPruned: expect.any(Number) })]);
+    expect(Number(logs.lines.find((l) => l.msg === 'reconciler pruned kept rows')!.signInAttemptsPruned)).toBeGreaterThanOrEqual(2_005);
+    const quiet = captureLogs();
+    await reconcilerPass(quiet.logger);
+    expect(quiet.lines.filter((l) => l.msg === 'reconciler pruned kept rows')).toEqual([]);
     const left = await db.selectFrom('sign_in_attempts').select('id').where('username', '=', username).execute();
     expect(left.map((r) => r.id)).toEqual(['guess-recent']);
   });
