@@ -203,11 +203,16 @@ describe('phrase rules', () => {
       ['Yanxia', 19],
       ['YANXIA', 38],
     ]);
-    // match: each rule once, at its first occurrence, longer phrases first; 盐下 first occurs inside 盐下村 and does not fire.
+    // match: each rule once, longer phrases first, at its first occurrence outside a longer one of its type: 盐下 first
+    // occurs inside 盐下村, and fires where it stands alone further on.
     expect(rules.match(text).map((m) => [text.slice(m.start, m.end), m.start])).toEqual([
       ['Yanxia', 19],
       ['盐下村', 0],
+      ['盐下', 6],
     ]);
+    // Found only inside 盐下村, wherever that is, it does not fire.
+    const inside = '盐下村的厂，又是盐下村';
+    expect(rules.match(inside).map((m) => [inside.slice(m.start, m.end), m.start])).toEqual([['盐下村', 0]]);
   });
 
   it('must name a type the model knows, unless told to leave such rules out', () => {

@@ -30,14 +30,17 @@ function reference(rules: readonly PhraseRule[], types: readonly string[]) {
     for (const { rule, folded: phrase, wordStart } of compiled) {
       const typeSpans = spans.get(rule.type) ?? [];
       spans.set(rule.type, typeSpans);
+      // Every occurrence of a phrase covers the shorter ones inside it; without `every` a rule is given once, where it
+      // first occurs outside them.
+      let taken = false;
       for (let at = folded.text.indexOf(phrase); at >= 0; at = folded.text.indexOf(phrase, at + 1)) {
         if (wordStart && !startsWord(folded, at)) continue;
         const to = at + phrase.length;
         if (!typeSpans.some(([s, e]) => at >= s && to <= e)) {
           typeSpans.push([at, to]);
-          matches.push({ rule, start: folded.start[at]!, end: folded.end[to - 1]! });
+          if (every || !taken) matches.push({ rule, start: folded.start[at]!, end: folded.end[to - 1]! });
+          taken = true;
         }
-        if (!every) break;
       }
     }
     return matches;

@@ -128,7 +128,7 @@ export const MODEL_FORMAT = 'complaint-classifier/linear';
  * layout, but also tokenisation, feature hashing or scoring. It is part of
  * every fingerprint, so a cache keyed on the fingerprint goes stale with it.
  */
-export const MODEL_VERSION = 7;
+export const MODEL_VERSION = 8;
 
 export interface CrossValidation {
   /** Held-out texts scored by fold models. */

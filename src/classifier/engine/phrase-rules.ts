@@ -13,7 +13,8 @@
  * "industrial", "oil" not in "soil"); it may end inside one ("pesticide" in
  * "pesticides").
  *
- * `match` gives the rules that fire, each once (at its first occurrence);
+ * `match` gives the rules that fire, each once (at its first occurrence not
+ * inside a longer firing phrase of its type);
  * `matchEvery` gives every occurrence, for taking the phrases out of a text
  * (the complaint check's places, named twice in 盐下村到盐下村).
  *
@@ -116,8 +117,10 @@ export class PhraseRuleSet {
 
   /**
    * The rules that fire, longer phrases first (in the order given among phrases
-   * as long), each at its first occurrence; a rule whose first occurrence lies
-   * inside a longer firing phrase of its type does not fire.
+   * as long), each at its first occurrence that does not lie inside an
+   * occurrence of a longer firing phrase of its type: a rule found only inside
+   * such phrases does not fire, and one found inside one and alone further on
+   * fires there. For each rule, the first of its occurrences `matchEvery` gives.
    */
   match(input: string | FoldedText): RuleMatch[] {
     return this.find(input, false);
@@ -136,7 +139,8 @@ export class PhraseRuleSet {
   /**
    * The rules' occurrences, rule by rule in the order of `compiled` and each
    * rule's in the order of the text: its first one only unless `every`. An
-   * occurrence inside a longer one of its type already taken is left out.
+   * occurrence inside a longer one of its type already taken is left out (and
+   * every occurrence taken covers, whether it is given or not).
    */
   private find(input: string | FoldedText, every: boolean): RuleMatch[] {
     if (!this.automaton) return [];
@@ -144,10 +148,11 @@ export class PhraseRuleSet {
     // Where each phrase occurs, in the order of the text (the automaton gives
     // occurrences by where they end, so one phrase's by where they start), and
     // only where a word starts for a phrase that must start one.
+    // Every occurrence is kept, also for `match`: a rule's first occurrence may lie inside a longer phrase of its type
+    // where a later one stands alone, and every occurrence of a longer phrase covers the shorter ones inside it.
     const starts = new Map<string, number[]>();
     for (const { begin, keyword } of this.automaton.matchInText(folded.text)) {
       const found = starts.get(keyword);
-      if (found && !every) continue;
       if (this.compiled[this.rulesOf.get(keyword)![0]!]!.wordStart && !startsWord(folded, begin)) continue;
       if (found) found.push(begin);
       else starts.set(keyword, [begin]);
@@ -160,11 +165,13 @@ export class PhraseRuleSet {
       const { rule, folded: phrase } = this.compiled[i]!;
       let typeSpans = spans.get(rule.type);
       if (!typeSpans) spans.set(rule.type, (typeSpans = []));
+      let taken = false;
       for (const at of starts.get(phrase)!) {
         const to = at + phrase.length;
         if (typeSpans.some(([s, e]) => at >= s && to <= e)) continue;
         typeSpans.push([at, to]);
-        matches.push({ rule, start: folded.start[at]!, end: folded.end[to - 1]! });
+        if (every || !taken) matches.push({ rule, start: folded.start[at]!, end: folded.end[to - 1]! });
+        taken = true;
       }
     }
     return matches;
