@@ -94,6 +94,22 @@ describe.each([
   }
 
   const rate = (code: string, body: unknown) => postJson(`${api()}/track/${code}/feedback`, body);
+
+  /** A replied case rated dissatisfied on Friday 2026-11-06 10:00 (agri's answer), then re-routed to water as lead an hour later. */
+  async function reopenedToWater(): Promise<{ id: string; trackingCode: string }> {
+    const { id, trackingCode } = await repliedCase();
+    clock.set('2026-11-06T02:00:00.000Z'); // Friday 10:00
+    expect((await rate(trackingCode, { rating: 'dissatisfied', solved: false })).status).toBe(201);
+    clock.set('2026-11-06T03:00:00.000Z');
+    const routed = await postJson(
+      `${api()}/cases/${id}/route`,
+      { type: 'livestock_waste', lead: 'water', co: ['epb'], jurisdiction: 'huilongxu', reason: '重办改由水利局牵头' },
+      { authorization: `Bearer ${tokens.dispatcher}` },
+    );
+    expect(routed.status, JSON.stringify(await bodyOf(routed.clone()))).toBe(200);
+    return { id, trackingCode };
+  }
+
   const track = async (code: string) => (await (await fetch(`${api()}/track/${code}`)).json()) as PublicView;
 
   it('closes the case on a satisfied rating and shows the reply and the rating publicly', async () => {
@@ -374,16 +390,7 @@ describe.each([
   });
 
   it('gives a unit the dispatcher adds to a reopened case the shorter deadlines of the reopened round', async () => {
-    const { id, trackingCode } = await repliedCase();
-    clock.set('2026-11-06T02:00:00.000Z'); // Friday 10:00
-    expect((await rate(trackingCode, { rating: 'dissatisfied', solved: false })).status).toBe(201);
-    clock.set('2026-11-06T03:00:00.000Z');
-    const routed = await postJson(
-      `${api()}/cases/${id}/route`,
-      { type: 'livestock_waste', lead: 'water', co: ['epb'], jurisdiction: 'huilongxu', reason: '重办改由水利局牵头' },
-      { authorization: `Bearer ${tokens.dispatcher}` },
-    );
-    expect(routed.status, JSON.stringify(await bodyOf(routed.clone()))).toBe(200);
+    const { id } = await reopenedToWater();
     // Sign for within 24 h and reply within 5 working days (Mon 11-09 … Fri 11-13), as the reopened lead had: not 15.
     const shorter = { signBy: '2026-11-07T03:00:00.000Z', replyBy: '2026-11-13T03:00:00.000Z' };
     const water = (await listAssignments(service.deps.db, id)).find((a) => a.unitCode === 'water')!;
@@ -392,16 +399,7 @@ describe.each([
   });
 
   it('credits each rating to the lead whose answer it judged: the first lead, and the one a dispatcher re-routed the reopened case to', async () => {
-    const { id, trackingCode } = await repliedCase();
-    clock.set('2026-11-06T02:00:00.000Z');
-    expect((await rate(trackingCode, { rating: 'dissatisfied', solved: false })).status).toBe(201);
-    clock.set('2026-11-06T03:00:00.000Z');
-    const routed = await postJson(
-      `${api()}/cases/${id}/route`,
-      { type: 'livestock_waste', lead: 'water', co: ['epb'], jurisdiction: 'huilongxu', reason: '重办改由水利局牵头' },
-      { authorization: `Bearer ${tokens.dispatcher}` },
-    );
-    expect(routed.status, JSON.stringify(await bodyOf(routed.clone()))).toBe(200);
+    const { id, trackingCode } = await reopenedToWater();
     // The re-route gives the co-handler and the local office the case again: every unit answers the new round.
     clock.set('2026-11-06T08:00:00.000Z');
     for (const unit of ['epb', 'huilongxu', 'water']) await bureau(unit, id, 'accept');
