@@ -361,6 +361,11 @@ export interface TelegramBureauPostsTable {
   acted_at: string | null;
   created_at: string;
   updated_at: string;
+  /**
+   * When the unit was given the case again within the round (the workflow's `again` post), until that post is made:
+   * the row still holds the earlier post's message meanwhile. Notices to the unit made since wait for the new post.
+   */
+  renewed_at: string | null;
 }
 
 /** A staff account's Telegram user, linked with a one-time token. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listEvents } from '../db/repositories/events.repository.js';
 import { issueToken } from '../db/repositories/tokens.repository.js';
@@ -271,6 +272,66 @@ describe.each([
     expect(rest).toEqual([]);
     expect(first).toMatchObject({ post: true });
     expect(second).toMatchObject({ post: false, replyTo: first!.messageId });
+  });
+
+  it('posts a 督办 made after the unit was given the case again within the round in reply to its new post, and one made before in reply to the withdrawn one', { timeout: 60_000 }, async () => {
+    const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
+    expect(res.status).toBe(202);
+    const { id } = (await res.json()) as { id: string };
+    await waitFor(async () => (await post(id))?.status === 'posted', { what: 'the first post' });
+    const firstPost = Number((await post(id))!.message_id);
+    /** The 督办 to agri with this note. */
+    const supervisionSaying = (note: string) =>
+      service.deps.db
+        .selectFrom('notifications')
+        .select(['status', 'channels'])
+        .where('case_id', '=', id)
+        .where('audience', '=', 'unit:agri')
+        .where('kind', '=', 'supervision')
+        .where('data', 'like', `%${note}%`)
+        .executeTakeFirst();
+    const route = async (type: string, reason: string) => {
+      const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, { type, reason }, desk);
+      expect(routed.status, await routed.clone().text()).toBe(200);
+    };
+    const supervise = async (note: string) => {
+      const supervised = await postJson(`${service.url}/api/v1/cases/${id}/supervise`, { note }, desk);
+      expect(supervised.status, await supervised.clone().text()).toBe(200);
+    };
+    // The queues held, so each notice and post goes out when the test lets it: the windows a busy worker leaves.
+    const connection = { connection: { url: env.REDIS_URL }, prefix: env.QUEUE_PREFIX };
+    const notices = new Queue('notify', connection);
+    const posts = new Queue('telegram_post', connection);
+    try {
+      await notices.pause();
+      // Made while agri holds the case: about the post it has.
+      await supervise('请核查第一次督办');
+      // Taken from agri (its post says the case was withdrawn), then given back within the round: a new post is queued.
+      await route('illegal_discharge', '电镀厂排污，环保局牵头');
+      await waitFor(async () => (await post(id))?.status === 'released', { what: 'the post marked withdrawn' });
+      await posts.pause();
+      await route('livestock_waste', '仍是养殖污染，农业委牵头');
+      await supervise('请核查第二次督办');
+      await notices.resume();
+      // The first goes at once, in reply to the post it was made under; the second waits for the new post.
+      await waitFor(async () => (await supervisionSaying('第一次'))?.status === 'sent', { what: 'the first notice sent' });
+      await waitFor(async () => (await supervisionSaying('第二次'))?.channels === JSON.stringify({ telegram: 'waiting' }), { what: 'the second notice waiting' });
+      expect(toGroup(id)).toEqual([
+        { post: true, messageId: firstPost, replyTo: undefined },
+        { post: false, messageId: expect.any(Number), replyTo: firstPost },
+      ]);
+      await posts.resume();
+      await waitFor(async () => (await supervisionSaying('第二次'))?.status === 'sent', { what: 'the second notice sent', timeoutMs: 30_000 });
+      const [, , again, second, ...rest] = toGroup(id);
+      expect(rest).toEqual([]);
+      expect(again).toMatchObject({ post: true });
+      expect(again!.messageId).not.toBe(firstPost);
+      expect(second).toMatchObject({ post: false, replyTo: again!.messageId });
+      expect(Number((await post(id))?.message_id)).toBe(again!.messageId);
+    } finally {
+      await Promise.all([notices.resume(), posts.resume()]);
+      await Promise.all([notices.close(), posts.close()]);
+    }
   });
 
   it.each([

@@ -322,6 +322,67 @@ describe('the reconciler, after Redis lost the jobs of notices and group posts',
       connection.disconnect();
     }
   });
+
+  it("re-creates the lost post job of a unit given the case again after it was withdrawn from it, and leaves the notice waiting for that post to it", async () => {
+    const emu = await startTelegramEmulator(TOKEN);
+    const file = districtFile();
+    for (const b of file.bureaus) if (b.code === 'agri') b.telegramChatId = -100_778;
+    const service = await startTestService(telegramEnv(emu, 'reconcile-renewed'), 'api', { district: buildDistrict(file) });
+    const connection = new Redis(service.deps.env.REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = (name: string) => new Queue(name, { connection, prefix: service.deps.env.QUEUE_PREFIX });
+    const [postQueue, notifyQueue] = [queue('telegram_post'), queue('notify')];
+    const processors = createProcessors(processorDeps(service.deps));
+    const ctx = { jobId: 'p', attempt: 1, maxAttempts: 3 };
+    try {
+      const at = new Date().toISOString();
+      const user = await createUser(service.deps.db, { name: '调度老周', role: 'dispatcher', unitCode: null, at });
+      const desk = { authorization: `Bearer ${(await issueToken(service.deps.db, { userId: user.id, label: null, at })).token}` };
+      const res = await postJson(`${service.url}/api/v1/reports`, { text: REPORT, anonymous: true });
+      const { id } = (await res.json()) as { id: string };
+      await processors.intake({ caseId: id }, ctx);
+      expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1 }, ctx)).toBe('posted to the agri group');
+      // Taken from agri (its post says so), then given back within the round.
+      const route = async (type: string) => expect((await postJson(`${service.url}/api/v1/cases/${id}/route`, { type, reason: '改派' }, desk)).status).toBe(200);
+      await route('illegal_discharge');
+      expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1, settled: true }, ctx)).toBe('group post marked released');
+      await route('livestock_waste');
+      const { renewed_at: renewedAt } = await service.deps.db.selectFrom('telegram_bureau_posts').select('renewed_at').where('case_id', '=', id).executeTakeFirstOrThrow();
+      expect(renewedAt).not.toBeNull();
+      const again = jobId.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: Date.parse(renewedAt!) });
+      await waitFor(() => postQueue.getJob(again), { what: "the workflow's post job relayed from the outbox" });
+      // A 督办 made since waits for the new post.
+      const supervised = await postJson(`${service.url}/api/v1/cases/${id}/supervise`, { note: '请尽快核查' }, desk);
+      expect(supervised.status, await supervised.clone().text()).toBe(200);
+      const notice = await service.deps.db
+        .selectFrom('notifications')
+        .select('id')
+        .where('case_id', '=', id)
+        .where('audience', '=', 'unit:agri')
+        .where('kind', '=', 'supervision')
+        .executeTakeFirstOrThrow();
+      expect(await processors.notify({ notificationId: notice.id }, ctx)).toBe("waiting: agri's group once the case's post is made");
+
+      // Redis loses both jobs: the reconciler re-creates the workflow's post job, and leaves the notice to it.
+      await (await postQueue.getJob(again))!.remove();
+      const noticeJob = jobId.notify({ notificationId: notice.id });
+      await (await waitFor(() => notifyQueue.getJob(noticeJob), { what: 'the notice job relayed from the outbox' })).remove();
+      const deps = { db: service.deps.db, transport: service.deps.transport, logger: service.deps.logger };
+      const later = new Date(Date.now() + 120_000);
+      expect(await requeueLostJobs(deps, later, { graceMs: 60_000, notifications: true, groupUnits: ['agri'] })).toMatchObject({ notify: 0, telegramPost: 1 });
+      expect((await postQueue.getJob(again))?.data).toEqual({ caseId: id, unit: 'agri', round: 1, again: true, at: Date.parse(renewedAt!) });
+      expect(await notifyQueue.getJob(noticeJob)).toBeUndefined();
+
+      // Once the post is made, nothing more is owed, and the notice follows it.
+      expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: Date.parse(renewedAt!) }, ctx)).toBe('posted to the agri group');
+      expect((await service.deps.db.selectFrom('telegram_bureau_posts').select('renewed_at').where('case_id', '=', id).executeTakeFirstOrThrow()).renewed_at).toBeNull();
+      await (await postQueue.getJob(again))!.remove();
+      expect(await requeueLostJobs(deps, later, { graceMs: 60_000, groupUnits: ['agri'] })).toMatchObject({ telegramPost: 0 });
+    } finally {
+      await postQueue.close();
+      await notifyQueue.close();
+      connection.disconnect();
+    }
+  });
 });
 
 describe('a unit given back a case whose delivery was withdrawn', () => {

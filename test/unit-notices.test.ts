@@ -451,6 +451,40 @@ describe.each([
     expect(await processors.telegram_post(again, ctx())).toBe('skipped: already posted');
   });
 
+  it("posts a 督办 made after a re-route changed the unit's role in reply to the new post, not the one it supersedes", async () => {
+    const desk = await account('dispatcher', null, 'dispatcher-superseded');
+    const route = async (id: string, body: Record<string, unknown>) => {
+      const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, body, desk);
+      expect(routed.status, await routed.clone().text()).toBe(200);
+    };
+    // agri co-handles the case, and its group has the post of that.
+    const { id } = await routedReport();
+    await assignmentTaken(id);
+    await route(id, { type: 'illegal_discharge', co: ['agri'], reason: '电镀厂排污，农业委协办' });
+    expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: clock.now().getTime() }, ctx())).toBe('posted to the agri group');
+    const first = await service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', id).where('unit_code', '=', 'agri').executeTakeFirstOrThrow();
+    expect(first).toMatchObject({ status: 'posted', renewed_at: null });
+    clock.set(new Date(clock.now().getTime() + 3_600_000).toISOString());
+    // Made the lead: its post, still with its buttons, is to be superseded by a new one.
+    await route(id, { type: 'livestock_waste', reason: '养殖污染，农业委牵头' });
+    clock.set(new Date(clock.now().getTime() + 60_000).toISOString());
+    expect((await postJson(`${service.url}/api/v1/cases/${id}/supervise`, { note: '请协助核查' }, desk)).status).toBe(200);
+    const notice = (await unitNotices(id, 'supervision')).agri!;
+    const before = groupMessages().length;
+    expect(await notify(notice.id)).toBe("supervision sent to agri by webhook; waiting: agri's group once the case's post is made");
+    expect(groupMessages().length).toBe(before);
+
+    const again = { caseId: id, unit: 'agri', round: 1, again: true, at: Date.parse((await service.deps.db.selectFrom('telegram_bureau_posts').select('renewed_at').where('id', '=', first.id).executeTakeFirstOrThrow()).renewed_at!) };
+    expect(await processors.telegram_post(again, ctx())).toBe('posted to the agri group');
+    const second = await service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('id', '=', first.id).executeTakeFirstOrThrow();
+    expect(second).toMatchObject({ status: 'posted', renewed_at: null });
+    expect(await notify(notice.id)).toBe('supervision sent to agri by webhook and telegram');
+    const line = groupMessages().at(-1)!;
+    expect(String(line.body.text)).toContain('请协助核查');
+    expect(line.body.reply_parameters).toMatchObject({ message_id: Number(second.message_id) });
+    expect(Number(second.message_id)).not.toBe(Number(first.message_id));
+  });
+
   it("tells a co-handler that the lead's return stopped the case: a case.paused notice to its webhook and a line in its group, not once the case was routed again", async () => {
     const desk = await account('dispatcher', null, 'dispatcher-paused');
     const epb = await account('bureau', 'epb', 'epb-paused');

@@ -29,6 +29,7 @@ import * as idempotencyKeyAge from './2026-12-09T140000-idempotency-key-age.js';
 import * as unitActionKeyAge from './2026-12-09T150000-unit-action-key-age.js';
 import * as telegramStateAge from './2026-12-09T151000-telegram-state-age.js';
 import * as signInAge from './2026-12-09T152000-sign-in-age.js';
+import * as telegramPostRenewed from './2026-12-10T130000-telegram-post-renewed.js';
 
 /**
  * Every migration, by its frozen timestamped name. Listed statically (not
@@ -65,6 +66,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-09T150000-unit-action-key-age': unitActionKeyAge,
   '2026-12-09T151000-telegram-state-age': telegramStateAge,
   '2026-12-09T152000-sign-in-age': signInAge,
+  '2026-12-10T130000-telegram-post-renewed': telegramPostRenewed,
 };
 
 export const migrationProvider: MigrationProvider = {

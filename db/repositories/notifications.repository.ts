@@ -1,4 +1,4 @@
-import { PostgresAdapter, sql, type ExpressionBuilder } from 'kysely';
+import { PostgresAdapter, sql, type ExpressionBuilder, type RawBuilder } from 'kysely';
 import type { CasesTable, Database, TelegramBureauPostsTable } from '../schema.js';
 import { WORKING } from '../../src/domain/case.js';
 import { reportersNamedIn } from '../../src/pipeline/extract.js';
@@ -249,13 +249,16 @@ export function waitingForAssignment(channel: 'webhook' | 'telegram'): string {
 
 /**
  * Whether the unit's Telegram group post of the case is still on its way: the post of the case's current round is
- * being made (`posting`: Telegram refused an attempt, or photos are awaited) and still owed, the unit's assignment
+ * being made (`posting`: Telegram refused an attempt, or photos are awaited), or the unit was given the case again
+ * within the round and the new post is still to be made (`renewed_at`), and it is still owed, the unit's assignment
  * of that round still waiting to be signed for (a post for a part signed for, returned or taken away is not made).
+ * `madeAt`: for a notice made then, which waits for a new post only when made after the unit was given the case
+ * again; one made before is about the post the row still holds, and replies to it.
  * `lock` reads with the unit's post rows of the case locked (PostgreSQL; SQLite transactions run one at a time):
  * a transaction that settles the post commits either before this read, which then sees it, or after this
  * transaction, and then sees what it wrote.
  */
-export async function groupPostOnItsWay(db: Db, caseId: string, unit: string, opts: { lock?: boolean } = {}): Promise<boolean> {
+export async function groupPostOnItsWay(db: Db, caseId: string, unit: string, opts: { lock?: boolean; madeAt?: string } = {}): Promise<boolean> {
   if (opts.lock && db.getExecutor().adapter instanceof PostgresAdapter) {
     await db.selectFrom('telegram_bureau_posts').select('id').where('case_id', '=', caseId).where('unit_code', '=', unit).forUpdate().execute();
   }
@@ -265,15 +268,20 @@ export async function groupPostOnItsWay(db: Db, caseId: string, unit: string, op
     .select('p.id')
     .where('p.case_id', '=', caseId)
     .where('p.unit_code', '=', unit)
-    .where((eb) => postOwedAndOnItsWay(eb))
+    .where((eb) => postOwedAndOnItsWay(eb, opts.madeAt))
     .executeTakeFirst();
   return row !== undefined;
 }
 
-/** The condition of `groupPostOnItsWay` on a post `p` joined with its case `c`. */
-function postOwedAndOnItsWay(eb: ExpressionBuilder<Database & { p: TelegramBureauPostsTable; c: CasesTable }, 'p' | 'c'>) {
+/**
+ * The condition of `groupPostOnItsWay` on a post `p` joined with its case `c`, for a notice made at `madeAt` (a
+ * value, or the notice's column), or for any notice without it.
+ */
+function postOwedAndOnItsWay(eb: ExpressionBuilder<Database & { p: TelegramBureauPostsTable; c: CasesTable }, 'p' | 'c'>, madeAt?: string | RawBuilder<string>) {
+  // ISO instants, compared as text: a notice made with the re-assignment (the same instant) is about the new stint.
+  const renewed = eb('p.renewed_at', 'is not', null);
   return eb.and([
-    eb('p.status', '=', 'posting'),
+    eb.or([eb('p.status', '=', 'posting'), madeAt === undefined ? renewed : eb.and([renewed, eb('p.renewed_at', '<=', madeAt)])]),
     eb('p.round', '=', eb.fn.coalesce('c.round', eb.lit(1))),
     eb.exists(
       eb
@@ -329,7 +337,7 @@ export async function listStalePendingNotifications(
                   .select('p.id')
                   .whereRef('p.case_id', '=', 'notifications.case_id')
                   .where(sql<boolean>`notifications.audience = 'unit:' || p.unit_code`)
-                  .where((e) => postOwedAndOnItsWay(e)),
+                  .where((e) => postOwedAndOnItsWay(e, sql<string>`notifications.created_at`)),
               ),
             ),
           ]),
@@ -344,10 +352,12 @@ export async function listStalePendingNotifications(
 /**
  * Assignments a bureau group should have a post for and has none finished:
  * pending in the case's current round, last changed before `olderThan`,
- * for a unit with a group, with no post, one still `posting`, or one settled
- * before the unit was given the case again (then `again`, with the instant
- * of the re-assignment, as the workflow queued it, so a job still retrying
- * is found under its own id rather than joined by a second one).
+ * for a unit with a group, with no post, one still `posting`, or one owed
+ * since the unit was given the case again (`renewed_at`; for rows from before
+ * that was kept, one settled before) — then `again`, with the instant of the
+ * re-assignment, as the workflow queued it, so a job still retrying is found
+ * under its own id rather than joined by a second one. The notices to the unit
+ * made since wait for that post.
  */
 export async function listOwedGroupPosts(
   db: Db,
@@ -363,18 +373,20 @@ export async function listOwedGroupPosts(
     .leftJoin('telegram_bureau_posts as p', (join) =>
       join.onRef('p.case_id', '=', 'a.case_id').onRef('p.unit_code', '=', 'a.unit_code').onRef('p.round', '=', 'c.round'),
     )
-    .select(['a.id as assignmentId', 'a.case_id as caseId', 'a.unit_code as unit', 'c.round as round', 'p.status as postStatus', 'p.created_at as postedFirstAt', 'a.updated_at as assignedAt'])
+    .select(['a.id as assignmentId', 'a.case_id as caseId', 'a.unit_code as unit', 'c.round as round', 'p.status as postStatus', 'p.created_at as postedFirstAt', 'p.renewed_at as renewedAt', 'a.updated_at as assignedAt'])
     .where('a.status', '=', 'pending')
     .where('a.unit_code', 'in', [...units])
     .where('a.updated_at', '<', olderThan)
     .where('c.status', 'in', WORKING)
     .where((eb) => eb(eb.fn.coalesce('a.round', eb.lit(1)), '=', eb.ref('c.round')))
-    .where((eb) => eb.or([eb('p.id', 'is', null), eb('p.status', 'in', ['posting', 'accepted', 'returned'])]));
+    .where((eb) => eb.or([eb('p.id', 'is', null), eb('p.status', 'in', ['posting', 'accepted', 'returned']), eb('p.renewed_at', 'is not', null)]));
   if (afterId !== undefined) q = q.where('a.id', '>', afterId);
   const rows = await q.orderBy('a.id').limit(limit).execute();
   return rows.map((r) => {
-    // A post settled before the unit got the case again, or one being re-posted since (its row is older
-    // than the assignment's last change): the workflow's `again` job, whose id holds the re-assignment's instant.
+    // Owed since the unit got the case again: the workflow's `again` job, whose id holds the re-assignment's instant.
+    if (r.renewedAt !== null) return { assignmentId: r.assignmentId, post: { caseId: r.caseId, unit: r.unit, round: Number(r.round), again: true, at: Date.parse(r.renewedAt) } };
+    // A row from before that was kept: a post settled before the unit got the case again, or one being re-posted
+    // since (its row is older than the assignment's last change).
     const again =
       r.postStatus === 'accepted' || r.postStatus === 'returned' || (r.postStatus === 'posting' && r.postedFirstAt !== null && r.postedFirstAt < r.assignedAt);
     return { assignmentId: r.assignmentId, post: { caseId: r.caseId, unit: r.unit, round: Number(r.round), ...(again ? { again: true, at: Date.parse(r.assignedAt) } : {}) } };

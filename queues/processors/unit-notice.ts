@@ -183,8 +183,10 @@ export async function deliverUnitNotice(
     };
   }
   const toGroupToo = channels.includes('telegram') && settled.telegram === undefined;
-  // The case's post to the unit's group is still being made (Telegram refused an attempt): the notice goes there after it.
-  const postOnItsWay = toGroupToo && (await groupPostOnItsWay(deps.db, c.id, code));
+  // The case's post to the unit's group is still being made (Telegram refused an attempt), or a new one is owed since the
+  // unit was given the case again before the notice was made: the notice goes there after it, in reply to it. One made
+  // before that is about the post the unit had then, and replies to it.
+  const postOnItsWay = toGroupToo && (await groupPostOnItsWay(deps.db, c.id, code, { madeAt: n.created_at }));
   const postFailed = toGroupToo && waitedForPost && !postOnItsWay ? await groupPostFailure(deps, c.id, code, c.round) : null;
 
   let retry: Error | null = null;
@@ -234,7 +236,7 @@ export async function deliverUnitNotice(
     // the notice waiting and releases it. Settled meanwhile, the notice goes on at once, as it stands now.
     const waits = await deps.transactions.run(async (trx) => {
       if (behind.includes('webhook') && (await lockedDeliveryStatus(trx, delivery!.id)) !== 'pending') return false;
-      if (behind.includes('telegram') && !(await groupPostOnItsWay(trx, c.id, code, { lock: true }))) return false;
+      if (behind.includes('telegram') && !(await groupPostOnItsWay(trx, c.id, code, { lock: true, madeAt: n.created_at }))) return false;
       const waiting: Settled = { ...settled, ...Object.fromEntries(behind.map((ch) => [ch, 'waiting'])) };
       await trx.updateTable('notifications').set({ channels: JSON.stringify(waiting) }).where('id', '=', n.id).where('status', '=', 'pending').execute();
       return true;

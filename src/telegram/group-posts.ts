@@ -189,10 +189,11 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
       const now = deps.clock.now();
       await trx
         .updateTable('telegram_bureau_posts')
-        .set({ chat_id: postedIn, message_id: sent.message_id, text, status: 'posted', updated_at: now.toISOString() })
+        .set({ chat_id: postedIn, message_id: sent.message_id, text, status: 'posted', updated_at: now.toISOString(), renewed_at: null })
         .where('id', '=', post.id)
         .execute();
-      // The notices to the unit that waited for the post (a 督办 made while it was being retried) follow it now.
+      // The notices to the unit that waited for the post (a 督办 made while it was being retried, or since the unit was
+      // given the case again) follow it now, in reply to it.
       await releaseWaitingNotices(trx, c.id, p.unit, 'telegram', now);
     }),
   );

@@ -13,6 +13,10 @@ import { newId } from '../domain/ids.js';
  * on its way from the moment the unit has the case: a notice to the unit made
  * before the job's first run, or while it waits for a Telegram report's
  * photos, waits for the post as it does while Telegram refuses it.
+ * A unit given the case anew keeps its earlier post's row (and message) until
+ * the job has made the new one: the row is marked `renewed_at` meanwhile, so a
+ * notice made since waits for the new post too, and replies to it, where one
+ * made before still replies to the post it was made under.
  * Kept apart from group-posts.ts so the workflow does not import the bot.
  */
 export async function queueBureauPosts(
@@ -25,9 +29,19 @@ export async function queueBureauPosts(
   opts: { again?: boolean } = {},
 ): Promise<number> {
   const posted = units.filter((u, i) => units.indexOf(u) === i && district.units.get(u)?.telegramChatId !== undefined);
-  // A post given anew keeps its row until the job marks the earlier post superseded (it needs the message's id).
-  if (!opts.again) {
-    for (const unit of posted) await openPost(trx, { caseId, unit, round, chatId: String(district.units.get(unit)!.telegramChatId), at: now.toISOString() });
+  const at = now.toISOString();
+  for (const unit of posted) await openPost(trx, { caseId, unit, round, chatId: String(district.units.get(unit)!.telegramChatId), at });
+  // A post given anew keeps its row until the job marks the earlier post superseded (it needs the message's id): the
+  // row says meanwhile since when the new post is owed. (A unit whose group was added since it got the case has no
+  // earlier post: its row is opened above, `posting`.)
+  if (opts.again && posted.length > 0) {
+    await trx
+      .updateTable('telegram_bureau_posts')
+      .set({ renewed_at: at })
+      .where('case_id', '=', caseId)
+      .where('unit_code', 'in', posted)
+      .where('round', '=', round)
+      .execute();
   }
   const entries = posted.map((unit) => outboxEntry('telegram_post', { caseId, unit, round, ...(opts.again ? { again: true, at: now.getTime() } : {}) }));
   await addToOutbox(trx, entries, now);
@@ -56,6 +70,7 @@ export async function openPost(db: Db, p: { caseId: string; unit: string; round:
       acted_at: null,
       created_at: p.at,
       updated_at: p.at,
+      renewed_at: null,
     })
     .onConflict((oc) => oc.columns(['case_id', 'unit_code', 'round']).doNothing())
     .execute();
