@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { pruneActionKeys } from '../db/repositories/action-keys.repository.js';
+import type { PruneOptions } from '../db/repositories/batched-delete.js';
 import { pruneIdempotencyKeys } from '../db/repositories/idempotency.repository.js';
 import { pruneSignIns } from '../db/repositories/web-sessions.repository.js';
 import { listStaleCases } from '../db/repositories/cases.repository.js';
@@ -30,20 +31,11 @@ import type { JobTransport } from './transport.js';
  * owed and every Telegram report's photos still to be fetched, past a grace
  * period, gets its job back.
  */
-export interface ReconcileResult extends RequeueResult {
+export interface ReconcileResult extends RequeueResult, PruneResult {
   /** Cases whose due timers the deadline sweep applied. */
   deadlines: number;
   /** Deadline wake-up jobs the sweep had to re-create. */
   wakeUps: number;
-  /** Units' action keys deleted as older than their retention (KEEP_ACTION_KEYS_MS). */
-  actionKeysPruned: number;
-  /** Submissions' idempotency keys deleted as older than their retention (KEEP_IDEMPOTENCY_KEYS_MS). */
-  idempotencyKeysPruned: number;
-  /** The Telegram bot's rows deleted as past their time (pruneTelegramState: update ids, leases, link tokens, drafts, edits). */
-  telegramStatePruned: number;
-  /** Web sign-in attempts, and sessions that ended, deleted as older than a day (KEEP_SIGN_INS_MS). */
-  signInAttemptsPruned: number;
-  sessionsPruned: number;
 }
 
 export interface Reconciler {
@@ -86,18 +78,8 @@ export function createReconciler(opts: {
       });
       swept = { deadlines: result.checked.length, wakeUps: result.wakeUpsAdded };
     }
-    // The answers kept for the units' retries go once no retry needs them: they may hold a reporter's contact.
     // Batches of the reconciler's batch size, 50 at most a pass: a large backlog goes over a few passes.
-    const actionKeysPruned = await pruneActionKeys(opts.db, opts.clock.now(), { batchSize, stopped: () => stopped });
-    // Likewise the keys of reports and 督办 once no retry needs them.
-    const idempotencyKeysPruned = await pruneIdempotencyKeys(opts.db, opts.clock.now(), { batchSize, stopped: () => stopped });
-    // The bot's handled update ids, expired leases and link tokens, stale drafts and answered edits: here rather than on
-    // an update's path, so that handling an update never waits on them (the Workers cron does the same).
-    const telegramStatePruned = (await pruneTelegramState(opts.db, opts.clock.now(), { batchSize, stopped: () => stopped })).deleted;
-    // Sign-in attempts and ended sessions over a day old: here rather than after a sign-in, whose answer waited on them
-    // and which failed guesses alone never reach.
-    const signIns = await pruneSignIns(opts.db, opts.clock.now(), { batchSize, stopped: () => stopped });
-    const pruned = { actionKeysPruned, idempotencyKeysPruned, telegramStatePruned, signInAttemptsPruned: signIns.attempts, sessionsPruned: signIns.sessions };
+    const pruned = await pruneKeptRows(opts.db, opts.clock.now(), { batchSize, stopped: () => stopped });
     // What went is said, as the Workers cron's 'scheduled sweep' line says it; a pass that found nothing says nothing.
     if (Object.values(pruned).some((n) => n > 0)) opts.logger.info(pruned, 'reconciler pruned kept rows');
     if (!jobs.value) throw jobs.error;
@@ -140,6 +122,34 @@ export function createReconciler(opts: {
       if (running) await running.catch(() => undefined);
     },
   };
+}
+
+/** What `pruneKeptRows` deleted, table by table. */
+export interface PruneResult {
+  /** Units' action keys deleted as older than their retention (KEEP_ACTION_KEYS_MS). */
+  actionKeysPruned: number;
+  /** Submissions' idempotency keys deleted as older than their retention (KEEP_IDEMPOTENCY_KEYS_MS). */
+  idempotencyKeysPruned: number;
+  /** The Telegram bot's rows deleted as past their time (pruneTelegramState: update ids, leases, link tokens, drafts, edits). */
+  telegramStatePruned: number;
+  /** Web sign-in attempts, and sessions that ended, deleted as older than a day (KEEP_SIGN_INS_MS). */
+  signInAttemptsPruned: number;
+  sessionsPruned: number;
+}
+
+/**
+ * The rows kept past their time, deleted by the periodic sweeps (the reconciler's pass, the Workers cron) rather than
+ * on a request's path, each table in `opts`' batches: the answers kept for the units' retries and the keys of reports
+ * and 督办 once no retry needs them (they may hold a reporter's contact); the bot's handled update ids, expired leases
+ * and link tokens, stale drafts and answered edits, which an update's handling never waits on; sign-in attempts and
+ * ended sessions over a day old, which failed guesses alone never reached when a sign-in pruned them.
+ */
+export async function pruneKeptRows(db: Kysely<Database>, now: Date, opts: PruneOptions): Promise<PruneResult> {
+  const actionKeysPruned = await pruneActionKeys(db, now, opts);
+  const idempotencyKeysPruned = await pruneIdempotencyKeys(db, now, opts);
+  const telegramStatePruned = (await pruneTelegramState(db, now, opts)).deleted;
+  const signIns = await pruneSignIns(db, now, opts);
+  return { actionKeysPruned, idempotencyKeysPruned, telegramStatePruned, signInAttemptsPruned: signIns.attempts, sessionsPruned: signIns.sessions };
 }
 
 export interface RequeueResult {

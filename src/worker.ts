@@ -1,13 +1,9 @@
 import type { ExecutionContext, MessageBatch, ScheduledController } from '@cloudflare/workers-types/index.js';
-import { pruneActionKeys } from '../db/repositories/action-keys.repository.js';
-import { pruneIdempotencyKeys } from '../db/repositories/idempotency.repository.js';
-import { pruneSignIns } from '../db/repositories/web-sessions.repository.js';
 import { createProcessors, type Processors } from '../queues/processors/index.js';
-import { requeueLostJobs, sweepDeadlines } from '../queues/reconciler.js';
+import { pruneKeptRows, requeueLostJobs, sweepDeadlines } from '../queues/reconciler.js';
 import { createApp } from './app.js';
 import { pruneIntakeCounts } from './intake/database-intake-gate.js';
 import { processorDeps } from './core-deps.js';
-import { pruneTelegramState } from './telegram/chat-lock.js';
 import { telegramGroupUnits } from './telegram/post-queue.js';
 import { AppError, errorBody } from './errors.js';
 import type { WorkerBindings } from './worker/bindings.js';
@@ -112,15 +108,8 @@ async function sweep(deps: WorkerDeps, controller: ScheduledController): Promise
     const pruning = { stopped: () => Date.now() > pruningUntil };
     // The counts of the limit per sender whose window ended count for nothing: they go.
     const intakeCounts = await pruneIntakeCounts(deps.db, now, pruning);
-    // The answers kept for the units' retries go once no retry needs them (KEEP_ACTION_KEYS_MS): they may hold a reporter's contact.
-    const actionKeys = await pruneActionKeys(deps.db, now, pruning);
-    // Likewise the keys of reports and 督办 (KEEP_IDEMPOTENCY_KEYS_MS).
-    const idempotencyKeys = await pruneIdempotencyKeys(deps.db, now, pruning);
-    // The bot's handled update ids, expired leases and link tokens, stale drafts and answered edits: this run is what
-    // forgets them on Workers (the webhook's handling of an update never waits on it).
-    const telegramState = await pruneTelegramState(deps.db, now, pruning);
-    // Sign-in attempts and sessions that ended over a day ago (KEEP_SIGN_INS_MS), not on the way to a sign-in's answer.
-    const signIns = await pruneSignIns(deps.db, now, pruning);
+    // Then what the Node reconciler's pass prunes too: keys, the bot's state, sign-ins.
+    const pruned = await pruneKeptRows(deps.db, now, pruning);
     deps.logger.info(
       {
         cron: controller.cron,
@@ -128,11 +117,7 @@ async function sweep(deps: WorkerDeps, controller: ScheduledController): Promise
         actions: swept.actions.length,
         ...requeued,
         intakeCountsPruned: intakeCounts,
-        actionKeysPruned: actionKeys,
-        idempotencyKeysPruned: idempotencyKeys,
-        telegramStatePruned: telegramState.deleted,
-        signInAttemptsPruned: signIns.attempts,
-        sessionsPruned: signIns.sessions,
+        ...pruned,
       },
       'scheduled sweep',
     );
