@@ -32,14 +32,15 @@ interface Posted {
   notice?: { kind: string; note?: string };
 }
 
-/** The 督办 notice of a case to agri: its status and how far each channel got. */
-const agriSupervision = (service: Service, caseId: string) =>
+/** The 督办 notice of a case to agri (the one with `note` in its words, when given): its status and how far each channel got. */
+const agriSupervision = (service: Service, caseId: string, note?: string) =>
   service.deps.db
     .selectFrom('notifications')
     .select(['status', 'channels'])
     .where('case_id', '=', caseId)
     .where('audience', '=', 'unit:agri')
     .where('kind', '=', 'supervision')
+    .$if(note !== undefined, (q) => q.where('data', 'like', `%${note}%`))
     .executeTakeFirst();
 
 describe.each([
@@ -281,15 +282,7 @@ describe.each([
     await waitFor(async () => (await post(id))?.status === 'posted', { what: 'the first post' });
     const firstPost = Number((await post(id))!.message_id);
     /** The 督办 to agri with this note. */
-    const supervisionSaying = (note: string) =>
-      service.deps.db
-        .selectFrom('notifications')
-        .select(['status', 'channels'])
-        .where('case_id', '=', id)
-        .where('audience', '=', 'unit:agri')
-        .where('kind', '=', 'supervision')
-        .where('data', 'like', `%${note}%`)
-        .executeTakeFirst();
+    const supervisionSaying = (note: string) => agriSupervision(service, id, note);
     const route = async (type: string, reason: string) => {
       const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, { type, reason }, desk);
       expect(routed.status, await routed.clone().text()).toBe(200);
