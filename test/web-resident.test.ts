@@ -24,6 +24,18 @@ const REPORTER_NAME = '王小明';
 const REPORTER_PHONE = '13987654321';
 const REPORT_TEXT = '兴隆办事处盐下村电镀厂晚上偷排废水，沟里全是黑水，气味很大';
 
+const MB = 1024 * 1024;
+
+/**
+ * A JPEG of `bytes` written to a file, for photos chosen by path: the browser reads a file where it lies, where megabytes
+ * handed over as a buffer cross the driver's protocol encoded and can outlast an action's timeout on a busy machine.
+ */
+function photoFile(name: string, bytes = JPEG_BYTES.length, dir = tempDir()): string {
+  const file = join(dir, name);
+  writeFileSync(file, Buffer.concat([JPEG_BYTES, Buffer.alloc(bytes - JPEG_BYTES.length)]));
+  return file;
+}
+
 // Browser tests share two cores with other suites: generous limits, no timing assertions.
 describe('resident pages: report form and tracking page', { timeout: 90_000 }, () => {
   let service: TestService;
@@ -1180,10 +1192,8 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     const page = await context.newPage();
     await page.goto('/');
     await fillReport(page);
-    await page.setInputFiles('#photos', [
-      { name: 'ditch.jpg', mimeType: 'image/jpeg', buffer: JPEG_BYTES },
-      { name: 'IMG_2044.jpg', mimeType: 'image/jpeg', buffer: Buffer.concat([JPEG_BYTES, Buffer.alloc(12 * 1024 * 1024)]) },
-    ]);
+    const dir = tempDir();
+    await page.setInputFiles('#photos', [photoFile('ditch.jpg', undefined, dir), photoFile('IMG_2044.jpg', 12 * MB, dir)]);
     const [res] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
     expect(res?.status()).toBe(400);
     expect(await page.textContent('#photos-error')).toBe('照片“IMG_2044.jpg”有 12.0 MB，每张照片不能超过 10 MB，请换一张或缩小后再选。');
@@ -1199,11 +1209,7 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     const page = await context.newPage();
     // Five photos of 11 MB: over what the body of a form may be (5 × 10 MB and 1 MB of text), not only over each photo's limit.
     const dir = tempDir();
-    const photos = Array.from({ length: 5 }, (_, i) => {
-      const file = join(dir, `IMG_30${i}.jpg`);
-      writeFileSync(file, Buffer.concat([JPEG_BYTES, Buffer.alloc(11 * 1024 * 1024 - JPEG_BYTES.length)]));
-      return file;
-    });
+    const photos = Array.from({ length: 5 }, (_, i) => photoFile(`IMG_30${i}.jpg`, 11 * MB, dir));
     for (const [path, words] of [
       ['/', '所选的 5 张照片共 55.0 MB，超过了一件举报能带的照片（最多 5 张，每张不超过 10 MB），所以没有提交。您填写的内容已保留，请少选几张或换成较小的照片后再提交。'],
       ['/?lang=en', 'The photos chosen (5, 55.0 MB in all) are more than a report can carry (at most 5 photos of at most 10 MB each), so nothing was sent. What you typed is kept: choose fewer or smaller photos and send it again.'],
@@ -1296,7 +1302,7 @@ describe('resident pages: report form and tracking page', { timeout: 90_000 }, (
     expect(await page.getAttribute('#photos', 'aria-invalid')).toBe('true');
     expect(await page.getAttribute('#photos', 'aria-describedby')).toContain('photos-error');
     // One over 10 MB: five of them would make a form the service refuses whole, with nothing typed coming back.
-    await page.setInputFiles('#photos', { name: 'big.jpg', mimeType: 'image/jpeg', buffer: Buffer.concat([JPEG_BYTES, Buffer.alloc(11 * 1024 * 1024)]) });
+    await page.setInputFiles('#photos', photoFile('big.jpg', 11 * MB));
     expect(await page.$('#photos-error')).toBeNull();
     await page.click('button[type=submit]');
     // Named, with its size: of the photos chosen, the resident learns which one to change.
