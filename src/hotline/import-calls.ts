@@ -2,6 +2,7 @@ import { findCallKeys } from '../../db/repositories/hotline-calls.repository.js'
 import { TEXT_FAULTS } from '../domain/text.js';
 import { AppError, fieldsOf } from '../errors.js';
 import { CALL_FIELDS, callSchema, type CallInput } from './call-schema.js';
+import { readHead } from '../stream-head.js';
 import { acceptCall, resavedCallIds, sameCallResaved, type Actor, type HotlineDeps, type KnownCall } from './hotline-intake.js';
 
 /**
@@ -598,20 +599,10 @@ const NOT_GB_BODY = (line: number) => `line ${line}: not GBK / GB 18030 text, as
  * The first bytes are read to tell, and sent on with the rest.
  */
 export async function decodeImportBody(body: ReadableStream<Uint8Array>, charset: string | null = null): Promise<{ text: ReadableStream<string>; encoding: FileEncoding }> {
-  const reader = body.getReader();
-  const head: Uint8Array[] = [];
-  let size = 0;
-  let whole = false;
-  while (size < SNIFF_BYTES) {
-    const { done, value } = await reader.read();
-    if (done) {
-      whole = true;
-      break;
-    }
-    head.push(value);
-    size += value.length;
-  }
-  const first = concatBytes(head);
+  const head = await readHead(body, SNIFF_BYTES);
+  if (head.error !== undefined) throw head.error;
+  const whole = head.ended;
+  const first = concatBytes(head.chunks);
   // Told from the first SNIFF_BYTES alone, as the command line tells a file's, however the body came in chunks.
   const sample = first.subarray(0, SNIFF_BYTES);
   const all = whole && first.length <= SNIFF_BYTES;
@@ -620,21 +611,10 @@ export async function decodeImportBody(body: ReadableStream<Uint8Array>, charset
     (sample[0] === 0xef && sample[1] === 0xbb && sample[2] === 0xbf ? 'utf-8' : charset === null ? sniffEncoding(sample, all) : isGbCharset(charset) ? 'gb18030' : 'utf-8');
   const bad = charset !== null && encoding === 'gb18030' ? firstLineNotGb18030(sample, all) : null;
   if (bad !== null) {
-    await reader.cancel().catch(() => undefined);
+    await head.replay.cancel().catch(() => undefined);
     throw new AppError('validation_failed', `the body is not ${charset} text as its charset declares (line ${bad})`, { body: NOT_GB_BODY(bad) });
   }
-  const bytes = new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (first.length > 0) controller.enqueue(first);
-    },
-    async pull(controller) {
-      const { done, value } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-  return { text: decodeText(bytes, encoding), encoding };
+  return { text: decodeText(head.replay, encoding), encoding };
 }
 
 function concatBytes(chunks: Uint8Array[]): Uint8Array {

@@ -5,6 +5,7 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../../handlers/app-env.js';
 import { AppError } from '../errors.js';
 import { MAX_PHOTO_BYTES, MAX_PHOTOS } from '../intake/limits.js';
+import { readHead } from '../stream-head.js';
 
 /**
  * CSRF protection for every HTML form (double-submit token): a random token
@@ -75,42 +76,11 @@ function isMultipart(c: Context<AppEnv>): boolean {
  * within the limit is held to be parsed anyway.
  */
 async function readUpTo(c: Context<AppEnv>, maxBytes: number): Promise<boolean> {
-  const reader = c.req.raw.body!.getReader();
-  const head: Uint8Array[] = [];
-  let size = 0;
-  let ended = false;
-  let failed: unknown = null;
-  try {
-    while (size <= maxBytes) {
-      const { done, value } = await reader.read();
-      if (done) {
-        ended = true;
-        break;
-      }
-      head.push(value);
-      size += value.length;
-    }
-  } catch (err) {
-    // The client stopped sending: whoever reads the body next fails as it would have.
-    failed = err;
-  }
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const chunk of head) controller.enqueue(chunk);
-      head.length = 0;
-      if (failed !== null) controller.error(failed);
-      else if (ended) controller.close();
-    },
-    async pull(controller) {
-      const { done, value } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
+  // A client that stopped sending: whoever reads the body next fails as it would have.
+  const head = await readHead(c.req.raw.body!, maxBytes + 1);
   // As hono's bodyLimit puts back the body it measures (`duplex` is what a streamed request body needs in Node).
-  c.req.raw = new Request(c.req.raw, { body, duplex: 'half' } as RequestInit);
-  return size > maxBytes;
+  c.req.raw = new Request(c.req.raw, { body: head.replay, duplex: 'half' } as RequestInit);
+  return head.size > maxBytes;
 }
 const limit = bodyLimit({
   maxSize: MAX_FORM_BYTES,
