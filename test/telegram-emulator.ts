@@ -43,6 +43,11 @@ export interface TelegramEmulator {
   rateLimitNext(method: string, times: number, retryAfterS: number, chatId?: number, textIncludes?: string): void;
   /** The next N calls of this method are taken and never answered (a stalled Telegram), recorded as `method:stalled`. */
   stallNext(method: string, times: number): void;
+  /**
+   * The next call of this method (to this chat, when given) is taken and answered only once `release` is called:
+   * `reached` settles when it has come. What happens meanwhile happens while the bot waits for Telegram's answer.
+   */
+  holdNext(method: string, chatId?: number): { reached: Promise<void>; release: () => void };
   /** Queues updates for getUpdates (polling mode); update ids are given by the caller. */
   queueUpdates(...updates: Array<Record<string, unknown>>): void;
   /**
@@ -97,6 +102,7 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
   const calls: ApiCall[] = [];
   const limits = new Map<string, { times: number; retryAfterS: number; chatId?: number; textIncludes?: string }>();
   const stalls = new Map<string, number>();
+  const holds: Array<{ method: string; chatId?: number; reached: () => void; released: Promise<void> }> = [];
   const pending: Array<Record<string, unknown>> = [];
   // What each message shows (its text and inline buttons): Telegram refuses an edit that changes neither.
   const shown = new Map<string, { text: unknown; buttons: string }>();
@@ -137,6 +143,12 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
       const method = m[2]!;
       const { body, files } = await readBody(req);
       const at = Date.now();
+      const hold = holds.findIndex((h) => h.method === method && (h.chatId === undefined || Number(body.chat_id) === h.chatId));
+      if (hold >= 0) {
+        const [held] = holds.splice(hold, 1);
+        held!.reached();
+        await held!.released;
+      }
       const stall = stalls.get(method) ?? 0;
       if (stall > 0) {
         stalls.set(method, stall - 1);
@@ -274,6 +286,14 @@ export async function startTelegramEmulator(token: string): Promise<TelegramEmul
     toChat: (chatId) => calls.filter((c) => Number(c.body.chat_id) === chatId),
     rateLimitNext(method, times, retryAfterS, chatId, textIncludes) {
       limits.set(method, { times, retryAfterS, ...(chatId === undefined ? {} : { chatId }), ...(textIncludes === undefined ? {} : { textIncludes }) });
+    },
+    holdNext(method, chatId) {
+      let reached!: () => void;
+      let release!: () => void;
+      const reachedP = new Promise<void>((resolve) => (reached = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      holds.push({ method, ...(chatId === undefined ? {} : { chatId }), reached, released });
+      return { reached: reachedP, release };
     },
     stallNext(method, times) {
       stalls.set(method, times);

@@ -485,6 +485,52 @@ describe.each([
     expect(Number(second.message_id)).not.toBe(Number(first.message_id));
   });
 
+  it("makes the post of a second re-route that came while the first one's post was being sent, showing the unit's part as it is then", async () => {
+    const desk = await account('dispatcher', null, 'dispatcher-second-route');
+    const route = async (id: string, body: Record<string, unknown>) => {
+      const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, body, desk);
+      expect(routed.status, await routed.clone().text()).toBe(200);
+    };
+    const renewedAt = async (id: string) =>
+      (await service.deps.db.selectFrom('telegram_bureau_posts').select('renewed_at').where('case_id', '=', id).where('unit_code', '=', 'agri').executeTakeFirstOrThrow()).renewed_at;
+    // agri co-handles the case, and its group has the post of that.
+    const { id } = await routedReport();
+    await assignmentTaken(id);
+    await route(id, { type: 'illegal_discharge', co: ['agri'], reason: '电镀厂排污，农业委协办' });
+    expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: clock.now().getTime() }, ctx())).toBe('posted to the agri group');
+    // Made the lead: the job of that posts, and Telegram is slow to answer.
+    clock.set(new Date(clock.now().getTime() + 3_600_000).toISOString());
+    await route(id, { type: 'livestock_waste', reason: '养殖污染，农业委牵头' });
+    const held = emu.holdNext('sendMessage', agriGroup);
+    const leadJob = processors.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: Date.parse((await renewedAt(id))!) }, ctx());
+    await held.reached;
+    // Meanwhile the dispatcher makes agri a co-handler again.
+    clock.set(new Date(clock.now().getTime() + 60_000).toISOString());
+    await route(id, { type: 'illegal_discharge', co: ['agri'], reason: '还是电镀厂排污，农业委协办' });
+    const second = await renewedAt(id);
+    held.release();
+    expect(await leadJob).toBe('posted to the agri group');
+    const leadPost = groupMessages().at(-1)!;
+    expect(String(leadPost.body.text)).toContain('牵头承办');
+    // The post made says lead, which agri no longer is: the co-handler's post is still owed.
+    expect(await renewedAt(id)).toBe(second);
+    const leadRow = await service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', id).where('unit_code', '=', 'agri').executeTakeFirstOrThrow();
+
+    const coJob = { caseId: id, unit: 'agri', round: 1, again: true, at: Date.parse(second!) };
+    expect(await processors.telegram_post(coJob, ctx())).toBe('posted to the agri group');
+    const coPost = groupMessages().at(-1)!;
+    expect(String(coPost.body.text)).toContain('协办');
+    expect(String(coPost.body.text)).not.toContain('牵头承办');
+    const coRow = await service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('id', '=', leadRow.id).executeTakeFirstOrThrow();
+    expect(coRow).toMatchObject({ status: 'posted', renewed_at: null });
+    expect(Number(coRow.message_id)).not.toBe(Number(leadRow.message_id));
+    // The lead's post says it gave way, without its buttons.
+    const edit = emu.toChat(agriGroup).filter((c) => c.method === 'editMessageText' && Number(c.body.message_id) === Number(leadRow.message_id)).at(-1)!;
+    expect(String(edit.body.text)).toContain('请以新派单消息为准');
+    expect(JSON.stringify(edit.body.reply_markup)).not.toContain('g:a:');
+    expect(await processors.telegram_post(coJob, ctx())).toBe('skipped: already posted');
+  });
+
   it("tells a co-handler that the lead's return stopped the case: a case.paused notice to its webhook and a line in its group, not once the case was routed again", async () => {
     const desk = await account('dispatcher', null, 'dispatcher-paused');
     const epb = await account('bureau', 'epb', 'epb-paused');

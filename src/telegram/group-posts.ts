@@ -77,6 +77,8 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
   const unit = deps.district.units.get(p.unit);
   if (unit?.telegramChatId === undefined) return nothingToPostTo(deps, p, `skipped: ${p.unit} has no telegram group`);
   const lang = groupLanguage(unit);
+  // Before the case and the unit's part are read: a re-assignment after this instant may not show in the post made.
+  const readAt = deps.clock.now().toISOString();
   const c = await findCase(deps.db, p.caseId);
   if (!c) return 'skipped: no such case';
   // No post is made: the notices to the unit that waited for it go on without it.
@@ -101,8 +103,10 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
   }
   if (post.message_id !== null) {
     if (!p.again || post.status === 'posting') return 'skipped: already posted';
-    // Posted since the unit was given the case anew: this job ran before (a retry, a second delivery).
-    if (post.status === 'posted' && p.at !== undefined && Date.parse(post.updated_at) >= p.at) return 'skipped: already posted';
+    // Posted since the unit was given the case anew: this job ran before (a retry, a second delivery), or the job of
+    // an earlier re-assignment made the post from what the unit holds now. One still owed (`renewed_at`: the unit was
+    // given the case again while that job read what it posted) is made.
+    if (post.status === 'posted' && p.at !== undefined && Date.parse(post.updated_at) >= p.at && post.renewed_at === null) return 'skipped: already posted';
     // The unit has the case anew while its earlier post still offers the buttons (a re-route changed its role or
     // deadlines): that post says so and loses them, and a new one is made.
     if (post.status === 'posted') await markPost(deps, post, TEXTS[lang].group.superseded(deadlineLabel(at, deps.district.file.district.timezone, lang)));
@@ -189,8 +193,17 @@ export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegr
       const now = deps.clock.now();
       await trx
         .updateTable('telegram_bureau_posts')
-        .set({ chat_id: postedIn, message_id: sent.message_id, text, status: 'posted', updated_at: now.toISOString(), renewed_at: null })
+        .set({ chat_id: postedIn, message_id: sent.message_id, text, status: 'posted', updated_at: now.toISOString() })
         .where('id', '=', post.id)
+        .execute();
+      // The new post owed is this one, unless the unit was given the case again after it was read (a second re-route
+      // while this job ran): that post is still owed, and its job supersedes this one. Notices made since then
+      // wait for it.
+      await trx
+        .updateTable('telegram_bureau_posts')
+        .set({ renewed_at: null })
+        .where('id', '=', post.id)
+        .where('renewed_at', '<=', readAt)
         .execute();
       // The notices to the unit that waited for the post (a 督办 made while it was being retried, or since the unit was
       // given the case again) follow it now, in reply to it.
