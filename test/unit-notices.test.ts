@@ -531,6 +531,47 @@ describe.each([
     expect(await processors.telegram_post(coJob, ctx())).toBe('skipped: already posted');
   });
 
+  it('runs the post jobs of two re-routes in quick succession one after the other: one new post, showing the second', async () => {
+    const desk = await account('dispatcher', null, 'dispatcher-two-routes');
+    const route = async (id: string, body: Record<string, unknown>) => {
+      const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, body, desk);
+      expect(routed.status, await routed.clone().text()).toBe(200);
+      return Date.parse(
+        (await service.deps.db.selectFrom('telegram_bureau_posts').select('renewed_at').where('case_id', '=', id).where('unit_code', '=', 'agri').executeTakeFirstOrThrow())
+          .renewed_at!,
+      );
+    };
+    const { id } = await routedReport();
+    await assignmentTaken(id);
+    await route(id, { type: 'illegal_discharge', co: ['agri'], reason: '电镀厂排污，农业委协办' });
+    expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: clock.now().getTime() }, ctx())).toBe('posted to the agri group');
+    const before = groupMessages().length;
+    // Made the lead, then at once a co-handler again: two jobs, taken by two of the worker's slots at once.
+    clock.set(new Date(clock.now().getTime() + 3_600_000).toISOString());
+    const first = await route(id, { type: 'livestock_waste', reason: '养殖污染，农业委牵头' });
+    clock.set(new Date(clock.now().getTime() + 60_000).toISOString());
+    const second = await route(id, { type: 'illegal_discharge', co: ['agri'], reason: '改回电镀厂排污，农业委协办' });
+    const held = emu.holdNext('sendMessage', agriGroup);
+    const firstJob = processors.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: first }, ctx());
+    await held.reached;
+    const secondJob = processors.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: second }, ctx());
+    // While the first job waits for Telegram, the second one makes no post of its own.
+    const early = await Promise.race([secondJob.then(() => 'done'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 3000))]);
+    expect(early).toBe('waiting');
+    expect(groupMessages().length).toBe(before);
+    held.release();
+    expect(await firstJob).toBe('posted to the agri group');
+    expect(await secondJob).toBe('skipped: already posted');
+    const made = groupMessages().slice(before);
+    expect(made).toHaveLength(1);
+    expect(String(made[0]!.body.text)).toContain('协办');
+    expect(String(made[0]!.body.text)).not.toContain('牵头承办');
+    const row = await service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', id).where('unit_code', '=', 'agri').executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'posted', renewed_at: null });
+    // The post recorded is the one made.
+    expect(row.text).toBe(made[0]!.body.text);
+  });
+
   it("tells a co-handler that the lead's return stopped the case: a case.paused notice to its webhook and a line in its group, not once the case was routed again", async () => {
     const desk = await account('dispatcher', null, 'dispatcher-paused');
     const epb = await account('bureau', 'epb', 'epb-paused');

@@ -22,6 +22,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PhotoStore } from '../storage/photo-store.js';
 import { acceptAssignment, currentRound, live, RETURN_REASONS, returnAssignment, type ReturnReason, type WorkflowDeps } from '../workflow/bureau.js';
+import { ChatBusy, lockChat, type ChatLockOptions } from './chat-lock.js';
 import { currentGroupChat, followMigration, migratedTo, recordChatMigration } from './chat-migrations.js';
 import { linkedUser } from './links.js';
 import { followedBy } from './api.js';
@@ -73,6 +74,30 @@ export interface GroupPostDeps {
  * round) remembers what Telegram already took, so a retry sends only the rest.
  */
 export async function postAssignment(deps: GroupPostDeps, p: JobPayloads['telegram_post'], ctx?: JobContext): Promise<string> {
+  // One job at a time on a unit's post of the case: two re-routes in quick succession queue two, which must not both
+  // find the new post still to be made and both make it (the one not recorded would keep its buttons).
+  let release: () => Promise<void>;
+  try {
+    release = await lockChat(deps.db, deps.clock, `post:${p.caseId}:${p.unit}`, POST_LOCK);
+  } catch (err) {
+    if (err instanceof ChatBusy) throw new Error(`another job is making or settling the ${p.unit} group's post of the case`);
+    throw err;
+  }
+  try {
+    return await postOrSettle(deps, p, ctx);
+  } finally {
+    await release().catch((err: unknown) => deps.logger.warn({ caseId: p.caseId, unit: p.unit, err: String(err) }, 'telegram: a post lease was not released; it expires'));
+  }
+}
+
+/**
+ * The lease of a unit's post of a case: longer than a post takes with Telegram's throttling of a busy group (a post
+ * and an album wait their turn with the group's other messages); a job that finds it held waits a minute before
+ * failing its attempt, to be retried.
+ */
+const POST_LOCK: ChatLockOptions = { leaseMs: 10 * 60_000, waitMs: 60_000, pollMs: 100 };
+
+async function postOrSettle(deps: GroupPostDeps, p: JobPayloads['telegram_post'], ctx?: JobContext): Promise<string> {
   if (p.settled) return settlePost(deps, p);
   const unit = deps.district.units.get(p.unit);
   if (unit?.telegramChatId === undefined) return nothingToPostTo(deps, p, `skipped: ${p.unit} has no telegram group`);
