@@ -45,6 +45,7 @@ export async function newPage(options: { locale?: string; baseURL?: string } = {
   const b = await browser();
   const context = await b.newContext({ locale: options.locale ?? 'zh-CN', baseURL: options.baseURL, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
+  // Playwright's own default: a busy CI machine (four test files on two cores) can take seconds over an action.
+  page.setDefaultTimeout(30_000);
   return { context, page };
 }
