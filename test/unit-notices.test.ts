@@ -127,6 +127,31 @@ describe.each([
   }
   const groupMessages = () => emu.toChat(agriGroup).filter((c) => c.method === 'sendMessage');
 
+  /** agri's group post of the case (its row). */
+  const agriPost = (id: string) =>
+    service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', id).where('unit_code', '=', 'agri').executeTakeFirstOrThrow();
+
+  /** A dispatcher routes the case again, giving agri the case anew: the job of the new post its group is owed. */
+  async function reroute(desk: Record<string, string>, id: string, body: Record<string, unknown>) {
+    const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, body, desk);
+    expect(routed.status, await routed.clone().text()).toBe(200);
+    const { renewed_at: renewedAt } = await agriPost(id);
+    expect(renewedAt).not.toBeNull();
+    return { caseId: id, unit: 'agri', round: 1, again: true, at: Date.parse(renewedAt!) };
+  }
+
+  /**
+   * A case epb leads and agri co-handles, agri's post of that in its group: re-routed before agri's group was posted
+   * the case as its lead, so the post made is the co-handler's.
+   */
+  async function coHandledByAgri(desk: Record<string, string>) {
+    const created = await routedReport();
+    await assignmentTaken(created.id);
+    const job = await reroute(desk, created.id, { type: 'illegal_discharge', co: ['agri'], reason: '电镀厂排污，农业委协办' });
+    expect(await processors.telegram_post(job, ctx())).toBe('posted to the agri group');
+    return created;
+  }
+
   /**
    * The unit's server took the case's assignment, which a notice to its webhook waits for: agri's, and epb's, which
    * refuses what it is sent now, before it began to (its request goes to another path of the bureaus' server).
@@ -453,20 +478,12 @@ describe.each([
 
   it("posts a 督办 made after a re-route changed the unit's role in reply to the new post, not the one it supersedes", async () => {
     const desk = await account('dispatcher', null, 'dispatcher-superseded');
-    const route = async (id: string, body: Record<string, unknown>) => {
-      const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, body, desk);
-      expect(routed.status, await routed.clone().text()).toBe(200);
-    };
-    // agri co-handles the case, and its group has the post of that.
-    const { id } = await routedReport();
-    await assignmentTaken(id);
-    await route(id, { type: 'illegal_discharge', co: ['agri'], reason: '电镀厂排污，农业委协办' });
-    expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: clock.now().getTime() }, ctx())).toBe('posted to the agri group');
-    const first = await service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', id).where('unit_code', '=', 'agri').executeTakeFirstOrThrow();
+    const { id } = await coHandledByAgri(desk);
+    const first = await agriPost(id);
     expect(first).toMatchObject({ status: 'posted', renewed_at: null });
     clock.set(new Date(clock.now().getTime() + 3_600_000).toISOString());
     // Made the lead: its post, still with its buttons, is to be superseded by a new one.
-    await route(id, { type: 'livestock_waste', reason: '养殖污染，农业委牵头' });
+    const again = await reroute(desk, id, { type: 'livestock_waste', reason: '养殖污染，农业委牵头' });
     clock.set(new Date(clock.now().getTime() + 60_000).toISOString());
     expect((await postJson(`${service.url}/api/v1/cases/${id}/supervise`, { note: '请协助核查' }, desk)).status).toBe(200);
     const notice = (await unitNotices(id, 'supervision')).agri!;
@@ -474,9 +491,9 @@ describe.each([
     expect(await notify(notice.id)).toBe("supervision sent to agri by webhook; waiting: agri's group once the case's post is made");
     expect(groupMessages().length).toBe(before);
 
-    const again = { caseId: id, unit: 'agri', round: 1, again: true, at: Date.parse((await service.deps.db.selectFrom('telegram_bureau_posts').select('renewed_at').where('id', '=', first.id).executeTakeFirstOrThrow()).renewed_at!) };
     expect(await processors.telegram_post(again, ctx())).toBe('posted to the agri group');
-    const second = await service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('id', '=', first.id).executeTakeFirstOrThrow();
+    const second = await agriPost(id);
+    expect(second.id).toBe(first.id);
     expect(second).toMatchObject({ status: 'posted', renewed_at: null });
     expect(await notify(notice.id)).toBe('supervision sent to agri by webhook and telegram');
     const line = groupMessages().at(-1)!;
@@ -487,42 +504,30 @@ describe.each([
 
   it("makes the post of a second re-route that came while the first one's post was being sent, showing the unit's part as it is then", async () => {
     const desk = await account('dispatcher', null, 'dispatcher-second-route');
-    const route = async (id: string, body: Record<string, unknown>) => {
-      const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, body, desk);
-      expect(routed.status, await routed.clone().text()).toBe(200);
-    };
-    const renewedAt = async (id: string) =>
-      (await service.deps.db.selectFrom('telegram_bureau_posts').select('renewed_at').where('case_id', '=', id).where('unit_code', '=', 'agri').executeTakeFirstOrThrow()).renewed_at;
-    // agri co-handles the case, and its group has the post of that.
-    const { id } = await routedReport();
-    await assignmentTaken(id);
-    await route(id, { type: 'illegal_discharge', co: ['agri'], reason: '电镀厂排污，农业委协办' });
-    expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: clock.now().getTime() }, ctx())).toBe('posted to the agri group');
+    const { id } = await coHandledByAgri(desk);
     // Made the lead: the job of that posts, and Telegram is slow to answer.
     clock.set(new Date(clock.now().getTime() + 3_600_000).toISOString());
-    await route(id, { type: 'livestock_waste', reason: '养殖污染，农业委牵头' });
+    const leadJob = await reroute(desk, id, { type: 'livestock_waste', reason: '养殖污染，农业委牵头' });
     const held = emu.holdNext('sendMessage', agriGroup);
-    const leadJob = processors.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: Date.parse((await renewedAt(id))!) }, ctx());
+    const leadRun = processors.telegram_post(leadJob, ctx());
     await held.reached;
     // Meanwhile the dispatcher makes agri a co-handler again.
     clock.set(new Date(clock.now().getTime() + 60_000).toISOString());
-    await route(id, { type: 'illegal_discharge', co: ['agri'], reason: '还是电镀厂排污，农业委协办' });
-    const second = await renewedAt(id);
+    const coJob = await reroute(desk, id, { type: 'illegal_discharge', co: ['agri'], reason: '还是电镀厂排污，农业委协办' });
     held.release();
-    expect(await leadJob).toBe('posted to the agri group');
+    expect(await leadRun).toBe('posted to the agri group');
     const leadPost = groupMessages().at(-1)!;
     expect(String(leadPost.body.text)).toContain('牵头承办');
     // The post made says lead, which agri no longer is: the co-handler's post is still owed.
-    expect(await renewedAt(id)).toBe(second);
-    const leadRow = await service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', id).where('unit_code', '=', 'agri').executeTakeFirstOrThrow();
+    const leadRow = await agriPost(id);
+    expect(Date.parse(leadRow.renewed_at!)).toBe(coJob.at);
 
-    const coJob = { caseId: id, unit: 'agri', round: 1, again: true, at: Date.parse(second!) };
     expect(await processors.telegram_post(coJob, ctx())).toBe('posted to the agri group');
     const coPost = groupMessages().at(-1)!;
     expect(String(coPost.body.text)).toContain('协办');
     expect(String(coPost.body.text)).not.toContain('牵头承办');
-    const coRow = await service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('id', '=', leadRow.id).executeTakeFirstOrThrow();
-    expect(coRow).toMatchObject({ status: 'posted', renewed_at: null });
+    const coRow = await agriPost(id);
+    expect(coRow).toMatchObject({ id: leadRow.id, status: 'posted', renewed_at: null });
     expect(Number(coRow.message_id)).not.toBe(Number(leadRow.message_id));
     // The lead's post says it gave way, without its buttons.
     const edit = emu.toChat(agriGroup).filter((c) => c.method === 'editMessageText' && Number(c.body.message_id) === Number(leadRow.message_id)).at(-1)!;
@@ -533,28 +538,17 @@ describe.each([
 
   it('runs the post jobs of two re-routes in quick succession one after the other: one new post, showing the second', async () => {
     const desk = await account('dispatcher', null, 'dispatcher-two-routes');
-    const route = async (id: string, body: Record<string, unknown>) => {
-      const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, body, desk);
-      expect(routed.status, await routed.clone().text()).toBe(200);
-      return Date.parse(
-        (await service.deps.db.selectFrom('telegram_bureau_posts').select('renewed_at').where('case_id', '=', id).where('unit_code', '=', 'agri').executeTakeFirstOrThrow())
-          .renewed_at!,
-      );
-    };
-    const { id } = await routedReport();
-    await assignmentTaken(id);
-    await route(id, { type: 'illegal_discharge', co: ['agri'], reason: '电镀厂排污，农业委协办' });
-    expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: clock.now().getTime() }, ctx())).toBe('posted to the agri group');
+    const { id } = await coHandledByAgri(desk);
     const before = groupMessages().length;
     // Made the lead, then at once a co-handler again: two jobs, taken by two of the worker's slots at once.
     clock.set(new Date(clock.now().getTime() + 3_600_000).toISOString());
-    const first = await route(id, { type: 'livestock_waste', reason: '养殖污染，农业委牵头' });
+    const first = await reroute(desk, id, { type: 'livestock_waste', reason: '养殖污染，农业委牵头' });
     clock.set(new Date(clock.now().getTime() + 60_000).toISOString());
-    const second = await route(id, { type: 'illegal_discharge', co: ['agri'], reason: '改回电镀厂排污，农业委协办' });
+    const second = await reroute(desk, id, { type: 'illegal_discharge', co: ['agri'], reason: '改回电镀厂排污，农业委协办' });
     const held = emu.holdNext('sendMessage', agriGroup);
-    const firstJob = processors.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: first }, ctx());
+    const firstJob = processors.telegram_post(first, ctx());
     await held.reached;
-    const secondJob = processors.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: second }, ctx());
+    const secondJob = processors.telegram_post(second, ctx());
     // While the first job waits for Telegram, the second one makes no post of its own.
     const early = await Promise.race([secondJob.then(() => 'done'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 3000))]);
     expect(early).toBe('waiting');
@@ -566,7 +560,7 @@ describe.each([
     expect(made).toHaveLength(1);
     expect(String(made[0]!.body.text)).toContain('协办');
     expect(String(made[0]!.body.text)).not.toContain('牵头承办');
-    const row = await service.deps.db.selectFrom('telegram_bureau_posts').selectAll().where('case_id', '=', id).where('unit_code', '=', 'agri').executeTakeFirstOrThrow();
+    const row = await agriPost(id);
     expect(row).toMatchObject({ status: 'posted', renewed_at: null });
     // The post recorded is the one made.
     expect(row.text).toBe(made[0]!.body.text);
@@ -575,17 +569,7 @@ describe.each([
   it("tells a co-handler that the lead's return stopped the case: a case.paused notice to its webhook and a line in its group, not once the case was routed again", async () => {
     const desk = await account('dispatcher', null, 'dispatcher-paused');
     const epb = await account('bureau', 'epb', 'epb-paused');
-    /** A case epb leads and agri co-handles, agri's post in its group. */
-    const coHandled = async () => {
-      // Re-routed before agri's group was posted the case as its lead: the post made is the co-handler's.
-      const { id, trackingCode } = await routedReport();
-      await assignmentTaken(id);
-      const routed = await postJson(`${service.url}/api/v1/cases/${id}/route`, { type: 'illegal_discharge', co: ['agri'], reason: '电镀厂排污，农业委协办' }, desk);
-      expect(routed.status, await routed.clone().text()).toBe(200);
-      expect(await processors.telegram_post({ caseId: id, unit: 'agri', round: 1, again: true, at: clock.now().getTime() }, ctx())).toBe('posted to the agri group');
-      return { id, trackingCode, post: groupMessages().at(-1)! };
-    };
-    const { id, trackingCode } = await coHandled();
+    const { id, trackingCode } = await coHandledByAgri(desk);
     const returned = await postJson(`${service.url}/api/v1/cases/${id}/return`, { reason: 'not_our_remit', note: '应由经信委牵头，联系王五 13912345678' }, epb);
     expect(returned.status, await returned.clone().text()).toBe(200);
     // agri and the local office keep their part: each is told (the office, without a channel, reads the case history).
@@ -610,7 +594,7 @@ describe.each([
     expect(line.body.reply_parameters ?? line.body.reply_to_message_id).toBeTruthy();
 
     // Routed again before the notice went out: it says nothing true any more (the resumed deadlines do).
-    const other = await coHandled();
+    const other = await coHandledByAgri(desk);
     expect((await postJson(`${service.url}/api/v1/cases/${other.id}/return`, { reason: 'wrong_jurisdiction', note: '不在本区' }, epb)).status).toBe(200);
     clock.set(new Date(clock.now().getTime() + 3_600_000).toISOString());
     expect((await postJson(`${service.url}/api/v1/cases/${other.id}/route`, { type: 'illegal_discharge', co: ['agri'], reason: '仍由环保局牵头' }, desk)).status).toBe(200);
