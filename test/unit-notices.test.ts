@@ -566,6 +566,38 @@ describe.each([
     expect(row.text).toBe(made[0]!.body.text);
   });
 
+  it("keeps a notice made after a second re-route waiting for that re-route's post when the first one's post fails for good", async () => {
+    const desk = await account('dispatcher', null, 'dispatcher-first-post-failed');
+    const { id } = await deliveredReport();
+    // Made a co-handler, then the lead again, before the first re-route's job made its post.
+    clock.set(new Date(clock.now().getTime() + 3_600_000).toISOString());
+    const first = await reroute(desk, id, { type: 'illegal_discharge', co: ['agri'], reason: '电镀厂排污，农业委协办' });
+    clock.set(new Date(clock.now().getTime() + 60_000).toISOString());
+    const second = await reroute(desk, id, { type: 'livestock_waste', reason: '还是养殖污染，农业委牵头' });
+    // The first job's last attempt: Telegram refuses its post for longer than the job waits.
+    emu.rateLimitNext('sendMessage', 1, 3600, agriGroup);
+    await expect(processors.telegram_post(first, ctx(8))).rejects.toThrow();
+    const failed = await agriPost(id);
+    expect(failed.status).toBe('failed');
+    // The second re-route's post is still owed: its instant stays on the row.
+    expect(Date.parse(failed.renewed_at!)).toBe(second.at);
+    clock.set(new Date(clock.now().getTime() + 60_000).toISOString());
+    expect((await postJson(`${service.url}/api/v1/cases/${id}/supervise`, { note: '请尽快核查' }, desk)).status).toBe(200);
+    const notice = (await unitNotices(id, 'supervision')).agri!;
+    const before = groupMessages().length;
+    expect(await notify(notice.id)).toBe("supervision sent to agri by webhook; waiting: agri's group once the case's post is made");
+    expect(groupMessages().length).toBe(before);
+
+    expect(await processors.telegram_post(second, ctx())).toBe('posted to the agri group');
+    const posted = await agriPost(id);
+    expect(posted).toMatchObject({ status: 'posted', renewed_at: null });
+    expect(String(groupMessages().at(-1)!.body.text)).toContain('牵头承办');
+    expect(await notify(notice.id)).toBe('supervision sent to agri by webhook and telegram');
+    const line = groupMessages().at(-1)!;
+    expect(String(line.body.text)).toContain('请尽快核查');
+    expect(line.body.reply_parameters).toMatchObject({ message_id: Number(posted.message_id) });
+  });
+
   it("tells a co-handler that the lead's return stopped the case: a case.paused notice to its webhook and a line in its group, not once the case was routed again", async () => {
     const desk = await account('dispatcher', null, 'dispatcher-paused');
     const epb = await account('bureau', 'epb', 'epb-paused');

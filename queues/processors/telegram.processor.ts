@@ -47,16 +47,19 @@ async function recordPostFailure(deps: ProcessorDeps, p: JobPayloads['telegram_p
       .where('round', '=', p.round)
       .where('status', '=', 'posting')
       .execute();
-    // A post owed since the unit was given the case again, failed before the earlier one gave way to it: no longer
-    // on its way either.
-    await trx
-      .updateTable('telegram_bureau_posts')
-      .set({ renewed_at: null })
-      .where('case_id', '=', p.caseId)
-      .where('unit_code', '=', p.unit)
-      .where('round', '=', p.round)
-      .where('renewed_at', 'is not', null)
-      .execute();
+    // The post this job owed, since the unit was given the case again, is no longer on its way either: unless the unit
+    // was given the case again since (a later re-route), whose own job still owes its post, and the notices made
+    // since wait for that one. A first post's job owes no re-assignment's post.
+    if (p.at !== undefined) {
+      await trx
+        .updateTable('telegram_bureau_posts')
+        .set({ renewed_at: null })
+        .where('case_id', '=', p.caseId)
+        .where('unit_code', '=', p.unit)
+        .where('round', '=', p.round)
+        .where('renewed_at', '<=', new Date(p.at).toISOString())
+        .execute();
+    }
     await appendEvents(trx, [{ caseId: p.caseId, at, kind: 'delivery_failed', data: { unit: p.unit, channel: 'telegram', round: p.round, attempts, error } }]);
     // The notices that waited for the post fail in the group too, each recorded on the case.
     await releaseWaitingNotices(trx, p.caseId, p.unit, 'telegram', new Date(at));
