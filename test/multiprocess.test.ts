@@ -15,7 +15,7 @@ import { SAMPLE_REPORTS } from './bench/lib/spawn-service.js';
 
 /**
  * Several processes against one PostgreSQL and one Redis: two API processes
- * take 2,000 reports (MULTIPROCESS_REPORTS) between them while two worker processes route them and
+ * take 5,000 reports (MULTIPROCESS_REPORTS for another count) between them while two worker processes route them and
  * deliver every assignment to the bureaus' webhooks; one worker is killed
  * with SIGKILL halfway. Every case must be routed exactly once, with no
  * duplicate assignment, event, notification or delivery record.
@@ -29,7 +29,7 @@ import { SAMPLE_REPORTS } from './bench/lib/spawn-service.js';
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const REPORTS = Number(process.env.MULTIPROCESS_REPORTS ?? 2000);
+const REPORTS = Number(process.env.MULTIPROCESS_REPORTS ?? 5000);
 const SUBMITTERS = 32;
 const CONCURRENCY = 50;
 const SECRET = 'test-webhook-secret-0123456789';
