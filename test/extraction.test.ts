@@ -140,6 +140,22 @@ describe('anonymity requests', () => {
     expect(asksAnonymity(district, text)).not.toBeNull();
   });
 
+  // Every phrasing the district file lists, as the jurisdictions are tested name by name: in a report's
+  // words and in a caller's line of a call transcript, wherever it stands in them.
+  it.each(district.file.anonymity.phrases)('finds the district phrase "%s" in a report and in a caller\'s words', (phrase) => {
+    for (const text of [phrase, `村口那家厂天天往河里排污水，${phrase}。`, `${phrase}，村口那家厂天天往河里排污水`]) {
+      expect(extractDetails(district, text, { location: null, receivedAt }).anonymity.requested, text).toBe(true);
+    }
+    const call = ['坐席：您好，12345热线，请讲', `来电人：村口那家厂天天往河里排污水，${phrase}`].join('\n');
+    const d = extractDetails(district, call, { location: null, receivedAt });
+    expect(d.transcript).toBe(true);
+    expect(d.anonymity.requested, call).toBe(true);
+  });
+
+  it('knows the district file\'s anonymity phrasings', () => {
+    expect(district.file.anonymity.phrases.length).toBeGreaterThan(0);
+  });
+
   it.each([
     '他们不告诉我排的是什么',
     '我不怕透露名字，我叫张三',
