@@ -109,6 +109,8 @@ const ENDPOINTS: Endpoint[] = [
     call: (c, x) => c.post(`/api/v1/extensions/${x.extensionId}/refuse`, { note: '不同意' }),
     expected: deskAct(200),
   },
+  { name: 'POST /api/v1/cases/:id/redeliver', call: (c, x) => c.post(`/api/v1/cases/${x.id}/redeliver`), expected: deskAct(200) },
+  { name: 'POST /api/v1/units/:code/redeliver', call: (c) => c.post('/api/v1/units/epb/redeliver'), expected: deskAct(200) },
 ];
 
 describe('who may call what', () => {
