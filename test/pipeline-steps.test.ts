@@ -14,6 +14,8 @@ import {
 } from '../src/pipeline/extract.js';
 import { createRuleClassifier } from '../src/pipeline/rule-classifier.js';
 import { decideRoute, withLead } from '../src/pipeline/route.js';
+import type { Classification } from '../src/pipeline/classifier.js';
+import { parseDistrictJson } from '../src/district/district.schema.js';
 import { newTrackingCode, normalizeTrackingCode, TRACKING_ALPHABET, trackingCodeIn } from '../src/domain/tracking-code.js';
 
 const district = loadDistrictFile();
@@ -224,6 +226,17 @@ describe('routing', () => {
 
   it('holds low-confidence cases for triage', () => {
     expect(route('有点吵')).toMatchObject({ outcome: 'triage', reason: 'low_confidence' });
+  });
+
+  it("holds for triage below the district file's classifier.minConfidence, whatever it is set to", () => {
+    const withMin = (minConfidence: number) =>
+      parseDistrictJson(JSON.stringify({ ...district.file, classifier: { ...district.file.classifier, minConfidence } }));
+    const noise: Classification = { type: 'noise', confidence: 0.6, runnerUp: null, evidence: [], engine: 'test@1' };
+    const place = extractJurisdiction(district, '兴隆', null);
+    const calm = { urgent: false, reasons: [] };
+    expect(decideRoute(withMin(0.5), noise, place, calm)).toMatchObject({ outcome: 'dispatch', type: 'noise' });
+    expect(decideRoute(withMin(0.6), noise, place, calm)).toMatchObject({ outcome: 'dispatch', type: 'noise' });
+    expect(decideRoute(withMin(0.7), noise, place, calm)).toMatchObject({ outcome: 'triage', type: 'noise', reason: 'low_confidence' });
   });
 });
 
