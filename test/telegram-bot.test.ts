@@ -1230,6 +1230,15 @@ describe('POST /telegram/webhook', () => {
     expect(texts(again.sent)).toHaveLength(1);
   }, 20_000);
 
+  it("hands an update to the bot through grammY's Hono adapter, whose answer it sends: 200 with an empty text body", async () => {
+    const chat = residentChat(nextChat++);
+    const res = await postJson(`${service.url}/telegram/webhook`, { update_id: nextUpdateId++, ...chat.command('/start') }, { 'X-Telegram-Bot-Api-Secret-Token': SECRET });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await res.text()).toBe('');
+    await waitFor(() => emu.toChat(chat.chatId).length > 0, { what: 'the answer to /start' });
+  });
+
   it('refuses with a 4xx what is not a Telegram update, and touches nothing', async () => {
     const headers = { 'X-Telegram-Bot-Api-Secret-Token': SECRET };
     for (const [body, field] of [
