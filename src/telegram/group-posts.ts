@@ -46,13 +46,12 @@ export { queueBureauPosts } from './post-queue.js';
 
 
 function zoneLabel(timeZone: string, lang: Lang): string {
-  if (timeZone !== 'Asia/Shanghai') return timeZone;
-  return lang === 'en' ? 'Beijing time' : '北京时间';
+  return timeZone === 'Asia/Shanghai' ? TEXTS[lang].group.beijingTime : timeZone;
 }
 
 /** A deadline as bureau staff read it: `YYYY-MM-DD HH:mm（北京时间）`, in an English group `YYYY-MM-DD HH:mm (Beijing time)`. */
 export function deadlineLabel(iso: string, timeZone: string, lang: Lang): string {
-  return lang === 'en' ? `${localTime(iso, timeZone)} (${zoneLabel(timeZone, lang)})` : `${localTime(iso, timeZone)}（${zoneLabel(timeZone, lang)}）`;
+  return TEXTS[lang].group.timeInZone(localTime(iso, timeZone), zoneLabel(timeZone, lang));
 }
 
 const MAX_POST_TEXT = 2500;
@@ -392,7 +391,7 @@ async function deletePostPhotos(api: Api, logger: Logger, post: PostRow): Promis
  * to rating) named the case by its code: an edit names it by its reference.
  */
 function withReference(text: string, caseId: string): string {
-  return text.replace(/^跟踪码：.*$/m, `工单号：${caseReference(caseId)}`);
+  return text.replace(/^跟踪码：.*$/m, TEXTS.zh.group.referenceLine(caseReference(caseId)));
 }
 
 /** A post's text with `line` added under it: all of it, or for a post withdrawn from the unit only its head (`withdrawnPostText`). */

@@ -96,7 +96,7 @@ export function noticeText(n: NoticeInput): string | null {
   const str = (key: string) => (typeof n.data[key] === 'string' ? (n.data[key] as string) : null);
   const unit = (key: string) => {
     const code = str(key);
-    if (!code) return n.lang === 'en' ? 'the responsible bureau' : '承办单位';
+    if (!code) return t.someBureau;
     return unitName(n.district, code, n.lang);
   };
   const code = n.trackingCode;

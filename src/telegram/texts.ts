@@ -46,6 +46,8 @@ export type ReturnReasonCode = 'not_our_remit' | 'wrong_jurisdiction' | 'unclear
 const zhRatePrompt = (url: string) => `请用下方按钮评价办理结果（也可以在 ${url} 评价）。`;
 const enRatePrompt = (url: string) => `Please rate the answer with the buttons below (or at ${url}).`;
 
+const zhReferenceLine = (reference: string) => `工单号：${reference}`;
+
 const zh = {
   start:
     '您好！这里是区生态环境问题举报机器人。\n' +
@@ -146,7 +148,7 @@ const zh = {
   group: {
     post: (p: PostParts) =>
       `【${p.reopened ? '重办派单' : '新派单'}】${p.unit} · ${{ lead: '牵头承办', co: '协办', jurisdiction: '属地协办' }[p.role]}${p.urgent ? ' · ⚠️紧急' : ''}\n` +
-      `工单号：${p.reference}\n` +
+      `${zhReferenceLine(p.reference)}\n` +
       `类型：${p.type ?? '待确定'}\n` +
       `地点：${p.place ?? '未知'}\n` +
       `紧急程度：${p.urgent ? '紧急' : '一般'}\n` +
@@ -155,6 +157,12 @@ const zh = {
       (p.photos > 0 ? `照片：${p.photos} 张（见上）\n` : '') +
       (p.photosElsewhere > 0 ? `另有 ${p.photosElsewhere} 张照片无法在群内显示，请在网页办理系统中查看\n` : '') +
       `内容：${p.text}`,
+    /** The case's reference line of a post (also put in place of the tracking-code line of a post made by an earlier version). */
+    referenceLine: zhReferenceLine,
+    /** A time as a group reads it, with its time zone: 2026-12-01 09:00（北京时间）. */
+    timeInZone: (time: string, zone: string) => `${time}（${zone}）`,
+    /** The name of the district's time zone when it is China's. */
+    beijingTime: '北京时间',
     signFor: '签收',
     return: '退回',
     back: '返回',
@@ -232,6 +240,8 @@ const zh = {
     fullReply: (url: string) => `答复全文：${url}`,
   },
   notify: {
+    /** Who handles the case, when a notice does not name the unit. */
+    someBureau: '承办单位',
     dispatched: (code: string, unit: string) => `您的举报 ${code} 已派给 ${unit} 办理。`,
     accepted: (code: string, unit: string) => `${unit} 已签收您的举报 ${code}，正在办理。`,
     replied: (code: string, unit: string, text: string, url: string) => `${unit} 答复了您的举报 ${code}：\n${text}\n\n${zhRatePrompt(url)}`,
@@ -353,6 +363,9 @@ const en: Texts = {
       (p.photos > 0 ? `Photos: ${p.photos} (above)\n` : '') +
       (p.photosElsewhere > 0 ? `${p.photosElsewhere} more photo(s) cannot be shown here: see the case on the web\n` : '') +
       `Report: ${p.text}`,
+    referenceLine: (reference) => `Case ref: ${reference}`,
+    timeInZone: (time, zone) => `${time} (${zone})`,
+    beijingTime: 'Beijing time',
     signFor: 'Sign for',
     return: 'Return',
     back: 'Back',
@@ -426,6 +439,7 @@ const en: Texts = {
     fullReply: (url) => `The whole answer: ${url}`,
   },
   notify: {
+    someBureau: 'the responsible bureau',
     dispatched: (code, unit) => `Your report ${code} has been assigned to ${unit}.`,
     accepted: (code, unit) => `${unit} has signed for your report ${code} and is handling it.`,
     replied: (code, unit, text, url) => `${unit} answered your report ${code}:\n${text}\n\n${enRatePrompt(url)}`,
