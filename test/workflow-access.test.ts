@@ -41,6 +41,15 @@ interface Harness {
 const readAll = { none: 401, operator: 200, ownBureau: 200, otherBureau: 404, dispatcher: 200, admin: 200 };
 const bureauAct = (ok: number) => ({ none: 401, operator: 403, ownBureau: ok, otherBureau: 404, dispatcher: 403, admin: 403 });
 const deskAct = (ok: number) => ({ none: 401, operator: 403, ownBureau: 403, otherBureau: 403, dispatcher: ok, admin: ok });
+/** The hotline's operations: the call centre's staff (operators, dispatchers, admins), never a bureau. */
+const hotlineAct = (ok: number) => ({ none: 401, operator: ok, ownBureau: 403, otherBureau: 403, dispatcher: ok, admin: ok });
+/** A 12369 call of its own for each caller (its id taken from the fresh case's), so each may be created. */
+const hotlineCall = (key: string) => ({
+  hotline: '12369',
+  callId: `ACCESS-${key}`,
+  startedAt: '2026-11-02T09:00:00+08:00',
+  transcript: '坐席：您好，请讲。\n来电人：兴隆办事处盐下村有个厂子往河里排黑水。',
+});
 
 async function accepted(h: Harness, caseId: string): Promise<Partial<Ctx>> {
   const res = await client(h.service.url, h.staff.epb).post(`/api/v1/cases/${caseId}/accept`);
@@ -111,6 +120,21 @@ const ENDPOINTS: Endpoint[] = [
   },
   { name: 'POST /api/v1/cases/:id/redeliver', call: (c, x) => c.post(`/api/v1/cases/${x.id}/redeliver`), expected: deskAct(200) },
   { name: 'POST /api/v1/units/:code/redeliver', call: (c) => c.post('/api/v1/units/epb/redeliver'), expected: deskAct(200) },
+  { name: 'POST /api/v1/hotline/calls', call: (c, x) => c.post('/api/v1/hotline/calls', hotlineCall(x.id)), expected: hotlineAct(201) },
+  {
+    name: 'GET /api/v1/hotline/calls/:hotline/:callId',
+    setup: async (h, caseId) => {
+      expect((await client(h.service.url, h.staff.operator).post('/api/v1/hotline/calls', hotlineCall(caseId))).status).toBe(201);
+      return {};
+    },
+    call: (c, x) => c.get(`/api/v1/hotline/calls/12369/${hotlineCall(x.id).callId}`),
+    expected: hotlineAct(200),
+  },
+  {
+    name: 'POST /api/v1/hotline/calls:import',
+    call: (c, x) => c.postText('/api/v1/hotline/calls:import', `${JSON.stringify(hotlineCall(x.id))}\n`, 'application/x-ndjson'),
+    expected: hotlineAct(200),
+  },
 ];
 
 describe('who may call what', () => {
@@ -148,7 +172,7 @@ describe('who may call what', () => {
     const doc = (await (await fetch(`${h.service.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { security?: unknown[] }>> };
     for (const ep of ENDPOINTS) {
       const [method, path] = ep.name.split(' ') as [string, string];
-      const openapiPath = path.replace(/:(\w+)/g, '{$1}');
+      const openapiPath = path.replace(/\/:(\w+)/g, '/{$1}');
       const op = doc.paths[openapiPath]?.[method.toLowerCase()];
       expect(op, ep.name).toBeDefined();
       expect(op!.security, ep.name).toEqual([{ bearerAuth: [] }]);

@@ -192,6 +192,8 @@ export function client(base: string, token: string | null) {
         headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       }),
+    /** A body sent as it is, with its own content type (an NDJSON import, say). */
+    postText: (path: string, body: string, contentType: string) => fetch(`${base}${path}`, { method: 'POST', headers: headers({ 'content-type': contentType }), body }),
   };
 }
 
